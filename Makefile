@@ -1,0 +1,34 @@
+# Two entry points for a fresh machine: `make run` and `make test`.
+# Everything they need is installed here, into .venv and tests/js/node_modules.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+DATA   ?= ./data
+
+.PHONY: run test lint typecheck unit integration bench clean
+
+$(BIN)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "counsel needs Python >= 3.11"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+venv: $(BIN)/.installed
+
+run: $(BIN)/.installed
+	$(BIN)/counsel up --data $(DATA)
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check homeserver_bridge counsel_bot e2e tests bench
+	$(BIN)/mypy
+
+test: $(BIN)/.installed
+	$(MAKE) lint
+	$(BIN)/pytest -q -p no:cacheprovider
+
+bench: $(BIN)/.installed
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

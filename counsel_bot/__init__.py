@@ -1,0 +1,1 @@
+"""The counselling bot: intake, queue, routing, crisis flags, blended channels."""

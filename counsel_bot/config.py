@@ -1,0 +1,189 @@
+"""The one configuration file of counsel (TOML), loaded into typed, validated settings.
+
+Rules this loader keeps:
+- every option has a safe default, so an empty file is a valid configuration;
+- an unknown key or a value of the wrong type is an error naming the key path, never ignored
+  (a typo in a privacy setting must not silently fall back to something else);
+- secrets are never values in this file: options ending in ``_file`` name a file that holds them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from homeserver_bridge.settings import HomeserverSettings
+
+T = TypeVar("T")
+
+
+class ConfigError(Exception):
+    """The configuration file cannot be used; the message names the key and what to change."""
+
+
+@dataclass(frozen=True)
+class BotSettings:
+    # Localpart of the counselling account youths write to.
+    localpart: str = "beratung"
+    display_name: str = "Beratung"
+    # Language used when a youth's language cannot be told; "de" or "en".
+    default_language: Literal["de", "en"] = "de"
+    # Seconds an undecryptable message waits for its room key before the youth is asked to resend.
+    undecryptable_grace_seconds: float = 30.0
+
+    def __post_init__(self) -> None:
+        if not self.localpart or not self.localpart.replace("-", "").replace("_", "").isalnum():
+            raise ValueError("must be a non-empty Matrix localpart (letters, digits, - and _)")
+
+
+@dataclass(frozen=True)
+class VaultSettings:
+    # The vault passphrase comes from this environment variable, or else from passphrase_file.
+    passphrase_env: str = "COUNSEL_VAULT_PASSPHRASE"  # noqa: S105 (a variable name)
+    passphrase_file: str = ""
+
+
+@dataclass(frozen=True)
+class StaffSettings:
+    # Matrix ids of counsellors and team leads. Team leads may also counsel.
+    counsellors: tuple[str, ...] = ()
+    team_leads: tuple[str, ...] = ()
+    # Parallel conversations a counsellor takes unless they set their own.
+    default_capacity: int = 2
+
+    def __post_init__(self) -> None:
+        if self.default_capacity < 1:
+            raise ValueError("default_capacity must be at least 1")
+        for user in (*self.counsellors, *self.team_leads):
+            if not (user.startswith("@") and ":" in user):
+                raise ValueError(f"{user!r} is not a Matrix user id like @name:server")
+
+
+@dataclass(frozen=True)
+class LoggingSettings:
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+@dataclass(frozen=True)
+class DemoSettings:
+    # Create a demo counsellor, team lead and youth with printed passwords. Never in production.
+    accounts: bool = False
+
+
+@dataclass(frozen=True)
+class Settings:
+    homeserver: HomeserverSettings = field(default_factory=HomeserverSettings)
+    bot: BotSettings = field(default_factory=BotSettings)
+    vault: VaultSettings = field(default_factory=VaultSettings)
+    staff: StaffSettings = field(default_factory=StaffSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
+    demo: DemoSettings = field(default_factory=DemoSettings)
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and validate ``path``; raise ConfigError naming the file and the key."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the configuration file ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return settings_from_mapping(data)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def settings_from_mapping(data: typing.Mapping[str, Any]) -> Settings:
+    return _build(Settings, data, "")
+
+
+def _build(cls: type[T], data: object, path: str) -> T:
+    where = path.rstrip(".") or "the top level"
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a table, got {_describe(data)}")
+    assert dataclasses.is_dataclass(cls)
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    for key in data:
+        if key not in names:
+            raise ConfigError(
+                f"{path}{key}: unknown option; the options are listed in "
+                "config/counsel.example.toml"
+            )
+    kwargs = {name: _coerce(hints[name], value, f"{path}{name}") for name, value in data.items()}
+    try:
+        return cls(**kwargs)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def _coerce(tp: Any, value: object, path: str) -> object:
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        return _build(typing.cast(type, tp), value, path + ".")
+    if origin is Literal:
+        allowed = typing.get_args(tp)
+        if value not in allowed:
+            choices = ", ".join(repr(a) for a in allowed)
+            raise ConfigError(f"{path}: {value!r} is not one of {choices}")
+        return value
+    if origin is tuple:
+        item_type = typing.get_args(tp)[0]
+        if not isinstance(value, list):
+            raise ConfigError(f"{path}: expected a list, got {_describe(value)}")
+        return tuple(_coerce(item_type, item, f"{path}[{i}]") for i, item in enumerate(value))
+    if origin is dict:
+        _key_type, value_type = typing.get_args(tp)
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: expected a table, got {_describe(value)}")
+        return {k: _coerce(value_type, v, f"{path}.{k}") for k, v in value.items()}
+    if origin in (typing.Union, types.UnionType):
+        return _coerce_union(tp, value, path)
+    return _coerce_scalar(tp, value, path)
+
+
+def _coerce_union(tp: Any, value: object, path: str) -> object:
+    errors = []
+    for option in typing.get_args(tp):
+        try:
+            return _coerce(option, value, path)
+        except ConfigError as exc:
+            errors.append(str(exc))
+    raise ConfigError(errors[-1])
+
+
+def _coerce_scalar(tp: Any, value: object, path: str) -> object:
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{path}: expected true or false, got {_describe(value)}")
+    if tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise ConfigError(f"{path}: expected a whole number, got {_describe(value)}")
+    if tp is float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        raise ConfigError(f"{path}: expected a number, got {_describe(value)}")
+    if tp is str:
+        if isinstance(value, str):
+            return value
+        raise ConfigError(f"{path}: expected a string, got {_describe(value)}")
+    raise ConfigError(f"{path}: this option cannot be set from the file")
+
+
+def _describe(value: object) -> str:
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string",
+             list: "a list", dict: "a table"}
+    text = repr(value)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return f"{names.get(type(value), type(value).__name__)} ({text})"

@@ -1,0 +1,1 @@
+"""counsel's cryptography glue: the at-rest vault, cross-signing, device trust."""

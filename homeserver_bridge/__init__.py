@@ -1,0 +1,1 @@
+"""Everything between counsel and the homeserver: embedded Synapse, admin API, bridges."""

@@ -1,0 +1,272 @@
+"""An async client for the parts of Synapse's admin API counsel uses.
+
+Typed results in, our own errors out (``AdminApiError`` and subclasses, chosen by errcode).
+Nothing here logs request bodies: they may hold passwords or a youth's room id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+
+from homeserver_bridge.errors import ERRCODE_CLASSES, AdminApiError
+
+JSON = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RegisteredUser:
+    user_id: str
+    access_token: str
+    device_id: str
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    user_id: str
+    admin: bool
+    deactivated: bool
+    display_name: str | None
+
+
+@dataclass(frozen=True)
+class RegistrationToken:
+    token: str
+    uses_allowed: int | None
+    completed: int
+    expiry_time_ms: int | None
+
+
+@dataclass(frozen=True)
+class RoomDeletion:
+    delete_id: str
+    status: str  # "scheduled" | "active" | "complete" | "failed"
+    error: str | None = None
+
+
+def registration_mac(shared_secret: str, nonce: str, user: str, password: str, admin: bool) -> str:
+    """HMAC-SHA1 over nonce, user, password and the admin flag, as Synapse's endpoint defines it."""
+    flag = "admin" if admin else "notadmin"
+    message = b"\x00".join(part.encode("utf-8") for part in (nonce, user, password, flag))
+    mac = hmac.new(shared_secret.encode("utf-8"), message, digestmod=hashlib.sha1)
+    return mac.hexdigest()
+
+
+def _q(identifier: str) -> str:
+    return quote(identifier, safe="")
+
+
+class AdminClient:
+    """Talks to ``base_url`` with an admin access token.
+
+    The token may be empty for the calls that need none (shared-secret registration).
+    """
+
+    def __init__(self, base_url: str, access_token: str, session: aiohttp.ClientSession) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.access_token = access_token
+        self._session = session
+
+    def with_token(self, access_token: str) -> AdminClient:
+        return AdminClient(self.base_url, access_token, self._session)
+
+    async def request(
+        self, method: str, path: str, body: Mapping[str, Any] | None = None, *, auth: bool = True
+    ) -> JSON:
+        headers = {"Authorization": f"Bearer {self.access_token}"} if auth else {}
+        try:
+            async with self._session.request(
+                method, self.base_url + path, json=body, headers=headers
+            ) as response:
+                payload = await _json_or_empty(response)
+                if response.status >= 400:
+                    raise _error(method, path, response.status, payload)
+                return payload
+        except aiohttp.ClientError as exc:
+            raise AdminApiError(
+                f"cannot reach the homeserver at {self.base_url} ({type(exc).__name__}); "
+                "is Synapse running?"
+            ) from None
+
+    # -- accounts -------------------------------------------------------------------------
+
+    async def register_with_shared_secret(
+        self,
+        shared_secret: str,
+        localpart: str,
+        password: str,
+        *,
+        admin: bool = False,
+        display_name: str | None = None,
+    ) -> RegisteredUser:
+        path = "/_synapse/admin/v1/register"
+        nonce = (await self.request("GET", path, auth=False))["nonce"]
+        body: JSON = {
+            "nonce": nonce,
+            "username": localpart,
+            "password": password,
+            "admin": admin,
+            "mac": registration_mac(shared_secret, nonce, localpart, password, admin),
+        }
+        if display_name:
+            body["displayname"] = display_name
+        answer = await self.request("POST", path, body, auth=False)
+        return RegisteredUser(answer["user_id"], answer["access_token"], answer["device_id"])
+
+    async def upsert_user(
+        self,
+        user_id: str,
+        *,
+        password: str | None = None,
+        display_name: str | None = None,
+        admin: bool | None = None,
+    ) -> UserInfo:
+        body: JSON = {}
+        if password is not None:
+            body["password"] = password
+            body["logout_devices"] = False
+        if display_name is not None:
+            body["displayname"] = display_name
+        if admin is not None:
+            body["admin"] = admin
+        answer = await self.request("PUT", f"/_synapse/admin/v2/users/{_q(user_id)}", body)
+        return _user_info(answer)
+
+    async def get_user(self, user_id: str) -> UserInfo:
+        return _user_info(await self.request("GET", f"/_synapse/admin/v2/users/{_q(user_id)}"))
+
+    async def list_users(self, *, include_deactivated: bool = False) -> list[UserInfo]:
+        users: list[UserInfo] = []
+        start: str | None = "0"
+        while start is not None:
+            flag = "true" if include_deactivated else "false"
+            page = await self.request(
+                "GET", f"/_synapse/admin/v2/users?from={start}&limit=100&deactivated={flag}"
+            )
+            users.extend(_user_info(u) for u in page.get("users", []))
+            start = page.get("next_token")
+        return users
+
+    async def deactivate(self, user_id: str, *, erase: bool = True) -> None:
+        """Deactivate and (by default) erase: the server forgets the profile and hides messages
+        from later joiners. Media is deleted separately: erasure does not touch it."""
+        await self.request("POST", f"/_synapse/admin/v1/deactivate/{_q(user_id)}", {"erase": erase})
+        await self.request("DELETE", f"/_synapse/admin/v1/users/{_q(user_id)}/media")
+
+    async def override_ratelimit(self, user_id: str) -> None:
+        """Lift message rate limits for a service account (the bot); youths keep theirs."""
+        await self.request(
+            "POST",
+            f"/_synapse/admin/v1/users/{_q(user_id)}/override_ratelimit",
+            {"messages_per_second": 0, "burst_count": 0},
+        )
+
+    # -- registration tokens --------------------------------------------------------------
+
+    async def create_registration_token(
+        self, *, uses_allowed: int | None = 1, expires_at: datetime | None = None
+    ) -> RegistrationToken:
+        body: JSON = {"uses_allowed": uses_allowed}
+        if expires_at is not None:
+            body["expiry_time"] = int(expires_at.timestamp() * 1000)
+        answer = await self.request("POST", "/_synapse/admin/v1/registration_tokens/new", body)
+        return _token(answer)
+
+    async def list_registration_tokens(self) -> list[RegistrationToken]:
+        answer = await self.request("GET", "/_synapse/admin/v1/registration_tokens")
+        return [_token(t) for t in answer.get("registration_tokens", [])]
+
+    async def delete_registration_token(self, token: str) -> None:
+        await self.request("DELETE", f"/_synapse/admin/v1/registration_tokens/{_q(token)}")
+
+    # -- rooms ----------------------------------------------------------------------------
+
+    async def room_members(self, room_id: str) -> list[str]:
+        answer = await self.request("GET", f"/_synapse/admin/v1/rooms/{_q(room_id)}/members")
+        return list(answer.get("members", []))
+
+    async def room_exists(self, room_id: str) -> bool:
+        try:
+            await self.request("GET", f"/_synapse/admin/v1/rooms/{_q(room_id)}")
+        except AdminApiError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    async def delete_room(self, room_id: str, *, block: bool = False) -> RoomDeletion:
+        """Start removing the room and purging its history; Synapse does it in the background."""
+        body = {"purge": True, "block": block, "force_purge": True}
+        answer = await self.request("DELETE", f"/_synapse/admin/v2/rooms/{_q(room_id)}", body)
+        return RoomDeletion(answer["delete_id"], "scheduled")
+
+    async def deletion_status(self, delete_id: str) -> RoomDeletion:
+        answer = await self.request(
+            "GET", f"/_synapse/admin/v2/rooms/delete_status/{_q(delete_id)}"
+        )
+        return RoomDeletion(delete_id, answer.get("status", "unknown"), answer.get("error"))
+
+    async def delete_room_and_wait(
+        self, room_id: str, *, poll_interval: float = 0.2, max_wait: float = 60.0
+    ) -> RoomDeletion:
+        deletion = await self.delete_room(room_id)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max_wait
+        while loop.time() < deadline:
+            deletion = await self.deletion_status(deletion.delete_id)
+            if deletion.status in ("complete", "failed"):
+                break
+            await asyncio.sleep(poll_interval)
+        if deletion.status != "complete":
+            raise AdminApiError(
+                f"the homeserver did not finish deleting a room (status {deletion.status}); "
+                "it will be retried"
+            )
+        return deletion
+
+
+async def _json_or_empty(response: aiohttp.ClientResponse) -> JSON:
+    try:
+        payload = await response.json(content_type=None)
+    except (ValueError, aiohttp.ContentTypeError):
+        return {}
+    return payload if isinstance(payload, dict) else {}
+
+
+def _error(method: str, path: str, status: int, payload: JSON) -> AdminApiError:
+    errcode = str(payload.get("errcode", ""))
+    detail = str(payload.get("error", "no detail"))
+    # Only the endpoint's fixed part: paths carry user and room ids, which stay out of messages.
+    endpoint = "/".join(part for part in path.split("?")[0].split("/")[:5])
+    cls = ERRCODE_CLASSES.get(errcode, AdminApiError)
+    return cls(
+        f"the homeserver refused {method} {endpoint}: {status} {errcode} {detail}",
+        status=status,
+        errcode=errcode,
+    )
+
+
+def _user_info(data: Mapping[str, Any]) -> UserInfo:
+    return UserInfo(
+        user_id=str(data.get("name", "")),
+        admin=bool(data.get("admin")),
+        deactivated=bool(data.get("deactivated")),
+        display_name=data.get("displayname"),
+    )
+
+
+def _token(data: Mapping[str, Any]) -> RegistrationToken:
+    return RegistrationToken(
+        token=str(data["token"]),
+        uses_allowed=data.get("uses_allowed"),
+        completed=int(data.get("completed", 0)),
+        expiry_time_ms=data.get("expiry_time"),
+    )

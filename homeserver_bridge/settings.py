@@ -1,0 +1,78 @@
+"""Typed settings of the homeserver bridge (filled from the [homeserver] table of counsel.toml)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+RegistrationPolicy = Literal["closed", "token", "open"]
+
+_HOST_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::[0-9]{1,5})?")
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    per_second: float
+    burst: int
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    # Synapse's own defaults, kept because they are what a youth-facing server should have.
+    messages: RateLimit = field(default_factory=lambda: RateLimit(0.2, 10))
+    logins: RateLimit = field(default_factory=lambda: RateLimit(0.17, 3))
+    registrations: RateLimit = field(default_factory=lambda: RateLimit(0.05, 3))
+
+
+@dataclass(frozen=True)
+class Retention:
+    # Retention support is on so purge jobs exist; the lifetime itself is the bot's decision
+    # (closed conversations are purged through the admin API after [retention] days).
+    enabled: bool = True
+    # Upper bound for any event kept by Synapse, in days; 0 keeps events until the bot purges.
+    max_lifetime_days: int = 0
+
+
+@dataclass(frozen=True)
+class HomeserverSettings:
+    server_name: str = "counsel.localhost"
+    bind_address: str = "127.0.0.1"
+    port: int = 8008
+    # What clients are told to use; empty means http://<bind_address>:<port>.
+    public_base_url: str = ""
+    registration: RegistrationPolicy = "token"
+    rate_limits: RateLimits = field(default_factory=RateLimits)
+    retention: Retention = field(default_factory=Retention)
+    # Seconds to wait for /health before giving up with Synapse's own reason.
+    start_timeout: float = 60.0
+
+    def __post_init__(self) -> None:
+        _check_port(self.port)
+        if not _HOST_NAME.fullmatch(self.server_name):
+            raise ValueError("server_name must be a host name such as counsel.example.org")
+        try:
+            ipaddress.ip_address(self.bind_address)
+        except ValueError:
+            raise ValueError(
+                f"bind_address {self.bind_address!r} is not an IP address such as 127.0.0.1"
+            ) from None
+        if self.start_timeout <= 0:
+            raise ValueError("start_timeout must be positive")
+
+    @property
+    def client_url(self) -> str:
+        host = self.bind_address
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    @property
+    def advertised_url(self) -> str:
+        return self.public_base_url or self.client_url
+
+
+def _check_port(port: int) -> None:
+    if not 1 <= port <= 65535:
+        raise ValueError(f"port {port} is outside 1..65535")

@@ -1,0 +1,129 @@
+"""Shared fixtures: one real, embedded Synapse per test session; fresh users per test."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import secrets
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest
+import pytest_asyncio
+
+from homeserver_bridge.admin_api import AdminClient
+from homeserver_bridge.embedded import EmbeddedSynapse
+from homeserver_bridge.paths import DataLayout
+from homeserver_bridge.provision import admin_client
+from homeserver_bridge.settings import HomeserverSettings, RateLimit, RateLimits
+
+TEST_SERVER_NAME = "test.localhost"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+# Tests create many users and messages quickly; production limits are tested on their own.
+GENEROUS_LIMITS = RateLimits(
+    messages=RateLimit(1000.0, 10000),
+    logins=RateLimit(1000.0, 10000),
+    registrations=RateLimit(1000.0, 10000),
+)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def homeserver_test_settings(**overrides: object) -> HomeserverSettings:
+    values: dict[str, object] = {
+        "server_name": TEST_SERVER_NAME,
+        "port": free_port(),
+        "rate_limits": GENEROUS_LIMITS,
+        "start_timeout": 90.0,
+    }
+    values.update(overrides)
+    return HomeserverSettings(**values)  # type: ignore[arg-type]
+
+
+@dataclass
+class SynapseHandle:
+    base_url: str
+    server_name: str
+    admin: AdminClient
+    embedded: EmbeddedSynapse
+    layout: DataLayout
+    http: aiohttp.ClientSession
+
+    @property
+    def shared_secret(self) -> str:
+        return self.layout.registration_secret_file.read_text(encoding="utf-8").strip()
+
+
+@dataclass(frozen=True)
+class TestUser:
+    user_id: str
+    password: str
+    access_token: str
+    device_id: str
+
+    @property
+    def localpart(self) -> str:
+        return self.user_id[1:].split(":", 1)[0]
+
+
+UserFactory = Callable[..., Awaitable[TestUser]]
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def synapse(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[SynapseHandle]:
+    """A real Synapse, hardened exactly as in production, on a free loopback port."""
+    layout = DataLayout(tmp_path_factory.mktemp("synapse-data"))
+    embedded = EmbeddedSynapse(homeserver_test_settings(), layout)
+    await embedded.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            admin = await admin_client(embedded.base_url, layout, http)
+            yield SynapseHandle(
+                embedded.base_url, TEST_SERVER_NAME, admin, embedded, layout, http
+            )
+    finally:
+        await embedded.stop()
+
+
+_counter = itertools.count(1)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def user_factory(synapse: SynapseHandle) -> UserFactory:
+    """``await user_factory("youth")`` registers a fresh user with a unique id."""
+
+    async def make(prefix: str = "user", *, admin: bool = False) -> TestUser:
+        localpart = f"{prefix}-{next(_counter)}-{secrets.token_hex(3)}"
+        password = secrets.token_urlsafe(12)
+        user = await synapse.admin.register_with_shared_secret(
+            synapse.shared_secret, localpart, password, admin=admin
+        )
+        return TestUser(user.user_id, password, user.access_token, user.device_id)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Where tests leave screenshots and reports for people to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Slow real-homeserver tests can be skipped locally with COUNSEL_SKIP_INTEGRATION=1;
+    # CI always runs them.
+    if os.environ.get("COUNSEL_SKIP_INTEGRATION") != "1":
+        return
+    skip = pytest.mark.skip(reason="COUNSEL_SKIP_INTEGRATION=1")
+    for item in items:
+        if "integration" in item.keywords:
+            item.add_marker(skip)

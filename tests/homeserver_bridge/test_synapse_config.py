@@ -1,0 +1,70 @@
+"""The rendered homeserver.yaml, checked as data (Synapse parses YAML; so do we)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from homeserver_bridge.paths import DataLayout
+from homeserver_bridge.settings import HomeserverSettings, RegistrationPolicy
+from homeserver_bridge.synapse_config import render_homeserver_yaml
+
+
+def rendered(**overrides: Any) -> dict[str, Any]:
+    text = render_homeserver_yaml(HomeserverSettings(**overrides), DataLayout(Path("/d")))
+    data = yaml.safe_load(text)
+    assert isinstance(data, dict)
+    return data
+
+
+def test_defaults_are_hardened() -> None:
+    config = rendered()
+    [listener] = config["listeners"]
+    assert listener["bind_addresses"] == ["127.0.0.1"]
+    assert [r["names"] for r in listener["resources"]] == [["client"]]
+    assert config["federation_domain_whitelist"] == []
+    assert config["trusted_key_servers"] == []
+    assert config["encryption_enabled_by_default_for_room_type"] == "all"
+    assert config["url_preview_enabled"] is False
+    assert config["presence"] == {"enabled": False}
+    assert config["limit_profile_requests_to_users_who_share_rooms"] is True
+    assert config["require_auth_for_profile_requests"] is True
+    assert config["user_directory"]["search_all_users"] is False
+    assert config["room_list_publication_rules"] == [{"action": "deny"}]
+    assert config["allow_guest_access"] is False
+    assert config["retention"]["enabled"] is True
+    assert config["report_stats"] is False
+    assert config["database"]["name"] == "sqlite3"
+    # Rate limits are on, with Synapse's careful defaults.
+    assert config["rc_message"] == {"per_second": 0.2, "burst_count": 10}
+    assert config["rc_registration"]["per_second"] == 0.05
+    assert config["rc_login"]["address"]["burst_count"] == 3
+    # Secrets are files, never values in the YAML.
+    assert "registration_shared_secret" not in config
+    assert "macaroon_secret_key" not in config
+
+
+@pytest.mark.parametrize(
+    ("policy", "enabled", "token"),
+    [("closed", False, False), ("token", True, True), ("open", True, False)],
+)
+def test_registration_policy(policy: RegistrationPolicy, enabled: bool, token: bool) -> None:
+    config = rendered(registration=policy)
+    assert config["enable_registration"] is enabled
+    assert config["registration_requires_token"] is token
+    assert config["registrations_require_3pid"] == []
+
+
+def test_hostile_server_name_cannot_inject_yaml() -> None:
+    with pytest.raises(ValueError, match="server_name"):
+        HomeserverSettings(server_name="x\nfederation_domain_whitelist: null")
+
+
+def test_retention_lifetime() -> None:
+    from homeserver_bridge.settings import Retention
+
+    config = rendered(retention=Retention(enabled=True, max_lifetime_days=30))
+    assert config["retention"]["default_policy"] == {"max_lifetime": "30d"}

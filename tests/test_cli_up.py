@@ -1,0 +1,140 @@
+"""`counsel up` as an admin runs it: a real process, real Synapse, credentials that log in."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from counsel_bot.service import first_run_config
+from tests.conftest import free_port
+from tests.support.matrix_http import MatrixHttp
+
+pytestmark = pytest.mark.integration
+
+COUNSEL = [sys.executable, "-m", "counsel_bot.cli"]
+
+
+def write_config(data: Path, port: int) -> None:
+    data.mkdir(parents=True, exist_ok=True)
+    text = first_run_config().replace("port = 8008", f"port = {port}")
+    (data / "counsel.toml").write_text(text)
+
+
+def start_up(data: Path) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [*COUNSEL, "up", "--data", str(data)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "COUNSEL_VAULT_PASSPHRASE": "test passphrase"},
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "Press Ctrl-C to stop." in line:
+            return process, "".join(lines)
+    process.kill()
+    raise AssertionError("counsel up did not come up:\n" + "".join(lines))
+
+
+def stop(process: subprocess.Popen[str]) -> int:
+    process.send_signal(signal.SIGTERM)
+    return process.wait(timeout=60)
+
+
+def printed_accounts(banner: str) -> dict[str, str]:
+    return dict(re.findall(r"(@[\w-]+:[\w.]+)\s+password: (\S+)", banner))
+
+
+async def test_up_prints_credentials_that_log_in_and_reuses_them(tmp_path: Path) -> None:
+    data, port = tmp_path / "data", free_port()
+    write_config(data, port)
+    process, banner = start_up(data)
+    try:
+        assert f"http://127.0.0.1:{port}" in banner
+        assert "https://matrix.to/#/@beratung:counsel.localhost" in banner
+        accounts = printed_accounts(banner)
+        assert len(accounts) == 3
+        async with aiohttp.ClientSession() as http:
+            client = MatrixHttp(http, f"http://127.0.0.1:{port}")
+            for user_id, password in accounts.items():
+                status, body = await client.login(user_id, password)
+                assert status == 200, (user_id, body)
+    finally:
+        assert stop(process) == 0
+    assert "synapse.app.homeserver" not in _processes_using(data)
+
+    process, banner = start_up(data)
+    try:
+        assert printed_accounts(banner) == accounts
+    finally:
+        assert stop(process) == 0
+
+
+def _processes_using(data: Path) -> str:
+    listing = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True)
+    return "\n".join(line for line in listing.stdout.splitlines() if str(data) in line)
+
+
+def run_up_expecting_failure(args: list[str]) -> tuple[int, str]:
+    result = subprocess.run(
+        [*COUNSEL, "up", *args], capture_output=True, text=True, timeout=120,
+        env={**os.environ, "COUNSEL_VAULT_PASSPHRASE": "test passphrase"},
+    )
+    return result.returncode, result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ("[homeserver]\nprot = 1\n", "homeserver.prot: unknown option"),
+        ('[homeserver]\nport = "eight"\n', "homeserver.port: expected a whole number"),
+        ("[homeserver\n", "not valid TOML"),
+        ('[homeserver]\nregistration = "maybe"\n', "'maybe' is not one of"),
+    ],
+)
+def test_bad_configuration_is_one_clear_line(tmp_path: Path, toml: str, expected: str) -> None:
+    config = tmp_path / "counsel.toml"
+    config.write_text(toml)
+    args = ["--data", str(tmp_path / "d"), "--config", str(config)]
+    code, output = run_up_expecting_failure(args)
+    assert code == 1
+    assert expected in output
+    assert "Traceback" not in output
+    assert len(output.strip().splitlines()) == 1
+
+
+def test_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        write_config(tmp_path / "d", port)
+        code, output = run_up_expecting_failure(["--data", str(tmp_path / "d")])
+    assert code == 1
+    assert f"port {port} on 127.0.0.1 is already in use" in output
+    assert "Traceback" not in output
+    assert len(output.strip().splitlines()) == 1
+
+
+def test_unwritable_data_dir_is_one_clear_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    code, output = run_up_expecting_failure(["--data", str(blocker / "data")])
+    assert code == 1
+    assert "cannot create the data directory" in output
+    assert "Traceback" not in output
+    assert len(output.strip().splitlines()) == 1
