@@ -1,0 +1,44 @@
+"""Durable state: the `Store` contract, an in-memory and an SQLite implementation."""
+
+from counsel_bot.store.contract import (
+    ConversationRecord,
+    IntakeItem,
+    IntakeMessage,
+    NewConversation,
+    OutboxEntry,
+    SchemaTooNewError,
+    Sealer,
+    Store,
+    StoreBusyError,
+    StoreConsistencyError,
+    StoreError,
+    StoreFullError,
+    Transition,
+)
+from counsel_bot.store.memory import MemoryStore
+from counsel_bot.store.migrations import MIGRATIONS, SCHEMA_VERSION, migrate
+from counsel_bot.store.outbox import action_of, entries_for
+from counsel_bot.store.sqlite import SqliteStore
+
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "ConversationRecord",
+    "IntakeItem",
+    "IntakeMessage",
+    "MemoryStore",
+    "NewConversation",
+    "OutboxEntry",
+    "SchemaTooNewError",
+    "Sealer",
+    "SqliteStore",
+    "Store",
+    "StoreBusyError",
+    "StoreConsistencyError",
+    "StoreError",
+    "StoreFullError",
+    "Transition",
+    "action_of",
+    "entries_for",
+    "migrate",
+]

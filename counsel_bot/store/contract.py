@@ -1,0 +1,179 @@
+"""What every store promises: the `Store` protocol, its records and its errors.
+
+The store never sees plaintext of anything a youth wrote or anything that names them: it
+takes a `Sealer` and keeps only what `seal` returns (intake messages, youth user ids,
+nicknames, outbox payloads). Conversation ids, room ids, staff ids and Matrix event ids are
+kept in the clear so rows can be found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from counsel_bot.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.routing.model import (
+    Channel,
+    ConversationState,
+    CrisisStatus,
+    Priority,
+    RouterSnapshot,
+)
+
+
+class StoreError(Exception):
+    """The store could not do what was asked; nothing was written."""
+
+
+class StoreBusyError(StoreError):
+    """The database stayed locked by another process."""
+
+
+class StoreFullError(StoreError):
+    """The disk holding the database is full."""
+
+
+class SchemaTooNewError(StoreError):
+    """The database was written by a newer version of counsel."""
+
+
+class StoreConsistencyError(StoreError):
+    """A write would contradict what the store holds (a bug in the caller)."""
+
+
+class Sealer(Protocol):
+    def seal(self, plaintext: bytes, *, context: bytes) -> bytes:
+        """Encrypt and authenticate `plaintext`, bound to `context`."""
+        ...
+
+    def open_sealed(self, sealed: bytes, *, context: bytes) -> bytes:
+        """Reverse `seal`; raise if `sealed` was tampered with or `context` differs."""
+        ...
+
+
+@dataclass(frozen=True)
+class NewConversation:
+    """What only the adapter knows about a conversation the router is about to open."""
+
+    conversation: ConversationID
+    room_id: RoomID
+    youth_user_id: UserID
+    nickname: str | None = None
+
+
+@dataclass(frozen=True)
+class IntakeMessage:
+    """One message the youth wrote before a counsellor joined (plaintext, sealed on write)."""
+
+    conversation: ConversationID
+    event_id: EventID
+    body: bytes
+
+
+@dataclass(frozen=True)
+class IntakeItem:
+    ordinal: int
+    event_id: EventID
+    body: bytes
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """A side effect to perform; `key` makes performing it twice detectable."""
+
+    key: str
+    payload: bytes
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Transition:
+    """Everything one handled event changes, written in one transaction."""
+
+    at: datetime
+    snapshot: RouterSnapshot
+    event_id: EventID | None = None  # the Matrix event that caused it, processed exactly once
+    outbox: tuple[OutboxEntry, ...] = ()
+    new_conversations: tuple[NewConversation, ...] = ()
+    intake: tuple[IntakeMessage, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConversationRecord:
+    conversation: ConversationID
+    room_id: RoomID
+    youth_user_id: UserID
+    nickname: str | None
+    channel: Channel
+    state: ConversationState
+    priority: Priority
+    crisis: CrisisStatus
+    severity: int
+    language: str
+    assigned_to: UserID | None
+    enqueued_at: datetime
+    created_at: datetime
+    closed_at: datetime | None
+
+
+class Store(Protocol):
+    async def commit_transition(self, transition: Transition) -> bool:
+        """Write it all or nothing. False (and nothing written) if the event was processed."""
+        ...
+
+    async def load_router_snapshot(self) -> RouterSnapshot: ...
+
+    async def is_processed(self, event_id: EventID) -> bool: ...
+
+    async def mark_processed(self, event_id: EventID, *, at: datetime) -> bool:
+        """Record an event that changed nothing else; False if it was already recorded."""
+        ...
+
+    async def prune_processed(self, before: datetime) -> int: ...
+
+    async def append_intake(self, message: IntakeMessage, *, at: datetime) -> bool:
+        """Add one message in order; False if its event id was already processed."""
+        ...
+
+    async def read_intake(self, conversation: ConversationID) -> list[IntakeItem]: ...
+
+    async def delete_intake(self, conversation: ConversationID) -> int: ...
+
+    async def pending_outbox(self) -> list[OutboxEntry]:
+        """Entries not yet done, oldest first."""
+        ...
+
+    async def mark_outbox_done(self, key: str, *, at: datetime) -> None: ...
+
+    async def prune_outbox(self, before: datetime) -> int:
+        """Forget done entries finished before `before`."""
+        ...
+
+    async def conversation(self, conversation: ConversationID) -> ConversationRecord | None: ...
+
+    async def conversation_by_room(self, room_id: RoomID) -> ConversationRecord | None: ...
+
+    async def closed_before(self, cutoff: datetime) -> list[ConversationID]: ...
+
+    async def erase_conversation(self, conversation: ConversationID) -> None:
+        """Delete the conversation and its intake (retention, youth-initiated deletion)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+def youth_context(conversation: ConversationID) -> bytes:
+    return f"conversation:{conversation}:youth".encode()
+
+
+def nickname_context(conversation: ConversationID) -> bytes:
+    return f"conversation:{conversation}:nickname".encode()
+
+
+def intake_context(conversation: ConversationID, event_id: EventID) -> bytes:
+    return f"intake:{conversation}:{event_id}".encode()
+
+
+def outbox_context(key: str) -> bytes:
+    return f"outbox:{key}".encode()

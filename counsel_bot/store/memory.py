@@ -1,0 +1,267 @@
+"""The in-memory store: the contract without a disk, for tests and dry runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from counsel_bot.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.routing.model import (
+    ConversationSnapshot,
+    ConversationState,
+    CounsellorSnapshot,
+    RouterSnapshot,
+)
+from counsel_bot.store.contract import (
+    ConversationRecord,
+    IntakeItem,
+    IntakeMessage,
+    OutboxEntry,
+    Sealer,
+    StoreConsistencyError,
+    Transition,
+    intake_context,
+    nickname_context,
+    outbox_context,
+    youth_context,
+)
+
+
+@dataclass(frozen=True)
+class _Row:
+    room_id: RoomID
+    youth_sealed: bytes
+    nickname_sealed: bytes | None
+    created_at: datetime
+    routing: ConversationSnapshot
+    closed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class _Intake:
+    conversation: ConversationID
+    ordinal: int
+    event_id: EventID
+    sealed: bytes
+
+
+@dataclass(frozen=True)
+class _Outbox:
+    key: str
+    sealed: bytes
+    created_at: datetime
+    done_at: datetime | None = None
+
+
+class MemoryStore:
+    def __init__(self, sealer: Sealer) -> None:
+        self._sealer = sealer
+        self._rows: dict[ConversationID, _Row] = {}
+        self._counsellors: dict[UserID, CounsellorSnapshot] = {}
+        self._meta = RouterSnapshot()
+        self._intake: list[_Intake] = []
+        self._outbox: dict[str, _Outbox] = {}
+        self._processed: dict[EventID, datetime] = {}
+
+    async def commit_transition(self, transition: Transition) -> bool:
+        if transition.event_id is not None and transition.event_id in self._processed:
+            return False
+        rows = dict(self._rows)
+        live = {c.conversation: c for c in transition.snapshot.conversations}
+        for new in transition.new_conversations:
+            if new.conversation in rows:
+                raise StoreConsistencyError(f"conversation {new.conversation} exists already")
+            if new.conversation not in live:
+                raise StoreConsistencyError(
+                    f"conversation {new.conversation} is new but not in the router snapshot"
+                )
+            rows[new.conversation] = _Row(
+                new.room_id,
+                self._sealer.seal(
+                    new.youth_user_id.encode(), context=youth_context(new.conversation)
+                ),
+                None
+                if new.nickname is None
+                else self._sealer.seal(
+                    new.nickname.encode(), context=nickname_context(new.conversation)
+                ),
+                transition.at,
+                live[new.conversation],
+            )
+        for cid, conv in live.items():
+            if cid not in rows:
+                raise StoreConsistencyError(
+                    f"conversation {cid} is not stored; pass it as a NewConversation"
+                )
+            rows[cid] = replace(rows[cid], routing=conv)
+        for cid, row in rows.items():
+            if cid not in live and row.closed_at is None:
+                closed = replace(row.routing, state=ConversationState.CLOSED)
+                rows[cid] = replace(row, routing=closed, closed_at=transition.at)
+        intake = self._sealed_intake(transition.intake, rows)
+        self._rows = rows
+        self._counsellors = {c.user: c for c in transition.snapshot.counsellors}
+        self._meta = replace(transition.snapshot, conversations=(), counsellors=())
+        self._intake.extend(intake)
+        for entry in transition.outbox:
+            self._outbox.setdefault(
+                entry.key,
+                _Outbox(
+                    entry.key,
+                    self._sealer.seal(entry.payload, context=outbox_context(entry.key)),
+                    entry.created_at,
+                ),
+            )
+        if transition.event_id is not None:
+            self._processed[transition.event_id] = transition.at
+        return True
+
+    def _sealed_intake(
+        self, messages: tuple[IntakeMessage, ...], rows: dict[ConversationID, _Row]
+    ) -> list[_Intake]:
+        result: list[_Intake] = []
+        seen = {i.event_id for i in self._intake}
+        for message in messages:
+            if message.conversation not in rows:
+                raise StoreConsistencyError(
+                    f"intake for unknown conversation {message.conversation}"
+                )
+            if message.event_id in seen:
+                continue
+            seen.add(message.event_id)
+            ordinal = 1 + max(
+                (
+                    i.ordinal
+                    for i in [*self._intake, *result]
+                    if i.conversation == message.conversation
+                ),
+                default=0,
+            )
+            sealed = self._sealer.seal(
+                message.body, context=intake_context(message.conversation, message.event_id)
+            )
+            result.append(_Intake(message.conversation, ordinal, message.event_id, sealed))
+        return result
+
+    async def load_router_snapshot(self) -> RouterSnapshot:
+        live = tuple(
+            sorted(
+                (r.routing for r in self._rows.values() if r.closed_at is None),
+                key=lambda c: c.seq,
+            )
+        )
+        counsellors = tuple(sorted(self._counsellors.values(), key=lambda c: c.user))
+        return replace(self._meta, conversations=live, counsellors=counsellors)
+
+    async def is_processed(self, event_id: EventID) -> bool:
+        return event_id in self._processed
+
+    async def mark_processed(self, event_id: EventID, *, at: datetime) -> bool:
+        if event_id in self._processed:
+            return False
+        self._processed[event_id] = at
+        return True
+
+    async def prune_processed(self, before: datetime) -> int:
+        old = [e for e, at in self._processed.items() if at < before]
+        for event_id in old:
+            del self._processed[event_id]
+        return len(old)
+
+    async def append_intake(self, message: IntakeMessage, *, at: datetime) -> bool:
+        if message.event_id in self._processed:
+            return False
+        self._intake.extend(self._sealed_intake((message,), self._rows))
+        self._processed[message.event_id] = at
+        return True
+
+    async def read_intake(self, conversation: ConversationID) -> list[IntakeItem]:
+        items = sorted(
+            (i for i in self._intake if i.conversation == conversation), key=lambda i: i.ordinal
+        )
+        return [
+            IntakeItem(
+                i.ordinal,
+                i.event_id,
+                self._sealer.open_sealed(
+                    i.sealed, context=intake_context(conversation, i.event_id)
+                ),
+            )
+            for i in items
+        ]
+
+    async def delete_intake(self, conversation: ConversationID) -> int:
+        before = len(self._intake)
+        self._intake = [i for i in self._intake if i.conversation != conversation]
+        return before - len(self._intake)
+
+    async def pending_outbox(self) -> list[OutboxEntry]:
+        return [
+            OutboxEntry(
+                e.key,
+                self._sealer.open_sealed(e.sealed, context=outbox_context(e.key)),
+                e.created_at,
+            )
+            for e in self._outbox.values()
+            if e.done_at is None
+        ]
+
+    async def mark_outbox_done(self, key: str, *, at: datetime) -> None:
+        entry = self._outbox.get(key)
+        if entry is not None and entry.done_at is None:
+            self._outbox[key] = replace(entry, done_at=at)
+
+    async def prune_outbox(self, before: datetime) -> int:
+        old = [k for k, e in self._outbox.items() if e.done_at is not None and e.done_at < before]
+        for key in old:
+            del self._outbox[key]
+        return len(old)
+
+    async def conversation(self, conversation: ConversationID) -> ConversationRecord | None:
+        row = self._rows.get(conversation)
+        return None if row is None else self._record(conversation, row)
+
+    async def conversation_by_room(self, room_id: RoomID) -> ConversationRecord | None:
+        for cid, row in self._rows.items():
+            if row.room_id == room_id:
+                return self._record(cid, row)
+        return None
+
+    async def closed_before(self, cutoff: datetime) -> list[ConversationID]:
+        return sorted(
+            cid
+            for cid, row in self._rows.items()
+            if row.closed_at is not None and row.closed_at < cutoff
+        )
+
+    async def erase_conversation(self, conversation: ConversationID) -> None:
+        self._rows.pop(conversation, None)
+        await self.delete_intake(conversation)
+
+    async def close(self) -> None:
+        return None
+
+    def _record(self, cid: ConversationID, row: _Row) -> ConversationRecord:
+        youth = self._sealer.open_sealed(row.youth_sealed, context=youth_context(cid))
+        nickname = (
+            None
+            if row.nickname_sealed is None
+            else self._sealer.open_sealed(row.nickname_sealed, context=nickname_context(cid))
+        )
+        r = row.routing
+        return ConversationRecord(
+            conversation=cid,
+            room_id=row.room_id,
+            youth_user_id=UserID(youth.decode()),
+            nickname=None if nickname is None else nickname.decode(),
+            channel=r.channel,
+            state=r.state,
+            priority=r.priority,
+            crisis=r.crisis,
+            severity=r.severity,
+            language=r.language,
+            assigned_to=r.assigned_to,
+            enqueued_at=r.enqueued_at,
+            created_at=row.created_at,
+            closed_at=row.closed_at,
+        )

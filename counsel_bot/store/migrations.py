@@ -1,0 +1,124 @@
+"""Numbered schema migrations: MIGRATIONS[n] upgrades schema n to n + 1, one transaction each.
+
+The schema version lives in SQLite's `user_version`. Append new steps; never edit old ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import aiosqlite
+
+from counsel_bot.store.contract import SchemaTooNewError
+
+Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
+
+
+async def _script(db: aiosqlite.Connection, script: str) -> None:
+    # Not executescript(): it commits first, which would break one-transaction-per-step.
+    for statement in script.split(";"):
+        if statement.strip():
+            await db.execute(statement)
+
+
+async def _v1_initial(db: aiosqlite.Connection) -> None:
+    await _script(
+        db,
+        """
+        CREATE TABLE conversations (
+            id TEXT PRIMARY KEY,
+            room_id TEXT NOT NULL UNIQUE,
+            youth_sealed BLOB NOT NULL,
+            nickname_sealed BLOB,
+            channel TEXT NOT NULL,
+            state TEXT NOT NULL,
+            priority TEXT NOT NULL,
+            crisis TEXT NOT NULL,
+            severity INTEGER NOT NULL,
+            language TEXT NOT NULL,
+            enqueued_at TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            assigned_to TEXT,
+            assigned_at TEXT,
+            assignments INTEGER NOT NULL,
+            returned_by TEXT,
+            notice_position INTEGER,
+            notice_bucket INTEGER,
+            notice_at TEXT,
+            created_at TEXT NOT NULL,
+            closed_at TEXT
+        ) STRICT;
+        CREATE INDEX conversations_open ON conversations (state) WHERE state != 'closed';
+        CREATE INDEX conversations_closed_at ON conversations (closed_at);
+
+        CREATE TABLE counsellors (
+            user_id TEXT PRIMARY KEY,
+            role TEXT NOT NULL,
+            on_duty INTEGER NOT NULL,
+            capacity INTEGER NOT NULL,
+            languages TEXT NOT NULL,
+            topics TEXT NOT NULL,
+            last_assigned_at TEXT
+        ) STRICT;
+
+        CREATE TABLE router_meta (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            version INTEGER NOT NULL,
+            next_seq INTEGER NOT NULL,
+            handling_seconds TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE intake (
+            conversation TEXT NOT NULL,
+            ordinal INTEGER NOT NULL,
+            event_id TEXT NOT NULL UNIQUE,
+            sealed BLOB NOT NULL,
+            PRIMARY KEY (conversation, ordinal)
+        ) STRICT;
+
+        CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            key TEXT NOT NULL UNIQUE,
+            sealed BLOB NOT NULL,
+            created_at TEXT NOT NULL,
+            done_at TEXT
+        );
+        CREATE INDEX outbox_pending ON outbox (seq) WHERE done_at IS NULL;
+
+        CREATE TABLE processed_events (
+            event_id TEXT PRIMARY KEY,
+            processed_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX processed_events_at ON processed_events (processed_at);
+        """,
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1_initial,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+async def schema_version(db: aiosqlite.Connection) -> int:
+    async with db.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def migrate(db: aiosqlite.Connection, migrations: tuple[Migration, ...] = MIGRATIONS) -> int:
+    """Bring the schema up to date; refuse a schema newer than this code knows."""
+    current = await schema_version(db)
+    if current > len(migrations):
+        raise SchemaTooNewError(
+            f"the database has schema version {current}, but this counsel knows only up to "
+            f"{len(migrations)}; run the newer counsel version or restore a backup"
+        )
+    for version in range(current, len(migrations)):
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            await migrations[version](db)
+            await db.execute(f"PRAGMA user_version = {version + 1}")
+        except BaseException:
+            await db.execute("ROLLBACK")
+            raise
+        await db.execute("COMMIT")
+    return len(migrations)

@@ -1,0 +1,357 @@
+"""The durable store: aiosqlite, WAL, synchronous=FULL, file mode 0600.
+
+Every write is one explicit transaction; a commit returns only once SQLite has synced it,
+so the bot may act on a transition as soon as `commit_transition` returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from counsel_bot.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.routing.model import (
+    ConversationSnapshot,
+    CounsellorSnapshot,
+    Priority,
+    Role,
+    RouterSnapshot,
+)
+from counsel_bot.store import sqlite_sql as sql
+from counsel_bot.store.contract import (
+    ConversationRecord,
+    IntakeItem,
+    IntakeMessage,
+    OutboxEntry,
+    Sealer,
+    StoreBusyError,
+    StoreConsistencyError,
+    StoreError,
+    StoreFullError,
+    Transition,
+    intake_context,
+    nickname_context,
+    outbox_context,
+    youth_context,
+)
+from counsel_bot.store.migrations import migrate
+
+_BUSY_TIMEOUT_MS = 5000
+_SELECT_LIVE = (
+    "SELECT id, channel, state, priority, crisis, severity, language, enqueued_at, seq, "
+    "assigned_to, assigned_at, assignments, returned_by, notice_position, notice_bucket, "
+    "notice_at FROM conversations WHERE state != 'closed' ORDER BY seq"
+)
+_SELECT_RECORD = (
+    "SELECT id, room_id, youth_sealed, nickname_sealed, created_at, closed_at, "
+    "channel, state, priority, crisis, severity, language, enqueued_at, seq, "
+    "assigned_to, assigned_at, assignments, returned_by, notice_position, notice_bucket, "
+    "notice_at FROM conversations "
+)
+
+
+class SqliteStore:
+    def __init__(self, db: aiosqlite.Connection, sealer: Sealer) -> None:
+        self._db = db
+        self._sealer = sealer
+        # One connection, many coroutines: transactions must not interleave.
+        self._lock = asyncio.Lock()
+        self._written: (
+            tuple[dict[ConversationID, ConversationSnapshot], tuple[CounsellorSnapshot, ...]] | None
+        ) = None
+
+    @classmethod
+    async def open(
+        cls, path: Path | str, sealer: Sealer, *, busy_timeout_ms: int = _BUSY_TIMEOUT_MS
+    ) -> SqliteStore:
+        path = Path(path)
+        _create_private(path)
+        try:
+            db = await aiosqlite.connect(path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the database at {path}: {exc}") from exc
+        try:
+            await db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            async with db.execute("PRAGMA journal_mode = WAL") as cursor:
+                row = await cursor.fetchone()
+            if row is None or str(row[0]).lower() != "wal":
+                raise StoreError(f"the database at {path} cannot use WAL mode; use a local disk")
+            await db.execute("PRAGMA synchronous = FULL")
+            await db.execute("PRAGMA foreign_keys = ON")
+            await migrate(db)
+        except BaseException:
+            await db.close()
+            raise
+        for suffix in ("-wal", "-shm"):
+            companion = path.with_name(path.name + suffix)
+            if companion.exists():
+                os.chmod(companion, 0o600)
+        return cls(db, sealer)
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._lock, _translated():
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
+
+    async def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        async with self._lock, _translated(), self._db.execute(sql, tuple(params)) as cursor:
+            return list(await cursor.fetchall())
+
+    # --- the transition ----------------------------------------------------------------------
+
+    async def commit_transition(self, transition: Transition) -> bool:
+        sealed_new = [
+            (
+                new,
+                self._sealer.seal(
+                    new.youth_user_id.encode(), context=youth_context(new.conversation)
+                ),
+                None
+                if new.nickname is None
+                else self._sealer.seal(
+                    new.nickname.encode(), context=nickname_context(new.conversation)
+                ),
+            )
+            for new in transition.new_conversations
+        ]
+        sealed_outbox = [
+            (e, self._sealer.seal(e.payload, context=outbox_context(e.key)))
+            for e in transition.outbox
+        ]
+        sealed_intake = [self._seal_intake(m) for m in transition.intake]
+        live = {c.conversation: c for c in transition.snapshot.conversations}
+        at = sql.ts(transition.at)
+        async with self._transaction() as db:
+            if transition.event_id is not None and not await sql.claim(db, transition.event_id, at):
+                return False  # nothing written yet; the empty transaction commits
+            for new, youth, nickname in sealed_new:
+                if new.conversation not in live:
+                    raise StoreConsistencyError(
+                        f"conversation {new.conversation} is new but not in the router snapshot"
+                    )
+                await sql.insert_conversation(
+                    db, new.conversation, new.room_id, youth, nickname, at
+                )
+            written = self._written
+            # Only rows that differ from the last committed snapshot are rewritten.
+            for conv in live.values():
+                if written is None or written[0].get(conv.conversation) != conv:
+                    await sql.update_routing(db, conv)
+            await sql.close_missing(db, live.keys(), at)
+            counsellors = transition.snapshot.counsellors
+            if written is None or written[1] != counsellors:
+                await sql.write_counsellors(db, counsellors)
+            await sql.write_meta(db, transition.snapshot)
+            for message, sealed in zip(transition.intake, sealed_intake, strict=True):
+                await sql.insert_intake(db, message, sealed)
+            await db.executemany(
+                "INSERT INTO outbox (key, sealed, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(key) DO NOTHING",
+                [(e.key, sealed, sql.ts(e.created_at)) for e, sealed in sealed_outbox],
+            )
+            # Forgotten first: if the COMMIT fails, the next transition rewrites everything.
+            self._written = None
+        self._written = (live, counsellors)
+        return True
+
+    def _seal_intake(self, message: IntakeMessage) -> bytes:
+        context = intake_context(message.conversation, message.event_id)
+        return self._sealer.seal(message.body, context=context)
+
+    async def load_router_snapshot(self) -> RouterSnapshot:
+        conversations = await self._rows(_SELECT_LIVE)
+        counsellors = await self._rows(
+            "SELECT user_id, role, on_duty, capacity, languages, topics, last_assigned_at "
+            "FROM counsellors ORDER BY user_id"
+        )
+        meta = await self._rows("SELECT version, next_seq, handling_seconds FROM router_meta")
+        version, next_seq, handling = meta[0] if meta else (0, 0, "[]")
+        return RouterSnapshot(
+            conversations=tuple(sql.routing_from_row(r) for r in conversations),
+            counsellors=tuple(
+                CounsellorSnapshot(
+                    user=UserID(r[0]),
+                    role=Role(r[1]),
+                    on_duty=bool(r[2]),
+                    capacity=int(r[3]),
+                    languages=tuple(json.loads(r[4])),
+                    topics=tuple(json.loads(r[5])),
+                    last_assigned_at=sql.dt(r[6]),
+                )
+                for r in counsellors
+            ),
+            handling_seconds=tuple(float(x) for x in json.loads(handling)),
+            next_seq=int(next_seq),
+            version=int(version),
+        )
+
+    # --- processed events --------------------------------------------------------------------
+
+    async def is_processed(self, event_id: EventID) -> bool:
+        rows = await self._rows("SELECT 1 FROM processed_events WHERE event_id = ?", (event_id,))
+        return bool(rows)
+
+    async def mark_processed(self, event_id: EventID, *, at: datetime) -> bool:
+        async with self._transaction() as db:
+            return await sql.claim(db, event_id, sql.ts(at))
+
+    async def prune_processed(self, before: datetime) -> int:
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "DELETE FROM processed_events WHERE processed_at < ?", (sql.ts(before),)
+            )
+            return cursor.rowcount
+
+    # --- intake ------------------------------------------------------------------------------
+
+    async def append_intake(self, message: IntakeMessage, *, at: datetime) -> bool:
+        sealed = self._seal_intake(message)
+        async with self._transaction() as db:
+            if not await sql.claim(db, message.event_id, sql.ts(at)):
+                return False
+            await sql.insert_intake(db, message, sealed)
+        return True
+
+    async def read_intake(self, conversation: ConversationID) -> list[IntakeItem]:
+        rows = await self._rows(
+            "SELECT ordinal, event_id, sealed FROM intake WHERE conversation = ? ORDER BY ordinal",
+            (conversation,),
+        )
+        return [
+            IntakeItem(
+                int(r[0]),
+                EventID(r[1]),
+                self._sealer.open_sealed(bytes(r[2]), context=intake_context(conversation, r[1])),
+            )
+            for r in rows
+        ]
+
+    async def delete_intake(self, conversation: ConversationID) -> int:
+        async with self._transaction() as db:
+            cursor = await db.execute("DELETE FROM intake WHERE conversation = ?", (conversation,))
+            return cursor.rowcount
+
+    # --- outbox ------------------------------------------------------------------------------
+
+    async def pending_outbox(self) -> list[OutboxEntry]:
+        rows = await self._rows(
+            "SELECT key, sealed, created_at FROM outbox WHERE done_at IS NULL ORDER BY seq"
+        )
+        return [
+            OutboxEntry(
+                r[0],
+                self._sealer.open_sealed(bytes(r[1]), context=outbox_context(r[0])),
+                sql.need_dt(r[2]),
+            )
+            for r in rows
+        ]
+
+    async def mark_outbox_done(self, key: str, *, at: datetime) -> None:
+        async with self._transaction() as db:
+            await db.execute(
+                "UPDATE outbox SET done_at = ? WHERE key = ? AND done_at IS NULL", (sql.ts(at), key)
+            )
+
+    async def prune_outbox(self, before: datetime) -> int:
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "DELETE FROM outbox WHERE done_at IS NOT NULL AND done_at < ?", (sql.ts(before),)
+            )
+            return cursor.rowcount
+
+    # --- conversation records ----------------------------------------------------------------
+
+    async def conversation(self, conversation: ConversationID) -> ConversationRecord | None:
+        rows = await self._rows(_SELECT_RECORD + "WHERE id = ?", (conversation,))
+        return self._record(rows[0]) if rows else None
+
+    async def conversation_by_room(self, room_id: RoomID) -> ConversationRecord | None:
+        rows = await self._rows(_SELECT_RECORD + "WHERE room_id = ?", (room_id,))
+        return self._record(rows[0]) if rows else None
+
+    async def closed_before(self, cutoff: datetime) -> list[ConversationID]:
+        rows = await self._rows(
+            "SELECT id FROM conversations "
+            "WHERE closed_at IS NOT NULL AND closed_at < ? ORDER BY id",
+            (sql.ts(cutoff),),
+        )
+        return [ConversationID(r[0]) for r in rows]
+
+    async def erase_conversation(self, conversation: ConversationID) -> None:
+        async with self._transaction() as db:
+            await db.execute("DELETE FROM intake WHERE conversation = ?", (conversation,))
+            await db.execute("DELETE FROM conversations WHERE id = ?", (conversation,))
+
+    def _record(self, row: sqlite3.Row) -> ConversationRecord:
+        cid = ConversationID(row[0])
+        youth = self._sealer.open_sealed(bytes(row[2]), context=youth_context(cid))
+        nickname = (
+            None
+            if row[3] is None
+            else self._sealer.open_sealed(bytes(row[3]), context=nickname_context(cid)).decode()
+        )
+        routing = sql.routing_from_row((row[0], *row[6:]))
+        return ConversationRecord(
+            conversation=cid,
+            room_id=RoomID(row[1]),
+            youth_user_id=UserID(youth.decode()),
+            nickname=nickname,
+            channel=routing.channel,
+            state=routing.state,
+            priority=Priority(row[8]),
+            crisis=routing.crisis,
+            severity=routing.severity,
+            language=routing.language,
+            assigned_to=routing.assigned_to,
+            enqueued_at=routing.enqueued_at,
+            created_at=sql.need_dt(row[4]),
+            closed_at=sql.dt(row[5]),
+        )
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file readable by this user only, before SQLite opens it."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
+
+
+@asynccontextmanager
+async def _translated() -> AsyncIterator[None]:
+    """SQLite's errors as ours, with advice; never with row data in the message."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        text = str(exc).lower()
+        if "locked" in text or "busy" in text:
+            raise StoreBusyError(
+                "the database stayed locked; is another counsel process using the same "
+                "file? Stop it and retry"
+            ) from exc
+        if "full" in text:
+            raise StoreFullError(
+                "the disk holding the database is full; free space, then restart counsel "
+                "(nothing was written)"
+            ) from exc
+        raise StoreError(f"database error ({exc}); nothing was written") from exc
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"database error ({exc}); check the file or restore a backup") from exc

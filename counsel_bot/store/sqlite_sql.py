@@ -1,0 +1,196 @@
+"""SQL statements of the SQLite store, as plain functions on a connection in a transaction."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import aiosqlite
+
+from counsel_bot.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.routing.model import (
+    Channel,
+    ConversationSnapshot,
+    ConversationState,
+    CounsellorSnapshot,
+    CrisisStatus,
+    Notice,
+    RouterSnapshot,
+)
+from counsel_bot.store.contract import IntakeMessage, StoreConsistencyError
+
+
+def ts(at: datetime) -> str:
+    # Fixed width, UTC: string order is time order, so SQL can compare them.
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def dt(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def need_dt(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+async def claim(db: aiosqlite.Connection, event_id: EventID, at: str) -> bool:
+    cursor = await db.execute(
+        "INSERT INTO processed_events (event_id, processed_at) VALUES (?, ?) "
+        "ON CONFLICT(event_id) DO NOTHING",
+        (event_id, at),
+    )
+    return cursor.rowcount == 1
+
+
+async def insert_conversation(
+    db: aiosqlite.Connection,
+    cid: ConversationID,
+    room_id: RoomID,
+    youth: bytes,
+    nickname: bytes | None,
+    at: str,
+) -> None:
+    try:
+        # Routing columns get placeholders here and their real values from update_routing.
+        await db.execute(
+            "INSERT INTO conversations (id, room_id, youth_sealed, nickname_sealed, channel, "
+            "state, priority, crisis, severity, language, enqueued_at, seq, assignments, "
+            "created_at) "
+            "VALUES (?, ?, ?, ?, 'chat', 'waiting', 'normal', 'none', 0, '', ?, 0, 0, ?)",
+            (cid, room_id, youth, nickname, at, at),
+        )
+    except sqlite3.IntegrityError as exc:
+        raise StoreConsistencyError(
+            f"conversation {cid} or its room is stored already; it cannot be opened twice"
+        ) from exc
+
+
+async def update_routing(db: aiosqlite.Connection, conv: ConversationSnapshot) -> None:
+    notice = conv.last_notice
+    cursor = await db.execute(
+        "UPDATE conversations SET channel = ?, state = ?, priority = ?, crisis = ?, severity = ?, "
+        "language = ?, enqueued_at = ?, seq = ?, assigned_to = ?, assigned_at = ?, "
+        "assignments = ?, returned_by = ?, notice_position = ?, notice_bucket = ?, notice_at = ?, "
+        "closed_at = NULL WHERE id = ?",
+        (
+            conv.channel.value,
+            conv.state.value,
+            conv.priority.value,
+            conv.crisis.value,
+            conv.severity,
+            conv.language,
+            ts(conv.enqueued_at),
+            conv.seq,
+            conv.assigned_to,
+            None if conv.assigned_at is None else ts(conv.assigned_at),
+            conv.assignments,
+            conv.returned_by,
+            None if notice is None else notice.position,
+            None if notice is None else notice.eta_bucket,
+            None if notice is None else ts(notice.at),
+            conv.conversation,
+        ),
+    )
+    if cursor.rowcount != 1:
+        raise StoreConsistencyError(
+            f"conversation {conv.conversation} is not stored; pass it as a NewConversation"
+        )
+
+
+async def close_missing(db: aiosqlite.Connection, live: Iterable[ConversationID], at: str) -> None:
+    """Mark closed what the router no longer holds: it forgets closed conversations."""
+    open_rows = await db.execute_fetchall("SELECT id FROM conversations WHERE state != 'closed'")
+    keep = set(live)
+    gone = [(at, row[0]) for row in open_rows if row[0] not in keep]
+    await db.executemany(
+        "UPDATE conversations SET state = 'closed', closed_at = ? WHERE id = ?", gone
+    )
+
+
+async def write_counsellors(
+    db: aiosqlite.Connection, counsellors: tuple[CounsellorSnapshot, ...]
+) -> None:
+    await db.execute("DELETE FROM counsellors")
+    await db.executemany(
+        "INSERT INTO counsellors (user_id, role, on_duty, capacity, languages, topics, "
+        "last_assigned_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                c.user,
+                c.role.value,
+                int(c.on_duty),
+                c.capacity,
+                json.dumps(list(c.languages)),
+                json.dumps(list(c.topics)),
+                None if c.last_assigned_at is None else ts(c.last_assigned_at),
+            )
+            for c in counsellors
+        ],
+    )
+
+
+async def write_meta(db: aiosqlite.Connection, snapshot: RouterSnapshot) -> None:
+    await db.execute(
+        "INSERT INTO router_meta (id, version, next_seq, handling_seconds) VALUES (1, ?, ?, ?) "
+        "ON CONFLICT(id) DO UPDATE SET version = excluded.version, next_seq = excluded.next_seq, "
+        "handling_seconds = excluded.handling_seconds",
+        (snapshot.version, snapshot.next_seq, json.dumps(list(snapshot.handling_seconds))),
+    )
+
+
+async def insert_intake(db: aiosqlite.Connection, message: IntakeMessage, sealed: bytes) -> None:
+    exists = await db.execute_fetchall(
+        "SELECT 1 FROM conversations WHERE id = ?", (message.conversation,)
+    )
+    if not exists:
+        raise StoreConsistencyError(f"intake for unknown conversation {message.conversation}")
+    await db.execute(
+        "INSERT INTO intake (conversation, ordinal, event_id, sealed) "
+        "SELECT ?, COALESCE(MAX(ordinal), 0) + 1, ?, ? FROM intake WHERE conversation = ? "
+        "ON CONFLICT(event_id) DO NOTHING",
+        (message.conversation, message.event_id, sealed, message.conversation),
+    )
+
+
+def routing_from_row(row: Iterable[Any]) -> ConversationSnapshot:
+    (
+        cid,
+        channel,
+        state,
+        _priority,
+        crisis,
+        severity,
+        language,
+        enqueued_at,
+        seq,
+        assigned_to,
+        assigned_at,
+        assignments,
+        returned_by,
+        notice_position,
+        notice_bucket,
+        notice_at,
+    ) = tuple(row)
+    notice = (
+        None
+        if notice_position is None
+        else Notice(int(notice_position), int(notice_bucket), need_dt(notice_at))
+    )
+    return ConversationSnapshot(
+        conversation=ConversationID(cid),
+        state=ConversationState(state),
+        channel=Channel(channel),
+        language=language,
+        enqueued_at=need_dt(enqueued_at),
+        seq=int(seq),
+        crisis=CrisisStatus(crisis),
+        severity=int(severity),
+        assigned_to=None if assigned_to is None else UserID(assigned_to),
+        assigned_at=dt(assigned_at),
+        assignments=int(assignments),
+        returned_by=None if returned_by is None else UserID(returned_by),
+        last_notice=notice,
+    )

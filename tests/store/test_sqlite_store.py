@@ -1,0 +1,187 @@
+"""What only the SQLite store must show: durability settings, file modes, schema, crashes."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import stat
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiosqlite
+import nacl.utils
+import pytest
+
+from counsel_bot.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.routing import Assign, ConversationOpened, Role, Router, StaffAdded
+from counsel_bot.store import (
+    SCHEMA_VERSION,
+    IntakeMessage,
+    MemoryStore,
+    NewConversation,
+    SchemaTooNewError,
+    SqliteStore,
+    StoreBusyError,
+    Transition,
+    action_of,
+    migrate,
+)
+from tests.store.conftest import AeadSealer
+from tests.store.crash_writer import KeySealer, plan, run
+
+T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_wal_full_sync_and_private_files(tmp_path: Path, sealer: AeadSealer) -> None:
+    path = tmp_path / "data" / "counsel.sqlite3"
+    store = await SqliteStore.open(path, sealer)
+    try:
+        await store.mark_processed(EventID("$x"), at=T0)
+        async with aiosqlite.connect(path) as probe, probe.execute("PRAGMA journal_mode") as cur:
+            assert (await cur.fetchone()) == ("wal",)
+        files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+        for file in files:
+            assert file.exists()
+            assert stat.S_IMODE(file.stat().st_mode) == 0o600, file.name
+        async with store._db.execute("PRAGMA synchronous") as cursor:
+            assert (await cursor.fetchone()) == (2,)  # FULL
+    finally:
+        await store.close()
+
+
+async def test_reopening_keeps_data_and_schema(tmp_path: Path, sealer: AeadSealer) -> None:
+    path = tmp_path / "counsel.sqlite3"
+    store = await SqliteStore.open(path, sealer)
+    await store.mark_processed(EventID("$x"), at=T0)
+    await store.close()
+    store = await SqliteStore.open(path, sealer)
+    try:
+        assert await store.is_processed(EventID("$x"))
+    finally:
+        await store.close()
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+
+
+async def test_a_newer_schema_is_refused(tmp_path: Path, sealer: AeadSealer) -> None:
+    path = tmp_path / "counsel.sqlite3"
+    await (await SqliteStore.open(path, sealer)).close()
+    with sqlite3.connect(path) as raw:
+        raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(SchemaTooNewError, match="newer counsel"):
+        await SqliteStore.open(path, sealer)
+
+
+async def test_a_failing_migration_rolls_back_alone(tmp_path: Path) -> None:
+    async def good(db: aiosqlite.Connection) -> None:
+        await db.execute("CREATE TABLE a (x INTEGER)")
+
+    async def bad(db: aiosqlite.Connection) -> None:
+        await db.execute("CREATE TABLE b (x INTEGER)")
+        raise RuntimeError("boom")
+
+    async with aiosqlite.connect(tmp_path / "m.sqlite3", isolation_level=None) as db:
+        with pytest.raises(RuntimeError):
+            await migrate(db, (good, bad))
+        async with db.execute("PRAGMA user_version") as cursor:
+            assert (await cursor.fetchone()) == (1,)
+        tables = await db.execute_fetchall("SELECT name FROM sqlite_master WHERE type='table'")
+        assert [t[0] for t in tables] == ["a"]
+
+
+async def test_a_locked_database_is_a_clear_error(tmp_path: Path, sealer: AeadSealer) -> None:
+    path = tmp_path / "counsel.sqlite3"
+    store = await SqliteStore.open(path, sealer, busy_timeout_ms=50)
+    raw = sqlite3.connect(path, isolation_level=None)
+    try:
+        raw.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(StoreBusyError, match="another counsel process"):
+            await store.mark_processed(EventID("$x"), at=T0)
+        raw.execute("ROLLBACK")
+        assert await store.mark_processed(EventID("$x"), at=T0)
+    finally:
+        raw.close()
+        await store.close()
+
+
+async def test_no_plaintext_reaches_the_files(tmp_path: Path, sealer: AeadSealer) -> None:
+    canary = "CANARY-7f3a-kummer"
+    path = tmp_path / "counsel.sqlite3"
+    store = await SqliteStore.open(path, sealer)
+    router = Router()
+    router.handle(StaffAdded(T0, UserID("@anna:x"), Role.COUNSELLOR))
+    cid = ConversationID("c1")
+    router.handle(ConversationOpened(T0, cid))
+    new = NewConversation(cid, RoomID("!r:x"), UserID(f"@{canary.lower()}:x"), f"{canary}-nick")
+    intake = (IntakeMessage(cid, EventID("$m1"), f"{canary} message".encode()),)
+    await store.commit_transition(
+        Transition(T0, router.snapshot(), EventID("$m1"), (), (new,), intake)
+    )
+    await store.close()
+    _assert_nowhere(tmp_path, canary)
+
+
+def _assert_nowhere(directory: Path, canary: str) -> None:
+    files = list(directory.iterdir())
+    assert files
+    for file in files:
+        data = file.read_bytes()
+        assert canary.encode() not in data, file.name
+        assert canary.lower().encode() not in data, file.name
+
+
+def test_sigkill_at_any_point_loses_and_doubles_nothing(tmp_path: Path) -> None:
+    """Kill the writer 20 times mid-stream; the end state equals an uninterrupted run."""
+    import asyncio
+
+    key = nacl.utils.random(32)
+    count = 60
+    path = tmp_path / "crash.sqlite3"
+    rng = random.Random(4)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "tests.store.crash_writer", str(path), key.hex(), str(count)]
+    kills = 0
+    while kills < 20:
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, cwd=ROOT, env=env)
+        assert proc.stdout is not None
+        wanted = rng.randint(1, 8)
+        seen = 0
+        finished = False
+        while seen < wanted:
+            if not proc.stdout.readline():
+                finished = True
+                break
+            seen += 1
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+        if finished:
+            break
+        kills += 1
+    subprocess.run(command, check=True, cwd=ROOT, env=env, capture_output=True)
+    assert kills == 20, "the workload finished before enough kills"
+
+    async def compare() -> None:
+        reference_store = MemoryStore(KeySealer(key))
+        reference = await run(reference_store, count, report=False)
+        store = await SqliteStore.open(path, KeySealer(key))
+        try:
+            assert await store.load_router_snapshot() == reference.snapshot()
+            pending = await store.pending_outbox()
+            expected = await reference_store.pending_outbox()
+            assert [e.key for e in pending] == [e.key for e in expected]
+            invites = [action_of(e) for e in pending if e.key.startswith("assign:")]
+            assert len(invites) == len({(a.conversation, a.assignment) for a in invites})  # type: ignore[union-attr]
+            assert all(isinstance(a, Assign) for a in invites)
+            planned = {eid for eid, _, _ in plan(count)}
+            for event_id in planned:
+                assert await store.is_processed(EventID(event_id))
+        finally:
+            await store.close()
+
+    asyncio.run(compare())

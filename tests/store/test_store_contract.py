@@ -1,0 +1,208 @@
+"""One contract, two stores: every test here runs against MemoryStore and SqliteStore."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from counsel_bot.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.routing import (
+    Assign,
+    Close,
+    ConversationOpened,
+    ConversationState,
+    CounsellorOnDuty,
+    CrisisRaised,
+    Event,
+    Priority,
+    Role,
+    Router,
+    StaffAdded,
+)
+from counsel_bot.store import (
+    IntakeMessage,
+    NewConversation,
+    OutboxEntry,
+    Store,
+    StoreConsistencyError,
+    Transition,
+    action_of,
+    entries_for,
+)
+
+T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+ANNA = UserID("@anna:x")
+C1, C2 = ConversationID("c1"), ConversationID("c2")
+
+
+def new(cid: ConversationID) -> NewConversation:
+    return NewConversation(cid, RoomID(f"!room-{cid}:x"), UserID(f"@youth-{cid}:x"), f"Nick {cid}")
+
+
+async def step(
+    store: Store,
+    router: Router,
+    event: Event,
+    event_id: str | None = None,
+    opened: tuple[NewConversation, ...] = (),
+    intake: tuple[IntakeMessage, ...] = (),
+) -> bool:
+    actions = router.handle(event)
+    return await store.commit_transition(
+        Transition(
+            at=event.at,
+            snapshot=router.snapshot(),
+            event_id=None if event_id is None else EventID(event_id),
+            outbox=entries_for(actions, version=router.version, at=event.at),
+            new_conversations=opened,
+            intake=intake,
+        )
+    )
+
+
+async def staffed(store: Store) -> Router:
+    router = Router()
+    await step(store, router, StaffAdded(T0, ANNA, Role.COUNSELLOR))
+    await step(store, router, CounsellorOnDuty(T0, ANNA), "$duty")
+    return router
+
+
+async def test_empty_store_has_an_empty_snapshot(store: Store) -> None:
+    snapshot = await store.load_router_snapshot()
+    assert snapshot.conversations == ()
+    assert snapshot.version == 0
+    assert await store.pending_outbox() == []
+
+
+async def test_transition_round_trips_the_router_state(store: Store) -> None:
+    router = await staffed(store)
+    await step(store, router, ConversationOpened(T0, C1, "en"), "$e1", (new(C1),))
+    await step(store, router, ConversationOpened(T0, C2), "$e2", (new(C2),))
+    await step(store, router, CrisisRaised(T0 + timedelta(minutes=1), C2, 2), "$e3")
+    assert await store.load_router_snapshot() == router.snapshot()
+
+    restored = Router.from_snapshot(await store.load_router_snapshot())
+    later = Close(T0 + timedelta(minutes=5), ANNA, C1)
+    assert restored.handle(later) == router.handle(later)
+
+    record = await store.conversation(C2)
+    assert record is not None
+    assert record.youth_user_id == UserID("@youth-c2:x")
+    assert record.nickname == "Nick c2"
+    assert record.priority is Priority.CRISIS
+    assert record.state is ConversationState.ASSIGNED
+    by_room = await store.conversation_by_room(RoomID("!room-c1:x"))
+    assert by_room is not None
+    assert by_room.conversation == C1
+    assert by_room.assigned_to == ANNA
+    assert await store.conversation(ConversationID("nope")) is None
+
+
+async def test_an_event_is_processed_once(store: Store) -> None:
+    router = await staffed(store)
+    assert await step(store, router, ConversationOpened(T0, C1), "$e1", (new(C1),))
+    before = await store.load_router_snapshot()
+    pending = await store.pending_outbox()
+    again = Router.from_snapshot(before)
+    # Replaying the same Matrix event after a crash must change nothing.
+    assert not await step(store, again, ConversationOpened(T0, C2), "$e1", (new(C2),))
+    assert await store.load_router_snapshot() == before
+    assert await store.pending_outbox() == pending
+    assert await store.is_processed(EventID("$e1"))
+    assert not await store.is_processed(EventID("$other"))
+
+
+async def test_outbox_holds_the_invite_until_done(store: Store) -> None:
+    router = await staffed(store)
+    await step(store, router, ConversationOpened(T0, C1), "$e1", (new(C1),))
+    pending = await store.pending_outbox()
+    keys = [e.key for e in pending]
+    assert "assign:c1:@anna:x:1" in keys
+    assigns = [action_of(e) for e in pending if e.key.startswith("assign:")]
+    assert assigns == [Assign(C1, ANNA, 1)]
+    for entry in pending:
+        await store.mark_outbox_done(entry.key, at=T0)
+    assert await store.pending_outbox() == []
+    # A duplicate key (a replayed intent) is ignored, not resurrected.
+    dup = OutboxEntry("assign:c1:@anna:x:1", b"{}", T0)
+    await store.commit_transition(Transition(T0, router.snapshot(), outbox=(dup,)))
+    assert await store.pending_outbox() == []
+    assert await store.prune_outbox(T0 + timedelta(seconds=1)) == len(pending)
+
+
+async def test_closing_keeps_a_record_for_retention(store: Store) -> None:
+    router = await staffed(store)
+    await step(store, router, ConversationOpened(T0, C1), "$e1", (new(C1),))
+    await step(store, router, Close(T0 + timedelta(hours=1), ANNA, C1), "$e2")
+    record = await store.conversation(C1)
+    assert record is not None
+    assert record.state is ConversationState.CLOSED
+    assert record.closed_at == T0 + timedelta(hours=1)
+    assert (await store.load_router_snapshot()).conversations == ()
+    assert await store.closed_before(T0 + timedelta(minutes=59)) == []
+    assert await store.closed_before(T0 + timedelta(hours=2)) == [C1]
+    await store.erase_conversation(C1)
+    assert await store.conversation(C1) is None
+    assert await store.closed_before(T0 + timedelta(hours=2)) == []
+
+
+async def test_intake_keeps_order_and_is_idempotent(store: Store) -> None:
+    router = await staffed(store)
+    first = IntakeMessage(C1, EventID("$m1"), b"hello")
+    await step(store, router, ConversationOpened(T0, C1), "$m1", (new(C1),), (first,))
+    assert await store.append_intake(IntakeMessage(C1, EventID("$m2"), b"second"), at=T0)
+    assert await store.append_intake(IntakeMessage(C1, EventID("$m3"), b"third"), at=T0)
+    assert not await store.append_intake(IntakeMessage(C1, EventID("$m2"), b"again"), at=T0)
+    items = await store.read_intake(C1)
+    assert [(i.ordinal, i.event_id, i.body) for i in items] == [
+        (1, "$m1", b"hello"),
+        (2, "$m2", b"second"),
+        (3, "$m3", b"third"),
+    ]
+    assert await store.read_intake(C2) == []
+    assert await store.delete_intake(C1) == 3
+    assert await store.read_intake(C1) == []
+    with pytest.raises(StoreConsistencyError):
+        await store.append_intake(IntakeMessage(C2, EventID("$m9"), b"x"), at=T0)
+
+
+async def test_a_failed_transition_writes_nothing(store: Store) -> None:
+    router = await staffed(store)
+    before = await store.load_router_snapshot()
+    pending = await store.pending_outbox()
+    actions = router.handle(ConversationOpened(T0, C1))
+    broken = Transition(
+        T0,
+        router.snapshot(),
+        EventID("$e1"),
+        entries_for(actions, version=router.version, at=T0),
+        new_conversations=(),  # forgot the room: must be refused as a whole
+    )
+    with pytest.raises(StoreConsistencyError, match="NewConversation"):
+        await store.commit_transition(broken)
+    assert await store.load_router_snapshot() == before
+    assert not await store.is_processed(EventID("$e1"))
+    assert await store.pending_outbox() == pending
+    # The same transition, complete this time, goes through whole.
+    fixed = Transition(T0, router.snapshot(), EventID("$e1"), broken.outbox, (new(C1),))
+    assert await store.commit_transition(fixed)
+    assert await store.load_router_snapshot() == router.snapshot()
+
+
+async def test_opening_a_stored_conversation_twice_is_refused(store: Store) -> None:
+    router = await staffed(store)
+    await step(store, router, ConversationOpened(T0, C1), "$e1", (new(C1),))
+    with pytest.raises(StoreConsistencyError):
+        await store.commit_transition(
+            Transition(T0, router.snapshot(), new_conversations=(new(C1),))
+        )
+
+
+async def test_processed_events_are_marked_and_pruned(store: Store) -> None:
+    assert await store.mark_processed(EventID("$a"), at=T0)
+    assert not await store.mark_processed(EventID("$a"), at=T0)
+    assert await store.mark_processed(EventID("$b"), at=T0 + timedelta(days=2))
+    assert await store.prune_processed(T0 + timedelta(days=1)) == 1
+    assert not await store.is_processed(EventID("$a"))
+    assert await store.is_processed(EventID("$b"))

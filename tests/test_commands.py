@@ -1,0 +1,182 @@
+"""The command parser: every command, the errors, and that no input crashes it."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from counsel_bot.commands import (
+    MAX_STAFF_COMMAND_CHARS,
+    STAFF_HELP,
+    YOUTH_HELP,
+    CapacityCommand,
+    CloseCommand,
+    ConfirmCommand,
+    DismissCommand,
+    DutyCommand,
+    HelpCommand,
+    LanguagesCommand,
+    NextCommand,
+    ParseError,
+    ParseErrorKey,
+    QueueCommand,
+    StatusCommand,
+    TakeCommand,
+    TopicsCommand,
+    TransferCommand,
+    VideoCommand,
+    YouthCommand,
+    YouthCommandKind,
+    help_text,
+    parse_staff,
+    parse_youth,
+)
+from counsel_bot.ids import ConversationID, UserID
+from counsel_bot.routing import HandoverReason
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("!duty on", DutyCommand(True)),
+        ("  !DUTY off  ", DutyCommand(False)),
+        ("!duty off unplanned", DutyCommand(False, HandoverReason.UNPLANNED)),
+        ("!duty aus geplant", DutyCommand(False, HandoverReason.PLANNED)),
+        ("!capacity 3", CapacityCommand(3)),
+        ("!languages de EN tr de", LanguagesCommand(("de", "en", "tr"))),
+        ("!topics gewalt schule", TopicsCommand(("gewalt", "schule"))),
+        ("!topics", TopicsCommand(())),
+        ("!next", NextCommand()),
+        ("!take c-42", TakeCommand(ConversationID("c-42"))),
+        ("!transfer @ben:example.org", TransferCommand(UserID("@ben:example.org"))),
+        ("!transfer queue", TransferCommand(None)),
+        (
+            "!transfer c7 @ben:example.org:8448",
+            TransferCommand(UserID("@ben:example.org:8448"), ConversationID("c7")),
+        ),
+        ("!close", CloseCommand()),
+        ("!close c7", CloseCommand(ConversationID("c7"))),
+        ("!confirm c7", ConfirmCommand(ConversationID("c7"))),
+        ("!dismiss", DismissCommand()),
+        ("!status", StatusCommand()),
+        ("!queue", QueueCommand()),
+        ("!video", VideoCommand()),
+        ("!help", HelpCommand()),
+        ("!help !transfer", HelpCommand("transfer")),
+        ("!help nonsense", HelpCommand()),
+        ("！ne\u200bxt", NextCommand()),  # full-width "!" and a zero-width space
+    ],
+)
+def test_staff_commands(text: str, expected: object) -> None:
+    assert parse_staff(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "hint"),
+    [
+        ("!nxt", ParseErrorKey.UNKNOWN, "!next"),
+        ("!", ParseErrorKey.UNKNOWN, "!help"),
+        ("!frobnicate", ParseErrorKey.UNKNOWN, "!help"),
+        ("!capacity", ParseErrorKey.MISSING_ARGUMENT, "!capacity N"),
+        ("!capacity -1", ParseErrorKey.BAD_ARGUMENT, "!capacity N"),
+        ("!capacity ٣", ParseErrorKey.BAD_ARGUMENT, "!capacity N"),  # Arabic-Indic digit
+        ("!capacity 2 3", ParseErrorKey.TOO_MANY_ARGUMENTS, "!capacity N"),
+        ("!duty maybe", ParseErrorKey.BAD_ARGUMENT, STAFF_HELP["duty"].usage),
+        ("!duty on unplanned", ParseErrorKey.BAD_ARGUMENT, STAFF_HELP["duty"].usage),
+        ("!languages deutsch", ParseErrorKey.BAD_ARGUMENT, STAFF_HELP["languages"].usage),
+        ("!take", ParseErrorKey.MISSING_ARGUMENT, STAFF_HELP["take"].usage),
+        ("!take <script>", ParseErrorKey.BAD_ARGUMENT, STAFF_HELP["take"].usage),
+        ("!transfer ben", ParseErrorKey.BAD_ARGUMENT, STAFF_HELP["transfer"].usage),
+        ("!next now", ParseErrorKey.TOO_MANY_ARGUMENTS, "!next"),
+        ("!" + "x" * MAX_STAFF_COMMAND_CHARS, ParseErrorKey.TOO_LONG, "!help"),
+    ],
+)
+def test_staff_errors_carry_a_key_and_a_usage_hint(
+    text: str, key: ParseErrorKey, hint: str
+) -> None:
+    result = parse_staff(text)
+    assert isinstance(result, ParseError)
+    assert (result.key, result.hint) == (key, hint)
+
+
+@pytest.mark.parametrize("text", ["hello", "", "   ", "what does !next do?", "next"])
+def test_ordinary_staff_text_is_not_a_command(text: str) -> None:
+    assert parse_staff(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("hilfe", YouthCommandKind.HELP),
+        ("Hilfe!", YouthCommandKind.HELP),
+        ("  HELP ", YouthCommandKind.HELP),
+        ("/help", YouthCommandKind.HELP),
+        ("video", YouthCommandKind.VIDEO),
+        ("E-Mail", YouthCommandKind.MAIL),
+        ("Ende.", YouthCommandKind.END),
+        ("end", YouthCommandKind.END),
+        ("LÖSCHEN", YouthCommandKind.DELETE),
+        ("lo\u0308schen", YouthCommandKind.DELETE),  # decomposed umlaut
+        ("loeschen", YouthCommandKind.DELETE),
+        ("delete", YouthCommandKind.DELETE),
+        ("Ja, löschen", YouthCommandKind.CONFIRM_DELETE),
+        ("yes delete", YouthCommandKind.CONFIRM_DELETE),
+        ("hil\u200bfe", YouthCommandKind.HELP),
+    ],
+)
+def test_youth_commands_are_whole_messages(text: str, kind: YouthCommandKind) -> None:
+    assert parse_youth(text) == YouthCommand(kind)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ich brauche hilfe",
+        "das ende ist nah",
+        "can you help me",
+        "ja",
+        "!next",
+        "delete" * 20,
+    ],
+)
+def test_sentences_with_command_words_stay_messages(text: str) -> None:
+    assert parse_youth(text) is None
+
+
+def test_help_texts_exist_in_both_languages() -> None:
+    for entry in [*STAFF_HELP.values(), *YOUTH_HELP.values()]:
+        assert entry.de
+        assert entry.en
+        assert entry.de != entry.en
+    assert "!capacity N" in help_text("de", "capacity")
+    assert help_text("en", "capacity").count("\n") == 0
+    assert "löschen" in help_text("de", staff=False)
+
+
+def test_every_staff_command_has_help() -> None:
+    for name in STAFF_HELP:
+        result = parse_staff(f"!{name}")
+        assert not (isinstance(result, ParseError) and result.key is ParseErrorKey.UNKNOWN)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(max_size=300))
+def test_any_short_text_never_crashes(text: str) -> None:
+    parse_staff(text)
+    parse_youth(text)
+    parse_staff("!" + text)
+    parse_staff("!transfer " + text)
+
+
+def _to_64_kb(text: str) -> str:
+    return (text * (65_536 // len(text) + 1))[:65_536]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.text(min_size=1, max_size=500).map(_to_64_kb))
+def test_64_kb_bodies_never_crash(text: str) -> None:
+    assert len(text) == 65_536
+    assert parse_youth(text) is None
+    assert isinstance(parse_staff("!" + text), ParseError)
+    parse_staff(text)
