@@ -30,8 +30,12 @@ class EvalDataError(CrisisError):
     """A line of an evaluation file is not the expected JSON object."""
 
     def __init__(self, path: Path, line_no: int, problem: str) -> None:
+        """``line_no`` 0 means the file as a whole (it could not be opened)."""
         self.path = path
         self.line_no = line_no
+        if line_no == 0:
+            super().__init__(f"{path} {problem}; give the path of a JSONL evaluation file")
+            return
         super().__init__(
             f"{path}, line {line_no}: {problem}. Each line must be a JSON object with "
             'keys "id", "lang", "text", "label" ("crisis" or "none"), "category", "kind".'

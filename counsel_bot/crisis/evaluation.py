@@ -66,7 +66,11 @@ class Report:
 
 def read_examples(path: Path) -> list[Example]:
     examples: list[Example] = []
-    with path.open(encoding="utf-8") as handle:
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise EvalDataError(path, 0, f"cannot be read ({exc.strerror})") from None
+    with handle:
         for line_no, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
