@@ -23,7 +23,11 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check homeserver_bridge counsel_bot e2e tests bench
 	$(BIN)/mypy
 
-test: $(BIN)/.installed
+# Element's own crypto stack (matrix-js-sdk + Rust crypto) as an independent test client.
+tests/js/node_modules/.package-lock.json: tests/js/package-lock.json
+	cd tests/js && npm ci --no-audit --no-fund
+
+test: $(BIN)/.installed tests/js/node_modules/.package-lock.json
 	$(MAKE) lint
 	$(BIN)/pytest -q -p no:cacheprovider
 

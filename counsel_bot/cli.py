@@ -9,10 +9,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from counsel_bot.config import ConfigError
+from counsel_bot.crisis import CrisisError
+from counsel_bot.errors import BotError
+from e2e.errors import CrossSigningError, VaultError
 from homeserver_bridge.errors import BridgeError
 
 # Errors a person can act on: printed as one line, never as a traceback.
-USER_ERRORS: tuple[type[Exception], ...] = (ConfigError, BridgeError)
+USER_ERRORS: tuple[type[Exception], ...] = (
+    ConfigError, BridgeError, BotError, VaultError, CrossSigningError, CrisisError,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +27,15 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     up = commands.add_parser("up", help="run the homeserver and the bot; print the accounts")
     _data_options(up)
+    bot = commands.add_parser("bot", help="run only the bot (counsel up starts it for you)")
+    _data_options(bot)
+    crisis = commands.add_parser("crisis", help="the crisis-wording detector")
+    crisis_commands = crisis.add_subparsers(dest="crisis_command", required=True)
+    crisis_commands.add_parser("check", help="one message per stdin line -> one JSON per line")
+    evaluate = crisis_commands.add_parser("eval", help="recall/precision on a labelled JSONL file")
+    evaluate.add_argument("file", type=Path)
+    for sub in (crisis_commands.choices["check"], evaluate):
+        sub.add_argument("--lexicons", type=Path, default=None, help="lexicon directory")
     return parser
 
 
@@ -39,7 +53,23 @@ def dispatch(args: argparse.Namespace) -> int:
         from counsel_bot.service import run_up
 
         return run_up(args.data, args.config)
+    if args.command == "bot":
+        from counsel_bot.service import run_bot_only
+
+        return run_bot_only(args.data, args.config)
+    if args.command == "crisis":
+        return _crisis(args)
     raise AssertionError(f"unhandled command {args.command}")
+
+
+def _crisis(args: argparse.Namespace) -> int:
+    from counsel_bot.crisis import CrisisDetector, default_lexicon_dir, run_check, run_eval
+
+    detector = CrisisDetector.from_directory(args.lexicons or default_lexicon_dir())
+    if args.crisis_command == "check":
+        stdin = open(sys.stdin.fileno(), encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+        return run_check(detector, stdin, sys.stdout)
+    return run_eval(detector, args.file, sys.stdout)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

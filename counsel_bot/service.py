@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import signal
 import sys
 from collections.abc import Callable
@@ -37,24 +38,31 @@ class Running:
     demo: list[Account]
 
 
+DEMO_PASSPHRASE_FILE = "vault.passphrase"  # noqa: S105 (a file name)
+
+
 def first_run_config() -> str:
-    """The data directory's own counsel.toml: the documented example, with demo accounts on."""
+    """The data directory's own counsel.toml: the documented example, with demo accounts on
+    and the vault passphrase in a file beside it (fine for a demo; keep it elsewhere for real)."""
     example = (CONFIG_DIR / "counsel.example.toml").read_text(encoding="utf-8")
     demo_staff = (
         'counsellors = ["@beraterin-demo:counsel.localhost"]\n'
         'team_leads = ["@teamleitung-demo:counsel.localhost"]\n'
     )
     text = example.replace("counsellors = []\nteam_leads = []\n", demo_staff)
+    text = text.replace('passphrase_file = ""', f'passphrase_file = "{DEMO_PASSPHRASE_FILE}"')
     return text.replace("accounts = false", "accounts = true")
 
 
-def resolve_settings(layout: DataLayout, config: Path | None) -> Settings:
+def resolve_settings(layout: DataLayout, config: Path | None) -> tuple[Settings, Path]:
+    """The settings and the config file's directory (relative *_file options start there)."""
     layout.prepare()
     if config is None:
         config = layout.config_file
         if not config.exists():
             write_private(config, first_run_config())
-    return load_settings(config)
+            write_private(layout.root / DEMO_PASSPHRASE_FILE, secrets.token_urlsafe(32))
+    return load_settings(config), config.resolve().parent
 
 
 async def start(layout: DataLayout, settings: Settings) -> Running:
@@ -102,17 +110,47 @@ def banner(running: Running) -> str:
     return "\n".join(lines)
 
 
-async def serve(layout: DataLayout, settings: Settings, out: Callable[[str], None]) -> None:
+async def start_bot_process(layout: DataLayout, config: Path) -> asyncio.subprocess.Process:
+    """The bot runs as its own process: one process per device, and it can be killed alone."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "counsel_bot.cli", "bot",
+        "--data", str(layout.root), "--config", str(config),
+        stdin=asyncio.subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+async def stop_process(process: asyncio.subprocess.Process, grace_period: float = 20.0) -> None:
+    if process.returncode is None:
+        process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), grace_period)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+async def serve(
+    layout: DataLayout, settings: Settings, config: Path, out: Callable[[str], None]
+) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     running = await start(layout, settings)
+    bot = await start_bot_process(layout, config)
     try:
         out(banner(running))
-        await stop.wait()
-        out("Stopping ...")
+        bot_exit = asyncio.create_task(bot.wait())
+        stopped = asyncio.create_task(stop.wait())
+        await asyncio.wait({bot_exit, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if bot_exit.done():
+            out(f"The bot stopped (exit status {bot.returncode}); stopping the homeserver.")
+        else:
+            out("Stopping ...")
     finally:
+        await stop_process(bot)
         await running.synapse.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(Exception):
@@ -121,6 +159,16 @@ async def serve(layout: DataLayout, settings: Settings, out: Callable[[str], Non
 
 def run_up(data: Path, config: Path | None) -> int:
     layout = DataLayout(data)
-    settings = resolve_settings(layout, config)
-    asyncio.run(serve(layout, settings, lambda text: print(text, flush=True, file=sys.stdout)))
+    settings, _config_dir = resolve_settings(layout, config)
+    config_file = config.resolve() if config else layout.config_file.resolve()
+    printer = lambda text: print(text, flush=True, file=sys.stdout)  # noqa: E731
+    asyncio.run(serve(layout, settings, config_file, printer))
     return 0
+
+
+def run_bot_only(data: Path, config: Path | None) -> int:
+    from counsel_bot.runner import main_bot
+
+    layout = DataLayout(data)
+    settings, config_dir = resolve_settings(layout, config)
+    return main_bot(settings, layout, config_dir)

@@ -64,6 +64,8 @@ class SynapseHandle:
 
 @dataclass(frozen=True)
 class TestUser:
+    __test__ = False  # a fixture value, not a test class
+
     user_id: str
     password: str
     access_token: str

@@ -15,6 +15,7 @@ import pytest
 
 from counsel_bot.service import first_run_config
 from tests.conftest import free_port
+from tests.support.bot_harness import until
 from tests.support.matrix_http import MatrixHttp
 
 pytestmark = pytest.mark.integration
@@ -71,6 +72,9 @@ async def test_up_prints_credentials_that_log_in_and_reuses_them(tmp_path: Path)
             for user_id, password in accounts.items():
                 status, body = await client.login(user_id, password)
                 assert status == 200, (user_id, body)
+            client.token = body["access_token"]
+            await until(lambda: bot_is_cross_signed(client), within=60,
+                        what="the bot to start and publish its cross-signing keys")
     finally:
         assert stop(process) == 0
     assert "synapse.app.homeserver" not in _processes_using(data)
@@ -80,6 +84,14 @@ async def test_up_prints_credentials_that_log_in_and_reuses_them(tmp_path: Path)
         assert printed_accounts(banner) == accounts
     finally:
         assert stop(process) == 0
+
+
+async def bot_is_cross_signed(client: MatrixHttp) -> bool:
+    bot = "@beratung:counsel.localhost"
+    status, keys = await client.call(
+        "POST", "/_matrix/client/v3/keys/query", {"device_keys": {bot: []}}
+    )
+    return status == 200 and bot in keys.get("self_signing_keys", {})
 
 
 def _processes_using(data: Path) -> str:

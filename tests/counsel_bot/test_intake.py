@@ -1,0 +1,161 @@
+"""Issue 3 end to end: real Synapse, real E2E, a nio youth and Element's own crypto stack."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from counsel_bot.ids import UserID
+from tests.conftest import SynapseHandle, UserFactory
+from tests.support.bot_harness import BotProcess, LogCollector, NioYouth, provision_bot, until
+from tests.support.js_client import open_js_client
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def logs() -> AsyncIterator[LogCollector]:
+    collector = LogCollector()
+    root = logging.getLogger()
+    old_level = root.level
+    root.setLevel(logging.DEBUG)
+    root.addHandler(collector)
+    yield collector
+    root.removeHandler(collector)
+    root.setLevel(old_level)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def bot(synapse: SynapseHandle, tmp_path: Path) -> AsyncIterator[BotProcess]:
+    process = await provision_bot(synapse, tmp_path / "data", staff=[])
+    await process.start()
+    yield process
+    await process.stop()
+
+
+async def nio_youth(synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path) -> NioYouth:
+    user = await user_factory("youth")
+    youth = await NioYouth.login(synapse.base_url, user.user_id, user.password,
+                                 tmp_path / f"youth-{user.localpart}")
+    youth.start()
+    return youth
+
+
+def canary() -> str:
+    return f"KANARIENVOGEL-{secrets.token_hex(8)}"
+
+
+def assert_nowhere(secret: str, data_dir: Path, log_lines: list[str]) -> None:
+    needle = secret.encode()
+    for path in data_dir.rglob("*"):
+        if path.is_file():
+            assert needle not in path.read_bytes(), f"plaintext found in {path.name}"
+    assert not any(secret in line for line in log_lines), "plaintext found in a log line"
+
+
+async def test_nio_youth_reaches_the_bot_end_to_end(
+    synapse: SynapseHandle, user_factory: UserFactory, bot: BotProcess, tmp_path: Path,
+    logs: LogCollector,
+) -> None:
+    youth = await nio_youth(synapse, user_factory, tmp_path)
+    try:
+        room = await youth.open_chat(bot.user_id)
+        greeting = await youth.wait_for(room, bot.user_id, "anonym")
+        assert "verschlüsselt" in greeting
+        secret = canary()
+        await youth.send(room, f"Hallo, ich bin traurig. {secret}")
+        assert bot.bot is not None
+        live = bot.bot
+
+        async def kept() -> bool:
+            record = await live.store.conversation_by_room(room)
+            return record is not None and any(
+                secret in t for t in await live.intake_transcript(record.conversation_id)
+            )
+
+        await until(kept, what="the intake to be kept")
+        record = await live.store.conversation_by_room(room)
+        assert record is not None
+        assert record.youth == youth.client.user_id
+        await bot.stop()
+        assert_nowhere(secret, bot.layout.root, logs.lines)
+    finally:
+        await youth.close()
+
+
+async def test_english_youth_is_answered_in_english(
+    synapse: SynapseHandle, user_factory: UserFactory, bot: BotProcess, tmp_path: Path
+) -> None:
+    youth = await nio_youth(synapse, user_factory, tmp_path)
+    try:
+        room = await youth.open_chat(bot.user_id)
+        await youth.wait_for(room, bot.user_id, "anonym")
+        await youth.send(room, "hi, I don't know what to do and I need someone to talk to")
+        reply = await youth.wait_for(room, bot.user_id, "You stay anonymous")
+        assert "counsellor" in reply
+    finally:
+        await youth.close()
+
+
+async def test_strict_element_stack_youth_talks_to_the_cross_signed_bot(
+    synapse: SynapseHandle, user_factory: UserFactory, bot: BotProcess
+) -> None:
+    user = await user_factory("strict-youth")
+    async with open_js_client() as youth:
+        await youth.login(synapse.base_url, user.user_id, user.password, strict=True)
+        await youth.start()
+        room = await youth.create_dm(UserID(bot.user_id))
+        greeting = await youth.wait_for_message(room, sender=bot.user_id, contains="anonym",
+                                                within=30)
+        assert "Hallo" in greeting.body
+        secret = canary()
+        await youth.send(room, f"ich brauche hilfe {secret}")
+        assert bot.bot is not None
+        live = bot.bot
+
+        async def kept() -> bool:
+            record = await live.store.conversation_by_room(room)
+            return record is not None and any(
+                secret in t for t in await live.intake_transcript(record.conversation_id)
+            )
+
+        await until(kept, what="the strict youth's message to reach the bot")
+
+
+async def test_restart_keeps_the_device_and_decrypts_what_came_meanwhile(
+    synapse: SynapseHandle, user_factory: UserFactory, bot: BotProcess, tmp_path: Path
+) -> None:
+    youth = await nio_youth(synapse, user_factory, tmp_path)
+    try:
+        room = await youth.open_chat(bot.user_id)
+        await youth.wait_for(room, bot.user_id, "anonym")
+        assert bot.bot is not None
+        device_before = bot.bot.client.device_id
+        await bot.stop()
+
+        secret = canary()
+        await youth.send(room, f"bist du noch da? {secret}")
+        live = await bot.start()
+        assert live.client.device_id == device_before
+
+        async def kept() -> bool:
+            record = await live.store.conversation_by_room(room)
+            return record is not None and any(
+                secret in t for t in await live.intake_transcript(record.conversation_id)
+            )
+
+        await until(kept, what="the message sent while the bot was down")
+        # Exactly once: a second restart does not record it again.
+        await bot.stop()
+        live = await bot.start()
+        record = await live.store.conversation_by_room(room)
+        assert record is not None
+        transcript = await live.intake_transcript(record.conversation_id)
+        assert sum(secret in t for t in transcript) == 1
+    finally:
+        await youth.close()

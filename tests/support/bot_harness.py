@@ -1,0 +1,183 @@
+"""Run the real bot (in this process, on the session's Synapse) and drive nio youths against it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from nio import AsyncClient, AsyncClientConfig, LoginResponse, MatrixRoom, RoomMessage
+
+from counsel_bot.bot import CounselBot
+from counsel_bot.config import BotSettings, Settings, StaffSettings, VaultSettings
+from counsel_bot.runner import run_bot
+from homeserver_bridge.paths import DataLayout, write_private
+
+PASSPHRASE = "correct horse battery staple for tests"
+
+
+class LogCollector(logging.Handler):
+    """Every log line of the process, formatted, for canary checks."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@dataclass
+class BotProcess:
+    """The bot running as a task; ``restart`` stops it and starts it on the same data dir."""
+
+    settings: Settings
+    layout: DataLayout
+    bot: CounselBot | None = None
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _task: asyncio.Task[None] | None = None
+
+    @property
+    def user_id(self) -> str:
+        return f"@{self.settings.bot.localpart}:{self.settings.homeserver.server_name}"
+
+    async def start(self) -> CounselBot:
+        self._stop = asyncio.Event()
+        ready: asyncio.Future[CounselBot] = asyncio.get_running_loop().create_future()
+        self._task = asyncio.create_task(
+            run_bot(self.settings, self.layout, self.layout.root, self._stop,
+                    on_ready=ready.set_result)
+        )
+        done, _ = await asyncio.wait({ready, self._task}, timeout=60,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        if self._task in done:
+            self._task.result()
+        self.bot = await ready
+        await asyncio.wait_for(self.bot.ready.wait(), 60)
+        return self.bot
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            await asyncio.wait_for(self._task, 30)
+        self._task = None
+        self.bot = None
+
+
+async def provision_bot(
+    synapse: Any, data: Path, staff: list[str], **bot_overrides: Any
+) -> BotProcess:
+    layout = DataLayout(data)
+    layout.prepare()
+    localpart = f"bot-{secrets.token_hex(3)}"
+    password = secrets.token_urlsafe(12)
+    await synapse.admin.register_with_shared_secret(synapse.shared_secret, localpart, password)
+    user_id = f"@{localpart}:{synapse.server_name}"
+    write_private(layout.bridge_dir / "accounts.json",
+                  json.dumps([{"role": "bot", "user_id": user_id, "password": password,
+                               "display_name": "Beratung"}]))
+    await synapse.admin.override_ratelimit(user_id)
+    settings = Settings(
+        homeserver=replace(synapse.embedded.settings),
+        bot=BotSettings(localpart=localpart, undecryptable_grace_seconds=5.0, **bot_overrides),
+        vault=VaultSettings(passphrase_env="COUNSEL_TEST_NO_SUCH_VARIABLE",
+                            passphrase_file="vault.passphrase"),
+        staff=StaffSettings(counsellors=tuple(staff)),
+    )
+    write_private(data / "vault.passphrase", PASSPHRASE)
+    return BotProcess(settings, layout)
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    synapse: Any, data: Path, staff: list[str] | None = None
+) -> AsyncIterator[BotProcess]:
+    process = await provision_bot(synapse, data, staff or [])
+    await process.start()
+    try:
+        yield process
+    finally:
+        await process.stop()
+
+
+class NioYouth:
+    """A youth on matrix-nio with its own encrypted store, syncing in the background."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self.client = client
+        self.received: list[tuple[str, str, str]] = []  # (room, sender, body)
+        self._sync: asyncio.Task[Any] | None = None
+
+    @classmethod
+    async def login(cls, base_url: str, user_id: str, password: str, store: Path) -> NioYouth:
+        store.mkdir(parents=True, exist_ok=True)
+        config = AsyncClientConfig(store_sync_tokens=True, encryption_enabled=True,
+                                   pickle_key="test-youth")
+        client = AsyncClient(base_url, user_id, store_path=str(store), config=config)
+        answer = await client.login(password, device_name="youth phone")
+        assert isinstance(answer, LoginResponse), answer
+        youth = cls(client)
+        client.add_event_callback(youth._on_message, RoomMessage)
+        await client.keys_upload()
+        return youth
+
+    async def _on_message(self, room: MatrixRoom, event: RoomMessage) -> None:
+        body = getattr(event, "body", None)
+        if isinstance(body, str):
+            self.received.append((room.room_id, event.sender, body))
+
+    def start(self) -> None:
+        self._sync = asyncio.create_task(self.client.sync_forever(timeout=1000, full_state=True))
+
+    async def close(self) -> None:
+        if self._sync is not None:
+            self._sync.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._sync
+        await self.client.close()
+
+    async def open_chat(self, bot_user: str) -> str:
+        answer = await self.client.room_create(
+            is_direct=True, invite=[bot_user],
+            initial_state=[{"type": "m.room.encryption", "state_key": "",
+                            "content": {"algorithm": "m.megolm.v1.aes-sha2"}}],
+        )
+        return str(answer.room_id)
+
+    async def send(self, room_id: str, body: str) -> None:
+        await until(lambda: self._has_joined_member(room_id), what="the bot to join")
+        await self.client.room_send(room_id, "m.room.message", {"msgtype": "m.text", "body": body},
+                                    ignore_unverified_devices=True)
+
+    async def _has_joined_member(self, room_id: str) -> bool:
+        room = self.client.rooms.get(room_id)
+        return room is not None and len(room.users) >= 2
+
+    async def wait_for(self, room_id: str, sender: str, contains: str,
+                       within: float = 30) -> str:
+        async def seen() -> bool:
+            return any(r == room_id and s == sender and contains in b
+                       for r, s, b in self.received)
+        await until(seen, within=within, what=f"a message containing {contains!r}")
+        return next(b for r, s, b in self.received
+                    if r == room_id and s == sender and contains in b)
+
+
+async def until(
+    condition: Callable[[], Awaitable[bool]], *, within: float = 30, what: str = "condition"
+) -> None:
+    """Poll ``condition`` until it holds; fail with ``what`` after ``within`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while loop.time() < deadline:
+        if await condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out after {within:.0f} s waiting for {what}")

@@ -1,0 +1,48 @@
+"""The detector's command-line interfaces, exactly as other tools call them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+COUNSEL = [sys.executable, "-m", "counsel_bot.cli"]
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def test_check_writes_one_json_object_per_line() -> None:
+    messages = "ich will nicht mehr leben\nich lach mich tot 😂\n\u202eodd \u200bunicode\n"
+    result = subprocess.run(
+        [*COUNSEL, "crisis", "check"], input=messages.encode(), capture_output=True,
+        timeout=60, check=True,
+    )
+    lines = result.stdout.decode().splitlines()
+    assert len(lines) == 3
+    answers = [json.loads(line) for line in lines]
+    for answer in answers:
+        assert set(answer) == {"flag", "category", "severity", "rules"}
+    assert answers[0]["flag"] is True
+    assert answers[0]["category"] == "suicide"
+    assert answers[0]["rules"]
+    assert answers[1]["flag"] is False
+    assert answers[2]["flag"] is False
+
+
+def test_eval_prints_recall_precision_and_false_flags() -> None:
+    result = subprocess.run(
+        [*COUNSEL, "crisis", "eval", str(DATA / "crisis_heldout.jsonl")],
+        capture_output=True, text=True, timeout=60, check=True,
+    )
+    report = result.stdout.lower()
+    for word in ("recall", "precision", "false", "idiom", "negated", "de", "en"):
+        assert word in report
+
+
+def test_eval_of_a_missing_file_is_one_clear_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*COUNSEL, "crisis", "eval", str(tmp_path / "missing.jsonl")],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
