@@ -27,7 +27,12 @@ lint: $(BIN)/.installed
 tests/js/node_modules/.package-lock.json: tests/js/package-lock.json
 	cd tests/js && npm ci --no-audit --no-fund
 
-test: $(BIN)/.installed tests/js/node_modules/.package-lock.json
+# Browser tests drive Debian's Chromium (Playwright's own browser download cannot work here).
+CHROMIUM ?= /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+test: $(BIN)/.installed tests/js/node_modules/.package-lock.json $(CHROMIUM)
 	$(MAKE) lint
 	$(BIN)/pytest -q -p no:cacheprovider
 

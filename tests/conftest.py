@@ -9,6 +9,7 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -111,6 +112,25 @@ async def user_factory(synapse: SynapseHandle) -> UserFactory:
         return TestUser(user.user_id, password, user.access_token, user.device_id)
 
     return make
+
+
+CHROMIUM = os.environ.get("COUNSEL_CHROMIUM", "/usr/bin/chromium")
+# Without these, Chromium tries to reach Google's services, which this network refuses.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def browser() -> AsyncIterator[Any]:
+    """Headless Chromium (Debian's, installed by make test), driven by Playwright."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        await chromium.close()
 
 
 @pytest.fixture(scope="session")
