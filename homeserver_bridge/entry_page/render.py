@@ -1,0 +1,177 @@
+"""The entry page as HTML, and its QR code as SVG: pure functions of the content.
+
+Templates are ``string.Template`` files beside this module. Every value is escaped unless it
+is ``Html`` built here from escaped parts, so config values can never inject markup.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from html import escape
+from importlib import resources
+from string import Template
+
+import segno
+
+from homeserver_bridge.entry_page.content import EmergencyNumber, EntryPageContent, Lang
+from homeserver_bridge.entry_page.texts import Texts, texts_for
+from homeserver_bridge.rate_limit import Scope
+
+_TEMPLATES = ("page", "account", "token-offer", "token-issued", "token-refused", "closed")
+
+
+class Html(str):
+    """Markup that is already safe; everything else gets escaped."""
+
+
+# -- what step 2 shows in token mode ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Offer:
+    """The button; ``press`` makes a repeated submit of this form return the same token."""
+
+    press: str
+
+
+@dataclass(frozen=True)
+class Issued:
+    token: str
+
+
+@dataclass(frozen=True)
+class Limited:
+    scope: Scope
+    retry_after: timedelta
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The homeserver did not answer; the button is offered again."""
+
+    press: str
+
+
+SignupState = Offer | Issued | Limited | Failed
+
+
+def page_path(lang: Lang) -> str:
+    return "/" if lang == "de" else "/en/"
+
+
+class PageRenderer:
+    def __init__(self, content: EntryPageContent, token_ttl_hours: int) -> None:
+        self._content = content
+        self._ttl_hours = token_ttl_hours
+        folder = resources.files(__package__).joinpath("templates")
+        self._templates = {
+            name: Template(folder.joinpath(f"{name}.html").read_text(encoding="utf-8"))
+            for name in _TEMPLATES
+        }
+
+    def render(self, lang: Lang, state: SignupState) -> str:
+        texts = texts_for(lang)
+        other: Lang = "en" if lang == "de" else "de"
+        content = self._content
+        return self._fill(
+            "page",
+            texts,
+            lang=lang,
+            other_lang=other,
+            other_href=page_path(other),
+            office=content.office_name,
+            emergency_items=_emergency_items(content.emergency_numbers, lang, texts),
+            hours_block=_hours_block(*content.hours_in(lang), lang, texts),
+            signup_block=self._signup_block(lang, texts, state),
+            chat_link=content.chat_link,
+            bot_user_id=content.bot_user_id,
+        )
+
+    def _signup_block(self, lang: Lang, texts: Texts, state: SignupState) -> Html:
+        registration = self._content.registration
+        if registration == "closed":
+            return self._fill("closed", texts)
+        account = self._fill("account", texts, homeserver_url=self._content.homeserver_url)
+        if registration == "open":
+            return account
+        rules = texts.code_rules.format(hours=self._ttl_hours)
+        match state:
+            case Offer(press) | Failed(press):
+                offer = self._fill(
+                    "token-offer", texts, lang=lang, press=press, code_rules=rules
+                )
+                if isinstance(state, Failed):
+                    refused = self._fill("token-refused", texts, message=texts.code_failed)
+                    return Html(account + refused + offer)
+                return Html(account + offer)
+            case Issued(token):
+                issued_rules = texts.code_issued_rules.format(hours=self._ttl_hours)
+                issued = self._fill("token-issued", texts, token=token, code_rules=issued_rules)
+                return Html(account + issued)
+            case Limited(scope, retry_after):
+                wait = _whole_minutes(retry_after)
+                if scope == "address":
+                    message = texts.code_limited_address.format(minutes=wait)
+                else:
+                    message = texts.code_limited_global.format(minutes=wait)
+                return Html(account + self._fill("token-refused", texts, message=message))
+
+    def _fill(self, name: str, texts: Texts, **values: str) -> Html:
+        mapping = {f"t_{key}": value for key, value in asdict(texts).items()}
+        mapping.update(values)
+        return Html(self._templates[name].substitute({k: _safe(v) for k, v in mapping.items()}))
+
+
+def qr_svg(link: str, title: str) -> bytes:
+    """A QR code for ``link``, drawn locally (nothing is fetched from a QR service)."""
+    code = segno.make(link, error="m")
+    out = io.BytesIO()
+    code.save(
+        out, kind="svg", scale=4, border=4, dark="#000000", light="#ffffff",
+        xmldecl=False, title=title,
+    )
+    return out.getvalue()
+
+
+def _emergency_items(numbers: tuple[EmergencyNumber, ...], lang: Lang, texts: Texts) -> Html:
+    items = []
+    for entry in numbers:
+        links = f" {escape(texts.word_or)} ".join(
+            f'<a class="tel" href="tel:{escape(number.replace(" ", ""))}">{escape(number)}</a>'
+            for number in entry.numbers
+        )
+        name_lang, name = entry.name_in(lang)
+        note_lang, note = entry.note_in(lang)
+        note_html = (
+            f'<span class="note"{_lang_attr(note_lang, lang)}>{escape(note)}</span>' if note else ""
+        )
+        items.append(
+            f'      <li><span class="name"{_lang_attr(name_lang, lang)}>{escape(name)}</span> '
+            f'<span class="dial">{links}</span> {note_html}</li>'
+        )
+    return Html("\n".join(items))
+
+
+def _hours_block(shown: Lang, lines: tuple[str, ...], lang: Lang, texts: Texts) -> Html:
+    if not lines:
+        return Html(f"    <p>{escape(texts.hours_unknown)}</p>")
+    items = "\n".join(f"      <li>{escape(line)}</li>" for line in lines)
+    return Html(
+        f'    <ul class="hours"{_lang_attr(shown, lang)}>\n{items}\n    </ul>\n'
+        f"    <p>{escape(texts.hours_later)}</p>"
+    )
+
+
+def _lang_attr(shown: Lang, page: Lang) -> str:
+    return "" if shown == page else f' lang="{shown}"'
+
+
+def _whole_minutes(wait: timedelta) -> int:
+    return max(1, math.ceil(wait.total_seconds() / 60))
+
+
+def _safe(value: str) -> str:
+    return value if isinstance(value, Html) else escape(value)

@@ -1,0 +1,37 @@
+"""Which client a request comes from: the peer, unless the peer is a trusted proxy."""
+
+from __future__ import annotations
+
+from homeserver_bridge.entry_page.client_key import client_address, limit_key, parse_networks
+
+SECRET = b"k" * 32
+PROXY = parse_networks(("10.0.0.0/8",))
+
+
+def test_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy() -> None:
+    assert client_address("203.0.113.9", "198.51.100.1", ()) == "203.0.113.9"
+    assert client_address("203.0.113.9", "198.51.100.1", PROXY) == "203.0.113.9"
+    assert client_address("10.0.0.2", "198.51.100.1", PROXY) == "198.51.100.1"
+
+
+def test_the_rightmost_untrusted_hop_is_the_client() -> None:
+    # The client may send its own X-Forwarded-For; only what our proxies appended counts.
+    forged = "1.2.3.4, 198.51.100.1, 10.0.0.7"
+    assert client_address("10.0.0.2", forged, PROXY) == "198.51.100.1"
+    assert client_address("10.0.0.2", "10.0.0.3", PROXY) == "10.0.0.2"
+    assert client_address(None, "198.51.100.1", PROXY) == "unknown"
+
+
+def test_an_ipv6_household_is_one_client() -> None:
+    a = limit_key("2001:db8:1:2::1", SECRET)
+    b = limit_key("2001:db8:1:2:ffff::9", SECRET)
+    c = limit_key("2001:db8:1:3::1", SECRET)
+    assert a == b != c
+    assert limit_key("::ffff:192.0.2.1", SECRET) == limit_key("192.0.2.1", SECRET)
+
+
+def test_keys_do_not_show_the_address() -> None:
+    key = limit_key("192.0.2.1", SECRET)
+    assert "192.0.2.1" not in key
+    assert len(key) == 64
+    assert key != limit_key("192.0.2.1", b"o" * 32)
