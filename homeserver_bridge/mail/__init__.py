@@ -1,0 +1,62 @@
+"""The mail channel: real SMTP in (aiosmtpd) and out (aiosmtplib) around a pure core.
+
+Pure: `parse` (inbound mail or bounce), `html_text`, `threads` (thread keys), `compose`
+(reply and bounce), `settings`. Adapters: `inbound`, `outbound`.
+"""
+
+from homeserver_bridge.mail.compose import (
+    MailComposeError,
+    ReplyThread,
+    bounce_text,
+    build_bounce,
+    build_reply,
+    new_message_id,
+    reply_subject,
+)
+from homeserver_bridge.mail.errors import MailConfigError, MailError, MailSendError
+from homeserver_bridge.mail.inbound import InboundServer, MailSink, start_inbound
+from homeserver_bridge.mail.outbound import MailSender
+from homeserver_bridge.mail.parse import (
+    Attachment,
+    Bounce,
+    BounceReason,
+    InboundMail,
+    parse_inbound,
+)
+from homeserver_bridge.mail.settings import MailLimits, MailSettings
+from homeserver_bridge.mail.threads import (
+    ThreadKey,
+    key_for,
+    thread_key,
+    thread_key_candidates,
+    thread_root,
+)
+
+__all__ = [
+    "Attachment",
+    "Bounce",
+    "BounceReason",
+    "InboundMail",
+    "InboundServer",
+    "MailComposeError",
+    "MailConfigError",
+    "MailError",
+    "MailLimits",
+    "MailSendError",
+    "MailSender",
+    "MailSettings",
+    "MailSink",
+    "ReplyThread",
+    "ThreadKey",
+    "bounce_text",
+    "build_bounce",
+    "build_reply",
+    "key_for",
+    "new_message_id",
+    "parse_inbound",
+    "reply_subject",
+    "start_inbound",
+    "thread_key",
+    "thread_key_candidates",
+    "thread_root",
+]

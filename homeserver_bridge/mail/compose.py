@@ -1,0 +1,213 @@
+"""Outgoing mail built from data: the counsellor's reply and the bounce. Pure.
+
+Replies are text/plain UTF-8 only: no HTML, no images, no tracking headers, no mail-program
+name. Threading follows RFC 5322: In-Reply-To names the youth's last mail, References carries
+the chain (root first), and every mail gets a fresh, unguessable Message-ID on the office's
+domain.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from homeserver_bridge.mail.html_text import clean_text
+from homeserver_bridge.mail.parse import Bounce, BounceReason, InboundMail
+from homeserver_bridge.mail.settings import MailLimits, is_address
+
+RandomBytes = Callable[[int], bytes]
+
+_REPLY_PREFIX = re.compile(r"\s*(re|aw|antw|sv|vs|wg|fw|fwd)\s*:", re.IGNORECASE)
+_MESSAGE_ID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]{1,250}>")
+_MAX_REFERENCES = 20
+_DEFAULT_SUBJECT = "Deine Nachricht an die Beratung"
+
+
+class MailComposeError(ValueError):
+    """A mail cannot be built from these values; the message says which one to fix."""
+
+
+@dataclass(frozen=True)
+class ReplyThread:
+    """What a reply needs of the youth's last mail (store it sealed: the subject is content)."""
+
+    message_id: str
+    references: tuple[str, ...] = ()
+    subject: str = field(default="", repr=False)
+
+    @classmethod
+    def from_mail(cls, mail: InboundMail) -> ReplyThread:
+        return cls(mail.message_id, mail.references, mail.subject)
+
+
+def new_message_id(office_address: str, random_bytes: RandomBytes = secrets.token_bytes) -> str:
+    token = base64.b32encode(random_bytes(20)).decode("ascii").rstrip("=").lower()
+    return f"<{token}@{_domain(office_address)}>"
+
+
+def reply_subject(subject: str) -> str:
+    subject = _header_safe(subject)
+    if not subject:
+        return f"Re: {_DEFAULT_SUBJECT}"
+    return subject if _REPLY_PREFIX.match(subject) else f"Re: {subject}"
+
+
+def build_reply(
+    *,
+    office_address: str,
+    to_address: str,
+    thread: ReplyThread,
+    text: str,
+    now: datetime,
+    random_bytes: RandomBytes = secrets.token_bytes,
+    display_name: str = "",
+) -> EmailMessage:
+    """The counsellor's `text` as a reply in the youth's thread, from the office address."""
+    chain = [i for i in (*thread.references, thread.message_id) if _MESSAGE_ID.fullmatch(i)]
+    chain = list(dict.fromkeys(chain))
+    if len(chain) > _MAX_REFERENCES:
+        chain = chain[:1] + chain[-(_MAX_REFERENCES - 1) :]
+    message = _base(office_address, to_address, now, random_bytes, display_name)
+    message["Subject"] = reply_subject(thread.subject)
+    if _MESSAGE_ID.fullmatch(thread.message_id):
+        message["In-Reply-To"] = thread.message_id
+    if chain:
+        message["References"] = " ".join(chain)
+    _set_text(message, text)
+    return message
+
+
+def build_bounce(
+    bounce: Bounce,
+    *,
+    office_address: str,
+    to_address: str,
+    limits: MailLimits,
+    now: datetime,
+    random_bytes: RandomBytes = secrets.token_bytes,
+) -> EmailMessage:
+    """A plain-language refusal in German and English, marked as an automatic reply.
+
+    Send it with an empty envelope sender, so no mail program answers it in turn.
+    """
+    message = _base(office_address, to_address, now, random_bytes, "")
+    message["Subject"] = "Nicht zugestellt / Not delivered: " + (
+        _header_safe(bounce.subject)[:120] or _DEFAULT_SUBJECT
+    )
+    if _MESSAGE_ID.fullmatch(bounce.message_id):
+        message["In-Reply-To"] = bounce.message_id
+        message["References"] = bounce.message_id
+    # RFC 3834: tells well-behaved programs not to answer automatically.
+    message["Auto-Submitted"] = "auto-replied"
+    _set_text(message, bounce_text(bounce.reason, limits))
+    return message
+
+
+def bounce_text(reason: BounceReason, limits: MailLimits) -> str:
+    de, en = _REASONS[reason](limits)
+    return (
+        "Hallo,\n\n"
+        "deine Mail ist nicht bei uns angekommen: Wir haben sie nicht an die Beratung "
+        f"weitergegeben.\n\n{de}\n\n"
+        "Wenn du gerade in akuter Gefahr bist, ruf bitte sofort den Notruf 112 an.\n\n"
+        "---\n\n"
+        "Hello,\n\n"
+        "your mail did not reach us: it was not passed on to the counsellors.\n\n"
+        f"{en}\n\n"
+        "If you are in danger right now, please call the emergency number 112.\n"
+    )
+
+
+def _too_large(limits: MailLimits) -> tuple[str, str]:
+    size = f"{limits.max_bytes // 1024} KB"
+    return (
+        f"Sie ist zu groß (mehr als {size}). Bitte schick sie noch einmal, "
+        "ohne Bilder und ohne Anhänge.",
+        f"It is too large (more than {size}). Please send it again without pictures "
+        "or attachments.",
+    )
+
+
+def _too_many_attachments(limits: MailLimits) -> tuple[str, str]:
+    if limits.max_attachments == 0:
+        return (
+            "Wir können keine Anhänge (Bilder, Dateien) annehmen. Bitte schreib deine "
+            "Nachricht direkt in die Mail und schick sie noch einmal ohne Anhang.",
+            "We cannot accept attachments (pictures, files). Please write your message "
+            "into the mail itself and send it again without attachments.",
+        )
+    n = limits.max_attachments
+    return (
+        f"Sie hat zu viele Anhänge. Bitte schick sie noch einmal mit höchstens {n}.",
+        f"It has too many attachments. Please send it again with at most {n}.",
+    )
+
+
+def _too_long(limits: MailLimits) -> tuple[str, str]:
+    return (
+        "Sie ist zu lang für eine Nachricht. Bitte teil deinen Text auf zwei oder "
+        "mehr Mails auf.",
+        "It is too long for one message. Please split your text over two or more mails.",
+    )
+
+
+def _unreadable(limits: MailLimits) -> tuple[str, str]:
+    return (
+        "Wir konnten sie nicht lesen (sie ist verschlüsselt, beschädigt oder hat keinen "
+        "Absender). Bitte schick sie noch einmal als ganz normale Mail.",
+        "We could not read it (it is encrypted, damaged or has no sender). Please send it "
+        "again as a plain, ordinary mail.",
+    )
+
+
+_REASONS: dict[BounceReason, Callable[[MailLimits], tuple[str, str]]] = {
+    BounceReason.TOO_LARGE: _too_large,
+    BounceReason.TOO_MANY_ATTACHMENTS: _too_many_attachments,
+    BounceReason.TOO_LONG: _too_long,
+    BounceReason.UNREADABLE: _unreadable,
+}
+
+
+def _base(
+    office_address: str,
+    to_address: str,
+    now: datetime,
+    random_bytes: RandomBytes,
+    display_name: str,
+) -> EmailMessage:
+    if not is_address(office_address):
+        raise MailComposeError("office_address is not a mail address; check mail.office_address")
+    if not is_address(to_address):
+        raise MailComposeError(
+            "the recipient's mail address is not usable; ask for a new address"
+        )
+    if now.tzinfo is None:
+        raise MailComposeError("now must be timezone-aware, e.g. datetime.now(UTC)")
+    message = EmailMessage()
+    local, _, domain = office_address.rpartition("@")
+    message["From"] = Address(_header_safe(display_name), local, domain)
+    message["To"] = to_address
+    message["Date"] = format_datetime(now.astimezone(UTC))
+    message["Message-ID"] = new_message_id(office_address, random_bytes)
+    return message
+
+
+def _set_text(message: EmailMessage, text: str) -> None:
+    # Quoted-printable keeps the mail 7-bit clean for servers without 8BITMIME.
+    message.set_content(clean_text(text) + "\n", charset="utf-8", cte="quoted-printable")
+
+
+def _header_safe(value: str) -> str:
+    return " ".join(clean_text(value).split())
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2].lower()
+

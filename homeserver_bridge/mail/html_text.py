@@ -1,0 +1,147 @@
+"""HTML mail reduced to plain text, safely. Pure.
+
+Nothing is fetched or executed: the stdlib parser only tokenises, script/style and similar
+content is dropped, images become their alt text, and links keep their address only when it
+is a web or mail link (as text, for a person to judge). The output is cleaned of control and
+direction-override characters, which could make a message read differently than it is.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+# Their content is never text a person wrote for the reader.
+_SKIP = frozenset(
+    {"script", "style", "head", "title", "template", "noscript", "svg", "math", "object",
+     "iframe", "frame", "frameset", "applet", "embed", "canvas", "select", "button"}
+)  # fmt: skip
+_VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+     "track", "wbr"}
+)  # fmt: skip
+_BLOCK = frozenset(
+    {"p", "div", "section", "article", "header", "footer", "main", "aside", "nav", "table",
+     "tr", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
+     "pre", "address", "figure", "figcaption", "form", "fieldset", "center"}
+)  # fmt: skip
+_LINK_SCHEMES = ("http://", "https://", "mailto:")
+_MAX_NESTING = 200
+# C0/C1 controls except tab and newline, and the bidi embedding/override/isolate marks.
+_UNSAFE_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_text(text: str) -> str:
+    """Text safe to show: no control or direction-override characters, tidy blank lines."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _UNSAFE_CHARS.sub("", text)
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip()
+
+
+def html_to_text(html: str) -> str:
+    reducer = _Reducer()
+    reducer.feed(html)
+    reducer.close()
+    return clean_text(reducer.text())
+
+
+class _Reducer(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self._out: list[str] = []
+        self._skip_depth = 0
+        self._pre_depth = 0
+        self._open: list[str] = []
+        # Per open link: its safe address (or None) and where its text starts in _out.
+        self._links: list[tuple[str | None, int]] = []
+
+    def text(self) -> str:
+        return "".join(self._out)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _VOID:
+            self._void(tag, attrs)
+            return
+        if len(self._open) >= _MAX_NESTING and tag not in _SKIP:
+            return  # too deep to track; content to skip is tracked at any depth
+        self._open.append(tag)
+        if tag in _SKIP:
+            self._skip_depth += 1
+        elif self._skip_depth:
+            return
+        elif tag == "pre":
+            self._pre_depth += 1
+        if tag in _BLOCK:
+            self._newline()
+        elif tag == "li":
+            self._newline()
+            self._out.append("- ")
+        elif tag in ("td", "th"):
+            self._out.append(" ")
+        elif tag == "a":
+            self._links.append((_safe_href(attrs), len(self._out)))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _VOID:
+            self._void(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in self._open:
+            return  # a stray end tag must not close anything else
+        while self._open:
+            opened = self._open.pop()
+            self._close(opened)
+            if opened == tag:
+                break
+
+    def handle_data(self, data: str) -> None:
+        if self._skip_depth:
+            return
+        if not self._pre_depth:
+            data = re.sub(r"\s+", " ", data)
+            if data == " " and (not self._out or self._out[-1].endswith(("\n", " "))):
+                return
+        self._out.append(data)
+
+    def _close(self, tag: str) -> None:
+        if tag in _SKIP:
+            self._skip_depth -= 1
+            return
+        if self._skip_depth:
+            return
+        if tag == "pre":
+            self._pre_depth -= 1
+        if tag in _BLOCK or tag == "li":
+            self._newline()
+        elif tag == "a" and self._links:
+            href, start = self._links.pop()
+            # The address is shown as text only, so a link cannot pretend to go elsewhere.
+            if href and href.removeprefix("mailto:") not in "".join(self._out[start:]):
+                self._out.append(f" <{href}>")
+
+    def _void(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._skip_depth:
+            return
+        if tag == "br":
+            self._out.append("\n")
+        elif tag == "hr":
+            self._newline()
+            self._out.append("---\n")
+        elif tag == "img":
+            alt = (dict(attrs).get("alt") or "").strip()
+            if alt:
+                gap = "" if not self._out or self._out[-1][-1:].isspace() else " "
+                self._out.append(f"{gap}[{alt}]")
+
+    def _newline(self) -> None:
+        if self._out and not self._out[-1].endswith("\n"):
+            self._out.append("\n")
+
+
+def _safe_href(attrs: list[tuple[str, str | None]]) -> str | None:
+    href = (dict(attrs).get("href") or "").strip()
+    if not href.lower().startswith(_LINK_SCHEMES) or len(href) > 500:
+        return None
+    return re.sub(r"\s", "", href)

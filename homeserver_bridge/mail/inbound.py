@@ -1,0 +1,158 @@
+"""The office's inbound SMTP server (aiosmtpd): the only receiving adapter.
+
+Accepts mail for the office address only (others are refused at RCPT), parses it, and
+hands the result to a `MailSink`. The sink must store the mail durably before it returns:
+only then does the sender's server hear "250", and if the sink fails it hears "451" and
+tries again later, so no mail is lost. A mail refused for size, attachments or form gets a
+bounce through the outgoing sender. Nothing here logs an address or any content.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
+
+from aiosmtpd.smtp import SMTP
+
+from homeserver_bridge.mail.compose import RandomBytes, build_bounce
+from homeserver_bridge.mail.errors import MailSendError
+from homeserver_bridge.mail.outbound import MailSender
+from homeserver_bridge.mail.parse import Bounce, InboundMail, parse_inbound
+from homeserver_bridge.mail.settings import MailSettings
+
+log = logging.getLogger(__name__)
+
+# Past max_bytes a mail is still read (and bounced with our own explanation); past this
+# multiple the SMTP server stops reading and the sender's server reports the refusal.
+HARD_LIMIT_FACTOR = 8
+
+
+class MailSink(Protocol):
+    async def deliver(self, mail: InboundMail) -> None:
+        """Store `mail` durably (raise if that fails); called once per accepted mail."""
+        ...
+
+
+class InboundServer:
+    """A running inbound SMTP server; `stop()` ends it."""
+
+    def __init__(self, server: asyncio.Server) -> None:
+        self._server = server
+
+    @property
+    def port(self) -> int:
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def stop(self) -> None:
+        self._server.close()
+        await self._server.wait_closed()
+
+
+async def start_inbound(
+    settings: MailSettings,
+    sink: MailSink,
+    *,
+    now: Callable[[], datetime],
+    bounce_sender: MailSender | None = None,
+    random_bytes: RandomBytes = secrets.token_bytes,
+) -> InboundServer:
+    """Listen on settings.listen_address/listen_port (0 picks a free port).
+
+    `now` dates the bounces (pass the bot's clock); without `bounce_sender` refused mail
+    is only counted in the log, without address.
+    """
+    # aiosmtpd logs envelope addresses at debug level; this channel must never log them.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    handler = _Handler(settings, sink, bounce_sender, now, random_bytes)
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: SMTP(
+            handler,
+            data_size_limit=settings.max_bytes * HARD_LIMIT_FACTOR,
+            enable_SMTPUTF8=True,
+            hostname=settings.office_domain,
+            ident="ESMTP",
+        ),
+        host=settings.listen_address,
+        port=settings.listen_port,
+    )
+    return InboundServer(server)
+
+
+class _Handler:
+    def __init__(
+        self,
+        settings: MailSettings,
+        sink: MailSink,
+        bounce_sender: MailSender | None,
+        now: Callable[[], datetime],
+        random_bytes: RandomBytes,
+    ) -> None:
+        self._settings = settings
+        self._office = _normalise(settings.office_address)
+        self._sink = sink
+        self._bounce_sender = bounce_sender
+        self._now = now
+        self._random_bytes = random_bytes
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        if _normalise(address) != self._office:
+            return "550 5.1.1 No such mailbox here"
+        if self._office in (_normalise(a) for a in envelope.rcpt_tos):
+            return "250 2.1.5 OK"  # a repeated RCPT must not deliver twice
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(
+        self, server: Any, session: Any, envelope: Any
+    ) -> str:
+        raw = envelope.original_content or envelope.content or b""
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        envelope_sender = envelope.mail_from or ""
+        result = parse_inbound(raw, self._settings.limits, envelope_sender=envelope_sender)
+        if isinstance(result, Bounce):
+            await self._bounce(result, envelope_sender)
+            return "250 2.0.0 Refused; the sender gets an explanation"
+        try:
+            await self._sink.deliver(result)
+        except Exception as exc:
+            # The sender's server keeps the mail and tries again: nothing is lost.
+            log.warning(
+                "an inbound mail could not be stored (%s); asked to retry", type(exc).__name__
+            )
+            return "451 4.3.0 Temporary failure, please try again later"
+        return "250 2.0.0 OK"
+
+    async def _bounce(self, bounce: Bounce, envelope_sender: str) -> None:
+        if bounce.auto_generated or not envelope_sender or envelope_sender == "<>":
+            log.info("an inbound mail was refused (%s); automatic, no bounce", bounce.reason)
+            return
+        if self._bounce_sender is None:
+            log.warning("an inbound mail was refused (%s); no bounce sender", bounce.reason)
+            return
+        try:
+            message = build_bounce(
+                bounce,
+                office_address=self._settings.office_address,
+                to_address=envelope_sender,
+                limits=self._settings.limits,
+                now=self._now(),
+                random_bytes=self._random_bytes,
+            )
+            await self._bounce_sender.send(message, envelope_sender="")
+        except (MailSendError, ValueError) as exc:
+            log.warning("a bounce could not be sent (%s)", type(exc).__name__)
+            return
+        log.info("an inbound mail was refused (%s); bounce sent", bounce.reason)
+
+
+def _normalise(address: str) -> str:
+    local, _, domain = address.strip().strip("<>").rpartition("@")
+    return f"{local.lower()}@{domain.lower()}"

@@ -1,0 +1,322 @@
+"""An inbound mail parsed into what a counsellor needs, or a bounce. Pure; never raises.
+
+The stdlib parser runs in its lenient compat32 mode and every header is decoded by hand,
+because a hostile or broken mail must become a clear result, never an exception that takes
+the channel down. Only text reaches the counsellor: attachments are listed by name and
+size, HTML is reduced to text (see html_text), and nothing is fetched.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import re
+from dataclasses import dataclass, field
+from email.header import decode_header, make_header
+from email.message import Message
+from email.parser import BytesParser
+from email.policy import compat32
+from email.utils import getaddresses
+from enum import StrEnum
+
+from homeserver_bridge.mail.html_text import clean_text, html_to_text
+from homeserver_bridge.mail.settings import MailLimits, is_address
+
+_MESSAGE_ID = re.compile(r"<([\x21-\x3b\x3d\x3f-\x7e]{1,250})>")
+_MAX_REFERENCES = 50
+_MAX_DEPTH = 20
+_MAX_PARTS = 200
+_MAX_SUBJECT = 300
+_MAX_FILENAME = 120
+# Synthetic ids for mails that came without one; .invalid can never be a real domain.
+_MISSING_ID_DOMAIN = "missing.counsel.invalid"
+
+
+class BounceReason(StrEnum):
+    TOO_LARGE = "too_large"
+    TOO_MANY_ATTACHMENTS = "too_many_attachments"
+    TOO_LONG = "too_long"
+    UNREADABLE = "unreadable"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    name: str = field(repr=False)
+    size: int
+    content_type: str
+    # Part of an HTML body (a signature logo, a pasted picture): listed, never counted.
+    inline: bool = False
+
+
+@dataclass(frozen=True)
+class InboundMail:
+    message_id: str
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    # Content and addresses are kept out of repr, so a stray log line cannot leak them.
+    subject: str = field(repr=False)
+    from_address: str = field(repr=False)
+    # Where a reply goes: Reply-To if the mail gives a usable one, else From.
+    reply_address: str = field(repr=False)
+    text: str = field(repr=False)
+    attachments: tuple[Attachment, ...] = field(repr=False)
+    size: int = 0
+    from_html: bool = False
+    # An auto-reply, list mail or delivery report: never answered automatically.
+    auto_generated: bool = False
+
+
+@dataclass(frozen=True)
+class Bounce:
+    """The mail is refused; the sender gets `build_bounce` (unless it was auto-generated)."""
+
+    reason: BounceReason
+    message_id: str
+    subject: str = field(repr=False, default="")
+    auto_generated: bool = False
+
+
+class _Unreadable(Exception):
+    """Internal: the structure cannot be read (too deep, too many parts, encrypted)."""
+
+
+@dataclass
+class _Body:
+    texts: list[str] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    from_html: bool = False
+    parts: int = 0
+
+
+def parse_inbound(
+    raw: bytes, limits: MailLimits, *, envelope_sender: str = ""
+) -> InboundMail | Bounce:
+    """Parse `raw` (the DATA of an SMTP transaction); refuse it with a `Bounce` if needed.
+
+    `envelope_sender` (SMTP MAIL FROM) stands in when the From header has no usable address.
+    """
+    try:
+        return _parse(raw, limits, envelope_sender)
+    except Exception:
+        # Defence in depth: the stdlib parser has had crashes on crafted input before.
+        return Bounce(BounceReason.UNREADABLE, _missing_id(raw))
+
+
+def _parse(raw: bytes, limits: MailLimits, envelope_sender: str) -> InboundMail | Bounce:
+    oversized = len(raw) > limits.max_bytes
+    msg = BytesParser(policy=compat32).parsebytes(raw, headersonly=oversized)
+    message_id = next(iter(_ids(msg, "Message-ID")), None) or _missing_id(raw)
+    subject = _header_text(msg, "Subject")[:_MAX_SUBJECT]
+    auto = _auto_generated(msg)
+    if oversized:
+        return Bounce(BounceReason.TOO_LARGE, message_id, subject, auto)
+    from_address = _address(msg, "From") or _clean_address(envelope_sender)
+    if not from_address:
+        return Bounce(BounceReason.UNREADABLE, message_id, subject, auto)
+    try:
+        body = _Body()
+        _walk(msg, body, depth=0, inline=False)
+    except _Unreadable:
+        return Bounce(BounceReason.UNREADABLE, message_id, subject, auto)
+    if sum(not a.inline for a in body.attachments) > limits.max_attachments:
+        return Bounce(BounceReason.TOO_MANY_ATTACHMENTS, message_id, subject, auto)
+    text = clean_text("\n\n".join(t for t in body.texts if t))
+    if len(text.encode("utf-8")) > limits.max_text_bytes:
+        return Bounce(BounceReason.TOO_LONG, message_id, subject, auto)
+    references = _ids(msg, "References")
+    if len(references) > _MAX_REFERENCES:
+        # The root identifies the thread; the newest ones find the parent.
+        references = references[:1] + references[-(_MAX_REFERENCES - 1) :]
+    return InboundMail(
+        message_id=message_id,
+        in_reply_to=next(iter(_ids(msg, "In-Reply-To")), None),
+        references=tuple(references),
+        subject=subject,
+        from_address=from_address,
+        reply_address=_address(msg, "Reply-To") or from_address,
+        text=text,
+        attachments=tuple(body.attachments),
+        size=len(raw),
+        from_html=body.from_html,
+        auto_generated=auto,
+    )
+
+
+# --- body ------------------------------------------------------------------------------------
+
+
+def _walk(part: Message, body: _Body, *, depth: int, inline: bool) -> None:
+    body.parts += 1
+    if depth > _MAX_DEPTH or body.parts > _MAX_PARTS:
+        raise _Unreadable
+    ctype = part.get_content_type()
+    if ctype.startswith("message/"):
+        body.attachments.append(Attachment(_filename(part), _size(part), ctype, inline))
+        return
+    if part.is_multipart():
+        _walk_multipart(part, ctype, body, depth=depth, inline=inline)
+        return
+    disposition = part.get_content_disposition()
+    name = _filename(part)
+    readable = ctype in ("text/plain", "text/html") and disposition != "attachment"
+    if readable and not inline and not name:
+        text = _decode(part.get_payload(decode=True), part.get_content_charset())
+        if ctype == "text/html":
+            body.from_html = True
+            text = html_to_text(text)
+        body.texts.append(clean_text(text))
+        return
+    body.attachments.append(Attachment(name, _size(part), ctype, inline))
+
+
+def _walk_multipart(part: Message, ctype: str, body: _Body, *, depth: int, inline: bool) -> None:
+    children = [c for c in part.get_payload() if isinstance(c, Message)]
+    if not children:
+        return
+    if ctype == "multipart/encrypted":
+        raise _Unreadable
+    if ctype == "multipart/alternative":
+        _walk(_preferred_alternative(children), body, depth=depth + 1, inline=inline)
+    elif ctype == "multipart/signed":
+        # The signature part is not an attachment the youth meant to send.
+        _walk(children[0], body, depth=depth + 1, inline=inline)
+    elif ctype == "multipart/related":
+        _walk(children[0], body, depth=depth + 1, inline=inline)
+        for child in children[1:]:
+            _walk(child, body, depth=depth + 1, inline=True)
+    else:
+        for child in children:
+            _walk(child, body, depth=depth + 1, inline=inline)
+
+
+def _preferred_alternative(children: list[Message]) -> Message:
+    # Plain text is what the sender's own program wrote; HTML needs reducing.
+    for child in children:
+        if child.get_content_type() == "text/plain" and not _filename(child):
+            return child
+    for child in reversed(children):
+        if child.get_content_type() == "text/html" or child.is_multipart():
+            return child
+    return children[-1]
+
+
+def _size(part: Message) -> int:
+    if not part.is_multipart():
+        payload = part.get_payload(decode=True)
+        return len(payload) if isinstance(payload, bytes | str) else 0
+    return sum(_size(p) for p in part.get_payload() if isinstance(p, Message))
+
+
+def _filename(part: Message) -> str:
+    name = part.get_filename() or ""
+    name = _decode_words(_unsurrogate(name)) if name else ""
+    name = re.split(r"[\\/]", name)[-1]
+    return _one_line(name)[:_MAX_FILENAME]
+
+
+# --- headers ---------------------------------------------------------------------------------
+
+
+def _raw_values(msg: Message, name: str) -> list[str]:
+    # raw_items, not get(): get() turns raw 8-bit bytes into replacement characters before
+    # they can be read as the UTF-8 that modern senders put there (RFC 6532).
+    wanted = name.lower()
+    return [_unsurrogate(str(v)) for k, v in msg.raw_items() if k.lower() == wanted]
+
+
+def _header_text(msg: Message, name: str) -> str:
+    values = _raw_values(msg, name)
+    return _one_line(_decode_words(values[0])) if values else ""
+
+
+def _ids(msg: Message, name: str) -> list[str]:
+    values = _raw_values(msg, name)
+    found = [f"<{m}>" for v in values for m in _MESSAGE_ID.findall(v)]
+    if not found and name == "Message-ID" and values:
+        # Some senders leave out the angle brackets.
+        bare = values[0].strip()
+        if _MESSAGE_ID.fullmatch(f"<{bare}>"):
+            found = [f"<{bare}>"]
+    return found
+
+
+def _address(msg: Message, name: str) -> str:
+    values = _raw_values(msg, name)
+    for _, address in getaddresses(values):
+        cleaned = _clean_address(address)
+        if cleaned:
+            return cleaned
+    return ""
+
+
+def _clean_address(address: str) -> str:
+    address = address.strip()
+    if not is_address(address):
+        return ""
+    local, _, domain = address.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def _auto_generated(msg: Message) -> bool:
+    auto = _header_text(msg, "Auto-Submitted").lower()
+    precedence = _header_text(msg, "Precedence").lower()
+    return (
+        (bool(auto) and not auto.startswith("no"))
+        or precedence in ("bulk", "junk", "list", "auto_reply")
+        or any(msg.get(h) is not None for h in ("List-Id", "X-Autoreply", "X-Autorespond"))
+        or msg.get_content_type() == "multipart/report"
+    )
+
+
+def _decode_words(value: str) -> str:
+    """RFC 2047 encoded words decoded; unknown charsets replaced, never an error."""
+    try:
+        return str(make_header(decode_header(value)))
+    except Exception:
+        try:
+            chunks = decode_header(value)
+        except Exception:
+            return value
+        return " ".join(_decode_chunk(c, cs) for c, cs in chunks)
+
+
+def _decode_chunk(chunk: bytes | str, charset: str | None) -> str:
+    if isinstance(chunk, str):
+        return chunk
+    if charset is None:
+        # decode_header hands back text between encoded words in this codec.
+        return chunk.decode("raw-unicode-escape", errors="replace")
+    return _decode(chunk, charset)
+
+
+def _decode(data: object, charset: str | None) -> str:
+    if isinstance(data, str):
+        return data
+    if not isinstance(data, bytes):
+        return ""
+    name = charset or "utf-8"
+    try:
+        codecs.lookup(name)
+    except (LookupError, ValueError):  # unknown name, or a NUL in it
+        name = "utf-8"
+    if name.lower() in ("unknown-8bit", "us-ascii", "ascii"):
+        # Many senders label UTF-8 as ASCII; UTF-8 decodes plain ASCII the same.
+        name = "utf-8"
+    return data.decode(name, errors="replace")
+
+
+def _unsurrogate(value: str) -> str:
+    """Raw 8-bit header bytes (kept as surrogates by the parser) read as UTF-8 (RFC 6532)."""
+    try:
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "replace").decode("utf-8", "replace")
+
+
+def _one_line(value: str) -> str:
+    return " ".join(clean_text(value).split())
+
+
+def _missing_id(raw: bytes) -> str:
+    # Derived from the mail itself, so a resent copy of the same mail gets the same id.
+    return f"<{hashlib.sha256(raw).hexdigest()[:32]}@{_MISSING_ID_DOMAIN}>"

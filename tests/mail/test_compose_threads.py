@@ -1,0 +1,158 @@
+"""Replies and bounces built as data; thread keys from threading headers."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from email import message_from_bytes
+from email.policy import default
+
+import pytest
+
+from homeserver_bridge.mail import (
+    Bounce,
+    BounceReason,
+    InboundMail,
+    MailComposeError,
+    MailLimits,
+    ReplyThread,
+    build_bounce,
+    build_reply,
+    key_for,
+    parse_inbound,
+    reply_subject,
+    thread_key,
+    thread_key_candidates,
+    thread_root,
+)
+
+NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+OFFICE = "beratung@counsel.localhost"
+
+
+def inbound(**headers: str) -> InboundMail:
+    lines = [f"{k.replace('_', '-')}: {v}" for k, v in headers.items()]
+    raw = ("\r\n".join(["From: Kim <kim@youth.example>", *lines]) + "\r\n\r\ntext").encode()
+    result = parse_inbound(raw, MailLimits())
+    assert isinstance(result, InboundMail)
+    return result
+
+
+def test_reply_threads_under_the_youths_last_mail() -> None:
+    first = inbound(Message_ID="<m1@youth.example>", Subject="Hilfe")
+    reply = build_reply(
+        office_address=OFFICE,
+        to_address=first.reply_address,
+        thread=ReplyThread.from_mail(first),
+        text="Hallo Kim,\nschön, dass du schreibst. – Deine Beraterin",
+        now=NOW,
+    )
+    assert reply["From"] == OFFICE
+    assert reply["To"] == "kim@youth.example"
+    assert reply["Subject"] == "Re: Hilfe"
+    assert reply["In-Reply-To"] == "<m1@youth.example>"
+    assert reply["References"] == "<m1@youth.example>"
+    assert re.fullmatch(r"<[a-z2-7]{32}@counsel\.localhost>", reply["Message-ID"])
+    assert reply["Date"] == "Mon, 02 Mar 2026 15:00:00 +0000"
+    assert reply.get_content_type() == "text/plain"
+    assert reply.get_content_charset() == "utf-8"
+    assert reply.get_content() == "Hallo Kim,\nschön, dass du schreibst. – Deine Beraterin\n"
+    # No tracking, no program name, nothing but what a reply needs.
+    assert set(reply.keys()) == {
+        "From", "To", "Date", "Message-ID", "Subject", "In-Reply-To", "References",
+        "MIME-Version", "Content-Type", "Content-Transfer-Encoding",
+    }  # fmt: skip
+    reparsed = message_from_bytes(reply.as_bytes(), policy=default)
+    assert reparsed["References"] == "<m1@youth.example>"
+
+
+def test_references_chain_grows_and_keeps_the_root() -> None:
+    refs = " ".join(f"<r{i}@x.example>" for i in range(30))
+    later = inbound(Message_ID="<m9@youth.example>", References=refs, Subject="AW: Hilfe")
+    reply = build_reply(office_address=OFFICE, to_address="kim@youth.example",
+                        thread=ReplyThread.from_mail(later), text="ok", now=NOW)  # fmt: skip
+    chain = reply["References"].split()
+    assert chain[0] == "<r0@x.example>"
+    assert chain[-1] == "<m9@youth.example>"
+    assert len(chain) == 20
+    assert reply["Subject"] == "AW: Hilfe"
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        ("Hilfe", "Re: Hilfe"),
+        ("Re: Hilfe", "Re: Hilfe"),
+        ("aw:Hilfe", "aw:Hilfe"),
+        ("", "Re: Deine Nachricht an die Beratung"),
+        ("a\r\nBcc: evil@x.example", "Re: a Bcc: evil@x.example"),
+    ],
+)
+def test_reply_subject(subject: str, expected: str) -> None:
+    assert reply_subject(subject) == expected
+
+
+def test_header_injection_is_impossible() -> None:
+    thread = ReplyThread("<m1@y.example>\r\nBcc: evil@x.example", (), "x\nBcc: evil@x.example")
+    reply = build_reply(office_address=OFFICE, to_address="kim@youth.example", thread=thread,
+                        text="t", now=NOW)  # fmt: skip
+    assert "Bcc" not in reply
+    assert "In-Reply-To" not in reply  # not a valid id, so not echoed
+    with pytest.raises(MailComposeError):
+        build_reply(office_address=OFFICE, to_address="kim@youth.example\r\nBcc: e@x.example",
+                    thread=thread, text="t", now=NOW)  # fmt: skip
+
+
+def test_bounce_explains_in_german_and_english_and_is_automatic() -> None:
+    bounce = Bounce(BounceReason.TOO_MANY_ATTACHMENTS, "<m1@youth.example>", "Hilfe")
+    message = build_bounce(bounce, office_address=OFFICE, to_address="kim@youth.example",
+                           limits=MailLimits(), now=NOW)  # fmt: skip
+    text = message.get_content()
+    assert "keine Anhänge" in text
+    assert "cannot accept attachments" in text
+    assert "112" in text
+    assert message["Auto-Submitted"] == "auto-replied"
+    assert message["In-Reply-To"] == "<m1@youth.example>"
+    assert message["Subject"] == "Nicht zugestellt / Not delivered: Hilfe"
+
+
+@pytest.mark.parametrize("reason", list(BounceReason))
+def test_every_reason_has_both_languages(reason: BounceReason) -> None:
+    bounce = Bounce(reason, "<m@y.example>")
+    message = build_bounce(bounce, office_address=OFFICE, to_address="kim@youth.example",
+                           limits=MailLimits(), now=NOW)  # fmt: skip
+    text = message.get_content()
+    assert "Hallo" in text
+    assert "Hello" in text
+
+
+def test_thread_root_and_key() -> None:
+    first = inbound(Message_ID="<m1@youth.example>")
+    second = inbound(
+        Message_ID="<m2@youth.example>",
+        In_Reply_To="<reply1@counsel.localhost>",
+        References="<m1@youth.example> <reply1@counsel.localhost>",
+    )
+    assert thread_root(first) == thread_root(second) == "<m1@youth.example>"
+    assert thread_key(first) == thread_key(second)
+    # Only In-Reply-To (some programs): found through the registered key of our reply.
+    sparse = inbound(Message_ID="<m3@youth.example>", In_Reply_To="<reply1@counsel.localhost>")
+    assert thread_key(sparse) != thread_key(first)
+    assert key_for("kim@youth.example", "<reply1@counsel.localhost>") in (
+        thread_key_candidates(sparse)
+    )
+    assert thread_key_candidates(second)[0] == thread_key(second)
+
+
+def test_a_stranger_cannot_join_a_thread_by_its_id() -> None:
+    kim = inbound(Message_ID="<m1@youth.example>")
+    raw = (
+        b"From: mallory@evil.example\r\nMessage-ID: <x@evil.example>\r\n"
+        b"References: <m1@youth.example>\r\n\r\nhi"
+    )
+    stranger = parse_inbound(raw, MailLimits())
+    assert isinstance(stranger, InboundMail)
+    assert thread_root(stranger) == thread_root(kim)
+    assert thread_key(stranger) != thread_key(kim)
+    assert thread_key(kim) not in thread_key_candidates(stranger)
+    assert "kim" not in thread_key(kim)

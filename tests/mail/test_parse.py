@@ -1,0 +1,246 @@
+"""Inbound mail parsing: bodies, HTML, attachments, limits, odd and broken headers."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from homeserver_bridge.mail import (
+    Bounce,
+    BounceReason,
+    InboundMail,
+    MailLimits,
+    parse_inbound,
+)
+
+LIMITS = MailLimits()
+
+
+def mail(body: str = "Hallo, ich brauche Hilfe.", **headers: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = headers.pop("From", "Kim <kim@youth.example>")
+    message["To"] = "beratung@counsel.localhost"
+    message["Subject"] = headers.pop("Subject", "Hilfe")
+    message["Message-ID"] = headers.pop("Message_ID", "<m1@youth.example>")
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(body)
+    return message
+
+
+def parsed(raw: bytes | EmailMessage, limits: MailLimits = LIMITS) -> InboundMail:
+    result = parse_inbound(raw if isinstance(raw, bytes) else raw.as_bytes(), limits)
+    assert isinstance(result, InboundMail), result
+    return result
+
+
+def bounced(raw: bytes | EmailMessage, limits: MailLimits = LIMITS) -> Bounce:
+    result = parse_inbound(raw if isinstance(raw, bytes) else raw.as_bytes(), limits)
+    assert isinstance(result, Bounce), result
+    return result
+
+
+def test_plain_mail() -> None:
+    m = parsed(mail())
+    assert m.message_id == "<m1@youth.example>"
+    assert m.from_address == m.reply_address == "kim@youth.example"
+    assert m.subject == "Hilfe"
+    assert m.text == "Hallo, ich brauche Hilfe."
+    assert (m.in_reply_to, m.references, m.attachments) == (None, (), ())
+    assert not m.from_html
+    assert not m.auto_generated
+
+
+def test_threading_headers() -> None:
+    refs = "<m1@y.example> <r2@counsel.localhost>"
+    m = parsed(mail(In_Reply_To="<r2@counsel.localhost>", References=refs))
+    assert m.in_reply_to == "<r2@counsel.localhost>"
+    assert m.references == ("<m1@y.example>", "<r2@counsel.localhost>")
+
+
+def test_reply_to_and_domain_case() -> None:
+    m = parsed(mail(From="Kim <Kim.B@YOUTH.Example>", Reply_To="other@youth.example"))
+    assert m.from_address == "Kim.B@youth.example"
+    assert m.reply_address == "other@youth.example"
+
+
+def test_contents_stay_out_of_repr() -> None:
+    m = parsed(mail("geheimer Text", Subject="geheimer Betreff"))
+    assert "geheim" not in repr(m)
+    assert "kim@" not in repr(m)
+
+
+def test_html_only_mail_is_reduced_to_text_without_script() -> None:
+    message = mail()
+    message.set_content(
+        "<html><head><style>.x{color:red}</style><script>steal()</script></head>"
+        "<body><p>Ich&nbsp;bin <b>traurig</b>.</p><script>alert('x')</script>"
+        '<img src="https://tracker.example/p.gif" width=1 height=1>'
+        '<p><a href="javascript:alert(1)">klick</a> <a href="https://hilfe.example">hier</a></p>'
+        "</body></html>",
+        subtype="html",
+    )
+    m = parsed(message)
+    assert m.from_html
+    assert m.text == "Ich bin traurig.\nklick hier <https://hilfe.example>"
+    for bad in ("steal", "alert", "tracker", "color", "javascript"):
+        assert bad not in m.text
+
+
+def test_alternative_prefers_the_plain_part() -> None:
+    message = mail("Plain version")
+    message.add_alternative("<p>HTML version</p>", subtype="html")
+    m = parsed(message)
+    assert m.text == "Plain version"
+    assert not m.from_html
+    assert m.attachments == ()
+
+
+def test_hostile_html_never_breaks_out() -> None:
+    hostile = (
+        "<p>a<script>x</p><p>still script</script>b"
+        "<style><p>css</style><!-- <p>comment --><![CDATA[ c ]]>"
+        "<div><div><div>" * 500
+        + "&#0;&#x202e;rtl&#xdbff;&bogus; <svg><text>svg</text></svg><iframe src=x>frame</iframe>"
+        "<noscript>ns</noscript></p></div></span></html></body>"
+    )
+    message = mail()
+    message.set_content(hostile, subtype="html")
+    m = parsed(message)
+    for bad in ("still script", "css", "comment", "svg", "frame", "ns", "\u202e", "\x00"):
+        assert bad not in m.text
+    assert "rtl" in m.text
+
+
+def test_attachments_are_listed_and_refused_by_default() -> None:
+    message = mail("siehe Anhang")
+    message.add_attachment(b"\x89PNG" + bytes(1000), maintype="image", subtype="png",
+                           filename="foto.png")  # fmt: skip
+    b = bounced(message)
+    assert b.reason is BounceReason.TOO_MANY_ATTACHMENTS
+    assert b.message_id == "<m1@youth.example>"
+    m = parsed(message, MailLimits(max_attachments=1))
+    assert m.text == "siehe Anhang"
+    (a,) = m.attachments
+    assert (a.name, a.size, a.content_type, a.inline) == ("foto.png", 1004, "image/png", False)
+
+
+def test_inline_picture_of_an_html_body_is_not_counted() -> None:
+    related = EmailMessage()
+    related.set_content('<p>Hallo <img src="cid:logo1" alt="Logo"></p>', subtype="html")
+    related.add_related(bytes(200), maintype="image", subtype="png", cid="<logo1>",
+                        filename="image001.png")  # fmt: skip
+    raw = (
+        b"From: kim@youth.example\r\nMessage-ID: <rel@youth.example>\r\nSubject: x\r\n"
+        + related.as_bytes()
+    )
+    m = parsed(raw)
+    assert m.text == "Hallo [Logo]"
+    assert [(a.name, a.inline) for a in m.attachments] == [("image001.png", True)]
+
+
+def test_signature_part_is_not_an_attachment() -> None:
+    raw = (
+        b"From: kim@youth.example\r\nMessage-ID: <s@y.example>\r\n"
+        b'Content-Type: multipart/signed; boundary="B"; protocol="application/pgp-signature"'
+        b"\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nsigned text\r\n"
+        b"--B\r\nContent-Type: application/pgp-signature\r\n\r\nSIG\r\n--B--\r\n"
+    )
+    m = parsed(raw)
+    assert (m.text, m.attachments) == ("signed text", ())
+
+
+def test_encrypted_mail_is_bounced_as_unreadable() -> None:
+    raw = (
+        b"From: kim@youth.example\r\nMessage-ID: <e@y.example>\r\n"
+        b'Content-Type: multipart/encrypted; boundary="B"\r\n\r\n'
+        b"--B\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n"
+        b"--B\r\nContent-Type: application/octet-stream\r\n\r\nXXXX\r\n--B--\r\n"
+    )
+    assert bounced(raw).reason is BounceReason.UNREADABLE
+
+
+def test_huge_mail_is_bounced_without_reading_the_body() -> None:
+    message = mail("x" * (LIMITS.max_bytes + 10))
+    b = bounced(message)
+    assert b.reason is BounceReason.TOO_LARGE
+    assert (b.message_id, b.subject) == ("<m1@youth.example>", "Hilfe")
+
+
+def test_too_long_text_is_bounced() -> None:
+    lines = "\n".join("Zeile mit Text, die nicht endet. " * 2 for _ in range(1200))
+    assert bounced(mail(lines)).reason is BounceReason.TOO_LONG
+
+
+def test_odd_unicode_headers() -> None:
+    raw = (
+        "From: =?utf-8?b?S8OkdGhl?= <käthe@exämple.de>\r\n"
+        "Subject: =?iso-8859-1?q?Gr=FC=DFe?= und =?x-unknown?q?abc?= \u202eevil 😊\r\n"
+        "Message-ID: <ü@x.example>\r\n"
+        "\r\nHallo 👋\r\n"
+    ).encode()
+    m = parsed(raw)
+    assert m.from_address == "käthe@exämple.de"
+    assert m.subject == "Grüße und abc evil 😊"
+    assert m.text == "Hallo 👋"
+    # A non-ASCII id cannot be echoed in our headers: a stable stand-in is used.
+    assert m.message_id.endswith("@missing.counsel.invalid>")
+
+
+def test_malformed_headers_do_not_crash() -> None:
+    cases = [
+        b"",
+        b"\r\n\r\n",
+        b"From: <<<>>>\r\nSubject: =?utf-8?q?=ZZ?=\r\n\r\nx",
+        b"From: a@b.example\r\nContent-Type: multipart/mixed\r\n\r\nno boundary",
+        b"From: a@b.example\r\nContent-Type: text/plain; charset=klingon\r\n\r\n\xff\xfe",
+        b"From: a@b.example\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!notbase64",
+        b"From: a@b.example\r\nMessage-ID: <a b@c>\r\nReferences: <<x>> <y@z> garbage\r\n\r\nx",
+        b"From: a@b.example\r\n" + b"X-Long: " + b"a" * 100_000 + b"\r\n\r\nx",
+        b"From: a@b.example\r\n" + b"Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+        + b"--b\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" * 300,
+    ]
+    for raw in cases:
+        result = parse_inbound(raw, LIMITS)
+        assert isinstance(result, InboundMail | Bounce)
+
+
+def test_missing_sender_uses_the_envelope_or_bounces() -> None:
+    raw = b"Subject: hi\r\nMessage-ID: <n@y.example>\r\n\r\ntext"
+    assert bounced(raw).reason is BounceReason.UNREADABLE
+    result = parse_inbound(raw, LIMITS, envelope_sender="kim@youth.example")
+    assert isinstance(result, InboundMail)
+    assert result.from_address == "kim@youth.example"
+
+
+def test_missing_message_id_is_stable_for_the_same_mail() -> None:
+    raw = b"From: kim@youth.example\r\nSubject: hi\r\n\r\ntext"
+    assert parsed(raw).message_id == parsed(raw).message_id
+    assert parsed(raw).message_id != parsed(raw + b"!").message_id
+
+
+def test_auto_generated_mail_is_recognised() -> None:
+    assert parsed(mail(Auto_Submitted="auto-replied")).auto_generated
+    assert parsed(mail(Precedence="bulk")).auto_generated
+    assert not parsed(mail(Auto_Submitted="no")).auto_generated
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=4096))
+def test_never_raises_on_arbitrary_bytes(raw: bytes) -> None:
+    assert isinstance(parse_inbound(raw, LIMITS), InboundMail | Bounce)
+
+
+_HEADER = st.sampled_from(
+    [b"From: ", b"Subject: ", b"Message-ID: ", b"References: ", b"Content-Type: ",
+     b"Content-Transfer-Encoding: ", b"Content-Disposition: ", b"Reply-To: "]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_HEADER, st.binary(max_size=200)), max_size=8), st.binary(max_size=2000))
+def test_never_raises_on_mail_shaped_bytes(headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    raw = b"".join(name + value + b"\r\n" for name, value in headers) + b"\r\n" + body
+    assert isinstance(parse_inbound(raw, LIMITS), InboundMail | Bounce)

@@ -1,0 +1,70 @@
+"""Mail settings validation and the HTML reducer on its own."""
+
+from __future__ import annotations
+
+import pytest
+
+from homeserver_bridge.mail import MailLimits, MailSettings
+from homeserver_bridge.mail.html_text import html_to_text
+
+
+def test_defaults_are_valid_and_off() -> None:
+    settings = MailSettings()
+    assert not settings.enabled
+    assert settings.listen_address == "127.0.0.1"
+    assert settings.smtp_starttls
+    assert settings.limits == MailLimits(max_bytes=1024 * 1024, max_attachments=0)
+    assert settings.office_domain == "counsel.localhost"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"listen_address": "localhost"}, "listen_address"),
+        ({"listen_port": 70000}, "listen_port"),
+        ({"office_address": "beratung"}, "office_address"),
+        ({"office_address": "a@b"}, "office_address"),
+        ({"max_bytes": 10}, "max_bytes"),
+        ({"max_attachments": -1}, "max_attachments"),
+        ({"smtp_port": 0}, "smtp_port"),
+        ({"enabled": True}, "smtp_host"),
+        ({"smtp_username": "u"}, "smtp_username"),
+        (
+            {"smtp_host": "mail.example.org", "smtp_username": "u",
+             "smtp_password_file": "/pw", "smtp_starttls": False},
+            "smtp_starttls",
+        ),
+        ({"smtp_timeout_seconds": 0}, "smtp_timeout_seconds"),
+    ],
+)  # fmt: skip
+def test_settings_are_validated_naming_the_field(kwargs: dict[str, object], field: str) -> None:
+    with pytest.raises(ValueError, match=field):
+        MailSettings(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ("<p>a</p><p>b</p>", "a\nb"),
+        ("a<br>b<br/>c", "a\nb\nc"),
+        ("<ul><li>eins</li><li>zwei</li></ul>", "- eins\n- zwei"),
+        ("<pre>  x\n  y</pre>", "x\n  y"),
+        ("<a href='https://x.example/a'>https://x.example/a</a>", "https://x.example/a"),
+        ("<a href='mailto:kim@y.example'>kim@y.example</a>", "kim@y.example"),
+        ("<a href='data:text/html,evil'>link</a>", "link"),
+        ("<img src='https://t.example/p.gif'>", ""),
+        ("x<img alt='Herz'>", "x [Herz]"),
+        ("<title>t</title><template>tp</template><textarea>ta</textarea>", "ta"),
+        ("&lt;script&gt;alert(1)&lt;/script&gt;", "<script>alert(1)</script>"),
+        ("<script>never closed", ""),
+        ("a\u202eb\u2066c\x07d", "abcd"),
+        ("😊 Grüße\u200d", "😊 Grüße\u200d"),
+    ],
+)
+def test_html_to_text(html: str, text: str) -> None:
+    assert html_to_text(html) == text
+
+
+def test_deep_nesting_is_linear_and_safe() -> None:
+    html = "<div>" * 100_000 + "<script>x</script>tief" + "</div>" * 100_000
+    assert html_to_text(html) == "tief"

@@ -1,0 +1,264 @@
+"""A real SMTP round trip on loopback: youth -> office server -> sink; reply -> youth's provider."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email import message_from_bytes
+from email.message import EmailMessage, Message
+from email.policy import default
+from pathlib import Path
+from typing import Any
+
+import aiosmtplib
+import pytest
+import pytest_asyncio
+from aiosmtpd.smtp import SMTP
+
+from homeserver_bridge.mail import (
+    InboundMail,
+    InboundServer,
+    MailConfigError,
+    MailSender,
+    MailSendError,
+    MailSettings,
+    ReplyThread,
+    build_reply,
+    start_inbound,
+    thread_key,
+)
+
+OFFICE = "beratung@counsel.localhost"
+YOUTH = "kim@youth.example"
+NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+WAIT = 10.0
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    message: Message
+
+
+@dataclass
+class Provider:
+    """The youth's mail provider: an SMTP server that keeps what it gets."""
+
+    port: int = 0
+    inbox: asyncio.Queue[Received] = field(default_factory=asyncio.Queue)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = message_from_bytes(envelope.original_content, policy=default)
+        await self.inbox.put(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
+        return "250 OK"
+
+
+class QueueSink:
+    def __init__(self) -> None:
+        self.mails: asyncio.Queue[InboundMail] = asyncio.Queue()
+        self.fail = False
+
+    async def deliver(self, mail: InboundMail) -> None:
+        if self.fail:
+            raise OSError("disk full")
+        await self.mails.put(mail)
+
+
+@dataclass
+class Office:
+    server: InboundServer
+    sink: QueueSink
+    provider: Provider
+    sender: MailSender
+    settings: MailSettings
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def office() -> AsyncIterator[Office]:
+    provider = Provider()
+    loop = asyncio.get_running_loop()
+    provider_server = await loop.create_server(
+        lambda: SMTP(provider, hostname="youth.example"), host="127.0.0.1", port=0
+    )
+    provider.port = provider_server.sockets[0].getsockname()[1]
+    settings = MailSettings(
+        enabled=True,
+        listen_port=0,
+        office_address=OFFICE,
+        smtp_host="127.0.0.1",
+        smtp_port=provider.port,
+        smtp_starttls=False,
+        max_bytes=64 * 1024,
+    )
+    sender = MailSender(settings)
+    sink = QueueSink()
+    server = await start_inbound(settings, sink, now=lambda: NOW, bounce_sender=sender)
+    try:
+        yield Office(server, sink, provider, sender, settings)
+    finally:
+        await server.stop()
+        provider_server.close()
+        await provider_server.wait_closed()
+
+
+def youth_mail(text: str, message_id: str, **headers: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = f"Kim <{YOUTH}>"
+    message["To"] = OFFICE
+    message["Subject"] = headers.pop("Subject", "Ich weiß nicht weiter")
+    message["Message-ID"] = message_id
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(text)
+    return message
+
+
+async def send_to_office(office: Office, message: EmailMessage, **kw: Any) -> None:
+    await aiosmtplib.send(message, hostname="127.0.0.1", port=office.server.port,
+                          start_tls=False, **kw)  # fmt: skip
+
+
+async def test_round_trip_with_threading(office: Office) -> None:
+    await send_to_office(office, youth_mail("Hallo, mir geht es schlecht.", "<k1@youth.example>"))
+    first = await asyncio.wait_for(office.sink.mails.get(), WAIT)
+    assert first.text == "Hallo, mir geht es schlecht."
+    assert first.reply_address == YOUTH
+
+    reply = build_reply(office_address=OFFICE, to_address=first.reply_address,
+                        thread=ReplyThread.from_mail(first),
+                        text="Hallo Kim, danke für deine Mail.", now=NOW)  # fmt: skip
+    await office.sender.send(reply)
+    got = await asyncio.wait_for(office.provider.inbox.get(), WAIT)
+    assert got.mail_from == OFFICE
+    assert got.rcpt_tos == [YOUTH]
+    assert got.message["From"] == OFFICE
+    assert got.message["In-Reply-To"] == "<k1@youth.example>"
+    assert got.message["References"] == "<k1@youth.example>"
+    assert got.message["Subject"] == "Re: Ich weiß nicht weiter"
+    assert got.message.get_content().rstrip() == "Hallo Kim, danke für deine Mail."
+    reply_id = got.message["Message-ID"]
+    assert reply_id.endswith("@counsel.localhost>")
+
+    # Kim answers the reply, as a mail program does: parent in In-Reply-To, chain in References.
+    answer = youth_mail("Danke, das hilft.", "<k2@youth.example>",
+                        Subject="Re: Ich weiß nicht weiter", In_Reply_To=reply_id,
+                        References=f"<k1@youth.example> {reply_id}")  # fmt: skip
+    await send_to_office(office, answer)
+    second = await asyncio.wait_for(office.sink.mails.get(), WAIT)
+    assert second.in_reply_to == reply_id
+    assert thread_key(second) == thread_key(first)
+
+    reply2 = build_reply(office_address=OFFICE, to_address=second.reply_address,
+                         thread=ReplyThread.from_mail(second), text="Gern.", now=NOW)  # fmt: skip
+    await office.sender.send(reply2)
+    got2 = await asyncio.wait_for(office.provider.inbox.get(), WAIT)
+    assert got2.message["In-Reply-To"] == "<k2@youth.example>"
+    assert got2.message["References"].split() == ["<k1@youth.example>", reply_id,
+                                                  "<k2@youth.example>"]  # fmt: skip
+
+
+async def test_other_recipients_are_refused_at_rcpt(office: Office) -> None:
+    message = youth_mail("x", "<k3@youth.example>")
+    with pytest.raises(aiosmtplib.SMTPRecipientsRefused) as caught:
+        await send_to_office(office, message, recipients=["someone@counsel.localhost"])
+    assert caught.value.recipients[0].code == 550
+    # Upper case is the same mailbox.
+    await send_to_office(office, message, recipients=["Beratung@Counsel.Localhost"])
+    assert (await asyncio.wait_for(office.sink.mails.get(), WAIT)).text == "x"
+
+
+async def test_attachment_is_bounced_with_an_explanation(office: Office) -> None:
+    message = youth_mail("siehe Foto", "<k4@youth.example>", Subject="Foto")
+    message.add_attachment(bytes(500), maintype="image", subtype="jpeg", filename="ich.jpg")
+    await send_to_office(office, message)
+    bounce = await asyncio.wait_for(office.provider.inbox.get(), WAIT)
+    assert bounce.mail_from == "<>"  # the null sender: nobody answers a bounce
+    assert bounce.rcpt_tos == [YOUTH]
+    assert bounce.message["Auto-Submitted"] == "auto-replied"
+    assert bounce.message["In-Reply-To"] == "<k4@youth.example>"
+    text = bounce.message.get_content()
+    assert "keine Anhänge" in text
+    assert "cannot accept attachments" in text
+    assert office.sink.mails.empty()
+
+
+async def test_automatic_mail_is_refused_without_a_bounce(office: Office) -> None:
+    message = youth_mail("Ich bin im Urlaub", "<k5@youth.example>", Auto_Submitted="auto-replied")
+    message.add_attachment(bytes(10), maintype="image", subtype="png", filename="x.png")
+    await send_to_office(office, message)
+    await send_to_office(office, youth_mail("marker", "<k6@youth.example>"))
+    assert (await asyncio.wait_for(office.sink.mails.get(), WAIT)).text == "marker"
+    assert office.provider.inbox.empty()
+
+
+async def test_oversized_mail_is_refused_by_the_server(office: Office) -> None:
+    hard_limit = office.settings.max_bytes * 8
+    message = youth_mail("x" * (hard_limit + 1000), "<k7@youth.example>")
+    with pytest.raises(aiosmtplib.SMTPResponseException) as caught:
+        await send_to_office(office, message)
+    assert caught.value.code == 552
+    # Between max_bytes and the hard limit: our own bounce.
+    await send_to_office(office, youth_mail("y" * (office.settings.max_bytes + 10), "<k8@y.ex>"))
+    bounce = await asyncio.wait_for(office.provider.inbox.get(), WAIT)
+    assert "zu groß" in bounce.message.get_content()
+
+
+async def test_sink_failure_asks_the_sender_to_retry(office: Office) -> None:
+    office.sink.fail = True
+    try:
+        with pytest.raises(aiosmtplib.SMTPDataError) as caught:
+            await send_to_office(office, youth_mail("bitte", "<k9@youth.example>"))
+        assert caught.value.code == 451
+    finally:
+        office.sink.fail = False
+    await send_to_office(office, youth_mail("bitte", "<k9@youth.example>"))
+    assert (await asyncio.wait_for(office.sink.mails.get(), WAIT)).message_id == (
+        "<k9@youth.example>"
+    )
+
+
+async def test_send_failure_names_settings_not_addresses() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    settings = MailSettings(smtp_host="127.0.0.1", smtp_port=closed_port, smtp_starttls=False)
+    reply = build_reply(office_address=OFFICE, to_address=YOUTH,
+                        thread=ReplyThread("<k1@youth.example>"), text="t", now=NOW)  # fmt: skip
+    with pytest.raises(MailSendError, match=r"mail\.smtp_host") as caught:
+        await MailSender(settings, password=None).send(reply)
+    assert YOUTH not in str(caught.value)
+    assert caught.value.__cause__ is None
+
+
+def test_password_file_is_read_and_errors_name_the_setting(tmp_path: Path) -> None:
+    missing = MailSettings(smtp_host="mail.example.org", smtp_username="u",
+                           smtp_password_file=str(tmp_path / "nope"))  # fmt: skip
+    with pytest.raises(MailConfigError, match="smtp_password_file"):
+        MailSender(missing)
+    (tmp_path / "pw").write_text("geheim\n", encoding="utf-8")
+    ok = MailSettings(smtp_host="mail.example.org", smtp_username="u",
+                      smtp_password_file=str(tmp_path / "pw"))  # fmt: skip
+    MailSender(ok)
+
+
+async def test_nothing_identifying_is_logged(
+    office: Office, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    canary = "canary-7f3a9c"
+    message = youth_mail(f"text {canary}", f"<{canary}@youth.example>", Subject=canary)
+    await send_to_office(office, message)
+    await asyncio.wait_for(office.sink.mails.get(), WAIT)
+    bounced = youth_mail(canary, f"<{canary}2@youth.example>", Subject=canary)
+    bounced.add_attachment(bytes(10), maintype="image", subtype="png", filename=f"{canary}.png")
+    await send_to_office(office, bounced)
+    await asyncio.wait_for(office.provider.inbox.get(), WAIT)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "refused (too_many_attachments); bounce sent" in logged
+    for secret in (canary, YOUTH, "kim@"):
+        assert secret not in logged
