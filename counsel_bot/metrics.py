@@ -1,0 +1,361 @@
+"""Prometheus metrics for team leads: numbers only, never who a youth is or what they wrote.
+
+Rules this module keeps (tests/metrics/ checks each):
+
+1. Every metric lives in the registry this object owns (no process-wide globals), and every
+   name starts with ``counsel_``.
+2. Label values come only from small fixed sets: priority, channel, crisis category, severity,
+   review outcome, feedback score, and the counsellor's staff nickname. A nickname that does
+   not look like a short nickname (e.g. a Matrix id slipped in) is reported as ``unnamed``;
+   with ``counsellor_label=False`` the per-counsellor gauge has no label at all.
+3. Conversation ids, room ids and user ids never become label values.
+4. "Today" figures roll over at local midnight of ``day_zone``, read from the injected clock
+   when scraped, so a quiet night still shows zeros the next morning.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from counsel_bot.clock import Clock, require_aware
+from counsel_bot.crisis.lexicon import CATEGORIES, SEVERITIES
+from counsel_bot.ids import UserID
+from counsel_bot.routing.actions import Action, Assign, Closed
+from counsel_bot.routing.events import ConversationOpened, Event
+from counsel_bot.routing.model import (
+    Channel,
+    ConversationSnapshot,
+    ConversationState,
+    Priority,
+    RouterSnapshot,
+)
+
+PRIORITIES: tuple[str, ...] = tuple(p.value for p in Priority)
+CHANNELS: tuple[str, ...] = tuple(c.value for c in Channel)
+OUTCOMES: tuple[str, ...] = ("confirmed", "dismissed")
+SCORES: tuple[int, ...] = (1, 2, 3, 4, 5)
+UNNAMED = "unnamed"
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+# A nickname is a short handle staff chose to be shown; anything else is not trusted as a label.
+_NICKNAME = re.compile(r"[A-Za-z0-9ÄÖÜäöüß][A-Za-z0-9ÄÖÜäöüß._-]{0,31}")
+# Seconds: from a few seconds in a crisis to a mail enquiry answered the next day.
+_WAIT_BUCKETS = (10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400, 172800)
+# The median of today's waits needs the samples; a busy day stays far below this.
+_MAX_DAY_SAMPLES = 10_000
+# Router severities are ranks: high=3, medium=2, low=1 (as the crisis detector ranks them).
+_SEVERITY_BY_RANK = {len(SEVERITIES) - i: s for i, s in enumerate(SEVERITIES)}
+
+
+class MetricsLabelError(ValueError):
+    """A metric was given a value outside its fixed label set; the caller passes wrong data."""
+
+
+def severity_name(rank: int) -> str:
+    """The severity word for a router severity rank; out-of-range ranks clamp to the set."""
+    clamped = min(max(rank, 1), len(SEVERITIES))
+    return _SEVERITY_BY_RANK[clamped]
+
+
+def safe_nickname(nickname: str | None) -> str:
+    """The nickname if it is a plain short handle, else ``unnamed``: ids never become labels."""
+    if nickname is not None and _NICKNAME.fullmatch(nickname):
+        return nickname
+    return UNNAMED
+
+
+def _require(value: str, allowed: tuple[str, ...], what: str) -> str:
+    if value not in allowed:
+        raise MetricsLabelError(
+            f"{what} {value!r} is not one of {', '.join(allowed)}; pass one of those codes"
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class TodayFigures:
+    """What happened since local midnight; the dashboard and `counsel stats` show these."""
+
+    opened: int = 0
+    closed: int = 0
+    crisis_flags: int = 0
+    median_wait_seconds: float | None = None
+    deadline_breaches: int = 0
+
+
+class DailyTally:
+    """Counts of the current local day; starts again when the day changes. Pure."""
+
+    def __init__(self, day_zone: tzinfo) -> None:
+        self._zone = day_zone
+        self._day: date | None = None
+        self._counts = {"opened": 0, "closed": 0, "crisis_flags": 0, "deadline_breaches": 0}
+        self._waits: list[float] = []
+
+    def _roll(self, now: datetime) -> None:
+        day = require_aware(now).astimezone(self._zone).date()
+        if day != self._day:
+            self._day = day
+            self._counts = dict.fromkeys(self._counts, 0)
+            self._waits = []
+
+    def count(self, what: str, now: datetime) -> None:
+        self._roll(now)
+        self._counts[what] += 1
+
+    def wait(self, seconds: float, now: datetime) -> None:
+        self._roll(now)
+        if len(self._waits) < _MAX_DAY_SAMPLES:
+            self._waits.append(seconds)
+
+    def figures(self, now: datetime) -> TodayFigures:
+        self._roll(now)
+        median = statistics.median(self._waits) if self._waits else None
+        return TodayFigures(median_wait_seconds=median, **self._counts)
+
+
+class CounselMetrics:
+    """The bot's metrics. Counters/histograms by method call; gauges from a router snapshot."""
+
+    def __init__(
+        self, clock: Clock, *, counsellor_label: bool = True, day_zone: tzinfo = UTC
+    ) -> None:
+        self._clock = clock
+        self._counsellor_label = counsellor_label
+        self._today = DailyTally(day_zone)
+        self.registry = CollectorRegistry(auto_describe=True)
+        self._gauges()
+        self._events()
+        self._today_gauges()
+
+    # --- construction ----------------------------------------------------------------------
+
+    def _gauges(self) -> None:
+        r = self.registry
+        self._queue = Gauge(
+            "counsel_queue_length", "Conversations waiting for a counsellor",
+            ["priority", "channel"], registry=r,
+        )
+        self._longest_wait = Gauge(
+            "counsel_queue_longest_wait_seconds", "How long the longest-waiting youth has waited",
+            ["priority"], registry=r,
+        )
+        self._on_duty = Gauge(
+            "counsel_counsellors_on_duty", "Counsellors and team leads on duty", registry=r
+        )
+        self._capacity = Gauge(
+            "counsel_capacity_free", "Free conversation slots of staff on duty", registry=r
+        )
+        labels = ["counsellor"] if self._counsellor_label else []
+        self._open = Gauge(
+            "counsel_open_conversations", "Conversations assigned, by counsellor nickname",
+            labels, registry=r,
+        )
+        self._open_flags = Gauge(
+            "counsel_crisis_flags_open", "Live conversations with a raised or confirmed flag",
+            ["severity"], registry=r,
+        )
+        for priority in PRIORITIES:
+            self._longest_wait.labels(priority).set(0)
+            for channel in CHANNELS:
+                self._queue.labels(priority, channel).set(0)
+        for severity in SEVERITIES:
+            self._open_flags.labels(severity).set(0)
+
+    def _events(self) -> None:
+        r = self.registry
+        self._opened = Counter(
+            "counsel_conversations_opened", "Conversations opened", ["channel"], registry=r
+        )
+        self._closed = Counter(
+            "counsel_conversations_closed", "Conversations closed", ["channel"], registry=r
+        )
+        self._waited = Histogram(
+            "counsel_wait_to_assignment_seconds", "Time from queueing to a counsellor's assignment",
+            buckets=_WAIT_BUCKETS, registry=r,
+        )
+        self._first_reply = Histogram(
+            "counsel_first_reply_seconds", "Time from assignment to the counsellor's first reply",
+            buckets=_WAIT_BUCKETS, registry=r,
+        )
+        self._flags = Counter(
+            "counsel_crisis_flags", "Crisis flags raised", ["category", "severity"], registry=r
+        )
+        self._reviews = Counter(
+            "counsel_crisis_reviews", "Crisis flags a human confirmed or dismissed",
+            ["category", "outcome"], registry=r,
+        )
+        self._escalations = Counter(
+            "counsel_escalations", "Escalations to the team lead", registry=r
+        )
+        self._breaches = Counter(
+            "counsel_mail_deadline_breaches", "Mail enquiries past their first-reply deadline",
+            registry=r,
+        )
+        self._feedback = Counter(
+            "counsel_feedback", "Feedback scores given by youths (1 worst, 5 best)", ["score"],
+            registry=r,
+        )
+        for channel in CHANNELS:
+            self._opened.labels(channel)
+            self._closed.labels(channel)
+        for category in CATEGORIES:
+            for severity in SEVERITIES:
+                self._flags.labels(category, severity)
+            for outcome in OUTCOMES:
+                self._reviews.labels(category, outcome)
+        for score in SCORES:
+            self._feedback.labels(str(score))
+
+    def _today_gauges(self) -> None:
+        r = self.registry
+        specs = {
+            "opened": "Conversations opened today",
+            "closed": "Conversations closed today",
+            "crisis_flags": "Crisis flags raised today",
+            "deadline_breaches": "Mail first-reply deadline breaches today",
+        }
+        for name, doc in specs.items():
+            gauge = Gauge(f"counsel_today_{name}", doc, registry=r)
+            gauge.set_function(self._today_reader(name))
+        median = Gauge(
+            "counsel_today_median_wait_seconds", "Median wait to assignment today (0: none yet)",
+            registry=r,
+        )
+        median.set_function(lambda: self.today().median_wait_seconds or 0.0)
+
+    def _today_reader(self, name: str) -> Callable[[], float]:
+        return lambda: float(getattr(self.today(), name))
+
+    # --- reading ---------------------------------------------------------------------------
+
+    @property
+    def counsellor_label(self) -> bool:
+        return self._counsellor_label
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition of every metric (content type ``CONTENT_TYPE``)."""
+        return generate_latest(self.registry)
+
+    def today(self) -> TodayFigures:
+        return self._today.figures(self._clock.now())
+
+    # --- gauges from the routing state -----------------------------------------------------
+
+    def refresh_from_snapshot(
+        self,
+        snapshot: RouterSnapshot,
+        staff_nicknames: Mapping[UserID, str],
+        now: datetime,
+    ) -> None:
+        """Set every gauge from the router's state. Call after each handled event or on a tick."""
+        require_aware(now)
+        waiting = [c for c in snapshot.conversations if c.state is ConversationState.WAITING]
+        for priority in PRIORITIES:
+            in_priority = [c for c in waiting if c.priority.value == priority]
+            oldest = min((c.enqueued_at for c in in_priority), default=now)
+            self._longest_wait.labels(priority).set(max((now - oldest).total_seconds(), 0.0))
+            for channel in CHANNELS:
+                count = sum(1 for c in in_priority if c.channel.value == channel)
+                self._queue.labels(priority, channel).set(count)
+        loads: dict[UserID, int] = {}
+        for conv in snapshot.conversations:
+            if conv.assigned_to is not None:
+                loads[conv.assigned_to] = loads.get(conv.assigned_to, 0) + 1
+        on_duty = [c for c in snapshot.counsellors if c.on_duty]
+        self._on_duty.set(len(on_duty))
+        self._capacity.set(sum(max(c.capacity - loads.get(c.user, 0), 0) for c in on_duty))
+        self._set_open(loads, staff_nicknames)
+        self._set_open_flags(snapshot)
+
+    def _set_open(self, loads: Mapping[UserID, int], nicknames: Mapping[UserID, str]) -> None:
+        if not self._counsellor_label:
+            self._open.set(sum(loads.values()))
+            return
+        by_nickname: dict[str, int] = {}
+        for user, load in loads.items():
+            label = safe_nickname(nicknames.get(user))
+            by_nickname[label] = by_nickname.get(label, 0) + load
+        # Series of staff who went off the roster disappear instead of freezing at a value.
+        self._open.clear()
+        for label, load in by_nickname.items():
+            self._open.labels(label).set(load)
+
+    def _set_open_flags(self, snapshot: RouterSnapshot) -> None:
+        counts = dict.fromkeys(SEVERITIES, 0)
+        for conv in snapshot.conversations:
+            if conv.priority is Priority.CRISIS:
+                counts[severity_name(conv.severity)] += 1
+        for severity, count in counts.items():
+            self._open_flags.labels(severity).set(count)
+
+    # --- events from the bot adapter -------------------------------------------------------
+
+    def opened(self, channel: str) -> None:
+        self._opened.labels(_require(channel, CHANNELS, "channel")).inc()
+        self._today.count("opened", self._clock.now())
+
+    def assigned(self, waited: timedelta) -> None:
+        seconds = max(waited.total_seconds(), 0.0)
+        self._waited.observe(seconds)
+        self._today.wait(seconds, self._clock.now())
+
+    def first_reply(self, after: timedelta) -> None:
+        self._first_reply.observe(max(after.total_seconds(), 0.0))
+
+    def crisis_flagged(self, category: str, severity: str) -> None:
+        self._flags.labels(
+            _require(category, CATEGORIES, "crisis category"),
+            _require(severity, SEVERITIES, "severity"),
+        ).inc()
+        self._today.count("crisis_flags", self._clock.now())
+
+    def crisis_reviewed(self, category: str, outcome: str) -> None:
+        self._reviews.labels(
+            _require(category, CATEGORIES, "crisis category"),
+            _require(outcome, OUTCOMES, "review outcome"),
+        ).inc()
+
+    def escalated(self) -> None:
+        self._escalations.inc()
+
+    def mail_deadline_breached(self) -> None:
+        self._breaches.inc()
+        self._today.count("deadline_breaches", self._clock.now())
+
+    def closed(self, channel: str) -> None:
+        self._closed.labels(_require(channel, CHANNELS, "channel")).inc()
+        self._today.count("closed", self._clock.now())
+
+    def feedback(self, score: int) -> None:
+        if isinstance(score, bool) or score not in SCORES:
+            raise MetricsLabelError(f"feedback score {score!r} is not 1 to 5; pass a whole 1..5")
+        self._feedback.labels(str(score)).inc()
+
+
+def record_routing(
+    metrics: CounselMetrics, event: Event, actions: Sequence[Action], before: RouterSnapshot
+) -> None:
+    """Count what one `Router.handle(event)` did: openings, first assignments, closings.
+
+    `before` is the router's snapshot taken before the event, because a closed conversation
+    is gone from the snapshot after it. Reassignments are not waits: only a conversation's
+    first assignment observes the wait histogram.
+    """
+    known: dict[str, ConversationSnapshot] = {c.conversation: c for c in before.conversations}
+    if isinstance(event, ConversationOpened) and event.conversation not in known:
+        metrics.opened(event.channel.value)
+    for action in actions:
+        conv = known.get(action.conversation) if isinstance(action, Assign | Closed) else None
+        if isinstance(action, Assign) and action.assignment == 1:
+            enqueued = conv.enqueued_at if conv is not None else event.at
+            metrics.assigned(event.at - enqueued)
+        elif isinstance(action, Closed) and conv is not None:
+            metrics.closed(conv.channel.value)

@@ -1,0 +1,238 @@
+"""The aiohttp application: /metrics for Prometheus, /dashboard for team leads.
+
+Routes:
+- GET  /metrics          Prometheus text; needs ``Authorization: Bearer <token>`` when a token
+                         file is configured.
+- GET  /login, POST /login   the team-lead sign-in form (rate-limited per client address).
+- POST /logout           ends the session.
+- GET  /dashboard        the page; GET /dashboard/data the JSON its script polls.
+- GET  /static/...       the page's own CSS, JS and icon (no CDN, no external fonts).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from aiohttp import web
+
+from counsel_bot.clock import Clock
+from counsel_bot.metrics import CONTENT_TYPE, CounselMetrics
+from counsel_bot.web.auth import AuthUnavailableError, TeamLeadAuth, looks_like_user_id
+from counsel_bot.web.pages import Assets, load_assets, render_dashboard, render_login
+from counsel_bot.web.sessions import LoginLimiter, SessionTable
+from counsel_bot.web.settings import WebSettings, WebSettingsError
+from counsel_bot.web.snapshot import DashboardSource, snapshot_to_json
+
+log = logging.getLogger(__name__)
+
+COOKIE = "counsel_dashboard"
+_HTML = "text/html"
+_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+_WRONG = "Wrong Matrix ID or password, or this account is not a team lead."
+_MAX_FORM_BYTES = 16 * 1024
+
+_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _redirect(location: str) -> web.Response:
+    return web.Response(status=303, headers={"Location": location})
+
+
+@web.middleware
+async def _security_headers(request: web.Request, handler: _Handler) -> web.StreamResponse:
+    response = await handler(request)
+    response.headers.setdefault("Content-Security-Policy", _CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if not request.path.startswith("/static/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+class _Handlers:
+    def __init__(
+        self,
+        metrics: CounselMetrics,
+        dashboard: DashboardSource,
+        auth: TeamLeadAuth,
+        settings: WebSettings,
+        clock: Clock,
+        on_scrape: Callable[[], None] | None,
+    ) -> None:
+        self._metrics = metrics
+        self._dashboard = dashboard
+        self._auth = auth
+        self._settings = settings
+        self._clock = clock
+        self._on_scrape = on_scrape
+        self._token = settings.metrics_token()
+        self._sessions = SessionTable(timedelta(seconds=settings.session_seconds))
+        self._limiter = LoginLimiter(
+            settings.login_attempts, timedelta(seconds=settings.login_window_seconds)
+        )
+        self._assets: Assets = load_assets()
+
+    # --- /metrics --------------------------------------------------------------------------
+
+    async def metrics(self, request: web.Request) -> web.Response:
+        if self._token is not None and not self._bearer_ok(request):
+            return web.Response(
+                status=401, text="bearer token required\n",
+                headers={"WWW-Authenticate": 'Bearer realm="counsel metrics"'},
+            )
+        if self._on_scrape is not None:
+            self._on_scrape()
+        response = web.Response(body=self._metrics.render())
+        response.headers["Content-Type"] = CONTENT_TYPE
+        return response
+
+    def _bearer_ok(self, request: web.Request) -> bool:
+        assert self._token is not None
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer":
+            return False
+        return hmac.compare_digest(given.strip().encode(), self._token.encode())
+
+    # --- login / logout --------------------------------------------------------------------
+
+    async def login_form(self, request: web.Request) -> web.StreamResponse:
+        if self._session(request) is not None:
+            return _redirect("/dashboard")
+        return self._login_page()
+
+    async def login(self, request: web.Request) -> web.StreamResponse:
+        address = request.remote or "unknown"
+        now = self._clock.now()
+        if not self._limiter.allow(address, now):
+            wait = self._limiter.retry_after(address, now)
+            page = self._login_page(
+                f"Too many sign-in attempts. Try again in {wait} seconds.", status=429
+            )
+            page.headers["Retry-After"] = str(wait)
+            return page
+        form = await request.post()
+        user_id = str(form.get("user_id", "")).strip()
+        password = str(form.get("password", ""))
+        if not looks_like_user_id(user_id):
+            return self._login_page(
+                "Enter your full Matrix ID, like @name:server.", user_id=user_id[:255], status=400
+            )
+        try:
+            ok = await self._auth.check(user_id, password)
+        except AuthUnavailableError as exc:
+            return self._login_page(f"Sign-in is not possible right now: {exc}.", status=503)
+        if not ok:
+            log.info("dashboard sign-in refused")
+            return self._login_page(_WRONG, user_id=user_id, status=401)
+        token = self._sessions.create(user_id, self._clock.now())
+        response = _redirect("/dashboard")
+        response.set_cookie(
+            COOKIE, token, httponly=True, samesite="Strict", path="/",
+            secure=self._settings.cookie_secure, max_age=self._settings.session_seconds,
+        )
+        return response
+
+    async def logout(self, request: web.Request) -> web.StreamResponse:
+        self._sessions.end(request.cookies.get(COOKIE))
+        response = self._login_page("You are signed out.", status=200, alert=False)
+        response.del_cookie(COOKIE, path="/")
+        return response
+
+    def _login_page(
+        self, message: str = "", *, user_id: str = "", status: int = 200, alert: bool = True
+    ) -> web.Response:
+        html = render_login(self._assets, message=message, user_id=user_id, alert=alert)
+        return web.Response(text=html, status=status, content_type=_HTML, charset="utf-8")
+
+    # --- dashboard -------------------------------------------------------------------------
+
+    def _session(self, request: web.Request) -> str | None:
+        session = self._sessions.get(request.cookies.get(COOKIE), self._clock.now())
+        return None if session is None else session.user_id
+
+    async def dashboard(self, request: web.Request) -> web.StreamResponse:
+        user = self._session(request)
+        if user is None:
+            return _redirect("/login")
+        snap = await self._dashboard.snapshot()
+        html = render_dashboard(
+            self._assets, snapshot_to_json(snap), user=user,
+            refresh_seconds=self._settings.dashboard_refresh_seconds,
+            updated=snap.generated_at.strftime("%H:%M:%S UTC"),
+        )
+        return web.Response(text=html, content_type=_HTML, charset="utf-8")
+
+    async def dashboard_data(self, request: web.Request) -> web.StreamResponse:
+        if self._session(request) is None:
+            return web.json_response({"error": "sign in at /login"}, status=401)
+        snap = await self._dashboard.snapshot()
+        return web.json_response(snapshot_to_json(snap))
+
+    async def root(self, request: web.Request) -> web.StreamResponse:
+        return _redirect("/dashboard")
+
+    async def css(self, request: web.Request) -> web.Response:
+        return web.Response(body=self._assets.css, content_type="text/css", charset="utf-8")
+
+    async def js(self, request: web.Request) -> web.Response:
+        return web.Response(
+            body=self._assets.js, content_type="text/javascript", charset="utf-8"
+        )
+
+    async def icon(self, request: web.Request) -> web.Response:
+        return web.Response(body=self._assets.icon, content_type="image/svg+xml")
+
+
+def build_web_app(
+    metrics: CounselMetrics,
+    dashboard: DashboardSource,
+    auth: TeamLeadAuth,
+    settings: WebSettings,
+    clock: Clock,
+    *,
+    on_scrape: Callable[[], None] | None = None,
+) -> web.Application:
+    """The web app. `on_scrape` (optional) runs before each /metrics answer, e.g. to refresh
+    the gauges from the router so wait times are current even when nothing happened."""
+    if metrics.counsellor_label != settings.counsellor_label:
+        raise WebSettingsError(
+            "counsellor_label: the metrics were built with counsellor_label="
+            f"{metrics.counsellor_label}; build CounselMetrics with the same value as the setting"
+        )
+    handlers = _Handlers(metrics, dashboard, auth, settings, clock, on_scrape)
+    app = web.Application(middlewares=[_security_headers], client_max_size=_MAX_FORM_BYTES)
+    app.router.add_get("/", handlers.root)
+    app.router.add_get("/metrics", handlers.metrics)
+    app.router.add_get("/login", handlers.login_form)
+    app.router.add_post("/login", handlers.login)
+    app.router.add_post("/logout", handlers.logout)
+    app.router.add_get("/dashboard", handlers.dashboard)
+    app.router.add_get("/dashboard/data", handlers.dashboard_data)
+    app.router.add_get("/static/dashboard.css", handlers.css)
+    app.router.add_get("/static/dashboard.js", handlers.js)
+    app.router.add_get("/static/favicon.svg", handlers.icon)
+    app.router.add_get("/favicon.ico", handlers.icon)
+    return app
+
+
+async def start_web(app: web.Application, settings: WebSettings) -> web.AppRunner:
+    """Serve `app` on the configured address; call ``await runner.cleanup()`` to stop."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.bind_address, settings.port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise WebSettingsError(
+            f"port: cannot listen on {settings.bind_address}:{settings.port} ({exc.strerror}); "
+            "choose another web port or stop what uses it"
+        ) from None
+    return runner

@@ -1,0 +1,152 @@
+"""HTML for the login form and the dashboard, from the templates shipped in this package.
+
+The dashboard renders from the same JSON its script polls (`snapshot_to_json`), so the first
+paint and every refresh show the same thing. Every value is escaped before it is placed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from html import escape
+from importlib.resources import files
+from string import Template
+from typing import Any
+
+_PACKAGE = "counsel_bot.web"
+_CATEGORY_NAMES = {
+    "suicide": "suicide", "self_harm": "self-harm", "abuse": "abuse",
+    "sexual_abuse": "sexual abuse", "violence_to_others": "violence to others",
+    "child_danger": "child in danger",
+}
+# Shape plus word, so severity never depends on telling colours apart.
+_SEVERITY_MARK = {"high": "▲▲▲", "medium": "▲▲", "low": "▲"}
+
+
+def _resource(*parts: str) -> bytes:
+    return files(_PACKAGE).joinpath(*parts).read_bytes()
+
+
+@dataclass(frozen=True)
+class Assets:
+    login: Template
+    dashboard: Template
+    css: bytes
+    js: bytes
+    icon: bytes
+
+
+def load_assets() -> Assets:
+    return Assets(
+        login=Template(_resource("templates", "login.html").decode("utf-8")),
+        dashboard=Template(_resource("templates", "dashboard.html").decode("utf-8")),
+        css=_resource("static", "dashboard.css"),
+        js=_resource("static", "dashboard.js"),
+        icon=_resource("static", "favicon.svg"),
+    )
+
+
+def duration(seconds: int | float | None) -> str:
+    """Short human form: "45 s", "12 min", "2 h 05 min"; "none" for no value."""
+    if seconds is None:
+        return "none"
+    total = max(int(seconds), 0)
+    if total < 60:
+        return f"{total} s"
+    minutes = total // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def render_login(assets: Assets, *, message: str = "", user_id: str = "",
+                 alert: bool = True) -> str:
+    note = ""
+    if message:
+        role = "alert" if alert else "status"
+        note = f'<p class="message" role="{role}">{escape(message)}</p>'
+    return assets.login.substitute(message=note, user_id=escape(user_id))
+
+
+def _cells(values: Sequence[str]) -> str:
+    return "".join(f"<td>{v}</td>" for v in values)
+
+
+def _empty(text: str, columns: int) -> str:
+    return f'<tr><td colspan="{columns}" class="empty">{escape(text)}</td></tr>'
+
+
+def _badge(kind: str, value: str, text: str) -> str:
+    return f'<span class="badge {kind}-{escape(value)}">{text}</span>'
+
+
+def severity_badge(severity: str) -> str:
+    mark = _SEVERITY_MARK.get(severity, "")
+    return _badge("sev", severity, f'<span aria-hidden="true">{mark}</span> {escape(severity)}')
+
+
+def _queue_rows(queue: Sequence[Mapping[str, Any]]) -> str:
+    if not queue:
+        return _empty("Nobody is waiting.", 5)
+    rows = []
+    for q in queue:
+        priority = str(q["priority"])
+        shown = _badge("prio", priority, escape(priority)) if priority == "crisis" else "normal"
+        waited = (f'<time datetime="{escape(str(q["waiting_since"]))}">'
+                  f'{duration(q["waited_seconds"])}</time>')
+        rows.append("<tr>" + _cells([
+            f"<code>{escape(str(q['conversation']))}</code>", shown,
+            escape(str(q["channel"])), escape(str(q["language"])), waited,
+        ]) + "</tr>")
+    return "".join(rows)
+
+
+def _staff_rows(staff: Sequence[Mapping[str, Any]]) -> str:
+    if not staff:
+        return _empty("Nobody is on duty.", 3)
+    return "".join(
+        '<tr><th scope="row">' + escape(str(s["nickname"])) + "</th>"
+        + _cells([str(int(s["load"])), str(int(s["capacity"]))]) + "</tr>"
+        for s in staff
+    )
+
+
+def _crisis_rows(crisis: Sequence[Mapping[str, Any]]) -> str:
+    if not crisis:
+        return _empty("No open crisis flags.", 5)
+    rows = []
+    for c in crisis:
+        conversation = escape(str(c["conversation"]))
+        category = c["category"]
+        link = c["room_link"]
+        room = (f'<a href="{escape(str(link))}" rel="noopener noreferrer">'
+                f'Open room of {conversation}</a>' if link else "no link")
+        rows.append("<tr>" + _cells([
+            severity_badge(str(c["severity"])),
+            escape(_CATEGORY_NAMES.get(str(category), "not recorded")),
+            f"<code>{conversation}</code>", duration(c["open_seconds"]), room,
+        ]) + "</tr>")
+    return "".join(rows)
+
+
+def render_dashboard(assets: Assets, data: Mapping[str, Any], *, user: str,
+                     refresh_seconds: int, updated: str) -> str:
+    today = data["today"]
+    return assets.dashboard.substitute(
+        refresh=str(refresh_seconds),
+        user=escape(user),
+        updated=escape(updated),
+        queue_length=str(data["queue_length"]),
+        crisis_waiting=str(data["crisis_waiting"]),
+        longest_wait=duration(data["longest_wait_seconds"] if data["queue"] else None),
+        on_duty=str(len(data["staff"])),
+        open_flags=str(len(data["crisis"])),
+        crisis_rows=_crisis_rows(data["crisis"]),
+        queue_rows=_queue_rows(data["queue"]),
+        staff_rows=_staff_rows(data["staff"]),
+        today_opened=str(today["opened"]),
+        today_closed=str(today["closed"]),
+        today_crisis=str(today["crisis_flags"]),
+        today_median=duration(today["median_wait_seconds"]),
+        today_breaches=str(today["deadline_breaches"]),
+    )

@@ -1,0 +1,116 @@
+"""`RouterDashboardSource`: the dashboard's figures built from the live routing state.
+
+The routing state knows neither crisis categories, nor when a flag was raised, nor room ids,
+nor staff nicknames; the bot adapter passes small lookups for those. Lookups return None when
+they do not know, and the page says so rather than guessing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from counsel_bot.clock import Clock
+from counsel_bot.ids import ConversationID, UserID
+from counsel_bot.metrics import TodayFigures, safe_nickname, severity_name
+from counsel_bot.routing.model import (
+    ConversationSnapshot,
+    ConversationState,
+    Priority,
+    RouterSnapshot,
+)
+from counsel_bot.web.snapshot import CrisisEntry, DashboardSnapshot, QueueEntry, StaffEntry
+
+
+@dataclass(frozen=True)
+class CrisisDetail:
+    """What the adapter knows about a conversation's flag: the category and when it rose."""
+
+    category: str
+    raised_at: datetime
+
+
+def _no_detail(_: ConversationID) -> CrisisDetail | None:
+    return None
+
+
+def _no_link(_: ConversationID) -> str | None:
+    return None
+
+
+def _no_figures() -> TodayFigures:
+    return TodayFigures()
+
+
+class RouterDashboardSource:
+    """A `DashboardSource` reading a `RouterSnapshot` each time the page asks."""
+
+    def __init__(
+        self,
+        router_snapshot: Callable[[], RouterSnapshot],
+        clock: Clock,
+        *,
+        nickname: Callable[[UserID], str | None],
+        room_link: Callable[[ConversationID], str | None] = _no_link,
+        crisis_detail: Callable[[ConversationID], CrisisDetail | None] = _no_detail,
+        today: Callable[[], TodayFigures] = _no_figures,
+    ) -> None:
+        self._router_snapshot = router_snapshot
+        self._clock = clock
+        self._nickname = nickname
+        self._room_link = room_link
+        self._crisis_detail = crisis_detail
+        self._today = today
+
+    async def snapshot(self) -> DashboardSnapshot:
+        state = self._router_snapshot()
+        return DashboardSnapshot(
+            generated_at=self._clock.now(),
+            queue=self._queue(state),
+            staff=self._staff(state),
+            crisis=self._crisis(state),
+            today=self._today(),
+        )
+
+    @staticmethod
+    def _queue(state: RouterSnapshot) -> tuple[QueueEntry, ...]:
+        waiting = [c for c in state.conversations if c.state is ConversationState.WAITING]
+        # The order counsellors are served in: crisis first, then longest wait.
+        waiting.sort(key=lambda c: (c.priority is not Priority.CRISIS, c.enqueued_at, c.seq))
+        return tuple(
+            QueueEntry(c.conversation, c.priority.value, c.channel.value, c.language,
+                       c.enqueued_at)
+            for c in waiting
+        )
+
+    def _staff(self, state: RouterSnapshot) -> tuple[StaffEntry, ...]:
+        loads: dict[UserID, int] = {}
+        for conv in state.conversations:
+            if conv.assigned_to is not None:
+                loads[conv.assigned_to] = loads.get(conv.assigned_to, 0) + 1
+        entries = [
+            StaffEntry(safe_nickname(self._nickname(c.user)), loads.get(c.user, 0), c.capacity)
+            for c in state.counsellors
+            if c.on_duty
+        ]
+        return tuple(sorted(entries, key=lambda s: s.nickname.casefold()))
+
+    def _crisis(self, state: RouterSnapshot) -> tuple[CrisisEntry, ...]:
+        flagged = [c for c in state.conversations if c.priority is Priority.CRISIS]
+        entries = [self._crisis_entry(c) for c in flagged]
+        return tuple(sorted(entries, key=lambda e: (-_rank(e.severity), e.since)))
+
+    def _crisis_entry(self, conv: ConversationSnapshot) -> CrisisEntry:
+        detail = self._crisis_detail(conv.conversation)
+        return CrisisEntry(
+            conversation=conv.conversation,
+            category=None if detail is None else detail.category,
+            severity=severity_name(conv.severity),
+            since=conv.enqueued_at if detail is None else detail.raised_at,
+            room_link=self._room_link(conv.conversation),
+        )
+
+
+def _rank(severity: str) -> int:
+    return {"high": 3, "medium": 2, "low": 1}.get(severity, 0)

@@ -1,0 +1,70 @@
+"""Settings of the team-lead web endpoint (/metrics and /dashboard), validated on creation."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from pathlib import Path
+
+from counsel_bot.errors import BotError
+
+
+class WebSettingsError(BotError, ValueError):
+    """A web setting is unusable; the message names the option and what to change."""
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    # Loopback by default: put a TLS proxy in front to reach it from elsewhere.
+    bind_address: str = "127.0.0.1"
+    port: int = 9464
+    # File holding the bearer token Prometheus must send to /metrics; empty = no token.
+    metrics_token_file: str = ""
+    # False drops the counsellor-nickname label; open conversations are then one total.
+    counsellor_label: bool = True
+    dashboard_refresh_seconds: int = 15
+    # A team-lead session ends this long after login, whatever the activity.
+    session_seconds: int = 8 * 3600
+    # Login attempts allowed per client address within login_window_seconds.
+    login_attempts: int = 5
+    login_window_seconds: int = 300
+    # Set when a TLS proxy serves the dashboard, so the session cookie never travels in clear.
+    cookie_secure: bool = False
+
+    def __post_init__(self) -> None:
+        try:
+            ipaddress.ip_address(self.bind_address)
+        except ValueError:
+            raise WebSettingsError(
+                f"bind_address: {self.bind_address!r} is not an IP address; "
+                "use 127.0.0.1 (default) or the address of one interface"
+            ) from None
+        _in_range("port", self.port, 1, 65535)
+        _in_range("dashboard_refresh_seconds", self.dashboard_refresh_seconds, 1, 3600)
+        _in_range("session_seconds", self.session_seconds, 60, 7 * 24 * 3600)
+        _in_range("login_attempts", self.login_attempts, 1, 1000)
+        _in_range("login_window_seconds", self.login_window_seconds, 1, 24 * 3600)
+
+    def metrics_token(self) -> str | None:
+        """The bearer token from ``metrics_token_file``; None when no file is configured."""
+        if not self.metrics_token_file:
+            return None
+        path = Path(self.metrics_token_file)
+        try:
+            token = path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise WebSettingsError(
+                f"metrics_token_file: cannot read {path} ({exc.strerror}); "
+                "create it with the token Prometheus sends, or leave the option empty"
+            ) from None
+        if len(token) < 16:
+            raise WebSettingsError(
+                f"metrics_token_file: the token in {path} is shorter than 16 characters; "
+                "put a long random token there (e.g. `openssl rand -hex 32`)"
+            )
+        return token
+
+
+def _in_range(key: str, value: int, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise WebSettingsError(f"{key}: {value!r} must be a whole number from {low} to {high}")

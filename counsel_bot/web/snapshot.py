@@ -1,0 +1,131 @@
+"""What the team-lead dashboard shows, as frozen data: numbers and opaque ids only.
+
+A snapshot never carries message text, youth ids or nicknames. The only room reference is
+the crisis `room_link` (a matrix.to link), which team leads may follow into the room; it is
+checked to be one, so nothing else can be smuggled into the page through it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from counsel_bot.clock import require_aware
+from counsel_bot.crisis.lexicon import CATEGORIES, SEVERITIES
+from counsel_bot.ids import ConversationID
+from counsel_bot.metrics import CHANNELS, PRIORITIES, TodayFigures
+
+_CONVERSATION = re.compile(r"C-[0-9A-F]{8}")
+_LANGUAGE = re.compile(r"[a-z]{2,3}")
+_MATRIX_TO = re.compile(r"https://matrix\.to/#/[!#][A-Za-z0-9._~%=+\-]+(:|%3A)[A-Za-z0-9.\-:\[\]]+")
+
+
+class DashboardDataError(ValueError):
+    """Dashboard data breaks its shape; the source passes something it must not show."""
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise DashboardDataError(message)
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    conversation: ConversationID
+    priority: str
+    channel: str
+    language: str
+    waiting_since: datetime
+
+    def __post_init__(self) -> None:
+        _check(bool(_CONVERSATION.fullmatch(self.conversation)),
+               "queue entry: the conversation id must look like C-1A2B3C4D")
+        _check(self.priority in PRIORITIES, f"queue entry: priority must be one of {PRIORITIES}")
+        _check(self.channel in CHANNELS, f"queue entry: channel must be one of {CHANNELS}")
+        _check(bool(_LANGUAGE.fullmatch(self.language)),
+               "queue entry: language must be a 2-3 letter code")
+        require_aware(self.waiting_since)
+
+
+@dataclass(frozen=True)
+class StaffEntry:
+    nickname: str
+    load: int
+    capacity: int
+
+
+@dataclass(frozen=True)
+class CrisisEntry:
+    conversation: ConversationID
+    # None when the adapter does not know the category (shown as "not recorded").
+    category: str | None
+    severity: str
+    since: datetime
+    room_link: str | None = None
+
+    def __post_init__(self) -> None:
+        _check(bool(_CONVERSATION.fullmatch(self.conversation)),
+               "crisis entry: the conversation id must look like C-1A2B3C4D")
+        _check(self.category is None or self.category in CATEGORIES,
+               f"crisis entry: category must be one of {CATEGORIES}")
+        _check(self.severity in SEVERITIES, f"crisis entry: severity must be one of {SEVERITIES}")
+        _check(self.room_link is None or bool(_MATRIX_TO.fullmatch(self.room_link)),
+               "crisis entry: room_link must be a https://matrix.to/#/ room link")
+        require_aware(self.since)
+
+
+@dataclass(frozen=True)
+class DashboardSnapshot:
+    generated_at: datetime
+    queue: tuple[QueueEntry, ...] = ()
+    staff: tuple[StaffEntry, ...] = ()
+    crisis: tuple[CrisisEntry, ...] = ()
+    today: TodayFigures = field(default_factory=TodayFigures)
+
+    def __post_init__(self) -> None:
+        require_aware(self.generated_at)
+
+
+class DashboardSource(Protocol):
+    async def snapshot(self) -> DashboardSnapshot:
+        """The current dashboard figures."""
+        ...
+
+
+def _seconds(since: datetime, now: datetime) -> int:
+    return max(int((now - since).total_seconds()), 0)
+
+
+def snapshot_to_json(snap: DashboardSnapshot) -> dict[str, object]:
+    """The JSON the dashboard's script polls; waits are seconds relative to `generated_at`."""
+    now = snap.generated_at
+    today = snap.today
+    return {
+        "generated_at": now.isoformat(),
+        "queue_length": len(snap.queue),
+        "crisis_waiting": sum(1 for q in snap.queue if q.priority == "crisis"),
+        "longest_wait_seconds": max((_seconds(q.waiting_since, now) for q in snap.queue),
+                                    default=0),
+        "queue": [
+            {"conversation": q.conversation, "priority": q.priority, "channel": q.channel,
+             "language": q.language, "waiting_since": q.waiting_since.isoformat(),
+             "waited_seconds": _seconds(q.waiting_since, now)}
+            for q in snap.queue
+        ],
+        "staff": [{"nickname": s.nickname, "load": s.load, "capacity": s.capacity}
+                  for s in snap.staff],
+        "crisis": [
+            {"conversation": c.conversation, "category": c.category, "severity": c.severity,
+             "since": c.since.isoformat(), "open_seconds": _seconds(c.since, now),
+             "room_link": c.room_link}
+            for c in snap.crisis
+        ],
+        "today": {
+            "opened": today.opened, "closed": today.closed,
+            "crisis_flags": today.crisis_flags,
+            "median_wait_seconds": today.median_wait_seconds,
+            "deadline_breaches": today.deadline_breaches,
+        },
+    }

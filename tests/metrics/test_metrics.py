@@ -1,0 +1,291 @@
+"""CounselMetrics: every metric moves, labels stay in fixed sets, the stock parser reads it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from prometheus_client.parser import text_string_to_metric_families
+
+from counsel_bot.clock import FakeClock
+from counsel_bot.crisis.lexicon import CATEGORIES, SEVERITIES
+from counsel_bot.ids import ConversationID, UserID
+from counsel_bot.metrics import (
+    CHANNELS,
+    OUTCOMES,
+    PRIORITIES,
+    SCORES,
+    UNNAMED,
+    CounselMetrics,
+    MetricsLabelError,
+    record_routing,
+    safe_nickname,
+    severity_name,
+)
+from counsel_bot.routing import (
+    CapacitySet,
+    Channel,
+    Close,
+    ConversationOpened,
+    CounsellorOnDuty,
+    CrisisRaised,
+    Event,
+    Role,
+    Router,
+    StaffAdded,
+    Transfer,
+)
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+ANNA = UserID("@anna.k:counsel.localhost")
+BEN = UserID("@ben:counsel.localhost")
+LEAD = UserID("@lead:counsel.localhost")
+NICKNAMES = {ANNA: "anna", BEN: "ben"}
+
+
+def samples(metrics: CounselMetrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    text = metrics.render().decode()
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def value(metrics: CounselMetrics, name: str, **labels: str) -> float:
+    return samples(metrics)[(name, tuple(sorted(labels.items())))]
+
+
+def busy_router(at: datetime) -> Router:
+    """Two counsellors on duty with capacity 1, three youths: one waits, one in crisis."""
+    router = Router()
+    for user in (ANNA, BEN):
+        router.handle(StaffAdded(at, user, Role.COUNSELLOR))
+        router.handle(CounsellorOnDuty(at, user))
+    router.handle(StaffAdded(at, LEAD, Role.TEAM_LEAD))
+    ids = ["C-00000001", "C-00000002", "C-00000003", "C-00000004", "C-00000005"]
+    channels = [Channel.CHAT, Channel.CHAT, Channel.CHAT, Channel.MAIL, Channel.CHAT]
+    for minute, (cid, channel) in enumerate(zip(ids, channels, strict=True)):
+        router.handle(ConversationOpened(at + timedelta(minutes=minute), ConversationID(cid),
+                                         "de", channel))
+    # Default capacity 2 each: four are assigned, the fifth waits; flag the waiting one.
+    router.handle(CrisisRaised(at + timedelta(minutes=6), ConversationID("C-00000005"), 3))
+    return router
+
+
+def test_gauges_follow_the_router_snapshot() -> None:
+    metrics = CounselMetrics(FakeClock(T0))
+    router = busy_router(T0)
+    now = T0 + timedelta(minutes=10)
+    metrics.refresh_from_snapshot(router.snapshot(), NICKNAMES, now)
+
+    assert value(metrics, "counsel_queue_length", priority="crisis", channel="chat") == 1
+    assert value(metrics, "counsel_queue_length", priority="normal", channel="chat") == 0
+    assert value(metrics, "counsel_queue_length", priority="normal", channel="mail") == 0
+    # C-00000005 was opened at minute 4 and still waits at minute 10.
+    assert value(metrics, "counsel_queue_longest_wait_seconds", priority="crisis") == 360
+    assert value(metrics, "counsel_counsellors_on_duty") == 2
+    assert value(metrics, "counsel_capacity_free") == 0
+    assert value(metrics, "counsel_open_conversations", counsellor="anna") == 2
+    assert value(metrics, "counsel_open_conversations", counsellor="ben") == 2
+    assert value(metrics, "counsel_crisis_flags_open", severity="high") == 1
+    assert value(metrics, "counsel_crisis_flags_open", severity="low") == 0
+
+
+def test_counsellor_series_of_someone_gone_disappears() -> None:
+    metrics = CounselMetrics(FakeClock(T0))
+    metrics.refresh_from_snapshot(busy_router(T0).snapshot(), NICKNAMES, T0)
+    metrics.refresh_from_snapshot(Router().snapshot(), NICKNAMES, T0)
+    names = {labels for (name, labels) in samples(metrics) if name == "counsel_open_conversations"}
+    assert names == set()
+
+
+def test_counsellor_label_off_aggregates() -> None:
+    metrics = CounselMetrics(FakeClock(T0), counsellor_label=False)
+    metrics.refresh_from_snapshot(busy_router(T0).snapshot(), NICKNAMES, T0)
+    assert value(metrics, "counsel_open_conversations") == 4
+    assert "counsellor=" not in metrics.render().decode()
+
+
+def test_every_event_metric_moves() -> None:
+    metrics = CounselMetrics(FakeClock(T0))
+    before = samples(metrics)
+    metrics.opened("chat")
+    metrics.assigned(timedelta(seconds=90))
+    metrics.first_reply(timedelta(seconds=40))
+    metrics.crisis_flagged("self_harm", "medium")
+    metrics.crisis_reviewed("self_harm", "dismissed")
+    metrics.escalated()
+    metrics.mail_deadline_breached()
+    metrics.closed("mail")
+    metrics.feedback(4)
+    after = samples(metrics)
+    moved = {
+        ("counsel_conversations_opened_total", (("channel", "chat"),)),
+        ("counsel_wait_to_assignment_seconds_count", ()),
+        ("counsel_first_reply_seconds_count", ()),
+        ("counsel_crisis_flags_total", (("category", "self_harm"), ("severity", "medium"))),
+        ("counsel_crisis_reviews_total", (("category", "self_harm"), ("outcome", "dismissed"))),
+        ("counsel_escalations_total", ()),
+        ("counsel_mail_deadline_breaches_total", ()),
+        ("counsel_conversations_closed_total", (("channel", "mail"),)),
+        ("counsel_feedback_total", (("score", "4"),)),
+        ("counsel_today_opened", ()),
+        ("counsel_today_closed", ()),
+        ("counsel_today_crisis_flags", ()),
+        ("counsel_today_deadline_breaches", ()),
+    }
+    for key in moved:
+        assert after[key] == before[key] + 1, key
+    assert after[("counsel_today_median_wait_seconds", ())] == 90
+    bucket = ("counsel_wait_to_assignment_seconds_bucket", (("le", "120.0"),))
+    assert after[bucket] == 1
+
+
+@pytest.mark.parametrize(
+    ("call", "arg"),
+    [
+        ("opened", "sms"),
+        ("closed", "@room:server"),
+        ("crisis_flagged", ("boredom", "high")),
+        ("crisis_flagged", ("suicide", "extreme")),
+        ("crisis_reviewed", ("suicide", "ignored")),
+        ("feedback", 6),
+        ("feedback", 0),
+        ("feedback", True),
+    ],
+)
+def test_values_outside_the_fixed_sets_are_refused(call: str, arg: object) -> None:
+    metrics = CounselMetrics(FakeClock(T0))
+    args = arg if isinstance(arg, tuple) else (arg,)
+    with pytest.raises(MetricsLabelError):
+        getattr(metrics, call)(*args)
+
+
+def test_today_rolls_over_at_local_midnight() -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    clock = FakeClock(datetime(2026, 3, 2, 23, 30, tzinfo=berlin))
+    metrics = CounselMetrics(clock, day_zone=berlin)
+    metrics.opened("chat")
+    metrics.assigned(timedelta(minutes=4))
+    metrics.assigned(timedelta(minutes=10))
+    metrics.assigned(timedelta(minutes=2))
+    assert metrics.today().opened == 1
+    assert metrics.today().median_wait_seconds == 240
+    clock.advance(timedelta(minutes=45))
+    today = metrics.today()
+    assert (today.opened, today.median_wait_seconds) == (0, None)
+    assert value(metrics, "counsel_today_opened") == 0
+
+
+def test_severity_ranks_map_to_words() -> None:
+    assert [severity_name(r) for r in (3, 2, 1)] == ["high", "medium", "low"]
+    assert severity_name(0) == "low"
+    assert severity_name(9) == "high"
+
+
+# --- label safety ------------------------------------------------------------------------
+
+HOSTILE_NICKNAMES = {
+    ANNA: "@anna.k:counsel.localhost",
+    BEN: "!roomid:counsel.localhost",
+    LEAD: "ich will nicht mehr leben",
+}
+ALLOWED_VALUES = {
+    "priority": set(PRIORITIES),
+    "channel": set(CHANNELS),
+    "category": set(CATEGORIES),
+    "severity": set(SEVERITIES),
+    "outcome": set(OUTCOMES),
+    "score": {str(s) for s in SCORES},
+    "counsellor": {"anna", "ben", UNNAMED},
+}
+
+
+def exercised(metrics: CounselMetrics, nicknames: dict[UserID, str]) -> Iterator[str]:
+    router = busy_router(T0)
+    metrics.refresh_from_snapshot(router.snapshot(), nicknames, T0 + timedelta(hours=1))
+    for category in CATEGORIES:
+        for severity in SEVERITIES:
+            metrics.crisis_flagged(category, severity)
+        for outcome in OUTCOMES:
+            metrics.crisis_reviewed(category, outcome)
+    for channel in CHANNELS:
+        metrics.opened(channel)
+        metrics.closed(channel)
+    for score in SCORES:
+        metrics.feedback(score)
+    metrics.assigned(timedelta(minutes=3))
+    metrics.first_reply(timedelta(minutes=1))
+    metrics.escalated()
+    metrics.mail_deadline_breached()
+    yield metrics.render().decode()
+    yield from (c.conversation for c in router.snapshot().conversations)
+
+
+@pytest.mark.parametrize("nicknames", [NICKNAMES, HOSTILE_NICKNAMES, {}])
+@pytest.mark.parametrize("label", [True, False])
+def test_labels_come_only_from_fixed_sets(nicknames: dict[UserID, str], label: bool) -> None:
+    metrics = CounselMetrics(FakeClock(T0), counsellor_label=label)
+    text, *conversation_ids = exercised(metrics, nicknames)
+    families = list(text_string_to_metric_families(text))
+    assert families, "the stock parser read nothing"
+    for family in families:
+        assert family.name.startswith("counsel_"), family.name
+        for sample in family.samples:
+            assert sample.name.startswith("counsel_"), sample.name
+            for key, val in sample.labels.items():
+                if key in ("le", "quantile"):
+                    continue
+                assert val in ALLOWED_VALUES[key], (sample.name, key, val)
+                assert not any(ch in val for ch in "@!: "), (sample.name, key, val)
+    for secret in (*conversation_ids, ANNA, BEN, LEAD, "!roomid", "leben"):
+        assert secret not in text
+
+
+@given(st.text(max_size=80))
+def test_any_nickname_becomes_a_safe_label(nickname: str) -> None:
+    label = safe_nickname(nickname)
+    assert label in (UNNAMED, nickname)
+    assert len(label) <= 32
+    assert not any(ch in label for ch in "@!:# \n\"\\{}")
+
+
+def test_registries_are_separate() -> None:
+    one, two = CounselMetrics(FakeClock(T0)), CounselMetrics(FakeClock(T0))
+    one.escalated()
+    assert value(one, "counsel_escalations_total") == 1
+    assert value(two, "counsel_escalations_total") == 0
+
+
+def test_record_routing_counts_openings_first_assignments_and_closings() -> None:
+    metrics = CounselMetrics(FakeClock(T0))
+    router = Router()
+
+    def handle(event: Event) -> None:
+        before = router.snapshot()
+        record_routing(metrics, event, router.handle(event), before)
+
+    first, second = ConversationID("C-0000000A"), ConversationID("C-0000000B")
+    handle(StaffAdded(T0, ANNA, Role.COUNSELLOR))
+    handle(CounsellorOnDuty(T0, ANNA))
+    handle(CapacitySet(T0, ANNA, 1))
+    handle(ConversationOpened(T0, first))
+    handle(ConversationOpened(T0 + timedelta(minutes=1), second))
+    handle(ConversationOpened(T0 + timedelta(minutes=1), second))  # a duplicate is no opening
+    handle(Close(T0 + timedelta(minutes=10), ANNA, first))  # frees Anna: second assigned
+    handle(Transfer(T0 + timedelta(minutes=11), ANNA, second, None))
+    handle(StaffAdded(T0 + timedelta(minutes=12), BEN, Role.COUNSELLOR))
+    handle(CounsellorOnDuty(T0 + timedelta(minutes=12), BEN))  # a reassignment, not a wait
+
+    reassigned = router.conversation(second)
+    assert reassigned is not None
+    assert reassigned.assigned_to == BEN
+    assert value(metrics, "counsel_conversations_opened_total", channel="chat") == 2
+    assert value(metrics, "counsel_conversations_closed_total", channel="chat") == 1
+    assert value(metrics, "counsel_wait_to_assignment_seconds_count") == 2
+    assert value(metrics, "counsel_wait_to_assignment_seconds_sum") == 9 * 60

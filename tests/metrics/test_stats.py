@@ -1,0 +1,74 @@
+"""`counsel stats`: parse the exposition with the stock parser, print the dashboard's figures."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from counsel_bot.clock import FakeClock
+from counsel_bot.metrics import CounselMetrics
+from counsel_bot.stats import StatsError, format_stats, parse_stats
+from tests.metrics.test_metrics import NICKNAMES, busy_router
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def filled_metrics(*, label: bool = True) -> CounselMetrics:
+    metrics = CounselMetrics(FakeClock(T0), counsellor_label=label)
+    metrics.refresh_from_snapshot(busy_router(T0).snapshot(), NICKNAMES, T0 + timedelta(minutes=10))
+    for _ in range(3):
+        metrics.opened("chat")
+    metrics.closed("chat")
+    metrics.crisis_flagged("suicide", "high")
+    metrics.crisis_reviewed("suicide", "confirmed")
+    metrics.assigned(timedelta(minutes=7))
+    metrics.escalated()
+    metrics.mail_deadline_breached()
+    metrics.feedback(5)
+    metrics.feedback(5)
+    return metrics
+
+
+def test_parse_reads_the_figures() -> None:
+    stats = parse_stats(filled_metrics().render().decode())
+    assert stats.queue_length == 1
+    assert stats.queue[("crisis", "chat")] == 1
+    assert stats.longest_wait_seconds["crisis"] == 360
+    assert stats.on_duty == 2
+    assert stats.open_by_counsellor == {"anna": 2, "ben": 2}
+    assert stats.open_flags["high"] == 1
+    assert (stats.today.opened, stats.today.closed, stats.today.crisis_flags) == (3, 1, 1)
+    assert stats.today.median_wait_seconds == 420
+    assert stats.today.deadline_breaches == 1
+    assert stats.escalations == 1
+    assert stats.crisis_reviews["confirmed"] == 1
+    assert stats.feedback[5] == 2
+
+
+def test_parse_without_counsellor_label() -> None:
+    stats = parse_stats(filled_metrics(label=False).render().decode())
+    assert stats.open_by_counsellor == {"all": 4}
+
+
+def test_format_prints_a_table() -> None:
+    text = format_stats(parse_stats(filled_metrics().render().decode()))
+    print(text)
+    assert "Waiting" in text
+    assert "1: crisis 1 (chat 1, mail 0)" in text
+    assert "Longest wait" in text
+    assert "crisis 6 min" in text
+    assert "Staff on duty" in text
+    assert "2 (free slots 0)" in text
+    assert "anna" in text
+    assert "ben" in text
+    assert "Median wait" in text
+    assert "7 min" in text
+    assert "Mail deadlines missed" in text
+    assert "5: 2" in text
+
+
+@pytest.mark.parametrize("text", ["", "# nothing here\n", "node_load1 0.5\n", "{{{ not prom"])
+def test_text_without_counsel_metrics_is_an_error(text: str) -> None:
+    with pytest.raises(StatsError):
+        parse_stats(text)
