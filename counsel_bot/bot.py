@@ -1,24 +1,25 @@
-"""The bot's Matrix adapter: one sync loop that turns sync responses into decisions and acts.
+"""The bot's Matrix adapter: one sync loop that turns sync responses into conductor calls.
 
 Why our own loop instead of nio's ``sync_forever`` and callbacks: nio saves the sync token
-*before* callbacks have handled the events, so a crash in between loses them. Here the token is
-saved only after the batch was handled, and every event id is claimed in the store first, so
-each message takes effect exactly once across crashes and homeserver restarts.
+*before* callbacks have handled the events, so a crash in between loses them. Here every event
+is committed (or recognised as processed) by the conductor first, and the sync token is saved
+only after the batch was handled, so each message takes effect exactly once across crashes
+and homeserver restarts.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from nio import (
     AsyncClient,
     InviteMemberEvent,
+    MatrixRoom,
     MegolmEvent,
+    RoomMemberEvent,
     RoomMessageText,
     SyncError,
     SyncResponse,
@@ -26,83 +27,74 @@ from nio import (
 from nio.exceptions import EncryptionError
 
 from counsel_bot.clock import Clock
-from counsel_bot.ids import ConversationID, EventID, RoomID, UserID
-from counsel_bot.language import guess_language
+from counsel_bot.conductor import Conductor
+from counsel_bot.executor import Executor
+from counsel_bot.ids import EventID, RoomID, UserID
 from counsel_bot.messages import Language, text
 from counsel_bot.undecryptable import UndecryptableBuffer
-from e2e.vault import Vault
 
 log = logging.getLogger(__name__)
 
-INTAKE_CONTEXT = b"counsel/intake/v1"
 STAFF_ROOM_KEY = "staff_room"
-SYNC_TOKEN_KEY = "sync_token"  # noqa: S105 (a table key)
+SYNC_TOKEN_KEY = "sync_token"  # noqa: S105 (a settings key)
+TICK_INTERVAL = timedelta(seconds=5)
+ENCRYPTION = {"type": "m.room.encryption", "state_key": "",
+              "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
 
 
-@dataclass(frozen=True)
-class ConversationRecord:
-    conversation_id: ConversationID
-    room_id: RoomID
-    youth: UserID
-    language: Language
-    greeted: bool
-
-
-class BotStore(Protocol):
-    """What the adapter needs from storage; every call is durable when it returns."""
-
-    async def get_meta(self, key: str) -> str | None: ...
-    async def set_meta(self, key: str, value: str) -> None: ...
-    async def claim_event(self, event_id: EventID) -> bool: ...
-    async def conversation_by_room(self, room_id: RoomID) -> ConversationRecord | None: ...
-    async def open_conversation(
-        self, room_id: RoomID, youth: UserID, language: Language
-    ) -> ConversationRecord: ...
-    async def mark_greeted(self, conversation_id: ConversationID) -> None: ...
-    async def set_language(self, conversation_id: ConversationID, language: Language) -> None: ...
-    async def add_intake(
-        self, conversation_id: ConversationID, event_id: EventID, sealed: bytes
-    ) -> None: ...
-    async def intake(self, conversation_id: ConversationID) -> list[bytes]: ...
+def counselling_power_levels() -> dict[str, Any]:
+    """In rooms the bot creates, only the bot manages membership and state: a counsellor
+    cannot invite others or read on after being removed. No "users" entry: the creator's
+    power comes from the preset (or, since room version 12, from being the creator), and
+    everyone else stays at the default."""
+    return {
+        "users_default": 0, "events_default": 0, "state_default": 100,
+        "invite": 100, "kick": 100, "ban": 100, "redact": 50,
+        "events": {"m.room.encryption": 100, "m.room.power_levels": 100},
+    }
 
 
 class CounselBot:
     def __init__(
         self,
         client: AsyncClient,
-        store: BotStore,
-        vault: Vault,
+        conductor: Conductor,
+        executor: Executor,
         clock: Clock,
         *,
-        staff: Iterable[str],
         default_language: Language,
         undecryptable_grace: timedelta,
     ) -> None:
         self.client = client
-        self.store = store
-        self.vault = vault
+        self.conductor = conductor
+        self.store = conductor.store
+        self.executor = executor
         self.clock = clock
-        self.staff = frozenset(staff)
         self.default_language = default_language
         self.undecryptable: UndecryptableBuffer[MegolmEvent] = UndecryptableBuffer(
             undecryptable_grace
         )
-        self._pending_joins: set[RoomID] = set()
+        self._joined_on_invite: set[RoomID] = set()
+        self._last_tick = clock.now() - TICK_INTERVAL
         self.ready = asyncio.Event()
 
     @property
     def user_id(self) -> UserID:
         return UserID(self.client.user_id)
 
+    def is_staff(self, user: str) -> bool:
+        return UserID(user) in self.conductor.policy.staff
+
     # -- the loop ---------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
-        since = await self.store.get_meta(SYNC_TOKEN_KEY)
+        since = await self.store.get_setting(SYNC_TOKEN_KEY)
+        await self.conductor.sync_roster(self.clock.now())
         first = True
         while not stop.is_set():
             # full_state on the first sync rebuilds nio's in-memory room state after a restart.
             response = await self.client.sync(
-                timeout=0 if first else 10_000, since=since, full_state=first,
+                timeout=0 if first else 5_000, since=since, full_state=first,
                 set_presence="offline",
             )
             if isinstance(response, SyncError):
@@ -110,12 +102,15 @@ class CounselBot:
                 await asyncio.sleep(1)
                 continue
             await self._housekeeping()
+            if first:
+                await self.ensure_staff_room()
             await self.handle_sync(response)
             since = response.next_batch
-            await self.store.set_meta(SYNC_TOKEN_KEY, since)
+            await self.store.set_setting(SYNC_TOKEN_KEY, since)
+            await self._tick()
+            await self.executor.perform_pending()
             if first:
                 first = False
-                await self.ensure_staff_room()
                 self.ready.set()
 
     async def _housekeeping(self) -> None:
@@ -129,109 +124,146 @@ class CounselBot:
         if client.should_claim_keys:
             await client.keys_claim(client.get_users_for_key_claiming())
 
+    async def _tick(self) -> None:
+        now = self.clock.now()
+        if now - self._last_tick >= TICK_INTERVAL:
+            self._last_tick = now
+            await self.conductor.tick(now)
+
     async def handle_sync(self, response: SyncResponse) -> None:
         for room_id, info in response.rooms.invite.items():
             await self._on_invite(RoomID(room_id), info.invite_state)
         for room_id, info in response.rooms.join.items():
             for event in info.timeline.events:
                 await self._on_room_event(RoomID(room_id), event)
-        for room_id in list(self._pending_joins):
-            if room_id in response.rooms.join or room_id in self.client.rooms:
-                self._pending_joins.discard(room_id)
+                await self.executor.perform_pending()
+        for room_id in list(self._joined_on_invite):
+            # nio knows the room as soon as it is joined, but its state (encryption, power
+            # levels) only once a sync has delivered it.
+            if room_id in response.rooms.join:
+                self._joined_on_invite.discard(room_id)
                 await self._welcome(room_id)
         await self._retry_undecryptable()
 
-    # -- invites and intake -----------------------------------------------------------------
+    # -- invitations and welcome ------------------------------------------------------------
 
     async def _on_invite(self, room_id: RoomID, invite_state: list[Any]) -> None:
-        inviter = next(
-            (e.sender for e in invite_state
+        invitation = next(
+            (e for e in invite_state
              if isinstance(e, InviteMemberEvent) and e.state_key == self.user_id
              and e.membership == "invite"),
             None,
         )
-        if inviter is None:
-            return
+        if invitation is None or self.is_staff(invitation.sender):
+            return  # staff rooms are the bot's own; it is not pulled into others
         answer = await self.client.join(room_id)
         if hasattr(answer, "room_id"):
-            self._pending_joins.add(room_id)
-            log.info("joined a room on invitation")
+            self._joined_on_invite.add(room_id)
         else:
-            log.warning("could not join a room we were invited to")
+            log.warning("could not join a room it was invited to")
 
     async def _welcome(self, room_id: RoomID) -> None:
+        """Greet a youth once, in a room fit for counselling; otherwise open one that is."""
         room = self.client.rooms.get(room_id)
         if room is None or await self._is_staff_room(room_id):
             return
-        youth = self._youth_of(room_id)
+        youth = self._youth_of(room)
         if youth is None:
             return
-        if not room.encrypted:
-            await self._refuse_unencrypted(room_id, youth)
+        if not room.encrypted or not await self._can_moderate(room_id):
+            await self._move_to_own_room(room, youth)
             return
-        conversation = await self.store.open_conversation(room_id, youth, self.default_language)
-        if not conversation.greeted:
-            await self.say(room_id, "greeting", conversation.language)
-            await self.store.mark_greeted(conversation.conversation_id)
-            await self.notify_staff(
-                "staff_new_conversation",
-                conversation=conversation.conversation_id, language=conversation.language,
+        greeted = f"greeted:{room_id}"
+        if await self.store.get_setting(greeted) is None:
+            await self.executor.send(room_id, text("greeting", self.default_language),
+                                     key=greeted)
+            await self.store.set_setting(greeted, "1")
+
+    def _youth_of(self, room: MatrixRoom) -> UserID | None:
+        joined = [u for u in room.users if u not in room.invited_users]
+        others = [u for u in joined if u != self.user_id and not self.is_staff(u)]
+        return UserID(others[0]) if len(others) == 1 else None
+
+    async def _can_moderate(self, room_id: RoomID) -> bool:
+        """Whether the bot may remove a counsellor again, by the server's current state.
+
+        Since room version 12 the creators (with trusted_private_chat, as Element makes
+        direct chats, the invited bot too) hold unlimited power and are not listed among
+        the power levels' users, so nio's power-level view alone would say no.
+        """
+        state = getattr(await self.client.room_get_state(room_id), "events", None)
+        if not isinstance(state, list):
+            return False
+        create: dict[str, Any] = next(
+            (e for e in state if e.get("type") == "m.room.create"), {}
+        )
+        content = create.get("content", {})
+        version = str(content.get("room_version", "1"))
+        creators = {create.get("sender"), *content.get("additional_creators", [])}
+        if version.isdigit() and int(version) >= 12 and self.user_id in creators:
+            return True
+        levels: dict[str, Any] = next(
+            (e for e in state if e.get("type") == "m.room.power_levels"), {}
+        )
+        content = levels.get("content", {})
+        if not isinstance(content, dict):
+            return False
+        users = content.get("users", {})
+        mine = users.get(self.user_id, content.get("users_default", 0))
+        return isinstance(mine, int) and mine >= content.get("kick", 50)
+
+    async def _move_to_own_room(self, room: MatrixRoom, youth: UserID) -> None:
+        """A room without encryption, or one where the bot could not remove a counsellor
+        again, is no place for counselling: explain, open the bot's own room, leave."""
+        key = "unencrypted_room" if not room.encrypted else "moving_room"
+        moved = f"moved:{room.room_id}"
+        if await self.store.get_setting(moved) is None:
+            await self.store.set_setting(moved, "1")
+            await self.executor.send(RoomID(room.room_id), text(key, self.default_language),
+                                     key=moved)
+            await self.client.room_create(
+                is_direct=True, invite=[youth], initial_state=[ENCRYPTION],
+                power_level_override=counselling_power_levels(),
             )
+        await self.client.room_leave(room.room_id)
 
-    def _youth_of(self, room_id: RoomID) -> UserID | None:
-        room = self.client.rooms[room_id]
-        others = [u for u in room.users if u != self.user_id and u not in self.staff]
-        return UserID(others[0]) if others else None
-
-    async def _refuse_unencrypted(self, room_id: RoomID, youth: UserID) -> None:
-        """Counselling only happens encrypted: explain, open an encrypted room, leave."""
-        await self.client.room_send(
-            room_id, "m.room.message",
-            {"msgtype": "m.notice", "body": text("unencrypted_room", self.default_language)},
-            tx_id=f"refuse-{room_id}",
-        )
-        await self.client.room_create(
-            is_direct=True, invite=[youth],
-            initial_state=[{"type": "m.room.encryption", "state_key": "",
-                            "content": {"algorithm": "m.megolm.v1.aes-sha2"}}],
-        )
-        await self.client.room_leave(room_id)
+    # -- room events --------------------------------------------------------------------------
 
     async def _on_room_event(self, room_id: RoomID, event: Any) -> None:
-        if getattr(event, "sender", None) == self.user_id:
+        sender = getattr(event, "sender", None)
+        if sender == self.user_id:
             return
         if isinstance(event, MegolmEvent):
             self.undecryptable.add(EventID(event.event_id), room_id, event, self.clock.now())
-            return
-        if isinstance(event, RoomMessageText):
+        elif isinstance(event, RoomMessageText):
             await self._on_text(room_id, event)
+        elif isinstance(event, RoomMemberEvent):
+            await self._on_membership(room_id, event)
 
     async def _on_text(self, room_id: RoomID, event: RoomMessageText) -> None:
-        if await self._is_staff_room(room_id):
-            return  # staff commands arrive with routing
-        conversation = await self.store.conversation_by_room(room_id)
-        if conversation is None or event.sender != conversation.youth:
-            return
-        if not await self.store.claim_event(EventID(event.event_id)):
-            return  # handled before a restart
         body = event.body if isinstance(event.body, str) else ""
-        await self._note_language(conversation, body)
-        sealed = self.vault.seal_text(body, context=INTAKE_CONTEXT)
-        await self.store.add_intake(conversation.conversation_id, EventID(event.event_id), sealed)
+        at = self.clock.now()
+        event_id, sender = EventID(event.event_id), UserID(event.sender)
+        if self.is_staff(sender):
+            await self.conductor.staff_wrote(room_id, sender, event_id, body, at)
+            return
+        room = self.client.rooms.get(room_id)
+        if room is None or await self._is_staff_room(room_id) or self._youth_of(room) != sender:
+            return
+        if not room.encrypted:
+            return  # never take content from an unencrypted room
+        nickname = room.user_name(sender)
+        await self.conductor.youth_wrote(room_id, sender, nickname, event_id, body, at)
 
-    async def _note_language(self, conversation: ConversationRecord, body: str) -> None:
-        if await self.store.intake(conversation.conversation_id):
-            return  # judged on the first message only
-        language = guess_language(body, self.default_language)
-        if language != conversation.language:
-            await self.store.set_language(conversation.conversation_id, language)
-            await self.say(conversation.room_id, "greeting", language)
-
-    async def intake_transcript(self, conversation_id: ConversationID) -> list[str]:
-        return [
-            self.vault.open_text(blob, context=INTAKE_CONTEXT)
-            for blob in await self.store.intake(conversation_id)
-        ]
+    async def _on_membership(self, room_id: RoomID, event: RoomMemberEvent) -> None:
+        user, at = UserID(event.state_key), self.clock.now()
+        if event.membership == "join" and event.prev_membership != "join":
+            if self.is_staff(user):
+                await self.conductor.member_joined(room_id, user, EventID(event.event_id), at)
+            elif user != self.user_id:
+                await self._welcome(room_id)
+        elif event.membership in ("leave", "ban") and event.prev_membership == "join":
+            await self.conductor.member_left(room_id, user, EventID(event.event_id), at)
 
     # -- undecryptable messages -------------------------------------------------------------
 
@@ -244,43 +276,33 @@ class CounselBot:
             self.undecryptable.resolved(event_id)
             await self._on_room_event(RoomID(event.room_id), decrypted)
         for room_id in self.undecryptable.expire(self.clock.now()):
-            await self.say(room_id, "undecryptable", await self._language_of(room_id))
-
-    async def _language_of(self, room_id: RoomID) -> Language:
-        conversation = await self.store.conversation_by_room(room_id)
-        return conversation.language if conversation else self.default_language
+            await self.executor.send(room_id, text("undecryptable", self.default_language),
+                                     key=f"undecryptable:{room_id}:{self.clock.now():%s}")
 
     # -- staff room -------------------------------------------------------------------------
 
+    async def staff_room(self) -> RoomID | None:
+        room_id = await self.store.get_setting(STAFF_ROOM_KEY)
+        return RoomID(room_id) if room_id else None
+
     async def _is_staff_room(self, room_id: RoomID) -> bool:
-        return room_id == await self.store.get_meta(STAFF_ROOM_KEY)
+        return room_id == await self.staff_room()
 
     async def ensure_staff_room(self) -> RoomID:
-        """An encrypted room for counsellors and team leads; created once, staff kept invited."""
-        existing = await self.store.get_meta(STAFF_ROOM_KEY)
+        """An encrypted room for counsellors and team leads; created once, staff invited."""
+        existing = await self.staff_room()
+        staff = sorted(self.conductor.policy.staff)
         if existing:
-            return RoomID(existing)
+            room = self.client.rooms.get(existing)
+            if room is not None:
+                for user in staff:
+                    if user not in room.users:
+                        await self.client.room_invite(existing, user)
+            return existing
         answer = await self.client.room_create(
             name=text("staff_room_name", self.default_language),
-            invite=sorted(self.staff),
-            initial_state=[{"type": "m.room.encryption", "state_key": "",
-                            "content": {"algorithm": "m.megolm.v1.aes-sha2"}}],
+            invite=staff, initial_state=[ENCRYPTION],
         )
         room_id = RoomID(answer.room_id)
-        await self.store.set_meta(STAFF_ROOM_KEY, room_id)
+        await self.store.set_setting(STAFF_ROOM_KEY, room_id)
         return room_id
-
-    async def notify_staff(self, key: str, **params: object) -> None:
-        room_id = await self.store.get_meta(STAFF_ROOM_KEY)
-        if room_id and room_id in self.client.rooms:
-            await self.say(RoomID(room_id), key, self.default_language, **params)
-
-    # -- sending ----------------------------------------------------------------------------
-
-    async def say(
-        self, room_id: RoomID, key: str, language: Language, /, **params: object
-    ) -> None:
-        content = {"msgtype": "m.notice", "body": text(key, language, **params)}
-        await self.client.room_send(
-            room_id, "m.room.message", content, ignore_unverified_devices=True
-        )

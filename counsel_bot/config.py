@@ -64,6 +64,59 @@ class StaffSettings:
                 raise ValueError(f"{user!r} is not a Matrix user id like @name:server")
 
 
+_ALL_DAY = ("00:00-24:00",)
+_EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class OpeningHoursSettings:
+    timezone: str = "Europe/Berlin"
+    # Day -> list of "HH:MM-HH:MM". The default (always open) never tells a youth that
+    # nobody is there when someone might be; offices set their real hours.
+    weekly: dict[str, tuple[str, ...]] = field(
+        default_factory=lambda: {day: _ALL_DAY for day in _EVERY_DAY}
+    )
+    holidays: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        from counsel_bot.opening_hours import OpeningHours, OpeningHoursError
+
+        try:
+            OpeningHours.from_dict(self.as_dict())
+        except OpeningHoursError as exc:
+            raise ValueError(str(exc)) from None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"timezone": self.timezone, "weekly": {k: list(v) for k, v in self.weekly.items()},
+                "holidays": list(self.holidays)}
+
+
+@dataclass(frozen=True)
+class RoutingSettings:
+    # false = counsellors pull conversations with !next / !take; nothing is assigned for them.
+    auto_assign: bool = True
+
+
+@dataclass(frozen=True)
+class CrisisSettings:
+    # Empty = the lexicons shipped in config/crisis.
+    lexicon_dir: str = ""
+    # Minutes a crisis flag may wait for a human before the team leads are paged.
+    escalate_after_minutes: float = 2.0
+    emergency_de: str = (
+        "Nummer gegen Kummer 116 111 (kostenlos, anonym) · TelefonSeelsorge 0800 111 0 111 "
+        "oder 0800 111 0 222 (rund um die Uhr) · in akuter Gefahr: Notruf 112"
+    )
+    emergency_en: str = (
+        "Nummer gegen Kummer 116 111 (free, anonymous) · TelefonSeelsorge 0800 111 0 111 "
+        "or 0800 111 0 222 (day and night) · in acute danger: emergency number 112"
+    )
+
+    def __post_init__(self) -> None:
+        if self.escalate_after_minutes <= 0:
+            raise ValueError("escalate_after_minutes must be positive")
+
+
 @dataclass(frozen=True)
 class LoggingSettings:
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -81,6 +134,9 @@ class Settings:
     bot: BotSettings = field(default_factory=BotSettings)
     vault: VaultSettings = field(default_factory=VaultSettings)
     staff: StaffSettings = field(default_factory=StaffSettings)
+    opening_hours: OpeningHoursSettings = field(default_factory=OpeningHoursSettings)
+    routing: RoutingSettings = field(default_factory=RoutingSettings)
+    crisis: CrisisSettings = field(default_factory=CrisisSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     demo: DemoSettings = field(default_factory=DemoSettings)
 

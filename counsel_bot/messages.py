@@ -43,6 +43,17 @@ CATALOGUE: dict[str, dict[Language, str]] = {
             "personal here."
         ),
     },
+    "moving_room": {
+        "de": (
+            "Damit niemand sonst in diesen Chat kommen kann, beraten wir in einem eigenen, "
+            "verschlüsselten Raum. Ich habe dich gerade eingeladen – bitte nimm die Einladung "
+            "an und schreib dort."
+        ),
+        "en": (
+            "So that nobody else can get into this chat, we counsel in a separate, encrypted "
+            "room. I have just invited you – please accept the invitation and write there."
+        ),
+    },
     "undecryptable": {
         "de": (
             "Deine letzte Nachricht konnte ich leider nicht entschlüsseln. Bitte schick sie noch "
@@ -71,7 +82,207 @@ CATALOGUE: dict[str, dict[Language, str]] = {
 }
 
 
+def _both(de: str, en: str) -> dict[Language, str]:
+    return {"de": de, "en": en}
+
+
+# What a waiting youth is told, and what happens around them.
+CATALOGUE.update({
+    "queue_position": _both(
+        "Du bist jetzt an Platz {position} der Warteschlange. {eta}",
+        "You are now number {position} in the queue. {eta}",
+    ),
+    "eta_minutes": _both(
+        "Wahrscheinlich dauert es etwa {minutes} Minuten.",
+        "It will probably take about {minutes} minutes.",
+    ),
+    "eta_unknown": _both(
+        "Gerade ist niemand im Dienst; sobald jemand da ist, geht es weiter.",
+        "Nobody is on duty right now; as soon as someone is, it continues.",
+    ),
+    "counsellor_joined": _both(
+        "{counsellor} ist jetzt für dich da und liest mit, was du geschrieben hast.",
+        "{counsellor} is here for you now and reads what you wrote.",
+    ),
+    "counsellor_left": _both(
+        "Deine Beraterin oder dein Berater musste das Gespräch abgeben. Du bist wieder "
+        "ganz vorne in der Warteschlange; gleich kommt jemand anderes.",
+        "Your counsellor had to hand over the conversation. You are back at the front of "
+        "the queue; someone else will join soon.",
+    ),
+    "closed_for_youth": _both(
+        "Das Gespräch ist jetzt beendet. Danke, dass du geschrieben hast. Du kannst "
+        "jederzeit wieder schreiben.",
+        "The conversation has ended. Thank you for writing. You can write again any time.",
+    ),
+    "out_of_hours": _both(
+        "Gerade ist der Chat nicht besetzt. Wieder da: {next_opening}. Deine Nachrichten "
+        "bleiben gespeichert und du bleibst in der Warteschlange. Du kannst uns auch per "
+        "Mail schreiben (schreib „mail“).\nWenn es dir gerade sehr schlecht geht: "
+        "{emergency}",
+        "The chat is not staffed right now. Back: {next_opening}. Your messages are kept "
+        "and you stay in the queue. You can also write to us by mail (write \"mail\").\nIf "
+        "you are in a bad way right now: {emergency}",
+    ),
+    "safety_info": _both(
+        "Danke, dass du das erzählst. Du bist damit nicht allein. Jemand aus dem Team "
+        "kümmert sich so schnell wie möglich um dich.\nWenn du sofort mit jemandem reden "
+        "willst: {emergency}",
+        "Thank you for telling us. You are not alone with this. Someone from the team will "
+        "be with you as soon as possible.\nIf you want to talk to someone right now: "
+        "{emergency}",
+    ),
+    "youth_help": _both(
+        "Du kannst einfach schreiben. Außerdem verstehe ich diese Wörter (allein als "
+        "Nachricht): „hilfe“, „video“, „mail“, „ende“, „löschen“.",
+        "You can simply write. I also understand these words (on their own): \"help\", "
+        "\"video\", \"mail\", \"end\", \"delete\".",
+    ),
+    "not_available_yet": _both(
+        "Das geht leider noch nicht. Schreib einfach weiter, deine Beraterin oder dein "
+        "Berater hilft dir.",
+        "That is not possible yet, sorry. Just keep writing; your counsellor will help you.",
+    ),
+})
+
+# What staff are told: in the office's language, short, never message content.
+CATALOGUE.update({
+    "staff_crisis_alert": _both(
+        "⚠️ KRISENHINWEIS {conversation}: {category}, Stufe {severity}, wartet seit "
+        "{waiting} min, {assigned}. Raum: {link} — „!confirm {conversation}“ oder "
+        "„!dismiss {conversation}“.",
+        "⚠️ CRISIS FLAG {conversation}: {category}, severity {severity}, waiting "
+        "{waiting} min, {assigned}. Room: {link} — \"!confirm {conversation}\" or "
+        "\"!dismiss {conversation}\".",
+    ),
+    "staff_crisis_assigned": _both("zugewiesen an {counsellor}", "assigned to {counsellor}"),
+    "staff_crisis_unassigned": _both("noch niemand zugewiesen", "not assigned yet"),
+    "staff_lead_page": _both(
+        "🚨 {leads}: Krisenhinweis {conversation} ist seit {minutes} min unbearbeitet. "
+        "Bitte übernehmen: „!take {conversation}“.",
+        "🚨 {leads}: crisis flag {conversation} unhandled for {minutes} min. Please take "
+        "it: \"!take {conversation}\".",
+    ),
+    "staff_transcript": _both(
+        "Was die Person vor deinem Beitritt geschrieben hat ({count} Nachrichten):\n{lines}",
+        "What the person wrote before you joined ({count} messages):\n{lines}",
+    ),
+    "staff_assigned": _both(
+        "{conversation} ist jetzt bei {counsellor}. Einladung in den Raum ist raus.",
+        "{conversation} is now with {counsellor}. The room invitation has been sent.",
+    ),
+    "duty.on": _both(
+        "Du bist im Dienst (Kapazität {capacity}, offen {load}).",
+        "You are on duty (capacity {capacity}, open {load}).",
+    ),
+    "duty.off": _both(
+        "Du bist nicht mehr im Dienst. Übergeben: {handed_back}.",
+        "You are off duty. Handed over: {handed_back}.",
+    ),
+    "capacity.set": _both(
+        "Kapazität {capacity} (offen {load}).", "Capacity {capacity} (open {load})."
+    ),
+    "languages.set": _both("Sprachen: {languages}.", "Languages: {languages}."),
+    "topics.set": _both("Themen: {topics}.", "Topics: {topics}."),
+    "status": _both(
+        "Status: im Dienst={on_duty}, Rolle {role}, Kapazität {capacity}, offen {load} "
+        "({conversations}), Sprachen {languages}, Themen {topics}.",
+        "Status: on duty={on_duty}, role {role}, capacity {capacity}, open {load} "
+        "({conversations}), languages {languages}, topics {topics}.",
+    ),
+    "queue": _both(
+        "Warteschlange: {waiting} wartend ({crisis} Krise), {on_duty} im Dienst, {free_slots} "
+        "freie Plätze. {entries}",
+        "Queue: {waiting} waiting ({crisis} crisis), {on_duty} on duty, {free_slots} free "
+        "slots. {entries}",
+    ),
+    "queue.empty": _both("Niemand wartet.", "Nobody is waiting."),
+    "crisis.confirmed": _both("Krisenhinweis {id} bestätigt.", "Crisis flag {id} confirmed."),
+    "crisis.dismissed": _both("Krisenhinweis {id} verworfen.", "Crisis flag {id} dismissed."),
+    "refused.not_staff": _both(
+        "Dieser Befehl ist nur für das Beratungsteam.", "This command is for the counselling "
+        "team only.",
+    ),
+    "refused.off_duty": _both(
+        "Dafür musst du im Dienst sein: „!duty on“.", "You need to be on duty: \"!duty on\".",
+    ),
+    "refused.at_capacity": _both(
+        "Deine Kapazität ist voll. Schließe ein Gespräch oder erhöhe sie mit „!capacity N“.",
+        "You are at capacity. Close a conversation or raise it with \"!capacity N\".",
+    ),
+    "refused.unknown_conversation": _both(
+        "Gespräch {id} gibt es nicht (oder es ist geschlossen). „!queue“ zeigt die offenen.",
+        "There is no open conversation {id}. \"!queue\" lists the open ones.",
+    ),
+    "refused.already_yours": _both("{id} ist schon bei dir.", "{id} is already yours."),
+    "refused.assigned_to_other": _both(
+        "{id} ist schon bei jemand anderem. Die Teamleitung kann es übertragen.",
+        "{id} is with someone else. A team lead can transfer it.",
+    ),
+    "refused.not_assigned": _both("{id} ist niemandem zugewiesen.", "{id} is not assigned."),
+    "refused.not_yours": _both(
+        "{id} ist nicht dein Gespräch. Nur die Teamleitung darf fremde Gespräche ändern.",
+        "{id} is not your conversation. Only team leads may act on others' conversations.",
+    ),
+    "refused.team_lead_only": _both(
+        "Das darf für {id} nur die Teamleitung.", "Only a team lead may do that for {id}.",
+    ),
+    "refused.crisis_waiting": _both(
+        "Es wartet ein Krisengespräch; bitte zuerst „!next“. ({id} bleibt in der Schlange.)",
+        "A crisis conversation is waiting; please use \"!next\" first. ({id} stays queued.)",
+    ),
+    "refused.same_counsellor": _both(
+        "Das Gespräch ist schon bei dieser Person.", "The conversation is already with them.",
+    ),
+    "refused.target_not_staff": _both(
+        "Diese Person gehört nicht zum Beratungsteam.", "That person is not on the team.",
+    ),
+    "refused.target_off_duty": _both(
+        "Diese Person ist nicht im Dienst.", "That person is not on duty.",
+    ),
+    "refused.target_full": _both(
+        "Diese Person hat keine freie Kapazität.", "That person has no free capacity.",
+    ),
+    "refused.bad_capacity": _both(
+        "Kapazität muss zwischen 1 und {max} liegen.", "Capacity must be between 1 and {max}.",
+    ),
+    "refused.bad_languages": _both(
+        "Sprachen als Kürzel, z. B. „!languages de en“.",
+        "Languages as codes, e.g. \"!languages de en\".",
+    ),
+    "refused.bad_topics": _both(
+        "Höchstens {max} Themen, als einzelne Wörter.", "At most {max} topics, single words.",
+    ),
+    "command.unknown": _both(
+        "Diesen Befehl kenne ich nicht. „!help“ zeigt alle.",
+        "I don't know that command. \"!help\" lists them all.",
+    ),
+    "command.missing_argument": _both(
+        "Da fehlt etwas. So geht es: {hint}", "Something is missing. Usage: {hint}",
+    ),
+    "command.bad_argument": _both(
+        "Das verstehe ich nicht. So geht es: {hint}", "I don't understand that. Usage: {hint}",
+    ),
+    "command.too_many_arguments": _both(
+        "Zu viele Angaben. So geht es: {hint}", "Too many arguments. Usage: {hint}",
+    ),
+    "command.too_long": _both("Der Befehl ist zu lang.", "The command is too long."),
+    "command.not_yet": _both(
+        "Das kann der Bot noch nicht (kommt mit einem späteren Update).",
+        "The bot cannot do that yet (a later update adds it).",
+    ),
+    "help_text": _both("{text}", "{text}"),
+})
+
+
+class _Lenient(dict[str, object]):
+    """Missing parameters show as "?" instead of crashing a reply."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
 def text(key: str, language: Language, /, **params: object) -> str:
     """The text for ``key`` in ``language``; params fill ``{placeholders}``."""
     template = CATALOGUE[key][language]
-    return template.format(**params) if params else template
+    return template.format_map(_Lenient(params))

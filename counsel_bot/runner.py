@@ -19,10 +19,16 @@ import aiohttp
 from nio import AsyncClient
 
 from counsel_bot.bot import CounselBot
-from counsel_bot.bot_store import SqliteBotStore
 from counsel_bot.clock import Clock, SystemClock
+from counsel_bot.conductor import Conductor, Policy
 from counsel_bot.config import Settings
+from counsel_bot.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.executor import Executor
+from counsel_bot.ids import RoomID, UserID
+from counsel_bot.opening_hours import OpeningHours
+from counsel_bot.routing.model import Role, RouterConfig
 from counsel_bot.session import connect
+from counsel_bot.store import SqliteStore
 from e2e.cross_signing import CrossSigningSeeds
 from e2e.cross_signing_upload import ensure_cross_signed
 from e2e.vault import Vault, passphrase_from_env_or_file
@@ -69,6 +75,24 @@ async def cross_sign(client: AsyncClient, vault: Vault, layout: DataLayout, pass
     log.info("cross-signing %s", "published" if uploaded else "already in place")
 
 
+def policy_from(settings: Settings) -> Policy:
+    staff = {UserID(u): Role.COUNSELLOR for u in settings.staff.counsellors}
+    staff |= {UserID(u): Role.TEAM_LEAD for u in settings.staff.team_leads}
+    return Policy(
+        default_language=settings.bot.default_language,
+        staff=staff,
+        team_leads=tuple(UserID(u) for u in settings.staff.team_leads),
+        hours=OpeningHours.from_dict(settings.opening_hours.as_dict()),
+        emergency={"de": settings.crisis.emergency_de, "en": settings.crisis.emergency_en},
+        escalate_after=timedelta(minutes=settings.crisis.escalate_after_minutes),
+        router=RouterConfig(
+            auto_assign=settings.routing.auto_assign,
+            default_capacity=settings.staff.default_capacity,
+            default_languages=(settings.bot.default_language,),
+        ),
+    )
+
+
 async def run_bot(
     settings: Settings,
     layout: DataLayout,
@@ -78,21 +102,32 @@ async def run_bot(
     clock: Clock | None = None,
     on_ready: Callable[[CounselBot], None] | None = None,
 ) -> None:
+    clock = clock or SystemClock()
     vault = await asyncio.to_thread(open_vault, settings, layout, config_dir)
     user_id = f"@{settings.bot.localpart}:{settings.homeserver.server_name}"
     password = bot_password(layout, user_id)
     client = await connect(
         settings.homeserver.client_url, user_id, password, layout.bot_dir / "nio", vault
     )
-    store = await SqliteBotStore.open(layout.bot_dir / "counsel.db")
+    lexicons = Path(settings.crisis.lexicon_dir) if settings.crisis.lexicon_dir else None
+    detector = CrisisDetector.from_directory(lexicons or default_lexicon_dir())
+    store = await SqliteStore.open(layout.bot_dir / "counsel.db", vault)
     try:
         await cross_sign(client, vault, layout, password)
+        conductor = await Conductor.open(store, detector, policy_from(settings), clock.now())
+        made: list[CounselBot] = []
+
+        async def staff_room() -> RoomID | None:
+            return await made[0].staff_room() if made else None
+
+        executor = Executor(client, store, clock, default_language=settings.bot.default_language,
+                            staff_room=staff_room)
         bot = CounselBot(
-            client, store, vault, clock or SystemClock(),
-            staff=(*settings.staff.counsellors, *settings.staff.team_leads),
+            client, conductor, executor, clock,
             default_language=settings.bot.default_language,
             undecryptable_grace=timedelta(seconds=settings.bot.undecryptable_grace_seconds),
         )
+        made.append(bot)
         if on_ready is not None:
             on_ready(bot)
         runner = asyncio.create_task(bot.run(stop))

@@ -62,6 +62,7 @@ class MemoryStore:
         self._intake: list[_Intake] = []
         self._outbox: dict[str, _Outbox] = {}
         self._processed: dict[EventID, datetime] = {}
+        self._settings: dict[str, str] = {}
 
     async def commit_transition(self, transition: Transition) -> bool:
         if transition.event_id is not None and transition.event_id in self._processed:
@@ -237,6 +238,12 @@ class MemoryStore:
     async def erase_conversation(self, conversation: ConversationID) -> None:
         self._rows.pop(conversation, None)
         await self.delete_intake(conversation)
+
+    async def get_setting(self, key: str) -> str | None:
+        return self._settings.get(key)
+
+    async def set_setting(self, key: str, value: str) -> None:
+        self._settings[key] = value
 
     async def close(self) -> None:
         return None

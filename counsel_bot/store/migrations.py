@@ -94,7 +94,12 @@ async def _v1_initial(db: aiosqlite.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_initial,)
+async def _v2_settings(db: aiosqlite.Connection) -> None:
+    # Small adapter state: the sync token (saved after each handled batch), the staff room id.
+    await _script(db, "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT")
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_settings)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

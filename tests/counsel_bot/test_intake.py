@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from counsel_bot.ids import UserID
+from counsel_bot.bot import CounselBot
+from counsel_bot.ids import RoomID, UserID
 from tests.conftest import SynapseHandle, UserFactory
 from tests.support.bot_harness import BotProcess, LogCollector, NioYouth, provision_bot, until
 from tests.support.js_client import open_js_client
@@ -46,6 +47,14 @@ async def nio_youth(synapse: SynapseHandle, user_factory: UserFactory, tmp_path:
     return youth
 
 
+async def intake_of(bot: CounselBot, room: str) -> list[str]:
+    """What the bot keeps of a youth's words for the counsellor (decrypted for the test)."""
+    record = await bot.store.conversation_by_room(RoomID(room))
+    if record is None:
+        return []
+    return [item.body.decode() for item in await bot.store.read_intake(record.conversation)]
+
+
 def canary() -> str:
     return f"KANARIENVOGEL-{secrets.token_hex(8)}"
 
@@ -73,17 +82,34 @@ async def test_nio_youth_reaches_the_bot_end_to_end(
         live = bot.bot
 
         async def kept() -> bool:
-            record = await live.store.conversation_by_room(room)
-            return record is not None and any(
-                secret in t for t in await live.intake_transcript(record.conversation_id)
-            )
+            return any(secret in t for t in await intake_of(live, room))
 
         await until(kept, what="the intake to be kept")
         record = await live.store.conversation_by_room(room)
         assert record is not None
-        assert record.youth == youth.client.user_id
+        assert record.youth_user_id == youth.client.user_id
         await bot.stop()
         assert_nowhere(secret, bot.layout.root, logs.lines)
+    finally:
+        await youth.close()
+
+
+async def test_a_room_the_bot_cannot_moderate_is_moved_to_the_bots_own_room(
+    synapse: SynapseHandle, user_factory: UserFactory, bot: BotProcess, tmp_path: Path
+) -> None:
+    youth = await nio_youth(synapse, user_factory, tmp_path)
+    try:
+        first = await youth.open_chat(bot.user_id, like_element=False)
+        await youth.wait_for(first, bot.user_id, "eigenen, verschlüsselten Raum")
+        room = await youth.accept_invite()
+        assert room != first
+        await youth.wait_for(room, bot.user_id, "anonym")
+        assert bot.bot is not None
+        assert await bot.bot._can_moderate(RoomID(room))
+        levels = youth.client.rooms[room].power_levels
+        assert levels.get_user_level(youth.client.user_id) == 0
+        assert levels.defaults.invite == 100
+        assert levels.defaults.kick == 100
     finally:
         await youth.close()
 
@@ -119,10 +145,7 @@ async def test_strict_element_stack_youth_talks_to_the_cross_signed_bot(
         live = bot.bot
 
         async def kept() -> bool:
-            record = await live.store.conversation_by_room(room)
-            return record is not None and any(
-                secret in t for t in await live.intake_transcript(record.conversation_id)
-            )
+            return any(secret in t for t in await intake_of(live, room))
 
         await until(kept, what="the strict youth's message to reach the bot")
 
@@ -144,18 +167,13 @@ async def test_restart_keeps_the_device_and_decrypts_what_came_meanwhile(
         assert live.client.device_id == device_before
 
         async def kept() -> bool:
-            record = await live.store.conversation_by_room(room)
-            return record is not None and any(
-                secret in t for t in await live.intake_transcript(record.conversation_id)
-            )
+            return any(secret in t for t in await intake_of(live, room))
 
         await until(kept, what="the message sent while the bot was down")
         # Exactly once: a second restart does not record it again.
         await bot.stop()
         live = await bot.start()
-        record = await live.store.conversation_by_room(room)
-        assert record is not None
-        transcript = await live.intake_transcript(record.conversation_id)
+        transcript = await intake_of(live, room)
         assert sum(secret in t for t in transcript) == 1
     finally:
         await youth.close()

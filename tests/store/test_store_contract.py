@@ -199,6 +199,13 @@ async def test_opening_a_stored_conversation_twice_is_refused(store: Store) -> N
         )
 
 
+async def test_settings_round_trip_and_overwrite(store: Store) -> None:
+    assert await store.get_setting("sync_token") is None
+    await store.set_setting("sync_token", "s1")
+    await store.set_setting("sync_token", "s2")
+    assert await store.get_setting("sync_token") == "s2"
+
+
 async def test_processed_events_are_marked_and_pruned(store: Store) -> None:
     assert await store.mark_processed(EventID("$a"), at=T0)
     assert not await store.mark_processed(EventID("$a"), at=T0)

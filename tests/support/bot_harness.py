@@ -12,7 +12,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from nio import AsyncClient, AsyncClientConfig, LoginResponse, MatrixRoom, RoomMessage
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    LoginResponse,
+    MatrixRoom,
+    RoomMessage,
+    RoomPreset,
+)
 
 from counsel_bot.bot import CounselBot
 from counsel_bot.config import BotSettings, Settings, StaffSettings, VaultSettings
@@ -143,13 +150,24 @@ class NioYouth:
                 await self._sync
         await self.client.close()
 
-    async def open_chat(self, bot_user: str) -> str:
+    async def open_chat(self, bot_user: str, *, like_element: bool = True) -> str:
+        """A direct chat as Element makes one (trusted_private_chat: the invitee gets the
+        creator's power level), or nio's plain private chat."""
+        preset = RoomPreset.trusted_private_chat if like_element else RoomPreset.private_chat
         answer = await self.client.room_create(
-            is_direct=True, invite=[bot_user],
+            is_direct=True, invite=[bot_user], preset=preset,
             initial_state=[{"type": "m.room.encryption", "state_key": "",
                             "content": {"algorithm": "m.megolm.v1.aes-sha2"}}],
         )
         return str(answer.room_id)
+
+    async def accept_invite(self, within: float = 30) -> str:
+        async def invited() -> bool:
+            return bool(self.client.invited_rooms)
+        await until(invited, within=within, what="an invitation")
+        room_id = next(iter(self.client.invited_rooms))
+        await self.client.join(room_id)
+        return str(room_id)
 
     async def send(self, room_id: str, body: str) -> None:
         await until(lambda: self._has_joined_member(room_id), what="the bot to join")
@@ -165,7 +183,11 @@ class NioYouth:
         async def seen() -> bool:
             return any(r == room_id and s == sender and contains in b
                        for r, s, b in self.received)
-        await until(seen, within=within, what=f"a message containing {contains!r}")
+        try:
+            await until(seen, within=within, what=f"a message containing {contains!r}")
+        except AssertionError as exc:
+            got = [(s, b[:70]) for r, s, b in self.received if r == room_id]
+            raise AssertionError(f"{exc}; this room received: {got}") from None
         return next(b for r, s, b in self.received
                     if r == room_id and s == sender and contains in b)
 

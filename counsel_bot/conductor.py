@@ -1,0 +1,366 @@
+"""The bot's decisions between Matrix events and the router, made durable before they act.
+
+Every handled Matrix event becomes one transition: the router's new state, the intake it
+carries and the side effects it asks for (the outbox) are written in one transaction, and
+only then does the executor perform the effects. A crash at any point therefore loses nothing
+and repeats nothing: on restart the router is rebuilt from the store and pending effects are
+performed again under their keys. No Matrix I/O here; time comes in with each call.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from counsel_bot import commands as cmd
+from counsel_bot.crisis import ConversationRisk, CrisisDetector
+from counsel_bot.effects import (
+    Effect,
+    SayInRoom,
+    SayToStaff,
+    SayToYouth,
+    Transcript,
+    effect_key,
+    encode_effect,
+    routed,
+)
+from counsel_bot.escalation import EscalationTracker
+from counsel_bot.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.language import guess_language
+from counsel_bot.messages import Language
+from counsel_bot.opening_hours import OpeningHours
+from counsel_bot.routing import Action, Assign, Reply, Router
+from counsel_bot.routing import events as ev
+from counsel_bot.routing.model import (
+    ConversationState,
+    CrisisStatus,
+    Role,
+    RouterConfig,
+)
+from counsel_bot.store import (
+    IntakeMessage,
+    NewConversation,
+    OutboxEntry,
+    Store,
+    Transition,
+)
+
+SEVERITY_TIER = {"low": 1, "medium": 2, "high": 3}
+
+
+def new_conversation_id() -> ConversationID:
+    """Short, unguessable, safe to show staff and to log: it reveals nothing about the youth."""
+    return ConversationID("C-" + secrets.token_hex(4).upper())
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The parts of the configuration the conductor decides with."""
+
+    default_language: Language
+    staff: dict[UserID, Role]
+    team_leads: tuple[UserID, ...]
+    hours: OpeningHours
+    emergency: dict[Language, str]
+    escalate_after: timedelta
+    router: RouterConfig = field(default_factory=RouterConfig)
+
+
+@dataclass
+class _Step:
+    """What one Matrix event changes, collected before it is committed."""
+
+    at: datetime
+    event_id: EventID | None
+    effects: list[tuple[Effect, str]] = field(default_factory=list)
+    new: list[NewConversation] = field(default_factory=list)
+    intake: list[IntakeMessage] = field(default_factory=list)
+
+    def add(self, effect: Effect, tag: str = "") -> None:
+        self.effects.append((effect, tag))
+
+    def add_all(self, effects: Sequence[Effect]) -> None:
+        self.effects.extend((effect, "") for effect in effects)
+
+
+class Conductor:
+    def __init__(
+        self, router: Router, store: Store, detector: CrisisDetector, policy: Policy
+    ) -> None:
+        self.router = router
+        self.store = store
+        self.detector = detector
+        self.policy = policy
+        self.escalation = EscalationTracker(policy.escalate_after)
+        # In memory only: the detector's short window of recent messages (see crisis docs).
+        self._risk: dict[ConversationID, ConversationRisk] = {}
+
+    @classmethod
+    async def open(
+        cls, store: Store, detector: CrisisDetector, policy: Policy, now: datetime
+    ) -> Conductor:
+        snapshot = await store.load_router_snapshot()
+        conductor = cls(Router.from_snapshot(snapshot, policy.router), store, detector, policy)
+        conductor.escalation.restore(snapshot, now)
+        return conductor
+
+    # -- roster ---------------------------------------------------------------------------
+
+    async def sync_roster(self, at: datetime) -> None:
+        """The configuration is the roster: add or update staff, remove who is gone."""
+        events: list[ev.Event] = [
+            ev.StaffAdded(at, user, role) for user, role in sorted(self.policy.staff.items())
+            if (known := self.router.counsellor(user)) is None or known.role is not role
+        ]
+        events += [
+            ev.StaffRemoved(at, c.user) for c in self.router.snapshot().counsellors
+            if c.user not in self.policy.staff
+        ]
+        if events:
+            step = _Step(at, None)
+            self._handle(step, events, reply_room=None)
+            await self._commit(step)
+
+    # -- youths ---------------------------------------------------------------------------
+
+    async def youth_wrote(
+        self, room_id: RoomID, youth: UserID, nickname: str | None, event_id: EventID,
+        body: str, at: datetime,
+    ) -> None:
+        if await self.store.is_processed(event_id):
+            return
+        step = _Step(at, event_id)
+        record = await self.store.conversation_by_room(room_id)
+        if record is not None and record.state is ConversationState.CLOSED:
+            return  # the bot left; a closed conversation does not reopen in its room
+        if record is None:
+            conversation = self._open(step, room_id, youth, nickname, body)
+        else:
+            conversation = record.conversation
+        step.intake.append(IntakeMessage(conversation, event_id, body.encode("utf-8")))
+        self._youth_command(step, conversation, body)
+        self._check_crisis(step, conversation, body)
+        await self._commit(step)
+
+    def _open(
+        self, step: _Step, room_id: RoomID, youth: UserID, nickname: str | None, body: str
+    ) -> ConversationID:
+        conversation = new_conversation_id()
+        language = guess_language(body, self.policy.default_language)
+        step.new.append(NewConversation(conversation, room_id, youth, nickname))
+        self._handle(step, [ev.ConversationOpened(step.at, conversation, language=language)],
+                     reply_room=None)
+        if language != self.policy.default_language:
+            # The greeting on joining was in the default language; answer in theirs.
+            step.add(SayToYouth(conversation, "greeting"), f"greet:{conversation}")
+        step.add(SayToStaff("staff_new_conversation",
+                            (("conversation", conversation), ("language", language))),
+                 f"staff-new:{conversation}")
+        if not self.policy.hours.is_open(step.at):
+            step.add(self._out_of_hours(conversation, step.at, language), f"ooh:{conversation}")
+        return conversation
+
+    def _out_of_hours(
+        self, conversation: ConversationID, at: datetime, language: Language
+    ) -> SayToYouth:
+        opening = self.policy.hours.next_opening(at)
+        when = "-" if opening is None else opening.astimezone(
+            self.policy.hours.timezone).strftime("%d.%m. %H:%M")
+        return SayToYouth(conversation, "out_of_hours",
+                          (("next_opening", when), ("emergency", self.policy.emergency[language])))
+
+    def _youth_command(self, step: _Step, conversation: ConversationID, body: str) -> None:
+        command = cmd.parse_youth(body)
+        if command is None:
+            return
+        kind = command.kind
+        if kind is cmd.YouthCommandKind.HELP:
+            step.add(SayToYouth(conversation, "youth_help"))
+        elif kind is cmd.YouthCommandKind.END:
+            self._handle(step, [ev.YouthEnded(step.at, conversation)], reply_room=None)
+        else:
+            step.add(SayToYouth(conversation, "not_available_yet"))
+
+    def _check_crisis(self, step: _Step, conversation: ConversationID, body: str) -> None:
+        risk = self._risk.setdefault(conversation, ConversationRisk(self.detector))
+        raised = risk.observe(body, step.at)
+        current = self.router.conversation(conversation)
+        if not raised.flag or raised.severity is None or current is None:
+            return
+        first_flag = current.crisis is CrisisStatus.NONE
+        self._handle(step, [ev.CrisisRaised(step.at, conversation,
+                                            severity=SEVERITY_TIER[raised.severity])],
+                     reply_room=None)
+        after = self.router.conversation(conversation)
+        assert after is not None
+        counsellor = after.assigned_to
+        waited = max(0, int((step.at - after.enqueued_at).total_seconds() // 60))
+        step.add(SayToStaff(
+            "staff_crisis_alert",
+            (("conversation", conversation), ("category", raised.category or "-"),
+             ("severity", raised.severity), ("waiting", waited),
+             ("assigned", counsellor or "-"), ("rules", " ".join(raised.rules))),
+            mentions=(counsellor,) if counsellor else (),
+        ))
+        if first_flag:
+            step.add(SayToYouth(conversation, "safety_info"), f"safety:{conversation}")
+        self.escalation.flagged(conversation, step.at,
+                                assigned=after.state is ConversationState.ASSIGNED)
+
+    # -- staff ----------------------------------------------------------------------------
+
+    async def staff_wrote(
+        self, room_id: RoomID, sender: UserID, event_id: EventID, body: str, at: datetime
+    ) -> None:
+        parsed = cmd.parse_staff(body)
+        if parsed is None or await self.store.is_processed(event_id):
+            return
+        step = _Step(at, event_id)
+        record = await self.store.conversation_by_room(room_id)
+        here = record.conversation if record is not None else None
+        if isinstance(parsed, cmd.ParseError):
+            step.add(SayInRoom(room_id, sender, parsed.key.value, (("hint", parsed.hint),)))
+        elif isinstance(parsed, cmd.HelpCommand):
+            help_text = cmd.help_text(self.policy.default_language, parsed.topic, staff=True)
+            step.add(SayInRoom(room_id, sender, "help_text", (("text", help_text),)))
+        elif isinstance(parsed, cmd.VideoCommand):
+            step.add(SayInRoom(room_id, sender, "command.not_yet"))
+        else:
+            event = _staff_event(parsed, sender, here, at)
+            if event is None:
+                step.add(SayInRoom(room_id, sender, cmd.ParseErrorKey.MISSING_ARGUMENT.value,
+                                   (("hint", "… C-XXXXXXXX"),)))
+            else:
+                self._handle(step, [event], reply_room=room_id)
+        await self._commit(step)
+
+    # -- membership and time ----------------------------------------------------------------
+
+    async def member_joined(
+        self, room_id: RoomID, user: UserID, event_id: EventID, at: datetime
+    ) -> None:
+        record = await self.store.conversation_by_room(room_id)
+        if record is None or await self.store.is_processed(event_id):
+            return
+        current = self.router.conversation(record.conversation)
+        if current is None or current.assigned_to != user:
+            return
+        step = _Step(at, event_id)
+        step.add(Transcript(record.conversation, user, current.assignments))
+        await self._commit(step)
+
+    async def member_left(
+        self, room_id: RoomID, user: UserID, event_id: EventID, at: datetime
+    ) -> None:
+        record = await self.store.conversation_by_room(room_id)
+        if record is None or await self.store.is_processed(event_id):
+            return
+        current = self.router.conversation(record.conversation)
+        if current is None:
+            return
+        step = _Step(at, event_id)
+        if user == record.youth_user_id:
+            self._handle(step, [ev.YouthEnded(at, record.conversation)], reply_room=None)
+        elif user == current.assigned_to:
+            self._handle(step, [ev.CounsellorLeftRoom(at, record.conversation, user)],
+                         reply_room=None)
+        else:
+            return
+        await self._commit(step)
+
+    async def tick(self, at: datetime) -> None:
+        """Queue notices and ETA updates, and pages for crisis flags nobody handled."""
+        step = _Step(at, None)
+        self._handle(step, [ev.Tick(at)], reply_room=None)
+        self.escalation.update(self.router.snapshot())
+        for conversation, waited in self.escalation.due(at):
+            leads = self.policy.team_leads
+            step.add(SayToStaff(
+                "staff_lead_page",
+                (("conversation", conversation), ("minutes", int(waited.total_seconds() // 60)),
+                 ("leads", " ".join(leads) or "Team")),
+                mentions=leads,
+            ), f"page:{conversation}:{self.router.version}")
+        if step.effects:
+            await self._commit(step)
+
+    # -- the transition -----------------------------------------------------------------------
+
+    def _handle(self, step: _Step, events: Sequence[ev.Event], reply_room: RoomID | None) -> None:
+        for event in events:
+            actions: list[Action] = self.router.handle(event)
+            if reply_room is None:
+                actions = [a for a in actions if not _is_reply(a)]
+                step.add_all(routed(actions, RoomID("")))
+            else:
+                step.add_all(routed(actions, reply_room))
+            for action in actions:
+                if isinstance(action, Assign):
+                    step.add(SayToStaff("staff_assigned",
+                                        (("conversation", action.conversation),
+                                         ("counsellor", action.counsellor))))
+
+    async def _commit(self, step: _Step) -> None:
+        version = self.router.version
+        outbox = tuple(
+            OutboxEntry(effect_key(effect, version=version, index=i, tag=tag),
+                        encode_effect(effect), step.at)
+            for i, (effect, tag) in enumerate(step.effects)
+        )
+        transition = Transition(step.at, self.router.snapshot(), step.event_id, outbox,
+                                tuple(step.new), tuple(step.intake))
+        try:
+            committed = await self.store.commit_transition(transition)
+        except BaseException:
+            await self._reload()
+            raise
+        if not committed:
+            await self._reload()  # handled before a restart: the store is the truth
+
+    async def _reload(self) -> None:
+        snapshot = await self.store.load_router_snapshot()
+        self.router = Router.from_snapshot(snapshot, self.policy.router)
+
+
+def _is_reply(action: Action) -> bool:
+    return isinstance(action, Reply)
+
+
+def _staff_event(
+    command: cmd.StaffCommand, by: UserID, here: ConversationID | None, at: datetime
+) -> ev.StaffEvent | None:
+    """The router event for a parsed staff command; None if it needs a conversation id."""
+    match command:
+        case cmd.DutyCommand(on=True):
+            return ev.CounsellorOnDuty(at, by)
+        case cmd.DutyCommand(on=False, reason=reason):
+            return ev.CounsellorOffDuty(at, by, reason)
+        case cmd.CapacityCommand(capacity=capacity):
+            return ev.CapacitySet(at, by, capacity)
+        case cmd.LanguagesCommand(languages=languages):
+            return ev.LanguagesSet(at, by, languages)
+        case cmd.TopicsCommand(topics=topics):
+            return ev.TopicsSet(at, by, topics)
+        case cmd.NextCommand():
+            return ev.TakeNext(at, by)
+        case cmd.TakeCommand(conversation=conversation):
+            return ev.Take(at, by, conversation)
+        case cmd.StatusCommand():
+            return ev.StatusRequested(at, by)
+        case cmd.QueueCommand():
+            return ev.QueueRequested(at, by)
+    target = getattr(command, "conversation", None) or here
+    if target is None:
+        return None
+    match command:
+        case cmd.TransferCommand(to=to):
+            return ev.Transfer(at, by, target, to)
+        case cmd.CloseCommand():
+            return ev.Close(at, by, target)
+        case cmd.ConfirmCommand():
+            return ev.CrisisConfirmed(at, by, target)
+        case cmd.DismissCommand():
+            return ev.CrisisDismissed(at, by, target)
+    return None

@@ -1,0 +1,120 @@
+"""Side effects the bot performs, stored in the outbox before they happen.
+
+Router actions (invite, hand back, queue notice, close) plus the bot's own: greetings, staff
+notices, safety information, transcripts for a counsellor who joined late. Every effect has a
+deterministic key, so after a crash the same effect is recognised and not repeated.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from counsel_bot.ids import ConversationID, RoomID, UserID
+from counsel_bot.routing import Action, Assign, Closed, QueuePositionChanged, Reply, Unassign
+from counsel_bot.routing.codec import decode_action, encode_action, outbox_key
+
+Params = tuple[tuple[str, str | int], ...]
+
+
+@dataclass(frozen=True)
+class SayToYouth:
+    """A text from the catalogue into the conversation's room (greeting, notices)."""
+
+    conversation: ConversationID
+    key: str
+    params: Params = ()
+
+
+@dataclass(frozen=True)
+class SayToStaff:
+    """A text into the staff room; ``mentions`` are pinged (crisis alerts, lead pages)."""
+
+    key: str
+    params: Params = ()
+    mentions: tuple[UserID, ...] = ()
+
+
+@dataclass(frozen=True)
+class SayInRoom:
+    """A reply to a staff command, in the room where it was given."""
+
+    room_id: RoomID
+    to: UserID
+    key: str
+    params: Params = ()
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """Post what the youth wrote so far for the counsellor who just joined (Megolm gives a
+    late joiner no earlier messages), and tell the youth who is there now."""
+
+    conversation: ConversationID
+    counsellor: UserID
+    assignment: int
+
+
+BotEffect = SayToYouth | SayToStaff | SayInRoom | Transcript
+Effect = Assign | Unassign | QueuePositionChanged | Closed | BotEffect
+
+
+def effect_key(effect: Effect, *, version: int, index: int, tag: str = "") -> str:
+    """Deterministic for a given transition; ``tag`` names one-per-conversation effects."""
+    if isinstance(effect, Assign | Unassign | QueuePositionChanged | Closed):
+        return outbox_key(effect, version=version, index=index)
+    if isinstance(effect, Transcript):
+        return f"transcript:{effect.conversation}:{effect.assignment}"
+    if tag:
+        return tag
+    return f"{type(effect).__name__.lower()}:{version}:{index}"
+
+
+def encode_effect(effect: Effect) -> bytes:
+    if isinstance(effect, Assign | Unassign | QueuePositionChanged | Closed):
+        return encode_action(effect)
+    data: dict[str, Any]
+    match effect:
+        case SayToYouth():
+            data = {"type": "say_youth", "conversation": effect.conversation, "key": effect.key,
+                    "params": [list(p) for p in effect.params]}
+        case SayToStaff():
+            data = {"type": "say_staff", "key": effect.key,
+                    "params": [list(p) for p in effect.params],
+                    "mentions": list(effect.mentions)}
+        case SayInRoom():
+            data = {"type": "say_room", "room": effect.room_id, "to": effect.to,
+                    "key": effect.key, "params": [list(p) for p in effect.params]}
+        case Transcript():
+            data = {"type": "transcript", "conversation": effect.conversation,
+                    "counsellor": effect.counsellor, "assignment": effect.assignment}
+    return json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
+
+
+def decode_effect(raw: bytes) -> Effect:
+    data = json.loads(raw)
+    params: Params = tuple((str(k), v) for k, v in data.get("params", []))
+    match data.get("type"):
+        case "say_youth":
+            return SayToYouth(ConversationID(data["conversation"]), data["key"], params)
+        case "say_staff":
+            return SayToStaff(data["key"], params, tuple(UserID(u) for u in data["mentions"]))
+        case "say_room":
+            return SayInRoom(RoomID(data["room"]), UserID(data["to"]), data["key"], params)
+        case "transcript":
+            return Transcript(ConversationID(data["conversation"]),
+                              UserID(data["counsellor"]), int(data["assignment"]))
+    action = decode_action(raw)
+    assert not isinstance(action, Reply), "replies are stored as SayInRoom"
+    return action
+
+
+def reply_in_room(reply: Reply, room_id: RoomID) -> SayInRoom:
+    return SayInRoom(room_id, reply.to, reply.message_key.value,
+                     tuple((k, v) for k, v in reply.params))
+
+
+def routed(actions: list[Action], room_id: RoomID) -> list[Effect]:
+    """Router actions as effects: replies go to the room the command came from."""
+    return [reply_in_room(a, room_id) if isinstance(a, Reply) else a for a in actions]

@@ -1,0 +1,254 @@
+"""Perform the outbox: turn stored effects into Matrix calls, each safe to repeat.
+
+Idempotence comes from three places: the outbox key (an effect is marked done only after it
+succeeded), membership checks before invites and kicks, and transaction ids derived from the
+key (Synapse answers a repeated send with the event it already made instead of a second one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from nio import AsyncClient, ErrorResponse
+from nio.exceptions import LocalProtocolError
+
+from counsel_bot.clock import Clock
+from counsel_bot.effects import (
+    Effect,
+    SayInRoom,
+    SayToStaff,
+    SayToYouth,
+    Transcript,
+    decode_effect,
+)
+from counsel_bot.ids import ConversationID, RoomID, UserID
+from counsel_bot.messages import Language, text
+from counsel_bot.routing import Assign, Closed, QueuePositionChanged, Unassign
+from counsel_bot.store import Store
+from counsel_bot.store.contract import ConversationRecord
+
+log = logging.getLogger(__name__)
+
+# Matrix events are limited to 64 KiB; transcripts are split well below that.
+TRANSCRIPT_CHUNK = 24_000
+# A permanent refusal (the room is gone, the bot was removed) is retried this often, then
+# dropped with a warning so one broken room cannot stall every other conversation.
+MAX_ATTEMPTS = 5
+
+
+class EffectFailed(Exception):
+    """A Matrix call failed; ``permanent`` if retrying cannot help."""
+
+    def __init__(self, what: str, *, permanent: bool) -> None:
+        super().__init__(what)
+        self.permanent = permanent
+
+
+class Executor:
+    def __init__(
+        self,
+        client: AsyncClient,
+        store: Store,
+        clock: Clock,
+        *,
+        default_language: Language,
+        staff_room: Callable[[], Awaitable[RoomID | None]],
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.clock = clock
+        self.default_language = default_language
+        self._staff_room = staff_room
+        self._attempts: dict[str, int] = {}
+
+    async def perform_pending(self) -> int:
+        """Perform pending effects in order; stop at the first transient failure."""
+        done = 0
+        for entry in await self.store.pending_outbox():
+            try:
+                await self.perform(decode_effect(entry.payload), entry.key)
+            except EffectFailed as failure:
+                attempts = self._attempts.get(entry.key, 0) + 1
+                self._attempts[entry.key] = attempts
+                if not failure.permanent or attempts < MAX_ATTEMPTS:
+                    log.warning("effect %s failed (%s); will retry", _kind(entry.key), failure)
+                    return done
+                log.error("effect %s dropped after %d attempts (%s)", _kind(entry.key),
+                          attempts, failure)
+            await self.store.mark_outbox_done(entry.key, at=self.clock.now())
+            self._attempts.pop(entry.key, None)
+            done += 1
+        return done
+
+    async def perform(self, effect: Effect, key: str) -> None:
+        match effect:
+            case Assign():
+                await self._invite(effect)
+            case Unassign():
+                record = await self._record(effect.conversation)
+                await self._remove(record.room_id, effect.counsellor, effect.reason.value)
+                await self._to_youth(record, "counsellor_left", (), key)
+            case QueuePositionChanged():
+                await self._queue_notice(effect, key)
+            case Closed():
+                await self._close(effect, key)
+            case SayToYouth():
+                record = await self._record(effect.conversation)
+                await self._to_youth(record, effect.key, effect.params, key)
+            case SayToStaff():
+                await self._to_staff(effect, key)
+            case SayInRoom():
+                body = text(effect.key, self.default_language, **dict(effect.params))
+                await self.send(effect.room_id, f"{effect.to}: {body}", key,
+                                mentions=(effect.to,))
+            case Transcript():
+                await self._transcript(effect, key)
+
+    # -- the effects --------------------------------------------------------------------------
+
+    async def _invite(self, effect: Assign) -> None:
+        record = await self._record(effect.conversation)
+        room = self.client.rooms.get(record.room_id)
+        if room is not None and effect.counsellor in room.users:
+            return  # invited or joined already: a replay after a crash
+        answer = await self.client.room_invite(record.room_id, effect.counsellor)
+        _check(answer, "invite", tolerate=("already in the room", "is already joined"))
+
+    async def _remove(self, room_id: RoomID, user: UserID, reason: str) -> None:
+        room = self.client.rooms.get(room_id)
+        if room is None or user not in room.users:
+            return
+        answer = await self.client.room_kick(room_id, user, reason=reason)
+        _check(answer, "kick", tolerate=("not in the room",))
+
+    async def _queue_notice(self, effect: QueuePositionChanged, key: str) -> None:
+        record = await self._record(effect.conversation)
+        language = _language(record, self.default_language)
+        if effect.eta is None:
+            eta = text("eta_unknown", language)
+        else:
+            minutes = max(5, 5 * round(effect.eta.total_seconds() / 300))
+            eta = text("eta_minutes", language, minutes=minutes)
+        await self._to_youth(record, "queue_position",
+                             (("position", effect.position), ("eta", eta)), key)
+
+    async def _close(self, effect: Closed, key: str) -> None:
+        record = await self._record(effect.conversation)
+        if effect.by is not None:  # a youth who ended it already knows
+            await self._to_youth(record, "closed_for_youth", (), key)
+        if effect.counsellor is not None:
+            await self._remove(record.room_id, effect.counsellor, "closed")
+        # What the youth wrote was kept only for counsellors who join later: no longer needed.
+        await self.store.delete_intake(effect.conversation)
+        if record.room_id in self.client.rooms:
+            await self.client.room_leave(record.room_id)
+
+    async def _to_staff(self, effect: SayToStaff, key: str) -> None:
+        room_id = await self._staff_room()
+        if room_id is None or room_id not in self.client.rooms:
+            # Created moments ago: nio learns of it with the next sync.
+            raise EffectFailed("the staff room is not synced yet", permanent=False)
+        params = dict(effect.params)
+        if effect.key == "staff_crisis_alert":
+            params["link"] = await self._room_link(ConversationID(str(params["conversation"])))
+        body = text(effect.key, self.default_language, **params)
+        await self.send(room_id, body, key, mentions=effect.mentions)
+
+    async def _room_link(self, conversation: ConversationID) -> str:
+        record = await self.store.conversation(conversation)
+        return "-" if record is None else f"https://matrix.to/#/{record.room_id}"
+
+    async def _transcript(self, effect: Transcript, key: str) -> None:
+        record = await self._record(effect.conversation)
+        items = await self.store.read_intake(effect.conversation)
+        if items:
+            lines = [f"› {item.body.decode('utf-8', 'replace')}" for item in items]
+            for index, chunk in enumerate(_chunks(lines, TRANSCRIPT_CHUNK)):
+                body = text("staff_transcript", _language(record, self.default_language),
+                            count=len(items), lines=chunk)
+                await self.send(record.room_id, body, f"{key}:{index}")
+        name = await self._display_name(effect.counsellor)
+        await self._to_youth(record, "counsellor_joined", (("counsellor", name),), f"{key}:hi")
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    async def _record(self, conversation: ConversationID) -> ConversationRecord:
+        record = await self.store.conversation(conversation)
+        if record is None:
+            raise EffectFailed("the conversation was erased", permanent=True)
+        return record
+
+    async def _to_youth(
+        self, record: ConversationRecord, key: str, params: tuple[tuple[str, Any], ...],
+        outbox_key: str,
+    ) -> None:
+        language = _language(record, self.default_language)
+        await self.send(record.room_id, text(key, language, **dict(params)), outbox_key)
+
+    async def _display_name(self, user: UserID) -> str:
+        answer = await self.client.get_displayname(user)
+        name = getattr(answer, "displayname", None)
+        return str(name) if name else user[1:].split(":", 1)[0]
+
+    async def send(
+        self, room_id: RoomID, body: str, key: str, *, mentions: tuple[UserID, ...] = ()
+    ) -> None:
+        content: dict[str, Any] = {"msgtype": "m.notice", "body": body}
+        if mentions:
+            content["m.mentions"] = {"user_ids": list(mentions)}
+        try:
+            answer = await self.client.room_send(
+                room_id, "m.room.message", content, tx_id=_txn_id(key),
+                ignore_unverified_devices=True,
+            )
+        except LocalProtocolError as exc:
+            # nio does not know the room (the bot left, or it was purged).
+            raise EffectFailed(f"cannot send: {type(exc).__name__}", permanent=True) from None
+        _check(answer, "send")
+
+
+def _check(answer: object, what: str, tolerate: tuple[str, ...] = ()) -> None:
+    if not isinstance(answer, ErrorResponse):
+        return
+    message = str(answer.message or "")
+    if any(phrase in message for phrase in tolerate):
+        return
+    status = str(answer.status_code or "")
+    transient = status in ("M_LIMIT_EXCEEDED", "M_UNKNOWN") or status.startswith("5")
+    raise EffectFailed(f"{what} refused: {status}", permanent=not transient)
+
+
+def _language(record: ConversationRecord, default: Language) -> Language:
+    if record.language == "en":
+        return "en"
+    return "de" if record.language == "de" else default
+
+
+def _txn_id(key: str) -> str:
+    return "counsel-" + hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def _kind(key: str) -> str:
+    """The effect's kind for logs: the key's first part, never the ids after it."""
+    return key.split(":", 1)[0]
+
+
+def _chunks(lines: list[str], limit: int) -> list[str]:
+    """Lines joined into chunks of at most ``limit`` characters, in order; a longer line is
+    split on its own."""
+    pieces = [line[i:i + limit] for line in lines for i in range(0, max(len(line), 1), limit)]
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
+    for piece in pieces:
+        if current and size + len(piece) + 1 > limit:
+            chunks.append("\n".join(current))
+            current, size = [], 0
+        current.append(piece)
+        size += len(piece) + 1
+    if current:
+        chunks.append("\n".join(current))
+    return chunks
