@@ -235,6 +235,12 @@ class CounselBot:
             return
         if isinstance(event, MegolmEvent):
             self.undecryptable.add(EventID(event.event_id), room_id, event, self.clock.now())
+            room = self.client.rooms.get(room_id)
+            if room is not None and room.encrypted and self._youth_of(room) == event.sender \
+                    and not await self._is_staff_room(room_id):
+                await self.conductor.youth_reached_out(
+                    room_id, UserID(event.sender), room.user_name(event.sender),
+                    self.clock.now())
         elif isinstance(event, RoomMessageText):
             await self._on_text(room_id, event)
         elif isinstance(event, RoomMemberEvent):

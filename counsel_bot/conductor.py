@@ -144,6 +144,18 @@ class Conductor:
         self._check_crisis(step, conversation, body)
         await self._commit(step)
 
+    async def youth_reached_out(
+        self, room_id: RoomID, youth: UserID, nickname: str | None, at: datetime
+    ) -> None:
+        """A message the bot cannot decrypt (yet) still means a youth is reaching out: open
+        the conversation so a counsellor comes, whose client may well read it. The event id
+        is not claimed, so the message is kept if its key arrives later."""
+        if await self.store.conversation_by_room(room_id) is not None:
+            return
+        step = _Step(at, None)
+        self._open(step, room_id, youth, nickname, "")
+        await self._commit(step)
+
     def _open(
         self, step: _Step, room_id: RoomID, youth: UserID, nickname: str | None, body: str
     ) -> ConversationID:

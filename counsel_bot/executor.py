@@ -196,6 +196,10 @@ class Executor:
     async def send(
         self, room_id: RoomID, body: str, key: str, *, mentions: tuple[UserID, ...] = ()
     ) -> None:
+        if self.client.should_query_keys:
+            # A counsellor who just joined must have their devices known, or they would get
+            # no room key for this very message (the transcript).
+            await self.client.keys_query()
         content: dict[str, Any] = {"msgtype": "m.notice", "body": body}
         if mentions:
             content["m.mentions"] = {"user_ids": list(mentions)}

@@ -162,12 +162,22 @@ class NioYouth:
         return str(answer.room_id)
 
     async def accept_invite(self, within: float = 30) -> str:
+        """Join the next room this user is invited to (in the order invitations came)."""
         async def invited() -> bool:
             return bool(self.client.invited_rooms)
         await until(invited, within=within, what="an invitation")
         room_id = next(iter(self.client.invited_rooms))
         await self.client.join(room_id)
+        await until(self._joined(room_id), within=within, what="the join to sync")
         return str(room_id)
+
+    def _joined(self, room_id: str) -> Callable[[], Awaitable[bool]]:
+        async def check() -> bool:
+            return room_id in self.client.rooms and room_id not in self.client.invited_rooms
+        return check
+
+    def invited_to(self) -> set[str]:
+        return set(self.client.invited_rooms)
 
     async def send(self, room_id: str, body: str) -> None:
         await until(lambda: self._has_joined_member(room_id), what="the bot to join")
@@ -175,8 +185,14 @@ class NioYouth:
                                     ignore_unverified_devices=True)
 
     async def _has_joined_member(self, room_id: str) -> bool:
+        """Someone besides us has joined, and we know their devices: only then does nio
+        share the room key with them (Element waits the same way; nio alone would not)."""
         room = self.client.rooms.get(room_id)
-        return room is not None and len(room.users) >= 2
+        if room is None or len([u for u in room.users if u not in room.invited_users]) < 2:
+            return False
+        if self.client.should_query_keys:
+            await self.client.keys_query()
+        return True
 
     async def wait_for(self, room_id: str, sender: str, contains: str,
                        within: float = 30) -> str:
@@ -193,13 +209,16 @@ class NioYouth:
 
 
 async def until(
-    condition: Callable[[], Awaitable[bool]], *, within: float = 30, what: str = "condition"
+    condition: Callable[[], Awaitable[bool] | bool], *, within: float = 30,
+    what: str = "condition",
 ) -> None:
-    """Poll ``condition`` until it holds; fail with ``what`` after ``within`` seconds."""
+    """Poll ``condition`` (plain or async) until it holds; fail naming ``what`` after
+    ``within`` seconds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     while loop.time() < deadline:
-        if await condition():
+        result = condition()
+        if result if isinstance(result, bool) else await result:
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"timed out after {within:.0f} s waiting for {what}")
