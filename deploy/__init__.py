@@ -1,0 +1,1 @@
+"""Deployment helpers: the scale-out smoke deployment (scaleout.sh) and its Python steps."""
