@@ -20,7 +20,7 @@ run: $(BIN)/.installed
 	$(BIN)/counsel up --data $(DATA)
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check homeserver_bridge counsel_bot e2e tests bench
+	$(BIN)/ruff check homeserver_bridge counsel_bot e2e tests bench deploy
 	$(BIN)/mypy
 
 # Element's own crypto stack (matrix-js-sdk + Rust crypto) as an independent test client.

@@ -52,7 +52,7 @@ def start_bot(data: Path, config: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "counsel_bot.cli", "bot", "--data", str(data),
          "--config", str(config)],
-        stdout=subprocess.DEVNULL, stderr=open(data / "bot.log", "ab"),  # noqa: SIM115
+        stdout=subprocess.DEVNULL, stderr=open(data / "bot.log", "ab"),
         env={k: v for k, v in os.environ.items() if k != "COUNSEL_VAULT_PASSPHRASE"},
     )
 

@@ -78,7 +78,7 @@ async def test_three_youths_two_counsellors_queue_close_and_transfer(
             rooms.append(room)
             if i < 2:
                 # Each of the first two goes to one counsellor (capacity 1 each).
-                await until(lambda: _invites_total(office) == i + 1, 
+                await until(lambda n=i + 1: _invites_total(office) == n,  # type: ignore[misc]
                             what=f"counsellor invitation {i + 1}")
 
         # The third waits, and is told so.
