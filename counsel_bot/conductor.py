@@ -217,7 +217,10 @@ class Conductor:
             mentions=(counsellor,) if counsellor else (),
         ))
         if first_flag:
-            step.add(SayToYouth(conversation, "safety_info"), f"safety:{conversation}")
+            language: Language = "en" if after.language == "en" else "de"
+            step.add(SayToYouth(conversation, "safety_info",
+                                (("emergency", self.policy.emergency[language]),)),
+                     f"safety:{conversation}")
         self.escalation.flagged(conversation, step.at,
                                 assigned=after.state is ConversationState.ASSIGNED)
 

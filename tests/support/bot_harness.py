@@ -22,6 +22,7 @@ from nio import (
 )
 
 from counsel_bot.bot import CounselBot
+from counsel_bot.clock import Clock
 from counsel_bot.config import BotSettings, Settings, StaffSettings, VaultSettings
 from counsel_bot.runner import run_bot
 from homeserver_bridge.paths import DataLayout, write_private
@@ -47,6 +48,7 @@ class BotProcess:
 
     settings: Settings
     layout: DataLayout
+    clock: Clock | None = None
     bot: CounselBot | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
@@ -60,7 +62,7 @@ class BotProcess:
         ready: asyncio.Future[CounselBot] = asyncio.get_running_loop().create_future()
         self._task = asyncio.create_task(
             run_bot(self.settings, self.layout, self.layout.root, self._stop,
-                    on_ready=ready.set_result)
+                    clock=self.clock, on_ready=ready.set_result)
         )
         done, _ = await asyncio.wait({ready, self._task}, timeout=60,
                                      return_when=asyncio.FIRST_COMPLETED)
@@ -79,7 +81,8 @@ class BotProcess:
 
 
 async def provision_bot(
-    synapse: Any, data: Path, staff: list[str], **bot_overrides: Any
+    synapse: Any, data: Path, staff: list[str], *, team_leads: list[str] | None = None,
+    clock: Clock | None = None, **bot_overrides: Any,
 ) -> BotProcess:
     layout = DataLayout(data)
     layout.prepare()
@@ -96,10 +99,10 @@ async def provision_bot(
         bot=BotSettings(localpart=localpart, undecryptable_grace_seconds=5.0, **bot_overrides),
         vault=VaultSettings(passphrase_env="COUNSEL_TEST_NO_SUCH_VARIABLE",
                             passphrase_file="vault.passphrase"),
-        staff=StaffSettings(counsellors=tuple(staff)),
+        staff=StaffSettings(counsellors=tuple(staff), team_leads=tuple(team_leads or ())),
     )
     write_private(data / "vault.passphrase", PASSPHRASE)
-    return BotProcess(settings, layout)
+    return BotProcess(settings, layout, clock)
 
 
 @contextlib.asynccontextmanager

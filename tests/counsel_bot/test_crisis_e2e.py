@@ -1,0 +1,106 @@
+"""Issue 5 end to end on real Synapse, with an injected clock for the escalation timer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from counsel_bot.clock import FakeClock
+from counsel_bot.ids import RoomID
+from tests.conftest import SynapseHandle, UserFactory
+from tests.support.bot_harness import NioYouth, provision_bot, until
+
+pytestmark = pytest.mark.integration
+
+CRISIS = "ich will nicht mehr leben"
+
+
+async def login(synapse: SynapseHandle, user_factory: UserFactory, tmp: Path,
+                prefix: str) -> NioYouth:
+    user = await user_factory(prefix)
+    client = await NioYouth.login(synapse.base_url, user.user_id, user.password,
+                                  tmp / user.localpart)
+    client.start()
+    return client
+
+
+async def test_crisis_jumps_the_queue_alerts_staff_without_text_and_pages_the_lead(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    clock = FakeClock(datetime(2026, 11, 23, 21, 30, tzinfo=UTC))
+    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
+    lead = await login(synapse, user_factory, tmp_path, "lead")
+    process = await provision_bot(
+        synapse, tmp_path / "bot", staff=[counsellor.client.user_id],
+        team_leads=[lead.client.user_id], clock=clock,
+    )
+    bot = await process.start()
+    youths: list[NioYouth] = []
+    try:
+        staff_room = await counsellor.accept_invite()
+        assert await lead.accept_invite() == staff_room
+
+        # Two youths wait (nobody is on duty); the second writes crisis wording.
+        calm, calm_room = await youth_writes(synapse, user_factory, tmp_path, process.user_id,
+                                             "hallo, ich hab eine frage zur schule")
+        youths.append(calm)
+        clock.advance(timedelta(minutes=1))
+        worried, room = await youth_writes(synapse, user_factory, tmp_path, process.user_id,
+                                           CRISIS)
+        youths.append(worried)
+
+        # Safety information for the youth, at once.
+        await worried.wait_for(room, process.user_id, "116 111")
+
+        # The staff room is alerted: category, severity, a link — not the text.
+        alert = await lead.wait_for(staff_room, process.user_id, "KRISENHINWEIS")
+        assert "suicide" in alert
+        assert "high" in alert
+        assert f"https://matrix.to/#/{room}" in alert
+        assert CRISIS not in alert
+        assert "nicht mehr leben" not in alert
+
+        # First in the queue, although it came second.
+        crisis_record = await bot.store.conversation_by_room(RoomID(room))
+        calm_record = await bot.store.conversation_by_room(RoomID(calm_room))
+        assert crisis_record is not None
+        assert calm_record is not None
+        assert bot.conductor.router.queue() == [crisis_record.conversation,
+                                                calm_record.conversation]
+
+        # Safety information comes once per conversation, not on every message.
+        await worried.send(room, "ich will sterben")
+        await lead.wait_for(staff_room, process.user_id, "KRISENHINWEIS")
+        await until(lambda: len(_messages(lead, staff_room, process.user_id)) >= 2,
+                    what="the bot to handle the second message")
+        assert sum("116 111" in b for b in _messages(worried, room, process.user_id)) == 1
+
+        # Nobody takes it: after the timeout (2 minutes by default) the lead is paged.
+        assert not any("🚨" in b for b in _messages(lead, staff_room, process.user_id))
+        clock.advance(timedelta(minutes=3))
+        page = await lead.wait_for(staff_room, process.user_id, "🚨", within=30)
+        assert lead.client.user_id in page
+        assert crisis_record.conversation in page
+
+        # When a counsellor comes on duty, the crisis conversation is routed first.
+        await counsellor.send(staff_room, "!duty on")
+        await until(lambda: room in counsellor.invited_to(), what="the crisis conversation")
+    finally:
+        await process.stop()
+        for client in (*youths, counsellor, lead):
+            await client.close()
+
+
+async def youth_writes(synapse: SynapseHandle, user_factory: UserFactory, tmp: Path,
+                       bot_user: str, text: str) -> tuple[NioYouth, str]:
+    youth = await login(synapse, user_factory, tmp, "youth")
+    room = await youth.open_chat(bot_user)
+    await youth.wait_for(room, bot_user, "anonym")
+    await youth.send(room, text)
+    return youth, room
+
+
+def _messages(client: NioYouth, room: str, sender: str) -> list[str]:
+    return [b for r, s, b in client.received if r == room and s == sender]
