@@ -17,6 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from counsel_bot.mail_deadline import MailDeadlineSettings
+from counsel_bot.retention import RetentionSettings
+from counsel_bot.video import VideoSettings
+from counsel_bot.web.settings import WebSettings
+from homeserver_bridge.entry_page import EntryPageSettings
+from homeserver_bridge.mail import MailSettings
 from homeserver_bridge.settings import HomeserverSettings
 
 T = TypeVar("T")
@@ -118,6 +124,27 @@ class CrisisSettings:
 
 
 @dataclass(frozen=True)
+class EntryPageConfig(EntryPageSettings):
+    enabled: bool = True
+    # Shown on the page, e.g. "Jugendberatung Musterstadt".
+    office_name: str = "Online-Beratung"
+
+    def page_settings(self) -> EntryPageSettings:
+        names = {f.name for f in dataclasses.fields(EntryPageSettings)}
+        return EntryPageSettings(**{n: getattr(self, n) for n in names})
+
+
+@dataclass(frozen=True)
+class WebConfig(WebSettings):
+    # The bot serves /metrics and the team-lead dashboard.
+    enabled: bool = True
+
+    def web_settings(self) -> WebSettings:
+        names = {f.name for f in dataclasses.fields(WebSettings)}
+        return WebSettings(**{n: getattr(self, n) for n in names})
+
+
+@dataclass(frozen=True)
 class LoggingSettings:
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -137,6 +164,12 @@ class Settings:
     opening_hours: OpeningHoursSettings = field(default_factory=OpeningHoursSettings)
     routing: RoutingSettings = field(default_factory=RoutingSettings)
     crisis: CrisisSettings = field(default_factory=CrisisSettings)
+    entry_page: EntryPageConfig = field(default_factory=EntryPageConfig)
+    web: WebConfig = field(default_factory=WebConfig)
+    mail: MailSettings = field(default_factory=MailSettings)
+    mail_deadline: MailDeadlineSettings = field(default_factory=MailDeadlineSettings)
+    video: VideoSettings = field(default_factory=VideoSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     demo: DemoSettings = field(default_factory=DemoSettings)
 

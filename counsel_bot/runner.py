@@ -107,7 +107,7 @@ async def run_bot(
     user_id = f"@{settings.bot.localpart}:{settings.homeserver.server_name}"
     password = bot_password(layout, user_id)
     client = await connect(
-        settings.homeserver.client_url, user_id, password, layout.bot_dir / "nio", vault
+        settings.homeserver.bot_url, user_id, password, layout.bot_dir / "nio", vault
     )
     lexicons = Path(settings.crisis.lexicon_dir) if settings.crisis.lexicon_dir else None
     detector = CrisisDetector.from_directory(lexicons or default_lexicon_dir())

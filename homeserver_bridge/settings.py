@@ -47,6 +47,12 @@ class HomeserverSettings:
     retention: Retention = field(default_factory=Retention)
     # Seconds to wait for /health before giving up with Synapse's own reason.
     start_timeout: float = 60.0
+    # How the bot reaches the homeserver; empty = the embedded one at bind_address:port.
+    # Set it for an external Synapse (for example the scale-out setup in deploy/).
+    url: str = ""
+    # Trust X-Forwarded-For from a reverse proxy in front (TLS): without it, every youth
+    # behind the proxy shares one address for Synapse's login and registration limits.
+    behind_proxy: bool = False
 
     def __post_init__(self) -> None:
         _check_port(self.port)
@@ -60,6 +66,8 @@ class HomeserverSettings:
             ) from None
         if self.start_timeout <= 0:
             raise ValueError("start_timeout must be positive")
+        if self.url and not self.url.startswith(("http://", "https://")):
+            raise ValueError(f"url {self.url!r} must start with http:// or https://")
 
     @property
     def client_url(self) -> str:
@@ -67,6 +75,10 @@ class HomeserverSettings:
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{self.port}"
+
+    @property
+    def bot_url(self) -> str:
+        return self.url.rstrip("/") if self.url else self.client_url
 
     @property
     def advertised_url(self) -> str:

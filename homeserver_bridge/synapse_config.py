@@ -43,6 +43,7 @@ def render_homeserver_yaml(settings: HomeserverSettings, layout: DataLayout) -> 
         "rc_login_per_second": limits.logins.per_second,
         "rc_login_burst": limits.logins.burst,
         "retention_enabled": settings.retention.enabled,
+        "x_forwarded": settings.behind_proxy,
     }
     rendered = {key: json.dumps(value) for key, value in values.items()}
     # Comments in the template name the policy in plain words, unquoted.

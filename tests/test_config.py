@@ -1,0 +1,64 @@
+"""The example configuration documents every option, with exactly the safe defaults."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import typing
+from pathlib import Path
+
+import pytest
+
+from counsel_bot.config import ConfigError, Settings, load_settings, settings_from_mapping
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "counsel.example.toml"
+
+
+def test_the_example_is_the_defaults() -> None:
+    assert load_settings(EXAMPLE) == Settings()
+
+
+def test_an_empty_file_is_valid(tmp_path: Path) -> None:
+    empty = tmp_path / "counsel.toml"
+    empty.write_text("")
+    assert load_settings(empty) == Settings()
+
+
+def _option_paths(cls: type, prefix: str = "") -> list[str]:
+    hints = typing.get_type_hints(cls)
+    paths = []
+    for field in dataclasses.fields(cls):
+        kind = hints[field.name]
+        if dataclasses.is_dataclass(kind) and prefix.count(".") < 1:
+            paths += _option_paths(typing.cast(type, kind), f"{prefix}{field.name}.")
+        else:
+            paths.append(prefix + field.name)
+    return paths
+
+
+def test_every_option_is_in_the_example() -> None:
+    data = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    missing = []
+    for path in _option_paths(Settings):
+        node: object = data
+        for part in path.split("."):
+            if not isinstance(node, dict) or part not in node:
+                missing.append(path)
+                break
+            node = node[part]
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"web": {"prot": 1}}, "web.prot: unknown option"),
+        ({"mail": {"enabled": "yes"}}, "mail.enabled: expected true or false"),
+        ({"homeserver": {"url": "ftp://x"}}, "must start with http"),
+        ({"crisis": {"escalate_after_minutes": 0}}, "escalate_after_minutes must be positive"),
+        ({"opening_hours": {"timezone": "Mars/Olympus"}}, "opening_hours"),
+    ],
+)
+def test_bad_values_name_the_option(data: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        settings_from_mapping(data)
