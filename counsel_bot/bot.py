@@ -105,6 +105,7 @@ class CounselBot:
             if first:
                 await self.ensure_staff_room()
             await self.handle_sync(response)
+            await self._learn_staff_nicknames()
             since = response.next_batch
             await self.store.set_setting(SYNC_TOKEN_KEY, since)
             await self._tick()
@@ -286,6 +287,16 @@ class CounselBot:
                                      key=f"undecryptable:{room_id}:{self.clock.now():%s}")
 
     # -- staff room -------------------------------------------------------------------------
+
+    async def _learn_staff_nicknames(self) -> None:
+        """Staff display names from the staff room: the team-lead view labels by these."""
+        room_id = await self.staff_room()
+        room = self.client.rooms.get(room_id) if room_id else None
+        if room is None:
+            return
+        for user in self.conductor.policy.staff:
+            if user in room.users:
+                self.conductor.nicknames[user] = room.user_name(user) or user
 
     async def staff_room(self) -> RoomID | None:
         room_id = await self.store.get_setting(STAFF_ROOM_KEY)

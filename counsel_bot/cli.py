@@ -29,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     _data_options(up)
     bot = commands.add_parser("bot", help="run only the bot (counsel up starts it for you)")
     _data_options(bot)
+    stats = commands.add_parser("stats", help="print the team-lead figures from the running bot")
+    _data_options(stats)
     crisis = commands.add_parser("crisis", help="the crisis-wording detector")
     crisis_commands = crisis.add_subparsers(dest="crisis_command", required=True)
     crisis_commands.add_parser("check", help="one message per stdin line -> one JSON per line")
@@ -59,7 +61,24 @@ def dispatch(args: argparse.Namespace) -> int:
         return run_bot_only(args.data, args.config)
     if args.command == "crisis":
         return _crisis(args)
+    if args.command == "stats":
+        return _stats(args)
     raise AssertionError(f"unhandled command {args.command}")
+
+
+def _stats(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from counsel_bot.service import resolve_settings
+    from counsel_bot.stats import fetch_stats, format_stats
+    from homeserver_bridge.paths import DataLayout
+
+    settings, _ = resolve_settings(DataLayout(args.data), args.config)
+    web_settings = settings.web.web_settings()
+    url = f"http://{web_settings.bind_address}:{web_settings.port}/metrics"
+    stats = asyncio.run(fetch_stats(url, web_settings.metrics_token()))
+    print(format_stats(stats), end="")
+    return 0
 
 
 def _crisis(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ performed again under their keys. No Matrix I/O here; time comes in with each ca
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -18,6 +18,7 @@ from counsel_bot import commands as cmd
 from counsel_bot.crisis import ConversationRisk, CrisisDetector
 from counsel_bot.effects import (
     Effect,
+    Leave,
     SayInRoom,
     SayToStaff,
     SayToYouth,
@@ -30,6 +31,7 @@ from counsel_bot.escalation import EscalationTracker
 from counsel_bot.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.language import guess_language
 from counsel_bot.messages import Language
+from counsel_bot.metrics import CounselMetrics, record_routing
 from counsel_bot.opening_hours import OpeningHours
 from counsel_bot.routing import Action, Assign, Reply, Router
 from counsel_bot.routing import events as ev
@@ -38,6 +40,7 @@ from counsel_bot.routing.model import (
     CrisisStatus,
     Role,
     RouterConfig,
+    RouterSnapshot,
 )
 from counsel_bot.store import (
     IntakeMessage,
@@ -46,6 +49,7 @@ from counsel_bot.store import (
     Store,
     Transition,
 )
+from counsel_bot.web.router_source import CrisisDetail
 
 SEVERITY_TIER = {"low": 1, "medium": 2, "high": 3}
 
@@ -77,6 +81,10 @@ class _Step:
     effects: list[tuple[Effect, str]] = field(default_factory=list)
     new: list[NewConversation] = field(default_factory=list)
     intake: list[IntakeMessage] = field(default_factory=list)
+    # Counted only once the transition is durable: a failed write must not count.
+    after: list[Callable[[CounselMetrics], None]] = field(default_factory=list)
+    # Small adapter facts (never content) written after the transition.
+    settings: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, effect: Effect, tag: str = "") -> None:
         self.effects.append((effect, tag))
@@ -87,24 +95,45 @@ class _Step:
 
 class Conductor:
     def __init__(
-        self, router: Router, store: Store, detector: CrisisDetector, policy: Policy
+        self, router: Router, store: Store, detector: CrisisDetector, policy: Policy,
+        metrics: CounselMetrics | None = None,
     ) -> None:
         self.router = router
         self.store = store
         self.detector = detector
         self.policy = policy
+        self.metrics = metrics
         self.escalation = EscalationTracker(policy.escalate_after)
         # In memory only: the detector's short window of recent messages (see crisis docs).
         self._risk: dict[ConversationID, ConversationRisk] = {}
+        # For the team-lead view: which room a conversation is in, what its flag was about.
+        self.rooms: dict[ConversationID, RoomID] = {}
+        self.crisis_details: dict[ConversationID, CrisisDetail] = {}
+        self.nicknames: dict[UserID, str] = {}
+        self._replied: set[tuple[ConversationID, int]] = set()
 
     @classmethod
     async def open(
-        cls, store: Store, detector: CrisisDetector, policy: Policy, now: datetime
+        cls, store: Store, detector: CrisisDetector, policy: Policy, now: datetime,
+        metrics: CounselMetrics | None = None,
     ) -> Conductor:
         snapshot = await store.load_router_snapshot()
-        conductor = cls(Router.from_snapshot(snapshot, policy.router), store, detector, policy)
+        router = Router.from_snapshot(snapshot, policy.router)
+        conductor = cls(router, store, detector, policy, metrics)
         conductor.escalation.restore(snapshot, now)
+        for conversation in snapshot.conversations:
+            await conductor._remember(conversation.conversation)
         return conductor
+
+    async def _remember(self, conversation: ConversationID) -> None:
+        record = await self.store.conversation(conversation)
+        if record is not None:
+            self.rooms[conversation] = record.room_id
+        detail = await self.store.get_setting(f"crisis:{conversation}")
+        if detail:
+            category, raised_at = detail.split("|", 1)
+            self.crisis_details[conversation] = CrisisDetail(
+                category, datetime.fromisoformat(raised_at))
 
     # -- roster ---------------------------------------------------------------------------
 
@@ -134,7 +163,8 @@ class Conductor:
         step = _Step(at, event_id)
         record = await self.store.conversation_by_room(room_id)
         if record is not None and record.state is ConversationState.CLOSED:
-            return  # the bot left; a closed conversation does not reopen in its room
+            await self._after_close(step, record.conversation, body)
+            return
         if record is None:
             conversation = self._open(step, room_id, youth, nickname, body)
         else:
@@ -156,12 +186,27 @@ class Conductor:
         self._open(step, room_id, youth, nickname, "")
         await self._commit(step)
 
+    async def _after_close(self, step: _Step, conversation: ConversationID, body: str) -> None:
+        """A closed conversation takes one thing: the optional score. Only the number is
+        kept (as a metric); a comment could identify the youth, so none is asked for."""
+        score = _feedback_score(body)
+        key = f"feedback:{conversation}"
+        if score is not None and await self.store.get_setting(key) is None:
+            step.after.append(lambda m: m.feedback(score))
+            step.settings.append((key, "1"))
+            step.add(SayToYouth(conversation, "feedback_thanks"), f"thanks:{conversation}")
+        else:
+            step.add(SayToYouth(conversation, "closed_write_new"), f"closed-new:{conversation}")
+        step.add(Leave(conversation), f"leave:{conversation}")
+        await self._commit(step)
+
     def _open(
         self, step: _Step, room_id: RoomID, youth: UserID, nickname: str | None, body: str
     ) -> ConversationID:
         conversation = new_conversation_id()
         language = guess_language(body, self.policy.default_language)
         step.new.append(NewConversation(conversation, room_id, youth, nickname))
+        self.rooms[conversation] = room_id
         self._handle(step, [ev.ConversationOpened(step.at, conversation, language=language)],
                      reply_room=None)
         if language != self.policy.default_language:
@@ -216,6 +261,12 @@ class Conductor:
              ("assigned", counsellor or "-"), ("rules", " ".join(raised.rules))),
             mentions=(counsellor,) if counsellor else (),
         ))
+        category, severity = raised.category or "suicide", raised.severity
+        step.after.append(lambda m: m.crisis_flagged(category, severity))
+        if conversation not in self.crisis_details:
+            self.crisis_details[conversation] = CrisisDetail(category, step.at)
+            step.settings.append((f"crisis:{conversation}",
+                                  f"{category}|{step.at.isoformat()}"))
         if first_flag:
             language: Language = "en" if after.language == "en" else "de"
             step.add(SayToYouth(conversation, "safety_info",
@@ -230,7 +281,10 @@ class Conductor:
         self, room_id: RoomID, sender: UserID, event_id: EventID, body: str, at: datetime
     ) -> None:
         parsed = cmd.parse_staff(body)
-        if parsed is None or await self.store.is_processed(event_id):
+        if parsed is None:
+            await self._note_first_reply(room_id, sender, at)
+            return
+        if await self.store.is_processed(event_id):
             return
         step = _Step(at, event_id)
         record = await self.store.conversation_by_room(room_id)
@@ -249,7 +303,37 @@ class Conductor:
                                    (("hint", "… C-XXXXXXXX"),)))
             else:
                 self._handle(step, [event], reply_room=room_id)
+                self._note_review(step, event)
         await self._commit(step)
+
+    def _note_review(self, step: _Step, event: ev.StaffEvent) -> None:
+        """Confirmed and dismissed flags are counted (for the false-flag rate), by category."""
+        if not isinstance(event, ev.CrisisConfirmed | ev.CrisisDismissed):
+            return
+        current = self.router.conversation(event.conversation)
+        wanted = (CrisisStatus.CONFIRMED if isinstance(event, ev.CrisisConfirmed)
+                  else CrisisStatus.DISMISSED)
+        if current is None or current.crisis is not wanted:
+            return  # refused
+        detail = self.crisis_details.get(event.conversation)
+        category = detail.category if detail else "suicide"
+        outcome = wanted.value
+        step.after.append(lambda m: m.crisis_reviewed(category, outcome))
+
+    async def _note_first_reply(self, room_id: RoomID, sender: UserID, at: datetime) -> None:
+        """Time from assignment to the counsellor's first words in the room (in memory:
+        after a restart, a reply already counted may count again; the histogram tolerates
+        that better than a store write per message)."""
+        if self.metrics is None:
+            return
+        record = await self.store.conversation_by_room(room_id)
+        current = None if record is None else self.router.conversation(record.conversation)
+        if current is None or current.assigned_to != sender or current.assigned_at is None:
+            return
+        key = (current.conversation, current.assignments)
+        if key not in self._replied:
+            self._replied.add(key)
+            self.metrics.first_reply(at - current.assigned_at)
 
     # -- membership and time ----------------------------------------------------------------
 
@@ -291,6 +375,7 @@ class Conductor:
         self._handle(step, [ev.Tick(at)], reply_room=None)
         self.escalation.update(self.router.snapshot())
         for conversation, waited in self.escalation.due(at):
+            step.after.append(lambda m: m.escalated())
             leads = self.policy.team_leads
             step.add(SayToStaff(
                 "staff_lead_page",
@@ -305,7 +390,9 @@ class Conductor:
 
     def _handle(self, step: _Step, events: Sequence[ev.Event], reply_room: RoomID | None) -> None:
         for event in events:
+            before = self.router.snapshot()
             actions: list[Action] = self.router.handle(event)
+            step.after.append(_routing_counter(event, actions, before))
             if reply_room is None:
                 actions = [a for a in actions if not _is_reply(a)]
                 step.add_all(routed(actions, RoomID("")))
@@ -333,10 +420,32 @@ class Conductor:
             raise
         if not committed:
             await self._reload()  # handled before a restart: the store is the truth
+            return
+        for key, value in step.settings:
+            await self.store.set_setting(key, value)
+        if self.metrics is not None:
+            for count in step.after:
+                count(self.metrics)
+            self.refresh_metrics(step.at)
+
+    def refresh_metrics(self, now: datetime) -> None:
+        if self.metrics is not None:
+            self.metrics.refresh_from_snapshot(self.router.snapshot(), self.nicknames, now)
 
     async def _reload(self) -> None:
         snapshot = await self.store.load_router_snapshot()
         self.router = Router.from_snapshot(snapshot, self.policy.router)
+
+
+def _feedback_score(body: str) -> int | None:
+    text = body.strip().rstrip(".!")
+    return int(text) if text in {"1", "2", "3", "4", "5"} else None
+
+
+def _routing_counter(
+    event: ev.Event, actions: list[Action], before: RouterSnapshot
+) -> Callable[[CounselMetrics], None]:
+    return lambda metrics: record_routing(metrics, event, actions, before)
 
 
 def _is_reply(action: Action) -> bool:

@@ -56,7 +56,14 @@ class Transcript:
     assignment: int
 
 
-BotEffect = SayToYouth | SayToStaff | SayInRoom | Transcript
+@dataclass(frozen=True)
+class Leave:
+    """The bot leaves a closed conversation's room (after the youth's feedback)."""
+
+    conversation: ConversationID
+
+
+BotEffect = SayToYouth | SayToStaff | SayInRoom | Transcript | Leave
 Effect = Assign | Unassign | QueuePositionChanged | Closed | BotEffect
 
 
@@ -89,6 +96,8 @@ def encode_effect(effect: Effect) -> bytes:
         case Transcript():
             data = {"type": "transcript", "conversation": effect.conversation,
                     "counsellor": effect.counsellor, "assignment": effect.assignment}
+        case Leave():
+            data = {"type": "leave", "conversation": effect.conversation}
     return json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
 
 
@@ -102,6 +111,8 @@ def decode_effect(raw: bytes) -> Effect:
             return SayToStaff(data["key"], params, tuple(UserID(u) for u in data["mentions"]))
         case "say_room":
             return SayInRoom(RoomID(data["room"]), UserID(data["to"]), data["key"], params)
+        case "leave":
+            return Leave(ConversationID(data["conversation"]))
         case "transcript":
             return Transcript(ConversationID(data["conversation"]),
                               UserID(data["counsellor"]), int(data["assignment"]))

@@ -18,6 +18,7 @@ from nio.exceptions import LocalProtocolError
 from counsel_bot.clock import Clock
 from counsel_bot.effects import (
     Effect,
+    Leave,
     SayInRoom,
     SayToStaff,
     SayToYouth,
@@ -106,6 +107,10 @@ class Executor:
                                 mentions=(effect.to,))
             case Transcript():
                 await self._transcript(effect, key)
+            case Leave():
+                record = await self._record(effect.conversation)
+                if record.room_id in self.client.rooms:
+                    await self.client.room_leave(record.room_id)
 
     # -- the effects --------------------------------------------------------------------------
 
@@ -142,9 +147,8 @@ class Executor:
         if effect.counsellor is not None:
             await self._remove(record.room_id, effect.counsellor, "closed")
         # What the youth wrote was kept only for counsellors who join later: no longer needed.
+        # The bot stays for the youth's optional feedback, then leaves (conductor).
         await self.store.delete_intake(effect.conversation)
-        if record.room_id in self.client.rooms:
-            await self.client.room_leave(record.room_id)
 
     async def _to_staff(self, effect: SayToStaff, key: str) -> None:
         room_id = await self._staff_room()

@@ -112,8 +112,21 @@ CATALOGUE.update({
     ),
     "closed_for_youth": _both(
         "Das Gespräch ist jetzt beendet. Danke, dass du geschrieben hast. Du kannst "
-        "jederzeit wieder schreiben.",
-        "The conversation has ended. Thank you for writing. You can write again any time.",
+        "jederzeit wieder schreiben.\nWenn du magst: Wie hilfreich war das Gespräch? "
+        "Antworte mit einer Zahl von 1 (gar nicht) bis 5 (sehr). Das ist freiwillig und anonym.",
+        "The conversation has ended. Thank you for writing. You can write again any time.\n"
+        "If you like: how helpful was it? Answer with a number from 1 (not at all) to 5 "
+        "(very). This is optional and anonymous.",
+    ),
+    "feedback_thanks": _both(
+        "Danke für deine Rückmeldung! Pass auf dich auf.",
+        "Thank you for your feedback! Take care.",
+    ),
+    "closed_write_new": _both(
+        "Dieses Gespräch ist beendet. Wenn du wieder reden möchtest, starte einfach einen "
+        "neuen Chat mit mir.",
+        "This conversation has ended. If you want to talk again, just start a new chat "
+        "with me.",
     ),
     "out_of_hours": _both(
         "Gerade ist der Chat nicht besetzt. Wieder da: {next_opening}. Deine Nachrichten "

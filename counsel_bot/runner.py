@@ -14,8 +14,10 @@ import signal
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiohttp
+from aiohttp import web
 from nio import AsyncClient
 
 from counsel_bot.bot import CounselBot
@@ -24,11 +26,13 @@ from counsel_bot.conductor import Conductor, Policy
 from counsel_bot.config import Settings
 from counsel_bot.crisis import CrisisDetector, default_lexicon_dir
 from counsel_bot.executor import Executor
-from counsel_bot.ids import RoomID, UserID
+from counsel_bot.ids import ConversationID, RoomID, UserID
+from counsel_bot.metrics import CounselMetrics
 from counsel_bot.opening_hours import OpeningHours
 from counsel_bot.routing.model import Role, RouterConfig
 from counsel_bot.session import connect
 from counsel_bot.store import SqliteStore
+from counsel_bot.web import MatrixPasswordAuth, RouterDashboardSource, build_web_app, start_web
 from e2e.cross_signing import CrossSigningSeeds
 from e2e.cross_signing_upload import ensure_cross_signed
 from e2e.vault import Vault, passphrase_from_env_or_file
@@ -112,9 +116,13 @@ async def run_bot(
     lexicons = Path(settings.crisis.lexicon_dir) if settings.crisis.lexicon_dir else None
     detector = CrisisDetector.from_directory(lexicons or default_lexicon_dir())
     store = await SqliteStore.open(layout.bot_dir / "counsel.db", vault)
+    stack = contextlib.AsyncExitStack()
     try:
         await cross_sign(client, vault, layout, password)
-        conductor = await Conductor.open(store, detector, policy_from(settings), clock.now())
+        metrics = CounselMetrics(clock, counsellor_label=settings.web.counsellor_label,
+                                 day_zone=ZoneInfo(settings.opening_hours.timezone))
+        conductor = await Conductor.open(store, detector, policy_from(settings), clock.now(),
+                                         metrics=metrics)
         made: list[CounselBot] = []
 
         async def staff_room() -> RoomID | None:
@@ -130,6 +138,7 @@ async def run_bot(
         made.append(bot)
         if on_ready is not None:
             on_ready(bot)
+        web_runner = await start_team_lead_view(settings, conductor, metrics, clock, stack)
         runner = asyncio.create_task(bot.run(stop))
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -139,9 +148,37 @@ async def run_bot(
         runner.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await runner
+        if web_runner is not None:
+            await web_runner.cleanup()
     finally:
+        await stack.aclose()
         await store.close()
         await client.close()  # never logout(): that would delete the device's keys
+
+
+async def start_team_lead_view(
+    settings: Settings, conductor: Conductor, metrics: CounselMetrics, clock: Clock,
+    stack: contextlib.AsyncExitStack,
+) -> web.AppRunner | None:
+    """/metrics and the dashboard, served by the bot: numbers only, never content."""
+    if not settings.web.enabled:
+        return None
+    http = await stack.enter_async_context(aiohttp.ClientSession())
+
+    def room_link(conversation: ConversationID) -> str | None:
+        room = conductor.rooms.get(conversation)
+        return None if room is None else f"https://matrix.to/#/{room}"
+
+    source = RouterDashboardSource(
+        lambda: conductor.router.snapshot(), clock, nickname=conductor.nicknames.get,
+        room_link=room_link, crisis_detail=conductor.crisis_details.get, today=metrics.today,
+    )
+    auth = MatrixPasswordAuth(settings.homeserver.bot_url,
+                              frozenset(settings.staff.team_leads), http)
+    web_settings = settings.web.web_settings()
+    app = build_web_app(metrics, source, auth, web_settings, clock,
+                        on_scrape=lambda: conductor.refresh_metrics(clock.now()))
+    return await start_web(app, web_settings)
 
 
 def configure_logging(level: str) -> None:

@@ -1,0 +1,109 @@
+"""Issue 7: real conversations move each metric; a stock parser reads /metrics; no ids leak."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from counsel_bot.clock import FakeClock
+from counsel_bot.config import WebConfig
+from tests.conftest import SynapseHandle, UserFactory, free_port
+from tests.support.bot_harness import NioYouth, provision_bot, until
+
+pytestmark = pytest.mark.integration
+
+
+async def login(synapse: SynapseHandle, user_factory: UserFactory, tmp: Path,
+                prefix: str) -> NioYouth:
+    user = await user_factory(prefix)
+    client = await NioYouth.login(synapse.base_url, user.user_id, user.password,
+                                  tmp / user.localpart)
+    client.start()
+    return client
+
+
+async def scrape(url: str) -> dict[str, float]:
+    """Sample name + labels -> value, summed per metric family and per sample name."""
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        assert response.status == 200
+        text = await response.text()
+    values: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            values[sample.name] = values.get(sample.name, 0.0) + sample.value
+            for label, value in sample.labels.items():
+                looks_like_id = any(mark in value for mark in "@!:")
+                assert not looks_like_id, f"{sample.name}{{{label}={value!r}}} looks like an id"
+    return values
+
+
+async def test_each_metric_moves_with_real_conversations(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    clock = FakeClock(datetime(2026, 11, 23, 19, 0, tzinfo=UTC))
+    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
+    lead = await login(synapse, user_factory, tmp_path, "lead")
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id],
+                                  team_leads=[lead.client.user_id], clock=clock)
+    port = free_port()
+    process.settings = replace(process.settings, web=WebConfig(port=port))
+    url = f"http://127.0.0.1:{port}/metrics"
+    youths: list[NioYouth] = []
+    await process.start()
+    try:
+        staff_room = await counsellor.accept_invite()
+        await lead.accept_invite()
+        start = await scrape(url)
+
+        youth = await login(synapse, user_factory, tmp_path, "youth")
+        youths.append(youth)
+        room = await youth.open_chat(process.user_id)
+        await youth.wait_for(room, process.user_id, "anonym")
+        await youth.send(room, "ich ritze mich seit wochen")
+        await lead.wait_for(staff_room, process.user_id, "KRISENHINWEIS")
+        waiting = await scrape(url)
+        assert waiting["counsel_queue_length"] == 1
+        assert waiting["counsel_conversations_opened_total"] == 1
+        assert waiting["counsel_crisis_flags_total"] == 1
+        assert waiting["counsel_crisis_flags_open"] == 1
+
+        clock.advance(timedelta(minutes=3))
+        await lead.wait_for(staff_room, process.user_id, "🚨")
+        assert (await scrape(url))["counsel_escalations_total"] == 1
+
+        await counsellor.send(staff_room, "!duty on")
+        await until(lambda: room in counsellor.invited_to(), what="the assignment")
+        assigned = await scrape(url)
+        assert assigned["counsel_counsellors_on_duty"] == 1
+        assert assigned["counsel_open_conversations"] == 1
+        assert assigned["counsel_queue_length"] == 0
+        assert assigned["counsel_wait_to_assignment_seconds_count"] == 1
+        assert assigned["counsel_wait_to_assignment_seconds_sum"] >= 180
+
+        await counsellor.accept_invite()
+        clock.advance(timedelta(seconds=40))
+        await counsellor.send(room, "Hallo, ich bin da. Magst du erzählen?")
+        await counsellor.send(room, "!confirm")
+        await counsellor.wait_for(room, process.user_id, "bestätigt")
+        reviewed = await scrape(url)
+        assert reviewed["counsel_first_reply_seconds_count"] == 1
+        assert reviewed["counsel_crisis_reviews_total"] == 1
+
+        await counsellor.send(room, "!close")
+        await youth.wait_for(room, process.user_id, "1 (gar nicht) bis 5")
+        await youth.send(room, "4")
+        await youth.wait_for(room, process.user_id, "Danke für deine Rückmeldung")
+        closed = await scrape(url)
+        assert closed["counsel_conversations_closed_total"] == 1
+        assert closed["counsel_feedback_total"] == 1
+        assert closed.get("counsel_open_conversations", 0) == 0
+        assert start["counsel_conversations_closed_total"] == 0
+    finally:
+        await process.stop()
+        for client in (*youths, counsellor, lead):
+            await client.close()
