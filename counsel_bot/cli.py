@@ -29,6 +29,14 @@ def build_parser() -> argparse.ArgumentParser:
     _data_options(up)
     bot = commands.add_parser("bot", help="run only the bot (counsel up starts it for you)")
     _data_options(bot)
+    vault = commands.add_parser("vault", help="the bot's encrypted vault")
+    vault_commands = vault.add_subparsers(dest="vault_command", required=True)
+    rotate = vault_commands.add_parser(
+        "rotate", help="new data key, everything re-encrypted; stop the bot first")
+    _data_options(rotate)
+    rotate.add_argument(
+        "--new-passphrase-env", metavar="VAR", default=None,
+        help="also change the passphrase to the value of this environment variable")
     stats = commands.add_parser("stats", help="print the team-lead figures from the running bot")
     _data_options(stats)
     crisis = commands.add_parser("crisis", help="the crisis-wording detector")
@@ -63,7 +71,36 @@ def dispatch(args: argparse.Namespace) -> int:
         return _crisis(args)
     if args.command == "stats":
         return _stats(args)
+    if args.command == "vault":
+        return _vault_rotate(args)
     raise AssertionError(f"unhandled command {args.command}")
+
+
+def _vault_rotate(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from counsel_bot.data_lock import exclusive
+    from counsel_bot.runner import open_vault
+    from counsel_bot.service import resolve_settings
+    from counsel_bot.vault_rotation import rotate
+    from homeserver_bridge.paths import DataLayout
+
+    layout = DataLayout(args.data)
+    settings, config_dir = resolve_settings(layout, args.config)
+    new = None
+    if args.new_passphrase_env:
+        new = os.environ.get(args.new_passphrase_env, "")
+        if not new:
+            raise BotError(f"the environment variable {args.new_passphrase_env} is empty; "
+                           "set it to the new passphrase")
+    with exclusive(layout.bot_dir, "rotating the vault"):
+        vault = open_vault(settings, layout, config_dir)
+        report = asyncio.run(rotate(layout.bot_dir, vault, new))
+    print(report.describe())
+    if new is not None:
+        print(f"Remember: the bot now needs the new passphrase ({settings.vault.passphrase_env} "
+              "or vault.passphrase_file).")
+    return 0
 
 
 def _stats(args: argparse.Namespace) -> int:

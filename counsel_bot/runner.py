@@ -25,6 +25,7 @@ from counsel_bot.clock import Clock, SystemClock
 from counsel_bot.conductor import Conductor, Policy
 from counsel_bot.config import Settings
 from counsel_bot.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.data_lock import exclusive
 from counsel_bot.executor import Executor
 from counsel_bot.ids import ConversationID, RoomID, UserID
 from counsel_bot.metrics import CounselMetrics
@@ -107,6 +108,18 @@ async def run_bot(
     on_ready: Callable[[CounselBot], None] | None = None,
 ) -> None:
     clock = clock or SystemClock()
+    with exclusive(layout.bot_dir, "starting another bot"):
+        await _run_bot(settings, layout, config_dir, stop, clock, on_ready)
+
+
+async def _run_bot(
+    settings: Settings,
+    layout: DataLayout,
+    config_dir: Path,
+    stop: asyncio.Event,
+    clock: Clock,
+    on_ready: Callable[[CounselBot], None] | None,
+) -> None:
     vault = await asyncio.to_thread(open_vault, settings, layout, config_dir)
     user_id = f"@{settings.bot.localpart}:{settings.homeserver.server_name}"
     password = bot_password(layout, user_id)
@@ -136,9 +149,9 @@ async def run_bot(
             undecryptable_grace=timedelta(seconds=settings.bot.undecryptable_grace_seconds),
         )
         made.append(bot)
+        web_runner = await start_team_lead_view(settings, conductor, metrics, clock, stack)
         if on_ready is not None:
             on_ready(bot)
-        web_runner = await start_team_lead_view(settings, conductor, metrics, clock, stack)
         runner = asyncio.create_task(bot.run(stop))
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)

@@ -42,6 +42,10 @@ class StoreConsistencyError(StoreError):
     """A write would contradict what the store holds (a bug in the caller)."""
 
 
+class Resealer(Protocol):
+    def __call__(self, sealed: bytes, context: bytes) -> bytes: ...
+
+
 class Sealer(Protocol):
     def seal(self, plaintext: bytes, *, context: bytes) -> bytes:
         """Encrypt and authenticate `plaintext`, bound to `context`."""
@@ -158,6 +162,11 @@ class Store(Protocol):
 
     async def erase_conversation(self, conversation: ConversationID) -> None:
         """Delete the conversation and its intake (retention, youth-initiated deletion)."""
+        ...
+
+    async def reseal_all(self, reseal: Resealer) -> int:
+        """Re-encrypt every sealed value with ``reseal(blob, context)`` in one transaction
+        (data-key rotation); returns how many values were resealed."""
         ...
 
     async def get_setting(self, key: str) -> str | None: ...

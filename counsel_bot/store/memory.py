@@ -17,6 +17,7 @@ from counsel_bot.store.contract import (
     IntakeItem,
     IntakeMessage,
     OutboxEntry,
+    Resealer,
     Sealer,
     StoreConsistencyError,
     Transition,
@@ -238,6 +239,22 @@ class MemoryStore:
     async def erase_conversation(self, conversation: ConversationID) -> None:
         self._rows.pop(conversation, None)
         await self.delete_intake(conversation)
+
+    async def reseal_all(self, reseal: Resealer) -> int:
+        count = 0
+        for cid, row in list(self._rows.items()):
+            nickname = (None if row.nickname_sealed is None
+                        else reseal(row.nickname_sealed, nickname_context(cid)))
+            self._rows[cid] = replace(row, youth_sealed=reseal(row.youth_sealed,
+                                                               youth_context(cid)),
+                                      nickname_sealed=nickname)
+            count += 1 if nickname is None else 2
+        self._intake = [replace(i, sealed=reseal(i.sealed, intake_context(i.conversation,
+                                                                           i.event_id)))
+                        for i in self._intake]
+        for key, entry in list(self._outbox.items()):
+            self._outbox[key] = replace(entry, sealed=reseal(entry.sealed, outbox_context(key)))
+        return count + len(self._intake) + len(self._outbox)
 
     async def get_setting(self, key: str) -> str | None:
         return self._settings.get(key)

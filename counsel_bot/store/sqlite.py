@@ -32,6 +32,7 @@ from counsel_bot.store.contract import (
     IntakeItem,
     IntakeMessage,
     OutboxEntry,
+    Resealer,
     Sealer,
     StoreBusyError,
     StoreConsistencyError,
@@ -99,6 +100,31 @@ class SqliteStore:
 
     async def close(self) -> None:
         await self._db.close()
+
+    async def reseal_all(self, reseal: Resealer) -> int:
+        count = 0
+        async with self._transaction() as db:
+            rows = await db.execute_fetchall(
+                "SELECT id, youth_sealed, nickname_sealed FROM conversations")
+            for cid, youth, nickname in rows:
+                conversation = ConversationID(cid)
+                await db.execute(
+                    "UPDATE conversations SET youth_sealed = ?, nickname_sealed = ? WHERE id = ?",
+                    (reseal(bytes(youth), youth_context(conversation)),
+                     None if nickname is None
+                     else reseal(bytes(nickname), nickname_context(conversation)), cid))
+                count += 1 if nickname is None else 2
+            for cid, event_id, sealed in await db.execute_fetchall(
+                    "SELECT conversation, event_id, sealed FROM intake"):
+                context = intake_context(ConversationID(cid), EventID(event_id))
+                await db.execute("UPDATE intake SET sealed = ? WHERE event_id = ?",
+                                 (reseal(bytes(sealed), context), event_id))
+                count += 1
+            for key, sealed in await db.execute_fetchall("SELECT key, sealed FROM outbox"):
+                await db.execute("UPDATE outbox SET sealed = ? WHERE key = ?",
+                                 (reseal(bytes(sealed), outbox_context(key)), key))
+                count += 1
+        return count
 
     async def get_setting(self, key: str) -> str | None:
         rows = await self._rows("SELECT value FROM settings WHERE key = ?", (key,))

@@ -43,6 +43,7 @@ def write_bot_config(
         f'[bot]\nlocalpart = "{localpart}"\n'
         f'[vault]\npassphrase_env = "COUNSEL_TEST_NONE"\npassphrase_file = "vault.passphrase"\n'
         f'[staff]\ncounsellors = {json.dumps(counsellors)}\ndefault_capacity = 10\n'
+        '[web]\nenabled = false\n'
     )
     write_private(data / "vault.passphrase", PASSPHRASE)
     return config

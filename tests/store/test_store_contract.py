@@ -30,6 +30,7 @@ from counsel_bot.store import (
     action_of,
     entries_for,
 )
+from tests.store.conftest import AeadSealer
 
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 ANNA = UserID("@anna:x")
@@ -213,3 +214,22 @@ async def test_processed_events_are_marked_and_pruned(store: Store) -> None:
     assert await store.prune_processed(T0 + timedelta(days=1)) == 1
     assert not await store.is_processed(EventID("$a"))
     assert await store.is_processed(EventID("$b"))
+
+
+async def test_reseal_all_reencrypts_every_value_with_its_context(
+    store: Store, sealer: AeadSealer
+) -> None:
+    router = Router()
+    await step(store, router, ConversationOpened(T0, C1), "$e1", (new(C1),))
+    await store.append_intake(IntakeMessage(C1, EventID("$m1"), b"hallo"), at=T0)
+    contexts: list[bytes] = []
+
+    def reseal(blob: bytes, context: bytes) -> bytes:
+        contexts.append(context)
+        return sealer.seal(sealer.open_sealed(blob, context=context), context=context)
+
+    count = await store.reseal_all(reseal)
+    assert count == len(contexts) >= 3  # youth id, nickname, intake (+ outbox entries)
+    assert [i.body for i in await store.read_intake(C1)] == [b"hallo"]
+    record = await store.conversation(C1)
+    assert record is not None

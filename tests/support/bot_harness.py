@@ -23,7 +23,7 @@ from nio import (
 
 from counsel_bot.bot import CounselBot
 from counsel_bot.clock import Clock
-from counsel_bot.config import BotSettings, Settings, StaffSettings, VaultSettings
+from counsel_bot.config import BotSettings, Settings, StaffSettings, VaultSettings, WebConfig
 from counsel_bot.runner import run_bot
 from homeserver_bridge.paths import DataLayout, write_private
 
@@ -69,7 +69,14 @@ class BotProcess:
         if self._task in done:
             self._task.result()
         self.bot = await ready
-        await asyncio.wait_for(self.bot.ready.wait(), 60)
+        synced = asyncio.ensure_future(self.bot.ready.wait())
+        done, _ = await asyncio.wait({synced, self._task}, timeout=60,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        if self._task in done:
+            synced.cancel()
+            self._task.result()  # the bot died while starting: show why
+        if synced not in done:
+            raise AssertionError("the bot did not finish its first sync within 60 s")
         return self.bot
 
     async def stop(self) -> None:
@@ -100,6 +107,8 @@ async def provision_bot(
         vault=VaultSettings(passphrase_env="COUNSEL_TEST_NO_SUCH_VARIABLE",
                             passphrase_file="vault.passphrase"),
         staff=StaffSettings(counsellors=tuple(staff), team_leads=tuple(team_leads or ())),
+        # Tests that need the team-lead view give it a free port themselves.
+        web=WebConfig(enabled=False),
     )
     write_private(data / "vault.passphrase", PASSPHRASE)
     return BotProcess(settings, layout, clock)
