@@ -1,7 +1,7 @@
 """`counsel up`: bring the whole service up in one data directory and keep it running.
 
-Order matters: Synapse first (everything talks to it), then provisioning, then the bot;
-on shutdown the reverse, so the bot never runs against a stopped homeserver.
+Order matters: Synapse first (everything talks to it), then provisioning, the entry page,
+then the bot; on shutdown the reverse, so nothing runs against a stopped homeserver.
 """
 
 from __future__ import annotations
@@ -17,8 +17,12 @@ from pathlib import Path
 
 import aiohttp
 
+from counsel_bot.clock import Clock, SystemClock
 from counsel_bot.config import Settings, load_settings
+from counsel_bot.opening_hours import OpeningHours
+from counsel_bot.opening_hours_text import opening_hours_lines
 from homeserver_bridge.embedded import EmbeddedSynapse
+from homeserver_bridge.entry_page import EntryPageContent, RunningEntryPage, serve_entry_page
 from homeserver_bridge.paths import CONFIG_DIR, DataLayout, write_private
 from homeserver_bridge.provision import Account, admin_client, ensure_accounts
 
@@ -84,7 +88,58 @@ async def start(layout: DataLayout, settings: Settings) -> Running:
     return Running(settings, layout, synapse, accounts[0], accounts[1:])
 
 
-def banner(running: Running) -> str:
+@dataclass
+class EntryPageService:
+    """The entry page with the HTTP session its token button uses, stopped together."""
+
+    page: RunningEntryPage
+    session: aiohttp.ClientSession
+
+    @property
+    def url(self) -> str:
+        return self.page.url
+
+    async def stop(self) -> None:
+        try:
+            await self.page.stop()
+        finally:
+            await self.session.close()
+
+
+def entry_page_content(running: Running, clock: Clock) -> EntryPageContent:
+    settings = running.settings
+    hours = OpeningHours.from_dict(settings.opening_hours.as_dict())
+    today = clock.now().astimezone(hours.timezone).date()
+    # The page keeps its own structured emergency numbers: crisis.emergency_* is free text
+    # written for chat messages, not something the page can lay out as callable numbers.
+    return EntryPageContent(
+        homeserver_url=settings.homeserver.advertised_url,
+        server_name=settings.homeserver.server_name,
+        bot_user_id=running.bot_account.user_id,
+        registration=settings.homeserver.registration,
+        opening_hours=opening_hours_lines(hours, since=today),
+        office_name=settings.entry_page.office_name,
+    )
+
+
+async def start_entry_page(running: Running, clock: Clock) -> EntryPageService | None:
+    """Serve the entry page if it is enabled; its session lives as long as the page, since
+    every press of the token button is an admin API call."""
+    config = running.settings.entry_page
+    if not config.enabled:
+        return None
+    content = entry_page_content(running, clock)
+    session = aiohttp.ClientSession()
+    try:
+        admin = await admin_client(running.synapse.base_url, running.layout, session)
+        page = await serve_entry_page(content, config.page_settings(), admin, clock)
+    except BaseException:
+        await session.close()
+        raise
+    return EntryPageService(page, session)
+
+
+def banner(running: Running, entry_page_url: str | None = None) -> str:
     hs = running.settings.homeserver
     bot = running.bot_account.user_id
     lines = [
@@ -92,6 +147,10 @@ def banner(running: Running) -> str:
         "counsel is running.",
         f"  Homeserver:        {hs.advertised_url}",
         f"  Counselling chat:  https://matrix.to/#/{bot}   ({bot})",
+    ]
+    if entry_page_url is not None:
+        lines.append(f"  Entry page:        {entry_page_url}")
+    lines += [
         f"  Data directory:    {running.layout.root.resolve()}",
         "",
     ]
@@ -104,6 +163,10 @@ def banner(running: Running) -> str:
         "To log in with Element, FluffyChat or any Matrix app: choose 'Sign in', change the",
         f"homeserver to {hs.advertised_url}, and use one of the accounts above.",
         f"A youth starts a direct chat with {bot}.",
+    ]
+    if entry_page_url is not None:
+        lines.append(f"The entry page {entry_page_url} shows a youth the way, step by step.")
+    lines += [
         "",
         "Press Ctrl-C to stop.",
     ]
@@ -138,20 +201,25 @@ async def serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     running = await start(layout, settings)
-    bot = await start_bot_process(layout, config)
     try:
-        out(banner(running))
-        bot_exit = asyncio.create_task(bot.wait())
-        stopped = asyncio.create_task(stop.wait())
-        await asyncio.wait({bot_exit, stopped}, return_when=asyncio.FIRST_COMPLETED)
-        stopped.cancel()
-        if bot_exit.done():
-            out(f"The bot stopped (exit status {bot.returncode}); stopping the homeserver.")
-        else:
-            out("Stopping ...")
+        # Unwinds in reverse: the bot, then the entry page, then Synapse.
+        async with contextlib.AsyncExitStack() as stack:
+            stack.push_async_callback(running.synapse.stop)
+            entry_page = await start_entry_page(running, SystemClock())
+            if entry_page is not None:
+                stack.push_async_callback(entry_page.stop)
+            bot = await start_bot_process(layout, config)
+            stack.push_async_callback(stop_process, bot)
+            out(banner(running, entry_page.url if entry_page is not None else None))
+            bot_exit = asyncio.create_task(bot.wait())
+            stopped = asyncio.create_task(stop.wait())
+            await asyncio.wait({bot_exit, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            stopped.cancel()
+            if bot_exit.done():
+                out(f"The bot stopped (exit status {bot.returncode}); stopping the homeserver.")
+            else:
+                out("Stopping ...")
     finally:
-        await stop_process(bot)
-        await running.synapse.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(Exception):
                 loop.remove_signal_handler(sig)

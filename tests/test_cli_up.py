@@ -23,9 +23,13 @@ pytestmark = pytest.mark.integration
 COUNSEL = [sys.executable, "-m", "counsel_bot.cli"]
 
 
-def write_config(data: Path, port: int) -> None:
+def write_config(data: Path, port: int, entry_port: int | None = None) -> None:
     data.mkdir(parents=True, exist_ok=True)
     text = first_run_config().replace("port = 8008", f"port = {port}")
+    assert "port = 8090" in text, "the example config no longer has the entry page's port"
+    text = text.replace("port = 8090", f"port = {entry_port or free_port()}")
+    assert "port = 9464" in text, "the example config no longer has the web view's port"
+    text = text.replace("port = 9464", f"port = {free_port()}")
     (data / "counsel.toml").write_text(text)
 
 
@@ -59,12 +63,15 @@ def printed_accounts(banner: str) -> dict[str, str]:
 
 
 async def test_up_prints_credentials_that_log_in_and_reuses_them(tmp_path: Path) -> None:
-    data, port = tmp_path / "data", free_port()
-    write_config(data, port)
+    data, port, entry_port = tmp_path / "data", free_port(), free_port()
+    write_config(data, port, entry_port)
     process, banner = start_up(data)
     try:
         assert f"http://127.0.0.1:{port}" in banner
         assert "https://matrix.to/#/@beratung:counsel.localhost" in banner
+        entry_url = f"http://127.0.0.1:{entry_port}/"
+        assert re.search(rf"Entry page:\s+{re.escape(entry_url)}\n", banner), banner
+        await entry_page_offers_a_token_and_the_chat(entry_url)
         accounts = printed_accounts(banner)
         assert len(accounts) == 3
         async with aiohttp.ClientSession() as http:
@@ -78,12 +85,47 @@ async def test_up_prints_credentials_that_log_in_and_reuses_them(tmp_path: Path)
     finally:
         assert stop(process) == 0
     assert "synapse.app.homeserver" not in _processes_using(data)
+    with pytest.raises(aiohttp.ClientConnectorError):
+        async with aiohttp.ClientSession() as http, http.get(entry_url):
+            pass
 
     process, banner = start_up(data)
     try:
         assert printed_accounts(banner) == accounts
     finally:
         assert stop(process) == 0
+
+
+async def entry_page_offers_a_token_and_the_chat(url: str) -> None:
+    """The page is up with the bot's chat link, and its token button reaches the admin API
+    (so the session it uses outlived provisioning)."""
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url) as response:
+            assert response.status == 200
+            page = await response.text()
+        assert "https://matrix.to/#/@beratung:counsel.localhost" in page
+        press = re.search(r'name="press" value="([^"]+)"', page)
+        assert press is not None, "no token button on the page"
+        async with http.post(url + "token", data={"press": press.group(1)}) as response:
+            assert response.status == 200, await response.text()
+            assert re.search(r'class="token"><code>[^<]+</code>', await response.text())
+
+
+async def test_entry_page_can_be_switched_off(tmp_path: Path) -> None:
+    from counsel_bot.clock import FakeClock
+    from counsel_bot.config import load_settings
+    from counsel_bot.service import Running, banner, start_entry_page
+    from homeserver_bridge.paths import DataLayout
+    from homeserver_bridge.provision import Account
+
+    config = tmp_path / "counsel.toml"
+    config.write_text("[entry_page]\nenabled = false\n")
+    bot = Account("bot", "@beratung:counsel.localhost", "unused", "Beratung")
+    # No homeserver: a page that is off must not reach for one.
+    running = Running(load_settings(config), DataLayout(tmp_path), None, bot, [])  # type: ignore[arg-type]
+    assert await start_entry_page(running, FakeClock()) is None
+    assert "Entry page" not in banner(running)
+    assert "Entry page:        http://127.0.0.1:8090/" in banner(running, "http://127.0.0.1:8090/")
 
 
 async def bot_is_cross_signed(client: MatrixHttp) -> bool:
@@ -140,6 +182,22 @@ def test_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
     assert f"port {port} on 127.0.0.1 is already in use" in output
     assert "Traceback" not in output
     assert len(output.strip().splitlines()) == 1
+
+
+def test_entry_page_port_in_use_is_one_clear_line_and_stops_synapse(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        entry_port = squatter.getsockname()[1]
+        write_config(tmp_path / "d", free_port(), entry_port)
+        code, output = run_up_expecting_failure(["--data", str(tmp_path / "d")])
+    assert code == 1
+    assert f"the entry page cannot listen on 127.0.0.1 port {entry_port}" in output
+    assert "Traceback" not in output
+    assert len(output.strip().splitlines()) == 1
+    assert "synapse.app.homeserver" not in _processes_using(tmp_path / "d")
 
 
 def test_unwritable_data_dir_is_one_clear_line(tmp_path: Path) -> None:
