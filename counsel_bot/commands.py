@@ -123,7 +123,7 @@ class HelpCommand:
 
 @dataclass(frozen=True)
 class VideoCommand:
-    pass
+    end: bool = False  # "!video end": the call is over, its widget goes
 
 
 StaffCommand = (
@@ -237,7 +237,10 @@ STAFF_HELP: Mapping[str, HelpEntry] = MappingProxyType(
         ),
         "status": HelpEntry("!status", "Dein Dienststatus.", "Your duty status."),
         "queue": HelpEntry("!queue", "Überblick über die Warteschlange.", "Queue overview."),
-        "video": HelpEntry("!video", "Einen Videoanruf anbieten.", "Offer the youth a video call."),
+        "video": HelpEntry(
+            "!video [end]", "Einen Videoanruf anbieten (end: beenden).",
+            "Offer the youth a video call (end: end it).",
+        ),
         "help": HelpEntry("!help [befehl]", "Diese Hilfe.", "This help."),
     }
 )
@@ -341,6 +344,16 @@ def _optional_conversation(
     return parse
 
 
+def _video(args: list[str]) -> StaffCommand | ParseError:
+    if not args:
+        return VideoCommand()
+    if len(args) > 1:
+        return _error(ParseErrorKey.TOO_MANY_ARGUMENTS, "video")
+    if args[0].casefold() in ("end", "ende", "stop"):
+        return VideoCommand(end=True)
+    return _error(ParseErrorKey.BAD_ARGUMENT, "video")
+
+
 def _duty(args: list[str]) -> StaffCommand | ParseError:
     if not args:
         return _error(ParseErrorKey.MISSING_ARGUMENT, "duty")
@@ -438,7 +451,7 @@ _PARSERS: Mapping[str, Callable[[list[str]], StaffCommand | ParseError]] = Mappi
         "dismiss": _optional_conversation("dismiss", DismissCommand),
         "status": _no_args("status", StatusCommand()),
         "queue": _no_args("queue", QueueCommand()),
-        "video": _no_args("video", VideoCommand()),
+        "video": _video,
         "help": _help,
     }
 )

@@ -9,6 +9,7 @@ performed again under their keys. No Matrix I/O here; time comes in with each ca
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from counsel_bot.crisis import ConversationRisk, CrisisDetector
 from counsel_bot.effects import (
     Effect,
     Leave,
+    PutWidget,
     SayInRoom,
     SayToStaff,
     SayToYouth,
@@ -33,7 +35,7 @@ from counsel_bot.language import guess_language
 from counsel_bot.messages import Language
 from counsel_bot.metrics import CounselMetrics, record_routing
 from counsel_bot.opening_hours import OpeningHours
-from counsel_bot.routing import Action, Assign, Reply, Router
+from counsel_bot.routing import Action, Assign, Closed, Reply, Router
 from counsel_bot.routing import events as ev
 from counsel_bot.routing.model import (
     ConversationState,
@@ -49,6 +51,7 @@ from counsel_bot.store import (
     Store,
     Transition,
 )
+from counsel_bot.video import VideoSettings, create_meeting
 from counsel_bot.web.router_source import CrisisDetail
 
 SEVERITY_TIER = {"low": 1, "medium": 2, "high": 3}
@@ -70,6 +73,9 @@ class Policy:
     emergency: dict[Language, str]
     escalate_after: timedelta
     router: RouterConfig = field(default_factory=RouterConfig)
+    video: VideoSettings = field(default_factory=VideoSettings)
+    # The Jitsi app secret (from video.jitsi_app_secret_file), when token auth is on.
+    video_secret: str | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -111,6 +117,9 @@ class Conductor:
         self.crisis_details: dict[ConversationID, CrisisDetail] = {}
         self.nicknames: dict[UserID, str] = {}
         self._replied: set[tuple[ConversationID, int]] = set()
+        # The current video widget per conversation, removed again at the end or on close.
+        self.widgets: dict[ConversationID, str] = {}
+        self.random_bytes: Callable[[int], bytes] = os.urandom
 
     @classmethod
     async def open(
@@ -129,6 +138,9 @@ class Conductor:
         record = await self.store.conversation(conversation)
         if record is not None:
             self.rooms[conversation] = record.room_id
+        widget = await self.store.get_setting(f"widget:{conversation}")
+        if widget:
+            self.widgets[conversation] = widget
         detail = await self.store.get_setting(f"crisis:{conversation}")
         if detail:
             category, raised_at = detail.split("|", 1)
@@ -237,6 +249,8 @@ class Conductor:
             step.add(SayToYouth(conversation, "youth_help"))
         elif kind is cmd.YouthCommandKind.END:
             self._handle(step, [ev.YouthEnded(step.at, conversation)], reply_room=None)
+        elif kind is cmd.YouthCommandKind.VIDEO:
+            self._video_by_youth(step, conversation)
         else:
             step.add(SayToYouth(conversation, "not_available_yet"))
 
@@ -295,7 +309,7 @@ class Conductor:
             help_text = cmd.help_text(self.policy.default_language, parsed.topic, staff=True)
             step.add(SayInRoom(room_id, sender, "help_text", (("text", help_text),)))
         elif isinstance(parsed, cmd.VideoCommand):
-            step.add(SayInRoom(room_id, sender, "command.not_yet"))
+            self._video_by_staff(step, room_id, sender, here, parsed.end)
         else:
             event = _staff_event(parsed, sender, here, at)
             if event is None:
@@ -334,6 +348,65 @@ class Conductor:
         if key not in self._replied:
             self._replied.add(key)
             self.metrics.first_reply(at - current.assigned_at)
+
+    # -- video ------------------------------------------------------------------------------
+
+    def _video_by_staff(
+        self, step: _Step, room_id: RoomID, sender: UserID, here: ConversationID | None,
+        end: bool,
+    ) -> None:
+        current = None if here is None else self.router.conversation(here)
+        if current is None:
+            step.add(SayInRoom(room_id, sender, "video.where"))
+            return
+        if current.assigned_to != sender and self.policy.staff.get(sender) is not Role.TEAM_LEAD:
+            step.add(SayInRoom(room_id, sender, "refused.not_yours",
+                               (("id", current.conversation),)))
+            return
+        if end:
+            self._end_video(step, current.conversation)
+        else:
+            self._start_video(step, current.conversation, counsellor=current.assigned_to)
+
+    def _video_by_youth(self, step: _Step, conversation: ConversationID) -> None:
+        current = self.router.conversation(conversation)
+        if not self.policy.video.youth_may_request:
+            step.add(SayToYouth(conversation, "video.ask_counsellor"))
+        elif current is None or current.assigned_to is None:
+            step.add(SayToYouth(conversation, "video.after_counsellor"))
+        else:
+            self._start_video(step, conversation, counsellor=current.assigned_to)
+
+    def _start_video(
+        self, step: _Step, conversation: ConversationID, counsellor: UserID | None
+    ) -> None:
+        """A new, unguessable meeting; its links are made here, before anything is sent,
+        so a replay after a crash posts the same links instead of a second meeting."""
+        if not self.policy.video.enabled:
+            step.add(SayToYouth(conversation, "video.off"))
+            return
+        self._end_video(step, conversation)
+        name = self.nicknames.get(counsellor, "") if counsellor else ""
+        meeting = create_meeting(self.policy.video, secret=self.policy.video_secret,
+                                 now=step.at, random_bytes=self.random_bytes,
+                                 counsellor_name=name)
+        step.add(PutWidget(conversation, meeting.widget_id,
+                           tuple(meeting.widget_content.items())))
+        step.add(SayToYouth(conversation, "video.link", (("url", meeting.youth_url),)))
+        if meeting.counsellor_url != meeting.youth_url and counsellor is not None:
+            # The moderator link stays with staff: the youth's room shows the youth's link.
+            step.add(SayToStaff("video.counsellor_link",
+                                (("conversation", conversation),
+                                 ("url", meeting.counsellor_url)),
+                                mentions=(counsellor,)))
+        self.widgets[conversation] = meeting.widget_id
+        step.settings.append((f"widget:{conversation}", meeting.widget_id))
+
+    def _end_video(self, step: _Step, conversation: ConversationID) -> None:
+        widget = self.widgets.pop(conversation, None)
+        if widget is not None:
+            step.add(PutWidget(conversation, widget), f"unwidget:{conversation}:{widget}")
+            step.settings.append((f"widget:{conversation}", ""))
 
     # -- membership and time ----------------------------------------------------------------
 
@@ -399,6 +472,8 @@ class Conductor:
             else:
                 step.add_all(routed(actions, reply_room))
             for action in actions:
+                if isinstance(action, Closed):
+                    self._end_video(step, action.conversation)
                 if isinstance(action, Assign):
                     step.add(SayToStaff("staff_assigned",
                                         (("conversation", action.conversation),

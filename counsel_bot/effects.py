@@ -63,7 +63,16 @@ class Leave:
     conversation: ConversationID
 
 
-BotEffect = SayToYouth | SayToStaff | SayInRoom | Transcript | Leave
+@dataclass(frozen=True)
+class PutWidget:
+    """Show (content) or remove (empty content) the video call in the room's widgets."""
+
+    conversation: ConversationID
+    widget_id: str
+    content: tuple[tuple[str, Any], ...] = ()
+
+
+BotEffect = SayToYouth | SayToStaff | SayInRoom | Transcript | Leave | PutWidget
 Effect = Assign | Unassign | QueuePositionChanged | Closed | BotEffect
 
 
@@ -98,6 +107,9 @@ def encode_effect(effect: Effect) -> bytes:
                     "counsellor": effect.counsellor, "assignment": effect.assignment}
         case Leave():
             data = {"type": "leave", "conversation": effect.conversation}
+        case PutWidget():
+            data = {"type": "widget", "conversation": effect.conversation,
+                    "widget_id": effect.widget_id, "content": dict(effect.content)}
     return json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
 
 
@@ -111,6 +123,9 @@ def decode_effect(raw: bytes) -> Effect:
             return SayToStaff(data["key"], params, tuple(UserID(u) for u in data["mentions"]))
         case "say_room":
             return SayInRoom(RoomID(data["room"]), UserID(data["to"]), data["key"], params)
+        case "widget":
+            return PutWidget(ConversationID(data["conversation"]), data["widget_id"],
+                             tuple(data["content"].items()))
         case "leave":
             return Leave(ConversationID(data["conversation"]))
         case "transcript":

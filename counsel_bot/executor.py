@@ -19,6 +19,7 @@ from counsel_bot.clock import Clock
 from counsel_bot.effects import (
     Effect,
     Leave,
+    PutWidget,
     SayInRoom,
     SayToStaff,
     SayToYouth,
@@ -30,6 +31,7 @@ from counsel_bot.messages import Language, text
 from counsel_bot.routing import Assign, Closed, QueuePositionChanged, Unassign
 from counsel_bot.store import Store
 from counsel_bot.store.contract import ConversationRecord
+from counsel_bot.video import WIDGET_EVENT_TYPE
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +109,8 @@ class Executor:
                                 mentions=(effect.to,))
             case Transcript():
                 await self._transcript(effect, key)
+            case PutWidget():
+                await self._widget(effect)
             case Leave():
                 record = await self._record(effect.conversation)
                 if record.room_id in self.client.rooms:
@@ -176,6 +180,12 @@ class Executor:
                 await self.send(record.room_id, body, f"{key}:{index}")
         name = await self._display_name(effect.counsellor)
         await self._to_youth(record, "counsellor_joined", (("counsellor", name),), f"{key}:hi")
+
+    async def _widget(self, effect: PutWidget) -> None:
+        record = await self._record(effect.conversation)
+        answer = await self.client.room_put_state(
+            record.room_id, WIDGET_EVENT_TYPE, dict(effect.content), state_key=effect.widget_id)
+        _check(answer, "widget")
 
     # -- helpers ------------------------------------------------------------------------------
 

@@ -151,6 +151,25 @@ CATALOGUE.update({
         "You can simply write. I also understand these words (on their own): \"help\", "
         "\"video\", \"mail\", \"end\", \"delete\".",
     ),
+    "video.link": _both(
+        "Hier ist der Link zum Videoanruf: {url}\nDer Link ist nur für dich; du musst deinen "
+        "Namen nicht angeben.",
+        "Here is the link to the video call: {url}\nThe link is just for you; you don't need "
+        "to give your name.",
+    ),
+    "video.off": _both(
+        "Video ist hier gerade nicht eingerichtet. Wir können gern weiter schreiben.",
+        "Video is not set up here right now. We can keep writing.",
+    ),
+    "video.ask_counsellor": _both(
+        "Wenn du lieber per Video sprechen möchtest, sag es deiner Beraterin oder deinem "
+        "Berater – sie können den Anruf starten.",
+        "If you would rather talk by video, tell your counsellor – they can start the call.",
+    ),
+    "video.after_counsellor": _both(
+        "Ein Videoanruf geht, sobald jemand aus dem Team bei dir ist.",
+        "A video call is possible as soon as someone from the team is with you.",
+    ),
     "not_available_yet": _both(
         "Das geht leider noch nicht. Schreib einfach weiter, deine Beraterin oder dein "
         "Berater hilft dir.",
@@ -285,6 +304,14 @@ CATALOGUE.update({
         "The bot cannot do that yet (a later update adds it).",
     ),
     "help_text": _both("{text}", "{text}"),
+    "video.where": _both(
+        "„!video“ geht nur im Raum eines Gesprächs.",
+        "\"!video\" works only in a conversation's room.",
+    ),
+    "video.counsellor_link": _both(
+        "Video für {conversation} – dein Link (Moderation): {url}",
+        "Video for {conversation} – your link (moderator): {url}",
+    ),
 })
 
 

@@ -26,6 +26,7 @@ from counsel_bot.conductor import Conductor, Policy
 from counsel_bot.config import Settings
 from counsel_bot.crisis import CrisisDetector, default_lexicon_dir
 from counsel_bot.data_lock import exclusive
+from counsel_bot.errors import BotError
 from counsel_bot.executor import Executor
 from counsel_bot.ids import ConversationID, RoomID, UserID
 from counsel_bot.metrics import CounselMetrics
@@ -90,12 +91,24 @@ def policy_from(settings: Settings) -> Policy:
         hours=OpeningHours.from_dict(settings.opening_hours.as_dict()),
         emergency={"de": settings.crisis.emergency_de, "en": settings.crisis.emergency_en},
         escalate_after=timedelta(minutes=settings.crisis.escalate_after_minutes),
+        video=settings.video,
+        video_secret=_read_secret(settings.video.jitsi_app_secret_file),
         router=RouterConfig(
             auto_assign=settings.routing.auto_assign,
             default_capacity=settings.staff.default_capacity,
             default_languages=(settings.bot.default_language,),
         ),
     )
+
+
+def _read_secret(path: str) -> str | None:
+    if not path:
+        return None
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise BotError(f"cannot read the secret file {path} ({exc.strerror}); fix the "
+                       "path in counsel.toml") from None
 
 
 async def run_bot(
