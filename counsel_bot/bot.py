@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nio import (
     AsyncClient,
@@ -27,11 +27,16 @@ from nio import (
 from nio.exceptions import EncryptionError
 
 from counsel_bot.clock import Clock
+from counsel_bot.commands import parse_staff
 from counsel_bot.conductor import Conductor
 from counsel_bot.executor import Executor
 from counsel_bot.ids import EventID, RoomID, UserID
 from counsel_bot.messages import Language, text
+from counsel_bot.routing.model import Channel
 from counsel_bot.undecryptable import UndecryptableBuffer
+
+if TYPE_CHECKING:
+    from counsel_bot.mail_channel import MailChannel
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +82,7 @@ class CounselBot:
         self._joined_on_invite: set[RoomID] = set()
         self._last_tick = clock.now() - TICK_INTERVAL
         self.ready = asyncio.Event()
+        self.mail: MailChannel | None = None
 
     @property
     def user_id(self) -> UserID:
@@ -130,6 +136,8 @@ class CounselBot:
         if now - self._last_tick >= TICK_INTERVAL:
             self._last_tick = now
             await self.conductor.tick(now)
+            if self.mail is not None:
+                await self.mail.tick(now)
 
     async def handle_sync(self, response: SyncResponse) -> None:
         for room_id, info in response.rooms.invite.items():
@@ -253,6 +261,7 @@ class CounselBot:
         event_id, sender = EventID(event.event_id), UserID(event.sender)
         if self.is_staff(sender):
             await self.conductor.staff_wrote(room_id, sender, event_id, body, at)
+            await self._maybe_mail_reply(room_id, sender, event_id, body)
             return
         room = self.client.rooms.get(room_id)
         if room is None or await self._is_staff_room(room_id) or self._youth_of(room) != sender:
@@ -261,6 +270,15 @@ class CounselBot:
             return  # never take content from an unencrypted room
         nickname = room.user_name(sender)
         await self.conductor.youth_wrote(room_id, sender, nickname, event_id, body, at)
+
+    async def _maybe_mail_reply(
+        self, room_id: RoomID, sender: UserID, event_id: EventID, body: str
+    ) -> None:
+        if self.mail is None or parse_staff(body) is not None:
+            return
+        record = await self.store.conversation_by_room(room_id)
+        if record is not None and record.channel is Channel.MAIL:
+            await self.mail.counsellor_wrote(record, sender, event_id, body, self.clock.now())
 
     async def _on_membership(self, room_id: RoomID, event: RoomMemberEvent) -> None:
         user, at = UserID(event.state_key), self.clock.now()

@@ -44,6 +44,7 @@ from counsel_bot.routing.model import (
     RouterConfig,
     RouterSnapshot,
 )
+from counsel_bot.staff_events import staff_event
 from counsel_bot.store import (
     IntakeMessage,
     NewConversation,
@@ -79,8 +80,8 @@ class Policy:
 
 
 @dataclass
-class _Step:
-    """What one Matrix event changes, collected before it is committed."""
+class Change:
+    """What one event changes, collected before it is committed as one transition."""
 
     at: datetime
     event_id: EventID | None
@@ -160,9 +161,9 @@ class Conductor:
             if c.user not in self.policy.staff
         ]
         if events:
-            step = _Step(at, None)
-            self._handle(step, events, reply_room=None)
-            await self._commit(step)
+            step = Change(at, None)
+            self.handle(step, events, reply_room=None)
+            await self.commit(step)
 
     # -- youths ---------------------------------------------------------------------------
 
@@ -172,7 +173,7 @@ class Conductor:
     ) -> None:
         if await self.store.is_processed(event_id):
             return
-        step = _Step(at, event_id)
+        step = Change(at, event_id)
         record = await self.store.conversation_by_room(room_id)
         if record is not None and record.state is ConversationState.CLOSED:
             await self._after_close(step, record.conversation, body)
@@ -183,8 +184,8 @@ class Conductor:
             conversation = record.conversation
         step.intake.append(IntakeMessage(conversation, event_id, body.encode("utf-8")))
         self._youth_command(step, conversation, body)
-        self._check_crisis(step, conversation, body)
-        await self._commit(step)
+        self.check_crisis(step, conversation, body)
+        await self.commit(step)
 
     async def youth_reached_out(
         self, room_id: RoomID, youth: UserID, nickname: str | None, at: datetime
@@ -194,11 +195,11 @@ class Conductor:
         is not claimed, so the message is kept if its key arrives later."""
         if await self.store.conversation_by_room(room_id) is not None:
             return
-        step = _Step(at, None)
+        step = Change(at, None)
         self._open(step, room_id, youth, nickname, "")
-        await self._commit(step)
+        await self.commit(step)
 
-    async def _after_close(self, step: _Step, conversation: ConversationID, body: str) -> None:
+    async def _after_close(self, step: Change, conversation: ConversationID, body: str) -> None:
         """A closed conversation takes one thing: the optional score. Only the number is
         kept (as a metric); a comment could identify the youth, so none is asked for."""
         score = _feedback_score(body)
@@ -210,16 +211,16 @@ class Conductor:
         else:
             step.add(SayToYouth(conversation, "closed_write_new"), f"closed-new:{conversation}")
         step.add(Leave(conversation), f"leave:{conversation}")
-        await self._commit(step)
+        await self.commit(step)
 
     def _open(
-        self, step: _Step, room_id: RoomID, youth: UserID, nickname: str | None, body: str
+        self, step: Change, room_id: RoomID, youth: UserID, nickname: str | None, body: str
     ) -> ConversationID:
         conversation = new_conversation_id()
         language = guess_language(body, self.policy.default_language)
         step.new.append(NewConversation(conversation, room_id, youth, nickname))
         self.rooms[conversation] = room_id
-        self._handle(step, [ev.ConversationOpened(step.at, conversation, language=language)],
+        self.handle(step, [ev.ConversationOpened(step.at, conversation, language=language)],
                      reply_room=None)
         if language != self.policy.default_language:
             # The greeting on joining was in the default language; answer in theirs.
@@ -240,7 +241,7 @@ class Conductor:
         return SayToYouth(conversation, "out_of_hours",
                           (("next_opening", when), ("emergency", self.policy.emergency[language])))
 
-    def _youth_command(self, step: _Step, conversation: ConversationID, body: str) -> None:
+    def _youth_command(self, step: Change, conversation: ConversationID, body: str) -> None:
         command = cmd.parse_youth(body)
         if command is None:
             return
@@ -248,20 +249,20 @@ class Conductor:
         if kind is cmd.YouthCommandKind.HELP:
             step.add(SayToYouth(conversation, "youth_help"))
         elif kind is cmd.YouthCommandKind.END:
-            self._handle(step, [ev.YouthEnded(step.at, conversation)], reply_room=None)
+            self.handle(step, [ev.YouthEnded(step.at, conversation)], reply_room=None)
         elif kind is cmd.YouthCommandKind.VIDEO:
             self._video_by_youth(step, conversation)
         else:
             step.add(SayToYouth(conversation, "not_available_yet"))
 
-    def _check_crisis(self, step: _Step, conversation: ConversationID, body: str) -> None:
+    def check_crisis(self, step: Change, conversation: ConversationID, body: str) -> None:
         risk = self._risk.setdefault(conversation, ConversationRisk(self.detector))
         raised = risk.observe(body, step.at)
         current = self.router.conversation(conversation)
         if not raised.flag or raised.severity is None or current is None:
             return
         first_flag = current.crisis is CrisisStatus.NONE
-        self._handle(step, [ev.CrisisRaised(step.at, conversation,
+        self.handle(step, [ev.CrisisRaised(step.at, conversation,
                                             severity=SEVERITY_TIER[raised.severity])],
                      reply_room=None)
         after = self.router.conversation(conversation)
@@ -300,7 +301,7 @@ class Conductor:
             return
         if await self.store.is_processed(event_id):
             return
-        step = _Step(at, event_id)
+        step = Change(at, event_id)
         record = await self.store.conversation_by_room(room_id)
         here = record.conversation if record is not None else None
         if isinstance(parsed, cmd.ParseError):
@@ -311,16 +312,16 @@ class Conductor:
         elif isinstance(parsed, cmd.VideoCommand):
             self._video_by_staff(step, room_id, sender, here, parsed.end)
         else:
-            event = _staff_event(parsed, sender, here, at)
+            event = staff_event(parsed, sender, here, at)
             if event is None:
                 step.add(SayInRoom(room_id, sender, cmd.ParseErrorKey.MISSING_ARGUMENT.value,
                                    (("hint", "… C-XXXXXXXX"),)))
             else:
-                self._handle(step, [event], reply_room=room_id)
+                self.handle(step, [event], reply_room=room_id)
                 self._note_review(step, event)
-        await self._commit(step)
+        await self.commit(step)
 
-    def _note_review(self, step: _Step, event: ev.StaffEvent) -> None:
+    def _note_review(self, step: Change, event: ev.StaffEvent) -> None:
         """Confirmed and dismissed flags are counted (for the false-flag rate), by category."""
         if not isinstance(event, ev.CrisisConfirmed | ev.CrisisDismissed):
             return
@@ -352,7 +353,7 @@ class Conductor:
     # -- video ------------------------------------------------------------------------------
 
     def _video_by_staff(
-        self, step: _Step, room_id: RoomID, sender: UserID, here: ConversationID | None,
+        self, step: Change, room_id: RoomID, sender: UserID, here: ConversationID | None,
         end: bool,
     ) -> None:
         current = None if here is None else self.router.conversation(here)
@@ -368,7 +369,7 @@ class Conductor:
         else:
             self._start_video(step, current.conversation, counsellor=current.assigned_to)
 
-    def _video_by_youth(self, step: _Step, conversation: ConversationID) -> None:
+    def _video_by_youth(self, step: Change, conversation: ConversationID) -> None:
         current = self.router.conversation(conversation)
         if not self.policy.video.youth_may_request:
             step.add(SayToYouth(conversation, "video.ask_counsellor"))
@@ -378,7 +379,7 @@ class Conductor:
             self._start_video(step, conversation, counsellor=current.assigned_to)
 
     def _start_video(
-        self, step: _Step, conversation: ConversationID, counsellor: UserID | None
+        self, step: Change, conversation: ConversationID, counsellor: UserID | None
     ) -> None:
         """A new, unguessable meeting; its links are made here, before anything is sent,
         so a replay after a crash posts the same links instead of a second meeting."""
@@ -402,7 +403,7 @@ class Conductor:
         self.widgets[conversation] = meeting.widget_id
         step.settings.append((f"widget:{conversation}", meeting.widget_id))
 
-    def _end_video(self, step: _Step, conversation: ConversationID) -> None:
+    def _end_video(self, step: Change, conversation: ConversationID) -> None:
         widget = self.widgets.pop(conversation, None)
         if widget is not None:
             step.add(PutWidget(conversation, widget), f"unwidget:{conversation}:{widget}")
@@ -419,9 +420,9 @@ class Conductor:
         current = self.router.conversation(record.conversation)
         if current is None or current.assigned_to != user:
             return
-        step = _Step(at, event_id)
+        step = Change(at, event_id)
         step.add(Transcript(record.conversation, user, current.assignments))
-        await self._commit(step)
+        await self.commit(step)
 
     async def member_left(
         self, room_id: RoomID, user: UserID, event_id: EventID, at: datetime
@@ -432,20 +433,20 @@ class Conductor:
         current = self.router.conversation(record.conversation)
         if current is None:
             return
-        step = _Step(at, event_id)
+        step = Change(at, event_id)
         if user == record.youth_user_id:
-            self._handle(step, [ev.YouthEnded(at, record.conversation)], reply_room=None)
+            self.handle(step, [ev.YouthEnded(at, record.conversation)], reply_room=None)
         elif user == current.assigned_to:
-            self._handle(step, [ev.CounsellorLeftRoom(at, record.conversation, user)],
+            self.handle(step, [ev.CounsellorLeftRoom(at, record.conversation, user)],
                          reply_room=None)
         else:
             return
-        await self._commit(step)
+        await self.commit(step)
 
     async def tick(self, at: datetime) -> None:
         """Queue notices and ETA updates, and pages for crisis flags nobody handled."""
-        step = _Step(at, None)
-        self._handle(step, [ev.Tick(at)], reply_room=None)
+        step = Change(at, None)
+        self.handle(step, [ev.Tick(at)], reply_room=None)
         self.escalation.update(self.router.snapshot())
         for conversation, waited in self.escalation.due(at):
             step.after.append(lambda m: m.escalated())
@@ -457,11 +458,11 @@ class Conductor:
                 mentions=leads,
             ), f"page:{conversation}:{self.router.version}")
         if step.effects:
-            await self._commit(step)
+            await self.commit(step)
 
     # -- the transition -----------------------------------------------------------------------
 
-    def _handle(self, step: _Step, events: Sequence[ev.Event], reply_room: RoomID | None) -> None:
+    def handle(self, step: Change, events: Sequence[ev.Event], reply_room: RoomID | None) -> None:
         for event in events:
             before = self.router.snapshot()
             actions: list[Action] = self.router.handle(event)
@@ -479,7 +480,7 @@ class Conductor:
                                         (("conversation", action.conversation),
                                          ("counsellor", action.counsellor))))
 
-    async def _commit(self, step: _Step) -> None:
+    async def commit(self, step: Change) -> None:
         version = self.router.version
         outbox = tuple(
             OutboxEntry(effect_key(effect, version=version, index=i, tag=tag),
@@ -525,41 +526,3 @@ def _routing_counter(
 
 def _is_reply(action: Action) -> bool:
     return isinstance(action, Reply)
-
-
-def _staff_event(
-    command: cmd.StaffCommand, by: UserID, here: ConversationID | None, at: datetime
-) -> ev.StaffEvent | None:
-    """The router event for a parsed staff command; None if it needs a conversation id."""
-    match command:
-        case cmd.DutyCommand(on=True):
-            return ev.CounsellorOnDuty(at, by)
-        case cmd.DutyCommand(on=False, reason=reason):
-            return ev.CounsellorOffDuty(at, by, reason)
-        case cmd.CapacityCommand(capacity=capacity):
-            return ev.CapacitySet(at, by, capacity)
-        case cmd.LanguagesCommand(languages=languages):
-            return ev.LanguagesSet(at, by, languages)
-        case cmd.TopicsCommand(topics=topics):
-            return ev.TopicsSet(at, by, topics)
-        case cmd.NextCommand():
-            return ev.TakeNext(at, by)
-        case cmd.TakeCommand(conversation=conversation):
-            return ev.Take(at, by, conversation)
-        case cmd.StatusCommand():
-            return ev.StatusRequested(at, by)
-        case cmd.QueueCommand():
-            return ev.QueueRequested(at, by)
-    target = getattr(command, "conversation", None) or here
-    if target is None:
-        return None
-    match command:
-        case cmd.TransferCommand(to=to):
-            return ev.Transfer(at, by, target, to)
-        case cmd.CloseCommand():
-            return ev.Close(at, by, target)
-        case cmd.ConfirmCommand():
-            return ev.CrisisConfirmed(at, by, target)
-        case cmd.DismissCommand():
-            return ev.CrisisDismissed(at, by, target)
-    return None

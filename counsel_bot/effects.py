@@ -72,7 +72,24 @@ class PutWidget:
     content: tuple[tuple[str, Any], ...] = ()
 
 
-BotEffect = SayToYouth | SayToStaff | SayInRoom | Transcript | Leave | PutWidget
+@dataclass(frozen=True)
+class PostText:
+    """A youth's mail, posted into the conversation's room for the counsellor there."""
+
+    conversation: ConversationID
+    text: str
+
+
+@dataclass(frozen=True)
+class SendMail:
+    """The counsellor's words from the room, sent to the youth as mail."""
+
+    conversation: ConversationID
+    text: str
+
+
+BotEffect = (SayToYouth | SayToStaff | SayInRoom | Transcript | Leave | PutWidget | PostText
+             | SendMail)
 Effect = Assign | Unassign | QueuePositionChanged | Closed | BotEffect
 
 
@@ -107,6 +124,10 @@ def encode_effect(effect: Effect) -> bytes:
                     "counsellor": effect.counsellor, "assignment": effect.assignment}
         case Leave():
             data = {"type": "leave", "conversation": effect.conversation}
+        case PostText():
+            data = {"type": "post", "conversation": effect.conversation, "text": effect.text}
+        case SendMail():
+            data = {"type": "mail", "conversation": effect.conversation, "text": effect.text}
         case PutWidget():
             data = {"type": "widget", "conversation": effect.conversation,
                     "widget_id": effect.widget_id, "content": dict(effect.content)}
@@ -123,6 +144,10 @@ def decode_effect(raw: bytes) -> Effect:
             return SayToStaff(data["key"], params, tuple(UserID(u) for u in data["mentions"]))
         case "say_room":
             return SayInRoom(RoomID(data["room"]), UserID(data["to"]), data["key"], params)
+        case "post":
+            return PostText(ConversationID(data["conversation"]), data["text"])
+        case "mail":
+            return SendMail(ConversationID(data["conversation"]), data["text"])
         case "widget":
             return PutWidget(ConversationID(data["conversation"]), data["widget_id"],
                              tuple(data["content"].items()))

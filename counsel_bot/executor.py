@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from nio import AsyncClient, ErrorResponse
 from nio.exceptions import LocalProtocolError
@@ -19,10 +19,12 @@ from counsel_bot.clock import Clock
 from counsel_bot.effects import (
     Effect,
     Leave,
+    PostText,
     PutWidget,
     SayInRoom,
     SayToStaff,
     SayToYouth,
+    SendMail,
     Transcript,
     decode_effect,
 )
@@ -40,6 +42,10 @@ TRANSCRIPT_CHUNK = 24_000
 # A permanent refusal (the room is gone, the bot was removed) is retried this often, then
 # dropped with a warning so one broken room cannot stall every other conversation.
 MAX_ATTEMPTS = 5
+
+
+class MailReplies(Protocol):
+    async def send_reply(self, record: ConversationRecord, text: str, key: str) -> None: ...
 
 
 class EffectFailed(Exception):
@@ -66,6 +72,7 @@ class Executor:
         self.default_language = default_language
         self._staff_room = staff_room
         self._attempts: dict[str, int] = {}
+        self.mail: MailReplies | None = None
 
     async def perform_pending(self) -> int:
         """Perform pending effects in order; stop at the first transient failure."""
@@ -111,6 +118,14 @@ class Executor:
                 await self._transcript(effect, key)
             case PutWidget():
                 await self._widget(effect)
+            case PostText():
+                record = await self._record(effect.conversation)
+                await self.send(record.room_id, effect.text, key)
+            case SendMail():
+                if self.mail is None:
+                    raise EffectFailed("mail is not enabled", permanent=True)
+                await self.mail.send_reply(await self._record(effect.conversation),
+                                           effect.text, key)
             case Leave():
                 record = await self._record(effect.conversation)
                 if record.room_id in self.client.rooms:
@@ -222,7 +237,7 @@ class Executor:
                 room_id, "m.room.message", content, tx_id=_txn_id(key),
                 ignore_unverified_devices=True,
             )
-        except LocalProtocolError as exc:
+        except (LocalProtocolError, KeyError) as exc:
             # nio does not know the room (the bot left, or it was purged).
             raise EffectFailed(f"cannot send: {type(exc).__name__}", permanent=True) from None
         _check(answer, "send")

@@ -199,6 +199,18 @@ CATALOGUE.update({
         "Was die Person vor deinem Beitritt geschrieben hat ({count} Nachrichten):\n{lines}",
         "What the person wrote before you joined ({count} messages):\n{lines}",
     ),
+    "staff_new_mail": _both(
+        "Neue Mail-Anfrage {conversation} in der Warteschlange (Erstantwort-Frist läuft).",
+        "New mail enquiry {conversation} in the queue (first-reply deadline running).",
+    ),
+    "mail.reminder": _both(
+        "Erinnerung: {conversation} (Mail) braucht eine erste Antwort bis {due}.",
+        "Reminder: {conversation} (mail) needs a first reply by {due}.",
+    ),
+    "mail.breach": _both(
+        "Frist verpasst: {conversation} (Mail) hat keine erste Antwort bekommen.",
+        "Deadline missed: {conversation} (mail) got no first reply in time.",
+    ),
     "staff_assigned": _both(
         "{conversation} ist jetzt bei {counsellor}. Einladung in den Raum ist raus.",
         "{conversation} is now with {counsellor}. The room invitation has been sent.",

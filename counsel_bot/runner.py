@@ -20,7 +20,7 @@ import aiohttp
 from aiohttp import web
 from nio import AsyncClient
 
-from counsel_bot.bot import CounselBot
+from counsel_bot.bot import ENCRYPTION, CounselBot, counselling_power_levels
 from counsel_bot.clock import Clock, SystemClock
 from counsel_bot.conductor import Conductor, Policy
 from counsel_bot.config import Settings
@@ -29,6 +29,8 @@ from counsel_bot.data_lock import exclusive
 from counsel_bot.errors import BotError
 from counsel_bot.executor import Executor
 from counsel_bot.ids import ConversationID, RoomID, UserID
+from counsel_bot.mail_channel import MailChannel
+from counsel_bot.mail_deadline import MailDeadlines
 from counsel_bot.metrics import CounselMetrics
 from counsel_bot.opening_hours import OpeningHours
 from counsel_bot.routing.model import Role, RouterConfig
@@ -38,6 +40,7 @@ from counsel_bot.web import MatrixPasswordAuth, RouterDashboardSource, build_web
 from e2e.cross_signing import CrossSigningSeeds
 from e2e.cross_signing_upload import ensure_cross_signed
 from e2e.vault import Vault, passphrase_from_env_or_file
+from homeserver_bridge.mail import MailSender, start_inbound
 from homeserver_bridge.paths import DataLayout
 
 log = logging.getLogger(__name__)
@@ -162,6 +165,8 @@ async def _run_bot(
             undecryptable_grace=timedelta(seconds=settings.bot.undecryptable_grace_seconds),
         )
         made.append(bot)
+        mail = await start_mail(settings, conductor, client, vault, clock, stack)
+        executor.mail = bot.mail = mail
         web_runner = await start_team_lead_view(settings, conductor, metrics, clock, stack)
         if on_ready is not None:
             on_ready(bot)
@@ -180,6 +185,30 @@ async def _run_bot(
         await stack.aclose()
         await store.close()
         await client.close()  # never logout(): that would delete the device's keys
+
+
+async def start_mail(
+    settings: Settings, conductor: Conductor, client: AsyncClient, vault: Vault, clock: Clock,
+    stack: contextlib.AsyncExitStack,
+) -> MailChannel | None:
+    """The office's mail address: an SMTP server in the bot process (the conversations
+    live here), replies through the configured SMTP relay."""
+    if not settings.mail.enabled:
+        return None
+    sender = MailSender(settings.mail) if settings.mail.smtp_host else None
+
+    async def create_room() -> object:
+        return await client.room_create(name="Mail", initial_state=[ENCRYPTION],
+                                        power_level_override=counselling_power_levels())
+
+    deadlines = MailDeadlines(OpeningHours.from_dict(settings.opening_hours.as_dict()),
+                              settings.mail_deadline)
+    mail = MailChannel(conductor, client, vault, settings.mail, sender, clock.now,
+                       create_room, deadlines)
+    await mail.load()
+    mail.inbound = await start_inbound(settings.mail, mail, now=clock.now, bounce_sender=sender)
+    stack.push_async_callback(mail.inbound.stop)
+    return mail
 
 
 async def start_team_lead_view(

@@ -1,0 +1,109 @@
+"""Issue 6 (mail): a real SMTP round trip through the real bot on real Synapse."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field, replace
+from email import message_from_bytes
+from email.message import EmailMessage, Message
+from email.policy import default
+from pathlib import Path
+from typing import Any
+
+import aiosmtplib
+import pytest
+from aiosmtpd.smtp import SMTP
+
+from homeserver_bridge.mail import MailSettings
+from tests.conftest import SynapseHandle, UserFactory
+from tests.support.bot_harness import NioYouth, provision_bot, until
+
+pytestmark = pytest.mark.integration
+
+OFFICE = "beratung@test.localhost"
+YOUTH = "kim@youth.example"
+
+
+@dataclass
+class Provider:
+    """The youth's mail provider: keeps what the office sends."""
+
+    inbox: asyncio.Queue[Message] = field(default_factory=asyncio.Queue)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await self.inbox.put(message_from_bytes(envelope.original_content, policy=default))
+        return "250 OK"
+
+
+def youth_mail(text: str, message_id: str, **headers: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = f"Kim <{YOUTH}>"
+    message["To"] = OFFICE
+    message["Subject"] = "Ich weiß nicht weiter"
+    message["Message-ID"] = message_id
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(text)
+    return message
+
+
+async def test_mail_in_queue_reply_out_and_the_thread_continues_in_the_same_room(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    provider = Provider()
+    loop = asyncio.get_running_loop()
+    provider_server = await loop.create_server(lambda: SMTP(provider), host="127.0.0.1",
+                                               port=0)
+    provider_port = provider_server.sockets[0].getsockname()[1]
+    user = await user_factory("counsellor")
+    counsellor = await NioYouth.login(synapse.base_url, user.user_id, user.password,
+                                      tmp_path / "c")
+    counsellor.start()
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[user.user_id])
+    process.settings = replace(process.settings, mail=MailSettings(
+        enabled=True, listen_port=0, office_address=OFFICE, smtp_host="127.0.0.1",
+        smtp_port=provider_port, smtp_starttls=False))
+    bot = await process.start()
+    try:
+        assert bot.mail is not None
+        assert bot.mail.inbound is not None
+        office_port = bot.mail.inbound.port
+        staff_room = await counsellor.accept_invite()
+
+        # Mail in: a new conversation (channel mail) in the queue, announced without content.
+        await aiosmtplib.send(youth_mail("Meine Eltern streiten nur noch.", "<k1@youth.example>"),
+                              hostname="127.0.0.1", port=office_port, start_tls=False)
+        notice = await counsellor.wait_for(staff_room, process.user_id, "Mail-Anfrage")
+        assert "streiten" not in notice
+        assert YOUTH not in notice
+        [queued] = bot.conductor.router.queue()
+        assert bot.conductor.router.conversation(queued).channel.value == "mail"  # type: ignore[union-attr]
+
+        # The counsellor takes it and reads the mail in the room.
+        await counsellor.send(staff_room, "!duty on")
+        await until(lambda: len(counsellor.invited_to()) == 1, what="the mail room invite")
+        room = await counsellor.accept_invite()
+        await counsellor.wait_for(room, process.user_id, "Meine Eltern streiten nur noch.")
+
+        # The reply in the room goes out as mail, threaded, from the office.
+        await counsellor.send(room, "Das klingt sehr belastend. Magst du mehr erzählen?")
+        reply = await asyncio.wait_for(provider.inbox.get(), 30)
+        assert reply["To"] == YOUTH
+        assert OFFICE in reply["From"]
+        assert reply["In-Reply-To"] == "<k1@youth.example>"
+        assert "<k1@youth.example>" in reply["References"]
+        assert reply["Subject"].startswith("Re:")
+        assert "Magst du mehr erzählen?" in reply.get_content()
+
+        # The youth answers the reply: the second mail lands in the same room.
+        await aiosmtplib.send(
+            youth_mail("Es ist jeden Abend so.", "<k2@youth.example>",
+                       In_Reply_To=reply["Message-ID"], References=reply["Message-ID"]),
+            hostname="127.0.0.1", port=office_port, start_tls=False)
+        await counsellor.wait_for(room, process.user_id, "Es ist jeden Abend so.")
+        assert bot.conductor.router.queue() == []
+        assert len(bot.conductor.router.snapshot().conversations) == 1
+    finally:
+        await process.stop()
+        await counsellor.close()
+        provider_server.close()
