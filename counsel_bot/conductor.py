@@ -10,8 +10,9 @@ performed again under their keys. No Matrix I/O here; time comes in with each ca
 from __future__ import annotations
 
 import os
+import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -24,6 +25,7 @@ from counsel_bot.effects import (
     SayInRoom,
     SayToStaff,
     SayToYouth,
+    SetTopic,
     Transcript,
     effect_key,
     encode_effect,
@@ -38,6 +40,7 @@ from counsel_bot.opening_hours import OpeningHours
 from counsel_bot.routing import Action, Assign, Closed, Reply, Router
 from counsel_bot.routing import events as ev
 from counsel_bot.routing.model import (
+    Channel,
     ConversationState,
     CrisisStatus,
     Role,
@@ -118,6 +121,9 @@ class Conductor:
         self.crisis_details: dict[ConversationID, CrisisDetail] = {}
         self.nicknames: dict[UserID, str] = {}
         self._replied: set[tuple[ConversationID, int]] = set()
+        # Youths asked for their mail address, and who switches them (the mail channel).
+        self.mail_asked: set[ConversationID] = set()
+        self.mail_switch: MailSwitch | None = None
         # The current video widget per conversation, removed again at the end or on close.
         self.widgets: dict[ConversationID, str] = {}
         self.random_bytes: Callable[[int], bytes] = os.urandom
@@ -182,6 +188,17 @@ class Conductor:
             conversation = self._open(step, room_id, youth, nickname, body)
         else:
             conversation = record.conversation
+        address = _mail_address(body) if conversation in self.mail_asked else None
+        if address is not None and self.mail_switch is not None:
+            self.mail_asked.discard(conversation)
+            await self.mail_switch(step, conversation, address)
+            await self.commit(step)  # the address itself is not kept as intake
+            return
+        if record is not None and record.channel is Channel.MAIL:
+            self.handle(step, [ev.ChannelChanged(at, conversation, Channel.CHAT)],
+                        reply_room=None)
+            step.add(SayToYouth(conversation, "channel.chat"))
+            step.add(SetTopic(conversation, "chat"))
         step.intake.append(IntakeMessage(conversation, event_id, body.encode("utf-8")))
         self._youth_command(step, conversation, body)
         self.check_crisis(step, conversation, body)
@@ -252,6 +269,12 @@ class Conductor:
             self.handle(step, [ev.YouthEnded(step.at, conversation)], reply_room=None)
         elif kind is cmd.YouthCommandKind.VIDEO:
             self._video_by_youth(step, conversation)
+        elif kind is cmd.YouthCommandKind.MAIL:
+            if self.mail_switch is None:
+                step.add(SayToYouth(conversation, "mail.off"))
+            else:
+                self.mail_asked.add(conversation)
+                step.add(SayToYouth(conversation, "mail.ask_address"))
         else:
             step.add(SayToYouth(conversation, "not_available_yet"))
 
@@ -511,6 +534,16 @@ class Conductor:
     async def _reload(self) -> None:
         snapshot = await self.store.load_router_snapshot()
         self.router = Router.from_snapshot(snapshot, self.policy.router)
+
+
+MailSwitch = Callable[[Change, ConversationID, str], Awaitable[None]]
+_ADDRESS = re.compile(r"[^@\s<>]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}")
+
+
+def _mail_address(body: str) -> str | None:
+    """A message that is just a mail address (a youth answering "which address?")."""
+    text = body.strip().strip("<>")
+    return text if _ADDRESS.fullmatch(text) else None
 
 
 def _feedback_score(body: str) -> int | None:

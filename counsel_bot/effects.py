@@ -88,8 +88,16 @@ class SendMail:
     text: str
 
 
+@dataclass(frozen=True)
+class SetTopic:
+    """The room's topic shows the conversation's current channel (chat or mail)."""
+
+    conversation: ConversationID
+    channel: str
+
+
 BotEffect = (SayToYouth | SayToStaff | SayInRoom | Transcript | Leave | PutWidget | PostText
-             | SendMail)
+             | SendMail | SetTopic)
 Effect = Assign | Unassign | QueuePositionChanged | Closed | BotEffect
 
 
@@ -124,6 +132,9 @@ def encode_effect(effect: Effect) -> bytes:
                     "counsellor": effect.counsellor, "assignment": effect.assignment}
         case Leave():
             data = {"type": "leave", "conversation": effect.conversation}
+        case SetTopic():
+            data = {"type": "topic", "conversation": effect.conversation,
+                    "channel": effect.channel}
         case PostText():
             data = {"type": "post", "conversation": effect.conversation, "text": effect.text}
         case SendMail():
@@ -144,6 +155,8 @@ def decode_effect(raw: bytes) -> Effect:
             return SayToStaff(data["key"], params, tuple(UserID(u) for u in data["mentions"]))
         case "say_room":
             return SayInRoom(RoomID(data["room"]), UserID(data["to"]), data["key"], params)
+        case "topic":
+            return SetTopic(ConversationID(data["conversation"]), data["channel"])
         case "post":
             return PostText(ConversationID(data["conversation"]), data["text"])
         case "mail":

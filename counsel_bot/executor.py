@@ -25,6 +25,7 @@ from counsel_bot.effects import (
     SayToStaff,
     SayToYouth,
     SendMail,
+    SetTopic,
     Transcript,
     decode_effect,
 )
@@ -118,6 +119,11 @@ class Executor:
                 await self._transcript(effect, key)
             case PutWidget():
                 await self._widget(effect)
+            case SetTopic():
+                record = await self._record(effect.conversation)
+                topic = text(f"topic.{effect.channel}", _language(record, self.default_language))
+                _check(await self.client.room_put_state(record.room_id, "m.room.topic",
+                                                       {"topic": topic}), "topic")
             case PostText():
                 record = await self._record(effect.conversation)
                 await self.send(record.room_id, effect.text, key)

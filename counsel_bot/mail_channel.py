@@ -18,7 +18,7 @@ from datetime import datetime
 from nio import AsyncClient, RoomCreateResponse
 
 from counsel_bot.conductor import Change, Conductor, new_conversation_id
-from counsel_bot.effects import PostText, SayToStaff, SendMail
+from counsel_bot.effects import PostText, SayToStaff, SayToYouth, SendMail, SetTopic
 from counsel_bot.errors import BotError
 from counsel_bot.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.language import guess_language
@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 MAILTO = "mailto:"
 THREAD_CONTEXT = b"counsel/mail-thread/v1"
+ADDRESS_CONTEXT = b"counsel/mail-address/v1"
 
 
 def mail_address(record: ConversationRecord) -> str | None:
@@ -197,8 +198,36 @@ class MailChannel:
 
     # -- outbound (performed from the outbox) ------------------------------------------------
 
+    async def switch_to_mail(
+        self, change: Change, conversation: ConversationID, address: str
+    ) -> None:
+        """A chat youth continues by mail: the address is kept sealed, the office starts a
+        thread, and the counsellor's words in the room go out as mail from now on."""
+        sealed = self.vault.seal(address.encode(), context=ADDRESS_CONTEXT + conversation.encode())
+        change.settings.append((f"mailto:{conversation}", base64.b64encode(sealed).decode()))
+        current = self.conductor.router.conversation(conversation)
+        language = "en" if current is not None and current.language == "en" else "de"
+        subject = "Your online counselling" if language == "en" else "Deine Online-Beratung"
+        await self._save_thread(conversation, ReplyThread("", (), subject))
+        self.conductor.handle(change, [ev.ChannelChanged(change.at, conversation, Channel.MAIL)],
+                              reply_room=None)
+        change.add(SayToYouth(conversation, "channel.mail"))
+        change.add(SetTopic(conversation, "mail"))
+
+    async def address_of(self, record: ConversationRecord) -> str | None:
+        """A mail-born conversation keeps the address as its (sealed) youth id; a chat
+        youth who switched has it sealed beside the conversation."""
+        born = mail_address(record)
+        if born is not None:
+            return born
+        stored = await self.store.get_setting(f"mailto:{record.conversation}")
+        if not stored:
+            return None
+        context = ADDRESS_CONTEXT + record.conversation.encode()
+        return self.vault.open_sealed(base64.b64decode(stored), context=context).decode()
+
     async def send_reply(self, record: ConversationRecord, text: str, key: str) -> None:
-        address = mail_address(record)
+        address = await self.address_of(record)
         if address is None:
             return
         if self.sender is None:

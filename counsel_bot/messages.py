@@ -151,6 +151,30 @@ CATALOGUE.update({
         "You can simply write. I also understand these words (on their own): \"help\", "
         "\"video\", \"mail\", \"end\", \"delete\".",
     ),
+    "mail.off": _both(
+        "Mail-Beratung gibt es hier gerade nicht. Wir können gern weiter schreiben.",
+        "Counselling by mail is not available here right now. We can keep writing.",
+    ),
+    "mail.ask_address": _both(
+        "Du kannst auch per Mail weitermachen – mit derselben Person. Wichtig: Mails sind "
+        "NICHT Ende-zu-Ende verschlüsselt und deine Adresse kann verraten, wer du bist. "
+        "Wenn du das trotzdem möchtest, schreib mir hier nur deine Mailadresse. Sonst "
+        "schreib einfach weiter.",
+        "You can also continue by mail – with the same person. Important: mails are NOT "
+        "end-to-end encrypted, and your address may reveal who you are. If you want it "
+        "anyway, send me just your mail address here. Otherwise simply keep writing.",
+    ),
+    "channel.mail": _both(
+        "Ab jetzt geht es per Mail weiter: Die Antworten kommen an deine Adresse. Wenn du "
+        "hier wieder schreibst, sind wir zurück im Chat.",
+        "From now on it continues by mail: replies go to your address. If you write here "
+        "again, we are back in the chat.",
+    ),
+    "channel.chat": _both(
+        "Wir sind wieder im Chat.", "We are back in the chat.",
+    ),
+    "topic.chat": _both("Kanal: Chat", "Channel: chat"),
+    "topic.mail": _both("Kanal: Mail", "Channel: mail"),
     "video.link": _both(
         "Hier ist der Link zum Videoanruf: {url}\nDer Link ist nur für dich; du musst deinen "
         "Namen nicht angeben.",

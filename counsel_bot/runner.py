@@ -206,6 +206,7 @@ async def start_mail(
     mail = MailChannel(conductor, client, vault, settings.mail, sender, clock.now,
                        create_room, deadlines)
     await mail.load()
+    conductor.mail_switch = mail.switch_to_mail
     mail.inbound = await start_inbound(settings.mail, mail, now=clock.now, bounce_sender=sender)
     stack.push_async_callback(mail.inbound.stop)
     return mail

@@ -107,3 +107,76 @@ async def test_mail_in_queue_reply_out_and_the_thread_continues_in_the_same_room
         await process.stop()
         await counsellor.close()
         provider_server.close()
+
+
+async def test_chat_to_mail_to_chat_keeps_one_case_and_one_counsellor(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    provider = Provider()
+    loop = asyncio.get_running_loop()
+    provider_server = await loop.create_server(lambda: SMTP(provider), host="127.0.0.1",
+                                               port=0)
+    provider_port = provider_server.sockets[0].getsockname()[1]
+    user = await user_factory("counsellor")
+    counsellor = await NioYouth.login(synapse.base_url, user.user_id, user.password,
+                                      tmp_path / "c")
+    counsellor.start()
+    youth_user = await user_factory("youth")
+    youth = await NioYouth.login(synapse.base_url, youth_user.user_id, youth_user.password,
+                                 tmp_path / "y")
+    youth.start()
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[user.user_id])
+    process.settings = replace(process.settings, mail=MailSettings(
+        enabled=True, listen_port=0, office_address=OFFICE, smtp_host="127.0.0.1",
+        smtp_port=provider_port, smtp_starttls=False))
+    bot = await process.start()
+    try:
+        assert bot.mail is not None
+        assert bot.mail.inbound is not None
+        staff_room = await counsellor.accept_invite()
+        await counsellor.send(staff_room, "!duty on")
+        room = await youth.open_chat(process.user_id)
+        await youth.wait_for(room, process.user_id, "anonym")
+        await youth.send(room, "ich muss gleich los, kann ich auch mailen?")
+        await until(lambda: room in counsellor.invited_to(), what="the assignment")
+        await counsellor.accept_invite()
+        record = await bot.store.conversation_by_room(room)  # type: ignore[arg-type]
+        assert record is not None
+        case = record.conversation
+
+        # Chat -> mail, with a plain warning first.
+        await youth.send(room, "mail")
+        warning = await youth.wait_for(room, process.user_id, "NICHT Ende-zu-Ende")
+        assert "Mailadresse" in warning
+        await youth.send(room, YOUTH)
+        await youth.wait_for(room, process.user_id, "Ab jetzt geht es per Mail weiter")
+        conv = bot.conductor.router.conversation(case)
+        assert conv is not None
+        assert conv.channel.value == "mail"
+        assert conv.assigned_to == user.user_id
+        intake = [i.body for i in await bot.store.read_intake(case)]
+        assert YOUTH.encode() not in intake, "the address is not kept as a message"
+
+        # The counsellor's words now go out as mail; the youth's answer comes back here.
+        await counsellor.send(room, "Klar, schreib mir, wann immer du magst.")
+        out = await asyncio.wait_for(provider.inbox.get(), 30)
+        assert out["To"] == YOUTH
+        await aiosmtplib.send(
+            youth_mail("Danke, bin jetzt zu Hause.", "<k9@youth.example>",
+                       In_Reply_To=out["Message-ID"], References=out["Message-ID"]),
+            hostname="127.0.0.1", port=bot.mail.inbound.port, start_tls=False)
+        await counsellor.wait_for(room, process.user_id, "bin jetzt zu Hause")
+
+        # Mail -> chat: the youth simply writes in the chat again.
+        await youth.send(room, "jetzt lieber wieder hier")
+        await youth.wait_for(room, process.user_id, "wieder im Chat")
+        conv = bot.conductor.router.conversation(case)
+        assert conv is not None
+        assert conv.channel.value == "chat"
+        assert conv.assigned_to == user.user_id
+        assert len(bot.conductor.router.snapshot().conversations) == 1
+    finally:
+        await process.stop()
+        await counsellor.close()
+        await youth.close()
+        provider_server.close()
