@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 MIN_WORD_LEN = 6
+# Longer tokens are no typo of a lexicon word; their deletion sets would cost O(n^2).
+MAX_WORD_LEN = 40
 _HEAD = 3
 
 
@@ -66,7 +68,9 @@ class FuzzyIndex:
 
     def correct(self, token: str) -> str | None:
         """The corrected token, or None when the token is fine or too far from everything."""
-        if len(token) < MIN_WORD_LEN - 1 or token in self._protected or not token.isalpha():
+        if not MIN_WORD_LEN - 1 <= len(token) <= MAX_WORD_LEN:
+            return None
+        if token in self._protected or not token.isalpha():
             return None
         word = self._lookup(self._words, token)
         if word is not None:
