@@ -175,10 +175,11 @@ class Conductor:
 
     async def youth_wrote(
         self, room_id: RoomID, youth: UserID, nickname: str | None, event_id: EventID,
-        body: str, at: datetime,
+        body: str, at: datetime, *, attachment: bool = False,
     ) -> None:
         if await self.store.is_processed(event_id):
             return
+        body = _storable(body)
         step = Change(at, event_id)
         record = await self.store.conversation_by_room(room_id)
         if record is not None and record.state is ConversationState.CLOSED:
@@ -200,8 +201,20 @@ class Conductor:
             step.add(SayToYouth(conversation, "channel.chat"))
             step.add(SetTopic(conversation, "chat"))
         step.intake.append(IntakeMessage(conversation, event_id, body.encode("utf-8")))
-        self._youth_command(step, conversation, body)
+        if attachment:
+            step.add(SayToYouth(conversation, "attachment_note"))
+        elif record is not None:  # a first message is never a command, even "ende"
+            self._youth_command(step, conversation, body)
         self.check_crisis(step, conversation, body)
+        await self.commit(step)
+
+    async def youth_sent_unreadable(self, room_id: RoomID, event_id: EventID,
+                                    at: datetime) -> None:
+        record = await self.store.conversation_by_room(room_id)
+        if record is None or await self.store.is_processed(event_id):
+            return
+        step = Change(at, event_id)
+        step.add(SayToYouth(record.conversation, "attachment_note"))
         await self.commit(step)
 
     async def youth_reached_out(
@@ -318,6 +331,7 @@ class Conductor:
     async def staff_wrote(
         self, room_id: RoomID, sender: UserID, event_id: EventID, body: str, at: datetime
     ) -> None:
+        body = _storable(body)
         parsed = cmd.parse_staff(body)
         if parsed is None:
             await self._note_first_reply(room_id, sender, at)
@@ -342,6 +356,9 @@ class Conductor:
             else:
                 self.handle(step, [event], reply_room=room_id)
                 self._note_review(step, event)
+        if here is not None:
+            # Staff asides never go into a youth's room: the reply goes to the staff room.
+            step.effects = [(_to_staff_room(e), tag) for e, tag in step.effects]
         await self.commit(step)
 
     def _note_review(self, step: Change, event: ev.StaffEvent) -> None:
@@ -506,7 +523,8 @@ class Conductor:
     async def commit(self, step: Change) -> None:
         version = self.router.version
         outbox = tuple(
-            OutboxEntry(effect_key(effect, version=version, index=i, tag=tag),
+            OutboxEntry(effect_key(effect, version=version, index=i, tag=tag,
+                                   cause=step.event_id),
                         encode_effect(effect), step.at)
             for i, (effect, tag) in enumerate(step.effects)
         )
@@ -536,6 +554,7 @@ class Conductor:
         self.router = Router.from_snapshot(snapshot, self.policy.router)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 MailSwitch = Callable[[Change, ConversationID, str], Awaitable[None]]
 _ADDRESS = re.compile(r"[^@\s<>]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}")
 
@@ -544,6 +563,17 @@ def _mail_address(body: str) -> str | None:
     """A message that is just a mail address (a youth answering "which address?")."""
     text = body.strip().strip("<>")
     return text if _ADDRESS.fullmatch(text) else None
+
+
+def _to_staff_room(effect: Effect) -> Effect:
+    if isinstance(effect, SayInRoom):
+        return SayToStaff(effect.key, effect.params, mentions=(effect.to,))
+    return effect
+
+
+def _storable(body: str) -> str:
+    """Lone surrogates (valid in JSON, not in UTF-8) become U+FFFD instead of crashing."""
+    return _SURROGATE.sub("\ufffd", body)
 
 
 def _feedback_score(body: str) -> int | None:

@@ -10,6 +10,7 @@ Rules this loader keeps:
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 import types
 import typing
@@ -45,6 +46,8 @@ class BotSettings:
     def __post_init__(self) -> None:
         if not self.localpart or not self.localpart.replace("-", "").replace("_", "").isalnum():
             raise ValueError("must be a non-empty Matrix localpart (letters, digits, - and _)")
+        if not 0 < self.undecryptable_grace_seconds <= 86_400:
+            raise ValueError("undecryptable_grace_seconds must be between 0 and 86400")
 
 
 @dataclass(frozen=True)
@@ -119,8 +122,8 @@ class CrisisSettings:
     )
 
     def __post_init__(self) -> None:
-        if self.escalate_after_minutes <= 0:
-            raise ValueError("escalate_after_minutes must be positive")
+        if not 0 < self.escalate_after_minutes <= 1440:
+            raise ValueError("escalate_after_minutes must be positive and at most 1440")
 
 
 @dataclass(frozen=True)
@@ -207,6 +210,11 @@ def _build(cls: type[T], data: object, path: str) -> T:
                 f"{path}{key}: unknown option; the options are listed in "
                 "config/counsel.example.toml"
             )
+    for f in dataclasses.fields(cls):
+        required = (f.default is dataclasses.MISSING
+                    and f.default_factory is dataclasses.MISSING)
+        if required and f.name not in data:
+            raise ConfigError(f"{path}{f.name}: missing; this table needs it")
     kwargs = {name: _coerce(hints[name], value, f"{path}{name}") for name, value in data.items()}
     try:
         return cls(**kwargs)
@@ -260,6 +268,8 @@ def _coerce_scalar(tp: Any, value: object, path: str) -> object:
         raise ConfigError(f"{path}: expected a whole number, got {_describe(value)}")
     if tp is float:
         if isinstance(value, int | float) and not isinstance(value, bool):
+            if not math.isfinite(value):
+                raise ConfigError(f"{path}: expected a finite number, got {value}")
             return float(value)
         raise ConfigError(f"{path}: expected a number, got {_describe(value)}")
     if tp is str:

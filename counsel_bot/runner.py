@@ -109,8 +109,9 @@ def _read_secret(path: str) -> str | None:
         return None
     try:
         return Path(path).read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise BotError(f"cannot read the secret file {path} ({exc.strerror}); fix the "
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not a usable path"
+        raise BotError(f"cannot read the secret file {path!r} ({reason}); fix the "
                        "path in counsel.toml") from None
 
 

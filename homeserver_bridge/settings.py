@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -16,6 +17,12 @@ _HOST_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::[0-
 class RateLimit:
     per_second: float
     burst: int
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.per_second) and 0 < self.per_second <= 1e6):
+            raise ValueError("per_second must be a positive number up to 1000000")
+        if not 1 <= self.burst <= 1_000_000:
+            raise ValueError("burst must be between 1 and 1000000")
 
 
 @dataclass(frozen=True)
@@ -64,8 +71,8 @@ class HomeserverSettings:
             raise ValueError(
                 f"bind_address {self.bind_address!r} is not an IP address such as 127.0.0.1"
             ) from None
-        if self.start_timeout <= 0:
-            raise ValueError("start_timeout must be positive")
+        if not 0 < self.start_timeout <= 3600:
+            raise ValueError("start_timeout must be between 0 and 3600 seconds")
         if self.url and not self.url.startswith(("http://", "https://")):
             raise ValueError(f"url {self.url!r} must start with http:// or https://")
 

@@ -1,0 +1,71 @@
+"""The conductor without a server: a memory store, the real detector, an injected time."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from counsel_bot.conductor import Conductor
+from counsel_bot.config import Settings
+from counsel_bot.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.effects import SayToYouth, decode_effect
+from counsel_bot.ids import EventID, RoomID, UserID
+from counsel_bot.opening_hours import OpeningHours
+from counsel_bot.runner import policy_from
+from counsel_bot.store import MemoryStore
+from tests.store.conftest import AeadSealer
+
+ROOM, YOUTH = RoomID("!room:x"), UserID("@sunflower:x")
+# Sunday evening in Berlin: the office (weekdays 14-20) is closed.
+SUNDAY = datetime(2026, 11, 22, 19, 0, tzinfo=UTC)
+
+
+async def conductor(weekly: dict[str, list[str]] | None = None) -> Conductor:
+    policy = policy_from(Settings())
+    if weekly is not None:
+        hours = OpeningHours.from_dict({"timezone": "Europe/Berlin", "weekly": weekly})
+        policy = replace(policy, hours=hours)
+    detector = CrisisDetector.from_directory(default_lexicon_dir())
+    return await Conductor.open(MemoryStore(AeadSealer()), detector, policy, SUNDAY)
+
+
+async def said_to_youth(c: Conductor) -> list[SayToYouth]:
+    effects = [decode_effect(e.payload) for e in await c.store.pending_outbox()]
+    return [e for e in effects if isinstance(e, SayToYouth)]
+
+
+async def test_out_of_hours_the_youth_learns_when_and_where_else_and_stays_queued() -> None:
+    c = await conductor({day: ["14:00-20:00"] for day in ("mon", "tue", "wed", "thu", "fri")})
+    await c.youth_wrote(ROOM, YOUTH, "Sonnenblume", EventID("$1"), "hallo, ist wer da?", SUNDAY)
+    [notice] = [e for e in await said_to_youth(c) if e.key == "out_of_hours"]
+    params = dict(notice.params)
+    assert params["next_opening"] == "23.11. 14:00"
+    assert "116 111" in str(params["emergency"])
+    assert len(c.router.queue()) == 1
+
+
+async def test_the_same_reply_twice_is_sent_twice() -> None:
+    c = await conductor()
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$1"), "hallo", SUNDAY)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$2"), "hilfe", SUNDAY)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$3"), "hilfe", SUNDAY)
+    assert [e.key for e in await said_to_youth(c)].count("youth_help") == 2
+
+
+@pytest.mark.parametrize("first", ["ende", "End.", "hilfe"])
+async def test_a_first_message_is_never_a_command(first: str) -> None:
+    c = await conductor()
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$1"), first, SUNDAY)
+    assert len(c.router.queue()) == 1
+    assert [e.key for e in await said_to_youth(c)] == []
+
+
+async def test_lone_surrogates_are_kept_as_replacement_characters() -> None:
+    c = await conductor()
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$1"), "kaputt \ud800 text", SUNDAY)
+    record = await c.store.conversation_by_room(ROOM)
+    assert record is not None
+    [item] = await c.store.read_intake(record.conversation)
+    assert item.body.decode() == "kaputt \ufffd text"
