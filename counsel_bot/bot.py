@@ -16,13 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 from nio import (
     AsyncClient,
+    BadEvent,
     InviteMemberEvent,
     MatrixRoom,
     MegolmEvent,
     RoomMemberEvent,
+    RoomMessage,
+    RoomMessageMedia,
     RoomMessageText,
     SyncError,
     SyncResponse,
+    UnknownBadEvent,
 )
 from nio.exceptions import EncryptionError
 
@@ -41,6 +45,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STAFF_ROOM_KEY = "staff_room"
+MEDIA_MSGTYPES = {"m.image": "Bild", "m.file": "Datei", "m.audio": "Audio",
+                  "m.video": "Video"}
 SYNC_TOKEN_KEY = "sync_token"  # noqa: S105 (a settings key)
 TICK_INTERVAL = timedelta(seconds=5)
 ENCRYPTION = {"type": "m.room.encryption", "state_key": "",
@@ -252,6 +258,9 @@ class CounselBot:
                     self.clock.now())
         elif isinstance(event, RoomMessageText):
             await self._on_text(room_id, event)
+        elif isinstance(event, RoomMessage | BadEvent | UnknownBadEvent) \
+                and sender is not None and not self.is_staff(str(sender)):
+            await self._on_other_message(room_id, event)
         elif isinstance(event, RoomMemberEvent):
             await self._on_membership(room_id, event)
 
@@ -260,8 +269,12 @@ class CounselBot:
         at = self.clock.now()
         event_id, sender = EventID(event.event_id), UserID(event.sender)
         if self.is_staff(sender):
-            await self.conductor.staff_wrote(room_id, sender, event_id, body, at)
-            await self._maybe_mail_reply(room_id, sender, event_id, body)
+            # Only in the staff room or a conversation's room: a room someone else made and
+            # invited the bot into is no place for staff commands (others would read along).
+            if await self._is_staff_room(room_id) or \
+                    await self.store.conversation_by_room(room_id) is not None:
+                await self.conductor.staff_wrote(room_id, sender, event_id, body, at)
+                await self._maybe_mail_reply(room_id, sender, event_id, body)
             return
         room = self.client.rooms.get(room_id)
         if room is None or await self._is_staff_room(room_id) or self._youth_of(room) != sender:
@@ -270,6 +283,40 @@ class CounselBot:
             return  # never take content from an unencrypted room
         nickname = room.user_name(sender)
         await self.conductor.youth_wrote(room_id, sender, nickname, event_id, body, at)
+
+    async def _on_other_message(
+        self, room_id: RoomID, event: RoomMessage | BadEvent | UnknownBadEvent
+    ) -> None:
+        """Pictures, files and unknown kinds of message: the counsellor in the room sees
+        them in their own app; the bot keeps a note of them (and any text they carry) for a
+        counsellor who joins later, and tells the youth once that it cannot pass files on."""
+        room = self.client.rooms.get(room_id)
+        if room is None or not room.encrypted or self._youth_of(room) != event.sender:
+            return
+        if await self._is_staff_room(room_id):
+            return
+        raw = event.source if isinstance(event.source, dict) else {}
+        if raw.get("type", "m.room.message") != "m.room.message":
+            return  # other event types (reactions, state) carry nothing to counsel on
+        content = raw.get("content", {})
+        content = content if isinstance(content, dict) else {}
+        kind = str(content.get("msgtype", "?"))
+        body = content.get("body")
+        shown = body if isinstance(body, str) else ""
+        if isinstance(event, RoomMessageMedia) or kind in MEDIA_MSGTYPES:
+            note = f"[{MEDIA_MSGTYPES.get(kind, 'Datei')}: {shown[:200]}]"
+        elif shown:
+            # Unknown or malformed but with a body (the fallback every client shows): the
+            # youth's words are kept like any message.
+            note = shown
+        else:
+            # Nothing readable to keep; the youth is told once what the bot cannot pass on.
+            await self.conductor.youth_sent_unreadable(room_id, EventID(event.event_id),
+                                                       self.clock.now())
+            return
+        await self.conductor.youth_wrote(
+            room_id, UserID(event.sender), room.user_name(event.sender),
+            EventID(event.event_id), note, self.clock.now(), attachment=True)
 
     async def _maybe_mail_reply(
         self, room_id: RoomID, sender: UserID, event_id: EventID, body: str
@@ -337,6 +384,8 @@ class CounselBot:
         answer = await self.client.room_create(
             name=text("staff_room_name", self.default_language),
             invite=staff, initial_state=[ENCRYPTION],
+            # Staff cannot invite outsiders into the staff room: the bot keeps its members.
+            power_level_override=counselling_power_levels(),
         )
         room_id = RoomID(answer.room_id)
         await self.store.set_setting(STAFF_ROOM_KEY, room_id)

@@ -101,15 +101,22 @@ BotEffect = (SayToYouth | SayToStaff | SayInRoom | Transcript | Leave | PutWidge
 Effect = Assign | Unassign | QueuePositionChanged | Closed | BotEffect
 
 
-def effect_key(effect: Effect, *, version: int, index: int, tag: str = "") -> str:
-    """Deterministic for a given transition; ``tag`` names one-per-conversation effects."""
+def effect_key(
+    effect: Effect, *, version: int, index: int, tag: str = "", cause: str | None = None
+) -> str:
+    """Deterministic for a given transition; ``tag`` names one-per-conversation effects.
+
+    ``cause`` (the Matrix event that led to it) keeps apart effects of transitions that did
+    not move the router: two "help" replies would otherwise share a key, and the second,
+    taken for a replay, would never be sent.
+    """
     if isinstance(effect, Assign | Unassign | QueuePositionChanged | Closed):
         return outbox_key(effect, version=version, index=index)
     if isinstance(effect, Transcript):
         return f"transcript:{effect.conversation}:{effect.assignment}"
     if tag:
         return tag
-    return f"{type(effect).__name__.lower()}:{version}:{index}"
+    return f"{type(effect).__name__.lower()}:{cause or version}:{index}"
 
 
 def encode_effect(effect: Effect) -> bytes:

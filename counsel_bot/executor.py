@@ -8,6 +8,7 @@ key (Synapse answers a repeated send with the event it already made instead of a
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -84,9 +85,14 @@ class Executor:
             except EffectFailed as failure:
                 attempts = self._attempts.get(entry.key, 0) + 1
                 self._attempts[entry.key] = attempts
-                if not failure.permanent or attempts < MAX_ATTEMPTS:
+                if not failure.permanent:
+                    # The homeserver is away: keep the order, try again after the next sync.
                     log.warning("effect %s failed (%s); will retry", _kind(entry.key), failure)
                     return done
+                if attempts < MAX_ATTEMPTS:
+                    # Refused for this room only: the other conversations go on meanwhile.
+                    log.warning("effect %s refused (%s); will retry", _kind(entry.key), failure)
+                    continue
                 log.error("effect %s dropped after %d attempts (%s)", _kind(entry.key),
                           attempts, failure)
             await self.store.mark_outbox_done(entry.key, at=self.clock.now())
@@ -184,6 +190,9 @@ class Executor:
         if effect.key == "staff_crisis_alert":
             params["link"] = await self._room_link(ConversationID(str(params["conversation"])))
         body = text(effect.key, self.default_language, **params)
+        unnamed = [user for user in effect.mentions if user not in body]
+        if unnamed:
+            body = f"{', '.join(unnamed)}: {body}"
         await self.send(room_id, body, key, mentions=effect.mentions)
 
     async def _room_link(self, conversation: ConversationID) -> str:
@@ -275,19 +284,37 @@ def _kind(key: str) -> str:
     return key.split(":", 1)[0]
 
 
+def _wire_size(text: str) -> int:
+    """Bytes in the event as nio sends it (JSON with ASCII escapes: an emoji costs 12)."""
+    return len(json.dumps(text)) - 2
+
+
+def _split(line: str, limit: int) -> list[str]:
+    pieces, start, size = [], 0, 0
+    for index, char in enumerate(line):
+        cost = _wire_size(char)
+        if size + cost > limit:
+            pieces.append(line[start:index])
+            start, size = index, 0
+        size += cost
+    pieces.append(line[start:])
+    return pieces
+
+
 def _chunks(lines: list[str], limit: int) -> list[str]:
-    """Lines joined into chunks of at most ``limit`` characters, in order; a longer line is
-    split on its own."""
-    pieces = [line[i:i + limit] for line in lines for i in range(0, max(len(line), 1), limit)]
+    """Lines joined into chunks of at most ``limit`` bytes on the wire, in order; a longer
+    line is split on its own."""
+    pieces = [piece for line in lines for piece in _split(line, limit)]
     chunks: list[str] = []
     current: list[str] = []
     size = 0
     for piece in pieces:
-        if current and size + len(piece) + 1 > limit:
+        cost = _wire_size(piece) + 2
+        if current and size + cost > limit:
             chunks.append("\n".join(current))
             current, size = [], 0
         current.append(piece)
-        size += len(piece) + 1
+        size += cost
     if current:
         chunks.append("\n".join(current))
     return chunks

@@ -194,6 +194,13 @@ CATALOGUE.update({
         "Ein Videoanruf geht, sobald jemand aus dem Team bei dir ist.",
         "A video call is possible as soon as someone from the team is with you.",
     ),
+    "attachment_note": _both(
+        "Bilder, Dateien und besondere Nachrichten kann ich nicht weitergeben – deine "
+        "Beraterin oder dein Berater sieht sie nur, wenn sie oder er schon im Chat ist. "
+        "Schreib am besten mit Worten, worum es geht.",
+        "I cannot pass on pictures, files or special messages – your counsellor only sees "
+        "them once they are in the chat. Best tell in words what it is about.",
+    ),
     "not_available_yet": _both(
         "Das geht leider noch nicht. Schreib einfach weiter, deine Beraterin oder dein "
         "Berater hilft dir.",
