@@ -1,6 +1,40 @@
-"""`make bench`: run every benchmark in bench/ and print its table."""
+"""`make bench`: run every benchmark in bench/ and print its tables.
 
-from bench import detector_throughput
+``python -m bench`` (about 6-7 minutes on 2 cores) or ``python -m bench --quick`` (about a
+minute, a smoke run). Each benchmark runs in its own process with its own homeserver, so one
+cannot leave load behind for the next.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+
+from bench.env import REPO
+
+
+def benchmarks(quick: bool) -> list[list[str]]:
+    detector = ["--repeat", "5", "--rounds", "1"] if quick else []
+    flag = ["--quick"] if quick else []
+    return [
+        ["bench.detector_throughput", *detector],
+        ["bench.latency", *flag],
+        ["bench.scale", *flag],
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a one-minute smoke run")
+    args = parser.parse_args()
+    status = 0
+    for module, *options in benchmarks(args.quick):
+        print(f"\n# python -m {module} {' '.join(options)}".rstrip(), flush=True)
+        done = subprocess.run([sys.executable, "-m", module, *options], cwd=REPO, check=False)
+        status = status or done.returncode
+    return status
+
 
 if __name__ == "__main__":
-    detector_throughput.main()
+    raise SystemExit(main())

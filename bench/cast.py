@@ -1,0 +1,81 @@
+"""The people in a benchmark: counsellors on duty and youths with their rooms ready."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.client import BenchClient, Seen
+from bench.env import Account, Homeserver
+
+SETUP_TIMEOUT = 120.0
+
+
+@dataclass
+class Youth:
+    client: BenchClient
+    counsel_room: str
+    echo_room: str | None
+
+
+def from_bot(room_id: str, bot: str) -> object:
+    return lambda seen: seen.room_id == room_id and seen.sender == bot
+
+
+async def youths(
+    hs: Homeserver, count: int, root: Path, counsel_bot: str, echo_bot: str | None,
+    parallel: int = 10,
+) -> list[Youth]:
+    """Youths who opened a direct chat with the bot (greeted) and, optionally, with the
+    echo bot; room keys are shared in both rooms already."""
+    gate = asyncio.Semaphore(parallel)
+
+    async def one(index: int) -> Youth:
+        async with gate:
+            account = await hs.register("youth")
+            client = await BenchClient.create(hs.base_url, account, root / f"youth-{index}")
+            room = await client.open_direct(counsel_bot)
+            greeting = client.expect(lambda s: s.room_id == room and s.sender == counsel_bot)
+            echo_room = await client.open_direct(echo_bot) if echo_bot else None
+            await asyncio.wait_for(greeting, SETUP_TIMEOUT)
+            await client.prepare_room(room, counsel_bot)
+            if echo_room is not None and echo_bot is not None:
+                await client.prepare_room(echo_room, echo_bot)
+            return Youth(client, room, echo_room)
+
+    return list(await asyncio.gather(*(one(i) for i in range(count))))
+
+
+async def on_duty(
+    hs: Homeserver, accounts: Sequence[Account], root: Path, bot: str
+) -> tuple[list[BenchClient], str]:
+    """Counsellors who joined the staff room and said ``!duty on``; returns the room too."""
+    clients = [await BenchClient.create(hs.base_url, a, root / f"staff-{i}")
+               for i, a in enumerate(accounts)]
+    first = clients[0]
+    deadline = asyncio.get_running_loop().time() + SETUP_TIMEOUT
+    while not first.invites:
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError("the bot never invited the counsellors to its staff room")
+        await asyncio.sleep(0.1)
+    staff_room = next(iter(first.invites))
+    for client in clients:
+        await asyncio.wait_for(client.expect_invite(staff_room), SETUP_TIMEOUT)
+        await client.join(staff_room)
+    for client in clients:
+        await client.prepare_room(staff_room, bot)
+        me = client.user_id
+
+        def reply(seen: Seen, me: str = me) -> bool:
+            return seen.room_id == staff_room and seen.sender == bot and seen.body.startswith(me)
+
+        answer = client.expect(reply)
+        await client.send(staff_room, "!duty on")
+        await asyncio.wait_for(answer, SETUP_TIMEOUT)
+    return clients, staff_room
+
+
+async def close_all(clients: Sequence[BenchClient]) -> None:
+    await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)

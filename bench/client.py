@@ -1,0 +1,158 @@
+"""A real E2E matrix-nio client that timestamps what it receives.
+
+Times are ``time.perf_counter()`` taken in nio's callbacks, i.e. when the client has the
+sync response (and, for messages, has decrypted it): what a person would see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    MatrixRoom,
+    RoomCreateResponse,
+    RoomMessageNotice,
+    RoomMessageText,
+    RoomPreset,
+    RoomSendResponse,
+    SyncResponse,
+)
+
+from bench.env import Account
+
+ENCRYPTION = {"type": "m.room.encryption", "state_key": "",
+              "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
+
+
+@dataclass(frozen=True)
+class Seen:
+    room_id: str
+    sender: str
+    body: str
+    at: float
+
+
+Match = Callable[[Seen], bool]
+
+
+class BenchClient:
+    def __init__(self, client: AsyncClient) -> None:
+        self.client = client
+        self.messages: list[Seen] = []
+        self.invites: dict[str, float] = {}
+        self._waiters: list[tuple[Match, asyncio.Future[Seen]]] = []
+        self._invite_waiters: dict[str, asyncio.Future[float]] = {}
+        self._sync: asyncio.Task[Any] | None = None
+        client.add_event_callback(self._on_message, (RoomMessageText, RoomMessageNotice))
+        client.add_response_callback(self._on_sync, SyncResponse)
+
+    @classmethod
+    async def create(cls, base_url: str, account: Account, store: Path) -> BenchClient:
+        store.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 (once, before syncing)
+        config = AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False,
+                                   pickle_key="bench-client")
+        client = AsyncClient(base_url, account.user_id, device_id=account.device_id,
+                             store_path=str(store), config=config)
+        client.restore_login(account.user_id, account.device_id, account.access_token)
+        await client.keys_upload()
+        bench = cls(client)
+        bench._sync = asyncio.create_task(client.sync_forever(timeout=30_000, full_state=True))
+        return bench
+
+    @property
+    def user_id(self) -> str:
+        return str(self.client.user_id)
+
+    async def close(self) -> None:
+        if self._sync is not None:
+            self._sync.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._sync
+        await self.client.close()
+
+    # -- what arrives ---------------------------------------------------------------------
+
+    async def _on_message(self, room: MatrixRoom, event: RoomMessageText) -> None:
+        seen = Seen(room.room_id, event.sender, event.body, time.perf_counter())
+        self.messages.append(seen)
+        for match, future in list(self._waiters):
+            if not future.done() and match(seen):
+                future.set_result(seen)
+                self._waiters.remove((match, future))
+
+    async def _on_sync(self, response: SyncResponse) -> None:
+        now = time.perf_counter()
+        for room_id in response.rooms.invite:
+            self.invites.setdefault(room_id, now)
+            waiter = self._invite_waiters.pop(room_id, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(now)
+
+    def expect(self, match: Match) -> asyncio.Future[Seen]:
+        """A future for the first message matching ``match`` from now on (or already seen)."""
+        future: asyncio.Future[Seen] = asyncio.get_running_loop().create_future()
+        for seen in self.messages:
+            if match(seen):
+                future.set_result(seen)
+                return future
+        self._waiters.append((match, future))
+        return future
+
+    def expect_invite(self, room_id: str) -> asyncio.Future[float]:
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        if room_id in self.invites:
+            future.set_result(self.invites[room_id])
+        else:
+            self._invite_waiters[room_id] = future
+        return future
+
+    # -- what it does ---------------------------------------------------------------------
+
+    async def open_direct(self, peer: str) -> str:
+        """A direct chat as Element makes one: trusted_private_chat, encrypted from the start."""
+        answer = await self.client.room_create(
+            is_direct=True, invite=[peer], preset=RoomPreset.trusted_private_chat,
+            initial_state=[ENCRYPTION],
+        )
+        if not isinstance(answer, RoomCreateResponse):
+            raise RuntimeError(f"room_create failed: {answer}")
+        return str(answer.room_id)
+
+    async def prepare_room(self, room_id: str, peer: str, within: float = 60) -> None:
+        """Wait until the peer has joined and its device is known, then share the room key,
+        so a timed send measures the message, not the one-off key exchange."""
+        deadline = time.perf_counter() + within
+        while True:
+            room = self.client.rooms.get(room_id)
+            joined = room is not None and peer in room.users and peer not in room.invited_users
+            if joined and self.client.olm is not None:
+                if self.client.should_query_keys:
+                    await self.client.keys_query()
+                if self.client.device_store.active_user_devices(peer):
+                    break
+            if time.perf_counter() > deadline:
+                raise TimeoutError("the peer did not join or has no device keys")
+            await asyncio.sleep(0.05)
+        await self.client.share_group_session(room_id, ignore_unverified_devices=True)
+
+    async def send(self, room_id: str, body: str) -> float:
+        """Send a text message; return the time just before sending."""
+        started = time.perf_counter()
+        answer = await self.client.room_send(
+            room_id, "m.room.message", {"msgtype": "m.text", "body": body},
+            ignore_unverified_devices=True,
+        )
+        if not isinstance(answer, RoomSendResponse):
+            raise RuntimeError(f"room_send failed: {answer}")
+        return started
+
+    async def join(self, room_id: str) -> None:
+        await self.client.join(room_id)

@@ -1,0 +1,75 @@
+"""The baseline: a bare matrix-nio E2E bot that echoes every decrypted text message.
+
+``python -m bench.echo_bot --homeserver URL --user ID --device ID --store DIR`` with the
+access token in ``BENCH_ECHO_TOKEN``. It does the least any E2E bot must do: sync, decrypt,
+join on invite, encrypt and send. Whatever counsel's bot adds on top shows as the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+from pathlib import Path
+
+from nio import AsyncClient, AsyncClientConfig, MatrixRoom, RoomMessageText, SyncResponse
+
+
+class EchoBot:
+    def __init__(self, client: AsyncClient) -> None:
+        self.client = client
+        self._joined: set[str] = set()
+        client.add_event_callback(self._on_text, RoomMessageText)
+        client.add_response_callback(self._on_sync, SyncResponse)
+
+    async def _on_sync(self, response: SyncResponse) -> None:
+        for room_id in response.rooms.invite:
+            if room_id not in self._joined:
+                self._joined.add(room_id)
+                await self.client.join(room_id)
+
+    async def _on_text(self, room: MatrixRoom, event: RoomMessageText) -> None:
+        if event.sender == self.client.user_id:
+            return
+        await self.client.room_send(
+            room.room_id, "m.room.message", {"msgtype": "m.text", "body": event.body},
+            ignore_unverified_devices=True,
+        )
+
+
+async def serve(homeserver: str, user: str, device: str, store: Path) -> None:
+    config = AsyncClientConfig(encryption_enabled=True, store_sync_tokens=True,
+                               pickle_key="bench-echo")
+    client = AsyncClient(homeserver, user, device_id=device, store_path=str(store),
+                         config=config)
+    client.restore_login(user, device, os.environ["BENCH_ECHO_TOKEN"])
+    EchoBot(client)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    if client.should_upload_keys:
+        await client.keys_upload()
+    syncing = asyncio.create_task(client.sync_forever(timeout=30_000, full_state=True))
+    await stop.wait()
+    syncing.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await syncing
+    await client.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--homeserver", required=True)
+    parser.add_argument("--user", required=True)
+    parser.add_argument("--device", required=True)
+    parser.add_argument("--store", type=Path, required=True)
+    args = parser.parse_args()
+    asyncio.run(serve(args.homeserver, args.user, args.device, args.store))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

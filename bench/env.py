@@ -1,0 +1,242 @@
+"""A throwaway homeserver and bot processes for benchmarks, all on loopback.
+
+Synapse runs hardened as in production except for rate limits (generous, as in the tests:
+a benchmark sends faster than any youth). The counsel bot and the echo bot each run as their
+own process, so neither shares the benchmark clients' event loop and the bot's RSS is its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import os
+import secrets
+import signal
+import socket
+import sys
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+from homeserver_bridge.admin_api import AdminClient
+from homeserver_bridge.embedded import EmbeddedSynapse
+from homeserver_bridge.paths import DataLayout, write_private
+from homeserver_bridge.provision import admin_client
+from homeserver_bridge.settings import HomeserverSettings, RateLimit, RateLimits
+
+SERVER_NAME = "bench.localhost"
+PASSPHRASE = "bench vault passphrase, never used for real data"
+GENEROUS = RateLimits(
+    messages=RateLimit(1000.0, 10000),
+    logins=RateLimit(1000.0, 10000),
+    registrations=RateLimit(1000.0, 10000),
+)
+REPO = Path(__file__).resolve().parents[1]
+
+
+def interrupt_on_sigterm() -> None:
+    """SIGTERM as Ctrl-C: asyncio.run then unwinds, and every finally stops its processes."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Account:
+    user_id: str
+    password: str
+    access_token: str
+    device_id: str
+
+
+@dataclass
+class Homeserver:
+    settings: HomeserverSettings
+    synapse: EmbeddedSynapse
+    layout: DataLayout
+    admin: AdminClient
+    root: Path
+    _names: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def base_url(self) -> str:
+        return self.synapse.base_url
+
+    def user_id(self, localpart: str) -> str:
+        return f"@{localpart}:{SERVER_NAME}"
+
+    async def register(self, prefix: str) -> Account:
+        """A user with a password and a fresh device (registration returns its token)."""
+        localpart = f"{prefix}-{next(self._names)}-{secrets.token_hex(2)}"
+        password = secrets.token_urlsafe(12)
+        secret = self.layout.registration_secret_file.read_text(encoding="utf-8").strip()
+        made = await self.admin.register_with_shared_secret(secret, localpart, password)
+        return Account(made.user_id, password, made.access_token, made.device_id)
+
+    async def register_many(self, prefix: str, count: int, parallel: int = 8) -> list[Account]:
+        gate = asyncio.Semaphore(parallel)
+
+        async def one() -> Account:
+            async with gate:
+                return await self.register(prefix)
+
+        return list(await asyncio.gather(*(one() for _ in range(count))))
+
+    async def passwordless_users(self, prefix: str, count: int) -> list[str]:
+        """Accounts that exist (so invites to them succeed) but never log in: no hashing."""
+        ids = [self.user_id(f"{prefix}-{i}-{secrets.token_hex(2)}") for i in range(count)]
+        gate = asyncio.Semaphore(8)
+
+        async def one(user_id: str) -> None:
+            async with gate:
+                await self.admin.upsert_user(user_id)
+
+        await asyncio.gather(*(one(u) for u in ids))
+        return ids
+
+
+@contextlib.asynccontextmanager
+async def homeserver(root: Path) -> AsyncIterator[Homeserver]:
+    layout = DataLayout(root / "homeserver")
+    layout.prepare()
+    settings = HomeserverSettings(server_name=SERVER_NAME, port=free_port(),
+                                  rate_limits=GENEROUS, start_timeout=120.0)
+    synapse = EmbeddedSynapse(settings, layout)
+    await synapse.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            admin = await admin_client(synapse.base_url, layout, http)
+            yield Homeserver(settings, synapse, layout, admin, root)
+    finally:
+        await synapse.stop()
+
+
+# -- processes ------------------------------------------------------------------------------
+
+
+def rss_kib(pid: int) -> tuple[int, int]:
+    """(current RSS, peak RSS) of a process in KiB, from /proc."""
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            values[key] = int(rest.split()[0])
+    return values["VmRSS"], values["VmHWM"]
+
+
+@dataclass
+class ChildProcess:
+    """A benchmark subprocess whose output goes to a log file, stopped with SIGTERM."""
+
+    argv: list[str]
+    log: Path
+    env: dict[str, str] = field(default_factory=dict)
+    process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> float:
+        """Spawn; return the perf_counter time just before the spawn."""
+        started = time.perf_counter()
+        with self.log.open("ab") as out:
+            self.process = await asyncio.create_subprocess_exec(
+                *self.argv, stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=out,
+                cwd=REPO, env={**os.environ, **self.env}, start_new_session=True,
+            )
+        return started
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, "the process was not started"
+        return self.process.pid
+
+    def check_alive(self) -> None:
+        if self.process is not None and self.process.returncode is not None:
+            tail = self.log.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"{self.argv[2]} exited with {self.process.returncode}:\n{tail}")
+
+    async def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.returncode is not None:
+            return
+        process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), 30)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+def _toml_list(items: Sequence[str]) -> str:
+    return "[" + ", ".join(json.dumps(i) for i in items) + "]"
+
+
+def counsel_config(hs: Homeserver, localpart: str, counsellors: Sequence[str],
+                   capacity: int) -> str:
+    limits = "{ per_second = 1000.0, burst = 10000 }"
+    return "\n".join([
+        "[homeserver]",
+        f'server_name = "{SERVER_NAME}"',
+        f"port = {hs.settings.port}",
+        "[homeserver.rate_limits]",
+        f"messages = {limits}", f"logins = {limits}", f"registrations = {limits}",
+        "[bot]",
+        f'localpart = "{localpart}"',
+        "[staff]",
+        f"counsellors = {_toml_list(counsellors)}",
+        f"default_capacity = {capacity}",
+        "",
+    ])
+
+
+async def provision_counsel_bot(
+    hs: Homeserver, name: str, counsellors: Sequence[str], capacity: int
+) -> ChildProcess:
+    """A data directory laid out as `counsel up` does, and `counsel bot` ready to start."""
+    data = hs.root / name
+    layout = DataLayout(data)
+    layout.prepare()
+    bot = await hs.register("bot")
+    write_private(layout.bridge_dir / "accounts.json", json.dumps(
+        [{"role": "bot", "user_id": bot.user_id, "password": bot.password,
+          "display_name": "Beratung"}]))
+    await hs.admin.override_ratelimit(bot.user_id)
+    localpart = bot.user_id[1:].split(":", 1)[0]
+    config = data / "counsel.toml"
+    write_private(config, counsel_config(hs, localpart, counsellors, capacity))
+    argv = [sys.executable, "-m", "counsel_bot.cli", "bot", "--data", str(data),
+            "--config", str(config)]
+    child = ChildProcess(argv, data / "bot.log", {"COUNSEL_VAULT_PASSPHRASE": PASSPHRASE})
+    child.env["BENCH_BOT_USER"] = bot.user_id  # read back by bot_user_of()
+    return child
+
+
+def bot_user_of(child: ChildProcess) -> str:
+    return child.env["BENCH_BOT_USER"]
+
+
+def bot_data_of(child: ChildProcess) -> Path:
+    return Path(child.argv[child.argv.index("--data") + 1])
+
+
+async def provision_echo_bot(hs: Homeserver) -> ChildProcess:
+    account = await hs.register("echo")
+    await hs.admin.override_ratelimit(account.user_id)
+    store = hs.root / "echo-bot"
+    store.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-m", "bench.echo_bot", "--homeserver", hs.base_url,
+            "--user", account.user_id, "--device", account.device_id, "--store", str(store)]
+    child = ChildProcess(argv, store / "echo.log", {"BENCH_ECHO_TOKEN": account.access_token})
+    child.env["BENCH_BOT_USER"] = account.user_id
+    return child

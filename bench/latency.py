@@ -1,0 +1,288 @@
+"""Latency and throughput of the counsel bot against a bare E2E echo bot, same homeserver.
+
+``python -m bench.latency [--quick]``. Samples are interleaved (echo, routing, echo, crisis
+for each youth) so that load from anything else on the machine hits both sides alike.
+
+- echo round trip: youth sends, youth receives the echo (baseline);
+- routing: a youth's first message until a counsellor's client sees the invitation;
+- crisis: crisis wording until a staff client has the alert in the staff room (decrypted);
+- burst: every burst youth sends at once (first message / echo), each timed on its own;
+- throughput: youths send as fast as they can; the bot's rate is counted by the events it
+  committed (``processed_events``), the echo bot's by the echoes the youths received.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import math
+import os
+import shutil
+import signal
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import cast, env
+from bench.cast import Youth
+from bench.client import BenchClient, Seen
+from bench.stats import Summary, latency_table, markdown, ratio, verdict
+
+WAIT = 60.0
+FIRST_MESSAGE = "Hallo, ich brauche gerade jemanden zum Reden."
+CRISIS_MESSAGE = "ich will nicht mehr leben"
+CAPACITY = 10
+
+
+@dataclass(frozen=True)
+class Plan:
+    sequential: int
+    burst: int
+    messages_per_youth: int
+
+    @property
+    def counsellors(self) -> int:
+        return math.ceil((self.sequential + self.burst) / CAPACITY) + 1
+
+
+FULL = Plan(sequential=30, burst=100, messages_per_youth=10)
+QUICK = Plan(sequential=5, burst=10, messages_per_youth=5)
+
+
+@dataclass
+class Results:
+    echo: list[float]
+    routing: list[float]
+    crisis: list[float]
+    echo_burst: list[float]
+    routing_burst: list[float]
+    echo_rate: float
+    bot_rate: float
+    offered: int
+    rss_idle_kib: int
+    rss_loaded_kib: int
+    rooms: int
+
+
+async def echo_once(youth: Youth, echo_bot: str, body: str) -> float:
+    room = youth.echo_room
+    assert room is not None
+    echoed = youth.client.expect(
+        lambda s: s.room_id == room and s.sender == echo_bot and s.body == body)
+    started = await youth.client.send(room, body)
+    return (await asyncio.wait_for(echoed, WAIT)).at - started
+
+
+async def route_once(youth: Youth, counsellors: Sequence[BenchClient]) -> float:
+    invited = [asyncio.ensure_future(c.expect_invite(youth.counsel_room)) for c in counsellors]
+    started = await youth.client.send(youth.counsel_room, FIRST_MESSAGE)
+    done, pending = await asyncio.wait(invited, timeout=WAIT,
+                                       return_when=asyncio.FIRST_COMPLETED)
+    for future in pending:
+        future.cancel()
+    if not done:
+        raise TimeoutError("no counsellor was invited")
+    return next(iter(done)).result() - started
+
+
+async def crisis_once(youth: Youth, staff: BenchClient, staff_room: str) -> float:
+    room = youth.counsel_room
+
+    def alert(seen: Seen) -> bool:
+        return seen.room_id == staff_room and "⚠️" in seen.body and room in seen.body
+
+    alerted = staff.expect(alert)
+    started = await youth.client.send(room, CRISIS_MESSAGE)
+    return (await asyncio.wait_for(alerted, WAIT)).at - started
+
+
+async def warm_echo(youths: Sequence[Youth], echo_bot: str) -> None:
+    """The echo bot's first answer in a room shares its room key: done before timing,
+    as the counsel bot's greeting did it for its rooms."""
+    await asyncio.gather(*(echo_once(y, echo_bot, "warm-up") for y in youths))
+
+
+def processed_count(bot_data: Path) -> int:
+    db = bot_data / "bot" / "counsel.db"
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+        return int(conn.execute("SELECT count(*) FROM processed_events").fetchone()[0])
+
+
+async def until_count(bot_data: Path, target: int) -> float:
+    deadline = time.perf_counter() + 300
+    while time.perf_counter() < deadline:
+        if await asyncio.to_thread(processed_count, bot_data) >= target:
+            return time.perf_counter()
+        await asyncio.sleep(0.05)
+    raise TimeoutError("the bot did not handle every message within 300 s")
+
+
+async def flood(youths: Sequence[Youth], count: int, echo: bool) -> None:
+    async def one(youth: Youth, index: int) -> None:
+        room = youth.echo_room if echo else youth.counsel_room
+        assert room is not None
+        for n in range(count):
+            await youth.client.send(room, f"Nachricht {index}-{n}: wie geht es weiter?")
+
+    await asyncio.gather(*(one(y, i) for i, y in enumerate(youths)))
+
+
+async def throughput(
+    youths: Sequence[Youth], count: int, echo_bot: str, bot_data: Path
+) -> tuple[float, float]:
+    total = len(youths) * count
+    rooms = {y.echo_room for y in youths}
+    before = sum(1 for y in youths for s in y.client.messages
+                 if s.room_id in rooms and s.sender == echo_bot)
+    started = time.perf_counter()
+    await flood(youths, count, echo=True)
+    deadline = time.perf_counter() + 180
+    echoed = 0
+    while echoed < total and time.perf_counter() < deadline:
+        await asyncio.sleep(0.02)
+        echoed = sum(1 for y in youths for s in y.client.messages
+                     if s.room_id in rooms and s.sender == echo_bot) - before
+    # An echo that never came (the echo bot could not decrypt it) counts as not handled.
+    echo_rate = echoed / (time.perf_counter() - started)
+    target = await asyncio.to_thread(processed_count, bot_data) + total
+    started = time.perf_counter()
+    await flood(youths, count, echo=False)
+    bot_rate = total / (await until_count(bot_data, target) - started)
+    return echo_rate, bot_rate
+
+
+async def start_profiler(pid: int, out: Path | None) -> asyncio.subprocess.Process | None:
+    """py-spy on the bot process (CPU samples, collapsed stacks); None without ``out``."""
+    if out is None:
+        return None
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    return await asyncio.create_subprocess_exec(
+        spy, "record", "--pid", str(pid), "--rate", "200", "--format", "raw",
+        "--output", str(out), stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL)
+
+
+async def stop_profiler(spy: asyncio.subprocess.Process | None) -> None:
+    if spy is not None and spy.returncode is None:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+        await asyncio.wait_for(spy.wait(), 60)
+
+
+async def run(plan: Plan, root: Path, log: logging.Logger,
+              profile: Path | None = None) -> Results:
+    async with env.homeserver(root) as hs:
+        staff_accounts = await hs.register_many("counsellor", plan.counsellors)
+        bot = await env.provision_counsel_bot(
+            hs, "counsel", [a.user_id for a in staff_accounts], CAPACITY)
+        echo = await env.provision_echo_bot(hs)
+        await bot.start()
+        await echo.start()
+        bot_user, echo_user = env.bot_user_of(bot), env.bot_user_of(echo)
+        people: list[BenchClient] = []
+        try:
+            staff, staff_room = await cast.on_duty(hs, staff_accounts, root, bot_user)
+            people += staff
+            rss_idle = env.rss_kib(bot.pid)[0]
+            log.info("%d counsellors on duty; making %d youths", len(staff),
+                     plan.sequential + plan.burst)
+            made = await cast.youths(hs, plan.sequential + plan.burst, root, bot_user, echo_user)
+            people += [y.client for y in made]
+            await warm_echo(made, echo_user)
+            sequential, burst = made[: plan.sequential], made[plan.sequential :]
+            echo_s, route_s, crisis_s = [], [], []
+            log.info("sequential samples")
+            for youth in sequential:
+                echo_s.append(await echo_once(youth, echo_user, "ping-1"))
+                route_s.append(await route_once(youth, staff))
+                echo_s.append(await echo_once(youth, echo_user, "ping-2"))
+                crisis_s.append(await crisis_once(youth, staff[0], staff_room))
+                await asyncio.sleep(0.2)  # let the bot finish staff notices: isolated samples
+            spy = await start_profiler(bot.pid, profile)
+            log.info("burst of %d", len(burst))
+            echo_b = list(await asyncio.gather(*(echo_once(y, echo_user, "burst")
+                                                 for y in burst)))
+            await asyncio.sleep(1)
+            route_b = list(await asyncio.gather(*(route_once(y, staff) for y in burst)))
+            rss_loaded = env.rss_kib(bot.pid)[0]
+            log.info("throughput")
+            echo_rate, bot_rate = await throughput(
+                sequential, plan.messages_per_youth, echo_user, env.bot_data_of(bot))
+            await stop_profiler(spy)
+            bot.check_alive()
+            return Results(echo_s, route_s, crisis_s, echo_b, route_b, echo_rate, bot_rate,
+                           len(sequential) * plan.messages_per_youth, rss_idle, rss_loaded,
+                           len(made))
+        finally:
+            await cast.close_all(people)
+            await bot.stop()
+            await echo.stop()
+
+
+def report(plan: Plan, r: Results) -> str:
+    echo = Summary.of(r.echo)
+    routing, crisis = Summary.of(r.routing), Summary.of(r.crisis)
+    echo_b, routing_b = Summary.of(r.echo_burst), Summary.of(r.routing_burst)
+    out = [
+        f"Latency, sequential youths ({plan.sequential}; one at a time, interleaved with echo):",
+        "",
+        latency_table([("echo round trip (baseline)", echo),
+                       ("first message -> counsellor invited", routing),
+                       ("crisis message -> staff alert", crisis)], echo),
+        "",
+        f"Burst: {plan.burst} youths send at the same moment (each timed on its own):",
+        "",
+        latency_table([("echo round trip (baseline)", echo_b),
+                       ("first message -> counsellor invited", routing_b)], echo_b),
+        "",
+        f"Throughput ({r.offered} messages from {plan.sequential} youths at once):",
+        "",
+        markdown(["bot", "decrypted msgs/s", "vs echo"],
+                 [["echo bot (baseline)", f"{r.echo_rate:,.1f}", "1.00x"],
+                  ["counsel bot", f"{r.bot_rate:,.1f}", ratio(r.bot_rate, r.echo_rate)]]),
+        "",
+        f"Bot RSS: {r.rss_idle_kib / 1024:.0f} MiB with counsellors on duty, "
+        f"{r.rss_loaded_kib / 1024:.0f} MiB after {r.rooms} youth rooms "
+        f"(~{(r.rss_loaded_kib - r.rss_idle_kib) / max(r.rooms, 1):.0f} KiB per room).",
+        "",
+        "Goals:",
+        f"- routing p50 <= 1.15x echo p50 (sequential): {ratio(routing.p50, echo.p50)} "
+        f"-> {verdict(routing.p50 <= 1.15 * echo.p50)}",
+        f"- routing p99 < 1 s with {plan.burst} concurrent youths: "
+        f"{routing_b.p99:.2f} s -> {verdict(routing_b.p99 < 1.0)}",
+        f"- crisis alert <= 1.3x echo (p50): {ratio(crisis.p50, echo.p50)} "
+        f"-> {verdict(crisis.p50 <= 1.3 * echo.p50)}",
+    ]
+    return "\n".join(out)
+
+
+def quiet_libraries() -> None:
+    logging.basicConfig(level=logging.INFO, format="[bench] %(message)s")
+    for noisy in ("nio", "peewee", "aiohttp", "homeserver_bridge"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small smoke run")
+    parser.add_argument("--profile", type=Path, default=None, metavar="FILE",
+                        help="py-spy the bot during burst and throughput (collapsed stacks)")
+    args = parser.parse_args(argv)
+    quiet_libraries()
+    env.interrupt_on_sigterm()
+    plan = QUICK if args.quick else FULL
+    with tempfile.TemporaryDirectory(prefix="counsel-bench-") as tmp:
+        started = time.perf_counter()
+        results = asyncio.run(run(plan, Path(tmp), logging.getLogger("bench"), args.profile))
+    print(f"## Latency and throughput ({os.cpu_count()} cores, load average "
+          f"{os.getloadavg()[0]:.1f}, {time.perf_counter() - started:.0f} s)\n")
+    print(report(plan, results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
