@@ -122,6 +122,11 @@ class HelpCommand:
 
 
 @dataclass(frozen=True)
+class ChatCommand:
+    """Invite a mail youth to continue live in chat (anonymously)."""
+
+
+@dataclass(frozen=True)
 class VideoCommand:
     end: bool = False  # "!video end": the call is over, its widget goes
 
@@ -141,6 +146,7 @@ StaffCommand = (
     | QueueCommand
     | HelpCommand
     | VideoCommand
+    | ChatCommand
 )
 
 
@@ -240,6 +246,10 @@ STAFF_HELP: Mapping[str, HelpEntry] = MappingProxyType(
         "video": HelpEntry(
             "!video [end]", "Einen Videoanruf anbieten (end: beenden).",
             "Offer the youth a video call (end: end it).",
+        ),
+        "chat": HelpEntry(
+            "!chat", "Mail-Person anonym in den Live-Chat einladen.",
+            "Invite a mail youth to continue live in chat, anonymously.",
         ),
         "help": HelpEntry("!help [befehl]", "Diese Hilfe.", "This help."),
     }
@@ -452,6 +462,7 @@ _PARSERS: Mapping[str, Callable[[list[str]], StaffCommand | ParseError]] = Mappi
         "status": _no_args("status", StatusCommand()),
         "queue": _no_args("queue", QueueCommand()),
         "video": _video,
+        "chat": _no_args("chat", ChatCommand()),
         "help": _help,
     }
 )

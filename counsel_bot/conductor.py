@@ -20,6 +20,7 @@ from counsel_bot import commands as cmd
 from counsel_bot.crisis import ConversationRisk, CrisisDetector
 from counsel_bot.effects import (
     Effect,
+    InviteYouth,
     Leave,
     PutWidget,
     SayInRoom,
@@ -124,6 +125,9 @@ class Conductor:
         # Youths asked for their mail address, and who switches them (the mail channel).
         self.mail_asked: set[ConversationID] = set()
         self.mail_switch: MailSwitch | None = None
+        # Mail youths invited to chat (the mail channel issues and redeems case codes).
+        self.chat_invite: ChatInvite | None = None
+        self.redeem_case_code: Callable[[str], Awaitable[ConversationID | None]] | None = None
         # The current video widget per conversation, removed again at the end or on close.
         self.widgets: dict[ConversationID, str] = {}
         self.random_bytes: Callable[[int], bytes] = os.urandom
@@ -185,6 +189,12 @@ class Conductor:
         if record is not None and record.state is ConversationState.CLOSED:
             await self._after_close(step, record.conversation, body)
             return
+        if record is None and self.redeem_case_code is not None and _looks_like_code(body):
+            invited = await self.redeem_case_code(body)
+            if invited is not None:
+                step.add(InviteYouth(invited, youth, room_id))
+                await self.commit(step)
+                return
         if record is None:
             conversation = self._open(step, room_id, youth, nickname, body)
         else:
@@ -346,6 +356,8 @@ class Conductor:
         elif isinstance(parsed, cmd.HelpCommand):
             help_text = cmd.help_text(self.policy.default_language, parsed.topic, staff=True)
             step.add(SayInRoom(room_id, sender, "help_text", (("text", help_text),)))
+        elif isinstance(parsed, cmd.ChatCommand):
+            await self._invite_to_chat(step, room_id, sender, here)
         elif isinstance(parsed, cmd.VideoCommand):
             self._video_by_staff(step, room_id, sender, here, parsed.end)
         else:
@@ -389,6 +401,18 @@ class Conductor:
         if key not in self._replied:
             self._replied.add(key)
             self.metrics.first_reply(at - current.assigned_at)
+
+    async def _invite_to_chat(
+        self, step: Change, room_id: RoomID, sender: UserID, here: ConversationID | None
+    ) -> None:
+        current = None if here is None else self.router.conversation(here)
+        if current is None or current.channel is not Channel.MAIL or self.chat_invite is None:
+            step.add(SayInRoom(room_id, sender, "chat.only_mail"))
+        elif current.assigned_to != sender and self.policy.staff.get(sender) is not Role.TEAM_LEAD:
+            step.add(SayInRoom(room_id, sender, "refused.not_yours",
+                               (("id", current.conversation),)))
+        else:
+            await self.chat_invite(step, current.conversation, sender)
 
     # -- video ------------------------------------------------------------------------------
 
@@ -555,6 +579,14 @@ class Conductor:
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+ChatInvite = Callable[[Change, ConversationID, UserID], Awaitable[None]]
+_CASE_CODE = re.compile(r"[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}")
+
+
+def _looks_like_code(body: str) -> bool:
+    return bool(_CASE_CODE.fullmatch(body.strip().casefold()))
+
+
 MailSwitch = Callable[[Change, ConversationID, str], Awaitable[None]]
 _ADDRESS = re.compile(r"[^@\s<>]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}")
 

@@ -96,8 +96,18 @@ class SetTopic:
     channel: str
 
 
-BotEffect = (SayToYouth | SayToStaff | SayInRoom | Transcript | Leave | PutWidget | PostText
-             | SendMail | SetTopic)
+@dataclass(frozen=True)
+class InviteYouth:
+    """A youth who redeemed a case code joins their conversation's room; the bot tells
+    them in the room they wrote from, then leaves that room."""
+
+    conversation: ConversationID
+    youth: UserID
+    from_room: RoomID
+
+
+BotEffect = (InviteYouth | SayToYouth | SayToStaff | SayInRoom | Transcript | Leave
+             | PutWidget | PostText | SendMail | SetTopic)
 Effect = Assign | Unassign | QueuePositionChanged | Closed | BotEffect
 
 
@@ -139,6 +149,9 @@ def encode_effect(effect: Effect) -> bytes:
                     "counsellor": effect.counsellor, "assignment": effect.assignment}
         case Leave():
             data = {"type": "leave", "conversation": effect.conversation}
+        case InviteYouth():
+            data = {"type": "invite_youth", "conversation": effect.conversation,
+                    "youth": effect.youth, "from_room": effect.from_room}
         case SetTopic():
             data = {"type": "topic", "conversation": effect.conversation,
                     "channel": effect.channel}
@@ -162,6 +175,9 @@ def decode_effect(raw: bytes) -> Effect:
             return SayToStaff(data["key"], params, tuple(UserID(u) for u in data["mentions"]))
         case "say_room":
             return SayInRoom(RoomID(data["room"]), UserID(data["to"]), data["key"], params)
+        case "invite_youth":
+            return InviteYouth(ConversationID(data["conversation"]), UserID(data["youth"]),
+                               RoomID(data["from_room"]))
         case "topic":
             return SetTopic(ConversationID(data["conversation"]), data["channel"])
         case "post":

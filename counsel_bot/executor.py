@@ -19,6 +19,7 @@ from nio.exceptions import LocalProtocolError
 from counsel_bot.clock import Clock
 from counsel_bot.effects import (
     Effect,
+    InviteYouth,
     Leave,
     PostText,
     PutWidget,
@@ -125,6 +126,16 @@ class Executor:
                 await self._transcript(effect, key)
             case PutWidget():
                 await self._widget(effect)
+            case InviteYouth():
+                record = await self._record(effect.conversation)
+                room = self.client.rooms.get(record.room_id)
+                if room is None or effect.youth not in room.users:
+                    _check(await self.client.room_invite(record.room_id, effect.youth),
+                           "invite", tolerate=("already in the room", "is already joined"))
+                if effect.from_room in self.client.rooms:
+                    await self.send(effect.from_room, text("case_code_ok", self.default_language),
+                                    f"{key}:note")
+                    await self.client.room_leave(effect.from_room)
             case SetTopic():
                 record = await self._record(effect.conversation)
                 topic = text(f"topic.{effect.channel}", _language(record, self.default_language))

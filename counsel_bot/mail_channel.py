@@ -12,8 +12,10 @@ import base64
 import hashlib
 import json
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from nio import AsyncClient, RoomCreateResponse
 
@@ -23,7 +25,7 @@ from counsel_bot.errors import BotError
 from counsel_bot.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.language import guess_language
 from counsel_bot.mail_deadline import DeadlineState, MailConversation, MailDeadlines
-from counsel_bot.messages import Language
+from counsel_bot.messages import Language, text
 from counsel_bot.routing import events as ev
 from counsel_bot.routing.model import Channel
 from counsel_bot.store import IntakeMessage, NewConversation
@@ -43,6 +45,21 @@ from homeserver_bridge.mail import (
 log = logging.getLogger(__name__)
 
 MAILTO = "mailto:"
+CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # nothing to confuse: no 0/o, 1/l/i
+CODE_LIFETIME = timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class ChatLink:
+    """What a mail youth needs to reach the chat: where, whom, and (token mode) a token."""
+
+    homeserver: str
+    bot: str
+    registration_token: Callable[[datetime], Awaitable[str | None]]
+
+
+def _digest(code: str) -> str:
+    return hashlib.sha256(code.encode("utf-8")).hexdigest()
 THREAD_CONTEXT = b"counsel/mail-thread/v1"
 ADDRESS_CONTEXT = b"counsel/mail-address/v1"
 
@@ -81,6 +98,7 @@ class MailChannel:
         self.deadlines = deadlines
         self._state = DeadlineState()
         self.inbound: InboundServer | None = None
+        self.chat_link: ChatLink | None = None
         self.replied: dict[ConversationID, datetime] = {}
 
     # -- inbound (the MailSink the SMTP server calls) --------------------------------------
@@ -213,6 +231,42 @@ class MailChannel:
                               reply_room=None)
         change.add(SayToYouth(conversation, "channel.mail"))
         change.add(SetTopic(conversation, "mail"))
+
+    async def invite_to_chat(
+        self, change: Change, conversation: ConversationID, by: UserID
+    ) -> None:
+        """Anonymous way from mail into live chat: a one-time case code (kept only as a
+        hash) and, in token mode, a single-use registration token, sent by mail."""
+        if self.chat_link is None:
+            change.add(SayToStaff("chat.unavailable", (("conversation", conversation),),
+                                  mentions=(by,)))
+            return
+        code = "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(4))
+                        for _ in range(3))
+        expires = change.at + CODE_LIFETIME
+        change.settings.append((f"casecode:{_digest(code)}",
+                                f"{conversation}|{expires.isoformat()}"))
+        token = await self.chat_link.registration_token(expires)
+        current = self.conductor.router.conversation(conversation)
+        language: Language = "en" if current is not None and current.language == "en" else "de"
+        mail_text = text("chat.invitation_mail", language, homeserver=self.chat_link.homeserver,
+                         token=token or "-", bot=self.chat_link.bot, code=code)
+        change.add(SendMail(conversation, mail_text), f"chat-invite:{conversation}:{code}")
+        change.add(SayToStaff("chat.invited", (("conversation", conversation),), mentions=(by,)))
+
+    async def redeem_case_code(self, body: str) -> ConversationID | None:
+        key = f"casecode:{_digest(body.strip().casefold())}"
+        stored = await self.store.get_setting(key)
+        if not stored:
+            return None
+        conversation, expires = stored.split("|", 1)
+        if datetime.fromisoformat(expires) < self.now():
+            return None
+        record = await self.store.conversation(ConversationID(conversation))
+        if record is None or record.closed_at is not None:
+            return None
+        await self.store.set_setting(key, "")  # one use
+        return record.conversation
 
     async def address_of(self, record: ConversationRecord) -> str | None:
         """A mail-born conversation keeps the address as its (sealed) youth id; a chat

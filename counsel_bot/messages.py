@@ -175,6 +175,26 @@ CATALOGUE.update({
     ),
     "topic.chat": _both("Kanal: Chat", "Channel: chat"),
     "topic.mail": _both("Kanal: Mail", "Channel: mail"),
+    "chat.invitation_mail": _both(
+        "Du kannst auch live mit uns chatten – anonym und Ende-zu-Ende verschlüsselt:\n\n"
+        "1. Installiere eine Matrix-App, zum Beispiel Element oder FluffyChat.\n"
+        "2. Lege dort ein Konto an: Server {homeserver}, ein beliebiger Spitzname, ein "
+        "Passwort. Wenn nach einem Code gefragt wird: {token}\n"
+        "3. Schreib dem Beratungs-Account {bot} diesen Fall-Code: {code}\n\n"
+        "Dann bist du wieder bei derselben Person. Der Code gilt einmal und 14 Tage.",
+        "You can also chat with us live – anonymously and end-to-end encrypted:\n\n"
+        "1. Install a Matrix app, for example Element or FluffyChat.\n"
+        "2. Create an account there: server {homeserver}, any nickname, a password. If it "
+        "asks for a code: {token}\n"
+        "3. Send the counselling account {bot} this case code: {code}\n\n"
+        "Then you are back with the same person. The code works once, for 14 days.",
+    ),
+    "case_code_ok": _both(
+        "Danke! Ich habe dich in deinen Beratungsraum eingeladen – nimm die Einladung an, "
+        "dort geht es weiter.",
+        "Thank you! I have invited you to your counselling room – accept the invitation, it "
+        "continues there.",
+    ),
     "video.link": _both(
         "Hier ist der Link zum Videoanruf: {url}\nDer Link ist nur für dich; du musst deinen "
         "Namen nicht angeben.",
@@ -241,6 +261,22 @@ CATALOGUE.update({
     "mail.breach": _both(
         "Frist verpasst: {conversation} (Mail) hat keine erste Antwort bekommen.",
         "Deadline missed: {conversation} (mail) got no first reply in time.",
+    ),
+    "chat.only_mail": _both(
+        "„!chat“ geht nur im Raum eines Mail-Gesprächs.",
+        "\"!chat\" works only in a mail conversation's room.",
+    ),
+    "chat.unavailable": _both(
+        "Für {conversation} kann keine Chat-Einladung verschickt werden (die Registrierung ist "
+        "geschlossen oder der Bot hat keinen Admin-Zugang).",
+        "No chat invitation can be sent for {conversation} (registration is closed or the bot "
+        "has no admin access).",
+    ),
+    "chat.invited": _both(
+        "Chat-Einladung für {conversation} ist per Mail unterwegs. Wenn die Person den Code "
+        "schickt, kommt sie in diesen Raum.",
+        "The chat invitation for {conversation} is on its way by mail. When the person sends "
+        "the code, they join this room.",
     ),
     "staff_assigned": _both(
         "{conversation} ist jetzt bei {counsellor}. Einladung in den Raum ist raus.",

@@ -12,7 +12,7 @@ import json
 import logging
 import signal
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -29,7 +29,7 @@ from counsel_bot.data_lock import exclusive
 from counsel_bot.errors import BotError
 from counsel_bot.executor import Executor
 from counsel_bot.ids import ConversationID, RoomID, UserID
-from counsel_bot.mail_channel import MailChannel
+from counsel_bot.mail_channel import ChatLink, MailChannel
 from counsel_bot.mail_deadline import MailDeadlines
 from counsel_bot.metrics import CounselMetrics
 from counsel_bot.opening_hours import OpeningHours
@@ -40,6 +40,7 @@ from counsel_bot.web import MatrixPasswordAuth, RouterDashboardSource, build_web
 from e2e.cross_signing import CrossSigningSeeds
 from e2e.cross_signing_upload import ensure_cross_signed
 from e2e.vault import Vault, passphrase_from_env_or_file
+from homeserver_bridge.admin_api import AdminClient
 from homeserver_bridge.mail import MailSender, start_inbound
 from homeserver_bridge.paths import DataLayout
 
@@ -166,7 +167,7 @@ async def _run_bot(
             undecryptable_grace=timedelta(seconds=settings.bot.undecryptable_grace_seconds),
         )
         made.append(bot)
-        mail = await start_mail(settings, conductor, client, vault, clock, stack)
+        mail = await start_mail(settings, layout, conductor, client, vault, clock, stack)
         executor.mail = bot.mail = mail
         web_runner = await start_team_lead_view(settings, conductor, metrics, clock, stack)
         if on_ready is not None:
@@ -189,8 +190,8 @@ async def _run_bot(
 
 
 async def start_mail(
-    settings: Settings, conductor: Conductor, client: AsyncClient, vault: Vault, clock: Clock,
-    stack: contextlib.AsyncExitStack,
+    settings: Settings, layout: DataLayout, conductor: Conductor, client: AsyncClient,
+    vault: Vault, clock: Clock, stack: contextlib.AsyncExitStack,
 ) -> MailChannel | None:
     """The office's mail address: an SMTP server in the bot process (the conversations
     live here), replies through the configured SMTP relay."""
@@ -208,9 +209,37 @@ async def start_mail(
                        create_room, deadlines)
     await mail.load()
     conductor.mail_switch = mail.switch_to_mail
+    conductor.chat_invite = mail.invite_to_chat
+    conductor.redeem_case_code = mail.redeem_case_code
+    mail.chat_link = await chat_link(settings, layout, stack)
     mail.inbound = await start_inbound(settings.mail, mail, now=clock.now, bounce_sender=sender)
     stack.push_async_callback(mail.inbound.stop)
     return mail
+
+
+async def chat_link(
+    settings: Settings, layout: DataLayout, stack: contextlib.AsyncExitStack
+) -> ChatLink | None:
+    """How a mail youth gets into the chat; None if they cannot (registration closed)."""
+    hs = settings.homeserver
+    if hs.registration == "closed":
+        return None
+    bot = f"https://matrix.to/#/@{settings.bot.localpart}:{hs.server_name}"
+    if hs.registration == "open":
+        async def no_token(_expires: datetime) -> str | None:
+            return None
+        return ChatLink(hs.advertised_url, bot, no_token)
+    # The bridge's admin token (written by counsel up) lets the bot issue single-use tokens.
+    token_file = layout.admin_token_file
+    if not token_file.exists():
+        return None
+    http = await stack.enter_async_context(aiohttp.ClientSession())
+    admin = AdminClient(hs.bot_url, token_file.read_text(encoding="utf-8").strip(), http)
+
+    async def token(expires: datetime) -> str | None:
+        return (await admin.create_registration_token(uses_allowed=1, expires_at=expires)).token
+
+    return ChatLink(hs.advertised_url, bot, token)
 
 
 async def start_team_lead_view(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import re
+import secrets
 from dataclasses import dataclass, field, replace
 from email import message_from_bytes
 from email.message import EmailMessage, Message
@@ -15,8 +17,10 @@ import pytest
 from aiosmtpd.smtp import SMTP
 
 from homeserver_bridge.mail import MailSettings
+from homeserver_bridge.paths import write_private
 from tests.conftest import SynapseHandle, UserFactory
 from tests.support.bot_harness import NioYouth, provision_bot, until
+from tests.support.matrix_http import MatrixHttp
 
 pytestmark = pytest.mark.integration
 
@@ -179,4 +183,83 @@ async def test_chat_to_mail_to_chat_keeps_one_case_and_one_counsellor(
         await process.stop()
         await counsellor.close()
         await youth.close()
+        provider_server.close()
+
+
+async def test_a_mail_youth_is_invited_into_live_chat_anonymously(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    provider = Provider()
+    loop = asyncio.get_running_loop()
+    provider_server = await loop.create_server(lambda: SMTP(provider), host="127.0.0.1",
+                                               port=0)
+    provider_port = provider_server.sockets[0].getsockname()[1]
+    user = await user_factory("counsellor")
+    counsellor = await NioYouth.login(synapse.base_url, user.user_id, user.password,
+                                      tmp_path / "c")
+    counsellor.start()
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[user.user_id])
+    process.settings = replace(process.settings, mail=MailSettings(
+        enabled=True, listen_port=0, office_address=OFFICE, smtp_host="127.0.0.1",
+        smtp_port=provider_port, smtp_starttls=False))
+    # The bridge's admin token lets the bot issue a single-use registration token.
+    write_private(process.layout.admin_token_file, synapse.admin.access_token)
+    bot = await process.start()
+    youth: NioYouth | None = None
+    try:
+        assert bot.mail is not None
+        assert bot.mail.inbound is not None
+        staff_room = await counsellor.accept_invite()
+        await counsellor.send(staff_room, "!duty on")
+        await aiosmtplib.send(youth_mail("Kann ich auch chatten?", "<c1@youth.example>"),
+                              hostname="127.0.0.1", port=bot.mail.inbound.port, start_tls=False)
+        await until(lambda: len(counsellor.invited_to()) == 1, what="the mail room invite")
+        room = await counsellor.accept_invite()
+        await counsellor.wait_for(room, process.user_id, "Kann ich auch chatten?")
+
+        await counsellor.send(room, "!chat")
+        invitation = (await asyncio.wait_for(provider.inbox.get(), 30)).get_content()
+        token = re.search(r"nach einem Code gefragt wird: (\S+)", invitation)
+        code = re.search(r"Fall-Code: ([a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4})", invitation)
+        assert token is not None
+        assert code is not None
+        assert synapse.base_url in invitation or "http" in invitation
+
+        # Anonymous sign-up with the token: a nickname and a password, nothing else.
+        http = MatrixHttp(synapse.http, synapse.base_url)
+        body = {"username": f"kim-{secrets.token_hex(3)}", "password": "geheim und lang 42"}
+        status, flows = await http.call("POST", "/_matrix/client/v3/register", body)
+        assert status == 401
+        auth = {"type": "m.login.registration_token", "token": token.group(1),
+                "session": flows["session"]}
+        status, registered = await http.call("POST", "/_matrix/client/v3/register",
+                                             {**body, "auth": auth})
+        if status == 401:
+            status, registered = await http.call(
+                "POST", "/_matrix/client/v3/register",
+                {**body, "auth": {"type": "m.login.dummy", "session": flows["session"]}})
+        assert status == 200, registered
+
+        youth = await NioYouth.login(synapse.base_url, registered["user_id"], body["password"],
+                                     tmp_path / "y")
+        youth.start()
+        first = await youth.open_chat(process.user_id)
+        await youth.wait_for(first, process.user_id, "anonym")
+        await youth.send(first, code.group(1))
+        joined = await youth.accept_invite()
+        assert joined == room, "the youth joins the existing conversation's room"
+        await youth.send(room, "hallo, jetzt bin ich im chat")
+        await counsellor.wait_for(room, registered["user_id"], "jetzt bin ich im chat")
+        snapshot = bot.conductor.router.snapshot()
+        assert len(snapshot.conversations) == 1
+        [conversation] = snapshot.conversations
+        assert conversation.channel.value == "chat"
+        assert conversation.assigned_to == user.user_id
+        # The code works once.
+        assert await bot.mail.redeem_case_code(code.group(1)) is None
+    finally:
+        await process.stop()
+        await counsellor.close()
+        if youth is not None:
+            await youth.close()
         provider_server.close()
