@@ -37,6 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
     rotate.add_argument(
         "--new-passphrase-env", metavar="VAR", default=None,
         help="also change the passphrase to the value of this environment variable")
+    retention = commands.add_parser(
+        "retention", help="delete closed conversations past [retention] closed_days")
+    _data_options(retention)
+    retention.add_argument("--dry-run", action="store_true",
+                           help="only list what would be deleted (safe beside a running bot)")
     stats = commands.add_parser("stats", help="print the team-lead figures from the running bot")
     _data_options(stats)
     crisis = commands.add_parser("crisis", help="the crisis-wording detector")
@@ -73,6 +78,8 @@ def dispatch(args: argparse.Namespace) -> int:
         return _stats(args)
     if args.command == "vault":
         return _vault_rotate(args)
+    if args.command == "retention":
+        return _retention(args)
     raise AssertionError(f"unhandled command {args.command}")
 
 
@@ -100,6 +107,49 @@ def _vault_rotate(args: argparse.Namespace) -> int:
     if new is not None:
         print(f"Remember: the bot now needs the new passphrase ({settings.vault.passphrase_env} "
               "or vault.passphrase_file).")
+    return 0
+
+
+def _retention(args: argparse.Namespace) -> int:
+    import asyncio
+    import contextlib
+
+    from counsel_bot.clock import SystemClock
+    from counsel_bot.data_lock import exclusive
+    from counsel_bot.retention import run_retention
+    from counsel_bot.runner import open_vault
+    from counsel_bot.service import resolve_settings
+    from counsel_bot.store import SqliteStore
+    from homeserver_bridge.paths import DataLayout
+
+    layout = DataLayout(args.data)
+    settings, config_dir = resolve_settings(layout, args.config)
+    vault = open_vault(settings, layout, config_dir)
+
+    async def run() -> str:
+        import aiohttp
+
+        from counsel_bot.runner import bridge_admin
+
+        store = await SqliteStore.open(layout.bot_dir / "counsel.db", vault)
+        try:
+            async with aiohttp.ClientSession() as http:
+                admin = bridge_admin(settings, layout, http)
+                if admin is None:
+                    raise BotError(f"no admin token at {layout.admin_token_file}; run "
+                                   "counsel up once, or restore the file")
+                report = await run_retention(store, admin, SystemClock().now(),
+                                             settings.retention.keep, dry_run=args.dry_run)
+                return report.summary()
+        finally:
+            await store.close()
+
+    # A dry run only reads (SQLite WAL lets it read beside the bot); deleting takes the
+    # data directory, like the bot does on its schedule.
+    guard = (contextlib.nullcontext() if args.dry_run
+             else exclusive(layout.bot_dir, "deleting by hand (the bot deletes on its schedule)"))
+    with guard:
+        print(asyncio.run(run()))
     return 0
 
 

@@ -33,6 +33,7 @@ from counsel_bot.mail_channel import ChatLink, MailChannel
 from counsel_bot.mail_deadline import MailDeadlines
 from counsel_bot.metrics import CounselMetrics
 from counsel_bot.opening_hours import OpeningHours
+from counsel_bot.retention import is_due, run_retention
 from counsel_bot.routing.model import Role, RouterConfig
 from counsel_bot.session import connect
 from counsel_bot.store import SqliteStore
@@ -47,6 +48,7 @@ from homeserver_bridge.paths import DataLayout
 log = logging.getLogger(__name__)
 
 SEEDS_CONTEXT = b"counsel/cross-signing-seeds/v1"
+LAST_RETENTION_KEY = "retention:last_run"
 
 
 def open_vault(settings: Settings, layout: DataLayout, config_dir: Path) -> Vault:
@@ -172,6 +174,11 @@ async def _run_bot(
         web_runner = await start_team_lead_view(settings, conductor, metrics, clock, stack)
         if on_ready is not None:
             on_ready(bot)
+        admin_http = await stack.enter_async_context(aiohttp.ClientSession())
+        admin = bridge_admin(settings, layout, admin_http)
+        if admin is not None:
+            retention = asyncio.create_task(retention_loop(settings, store, admin, clock, stop))
+            stack.push_async_callback(_finish, retention)
         runner = asyncio.create_task(bot.run(stop))
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -229,17 +236,45 @@ async def chat_link(
         async def no_token(_expires: datetime) -> str | None:
             return None
         return ChatLink(hs.advertised_url, bot, no_token)
-    # The bridge's admin token (written by counsel up) lets the bot issue single-use tokens.
-    token_file = layout.admin_token_file
-    if not token_file.exists():
-        return None
     http = await stack.enter_async_context(aiohttp.ClientSession())
-    admin = AdminClient(hs.bot_url, token_file.read_text(encoding="utf-8").strip(), http)
+    admin = bridge_admin(settings, layout, http)
+    if admin is None:
+        return None
 
     async def token(expires: datetime) -> str | None:
         return (await admin.create_registration_token(uses_allowed=1, expires_at=expires)).token
 
     return ChatLink(hs.advertised_url, bot, token)
+
+
+def bridge_admin(
+    settings: Settings, layout: DataLayout, http: aiohttp.ClientSession
+) -> AdminClient | None:
+    """The bridge's admin token (written by counsel up) gives the bot the admin API:
+    single-use registration tokens, room purges, erasure. None without it."""
+    token_file = layout.admin_token_file
+    if not token_file.exists():
+        return None
+    token = token_file.read_text(encoding="utf-8").strip()
+    return AdminClient(settings.homeserver.bot_url, token, http)
+
+
+async def retention_loop(
+    settings: Settings, store: SqliteStore, admin: AdminClient, clock: Clock,
+    stop: asyncio.Event, check_every: float = 60.0,
+) -> None:
+    """Closed conversations are deleted after [retention] closed_days: room purged, then
+    the bot's records erased. Runs in the bot (it holds the data directory)."""
+    keep, every = settings.retention.keep, settings.retention.run_every
+    while not stop.is_set():
+        last = await store.get_setting(LAST_RETENTION_KEY)
+        now = clock.now()
+        if is_due(datetime.fromisoformat(last) if last else None, now, every):
+            report = await run_retention(store, admin, now, keep, dry_run=False)
+            log.info("%s", report.summary())
+            await store.set_setting(LAST_RETENTION_KEY, now.isoformat())
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), check_every)
 
 
 async def start_team_lead_view(
@@ -265,6 +300,12 @@ async def start_team_lead_view(
     app = build_web_app(metrics, source, auth, web_settings, clock,
                         on_scrape=lambda: conductor.refresh_metrics(clock.now()))
     return await start_web(app, web_settings)
+
+
+async def _finish(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def configure_logging(level: str) -> None:
