@@ -107,3 +107,44 @@ async def test_each_metric_moves_with_real_conversations(
         await process.stop()
         for client in (*youths, counsellor, lead):
             await client.close()
+
+
+async def test_a_mail_left_unanswered_past_its_deadline_is_counted(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    import aiosmtplib
+
+    from homeserver_bridge.mail import MailSettings
+    from tests.counsel_bot.test_mail_e2e import OFFICE, youth_mail
+
+    clock = FakeClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    lead = await login(synapse, user_factory, tmp_path, "lead")
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[],
+                                  team_leads=[lead.client.user_id], clock=clock)
+    port = free_port()
+    process.settings = replace(
+        process.settings, web=WebConfig(port=port),
+        mail=MailSettings(enabled=True, listen_port=0, office_address=OFFICE,
+                          smtp_host="127.0.0.1", smtp_port=free_port(), smtp_starttls=False))
+    url = f"http://127.0.0.1:{port}/metrics"
+    bot = await process.start()
+    try:
+        staff_room = await lead.accept_invite()
+        assert bot.mail is not None
+        assert bot.mail.inbound is not None
+        await aiosmtplib.send(youth_mail("Hallo, ist da jemand?", "<d1@youth.example>"),
+                              hostname="127.0.0.1", port=bot.mail.inbound.port,
+                              start_tls=False)
+        await lead.wait_for(staff_room, process.user_id, "Mail-Anfrage")
+        assert (await scrape(url))["counsel_mail_deadline_breaches_total"] == 0
+
+        # Due at the end of the second working day (midnight in Berlin, Wednesday); the
+        # reminder comes as the last working day before it ends.
+        clock.advance(timedelta(days=1, hours=15))
+        await lead.wait_for(staff_room, process.user_id, "Erinnerung")
+        clock.advance(timedelta(days=1))  # Thursday: no reply went out in time
+        await lead.wait_for(staff_room, process.user_id, "Frist verpasst")
+        assert (await scrape(url))["counsel_mail_deadline_breaches_total"] == 1
+    finally:
+        await process.stop()
+        await lead.close()
