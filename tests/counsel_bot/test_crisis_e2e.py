@@ -10,20 +10,12 @@ import pytest
 from counsel_bot.clock import FakeClock
 from counsel_bot.ids import RoomID
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import NioYouth, provision_bot, until
+from tests.support.bot_harness import NioYouth, login, provision_bot, until
 
 pytestmark = pytest.mark.integration
 
 CRISIS = "ich will nicht mehr leben"
 
-
-async def login(synapse: SynapseHandle, user_factory: UserFactory, tmp: Path,
-                prefix: str) -> NioYouth:
-    user = await user_factory(prefix)
-    client = await NioYouth.login(synapse.base_url, user.user_id, user.password,
-                                  tmp / user.localpart)
-    client.start()
-    return client
 
 
 async def test_crisis_jumps_the_queue_alerts_staff_without_text_and_pages_the_lead(

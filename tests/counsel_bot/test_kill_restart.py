@@ -26,7 +26,7 @@ from counsel_bot.store import SqliteStore
 from e2e.vault import Vault
 from homeserver_bridge.paths import DataLayout, write_private
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import PASSPHRASE, NioYouth, until
+from tests.support.bot_harness import PASSPHRASE, NioYouth, login, until
 
 pytestmark = pytest.mark.integration
 
@@ -173,11 +173,3 @@ async def _write_when_joined(youth: NioYouth, room: str, words: list[str]) -> No
     for word in words:
         await youth.send(room, word)
 
-
-async def login(synapse: SynapseHandle, user_factory: UserFactory, tmp: Path,
-                prefix: str) -> NioYouth:
-    user = await user_factory(prefix)
-    client = await NioYouth.login(synapse.base_url, user.user_id, user.password,
-                                  tmp / user.localpart)
-    client.start()
-    return client

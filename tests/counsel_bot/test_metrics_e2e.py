@@ -13,18 +13,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from counsel_bot.clock import FakeClock
 from counsel_bot.config import WebConfig
 from tests.conftest import SynapseHandle, UserFactory, free_port
-from tests.support.bot_harness import NioYouth, provision_bot, until
+from tests.support.bot_harness import NioYouth, login, provision_bot, until
 
 pytestmark = pytest.mark.integration
 
-
-async def login(synapse: SynapseHandle, user_factory: UserFactory, tmp: Path,
-                prefix: str) -> NioYouth:
-    user = await user_factory(prefix)
-    client = await NioYouth.login(synapse.base_url, user.user_id, user.password,
-                                  tmp / user.localpart)
-    client.start()
-    return client
 
 
 async def scrape(url: str) -> dict[str, float]:

@@ -15,20 +15,12 @@ from counsel_bot.clock import FakeClock
 from counsel_bot.ids import RoomID
 from homeserver_bridge.paths import write_private
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import NioYouth, provision_bot, until
+from tests.support.bot_harness import login, provision_bot, until
 
 pytestmark = pytest.mark.integration
 
 LONG_AGO = datetime(2026, 1, 12, 16, 0, tzinfo=UTC)
 
-
-async def login(synapse: SynapseHandle, user_factory: UserFactory, tmp: Path,
-                prefix: str) -> NioYouth:
-    user = await user_factory(prefix)
-    client = await NioYouth.login(synapse.base_url, user.user_id, user.password,
-                                  tmp / user.localpart)
-    client.start()
-    return client
 
 
 async def test_dry_run_lists_and_the_bot_deletes_on_schedule(

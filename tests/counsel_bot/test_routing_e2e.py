@@ -10,7 +10,7 @@ import pytest
 import pytest_asyncio
 
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import BotProcess, NioYouth, provision_bot, until
+from tests.support.bot_harness import BotProcess, NioYouth, login, provision_bot, until
 
 pytestmark = pytest.mark.integration
 
@@ -21,14 +21,6 @@ class Office:
     counsellors: list[NioYouth]
     staff_room: str
 
-
-async def login(synapse: SynapseHandle, user_factory: UserFactory, tmp: Path,
-                prefix: str) -> NioYouth:
-    user = await user_factory(prefix)
-    client = await NioYouth.login(synapse.base_url, user.user_id, user.password,
-                                  tmp / user.localpart)
-    client.start()
-    return client
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -11,18 +11,10 @@ import pytest
 
 from counsel_bot.video import WIDGET_EVENT_TYPE, VideoSettings
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import NioYouth, provision_bot, until
+from tests.support.bot_harness import login, provision_bot, until
 
 pytestmark = pytest.mark.integration
 
-
-async def login(synapse: SynapseHandle, user_factory: UserFactory, tmp: Path,
-                prefix: str) -> NioYouth:
-    user = await user_factory(prefix)
-    client = await NioYouth.login(synapse.base_url, user.user_id, user.password,
-                                  tmp / user.localpart)
-    client.start()
-    return client
 
 
 async def widgets(synapse: SynapseHandle, room: str) -> list[dict[str, object]]:

@@ -220,6 +220,15 @@ class NioYouth:
                     if r == room_id and s == sender and contains in b)
 
 
+async def login(synapse: Any, user_factory: Any, tmp: Path, prefix: str) -> NioYouth:
+    """A fresh user, logged in with its own encrypted store, syncing in the background."""
+    user = await user_factory(prefix)
+    client = await NioYouth.login(synapse.base_url, user.user_id, user.password,
+                                  tmp / user.localpart)
+    client.start()
+    return client
+
+
 async def until(
     condition: Callable[[], Awaitable[bool] | bool], *, within: float = 30,
     what: str = "condition",
