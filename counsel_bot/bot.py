@@ -89,6 +89,9 @@ class CounselBot:
         self._last_tick = clock.now() - TICK_INTERVAL
         self.ready = asyncio.Event()
         self.mail: MailChannel | None = None
+        # Youth-initiated deletion needs the executor's admin access, and never touches staff.
+        conductor.can_delete = lambda: executor.admin is not None
+        executor.protected = frozenset(conductor.policy.staff)
 
     @property
     def user_id(self) -> UserID:

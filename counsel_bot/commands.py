@@ -131,6 +131,14 @@ class VideoCommand:
     end: bool = False  # "!video end": the call is over, its widget goes
 
 
+@dataclass(frozen=True)
+class SuperviseCommand:
+    """A team lead reads along in a conversation (read-only), or stops (``end``)."""
+
+    conversation: ConversationID
+    end: bool = False
+
+
 StaffCommand = (
     DutyCommand
     | CapacityCommand
@@ -147,6 +155,7 @@ StaffCommand = (
     | HelpCommand
     | VideoCommand
     | ChatCommand
+    | SuperviseCommand
 )
 
 
@@ -250,6 +259,13 @@ STAFF_HELP: Mapping[str, HelpEntry] = MappingProxyType(
         "chat": HelpEntry(
             "!chat", "Mail-Person anonym in den Live-Chat einladen.",
             "Invite a mail youth to continue live in chat, anonymously.",
+        ),
+        "supervise": HelpEntry(
+            "!supervise [end] <gespräch>",
+            "Teamleitung: ein Gespräch nur lesend begleiten (end: beenden); die Person wird "
+            "informiert.",
+            "Team leads: read along in a conversation, read-only (end: stop); the youth is "
+            "told.",
         ),
         "help": HelpEntry("!help [befehl]", "Diese Hilfe.", "This help."),
     }
@@ -364,6 +380,19 @@ def _video(args: list[str]) -> StaffCommand | ParseError:
     return _error(ParseErrorKey.BAD_ARGUMENT, "video")
 
 
+def _supervise(args: list[str]) -> StaffCommand | ParseError:
+    if not args:
+        return _error(ParseErrorKey.MISSING_ARGUMENT, "supervise")
+    if len(args) > 2:
+        return _error(ParseErrorKey.TOO_MANY_ARGUMENTS, "supervise")
+    end = len(args) == 2
+    if end and args[0].casefold() not in ("end", "ende", "stop"):
+        return _error(ParseErrorKey.BAD_ARGUMENT, "supervise")
+    if not _CONVERSATION.fullmatch(args[-1]):
+        return _error(ParseErrorKey.BAD_ARGUMENT, "supervise")
+    return SuperviseCommand(ConversationID(args[-1]), end=end)
+
+
 def _duty(args: list[str]) -> StaffCommand | ParseError:
     if not args:
         return _error(ParseErrorKey.MISSING_ARGUMENT, "duty")
@@ -463,6 +492,7 @@ _PARSERS: Mapping[str, Callable[[list[str]], StaffCommand | ParseError]] = Mappi
         "queue": _no_args("queue", QueueCommand()),
         "video": _video,
         "chat": _no_args("chat", ChatCommand()),
+        "supervise": _supervise,
         "help": _help,
     }
 )

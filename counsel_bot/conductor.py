@@ -19,14 +19,19 @@ from datetime import datetime, timedelta
 from counsel_bot import commands as cmd
 from counsel_bot.crisis import ConversationRisk, CrisisDetector
 from counsel_bot.effects import (
+    DeactivateYouth,
     Effect,
+    EraseConversation,
     InviteYouth,
     Leave,
+    PurgeRoom,
     PutWidget,
     SayInRoom,
     SayToStaff,
     SayToYouth,
+    SendMail,
     SetTopic,
+    Supervise,
     Transcript,
     effect_key,
     encode_effect,
@@ -35,7 +40,7 @@ from counsel_bot.effects import (
 from counsel_bot.escalation import EscalationTracker
 from counsel_bot.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.language import guess_language
-from counsel_bot.messages import Language
+from counsel_bot.messages import Language, text
 from counsel_bot.metrics import CounselMetrics, record_routing
 from counsel_bot.opening_hours import OpeningHours
 from counsel_bot.routing import Action, Assign, Closed, Reply, Router
@@ -60,6 +65,8 @@ from counsel_bot.video import VideoSettings, create_meeting
 from counsel_bot.web.router_source import CrisisDetail
 
 SEVERITY_TIER = {"low": 1, "medium": 2, "high": 3}
+# How long "ja löschen" counts after "löschen": later, the youth is asked again.
+DELETE_CONFIRM_WITHIN = timedelta(minutes=10)
 
 
 def new_conversation_id() -> ConversationID:
@@ -131,6 +138,11 @@ class Conductor:
         # The current video widget per conversation, removed again at the end or on close.
         self.widgets: dict[ConversationID, str] = {}
         self.random_bytes: Callable[[int], bytes] = os.urandom
+        # Team leads reading along (read-only), per conversation; kept in the settings.
+        self.supervisors: dict[ConversationID, set[UserID]] = {}
+        # Whether the bot can purge rooms and deactivate accounts (admin access); the bot
+        # wires this to its executor. Without it, deletion is left to retention.
+        self.can_delete: Callable[[], bool] = lambda: False
 
     @classmethod
     async def open(
@@ -152,6 +164,9 @@ class Conductor:
         widget = await self.store.get_setting(f"widget:{conversation}")
         if widget:
             self.widgets[conversation] = widget
+        leads = await self.store.get_setting(f"supervisors:{conversation}")
+        if leads:
+            self.supervisors[conversation] = {UserID(u) for u in leads.split()}
         detail = await self.store.get_setting(f"crisis:{conversation}")
         if detail:
             category, raised_at = detail.split("|", 1)
@@ -214,7 +229,7 @@ class Conductor:
         if attachment:
             step.add(SayToYouth(conversation, "attachment_note"))
         elif record is not None:  # a first message is never a command, even "ende"
-            self._youth_command(step, conversation, body)
+            await self._youth_command(step, conversation, body)
         self.check_crisis(step, conversation, body)
         await self.commit(step)
 
@@ -281,7 +296,9 @@ class Conductor:
         return SayToYouth(conversation, "out_of_hours",
                           (("next_opening", when), ("emergency", self.policy.emergency[language])))
 
-    def _youth_command(self, step: Change, conversation: ConversationID, body: str) -> None:
+    async def _youth_command(
+        self, step: Change, conversation: ConversationID, body: str
+    ) -> None:
         command = cmd.parse_youth(body)
         if command is None:
             return
@@ -298,8 +315,47 @@ class Conductor:
             else:
                 self.mail_asked.add(conversation)
                 step.add(SayToYouth(conversation, "mail.ask_address"))
+        elif kind is cmd.YouthCommandKind.DELETE:
+            key = "delete.confirm" if self.can_delete() else "delete.confirm_later"
+            step.add(SayToYouth(conversation, key))
+            step.settings.append((f"delete-asked:{conversation}", step.at.isoformat()))
+        elif kind is cmd.YouthCommandKind.CONFIRM_DELETE:
+            await self._delete_confirmed(step, conversation)
         else:
             step.add(SayToYouth(conversation, "not_available_yet"))
+
+    # -- youth-initiated deletion -------------------------------------------------------------
+
+    async def _delete_confirmed(self, step: Change, conversation: ConversationID) -> None:
+        """Close, then (with admin access) purge the room, deactivate the anonymous account
+        and erase the records: outbox effects in that order, so a crash anywhere completes
+        the deletion after a restart, and the records outlive the purge that needs them."""
+        asked = await self.store.get_setting(f"delete-asked:{conversation}")
+        current = self.router.conversation(conversation)
+        if not asked or current is None \
+                or step.at - datetime.fromisoformat(asked) > DELETE_CONFIRM_WITHIN:
+            step.add(SayToYouth(conversation, "delete.ask_first"))
+            return
+        step.settings.append((f"delete-asked:{conversation}", ""))
+        language: Language = "en" if current.language == "en" else "de"
+        emergency = (("emergency", self.policy.emergency[language]),)
+        counsellor = current.assigned_to
+        mentions = (counsellor,) if counsellor else ()
+        now = self.can_delete()
+        step.add(SayToYouth(conversation, "delete.now" if now else "delete.by_retention",
+                            emergency))
+        self.handle(step, [ev.YouthEnded(step.at, conversation)], reply_room=None)
+        staff_key = "staff_deleted" if now else "staff_delete_by_retention"
+        step.add(SayToStaff(staff_key, (("conversation", conversation),), mentions=mentions))
+        if not now:
+            return  # closed normally: retention purges it after the set period
+        step.add(PurgeRoom(conversation), f"purge:{conversation}")
+        step.add(DeactivateYouth(conversation), f"deactivate:{conversation}")
+        step.add(EraseConversation(conversation), f"erase:{conversation}")
+        self.rooms.pop(conversation, None)
+        self._risk.pop(conversation, None)
+        if self.crisis_details.pop(conversation, None) is not None:
+            step.settings.append((f"crisis:{conversation}", ""))
 
     def check_crisis(self, step: Change, conversation: ConversationID, body: str) -> None:
         risk = self._risk.setdefault(conversation, ConversationRisk(self.detector))
@@ -360,6 +416,8 @@ class Conductor:
             await self._invite_to_chat(step, room_id, sender, here)
         elif isinstance(parsed, cmd.VideoCommand):
             self._video_by_staff(step, room_id, sender, here, parsed.end)
+        elif isinstance(parsed, cmd.SuperviseCommand):
+            self._supervise(step, room_id, sender, parsed)
         else:
             event = staff_event(parsed, sender, here, at)
             if event is None:
@@ -413,6 +471,59 @@ class Conductor:
                                (("id", current.conversation),)))
         else:
             await self.chat_invite(step, current.conversation, sender)
+
+    # -- supervision --------------------------------------------------------------------------
+
+    def _supervise(
+        self, step: Change, room_id: RoomID, sender: UserID, command: cmd.SuperviseCommand
+    ) -> None:
+        conversation = command.conversation
+
+        def reply(key: str) -> None:
+            step.add(SayInRoom(room_id, sender, key, (("id", conversation),)))
+
+        current = self.router.conversation(conversation)
+        leads = self.supervisors.get(conversation, set())
+        if self.policy.staff.get(sender) is not Role.TEAM_LEAD:
+            reply("refused.team_lead_only")
+        elif current is None:
+            reply("refused.unknown_conversation")
+        elif command.end:
+            if sender in leads:
+                self._stop_supervising(step, conversation, sender, tell_youth=True)
+            reply("supervise.off" if sender in leads else "supervise.not_active")
+        elif sender in leads:
+            reply("supervise.already")
+        elif current.assigned_to == sender:
+            reply("refused.already_yours")
+        else:
+            self.supervisors[conversation] = leads | {sender}
+            step.settings.append((f"supervisors:{conversation}",
+                                  " ".join(sorted(self.supervisors[conversation]))))
+            # The youth hears it first: nothing reaches the lead before the youth knows.
+            self._tell_youth(step, conversation, "supervision.started")
+            step.add(Supervise(conversation, sender))
+            reply("supervise.on")
+
+    def _stop_supervising(
+        self, step: Change, conversation: ConversationID, lead: UserID, *, tell_youth: bool
+    ) -> None:
+        leads = self.supervisors.get(conversation, set()) - {lead}
+        self.supervisors[conversation] = leads
+        step.settings.append((f"supervisors:{conversation}", " ".join(sorted(leads))))
+        step.add(Supervise(conversation, lead, end=True))
+        if tell_youth:
+            self._tell_youth(step, conversation, "supervision.ended")
+
+    def _tell_youth(self, step: Change, conversation: ConversationID, key: str) -> None:
+        """Into the room, or by mail for a mail youth, who is never in the room."""
+        current = self.router.conversation(conversation)
+        if current is not None and current.channel is Channel.MAIL and \
+                self.mail_switch is not None:
+            language: Language = "en" if current.language == "en" else "de"
+            step.add(SendMail(conversation, text(key, language)))
+        else:
+            step.add(SayToYouth(conversation, key))
 
     # -- video ------------------------------------------------------------------------------
 
@@ -482,10 +593,18 @@ class Conductor:
         if record is None or await self.store.is_processed(event_id):
             return
         current = self.router.conversation(record.conversation)
-        if current is None or current.assigned_to != user:
+        if current is None:
+            return
+        if current.assigned_to == user:
+            transcript = Transcript(record.conversation, user, current.assignments)
+        elif user in self.supervisors.get(record.conversation, ()):
+            # A supervisor reads the earlier messages the same way a late counsellor does.
+            transcript = Transcript(record.conversation, user, current.assignments,
+                                    supervisor=True)
+        else:
             return
         step = Change(at, event_id)
-        step.add(Transcript(record.conversation, user, current.assignments))
+        step.add(transcript)
         await self.commit(step)
 
     async def member_left(
@@ -503,6 +622,8 @@ class Conductor:
         elif user == current.assigned_to:
             self.handle(step, [ev.CounsellorLeftRoom(at, record.conversation, user)],
                          reply_room=None)
+        elif user in self.supervisors.get(record.conversation, ()):
+            self._stop_supervising(step, record.conversation, user, tell_youth=True)
         else:
             return
         await self.commit(step)
@@ -539,7 +660,16 @@ class Conductor:
             for action in actions:
                 if isinstance(action, Closed):
                     self._end_video(step, action.conversation)
+                    for lead in sorted(self.supervisors.get(action.conversation, ())):
+                        self._stop_supervising(step, action.conversation, lead,
+                                               tell_youth=False)
                 if isinstance(action, Assign):
+                    if action.counsellor in self.supervisors.get(action.conversation, ()):
+                        # Taking over: no longer a reader; the executor restores writing.
+                        leads = self.supervisors[action.conversation] - {action.counsellor}
+                        self.supervisors[action.conversation] = leads
+                        step.settings.append((f"supervisors:{action.conversation}",
+                                              " ".join(sorted(leads))))
                     step.add(SayToStaff("staff_assigned",
                                         (("conversation", action.conversation),
                                          ("counsellor", action.counsellor))))

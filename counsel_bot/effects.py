@@ -54,6 +54,8 @@ class Transcript:
     conversation: ConversationID
     counsellor: UserID
     assignment: int
+    # A team lead reading along: the youth was told already, so no "is here for you".
+    supervisor: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,8 +108,41 @@ class InviteYouth:
     from_room: RoomID
 
 
+@dataclass(frozen=True)
+class Supervise:
+    """A team lead reads along read-only (their power level below sending), or (``end``)
+    is removed again and their power level reset."""
+
+    conversation: ConversationID
+    lead: UserID
+    end: bool = False
+
+
+@dataclass(frozen=True)
+class PurgeRoom:
+    """Youth-initiated deletion, step 1: the room deleted and purged by the admin API."""
+
+    conversation: ConversationID
+
+
+@dataclass(frozen=True)
+class DeactivateYouth:
+    """Step 2: the youth's anonymous account deactivated with erasure (never staff, never a
+    mail youth, who has no account). The id is read from the record, so none is stored here."""
+
+    conversation: ConversationID
+
+
+@dataclass(frozen=True)
+class EraseConversation:
+    """Step 3, only once the room is gone: the bot's records of the conversation erased."""
+
+    conversation: ConversationID
+
+
 BotEffect = (InviteYouth | SayToYouth | SayToStaff | SayInRoom | Transcript | Leave
-             | PutWidget | PostText | SendMail | SetTopic)
+             | PutWidget | PostText | SendMail | SetTopic | Supervise | PurgeRoom
+             | DeactivateYouth | EraseConversation)
 Effect = Assign | Unassign | QueuePositionChanged | Closed | BotEffect
 
 
@@ -123,6 +158,8 @@ def effect_key(
     if isinstance(effect, Assign | Unassign | QueuePositionChanged | Closed):
         return outbox_key(effect, version=version, index=index)
     if isinstance(effect, Transcript):
+        if effect.supervisor:  # one per join event: a lead may join, leave and come back
+            return f"transcript:{effect.conversation}:lead:{cause or version}:{index}"
         return f"transcript:{effect.conversation}:{effect.assignment}"
     if tag:
         return tag
@@ -146,7 +183,17 @@ def encode_effect(effect: Effect) -> bytes:
                     "key": effect.key, "params": [list(p) for p in effect.params]}
         case Transcript():
             data = {"type": "transcript", "conversation": effect.conversation,
-                    "counsellor": effect.counsellor, "assignment": effect.assignment}
+                    "counsellor": effect.counsellor, "assignment": effect.assignment,
+                    "supervisor": effect.supervisor}
+        case Supervise():
+            data = {"type": "supervise", "conversation": effect.conversation,
+                    "lead": effect.lead, "end": effect.end}
+        case PurgeRoom():
+            data = {"type": "purge", "conversation": effect.conversation}
+        case DeactivateYouth():
+            data = {"type": "deactivate", "conversation": effect.conversation}
+        case EraseConversation():
+            data = {"type": "erase", "conversation": effect.conversation}
         case Leave():
             data = {"type": "leave", "conversation": effect.conversation}
         case InviteYouth():
@@ -191,7 +238,17 @@ def decode_effect(raw: bytes) -> Effect:
             return Leave(ConversationID(data["conversation"]))
         case "transcript":
             return Transcript(ConversationID(data["conversation"]),
-                              UserID(data["counsellor"]), int(data["assignment"]))
+                              UserID(data["counsellor"]), int(data["assignment"]),
+                              bool(data.get("supervisor", False)))
+        case "supervise":
+            return Supervise(ConversationID(data["conversation"]), UserID(data["lead"]),
+                             bool(data["end"]))
+        case "purge":
+            return PurgeRoom(ConversationID(data["conversation"]))
+        case "deactivate":
+            return DeactivateYouth(ConversationID(data["conversation"]))
+        case "erase":
+            return EraseConversation(ConversationID(data["conversation"]))
     action = decode_action(raw)
     assert not isinstance(action, Reply), "replies are stored as SayInRoom"
     return action

@@ -18,16 +18,20 @@ from nio.exceptions import LocalProtocolError
 
 from counsel_bot.clock import Clock
 from counsel_bot.effects import (
+    DeactivateYouth,
     Effect,
+    EraseConversation,
     InviteYouth,
     Leave,
     PostText,
+    PurgeRoom,
     PutWidget,
     SayInRoom,
     SayToStaff,
     SayToYouth,
     SendMail,
     SetTopic,
+    Supervise,
     Transcript,
     decode_effect,
 )
@@ -37,6 +41,7 @@ from counsel_bot.routing import Assign, Closed, QueuePositionChanged, Unassign
 from counsel_bot.store import Store
 from counsel_bot.store.contract import ConversationRecord
 from counsel_bot.video import WIDGET_EVENT_TYPE
+from homeserver_bridge.errors import AdminApiError, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +54,18 @@ MAX_ATTEMPTS = 5
 
 class MailReplies(Protocol):
     async def send_reply(self, record: ConversationRecord, text: str, key: str) -> None: ...
+
+
+class AccountAdmin(Protocol):
+    """The part of `homeserver_bridge.admin_api.AdminClient` youth-initiated deletion needs."""
+
+    async def delete_room_and_wait(self, room_id: str) -> object: ...
+
+    async def room_exists(self, room_id: str) -> bool: ...
+
+    async def get_user(self, user_id: str) -> Any: ...
+
+    async def deactivate(self, user_id: str, *, erase: bool = True) -> None: ...
 
 
 class EffectFailed(Exception):
@@ -76,6 +93,11 @@ class Executor:
         self._staff_room = staff_room
         self._attempts: dict[str, int] = {}
         self.mail: MailReplies | None = None
+        # The bridge's admin API (runner wires it from the admin token file); without it,
+        # youth-initiated deletion is left to retention.
+        self.admin: AccountAdmin | None = None
+        # Who must never be deactivated, whatever a record says (the bot wires the staff).
+        self.protected: frozenset[UserID] = frozenset()
 
     async def perform_pending(self) -> int:
         """Perform pending effects in order; stop at the first transient failure."""
@@ -153,12 +175,18 @@ class Executor:
                 record = await self._record(effect.conversation)
                 if record.room_id in self.client.rooms:
                     await self.client.room_leave(record.room_id)
+            case Supervise():
+                await self._supervise(effect)
+            case PurgeRoom() | DeactivateYouth() | EraseConversation():
+                await self._delete_step(effect)
 
     # -- the effects --------------------------------------------------------------------------
 
     async def _invite(self, effect: Assign) -> None:
         record = await self._record(effect.conversation)
         room = self.client.rooms.get(record.room_id)
+        if room is not None and room.power_levels.users.get(effect.counsellor, 0) < 0:
+            await self._set_power(record.room_id, effect.counsellor, read_only=False)
         if room is not None and effect.counsellor in room.users:
             return  # invited or joined already: a replay after a crash
         answer = await self.client.room_invite(record.room_id, effect.counsellor)
@@ -170,6 +198,88 @@ class Executor:
             return
         answer = await self.client.room_kick(room_id, user, reason=reason)
         _check(answer, "kick", tolerate=("not in the room",))
+
+    async def _supervise(self, effect: Supervise) -> None:
+        """Read-only is set before the invitation, so there is no moment in which the lead
+        could write; Matrix enforces it (a message from them is refused by the server)."""
+        record = await self._record(effect.conversation)
+        if effect.end:
+            await self._remove(record.room_id, effect.lead, "supervision ended")
+            await self._set_power(record.room_id, effect.lead, read_only=False)
+            return
+        await self._set_power(record.room_id, effect.lead, read_only=True)
+        room = self.client.rooms.get(record.room_id)
+        if room is None or effect.lead not in room.users:
+            _check(await self.client.room_invite(record.room_id, effect.lead), "invite",
+                   tolerate=("already in the room", "is already joined"))
+
+    async def _set_power(self, room_id: RoomID, user: UserID, *, read_only: bool) -> None:
+        """Read-only: below every level that allows sending anything; otherwise the room's
+        default again. Read fresh from the server: nio's copy may lag a sync behind."""
+        answer = await self.client.room_get_state_event(room_id, "m.room.power_levels")
+        content = getattr(answer, "content", None)
+        if not isinstance(content, dict):
+            _check(answer, "power levels")
+            raise EffectFailed("power levels unreadable", permanent=False)
+        users = dict(content.get("users") or {})
+        wanted = _read_only_level(content) if read_only else None
+        if users.get(user) == wanted or (wanted is None and user not in users):
+            return  # already so: a replay
+        if wanted is None:
+            users.pop(user, None)
+        else:
+            users[user] = wanted
+        answer = await self.client.room_put_state(room_id, "m.room.power_levels",
+                                                  {**content, "users": users})
+        _check(answer, "power levels")
+
+    async def _delete_step(self, effect: PurgeRoom | DeactivateYouth | EraseConversation) -> None:
+        """One step of youth-initiated deletion. Each reads the record, which only the last
+        step erases, so each can be repeated after a crash; a record already gone means the
+        deletion was completed."""
+        record = await self.store.conversation(effect.conversation)
+        if record is None:
+            return
+        if self.admin is None:
+            # Permanent: dropped after a few tries; the closed record stays, so retention
+            # purges and erases it after the set period.
+            raise EffectFailed("no admin access; retention will delete it", permanent=True)
+        try:
+            if isinstance(effect, PurgeRoom):
+                await self._purge(record)
+            elif isinstance(effect, DeactivateYouth):
+                await self._deactivate(record.youth_user_id)
+            elif await self.admin.room_exists(record.room_id):
+                # Never erase before the purge: the record is the only way back to the room.
+                raise EffectFailed("the room is not purged yet", permanent=True)
+            else:
+                await self.store.erase_conversation(effect.conversation)
+        except AdminApiError as exc:
+            # Status only: the homeserver's text may quote the room or user id.
+            transient = exc.status == 0 or exc.status >= 500 or exc.status == 429
+            raise EffectFailed(f"admin API {exc.status} {exc.errcode}",
+                               permanent=not transient) from None
+
+    async def _purge(self, record: ConversationRecord) -> None:
+        assert self.admin is not None
+        try:
+            await self.admin.delete_room_and_wait(record.room_id)
+        except NotFound:
+            return  # purged already: a replay
+        except AdminApiError as exc:
+            if exc.status != 404:
+                raise
+
+    async def _deactivate(self, youth: UserID) -> None:
+        """Only an anonymous youth account of this server: never staff, never the bot,
+        never an administrator, never a mail address (a mail youth has no account)."""
+        assert self.admin is not None
+        if not youth.startswith("@") or youth in self.protected or youth == self.client.user_id:
+            return
+        info = await self.admin.get_user(youth)
+        if getattr(info, "admin", True) or getattr(info, "deactivated", False):
+            return
+        await self.admin.deactivate(youth, erase=True)
 
     async def _queue_notice(self, effect: QueuePositionChanged, key: str) -> None:
         record = await self._record(effect.conversation)
@@ -219,6 +329,8 @@ class Executor:
                 body = text("staff_transcript", _language(record, self.default_language),
                             count=len(items), lines=chunk)
                 await self.send(record.room_id, body, f"{key}:{index}")
+        if effect.supervisor:
+            return  # the youth was told when the supervision began
         name = await self._display_name(effect.counsellor)
         await self._to_youth(record, "counsellor_joined", (("counsellor", name),), f"{key}:hi")
 
@@ -267,6 +379,16 @@ class Executor:
             # nio does not know the room (the bot left, or it was purged).
             raise EffectFailed(f"cannot send: {type(exc).__name__}", permanent=True) from None
         _check(answer, "send")
+
+
+def _read_only_level(content: dict[str, Any]) -> int:
+    """One below the lowest level that lets a member send, react, invite or set state."""
+    levels = [content.get("events_default", 0), content.get("state_default", 50),
+              content.get("invite", 0), content.get("redact", 50)]
+    events = content.get("events")
+    if isinstance(events, dict):
+        levels += list(events.values())
+    return min(v for v in levels if isinstance(v, int) and not isinstance(v, bool)) - 1
 
 
 def _check(answer: object, what: str, tolerate: tuple[str, ...] = ()) -> None:

@@ -394,6 +394,85 @@ CATALOGUE.update({
 })
 
 
+# Youth-initiated deletion and supervision: what the youth and staff are told.
+CATALOGUE.update({
+    "delete.confirm": _both(
+        "Möchtest du das Gespräch beenden und alles löschen? Dann löschen wir diesen Chat "
+        "mit allen Nachrichten und – weil dein Konto anonym ist – auch dein Konto. Das kann "
+        "man nicht rückgängig machen.\nWenn du sicher bist, schreib in den nächsten 10 "
+        "Minuten „ja löschen“. Sonst schreib einfach weiter.",
+        "Do you want to end the conversation and delete everything? Then we delete this "
+        "chat with all messages and – because your account is anonymous – your account "
+        "too. This cannot be undone.\nIf you are sure, write \"yes delete\" within the next "
+        "10 minutes. Otherwise simply keep writing.",
+    ),
+    "delete.confirm_later": _both(
+        "Sofort löschen kann ich den Chat hier leider nicht. Ich kann das Gespräch aber "
+        "beenden; die Beratungsstelle löscht es dann automatisch nach der festgelegten "
+        "Frist.\nWenn du das möchtest, schreib in den nächsten 10 Minuten „ja löschen“.",
+        "I cannot delete this chat right away here, sorry. But I can end the conversation; "
+        "the counselling office then deletes it automatically after the set period.\nIf "
+        "you want that, write \"yes delete\" within the next 10 minutes.",
+    ),
+    "delete.ask_first": _both(
+        "Wenn du das Gespräch beenden und alles löschen möchtest, schreib zuerst „löschen“.",
+        "If you want to end the conversation and delete everything, write \"delete\" "
+        "first.",
+    ),
+    "delete.now": _both(
+        "Okay. Das Gespräch ist beendet und wird jetzt gelöscht, zusammen mit deinem "
+        "Konto. Pass auf dich auf! Wenn du wieder reden möchtest, leg einfach ein neues "
+        "Konto an.\nWenn es dir sehr schlecht geht: {emergency}",
+        "Okay. The conversation has ended and is being deleted now, together with your "
+        "account. Take care! If you want to talk again, simply create a new account.\nIf "
+        "you are in a bad way: {emergency}",
+    ),
+    "delete.by_retention": _both(
+        "Okay. Das Gespräch ist beendet. Die Beratungsstelle löscht es automatisch nach der "
+        "festgelegten Frist. Pass auf dich auf!\nWenn es dir sehr schlecht geht: {emergency}",
+        "Okay. The conversation has ended. The counselling office deletes it automatically "
+        "after the set period. Take care!\nIf you are in a bad way: {emergency}",
+    ),
+    "staff_deleted": _both(
+        "{conversation} wurde von der Person beendet und auf ihren Wunsch gelöscht.",
+        "{conversation} was ended by the person and deleted at their request.",
+    ),
+    "staff_delete_by_retention": _both(
+        "{conversation} wurde von der Person beendet; sie wollte es löschen. Ohne Admin-"
+        "Zugang des Bots löscht es die Aufbewahrungsfrist.",
+        "{conversation} was ended by the person, who wanted it deleted. Without admin access "
+        "for the bot, retention deletes it.",
+    ),
+    "supervision.started": _both(
+        "Zur Info: Eine Person aus der Teamleitung liest jetzt in diesem Chat mit. Sie "
+        "schreibt nicht selbst. Das machen wir, damit die Beratung gut ist und du sicher "
+        "bist. Ich sage dir Bescheid, wenn sie nicht mehr mitliest.",
+        "Just so you know: someone from the team lead now reads along in this chat. They "
+        "don't write themselves. We do this so the counselling is good and you are safe. I "
+        "will tell you when they stop reading along.",
+    ),
+    "supervision.ended": _both(
+        "Die Person aus der Teamleitung liest jetzt nicht mehr mit.",
+        "The person from the team lead no longer reads along.",
+    ),
+    "supervise.on": _both(
+        "Du begleitest {id} jetzt nur lesend; die Einladung ist raus. Die Person ist "
+        "informiert. Beenden: „!supervise end {id}“.",
+        "You now read along in {id}, read-only; the invitation has been sent. The person "
+        "has been told. Stop: \"!supervise end {id}\".",
+    ),
+    "supervise.off": _both(
+        "Du begleitest {id} nicht mehr.", "You no longer read along in {id}.",
+    ),
+    "supervise.already": _both(
+        "Du begleitest {id} schon.", "You already read along in {id}.",
+    ),
+    "supervise.not_active": _both(
+        "Du begleitest {id} gerade nicht.", "You are not reading along in {id}.",
+    ),
+})
+
+
 class _Lenient(dict[str, object]):
     """Missing parameters show as "?" instead of crashing a reply."""
 

@@ -176,6 +176,7 @@ async def _run_bot(
             on_ready(bot)
         admin_http = await stack.enter_async_context(aiohttp.ClientSession())
         admin = bridge_admin(settings, layout, admin_http)
+        executor.admin = admin  # youth-initiated deletion; without it, retention deletes
         if admin is not None:
             retention = asyncio.create_task(retention_loop(settings, store, admin, clock, stop))
             stack.push_async_callback(_finish, retention)

@@ -250,6 +250,9 @@ async def test_a_mail_youth_is_invited_into_live_chat_anonymously(
         assert joined == room, "the youth joins the existing conversation's room"
         await youth.send(room, "hallo, jetzt bin ich im chat")
         await counsellor.wait_for(room, registered["user_id"], "jetzt bin ich im chat")
+        # The counsellor may see the message before the bot has handled it.
+        await until(lambda: bot.conductor.router.snapshot().conversations[0].channel.value
+                    == "chat", what="the channel to switch back to chat")
         snapshot = bot.conductor.router.snapshot()
         assert len(snapshot.conversations) == 1
         [conversation] = snapshot.conversations

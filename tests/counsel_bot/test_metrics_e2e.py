@@ -133,10 +133,13 @@ async def test_a_mail_left_unanswered_past_its_deadline_is_counted(
         # Due at the end of the second working day (midnight in Berlin, Wednesday); the
         # reminder comes as the last working day before it ends.
         clock.advance(timedelta(days=1, hours=15))
-        await lead.wait_for(staff_room, process.user_id, "Erinnerung")
+        await lead.wait_for(staff_room, process.user_id, "Erinnerung", within=60)
         clock.advance(timedelta(days=1))  # Thursday: no reply went out in time
-        await lead.wait_for(staff_room, process.user_id, "Frist verpasst")
-        assert (await scrape(url))["counsel_mail_deadline_breaches_total"] == 1
+        await lead.wait_for(staff_room, process.user_id, "Frist verpasst", within=60)
+
+        async def counted() -> bool:
+            return (await scrape(url))["counsel_mail_deadline_breaches_total"] == 1
+        await until(counted, what="the breach to be counted")
     finally:
         await process.stop()
         await lead.close()

@@ -1,0 +1,184 @@
+"""Issue 8, item 2 on real Synapse: a youth ends and deletes their conversation. With admin
+access the room is purged, the bot's records erased and the anonymous account deactivated;
+without it the youth is told honestly that retention deletes it, and it is closed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from counsel_bot.ids import RoomID
+from counsel_bot.routing.model import ConversationState
+from homeserver_bridge.errors import AdminApiError
+from tests.conftest import SynapseHandle, TestUser, UserFactory
+from tests.support.bot_harness import BotProcess, NioYouth, provision_bot, until
+from tests.support.matrix_http import MatrixHttp
+
+pytestmark = pytest.mark.integration
+
+
+async def login(synapse: SynapseHandle, user: TestUser, tmp: Path) -> NioYouth:
+    client = await NioYouth.login(synapse.base_url, user.user_id, user.password,
+                                  tmp / user.localpart)
+    client.start()
+    return client
+
+
+async def assigned_conversation(
+    process: BotProcess, counsellor: NioYouth, youth: NioYouth
+) -> str:
+    """A youth's conversation, taken by the counsellor; returns the room id."""
+    staff_room = await counsellor.accept_invite()
+    await counsellor.send(staff_room, "!duty on")
+    room = await youth.open_chat(process.user_id)
+    await youth.wait_for(room, process.user_id, "anonym")
+    await youth.send(room, "Hallo, mir geht es gerade nicht gut.")
+    await until(lambda: room in counsellor.invited_to(), what="the assignment")
+    await counsellor.accept_invite()
+    await youth.wait_for(room, process.user_id, "ist jetzt für dich da")
+    return room
+
+
+async def test_end_and_delete_purges_room_erases_records_and_deactivates_account(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    counsellor = await login(synapse, await user_factory("counsellor"), tmp_path)
+    youth_user = await user_factory("youth")
+    youth = await login(synapse, youth_user, tmp_path)
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
+    bot = await process.start()
+    bot.executor.admin = synapse.admin  # what runner wires from the admin token file
+    try:
+        room = await assigned_conversation(process, counsellor, youth)
+        record = await bot.store.conversation_by_room(RoomID(room))
+        assert record is not None
+        conversation = record.conversation
+
+        # A confirmation before asking does nothing but explain.
+        await youth.send(room, "ja löschen")
+        await youth.wait_for(room, process.user_id, "schreib zuerst „löschen“")
+        assert await synapse.admin.room_exists(room)
+
+        await youth.send(room, "löschen")
+        question = await youth.wait_for(room, process.user_id, "„ja löschen“")
+        assert "Konto" in question
+        assert "nicht rückgängig" in question
+        await youth.send(room, "ja löschen")
+        await youth.wait_for(room, process.user_id, "wird jetzt gelöscht")
+
+        async def room_gone() -> bool:
+            return not await synapse.admin.room_exists(room)
+        await until(room_gone, within=60, what="the room to be purged")
+
+        async def erased() -> bool:
+            return await bot.store.conversation(conversation) is None
+        await until(erased, what="the bot's records to be erased")
+        assert await bot.store.read_intake(conversation) == []
+        assert await bot.store.conversation_by_room(RoomID(room)) is None
+
+        async def deactivated() -> bool:
+            return (await synapse.admin.get_user(youth_user.user_id)).deactivated
+        await until(deactivated, what="the youth's account to be deactivated")
+        status, answer = await MatrixHttp(synapse.http, synapse.base_url).login(
+            youth_user.user_id, youth_user.password)
+        assert status in (401, 403), answer
+
+        # The counsellor learns it in the staff room, by conversation id only; staff stay.
+        staff_room = next(r for r in counsellor.client.rooms if r != room)
+        notice = await counsellor.wait_for(staff_room, process.user_id, "gelöscht")
+        assert conversation in notice
+        assert youth_user.user_id not in notice
+        assert room not in notice
+        assert not (await synapse.admin.get_user(counsellor.client.user_id)).deactivated
+        pending = [e.key for e in await bot.store.pending_outbox()]
+        assert pending == [], pending
+    finally:
+        await process.stop()
+        await youth.close()
+        await counsellor.close()
+
+
+async def test_without_admin_access_the_youth_is_told_retention_deletes_it(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    counsellor = await login(synapse, await user_factory("counsellor"), tmp_path)
+    youth_user = await user_factory("youth")
+    youth = await login(synapse, youth_user, tmp_path)
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
+    bot = await process.start()
+    bot.executor.admin = None
+    try:
+        room = await assigned_conversation(process, counsellor, youth)
+        await youth.send(room, "delete")
+        question = await youth.wait_for(room, process.user_id, "Frist")
+        assert "Sofort löschen kann ich" in question
+        await youth.send(room, "yes delete")
+        await youth.wait_for(room, process.user_id, "automatisch nach der festgelegten Frist")
+
+        async def closed() -> bool:
+            record = await bot.store.conversation_by_room(RoomID(room))
+            return record is not None and record.state is ConversationState.CLOSED
+        await until(closed, what="the conversation to be closed")
+        assert await synapse.admin.room_exists(room)
+        assert not (await synapse.admin.get_user(youth_user.user_id)).deactivated
+        staff_room = next(r for r in counsellor.client.rooms if r != room)
+        await counsellor.wait_for(staff_room, process.user_id, "Aufbewahrungsfrist")
+    finally:
+        await process.stop()
+        await youth.close()
+        await counsellor.close()
+
+
+class FailingDeactivation:
+    """The real admin API, except that deactivation fails as if the homeserver were away:
+    the bot is stopped in the middle of a deletion."""
+
+    def __init__(self, admin: Any) -> None:
+        self.admin = admin
+        self.tried = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.admin, name)
+
+    async def deactivate(self, user_id: str, *, erase: bool = True) -> None:
+        self.tried += 1
+        raise AdminApiError("the homeserver is away", status=0)
+
+
+async def test_a_deletion_interrupted_by_a_restart_completes_after_it(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    counsellor = await login(synapse, await user_factory("counsellor"), tmp_path)
+    youth_user = await user_factory("youth")
+    youth = await login(synapse, youth_user, tmp_path)
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
+    bot = await process.start()
+    failing = FailingDeactivation(synapse.admin)
+    bot.executor.admin = failing
+    try:
+        room = await assigned_conversation(process, counsellor, youth)
+        record = await bot.store.conversation_by_room(RoomID(room))
+        assert record is not None
+        await youth.send(room, "löschen")
+        await youth.wait_for(room, process.user_id, "„ja löschen“")
+        await youth.send(room, "ja löschen")
+        await until(lambda: failing.tried > 0, what="the deactivation to be tried")
+        await process.stop()
+
+        # Purged, but the records are kept until the remaining steps are done.
+        assert not await synapse.admin.room_exists(room)
+        assert not (await synapse.admin.get_user(youth_user.user_id)).deactivated
+
+        bot = await process.start()
+        bot.executor.admin = synapse.admin
+
+        async def completed() -> bool:
+            return (await bot.store.conversation(record.conversation) is None
+                    and (await synapse.admin.get_user(youth_user.user_id)).deactivated)
+        await until(completed, within=60, what="the deletion to complete after the restart")
+    finally:
+        await process.stop()
+        await youth.close()
+        await counsellor.close()
