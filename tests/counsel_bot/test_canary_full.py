@@ -12,11 +12,9 @@ from pathlib import Path
 
 import aiosmtplib
 import pytest
-from aiosmtpd.smtp import SMTP
 
-from homeserver_bridge.mail import MailSettings
 from tests.conftest import SynapseHandle, UserFactory
-from tests.counsel_bot.test_mail_e2e import OFFICE, Provider, youth_mail
+from tests.counsel_bot.test_mail_e2e import office_mail, start_provider, youth_mail
 from tests.support.bot_harness import LogCollector, NioYouth, provision_bot, until
 
 pytestmark = pytest.mark.integration
@@ -48,9 +46,7 @@ async def test_no_canary_at_rest_or_in_logs_after_a_full_conversation(
 ) -> None:
     words, mailed = f"KANARIE-{secrets.token_hex(6)}", f"MAILKANARIE-{secrets.token_hex(6)}"
     address = f"kanarie-{secrets.token_hex(4)}@youth.example"
-    provider = Provider()
-    loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: SMTP(provider), host="127.0.0.1", port=0)
+    provider, server, provider_port = await start_provider()
     counsellor_user = await user_factory("counsellor")
     counsellor = await NioYouth.login(synapse.base_url, counsellor_user.user_id,
                                       counsellor_user.password, tmp_path / "c")
@@ -60,9 +56,7 @@ async def test_no_canary_at_rest_or_in_logs_after_a_full_conversation(
                                  tmp_path / "y")
     youth.start()
     process = await provision_bot(synapse, tmp_path / "service", staff=[counsellor_user.user_id])
-    process.settings = replace(process.settings, mail=MailSettings(
-        enabled=True, listen_port=0, office_address=OFFICE, smtp_host="127.0.0.1",
-        smtp_port=server.sockets[0].getsockname()[1], smtp_starttls=False))
+    process.settings = replace(process.settings, mail=office_mail(provider_port))
     bot = await process.start()
     try:
         assert bot.mail is not None

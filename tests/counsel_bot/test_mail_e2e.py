@@ -39,6 +39,20 @@ class Provider:
         return "250 OK"
 
 
+async def start_provider() -> tuple[Provider, asyncio.Server, int]:
+    """The youth's mail provider on a free loopback port."""
+    provider = Provider()
+    server = await asyncio.get_running_loop().create_server(
+        lambda: SMTP(provider), host="127.0.0.1", port=0)
+    return provider, server, server.sockets[0].getsockname()[1]
+
+
+def office_mail(provider_port: int) -> MailSettings:
+    """The office's mail settings: listening on a free port, relaying to the provider."""
+    return MailSettings(enabled=True, listen_port=0, office_address=OFFICE,
+                        smtp_host="127.0.0.1", smtp_port=provider_port, smtp_starttls=False)
+
+
 def youth_mail(text: str, message_id: str, **headers: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = f"Kim <{YOUTH}>"
@@ -54,19 +68,13 @@ def youth_mail(text: str, message_id: str, **headers: str) -> EmailMessage:
 async def test_mail_in_queue_reply_out_and_the_thread_continues_in_the_same_room(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
-    provider = Provider()
-    loop = asyncio.get_running_loop()
-    provider_server = await loop.create_server(lambda: SMTP(provider), host="127.0.0.1",
-                                               port=0)
-    provider_port = provider_server.sockets[0].getsockname()[1]
+    provider, provider_server, provider_port = await start_provider()
     user = await user_factory("counsellor")
     counsellor = await NioYouth.login(synapse.base_url, user.user_id, user.password,
                                       tmp_path / "c")
     counsellor.start()
     process = await provision_bot(synapse, tmp_path / "bot", staff=[user.user_id])
-    process.settings = replace(process.settings, mail=MailSettings(
-        enabled=True, listen_port=0, office_address=OFFICE, smtp_host="127.0.0.1",
-        smtp_port=provider_port, smtp_starttls=False))
+    process.settings = replace(process.settings, mail=office_mail(provider_port))
     bot = await process.start()
     try:
         assert bot.mail is not None
@@ -116,11 +124,7 @@ async def test_mail_in_queue_reply_out_and_the_thread_continues_in_the_same_room
 async def test_chat_to_mail_to_chat_keeps_one_case_and_one_counsellor(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
-    provider = Provider()
-    loop = asyncio.get_running_loop()
-    provider_server = await loop.create_server(lambda: SMTP(provider), host="127.0.0.1",
-                                               port=0)
-    provider_port = provider_server.sockets[0].getsockname()[1]
+    provider, provider_server, provider_port = await start_provider()
     user = await user_factory("counsellor")
     counsellor = await NioYouth.login(synapse.base_url, user.user_id, user.password,
                                       tmp_path / "c")
@@ -130,9 +134,7 @@ async def test_chat_to_mail_to_chat_keeps_one_case_and_one_counsellor(
                                  tmp_path / "y")
     youth.start()
     process = await provision_bot(synapse, tmp_path / "bot", staff=[user.user_id])
-    process.settings = replace(process.settings, mail=MailSettings(
-        enabled=True, listen_port=0, office_address=OFFICE, smtp_host="127.0.0.1",
-        smtp_port=provider_port, smtp_starttls=False))
+    process.settings = replace(process.settings, mail=office_mail(provider_port))
     bot = await process.start()
     try:
         assert bot.mail is not None
@@ -189,19 +191,13 @@ async def test_chat_to_mail_to_chat_keeps_one_case_and_one_counsellor(
 async def test_a_mail_youth_is_invited_into_live_chat_anonymously(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
-    provider = Provider()
-    loop = asyncio.get_running_loop()
-    provider_server = await loop.create_server(lambda: SMTP(provider), host="127.0.0.1",
-                                               port=0)
-    provider_port = provider_server.sockets[0].getsockname()[1]
+    provider, provider_server, provider_port = await start_provider()
     user = await user_factory("counsellor")
     counsellor = await NioYouth.login(synapse.base_url, user.user_id, user.password,
                                       tmp_path / "c")
     counsellor.start()
     process = await provision_bot(synapse, tmp_path / "bot", staff=[user.user_id])
-    process.settings = replace(process.settings, mail=MailSettings(
-        enabled=True, listen_port=0, office_address=OFFICE, smtp_host="127.0.0.1",
-        smtp_port=provider_port, smtp_starttls=False))
+    process.settings = replace(process.settings, mail=office_mail(provider_port))
     # The bridge's admin token lets the bot issue a single-use registration token.
     write_private(process.layout.admin_token_file, synapse.admin.access_token)
     bot = await process.start()
