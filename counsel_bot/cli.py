@@ -11,12 +11,13 @@ from pathlib import Path
 from counsel_bot.config import ConfigError
 from counsel_bot.crisis import CrisisError
 from counsel_bot.errors import BotError
+from counsel_bot.store import StoreError
 from e2e.errors import CrossSigningError, VaultError
 from homeserver_bridge.errors import BridgeError
 
 # Errors a person can act on: printed as one line, never as a traceback.
 USER_ERRORS: tuple[type[Exception], ...] = (
-    ConfigError, BridgeError, BotError, VaultError, CrossSigningError, CrisisError,
+    ConfigError, BridgeError, BotError, VaultError, CrossSigningError, CrisisError, StoreError,
 )
 
 

@@ -46,3 +46,31 @@ def test_eval_of_a_missing_file_is_one_clear_line(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
+
+
+def test_a_locked_database_is_one_clear_line(tmp_path: Path) -> None:
+    """A second process holding the bot's database: the command says so and exits non-zero
+    (the bot acts on nothing it could not write first, so nothing is lost)."""
+    import sqlite3
+
+    from homeserver_bridge.paths import write_private
+
+    data = tmp_path / "data"
+    (data / "bot").mkdir(parents=True)
+    write_private(data / "vault.passphrase", "a passphrase for the test")
+    config = data / "counsel.toml"
+    config.write_text('[vault]\npassphrase_env = "COUNSEL_TEST_NONE"\n'
+                      'passphrase_file = "vault.passphrase"\n')
+    holder = sqlite3.connect(data / "bot" / "counsel.db", isolation_level=None)
+    holder.execute("PRAGMA journal_mode=WAL")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        result = subprocess.run(
+            [*COUNSEL, "retention", "--dry-run", "--data", str(data), "--config", str(config)],
+            capture_output=True, text=True, timeout=60)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "locked" in result.stderr or "database" in result.stderr

@@ -88,7 +88,8 @@ class SqliteStore:
                 raise StoreError(f"the database at {path} cannot use WAL mode; use a local disk")
             await db.execute("PRAGMA synchronous = FULL")
             await db.execute("PRAGMA foreign_keys = ON")
-            await migrate(db)
+            async with _translated():  # a locked or full database at start: our error too
+                await migrate(db)
         except BaseException:
             await db.close()
             raise
