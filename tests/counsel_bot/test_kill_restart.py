@@ -2,9 +2,10 @@
 
 The bot runs as its own process (as in production) and is killed with SIGKILL at a random
 moment of each round, while youths open chats and write. Afterwards, from the server's and
-the store's point of view: every youth has exactly one conversation holding each of their
-messages exactly once, each conversation was assigned once, and each counsellor was invited
-into each room at most once.
+the store's point of view: every youth has exactly one conversation, assigned once, holding
+each of their messages at most once and in order; each counsellor was invited into each room
+at most once. A message whose room key a kill destroyed (inside nio's crypto store) cannot be
+read by anyone but its writer: the bot must then have asked the youth to send it again.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def write_bot_config(
     config = data / "counsel.toml"
     config.write_text(
         f'[homeserver]\nserver_name = "{settings.server_name}"\nport = {settings.port}\n'
-        f'[bot]\nlocalpart = "{localpart}"\n'
+        f'[bot]\nlocalpart = "{localpart}"\nundecryptable_grace_seconds = 5.0\n'
         f'[vault]\npassphrase_env = "COUNSEL_TEST_NONE"\npassphrase_file = "vault.passphrase"\n'
         f'[staff]\ncounsellors = {json.dumps(counsellors)}\ndefault_capacity = 10\n'
         '[web]\nenabled = false\n'
@@ -122,7 +123,8 @@ async def test_sigkill_at_random_points_loses_and_doubles_nothing(
             invited = counsellors[0].invited_to() | counsellors[1].invited_to()
             return all(room in invited for _, room, _ in youths)
         await until(settled, within=120, what="every conversation to be assigned")
-        await until(lambda: all_kept(data, youths), within=60, what="every message to be kept")
+        await until(lambda: all_kept_or_asked(data, youths), within=90,
+                    what="every message to be kept, or its writer asked to send again")
     finally:
         if bot.poll() is None:
             bot.send_signal(signal.SIGTERM)
@@ -146,7 +148,12 @@ async def test_sigkill_at_random_points_loses_and_doubles_nothing(
             assert record.youth_user_id == youth.client.user_id
             assert record.assigned_to in ids
             kept = [item.body.decode() for item in await store.read_intake(record.conversation)]
-            assert kept == words, "a message was lost or kept twice"
+            # Each message at most once, in order. A SIGKILL between nio's separate writes of
+            # an Olm session and the Megolm key it carried can lose that key: then the bot
+            # cannot read the message and, as promised, asks the youth to send it again.
+            assert kept == [w for w in words if w in kept], "a message kept twice or reordered"
+            if kept != words:
+                assert asked_to_resend(youth, room), "an unreadable message went unmentioned"
 
         snapshot = await store.load_router_snapshot()
         assert len(snapshot.conversations) == ROUNDS
@@ -155,14 +162,24 @@ async def test_sigkill_at_random_points_loses_and_doubles_nothing(
         await store.close()
 
 
-async def all_kept(data: Path, youths: list[tuple[NioYouth, str, list[str]]]) -> bool:
+ASKED_AGAIN = "nicht entschlüsseln"
+
+
+def asked_to_resend(youth: NioYouth, room: str) -> bool:
+    return any(r == room and ASKED_AGAIN in b for r, _, b in youth.received)
+
+
+async def all_kept_or_asked(data: Path, youths: list[tuple[NioYouth, str, list[str]]]) -> bool:
     """Read the running bot's store beside it (SQLite WAL allows a second reader)."""
     vault = Vault.open(data / "bot" / "vault.json", PASSPHRASE)
     store = await SqliteStore.open(data / "bot" / "counsel.db", vault)
     try:
-        for _, room, words in youths:
+        for youth, room, words in youths:
             record = await store.conversation_by_room(room)  # type: ignore[arg-type]
-            if record is None or len(await store.read_intake(record.conversation)) < len(words):
+            if record is None:
+                return False
+            kept = len(await store.read_intake(record.conversation))
+            if kept < len(words) and not asked_to_resend(youth, room):
                 return False
         return True
     finally:
