@@ -89,6 +89,7 @@ class CounselBot:
         self._last_tick = clock.now() - TICK_INTERVAL
         self.ready = asyncio.Event()
         self.mail: MailChannel | None = None
+        self._staff_room_id: RoomID | None = None
         # Youth-initiated deletion needs the executor's admin access, and never touches staff.
         conductor.can_delete = lambda: executor.admin is not None
         executor.protected = frozenset(conductor.policy.staff)
@@ -367,8 +368,12 @@ class CounselBot:
                 self.conductor.nicknames[user] = room.user_name(user) or user
 
     async def staff_room(self) -> RoomID | None:
-        room_id = await self.store.get_setting(STAFF_ROOM_KEY)
-        return RoomID(room_id) if room_id else None
+        """Read once, then kept: it is asked on every message and every staff notice, and
+        only ensure_staff_room ever sets it."""
+        if self._staff_room_id is None:
+            stored = await self.store.get_setting(STAFF_ROOM_KEY)
+            self._staff_room_id = RoomID(stored) if stored else None
+        return self._staff_room_id
 
     async def _is_staff_room(self, room_id: RoomID) -> bool:
         return room_id == await self.staff_room()
@@ -392,4 +397,5 @@ class CounselBot:
         )
         room_id = RoomID(answer.room_id)
         await self.store.set_setting(STAFF_ROOM_KEY, room_id)
+        self._staff_room_id = room_id
         return room_id
