@@ -7,15 +7,14 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import aiosmtplib
 import pytest
 
 from tests.conftest import SynapseHandle, UserFactory
-from tests.counsel_bot.test_mail_e2e import office_mail, start_provider, youth_mail
-from tests.support.bot_harness import LogCollector, NioYouth, provision_bot, until
+from tests.counsel_bot.test_mail_e2e import mail_office, youth_mail
+from tests.support.bot_harness import LogCollector, NioYouth, until
 
 pytestmark = pytest.mark.integration
 
@@ -46,19 +45,14 @@ async def test_no_canary_at_rest_or_in_logs_after_a_full_conversation(
 ) -> None:
     words, mailed = f"KANARIE-{secrets.token_hex(6)}", f"MAILKANARIE-{secrets.token_hex(6)}"
     address = f"kanarie-{secrets.token_hex(4)}@youth.example"
-    provider, server, provider_port = await start_provider()
-    counsellor_user = await user_factory("counsellor")
-    counsellor = await NioYouth.login(synapse.base_url, counsellor_user.user_id,
-                                      counsellor_user.password, tmp_path / "c")
-    counsellor.start()
-    youth_user = await user_factory("youth")
-    youth = await NioYouth.login(synapse.base_url, youth_user.user_id, youth_user.password,
-                                 tmp_path / "y")
-    youth.start()
-    process = await provision_bot(synapse, tmp_path / "service", staff=[counsellor_user.user_id])
-    process.settings = replace(process.settings, mail=office_mail(provider_port))
-    bot = await process.start()
-    try:
+    async with mail_office(synapse, user_factory, tmp_path, bot_dir="service") as office:
+        provider, counsellor, process, bot = (
+            office.provider, office.counsellor, office.process, office.bot)
+        youth_user = await user_factory("youth")
+        youth = await NioYouth.login(synapse.base_url, youth_user.user_id,
+                                     youth_user.password, tmp_path / "y")
+        youth.start()
+        office.closing.append(youth)
         assert bot.mail is not None
         assert bot.mail.inbound is not None
         staff_room = await counsellor.accept_invite()
@@ -88,11 +82,6 @@ async def test_no_canary_at_rest_or_in_logs_after_a_full_conversation(
         await youth.wait_for(room, process.user_id, "1 (gar nicht) bis 5")
         await youth.send(room, "5")
         await youth.wait_for(room, process.user_id, "Danke für deine Rückmeldung")
-    finally:
-        await process.stop()
-        await counsellor.close()
-        await youth.close()
-        server.close()
 
     needles = [words.encode(), mailed.encode(), address.encode()]
     assert files_containing(process.layout.root, needles) == [], "plaintext in the service's files"

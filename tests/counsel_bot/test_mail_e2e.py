@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import secrets
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from email import message_from_bytes
 from email.message import EmailMessage, Message
@@ -16,10 +18,11 @@ import aiosmtplib
 import pytest
 from aiosmtpd.smtp import SMTP
 
+from counsel_bot.bot import CounselBot
 from homeserver_bridge.mail import MailSettings
 from homeserver_bridge.paths import write_private
-from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import NioYouth, provision_bot, until
+from tests.conftest import SynapseHandle, TestUser, UserFactory
+from tests.support.bot_harness import BotProcess, NioYouth, provision_bot, until
 from tests.support.matrix_http import MatrixHttp
 
 pytestmark = pytest.mark.integration
@@ -53,6 +56,47 @@ def office_mail(provider_port: int) -> MailSettings:
                         smtp_host="127.0.0.1", smtp_port=provider_port, smtp_starttls=False)
 
 
+@dataclass
+class MailOffice:
+    """A bot with mail on, the youth's provider, and one counsellor; all closed together."""
+
+    provider: Provider
+    counsellor: NioYouth
+    counsellor_user: TestUser
+    process: BotProcess
+    bot: CounselBot
+    closing: list[NioYouth] = field(default_factory=list)
+
+
+@contextlib.asynccontextmanager
+async def mail_office(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp: Path, *, bot_dir: str = "bot",
+    admin: bool = False,
+) -> AsyncIterator[MailOffice]:
+    provider, server, port = await start_provider()
+    user = await user_factory("counsellor")
+    counsellor = await NioYouth.login(synapse.base_url, user.user_id, user.password, tmp / "c")
+    counsellor.start()
+    process = await provision_bot(synapse, tmp / bot_dir, staff=[user.user_id])
+    process.settings = replace(process.settings, mail=office_mail(port))
+    if admin:
+        # The bridge's admin token lets the bot issue a single-use registration token.
+        write_private(process.layout.admin_token_file, synapse.admin.access_token)
+    office = None
+    try:
+        bot = await process.start()
+        assert bot.mail is not None
+        assert bot.mail.inbound is not None
+        office = MailOffice(provider, counsellor, user, process, bot)
+        yield office
+    finally:
+        await process.stop()
+        await counsellor.close()
+        for client in office.closing if office else ():
+            await client.close()
+        server.close()
+
+
 def youth_mail(text: str, message_id: str, **headers: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = f"Kim <{YOUTH}>"
@@ -68,15 +112,9 @@ def youth_mail(text: str, message_id: str, **headers: str) -> EmailMessage:
 async def test_mail_in_queue_reply_out_and_the_thread_continues_in_the_same_room(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
-    provider, provider_server, provider_port = await start_provider()
-    user = await user_factory("counsellor")
-    counsellor = await NioYouth.login(synapse.base_url, user.user_id, user.password,
-                                      tmp_path / "c")
-    counsellor.start()
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[user.user_id])
-    process.settings = replace(process.settings, mail=office_mail(provider_port))
-    bot = await process.start()
-    try:
+    async with mail_office(synapse, user_factory, tmp_path) as office:
+        provider, counsellor, process, bot = (
+            office.provider, office.counsellor, office.process, office.bot)
         assert bot.mail is not None
         assert bot.mail.inbound is not None
         office_port = bot.mail.inbound.port
@@ -115,28 +153,20 @@ async def test_mail_in_queue_reply_out_and_the_thread_continues_in_the_same_room
         await counsellor.wait_for(room, process.user_id, "Es ist jeden Abend so.")
         assert bot.conductor.router.queue() == []
         assert len(bot.conductor.router.snapshot().conversations) == 1
-    finally:
-        await process.stop()
-        await counsellor.close()
-        provider_server.close()
 
 
 async def test_chat_to_mail_to_chat_keeps_one_case_and_one_counsellor(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
-    provider, provider_server, provider_port = await start_provider()
-    user = await user_factory("counsellor")
-    counsellor = await NioYouth.login(synapse.base_url, user.user_id, user.password,
-                                      tmp_path / "c")
-    counsellor.start()
-    youth_user = await user_factory("youth")
-    youth = await NioYouth.login(synapse.base_url, youth_user.user_id, youth_user.password,
-                                 tmp_path / "y")
-    youth.start()
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[user.user_id])
-    process.settings = replace(process.settings, mail=office_mail(provider_port))
-    bot = await process.start()
-    try:
+    async with mail_office(synapse, user_factory, tmp_path) as office:
+        provider, counsellor, user, process, bot = (
+            office.provider, office.counsellor, office.counsellor_user, office.process,
+            office.bot)
+        youth_user = await user_factory("youth")
+        youth = await NioYouth.login(synapse.base_url, youth_user.user_id,
+                                     youth_user.password, tmp_path / "y")
+        youth.start()
+        office.closing.append(youth)
         assert bot.mail is not None
         assert bot.mail.inbound is not None
         staff_room = await counsellor.accept_invite()
@@ -181,28 +211,15 @@ async def test_chat_to_mail_to_chat_keeps_one_case_and_one_counsellor(
         assert conv.channel.value == "chat"
         assert conv.assigned_to == user.user_id
         assert len(bot.conductor.router.snapshot().conversations) == 1
-    finally:
-        await process.stop()
-        await counsellor.close()
-        await youth.close()
-        provider_server.close()
 
 
 async def test_a_mail_youth_is_invited_into_live_chat_anonymously(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
-    provider, provider_server, provider_port = await start_provider()
-    user = await user_factory("counsellor")
-    counsellor = await NioYouth.login(synapse.base_url, user.user_id, user.password,
-                                      tmp_path / "c")
-    counsellor.start()
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[user.user_id])
-    process.settings = replace(process.settings, mail=office_mail(provider_port))
-    # The bridge's admin token lets the bot issue a single-use registration token.
-    write_private(process.layout.admin_token_file, synapse.admin.access_token)
-    bot = await process.start()
-    youth: NioYouth | None = None
-    try:
+    async with mail_office(synapse, user_factory, tmp_path, admin=True) as office:
+        provider, counsellor, user, process, bot = (
+            office.provider, office.counsellor, office.counsellor_user, office.process,
+            office.bot)
         assert bot.mail is not None
         assert bot.mail.inbound is not None
         staff_room = await counsellor.accept_invite()
@@ -239,6 +256,7 @@ async def test_a_mail_youth_is_invited_into_live_chat_anonymously(
         youth = await NioYouth.login(synapse.base_url, registered["user_id"], body["password"],
                                      tmp_path / "y")
         youth.start()
+        office.closing.append(youth)
         first = await youth.open_chat(process.user_id)
         await youth.wait_for(first, process.user_id, "anonym")
         await youth.send(first, code.group(1))
@@ -256,9 +274,3 @@ async def test_a_mail_youth_is_invited_into_live_chat_anonymously(
         assert conversation.assigned_to == user.user_id
         # The code works once.
         assert await bot.mail.redeem_case_code(code.group(1)) is None
-    finally:
-        await process.stop()
-        await counsellor.close()
-        if youth is not None:
-            await youth.close()
-        provider_server.close()
