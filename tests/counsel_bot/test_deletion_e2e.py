@@ -12,18 +12,11 @@ import pytest
 from counsel_bot.ids import RoomID
 from counsel_bot.routing.model import ConversationState
 from homeserver_bridge.errors import AdminApiError
-from tests.conftest import SynapseHandle, TestUser, UserFactory
-from tests.support.bot_harness import BotProcess, NioYouth, provision_bot, until
+from tests.conftest import SynapseHandle, UserFactory
+from tests.support.bot_harness import BotProcess, NioYouth, login_as, provision_bot, until
 from tests.support.matrix_http import MatrixHttp
 
 pytestmark = pytest.mark.integration
-
-
-async def login(synapse: SynapseHandle, user: TestUser, tmp: Path) -> NioYouth:
-    client = await NioYouth.login(synapse.base_url, user.user_id, user.password,
-                                  tmp / user.localpart)
-    client.start()
-    return client
 
 
 async def assigned_conversation(
@@ -44,9 +37,9 @@ async def assigned_conversation(
 async def test_end_and_delete_purges_room_erases_records_and_deactivates_account(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
-    counsellor = await login(synapse, await user_factory("counsellor"), tmp_path)
+    counsellor = await login_as(synapse, await user_factory("counsellor"), tmp_path)
     youth_user = await user_factory("youth")
-    youth = await login(synapse, youth_user, tmp_path)
+    youth = await login_as(synapse, youth_user, tmp_path)
     process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
     bot = await process.start()
     bot.executor.admin = synapse.admin  # what runner wires from the admin token file
@@ -103,9 +96,9 @@ async def test_end_and_delete_purges_room_erases_records_and_deactivates_account
 async def test_without_admin_access_the_youth_is_told_retention_deletes_it(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
-    counsellor = await login(synapse, await user_factory("counsellor"), tmp_path)
+    counsellor = await login_as(synapse, await user_factory("counsellor"), tmp_path)
     youth_user = await user_factory("youth")
-    youth = await login(synapse, youth_user, tmp_path)
+    youth = await login_as(synapse, youth_user, tmp_path)
     process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
     bot = await process.start()
     bot.executor.admin = None
@@ -150,9 +143,9 @@ class FailingDeactivation:
 async def test_a_deletion_interrupted_by_a_restart_completes_after_it(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
-    counsellor = await login(synapse, await user_factory("counsellor"), tmp_path)
+    counsellor = await login_as(synapse, await user_factory("counsellor"), tmp_path)
     youth_user = await user_factory("youth")
-    youth = await login(synapse, youth_user, tmp_path)
+    youth = await login_as(synapse, youth_user, tmp_path)
     process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
     bot = await process.start()
     failing = FailingDeactivation(synapse.admin)

@@ -12,18 +12,10 @@ from nio import RoomSendError
 
 from counsel_bot.ids import RoomID
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import NioYouth, provision_bot, until
+from tests.support.bot_harness import login, provision_bot, until
 
 pytestmark = pytest.mark.integration
 
-
-async def login(synapse: SynapseHandle, user_factory: UserFactory, tmp: Path,
-                prefix: str) -> NioYouth:
-    user = await user_factory(prefix)
-    client = await NioYouth.login(synapse.base_url, user.user_id, user.password,
-                                  tmp / user.localpart)
-    client.start()
-    return client
 
 
 async def test_team_lead_supervises_read_only_and_the_youth_is_told(

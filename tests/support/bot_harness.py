@@ -222,7 +222,11 @@ class NioYouth:
 
 async def login(synapse: Any, user_factory: Any, tmp: Path, prefix: str) -> NioYouth:
     """A fresh user, logged in with its own encrypted store, syncing in the background."""
-    user = await user_factory(prefix)
+    return await login_as(synapse, await user_factory(prefix), tmp)
+
+
+async def login_as(synapse: Any, user: Any, tmp: Path) -> NioYouth:
+    """An existing user (with user_id, password, localpart), logged in and syncing."""
     client = await NioYouth.login(synapse.base_url, user.user_id, user.password,
                                   tmp / user.localpart)
     client.start()
