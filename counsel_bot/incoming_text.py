@@ -1,0 +1,27 @@
+"""What a message's text is, besides words: a case code or a mail address; and the text
+made safe to store. Pure."""
+
+from __future__ import annotations
+
+import re
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CASE_CODE = re.compile(r"[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}")
+_ADDRESS = re.compile(r"[^@\s<>]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}")
+
+
+def storable(body: str) -> str:
+    """Lone surrogates (valid in JSON, not in UTF-8) become U+FFFD instead of crashing."""
+    return _SURROGATE.sub("\ufffd", body)
+
+
+def looks_like_case_code(body: str) -> bool:
+    """A mail youth's one-time code for the chat, as the mail channel issues it."""
+    return bool(_CASE_CODE.fullmatch(body.strip().casefold()))
+
+
+def mail_address(body: str) -> str | None:
+    """A message that is just a mail address (a youth answering "which address?")."""
+    address = body.strip().strip("<>")
+    return address if _ADDRESS.fullmatch(address) else None
+

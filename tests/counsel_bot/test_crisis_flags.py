@@ -1,0 +1,105 @@
+"""Crisis flags without a server: what rises, who hears, what is kept, who is paged."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+
+from counsel_bot.change import Change
+from counsel_bot.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.crisis_flags import CrisisFlags, setting_key
+from counsel_bot.effects import SayToStaff, SayToYouth
+from counsel_bot.ids import UserID
+from counsel_bot.messages import Language
+from counsel_bot.metrics import CounselMetrics
+from counsel_bot.routing import events as ev
+from counsel_bot.routing.model import CrisisStatus, RouterSnapshot
+from tests.counsel_bot.parts import AT, CASE, COUNSELLOR, LEAD, WAITING, assigned, effects
+
+EMERGENCY: dict[Language, str] = {"de": "116 111", "en": "116 111 (en)"}
+WAIT = timedelta(minutes=2)
+
+
+@pytest.fixture(scope="module")
+def detector() -> CrisisDetector:
+    return CrisisDetector.from_directory(default_lexicon_dir())
+
+
+def counted(step: Change) -> mock.Mock:
+    metrics = mock.Mock(spec=CounselMetrics)
+    for count in step.after:
+        count(metrics)
+    return metrics
+
+
+def test_only_crisis_wording_raises(detector: CrisisDetector) -> None:
+    flags = CrisisFlags(detector, WAIT)
+    assert flags.observe(CASE, "hallo, ich hab eine frage", AT) is None
+    raised = flags.observe(CASE, "ich will sterben", AT)
+    assert raised is not None
+    assert raised.tier >= 1
+
+
+def test_first_flag_alerts_staff_and_gives_the_youth_safety_info(detector: CrisisDetector
+                                                                 ) -> None:
+    flags, step = CrisisFlags(detector, WAIT), Change(AT, None)
+    raised = flags.observe(CASE, "ich will sterben", AT)
+    assert raised is not None
+    flags.raised(step, raised, assigned(crisis=CrisisStatus.RAISED), first=True,
+                 emergency=EMERGENCY)
+    alert, safety = effects(step)
+    assert isinstance(alert, SayToStaff)
+    assert alert.mentions == (COUNSELLOR,)
+    assert safety == SayToYouth(CASE, "safety_info", (("emergency", "116 111"),))
+    [(key, value)] = step.settings
+    assert key == setting_key(CASE)
+    assert value.endswith(AT.isoformat())
+    counted(step).crisis_flagged.assert_called_once()
+    again = Change(AT + WAIT, None)
+    flags.raised(again, raised, assigned(), first=False, emergency=EMERGENCY)
+    assert [type(e) for e in effects(again)] == [SayToStaff]
+    assert again.settings == []
+    assert flags.details[CASE].raised_at == AT
+
+
+def test_a_flag_nobody_takes_pages_the_leads_once(detector: CrisisDetector) -> None:
+    flags = CrisisFlags(detector, WAIT)
+    raised = flags.observe(CASE, "ich will sterben", AT)
+    assert raised is not None
+    flags.raised(Change(AT, None), raised, WAITING, first=True, emergency=EMERGENCY)
+    snapshot = RouterSnapshot(conversations=(replace(WAITING, crisis=CrisisStatus.RAISED),))
+    early, due, later = (Change(AT + WAIT * n, None) for n in (0.5, 1, 2))
+    for step in (early, due, later):
+        flags.page_leads(step, snapshot, (LEAD,), version=7)
+    assert effects(early) == []
+    assert effects(later) == []
+    [page] = effects(due)
+    assert isinstance(page, SayToStaff)
+    assert page.key == "staff_lead_page"
+    assert page.mentions == (LEAD,)
+    assert due.effects[0][1] == f"page:{CASE}:7"
+    counted(due).escalated.assert_called_once()
+
+
+def test_reviews_count_by_category_only_when_the_router_took_them(detector: CrisisDetector
+                                                                  ) -> None:
+    flags = CrisisFlags(detector, WAIT)
+    flags.restore(CASE, f"self_harm|{AT.isoformat()}")
+    event = ev.CrisisConfirmed(AT, UserID("@anna:x"), CASE)
+    refused, taken = Change(AT, None), Change(AT, None)
+    flags.reviewed(refused, event, lambda _: assigned(crisis=CrisisStatus.RAISED))
+    flags.reviewed(taken, event, lambda _: assigned(crisis=CrisisStatus.CONFIRMED))
+    assert refused.after == []
+    counted(taken).crisis_reviewed.assert_called_once_with("self_harm", "confirmed")
+
+
+def test_forgetting_clears_the_kept_detail(detector: CrisisDetector) -> None:
+    flags, step = CrisisFlags(detector, WAIT), Change(AT, None)
+    flags.restore(CASE, f"suicide|{AT.isoformat()}")
+    flags.forget(step, CASE)
+    flags.forget(step, CASE)
+    assert flags.details == {}
+    assert step.settings == [(setting_key(CASE), "")]

@@ -1,0 +1,34 @@
+"""A closed conversation takes one score, once; everything else points to a new one."""
+
+from __future__ import annotations
+
+import pytest
+
+from counsel_bot.change import Change
+from counsel_bot.effects import Leave, SayToYouth
+from counsel_bot.feedback import after_close, score, setting_key
+from tests.counsel_bot.parts import AT, CASE, effects
+
+
+@pytest.mark.parametrize(("body", "given"), [
+    ("4", 4), (" 5! ", 5), ("1.", 1), ("0", None), ("6", None), ("4 war gut", None), ("", None),
+])
+def test_a_score_is_a_lone_digit_from_one_to_five(body: str, given: int | None) -> None:
+    assert score(body) == given
+
+
+def test_the_first_score_is_thanked_and_kept_and_the_bot_leaves() -> None:
+    step = Change(AT, None)
+    after_close(step, CASE, "5", scored_before=False)
+    assert effects(step) == [SayToYouth(CASE, "feedback_thanks"), Leave(CASE)]
+    assert step.settings == [(setting_key(CASE), "1")]
+    assert len(step.after) == 1
+
+
+@pytest.mark.parametrize(("body", "scored_before"), [("5", True), ("noch was", False)])
+def test_anything_else_points_to_a_new_conversation(body: str, scored_before: bool) -> None:
+    step = Change(AT, None)
+    after_close(step, CASE, body, scored_before=scored_before)
+    assert effects(step) == [SayToYouth(CASE, "closed_write_new"), Leave(CASE)]
+    assert step.settings == []
+    assert step.after == []

@@ -1,0 +1,28 @@
+"""What a message's text is taken for, and what is stored of it."""
+
+from __future__ import annotations
+
+import pytest
+
+from counsel_bot.incoming_text import looks_like_case_code, mail_address, storable
+
+
+@pytest.mark.parametrize(("body", "code"), [
+    ("abcd-ef23-hjk4", True), (" ABCD-EF23-HJK4\n", True), ("abcd-ef23", False),
+    ("mein code ist abcd-ef23-hjk4", False),
+])
+def test_a_case_code_is_the_whole_message(body: str, code: bool) -> None:
+    assert looks_like_case_code(body) is code
+
+
+@pytest.mark.parametrize(("body", "address"), [
+    ("sonne@example.org", "sonne@example.org"), (" <sonne@example.org> ", "sonne@example.org"),
+    ("schreib mir: sonne@example.org", None), ("sonne@example", None), ("@example.org", None),
+])
+def test_a_mail_address_is_the_whole_message(body: str, address: str | None) -> None:
+    assert mail_address(body) == address
+
+
+def test_lone_surrogates_become_replacement_characters_and_text_stays() -> None:
+    assert storable("a\ud800b\udfffc") == "a\ufffdb\ufffdc"
+    assert storable("grüß dich 👋") == "grüß dich 👋"

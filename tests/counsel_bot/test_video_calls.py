@@ -1,0 +1,73 @@
+"""A conversation's video call without a server: one meeting at a time, links where they
+belong, the widget gone at the end."""
+
+from __future__ import annotations
+
+import jwt
+
+from counsel_bot.change import Change
+from counsel_bot.effects import PutWidget, SayToStaff, SayToYouth
+from counsel_bot.video import VideoSettings
+from counsel_bot.video_calls import VideoCalls, setting_key
+from tests.counsel_bot.parts import AT, CASE, COUNSELLOR, WAITING, assigned, effects
+
+JITSI = VideoSettings(base_url="https://meet.example.org")
+
+
+def widgets(step: Change) -> list[PutWidget]:
+    return [e for e in effects(step) if isinstance(e, PutWidget)]
+
+
+def test_a_new_meeting_replaces_the_old_and_the_end_removes_it() -> None:
+    calls, step = VideoCalls(JITSI, None), Change(AT, None)
+    calls.by_staff(step, assigned(), end=False, counsellor_name="Anna")
+    calls.by_staff(step, assigned(), end=False, counsellor_name="Anna")
+    first, removed, second = widgets(step)
+    assert first.content
+    assert not removed.content
+    assert second.content
+    assert removed.widget_id == first.widget_id != second.widget_id
+    calls.by_staff(step, assigned(), end=True, counsellor_name="Anna")
+    assert widgets(step)[-1] == PutWidget(CASE, second.widget_id)
+    assert step.settings[-1] == (setting_key(CASE), "")
+    assert calls.widgets == {}
+
+
+def test_the_youth_gets_the_link_and_no_staff_link_without_tokens() -> None:
+    calls, step = VideoCalls(JITSI, None), Change(AT, None)
+    calls.start(step, CASE, COUNSELLOR, "Anna")
+    [link] = [e for e in effects(step) if isinstance(e, SayToYouth)]
+    assert link.key == "video.link"
+    assert not [e for e in effects(step) if isinstance(e, SayToStaff)]
+
+
+def test_with_token_auth_the_moderator_link_stays_with_staff() -> None:
+    settings = VideoSettings(base_url="https://meet.example.org", jitsi_app_id="counsel",
+                             jitsi_app_secret_file="/run/secret")
+    calls, step = VideoCalls(settings, "s" * 32), Change(AT, None)
+    calls.start(step, CASE, COUNSELLOR, "Anna")
+    [staff] = [e for e in effects(step) if isinstance(e, SayToStaff)]
+    assert staff.mentions == (COUNSELLOR,)
+    token = str(dict(staff.params)["url"]).split("?jwt=")[1]
+    claims = jwt.decode(token, options={"verify_signature": False})  # only its claims here
+    assert claims["context"]["user"] == {"moderator": True, "name": "Anna"}
+
+
+def test_a_youth_asks_only_when_allowed_and_only_with_a_counsellor() -> None:
+    step = Change(AT, None)
+    VideoCalls(JITSI, None).by_youth(step, CASE, assigned(), counsellor_name="")
+    allowed = VideoCalls(VideoSettings(base_url=JITSI.base_url, youth_may_request=True), None)
+    allowed.by_youth(step, CASE, WAITING, counsellor_name="")
+    said = [e.key for e in effects(step) if isinstance(e, SayToYouth)]
+    assert said == ["video.ask_counsellor", "video.after_counsellor"]
+    allowed.by_youth(step, CASE, assigned(), counsellor_name="")
+    assert len(widgets(step)) == 1
+
+
+def test_video_off_says_so_and_restore_remembers_the_widget() -> None:
+    calls, step = VideoCalls(VideoSettings(), None), Change(AT, None)
+    calls.start(step, CASE, COUNSELLOR, "")
+    assert effects(step) == [SayToYouth(CASE, "video.off")]
+    calls.restore(CASE, "counsel_video_abc")
+    calls.end(step, CASE)
+    assert widgets(step) == [PutWidget(CASE, "counsel_video_abc")]
