@@ -10,6 +10,7 @@ and homeserver restarts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,7 @@ from counsel_bot.conductor import Conductor
 from counsel_bot.executor import Executor
 from counsel_bot.ids import EventID, RoomID, UserID
 from counsel_bot.messages import Language, text
+from counsel_bot.outbox_worker import OutboxWorker
 from counsel_bot.routing.model import Channel
 from counsel_bot.undecryptable import UndecryptableBuffer
 
@@ -80,6 +82,7 @@ class CounselBot:
         self.conductor = conductor
         self.store = conductor.store
         self.executor = executor
+        self.outbox = OutboxWorker(executor.perform, conductor.store, clock)
         self.clock = clock
         self.default_language = default_language
         self.undecryptable: UndecryptableBuffer[MegolmEvent] = UndecryptableBuffer(
@@ -104,10 +107,22 @@ class CounselBot:
     # -- the loop ---------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Sync until ``stop``, with the outbox worker performing effects beside the loop."""
+        worker = asyncio.create_task(self.outbox.run(stop))
+        try:
+            await self._sync_until(stop, worker)
+        finally:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+
+    async def _sync_until(self, stop: asyncio.Event, worker: asyncio.Task[None]) -> None:
         since = await self.store.get_setting(SYNC_TOKEN_KEY)
         await self.conductor.sync_roster(self.clock.now())
         first = True
         while not stop.is_set():
+            if worker.done():
+                worker.result()  # performing an effect crashed: stop loudly, lose nothing
             # full_state on the first sync rebuilds nio's in-memory room state after a restart.
             response = await self.client.sync(
                 timeout=0 if first else 5_000, since=since, full_state=first,
@@ -125,10 +140,12 @@ class CounselBot:
             since = response.next_batch
             await self.store.set_setting(SYNC_TOKEN_KEY, since)
             await self._tick()
-            await self.executor.perform_pending()
             if first:
+                # Ready means caught up: what the missed events caused has been performed.
+                await self.outbox.drain()
                 first = False
                 self.ready.set()
+            self.outbox.wake()  # retries what failed before, even if nothing new came
 
     async def _housekeeping(self) -> None:
         """What nio's sync_forever does between syncs: keys and to-device traffic."""
@@ -155,7 +172,7 @@ class CounselBot:
         for room_id, info in response.rooms.join.items():
             for event in info.timeline.events:
                 await self._on_room_event(RoomID(room_id), event)
-                await self.executor.perform_pending()
+                self.outbox.wake()  # its effects start while the batch is still handled
         for room_id in list(self._joined_on_invite):
             # nio knows the room as soon as it is joined, but its state (encryption, power
             # levels) only once a sync has delivered it.

@@ -140,6 +140,14 @@ class EraseConversation:
     conversation: ConversationID
 
 
+@dataclass(frozen=True)
+class StaffDigest:
+    """Several staff notices as one message (the outbox worker's, never stored): a burst of
+    youths is a few messages for the night shift to read, and little work for the server."""
+
+    notices: tuple[SayToStaff, ...]
+
+
 BotEffect = (InviteYouth | SayToYouth | SayToStaff | SayInRoom | Transcript | Leave
              | PutWidget | PostText | SendMail | SetTopic | Supervise | PurgeRoom
              | DeactivateYouth | EraseConversation)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -31,25 +30,21 @@ from counsel_bot.effects import (
     SayToYouth,
     SendMail,
     SetTopic,
+    StaffDigest,
     Supervise,
     Transcript,
-    decode_effect,
 )
 from counsel_bot.ids import ConversationID, RoomID, UserID
 from counsel_bot.messages import Language, text
+from counsel_bot.outbox_worker import EffectFailed
 from counsel_bot.routing import Assign, Closed, QueuePositionChanged, Unassign
 from counsel_bot.store import Store
 from counsel_bot.store.contract import ConversationRecord
 from counsel_bot.video import WIDGET_EVENT_TYPE
 from homeserver_bridge.errors import AdminApiError, NotFound
 
-log = logging.getLogger(__name__)
-
 # Matrix events are limited to 64 KiB; transcripts are split well below that.
 TRANSCRIPT_CHUNK = 24_000
-# A permanent refusal (the room is gone, the bot was removed) is retried this often, then
-# dropped with a warning so one broken room cannot stall every other conversation.
-MAX_ATTEMPTS = 5
 
 
 class MailReplies(Protocol):
@@ -68,14 +63,6 @@ class AccountAdmin(Protocol):
     async def deactivate(self, user_id: str, *, erase: bool = True) -> None: ...
 
 
-class EffectFailed(Exception):
-    """A Matrix call failed; ``permanent`` if retrying cannot help."""
-
-    def __init__(self, what: str, *, permanent: bool) -> None:
-        super().__init__(what)
-        self.permanent = permanent
-
-
 class Executor:
     def __init__(
         self,
@@ -91,7 +78,6 @@ class Executor:
         self.clock = clock
         self.default_language = default_language
         self._staff_room = staff_room
-        self._attempts: dict[str, int] = {}
         self.mail: MailReplies | None = None
         # The bridge's admin API (runner wires it from the admin token file); without it,
         # youth-initiated deletion is left to retention.
@@ -99,31 +85,7 @@ class Executor:
         # Who must never be deactivated, whatever a record says (the bot wires the staff).
         self.protected: frozenset[UserID] = frozenset()
 
-    async def perform_pending(self) -> int:
-        """Perform pending effects in order; stop at the first transient failure."""
-        done = 0
-        for entry in await self.store.pending_outbox():
-            try:
-                await self.perform(decode_effect(entry.payload), entry.key)
-            except EffectFailed as failure:
-                attempts = self._attempts.get(entry.key, 0) + 1
-                self._attempts[entry.key] = attempts
-                if not failure.permanent:
-                    # The homeserver is away: keep the order, try again after the next sync.
-                    log.warning("effect %s failed (%s); will retry", _kind(entry.key), failure)
-                    return done
-                if attempts < MAX_ATTEMPTS:
-                    # Refused for this room only: the other conversations go on meanwhile.
-                    log.warning("effect %s refused (%s); will retry", _kind(entry.key), failure)
-                    continue
-                log.error("effect %s dropped after %d attempts (%s)", _kind(entry.key),
-                          attempts, failure)
-            await self.store.mark_outbox_done(entry.key, at=self.clock.now())
-            self._attempts.pop(entry.key, None)
-            done += 1
-        return done
-
-    async def perform(self, effect: Effect, key: str) -> None:
+    async def perform(self, effect: Effect | StaffDigest, key: str) -> None:
         match effect:
             case Assign():
                 await self._invite(effect)
@@ -139,7 +101,9 @@ class Executor:
                 record = await self._record(effect.conversation)
                 await self._to_youth(record, effect.key, effect.params, key)
             case SayToStaff():
-                await self._to_staff(effect, key)
+                await self._to_staff((effect,), key)
+            case StaffDigest():
+                await self._to_staff(effect.notices, key)
             case SayInRoom():
                 body = text(effect.key, self.default_language, **dict(effect.params))
                 await self.send(effect.room_id, f"{effect.to}: {body}", key,
@@ -302,23 +266,26 @@ class Executor:
         # The bot stays for the youth's optional feedback, then leaves (conductor).
         await self.store.delete_intake(effect.conversation)
 
-    async def _to_staff(self, effect: SayToStaff, key: str) -> None:
+    async def _to_staff(self, notices: tuple[SayToStaff, ...], key: str) -> None:
         room_id = await self._staff_room()
         if room_id is None or room_id not in self.client.rooms:
             # Created moments ago: nio learns of it with the next sync.
             raise EffectFailed("the staff room is not synced yet", permanent=False)
-        params = dict(effect.params)
-        if effect.key == "staff_crisis_alert":
+        bodies = [await self._staff_body(notice) for notice in notices]
+        mentions = tuple(dict.fromkeys(user for notice in notices for user in notice.mentions))
+        await self.send(room_id, "\n".join(bodies), key, mentions=mentions)
+
+    async def _staff_body(self, notice: SayToStaff) -> str:
+        params = dict(notice.params)
+        if notice.key == "staff_crisis_alert":
             params["link"] = await self._room_link(ConversationID(str(params["conversation"])))
-        body = text(effect.key, self.default_language, **params)
-        unnamed = [user for user in effect.mentions if user not in body]
-        if unnamed:
-            body = f"{', '.join(unnamed)}: {body}"
-        await self.send(room_id, body, key, mentions=effect.mentions)
+        body = text(notice.key, self.default_language, **params)
+        unnamed = [user for user in notice.mentions if user not in body]
+        return f"{', '.join(unnamed)}: {body}" if unnamed else body
 
     async def _room_link(self, conversation: ConversationID) -> str:
-        record = await self.store.conversation(conversation)
-        return "-" if record is None else f"https://matrix.to/#/{record.room_id}"
+        room_id = await self.store.room_of(conversation)
+        return "-" if room_id is None else f"https://matrix.to/#/{room_id}"
 
     async def _transcript(self, effect: Transcript, key: str) -> None:
         record = await self._record(effect.conversation)
@@ -410,11 +377,6 @@ def _language(record: ConversationRecord, default: Language) -> Language:
 
 def _txn_id(key: str) -> str:
     return "counsel-" + hashlib.sha256(key.encode()).hexdigest()[:32]
-
-
-def _kind(key: str) -> str:
-    """The effect's kind for logs: the key's first part, never the ids after it."""
-    return key.split(":", 1)[0]
 
 
 def _wire_size(text: str) -> int:

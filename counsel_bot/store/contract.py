@@ -8,6 +8,7 @@ kept in the clear so rows can be found.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -148,7 +149,9 @@ class Store(Protocol):
         """Entries not yet done, oldest first."""
         ...
 
-    async def mark_outbox_done(self, key: str, *, at: datetime) -> None: ...
+    async def mark_outbox_done(self, keys: Sequence[str], *, at: datetime) -> None:
+        """Mark these entries done, all in one transaction."""
+        ...
 
     async def prune_outbox(self, before: datetime) -> int:
         """Forget done entries finished before `before`."""
@@ -157,6 +160,10 @@ class Store(Protocol):
     async def conversation(self, conversation: ConversationID) -> ConversationRecord | None: ...
 
     async def conversation_by_room(self, room_id: RoomID) -> ConversationRecord | None: ...
+
+    async def room_of(self, conversation: ConversationID) -> RoomID | None:
+        """The room alone, without opening the sealed fields (the crisis alert's path)."""
+        ...
 
     async def closed_before(self, cutoff: datetime) -> list[ConversationID]: ...
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -208,10 +209,11 @@ class MemoryStore:
             if e.done_at is None
         ]
 
-    async def mark_outbox_done(self, key: str, *, at: datetime) -> None:
-        entry = self._outbox.get(key)
-        if entry is not None and entry.done_at is None:
-            self._outbox[key] = replace(entry, done_at=at)
+    async def mark_outbox_done(self, keys: Sequence[str], *, at: datetime) -> None:
+        for key in keys:
+            entry = self._outbox.get(key)
+            if entry is not None and entry.done_at is None:
+                self._outbox[key] = replace(entry, done_at=at)
 
     async def prune_outbox(self, before: datetime) -> int:
         old = [k for k, e in self._outbox.items() if e.done_at is not None and e.done_at < before]
@@ -222,6 +224,10 @@ class MemoryStore:
     async def conversation(self, conversation: ConversationID) -> ConversationRecord | None:
         row = self._rows.get(conversation)
         return None if row is None else self._record(conversation, row)
+
+    async def room_of(self, conversation: ConversationID) -> RoomID | None:
+        row = self._rows.get(conversation)
+        return None if row is None else row.room_id
 
     async def conversation_by_room(self, room_id: RoomID) -> ConversationRecord | None:
         for cid, row in self._rows.items():

@@ -10,7 +10,7 @@ import asyncio
 import json
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -194,7 +194,11 @@ class SqliteStore:
             for conv in live.values():
                 if written is None or written[0].get(conv.conversation) != conv:
                     await sql.update_routing(db, conv)
-            await sql.close_missing(db, live.keys(), at)
+            if written is None:
+                await sql.close_missing(db, live.keys(), at)
+            else:
+                # What the last snapshot held and this one does not: no scan of open rows.
+                await sql.close(db, written[0].keys() - live.keys(), at)
             counsellors = transition.snapshot.counsellors
             if written is None or written[1] != counsellors:
                 await sql.write_counsellors(db, counsellors)
@@ -303,10 +307,12 @@ class SqliteStore:
             for r in rows
         ]
 
-    async def mark_outbox_done(self, key: str, *, at: datetime) -> None:
+    async def mark_outbox_done(self, keys: Sequence[str], *, at: datetime) -> None:
+        # One transaction (one fsync) for a whole lane of effects.
         async with self._transaction() as db:
-            await db.execute(
-                "UPDATE outbox SET done_at = ? WHERE key = ? AND done_at IS NULL", (sql.ts(at), key)
+            await db.executemany(
+                "UPDATE outbox SET done_at = ? WHERE key = ? AND done_at IS NULL",
+                [(sql.ts(at), key) for key in keys],
             )
 
     async def prune_outbox(self, before: datetime) -> int:
@@ -321,6 +327,10 @@ class SqliteStore:
     async def conversation(self, conversation: ConversationID) -> ConversationRecord | None:
         rows = await self._rows(_SELECT_RECORD + "WHERE id = ?", (conversation,))
         return self._record(rows[0]) if rows else None
+
+    async def room_of(self, conversation: ConversationID) -> RoomID | None:
+        rows = await self._rows("SELECT room_id FROM conversations WHERE id = ?", (conversation,))
+        return RoomID(rows[0][0]) if rows else None
 
     async def conversation_by_room(self, room_id: RoomID) -> ConversationRecord | None:
         rows = await self._rows(_SELECT_RECORD + "WHERE room_id = ?", (room_id,))

@@ -104,9 +104,13 @@ async def close_missing(db: aiosqlite.Connection, live: Iterable[ConversationID]
     """Mark closed what the router no longer holds: it forgets closed conversations."""
     open_rows = await db.execute_fetchall("SELECT id FROM conversations WHERE state != 'closed'")
     keep = set(live)
-    gone = [(at, row[0]) for row in open_rows if row[0] not in keep]
+    await close(db, [ConversationID(row[0]) for row in open_rows if row[0] not in keep], at)
+
+
+async def close(db: aiosqlite.Connection, conversations: Iterable[ConversationID], at: str) -> None:
     await db.executemany(
-        "UPDATE conversations SET state = 'closed', closed_at = ? WHERE id = ?", gone
+        "UPDATE conversations SET state = 'closed', closed_at = ? WHERE id = ?",
+        [(at, conversation) for conversation in conversations],
     )
 
 

@@ -122,8 +122,7 @@ async def test_outbox_holds_the_invite_until_done(store: Store) -> None:
     assert "assign:c1:@anna:x:1" in keys
     assigns = [action_of(e) for e in pending if e.key.startswith("assign:")]
     assert assigns == [Assign(C1, ANNA, 1)]
-    for entry in pending:
-        await store.mark_outbox_done(entry.key, at=T0)
+    await store.mark_outbox_done([entry.key for entry in pending], at=T0)
     assert await store.pending_outbox() == []
     # A duplicate key (a replayed intent) is ignored, not resurrected.
     dup = OutboxEntry("assign:c1:@anna:x:1", b"{}", T0)
@@ -146,6 +145,25 @@ async def test_closing_keeps_a_record_for_retention(store: Store) -> None:
     await store.erase_conversation(C1)
     assert await store.conversation(C1) is None
     assert await store.closed_before(T0 + timedelta(hours=2)) == []
+
+
+async def test_closing_one_conversation_leaves_the_others_open(store: Store) -> None:
+    router = await staffed(store)
+    await step(store, router, ConversationOpened(T0, C1), "$e1", (new(C1),))
+    await step(store, router, ConversationOpened(T0, C2), "$e2", (new(C2),))
+    await step(store, router, Close(T0 + timedelta(hours=1), ANNA, C1), "$e3")
+    first, second = await store.conversation(C1), await store.conversation(C2)
+    assert first is not None
+    assert first.state is ConversationState.CLOSED
+    assert second is not None
+    assert second.state is not ConversationState.CLOSED
+
+
+async def test_room_of_names_the_room_without_the_record(store: Store) -> None:
+    router = await staffed(store)
+    await step(store, router, ConversationOpened(T0, C1), "$e1", (new(C1),))
+    assert await store.room_of(C1) == RoomID("!room-c1:x")
+    assert await store.room_of(C2) is None
 
 
 async def test_intake_keeps_order_and_is_idempotent(store: Store) -> None:

@@ -1,0 +1,274 @@
+"""The outbox worker: lanes in parallel, order within a lane, failures, no double performs.
+
+Pure logic over a MemoryStore; the Matrix calls are a recording fake (the end-to-end tests
+perform real effects against Synapse)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import datetime
+
+import pytest
+
+from counsel_bot.clock import FakeClock
+from counsel_bot.effects import (
+    Effect,
+    SayInRoom,
+    SayToStaff,
+    SayToYouth,
+    StaffDigest,
+    encode_effect,
+)
+from counsel_bot.ids import ConversationID, RoomID, UserID
+from counsel_bot.outbox_worker import (
+    DIGEST_MOST,
+    MAX_ATTEMPTS,
+    EffectFailed,
+    OutboxWorker,
+    coalesce,
+    lane_of,
+)
+from counsel_bot.routing import Assign, Router
+from counsel_bot.store import MemoryStore, OutboxEntry, Transition
+from tests.store.conftest import AeadSealer
+
+CLOCK = FakeClock()
+A, B = ConversationID("a"), ConversationID("b")
+
+
+class CountingStore(MemoryStore):
+    def __init__(self) -> None:
+        super().__init__(AeadSealer())
+        self.done_calls: list[list[str]] = []
+
+    async def mark_outbox_done(self, keys: Sequence[str], *, at: datetime) -> None:
+        self.done_calls.append(list(keys))
+        await super().mark_outbox_done(keys, at=at)
+
+
+async def put(store: MemoryStore, *effects: tuple[str, Effect]) -> None:
+    entries = tuple(OutboxEntry(key, encode_effect(e), CLOCK.now()) for key, e in effects)
+    await store.commit_transition(Transition(CLOCK.now(), Router().snapshot(), outbox=entries))
+
+
+def say(conversation: ConversationID, n: int) -> tuple[str, Effect]:
+    return f"say:{conversation}:{n}", SayToYouth(conversation, "greeting")
+
+
+async def pending_keys(store: MemoryStore) -> list[str]:
+    return [entry.key for entry in await store.pending_outbox()]
+
+
+def test_lanes_keep_apart_conversations_staff_and_rooms() -> None:
+    assert lane_of(SayToYouth(A, "x")) == lane_of(SayToYouth(A, "y"))
+    assert lane_of(SayToYouth(A, "x")) != lane_of(SayToYouth(B, "x"))
+    assert lane_of(SayToStaff("x")) == "staff"
+    assert lane_of(SayInRoom(RoomID("!r:x"), UserID("@c:x"), "x")).startswith("room:")
+
+
+async def test_a_slow_conversation_does_not_hold_up_another() -> None:
+    store = CountingStore()
+    await put(store, say(A, 1), say(A, 2), say(B, 1))
+    release = asyncio.Event()
+    performed: list[str] = []
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        if key == "say:a:1":
+            await release.wait()
+        performed.append(key)
+
+    worker = OutboxWorker(perform, store, CLOCK)
+    await worker.dispatch()
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert performed == ["say:b:1"]
+    release.set()
+    await worker.drain()
+    assert performed == ["say:b:1", "say:a:1", "say:a:2"]  # a's order kept
+    assert await pending_keys(store) == []
+    assert sorted(map(len, store.done_calls)) == [1, 2]  # one transaction per lane
+
+
+async def test_a_transient_failure_stops_its_lane_only_and_is_retried() -> None:
+    store = CountingStore()
+    await put(store, say(A, 1), say(A, 2), say(B, 1))
+    away = True
+    performed: list[str] = []
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        if key == "say:a:1" and away:
+            raise EffectFailed("homeserver away", permanent=False)
+        performed.append(key)
+
+    worker = OutboxWorker(perform, store, CLOCK)
+    await worker.drain()
+    assert performed == ["say:b:1"]
+    assert await pending_keys(store) == ["say:a:1", "say:a:2"]  # nothing skipped ahead
+    away = False
+    await worker.drain()
+    assert performed == ["say:b:1", "say:a:1", "say:a:2"]
+    assert await pending_keys(store) == []
+
+
+async def test_a_permanent_refusal_is_dropped_after_some_attempts() -> None:
+    store = CountingStore()
+    await put(store, say(A, 1), say(A, 2))
+    performed: list[str] = []
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        if key == "say:a:1":
+            raise EffectFailed("room gone", permanent=True)
+        performed.append(key)
+
+    worker = OutboxWorker(perform, store, CLOCK)
+    for _ in range(MAX_ATTEMPTS - 1):
+        await worker.drain()
+        assert "say:a:1" in await pending_keys(store)
+    assert performed[0] == "say:a:2"  # the rest of the conversation went on
+    await worker.drain()
+    assert await pending_keys(store) == []
+
+
+async def test_dispatching_again_while_a_lane_runs_performs_nothing_twice() -> None:
+    store = CountingStore()
+    await put(store, say(A, 1))
+    release = asyncio.Event()
+    performed: list[str] = []
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        await release.wait()
+        performed.append(key)
+
+    worker = OutboxWorker(perform, store, CLOCK)
+    await worker.dispatch()
+    await worker.dispatch()
+    release.set()
+    await worker.drain()
+    await worker.drain()
+    assert performed == ["say:a:1"]
+
+
+async def test_parallel_lanes_are_bounded() -> None:
+    store = CountingStore()
+    conversations = [ConversationID(f"c{n}") for n in range(10)]
+    await put(store, *(say(c, 1) for c in conversations))
+    running = 0
+    most = 0
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        await asyncio.sleep(0.01)
+        running -= 1
+
+    await OutboxWorker(perform, store, CLOCK, parallel=3).drain()
+    assert most == 3
+    assert await pending_keys(store) == []
+
+
+async def test_a_bug_while_performing_stops_the_worker_loudly() -> None:
+    store = CountingStore()
+    await put(store, say(A, 1))
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        raise RuntimeError("a bug")
+
+    worker = OutboxWorker(perform, store, CLOCK)
+    with pytest.raises(RuntimeError, match="a bug"):
+        await asyncio.wait_for(worker.run(asyncio.Event()), 5)
+    assert await pending_keys(store) == ["say:a:1"]  # kept for the next start
+
+
+async def test_run_performs_what_is_committed_after_a_wake_up() -> None:
+    store = CountingStore()
+    performed: list[str] = []
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        performed.append(key)
+
+    worker = OutboxWorker(perform, store, CLOCK)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    await asyncio.sleep(0.01)
+    await put(store, say(A, 1))
+    worker.wake()
+    for _ in range(100):
+        if performed:
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    worker.wake()
+    await asyncio.wait_for(task, 5)
+    assert performed == ["say:a:1"]
+
+
+async def test_urgent_effects_go_first() -> None:
+    store = CountingStore()
+    await put(store, say(A, 1), ("assign", Assign(B, UserID("@c:x"), 1)),
+              ("alert", SayToStaff("staff_crisis_alert")), ("notice", SayToStaff("other")))
+    performed: list[str] = []
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        performed.append(key)
+        await asyncio.sleep(0.01)
+
+    await OutboxWorker(perform, store, CLOCK).drain()
+    assert set(performed[:2]) == {"assign", "alert"}
+    assert set(performed[2:]) == {"say:a:1", "notice"}
+
+
+async def test_an_urgent_effect_that_fails_holds_nothing_up() -> None:
+    store = CountingStore()
+    await put(store, ("assign", Assign(B, UserID("@c:x"), 1)), say(A, 1))
+    performed: list[str] = []
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        if key == "assign":
+            raise EffectFailed("homeserver away", permanent=False)
+        performed.append(key)
+
+    await asyncio.wait_for(OutboxWorker(perform, store, CLOCK).drain(), 5)
+    assert performed == ["say:a:1"]
+
+
+async def test_staff_notices_waiting_together_become_one_message() -> None:
+    store = CountingStore()
+    notices = [(f"staff-new:{n}", SayToStaff("staff_new_conversation")) for n in range(3)]
+    await put(store, *notices[:2], ("alert", SayToStaff("staff_crisis_alert")), notices[2])
+    performed: list[tuple[str, Effect | StaffDigest]] = []
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        performed.append((key, effect))
+
+    await OutboxWorker(perform, store, CLOCK).drain()
+    kinds = [type(effect).__name__ for _, effect in performed]
+    assert kinds == ["StaffDigest", "SayToStaff", "SayToStaff"]  # an alert stays on its own
+    digest = performed[0][1]
+    assert isinstance(digest, StaffDigest)
+    assert len(digest.notices) == 2
+    assert await pending_keys(store) == []
+
+
+def test_a_digest_key_names_its_notices_not_their_position() -> None:
+    two: list[tuple[Effect, str]] = [(SayToStaff("x"), f"n:{n}") for n in range(2)]
+    three = [*two, (SayToStaff("x"), "n:2")]
+    (first,), (again,), (more,) = coalesce(two), coalesce(list(two)), coalesce(three)
+    assert first[1] == again[1]
+    assert first[1] != more[1]  # grown after a crash: sent anew, never swallowed as a repeat
+    assert more[2] == ("n:0", "n:1", "n:2")
+    many: list[tuple[Effect, str]] = [(SayToStaff("x"), f"n:{n}") for n in range(DIGEST_MOST + 1)]
+    assert len(coalesce(many)) == 2
+
+
+async def test_a_notice_before_an_urgent_effect_in_its_own_lane_does_not_wait_for_it() -> None:
+    store = CountingStore()
+    await put(store, ("notice", SayToStaff("other")), ("alert", SayToStaff("staff_crisis_alert")))
+    performed: list[str] = []
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        performed.append(key)
+
+    await asyncio.wait_for(OutboxWorker(perform, store, CLOCK).drain(), 5)
+    assert performed == ["notice", "alert"]
