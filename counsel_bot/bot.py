@@ -21,12 +21,15 @@ from nio import (
     InviteMemberEvent,
     MatrixRoom,
     MegolmEvent,
+    MessageDirection,
     RoomMemberEvent,
     RoomMessage,
     RoomMessageMedia,
+    RoomMessagesResponse,
     RoomMessageText,
     SyncError,
     SyncResponse,
+    Timeline,
     UnknownBadEvent,
 )
 from nio.exceptions import EncryptionError
@@ -51,6 +54,10 @@ MEDIA_MSGTYPES = {"m.image": "Bild", "m.file": "Datei", "m.audio": "Audio",
                   "m.video": "Video"}
 SYNC_TOKEN_KEY = "sync_token"  # noqa: S105 (a settings key)
 TICK_INTERVAL = timedelta(seconds=5)
+# Events per room in one sync. More than came in a room since the last sync (a bot that was
+# down, a long message burst) leaves a gap, which is fetched page by page (GAP_PAGE).
+SYNC_TIMELINE_LIMIT = 50
+GAP_PAGE = 100
 ENCRYPTION = {"type": "m.room.encryption", "state_key": "",
               "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
 
@@ -65,6 +72,13 @@ def counselling_power_levels() -> dict[str, Any]:
         "invite": 100, "kick": 100, "ban": 100, "redact": 50,
         "events": {"m.room.encryption": 100, "m.room.power_levels": 100},
     }
+
+
+class GapUnavailable(Exception):
+    """The homeserver did not give the events a sync left out; the sync is tried again."""
+
+    def __init__(self, status: str | None) -> None:
+        super().__init__(f"could not fetch missed events ({status}); retrying the sync")
 
 
 class CounselBot:
@@ -93,6 +107,7 @@ class CounselBot:
         self.ready = asyncio.Event()
         self.mail: MailChannel | None = None
         self._staff_room_id: RoomID | None = None
+        self._batch_since: str | None = None  # the token the batch being handled began at
         # Youth-initiated deletion needs the executor's admin access, and never touches staff.
         conductor.can_delete = lambda: executor.admin is not None
         executor.protected = frozenset(conductor.policy.staff)
@@ -127,6 +142,7 @@ class CounselBot:
             response = await self.client.sync(
                 timeout=0 if first else 5_000, since=since, full_state=first,
                 set_presence="offline",
+                sync_filter={"room": {"timeline": {"limit": SYNC_TIMELINE_LIMIT}}},
             )
             if isinstance(response, SyncError):
                 log.warning("sync failed (%s); retrying", response.status_code)
@@ -135,10 +151,17 @@ class CounselBot:
             await self._housekeeping()
             if first:
                 await self.ensure_staff_room()
-            await self.handle_sync(response)
+            self._batch_since = since
+            try:
+                await self.handle_sync(response)
+            except GapUnavailable as exc:
+                # The token is not saved: the same batch comes again, handled events skipped.
+                log.warning("%s", exc)
+                await asyncio.sleep(1)
+                continue
             await self._learn_staff_nicknames()
             since = response.next_batch
-            await self.store.set_setting(SYNC_TOKEN_KEY, since)
+            await self._save_sync_token(since)
             await self._tick()
             if first:
                 # Ready means caught up: what the missed events caused has been performed.
@@ -146,6 +169,15 @@ class CounselBot:
                 first = False
                 self.ready.set()
             self.outbox.wake()  # retries what failed before, even if nothing new came
+
+    async def _save_sync_token(self, latest: str) -> None:
+        """Resume after a restart from ``latest`` unless a message still waits for its key:
+        then from before it, so it is fetched again (events already handled are recognised
+        by their ids and skipped)."""
+        token = self.undecryptable.resume_token() if self.undecryptable.holds_back() \
+            else latest
+        if token is not None:
+            await self.store.set_setting(SYNC_TOKEN_KEY, token)
 
     async def _housekeeping(self) -> None:
         """What nio's sync_forever does between syncs: keys and to-device traffic."""
@@ -170,7 +202,8 @@ class CounselBot:
         for room_id, info in response.rooms.invite.items():
             await self._on_invite(RoomID(room_id), info.invite_state)
         for room_id, info in response.rooms.join.items():
-            for event in info.timeline.events:
+            for event in [*await self._gap(RoomID(room_id), info.timeline),
+                          *info.timeline.events]:
                 await self._on_room_event(RoomID(room_id), event)
                 self.outbox.wake()  # its effects start while the batch is still handled
         for room_id in list(self._joined_on_invite):
@@ -180,6 +213,27 @@ class CounselBot:
                 self._joined_on_invite.discard(room_id)
                 await self._welcome(room_id)
         await self._retry_undecryptable()
+
+    async def _gap(self, room_id: RoomID, timeline: Timeline) -> list[Any]:
+        """Events the server left out of a limited timeline, oldest first: without them, a
+        youth who wrote more than a sync carries while the bot was away would lose words.
+        Events handled before are recognised by their ids; a first sync has no gap to fill."""
+        since = self._batch_since
+        if not timeline.limited or since is None or not timeline.prev_batch:
+            return []
+        missed: list[Any] = []
+        start: str | None = timeline.prev_batch
+        while start:
+            page = await self.client.room_messages(
+                room_id, start=start, end=since, direction=MessageDirection.back,
+                limit=GAP_PAGE)
+            if not isinstance(page, RoomMessagesResponse):
+                # Raised, not skipped: the batch is handled again after the next sync.
+                raise GapUnavailable(getattr(page, "status_code", None))
+            missed.extend(page.chunk)
+            start = page.end if page.chunk else None
+        missed.reverse()
+        return missed
 
     # -- invitations and welcome ------------------------------------------------------------
 
@@ -270,7 +324,8 @@ class CounselBot:
         if sender == self.user_id:
             return
         if isinstance(event, MegolmEvent):
-            self.undecryptable.add(EventID(event.event_id), room_id, event, self.clock.now())
+            self.undecryptable.add(EventID(event.event_id), room_id, event, self.clock.now(),
+                                   resume=self._batch_since)
             room = self.client.rooms.get(room_id)
             if room is not None and room.encrypted and self._youth_of(room) == event.sender \
                     and not await self._is_staff_room(room_id):

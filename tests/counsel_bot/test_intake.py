@@ -177,3 +177,28 @@ async def test_restart_keeps_the_device_and_decrypts_what_came_meanwhile(
         assert sum(secret in t for t in transcript) == 1
     finally:
         await youth.close()
+
+
+async def test_more_messages_than_a_sync_carries_while_the_bot_was_down_are_all_kept(
+    synapse: SynapseHandle, user_factory: UserFactory, bot: BotProcess, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A small page, so a handful of messages overflow it as hundreds would in production.
+    monkeypatch.setattr("counsel_bot.bot.SYNC_TIMELINE_LIMIT", 3)
+    youth = await nio_youth(synapse, user_factory, tmp_path)
+    try:
+        room = await youth.open_chat(bot.user_id)
+        await youth.wait_for(room, bot.user_id, "anonym")
+        await bot.stop()
+        words = [f"nachricht {n} {secrets.token_hex(3)}" for n in range(8)]
+        for word in words:
+            await youth.send(room, word)
+        live = await bot.start()
+
+        async def all_kept() -> bool:
+            return len(await intake_of(live, room)) >= len(words)
+
+        await until(all_kept, what="every message sent while the bot was down")
+        assert await intake_of(live, room) == words  # in order, each once
+    finally:
+        await youth.close()
