@@ -220,12 +220,26 @@ class SqliteStore:
         return self._sealer.seal(message.body, context=context)
 
     async def load_router_snapshot(self) -> RouterSnapshot:
-        conversations = await self._rows(_SELECT_LIVE)
-        counsellors = await self._rows(
-            "SELECT user_id, role, on_duty, capacity, languages, topics, last_assigned_at "
-            "FROM counsellors ORDER BY user_id"
-        )
-        meta = await self._rows("SELECT version, next_seq, handling_seconds FROM router_meta")
+        # One read under the lock: what is returned is exactly what the database holds, so
+        # the next transition need not rewrite every row (a restart with 2,000 open
+        # conversations would otherwise spend its first message rewriting all of them).
+        async with self._lock, _translated():
+            conversations = await self._db.execute_fetchall(_SELECT_LIVE)
+            counsellors = await self._db.execute_fetchall(
+                "SELECT user_id, role, on_duty, capacity, languages, topics, last_assigned_at "
+                "FROM counsellors ORDER BY user_id"
+            )
+            meta = list(await self._db.execute_fetchall(
+                "SELECT version, next_seq, handling_seconds FROM router_meta"))
+            snapshot = self._snapshot(conversations, counsellors, meta)
+            self._written = ({c.conversation: c for c in snapshot.conversations},
+                             snapshot.counsellors)
+        return snapshot
+
+    def _snapshot(
+        self, conversations: Iterable[sqlite3.Row], counsellors: Iterable[sqlite3.Row],
+        meta: list[sqlite3.Row],
+    ) -> RouterSnapshot:
         version, next_seq, handling = meta[0] if meta else (0, 0, "[]")
         return RouterSnapshot(
             conversations=tuple(sql.routing_from_row(r) for r in conversations),

@@ -17,7 +17,14 @@ import nacl.utils
 import pytest
 
 from counsel_bot.ids import ConversationID, EventID, RoomID, UserID
-from counsel_bot.routing import Assign, ConversationOpened, Role, Router, StaffAdded
+from counsel_bot.routing import (
+    Assign,
+    ConversationOpened,
+    Role,
+    Router,
+    StaffAdded,
+    YouthEnded,
+)
 from counsel_bot.store import (
     SCHEMA_VERSION,
     IntakeMessage,
@@ -185,3 +192,39 @@ def test_sigkill_at_any_point_loses_and_doubles_nothing(tmp_path: Path) -> None:
             await store.close()
 
     asyncio.run(compare())
+
+
+async def test_after_a_restart_only_changed_rows_are_written(
+    tmp_path: Path, sealer: AeadSealer
+) -> None:
+    path = tmp_path / "counsel.sqlite3"
+    router = Router()
+    anna = UserID("@anna:x")
+    store = await SqliteStore.open(path, sealer)
+    router.handle(StaffAdded(T0, anna, Role.COUNSELLOR))
+    await store.commit_transition(Transition(T0, router.snapshot(), outbox=()))
+    for n in range(3):
+        cid = ConversationID(f"c{n}")
+        router.handle(ConversationOpened(T0, cid))
+        opened = NewConversation(cid, RoomID(f"!r{n}:x"), UserID(f"@y{n}:x"), None)
+        await store.commit_transition(
+            Transition(T0, router.snapshot(), new_conversations=(opened,)))
+    await store.close()
+
+    store = await SqliteStore.open(path, sealer)
+    try:
+        router = Router.from_snapshot(await store.load_router_snapshot())
+        writes: list[str] = []
+        await store._db.set_trace_callback(writes.append)
+        router.handle(YouthEnded(T0, ConversationID("c1")))
+        await store.commit_transition(Transition(T0, router.snapshot()))
+        await store._db.set_trace_callback(None)
+        updates = [w for w in writes if "UPDATE conversations" in w]
+        # c2 moved up the queue and c1 closed; c0 did not change and is not rewritten.
+        assert not any("id = 'c0'" in w for w in updates), updates
+        assert any("id = 'c1'" in w for w in updates)
+        states = {c: (await store.conversation(ConversationID(c))) for c in ("c0", "c1", "c2")}
+        assert {c: r.state.value for c, r in states.items() if r} == {
+            "c0": "waiting", "c1": "closed", "c2": "waiting"}
+    finally:
+        await store.close()
