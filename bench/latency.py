@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import math
 import os
@@ -271,10 +272,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small smoke run")
     parser.add_argument("--profile", type=Path, default=None, metavar="FILE",
                         help="py-spy the bot during burst and throughput (collapsed stacks)")
+    parser.add_argument("--burst", type=int, default=None, metavar="N",
+                        help="youths in the burst (default 100; 10 with --quick)")
     args = parser.parse_args(argv)
     quiet_libraries()
     env.interrupt_on_sigterm()
     plan = QUICK if args.quick else FULL
+    if args.burst is not None:
+        plan = dataclasses.replace(plan, burst=args.burst)
     with tempfile.TemporaryDirectory(prefix="counsel-bench-") as tmp:
         started = time.perf_counter()
         results = asyncio.run(run(plan, Path(tmp), logging.getLogger("bench"), args.profile))
