@@ -3,6 +3,11 @@
 Synapse runs hardened as in production except for rate limits (generous, as in the tests:
 a benchmark sends faster than any youth). The counsel bot and the echo bot each run as their
 own process, so neither shares the benchmark clients' event loop and the bot's RSS is its own.
+
+With ``COUNSEL_SCALEOUT_URL`` set (``deploy/scaleout.sh --bench CMD`` sets it, with
+``COUNSEL_SCALEOUT_DATA`` and ``COUNSEL_SCALEOUT_SERVER_NAME``), the benchmarks use that
+homeserver instead: Synapse on PostgreSQL with a worker. Its rate limits stay as deployed;
+the benchmark lifts them only for the accounts it makes.
 """
 
 from __future__ import annotations
@@ -65,18 +70,19 @@ class Account:
 @dataclass
 class Homeserver:
     settings: HomeserverSettings
-    synapse: EmbeddedSynapse
+    base_url: str
     layout: DataLayout
     admin: AdminClient
     root: Path
+    external: bool = False
     _names: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
-    def base_url(self) -> str:
-        return self.synapse.base_url
+    def server_name(self) -> str:
+        return self.settings.server_name
 
     def user_id(self, localpart: str) -> str:
-        return f"@{localpart}:{SERVER_NAME}"
+        return f"@{localpart}:{self.server_name}"
 
     async def register(self, prefix: str) -> Account:
         """A user with a password and a fresh device (registration returns its token)."""
@@ -84,6 +90,8 @@ class Homeserver:
         password = secrets.token_urlsafe(12)
         secret = self.layout.registration_secret_file.read_text(encoding="utf-8").strip()
         made = await self.admin.register_with_shared_secret(secret, localpart, password)
+        if self.external:
+            await self.admin.override_ratelimit(made.user_id)
         return Account(made.user_id, password, made.access_token, made.device_id)
 
     async def register_many(self, prefix: str, count: int, parallel: int = 8) -> list[Account]:
@@ -110,6 +118,27 @@ class Homeserver:
 
 @contextlib.asynccontextmanager
 async def homeserver(root: Path) -> AsyncIterator[Homeserver]:
+    url = os.environ.get("COUNSEL_SCALEOUT_URL")
+    if url:
+        async with _external(root, url) as hs:
+            yield hs
+        return
+    async with _embedded(root) as hs:
+        yield hs
+
+
+@contextlib.asynccontextmanager
+async def _external(root: Path, url: str) -> AsyncIterator[Homeserver]:
+    layout = DataLayout(Path(os.environ["COUNSEL_SCALEOUT_DATA"]))
+    settings = HomeserverSettings(server_name=os.environ["COUNSEL_SCALEOUT_SERVER_NAME"],
+                                  url=url)
+    async with aiohttp.ClientSession() as http:
+        admin = await admin_client(url, layout, http)
+        yield Homeserver(settings, url, layout, admin, root, external=True)
+
+
+@contextlib.asynccontextmanager
+async def _embedded(root: Path) -> AsyncIterator[Homeserver]:
     layout = DataLayout(root / "homeserver")
     layout.prepare()
     settings = HomeserverSettings(server_name=SERVER_NAME, port=free_port(),
@@ -119,7 +148,7 @@ async def homeserver(root: Path) -> AsyncIterator[Homeserver]:
     try:
         async with aiohttp.ClientSession() as http:
             admin = await admin_client(synapse.base_url, layout, http)
-            yield Homeserver(settings, synapse, layout, admin, root)
+            yield Homeserver(settings, synapse.base_url, layout, admin, root)
     finally:
         await synapse.stop()
 
@@ -185,10 +214,11 @@ def _toml_list(items: Sequence[str]) -> str:
 def counsel_config(hs: Homeserver, localpart: str, counsellors: Sequence[str],
                    capacity: int) -> str:
     limits = "{ per_second = 1000.0, burst = 10000 }"
+    where = f'url = "{hs.base_url}"' if hs.external else f"port = {hs.settings.port}"
     return "\n".join([
         "[homeserver]",
-        f'server_name = "{SERVER_NAME}"',
-        f"port = {hs.settings.port}",
+        f'server_name = "{hs.server_name}"',
+        where,
         "[homeserver.rate_limits]",
         f"messages = {limits}", f"logins = {limits}", f"registrations = {limits}",
         "[bot]",
