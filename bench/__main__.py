@@ -1,6 +1,6 @@
 """`make bench`: run every benchmark in bench/ and print its tables.
 
-``python -m bench`` (about 6-7 minutes on 2 cores) or ``python -m bench --quick`` (about a
+``python -m bench`` (about 12-13 minutes on 2 cores) or ``python -m bench --quick`` (about a
 minute, a smoke run). Each benchmark runs in its own process with its own homeserver, so one
 cannot leave load behind for the next.
 """
@@ -20,6 +20,7 @@ def benchmarks(quick: bool) -> list[list[str]]:
     return [
         ["bench.detector_throughput", *detector],
         ["bench.latency", *flag],
+        ["bench.concurrent", *flag],
         ["bench.scale", *flag],
     ]
 

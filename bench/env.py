@@ -223,6 +223,8 @@ def counsel_config(hs: Homeserver, localpart: str, counsellors: Sequence[str],
         f"messages = {limits}", f"logins = {limits}", f"registrations = {limits}",
         "[bot]",
         f'localpart = "{localpart}"',
+        "[web]",  # a port of its own: another bot (the scale-out's) may hold the default
+        f"port = {free_port()}",
         "[staff]",
         f"counsellors = {_toml_list(counsellors)}",
         f"default_capacity = {capacity}",
