@@ -168,7 +168,9 @@ class Store(Protocol):
     async def closed_before(self, cutoff: datetime) -> list[ConversationID]: ...
 
     async def erase_conversation(self, conversation: ConversationID) -> None:
-        """Delete the conversation and its intake (retention, youth-initiated deletion)."""
+        """Delete the conversation (retention, youth-initiated deletion): its record, its
+        intake and every setting that names it or its room (the sealed mail address, mail
+        thread keys, case codes, flags, "greeted" marks)."""
         ...
 
     async def reseal_all(self, reseal: Resealer) -> int:
@@ -199,3 +201,12 @@ def intake_context(conversation: ConversationID, event_id: EventID) -> bytes:
 
 def outbox_context(key: str) -> bytes:
     return f"outbox:{key}".encode()
+
+
+def names_conversation(key: str, value: str, conversation: str, room_id: str | None) -> bool:
+    """Whether a setting belongs to a conversation: keyed ``<kind>:<conversation>`` or
+    ``<kind>:<room>``, or pointing at it (``<conversation>`` or ``<conversation>|...``).
+    Conversation ids have one fixed length, so one is never the tail of another."""
+    return (key.endswith(f":{conversation}")
+            or (room_id is not None and key.endswith(f":{room_id}"))
+            or value == conversation or value.startswith(f"{conversation}|"))

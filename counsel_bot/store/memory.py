@@ -23,6 +23,7 @@ from counsel_bot.store.contract import (
     StoreConsistencyError,
     Transition,
     intake_context,
+    names_conversation,
     nickname_context,
     outbox_context,
     youth_context,
@@ -243,7 +244,10 @@ class MemoryStore:
         )
 
     async def erase_conversation(self, conversation: ConversationID) -> None:
-        self._rows.pop(conversation, None)
+        row = self._rows.pop(conversation, None)
+        room = None if row is None else row.room_id
+        self._settings = {k: v for k, v in self._settings.items()
+                          if not names_conversation(k, v, conversation, room)}
         await self.delete_intake(conversation)
 
     async def reseal_all(self, reseal: Resealer) -> int:

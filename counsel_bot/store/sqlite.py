@@ -360,8 +360,12 @@ class SqliteStore:
 
     async def erase_conversation(self, conversation: ConversationID) -> None:
         async with self._transaction() as db:
+            rows = await db.execute_fetchall(
+                "SELECT room_id FROM conversations WHERE id = ?", (conversation,))
+            room = next((str(r[0]) for r in rows), None)
             await db.execute("DELETE FROM intake WHERE conversation = ?", (conversation,))
             await db.execute("DELETE FROM conversations WHERE id = ?", (conversation,))
+            await sql.delete_settings_of(db, conversation, room)
 
     def _record(self, row: sqlite3.Row) -> ConversationRecord:
         cid = ConversationID(row[0])

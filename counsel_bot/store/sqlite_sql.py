@@ -114,6 +114,18 @@ async def close(db: aiosqlite.Connection, conversations: Iterable[ConversationID
     )
 
 
+async def delete_settings_of(
+    db: aiosqlite.Connection, conversation: ConversationID, room_id: str | None
+) -> None:
+    """The SQL form of `contract.names_conversation` (substr, not LIKE: room ids may hold "_")."""
+    await db.execute(
+        "DELETE FROM settings WHERE substr(key, -length(:c) - 1) = ':' || :c "
+        "OR (:r IS NOT NULL AND substr(key, -length(:r) - 1) = ':' || :r) "
+        "OR value = :c OR substr(value, 1, length(:c) + 1) = :c || '|'",
+        {"c": conversation, "r": room_id},
+    )
+
+
 async def write_counsellors(
     db: aiosqlite.Connection, counsellors: tuple[CounsellorSnapshot, ...]
 ) -> None:

@@ -159,6 +159,24 @@ async def test_closing_one_conversation_leaves_the_others_open(store: Store) -> 
     assert second.state is not ConversationState.CLOSED
 
 
+async def test_erasing_removes_every_setting_that_names_the_conversation(store: Store) -> None:
+    router = await staffed(store)
+    await step(store, router, ConversationOpened(T0, C1), "$e1", (new(C1),))
+    await step(store, router, ConversationOpened(T0, C2), "$e2", (new(C2),))
+    mine = {"mailto:c1": "sealed", "crisis:c1": "x", "mailthread:abc": "c1",
+            "casecode:def": "c1|2026-04-01", "greeted:!room-c1:x": "1"}
+    theirs = {"mailto:c2": "sealed", "mailthread:ghi": "c2", "greeted:!room-c2:x": "1",
+              "sync_token": "s1", "casecode:used": ""}
+    for key, value in {**mine, **theirs}.items():
+        await store.set_setting(key, value)
+    await step(store, router, Close(T0 + timedelta(hours=1), ANNA, C1), "$e3")
+    await store.erase_conversation(C1)
+    for key in mine:
+        assert await store.get_setting(key) is None, key
+    for key, value in theirs.items():
+        assert await store.get_setting(key) == value, key
+
+
 async def test_room_of_names_the_room_without_the_record(store: Store) -> None:
     router = await staffed(store)
     await step(store, router, ConversationOpened(T0, C1), "$e1", (new(C1),))
