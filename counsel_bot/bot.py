@@ -108,6 +108,7 @@ class CounselBot:
         self.mail: MailChannel | None = None
         self._staff_room_id: RoomID | None = None
         self._batch_since: str | None = None  # the token the batch being handled began at
+        conductor.committed = self.outbox.wake
         # Youth-initiated deletion needs the executor's admin access, and never touches staff.
         conductor.can_delete = lambda: executor.admin is not None
         executor.protected = frozenset(conductor.policy.staff)
@@ -205,7 +206,6 @@ class CounselBot:
             for event in [*await self._gap(RoomID(room_id), info.timeline),
                           *info.timeline.events]:
                 await self._on_room_event(RoomID(room_id), event)
-                self.outbox.wake()  # its effects start while the batch is still handled
         for room_id in list(self._joined_on_invite):
             # nio knows the room as soon as it is joined, but its state (encryption, power
             # levels) only once a sync has delivered it.

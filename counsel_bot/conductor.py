@@ -109,6 +109,9 @@ class Conductor:
         # Whether the bot can purge rooms and deactivate accounts (admin access); the bot
         # wires this to its executor. Without it, deletion is left to retention.
         self.can_delete: Callable[[], bool] = lambda: False
+        # Called after a commit that stored effects (the bot wakes its outbox worker), so
+        # mail, timers and chat alike have their effects performed at once.
+        self.committed: Callable[[], None] = lambda: None
 
     @property
     def crisis_details(self) -> dict[ConversationID, CrisisDetail]:
@@ -466,6 +469,8 @@ class Conductor:
             return
         for key, value in step.settings:
             await self.store.set_setting(key, value)
+        if outbox:
+            self.committed()
         if self.metrics is not None:
             for count in step.after:
                 count(self.metrics)

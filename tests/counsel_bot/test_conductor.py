@@ -69,3 +69,13 @@ async def test_lone_surrogates_are_kept_as_replacement_characters() -> None:
     assert record is not None
     [item] = await c.store.read_intake(record.conversation)
     assert item.body.decode() == "kaputt \ufffd text"
+
+
+async def test_a_commit_with_effects_wakes_whoever_performs_them() -> None:
+    c = await conductor()
+    wakes: list[int] = []
+    c.committed = lambda: wakes.append(1)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$1"), "hallo", SUNDAY)
+    assert wakes == [1]  # the staff notice of a new conversation is waiting
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$1"), "hallo", SUNDAY)
+    assert wakes == [1]  # a replay commits nothing
