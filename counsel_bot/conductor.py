@@ -458,7 +458,7 @@ class Conductor:
             for i, (effect, tag) in enumerate(step.effects)
         )
         transition = Transition(step.at, self.router.snapshot(), step.event_id, outbox,
-                                tuple(step.new), tuple(step.intake))
+                                tuple(step.new), tuple(step.intake), tuple(step.settings))
         try:
             committed = await self.store.commit_transition(transition)
         except BaseException:
@@ -467,8 +467,6 @@ class Conductor:
         if not committed:
             await self._reload()  # handled before a restart: the store is the truth
             return
-        for key, value in step.settings:
-            await self.store.set_setting(key, value)
         if outbox:
             self.committed()
         if self.metrics is not None:

@@ -102,6 +102,9 @@ class Transition:
     outbox: tuple[OutboxEntry, ...] = ()
     new_conversations: tuple[NewConversation, ...] = ()
     intake: tuple[IntakeMessage, ...] = ()
+    # Settings that must hold exactly when the effects happen (a case code and the mail
+    # that carries it): written in the same transaction.
+    settings: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,7 @@ class MemoryStore:
         self._counsellors = {c.user: c for c in transition.snapshot.counsellors}
         self._meta = replace(transition.snapshot, conversations=(), counsellors=())
         self._intake.extend(intake)
+        self._settings.update(transition.settings)
         for entry in transition.outbox:
             self._outbox.setdefault(
                 entry.key,

@@ -47,6 +47,10 @@ from counsel_bot.store.contract import (
 from counsel_bot.store.migrations import migrate
 
 _BUSY_TIMEOUT_MS = 5000
+_UPSERT_SETTING = (
+    "INSERT INTO settings (key, value) VALUES (?, ?) "
+    "ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+)
 _SELECT_LIVE = (
     "SELECT id, channel, state, priority, crisis, severity, language, enqueued_at, seq, "
     "assigned_to, assigned_at, assignments, returned_by, notice_position, notice_bucket, "
@@ -133,11 +137,7 @@ class SqliteStore:
 
     async def set_setting(self, key: str, value: str) -> None:
         async with self._transaction() as db:
-            await db.execute(
-                "INSERT INTO settings (key, value) VALUES (?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
+            await db.execute(_UPSERT_SETTING, (key, value))
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -210,6 +210,7 @@ class SqliteStore:
                 "ON CONFLICT(key) DO NOTHING",
                 [(e.key, sealed, sql.ts(e.created_at)) for e, sealed in sealed_outbox],
             )
+            await db.executemany(_UPSERT_SETTING, transition.settings)
             # Forgotten first: if the COMMIT fails, the next transition rewrites everything.
             self._written = None
         self._written = (live, counsellors)

@@ -177,6 +177,16 @@ async def test_erasing_removes_every_setting_that_names_the_conversation(store: 
         assert await store.get_setting(key) == value, key
 
 
+async def test_settings_of_a_transition_are_written_with_it_and_only_once(store: Store) -> None:
+    router = Router()
+    first = Transition(T0, router.snapshot(), EventID("$e1"), settings=(("casecode:x", "c1|t"),))
+    assert await store.commit_transition(first)
+    assert await store.get_setting("casecode:x") == "c1|t"
+    await store.set_setting("casecode:x", "")  # redeemed
+    assert not await store.commit_transition(first)  # a replay changes nothing
+    assert await store.get_setting("casecode:x") == ""
+
+
 async def test_room_of_names_the_room_without_the_record(store: Store) -> None:
     router = await staffed(store)
     await step(store, router, ConversationOpened(T0, C1), "$e1", (new(C1),))
