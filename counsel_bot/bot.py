@@ -58,6 +58,8 @@ TICK_INTERVAL = timedelta(seconds=5)
 # down, a long message burst) leaves a gap, which is fetched page by page (GAP_PAGE).
 SYNC_TIMELINE_LIMIT = 50
 GAP_PAGE = 100
+# How long a stopping bot may keep performing pending effects (systemd waits 90 s).
+SHUTDOWN_GRACE_SECONDS = 10.0
 ENCRYPTION = {"type": "m.room.encryption", "state_key": "",
               "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
 
@@ -131,6 +133,12 @@ class CounselBot:
             worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
+
+    async def finish_effects(self, within: float = SHUTDOWN_GRACE_SECONDS) -> None:
+        """On a graceful stop: perform what was decided before the process ends, for at most
+        ``within`` seconds (what is left stays in the outbox for the next start)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.outbox.drain(), within)
 
     async def _sync_until(self, stop: asyncio.Event, worker: asyncio.Task[None]) -> None:
         since = await self.store.get_setting(SYNC_TOKEN_KEY)

@@ -186,6 +186,7 @@ async def _run_bot(
         stopper.cancel()
         if runner.done():
             runner.result()  # a crash of the loop must stop the process, loudly
+        await bot.finish_effects()
         runner.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await runner
