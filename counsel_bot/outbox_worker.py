@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -112,7 +113,8 @@ class OutboxWorker:
         # Held from reading the outbox until its lanes are started, and while a lane marks
         # its effects done: a lane can never be started twice from a stale read.
         self._dispatching = asyncio.Lock()
-        self._lanes: dict[str, asyncio.Task[None]] = {}
+        self._lanes: dict[str, asyncio.Task[bool]] = {}
+        self._urgent_left: dict[str, int] = {}  # per running lane, not yet attempted
         self._attempts: dict[str, int] = {}
         self._crash: BaseException | None = None
         self._urgent = 0  # urgent effects in started lanes, not yet attempted
@@ -128,10 +130,10 @@ class OutboxWorker:
             while not stop.is_set():
                 self._wake.clear()
                 await self.dispatch()
-                if self._crash is not None:
-                    raise self._crash
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), IDLE_SECONDS)
+                if self._crash is not None:
+                    raise self._crash
         finally:
             await self.cancel()
 
@@ -158,8 +160,28 @@ class OutboxWorker:
                 lanes.setdefault(lane_of(effect), []).append((effect, entry.key))
             for lane, work in lanes.items():
                 if lane not in self._lanes:
-                    self._count_urgent(sum(is_urgent(effect) for effect, _ in work))
-                    self._lanes[lane] = asyncio.create_task(self._run_lane(lane, work))
+                    self._start(lane, work)
+
+    def _start(self, lane: str, work: Work) -> None:
+        urgent = sum(is_urgent(effect) for effect, _ in work)
+        self._urgent_left[lane] = urgent
+        self._count_urgent(urgent)
+        task = asyncio.create_task(self._run_lane(lane, work))
+        self._lanes[lane] = task
+        # A callback, not a finally: it also runs for a lane cancelled before it started.
+        task.add_done_callback(functools.partial(self._lane_ended, lane))
+
+    def _lane_ended(self, lane: str, task: asyncio.Task[bool]) -> None:
+        del self._lanes[lane]
+        # Urgent effects this lane did not get to no longer hold up the others.
+        self._count_urgent(-self._urgent_left.pop(lane))
+        if task.cancelled():
+            return
+        if task.exception() is not None:
+            self._crash = task.exception()  # raised by run()
+            self._wake.set()
+        elif task.result():
+            self._wake.set()  # more may have been committed to this lane meanwhile
 
     def _count_urgent(self, change: int) -> None:
         self._urgent += change
@@ -167,41 +189,29 @@ class OutboxWorker:
         changed, self._urgent_changed = self._urgent_changed, asyncio.Event()
         changed.set()
 
-    async def _others_urgent_done(self, own: int) -> None:
-        """Wait until no other lane has an urgent effect left (``own`` are this lane's,
-        which come after this effect: waiting for them would wait forever)."""
-        while self._urgent > own:
+    async def _others_urgent_done(self, lane: str) -> None:
+        """Wait until no other lane has an urgent effect left (this lane's own come after
+        this effect: waiting for them would wait forever)."""
+        while self._urgent > self._urgent_left[lane]:
             await self._urgent_changed.wait()
 
-    async def _run_lane(self, lane: str, work: Work) -> None:
+    async def _run_lane(self, lane: str, work: Work) -> bool:
+        """Perform a lane's effects; True if nothing was left for later."""
         done: list[str] = []
-        waiting_urgent = [sum(is_urgent(effect) for effect, _ in work)]
-        finished = False
         try:
-            finished = await self._perform_in_order(work, done, waiting_urgent)
-        except Exception as exc:  # handed to run(), which raises it
-            self._crash = exc
-            self._wake.set()
+            return await self._perform_in_order(lane, work, done)
         finally:
-            # Urgent effects this lane did not get to no longer hold up the others.
-            self._count_urgent(-waiting_urgent[0])
             # Also on cancellation at shutdown: what was done is not done again.
             async with self._dispatching:
                 if done:
                     await self._store.mark_outbox_done(done, at=self._clock.now())
-                del self._lanes[lane]
-        if finished:
-            self._wake.set()  # more may have been committed to this lane meanwhile
 
-    async def _perform_in_order(
-        self, work: Work, done: list[str], waiting_urgent: list[int]
-    ) -> bool:
-        """Perform in order; True if nothing was left for later."""
+    async def _perform_in_order(self, lane: str, work: Work, done: list[str]) -> bool:
         finished = True
         for effect, key, completes in coalesce(work):
             urgent = not isinstance(effect, StaffDigest) and is_urgent(effect)
             if not urgent:
-                await self._others_urgent_done(waiting_urgent[0])
+                await self._others_urgent_done(lane)
             try:
                 async with self._slots:
                     await self._perform(effect, key)
@@ -213,7 +223,7 @@ class OutboxWorker:
                     continue
             finally:
                 if urgent:
-                    waiting_urgent[0] -= 1
+                    self._urgent_left[lane] -= 1
                     self._count_urgent(-1)
             done.extend(completes)
             self._attempts.pop(key, None)

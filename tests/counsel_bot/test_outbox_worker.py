@@ -272,3 +272,20 @@ async def test_a_notice_before_an_urgent_effect_in_its_own_lane_does_not_wait_fo
 
     await asyncio.wait_for(OutboxWorker(perform, store, CLOCK).drain(), 5)
     assert performed == ["notice", "alert"]
+
+
+async def test_lanes_cancelled_before_they_started_leave_nothing_stuck() -> None:
+    # The shutdown path: the worker is cancelled, then the bot drains what is pending.
+    store = CountingStore()
+    await put(store, ("assign", Assign(B, UserID("@c:x"), 1)), say(A, 1))
+    performed: list[str] = []
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        performed.append(key)
+
+    worker = OutboxWorker(perform, store, CLOCK)
+    await worker.dispatch()
+    await worker.cancel()  # before either lane ran a single step
+    assert performed == []
+    await asyncio.wait_for(worker.drain(), 5)
+    assert sorted(performed) == ["assign", "say:a:1"]
