@@ -11,7 +11,7 @@ import json
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -142,13 +142,22 @@ class SqliteStore:
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         async with self._lock, _translated():
-            await self._db.execute("BEGIN IMMEDIATE")
             try:
+                # BEGIN sits inside the try: a task cancelled while awaiting it has still
+                # queued it on the connection's thread, and without the ROLLBACK below the
+                # next holder of the lock would find a transaction already open.
+                await self._db.execute("BEGIN IMMEDIATE")
                 yield self._db
             except BaseException:
-                await self._db.execute("ROLLBACK")
+                await self._roll_back()
                 raise
             await self._db.execute("COMMIT")
+
+    async def _roll_back(self) -> None:
+        # Queued behind anything the cancelled or failed task left on the connection's thread,
+        # so it runs after that work; when BEGIN itself failed there is nothing to undo.
+        with suppress(sqlite3.OperationalError):
+            await self._db.execute("ROLLBACK")
 
     async def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         async with self._lock, _translated(), self._db.execute(sql, tuple(params)) as cursor:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import signal
@@ -226,5 +227,22 @@ async def test_after_a_restart_only_changed_rows_are_written(
         states = {c: (await store.conversation(ConversationID(c))) for c in ("c0", "c1", "c2")}
         assert {c: r.state.value for c, r in states.items() if r} == {
             "c0": "waiting", "c1": "closed", "c2": "waiting"}
+    finally:
+        await store.close()
+
+
+async def test_a_transaction_cancelled_while_beginning_leaves_none_open(
+    tmp_path: Path, sealer: AeadSealer
+) -> None:
+    # A graceful stop cancels the outbox worker mid-write; the next write must still work.
+    store = await SqliteStore.open(tmp_path / "counsel.sqlite3", sealer)
+    try:
+        for n in range(20):
+            task = asyncio.create_task(store.mark_processed(EventID(f"$cancelled{n}"), at=T0))
+            await asyncio.sleep(0)  # it holds the lock and waits on BEGIN
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert await store.mark_processed(EventID(f"$next{n}"), at=T0)
     finally:
         await store.close()
