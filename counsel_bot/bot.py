@@ -58,8 +58,6 @@ TICK_INTERVAL = timedelta(seconds=5)
 # down, a long message burst) leaves a gap, which is fetched page by page (GAP_PAGE).
 SYNC_TIMELINE_LIMIT = 50
 GAP_PAGE = 100
-# How long a stopping bot may keep performing pending effects (systemd waits 90 s).
-SHUTDOWN_GRACE_SECONDS = 10.0
 ENCRYPTION = {"type": "m.room.encryption", "state_key": "",
               "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
 
@@ -125,20 +123,17 @@ class CounselBot:
     # -- the loop ---------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Sync until ``stop``, with the outbox worker performing effects beside the loop."""
+        """Sync until ``stop``, with the outbox worker performing effects beside the loop;
+        on a stop the worker first performs what is pending (bounded by its grace)."""
         worker = asyncio.create_task(self.outbox.run(stop))
         try:
             await self._sync_until(stop, worker)
+            self.outbox.wake()  # it sees the stop now, not after its idle wait
+            await worker
         finally:
             worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
-
-    async def finish_effects(self, within: float = SHUTDOWN_GRACE_SECONDS) -> None:
-        """On a graceful stop: perform what was decided before the process ends, for at most
-        ``within`` seconds (what is left stays in the outbox for the next start)."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.outbox.drain(), within)
 
     async def _sync_until(self, stop: asyncio.Event, worker: asyncio.Task[None]) -> None:
         since = await self.store.get_setting(SYNC_TOKEN_KEY)

@@ -36,6 +36,8 @@ MAX_ATTEMPTS = 5
 PARALLEL_LANES = 8
 # Without a wake-up, pending effects (after a transient failure) are retried this often.
 IDLE_SECONDS = 5.0
+# On a graceful stop, pending effects are performed for at most this long.
+SHUTDOWN_GRACE_SECONDS = 10.0
 
 URGENT_STAFF_NOTICES = frozenset({"staff_crisis_alert", "staff_lead_page"})
 
@@ -123,9 +125,11 @@ class OutboxWorker:
     def wake(self) -> None:
         self._wake.set()
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Perform effects as they are committed until ``stop``; a bug in performing one
-        is raised here, so the process stops loudly instead of silently losing effects."""
+    async def run(self, stop: asyncio.Event, *, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
+        """Perform effects as they are committed until ``stop``, then what is still pending
+        for at most ``grace`` seconds (the rest waits in the outbox for the next start).
+        A bug in performing an effect is raised here, so the process stops loudly instead
+        of silently losing effects."""
         try:
             while not stop.is_set():
                 self._wake.clear()
@@ -134,6 +138,9 @@ class OutboxWorker:
                     await asyncio.wait_for(self._wake.wait(), IDLE_SECONDS)
                 if self._crash is not None:
                     raise self._crash
+            # Draining here, not beside the loop: lanes are never cancelled under a drain.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.drain(), grace)
         finally:
             await self.cancel()
 

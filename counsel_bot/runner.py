@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 
 SEEDS_CONTEXT = b"counsel/cross-signing-seeds/v1"
 LAST_RETENTION_KEY = "retention:last_run"
+# A long poll (5 s) and the outbox's grace (10 s), with room to spare; systemd waits 90 s.
+STOP_WITHIN_SECONDS = 25
 
 
 def open_vault(settings: Settings, layout: DataLayout, config_dir: Path) -> Vault:
@@ -184,12 +186,13 @@ async def _run_bot(
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
         stopper.cancel()
-        if runner.done():
-            runner.result()  # a crash of the loop must stop the process, loudly
-        await bot.finish_effects()
-        runner.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await runner
+        # On a stop the loop ends its current sync and performs what is pending; a crash of
+        # the loop is raised here and stops the process, loudly.
+        try:
+            await asyncio.wait_for(runner, STOP_WITHIN_SECONDS)
+        except TimeoutError:
+            log.warning("the bot did not stop within %d s; pending effects run at the next "
+                        "start", STOP_WITHIN_SECONDS)
         if web_runner is not None:
             await web_runner.cleanup()
     finally:
