@@ -73,8 +73,8 @@ class HomeserverSettings:
             ) from None
         if not 0 < self.start_timeout <= 3600:
             raise ValueError("start_timeout must be between 0 and 3600 seconds")
-        if self.url and not self.url.startswith(("http://", "https://")):
-            raise ValueError(f"url {self.url!r} must start with http:// or https://")
+        _check_url("url", self.url)
+        _check_url("public_base_url", self.public_base_url)
 
     @property
     def client_url(self) -> str:
@@ -90,6 +90,16 @@ class HomeserverSettings:
     @property
     def advertised_url(self) -> str:
         return self.public_base_url or self.client_url
+
+
+def _check_url(name: str, url: str) -> None:
+    """Empty (the default) or an http(s) URL that clients and Synapse can both read."""
+    if not url:
+        return
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"{name} {url!r} must start with http:// or https://")
+    if not url.isprintable() or any(c.isspace() for c in url):
+        raise ValueError(f"{name} {url!r} must not contain spaces or control characters")
 
 
 def _check_port(port: int) -> None:

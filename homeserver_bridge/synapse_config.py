@@ -6,6 +6,8 @@ import json
 import string
 from pathlib import Path
 
+import yaml
+
 from homeserver_bridge.paths import CONFIG_DIR, DataLayout, ensure_secret_file, write_private
 from homeserver_bridge.settings import HomeserverSettings
 
@@ -45,11 +47,19 @@ def render_homeserver_yaml(settings: HomeserverSettings, layout: DataLayout) -> 
         "retention_enabled": settings.retention.enabled,
         "x_forwarded": settings.behind_proxy,
     }
-    rendered = {key: json.dumps(value) for key, value in values.items()}
+    rendered = {key: _scalar(value) for key, value in values.items()}
     # Comments in the template name the policy in plain words, unquoted.
     rendered["registration_policy"] = policy
     rendered["retention_policy"] = _retention_policy(settings)
     return string.Template(TEMPLATE.read_text(encoding="utf-8")).substitute(rendered)
+
+
+def _scalar(value: object) -> str:
+    """One YAML value. Strings go through YAML's own quoting: JSON's would write a character
+    outside the BMP as a surrogate pair, which YAML refuses."""
+    if isinstance(value, str):
+        return yaml.safe_dump(value, default_style='"', width=1 << 30).rstrip("\n")
+    return json.dumps(value)
 
 
 def _retention_policy(settings: HomeserverSettings) -> str:

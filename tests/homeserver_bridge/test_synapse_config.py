@@ -68,3 +68,15 @@ def test_retention_lifetime() -> None:
 
     config = rendered(retention=Retention(enabled=True, max_lifetime_days=30))
     assert config["retention"]["default_policy"] == {"max_lifetime": "30d"}
+
+
+def test_a_public_url_beyond_ascii_is_rendered_as_given() -> None:
+    # An internationalised path; JSON-style quoting wrote 𝄞 as a surrogate pair YAML rejects.
+    url = "https://beratung.example.org/jugend-𝄞-ü/"
+    assert rendered(public_base_url=url)["public_baseurl"] == url
+
+
+@pytest.mark.parametrize("url", ["beratung.example.org", "https://a b/", "https://a\x7f/"])
+def test_a_public_url_that_is_no_url_is_refused(url: str) -> None:
+    with pytest.raises(ValueError, match="public_base_url"):
+        HomeserverSettings(public_base_url=url)
