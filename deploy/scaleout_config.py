@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml  # type: ignore[import-untyped]  # PyYAML ships no stubs; Synapse brings it
+import yaml
 
 from homeserver_bridge.paths import DataLayout, ensure_secret_file, write_private
 from homeserver_bridge.settings import HomeserverSettings

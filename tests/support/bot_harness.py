@@ -64,14 +64,14 @@ class BotProcess:
             run_bot(self.settings, self.layout, self.layout.root, self._stop,
                     clock=self.clock, on_ready=ready.set_result)
         )
-        done, _ = await asyncio.wait({ready, self._task}, timeout=60,
-                                     return_when=asyncio.FIRST_COMPLETED)
+        starting: set[asyncio.Future[Any]] = {ready, self._task}
+        done, _ = await asyncio.wait(starting, timeout=60, return_when=asyncio.FIRST_COMPLETED)
         if self._task in done:
             self._task.result()
         self.bot = await ready
         synced = asyncio.ensure_future(self.bot.ready.wait())
-        done, _ = await asyncio.wait({synced, self._task}, timeout=60,
-                                     return_when=asyncio.FIRST_COMPLETED)
+        syncing: set[asyncio.Future[Any]] = {synced, self._task}
+        done, _ = await asyncio.wait(syncing, timeout=60, return_when=asyncio.FIRST_COMPLETED)
         if self._task in done:
             synced.cancel()
             self._task.result()  # the bot died while starting: show why
