@@ -10,11 +10,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 from pathlib import Path
 
-from nio import AsyncClient, AsyncClientConfig, MatrixRoom, RoomMessageText, SyncResponse
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    JoinError,
+    MatrixRoom,
+    MegolmEvent,
+    RoomMessageText,
+    SyncResponse,
+)
+
+log = logging.getLogger("echo_bot")
 
 
 class EchoBot:
@@ -22,13 +33,22 @@ class EchoBot:
         self.client = client
         self._joined: set[str] = set()
         client.add_event_callback(self._on_text, RoomMessageText)
+        client.add_event_callback(self._on_undecryptable, MegolmEvent)
         client.add_response_callback(self._on_sync, SyncResponse)
 
     async def _on_sync(self, response: SyncResponse) -> None:
         for room_id in response.rooms.invite:
             if room_id not in self._joined:
                 self._joined.add(room_id)
-                await self.client.join(room_id)
+                answer = await self.client.join(room_id)
+                if isinstance(answer, JoinError):
+                    log.warning("could not join %s: %s", room_id, answer.message)
+
+    async def _on_undecryptable(self, room: MatrixRoom, event: MegolmEvent) -> None:
+        # A bare bot does not retry: a message whose key comes late is not echoed. Logged so a
+        # bench that times out on an echo shows why.
+        log.warning("cannot decrypt %s in %s (session %s)", event.event_id, room.room_id,
+                    event.session_id)
 
     async def _on_text(self, room: MatrixRoom, event: RoomMessageText) -> None:
         if event.sender == self.client.user_id:
@@ -67,6 +87,7 @@ def main() -> int:
     parser.add_argument("--device", required=True)
     parser.add_argument("--store", type=Path, required=True)
     args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     asyncio.run(serve(args.homeserver, args.user, args.device, args.store))
     return 0
 

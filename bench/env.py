@@ -119,12 +119,25 @@ class Homeserver:
 @contextlib.asynccontextmanager
 async def homeserver(root: Path) -> AsyncIterator[Homeserver]:
     url = os.environ.get("COUNSEL_SCALEOUT_URL")
-    if url:
-        async with _external(root, url) as hs:
+    try:
+        if url:
+            async with _external(root, url) as hs:
+                yield hs
+            return
+        async with _embedded(root) as hs:
             yield hs
-        return
-    async with _embedded(root) as hs:
-        yield hs
+    except BaseException:
+        # The processes' logs live in ``root``, a temporary directory gone with this failure.
+        print_log_tails(root)
+        raise
+
+
+def print_log_tails(root: Path, lines: int = 30) -> None:
+    """The end of every benchmark process's log (the counsel bot's, the echo bot's)."""
+    for log in sorted(root.glob("*/*.log")):
+        tail = log.read_text(errors="replace").splitlines()[-lines:]
+        print(f"--- last {len(tail)} lines of {log.relative_to(root)} ---", file=sys.stderr)
+        print("\n".join(tail), file=sys.stderr, flush=True)
 
 
 @contextlib.asynccontextmanager
