@@ -4,6 +4,7 @@
 #   + one generic worker (/sync and client reads) + nginx routing between them + the bot.
 # Then one end-to-end check: an E2E youth opens a direct chat and gets the bot's greeting.
 # Stops everything it started unless --keep. Idempotent: a second run reuses the state dir.
+# Its PostgreSQL cluster is named for the state dir (see PG_CLUSTER).
 #
 # Usage (as root, from anywhere):  deploy/scaleout.sh [--keep] [--stop] [--bench CMD]
 #   --keep       leave all processes running (stop them later with --stop)
@@ -21,7 +22,7 @@ set -euo pipefail
 export LC_ALL=C
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-STATE=${COUNSEL_SCALEOUT_DIR:-/var/lib/counsel-scaleout}
+STATE=$(realpath -m "${COUNSEL_SCALEOUT_DIR:-/var/lib/counsel-scaleout}")
 SERVER_NAME=${COUNSEL_SCALEOUT_SERVER_NAME:-counsel.localhost}
 HOST=127.0.0.1
 PORT_PROXY=${COUNSEL_SCALEOUT_PORT_PROXY:-18080}
@@ -30,7 +31,10 @@ PORT_REPLICATION=${COUNSEL_SCALEOUT_PORT_REPLICATION:-19093}
 PORT_WORKER=${COUNSEL_SCALEOUT_PORT_WORKER:-18083}
 PORT_REDIS=${COUNSEL_SCALEOUT_PORT_REDIS:-16379}
 PORT_PG=${COUNSEL_SCALEOUT_PORT_PG:-15432}
-PG_CLUSTER=counsel
+# The cluster lives where Debian keeps clusters (the postgres user cannot enter $STATE), so it
+# is named for the state directory: a new state directory gets a new database, never the
+# Synapse database of another deployment, whose signing key and admin token it lacks.
+PG_CLUSTER=counsel-$(printf '%s' "$STATE" | cksum | cut -d ' ' -f 1)
 PG_ROLE=counsel
 PG_DB=synapse
 WORKER_NAME=sync1
@@ -218,7 +222,13 @@ start_postgres() {
     local version
     version=$(pg_version)
     [[ -n $version ]] || die "PostgreSQL is not installed (apt-get install postgresql)"
-    if ! pg_lsclusters -h | awk -v c="$PG_CLUSTER" '$2 == c' | grep -q .; then
+    if pg_lsclusters -h | awk -v c="$PG_CLUSTER" '$2 == c' | grep -q .; then
+        # The password is made before the cluster, so a cluster without it outlived its state.
+        [[ -s $SECRETS/pg_password ]] || die "PostgreSQL cluster $PG_CLUSTER holds the database \
+of an earlier deployment in $STATE whose secrets are gone; restore $STATE from a backup, \
+or remove the cluster with: pg_dropcluster --stop $version $PG_CLUSTER"
+    else
+        secret_file "$SECRETS/pg_password"
         # Synapse refuses databases whose collation is not C; the whole cluster is made so.
         pg_createcluster "$version" "$PG_CLUSTER" --port "$PORT_PG" --locale C --encoding UTF8 >/dev/null
     fi
@@ -230,7 +240,6 @@ start_postgres() {
         require_free_port "$PORT_PG" COUNSEL_SCALEOUT_PORT_PG
         pg_ctlcluster "$version" "$PG_CLUSTER" start
     fi
-    secret_file "$SECRETS/pg_password"
     local password
     password=$(<"$SECRETS/pg_password")
     # The password goes through stdin, never onto a command line that ps could show.
@@ -400,7 +409,12 @@ main() {
         printf '\nStill running (stop with %s --stop):\n' "${BASH_SOURCE[0]}"
         printf '  Homeserver (nginx):  http://%s:%s\n  Data directory:      %s\n' \
             "$HOST" "$PORT_PROXY" "$DATA"
+        printf '  PostgreSQL cluster:  %s (pg_dropcluster --stop %s %s removes it)\n' \
+            "$PG_CLUSTER" "$(pg_version)" "$PG_CLUSTER"
     fi
 }
 
-main "$@"
+# Sourced (by the tests), it only defines; run, it deploys.
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+    main "$@"
+fi

@@ -59,6 +59,28 @@ def test_script_is_strict_and_stops_what_it_started() -> None:
     assert "killall" not in text
 
 
+def cluster_for(state: str, cwd: Path) -> str:
+    """The PostgreSQL cluster name the script picks for a state directory (sourced: no run)."""
+    result = subprocess.run(
+        ["bash", "-c", f'source {shlex.quote(str(SCRIPT))}; printf %s "$PG_CLUSTER"'],
+        env={"PATH": "/usr/bin:/bin", "COUNSEL_SCALEOUT_DIR": state},
+        cwd=cwd, capture_output=True, text=True, check=True,
+    )
+    return result.stdout
+
+
+def test_each_state_directory_has_its_own_database_cluster(tmp_path: Path) -> None:
+    # A fresh state directory once reused the previous deployment's Synapse database and
+    # failed: that database's admin account had a token only the old directory held.
+    first = cluster_for(str(tmp_path / "a"), tmp_path)
+    second = cluster_for(str(tmp_path / "b"), tmp_path)
+    assert first.startswith("counsel-")
+    assert second.startswith("counsel-")
+    assert first != second
+    assert cluster_for("a", tmp_path) == first  # a relative path names the same directory
+    assert cluster_for(str(tmp_path / "a") + "/", tmp_path) == first
+
+
 # -- the systemd unit ----------------------------------------------------------------------
 
 def unit() -> configparser.ConfigParser:
