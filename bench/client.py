@@ -143,6 +143,22 @@ class BenchClient:
             await asyncio.sleep(0.05)
         await self.client.share_group_session(room_id, ignore_unverified_devices=True)
 
+    async def share_room_key(self, room_id: str, members: int, within: float = 60) -> None:
+        """Once this client sees ``members`` members (joined or invited) in the room, do now
+        what nio's room_send would do first: learn their devices and share the room key. nio
+        drops a room's key on every membership change (an invitation too), and a sample times
+        the message, not the key exchange."""
+        deadline = time.perf_counter() + within
+        while (room := self.client.rooms.get(room_id)) is None or len(room.users) < members:
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"the room never had {members} members")
+            await asyncio.sleep(0.05)
+        if self.client.should_query_keys:
+            await self.client.keys_query()
+        if self.client.olm is not None and self.client.olm.should_share_group_session(room_id):
+            await self.client.share_group_session(room_id, ignore_unverified_devices=True)
+            await asyncio.sleep(0.2)  # the recipients' syncs take the key, not the timed message's
+
     async def send(self, room_id: str, body: str) -> float:
         """Send a text message; return the time just before sending."""
         started = time.perf_counter()

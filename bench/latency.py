@@ -51,6 +51,9 @@ class Plan:
         return math.ceil((self.sequential + self.burst) / CAPACITY) + 1
 
 
+# A routed conversation: the youth, the bot and the counsellor it invited.
+IN_CONVERSATION = 3
+
 FULL = Plan(sequential=30, burst=100, messages_per_youth=10)
 QUICK = Plan(sequential=5, burst=10, messages_per_youth=5)
 
@@ -97,6 +100,7 @@ async def crisis_once(youth: Youth, staff: BenchClient, staff_room: str) -> floa
     def alert(seen: Seen) -> bool:
         return seen.room_id == staff_room and "⚠️" in seen.body and room in seen.body
 
+    await youth.client.share_room_key(room, members=IN_CONVERSATION)
     alerted = staff.expect(alert)
     started = await youth.client.send(room, CRISIS_MESSAGE)
     return (await asyncio.wait_for(alerted, WAIT)).at - started
