@@ -153,6 +153,8 @@ class BenchClient:
             if time.perf_counter() > deadline:
                 raise TimeoutError(f"the room never had {members} members")
             await asyncio.sleep(0.05)
+        if not room.members_synced:
+            await self.client.joined_members(room_id)
         if self.client.should_query_keys:
             await self.client.keys_query()
         if self.client.olm is not None and self.client.olm.should_share_group_session(room_id):
