@@ -196,6 +196,8 @@ stop_pidfile() {
 
 pg_version() { find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n 1; }
 
+pg_exists() { pg_lsclusters -h | awk -v c="$PG_CLUSTER" '$2 == c' | grep -q .; }
+
 pg_online() { pg_lsclusters -h | awk -v c="$PG_CLUSTER" '$2 == c && $4 == "online"' | grep -q .; }
 
 stop_all() {
@@ -222,7 +224,7 @@ start_postgres() {
     local version
     version=$(pg_version)
     [[ -n $version ]] || die "PostgreSQL is not installed (apt-get install postgresql)"
-    if pg_lsclusters -h | awk -v c="$PG_CLUSTER" '$2 == c' | grep -q .; then
+    if pg_exists; then
         # The password is made before the cluster, so a cluster without it outlived its state.
         [[ -s $SECRETS/pg_password ]] || die "PostgreSQL cluster $PG_CLUSTER holds the database \
 of an earlier deployment in $STATE whose secrets are gone; restore $STATE from a backup, \
