@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
-from counsel_bot.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
 
 DEV_SET = Path(__file__).resolve().parents[1] / "tests" / "data" / "crisis_dev.jsonl"
 TARGET = 20_000

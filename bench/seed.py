@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.env import PASSPHRASE, SERVER_NAME
-from counsel_bot.ids import ConversationID, EventID, RoomID, UserID
-from counsel_bot.routing.model import (
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.routing.model import (
     Channel,
     ConversationSnapshot,
     ConversationState,

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from counsel_bot.config import ConfigError
-from counsel_bot.crisis import CrisisError
-from counsel_bot.errors import BotError
+from counsel_bot.core.crisis import CrisisError
+from counsel_bot.core.errors import BotError
 from counsel_bot.store import StoreError
 from e2e.errors import CrossSigningError, VaultError
 from homeserver_bridge.errors import BridgeError
@@ -66,11 +66,11 @@ def _data_options(parser: argparse.ArgumentParser) -> None:
 
 def dispatch(args: argparse.Namespace) -> int:
     if args.command == "up":
-        from counsel_bot.service import run_up
+        from counsel_bot.runtime.service import run_up
 
         return run_up(args.data, args.config)
     if args.command == "bot":
-        from counsel_bot.service import run_bot_only
+        from counsel_bot.runtime.service import run_bot_only
 
         return run_bot_only(args.data, args.config)
     if args.command == "crisis":
@@ -87,10 +87,10 @@ def dispatch(args: argparse.Namespace) -> int:
 def _vault_rotate(args: argparse.Namespace) -> int:
     import asyncio
 
-    from counsel_bot.data_lock import exclusive
-    from counsel_bot.runner import open_vault
-    from counsel_bot.service import resolve_settings
-    from counsel_bot.vault_rotation import rotate
+    from counsel_bot.runtime.data_lock import exclusive
+    from counsel_bot.runtime.runner import open_vault
+    from counsel_bot.runtime.service import resolve_settings
+    from counsel_bot.runtime.vault_rotation import rotate
     from homeserver_bridge.paths import DataLayout
 
     layout = DataLayout(args.data)
@@ -115,11 +115,11 @@ def _retention(args: argparse.Namespace) -> int:
     import asyncio
     import contextlib
 
-    from counsel_bot.clock import SystemClock
-    from counsel_bot.data_lock import exclusive
-    from counsel_bot.retention import run_retention
-    from counsel_bot.runner import open_vault
-    from counsel_bot.service import resolve_settings
+    from counsel_bot.conversation.retention import run_retention
+    from counsel_bot.core.clock import SystemClock
+    from counsel_bot.runtime.data_lock import exclusive
+    from counsel_bot.runtime.runner import open_vault
+    from counsel_bot.runtime.service import resolve_settings
     from counsel_bot.store import SqliteStore
     from homeserver_bridge.paths import DataLayout
 
@@ -130,7 +130,7 @@ def _retention(args: argparse.Namespace) -> int:
     async def run() -> str:
         import aiohttp
 
-        from counsel_bot.runner import bridge_admin
+        from counsel_bot.runtime.runner import bridge_admin
 
         store = await SqliteStore.open(layout.bot_dir / "counsel.db", vault)
         try:
@@ -157,7 +157,7 @@ def _retention(args: argparse.Namespace) -> int:
 def _stats(args: argparse.Namespace) -> int:
     import asyncio
 
-    from counsel_bot.service import resolve_settings
+    from counsel_bot.runtime.service import resolve_settings
     from counsel_bot.stats import fetch_stats, format_stats
     from homeserver_bridge.paths import DataLayout
 
@@ -170,7 +170,7 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _crisis(args: argparse.Namespace) -> int:
-    from counsel_bot.crisis import CrisisDetector, default_lexicon_dir, run_check, run_eval
+    from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir, run_check, run_eval
 
     detector = CrisisDetector.from_directory(args.lexicons or default_lexicon_dir())
     if args.crisis_command == "check":

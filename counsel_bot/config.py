@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from counsel_bot.mail_deadline import MailDeadlineSettings
-from counsel_bot.retention import RetentionSettings
-from counsel_bot.video import VideoSettings
+from counsel_bot.conversation.retention import RetentionSettings
+from counsel_bot.core.mail_deadline import MailDeadlineSettings
+from counsel_bot.core.video import VideoSettings
 from counsel_bot.web.settings import WebSettings
 from homeserver_bridge.entry_page import EntryPageSettings
 from homeserver_bridge.mail import MailSettings
@@ -88,7 +88,7 @@ class OpeningHoursSettings:
     holidays: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        from counsel_bot.opening_hours import OpeningHours, OpeningHoursError
+        from counsel_bot.core.opening_hours import OpeningHours, OpeningHoursError
 
         try:
             OpeningHours.from_dict(self.as_dict())

@@ -24,12 +24,12 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from counsel_bot.clock import Clock, require_aware
-from counsel_bot.crisis.lexicon import CATEGORIES, SEVERITIES
-from counsel_bot.ids import UserID
-from counsel_bot.routing.actions import Action, Assign, Closed
-from counsel_bot.routing.events import ConversationOpened, Event
-from counsel_bot.routing.model import (
+from counsel_bot.core.clock import Clock, require_aware
+from counsel_bot.core.crisis.lexicon import CATEGORIES, SEVERITIES
+from counsel_bot.core.ids import UserID
+from counsel_bot.core.routing.actions import Action, Assign, Closed
+from counsel_bot.core.routing.events import ConversationOpened, Event
+from counsel_bot.core.routing.model import (
     Channel,
     ConversationSnapshot,
     ConversationState,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
-from counsel_bot.errors import BotError
+from counsel_bot.core.errors import BotError
 from counsel_bot.metrics import CHANNELS, OUTCOMES, PRIORITIES, SCORES, TodayFigures
 from counsel_bot.web.pages import duration
 

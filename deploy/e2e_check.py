@@ -19,7 +19,7 @@ from pathlib import Path
 import aiohttp
 from nio import MatrixRoom, RoomMessage
 
-from counsel_bot.messages import CATALOGUE
+from counsel_bot.core.messages import CATALOGUE
 from deploy.scaleout_config import UPSTREAM_HEADER
 from tests.support.bot_harness import NioYouth, until
 

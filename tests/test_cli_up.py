@@ -13,7 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from counsel_bot.service import first_run_config
+from counsel_bot.runtime.service import first_run_config
 from tests.conftest import free_port
 from tests.support.bot_harness import until
 from tests.support.matrix_http import MatrixHttp
@@ -112,9 +112,9 @@ async def entry_page_offers_a_token_and_the_chat(url: str) -> None:
 
 
 async def test_entry_page_can_be_switched_off(tmp_path: Path) -> None:
-    from counsel_bot.clock import FakeClock
     from counsel_bot.config import load_settings
-    from counsel_bot.service import Running, banner, start_entry_page
+    from counsel_bot.core.clock import FakeClock
+    from counsel_bot.runtime.service import Running, banner, start_entry_page
     from homeserver_bridge.paths import DataLayout
     from homeserver_bridge.provision import Account
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from counsel_bot.commands import (
+from counsel_bot.core.commands import (
     MAX_STAFF_COMMAND_CHARS,
     STAFF_HELP,
     YOUTH_HELP,
@@ -32,8 +32,8 @@ from counsel_bot.commands import (
     parse_staff,
     parse_youth,
 )
-from counsel_bot.ids import ConversationID, UserID
-from counsel_bot.routing import HandoverReason
+from counsel_bot.core.ids import ConversationID, UserID
+from counsel_bot.core.routing import HandoverReason
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import pytest
 from nio import AsyncClient, AsyncClientConfig, LoginResponse, MegolmEvent, RoomMessageText
 
-from counsel_bot.ids import RoomID, UserID
+from counsel_bot.core.ids import RoomID, UserID
 from tests.support.js_client import JsClient, UndecryptableMessage, open_js_client
 
 if TYPE_CHECKING:

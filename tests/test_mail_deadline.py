@@ -7,15 +7,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from counsel_bot.clock import FakeClock, NaiveTimeError
-from counsel_bot.ids import ConversationID
-from counsel_bot.mail_deadline import (
+from counsel_bot.core.clock import FakeClock, NaiveTimeError
+from counsel_bot.core.ids import ConversationID
+from counsel_bot.core.mail_deadline import (
     DeadlineState,
     MailConversation,
     MailDeadlines,
     MailDeadlineSettings,
 )
-from counsel_bot.opening_hours import OpeningHours, OpeningHoursError
+from counsel_bot.core.opening_hours import OpeningHours, OpeningHoursError
 
 BERLIN = ZoneInfo("Europe/Berlin")
 HOURS = OpeningHours.from_dict(

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from counsel_bot.clock import NaiveTimeError
-from counsel_bot.opening_hours import OpeningHours, OpeningHoursError
+from counsel_bot.core.clock import NaiveTimeError
+from counsel_bot.core.opening_hours import OpeningHours, OpeningHoursError
 
 BERLIN = ZoneInfo("Europe/Berlin")
 CONFIG: dict[str, Any] = {

@@ -9,8 +9,8 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from counsel_bot.opening_hours import DAYS, OpeningHours
-from counsel_bot.opening_hours_text import opening_hours_lines
+from counsel_bot.core.opening_hours import DAYS, OpeningHours
+from counsel_bot.core.opening_hours_text import opening_hours_lines
 
 
 def hours(weekly: dict[str, list[str]], holidays: list[str] | None = None) -> OpeningHours:

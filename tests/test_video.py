@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import jwt
 import pytest
 
-from counsel_bot.video import (
+from counsel_bot.core.video import (
     Meeting,
     VideoError,
     VideoSettings,

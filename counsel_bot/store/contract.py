@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from counsel_bot.ids import ConversationID, EventID, RoomID, UserID
-from counsel_bot.routing.model import (
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.routing.model import (
     Channel,
     ConversationState,
     CrisisStatus,

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from counsel_bot.ids import ConversationID, EventID, RoomID, UserID
-from counsel_bot.routing.model import (
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.routing.model import (
     ConversationSnapshot,
     ConversationState,
     CounsellorSnapshot,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from counsel_bot.routing.actions import Action
-from counsel_bot.routing.codec import decode_action, encode_action, outbox_key
+from counsel_bot.core.routing.actions import Action
+from counsel_bot.core.routing.codec import decode_action, encode_action, outbox_key
 from counsel_bot.store.contract import OutboxEntry
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import aiosqlite
 
-from counsel_bot.ids import ConversationID, EventID, RoomID, UserID
-from counsel_bot.routing.model import (
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.routing.model import (
     Channel,
     ConversationSnapshot,
     ConversationState,

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from counsel_bot.clock import Clock
+from counsel_bot.core.clock import Clock
 from counsel_bot.metrics import CONTENT_TYPE, CounselMetrics
 from counsel_bot.web.auth import AuthUnavailableError, TeamLeadAuth, looks_like_user_id
 from counsel_bot.web.pages import Assets, load_assets, render_dashboard, render_login

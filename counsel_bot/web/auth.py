@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import aiohttp
 
-from counsel_bot.errors import BotError
+from counsel_bot.core.errors import BotError
 
 log = logging.getLogger(__name__)
 

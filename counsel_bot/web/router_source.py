@@ -11,15 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from counsel_bot.clock import Clock
-from counsel_bot.ids import ConversationID, UserID
-from counsel_bot.metrics import TodayFigures, safe_nickname, severity_name
-from counsel_bot.routing.model import (
+from counsel_bot.core.clock import Clock
+from counsel_bot.core.ids import ConversationID, UserID
+from counsel_bot.core.routing.model import (
     ConversationSnapshot,
     ConversationState,
     Priority,
     RouterSnapshot,
 )
+from counsel_bot.metrics import TodayFigures, safe_nickname, severity_name
 from counsel_bot.web.snapshot import CrisisEntry, DashboardSnapshot, QueueEntry, StaffEntry
 
 

@@ -6,7 +6,7 @@ import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
-from counsel_bot.errors import BotError
+from counsel_bot.core.errors import BotError
 
 
 class WebSettingsError(BotError, ValueError):

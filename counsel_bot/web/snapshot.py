@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from counsel_bot.clock import require_aware
-from counsel_bot.crisis.lexicon import CATEGORIES, SEVERITIES
-from counsel_bot.ids import ConversationID
+from counsel_bot.core.clock import require_aware
+from counsel_bot.core.crisis.lexicon import CATEGORIES, SEVERITIES
+from counsel_bot.core.ids import ConversationID
 from counsel_bot.metrics import CHANNELS, PRIORITIES, TodayFigures
 
 _CONVERSATION = re.compile(r"C-[0-9A-F]{8}")

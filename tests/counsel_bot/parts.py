@@ -6,10 +6,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from counsel_bot.change import Change
-from counsel_bot.effects import Effect
-from counsel_bot.ids import ConversationID, UserID
-from counsel_bot.routing.model import Channel, ConversationSnapshot, ConversationState
+from counsel_bot.conversation.change import Change
+from counsel_bot.core.effects import Effect
+from counsel_bot.core.ids import ConversationID, UserID
+from counsel_bot.core.routing.model import Channel, ConversationSnapshot, ConversationState
 
 AT = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 CASE = ConversationID("C-0000CAFE")

@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from counsel_bot.conductor import Conductor
 from counsel_bot.config import Settings
-from counsel_bot.crisis import CrisisDetector, default_lexicon_dir
-from counsel_bot.effects import SayToYouth, decode_effect
-from counsel_bot.ids import EventID, RoomID, UserID
-from counsel_bot.opening_hours import OpeningHours
-from counsel_bot.runner import policy_from
+from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.core.effects import SayToYouth, decode_effect
+from counsel_bot.core.ids import EventID, RoomID, UserID
+from counsel_bot.core.opening_hours import OpeningHours
+from counsel_bot.runtime.runner import policy_from
 from counsel_bot.store import MemoryStore
 from tests.store.conftest import AeadSealer
 

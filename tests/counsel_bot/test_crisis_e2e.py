@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from counsel_bot.clock import FakeClock
-from counsel_bot.ids import RoomID
+from counsel_bot.core.clock import FakeClock
+from counsel_bot.core.ids import RoomID
 from tests.conftest import SynapseHandle, UserFactory
 from tests.support.bot_harness import NioYouth, login, provision_bot, until
 

@@ -8,15 +8,15 @@ from unittest import mock
 
 import pytest
 
-from counsel_bot.change import Change
-from counsel_bot.crisis import CrisisDetector, default_lexicon_dir
-from counsel_bot.crisis_flags import CrisisFlags, setting_key
-from counsel_bot.effects import SayToStaff, SayToYouth
-from counsel_bot.ids import UserID
-from counsel_bot.messages import Language
+from counsel_bot.conversation.change import Change
+from counsel_bot.conversation.crisis_flags import CrisisFlags, setting_key
+from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.core.effects import SayToStaff, SayToYouth
+from counsel_bot.core.ids import UserID
+from counsel_bot.core.messages import Language
+from counsel_bot.core.routing import events as ev
+from counsel_bot.core.routing.model import CrisisStatus, RouterSnapshot
 from counsel_bot.metrics import CounselMetrics
-from counsel_bot.routing import events as ev
-from counsel_bot.routing.model import CrisisStatus, RouterSnapshot
 from tests.counsel_bot.parts import AT, CASE, COUNSELLOR, LEAD, WAITING, assigned, effects
 
 EMERGENCY: dict[Language, str] = {"de": "116 111", "en": "116 111 (en)"}

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from counsel_bot.change import Change
-from counsel_bot.deletion import DELETE_CONFIRM_WITHIN, ask, asked_key, confirm
-from counsel_bot.effects import (
+from counsel_bot.conversation.change import Change
+from counsel_bot.conversation.deletion import DELETE_CONFIRM_WITHIN, ask, asked_key, confirm
+from counsel_bot.core.effects import (
     DeactivateYouth,
     EraseConversation,
     Leave,
@@ -17,7 +17,7 @@ from counsel_bot.effects import (
     SayToStaff,
     SayToYouth,
 )
-from counsel_bot.messages import Language
+from counsel_bot.core.messages import Language
 from tests.counsel_bot.parts import AT, CASE, COUNSELLOR, assigned, effects
 
 EMERGENCY: dict[Language, str] = {"de": "116 111", "en": "116 111 (en)"}

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from counsel_bot.ids import RoomID
-from counsel_bot.routing.model import ConversationState
+from counsel_bot.core.ids import RoomID
+from counsel_bot.core.routing.model import ConversationState
 from homeserver_bridge.errors import AdminApiError
 from tests.conftest import SynapseHandle, UserFactory
 from tests.support.bot_harness import BotProcess, NioYouth, login_as, provision_bot, until

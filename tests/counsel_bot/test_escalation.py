@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from counsel_bot.escalation import EscalationTracker
-from counsel_bot.ids import ConversationID, UserID
-from counsel_bot.routing.model import (
+from counsel_bot.core.escalation import EscalationTracker
+from counsel_bot.core.ids import ConversationID, UserID
+from counsel_bot.core.routing.model import (
     ConversationSnapshot,
     ConversationState,
     CrisisStatus,

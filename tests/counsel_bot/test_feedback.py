@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from counsel_bot.change import Change
-from counsel_bot.effects import Leave, SayToYouth
-from counsel_bot.feedback import after_close, score, setting_key
+from counsel_bot.conversation.change import Change
+from counsel_bot.conversation.feedback import after_close, score, setting_key
+from counsel_bot.core.effects import Leave, SayToYouth
 from tests.counsel_bot.parts import AT, CASE, effects
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from counsel_bot.first_reply import FirstReplies
+from counsel_bot.conversation.first_reply import FirstReplies
 from tests.counsel_bot.parts import AT, COUNSELLOR, LEAD, WAITING, assigned
 
 LATER = AT + timedelta(minutes=3)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from counsel_bot.incoming_text import looks_like_case_code, mail_address, storable
+from counsel_bot.core.incoming_text import looks_like_case_code, mail_address, storable
 
 
 @pytest.mark.parametrize(("body", "code"), [

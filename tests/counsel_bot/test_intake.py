@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from counsel_bot.bot import CounselBot
-from counsel_bot.ids import RoomID, UserID
+from counsel_bot.channels.matrix.bot import CounselBot
+from counsel_bot.core.ids import RoomID, UserID
 from tests.conftest import SynapseHandle, UserFactory
 from tests.support.bot_harness import BotProcess, LogCollector, NioYouth, provision_bot, until
 from tests.support.js_client import open_js_client
@@ -184,7 +184,7 @@ async def test_more_messages_than_a_sync_carries_while_the_bot_was_down_are_all_
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # A small page, so a handful of messages overflow it as hundreds would in production.
-    monkeypatch.setattr("counsel_bot.bot.SYNC_TIMELINE_LIMIT", 3)
+    monkeypatch.setattr("counsel_bot.channels.matrix.bot.SYNC_TIMELINE_LIMIT", 3)
     youth = await nio_youth(synapse, user_factory, tmp_path)
     try:
         room = await youth.open_chat(bot.user_id)

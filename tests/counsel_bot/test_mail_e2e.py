@@ -18,7 +18,7 @@ import aiosmtplib
 import pytest
 from aiosmtpd.smtp import SMTP
 
-from counsel_bot.bot import CounselBot
+from counsel_bot.channels.matrix.bot import CounselBot
 from homeserver_bridge.mail import MailSettings
 from homeserver_bridge.paths import write_private
 from tests.conftest import SynapseHandle, TestUser, UserFactory

@@ -10,8 +10,8 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from counsel_bot.clock import FakeClock
 from counsel_bot.config import WebConfig
+from counsel_bot.core.clock import FakeClock
 from tests.conftest import SynapseHandle, UserFactory, free_port
 from tests.support.bot_harness import NioYouth, login, provision_bot, until
 

@@ -11,17 +11,7 @@ from datetime import datetime
 
 import pytest
 
-from counsel_bot.clock import FakeClock
-from counsel_bot.effects import (
-    Effect,
-    SayInRoom,
-    SayToStaff,
-    SayToYouth,
-    StaffDigest,
-    encode_effect,
-)
-from counsel_bot.ids import ConversationID, RoomID, UserID
-from counsel_bot.outbox_worker import (
+from counsel_bot.channels.outbox_worker import (
     DIGEST_MOST,
     MAX_ATTEMPTS,
     EffectFailed,
@@ -29,7 +19,17 @@ from counsel_bot.outbox_worker import (
     coalesce,
     lane_of,
 )
-from counsel_bot.routing import Assign, Router
+from counsel_bot.core.clock import FakeClock
+from counsel_bot.core.effects import (
+    Effect,
+    SayInRoom,
+    SayToStaff,
+    SayToYouth,
+    StaffDigest,
+    encode_effect,
+)
+from counsel_bot.core.ids import ConversationID, RoomID, UserID
+from counsel_bot.core.routing import Assign, Router
 from counsel_bot.store import MemoryStore, OutboxEntry, Transition
 from tests.store.conftest import AeadSealer
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from counsel_bot.clock import FakeClock
-from counsel_bot.ids import RoomID
+from counsel_bot.core.clock import FakeClock
+from counsel_bot.core.ids import RoomID
 from homeserver_bridge.paths import write_private
 from tests.conftest import SynapseHandle, UserFactory
 from tests.support.bot_harness import login, provision_bot, until

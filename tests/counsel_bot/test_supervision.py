@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from counsel_bot.change import Change
-from counsel_bot.commands import SuperviseCommand
-from counsel_bot.effects import SayInRoom, SayToYouth, SendMail, Supervise
-from counsel_bot.ids import RoomID
-from counsel_bot.routing.model import Channel
-from counsel_bot.supervision import Supervision, setting_key
+from counsel_bot.conversation.change import Change
+from counsel_bot.conversation.supervision import Supervision, setting_key
+from counsel_bot.core.commands import SuperviseCommand
+from counsel_bot.core.effects import SayInRoom, SayToYouth, SendMail, Supervise
+from counsel_bot.core.ids import RoomID
+from counsel_bot.core.routing.model import Channel
 from tests.counsel_bot.parts import AT, CASE, COUNSELLOR, LEAD, assigned, effects
 
 STAFF_ROOM = RoomID("!staff:x")

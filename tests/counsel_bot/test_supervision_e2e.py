@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from nio import RoomSendError
 
-from counsel_bot.ids import RoomID
+from counsel_bot.core.ids import RoomID
 from tests.conftest import SynapseHandle, UserFactory
 from tests.support.bot_harness import login, provision_bot, until
 

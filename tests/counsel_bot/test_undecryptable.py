@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from counsel_bot.clock import FakeClock
-from counsel_bot.ids import EventID, RoomID
-from counsel_bot.undecryptable import UndecryptableBuffer
+from counsel_bot.core.clock import FakeClock
+from counsel_bot.core.ids import EventID, RoomID
+from counsel_bot.core.undecryptable import UndecryptableBuffer
 
 CLOCK = FakeClock()
 ROOM = RoomID("!r:x")

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from counsel_bot.data_lock import exclusive
-from counsel_bot.errors import BotError
-from counsel_bot.ids import RoomID
+from counsel_bot.core.errors import BotError
+from counsel_bot.core.ids import RoomID
+from counsel_bot.runtime.data_lock import exclusive
 from e2e.errors import WrongPassphrase
 from e2e.vault import Vault
 from homeserver_bridge.paths import write_private

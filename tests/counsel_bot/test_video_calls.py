@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import jwt
 
-from counsel_bot.change import Change
-from counsel_bot.effects import PutWidget, SayToStaff, SayToYouth
-from counsel_bot.video import VideoSettings
-from counsel_bot.video_calls import VideoCalls, setting_key
+from counsel_bot.conversation.change import Change
+from counsel_bot.conversation.video_calls import VideoCalls, setting_key
+from counsel_bot.core.effects import PutWidget, SayToStaff, SayToYouth
+from counsel_bot.core.video import VideoSettings
 from tests.counsel_bot.parts import AT, CASE, COUNSELLOR, WAITING, assigned, effects
 
 JITSI = VideoSettings(base_url="https://meet.example.org")

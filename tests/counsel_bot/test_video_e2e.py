@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import pytest
 
-from counsel_bot.video import WIDGET_EVENT_TYPE, VideoSettings
+from counsel_bot.core.video import WIDGET_EVENT_TYPE, VideoSettings
 from tests.conftest import SynapseHandle, UserFactory
 from tests.support.bot_harness import login, provision_bot, until
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from counsel_bot.change import Change
-from counsel_bot.effects import SayToStaff, SayToYouth
-from counsel_bot.messages import Language
-from counsel_bot.opening_hours import OpeningHours
-from counsel_bot.welcome import welcome
+from counsel_bot.conversation.change import Change
+from counsel_bot.conversation.welcome import welcome
+from counsel_bot.core.effects import SayToStaff, SayToYouth
+from counsel_bot.core.messages import Language
+from counsel_bot.core.opening_hours import OpeningHours
 from tests.counsel_bot.parts import AT, CASE, effects
 
 EMERGENCY: dict[Language, str] = {"de": "116 111", "en": "116 111 (en)"}

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from counsel_bot.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
 
 
 @pytest.fixture(scope="session")

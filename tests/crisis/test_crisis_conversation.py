@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from counsel_bot.crisis import NO_FLAG, ConversationRisk, CrisisDetector
+from counsel_bot.core.crisis import NO_FLAG, ConversationRisk, CrisisDetector
 
 T0 = datetime(2025, 1, 1, 20, 0, tzinfo=UTC)
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from counsel_bot.crisis import CrisisDetector, EvalDataError, run_check, run_eval
-from counsel_bot.crisis.evaluation import Report, evaluate, read_examples
+from counsel_bot.core.crisis import CrisisDetector, EvalDataError, run_check, run_eval
+from counsel_bot.core.crisis.evaluation import Report, evaluate, read_examples
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 KINDS = {"explicit", "implicit", "obfuscated", "negated", "idiom", "context_ok", "plain"}

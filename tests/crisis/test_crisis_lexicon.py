@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from counsel_bot.crisis import CrisisDetector, LexiconError
+from counsel_bot.core.crisis import CrisisDetector, LexiconError
 
 GOOD_RULE = '''
 [meta]

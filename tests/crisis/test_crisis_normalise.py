@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from counsel_bot.crisis.fuzzy import within_one_edit
-from counsel_bot.crisis.normalise import Normaliser
+from counsel_bot.core.crisis.fuzzy import within_one_edit
+from counsel_bot.core.crisis.normalise import Normaliser
 
 N = Normaliser({"💊": "pill", "⚰": "coffin", "🔪": "knife"})
 

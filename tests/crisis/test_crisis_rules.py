@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from counsel_bot.crisis import NO_FLAG, CrisisDetector
+from counsel_bot.core.crisis import NO_FLAG, CrisisDetector
 
 
 @pytest.mark.parametrize(("text", "category"), [

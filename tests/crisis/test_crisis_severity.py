@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from counsel_bot.crisis import CrisisDetector
+from counsel_bot.core.crisis import CrisisDetector
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 
-from counsel_bot.clock import FakeClock
+from counsel_bot.core.clock import FakeClock
 from homeserver_bridge.entry_page import EntryPageContent, EntryPageSettings, build_entry_app
 from homeserver_bridge.entry_page.content import Registration
 from homeserver_bridge.entry_page.texts import ENGLISH, GERMAN

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import pytest_asyncio
 
-from counsel_bot.clock import SystemClock
+from counsel_bot.core.clock import SystemClock
 from homeserver_bridge.entry_page import (
     EntryPageContent,
     EntryPageSettings,

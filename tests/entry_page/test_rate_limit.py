@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from counsel_bot.clock import FakeClock
+from counsel_bot.core.clock import FakeClock
 from homeserver_bridge.rate_limit import Rate, RateLimiter
 
 

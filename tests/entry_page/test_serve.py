@@ -8,7 +8,7 @@ import re
 import aiohttp
 import pytest
 
-from counsel_bot.clock import FakeClock
+from counsel_bot.core.clock import FakeClock
 from homeserver_bridge.entry_page import EntryPageError, EntryPageSettings, serve_entry_page
 from tests.conftest import free_port
 from tests.entry_page.fakes import CONTENT, FakeAdmin

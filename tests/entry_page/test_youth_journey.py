@@ -18,10 +18,10 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from counsel_bot.clock import SystemClock
-from counsel_bot.ids import RoomID
-from counsel_bot.opening_hours import OpeningHours
-from counsel_bot.opening_hours_text import opening_hours_lines
+from counsel_bot.core.clock import SystemClock
+from counsel_bot.core.ids import RoomID
+from counsel_bot.core.opening_hours import OpeningHours
+from counsel_bot.core.opening_hours_text import opening_hours_lines
 from homeserver_bridge.entry_page import (
     EntryPageContent,
     EntryPageSettings,

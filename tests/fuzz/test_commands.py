@@ -8,7 +8,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from counsel_bot import commands as cmd
+from counsel_bot.core import commands as cmd
 from tests.fuzz.hostile import INVISIBLE, hostile_text
 
 STAFF_EXAMPLES = 2800

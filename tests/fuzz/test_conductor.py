@@ -26,18 +26,18 @@ from unittest import mock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from counsel_bot.conductor import Conductor
 from counsel_bot.config import settings_from_mapping
-from counsel_bot.crisis import CrisisDetector, default_lexicon_dir
-from counsel_bot.ids import ConversationID, EventID, RoomID, UserID
-from counsel_bot.routing.model import (
+from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.routing.model import (
     ConversationSnapshot,
     ConversationState,
     CrisisStatus,
     Role,
     RouterSnapshot,
 )
-from counsel_bot.runner import policy_from
+from counsel_bot.runtime.runner import policy_from
 from counsel_bot.store import MemoryStore
 from tests.fuzz.hostile import LINEAR_UNITS, WORDS, hostile_text, huge
 from tests.store.conftest import AeadSealer
@@ -320,5 +320,7 @@ def test_event_handlers_survive_any_sequence(
     script: list[Op], auto_assign: bool, office_hours: bool
 ) -> None:
     ids = sequential_ids()
-    with mock.patch("counsel_bot.conductor.new_conversation_id", side_effect=ids.__next__):
+    with mock.patch(
+        "counsel_bot.conversation.conductor.new_conversation_id", side_effect=ids.__next__
+    ):
         asyncio.run(run(script, auto_assign, office_hours))

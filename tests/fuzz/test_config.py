@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from counsel_bot.config import ConfigError, Settings, load_settings, settings_from_mapping
-from counsel_bot.errors import BotError
-from counsel_bot.runner import policy_from
+from counsel_bot.core.errors import BotError
+from counsel_bot.runtime.runner import policy_from
 from homeserver_bridge.paths import DataLayout
 from homeserver_bridge.synapse_config import render_homeserver_yaml
 from tests.fuzz.hostile import hostile_text

@@ -9,7 +9,7 @@ from unittest import mock
 import pytest
 
 from counsel_bot.config import ConfigError, settings_from_mapping
-from counsel_bot.ids import EventID
+from counsel_bot.core.ids import EventID
 from tests.fuzz.test_conductor import YouthWrote, run, sequential_ids
 from tests.fuzz.test_config import check_usable
 
@@ -65,7 +65,9 @@ def test_an_unreadable_secret_path_is_our_error(path: str) -> None:
 
 def run_one(op: YouthWrote) -> None:
     ids = sequential_ids()
-    with mock.patch("counsel_bot.conductor.new_conversation_id", side_effect=ids.__next__):
+    with mock.patch(
+        "counsel_bot.conversation.conductor.new_conversation_id", side_effect=ids.__next__
+    ):
         asyncio.run(run([op], auto_assign=True, office_hours=False))
 
 

@@ -13,8 +13,8 @@ from functools import cache
 
 import pytest
 
-from counsel_bot import commands as cmd
-from counsel_bot.crisis import ConversationRisk, CrisisDetector, default_lexicon_dir
+from counsel_bot.core import commands as cmd
+from counsel_bot.core.crisis import ConversationRisk, CrisisDetector, default_lexicon_dir
 from tests.fuzz.hostile import MAX_BODY
 
 SMALL, SMALL_BUDGET, FULL_BUDGET = 16 * 1024, 0.1, 1.0

@@ -11,9 +11,9 @@ from typing import Any
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from counsel_bot.clock import FakeClock
+from counsel_bot.core.clock import FakeClock
+from counsel_bot.core.routing import RouterSnapshot
 from counsel_bot.metrics import CounselMetrics
-from counsel_bot.routing import RouterSnapshot
 
 GRAFANA = Path(__file__).resolve().parents[2] / "config" / "grafana"
 # A metric selector: a name followed by a label matcher, a range, or a closing parenthesis.

@@ -11,22 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
-from counsel_bot.clock import FakeClock
-from counsel_bot.crisis.lexicon import CATEGORIES, SEVERITIES
-from counsel_bot.ids import ConversationID, UserID
-from counsel_bot.metrics import (
-    CHANNELS,
-    OUTCOMES,
-    PRIORITIES,
-    SCORES,
-    UNNAMED,
-    CounselMetrics,
-    MetricsLabelError,
-    record_routing,
-    safe_nickname,
-    severity_name,
-)
-from counsel_bot.routing import (
+from counsel_bot.core.clock import FakeClock
+from counsel_bot.core.crisis.lexicon import CATEGORIES, SEVERITIES
+from counsel_bot.core.ids import ConversationID, UserID
+from counsel_bot.core.routing import (
     CapacitySet,
     Channel,
     Close,
@@ -38,6 +26,18 @@ from counsel_bot.routing import (
     Router,
     StaffAdded,
     Transfer,
+)
+from counsel_bot.metrics import (
+    CHANNELS,
+    OUTCOMES,
+    PRIORITIES,
+    SCORES,
+    UNNAMED,
+    CounselMetrics,
+    MetricsLabelError,
+    record_routing,
+    safe_nickname,
+    severity_name,
 )
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from counsel_bot.clock import FakeClock
+from counsel_bot.core.clock import FakeClock
 from counsel_bot.metrics import CounselMetrics
 from counsel_bot.stats import StatsError, format_stats, parse_stats
 from tests.metrics.test_metrics import NICKNAMES, busy_router

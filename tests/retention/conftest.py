@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from counsel_bot.ids import ConversationID, RoomID, UserID
-from counsel_bot.routing import ConversationOpened, Event, Router, YouthEnded
+from counsel_bot.core.ids import ConversationID, RoomID, UserID
+from counsel_bot.core.routing import ConversationOpened, Event, Router, YouthEnded
 from counsel_bot.store import NewConversation, Store, Transition, entries_for
 from homeserver_bridge.errors import AdminApiError, NotFound
 

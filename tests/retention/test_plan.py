@@ -8,8 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from counsel_bot.ids import ConversationID
-from counsel_bot.retention import RetentionError, RetentionSettings, is_due, plan_retention
+from counsel_bot.conversation.retention import (
+    RetentionError,
+    RetentionSettings,
+    is_due,
+    plan_retention,
+)
+from counsel_bot.core.ids import ConversationID
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 KEEP = timedelta(days=30)

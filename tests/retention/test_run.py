@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from counsel_bot.ids import ConversationID, RoomID, UserID
-from counsel_bot.retention import RetentionError, run_retention
-from counsel_bot.routing import ConversationOpened, Router
+from counsel_bot.conversation.retention import RetentionError, run_retention
+from counsel_bot.core.ids import ConversationID, RoomID, UserID
+from counsel_bot.core.routing import ConversationOpened, Router
 from counsel_bot.store import MemoryStore, NewConversation, Store, StoreBusyError, Transition
 from homeserver_bridge.errors import AdminApiError
 from tests.retention.conftest import FakeAdmin, closed_conversation
@@ -183,7 +183,7 @@ async def test_logs_and_report_name_no_room_or_youth(caplog: pytest.LogCaptureFi
     store, admin = await populated()
     quoting = AdminApiError(f"refused: Purge already in progress for {room(OLD)}", status=400)
     admin.failures[room(OLD)] = [quoting]
-    caplog.set_level(logging.DEBUG, logger="counsel_bot.retention")
+    caplog.set_level(logging.DEBUG, logger="counsel_bot.conversation.retention")
     report = await run_retention(store, admin, NOW, KEEP, dry_run=False, pause=Pauses())
     await run_retention(store, admin, NOW + KEEP, KEEP, dry_run=True)
     assert report.deleted == (OLDER, OLD)

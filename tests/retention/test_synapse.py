@@ -12,9 +12,9 @@ from urllib.parse import quote
 import pytest
 import pytest_asyncio
 
-from counsel_bot.ids import ConversationID, RoomID, UserID
-from counsel_bot.retention import RoomPurger, run_retention
-from counsel_bot.routing import Router
+from counsel_bot.conversation.retention import RoomPurger, run_retention
+from counsel_bot.core.ids import ConversationID, RoomID, UserID
+from counsel_bot.core.routing import Router
 from counsel_bot.store import SqliteStore
 from tests.conftest import SynapseHandle, UserFactory
 from tests.retention.conftest import closed_conversation

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from counsel_bot.ids import ConversationID, UserID
-from counsel_bot.routing import (
+from counsel_bot.core.ids import ConversationID, UserID
+from counsel_bot.core.routing import (
     Action,
     ActionCodecError,
     Assign,
@@ -25,7 +25,7 @@ from counsel_bot.routing import (
     encode_action,
     outbox_key,
 )
-from counsel_bot.routing.policy import (
+from counsel_bot.core.routing.policy import (
     ETA_UNKNOWN_BUCKET,
     add_sample,
     estimate_wait,

@@ -7,8 +7,8 @@ from typing import TypeVar
 
 import pytest
 
-from counsel_bot.ids import ConversationID, UserID
-from counsel_bot.routing import (
+from counsel_bot.core.ids import ConversationID, UserID
+from counsel_bot.core.routing import (
     Action,
     Assign,
     CapacitySet,

@@ -15,8 +15,8 @@ from hypothesis.stateful import (
     rule,
 )
 
-from counsel_bot.ids import ConversationID, UserID
-from counsel_bot.routing import (
+from counsel_bot.core.ids import ConversationID, UserID
+from counsel_bot.core.routing import (
     Action,
     Assign,
     CapacitySet,
@@ -53,7 +53,7 @@ from counsel_bot.routing import (
     decode_action,
     encode_action,
 )
-from counsel_bot.routing.policy import eta_bucket
+from counsel_bot.core.routing.policy import eta_bucket
 
 
 def rank(conv: ConversationSnapshot) -> tuple[int, datetime, int]:

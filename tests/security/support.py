@@ -17,10 +17,10 @@ from typing import Any
 
 from nio import RoomSendResponse, SyncResponse
 
-from counsel_bot.bot import CounselBot
-from counsel_bot.ids import ConversationID, RoomID, UserID
-from counsel_bot.messages import text
-from counsel_bot.routing.model import ConversationSnapshot, CounsellorSnapshot
+from counsel_bot.channels.matrix.bot import CounselBot
+from counsel_bot.core.ids import ConversationID, RoomID, UserID
+from counsel_bot.core.messages import text
+from counsel_bot.core.routing.model import ConversationSnapshot, CounsellorSnapshot
 from tests.conftest import SynapseHandle
 from tests.support.bot_harness import BotProcess, NioYouth, until
 

@@ -31,10 +31,10 @@ from nio import (
     RoomPutStateError,
 )
 
-from counsel_bot.ids import ConversationID
-from counsel_bot.messages import text
-from counsel_bot.routing import Router
-from counsel_bot.routing.model import ConversationState
+from counsel_bot.core.ids import ConversationID
+from counsel_bot.core.messages import text
+from counsel_bot.core.routing import Router
+from counsel_bot.core.routing.model import ConversationState
 from tests.conftest import SynapseHandle
 from tests.security.support import (
     BotWatch,

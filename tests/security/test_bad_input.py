@@ -17,8 +17,8 @@ import pytest
 import pytest_asyncio
 from nio import RoomSendError, RoomSendResponse
 
-from counsel_bot.executor import TRANSCRIPT_CHUNK
-from counsel_bot.ids import ConversationID
+from counsel_bot.channels.matrix.executor import TRANSCRIPT_CHUNK
+from counsel_bot.core.ids import ConversationID
 from tests.conftest import SynapseHandle
 from tests.security.support import (
     BotWatch,
@@ -229,7 +229,7 @@ async def transcript_chunks(office: Office, room: str, size: int) -> list[str]:
     """The transcript the counsellor received, without its headers, once ``size``
     characters of it have arrived; fails as soon as the bot reports it could not send it."""
     failures = LogCollector()
-    executor_log = logging.getLogger("counsel_bot.executor")
+    executor_log = logging.getLogger("counsel_bot.channels.matrix.executor")
     executor_log.addHandler(failures)
 
     def parts() -> list[str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from counsel_bot.ids import ConversationID
+from counsel_bot.core.ids import ConversationID
 from homeserver_bridge.errors import SynapseStartError
 from tests.conftest import SynapseHandle, UserFactory
 from tests.security.support import conversation_of, intake, send_text

@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 import nacl.bindings as aead
 import nacl.utils
 
-from counsel_bot.ids import ConversationID, EventID, RoomID, UserID
-from counsel_bot.routing import (
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.routing import (
     ConversationOpened,
     CounsellorOnDuty,
     CrisisRaised,

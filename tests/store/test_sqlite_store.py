@@ -17,8 +17,8 @@ import aiosqlite
 import nacl.utils
 import pytest
 
-from counsel_bot.ids import ConversationID, EventID, RoomID, UserID
-from counsel_bot.routing import (
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.routing import (
     Assign,
     ConversationOpened,
     Role,

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from counsel_bot.ids import ConversationID, EventID, RoomID, UserID
-from counsel_bot.routing import (
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.routing import (
     Assign,
     Close,
     ConversationOpened,

@@ -21,10 +21,10 @@ from nio import (
     RoomPreset,
 )
 
-from counsel_bot.bot import CounselBot
-from counsel_bot.clock import Clock
+from counsel_bot.channels.matrix.bot import CounselBot
 from counsel_bot.config import BotSettings, Settings, StaffSettings, VaultSettings, WebConfig
-from counsel_bot.runner import run_bot
+from counsel_bot.core.clock import Clock
+from counsel_bot.runtime.runner import run_bot
 from homeserver_bridge.paths import DataLayout, write_private
 
 PASSPHRASE = "correct horse battery staple for tests"

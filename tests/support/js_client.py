@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from counsel_bot.ids import EventID, RoomID, UserID
+from counsel_bot.core.ids import EventID, RoomID, UserID
 
 JS_DIR = Path(__file__).resolve().parent.parent / "js"
 SCRIPT = JS_DIR / "youth.mjs"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from counsel_bot.clock import Clock
-from counsel_bot.ids import ConversationID
+from counsel_bot.core.clock import Clock
+from counsel_bot.core.ids import ConversationID
 from counsel_bot.metrics import TodayFigures
 from counsel_bot.web import (
     AuthUnavailableError,

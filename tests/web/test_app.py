@@ -13,7 +13,7 @@ from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
-from counsel_bot.clock import FakeClock
+from counsel_bot.core.clock import FakeClock
 from counsel_bot.metrics import CounselMetrics
 from counsel_bot.stats import StatsError, fetch_stats
 from counsel_bot.web import COOKIE, WebSettings, WebSettingsError, build_web_app

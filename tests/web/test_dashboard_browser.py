@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from counsel_bot.clock import SystemClock
+from counsel_bot.core.clock import SystemClock
 from counsel_bot.metrics import CounselMetrics
 from counsel_bot.web import WebSettings, build_web_app, start_web
 from tests.conftest import free_port

@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from counsel_bot.clock import SystemClock
+from counsel_bot.core.clock import SystemClock
 from counsel_bot.metrics import CounselMetrics
 from counsel_bot.web import AuthUnavailableError, MatrixPasswordAuth, WebSettings, build_web_app
 from tests.conftest import SynapseHandle, TestUser, UserFactory, free_port

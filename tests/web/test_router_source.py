@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from counsel_bot.clock import FakeClock
-from counsel_bot.ids import ConversationID
+from counsel_bot.core.clock import FakeClock
+from counsel_bot.core.ids import ConversationID
+from counsel_bot.core.routing import CounsellorOffDuty, Router
 from counsel_bot.metrics import TodayFigures
-from counsel_bot.routing import CounsellorOffDuty, Router
 from counsel_bot.web import (
     CrisisDetail,
     CrisisEntry,

@@ -1,0 +1,325 @@
+"""Mail counselling: inbound mail becomes a conversation in the queue, with a room in which
+the counsellor reads it; the counsellor's reply in that room goes out as mail.
+
+Mail is not end-to-end encrypted, so at rest the youth's address and the thread's headers
+are sealed by the vault; the mail text is kept like chat intake (sealed). Nothing of it
+reaches logs, staff alerts or metrics.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from nio import AsyncClient, RoomCreateResponse
+
+from counsel_bot.conversation.conductor import Change, Conductor, new_conversation_id
+from counsel_bot.core.effects import PostText, SayToStaff, SayToYouth, SendMail, SetTopic
+from counsel_bot.core.errors import BotError
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.language import guess_language
+from counsel_bot.core.mail_deadline import DeadlineState, MailConversation, MailDeadlines
+from counsel_bot.core.messages import Language, text
+from counsel_bot.core.routing import events as ev
+from counsel_bot.core.routing.model import Channel
+from counsel_bot.store import IntakeMessage, NewConversation
+from counsel_bot.store.contract import ConversationRecord
+from e2e.vault import Vault
+from homeserver_bridge.mail import (
+    InboundMail,
+    InboundServer,
+    MailSender,
+    MailSettings,
+    ReplyThread,
+    build_reply,
+    key_for,
+    thread_key_candidates,
+)
+
+log = logging.getLogger(__name__)
+
+MAILTO = "mailto:"
+CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # nothing to confuse: no 0/o, 1/l/i
+CODE_LIFETIME = timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class ChatLink:
+    """What a mail youth needs to reach the chat: where, whom, and (token mode) a token."""
+
+    homeserver: str
+    bot: str
+    registration_token: Callable[[datetime], Awaitable[str | None]]
+
+
+def _digest(code: str) -> str:
+    return hashlib.sha256(code.encode("utf-8")).hexdigest()
+THREAD_CONTEXT = b"counsel/mail-thread/v1"
+ADDRESS_CONTEXT = b"counsel/mail-address/v1"
+
+
+def mail_address(record: ConversationRecord) -> str | None:
+    """The youth's address of a mail conversation (kept sealed as its youth id)."""
+    youth = str(record.youth_user_id)
+    return youth[len(MAILTO):] if youth.startswith(MAILTO) else None
+
+
+def message_event_id(message_id: str) -> EventID:
+    """A stable id for a mail, so redelivery (SMTP retries) is recognised."""
+    return EventID("mail:" + hashlib.sha256(message_id.encode("utf-8")).hexdigest()[:32])
+
+
+class MailChannel:
+    def __init__(
+        self,
+        conductor: Conductor,
+        client: AsyncClient,
+        vault: Vault,
+        settings: MailSettings,
+        sender: MailSender | None,
+        now: Callable[[], datetime],
+        create_room: Callable[[], Awaitable[object]],
+        deadlines: MailDeadlines,
+    ) -> None:
+        self.conductor = conductor
+        self.store = conductor.store
+        self.client = client
+        self.vault = vault
+        self.settings = settings
+        self.sender = sender
+        self.now = now
+        self._create_room = create_room
+        self.deadlines = deadlines
+        self._state = DeadlineState()
+        self.inbound: InboundServer | None = None
+        self.chat_link: ChatLink | None = None
+        self.replied: dict[ConversationID, datetime] = {}
+
+    # -- inbound (the MailSink the SMTP server calls) --------------------------------------
+
+    async def deliver(self, mail: InboundMail) -> None:
+        """Durable before it returns: the SMTP server answers 250 only after this."""
+        if mail.auto_generated:
+            return  # out-of-office and list mail neither open nor continue a case
+        conversation = await self._thread_conversation(mail)
+        if conversation is None:
+            room_id = await self._new_room()
+            language = guess_language(mail.text, self.conductor.policy.default_language)
+            conversation = await self.mail_opened(
+                room_id, f"{MAILTO}{mail.reply_address}", language, self.now())
+        await self._remember_thread(conversation, mail)
+        await self.mail_received(
+            conversation, message_event_id(mail.message_id), _as_text(mail), self.now())
+
+    async def mail_opened(
+        self, room_id: RoomID, address: str, language: Language, at: datetime
+    ) -> ConversationID:
+        conductor = self.conductor
+        change = Change(at, None)
+        conversation = new_conversation_id()
+        change.new.append(NewConversation(conversation, room_id, UserID(address), None))
+        conductor.rooms[conversation] = room_id
+        conductor.handle(change, [ev.ConversationOpened(at, conversation, language=language,
+                                                        channel=Channel.MAIL)], reply_room=None)
+        change.add(SayToStaff("staff_new_mail", (("conversation", conversation),)),
+                   f"staff-new:{conversation}")
+        await conductor.commit(change)
+        return conversation
+
+    async def mail_received(
+        self, conversation: ConversationID, event_id: EventID, text: str, at: datetime
+    ) -> None:
+        if await self.store.is_processed(event_id):
+            return  # the same mail again (an SMTP retry)
+        change = Change(at, event_id)
+        change.intake.append(IntakeMessage(conversation, event_id, text.encode("utf-8")))
+        current = self.conductor.router.conversation(conversation)
+        if current is not None and current.assigned_to is not None:
+            change.add(PostText(conversation, text))
+        self.conductor.check_crisis(change, conversation, text)
+        await self.conductor.commit(change)
+
+    async def counsellor_wrote(
+        self, record: ConversationRecord, sender: UserID, event_id: EventID, body: str,
+        at: datetime,
+    ) -> None:
+        """The assigned counsellor's words in a mail conversation's room go out as mail."""
+        current = self.conductor.router.conversation(record.conversation)
+        if current is None or current.assigned_to != sender:
+            return
+        if await self.store.is_processed(event_id):
+            return
+        change = Change(at, event_id)
+        change.add(SendMail(record.conversation, body), f"mail-reply:{event_id}")
+        if record.conversation not in self.replied:
+            self.replied[record.conversation] = at
+            change.settings.append((f"mailreplied:{record.conversation}", at.isoformat()))
+        await self.conductor.commit(change)
+
+    async def load(self) -> None:
+        for conversation in self.conductor.router.snapshot().conversations:
+            replied = await self.store.get_setting(f"mailreplied:{conversation.conversation}")
+            if replied:
+                self.replied[conversation.conversation] = datetime.fromisoformat(replied)
+
+    async def tick(self, at: datetime) -> None:
+        """First-reply deadlines: a reminder to staff before, a breach counted after."""
+        open_mail = [
+            MailConversation(c.conversation, c.enqueued_at, self.replied.get(c.conversation))
+            for c in self.conductor.router.snapshot().conversations
+            if c.channel is Channel.MAIL
+        ]
+        reminders, self._state = self.deadlines.due_reminders(open_mail, at, self._state)
+        breaches, self._state = self.deadlines.breaches(open_mail, at, self._state)
+        if not reminders and not breaches:
+            return
+        change = Change(at, None)
+        for conversation in reminders:
+            due = self.deadlines.deadline(next(m.received_at for m in open_mail
+                                               if m.id == conversation))
+            change.add(SayToStaff("mail.reminder", (("conversation", conversation),
+                                                    ("due", f"{due:%d.%m. %H:%M} UTC"))),
+                       f"mail-remind:{conversation}")
+        for conversation in breaches:
+            change.after.append(lambda m: m.mail_deadline_breached())
+            change.add(SayToStaff("mail.breach", (("conversation", conversation),)),
+                       f"mail-breach:{conversation}")
+        await self.conductor.commit(change)
+
+    async def _thread_conversation(self, mail: InboundMail) -> ConversationID | None:
+        for key in thread_key_candidates(mail):
+            found = await self.store.get_setting(f"mailthread:{key}")
+            if found:
+                record = await self.store.conversation(ConversationID(found))
+                if record is not None and record.closed_at is None:
+                    return record.conversation
+        return None
+
+    async def _new_room(self) -> RoomID:
+        answer = await self._create_room()
+        if not isinstance(answer, RoomCreateResponse):
+            raise BotError("the homeserver refused a room for a mail conversation; the mail "
+                           "is retried by the sender's server")
+        return RoomID(answer.room_id)
+
+    async def _remember_thread(self, conversation: ConversationID, mail: InboundMail) -> None:
+        for key in thread_key_candidates(mail):
+            await self.store.set_setting(f"mailthread:{key}", conversation)
+        thread = ReplyThread.from_mail(mail)
+        await self._save_thread(conversation, thread)
+
+    # -- outbound (performed from the outbox) ------------------------------------------------
+
+    async def switch_to_mail(
+        self, change: Change, conversation: ConversationID, address: str
+    ) -> None:
+        """A chat youth continues by mail: the address is kept sealed, the office starts a
+        thread, and the counsellor's words in the room go out as mail from now on."""
+        sealed = self.vault.seal(address.encode(), context=ADDRESS_CONTEXT + conversation.encode())
+        change.settings.append((f"mailto:{conversation}", base64.b64encode(sealed).decode()))
+        current = self.conductor.router.conversation(conversation)
+        language = "en" if current is not None and current.language == "en" else "de"
+        subject = "Your online counselling" if language == "en" else "Deine Online-Beratung"
+        await self._save_thread(conversation, ReplyThread("", (), subject))
+        self.conductor.handle(change, [ev.ChannelChanged(change.at, conversation, Channel.MAIL)],
+                              reply_room=None)
+        change.add(SayToYouth(conversation, "channel.mail"))
+        change.add(SetTopic(conversation, "mail"))
+
+    async def invite_to_chat(
+        self, change: Change, conversation: ConversationID, by: UserID
+    ) -> None:
+        """Anonymous way from mail into live chat: a one-time case code (kept only as a
+        hash) and, in token mode, a single-use registration token, sent by mail."""
+        if self.chat_link is None:
+            change.add(SayToStaff("chat.unavailable", (("conversation", conversation),),
+                                  mentions=(by,)))
+            return
+        code = "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(4))
+                        for _ in range(3))
+        expires = change.at + CODE_LIFETIME
+        change.settings.append((f"casecode:{_digest(code)}",
+                                f"{conversation}|{expires.isoformat()}"))
+        token = await self.chat_link.registration_token(expires)
+        current = self.conductor.router.conversation(conversation)
+        language: Language = "en" if current is not None and current.language == "en" else "de"
+        mail_text = text("chat.invitation_mail", language, homeserver=self.chat_link.homeserver,
+                         token=token or "-", bot=self.chat_link.bot, code=code)
+        change.add(SendMail(conversation, mail_text), f"chat-invite:{conversation}:{code}")
+        change.add(SayToStaff("chat.invited", (("conversation", conversation),), mentions=(by,)))
+
+    async def redeem_case_code(self, body: str) -> ConversationID | None:
+        key = f"casecode:{_digest(body.strip().casefold())}"
+        stored = await self.store.get_setting(key)
+        if not stored:
+            return None
+        conversation, expires = stored.split("|", 1)
+        if datetime.fromisoformat(expires) < self.now():
+            return None
+        record = await self.store.conversation(ConversationID(conversation))
+        if record is None or record.closed_at is not None:
+            return None
+        await self.store.set_setting(key, "")  # one use
+        return record.conversation
+
+    async def address_of(self, record: ConversationRecord) -> str | None:
+        """A mail-born conversation keeps the address as its (sealed) youth id; a chat
+        youth who switched has it sealed beside the conversation."""
+        born = mail_address(record)
+        if born is not None:
+            return born
+        stored = await self.store.get_setting(f"mailto:{record.conversation}")
+        if not stored:
+            return None
+        context = ADDRESS_CONTEXT + record.conversation.encode()
+        return self.vault.open_sealed(base64.b64decode(stored), context=context).decode()
+
+    async def send_reply(self, record: ConversationRecord, text: str, key: str) -> None:
+        address = await self.address_of(record)
+        if address is None:
+            return
+        if self.sender is None:
+            raise BotError("mail.smtp_host is not set: replies cannot be sent; set it in "
+                           "counsel.toml")
+        thread = await self._load_thread(record.conversation)
+        seed = hashlib.sha256(key.encode()).digest()
+        message = build_reply(
+            office_address=self.settings.office_address, to_address=address, thread=thread,
+            text=text, now=self.now(), random_bytes=lambda n: (seed * (n // len(seed) + 1))[:n],
+        )
+        await self.sender.send(message)
+        reply_id = str(message["Message-ID"])
+        await self.store.set_setting(f"mailthread:{key_for(address, reply_id)}",
+                                     record.conversation)
+        chain = (*thread.references, thread.message_id)
+        await self._save_thread(record.conversation,
+                                ReplyThread(reply_id, chain[-20:], thread.subject))
+
+    async def _save_thread(self, conversation: ConversationID, thread: ReplyThread) -> None:
+        data = json.dumps({"id": thread.message_id, "refs": list(thread.references),
+                           "subject": thread.subject}).encode()
+        sealed = self.vault.seal(data, context=THREAD_CONTEXT + conversation.encode())
+        await self.store.set_setting(f"mailreply:{conversation}",
+                                     base64.b64encode(sealed).decode())
+
+    async def _load_thread(self, conversation: ConversationID) -> ReplyThread:
+        stored = await self.store.get_setting(f"mailreply:{conversation}")
+        if not stored:
+            raise BotError(f"no mail thread for {conversation}")
+        plain = self.vault.open_sealed(base64.b64decode(stored),
+                                       context=THREAD_CONTEXT + conversation.encode())
+        data = json.loads(plain)
+        return ReplyThread(data["id"], tuple(data["refs"]), data["subject"])
+
+
+def _as_text(mail: InboundMail) -> str:
+    subject = mail.subject.strip()
+    return f"✉ {subject}\n\n{mail.text}" if subject else f"✉\n\n{mail.text}"
+
+

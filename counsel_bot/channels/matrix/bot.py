@@ -1,0 +1,476 @@
+"""The bot's Matrix adapter: one sync loop that turns sync responses into conductor calls.
+
+Why our own loop instead of nio's ``sync_forever`` and callbacks: nio saves the sync token
+*before* callbacks have handled the events, so a crash in between loses them. Here every event
+is committed (or recognised as processed) by the conductor first, and the sync token is saved
+only after the batch was handled, so each message takes effect exactly once across crashes
+and homeserver restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from nio import (
+    AsyncClient,
+    BadEvent,
+    InviteMemberEvent,
+    MatrixRoom,
+    MegolmEvent,
+    MessageDirection,
+    RoomMemberEvent,
+    RoomMessage,
+    RoomMessageMedia,
+    RoomMessagesResponse,
+    RoomMessageText,
+    SyncError,
+    SyncResponse,
+    Timeline,
+    UnknownBadEvent,
+)
+from nio.exceptions import EncryptionError
+
+from counsel_bot.channels.matrix.executor import Executor
+from counsel_bot.channels.outbox_worker import OutboxWorker
+from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.core.clock import Clock
+from counsel_bot.core.commands import parse_staff
+from counsel_bot.core.ids import EventID, RoomID, UserID
+from counsel_bot.core.messages import Language, text
+from counsel_bot.core.routing.model import Channel
+from counsel_bot.core.undecryptable import UndecryptableBuffer
+
+if TYPE_CHECKING:
+    from counsel_bot.channels.mail.mail_channel import MailChannel
+
+log = logging.getLogger(__name__)
+
+STAFF_ROOM_KEY = "staff_room"
+MEDIA_MSGTYPES = {"m.image": "Bild", "m.file": "Datei", "m.audio": "Audio",
+                  "m.video": "Video"}
+SYNC_TOKEN_KEY = "sync_token"  # noqa: S105 (a settings key)
+TICK_INTERVAL = timedelta(seconds=5)
+# Events per room in one sync. More than came in a room since the last sync (a bot that was
+# down, a long message burst) leaves a gap, which is fetched page by page (GAP_PAGE).
+SYNC_TIMELINE_LIMIT = 50
+GAP_PAGE = 100
+ENCRYPTION = {"type": "m.room.encryption", "state_key": "",
+              "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
+
+
+def counselling_power_levels() -> dict[str, Any]:
+    """In rooms the bot creates, only the bot manages membership and state: a counsellor
+    cannot invite others or read on after being removed. No "users" entry: the creator's
+    power comes from the preset (or, since room version 12, from being the creator), and
+    everyone else stays at the default."""
+    return {
+        "users_default": 0, "events_default": 0, "state_default": 100,
+        "invite": 100, "kick": 100, "ban": 100, "redact": 50,
+        "events": {"m.room.encryption": 100, "m.room.power_levels": 100},
+    }
+
+
+class GapUnavailable(Exception):
+    """The homeserver did not give the events a sync left out; the sync is tried again."""
+
+    def __init__(self, status: str | None) -> None:
+        super().__init__(f"could not fetch missed events ({status}); retrying the sync")
+
+
+class CounselBot:
+    def __init__(
+        self,
+        client: AsyncClient,
+        conductor: Conductor,
+        executor: Executor,
+        clock: Clock,
+        *,
+        default_language: Language,
+        undecryptable_grace: timedelta,
+    ) -> None:
+        self.client = client
+        self.conductor = conductor
+        self.store = conductor.store
+        self.executor = executor
+        self.outbox = OutboxWorker(executor.perform, conductor.store, clock)
+        self.clock = clock
+        self.default_language = default_language
+        self.undecryptable: UndecryptableBuffer[MegolmEvent] = UndecryptableBuffer(
+            undecryptable_grace
+        )
+        self._joined_on_invite: set[RoomID] = set()
+        self._last_tick = clock.now() - TICK_INTERVAL
+        self.ready = asyncio.Event()
+        self.mail: MailChannel | None = None
+        self._staff_room_id: RoomID | None = None
+        self._batch_since: str | None = None  # the token the batch being handled began at
+        conductor.committed = self.outbox.wake
+        # Youth-initiated deletion needs the executor's admin access, and never touches staff.
+        conductor.can_delete = lambda: executor.admin is not None
+        executor.protected = frozenset(conductor.policy.staff)
+
+    @property
+    def user_id(self) -> UserID:
+        return UserID(self.client.user_id)
+
+    def is_staff(self, user: str) -> bool:
+        return UserID(user) in self.conductor.policy.staff
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Sync until ``stop``, with the outbox worker performing effects beside the loop;
+        on a stop the worker first performs what is pending (bounded by its grace)."""
+        worker = asyncio.create_task(self.outbox.run(stop))
+        try:
+            await self._sync_until(stop, worker)
+            self.outbox.wake()  # it sees the stop now, not after its idle wait
+            await worker
+        finally:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+
+    async def _sync_until(self, stop: asyncio.Event, worker: asyncio.Task[None]) -> None:
+        since = await self.store.get_setting(SYNC_TOKEN_KEY)
+        await self.conductor.sync_roster(self.clock.now())
+        first = True
+        while not stop.is_set():
+            if worker.done():
+                worker.result()  # performing an effect crashed: stop loudly, lose nothing
+            # full_state on the first sync rebuilds nio's in-memory room state after a restart.
+            response = await self.client.sync(
+                timeout=0 if first else 5_000, since=since, full_state=first,
+                set_presence="offline",
+                sync_filter={"room": {"timeline": {"limit": SYNC_TIMELINE_LIMIT}}},
+            )
+            if isinstance(response, SyncError):
+                log.warning("sync failed (%s); retrying", response.status_code)
+                await asyncio.sleep(1)
+                continue
+            await self._housekeeping()
+            if first:
+                await self.ensure_staff_room()
+            self._batch_since = since
+            try:
+                await self.handle_sync(response)
+            except GapUnavailable as exc:
+                # The token is not saved: the same batch comes again, handled events skipped.
+                log.warning("%s", exc)
+                await asyncio.sleep(1)
+                continue
+            await self._learn_staff_nicknames()
+            since = response.next_batch
+            await self._save_sync_token(since)
+            await self._tick()
+            if first:
+                # Ready means caught up: what the missed events caused has been performed.
+                await self.outbox.drain()
+                first = False
+                self.ready.set()
+            self.outbox.wake()  # retries what failed before, even if nothing new came
+
+    async def _save_sync_token(self, latest: str) -> None:
+        """Resume after a restart from ``latest`` unless a message still waits for its key:
+        then from before it, so it is fetched again (events already handled are recognised
+        by their ids and skipped)."""
+        token = self.undecryptable.resume_token() if self.undecryptable.holds_back() \
+            else latest
+        if token is not None:
+            await self.store.set_setting(SYNC_TOKEN_KEY, token)
+
+    async def _housekeeping(self) -> None:
+        """What nio's sync_forever does between syncs: keys and to-device traffic."""
+        client = self.client
+        await client.send_to_device_messages()
+        if client.should_upload_keys:
+            await client.keys_upload()
+        if client.should_query_keys:
+            await client.keys_query()
+        if client.should_claim_keys:
+            await client.keys_claim(client.get_users_for_key_claiming())
+
+    async def _tick(self) -> None:
+        now = self.clock.now()
+        if now - self._last_tick >= TICK_INTERVAL:
+            self._last_tick = now
+            await self.conductor.tick(now)
+            if self.mail is not None:
+                await self.mail.tick(now)
+
+    async def handle_sync(self, response: SyncResponse) -> None:
+        for room_id, info in response.rooms.invite.items():
+            await self._on_invite(RoomID(room_id), info.invite_state)
+        for room_id, info in response.rooms.join.items():
+            for event in [*await self._gap(RoomID(room_id), info.timeline),
+                          *info.timeline.events]:
+                await self._on_room_event(RoomID(room_id), event)
+        for room_id in list(self._joined_on_invite):
+            # nio knows the room as soon as it is joined, but its state (encryption, power
+            # levels) only once a sync has delivered it.
+            if room_id in response.rooms.join:
+                self._joined_on_invite.discard(room_id)
+                await self._welcome(room_id)
+        await self._retry_undecryptable()
+
+    async def _gap(self, room_id: RoomID, timeline: Timeline) -> list[Any]:
+        """Events the server left out of a limited timeline, oldest first: without them, a
+        youth who wrote more than a sync carries while the bot was away would lose words.
+        Events handled before are recognised by their ids; a first sync has no gap to fill."""
+        since = self._batch_since
+        if not timeline.limited or since is None or not timeline.prev_batch:
+            return []
+        missed: list[Any] = []
+        start: str | None = timeline.prev_batch
+        while start:
+            page = await self.client.room_messages(
+                room_id, start=start, end=since, direction=MessageDirection.back,
+                limit=GAP_PAGE)
+            if not isinstance(page, RoomMessagesResponse):
+                # Raised, not skipped: the batch is handled again after the next sync.
+                raise GapUnavailable(getattr(page, "status_code", None))
+            missed.extend(page.chunk)
+            start = page.end if page.chunk else None
+        missed.reverse()
+        return missed
+
+    # -- invitations and welcome ------------------------------------------------------------
+
+    async def _on_invite(self, room_id: RoomID, invite_state: list[Any]) -> None:
+        invitation = next(
+            (e for e in invite_state
+             if isinstance(e, InviteMemberEvent) and e.state_key == self.user_id
+             and e.membership == "invite"),
+            None,
+        )
+        if invitation is None or self.is_staff(invitation.sender):
+            return  # staff rooms are the bot's own; it is not pulled into others
+        answer = await self.client.join(room_id)
+        if hasattr(answer, "room_id"):
+            self._joined_on_invite.add(room_id)
+        else:
+            log.warning("could not join a room it was invited to")
+
+    async def _welcome(self, room_id: RoomID) -> None:
+        """Greet a youth once, in a room fit for counselling; otherwise open one that is."""
+        room = self.client.rooms.get(room_id)
+        if room is None or await self._is_staff_room(room_id):
+            return
+        youth = self._youth_of(room)
+        if youth is None:
+            return
+        if not room.encrypted or not await self._can_moderate(room_id):
+            await self._move_to_own_room(room, youth)
+            return
+        greeted = f"greeted:{room_id}"
+        if await self.store.get_setting(greeted) is None:
+            await self.executor.send(room_id, text("greeting", self.default_language),
+                                     key=greeted)
+            await self.store.set_setting(greeted, "1")
+
+    def _youth_of(self, room: MatrixRoom) -> UserID | None:
+        joined = [u for u in room.users if u not in room.invited_users]
+        others = [u for u in joined if u != self.user_id and not self.is_staff(u)]
+        return UserID(others[0]) if len(others) == 1 else None
+
+    async def _can_moderate(self, room_id: RoomID) -> bool:
+        """Whether the bot may remove a counsellor again, by the server's current state.
+
+        Since room version 12 the creators (with trusted_private_chat, as Element makes
+        direct chats, the invited bot too) hold unlimited power and are not listed among
+        the power levels' users, so nio's power-level view alone would say no.
+        """
+        state = getattr(await self.client.room_get_state(room_id), "events", None)
+        if not isinstance(state, list):
+            return False
+        create: dict[str, Any] = next(
+            (e for e in state if e.get("type") == "m.room.create"), {}
+        )
+        content = create.get("content", {})
+        version = str(content.get("room_version", "1"))
+        creators = {create.get("sender"), *content.get("additional_creators", [])}
+        if version.isdigit() and int(version) >= 12 and self.user_id in creators:
+            return True
+        levels: dict[str, Any] = next(
+            (e for e in state if e.get("type") == "m.room.power_levels"), {}
+        )
+        content = levels.get("content", {})
+        if not isinstance(content, dict):
+            return False
+        users = content.get("users", {})
+        mine = users.get(self.user_id, content.get("users_default", 0))
+        return isinstance(mine, int) and mine >= content.get("kick", 50)
+
+    async def _move_to_own_room(self, room: MatrixRoom, youth: UserID) -> None:
+        """A room without encryption, or one where the bot could not remove a counsellor
+        again, is no place for counselling: explain, open the bot's own room, leave."""
+        key = "unencrypted_room" if not room.encrypted else "moving_room"
+        moved = f"moved:{room.room_id}"
+        if await self.store.get_setting(moved) is None:
+            await self.store.set_setting(moved, "1")
+            await self.executor.send(RoomID(room.room_id), text(key, self.default_language),
+                                     key=moved)
+            await self.client.room_create(
+                is_direct=True, invite=[youth], initial_state=[ENCRYPTION],
+                power_level_override=counselling_power_levels(),
+            )
+        await self.client.room_leave(room.room_id)
+
+    # -- room events --------------------------------------------------------------------------
+
+    async def _on_room_event(self, room_id: RoomID, event: Any) -> None:
+        sender = getattr(event, "sender", None)
+        if sender == self.user_id:
+            return
+        if isinstance(event, MegolmEvent):
+            self.undecryptable.add(EventID(event.event_id), room_id, event, self.clock.now(),
+                                   resume=self._batch_since)
+            room = self.client.rooms.get(room_id)
+            if room is not None and room.encrypted and self._youth_of(room) == event.sender \
+                    and not await self._is_staff_room(room_id):
+                await self.conductor.youth_reached_out(
+                    room_id, UserID(event.sender), room.user_name(event.sender),
+                    self.clock.now())
+        elif isinstance(event, RoomMessageText):
+            await self._on_text(room_id, event)
+        elif isinstance(event, RoomMessage | BadEvent | UnknownBadEvent) \
+                and sender is not None and not self.is_staff(str(sender)):
+            await self._on_other_message(room_id, event)
+        elif isinstance(event, RoomMemberEvent):
+            await self._on_membership(room_id, event)
+
+    async def _on_text(self, room_id: RoomID, event: RoomMessageText) -> None:
+        body = event.body if isinstance(event.body, str) else ""
+        at = self.clock.now()
+        event_id, sender = EventID(event.event_id), UserID(event.sender)
+        if self.is_staff(sender):
+            # Only in the staff room or a conversation's room: a room someone else made and
+            # invited the bot into is no place for staff commands (others would read along).
+            if await self._is_staff_room(room_id) or \
+                    await self.store.conversation_by_room(room_id) is not None:
+                await self.conductor.staff_wrote(room_id, sender, event_id, body, at)
+                await self._maybe_mail_reply(room_id, sender, event_id, body)
+            return
+        room = self.client.rooms.get(room_id)
+        if room is None or await self._is_staff_room(room_id) or self._youth_of(room) != sender:
+            return
+        if not room.encrypted:
+            return  # never take content from an unencrypted room
+        nickname = room.user_name(sender)
+        await self.conductor.youth_wrote(room_id, sender, nickname, event_id, body, at)
+
+    async def _on_other_message(
+        self, room_id: RoomID, event: RoomMessage | BadEvent | UnknownBadEvent
+    ) -> None:
+        """Pictures, files and unknown kinds of message: the counsellor in the room sees
+        them in their own app; the bot keeps a note of them (and any text they carry) for a
+        counsellor who joins later, and tells the youth once that it cannot pass files on."""
+        room = self.client.rooms.get(room_id)
+        if room is None or not room.encrypted or self._youth_of(room) != event.sender:
+            return
+        if await self._is_staff_room(room_id):
+            return
+        raw = event.source if isinstance(event.source, dict) else {}
+        if raw.get("type", "m.room.message") != "m.room.message":
+            return  # other event types (reactions, state) carry nothing to counsel on
+        content = raw.get("content", {})
+        content = content if isinstance(content, dict) else {}
+        kind = str(content.get("msgtype", "?"))
+        body = content.get("body")
+        shown = body if isinstance(body, str) else ""
+        if isinstance(event, RoomMessageMedia) or kind in MEDIA_MSGTYPES:
+            note = f"[{MEDIA_MSGTYPES.get(kind, 'Datei')}: {shown[:200]}]"
+        elif shown:
+            # Unknown or malformed but with a body (the fallback every client shows): the
+            # youth's words are kept like any message.
+            note = shown
+        else:
+            # Nothing readable to keep; the youth is told once what the bot cannot pass on.
+            await self.conductor.youth_sent_unreadable(room_id, EventID(event.event_id),
+                                                       self.clock.now())
+            return
+        await self.conductor.youth_wrote(
+            room_id, UserID(event.sender), room.user_name(event.sender),
+            EventID(event.event_id), note, self.clock.now(), attachment=True)
+
+    async def _maybe_mail_reply(
+        self, room_id: RoomID, sender: UserID, event_id: EventID, body: str
+    ) -> None:
+        if self.mail is None or parse_staff(body) is not None:
+            return
+        record = await self.store.conversation_by_room(room_id)
+        if record is not None and record.channel is Channel.MAIL:
+            await self.mail.counsellor_wrote(record, sender, event_id, body, self.clock.now())
+
+    async def _on_membership(self, room_id: RoomID, event: RoomMemberEvent) -> None:
+        user, at = UserID(event.state_key), self.clock.now()
+        if event.membership == "join" and event.prev_membership != "join":
+            if self.is_staff(user):
+                await self.conductor.member_joined(room_id, user, EventID(event.event_id), at)
+            elif user != self.user_id:
+                await self._welcome(room_id)
+        elif event.membership in ("leave", "ban") and event.prev_membership == "join":
+            await self.conductor.member_left(room_id, user, EventID(event.event_id), at)
+
+    # -- undecryptable messages -------------------------------------------------------------
+
+    async def _retry_undecryptable(self) -> None:
+        for event_id, event in self.undecryptable.pending():
+            try:
+                decrypted = self.client.decrypt_event(event)
+            except EncryptionError:
+                continue  # still no key: keep waiting until the grace period ends
+            self.undecryptable.resolved(event_id)
+            await self._on_room_event(RoomID(event.room_id), decrypted)
+        for room_id in self.undecryptable.expire(self.clock.now()):
+            await self.executor.send(room_id, text("undecryptable", self.default_language),
+                                     key=f"undecryptable:{room_id}:{self.clock.now():%s}")
+
+    # -- staff room -------------------------------------------------------------------------
+
+    async def _learn_staff_nicknames(self) -> None:
+        """Staff display names from the staff room: the team-lead view labels by these."""
+        room_id = await self.staff_room()
+        room = self.client.rooms.get(room_id) if room_id else None
+        if room is None:
+            return
+        for user in self.conductor.policy.staff:
+            if user in room.users:
+                self.conductor.nicknames[user] = room.user_name(user) or user
+
+    async def staff_room(self) -> RoomID | None:
+        """Read once, then kept: it is asked on every message and every staff notice, and
+        only ensure_staff_room ever sets it."""
+        if self._staff_room_id is None:
+            stored = await self.store.get_setting(STAFF_ROOM_KEY)
+            self._staff_room_id = RoomID(stored) if stored else None
+        return self._staff_room_id
+
+    async def _is_staff_room(self, room_id: RoomID) -> bool:
+        return room_id == await self.staff_room()
+
+    async def ensure_staff_room(self) -> RoomID:
+        """An encrypted room for counsellors and team leads; created once, staff invited."""
+        existing = await self.staff_room()
+        staff = sorted(self.conductor.policy.staff)
+        if existing:
+            room = self.client.rooms.get(existing)
+            if room is not None:
+                for user in staff:
+                    if user not in room.users:
+                        await self.client.room_invite(existing, user)
+            return existing
+        answer = await self.client.room_create(
+            name=text("staff_room_name", self.default_language),
+            invite=staff, initial_state=[ENCRYPTION],
+            # Staff cannot invite outsiders into the staff room: the bot keeps its members.
+            power_level_override=counselling_power_levels(),
+        )
+        room_id = RoomID(answer.room_id)
+        await self.store.set_setting(STAFF_ROOM_KEY, room_id)
+        self._staff_room_id = room_id
+        return room_id

@@ -1,0 +1,415 @@
+"""Perform the outbox: turn stored effects into Matrix calls, each safe to repeat.
+
+Idempotence comes from three places: the outbox key (an effect is marked done only after it
+succeeded), membership checks before invites and kicks, and transaction ids derived from the
+key (Synapse answers a repeated send with the event it already made instead of a second one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from nio import AsyncClient, ErrorResponse
+from nio.exceptions import LocalProtocolError
+
+from counsel_bot.channels.outbox_worker import EffectFailed
+from counsel_bot.core.clock import Clock
+from counsel_bot.core.effects import (
+    DeactivateYouth,
+    Effect,
+    EraseConversation,
+    InviteYouth,
+    Leave,
+    PostText,
+    PurgeRoom,
+    PutWidget,
+    SayInRoom,
+    SayToStaff,
+    SayToYouth,
+    SendMail,
+    SetTopic,
+    StaffDigest,
+    Supervise,
+    Transcript,
+)
+from counsel_bot.core.ids import ConversationID, RoomID, UserID
+from counsel_bot.core.messages import Language, text
+from counsel_bot.core.routing import Assign, Closed, QueuePositionChanged, Unassign
+from counsel_bot.core.video import WIDGET_EVENT_TYPE
+from counsel_bot.store import Store
+from counsel_bot.store.contract import ConversationRecord
+from homeserver_bridge.errors import AdminApiError, NotFound
+
+# Matrix events are limited to 64 KiB; transcripts are split well below that.
+TRANSCRIPT_CHUNK = 24_000
+
+
+class MailReplies(Protocol):
+    async def send_reply(self, record: ConversationRecord, text: str, key: str) -> None: ...
+
+
+class AccountAdmin(Protocol):
+    """The part of `homeserver_bridge.admin_api.AdminClient` youth-initiated deletion needs."""
+
+    async def delete_room_and_wait(self, room_id: str) -> object: ...
+
+    async def room_exists(self, room_id: str) -> bool: ...
+
+    async def get_user(self, user_id: str) -> Any: ...
+
+    async def deactivate(self, user_id: str, *, erase: bool = True) -> None: ...
+
+
+class Executor:
+    def __init__(
+        self,
+        client: AsyncClient,
+        store: Store,
+        clock: Clock,
+        *,
+        default_language: Language,
+        staff_room: Callable[[], Awaitable[RoomID | None]],
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.clock = clock
+        self.default_language = default_language
+        self._staff_room = staff_room
+        self.mail: MailReplies | None = None
+        # The bridge's admin API (runner wires it from the admin token file); without it,
+        # youth-initiated deletion is left to retention.
+        self.admin: AccountAdmin | None = None
+        # Who must never be deactivated, whatever a record says (the bot wires the staff).
+        self.protected: frozenset[UserID] = frozenset()
+
+    async def perform(self, effect: Effect | StaffDigest, key: str) -> None:
+        match effect:
+            case Assign():
+                await self._invite(effect)
+            case Unassign():
+                record = await self._record(effect.conversation)
+                await self._remove(record.room_id, effect.counsellor, effect.reason.value)
+                await self._to_youth(record, "counsellor_left", (), key)
+            case QueuePositionChanged():
+                await self._queue_notice(effect, key)
+            case Closed():
+                await self._close(effect, key)
+            case SayToYouth():
+                record = await self._record(effect.conversation)
+                await self._to_youth(record, effect.key, effect.params, key)
+            case SayToStaff():
+                await self._to_staff((effect,), key)
+            case StaffDigest():
+                await self._to_staff(effect.notices, key)
+            case SayInRoom():
+                body = text(effect.key, self.default_language, **dict(effect.params))
+                await self.send(effect.room_id, f"{effect.to}: {body}", key,
+                                mentions=(effect.to,))
+            case Transcript():
+                await self._transcript(effect, key)
+            case PutWidget():
+                await self._widget(effect)
+            case InviteYouth():
+                record = await self._record(effect.conversation)
+                room = self.client.rooms.get(record.room_id)
+                if room is None or effect.youth not in room.users:
+                    _check(await self.client.room_invite(record.room_id, effect.youth),
+                           "invite", tolerate=("already in the room", "is already joined"))
+                if effect.from_room in self.client.rooms:
+                    await self.send(effect.from_room, text("case_code_ok", self.default_language),
+                                    f"{key}:note")
+                    await self.client.room_leave(effect.from_room)
+            case SetTopic():
+                record = await self._record(effect.conversation)
+                topic = text(f"topic.{effect.channel}", _language(record, self.default_language))
+                _check(await self.client.room_put_state(record.room_id, "m.room.topic",
+                                                       {"topic": topic}), "topic")
+            case PostText():
+                record = await self._record(effect.conversation)
+                await self.send(record.room_id, effect.text, key)
+            case SendMail():
+                if self.mail is None:
+                    raise EffectFailed("mail is not enabled", permanent=True)
+                await self.mail.send_reply(await self._record(effect.conversation),
+                                           effect.text, key)
+            case Leave():
+                record = await self._record(effect.conversation)
+                if record.room_id in self.client.rooms:
+                    await self.client.room_leave(record.room_id)
+            case Supervise():
+                await self._supervise(effect)
+            case PurgeRoom() | DeactivateYouth() | EraseConversation():
+                await self._delete_step(effect)
+
+    # -- the effects --------------------------------------------------------------------------
+
+    async def _invite(self, effect: Assign) -> None:
+        record = await self._record(effect.conversation)
+        room = self.client.rooms.get(record.room_id)
+        if room is not None and room.power_levels.users.get(effect.counsellor, 0) < 0:
+            await self._set_power(record.room_id, effect.counsellor, read_only=False)
+        if room is not None and effect.counsellor in room.users:
+            return  # invited or joined already: a replay after a crash
+        answer = await self.client.room_invite(record.room_id, effect.counsellor)
+        _check(answer, "invite", tolerate=("already in the room", "is already joined"))
+
+    async def _remove(self, room_id: RoomID, user: UserID, reason: str) -> None:
+        room = self.client.rooms.get(room_id)
+        if room is None or user not in room.users:
+            return
+        answer = await self.client.room_kick(room_id, user, reason=reason)
+        _check(answer, "kick", tolerate=("not in the room",))
+
+    async def _supervise(self, effect: Supervise) -> None:
+        """Read-only is set before the invitation, so there is no moment in which the lead
+        could write; Matrix enforces it (a message from them is refused by the server)."""
+        record = await self._record(effect.conversation)
+        if effect.end:
+            await self._remove(record.room_id, effect.lead, "supervision ended")
+            await self._set_power(record.room_id, effect.lead, read_only=False)
+            return
+        await self._set_power(record.room_id, effect.lead, read_only=True)
+        room = self.client.rooms.get(record.room_id)
+        if room is None or effect.lead not in room.users:
+            _check(await self.client.room_invite(record.room_id, effect.lead), "invite",
+                   tolerate=("already in the room", "is already joined"))
+
+    async def _set_power(self, room_id: RoomID, user: UserID, *, read_only: bool) -> None:
+        """Read-only: below every level that allows sending anything; otherwise the room's
+        default again. Read fresh from the server: nio's copy may lag a sync behind."""
+        answer = await self.client.room_get_state_event(room_id, "m.room.power_levels")
+        content = getattr(answer, "content", None)
+        if not isinstance(content, dict):
+            _check(answer, "power levels")
+            raise EffectFailed("power levels unreadable", permanent=False)
+        users = dict(content.get("users") or {})
+        wanted = _read_only_level(content) if read_only else None
+        if users.get(user) == wanted or (wanted is None and user not in users):
+            return  # already so: a replay
+        if wanted is None:
+            users.pop(user, None)
+        else:
+            users[user] = wanted
+        answer = await self.client.room_put_state(room_id, "m.room.power_levels",
+                                                  {**content, "users": users})
+        _check(answer, "power levels")
+
+    async def _delete_step(self, effect: PurgeRoom | DeactivateYouth | EraseConversation) -> None:
+        """One step of youth-initiated deletion. Each reads the record, which only the last
+        step erases, so each can be repeated after a crash; a record already gone means the
+        deletion was completed."""
+        record = await self.store.conversation(effect.conversation)
+        if record is None:
+            return
+        if self.admin is None:
+            # Permanent: dropped after a few tries; the closed record stays, so retention
+            # purges and erases it after the set period.
+            raise EffectFailed("no admin access; retention will delete it", permanent=True)
+        try:
+            if isinstance(effect, PurgeRoom):
+                await self._purge(record)
+            elif isinstance(effect, DeactivateYouth):
+                await self._deactivate(record.youth_user_id)
+            elif await self.admin.room_exists(record.room_id):
+                # Never erase before the purge: the record is the only way back to the room.
+                raise EffectFailed("the room is not purged yet", permanent=True)
+            else:
+                await self.store.erase_conversation(effect.conversation)
+        except AdminApiError as exc:
+            # Status only: the homeserver's text may quote the room or user id.
+            transient = exc.status == 0 or exc.status >= 500 or exc.status == 429
+            raise EffectFailed(f"admin API {exc.status} {exc.errcode}",
+                               permanent=not transient) from None
+
+    async def _purge(self, record: ConversationRecord) -> None:
+        assert self.admin is not None
+        try:
+            await self.admin.delete_room_and_wait(record.room_id)
+        except NotFound:
+            return  # purged already: a replay
+        except AdminApiError as exc:
+            if exc.status != 404:
+                raise
+
+    async def _deactivate(self, youth: UserID) -> None:
+        """Only an anonymous youth account of this server: never staff, never the bot,
+        never an administrator, never a mail address (a mail youth has no account)."""
+        assert self.admin is not None
+        if not youth.startswith("@") or youth in self.protected or youth == self.client.user_id:
+            return
+        info = await self.admin.get_user(youth)
+        if getattr(info, "admin", True) or getattr(info, "deactivated", False):
+            return
+        await self.admin.deactivate(youth, erase=True)
+
+    async def _queue_notice(self, effect: QueuePositionChanged, key: str) -> None:
+        record = await self._record(effect.conversation)
+        language = _language(record, self.default_language)
+        if effect.eta is None:
+            eta = text("eta_unknown", language)
+        else:
+            minutes = max(5, 5 * round(effect.eta.total_seconds() / 300))
+            eta = text("eta_minutes", language, minutes=minutes)
+        await self._to_youth(record, "queue_position",
+                             (("position", effect.position), ("eta", eta)), key)
+
+    async def _close(self, effect: Closed, key: str) -> None:
+        record = await self._record(effect.conversation)
+        if effect.by is not None:  # a youth who ended it already knows
+            await self._to_youth(record, "closed_for_youth", (), key)
+        if effect.counsellor is not None:
+            await self._remove(record.room_id, effect.counsellor, "closed")
+        # What the youth wrote was kept only for counsellors who join later: no longer needed.
+        # The bot stays for the youth's optional feedback, then leaves (conductor).
+        await self.store.delete_intake(effect.conversation)
+
+    async def _to_staff(self, notices: tuple[SayToStaff, ...], key: str) -> None:
+        room_id = await self._staff_room()
+        if room_id is None or room_id not in self.client.rooms:
+            # Created moments ago: nio learns of it with the next sync.
+            raise EffectFailed("the staff room is not synced yet", permanent=False)
+        bodies = [await self._staff_body(notice) for notice in notices]
+        mentions = tuple(dict.fromkeys(user for notice in notices for user in notice.mentions))
+        await self.send(room_id, "\n".join(bodies), key, mentions=mentions)
+
+    async def _staff_body(self, notice: SayToStaff) -> str:
+        params = dict(notice.params)
+        if notice.key == "staff_crisis_alert":
+            params["link"] = await self._room_link(ConversationID(str(params["conversation"])))
+        body = text(notice.key, self.default_language, **params)
+        unnamed = [user for user in notice.mentions if user not in body]
+        return f"{', '.join(unnamed)}: {body}" if unnamed else body
+
+    async def _room_link(self, conversation: ConversationID) -> str:
+        room_id = await self.store.room_of(conversation)
+        return "-" if room_id is None else f"https://matrix.to/#/{room_id}"
+
+    async def _transcript(self, effect: Transcript, key: str) -> None:
+        record = await self._record(effect.conversation)
+        items = await self.store.read_intake(effect.conversation)
+        if items:
+            lines = [f"› {item.body.decode('utf-8', 'replace')}" for item in items]
+            for index, chunk in enumerate(_chunks(lines, TRANSCRIPT_CHUNK)):
+                body = text("staff_transcript", _language(record, self.default_language),
+                            count=len(items), lines=chunk)
+                await self.send(record.room_id, body, f"{key}:{index}")
+        if effect.supervisor:
+            return  # the youth was told when the supervision began
+        name = await self._display_name(effect.counsellor)
+        await self._to_youth(record, "counsellor_joined", (("counsellor", name),), f"{key}:hi")
+
+    async def _widget(self, effect: PutWidget) -> None:
+        record = await self._record(effect.conversation)
+        answer = await self.client.room_put_state(
+            record.room_id, WIDGET_EVENT_TYPE, dict(effect.content), state_key=effect.widget_id)
+        _check(answer, "widget")
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    async def _record(self, conversation: ConversationID) -> ConversationRecord:
+        record = await self.store.conversation(conversation)
+        if record is None:
+            raise EffectFailed("the conversation was erased", permanent=True)
+        return record
+
+    async def _to_youth(
+        self, record: ConversationRecord, key: str, params: tuple[tuple[str, Any], ...],
+        outbox_key: str,
+    ) -> None:
+        language = _language(record, self.default_language)
+        await self.send(record.room_id, text(key, language, **dict(params)), outbox_key)
+
+    async def _display_name(self, user: UserID) -> str:
+        answer = await self.client.get_displayname(user)
+        name = getattr(answer, "displayname", None)
+        return str(name) if name else user[1:].split(":", 1)[0]
+
+    async def send(
+        self, room_id: RoomID, body: str, key: str, *, mentions: tuple[UserID, ...] = ()
+    ) -> None:
+        if self.client.should_query_keys:
+            # A counsellor who just joined must have their devices known, or they would get
+            # no room key for this very message (the transcript).
+            await self.client.keys_query()
+        content: dict[str, Any] = {"msgtype": "m.notice", "body": body}
+        if mentions:
+            content["m.mentions"] = {"user_ids": list(mentions)}
+        try:
+            answer = await self.client.room_send(
+                room_id, "m.room.message", content, tx_id=_txn_id(key),
+                ignore_unverified_devices=True,
+            )
+        except (LocalProtocolError, KeyError) as exc:
+            # nio does not know the room (the bot left, or it was purged).
+            raise EffectFailed(f"cannot send: {type(exc).__name__}", permanent=True) from None
+        _check(answer, "send")
+
+
+def _read_only_level(content: dict[str, Any]) -> int:
+    """One below the lowest level that lets a member send, react, invite or set state."""
+    levels = [content.get("events_default", 0), content.get("state_default", 50),
+              content.get("invite", 0), content.get("redact", 50)]
+    events = content.get("events")
+    if isinstance(events, dict):
+        levels += list(events.values())
+    return min(v for v in levels if isinstance(v, int) and not isinstance(v, bool)) - 1
+
+
+def _check(answer: object, what: str, tolerate: tuple[str, ...] = ()) -> None:
+    if not isinstance(answer, ErrorResponse):
+        return
+    message = str(answer.message or "")
+    if any(phrase in message for phrase in tolerate):
+        return
+    status = str(answer.status_code or "")
+    transient = status in ("M_LIMIT_EXCEEDED", "M_UNKNOWN") or status.startswith("5")
+    raise EffectFailed(f"{what} refused: {status}", permanent=not transient)
+
+
+def _language(record: ConversationRecord, default: Language) -> Language:
+    if record.language == "en":
+        return "en"
+    return "de" if record.language == "de" else default
+
+
+def _txn_id(key: str) -> str:
+    return "counsel-" + hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def _wire_size(text: str) -> int:
+    """Bytes in the event as nio sends it (JSON with ASCII escapes: an emoji costs 12)."""
+    return len(json.dumps(text)) - 2
+
+
+def _split(line: str, limit: int) -> list[str]:
+    pieces, start, size = [], 0, 0
+    for index, char in enumerate(line):
+        cost = _wire_size(char)
+        if size + cost > limit:
+            pieces.append(line[start:index])
+            start, size = index, 0
+        size += cost
+    pieces.append(line[start:])
+    return pieces
+
+
+def _chunks(lines: list[str], limit: int) -> list[str]:
+    """Lines joined into chunks of at most ``limit`` bytes on the wire, in order; a longer
+    line is split on its own."""
+    pieces = [piece for line in lines for piece in _split(line, limit)]
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
+    for piece in pieces:
+        cost = _wire_size(piece) + 2
+        if current and size + cost > limit:
+            chunks.append("\n".join(current))
+            current, size = [], 0
+        current.append(piece)
+        size += cost
+    if current:
+        chunks.append("\n".join(current))
+    return chunks

@@ -1,0 +1,98 @@
+"""The bot's Matrix login: device id, access token and nio store persist together.
+
+A restart restores the same device instead of logging in again: a new device would lose every
+Megolm session youths shared with the old one. ``logout()`` is never called, because it deletes
+the device's keys on the server while the local store still believes they are published.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from nio import AsyncClient, AsyncClientConfig, LoginResponse
+from nio.store import SqliteStore
+
+from counsel_bot.core.errors import BotError
+from e2e.vault import Vault
+from homeserver_bridge.paths import write_private
+
+SESSION_CONTEXT = b"counsel/bot-session/v1"
+
+
+@dataclass(frozen=True)
+class SavedSession:
+    user_id: str
+    device_id: str
+    access_token: str
+
+
+def client_config(vault: Vault) -> AsyncClientConfig:
+    return AsyncClientConfig(
+        store=SqliteStore,
+        store_sync_tokens=True,
+        encryption_enabled=True,
+        # nio's default pickle key is the literal "DEFAULT_KEY"; ours comes from the vault.
+        pickle_key=vault.derive_secret("nio-store-pickle").hex(),
+        max_timeouts=None,
+        request_timeout=30,
+    )
+
+
+class SessionFile:
+    """bot/session.sealed: the login, sealed by the vault (an access token is a password)."""
+
+    def __init__(self, path: Path, vault: Vault) -> None:
+        self.path = path
+        self._vault = vault
+
+    def load(self) -> SavedSession | None:
+        if not self.path.exists():
+            return None
+        plain = self._vault.open_sealed(self.path.read_bytes(), context=SESSION_CONTEXT)
+        return SavedSession(**json.loads(plain))
+
+    def save(self, session: SavedSession) -> None:
+        sealed = self._vault.seal(json.dumps(asdict(session)).encode(), context=SESSION_CONTEXT)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(sealed)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.path)
+
+
+async def connect(
+    homeserver: str,
+    user_id: str,
+    password: str,
+    store_dir: Path,
+    vault: Vault,
+    device_name: str = "counsel bot",
+) -> AsyncClient:
+    """A client on the saved device, or a first login whose session is saved before use."""
+    store_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # noqa: ASYNC240 (once, at start)
+    sessions = SessionFile(store_dir / "session.sealed", vault)
+    client = AsyncClient(
+        homeserver, user_id, store_path=str(store_dir), config=client_config(vault)
+    )
+    saved = sessions.load()
+    if saved is not None:
+        client.restore_login(saved.user_id, saved.device_id, saved.access_token)
+        return client
+    answer = await client.login(password, device_name=device_name)
+    if not isinstance(answer, LoginResponse):
+        await client.close()
+        raise BotError(
+            f"the bot account {user_id} could not log in ({getattr(answer, 'message', answer)}); "
+            "check that counsel up provisioned it"
+        )
+    sessions.save(SavedSession(answer.user_id, answer.device_id, answer.access_token))
+    return client
+
+
+def write_password(path: Path, password: str) -> None:
+    write_private(path, password)

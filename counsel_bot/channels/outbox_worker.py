@@ -1,0 +1,259 @@
+"""When and in which order outbox effects are performed (the executor knows how).
+
+Effects are grouped into lanes: one per conversation, one for the staff room, one per other
+room. Within a lane they run in the order they were committed, because order matters there
+(remove the old counsellor before inviting the new one, the transcript before "closed").
+Lanes run side by side, so one youth's invitation never waits behind another conversation's
+notices or a slow homeserver call. The worker runs beside the sync loop and is woken by every
+commit, so effects start while the rest of a sync batch is still being handled.
+
+Urgent effects (an invitation for a counsellor, a crisis alert, a page to a team lead) go
+first: every other effect waits while one is pending. The homeserver handles requests one at
+a time on a small machine, so a notice sent alongside an invitation only delays it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from counsel_bot.core.clock import Clock
+from counsel_bot.core.effects import Effect, SayInRoom, SayToStaff, StaffDigest, decode_effect
+from counsel_bot.core.routing import Assign
+from counsel_bot.store import Store
+
+log = logging.getLogger(__name__)
+
+# A permanent refusal (the room is gone, the bot was removed) is retried this often, then
+# dropped with a warning so one broken room cannot stall every other conversation.
+MAX_ATTEMPTS = 5
+# Lanes performed at the same time: enough to hide the homeserver's round trips, few enough
+# not to flood it (its rate limits exempt the bot, its CPU does not).
+PARALLEL_LANES = 8
+# Without a wake-up, pending effects (after a transient failure) are retried this often.
+IDLE_SECONDS = 5.0
+# On a graceful stop, pending effects are performed for at most this long.
+SHUTDOWN_GRACE_SECONDS = 10.0
+
+URGENT_STAFF_NOTICES = frozenset({"staff_crisis_alert", "staff_lead_page"})
+
+# Staff notices waiting together are sent as one message of at most this many.
+DIGEST_MOST = 20
+
+Perform = Callable[[Effect | StaffDigest, str], Awaitable[None]]
+Work = list[tuple[Effect, str]]
+# What is performed: an effect or a digest, its key, and the outbox keys it completes.
+Item = tuple[Effect | StaffDigest, str, tuple[str, ...]]
+
+
+class EffectFailed(Exception):
+    """A Matrix call failed; ``permanent`` if retrying cannot help."""
+
+    def __init__(self, what: str, *, permanent: bool) -> None:
+        super().__init__(what)
+        self.permanent = permanent
+
+
+def lane_of(effect: Effect) -> str:
+    """Effects that must keep their order share a lane; the lane names no id in logs."""
+    if isinstance(effect, SayToStaff):
+        return "staff"
+    if isinstance(effect, SayInRoom):
+        return f"room:{effect.room_id}"
+    return f"conversation:{effect.conversation}"
+
+
+def is_urgent(effect: Effect) -> bool:
+    """What a person is waiting for right now: a counsellor for a youth, staff for a crisis."""
+    if isinstance(effect, SayToStaff):
+        return effect.key in URGENT_STAFF_NOTICES
+    return isinstance(effect, Assign)
+
+
+def coalesce(work: Work) -> list[Item]:
+    """Runs of ordinary staff notices become digests; everything else stays as it is.
+
+    A digest's key is made from all its notices' keys. After a crash it may be formed with
+    more notices than before and be sent again: a repeated notice, never a lost one."""
+    items: list[Item] = []
+    run: list[tuple[SayToStaff, str]] = []
+
+    def flush() -> None:
+        if len(run) == 1:
+            items.append((run[0][0], run[0][1], (run[0][1],)))
+        elif run:
+            keys = tuple(key for _, key in run)
+            digest = hashlib.sha256("\n".join(keys).encode()).hexdigest()[:32]
+            items.append((StaffDigest(tuple(n for n, _ in run)), f"digest:{digest}", keys))
+        run.clear()
+
+    for effect, key in work:
+        if isinstance(effect, SayToStaff) and not is_urgent(effect):
+            run.append((effect, key))
+            if len(run) == DIGEST_MOST:
+                flush()
+        else:
+            flush()
+            items.append((effect, key, (key,)))
+    flush()
+    return items
+
+
+class OutboxWorker:
+    def __init__(
+        self, perform: Perform, store: Store, clock: Clock, *, parallel: int = PARALLEL_LANES
+    ) -> None:
+        self._perform = perform
+        self._store = store
+        self._clock = clock
+        self._slots = asyncio.Semaphore(parallel)
+        self._wake = asyncio.Event()
+        # Held from reading the outbox until its lanes are started, and while a lane marks
+        # its effects done: a lane can never be started twice from a stale read.
+        self._dispatching = asyncio.Lock()
+        self._lanes: dict[str, asyncio.Task[bool]] = {}
+        self._urgent_left: dict[str, int] = {}  # per running lane, not yet attempted
+        self._attempts: dict[str, int] = {}
+        self._crash: BaseException | None = None
+        self._urgent = 0  # urgent effects in started lanes, not yet attempted
+        self._urgent_changed = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event, *, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
+        """Perform effects as they are committed until ``stop``, then what is still pending
+        for at most ``grace`` seconds (the rest waits in the outbox for the next start).
+        A bug in performing an effect is raised here, so the process stops loudly instead
+        of silently losing effects."""
+        try:
+            while not stop.is_set():
+                self._wake.clear()
+                await self.dispatch()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), IDLE_SECONDS)
+                if self._crash is not None:
+                    raise self._crash
+            # Draining here, not beside the loop: lanes are never cancelled under a drain.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.drain(), grace)
+        finally:
+            await self.cancel()
+
+    async def drain(self) -> None:
+        """Start every pending effect and wait until their lanes are through."""
+        await self.dispatch()
+        running = list(self._lanes.values())
+        await asyncio.gather(*running, return_exceptions=True)
+        if self._crash is not None:
+            raise self._crash
+
+    async def cancel(self) -> None:
+        lanes = list(self._lanes.values())
+        for task in lanes:
+            task.cancel()
+        await asyncio.gather(*lanes, return_exceptions=True)
+
+    async def dispatch(self) -> None:
+        """Start a lane for each group of pending effects whose lane is not running."""
+        async with self._dispatching:
+            lanes: dict[str, Work] = {}
+            for entry in await self._store.pending_outbox():
+                effect = decode_effect(entry.payload)
+                lanes.setdefault(lane_of(effect), []).append((effect, entry.key))
+            for lane, work in lanes.items():
+                if lane not in self._lanes:
+                    self._start(lane, work)
+
+    def _start(self, lane: str, work: Work) -> None:
+        urgent = sum(is_urgent(effect) for effect, _ in work)
+        self._urgent_left[lane] = urgent
+        self._count_urgent(urgent)
+        task = asyncio.create_task(self._run_lane(lane, work))
+        self._lanes[lane] = task
+        # A callback, not a finally: it also runs for a lane cancelled before it started.
+        task.add_done_callback(functools.partial(self._lane_ended, lane))
+
+    def _lane_ended(self, lane: str, task: asyncio.Task[bool]) -> None:
+        del self._lanes[lane]
+        # Urgent effects this lane did not get to no longer hold up the others.
+        self._count_urgent(-self._urgent_left.pop(lane))
+        if task.cancelled():
+            return
+        if task.exception() is not None:
+            self._crash = task.exception()  # raised by run()
+            self._wake.set()
+        elif task.result():
+            self._wake.set()  # more may have been committed to this lane meanwhile
+
+    def _count_urgent(self, change: int) -> None:
+        self._urgent += change
+        # Everyone waiting holds the old event: set it, and later waits use a fresh one.
+        changed, self._urgent_changed = self._urgent_changed, asyncio.Event()
+        changed.set()
+
+    async def _others_urgent_done(self, lane: str) -> None:
+        """Wait until no other lane has an urgent effect left (this lane's own come after
+        this effect: waiting for them would wait forever)."""
+        while self._urgent > self._urgent_left[lane]:
+            await self._urgent_changed.wait()
+
+    async def _run_lane(self, lane: str, work: Work) -> bool:
+        """Perform a lane's effects; True if nothing was left for later."""
+        done: list[str] = []
+        try:
+            return await self._perform_in_order(lane, work, done)
+        finally:
+            # Also on cancellation at shutdown: what was done is not done again.
+            async with self._dispatching:
+                if done:
+                    await self._store.mark_outbox_done(done, at=self._clock.now())
+
+    async def _perform_in_order(self, lane: str, work: Work, done: list[str]) -> bool:
+        finished = True
+        for effect, key, completes in coalesce(work):
+            urgent = not isinstance(effect, StaffDigest) and is_urgent(effect)
+            if not urgent:
+                await self._others_urgent_done(lane)
+            try:
+                async with self._slots:
+                    await self._perform(effect, key)
+            except EffectFailed as failure:
+                if not self._may_go_on(key, failure):
+                    return False
+                if key in self._attempts:
+                    finished = False
+                    continue
+            finally:
+                if urgent:
+                    self._urgent_left[lane] -= 1
+                    self._count_urgent(-1)
+            done.extend(completes)
+            self._attempts.pop(key, None)
+        return finished
+
+    def _may_go_on(self, key: str, failure: EffectFailed) -> bool:
+        """Count the attempt; False if the lane must stop (the homeserver is away). An effect
+        still in ``_attempts`` afterwards is retried later, one not in it is dropped."""
+        attempts = self._attempts.get(key, 0) + 1
+        self._attempts[key] = attempts
+        if not failure.permanent:
+            # Keep the order: try again on the next wake-up.
+            log.warning("effect %s failed (%s); will retry", _kind(key), failure)
+            return False
+        if attempts < MAX_ATTEMPTS:
+            # Refused for this room only: the other conversations go on meanwhile.
+            log.warning("effect %s refused (%s); will retry", _kind(key), failure)
+            return True
+        log.error("effect %s dropped after %d attempts (%s)", _kind(key), attempts, failure)
+        del self._attempts[key]
+        return True
+
+
+def _kind(key: str) -> str:
+    """The effect's kind for logs: the key's first part, never the ids after it."""
+    return key.split(":", 1)[0]

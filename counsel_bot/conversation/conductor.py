@@ -1,0 +1,503 @@
+"""The bot's decisions between Matrix events and the router, made durable before they act.
+
+Every handled Matrix event becomes one transition: the router's new state, the intake it
+carries and the side effects it asks for (the outbox) are written in one transaction, and
+only then does the executor perform the effects. A crash at any point therefore loses nothing
+and repeats nothing: on restart the router is rebuilt from the store and pending effects are
+performed again under their keys. No Matrix I/O here; time comes in with each call.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from counsel_bot.conversation import crisis_flags, deletion, feedback, supervision, video_calls
+from counsel_bot.conversation.change import Change as Change  # re-exported for the mail channel
+from counsel_bot.conversation.first_reply import FirstReplies
+from counsel_bot.conversation.staff_events import staff_event
+from counsel_bot.conversation.video_calls import VideoCalls
+from counsel_bot.conversation.welcome import welcome
+from counsel_bot.core import commands as cmd
+from counsel_bot.core.crisis import CrisisDetector
+from counsel_bot.core.effects import (
+    Effect,
+    InviteYouth,
+    SayInRoom,
+    SayToStaff,
+    SayToYouth,
+    SetTopic,
+    Transcript,
+    effect_key,
+    encode_effect,
+    routed,
+)
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.incoming_text import looks_like_case_code, mail_address, storable
+from counsel_bot.core.language import guess_language
+from counsel_bot.core.messages import Language
+from counsel_bot.core.opening_hours import OpeningHours
+from counsel_bot.core.routing import Action, Assign, Closed, Reply, Router
+from counsel_bot.core.routing import events as ev
+from counsel_bot.core.routing.model import (
+    Channel,
+    ConversationSnapshot,
+    ConversationState,
+    CrisisStatus,
+    Role,
+    RouterConfig,
+    RouterSnapshot,
+)
+from counsel_bot.core.video import VideoSettings
+from counsel_bot.metrics import CounselMetrics, record_routing
+from counsel_bot.store import (
+    IntakeMessage,
+    NewConversation,
+    OutboxEntry,
+    Store,
+    Transition,
+)
+from counsel_bot.web.router_source import CrisisDetail
+
+
+def new_conversation_id() -> ConversationID:
+    """Short, unguessable, safe to show staff and to log: it reveals nothing about the youth."""
+    return ConversationID("C-" + secrets.token_hex(4).upper())
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The parts of the configuration the conductor decides with."""
+
+    default_language: Language
+    staff: dict[UserID, Role]
+    team_leads: tuple[UserID, ...]
+    hours: OpeningHours
+    emergency: dict[Language, str]
+    escalate_after: timedelta
+    router: RouterConfig = field(default_factory=RouterConfig)
+    video: VideoSettings = field(default_factory=VideoSettings)
+    # The Jitsi app secret (from video.jitsi_app_secret_file), when token auth is on.
+    video_secret: str | None = field(default=None, repr=False)
+
+
+class Conductor:
+    def __init__(
+        self, router: Router, store: Store, detector: CrisisDetector, policy: Policy,
+        metrics: CounselMetrics | None = None,
+    ) -> None:
+        self.router = router
+        self.store = store
+        self.detector = detector
+        self.policy = policy
+        self.metrics = metrics
+        self.crisis = crisis_flags.CrisisFlags(detector, policy.escalate_after)
+        # For the team-lead view: which room a conversation is in.
+        self.rooms: dict[ConversationID, RoomID] = {}
+        self.nicknames: dict[UserID, str] = {}
+        self.first_replies = FirstReplies()
+        # Youths asked for their mail address, and who switches them (the mail channel).
+        self.mail_asked: set[ConversationID] = set()
+        self.mail_switch: MailSwitch | None = None
+        # Mail youths invited to chat (the mail channel issues and redeems case codes).
+        self.chat_invite: ChatInvite | None = None
+        self.redeem_case_code: Callable[[str], Awaitable[ConversationID | None]] | None = None
+        self.video = VideoCalls(policy.video, policy.video_secret)
+        self.supervision = supervision.Supervision(mail_on=lambda: self.mail_switch is not None)
+        # Whether the bot can purge rooms and deactivate accounts (admin access); the bot
+        # wires this to its executor. Without it, deletion is left to retention.
+        self.can_delete: Callable[[], bool] = lambda: False
+        # Called after a commit that stored effects (the bot wakes its outbox worker), so
+        # mail, timers and chat alike have their effects performed at once.
+        self.committed: Callable[[], None] = lambda: None
+
+    @property
+    def crisis_details(self) -> dict[ConversationID, CrisisDetail]:
+        """For the team-lead view: what each conversation's flag was about."""
+        return self.crisis.details
+
+    @classmethod
+    async def open(
+        cls, store: Store, detector: CrisisDetector, policy: Policy, now: datetime,
+        metrics: CounselMetrics | None = None,
+    ) -> Conductor:
+        snapshot = await store.load_router_snapshot()
+        router = Router.from_snapshot(snapshot, policy.router)
+        conductor = cls(router, store, detector, policy, metrics)
+        conductor.crisis.restore_waiting(snapshot, now)
+        for conversation in snapshot.conversations:
+            await conductor._remember(conversation.conversation)
+        return conductor
+
+    async def _remember(self, conversation: ConversationID) -> None:
+        record = await self.store.conversation(conversation)
+        if record is not None:
+            self.rooms[conversation] = record.room_id
+        self.video.restore(
+            conversation, await self.store.get_setting(video_calls.setting_key(conversation)))
+        self.supervision.restore(
+            conversation, await self.store.get_setting(supervision.setting_key(conversation)))
+        self.crisis.restore(
+            conversation, await self.store.get_setting(crisis_flags.setting_key(conversation)))
+
+    # -- roster ---------------------------------------------------------------------------
+
+    async def sync_roster(self, at: datetime) -> None:
+        """The configuration is the roster: add or update staff, remove who is gone."""
+        events: list[ev.Event] = [
+            ev.StaffAdded(at, user, role) for user, role in sorted(self.policy.staff.items())
+            if (known := self.router.counsellor(user)) is None or known.role is not role
+        ]
+        events += [
+            ev.StaffRemoved(at, c.user) for c in self.router.snapshot().counsellors
+            if c.user not in self.policy.staff
+        ]
+        if events:
+            step = Change(at, None)
+            self.handle(step, events, reply_room=None)
+            await self.commit(step)
+
+    # -- youths ---------------------------------------------------------------------------
+
+    async def youth_wrote(
+        self, room_id: RoomID, youth: UserID, nickname: str | None, event_id: EventID,
+        body: str, at: datetime, *, attachment: bool = False,
+    ) -> None:
+        if await self.store.is_processed(event_id):
+            return
+        body = storable(body)
+        step = Change(at, event_id)
+        record = await self.store.conversation_by_room(room_id)
+        if record is not None and record.state is ConversationState.CLOSED:
+            await self._after_close(step, record.conversation, body)
+            return
+        if record is None and self.redeem_case_code is not None and looks_like_case_code(body):
+            invited = await self.redeem_case_code(body)
+            if invited is not None:
+                step.add(InviteYouth(invited, youth, room_id))
+                await self.commit(step)
+                return
+        if record is None:
+            conversation = self._open(step, room_id, youth, nickname, body)
+        else:
+            conversation = record.conversation
+        address = mail_address(body) if conversation in self.mail_asked else None
+        if address is not None and self.mail_switch is not None:
+            self.mail_asked.discard(conversation)
+            await self.mail_switch(step, conversation, address)
+            await self.commit(step)  # the address itself is not kept as intake
+            return
+        if record is not None and record.channel is Channel.MAIL:
+            self.handle(step, [ev.ChannelChanged(at, conversation, Channel.CHAT)],
+                        reply_room=None)
+            step.add(SayToYouth(conversation, "channel.chat"))
+            step.add(SetTopic(conversation, "chat"))
+        step.intake.append(IntakeMessage(conversation, event_id, body.encode("utf-8")))
+        if attachment:
+            step.add(SayToYouth(conversation, "attachment_note"))
+        elif record is not None:  # a first message is never a command, even "ende"
+            await self._youth_command(step, conversation, body)
+        self.check_crisis(step, conversation, body)
+        await self.commit(step)
+
+    async def youth_sent_unreadable(self, room_id: RoomID, event_id: EventID,
+                                    at: datetime) -> None:
+        record = await self.store.conversation_by_room(room_id)
+        if record is None or await self.store.is_processed(event_id):
+            return
+        step = Change(at, event_id)
+        step.add(SayToYouth(record.conversation, "attachment_note"))
+        await self.commit(step)
+
+    async def youth_reached_out(
+        self, room_id: RoomID, youth: UserID, nickname: str | None, at: datetime
+    ) -> None:
+        """A message the bot cannot decrypt (yet) still means a youth is reaching out: open
+        the conversation so a counsellor comes, whose client may well read it. The event id
+        is not claimed, so the message is kept if its key arrives later."""
+        if await self.store.conversation_by_room(room_id) is not None:
+            return
+        step = Change(at, None)
+        self._open(step, room_id, youth, nickname, "")
+        await self.commit(step)
+
+    async def _after_close(self, step: Change, conversation: ConversationID, body: str) -> None:
+        scored = await self.store.get_setting(feedback.setting_key(conversation)) is not None
+        feedback.after_close(step, conversation, body, scored_before=scored)
+        await self.commit(step)
+
+    def _open(
+        self, step: Change, room_id: RoomID, youth: UserID, nickname: str | None, body: str
+    ) -> ConversationID:
+        conversation = new_conversation_id()
+        language = guess_language(body, self.policy.default_language)
+        step.new.append(NewConversation(conversation, room_id, youth, nickname))
+        self.rooms[conversation] = room_id
+        self.handle(step, [ev.ConversationOpened(step.at, conversation, language=language)],
+                    reply_room=None)
+        welcome(step, conversation, language, default_language=self.policy.default_language,
+                hours=self.policy.hours, emergency=self.policy.emergency)
+        return conversation
+
+    async def _youth_command(
+        self, step: Change, conversation: ConversationID, body: str
+    ) -> None:
+        command = cmd.parse_youth(body)
+        if command is None:
+            return
+        kind = command.kind
+        if kind is cmd.YouthCommandKind.HELP:
+            step.add(SayToYouth(conversation, "youth_help"))
+        elif kind is cmd.YouthCommandKind.END:
+            self.handle(step, [ev.YouthEnded(step.at, conversation)], reply_room=None)
+        elif kind is cmd.YouthCommandKind.VIDEO:
+            current = self.router.conversation(conversation)
+            self.video.by_youth(step, conversation, current, counsellor_name=self._name(
+                None if current is None else current.assigned_to))
+        elif kind is cmd.YouthCommandKind.MAIL:
+            if self.mail_switch is None:
+                step.add(SayToYouth(conversation, "mail.off"))
+            else:
+                self.mail_asked.add(conversation)
+                step.add(SayToYouth(conversation, "mail.ask_address"))
+        elif kind is cmd.YouthCommandKind.DELETE:
+            deletion.ask(step, conversation, can_delete=self.can_delete())
+        elif kind is cmd.YouthCommandKind.CONFIRM_DELETE:
+            await self._delete_confirmed(step, conversation)
+        else:
+            step.add(SayToYouth(conversation, "not_available_yet"))
+
+    async def _delete_confirmed(self, step: Change, conversation: ConversationID) -> None:
+        asked = await self.store.get_setting(deletion.asked_key(conversation))
+        erased = deletion.confirm(
+            step, conversation, self.router.conversation(conversation), asked,
+            emergency=self.policy.emergency, can_delete=self.can_delete(),
+            end=lambda: self.handle(step, [ev.YouthEnded(step.at, conversation)],
+                                    reply_room=None))
+        if erased:
+            self.rooms.pop(conversation, None)
+            self.crisis.forget(step, conversation)
+
+    def check_crisis(self, step: Change, conversation: ConversationID, body: str) -> None:
+        raised = self.crisis.observe(conversation, body, step.at)
+        current = self.router.conversation(conversation)
+        if raised is None or current is None:
+            return
+        self.handle(step, [ev.CrisisRaised(step.at, conversation, severity=raised.tier)],
+                    reply_room=None)
+        after = self.router.conversation(conversation)
+        assert after is not None
+        self.crisis.raised(step, raised, after, first=current.crisis is CrisisStatus.NONE,
+                           emergency=self.policy.emergency)
+
+    # -- staff ----------------------------------------------------------------------------
+
+    async def staff_wrote(
+        self, room_id: RoomID, sender: UserID, event_id: EventID, body: str, at: datetime
+    ) -> None:
+        body = storable(body)
+        parsed = cmd.parse_staff(body)
+        if parsed is None:
+            await self._note_first_reply(room_id, sender, at)
+            return
+        if await self.store.is_processed(event_id):
+            return
+        step = Change(at, event_id)
+        record = await self.store.conversation_by_room(room_id)
+        here = record.conversation if record is not None else None
+        if isinstance(parsed, cmd.ParseError):
+            step.add(SayInRoom(room_id, sender, parsed.key.value, (("hint", parsed.hint),)))
+        elif isinstance(parsed, cmd.HelpCommand):
+            help_text = cmd.help_text(self.policy.default_language, parsed.topic, staff=True)
+            step.add(SayInRoom(room_id, sender, "help_text", (("text", help_text),)))
+        elif isinstance(parsed, cmd.ChatCommand):
+            await self._invite_to_chat(step, room_id, sender, here)
+        elif isinstance(parsed, cmd.VideoCommand):
+            self._video(step, room_id, sender, here, parsed.end)
+        elif isinstance(parsed, cmd.SuperviseCommand):
+            self.supervision.command(
+                step, room_id, sender, parsed, self.router.conversation(parsed.conversation),
+                team_lead=self.policy.staff.get(sender) is Role.TEAM_LEAD)
+        else:
+            event = staff_event(parsed, sender, here, at)
+            if event is None:
+                step.add(SayInRoom(room_id, sender, cmd.ParseErrorKey.MISSING_ARGUMENT.value,
+                                   (("hint", "… C-XXXXXXXX"),)))
+            else:
+                self.handle(step, [event], reply_room=room_id)
+                self.crisis.reviewed(step, event, self.router.conversation)
+        if here is not None:
+            # Staff asides never go into a youth's room: the reply goes to the staff room.
+            step.effects = [(_to_staff_room(e), tag) for e, tag in step.effects]
+        await self.commit(step)
+
+    async def _note_first_reply(self, room_id: RoomID, sender: UserID, at: datetime) -> None:
+        if self.metrics is None:
+            return
+        record = await self.store.conversation_by_room(room_id)
+        current = None if record is None else self.router.conversation(record.conversation)
+        waited = self.first_replies.wait(current, sender, at)
+        if waited is not None:
+            self.metrics.first_reply(waited)
+
+    async def _invite_to_chat(
+        self, step: Change, room_id: RoomID, sender: UserID, here: ConversationID | None
+    ) -> None:
+        current = None if here is None else self.router.conversation(here)
+        if current is None or current.channel is not Channel.MAIL or self.chat_invite is None:
+            step.add(SayInRoom(room_id, sender, "chat.only_mail"))
+        elif self._may_act(step, room_id, sender, current):
+            await self.chat_invite(step, current.conversation, sender)
+
+    def _video(
+        self, step: Change, room_id: RoomID, sender: UserID, here: ConversationID | None,
+        end: bool,
+    ) -> None:
+        current = None if here is None else self.router.conversation(here)
+        if current is None:
+            step.add(SayInRoom(room_id, sender, "video.where"))
+        elif self._may_act(step, room_id, sender, current):
+            self.video.by_staff(step, current, end=end,
+                                counsellor_name=self._name(current.assigned_to))
+
+    def _may_act(
+        self, step: Change, room_id: RoomID, sender: UserID, current: ConversationSnapshot
+    ) -> bool:
+        """Only its counsellor or a team lead acts for a conversation; others are told."""
+        if current.assigned_to == sender or self.policy.staff.get(sender) is Role.TEAM_LEAD:
+            return True
+        step.add(SayInRoom(room_id, sender, "refused.not_yours", (("id", current.conversation),)))
+        return False
+
+    def _name(self, counsellor: UserID | None) -> str:
+        return self.nicknames.get(counsellor, "") if counsellor else ""
+
+    # -- membership and time ----------------------------------------------------------------
+
+    async def member_joined(
+        self, room_id: RoomID, user: UserID, event_id: EventID, at: datetime
+    ) -> None:
+        record = await self.store.conversation_by_room(room_id)
+        if record is None or await self.store.is_processed(event_id):
+            return
+        current = self.router.conversation(record.conversation)
+        if current is None:
+            return
+        if current.assigned_to == user:
+            transcript = Transcript(record.conversation, user, current.assignments)
+        elif self.supervision.is_reading(record.conversation, user):
+            # A supervisor reads the earlier messages the same way a late counsellor does.
+            transcript = Transcript(record.conversation, user, current.assignments,
+                                    supervisor=True)
+        else:
+            return
+        step = Change(at, event_id)
+        step.add(transcript)
+        await self.commit(step)
+
+    async def member_left(
+        self, room_id: RoomID, user: UserID, event_id: EventID, at: datetime
+    ) -> None:
+        record = await self.store.conversation_by_room(room_id)
+        if record is None or await self.store.is_processed(event_id):
+            return
+        current = self.router.conversation(record.conversation)
+        if current is None:
+            return
+        step = Change(at, event_id)
+        if user == record.youth_user_id:
+            self.handle(step, [ev.YouthEnded(at, record.conversation)], reply_room=None)
+        elif user == current.assigned_to:
+            self.handle(step, [ev.CounsellorLeftRoom(at, record.conversation, user)],
+                         reply_room=None)
+        elif self.supervision.is_reading(record.conversation, user):
+            self.supervision.left(step, current, user)
+        else:
+            return
+        await self.commit(step)
+
+    async def tick(self, at: datetime) -> None:
+        """Queue notices and ETA updates, and pages for crisis flags nobody handled."""
+        step = Change(at, None)
+        self.handle(step, [ev.Tick(at)], reply_room=None)
+        self.crisis.page_leads(step, self.router.snapshot(), self.policy.team_leads,
+                               self.router.version)
+        if step.effects:
+            await self.commit(step)
+
+    # -- the transition -----------------------------------------------------------------------
+
+    def handle(self, step: Change, events: Sequence[ev.Event], reply_room: RoomID | None) -> None:
+        for event in events:
+            before = self.router.snapshot()
+            actions: list[Action] = self.router.handle(event)
+            step.after.append(_routing_counter(event, actions, before))
+            if reply_room is None:
+                actions = [a for a in actions if not _is_reply(a)]
+                step.add_all(routed(actions, RoomID("")))
+            else:
+                step.add_all(routed(actions, reply_room))
+            for action in actions:
+                if isinstance(action, Closed):
+                    self.video.end(step, action.conversation)
+                    self.supervision.closed(step, action.conversation)
+                if isinstance(action, Assign):
+                    self.supervision.took_over(step, action.conversation, action.counsellor)
+                    step.add(SayToStaff("staff_assigned",
+                                        (("conversation", action.conversation),
+                                         ("counsellor", action.counsellor))))
+
+    async def commit(self, step: Change) -> None:
+        version = self.router.version
+        outbox = tuple(
+            OutboxEntry(effect_key(effect, version=version, index=i, tag=tag,
+                                   cause=step.event_id),
+                        encode_effect(effect), step.at)
+            for i, (effect, tag) in enumerate(step.effects)
+        )
+        transition = Transition(step.at, self.router.snapshot(), step.event_id, outbox,
+                                tuple(step.new), tuple(step.intake), tuple(step.settings))
+        try:
+            committed = await self.store.commit_transition(transition)
+        except BaseException:
+            await self._reload()
+            raise
+        if not committed:
+            await self._reload()  # handled before a restart: the store is the truth
+            return
+        if outbox:
+            self.committed()
+        if self.metrics is not None:
+            for count in step.after:
+                count(self.metrics)
+            self.refresh_metrics(step.at)
+
+    def refresh_metrics(self, now: datetime) -> None:
+        if self.metrics is not None:
+            self.metrics.refresh_from_snapshot(self.router.snapshot(), self.nicknames, now)
+
+    async def _reload(self) -> None:
+        snapshot = await self.store.load_router_snapshot()
+        self.router = Router.from_snapshot(snapshot, self.policy.router)
+
+
+ChatInvite = Callable[[Change, ConversationID, UserID], Awaitable[None]]
+MailSwitch = Callable[[Change, ConversationID, str], Awaitable[None]]
+
+
+def _to_staff_room(effect: Effect) -> Effect:
+    if isinstance(effect, SayInRoom):
+        return SayToStaff(effect.key, effect.params, mentions=(effect.to,))
+    return effect
+
+
+def _routing_counter(
+    event: ev.Event, actions: list[Action], before: RouterSnapshot
+) -> Callable[[CounselMetrics], None]:
+    return lambda metrics: record_routing(metrics, event, actions, before)
+
+
+def _is_reply(action: Action) -> bool:
+    return isinstance(action, Reply)

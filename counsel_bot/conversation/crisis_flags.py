@@ -1,0 +1,143 @@
+"""Crisis flags of conversations: the detector's recent window per conversation, the staff
+alert and the youth's safety information when a flag rises, the team leads paged when nobody
+handles it in time, and what each flag was about (for the team-lead view and the count of
+reviewed flags).
+
+What a flag was about is kept in memory and in the settings (`crisis:<conversation>`); the
+detector's window is kept in memory only (see the crisis docs). No I/O: effects and counts
+go into the `Change`; the router's part (raising the flag) stays with the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from counsel_bot.conversation.change import Change
+from counsel_bot.core.crisis import ConversationRisk, CrisisDetector
+from counsel_bot.core.effects import SayToStaff, SayToYouth
+from counsel_bot.core.escalation import EscalationTracker
+from counsel_bot.core.ids import ConversationID, UserID
+from counsel_bot.core.messages import Language
+from counsel_bot.core.routing import events as ev
+from counsel_bot.core.routing.model import (
+    ConversationSnapshot,
+    ConversationState,
+    CrisisStatus,
+    RouterSnapshot,
+)
+from counsel_bot.web.router_source import CrisisDetail
+
+SEVERITY_TIER = {"low": 1, "medium": 2, "high": 3}
+# A flag whose category the detector did not name is counted as the most serious kind.
+UNNAMED_CATEGORY = "suicide"
+
+
+def setting_key(conversation: ConversationID) -> str:
+    return f"crisis:{conversation}"
+
+
+@dataclass(frozen=True)
+class RaisedFlag:
+    """A message raised its conversation's flag to this level."""
+
+    category: str | None
+    severity: str
+    rules: tuple[str, ...]
+
+    @property
+    def tier(self) -> int:
+        return SEVERITY_TIER[self.severity]
+
+
+class CrisisFlags:
+    def __init__(self, detector: CrisisDetector, escalate_after: timedelta) -> None:
+        self._detector = detector
+        self._risk: dict[ConversationID, ConversationRisk] = {}
+        self._escalation = EscalationTracker(escalate_after)
+        self.details: dict[ConversationID, CrisisDetail] = {}
+
+    def restore_waiting(self, snapshot: RouterSnapshot, now: datetime) -> None:
+        """After a restart, raised flags nobody reviewed wait for a human again."""
+        self._escalation.restore(snapshot, now)
+
+    def restore(self, conversation: ConversationID, stored: str | None) -> None:
+        if stored:
+            category, raised_at = stored.split("|", 1)
+            self.details[conversation] = CrisisDetail(category, datetime.fromisoformat(raised_at))
+
+    def observe(self, conversation: ConversationID, body: str, at: datetime) -> RaisedFlag | None:
+        """The new level, if this message raises the conversation's flag."""
+        risk = self._risk.setdefault(conversation, ConversationRisk(self._detector))
+        raised = risk.observe(body, at)
+        if not raised.flag or raised.severity is None:
+            return None
+        return RaisedFlag(raised.category, raised.severity, raised.rules)
+
+    def raised(
+        self, step: Change, raised: RaisedFlag, current: ConversationSnapshot, *, first: bool,
+        emergency: Mapping[Language, str],
+    ) -> None:
+        """Tell staff (its counsellor pinged), and on the first flag give the youth the
+        safety information; `current` is the conversation with the flag already raised."""
+        conversation, counsellor = current.conversation, current.assigned_to
+        waited = max(0, int((step.at - current.enqueued_at).total_seconds() // 60))
+        step.add(SayToStaff(
+            "staff_crisis_alert",
+            (("conversation", conversation), ("category", raised.category or "-"),
+             ("severity", raised.severity), ("waiting", waited),
+             ("assigned", counsellor or "-"), ("rules", " ".join(raised.rules))),
+            mentions=(counsellor,) if counsellor else (),
+        ))
+        category, severity = raised.category or UNNAMED_CATEGORY, raised.severity
+        step.after.append(lambda m: m.crisis_flagged(category, severity))
+        if conversation not in self.details:
+            self.details[conversation] = CrisisDetail(category, step.at)
+            step.settings.append((setting_key(conversation),
+                                  f"{category}|{step.at.isoformat()}"))
+        if first:
+            language: Language = "en" if current.language == "en" else "de"
+            step.add(SayToYouth(conversation, "safety_info",
+                                (("emergency", emergency[language]),)),
+                     f"safety:{conversation}")
+        self._escalation.flagged(conversation, step.at,
+                                 assigned=current.state is ConversationState.ASSIGNED)
+
+    def reviewed(
+        self, step: Change, event: ev.StaffEvent,
+        conversation_of: Callable[[ConversationID], ConversationSnapshot | None],
+    ) -> None:
+        """Confirmed and dismissed flags are counted (for the false-flag rate), by category;
+        `conversation_of` is the router's view after the event."""
+        if not isinstance(event, ev.CrisisConfirmed | ev.CrisisDismissed):
+            return
+        current = conversation_of(event.conversation)
+        wanted = (CrisisStatus.CONFIRMED if isinstance(event, ev.CrisisConfirmed)
+                  else CrisisStatus.DISMISSED)
+        if current is None or current.crisis is not wanted:
+            return  # refused
+        detail = self.details.get(event.conversation)
+        category = detail.category if detail else UNNAMED_CATEGORY
+        outcome = wanted.value
+        step.after.append(lambda m: m.crisis_reviewed(category, outcome))
+
+    def page_leads(
+        self, step: Change, snapshot: RouterSnapshot, leads: tuple[UserID, ...], version: int
+    ) -> None:
+        """Flags nobody handled in time page the team leads, each flag once."""
+        self._escalation.update(snapshot)
+        for conversation, waited in self._escalation.due(step.at):
+            step.after.append(lambda m: m.escalated())
+            step.add(SayToStaff(
+                "staff_lead_page",
+                (("conversation", conversation), ("minutes", int(waited.total_seconds() // 60)),
+                 ("leads", " ".join(leads) or "Team")),
+                mentions=leads,
+            ), f"page:{conversation}:{version}")
+
+    def forget(self, step: Change, conversation: ConversationID) -> None:
+        """An erased conversation leaves nothing behind here either."""
+        self._risk.pop(conversation, None)
+        if self.details.pop(conversation, None) is not None:
+            step.settings.append((setting_key(conversation), ""))

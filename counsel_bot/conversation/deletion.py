@@ -1,0 +1,68 @@
+"""A youth deletes their own conversation: "löschen", then "ja löschen" within ten minutes.
+
+With admin access the conversation is closed, its room purged, the anonymous account
+deactivated and the records erased: outbox effects in that order, so a crash anywhere
+completes the deletion after a restart, and the records outlive the purge that needs them.
+Without admin access it is closed normally and retention deletes it after the set period.
+No I/O: the caller reads when the youth was asked and passes it in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+
+from counsel_bot.conversation.change import Change
+from counsel_bot.core.effects import (
+    DeactivateYouth,
+    EraseConversation,
+    PurgeRoom,
+    SayToStaff,
+    SayToYouth,
+)
+from counsel_bot.core.ids import ConversationID
+from counsel_bot.core.messages import Language
+from counsel_bot.core.routing.model import ConversationSnapshot
+
+# How long "ja löschen" counts after "löschen": later, the youth is asked again.
+DELETE_CONFIRM_WITHIN = timedelta(minutes=10)
+
+
+def asked_key(conversation: ConversationID) -> str:
+    return f"delete-asked:{conversation}"
+
+
+def ask(step: Change, conversation: ConversationID, *, can_delete: bool) -> None:
+    """"löschen": the youth is asked to confirm, and told whether it happens now or later."""
+    key = "delete.confirm" if can_delete else "delete.confirm_later"
+    step.add(SayToYouth(conversation, key))
+    step.settings.append((asked_key(conversation), step.at.isoformat()))
+
+
+def confirm(
+    step: Change, conversation: ConversationID, current: ConversationSnapshot | None,
+    asked: str | None, *, emergency: Mapping[Language, str], can_delete: bool,
+    end: Callable[[], None],
+) -> bool:
+    """"ja löschen": `asked` is the stored time of the question, `end` closes the
+    conversation in the router (between the youth's notice and the staff's). True when it
+    is erased now, so the caller forgets what it holds about it in memory."""
+    if not asked or current is None \
+            or step.at - datetime.fromisoformat(asked) > DELETE_CONFIRM_WITHIN:
+        step.add(SayToYouth(conversation, "delete.ask_first"))
+        return False
+    step.settings.append((asked_key(conversation), ""))
+    language: Language = "en" if current.language == "en" else "de"
+    step.add(SayToYouth(conversation, "delete.now" if can_delete else "delete.by_retention",
+                        (("emergency", emergency[language]),)))
+    end()
+    counsellor = current.assigned_to
+    staff_key = "staff_deleted" if can_delete else "staff_delete_by_retention"
+    step.add(SayToStaff(staff_key, (("conversation", conversation),),
+                        mentions=(counsellor,) if counsellor else ()))
+    if not can_delete:
+        return False  # closed normally: retention purges it after the set period
+    step.add(PurgeRoom(conversation), f"purge:{conversation}")
+    step.add(DeactivateYouth(conversation), f"deactivate:{conversation}")
+    step.add(EraseConversation(conversation), f"erase:{conversation}")
+    return True

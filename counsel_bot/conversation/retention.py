@@ -1,0 +1,220 @@
+"""Retention: closed conversations are deleted once they have been closed for the set period.
+
+Deleting one conversation takes two steps, always in this order:
+
+1. the room is shut down and purged through the homeserver's admin API (and we wait until the
+   homeserver reports the purge complete);
+2. only then are the bot's records erased (`Store.erase_conversation`).
+
+The store row is the bot's only note of which room belongs to an expired conversation, so it
+must outlive the purge: a crash between the two steps leaves the row, and the next run purges
+again. Purging a room the homeserver no longer knows completes at once (or answers 404), so
+repeating a run is harmless.
+
+`plan_retention` decides (pure, time passed in); `run_retention` acts. Reports and logs name
+conversation ids and counts only: never room ids, user ids or anything written in a room.
+Homeserver error texts are not logged either, because some quote the room id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from counsel_bot.core.ids import ConversationID
+from counsel_bot.store import Store, StoreError
+from homeserver_bridge.errors import AdminApiError, NotFound
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ATTEMPTS = 3
+DEFAULT_RETRY_DELAY = 2.0
+
+
+class RetentionError(ValueError):
+    """Retention was asked to run with inputs it cannot use (a bug in the caller)."""
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    # Days a closed conversation is kept before its room and records are deleted.
+    closed_days: int = 30
+    # Hours between two retention runs.
+    run_every_hours: float = 24.0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.closed_days, bool) or not isinstance(self.closed_days, int):
+            raise ValueError("closed_days must be a whole number of days")
+        if not 1 <= self.closed_days <= 3650:
+            raise ValueError("closed_days must be between 1 and 3650")
+        hours = self.run_every_hours
+        if isinstance(hours, bool) or not isinstance(hours, int | float):
+            raise ValueError("run_every_hours must be a number")
+        if not (math.isfinite(hours) and 0.1 <= hours <= 24 * 30):
+            raise ValueError("run_every_hours must be between 0.1 and 720")
+
+    @property
+    def keep(self) -> timedelta:
+        return timedelta(days=self.closed_days)
+
+    @property
+    def run_every(self) -> timedelta:
+        return timedelta(hours=self.run_every_hours)
+
+
+class RoomPurger(Protocol):
+    """The part of `homeserver_bridge.admin_api.AdminClient` retention needs."""
+
+    async def delete_room_and_wait(self, room_id: str) -> object:
+        """Delete and purge the room; return once the homeserver reports it complete.
+
+        Raise `AdminApiError` if it refused or did not finish (`NotFound`/404: no such room).
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class RetentionReport:
+    """What one run deleted, or in a dry run would delete. Conversation ids only."""
+
+    dry_run: bool
+    cutoff: datetime
+    planned: tuple[ConversationID, ...]
+    deleted: tuple[ConversationID, ...] = ()
+    failed: tuple[ConversationID, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        closed = "closed before " + self.cutoff.isoformat(timespec="minutes")
+        if self.dry_run:
+            return (f"retention (dry run): {len(self.planned)} conversation(s) {closed} "
+                    f"would be deleted{_listed(self.planned)}")
+        text = (f"retention: {len(self.deleted)} of {len(self.planned)} conversation(s) "
+                f"{closed} deleted{_listed(self.deleted)}")
+        if self.failed:
+            text += (f"; {len(self.failed)} failed and will be retried on the next run"
+                     f"{_listed(self.failed)}")
+        return text
+
+
+def _listed(ids: Iterable[ConversationID]) -> str:
+    shown = list(ids)
+    return f": {', '.join(shown)}" if shown else ""
+
+
+def _check_time(now: datetime, keep: timedelta) -> None:
+    if now.tzinfo is None:
+        raise RetentionError("retention needs a timezone-aware 'now' (the store keeps UTC)")
+    if keep < timedelta(0):
+        raise RetentionError("the retention period cannot be negative")
+
+
+def plan_retention(
+    closed: Iterable[tuple[ConversationID, datetime]], now: datetime, keep: timedelta
+) -> list[ConversationID]:
+    """The conversations closed longer than `keep` before `now`, the longest closed first."""
+    _check_time(now, keep)
+    cutoff = now - keep
+    oldest: dict[ConversationID, datetime] = {}
+    for cid, closed_at in closed:
+        if closed_at < cutoff and (cid not in oldest or closed_at < oldest[cid]):
+            oldest[cid] = closed_at
+    return sorted(oldest, key=lambda cid: (oldest[cid], cid))
+
+
+def is_due(last_run: datetime | None, now: datetime, every: timedelta) -> bool:
+    """Whether a run is due: never ran, or the last run is at least `every` ago."""
+    return last_run is None or now - last_run >= every
+
+
+Pause = Callable[[float], Awaitable[None]]
+
+
+async def run_retention(
+    store: Store,
+    admin: RoomPurger,
+    now: datetime,
+    keep: timedelta,
+    *,
+    dry_run: bool,
+    attempts: int = DEFAULT_ATTEMPTS,
+    retry_delay: float = DEFAULT_RETRY_DELAY,
+    pause: Pause = asyncio.sleep,
+) -> RetentionReport:
+    """Delete every conversation closed longer than `keep` before `now` (see module doc).
+
+    A conversation that fails `attempts` times is left as it is and listed in `failed`; the
+    others go on. `pause` waits between attempts (injected so tests need not sleep).
+    """
+    _check_time(now, keep)
+    if attempts < 1:
+        raise RetentionError("retention needs at least one attempt per conversation")
+    cutoff = now - keep
+    closed: list[tuple[ConversationID, datetime]] = []
+    rooms: dict[ConversationID, str] = {}
+    for cid in await store.closed_before(cutoff):
+        record = await store.conversation(cid)
+        if record is None or record.closed_at is None:
+            continue  # erased meanwhile (youth-initiated deletion): nothing left to do
+        closed.append((cid, record.closed_at))
+        rooms[cid] = record.room_id
+    planned = tuple(plan_retention(closed, now, keep))
+    if dry_run:
+        report = RetentionReport(True, cutoff, planned)
+        log.info("%s", report.summary())
+        return report
+    deleted: list[ConversationID] = []
+    failed: list[ConversationID] = []
+    for cid in planned:
+        done = await _delete_with_retries(store, admin, cid, rooms[cid], attempts,
+                                          retry_delay, pause)
+        (deleted if done else failed).append(cid)
+    report = RetentionReport(False, cutoff, planned, tuple(deleted), tuple(failed))
+    if failed:
+        log.warning("%s", report.summary())
+    else:
+        log.info("%s", report.summary())
+    return report
+
+
+async def _delete_with_retries(
+    store: Store, admin: RoomPurger, cid: ConversationID, room_id: str,
+    attempts: int, retry_delay: float, pause: Pause,
+) -> bool:
+    for attempt in range(1, attempts + 1):
+        try:
+            await _delete_one(store, admin, cid, room_id)
+        except (AdminApiError, StoreError) as exc:
+            # The type, status and errcode only: the homeserver's text may quote the room id.
+            log.warning(
+                "retention: deleting conversation %s failed (attempt %d of %d): %s %s %s",
+                cid, attempt, attempts, type(exc).__name__,
+                getattr(exc, "status", ""), getattr(exc, "errcode", ""),
+            )
+            if attempt < attempts:
+                await pause(retry_delay * 2 ** (attempt - 1))
+            continue
+        return True
+    return False
+
+
+async def _delete_one(
+    store: Store, admin: RoomPurger, cid: ConversationID, room_id: str
+) -> None:
+    try:
+        await admin.delete_room_and_wait(room_id)
+    except AdminApiError as exc:
+        if not (isinstance(exc, NotFound) or exc.status == 404):
+            raise
+        log.info("retention: the room of conversation %s was already gone", cid)
+    # Only after the purge: until here the row is the only way back to the room.
+    await store.erase_conversation(cid)
+    log.info("retention: conversation %s deleted", cid)

@@ -1,0 +1,82 @@
+"""A conversation's video call: started by its counsellor (or, if allowed, the youth), ended
+again, and its widget removed when the conversation closes.
+
+One meeting at a time per conversation: a new one replaces the old. The meeting itself (ids,
+links, tokens) comes from `counsel_bot.core.video`; this module decides when, and adds the
+effects to the `Change`. The current widget per conversation is kept in memory and in the
+settings (`widget:<conversation>`), so it survives a restart. No I/O.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from counsel_bot.conversation.change import Change
+from counsel_bot.core.effects import PutWidget, SayToStaff, SayToYouth
+from counsel_bot.core.ids import ConversationID, UserID
+from counsel_bot.core.routing.model import ConversationSnapshot
+from counsel_bot.core.video import VideoSettings, create_meeting
+
+
+def setting_key(conversation: ConversationID) -> str:
+    return f"widget:{conversation}"
+
+
+class VideoCalls:
+    def __init__(self, settings: VideoSettings, secret: str | None) -> None:
+        self.settings = settings
+        # The Jitsi app secret, when token auth is on; never shown (no repr of it here).
+        self._secret = secret
+        self.widgets: dict[ConversationID, str] = {}
+        self.random_bytes: Callable[[int], bytes] = os.urandom
+
+    def restore(self, conversation: ConversationID, stored: str | None) -> None:
+        if stored:
+            self.widgets[conversation] = stored
+
+    def by_staff(self, step: Change, current: ConversationSnapshot, *, end: bool,
+                 counsellor_name: str) -> None:
+        """A staff member allowed to act for the conversation starts or ends its call."""
+        if end:
+            self.end(step, current.conversation)
+        else:
+            self.start(step, current.conversation, current.assigned_to, counsellor_name)
+
+    def by_youth(self, step: Change, conversation: ConversationID,
+                 current: ConversationSnapshot | None, *, counsellor_name: str) -> None:
+        if not self.settings.youth_may_request:
+            step.add(SayToYouth(conversation, "video.ask_counsellor"))
+        elif current is None or current.assigned_to is None:
+            step.add(SayToYouth(conversation, "video.after_counsellor"))
+        else:
+            self.start(step, conversation, current.assigned_to, counsellor_name)
+
+    def start(self, step: Change, conversation: ConversationID, counsellor: UserID | None,
+              counsellor_name: str) -> None:
+        """A new, unguessable meeting; its links are made here, before anything is sent,
+        so a replay after a crash posts the same links instead of a second meeting."""
+        if not self.settings.enabled:
+            step.add(SayToYouth(conversation, "video.off"))
+            return
+        self.end(step, conversation)
+        meeting = create_meeting(self.settings, secret=self._secret, now=step.at,
+                                 random_bytes=self.random_bytes,
+                                 counsellor_name=counsellor_name)
+        step.add(PutWidget(conversation, meeting.widget_id,
+                           tuple(meeting.widget_content.items())))
+        step.add(SayToYouth(conversation, "video.link", (("url", meeting.youth_url),)))
+        if meeting.counsellor_url != meeting.youth_url and counsellor is not None:
+            # The moderator link stays with staff: the youth's room shows the youth's link.
+            step.add(SayToStaff("video.counsellor_link",
+                                (("conversation", conversation),
+                                 ("url", meeting.counsellor_url)),
+                                mentions=(counsellor,)))
+        self.widgets[conversation] = meeting.widget_id
+        step.settings.append((setting_key(conversation), meeting.widget_id))
+
+    def end(self, step: Change, conversation: ConversationID) -> None:
+        widget = self.widgets.pop(conversation, None)
+        if widget is not None:
+            step.add(PutWidget(conversation, widget), f"unwidget:{conversation}:{widget}")
+            step.settings.append((setting_key(conversation), ""))

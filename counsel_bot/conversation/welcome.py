@@ -1,0 +1,39 @@
+"""What a new chat conversation starts with: the greeting again if the youth writes in
+another language than the default, the notice to staff, and out of hours when the office
+opens and where help is meanwhile. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from counsel_bot.conversation.change import Change
+from counsel_bot.core.effects import SayToStaff, SayToYouth
+from counsel_bot.core.ids import ConversationID
+from counsel_bot.core.messages import Language
+from counsel_bot.core.opening_hours import OpeningHours
+
+
+def welcome(
+    step: Change, conversation: ConversationID, language: Language, *,
+    default_language: Language, hours: OpeningHours, emergency: Mapping[Language, str],
+) -> None:
+    if language != default_language:
+        # The greeting on joining was in the default language; answer in theirs.
+        step.add(SayToYouth(conversation, "greeting"), f"greet:{conversation}")
+    step.add(SayToStaff("staff_new_conversation",
+                        (("conversation", conversation), ("language", language))),
+             f"staff-new:{conversation}")
+    if not hours.is_open(step.at):
+        step.add(out_of_hours(conversation, step.at, hours, emergency[language]),
+                 f"ooh:{conversation}")
+
+
+def out_of_hours(
+    conversation: ConversationID, at: datetime, hours: OpeningHours, emergency: str
+) -> SayToYouth:
+    opening = hours.next_opening(at)
+    when = "-" if opening is None else opening.astimezone(hours.timezone).strftime(
+        "%d.%m. %H:%M")
+    return SayToYouth(conversation, "out_of_hours",
+                      (("next_opening", when), ("emergency", emergency)))

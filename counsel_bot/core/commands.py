@@ -1,0 +1,498 @@
+"""A pure command parser for staff ("!" commands) and youths (single plain words).
+
+Staff: a message is a command only if it starts with "!" (after trimming); anything else is
+ordinary text. Youth: a message is a command only if the whole message is one of the few
+command words ("hilfe", "help", "video", "mail", "ende", "end", "löschen", "delete", or the
+deletion confirmation "ja löschen" / "yes delete"), ignoring case, surrounding spaces, a
+leading "!" or "/" and trailing ".!?". A sentence that merely contains the word stays a
+message. A command never hides the message: it is still in the room, so a "Hilfe!" meant as
+a cry for help reaches the counsellor too.
+
+The parser never raises: it returns a command, a `ParseError` (message key + usage hint), or
+None for ordinary text.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+
+from counsel_bot.core.ids import ConversationID, UserID
+from counsel_bot.core.routing.model import HandoverReason
+
+MAX_STAFF_COMMAND_CHARS = 1000
+MAX_YOUTH_COMMAND_CHARS = 64
+MAX_LIST_ITEMS = 10
+MAX_CAPACITY_SYNTAX = 99
+
+_CONVERSATION = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_USER = re.compile(r"@[a-z0-9._=/+-]{1,200}:[A-Za-z0-9.-]{1,200}(:[0-9]{1,5})?")
+_LANGUAGE = re.compile(r"[a-z]{2,3}")
+_TOPIC = re.compile(r"[\w-]{1,32}")
+
+
+class ParseErrorKey(StrEnum):
+    UNKNOWN = "command.unknown"
+    MISSING_ARGUMENT = "command.missing_argument"
+    BAD_ARGUMENT = "command.bad_argument"
+    TOO_MANY_ARGUMENTS = "command.too_many_arguments"
+    TOO_LONG = "command.too_long"
+
+
+@dataclass(frozen=True)
+class ParseError:
+    key: ParseErrorKey
+    hint: str  # usage to show, e.g. "!capacity N"; never echoes the input
+    command: str | None = None  # the recognised command name, if any
+
+
+# --- staff commands ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DutyCommand:
+    on: bool
+    reason: HandoverReason = HandoverReason.PLANNED
+
+
+@dataclass(frozen=True)
+class CapacityCommand:
+    capacity: int
+
+
+@dataclass(frozen=True)
+class LanguagesCommand:
+    languages: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TopicsCommand:
+    topics: tuple[str, ...]  # empty = clear
+
+
+@dataclass(frozen=True)
+class NextCommand:
+    pass
+
+
+@dataclass(frozen=True)
+class TakeCommand:
+    conversation: ConversationID
+
+
+@dataclass(frozen=True)
+class TransferCommand:
+    to: UserID | None  # None = back to the queue
+    conversation: ConversationID | None = None  # None = the room the command was sent in
+
+
+@dataclass(frozen=True)
+class CloseCommand:
+    conversation: ConversationID | None = None
+
+
+@dataclass(frozen=True)
+class ConfirmCommand:
+    conversation: ConversationID | None = None
+
+
+@dataclass(frozen=True)
+class DismissCommand:
+    conversation: ConversationID | None = None
+
+
+@dataclass(frozen=True)
+class StatusCommand:
+    pass
+
+
+@dataclass(frozen=True)
+class QueueCommand:
+    pass
+
+
+@dataclass(frozen=True)
+class HelpCommand:
+    topic: str | None = None
+
+
+@dataclass(frozen=True)
+class ChatCommand:
+    """Invite a mail youth to continue live in chat (anonymously)."""
+
+
+@dataclass(frozen=True)
+class VideoCommand:
+    end: bool = False  # "!video end": the call is over, its widget goes
+
+
+@dataclass(frozen=True)
+class SuperviseCommand:
+    """A team lead reads along in a conversation (read-only), or stops (``end``)."""
+
+    conversation: ConversationID
+    end: bool = False
+
+
+StaffCommand = (
+    DutyCommand
+    | CapacityCommand
+    | LanguagesCommand
+    | TopicsCommand
+    | NextCommand
+    | TakeCommand
+    | TransferCommand
+    | CloseCommand
+    | ConfirmCommand
+    | DismissCommand
+    | StatusCommand
+    | QueueCommand
+    | HelpCommand
+    | VideoCommand
+    | ChatCommand
+    | SuperviseCommand
+)
+
+
+# --- youth commands ----------------------------------------------------------------------
+
+
+class YouthCommandKind(StrEnum):
+    HELP = "help"
+    VIDEO = "video"
+    MAIL = "mail"
+    END = "end"
+    DELETE = "delete"
+    CONFIRM_DELETE = "confirm_delete"
+
+
+@dataclass(frozen=True)
+class YouthCommand:
+    kind: YouthCommandKind
+
+
+_YOUTH_WORDS: Mapping[str, YouthCommandKind] = MappingProxyType(
+    {
+        "hilfe": YouthCommandKind.HELP,
+        "help": YouthCommandKind.HELP,
+        "video": YouthCommandKind.VIDEO,
+        "videochat": YouthCommandKind.VIDEO,
+        "mail": YouthCommandKind.MAIL,
+        "email": YouthCommandKind.MAIL,
+        "e-mail": YouthCommandKind.MAIL,
+        "ende": YouthCommandKind.END,
+        "end": YouthCommandKind.END,
+        "beenden": YouthCommandKind.END,
+        "löschen": YouthCommandKind.DELETE,
+        "loeschen": YouthCommandKind.DELETE,
+        "delete": YouthCommandKind.DELETE,
+        "ja löschen": YouthCommandKind.CONFIRM_DELETE,
+        "ja loeschen": YouthCommandKind.CONFIRM_DELETE,
+        "yes delete": YouthCommandKind.CONFIRM_DELETE,
+    }
+)
+
+
+# --- help --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HelpEntry:
+    usage: str
+    de: str
+    en: str
+
+
+STAFF_HELP: Mapping[str, HelpEntry] = MappingProxyType(
+    {
+        "duty": HelpEntry(
+            "!duty on|off [planned|unplanned]",
+            "Dienst beginnen oder beenden; offene Gespräche werden übergeben.",
+            "Go on or off duty; open conversations are handed over.",
+        ),
+        "capacity": HelpEntry(
+            "!capacity N",
+            "Wie viele Gespräche du gleichzeitig führst.",
+            "How many conversations you take at once.",
+        ),
+        "languages": HelpEntry(
+            "!languages de en …",
+            "Deine Sprachen (Kürzel).",
+            "Your languages (codes).",
+        ),
+        "topics": HelpEntry(
+            "!topics thema …",
+            "Deine Schwerpunkte; ohne Angabe löschen.",
+            "Your topics; none to clear.",
+        ),
+        "next": HelpEntry(
+            "!next", "Das nächste wartende Gespräch nehmen.", "Take the next waiting one."
+        ),
+        "take": HelpEntry(
+            "!take <gespräch>",
+            "Ein bestimmtes wartendes Gespräch nehmen.",
+            "Take a given waiting conversation.",
+        ),
+        "transfer": HelpEntry(
+            "!transfer [gespräch] <@user:server|queue>",
+            "An Kolleg*in oder zurück in die Warteschlange übergeben.",
+            "Hand to a colleague or back to the queue.",
+        ),
+        "close": HelpEntry("!close [gespräch]", "Gespräch beenden.", "Close the conversation."),
+        "confirm": HelpEntry(
+            "!confirm [gespräch]", "Krisenhinweis bestätigen.", "Confirm a crisis flag."
+        ),
+        "dismiss": HelpEntry(
+            "!dismiss [gespräch]", "Krisenhinweis verwerfen.", "Dismiss a crisis flag."
+        ),
+        "status": HelpEntry("!status", "Dein Dienststatus.", "Your duty status."),
+        "queue": HelpEntry("!queue", "Überblick über die Warteschlange.", "Queue overview."),
+        "video": HelpEntry(
+            "!video [end]", "Einen Videoanruf anbieten (end: beenden).",
+            "Offer the youth a video call (end: end it).",
+        ),
+        "chat": HelpEntry(
+            "!chat", "Mail-Person anonym in den Live-Chat einladen.",
+            "Invite a mail youth to continue live in chat, anonymously.",
+        ),
+        "supervise": HelpEntry(
+            "!supervise [end] <gespräch>",
+            "Teamleitung: ein Gespräch nur lesend begleiten (end: beenden); die Person wird "
+            "informiert.",
+            "Team leads: read along in a conversation, read-only (end: stop); the youth is "
+            "told.",
+        ),
+        "help": HelpEntry("!help [befehl]", "Diese Hilfe.", "This help."),
+    }
+)
+
+YOUTH_HELP: Mapping[YouthCommandKind, HelpEntry] = MappingProxyType(
+    {
+        YouthCommandKind.HELP: HelpEntry("hilfe / help", "Diese Hilfe.", "This help."),
+        YouthCommandKind.VIDEO: HelpEntry(
+            "video", "Per Video weitersprechen.", "Continue by video."
+        ),
+        YouthCommandKind.MAIL: HelpEntry(
+            "mail", "Später per Nachricht antworten lassen.", "Get a written reply later."
+        ),
+        YouthCommandKind.END: HelpEntry("ende / end", "Gespräch beenden.", "End the chat."),
+        YouthCommandKind.DELETE: HelpEntry(
+            "löschen / delete",
+            "Gespräch beenden und alles löschen (mit Bestätigung).",
+            "End and delete everything (asks to confirm).",
+        ),
+    }
+)
+
+
+def help_text(language: str, topic: str | None = None, *, staff: bool = True) -> str:
+    """Help in German ("de") or English (anything else); one command if `topic` is known."""
+    pick: Callable[[HelpEntry], str] = (lambda e: e.de) if language == "de" else (lambda e: e.en)
+    entries: list[HelpEntry] = list(STAFF_HELP.values() if staff else YOUTH_HELP.values())
+    if staff and topic is not None and topic.lower().lstrip("!") in STAFF_HELP:
+        entries = [STAFF_HELP[topic.lower().lstrip("!")]]
+    return "\n".join(f"{e.usage} — {pick(e)}" for e in entries)
+
+
+# --- parsing -----------------------------------------------------------------------------
+
+
+def _clean(text: str) -> str:
+    """NFKC, without invisible format characters (zero-width, bidi overrides)."""
+    normal = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in normal if unicodedata.category(ch) != "Cf")
+
+
+def parse_youth(text: str) -> YouthCommand | None:
+    try:
+        if len(text) > MAX_YOUTH_COMMAND_CHARS:
+            return None
+        words = _clean(text).casefold().replace(",", " ").split()
+        phrase = " ".join(words).lstrip("!/").rstrip(".!?").strip()
+        kind = _YOUTH_WORDS.get(phrase)
+    except (TypeError, AttributeError, ValueError):
+        return None
+    return None if kind is None else YouthCommand(kind)
+
+
+def parse_staff(text: str) -> StaffCommand | ParseError | None:
+    try:
+        return _parse_staff(text)
+    except (TypeError, AttributeError, ValueError):
+        return None
+
+
+def _parse_staff(text: str) -> StaffCommand | ParseError | None:
+    stripped = text.strip()
+    if not _clean(stripped[:8]).startswith("!"):
+        return None
+    if len(stripped) > MAX_STAFF_COMMAND_CHARS:
+        return ParseError(ParseErrorKey.TOO_LONG, "!help")
+    parts = _clean(stripped)[1:].split()
+    if not parts:
+        return ParseError(ParseErrorKey.UNKNOWN, "!help")
+    name, args = parts[0].casefold(), parts[1:]
+    parser = _PARSERS.get(name)
+    if parser is None:
+        close = difflib.get_close_matches(name, list(_PARSERS), n=1)
+        return ParseError(ParseErrorKey.UNKNOWN, f"!{close[0]}" if close else "!help")
+    return parser(args)
+
+
+def _error(key: ParseErrorKey, name: str) -> ParseError:
+    return ParseError(key, STAFF_HELP[name].usage, name)
+
+
+def _no_args(name: str, command: StaffCommand) -> Callable[[list[str]], StaffCommand | ParseError]:
+    def parse(args: list[str]) -> StaffCommand | ParseError:
+        return _error(ParseErrorKey.TOO_MANY_ARGUMENTS, name) if args else command
+
+    return parse
+
+
+def _optional_conversation(
+    name: str, make: Callable[[ConversationID | None], StaffCommand]
+) -> Callable[[list[str]], StaffCommand | ParseError]:
+    def parse(args: list[str]) -> StaffCommand | ParseError:
+        if len(args) > 1:
+            return _error(ParseErrorKey.TOO_MANY_ARGUMENTS, name)
+        if not args:
+            return make(None)
+        if not _CONVERSATION.fullmatch(args[0]):
+            return _error(ParseErrorKey.BAD_ARGUMENT, name)
+        return make(ConversationID(args[0]))
+
+    return parse
+
+
+def _video(args: list[str]) -> StaffCommand | ParseError:
+    if not args:
+        return VideoCommand()
+    if len(args) > 1:
+        return _error(ParseErrorKey.TOO_MANY_ARGUMENTS, "video")
+    if args[0].casefold() in ("end", "ende", "stop"):
+        return VideoCommand(end=True)
+    return _error(ParseErrorKey.BAD_ARGUMENT, "video")
+
+
+def _supervise(args: list[str]) -> StaffCommand | ParseError:
+    if not args:
+        return _error(ParseErrorKey.MISSING_ARGUMENT, "supervise")
+    if len(args) > 2:
+        return _error(ParseErrorKey.TOO_MANY_ARGUMENTS, "supervise")
+    end = len(args) == 2
+    if end and args[0].casefold() not in ("end", "ende", "stop"):
+        return _error(ParseErrorKey.BAD_ARGUMENT, "supervise")
+    if not _CONVERSATION.fullmatch(args[-1]):
+        return _error(ParseErrorKey.BAD_ARGUMENT, "supervise")
+    return SuperviseCommand(ConversationID(args[-1]), end=end)
+
+
+def _duty(args: list[str]) -> StaffCommand | ParseError:
+    if not args:
+        return _error(ParseErrorKey.MISSING_ARGUMENT, "duty")
+    if len(args) > 2:
+        return _error(ParseErrorKey.TOO_MANY_ARGUMENTS, "duty")
+    state = args[0].casefold()
+    if state not in ("on", "off", "an", "aus"):
+        return _error(ParseErrorKey.BAD_ARGUMENT, "duty")
+    on = state in ("on", "an")
+    if len(args) == 1:
+        return DutyCommand(on)
+    reason = args[1].casefold()
+    if on or reason not in ("planned", "unplanned", "geplant", "ungeplant"):
+        return _error(ParseErrorKey.BAD_ARGUMENT, "duty")
+    planned = reason in ("planned", "geplant")
+    return DutyCommand(False, HandoverReason.PLANNED if planned else HandoverReason.UNPLANNED)
+
+
+def _capacity(args: list[str]) -> StaffCommand | ParseError:
+    if not args:
+        return _error(ParseErrorKey.MISSING_ARGUMENT, "capacity")
+    if len(args) > 1:
+        return _error(ParseErrorKey.TOO_MANY_ARGUMENTS, "capacity")
+    if not (args[0].isascii() and args[0].isdigit() and len(args[0]) <= 2):
+        return _error(ParseErrorKey.BAD_ARGUMENT, "capacity")
+    return CapacityCommand(int(args[0]))
+
+
+def _languages(args: list[str]) -> StaffCommand | ParseError:
+    if not args:
+        return _error(ParseErrorKey.MISSING_ARGUMENT, "languages")
+    codes = [a.casefold().strip(",") for a in args]
+    if len(codes) > MAX_LIST_ITEMS:
+        return _error(ParseErrorKey.TOO_MANY_ARGUMENTS, "languages")
+    if not all(code.isascii() and _LANGUAGE.fullmatch(code) for code in codes):
+        return _error(ParseErrorKey.BAD_ARGUMENT, "languages")
+    return LanguagesCommand(tuple(dict.fromkeys(codes)))
+
+
+def _topics(args: list[str]) -> StaffCommand | ParseError:
+    topics = [a.casefold().strip(",") for a in args]
+    if len(topics) > MAX_LIST_ITEMS:
+        return _error(ParseErrorKey.TOO_MANY_ARGUMENTS, "topics")
+    if not all(_TOPIC.fullmatch(t) for t in topics):
+        return _error(ParseErrorKey.BAD_ARGUMENT, "topics")
+    return TopicsCommand(tuple(dict.fromkeys(topics)))
+
+
+def _take(args: list[str]) -> StaffCommand | ParseError:
+    if not args:
+        return _error(ParseErrorKey.MISSING_ARGUMENT, "take")
+    if len(args) > 1:
+        return _error(ParseErrorKey.TOO_MANY_ARGUMENTS, "take")
+    if not _CONVERSATION.fullmatch(args[0]):
+        return _error(ParseErrorKey.BAD_ARGUMENT, "take")
+    return TakeCommand(ConversationID(args[0]))
+
+
+def _transfer(args: list[str]) -> StaffCommand | ParseError:
+    if not args:
+        return _error(ParseErrorKey.MISSING_ARGUMENT, "transfer")
+    if len(args) > 2:
+        return _error(ParseErrorKey.TOO_MANY_ARGUMENTS, "transfer")
+    conversation: ConversationID | None = None
+    if len(args) == 2:
+        if not _CONVERSATION.fullmatch(args[0]):
+            return _error(ParseErrorKey.BAD_ARGUMENT, "transfer")
+        conversation = ConversationID(args[0])
+    target = args[-1]
+    if target.casefold() in ("queue", "warteschlange"):
+        return TransferCommand(None, conversation)
+    if not _USER.fullmatch(target):
+        return _error(ParseErrorKey.BAD_ARGUMENT, "transfer")
+    return TransferCommand(UserID(target), conversation)
+
+
+def _help(args: list[str]) -> StaffCommand | ParseError:
+    if len(args) > 1:
+        return _error(ParseErrorKey.TOO_MANY_ARGUMENTS, "help")
+    topic = args[0].casefold().lstrip("!") if args else None
+    return HelpCommand(topic if topic in STAFF_HELP else None)
+
+
+_PARSERS: Mapping[str, Callable[[list[str]], StaffCommand | ParseError]] = MappingProxyType(
+    {
+        "duty": _duty,
+        "capacity": _capacity,
+        "languages": _languages,
+        "topics": _topics,
+        "next": _no_args("next", NextCommand()),
+        "take": _take,
+        "transfer": _transfer,
+        "close": _optional_conversation("close", CloseCommand),
+        "confirm": _optional_conversation("confirm", ConfirmCommand),
+        "dismiss": _optional_conversation("dismiss", DismissCommand),
+        "status": _no_args("status", StatusCommand()),
+        "queue": _no_args("queue", QueueCommand()),
+        "video": _video,
+        "chat": _no_args("chat", ChatCommand()),
+        "supervise": _supervise,
+        "help": _help,
+    }
+)

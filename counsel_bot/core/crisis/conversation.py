@@ -1,0 +1,72 @@
+"""Conversation-level risk: sticky, and judging bursts of short messages together.
+
+Youths often split one sentence over several messages ("ich will" / "nicht mehr" /
+"leben"). The last few *short* messages within ``window`` are therefore joined and
+assessed again. The window lives in memory only, holds at most ``max_messages`` short
+texts, and drops them as soon as they age out or a long message arrives; nothing is
+written anywhere. Time comes in with each call (no clock inside).
+
+The level only rises: a later "war nur Spaß" or "jk" never clears or lowers it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import datetime, timedelta
+
+from counsel_bot.core.crisis.detector import NO_FLAG, Assessment, CrisisDetector
+
+
+class ConversationRisk:
+    """Risk state of one conversation. Not thread-safe; one instance per conversation."""
+
+    def __init__(self, detector: CrisisDetector, *, window: timedelta = timedelta(seconds=60),
+                 short_chars: int = 40, max_messages: int = 5) -> None:
+        if window <= timedelta(0) or short_chars < 1 or max_messages < 1:
+            raise ValueError("window, short_chars and max_messages must be positive")
+        self._detector = detector
+        self._window = window
+        self._short_chars = short_chars
+        self._recent: deque[tuple[datetime, str]] = deque(maxlen=max_messages)
+        self._level = NO_FLAG
+
+    @property
+    def level(self) -> Assessment:
+        """The highest assessment seen so far in this conversation (sticky)."""
+        return self._level
+
+    def observe(self, text: str, at: datetime) -> Assessment:
+        """Feed one message sent at ``at``.
+
+        Returns a flagged ``Assessment`` (the new level) if this message raised the
+        conversation's level, otherwise ``NO_FLAG`` - also when the level was already
+        at least this high, so an alert is raised once per step up.
+        """
+        self._expire(at)
+        single = self._detector.assess(text)
+        found = single
+        if self._recent:
+            joined = " ".join([t for _, t in self._recent] + [text])
+            combined = self._detector.assess(joined)
+            if combined.outranks(found):
+                found = combined
+        if len(text) <= self._short_chars:
+            self._recent.append((at, text))
+        else:
+            self._recent.clear()
+        if not found.outranks(self._level):
+            return NO_FLAG
+        rules = tuple(dict.fromkeys(self._level.rules + found.rules))
+        self._level = Assessment(True, found.category, found.severity, rules)
+        return self._level
+
+    def forget_window(self) -> None:
+        """Drop the remembered short messages (e.g. when the conversation closes)."""
+        self._recent.clear()
+
+    def _expire(self, now: datetime) -> None:
+        # A message from the "future" (clock skew) also leaves the window.
+        kept = [(t, m) for t, m in self._recent if timedelta(0) <= now - t <= self._window]
+        if len(kept) != len(self._recent):
+            self._recent.clear()
+            self._recent.extend(kept)

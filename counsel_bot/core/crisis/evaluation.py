@@ -1,0 +1,136 @@
+"""Scoring the detector on a labelled JSONL file (recall first, then precision)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from counsel_bot.core.crisis.detector import CrisisDetector
+from counsel_bot.core.crisis.errors import EvalDataError
+
+_REQUIRED = ("id", "lang", "text", "label", "kind")
+
+
+@dataclass(frozen=True)
+class Example:
+    id: str
+    lang: str
+    text: str
+    crisis: bool
+    category: str | None
+    kind: str
+
+
+@dataclass(frozen=True)
+class Counts:
+    tp: int = 0
+    fn: int = 0
+    fp: int = 0
+    tn: int = 0
+
+    def add(self, crisis: bool, flagged: bool) -> Counts:
+        return Counts(self.tp + (crisis and flagged), self.fn + (crisis and not flagged),
+                      self.fp + (not crisis and flagged), self.tn + (not crisis and not flagged))
+
+    @property
+    def n(self) -> int:
+        return self.tp + self.fn + self.fp + self.tn
+
+    @property
+    def recall(self) -> float | None:
+        positives = self.tp + self.fn
+        return self.tp / positives if positives else None
+
+    @property
+    def precision(self) -> float | None:
+        flagged = self.tp + self.fp
+        return self.tp / flagged if flagged else None
+
+    @property
+    def false_flag_rate(self) -> float | None:
+        negatives = self.fp + self.tn
+        return self.fp / negatives if negatives else None
+
+
+@dataclass(frozen=True)
+class Report:
+    overall: Counts
+    by_kind: dict[str, Counts]
+    by_lang: dict[str, Counts]
+    by_category: dict[str, Counts]
+    misses: tuple[str, ...]
+    false_flags: tuple[str, ...]
+
+
+def read_examples(path: Path) -> list[Example]:
+    examples: list[Example] = []
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise EvalDataError(path, 0, f"cannot be read ({exc.strerror})") from None
+    with handle:
+        for line_no, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                raw = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise EvalDataError(path, line_no, f"not JSON ({exc.msg})") from exc
+            if not isinstance(raw, dict) or any(k not in raw for k in _REQUIRED):
+                raise EvalDataError(path, line_no, "missing keys")
+            if raw["label"] not in ("crisis", "none") or not isinstance(raw["text"], str):
+                raise EvalDataError(path, line_no, 'label must be "crisis" or "none"')
+            category = raw.get("category")
+            examples.append(Example(str(raw["id"]), str(raw["lang"]), raw["text"],
+                                    raw["label"] == "crisis",
+                                    category if isinstance(category, str) else None,
+                                    str(raw["kind"])))
+    return examples
+
+
+def evaluate(detector: CrisisDetector, examples: Iterable[Example]) -> Report:
+    overall = Counts()
+    by_kind: dict[str, Counts] = {}
+    by_lang: dict[str, Counts] = {}
+    by_category: dict[str, Counts] = {}
+    misses: list[str] = []
+    false_flags: list[str] = []
+    for ex in examples:
+        flagged = detector.assess(ex.text).flag
+        overall = overall.add(ex.crisis, flagged)
+        by_kind[ex.kind] = by_kind.get(ex.kind, Counts()).add(ex.crisis, flagged)
+        by_lang[ex.lang] = by_lang.get(ex.lang, Counts()).add(ex.crisis, flagged)
+        if ex.crisis and ex.category:
+            by_category[ex.category] = by_category.get(ex.category, Counts()).add(True, flagged)
+        if ex.crisis and not flagged:
+            misses.append(ex.id)
+        elif flagged and not ex.crisis:
+            false_flags.append(ex.id)
+    return Report(overall, dict(sorted(by_kind.items())), dict(sorted(by_lang.items())),
+                  dict(sorted(by_category.items())), tuple(misses), tuple(false_flags))
+
+
+def _fmt(value: float | None) -> str:
+    return "    -" if value is None else f"{value:5.3f}"
+
+
+def format_report(report: Report) -> str:
+    header = f"{'group':<24}{'n':>5}{'crisis':>8}{'recall':>8}{'precision':>11}{'false-flag':>12}"
+    lines = [header, "-" * len(header)]
+
+    def row(name: str, c: Counts) -> None:
+        lines.append(f"{name:<24}{c.n:>5}{c.tp + c.fn:>8}{_fmt(c.recall):>8}"
+                     f"{_fmt(c.precision):>11}{_fmt(c.false_flag_rate):>12}")
+
+    row("overall", report.overall)
+    for title, groups in (("kind", report.by_kind), ("lang", report.by_lang),
+                          ("category", report.by_category)):
+        lines.append("")
+        for name, counts in groups.items():
+            row(f"{title}={name}", counts)
+    lines.append("")
+    lines.append("missed ids: " + (", ".join(report.misses) or "none"))
+    lines.append("false-flag ids: " + (", ".join(report.false_flags) or "none"))
+    return "\n".join(lines)

@@ -1,0 +1,272 @@
+"""Side effects the bot performs, stored in the outbox before they happen.
+
+Router actions (invite, hand back, queue notice, close) plus the bot's own: greetings, staff
+notices, safety information, transcripts for a counsellor who joined late. Every effect has a
+deterministic key, so after a crash the same effect is recognised and not repeated.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from counsel_bot.core.ids import ConversationID, RoomID, UserID
+from counsel_bot.core.routing import Action, Assign, Closed, QueuePositionChanged, Reply, Unassign
+from counsel_bot.core.routing.codec import decode_action, encode_action, outbox_key
+
+Params = tuple[tuple[str, str | int], ...]
+
+
+@dataclass(frozen=True)
+class SayToYouth:
+    """A text from the catalogue into the conversation's room (greeting, notices)."""
+
+    conversation: ConversationID
+    key: str
+    params: Params = ()
+
+
+@dataclass(frozen=True)
+class SayToStaff:
+    """A text into the staff room; ``mentions`` are pinged (crisis alerts, lead pages)."""
+
+    key: str
+    params: Params = ()
+    mentions: tuple[UserID, ...] = ()
+
+
+@dataclass(frozen=True)
+class SayInRoom:
+    """A reply to a staff command, in the room where it was given."""
+
+    room_id: RoomID
+    to: UserID
+    key: str
+    params: Params = ()
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """Post what the youth wrote so far for the counsellor who just joined (Megolm gives a
+    late joiner no earlier messages), and tell the youth who is there now."""
+
+    conversation: ConversationID
+    counsellor: UserID
+    assignment: int
+    # A team lead reading along: the youth was told already, so no "is here for you".
+    supervisor: bool = False
+
+
+@dataclass(frozen=True)
+class Leave:
+    """The bot leaves a closed conversation's room (after the youth's feedback)."""
+
+    conversation: ConversationID
+
+
+@dataclass(frozen=True)
+class PutWidget:
+    """Show (content) or remove (empty content) the video call in the room's widgets."""
+
+    conversation: ConversationID
+    widget_id: str
+    content: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class PostText:
+    """A youth's mail, posted into the conversation's room for the counsellor there."""
+
+    conversation: ConversationID
+    text: str
+
+
+@dataclass(frozen=True)
+class SendMail:
+    """The counsellor's words from the room, sent to the youth as mail."""
+
+    conversation: ConversationID
+    text: str
+
+
+@dataclass(frozen=True)
+class SetTopic:
+    """The room's topic shows the conversation's current channel (chat or mail)."""
+
+    conversation: ConversationID
+    channel: str
+
+
+@dataclass(frozen=True)
+class InviteYouth:
+    """A youth who redeemed a case code joins their conversation's room; the bot tells
+    them in the room they wrote from, then leaves that room."""
+
+    conversation: ConversationID
+    youth: UserID
+    from_room: RoomID
+
+
+@dataclass(frozen=True)
+class Supervise:
+    """A team lead reads along read-only (their power level below sending), or (``end``)
+    is removed again and their power level reset."""
+
+    conversation: ConversationID
+    lead: UserID
+    end: bool = False
+
+
+@dataclass(frozen=True)
+class PurgeRoom:
+    """Youth-initiated deletion, step 1: the room deleted and purged by the admin API."""
+
+    conversation: ConversationID
+
+
+@dataclass(frozen=True)
+class DeactivateYouth:
+    """Step 2: the youth's anonymous account deactivated with erasure (never staff, never a
+    mail youth, who has no account). The id is read from the record, so none is stored here."""
+
+    conversation: ConversationID
+
+
+@dataclass(frozen=True)
+class EraseConversation:
+    """Step 3, only once the room is gone: the bot's records of the conversation erased."""
+
+    conversation: ConversationID
+
+
+@dataclass(frozen=True)
+class StaffDigest:
+    """Several staff notices as one message (the outbox worker's, never stored): a burst of
+    youths is a few messages for the night shift to read, and little work for the server."""
+
+    notices: tuple[SayToStaff, ...]
+
+
+BotEffect = (InviteYouth | SayToYouth | SayToStaff | SayInRoom | Transcript | Leave
+             | PutWidget | PostText | SendMail | SetTopic | Supervise | PurgeRoom
+             | DeactivateYouth | EraseConversation)
+Effect = Assign | Unassign | QueuePositionChanged | Closed | BotEffect
+
+
+def effect_key(
+    effect: Effect, *, version: int, index: int, tag: str = "", cause: str | None = None
+) -> str:
+    """Deterministic for a given transition; ``tag`` names one-per-conversation effects.
+
+    ``cause`` (the Matrix event that led to it) keeps apart effects of transitions that did
+    not move the router: two "help" replies would otherwise share a key, and the second,
+    taken for a replay, would never be sent.
+    """
+    if isinstance(effect, Assign | Unassign | QueuePositionChanged | Closed):
+        return outbox_key(effect, version=version, index=index)
+    if isinstance(effect, Transcript):
+        if effect.supervisor:  # one per join event: a lead may join, leave and come back
+            return f"transcript:{effect.conversation}:lead:{cause or version}:{index}"
+        return f"transcript:{effect.conversation}:{effect.assignment}"
+    if tag:
+        return tag
+    return f"{type(effect).__name__.lower()}:{cause or version}:{index}"
+
+
+def encode_effect(effect: Effect) -> bytes:
+    if isinstance(effect, Assign | Unassign | QueuePositionChanged | Closed):
+        return encode_action(effect)
+    data: dict[str, Any]
+    match effect:
+        case SayToYouth():
+            data = {"type": "say_youth", "conversation": effect.conversation, "key": effect.key,
+                    "params": [list(p) for p in effect.params]}
+        case SayToStaff():
+            data = {"type": "say_staff", "key": effect.key,
+                    "params": [list(p) for p in effect.params],
+                    "mentions": list(effect.mentions)}
+        case SayInRoom():
+            data = {"type": "say_room", "room": effect.room_id, "to": effect.to,
+                    "key": effect.key, "params": [list(p) for p in effect.params]}
+        case Transcript():
+            data = {"type": "transcript", "conversation": effect.conversation,
+                    "counsellor": effect.counsellor, "assignment": effect.assignment,
+                    "supervisor": effect.supervisor}
+        case Supervise():
+            data = {"type": "supervise", "conversation": effect.conversation,
+                    "lead": effect.lead, "end": effect.end}
+        case PurgeRoom():
+            data = {"type": "purge", "conversation": effect.conversation}
+        case DeactivateYouth():
+            data = {"type": "deactivate", "conversation": effect.conversation}
+        case EraseConversation():
+            data = {"type": "erase", "conversation": effect.conversation}
+        case Leave():
+            data = {"type": "leave", "conversation": effect.conversation}
+        case InviteYouth():
+            data = {"type": "invite_youth", "conversation": effect.conversation,
+                    "youth": effect.youth, "from_room": effect.from_room}
+        case SetTopic():
+            data = {"type": "topic", "conversation": effect.conversation,
+                    "channel": effect.channel}
+        case PostText():
+            data = {"type": "post", "conversation": effect.conversation, "text": effect.text}
+        case SendMail():
+            data = {"type": "mail", "conversation": effect.conversation, "text": effect.text}
+        case PutWidget():
+            data = {"type": "widget", "conversation": effect.conversation,
+                    "widget_id": effect.widget_id, "content": dict(effect.content)}
+    return json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
+
+
+def decode_effect(raw: bytes) -> Effect:
+    data = json.loads(raw)
+    params: Params = tuple((str(k), v) for k, v in data.get("params", []))
+    match data.get("type"):
+        case "say_youth":
+            return SayToYouth(ConversationID(data["conversation"]), data["key"], params)
+        case "say_staff":
+            return SayToStaff(data["key"], params, tuple(UserID(u) for u in data["mentions"]))
+        case "say_room":
+            return SayInRoom(RoomID(data["room"]), UserID(data["to"]), data["key"], params)
+        case "invite_youth":
+            return InviteYouth(ConversationID(data["conversation"]), UserID(data["youth"]),
+                               RoomID(data["from_room"]))
+        case "topic":
+            return SetTopic(ConversationID(data["conversation"]), data["channel"])
+        case "post":
+            return PostText(ConversationID(data["conversation"]), data["text"])
+        case "mail":
+            return SendMail(ConversationID(data["conversation"]), data["text"])
+        case "widget":
+            return PutWidget(ConversationID(data["conversation"]), data["widget_id"],
+                             tuple(data["content"].items()))
+        case "leave":
+            return Leave(ConversationID(data["conversation"]))
+        case "transcript":
+            return Transcript(ConversationID(data["conversation"]),
+                              UserID(data["counsellor"]), int(data["assignment"]),
+                              bool(data.get("supervisor", False)))
+        case "supervise":
+            return Supervise(ConversationID(data["conversation"]), UserID(data["lead"]),
+                             bool(data["end"]))
+        case "purge":
+            return PurgeRoom(ConversationID(data["conversation"]))
+        case "deactivate":
+            return DeactivateYouth(ConversationID(data["conversation"]))
+        case "erase":
+            return EraseConversation(ConversationID(data["conversation"]))
+    action = decode_action(raw)
+    assert not isinstance(action, Reply), "replies are stored as SayInRoom"
+    return action
+
+
+def reply_in_room(reply: Reply, room_id: RoomID) -> SayInRoom:
+    return SayInRoom(room_id, reply.to, reply.message_key.value,
+                     tuple((k, v) for k, v in reply.params))
+
+
+def routed(actions: list[Action], room_id: RoomID) -> list[Effect]:
+    """Router actions as effects: replies go to the room the command came from."""
+    return [reply_in_room(a, room_id) if isinstance(a, Reply) else a for a in actions]

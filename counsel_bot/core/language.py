@@ -1,0 +1,37 @@
+"""Guess whether a youth writes German or English, from their own words (pure)."""
+
+from __future__ import annotations
+
+import re
+
+from counsel_bot.core.messages import Language
+
+_WORD = re.compile(r"[a-zäöüß']+")
+# Short, frequent function words; a youth's first message is often only a few words long.
+_GERMAN = frozenset(
+    {
+        "ich", "du", "nicht", "und", "ist", "bin", "hallo", "hab", "habe", "mir", "mich",
+        "mein", "meine", "was", "wie", "warum", "weil", "aber", "auch", "kann", "will",
+        "möchte", "jemand", "hilfe", "bitte", "danke", "ja", "nein", "schon", "noch", "gerade",
+        "keine", "kein",
+    }
+)
+_ENGLISH = frozenset(
+    {
+        "i", "you", "not", "and", "is", "am", "hello", "hi", "have", "me", "my", "what", "how",
+        "why", "because", "but", "also", "can", "want", "would", "someone", "help", "please",
+        "thanks", "yes", "no", "just", "really", "don't", "can't", "i'm", "it's", "anyone",
+    }
+)
+
+
+def guess_language(message: str, default: Language) -> Language:
+    """German or English by counting marker words; ``default`` when it cannot be told."""
+    words = _WORD.findall(message.casefold())
+    german = sum(word in _GERMAN for word in words) + 2 * sum(
+        any(ch in word for ch in "äöüß") for word in words
+    )
+    english = sum(word in _ENGLISH for word in words)
+    if german == english:
+        return default
+    return "de" if german > english else "en"

@@ -1,0 +1,267 @@
+"""The routing state machine: events in, actions out. No I/O, no clock.
+
+Rules it keeps (the property tests in tests/routing/ check each):
+
+1. Queue order: crisis before normal; within a priority the longest wait first (FIFO by the
+   time the conversation was first enqueued, then by opening order). A conversation handed
+   back keeps its original enqueued_at and priority, so it lands at the front of its priority.
+2. Auto-assignment (config.auto_assign, the default) runs after every event: each waiting
+   conversation, in queue order, goes to the least loaded on-duty counsellor with free
+   capacity whose languages match, else to any on-duty counsellor with free capacity, else
+   it waits. Ties go to whoever was assigned least recently. The counsellor who handed a
+   conversation back is not chosen for it automatically.
+3. Nobody off duty is ever assigned. Automatic assignment never exceeds capacity.
+4. Manual take (!next, !take) needs the counsellor on duty and with free capacity; a team
+   lead may exceed their own capacity (crisis support), never a counsellor's: a transfer to
+   a full colleague is refused for everyone. !next takes the queue head. !take of a normal
+   conversation while a crisis waits is refused for counsellors, allowed for team leads.
+   Lowering capacity never unassigns; it only stops new assignments.
+5. Going off duty, being removed, or leaving a conversation's room hands each open
+   conversation back to the queue front with an `Unassign` (reason code) for the youth; the
+   auto-assigner then gives it to a colleague with capacity in the same event, if any.
+6. Authorisation: staff events from someone not on the roster are refused. Counsellors may
+   transfer, close, confirm or dismiss only conversations assigned to them; team leads may
+   act on any. Closing a waiting conversation and dismissing a waiting crisis flag are for
+   team leads. Every refusal is a `Reply` with a refusal key, sent to the issuer only.
+7. A waiting chat youth is told position and ETA per `policy.should_notify`: first time,
+   whenever the position drops below the one last told, and on an ETA bucket change at
+   most every config.notice_min_interval. Mail conversations queue the same way but get
+   no position notices (their promise is a reply deadline, not a wait).
+8. Closed conversations leave the router; the store keeps their record.
+9. `handle` is atomic: if it raises, the state is as before the call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from counsel_bot.core.ids import ConversationID, UserID
+from counsel_bot.core.routing import events as ev
+from counsel_bot.core.routing.actions import (
+    Action,
+    QueuePositionChanged,
+)
+from counsel_bot.core.routing.model import (
+    Channel,
+    ConversationSnapshot,
+    ConversationState,
+    CounsellorSnapshot,
+    CrisisStatus,
+    Notice,
+    RouterConfig,
+    RouterSnapshot,
+    UnassignReason,
+)
+from counsel_bot.core.routing.policy import (
+    can_take_more,
+    estimate_wait,
+    eta_bucket,
+    pick_counsellor,
+    should_notify,
+)
+from counsel_bot.core.routing.staff import StaffHandlers
+
+
+class SnapshotError(ValueError):
+    """A snapshot contradicts itself; the store holds inconsistent routing data."""
+
+
+class Router(StaffHandlers):
+    def __init__(self, config: RouterConfig | None = None) -> None:
+        super().__init__(config if config is not None else RouterConfig())
+
+    # --- snapshots -------------------------------------------------------------------------
+
+    @classmethod
+    def from_snapshot(cls, snapshot: RouterSnapshot, config: RouterConfig | None = None) -> Router:
+        router = cls(config)
+        router._counsellors = {c.user: c for c in snapshot.counsellors}
+        for conv in snapshot.conversations:
+            _check_restorable(conv, router._counsellors)
+            router._conversations[conv.conversation] = conv
+        if len(router._conversations) != len(snapshot.conversations):
+            raise SnapshotError("routing snapshot lists a conversation twice; restore from backup")
+        router._handling = snapshot.handling_seconds[-router._config.handling_window :]
+        seqs = [c.seq for c in snapshot.conversations]
+        router._next_seq = max([snapshot.next_seq, *(s + 1 for s in seqs)])
+        router._version = snapshot.version
+        return router
+
+    def snapshot(self) -> RouterSnapshot:
+        return RouterSnapshot(
+            conversations=tuple(sorted(self._conversations.values(), key=lambda c: c.seq)),
+            counsellors=tuple(sorted(self._counsellors.values(), key=lambda c: c.user)),
+            handling_seconds=self._handling,
+            next_seq=self._next_seq,
+            version=self._version,
+        )
+
+    # --- read-only views -------------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        return self._version
+
+    @property
+    def config(self) -> RouterConfig:
+        return self._config
+
+    def conversation(self, conversation: ConversationID) -> ConversationSnapshot | None:
+        return self._conversations.get(conversation)
+
+    def counsellor(self, user: UserID) -> CounsellorSnapshot | None:
+        return self._counsellors.get(user)
+
+    def queue(self) -> list[ConversationID]:
+        return [c.conversation for c in self._waiting()]
+
+    def load(self, user: UserID) -> int:
+        return self._loads().get(user, 0)
+
+    # --- the one entry point ---------------------------------------------------------------
+
+    def handle(self, event: ev.Event) -> list[Action]:
+        saved = (
+            dict(self._conversations),
+            dict(self._counsellors),
+            self._handling,
+            self._next_seq,
+        )
+        try:
+            actions = self._dispatch(event)
+            if self._config.auto_assign:
+                actions.extend(self._drain(event.at))
+            actions.extend(self._notices(event.at))
+        except BaseException:
+            self._conversations, self._counsellors, self._handling, self._next_seq = saved
+            raise
+        self._version += 1
+        return actions
+
+    def _dispatch(self, event: ev.Event) -> list[Action]:
+        match event:
+            case ev.ConversationOpened():
+                return self._opened(event)
+            case ev.CrisisRaised():
+                return self._crisis_raised(event)
+            case ev.ChannelChanged():
+                return self._channel_changed(event)
+            case ev.YouthEnded():
+                conv = self._conversations.get(event.conversation)
+                return [] if conv is None else [self._close(conv, event.at, None)]
+            case ev.CounsellorLeftRoom():
+                conv = self._conversations.get(event.conversation)
+                if conv is None or conv.assigned_to != event.counsellor:
+                    return []
+                return [self._hand_back(conv, UnassignReason.LEFT_ROOM)]
+            case ev.StaffAdded():
+                return self._staff_added(event)
+            case ev.StaffRemoved():
+                return self._staff_removed(event)
+            case ev.Tick():
+                return []
+            case _:
+                return self._staff_event(event)
+
+    # --- system events ---------------------------------------------------------------------
+
+    def _opened(self, event: ev.ConversationOpened) -> list[Action]:
+        if event.conversation in self._conversations:
+            return []
+        self._conversations[event.conversation] = ConversationSnapshot(
+            conversation=event.conversation,
+            state=ConversationState.WAITING,
+            channel=event.channel,
+            language=event.language.strip().lower(),
+            enqueued_at=event.at,
+            seq=self._next_seq,
+        )
+        self._next_seq += 1
+        return []
+
+    def _crisis_raised(self, event: ev.CrisisRaised) -> list[Action]:
+        conv = self._conversations.get(event.conversation)
+        if conv is None:
+            return []
+        if conv.crisis is CrisisStatus.DISMISSED and event.severity <= conv.severity:
+            # A human looked and dismissed it; only a stronger signal reopens the flag.
+            return []
+        confirmed = conv.crisis is CrisisStatus.CONFIRMED
+        crisis = CrisisStatus.CONFIRMED if confirmed else CrisisStatus.RAISED
+        self._put(replace(conv, crisis=crisis, severity=max(conv.severity, event.severity)))
+        return []
+
+    def _channel_changed(self, event: ev.ChannelChanged) -> list[Action]:
+        conv = self._conversations.get(event.conversation)
+        if conv is not None:
+            self._put(replace(conv, channel=event.channel, last_notice=None))
+        return []
+
+    def _staff_added(self, event: ev.StaffAdded) -> list[Action]:
+        existing = self._counsellors.get(event.user)
+        if existing is not None:
+            self._counsellors[event.user] = replace(existing, role=event.role)
+            return []
+        self._counsellors[event.user] = CounsellorSnapshot(
+            user=event.user,
+            role=event.role,
+            capacity=self._config.default_capacity,
+            languages=self._config.default_languages,
+        )
+        return []
+
+    def _staff_removed(self, event: ev.StaffRemoved) -> list[Action]:
+        if event.user not in self._counsellors:
+            return []
+        actions = self._hand_back_all(event.user, UnassignReason.STAFF_REMOVED)
+        del self._counsellors[event.user]
+        return actions
+
+    # --- after every event -----------------------------------------------------------------
+
+    def _drain(self, at: datetime) -> list[Action]:
+        loads = self._loads()
+        actions: list[Action] = []
+        for conv in self._waiting():
+            if not any(can_take_more(c, loads.get(c.user, 0)) for c in self._counsellors.values()):
+                break
+            chosen = pick_counsellor(conv, self._counsellors.values(), loads)
+            if chosen is not None:
+                actions.append(self._assign(conv, chosen.user, at, manual=False))
+                loads[chosen.user] = loads.get(chosen.user, 0) + 1
+        return actions
+
+    def _notices(self, at: datetime) -> list[Action]:
+        slots = sum(c.capacity for c in self._counsellors.values() if c.on_duty)
+        handling = self.average_handling_time()
+        actions: list[Action] = []
+        for index, conv in enumerate(self._waiting()):
+            if conv.channel is not Channel.CHAT:
+                continue
+            position = index + 1
+            eta = estimate_wait(position, handling, slots)
+            bucket = eta_bucket(eta)
+            if should_notify(
+                conv.last_notice, position, bucket, at, self._config.notice_min_interval
+            ):
+                self._put(replace(conv, last_notice=Notice(position, bucket, at)))
+                actions.append(QueuePositionChanged(conv.conversation, position, eta))
+        return actions
+
+
+def _check_restorable(
+    conv: ConversationSnapshot, counsellors: dict[UserID, CounsellorSnapshot]
+) -> None:
+    if conv.state is ConversationState.CLOSED:
+        raise SnapshotError(f"conversation {conv.conversation} is closed but in the live state")
+    assigned = conv.state is ConversationState.ASSIGNED
+    if assigned != (conv.assigned_to is not None) or (assigned and conv.assigned_at is None):
+        raise SnapshotError(
+            f"conversation {conv.conversation} is {conv.state} but its assignee fields disagree"
+        )
+    if conv.assigned_to is not None and conv.assigned_to not in counsellors:
+        raise SnapshotError(
+            f"conversation {conv.conversation} is assigned to someone not on the roster; "
+            "add them back to the roster or close the conversation in the store"
+        )

@@ -1,0 +1,334 @@
+"""`counsel bot`: open the vault, restore the device, cross-sign it, then run the loop.
+
+Cross-signing comes before the bot joins or answers anything: Element in strict mode withholds
+room keys from a device its owner has not signed, and a youth's client only re-checks later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import aiohttp
+from aiohttp import web
+from nio import AsyncClient
+
+from counsel_bot.channels.mail.mail_channel import ChatLink, MailChannel
+from counsel_bot.channels.matrix.bot import ENCRYPTION, CounselBot, counselling_power_levels
+from counsel_bot.channels.matrix.executor import Executor
+from counsel_bot.channels.matrix.session import connect
+from counsel_bot.config import Settings
+from counsel_bot.conversation.conductor import Conductor, Policy
+from counsel_bot.conversation.retention import is_due, run_retention
+from counsel_bot.core.clock import Clock, SystemClock
+from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.core.errors import BotError
+from counsel_bot.core.ids import ConversationID, RoomID, UserID
+from counsel_bot.core.mail_deadline import MailDeadlines
+from counsel_bot.core.opening_hours import OpeningHours
+from counsel_bot.core.routing.model import Role, RouterConfig
+from counsel_bot.metrics import CounselMetrics
+from counsel_bot.runtime.data_lock import exclusive
+from counsel_bot.store import SqliteStore
+from counsel_bot.web import MatrixPasswordAuth, RouterDashboardSource, build_web_app, start_web
+from e2e.cross_signing import CrossSigningSeeds
+from e2e.cross_signing_upload import ensure_cross_signed
+from e2e.vault import Vault, passphrase_from_env_or_file
+from homeserver_bridge.admin_api import AdminClient
+from homeserver_bridge.mail import MailSender, start_inbound
+from homeserver_bridge.paths import DataLayout
+
+log = logging.getLogger(__name__)
+
+SEEDS_CONTEXT = b"counsel/cross-signing-seeds/v1"
+LAST_RETENTION_KEY = "retention:last_run"
+# A long poll (5 s) and the outbox's grace (10 s), with room to spare; systemd waits 90 s.
+STOP_WITHIN_SECONDS = 25
+
+
+def open_vault(settings: Settings, layout: DataLayout, config_dir: Path) -> Vault:
+    configured = settings.vault.passphrase_file
+    file = (config_dir / configured) if configured else None
+    passphrase = passphrase_from_env_or_file(settings.vault.passphrase_env, file)
+    return Vault.open_or_create(layout.bot_dir / "vault.json", passphrase)
+
+
+def bot_password(layout: DataLayout, user_id: str) -> str:
+    accounts = json.loads((layout.bridge_dir / "accounts.json").read_text(encoding="utf-8"))
+    return next(str(a["password"]) for a in accounts if a["user_id"] == user_id)
+
+
+def load_or_create_seeds(vault: Vault, path: Path) -> CrossSigningSeeds:
+    """The cross-signing identity is made once and reused: a new one on every start would
+    make Element warn the youth that the bot's identity was reset."""
+    if path.exists():
+        sealed = path.read_bytes()
+        return CrossSigningSeeds.from_bytes(vault.open_sealed(sealed, context=SEEDS_CONTEXT))
+    seeds = CrossSigningSeeds.generate()
+    path.write_bytes(vault.seal(seeds.to_bytes(), context=SEEDS_CONTEXT))
+    path.chmod(0o600)
+    return seeds
+
+
+async def cross_sign(client: AsyncClient, vault: Vault, layout: DataLayout, password: str) -> None:
+    if client.should_upload_keys:
+        await client.keys_upload()
+    seeds = load_or_create_seeds(vault, layout.bot_dir / "cross_signing.sealed")
+    async with aiohttp.ClientSession() as http:
+        uploaded = await ensure_cross_signed(
+            http, client.homeserver, client.access_token, client.user_id, client.device_id,
+            seeds, password,
+        )
+    log.info("cross-signing %s", "published" if uploaded else "already in place")
+
+
+def policy_from(settings: Settings) -> Policy:
+    staff = {UserID(u): Role.COUNSELLOR for u in settings.staff.counsellors}
+    staff |= {UserID(u): Role.TEAM_LEAD for u in settings.staff.team_leads}
+    return Policy(
+        default_language=settings.bot.default_language,
+        staff=staff,
+        team_leads=tuple(UserID(u) for u in settings.staff.team_leads),
+        hours=OpeningHours.from_dict(settings.opening_hours.as_dict()),
+        emergency={"de": settings.crisis.emergency_de, "en": settings.crisis.emergency_en},
+        escalate_after=timedelta(minutes=settings.crisis.escalate_after_minutes),
+        video=settings.video,
+        video_secret=_read_secret(settings.video.jitsi_app_secret_file),
+        router=RouterConfig(
+            auto_assign=settings.routing.auto_assign,
+            default_capacity=settings.staff.default_capacity,
+            default_languages=(settings.bot.default_language,),
+        ),
+    )
+
+
+def _read_secret(path: str) -> str | None:
+    if not path:
+        return None
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not a usable path"
+        raise BotError(f"cannot read the secret file {path!r} ({reason}); fix the "
+                       "path in counsel.toml") from None
+
+
+async def run_bot(
+    settings: Settings,
+    layout: DataLayout,
+    config_dir: Path,
+    stop: asyncio.Event,
+    *,
+    clock: Clock | None = None,
+    on_ready: Callable[[CounselBot], None] | None = None,
+) -> None:
+    clock = clock or SystemClock()
+    with exclusive(layout.bot_dir, "starting another bot"):
+        await _run_bot(settings, layout, config_dir, stop, clock, on_ready)
+
+
+async def _run_bot(
+    settings: Settings,
+    layout: DataLayout,
+    config_dir: Path,
+    stop: asyncio.Event,
+    clock: Clock,
+    on_ready: Callable[[CounselBot], None] | None,
+) -> None:
+    vault = await asyncio.to_thread(open_vault, settings, layout, config_dir)
+    user_id = f"@{settings.bot.localpart}:{settings.homeserver.server_name}"
+    password = bot_password(layout, user_id)
+    client = await connect(
+        settings.homeserver.bot_url, user_id, password, layout.bot_dir / "nio", vault
+    )
+    lexicons = Path(settings.crisis.lexicon_dir) if settings.crisis.lexicon_dir else None
+    detector = CrisisDetector.from_directory(lexicons or default_lexicon_dir())
+    store = await SqliteStore.open(layout.bot_dir / "counsel.db", vault)
+    stack = contextlib.AsyncExitStack()
+    try:
+        await cross_sign(client, vault, layout, password)
+        metrics = CounselMetrics(clock, counsellor_label=settings.web.counsellor_label,
+                                 day_zone=ZoneInfo(settings.opening_hours.timezone))
+        conductor = await Conductor.open(store, detector, policy_from(settings), clock.now(),
+                                         metrics=metrics)
+        made: list[CounselBot] = []
+
+        async def staff_room() -> RoomID | None:
+            return await made[0].staff_room() if made else None
+
+        executor = Executor(client, store, clock, default_language=settings.bot.default_language,
+                            staff_room=staff_room)
+        bot = CounselBot(
+            client, conductor, executor, clock,
+            default_language=settings.bot.default_language,
+            undecryptable_grace=timedelta(seconds=settings.bot.undecryptable_grace_seconds),
+        )
+        made.append(bot)
+        mail = await start_mail(settings, layout, conductor, client, vault, clock, stack)
+        executor.mail = bot.mail = mail
+        web_runner = await start_team_lead_view(settings, conductor, metrics, clock, stack)
+        if on_ready is not None:
+            on_ready(bot)
+        admin_http = await stack.enter_async_context(aiohttp.ClientSession())
+        admin = bridge_admin(settings, layout, admin_http)
+        executor.admin = admin  # youth-initiated deletion; without it, retention deletes
+        if admin is not None:
+            retention = asyncio.create_task(retention_loop(settings, store, admin, clock, stop))
+            stack.push_async_callback(_finish, retention)
+        runner = asyncio.create_task(bot.run(stop))
+        stopper = asyncio.create_task(stop.wait())
+        await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+        # On a stop the loop ends its current sync and performs what is pending; a crash of
+        # the loop is raised here and stops the process, loudly.
+        try:
+            await asyncio.wait_for(runner, STOP_WITHIN_SECONDS)
+        except TimeoutError:
+            log.warning("the bot did not stop within %d s; pending effects run at the next "
+                        "start", STOP_WITHIN_SECONDS)
+        if web_runner is not None:
+            await web_runner.cleanup()
+    finally:
+        await stack.aclose()
+        await store.close()
+        await client.close()  # never logout(): that would delete the device's keys
+
+
+async def start_mail(
+    settings: Settings, layout: DataLayout, conductor: Conductor, client: AsyncClient,
+    vault: Vault, clock: Clock, stack: contextlib.AsyncExitStack,
+) -> MailChannel | None:
+    """The office's mail address: an SMTP server in the bot process (the conversations
+    live here), replies through the configured SMTP relay."""
+    if not settings.mail.enabled:
+        return None
+    sender = MailSender(settings.mail) if settings.mail.smtp_host else None
+
+    async def create_room() -> object:
+        return await client.room_create(name="Mail", initial_state=[ENCRYPTION],
+                                        power_level_override=counselling_power_levels())
+
+    deadlines = MailDeadlines(OpeningHours.from_dict(settings.opening_hours.as_dict()),
+                              settings.mail_deadline)
+    mail = MailChannel(conductor, client, vault, settings.mail, sender, clock.now,
+                       create_room, deadlines)
+    await mail.load()
+    conductor.mail_switch = mail.switch_to_mail
+    conductor.chat_invite = mail.invite_to_chat
+    conductor.redeem_case_code = mail.redeem_case_code
+    mail.chat_link = await chat_link(settings, layout, stack)
+    mail.inbound = await start_inbound(settings.mail, mail, now=clock.now, bounce_sender=sender)
+    stack.push_async_callback(mail.inbound.stop)
+    return mail
+
+
+async def chat_link(
+    settings: Settings, layout: DataLayout, stack: contextlib.AsyncExitStack
+) -> ChatLink | None:
+    """How a mail youth gets into the chat; None if they cannot (registration closed)."""
+    hs = settings.homeserver
+    if hs.registration == "closed":
+        return None
+    bot = f"https://matrix.to/#/@{settings.bot.localpart}:{hs.server_name}"
+    if hs.registration == "open":
+        async def no_token(_expires: datetime) -> str | None:
+            return None
+        return ChatLink(hs.advertised_url, bot, no_token)
+    http = await stack.enter_async_context(aiohttp.ClientSession())
+    admin = bridge_admin(settings, layout, http)
+    if admin is None:
+        return None
+
+    async def token(expires: datetime) -> str | None:
+        return (await admin.create_registration_token(uses_allowed=1, expires_at=expires)).token
+
+    return ChatLink(hs.advertised_url, bot, token)
+
+
+def bridge_admin(
+    settings: Settings, layout: DataLayout, http: aiohttp.ClientSession
+) -> AdminClient | None:
+    """The bridge's admin token (written by counsel up) gives the bot the admin API:
+    single-use registration tokens, room purges, erasure. None without it."""
+    token_file = layout.admin_token_file
+    if not token_file.exists():
+        return None
+    token = token_file.read_text(encoding="utf-8").strip()
+    return AdminClient(settings.homeserver.bot_url, token, http)
+
+
+async def retention_loop(
+    settings: Settings, store: SqliteStore, admin: AdminClient, clock: Clock,
+    stop: asyncio.Event, check_every: float = 60.0,
+) -> None:
+    """Closed conversations are deleted after [retention] closed_days: room purged, then
+    the bot's records erased. Runs in the bot (it holds the data directory)."""
+    keep, every = settings.retention.keep, settings.retention.run_every
+    while not stop.is_set():
+        last = await store.get_setting(LAST_RETENTION_KEY)
+        now = clock.now()
+        if is_due(datetime.fromisoformat(last) if last else None, now, every):
+            report = await run_retention(store, admin, now, keep, dry_run=False)
+            log.info("%s", report.summary())
+            await store.set_setting(LAST_RETENTION_KEY, now.isoformat())
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), check_every)
+
+
+async def start_team_lead_view(
+    settings: Settings, conductor: Conductor, metrics: CounselMetrics, clock: Clock,
+    stack: contextlib.AsyncExitStack,
+) -> web.AppRunner | None:
+    """/metrics and the dashboard, served by the bot: numbers only, never content."""
+    if not settings.web.enabled:
+        return None
+    http = await stack.enter_async_context(aiohttp.ClientSession())
+
+    def room_link(conversation: ConversationID) -> str | None:
+        room = conductor.rooms.get(conversation)
+        return None if room is None else f"https://matrix.to/#/{room}"
+
+    source = RouterDashboardSource(
+        lambda: conductor.router.snapshot(), clock, nickname=conductor.nicknames.get,
+        room_link=room_link, crisis_detail=conductor.crisis_details.get, today=metrics.today,
+    )
+    auth = MatrixPasswordAuth(settings.homeserver.bot_url,
+                              frozenset(settings.staff.team_leads), http)
+    web_settings = settings.web.web_settings()
+    app = build_web_app(metrics, source, auth, web_settings, clock,
+                        on_scrape=lambda: conductor.refresh_metrics(clock.now()))
+    return await start_web(app, web_settings)
+
+
+async def _finish(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # nio logs event contents at debug level; it never logs below WARNING here.
+    for noisy in ("nio", "peewee", "aiohttp"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main_bot(settings: Settings, layout: DataLayout, config_dir: Path) -> int:
+    configure_logging(settings.logging.level)
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_bot(settings, layout, config_dir, stop)
+
+    asyncio.run(serve())
+    return 0

@@ -1,0 +1,242 @@
+"""`counsel up`: bring the whole service up in one data directory and keep it running.
+
+Order matters: Synapse first (everything talks to it), then provisioning, the entry page,
+then the bot; on shutdown the reverse, so nothing runs against a stopped homeserver.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+from counsel_bot.config import Settings, load_settings
+from counsel_bot.core.clock import Clock, SystemClock
+from counsel_bot.core.opening_hours import OpeningHours
+from counsel_bot.core.opening_hours_text import opening_hours_lines
+from homeserver_bridge.embedded import EmbeddedSynapse
+from homeserver_bridge.entry_page import EntryPageContent, RunningEntryPage, serve_entry_page
+from homeserver_bridge.paths import CONFIG_DIR, DataLayout, write_private
+from homeserver_bridge.provision import Account, admin_client, ensure_accounts
+
+DEMO_ACCOUNTS = [
+    ("counsellor", "beraterin-demo", "Mia (Beraterin)"),
+    ("team lead", "teamleitung-demo", "Jonas (Teamleitung)"),
+    ("youth", "jugend-demo", "Sonnenblume"),
+]
+
+
+@dataclass(frozen=True)
+class Running:
+    settings: Settings
+    layout: DataLayout
+    synapse: EmbeddedSynapse
+    bot_account: Account
+    demo: list[Account]
+
+
+DEMO_PASSPHRASE_FILE = "vault.passphrase"  # noqa: S105 (a file name)
+
+
+def first_run_config() -> str:
+    """The data directory's own counsel.toml: the documented example, with demo accounts on
+    and the vault passphrase in a file beside it (fine for a demo; keep it elsewhere for real)."""
+    example = (CONFIG_DIR / "counsel.example.toml").read_text(encoding="utf-8")
+    demo_staff = (
+        'counsellors = ["@beraterin-demo:counsel.localhost"]\n'
+        'team_leads = ["@teamleitung-demo:counsel.localhost"]\n'
+    )
+    text = example.replace("counsellors = []\nteam_leads = []\n", demo_staff)
+    text = text.replace('passphrase_file = ""', f'passphrase_file = "{DEMO_PASSPHRASE_FILE}"')
+    return text.replace("accounts = false", "accounts = true")
+
+
+def resolve_settings(layout: DataLayout, config: Path | None) -> tuple[Settings, Path]:
+    """The settings and the config file's directory (relative *_file options start there)."""
+    layout.prepare()
+    if config is None:
+        config = layout.config_file
+        if not config.exists():
+            write_private(config, first_run_config())
+            write_private(layout.root / DEMO_PASSPHRASE_FILE, secrets.token_urlsafe(32))
+    return load_settings(config), config.resolve().parent
+
+
+async def start(layout: DataLayout, settings: Settings) -> Running:
+    synapse = EmbeddedSynapse(settings.homeserver, layout)
+    await synapse.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            admin = await admin_client(synapse.base_url, layout, session)
+            wanted = [("bot", settings.bot.localpart, settings.bot.display_name)]
+            if settings.demo.accounts:
+                wanted += DEMO_ACCOUNTS
+            accounts = await ensure_accounts(
+                admin, settings.homeserver.server_name, wanted, layout.bridge_dir / "accounts.json"
+            )
+            await admin.override_ratelimit(accounts[0].user_id)
+    except BaseException:
+        await synapse.stop()
+        raise
+    return Running(settings, layout, synapse, accounts[0], accounts[1:])
+
+
+@dataclass
+class EntryPageService:
+    """The entry page with the HTTP session its token button uses, stopped together."""
+
+    page: RunningEntryPage
+    session: aiohttp.ClientSession
+
+    @property
+    def url(self) -> str:
+        return self.page.url
+
+    async def stop(self) -> None:
+        try:
+            await self.page.stop()
+        finally:
+            await self.session.close()
+
+
+def entry_page_content(running: Running, clock: Clock) -> EntryPageContent:
+    settings = running.settings
+    hours = OpeningHours.from_dict(settings.opening_hours.as_dict())
+    today = clock.now().astimezone(hours.timezone).date()
+    # The page keeps its own structured emergency numbers: crisis.emergency_* is free text
+    # written for chat messages, not something the page can lay out as callable numbers.
+    return EntryPageContent(
+        homeserver_url=settings.homeserver.advertised_url,
+        server_name=settings.homeserver.server_name,
+        bot_user_id=running.bot_account.user_id,
+        registration=settings.homeserver.registration,
+        opening_hours=opening_hours_lines(hours, since=today),
+        office_name=settings.entry_page.office_name,
+    )
+
+
+async def start_entry_page(running: Running, clock: Clock) -> EntryPageService | None:
+    """Serve the entry page if it is enabled; its session lives as long as the page, since
+    every press of the token button is an admin API call."""
+    config = running.settings.entry_page
+    if not config.enabled:
+        return None
+    content = entry_page_content(running, clock)
+    session = aiohttp.ClientSession()
+    try:
+        admin = await admin_client(running.synapse.base_url, running.layout, session)
+        page = await serve_entry_page(content, config.page_settings(), admin, clock)
+    except BaseException:
+        await session.close()
+        raise
+    return EntryPageService(page, session)
+
+
+def banner(running: Running, entry_page_url: str | None = None) -> str:
+    hs = running.settings.homeserver
+    bot = running.bot_account.user_id
+    lines = [
+        "",
+        "counsel is running.",
+        f"  Homeserver:        {hs.advertised_url}",
+        f"  Counselling chat:  https://matrix.to/#/{bot}   ({bot})",
+    ]
+    if entry_page_url is not None:
+        lines.append(f"  Entry page:        {entry_page_url}")
+    lines += [
+        f"  Data directory:    {running.layout.root.resolve()}",
+        "",
+    ]
+    if running.demo:
+        lines.append("Demo accounts (passwords are kept in bridge/accounts.json):")
+        for account in running.demo:
+            lines.append(f"  {account.role:<11} {account.user_id:<36} password: {account.password}")
+        lines.append("")
+    lines += [
+        "To log in with Element, FluffyChat or any Matrix app: choose 'Sign in', change the",
+        f"homeserver to {hs.advertised_url}, and use one of the accounts above.",
+        f"A youth starts a direct chat with {bot}.",
+    ]
+    if entry_page_url is not None:
+        lines.append(f"The entry page {entry_page_url} shows a youth the way, step by step.")
+    lines += [
+        "",
+        "Press Ctrl-C to stop.",
+    ]
+    return "\n".join(lines)
+
+
+async def start_bot_process(layout: DataLayout, config: Path) -> asyncio.subprocess.Process:
+    """The bot runs as its own process: one process per device, and it can be killed alone."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "counsel_bot.cli", "bot",
+        "--data", str(layout.root), "--config", str(config),
+        stdin=asyncio.subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+async def stop_process(process: asyncio.subprocess.Process, grace_period: float = 20.0) -> None:
+    if process.returncode is None:
+        process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), grace_period)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+async def serve(
+    layout: DataLayout, settings: Settings, config: Path, out: Callable[[str], None]
+) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    running = await start(layout, settings)
+    try:
+        # Unwinds in reverse: the bot, then the entry page, then Synapse.
+        async with contextlib.AsyncExitStack() as stack:
+            stack.push_async_callback(running.synapse.stop)
+            entry_page = await start_entry_page(running, SystemClock())
+            if entry_page is not None:
+                stack.push_async_callback(entry_page.stop)
+            bot = await start_bot_process(layout, config)
+            stack.push_async_callback(stop_process, bot)
+            out(banner(running, entry_page.url if entry_page is not None else None))
+            bot_exit = asyncio.create_task(bot.wait())
+            stopped = asyncio.create_task(stop.wait())
+            await asyncio.wait({bot_exit, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            stopped.cancel()
+            if bot_exit.done():
+                out(f"The bot stopped (exit status {bot.returncode}); stopping the homeserver.")
+            else:
+                out("Stopping ...")
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(sig)
+
+
+def run_up(data: Path, config: Path | None) -> int:
+    layout = DataLayout(data)
+    settings, _config_dir = resolve_settings(layout, config)
+    config_file = config.resolve() if config else layout.config_file.resolve()
+    printer = lambda text: print(text, flush=True, file=sys.stdout)  # noqa: E731
+    asyncio.run(serve(layout, settings, config_file, printer))
+    return 0
+
+
+def run_bot_only(data: Path, config: Path | None) -> int:
+    from counsel_bot.runtime.runner import main_bot
+
+    layout = DataLayout(data)
+    settings, config_dir = resolve_settings(layout, config)
+    return main_bot(settings, layout, config_dir)
