@@ -1,0 +1,6 @@
+"""Sans-I/O cores: routing/, crisis/, commands, opening hours, escalation, language, video,
+mail deadlines, texts (messages), effects, ids and the clock. Pure functions and frozen
+dataclasses that take events and return decisions; no network, no store, no asyncio.
+
+May import: the standard library and pure libraries (jwt) only; nothing else of counsel_bot.
+"""

@@ -1,0 +1,6 @@
+"""The process: runner (builds store, conductor, bots, web and timers and runs them),
+service (`counsel up`: Synapse, entry page and bot together), the data lock, vault rotation.
+
+May import: everything below it (core, store, metrics, web, conversation, config, channels);
+only cli.py imports runtime.
+"""
