@@ -2,5 +2,6 @@
 mail deadlines, texts (messages), effects, ids and the clock. Pure functions and frozen
 dataclasses that take events and return decisions; no network, no store, no asyncio.
 
-May import: the standard library and pure libraries (jwt) only; nothing else of counsel_bot.
+May import: the standard library (not asyncio, sockets, sqlite3) and pure libraries (jwt,
+nacl, e2e's signature checks); nothing else of counsel_bot.
 """
