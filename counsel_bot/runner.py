@@ -101,6 +101,7 @@ def policy_from(settings: Settings) -> Policy:
         escalate_after=timedelta(minutes=settings.crisis.escalate_after_minutes),
         video=settings.video,
         video_secret=_read_secret(settings.video.jitsi_app_secret_file),
+        refuse_unsigned_devices=settings.staff.unsigned_devices == "refuse",
         router=RouterConfig(
             auto_assign=settings.routing.auto_assign,
             default_capacity=settings.staff.default_capacity,
