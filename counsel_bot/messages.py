@@ -322,9 +322,9 @@ CATALOGUE.update({
         "Please verify it (steps in the staff room).",
     ),
     "duty.unsigned_refused": _both(
-        "Nicht im Dienst: Deine Sitzung {devices} ist nicht bestätigt, und manche Jugendliche "
-        "könnten dich nicht lesen. Bestätige sie (Schritte im Teamraum), dann schreib noch "
-        "einmal „!duty on“.",
+        "Du bist nicht in den Dienst gegangen: Deine Sitzung {devices} ist nicht bestätigt; "
+        "manche Jugendliche könnten dich nicht lesen. Bestätige sie (Schritte im Teamraum), "
+        "dann schreib noch einmal „!duty on“.",
         "Not on duty: your session {devices} is not verified, and some youths could not read "
         "you. Verify it (steps in the staff room), then write \"!duty on\" again.",
     ),
