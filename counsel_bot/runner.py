@@ -299,6 +299,7 @@ async def start_team_lead_view(
     source = RouterDashboardSource(
         lambda: conductor.router.snapshot(), clock, nickname=conductor.nicknames.get,
         room_link=room_link, crisis_detail=conductor.crisis_details.get, today=metrics.today,
+        unsigned=lambda: conductor.router.unsigned,
     )
     auth = MatrixPasswordAuth(settings.homeserver.bot_url,
                               frozenset(settings.staff.team_leads), http)
