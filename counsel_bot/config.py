@@ -64,6 +64,9 @@ class StaffSettings:
     team_leads: tuple[str, ...] = ()
     # Parallel conversations a counsellor takes unless they set their own.
     default_capacity: int = 2
+    # "!duty on" from someone with a device they have not cross-signed (youths in Element's
+    # strict mode cannot read it): "warn" = on duty with a warning, "refuse" = not on duty.
+    unsigned_devices: Literal["warn", "refuse"] = "warn"
 
     def __post_init__(self) -> None:
         if self.default_capacity < 1:

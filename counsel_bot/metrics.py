@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
@@ -150,6 +151,12 @@ class CounselMetrics:
         self._on_duty = Gauge(
             "counsel_counsellors_on_duty", "Counsellors and team leads on duty", registry=r
         )
+        self._unverified = Gauge(
+            "counsel_on_duty_unverified_devices",
+            "Staff on duty with a device they have not cross-signed (a count; who is said in "
+            "the staff room only)",
+            registry=r,
+        )
         self._capacity = Gauge(
             "counsel_capacity_free", "Free conversation slots of staff on duty", registry=r
         )
@@ -254,8 +261,12 @@ class CounselMetrics:
         snapshot: RouterSnapshot,
         staff_nicknames: Mapping[UserID, str],
         now: datetime,
+        unsigned: AbstractSet[UserID] = frozenset(),
     ) -> None:
-        """Set every gauge from the router's state. Call after each handled event or on a tick."""
+        """Set every gauge from the router's state. Call after each handled event or on a tick.
+
+        ``unsigned``: staff with a device they have not cross-signed (only counted).
+        """
         require_aware(now)
         waiting = [c for c in snapshot.conversations if c.state is ConversationState.WAITING]
         for priority in PRIORITIES:
@@ -271,6 +282,7 @@ class CounselMetrics:
                 loads[conv.assigned_to] = loads.get(conv.assigned_to, 0) + 1
         on_duty = [c for c in snapshot.counsellors if c.on_duty]
         self._on_duty.set(len(on_duty))
+        self._unverified.set(sum(1 for c in on_duty if c.user in unsigned))
         self._capacity.set(sum(max(c.capacity - loads.get(c.user, 0), 0) for c in on_duty))
         self._set_open(loads, staff_nicknames)
         self._set_open_flags(snapshot)

@@ -1,4 +1,5 @@
-"""Adapter: publish the bot's cross-signing identity and sign its device (aiohttp).
+"""Adapter: publish the bot's cross-signing identity and sign its device (aiohttp); read
+other users' keys for the staff device check.
 
 Idempotent and cheap on every start: one ``keys/query`` and nothing else when the server
 already has our identity and our signature on the device.
@@ -6,7 +7,7 @@ already has our identity and our signature on the device.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aiohttp
@@ -64,6 +65,19 @@ async def ensure_cross_signed(
         _raise_on_failures(answer)
         uploaded = True
     return uploaded
+
+
+async def query_keys(
+    session: aiohttp.ClientSession, homeserver: str, access_token: str, users: Sequence[str]
+) -> dict[str, Any]:
+    """``POST /keys/query`` for all devices of ``users``, with their cross-signing keys.
+
+    nio queries keys too but keeps neither master nor self-signing keys, so the staff device
+    check asks the server itself. Raises ``CrossSigningError`` if the server does not answer.
+    """
+    api = _Api(session, homeserver.rstrip("/") + _API, access_token)
+    body = {"device_keys": {user: [] for user in users}, "timeout": 10_000}
+    return await api.post("keys/query", body, step="keys/query")
 
 
 def _identity_matches(query: Mapping[str, Any], seeds: CrossSigningSeeds, user_id: str) -> bool:

@@ -57,6 +57,7 @@ def test_every_option_is_in_the_example() -> None:
         ({"homeserver": {"url": "ftp://x"}}, "must start with http"),
         ({"crisis": {"escalate_after_minutes": 0}}, "escalate_after_minutes must be positive"),
         ({"opening_hours": {"timezone": "Mars/Olympus"}}, "opening_hours"),
+        ({"staff": {"unsigned_devices": "ignore"}}, "staff.unsigned_devices: 'ignore' is not"),
     ],
 )
 def test_bad_values_name_the_option(data: dict[str, object], message: str) -> None:

@@ -22,6 +22,13 @@ from counsel_bot.conversation.video_calls import VideoCalls
 from counsel_bot.conversation.welcome import welcome
 from counsel_bot.core import commands as cmd
 from counsel_bot.core.crisis import CrisisDetector
+from counsel_bot.core.device_trust_check import (
+    DeviceTrustCheck,
+    TrustNews,
+    decide,
+    decode_unsigned,
+    encode_unsigned,
+)
 from counsel_bot.core.effects import (
     Effect,
     InviteYouth,
@@ -81,6 +88,8 @@ class Policy:
     video: VideoSettings = field(default_factory=VideoSettings)
     # The Jitsi app secret (from video.jitsi_app_secret_file), when token auth is on.
     video_secret: str | None = field(default=None, repr=False)
+    # "!duty on" from staff with a device they have not cross-signed: refuse, or only warn.
+    refuse_unsigned_devices: bool = False
 
 
 class Conductor:
@@ -112,6 +121,9 @@ class Conductor:
         # Called after a commit that stored effects (the bot wakes its outbox worker), so
         # mail, timers and chat alike have their effects performed at once.
         self.committed: Callable[[], None] = lambda: None
+        # Staff devices not cross-signed by their owner, as last checked and announced in the
+        # staff room (kept in the store's settings, so a restart does not warn again).
+        self.unsigned_devices: dict[UserID, frozenset[str]] = {}
 
     @property
     def crisis_details(self) -> dict[ConversationID, CrisisDetail]:
@@ -129,6 +141,11 @@ class Conductor:
         conductor.crisis.restore_waiting(snapshot, now)
         for conversation in snapshot.conversations:
             await conductor._remember(conversation.conversation)
+        for user in policy.staff:
+            unsigned = decode_unsigned(await store.get_setting(device_trust_key(user)))
+            if unsigned:
+                conductor.unsigned_devices[user] = unsigned
+        conductor.router.unsigned = conductor._unsigned_staff()
         return conductor
 
     async def _remember(self, conversation: ConversationID) -> None:
@@ -158,6 +175,60 @@ class Conductor:
             step = Change(at, None)
             self.handle(step, events, reply_room=None)
             await self.commit(step)
+
+    # -- staff devices --------------------------------------------------------------------
+
+    async def devices_checked(self, check: DeviceTrustCheck, at: datetime) -> None:
+        """A staff member's devices were checked (on duty, or their device list changed):
+        warn in the staff room about new unsigned devices, say so once all are signed, and
+        route to colleagues whose devices are all signed first meanwhile."""
+        user = check.user
+        if user not in self.policy.staff:
+            return
+        before = self.unsigned_devices.get(user, frozenset())
+        decision = decide(before, check)
+        if decision.news is TrustNews.NOTHING and decision.unsigned == before:
+            return
+        step = Change(at, None)
+        # Keyed by time: the same device may need a warning again after an identity reset.
+        tag = f"device_trust:{user}:{decision.news.value}:{at.isoformat()}"
+        if decision.news is TrustNews.NEW_UNSIGNED:
+            step.add(SayToStaff("staff_unsigned_devices",
+                                (("counsellor", user), ("devices", _devices(decision.unsigned))),
+                                mentions=(user,)), tag)
+        elif decision.news is TrustNews.CLEARED:
+            step.add(SayToStaff("staff_devices_verified", (("counsellor", user),),
+                                mentions=(user,)), tag)
+        step.settings.append((device_trust_key(user), encode_unsigned(decision.unsigned)))
+        self._set_unsigned(user, decision.unsigned)
+        try:
+            await self.commit(step)
+        except BaseException:
+            self._set_unsigned(user, before)
+            raise
+
+    def _set_unsigned(self, user: UserID, unsigned: frozenset[str]) -> None:
+        if unsigned:
+            self.unsigned_devices[user] = unsigned
+        else:
+            self.unsigned_devices.pop(user, None)
+        self.router.unsigned = self._unsigned_staff()
+
+    def _unsigned_staff(self) -> frozenset[UserID]:
+        return frozenset(self.unsigned_devices)
+
+    def _duty_on(self, step: Change, room_id: RoomID, sender: UserID,
+                 event: ev.StaffEvent) -> None:
+        """``!duty on``: with a device its owner has not signed, refused or warned (config)."""
+        unsigned = self.unsigned_devices.get(sender)
+        if unsigned and self.policy.refuse_unsigned_devices:
+            step.add(SayInRoom(room_id, sender, "duty.unsigned_refused",
+                               (("devices", _devices(unsigned)),)))
+            return
+        self.handle(step, [event], reply_room=room_id)
+        if unsigned:
+            step.add(SayInRoom(room_id, sender, "duty.unsigned_warn",
+                               (("devices", _devices(unsigned)),)))
 
     # -- youths ---------------------------------------------------------------------------
 
@@ -325,6 +396,8 @@ class Conductor:
             if event is None:
                 step.add(SayInRoom(room_id, sender, cmd.ParseErrorKey.MISSING_ARGUMENT.value,
                                    (("hint", "… C-XXXXXXXX"),)))
+            elif isinstance(event, ev.CounsellorOnDuty):
+                self._duty_on(step, room_id, sender, event)
             else:
                 self.handle(step, [event], reply_room=room_id)
                 self.crisis.reviewed(step, event, self.router.conversation)
@@ -476,11 +549,22 @@ class Conductor:
 
     def refresh_metrics(self, now: datetime) -> None:
         if self.metrics is not None:
-            self.metrics.refresh_from_snapshot(self.router.snapshot(), self.nicknames, now)
+            self.metrics.refresh_from_snapshot(self.router.snapshot(), self.nicknames, now,
+                                               unsigned=self._unsigned_staff())
 
     async def _reload(self) -> None:
         snapshot = await self.store.load_router_snapshot()
         self.router = Router.from_snapshot(snapshot, self.policy.router)
+        self.router.unsigned = self._unsigned_staff()
+
+
+def device_trust_key(user: UserID) -> str:
+    """Settings key of a staff member's announced unsigned devices (staff ids only)."""
+    return f"device_trust:{user}"
+
+
+def _devices(unsigned: frozenset[str]) -> str:
+    return ", ".join(sorted(unsigned))
 
 
 ChatInvite = Callable[[Change, ConversationID, UserID], Awaitable[None]]

@@ -246,9 +246,38 @@ CATALOGUE.update({
         "🚨 {leads}: crisis flag {conversation} unhandled for {minutes} min. Please take "
         "it: \"!take {conversation}\".",
     ),
+    # Posted in the youth's room, so worded for the youth, who reads it too: Megolm gives a
+    # counsellor who joins late nothing written before, so the bot repeats it for them.
     "staff_transcript": _both(
-        "Was die Person vor deinem Beitritt geschrieben hat ({count} Nachrichten):\n{lines}",
-        "What the person wrote before you joined ({count} messages):\n{lines}",
+        "Für {counsellor}: deine bisherigen Nachrichten ({count}). Ich schicke sie noch "
+        "einmal, weil {counsellor} gerade erst dazugekommen ist und frühere Nachrichten in "
+        "diesem verschlüsselten Chat sonst nicht lesen kann. Du musst nichts tun.\n{lines}",
+        "For {counsellor}: your messages so far ({count}). I am sending them again because "
+        "{counsellor} has only just joined and could not read earlier messages in this "
+        "encrypted chat otherwise. You don't need to do anything.\n{lines}",
+    ),
+    "staff_unsigned_devices": _both(
+        "⚠️ {counsellor}: Deine Sitzung {devices} ist nicht von dir bestätigt (nicht "
+        "quersigniert). Jugendliche, deren App nur bestätigte Sitzungen zulässt (Element: "
+        "„unsichere Geräte ausschließen“), können deine Nachrichten von dort nicht lesen. So "
+        "bestätigst du sie in Element: Einstellungen → Sitzungen → bei dieser Sitzung "
+        "„Bestätigen“ wählen, dann auf einem anderen angemeldeten Gerät zustimmen oder deinen "
+        "Wiederherstellungsschlüssel eingeben. Ist es deine erste Sitzung: Einstellungen → "
+        "Sicherheit → Verschlüsselung einrichten. Kennst du die Sitzung nicht, melde sie dort "
+        "ab. Bis dahin gehen neue Gespräche zuerst an Kolleg*innen mit bestätigten Sitzungen.",
+        "⚠️ {counsellor}: your session {devices} is not verified by you (not cross-signed). "
+        "Youths whose app accepts only verified sessions (Element: \"exclude insecure "
+        "devices\") cannot read your messages from it. To verify it in Element: Settings → "
+        "Sessions → choose \"Verify\" on that session, then confirm on another signed-in "
+        "device or enter your recovery key. If it is your first session: Settings → Security "
+        "→ set up encryption. If you don't know the session, sign it out there. Until then "
+        "new conversations go first to colleagues whose sessions are verified.",
+    ),
+    "staff_devices_verified": _both(
+        "✅ {counsellor}: Alle deine Sitzungen sind jetzt bestätigt; der Hinweis zu "
+        "unbestätigten Sitzungen ist erledigt.",
+        "✅ {counsellor}: all your sessions are verified now; the warning about unverified "
+        "sessions no longer applies.",
     ),
     "staff_new_mail": _both(
         "Neue Mail-Anfrage {conversation} in der Warteschlange (Erstantwort-Frist läuft).",
@@ -285,6 +314,19 @@ CATALOGUE.update({
     "duty.on": _both(
         "Du bist im Dienst (Kapazität {capacity}, offen {load}).",
         "You are on duty (capacity {capacity}, open {load}).",
+    ),
+    "duty.unsigned_warn": _both(
+        "Achtung: Deine Sitzung {devices} ist nicht bestätigt; manche Jugendliche können "
+        "dich von dort nicht lesen. Bitte bestätige sie (Schritte im Teamraum).",
+        "Note: your session {devices} is not verified; some youths cannot read you from it. "
+        "Please verify it (steps in the staff room).",
+    ),
+    "duty.unsigned_refused": _both(
+        "Du bist nicht in den Dienst gegangen: Deine Sitzung {devices} ist nicht bestätigt; "
+        "manche Jugendliche könnten dich nicht lesen. Bestätige sie (Schritte im Teamraum), "
+        "dann schreib noch einmal „!duty on“.",
+        "Not on duty: your session {devices} is not verified, and some youths could not read "
+        "you. Verify it (steps in the staff room), then write \"!duty on\" again.",
     ),
     "duty.off": _both(
         "Du bist nicht mehr im Dienst. Übergeben: {handed_back}.",

@@ -8,6 +8,7 @@ they do not know, and the page says so rather than guessing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -43,6 +44,10 @@ def _no_figures() -> TodayFigures:
     return TodayFigures()
 
 
+def _nobody() -> AbstractSet[UserID]:
+    return frozenset()
+
+
 class RouterDashboardSource:
     """A `DashboardSource` reading a `RouterSnapshot` each time the page asks."""
 
@@ -55,6 +60,7 @@ class RouterDashboardSource:
         room_link: Callable[[ConversationID], str | None] = _no_link,
         crisis_detail: Callable[[ConversationID], CrisisDetail | None] = _no_detail,
         today: Callable[[], TodayFigures] = _no_figures,
+        unsigned: Callable[[], AbstractSet[UserID]] = _nobody,
     ) -> None:
         self._router_snapshot = router_snapshot
         self._clock = clock
@@ -62,6 +68,7 @@ class RouterDashboardSource:
         self._room_link = room_link
         self._crisis_detail = crisis_detail
         self._today = today
+        self._unsigned = unsigned
 
     async def snapshot(self) -> DashboardSnapshot:
         state = self._router_snapshot()
@@ -71,7 +78,12 @@ class RouterDashboardSource:
             staff=self._staff(state),
             crisis=self._crisis(state),
             today=self._today(),
+            unverified_on_duty=self._unverified_on_duty(state),
         )
+
+    def _unverified_on_duty(self, state: RouterSnapshot) -> int:
+        unsigned = self._unsigned()
+        return sum(1 for c in state.counsellors if c.on_duty and c.user in unsigned)
 
     @staticmethod
     def _queue(state: RouterSnapshot) -> tuple[QueueEntry, ...]:

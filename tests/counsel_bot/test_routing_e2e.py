@@ -83,7 +83,12 @@ async def test_three_youths_two_counsellors_queue_close_and_transfer(
         joined = await holder.accept_invite()
         assert joined == rooms[0]
         transcript = await holder.wait_for(rooms[0], bot.user_id, "Streit mit meinen Eltern")
-        assert "vor deinem Beitritt" in transcript
+        assert "deine bisherigen Nachrichten" in transcript
+        # The youth sees it too (same room), worded for them: it says who it is for and why.
+        seen = await youths[0].wait_for(rooms[0], bot.user_id, "deine bisherigen Nachrichten")
+        assert seen == transcript
+        assert seen.startswith("Für ")
+        assert "nicht lesen kann" in seen
         await youths[0].wait_for(rooms[0], bot.user_id, "ist jetzt für dich da")
 
         # Closing frees capacity: the waiting youth is routed to the same counsellor.

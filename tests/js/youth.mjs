@@ -339,6 +339,22 @@ async function waitForUndecryptable({ room_id, sender, reason, timeout_ms = 1500
     );
 }
 
+// Whether this youth's crypto sees another user's device as cross-signed by its owner (what
+// strict mode requires). Polled: the SDK refreshes device lists on its own after a change.
+async function waitDeviceSignedByOwner({ user_id, device_id, timeout_ms = 15000 }) {
+    const client = requireStarted();
+    const deadline = Date.now() + timeout_ms;
+    for (;;) {
+        const status = await client.getCrypto().getDeviceVerificationStatus(user_id, device_id);
+        if (status?.signedByOwner) return { signed_by_owner: true };
+        if (Date.now() > deadline) {
+            throw new CommandError("timeout", "the device is not signed by its owner in time",
+                { known: status !== null });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+}
+
 function messages({ room_id }) {
     const records = roomRecords(room_id);
     return {
@@ -381,6 +397,7 @@ const COMMANDS = {
     send: sendText,
     wait_for_message: waitForMessage,
     wait_for_undecryptable: waitForUndecryptable,
+    wait_device_signed_by_owner: waitDeviceSignedByOwner,
     messages,
     wait_for_invite: waitForInvite,
     stop,

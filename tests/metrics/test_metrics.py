@@ -96,6 +96,19 @@ def test_gauges_follow_the_router_snapshot() -> None:
     assert value(metrics, "counsel_crisis_flags_open", severity="low") == 0
 
 
+def test_on_duty_staff_with_unverified_devices_are_counted_without_a_label() -> None:
+    metrics = CounselMetrics(FakeClock(T0))
+    snapshot = busy_router(T0).snapshot()
+    metrics.refresh_from_snapshot(snapshot, NICKNAMES, T0)
+    assert value(metrics, "counsel_on_duty_unverified_devices") == 0
+    # LEAD is off duty: an unverified device of someone off duty counts for nothing.
+    metrics.refresh_from_snapshot(snapshot, NICKNAMES, T0, unsigned=frozenset({ANNA, LEAD}))
+    assert value(metrics, "counsel_on_duty_unverified_devices") == 1
+    rendered = metrics.render().decode()
+    line = next(x for x in rendered.splitlines() if x.startswith("counsel_on_duty_unverified"))
+    assert "{" not in line
+
+
 def test_counsellor_series_of_someone_gone_disappears() -> None:
     metrics = CounselMetrics(FakeClock(T0))
     metrics.refresh_from_snapshot(busy_router(T0).snapshot(), NICKNAMES, T0)

@@ -103,6 +103,24 @@ def test_language_match_beats_load_and_any_counsellor_is_the_fallback() -> None:
     assert len(of(Assign, actions)) == 1  # nobody speaks tr: any on-duty counsellor
 
 
+def test_counsellors_with_unsigned_devices_get_conversations_only_when_nobody_else_is_free(
+) -> None:
+    router = office(capacity=1)
+    router.unsigned = frozenset({ANNA})
+    # ANNA would win the tie (idle longer), but a strict youth could not read her.
+    assert of(Assign, router.handle(ConversationOpened(at(1), c(1)))) == [Assign(c(1), BEN, 1)]
+    # BEN is full: an unreadable counsellor is still better than nobody.
+    assert of(Assign, router.handle(ConversationOpened(at(2), c(2)))) == [Assign(c(2), ANNA, 1)]
+
+
+def test_a_language_match_beats_signed_devices() -> None:
+    router = office(capacity=3)
+    router.handle(LanguagesSet(T0, BEN, ("en",)))
+    router.unsigned = frozenset({BEN})
+    actions = router.handle(ConversationOpened(at(1), c(1), "en"))
+    assert of(Assign, actions) == [Assign(c(1), BEN, 1)]
+
+
 def test_least_loaded_counsellor_gets_the_next_conversation() -> None:
     router = office(capacity=3)
     router.handle(ConversationOpened(at(1), c(1)))

@@ -234,7 +234,7 @@ async def transcript_chunks(office: Office, room: str, size: int) -> list[str]:
 
     def parts() -> list[str]:
         return [body.split("\n", 1)[1] for r, s, body in office.counsellor.received
-                if r == room and s == office.bot.user_id and "vor deinem Beitritt" in body]
+                if r == room and s == office.bot.user_id and "deine bisherigen Nachrichten" in body]
 
     def arrived_or_failed() -> bool:
         return sum(len(p) for p in parts()) >= size or any(

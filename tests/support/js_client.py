@@ -224,6 +224,14 @@ class JsClient:
         )
         return UndecryptableEvent(str(r["reason"]), UserID(r["sender"]), EventID(r["event_id"]))
 
+    async def wait_device_signed_by_owner(
+        self, user_id: UserID, device_id: str, *, within: float = 15.0
+    ) -> None:
+        """Until this youth's crypto sees ``device_id`` of ``user_id`` as cross-signed by its
+        owner (what strict mode requires); JsClientTimeout if not within ``within``."""
+        await self._call("wait_device_signed_by_owner", within, user_id=user_id,
+                         device_id=device_id, timeout_ms=_ms(within))
+
     async def messages(self, room_id: RoomID) -> RoomMessages:
         r = await self._call("messages", room_id=room_id)
         return RoomMessages(

@@ -55,6 +55,19 @@ async def test_snapshot_from_router() -> None:
     assert data["longest_wait_seconds"] == 360
 
 
+async def test_on_duty_staff_with_unverified_sessions_are_a_count_without_ids() -> None:
+    clock = FakeClock(T0 + timedelta(minutes=10))
+    router = busy_router(T0)
+    router.handle(CounsellorOffDuty(T0 + timedelta(minutes=7), BEN))
+    counted = RouterDashboardSource(router.snapshot, clock, nickname=NICKNAMES.get,
+                                    unsigned=lambda: frozenset({ANNA, BEN}))
+    data = snapshot_to_json(await counted.snapshot())
+    assert data["unverified_on_duty"] == 1  # BEN is off duty
+    text = json.dumps(data)
+    for user in (ANNA, BEN):
+        assert user not in text
+
+
 async def test_json_carries_no_user_ids_and_room_ids_only_in_links() -> None:
     clock = FakeClock(T0 + timedelta(minutes=10))
     router = busy_router(T0)

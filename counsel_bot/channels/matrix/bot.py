@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -38,11 +39,14 @@ from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.channels.outbox_worker import OutboxWorker
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.clock import Clock
-from counsel_bot.core.commands import parse_staff
+from counsel_bot.core.commands import DutyCommand, parse_staff
+from counsel_bot.core.device_trust_check import check_devices
 from counsel_bot.core.ids import EventID, RoomID, UserID
 from counsel_bot.core.messages import Language, text
 from counsel_bot.core.routing.model import Channel
 from counsel_bot.core.undecryptable import UndecryptableBuffer
+from e2e.cross_signing_upload import query_keys
+from e2e.errors import CrossSigningError
 
 if TYPE_CHECKING:
     from counsel_bot.channels.mail.mail_channel import MailChannel
@@ -155,6 +159,9 @@ class CounselBot:
             await self._housekeeping()
             if first:
                 await self.ensure_staff_room()
+                # Devices may have changed while the bot was away; on-duty staff matter now.
+                await self.check_staff_devices(
+                    c.user for c in self.conductor.router.snapshot().counsellors if c.on_duty)
             self._batch_since = since
             try:
                 await self.handle_sync(response)
@@ -203,6 +210,9 @@ class CounselBot:
                 await self.mail.tick(now)
 
     async def handle_sync(self, response: SyncResponse) -> None:
+        # A staff member logged in somewhere, or verified a session: check before their
+        # messages in this batch are handled, so routing already knows.
+        await self.check_staff_devices(response.device_list.changed)
         for room_id, info in response.rooms.invite.items():
             await self._on_invite(RoomID(room_id), info.invite_state)
         for room_id, info in response.rooms.join.items():
@@ -352,6 +362,10 @@ class CounselBot:
             # invited the bot into is no place for staff commands (others would read along).
             if await self._is_staff_room(room_id) or \
                     await self.store.conversation_by_room(room_id) is not None:
+                command = parse_staff(body)
+                if isinstance(command, DutyCommand) and command.on:
+                    # Going on duty: is every device of theirs readable in strict mode?
+                    await self.check_staff_devices([sender])
                 await self.conductor.staff_wrote(room_id, sender, event_id, body, at)
                 await self._maybe_mail_reply(room_id, sender, event_id, body)
             return
@@ -429,6 +443,26 @@ class CounselBot:
         for room_id in self.undecryptable.expire(self.clock.now()):
             await self.executor.send(room_id, text("undecryptable", self.default_language),
                                      key=f"undecryptable:{room_id}:{self.clock.now():%s}")
+
+    # -- staff devices ----------------------------------------------------------------------
+
+    async def check_staff_devices(self, users: Iterable[str]) -> None:
+        """Ask the server for these staff members' devices and cross-signing keys, and hand
+        each result to the conductor (warnings, routing). Others are not looked at."""
+        staff = sorted({UserID(u) for u in users if self.is_staff(u)})
+        session = self.client.client_session
+        if not staff or session is None:
+            return
+        try:
+            answer = await query_keys(session, self.client.homeserver,
+                                      self.client.access_token, staff)
+        except CrossSigningError as exc:
+            # Not fatal: the next device-list change or !duty on checks again.
+            log.warning("could not check staff devices: %s", exc)
+            return
+        at = self.clock.now()
+        for user in staff:
+            await self.conductor.devices_checked(check_devices(answer, user), at)
 
     # -- staff room -------------------------------------------------------------------------
 

@@ -290,15 +290,17 @@ class Executor:
     async def _transcript(self, effect: Transcript, key: str) -> None:
         record = await self._record(effect.conversation)
         items = await self.store.read_intake(effect.conversation)
+        name = await self._display_name(effect.counsellor)
         if items:
+            # In the youth's room (the youth reads it too, in their language): the staff room
+            # is shared by all staff, and a youth's words are for their counsellor only.
             lines = [f"› {item.body.decode('utf-8', 'replace')}" for item in items]
             for index, chunk in enumerate(_chunks(lines, TRANSCRIPT_CHUNK)):
                 body = text("staff_transcript", _language(record, self.default_language),
-                            count=len(items), lines=chunk)
+                            count=len(items), lines=chunk, counsellor=name)
                 await self.send(record.room_id, body, f"{key}:{index}")
         if effect.supervisor:
             return  # the youth was told when the supervision began
-        name = await self._display_name(effect.counsellor)
         await self._to_youth(record, "counsellor_joined", (("counsellor", name),), f"{key}:hi")
 
     async def _widget(self, effect: PutWidget) -> None:

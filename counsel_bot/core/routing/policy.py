@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
 
 from counsel_bot.core.ids import UserID
@@ -38,9 +39,14 @@ def pick_counsellor(
     conv: ConversationSnapshot,
     counsellors: Iterable[CounsellorSnapshot],
     loads: Mapping[UserID, int],
+    unsigned: AbstractSet[UserID] = frozenset(),
 ) -> CounsellorSnapshot | None:
     """Least loaded on-duty counsellor with free capacity whose languages match, else any.
 
+    Among those, counsellors in ``unsigned`` (with a device they have not cross-signed, which
+    a youth in Element's strict mode cannot read) are chosen only when nobody else is free:
+    an unreadable counsellor is still better than waiting, and the youth may not be strict.
+    Language comes first because it is certain to matter; strictness only may.
     The counsellor who handed the conversation back is never chosen automatically.
     """
     eligible = [
@@ -52,6 +58,7 @@ def pick_counsellor(
         return None
     matching = [c for c in eligible if not conv.language or conv.language in c.languages]
     pool = matching or eligible
+    pool = [c for c in pool if c.user not in unsigned] or pool
     epoch = datetime.min.replace(tzinfo=conv.enqueued_at.tzinfo)
     return min(
         pool,

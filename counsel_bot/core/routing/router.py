@@ -8,8 +8,10 @@ Rules it keeps (the property tests in tests/routing/ check each):
 2. Auto-assignment (config.auto_assign, the default) runs after every event: each waiting
    conversation, in queue order, goes to the least loaded on-duty counsellor with free
    capacity whose languages match, else to any on-duty counsellor with free capacity, else
-   it waits. Ties go to whoever was assigned least recently. The counsellor who handed a
-   conversation back is not chosen for it automatically.
+   it waits. Within that choice, counsellors whose devices are all cross-signed go first
+   (`Router.unsigned` names the others; Element's strict mode cannot read them). Ties go
+   to whoever was assigned least recently. The counsellor who handed a conversation back
+   is not chosen for it automatically.
 3. Nobody off duty is ever assigned. Automatic assignment never exceeds capacity.
 4. Manual take (!next, !take) needs the counsellor on duty and with free capacity; a team
    lead may exceed their own capacity (crisis support), never a counsellor's: a transfer to
@@ -70,6 +72,10 @@ class SnapshotError(ValueError):
 class Router(StaffHandlers):
     def __init__(self, config: RouterConfig | None = None) -> None:
         super().__init__(config if config is not None else RouterConfig())
+        # Staff with a device they have not cross-signed (the bot's device check sets it):
+        # input to the choice, not routing state. It is a fact about the homeserver, which
+        # the bot checks again after a restart, so it is neither in snapshots nor replayed.
+        self.unsigned: frozenset[UserID] = frozenset()
 
     # --- snapshots -------------------------------------------------------------------------
 
@@ -226,7 +232,7 @@ class Router(StaffHandlers):
         for conv in self._waiting():
             if not any(can_take_more(c, loads.get(c.user, 0)) for c in self._counsellors.values()):
                 break
-            chosen = pick_counsellor(conv, self._counsellors.values(), loads)
+            chosen = pick_counsellor(conv, self._counsellors.values(), loads, self.unsigned)
             if chosen is not None:
                 actions.append(self._assign(conv, chosen.user, at, manual=False))
                 loads[chosen.user] = loads.get(chosen.user, 0) + 1

@@ -81,6 +81,7 @@
     setText("crisis-waiting", data.crisis_waiting);
     setText("longest-wait", data.queue.length ? duration(data.longest_wait_seconds) : "none");
     setText("on-duty", data.staff.length);
+    setText("unverified", data.unverified_on_duty);
     setText("open-flags", data.crisis.length);
     setText("today-opened", data.today.opened);
     setText("today-closed", data.today.closed);

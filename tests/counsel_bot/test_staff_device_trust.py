@@ -1,0 +1,150 @@
+"""Staff devices not cross-signed: staff-room warnings, !duty on, routing, the gauge.
+
+The conductor with a memory store, no server; the checks are made by hand here (the
+integration test `test_device_trust_e2e.py` makes them from a real keys/query).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from counsel_bot.config import Settings, StaffSettings
+from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.core.clock import FakeClock
+from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.core.device_trust_check import DeviceTrustCheck
+from counsel_bot.core.effects import Effect, SayInRoom, SayToStaff, decode_effect
+from counsel_bot.core.ids import EventID, RoomID, UserID
+from counsel_bot.core.routing import Assign
+from counsel_bot.metrics import CounselMetrics
+from counsel_bot.runtime.runner import policy_from
+from counsel_bot.store import MemoryStore
+from tests.store.conftest import AeadSealer
+
+ANNA, BEN = UserID("@anna:x"), UserID("@ben:x")
+STAFF_ROOM = RoomID("!staff:x")
+AT = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+
+
+async def conductor(
+    *, refuse: bool = False, store: MemoryStore | None = None,
+    metrics: CounselMetrics | None = None,
+) -> Conductor:
+    staff = StaffSettings(counsellors=(ANNA, BEN), default_capacity=1,
+                          unsigned_devices="refuse" if refuse else "warn")
+    policy = policy_from(Settings(staff=staff))
+    detector = CrisisDetector.from_directory(default_lexicon_dir())
+    c = await Conductor.open(store or MemoryStore(AeadSealer()), detector, policy, AT,
+                             metrics)
+    await c.sync_roster(AT)
+    return c
+
+
+def check(user: UserID, *unsigned: str) -> DeviceTrustCheck:
+    return DeviceTrustCheck(user, has_identity=True, unsigned_devices=tuple(sorted(unsigned)))
+
+
+async def outbox(c: Conductor) -> list[Effect]:
+    return [decode_effect(e.payload) for e in await c.store.pending_outbox()]
+
+
+async def staff_notices(c: Conductor, key: str) -> list[SayToStaff]:
+    return [e for e in await outbox(c) if isinstance(e, SayToStaff) and e.key == key]
+
+
+async def test_a_new_unsigned_device_is_named_once_in_the_staff_room_and_cleared_once() -> None:
+    c = await conductor()
+    await c.devices_checked(check(ANNA, "NEWPHONE"), AT)
+    [warning] = await staff_notices(c, "staff_unsigned_devices")
+    assert dict(warning.params) == {"counsellor": ANNA, "devices": "NEWPHONE"}
+    assert warning.mentions == (ANNA,)
+    # The same state checked again (another device-list change): no second warning.
+    await c.devices_checked(check(ANNA, "NEWPHONE"), AT + timedelta(minutes=1))
+    assert len(await staff_notices(c, "staff_unsigned_devices")) == 1
+    await c.devices_checked(check(ANNA), AT + timedelta(minutes=2))
+    [cleared] = await staff_notices(c, "staff_devices_verified")
+    assert dict(cleared.params) == {"counsellor": ANNA}
+    await c.devices_checked(check(ANNA), AT + timedelta(minutes=3))
+    assert len(await staff_notices(c, "staff_devices_verified")) == 1
+    # Signed staff were never warned, so there is nothing to clear.
+    await c.devices_checked(check(BEN), AT)
+    assert len(await outbox(c)) == 2
+
+
+async def test_someone_not_on_the_staff_list_is_ignored() -> None:
+    c = await conductor()
+    await c.devices_checked(check(UserID("@youth:x"), "X"), AT)
+    assert await outbox(c) == []
+
+
+async def test_duty_on_with_an_unsigned_device_warns_and_goes_on_duty() -> None:
+    c = await conductor()
+    await c.devices_checked(check(ANNA, "NEWPHONE"), AT)
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$duty"), "!duty on", AT)
+    counsellor = c.router.counsellor(ANNA)
+    assert counsellor is not None
+    assert counsellor.on_duty
+    replies = [e for e in await outbox(c) if isinstance(e, SayInRoom)]
+    assert [r.key for r in replies] == ["duty.on", "duty.unsigned_warn"]
+    assert dict(replies[1].params) == {"devices": "NEWPHONE"}
+
+
+async def test_duty_on_with_an_unsigned_device_is_refused_when_so_configured() -> None:
+    c = await conductor(refuse=True)
+    await c.devices_checked(check(ANNA, "NEWPHONE"), AT)
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$duty"), "!duty on", AT)
+    counsellor = c.router.counsellor(ANNA)
+    assert counsellor is not None
+    assert not counsellor.on_duty
+    assert [e.key for e in await outbox(c) if isinstance(e, SayInRoom)] == [
+        "duty.unsigned_refused"]
+    # Verified: the same command now works.
+    await c.devices_checked(check(ANNA), AT)
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$duty2"), "!duty on", AT)
+    counsellor = c.router.counsellor(ANNA)
+    assert counsellor is not None
+    assert counsellor.on_duty
+
+
+async def test_signed_colleagues_get_conversations_first() -> None:
+    c = await conductor()
+    await c.devices_checked(check(ANNA, "NEWPHONE"), AT)
+    for user, event in ((ANNA, "$a"), (BEN, "$b")):
+        await c.staff_wrote(STAFF_ROOM, user, EventID(event), "!duty on", AT)
+    await c.youth_wrote(RoomID("!y1:x"), UserID("@y1:x"), None, EventID("$y1"), "hallo", AT)
+    assigned = [e for e in await outbox(c) if isinstance(e, Assign)]
+    assert [a.counsellor for a in assigned] == [BEN]
+
+
+async def test_announced_devices_survive_a_restart_without_a_second_warning() -> None:
+    store = MemoryStore(AeadSealer())
+    first = await conductor(store=store)
+    await first.devices_checked(check(ANNA, "NEWPHONE"), AT)
+    again = await conductor(store=store)
+    assert again.router.unsigned == {ANNA}
+    await again.devices_checked(check(ANNA, "NEWPHONE"), AT + timedelta(hours=1))
+    assert len(await staff_notices(again, "staff_unsigned_devices")) == 1
+
+
+async def test_the_gauge_counts_on_duty_staff_with_unsigned_devices() -> None:
+    metrics = CounselMetrics(FakeClock(AT))
+    c = await conductor(metrics=metrics)
+    await c.devices_checked(check(ANNA, "NEWPHONE"), AT)
+    assert _gauge(metrics) == 0  # not on duty yet
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$a"), "!duty on", AT)
+    assert _gauge(metrics) == 1
+    await c.devices_checked(check(ANNA), AT)
+    assert _gauge(metrics) == 0
+
+
+def _gauge(metrics: CounselMetrics) -> float:
+    for line in metrics.render().decode().splitlines():
+        if line.startswith("counsel_on_duty_unverified_devices "):
+            return float(line.split()[1])
+    raise AssertionError("gauge missing")
+
+
+def test_the_configured_mode_reaches_the_policy() -> None:
+    assert policy_from(Settings(staff=StaffSettings(unsigned_devices="refuse"))) \
+        .refuse_unsigned_devices
+    assert not policy_from(Settings()).refuse_unsigned_devices
