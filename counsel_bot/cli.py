@@ -50,8 +50,26 @@ def build_parser() -> argparse.ArgumentParser:
     crisis_commands.add_parser("check", help="one message per stdin line -> one JSON per line")
     evaluate = crisis_commands.add_parser("eval", help="recall/precision on a labelled JSONL file")
     evaluate.add_argument("file", type=Path)
-    for sub in (crisis_commands.choices["check"], evaluate):
+    evaluate.add_argument("--curve", nargs=2, type=Path, metavar=("TRAIN", "DEV"), default=None,
+                          help="also a learning curve: heads trained on growing parts of TRAIN "
+                               "(threshold chosen on DEV), scored on FILE")
+    trainer = crisis_commands.add_parser(
+        "train", help="fit the model's head on labelled JSONL files (needs the dev extras)")
+    trainer.add_argument("files", type=Path, nargs="+", help="training files")
+    trainer.add_argument("--dev", type=Path, required=True, help="dev file for the threshold")
+    trainer.add_argument("--out", type=Path, default=None, help="head file (default: shipped)")
+    crossval = crisis_commands.add_parser(
+        "crossval", help="leave one writer (or style) out, train on the rest, score on it")
+    crossval.add_argument("files", type=Path, nargs="+")
+    crossval.add_argument("--by", choices=("source", "style"), default="source")
+    for sub in (crisis_commands.choices["check"], evaluate, trainer, crossval):
         sub.add_argument("--lexicons", type=Path, default=None, help="lexicon directory")
+        sub.add_argument("--target-recall", type=float, default=0.98,
+                         help="dev recall the threshold is chosen for (train, crossval)")
+    for sub in (crisis_commands.choices["check"], evaluate):
+        sub.add_argument("--model", type=Path, default=None,
+                         help="semantic head file (default: the shipped one)")
+        sub.add_argument("--rules-only", action="store_true", help="the rules without the model")
     return parser
 
 
@@ -170,13 +188,37 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _crisis(args: argparse.Namespace) -> int:
-    from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir, run_check, run_eval
+    from counsel_bot.core.crisis import (
+        CombinedDetector,
+        CrisisDetector,
+        default_lexicon_dir,
+        default_model_path,
+        run_check,
+        run_crossval,
+        run_curve,
+        run_eval,
+        run_train,
+    )
 
-    detector = CrisisDetector.from_directory(args.lexicons or default_lexicon_dir())
-    if args.crisis_command == "check":
+    lexicons = args.lexicons or default_lexicon_dir()
+    command = args.crisis_command
+    if command in ("train", "crossval"):
+        rules = CrisisDetector.from_directory(lexicons)
+        if command == "train":
+            return run_train(rules, args.files, args.dev, args.out or default_model_path(),
+                             sys.stdout, args.target_recall)
+        return run_crossval(rules, args.files, args.by, sys.stdout, args.target_recall)
+    model = None if args.rules_only else (args.model or default_model_path())
+    detector = CombinedDetector.load(lexicons, model)
+    if command == "check":
         stdin = open(sys.stdin.fileno(), encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
         return run_check(detector, stdin, sys.stdout)
-    return run_eval(detector, args.file, sys.stdout)
+    run_eval(detector, args.file, sys.stdout)
+    if args.curve:
+        train_file, dev_file = args.curve
+        return run_curve(detector.rules, [train_file], dev_file, args.file, sys.stdout,
+                         args.target_recall)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -113,6 +113,11 @@ class RoutingSettings:
 class CrisisSettings:
     # Empty = the lexicons shipped in config/crisis.
     lexicon_dir: str = ""
+    # The semantic model beside the rules (it finds meaning the rules never saw). Off only
+    # for a machine too small for it: rules alone miss most indirect wording.
+    model: bool = True
+    # Empty = the head shipped in config/crisis/model/head.npz.
+    model_file: str = ""
     # Minutes a crisis flag may wait for a human before the team leads are paged.
     escalate_after_minutes: float = 2.0
     emergency_de: str = (

@@ -21,7 +21,7 @@ from counsel_bot.conversation.staff_events import staff_event
 from counsel_bot.conversation.video_calls import VideoCalls
 from counsel_bot.conversation.welcome import welcome
 from counsel_bot.core import commands as cmd
-from counsel_bot.core.crisis import CrisisDetector
+from counsel_bot.core.crisis import Assessor
 from counsel_bot.core.device_trust_check import (
     DeviceTrustCheck,
     TrustNews,
@@ -94,15 +94,15 @@ class Policy:
 
 class Conductor:
     def __init__(
-        self, router: Router, store: Store, detector: CrisisDetector, policy: Policy,
-        metrics: CounselMetrics | None = None,
+        self, router: Router, store: Store, detector: Assessor, policy: Policy,
+        metrics: CounselMetrics | None = None, judge: crisis_flags.Judge | None = None,
     ) -> None:
         self.router = router
         self.store = store
         self.detector = detector
         self.policy = policy
         self.metrics = metrics
-        self.crisis = crisis_flags.CrisisFlags(detector, policy.escalate_after)
+        self.crisis = crisis_flags.CrisisFlags(detector, policy.escalate_after, judge)
         # For the team-lead view: which room a conversation is in.
         self.rooms: dict[ConversationID, RoomID] = {}
         self.nicknames: dict[UserID, str] = {}
@@ -132,12 +132,12 @@ class Conductor:
 
     @classmethod
     async def open(
-        cls, store: Store, detector: CrisisDetector, policy: Policy, now: datetime,
-        metrics: CounselMetrics | None = None,
+        cls, store: Store, detector: Assessor, policy: Policy, now: datetime,
+        metrics: CounselMetrics | None = None, judge: crisis_flags.Judge | None = None,
     ) -> Conductor:
         snapshot = await store.load_router_snapshot()
         router = Router.from_snapshot(snapshot, policy.router)
-        conductor = cls(router, store, detector, policy, metrics)
+        conductor = cls(router, store, detector, policy, metrics, judge)
         conductor.crisis.restore_waiting(snapshot, now)
         for conversation in snapshot.conversations:
             await conductor._remember(conversation.conversation)
@@ -270,7 +270,7 @@ class Conductor:
             step.add(SayToYouth(conversation, "attachment_note"))
         elif record is not None:  # a first message is never a command, even "ende"
             await self._youth_command(step, conversation, body)
-        self.check_crisis(step, conversation, body)
+        await self.check_crisis(step, conversation, body)
         await self.commit(step)
 
     async def youth_sent_unreadable(self, room_id: RoomID, event_id: EventID,
@@ -351,8 +351,8 @@ class Conductor:
             self.rooms.pop(conversation, None)
             self.crisis.forget(step, conversation)
 
-    def check_crisis(self, step: Change, conversation: ConversationID, body: str) -> None:
-        raised = self.crisis.observe(conversation, body, step.at)
+    async def check_crisis(self, step: Change, conversation: ConversationID, body: str) -> None:
+        raised = await self.crisis.observe(conversation, body, step.at)
         current = self.router.conversation(conversation)
         if raised is None or current is None:
             return

@@ -10,12 +10,12 @@ go into the `Change`; the router's part (raising the flag) stays with the caller
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from counsel_bot.conversation.change import Change
-from counsel_bot.core.crisis import ConversationRisk, CrisisDetector
+from counsel_bot.core.crisis import Assessment, Assessor, ConversationRisk
 from counsel_bot.core.effects import SayToStaff, SayToYouth
 from counsel_bot.core.escalation import EscalationTracker
 from counsel_bot.core.ids import ConversationID, UserID
@@ -32,6 +32,11 @@ from counsel_bot.web.router_source import CrisisDetail
 SEVERITY_TIER = {"low": 1, "medium": 2, "high": 3}
 # A flag whose category the detector did not name is counted as the most serious kind.
 UNNAMED_CATEGORY = "suicide"
+
+
+# Judges texts, possibly elsewhere: the bot passes one that runs the detector in a worker
+# thread, so the model's embeddings never hold up the event loop.
+Judge = Callable[[Sequence[str]], Awaitable[list[Assessment]]]
 
 
 def setting_key(conversation: ConversationID) -> str:
@@ -52,8 +57,10 @@ class RaisedFlag:
 
 
 class CrisisFlags:
-    def __init__(self, detector: CrisisDetector, escalate_after: timedelta) -> None:
+    def __init__(self, detector: Assessor, escalate_after: timedelta,
+                 judge: Judge | None = None) -> None:
         self._detector = detector
+        self._judge = judge or self._inline
         self._risk: dict[ConversationID, ConversationRisk] = {}
         self._escalation = EscalationTracker(escalate_after)
         self.details: dict[ConversationID, CrisisDetail] = {}
@@ -67,10 +74,14 @@ class CrisisFlags:
             category, raised_at = stored.split("|", 1)
             self.details[conversation] = CrisisDetail(category, datetime.fromisoformat(raised_at))
 
-    def observe(self, conversation: ConversationID, body: str, at: datetime) -> RaisedFlag | None:
+    async def _inline(self, texts: Sequence[str]) -> list[Assessment]:
+        return self._detector.assess_many(texts)
+
+    async def observe(self, conversation: ConversationID, body: str,
+                      at: datetime) -> RaisedFlag | None:
         """The new level, if this message raises the conversation's flag."""
         risk = self._risk.setdefault(conversation, ConversationRisk(self._detector))
-        raised = risk.observe(body, at)
+        raised = risk.record(body, at, await self._judge(risk.to_judge(body, at)))
         if not raised.flag or raised.severity is None:
             return None
         return RaisedFlag(raised.category, raised.severity, raised.rules)

@@ -28,7 +28,7 @@ from counsel_bot.config import Settings
 from counsel_bot.conversation.conductor import Conductor, Policy
 from counsel_bot.conversation.retention import is_due, run_retention
 from counsel_bot.core.clock import Clock, SystemClock
-from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.core.crisis import CombinedDetector, default_lexicon_dir, default_model_path
 from counsel_bot.core.errors import BotError
 from counsel_bot.core.ids import ConversationID, RoomID, UserID
 from counsel_bot.core.mail_deadline import MailDeadlines
@@ -150,15 +150,23 @@ async def _run_bot(
         settings.homeserver.bot_url, user_id, password, layout.bot_dir / "nio", vault
     )
     lexicons = Path(settings.crisis.lexicon_dir) if settings.crisis.lexicon_dir else None
-    detector = CrisisDetector.from_directory(lexicons or default_lexicon_dir())
+    model = None
+    if settings.crisis.model:
+        model = Path(settings.crisis.model_file) if settings.crisis.model_file else None
+        model = model or default_model_path()
+    detector = await asyncio.to_thread(CombinedDetector.load,
+                                       lexicons or default_lexicon_dir(), model)
     store = await SqliteStore.open(layout.bot_dir / "counsel.db", vault)
     stack = contextlib.AsyncExitStack()
     try:
         await cross_sign(client, vault, layout, password)
         metrics = CounselMetrics(clock, counsellor_label=settings.web.counsellor_label,
                                  day_zone=ZoneInfo(settings.opening_hours.timezone))
-        conductor = await Conductor.open(store, detector, policy_from(settings), clock.now(),
-                                         metrics=metrics)
+        conductor = await Conductor.open(
+            store, detector, policy_from(settings), clock.now(), metrics=metrics,
+            # The model's embeddings take milliseconds: judged in a worker thread, so the
+            # event loop (outbox, alerts, dashboard) never waits on them.
+            judge=lambda texts: asyncio.to_thread(detector.assess_many, texts))
         made: list[CounselBot] = []
 
         async def staff_room() -> RoomID | None:

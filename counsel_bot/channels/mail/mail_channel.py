@@ -142,7 +142,7 @@ class MailChannel:
         current = self.conductor.router.conversation(conversation)
         if current is not None and current.assigned_to is not None:
             change.add(PostText(conversation, text))
-        self.conductor.check_crisis(change, conversation, text)
+        await self.conductor.check_crisis(change, conversation, text)
         await self.conductor.commit(change)
 
     async def counsellor_wrote(

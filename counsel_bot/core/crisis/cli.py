@@ -7,14 +7,24 @@ Nothing here logs or keeps message text.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from counsel_bot.core.crisis.combined import Assessor
 from counsel_bot.core.crisis.detector import CrisisDetector
-from counsel_bot.core.crisis.evaluation import evaluate, format_report, read_examples
+from counsel_bot.core.crisis.encoder import UniversalSentenceEncoder
+from counsel_bot.core.crisis.evaluation import Example, evaluate, fmt, format_report, read_examples
+from counsel_bot.core.crisis.training import (
+    DEFAULT_TARGET_RECALL,
+    EmbeddingCache,
+    held_out_by,
+    learning_curve,
+    train,
+)
 
 
-def run_check(detector: CrisisDetector, stdin: TextIO, stdout: TextIO) -> int:
+def run_check(detector: Assessor, stdin: TextIO, stdout: TextIO) -> int:
     """One message per input line -> one JSON object per output line. Returns 0."""
     for line in stdin:
         result = detector.assess(line.rstrip("\r\n"))
@@ -23,11 +33,56 @@ def run_check(detector: CrisisDetector, stdin: TextIO, stdout: TextIO) -> int:
     return 0
 
 
-def run_eval(detector: CrisisDetector, path: Path, stdout: TextIO) -> int:
+def run_eval(detector: Assessor, path: Path, stdout: TextIO) -> int:
     """Print recall, precision and false-flag rate overall, per kind and per language.
 
     Returns 0; raises ``EvalDataError`` (with the line number) for a malformed file.
     """
     report = evaluate(detector, read_examples(path))
     stdout.write(format_report(report) + "\n")
+    return 0
+
+
+def run_train(rules: CrisisDetector, train_paths: Sequence[Path], dev_path: Path, out: Path,
+              stdout: TextIO, target_recall: float = DEFAULT_TARGET_RECALL) -> int:
+    """Fit the head on the training files, choose its thresholds on dev, save it."""
+    cache = EmbeddingCache(UniversalSentenceEncoder())
+    train_set = [ex for path in train_paths for ex in read_examples(path)]
+    head, report = train(train_set, read_examples(dev_path), rules, cache, target_recall)
+    head.save(out)
+    stdout.write(f"trained on {report.examples} examples; threshold {report.threshold:.2f} "
+                 f"(high {report.high_threshold:.2f}); dev recall {report.dev.recall:.3f} "
+                 f"precision {report.dev.precision:.3f}; saved {out}\n")
+    return 0
+
+
+def run_crossval(rules: CrisisDetector, paths: Sequence[Path], by: str, stdout: TextIO,
+                 target_recall: float = DEFAULT_TARGET_RECALL) -> int:
+    """Leave one whole group (writer or style) out, train on the rest, score on it."""
+    cache = EmbeddingCache(UniversalSentenceEncoder())
+    examples = [ex for path in paths for ex in read_examples(path)]
+
+    def key(ex: Example) -> str:
+        return ex.source if by == "source" else f"{ex.source}/{ex.style}"
+
+    results = held_out_by(key, examples, rules, cache, target_recall)
+    stdout.write(f"{'held out':<24}{'n':>6}{'recall':>8}{'precision':>11}{'false-flag':>12}\n")
+    for group, c in results.items():
+        stdout.write(f"{group:<24}{c.n:>6}{fmt(c.recall):>8}{fmt(c.precision):>11}"
+                     f"{fmt(c.false_flag_rate):>12}\n")
+    return 0
+
+
+def run_curve(rules: CrisisDetector, train_paths: Sequence[Path], dev_path: Path,
+              eval_path: Path, stdout: TextIO,
+              target_recall: float = DEFAULT_TARGET_RECALL) -> int:
+    """Recall and precision on ``eval_path`` as the training data grows."""
+    cache = EmbeddingCache(UniversalSentenceEncoder())
+    train_set = [ex for path in train_paths for ex in read_examples(path)]
+    curve = learning_curve(train_set, read_examples(dev_path), read_examples(eval_path),
+                           rules, cache, target_recall=target_recall)
+    stdout.write(f"{'training examples':<20}{'recall':>8}{'precision':>11}{'false-flag':>12}\n")
+    for n, c in curve:
+        stdout.write(f"{n:<20}{fmt(c.recall):>8}{fmt(c.precision):>11}"
+                     f"{fmt(c.false_flag_rate):>12}\n")
     return 0

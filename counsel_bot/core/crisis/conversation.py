@@ -12,15 +12,17 @@ The level only rises: a later "war nur Spaß" or "jk" never clears or lowers it.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from counsel_bot.core.crisis.detector import NO_FLAG, Assessment, CrisisDetector
+from counsel_bot.core.crisis.combined import Assessor
+from counsel_bot.core.crisis.detector import NO_FLAG, Assessment
 
 
 class ConversationRisk:
     """Risk state of one conversation. Not thread-safe; one instance per conversation."""
 
-    def __init__(self, detector: CrisisDetector, *, window: timedelta = timedelta(seconds=60),
+    def __init__(self, detector: Assessor, *, window: timedelta = timedelta(seconds=60),
                  short_chars: int = 40, max_messages: int = 5) -> None:
         if window <= timedelta(0) or short_chars < 1 or max_messages < 1:
             raise ValueError("window, short_chars and max_messages must be positive")
@@ -42,12 +44,22 @@ class ConversationRisk:
         conversation's level, otherwise ``NO_FLAG`` - also when the level was already
         at least this high, so an alert is raised once per step up.
         """
+        return self.record(text, at, self._detector.assess_many(self.to_judge(text, at)))
+
+    def to_judge(self, text: str, at: datetime) -> list[str]:
+        """What must be assessed for this message: itself, and joined with the recent short
+        messages when there are any. The caller may judge them elsewhere (a worker thread:
+        the model's embeddings take milliseconds) and hand the results to ``record``."""
+        recent = self._kept(at)
+        if not recent:
+            return [text]
+        return [text, " ".join([t for _, t in recent] + [text])]
+
+    def record(self, text: str, at: datetime, judged: Sequence[Assessment]) -> Assessment:
+        """Take the assessments of ``to_judge(text, at)``; the same contract as ``observe``."""
         self._expire(at)
-        single = self._detector.assess(text)
-        found = single
-        if self._recent:
-            joined = " ".join([t for _, t in self._recent] + [text])
-            combined = self._detector.assess(joined)
+        found = judged[0] if judged else NO_FLAG
+        for combined in judged[1:]:
             if combined.outranks(found):
                 found = combined
         if len(text) <= self._short_chars:
@@ -57,16 +69,20 @@ class ConversationRisk:
         if not found.outranks(self._level):
             return NO_FLAG
         rules = tuple(dict.fromkeys(self._level.rules + found.rules))
-        self._level = Assessment(True, found.category, found.severity, rules)
+        self._level = Assessment(True, found.category, found.severity, rules, found.score,
+                                 found.nearest)
         return self._level
 
     def forget_window(self) -> None:
         """Drop the remembered short messages (e.g. when the conversation closes)."""
         self._recent.clear()
 
-    def _expire(self, now: datetime) -> None:
+    def _kept(self, now: datetime) -> list[tuple[datetime, str]]:
         # A message from the "future" (clock skew) also leaves the window.
-        kept = [(t, m) for t, m in self._recent if timedelta(0) <= now - t <= self._window]
+        return [(t, m) for t, m in self._recent if timedelta(0) <= now - t <= self._window]
+
+    def _expire(self, now: datetime) -> None:
+        kept = self._kept(now)
         if len(kept) != len(self._recent):
             self._recent.clear()
             self._recent.extend(kept)

@@ -17,6 +17,7 @@ Decision rules (documented for counsellors in config/crisis/README.md):
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,10 +45,18 @@ class Assessment:
     category: str | None
     severity: str | None
     rules: tuple[str, ...]
+    # The semantic model's crisis probability and the ids of the labelled examples nearest
+    # to the message (None and () when no model ran).
+    score: float | None = None
+    nearest: tuple[str, ...] = ()
 
     def to_json_dict(self) -> dict[str, object]:
-        return {"flag": self.flag, "category": self.category, "severity": self.severity,
-                "rules": list(self.rules)}
+        out: dict[str, object] = {"flag": self.flag, "category": self.category,
+                                  "severity": self.severity, "rules": list(self.rules)}
+        if self.score is not None:
+            out["score"] = round(self.score, 3)
+            out["nearest"] = list(self.nearest)
+        return out
 
     def outranks(self, other: Assessment) -> bool:
         """True when this assessment is a flag of higher severity than ``other``."""
@@ -92,6 +101,9 @@ class CrisisDetector:
 
     def normalise(self, text: str) -> str:
         return self._c.normaliser.normalise(text)
+
+    def assess_many(self, texts: Sequence[str]) -> list[Assessment]:
+        return [self.assess(t) for t in texts]
 
     def assess(self, text: str) -> Assessment:
         normalised = self._c.normaliser.normalise(text)

@@ -40,3 +40,7 @@ class EvalDataError(CrisisError):
             f"{path}, line {line_no}: {problem}. Each line must be a JSON object with "
             'keys "id", "lang", "text", "label" ("crisis" or "none"), "category", "kind".'
         )
+
+
+class ModelError(CrisisError):
+    """The semantic model file or its encoder cannot be used."""

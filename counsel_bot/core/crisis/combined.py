@@ -1,0 +1,76 @@
+"""Rules and model together: what ``counsel crisis check`` and the bot use.
+
+Decision rules:
+
+1. A rule flag stands as the rules decide it (category, severity, rule ids); the model
+   only adds its score and nearest examples, so a counsellor sees both.
+2. Without a rule flag, a model score at or above the head's threshold flags, with the
+   model's category, severity "high" from the head's high threshold on, else "medium",
+   and the reason ``model.<category>``.
+3. Below the threshold: no flag (the score is still reported, for tuning).
+
+The threshold was chosen on the dev split for recall first (see docs/crisis-model.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Protocol
+
+from counsel_bot.core.crisis.detector import NO_FLAG, Assessment, CrisisDetector
+from counsel_bot.core.crisis.encoder import UniversalSentenceEncoder
+from counsel_bot.core.crisis.semantic import Head, SemanticModel, SemanticVerdict
+
+
+class Assessor(Protocol):
+    """Anything that judges messages: the rules alone or rules plus model."""
+
+    def assess(self, text: str) -> Assessment: ...
+
+    def assess_many(self, texts: Sequence[str]) -> list[Assessment]: ...
+
+
+def combine(ruled: Assessment, verdict: SemanticVerdict, head: Head) -> Assessment:
+    above = verdict.score >= head.threshold
+    nearest = verdict.nearest if above else ()
+    if ruled.flag:
+        return replace(ruled, score=verdict.score, nearest=nearest)
+    if not above:
+        return replace(NO_FLAG, score=verdict.score)
+    severity = "high" if verdict.score >= head.high_threshold else "medium"
+    return Assessment(True, verdict.category, severity, (f"model.{verdict.category}",),
+                      verdict.score, nearest)
+
+
+class CombinedDetector:
+    """The rules, and the semantic model where one is loaded. Stateless; shareable."""
+
+    def __init__(self, rules: CrisisDetector, model: SemanticModel | None) -> None:
+        self.rules = rules
+        self.model = model
+
+    @classmethod
+    def load(cls, lexicons: Path, model_path: Path | None) -> CombinedDetector:
+        """``model_path`` None: rules only."""
+        rules = CrisisDetector.from_directory(lexicons)
+        if model_path is None:
+            return cls(rules, None)
+        encoder = UniversalSentenceEncoder()
+        model = SemanticModel(encoder, Head.load(model_path), rules.normalise)
+        encoder.load()
+        return cls(rules, model)
+
+    def normalise(self, text: str) -> str:
+        return self.rules.normalise(text)
+
+    def assess(self, text: str) -> Assessment:
+        return self.assess_many([text])[0]
+
+    def assess_many(self, texts: Sequence[str]) -> list[Assessment]:
+        ruled = self.rules.assess_many(texts)
+        if self.model is None:
+            return ruled
+        verdicts = self.model.judge_many(texts)
+        return [combine(r, v, self.model.head) for r, v in zip(ruled, verdicts, strict=True)]
