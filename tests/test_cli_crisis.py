@@ -21,12 +21,43 @@ def test_check_writes_one_json_object_per_line() -> None:
     assert len(lines) == 3
     answers = [json.loads(line) for line in lines]
     for answer in answers:
-        assert set(answer) == {"flag", "category", "severity", "rules"}
+        # The interface other tools read; the model adds its score and nearest examples.
+        assert set(answer) == {"flag", "category", "severity", "rules", "score", "nearest"}
+        assert 0.0 <= answer["score"] <= 1.0
     assert answers[0]["flag"] is True
     assert answers[0]["category"] == "suicide"
     assert answers[0]["rules"]
+    assert answers[0]["nearest"]  # a flag is explained by labelled examples' ids
     assert answers[1]["flag"] is False
+    assert answers[1]["nearest"] == []
     assert answers[2]["flag"] is False
+
+
+def test_check_rules_only_keeps_the_old_answer() -> None:
+    result = subprocess.run(
+        [*COUNSEL, "crisis", "check", "--rules-only"], input="ich will sterben\n".encode(),
+        capture_output=True, timeout=60, check=True,
+    )
+    [answer] = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert set(answer) == {"flag", "category", "severity", "rules"}
+    assert answer["flag"] is True
+
+
+def test_check_answers_hostile_input_in_bounded_time() -> None:
+    """64 KB lines, binary noise, emoji only, RTL overrides, zero-width runs: one answer
+    each, in order, no crash (the model cuts long text into at most MAX_PIECES pieces)."""
+    import random
+
+    noise = "".join(chr(random.Random(7).randrange(0x20, 0x2FFF)) for _ in range(4000))
+    lines = ["x" * 65536, noise, "😭💊💊🌉", "\u202eneben leben\u202c", "\u200b" * 5000 + "hi",
+             "ok"]
+    result = subprocess.run(
+        [*COUNSEL, "crisis", "check"], input=("\n".join(lines) + "\n").encode(),
+        capture_output=True, timeout=120, check=True,
+    )
+    answers = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert len(answers) == len(lines)
+    assert all(isinstance(a["flag"], bool) for a in answers)
 
 
 def test_eval_prints_recall_precision_and_false_flags() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 from unittest import mock
@@ -10,7 +11,7 @@ import pytest
 
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.crisis_flags import CrisisFlags, setting_key
-from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.core.crisis import Assessment, CrisisDetector, default_lexicon_dir
 from counsel_bot.core.effects import SayToStaff, SayToYouth
 from counsel_bot.core.ids import UserID
 from counsel_bot.core.messages import Language
@@ -35,18 +36,18 @@ def counted(step: Change) -> mock.Mock:
     return metrics
 
 
-def test_only_crisis_wording_raises(detector: CrisisDetector) -> None:
+async def test_only_crisis_wording_raises(detector: CrisisDetector) -> None:
     flags = CrisisFlags(detector, WAIT)
-    assert flags.observe(CASE, "hallo, ich hab eine frage", AT) is None
-    raised = flags.observe(CASE, "ich will sterben", AT)
+    assert await flags.observe(CASE, "hallo, ich hab eine frage", AT) is None
+    raised = await flags.observe(CASE, "ich will sterben", AT)
     assert raised is not None
     assert raised.tier >= 1
 
 
-def test_first_flag_alerts_staff_and_gives_the_youth_safety_info(detector: CrisisDetector
+async def test_first_flag_alerts_staff_and_gives_the_youth_safety_info(detector: CrisisDetector
                                                                  ) -> None:
     flags, step = CrisisFlags(detector, WAIT), Change(AT, None)
-    raised = flags.observe(CASE, "ich will sterben", AT)
+    raised = await flags.observe(CASE, "ich will sterben", AT)
     assert raised is not None
     flags.raised(step, raised, assigned(crisis=CrisisStatus.RAISED), first=True,
                  emergency=EMERGENCY)
@@ -65,9 +66,9 @@ def test_first_flag_alerts_staff_and_gives_the_youth_safety_info(detector: Crisi
     assert flags.details[CASE].raised_at == AT
 
 
-def test_a_flag_nobody_takes_pages_the_leads_once(detector: CrisisDetector) -> None:
+async def test_a_flag_nobody_takes_pages_the_leads_once(detector: CrisisDetector) -> None:
     flags = CrisisFlags(detector, WAIT)
-    raised = flags.observe(CASE, "ich will sterben", AT)
+    raised = await flags.observe(CASE, "ich will sterben", AT)
     assert raised is not None
     flags.raised(Change(AT, None), raised, WAITING, first=True, emergency=EMERGENCY)
     snapshot = RouterSnapshot(conversations=(replace(WAITING, crisis=CrisisStatus.RAISED),))
@@ -103,3 +104,19 @@ def test_forgetting_clears_the_kept_detail(detector: CrisisDetector) -> None:
     flags.forget(step, CASE)
     assert flags.details == {}
     assert step.settings == [(setting_key(CASE), "")]
+
+
+async def test_the_judge_given_does_the_judging(detector: CrisisDetector) -> None:
+    """The bot hands in a judge that runs the detector in a worker thread; whatever it says
+    is what counts, for the message and for the recent short messages joined."""
+    asked: list[list[str]] = []
+
+    async def judge(texts: Sequence[str]) -> list[Assessment]:
+        asked.append(list(texts))
+        return detector.assess_many(texts)
+
+    flags = CrisisFlags(detector, WAIT, judge)
+    assert await flags.observe(CASE, "ich will", AT) is None
+    raised = await flags.observe(CASE, "nicht mehr leben", AT + timedelta(seconds=5))
+    assert raised is not None
+    assert asked == [["ich will"], ["nicht mehr leben", "ich will nicht mehr leben"]]

@@ -2,12 +2,15 @@
 
 Decision rules:
 
-1. A rule flag stands as the rules decide it (category, severity, rule ids); the model
-   only adds its score and nearest examples, so a counsellor sees both.
-2. Without a rule flag, a model score at or above the head's threshold flags, with the
-   model's category, severity "high" from the head's high threshold on, else "medium",
-   and the reason ``model.<category>``.
+1. A high-severity rule flag always stands ("ich bring mich heute um" is never argued away
+   by statistics); the model adds its score and nearest examples.
+2. Otherwise the model decides: it has read the rules' verdict and cues among its features,
+   so a past-tense or denied match the rules flagged at low severity can fall below the
+   threshold. At or above the head's threshold it flags; the rules' category, severity and
+   ids stand where a rule matched, else the model's category, severity "high" from the
+   head's high threshold on, else "medium", and the reason ``model.<category>``.
 3. Below the threshold: no flag (the score is still reported, for tuning).
+4. Without a model the rules decide alone.
 
 The threshold was chosen on the dev split for recall first (see docs/crisis-model.md).
 """
@@ -35,7 +38,7 @@ class Assessor(Protocol):
 def combine(ruled: Assessment, verdict: SemanticVerdict, head: Head) -> Assessment:
     above = verdict.score >= head.threshold
     nearest = verdict.nearest if above else ()
-    if ruled.flag:
+    if ruled.flag and (above or ruled.severity == "high"):
         return replace(ruled, score=verdict.score, nearest=nearest)
     if not above:
         return replace(NO_FLAG, score=verdict.score)
@@ -58,7 +61,7 @@ class CombinedDetector:
         if model_path is None:
             return cls(rules, None)
         encoder = UniversalSentenceEncoder()
-        model = SemanticModel(encoder, Head.load(model_path), rules.normalise)
+        model = SemanticModel(encoder, Head.load(model_path), rules.normalise, rules.cues)
         encoder.load()
         return cls(rules, model)
 

@@ -65,6 +65,12 @@ class Assessment:
 
 NO_FLAG = Assessment(False, None, None, ())
 
+# What the rules notice about a message, as numbers for the semantic head: the rules' own
+# verdict, and the cues that turn a match into a non-flag (idiom, context, past, negation).
+CUE_NAMES = ("rule_flag", "severity", "rule_matched", "idiom", "context", "past", "current",
+             "negation", "contrast")
+NO_CUES = (0.0,) * len(CUE_NAMES)
+
 
 @dataclass(frozen=True)
 class _Cues:
@@ -145,6 +151,25 @@ class CrisisDetector:
         rules = tuple(dict.fromkeys(h[2] for h in hits))
         return Assessment(True, CATEGORIES[-top_cat], SEVERITIES[len(SEVERITIES) - top_rank],
                           rules)
+
+    def cues(self, text: str) -> tuple[float, ...]:
+        """The rules' view of a message as numbers (``CUE_NAMES``), for the semantic head."""
+        normalised = self._c.normaliser.normalise(text)
+        if not normalised:
+            return NO_CUES
+        scan = self._c.scan(normalised)
+        entries = [self._c.entries[i] for i in scan.candidates]
+        s = scan.text
+        matched = any(e.kind == RULE and e.regex.search(s) for e in entries)
+        found = self._cues(s, entries)
+        tokens = set(s.split())
+        neg = self._c.negation
+        verdict = self.assess(text)
+        return (float(verdict.flag), severity_rank(verdict.severity) / len(SEVERITIES),
+                float(matched), float(bool(found.idiom_spans)),
+                float(bool(found.context_categories)), float(found.past), float(found.current),
+                float(bool(tokens & (neg.before | neg.after))),
+                float(bool(tokens & neg.contrast)))
 
     def _cues(self, s: str, entries: list[Entry]) -> _Cues:
         spans: list[tuple[int, int]] = []

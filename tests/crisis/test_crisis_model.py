@@ -1,0 +1,206 @@
+"""The semantic half of the detector: its pure parts with a stand-in encoder, its training,
+and the shipped head with the real encoder."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from counsel_bot.core.crisis import (
+    NO_FLAG,
+    Assessment,
+    CombinedDetector,
+    CrisisDetector,
+    ModelError,
+)
+from counsel_bot.core.crisis.combined import combine
+from counsel_bot.core.crisis.evaluation import Example
+from counsel_bot.core.crisis.ngrams import char_ngrams, idf_weights, weigh
+from counsel_bot.core.crisis.semantic import (
+    MAX_PIECES,
+    PIECE_CHARS,
+    Head,
+    SemanticModel,
+    SemanticVerdict,
+    neighbourhood,
+    pieces,
+)
+from counsel_bot.core.crisis.training import (
+    EmbeddingCache,
+    train,
+    with_odd_characters,
+)
+from tests.crisis.fake_encoder import WordHashEncoder
+
+CRISIS = ["ich will mich umbringen heute", "ich schneide mich jeden abend", "i want to die",
+          "keiner wird mich vermissen wenn ich weg bin", "ich hab tabletten gesammelt",
+          "i am going to end it tonight", "er schlägt mich wenn er trinkt",
+          "ich ritze mich wieder", "ich will nicht mehr leben", "goodbye everyone forever"]
+ORDINARY = ["hallo wie geht es dir", "mathe war heute schwer", "ich hab stress mit mama",
+            "wann habt ihr offen", "lol der film war so gut", "danke für die hilfe",
+            "ich lach mich tot", "this homework is killing me", "ok bis morgen",
+            "mein hamster heißt keks"]
+
+
+def example(n: int, text: str, crisis: bool, kind: str = "") -> Example:
+    return Example(f"x-{n:03d}", "de", text, crisis, "suicide" if crisis else None,
+                   kind or ("explicit" if crisis else "plain"), "x", "s")
+
+
+def small_corpus() -> list[Example]:
+    rows = [example(i, t, True) for i, t in enumerate(CRISIS)]
+    rows += [example(100 + i, t, False, "idiom" if i >= 6 else "plain")
+             for i, t in enumerate(ORDINARY)]
+    return rows
+
+
+@pytest.fixture(scope="module")
+def trained(detector: CrisisDetector) -> tuple[Head, EmbeddingCache]:
+    cache = EmbeddingCache(WordHashEncoder())
+    corpus = small_corpus()
+    head, _ = train(corpus, corpus, detector, cache, target_recall=1.0)
+    return head, cache
+
+
+def test_short_messages_are_one_piece_and_long_ones_are_cut_at_sentences() -> None:
+    assert pieces("kurz") == ["kurz"]
+    letter = ("Ich schreibe euch, weil es mir nicht gut geht. " * 30).strip()
+    cut = pieces(letter)
+    assert 1 < len(cut) <= MAX_PIECES
+    assert all(len(p) <= PIECE_CHARS for p in cut)
+    assert all(p.endswith(".") for p in cut)
+
+
+@given(st.text(max_size=20_000))
+def test_pieces_are_bounded_whatever_comes(text: str) -> None:
+    cut = pieces(text)
+    assert 1 <= len(cut) <= MAX_PIECES
+    assert all(len(p) <= max(PIECE_CHARS, 400) for p in cut)
+
+
+def test_ngrams_mark_word_edges_and_weigh_to_unit_length() -> None:
+    grams = char_ngrams("nicht mehr")
+    assert grams[" n"] == 1
+    assert grams["ht "] == 1
+    assert "t m" not in grams  # n-grams stay inside a word
+    idf = idf_weights([grams, char_ngrams("nicht")], min_df=2)
+    weighed = weigh(grams, idf)
+    assert set(weighed) <= set(idf)
+    assert abs(sum(v * v for v in weighed.values()) - 1.0) < 1e-9
+    assert weigh(char_ngrams("xyz"), idf) == {}
+
+
+def test_neighbourhood_reads_each_group() -> None:
+    examples = np.eye(3, dtype=np.float32)
+    groups = np.array([0, 1, 2], dtype=np.int8)
+    near = neighbourhood(np.array([[1.0, 0.0, 0.0]], dtype=np.float32), examples, groups)
+    assert near.shape == (1, 6)
+    assert near[0, 0] > 0 and near[0, 2] == 0 and near[0, 4] == 0
+
+
+def test_a_trained_head_separates_what_it_learnt(detector: CrisisDetector,
+                                                 trained: tuple[Head, EmbeddingCache]) -> None:
+    head, cache = trained
+    model = SemanticModel(cache, head, detector.normalise, detector.cues)
+    verdicts = model.judge_many(CRISIS + ORDINARY)
+    crisis_scores = [v.score for v in verdicts[: len(CRISIS)]]
+    ordinary_scores = [v.score for v in verdicts[len(CRISIS):]]
+    assert min(crisis_scores) >= head.threshold
+    assert sum(s >= head.threshold for s in ordinary_scores) <= 2
+    flagged = [v for v in verdicts if v.score >= head.threshold]
+    assert all(v.nearest and all(i.startswith("x-") for i in v.nearest) for v in flagged)
+
+
+def test_the_head_survives_saving_and_refuses_another_encoder(
+        tmp_path: Path, detector: CrisisDetector, trained: tuple[Head, EmbeddingCache]) -> None:
+    head, cache = trained
+    path = tmp_path / "head.npz"
+    head.save(path)
+    loaded = Head.load(path)
+    assert loaded.example_ids == head.example_ids
+    assert loaded.threshold == pytest.approx(head.threshold)
+    model = SemanticModel(cache, loaded, detector.normalise, detector.cues)
+    again = SemanticModel(cache, head, detector.normalise, detector.cues)
+    assert [v.score for v in model.judge_many(CRISIS)] == pytest.approx(
+        [v.score for v in again.judge_many(CRISIS)], abs=1e-3)
+    with pytest.raises(ModelError, match="trained on word-hash-test"):
+        SemanticModel(replace_name(cache), loaded, detector.normalise, detector.cues)
+
+
+def replace_name(cache: EmbeddingCache) -> EmbeddingCache:
+    other = EmbeddingCache(WordHashEncoder())
+    other.name = "another-encoder"
+    return other
+
+
+def test_a_broken_head_file_is_one_clear_error(tmp_path: Path) -> None:
+    broken = tmp_path / "head.npz"
+    broken.write_bytes(b"not a zip file")
+    with pytest.raises(ModelError, match="cannot be read"):
+        Head.load(broken)
+    with pytest.raises(ModelError, match="cannot be read"):
+        Head.load(tmp_path / "missing.npz")
+
+
+def test_odd_character_copies_carry_both_labels() -> None:
+    corpus = small_corpus()
+    copies = with_odd_characters(corpus)
+    assert {ex.crisis for _, ex in copies} == {True, False}
+    for original, copy in copies:
+        assert copy.crisis == corpus[original].crisis
+        assert copy.text != corpus[original].text
+        assert copy.id == corpus[original].id + "~odd"
+
+
+HEAD = Head("e", np.zeros(1, np.float32), 0.0, (), np.zeros(0, np.float32),
+            np.zeros(0, np.float32), 0.0, np.zeros((1, 1), np.float32),
+            np.zeros(1, np.float32), ("suicide",), 0.4, 0.9, np.zeros((0, 1), np.float16),
+            (), np.zeros(0, np.int8))
+RULE_HIGH = Assessment(True, "suicide", "high", ("de.suicide.001",))
+RULE_LOW = Assessment(True, "self_harm", "low", ("de.self_harm.002",))
+
+
+@pytest.mark.parametrize(("ruled", "score", "flag", "reason"), [
+    (RULE_HIGH, 0.01, True, "de.suicide.001"),  # a reviewed high rule is never argued away
+    (RULE_LOW, 0.10, False, None),  # "früher hab ich mich geritzt": the model decides
+    (RULE_LOW, 0.50, True, "de.self_harm.002"),  # the rule's own ids explain the flag
+    (NO_FLAG, 0.50, True, "model.abuse"),
+    (NO_FLAG, 0.39, False, None),
+])
+def test_rules_and_model_combine_as_documented(ruled: Assessment, score: float, flag: bool,
+                                               reason: str | None) -> None:
+    verdict = SemanticVerdict(score, "abuse", ("w1-0001",))
+    result = combine(ruled, verdict, HEAD)
+    assert result.flag is flag
+    assert result.score == score
+    if reason:
+        assert result.rules[0] == reason
+        assert result.nearest == (("w1-0001",) if score >= HEAD.threshold else ())
+    if reason == "model.abuse":
+        assert (result.category, result.severity) == ("abuse", "medium")
+    assert combine(NO_FLAG, replace(verdict, score=0.95), HEAD).severity == "high"
+
+
+def test_the_shipped_model_reads_meaning_the_rules_miss(combined: CombinedDetector) -> None:
+    # Wording none of the lexicons has: indirect, preparation, grooming told plainly.
+    for text in ("ich hab schon briefe an alle geschrieben",
+                 "meine kleine schwester hat seit zwei tagen nichts gegessen und mama ist "
+                 "nicht nach hause gekommen",
+                 "he said if i send him more pics he buys me the new phone and i shouldnt "
+                 "tell my mum"):
+        assert not combined.rules.assess(text).flag
+        assert combined.assess(text).flag, text
+    for text in ("ich lach mich tot 😂", "hallo", "mathe bringt mich um lol"):
+        assert not combined.assess(text).flag, text
+
+
+def test_the_shipped_model_ignores_odd_characters(combined: CombinedDetector) -> None:
+    for text in ("ha\u200bllo wie geht\u200bs", "\u202eok\u202c", "ｈａｌｌｏ"):
+        assert not combined.assess(text).flag, text
+    assert combined.assess("\u202eich will sterben\u202c").flag
+    assert combined.assess("ich will st\u200berben").flag
