@@ -35,7 +35,7 @@ def test_check_writes_one_json_object_per_line() -> None:
 
 def test_check_rules_only_keeps_the_old_answer() -> None:
     result = subprocess.run(
-        [*COUNSEL, "crisis", "check", "--rules-only"], input="ich will sterben\n".encode(),
+        [*COUNSEL, "crisis", "check", "--rules-only"], input=b"ich will sterben\n",
         capture_output=True, timeout=60, check=True,
     )
     [answer] = [json.loads(line) for line in result.stdout.decode().splitlines()]

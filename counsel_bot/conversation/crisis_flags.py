@@ -39,6 +39,17 @@ UNNAMED_CATEGORY = "suicide"
 Judge = Callable[[Sequence[str]], Awaitable[list[Assessment]]]
 
 
+def explain(raised: Assessment) -> tuple[str, ...]:
+    """Why a flag rose, for the counsellor: rule ids, the model's score and the ids of the
+    labelled examples nearest to the message (never any text)."""
+    reasons = list(raised.rules)
+    if raised.score is not None:
+        reasons.append(f"score={raised.score:.2f}")
+    if raised.nearest:
+        reasons.append("near=" + ",".join(raised.nearest))
+    return tuple(reasons)
+
+
 def setting_key(conversation: ConversationID) -> str:
     return f"crisis:{conversation}"
 
@@ -84,7 +95,7 @@ class CrisisFlags:
         raised = risk.record(body, at, await self._judge(risk.to_judge(body, at)))
         if not raised.flag or raised.severity is None:
             return None
-        return RaisedFlag(raised.category, raised.severity, raised.rules)
+        return RaisedFlag(raised.category, raised.severity, explain(raised))
 
     def raised(
         self, step: Change, raised: RaisedFlag, current: ConversationSnapshot, *, first: bool,

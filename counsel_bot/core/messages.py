@@ -233,10 +233,10 @@ CATALOGUE.update({
     "staff_crisis_alert": _both(
         "⚠️ KRISENHINWEIS {conversation}: {category}, Stufe {severity}, wartet seit "
         "{waiting} min, {assigned}. Raum: {link} — „!confirm {conversation}“ oder "
-        "„!dismiss {conversation}“.",
+        "„!dismiss {conversation}“. Grund: {rules}",
         "⚠️ CRISIS FLAG {conversation}: {category}, severity {severity}, waiting "
         "{waiting} min, {assigned}. Room: {link} — \"!confirm {conversation}\" or "
-        "\"!dismiss {conversation}\".",
+        "\"!dismiss {conversation}\". Reason: {rules}",
     ),
     "staff_crisis_assigned": _both("zugewiesen an {counsellor}", "assigned to {counsellor}"),
     "staff_crisis_unassigned": _both("noch niemand zugewiesen", "not assigned yet"),

@@ -120,3 +120,13 @@ async def test_the_judge_given_does_the_judging(detector: CrisisDetector) -> Non
     raised = await flags.observe(CASE, "nicht mehr leben", AT + timedelta(seconds=5))
     assert raised is not None
     assert asked == [["ich will"], ["nicht mehr leben", "ich will nicht mehr leben"]]
+
+
+def test_a_flag_is_explained_by_ids_and_score_never_words() -> None:
+    from counsel_bot.conversation.crisis_flags import explain
+
+    raised = Assessment(True, "suicide", "medium", ("model.suicide",), 0.873,
+                        ("w1-0060", "w4-0012"))
+    assert explain(raised) == ("model.suicide", "score=0.87", "near=w1-0060,w4-0012")
+    assert explain(Assessment(True, "suicide", "high", ("de.suicide.001",))) == (
+        "de.suicide.001",)

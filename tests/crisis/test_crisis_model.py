@@ -100,7 +100,9 @@ def test_neighbourhood_reads_each_group() -> None:
     groups = np.array([0, 1, 2], dtype=np.int8)
     near = neighbourhood(np.array([[1.0, 0.0, 0.0]], dtype=np.float32), examples, groups)
     assert near.shape == (1, 6)
-    assert near[0, 0] > 0 and near[0, 2] == 0 and near[0, 4] == 0
+    assert near[0, 0] > 0
+    assert near[0, 2] == 0
+    assert near[0, 4] == 0
 
 
 def test_a_trained_head_separates_what_it_learnt(detector: CrisisDetector,
