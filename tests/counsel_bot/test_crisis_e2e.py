@@ -85,6 +85,36 @@ async def test_crisis_jumps_the_queue_alerts_staff_without_text_and_pages_the_le
             await client.close()
 
 
+async def test_wording_no_rule_knows_reaches_staff_through_the_model(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """The real bot judges with rules and model (in a worker thread): a youth's farewell
+    that no lexicon rule matches is flagged, explained by the model's score and the ids of
+    labelled examples, never by the words."""
+    words = "ich hab schon briefe an alle geschrieben"
+    lead = await login(synapse, user_factory, tmp_path, "lead")
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[],
+                                  team_leads=[lead.client.user_id])
+    await process.start()
+    youth: NioYouth | None = None
+    try:
+        staff_room = await lead.accept_invite()
+        youth, room = await youth_writes(synapse, user_factory, tmp_path, process.user_id,
+                                         words)
+        await youth.wait_for(room, process.user_id, "116 111")
+        alert = await lead.wait_for(staff_room, process.user_id, "KRISENHINWEIS")
+        assert "model.suicide" in alert
+        assert "score=" in alert
+        assert "near=" in alert
+        assert words not in alert
+        assert "briefe" not in alert
+    finally:
+        await process.stop()
+        for client in (youth, lead):
+            if client is not None:
+                await client.close()
+
+
 async def youth_writes(synapse: SynapseHandle, user_factory: UserFactory, tmp: Path,
                        bot_user: str, text: str) -> tuple[NioYouth, str]:
     youth = await login(synapse, user_factory, tmp, "youth")
