@@ -26,6 +26,7 @@ from counsel_bot.effects import (
     SayToYouth,
     SetTopic,
     Transcript,
+    conversation_named,
     effect_key,
     encode_effect,
     routed,
@@ -454,7 +455,7 @@ class Conductor:
         outbox = tuple(
             OutboxEntry(effect_key(effect, version=version, index=i, tag=tag,
                                    cause=step.event_id),
-                        encode_effect(effect), step.at)
+                        encode_effect(effect), step.at, conversation_named(effect))
             for i, (effect, tag) in enumerate(step.effects)
         )
         transition = Transition(step.at, self.router.snapshot(), step.event_id, outbox,
