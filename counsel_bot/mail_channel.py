@@ -251,7 +251,11 @@ class MailChannel:
         language: Language = "en" if current is not None and current.language == "en" else "de"
         mail_text = text("chat.invitation_mail", language, homeserver=self.chat_link.homeserver,
                          token=token or "-", bot=self.chat_link.bot, code=code)
-        change.add(SendMail(conversation, mail_text), f"chat-invite:{conversation}:{code}")
+        # The code itself only in the sealed payload: an outbox key is stored in the clear,
+        # and whoever read it from the file could redeem the code. A random nonce keeps two
+        # invitations of one conversation apart and names nothing.
+        change.add(SendMail(conversation, mail_text),
+                   f"chat-invite:{conversation}:{secrets.token_hex(8)}")
         change.add(SayToStaff("chat.invited", (("conversation", conversation),), mentions=(by,)))
 
     async def redeem_case_code(self, body: str) -> ConversationID | None:
