@@ -104,7 +104,7 @@ class Conductor:
         self.mail_switch: MailSwitch | None = None
         # Mail youths invited to chat (the mail channel issues and redeems case codes).
         self.chat_invite: ChatInvite | None = None
-        self.redeem_case_code: Callable[[str], Awaitable[ConversationID | None]] | None = None
+        self.redeem_case_code: RedeemCaseCode | None = None
         self.video = VideoCalls(policy.video, policy.video_secret)
         self.supervision = supervision.Supervision(mail_on=lambda: self.mail_switch is not None)
         # Whether the bot can purge rooms and deactivate accounts (admin access); the bot
@@ -175,7 +175,7 @@ class Conductor:
             await self._after_close(step, record.conversation, body)
             return
         if record is None and self.redeem_case_code is not None and looks_like_case_code(body):
-            invited = await self.redeem_case_code(body)
+            invited = await self.redeem_case_code(step, body)
             if invited is not None:
                 step.add(InviteYouth(invited, youth, room_id))
                 await self.commit(step)
@@ -486,6 +486,8 @@ class Conductor:
 
 ChatInvite = Callable[[Change, ConversationID, UserID], Awaitable[None]]
 MailSwitch = Callable[[Change, ConversationID, str], Awaitable[None]]
+# Burns the code in the change it is given, so the invitation commits with the burn.
+RedeemCaseCode = Callable[[Change, str], Awaitable[ConversationID | None]]
 
 
 def _to_staff_room(effect: Effect) -> Effect:

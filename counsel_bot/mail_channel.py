@@ -258,7 +258,9 @@ class MailChannel:
                    f"chat-invite:{conversation}:{secrets.token_hex(8)}")
         change.add(SayToStaff("chat.invited", (("conversation", conversation),), mentions=(by,)))
 
-    async def redeem_case_code(self, body: str) -> ConversationID | None:
+    async def redeem_case_code(self, change: Change, body: str) -> ConversationID | None:
+        """The conversation a valid, unspent code opens. The code is burnt in ``change``:
+        in the same transaction as the invitation, so a crash spends neither or both."""
         key = f"casecode:{_digest(body.strip().casefold())}"
         stored = await self.store.get_setting(key)
         if not stored:
@@ -269,7 +271,7 @@ class MailChannel:
         record = await self.store.conversation(ConversationID(conversation))
         if record is None or record.closed_at is not None:
             return None
-        await self.store.set_setting(key, "")  # one use
+        change.settings.append((key, ""))  # one use
         return record.conversation
 
     async def address_of(self, record: ConversationRecord) -> str | None:

@@ -11,15 +11,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from counsel_bot.change import Change
 from counsel_bot.conductor import Conductor
 from counsel_bot.config import Settings
 from counsel_bot.crisis import CrisisDetector, default_lexicon_dir
-from counsel_bot.effects import SendMail, decode_effect
+from counsel_bot.effects import InviteYouth, SendMail, decode_effect
 from counsel_bot.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.mail_channel import ChatLink, MailChannel
 from counsel_bot.runner import policy_from
-from counsel_bot.store import SqliteStore
+from counsel_bot.store import SqliteStore, StoreError
 from homeserver_bridge.mail import MailSettings
 from tests.store.conftest import AeadSealer
 
@@ -83,6 +85,41 @@ async def test_no_secret_of_a_chat_invitation_reaches_the_files(tmp_path: Path) 
     finally:
         await conductor.store.close()
     _assert_nowhere(tmp_path, [code, code.replace("-", ""), CANARY])
+
+
+def _assert_nowhere(directory: Path, needles: list[str]) -> None:
+    files = list(directory.iterdir())
+    assert files
+    for file in files:
+        data = file.read_bytes()
+        for needle in needles:
+            for form in {needle, needle.lower(), needle.upper()}:
+                assert form.encode() not in data, (file.name, needle)
+async def test_a_crash_before_the_invitation_is_committed_does_not_spend_the_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    conductor, mail = await _channel(tmp_path / "counsel.db")
+    store = conductor.store
+    try:
+        conversation, code = await _invited(conductor, mail)
+        youth, lobby = UserID("@newyouth:x"), RoomID("!lobby:x")
+        real_commit = store.commit_transition
+
+        async def crash(_transition: object) -> bool:
+            raise StoreError("the process died here")
+
+        monkeypatch.setattr(store, "commit_transition", crash)
+        with pytest.raises(StoreError):
+            await conductor.youth_wrote(lobby, youth, None, EventID("$code1"), code, AT)
+        monkeypatch.setattr(store, "commit_transition", real_commit)
+        # Written again after the restart: the code still opens the conversation.
+        await conductor.youth_wrote(lobby, youth, None, EventID("$code2"), code, AT)
+        effects = [decode_effect(e.payload) for e in await store.pending_outbox()]
+        assert InviteYouth(conversation, youth, lobby) in effects
+        # And only once.
+        assert await mail.redeem_case_code(Change(AT, None), code) is None
+    finally:
+        await store.close()
 
 
 def _assert_nowhere(directory: Path, needles: list[str]) -> None:
