@@ -4,6 +4,11 @@ the counsellor reads it; the counsellor's reply in that room goes out as mail.
 Mail is not end-to-end encrypted, so at rest the youth's address and the thread's headers
 are sealed by the vault; the mail text is kept like chat intake (sealed). Nothing of it
 reaches logs, staff alerts or metrics.
+
+A reply is performed from the outbox at least once. Its Message-ID is derived from the
+outbox key, and the thread saved right after the mail server accepted it names it, so a
+repeat after a crash is recognised and not sent again. The one window left: a kill after the
+server accepted the reply and before the thread was saved (one local write) sends it twice.
 """
 
 from __future__ import annotations
@@ -299,13 +304,18 @@ class MailChannel:
             office_address=self.settings.office_address, to_address=address, thread=thread,
             text=text, now=self.now(), random_bytes=lambda n: (seed * (n // len(seed) + 1))[:n],
         )
-        await self.sender.send(message)
         reply_id = str(message["Message-ID"])
-        await self.store.set_setting(f"mailthread:{key_for(address, reply_id)}",
-                                     record.conversation)
+        if reply_id in (thread.message_id, *thread.references):
+            # Sent before a crash, after the thread was saved but before the outbox marked
+            # it done: the Message-ID comes from the key, so the repeat is recognised.
+            return
+        await self.sender.send(message)
+        # Saved at once: from here on a repeat is recognised (the window is the send).
         chain = (*thread.references, thread.message_id)
         await self._save_thread(record.conversation,
                                 ReplyThread(reply_id, chain[-20:], thread.subject))
+        await self.store.set_setting(f"mailthread:{key_for(address, reply_id)}",
+                                     record.conversation)
 
     async def _save_thread(self, conversation: ConversationID, thread: ReplyThread) -> None:
         data = json.dumps({"id": thread.message_id, "refs": list(thread.references),

@@ -30,8 +30,11 @@ CANARY = "canary7f3akummer"
 LEAD = UserID("@lea:x")
 
 
-async def _channel(path: Path) -> tuple[Conductor, MailChannel]:
-    sealer = AeadSealer()
+async def channel_on_disk(
+    path: Path, sealer: AeadSealer | None = None
+) -> tuple[Conductor, MailChannel]:
+    """A conductor and its mail channel on a real SQLite store (no server, no SMTP)."""
+    sealer = sealer if sealer is not None else AeadSealer()
     store = await SqliteStore.open(path, sealer)
     detector = CrisisDetector.from_directory(default_lexicon_dir())
     conductor = await Conductor.open(store, detector, policy_from(Settings()), AT)
@@ -71,7 +74,7 @@ async def _invited(conductor: Conductor, mail: MailChannel) -> tuple[Conversatio
 
 async def test_no_secret_of_a_chat_invitation_reaches_the_files(tmp_path: Path) -> None:
     path = tmp_path / "counsel.db"
-    conductor, mail = await _channel(path)
+    conductor, mail = await channel_on_disk(path)
     try:
         _conversation, code = await _invited(conductor, mail)
         # A chat youth switching to mail: the address sealed in the settings.
@@ -98,7 +101,7 @@ def _assert_nowhere(directory: Path, needles: list[str]) -> None:
 async def test_a_crash_before_the_invitation_is_committed_does_not_spend_the_code(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    conductor, mail = await _channel(tmp_path / "counsel.db")
+    conductor, mail = await channel_on_disk(tmp_path / "counsel.db")
     store = conductor.store
     try:
         conversation, code = await _invited(conductor, mail)
