@@ -11,18 +11,19 @@ Urgent effects (an invitation for a counsellor, a crisis alert, a page to a team
 first: every other effect waits while one is pending. The homeserver handles requests one at
 a time on a small machine, so a notice sent alongside an invitation only delays it.
 
-What holds after a crash: effects are performed at least once, never lost. Each effect (a
-staff digest: all the notices in it) is marked done in its own transaction as soon as it
-completed, so a kill repeats at most the one effect that was in flight in each lane, never
-what its lane had finished before. Whether that repeat is visible depends on the effect:
-Matrix sends carry a transaction id derived from the key (Synapse answers a repeat with the
-event it already made), invitations and kicks check membership first, and a mail reply
-carries a Message-ID derived from the key that the mail channel checks against the thread it
-saved after sending (`MailChannel.send_reply`). What remains: a kill after the mail server
-accepted a reply and before the channel saved its thread sends that reply twice; a kill
-after a digest was sent and before its mark sends the digest again (possibly with more
-notices in it); a kill in the middle of a multi-part effect (a long transcript) repeats
-only the parts whose transaction ids were not yet used. Nothing is ever lost.
+What holds after a crash: effects are performed at least once; a crash loses none (only an
+effect refused MAX_ATTEMPTS times is dropped, with a log line). Each effect (a staff digest:
+all the notices in it) is marked done in its own transaction as soon as it completed, so a
+kill repeats at most the one effect that was in flight in each lane, never what its lane had
+finished before. Whether that repeat is visible depends on the effect: Matrix sends carry a
+transaction id derived from the key (Synapse answers a repeat with the event it already
+made, as long as it remembers the id; each part of a long transcript has its own),
+invitations and kicks check membership first, and a mail reply carries a Message-ID derived
+from the key that the mail channel checks against the thread it saved after sending
+(`MailChannel.send_reply`). What remains: a kill after the mail server accepted a reply and
+before the channel saved its thread sends that reply twice; a kill after a staff digest was
+sent and before its mark can send the digest again, formed anew, possibly with more notices
+(its key, and so its transaction id, then differs).
 """
 
 from __future__ import annotations
