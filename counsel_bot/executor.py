@@ -4,8 +4,8 @@ Effects are performed at least once (see `outbox_worker` for what a crash repeat
 Idempotence comes from four places: the outbox key (an effect is marked done as soon as it
 succeeded), membership checks before invites and kicks, transaction ids derived from the key
 (Synapse answers a repeated send with the event it already made instead of a second one),
-and for mail a Message-ID derived from the key, checked against the saved thread before
-sending (`MailChannel.send_reply`; a kill between the mail server's accept and that save is
+and for mail a Message-ID derived from the key, recorded right after sending and checked
+before (`MailChannel.send_reply`; a kill between the mail server's accept and that record is
 the one window in which a reply goes out twice).
 """
 

@@ -6,9 +6,10 @@ are sealed by the vault; the mail text is kept like chat intake (sealed). Nothin
 reaches logs, staff alerts or metrics.
 
 A reply is performed from the outbox at least once. Its Message-ID is derived from the
-outbox key, and the thread saved right after the mail server accepted it names it, so a
-repeat after a crash is recognised and not sent again. The one window left: a kill after the
-server accepted the reply and before the thread was saved (one local write) sends it twice.
+outbox key and recorded (as the thread key the youth's answer is found by) right after the
+mail server accepted it, so a repeat after a crash is recognised and not sent again. The
+one window left: a kill after the server accepted the reply and before that one local write
+sends it twice.
 """
 
 from __future__ import annotations
@@ -305,17 +306,17 @@ class MailChannel:
             text=text, now=self.now(), random_bytes=lambda n: (seed * (n // len(seed) + 1))[:n],
         )
         reply_id = str(message["Message-ID"])
-        if reply_id in (thread.message_id, *thread.references):
-            # Sent before a crash, after the thread was saved but before the outbox marked
-            # it done: the Message-ID comes from the key, so the repeat is recognised.
-            return
-        await self.sender.send(message)
-        # Saved at once: from here on a repeat is recognised (the window is the send).
-        chain = (*thread.references, thread.message_id)
-        await self._save_thread(record.conversation,
-                                ReplyThread(reply_id, chain[-20:], thread.subject))
-        await self.store.set_setting(f"mailthread:{key_for(address, reply_id)}",
-                                     record.conversation)
+        # What finds the conversation when the youth answers this reply; written right after
+        # the send, it also records that the reply went out: the Message-ID comes from the
+        # outbox key, so a repeat after a crash finds it and sends nothing.
+        sent = f"mailthread:{key_for(address, reply_id)}"
+        if await self.store.get_setting(sent) is None:
+            await self.sender.send(message)
+            await self.store.set_setting(sent, record.conversation)
+        if reply_id not in (thread.message_id, *thread.references):
+            chain = (*thread.references, thread.message_id)
+            await self._save_thread(record.conversation,
+                                    ReplyThread(reply_id, chain[-20:], thread.subject))
 
     async def _save_thread(self, conversation: ConversationID, thread: ReplyThread) -> None:
         data = json.dumps({"id": thread.message_id, "refs": list(thread.references),

@@ -19,9 +19,9 @@ finished before. Whether that repeat is visible depends on the effect: Matrix se
 transaction id derived from the key (Synapse answers a repeat with the event it already
 made, as long as it remembers the id; each part of a long transcript has its own),
 invitations and kicks check membership first, and a mail reply carries a Message-ID derived
-from the key that the mail channel checks against the thread it saved after sending
+from the key that the mail channel records right after sending and checks before
 (`MailChannel.send_reply`). What remains: a kill after the mail server accepted a reply and
-before the channel saved its thread sends that reply twice; a kill after a staff digest was
+before the channel recorded it sends that reply twice; a kill after a staff digest was
 sent and before its mark can send the digest again, formed anew, possibly with more notices
 (its key, and so its transaction id, then differs).
 """

@@ -152,8 +152,8 @@ class MarkHangs:
 
 
 async def test_a_reply_accepted_but_not_marked_done_is_not_sent_again(tmp_path: Path) -> None:
-    """The mail server accepted the reply and the thread was saved; the kill comes before
-    the done mark. The repeat is recognised by its Message-ID."""
+    """The mail server accepted the reply and the channel recorded its Message-ID; the kill
+    comes before the done mark. The repeat is recognised by its Message-ID."""
     path, sealer = tmp_path / "first" / "counsel.db", AeadSealer()
     path.parent.mkdir()
     conductor, mail = await channel_on_disk(path, sealer)
