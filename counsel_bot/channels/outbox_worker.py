@@ -10,6 +10,20 @@ commit, so effects start while the rest of a sync batch is still being handled.
 Urgent effects (an invitation for a counsellor, a crisis alert, a page to a team lead) go
 first: every other effect waits while one is pending. The homeserver handles requests one at
 a time on a small machine, so a notice sent alongside an invitation only delays it.
+
+What holds after a crash: effects are performed at least once; a crash loses none (only an
+effect refused MAX_ATTEMPTS times is dropped, with a log line). Each effect (a staff digest:
+all the notices in it) is marked done in its own transaction as soon as it completed, so a
+kill repeats at most the one effect that was in flight in each lane, never what its lane had
+finished before. Whether that repeat is visible depends on the effect: Matrix sends carry a
+transaction id derived from the key (Synapse answers a repeat with the event it already
+made, as long as it remembers the id; each part of a long transcript has its own),
+invitations and kicks check membership first, and a mail reply carries a Message-ID derived
+from the key that the mail channel records right after sending and checks before
+(`MailChannel.send_reply`). What remains: a kill after the mail server accepted a reply and
+before the channel recorded it sends that reply twice; a kill after a staff digest was
+sent and before its mark can send the digest again, formed anew, possibly with more notices
+(its key, and so its transaction id, then differs).
 """
 
 from __future__ import annotations
@@ -204,16 +218,6 @@ class OutboxWorker:
 
     async def _run_lane(self, lane: str, work: Work) -> bool:
         """Perform a lane's effects; True if nothing was left for later."""
-        done: list[str] = []
-        try:
-            return await self._perform_in_order(lane, work, done)
-        finally:
-            # Also on cancellation at shutdown: what was done is not done again.
-            async with self._dispatching:
-                if done:
-                    await self._store.mark_outbox_done(done, at=self._clock.now())
-
-    async def _perform_in_order(self, lane: str, work: Work, done: list[str]) -> bool:
         finished = True
         for effect, key, completes in coalesce(work):
             urgent = not isinstance(effect, StaffDigest) and is_urgent(effect)
@@ -232,9 +236,24 @@ class OutboxWorker:
                 if urgent:
                     self._urgent_left[lane] -= 1
                     self._count_urgent(-1)
-            done.extend(completes)
+            # At once, not when the lane ends: a kill later in the lane must not repeat it.
+            await self._mark_done(completes)
             self._attempts.pop(key, None)
         return finished
+
+    async def _mark_done(self, keys: tuple[str, ...]) -> None:
+        """Under the dispatch lock, so no dispatch reads the outbox between this mark and
+        the lane's end; finished even when the lane is cancelled meanwhile (a stop)."""
+        async def mark() -> None:
+            async with self._dispatching:
+                await self._store.mark_outbox_done(keys, at=self._clock.now())
+
+        marking = asyncio.ensure_future(mark())
+        try:
+            await asyncio.shield(marking)
+        except asyncio.CancelledError:
+            await marking
+            raise
 
     def _may_go_on(self, key: str, failure: EffectFailed) -> bool:
         """Count the attempt; False if the lane must stop (the homeserver is away). An effect

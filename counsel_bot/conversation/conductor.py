@@ -37,6 +37,7 @@ from counsel_bot.core.effects import (
     SayToYouth,
     SetTopic,
     Transcript,
+    conversation_named,
     effect_key,
     encode_effect,
     routed,
@@ -112,7 +113,7 @@ class Conductor:
         self.mail_switch: MailSwitch | None = None
         # Mail youths invited to chat (the mail channel issues and redeems case codes).
         self.chat_invite: ChatInvite | None = None
-        self.redeem_case_code: Callable[[str], Awaitable[ConversationID | None]] | None = None
+        self.redeem_case_code: RedeemCaseCode | None = None
         self.video = VideoCalls(policy.video, policy.video_secret)
         self.supervision = supervision.Supervision(mail_on=lambda: self.mail_switch is not None)
         # Whether the bot can purge rooms and deactivate accounts (admin access); the bot
@@ -245,7 +246,7 @@ class Conductor:
             await self._after_close(step, record.conversation, body)
             return
         if record is None and self.redeem_case_code is not None and looks_like_case_code(body):
-            invited = await self.redeem_case_code(body)
+            invited = await self.redeem_case_code(step, body)
             if invited is not None:
                 step.add(InviteYouth(invited, youth, room_id))
                 await self.commit(step)
@@ -527,7 +528,7 @@ class Conductor:
         outbox = tuple(
             OutboxEntry(effect_key(effect, version=version, index=i, tag=tag,
                                    cause=step.event_id),
-                        encode_effect(effect), step.at)
+                        encode_effect(effect), step.at, conversation_named(effect))
             for i, (effect, tag) in enumerate(step.effects)
         )
         transition = Transition(step.at, self.router.snapshot(), step.event_id, outbox,
@@ -569,6 +570,8 @@ def _devices(unsigned: frozenset[str]) -> str:
 
 ChatInvite = Callable[[Change, ConversationID, UserID], Awaitable[None]]
 MailSwitch = Callable[[Change, ConversationID, str], Awaitable[None]]
+# Burns the code in the change it is given, so the invitation commits with the burn.
+RedeemCaseCode = Callable[[Change, str], Awaitable[ConversationID | None]]
 
 
 def _to_staff_room(effect: Effect) -> Effect:

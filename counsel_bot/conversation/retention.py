@@ -46,12 +46,20 @@ class RetentionSettings:
     closed_days: int = 30
     # Hours between two retention runs.
     run_every_hours: float = 24.0
+    # Days done effects and handled event ids are kept (each run forgets older ones): long
+    # enough to recognise a mail the sender's server delivers again (SMTP retries for up
+    # to five days), short enough that neither table grows without bound.
+    done_days: int = 7
 
     def __post_init__(self) -> None:
         if isinstance(self.closed_days, bool) or not isinstance(self.closed_days, int):
             raise ValueError("closed_days must be a whole number of days")
         if not 1 <= self.closed_days <= 3650:
             raise ValueError("closed_days must be between 1 and 3650")
+        if isinstance(self.done_days, bool) or not isinstance(self.done_days, int):
+            raise ValueError("done_days must be a whole number of days")
+        if not 6 <= self.done_days <= 365:
+            raise ValueError("done_days must be between 6 and 365")
         hours = self.run_every_hours
         if isinstance(hours, bool) or not isinstance(hours, int | float):
             raise ValueError("run_every_hours must be a number")
@@ -61,6 +69,10 @@ class RetentionSettings:
     @property
     def keep(self) -> timedelta:
         return timedelta(days=self.closed_days)
+
+    @property
+    def keep_done(self) -> timedelta:
+        return timedelta(days=self.done_days)
 
     @property
     def run_every(self) -> timedelta:
@@ -136,6 +148,19 @@ def is_due(last_run: datetime | None, now: datetime, every: timedelta) -> bool:
 
 
 Pause = Callable[[float], Awaitable[None]]
+
+
+async def prune_bookkeeping(store: Store, now: datetime, keep_done: timedelta) -> tuple[int, int]:
+    """Forget done outbox entries and handled event ids older than `keep_done`: neither
+    table may grow for ever, nor keep sealed texts longer than needed. Returns how many
+    entries and ids were forgotten."""
+    _check_time(now, keep_done)
+    cutoff = now - keep_done
+    entries = await store.prune_outbox(cutoff)
+    events = await store.prune_processed(cutoff)
+    log.info("retention: %d done effect(s) and %d handled event id(s) forgotten",
+             entries, events)
+    return entries, events
 
 
 async def run_retention(

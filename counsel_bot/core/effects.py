@@ -154,6 +154,19 @@ BotEffect = (InviteYouth | SayToYouth | SayToStaff | SayInRoom | Transcript | Le
 Effect = Assign | Unassign | QueuePositionChanged | Closed | BotEffect
 
 
+def conversation_named(effect: Effect) -> ConversationID | None:
+    """The conversation an effect names, in its fields or its texts' parameters (a staff
+    notice about it): its outbox row must go when the conversation is erased."""
+    named = getattr(effect, "conversation", None)
+    if named is not None:
+        return ConversationID(str(named))
+    if isinstance(effect, SayToStaff | SayInRoom):
+        for name, value in effect.params:
+            if name == "conversation":
+                return ConversationID(str(value))
+    return None
+
+
 def effect_key(
     effect: Effect, *, version: int, index: int, tag: str = "", cause: str | None = None
 ) -> str:

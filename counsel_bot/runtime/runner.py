@@ -26,7 +26,7 @@ from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.channels.matrix.session import connect
 from counsel_bot.config import Settings
 from counsel_bot.conversation.conductor import Conductor, Policy
-from counsel_bot.conversation.retention import is_due, run_retention
+from counsel_bot.conversation.retention import RoomPurger, is_due, prune_bookkeeping, run_retention
 from counsel_bot.core.clock import Clock, SystemClock
 from counsel_bot.core.crisis import CombinedDetector, default_lexicon_dir, default_model_path
 from counsel_bot.core.errors import BotError
@@ -36,7 +36,7 @@ from counsel_bot.core.opening_hours import OpeningHours
 from counsel_bot.core.routing.model import Role, RouterConfig
 from counsel_bot.metrics import CounselMetrics
 from counsel_bot.runtime.data_lock import exclusive
-from counsel_bot.store import SqliteStore
+from counsel_bot.store import SqliteStore, Store
 from counsel_bot.web import MatrixPasswordAuth, RouterDashboardSource, build_web_app, start_web
 from e2e.cross_signing import CrossSigningSeeds
 from e2e.cross_signing_upload import ensure_cross_signed
@@ -188,9 +188,8 @@ async def _run_bot(
         admin_http = await stack.enter_async_context(aiohttp.ClientSession())
         admin = bridge_admin(settings, layout, admin_http)
         executor.admin = admin  # youth-initiated deletion; without it, retention deletes
-        if admin is not None:
-            retention = asyncio.create_task(retention_loop(settings, store, admin, clock, stop))
-            stack.push_async_callback(_finish, retention)
+        retention = asyncio.create_task(retention_loop(settings, store, admin, clock, stop))
+        stack.push_async_callback(_finish, retention)
         runner = asyncio.create_task(bot.run(stop))
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -274,18 +273,23 @@ def bridge_admin(
 
 
 async def retention_loop(
-    settings: Settings, store: SqliteStore, admin: AdminClient, clock: Clock,
+    settings: Settings, store: Store, admin: RoomPurger | None, clock: Clock,
     stop: asyncio.Event, check_every: float = 60.0,
 ) -> None:
     """Closed conversations are deleted after [retention] closed_days: room purged, then
-    the bot's records erased. Runs in the bot (it holds the data directory)."""
+    the bot's records erased (only with the bridge's admin access: without it, nothing can
+    purge the room). Done effects and handled event ids older than [retention] done_days
+    are forgotten on the same schedule, always. Runs in the bot (it holds the data
+    directory); time comes from ``clock``."""
     keep, every = settings.retention.keep, settings.retention.run_every
     while not stop.is_set():
         last = await store.get_setting(LAST_RETENTION_KEY)
         now = clock.now()
         if is_due(datetime.fromisoformat(last) if last else None, now, every):
-            report = await run_retention(store, admin, now, keep, dry_run=False)
-            log.info("%s", report.summary())
+            if admin is not None:
+                report = await run_retention(store, admin, now, keep, dry_run=False)
+                log.info("%s", report.summary())
+            await prune_bookkeeping(store, now, settings.retention.keep_done)
             await store.set_setting(LAST_RETENTION_KEY, now.isoformat())
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(stop.wait(), check_every)

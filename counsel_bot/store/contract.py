@@ -85,11 +85,15 @@ class IntakeItem:
 
 @dataclass(frozen=True)
 class OutboxEntry:
-    """A side effect to perform; `key` makes performing it twice detectable."""
+    """A side effect to perform; `key` makes performing it twice detectable.
+
+    ``conversation`` is the conversation the effect names (in its key or its sealed
+    payload), kept in the clear so erasing the conversation finds the row."""
 
     key: str
     payload: bytes
     created_at: datetime
+    conversation: ConversationID | None = None
 
 
 @dataclass(frozen=True)
@@ -138,7 +142,9 @@ class Store(Protocol):
         """Record an event that changed nothing else; False if it was already recorded."""
         ...
 
-    async def prune_processed(self, before: datetime) -> int: ...
+    async def prune_processed(self, before: datetime) -> int:
+        """Forget event ids handled before `before` (run on the retention schedule)."""
+        ...
 
     async def append_intake(self, message: IntakeMessage, *, at: datetime) -> bool:
         """Add one message in order; False if its event id was already processed."""
@@ -172,8 +178,10 @@ class Store(Protocol):
 
     async def erase_conversation(self, conversation: ConversationID) -> None:
         """Delete the conversation (retention, youth-initiated deletion): its record, its
-        intake and every setting that names it or its room (the sealed mail address, mail
-        thread keys, case codes, flags, "greeted" marks)."""
+        intake, every outbox entry that names it (done or pending: sealed mail texts and
+        invitations included) and every setting that names it or its room (the sealed mail
+        address, mail thread keys, case codes, flags, "greeted" marks). On disk nothing of
+        it may remain readable afterwards, in free pages or a write-ahead log either."""
         ...
 
     async def reseal_all(self, reseal: Resealer) -> int:

@@ -54,6 +54,7 @@ class _Outbox:
     sealed: bytes
     created_at: datetime
     done_at: datetime | None = None
+    conversation: ConversationID | None = None
 
 
 class MemoryStore:
@@ -115,6 +116,7 @@ class MemoryStore:
                     entry.key,
                     self._sealer.seal(entry.payload, context=outbox_context(entry.key)),
                     entry.created_at,
+                    conversation=entry.conversation,
                 ),
             )
         if transition.event_id is not None:
@@ -206,6 +208,7 @@ class MemoryStore:
                 e.key,
                 self._sealer.open_sealed(e.sealed, context=outbox_context(e.key)),
                 e.created_at,
+                e.conversation,
             )
             for e in self._outbox.values()
             if e.done_at is None
@@ -249,6 +252,8 @@ class MemoryStore:
         room = None if row is None else row.room_id
         self._settings = {k: v for k, v in self._settings.items()
                           if not names_conversation(k, v, conversation, room)}
+        self._outbox = {k: e for k, e in self._outbox.items()
+                        if e.conversation != conversation and conversation not in k}
         await self.delete_intake(conversation)
 
     async def reseal_all(self, reseal: Resealer) -> int:

@@ -99,7 +99,17 @@ async def _v2_settings(db: aiosqlite.Connection) -> None:
     await _script(db, "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT")
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_settings)
+async def _v3_outbox_conversation(db: aiosqlite.Connection) -> None:
+    # Which conversation an outbox entry names (its payload is sealed), so erasing the
+    # conversation finds every entry; older rows are found by their key.
+    await _script(db, """
+        ALTER TABLE outbox ADD COLUMN conversation TEXT;
+        CREATE INDEX outbox_conversation ON outbox (conversation) WHERE conversation IS NOT NULL;
+        CREATE INDEX outbox_done ON outbox (done_at) WHERE done_at IS NOT NULL
+        """)
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_settings, _v3_outbox_conversation)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

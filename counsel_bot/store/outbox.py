@@ -15,7 +15,8 @@ def entries_for(
 ) -> tuple[OutboxEntry, ...]:
     """Outbox entries for the actions of one transition; `version` = router.version after it."""
     return tuple(
-        OutboxEntry(outbox_key(action, version=version, index=i), encode_action(action), at)
+        OutboxEntry(outbox_key(action, version=version, index=i), encode_action(action), at,
+                    getattr(action, "conversation", None))
         for i, action in enumerate(actions)
     )
 

@@ -1,7 +1,11 @@
-"""The durable store: aiosqlite, WAL, synchronous=FULL, file mode 0600.
+"""The durable store: aiosqlite, WAL, synchronous=FULL, secure_delete, file mode 0600.
 
 Every write is one explicit transaction; a commit returns only once SQLite has synced it,
 so the bot may act on a transition as soon as `commit_transition` returns.
+
+Erased means erased on disk too: `secure_delete` overwrites deleted rows (in table and index
+pages alike) with zeros, and after an erasure or a prune the write-ahead log, which still
+holds the pages as they were, is checkpointed and truncated to nothing.
 """
 
 from __future__ import annotations
@@ -92,6 +96,7 @@ class SqliteStore:
                 raise StoreError(f"the database at {path} cannot use WAL mode; use a local disk")
             await db.execute("PRAGMA synchronous = FULL")
             await db.execute("PRAGMA foreign_keys = ON")
+            await db.execute("PRAGMA secure_delete = ON")
             async with _translated():  # a locked or full database at start: our error too
                 await migrate(db)
         except BaseException:
@@ -215,9 +220,10 @@ class SqliteStore:
             for message, sealed in zip(transition.intake, sealed_intake, strict=True):
                 await sql.insert_intake(db, message, sealed)
             await db.executemany(
-                "INSERT INTO outbox (key, sealed, created_at) VALUES (?, ?, ?) "
+                "INSERT INTO outbox (key, sealed, created_at, conversation) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(key) DO NOTHING",
-                [(e.key, sealed, sql.ts(e.created_at)) for e, sealed in sealed_outbox],
+                [(e.key, sealed, sql.ts(e.created_at), e.conversation)
+                 for e, sealed in sealed_outbox],
             )
             await db.executemany(_UPSERT_SETTING, transition.settings)
             # Forgotten first: if the COMMIT fails, the next transition rewrites everything.
@@ -285,7 +291,9 @@ class SqliteStore:
             cursor = await db.execute(
                 "DELETE FROM processed_events WHERE processed_at < ?", (sql.ts(before),)
             )
-            return cursor.rowcount
+            count = cursor.rowcount
+        await self._forget_old_pages()
+        return count
 
     # --- intake ------------------------------------------------------------------------------
 
@@ -320,13 +328,15 @@ class SqliteStore:
 
     async def pending_outbox(self) -> list[OutboxEntry]:
         rows = await self._rows(
-            "SELECT key, sealed, created_at FROM outbox WHERE done_at IS NULL ORDER BY seq"
+            "SELECT key, sealed, created_at, conversation FROM outbox WHERE done_at IS NULL "
+            "ORDER BY seq"
         )
         return [
             OutboxEntry(
                 r[0],
                 self._sealer.open_sealed(bytes(r[1]), context=outbox_context(r[0])),
                 sql.need_dt(r[2]),
+                None if r[3] is None else ConversationID(r[3]),
             )
             for r in rows
         ]
@@ -344,7 +354,9 @@ class SqliteStore:
             cursor = await db.execute(
                 "DELETE FROM outbox WHERE done_at IS NOT NULL AND done_at < ?", (sql.ts(before),)
             )
-            return cursor.rowcount
+            count = cursor.rowcount
+        await self._forget_old_pages()
+        return count
 
     # --- conversation records ----------------------------------------------------------------
 
@@ -375,7 +387,16 @@ class SqliteStore:
             room = next((str(r[0]) for r in rows), None)
             await db.execute("DELETE FROM intake WHERE conversation = ?", (conversation,))
             await db.execute("DELETE FROM conversations WHERE id = ?", (conversation,))
+            await sql.delete_outbox_of(db, conversation)
             await sql.delete_settings_of(db, conversation, room)
+        await self._forget_old_pages()
+
+    async def _forget_old_pages(self) -> None:
+        """The log still holds deleted rows as they were: copy the zeroed pages into the
+        database and empty it. Left for later (the log is then emptied by the next run)
+        only if another process reads the file at this moment."""
+        async with self._lock, _translated():
+            await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _record(self, row: sqlite3.Row) -> ConversationRecord:
         cid = ConversationID(row[0])

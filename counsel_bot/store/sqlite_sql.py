@@ -114,6 +114,13 @@ async def close(db: aiosqlite.Connection, conversations: Iterable[ConversationID
     )
 
 
+async def delete_outbox_of(db: aiosqlite.Connection, conversation: ConversationID) -> None:
+    """Entries that name the conversation: by the column, or (rows written before it
+    existed) by their key; conversation ids are never part of another id."""
+    await db.execute(
+        "DELETE FROM outbox WHERE conversation = :c OR instr(key, :c) > 0", {"c": conversation})
+
+
 async def delete_settings_of(
     db: aiosqlite.Connection, conversation: ConversationID, room_id: str | None
 ) -> None:

@@ -3,7 +3,9 @@
 Routes:
 - GET  /metrics          Prometheus text; needs ``Authorization: Bearer <token>`` when a token
                          file is configured.
-- GET  /login, POST /login   the team-lead sign-in form (rate-limited per client address).
+- GET  /login, POST /login   the team-lead sign-in form (rate-limited per client address,
+                              read through trusted proxies as on the entry page, and per
+                              account).
 - POST /logout           ends the session.
 - GET  /dashboard        the page; GET /dashboard/data the JSON its script polls.
 - GET  /static/...       the page's own CSS, JS and icon (no CDN, no external fonts).
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -25,6 +28,7 @@ from counsel_bot.web.pages import Assets, load_assets, render_dashboard, render_
 from counsel_bot.web.sessions import LoginLimiter, SessionTable
 from counsel_bot.web.settings import WebSettings, WebSettingsError
 from counsel_bot.web.snapshot import DashboardSource, snapshot_to_json
+from homeserver_bridge.entry_page.client_key import client_address, limit_key, parse_networks
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +78,12 @@ class _Handlers:
         self._on_scrape = on_scrape
         self._token = settings.metrics_token()
         self._sessions = SessionTable(timedelta(seconds=settings.session_seconds))
-        self._limiter = LoginLimiter(
-            settings.login_attempts, timedelta(seconds=settings.login_window_seconds)
-        )
+        window = timedelta(seconds=settings.login_window_seconds)
+        self._limiter = LoginLimiter(settings.login_attempts, window)
+        self._account_limiter = LoginLimiter(settings.login_attempts_per_account, window)
+        self._trusted = parse_networks(settings.trusted_proxies)
+        # Lives only in memory: limiter keys cannot be turned back into addresses or ids.
+        self._key_secret = secrets.token_bytes(32)
         self._assets: Assets = load_assets()
 
     # --- /metrics --------------------------------------------------------------------------
@@ -108,15 +115,14 @@ class _Handlers:
         return self._login_page()
 
     async def login(self, request: web.Request) -> web.StreamResponse:
-        address = request.remote or "unknown"
+        # The client as the entry page sees it: behind a trusted proxy, the address it
+        # forwards (else every lead would share the proxy's one limit).
+        address = client_address(
+            request.remote, request.headers.get("X-Forwarded-For"), self._trusted)
+        client = limit_key(address, self._key_secret)
         now = self._clock.now()
-        if not self._limiter.allow(address, now):
-            wait = self._limiter.retry_after(address, now)
-            page = self._login_page(
-                f"Too many sign-in attempts. Try again in {wait} seconds.", status=429
-            )
-            page.headers["Retry-After"] = str(wait)
-            return page
+        if not self._limiter.allow(client, now):
+            return self._too_many(self._limiter.retry_after(client, now))
         form = await request.post()
         user_id = str(form.get("user_id", "")).strip()
         password = str(form.get("password", ""))
@@ -124,6 +130,9 @@ class _Handlers:
             return self._login_page(
                 "Enter your full Matrix ID, like @name:server.", user_id=user_id[:255], status=400
             )
+        account = limit_key(user_id.casefold(), self._key_secret)
+        if not self._account_limiter.allow(account, now):
+            return self._too_many(self._account_limiter.retry_after(account, now))
         try:
             ok = await self._auth.check(user_id, password)
         except AuthUnavailableError as exc:
@@ -144,6 +153,12 @@ class _Handlers:
         response = self._login_page("You are signed out.", status=200, alert=False)
         response.del_cookie(COOKIE, path="/")
         return response
+
+    def _too_many(self, wait: int) -> web.Response:
+        page = self._login_page(f"Too many sign-in attempts. Try again in {wait} seconds.",
+                                status=429)
+        page.headers["Retry-After"] = str(wait)
+        return page
 
     def _login_page(
         self, message: str = "", *, user_id: str = "", status: int = 200, alert: bool = True

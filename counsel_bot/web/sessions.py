@@ -68,7 +68,7 @@ class SessionTable:
 
 
 class LoginLimiter:
-    """At most `attempts` login attempts per client address in any `window`."""
+    """At most `attempts` login attempts per key (a client or an account) in any `window`."""
 
     def __init__(self, attempts: int, window: timedelta) -> None:
         self._attempts = attempts

@@ -28,6 +28,13 @@ class WebSettings:
     # Login attempts allowed per client address within login_window_seconds.
     login_attempts: int = 5
     login_window_seconds: int = 300
+    # Login attempts allowed per account (Matrix ID) within login_window_seconds, from
+    # whatever addresses: guessing one lead's password from many addresses is slowed too.
+    login_attempts_per_account: int = 10
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For is believed, as on the
+    # entry page; empty means the peer address is the client, whatever headers say. Behind
+    # the TLS proxy the docs recommend, set its address here, or every lead shares one limit.
+    trusted_proxies: tuple[str, ...] = ()
     # Set when a TLS proxy serves the dashboard, so the session cookie never travels in clear.
     cookie_secure: bool = False
 
@@ -44,6 +51,16 @@ class WebSettings:
         _in_range("session_seconds", self.session_seconds, 60, 7 * 24 * 3600)
         _in_range("login_attempts", self.login_attempts, 1, 1000)
         _in_range("login_window_seconds", self.login_window_seconds, 1, 24 * 3600)
+        _in_range("login_attempts_per_account", self.login_attempts_per_account, 1, 1000)
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except (ValueError, TypeError):
+                raise WebSettingsError(
+                    f"trusted_proxies: {proxy!r} is not an address or network; use e.g. "
+                    "127.0.0.1 or 10.0.0.0/8"
+                ) from None
+        object.__setattr__(self, "trusted_proxies", tuple(self.trusted_proxies))
 
     def metrics_token(self) -> str | None:
         """The bearer token from ``metrics_token_file``; None when no file is configured."""

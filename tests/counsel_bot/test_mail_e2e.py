@@ -19,6 +19,7 @@ import pytest
 from aiosmtpd.smtp import SMTP
 
 from counsel_bot.channels.matrix.bot import CounselBot
+from counsel_bot.conversation.change import Change
 from homeserver_bridge.mail import MailSettings
 from homeserver_bridge.paths import write_private
 from tests.conftest import SynapseHandle, TestUser, UserFactory
@@ -273,4 +274,4 @@ async def test_a_mail_youth_is_invited_into_live_chat_anonymously(
         assert conversation.channel.value == "chat"
         assert conversation.assigned_to == user.user_id
         # The code works once.
-        assert await bot.mail.redeem_case_code(code.group(1)) is None
+        assert await bot.mail.redeem_case_code(Change(bot.clock.now(), None), code.group(1)) is None

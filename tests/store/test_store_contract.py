@@ -279,3 +279,20 @@ async def test_reseal_all_reencrypts_every_value_with_its_context(
     assert [i.body for i in await store.read_intake(C1)] == [b"hallo"]
     record = await store.conversation(C1)
     assert record is not None
+
+
+async def test_erasure_takes_every_outbox_entry_naming_the_conversation(store: Store) -> None:
+    router = await staffed(store)
+    await step(store, router, ConversationOpened(T0, C1), "$e1", (new(C1),))
+    await step(store, router, ConversationOpened(T0, C2), "$e2", (new(C2),))
+    named = (OutboxEntry("mail:$x:0", b"sealed mail text", T0, C1),
+             OutboxEntry("notice:$y:0", b"about c1", T0, C1),
+             OutboxEntry("notice:$z:0", b"about c2", T0, C2))
+    await store.commit_transition(Transition(T0, router.snapshot(), None, named))
+    await store.mark_outbox_done(["mail:$x:0"], at=T0)
+    await store.erase_conversation(C1)
+    left = {e.key: e.conversation for e in await store.pending_outbox()}
+    assert not any(C1 in key or c == C1 for key, c in left.items()), left
+    assert left["notice:$z:0"] == C2
+    # The done one is gone too: pruning can no longer find it.
+    assert await store.prune_outbox(T0 + timedelta(days=1)) == 0

@@ -34,9 +34,14 @@ class Env:
         self.auth = auth
         self.metrics = metrics
 
-    async def login(self, user: str = LEAD, password: str = PASSWORD) -> ClientResponse:
+    async def login(
+        self, user: str = LEAD, password: str = PASSWORD, *, via: str | None = None
+    ) -> ClientResponse:
+        """``via``: the client address a proxy in front forwards (X-Forwarded-For)."""
+        headers = {} if via is None else {"X-Forwarded-For": via}
         return await self.client.post(
-            "/login", data={"user_id": user, "password": password}, allow_redirects=False
+            "/login", data={"user_id": user, "password": password}, allow_redirects=False,
+            headers=headers,
         )
 
 
@@ -199,6 +204,43 @@ async def test_login_is_rate_limited_per_address(make_env: MakeEnv) -> None:
     assert (await env.login()).status == 303
 
 
+async def test_behind_a_trusted_proxy_each_client_has_its_own_limit(make_env: MakeEnv) -> None:
+    """The test client connects from 127.0.0.1, as a TLS proxy on the same host would."""
+    env = await make_env(login_attempts=2, login_window_seconds=60,
+                         trusted_proxies=("127.0.0.1",))
+    for _ in range(2):
+        assert (await env.login(password="wrong", via="203.0.113.5")).status == 401
+    assert (await env.login(via="203.0.113.5")).status == 429
+    # Another lead behind the same proxy is not locked out by the first client's attempts.
+    assert (await env.login(via="198.51.100.7")).status == 303
+    # A client cannot escape its limit by naming itself in a header of its own: the proxy's
+    # entry (the rightmost, not a trusted proxy) is the one believed.
+    assert (await env.login(via="198.51.100.99, 203.0.113.5")).status == 429
+
+
+async def test_without_trusted_proxies_forwarded_headers_are_ignored(make_env: MakeEnv) -> None:
+    env = await make_env(login_attempts=2, login_window_seconds=60)
+    for n in range(2):
+        assert (await env.login(password="wrong", via=f"203.0.113.{n}")).status == 401
+    assert (await env.login(via="203.0.113.77")).status == 429
+
+
+async def test_login_is_rate_limited_per_account_from_any_address(make_env: MakeEnv) -> None:
+    env = await make_env(login_attempts=5, login_attempts_per_account=3,
+                         login_window_seconds=60, trusted_proxies=("127.0.0.0/8",))
+    for n in range(3):
+        assert (await env.login(password="wrong", via=f"203.0.113.{n}")).status == 401
+    limited = await env.login(via="203.0.113.200")
+    assert limited.status == 429
+    assert int(limited.headers["Retry-After"]) > 0
+    assert env.auth.checks == 3
+    # Another account from the same address may still try.
+    assert (await env.login(user="@other:counsel.localhost", password="x",
+                            via="203.0.113.200")).status == 401
+    env.clock.advance(timedelta(seconds=61))
+    assert (await env.login(via="203.0.113.200")).status == 303
+
+
 async def test_homeserver_down_is_a_clear_503(make_env: MakeEnv) -> None:
     env = await make_env()
     env.auth.unavailable = True
@@ -266,6 +308,8 @@ async def test_data_is_escaped(make_env: MakeEnv) -> None:
         {"dashboard_refresh_seconds": 0},
         {"session_seconds": 10},
         {"login_attempts": 0},
+        {"login_attempts_per_account": 0},
+        {"trusted_proxies": ("proxy.example",)},
     ],
 )
 def test_settings_are_validated(bad: dict[str, object]) -> None:

@@ -4,6 +4,12 @@ the counsellor reads it; the counsellor's reply in that room goes out as mail.
 Mail is not end-to-end encrypted, so at rest the youth's address and the thread's headers
 are sealed by the vault; the mail text is kept like chat intake (sealed). Nothing of it
 reaches logs, staff alerts or metrics.
+
+A reply is performed from the outbox at least once. Its Message-ID is derived from the
+outbox key and recorded (as the thread key the youth's answer is found by) right after the
+mail server accepted it, so a repeat after a crash is recognised and not sent again. The
+one window left: a kill after the server accepted the reply and before that one local write
+sends it twice.
 """
 
 from __future__ import annotations
@@ -251,10 +257,16 @@ class MailChannel:
         language: Language = "en" if current is not None and current.language == "en" else "de"
         mail_text = text("chat.invitation_mail", language, homeserver=self.chat_link.homeserver,
                          token=token or "-", bot=self.chat_link.bot, code=code)
-        change.add(SendMail(conversation, mail_text), f"chat-invite:{conversation}:{code}")
+        # The code itself only in the sealed payload: an outbox key is stored in the clear,
+        # and whoever read it from the file could redeem the code. A random nonce keeps two
+        # invitations of one conversation apart and names nothing.
+        change.add(SendMail(conversation, mail_text),
+                   f"chat-invite:{conversation}:{secrets.token_hex(8)}")
         change.add(SayToStaff("chat.invited", (("conversation", conversation),), mentions=(by,)))
 
-    async def redeem_case_code(self, body: str) -> ConversationID | None:
+    async def redeem_case_code(self, change: Change, body: str) -> ConversationID | None:
+        """The conversation a valid, unspent code opens. The code is burnt in ``change``:
+        in the same transaction as the invitation, so a crash spends neither or both."""
         key = f"casecode:{_digest(body.strip().casefold())}"
         stored = await self.store.get_setting(key)
         if not stored:
@@ -265,7 +277,7 @@ class MailChannel:
         record = await self.store.conversation(ConversationID(conversation))
         if record is None or record.closed_at is not None:
             return None
-        await self.store.set_setting(key, "")  # one use
+        change.settings.append((key, ""))  # one use
         return record.conversation
 
     async def address_of(self, record: ConversationRecord) -> str | None:
@@ -293,13 +305,18 @@ class MailChannel:
             office_address=self.settings.office_address, to_address=address, thread=thread,
             text=text, now=self.now(), random_bytes=lambda n: (seed * (n // len(seed) + 1))[:n],
         )
-        await self.sender.send(message)
         reply_id = str(message["Message-ID"])
-        await self.store.set_setting(f"mailthread:{key_for(address, reply_id)}",
-                                     record.conversation)
-        chain = (*thread.references, thread.message_id)
-        await self._save_thread(record.conversation,
-                                ReplyThread(reply_id, chain[-20:], thread.subject))
+        # What finds the conversation when the youth answers this reply; written right after
+        # the send, it also records that the reply went out: the Message-ID comes from the
+        # outbox key, so a repeat after a crash finds it and sends nothing.
+        sent = f"mailthread:{key_for(address, reply_id)}"
+        if await self.store.get_setting(sent) is None:
+            await self.sender.send(message)
+            await self.store.set_setting(sent, record.conversation)
+        if reply_id not in (thread.message_id, *thread.references):
+            chain = (*thread.references, thread.message_id)
+            await self._save_thread(record.conversation,
+                                    ReplyThread(reply_id, chain[-20:], thread.subject))
 
     async def _save_thread(self, conversation: ConversationID, thread: ReplyThread) -> None:
         data = json.dumps({"id": thread.message_id, "refs": list(thread.references),

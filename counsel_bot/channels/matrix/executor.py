@@ -1,8 +1,12 @@
 """Perform the outbox: turn stored effects into Matrix calls, each safe to repeat.
 
-Idempotence comes from three places: the outbox key (an effect is marked done only after it
-succeeded), membership checks before invites and kicks, and transaction ids derived from the
-key (Synapse answers a repeated send with the event it already made instead of a second one).
+Effects are performed at least once (see `outbox_worker` for what a crash repeats).
+Idempotence comes from four places: the outbox key (an effect is marked done as soon as it
+succeeded), membership checks before invites and kicks, transaction ids derived from the key
+(Synapse answers a repeated send with the event it already made instead of a second one),
+and for mail a Message-ID derived from the key, recorded right after sending and checked
+before (`MailChannel.send_reply`; a kill between the mail server's accept and that record is
+the one window in which a reply goes out twice).
 """
 
 from __future__ import annotations

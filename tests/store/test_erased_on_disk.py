@@ -1,0 +1,186 @@
+"""Erased means erased: after erasure and after retention nothing of a conversation is left
+in any table, nor in the raw database file or its write-ahead log (issue 20, item 1)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from counsel_bot.config import Settings
+from counsel_bot.conversation.retention import RetentionSettings, run_retention
+from counsel_bot.core.clock import FakeClock
+from counsel_bot.core.effects import (
+    EraseConversation,
+    SayInRoom,
+    SayToStaff,
+    SendMail,
+    conversation_named,
+    encode_effect,
+)
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.routing import ConversationOpened, Router, StaffAdded, YouthEnded
+from counsel_bot.core.routing.model import Role
+from counsel_bot.runtime.runner import retention_loop
+from counsel_bot.store import (
+    IntakeMessage,
+    NewConversation,
+    OutboxEntry,
+    SqliteStore,
+    Transition,
+    entries_for,
+)
+from tests.retention.conftest import FakeAdmin
+from tests.store.conftest import AeadSealer
+
+T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+CID = ConversationID("C-0BADF00D")
+ROOM = RoomID("!erasemeroom:x")
+OTHER = ConversationID("C-0C0FFEE0")
+OTHER_ROOM = RoomID("!keepmeroom:x")
+
+
+def _entry(key: str, effect: object, at: datetime) -> OutboxEntry:
+    return OutboxEntry(key, encode_effect(effect), at, conversation_named(effect))  # type: ignore[arg-type]
+
+
+async def _populate(store: SqliteStore) -> list[str]:
+    """Two conversations with intake, settings and real effects (done and pending) naming
+    them; the first is closed. Returns the outbox keys that name the first."""
+    router = Router()
+    router.handle(StaffAdded(T0, UserID("@anna:x"), Role.COUNSELLOR))
+    new = []
+    actions = []
+    for cid, room in ((CID, ROOM), (OTHER, OTHER_ROOM)):
+        actions += router.handle(ConversationOpened(T0, cid))
+        new.append(NewConversation(cid, room, UserID(f"@youth-{cid.lower()}:x"), "nick"))
+    effects = [
+        _entry(f"staff-new:{CID}", SayToStaff("staff_new_mail", (("conversation", CID),)), T0),
+        _entry("sendmail:$ev1:0", SendMail(CID, "mail text"), T0),
+        _entry("say_room:$ev2:0", SayInRoom(RoomID("!staff:x"), UserID("@anna:x"),
+                                            "reply.taken", (("conversation", CID),)), T0),
+        _entry(f"staff-new:{OTHER}", SayToStaff("staff_new_mail", (("conversation", OTHER),)),
+               T0),
+    ]
+    outbox = (*entries_for(actions, version=router.version, at=T0), *effects)
+    intake = (IntakeMessage(CID, EventID("$m1"), b"hello"),)
+    await store.commit_transition(Transition(
+        T0, router.snapshot(), EventID("$m1"), outbox, tuple(new), intake,
+        settings=((f"mailto:{CID}", "sealedaddress"), (f"mailthread:abc{CID[-4:]}", CID),
+                  (f"casecode:{'d' * 64}", f"{CID}|2026-03-16T15:00:00+00:00"),
+                  (f"greeted:{ROOM}", "1"), (f"mailto:{OTHER}", "other"))))
+    # Half of them done, so erasure must take done and pending rows alike.
+    await store.mark_outbox_done([e.key for e in outbox[::2]], at=T0)
+    later = T0 + timedelta(minutes=5)
+    router.handle(YouthEnded(later, CID))
+    await store.commit_transition(Transition(
+        later, router.snapshot(), None,
+        (_entry(f"erase:{CID}", EraseConversation(CID), later),)))
+    return [e.key for e in outbox if CID in e.key or e.conversation == CID] + [f"erase:{CID}"]
+
+
+def _sealed_of(path: Path, keys: list[str]) -> list[bytes]:
+    raw = sqlite3.connect(path)
+    try:
+        rows = raw.execute(
+            f"SELECT sealed FROM outbox WHERE key IN ({','.join('?' * len(keys))}) "
+            "UNION ALL SELECT youth_sealed FROM conversations WHERE id = ? "
+            "UNION ALL SELECT nickname_sealed FROM conversations WHERE id = ? "
+            "UNION ALL SELECT sealed FROM intake WHERE conversation = ?",
+            (*keys, CID, CID, CID)).fetchall()
+    finally:
+        raw.close()
+    return [bytes(r[0]) for r in rows if r[0] is not None]
+
+
+def _assert_gone(path: Path, needles: list[bytes]) -> None:
+    raw = sqlite3.connect(path)
+    try:
+        tables = [r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            for row in raw.execute(f"SELECT * FROM {table}"):
+                for value in row:
+                    data = value if isinstance(value, bytes) else str(value).encode()
+                    for needle in needles:
+                        assert needle not in data, (table, needle[:20])
+    finally:
+        raw.close()
+    for file in path.parent.iterdir():
+        if file.name.startswith(path.name):
+            data = file.read_bytes()
+            for needle in needles:
+                assert needle not in data, (file.name, needle[:20])
+
+
+async def _erased_setup(tmp_path: Path) -> tuple[SqliteStore, Path, list[bytes]]:
+    path = tmp_path / "counsel.db"
+    store = await SqliteStore.open(path, AeadSealer())
+    keys = await _populate(store)
+    sealed = _sealed_of(path, keys)
+    assert len(sealed) >= len(keys) + 2
+    needles = [CID.encode(), ROOM.encode(), *(k.encode() for k in keys), *sealed]
+    return store, path, needles
+
+
+async def test_erasure_leaves_nothing_of_the_conversation_on_disk(tmp_path: Path) -> None:
+    store, path, needles = await _erased_setup(tmp_path)
+    try:
+        await store.erase_conversation(CID)
+        _assert_gone(path, needles)  # the store still open: its log is on disk
+        assert await store.conversation(OTHER) is not None
+        assert await store.get_setting(f"mailto:{OTHER}") == "other"
+        assert f"staff-new:{OTHER}" in [e.key for e in await store.pending_outbox()]
+    finally:
+        await store.close()
+    _assert_gone(path, needles)
+
+
+async def test_retention_leaves_nothing_of_the_conversation_on_disk(tmp_path: Path) -> None:
+    store, path, needles = await _erased_setup(tmp_path)
+    try:
+        admin = FakeAdmin(rooms={ROOM, OTHER_ROOM})
+        report = await run_retention(store, admin, T0 + timedelta(days=31), timedelta(days=30),
+                                     dry_run=False, pause=lambda _s: asyncio.sleep(0))
+        assert report.deleted == (CID,)
+        _assert_gone(path, needles)
+    finally:
+        await store.close()
+    _assert_gone(path, needles)
+
+
+async def test_the_running_bot_forgets_done_effects_and_event_ids_on_schedule(
+    tmp_path: Path,
+) -> None:
+    """The retention loop of the bot prunes, with or without admin access, on its clock."""
+    store, path, _ = await _erased_setup(tmp_path)
+    clock = FakeClock(T0 + timedelta(days=1))
+    settings = Settings(retention=RetentionSettings(done_days=7))
+    stop = asyncio.Event()
+    try:
+        loop = asyncio.create_task(retention_loop(settings, store, None, clock, stop,
+                                                  check_every=0.01))
+        await asyncio.sleep(0.1)
+        assert await store.is_processed(EventID("$m1"))  # younger than done_days: kept
+        done_before = _count(path, "SELECT count(*) FROM outbox WHERE done_at IS NOT NULL")
+        assert done_before > 0
+        clock.advance(timedelta(days=8))
+        for _ in range(200):
+            if not await store.is_processed(EventID("$m1")):
+                break
+            await asyncio.sleep(0.02)
+        assert not await store.is_processed(EventID("$m1"))
+        assert _count(path, "SELECT count(*) FROM outbox WHERE done_at IS NOT NULL") == 0
+        assert _count(path, "SELECT count(*) FROM outbox WHERE done_at IS NULL") > 0
+        stop.set()
+        await asyncio.wait_for(loop, 5)
+    finally:
+        await store.close()
+
+
+def _count(path: Path, query: str) -> int:
+    raw = sqlite3.connect(path)
+    try:
+        return int(raw.execute(query).fetchone()[0])
+    finally:
+        raw.close()
