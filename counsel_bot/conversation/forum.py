@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from counsel_bot.conversation.change import Change
+from counsel_bot.conversation.groups import staff_only
 from counsel_bot.core import group_commands as gc
 from counsel_bot.core.effects import SayInRoom, SayToStaff
 from counsel_bot.core.group_effects import InviteToForum, PostToForum, RoomNotice
@@ -127,12 +128,12 @@ class ForumDesk:
         step = Change(at, event_id)
         if isinstance(parsed, gc.ForumPendingCommand):
             await self._list(step, room_id, sender)
-            await self.conductor.commit(step)
+            await self.conductor.commit(await staff_only(self.conductor, step, room_id))
             return True
         post = await self._open(parsed.post) if parsed.post in self.pending else None
         if post is None:
             step.add(SayInRoom(room_id, sender, "forum.unknown_post", (("id", parsed.post),)))
-            await self.conductor.commit(step)
+            await self.conductor.commit(await staff_only(self.conductor, step, room_id))
             return True
         if parsed.approve:
             topic = self.topics.get(post.forum)
@@ -146,7 +147,8 @@ class ForumDesk:
             step.add(RoomNotice(post.home_room, "forum.rejected_youth", (("reason", reason),)))
             step.add(SayInRoom(room_id, sender, "forum.rejected_staff", (("id", post.id),)))
         step.settings.append((post_key(post.id), ""))
-        await self._commit(step, [p for p in self.pending if p != post.id])
+        await self._commit(await staff_only(self.conductor, step, room_id),
+                           [p for p in self.pending if p != post.id])
         return True
 
     # -- helpers --------------------------------------------------------------------------

@@ -60,6 +60,15 @@ def room_key(number: int) -> str:
     return f"group_room:{number}"
 
 
+async def staff_only(conductor: Conductor, step: Change, room_id: RoomID) -> Change:
+    """Replies to staff commands given in a youth's conversation room go to the staff room:
+    the youth must not read about other youths' groups or forum posts."""
+    if await conductor.store.conversation_by_room(room_id) is not None:
+        step.effects = [(SayToStaff(e.key, e.params, mentions=(e.to,))
+                         if isinstance(e, SayInRoom) else e, tag) for e, tag in step.effects]
+    return step
+
+
 def crisis_key(number: int, nickname: str) -> ConversationID:
     """The crisis window of one youth in one group, apart from any 1:1 conversation."""
     return ConversationID(f"G{number}/{nickname}")
@@ -129,7 +138,12 @@ class GroupDesk:
             self._announce(step, room_id, sender, parsed)
         elif isinstance(parsed, gc.ListGroupsCommand):
             self._list_for_staff(step, room_id, sender)
-        await self._commit(step)
+        elif isinstance(parsed, gc.EndGroupCommand) and parsed.number is not None:
+            try:
+                self._moderate(step, room_id, sender, self.book.get(parsed.number), parsed)
+            except g.GroupRefused as refused:
+                step.add(SayInRoom(room_id, sender, refused.key, refused.params))
+        await self._commit(await staff_only(self.conductor, step, room_id))
         return True
 
     async def room_message(self, room_id: RoomID, sender: UserID, event_id: EventID,
@@ -290,7 +304,8 @@ class GroupDesk:
         step.after.append(lambda m: m.crisis_flagged(category, severity))
         language = self.conductor.policy.default_language
         emergency = self.conductor.policy.emergency.get(language, "")
-        step.add(RoomNotice(seat.home_room, "group.crisis_offer", (("emergency", emergency),)),
+        step.add(RoomNotice(seat.home_room, "group.crisis_offer", (("emergency", emergency),),
+                            youth=seat.youth),
                  f"group_crisis_offer:{group.number}:{seat.nickname}")
 
     def _when(self, group: g.Group) -> str:

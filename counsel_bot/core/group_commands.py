@@ -1,7 +1,8 @@
 """Commands for group sessions and the forum, in the style of `core/commands.py`. Pure.
 
 Staff (staff room): ``!group new "Prüfungsangst" 2026-12-10 18:00 90min max 8``,
-``!group list``, ``!forum pending``, ``!forum approve ID``, ``!forum reject ID reason``.
+``!group list``, ``!group end 1``, ``!forum pending``, ``!forum approve ID``,
+``!forum reject ID reason``.
 Staff (a group's room): ``!mute NICK``, ``!unmute NICK``, ``!remove NICK``, ``!end``.
 Youths (their own 1:1 room): ``gruppe``/``group`` lists, ``gruppe 1``/``group 1`` signs up,
 ``forum`` lists the topics, ``forum THEMA text`` sends a post for approval.
@@ -54,7 +55,8 @@ class ModerateCommand:
 
 @dataclass(frozen=True)
 class EndGroupCommand:
-    pass
+    # Given in the staff room (`!group end 1`); inside a group's room it is that group.
+    number: int | None = None
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,11 @@ def _group(rest: str, zone: tzinfo) -> StaffGroupCommand | GroupCommandError:
     if rest.casefold() in ("", "list", "liste"):
         return ListGroupsCommand()
     verb, _, args = rest.partition(" ")
+    if verb.casefold() in ("end", "ende"):
+        number = args.strip().lstrip("#")
+        if not number.isdigit() or len(number) > 6:
+            return GroupCommandError("command.missing_argument", "!group end 1")
+        return EndGroupCommand(int(number))
     if verb.casefold() not in ("new", "neu"):
         return GroupCommandError("command.unknown", NEW_USAGE)
     try:

@@ -24,6 +24,9 @@ class RoomNotice:
     room_id: RoomID
     key: str
     params: Params = ()
+    # Set for what must reach the youth even if they left that room (the crisis offer): the
+    # bot then opens a new 1:1 room with them for it.
+    youth: UserID | None = None
 
 
 @dataclass(frozen=True)

@@ -195,3 +195,41 @@ async def test_a_forum_post_waits_for_approval_and_a_rejection_is_kind() -> None
     assert kind.room_id == RoomID("!home2:x")
     await p.youth(2, "forum nirgends hallo")
     assert notices(await p.new(), "forum.unknown_topic")
+
+
+async def test_ending_from_the_staff_room_is_for_the_host_or_a_lead_only() -> None:
+    p = Parts()
+    await p.start()
+    await p.staff(ANNA, '!group new "Mobbing" 2026-12-10 18:00 60min max 4')
+    await p.youth(1, "gruppe 1")
+    p.clock.set(datetime(2026, 12, 10, 17, 0, tzinfo=UTC))
+    await p.c.tick(p.clock.now())
+    await p.new()
+    await p.staff(BEN, "!group end 1")
+    [refused] = await p.new()
+    assert isinstance(refused, SayToStaff)
+    assert refused.key == "group.not_host"
+    assert refused.mentions == (BEN,)
+    await p.staff(BEN, "!group end 7")
+    [unknown] = await p.new()
+    assert isinstance(unknown, SayInRoom)
+    assert unknown.key == "group.unknown"
+    await p.staff(LEAD, "!group end 1")
+    assert CloseGroupRoom(1) in await p.new()
+    await p.staff(ANNA, "!group end 1")
+    [again] = await p.new()
+    assert isinstance(again, SayToStaff)
+    assert again.key == "group.already_ended"
+
+
+async def test_staff_replies_never_land_in_a_youths_conversation_room() -> None:
+    p = Parts()
+    await p.start()
+    await p.youth(5, "hallo, ich brauche hilfe")  # opens a conversation in !home5:x
+    await p.youth(1, "forum schule mein geheimer Beitrag")
+    await p.new()
+    await p.c.staff_wrote(RoomID("!home5:x"), ANNA, p.event(), "!forum pending",
+                          p.clock.now())
+    [listing] = await p.new()
+    assert isinstance(listing, SayToStaff)
+    assert listing.key == "forum.pending"

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from nio import RoomSendError
 
 from counsel_bot.conversation.forum import ForumTopic
 from counsel_bot.core.clock import FakeClock
@@ -188,6 +189,18 @@ async def test_a_group_evening_and_a_forum_post(
             print(f"group message host → Element youth p50 "
                   f"{statistics.median(trips) * 1000:.0f} ms")
 
+            # Youth C is muted first: the server refuses what C sends.
+            await host.send(group_room, f"!mute {nick_c}")
+            await host.wait_for(group_room, bot_id, f"mute: {nick_c}")
+
+            async def c_muted() -> bool:
+                answer = await c.client.room_send(
+                    group_room, "m.room.message", {"msgtype": "m.text", "body": "still here?"},
+                    ignore_unverified_devices=True)
+                return isinstance(answer, RoomSendError)
+
+            await until(c_muted, what="the server to refuse a muted youth")
+
             # The host removes youth C (refusals for others: tests/groups/test_group_desk.py).
             await host.send(group_room, f"!remove {nick_c}")
             await host.wait_for(group_room, bot_id, f"remove: {nick_c}")
@@ -200,6 +213,13 @@ async def test_a_group_evening_and_a_forum_post(
             await c.send(c_home, "gruppe 1")
             await c.wait_for(c_home, bot_id, "nicht mehr mitmachen")
 
+            # Youth B has left their own room: the offer comes in a new one the bot opens.
+            await b.client.room_leave(b_home)
+
+            async def b_left() -> bool:
+                return b.client.user_id not in await synapse.admin.room_members(b_home)
+
+            await until(b_left, what="B to leave their room")
             # A crisis message: staff get group and nickname, the youth a private offer.
             await b.send(group_room, CRISIS)
             alert = await lead.wait_for(staff_room, bot_id, "Krisenhinweis in Gruppe 1")
@@ -207,6 +227,7 @@ async def test_a_group_evening_and_a_forum_post(
             assert host.client.user_id in alert
             assert CRISIS not in alert
             assert b.client.user_id not in alert
+            b_home = str(await b.accept_invite())
             await b.wait_for(b_home, bot_id, "allein mit jemandem reden")
             group_notices = (await element.messages(RoomID(group_room))).bodies
             assert not any("reden" in body and nick_b in body for body in group_notices)

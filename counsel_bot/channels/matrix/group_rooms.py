@@ -13,8 +13,10 @@ reaches the room only through the bot, after a counsellor approved it.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from nio import AsyncClient, JoinedMembersResponse
@@ -44,6 +46,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# How long a message for a youth waits for them to accept a room the bot opened for it.
+JOIN_WAIT = timedelta(days=1)
 ENCRYPTION = {"type": "m.room.encryption", "state_key": "",
               "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
 
@@ -56,6 +60,15 @@ def group_power_levels() -> dict[str, Any]:
         "invite": 100, "kick": 100, "ban": 100, "redact": 100,
         "events": {"m.room.encryption": 100, "m.room.power_levels": 100,
                    "m.room.name": 100, "m.room.topic": 100},
+    }
+
+
+def one_to_one_power_levels() -> dict[str, Any]:
+    """As in every room the bot makes for counselling: only the bot manages membership."""
+    return {
+        "users_default": 0, "events_default": 0, "state_default": 100,
+        "invite": 100, "kick": 100, "ban": 100, "redact": 50,
+        "events": {"m.room.encryption": 100, "m.room.power_levels": 100},
     }
 
 
@@ -88,11 +101,17 @@ class GroupRooms:
         self._room_opened = room_opened
         self._room_purged = room_purged
         self._forum_rooms = forum_rooms
+        self._waiting: dict[str, datetime] = {}
 
     async def perform(self, effect: GroupEffect, key: str) -> None:
         match effect:
             case RoomNotice():
-                await self._say(effect.room_id, effect.key, effect.params, key)
+                room_id = effect.room_id
+                if effect.youth is not None and not await self._still_there(room_id,
+                                                                            effect.youth):
+                    room_id = await self._new_home(effect.youth, key)
+                    await self._wait_for_join(room_id, effect.youth, key)
+                await self._say(room_id, effect.key, effect.params, key)
             case OpenGroupRoom():
                 await self._open(effect, key)
             case InviteToGroup():
@@ -197,6 +216,44 @@ class GroupRooms:
         if invited and room is not None:
             members |= set(room.invited_users)
         return members
+
+    # -- a youth's own room -----------------------------------------------------------------
+
+    async def _still_there(self, room_id: RoomID, youth: UserID) -> bool:
+        if room_id not in self.client.rooms:
+            return False
+        answer = await self.client.joined_members(room_id)
+        if not isinstance(answer, JoinedMembersResponse):
+            return room_id in self.client.rooms  # unreadable: try the room we know
+        return youth in {m.user_id for m in answer.members}
+
+    async def _new_home(self, youth: UserID, key: str) -> RoomID:
+        """The youth left their 1:1 room: open a new one (once per effect, by its key), as
+        the bot does for a youth who wrote from an unfit room."""
+        setting = f"new_home:{hashlib.sha256(key.encode()).hexdigest()[:24]}"
+        stored = await self.store.get_setting(setting)
+        if stored:
+            return RoomID(stored)
+        answer = await self.client.room_create(
+            is_direct=True, invite=[youth], initial_state=[ENCRYPTION],
+            power_level_override=one_to_one_power_levels())
+        created = getattr(answer, "room_id", None)
+        if not created:
+            raise EffectFailed("could not open a 1:1 room", permanent=False)
+        await self.store.set_setting(setting, created)
+        return RoomID(created)
+
+    async def _wait_for_join(self, room_id: RoomID, youth: UserID, key: str) -> None:
+        """Sent only once the youth joined: their devices get the room key only then. Tried
+        again with each sync; given up after a day (the staff were alerted anyway)."""
+        if await self._still_there(room_id, youth):
+            self._waiting.pop(key, None)
+            return
+        since = self._waiting.setdefault(key, self.executor.clock.now())
+        if self.executor.clock.now() - since > JOIN_WAIT:
+            self._waiting.pop(key, None)
+            raise EffectFailed("the youth did not accept the new room", permanent=True)
+        raise EffectFailed("waiting for the youth to join", permanent=False)
 
     # -- forum rooms -----------------------------------------------------------------------
 
