@@ -95,6 +95,10 @@ class ForumDesk:
         if not isinstance(parsed, gc.YouthListForums | gc.YouthForumPost) and not (
                 isinstance(parsed, gc.GroupCommandError) and parsed.key.startswith("forum.")):
             return False
+        unclear = not isinstance(parsed, gc.YouthListForums | gc.YouthForumPost) or (
+            isinstance(parsed, gc.YouthForumPost) and parsed.forum not in self.topics)
+        if unclear and await self.conductor.store.conversation_by_room(room_id) is not None:
+            return False  # "Forum hat mir geholfen" is a message for the counsellor
         if await self.conductor.store.is_processed(event_id):
             return True
         step = Change(at, event_id)

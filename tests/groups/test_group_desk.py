@@ -233,3 +233,19 @@ async def test_staff_replies_never_land_in_a_youths_conversation_room() -> None:
     [listing] = await p.new()
     assert isinstance(listing, SayToStaff)
     assert listing.key == "forum.pending"
+
+
+async def test_a_message_that_only_starts_with_forum_reaches_the_counsellor() -> None:
+    p = Parts()
+    await p.start()
+    await p.youth(5, "hallo, ich brauche hilfe")
+    await p.new()
+    await p.youth(5, "Forum hat mir nicht geholfen, ich bin traurig")
+    record = await p.store.conversation_by_room(RoomID("!home5:x"))
+    assert record is not None
+    intake = await p.store.read_intake(record.conversation)
+    assert [i.body.decode() for i in intake][-1].startswith("Forum hat mir")
+    assert not notices(await p.new(), "forum.unknown_topic")
+    # Without a conversation, the youth is told which topics there are.
+    await p.youth(6, "forum nirgends hallo")
+    assert notices(await p.new(), "forum.unknown_topic")
