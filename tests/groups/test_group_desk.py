@@ -50,9 +50,10 @@ class Parts:
         self.metrics = CounselMetrics(self.clock)
         self.c = await Conductor.open(self.store, detector, policy, AT, self.metrics)
         await self.c.sync_roster(AT)
-        self.desk = GroupDesk(self.c, AeadSealer(), BERLIN, timedelta(minutes=0))
+        self.sealer = AeadSealer()
+        self.desk = GroupDesk(self.c, self.sealer, BERLIN, timedelta(minutes=0))
         await self.desk.load()
-        self.forum = ForumDesk(self.c, AeadSealer(),
+        self.forum = ForumDesk(self.c, self.sealer,
                                (ForumTopic("schule", "Schule und Prüfungen"),))
         await self.forum.load()
         self.c.addons += [self.desk, self.forum]
@@ -249,3 +250,28 @@ async def test_a_message_that_only_starts_with_forum_reaches_the_counsellor() ->
     # Without a conversation, the youth is told which topics there are.
     await p.youth(6, "forum nirgends hallo")
     assert notices(await p.new(), "forum.unknown_topic")
+
+
+async def test_a_restart_finds_the_groups_their_rooms_and_the_waiting_posts() -> None:
+    p = Parts()
+    await p.start()
+    await p.staff(ANNA, '!group new "Schlaf" 2026-12-10 18:00 60min max 4')
+    await p.youth(1, "gruppe 1")
+    await p.youth(2, "forum schule bitte lesen")
+    p.clock.set(datetime(2026, 12, 10, 17, 0, tzinfo=UTC))
+    await p.c.tick(p.clock.now())
+    await p.store.set_setting("group_room:1", GROUP_ROOM)  # what the executor stores
+    again = GroupDesk(p.c, p.sealer, BERLIN, timedelta(minutes=0))
+    await again.load()
+    assert again.book == p.desk.book
+    assert again.owns_room(GROUP_ROOM)
+    forum = ForumDesk(p.c, p.sealer, (ForumTopic("schule", "Schule"),))
+    await forum.load()
+    assert forum.pending == p.forum.pending
+    assert len(forum.pending) == 1
+    # Nothing opens twice after the restart.
+    p.c.addons = [again, forum]
+    await p.new()
+    p.clock.advance(timedelta(minutes=1))
+    await p.c.tick(p.clock.now())
+    assert not [e for e in await p.new() if isinstance(e, OpenGroupRoom)]
