@@ -254,6 +254,8 @@ class GroupDesk:
         if group.state is g.GroupState.OPEN:  # late: the room is there already
             step.add(InviteToGroup(number, youth, seat.nickname),
                      f"group_invite:{number}:{seat.nickname}")
+            step.add(RoomNotice(room_id, "group.invited",
+                                (("number", number), ("nickname", seat.nickname))))
 
     def _moderate(self, step: Change, room_id: RoomID, sender: UserID, group: g.Group,
                   command: gc.ModerateCommand | gc.EndGroupCommand | gc.GroupCommandError,
@@ -282,8 +284,9 @@ class GroupDesk:
             step.add(SayToStaff(refused.key, refused.params, mentions=(sender,)))
 
     def _end(self, step: Change, number: int, who: g.Moderator | None) -> None:
+        was_open = self.book.get(number).state is g.GroupState.OPEN
         self.book, group = g.end(self.book, number, who, step.at)
-        if group.seats or number in self.rooms.values():
+        if was_open:  # a group that never opened (the bot was down all evening) has no room
             step.add(GroupRoomNotice(number, "group.ended_room"), f"group_bye:{number}")
             step.add(CloseGroupRoom(number), f"group_close:{number}")
         if group.named > 0:

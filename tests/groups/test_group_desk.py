@@ -16,6 +16,7 @@ from counsel_bot.core.effects import Effect, SayInRoom, SayToStaff, decode_effec
 from counsel_bot.core.group_effects import (
     CloseGroupRoom,
     InviteToForum,
+    InviteToGroup,
     KickFromGroup,
     MuteInGroup,
     OpenGroupRoom,
@@ -275,3 +276,24 @@ async def test_a_restart_finds_the_groups_their_rooms_and_the_waiting_posts() ->
     p.clock.advance(timedelta(minutes=1))
     await p.c.tick(p.clock.now())
     assert not [e for e in await p.new() if isinstance(e, OpenGroupRoom)]
+
+
+async def test_late_sign_up_is_invited_and_a_never_opened_group_needs_no_room() -> None:
+    p = Parts()
+    await p.start()
+    await p.staff(ANNA, '!group new "Spät" 2026-12-10 18:00 60min max 4')
+    await p.staff(ANNA, '!group new "Verpasst" 2026-12-10 19:30 30min max 4')
+    await p.youth(1, "gruppe 2")
+    p.clock.set(datetime(2026, 12, 10, 17, 5, tzinfo=UTC))
+    await p.c.tick(p.clock.now())
+    await p.new()
+    await p.youth(2, "gruppe 1")
+    effects = await p.new()
+    assert InviteToGroup(1, UserID("@y2:x"), dict(notices(effects, "group.invited")[0].params)[
+        "nickname"]) in effects
+    # The bot was down all through group 2: it ends without a room to close.
+    p.clock.set(datetime(2026, 12, 10, 20, 0, tzinfo=UTC))
+    await p.c.tick(p.clock.now())
+    effects = await p.new()
+    assert not [e for e in effects if isinstance(e, OpenGroupRoom)]
+    assert CloseGroupRoom(2) not in effects
