@@ -230,3 +230,15 @@ def test_never_over_max_seats_and_removed_never_rejoin(
         assert len(group.seats) <= group.max_seats
         assert not {s.youth for s in group.seats} & removed
         assert len({s.nickname for s in group.seats}) == len(group.seats)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=300))
+def test_the_parsers_never_raise(text: str) -> None:
+    parse_staff_group(text, BERLIN)
+    parse_staff_group("!group new " + text, BERLIN)
+    parse_staff_group("!forum " + text, BERLIN)
+    parse_group_room(text)
+    parse_group_room("!" + text)
+    parse_youth_group(text)
+    parse_youth_group("forum " + text)

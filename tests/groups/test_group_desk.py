@@ -297,3 +297,20 @@ async def test_late_sign_up_is_invited_and_a_never_opened_group_needs_no_room() 
     effects = await p.new()
     assert not [e for e in effects if isinstance(e, OpenGroupRoom)]
     assert CloseGroupRoom(2) not in effects
+
+
+async def test_a_youth_cannot_moderate() -> None:
+    p = Parts()
+    await p.start()
+    await p.staff(ANNA, '!group new "Wut" 2026-12-10 18:00 60min max 4')
+    await p.youth(1, "gruppe 1")
+    await p.youth(2, "gruppe 1")
+    p.clock.set(datetime(2026, 12, 10, 17, 0, tzinfo=UTC))
+    await p.c.tick(p.clock.now())
+    opened = next(e for e in await p.new() if isinstance(e, OpenGroupRoom))
+    p.desk.room_opened(1, GROUP_ROOM)
+    other = opened.members[1][1]
+    for command in ("!end", f"!remove {other}", f"!mute {other}"):
+        await p.in_group(UserID("@y1:x"), command)
+    assert await p.new() == []
+    assert p.desk.book.get(1).state.value == "open"
