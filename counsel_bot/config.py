@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from counsel_bot.conversation.forum import ForumTopic
+from counsel_bot.conversation.groups import GroupSettings
 from counsel_bot.conversation.retention import RetentionSettings
 from counsel_bot.core.mail_deadline import MailDeadlineSettings
 from counsel_bot.core.video import VideoSettings
@@ -183,6 +185,9 @@ class Settings:
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     demo: DemoSettings = field(default_factory=DemoSettings)
+    groups: GroupSettings = field(default_factory=GroupSettings)
+    # [[forum]] id = "schule", name = "Schule und Prüfungen": one encrypted room per topic.
+    forum: tuple[ForumTopic, ...] = ()
 
 
 def load_settings(path: Path) -> Settings:

@@ -135,6 +135,7 @@ class CounselMetrics:
         self._gauges()
         self._events()
         self._today_gauges()
+        self._groups()
 
     # --- construction ----------------------------------------------------------------------
 
@@ -350,6 +351,35 @@ class CounselMetrics:
         if isinstance(score, bool) or score not in SCORES:
             raise MetricsLabelError(f"feedback score {score!r} is not 1 to 5; pass a whole 1..5")
         self._feedback.labels(str(score)).inc()
+
+    # --- group sessions and the forum (counts only) --------------------------------------
+
+    def _groups(self) -> None:
+        r = self.registry
+        self._groups_held = Counter("counsel_group_sessions_held",
+                                    "Group sessions that ended with youths signed up",
+                                    registry=r)
+        self._group_participants = Counter("counsel_group_participants",
+                                           "Youths who had a seat in a group that was held",
+                                           registry=r)
+        self._groups_planned = Gauge("counsel_group_sessions_planned",
+                                     "Group sessions announced and not yet begun", registry=r)
+        self._groups_open = Gauge("counsel_group_sessions_open", "Group sessions running now",
+                                  registry=r)
+        self._forum_waiting = Gauge("counsel_forum_posts_waiting",
+                                    "Forum posts waiting for a counsellor's approval",
+                                    registry=r)
+
+    def group_held(self, participants: int) -> None:
+        self._groups_held.inc()
+        self._group_participants.inc(max(0, participants))
+
+    def set_groups(self, *, planned: int, open_now: int) -> None:
+        self._groups_planned.set(planned)
+        self._groups_open.set(open_now)
+
+    def set_forum_waiting(self, waiting: int) -> None:
+        self._forum_waiting.set(waiting)
 
 
 def record_routing(

@@ -37,6 +37,7 @@ from collections.abc import Awaitable, Callable
 
 from counsel_bot.core.clock import Clock
 from counsel_bot.core.effects import Effect, SayInRoom, SayToStaff, StaffDigest, decode_effect
+from counsel_bot.core.group_effects import GROUP_EFFECTS, group_lane, group_urgent
 from counsel_bot.core.routing import Assign
 from counsel_bot.store import Store
 
@@ -53,7 +54,8 @@ IDLE_SECONDS = 5.0
 # On a graceful stop, pending effects are performed for at most this long.
 SHUTDOWN_GRACE_SECONDS = 10.0
 
-URGENT_STAFF_NOTICES = frozenset({"staff_crisis_alert", "staff_lead_page"})
+URGENT_STAFF_NOTICES = frozenset({"staff_crisis_alert", "staff_lead_page",
+                                  "group.staff_crisis_alert"})
 
 # Staff notices waiting together are sent as one message of at most this many.
 DIGEST_MOST = 20
@@ -78,6 +80,8 @@ def lane_of(effect: Effect) -> str:
         return "staff"
     if isinstance(effect, SayInRoom):
         return f"room:{effect.room_id}"
+    if isinstance(effect, GROUP_EFFECTS):
+        return group_lane(effect)
     return f"conversation:{effect.conversation}"
 
 
@@ -85,6 +89,8 @@ def is_urgent(effect: Effect) -> bool:
     """What a person is waiting for right now: a counsellor for a youth, staff for a crisis."""
     if isinstance(effect, SayToStaff):
         return effect.key in URGENT_STAFF_NOTICES
+    if isinstance(effect, GROUP_EFFECTS):
+        return group_urgent(effect)
     return isinstance(effect, Assign)
 
 

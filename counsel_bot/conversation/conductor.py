@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from counsel_bot.conversation import crisis_flags, deletion, feedback, supervision, video_calls
 from counsel_bot.conversation.change import Change as Change  # re-exported for the mail channel
@@ -125,6 +126,8 @@ class Conductor:
         # Staff devices not cross-signed by their owner, as last checked and announced in the
         # staff room (kept in the store's settings, so a restart does not warn again).
         self.unsigned_devices: dict[UserID, frozenset[str]] = {}
+        # Parts with their own commands and rooms (group sessions, the forum), asked first.
+        self.addons: list[Addon] = []
 
     @property
     def crisis_details(self) -> dict[ConversationID, CrisisDetail]:
@@ -239,6 +242,9 @@ class Conductor:
     ) -> None:
         if await self.store.is_processed(event_id):
             return
+        for addon in self.addons:
+            if await addon.youth_wrote(room_id, youth, event_id, body, at):
+                return
         body = storable(body)
         step = Change(at, event_id)
         record = await self.store.conversation_by_room(room_id)
@@ -369,6 +375,9 @@ class Conductor:
     async def staff_wrote(
         self, room_id: RoomID, sender: UserID, event_id: EventID, body: str, at: datetime
     ) -> None:
+        for addon in self.addons:
+            if await addon.staff_wrote(room_id, sender, event_id, body, at):
+                return
         body = storable(body)
         parsed = cmd.parse_staff(body)
         if parsed is None:
@@ -500,6 +509,8 @@ class Conductor:
                                self.router.version)
         if step.effects:
             await self.commit(step)
+        for addon in self.addons:
+            await addon.tick(at)
 
     # -- the transition -----------------------------------------------------------------------
 
@@ -566,6 +577,24 @@ def device_trust_key(user: UserID) -> str:
 
 def _devices(unsigned: frozenset[str]) -> str:
     return ", ".join(sorted(unsigned))
+
+
+class Addon(Protocol):
+    """A part with its own commands, rooms and timers (group sessions, the forum): the
+    conductor asks it first, and it commits through `Conductor.commit`."""
+
+    async def youth_wrote(self, room_id: RoomID, youth: UserID, event_id: EventID, body: str,
+                          at: datetime) -> bool: ...
+
+    async def staff_wrote(self, room_id: RoomID, sender: UserID, event_id: EventID, body: str,
+                          at: datetime) -> bool: ...
+
+    def owns_room(self, room_id: RoomID) -> bool: ...
+
+    async def room_message(self, room_id: RoomID, sender: UserID, event_id: EventID,
+                           body: str, at: datetime) -> None: ...
+
+    async def tick(self, at: datetime) -> None: ...
 
 
 ChatInvite = Callable[[Change, ConversationID, UserID], Awaitable[None]]

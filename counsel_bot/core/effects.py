@@ -11,6 +11,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from counsel_bot.core.group_effects import (
+    GROUP_EFFECTS,
+    PREFIX,
+    GroupEffect,
+    decode_group_effect,
+    encode_group_effect,
+)
 from counsel_bot.core.ids import ConversationID, RoomID, UserID
 from counsel_bot.core.routing import Action, Assign, Closed, QueuePositionChanged, Reply, Unassign
 from counsel_bot.core.routing.codec import decode_action, encode_action, outbox_key
@@ -150,7 +157,7 @@ class StaffDigest:
 
 BotEffect = (InviteYouth | SayToYouth | SayToStaff | SayInRoom | Transcript | Leave
              | PutWidget | PostText | SendMail | SetTopic | Supervise | PurgeRoom
-             | DeactivateYouth | EraseConversation)
+             | DeactivateYouth | EraseConversation | GroupEffect)
 Effect = Assign | Unassign | QueuePositionChanged | Closed | BotEffect
 
 
@@ -230,11 +237,15 @@ def encode_effect(effect: Effect) -> bytes:
         case PutWidget():
             data = {"type": "widget", "conversation": effect.conversation,
                     "widget_id": effect.widget_id, "content": dict(effect.content)}
+        case _ if isinstance(effect, GROUP_EFFECTS):
+            data = encode_group_effect(effect)
     return json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
 
 
 def decode_effect(raw: bytes) -> Effect:
     data = json.loads(raw)
+    if str(data.get("type", "")).startswith(PREFIX):
+        return decode_group_effect(data)
     params: Params = tuple((str(k), v) for k, v in data.get("params", []))
     match data.get("type"):
         case "say_youth":

@@ -526,3 +526,9 @@ def text(key: str, language: Language, /, **params: object) -> str:
     """The text for ``key`` in ``language``; params fill ``{placeholders}``."""
     template = CATALOGUE[key][language]
     return template.format_map(_Lenient(params))
+
+
+# Group sessions and the forum keep their texts in their own module.
+from counsel_bot.core.group_messages import TEXTS as _GROUP_TEXTS  # noqa: E402
+
+CATALOGUE.update(_GROUP_TEXTS)

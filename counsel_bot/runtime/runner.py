@@ -23,9 +23,12 @@ from nio import AsyncClient
 from counsel_bot.channels.mail.mail_channel import ChatLink, MailChannel
 from counsel_bot.channels.matrix.bot import ENCRYPTION, CounselBot, counselling_power_levels
 from counsel_bot.channels.matrix.executor import Executor
+from counsel_bot.channels.matrix.group_rooms import GroupRooms
 from counsel_bot.channels.matrix.session import connect
 from counsel_bot.config import Settings
 from counsel_bot.conversation.conductor import Conductor, Policy
+from counsel_bot.conversation.forum import ForumDesk
+from counsel_bot.conversation.groups import GroupDesk
 from counsel_bot.conversation.retention import RoomPurger, is_due, prune_bookkeeping, run_retention
 from counsel_bot.core.clock import Clock, SystemClock
 from counsel_bot.core.crisis import CombinedDetector, default_lexicon_dir, default_model_path
@@ -180,6 +183,7 @@ async def _run_bot(
             undecryptable_grace=timedelta(seconds=settings.bot.undecryptable_grace_seconds),
         )
         made.append(bot)
+        await start_groups(settings, conductor, executor, bot, vault)
         mail = await start_mail(settings, layout, conductor, client, vault, clock, stack)
         executor.mail = bot.mail = mail
         web_runner = await start_team_lead_view(settings, conductor, metrics, clock, stack)
@@ -207,6 +211,30 @@ async def _run_bot(
         await stack.aclose()
         await store.close()
         await client.close()  # never logout(): that would delete the device's keys
+
+
+async def start_groups(settings: Settings, conductor: Conductor, executor: Executor,
+                       bot: CounselBot, vault: Vault) -> None:
+    """Group sessions and the forum: their parts in the conductor, their rooms in the
+    executor, the forum rooms made on the first sync."""
+    if not settings.groups.enabled:
+        return
+    desk = GroupDesk(conductor, vault, ZoneInfo(settings.opening_hours.timezone),
+                     timedelta(minutes=settings.groups.purge_after_minutes))
+    await desk.load()
+    forum = ForumDesk(conductor, vault, settings.forum)
+    await forum.load()
+    conductor.addons += [desk, forum]
+    rooms = GroupRooms(executor, room_opened=desk.room_opened, room_purged=desk.room_purged,
+                       forum_rooms=forum.set_rooms)
+    executor.groups = rooms
+    staff = sorted(str(user) for user in conductor.policy.staff)
+    topics = [(t.id.casefold(), t.name) for t in settings.forum]
+
+    async def forum_rooms() -> object:
+        return await rooms.ensure_forum_rooms(topics, staff)
+
+    bot.forum_rooms = forum_rooms
 
 
 async def start_mail(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +37,7 @@ from nio.exceptions import EncryptionError
 
 from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.channels.outbox_worker import OutboxWorker
-from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.conversation.conductor import Addon, Conductor
 from counsel_bot.core.clock import Clock
 from counsel_bot.core.commands import DutyCommand, parse_staff
 from counsel_bot.core.device_trust_check import check_devices
@@ -112,6 +112,8 @@ class CounselBot:
         self.mail: MailChannel | None = None
         self._staff_room_id: RoomID | None = None
         self._batch_since: str | None = None  # the token the batch being handled began at
+        # Made (or checked) on the first sync, beside the staff room (the runner wires it).
+        self.forum_rooms: Callable[[], Awaitable[object]] | None = None
         conductor.committed = self.outbox.wake
         # Youth-initiated deletion needs the executor's admin access, and never touches staff.
         conductor.can_delete = lambda: executor.admin is not None
@@ -159,6 +161,8 @@ class CounselBot:
             await self._housekeeping()
             if first:
                 await self.ensure_staff_room()
+                if self.forum_rooms is not None:
+                    await self.forum_rooms()
                 # Devices may have changed while the bot was away; on-duty staff matter now.
                 await self.check_staff_devices(
                     c.user for c in self.conductor.router.snapshot().counsellors if c.on_duty)
@@ -336,6 +340,10 @@ class CounselBot:
         sender = getattr(event, "sender", None)
         if sender == self.user_id:
             return
+        addon = next((a for a in self.conductor.addons if a.owns_room(room_id)), None)
+        if addon is not None:
+            await self._in_addon_room(addon, room_id, event)
+            return
         if isinstance(event, MegolmEvent):
             self.undecryptable.add(EventID(event.event_id), room_id, event, self.clock.now(),
                                    resume=self._batch_since)
@@ -352,6 +360,19 @@ class CounselBot:
             await self._on_other_message(room_id, event)
         elif isinstance(event, RoomMemberEvent):
             await self._on_membership(room_id, event)
+
+    async def _in_addon_room(self, addon: Addon, room_id: RoomID, event: Any) -> None:
+        """A group's or a forum's room: never a 1:1 conversation, never greeted. Text goes
+        to its part (a group's crisis check and moderation); nothing else is taken."""
+        if isinstance(event, MegolmEvent):
+            # Held for its key like any message: a crisis in a group must not slip through.
+            self.undecryptable.add(EventID(event.event_id), room_id, event, self.clock.now(),
+                                   resume=self._batch_since)
+        elif isinstance(event, RoomMessageText) and isinstance(event.body, str):
+            room = self.client.rooms.get(room_id)
+            if room is not None and room.encrypted:
+                await addon.room_message(room_id, UserID(event.sender), EventID(event.event_id),
+                                         event.body, self.clock.now())
 
     async def _on_text(self, room_id: RoomID, event: RoomMessageText) -> None:
         body = event.body if isinstance(event.body, str) else ""
@@ -441,6 +462,8 @@ class CounselBot:
             self.undecryptable.resolved(event_id)
             await self._on_room_event(RoomID(event.room_id), decrypted)
         for room_id in self.undecryptable.expire(self.clock.now()):
+            if any(a.owns_room(room_id) for a in self.conductor.addons):
+                continue  # not in a group: the group would not know whom it means
             await self.executor.send(room_id, text("undecryptable", self.default_language),
                                      key=f"undecryptable:{room_id}:{self.clock.now():%s}")
 

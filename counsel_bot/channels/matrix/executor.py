@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from nio import AsyncClient, ErrorResponse
 from nio.exceptions import LocalProtocolError
@@ -39,6 +39,7 @@ from counsel_bot.core.effects import (
     Supervise,
     Transcript,
 )
+from counsel_bot.core.group_effects import GROUP_EFFECTS
 from counsel_bot.core.ids import ConversationID, RoomID, UserID
 from counsel_bot.core.messages import Language, text
 from counsel_bot.core.routing import Assign, Closed, QueuePositionChanged, Unassign
@@ -46,6 +47,9 @@ from counsel_bot.core.video import WIDGET_EVENT_TYPE
 from counsel_bot.store import Store
 from counsel_bot.store.contract import ConversationRecord
 from homeserver_bridge.errors import AdminApiError, NotFound
+
+if TYPE_CHECKING:
+    from counsel_bot.channels.matrix.group_rooms import GroupRooms
 
 # Matrix events are limited to 64 KiB; transcripts are split well below that.
 TRANSCRIPT_CHUNK = 24_000
@@ -88,8 +92,15 @@ class Executor:
         self.admin: AccountAdmin | None = None
         # Who must never be deactivated, whatever a record says (the bot wires the staff).
         self.protected: frozenset[UserID] = frozenset()
+        # Group sessions and the forum (the runner wires them).
+        self.groups: GroupRooms | None = None
 
     async def perform(self, effect: Effect | StaffDigest, key: str) -> None:
+        if isinstance(effect, GROUP_EFFECTS):
+            if self.groups is None:
+                raise EffectFailed("group sessions are not enabled", permanent=True)
+            await self.groups.perform(effect, key)
+            return
         match effect:
             case Assign():
                 await self._invite(effect)

@@ -1,0 +1,304 @@
+"""Perform the effects of group sessions and the forum: rooms, invitations, power levels.
+
+Group rooms are end-to-end encrypted and the bot alone manages membership (invite, kick,
+ban and state need power 100; only the bot has it); youths and the host write at the default
+level; a muted youth is set one below ``events_default``, which the server enforces. Each
+youth is invited under the group nickname (the invitation's ``displayname``), so the
+invitation and the member list show the nickname until the youth's own client changes it;
+what Matrix cannot hide (the account id in the member list) is said in the README.
+
+Forum rooms: staff write at 50, youths read only (``events_default`` 50): a youth's post
+reaches the room only through the bot, after a counsellor approved it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from nio import AsyncClient, JoinedMembersResponse
+
+from counsel_bot.channels.matrix.executor import _check as check_answer
+from counsel_bot.channels.outbox_worker import EffectFailed
+from counsel_bot.core.group_effects import (
+    CloseGroupRoom,
+    GroupEffect,
+    GroupRoomNotice,
+    InviteToForum,
+    InviteToGroup,
+    KickFromGroup,
+    MuteInGroup,
+    OpenGroupRoom,
+    PostToForum,
+    PurgeGroupRoom,
+    RoomNotice,
+)
+from counsel_bot.core.ids import RoomID, UserID
+from counsel_bot.core.messages import Language, text
+from counsel_bot.store import Store
+from homeserver_bridge.errors import AdminApiError, NotFound
+
+if TYPE_CHECKING:
+    from counsel_bot.channels.matrix.executor import Executor
+
+log = logging.getLogger(__name__)
+
+# How long a message for a youth waits for them to accept a room the bot opened for it.
+JOIN_WAIT = timedelta(days=1)
+ENCRYPTION = {"type": "m.room.encryption", "state_key": "",
+              "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
+
+
+def group_power_levels() -> dict[str, Any]:
+    """Only the bot (creator) invites, kicks, bans and sets state; everyone else writes at
+    0, so a muted member at -1 cannot send anything (messages, reactions, redactions)."""
+    return {
+        "users_default": 0, "events_default": 0, "state_default": 100,
+        "invite": 100, "kick": 100, "ban": 100, "redact": 100,
+        "events": {"m.room.encryption": 100, "m.room.power_levels": 100,
+                   "m.room.name": 100, "m.room.topic": 100},
+    }
+
+
+def one_to_one_power_levels() -> dict[str, Any]:
+    """As in every room the bot makes for counselling: only the bot manages membership."""
+    return {
+        "users_default": 0, "events_default": 0, "state_default": 100,
+        "invite": 100, "kick": 100, "ban": 100, "redact": 50,
+        "events": {"m.room.encryption": 100, "m.room.power_levels": 100},
+    }
+
+
+def forum_power_levels(staff: list[str]) -> dict[str, Any]:
+    """Youths read; staff answer (50); only the bot manages the room."""
+    return {
+        "users_default": 0, "events_default": 50, "state_default": 100,
+        "invite": 100, "kick": 100, "ban": 100, "redact": 100,
+        "events": {"m.room.encryption": 100, "m.room.power_levels": 100},
+        "users": dict.fromkeys(staff, 50),
+    }
+
+
+def group_room_key(number: int) -> str:
+    return f"group_room:{number}"
+
+
+def forum_room_key(forum: str) -> str:
+    return f"forum_room:{forum}"
+
+
+class GroupRooms:
+    def __init__(self, executor: Executor, *, room_opened: Callable[[int, RoomID], None],
+                 room_purged: Callable[[int], None],
+                 forum_rooms: Callable[[dict[str, RoomID]], None] | None = None) -> None:
+        self.executor = executor
+        self.client: AsyncClient = executor.client
+        self.store: Store = executor.store
+        self.language: Language = executor.default_language
+        self._room_opened = room_opened
+        self._room_purged = room_purged
+        self._forum_rooms = forum_rooms
+        self._waiting: dict[str, datetime] = {}
+
+    async def perform(self, effect: GroupEffect, key: str) -> None:
+        match effect:
+            case RoomNotice():
+                room_id = effect.room_id
+                if effect.youth is not None and not await self._still_there(room_id,
+                                                                            effect.youth):
+                    room_id = await self._new_home(effect.youth, key)
+                    await self._wait_for_join(room_id, effect.youth, key)
+                await self._say(room_id, effect.key, effect.params, key)
+            case OpenGroupRoom():
+                await self._open(effect, key)
+            case InviteToGroup():
+                await self._invite(await self._room(effect.number), effect.youth,
+                                   effect.nickname)
+            case MuteInGroup():
+                await self.executor._set_power(await self._room(effect.number), effect.user,
+                                               read_only=effect.muted)
+            case KickFromGroup():
+                await self._kick(await self._room(effect.number), effect.user)
+            case GroupRoomNotice():
+                await self._say(await self._room(effect.number), effect.key, effect.params, key)
+            case CloseGroupRoom():
+                await self._close(await self._room(effect.number))
+            case PurgeGroupRoom():
+                await self._purge(effect.number)
+            case PostToForum():
+                room = await self._forum(effect.forum)
+                await self._say(room, "forum.post",
+                                (("nickname", effect.nickname), ("text", effect.text)), key)
+            case InviteToForum():
+                room = await self._forum(effect.forum)
+                await self._invite(room, effect.youth, None)
+
+    # -- group rooms -----------------------------------------------------------------------
+
+    async def _open(self, effect: OpenGroupRoom, key: str) -> None:
+        stored = await self.store.get_setting(group_room_key(effect.number))
+        if stored:
+            room_id = RoomID(stored)
+        else:
+            answer = await self.client.room_create(
+                initial_state=[ENCRYPTION], power_level_override=group_power_levels())
+            created = getattr(answer, "room_id", None)
+            if not created:
+                raise EffectFailed("could not create the group room", permanent=False)
+            room_id = RoomID(created)
+            # A crash between creating and storing leaves one empty room behind, which the
+            # next try does not reuse; it holds nothing but the bot.
+            await self.store.set_setting(group_room_key(effect.number), room_id)
+        self._room_opened(effect.number, room_id)
+        await self._invite(room_id, effect.host, None)
+        for youth, nickname in effect.members:
+            await self._invite(room_id, youth, nickname)
+
+    async def _invite(self, room_id: RoomID, user: UserID, nickname: str | None) -> None:
+        members = await self._members(room_id, invited=True)
+        if user in members:
+            return  # joined already: a replay
+        if nickname is None:
+            answer = await self.client.room_invite(room_id, user)
+        else:
+            # The invitation carries the per-group name: the member list shows it.
+            answer = await self.client.room_put_state(
+                room_id, "m.room.member", {"membership": "invite", "displayname": nickname},
+                state_key=user)
+        _check(answer, "invite")
+
+    async def _kick(self, room_id: RoomID, user: UserID) -> None:
+        answer = await self.client.room_kick(room_id, user)
+        _check(answer, "kick", tolerate=("not in the room", "not in room"))
+
+    async def _close(self, room_id: RoomID) -> None:
+        for user in sorted(await self._members(room_id, invited=True)):
+            if user != self.client.user_id:
+                await self._kick(room_id, UserID(user))
+
+    async def _purge(self, number: int) -> None:
+        stored = await self.store.get_setting(group_room_key(number))
+        if not stored:
+            return  # never opened, or purged already
+        admin = self.executor.admin
+        if admin is None:
+            await self.client.room_leave(stored)
+            raise EffectFailed("no admin access; the group room is left to the homeserver's "
+                               "retention", permanent=True)
+        try:
+            await admin.delete_room_and_wait(stored)
+        except NotFound:
+            pass
+        except AdminApiError as exc:
+            if exc.status != 404:
+                transient = exc.status == 0 or exc.status >= 500 or exc.status == 429
+                raise EffectFailed(f"admin API {exc.status} {exc.errcode}",
+                                   permanent=not transient) from None
+        await self.store.set_setting(group_room_key(number), "")
+        self._room_purged(number)
+
+    async def _room(self, number: int) -> RoomID:
+        stored = await self.store.get_setting(group_room_key(number))
+        if not stored:
+            raise EffectFailed("the group room is not open", permanent=True)
+        return RoomID(stored)
+
+    async def _members(self, room_id: RoomID, *, invited: bool = False) -> set[str]:
+        """Joined members from the server (nio's copy may lag); invited ones from nio."""
+        answer = await self.client.joined_members(room_id)
+        if not isinstance(answer, JoinedMembersResponse):
+            raise EffectFailed("group members unreadable", permanent=False)
+        members = {m.user_id for m in answer.members}
+        room = self.client.rooms.get(room_id)
+        if invited and room is not None:
+            members |= set(room.invited_users)
+        return members
+
+    # -- a youth's own room -----------------------------------------------------------------
+
+    async def _still_there(self, room_id: RoomID, youth: UserID) -> bool:
+        if room_id not in self.client.rooms:
+            return False
+        answer = await self.client.joined_members(room_id)
+        if not isinstance(answer, JoinedMembersResponse):
+            return room_id in self.client.rooms  # unreadable: try the room we know
+        return youth in {m.user_id for m in answer.members}
+
+    async def _new_home(self, youth: UserID, key: str) -> RoomID:
+        """The youth left their 1:1 room: open a new one (once per effect, by its key), as
+        the bot does for a youth who wrote from an unfit room."""
+        setting = f"new_home:{hashlib.sha256(key.encode()).hexdigest()[:24]}"
+        stored = await self.store.get_setting(setting)
+        if stored:
+            return RoomID(stored)
+        answer = await self.client.room_create(
+            is_direct=True, invite=[youth], initial_state=[ENCRYPTION],
+            power_level_override=one_to_one_power_levels())
+        created = getattr(answer, "room_id", None)
+        if not created:
+            raise EffectFailed("could not open a 1:1 room", permanent=False)
+        await self.store.set_setting(setting, created)
+        return RoomID(created)
+
+    async def _wait_for_join(self, room_id: RoomID, youth: UserID, key: str) -> None:
+        """Sent only once the youth joined: their devices get the room key only then. Tried
+        again with each sync; given up after a day (the staff were alerted anyway)."""
+        if await self._still_there(room_id, youth):
+            self._waiting.pop(key, None)
+            return
+        since = self._waiting.setdefault(key, self.executor.clock.now())
+        if self.executor.clock.now() - since > JOIN_WAIT:
+            self._waiting.pop(key, None)
+            raise EffectFailed("the youth did not accept the new room", permanent=True)
+        raise EffectFailed("waiting for the youth to join", permanent=False)
+
+    # -- forum rooms -----------------------------------------------------------------------
+
+    async def ensure_forum_rooms(self, forums: list[tuple[str, str]], staff: list[str],
+                                 ) -> dict[str, RoomID]:
+        """One encrypted room per forum topic, made once; staff invited."""
+        rooms: dict[str, RoomID] = {}
+        for forum, name in forums:
+            stored = await self.store.get_setting(forum_room_key(forum))
+            if stored:
+                room_id = RoomID(stored)
+                for user in staff:
+                    if user not in await self._members(room_id, invited=True):
+                        await self.client.room_invite(room_id, user)
+            else:
+                answer = await self.client.room_create(
+                    name=name, invite=staff, initial_state=[ENCRYPTION],
+                    power_level_override=forum_power_levels(staff))
+                created = getattr(answer, "room_id", None)
+                if not created:
+                    log.warning("could not create a forum room")
+                    continue
+                room_id = RoomID(created)
+                await self.store.set_setting(forum_room_key(forum), room_id)
+            rooms[forum] = room_id
+        if self._forum_rooms is not None:
+            self._forum_rooms(rooms)
+        return rooms
+
+    async def _forum(self, forum: str) -> RoomID:
+        stored = await self.store.get_setting(forum_room_key(forum))
+        if not stored:
+            raise EffectFailed("the forum room does not exist", permanent=False)
+        return RoomID(stored)
+
+    # -- sending ---------------------------------------------------------------------------
+
+    async def _say(self, room_id: RoomID, key: str, params: tuple[tuple[str, Any], ...],
+                   outbox_key: str) -> None:
+        room = self.client.rooms.get(room_id)
+        if room is None or not room.encrypted:
+            # Created moments ago: nio knows it (and that it is encrypted) after a sync.
+            raise EffectFailed("the room is not synced yet", permanent=False)
+        await self.executor.send(room_id, text(key, self.language, **dict(params)), outbox_key)
+
+
+def _check(answer: object, what: str, tolerate: tuple[str, ...] = ()) -> None:
+    check_answer(answer, what, tolerate=(*tolerate, "already in the room", "is already joined"))

@@ -1,0 +1,204 @@
+"""The moderated forum: a youth's post waits (sealed) until a counsellor approves it.
+
+A youth writes ``forum THEMA text`` in their own room with the bot. The post is sealed into
+the settings (``forum_post:<id>``) in the same transition as the staff notice; counsellors
+list waiting posts in the staff room and approve or reject them. An approved post is posted
+by the bot into the topic's room under a nickname, and the youth is invited there to read the
+answers; a rejected one gets a kind private note. Either way the sealed post is then deleted:
+the forum room (end-to-end encrypted) is the only place a post lives on.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from counsel_bot.conversation.change import Change
+from counsel_bot.conversation.groups import staff_only
+from counsel_bot.core import group_commands as gc
+from counsel_bot.core.effects import SayInRoom, SayToStaff
+from counsel_bot.core.group_effects import InviteToForum, PostToForum, RoomNotice
+from counsel_bot.core.groups import NICKNAMES
+from counsel_bot.core.ids import EventID, RoomID, UserID
+from counsel_bot.core.incoming_text import storable
+from counsel_bot.core.messages import text
+from counsel_bot.store import Sealer
+
+if TYPE_CHECKING:
+    from counsel_bot.conversation.conductor import Conductor
+
+PENDING_KEY = "forum:pending"
+# Waiting posts shown at once in the staff room (each can be long).
+SHOW_PENDING = 10
+
+
+def post_key(post: str) -> str:
+    return f"forum_post:{post}"
+
+
+def _context(post: str) -> bytes:
+    return f"forum_post:{post}".encode()
+
+
+@dataclass(frozen=True)
+class ForumTopic:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Post:
+    id: str
+    forum: str
+    youth: UserID
+    home_room: RoomID
+    nickname: str
+    text: str
+
+
+class ForumDesk:
+    def __init__(self, conductor: Conductor, sealer: Sealer,
+                 topics: tuple[ForumTopic, ...]) -> None:
+        self.conductor = conductor
+        self.sealer = sealer
+        self.topics = {t.id.casefold(): t for t in topics}
+        self.pending: list[str] = []
+        self.rooms: set[RoomID] = set()
+
+    async def load(self) -> None:
+        stored = await self.conductor.store.get_setting(PENDING_KEY)
+        self.pending = [p for p in (stored or "").split(",") if p]
+        self._count()
+
+    def set_rooms(self, rooms: dict[str, RoomID]) -> None:
+        self.rooms = set(rooms.values())
+
+    def owns_room(self, room_id: RoomID) -> bool:
+        """Forum rooms carry no commands (counsellors simply answer there), and are never
+        taken for a youth's 1:1 conversation."""
+        return room_id in self.rooms
+
+    async def room_message(self, room_id: RoomID, sender: UserID, event_id: EventID,
+                           body: str, at: datetime) -> None:
+        return None
+
+    async def tick(self, at: datetime) -> None:
+        return None
+
+    async def youth_wrote(self, room_id: RoomID, youth: UserID, event_id: EventID, body: str,
+                          at: datetime) -> bool:
+        parsed = gc.parse_youth_group(body)
+        if not isinstance(parsed, gc.YouthListForums | gc.YouthForumPost) and not (
+                isinstance(parsed, gc.GroupCommandError) and parsed.key.startswith("forum.")):
+            return False
+        unclear = not isinstance(parsed, gc.YouthListForums | gc.YouthForumPost) or (
+            isinstance(parsed, gc.YouthForumPost) and parsed.forum not in self.topics)
+        if unclear and await self.conductor.store.conversation_by_room(room_id) is not None:
+            return False  # "Forum hat mir geholfen" is a message for the counsellor
+        if await self.conductor.store.is_processed(event_id):
+            return True
+        step = Change(at, event_id)
+        if not self.topics:
+            step.add(RoomNotice(room_id, "forum.none"))
+        elif isinstance(parsed, gc.GroupCommandError):
+            step.add(RoomNotice(room_id, parsed.key, (("hint", parsed.hint),)))
+        elif isinstance(parsed, gc.YouthListForums):
+            step.add(RoomNotice(room_id, "forum.list", (("lines", self._lines()),)))
+        elif parsed.forum not in self.topics:
+            step.add(RoomNotice(room_id, "forum.unknown_topic", (("lines", self._lines()),)))
+        else:
+            post = Post("P-" + secrets.token_hex(4).upper(), parsed.forum, youth, room_id,
+                        f"{secrets.choice(NICKNAMES)} {secrets.randbelow(90) + 10}",
+                        storable(parsed.text))
+            step.settings.append((post_key(post.id), self._seal(post)))
+            step.add(RoomNotice(room_id, "forum.received"))
+            step.add(SayToStaff("forum.staff_new", (("id", post.id),)))
+            await self._commit(step, [*self.pending, post.id])
+            return True
+        await self.conductor.commit(step)
+        return True
+
+    async def staff_wrote(self, room_id: RoomID, sender: UserID, event_id: EventID, body: str,
+                          at: datetime) -> bool:
+        parsed = gc.parse_staff_group(storable(body), self.conductor.policy.hours.timezone)
+        if not isinstance(parsed, gc.ForumPendingCommand | gc.ForumDecisionCommand):
+            return False
+        if await self.conductor.store.is_processed(event_id):
+            return True
+        step = Change(at, event_id)
+        if isinstance(parsed, gc.ForumPendingCommand):
+            await self._list(step, room_id, sender)
+            await self.conductor.commit(await staff_only(self.conductor, step, room_id))
+            return True
+        post = await self._open(parsed.post) if parsed.post in self.pending else None
+        if post is None:
+            step.add(SayInRoom(room_id, sender, "forum.unknown_post", (("id", parsed.post),)))
+            await self.conductor.commit(await staff_only(self.conductor, step, room_id))
+            return True
+        if parsed.approve:
+            topic = self.topics.get(post.forum)
+            step.add(PostToForum(post.forum, post.nickname, post.text), f"forum_post:{post.id}")
+            step.add(InviteToForum(post.forum, post.youth), f"forum_invite:{post.id}")
+            step.add(RoomNotice(post.home_room, "forum.approved_youth", (
+                ("forum", topic.name if topic else post.forum), ("nickname", post.nickname))))
+            step.add(SayInRoom(room_id, sender, "forum.approved_staff", (("id", post.id),)))
+        else:
+            reason = parsed.reason or self._no_reason()
+            step.add(RoomNotice(post.home_room, "forum.rejected_youth", (("reason", reason),)))
+            step.add(SayInRoom(room_id, sender, "forum.rejected_staff", (("id", post.id),)))
+        step.settings.append((post_key(post.id), ""))
+        await self._commit(await staff_only(self.conductor, step, room_id),
+                           [p for p in self.pending if p != post.id])
+        return True
+
+    # -- helpers --------------------------------------------------------------------------
+
+    async def _list(self, step: Change, room_id: RoomID, sender: UserID) -> None:
+        if not self.pending:
+            step.add(SayInRoom(room_id, sender, "forum.pending_none"))
+            return
+        lines = []
+        for post_id in self.pending[:SHOW_PENDING]:
+            post = await self._open(post_id)
+            if post is not None:
+                lines.append(f"{post.id} [{post.forum}] {post.nickname}:\n› "
+                             + post.text.replace("\n", "\n› "))
+        more = len(self.pending) - SHOW_PENDING
+        if more > 0:
+            lines.append(f"(+{more})")
+        step.add(SayInRoom(room_id, sender, "forum.pending", (("lines", "\n".join(lines)),)))
+
+    def _lines(self) -> str:
+        return "\n".join(f"• {t.id} – {t.name}" for t in self.topics.values())
+
+    def _no_reason(self) -> str:
+        return text("forum.no_reason", self.conductor.policy.default_language)
+
+    def _seal(self, post: Post) -> str:
+        raw = json.dumps({"forum": post.forum, "youth": post.youth, "room": post.home_room,
+                          "nick": post.nickname, "text": post.text},
+                         ensure_ascii=False).encode()
+        return base64.b64encode(self.sealer.seal(raw, context=_context(post.id))).decode()
+
+    async def _open(self, post_id: str) -> Post | None:
+        stored = await self.conductor.store.get_setting(post_key(post_id))
+        if not stored:
+            return None
+        data = json.loads(self.sealer.open_sealed(base64.b64decode(stored),
+                                                  context=_context(post_id)))
+        return Post(post_id, data["forum"], UserID(data["youth"]), RoomID(data["room"]),
+                    data["nick"], data["text"])
+
+    async def _commit(self, step: Change, pending: list[str]) -> None:
+        step.settings.append((PENDING_KEY, ",".join(pending)))
+        await self.conductor.commit(step)
+        self.pending = pending
+        self._count()
+
+    def _count(self) -> None:
+        if self.conductor.metrics is not None:
+            self.conductor.metrics.set_forum_waiting(len(self.pending))

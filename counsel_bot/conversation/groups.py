@@ -1,0 +1,328 @@
+"""Group sessions in the bot's conversations: what announcing, signing up, moderating and the
+clock change, made durable through the conductor's transitions.
+
+The decisions are `core/groups.py`'s; this part holds the current `GroupBook`, seals it (it
+names youths and their rooms) into the settings of the same transition as the effects, and
+turns decisions into effects the executor performs (`core/group_effects.py`). Crisis flags in
+a group room go through the conductor's `CrisisFlags`, keyed by group and nickname, so the
+same detector (and whatever replaces it) judges group messages too. Message text of a group
+is never stored: it is looked at for the crisis check and dropped.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
+
+from counsel_bot.conversation.change import Change
+from counsel_bot.core import group_commands as gc
+from counsel_bot.core import groups as g
+from counsel_bot.core.effects import SayInRoom, SayToStaff
+from counsel_bot.core.group_effects import (
+    CloseGroupRoom,
+    GroupRoomNotice,
+    InviteToGroup,
+    KickFromGroup,
+    MuteInGroup,
+    OpenGroupRoom,
+    PurgeGroupRoom,
+    RoomNotice,
+)
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.incoming_text import storable
+from counsel_bot.core.routing.model import Role
+from counsel_bot.store import Sealer
+
+if TYPE_CHECKING:
+    from counsel_bot.conversation.conductor import Conductor
+
+@dataclass(frozen=True)
+class GroupSettings:
+    enabled: bool = True
+    # Minutes after a group ended until its room is deleted and purged (admin API). Short
+    # on purpose: what youths wrote to each other is for that evening only.
+    purge_after_minutes: int = 0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.purge_after_minutes, bool) or not \
+                0 <= self.purge_after_minutes <= 60 * 24 * 30:
+            raise ValueError("purge_after_minutes must be between 0 and 43200 (30 days)")
+
+
+BOOK_KEY = "groups:book"
+BOOK_CONTEXT = b"groups:book"
+
+
+def room_key(number: int) -> str:
+    """Settings key of a group's room (room ids are kept in the clear, like conversations')."""
+    return f"group_room:{number}"
+
+
+async def staff_only(conductor: Conductor, step: Change, room_id: RoomID) -> Change:
+    """Replies to staff commands given in a youth's conversation room go to the staff room:
+    the youth must not read about other youths' groups or forum posts."""
+    if await conductor.store.conversation_by_room(room_id) is not None:
+        step.effects = [(SayToStaff(e.key, e.params, mentions=(e.to,))
+                         if isinstance(e, SayInRoom) else e, tag) for e, tag in step.effects]
+    return step
+
+
+def crisis_key(number: int, nickname: str) -> ConversationID:
+    """The crisis window of one youth in one group, apart from any 1:1 conversation."""
+    return ConversationID(f"G{number}/{nickname}")
+
+
+class GroupDesk:
+    def __init__(self, conductor: Conductor, sealer: Sealer, zone: tzinfo,
+                 purge_after: timedelta) -> None:
+        self.conductor = conductor
+        self.sealer = sealer
+        self.zone = zone
+        self.purge_after = purge_after
+        self.book = g.GroupBook()
+        self.rooms: dict[RoomID, int] = {}
+
+    async def load(self) -> None:
+        store = self.conductor.store
+        stored = await store.get_setting(BOOK_KEY)
+        self.book = (g.decode_book(self.sealer.open_sealed(base64.b64decode(stored),
+                                                            context=BOOK_CONTEXT))
+                     if stored else g.GroupBook())
+        self.rooms = {}
+        for group in self.book.groups:
+            room = await store.get_setting(room_key(group.number))
+            if room:
+                self.rooms[RoomID(room)] = group.number
+
+    def room_opened(self, number: int, room_id: RoomID) -> None:
+        """The executor created the room (and stored it under `room_key`)."""
+        self.rooms[room_id] = number
+
+    def room_purged(self, number: int) -> None:
+        self.rooms = {r: n for r, n in self.rooms.items() if n != number}
+
+    def owns_room(self, room_id: RoomID) -> bool:
+        return room_id in self.rooms
+
+    # -- the conductor's hooks -------------------------------------------------------------
+
+    async def youth_wrote(self, room_id: RoomID, youth: UserID, event_id: EventID, body: str,
+                          at: datetime) -> bool:
+        """``gruppe`` / ``gruppe N`` in a youth's own room; False if it is not for us."""
+        parsed = gc.parse_youth_group(body)
+        if not isinstance(parsed, gc.YouthListGroups | gc.YouthSignUp):
+            return False
+        if await self.conductor.store.is_processed(event_id):
+            return True
+        step = Change(at, event_id)
+        if isinstance(parsed, gc.YouthListGroups):
+            self._list_for_youth(step, room_id, youth, at)
+        else:
+            self._sign_up(step, room_id, youth, parsed.number, at)
+        await self._commit(step)
+        return True
+
+    async def staff_wrote(self, room_id: RoomID, sender: UserID, event_id: EventID, body: str,
+                          at: datetime) -> bool:
+        parsed = gc.parse_staff_group(storable(body), self.zone)
+        if parsed is None or isinstance(parsed, gc.ForumPendingCommand | gc.ForumDecisionCommand):
+            return False
+        if await self.conductor.store.is_processed(event_id):
+            return True
+        step = Change(at, event_id)
+        if isinstance(parsed, gc.GroupCommandError):
+            step.add(SayInRoom(room_id, sender, parsed.key, (("hint", parsed.hint),)))
+        elif isinstance(parsed, gc.NewGroupCommand):
+            self._announce(step, room_id, sender, parsed)
+        elif isinstance(parsed, gc.ListGroupsCommand):
+            self._list_for_staff(step, room_id, sender)
+        elif isinstance(parsed, gc.EndGroupCommand) and parsed.number is not None:
+            try:
+                self._moderate(step, room_id, sender, self.book.get(parsed.number), parsed)
+            except g.GroupRefused as refused:
+                step.add(SayInRoom(room_id, sender, refused.key, refused.params))
+        await self._commit(await staff_only(self.conductor, step, room_id))
+        return True
+
+    async def room_message(self, room_id: RoomID, sender: UserID, event_id: EventID,
+                           body: str, at: datetime) -> None:
+        """A message in a group's room: a moderator's command, or a youth's words (looked
+        at for a crisis, never kept)."""
+        number = self.rooms.get(room_id)
+        if number is None or await self.conductor.store.is_processed(event_id):
+            return
+        step = Change(at, event_id)
+        group = self.book.get(number)
+        if sender in self.conductor.policy.staff:
+            command = gc.parse_group_room(body)
+            if command is None:
+                return
+            self._moderate(step, room_id, sender, group, command)
+        else:
+            seat = group.seat_of(sender)
+            if seat is None:
+                return
+            await self._check_crisis(step, group, seat, body)
+        await self._commit(step)
+
+    async def tick(self, at: datetime) -> None:
+        step = Change(at, None)
+        for group in g.due_to_open(self.book, at):
+            self.book = g.open_group(self.book, group.number)
+            step.add(OpenGroupRoom(group.number, group.topic,
+                                   int(group.duration.total_seconds() // 60), group.host,
+                                   tuple((s.youth, s.nickname) for s in group.seats)),
+                     f"group_open:{group.number}")
+            step.add(GroupRoomNotice(group.number, "group.room_welcome", (
+                ("topic", group.topic),
+                ("minutes", int(group.duration.total_seconds() // 60)))),
+                f"group_welcome:{group.number}")
+            for seat in group.seats:
+                step.add(RoomNotice(seat.home_room, "group.invited",
+                                    (("number", group.number), ("nickname", seat.nickname))),
+                         f"group_invited:{group.number}:{seat.nickname}")
+            step.add(SayToStaff("group.staff_opened", (("number", group.number),
+                                                       ("seats", len(group.seats))),
+                                mentions=(group.host,)), f"group_opened:{group.number}")
+        for group in g.due_to_end(self.book, at):
+            self._end(step, group.number, None)
+        for group in g.due_to_purge(self.book, at, self.purge_after):
+            for seat in group.seats:
+                self.conductor.crisis.forget(step, crisis_key(group.number, seat.nickname))
+            self.book = g.purged(self.book, group.number)
+            step.add(PurgeGroupRoom(group.number), f"group_purge:{group.number}")
+        if step.effects:
+            await self._commit(step)
+        if self.conductor.metrics is not None:
+            figures = g.figures(self.book, at)
+            self.conductor.metrics.set_groups(planned=figures.upcoming, open_now=figures.open)
+
+    # -- decisions into effects ------------------------------------------------------------
+
+    def _announce(self, step: Change, room_id: RoomID, sender: UserID,
+                  new: gc.NewGroupCommand) -> None:
+        try:
+            self.book, group = g.announce(
+                self.book, g.NewGroup(new.topic, new.start, gc.duration(new), new.max_seats),
+                sender, step.at)
+        except g.GroupRefused as refused:
+            step.add(SayInRoom(room_id, sender, refused.key, refused.params))
+            return
+        step.add(SayInRoom(room_id, sender, "group.announced", (
+            ("number", group.number), ("topic", group.topic), ("start", self._when(group)),
+            ("minutes", new.minutes), ("max", group.max_seats), ("host", sender))))
+
+    def _list_for_staff(self, step: Change, room_id: RoomID, sender: UserID) -> None:
+        groups = [x for x in self.book.groups if x.state is not g.GroupState.PURGED]
+        if not groups:
+            step.add(SayInRoom(room_id, sender, "group.none"))
+            return
+        lines = "\n".join(
+            f"{x.number}: „{x.topic}“ {self._when(x)} · {x.state.value} · "
+            f"{len(x.seats)}/{x.max_seats} · {x.host}" for x in groups)
+        step.add(SayInRoom(room_id, sender, "group.list_staff", (("lines", lines),)))
+
+    def _list_for_youth(self, step: Change, room_id: RoomID, youth: UserID,
+                        at: datetime) -> None:
+        groups = [x for x in g.upcoming(self.book, at) if youth not in x.removed]
+        if not groups:
+            step.add(RoomNotice(room_id, "group.none_youth"))
+            return
+        lines = "\n".join(
+            f"{x.number}: „{x.topic}“ – {self._when(x)} "
+            f"({'✓' if x.seat_of(youth) else f'{x.max_seats - len(x.seats)} frei'})"
+            for x in groups)
+        step.add(RoomNotice(room_id, "group.list_youth", (("lines", lines),)))
+
+    def _sign_up(self, step: Change, room_id: RoomID, youth: UserID, number: int,
+                 at: datetime) -> None:
+        try:
+            self.book, seat, new = g.sign_up(self.book, number, youth, room_id, at)
+        except g.GroupRefused as refused:
+            step.add(RoomNotice(room_id, refused.key, refused.params))
+            return
+        group = self.book.get(number)
+        if not new:
+            step.add(RoomNotice(room_id, "group.already_signed",
+                                (("number", number), ("nickname", seat.nickname))))
+            return
+        step.add(RoomNotice(room_id, "group.signed_up", (
+            ("number", number), ("topic", group.topic), ("start", self._when(group)),
+            ("nickname", seat.nickname))))
+        if group.state is g.GroupState.OPEN:  # late: the room is there already
+            step.add(InviteToGroup(number, youth, seat.nickname),
+                     f"group_invite:{number}:{seat.nickname}")
+            step.add(RoomNotice(room_id, "group.invited",
+                                (("number", number), ("nickname", seat.nickname))))
+
+    def _moderate(self, step: Change, room_id: RoomID, sender: UserID, group: g.Group,
+                  command: gc.ModerateCommand | gc.EndGroupCommand | gc.GroupCommandError,
+                  ) -> None:
+        who = g.Moderator(sender, self.conductor.policy.staff.get(sender) is Role.TEAM_LEAD)
+        try:
+            if isinstance(command, gc.GroupCommandError):
+                step.add(SayInRoom(room_id, sender, command.key, (("hint", command.hint),)))
+            elif isinstance(command, gc.EndGroupCommand):
+                self._end(step, group.number, who)
+            elif command.action == "remove":
+                self.book, seat = g.remove(self.book, group.number, who, command.nickname)
+                step.add(KickFromGroup(group.number, seat.youth))
+                step.add(RoomNotice(seat.home_room, "group.you_were_removed",
+                                    (("number", group.number),)))
+                step.add(SayInRoom(room_id, sender, "group.moderated",
+                                   (("action", "remove"), ("nickname", seat.nickname))))
+            else:
+                on = command.action == "mute"
+                self.book, seat = g.mute(self.book, group.number, who, command.nickname, on=on)
+                step.add(MuteInGroup(group.number, seat.youth, on))
+                step.add(SayInRoom(room_id, sender, "group.moderated",
+                                   (("action", command.action), ("nickname", seat.nickname))))
+        except g.GroupRefused as refused:
+            # Told in the staff room: the youths in the group need not read refusals.
+            step.add(SayToStaff(refused.key, refused.params, mentions=(sender,)))
+
+    def _end(self, step: Change, number: int, who: g.Moderator | None) -> None:
+        was_open = self.book.get(number).state is g.GroupState.OPEN
+        self.book, group = g.end(self.book, number, who, step.at)
+        if was_open:  # a group that never opened (the bot was down all evening) has no room
+            step.add(GroupRoomNotice(number, "group.ended_room"), f"group_bye:{number}")
+            step.add(CloseGroupRoom(number), f"group_close:{number}")
+        if group.named > 0:
+            seats = group.named
+            step.after.append(lambda m: m.group_held(seats))
+
+    async def _check_crisis(self, step: Change, group: g.Group, seat: g.Seat,
+                            body: str) -> None:
+        """A flag names only the group and the nickname in the staff room; the youth gets
+        the offer in their own room, and the group hears nothing of it."""
+        raised = await self.conductor.crisis.observe(
+            crisis_key(group.number, seat.nickname), storable(body), step.at)
+        if raised is None:
+            return
+        step.add(SayToStaff("group.staff_crisis_alert",
+                            (("number", group.number), ("nickname", seat.nickname)),
+                            mentions=(group.host,)))
+        category, severity = raised.category or "suicide", raised.severity
+        step.after.append(lambda m: m.crisis_flagged(category, severity))
+        language = self.conductor.policy.default_language
+        emergency = self.conductor.policy.emergency.get(language, "")
+        step.add(RoomNotice(seat.home_room, "group.crisis_offer", (("emergency", emergency),),
+                            youth=seat.youth),
+                 f"group_crisis_offer:{group.number}:{seat.nickname}")
+
+    def _when(self, group: g.Group) -> str:
+        return group.start.astimezone(self.zone).strftime("%d.%m.%Y %H:%M")
+
+    # -- durability -------------------------------------------------------------------------
+
+    async def _commit(self, step: Change) -> None:
+        sealed = self.sealer.seal(g.encode_book(self.book), context=BOOK_CONTEXT)
+        step.settings.append((BOOK_KEY, base64.b64encode(sealed).decode()))
+        try:
+            await self.conductor.commit(step)
+        except BaseException:
+            await self.load()  # the store is the truth
+            raise
+

@@ -1,0 +1,222 @@
+"""Commands for group sessions and the forum, in the style of `core/commands.py`. Pure.
+
+Staff (staff room): ``!group new "Prüfungsangst" 2026-12-10 18:00 90min max 8``,
+``!group list``, ``!group end 1``, ``!forum pending``, ``!forum approve ID``,
+``!forum reject ID reason``.
+Staff (a group's room): ``!mute NICK``, ``!unmute NICK``, ``!remove NICK``, ``!end``.
+Youths (their own 1:1 room): ``gruppe``/``group`` lists, ``gruppe 1``/``group 1`` signs up,
+``forum`` lists the topics, ``forum THEMA text`` sends a post for approval.
+
+A parse error carries a catalogue key and a usage hint, never the text that was typed.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+MAX_COMMAND_CHARS = 1000
+MAX_POST_CHARS = 4000
+NEW_USAGE = '!group new "Thema" 2026-12-10 18:00 90min max 8'
+_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_TIME = re.compile(r"(\d{1,2}):(\d{2})")
+_MINUTES = re.compile(r"(\d{1,4})\s*(?:min|m|minuten|minutes)?", re.IGNORECASE)
+_POST_ID = re.compile(r"P-[0-9A-F]{8}", re.IGNORECASE)
+_FORUM_ID = re.compile(r"[\w-]{1,32}")
+
+
+@dataclass(frozen=True)
+class GroupCommandError:
+    key: str
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class NewGroupCommand:
+    topic: str
+    start: datetime
+    minutes: int
+    max_seats: int
+
+
+@dataclass(frozen=True)
+class ListGroupsCommand:
+    pass
+
+
+@dataclass(frozen=True)
+class ModerateCommand:
+    action: str  # "mute", "unmute", "remove"
+    nickname: str
+
+
+@dataclass(frozen=True)
+class EndGroupCommand:
+    # Given in the staff room (`!group end 1`); inside a group's room it is that group.
+    number: int | None = None
+
+
+@dataclass(frozen=True)
+class ForumPendingCommand:
+    pass
+
+
+@dataclass(frozen=True)
+class ForumDecisionCommand:
+    post: str
+    approve: bool
+    reason: str = ""
+
+
+StaffGroupCommand = (NewGroupCommand | ListGroupsCommand | ModerateCommand | EndGroupCommand
+                     | ForumPendingCommand | ForumDecisionCommand)
+
+
+@dataclass(frozen=True)
+class YouthListGroups:
+    pass
+
+
+@dataclass(frozen=True)
+class YouthSignUp:
+    number: int
+
+
+@dataclass(frozen=True)
+class YouthListForums:
+    pass
+
+
+@dataclass(frozen=True)
+class YouthForumPost:
+    forum: str
+    text: str
+
+
+YouthGroupCommand = YouthListGroups | YouthSignUp | YouthListForums | YouthForumPost
+
+
+def _clean(text: str) -> str:
+    normal = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in normal if unicodedata.category(ch) != "Cf")
+
+
+def parse_staff_group(text: str, zone: tzinfo) -> StaffGroupCommand | GroupCommandError | None:
+    """None if the text is not one of these commands (the other parsers may know it)."""
+    stripped = _clean(text.strip())
+    if not stripped.startswith("!"):
+        return None
+    if len(stripped) > MAX_COMMAND_CHARS:
+        return GroupCommandError("command.too_long", "!group")
+    name, _, rest = stripped[1:].partition(" ")
+    name = name.casefold()
+    if name in ("group", "gruppe"):
+        return _group(rest.strip(), zone)
+    if name == "forum":
+        return _forum(rest.strip())
+    return None
+
+
+def parse_group_room(text: str) -> ModerateCommand | EndGroupCommand | GroupCommandError | None:
+    """Commands a counsellor gives inside a group's room."""
+    stripped = _clean(text.strip())
+    if not stripped.startswith("!") or len(stripped) > MAX_COMMAND_CHARS:
+        return None
+    name, _, rest = stripped[1:].partition(" ")
+    name, rest = name.casefold(), rest.strip()
+    if name in ("mute", "unmute", "remove"):
+        if not rest or len(rest) > 40:
+            return GroupCommandError("command.missing_argument", f"!{name} NICKNAME")
+        return ModerateCommand(name, rest)
+    if name in ("end", "ende"):
+        return EndGroupCommand()
+    return None
+
+
+def parse_youth_group(text: str) -> YouthGroupCommand | GroupCommandError | None:
+    stripped = _clean(text.strip())
+    word, _, rest = stripped.partition(" ")
+    word = word.casefold().lstrip("!/").rstrip(".!?:")
+    rest = rest.strip()
+    if word in ("gruppe", "group", "gruppen", "groups"):
+        if not rest:
+            return YouthListGroups()
+        number = rest.lstrip("#").rstrip(".!?")
+        if number.isdigit() and len(number) <= 6:
+            return YouthSignUp(int(number))
+        return None  # "gruppe ist doof" is a message, not a command
+    if word == "forum":
+        if not rest:
+            return YouthListForums()
+        forum, _, post = rest.partition(" ")
+        post = post.strip()
+        if not _FORUM_ID.fullmatch(forum):
+            return GroupCommandError("forum.usage")
+        if not post:
+            return GroupCommandError("forum.usage")
+        if len(post) > MAX_POST_CHARS:
+            return GroupCommandError("forum.too_long", str(MAX_POST_CHARS))
+        return YouthForumPost(forum.casefold(), post)
+    return None
+
+
+def _group(rest: str, zone: tzinfo) -> StaffGroupCommand | GroupCommandError:
+    if rest.casefold() in ("", "list", "liste"):
+        return ListGroupsCommand()
+    verb, _, args = rest.partition(" ")
+    if verb.casefold() in ("end", "ende"):
+        number = args.strip().lstrip("#")
+        if not number.isdigit() or len(number) > 6:
+            return GroupCommandError("command.missing_argument", "!group end 1")
+        return EndGroupCommand(int(number))
+    if verb.casefold() not in ("new", "neu"):
+        return GroupCommandError("command.unknown", NEW_USAGE)
+    try:
+        words = shlex.split(args)
+    except ValueError:
+        return GroupCommandError("group.parse_topic", NEW_USAGE)
+    if len(words) < 3:
+        return GroupCommandError("command.missing_argument", NEW_USAGE)
+    topic, day, clock, *more = words
+    date, time = _DATE.fullmatch(day), _TIME.fullmatch(clock)
+    if date is None or time is None:
+        return GroupCommandError("group.parse_date", NEW_USAGE)
+    try:
+        start = datetime(int(date[1]), int(date[2]), int(date[3]), int(time[1]), int(time[2]),
+                         tzinfo=zone)
+    except ValueError:
+        return GroupCommandError("group.parse_date", NEW_USAGE)
+    minutes, max_seats = 90, 8
+    tail = " ".join(more).casefold()
+    found_max = re.search(r"max\s*(\d{1,3})", tail)
+    if found_max:
+        max_seats = int(found_max[1])
+        tail = tail.replace(found_max[0], " ")
+    tail = tail.strip()
+    if tail:
+        found_minutes = _MINUTES.fullmatch(tail)
+        if found_minutes is None:
+            return GroupCommandError("group.parse_duration", NEW_USAGE)
+        minutes = int(found_minutes[1])
+    return NewGroupCommand(topic, start, minutes, max_seats)
+
+
+def _forum(rest: str) -> StaffGroupCommand | GroupCommandError:
+    verb, _, args = rest.partition(" ")
+    verb = verb.casefold()
+    if verb in ("", "pending", "offen"):
+        return ForumPendingCommand()
+    if verb in ("approve", "ok", "freigeben", "reject", "ablehnen"):
+        post, _, reason = args.strip().partition(" ")
+        if not _POST_ID.fullmatch(post):
+            return GroupCommandError("command.missing_argument", f"!forum {verb} P-XXXXXXXX")
+        return ForumDecisionCommand(post.upper(), verb in ("approve", "ok", "freigeben"),
+                                    reason.strip()[:500])
+    return GroupCommandError("command.unknown", "!forum pending | approve ID | reject ID Grund")
+
+
+def duration(command: NewGroupCommand) -> timedelta:
+    return timedelta(minutes=command.minutes)

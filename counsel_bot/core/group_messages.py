@@ -1,0 +1,219 @@
+"""What the bot says about group sessions and the forum (merged into `core/messages.py`).
+
+Plain language for readers who may be 12. Youths never read another youth's Matrix id here:
+groups and posts name people by their per-group nickname only.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Lang = Literal["de", "en"]
+
+
+def _both(de: str, en: str) -> dict[Lang, str]:
+    return {"de": de, "en": en}
+
+
+TEXTS: dict[str, dict[Lang, str]] = {
+    # -- refusals ----------------------------------------------------------------------------
+    "group.unknown": _both(
+        "Die Gruppe {number} gibt es nicht. Schreib „gruppe“, dann siehst du alle Gruppen.",
+        "There is no group {number}. Write \"group\" to see all groups.",
+    ),
+    "group.in_past": _both(
+        "Dieser Zeitpunkt ist schon vorbei. Bitte gib ein Datum in der Zukunft an.",
+        "That time has passed. Please give a date in the future.",
+    ),
+    "group.bad_duration": _both(
+        "Eine Gruppe dauert 15 bis {longest} Minuten, z. B. „90min“.",
+        "A group lasts 15 to {longest} minutes, e.g. \"90min\".",
+    ),
+    "group.bad_seats": _both(
+        "Eine Gruppe hat 2 bis {most} Plätze, z. B. „max 8“.",
+        "A group has 2 to {most} seats, e.g. \"max 8\".",
+    ),
+    "group.bad_topic": _both(
+        "Das Thema fehlt oder ist länger als {most} Zeichen. Setz es in Anführungszeichen.",
+        "The topic is missing or longer than {most} characters. Put it in quotes.",
+    ),
+    "group.parse_topic": _both(
+        "Das Thema braucht Anführungszeichen am Anfang und Ende. So geht es: {hint}",
+        "The topic needs quotes at both ends. Like this: {hint}",
+    ),
+    "group.parse_date": _both(
+        "Datum oder Uhrzeit verstehe ich nicht (JJJJ-MM-TT HH:MM). So geht es: {hint}",
+        "I do not understand the date or time (YYYY-MM-DD HH:MM). Like this: {hint}",
+    ),
+    "group.parse_duration": _both(
+        "Die Dauer verstehe ich nicht (z. B. „90min“). So geht es: {hint}",
+        "I do not understand the duration (e.g. \"90min\"). Like this: {hint}",
+    ),
+    "group.removed": _both(
+        "Bei der Gruppe {number} kannst du nicht mehr mitmachen. Wenn du reden möchtest, "
+        "schreib einfach hier – eine Beraterin oder ein Berater ist für dich da.",
+        "You cannot take part in group {number} any more. If you want to talk, just write "
+        "here – a counsellor is there for you.",
+    ),
+    "group.over": _both(
+        "Die Gruppe {number} ist schon vorbei. Schreib „gruppe“ für die nächsten Termine.",
+        "Group {number} is over. Write \"group\" for the next dates.",
+    ),
+    "group.full": _both(
+        "Die Gruppe {number} ist leider schon voll. Schreib „gruppe“ für andere Termine.",
+        "Sorry, group {number} is full. Write \"group\" for other dates.",
+    ),
+    "group.not_host": _both(
+        "Das darf nur die Person, die Gruppe {number} leitet, oder eine Teamleitung.",
+        "Only the counsellor hosting group {number} or a team lead may do that.",
+    ),
+    "group.not_open": _both(
+        "Gruppe {number} läuft gerade nicht.", "Group {number} is not running now.",
+    ),
+    "group.no_such_nickname": _both(
+        "In Gruppe {number} gibt es niemanden mit diesem Namen. Schreib den Spitznamen so, "
+        "wie er in der Gruppe steht.",
+        "Nobody in group {number} has that name. Write the nickname as shown in the group.",
+    ),
+    "group.already_ended": _both(
+        "Gruppe {number} ist schon beendet.", "Group {number} has already ended.",
+    ),
+    # -- staff -------------------------------------------------------------------------------
+    "group.announced": _both(
+        "Gruppe {number} angekündigt: „{topic}“ am {start}, {minutes} Minuten, "
+        "höchstens {max} Jugendliche. Leitung: {host}.",
+        "Group {number} announced: \"{topic}\" on {start}, {minutes} minutes, at most {max} "
+        "youths. Host: {host}.",
+    ),
+    "group.list_staff": _both("Gruppen:\n{lines}", "Groups:\n{lines}"),
+    "group.none": _both("Es sind keine Gruppen geplant.", "No groups are planned."),
+    "group.moderated": _both(
+        "Erledigt ({action}: {nickname}).", "Done ({action}: {nickname}).",
+    ),
+    "group.staff_crisis_alert": _both(
+        "⚠️ Krisenhinweis in Gruppe {number} bei {nickname}. Ich habe {nickname} privat ein "
+        "Einzelgespräch angeboten; in der Gruppe wurde niemand genannt.",
+        "⚠️ Crisis flag in group {number} for {nickname}. I offered {nickname} a private 1:1 "
+        "conversation; nobody was named in the group.",
+    ),
+    "group.staff_opened": _both(
+        "Gruppe {number} ist offen ({seats} angemeldet).",
+        "Group {number} is open ({seats} signed up).",
+    ),
+    # -- youths ------------------------------------------------------------------------------
+    "group.list_youth": _both(
+        "Diese Gruppen kommen als Nächstes:\n{lines}\nMitmachen: schreib „gruppe“ und die "
+        "Nummer, z. B. „gruppe 1“. In der Gruppe heißt du anders als hier, nur mit einem "
+        "Spitznamen.",
+        "These groups are coming up:\n{lines}\nTo join, write \"group\" and the number, e.g. "
+        "\"group 1\". In the group you have a different nickname.",
+    ),
+    "group.none_youth": _both(
+        "Gerade ist keine Gruppe geplant. Schau gern später wieder vorbei!",
+        "No group is planned right now. Have a look again later!",
+    ),
+    "group.signed_up": _both(
+        "Du bist dabei: Gruppe {number}, „{topic}“, am {start}. In der Gruppe heißt du "
+        "„{nickname}“. Zu Beginn lade ich dich in einen verschlüsselten Gruppenraum ein.\n"
+        "Wichtig: Die anderen in der Gruppe können die Kennung deines Kontos sehen. Nutze am "
+        "besten das anonyme Konto von unserer Startseite.",
+        "You are in: group {number}, \"{topic}\", on {start}. In the group your name is "
+        "\"{nickname}\". When it starts, I will invite you to an encrypted group room.\n"
+        "Important: the others in the group can see your account's id. Best use the anonymous "
+        "account from our start page.",
+    ),
+    "group.already_signed": _both(
+        "Du bist schon bei Gruppe {number} angemeldet, als „{nickname}“.",
+        "You are already signed up for group {number}, as \"{nickname}\".",
+    ),
+    "group.invited": _both(
+        "Gruppe {number} beginnt! Ich habe dich eingeladen – nimm die Einladung an. "
+        "Dein Name dort: „{nickname}“.",
+        "Group {number} is starting! I have invited you – please accept the invitation. "
+        "Your name there: \"{nickname}\".",
+    ),
+    "group.room_welcome": _both(
+        "Willkommen in der Gruppe „{topic}“! Hier seid ihr nur mit Spitznamen. Seid "
+        "freundlich zueinander, und erzählt nichts, woran man euch erkennen kann. Die "
+        "Gruppe endet nach {minutes} Minuten; danach wird der Raum gelöscht.",
+        "Welcome to the group \"{topic}\"! Here you only use nicknames. Be kind to each other, "
+        "and share nothing that could identify you. The group ends after {minutes} minutes; "
+        "then the room is deleted.",
+    ),
+    "group.you_were_removed": _both(
+        "Du bist nicht mehr in Gruppe {number}. Wenn dich etwas beschäftigt, schreib einfach "
+        "hier – eine Beraterin oder ein Berater ist für dich da.",
+        "You are no longer in group {number}. If something is on your mind, just write here "
+        "– a counsellor is there for you.",
+    ),
+    "group.ended_room": _both(
+        "Die Gruppe ist jetzt zu Ende. Danke fürs Mitmachen! Der Raum wird gleich gelöscht. "
+        "Wenn du reden möchtest, schreib mir in deinem eigenen Chat.",
+        "The group has ended. Thank you for taking part! The room will be deleted soon. If "
+        "you want to talk, write to me in your own chat.",
+    ),
+    "group.crisis_offer": _both(
+        "Mir ist in der Gruppe aufgefallen, dass es dir vielleicht gerade nicht gut geht. "
+        "Möchtest du allein mit jemandem reden? Schreib einfach hier – eine Beraterin oder "
+        "ein Berater kommt zu dir. In der Gruppe sage ich dazu nichts.\n{emergency}",
+        "I noticed in the group that you may not be feeling well right now. Would you like "
+        "to talk to someone alone? Just write here – a counsellor will come to you. I will "
+        "not say anything about it in the group.\n{emergency}",
+    ),
+    # -- forum -------------------------------------------------------------------------------
+    "forum.usage": _both(
+        "So schreibst du ins Forum: „forum THEMA dein Text“. Schreib „forum“, dann siehst "
+        "du die Themen.",
+        "To post in the forum: \"forum TOPIC your text\". Write \"forum\" to see the topics.",
+    ),
+    "forum.too_long": _both(
+        "Dein Beitrag ist zu lang (höchstens {hint} Zeichen).",
+        "Your post is too long (at most {hint} characters).",
+    ),
+    "forum.unknown_topic": _both(
+        "Dieses Forum-Thema gibt es nicht. Die Themen:\n{lines}",
+        "There is no such forum topic. The topics:\n{lines}",
+    ),
+    "forum.list": _both(
+        "Forum-Themen:\n{lines}\nSo schreibst du: „forum THEMA dein Text“. Jemand aus dem "
+        "Team liest deinen Beitrag, bevor er erscheint – unter einem Spitznamen.",
+        "Forum topics:\n{lines}\nTo post: \"forum TOPIC your text\". Someone from the team "
+        "reads your post before it appears – under a nickname.",
+    ),
+    "forum.none": _both("Das Forum ist noch nicht eingerichtet.", "The forum is not set up."),
+    "forum.received": _both(
+        "Danke! Dein Beitrag wartet jetzt auf die Freigabe durch das Team. Ich sage dir "
+        "Bescheid.",
+        "Thank you! Your post is waiting for the team to approve it. I will let you know.",
+    ),
+    "forum.approved_youth": _both(
+        "Dein Beitrag ist jetzt im Forum „{forum}“ zu lesen, unter dem Namen „{nickname}“. "
+        "Ich habe dich in den Forum-Raum eingeladen, dort kommen auch die Antworten.",
+        "Your post is now in the forum \"{forum}\", under the name \"{nickname}\". I have "
+        "invited you to the forum room; the answers appear there.",
+    ),
+    "forum.rejected_youth": _both(
+        "Danke für deinen Beitrag. Wir haben ihn diesmal nicht ins Forum gestellt. "
+        "Grund: {reason}\nDas ist nicht böse gemeint. Wenn du möchtest, schreib hier – "
+        "eine Beraterin oder ein Berater ist für dich da.",
+        "Thank you for your post. We did not put it in the forum this time. Reason: "
+        "{reason}\nThis is nothing against you. If you like, write here – a counsellor is "
+        "there for you.",
+    ),
+    "forum.post": _both("{nickname} schreibt:\n{text}", "{nickname} writes:\n{text}"),
+    "forum.pending": _both("Wartende Forum-Beiträge:\n{lines}",
+                           "Forum posts waiting:\n{lines}"),
+    "forum.pending_none": _both("Keine Forum-Beiträge warten.", "No forum posts are waiting."),
+    "forum.staff_new": _both(
+        "Neuer Forum-Beitrag {id} wartet auf Freigabe („!forum pending“).",
+        "New forum post {id} is waiting for approval (\"!forum pending\").",
+    ),
+    "forum.approved_staff": _both("{id} ist freigegeben.", "{id} is approved."),
+    "forum.rejected_staff": _both("{id} ist abgelehnt; die Person bekommt eine "
+                                  "freundliche Nachricht.",
+                                  "{id} is rejected; the youth gets a kind note."),
+    "forum.unknown_post": _both("Den Beitrag {id} gibt es nicht (mehr).",
+                                "There is no (longer a) post {id}."),
+    "forum.no_reason": _both("Er passt leider nicht zu den Forum-Regeln.",
+                             "Sadly it does not fit the forum rules."),
+}

@@ -1,0 +1,309 @@
+"""Group sessions: a counsellor hosts a topic evening for a few youths. Pure.
+
+The rules it keeps:
+- A group never has more seats taken than its `max_seats`.
+- A youth removed from a group never gets a seat in it again.
+- Only the host or a team lead moderates or ends a group.
+- A group goes announced → open (at its start) → ended (by `!end`, or at its end) → purged
+  (once the retention after its end has passed); it never goes back.
+
+Every decision takes the current `GroupBook` and the time and returns a new book (frozen
+data) or raises `GroupRefused`, whose `key` is a message from the catalogue and whose params
+never carry message text. Who a youth is stays inside the book, which the conversation part
+seals before it is stored.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from counsel_bot.core.ids import RoomID, UserID
+
+MAX_SEATS = 20
+MAX_DURATION = timedelta(hours=4)
+MIN_DURATION = timedelta(minutes=15)
+MAX_TOPIC_CHARS = 80
+# Neutral animal names: friendly for a 12-year-old, and nothing that hints at a person.
+NICKNAMES = ("Fuchs", "Eule", "Igel", "Otter", "Luchs", "Dachs", "Biber", "Falke", "Koala",
+             "Panda", "Robbe", "Kranich", "Hase", "Wal", "Pinguin", "Elch", "Marder",
+             "Lama", "Kolibri", "Delfin")
+
+
+class GroupState(StrEnum):
+    ANNOUNCED = "announced"
+    OPEN = "open"
+    ENDED = "ended"
+    PURGED = "purged"
+
+
+class GroupRefused(Exception):
+    """A group decision was refused; ``key`` is the reply from the catalogue."""
+
+    def __init__(self, key: str, **params: str | int) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params: tuple[tuple[str, str | int], ...] = tuple(sorted(params.items()))
+
+
+@dataclass(frozen=True)
+class Seat:
+    youth: UserID
+    nickname: str
+    # The youth's own 1:1 room with the bot: where sign-up replies and a crisis offer go.
+    home_room: RoomID
+
+
+@dataclass(frozen=True)
+class Group:
+    number: int
+    topic: str
+    start: datetime
+    duration: timedelta
+    max_seats: int
+    host: UserID
+    seats: tuple[Seat, ...] = ()
+    removed: frozenset[UserID] = frozenset()
+    muted: frozenset[str] = frozenset()
+    state: GroupState = GroupState.ANNOUNCED
+    ended_at: datetime | None = None
+    # How many nicknames were handed out: a seat freed by a removal never reuses a name.
+    named: int = 0
+
+    @property
+    def end(self) -> datetime:
+        return self.start + self.duration
+
+    def seat_of(self, youth: UserID) -> Seat | None:
+        return next((s for s in self.seats if s.youth == youth), None)
+
+    def seat_named(self, nickname: str) -> Seat | None:
+        wanted = nickname.strip().casefold()
+        return next((s for s in self.seats if s.nickname.casefold() == wanted), None)
+
+
+@dataclass(frozen=True)
+class GroupBook:
+    groups: tuple[Group, ...] = ()
+    next_number: int = 1
+
+    def get(self, number: int) -> Group:
+        for group in self.groups:
+            if group.number == number:
+                return group
+        raise GroupRefused("group.unknown", number=number)
+
+    def with_group(self, group: Group) -> GroupBook:
+        return replace(self, groups=tuple(group if g.number == group.number else g
+                                          for g in self.groups))
+
+
+@dataclass(frozen=True)
+class NewGroup:
+    """A parsed `!group new`: the start already as an aware datetime."""
+
+    topic: str
+    start: datetime
+    duration: timedelta
+    max_seats: int
+
+
+@dataclass(frozen=True)
+class Moderator:
+    user: UserID
+    team_lead: bool = False
+
+
+# -- decisions -------------------------------------------------------------------------------
+
+
+def announce(book: GroupBook, new: NewGroup, host: UserID, now: datetime) -> tuple[GroupBook,
+                                                                                   Group]:
+    if new.start <= now:
+        raise GroupRefused("group.in_past")
+    if not MIN_DURATION <= new.duration <= MAX_DURATION:
+        raise GroupRefused("group.bad_duration", longest=int(MAX_DURATION.total_seconds() // 60))
+    if not 2 <= new.max_seats <= MAX_SEATS:
+        raise GroupRefused("group.bad_seats", most=MAX_SEATS)
+    topic = " ".join(new.topic.split())
+    if not topic or len(topic) > MAX_TOPIC_CHARS:
+        raise GroupRefused("group.bad_topic", most=MAX_TOPIC_CHARS)
+    group = Group(book.next_number, topic, new.start, new.duration, new.max_seats, host)
+    return replace(book, groups=(*book.groups, group), next_number=book.next_number + 1), group
+
+
+def upcoming(book: GroupBook, now: datetime) -> tuple[Group, ...]:
+    """What a youth can still sign up for (or join late), soonest first."""
+    return tuple(sorted((g for g in book.groups if _joinable(g, now)),
+                        key=lambda g: (g.start, g.number)))
+
+
+def sign_up(book: GroupBook, number: int, youth: UserID, home_room: RoomID,
+            now: datetime) -> tuple[GroupBook, Seat, bool]:
+    """A seat for the youth; ``True`` if it is new (a repeated sign-up keeps its seat)."""
+    group = book.get(number)
+    if youth in group.removed:
+        raise GroupRefused("group.removed", number=number)
+    seat = group.seat_of(youth)
+    if seat is not None:
+        if not _joinable(group, now):
+            raise GroupRefused("group.over", number=number)
+        return book, seat, False
+    if not _joinable(group, now):
+        raise GroupRefused("group.over", number=number)
+    if len(group.seats) >= group.max_seats:
+        raise GroupRefused("group.full", number=number)
+    seat = Seat(youth, nickname(group.number, group.named), home_room)
+    group = replace(group, seats=(*group.seats, seat), named=group.named + 1)
+    return book.with_group(group), seat, True
+
+
+def due_to_open(book: GroupBook, now: datetime) -> tuple[Group, ...]:
+    return tuple(g for g in book.groups
+                 if g.state is GroupState.ANNOUNCED and g.start <= now < g.end)
+
+
+def due_to_end(book: GroupBook, now: datetime) -> tuple[Group, ...]:
+    """Groups whose time is over but nobody ended (announced ones that never opened too)."""
+    return tuple(g for g in book.groups
+                 if g.state in (GroupState.ANNOUNCED, GroupState.OPEN) and now >= g.end)
+
+
+def due_to_purge(book: GroupBook, now: datetime, keep: timedelta) -> tuple[Group, ...]:
+    return tuple(g for g in book.groups if g.state is GroupState.ENDED
+                 and g.ended_at is not None and now >= g.ended_at + keep)
+
+
+def open_group(book: GroupBook, number: int) -> GroupBook:
+    group = book.get(number)
+    if group.state is not GroupState.ANNOUNCED:
+        return book
+    return book.with_group(replace(group, state=GroupState.OPEN))
+
+
+def may_moderate(group: Group, who: Moderator) -> None:
+    if who.user != group.host and not who.team_lead:
+        raise GroupRefused("group.not_host", number=group.number)
+
+
+def mute(book: GroupBook, number: int, who: Moderator, nick: str,
+         *, on: bool = True) -> tuple[GroupBook, Seat]:
+    group = _live(book, number)
+    may_moderate(group, who)
+    seat = _seat(group, nick)
+    muted = group.muted | {seat.nickname} if on else group.muted - {seat.nickname}
+    return book.with_group(replace(group, muted=muted)), seat
+
+
+def remove(book: GroupBook, number: int, who: Moderator, nick: str) -> tuple[GroupBook, Seat]:
+    group = _live(book, number)
+    may_moderate(group, who)
+    seat = _seat(group, nick)
+    group = replace(group, seats=tuple(s for s in group.seats if s != seat),
+                    removed=group.removed | {seat.youth}, muted=group.muted - {seat.nickname})
+    return book.with_group(group), seat
+
+
+def end(book: GroupBook, number: int, who: Moderator | None, now: datetime) -> tuple[GroupBook,
+                                                                                    Group]:
+    """``who`` is None when the group's time ran out."""
+    group = book.get(number)
+    if who is not None:
+        may_moderate(group, who)
+    if group.state in (GroupState.ENDED, GroupState.PURGED):
+        raise GroupRefused("group.already_ended", number=number)
+    group = replace(group, state=GroupState.ENDED, ended_at=now)
+    return book.with_group(group), group
+
+
+def purged(book: GroupBook, number: int) -> GroupBook:
+    """Purged: who sat in it is forgotten; the counts for the team-lead view stay."""
+    group = book.get(number)
+    return book.with_group(replace(group, state=GroupState.PURGED, seats=(),
+                                    removed=frozenset(), muted=frozenset(),
+                                    named=group.named))
+
+
+def nickname(number: int, index: int) -> str:
+    """The ``index``-th name handed out in group ``number``: unique within the group."""
+    name = NICKNAMES[(index + number) % len(NICKNAMES)]
+    round_ = index // len(NICKNAMES)
+    return name if round_ == 0 else f"{name} {round_ + 1}"
+
+
+# -- counts for the team-lead view ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupFigures:
+    held: int = 0
+    participants: int = 0
+    upcoming: int = 0
+    open: int = 0
+
+
+def figures(book: GroupBook, now: datetime) -> GroupFigures:
+    held = [g for g in book.groups if g.state in (GroupState.ENDED, GroupState.PURGED)
+            and g.named > 0]
+    return GroupFigures(
+        held=len(held), participants=sum(g.named for g in held),
+        upcoming=len([g for g in book.groups if g.state is GroupState.ANNOUNCED
+                      and g.start > now]),
+        open=len([g for g in book.groups if g.state is GroupState.OPEN]),
+    )
+
+
+# -- encoding (the conversation part seals it) ---------------------------------------------
+
+
+def encode_book(book: GroupBook) -> bytes:
+    return json.dumps({"next": book.next_number, "groups": [_encode(g) for g in book.groups]},
+                      separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
+
+
+def decode_book(raw: bytes) -> GroupBook:
+    data = json.loads(raw)
+    return GroupBook(tuple(_decode(g) for g in data["groups"]), int(data["next"]))
+
+
+def _encode(g: Group) -> dict[str, Any]:
+    return {"n": g.number, "topic": g.topic, "start": g.start.isoformat(),
+            "minutes": int(g.duration.total_seconds() // 60), "max": g.max_seats,
+            "host": g.host, "state": g.state.value, "named": g.named,
+            "ended": g.ended_at.isoformat() if g.ended_at else None,
+            "seats": [[s.youth, s.nickname, s.home_room] for s in g.seats],
+            "removed": sorted(g.removed), "muted": sorted(g.muted)}
+
+
+def _decode(d: dict[str, Any]) -> Group:
+    return Group(
+        int(d["n"]), str(d["topic"]), datetime.fromisoformat(d["start"]),
+        timedelta(minutes=int(d["minutes"])), int(d["max"]), UserID(d["host"]),
+        tuple(Seat(UserID(y), str(n), RoomID(r)) for y, n, r in d["seats"]),
+        frozenset(UserID(u) for u in d["removed"]), frozenset(d["muted"]),
+        GroupState(d["state"]),
+        datetime.fromisoformat(d["ended"]) if d.get("ended") else None, int(d["named"]))
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _joinable(group: Group, now: datetime) -> bool:
+    return group.state in (GroupState.ANNOUNCED, GroupState.OPEN) and now < group.end
+
+
+def _live(book: GroupBook, number: int) -> Group:
+    group = book.get(number)
+    if group.state is not GroupState.OPEN:
+        raise GroupRefused("group.not_open", number=number)
+    return group
+
+
+def _seat(group: Group, nick: str) -> Seat:
+    seat = group.seat_named(nick)
+    if seat is None:
+        raise GroupRefused("group.no_such_nickname", number=group.number)
+    return seat

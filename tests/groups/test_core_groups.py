@@ -1,0 +1,244 @@
+"""The pure rules of group sessions, with a fake clock and hypothesis properties."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from counsel_bot.core import groups as g
+from counsel_bot.core.clock import FakeClock
+from counsel_bot.core.group_commands import (
+    EndGroupCommand,
+    ForumDecisionCommand,
+    ForumPendingCommand,
+    GroupCommandError,
+    ListGroupsCommand,
+    ModerateCommand,
+    NewGroupCommand,
+    YouthForumPost,
+    YouthListForums,
+    YouthListGroups,
+    YouthSignUp,
+    parse_group_room,
+    parse_staff_group,
+    parse_youth_group,
+)
+from counsel_bot.core.ids import RoomID, UserID
+from counsel_bot.core.messages import CATALOGUE
+
+BERLIN = ZoneInfo("Europe/Berlin")
+HOST = UserID("@host:x")
+OTHER = UserID("@other:x")
+START = datetime(2026, 12, 10, 17, 0, tzinfo=UTC)
+
+
+def youth(i: int) -> UserID:
+    return UserID(f"@youth{i}:x")
+
+
+def home(i: int) -> RoomID:
+    return RoomID(f"!home{i}:x")
+
+
+def announced(max_seats: int = 3, clock: FakeClock | None = None) -> tuple[g.GroupBook, int]:
+    now = (clock.now() if clock else START - timedelta(days=1))
+    book, group = g.announce(g.GroupBook(), g.NewGroup("Prüfungsangst", START,
+                                                       timedelta(minutes=90), max_seats),
+                             HOST, now)
+    return book, group.number
+
+
+# -- parsing ---------------------------------------------------------------------------------
+
+
+def test_new_group_parses_the_example_in_local_time() -> None:
+    parsed = parse_staff_group('!group new "Prüfungsangst" 2026-12-10 18:00 90min max 8', BERLIN)
+    assert parsed == NewGroupCommand("Prüfungsangst",
+                                     datetime(2026, 12, 10, 18, 0, tzinfo=BERLIN), 90, 8)
+    assert isinstance(parsed, NewGroupCommand)
+    assert parsed.start == START
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ('!group new "Angst" 2026-13-10 18:00 90min max 8', "group.parse_date"),
+    ('!group new "Angst" 2026-12-10 25:00 90min max 8', "group.parse_date"),
+    ('!group new "Angst" morgen 18:00', "group.parse_date"),
+    ('!group new "Angst 2026-12-10 18:00', "group.parse_topic"),
+    ('!group new "Angst" 2026-12-10 18:00 lang', "group.parse_duration"),
+    ("!group new", "command.missing_argument"),
+])
+def test_bad_announcements_get_a_clear_error(text: str, key: str) -> None:
+    parsed = parse_staff_group(text, BERLIN)
+    assert isinstance(parsed, GroupCommandError)
+    assert parsed.key == key
+    assert key in CATALOGUE
+    assert "Angst" not in parsed.hint
+
+
+def test_other_staff_and_room_commands() -> None:
+    assert parse_staff_group("!group", BERLIN) == ListGroupsCommand()
+    assert parse_staff_group("!forum pending", BERLIN) == ForumPendingCommand()
+    assert parse_staff_group("!forum approve p-0a1b2c3d", BERLIN) == \
+        ForumDecisionCommand("P-0A1B2C3D", True)
+    assert parse_staff_group("!forum reject P-0A1B2C3D zu persönlich", BERLIN) == \
+        ForumDecisionCommand("P-0A1B2C3D", False, "zu persönlich")
+    assert parse_staff_group("!take C-1", BERLIN) is None
+    assert parse_group_room("!mute Fuchs") == ModerateCommand("mute", "Fuchs")
+    assert parse_group_room("!remove  Eule ") == ModerateCommand("remove", "Eule")
+    assert parse_group_room("!end") == EndGroupCommand()
+    assert parse_group_room("hallo") is None
+
+
+def test_youth_commands() -> None:
+    assert parse_youth_group("gruppe") == YouthListGroups()
+    assert parse_youth_group("Group") == YouthListGroups()
+    assert parse_youth_group("gruppe 1") == YouthSignUp(1)
+    assert parse_youth_group("group #12") == YouthSignUp(12)
+    assert parse_youth_group("gruppe ist doof") is None
+    assert parse_youth_group("forum") == YouthListForums()
+    assert parse_youth_group("forum schule Ich habe Angst vor der Prüfung") == \
+        YouthForumPost("schule", "Ich habe Angst vor der Prüfung")
+    assert isinstance(parse_youth_group("forum schule"), GroupCommandError)
+    assert parse_youth_group("hallo") is None
+
+
+# -- decisions -------------------------------------------------------------------------------
+
+
+def test_announce_refuses_past_overlong_and_bad_seats() -> None:
+    now = START
+    for new, key in [
+        (g.NewGroup("A", START - timedelta(minutes=1), timedelta(minutes=90), 8), "group.in_past"),
+        (g.NewGroup("A", START + timedelta(days=1), timedelta(minutes=300), 8),
+         "group.bad_duration"),
+        (g.NewGroup("A", START + timedelta(days=1), timedelta(minutes=90), 1), "group.bad_seats"),
+        (g.NewGroup("  ", START + timedelta(days=1), timedelta(minutes=90), 8), "group.bad_topic"),
+    ]:
+        with pytest.raises(g.GroupRefused) as refused:
+            g.announce(g.GroupBook(), new, HOST, now)
+        assert refused.value.key == key
+
+
+def test_a_whole_evening_with_a_fake_clock() -> None:
+    clock = FakeClock(START - timedelta(days=1))
+    book, number = announced(max_seats=2, clock=clock)
+    assert [x.number for x in g.upcoming(book, clock.now())] == [number]
+    book, first, new = g.sign_up(book, number, youth(1), home(1), clock.now())
+    assert new
+    again, same, new = g.sign_up(book, number, youth(1), home(1), clock.now())
+    assert (again, same, new) == (book, first, False)  # nothing lost, nothing doubled
+    book, second, _ = g.sign_up(book, number, youth(2), home(2), clock.now())
+    assert first.nickname != second.nickname
+    with pytest.raises(g.GroupRefused, match=r"group.full"):
+        g.sign_up(book, number, youth(3), home(3), clock.now())
+    assert g.due_to_open(book, clock.now()) == ()
+    clock.set(START)
+    assert [x.number for x in g.due_to_open(book, clock.now())] == [number]
+    book = g.open_group(book, number)
+    assert g.due_to_open(book, clock.now()) == ()
+    with pytest.raises(g.GroupRefused, match=r"group.not_host"):
+        g.remove(book, number, g.Moderator(OTHER), first.nickname)
+    book, seat = g.mute(book, number, g.Moderator(HOST), first.nickname.upper())
+    assert first.nickname in book.get(number).muted
+    book, seat = g.remove(book, number, g.Moderator(OTHER, team_lead=True), first.nickname)
+    assert seat == first
+    with pytest.raises(g.GroupRefused, match=r"group.removed"):
+        g.sign_up(book, number, youth(1), home(1), clock.now())
+    # the freed seat goes to someone else, under a name never used before
+    book, third, _ = g.sign_up(book, number, youth(3), home(3), clock.now())
+    assert third.nickname not in (first.nickname, second.nickname)
+    with pytest.raises(g.GroupRefused, match=r"group.not_host"):
+        g.end(book, number, g.Moderator(OTHER), clock.now())
+    clock.advance(timedelta(minutes=30))
+    book, ended = g.end(book, number, g.Moderator(HOST), clock.now())
+    assert ended.state is g.GroupState.ENDED
+    with pytest.raises(g.GroupRefused, match=r"group.over"):
+        g.sign_up(book, number, youth(4), home(4), clock.now())
+    with pytest.raises(g.GroupRefused, match=r"group.already_ended"):
+        g.end(book, number, g.Moderator(HOST), clock.now())
+    keep = timedelta(hours=1)
+    assert g.due_to_purge(book, clock.now(), keep) == ()
+    clock.advance(keep)
+    assert g.due_to_purge(book, clock.now(), keep) == (ended,)
+    book = g.purged(book, number)
+    purged = book.get(number)
+    assert purged.state is g.GroupState.PURGED
+    assert purged.seats == ()
+    assert not purged.removed
+    figures = g.figures(book, clock.now())
+    assert (figures.held, figures.participants) == (1, 3)
+    assert g.decode_book(g.encode_book(book)) == book
+
+
+def test_time_running_out_ends_the_group() -> None:
+    book, number = announced()
+    assert g.due_to_end(book, START + timedelta(minutes=89)) == ()
+    assert [x.number for x in g.due_to_end(book, START + timedelta(minutes=90))] == [number]
+    book, _ = g.end(book, number, None, START + timedelta(minutes=90))
+    assert g.upcoming(book, START) == ()
+
+
+def test_unknown_group_and_nickname() -> None:
+    book, number = announced()
+    with pytest.raises(g.GroupRefused, match=r"group.unknown"):
+        g.sign_up(book, 99, youth(1), home(1), START)
+    book = g.open_group(book, number)
+    with pytest.raises(g.GroupRefused, match=r"group.no_such_nickname"):
+        g.mute(book, number, g.Moderator(HOST), "Niemand")
+
+
+def test_nicknames_are_unique_beyond_the_list() -> None:
+    names = [g.nickname(3, i) for i in range(3 * len(g.NICKNAMES))]
+    assert len(set(names)) == len(names)
+
+
+# -- properties ------------------------------------------------------------------------------
+
+_steps = st.lists(st.tuples(st.sampled_from(["sign", "remove"]), st.integers(0, 12)),
+                  max_size=60)
+
+
+@settings(max_examples=200, deadline=None)
+@given(max_seats=st.integers(2, 8), steps=_steps)
+def test_never_over_max_seats_and_removed_never_rejoin(
+    max_seats: int, steps: list[tuple[str, int]]
+) -> None:
+    book, number = announced(max_seats)
+    book = g.open_group(book, number)
+    now = START + timedelta(minutes=1)
+    removed: set[UserID] = set()
+    for action, i in steps:
+        if action == "sign":
+            try:
+                book, seat, _ = g.sign_up(book, number, youth(i), home(i), now)
+            except g.GroupRefused as refused:
+                refusal = refused.key
+            else:
+                refusal = ""
+                assert seat.youth not in removed
+            assert refusal in ("", "group.full", "group.removed")
+        else:
+            seat = book.get(number).seat_of(youth(i))
+            if seat is not None:
+                book, _ = g.remove(book, number, g.Moderator(HOST), seat.nickname)
+                removed.add(youth(i))
+        group = book.get(number)
+        assert len(group.seats) <= group.max_seats
+        assert not {s.youth for s in group.seats} & removed
+        assert len({s.nickname for s in group.seats}) == len(group.seats)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=300))
+def test_the_parsers_never_raise(text: str) -> None:
+    parse_staff_group(text, BERLIN)
+    parse_staff_group("!group new " + text, BERLIN)
+    parse_staff_group("!forum " + text, BERLIN)
+    parse_group_room(text)
+    parse_group_room("!" + text)
+    parse_youth_group(text)
+    parse_youth_group("forum " + text)

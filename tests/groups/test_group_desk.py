@@ -1,0 +1,316 @@
+"""Group sessions and the forum in the conductor: memory store, fake clock, no server."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from counsel_bot.config import Settings, StaffSettings
+from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.conversation.forum import ForumDesk, ForumTopic
+from counsel_bot.conversation.groups import BOOK_KEY, GroupDesk
+from counsel_bot.core.clock import FakeClock
+from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.core.effects import Effect, SayInRoom, SayToStaff, decode_effect
+from counsel_bot.core.group_effects import (
+    CloseGroupRoom,
+    InviteToForum,
+    InviteToGroup,
+    KickFromGroup,
+    MuteInGroup,
+    OpenGroupRoom,
+    PostToForum,
+    PurgeGroupRoom,
+    RoomNotice,
+)
+from counsel_bot.core.ids import EventID, RoomID, UserID
+from counsel_bot.metrics import CounselMetrics
+from counsel_bot.runtime.runner import policy_from
+from counsel_bot.store import MemoryStore
+from tests.store.conftest import AeadSealer
+
+ANNA, BEN, LEAD = UserID("@anna:x"), UserID("@ben:x"), UserID("@lead:x")
+STAFF_ROOM = RoomID("!staff:x")
+GROUP_ROOM = RoomID("!group:x")
+BERLIN = ZoneInfo("Europe/Berlin")
+AT = datetime(2026, 12, 9, 12, 0, tzinfo=UTC)
+SECRET = "ich will nicht mehr leben"
+
+
+class Parts:
+    def __init__(self) -> None:
+        self.clock = FakeClock(AT)
+        self.events = 0
+        self.store = MemoryStore(AeadSealer())
+
+    async def start(self) -> None:
+        policy = policy_from(Settings(staff=StaffSettings(counsellors=(ANNA, BEN),
+                                                          team_leads=(LEAD,))))
+        detector = CrisisDetector.from_directory(default_lexicon_dir())
+        self.metrics = CounselMetrics(self.clock)
+        self.c = await Conductor.open(self.store, detector, policy, AT, self.metrics)
+        await self.c.sync_roster(AT)
+        self.sealer = AeadSealer()
+        self.desk = GroupDesk(self.c, self.sealer, BERLIN, timedelta(minutes=0))
+        await self.desk.load()
+        self.forum = ForumDesk(self.c, self.sealer,
+                               (ForumTopic("schule", "Schule und Prüfungen"),))
+        await self.forum.load()
+        self.c.addons += [self.desk, self.forum]
+        self.seen = 0
+
+    def event(self) -> EventID:
+        self.events += 1
+        return EventID(f"$e{self.events}")
+
+    async def staff(self, who: UserID, body: str, room: RoomID = STAFF_ROOM) -> None:
+        await self.c.staff_wrote(room, who, self.event(), body, self.clock.now())
+
+    async def youth(self, i: int, body: str) -> None:
+        await self.c.youth_wrote(RoomID(f"!home{i}:x"), UserID(f"@y{i}:x"), None, self.event(),
+                                 body, self.clock.now())
+
+    async def in_group(self, who: UserID, body: str) -> None:
+        await self.c.addons[0].room_message(GROUP_ROOM, who, self.event(), body,
+                                            self.clock.now())
+
+    async def new(self) -> list[Effect]:
+        """Effects since the last call."""
+        pending = await self.store.pending_outbox()
+        effects = [decode_effect(e.payload) for e in pending[self.seen:]]
+        self.seen = len(pending)
+        return effects
+
+
+def notices(effects: list[Effect], key: str) -> list[RoomNotice]:
+    return [e for e in effects if isinstance(e, RoomNotice) and e.key == key]
+
+
+async def test_a_group_evening_in_the_conductor() -> None:
+    p = Parts()
+    await p.start()
+    await p.staff(ANNA, '!group new "Prüfungsangst" 2026-12-10 18:00 90min max 2')
+    [announced] = await p.new()
+    assert isinstance(announced, SayInRoom)
+    assert announced.key == "group.announced"
+    await p.staff(ANNA, '!group new "Alt" 2020-01-01 18:00 90min max 2')
+    [past] = await p.new()
+    assert isinstance(past, SayInRoom)
+    assert past.key == "group.in_past"
+
+    await p.youth(1, "gruppe")
+    [listing] = notices(await p.new(), "group.list_youth")
+    assert "Prüfungsangst" in dict(listing.params)["lines"]
+    for i in (1, 2):
+        await p.youth(i, "gruppe 1")
+        [signed] = notices(await p.new(), "group.signed_up")
+        assert signed.room_id == RoomID(f"!home{i}:x")
+    await p.youth(3, "gruppe 1")
+    assert notices(await p.new(), "group.full")
+    # Sign-ups never opened a 1:1 conversation.
+    assert await p.store.conversation_by_room(RoomID("!home1:x")) is None
+    # The book is sealed at rest: no youth id in the settings.
+    stored = await p.store.get_setting(BOOK_KEY)
+    assert stored is not None
+    assert b"@y1:x" not in base64.b64decode(stored)
+
+    # At start time the room opens with both youths.
+    p.clock.set(datetime(2026, 12, 10, 17, 0, tzinfo=UTC))
+    await p.c.tick(p.clock.now())
+    effects = await p.new()
+    [opened] = [e for e in effects if isinstance(e, OpenGroupRoom)]
+    assert [u for u, _ in opened.members] == [UserID("@y1:x"), UserID("@y2:x")]
+    assert opened.host == ANNA
+    assert len(notices(effects, "group.invited")) == 2
+    p.desk.room_opened(1, GROUP_ROOM)
+    nick1, nick2 = (n for _, n in opened.members)
+
+    # Moderation: only the host or a team lead.
+    await p.in_group(BEN, f"!mute {nick1}")
+    [refused] = await p.new()
+    assert isinstance(refused, SayToStaff)
+    assert refused.key == "group.not_host"
+    await p.in_group(ANNA, f"!mute {nick1}")
+    assert any(isinstance(e, MuteInGroup) and e.muted for e in await p.new())
+    await p.in_group(LEAD, f"!remove {nick1}")
+    effects = await p.new()
+    assert KickFromGroup(1, UserID("@y1:x")) in effects
+    assert notices(effects, "group.you_were_removed")[0].room_id == RoomID("!home1:x")
+    await p.youth(1, "gruppe 1")
+    assert notices(await p.new(), "group.removed")
+
+    # A crisis: staff get group and nickname, the youth an offer in their own room.
+    await p.in_group(UserID("@y2:x"), SECRET)
+    effects = await p.new()
+    [alert] = [e for e in effects if isinstance(e, SayToStaff)]
+    assert alert.key == "group.staff_crisis_alert"
+    assert dict(alert.params) == {"number": 1, "nickname": nick2}
+    assert alert.mentions == (ANNA,)
+    [offer] = notices(effects, "group.crisis_offer")
+    assert offer.room_id == RoomID("!home2:x")
+    assert not [e for e in effects if SECRET in repr(e)]
+
+    # End, then purge at the next tick (retention 0).
+    await p.in_group(ANNA, "!end")
+    assert CloseGroupRoom(1) in await p.new()
+    p.clock.advance(timedelta(minutes=1))
+    await p.c.tick(p.clock.now())
+    assert PurgeGroupRoom(1) in await p.new()
+    assert b"group_sessions_held_total 1.0" in p.metrics.render()
+    assert b"group_participants_total 2.0" in p.metrics.render()
+
+
+async def test_a_forum_post_waits_for_approval_and_a_rejection_is_kind() -> None:
+    p = Parts()
+    await p.start()
+    await p.youth(1, "forum schule Ich habe solche Angst vor der Mathearbeit")
+    effects = await p.new()
+    assert notices(effects, "forum.received")
+    [new] = [e for e in effects if isinstance(e, SayToStaff)]
+    post_id = str(dict(new.params)["id"])
+    assert "Angst" not in repr(new)
+    assert b"forum_posts_waiting 1.0" in p.metrics.render()
+    await p.staff(BEN, "!forum pending")
+    [pending] = await p.new()
+    assert isinstance(pending, SayInRoom)
+    assert "Mathearbeit" in str(dict(pending.params)["lines"])
+    await p.staff(BEN, f"!forum approve {post_id}")
+    effects = await p.new()
+    [posted] = [e for e in effects if isinstance(e, PostToForum)]
+    assert posted.forum == "schule"
+    assert "Mathearbeit" in posted.text
+    assert InviteToForum("schule", UserID("@y1:x")) in effects
+    assert notices(effects, "forum.approved_youth")
+    assert b"forum_posts_waiting 0.0" in p.metrics.render()
+    await p.staff(BEN, f"!forum approve {post_id}")
+    [gone] = await p.new()
+    assert isinstance(gone, SayInRoom)
+    assert gone.key == "forum.unknown_post"
+
+    await p.youth(2, "forum schule etwas anderes")
+    [second] = [e for e in await p.new() if isinstance(e, SayToStaff)]
+    post_id = str(dict(second.params)["id"])
+    await p.staff(ANNA, f"!forum reject {post_id} enthält einen Namen")
+    [kind] = notices(await p.new(), "forum.rejected_youth")
+    assert dict(kind.params)["reason"] == "enthält einen Namen"
+    assert kind.room_id == RoomID("!home2:x")
+    await p.youth(2, "forum nirgends hallo")
+    assert notices(await p.new(), "forum.unknown_topic")
+
+
+async def test_ending_from_the_staff_room_is_for_the_host_or_a_lead_only() -> None:
+    p = Parts()
+    await p.start()
+    await p.staff(ANNA, '!group new "Mobbing" 2026-12-10 18:00 60min max 4')
+    await p.youth(1, "gruppe 1")
+    p.clock.set(datetime(2026, 12, 10, 17, 0, tzinfo=UTC))
+    await p.c.tick(p.clock.now())
+    await p.new()
+    await p.staff(BEN, "!group end 1")
+    [refused] = await p.new()
+    assert isinstance(refused, SayToStaff)
+    assert refused.key == "group.not_host"
+    assert refused.mentions == (BEN,)
+    await p.staff(BEN, "!group end 7")
+    [unknown] = await p.new()
+    assert isinstance(unknown, SayInRoom)
+    assert unknown.key == "group.unknown"
+    await p.staff(LEAD, "!group end 1")
+    assert CloseGroupRoom(1) in await p.new()
+    await p.staff(ANNA, "!group end 1")
+    [again] = await p.new()
+    assert isinstance(again, SayToStaff)
+    assert again.key == "group.already_ended"
+
+
+async def test_staff_replies_never_land_in_a_youths_conversation_room() -> None:
+    p = Parts()
+    await p.start()
+    await p.youth(5, "hallo, ich brauche hilfe")  # opens a conversation in !home5:x
+    await p.youth(1, "forum schule mein geheimer Beitrag")
+    await p.new()
+    await p.c.staff_wrote(RoomID("!home5:x"), ANNA, p.event(), "!forum pending",
+                          p.clock.now())
+    [listing] = await p.new()
+    assert isinstance(listing, SayToStaff)
+    assert listing.key == "forum.pending"
+
+
+async def test_a_message_that_only_starts_with_forum_reaches_the_counsellor() -> None:
+    p = Parts()
+    await p.start()
+    await p.youth(5, "hallo, ich brauche hilfe")
+    await p.new()
+    await p.youth(5, "Forum hat mir nicht geholfen, ich bin traurig")
+    record = await p.store.conversation_by_room(RoomID("!home5:x"))
+    assert record is not None
+    intake = await p.store.read_intake(record.conversation)
+    assert [i.body.decode() for i in intake][-1].startswith("Forum hat mir")
+    assert not notices(await p.new(), "forum.unknown_topic")
+    # Without a conversation, the youth is told which topics there are.
+    await p.youth(6, "forum nirgends hallo")
+    assert notices(await p.new(), "forum.unknown_topic")
+
+
+async def test_a_restart_finds_the_groups_their_rooms_and_the_waiting_posts() -> None:
+    p = Parts()
+    await p.start()
+    await p.staff(ANNA, '!group new "Schlaf" 2026-12-10 18:00 60min max 4')
+    await p.youth(1, "gruppe 1")
+    await p.youth(2, "forum schule bitte lesen")
+    p.clock.set(datetime(2026, 12, 10, 17, 0, tzinfo=UTC))
+    await p.c.tick(p.clock.now())
+    await p.store.set_setting("group_room:1", GROUP_ROOM)  # what the executor stores
+    again = GroupDesk(p.c, p.sealer, BERLIN, timedelta(minutes=0))
+    await again.load()
+    assert again.book == p.desk.book
+    assert again.owns_room(GROUP_ROOM)
+    forum = ForumDesk(p.c, p.sealer, (ForumTopic("schule", "Schule"),))
+    await forum.load()
+    assert forum.pending == p.forum.pending
+    assert len(forum.pending) == 1
+    # Nothing opens twice after the restart.
+    p.c.addons = [again, forum]
+    await p.new()
+    p.clock.advance(timedelta(minutes=1))
+    await p.c.tick(p.clock.now())
+    assert not [e for e in await p.new() if isinstance(e, OpenGroupRoom)]
+
+
+async def test_late_sign_up_is_invited_and_a_never_opened_group_needs_no_room() -> None:
+    p = Parts()
+    await p.start()
+    await p.staff(ANNA, '!group new "Spät" 2026-12-10 18:00 60min max 4')
+    await p.staff(ANNA, '!group new "Verpasst" 2026-12-10 19:30 30min max 4')
+    await p.youth(1, "gruppe 2")
+    p.clock.set(datetime(2026, 12, 10, 17, 5, tzinfo=UTC))
+    await p.c.tick(p.clock.now())
+    await p.new()
+    await p.youth(2, "gruppe 1")
+    effects = await p.new()
+    assert InviteToGroup(1, UserID("@y2:x"), dict(notices(effects, "group.invited")[0].params)[
+        "nickname"]) in effects
+    # The bot was down all through group 2: it ends without a room to close.
+    p.clock.set(datetime(2026, 12, 10, 20, 0, tzinfo=UTC))
+    await p.c.tick(p.clock.now())
+    effects = await p.new()
+    assert not [e for e in effects if isinstance(e, OpenGroupRoom)]
+    assert CloseGroupRoom(2) not in effects
+
+
+async def test_a_youth_cannot_moderate() -> None:
+    p = Parts()
+    await p.start()
+    await p.staff(ANNA, '!group new "Wut" 2026-12-10 18:00 60min max 4')
+    await p.youth(1, "gruppe 1")
+    await p.youth(2, "gruppe 1")
+    p.clock.set(datetime(2026, 12, 10, 17, 0, tzinfo=UTC))
+    await p.c.tick(p.clock.now())
+    opened = next(e for e in await p.new() if isinstance(e, OpenGroupRoom))
+    p.desk.room_opened(1, GROUP_ROOM)
+    other = opened.members[1][1]
+    for command in ("!end", f"!remove {other}", f"!mute {other}"):
+        await p.in_group(UserID("@y1:x"), command)
+    assert await p.new() == []
+    assert p.desk.book.get(1).state.value == "open"
