@@ -32,7 +32,17 @@ CHROMIUM ?= /usr/bin/chromium
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-test: $(BIN)/.installed tests/js/node_modules/.package-lock.json $(CHROMIUM)
+# The PostgreSQL store's tests start a throwaway cluster with Debian's server binaries.
+# policy-rc.d keeps Debian from starting its default cluster on :5432 during the install.
+PG_INITDB ?= /usr/lib/postgresql/15/bin/initdb
+$(PG_INITDB):
+	apt-get update -qq
+	made=0; if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; \
+	  chmod 755 /usr/sbin/policy-rc.d; made=1; fi; \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; status=$$?; \
+	[ $$made = 1 ] && rm -f /usr/sbin/policy-rc.d; exit $$status
+
+test: $(BIN)/.installed tests/js/node_modules/.package-lock.json $(CHROMIUM) $(PG_INITDB)
 	$(MAKE) lint
 	$(BIN)/pytest -q -p no:cacheprovider
 
