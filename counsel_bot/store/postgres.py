@@ -98,6 +98,9 @@ class PostgresStore:
         try:
             async with _translated():
                 await db.execute(f"SET lock_timeout = '{_LOCK_TIMEOUT}'")
+                # A hung process must not keep the epoch row locked: a takeover waits for it.
+                await db.execute(
+                    f"SET idle_in_transaction_session_timeout = '{_LOCK_TIMEOUT}'")
                 await pg.migrate(db)
         except BaseException:
             await db.close()

@@ -94,12 +94,14 @@ CREATE INDEX processed_events_at ON processed_events (processed_at);
 CREATE TABLE settings (key text PRIMARY KEY, value text NOT NULL);
 
 -- The fencing token of active/standby: each process that becomes active raises the epoch;
--- a write of a process whose epoch is no longer the current one is refused.
+-- a write of a process whose epoch is no longer the current one is refused. failovers counts
+-- the takeovers by a waiting standby (counsel_failovers_total).
 CREATE TABLE leader (
     id integer PRIMARY KEY CHECK (id = 1),
-    epoch bigint NOT NULL
+    epoch bigint NOT NULL,
+    failovers bigint NOT NULL
 );
-INSERT INTO leader (id, epoch) VALUES (1, 0)
+INSERT INTO leader (id, epoch, failovers) VALUES (1, 0, 0)
 """
 
 
