@@ -1,4 +1,5 @@
-"""Durable state: the `Store` contract, an in-memory, an SQLite and a PostgreSQL implementation."""
+"""Durable state: the `Store` contract, in-memory, SQLite and PostgreSQL implementations, and
+the active/standby lock of the PostgreSQL store (leadership)."""
 
 from counsel_bot.store.contract import (
     ConversationRecord,
