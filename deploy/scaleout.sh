@@ -181,6 +181,8 @@ start_background() {
     shift
     setsid "$@" </dev/null >>"$LOGS/$name.log" 2>&1 &
     echo $! >"$RUN/$name.pid"
+    # Not a job of this shell: a bot killed on purpose (the failover) is not reported.
+    disown
 }
 
 stop_pidfile() {
@@ -205,6 +207,10 @@ pg_online() { pg_lsclusters -h | awk -v c="$PG_CLUSTER" '$2 == c && $4 == "onlin
 
 stop_all() {
     local name
+    # Both bots at once: a standby told later would take over from the stopping active one.
+    for name in bot bot2; do
+        alive "$RUN/$name.pid" && kill -TERM "$(<"$RUN/$name.pid")" 2>/dev/null
+    done
     # The reverse of the start order: nothing talks to a stopped server.
     for name in bot2 bot nginx worker main redis; do stop_pidfile "$name"; done
     if command -v pg_lsclusters >/dev/null && pg_online; then
