@@ -32,7 +32,7 @@ LEADER_LOCK = 0x6861
 # A lock session silent this long is ended by the server, freeing the lock for a standby.
 SESSION_SILENCE_LIMIT_SECONDS = 5
 # How long one ping may take before the holder counts its lock as lost.
-PING_TIMEOUT_SECONDS = 2.0
+PING_TIMEOUT_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
