@@ -48,13 +48,15 @@ async def run_when_active(
             return
         log.info("this bot is now the active one (epoch %d%s)", term.epoch,
                  ", took over from a standby wait" if term.took_over else "")
-        async with exclusive_when_free(bot_dir, within=DATA_DIR_WAIT_SECONDS):
-            holder = asyncio.create_task(leadership.hold(on_lost))
-            try:
+        # Pinging starts at once: a silent lock session ends after a few seconds, and the
+        # wait for the data directory below may take longer than that.
+        holder = asyncio.create_task(leadership.hold(on_lost))
+        try:
+            async with exclusive_when_free(bot_dir, within=DATA_DIR_WAIT_SECONDS):
                 await run(term)
-            finally:
-                holder.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await holder
+        finally:
+            holder.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await holder
     finally:
         await leadership.close()
