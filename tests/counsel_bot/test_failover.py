@@ -5,9 +5,10 @@ PostgreSQL database; exactly one is active (an advisory lock), the other waits. 
 youth is writing when the active bot is killed and a replacement standby is started (as
 systemd would); right after the kill a second youth opens a chat: the standby's join in that
 room is its first action, and the time from the kill to it is the failover time (from the
-server's own timestamp of the join). Afterwards: no conversation lost, each assigned once,
-no counsellor invited twice, every message kept once and in order (or its writer asked to
-send it again), nothing left in the outbox.
+server's own timestamp of the join). The writing youth's second message is crisis wording.
+Afterwards: no conversation lost, each assigned once, no counsellor invited twice, every
+message kept once and in order (or its writer asked to send it again), every crisis alert in
+the staff room exactly once, nothing left in the outbox.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ ROUNDS = 5
 ACTIVE = "this bot is now the active one"
 WAITING = "waiting as a standby"
 TAKEOVER_WITHIN = 10.0
+CRISIS = "ich will nicht mehr leben"
+ALERT = "KRISENHINWEIS"
 
 
 class Bots:
@@ -128,6 +131,7 @@ async def test_the_standby_takes_over_when_the_active_bot_is_killed(
         await until(lambda: len(bots.active()) == 1, within=60, what="a first active bot")
         bots.start()
         await until(lambda: len(bots.waiting()) == 1, within=60, what="a standby")
+        staff_room = ""
         for counsellor in counsellors:
             staff_room = await counsellor.accept_invite(within=60)
             await counsellor.send(staff_room, "!duty on")
@@ -138,6 +142,7 @@ async def test_the_standby_takes_over_when_the_active_bot_is_killed(
             probe = await login(synapse, user_factory, tmp_path, "youth")
             room = await writer.open_chat(bot_id)
             words = [f"runde {round_no} nachricht {i} {secrets.token_hex(4)}" for i in range(3)]
+            words[1] = f"{CRISIS}, runde {round_no}"
             youths.append((writer, room, words))
             writing = asyncio.create_task(_write_slowly(writer, room, words))
             await asyncio.sleep(rng.uniform(0.5, 2.0))
@@ -162,6 +167,15 @@ async def test_the_standby_takes_over_when_the_active_bot_is_killed(
         await until(settled, within=90, what="every conversation to be assigned")
         await until(lambda: all_kept_or_asked_pg(data, url, youths), within=60,
                     what="every message to be kept, or its writer asked to send again")
+        crisis_rooms = [room for _, room, words in youths if any(CRISIS in w for w in words)]
+
+        def alerts(room: str) -> int:
+            return sum(1 for r, sender, body in counsellors[0].received
+                       if r == staff_room and sender == bot_id and ALERT in body and room in body)
+        await until(lambda: all(alerts(room) >= 1 for room in crisis_rooms), within=60,
+                    what="a crisis alert for every crisis conversation")
+        await asyncio.sleep(2)  # a doubled alert would arrive by now
+        assert [alerts(room) for room in crisis_rooms] == [1] * len(crisis_rooms)
     finally:
         bots.stop_all()
         for youth, _, _ in youths:
