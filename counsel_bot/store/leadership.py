@@ -118,14 +118,26 @@ class Leadership:
         db = self._db
         if db is None or db.closed:
             return False
-        try:
-            cursor = await asyncio.wait_for(db.execute(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                "AND pid = pg_backend_pid() AND classid = 0 AND objid = %s AND objsubid = 1",
-                (LEADER_LOCK,)), PING_TIMEOUT_SECONDS)
-            row = await cursor.fetchone()
-        except (psycopg.Error, TimeoutError):
+        ping = asyncio.ensure_future(self._ping(db))
+        # Not wait_for: on a cut network psycopg's cancellation of the query waits for the
+        # network too. An unanswered ping means lost; the process ends without waiting.
+        done, _ = await asyncio.wait({ping}, timeout=PING_TIMEOUT_SECONDS)
+        if not done:
+            ping.add_done_callback(_consume)
+            ping.cancel()
             return False
+        try:
+            return ping.result()
+        except psycopg.Error:
+            return False
+
+    @staticmethod
+    async def _ping(db: pg.Connection) -> bool:
+        cursor = await db.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND pid = pg_backend_pid() AND classid = 0 AND objid = %s AND objsubid = 1",
+            (LEADER_LOCK,))
+        row = await cursor.fetchone()
         return row is not None and row[0] == 1
 
     async def _drop(self) -> None:
@@ -137,3 +149,9 @@ class Leadership:
     async def close(self) -> None:
         """End the session: the lock is freed at once for a standby."""
         await self._drop()
+
+
+def _consume(task: asyncio.Future[bool]) -> None:
+    """Retrieve an abandoned ping's outcome, so asyncio does not report it as lost."""
+    if not task.cancelled():
+        task.exception()

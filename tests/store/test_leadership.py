@@ -119,3 +119,68 @@ async def test_the_data_directory_waits_for_its_former_holder(tmp_path: Path) ->
         with pytest.raises(BotError, match="another counsel process uses"), \
                 exclusive(tmp_path, "testing"):
             pass
+
+
+class Blackhole:
+    """A TCP relay to PostgreSQL that can be cut: from then on it forwards nothing, either
+    way, but keeps both connections open (a network partition, not a closed socket)."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.cut = False
+        self.port = 0
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _relay(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        server_r, server_w = await asyncio.open_connection("127.0.0.1", self.target_port)
+
+        async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            while data := await src.read(65536):
+                if not self.cut:
+                    dst.write(data)
+                    await dst.drain()
+
+        await asyncio.gather(pump(client_r, server_w), pump(server_r, client_w),
+                             return_exceptions=True)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+
+
+async def test_a_network_cut_fences_the_holder_and_frees_the_lock(
+    postgres: PostgresServer, url: str
+) -> None:
+    relay = Blackhole(postgres.port)
+    await relay.start()
+    cut_off = url.replace(f":{postgres.port}/", f":{relay.port}/")
+    holder, standby = Leadership(cut_off, None, poll_seconds=0.2), Leadership(url, None,
+                                                                            poll_seconds=0.2)
+    lost = asyncio.Event()
+    try:
+        assert await holder.acquire(asyncio.Event()) is not None
+        watch = asyncio.create_task(holder.hold(lost.set))
+        await asyncio.sleep(0.5)
+        assert not lost.is_set()
+        loop = asyncio.get_running_loop()
+        relay.cut = True
+        started = loop.time()
+        taking_over = asyncio.create_task(standby.acquire(asyncio.Event()))
+        await asyncio.wait_for(lost.wait(), 10)  # the holder stops acting on its own...
+        noticed = loop.time() - started
+        term = await asyncio.wait_for(taking_over, 15)  # ...and the server frees the lock
+        freed = loop.time() - started
+        assert term is not None
+        assert term.took_over
+        assert noticed < 5
+        assert freed < SESSION_SILENCE_LIMIT_SECONDS + 3
+        await watch
+    finally:
+        relay.cut = False
+        await holder.close()
+        await standby.close()
+        await relay.stop()
