@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 DATA   ?= ./data
 
-.PHONY: run test lint typecheck unit integration bench clean
+.PHONY: run test lint typecheck unit integration bench clean postgresql-server
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "counsel needs Python >= 3.11"'
@@ -32,7 +32,19 @@ CHROMIUM ?= /usr/bin/chromium
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-test: $(BIN)/.installed tests/js/node_modules/.package-lock.json $(CHROMIUM)
+# The PostgreSQL store's tests start a throwaway cluster with Debian's server binaries (any
+# version). policy-rc.d keeps Debian from starting its default cluster on :5432 meanwhile.
+PG_INITDB := $(wildcard /usr/lib/postgresql/*/bin/initdb)
+postgresql-server:
+ifeq ($(PG_INITDB),)
+	apt-get update -qq
+	made=0; if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; \
+	  chmod 755 /usr/sbin/policy-rc.d; made=1; fi; \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; status=$$?; \
+	[ $$made = 1 ] && rm -f /usr/sbin/policy-rc.d; exit $$status
+endif
+
+test: $(BIN)/.installed tests/js/node_modules/.package-lock.json $(CHROMIUM) postgresql-server
 	$(MAKE) lint
 	$(BIN)/pytest -q -p no:cacheprovider
 

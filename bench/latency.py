@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import math
@@ -28,6 +29,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import psycopg
 
 from bench import cast, env
 from bench.cast import Youth
@@ -112,16 +115,20 @@ async def warm_echo(youths: Sequence[Youth], echo_bot: str) -> None:
     await asyncio.gather(*(echo_once(y, echo_bot, "warm-up") for y in youths))
 
 
-def processed_count(bot_data: Path) -> int:
+def processed_count(bot_data: Path, store_url: str | None = None) -> int:
+    if store_url is not None:
+        with psycopg.connect(store_url, autocommit=True) as pg:
+            row = pg.execute("SELECT count(*) FROM processed_events").fetchone()
+            return int(row[0]) if row else 0
     db = bot_data / "bot" / "counsel.db"
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
         return int(conn.execute("SELECT count(*) FROM processed_events").fetchone()[0])
 
 
-async def until_count(bot_data: Path, target: int) -> float:
+async def until_count(bot_data: Path, target: int, store_url: str | None = None) -> float:
     deadline = time.perf_counter() + 300
     while time.perf_counter() < deadline:
-        if await asyncio.to_thread(processed_count, bot_data) >= target:
+        if await asyncio.to_thread(processed_count, bot_data, store_url) >= target:
             return time.perf_counter()
         await asyncio.sleep(0.05)
     raise TimeoutError("the bot did not handle every message within 300 s")
@@ -138,7 +145,8 @@ async def flood(youths: Sequence[Youth], count: int, echo: bool) -> None:
 
 
 async def throughput(
-    youths: Sequence[Youth], count: int, echo_bot: str, bot_data: Path
+    youths: Sequence[Youth], count: int, echo_bot: str, bot_data: Path,
+    store_url: str | None = None,
 ) -> tuple[float, float]:
     total = len(youths) * count
     rooms = {y.echo_room for y in youths}
@@ -154,10 +162,10 @@ async def throughput(
                      if s.room_id in rooms and s.sender == echo_bot) - before
     # An echo that never came (the echo bot could not decrypt it) counts as not handled.
     echo_rate = echoed / (time.perf_counter() - started)
-    target = await asyncio.to_thread(processed_count, bot_data) + total
+    target = await asyncio.to_thread(processed_count, bot_data, store_url) + total
     started = time.perf_counter()
     await flood(youths, count, echo=False)
-    bot_rate = total / (await until_count(bot_data, target) - started)
+    bot_rate = total / (await until_count(bot_data, target, store_url) - started)
     return echo_rate, bot_rate
 
 
@@ -179,11 +187,11 @@ async def stop_profiler(spy: asyncio.subprocess.Process | None) -> None:
 
 
 async def run(plan: Plan, root: Path, log: logging.Logger,
-              profile: Path | None = None) -> Results:
+              profile: Path | None = None, store_url: str | None = None) -> Results:
     async with env.homeserver(root) as hs:
         staff_accounts = await hs.register_many("counsellor", plan.counsellors)
         bot = await env.provision_counsel_bot(
-            hs, "counsel", [a.user_id for a in staff_accounts], CAPACITY)
+            hs, "counsel", [a.user_id for a in staff_accounts], CAPACITY, store_url)
         echo = await env.provision_echo_bot(hs)
         await bot.start()
         await echo.start()
@@ -216,7 +224,7 @@ async def run(plan: Plan, root: Path, log: logging.Logger,
             rss_loaded = env.rss_kib(bot.pid)[0]
             log.info("throughput")
             echo_rate, bot_rate = await throughput(
-                sequential, plan.messages_per_youth, echo_user, env.bot_data_of(bot))
+                sequential, plan.messages_per_youth, echo_user, env.bot_data_of(bot), store_url)
             await stop_profiler(spy)
             bot.check_alive()
             return Results(echo_s, route_s, crisis_s, echo_b, route_b, echo_rate, bot_rate,
@@ -276,6 +284,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small smoke run")
     parser.add_argument("--profile", type=Path, default=None, metavar="FILE",
                         help="py-spy the bot during burst and throughput (collapsed stacks)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="the bot's store in a throwaway PostgreSQL cluster (issue 18)")
     parser.add_argument("--burst", type=int, default=None, metavar="N",
                         help="youths in the burst (default 100; 10 with --quick)")
     args = parser.parse_args(argv)
@@ -284,11 +294,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan = QUICK if args.quick else FULL
     if args.burst is not None:
         plan = dataclasses.replace(plan, burst=args.burst)
-    with tempfile.TemporaryDirectory(prefix="counsel-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="counsel-bench-") as tmp, \
+            contextlib.ExitStack() as stack:
+        store_url = None
+        if args.postgres:
+            # A throwaway cluster of Debian's PostgreSQL, as the tests start it.
+            from tests.support.postgres import running_postgres
+            store_url = stack.enter_context(running_postgres(env.free_port())).new_database()
         started = time.perf_counter()
-        results = asyncio.run(run(plan, Path(tmp), logging.getLogger("bench"), args.profile))
+        results = asyncio.run(run(plan, Path(tmp), logging.getLogger("bench"), args.profile,
+                                  store_url))
+    store = "PostgreSQL store" if args.postgres else "SQLite store"
     print(f"## Latency and throughput ({os.cpu_count()} cores, load average "
-          f"{os.getloadavg()[0]:.1f}, {time.perf_counter() - started:.0f} s)\n")
+          f"{os.getloadavg()[0]:.1f}, {time.perf_counter() - started:.0f} s, {store})\n")
     print(report(plan, results))
     return 0
 

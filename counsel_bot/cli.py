@@ -121,7 +121,7 @@ def _vault_rotate(args: argparse.Namespace) -> int:
                            "set it to the new passphrase")
     with exclusive(layout.bot_dir, "rotating the vault"):
         vault = open_vault(settings, layout, config_dir)
-        report = asyncio.run(rotate(layout.bot_dir, vault, new))
+        report = asyncio.run(rotate(layout.bot_dir, vault, new, settings.store, config_dir))
     print(report.describe())
     if new is not None:
         print(f"Remember: the bot now needs the new passphrase ({settings.vault.passphrase_env} "
@@ -138,7 +138,7 @@ def _retention(args: argparse.Namespace) -> int:
     from counsel_bot.runtime.data_lock import exclusive
     from counsel_bot.runtime.runner import open_vault
     from counsel_bot.runtime.service import resolve_settings
-    from counsel_bot.store import SqliteStore
+    from counsel_bot.runtime.stores import open_store
     from homeserver_bridge.paths import DataLayout
 
     layout = DataLayout(args.data)
@@ -150,7 +150,7 @@ def _retention(args: argparse.Namespace) -> int:
 
         from counsel_bot.runtime.runner import bridge_admin
 
-        store = await SqliteStore.open(layout.bot_dir / "counsel.db", vault)
+        store = await open_store(settings.store, layout.bot_dir, config_dir, vault)
         try:
             async with aiohttp.ClientSession() as http:
                 admin = bridge_admin(settings, layout, http)

@@ -60,6 +60,29 @@ class VaultSettings:
 
 
 @dataclass(frozen=True)
+class StoreSettings:
+    # Empty = the embedded SQLite database; "postgresql://..." = PostgreSQL, active/standby.
+    url: str = ""
+    # The PostgreSQL password lives in this file, never in the URL.
+    password_file: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.url:
+            if self.password_file:
+                raise ValueError("password_file is set but url is empty; set url too")
+            return
+        scheme, sep, rest = self.url.partition("://")
+        if not sep or scheme not in ("postgresql", "postgres") or not rest:
+            raise ValueError("url must be empty (SQLite) or a postgresql:// URL")
+        if "@" in rest.split("/", 1)[0] and ":" in rest.split("@", 1)[0]:
+            raise ValueError("url must not hold a password; put it into password_file")
+
+    @property
+    def postgres(self) -> bool:
+        return bool(self.url)
+
+
+@dataclass(frozen=True)
 class StaffSettings:
     # Matrix ids of counsellors and team leads. Team leads may also counsel.
     counsellors: tuple[str, ...] = ()
@@ -173,6 +196,7 @@ class Settings:
     homeserver: HomeserverSettings = field(default_factory=HomeserverSettings)
     bot: BotSettings = field(default_factory=BotSettings)
     vault: VaultSettings = field(default_factory=VaultSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
     staff: StaffSettings = field(default_factory=StaffSettings)
     opening_hours: OpeningHoursSettings = field(default_factory=OpeningHoursSettings)
     routing: RoutingSettings = field(default_factory=RoutingSettings)

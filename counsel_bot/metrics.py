@@ -136,6 +136,7 @@ class CounselMetrics:
         self._events()
         self._today_gauges()
         self._groups()
+        self._instance_metrics()
 
     # --- construction ----------------------------------------------------------------------
 
@@ -221,6 +222,27 @@ class CounselMetrics:
                 self._reviews.labels(category, outcome)
         for score in SCORES:
             self._feedback.labels(str(score))
+
+    def _instance_metrics(self) -> None:
+        r = self.registry
+        self._active = Gauge(
+            "counsel_instance_active",
+            "1 while this bot is the active one (it acts); 0 while it waits as a standby",
+            registry=r,
+        )
+        self._failovers = Counter(
+            "counsel_failovers",
+            "Takeovers by a standby bot after the active one stopped (PostgreSQL store)",
+            registry=r,
+        )
+        self._failovers_seen = 0
+
+    def instance_role(self, *, active: bool, failovers: int = 0) -> None:
+        """This process's role; `failovers` is the database's count of takeovers so far."""
+        self._active.set(1 if active else 0)
+        if failovers > self._failovers_seen:
+            self._failovers.inc(failovers - self._failovers_seen)
+            self._failovers_seen = failovers
 
     def _today_gauges(self) -> None:
         r = self.registry

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # counsel on Synapse's scale-out, on one fresh Debian machine, everything on loopback:
 #   PostgreSQL (own cluster, C collation) + Redis (replication) + Synapse main process
-#   + one generic worker (/sync and client reads) + nginx routing between them + the bot.
-# Then one end-to-end check: an E2E youth opens a direct chat and gets the bot's greeting.
+#   + one generic worker (/sync and client reads) + nginx routing between them + two bots on
+#   one PostgreSQL store (one active, one hot standby; docs/scaling.md).
+# Then one end-to-end check: an E2E youth opens a direct chat and gets the bot's greeting;
+# then the active bot is killed (SIGKILL), the standby takes over, and the check runs again.
 # Stops everything it started unless --keep. Idempotent: a second run reuses the state dir.
 # Its PostgreSQL cluster is named for the state dir (see PG_CLUSTER).
 #
@@ -37,6 +39,7 @@ PORT_PG=${COUNSEL_SCALEOUT_PORT_PG:-15432}
 PG_CLUSTER=counsel-$(printf '%s' "$STATE" | cksum | cut -d ' ' -f 1)
 PG_ROLE=counsel
 PG_DB=synapse
+PG_BOT_DB=counsel
 WORKER_NAME=sync1
 VENV=$REPO/.venv
 PY=$VENV/bin/python
@@ -178,6 +181,8 @@ start_background() {
     shift
     setsid "$@" </dev/null >>"$LOGS/$name.log" 2>&1 &
     echo $! >"$RUN/$name.pid"
+    # Not a job of this shell: a bot killed on purpose (the failover) is not reported.
+    disown
 }
 
 stop_pidfile() {
@@ -202,8 +207,12 @@ pg_online() { pg_lsclusters -h | awk -v c="$PG_CLUSTER" '$2 == c && $4 == "onlin
 
 stop_all() {
     local name
+    # Both bots at once: a standby told later would take over from the stopping active one.
+    for name in bot bot2; do
+        alive "$RUN/$name.pid" && kill -TERM "$(<"$RUN/$name.pid")" 2>/dev/null
+    done
     # The reverse of the start order: nothing talks to a stopped server.
-    for name in bot nginx worker main redis; do stop_pidfile "$name"; done
+    for name in bot2 bot nginx worker main redis; do stop_pidfile "$name"; done
     if command -v pg_lsclusters >/dev/null && pg_online; then
         pg_ctlcluster "$(pg_version)" "$PG_CLUSTER" stop
     fi
@@ -251,6 +260,8 @@ SELECT 'CREATE ROLE $PG_ROLE LOGIN'
 ALTER ROLE $PG_ROLE WITH LOGIN PASSWORD '$password';
 SELECT 'CREATE DATABASE $PG_DB OWNER $PG_ROLE ENCODING ''UTF8'' LC_COLLATE ''C'' LC_CTYPE ''C'' TEMPLATE template0'
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$PG_DB') \gexec
+SELECT 'CREATE DATABASE $PG_BOT_DB OWNER $PG_ROLE ENCODING ''UTF8'' TEMPLATE template0'
+ WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$PG_BOT_DB') \gexec
 SQL
     (umask 077; printf '%s:%s:%s:%s:%s\n' "$HOST" "$PORT_PG" "$PG_DB" "$PG_ROLE" "$password" \
         >"$SECRETS/pgpass")
@@ -287,6 +298,7 @@ CONF
 write_config() {
     (cd "$REPO" && "$PY" -m deploy.scaleout_config --state "$STATE" \
         --pgpass "$SECRETS/pgpass" --redis-password "$SECRETS/redis_password" \
+        --pg-password "$SECRETS/pg_password" \
         --server-name "$SERVER_NAME" --proxy-port "$PORT_PROXY" --main-port "$PORT_MAIN" \
         --replication-port "$PORT_REPLICATION" --worker-port "$PORT_WORKER" \
         --redis-port "$PORT_REDIS" --pg-port "$PORT_PG")
@@ -325,14 +337,40 @@ provision() {
 }
 
 start_bot() {
-    start_background bot "$VENV/bin/counsel" bot --data "$DATA" --config "$DATA/counsel.toml"
-    # Ready once it has cross-signed its device: it joins and answers nothing before that.
-    local deadline=$((SECONDS + 90))
-    until grep -q 'cross-signing' "$LOGS/bot.log" 2>/dev/null; do
-        alive "$RUN/bot.pid" || { tail -n 20 "$LOGS/bot.log" >&2; die "the bot stopped (log: $LOGS/bot.log)"; }
-        ((SECONDS < deadline)) || die "the bot was not ready within 90 s (log: $LOGS/bot.log)"
-        sleep 0.2
+    # $1 name (bot, bot2): the same data directory (the nio device) and the same PostgreSQL
+    # store; whichever wins the advisory lock acts, the other waits as a standby.
+    start_background "$1" "$VENV/bin/counsel" bot --data "$DATA" --config "$DATA/counsel.toml"
+}
+
+wait_log() {
+    # $1 name, $2 the log line that means ready, $3 seconds
+    local name=$1 line=$2 deadline=$((SECONDS + $3))
+    until grep -q "$line" "$LOGS/$name.log" 2>/dev/null; do
+        alive "$RUN/$name.pid" || { tail -n 20 "$LOGS/$name.log" >&2; die "$name stopped (log: $LOGS/$name.log)"; }
+        ((SECONDS < deadline)) || die "$name did not log '$line' within $3 s (log: $LOGS/$name.log)"
+        sleep 0.1
     done
+}
+
+start_bots() {
+    start_bot bot
+    # Ready once it has cross-signed its device: it joins and answers nothing before that.
+    wait_log bot 'cross-signing' 90
+    start_bot bot2
+    wait_log bot2 'waiting as a standby' 60
+}
+
+failover() {
+    # Kill the active bot as a crash would; the standby must take over and answer.
+    local killed_at
+    kill -KILL "$(<"$RUN/bot.pid")"
+    killed_at=$EPOCHREALTIME
+    wait_log bot2 'now the active one' 15
+    say "standby active $(since "$killed_at") s after the kill"
+    wait_log bot2 'cross-signing' 30
+    # The killed one comes back as the new standby, as its supervisor would restart it.
+    start_bot bot
+    wait_log bot 'waiting as a standby' 60
 }
 
 e2e_check() {
@@ -351,7 +389,7 @@ rotate_logs() {
 
 report_memory() {
     local name pid rss
-    for name in main worker bot redis; do
+    for name in main worker bot bot2 redis; do
         alive "$RUN/$name.pid" || continue
         pid=$(<"$RUN/$name.pid")
         rss=$(ps -o rss= -p "$pid" | tr -d ' ')
@@ -396,8 +434,10 @@ main() {
     phase "generic worker -> /health"; start_worker
     phase "nginx -> /health"; start_nginx
     phase "provision accounts"; provision
-    phase "bot start -> cross-signed"; start_bot
+    phase "bots start -> one active, one standby"; start_bots
     phase "E2E check (youth -> greeting)"; e2e_check
+    phase "SIGKILL the active bot -> standby takes over"; failover
+    phase "E2E check after the failover"; e2e_check
     if [[ -n $BENCH ]]; then
         phase "bench"
         (cd "$REPO" && COUNSEL_SCALEOUT_URL="http://$HOST:$PORT_PROXY" COUNSEL_SCALEOUT_DATA="$DATA" \

@@ -45,6 +45,8 @@ class Topology:
     pg_port: int = 15432
     pg_user: str = "counsel"
     pg_database: str = "synapse"
+    # The bots' store: a database of its own beside Synapse's, in the same cluster.
+    pg_bot_database: str = "counsel"
     worker_name: str = "sync1"
     # Where nginx listens; in compose.yaml 0.0.0.0 inside the pod, so a port can be published.
     proxy_listen: str = "127.0.0.1"
@@ -60,6 +62,8 @@ class Secrets:
 
     pgpass: Path
     redis_password: Path
+    # The PostgreSQL password alone, for the bots' [store] password_file; None = SQLite store.
+    pg_password: Path | None = None
 
 
 def homeserver_settings(topology: Topology) -> HomeserverSettings:
@@ -150,11 +154,15 @@ def nginx_config(topology: Topology, run_dir: Path, log_dir: Path) -> str:
     return string.Template(template).substitute(values)
 
 
-def counsel_toml(topology: Topology, bot_localpart: str, counsellor: str) -> str:
+def counsel_toml(
+    topology: Topology, bot_localpart: str, counsellor: str, pg_password: Path | None = None
+) -> str:
     """The bot's configuration: it reaches the homeserver through nginx.
 
     The bot derives its URL from homeserver.bind_address and homeserver.port, so here those
     name the proxy, not a Synapse listener (`counsel bot` starts no homeserver of its own).
+    With `pg_password` the bots keep their store in PostgreSQL: one active, the others hot
+    standbys (docs/scaling.md).
     """
     lines = [
         "# Written by deploy/scaleout.sh; the bot talks to Synapse through nginx.",
@@ -174,6 +182,11 @@ def counsel_toml(topology: Topology, bot_localpart: str, counsellor: str) -> str
         f"counsellors = [{json.dumps(f'@{counsellor}:{topology.server_name}')}]",
         "",
     ]
+    if pg_password is not None:
+        url = (f"postgresql://{topology.pg_user}@{topology.host}:{topology.pg_port}/"
+               f"{topology.pg_bot_database}")
+        lines += ["[store]", f"url = {json.dumps(url)}",
+                  f"password_file = {json.dumps(str(pg_password))}", ""]
     return "\n".join(lines)
 
 
@@ -197,7 +210,8 @@ def write_all(
     nginx_dir = state / "nginx"
     nginx_dir.mkdir(mode=0o700, exist_ok=True)
     write_private(nginx_dir / "nginx.conf", nginx_config(topology, state / "run", state / "logs"))
-    write_private(layout.config_file, counsel_toml(topology, bot_localpart, counsellor))
+    write_private(layout.config_file,
+                  counsel_toml(topology, bot_localpart, counsellor, secrets.pg_password))
     ensure_secret_file(layout.root / "vault.passphrase")
 
 
@@ -207,6 +221,8 @@ def parse_args(argv: list[str]) -> tuple[Topology, Path, Secrets, str, str]:
     parser.add_argument("--state", type=Path, required=True)
     parser.add_argument("--pgpass", type=Path, required=True)
     parser.add_argument("--redis-password", type=Path, required=True)
+    parser.add_argument("--pg-password", type=Path, default=None,
+                        help="file with the PostgreSQL password: the bots' store in PostgreSQL")
     parser.add_argument("--server-name", default=defaults.server_name)
     parser.add_argument("--bot-localpart", default="beratung")
     parser.add_argument("--counsellor", default="beraterin-1")
@@ -224,7 +240,8 @@ def parse_args(argv: list[str]) -> tuple[Topology, Path, Secrets, str, str]:
         pg_port=args.pg_port,
         proxy_listen=args.proxy_listen,
     )
-    secrets = Secrets(pgpass=args.pgpass, redis_password=args.redis_password)
+    secrets = Secrets(pgpass=args.pgpass, redis_password=args.redis_password,
+                      pg_password=args.pg_password)
     return topology, args.state, secrets, args.bot_localpart, args.counsellor
 
 

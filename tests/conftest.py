@@ -6,7 +6,7 @@ import itertools
 import os
 import secrets
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from homeserver_bridge.embedded import EmbeddedSynapse
 from homeserver_bridge.paths import DataLayout
 from homeserver_bridge.provision import admin_client
 from homeserver_bridge.settings import HomeserverSettings, RateLimit, RateLimits
+from tests.support.postgres import PostgresServer, PostgresUnavailable, running_postgres
 
 TEST_SERVER_NAME = "test.localhost"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -131,6 +132,19 @@ async def browser() -> AsyncIterator[Any]:
         chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         await chromium.close()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL cluster per session; tests take a fresh database each."""
+    try:
+        with running_postgres(free_port()) as server:
+            yield server
+    except PostgresUnavailable as exc:
+        # Only a local run may do without it; CI installs it (make test) and must run these.
+        if os.environ.get("COUNSEL_SKIP_INTEGRATION") == "1":
+            pytest.skip(str(exc))
+        raise
 
 
 @pytest.fixture(scope="session")

@@ -58,8 +58,18 @@ def test_every_option_is_in_the_example() -> None:
         ({"crisis": {"escalate_after_minutes": 0}}, "escalate_after_minutes must be positive"),
         ({"opening_hours": {"timezone": "Mars/Olympus"}}, "opening_hours"),
         ({"staff": {"unsigned_devices": "ignore"}}, "staff.unsigned_devices: 'ignore' is not"),
+        ({"store": {"url": "mysql://db/counsel"}}, "store: url must be empty .* postgresql://"),
+        ({"store": {"url": "postgresql://counsel:hunter2@db/counsel"}}, "must not hold a password"),
+        ({"store": {"password_file": "pw"}}, "password_file is set but url is empty"),
     ],
 )
 def test_bad_values_name_the_option(data: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         settings_from_mapping(data)
+
+
+def test_a_postgresql_url_is_accepted() -> None:
+    settings = settings_from_mapping({"store": {"url": "postgresql://counsel@db:5432/counsel",
+                                                "password_file": "/etc/counsel/pg"}})
+    assert settings.store.postgres
+    assert not Settings().store.postgres

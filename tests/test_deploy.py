@@ -245,3 +245,14 @@ def test_bot_config_points_at_the_proxy() -> None:
     settings = settings_from_mapping(tomllib.loads(counsel_toml(TOPOLOGY, "beratung", "b-1")))
     assert settings.homeserver.client_url == TOPOLOGY.proxy_url
     assert settings.staff.counsellors == (f"@b-1:{TOPOLOGY.server_name}",)
+
+
+def test_bot_config_keeps_the_store_in_postgresql_when_asked(tmp_path: Path) -> None:
+    toml = counsel_toml(TOPOLOGY, "beratung", "b-1", tmp_path / "pg_password")
+    settings = settings_from_mapping(tomllib.loads(toml))
+    assert settings.store.postgres
+    assert settings.store.url == (f"postgresql://{TOPOLOGY.pg_user}@{TOPOLOGY.host}:"
+                                  f"{TOPOLOGY.pg_port}/{TOPOLOGY.pg_bot_database}")
+    assert settings.store.password_file == str(tmp_path / "pg_password")
+    assert not settings_from_mapping(
+        tomllib.loads(counsel_toml(TOPOLOGY, "beratung", "b-1"))).store.postgres

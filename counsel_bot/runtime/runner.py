@@ -39,7 +39,10 @@ from counsel_bot.core.opening_hours import OpeningHours
 from counsel_bot.core.routing.model import Role, RouterConfig
 from counsel_bot.metrics import CounselMetrics
 from counsel_bot.runtime.data_lock import exclusive
-from counsel_bot.store import SqliteStore, Store
+from counsel_bot.runtime.standby import run_when_active
+from counsel_bot.runtime.stores import open_store
+from counsel_bot.store import Store
+from counsel_bot.store.leadership import Term
 from counsel_bot.web import MatrixPasswordAuth, RouterDashboardSource, build_web_app, start_web
 from e2e.cross_signing import CrossSigningSeeds
 from e2e.cross_signing_upload import ensure_cross_signed
@@ -134,8 +137,16 @@ async def run_bot(
     on_ready: Callable[[CounselBot], None] | None = None,
 ) -> None:
     clock = clock or SystemClock()
-    with exclusive(layout.bot_dir, "starting another bot"):
-        await _run_bot(settings, layout, config_dir, stop, clock, on_ready)
+    if not settings.store.postgres:
+        with exclusive(layout.bot_dir, "starting another bot"):
+            await _run_bot(settings, layout, config_dir, stop, clock, on_ready, None)
+        return
+
+    async def run(term: Term) -> None:
+        await _run_bot(settings, layout, config_dir, stop, clock, on_ready, term)
+
+    # PostgreSQL: any number of bots, one active; the others wait here as standbys.
+    await run_when_active(settings.store, config_dir, layout.bot_dir, stop, run)
 
 
 async def _run_bot(
@@ -145,6 +156,7 @@ async def _run_bot(
     stop: asyncio.Event,
     clock: Clock,
     on_ready: Callable[[CounselBot], None] | None,
+    term: Term | None,
 ) -> None:
     vault = await asyncio.to_thread(open_vault, settings, layout, config_dir)
     user_id = f"@{settings.bot.localpart}:{settings.homeserver.server_name}"
@@ -159,12 +171,14 @@ async def _run_bot(
         model = model or default_model_path()
     detector = await asyncio.to_thread(CombinedDetector.load,
                                        lexicons or default_lexicon_dir(), model)
-    store = await SqliteStore.open(layout.bot_dir / "counsel.db", vault)
+    store = await open_store(settings.store, layout.bot_dir, config_dir, vault,
+                             epoch=None if term is None else term.epoch)
     stack = contextlib.AsyncExitStack()
     try:
         await cross_sign(client, vault, layout, password)
         metrics = CounselMetrics(clock, counsellor_label=settings.web.counsellor_label,
                                  day_zone=ZoneInfo(settings.opening_hours.timezone))
+        metrics.instance_role(active=True, failovers=0 if term is None else term.failovers)
         conductor = await Conductor.open(
             store, detector, policy_from(settings), clock.now(), metrics=metrics,
             # The model's embeddings take milliseconds: judged in a worker thread, so the

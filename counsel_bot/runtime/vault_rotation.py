@@ -8,12 +8,15 @@ unreadable.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
 from counsel_bot.channels.matrix.session import SESSION_CONTEXT
+from counsel_bot.config import StoreSettings
 from counsel_bot.runtime.runner import SEEDS_CONTEXT
-from counsel_bot.store import SqliteStore
+from counsel_bot.runtime.stores import DATABASE_FILE, open_store, store_password
+from counsel_bot.store.leadership import Leadership
 from e2e.errors import VaultError
 from e2e.vault import Vault
 
@@ -34,18 +37,41 @@ class RotationReport:
                 f"re-encrypted, old keys {list(self.retired_key_ids)} retired{changed}")
 
 
-async def rotate(bot_dir: Path, vault: Vault, new_passphrase: str | None) -> RotationReport:
+async def rotate(
+    bot_dir: Path, vault: Vault, new_passphrase: str | None,
+    store: StoreSettings | None = None, config_dir: Path | None = None,
+) -> RotationReport:
+    store = store or StoreSettings()
+    leadership = None
+    if store.postgres:
+        # No bot may act (on any machine) while the values it reads are re-encrypted: the
+        # rotation takes the active role for itself, which also fences any former holder.
+        leadership = Leadership(store.url, store_password(store, config_dir or bot_dir))
+        if await leadership.acquire(asyncio.Event(), wait=False) is None:
+            await leadership.close()
+            raise VaultError("a counsel bot is active on the PostgreSQL store; stop every bot "
+                             "(active and standby) before rotating the vault")
+    try:
+        return await _rotate(bot_dir, vault, new_passphrase, store, config_dir or bot_dir)
+    finally:
+        if leadership is not None:
+            await leadership.close()
+
+
+async def _rotate(
+    bot_dir: Path, vault: Vault, new_passphrase: str | None, store: StoreSettings,
+    config_dir: Path,
+) -> RotationReport:
     if new_passphrase is not None:
         vault.change_passphrase(new_passphrase)
     new_key = vault.rotate_data_key()
     count = _reseal_files(bot_dir, vault)
-    database = bot_dir / "counsel.db"
-    if database.exists():
-        store = await SqliteStore.open(database, vault)
+    if store.postgres or (bot_dir / DATABASE_FILE).exists():
+        opened = await open_store(store, bot_dir, config_dir, vault)
         try:
-            count += await store.reseal_all(lambda blob, ctx: vault.reseal(blob, context=ctx))
+            count += await opened.reseal_all(lambda blob, ctx: vault.reseal(blob, context=ctx))
         finally:
-            await store.close()
+            await opened.close()
     retired = vault.retire_keys_except_newest()
     return RotationReport(new_key, count, retired, new_passphrase is not None)
 

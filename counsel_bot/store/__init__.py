@@ -1,4 +1,5 @@
-"""Durable state: the `Store` contract, an in-memory and an SQLite implementation."""
+"""Durable state: the `Store` contract, in-memory, SQLite and PostgreSQL implementations, and
+the active/standby lock of the PostgreSQL store (leadership)."""
 
 from counsel_bot.store.contract import (
     ConversationRecord,
@@ -13,12 +14,14 @@ from counsel_bot.store.contract import (
     StoreBusyError,
     StoreConsistencyError,
     StoreError,
+    StoreFencedError,
     StoreFullError,
     Transition,
 )
 from counsel_bot.store.memory import MemoryStore
 from counsel_bot.store.migrations import MIGRATIONS, SCHEMA_VERSION, migrate
 from counsel_bot.store.outbox import action_of, entries_for
+from counsel_bot.store.postgres import PostgresStore
 from counsel_bot.store.sqlite import SqliteStore
 
 __all__ = [
@@ -30,6 +33,7 @@ __all__ = [
     "MemoryStore",
     "NewConversation",
     "OutboxEntry",
+    "PostgresStore",
     "Resealer",
     "SchemaTooNewError",
     "Sealer",
@@ -38,6 +42,7 @@ __all__ = [
     "StoreBusyError",
     "StoreConsistencyError",
     "StoreError",
+    "StoreFencedError",
     "StoreFullError",
     "Transition",
     "action_of",

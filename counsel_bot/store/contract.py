@@ -39,6 +39,10 @@ class SchemaTooNewError(StoreError):
     """The database was written by a newer version of counsel."""
 
 
+class StoreFencedError(StoreError):
+    """Another process became the active one; this one must stop acting (active/standby)."""
+
+
 class StoreConsistencyError(StoreError):
     """A write would contradict what the store holds (a bug in the caller)."""
 

@@ -28,12 +28,13 @@ def ts(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def dt(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
+def dt(text: str | datetime | None) -> datetime | None:
+    return None if text is None else need_dt(text)
 
 
-def need_dt(text: str) -> datetime:
-    return datetime.fromisoformat(text)
+def need_dt(text: str | datetime) -> datetime:
+    # PostgreSQL's store hands in timestamptz values, already datetimes.
+    return text if isinstance(text, datetime) else datetime.fromisoformat(text)
 
 
 async def claim(db: aiosqlite.Connection, event_id: EventID, at: str) -> bool:

@@ -18,12 +18,13 @@ import secrets
 import signal
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
-from counsel_bot.store import SqliteStore
+from counsel_bot.store import SqliteStore, Store
 from e2e.vault import Vault
 from homeserver_bridge.paths import DataLayout, write_private
 from tests.conftest import SynapseHandle, UserFactory
@@ -169,10 +170,14 @@ def asked_to_resend(youth: NioYouth, room: str) -> bool:
     return any(r == room and ASKED_AGAIN in b for r, _, b in youth.received)
 
 
-async def all_kept_or_asked(data: Path, youths: list[tuple[NioYouth, str, list[str]]]) -> bool:
+async def all_kept_or_asked(
+    data: Path, youths: list[tuple[NioYouth, str, list[str]]],
+    open_store: Callable[[Vault], Awaitable[Store]] | None = None,
+) -> bool:
     """Read the running bot's store beside it (SQLite WAL allows a second reader)."""
     vault = Vault.open(data / "bot" / "vault.json", PASSPHRASE)
-    store = await SqliteStore.open(data / "bot" / "counsel.db", vault)
+    store = (await open_store(vault) if open_store is not None
+             else await SqliteStore.open(data / "bot" / "counsel.db", vault))
     try:
         for youth, room, words in youths:
             record = await store.conversation_by_room(room)  # type: ignore[arg-type]

@@ -302,3 +302,17 @@ def test_record_routing_counts_openings_first_assignments_and_closings() -> None
     assert value(metrics, "counsel_conversations_closed_total", channel="chat") == 1
     assert value(metrics, "counsel_wait_to_assignment_seconds_count") == 2
     assert value(metrics, "counsel_wait_to_assignment_seconds_sum") == 9 * 60
+
+
+def test_instance_role_and_failovers() -> None:
+    metrics = CounselMetrics(FakeClock(T0))
+    assert value(metrics, "counsel_instance_active") == 0
+    assert value(metrics, "counsel_failovers_total") == 0
+    # A bot that took over as the third failover of its database, then hears the count again.
+    metrics.instance_role(active=True, failovers=3)
+    metrics.instance_role(active=True, failovers=3)
+    assert value(metrics, "counsel_instance_active") == 1
+    assert value(metrics, "counsel_failovers_total") == 3
+    metrics.instance_role(active=False)
+    assert value(metrics, "counsel_instance_active") == 0
+    assert value(metrics, "counsel_failovers_total") == 3

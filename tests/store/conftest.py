@@ -11,6 +11,7 @@ import pytest
 import pytest_asyncio
 
 from counsel_bot.store import MemoryStore, SqliteStore, Store
+from counsel_bot.store.postgres import PostgresStore
 
 _NONCE = aead.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 
@@ -38,13 +39,17 @@ def sealer() -> AeadSealer:
     return AeadSealer()
 
 
-@pytest_asyncio.fixture(params=["memory", "sqlite"])
+@pytest_asyncio.fixture(params=["memory", "sqlite", "postgres"])
 async def store(
     request: pytest.FixtureRequest, tmp_path: Path, sealer: AeadSealer
 ) -> AsyncIterator[Store]:
     if request.param == "memory":
         opened: Store = MemoryStore(sealer)
-    else:
+    elif request.param == "sqlite":
         opened = await SqliteStore.open(tmp_path / "counsel.sqlite3", sealer)
+    else:
+        # Asked for only here, so memory and SQLite runs never start a cluster.
+        server = request.getfixturevalue("postgres")
+        opened = await PostgresStore.open(server.new_database(), sealer)
     yield opened
     await opened.close()

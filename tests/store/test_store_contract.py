@@ -1,4 +1,5 @@
-"""One contract, two stores: every test here runs against MemoryStore and SqliteStore."""
+"""One contract, three stores: every test here runs against MemoryStore, SqliteStore and
+PostgresStore (the latter on the session's throwaway PostgreSQL cluster)."""
 
 from __future__ import annotations
 

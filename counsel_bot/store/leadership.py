@@ -1,0 +1,157 @@
+"""Which of several bots on one PostgreSQL database is the active one.
+
+The active bot holds a session-level advisory lock on a connection of its own. PostgreSQL
+frees the lock when that session ends: the process died (its socket closes), or it stopped
+answering (a hung process or a cut network: `idle_session_timeout` and TCP keepalives end
+the session within seconds). Standbys try the lock every second.
+
+Winning the lock raises the fencing epoch in the `leader` row; the store refuses every write
+of an older epoch (`PostgresStore.fence`), so a former active bot that has not yet noticed
+its loss can change nothing. The holder pings its lock connection every second and is told
+the moment it no longer holds the lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import psycopg
+
+from counsel_bot.store import postgres_sql as pg
+from counsel_bot.store.contract import StoreError
+from counsel_bot.store.postgres import connect
+
+log = logging.getLogger(__name__)
+
+# The advisory lock key of "the active counsel bot" ("ha" after "coun" of migrations).
+LEADER_LOCK = 0x6861
+# A lock session silent this long is ended by the server, freeing the lock for a standby.
+SESSION_SILENCE_LIMIT_SECONDS = 5
+# How long one ping may take before the holder counts its lock as lost.
+PING_TIMEOUT_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class Term:
+    """One process's time as the active bot."""
+
+    epoch: int  # the fencing token: the store writes only while this is the current epoch
+    failovers: int  # takeovers by a waiting standby, over the database's life
+    took_over: bool  # this process waited as a standby before it won
+
+
+class Leadership:
+    def __init__(self, url: str, password: str | None, *, poll_seconds: float = 1.0) -> None:
+        self._url = url
+        self._password = password
+        self._poll = poll_seconds
+        self._db: pg.Connection | None = None
+
+    async def _connect(self) -> pg.Connection:
+        db = await connect(self._url, password=self._password,
+                           application_name="counsel-leadership")
+        try:
+            await pg.migrate(db)  # the leader row must exist before the first bot wins
+            # The server ends this session when it falls silent (the holder pings every
+            # second): a hung holder's lock frees itself. Keepalives cover a cut network.
+            await db.execute(f"SET idle_session_timeout = '{SESSION_SILENCE_LIMIT_SECONDS}s'")
+            await db.execute("SET tcp_keepalives_idle = 2")
+            await db.execute("SET tcp_keepalives_interval = 1")
+            await db.execute("SET tcp_keepalives_count = 3")
+        except BaseException:
+            await db.close()
+            raise
+        return db
+
+    async def acquire(self, stop: asyncio.Event, *, wait: bool = True) -> Term | None:
+        """Wait until this process is the active one; None if `stop` is set first (or, without
+        `wait`, if another process holds the role now)."""
+        waited = False
+        while not stop.is_set():
+            try:
+                if self._db is None or self._db.closed:
+                    self._db = await self._connect()
+                cursor = await self._db.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK,))
+                row = await cursor.fetchone()
+                if row is not None and row[0]:
+                    return await self._begin_term(self._db, took_over=waited)
+            except (psycopg.Error, StoreError) as exc:
+                # The database is away (restart, network): keep waiting, with a new session.
+                log.warning("cannot reach PostgreSQL for the active role (%s); retrying",
+                            type(exc).__name__)
+                await self._drop()
+            if not wait:
+                return None
+            if not waited:
+                log.info("another counsel bot is active; waiting as a standby")
+            waited = True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._poll)
+        return None
+
+    @staticmethod
+    async def _begin_term(db: pg.Connection, *, took_over: bool) -> Term:
+        # Waits for a transaction of the former holder still holding the row (FOR SHARE),
+        # so nothing it writes can land after this epoch starts.
+        cursor = await db.execute(
+            "UPDATE leader SET epoch = epoch + 1, failovers = failovers + %s WHERE id = 1 "
+            "RETURNING epoch, failovers", (int(took_over),))
+        row = await cursor.fetchone()
+        assert row is not None  # the migration inserts the one row
+        return Term(epoch=int(row[0]), failovers=int(row[1]), took_over=took_over)
+
+    async def hold(self, on_lost: Callable[[], None]) -> None:
+        """Ping the lock session every poll; call `on_lost` once it no longer holds the lock."""
+        while True:
+            await asyncio.sleep(self._poll)
+            if not await self._still_holding():
+                log.critical("lost the active role (the lock session to PostgreSQL ended); "
+                             "this bot stops acting now")
+                on_lost()
+                return
+
+    async def _still_holding(self) -> bool:
+        db = self._db
+        if db is None or db.closed:
+            return False
+        ping = asyncio.ensure_future(self._ping(db))
+        # Not wait_for: on a cut network psycopg's cancellation of the query waits for the
+        # network too. An unanswered ping means lost; the process ends without waiting.
+        done, _ = await asyncio.wait({ping}, timeout=PING_TIMEOUT_SECONDS)
+        if not done:
+            ping.add_done_callback(_consume)
+            ping.cancel()
+            return False
+        try:
+            return ping.result()
+        except psycopg.Error:
+            return False
+
+    @staticmethod
+    async def _ping(db: pg.Connection) -> bool:
+        cursor = await db.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND pid = pg_backend_pid() AND classid = 0 AND objid = %s AND objsubid = 1",
+            (LEADER_LOCK,))
+        row = await cursor.fetchone()
+        return row is not None and row[0] == 1
+
+    async def _drop(self) -> None:
+        if self._db is not None:
+            with contextlib.suppress(psycopg.Error):
+                await self._db.close()
+        self._db = None
+
+    async def close(self) -> None:
+        """End the session: the lock is freed at once for a standby."""
+        await self._drop()
+
+
+def _consume(task: asyncio.Future[bool]) -> None:
+    """Retrieve an abandoned ping's outcome, so asyncio does not report it as lost."""
+    if not task.cancelled():
+        task.exception()

@@ -1,0 +1,402 @@
+"""The durable store on PostgreSQL (psycopg 3, async): the SQLite store's contract and tables.
+
+One connection, one transaction at a time (an asyncio lock), each write one transaction that
+returns only once PostgreSQL has committed it. Sealed values are sealed by the same vault as
+in SQLite. With active/standby (`runtime/standby.py`) every write first checks the fencing
+epoch: a process that is no longer the active one can write nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.routing.model import (
+    ConversationSnapshot,
+    CounsellorSnapshot,
+    Priority,
+    Role,
+    RouterSnapshot,
+)
+from counsel_bot.store import postgres_sql as pg
+from counsel_bot.store import sqlite_sql
+from counsel_bot.store.contract import (
+    ConversationRecord,
+    IntakeItem,
+    IntakeMessage,
+    OutboxEntry,
+    Resealer,
+    Sealer,
+    StoreBusyError,
+    StoreConsistencyError,
+    StoreError,
+    StoreFencedError,
+    StoreFullError,
+    Transition,
+    intake_context,
+    nickname_context,
+    outbox_context,
+    youth_context,
+)
+
+_UPSERT_SETTING = (
+    "INSERT INTO settings (key, value) VALUES (%s, %s) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
+_SELECT_LIVE = (
+    "SELECT id, channel, state, priority, crisis, severity, language, enqueued_at, seq, "
+    "assigned_to, assigned_at, assignments, returned_by, notice_position, notice_bucket, "
+    "notice_at FROM conversations WHERE state != 'closed' ORDER BY seq"
+)
+_SELECT_RECORD = (
+    "SELECT id, room_id, youth_sealed, nickname_sealed, created_at, closed_at, "
+    "channel, state, priority, crisis, severity, language, enqueued_at, seq, "
+    "assigned_to, assigned_at, assignments, returned_by, notice_position, notice_bucket, "
+    "notice_at FROM conversations "
+)
+# Seconds a statement may wait for a row lock (the epoch row while a takeover commits).
+_LOCK_TIMEOUT = "5s"
+
+
+async def connect(url: str, *, password: str | None = None,
+                  application_name: str = "counsel") -> pg.Connection:
+    """A connection in autocommit mode (transactions are explicit), UTC, with TCP keepalives
+    so a cut network is noticed within seconds, not hours."""
+    try:
+        return await psycopg.AsyncConnection.connect(
+            url, autocommit=True, password=password, application_name=application_name,
+            options="-c TimeZone=UTC", keepalives=1, keepalives_idle=2,
+            keepalives_interval=1, keepalives_count=3, connect_timeout=10,
+        )
+    except psycopg.Error as exc:
+        raise StoreError(
+            f"cannot connect to PostgreSQL ({_reason(exc)}); check [store] url and that the "
+            "server is running"
+        ) from None
+
+
+class PostgresStore:
+    def __init__(self, db: pg.Connection, sealer: Sealer) -> None:
+        self._db = db
+        self._sealer = sealer
+        self._lock = asyncio.Lock()
+        self._epoch: int | None = None
+        self._written: (
+            tuple[dict[ConversationID, ConversationSnapshot], tuple[CounsellorSnapshot, ...]] | None
+        ) = None
+
+    @classmethod
+    async def open(cls, url: str, sealer: Sealer, *, password: str | None = None) -> PostgresStore:
+        db = await connect(url, password=password)
+        try:
+            async with _translated():
+                await db.execute(f"SET lock_timeout = '{_LOCK_TIMEOUT}'")
+                # A hung process must not keep the epoch row locked: a takeover waits for it.
+                await db.execute(
+                    f"SET idle_in_transaction_session_timeout = '{_LOCK_TIMEOUT}'")
+                await pg.migrate(db)
+        except BaseException:
+            await db.close()
+            raise
+        return cls(db, sealer)
+
+    def fence(self, epoch: int) -> None:
+        """From now on write only while `epoch` is the current leader epoch."""
+        self._epoch = epoch
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[pg.Connection]:
+        async with self._lock, _translated(), self._db.transaction():
+            if self._epoch is not None:
+                # FOR SHARE: a takeover's epoch update waits for this transaction to end, and
+                # any later transaction of ours sees the new epoch and writes nothing.
+                cursor = await self._db.execute(
+                    "SELECT epoch FROM leader WHERE id = 1 FOR SHARE")
+                row = await cursor.fetchone()
+                if row is None or row[0] != self._epoch:
+                    raise StoreFencedError(
+                        "another counsel process has become the active one; this one stops "
+                        "(it is a standby now; restart it to wait for its turn)"
+                    )
+            yield self._db
+
+    async def _rows(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        async with self._lock, _translated():
+            cursor = await self._db.execute(query.encode(), params)
+            return list(await cursor.fetchall())
+
+    async def reseal_all(self, reseal: Resealer) -> int:
+        count = 0
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "SELECT id, youth_sealed, nickname_sealed FROM conversations FOR UPDATE")
+            for cid, youth, nickname in await cursor.fetchall():
+                conversation = ConversationID(cid)
+                await db.execute(
+                    "UPDATE conversations SET youth_sealed = %s, nickname_sealed = %s "
+                    "WHERE id = %s",
+                    (reseal(bytes(youth), youth_context(conversation)),
+                     None if nickname is None
+                     else reseal(bytes(nickname), nickname_context(conversation)), cid))
+                count += 1 if nickname is None else 2
+            cursor = await db.execute("SELECT conversation, event_id, sealed FROM intake")
+            for cid, event_id, sealed in await cursor.fetchall():
+                context = intake_context(ConversationID(cid), EventID(event_id))
+                await db.execute("UPDATE intake SET sealed = %s WHERE event_id = %s",
+                                 (reseal(bytes(sealed), context), event_id))
+                count += 1
+            cursor = await db.execute("SELECT key, sealed FROM outbox")
+            for key, sealed in await cursor.fetchall():
+                await db.execute("UPDATE outbox SET sealed = %s WHERE key = %s",
+                                 (reseal(bytes(sealed), outbox_context(key)), key))
+                count += 1
+        return count
+
+    async def get_setting(self, key: str) -> str | None:
+        rows = await self._rows("SELECT value FROM settings WHERE key = %s", (key,))
+        return str(rows[0][0]) if rows else None
+
+    async def set_setting(self, key: str, value: str) -> None:
+        async with self._transaction() as db:
+            await db.execute(_UPSERT_SETTING, (key, value))
+
+    # --- the transition ----------------------------------------------------------------------
+
+    async def commit_transition(self, transition: Transition) -> bool:
+        sealed_new = [
+            (new, self._sealer.seal(new.youth_user_id.encode(),
+                                    context=youth_context(new.conversation)),
+             None if new.nickname is None
+             else self._sealer.seal(new.nickname.encode(),
+                                    context=nickname_context(new.conversation)))
+            for new in transition.new_conversations
+        ]
+        sealed_outbox = [
+            (e, self._sealer.seal(e.payload, context=outbox_context(e.key)))
+            for e in transition.outbox
+        ]
+        sealed_intake = [self._seal_intake(m) for m in transition.intake]
+        live = {c.conversation: c for c in transition.snapshot.conversations}
+        at = pg.utc(transition.at)
+        async with self._transaction() as db:
+            if transition.event_id is not None and not await pg.claim(db, transition.event_id, at):
+                return False
+            for new, youth, nickname in sealed_new:
+                if new.conversation not in live:
+                    raise StoreConsistencyError(
+                        f"conversation {new.conversation} is new but not in the router snapshot"
+                    )
+                await pg.insert_conversation(db, new.conversation, new.room_id, youth, nickname,
+                                             at)
+            written = self._written
+            for conv in live.values():
+                if written is None or written[0].get(conv.conversation) != conv:
+                    await pg.update_routing(db, conv)
+            if written is None:
+                await pg.close_missing(db, live.keys(), at)
+            else:
+                await pg.close(db, written[0].keys() - live.keys(), at)
+            counsellors = transition.snapshot.counsellors
+            if written is None or written[1] != counsellors:
+                await pg.write_counsellors(db, counsellors)
+            await pg.write_meta(db, transition.snapshot)
+            for message, sealed in zip(transition.intake, sealed_intake, strict=True):
+                await pg.insert_intake(db, message, sealed)
+            async with db.cursor() as cursor:
+                await cursor.executemany(
+                    "INSERT INTO outbox (key, sealed, created_at) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (key) DO NOTHING",
+                    [(e.key, sealed, e.created_at) for e, sealed in sealed_outbox],
+                )
+                await cursor.executemany(_UPSERT_SETTING, transition.settings)
+            # Forgotten first: if the COMMIT fails, the next transition rewrites everything.
+            self._written = None
+        self._written = (live, counsellors)
+        return True
+
+    def _seal_intake(self, message: IntakeMessage) -> bytes:
+        context = intake_context(message.conversation, message.event_id)
+        return self._sealer.seal(message.body, context=context)
+
+    async def load_router_snapshot(self) -> RouterSnapshot:
+        # One transaction, one consistent view: the next transition rewrites only changes.
+        async with self._lock, _translated(), self._db.transaction():
+            await self._db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            conversations = await (await self._db.execute(_SELECT_LIVE)).fetchall()
+            counsellors = await (await self._db.execute(
+                "SELECT user_id, role, on_duty, capacity, languages, topics, last_assigned_at "
+                "FROM counsellors ORDER BY user_id")).fetchall()
+            meta = await (await self._db.execute(
+                "SELECT version, next_seq, handling_seconds FROM router_meta")).fetchall()
+        version, next_seq, handling = meta[0] if meta else (0, 0, "[]")
+        snapshot = RouterSnapshot(
+            conversations=tuple(sqlite_sql.routing_from_row(r) for r in conversations),
+            counsellors=tuple(
+                CounsellorSnapshot(
+                    user=UserID(r[0]), role=Role(r[1]), on_duty=bool(r[2]),
+                    capacity=int(r[3]), languages=tuple(json.loads(r[4])),
+                    topics=tuple(json.loads(r[5])),
+                    last_assigned_at=r[6] if isinstance(r[6], datetime) else None,
+                )
+                for r in counsellors
+            ),
+            handling_seconds=tuple(float(x) for x in json.loads(handling)),
+            next_seq=int(next_seq),
+            version=int(version),
+        )
+        self._written = ({c.conversation: c for c in snapshot.conversations},
+                         snapshot.counsellors)
+        return snapshot
+
+    # --- processed events --------------------------------------------------------------------
+
+    async def is_processed(self, event_id: EventID) -> bool:
+        rows = await self._rows("SELECT 1 FROM processed_events WHERE event_id = %s", (event_id,))
+        return bool(rows)
+
+    async def mark_processed(self, event_id: EventID, *, at: datetime) -> bool:
+        async with self._transaction() as db:
+            return await pg.claim(db, event_id, pg.utc(at))
+
+    async def prune_processed(self, before: datetime) -> int:
+        async with self._transaction() as db:
+            cursor = await db.execute("DELETE FROM processed_events WHERE processed_at < %s",
+                                      (before,))
+            return cursor.rowcount
+
+    # --- intake ------------------------------------------------------------------------------
+
+    async def append_intake(self, message: IntakeMessage, *, at: datetime) -> bool:
+        sealed = self._seal_intake(message)
+        async with self._transaction() as db:
+            if not await pg.claim(db, message.event_id, pg.utc(at)):
+                return False
+            await pg.insert_intake(db, message, sealed)
+        return True
+
+    async def read_intake(self, conversation: ConversationID) -> list[IntakeItem]:
+        rows = await self._rows(
+            "SELECT ordinal, event_id, sealed FROM intake WHERE conversation = %s "
+            "ORDER BY ordinal", (conversation,))
+        return [
+            IntakeItem(int(r[0]), EventID(r[1]), self._sealer.open_sealed(
+                bytes(r[2]), context=intake_context(conversation, EventID(r[1]))))
+            for r in rows
+        ]
+
+    async def delete_intake(self, conversation: ConversationID) -> int:
+        async with self._transaction() as db:
+            cursor = await db.execute("DELETE FROM intake WHERE conversation = %s",
+                                      (conversation,))
+            return cursor.rowcount
+
+    # --- outbox ------------------------------------------------------------------------------
+
+    async def pending_outbox(self) -> list[OutboxEntry]:
+        rows = await self._rows(
+            "SELECT key, sealed, created_at FROM outbox WHERE done_at IS NULL ORDER BY seq")
+        return [
+            OutboxEntry(r[0], self._sealer.open_sealed(bytes(r[1]), context=outbox_context(r[0])),
+                        r[2])
+            for r in rows
+        ]
+
+    async def mark_outbox_done(self, keys: Sequence[str], *, at: datetime) -> None:
+        async with self._transaction() as db:
+            await db.execute(
+                "UPDATE outbox SET done_at = %s WHERE key = ANY(%s) AND done_at IS NULL",
+                (pg.utc(at), list(keys)))
+
+    async def prune_outbox(self, before: datetime) -> int:
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "DELETE FROM outbox WHERE done_at IS NOT NULL AND done_at < %s", (before,))
+            return cursor.rowcount
+
+    # --- conversation records ----------------------------------------------------------------
+
+    async def conversation(self, conversation: ConversationID) -> ConversationRecord | None:
+        rows = await self._rows(_SELECT_RECORD + "WHERE id = %s", (conversation,))
+        return self._record(rows[0]) if rows else None
+
+    async def room_of(self, conversation: ConversationID) -> RoomID | None:
+        rows = await self._rows("SELECT room_id FROM conversations WHERE id = %s",
+                                (conversation,))
+        return RoomID(rows[0][0]) if rows else None
+
+    async def conversation_by_room(self, room_id: RoomID) -> ConversationRecord | None:
+        rows = await self._rows(_SELECT_RECORD + "WHERE room_id = %s", (room_id,))
+        return self._record(rows[0]) if rows else None
+
+    async def closed_before(self, cutoff: datetime) -> list[ConversationID]:
+        rows = await self._rows(
+            "SELECT id FROM conversations WHERE closed_at IS NOT NULL AND closed_at < %s "
+            "ORDER BY id", (cutoff,))
+        return [ConversationID(r[0]) for r in rows]
+
+    async def erase_conversation(self, conversation: ConversationID) -> None:
+        async with self._transaction() as db:
+            cursor = await db.execute("SELECT room_id FROM conversations WHERE id = %s",
+                                      (conversation,))
+            row = await cursor.fetchone()
+            room = None if row is None else str(row[0])
+            await db.execute("DELETE FROM intake WHERE conversation = %s", (conversation,))
+            await db.execute("DELETE FROM conversations WHERE id = %s", (conversation,))
+            await pg.delete_settings_of(db, conversation, room)
+
+    def _record(self, row: tuple[Any, ...]) -> ConversationRecord:
+        cid = ConversationID(row[0])
+        youth = self._sealer.open_sealed(bytes(row[2]), context=youth_context(cid))
+        nickname = (
+            None if row[3] is None
+            else self._sealer.open_sealed(bytes(row[3]), context=nickname_context(cid)).decode()
+        )
+        routing = sqlite_sql.routing_from_row((row[0], *row[6:]))
+        return ConversationRecord(
+            conversation=cid, room_id=RoomID(row[1]), youth_user_id=UserID(youth.decode()),
+            nickname=nickname, channel=routing.channel, state=routing.state,
+            priority=Priority(row[8]), crisis=routing.crisis, severity=routing.severity,
+            language=routing.language, assigned_to=routing.assigned_to,
+            enqueued_at=routing.enqueued_at, created_at=row[4], closed_at=row[5],
+        )
+
+
+def _reason(exc: psycopg.Error) -> str:
+    # The server's primary message only: never parameters, which may be sealed row data.
+    diag = getattr(exc, "diag", None)
+    primary = getattr(diag, "message_primary", None)
+    return str(primary or type(exc).__name__)
+
+
+@asynccontextmanager
+async def _translated() -> AsyncIterator[None]:
+    """PostgreSQL's errors as ours, with advice; never with row data in the message."""
+    try:
+        yield
+    except (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled) as exc:
+        raise StoreBusyError(
+            "a row stayed locked by another counsel process; is a second active bot using the "
+            "same database? Check [store] url and retry"
+        ) from exc
+    except psycopg.errors.DiskFull as exc:
+        raise StoreFullError(
+            "the disk of the PostgreSQL server is full; free space, then restart counsel "
+            "(nothing was written)"
+        ) from exc
+    except psycopg.OperationalError as exc:
+        raise StoreError(
+            f"lost the connection to PostgreSQL ({_reason(exc)}); nothing was written; "
+            "counsel stops, restart it when the database is reachable"
+        ) from exc
+    except psycopg.Error as exc:
+        raise StoreError(f"database error ({_reason(exc)}); nothing was written") from exc

@@ -1,0 +1,261 @@
+"""Schema and statements of the PostgreSQL store, as plain functions on a connection.
+
+The tables are those of the SQLite store (same columns, same meaning), with PostgreSQL's
+types: bytea for sealed values, timestamptz for times. Sealed values are the vault's
+ciphertext, bound to the same contexts, so a row means the same in either database.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+
+from counsel_bot.core.ids import ConversationID, RoomID
+from counsel_bot.core.routing.model import ConversationSnapshot, CounsellorSnapshot, RouterSnapshot
+from counsel_bot.store.contract import IntakeMessage, SchemaTooNewError, StoreConsistencyError
+
+Connection = psycopg.AsyncConnection[tuple[Any, ...]]
+Migration = Callable[[Connection], Awaitable[None]]
+
+# pg_advisory_xact_lock key that serialises migrations of two processes starting together.
+MIGRATION_LOCK = 0x636F_756E  # "coun"
+
+_V1 = """
+CREATE TABLE conversations (
+    id text PRIMARY KEY,
+    room_id text NOT NULL UNIQUE,
+    youth_sealed bytea NOT NULL,
+    nickname_sealed bytea,
+    channel text NOT NULL,
+    state text NOT NULL,
+    priority text NOT NULL,
+    crisis text NOT NULL,
+    severity integer NOT NULL,
+    language text NOT NULL,
+    enqueued_at timestamptz NOT NULL,
+    seq bigint NOT NULL,
+    assigned_to text,
+    assigned_at timestamptz,
+    assignments integer NOT NULL,
+    returned_by text,
+    notice_position integer,
+    notice_bucket integer,
+    notice_at timestamptz,
+    created_at timestamptz NOT NULL,
+    closed_at timestamptz
+);
+CREATE INDEX conversations_open ON conversations (state) WHERE state != 'closed';
+CREATE INDEX conversations_closed_at ON conversations (closed_at);
+
+CREATE TABLE counsellors (
+    user_id text PRIMARY KEY,
+    role text NOT NULL,
+    on_duty boolean NOT NULL,
+    capacity integer NOT NULL,
+    languages text NOT NULL,
+    topics text NOT NULL,
+    last_assigned_at timestamptz
+);
+
+CREATE TABLE router_meta (
+    id integer PRIMARY KEY CHECK (id = 1),
+    version bigint NOT NULL,
+    next_seq bigint NOT NULL,
+    handling_seconds text NOT NULL
+);
+
+CREATE TABLE intake (
+    conversation text NOT NULL,
+    ordinal integer NOT NULL,
+    event_id text NOT NULL UNIQUE,
+    sealed bytea NOT NULL,
+    PRIMARY KEY (conversation, ordinal)
+);
+
+CREATE TABLE outbox (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    key text NOT NULL UNIQUE,
+    sealed bytea NOT NULL,
+    created_at timestamptz NOT NULL,
+    done_at timestamptz
+);
+CREATE INDEX outbox_pending ON outbox (seq) WHERE done_at IS NULL;
+
+CREATE TABLE processed_events (
+    event_id text PRIMARY KEY,
+    processed_at timestamptz NOT NULL
+);
+CREATE INDEX processed_events_at ON processed_events (processed_at);
+
+CREATE TABLE settings (key text PRIMARY KEY, value text NOT NULL);
+
+-- The fencing token of active/standby: each process that becomes active raises the epoch;
+-- a write of a process whose epoch is no longer the current one is refused. failovers counts
+-- the takeovers by a waiting standby (counsel_failovers_total).
+CREATE TABLE leader (
+    id integer PRIMARY KEY CHECK (id = 1),
+    epoch bigint NOT NULL,
+    failovers bigint NOT NULL
+);
+INSERT INTO leader (id, epoch, failovers) VALUES (1, 0, 0)
+"""
+
+
+async def _script(db: Connection, script: str) -> None:
+    for statement in script.split(";"):
+        if statement.strip():
+            await db.execute(statement.encode())
+
+
+async def _v1_initial(db: Connection) -> None:
+    await _script(db, _V1)
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1_initial,)
+
+
+async def migrate(db: Connection, migrations: tuple[Migration, ...] = MIGRATIONS) -> int:
+    """Bring the schema up to date in one transaction; refuse a schema newer than this code."""
+    async with db.transaction():
+        await db.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        await db.execute("CREATE TABLE IF NOT EXISTS counsel_schema (version integer NOT NULL)")
+        cursor = await db.execute("SELECT version FROM counsel_schema")
+        row = await cursor.fetchone()
+        current = int(row[0]) if row else 0
+        if current > len(migrations):
+            raise SchemaTooNewError(
+                f"the database has schema version {current}, but this counsel knows only up to "
+                f"{len(migrations)}; run the newer counsel version or restore a backup"
+            )
+        for version in range(current, len(migrations)):
+            await migrations[version](db)
+        if row is None:
+            await db.execute("INSERT INTO counsel_schema (version) VALUES (%s)",
+                             (len(migrations),))
+        else:
+            await db.execute("UPDATE counsel_schema SET version = %s", (len(migrations),))
+    return len(migrations)
+
+
+def utc(at: datetime) -> datetime:
+    return at.astimezone(UTC)
+
+
+async def claim(db: Connection, event_id: str, at: datetime) -> bool:
+    cursor = await db.execute(
+        "INSERT INTO processed_events (event_id, processed_at) VALUES (%s, %s) "
+        "ON CONFLICT (event_id) DO NOTHING",
+        (event_id, at),
+    )
+    return cursor.rowcount == 1
+
+
+async def insert_conversation(
+    db: Connection, cid: ConversationID, room_id: RoomID, youth: bytes, nickname: bytes | None,
+    at: datetime,
+) -> None:
+    try:
+        # A savepoint: the unique violation must not abort the caller's transaction before
+        # it turns into our error (the caller rolls back anyway, but cleanly).
+        async with db.transaction():
+            await db.execute(
+                "INSERT INTO conversations (id, room_id, youth_sealed, nickname_sealed, channel, "
+                "state, priority, crisis, severity, language, enqueued_at, seq, assignments, "
+                "created_at) VALUES (%s, %s, %s, %s, 'chat', 'waiting', 'normal', 'none', 0, '', "
+                "%s, 0, 0, %s)",
+                (cid, room_id, youth, nickname, at, at),
+            )
+    except psycopg.errors.UniqueViolation as exc:
+        raise StoreConsistencyError(
+            f"conversation {cid} or its room is stored already; it cannot be opened twice"
+        ) from exc
+
+
+async def update_routing(db: Connection, conv: ConversationSnapshot) -> None:
+    notice = conv.last_notice
+    cursor = await db.execute(
+        "UPDATE conversations SET channel = %s, state = %s, priority = %s, crisis = %s, "
+        "severity = %s, language = %s, enqueued_at = %s, seq = %s, assigned_to = %s, "
+        "assigned_at = %s, assignments = %s, returned_by = %s, notice_position = %s, "
+        "notice_bucket = %s, notice_at = %s, closed_at = NULL WHERE id = %s",
+        (
+            conv.channel.value, conv.state.value, conv.priority.value, conv.crisis.value,
+            conv.severity, conv.language, conv.enqueued_at, conv.seq, conv.assigned_to,
+            conv.assigned_at, conv.assignments, conv.returned_by,
+            None if notice is None else notice.position,
+            None if notice is None else notice.eta_bucket,
+            None if notice is None else notice.at,
+            conv.conversation,
+        ),
+    )
+    if cursor.rowcount != 1:
+        raise StoreConsistencyError(
+            f"conversation {conv.conversation} is not stored; pass it as a NewConversation"
+        )
+
+
+async def close_missing(db: Connection, live: Iterable[ConversationID], at: datetime) -> None:
+    """Mark closed what the router no longer holds: it forgets closed conversations."""
+    await db.execute(
+        "UPDATE conversations SET state = 'closed', closed_at = %s "
+        "WHERE state != 'closed' AND NOT (id = ANY(%s))",
+        (at, list(live)),
+    )
+
+
+async def close(db: Connection, conversations: Iterable[ConversationID], at: datetime) -> None:
+    await db.execute(
+        "UPDATE conversations SET state = 'closed', closed_at = %s WHERE id = ANY(%s)",
+        (at, list(conversations)),
+    )
+
+
+async def delete_settings_of(db: Connection, conversation: ConversationID,
+                             room_id: str | None) -> None:
+    """The SQL form of `contract.names_conversation` (right(), not LIKE: room ids hold "_")."""
+    await db.execute(
+        "DELETE FROM settings WHERE right(key, length(%(c)s) + 1) = ':' || %(c)s "
+        "OR (%(r)s::text IS NOT NULL AND right(key, length(%(r)s::text) + 1) = ':' || %(r)s) "
+        "OR value = %(c)s OR left(value, length(%(c)s) + 1) = %(c)s || '|'",
+        {"c": conversation, "r": room_id},
+    )
+
+
+async def write_counsellors(db: Connection, counsellors: tuple[CounsellorSnapshot, ...]) -> None:
+    await db.execute("DELETE FROM counsellors")
+    async with db.cursor() as cursor:
+        await cursor.executemany(
+            "INSERT INTO counsellors (user_id, role, on_duty, capacity, languages, topics, "
+            "last_assigned_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            [
+                (c.user, c.role.value, c.on_duty, c.capacity, json.dumps(list(c.languages)),
+                 json.dumps(list(c.topics)), c.last_assigned_at)
+                for c in counsellors
+            ],
+        )
+
+
+async def write_meta(db: Connection, snapshot: RouterSnapshot) -> None:
+    await db.execute(
+        "INSERT INTO router_meta (id, version, next_seq, handling_seconds) "
+        "VALUES (1, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET version = excluded.version, "
+        "next_seq = excluded.next_seq, handling_seconds = excluded.handling_seconds",
+        (snapshot.version, snapshot.next_seq, json.dumps(list(snapshot.handling_seconds))),
+    )
+
+
+async def insert_intake(db: Connection, message: IntakeMessage, sealed: bytes) -> None:
+    cursor = await db.execute("SELECT 1 FROM conversations WHERE id = %s",
+                              (message.conversation,))
+    if await cursor.fetchone() is None:
+        raise StoreConsistencyError(f"intake for unknown conversation {message.conversation}")
+    await db.execute(
+        "INSERT INTO intake (conversation, ordinal, event_id, sealed) "
+        "SELECT %s, COALESCE(MAX(ordinal), 0) + 1, %s, %s FROM intake WHERE conversation = %s "
+        "ON CONFLICT (event_id) DO NOTHING",
+        (message.conversation, message.event_id, sealed, message.conversation),
+    )

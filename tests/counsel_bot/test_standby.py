@@ -1,0 +1,63 @@
+"""runtime/standby.py on a real PostgreSQL: one runs, the other waits, then takes over."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import psycopg
+
+from counsel_bot.config import StoreSettings
+from counsel_bot.runtime.standby import run_when_active
+from counsel_bot.store.leadership import LEADER_LOCK, Term
+from tests.support.postgres import PostgresServer
+
+
+async def test_the_second_bot_runs_only_after_the_first(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    store = StoreSettings(url=postgres.new_database())
+    ran: list[tuple[str, Term]] = []
+    release = asyncio.Event()
+
+    def runner(name: str) -> Callable[[Term], Awaitable[None]]:
+        async def run(term: Term) -> None:
+            ran.append((name, term))
+            if name == "first":
+                await release.wait()
+        return run
+
+    stop = asyncio.Event()
+    first = asyncio.create_task(run_when_active(
+        store, tmp_path, tmp_path / "bot", stop, runner("first"),
+        poll_seconds=0.1))
+    await asyncio.sleep(0.5)
+    second = asyncio.create_task(run_when_active(
+        store, tmp_path, tmp_path / "bot", stop, runner("second"),
+        poll_seconds=0.1))
+    await asyncio.sleep(0.5)
+    assert [name for name, _ in ran] == ["first"]  # the second waits: no refusal, no run
+    release.set()
+    await asyncio.wait_for(first, 5)
+    await asyncio.wait_for(second, 5)
+    assert [name for name, _ in ran] == ["first", "second"]
+    assert ran[1][1].took_over
+    assert ran[1][1].epoch == ran[0][1].epoch + 1
+
+
+async def test_losing_the_lock_stops_the_active_bot(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    url = postgres.new_database()
+    lost = asyncio.Event()
+
+    async def run(_term: Term) -> None:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_locks "
+                          "WHERE locktype = 'advisory' AND objid = %s", (LEADER_LOCK,))
+        await asyncio.wait_for(lost.wait(), 5)  # instead of os._exit: the test goes on
+
+    await run_when_active(StoreSettings(url=url), tmp_path, tmp_path / "bot", asyncio.Event(),
+                          run, on_lost=lost.set, poll_seconds=0.1)
+    assert lost.is_set()

@@ -1,0 +1,186 @@
+"""Active/standby on a real PostgreSQL: one holder, takeover, fencing, a hung holder."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from counsel_bot.core.errors import BotError
+from counsel_bot.runtime.data_lock import exclusive, exclusive_when_free
+from counsel_bot.store import PostgresStore, StoreFencedError
+from counsel_bot.store.leadership import LEADER_LOCK, SESSION_SILENCE_LIMIT_SECONDS, Leadership
+from tests.store.conftest import AeadSealer
+from tests.support.postgres import PostgresServer
+
+T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def url(postgres: PostgresServer) -> str:
+    return postgres.new_database()
+
+
+async def test_one_holder_and_a_standby_that_takes_over(url: str) -> None:
+    first, second = Leadership(url, None, poll_seconds=0.1), Leadership(url, None, poll_seconds=0.1)
+    try:
+        term = await first.acquire(asyncio.Event())
+        assert term is not None
+        assert not term.took_over
+        assert await second.acquire(asyncio.Event(), wait=False) is None
+        waiting = asyncio.create_task(second.acquire(asyncio.Event()))
+        await asyncio.sleep(0.3)
+        assert not waiting.done()
+        await first.close()  # the holder's session ends, as when its process dies
+        taken = await asyncio.wait_for(waiting, 5)
+        assert taken is not None
+        assert taken.took_over
+        assert taken.epoch == term.epoch + 1
+        assert taken.failovers == term.failovers + 1
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_a_standby_stops_waiting_when_asked(url: str) -> None:
+    first, second = Leadership(url, None), Leadership(url, None, poll_seconds=0.1)
+    try:
+        assert await first.acquire(asyncio.Event()) is not None
+        stop = asyncio.Event()
+        waiting = asyncio.create_task(second.acquire(stop))
+        stop.set()
+        assert await asyncio.wait_for(waiting, 5) is None
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_the_former_holder_can_write_nothing(url: str, sealer: AeadSealer) -> None:
+    first, second = Leadership(url, None), Leadership(url, None)
+    store = await PostgresStore.open(url, sealer)
+    try:
+        term = await first.acquire(asyncio.Event())
+        assert term is not None
+        store.fence(term.epoch)
+        await store.set_setting("sync_token", "s1")
+        await first.close()
+        assert await second.acquire(asyncio.Event()) is not None
+        with pytest.raises(StoreFencedError, match="another counsel process"):
+            await store.set_setting("sync_token", "s2")
+        assert await store.get_setting("sync_token") == "s1"  # reading is harmless
+    finally:
+        await store.close()
+        await second.close()
+
+
+async def test_the_holder_hears_at_once_when_its_lock_session_ends(url: str) -> None:
+    holder = Leadership(url, None, poll_seconds=0.1)
+    lost = asyncio.Event()
+    try:
+        assert await holder.acquire(asyncio.Event()) is not None
+        watch = asyncio.create_task(holder.hold(lost.set))
+        await asyncio.sleep(0.3)
+        assert not lost.is_set()
+        # An administrator (or a failing network path) ends the lock session.
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+                "AND objid = %s", (LEADER_LOCK,))
+        await asyncio.wait_for(lost.wait(), 3)
+        await watch
+    finally:
+        await holder.close()
+
+
+async def test_a_silent_holder_loses_the_lock_within_seconds(url: str) -> None:
+    # A hung process (or a cut network) stops pinging; the server ends its session.
+    hung, standby = Leadership(url, None), Leadership(url, None, poll_seconds=0.2)
+    try:
+        assert await hung.acquire(asyncio.Event()) is not None  # and then never pings
+        started = asyncio.get_running_loop().time()
+        term = await asyncio.wait_for(standby.acquire(asyncio.Event()), 15)
+        waited = asyncio.get_running_loop().time() - started
+        assert term is not None
+        assert term.took_over
+        assert waited < SESSION_SILENCE_LIMIT_SECONDS + 2
+    finally:
+        await hung.close()
+        await standby.close()
+
+
+async def test_the_data_directory_waits_for_its_former_holder(tmp_path: Path) -> None:
+    with exclusive(tmp_path, "testing"), pytest.raises(BotError, match="still uses"):
+        async with exclusive_when_free(tmp_path, within=0.3):
+            pass
+    async with exclusive_when_free(tmp_path, within=0.3):
+        with pytest.raises(BotError, match="another counsel process uses"), \
+                exclusive(tmp_path, "testing"):
+            pass
+
+
+class Blackhole:
+    """A TCP relay to PostgreSQL that can be cut: from then on it forwards nothing, either
+    way, but keeps both connections open (a network partition, not a closed socket)."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.cut = False
+        self.port = 0
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _relay(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        server_r, server_w = await asyncio.open_connection("127.0.0.1", self.target_port)
+
+        async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            while data := await src.read(65536):
+                if not self.cut:
+                    dst.write(data)
+                    await dst.drain()
+
+        await asyncio.gather(pump(client_r, server_w), pump(server_r, client_w),
+                             return_exceptions=True)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+
+
+async def test_a_network_cut_fences_the_holder_and_frees_the_lock(
+    postgres: PostgresServer, url: str
+) -> None:
+    relay = Blackhole(postgres.port)
+    await relay.start()
+    cut_off = url.replace(f":{postgres.port}/", f":{relay.port}/")
+    holder, standby = Leadership(cut_off, None, poll_seconds=0.2), Leadership(url, None,
+                                                                            poll_seconds=0.2)
+    lost = asyncio.Event()
+    try:
+        assert await holder.acquire(asyncio.Event()) is not None
+        watch = asyncio.create_task(holder.hold(lost.set))
+        await asyncio.sleep(0.5)
+        assert not lost.is_set()
+        loop = asyncio.get_running_loop()
+        relay.cut = True
+        started = loop.time()
+        taking_over = asyncio.create_task(standby.acquire(asyncio.Event()))
+        await asyncio.wait_for(lost.wait(), 10)  # the holder stops acting on its own...
+        noticed = loop.time() - started
+        term = await asyncio.wait_for(taking_over, 15)  # ...and the server frees the lock
+        freed = loop.time() - started
+        assert term is not None
+        assert term.took_over
+        assert noticed < 5
+        assert freed < SESSION_SILENCE_LIMIT_SECONDS + 3
+        await watch
+    finally:
+        relay.cut = False
+        await holder.close()
+        await standby.close()
+        await relay.stop()
