@@ -4,6 +4,12 @@ One connection, one transaction at a time (an asyncio lock), each write one tran
 returns only once PostgreSQL has committed it. Sealed values are sealed by the same vault as
 in SQLite. With active/standby (`runtime/standby.py`) every write first checks the fencing
 epoch: a process that is no longer the active one can write nothing.
+
+Erasure deletes every row that names the conversation, outbox included. Unlike the SQLite
+store (secure_delete, the log truncated), PostgreSQL keeps deleted row versions until VACUUM
+reclaims them and keeps its write-ahead log segments until they are recycled; everything
+in them that names a youth is sealed, but the conversation id and key names are not.
+Operators run autovacuum (the default) and keep WAL archives under the same retention.
 """
 
 from __future__ import annotations
@@ -214,9 +220,10 @@ class PostgresStore:
                 await pg.insert_intake(db, message, sealed)
             async with db.cursor() as cursor:
                 await cursor.executemany(
-                    "INSERT INTO outbox (key, sealed, created_at) VALUES (%s, %s, %s) "
-                    "ON CONFLICT (key) DO NOTHING",
-                    [(e.key, sealed, e.created_at) for e, sealed in sealed_outbox],
+                    "INSERT INTO outbox (key, sealed, created_at, conversation) "
+                    "VALUES (%s, %s, %s, %s) ON CONFLICT (key) DO NOTHING",
+                    [(e.key, sealed, e.created_at, e.conversation)
+                     for e, sealed in sealed_outbox],
                 )
                 await cursor.executemany(_UPSERT_SETTING, transition.settings)
             # Forgotten first: if the COMMIT fails, the next transition rewrites everything.
@@ -304,10 +311,11 @@ class PostgresStore:
 
     async def pending_outbox(self) -> list[OutboxEntry]:
         rows = await self._rows(
-            "SELECT key, sealed, created_at FROM outbox WHERE done_at IS NULL ORDER BY seq")
+            "SELECT key, sealed, created_at, conversation FROM outbox WHERE done_at IS NULL "
+            "ORDER BY seq")
         return [
             OutboxEntry(r[0], self._sealer.open_sealed(bytes(r[1]), context=outbox_context(r[0])),
-                        r[2])
+                        r[2], None if r[3] is None else ConversationID(r[3]))
             for r in rows
         ]
 
@@ -352,6 +360,7 @@ class PostgresStore:
             room = None if row is None else str(row[0])
             await db.execute("DELETE FROM intake WHERE conversation = %s", (conversation,))
             await db.execute("DELETE FROM conversations WHERE id = %s", (conversation,))
+            await pg.delete_outbox_of(db, conversation)
             await pg.delete_settings_of(db, conversation, room)
 
     def _record(self, row: tuple[Any, ...]) -> ConversationRecord:

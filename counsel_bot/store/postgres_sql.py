@@ -81,9 +81,13 @@ CREATE TABLE outbox (
     key text NOT NULL UNIQUE,
     sealed bytea NOT NULL,
     created_at timestamptz NOT NULL,
-    done_at timestamptz
+    done_at timestamptz,
+    -- Which conversation the sealed payload names, so erasing the conversation finds it.
+    conversation text
 );
 CREATE INDEX outbox_pending ON outbox (seq) WHERE done_at IS NULL;
+CREATE INDEX outbox_conversation ON outbox (conversation) WHERE conversation IS NOT NULL;
+CREATE INDEX outbox_done ON outbox (done_at) WHERE done_at IS NOT NULL;
 
 CREATE TABLE processed_events (
     event_id text PRIMARY KEY,
@@ -212,6 +216,13 @@ async def close(db: Connection, conversations: Iterable[ConversationID], at: dat
         "UPDATE conversations SET state = 'closed', closed_at = %s WHERE id = ANY(%s)",
         (at, list(conversations)),
     )
+
+
+async def delete_outbox_of(db: Connection, conversation: ConversationID) -> None:
+    """Entries that name the conversation: by the column, or by their key (conversation ids
+    are never part of another id)."""
+    await db.execute("DELETE FROM outbox WHERE conversation = %(c)s OR strpos(key, %(c)s) > 0",
+                     {"c": conversation})
 
 
 async def delete_settings_of(db: Connection, conversation: ConversationID,
