@@ -15,11 +15,13 @@ import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from counsel_bot.conversation.retention import RetentionSettings
 from counsel_bot.core.mail_deadline import MailDeadlineSettings
+from counsel_bot.core.timers import TimerSettings
 from counsel_bot.core.video import VideoSettings
 from counsel_bot.web.settings import WebSettings
 from homeserver_bridge.entry_page import EntryPageSettings
@@ -110,6 +112,28 @@ class RoutingSettings:
 
 
 @dataclass(frozen=True)
+class TimersSettings:
+    # Live chat response targets: past them the counsellor is reminded in the staff room;
+    # past requeue_after_minutes the conversation goes back to the queue.
+    first_response_minutes: float = 5.0
+    next_response_minutes: float = 15.0
+    requeue_after_minutes: float = 30.0
+
+    def __post_init__(self) -> None:
+        from counsel_bot.core.timers import TimerSettingsError
+
+        try:
+            self.timer_settings()
+        except TimerSettingsError as exc:
+            raise ValueError(str(exc)) from None
+
+    def timer_settings(self) -> TimerSettings:
+        return TimerSettings(first_response=timedelta(minutes=self.first_response_minutes),
+                             next_response=timedelta(minutes=self.next_response_minutes),
+                             requeue_after=timedelta(minutes=self.requeue_after_minutes))
+
+
+@dataclass(frozen=True)
 class CrisisSettings:
     # Empty = the lexicons shipped in config/crisis.
     lexicon_dir: str = ""
@@ -170,6 +194,7 @@ class Settings:
     opening_hours: OpeningHoursSettings = field(default_factory=OpeningHoursSettings)
     routing: RoutingSettings = field(default_factory=RoutingSettings)
     crisis: CrisisSettings = field(default_factory=CrisisSettings)
+    timers: TimersSettings = field(default_factory=TimersSettings)
     entry_page: EntryPageConfig = field(default_factory=EntryPageConfig)
     web: WebConfig = field(default_factory=WebConfig)
     mail: MailSettings = field(default_factory=MailSettings)

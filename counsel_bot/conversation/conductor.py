@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 from counsel_bot.conversation import crisis_flags, deletion, feedback, supervision, video_calls
 from counsel_bot.conversation.change import Change as Change  # re-exported for the mail channel
 from counsel_bot.conversation.first_reply import FirstReplies
+from counsel_bot.conversation.response_timers import ResponseTimers
+from counsel_bot.conversation.response_timers import setting_key as timer_key
 from counsel_bot.conversation.staff_events import staff_event
 from counsel_bot.conversation.video_calls import VideoCalls
 from counsel_bot.conversation.welcome import welcome
@@ -57,6 +59,7 @@ from counsel_bot.core.routing.model import (
     RouterConfig,
     RouterSnapshot,
 )
+from counsel_bot.core.timers import TimerSettings
 from counsel_bot.core.video import VideoSettings
 from counsel_bot.metrics import CounselMetrics, record_routing
 from counsel_bot.store import (
@@ -90,6 +93,8 @@ class Policy:
     video_secret: str | None = field(default=None, repr=False)
     # "!duty on" from staff with a device they have not cross-signed: refuse, or only warn.
     refuse_unsigned_devices: bool = False
+    # Live chat response targets (reminder, then back to the queue).
+    timers: TimerSettings = field(default_factory=TimerSettings)
 
 
 class Conductor:
@@ -124,6 +129,7 @@ class Conductor:
         # Staff devices not cross-signed by their owner, as last checked and announced in the
         # staff room (kept in the store's settings, so a restart does not warn again).
         self.unsigned_devices: dict[UserID, frozenset[str]] = {}
+        self.timers = ResponseTimers(policy.timers)
 
     @property
     def crisis_details(self) -> dict[ConversationID, CrisisDetail]:
@@ -158,6 +164,7 @@ class Conductor:
             conversation, await self.store.get_setting(supervision.setting_key(conversation)))
         self.crisis.restore(
             conversation, await self.store.get_setting(crisis_flags.setting_key(conversation)))
+        self.timers.restore(conversation, await self.store.get_setting(timer_key(conversation)))
 
     # -- roster ---------------------------------------------------------------------------
 
@@ -266,6 +273,7 @@ class Conductor:
             step.add(SayToYouth(conversation, "channel.chat"))
             step.add(SetTopic(conversation, "chat"))
         step.intake.append(IntakeMessage(conversation, event_id, body.encode("utf-8")))
+        self.timers.youth_wrote(step, conversation)
         if attachment:
             step.add(SayToYouth(conversation, "attachment_note"))
         elif record is not None:  # a first message is never a command, even "ende"
@@ -372,6 +380,7 @@ class Conductor:
         parsed = cmd.parse_staff(body)
         if parsed is None:
             await self._note_first_reply(room_id, sender, at)
+            await self._counsellor_replied(room_id, sender)
             return
         if await self.store.is_processed(event_id):
             return
@@ -414,6 +423,17 @@ class Conductor:
         waited = self.first_replies.wait(current, sender, at)
         if waited is not None:
             self.metrics.first_reply(waited)
+
+    async def _counsellor_replied(self, room_id: RoomID, sender: UserID) -> None:
+        """The wait is over: stored only when it changes (once per youth message answered)."""
+        record = await self.store.conversation_by_room(room_id)
+        current = None if record is None else self.router.conversation(record.conversation)
+        changed = self.timers.counsellor_wrote(current, sender)
+        if changed is not None:
+            await self.store.set_setting(*changed)
+
+    def overdue_replies(self, now: datetime) -> int:
+        return self.timers.overdue(self.router.snapshot(), now)
 
     async def _invite_to_chat(
         self, step: Change, room_id: RoomID, sender: UserID, here: ConversationID | None
@@ -497,8 +517,18 @@ class Conductor:
         self.handle(step, [ev.Tick(at)], reply_room=None)
         self.crisis.page_leads(step, self.router.snapshot(), self.policy.team_leads,
                                self.router.version)
+        self.timers.due(step, self.router.snapshot(), lambda current: self._requeue(step, current))
         if step.effects:
             await self.commit(step)
+
+    def _requeue(self, step: Change, current: ConversationSnapshot) -> None:
+        """Nobody answered in time: hand back as its counsellor would (the router then puts
+        it at the front and gives it to someone else; the youth is told by the hand-back)."""
+        if current.assigned_to is None:
+            return
+        self.handle(step, [ev.Transfer(step.at, current.assigned_to, current.conversation,
+                                       None)], reply_room=None)
+        step.after.append(lambda metrics: metrics.requeued_unanswered())
 
     # -- the transition -----------------------------------------------------------------------
 
@@ -551,6 +581,7 @@ class Conductor:
         if self.metrics is not None:
             self.metrics.refresh_from_snapshot(self.router.snapshot(), self.nicknames, now,
                                                unsigned=self._unsigned_staff())
+            self.metrics.replies_overdue(self.overdue_replies(now))
 
     async def _reload(self) -> None:
         snapshot = await self.store.load_router_snapshot()

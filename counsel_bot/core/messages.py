@@ -526,3 +526,13 @@ def text(key: str, language: Language, /, **params: object) -> str:
     """The text for ``key`` in ``language``; params fill ``{placeholders}``."""
     template = CATALOGUE[key][language]
     return template.format_map(_Lenient(params))
+
+
+def _workday_texts() -> None:
+    # Imported here, not at the top: messages_workday imports Language from this module.
+    from counsel_bot.core.messages_workday import TEXTS
+
+    CATALOGUE.update(TEXTS)
+
+
+_workday_texts()

@@ -102,6 +102,7 @@ def policy_from(settings: Settings) -> Policy:
         video=settings.video,
         video_secret=_read_secret(settings.video.jitsi_app_secret_file),
         refuse_unsigned_devices=settings.staff.unsigned_devices == "refuse",
+        timers=settings.timers.timer_settings(),
         router=RouterConfig(
             auto_assign=settings.routing.auto_assign,
             default_capacity=settings.staff.default_capacity,
@@ -300,6 +301,7 @@ async def start_team_lead_view(
         lambda: conductor.router.snapshot(), clock, nickname=conductor.nicknames.get,
         room_link=room_link, crisis_detail=conductor.crisis_details.get, today=metrics.today,
         unsigned=lambda: conductor.router.unsigned,
+        overdue=lambda: conductor.overdue_replies(clock.now()),
     )
     auth = MatrixPasswordAuth(settings.homeserver.bot_url,
                               frozenset(settings.staff.team_leads), http)
