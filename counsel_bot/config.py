@@ -122,6 +122,10 @@ class TimersSettings:
     def __post_init__(self) -> None:
         from counsel_bot.core.timers import TimerSettingsError
 
+        for name in ("first_response_minutes", "next_response_minutes",
+                     "requeue_after_minutes"):
+            if not 0 < getattr(self, name) <= 1440:
+                raise ValueError(f"{name} must be positive and at most 1440 (a day)")
         try:
             self.timer_settings()
         except TimerSettingsError as exc:
@@ -131,6 +135,22 @@ class TimersSettings:
         return TimerSettings(first_response=timedelta(minutes=self.first_response_minutes),
                              next_response=timedelta(minutes=self.next_response_minutes),
                              requeue_after=timedelta(minutes=self.requeue_after_minutes))
+
+
+@dataclass(frozen=True)
+class SnippetSettings:
+    # [[snippets]]: a text a counsellor fetches with "!s NAME" and sends from their device.
+    name: str
+    text: str
+
+    def __post_init__(self) -> None:
+        from counsel_bot.core.workday_commands import MAX_SNIPPET_CHARS, SNIPPET_NAME
+
+        if not SNIPPET_NAME.fullmatch(self.name):
+            raise ValueError(f"snippet name {self.name!r}: use 1-32 letters, digits, - or _")
+        if not self.text.strip() or len(self.text) > MAX_SNIPPET_CHARS:
+            raise ValueError(f"snippet {self.name!r}: the text must be 1-{MAX_SNIPPET_CHARS} "
+                             "characters")
 
 
 @dataclass(frozen=True)
@@ -195,6 +215,7 @@ class Settings:
     routing: RoutingSettings = field(default_factory=RoutingSettings)
     crisis: CrisisSettings = field(default_factory=CrisisSettings)
     timers: TimersSettings = field(default_factory=TimersSettings)
+    snippets: tuple[SnippetSettings, ...] = ()
     entry_page: EntryPageConfig = field(default_factory=EntryPageConfig)
     web: WebConfig = field(default_factory=WebConfig)
     mail: MailSettings = field(default_factory=MailSettings)

@@ -22,6 +22,7 @@ from counsel_bot.conversation.response_timers import setting_key as timer_key
 from counsel_bot.conversation.staff_events import staff_event
 from counsel_bot.conversation.video_calls import VideoCalls
 from counsel_bot.conversation.welcome import welcome
+from counsel_bot.conversation.workday import Workday
 from counsel_bot.core import commands as cmd
 from counsel_bot.core.crisis import CrisisDetector
 from counsel_bot.core.device_trust_check import (
@@ -61,6 +62,12 @@ from counsel_bot.core.routing.model import (
 )
 from counsel_bot.core.timers import TimerSettings
 from counsel_bot.core.video import VideoSettings
+from counsel_bot.core.workday_commands import (
+    WorkdayCommand,
+    is_help_topic,
+    parse_workday,
+    workday_help,
+)
 from counsel_bot.metrics import CounselMetrics, record_routing
 from counsel_bot.store import (
     IntakeMessage,
@@ -95,6 +102,8 @@ class Policy:
     refuse_unsigned_devices: bool = False
     # Live chat response targets (reminder, then back to the queue).
     timers: TimerSettings = field(default_factory=TimerSettings)
+    # Text snippets from the configuration ([[snippets]]), name -> text.
+    snippets: dict[str, str] = field(default_factory=dict)
 
 
 class Conductor:
@@ -130,6 +139,7 @@ class Conductor:
         # staff room (kept in the store's settings, so a restart does not warn again).
         self.unsigned_devices: dict[UserID, frozenset[str]] = {}
         self.timers = ResponseTimers(policy.timers)
+        self.workday = Workday(store, policy.snippets)
 
     @property
     def crisis_details(self) -> dict[ConversationID, CrisisDetail]:
@@ -377,6 +387,10 @@ class Conductor:
         self, room_id: RoomID, sender: UserID, event_id: EventID, body: str, at: datetime
     ) -> None:
         body = storable(body)
+        workday = parse_workday(body)
+        if workday is not None:
+            await self._workday(room_id, sender, event_id, workday, at)
+            return
         parsed = cmd.parse_staff(body)
         if parsed is None:
             await self._note_first_reply(room_id, sender, at)
@@ -391,6 +405,10 @@ class Conductor:
             step.add(SayInRoom(room_id, sender, parsed.key.value, (("hint", parsed.hint),)))
         elif isinstance(parsed, cmd.HelpCommand):
             help_text = cmd.help_text(self.policy.default_language, parsed.topic, staff=True)
+            if parsed.topic is None or is_help_topic(parsed.topic):
+                help_text = "\n".join(filter(None, (
+                    help_text if parsed.topic is None else "",
+                    workday_help(self.policy.default_language, parsed.topic))))
             step.add(SayInRoom(room_id, sender, "help_text", (("text", help_text),)))
         elif isinstance(parsed, cmd.ChatCommand):
             await self._invite_to_chat(step, room_id, sender, here)
@@ -412,6 +430,24 @@ class Conductor:
                 self.crisis.reviewed(step, event, self.router.conversation)
         if here is not None:
             # Staff asides never go into a youth's room: the reply goes to the staff room.
+            step.effects = [(_to_staff_room(e), tag) for e, tag in step.effects]
+        await self.commit(step)
+
+    async def _workday(
+        self, room_id: RoomID, sender: UserID, event_id: EventID,
+        command: WorkdayCommand | cmd.ParseError, at: datetime,
+    ) -> None:
+        """Case notes and snippets (conversation/workday.py); replies to the staff room."""
+        if await self.store.is_processed(event_id):
+            return
+        step = Change(at, event_id)
+        record = await self.store.conversation_by_room(room_id)
+        here = record.conversation if record is not None else None
+        if isinstance(command, cmd.ParseError):
+            step.add(SayInRoom(room_id, sender, command.key.value, (("hint", command.hint),)))
+        else:
+            await self.workday.command(step, room_id, sender, event_id, command, here)
+        if here is not None:
             step.effects = [(_to_staff_room(e), tag) for e, tag in step.effects]
         await self.commit(step)
 
@@ -561,7 +597,8 @@ class Conductor:
             for i, (effect, tag) in enumerate(step.effects)
         )
         transition = Transition(step.at, self.router.snapshot(), step.event_id, outbox,
-                                tuple(step.new), tuple(step.intake), tuple(step.settings))
+                                tuple(step.new), tuple(step.intake), tuple(step.settings),
+                                tuple(step.sealed))
         try:
             committed = await self.store.commit_transition(transition)
         except BaseException:

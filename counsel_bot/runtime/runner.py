@@ -103,6 +103,7 @@ def policy_from(settings: Settings) -> Policy:
         video_secret=_read_secret(settings.video.jitsi_app_secret_file),
         refuse_unsigned_devices=settings.staff.unsigned_devices == "refuse",
         timers=settings.timers.timer_settings(),
+        snippets={s.name.casefold(): s.text for s in settings.snippets},
         router=RouterConfig(
             auto_assign=settings.routing.auto_assign,
             default_capacity=settings.staff.default_capacity,

@@ -105,6 +105,9 @@ class Transition:
     # Settings that must hold exactly when the effects happen (a case code and the mail
     # that carries it): written in the same transaction.
     settings: tuple[tuple[str, str], ...] = ()
+    # Values that may hold content (case notes, snippets, appointments): plaintext here,
+    # sealed by the store under ``sealed_setting_context(key)``; None deletes the key.
+    sealed_settings: tuple[tuple[str, bytes | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -173,7 +176,8 @@ class Store(Protocol):
     async def erase_conversation(self, conversation: ConversationID) -> None:
         """Delete the conversation (retention, youth-initiated deletion): its record, its
         intake and every setting that names it or its room (the sealed mail address, mail
-        thread keys, case codes, flags, "greeted" marks)."""
+        thread keys, case codes, flags, "greeted" marks), and every sealed setting keyed
+        ``...:<conversation>`` (case notes, appointments)."""
         ...
 
     async def reseal_all(self, reseal: Resealer) -> int:
@@ -187,7 +191,19 @@ class Store(Protocol):
         """Adapter state that is not routing state (sync token, staff room); never content."""
         ...
 
+    async def get_sealed_setting(self, key: str) -> bytes | None:
+        """A sealed setting, opened; None if there is none."""
+        ...
+
+    async def sealed_settings(self, prefix: str) -> list[tuple[str, bytes]]:
+        """Every sealed setting whose key starts with ``prefix``, opened, by key."""
+        ...
+
     async def close(self) -> None: ...
+
+
+def sealed_setting_context(key: str) -> bytes:
+    return f"setting:{key}".encode()
 
 
 def youth_context(conversation: ConversationID) -> bytes:

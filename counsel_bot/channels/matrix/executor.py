@@ -16,6 +16,8 @@ from nio import AsyncClient, ErrorResponse
 from nio.exceptions import LocalProtocolError
 
 from counsel_bot.channels.outbox_worker import EffectFailed
+from counsel_bot.conversation.notes import formatted as formatted_notes
+from counsel_bot.conversation.notes import read as read_notes
 from counsel_bot.core.clock import Clock
 from counsel_bot.core.effects import (
     DeactivateYouth,
@@ -26,6 +28,7 @@ from counsel_bot.core.effects import (
     PostText,
     PurgeRoom,
     PutWidget,
+    Redact,
     SayInRoom,
     SayToStaff,
     SayToYouth,
@@ -110,6 +113,11 @@ class Executor:
                                 mentions=(effect.to,))
             case Transcript():
                 await self._transcript(effect, key)
+            case Redact():
+                record = await self._record(effect.conversation)
+                # No reason given: a redaction's reason is not encrypted.
+                _check(await self.client.room_redact(record.room_id, effect.event_id),
+                       "redact")
             case PutWidget():
                 await self._widget(effect)
             case InviteYouth():
@@ -289,6 +297,13 @@ class Executor:
 
     async def _transcript(self, effect: Transcript, key: str) -> None:
         record = await self._record(effect.conversation)
+        # Case notes first, in the staff room (never the youth's): same lane, so before.
+        notes = await read_notes(self.store, effect.conversation)
+        if notes:
+            await self._to_staff((SayToStaff(
+                "notes.handover", (("conversation", effect.conversation),
+                                   ("count", len(notes)), ("notes", formatted_notes(notes))),
+                mentions=(effect.counsellor,)),), f"{key}:notes")
         items = await self.store.read_intake(effect.conversation)
         name = await self._display_name(effect.counsellor)
         if items:
