@@ -19,6 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from counsel_bot.conversation.appointments import AppointmentSettings
 from counsel_bot.conversation.retention import RetentionSettings
 from counsel_bot.core.mail_deadline import MailDeadlineSettings
 from counsel_bot.core.timers import TimerSettings
@@ -216,6 +217,7 @@ class Settings:
     crisis: CrisisSettings = field(default_factory=CrisisSettings)
     timers: TimersSettings = field(default_factory=TimersSettings)
     snippets: tuple[SnippetSettings, ...] = ()
+    appointments: AppointmentSettings = field(default_factory=AppointmentSettings)
     entry_page: EntryPageConfig = field(default_factory=EntryPageConfig)
     web: WebConfig = field(default_factory=WebConfig)
     mail: MailSettings = field(default_factory=MailSettings)

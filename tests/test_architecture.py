@@ -43,6 +43,7 @@ CORE_PURE_LIBRARIES = (
     "nacl",  # signatures
     "e2e.canonical_json",  # signable bytes of a Matrix object
     "e2e.device_trust",  # whether a device is cross-signed, decided from a keys/query answer
+    "icalendar",  # appointment files (RFC 5545): builds bytes, no I/O
 )
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from counsel_bot.conversation import crisis_flags, deletion, feedback, supervision, video_calls
+from counsel_bot.conversation.appointments import Appointments, AppointmentSettings
 from counsel_bot.conversation.change import Change as Change  # re-exported for the mail channel
 from counsel_bot.conversation.first_reply import FirstReplies
 from counsel_bot.conversation.response_timers import ResponseTimers
@@ -63,6 +64,9 @@ from counsel_bot.core.routing.model import (
 from counsel_bot.core.timers import TimerSettings
 from counsel_bot.core.video import VideoSettings
 from counsel_bot.core.workday_commands import (
+    AppointmentCancel,
+    AppointmentCommand,
+    AppointmentList,
     WorkdayCommand,
     is_help_topic,
     parse_workday,
@@ -104,6 +108,7 @@ class Policy:
     timers: TimerSettings = field(default_factory=TimerSettings)
     # Text snippets from the configuration ([[snippets]]), name -> text.
     snippets: dict[str, str] = field(default_factory=dict)
+    appointments: AppointmentSettings = field(default_factory=AppointmentSettings)
 
 
 class Conductor:
@@ -140,6 +145,8 @@ class Conductor:
         self.unsigned_devices: dict[UserID, frozenset[str]] = {}
         self.timers = ResponseTimers(policy.timers)
         self.workday = Workday(store, policy.snippets)
+        self.appointments = Appointments(store, policy.appointments, policy.hours,
+                                         video_enabled=policy.video.enabled)
 
     @property
     def crisis_details(self) -> dict[ConversationID, CrisisDetail]:
@@ -162,6 +169,7 @@ class Conductor:
             if unsigned:
                 conductor.unsigned_devices[user] = unsigned
         conductor.router.unsigned = conductor._unsigned_staff()
+        await conductor.appointments.load()
         return conductor
 
     async def _remember(self, conversation: ConversationID) -> None:
@@ -286,7 +294,10 @@ class Conductor:
         self.timers.youth_wrote(step, conversation)
         if attachment:
             step.add(SayToYouth(conversation, "attachment_note"))
-        elif record is not None:  # a first message is never a command, even "ende"
+        # A first message is never a command, even "ende"; a "ja" to a proposed appointment
+        # is its answer.
+        elif record is not None and not self.appointments.youth_answered(step, conversation,
+                                                                          body):
             await self._youth_command(step, conversation, body)
         self.check_crisis(step, conversation, body)
         await self.commit(step)
@@ -367,6 +378,7 @@ class Conductor:
                                     reply_room=None))
         if erased:
             self.rooms.pop(conversation, None)
+            self.appointments.forget(conversation)
             self.crisis.forget(step, conversation)
 
     def check_crisis(self, step: Change, conversation: ConversationID, body: str) -> None:
@@ -445,11 +457,35 @@ class Conductor:
         here = record.conversation if record is not None else None
         if isinstance(command, cmd.ParseError):
             step.add(SayInRoom(room_id, sender, command.key.value, (("hint", command.hint),)))
+        elif isinstance(command, AppointmentCommand | AppointmentCancel | AppointmentList):
+            self._appointment(step, room_id, sender, command, here)
         else:
             await self.workday.command(step, room_id, sender, event_id, command, here)
         if here is not None:
             step.effects = [(_to_staff_room(e), tag) for e, tag in step.effects]
         await self.commit(step)
+
+    def _appointment(
+        self, step: Change, room_id: RoomID, sender: UserID,
+        command: AppointmentCommand | AppointmentCancel | AppointmentList,
+        here: ConversationID | None,
+    ) -> None:
+        lead = self.policy.staff.get(sender) is Role.TEAM_LEAD
+        if isinstance(command, AppointmentList):
+            self.appointments.list_for(step, room_id, sender)
+        elif isinstance(command, AppointmentCancel):
+            self.appointments.cancel(step, room_id, sender, command.appointment, team_lead=lead)
+        else:
+            conversation = command.conversation or here
+            current = None if conversation is None else self.router.conversation(conversation)
+            if current is None:
+                step.add(SayInRoom(room_id, sender, "appointments.which"))
+            elif current.channel is Channel.MAIL:
+                # The bot's texts reach a mail youth only as the counsellor's mail, and the
+                # calendar file is not attached to mail yet: refused rather than lost.
+                step.add(SayInRoom(room_id, sender, "appointments.mail"))
+            elif self._may_act(step, room_id, sender, current):
+                self.appointments.propose(step, room_id, sender, command, current.conversation)
 
     async def _note_first_reply(self, room_id: RoomID, sender: UserID, at: datetime) -> None:
         if self.metrics is None:
@@ -554,6 +590,9 @@ class Conductor:
         self.crisis.page_leads(step, self.router.snapshot(), self.policy.team_leads,
                                self.router.version)
         self.timers.due(step, self.router.snapshot(), lambda current: self._requeue(step, current))
+        await self.appointments.due(step, lambda appointment: self.video.start(
+            step, appointment.conversation, appointment.counsellor,
+            self._name(appointment.counsellor)))
         if step.effects:
             await self.commit(step)
 

@@ -151,6 +151,15 @@ class Redact:
 
 
 @dataclass(frozen=True)
+class SendCalendar:
+    """A confirmed appointment's iCalendar file, as an encrypted attachment in the room."""
+
+    conversation: ConversationID
+    filename: str
+    ics: str
+
+
+@dataclass(frozen=True)
 class StaffDigest:
     """Several staff notices as one message (the outbox worker's, never stored): a burst of
     youths is a few messages for the night shift to read, and little work for the server."""
@@ -160,7 +169,7 @@ class StaffDigest:
 
 BotEffect = (InviteYouth | SayToYouth | SayToStaff | SayInRoom | Transcript | Leave
              | PutWidget | PostText | SendMail | SetTopic | Supervise | PurgeRoom
-             | DeactivateYouth | EraseConversation | Redact)
+             | DeactivateYouth | EraseConversation | Redact | SendCalendar)
 Effect = Assign | Unassign | QueuePositionChanged | Closed | BotEffect
 
 
@@ -215,6 +224,9 @@ def encode_effect(effect: Effect) -> bytes:
         case Redact():
             data = {"type": "redact", "conversation": effect.conversation,
                     "event_id": effect.event_id}
+        case SendCalendar():
+            data = {"type": "calendar", "conversation": effect.conversation,
+                    "filename": effect.filename, "ics": effect.ics}
         case Leave():
             data = {"type": "leave", "conversation": effect.conversation}
         case InviteYouth():
@@ -272,6 +284,9 @@ def decode_effect(raw: bytes) -> Effect:
             return EraseConversation(ConversationID(data["conversation"]))
         case "redact":
             return Redact(ConversationID(data["conversation"]), EventID(data["event_id"]))
+        case "calendar":
+            return SendCalendar(ConversationID(data["conversation"]), data["filename"],
+                                data["ics"])
     action = decode_action(raw)
     assert not isinstance(action, Reply), "replies are stored as SayInRoom"
     return action

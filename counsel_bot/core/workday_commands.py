@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from counsel_bot.core.appointments import KIND_WORDS, Kind
 from counsel_bot.core.commands import HelpEntry, ParseError, ParseErrorKey
 from counsel_bot.core.ids import ConversationID
 
@@ -60,8 +61,31 @@ class SnippetList:
     pass
 
 
+@dataclass(frozen=True)
+class AppointmentCommand:
+    """``!appointment [C-XXXXXXXX] 2026-12-10 16:00 45min inperson|phone|video``."""
+
+    conversation: ConversationID | None
+    day: str
+    at: str
+    minutes: int
+    kind: Kind
+
+
+@dataclass(frozen=True)
+class AppointmentCancel:
+    appointment: str
+
+
+@dataclass(frozen=True)
+class AppointmentList:
+    pass
+
+
 WorkdayCommand = NoteCommand | NotesCommand | SnippetCommand | SnippetAdd | SnippetRemove \
-    | SnippetList
+    | SnippetList | AppointmentCommand | AppointmentCancel | AppointmentList
+APPOINTMENT_ID = re.compile(r"T-[0-9A-F]{6}", re.IGNORECASE)
+_DURATION = re.compile(r"(\d{1,3})\s*(?:min|m|minuten|minutes)?", re.IGNORECASE)
 
 WORKDAY_HELP = MappingProxyType({
     "note": HelpEntry(
@@ -83,6 +107,16 @@ WORKDAY_HELP = MappingProxyType({
         "damit er von deinem Gerät signiert ist und deine Worte sind, nicht die des Bots.",
         "Text snippet: the bot hands you the text here to copy; you send it yourself, so it "
         "is signed by your device and is your words, not the bot's.",
+    ),
+    "appointment": HelpEntry(
+        "!appointment [C-XXXXXXXX] 2026-12-10 16:00 45min inperson|phone|video | "
+        "!appointment cancel T-XXXXXX | !appointments",
+        "Termin vorschlagen (im Raum der Person, oder mit Nummer im Teamraum); die Person "
+        "antwortet „ja“ oder „nein“. Bestätigt: Kalenderdatei und Erinnerungen (Vortag, 15 "
+        "Min. vorher). Nie nach Name oder Adresse fragen.",
+        "Propose an appointment (in the person's room, or with the id in the staff room); "
+        "the person answers \"yes\" or \"no\". Confirmed: a calendar file and reminders (the "
+        "day before, 15 min before). Never ask for a name or address.",
     ),
     "snippet": HelpEntry(
         "!snippet add NAME text | !snippet remove NAME | !snippets",
@@ -120,7 +154,36 @@ def parse_workday(text: str) -> WorkdayCommand | ParseError | None:
         return SnippetList()
     if name == "snippet":
         return _snippet(rest)
+    if name in ("appointment", "termin"):
+        return _appointment(rest)
+    if name in ("appointments", "termine"):
+        return AppointmentList()
     return None
+
+
+def _appointment(rest: str) -> AppointmentCommand | AppointmentCancel | AppointmentList \
+        | ParseError:
+    usage = WORKDAY_HELP["appointment"].usage
+    words = rest.split()
+    if words and words[0].casefold() in ("cancel", "absagen"):
+        if len(words) != 2 or not APPOINTMENT_ID.fullmatch(words[1]):
+            return ParseError(ParseErrorKey.BAD_ARGUMENT, "!appointment cancel T-XXXXXX",
+                              "appointment")
+        return AppointmentCancel("T-" + words[1][2:].upper())
+    if words and words[0].casefold() == "list" and len(words) == 1:
+        return AppointmentList()
+    conversation, after = _case_and_rest(rest)
+    words = after.split()
+    if len(words) < 4:
+        return ParseError(ParseErrorKey.MISSING_ARGUMENT, usage, "appointment")
+    if len(words) > 4:
+        return ParseError(ParseErrorKey.TOO_MANY_ARGUMENTS, usage, "appointment")
+    day, at, duration, kind_word = words
+    length = _DURATION.fullmatch(duration)
+    kind = KIND_WORDS.get(kind_word.casefold())
+    if length is None or kind is None:
+        return ParseError(ParseErrorKey.BAD_ARGUMENT, usage, "appointment")
+    return AppointmentCommand(conversation, day, at, int(length.group(1)), kind)
 
 
 def _split(text: str) -> tuple[str, str]:

@@ -104,6 +104,7 @@ def policy_from(settings: Settings) -> Policy:
         refuse_unsigned_devices=settings.staff.unsigned_devices == "refuse",
         timers=settings.timers.timer_settings(),
         snippets={s.name.casefold(): s.text for s in settings.snippets},
+        appointments=settings.appointments,
         router=RouterConfig(
             auto_assign=settings.routing.auto_assign,
             default_capacity=settings.staff.default_capacity,

@@ -8,11 +8,12 @@ key (Synapse answers a repeated send with the event it already made instead of a
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from nio import AsyncClient, ErrorResponse
+from nio import AsyncClient, ErrorResponse, UploadResponse
 from nio.exceptions import LocalProtocolError
 
 from counsel_bot.channels.outbox_worker import EffectFailed
@@ -32,6 +33,7 @@ from counsel_bot.core.effects import (
     SayInRoom,
     SayToStaff,
     SayToYouth,
+    SendCalendar,
     SendMail,
     SetTopic,
     StaffDigest,
@@ -113,6 +115,10 @@ class Executor:
                                 mentions=(effect.to,))
             case Transcript():
                 await self._transcript(effect, key)
+            case SendCalendar():
+                record = await self._record(effect.conversation)
+                await self._send_file(record.room_id, effect.filename, "text/calendar",
+                                      effect.ics.encode("utf-8"), key)
             case Redact():
                 record = await self._record(effect.conversation)
                 # No reason given: a redaction's reason is not encrypted.
@@ -344,6 +350,20 @@ class Executor:
         name = getattr(answer, "displayname", None)
         return str(name) if name else user[1:].split(":", 1)[0]
 
+    async def _send_file(self, room_id: RoomID, name: str, mimetype: str, data: bytes,
+                         key: str) -> None:
+        """An encrypted attachment (m.file with ``file``: the url and its decryption key)."""
+        file = await _upload_encrypted(self.client, data, name, mimetype)
+        content = {"msgtype": "m.file", "body": name, "filename": name,
+                   "info": {"mimetype": mimetype, "size": len(data)}, "file": file}
+        try:
+            answer = await self.client.room_send(
+                room_id, "m.room.message", content, tx_id=_txn_id(key),
+                ignore_unverified_devices=True)
+        except (LocalProtocolError, KeyError) as exc:
+            raise EffectFailed(f"cannot send: {type(exc).__name__}", permanent=True) from None
+        _check(answer, "send file")
+
     async def send(
         self, room_id: RoomID, body: str, key: str, *, mentions: tuple[UserID, ...] = ()
     ) -> None:
@@ -363,6 +383,18 @@ class Executor:
             # nio does not know the room (the bot left, or it was purged).
             raise EffectFailed(f"cannot send: {type(exc).__name__}", permanent=True) from None
         _check(answer, "send")
+
+
+async def _upload_encrypted(
+    client: AsyncClient, data: bytes, name: str, mimetype: str
+) -> dict[str, Any]:
+    """Encrypt ``data`` (AES-CTR, as Matrix attachments are) and upload the ciphertext; the
+    key goes only into the Megolm-encrypted message, so the server never sees the file."""
+    answer, keys = await client.upload(io.BytesIO(data), content_type="application/octet-stream",
+                                       filename=None, encrypt=True, filesize=len(data))
+    if not isinstance(answer, UploadResponse) or keys is None:
+        raise EffectFailed("upload refused", permanent=False)
+    return {**keys, "url": answer.content_uri, "mimetype": mimetype}
 
 
 def _read_only_level(content: dict[str, Any]) -> int:
