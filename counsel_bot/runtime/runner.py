@@ -38,6 +38,7 @@ from counsel_bot.metrics import CounselMetrics
 from counsel_bot.runtime.data_lock import exclusive
 from counsel_bot.store import SqliteStore
 from counsel_bot.web import MatrixPasswordAuth, RouterDashboardSource, build_web_app, start_web
+from counsel_bot.web.second_factor import StoreSecondFactors
 from e2e.cross_signing import CrossSigningSeeds
 from e2e.cross_signing_upload import ensure_cross_signed
 from e2e.vault import Vault, passphrase_from_env_or_file
@@ -309,7 +310,8 @@ async def start_team_lead_view(
                               frozenset(settings.staff.team_leads), http)
     web_settings = settings.web.web_settings()
     app = build_web_app(metrics, source, auth, web_settings, clock,
-                        on_scrape=lambda: conductor.refresh_metrics(clock.now()))
+                        on_scrape=lambda: conductor.refresh_metrics(clock.now()),
+                        second_factor=StoreSecondFactors(conductor.store))
     return await start_web(app, web_settings)
 
 

@@ -199,6 +199,11 @@ class Store(Protocol):
         """Every sealed setting whose key starts with ``prefix``, opened, by key."""
         ...
 
+    async def set_sealed_setting(self, key: str, value: bytes | None) -> None:
+        """Seal and keep ``value`` (None deletes it), outside any transition (the dashboard's
+        two-factor enrolments, which no router event causes)."""
+        ...
+
     async def close(self) -> None: ...
 
 

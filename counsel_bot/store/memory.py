@@ -290,6 +290,13 @@ class MemoryStore:
         return None if sealed is None else self._sealer.open_sealed(
             sealed, context=sealed_setting_context(key))
 
+    async def set_sealed_setting(self, key: str, value: bytes | None) -> None:
+        if value is None:
+            self._sealed_settings.pop(key, None)
+        else:
+            self._sealed_settings[key] = self._sealer.seal(value,
+                                                           context=sealed_setting_context(key))
+
     async def sealed_settings(self, prefix: str) -> list[tuple[str, bytes]]:
         return [(k, self._sealer.open_sealed(v, context=sealed_setting_context(k)))
                 for k, v in sorted(self._sealed_settings.items()) if k.startswith(prefix)]

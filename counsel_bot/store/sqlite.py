@@ -154,6 +154,15 @@ class SqliteStore:
         return self._sealer.open_sealed(bytes(rows[0][0]), context=sealed_setting_context(key)) \
             if rows else None
 
+    async def set_sealed_setting(self, key: str, value: bytes | None) -> None:
+        sealed = None if value is None else self._sealer.seal(
+            value, context=sealed_setting_context(key))
+        async with self._transaction() as db:
+            if sealed is None:
+                await db.execute("DELETE FROM sealed_settings WHERE key = ?", (key,))
+            else:
+                await db.execute(_UPSERT_SEALED_SETTING, (key, sealed))
+
     async def sealed_settings(self, prefix: str) -> list[tuple[str, bytes]]:
         rows = await self._rows(
             "SELECT key, sealed FROM sealed_settings WHERE substr(key, 1, length(?)) = ? "
