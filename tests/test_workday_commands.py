@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from counsel_bot.core.commands import ParseError, ParseErrorKey
 from counsel_bot.core.ids import ConversationID
@@ -58,3 +60,31 @@ def test_notes_listing_and_help_recommends_the_staff_room() -> None:
     assert "staff room" in workday_help("en", "note")
     assert "Teamraum" in workday_help("de")
     assert "signed by your device" in workday_help("en", "s")
+
+
+@given(st.text(max_size=300))
+def test_the_parser_never_raises(text: str) -> None:
+    for candidate in (text, "!" + text, "!note " + text, "!appointment " + text,
+                      "!snippet " + text, "!s " + text):
+        parse_workday(candidate)
+
+
+def test_appointment_commands() -> None:
+    from counsel_bot.core.appointments import Kind
+    from counsel_bot.core.workday_commands import (
+        AppointmentCancel,
+        AppointmentCommand,
+        AppointmentList,
+    )
+
+    assert parse_workday("!appointment 2026-12-10 16:00 45min inperson") == AppointmentCommand(
+        None, "2026-12-10", "16:00", 45, Kind.IN_PERSON)
+    assert parse_workday("!appointment C-0000CAFE 2026-12-10 9:30 30 video") == \
+        AppointmentCommand(ConversationID("C-0000CAFE"), "2026-12-10", "9:30", 30, Kind.VIDEO)
+    assert parse_workday("!termin 2026-12-10 16:00 45m telefon") == AppointmentCommand(
+        None, "2026-12-10", "16:00", 45, Kind.PHONE)
+    assert parse_workday("!appointment cancel t-00000a") == AppointmentCancel("T-00000A")
+    assert parse_workday("!appointments") == AppointmentList()
+    for bad in ("!appointment 2026-12-10 16:00 45min bus", "!appointment 2026-12-10 16:00",
+                "!appointment cancel", "!appointment 2026-12-10 16:00 lang video"):
+        assert isinstance(parse_workday(bad), ParseError), bad
