@@ -49,6 +49,7 @@ class Appointments:
         self.new_id: Callable[[], str] = lambda: "T-" + secrets.token_hex(3).upper()
 
     async def load(self) -> None:
+        self.known = {}
         for _, raw in await self.store.sealed_settings(PREFIX):
             appointment = ap.Appointment.decode(raw)
             self.known[appointment.id] = appointment

@@ -663,6 +663,11 @@ class Conductor:
         snapshot = await self.store.load_router_snapshot()
         self.router = Router.from_snapshot(snapshot, self.policy.router)
         self.router.unsigned = self._unsigned_staff()
+        # The working-day parts changed their memory with the failed step: the store decides.
+        await self.appointments.load()
+        for conversation in snapshot.conversations:
+            self.timers.restore(conversation.conversation, await self.store.get_setting(
+                timer_key(conversation.conversation)), replace=True)
 
 
 def device_trust_key(user: UserID) -> str:

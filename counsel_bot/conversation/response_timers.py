@@ -35,9 +35,12 @@ class ResponseTimers:
         self.settings = settings
         self._waiting: dict[ConversationID, Waiting] = {}
 
-    def restore(self, conversation: ConversationID, raw: str | None) -> None:
+    def restore(self, conversation: ConversationID, raw: str | None, *,
+                replace: bool = False) -> None:
         if raw:
             self._waiting[conversation] = Waiting.decode(raw)
+        elif replace:
+            self._waiting.pop(conversation, None)
 
     def waiting(self, conversation: ConversationID) -> Waiting:
         return self._waiting.get(conversation, Waiting())

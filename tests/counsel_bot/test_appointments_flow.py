@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from counsel_bot.config import Settings, StaffSettings
 from counsel_bot.conversation.appointments import AppointmentSettings
 from counsel_bot.conversation.conductor import Conductor
@@ -123,3 +125,15 @@ async def test_appointments_survive_a_restart_and_go_with_the_conversation() -> 
     assert list(again.appointments.known) == ["T-00000A"]
     await c.store.erase_conversation(conversation)
     assert await c.store.sealed_settings("appt:") == []
+
+
+async def test_a_failed_write_leaves_no_appointment_in_memory() -> None:
+    c, _, _ = await office()
+
+    async def failing(transition: object) -> bool:
+        raise OSError("disk full")
+    c.store.commit_transition = failing  # type: ignore[method-assign,assignment]
+    with pytest.raises(OSError, match="disk full"):
+        await c.staff_wrote(ROOM, ANNA, EventID("$a1"),
+                            "!appointment 2026-12-10 16:00 45min video", NOW)
+    assert c.appointments.known == {}
