@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from counsel_bot.conversation.change import Change
 from counsel_bot.core import appointments as ap
@@ -53,6 +54,11 @@ class Appointments:
         for _, raw in await self.store.sealed_settings(PREFIX):
             appointment = ap.Appointment.decode(raw)
             self.known[appointment.id] = appointment
+
+    def upcoming(self, conversation: ConversationID, now: datetime) -> bool:
+        """A confirmed appointment of this conversation is still to come."""
+        return any(a.conversation == conversation and a.status is ap.Status.CONFIRMED
+                   and a.start > now for a in self.known.values())
 
     def forget(self, conversation: ConversationID) -> None:
         self.known = {i: a for i, a in self.known.items() if a.conversation != conversation}

@@ -36,6 +36,7 @@ from counsel_bot.core.device_trust_check import (
 from counsel_bot.core.effects import (
     Effect,
     InviteYouth,
+    Leave,
     SayInRoom,
     SayToStaff,
     SayToYouth,
@@ -326,6 +327,9 @@ class Conductor:
     async def _after_close(self, step: Change, conversation: ConversationID, body: str) -> None:
         scored = await self.store.get_setting(feedback.setting_key(conversation)) is not None
         feedback.after_close(step, conversation, body, scored_before=scored)
+        if self.appointments.upcoming(conversation, step.at):
+            # The bot stays in the room: its reminders for the appointment go there.
+            step.effects = [(e, tag) for e, tag in step.effects if not isinstance(e, Leave)]
         await self.commit(step)
 
     def _open(

@@ -137,3 +137,18 @@ async def test_a_failed_write_leaves_no_appointment_in_memory() -> None:
         await c.staff_wrote(ROOM, ANNA, EventID("$a1"),
                             "!appointment 2026-12-10 16:00 45min video", NOW)
     assert c.appointments.known == {}
+
+
+async def test_after_the_chat_closes_the_bot_stays_for_the_appointments_reminders() -> None:
+    from counsel_bot.core.effects import Leave
+
+    c, conversation, clock = await office()
+    await c.staff_wrote(ROOM, ANNA, EventID("$a1"), "!appointment 2026-12-10 16:00 45min video",
+                        NOW)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "ja", NOW)
+    await c.staff_wrote(ROOM, ANNA, EventID("$c"), f"!close {conversation}", NOW)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y3"), "5", NOW)
+    assert not any(isinstance(e, Leave) for e in await outbox(c))
+    clock.set(START - timedelta(minutes=14))
+    await c.tick(clock.now())
+    assert "appointments.reminder_soon" in await youth_keys(c)
