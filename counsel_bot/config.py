@@ -15,13 +15,16 @@ import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from counsel_bot.conversation.appointments import AppointmentSettings
 from counsel_bot.conversation.forum import ForumTopic
 from counsel_bot.conversation.groups import GroupSettings
 from counsel_bot.conversation.retention import RetentionSettings
 from counsel_bot.core.mail_deadline import MailDeadlineSettings
+from counsel_bot.core.timers import TimerSettings
 from counsel_bot.core.video import VideoSettings
 from counsel_bot.web.settings import WebSettings
 from homeserver_bridge.entry_page import EntryPageSettings
@@ -135,6 +138,48 @@ class RoutingSettings:
 
 
 @dataclass(frozen=True)
+class TimersSettings:
+    # Live chat response targets: past them the counsellor is reminded in the staff room;
+    # past requeue_after_minutes the conversation goes back to the queue.
+    first_response_minutes: float = 5.0
+    next_response_minutes: float = 15.0
+    requeue_after_minutes: float = 30.0
+
+    def __post_init__(self) -> None:
+        from counsel_bot.core.timers import TimerSettingsError
+
+        for name in ("first_response_minutes", "next_response_minutes",
+                     "requeue_after_minutes"):
+            if not 0 < getattr(self, name) <= 1440:
+                raise ValueError(f"{name} must be positive and at most 1440 (a day)")
+        try:
+            self.timer_settings()
+        except TimerSettingsError as exc:
+            raise ValueError(str(exc)) from None
+
+    def timer_settings(self) -> TimerSettings:
+        return TimerSettings(first_response=timedelta(minutes=self.first_response_minutes),
+                             next_response=timedelta(minutes=self.next_response_minutes),
+                             requeue_after=timedelta(minutes=self.requeue_after_minutes))
+
+
+@dataclass(frozen=True)
+class SnippetSettings:
+    # [[snippets]]: a text a counsellor fetches with "!s NAME" and sends from their device.
+    name: str
+    text: str
+
+    def __post_init__(self) -> None:
+        from counsel_bot.core.workday_commands import MAX_SNIPPET_CHARS, SNIPPET_NAME
+
+        if not SNIPPET_NAME.fullmatch(self.name):
+            raise ValueError(f"snippet name {self.name!r}: use 1-32 letters, digits, - or _")
+        if not self.text.strip() or len(self.text) > MAX_SNIPPET_CHARS:
+            raise ValueError(f"snippet {self.name!r}: the text must be 1-{MAX_SNIPPET_CHARS} "
+                             "characters")
+
+
+@dataclass(frozen=True)
 class CrisisSettings:
     # Empty = the lexicons shipped in config/crisis.
     lexicon_dir: str = ""
@@ -201,6 +246,9 @@ class Settings:
     opening_hours: OpeningHoursSettings = field(default_factory=OpeningHoursSettings)
     routing: RoutingSettings = field(default_factory=RoutingSettings)
     crisis: CrisisSettings = field(default_factory=CrisisSettings)
+    timers: TimersSettings = field(default_factory=TimersSettings)
+    snippets: tuple[SnippetSettings, ...] = ()
+    appointments: AppointmentSettings = field(default_factory=AppointmentSettings)
     entry_page: EntryPageConfig = field(default_factory=EntryPageConfig)
     web: WebConfig = field(default_factory=WebConfig)
     mail: MailSettings = field(default_factory=MailSettings)

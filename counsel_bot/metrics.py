@@ -137,6 +137,26 @@ class CounselMetrics:
         self._today_gauges()
         self._groups()
         self._instance_metrics()
+        self._timer_metrics()
+
+    def _timer_metrics(self) -> None:
+        self._overdue = Gauge(
+            "counsel_replies_overdue",
+            "Live chats whose youth waits past the response target (a count; who is said in "
+            "the staff room only)",
+            registry=self.registry,
+        )
+        self._requeued = Counter(
+            "counsel_requeued_unanswered",
+            "Conversations handed back to the queue because nobody answered in time",
+            registry=self.registry,
+        )
+
+    def replies_overdue(self, count: int) -> None:
+        self._overdue.set(count)
+
+    def requeued_unanswered(self) -> None:
+        self._requeued.inc()
 
     # --- construction ----------------------------------------------------------------------
 

@@ -48,6 +48,7 @@ CORE_PURE_LIBRARIES = (
     # crisis rules read their lexicons, then only computes
     "scipy",  # sparse n-gram rows for training the head
     "sklearn",  # fits the crisis model's head (`counsel crisis train`), never in the bot
+    "icalendar",  # appointment files (RFC 5545): builds bytes, no I/O
 )
 
 

@@ -30,6 +30,9 @@ class Change:
     after: list[Callable[[CounselMetrics], None]] = field(default_factory=list)
     # Small adapter facts (never content) written after the transition.
     settings: list[tuple[str, str]] = field(default_factory=list)
+    # Values that may hold content (case notes, snippets, appointments), sealed by the store;
+    # None deletes the key.
+    sealed: list[tuple[str, bytes | None]] = field(default_factory=list)
 
     def add(self, effect: Effect, tag: str = "") -> None:
         self.effects.append((effect, tag))

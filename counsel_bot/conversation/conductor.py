@@ -16,11 +16,15 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from counsel_bot.conversation import crisis_flags, deletion, feedback, supervision, video_calls
+from counsel_bot.conversation.appointments import Appointments, AppointmentSettings
 from counsel_bot.conversation.change import Change as Change  # re-exported for the mail channel
 from counsel_bot.conversation.first_reply import FirstReplies
+from counsel_bot.conversation.response_timers import ResponseTimers
+from counsel_bot.conversation.response_timers import setting_key as timer_key
 from counsel_bot.conversation.staff_events import staff_event
 from counsel_bot.conversation.video_calls import VideoCalls
 from counsel_bot.conversation.welcome import welcome
+from counsel_bot.conversation.workday import Workday
 from counsel_bot.core import commands as cmd
 from counsel_bot.core.crisis import Assessor
 from counsel_bot.core.device_trust_check import (
@@ -33,6 +37,7 @@ from counsel_bot.core.device_trust_check import (
 from counsel_bot.core.effects import (
     Effect,
     InviteYouth,
+    Leave,
     SayInRoom,
     SayToStaff,
     SayToYouth,
@@ -59,7 +64,17 @@ from counsel_bot.core.routing.model import (
     RouterConfig,
     RouterSnapshot,
 )
+from counsel_bot.core.timers import TimerSettings
 from counsel_bot.core.video import VideoSettings
+from counsel_bot.core.workday_commands import (
+    AppointmentCancel,
+    AppointmentCommand,
+    AppointmentList,
+    WorkdayCommand,
+    is_help_topic,
+    parse_workday,
+    workday_help,
+)
 from counsel_bot.metrics import CounselMetrics, record_routing
 from counsel_bot.store import (
     IntakeMessage,
@@ -92,6 +107,11 @@ class Policy:
     video_secret: str | None = field(default=None, repr=False)
     # "!duty on" from staff with a device they have not cross-signed: refuse, or only warn.
     refuse_unsigned_devices: bool = False
+    # Live chat response targets (reminder, then back to the queue).
+    timers: TimerSettings = field(default_factory=TimerSettings)
+    # Text snippets from the configuration ([[snippets]]), name -> text.
+    snippets: dict[str, str] = field(default_factory=dict)
+    appointments: AppointmentSettings = field(default_factory=AppointmentSettings)
 
 
 class Conductor:
@@ -128,6 +148,10 @@ class Conductor:
         self.unsigned_devices: dict[UserID, frozenset[str]] = {}
         # Parts with their own commands and rooms (group sessions, the forum), asked first.
         self.addons: list[Addon] = []
+        self.timers = ResponseTimers(policy.timers)
+        self.workday = Workday(store, policy.snippets)
+        self.appointments = Appointments(store, policy.appointments, policy.hours,
+                                         video_enabled=policy.video.enabled)
 
     @property
     def crisis_details(self) -> dict[ConversationID, CrisisDetail]:
@@ -150,6 +174,7 @@ class Conductor:
             if unsigned:
                 conductor.unsigned_devices[user] = unsigned
         conductor.router.unsigned = conductor._unsigned_staff()
+        await conductor.appointments.load()
         return conductor
 
     async def _remember(self, conversation: ConversationID) -> None:
@@ -162,6 +187,7 @@ class Conductor:
             conversation, await self.store.get_setting(supervision.setting_key(conversation)))
         self.crisis.restore(
             conversation, await self.store.get_setting(crisis_flags.setting_key(conversation)))
+        self.timers.restore(conversation, await self.store.get_setting(timer_key(conversation)))
 
     # -- roster ---------------------------------------------------------------------------
 
@@ -273,9 +299,13 @@ class Conductor:
             step.add(SayToYouth(conversation, "channel.chat"))
             step.add(SetTopic(conversation, "chat"))
         step.intake.append(IntakeMessage(conversation, event_id, body.encode("utf-8")))
+        self.timers.youth_wrote(step, conversation)
         if attachment:
             step.add(SayToYouth(conversation, "attachment_note"))
-        elif record is not None:  # a first message is never a command, even "ende"
+        # A first message is never a command, even "ende"; a "ja" to a proposed appointment
+        # is its answer.
+        elif record is not None and not self.appointments.youth_answered(step, conversation,
+                                                                          body):
             await self._youth_command(step, conversation, body)
         await self.check_crisis(step, conversation, body)
         await self.commit(step)
@@ -304,6 +334,9 @@ class Conductor:
     async def _after_close(self, step: Change, conversation: ConversationID, body: str) -> None:
         scored = await self.store.get_setting(feedback.setting_key(conversation)) is not None
         feedback.after_close(step, conversation, body, scored_before=scored)
+        if self.appointments.upcoming(conversation, step.at):
+            # The bot stays in the room: its reminders for the appointment go there.
+            step.effects = [(e, tag) for e, tag in step.effects if not isinstance(e, Leave)]
         await self.commit(step)
 
     def _open(
@@ -356,6 +389,7 @@ class Conductor:
                                     reply_room=None))
         if erased:
             self.rooms.pop(conversation, None)
+            self.appointments.forget(conversation)
             self.crisis.forget(step, conversation)
 
     async def check_crisis(self, step: Change, conversation: ConversationID, body: str) -> None:
@@ -379,9 +413,14 @@ class Conductor:
             if await addon.staff_wrote(room_id, sender, event_id, body, at):
                 return
         body = storable(body)
+        workday = parse_workday(body)
+        if workday is not None:
+            await self._workday(room_id, sender, event_id, workday, at)
+            return
         parsed = cmd.parse_staff(body)
         if parsed is None:
             await self._note_first_reply(room_id, sender, at)
+            await self._counsellor_replied(room_id, sender)
             return
         if await self.store.is_processed(event_id):
             return
@@ -392,6 +431,10 @@ class Conductor:
             step.add(SayInRoom(room_id, sender, parsed.key.value, (("hint", parsed.hint),)))
         elif isinstance(parsed, cmd.HelpCommand):
             help_text = cmd.help_text(self.policy.default_language, parsed.topic, staff=True)
+            if parsed.topic is None or is_help_topic(parsed.topic):
+                help_text = "\n".join(filter(None, (
+                    help_text if parsed.topic is None else "",
+                    workday_help(self.policy.default_language, parsed.topic))))
             step.add(SayInRoom(room_id, sender, "help_text", (("text", help_text),)))
         elif isinstance(parsed, cmd.ChatCommand):
             await self._invite_to_chat(step, room_id, sender, here)
@@ -416,6 +459,48 @@ class Conductor:
             step.effects = [(_to_staff_room(e), tag) for e, tag in step.effects]
         await self.commit(step)
 
+    async def _workday(
+        self, room_id: RoomID, sender: UserID, event_id: EventID,
+        command: WorkdayCommand | cmd.ParseError, at: datetime,
+    ) -> None:
+        """Case notes and snippets (conversation/workday.py); replies to the staff room."""
+        if await self.store.is_processed(event_id):
+            return
+        step = Change(at, event_id)
+        record = await self.store.conversation_by_room(room_id)
+        here = record.conversation if record is not None else None
+        if isinstance(command, cmd.ParseError):
+            step.add(SayInRoom(room_id, sender, command.key.value, (("hint", command.hint),)))
+        elif isinstance(command, AppointmentCommand | AppointmentCancel | AppointmentList):
+            self._appointment(step, room_id, sender, command, here)
+        else:
+            await self.workday.command(step, room_id, sender, event_id, command, here)
+        if here is not None:
+            step.effects = [(_to_staff_room(e), tag) for e, tag in step.effects]
+        await self.commit(step)
+
+    def _appointment(
+        self, step: Change, room_id: RoomID, sender: UserID,
+        command: AppointmentCommand | AppointmentCancel | AppointmentList,
+        here: ConversationID | None,
+    ) -> None:
+        lead = self.policy.staff.get(sender) is Role.TEAM_LEAD
+        if isinstance(command, AppointmentList):
+            self.appointments.list_for(step, room_id, sender)
+        elif isinstance(command, AppointmentCancel):
+            self.appointments.cancel(step, room_id, sender, command.appointment, team_lead=lead)
+        else:
+            conversation = command.conversation or here
+            current = None if conversation is None else self.router.conversation(conversation)
+            if current is None:
+                step.add(SayInRoom(room_id, sender, "appointments.which"))
+            elif current.channel is Channel.MAIL:
+                # The bot's texts reach a mail youth only as the counsellor's mail, and the
+                # calendar file is not attached to mail yet: refused rather than lost.
+                step.add(SayInRoom(room_id, sender, "appointments.mail"))
+            elif self._may_act(step, room_id, sender, current):
+                self.appointments.propose(step, room_id, sender, command, current.conversation)
+
     async def _note_first_reply(self, room_id: RoomID, sender: UserID, at: datetime) -> None:
         if self.metrics is None:
             return
@@ -424,6 +509,17 @@ class Conductor:
         waited = self.first_replies.wait(current, sender, at)
         if waited is not None:
             self.metrics.first_reply(waited)
+
+    async def _counsellor_replied(self, room_id: RoomID, sender: UserID) -> None:
+        """The wait is over: stored only when it changes (once per youth message answered)."""
+        record = await self.store.conversation_by_room(room_id)
+        current = None if record is None else self.router.conversation(record.conversation)
+        changed = self.timers.counsellor_wrote(current, sender)
+        if changed is not None:
+            await self.store.set_setting(*changed)
+
+    def overdue_replies(self, now: datetime) -> int:
+        return self.timers.overdue(self.router.snapshot(), now)
 
     async def _invite_to_chat(
         self, step: Change, room_id: RoomID, sender: UserID, here: ConversationID | None
@@ -507,10 +603,23 @@ class Conductor:
         self.handle(step, [ev.Tick(at)], reply_room=None)
         self.crisis.page_leads(step, self.router.snapshot(), self.policy.team_leads,
                                self.router.version)
+        self.timers.due(step, self.router.snapshot(), lambda current: self._requeue(step, current))
+        await self.appointments.due(step, lambda appointment: self.video.start(
+            step, appointment.conversation, appointment.counsellor,
+            self._name(appointment.counsellor)))
         if step.effects:
             await self.commit(step)
         for addon in self.addons:
             await addon.tick(at)
+
+    def _requeue(self, step: Change, current: ConversationSnapshot) -> None:
+        """Nobody answered in time: hand back as its counsellor would (the router then puts
+        it at the front and gives it to someone else; the youth is told by the hand-back)."""
+        if current.assigned_to is None:
+            return
+        self.handle(step, [ev.Transfer(step.at, current.assigned_to, current.conversation,
+                                       None)], reply_room=None)
+        step.after.append(lambda metrics: metrics.requeued_unanswered())
 
     # -- the transition -----------------------------------------------------------------------
 
@@ -543,7 +652,8 @@ class Conductor:
             for i, (effect, tag) in enumerate(step.effects)
         )
         transition = Transition(step.at, self.router.snapshot(), step.event_id, outbox,
-                                tuple(step.new), tuple(step.intake), tuple(step.settings))
+                                tuple(step.new), tuple(step.intake), tuple(step.settings),
+                                tuple(step.sealed))
         try:
             committed = await self.store.commit_transition(transition)
         except BaseException:
@@ -563,11 +673,17 @@ class Conductor:
         if self.metrics is not None:
             self.metrics.refresh_from_snapshot(self.router.snapshot(), self.nicknames, now,
                                                unsigned=self._unsigned_staff())
+            self.metrics.replies_overdue(self.overdue_replies(now))
 
     async def _reload(self) -> None:
         snapshot = await self.store.load_router_snapshot()
         self.router = Router.from_snapshot(snapshot, self.policy.router)
         self.router.unsigned = self._unsigned_staff()
+        # The working-day parts changed their memory with the failed step: the store decides.
+        await self.appointments.load()
+        for conversation in snapshot.conversations:
+            self.timers.restore(conversation.conversation, await self.store.get_setting(
+                timer_key(conversation.conversation)), replace=True)
 
 
 def device_trust_key(user: UserID) -> str:

@@ -18,7 +18,7 @@ from counsel_bot.core.group_effects import (
     decode_group_effect,
     encode_group_effect,
 )
-from counsel_bot.core.ids import ConversationID, RoomID, UserID
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.routing import Action, Assign, Closed, QueuePositionChanged, Reply, Unassign
 from counsel_bot.core.routing.codec import decode_action, encode_action, outbox_key
 
@@ -148,6 +148,25 @@ class EraseConversation:
 
 
 @dataclass(frozen=True)
+class Redact:
+    """Remove a staff command (a case note) from the youth's room. Megolm has already
+    delivered it to the youth's devices; redaction only removes it from the server and from
+    clients that honour it, which is why notes belong in the staff room."""
+
+    conversation: ConversationID
+    event_id: EventID
+
+
+@dataclass(frozen=True)
+class SendCalendar:
+    """A confirmed appointment's iCalendar file, as an encrypted attachment in the room."""
+
+    conversation: ConversationID
+    filename: str
+    ics: str
+
+
+@dataclass(frozen=True)
 class StaffDigest:
     """Several staff notices as one message (the outbox worker's, never stored): a burst of
     youths is a few messages for the night shift to read, and little work for the server."""
@@ -157,7 +176,7 @@ class StaffDigest:
 
 BotEffect = (InviteYouth | SayToYouth | SayToStaff | SayInRoom | Transcript | Leave
              | PutWidget | PostText | SendMail | SetTopic | Supervise | PurgeRoom
-             | DeactivateYouth | EraseConversation | GroupEffect)
+             | DeactivateYouth | EraseConversation | GroupEffect | Redact | SendCalendar)
 Effect = Assign | Unassign | QueuePositionChanged | Closed | BotEffect
 
 
@@ -222,6 +241,12 @@ def encode_effect(effect: Effect) -> bytes:
             data = {"type": "deactivate", "conversation": effect.conversation}
         case EraseConversation():
             data = {"type": "erase", "conversation": effect.conversation}
+        case Redact():
+            data = {"type": "redact", "conversation": effect.conversation,
+                    "event_id": effect.event_id}
+        case SendCalendar():
+            data = {"type": "calendar", "conversation": effect.conversation,
+                    "filename": effect.filename, "ics": effect.ics}
         case Leave():
             data = {"type": "leave", "conversation": effect.conversation}
         case InviteYouth():
@@ -281,6 +306,11 @@ def decode_effect(raw: bytes) -> Effect:
             return DeactivateYouth(ConversationID(data["conversation"]))
         case "erase":
             return EraseConversation(ConversationID(data["conversation"]))
+        case "redact":
+            return Redact(ConversationID(data["conversation"]), EventID(data["event_id"]))
+        case "calendar":
+            return SendCalendar(ConversationID(data["conversation"]), data["filename"],
+                                data["ics"])
     action = decode_action(raw)
     assert not isinstance(action, Reply), "replies are stored as SayInRoom"
     return action

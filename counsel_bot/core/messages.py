@@ -532,3 +532,11 @@ def text(key: str, language: Language, /, **params: object) -> str:
 from counsel_bot.core.group_messages import TEXTS as _GROUP_TEXTS  # noqa: E402
 
 CATALOGUE.update(_GROUP_TEXTS)
+def _workday_texts() -> None:
+    # Imported here, not at the top: messages_workday imports Language from this module.
+    from counsel_bot.core.messages_workday import TEXTS
+
+    CATALOGUE.update(TEXTS)
+
+
+_workday_texts()

@@ -44,6 +44,7 @@ from counsel_bot.runtime.stores import open_store
 from counsel_bot.store import Store
 from counsel_bot.store.leadership import Term
 from counsel_bot.web import MatrixPasswordAuth, RouterDashboardSource, build_web_app, start_web
+from counsel_bot.web.second_factor import StoreSecondFactors
 from e2e.cross_signing import CrossSigningSeeds
 from e2e.cross_signing_upload import ensure_cross_signed
 from e2e.vault import Vault, passphrase_from_env_or_file
@@ -108,6 +109,9 @@ def policy_from(settings: Settings) -> Policy:
         video=settings.video,
         video_secret=_read_secret(settings.video.jitsi_app_secret_file),
         refuse_unsigned_devices=settings.staff.unsigned_devices == "refuse",
+        timers=settings.timers.timer_settings(),
+        snippets={s.name.casefold(): s.text for s in settings.snippets},
+        appointments=settings.appointments,
         router=RouterConfig(
             auto_assign=settings.routing.auto_assign,
             default_capacity=settings.staff.default_capacity,
@@ -354,12 +358,14 @@ async def start_team_lead_view(
         lambda: conductor.router.snapshot(), clock, nickname=conductor.nicknames.get,
         room_link=room_link, crisis_detail=conductor.crisis_details.get, today=metrics.today,
         unsigned=lambda: conductor.router.unsigned,
+        overdue=lambda: conductor.overdue_replies(clock.now()),
     )
     auth = MatrixPasswordAuth(settings.homeserver.bot_url,
                               frozenset(settings.staff.team_leads), http)
     web_settings = settings.web.web_settings()
     app = build_web_app(metrics, source, auth, web_settings, clock,
-                        on_scrape=lambda: conductor.refresh_metrics(clock.now()))
+                        on_scrape=lambda: conductor.refresh_metrics(clock.now()),
+                        second_factor=StoreSecondFactors(conductor.store))
     return await start_web(app, web_settings)
 
 

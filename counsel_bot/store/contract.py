@@ -113,6 +113,9 @@ class Transition:
     # Settings that must hold exactly when the effects happen (a case code and the mail
     # that carries it): written in the same transaction.
     settings: tuple[tuple[str, str], ...] = ()
+    # Values that may hold content (case notes, snippets, appointments): plaintext here,
+    # sealed by the store under ``sealed_setting_context(key)``; None deletes the key.
+    sealed_settings: tuple[tuple[str, bytes | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -183,8 +186,9 @@ class Store(Protocol):
     async def erase_conversation(self, conversation: ConversationID) -> None:
         """Delete the conversation (retention, youth-initiated deletion): its record, its
         intake, every outbox entry that names it (done or pending: sealed mail texts and
-        invitations included) and every setting that names it or its room (the sealed mail
-        address, mail thread keys, case codes, flags, "greeted" marks). On disk nothing of
+        invitations included), every setting that names it or its room (the sealed mail
+        address, mail thread keys, case codes, flags, "greeted" marks) and every sealed
+        setting keyed ``...:<conversation>`` (case notes, appointments). On disk nothing of
         it may remain readable afterwards, in free pages or a write-ahead log either."""
         ...
 
@@ -199,7 +203,24 @@ class Store(Protocol):
         """Adapter state that is not routing state (sync token, staff room); never content."""
         ...
 
+    async def get_sealed_setting(self, key: str) -> bytes | None:
+        """A sealed setting, opened; None if there is none."""
+        ...
+
+    async def sealed_settings(self, prefix: str) -> list[tuple[str, bytes]]:
+        """Every sealed setting whose key starts with ``prefix``, opened, by key."""
+        ...
+
+    async def set_sealed_setting(self, key: str, value: bytes | None) -> None:
+        """Seal and keep ``value`` (None deletes it), outside any transition (the dashboard's
+        two-factor enrolments, which no router event causes)."""
+        ...
+
     async def close(self) -> None: ...
+
+
+def sealed_setting_context(key: str) -> bytes:
+    return f"setting:{key}".encode()
 
 
 def youth_context(conversation: ConversationID) -> bytes:

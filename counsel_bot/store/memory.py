@@ -26,6 +26,7 @@ from counsel_bot.store.contract import (
     names_conversation,
     nickname_context,
     outbox_context,
+    sealed_setting_context,
     youth_context,
 )
 
@@ -67,6 +68,7 @@ class MemoryStore:
         self._outbox: dict[str, _Outbox] = {}
         self._processed: dict[EventID, datetime] = {}
         self._settings: dict[str, str] = {}
+        self._sealed_settings: dict[str, bytes] = {}
 
     async def commit_transition(self, transition: Transition) -> bool:
         if transition.event_id is not None and transition.event_id in self._processed:
@@ -109,6 +111,12 @@ class MemoryStore:
         self._meta = replace(transition.snapshot, conversations=(), counsellors=())
         self._intake.extend(intake)
         self._settings.update(transition.settings)
+        for key, plain in transition.sealed_settings:
+            if plain is None:
+                self._sealed_settings.pop(key, None)
+            else:
+                self._sealed_settings[key] = self._sealer.seal(
+                    plain, context=sealed_setting_context(key))
         for entry in transition.outbox:
             self._outbox.setdefault(
                 entry.key,
@@ -254,6 +262,8 @@ class MemoryStore:
                           if not names_conversation(k, v, conversation, room)}
         self._outbox = {k: e for k, e in self._outbox.items()
                         if e.conversation != conversation and conversation not in k}
+        self._sealed_settings = {k: v for k, v in self._sealed_settings.items()
+                                 if not k.endswith(f":{conversation}")}
         await self.delete_intake(conversation)
 
     async def reseal_all(self, reseal: Resealer) -> int:
@@ -270,13 +280,31 @@ class MemoryStore:
                         for i in self._intake]
         for key, entry in list(self._outbox.items()):
             self._outbox[key] = replace(entry, sealed=reseal(entry.sealed, outbox_context(key)))
-        return count + len(self._intake) + len(self._outbox)
+        for key, sealed in list(self._sealed_settings.items()):
+            self._sealed_settings[key] = reseal(sealed, sealed_setting_context(key))
+        return count + len(self._intake) + len(self._outbox) + len(self._sealed_settings)
 
     async def get_setting(self, key: str) -> str | None:
         return self._settings.get(key)
 
     async def set_setting(self, key: str, value: str) -> None:
         self._settings[key] = value
+
+    async def get_sealed_setting(self, key: str) -> bytes | None:
+        sealed = self._sealed_settings.get(key)
+        return None if sealed is None else self._sealer.open_sealed(
+            sealed, context=sealed_setting_context(key))
+
+    async def set_sealed_setting(self, key: str, value: bytes | None) -> None:
+        if value is None:
+            self._sealed_settings.pop(key, None)
+        else:
+            self._sealed_settings[key] = self._sealer.seal(value,
+                                                           context=sealed_setting_context(key))
+
+    async def sealed_settings(self, prefix: str) -> list[tuple[str, bytes]]:
+        return [(k, self._sealer.open_sealed(v, context=sealed_setting_context(k)))
+                for k, v in sorted(self._sealed_settings.items()) if k.startswith(prefix)]
 
     async def close(self) -> None:
         return None

@@ -109,7 +109,15 @@ async def _v3_outbox_conversation(db: aiosqlite.Connection) -> None:
         """)
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_settings, _v3_outbox_conversation)
+async def _v4_sealed_settings(db: aiosqlite.Connection) -> None:
+    # Settings that may hold content (case notes, text snippets, appointments), sealed by
+    # the vault like intake, and re-encrypted on a data-key rotation.
+    await _script(db, "CREATE TABLE sealed_settings (key TEXT PRIMARY KEY, sealed BLOB NOT NULL)"
+                      " STRICT")
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_settings, _v3_outbox_conversation,
+                                   _v4_sealed_settings)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -49,12 +49,17 @@ from counsel_bot.store.contract import (
     intake_context,
     nickname_context,
     outbox_context,
+    sealed_setting_context,
     youth_context,
 )
 
 _UPSERT_SETTING = (
     "INSERT INTO settings (key, value) VALUES (%s, %s) "
     "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
+_UPSERT_SEALED_SETTING = (
+    "INSERT INTO sealed_settings (key, sealed) VALUES (%s, %s) "
+    "ON CONFLICT (key) DO UPDATE SET sealed = excluded.sealed"
 )
 _SELECT_LIVE = (
     "SELECT id, channel, state, priority, crisis, severity, language, enqueued_at, seq, "
@@ -166,7 +171,34 @@ class PostgresStore:
                 await db.execute("UPDATE outbox SET sealed = %s WHERE key = %s",
                                  (reseal(bytes(sealed), outbox_context(key)), key))
                 count += 1
+            cursor = await db.execute("SELECT key, sealed FROM sealed_settings")
+            for key, sealed in await cursor.fetchall():
+                await db.execute("UPDATE sealed_settings SET sealed = %s WHERE key = %s",
+                                 (reseal(bytes(sealed), sealed_setting_context(key)), key))
+                count += 1
         return count
+
+    async def get_sealed_setting(self, key: str) -> bytes | None:
+        rows = await self._rows("SELECT sealed FROM sealed_settings WHERE key = %s", (key,))
+        if not rows:
+            return None
+        return self._sealer.open_sealed(bytes(rows[0][0]), context=sealed_setting_context(key))
+
+    async def set_sealed_setting(self, key: str, value: bytes | None) -> None:
+        sealed = None if value is None else self._sealer.seal(
+            value, context=sealed_setting_context(key))
+        async with self._transaction() as db:
+            if sealed is None:
+                await db.execute("DELETE FROM sealed_settings WHERE key = %s", (key,))
+            else:
+                await db.execute(_UPSERT_SEALED_SETTING, (key, sealed))
+
+    async def sealed_settings(self, prefix: str) -> list[tuple[str, bytes]]:
+        rows = await self._rows(
+            "SELECT key, sealed FROM sealed_settings WHERE left(key, length(%s)) = %s "
+            "ORDER BY key", (prefix, prefix))
+        return [(str(k), self._sealer.open_sealed(bytes(v), context=sealed_setting_context(k)))
+                for k, v in rows]
 
     async def get_setting(self, key: str) -> str | None:
         rows = await self._rows("SELECT value FROM settings WHERE key = %s", (key,))
@@ -192,6 +224,11 @@ class PostgresStore:
             for e in transition.outbox
         ]
         sealed_intake = [self._seal_intake(m) for m in transition.intake]
+        sealed_settings = [
+            (key, None if plain is None
+             else self._sealer.seal(plain, context=sealed_setting_context(key)))
+            for key, plain in transition.sealed_settings
+        ]
         live = {c.conversation: c for c in transition.snapshot.conversations}
         at = pg.utc(transition.at)
         async with self._transaction() as db:
@@ -226,6 +263,12 @@ class PostgresStore:
                      for e, sealed in sealed_outbox],
                 )
                 await cursor.executemany(_UPSERT_SETTING, transition.settings)
+                for key, blob in sealed_settings:
+                    if blob is None:
+                        await cursor.execute("DELETE FROM sealed_settings WHERE key = %s",
+                                             (key,))
+                    else:
+                        await cursor.execute(_UPSERT_SEALED_SETTING, (key, blob))
             # Forgotten first: if the COMMIT fails, the next transition rewrites everything.
             self._written = None
         self._written = (live, counsellors)
@@ -362,6 +405,9 @@ class PostgresStore:
             await db.execute("DELETE FROM conversations WHERE id = %s", (conversation,))
             await pg.delete_outbox_of(db, conversation)
             await pg.delete_settings_of(db, conversation, room)
+            await db.execute(
+                "DELETE FROM sealed_settings WHERE right(key, length(%(c)s) + 1) = ':' || %(c)s",
+                {"c": conversation})
 
     def _record(self, row: tuple[Any, ...]) -> ConversationRecord:
         cid = ConversationID(row[0])

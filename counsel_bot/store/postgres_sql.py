@@ -89,6 +89,12 @@ CREATE INDEX outbox_pending ON outbox (seq) WHERE done_at IS NULL;
 CREATE INDEX outbox_conversation ON outbox (conversation) WHERE conversation IS NOT NULL;
 CREATE INDEX outbox_done ON outbox (done_at) WHERE done_at IS NOT NULL;
 
+-- Settings that may hold content (case notes, snippets, appointments), sealed by the vault.
+CREATE TABLE sealed_settings (
+    key text PRIMARY KEY,
+    sealed bytea NOT NULL
+);
+
 CREATE TABLE processed_events (
     event_id text PRIMARY KEY,
     processed_at timestamptz NOT NULL

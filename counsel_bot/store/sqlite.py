@@ -46,11 +46,16 @@ from counsel_bot.store.contract import (
     intake_context,
     nickname_context,
     outbox_context,
+    sealed_setting_context,
     youth_context,
 )
 from counsel_bot.store.migrations import migrate
 
 _BUSY_TIMEOUT_MS = 5000
+_UPSERT_SEALED_SETTING = (
+    "INSERT INTO sealed_settings (key, sealed) VALUES (?, ?) "
+    "ON CONFLICT(key) DO UPDATE SET sealed = excluded.sealed"
+)
 _UPSERT_SETTING = (
     "INSERT INTO settings (key, value) VALUES (?, ?) "
     "ON CONFLICT(key) DO UPDATE SET value = excluded.value"
@@ -134,6 +139,11 @@ class SqliteStore:
                 await db.execute("UPDATE outbox SET sealed = ? WHERE key = ?",
                                  (reseal(bytes(sealed), outbox_context(key)), key))
                 count += 1
+            for key, sealed in await db.execute_fetchall(
+                    "SELECT key, sealed FROM sealed_settings"):
+                await db.execute("UPDATE sealed_settings SET sealed = ? WHERE key = ?",
+                                 (reseal(bytes(sealed), sealed_setting_context(key)), key))
+                count += 1
         return count
 
     async def get_setting(self, key: str) -> str | None:
@@ -143,6 +153,27 @@ class SqliteStore:
     async def set_setting(self, key: str, value: str) -> None:
         async with self._transaction() as db:
             await db.execute(_UPSERT_SETTING, (key, value))
+
+    async def get_sealed_setting(self, key: str) -> bytes | None:
+        rows = await self._rows("SELECT sealed FROM sealed_settings WHERE key = ?", (key,))
+        return self._sealer.open_sealed(bytes(rows[0][0]), context=sealed_setting_context(key)) \
+            if rows else None
+
+    async def set_sealed_setting(self, key: str, value: bytes | None) -> None:
+        sealed = None if value is None else self._sealer.seal(
+            value, context=sealed_setting_context(key))
+        async with self._transaction() as db:
+            if sealed is None:
+                await db.execute("DELETE FROM sealed_settings WHERE key = ?", (key,))
+            else:
+                await db.execute(_UPSERT_SEALED_SETTING, (key, sealed))
+
+    async def sealed_settings(self, prefix: str) -> list[tuple[str, bytes]]:
+        rows = await self._rows(
+            "SELECT key, sealed FROM sealed_settings WHERE substr(key, 1, length(?)) = ? "
+            "ORDER BY key", (prefix, prefix))
+        return [(str(k), self._sealer.open_sealed(bytes(v), context=sealed_setting_context(k)))
+                for k, v in rows]
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -190,6 +221,11 @@ class SqliteStore:
             for e in transition.outbox
         ]
         sealed_intake = [self._seal_intake(m) for m in transition.intake]
+        sealed_settings = [
+            (key, None if plain is None
+             else self._sealer.seal(plain, context=sealed_setting_context(key)))
+            for key, plain in transition.sealed_settings
+        ]
         live = {c.conversation: c for c in transition.snapshot.conversations}
         at = sql.ts(transition.at)
         async with self._transaction() as db:
@@ -226,6 +262,11 @@ class SqliteStore:
                  for e, sealed in sealed_outbox],
             )
             await db.executemany(_UPSERT_SETTING, transition.settings)
+            for key, blob in sealed_settings:
+                if blob is None:
+                    await db.execute("DELETE FROM sealed_settings WHERE key = ?", (key,))
+                else:
+                    await db.execute(_UPSERT_SEALED_SETTING, (key, blob))
             # Forgotten first: if the COMMIT fails, the next transition rewrites everything.
             self._written = None
         self._written = (live, counsellors)
@@ -389,6 +430,9 @@ class SqliteStore:
             await db.execute("DELETE FROM conversations WHERE id = ?", (conversation,))
             await sql.delete_outbox_of(db, conversation)
             await sql.delete_settings_of(db, conversation, room)
+            await db.execute(
+                "DELETE FROM sealed_settings WHERE substr(key, -length(:c) - 1) = ':' || :c",
+                {"c": conversation})
         await self._forget_old_pages()
 
     async def _forget_old_pages(self) -> None:

@@ -7,12 +7,14 @@ Routes:
                               read through trusted proxies as on the entry page, and per
                               account).
 - POST /logout           ends the session.
+- GET  /totp, POST /totp  two-factor enrolment (QR code, then recovery codes shown once).
 - GET  /dashboard        the page; GET /dashboard/data the JSON its script polls.
 - GET  /static/...       the page's own CSS, JS and icon (no CDN, no external fonts).
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 import secrets
@@ -23,9 +25,17 @@ from aiohttp import web
 
 from counsel_bot.core.clock import Clock
 from counsel_bot.metrics import CONTENT_TYPE, CounselMetrics
+from counsel_bot.web import second_factor as sf
 from counsel_bot.web.auth import AuthUnavailableError, TeamLeadAuth, looks_like_user_id
-from counsel_bot.web.pages import Assets, load_assets, render_dashboard, render_login
-from counsel_bot.web.sessions import LoginLimiter, SessionTable
+from counsel_bot.web.pages import (
+    Assets,
+    load_assets,
+    render_dashboard,
+    render_login,
+    render_recovery_codes,
+    render_totp_enrol,
+)
+from counsel_bot.web.sessions import LoginLimiter, Session, SessionTable
 from counsel_bot.web.settings import WebSettings, WebSettingsError
 from counsel_bot.web.snapshot import DashboardSource, snapshot_to_json
 from homeserver_bridge.entry_page.client_key import client_address, limit_key, parse_networks
@@ -39,6 +49,9 @@ _CSP = (
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 _WRONG = "Wrong Matrix ID or password, or this account is not a team lead."
+_WRONG_CODE = ("The two-factor code is missing or wrong (or was used already). Enter the "
+               "six-digit code your authenticator app shows now, or a recovery code.")
+_MAX_PENDING = 1000
 _MAX_FORM_BYTES = 16 * 1024
 
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -69,8 +82,12 @@ class _Handlers:
         settings: WebSettings,
         clock: Clock,
         on_scrape: Callable[[], None] | None,
+        second_factor: sf.SecondFactorStore | None = None,
     ) -> None:
         self._metrics = metrics
+        self._second_factor = second_factor
+        # Secrets shown for enrolment, not yet confirmed with a code; by session token hash.
+        self._pending: dict[str, str] = {}
         self._dashboard = dashboard
         self._auth = auth
         self._settings = settings
@@ -140,8 +157,30 @@ class _Handlers:
         if not ok:
             log.info("dashboard sign-in refused")
             return self._login_page(_WRONG, user_id=user_id, status=401)
-        token = self._sessions.create(user_id, self._clock.now())
-        response = _redirect("/dashboard")
+        enrolment = await self._enrolment(user_id)
+        if enrolment is not None:
+            code = str(form.get("code", ""))
+            updated = sf.verify(enrolment, code, now) if code.strip() else None
+            if updated is None:
+                log.info("dashboard sign-in refused: second factor")
+                return self._login_page(_WRONG_CODE, user_id=user_id, status=401)
+            assert self._second_factor is not None
+            await self._second_factor.save(user_id, updated.encode())
+            return self._signed_in(user_id, full=True)
+        if self._settings.require_totp:
+            # The password alone opens only the enrolment page.
+            return self._signed_in(user_id, full=False)
+        return self._signed_in(user_id, full=True)
+
+    async def _enrolment(self, user_id: str) -> sf.Enrolment | None:
+        if self._second_factor is None:
+            return None
+        raw = await self._second_factor.load(user_id)
+        return None if raw is None else sf.Enrolment.decode(raw)
+
+    def _signed_in(self, user_id: str, *, full: bool) -> web.StreamResponse:
+        token = self._sessions.create(user_id, self._clock.now(), full=full)
+        response = _redirect("/dashboard" if full else "/totp")
         response.set_cookie(
             COOKIE, token, httponly=True, samesite="Strict", path="/",
             secure=self._settings.cookie_secure, max_age=self._settings.session_seconds,
@@ -169,8 +208,63 @@ class _Handlers:
     # --- dashboard -------------------------------------------------------------------------
 
     def _session(self, request: web.Request) -> str | None:
-        session = self._sessions.get(request.cookies.get(COOKIE), self._clock.now())
-        return None if session is None else session.user_id
+        """The signed-in team lead, only with a full session (second factor given where
+        required)."""
+        session = self._any_session(request)
+        return None if session is None or not session.full else session.user_id
+
+    def _any_session(self, request: web.Request) -> Session | None:
+        return self._sessions.get(request.cookies.get(COOKIE), self._clock.now())
+
+    # --- two-factor enrolment --------------------------------------------------------------
+
+    async def totp_form(self, request: web.Request) -> web.StreamResponse:
+        session = self._any_session(request)
+        if session is None:
+            return _redirect("/login")
+        if self._second_factor is None:
+            return web.Response(status=404, text="two-factor sign-in is not available here\n")
+        token = request.cookies.get(COOKIE, "")
+        secret = self._pending.get(_pending_key(token))
+        if secret is None:
+            if len(self._pending) >= _MAX_PENDING:
+                self._pending.clear()
+            secret = self._pending[_pending_key(token)] = sf.new_secret()
+        return self._totp_page(session, secret)
+
+    async def totp_enrol(self, request: web.Request) -> web.StreamResponse:
+        session = self._any_session(request)
+        if session is None:
+            return _redirect("/login")
+        if self._second_factor is None:
+            return web.Response(status=404, text="two-factor sign-in is not available here\n")
+        token = request.cookies.get(COOKIE, "")
+        secret = self._pending.get(_pending_key(token))
+        if secret is None:
+            return _redirect("/totp")
+        form = await request.post()
+        step = sf.code_matches(secret, str(form.get("code", "")), self._clock.now())
+        if step is None:
+            return self._totp_page(session, secret, "That code does not match. Check the "
+                                   "time on your phone and enter the code shown now.", 400)
+        codes = sf.new_recovery_codes()
+        enrolment = sf.enrol(secret, codes)
+        await self._second_factor.save(session.user_id,
+                                       sf.Enrolment(enrolment.secret, enrolment.salt,
+                                                    enrolment.recovery_hashes, step).encode())
+        self._pending.pop(_pending_key(token), None)
+        self._sessions.upgrade(token)
+        log.info("dashboard two-factor sign-in turned on")
+        html = render_recovery_codes(self._assets, user=session.user_id, codes=codes)
+        return web.Response(text=html, content_type=_HTML, charset="utf-8")
+
+    def _totp_page(self, session: Session, secret: str, message: str = "",
+                   status: int = 200) -> web.Response:
+        uri = sf.provisioning_uri(secret, session.user_id)
+        html = render_totp_enrol(self._assets, user=session.user_id, qr_svg=sf.qr_svg(uri),
+                                 secret=secret, message=message,
+                                 required=self._settings.require_totp)
+        return web.Response(text=html, status=status, content_type=_HTML, charset="utf-8")
 
     async def dashboard(self, request: web.Request) -> web.StreamResponse:
         user = self._session(request)
@@ -213,6 +307,7 @@ def build_web_app(
     clock: Clock,
     *,
     on_scrape: Callable[[], None] | None = None,
+    second_factor: sf.SecondFactorStore | None = None,
 ) -> web.Application:
     """The web app. `on_scrape` (optional) runs before each /metrics answer, e.g. to refresh
     the gauges from the router so wait times are current even when nothing happened."""
@@ -221,13 +316,19 @@ def build_web_app(
             "counsellor_label: the metrics were built with counsellor_label="
             f"{metrics.counsellor_label}; build CounselMetrics with the same value as the setting"
         )
-    handlers = _Handlers(metrics, dashboard, auth, settings, clock, on_scrape)
+    if settings.require_totp and second_factor is None:
+        raise WebSettingsError(
+            "require_totp: two-factor sign-in needs somewhere to keep the enrolments; build "
+            "the web app with second_factor (the bot does), or set require_totp = false")
+    handlers = _Handlers(metrics, dashboard, auth, settings, clock, on_scrape, second_factor)
     app = web.Application(middlewares=[_security_headers], client_max_size=_MAX_FORM_BYTES)
     app.router.add_get("/", handlers.root)
     app.router.add_get("/metrics", handlers.metrics)
     app.router.add_get("/login", handlers.login_form)
     app.router.add_post("/login", handlers.login)
     app.router.add_post("/logout", handlers.logout)
+    app.router.add_get("/totp", handlers.totp_form)
+    app.router.add_post("/totp", handlers.totp_enrol)
     app.router.add_get("/dashboard", handlers.dashboard)
     app.router.add_get("/dashboard/data", handlers.dashboard_data)
     app.router.add_get("/static/dashboard.css", handlers.css)
@@ -235,6 +336,10 @@ def build_web_app(
     app.router.add_get("/static/favicon.svg", handlers.icon)
     app.router.add_get("/favicon.ico", handlers.icon)
     return app
+
+
+def _pending_key(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 async def start_web(app: web.Application, settings: WebSettings) -> web.AppRunner:

@@ -31,6 +31,7 @@ def _resource(*parts: str) -> bytes:
 class Assets:
     login: Template
     dashboard: Template
+    totp: Template
     css: bytes
     js: bytes
     icon: bytes
@@ -40,6 +41,7 @@ def load_assets() -> Assets:
     return Assets(
         login=Template(_resource("templates", "login.html").decode("utf-8")),
         dashboard=Template(_resource("templates", "dashboard.html").decode("utf-8")),
+        totp=Template(_resource("templates", "totp.html").decode("utf-8")),
         css=_resource("static", "dashboard.css"),
         js=_resource("static", "dashboard.js"),
         icon=_resource("static", "favicon.svg"),
@@ -66,6 +68,46 @@ def render_login(assets: Assets, *, message: str = "", user_id: str = "",
         role = "alert" if alert else "status"
         note = f'<p class="message" role="{role}">{escape(message)}</p>'
     return assets.login.substitute(message=note, user_id=escape(user_id))
+
+
+def _note(message: str, alert: bool) -> str:
+    if not message:
+        return ""
+    return f'<p class="message" role="{"alert" if alert else "status"}">{escape(message)}</p>'
+
+
+def render_totp_enrol(assets: Assets, *, user: str, qr_svg: str, secret: str,
+                      message: str = "", required: bool = False) -> str:
+    """The enrolment page: QR code (inline SVG from segno), the secret to type, the form."""
+    why = ("Two-factor sign-in is required for this dashboard. " if required else "")
+    body = (
+        f'<p>{why}Scan this code with an authenticator app (for example FreeOTP, Aegis or '
+        'your password manager), then enter the six-digit code it shows.</p>'
+        f'<figure class="qr" aria-label="QR code for your authenticator app">{qr_svg}'
+        '<figcaption>Cannot scan? Enter this key by hand: '
+        f'<code id="totp-secret">{escape(secret)}</code></figcaption></figure>'
+        '<form method="post" action="/totp" class="login">'
+        '<label for="code">Six-digit code</label>'
+        '<input id="code" name="code" type="text" inputmode="numeric" '
+        'autocomplete="one-time-code" required pattern="[0-9 ]{6,7}">'
+        '<button type="submit">Turn on two-factor sign-in</button></form>'
+    )
+    return assets.totp.substitute(user=escape(user), heading="Set up two-factor sign-in",
+                                  message=_note(message, True), body=body)
+
+
+def render_recovery_codes(assets: Assets, *, user: str, codes: Sequence[str]) -> str:
+    items = "".join(f"<li><code>{escape(c)}</code></li>" for c in codes)
+    body = (
+        "<p>Two-factor sign-in is on. Keep these recovery codes somewhere safe (printed, or in "
+        "your password manager): each signs you in once if your phone is lost. They are shown "
+        "only now; we keep only their hashes.</p>"
+        f'<ol id="recovery-codes" class="codes">{items}</ol>'
+        '<p><a href="/dashboard">Continue to the dashboard</a></p>'
+    )
+    return assets.totp.substitute(user=escape(user), heading="Recovery codes",
+                                  message=_note("Two-factor sign-in is now on.", False),
+                                  body=body)
 
 
 def _cells(values: Sequence[str]) -> str:
@@ -141,6 +183,7 @@ def render_dashboard(assets: Assets, data: Mapping[str, Any], *, user: str,
         longest_wait=duration(data["longest_wait_seconds"] if data["queue"] else None),
         on_duty=str(len(data["staff"])),
         unverified=str(data["unverified_on_duty"]),
+        overdue=str(data.get("overdue_replies", 0)),
         open_flags=str(len(data["crisis"])),
         crisis_rows=_crisis_rows(data["crisis"]),
         queue_rows=_queue_rows(data["queue"]),

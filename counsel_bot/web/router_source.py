@@ -48,6 +48,10 @@ def _nobody() -> AbstractSet[UserID]:
     return frozenset()
 
 
+def _none_overdue() -> int:
+    return 0
+
+
 class RouterDashboardSource:
     """A `DashboardSource` reading a `RouterSnapshot` each time the page asks."""
 
@@ -61,6 +65,7 @@ class RouterDashboardSource:
         crisis_detail: Callable[[ConversationID], CrisisDetail | None] = _no_detail,
         today: Callable[[], TodayFigures] = _no_figures,
         unsigned: Callable[[], AbstractSet[UserID]] = _nobody,
+        overdue: Callable[[], int] = _none_overdue,
     ) -> None:
         self._router_snapshot = router_snapshot
         self._clock = clock
@@ -69,6 +74,7 @@ class RouterDashboardSource:
         self._crisis_detail = crisis_detail
         self._today = today
         self._unsigned = unsigned
+        self._overdue = overdue
 
     async def snapshot(self) -> DashboardSnapshot:
         state = self._router_snapshot()
@@ -79,6 +85,7 @@ class RouterDashboardSource:
             crisis=self._crisis(state),
             today=self._today(),
             unverified_on_duty=self._unverified_on_duty(state),
+            overdue_replies=self._overdue(),
         )
 
     def _unverified_on_duty(self, state: RouterSnapshot) -> int:

@@ -25,6 +25,8 @@ def _key(token: str) -> bytes:
 class Session:
     user_id: str
     expires_at: datetime
+    # False: password only, where a second factor is required; opens the enrolment page only.
+    full: bool = True
 
 
 class SessionTable:
@@ -32,15 +34,22 @@ class SessionTable:
         self._lifetime = lifetime
         self._sessions: dict[bytes, Session] = {}
 
-    def create(self, user_id: str, now: datetime) -> str:
+    def create(self, user_id: str, now: datetime, *, full: bool = True) -> str:
         """A new session; returns the token for the cookie."""
         self._prune(now)
         if len(self._sessions) >= _MAX_SESSIONS:
             oldest = min(self._sessions, key=lambda k: self._sessions[k].expires_at)
             del self._sessions[oldest]
         token = secrets.token_urlsafe(32)
-        self._sessions[_key(token)] = Session(user_id, now + self._lifetime)
+        self._sessions[_key(token)] = Session(user_id, now + self._lifetime, full)
         return token
+
+    def upgrade(self, token: str) -> None:
+        """The second factor was given: the session opens the dashboard now."""
+        key = _key(token)
+        session = self._sessions.get(key)
+        if session is not None:
+            self._sessions[key] = Session(session.user_id, session.expires_at, True)
 
     def get(self, token: str | None, now: datetime) -> Session | None:
         if not token:

@@ -37,6 +37,9 @@ class WebSettings:
     trusted_proxies: tuple[str, ...] = ()
     # Set when a TLS proxy serves the dashboard, so the session cookie never travels in clear.
     cookie_secure: bool = False
+    # Team leads must sign in with a second factor (TOTP): without one set up, the password
+    # opens only the enrolment page; with one, a sign-in without the code is refused.
+    require_totp: bool = False
 
     def __post_init__(self) -> None:
         try:

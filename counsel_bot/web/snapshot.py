@@ -86,6 +86,8 @@ class DashboardSnapshot:
     # Staff on duty with a session they have not verified (strict youths cannot read them);
     # a count only: who it is, the staff room says.
     unverified_on_duty: int = 0
+    # Live chats whose youth waits past the response target (a count, no ids).
+    overdue_replies: int = 0
 
     def __post_init__(self) -> None:
         require_aware(self.generated_at)
@@ -109,6 +111,7 @@ def snapshot_to_json(snap: DashboardSnapshot) -> dict[str, object]:
         "generated_at": now.isoformat(),
         "queue_length": len(snap.queue),
         "unverified_on_duty": snap.unverified_on_duty,
+        "overdue_replies": snap.overdue_replies,
         "crisis_waiting": sum(1 for q in snap.queue if q.priority == "crisis"),
         "longest_wait_seconds": max((_seconds(q.waiting_since, now) for q in snap.queue),
                                     default=0),

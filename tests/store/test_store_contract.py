@@ -297,3 +297,30 @@ async def test_erasure_takes_every_outbox_entry_naming_the_conversation(store: S
     assert left["notice:$z:0"] == C2
     # The done one is gone too: pruning can no longer find it.
     assert await store.prune_outbox(T0 + timedelta(days=1)) == 0
+async def test_sealed_settings_are_sealed_listed_deleted_and_erased_with_the_conversation(
+    store: Store, sealer: AeadSealer
+) -> None:
+    router = await staffed(store)
+    await step(store, router, ConversationOpened(T0, C1), "$e1", (new(C1),))
+    written = Transition(T0, router.snapshot(), EventID("$n1"), sealed_settings=(
+        ("note:c1", b"call school"), ("note:c2", b"other"), ("snippet:hi", b"hallo")))
+    assert await store.commit_transition(written)
+    assert await store.get_sealed_setting("note:c1") == b"call school"
+    assert await store.sealed_settings("note:") == [("note:c1", b"call school"),
+                                                    ("note:c2", b"other")]
+    contexts: list[bytes] = []
+
+    def reseal(blob: bytes, context: bytes) -> bytes:
+        contexts.append(context)
+        return sealer.seal(sealer.open_sealed(blob, context=context), context=context)
+
+    await store.reseal_all(reseal)
+    assert b"setting:note:c1" in contexts
+    assert await store.get_sealed_setting("note:c1") == b"call school"
+    deleted = Transition(T0, router.snapshot(), EventID("$n2"),
+                         sealed_settings=(("snippet:hi", None),))
+    assert await store.commit_transition(deleted)
+    assert await store.get_sealed_setting("snippet:hi") is None
+    await store.erase_conversation(C1)
+    assert await store.get_sealed_setting("note:c1") is None
+    assert await store.get_sealed_setting("note:c2") == b"other"

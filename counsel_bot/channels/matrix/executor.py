@@ -12,14 +12,17 @@ the one window in which a reply goes out twice).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from nio import AsyncClient, ErrorResponse
+from nio import AsyncClient, ErrorResponse, UploadResponse
 from nio.exceptions import LocalProtocolError
 
 from counsel_bot.channels.outbox_worker import EffectFailed
+from counsel_bot.conversation.notes import formatted as formatted_notes
+from counsel_bot.conversation.notes import read as read_notes
 from counsel_bot.core.clock import Clock
 from counsel_bot.core.effects import (
     DeactivateYouth,
@@ -30,9 +33,11 @@ from counsel_bot.core.effects import (
     PostText,
     PurgeRoom,
     PutWidget,
+    Redact,
     SayInRoom,
     SayToStaff,
     SayToYouth,
+    SendCalendar,
     SendMail,
     SetTopic,
     StaffDigest,
@@ -125,6 +130,15 @@ class Executor:
                                 mentions=(effect.to,))
             case Transcript():
                 await self._transcript(effect, key)
+            case SendCalendar():
+                record = await self._record(effect.conversation)
+                await self._send_file(record.room_id, effect.filename, "text/calendar",
+                                      effect.ics.encode("utf-8"), key)
+            case Redact():
+                record = await self._record(effect.conversation)
+                # No reason given: a redaction's reason is not encrypted.
+                _check(await self.client.room_redact(record.room_id, effect.event_id),
+                       "redact")
             case PutWidget():
                 await self._widget(effect)
             case InviteYouth():
@@ -304,6 +318,13 @@ class Executor:
 
     async def _transcript(self, effect: Transcript, key: str) -> None:
         record = await self._record(effect.conversation)
+        # Case notes first, in the staff room (never the youth's): same lane, so before.
+        notes = await read_notes(self.store, effect.conversation)
+        if notes:
+            await self._to_staff((SayToStaff(
+                "notes.handover", (("conversation", effect.conversation),
+                                   ("count", len(notes)), ("notes", formatted_notes(notes))),
+                mentions=(effect.counsellor,)),), f"{key}:notes")
         items = await self.store.read_intake(effect.conversation)
         name = await self._display_name(effect.counsellor)
         if items:
@@ -344,6 +365,20 @@ class Executor:
         name = getattr(answer, "displayname", None)
         return str(name) if name else user[1:].split(":", 1)[0]
 
+    async def _send_file(self, room_id: RoomID, name: str, mimetype: str, data: bytes,
+                         key: str) -> None:
+        """An encrypted attachment (m.file with ``file``: the url and its decryption key)."""
+        file = await _upload_encrypted(self.client, data, name, mimetype)
+        content = {"msgtype": "m.file", "body": name, "filename": name,
+                   "info": {"mimetype": mimetype, "size": len(data)}, "file": file}
+        try:
+            answer = await self.client.room_send(
+                room_id, "m.room.message", content, tx_id=_txn_id(key),
+                ignore_unverified_devices=True)
+        except (LocalProtocolError, KeyError) as exc:
+            raise EffectFailed(f"cannot send: {type(exc).__name__}", permanent=True) from None
+        _check(answer, "send file")
+
     async def send(
         self, room_id: RoomID, body: str, key: str, *, mentions: tuple[UserID, ...] = ()
     ) -> None:
@@ -363,6 +398,18 @@ class Executor:
             # nio does not know the room (the bot left, or it was purged).
             raise EffectFailed(f"cannot send: {type(exc).__name__}", permanent=True) from None
         _check(answer, "send")
+
+
+async def _upload_encrypted(
+    client: AsyncClient, data: bytes, name: str, mimetype: str
+) -> dict[str, Any]:
+    """Encrypt ``data`` (AES-CTR, as Matrix attachments are) and upload the ciphertext; the
+    key goes only into the Megolm-encrypted message, so the server never sees the file."""
+    answer, keys = await client.upload(io.BytesIO(data), content_type="application/octet-stream",
+                                       filename=None, encrypt=True, filesize=len(data))
+    if not isinstance(answer, UploadResponse) or keys is None:
+        raise EffectFailed("upload refused", permanent=False)
+    return {**keys, "url": answer.content_uri, "mimetype": mimetype}
 
 
 def _read_only_level(content: dict[str, Any]) -> int:

@@ -82,6 +82,7 @@
     setText("longest-wait", data.queue.length ? duration(data.longest_wait_seconds) : "none");
     setText("on-duty", data.staff.length);
     setText("unverified", data.unverified_on_duty);
+    setText("overdue", data.overdue_replies);
     setText("open-flags", data.crisis.length);
     setText("today-opened", data.today.opened);
     setText("today-closed", data.today.closed);

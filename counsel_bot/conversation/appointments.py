@@ -1,0 +1,199 @@
+"""Appointments in a conversation's life: propose, the youth's answer, the file, reminders.
+
+The rules are pure (`core/appointments.py`); this part keeps every appointment in memory and
+sealed in the store (``appt:<id>:<conversation>``: erased with the conversation), and turns
+each step into effects: the proposal and reminders for the youth in their room, replies and
+reminders for the counsellor in the staff room, and the calendar file (`SendCalendar`) once
+the youth has said yes. Reminders are due checks run from the conductor's tick.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from counsel_bot.conversation.change import Change
+from counsel_bot.core import appointments as ap
+from counsel_bot.core.appointment_ics import calendar_file, filename
+from counsel_bot.core.effects import SayInRoom, SayToStaff, SayToYouth, SendCalendar
+from counsel_bot.core.ids import ConversationID, RoomID, UserID
+from counsel_bot.core.opening_hours import OpeningHours
+from counsel_bot.core.workday_commands import AppointmentCommand
+from counsel_bot.store import Store
+
+PREFIX = "appt:"
+
+
+@dataclass(frozen=True)
+class AppointmentSettings:
+    # Said for appointments in person; never the youth's address, which is never asked.
+    office_address: str = ""
+    # Said for phone appointments: the youth calls the office (their number is never asked).
+    office_phone: str = ""
+    calendar_title: str = "Beratungstermin"
+
+
+def key_of(appointment: ap.Appointment) -> str:
+    return f"{PREFIX}{appointment.id}:{appointment.conversation}"
+
+
+class Appointments:
+    def __init__(self, store: Store, settings: AppointmentSettings, hours: OpeningHours,
+                 *, video_enabled: bool = False) -> None:
+        self.store = store
+        self.video_enabled = video_enabled
+        self.settings = settings
+        self.hours = hours
+        self.known: dict[str, ap.Appointment] = {}
+        self.new_id: Callable[[], str] = lambda: "T-" + secrets.token_hex(3).upper()
+
+    async def load(self) -> None:
+        self.known = {}
+        for _, raw in await self.store.sealed_settings(PREFIX):
+            appointment = ap.Appointment.decode(raw)
+            self.known[appointment.id] = appointment
+
+    def upcoming(self, conversation: ConversationID, now: datetime) -> bool:
+        """A confirmed appointment of this conversation is still to come."""
+        return any(a.conversation == conversation and a.status is ap.Status.CONFIRMED
+                   and a.start > now for a in self.known.values())
+
+    def forget(self, conversation: ConversationID) -> None:
+        self.known = {i: a for i, a in self.known.items() if a.conversation != conversation}
+
+    # -- the counsellor ------------------------------------------------------------------------
+
+    def propose(self, step: Change, room_id: RoomID, sender: UserID,
+                command: AppointmentCommand, conversation: ConversationID) -> None:
+        if command.kind is ap.Kind.IN_PERSON and not self.settings.office_address:
+            step.add(SayInRoom(room_id, sender, "appointments.no_address"))
+            return
+        if command.kind is ap.Kind.PHONE and not self.settings.office_phone:
+            step.add(SayInRoom(room_id, sender, "appointments.no_phone"))
+            return
+        if command.kind is ap.Kind.VIDEO and not self.video_enabled:
+            step.add(SayInRoom(room_id, sender, "appointments.no_video"))
+            return
+        # A new proposal replaces one the youth has not answered yet.
+        earlier = [a for a in self.known.values()
+                   if a.conversation == conversation and a.status is ap.Status.PROPOSED]
+        for old in earlier:
+            self._put(step, replace(old, status=ap.Status.CANCELLED))
+        result = ap.plan(appointment_id=self.new_id(), conversation=conversation,
+                         counsellor=sender, day=command.day, at=command.at,
+                         minutes=command.minutes, kind=command.kind, hours=self.hours,
+                         now=step.at, existing=self.known.values())
+        if isinstance(result, ap.Refusal):
+            step.add(SayInRoom(room_id, sender, result.key, result.params))
+            return
+        self._put(step, result)
+        step.add(SayToYouth(conversation, f"appointments.proposed_{result.kind.value}",
+                            self._params(result)))
+        step.add(SayInRoom(room_id, sender, "appointments.proposed_staff",
+                           (("id", result.id), ("conversation", conversation),
+                            *self._params(result))))
+
+    def list_for(self, step: Change, room_id: RoomID, sender: UserID) -> None:
+        mine = sorted((a for a in self.known.values() if a.counsellor == sender and a.live
+                       and a.end > step.at), key=lambda a: a.start)
+        lines = "\n".join(
+            f"• {a.id} · {a.conversation} · {ap.local_text(a.start, self.hours)} · "
+            f"{a.minutes} min · {a.kind.value} · {a.status.value}" for a in mine)
+        step.add(SayInRoom(room_id, sender, "appointments.list" if mine else "appointments.none",
+                           (("lines", lines),)))
+
+    def cancel(self, step: Change, room_id: RoomID, sender: UserID, appointment_id: str,
+               *, team_lead: bool) -> None:
+        appointment = self.known.get(appointment_id)
+        if appointment is None or not appointment.live:
+            step.add(SayInRoom(room_id, sender, "appointments.unknown",
+                               (("id", appointment_id),)))
+            return
+        if appointment.counsellor != sender and not team_lead:
+            step.add(SayInRoom(room_id, sender, "appointments.not_yours",
+                               (("id", appointment_id),)))
+            return
+        self._put(step, replace(appointment, status=ap.Status.CANCELLED))
+        step.add(SayToYouth(appointment.conversation, "appointments.cancelled",
+                            self._params(appointment)))
+        step.add(SayInRoom(room_id, sender, "appointments.cancelled_staff",
+                           (("id", appointment.id), *self._params(appointment))))
+
+    # -- the youth -----------------------------------------------------------------------------
+
+    def youth_answered(self, step: Change, conversation: ConversationID, body: str) -> bool:
+        """A yes or no to the open proposal; False when there is none or it is no answer."""
+        pending = [a for a in self.known.values()
+                   if a.conversation == conversation and a.status is ap.Status.PROPOSED]
+        answer = ap.youth_answer(body) if pending else None
+        if answer is None:
+            return False
+        appointment = max(pending, key=lambda a: a.start)
+        params = self._params(appointment)
+        mention = (appointment.counsellor,)
+        if not answer:
+            self._put(step, replace(appointment, status=ap.Status.DECLINED))
+            step.add(SayToYouth(conversation, "appointments.declined", params))
+            step.add(SayToStaff("appointments.declined_staff",
+                                (("id", appointment.id), ("conversation", conversation),
+                                 *params), mentions=mention))
+            return True
+        if appointment.start <= step.at:
+            self._put(step, replace(appointment, status=ap.Status.CANCELLED))
+            step.add(SayToYouth(conversation, "appointments.expired", params))
+            return True
+        confirmed = ap.confirmed(appointment, step.at)
+        self._put(step, confirmed)
+        step.add(SayToYouth(conversation, "appointments.confirmed", params))
+        step.add(SendCalendar(conversation, filename(confirmed),
+                              self._calendar(confirmed, step).decode("utf-8")))
+        step.add(SayToStaff("appointments.confirmed_staff",
+                            (("id", appointment.id), ("conversation", conversation), *params),
+                            mentions=mention))
+        return True
+
+    # -- time ----------------------------------------------------------------------------------
+
+    async def due(self, step: Change, start_video: Callable[[ap.Appointment], None]) -> None:
+        for appointment, reminder in ap.due_reminders(self.known.values(), step.at):
+            if await self.store.room_of(appointment.conversation) is None:
+                # Erased meanwhile (retention, deletion): its appointments went with it.
+                self.forget(appointment.conversation)
+                continue
+            self._put(step, ap.reminded(appointment, reminder))
+            params = self._params(appointment)
+            step.add(SayToYouth(appointment.conversation,
+                                f"appointments.reminder_{reminder.value}", params))
+            step.add(SayToStaff(f"appointments.reminder_staff_{reminder.value}",
+                                (("id", appointment.id),
+                                 ("conversation", appointment.conversation), *params),
+                                mentions=(appointment.counsellor,)),
+                     f"appt_remind:{appointment.id}:{reminder.value}")
+            if reminder is ap.Reminder.SOON and appointment.kind is ap.Kind.VIDEO:
+                start_video(appointment)  # the call link, to both sides, now
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _params(self, appointment: ap.Appointment) -> tuple[tuple[str, str | int], ...]:
+        return (("when", ap.local_text(appointment.start, self.hours)),
+                ("minutes", appointment.minutes), ("address", self.settings.office_address),
+                ("phone", self.settings.office_phone))
+
+    def _calendar(self, appointment: ap.Appointment, step: Change) -> bytes:
+        where = {ap.Kind.IN_PERSON: self.settings.office_address,
+                 ap.Kind.PHONE: f"Telefon / phone: {self.settings.office_phone}",
+                 ap.Kind.VIDEO: "Video (Link im Chat / link in the chat)"}[appointment.kind]
+        description = {
+            ap.Kind.IN_PERSON: "Beratung vor Ort. In-person counselling.",
+            ap.Kind.PHONE: "Bitte ruf uns zur Zeit des Termins an. Please call us then.",
+            ap.Kind.VIDEO: "Den Link zum Videogespräch bekommst du 15 Minuten vorher im Chat. "
+                           "You get the video link in the chat 15 minutes before.",
+        }[appointment.kind]
+        return calendar_file(appointment, stamp=step.at, title=self.settings.calendar_title,
+                             location=where, description=description)
+
+    def _put(self, step: Change, appointment: ap.Appointment) -> None:
+        self.known[appointment.id] = appointment
+        step.sealed.append((key_of(appointment), appointment.encode()))

@@ -1,0 +1,200 @@
+"""Appointments a counsellor proposes and a youth confirms: the rules, without a clock (pure).
+
+Rules this module keeps:
+- A slot is given as local date and time in the office's timezone (the opening hours'), a
+  duration (10 to 240 minutes) and a kind: in person, phone or video.
+- Refused, each with its own reason: a date or time that does not exist, a start in the
+  past or more than a year ahead, any minute of it outside the opening hours, and an overlap
+  with another proposed or confirmed appointment of the same counsellor.
+- The youth answers with one word: "ja"/"yes" confirms; "nein"/"no" or "anderer termin"/
+  "other time" declines (the counsellor then proposes another). Anything else is a message.
+- Confirmed appointments are reminded twice, to both sides: the day before (24 hours ahead)
+  and 15 minutes before; each reminder once, and none once the appointment has begun.
+- Nothing about the youth is asked or kept: no name, no address, no phone number. The
+  record holds the conversation id, the counsellor, the time, the kind and its status.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+
+from counsel_bot.core.clock import require_aware
+from counsel_bot.core.ids import ConversationID, UserID
+from counsel_bot.core.opening_hours import OpeningHours
+
+MIN_MINUTES = 10
+MAX_MINUTES = 240
+MAX_AHEAD = timedelta(days=365)
+DAY_BEFORE = timedelta(hours=24)
+SOON = timedelta(minutes=15)
+# Opening hours are checked at this step across the appointment (and at its last minute).
+_STEP = timedelta(minutes=5)
+
+_YES = frozenset({"ja", "yes", "ok", "okay", "passt", "ja passt", "ja, passt", "jap", "jo"})
+_NO = frozenset({"nein", "no", "anderer termin", "other time", "another time",
+                 "ein anderer termin", "lieber ein anderer termin", "passt nicht"})
+
+
+class Kind(StrEnum):
+    IN_PERSON = "inperson"
+    PHONE = "phone"
+    VIDEO = "video"
+
+
+KIND_WORDS = {"inperson": Kind.IN_PERSON, "in-person": Kind.IN_PERSON, "vorort": Kind.IN_PERSON,
+              "vor-ort": Kind.IN_PERSON, "phone": Kind.PHONE, "telefon": Kind.PHONE,
+              "video": Kind.VIDEO}
+
+
+class Status(StrEnum):
+    PROPOSED = "proposed"
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+
+
+class Reminder(StrEnum):
+    DAY_BEFORE = "day_before"
+    SOON = "soon"
+
+
+@dataclass(frozen=True)
+class Appointment:
+    id: str
+    conversation: ConversationID
+    counsellor: UserID
+    start: datetime  # UTC
+    minutes: int
+    kind: Kind
+    status: Status = Status.PROPOSED
+    reminded: tuple[Reminder, ...] = ()
+
+    @property
+    def end(self) -> datetime:
+        return self.start + timedelta(minutes=self.minutes)
+
+    @property
+    def live(self) -> bool:
+        """Holds its slot: proposed or confirmed."""
+        return self.status in (Status.PROPOSED, Status.CONFIRMED)
+
+    def encode(self) -> bytes:
+        return json.dumps({
+            "id": self.id, "conversation": self.conversation, "counsellor": self.counsellor,
+            "start": self.start.isoformat(), "minutes": self.minutes, "kind": self.kind.value,
+            "status": self.status.value, "reminded": [r.value for r in self.reminded],
+        }, separators=(",", ":"), sort_keys=True).encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> Appointment:
+        data = json.loads(raw)
+        return cls(str(data["id"]), ConversationID(data["conversation"]),
+                   UserID(data["counsellor"]), datetime.fromisoformat(data["start"]),
+                   int(data["minutes"]), Kind(data["kind"]), Status(data["status"]),
+                   tuple(Reminder(r) for r in data.get("reminded", [])))
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a slot cannot be proposed: a message key and what fills it (never youth data)."""
+
+    key: str
+    params: tuple[tuple[str, str | int], ...] = ()
+
+
+def plan(
+    *, appointment_id: str, conversation: ConversationID, counsellor: UserID, day: str,
+    at: str, minutes: int, kind: Kind, hours: OpeningHours, now: datetime,
+    existing: Iterable[Appointment],
+) -> Appointment | Refusal:
+    """The proposed appointment, or the reason it cannot be."""
+    start = local_start(day, at, hours)
+    if start is None:
+        return Refusal("appointments.bad_date", (("given", f"{day[:10]} {at[:5]}"),))
+    if not MIN_MINUTES <= minutes <= MAX_MINUTES:
+        return Refusal("appointments.bad_duration", (("min", MIN_MINUTES), ("max", MAX_MINUTES)))
+    now = require_aware(now).astimezone(UTC)
+    if start <= now:
+        return Refusal("appointments.past", (("when", local_text(start, hours)),))
+    if start - now > MAX_AHEAD:
+        return Refusal("appointments.too_far", (("when", local_text(start, hours)),))
+    end = start + timedelta(minutes=minutes)
+    if not within_hours(start, end, hours):
+        return Refusal("appointments.closed", (("when", local_text(start, hours)),))
+    for other in existing:
+        if other.counsellor == counsellor and other.live and other.start < end \
+                and start < other.end:
+            return Refusal("appointments.clash", (("other", other.id),
+                                                  ("when", local_text(other.start, hours)),
+                                                  ("minutes", other.minutes)))
+    return Appointment(appointment_id, conversation, counsellor, start, minutes, kind)
+
+
+def local_start(day: str, at: str, hours: OpeningHours) -> datetime | None:
+    """``2026-12-10`` and ``16:00`` in the office's timezone, as UTC; None if no such time."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day) or not re.fullmatch(r"\d{1,2}:\d{2}", at):
+        return None
+    try:
+        hour, minute = (int(part) for part in at.split(":"))
+        local = datetime.combine(date.fromisoformat(day), time(hour, minute),
+                                 tzinfo=hours.timezone)
+    except ValueError:
+        return None
+    utc = local.astimezone(UTC)
+    if utc.astimezone(hours.timezone).replace(tzinfo=None) != local.replace(tzinfo=None):
+        return None  # skipped by a clock change (spring forward): that time does not exist
+    return utc
+
+
+def within_hours(start: datetime, end: datetime, hours: OpeningHours) -> bool:
+    moment = start
+    while moment < end:
+        if not hours.is_open(moment):
+            return False
+        moment += _STEP
+    return hours.is_open(end - timedelta(minutes=1))
+
+
+def local_text(at: datetime, hours: OpeningHours) -> str:
+    return f"{at.astimezone(hours.timezone):%d.%m.%Y %H:%M}"
+
+
+def youth_answer(body: str) -> bool | None:
+    """True for yes, False for no / another time, None when it is not an answer."""
+    words = " ".join(body.casefold().strip().strip(".!?").split())
+    if words in _YES:
+        return True
+    if words in _NO:
+        return False
+    return None
+
+
+def due_reminders(appointments: Iterable[Appointment], now: datetime
+                  ) -> list[tuple[Appointment, Reminder]]:
+    """Reminders to send now, each once; the later one supersedes a missed earlier one."""
+    due: list[tuple[Appointment, Reminder]] = []
+    for appointment in appointments:
+        if appointment.status is not Status.CONFIRMED or now >= appointment.start:
+            continue
+        if now >= appointment.start - SOON:
+            if Reminder.SOON not in appointment.reminded:
+                due.append((appointment, Reminder.SOON))
+        elif now >= appointment.start - DAY_BEFORE \
+                and Reminder.DAY_BEFORE not in appointment.reminded:
+            due.append((appointment, Reminder.DAY_BEFORE))
+    return due
+
+
+def reminded(appointment: Appointment, reminder: Reminder) -> Appointment:
+    return replace(appointment, reminded=(*appointment.reminded, reminder))
+
+
+def confirmed(appointment: Appointment, now: datetime) -> Appointment:
+    """Confirmed by the youth; within a day of it, the confirmation is the day-before note."""
+    done = (Reminder.DAY_BEFORE,) if now >= appointment.start - DAY_BEFORE else ()
+    return replace(appointment, status=Status.CONFIRMED, reminded=done)

@@ -1,0 +1,247 @@
+"""Texts of the counsellor's working day: response timers, case notes, snippets.
+
+Kept apart from `messages.py` so the features that add texts there do not collide; the
+catalogue takes these in at import.
+"""
+
+from __future__ import annotations
+
+from counsel_bot.core.messages import Language
+
+
+def _both(de: str, en: str) -> dict[Language, str]:
+    return {"de": de, "en": en}
+
+
+TEXTS: dict[str, dict[Language, str]] = {
+    "timers.remind_first": _both(
+        "⏰ {counsellor}: {conversation} wartet seit {minutes} Min. auf deine erste Antwort. "
+        "Nach {requeue} Min. geht das Gespräch zurück in die Warteschlange.",
+        "⏰ {counsellor}: {conversation} has waited {minutes} min for your first reply. "
+        "After {requeue} min the conversation goes back to the queue.",
+    ),
+    "timers.remind_next": _both(
+        "⏰ {counsellor}: In {conversation} wartet die Person seit {minutes} Min. auf eine "
+        "Antwort. Nach {requeue} Min. geht das Gespräch zurück in die Warteschlange.",
+        "⏰ {counsellor}: in {conversation} the person has waited {minutes} min for a reply. "
+        "After {requeue} min the conversation goes back to the queue.",
+    ),
+    "timers.requeued": _both(
+        "{conversation} hat {minutes} Min. keine Antwort von {counsellor} bekommen und ist "
+        "zurück in der Warteschlange (vorne), damit jemand anderes übernehmen kann.",
+        "{conversation} got no reply from {counsellor} for {minutes} min and is back in the "
+        "queue (at the front), so someone else can take it.",
+    ),
+    "notes.handover": _both(
+        "Fallnotizen zu {conversation} ({count}), bevor du den Verlauf liest:\n{notes}",
+        "Case notes on {conversation} ({count}), before you read the transcript:\n{notes}",
+    ),
+    "notes.saved": _both(
+        "Notiz zu {conversation} gespeichert (verschlüsselt, {count} insgesamt). Wer "
+        "übernimmt, sieht sie hier vor dem Verlauf.",
+        "Note on {conversation} saved (sealed, {count} in all). Whoever takes over sees it "
+        "here before the transcript.",
+    ),
+    "notes.saved_in_youth_room": _both(
+        "Notiz zu {conversation} gespeichert ({count} insgesamt), und der Befehl wurde aus "
+        "dem Raum der Person gelöscht. Aber: Der Text war schon verschlüsselt an ihre "
+        "Geräte gegangen und kann dort gelesen worden sein. Notizen bitte hier im Teamraum "
+        "schreiben: „!note {conversation} …“.",
+        "Note on {conversation} saved ({count} in all), and the command was redacted from "
+        "the person's room. But: the text had already gone, encrypted, to their devices and "
+        "may have been read there. Please write notes here in the staff room: "
+        "\"!note {conversation} …\".",
+    ),
+    "notes.list": _both(
+        "Fallnotizen zu {conversation} ({count}):\n{notes}",
+        "Case notes on {conversation} ({count}):\n{notes}",
+    ),
+    "notes.none": _both("Zu {conversation} gibt es keine Notizen.",
+                        "There are no notes on {conversation}."),
+    "notes.which": _both(
+        "Zu welchem Gespräch? Im Teamraum: „!note C-XXXXXXXX text“.",
+        "Which conversation? In the staff room: \"!note C-XXXXXXXX text\".",
+    ),
+    "notes.unknown": _both(
+        "{conversation} gibt es nicht (mehr). Die Nummer steht in der Meldung zum Gespräch.",
+        "{conversation} does not exist (any more). The id is in the conversation's notice.",
+    ),
+    "notes.not_yours": _both(
+        "Notizen zu {conversation} schreiben und lesen nur die zuständige Person und die "
+        "Teamleitung.",
+        "Only the conversation's counsellor and team leads write and read notes on "
+        "{conversation}.",
+    ),
+    "notes.full": _both(
+        "{conversation} hat schon die Höchstzahl an Notizen; bitte fasse sie zusammen.",
+        "{conversation} already has the most notes allowed; please summarise them.",
+    ),
+    "snippets.copy": _both(
+        "Textbaustein „{name}“ zum Kopieren. Schick ihn selbst in den Raum der Person, dann "
+        "ist er von deinem Gerät signiert und es sind deine Worte:\n\n{text}",
+        "Snippet \"{name}\" to copy. Send it yourself in the person's room, so it is "
+        "signed by your device and is your words:\n\n{text}",
+    ),
+    "snippets.unknown": _both(
+        "Einen Textbaustein „{name}“ gibt es nicht. Vorhanden: {names}",
+        "There is no snippet \"{name}\". Available: {names}",
+    ),
+    "snippets.added": _both(
+        "Textbaustein „{name}“ gespeichert (verschlüsselt). Abrufen mit „!s {name}“.",
+        "Snippet \"{name}\" saved (sealed). Use it with \"!s {name}\".",
+    ),
+    "snippets.removed": _both("Textbaustein „{name}“ entfernt.",
+                              "Snippet \"{name}\" removed."),
+    "snippets.list": _both("Textbausteine: {names}", "Snippets: {names}"),
+    "appointments.proposed_inperson": _both(
+        "Deine Beraterin oder dein Berater schlägt dir einen Termin vor Ort vor: {when} "
+        "({minutes} Min.) in unserer Beratungsstelle, {address}. Du musst uns dafür keinen "
+        "Namen und keine Adresse sagen. Passt das? Antworte „ja“ oder „nein“ (oder "
+        "„anderer Termin“).",
+        "Your counsellor suggests meeting in person: {when} ({minutes} min) at our office, "
+        "{address}. You don't have to tell us your name or address. Does that work? Answer "
+        "\"yes\" or \"no\" (or \"other time\").",
+    ),
+    "appointments.proposed_phone": _both(
+        "Deine Beraterin oder dein Berater schlägt dir ein Telefongespräch vor: {when} "
+        "({minutes} Min.). Du rufst uns dann an: {phone} (du kannst deine Nummer "
+        "unterdrücken). Passt das? Antworte „ja“ oder „nein“ (oder „anderer Termin“).",
+        "Your counsellor suggests a phone call: {when} ({minutes} min). You call us then: "
+        "{phone} (you can hide your number). Does that work? Answer \"yes\" or \"no\" "
+        "(or \"other time\").",
+    ),
+    "appointments.proposed_video": _both(
+        "Deine Beraterin oder dein Berater schlägt dir ein Videogespräch vor: {when} "
+        "({minutes} Min.). Den Link bekommst du 15 Minuten vorher hier. Passt das? "
+        "Antworte „ja“ oder „nein“ (oder „anderer Termin“).",
+        "Your counsellor suggests a video call: {when} ({minutes} min). You get the link "
+        "here 15 minutes before. Does that work? Answer \"yes\" or \"no\" (or \"other "
+        "time\").",
+    ),
+    "appointments.proposed_staff": _both(
+        "Termin {id} für {conversation} vorgeschlagen: {when}, {minutes} Min. Die Person "
+        "antwortet mit ja oder nein.",
+        "Appointment {id} proposed for {conversation}: {when}, {minutes} min. The person "
+        "answers yes or no.",
+    ),
+    "appointments.confirmed": _both(
+        "Super, der Termin steht: {when} ({minutes} Min.). Hier ist er als Kalenderdatei. "
+        "Ich erinnere dich am Tag vorher und 15 Minuten vorher.",
+        "Great, it's a date: {when} ({minutes} min). Here it is as a calendar file. I will "
+        "remind you the day before and 15 minutes before.",
+    ),
+    "appointments.confirmed_staff": _both(
+        "Termin {id} ({conversation}, {when}) ist bestätigt.",
+        "Appointment {id} ({conversation}, {when}) is confirmed.",
+    ),
+    "appointments.declined": _both(
+        "Okay, dann nicht zu dieser Zeit. Deine Beraterin oder dein Berater schlägt dir eine "
+        "andere vor.",
+        "Okay, not at that time then. Your counsellor will suggest another one.",
+    ),
+    "appointments.declined_staff": _both(
+        "Termin {id} ({conversation}, {when}) passt der Person nicht; bitte eine andere Zeit "
+        "vorschlagen.",
+        "Appointment {id} ({conversation}, {when}) does not suit the person; please suggest "
+        "another time.",
+    ),
+    "appointments.expired": _both(
+        "Die vorgeschlagene Zeit ({when}) ist schon vorbei. Deine Beraterin oder dein Berater "
+        "schlägt dir eine neue vor.",
+        "The suggested time ({when}) has passed. Your counsellor will suggest a new one.",
+    ),
+    "appointments.cancelled": _both(
+        "Der Termin am {when} fällt leider aus. Du kannst hier jederzeit weiterschreiben.",
+        "Sorry, the appointment on {when} is cancelled. You can keep writing here anytime.",
+    ),
+    "appointments.cancelled_staff": _both(
+        "Termin {id} ({when}) abgesagt; die Person ist informiert.",
+        "Appointment {id} ({when}) cancelled; the person has been told.",
+    ),
+    "appointments.reminder_day_before": _both(
+        "Erinnerung: Morgen, {when}, ist dein Termin ({minutes} Min.).",
+        "Reminder: your appointment is tomorrow, {when} ({minutes} min).",
+    ),
+    "appointments.reminder_soon": _both(
+        "Gleich geht's los: Dein Termin beginnt um {when}.",
+        "Starting soon: your appointment begins at {when}.",
+    ),
+    "appointments.reminder_staff_day_before": _both(
+        "Morgen: Termin {id} mit {conversation}, {when}, {minutes} Min.",
+        "Tomorrow: appointment {id} with {conversation}, {when}, {minutes} min.",
+    ),
+    "appointments.reminder_staff_soon": _both(
+        "In 15 Minuten: Termin {id} mit {conversation} ({when}).",
+        "In 15 minutes: appointment {id} with {conversation} ({when}).",
+    ),
+    "appointments.list": _both("Deine Termine:\n{lines}", "Your appointments:\n{lines}"),
+    "appointments.none": _both("Du hast keine anstehenden Termine.",
+                               "You have no upcoming appointments."),
+    "appointments.unknown": _both(
+        "Einen offenen Termin {id} gibt es nicht; „!appointments“ zeigt deine.",
+        "There is no open appointment {id}; \"!appointments\" lists yours.",
+    ),
+    "appointments.not_yours": _both(
+        "Termin {id} ist nicht deiner; absagen können ihn die Person, die ihn vorgeschlagen "
+        "hat, und die Teamleitung.",
+        "Appointment {id} is not yours; whoever proposed it and team leads can cancel it.",
+    ),
+    "appointments.which": _both(
+        "Für welches Gespräch? Im Raum der Person schreiben, oder im Teamraum mit Nummer: "
+        "„!appointment C-XXXXXXXX 2026-12-10 16:00 45min video“.",
+        "For which conversation? Write it in the person's room, or in the staff room with "
+        "the id: \"!appointment C-XXXXXXXX 2026-12-10 16:00 45min video\".",
+    ),
+    "appointments.bad_date": _both(
+        "„{given}“ ist kein gültiges Datum mit Uhrzeit. Schreib es so: 2026-12-10 16:00.",
+        "\"{given}\" is not a valid date and time. Write it like this: 2026-12-10 16:00.",
+    ),
+    "appointments.bad_duration": _both(
+        "Ein Termin dauert {min} bis {max} Minuten, z. B. „45min“.",
+        "An appointment lasts {min} to {max} minutes, e.g. \"45min\".",
+    ),
+    "appointments.past": _both(
+        "{when} ist schon vorbei. Bitte eine Zeit in der Zukunft vorschlagen.",
+        "{when} has already passed. Please suggest a time in the future.",
+    ),
+    "appointments.too_far": _both(
+        "{when} ist mehr als ein Jahr entfernt. Bitte eine nähere Zeit vorschlagen.",
+        "{when} is more than a year away. Please suggest a nearer time.",
+    ),
+    "appointments.closed": _both(
+        "{when}: Der Termin läge (ganz oder teilweise) außerhalb der Öffnungszeiten. Bitte "
+        "eine Zeit wählen, in der die Beratungsstelle geöffnet ist.",
+        "{when}: the appointment would be (wholly or partly) outside the opening hours. "
+        "Please pick a time when the office is open.",
+    ),
+    "appointments.clash": _both(
+        "Das überschneidet sich mit deinem Termin {other} am {when} ({minutes} Min.). Bitte "
+        "eine andere Zeit wählen oder den anderen Termin absagen.",
+        "That overlaps your appointment {other} on {when} ({minutes} min). Please pick "
+        "another time or cancel the other appointment.",
+    ),
+    "appointments.no_address": _both(
+        "Für Termine vor Ort fehlt die Adresse der Beratungsstelle in der Konfiguration "
+        "(appointments.office_address). Bitte die Administration fragen.",
+        "In-person appointments need the office's address in the configuration "
+        "(appointments.office_address). Please ask the administrator.",
+    ),
+    "appointments.no_phone": _both(
+        "Für Telefontermine fehlt die Telefonnummer der Beratungsstelle in der Konfiguration "
+        "(appointments.office_phone). Bitte die Administration fragen.",
+        "Phone appointments need the office's number in the configuration "
+        "(appointments.office_phone). Please ask the administrator.",
+    ),
+    "appointments.no_video": _both(
+        "Video ist in dieser Beratungsstelle nicht eingerichtet (video.base_url); bitte vor "
+        "Ort oder Telefon vorschlagen.",
+        "Video is not set up for this office (video.base_url); please propose in person or "
+        "phone.",
+    ),
+    "appointments.mail": _both(
+        "Termine gehen bisher nur im Chat. Schreib der Person den Vorschlag per Mail oder "
+        "lade sie mit „!chat“ in den Chat ein.",
+        "Appointments work in chat only so far. Mail the person your suggestion, or invite "
+        "them to chat with \"!chat\".",
+    ),
+}

@@ -1,0 +1,245 @@
+"""Staff commands of the working day: case notes and text snippets (pure parser).
+
+Kept beside `commands.py` (which parses routing commands) so that features added there and
+here do not collide. Like it, this parser never raises and never echoes the input in an
+error: it returns a command, a `ParseError` with a usage hint, or None when the message is
+not one of these commands (the routing parser then has its turn).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from counsel_bot.core.appointments import KIND_WORDS, Kind
+from counsel_bot.core.commands import HelpEntry, ParseError, ParseErrorKey
+from counsel_bot.core.ids import ConversationID
+
+MAX_NOTE_CHARS = 4000
+MAX_SNIPPET_CHARS = 4000
+CASE_ID = re.compile(r"C-[0-9A-F]{8}", re.IGNORECASE)
+SNIPPET_NAME = re.compile(r"[\w-]{1,32}")
+
+
+@dataclass(frozen=True)
+class NoteCommand:
+    """``!note [C-XXXXXXXX] text``: the id is needed in the staff room."""
+
+    conversation: ConversationID | None
+    text: str
+
+
+@dataclass(frozen=True)
+class NotesCommand:
+    """``!notes [C-XXXXXXXX]``: the notes so far, in the staff room."""
+
+    conversation: ConversationID | None
+
+
+@dataclass(frozen=True)
+class SnippetCommand:
+    """``!s NAME``: the snippet's text handed back to the counsellor to send themselves."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class SnippetAdd:
+    name: str
+    text: str
+
+
+@dataclass(frozen=True)
+class SnippetRemove:
+    name: str
+
+
+@dataclass(frozen=True)
+class SnippetList:
+    pass
+
+
+@dataclass(frozen=True)
+class AppointmentCommand:
+    """``!appointment [C-XXXXXXXX] 2026-12-10 16:00 45min inperson|phone|video``."""
+
+    conversation: ConversationID | None
+    day: str
+    at: str
+    minutes: int
+    kind: Kind
+
+
+@dataclass(frozen=True)
+class AppointmentCancel:
+    appointment: str
+
+
+@dataclass(frozen=True)
+class AppointmentList:
+    pass
+
+
+WorkdayCommand = NoteCommand | NotesCommand | SnippetCommand | SnippetAdd | SnippetRemove \
+    | SnippetList | AppointmentCommand | AppointmentCancel | AppointmentList
+APPOINTMENT_ID = re.compile(r"T-[0-9A-F]{6}", re.IGNORECASE)
+_DURATION = re.compile(r"(\d{1,3})\s*(?:min|m|minuten|minutes)?", re.IGNORECASE)
+
+WORKDAY_HELP = MappingProxyType({
+    "note": HelpEntry(
+        "!note C-XXXXXXXX text",
+        "Fallnotiz (verschlüsselt gespeichert), nur für das Team; wer übernimmt, sieht sie "
+        "im Teamraum vor dem Verlauf. Bitte hier im Teamraum schreiben: im Raum der Person "
+        "löscht der Bot den Befehl sofort, aber der verschlüsselte Text ist dann schon auf "
+        "ihren Geräten angekommen.",
+        "Case note (stored sealed), for the team only; whoever takes over sees it in the "
+        "staff room before the transcript. Please write it here in the staff room: in the "
+        "person's room the bot redacts the command at once, but the encrypted text has "
+        "already reached their devices.",
+    ),
+    "notes": HelpEntry("!notes C-XXXXXXXX", "Die Notizen zu einem Gespräch.",
+                       "The notes of a conversation."),
+    "s": HelpEntry(
+        "!s NAME",
+        "Textbaustein: der Bot gibt dir den Text hier zum Kopieren; du schickst ihn selbst, "
+        "damit er von deinem Gerät signiert ist und deine Worte sind, nicht die des Bots.",
+        "Text snippet: the bot hands you the text here to copy; you send it yourself, so it "
+        "is signed by your device and is your words, not the bot's.",
+    ),
+    "appointment": HelpEntry(
+        "!appointment [C-XXXXXXXX] 2026-12-10 16:00 45min inperson|phone|video | "
+        "!appointment cancel T-XXXXXX | !appointments",
+        "Termin vorschlagen (im Raum der Person, oder mit Nummer im Teamraum); die Person "
+        "antwortet „ja“ oder „nein“. Bestätigt: Kalenderdatei und Erinnerungen (Vortag, 15 "
+        "Min. vorher). Nie nach Name oder Adresse fragen.",
+        "Propose an appointment (in the person's room, or with the id in the staff room); "
+        "the person answers \"yes\" or \"no\". Confirmed: a calendar file and reminders (the "
+        "day before, 15 min before). Never ask for a name or address.",
+    ),
+    "snippet": HelpEntry(
+        "!snippet add NAME text | !snippet remove NAME | !snippets",
+        "Textbausteine anlegen, entfernen, auflisten.",
+        "Add, remove, list text snippets.",
+    ),
+})
+
+
+def workday_help(language: str, topic: str | None = None) -> str:
+    entries = list(WORKDAY_HELP.values())
+    if topic is not None:
+        wanted = topic.lower().lstrip("!")
+        entries = [WORKDAY_HELP[wanted]] if wanted in WORKDAY_HELP else []
+    return "\n".join(f"{e.usage} — {e.de if language == 'de' else e.en}" for e in entries)
+
+
+def is_help_topic(topic: str | None) -> bool:
+    return topic is not None and topic.lower().lstrip("!") in WORKDAY_HELP
+
+
+def parse_workday(text: str) -> WorkdayCommand | ParseError | None:
+    stripped = text.strip()
+    if not stripped.startswith("!"):
+        return None
+    head, rest = _split(stripped[1:])
+    name = unicodedata.normalize("NFKC", head).casefold()
+    if name == "note":
+        return _note(rest)
+    if name == "notes":
+        return _notes(rest)
+    if name == "s":
+        return _use(rest)
+    if name == "snippets":
+        return SnippetList()
+    if name == "snippet":
+        return _snippet(rest)
+    if name in ("appointment", "termin"):
+        return _appointment(rest)
+    if name in ("appointments", "termine"):
+        return AppointmentList()
+    return None
+
+
+def _appointment(rest: str) -> AppointmentCommand | AppointmentCancel | AppointmentList \
+        | ParseError:
+    usage = WORKDAY_HELP["appointment"].usage
+    words = rest.split()
+    if words and words[0].casefold() in ("cancel", "absagen"):
+        if len(words) != 2 or not APPOINTMENT_ID.fullmatch(words[1]):
+            return ParseError(ParseErrorKey.BAD_ARGUMENT, "!appointment cancel T-XXXXXX",
+                              "appointment")
+        return AppointmentCancel("T-" + words[1][2:].upper())
+    if words and words[0].casefold() == "list" and len(words) == 1:
+        return AppointmentList()
+    conversation, after = _case_and_rest(rest)
+    words = after.split()
+    if len(words) < 4:
+        return ParseError(ParseErrorKey.MISSING_ARGUMENT, usage, "appointment")
+    if len(words) > 4:
+        return ParseError(ParseErrorKey.TOO_MANY_ARGUMENTS, usage, "appointment")
+    day, at, duration, kind_word = words
+    length = _DURATION.fullmatch(duration)
+    kind = KIND_WORDS.get(kind_word.casefold())
+    if length is None or kind is None:
+        return ParseError(ParseErrorKey.BAD_ARGUMENT, usage, "appointment")
+    return AppointmentCommand(conversation, day, at, int(length.group(1)), kind)
+
+
+def _split(text: str) -> tuple[str, str]:
+    """The first word and the rest (notes may run over several lines)."""
+    parts = text.strip().split(maxsplit=1)
+    if not parts:
+        return "", ""
+    return parts[0], parts[1].strip() if len(parts) > 1 else ""
+
+
+def _case_and_rest(rest: str) -> tuple[ConversationID | None, str]:
+    first, after = _split(rest)
+    if CASE_ID.fullmatch(first):
+        return ConversationID("C-" + first[2:].upper()), after
+    return None, rest
+
+
+def _note(rest: str) -> NoteCommand | ParseError:
+    usage = WORKDAY_HELP["note"].usage
+    if len(rest) > MAX_NOTE_CHARS:
+        return ParseError(ParseErrorKey.TOO_LONG, usage, "note")
+    conversation, text = _case_and_rest(rest)
+    if not text:
+        return ParseError(ParseErrorKey.MISSING_ARGUMENT, usage, "note")
+    return NoteCommand(conversation, text)
+
+
+def _notes(rest: str) -> NotesCommand | ParseError:
+    conversation, after = _case_and_rest(rest)
+    if after:
+        return ParseError(ParseErrorKey.BAD_ARGUMENT, WORKDAY_HELP["notes"].usage, "notes")
+    return NotesCommand(conversation)
+
+
+def _use(rest: str) -> SnippetCommand | ParseError:
+    if not SNIPPET_NAME.fullmatch(rest):
+        return ParseError(ParseErrorKey.MISSING_ARGUMENT if not rest
+                          else ParseErrorKey.BAD_ARGUMENT, WORKDAY_HELP["s"].usage, "s")
+    return SnippetCommand(rest.casefold())
+
+
+def _snippet(rest: str) -> SnippetAdd | SnippetRemove | SnippetList | ParseError:
+    usage = WORKDAY_HELP["snippet"].usage
+    verb, after = _split(rest)
+    verb = verb.casefold()
+    name, text = _split(after)
+    if verb == "list" and not after:
+        return SnippetList()
+    if verb not in ("add", "remove") or not SNIPPET_NAME.fullmatch(name):
+        return ParseError(ParseErrorKey.BAD_ARGUMENT, usage, "snippet")
+    if verb == "remove":
+        return SnippetRemove(name.casefold()) if not text.strip() else \
+            ParseError(ParseErrorKey.TOO_MANY_ARGUMENTS, usage, "snippet")
+    text = text.strip()
+    if not text:
+        return ParseError(ParseErrorKey.MISSING_ARGUMENT, usage, "snippet")
+    if len(text) > MAX_SNIPPET_CHARS:
+        return ParseError(ParseErrorKey.TOO_LONG, usage, "snippet")
+    return SnippetAdd(name.casefold(), text)

@@ -1,0 +1,100 @@
+"""Issue 19, appointments, end to end: real Synapse, a real (nio, encrypting) youth client,
+an injected clock for the reminders."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import icalendar
+import pytest
+from nio import DownloadResponse, MatrixRoom, RoomEncryptedFile
+from nio.crypto.attachments import decrypt_attachment
+
+from counsel_bot.conversation.appointments import AppointmentSettings
+from counsel_bot.core.clock import FakeClock
+from counsel_bot.core.video import VideoSettings
+from tests.conftest import SynapseHandle, UserFactory
+from tests.support.bot_harness import login, provision_bot
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+START = datetime(2026, 12, 10, 15, 0, tzinfo=UTC)  # 16:00 in Berlin
+
+
+async def test_book_confirm_remind_and_cancel_an_appointment_with_a_real_youth(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    clock = FakeClock(NOW)
+    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
+    youth = await login(synapse, user_factory, tmp_path, "youth")
+    files: list[RoomEncryptedFile] = []
+
+    async def on_file(_: MatrixRoom, event: RoomEncryptedFile) -> None:
+        files.append(event)
+    youth.client.add_event_callback(on_file, RoomEncryptedFile)  # type: ignore[arg-type]
+
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id],
+                                  clock=clock)
+    process.settings = replace(
+        process.settings, video=VideoSettings(base_url="https://meet.example.org"),
+        appointments=AppointmentSettings(office_address="Musterstraße 1, Musterstadt"))
+    bot_user = process.user_id
+    await process.start()
+    try:
+        staff_room = await counsellor.accept_invite()
+        await counsellor.send(staff_room, "!duty on")
+        await counsellor.wait_for(staff_room, bot_user, "Dienst")
+        room = await youth.open_chat(bot_user)
+        await youth.wait_for(room, bot_user, "anonym")
+        await youth.send(room, "hallo, können wir mal per video reden?")
+        assert await counsellor.accept_invite() == room
+        await counsellor.wait_for(room, bot_user, "per video reden")
+
+        # Refused with a reason, to the counsellor only.
+        await counsellor.send(room, "!appointment 2026-11-30 16:00 45min video")
+        await counsellor.wait_for(staff_room, bot_user, "schon vorbei")
+
+        await counsellor.send(room, "!appointment 2026-12-10 16:00 45min video")
+        proposal = await youth.wait_for(room, bot_user, "Videogespräch vor")
+        assert "10.12.2026 16:00" in proposal
+        staff_note = await counsellor.wait_for(staff_room, bot_user, "vorgeschlagen")
+        appointment_id = staff_note.split("Termin ", 1)[1].split(" ", 1)[0]
+        assert appointment_id.startswith("T-")
+
+        await youth.send(room, "ja")
+        await youth.wait_for(room, bot_user, "der Termin steht")
+        await counsellor.wait_for(staff_room, bot_user, "ist bestätigt")
+        await counsellor.send(room, "prima, bis dann!")
+
+        # The calendar file: an encrypted attachment the youth's client can open.
+        await youth.wait_for(room, bot_user, ".ics")
+        [event] = files
+        download = await youth.client.download(event.url)
+        assert isinstance(download, DownloadResponse)
+        plain = decrypt_attachment(download.body, event.key["k"], event.hashes["sha256"],
+                                   event.iv)
+        [vevent] = icalendar.Calendar.from_ical(plain).walk("VEVENT")
+        assert vevent.decoded("DTSTART") == START
+        assert vevent.decoded("DTEND") == START + timedelta(minutes=45)
+        assert b"BEGIN:VCALENDAR" not in download.body  # the server holds ciphertext only
+
+        # Reminders to both sides: the day before, and 15 minutes before with the call link.
+        clock.set(START - timedelta(hours=23))
+        await youth.wait_for(room, bot_user, "Morgen", within=30)
+        await counsellor.wait_for(staff_room, bot_user, "Morgen: Termin", within=30)
+        clock.set(START - timedelta(minutes=14))
+        await youth.wait_for(room, bot_user, "Gleich geht's los", within=30)
+        await youth.wait_for(room, bot_user, "https://meet.example.org/", within=30)
+        await counsellor.wait_for(staff_room, bot_user, "In 15 Minuten", within=30)
+
+        # Cancelled from the staff room: the youth is told.
+        await counsellor.send(staff_room, f"!appointment cancel {appointment_id}")
+        await youth.wait_for(room, bot_user, "fällt leider aus", within=30)
+        await counsellor.wait_for(staff_room, bot_user, "abgesagt")
+    finally:
+        await process.stop()
+        for client in (youth, counsellor):
+            await client.close()

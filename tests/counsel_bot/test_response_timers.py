@@ -1,0 +1,121 @@
+"""Response timers in the conductor: a memory store and a fake clock, no server, no sleep."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from counsel_bot.config import Settings, StaffSettings
+from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.core.clock import FakeClock
+from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.core.effects import SayToStaff, decode_effect
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.routing import Assign, Unassign
+from counsel_bot.core.routing.model import ConversationState
+from counsel_bot.metrics import CounselMetrics
+from counsel_bot.runtime.runner import policy_from
+from counsel_bot.store import MemoryStore
+from tests.store.conftest import AeadSealer
+
+ROOM, YOUTH = RoomID("!room:x"), UserID("@sunflower:x")
+STAFF_ROOM = RoomID("!staff:x")
+ANNA, BEN = "@anna:x", "@ben:x"
+T0 = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+
+
+async def on_duty(*staff: str) -> tuple[Conductor, FakeClock, CounselMetrics]:
+    """Anna and Ben are staff; those named go on duty at T0."""
+    policy = policy_from(Settings(staff=StaffSettings(counsellors=(ANNA, BEN))))
+    clock = FakeClock(T0)
+    metrics = CounselMetrics(clock)
+    detector = CrisisDetector.from_directory(default_lexicon_dir())
+    c = await Conductor.open(MemoryStore(AeadSealer()), detector, policy, T0, metrics)
+    await c.sync_roster(T0)
+    for i, user in enumerate(staff):
+        await c.staff_wrote(STAFF_ROOM, UserID(user), EventID(f"$duty{i}"), "!duty on", T0)
+    return c, clock, metrics
+
+
+async def staff_notices(c: Conductor, key: str) -> list[SayToStaff]:
+    effects = [decode_effect(e.payload) for e in await c.store.pending_outbox()]
+    return [e for e in effects if isinstance(e, SayToStaff) and e.key == key]
+
+
+async def open_assigned(c: Conductor) -> ConversationID:
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y1"), "hallo, ich brauche hilfe", T0)
+    record = await c.store.conversation_by_room(ROOM)
+    assert record is not None
+    current = c.router.conversation(record.conversation)
+    assert current is not None
+    assert current.assigned_to == UserID(ANNA)
+    return record.conversation
+
+
+def overdue(metrics: CounselMetrics) -> float | None:
+    return metrics.registry.get_sample_value("counsel_replies_overdue")
+
+
+async def test_an_unanswered_youth_reminds_then_goes_to_a_colleague() -> None:
+    c, clock, metrics = await on_duty(ANNA)
+    conversation = await open_assigned(c)
+    await c.tick(clock.advance(timedelta(minutes=4)))
+    assert await staff_notices(c, "timers.remind_first") == []
+    assert c.overdue_replies(clock.now()) == 0
+
+    await c.tick(clock.advance(timedelta(minutes=2)))
+    [reminder] = await staff_notices(c, "timers.remind_first")
+    assert reminder.mentions == (UserID(ANNA),)
+    assert dict(reminder.params)["conversation"] == conversation
+    assert c.overdue_replies(clock.now()) == 1
+    c.refresh_metrics(clock.now())
+    assert overdue(metrics) == 1
+
+    await c.tick(clock.advance(timedelta(minutes=10)))
+    assert len(await staff_notices(c, "timers.remind_first")) == 1  # once per wait
+
+    # Ben comes on duty meanwhile; at the second limit the conversation goes to him.
+    await c.staff_wrote(STAFF_ROOM, UserID(BEN), EventID("$dutyb"), "!duty on", clock.now())
+    await c.tick(clock.advance(timedelta(minutes=15)))
+    assert len(await staff_notices(c, "timers.requeued")) == 1
+    current = c.router.conversation(conversation)
+    assert current is not None
+    assert current.assigned_to == UserID(BEN)
+    effects = [decode_effect(e.payload) for e in await c.store.pending_outbox()]
+    assert any(isinstance(e, Unassign) and e.counsellor == UserID(ANNA) for e in effects)
+    assert any(isinstance(e, Assign) and e.counsellor == UserID(BEN) for e in effects)
+    assert metrics.registry.get_sample_value("counsel_requeued_unanswered_total") == 1
+
+
+async def test_an_answer_stops_the_timer_and_the_next_message_starts_the_next_target() -> None:
+    c, clock, _ = await on_duty(ANNA)
+    conversation = await open_assigned(c)
+    clock.advance(timedelta(minutes=3))
+    await c.staff_wrote(ROOM, UserID(ANNA), EventID("$a1"), "hallo, ich bin anna", clock.now())
+    await c.tick(clock.advance(timedelta(minutes=40)))
+    assert await staff_notices(c, "timers.remind_first") == []
+    assert c.router.conversation(conversation).assigned_to == UserID(ANNA)  # type: ignore[union-attr]
+
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "bist du noch da?", clock.now())
+    await c.tick(clock.advance(timedelta(minutes=14)))
+    assert await staff_notices(c, "timers.remind_next") == []
+    await c.tick(clock.advance(timedelta(minutes=2)))
+    assert len(await staff_notices(c, "timers.remind_next")) == 1
+
+
+async def test_alone_on_duty_the_conversation_waits_in_the_queue_at_the_front() -> None:
+    c, clock, _ = await on_duty(ANNA)
+    conversation = await open_assigned(c)
+    await c.tick(clock.advance(timedelta(minutes=31)))
+    current = c.router.conversation(conversation)
+    # Not given straight back to the counsellor who let it wait.
+    assert current is not None
+    assert current.state is ConversationState.WAITING
+    assert c.router.queue() == [conversation]
+
+
+async def test_timers_survive_a_restart() -> None:
+    c, clock, _ = await on_duty(ANNA)
+    await open_assigned(c)
+    again = await Conductor.open(c.store, c.detector, c.policy, clock.now())
+    await again.tick(clock.advance(timedelta(minutes=6)))
+    assert len(await staff_notices(again, "timers.remind_first")) == 1

@@ -1,0 +1,108 @@
+"""Case notes and snippets through the conductor: memory store, sealed values, no server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from counsel_bot.config import Settings, StaffSettings
+from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.conversation.notes import notes_key, read
+from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.core.effects import (
+    Effect,
+    Redact,
+    SayInRoom,
+    SayToStaff,
+    SayToYouth,
+    decode_effect,
+)
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.runtime.runner import policy_from
+from counsel_bot.store import MemoryStore
+from tests.store.conftest import AeadSealer
+
+ROOM, YOUTH, STAFF_ROOM = RoomID("!room:x"), UserID("@sunflower:x"), RoomID("!staff:x")
+ANNA = UserID("@anna:x")
+T0 = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+
+
+async def opened(snippets: dict[str, str] | None = None) -> tuple[Conductor, ConversationID]:
+    policy = policy_from(Settings(staff=StaffSettings(counsellors=(ANNA,))))
+    if snippets:
+        policy.snippets.update(snippets)
+    detector = CrisisDetector.from_directory(default_lexicon_dir())
+    c = await Conductor.open(MemoryStore(AeadSealer()), detector, policy, T0)
+    await c.sync_roster(T0)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y1"), "hallo", T0)
+    record = await c.store.conversation_by_room(ROOM)
+    assert record is not None
+    return c, record.conversation
+
+
+async def outbox(c: Conductor) -> list[Effect]:
+    return [decode_effect(e.payload) for e in await c.store.pending_outbox()]
+
+
+async def test_a_staff_room_note_is_stored_sealed_and_erased_with_the_conversation() -> None:
+    c, conversation = await opened()
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$n1"),
+                        f"!note {conversation} Schulangst, Mutter weiß Bescheid", T0)
+    [note] = await read(c.store, conversation)
+    assert (note.by, note.text) == (ANNA, "Schulangst, Mutter weiß Bescheid")
+    assert c.store._sealed_settings[notes_key(conversation)] != b""  # type: ignore[attr-defined]
+    assert b"Schulangst" not in c.store._sealed_settings[  # type: ignore[attr-defined]
+        notes_key(conversation)]
+    [reply] = [e for e in await outbox(c) if isinstance(e, SayInRoom)]
+    assert (reply.room_id, reply.key) == (STAFF_ROOM, "notes.saved")
+    await c.store.erase_conversation(conversation)
+    assert await read(c.store, conversation) == []
+
+
+async def test_a_note_in_the_youths_room_is_redacted_and_answered_in_the_staff_room() -> None:
+    c, conversation = await opened()
+    await c.staff_wrote(ROOM, ANNA, EventID("$n1"), "!note ruft morgen wieder an", T0)
+    assert [n.text for n in await read(c.store, conversation)] == ["ruft morgen wieder an"]
+    effects = await outbox(c)
+    assert Redact(conversation, EventID("$n1")) in effects
+    replies = [e for e in effects if isinstance(e, SayToStaff) and e.key.startswith("notes.")]
+    assert [r.key for r in replies] == ["notes.saved_in_youth_room"]
+    assert not any(isinstance(e, SayToYouth) and "morgen" in str(e.params) for e in effects)
+    assert not any(isinstance(e, SayInRoom) and e.room_id == ROOM for e in effects)
+
+
+async def test_a_note_needs_a_known_conversation_in_the_staff_room() -> None:
+    c, _ = await opened()
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$n1"), "!note ohne Nummer", T0)
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$n2"), "!note C-DEADBEEF gibt es nicht", T0)
+    keys = [e.key for e in await outbox(c) if isinstance(e, SayInRoom)]
+    assert keys == ["notes.which", "notes.unknown"]
+
+
+async def test_snippets_come_back_to_the_counsellor_never_into_the_youths_room() -> None:
+    c, conversation = await opened({"hallo": "Hallo, ich bin für dich da."})
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$s1"), "!s hallo", T0)
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$s2"),
+                        "!snippet add schluss Danke fürs Schreiben!", T0)
+    await c.staff_wrote(ROOM, ANNA, EventID("$s3"), "!s schluss", T0)
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$s4"), "!s gibtsnicht", T0)
+    effects = await outbox(c)
+    copies = [e for e in effects if isinstance(e, SayInRoom | SayToStaff)
+              and e.key == "snippets.copy"]
+    assert [dict(e.params)["text"] for e in copies] == ["Hallo, ich bin für dich da.",
+                                                       "Danke fürs Schreiben!"]
+    assert isinstance(copies[1], SayToStaff)  # asked in the youth's room, answered in staff's
+    assert Redact(conversation, EventID("$s3")) in effects
+    [unknown] = [e for e in effects if isinstance(e, SayInRoom) and e.key == "snippets.unknown"]
+    assert dict(unknown.params)["names"] == "hallo, schluss"
+    assert await c.store.get_sealed_setting("snippet:schluss") == "Danke fürs Schreiben!".encode()
+    assert not any(isinstance(e, SayToYouth) for e in effects[1:] if "Danke" in str(e))
+
+
+async def test_help_lists_the_new_commands() -> None:
+    c, _ = await opened()
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$h"), "!help", T0)
+    [reply] = [e for e in await outbox(c) if isinstance(e, SayInRoom) and e.key == "help_text"]
+    text = str(dict(reply.params)["text"])
+    assert "!note C-XXXXXXXX" in text
+    assert "!s NAME" in text
+    assert "!duty" in text

@@ -1,0 +1,115 @@
+"""Appointment rules without a clock: valid slots, each refusal, answers, reminders, the file."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import icalendar
+import pytest
+
+from counsel_bot.core import appointments as ap
+from counsel_bot.core.appointment_ics import calendar_file
+from counsel_bot.core.ids import ConversationID, UserID
+from counsel_bot.core.opening_hours import OpeningHours
+
+HOURS = OpeningHours.from_dict({"timezone": "Europe/Berlin", "weekly": {
+    d: ["09:00-12:00", "13:00-18:00"] for d in ("mon", "tue", "wed", "thu", "fri")}})
+NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # Tuesday
+CASE, ANNA = ConversationID("C-0000CAFE"), UserID("@anna:x")
+
+
+def plan(day: str = "2026-12-10", at: str = "16:00", minutes: int = 45,
+         existing: tuple[ap.Appointment, ...] = (), who: UserID = ANNA,
+         ) -> ap.Appointment | ap.Refusal:
+    return ap.plan(appointment_id="T-00000A", conversation=CASE, counsellor=who, day=day,
+                   at=at, minutes=minutes, kind=ap.Kind.VIDEO, hours=HOURS, now=NOW,
+                   existing=existing)
+
+
+def test_a_slot_in_the_opening_hours_is_planned_in_the_office_timezone() -> None:
+    result = plan()
+    assert isinstance(result, ap.Appointment)
+    assert result.start == datetime(2026, 12, 10, 15, 0, tzinfo=UTC)  # 16:00 in Berlin
+    assert result.status is ap.Status.PROPOSED
+    assert ap.Appointment.decode(result.encode()) == result
+
+
+@pytest.mark.parametrize(("day", "at", "minutes", "key"), [
+    ("2026-12-32", "16:00", 45, "appointments.bad_date"),
+    ("10.12.2026", "16:00", 45, "appointments.bad_date"),
+    ("2026-12-10", "25:00", 45, "appointments.bad_date"),
+    ("2027-03-28", "02:30", 45, "appointments.bad_date"),  # skipped by the clock change
+    ("2026-11-30", "16:00", 45, "appointments.past"),
+    ("2028-01-10", "16:00", 45, "appointments.too_far"),
+    ("2026-12-10", "16:00", 5, "appointments.bad_duration"),
+    ("2026-12-10", "17:30", 45, "appointments.closed"),  # runs past 18:00
+    ("2026-12-10", "11:30", 45, "appointments.closed"),  # runs into the lunch break
+    ("2026-12-12", "10:00", 45, "appointments.closed"),  # Saturday
+])
+def test_refusals_name_their_reason(day: str, at: str, minutes: int, key: str) -> None:
+    result = plan(day, at, minutes)
+    assert isinstance(result, ap.Refusal)
+    assert result.key == key
+
+
+def test_a_clash_with_the_counsellors_other_appointment_is_refused_not_a_colleagues() -> None:
+    first = plan()
+    assert isinstance(first, ap.Appointment)
+    clash = plan(at="16:30", existing=(first,))
+    assert isinstance(clash, ap.Refusal)
+    assert clash.key == "appointments.clash"
+    assert dict(clash.params)["other"] == "T-00000A"
+    assert isinstance(plan(at="16:45", existing=(first,)), ap.Appointment)  # back to back
+    assert isinstance(plan(at="16:30", existing=(first,), who=UserID("@ben:x")),
+                      ap.Appointment)
+    cancelled = ap.Appointment(first.id, CASE, ANNA, first.start, 45, ap.Kind.VIDEO,
+                               ap.Status.CANCELLED)
+    assert isinstance(plan(at="16:30", existing=(cancelled,)), ap.Appointment)
+
+
+@pytest.mark.parametrize(("body", "answer"), [
+    ("ja", True), ("Yes!", True), ("ok.", True), ("nein", False), ("No", False),
+    ("anderer Termin", False), ("ja aber ich hab angst", None), ("vielleicht", None),
+])
+def test_the_youth_answers_with_one_word(body: str, answer: bool | None) -> None:
+    assert ap.youth_answer(body) is answer
+
+
+def test_reminders_the_day_before_and_fifteen_minutes_before_each_once() -> None:
+    planned = plan()
+    assert isinstance(planned, ap.Appointment)
+    assert ap.due_reminders([planned], planned.start - timedelta(hours=1)) == []  # proposed
+    confirmed = ap.confirmed(planned, NOW)
+    assert ap.due_reminders([confirmed], planned.start - timedelta(hours=25)) == []
+    [(_, first)] = ap.due_reminders([confirmed], planned.start - timedelta(hours=23))
+    assert first is ap.Reminder.DAY_BEFORE
+    confirmed = ap.reminded(confirmed, first)
+    assert ap.due_reminders([confirmed], planned.start - timedelta(minutes=16)) == []
+    [(_, second)] = ap.due_reminders([confirmed], planned.start - timedelta(minutes=14))
+    assert second is ap.Reminder.SOON
+    confirmed = ap.reminded(confirmed, second)
+    assert ap.due_reminders([confirmed], planned.start - timedelta(minutes=1)) == []
+
+
+def test_confirming_within_a_day_counts_as_the_day_before_reminder() -> None:
+    planned = plan()
+    assert isinstance(planned, ap.Appointment)
+    late = ap.confirmed(planned, planned.start - timedelta(hours=3))
+    assert late.reminded == (ap.Reminder.DAY_BEFORE,)
+
+
+def test_the_calendar_file_is_rfc5545_and_names_nobody() -> None:
+    planned = plan()
+    assert isinstance(planned, ap.Appointment)
+    raw = calendar_file(planned, stamp=NOW, title="Beratungstermin",
+                        location="Musterstr. 1, Musterstadt", description="Video")
+    calendar = icalendar.Calendar.from_ical(raw)
+    [event] = calendar.walk("VEVENT")
+    assert str(calendar["VERSION"]) == "2.0"
+    assert event.decoded("DTSTART") == planned.start
+    assert event.decoded("DTEND") == planned.end
+    assert str(event["SUMMARY"]) == "Beratungstermin"
+    assert str(event["UID"]) == "T-00000A@counsel.invalid"
+    for absent in (b"ORGANIZER", b"ATTENDEE", b"anna"):
+        assert absent not in raw
+    assert raw.startswith(b"BEGIN:VCALENDAR\r\n")

@@ -1,0 +1,90 @@
+"""The working-day command parser: notes and snippets, never raising, never echoing."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from counsel_bot.core.commands import ParseError, ParseErrorKey
+from counsel_bot.core.ids import ConversationID
+from counsel_bot.core.workday_commands import (
+    NoteCommand,
+    NotesCommand,
+    SnippetAdd,
+    SnippetCommand,
+    SnippetList,
+    SnippetRemove,
+    parse_workday,
+    workday_help,
+)
+
+
+def test_a_note_with_and_without_a_case_id() -> None:
+    assert parse_workday("!note c-0000cafe ruft morgen wieder an") == NoteCommand(
+        ConversationID("C-0000CAFE"), "ruft morgen wieder an")
+    assert parse_workday("!note Schule ist Thema\nzweite Zeile") == NoteCommand(
+        None, "Schule ist Thema\nzweite Zeile")
+    assert parse_workday("!note C-0000CAFE\nmehrzeilig") == NoteCommand(
+        ConversationID("C-0000CAFE"), "mehrzeilig")
+
+
+@pytest.mark.parametrize("text", ["!note", "!note C-0000CAFE", "!note    "])
+def test_an_empty_note_is_an_error_without_the_input(text: str) -> None:
+    result = parse_workday(text)
+    assert isinstance(result, ParseError)
+    assert result.key is ParseErrorKey.MISSING_ARGUMENT
+    assert "C-0000CAFE" not in result.hint
+
+
+def test_snippets() -> None:
+    assert parse_workday("!s Hallo") == SnippetCommand("hallo")
+    assert parse_workday("!snippet add gruss Hallo, ich bin da.") == SnippetAdd(
+        "gruss", "Hallo, ich bin da.")
+    assert parse_workday("!snippet remove gruss") == SnippetRemove("gruss")
+    assert parse_workday("!snippets") == SnippetList()
+    assert parse_workday("!snippet list") == SnippetList()
+    assert isinstance(parse_workday("!s"), ParseError)
+    assert isinstance(parse_workday("!s zwei worte"), ParseError)
+    assert isinstance(parse_workday("!snippet add gruss"), ParseError)
+    assert isinstance(parse_workday("!snippet fly x y"), ParseError)
+
+
+@pytest.mark.parametrize("text", ["note this", "!duty on", "!notebook", "!notes-x", "hallo"])
+def test_other_messages_are_left_to_the_routing_parser(text: str) -> None:
+    assert parse_workday(text) is None
+
+
+def test_notes_listing_and_help_recommends_the_staff_room() -> None:
+    assert parse_workday("!notes C-0000CAFE") == NotesCommand(ConversationID("C-0000CAFE"))
+    assert "staff room" in workday_help("en", "note")
+    assert "Teamraum" in workday_help("de")
+    assert "signed by your device" in workday_help("en", "s")
+
+
+@given(st.text(max_size=300))
+def test_the_parser_never_raises(text: str) -> None:
+    for candidate in (text, "!" + text, "!note " + text, "!appointment " + text,
+                      "!snippet " + text, "!s " + text):
+        parse_workday(candidate)
+
+
+def test_appointment_commands() -> None:
+    from counsel_bot.core.appointments import Kind
+    from counsel_bot.core.workday_commands import (
+        AppointmentCancel,
+        AppointmentCommand,
+        AppointmentList,
+    )
+
+    assert parse_workday("!appointment 2026-12-10 16:00 45min inperson") == AppointmentCommand(
+        None, "2026-12-10", "16:00", 45, Kind.IN_PERSON)
+    assert parse_workday("!appointment C-0000CAFE 2026-12-10 9:30 30 video") == \
+        AppointmentCommand(ConversationID("C-0000CAFE"), "2026-12-10", "9:30", 30, Kind.VIDEO)
+    assert parse_workday("!termin 2026-12-10 16:00 45m telefon") == AppointmentCommand(
+        None, "2026-12-10", "16:00", 45, Kind.PHONE)
+    assert parse_workday("!appointment cancel t-00000a") == AppointmentCancel("T-00000A")
+    assert parse_workday("!appointments") == AppointmentList()
+    for bad in ("!appointment 2026-12-10 16:00 45min bus", "!appointment 2026-12-10 16:00",
+                "!appointment cancel", "!appointment 2026-12-10 16:00 lang video"):
+        assert isinstance(parse_workday(bad), ParseError), bad

@@ -1,0 +1,134 @@
+"""Two-factor sign-in: TOTP codes on an injected time, recovery codes, and the web flow."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pyotp
+import pytest
+import pytest_asyncio
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from counsel_bot.core.clock import FakeClock
+from counsel_bot.metrics import CounselMetrics
+from counsel_bot.store import MemoryStore
+from counsel_bot.web import WebSettings, WebSettingsError, build_web_app
+from counsel_bot.web import second_factor as sf
+from tests.store.conftest import AeadSealer
+from tests.web.fakes import FakeAuth, MemorySource
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+LEAD = "@lead:counsel.localhost"
+PASSWORD = "correct horse battery"
+
+
+def code_at(secret: str, at: datetime) -> str:
+    return pyotp.TOTP(secret).at(at)
+
+
+def test_a_code_counts_now_and_one_step_either_side_and_only_once() -> None:
+    secret = sf.new_secret()
+    enrolment = sf.enrol(secret, ["aaaa-bbbb-cc"])
+    assert sf.verify(enrolment, code_at(secret, T0 - timedelta(seconds=90)), T0) is None
+    later = sf.verify(enrolment, code_at(secret, T0 - timedelta(seconds=30)), T0)
+    assert later is not None
+    again = sf.verify(later, code_at(secret, T0 - timedelta(seconds=30)), T0)
+    assert again is None  # replayed
+    assert sf.verify(later, code_at(secret, T0), T0) is not None
+    assert sf.verify(enrolment, "12345", T0) is None
+    assert sf.verify(enrolment, "", T0) is None
+
+
+def test_recovery_codes_are_hashed_and_work_once() -> None:
+    codes = sf.new_recovery_codes()
+    assert len(set(codes)) == sf.RECOVERY_CODES
+    enrolment = sf.enrol(sf.new_secret(), codes)
+    assert not any(code in enrolment.encode().decode() for code in codes)
+    used = sf.verify(enrolment, codes[3].upper().replace("-", " "), T0)
+    assert used is not None
+    assert len(used.recovery_hashes) == sf.RECOVERY_CODES - 1
+    assert sf.verify(used, codes[3], T0) is None
+    assert sf.Enrolment.decode(used.encode()) == used
+
+
+def test_the_qr_code_is_inline_svg_without_inline_style() -> None:
+    svg = sf.qr_svg(sf.provisioning_uri(sf.new_secret(), LEAD))
+    assert svg.startswith("<svg")
+    assert "style=" not in svg
+
+
+class Env:
+    def __init__(self, client: TestClient[web.Request, web.Application], clock: FakeClock,
+                 store: MemoryStore) -> None:
+        self.client, self.clock, self.store = client, clock, store
+
+    async def login(self, code: str = "") -> web.Response:
+        return await self.client.post(  # type: ignore[return-value]
+            "/login", data={"user_id": LEAD, "password": PASSWORD, "code": code},
+            allow_redirects=False)
+
+
+@pytest_asyncio.fixture
+async def env() -> AsyncIterator[Env]:
+    clock = FakeClock(T0)
+    store = MemoryStore(AeadSealer())
+    app = build_web_app(CounselMetrics(clock), MemorySource(clock), FakeAuth({LEAD: PASSWORD}),
+                        WebSettings(require_totp=True, login_attempts=100), clock,
+                        second_factor=sf.StoreSecondFactors(store))
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    yield Env(client, clock, store)
+    await client.close()
+
+
+async def test_required_totp_enrol_then_a_login_without_the_code_is_refused(env: Env) -> None:
+    # The password alone opens only the enrolment page, not the dashboard.
+    answer = await env.login()
+    assert answer.status == 303
+    assert answer.headers["Location"] == "/totp"
+    assert (await env.client.get("/dashboard", allow_redirects=False)).status == 303
+    assert (await env.client.get("/dashboard/data")).status == 401
+
+    page = await (await env.client.get("/totp")).text()
+    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page)
+    assert secret is not None
+    assert "<svg" in page
+    wrong = await env.client.post("/totp", data={"code": "000000"})
+    assert wrong.status == 400
+    done = await env.client.post("/totp", data={"code": code_at(secret[1], T0)})
+    codes = re.findall(r"<li><code>([a-z0-9-]+)</code></li>", await done.text())
+    assert len(codes) == sf.RECOVERY_CODES
+    assert (await env.client.get("/dashboard/data")).status == 200
+    stored = await env.store.get_sealed_setting(f"totp:{LEAD}")
+    assert stored is not None
+    assert secret[1].encode() in stored  # sealed at rest; opened by the store here
+    assert not any(code.encode() in stored for code in codes)
+
+    # A new sign-in: without the code refused, with it (a later step) admitted.
+    await env.client.post("/logout")
+    env.client.session.cookie_jar.clear()
+    refused = await env.login()
+    assert refused.status == 401
+    assert "two-factor code" in await refused.text()
+    assert (await env.client.get("/dashboard/data")).status == 401
+    env.clock.advance(timedelta(seconds=60))
+    assert (await env.login("123456")).status == 401
+    admitted = await env.login(code_at(secret[1], env.clock.now()))
+    assert admitted.headers["Location"] == "/dashboard"
+    assert (await env.client.get("/dashboard/data")).status == 200
+
+    # A recovery code signs in once.
+    env.client.session.cookie_jar.clear()
+    assert (await env.login(codes[0])).headers["Location"] == "/dashboard"
+    env.client.session.cookie_jar.clear()
+    assert (await env.login(codes[0])).status == 401
+
+
+def test_required_totp_needs_somewhere_to_keep_enrolments() -> None:
+    clock = FakeClock(T0)
+    with pytest.raises(WebSettingsError, match="require_totp"):
+        build_web_app(CounselMetrics(clock), MemorySource(clock), FakeAuth({LEAD: PASSWORD}),
+                      WebSettings(require_totp=True), clock)
