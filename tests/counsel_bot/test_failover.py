@@ -145,7 +145,9 @@ async def test_the_standby_takes_over_when_the_active_bot_is_killed(
             probe = await login(synapse, user_factory, tmp_path, "youth")
             room = await writer.open_chat(bot_id)
             words = [f"runde {round_no} nachricht {i} {secrets.token_hex(4)}" for i in range(3)]
-            words[1] = f"{CRISIS}, runde {round_no}"
+            # The crisis wording first: it flags at the highest severity at once, so whatever
+            # the model makes of the filler lines, no later step up adds an alert of its own.
+            words[0] = f"{CRISIS}, runde {round_no}"
             youths.append((writer, room, words))
             writing = asyncio.create_task(_write_slowly(writer, room, words))
             await asyncio.sleep(rng.uniform(0.5, 2.0))

@@ -11,6 +11,7 @@ floods counsellors with false alarms.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -101,10 +102,12 @@ _BIDI = (("\u202e", "\u202c"), ("\u2067", "\u2069"), ("\u200f", ""))
 
 
 def with_odd_characters(examples: Sequence[Example]) -> list[tuple[int, Example]]:
-    """Copies of every fourth example with invisible or direction characters added, both
-    labels alike. The writers put such characters almost only into crisis messages, and a
-    head learns that: an ordinary "hallo" with a zero-width space was flagged. With the
-    copies, odd characters carry no label. Each copy comes with its original's index."""
+    """Copies of half the examples with invisible or direction characters added, or a
+    code-like token (an order number, a hash, a game code), both labels alike. The writers
+    put such things almost only into obfuscated crisis messages, and a head learns that: an
+    ordinary "hallo" with a zero-width space, and "runde 1 nachricht 0 a3f9c2d1", were
+    flagged. With the copies they carry no label. Each copy comes with its original's
+    index."""
     out: list[tuple[int, Example]] = []
     for n, ex in enumerate(examples):
         if n % 4 == 0:
@@ -114,6 +117,9 @@ def with_odd_characters(examples: Sequence[Example]) -> list[tuple[int, Example]
         elif n % 4 == 2:
             start, end = _BIDI[(n // 4) % len(_BIDI)]
             text = f"{start}{ex.text}{end}"
+        elif n % 4 == 1:
+            token = hashlib.sha256(ex.id.encode()).hexdigest()[: 6 + n % 5]
+            text = f"{ex.text} {token}" if n % 8 == 1 else f"{token} {ex.text}"
         else:
             continue
         out.append((n, replace(ex, id=f"{ex.id}~odd", text=text)))
