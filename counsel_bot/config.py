@@ -20,6 +20,7 @@ from typing import Any, Literal, TypeVar
 
 from counsel_bot.conversation.retention import RetentionSettings
 from counsel_bot.core.mail_deadline import MailDeadlineSettings
+from counsel_bot.core.offices import Office
 from counsel_bot.core.video import VideoSettings
 from counsel_bot.web.settings import WebSettings
 from homeserver_bridge.entry_page import EntryPageSettings
@@ -107,6 +108,11 @@ class OpeningHoursSettings:
 class RoutingSettings:
     # false = counsellors pull conversations with !next / !take; nothing is assigned for them.
     auto_assign: bool = True
+    # With [[offices]]: the office that takes what no office serves (empty = the first one),
+    # and the office whose staff take a crisis when its own office has nobody on duty
+    # (empty = the fallback office).
+    fallback_office: str = ""
+    on_call_office: str = ""
 
 
 @dataclass(frozen=True)
@@ -162,6 +168,57 @@ class DemoSettings:
 
 
 @dataclass(frozen=True)
+class OfficeSettings:
+    """One counselling office of several on this installation ([[offices]])."""
+
+    id: str
+    name: str = ""
+    # Topic ids (family, school, addiction, violence, sexuality, lgbtq, migration, general).
+    topics: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ("de",)
+    # Postcode areas: "89" (a prefix) or "89000-89999" (a range); empty = everywhere.
+    postcodes: tuple[str, ...] = ()
+    # Day -> list of "HH:MM-HH:MM" in [opening_hours].timezone; empty = [opening_hours].
+    hours: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Said to a youth out of hours instead of the standard text (empty = the standard text).
+    out_of_hours_text: str = ""
+    # Empty = the [crisis] numbers.
+    emergency_de: str = ""
+    emergency_en: str = ""
+    # The office's staff room: an alias (#team-family:server) or room id (!abc:server).
+    staff_room: str = ""
+    counsellors: tuple[str, ...] = ()
+    team_leads: tuple[str, ...] = ()
+    # Days closed conversations are kept; 0 = [retention].closed_days.
+    retention_days: int = 0
+    mail_address: str = ""
+
+    def __post_init__(self) -> None:
+        from counsel_bot.core.offices import OfficeError
+
+        if self.retention_days < 0:
+            raise ValueError(f"office {self.id!r}: retention_days must be 0 or more")
+        for user in (*self.counsellors, *self.team_leads):
+            if not (user.startswith("@") and ":" in user):
+                raise ValueError(f"office {self.id!r}: {user!r} is not a Matrix user id "
+                                 "like @name:server")
+        if self.staff_room and self.staff_room[:1] not in ("#", "!"):
+            raise ValueError(f"office {self.id!r}: staff_room must be an alias (#...) or a "
+                             "room id (!...)")
+        if self.hours:
+            OpeningHoursSettings(weekly=self.hours)
+        try:
+            self.office()
+        except OfficeError as exc:
+            raise ValueError(str(exc)) from None
+
+    def office(self) -> Office:
+        from counsel_bot.core.offices import office_from
+
+        return office_from(self.id, self.name, self.topics, self.postcodes, self.languages)
+
+
+@dataclass(frozen=True)
 class Settings:
     homeserver: HomeserverSettings = field(default_factory=HomeserverSettings)
     bot: BotSettings = field(default_factory=BotSettings)
@@ -178,6 +235,36 @@ class Settings:
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     demo: DemoSettings = field(default_factory=DemoSettings)
+    # Several counselling offices on one installation; none = one office (the [staff] above).
+    offices: tuple[OfficeSettings, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.offices:
+            if self.routing.fallback_office or self.routing.on_call_office:
+                raise ValueError("routing.fallback_office and routing.on_call_office need "
+                                 "[[offices]]; remove them or add the offices")
+            return
+        ids = [o.id for o in self.offices]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"offices: the id {twice[0]!r} is used twice; give each office "
+                             "its own id")
+        for key in ("fallback_office", "on_call_office"):
+            named = getattr(self.routing, key)
+            if named and named not in ids:
+                raise ValueError(f"routing.{key}: {named!r} is not an office id; the ids are "
+                                 + ", ".join(ids))
+
+    @property
+    def fallback_office(self) -> str:
+        """The office taking what no office serves; "" with a single office."""
+        if not self.offices:
+            return ""
+        return self.routing.fallback_office or self.offices[0].id
+
+    @property
+    def on_call_office(self) -> str:
+        return self.routing.on_call_office or self.fallback_office
 
 
 def load_settings(path: Path) -> Settings:
