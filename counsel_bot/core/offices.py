@@ -55,7 +55,7 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
     "migration": ("flucht", "geflüchtet", "asyl", "aufenthalt", "migration", "refugee",
                   "asylum", "visa", "deport", "abschiebung"),
 }
-_WORD = re.compile(r"[^\W\d_]+(?:[- ][^\W\d_]+)?", re.UNICODE)
+_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 _POSTCODE = re.compile(r"(?<!\d)(\d{5})(?!\d)")
 _NUMBER = re.compile(r"\s*(\d{1,2})\s*[.)]?\s*")
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
