@@ -99,7 +99,13 @@ async def _v2_settings(db: aiosqlite.Connection) -> None:
     await _script(db, "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT")
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_settings)
+async def _v3_offices(db: aiosqlite.Connection) -> None:
+    # Several offices (issue 16): every conversation belongs to one. Existing ones get ""
+    # = the default office (the only one, or the fallback office once offices are set up).
+    await _script(db, "ALTER TABLE conversations ADD COLUMN office TEXT NOT NULL DEFAULT ''")
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_settings, _v3_offices)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
