@@ -14,7 +14,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from counsel_bot.conversation import crisis_flags, deletion, feedback, supervision, video_calls
+from counsel_bot.conversation import (
+    crisis_flags,
+    deletion,
+    feedback,
+    offices,
+    supervision,
+    video_calls,
+)
 from counsel_bot.conversation.change import Change as Change  # re-exported for the mail channel
 from counsel_bot.conversation.first_reply import FirstReplies
 from counsel_bot.conversation.staff_events import staff_event
@@ -45,9 +52,11 @@ from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.incoming_text import looks_like_case_code, mail_address, storable
 from counsel_bot.core.language import guess_language
 from counsel_bot.core.messages import Language
+from counsel_bot.core.offices import OfficeBook
 from counsel_bot.core.opening_hours import OpeningHours
 from counsel_bot.core.routing import Action, Assign, Closed, Reply, Router
 from counsel_bot.core.routing import events as ev
+from counsel_bot.core.routing.actions import ReplyKey
 from counsel_bot.core.routing.model import (
     Channel,
     ConversationSnapshot,
@@ -57,6 +66,7 @@ from counsel_bot.core.routing.model import (
     RouterConfig,
     RouterSnapshot,
 )
+from counsel_bot.core.routing.offices import UNDECIDED
 from counsel_bot.core.video import VideoSettings
 from counsel_bot.metrics import CounselMetrics, record_routing
 from counsel_bot.store import (
@@ -90,6 +100,8 @@ class Policy:
     video_secret: str | None = field(default=None, repr=False)
     # "!duty on" from staff with a device they have not cross-signed: refuse, or only warn.
     refuse_unsigned_devices: bool = False
+    # Several counselling offices (empty = one office); the router's rules are in `router`.
+    offices: OfficeBook = field(default_factory=OfficeBook)
 
 
 class Conductor:
@@ -268,7 +280,10 @@ class Conductor:
         step.intake.append(IntakeMessage(conversation, event_id, body.encode("utf-8")))
         if attachment:
             step.add(SayToYouth(conversation, "attachment_note"))
-        elif record is not None:  # a first message is never a command, even "ende"
+        elif record is not None and not self._settle_office(
+                step, conversation, body, record.language):
+            # A first message is never a command, even "ende"; nor an answer to the office
+            # question.
             await self._youth_command(step, conversation, body)
         self.check_crisis(step, conversation, body)
         await self.commit(step)
@@ -306,11 +321,50 @@ class Conductor:
         language = guess_language(body, self.policy.default_language)
         step.new.append(NewConversation(conversation, room_id, youth, nickname))
         self.rooms[conversation] = room_id
-        self.handle(step, [ev.ConversationOpened(step.at, conversation, language=language)],
-                    reply_room=None)
+        book = self.policy.offices
+        office = offices.first_office(book, body)
+        self.handle(step, [ev.ConversationOpened(step.at, conversation, language=language,
+                                                 office=office)], reply_room=None)
         welcome(step, conversation, language, default_language=self.policy.default_language,
-                hours=self.policy.hours, emergency=self.policy.emergency)
+                hours=offices.hours_of(book, office, self.policy.hours),
+                emergency=offices.emergency_of(book, office, self.policy.emergency))
+        offices.announce(step, book, conversation, office, language)
         return conversation
+
+    def _settle_office(
+        self, step: Change, conversation: ConversationID, body: str, language: str
+    ) -> bool:
+        """The youth's answer to the office question (not a command like "ende")."""
+        current = self.router.conversation(conversation)
+        if current is None or current.office != UNDECIDED or cmd.parse_youth(body) is not None:
+            return False
+        lang: Language = "en" if language == "en" else "de"
+        chosen = offices.answered(step, self.policy.offices, conversation, body, lang,
+                                  default_hours=self.policy.hours,
+                                  default_emergency=self.policy.emergency)
+        self.handle(step, [chosen], reply_room=None)
+        return True
+
+    def _office_moved(self, step: Change, reply: Reply) -> None:
+        """``!transfer office:ID`` went through: the youth is told where they are now."""
+        conversation = ConversationID(str(reply.param("id")))
+        office = str(reply.param("office"))
+        step.add(SayToYouth(conversation, "office.transferred_youth",
+                            (("office", self.policy.offices.name(office)),)),
+                 f"office-moved:{conversation}:{self.router.version}")
+
+    def _leads_for(self, conversation: ConversationID) -> tuple[UserID, ...]:
+        """Whom a crisis flag nobody handled pages: its office's leads, or, when its office
+        has nobody on duty, the on-call office's."""
+        book = self.policy.offices
+        rules = self.policy.router.offices
+        current = self.router.conversation(conversation)
+        if current is None:
+            return ()
+        office = rules.office_of(current)
+        if office not in rules.staffed(self.router.snapshot().counsellors):
+            office = book.on_call
+        return tuple(UserID(u) for u in book.desk(office).team_leads)
 
     async def _youth_command(
         self, step: Change, conversation: ConversationID, body: str
@@ -496,7 +550,8 @@ class Conductor:
         step = Change(at, None)
         self.handle(step, [ev.Tick(at)], reply_room=None)
         self.crisis.page_leads(step, self.router.snapshot(), self.policy.team_leads,
-                               self.router.version)
+                               self.router.version,
+                               self._leads_for if self.policy.offices.enabled else None)
         if step.effects:
             await self.commit(step)
 
@@ -516,6 +571,8 @@ class Conductor:
                 if isinstance(action, Closed):
                     self.video.end(step, action.conversation)
                     self.supervision.closed(step, action.conversation)
+                if isinstance(action, Reply) and action.message_key is ReplyKey.OFFICE_TRANSFERRED:
+                    self._office_moved(step, action)
                 if isinstance(action, Assign):
                     self.supervision.took_over(step, action.conversation, action.counsellor)
                     step.add(SayToStaff("staff_assigned",

@@ -540,6 +540,9 @@ CATALOGUE.update({
         "{id} ist jetzt bei der Stelle {office}; die Person ist informiert.",
         "{id} is now with the office {office}; the person has been told.",
     ),
+    "office.out_of_hours": _both(
+        "{text}\nWenn es dringend ist: {emergency}", "{text}\nIf it is urgent: {emergency}",
+    ),
     "refused.unknown_office": _both(
         "Eine Stelle „{office}“ gibt es nicht. Die Stellen: {offices}.",
         "There is no office \"{office}\". The offices: {offices}.",

@@ -13,9 +13,11 @@ Rules this module keeps:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
+
+from counsel_bot.core.opening_hours import OpeningHours
 
 
 class OfficeError(ValueError):
@@ -211,3 +213,39 @@ def _candidates(
         if not topics and len(pool) > 1:
             return []  # a postcode alone with several offices there: ask for the topic
     return pool
+
+
+# --- the installation's offices, as the conversation parts use them --------------------------
+
+
+@dataclass(frozen=True)
+class OfficeDesk:
+    """What a conversation needs of one office beyond the matching: hours and what to say."""
+
+    hours: OpeningHours | None = None  # None = the installation's [opening_hours]
+    emergency: Mapping[str, str] = field(default_factory=dict)  # empty = the [crisis] numbers
+    out_of_hours_text: str = ""
+    team_leads: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OfficeBook:
+    """All offices of the installation; empty = one office, as before offices existed."""
+
+    offices: tuple[Office, ...] = ()
+    fallback: str = ""
+    on_call: str = ""
+    desks: Mapping[str, OfficeDesk] = field(default_factory=dict)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.offices)
+
+    def name(self, office_id: str) -> str:
+        for office in self.offices:
+            if office.id == office_id:
+                return office.name
+        return office_id
+
+    def desk(self, office_id: str) -> OfficeDesk:
+        return self.desks.get(office_id, OfficeDesk())

@@ -36,6 +36,7 @@ from counsel_bot.core.opening_hours import OpeningHours
 from counsel_bot.core.routing.model import Role, RouterConfig
 from counsel_bot.metrics import CounselMetrics
 from counsel_bot.runtime.data_lock import exclusive
+from counsel_bot.runtime.offices import office_book, office_rules, office_staff
 from counsel_bot.store import SqliteStore
 from counsel_bot.web import MatrixPasswordAuth, RouterDashboardSource, build_web_app, start_web
 from e2e.cross_signing import CrossSigningSeeds
@@ -92,6 +93,7 @@ async def cross_sign(client: AsyncClient, vault: Vault, layout: DataLayout, pass
 def policy_from(settings: Settings) -> Policy:
     staff = {UserID(u): Role.COUNSELLOR for u in settings.staff.counsellors}
     staff |= {UserID(u): Role.TEAM_LEAD for u in settings.staff.team_leads}
+    staff = {**office_staff(settings), **staff}
     return Policy(
         default_language=settings.bot.default_language,
         staff=staff,
@@ -106,7 +108,9 @@ def policy_from(settings: Settings) -> Policy:
             auto_assign=settings.routing.auto_assign,
             default_capacity=settings.staff.default_capacity,
             default_languages=(settings.bot.default_language,),
+            offices=office_rules(settings),
         ),
+        offices=office_book(settings),
     )
 
 

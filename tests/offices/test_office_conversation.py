@@ -1,0 +1,157 @@
+"""Offices in the conductor: the first exchange, the one question, isolation of staff commands,
+`!transfer office:ID`, crisis to the on-call office. A memory store, the real detector."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from counsel_bot.config import settings_from_mapping
+from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.core.effects import SayToStaff, SayToYouth, decode_effect
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.routing.offices import UNDECIDED
+from counsel_bot.runtime.runner import policy_from
+from counsel_bot.store import MemoryStore
+from tests.store.conftest import AeadSealer
+
+# A Tuesday afternoon in Berlin.
+T0 = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
+ANNA, BEN, CEM = UserID("@anna:x"), UserID("@ben:x"), UserID("@cem:x")
+LEA, IDA = UserID("@lea:x"), UserID("@ida:x")
+STAFF_ROOM = RoomID("!staff:x")
+CONFIG = {
+    "routing": {"fallback_office": "jugend", "on_call_office": "jugend"},
+    "offices": [
+        {"id": "familie", "name": "Familienberatung Ulm", "topics": ["family"],
+         "postcodes": ["89"], "counsellors": [ANNA], "team_leads": [LEA]},
+        {"id": "schule", "name": "Schulberatung", "topics": ["school", "family"],
+         "postcodes": ["80000-85999"], "counsellors": [BEN]},
+        {"id": "jugend", "name": "Jugendberatung", "topics": ["general", "addiction"],
+         "counsellors": [CEM], "team_leads": [IDA]},
+    ],
+}
+_events = iter(range(1_000_000))
+
+
+def eid() -> EventID:
+    return EventID(f"$e{next(_events)}")
+
+
+async def conductor() -> Conductor:
+    policy = policy_from(settings_from_mapping(CONFIG))
+    detector = CrisisDetector.from_directory(default_lexicon_dir())
+    c = await Conductor.open(MemoryStore(AeadSealer()), detector, policy, T0)
+    await c.sync_roster(T0)
+    return c
+
+
+async def effects(c: Conductor) -> list[object]:
+    return [decode_effect(e.payload) for e in await c.store.pending_outbox()]
+
+
+async def youth_keys(c: Conductor) -> list[tuple[str, dict[str, object]]]:
+    return [(e.key, dict(e.params)) for e in await effects(c) if isinstance(e, SayToYouth)]
+
+
+async def staff_says(c: Conductor, who: UserID, text: str, at: datetime = T0) -> list[str]:
+    before = len(await effects(c))
+    await c.staff_wrote(STAFF_ROOM, who, eid(), text, at)
+    after = (await effects(c))[before:]
+    return [e.key for e in after if hasattr(e, "key") and not isinstance(e, SayToYouth)]
+
+
+async def open_youth(c: Conductor, room: str, text: str) -> ConversationID:
+    await c.youth_wrote(RoomID(room), UserID("@y" + room[1:]), None, eid(), text, T0)
+    record = await c.store.conversation_by_room(RoomID(room))
+    assert record is not None
+    return record.conversation
+
+
+async def test_the_issues_example_reaches_the_family_office_and_is_told() -> None:
+    c = await conductor()
+    await staff_says(c, ANNA, "!duty on")
+    await staff_says(c, BEN, "!duty on")
+    cid = await open_youth(c, "!r1:x", "Stress mit meinen Eltern, 89073")
+    conv = c.router.conversation(cid)
+    assert conv is not None
+    assert conv.office == "familie"
+    assert conv.assigned_to == ANNA
+    assert ("office.chosen", {"office": "Familienberatung Ulm"}) in await youth_keys(c)
+
+
+async def test_unclear_first_words_get_one_question_then_an_office() -> None:
+    c = await conductor()
+    await staff_says(c, BEN, "!duty on")
+    cid = await open_youth(c, "!r2:x", "hallo")
+    conv = c.router.conversation(cid)
+    assert conv is not None
+    assert conv.office == UNDECIDED
+    assert conv.assigned_to is None
+    [ask] = [p for k, p in await youth_keys(c) if k == "office.ask"]
+    assert "2. Schule und Ausbildung" in str(ask["menu"])
+    await c.youth_wrote(RoomID("!r2:x"), UserID("@yr2:x"), None, eid(), "2", T0)
+    conv = c.router.conversation(cid)
+    assert conv is not None
+    assert (conv.office, conv.assigned_to) == ("schule", BEN)
+    assert ("office.chosen", {"office": "Schulberatung"}) in await youth_keys(c)
+
+
+async def test_a_second_unclear_answer_goes_to_the_fallback_office() -> None:
+    c = await conductor()
+    cid = await open_youth(c, "!r3:x", "hallo")
+    await c.youth_wrote(RoomID("!r3:x"), UserID("@yr3:x"), None, eid(), "weiß nicht", T0)
+    conv = c.router.conversation(cid)
+    assert conv is not None
+    assert conv.office == "jugend"
+    assert ("office.fallback", {"office": "Jugendberatung"}) in await youth_keys(c)
+
+
+async def test_other_offices_staff_are_refused_everything() -> None:
+    c = await conductor()
+    cid = await open_youth(c, "!r4:x", "Stress mit meinen Eltern, 89073")
+    await staff_says(c, BEN, "!duty on")
+    await staff_says(c, BEN, "!queue")
+    queue = [e for e in await effects(c) if getattr(e, "key", "") == "queue"]
+    assert dict(queue[-1].params)["waiting"] == 0  # type: ignore[attr-defined]
+    assert cid not in str(queue[-1].params)  # type: ignore[attr-defined]
+    for command in (f"!take {cid}", f"!close {cid}", f"!transfer {cid} queue",
+                    f"!transfer {cid} office:schule", f"!confirm {cid}"):
+        assert await staff_says(c, BEN, command) == ["refused.unknown_conversation"], command
+    assert await staff_says(c, BEN, "!next") == ["queue.empty"]
+    conv = c.router.conversation(cid)
+    assert conv is not None
+    assert conv.assigned_to is None
+
+
+async def test_transfer_to_another_office_tells_the_youth() -> None:
+    c = await conductor()
+    await staff_says(c, ANNA, "!duty on")
+    cid = await open_youth(c, "!r5:x", "Stress mit meinen Eltern, 89073")
+    keys = await staff_says(c, ANNA, f"!transfer {cid} office:jugend")
+    assert "office.transferred" in keys
+    conv = c.router.conversation(cid)
+    assert conv is not None
+    assert (conv.office, conv.assigned_to) == ("jugend", None)
+    assert ("office.transferred_youth", {"office": "Jugendberatung"}) in await youth_keys(c)
+
+
+async def test_a_crisis_with_nobody_on_duty_goes_to_the_on_call_office_and_pages_its_lead(
+) -> None:
+    c = await conductor()
+    await staff_says(c, CEM, "!duty on")
+    await staff_says(c, CEM, "!capacity 0")
+    cid = await open_youth(c, "!r6:x", "Stress mit meinen Eltern, 89073")
+    await c.youth_wrote(RoomID("!r6:x"), UserID("@yr6:x"), None, eid(),
+                        "ich will mich umbringen", T0 + timedelta(seconds=5))
+    conv = c.router.conversation(cid)
+    assert conv is not None
+    assert conv.crisis.value == "raised"
+    await c.tick(T0 + timedelta(minutes=5))
+    [page] = [e for e in await effects(c) if isinstance(e, SayToStaff)
+              and e.key == "staff_lead_page"]
+    assert page.mentions == (IDA,)
+    await staff_says(c, CEM, "!capacity 2")
+    conv = c.router.conversation(cid)
+    assert conv is not None
+    assert conv.assigned_to == CEM
