@@ -249,6 +249,12 @@ class Settings:
         if twice:
             raise ValueError(f"offices: the id {twice[0]!r} is used twice; give each office "
                              "its own id")
+        in_offices = {u for o in self.offices for u in (*o.counsellors, *o.team_leads)}
+        for user in (*self.staff.counsellors, *self.staff.team_leads):
+            if user not in in_offices:
+                raise ValueError(f"staff: {user} is in no office, so with [[offices]] they "
+                                 "would see no conversation; add them to an office's "
+                                 "counsellors or team_leads")
         for key in ("fallback_office", "on_call_office"):
             named = getattr(self.routing, key)
             if named and named not in ids:

@@ -69,6 +69,7 @@ from counsel_bot.core.routing.model import (
 from counsel_bot.core.routing.offices import UNDECIDED
 from counsel_bot.core.video import VideoSettings
 from counsel_bot.metrics import CounselMetrics, record_routing
+from counsel_bot.office_metrics import OfficeMetrics
 from counsel_bot.store import (
     IntakeMessage,
     NewConversation,
@@ -136,6 +137,8 @@ class Conductor:
         # Staff devices not cross-signed by their owner, as last checked and announced in the
         # staff room (kept in the store's settings, so a restart does not warn again).
         self.unsigned_devices: dict[UserID, frozenset[str]] = {}
+        # Per-office metrics beside `metrics`, only with several offices (the runner sets it).
+        self.office_metrics: OfficeMetrics | None = None
 
     @property
     def crisis_details(self) -> dict[ConversationID, CrisisDetail]:
@@ -562,6 +565,8 @@ class Conductor:
             before = self.router.snapshot()
             actions: list[Action] = self.router.handle(event)
             step.after.append(_routing_counter(event, actions, before))
+            if self.office_metrics is not None:
+                step.after.append(_office_counter(self.office_metrics, event, actions, before))
             if reply_room is None:
                 actions = [a for a in actions if not _is_reply(a)]
                 step.add_all(routed(actions, RoomID("")))
@@ -608,6 +613,8 @@ class Conductor:
         if self.metrics is not None:
             self.metrics.refresh_from_snapshot(self.router.snapshot(), self.nicknames, now,
                                                unsigned=self._unsigned_staff())
+        if self.office_metrics is not None:
+            self.office_metrics.refresh(self.router.snapshot(), now)
 
     async def _reload(self) -> None:
         snapshot = await self.store.load_router_snapshot()
@@ -638,6 +645,12 @@ def _routing_counter(
     event: ev.Event, actions: list[Action], before: RouterSnapshot
 ) -> Callable[[CounselMetrics], None]:
     return lambda metrics: record_routing(metrics, event, actions, before)
+
+
+def _office_counter(
+    office_metrics: OfficeMetrics, event: ev.Event, actions: list[Action], before: RouterSnapshot
+) -> Callable[[CounselMetrics], None]:
+    return lambda _metrics: office_metrics.routed(event, actions, before)
 
 
 def _is_reply(action: Action) -> bool:

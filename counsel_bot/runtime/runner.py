@@ -35,6 +35,7 @@ from counsel_bot.core.mail_deadline import MailDeadlines
 from counsel_bot.core.opening_hours import OpeningHours
 from counsel_bot.core.routing.model import Role, RouterConfig
 from counsel_bot.metrics import CounselMetrics
+from counsel_bot.office_metrics import OfficeMetrics
 from counsel_bot.runtime.data_lock import exclusive
 from counsel_bot.runtime.offices import office_book, office_rules, office_staff
 from counsel_bot.store import SqliteStore
@@ -163,6 +164,8 @@ async def _run_bot(
                                  day_zone=ZoneInfo(settings.opening_hours.timezone))
         conductor = await Conductor.open(store, detector, policy_from(settings), clock.now(),
                                          metrics=metrics)
+        if settings.offices:
+            conductor.office_metrics = OfficeMetrics(office_rules(settings), metrics.registry)
         made: list[CounselBot] = []
 
         async def staff_room() -> RoomID | None:
@@ -304,9 +307,11 @@ async def start_team_lead_view(
         lambda: conductor.router.snapshot(), clock, nickname=conductor.nicknames.get,
         room_link=room_link, crisis_detail=conductor.crisis_details.get, today=metrics.today,
         unsigned=lambda: conductor.router.unsigned,
+        offices=office_rules(settings),
     )
+    office_leads = {u for office in settings.offices for u in office.team_leads}
     auth = MatrixPasswordAuth(settings.homeserver.bot_url,
-                              frozenset(settings.staff.team_leads), http)
+                              frozenset(settings.staff.team_leads) | office_leads, http)
     web_settings = settings.web.web_settings()
     app = build_web_app(metrics, source, auth, web_settings, clock,
                         on_scrape=lambda: conductor.refresh_metrics(clock.now()))

@@ -65,6 +65,8 @@ def test_fallback_defaults_to_the_first_office() -> None:
          "routing.fallback_office: 'b' is not an office id"),
         ({"routing": {"on_call_office": "b"}}, "need [[offices]]"),
         ({"offices": {"id": "a"}}, "offices: expected a list"),
+        ({"offices": [_office("a")], "staff": {"counsellors": ["@zoe:x"]}},
+         "@zoe:x is in no office"),
     ],
 )
 def test_bad_offices_name_the_key(data: dict[str, object], message: str) -> None:

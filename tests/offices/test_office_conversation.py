@@ -155,3 +155,54 @@ async def test_a_crisis_with_nobody_on_duty_goes_to_the_on_call_office_and_pages
     conv = c.router.conversation(cid)
     assert conv is not None
     assert conv.assigned_to == CEM
+
+
+async def test_metrics_per_office_name_offices_never_conversations() -> None:
+    from counsel_bot.core.clock import FakeClock
+    from counsel_bot.metrics import CounselMetrics
+    from counsel_bot.office_metrics import OfficeMetrics
+    from counsel_bot.runtime.offices import office_rules
+
+    policy = policy_from(settings_from_mapping(CONFIG))
+    metrics = CounselMetrics(FakeClock(T0))
+    c = await Conductor.open(MemoryStore(AeadSealer()),
+                             CrisisDetector.from_directory(default_lexicon_dir()), policy, T0,
+                             metrics=metrics)
+    c.office_metrics = OfficeMetrics(office_rules(settings_from_mapping(CONFIG)),
+                                     metrics.registry)
+    await c.sync_roster(T0)
+    await staff_says(c, BEN, "!duty on")
+    family = await open_youth(c, "!m1:x", "Stress mit meinen Eltern, 89073")
+    school = await open_youth(c, "!m2:x", "Mobbing in der Schule")
+    undecided = await open_youth(c, "!m3:x", "hallo")
+    text = metrics.render().decode()
+    assert 'counsel_office_queue_length{office="familie",priority="normal"} 1.0' in text
+    assert 'counsel_office_queue_length{office="schule",priority="normal"} 0.0' in text
+    assert 'counsel_office_queue_length{office="undecided",priority="normal"} 1.0' in text
+    assert 'counsel_office_counsellors_on_duty{office="schule"} 1.0' in text
+    assert 'counsel_office_wait_to_assignment_seconds_count{office="schule"} 1.0' in text
+    assert 'counsel_office_conversations_opened_total{office="familie"} 1.0' in text
+    for cid in (family, school, undecided):
+        assert cid not in text
+    # The single-office metrics are as they were.
+    assert 'counsel_queue_length{channel="chat",priority="normal"} 2.0' in text
+
+
+async def test_the_dashboard_shows_a_lead_their_own_offices_only() -> None:
+    from counsel_bot.core.clock import FakeClock
+    from counsel_bot.runtime.offices import office_rules
+    from counsel_bot.web.router_source import RouterDashboardSource
+
+    c = await conductor()
+    await staff_says(c, BEN, "!duty on")
+    family = await open_youth(c, "!d1:x", "Stress mit meinen Eltern, 89073")
+    school = await open_youth(c, "!d2:x", "Mobbing in der Schule")
+    source = RouterDashboardSource(lambda: c.router.snapshot(), FakeClock(T0),
+                                   nickname=lambda _user: None,
+                                   offices=office_rules(settings_from_mapping(CONFIG)))
+    lea = await source.snapshot_for(LEA)
+    assert [q.conversation for q in lea.queue] == [family]
+    assert school not in str(lea)
+    assert {s.user for s in lea.staff} <= {ANNA, LEA}
+    everyone = await source.snapshot()
+    assert [q.conversation for q in everyone.queue] == [family]  # school's is assigned
