@@ -206,3 +206,26 @@ async def test_the_dashboard_shows_a_lead_their_own_offices_only() -> None:
     assert {s.user for s in lea.staff} <= {ANNA, LEA}
     everyone = await source.snapshot()
     assert [q.conversation for q in everyone.queue] == [family]  # school's is assigned
+
+
+async def test_counsel_stats_shows_each_office() -> None:
+    from counsel_bot.core.clock import FakeClock
+    from counsel_bot.metrics import CounselMetrics
+    from counsel_bot.office_metrics import OfficeMetrics
+    from counsel_bot.runtime.offices import office_rules
+    from counsel_bot.stats import format_stats, parse_stats
+
+    metrics = CounselMetrics(FakeClock(T0))
+    c = await Conductor.open(MemoryStore(AeadSealer()),
+                             CrisisDetector.from_directory(default_lexicon_dir()),
+                             policy_from(settings_from_mapping(CONFIG)), T0, metrics=metrics)
+    c.office_metrics = OfficeMetrics(office_rules(settings_from_mapping(CONFIG)),
+                                     metrics.registry)
+    await c.sync_roster(T0)
+    await staff_says(c, CEM, "!duty on")
+    await open_youth(c, "!s1:x", "Stress mit meinen Eltern, 89073")
+    stats = parse_stats(metrics.render().decode())
+    assert stats.offices["familie"].waiting == 1
+    assert stats.offices["jugend"].on_duty == 1
+    assert "familie" in format_stats(stats)
+    assert stats.queue_length == 1
