@@ -1,0 +1,116 @@
+"""Issue 16 end to end on real Synapse: three offices, a youth routed by topic and postcode,
+and an authorisation matrix: another office's counsellor neither sees nor acts on it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from counsel_bot.config import OfficeSettings, RoutingSettings
+from tests.conftest import SynapseHandle, UserFactory
+from tests.support.bot_harness import NioYouth, login, provision_bot, until
+
+pytestmark = pytest.mark.integration
+
+_CID = re.compile(r"C-[0-9A-F]{8}")
+
+
+def _count(who: NioYouth, room: str, sender: str, text: str) -> int:
+    return sum(1 for r, s, b in who.received if r == room and s == sender and text in b)
+
+
+async def _ask(who: NioYouth, room: str, bot: str, command: str, expect: str) -> str:
+    """Send a staff command and return the bot's next reply containing `expect`."""
+    before = _count(who, room, bot, expect)
+    await who.send(room, command)
+    await until(lambda: _count(who, room, bot, expect) > before, what=f"the reply to {command}")
+    return [b for r, s, b in who.received if r == room and s == bot and expect in b][-1]
+
+
+async def test_three_offices_route_by_topic_and_postcode_and_keep_apart(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    anna = await login(synapse, user_factory, tmp_path, "anna")
+    ben = await login(synapse, user_factory, tmp_path, "ben")
+    cem = await login(synapse, user_factory, tmp_path, "cem")
+    staff = [anna, ben, cem]
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[])
+    a, b, c = (s.client.user_id for s in staff)
+    process.settings = replace(
+        process.settings,
+        routing=RoutingSettings(fallback_office="jugend", on_call_office="jugend"),
+        offices=(
+            OfficeSettings(id="familie", name="Familienberatung Ulm", topics=("family",),
+                           postcodes=("89",), counsellors=(a,)),
+            OfficeSettings(id="schule", name="Schulberatung", topics=("school", "family"),
+                           postcodes=("80000-85999",), counsellors=(b,)),
+            OfficeSettings(id="jugend", name="Jugendberatung", topics=("general",),
+                           counsellors=(c,)),
+        ),
+    )
+    await process.start()
+    bot = process.user_id
+    youths: list[NioYouth] = []
+    try:
+        staff_room = ""
+        for member in staff:
+            staff_room = await member.accept_invite()
+            await _ask(member, staff_room, bot, "!capacity 1", "Kapazität 1")
+            await _ask(member, staff_room, bot, "!duty on", "im Dienst")
+
+        rooms = []
+        for text in ("Stress mit meinen Eltern, 89073", "Ärger mit meinem Vater. PLZ 89075"):
+            youth = await login(synapse, user_factory, tmp_path, "youth")
+            youths.append(youth)
+            room = await youth.open_chat(bot)
+            rooms.append(room)
+            await youth.wait_for(room, bot, "anonym")
+            await youth.send(room, text)
+            # The bot says which office: the family office serving 89xxx.
+            await youth.wait_for(room, bot, "Familienberatung Ulm")
+
+        # Its counsellor is invited (capacity 1: the second youth waits in that office).
+        await until(lambda: rooms[0] in anna.invited_to(), what="anna's invitation")
+        assert await anna.accept_invite() == rooms[0]
+        await youths[1].wait_for(rooms[1], bot, "Platz 1")
+        mine = _CID.findall(await _ask(anna, staff_room, bot, "!status", "Status"))
+        queued = _CID.findall(await _ask(anna, staff_room, bot, "!queue", "Warteschlange"))
+        assert len(mine) == 1
+        assert len(queued) == 1
+        assigned, waiting = mine[0], queued[0]
+
+        # Another office's counsellor: nothing in !queue or !status ...
+        for other in (ben, cem):
+            queue = await _ask(other, staff_room, bot, "!queue", "Warteschlange")
+            assert "0 wartend" in queue
+            assert assigned not in queue
+            assert waiting not in queue
+            status = await _ask(other, staff_room, bot, "!status", "Status")
+            assert assigned not in status
+            assert waiting not in status
+        # ... and every command on these conversations is refused as unknown.
+        for command in (f"!take {waiting}", f"!take {assigned}", f"!close {assigned}",
+                        f"!close {waiting}", f"!transfer {assigned} queue",
+                        f"!transfer {assigned} {b}", f"!transfer {assigned} office:schule",
+                        f"!confirm {assigned}"):
+            cid = _CID.findall(command)[0]
+            reply = await _ask(ben, staff_room, bot, command, f"{cid} gibt es nicht")
+            assert "gibt es nicht" in reply, command
+        assert "Niemand wartet" in await _ask(ben, staff_room, bot, "!next", "wartet")
+        # Nothing moved: ben was invited nowhere, anna still has hers, the other still waits.
+        assert not ben.invited_to() & set(rooms)
+        assert not cem.invited_to() & set(rooms)
+        assert assigned in await _ask(anna, staff_room, bot, "!status", "Status")
+        assert waiting in await _ask(anna, staff_room, bot, "!queue", "Warteschlange")
+        # A transfer to another office is explicit, and the youth is told.
+        await _ask(anna, staff_room, bot, f"!transfer {waiting} office:schule",
+                   "bei der Stelle schule")
+        await youths[1].wait_for(rooms[1], bot, "jetzt bei: Schulberatung")
+        await until(lambda: rooms[1] in ben.invited_to(), what="ben's invitation")
+    finally:
+        await process.stop()
+        for client in (*staff, *youths):
+            await client.close()
