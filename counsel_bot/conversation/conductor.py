@@ -346,28 +346,21 @@ class Conductor:
                                   default_hours=self.policy.hours,
                                   default_emergency=self.policy.emergency)
         self.handle(step, [chosen], reply_room=None)
+        offices.tell_office(step, conversation, chosen.office, lang)
         return True
 
     def _office_moved(self, step: Change, reply: Reply) -> None:
-        """``!transfer office:ID`` went through: the youth is told where they are now."""
-        conversation = ConversationID(str(reply.param("id")))
-        office = str(reply.param("office"))
-        step.add(SayToYouth(conversation, "office.transferred_youth",
-                            (("office", self.policy.offices.name(office)),)),
-                 f"office-moved:{conversation}:{self.router.version}")
+        """``!transfer office:ID`` went through: the youth and the office are told."""
+        offices.moved(step, reply, self.router, self.policy.offices,
+                      self.policy.default_language)
+
+    def _to_office_room(self, effect: Effect) -> Effect:
+        return offices.to_office_room(effect, self.router, self.policy.router.offices,
+                                      self.policy.offices)
 
     def _leads_for(self, conversation: ConversationID) -> tuple[UserID, ...]:
-        """Whom a crisis flag nobody handled pages: its office's leads, or, when its office
-        has nobody on duty, the on-call office's."""
-        book = self.policy.offices
-        rules = self.policy.router.offices
-        current = self.router.conversation(conversation)
-        if current is None:
-            return ()
-        office = rules.office_of(current)
-        if office not in rules.staffed(self.router.snapshot().counsellors):
-            office = book.on_call
-        return tuple(UserID(u) for u in book.desk(office).team_leads)
+        return offices.leads_for(conversation, self.router, self.policy.router.offices,
+                                 self.policy.offices)
 
     async def _youth_command(
         self, step: Change, conversation: ConversationID, body: str
@@ -585,6 +578,8 @@ class Conductor:
                                          ("counsellor", action.counsellor))))
 
     async def commit(self, step: Change) -> None:
+        if self.policy.offices.enabled:
+            step.effects = [(self._to_office_room(e), tag) for e, tag in step.effects]
         version = self.router.version
         outbox = tuple(
             OutboxEntry(effect_key(effect, version=version, index=i, tag=tag,

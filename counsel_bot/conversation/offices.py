@@ -10,16 +10,19 @@ the sealed intake like every message; nothing here keeps or logs it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.welcome import out_of_hours
-from counsel_bot.core.effects import SayToYouth
-from counsel_bot.core.ids import ConversationID
+from counsel_bot.core.effects import Effect, SayToStaff, SayToYouth
+from counsel_bot.core.ids import ConversationID, UserID
 from counsel_bot.core.messages import Language
 from counsel_bot.core.offices import MatchKind, OfficeBook, match_office, topic_menu
 from counsel_bot.core.opening_hours import OpeningHours
+from counsel_bot.core.routing import Reply, Router
 from counsel_bot.core.routing import events as ev
-from counsel_bot.core.routing.offices import UNDECIDED
+from counsel_bot.core.routing.model import ConversationSnapshot, Priority
+from counsel_bot.core.routing.offices import UNDECIDED, OfficeRules
 
 # A start text like "office:family" (the entry page's link per office) preselects the office.
 _PRESELECT = ("office:", "stelle:")
@@ -104,3 +107,67 @@ def emergency_of(
 ) -> dict[Language, str]:
     own = book.desk(office).emergency
     return {lang: own.get(lang) or default[lang] for lang in default}
+
+
+# --- staff side -----------------------------------------------------------------------------
+
+
+def tell_office(step: Change, conversation: ConversationID, office: str, language: str,
+                version: int | None = None) -> None:
+    """The office's staff room learns of a conversation that now is theirs."""
+    tag = f"staff-new:{conversation}:{office}" + ("" if version is None else f":{version}")
+    step.add(SayToStaff("staff_new_conversation",
+                        (("conversation", conversation), ("language", language))), tag)
+
+
+def moved(step: Change, reply: Reply, router: Router, book: OfficeBook,
+          default_language: str) -> None:
+    """``!transfer office:ID`` went through: the youth is told where they are now, and the
+    new office's staff room of the conversation."""
+    conversation = ConversationID(str(reply.param("id")))
+    office = str(reply.param("office"))
+    step.add(SayToYouth(conversation, "office.transferred_youth",
+                        (("office", book.name(office)),)),
+             f"office-moved:{conversation}:{router.version}")
+    current = router.conversation(conversation)
+    language = current.language if current is not None else default_language
+    tell_office(step, conversation, office, language, router.version)
+
+
+def _office_now(current: ConversationSnapshot, router: Router, rules: OfficeRules,
+                book: OfficeBook) -> str:
+    """Whose conversation it is for staff notices: its office (the fallback while
+    undecided), or for a crisis whose office has nobody on duty the on-call office."""
+    office = rules.office_of(current)
+    if office == UNDECIDED:
+        office = book.fallback
+    staffed = rules.staffed(router.snapshot().counsellors)
+    if current.priority is Priority.CRISIS and office not in staffed:
+        office = book.on_call
+    return office
+
+
+def to_office_room(effect: Effect, router: Router, rules: OfficeRules,
+                   book: OfficeBook) -> Effect:
+    """A staff notice about a conversation goes to its office's staff room."""
+    if not isinstance(effect, SayToStaff) or effect.office:
+        return effect
+    params = dict(effect.params)
+    named = params.get("conversation") or params.get("id")
+    current = None if named is None else router.conversation(ConversationID(str(named)))
+    if current is None:
+        return effect
+    return replace(effect, office=_office_now(current, router, rules, book))
+
+
+def leads_for(conversation: ConversationID, router: Router, rules: OfficeRules,
+              book: OfficeBook) -> tuple[UserID, ...]:
+    """Whom a crisis flag nobody handled pages: its office's leads, or, when its office
+    has nobody on duty, the on-call office's."""
+    current = router.conversation(conversation)
+    if current is None:
+        return ()
+    office = rules.office_of(current)
+    if office not in rules.staffed(router.snapshot().counsellors):
+        office = book.on_call
+    return tuple(UserID(u) for u in book.desk(office).team_leads)

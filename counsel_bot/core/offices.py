@@ -226,6 +226,10 @@ class OfficeDesk:
     emergency: Mapping[str, str] = field(default_factory=dict)  # empty = the [crisis] numbers
     out_of_hours_text: str = ""
     team_leads: tuple[str, ...] = ()
+    # Counsellors and team leads: the members of the office's own staff room.
+    staff: tuple[str, ...] = ()
+    # The configured staff room (alias or id); empty = the bot creates one.
+    staff_room: str = ""
 
 
 @dataclass(frozen=True)

@@ -55,9 +55,20 @@ async def test_three_offices_route_by_topic_and_postcode_and_keep_apart(
     bot = process.user_id
     youths: list[NioYouth] = []
     try:
-        staff_room = ""
+        bot_process = process.bot
+        assert bot_process is not None
+        staff_room = await bot_process.staff_room()
+        assert staff_room is not None
+        office_rooms = {o: await bot_process.office_rooms.room_of(o)
+                        for o in ("familie", "schule", "jugend")}
+        family_room = office_rooms["familie"]
+        assert family_room is not None
+        # Each member is in the main staff room and their office's own (where commands and
+        # their replies stay among the office's staff).
+        for member, office in ((anna, "familie"), (ben, "schule"), (cem, "jugend")):
+            joined = {await member.accept_invite(), await member.accept_invite()}
+            assert joined == {staff_room, office_rooms[office]}
         for member in staff:
-            staff_room = await member.accept_invite()
             await _ask(member, staff_room, bot, "!capacity 1", "Kapazität 1")
             await _ask(member, staff_room, bot, "!duty on", "im Dienst")
 
@@ -76,12 +87,18 @@ async def test_three_offices_route_by_topic_and_postcode_and_keep_apart(
         await until(lambda: rooms[0] in anna.invited_to(), what="anna's invitation")
         assert await anna.accept_invite() == rooms[0]
         await youths[1].wait_for(rooms[1], bot, "Platz 1")
-        mine = _CID.findall(await _ask(anna, staff_room, bot, "!status", "Status"))
-        queued = _CID.findall(await _ask(anna, staff_room, bot, "!queue", "Warteschlange"))
+        mine = _CID.findall(await _ask(anna, family_room, bot, "!status", "Status"))
+        queued = _CID.findall(await _ask(anna, family_room, bot, "!queue", "Warteschlange"))
         assert len(mine) == 1
         assert len(queued) == 1
         assigned, waiting = mine[0], queued[0]
 
+        # The family office's staff room had the notices; no other office's staff saw them.
+        await anna.wait_for(office_rooms["familie"], bot, f"{assigned} ist jetzt bei")
+        await anna.wait_for(office_rooms["familie"], bot, waiting)
+        for other in (ben, cem):
+            assert not [body for _r, _s, body in other.received
+                        if assigned in body or waiting in body]
         # Another office's counsellor: nothing in !queue or !status ...
         for other in (ben, cem):
             queue = await _ask(other, staff_room, bot, "!queue", "Warteschlange")
@@ -103,10 +120,10 @@ async def test_three_offices_route_by_topic_and_postcode_and_keep_apart(
         # Nothing moved: ben was invited nowhere, anna still has hers, the other still waits.
         assert not ben.invited_to() & set(rooms)
         assert not cem.invited_to() & set(rooms)
-        assert assigned in await _ask(anna, staff_room, bot, "!status", "Status")
-        assert waiting in await _ask(anna, staff_room, bot, "!queue", "Warteschlange")
+        assert assigned in await _ask(anna, family_room, bot, "!status", "Status")
+        assert waiting in await _ask(anna, family_room, bot, "!queue", "Warteschlange")
         # A transfer to another office is explicit, and the youth is told.
-        await _ask(anna, staff_room, bot, f"!transfer {waiting} office:schule",
+        await _ask(anna, family_room, bot, f"!transfer {waiting} office:schule",
                    "bei der Stelle schule")
         await youths[1].wait_for(rooms[1], bot, "jetzt bei: Schulberatung")
         await until(lambda: rooms[1] in ben.invited_to(), what="ben's invitation")

@@ -229,3 +229,32 @@ async def test_counsel_stats_shows_each_office() -> None:
     assert stats.offices["jugend"].on_duty == 1
     assert "familie" in format_stats(stats)
     assert stats.queue_length == 1
+
+
+async def test_staff_notices_go_to_the_offices_own_staff_room() -> None:
+    c = await conductor()
+    await staff_says(c, ANNA, "!duty on")
+    family = await open_youth(c, "!n1:x", "Stress mit meinen Eltern, 89073")
+    undecided = await open_youth(c, "!n2:x", "hallo")
+    notices = [e for e in await effects(c) if isinstance(e, SayToStaff)]
+    about = {(dict(n.params).get("conversation"), n.key): n.office for n in notices}
+    assert about[(family, "staff_new_conversation")] == "familie"
+    assert about[(family, "staff_assigned")] == "familie"
+    assert about[(undecided, "staff_new_conversation")] == "jugend"  # the fallback's room
+    await c.youth_wrote(RoomID("!n2:x"), UserID("@yn2:x"), None, eid(), "2", T0)
+    notices = [e for e in await effects(c) if isinstance(e, SayToStaff)]
+    assert any(n.office == "schule" and dict(n.params).get("conversation") == undecided
+               for n in notices)
+
+
+def test_a_staff_digest_never_mixes_offices() -> None:
+    from counsel_bot.channels.outbox_worker import coalesce, lane_of
+    from counsel_bot.core.effects import StaffDigest
+
+    work = [(SayToStaff("staff_new_conversation", office=o), f"k{i}")
+            for i, o in enumerate(("a", "a", "b", "b"))]
+    items = coalesce(work)
+    assert [tuple(n.office for n in item[0].notices) for item in items
+            if isinstance(item[0], StaffDigest)] == [("a", "a"), ("b", "b")]
+    assert lane_of(work[0][0]) != lane_of(work[2][0])
+    assert lane_of(SayToStaff("x")) == "staff"
