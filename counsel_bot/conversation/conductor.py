@@ -545,6 +545,10 @@ class Conductor:
         """Queue notices and ETA updates, and pages for crisis flags nobody handled."""
         step = Change(at, None)
         self.handle(step, [ev.Tick(at)], reply_room=None)
+        if self.policy.offices.enabled:
+            # A youth who never answers the office question is not left waiting unseen.
+            self.handle(step, offices.unanswered(step, self.router, self.policy.offices),
+                        reply_room=None)
         self.crisis.page_leads(step, self.router.snapshot(), self.policy.team_leads,
                                self.router.version,
                                self._leads_for if self.policy.offices.enabled else None)

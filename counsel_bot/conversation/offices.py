@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import timedelta
 
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.welcome import out_of_hours
@@ -107,6 +108,24 @@ def emergency_of(
 ) -> dict[Language, str]:
     own = book.desk(office).emergency
     return {lang: own.get(lang) or default[lang] for lang in default}
+
+
+# A youth who has not answered the office question after this long goes to the fallback
+# office (and is told): the question must never become a waiting room nobody sees.
+ANSWER_WAIT = timedelta(minutes=3)
+
+
+def unanswered(
+    step: Change, router: Router, book: OfficeBook, wait: timedelta = ANSWER_WAIT
+) -> list[ev.Event]:
+    chosen: list[ev.Event] = []
+    for conv in router.snapshot().conversations:
+        if conv.office == UNDECIDED and step.at - conv.enqueued_at >= wait:
+            lang: Language = "en" if conv.language == "en" else "de"
+            announce(step, book, conv.conversation, book.fallback, lang, fallback=True)
+            tell_office(step, conv.conversation, book.fallback, lang)
+            chosen.append(ev.OfficeChosen(step.at, conv.conversation, book.fallback))
+    return chosen
 
 
 # --- staff side -----------------------------------------------------------------------------

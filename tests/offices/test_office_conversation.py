@@ -258,3 +258,18 @@ def test_a_staff_digest_never_mixes_offices() -> None:
             if isinstance(item[0], StaffDigest)] == [("a", "a"), ("b", "b")]
     assert lane_of(work[0][0]) != lane_of(work[2][0])
     assert lane_of(SayToStaff("x")) == "staff"
+
+
+async def test_a_youth_who_never_answers_goes_to_the_fallback_office() -> None:
+    c = await conductor()
+    await staff_says(c, CEM, "!duty on")
+    cid = await open_youth(c, "!q1:x", "hallo")
+    await c.tick(T0 + timedelta(minutes=1))
+    conv = c.router.conversation(cid)
+    assert conv is not None
+    assert conv.office == UNDECIDED
+    await c.tick(T0 + timedelta(minutes=4))
+    conv = c.router.conversation(cid)
+    assert conv is not None
+    assert (conv.office, conv.assigned_to) == ("jugend", CEM)
+    assert ("office.fallback", {"office": "Jugendberatung"}) in await youth_keys(c)
