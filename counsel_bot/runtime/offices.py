@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from counsel_bot.config import OfficeSettings, OpeningHoursSettings, Settings
 from counsel_bot.core.ids import UserID
-from counsel_bot.core.offices import OfficeBook, OfficeDesk
+from counsel_bot.core.offices import TOPIC_NAMES, OfficeBook, OfficeDesk
 from counsel_bot.core.opening_hours import OpeningHours
+from counsel_bot.core.opening_hours_text import opening_hours_lines
 from counsel_bot.core.routing.model import Role
 from counsel_bot.core.routing.offices import OfficeRules
+from homeserver_bridge.entry_page.content import OfficeListing
 
 
 def office_book(settings: Settings) -> OfficeBook:
@@ -60,3 +64,17 @@ def _desk(office: OfficeSettings, settings: Settings) -> OfficeDesk:
                       out_of_hours_text=office.out_of_hours_text, team_leads=office.team_leads,
                       staff=(*office.counsellors, *office.team_leads),
                       staff_room=office.staff_room)
+
+
+def office_listings(settings: Settings, today: date) -> tuple[OfficeListing, ...]:
+    """The offices for the entry page: names, topics in both languages, their hours."""
+    book = office_book(settings)
+    default = OpeningHours.from_dict(settings.opening_hours.as_dict())
+    listings = []
+    for office in book.offices:
+        hours = book.desk(office.id).hours or default
+        topics = {lang: ", ".join(names[t] for t in office.topics)
+                  for lang, names in TOPIC_NAMES.items()}
+        listings.append(OfficeListing(office.id, office.name, topics,
+                                      opening_hours_lines(hours, since=today)))
+    return tuple(listings)

@@ -21,6 +21,7 @@ from counsel_bot.config import Settings, load_settings
 from counsel_bot.core.clock import Clock, SystemClock
 from counsel_bot.core.opening_hours import OpeningHours
 from counsel_bot.core.opening_hours_text import opening_hours_lines
+from counsel_bot.runtime.offices import office_listings
 from homeserver_bridge.embedded import EmbeddedSynapse
 from homeserver_bridge.entry_page import EntryPageContent, RunningEntryPage, serve_entry_page
 from homeserver_bridge.paths import CONFIG_DIR, DataLayout, write_private
@@ -119,6 +120,7 @@ def entry_page_content(running: Running, clock: Clock) -> EntryPageContent:
         registration=settings.homeserver.registration,
         opening_hours=opening_hours_lines(hours, since=today),
         office_name=settings.entry_page.office_name,
+        offices=office_listings(settings, today),
     )
 
 
