@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from counsel_bot.config import OfficeSettings, OpeningHoursSettings, Settings
 from counsel_bot.core.ids import UserID
@@ -10,7 +10,7 @@ from counsel_bot.core.offices import TOPIC_NAMES, OfficeBook, OfficeDesk
 from counsel_bot.core.opening_hours import OpeningHours
 from counsel_bot.core.opening_hours_text import opening_hours_lines
 from counsel_bot.core.routing.model import Role
-from counsel_bot.core.routing.offices import OfficeRules
+from counsel_bot.core.routing.offices import UNDECIDED, OfficeRules
 from homeserver_bridge.entry_page.content import OfficeListing
 
 
@@ -78,3 +78,14 @@ def office_listings(settings: Settings, today: date) -> tuple[OfficeListing, ...
         listings.append(OfficeListing(office.id, office.name, topics,
                                       opening_hours_lines(hours, since=today)))
     return tuple(listings)
+
+
+def retention_by_office(settings: Settings) -> dict[str, timedelta]:
+    """Offices with their own retention_days; conversations from before offices ("") and
+    undecided ones keep the fallback office's period."""
+    own = {o.id: timedelta(days=o.retention_days) for o in settings.offices
+           if o.retention_days}
+    fallback = own.get(settings.fallback_office)
+    if fallback is not None:
+        own[""] = own[UNDECIDED] = fallback
+    return own

@@ -37,7 +37,7 @@ from counsel_bot.core.routing.model import Role, RouterConfig
 from counsel_bot.metrics import CounselMetrics
 from counsel_bot.office_metrics import OfficeMetrics
 from counsel_bot.runtime.data_lock import exclusive
-from counsel_bot.runtime.offices import office_book, office_rules, office_staff
+from counsel_bot.runtime.offices import office_book, office_rules, office_staff, retention_by_office
 from counsel_bot.store import SqliteStore
 from counsel_bot.web import MatrixPasswordAuth, RouterDashboardSource, build_web_app, start_web
 from e2e.cross_signing import CrossSigningSeeds
@@ -283,7 +283,8 @@ async def retention_loop(
         last = await store.get_setting(LAST_RETENTION_KEY)
         now = clock.now()
         if is_due(datetime.fromisoformat(last) if last else None, now, every):
-            report = await run_retention(store, admin, now, keep, dry_run=False)
+            report = await run_retention(store, admin, now, keep, dry_run=False,
+                                         keep_by_office=retention_by_office(settings))
             log.info("%s", report.summary())
             await store.set_setting(LAST_RETENTION_KEY, now.isoformat())
         with contextlib.suppress(asyncio.TimeoutError):
