@@ -249,3 +249,19 @@ def test_no_conversation_is_ever_assigned_to_another_offices_counsellor(
                     conv = r.conversation(ConversationID(entry.split(":")[0]))
                     assert conv is not None
                     assert RULES.sees(reply.to, conv, RULES.staffed(r.snapshot().counsellors))
+
+
+def test_a_crisis_before_the_office_is_known_goes_to_the_on_call_office() -> None:
+    r = router()
+    on_duty(r, ANNA, BEN, CEM)
+    r.handle(ConversationOpened(at(1), C1, office=UNDECIDED))
+    assert assigns(r.handle(CrisisRaised(at(2), C1, severity=3))) == [(C1, CEM)]
+
+
+def test_the_undecided_are_the_fallback_offices_to_see_and_take() -> None:
+    r = router(auto_assign=False)
+    on_duty(r, ANNA, CEM)
+    r.handle(ConversationOpened(at(1), C1, office=UNDECIDED))
+    assert replies(r.handle(Take(at(2), ANNA, C1)))[0].message_key is (
+        ReplyKey.REFUSED_UNKNOWN_CONVERSATION)
+    assert assigns(r.handle(Take(at(3), CEM, C1))) == [(C1, CEM)]
