@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from counsel_bot.config import OfficeSettings, RoutingSettings
+from counsel_bot.core.ids import UserID
 from tests.conftest import SynapseHandle, UserFactory
 from tests.support.bot_harness import NioYouth, login, provision_bot, until
+from tests.support.js_client import open_js_client
 
 pytestmark = pytest.mark.integration
 
@@ -127,6 +129,28 @@ async def test_three_offices_route_by_topic_and_postcode_and_keep_apart(
                    "bei der Stelle schule")
         await youths[1].wait_for(rooms[1], bot, "jetzt bei: Schulberatung")
         await until(lambda: rooms[1] in ben.invited_to(), what="ben's invitation")
+
+        # A youth on Element's crypto (strict mode) who starts with "hallo" is asked once
+        # and answers with a typed number: the school office, whose counsellor is invited.
+        school_room = office_rooms["schule"]
+        assert school_room is not None
+        await _ask(ben, school_room, bot, "!capacity 2", "Kapazität 2")
+        user = await user_factory("strict-youth")
+        async with open_js_client() as strict:
+            await strict.login(synapse.base_url, user.user_id, user.password, strict=True)
+            await strict.start()
+            room = await strict.create_dm(UserID(bot))
+            await strict.wait_for_message(room, sender=UserID(bot), contains="anonym",
+                                          within=30)
+            await strict.send(room, "hallo")
+            question = await strict.wait_for_message(room, sender=UserID(bot),
+                                                     contains="Worum geht es", within=30)
+            assert "2. Schule und Ausbildung" in question.body
+            await strict.send(room, "2")
+            await strict.wait_for_message(room, sender=UserID(bot),
+                                          contains="jetzt bei: Schulberatung", within=30)
+            await until(lambda: room in ben.invited_to(), what="ben's invitation to it")
+            assert room not in anna.invited_to()
     finally:
         await process.stop()
         for client in (*staff, *youths):
