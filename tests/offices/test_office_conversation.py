@@ -273,3 +273,33 @@ async def test_a_youth_who_never_answers_goes_to_the_fallback_office() -> None:
     assert conv is not None
     assert (conv.office, conv.assigned_to) == ("jugend", CEM)
     assert ("office.fallback", {"office": "Jugendberatung"}) in await youth_keys(c)
+
+
+async def test_the_web_dashboard_answers_each_lead_with_their_offices() -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from counsel_bot.core.clock import FakeClock
+    from counsel_bot.metrics import CounselMetrics
+    from counsel_bot.runtime.offices import office_rules
+    from counsel_bot.web import WebSettings, build_web_app
+    from counsel_bot.web.router_source import RouterDashboardSource
+    from tests.web.fakes import FakeAuth
+
+    c = await conductor()
+    family = await open_youth(c, "!w1:x", "Stress mit meinen Eltern, 89073")
+    general = await open_youth(c, "!w2:x", "ich kiffe zu viel")
+    clock = FakeClock(T0)
+    source = RouterDashboardSource(lambda: c.router.snapshot(), clock,
+                                   nickname=lambda _user: None,
+                                   offices=office_rules(settings_from_mapping(CONFIG)))
+    app = build_web_app(CounselMetrics(clock), source, FakeAuth({LEA: "pw", IDA: "pw"}),
+                        WebSettings(), clock)
+    for lead, sees, not_seen in ((LEA, family, general), (IDA, general, family)):
+        async with TestClient(TestServer(app)) as client:
+            await client.post("/login", data={"user_id": lead, "password": "pw"},
+                              allow_redirects=False)
+            page = await (await client.get("/dashboard/data")).text()
+            html = await (await client.get("/dashboard")).text()
+        assert sees in page
+        assert not_seen not in page
+        assert not_seen not in html
