@@ -14,14 +14,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from counsel_bot.conversation import (
-    crisis_flags,
-    deletion,
-    feedback,
-    offices,
-    supervision,
-    video_calls,
-)
+from counsel_bot.conversation import crisis_flags, deletion, feedback, supervision, video_calls
+from counsel_bot.conversation import offices as offices
 from counsel_bot.conversation.change import Change as Change  # re-exported for the mail channel
 from counsel_bot.conversation.first_reply import FirstReplies
 from counsel_bot.conversation.staff_events import staff_event
