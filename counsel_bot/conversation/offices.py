@@ -46,6 +46,15 @@ def first_office(book: OfficeBook, body: str) -> str:
     return found.office if found.office is not None else UNDECIDED
 
 
+def mail_office(book: OfficeBook, text: str) -> str:
+    """A mail's office: no question goes back and forth by mail, so what the text names,
+    else the fallback office ("" with a single office)."""
+    if not book.enabled:
+        return ""
+    found = match_office(text, book.offices, book.fallback, asked=True)
+    return found.office or book.fallback
+
+
 def announce(
     step: Change, book: OfficeBook, conversation: ConversationID, office: str,
     language: Language, *, fallback: bool = False,

@@ -303,3 +303,14 @@ async def test_the_web_dashboard_answers_each_lead_with_their_offices() -> None:
         assert sees in page
         assert not_seen not in page
         assert not_seen not in html
+
+
+def test_a_mail_goes_to_the_office_its_text_names_else_the_fallback() -> None:
+    from counsel_bot.conversation.offices import mail_office
+    from counsel_bot.core.offices import OfficeBook
+    from counsel_bot.runtime.offices import office_book
+
+    book = office_book(settings_from_mapping(CONFIG))
+    assert mail_office(book, "Hallo, ich habe Stress mit meinen Eltern. PLZ 89073") == "familie"
+    assert mail_office(book, "Guten Tag, ich habe eine Frage.") == "jugend"
+    assert mail_office(OfficeBook(), "Stress mit meinen Eltern") == ""
