@@ -205,6 +205,11 @@ class OfficeSettings:
         if self.staff_room and self.staff_room[:1] not in ("#", "!"):
             raise ValueError(f"office {self.id!r}: staff_room must be an alias (#...) or a "
                              "room id (!...)")
+        local, at, domain = self.mail_address.rpartition("@")
+        if self.mail_address and (not at or not local or "." not in domain
+                                  or " " in self.mail_address):
+            raise ValueError(f"office {self.id!r}: mail_address {self.mail_address!r} is not "
+                             "a mail address like familie@example.org")
         if self.hours:
             OpeningHoursSettings(weekly=self.hours)
         try:

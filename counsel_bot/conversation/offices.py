@@ -55,6 +55,23 @@ def mail_office(book: OfficeBook, text: str) -> str:
     return found.office or book.fallback
 
 
+def office_of_address(book: OfficeBook, address: str) -> str | None:
+    """The office whose own mail address a mail came to, if any."""
+    wanted = address.strip().lower()
+    for office in book.offices:
+        own = book.desk(office.id).mail_address.strip().lower()
+        if own and own == wanted:
+            return office.id
+    return None
+
+
+def mail_from(book: OfficeBook, office: str, default: str) -> str:
+    """The address an office's mail replies come from."""
+    if office in ("", UNDECIDED):
+        office = book.fallback
+    return book.desk(office).mail_address or default
+
+
 def announce(
     step: Change, book: OfficeBook, conversation: ConversationID, office: str,
     language: Language, *, fallback: bool = False,

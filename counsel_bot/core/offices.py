@@ -230,6 +230,8 @@ class OfficeDesk:
     staff: tuple[str, ...] = ()
     # The configured staff room (alias or id); empty = the bot creates one.
     staff_room: str = ""
+    # The office's own mail address (empty = [mail] office_address).
+    mail_address: str = ""
 
 
 @dataclass(frozen=True)

@@ -232,7 +232,9 @@ async def start_mail(
     conductor.chat_invite = mail.invite_to_chat
     conductor.redeem_case_code = mail.redeem_case_code
     mail.chat_link = await chat_link(settings, layout, stack)
-    mail.inbound = await start_inbound(settings.mail, mail, now=clock.now, bounce_sender=sender)
+    office_addresses = frozenset(o.mail_address for o in settings.offices if o.mail_address)
+    mail.inbound = await start_inbound(settings.mail, mail, now=clock.now, bounce_sender=sender,
+                                       also_accept=office_addresses)
     stack.push_async_callback(mail.inbound.stop)
     return mail
 

@@ -57,6 +57,7 @@ def test_fallback_defaults_to_the_first_office() -> None:
         ({"offices": [_office("a", postcodes=["89999-89000"])]}, "runs backwards"),
         ({"offices": [_office("a", counsellors=["anna"])]}, "'anna' is not a Matrix user id"),
         ({"offices": [_office("a", staff_room="team")]}, "staff_room must be an alias"),
+        ({"offices": [_office("a", mail_address="familie")]}, "is not a mail address"),
         ({"offices": [_office("a", hours={"mon": ["25:00-26:00"]})]}, "offices[0]"),
         ({"offices": [_office("A B")]}, "office id 'A B'"),
         ({"offices": [_office("a", colour="red")]}, "offices[0].colour: unknown option"),

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from nio import AsyncClient, RoomCreateResponse
 
 from counsel_bot.conversation.conductor import Change, Conductor, new_conversation_id
-from counsel_bot.conversation.offices import mail_office
+from counsel_bot.conversation.offices import mail_from, mail_office, office_of_address
 from counsel_bot.core.effects import PostText, SayToStaff, SayToYouth, SendMail, SetTopic
 from counsel_bot.core.errors import BotError
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
@@ -114,7 +114,8 @@ class MailChannel:
             language = guess_language(mail.text, self.conductor.policy.default_language)
             conversation = await self.mail_opened(
                 room_id, f"{MAILTO}{mail.reply_address}", language, self.now(),
-                office=mail_office(self.conductor.policy.offices, mail.text))
+                office=office_of_address(self.conductor.policy.offices, mail.to_address)
+                or mail_office(self.conductor.policy.offices, mail.text))
         await self._remember_thread(conversation, mail)
         await self.mail_received(
             conversation, message_event_id(mail.message_id), _as_text(mail), self.now())
@@ -294,7 +295,9 @@ class MailChannel:
         thread = await self._load_thread(record.conversation)
         seed = hashlib.sha256(key.encode()).digest()
         message = build_reply(
-            office_address=self.settings.office_address, to_address=address, thread=thread,
+            office_address=mail_from(self.conductor.policy.offices, record.office,
+                                     self.settings.office_address),
+            to_address=address, thread=thread,
             text=text, now=self.now(), random_bytes=lambda n: (seed * (n // len(seed) + 1))[:n],
         )
         await self.sender.send(message)
