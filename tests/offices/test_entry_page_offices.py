@@ -59,3 +59,49 @@ async def test_the_start_text_preselects_the_office() -> None:
     conv = c.router.conversation(cid)
     assert conv is not None
     assert conv.office == "schule"
+
+
+def test_on_duty_is_shown_per_office_only_when_known() -> None:
+    listings = (OfficeListing("familie", "Familienberatung"), OfficeListing("schule", "Schule"))
+    content = EntryPageContent(**{**BASE.__dict__, "offices": listings})
+    renderer = PageRenderer(content, token_ttl_hours=24)
+    page = renderer.render("de", Offer("p"), {"familie": True, "schule": False})
+    family = page.split('id="office-familie"')[1].split('id="office-schule"')[0]
+    school = page.split('id="office-schule"')[1]
+    assert "Gerade ist jemand da." in family
+    assert "Gerade ist niemand im Chat" in school
+    unknown = renderer.render("en", Offer("p"))
+    assert "Someone is there" not in unknown
+    assert "Nobody is in the chat" not in unknown
+
+
+async def test_office_duty_is_read_from_the_bots_metrics() -> None:
+    import aiohttp
+    from aiohttp.test_utils import TestServer
+
+    from counsel_bot.core.clock import FakeClock
+    from counsel_bot.metrics import CounselMetrics
+    from counsel_bot.office_metrics import OfficeMetrics
+    from counsel_bot.runtime.office_duty import OfficeDuty
+    from counsel_bot.runtime.offices import office_rules
+    from counsel_bot.web import WebSettings, build_web_app
+    from counsel_bot.web.router_source import RouterDashboardSource
+    from tests.offices.test_office_conversation import BEN, T0, staff_says
+    from tests.web.fakes import FakeAuth
+
+    metrics = CounselMetrics(FakeClock(T0))
+    c = await conductor()
+    c.metrics = metrics
+    c.office_metrics = OfficeMetrics(office_rules(settings_from_mapping(CONFIG)),
+                                     metrics.registry)
+    await staff_says(c, BEN, "!duty on")
+    source = RouterDashboardSource(lambda: c.router.snapshot(), FakeClock(T0),
+                                   nickname=lambda _user: None)
+    app = build_web_app(metrics, source, FakeAuth({}), WebSettings(), FakeClock(T0))
+    async with TestServer(app) as server, aiohttp.ClientSession() as session:
+        duty = OfficeDuty(str(server.make_url("/metrics")), None)
+        await duty.refresh(session)
+        assert duty() == {"familie": False, "schule": True, "jugend": False}
+    async with aiohttp.ClientSession() as session:
+        await duty.refresh(session)  # the bot is gone: unknown, not stale
+    assert duty() == {}
