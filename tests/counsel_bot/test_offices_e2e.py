@@ -124,6 +124,12 @@ async def test_three_offices_route_by_topic_and_postcode_and_keep_apart(
         assert not cem.invited_to() & set(rooms)
         assert assigned in await _ask(anna, family_room, bot, "!status", "Status")
         assert waiting in await _ask(anna, family_room, bot, "!queue", "Warteschlange")
+        # After a restart the offices, their rooms and the isolation are as they were.
+        await process.stop()
+        restarted = await process.start()
+        assert await restarted.office_rooms.room_of("familie") == family_room
+        assert waiting in await _ask(anna, family_room, bot, "!queue", "Warteschlange")
+        assert "0 wartend" in await _ask(ben, staff_room, bot, "!queue", "Warteschlange")
         # A transfer to another office is explicit, and the youth is told.
         await _ask(anna, family_room, bot, f"!transfer {waiting} office:schule",
                    "bei der Stelle schule")
