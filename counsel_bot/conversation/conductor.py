@@ -352,6 +352,12 @@ class Conductor:
         return offices.to_office_room(effect, self.router, self.policy.router.offices,
                                       self.policy.offices)
 
+    def _visible_to(
+        self, user: UserID, conversation: ConversationID
+    ) -> ConversationSnapshot | None:
+        """A conversation of another office is unknown to `user` (as in the router)."""
+        return offices.visible(self.router, self.policy.router.offices, user, conversation)
+
     def _leads_for(self, conversation: ConversationID) -> tuple[UserID, ...]:
         return offices.leads_for(conversation, self.router, self.policy.router.offices,
                                  self.policy.offices)
@@ -433,7 +439,7 @@ class Conductor:
             self._video(step, room_id, sender, here, parsed.end)
         elif isinstance(parsed, cmd.SuperviseCommand):
             self.supervision.command(
-                step, room_id, sender, parsed, self.router.conversation(parsed.conversation),
+                step, room_id, sender, parsed, self._visible_to(sender, parsed.conversation),
                 team_lead=self.policy.staff.get(sender) is Role.TEAM_LEAD)
         else:
             event = staff_event(parsed, sender, here, at)
@@ -483,7 +489,9 @@ class Conductor:
         self, step: Change, room_id: RoomID, sender: UserID, current: ConversationSnapshot
     ) -> bool:
         """Only its counsellor or a team lead acts for a conversation; others are told."""
-        if current.assigned_to == sender or self.policy.staff.get(sender) is Role.TEAM_LEAD:
+        lead = self.policy.staff.get(sender) is Role.TEAM_LEAD
+        if current.assigned_to == sender or (
+                lead and self._visible_to(sender, current.conversation) is not None):
             return True
         step.add(SayInRoom(room_id, sender, "refused.not_yours", (("id", current.conversation),)))
         return False

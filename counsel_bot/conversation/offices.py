@@ -205,6 +205,15 @@ def to_office_room(effect: Effect, router: Router, rules: OfficeRules,
     return replace(effect, office=_office_now(current, router, rules, book))
 
 
+def visible(router: Router, rules: OfficeRules, user: UserID,
+            conversation: ConversationID) -> ConversationSnapshot | None:
+    current = router.conversation(conversation)
+    if current is None or not rules.enabled:
+        return current
+    staffed = rules.staffed(router.snapshot().counsellors)
+    return current if rules.sees(user, current, staffed) else None
+
+
 def leads_for(conversation: ConversationID, router: Router, rules: OfficeRules,
               book: OfficeBook) -> tuple[UserID, ...]:
     """Whom a crisis flag nobody handled pages: its office's leads, or, when its office

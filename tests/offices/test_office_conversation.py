@@ -314,3 +314,13 @@ def test_a_mail_goes_to_the_office_its_text_names_else_the_fallback() -> None:
     assert mail_office(book, "Hallo, ich habe Stress mit meinen Eltern. PLZ 89073") == "familie"
     assert mail_office(book, "Guten Tag, ich habe eine Frage.") == "jugend"
     assert mail_office(OfficeBook(), "Stress mit meinen Eltern") == ""
+
+
+async def test_a_team_lead_cannot_supervise_another_offices_conversation() -> None:
+    c = await conductor()
+    family = await open_youth(c, "!v1:x", "Stress mit meinen Eltern, 89073")
+    general = await open_youth(c, "!v2:x", "ich kiffe zu viel")
+    assert await staff_says(c, IDA, f"!supervise {family}") == ["refused.unknown_conversation"]
+    assert not c.supervision.is_reading(family, IDA)
+    keys = await staff_says(c, IDA, f"!supervise {general}")
+    assert "supervise.on" in keys
