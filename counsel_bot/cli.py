@@ -136,6 +136,7 @@ def _retention(args: argparse.Namespace) -> int:
     from counsel_bot.conversation.retention import run_retention
     from counsel_bot.core.clock import SystemClock
     from counsel_bot.runtime.data_lock import exclusive
+    from counsel_bot.runtime.offices import retention_by_office
     from counsel_bot.runtime.runner import open_vault
     from counsel_bot.runtime.service import resolve_settings
     from counsel_bot.runtime.stores import open_store
@@ -158,7 +159,8 @@ def _retention(args: argparse.Namespace) -> int:
                     raise BotError(f"no admin token at {layout.admin_token_file}; run "
                                    "counsel up once, or restore the file")
                 report = await run_retention(store, admin, SystemClock().now(),
-                                             settings.retention.keep, dry_run=args.dry_run)
+                                             settings.retention.keep, dry_run=args.dry_run,
+                                             keep_by_office=retention_by_office(settings))
                 return report.summary()
         finally:
             await store.close()

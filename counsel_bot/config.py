@@ -24,6 +24,7 @@ from counsel_bot.conversation.forum import ForumTopic
 from counsel_bot.conversation.groups import GroupSettings
 from counsel_bot.conversation.retention import RetentionSettings
 from counsel_bot.core.mail_deadline import MailDeadlineSettings
+from counsel_bot.core.offices import Office
 from counsel_bot.core.timers import TimerSettings
 from counsel_bot.core.video import VideoSettings
 from counsel_bot.web.settings import WebSettings
@@ -135,6 +136,11 @@ class OpeningHoursSettings:
 class RoutingSettings:
     # false = counsellors pull conversations with !next / !take; nothing is assigned for them.
     auto_assign: bool = True
+    # With [[offices]]: the office that takes what no office serves (empty = the first one),
+    # and the office whose staff take a crisis when its own office has nobody on duty
+    # (empty = the fallback office).
+    fallback_office: str = ""
+    on_call_office: str = ""
 
 
 @dataclass(frozen=True)
@@ -237,6 +243,62 @@ class DemoSettings:
 
 
 @dataclass(frozen=True)
+class OfficeSettings:
+    """One counselling office of several on this installation ([[offices]])."""
+
+    id: str
+    name: str = ""
+    # Topic ids (family, school, addiction, violence, sexuality, lgbtq, migration, general).
+    topics: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ("de",)
+    # Postcode areas: "89" (a prefix) or "89000-89999" (a range); empty = everywhere.
+    postcodes: tuple[str, ...] = ()
+    # Day -> list of "HH:MM-HH:MM" in [opening_hours].timezone; empty = [opening_hours].
+    hours: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Said to a youth out of hours instead of the standard text (empty = the standard text).
+    out_of_hours_text: str = ""
+    # Empty = the [crisis] numbers.
+    emergency_de: str = ""
+    emergency_en: str = ""
+    # The office's staff room: an alias (#team-family:server) or room id (!abc:server).
+    staff_room: str = ""
+    counsellors: tuple[str, ...] = ()
+    team_leads: tuple[str, ...] = ()
+    # Days closed conversations are kept; 0 = [retention].closed_days.
+    retention_days: int = 0
+    mail_address: str = ""
+
+    def __post_init__(self) -> None:
+        from counsel_bot.core.offices import OfficeError
+
+        if self.retention_days < 0:
+            raise ValueError(f"office {self.id!r}: retention_days must be 0 or more")
+        for user in (*self.counsellors, *self.team_leads):
+            if not (user.startswith("@") and ":" in user):
+                raise ValueError(f"office {self.id!r}: {user!r} is not a Matrix user id "
+                                 "like @name:server")
+        if self.staff_room and self.staff_room[:1] not in ("#", "!"):
+            raise ValueError(f"office {self.id!r}: staff_room must be an alias (#...) or a "
+                             "room id (!...)")
+        local, at, domain = self.mail_address.rpartition("@")
+        if self.mail_address and (not at or not local or "." not in domain
+                                  or " " in self.mail_address):
+            raise ValueError(f"office {self.id!r}: mail_address {self.mail_address!r} is not "
+                             "a mail address like familie@example.org")
+        if self.hours:
+            OpeningHoursSettings(weekly=self.hours)
+        try:
+            self.office()
+        except OfficeError as exc:
+            raise ValueError(str(exc)) from None
+
+    def office(self) -> Office:
+        from counsel_bot.core.offices import office_from
+
+        return office_from(self.id, self.name, self.topics, self.postcodes, self.languages)
+
+
+@dataclass(frozen=True)
 class Settings:
     homeserver: HomeserverSettings = field(default_factory=HomeserverSettings)
     bot: BotSettings = field(default_factory=BotSettings)
@@ -260,6 +322,42 @@ class Settings:
     groups: GroupSettings = field(default_factory=GroupSettings)
     # [[forum]] id = "schule", name = "Schule und Prüfungen": one encrypted room per topic.
     forum: tuple[ForumTopic, ...] = ()
+    # Several counselling offices on one installation; none = one office (the [staff] above).
+    offices: tuple[OfficeSettings, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.offices:
+            if self.routing.fallback_office or self.routing.on_call_office:
+                raise ValueError("routing.fallback_office and routing.on_call_office need "
+                                 "[[offices]]; remove them or add the offices")
+            return
+        ids = [o.id for o in self.offices]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"offices: the id {twice[0]!r} is used twice; give each office "
+                             "its own id")
+        in_offices = {u for o in self.offices for u in (*o.counsellors, *o.team_leads)}
+        for user in (*self.staff.counsellors, *self.staff.team_leads):
+            if user not in in_offices:
+                raise ValueError(f"staff: {user} is in no office, so with [[offices]] they "
+                                 "would see no conversation; add them to an office's "
+                                 "counsellors or team_leads")
+        for key in ("fallback_office", "on_call_office"):
+            named = getattr(self.routing, key)
+            if named and named not in ids:
+                raise ValueError(f"routing.{key}: {named!r} is not an office id; the ids are "
+                                 + ", ".join(ids))
+
+    @property
+    def fallback_office(self) -> str:
+        """The office taking what no office serves; "" with a single office."""
+        if not self.offices:
+            return ""
+        return self.routing.fallback_office or self.offices[0].id
+
+    @property
+    def on_call_office(self) -> str:
+        return self.routing.on_call_office or self.fallback_office
 
 
 def load_settings(path: Path) -> Settings:

@@ -39,10 +39,39 @@ class Stats:
     deadline_breaches: int = 0
     crisis_reviews: Mapping[str, int] = field(default_factory=dict)
     feedback: Mapping[int, int] = field(default_factory=dict)
+    # With several offices: office id -> its figures (empty for a single office).
+    offices: Mapping[str, OfficeStats] = field(default_factory=dict)
 
     @property
     def queue_length(self) -> int:
         return sum(self.queue.values())
+
+
+@dataclass(frozen=True)
+class OfficeStats:
+    waiting: int = 0
+    crisis_waiting: int = 0
+    longest_wait_seconds: float = 0.0
+    on_duty: int = 0
+
+
+def _offices(values: Mapping[str, list[tuple[Mapping[str, str], float]]]
+             ) -> dict[str, OfficeStats]:
+    figures: dict[str, dict[str, float]] = {}
+    for labels, value in values.get("counsel_office_queue_length", []):
+        mine = figures.setdefault(labels.get("office", "?"), {})
+        mine["waiting"] = mine.get("waiting", 0) + value
+        if labels.get("priority") == "crisis":
+            mine["crisis_waiting"] = mine.get("crisis_waiting", 0) + value
+    for name, key in (("counsel_office_queue_longest_wait_seconds", "longest"),
+                      ("counsel_office_counsellors_on_duty", "on_duty")):
+        for labels, value in values.get(name, []):
+            figures.setdefault(labels.get("office", "?"), {})[key] = value
+    return {
+        office: OfficeStats(int(f.get("waiting", 0)), int(f.get("crisis_waiting", 0)),
+                            f.get("longest", 0.0), int(f.get("on_duty", 0)))
+        for office, f in sorted(figures.items())
+    }
 
 
 def parse_stats(text: str) -> Stats:
@@ -108,6 +137,7 @@ def _build(samples: Iterable[tuple[str, Mapping[str, str], float]]) -> Stats:
             int(k): int(v) for k, v in by("counsel_feedback_total", "score").items()
             if k.isdigit()
         },
+        offices=_offices(values),
     )
 
 
@@ -171,6 +201,13 @@ def format_stats(stats: Stats) -> str:
         ))
     else:
         lines.append("  none")
+    if stats.offices:
+        lines += ["", "By office (waiting, of them crisis; longest wait; on duty)"]
+        lines += _table([
+            (office, f"{o.waiting}, {o.crisis_waiting}; {duration(o.longest_wait_seconds)}; "
+                     f"{o.on_duty}")
+            for office, o in stats.offices.items()
+        ])
     today = stats.today
     lines += ["", "Today"]
     lines += _table([

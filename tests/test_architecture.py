@@ -22,7 +22,7 @@ PACKAGE = "counsel_bot"
 # import each other: each is built from the tiers below and wired together above.
 TIERS: tuple[frozenset[str], ...] = (
     frozenset({"core"}),
-    frozenset({"store", "metrics"}),
+    frozenset({"store", "metrics", "office_metrics"}),
     frozenset({"web"}),
     frozenset({"conversation"}),
     frozenset({"channels", "config", "stats"}),

@@ -77,7 +77,7 @@ class EffectFailed(Exception):
 def lane_of(effect: Effect) -> str:
     """Effects that must keep their order share a lane; the lane names no id in logs."""
     if isinstance(effect, SayToStaff):
-        return "staff"
+        return f"staff:{effect.office}" if effect.office else "staff"
     if isinstance(effect, SayInRoom):
         return f"room:{effect.room_id}"
     if isinstance(effect, GROUP_EFFECTS):
@@ -113,6 +113,8 @@ def coalesce(work: Work) -> list[Item]:
 
     for effect, key in work:
         if isinstance(effect, SayToStaff) and not is_urgent(effect):
+            if run and run[0][0].office != effect.office:
+                flush()  # a digest goes to one staff room
             run.append((effect, key))
             if len(run) == DIGEST_MOST:
                 flush()

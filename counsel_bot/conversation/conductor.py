@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from counsel_bot.conversation import crisis_flags, deletion, feedback, supervision, video_calls
+from counsel_bot.conversation import offices as offices
 from counsel_bot.conversation.appointments import Appointments, AppointmentSettings
 from counsel_bot.conversation.change import Change as Change  # re-exported for the mail channel
 from counsel_bot.conversation.first_reply import FirstReplies
@@ -52,9 +53,11 @@ from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.incoming_text import looks_like_case_code, mail_address, storable
 from counsel_bot.core.language import guess_language
 from counsel_bot.core.messages import Language
+from counsel_bot.core.offices import OfficeBook
 from counsel_bot.core.opening_hours import OpeningHours
 from counsel_bot.core.routing import Action, Assign, Closed, Reply, Router
 from counsel_bot.core.routing import events as ev
+from counsel_bot.core.routing.actions import ReplyKey
 from counsel_bot.core.routing.model import (
     Channel,
     ConversationSnapshot,
@@ -64,6 +67,7 @@ from counsel_bot.core.routing.model import (
     RouterConfig,
     RouterSnapshot,
 )
+from counsel_bot.core.routing.offices import UNDECIDED
 from counsel_bot.core.timers import TimerSettings
 from counsel_bot.core.video import VideoSettings
 from counsel_bot.core.workday_commands import (
@@ -76,6 +80,7 @@ from counsel_bot.core.workday_commands import (
     workday_help,
 )
 from counsel_bot.metrics import CounselMetrics, record_routing
+from counsel_bot.office_metrics import OfficeMetrics
 from counsel_bot.store import (
     IntakeMessage,
     NewConversation,
@@ -112,6 +117,8 @@ class Policy:
     # Text snippets from the configuration ([[snippets]]), name -> text.
     snippets: dict[str, str] = field(default_factory=dict)
     appointments: AppointmentSettings = field(default_factory=AppointmentSettings)
+    # Several counselling offices (empty = one office); the router's rules are in `router`.
+    offices: OfficeBook = field(default_factory=OfficeBook)
 
 
 class Conductor:
@@ -152,6 +159,8 @@ class Conductor:
         self.workday = Workday(store, policy.snippets)
         self.appointments = Appointments(store, policy.appointments, policy.hours,
                                          video_enabled=policy.video.enabled)
+        # Per-office metrics beside `metrics`, only with several offices (the runner sets it).
+        self.office_metrics: OfficeMetrics | None = None
 
     @property
     def crisis_details(self) -> dict[ConversationID, CrisisDetail]:
@@ -302,10 +311,11 @@ class Conductor:
         self.timers.youth_wrote(step, conversation)
         if attachment:
             step.add(SayToYouth(conversation, "attachment_note"))
-        # A first message is never a command, even "ende"; a "ja" to a proposed appointment
-        # is its answer.
-        elif record is not None and not self.appointments.youth_answered(step, conversation,
-                                                                          body):
+        # A first message is never a command, even "ende"; nor an answer to the office
+        # question; a "ja" to a proposed appointment is its answer.
+        elif (record is not None
+              and not self._settle_office(step, conversation, body, record.language)
+              and not self.appointments.youth_answered(step, conversation, body)):
             await self._youth_command(step, conversation, body)
         await self.check_crisis(step, conversation, body)
         await self.commit(step)
@@ -346,11 +356,49 @@ class Conductor:
         language = guess_language(body, self.policy.default_language)
         step.new.append(NewConversation(conversation, room_id, youth, nickname))
         self.rooms[conversation] = room_id
-        self.handle(step, [ev.ConversationOpened(step.at, conversation, language=language)],
-                    reply_room=None)
+        book = self.policy.offices
+        office = offices.first_office(book, body)
+        self.handle(step, [ev.ConversationOpened(step.at, conversation, language=language,
+                                                 office=office)], reply_room=None)
         welcome(step, conversation, language, default_language=self.policy.default_language,
-                hours=self.policy.hours, emergency=self.policy.emergency)
+                hours=offices.hours_of(book, office, self.policy.hours),
+                emergency=offices.emergency_of(book, office, self.policy.emergency))
+        offices.announce(step, book, conversation, office, language)
         return conversation
+
+    def _settle_office(
+        self, step: Change, conversation: ConversationID, body: str, language: str
+    ) -> bool:
+        """The youth's answer to the office question (not a command like "ende")."""
+        current = self.router.conversation(conversation)
+        if current is None or current.office != UNDECIDED or cmd.parse_youth(body) is not None:
+            return False
+        lang: Language = "en" if language == "en" else "de"
+        chosen = offices.answered(step, self.policy.offices, conversation, body, lang,
+                                  default_hours=self.policy.hours,
+                                  default_emergency=self.policy.emergency)
+        self.handle(step, [chosen], reply_room=None)
+        offices.tell_office(step, conversation, chosen.office, lang)
+        return True
+
+    def _office_moved(self, step: Change, reply: Reply) -> None:
+        """``!transfer office:ID`` went through: the youth and the office are told."""
+        offices.moved(step, reply, self.router, self.policy.offices,
+                      self.policy.default_language)
+
+    def _to_office_room(self, effect: Effect) -> Effect:
+        return offices.to_office_room(effect, self.router, self.policy.router.offices,
+                                      self.policy.offices)
+
+    def _visible_to(
+        self, user: UserID, conversation: ConversationID
+    ) -> ConversationSnapshot | None:
+        """A conversation of another office is unknown to `user` (as in the router)."""
+        return offices.visible(self.router, self.policy.router.offices, user, conversation)
+
+    def _leads_for(self, conversation: ConversationID) -> tuple[UserID, ...]:
+        return offices.leads_for(conversation, self.router, self.policy.router.offices,
+                                 self.policy.offices)
 
     async def _youth_command(
         self, step: Change, conversation: ConversationID, body: str
@@ -442,7 +490,7 @@ class Conductor:
             self._video(step, room_id, sender, here, parsed.end)
         elif isinstance(parsed, cmd.SuperviseCommand):
             self.supervision.command(
-                step, room_id, sender, parsed, self.router.conversation(parsed.conversation),
+                step, room_id, sender, parsed, self._visible_to(sender, parsed.conversation),
                 team_lead=self.policy.staff.get(sender) is Role.TEAM_LEAD)
         else:
             event = staff_event(parsed, sender, here, at)
@@ -545,7 +593,9 @@ class Conductor:
         self, step: Change, room_id: RoomID, sender: UserID, current: ConversationSnapshot
     ) -> bool:
         """Only its counsellor or a team lead acts for a conversation; others are told."""
-        if current.assigned_to == sender or self.policy.staff.get(sender) is Role.TEAM_LEAD:
+        lead = self.policy.staff.get(sender) is Role.TEAM_LEAD
+        if current.assigned_to == sender or (
+                lead and self._visible_to(sender, current.conversation) is not None):
             return True
         step.add(SayInRoom(room_id, sender, "refused.not_yours", (("id", current.conversation),)))
         return False
@@ -601,8 +651,13 @@ class Conductor:
         """Queue notices and ETA updates, and pages for crisis flags nobody handled."""
         step = Change(at, None)
         self.handle(step, [ev.Tick(at)], reply_room=None)
+        if self.policy.offices.enabled:
+            # A youth who never answers the office question is not left waiting unseen.
+            self.handle(step, offices.unanswered(step, self.router, self.policy.offices),
+                        reply_room=None)
         self.crisis.page_leads(step, self.router.snapshot(), self.policy.team_leads,
-                               self.router.version)
+                               self.router.version,
+                               self._leads_for if self.policy.offices.enabled else None)
         self.timers.due(step, self.router.snapshot(), lambda current: self._requeue(step, current))
         await self.appointments.due(step, lambda appointment: self.video.start(
             step, appointment.conversation, appointment.counsellor,
@@ -628,6 +683,8 @@ class Conductor:
             before = self.router.snapshot()
             actions: list[Action] = self.router.handle(event)
             step.after.append(_routing_counter(event, actions, before))
+            if self.office_metrics is not None:
+                step.after.append(_office_counter(self.office_metrics, event, actions, before))
             if reply_room is None:
                 actions = [a for a in actions if not _is_reply(a)]
                 step.add_all(routed(actions, RoomID("")))
@@ -637,6 +694,8 @@ class Conductor:
                 if isinstance(action, Closed):
                     self.video.end(step, action.conversation)
                     self.supervision.closed(step, action.conversation)
+                if isinstance(action, Reply) and action.message_key is ReplyKey.OFFICE_TRANSFERRED:
+                    self._office_moved(step, action)
                 if isinstance(action, Assign):
                     self.supervision.took_over(step, action.conversation, action.counsellor)
                     step.add(SayToStaff("staff_assigned",
@@ -644,6 +703,8 @@ class Conductor:
                                          ("counsellor", action.counsellor))))
 
     async def commit(self, step: Change) -> None:
+        if self.policy.offices.enabled:
+            step.effects = [(self._to_office_room(e), tag) for e, tag in step.effects]
         version = self.router.version
         outbox = tuple(
             OutboxEntry(effect_key(effect, version=version, index=i, tag=tag,
@@ -674,6 +735,8 @@ class Conductor:
             self.metrics.refresh_from_snapshot(self.router.snapshot(), self.nicknames, now,
                                                unsigned=self._unsigned_staff())
             self.metrics.replies_overdue(self.overdue_replies(now))
+        if self.office_metrics is not None:
+            self.office_metrics.refresh(self.router.snapshot(), now)
 
     async def _reload(self) -> None:
         snapshot = await self.store.load_router_snapshot()
@@ -729,6 +792,12 @@ def _routing_counter(
     event: ev.Event, actions: list[Action], before: RouterSnapshot
 ) -> Callable[[CounselMetrics], None]:
     return lambda metrics: record_routing(metrics, event, actions, before)
+
+
+def _office_counter(
+    office_metrics: OfficeMetrics, event: ev.Event, actions: list[Action], before: RouterSnapshot
+) -> Callable[[CounselMetrics], None]:
+    return lambda _metrics: office_metrics.routed(event, actions, before)
 
 
 def _is_reply(action: Action) -> bool:

@@ -145,11 +145,16 @@ class CrisisFlags:
         step.after.append(lambda m: m.crisis_reviewed(category, outcome))
 
     def page_leads(
-        self, step: Change, snapshot: RouterSnapshot, leads: tuple[UserID, ...], version: int
+        self, step: Change, snapshot: RouterSnapshot, leads: tuple[UserID, ...], version: int,
+        leads_for: Callable[[ConversationID], tuple[UserID, ...]] | None = None,
     ) -> None:
-        """Flags nobody handled in time page the team leads, each flag once."""
+        """Flags nobody handled in time page the team leads, each flag once (with offices:
+        the leads `leads_for` names, those of its office or of the on-call office)."""
         self._escalation.update(snapshot)
+        everyone = leads
         for conversation, waited in self._escalation.due(step.at):
+            if leads_for is not None:
+                leads = leads_for(conversation) or everyone
             step.after.append(lambda m: m.escalated())
             step.add(SayToStaff(
                 "staff_lead_page",

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -173,15 +173,23 @@ async def run_retention(
     attempts: int = DEFAULT_ATTEMPTS,
     retry_delay: float = DEFAULT_RETRY_DELAY,
     pause: Pause = asyncio.sleep,
+    keep_by_office: Mapping[str, timedelta] | None = None,
 ) -> RetentionReport:
     """Delete every conversation closed longer than `keep` before `now` (see module doc).
 
-    A conversation that fails `attempts` times is left as it is and listed in `failed`; the
-    others go on. `pause` waits between attempts (injected so tests need not sleep).
+    With offices, `keep_by_office` gives an office's own period (its conversations' office
+    id, "" for those from before offices); the others keep `keep`. A conversation that fails
+    `attempts` times is left as it is and listed in `failed`; the others go on. `pause` waits
+    between attempts (injected so tests need not sleep).
     """
     _check_time(now, keep)
+    default_keep = keep
     if attempts < 1:
         raise RetentionError("retention needs at least one attempt per conversation")
+    own = dict(keep_by_office or {})
+    for period in own.values():
+        _check_time(now, period)
+    keep = min([keep, *own.values()])  # the shortest period finds every candidate
     cutoff = now - keep
     closed: list[tuple[ConversationID, datetime]] = []
     rooms: dict[ConversationID, str] = {}
@@ -189,6 +197,10 @@ async def run_retention(
         record = await store.conversation(cid)
         if record is None or record.closed_at is None:
             continue  # erased meanwhile (youth-initiated deletion): nothing left to do
+        if record.office in own and record.closed_at >= now - own[record.office]:
+            continue  # its office keeps conversations longer
+        if own and record.office not in own and record.closed_at >= now - default_keep:
+            continue
         closed.append((cid, record.closed_at))
         rooms[cid] = record.room_id
     planned = tuple(plan_retention(closed, now, keep))

@@ -39,6 +39,8 @@ def staff_event(
     match command:
         case cmd.TransferCommand(to=to):
             return ev.Transfer(at, by, target, to)
+        case cmd.TransferToOfficeCommand(office=office):
+            return ev.TransferToOffice(at, by, target, office)
         case cmd.CloseCommand():
             return ev.Close(at, by, target)
         case cmd.ConfirmCommand():

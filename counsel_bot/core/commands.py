@@ -32,6 +32,7 @@ MAX_CAPACITY_SYNTAX = 99
 
 _CONVERSATION = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _USER = re.compile(r"@[a-z0-9._=/+-]{1,200}:[A-Za-z0-9.-]{1,200}(:[0-9]{1,5})?")
+_OFFICE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
 _TOPIC = re.compile(r"[\w-]{1,32}")
 
@@ -92,6 +93,14 @@ class TransferCommand:
 
 
 @dataclass(frozen=True)
+class TransferToOfficeCommand:
+    """``!transfer [C-…] office:ID``: to another counselling office's queue."""
+
+    office: str
+    conversation: ConversationID | None = None
+
+
+@dataclass(frozen=True)
 class CloseCommand:
     conversation: ConversationID | None = None
 
@@ -147,6 +156,7 @@ StaffCommand = (
     | NextCommand
     | TakeCommand
     | TransferCommand
+    | TransferToOfficeCommand
     | CloseCommand
     | ConfirmCommand
     | DismissCommand
@@ -239,7 +249,7 @@ STAFF_HELP: Mapping[str, HelpEntry] = MappingProxyType(
             "Take a given waiting conversation.",
         ),
         "transfer": HelpEntry(
-            "!transfer [gespräch] <@user:server|queue>",
+            "!transfer [gespräch] <@user:server|queue|office:ID>",
             "An Kolleg*in oder zurück in die Warteschlange übergeben.",
             "Hand to a colleague or back to the queue.",
         ),
@@ -464,9 +474,19 @@ def _transfer(args: list[str]) -> StaffCommand | ParseError:
     target = args[-1]
     if target.casefold() in ("queue", "warteschlange"):
         return TransferCommand(None, conversation)
+    office = _office_target(target)
+    if office is not None:
+        return TransferToOfficeCommand(office, conversation)
     if not _USER.fullmatch(target):
         return _error(ParseErrorKey.BAD_ARGUMENT, "transfer")
     return TransferCommand(UserID(target), conversation)
+
+
+def _office_target(target: str) -> str | None:
+    prefix, _, office = target.partition(":")
+    if prefix.casefold() not in ("office", "stelle") or not _OFFICE.fullmatch(office):
+        return None
+    return office.lower()
 
 
 def _help(args: list[str]) -> StaffCommand | ParseError:

@@ -41,6 +41,8 @@ class SayToStaff:
     key: str
     params: Params = ()
     mentions: tuple[UserID, ...] = ()
+    # With several offices: the office whose staff room it goes to ("" = the main one).
+    office: str = ""
 
 
 @dataclass(frozen=True)
@@ -225,6 +227,8 @@ def encode_effect(effect: Effect) -> bytes:
             data = {"type": "say_staff", "key": effect.key,
                     "params": [list(p) for p in effect.params],
                     "mentions": list(effect.mentions)}
+            if effect.office:
+                data["office"] = effect.office
         case SayInRoom():
             data = {"type": "say_room", "room": effect.room_id, "to": effect.to,
                     "key": effect.key, "params": [list(p) for p in effect.params]}
@@ -276,7 +280,8 @@ def decode_effect(raw: bytes) -> Effect:
         case "say_youth":
             return SayToYouth(ConversationID(data["conversation"]), data["key"], params)
         case "say_staff":
-            return SayToStaff(data["key"], params, tuple(UserID(u) for u in data["mentions"]))
+            return SayToStaff(data["key"], params, tuple(UserID(u) for u in data["mentions"]),
+                              office=str(data.get("office", "")))
         case "say_room":
             return SayInRoom(RoomID(data["room"]), UserID(data["to"]), data["key"], params)
         case "invite_youth":

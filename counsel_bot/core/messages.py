@@ -515,6 +515,48 @@ CATALOGUE.update({
 })
 
 
+# Several offices (issue 16): which office a youth reaches, and office commands for staff.
+CATALOGUE.update({
+    "office.ask": _both(
+        "Damit du bei der richtigen Beratungsstelle landest: Worum geht es ungefähr? "
+        "Schreib einfach die Zahl:\n{menu}\nWenn du magst, auch deine Postleitzahl "
+        "(freiwillig).",
+        "So that you reach the right counselling office: what is it roughly about? "
+        "Just type the number:\n{menu}\nIf you like, your postcode too (optional).",
+    ),
+    "office.chosen": _both(
+        "Danke! Du bist jetzt bei: {office}. Jemand von dort kommt in diesen Chat.",
+        "Thank you! You are now with: {office}. Someone from there will join this chat.",
+    ),
+    "office.fallback": _both(
+        "Danke! Ich gebe dich an {office} weiter – dort kümmert sich jemand um alle Themen.",
+        "Thank you! I am passing you on to {office} – they help with every topic.",
+    ),
+    "office.transferred_youth": _both(
+        "Dein Gespräch ist jetzt bei: {office}. Jemand von dort kommt gleich dazu.",
+        "Your conversation is now with: {office}. Someone from there will join soon.",
+    ),
+    "office.transferred": _both(
+        "{id} ist jetzt bei der Stelle {office}; die Person ist informiert.",
+        "{id} is now with the office {office}; the person has been told.",
+    ),
+    "office.out_of_hours": _both(
+        "{text}\nWenn es dringend ist: {emergency}", "{text}\nIf it is urgent: {emergency}",
+    ),
+    "refused.unknown_office": _both(
+        "Eine Stelle „{office}“ gibt es nicht. Die Stellen: {offices}.",
+        "There is no office \"{office}\". The offices: {offices}.",
+    ),
+    "refused.same_office": _both(
+        "{id} ist schon bei {office}.", "{id} is already with {office}.",
+    ),
+    "refused.target_other_office": _both(
+        "Diese Person arbeitet für eine andere Stelle. Zuerst „!transfer {id} office:ID“.",
+        "That person works for another office. First \"!transfer {id} office:ID\".",
+    ),
+})
+
+
 class _Lenient(dict[str, object]):
     """Missing parameters show as "?" instead of crashing a reply."""
 

@@ -38,7 +38,9 @@ from counsel_bot.core.mail_deadline import MailDeadlines
 from counsel_bot.core.opening_hours import OpeningHours
 from counsel_bot.core.routing.model import Role, RouterConfig
 from counsel_bot.metrics import CounselMetrics
+from counsel_bot.office_metrics import OfficeMetrics
 from counsel_bot.runtime.data_lock import exclusive
+from counsel_bot.runtime.offices import office_book, office_rules, office_staff, retention_by_office
 from counsel_bot.runtime.standby import run_when_active
 from counsel_bot.runtime.stores import open_store
 from counsel_bot.store import Store
@@ -99,6 +101,7 @@ async def cross_sign(client: AsyncClient, vault: Vault, layout: DataLayout, pass
 def policy_from(settings: Settings) -> Policy:
     staff = {UserID(u): Role.COUNSELLOR for u in settings.staff.counsellors}
     staff |= {UserID(u): Role.TEAM_LEAD for u in settings.staff.team_leads}
+    staff = {**office_staff(settings), **staff}
     return Policy(
         default_language=settings.bot.default_language,
         staff=staff,
@@ -116,7 +119,9 @@ def policy_from(settings: Settings) -> Policy:
             auto_assign=settings.routing.auto_assign,
             default_capacity=settings.staff.default_capacity,
             default_languages=(settings.bot.default_language,),
+            offices=office_rules(settings),
         ),
+        offices=office_book(settings),
     )
 
 
@@ -188,6 +193,8 @@ async def _run_bot(
             # The model's embeddings take milliseconds: judged in a worker thread, so the
             # event loop (outbox, alerts, dashboard) never waits on them.
             judge=lambda texts: asyncio.to_thread(detector.assess_many, texts))
+        if settings.offices:
+            conductor.office_metrics = OfficeMetrics(office_rules(settings), metrics.registry)
         made: list[CounselBot] = []
 
         async def staff_room() -> RoomID | None:
@@ -278,7 +285,9 @@ async def start_mail(
     conductor.chat_invite = mail.invite_to_chat
     conductor.redeem_case_code = mail.redeem_case_code
     mail.chat_link = await chat_link(settings, layout, stack)
-    mail.inbound = await start_inbound(settings.mail, mail, now=clock.now, bounce_sender=sender)
+    office_addresses = frozenset(o.mail_address for o in settings.offices if o.mail_address)
+    mail.inbound = await start_inbound(settings.mail, mail, now=clock.now, bounce_sender=sender,
+                                       also_accept=office_addresses)
     stack.push_async_callback(mail.inbound.stop)
     return mail
 
@@ -333,7 +342,8 @@ async def retention_loop(
         now = clock.now()
         if is_due(datetime.fromisoformat(last) if last else None, now, every):
             if admin is not None:
-                report = await run_retention(store, admin, now, keep, dry_run=False)
+                report = await run_retention(store, admin, now, keep, dry_run=False,
+                                             keep_by_office=retention_by_office(settings))
                 log.info("%s", report.summary())
             await prune_bookkeeping(store, now, settings.retention.keep_done)
             await store.set_setting(LAST_RETENTION_KEY, now.isoformat())
@@ -359,9 +369,11 @@ async def start_team_lead_view(
         room_link=room_link, crisis_detail=conductor.crisis_details.get, today=metrics.today,
         unsigned=lambda: conductor.router.unsigned,
         overdue=lambda: conductor.overdue_replies(clock.now()),
+        offices=office_rules(settings),
     )
+    office_leads = {u for office in settings.offices for u in office.team_leads}
     auth = MatrixPasswordAuth(settings.homeserver.bot_url,
-                              frozenset(settings.staff.team_leads), http)
+                              frozenset(settings.staff.team_leads) | office_leads, http)
     web_settings = settings.web.web_settings()
     app = build_web_app(metrics, source, auth, web_settings, clock,
                         on_scrape=lambda: conductor.refresh_metrics(clock.now()),

@@ -21,6 +21,8 @@ from counsel_bot.config import Settings, load_settings
 from counsel_bot.core.clock import Clock, SystemClock
 from counsel_bot.core.opening_hours import OpeningHours
 from counsel_bot.core.opening_hours_text import opening_hours_lines
+from counsel_bot.runtime.office_duty import OfficeDuty
+from counsel_bot.runtime.offices import office_listings
 from homeserver_bridge.embedded import EmbeddedSynapse
 from homeserver_bridge.entry_page import EntryPageContent, RunningEntryPage, serve_entry_page
 from homeserver_bridge.paths import CONFIG_DIR, DataLayout, write_private
@@ -94,12 +96,18 @@ class EntryPageService:
 
     page: RunningEntryPage
     session: aiohttp.ClientSession
+    # With offices: the task reading who is on duty, and what stops it.
+    duty_task: asyncio.Task[None] | None = None
+    duty_stop: asyncio.Event | None = None
 
     @property
     def url(self) -> str:
         return self.page.url
 
     async def stop(self) -> None:
+        if self.duty_stop is not None and self.duty_task is not None:
+            self.duty_stop.set()
+            await self.duty_task
         try:
             await self.page.stop()
         finally:
@@ -119,6 +127,7 @@ def entry_page_content(running: Running, clock: Clock) -> EntryPageContent:
         registration=settings.homeserver.registration,
         opening_hours=opening_hours_lines(hours, since=today),
         office_name=settings.entry_page.office_name,
+        offices=office_listings(settings, today),
     )
 
 
@@ -132,11 +141,17 @@ async def start_entry_page(running: Running, clock: Clock) -> EntryPageService |
     session = aiohttp.ClientSession()
     try:
         admin = await admin_client(running.synapse.base_url, running.layout, session)
-        page = await serve_entry_page(content, config.page_settings(), admin, clock)
+        duty = OfficeDuty.for_settings(running.settings)
+        page = await serve_entry_page(content, config.page_settings(), admin, clock,
+                                      on_duty=duty)
     except BaseException:
         await session.close()
         raise
-    return EntryPageService(page, session)
+    if duty is None:
+        return EntryPageService(page, session)
+    stop = asyncio.Event()
+    task = asyncio.create_task(duty.run(session, stop))
+    return EntryPageService(page, session, task, stop)
 
 
 def banner(running: Running, entry_page_url: str | None = None) -> str:

@@ -134,6 +134,8 @@ class ConversationRecord:
     enqueued_at: datetime
     created_at: datetime
     closed_at: datetime | None
+    # The counselling office ("" = the only office, or one from before offices existed).
+    office: str = ""
 
 
 class Store(Protocol):

@@ -332,4 +332,5 @@ class MemoryStore:
             enqueued_at=r.enqueued_at,
             created_at=row.created_at,
             closed_at=row.closed_at,
+            office=r.office,
         )

@@ -116,8 +116,14 @@ async def _v4_sealed_settings(db: aiosqlite.Connection) -> None:
                       " STRICT")
 
 
+async def _v5_offices(db: aiosqlite.Connection) -> None:
+    # Several offices (issue 16): every conversation belongs to one. Existing ones get ""
+    # = the default office (the only one, or the fallback office once offices are set up).
+    await _script(db, "ALTER TABLE conversations ADD COLUMN office TEXT NOT NULL DEFAULT ''")
+
+
 MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_settings, _v3_outbox_conversation,
-                                   _v4_sealed_settings)
+                                   _v4_sealed_settings, _v5_offices)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

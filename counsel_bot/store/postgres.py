@@ -64,13 +64,13 @@ _UPSERT_SEALED_SETTING = (
 _SELECT_LIVE = (
     "SELECT id, channel, state, priority, crisis, severity, language, enqueued_at, seq, "
     "assigned_to, assigned_at, assignments, returned_by, notice_position, notice_bucket, "
-    "notice_at FROM conversations WHERE state != 'closed' ORDER BY seq"
+    "notice_at, office FROM conversations WHERE state != 'closed' ORDER BY seq"
 )
 _SELECT_RECORD = (
     "SELECT id, room_id, youth_sealed, nickname_sealed, created_at, closed_at, "
     "channel, state, priority, crisis, severity, language, enqueued_at, seq, "
     "assigned_to, assigned_at, assignments, returned_by, notice_position, notice_bucket, "
-    "notice_at FROM conversations "
+    "notice_at, office FROM conversations "
 )
 # Seconds a statement may wait for a row lock (the epoch row while a takeover commits).
 _LOCK_TIMEOUT = "5s"
@@ -423,6 +423,7 @@ class PostgresStore:
             priority=Priority(row[8]), crisis=routing.crisis, severity=routing.severity,
             language=routing.language, assigned_to=routing.assigned_to,
             enqueued_at=routing.enqueued_at, created_at=row[4], closed_at=row[5],
+            office=routing.office,
         )
 
 

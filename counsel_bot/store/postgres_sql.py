@@ -46,7 +46,9 @@ CREATE TABLE conversations (
     notice_bucket integer,
     notice_at timestamptz,
     created_at timestamptz NOT NULL,
-    closed_at timestamptz
+    closed_at timestamptz,
+    -- The office it belongs to, "" = the only (or the fallback) office
+    office text NOT NULL DEFAULT ''
 );
 CREATE INDEX conversations_open ON conversations (state) WHERE state != 'closed';
 CREATE INDEX conversations_closed_at ON conversations (closed_at);
@@ -191,7 +193,7 @@ async def update_routing(db: Connection, conv: ConversationSnapshot) -> None:
         "UPDATE conversations SET channel = %s, state = %s, priority = %s, crisis = %s, "
         "severity = %s, language = %s, enqueued_at = %s, seq = %s, assigned_to = %s, "
         "assigned_at = %s, assignments = %s, returned_by = %s, notice_position = %s, "
-        "notice_bucket = %s, notice_at = %s, closed_at = NULL WHERE id = %s",
+        "notice_bucket = %s, notice_at = %s, office = %s, closed_at = NULL WHERE id = %s",
         (
             conv.channel.value, conv.state.value, conv.priority.value, conv.crisis.value,
             conv.severity, conv.language, conv.enqueued_at, conv.seq, conv.assigned_to,
@@ -199,6 +201,7 @@ async def update_routing(db: Connection, conv: ConversationSnapshot) -> None:
             None if notice is None else notice.position,
             None if notice is None else notice.eta_bucket,
             None if notice is None else notice.at,
+            conv.office,
             conv.conversation,
         ),
     )

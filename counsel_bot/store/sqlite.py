@@ -63,13 +63,13 @@ _UPSERT_SETTING = (
 _SELECT_LIVE = (
     "SELECT id, channel, state, priority, crisis, severity, language, enqueued_at, seq, "
     "assigned_to, assigned_at, assignments, returned_by, notice_position, notice_bucket, "
-    "notice_at FROM conversations WHERE state != 'closed' ORDER BY seq"
+    "notice_at, office FROM conversations WHERE state != 'closed' ORDER BY seq"
 )
 _SELECT_RECORD = (
     "SELECT id, room_id, youth_sealed, nickname_sealed, created_at, closed_at, "
     "channel, state, priority, crisis, severity, language, enqueued_at, seq, "
     "assigned_to, assigned_at, assignments, returned_by, notice_position, notice_bucket, "
-    "notice_at FROM conversations "
+    "notice_at, office FROM conversations "
 )
 
 
@@ -466,6 +466,7 @@ class SqliteStore:
             enqueued_at=routing.enqueued_at,
             created_at=sql.need_dt(row[4]),
             closed_at=sql.dt(row[5]),
+            office=routing.office,
         )
 
 

@@ -75,7 +75,7 @@ async def update_routing(db: aiosqlite.Connection, conv: ConversationSnapshot) -
         "UPDATE conversations SET channel = ?, state = ?, priority = ?, crisis = ?, severity = ?, "
         "language = ?, enqueued_at = ?, seq = ?, assigned_to = ?, assigned_at = ?, "
         "assignments = ?, returned_by = ?, notice_position = ?, notice_bucket = ?, notice_at = ?, "
-        "closed_at = NULL WHERE id = ?",
+        "office = ?, closed_at = NULL WHERE id = ?",
         (
             conv.channel.value,
             conv.state.value,
@@ -92,6 +92,7 @@ async def update_routing(db: aiosqlite.Connection, conv: ConversationSnapshot) -
             None if notice is None else notice.position,
             None if notice is None else notice.eta_bucket,
             None if notice is None else ts(notice.at),
+            conv.office,
             conv.conversation,
         ),
     )
@@ -197,6 +198,7 @@ def routing_from_row(row: Iterable[Any]) -> ConversationSnapshot:
         notice_position,
         notice_bucket,
         notice_at,
+        office,
     ) = tuple(row)
     notice = (
         None
@@ -217,4 +219,5 @@ def routing_from_row(row: Iterable[Any]) -> ConversationSnapshot:
         assignments=int(assignments),
         returned_by=None if returned_by is None else UserID(returned_by),
         last_notice=notice,
+        office=str(office),
     )

@@ -37,7 +37,12 @@ from counsel_bot.web.pages import (
 )
 from counsel_bot.web.sessions import LoginLimiter, Session, SessionTable
 from counsel_bot.web.settings import WebSettings, WebSettingsError
-from counsel_bot.web.snapshot import DashboardSource, snapshot_to_json
+from counsel_bot.web.snapshot import (
+    DashboardSnapshot,
+    DashboardSource,
+    OfficeDashboardSource,
+    snapshot_to_json,
+)
 from homeserver_bridge.entry_page.client_key import client_address, limit_key, parse_networks
 
 log = logging.getLogger(__name__)
@@ -270,7 +275,7 @@ class _Handlers:
         user = self._session(request)
         if user is None:
             return _redirect("/login")
-        snap = await self._dashboard.snapshot()
+        snap = await self._snapshot_for(user)
         html = render_dashboard(
             self._assets, snapshot_to_json(snap), user=user,
             refresh_seconds=self._settings.dashboard_refresh_seconds,
@@ -279,10 +284,17 @@ class _Handlers:
         return web.Response(text=html, content_type=_HTML, charset="utf-8")
 
     async def dashboard_data(self, request: web.Request) -> web.StreamResponse:
-        if self._session(request) is None:
+        user = self._session(request)
+        if user is None:
             return web.json_response({"error": "sign in at /login"}, status=401)
-        snap = await self._dashboard.snapshot()
+        snap = await self._snapshot_for(user)
         return web.json_response(snapshot_to_json(snap))
+
+    async def _snapshot_for(self, user: str) -> DashboardSnapshot:
+        """A source that knows offices shows each lead their own (see router_source)."""
+        if isinstance(self._dashboard, OfficeDashboardSource):
+            return await self._dashboard.snapshot_for(user)
+        return await self._dashboard.snapshot()
 
     async def root(self, request: web.Request) -> web.StreamResponse:
         return _redirect("/dashboard")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from counsel_bot.core.clock import Clock
@@ -20,6 +20,7 @@ from counsel_bot.core.routing.model import (
     Priority,
     RouterSnapshot,
 )
+from counsel_bot.core.routing.offices import OfficeRules
 from counsel_bot.metrics import TodayFigures, safe_nickname, severity_name
 from counsel_bot.web.snapshot import CrisisEntry, DashboardSnapshot, QueueEntry, StaffEntry
 
@@ -66,6 +67,7 @@ class RouterDashboardSource:
         today: Callable[[], TodayFigures] = _no_figures,
         unsigned: Callable[[], AbstractSet[UserID]] = _nobody,
         overdue: Callable[[], int] = _none_overdue,
+        offices: OfficeRules | None = None,
     ) -> None:
         self._router_snapshot = router_snapshot
         self._clock = clock
@@ -75,9 +77,30 @@ class RouterDashboardSource:
         self._today = today
         self._unsigned = unsigned
         self._overdue = overdue
+        self._offices = offices
 
     async def snapshot(self) -> DashboardSnapshot:
+        return self._build(self._router_snapshot())
+
+    async def snapshot_for(self, user: str) -> DashboardSnapshot:
+        """With several offices, a team lead sees their own offices' conversations and staff
+        only; another office's queue and crisis flags are not theirs to see."""
         state = self._router_snapshot()
+        rules = self._offices
+        if rules is None or not rules.enabled:
+            return self._build(state)
+        lead = UserID(user)
+        mine = rules.offices_of(lead)
+        staffed = rules.staffed(state.counsellors)
+        return self._build(replace(
+            state,
+            conversations=tuple(c for c in state.conversations
+                                if rules.sees(lead, c, staffed)),
+            counsellors=tuple(c for c in state.counsellors
+                              if mine & rules.offices_of(c.user)),
+        ))
+
+    def _build(self, state: RouterSnapshot) -> DashboardSnapshot:
         return DashboardSnapshot(
             generated_at=self._clock.now(),
             queue=self._queue(state),

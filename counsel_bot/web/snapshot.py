@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from counsel_bot.core.clock import require_aware
 from counsel_bot.core.crisis.lexicon import CATEGORIES, SEVERITIES
@@ -96,6 +96,13 @@ class DashboardSnapshot:
 class DashboardSource(Protocol):
     async def snapshot(self) -> DashboardSnapshot:
         """The current dashboard figures."""
+        ...
+
+
+@runtime_checkable
+class OfficeDashboardSource(Protocol):
+    async def snapshot_for(self, user: str) -> DashboardSnapshot:
+        """The figures of the offices `user` (a team lead) works for."""
         ...
 
 

@@ -7,7 +7,7 @@ No cookies are set; everything the page needs is served from here.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from importlib import resources
@@ -59,8 +59,10 @@ class _EntryPage:
         settings: EntryPageSettings,
         source: TokenSource,
         clock: Clock,
+        on_duty: Callable[[], Mapping[str, bool]] | None = None,
     ) -> None:
         self._renderer = PageRenderer(content, settings.token_ttl_hours)
+        self._on_duty = on_duty
         limiter = RateLimiter(
             Rate.per_hour(settings.token_limit_per_address_per_hour),
             Rate.per_hour(settings.token_limit_global_per_hour),
@@ -121,7 +123,8 @@ class _EntryPage:
         self, lang: Lang, state: SignupState, *, status: int = 200, retry_after: int | None = None
     ) -> web.Response:
         response = web.Response(
-            text=self._renderer.render(lang, state), status=status, content_type=_HTML
+            text=self._renderer.render(lang, state, self._on_duty() if self._on_duty else None),
+            status=status, content_type=_HTML
         )
         # A page may carry a registration token: no copy in any cache.
         response.headers["Cache-Control"] = "no-store"
@@ -135,9 +138,11 @@ def build_entry_app(
     settings: EntryPageSettings,
     admin: TokenSource,
     clock: Clock,
+    on_duty: Callable[[], Mapping[str, bool]] | None = None,
 ) -> web.Application:
-    """The entry page as an aiohttp application; ``admin`` is an ``AdminClient``."""
-    page = _EntryPage(content, settings, admin, clock)
+    """The entry page as an aiohttp application; ``admin`` is an ``AdminClient``.
+    ``on_duty`` (several offices): office id -> whether someone is on duty now."""
+    page = _EntryPage(content, settings, admin, clock, on_duty)
     # The only form has two short fields.
     app = web.Application(client_max_size=4096)
     app.router.add_get("/", page.page)
@@ -168,9 +173,10 @@ async def serve_entry_page(
     settings: EntryPageSettings,
     admin: TokenSource,
     clock: Clock,
+    on_duty: Callable[[], Mapping[str, bool]] | None = None,
 ) -> RunningEntryPage:
     """Listen on ``settings.bind_address:port`` until ``stop()``; the access log stays off."""
-    app = build_entry_app(content, settings, admin, clock)
+    app = build_entry_app(content, settings, admin, clock, on_duty)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.bind_address, settings.port)

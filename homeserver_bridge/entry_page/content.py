@@ -85,6 +85,33 @@ DEFAULT_EMERGENCY_NUMBERS: tuple[EmergencyNumber, ...] = (
 )
 
 
+_OFFICE_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+
+
+@dataclass(frozen=True)
+class OfficeListing:
+    """One counselling office on the page: what it is about, when it is there, and the start
+    text that takes a youth straight to it (the bot reads "stelle:<id>" as a first message)."""
+
+    id: str
+    name: str
+    # Per language: its topics as one line, and its opening hours as rendered lines.
+    topics: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    hours: Mapping[str, Sequence[str]] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        if not _OFFICE_ID.fullmatch(self.id):
+            raise ValueError(f"office id {self.id!r}: lower-case letters, digits, - and _")
+        if not self.name.strip():
+            raise ValueError(f"office {self.id!r} needs a name to show")
+        _freeze(self, "topics", self.topics)
+        _freeze(self, "hours", {lang: tuple(lines) for lang, lines in self.hours.items()})
+
+    @property
+    def start_text(self) -> str:
+        return f"stelle:{self.id}"
+
+
 @dataclass(frozen=True)
 class EntryPageContent:
     homeserver_url: str
@@ -97,6 +124,8 @@ class EntryPageContent:
     )
     emergency_numbers: tuple[EmergencyNumber, ...] = DEFAULT_EMERGENCY_NUMBERS
     office_name: str = "counsel"
+    # Several offices share the bot: each listed with its own start text (none = one office).
+    offices: tuple[OfficeListing, ...] = ()
 
     def __post_init__(self) -> None:
         url = urlsplit(self.homeserver_url)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from html import escape
@@ -72,7 +73,10 @@ class PageRenderer:
             for name in _TEMPLATES
         }
 
-    def render(self, lang: Lang, state: SignupState) -> str:
+    def render(
+        self, lang: Lang, state: SignupState, on_duty: Mapping[str, bool] | None = None
+    ) -> str:
+        """``on_duty``: office id -> whether someone is on duty now (unknown: not shown)."""
         texts = texts_for(lang)
         other: Lang = "en" if lang == "de" else "de"
         content = self._content
@@ -88,6 +92,7 @@ class PageRenderer:
             signup_block=self._signup_block(lang, texts, state),
             chat_link=content.chat_link,
             bot_user_id=content.bot_user_id,
+            offices_block=_offices_block(content, lang, texts, on_duty or {}),
         )
 
     def _signup_block(self, lang: Lang, texts: Texts, state: SignupState) -> Html:
@@ -162,6 +167,64 @@ def _hours_block(shown: Lang, lines: tuple[str, ...], lang: Lang, texts: Texts) 
     return Html(
         f'    <ul class="hours"{_lang_attr(shown, lang)}>\n{items}\n    </ul>\n'
         f"    <p>{escape(texts.hours_later)}</p>"
+    )
+
+
+# Kept here rather than in texts.py: they appear only when several offices share the bot.
+_OFFICE_TEXTS: dict[Lang, dict[str, str]] = {
+    "de": {
+        "heading": "Unsere Beratungsstellen",
+        "lead": "Du kannst dir eine Stelle aussuchen: Schreib dem Chat als erste Nachricht "
+                "den Starttext der Stelle. Oder schreib einfach, worum es geht – dann fragen "
+                "wir kurz nach.",
+        "topics": "Themen",
+        "start": "Starttext",
+        "chat": "Zum Chat",
+        "on_duty": "Gerade ist jemand da.",
+        "off_duty": "Gerade ist niemand im Chat – schreib trotzdem, wir melden uns.",
+    },
+    "en": {
+        "heading": "Our counselling offices",
+        "lead": "You can pick an office: send the office's start text as your first message "
+                "in the chat. Or just write what it is about – we will ask briefly.",
+        "topics": "Topics",
+        "start": "Start text",
+        "chat": "Open the chat",
+        "on_duty": "Someone is there right now.",
+        "off_duty": "Nobody is in the chat right now – write anyway, we will get back to you.",
+    },
+}
+
+
+def _offices_block(
+    content: EntryPageContent, lang: Lang, texts: Texts, on_duty: Mapping[str, bool]
+) -> Html:
+    if not content.offices:
+        return Html("")
+    words = _OFFICE_TEXTS[lang]
+    cards = []
+    for office in content.offices:
+        topics = office.topics.get(lang) or office.topics.get("de", "")
+        shown = lang if office.hours.get(lang) else "de"
+        lines = tuple(office.hours.get(shown, ()))
+        hours = _hours_block(shown, lines, lang, texts) if lines else Html("")
+        duty = on_duty.get(office.id)
+        now = "" if duty is None else (
+            f'      <p class="now">{escape(words["on_duty" if duty else "off_duty"])}</p>\n')
+        cards.append(
+            f'    <div class="office" id="office-{escape(office.id)}">\n'
+            f"      <h3>{escape(office.name)}</h3>\n"
+            + (f"      <p>{escape(words['topics'])}: {escape(topics)}</p>\n" if topics else "")
+            + f"{hours}\n{now}"
+            f"      <p>{escape(words['start'])}: <code>{escape(office.start_text)}</code> "
+            f'<a href="{escape(content.chat_link)}" rel="noreferrer">'
+            f"{escape(words['chat'])}</a></p>\n"
+            "    </div>"
+        )
+    return Html(
+        '  <section class="card" aria-labelledby="offices">\n'
+        f'    <h2 id="offices">{escape(words["heading"])}</h2>\n'
+        f"    <p>{escape(words['lead'])}</p>\n" + "\n".join(cards) + "\n  </section>\n"
     )
 
 

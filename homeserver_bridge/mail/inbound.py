@@ -10,6 +10,7 @@ bounce through the outgoing sender. Nothing here logs an address or any content.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import secrets
 from collections.abc import Callable
@@ -59,15 +60,19 @@ async def start_inbound(
     now: Callable[[], datetime],
     bounce_sender: MailSender | None = None,
     random_bytes: RandomBytes = secrets.token_bytes,
+    also_accept: frozenset[str] = frozenset(),
 ) -> InboundServer:
     """Listen on settings.listen_address/listen_port (0 picks a free port).
+
+    `also_accept`: more addresses taken like the office's (several offices' own addresses);
+    the mail says which one it came to (`InboundMail.to_address`).
 
     `now` dates the bounces (pass the bot's clock); without `bounce_sender` refused mail
     is only counted in the log, without address.
     """
     # aiosmtpd logs envelope addresses at debug level; this channel must never log them.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
-    handler = _Handler(settings, sink, bounce_sender, now, random_bytes)
+    handler = _Handler(settings, sink, bounce_sender, now, random_bytes, also_accept)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
         lambda: SMTP(
@@ -91,9 +96,11 @@ class _Handler:
         bounce_sender: MailSender | None,
         now: Callable[[], datetime],
         random_bytes: RandomBytes,
+        also_accept: frozenset[str] = frozenset(),
     ) -> None:
         self._settings = settings
         self._office = _normalise(settings.office_address)
+        self._accepted = {self._office, *(_normalise(a) for a in also_accept)}
         self._sink = sink
         self._bounce_sender = bounce_sender
         self._now = now
@@ -102,10 +109,11 @@ class _Handler:
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
-        if _normalise(address) != self._office:
+        if _normalise(address) not in self._accepted:
             return "550 5.1.1 No such mailbox here"
-        if self._office in (_normalise(a) for a in envelope.rcpt_tos):
-            return "250 2.1.5 OK"  # a repeated RCPT must not deliver twice
+        if envelope.rcpt_tos:
+            # A repeated RCPT, or a second of our addresses: the mail is delivered once.
+            return "250 2.1.5 OK"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
@@ -120,6 +128,8 @@ class _Handler:
         if isinstance(result, Bounce):
             await self._bounce(result, envelope_sender)
             return "250 2.0.0 Refused; the sender gets an explanation"
+        if envelope.rcpt_tos:
+            result = dataclasses.replace(result, to_address=_normalise(envelope.rcpt_tos[0]))
         try:
             await self._sink.deliver(result)
         except Exception as exc:

@@ -64,6 +64,8 @@ class InboundMail:
     from_html: bool = False
     # An auto-reply, list mail or delivery report: never answered automatically.
     auto_generated: bool = False
+    # The address it was delivered to (the office's, or one of `also_accept`).
+    to_address: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from nio import AsyncClient, RoomCreateResponse
 
 from counsel_bot.conversation.conductor import Change, Conductor, new_conversation_id
+from counsel_bot.conversation.offices import mail_from, mail_office, office_of_address
 from counsel_bot.core.effects import PostText, SayToStaff, SayToYouth, SendMail, SetTopic
 from counsel_bot.core.errors import BotError
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
@@ -118,13 +119,16 @@ class MailChannel:
             room_id = await self._new_room()
             language = guess_language(mail.text, self.conductor.policy.default_language)
             conversation = await self.mail_opened(
-                room_id, f"{MAILTO}{mail.reply_address}", language, self.now())
+                room_id, f"{MAILTO}{mail.reply_address}", language, self.now(),
+                office=office_of_address(self.conductor.policy.offices, mail.to_address)
+                or mail_office(self.conductor.policy.offices, mail.text))
         await self._remember_thread(conversation, mail)
         await self.mail_received(
             conversation, message_event_id(mail.message_id), _as_text(mail), self.now())
 
     async def mail_opened(
-        self, room_id: RoomID, address: str, language: Language, at: datetime
+        self, room_id: RoomID, address: str, language: Language, at: datetime,
+        office: str = "",
     ) -> ConversationID:
         conductor = self.conductor
         change = Change(at, None)
@@ -132,7 +136,8 @@ class MailChannel:
         change.new.append(NewConversation(conversation, room_id, UserID(address), None))
         conductor.rooms[conversation] = room_id
         conductor.handle(change, [ev.ConversationOpened(at, conversation, language=language,
-                                                        channel=Channel.MAIL)], reply_room=None)
+                                                        channel=Channel.MAIL, office=office)],
+                         reply_room=None)
         change.add(SayToStaff("staff_new_mail", (("conversation", conversation),)),
                    f"staff-new:{conversation}")
         await conductor.commit(change)
@@ -302,7 +307,9 @@ class MailChannel:
         thread = await self._load_thread(record.conversation)
         seed = hashlib.sha256(key.encode()).digest()
         message = build_reply(
-            office_address=self.settings.office_address, to_address=address, thread=thread,
+            office_address=mail_from(self.conductor.policy.offices, record.office,
+                                     self.settings.office_address),
+            to_address=address, thread=thread,
             text=text, now=self.now(), random_bytes=lambda n: (seed * (n // len(seed) + 1))[:n],
         )
         reply_id = str(message["Message-ID"])

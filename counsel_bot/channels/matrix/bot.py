@@ -36,6 +36,7 @@ from nio import (
 from nio.exceptions import EncryptionError
 
 from counsel_bot.channels.matrix.executor import Executor
+from counsel_bot.channels.matrix.office_rooms import OfficeStaffRooms
 from counsel_bot.channels.outbox_worker import OutboxWorker
 from counsel_bot.conversation.conductor import Addon, Conductor
 from counsel_bot.core.clock import Clock
@@ -118,6 +119,12 @@ class CounselBot:
         # Youth-initiated deletion needs the executor's admin access, and never touches staff.
         conductor.can_delete = lambda: executor.admin is not None
         executor.protected = frozenset(conductor.policy.staff)
+        # With several offices, each office's notices go to its own staff room.
+        self.office_rooms = OfficeStaffRooms(
+            client, conductor.store, conductor.policy.offices, default_language,
+            initial_state=[ENCRYPTION], power_levels=counselling_power_levels())
+        if conductor.policy.offices.enabled:
+            executor.office_staff_room = self.office_rooms.room_of
 
     @property
     def user_id(self) -> UserID:
@@ -163,6 +170,8 @@ class CounselBot:
                 await self.ensure_staff_room()
                 if self.forum_rooms is not None:
                     await self.forum_rooms()
+                if self.conductor.policy.offices.enabled:
+                    await self.office_rooms.ensure()
                 # Devices may have changed while the bot was away; on-duty staff matter now.
                 await self.check_staff_devices(
                     c.user for c in self.conductor.router.snapshot().counsellors if c.on_duty)
@@ -508,7 +517,7 @@ class CounselBot:
         return self._staff_room_id
 
     async def _is_staff_room(self, room_id: RoomID) -> bool:
-        return room_id == await self.staff_room()
+        return room_id == await self.staff_room() or self.office_rooms.contains(room_id)
 
     async def ensure_staff_room(self) -> RoomID:
         """An encrypted room for counsellors and team leads; created once, staff invited."""

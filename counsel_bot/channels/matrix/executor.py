@@ -91,6 +91,8 @@ class Executor:
         self.clock = clock
         self.default_language = default_language
         self._staff_room = staff_room
+        # With several offices: an office's own staff room (the bot wires it).
+        self.office_staff_room: Callable[[str], Awaitable[RoomID | None]] | None = None
         self.mail: MailReplies | None = None
         # The bridge's admin API (runner wires it from the admin token file); without it,
         # youth-initiated deletion is left to retention.
@@ -296,7 +298,11 @@ class Executor:
         await self.store.delete_intake(effect.conversation)
 
     async def _to_staff(self, notices: tuple[SayToStaff, ...], key: str) -> None:
-        room_id = await self._staff_room()
+        office = notices[0].office if notices else ""
+        if office and self.office_staff_room is not None:
+            room_id = await self.office_staff_room(office)
+        else:
+            room_id = await self._staff_room()
         if room_id is None or room_id not in self.client.rooms:
             # Created moments ago: nio learns of it with the next sync.
             raise EffectFailed("the staff room is not synced yet", permanent=False)

@@ -28,6 +28,7 @@ from counsel_bot.core.routing.events import (
     CrisisRaised,
     Event,
     LanguagesSet,
+    OfficeChosen,
     QueueRequested,
     StaffAdded,
     StaffEvent,
@@ -39,6 +40,7 @@ from counsel_bot.core.routing.events import (
     Tick,
     TopicsSet,
     Transfer,
+    TransferToOffice,
     YouthEnded,
 )
 from counsel_bot.core.routing.model import (
@@ -81,6 +83,7 @@ __all__ = [
     "HandoverReason",
     "LanguagesSet",
     "Notice",
+    "OfficeChosen",
     "Priority",
     "QueuePositionChanged",
     "QueueRequested",
@@ -101,6 +104,7 @@ __all__ = [
     "Tick",
     "TopicsSet",
     "Transfer",
+    "TransferToOffice",
     "Unassign",
     "UnassignReason",
     "YouthEnded",

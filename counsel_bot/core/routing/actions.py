@@ -40,6 +40,10 @@ class ReplyKey(StrEnum):
     REFUSED_BAD_CAPACITY = "refused.bad_capacity"
     REFUSED_BAD_LANGUAGES = "refused.bad_languages"
     REFUSED_BAD_TOPICS = "refused.bad_topics"
+    OFFICE_TRANSFERRED = "office.transferred"
+    REFUSED_UNKNOWN_OFFICE = "refused.unknown_office"
+    REFUSED_SAME_OFFICE = "refused.same_office"
+    REFUSED_TARGET_OTHER_OFFICE = "refused.target_other_office"
 
 
 ParamValue = str | int

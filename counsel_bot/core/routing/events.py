@@ -22,6 +22,16 @@ class ConversationOpened:
     conversation: ConversationID
     language: str = "de"
     channel: Channel = Channel.CHAT
+    office: str = ""
+
+
+@dataclass(frozen=True)
+class OfficeChosen:
+    """The youth said what it is about (or the bot chose the fallback): the office is set."""
+
+    at: datetime
+    conversation: ConversationID
+    office: str
 
 
 @dataclass(frozen=True)
@@ -134,6 +144,16 @@ class Transfer:
 
 
 @dataclass(frozen=True)
+class TransferToOffice:
+    """``!transfer office:ID``: the conversation moves to another office's queue."""
+
+    at: datetime
+    by: UserID
+    conversation: ConversationID
+    office: str
+
+
+@dataclass(frozen=True)
 class Close:
     at: datetime
     by: UserID
@@ -168,6 +188,7 @@ class QueueRequested:
 
 SystemEvent = (
     ConversationOpened
+    | OfficeChosen
     | CrisisRaised
     | ChannelChanged
     | YouthEnded
@@ -185,6 +206,7 @@ StaffEvent = (
     | TakeNext
     | Take
     | Transfer
+    | TransferToOffice
     | Close
     | CrisisConfirmed
     | CrisisDismissed

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from counsel_bot.core.ids import ConversationID, UserID
+
+if TYPE_CHECKING:
+    from counsel_bot.core.routing.offices import OfficeRules
 
 
 class Role(StrEnum):
@@ -82,6 +86,8 @@ class ConversationSnapshot:
     # The counsellor who last handed it back; auto-assignment does not give it to them again.
     returned_by: UserID | None = None
     last_notice: Notice | None = None
+    # The counselling office it is with ("" = the only office, or one from before offices).
+    office: str = ""
 
     @property
     def priority(self) -> Priority:
@@ -125,3 +131,11 @@ class RouterConfig:
     assumed_handling_time: timedelta = timedelta(minutes=20)
     # An ETA-only change is told at most this often (a smaller position is always told).
     notice_min_interval: timedelta = timedelta(minutes=2)
+    # Several offices: who may see and get which conversation (empty = a single office).
+    offices: OfficeRules = field(default_factory=lambda: _no_offices())
+
+
+def _no_offices() -> OfficeRules:
+    from counsel_bot.core.routing.offices import OfficeRules
+
+    return OfficeRules()

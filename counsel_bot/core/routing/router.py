@@ -31,10 +31,15 @@ Rules it keeps (the property tests in tests/routing/ check each):
    no position notices (their promise is a reply deadline, not a wait).
 8. Closed conversations leave the router; the store keeps their record.
 9. `handle` is atomic: if it raises, the state is as before the call.
+10. Offices (config.offices, see offices.py): a conversation goes only to staff of its
+    office, or, a crisis whose office has nobody on duty, to the on-call office's staff;
+    staff see and act only on their offices' conversations. An undecided office waits
+    silently (no position notices) until the youth's answer sets it (`OfficeChosen`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
@@ -55,6 +60,7 @@ from counsel_bot.core.routing.model import (
     RouterSnapshot,
     UnassignReason,
 )
+from counsel_bot.core.routing.offices import UNDECIDED
 from counsel_bot.core.routing.policy import (
     can_take_more,
     estimate_wait,
@@ -149,6 +155,8 @@ class Router(StaffHandlers):
         match event:
             case ev.ConversationOpened():
                 return self._opened(event)
+            case ev.OfficeChosen():
+                return self._office_chosen(event)
             case ev.CrisisRaised():
                 return self._crisis_raised(event)
             case ev.ChannelChanged():
@@ -182,9 +190,21 @@ class Router(StaffHandlers):
             language=event.language.strip().lower(),
             enqueued_at=event.at,
             seq=self._next_seq,
+            office=event.office,
         )
         self._next_seq += 1
         return []
+
+    def _office_chosen(self, event: ev.OfficeChosen) -> list[Action]:
+        conv = self._conversations.get(event.conversation)
+        if conv is None or conv.office == event.office:
+            return []
+        actions: list[Action] = []
+        if conv.assigned_to is not None:
+            actions.append(self._hand_back(conv, UnassignReason.TRANSFERRED))
+            conv = self._conversations[event.conversation]
+        self._put(replace(conv, office=event.office, returned_by=None, last_notice=None))
+        return actions
 
     def _crisis_raised(self, event: ev.CrisisRaised) -> list[Action]:
         conv = self._conversations.get(event.conversation)
@@ -229,24 +249,34 @@ class Router(StaffHandlers):
     def _drain(self, at: datetime) -> list[Action]:
         loads = self._loads()
         actions: list[Action] = []
+        rules = self._config.offices
+        staffed = rules.staffed(self._counsellors.values())
         for conv in self._waiting():
             if not any(can_take_more(c, loads.get(c.user, 0)) for c in self._counsellors.values()):
                 break
-            chosen = pick_counsellor(conv, self._counsellors.values(), loads, self.unsigned)
+            pool: Iterable[CounsellorSnapshot] = self._counsellors.values()
+            if rules.enabled:
+                pool = [c for c in pool if rules.may_assign(c.user, conv, staffed)]
+            chosen = pick_counsellor(conv, pool, loads, self.unsigned)
             if chosen is not None:
                 actions.append(self._assign(conv, chosen.user, at, manual=False))
                 loads[chosen.user] = loads.get(chosen.user, 0) + 1
         return actions
 
     def _notices(self, at: datetime) -> list[Action]:
-        slots = sum(c.capacity for c in self._counsellors.values() if c.on_duty)
         handling = self.average_handling_time()
         actions: list[Action] = []
-        for index, conv in enumerate(self._waiting()):
+        rules = self._config.offices
+        positions: dict[str, int] = {}
+        for conv in self._waiting():
+            if conv.office == UNDECIDED:
+                continue
+            # With offices, the place in one's own office's queue is what one waits for.
+            office = rules.office_of(conv)
+            position = positions[office] = positions.get(office, 0) + 1
             if conv.channel is not Channel.CHAT:
                 continue
-            position = index + 1
-            eta = estimate_wait(position, handling, slots)
+            eta = estimate_wait(position, handling, self._slots(office))
             bucket = eta_bucket(eta)
             if should_notify(
                 conv.last_notice, position, bucket, at, self._config.notice_min_interval
@@ -254,6 +284,13 @@ class Router(StaffHandlers):
                 self._put(replace(conv, last_notice=Notice(position, bucket, at)))
                 actions.append(QueuePositionChanged(conv.conversation, position, eta))
         return actions
+
+    def _slots(self, office: str) -> int:
+        rules = self._config.offices
+        return sum(
+            c.capacity for c in self._counsellors.values()
+            if c.on_duty and (not rules.enabled or office in rules.offices_of(c.user))
+        )
 
 
 def _check_restorable(

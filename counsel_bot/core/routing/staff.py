@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 from datetime import timedelta
 
-from counsel_bot.core.ids import UserID
+from counsel_bot.core.ids import ConversationID, UserID
 from counsel_bot.core.routing import events as ev
 from counsel_bot.core.routing.actions import Action, ReplyKey
 from counsel_bot.core.routing.model import (
@@ -58,6 +58,8 @@ class StaffHandlers(RoutingState):
                 return self._take(staff, event)
             case ev.Transfer():
                 return self._transfer(staff, event)
+            case ev.TransferToOffice():
+                return self._transfer_to_office(staff, event)
             case ev.Close():
                 return self._close_by_staff(staff, event)
             case ev.CrisisConfirmed() | ev.CrisisDismissed():
@@ -109,13 +111,13 @@ class StaffHandlers(RoutingState):
         refusal = self._may_take_one_more(staff)
         if refusal is not None:
             return [self._staff_reply(staff.user, refusal, capacity=staff.capacity)]
-        waiting = self._waiting()
+        waiting = self._waiting_for(staff)
         if not waiting:
             return [self._staff_reply(staff.user, ReplyKey.QUEUE_EMPTY)]
         return [self._assign(waiting[0], staff.user, event.at, manual=True)]
 
     def _take(self, staff: CounsellorSnapshot, event: ev.Take) -> list[Action]:
-        conv = self._conversations.get(event.conversation)
+        conv = self._visible(staff, event.conversation)
         cid = event.conversation
         if conv is None:
             return [self._staff_reply(staff.user, ReplyKey.REFUSED_UNKNOWN_CONVERSATION, id=cid)]
@@ -126,7 +128,8 @@ class StaffHandlers(RoutingState):
         refusal = self._may_take_one_more(staff)
         if refusal is not None:
             return [self._staff_reply(staff.user, refusal, capacity=staff.capacity)]
-        skips_crisis = conv.priority is Priority.NORMAL and self._crisis_waiting()
+        skips_crisis = conv.priority is Priority.NORMAL and any(
+            c.priority is Priority.CRISIS for c in self._waiting_for(staff))
         if skips_crisis and staff.role is not Role.TEAM_LEAD:
             return [self._staff_reply(staff.user, ReplyKey.REFUSED_CRISIS_WAITING, id=cid)]
         return [self._assign(conv, staff.user, event.at, manual=True)]
@@ -137,7 +140,7 @@ class StaffHandlers(RoutingState):
         self, staff: CounsellorSnapshot, event: ev.Transfer | ev.Close
     ) -> ConversationSnapshot | list[Action]:
         """The conversation if `staff` may act on it, else the refusal."""
-        conv = self._conversations.get(event.conversation)
+        conv = self._visible(staff, event.conversation)
         cid = event.conversation
         if conv is None:
             return [self._staff_reply(staff.user, ReplyKey.REFUSED_UNKNOWN_CONVERSATION, id=cid)]
@@ -169,6 +172,8 @@ class StaffHandlers(RoutingState):
         target = self._counsellors.get(to)
         if target is None:
             return ReplyKey.REFUSED_TARGET_NOT_STAFF
+        if not self._config.offices.sees(to, conv, self._staffed()):
+            return ReplyKey.REFUSED_TARGET_OTHER_OFFICE
         if to == conv.assigned_to:
             return ReplyKey.REFUSED_SAME_COUNSELLOR
         if not target.on_duty:
@@ -188,7 +193,7 @@ class StaffHandlers(RoutingState):
     def _crisis_decision(
         self, staff: CounsellorSnapshot, event: ev.CrisisConfirmed | ev.CrisisDismissed
     ) -> list[Action]:
-        conv = self._conversations.get(event.conversation)
+        conv = self._visible(staff, event.conversation)
         cid = event.conversation
         if conv is None:
             return [self._staff_reply(staff.user, ReplyKey.REFUSED_UNKNOWN_CONVERSATION, id=cid)]
@@ -221,9 +226,12 @@ class StaffHandlers(RoutingState):
         )
 
     def _queue_overview(self, staff: CounsellorSnapshot, event: ev.QueueRequested) -> Action:
-        waiting = self._waiting()
+        waiting = self._waiting_for(staff)
         loads = self._loads()
-        on_duty = [c for c in self._counsellors.values() if c.on_duty]
+        rules = self._config.offices
+        mine = rules.offices_of(staff.user)
+        on_duty = [c for c in self._counsellors.values() if c.on_duty and (
+            not rules.enabled or mine & rules.offices_of(c.user))]
         entries = " ".join(
             f"{c.conversation}:{c.priority.value}:{_minutes(event.at - c.enqueued_at)}m"
             for c in waiting[:_QUEUE_LISTED]
@@ -237,6 +245,55 @@ class StaffHandlers(RoutingState):
             free_slots=sum(max(0, c.capacity - loads.get(c.user, 0)) for c in on_duty),
             entries=entries,
         )
+
+
+    # --- offices -----------------------------------------------------------------------------
+
+    def _staffed(self) -> frozenset[str]:
+        return self._config.offices.staffed(self._counsellors.values())
+
+    def _visible(
+        self, staff: CounsellorSnapshot, conversation: ConversationID
+    ) -> ConversationSnapshot | None:
+        """The conversation if it is one of `staff`'s offices'; another office's is unknown
+        to them, so a refusal does not even tell that it exists."""
+        conv = self._conversations.get(conversation)
+        if conv is None or not self._config.offices.sees(staff.user, conv, self._staffed()):
+            return None
+        return conv
+
+    def _waiting_for(self, staff: CounsellorSnapshot) -> list[ConversationSnapshot]:
+        rules = self._config.offices
+        if not rules.enabled:
+            return self._waiting()
+        staffed = self._staffed()
+        return [c for c in self._waiting() if rules.sees(staff.user, c, staffed)]
+
+    def _transfer_to_office(
+        self, staff: CounsellorSnapshot, event: ev.TransferToOffice
+    ) -> list[Action]:
+        rules = self._config.offices
+        cid = event.conversation
+        conv = self._visible(staff, cid)
+        if conv is None:
+            return [self._staff_reply(staff.user, ReplyKey.REFUSED_UNKNOWN_CONVERSATION, id=cid)]
+        if staff.role is not Role.TEAM_LEAD and conv.assigned_to not in (None, staff.user):
+            return [self._staff_reply(staff.user, ReplyKey.REFUSED_NOT_YOURS, id=cid)]
+        if event.office not in rules.offices:
+            known = " ".join(rules.offices) or "-"
+            return [self._staff_reply(staff.user, ReplyKey.REFUSED_UNKNOWN_OFFICE,
+                                      office=event.office, offices=known)]
+        if rules.office_of(conv) == event.office:
+            return [self._staff_reply(staff.user, ReplyKey.REFUSED_SAME_OFFICE, id=cid,
+                                      office=event.office)]
+        actions: list[Action] = []
+        if conv.assigned_to is not None:
+            actions.append(self._hand_back(conv, UnassignReason.TRANSFERRED))
+            conv = self._conversations[cid]
+        self._put(replace(conv, office=event.office, returned_by=None, last_notice=None))
+        actions.append(self._staff_reply(staff.user, ReplyKey.OFFICE_TRANSFERRED, id=cid,
+                                         office=event.office))
+        return actions
 
 
 def _minutes(delta: timedelta) -> int:

@@ -1,0 +1,88 @@
+"""Each office's own staff room: notices about an office's conversations reach only its staff.
+
+A room configured as ``staff_room`` (alias or id) is joined; otherwise the bot creates an
+encrypted room per office and invites that office's counsellors and team leads, as it does
+for the main staff room. The room ids are kept in the store's settings (`staff_room:<id>`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from nio import AsyncClient, JoinError, RoomCreateError
+
+from counsel_bot.core.ids import RoomID, UserID
+from counsel_bot.core.messages import Language, text
+from counsel_bot.core.offices import OfficeBook
+from counsel_bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def setting_key(office: str) -> str:
+    return f"staff_room:{office}"
+
+
+class OfficeStaffRooms:
+    def __init__(
+        self, client: AsyncClient, store: Store, book: OfficeBook, language: Language, *,
+        initial_state: list[dict[str, Any]], power_levels: dict[str, Any],
+    ) -> None:
+        self._client = client
+        self._store = store
+        self._book = book
+        self._language = language
+        self._initial_state = initial_state
+        self._power_levels = power_levels
+        self._rooms: dict[str, RoomID] = {}
+
+    async def room_of(self, office: str) -> RoomID | None:
+        if office not in self._rooms:
+            stored = await self._store.get_setting(setting_key(office))
+            if stored:
+                self._rooms[office] = RoomID(stored)
+        return self._rooms.get(office)
+
+    def contains(self, room_id: RoomID) -> bool:
+        return room_id in self._rooms.values()
+
+    async def ensure(self) -> None:
+        """Every office has its staff room, with its staff invited (run on the first sync)."""
+        for office in self._book.offices:
+            desk = self._book.desk(office.id)
+            staff = sorted(UserID(u) for u in desk.staff)
+            existing = await self.room_of(office.id)
+            if existing is not None:
+                room = self._client.rooms.get(existing)
+                for user in staff:
+                    if room is not None and user not in room.users:
+                        await self._client.room_invite(existing, user)
+                continue
+            room_id = await self._open(office.id, office.name, desk.staff_room, staff)
+            if room_id is not None:
+                await self._store.set_setting(setting_key(office.id), room_id)
+                self._rooms[office.id] = room_id
+
+    async def _open(
+        self, office: str, name: str, configured: str, staff: list[UserID]
+    ) -> RoomID | None:
+        if configured:
+            joined = await self._client.join(configured)
+            if isinstance(joined, JoinError):
+                log.warning("cannot join the staff room configured for office %s (%s); invite "
+                            "the bot there or fix offices.staff_room", office, joined.message)
+                return None
+            room_id = RoomID(joined.room_id)
+            for user in staff:
+                await self._client.room_invite(room_id, user)
+            return room_id
+        answer = await self._client.room_create(
+            name=f"{text('staff_room_name', self._language)} – {name}",
+            invite=staff, initial_state=self._initial_state,
+            power_level_override=self._power_levels,
+        )
+        if isinstance(answer, RoomCreateError):
+            log.warning("cannot create the staff room of office %s (%s)", office, answer.message)
+            return None
+        return RoomID(answer.room_id)

@@ -1,0 +1,227 @@
+"""Which office a youth's conversation goes to, and telling them. Pure: effects into the Change.
+
+The first message is matched (`core/offices.py`); when it names no office clearly, the youth
+gets one short question with numbered topics and the conversation waits with its office
+undecided; the next message settles it, with the fallback office if still nothing fits. Each
+time the youth is told the office's name. What they typed (a postcode, say) goes only into
+the sealed intake like every message; nothing here keeps or logs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import timedelta
+
+from counsel_bot.conversation.change import Change
+from counsel_bot.conversation.welcome import out_of_hours
+from counsel_bot.core.effects import Effect, SayToStaff, SayToYouth
+from counsel_bot.core.ids import ConversationID, UserID
+from counsel_bot.core.messages import Language
+from counsel_bot.core.offices import MatchKind, OfficeBook, match_office, topic_menu
+from counsel_bot.core.opening_hours import OpeningHours
+from counsel_bot.core.routing import Reply, Router
+from counsel_bot.core.routing import events as ev
+from counsel_bot.core.routing.model import ConversationSnapshot, Priority
+from counsel_bot.core.routing.offices import UNDECIDED, OfficeRules
+
+# A start text like "office:family" (the entry page's link per office) preselects the office.
+_PRESELECT = ("office:", "stelle:")
+
+
+def preselected(body: str) -> str | None:
+    text = body.strip().lower()
+    for prefix in _PRESELECT:
+        if text.startswith(prefix):
+            return text[len(prefix):].split()[0] if text[len(prefix):].split() else None
+    return None
+
+
+def first_office(book: OfficeBook, body: str) -> str:
+    """The office for a new conversation: matched, or `UNDECIDED` (the youth is asked)."""
+    if not book.enabled:
+        return ""
+    found = match_office(body, book.offices, book.fallback, asked=False,
+                         preselected=preselected(body))
+    return found.office if found.office is not None else UNDECIDED
+
+
+def mail_office(book: OfficeBook, text: str) -> str:
+    """A mail's office: no question goes back and forth by mail, so what the text names,
+    else the fallback office ("" with a single office)."""
+    if not book.enabled:
+        return ""
+    found = match_office(text, book.offices, book.fallback, asked=True)
+    return found.office or book.fallback
+
+
+def office_of_address(book: OfficeBook, address: str) -> str | None:
+    """The office whose own mail address a mail came to, if any."""
+    wanted = address.strip().lower()
+    for office in book.offices:
+        own = book.desk(office.id).mail_address.strip().lower()
+        if own and own == wanted:
+            return office.id
+    return None
+
+
+def mail_from(book: OfficeBook, office: str, default: str) -> str:
+    """The address an office's mail replies come from."""
+    if office in ("", UNDECIDED):
+        office = book.fallback
+    return book.desk(office).mail_address or default
+
+
+def announce(
+    step: Change, book: OfficeBook, conversation: ConversationID, office: str,
+    language: Language, *, fallback: bool = False,
+) -> None:
+    """Tell the youth where they are (or ask the one question)."""
+    if not book.enabled:
+        return
+    if office == UNDECIDED:
+        step.add(SayToYouth(conversation, "office.ask",
+                            (("menu", topic_menu(book.offices, language)),)),
+                 f"office-ask:{conversation}")
+        return
+    key = "office.fallback" if fallback else "office.chosen"
+    step.add(SayToYouth(conversation, key, (("office", book.name(office)),)),
+             f"office:{conversation}:{office}")
+
+
+def answered(
+    step: Change, book: OfficeBook, conversation: ConversationID, body: str,
+    language: Language, *, default_hours: OpeningHours,
+    default_emergency: Mapping[Language, str],
+) -> ev.OfficeChosen:
+    """The youth's answer to the one question: always an office, never a second question."""
+    found = match_office(body, book.offices, book.fallback, asked=True,
+                         preselected=preselected(body))
+    office = found.office or book.fallback
+    announce(step, book, conversation, office, language,
+             fallback=found.kind is MatchKind.FALLBACK)
+    closed_notice(step, book, conversation, office, language, default_hours=default_hours,
+                  default_emergency=default_emergency)
+    return ev.OfficeChosen(step.at, conversation, office)
+
+
+def closed_notice(
+    step: Change, book: OfficeBook, conversation: ConversationID, office: str,
+    language: Language, *, default_hours: OpeningHours,
+    default_emergency: Mapping[Language, str],
+) -> None:
+    """Out of the office's hours: when it opens, its own words if it has them, and help."""
+    desk = book.desk(office)
+    hours = desk.hours or default_hours
+    if hours.is_open(step.at):
+        return
+    emergency = desk.emergency.get(language) or default_emergency[language]
+    if desk.out_of_hours_text:
+        step.add(SayToYouth(conversation, "office.out_of_hours",
+                            (("text", desk.out_of_hours_text), ("emergency", emergency))),
+                 f"ooh:{conversation}:{office}")
+    else:
+        step.add(out_of_hours(conversation, step.at, hours, emergency),
+                 f"ooh:{conversation}:{office}")
+
+
+def hours_of(book: OfficeBook, office: str, default: OpeningHours) -> OpeningHours:
+    return book.desk(office).hours or default
+
+
+def emergency_of(
+    book: OfficeBook, office: str, default: Mapping[Language, str]
+) -> dict[Language, str]:
+    own = book.desk(office).emergency
+    return {lang: own.get(lang) or default[lang] for lang in default}
+
+
+# A youth who has not answered the office question after this long goes to the fallback
+# office (and is told): the question must never become a waiting room nobody sees.
+ANSWER_WAIT = timedelta(minutes=3)
+
+
+def unanswered(
+    step: Change, router: Router, book: OfficeBook, wait: timedelta = ANSWER_WAIT
+) -> list[ev.Event]:
+    chosen: list[ev.Event] = []
+    for conv in router.snapshot().conversations:
+        if conv.office == UNDECIDED and step.at - conv.enqueued_at >= wait:
+            lang: Language = "en" if conv.language == "en" else "de"
+            announce(step, book, conv.conversation, book.fallback, lang, fallback=True)
+            tell_office(step, conv.conversation, book.fallback, lang)
+            chosen.append(ev.OfficeChosen(step.at, conv.conversation, book.fallback))
+    return chosen
+
+
+# --- staff side -----------------------------------------------------------------------------
+
+
+def tell_office(step: Change, conversation: ConversationID, office: str, language: str,
+                version: int | None = None) -> None:
+    """The office's staff room learns of a conversation that now is theirs."""
+    tag = f"staff-new:{conversation}:{office}" + ("" if version is None else f":{version}")
+    step.add(SayToStaff("staff_new_conversation",
+                        (("conversation", conversation), ("language", language))), tag)
+
+
+def moved(step: Change, reply: Reply, router: Router, book: OfficeBook,
+          default_language: str) -> None:
+    """``!transfer office:ID`` went through: the youth is told where they are now, and the
+    new office's staff room of the conversation."""
+    conversation = ConversationID(str(reply.param("id")))
+    office = str(reply.param("office"))
+    step.add(SayToYouth(conversation, "office.transferred_youth",
+                        (("office", book.name(office)),)),
+             f"office-moved:{conversation}:{router.version}")
+    current = router.conversation(conversation)
+    language = current.language if current is not None else default_language
+    tell_office(step, conversation, office, language, router.version)
+
+
+def _office_now(current: ConversationSnapshot, router: Router, rules: OfficeRules,
+                book: OfficeBook) -> str:
+    """Whose conversation it is for staff notices: its office (the fallback while
+    undecided), or for a crisis whose office has nobody on duty the on-call office."""
+    office = rules.office_of(current)
+    if office == UNDECIDED:
+        office = book.fallback
+    staffed = rules.staffed(router.snapshot().counsellors)
+    if current.priority is Priority.CRISIS and office not in staffed:
+        office = book.on_call
+    return office
+
+
+def to_office_room(effect: Effect, router: Router, rules: OfficeRules,
+                   book: OfficeBook) -> Effect:
+    """A staff notice about a conversation goes to its office's staff room."""
+    if not isinstance(effect, SayToStaff) or effect.office:
+        return effect
+    params = dict(effect.params)
+    named = params.get("conversation") or params.get("id")
+    current = None if named is None else router.conversation(ConversationID(str(named)))
+    if current is None:
+        return effect
+    return replace(effect, office=_office_now(current, router, rules, book))
+
+
+def visible(router: Router, rules: OfficeRules, user: UserID,
+            conversation: ConversationID) -> ConversationSnapshot | None:
+    current = router.conversation(conversation)
+    if current is None or not rules.enabled:
+        return current
+    staffed = rules.staffed(router.snapshot().counsellors)
+    return current if rules.sees(user, current, staffed) else None
+
+
+def leads_for(conversation: ConversationID, router: Router, rules: OfficeRules,
+              book: OfficeBook) -> tuple[UserID, ...]:
+    """Whom a crisis flag nobody handled pages: its office's leads, or, when its office
+    has nobody on duty, the on-call office's."""
+    current = router.conversation(conversation)
+    if current is None:
+        return ()
+    office = rules.office_of(current)
+    if office not in rules.staffed(router.snapshot().counsellors):
+        office = book.on_call
+    return tuple(UserID(u) for u in book.desk(office).team_leads)

@@ -1,0 +1,82 @@
+"""Which counsellor may see and get which conversation when several offices share the bot.
+
+Rules (the property tests in tests/offices/ check them):
+
+1. Without offices (`OfficeRules.enabled` false) every rule here allows everything: one
+   office, as before.
+2. A conversation belongs to one office. A conversation stored before offices existed ("")
+   or whose office was removed from the configuration belongs to the fallback office.
+3. A conversation whose office is still `UNDECIDED` (the youth has not said what it is
+   about yet) is assigned to nobody automatically; the fallback office's staff may take it.
+4. A counsellor sees, takes, closes and transfers only conversations of their own offices.
+5. Crisis escalation is global: a flagged conversation whose office has nobody on duty is
+   also seen and assigned by the on-call office's staff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from counsel_bot.core.ids import UserID
+from counsel_bot.core.routing.model import ConversationSnapshot, CounsellorSnapshot, Priority
+
+# The office of a conversation whose youth has not yet said what it is about.
+UNDECIDED = "?"
+
+
+@dataclass(frozen=True)
+class OfficeRules:
+    offices: tuple[str, ...] = ()
+    # Staff -> the offices they work for (from the configuration, never from the store).
+    staff: Mapping[UserID, frozenset[str]] = field(default_factory=dict, hash=False)
+    fallback: str = ""
+    on_call: str = ""
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.offices)
+
+    def office_of(self, conv: ConversationSnapshot) -> str:
+        """The office a conversation is with now ("" without offices)."""
+        if not self.enabled:
+            return ""
+        if conv.office == UNDECIDED or conv.office in self.offices:
+            return conv.office
+        return self.fallback
+
+    def offices_of(self, user: UserID) -> frozenset[str]:
+        return self.staff.get(user, frozenset())
+
+    def staffed(self, counsellors: Iterable[CounsellorSnapshot]) -> frozenset[str]:
+        """Offices with somebody on duty."""
+        if not self.enabled:
+            return frozenset()
+        return frozenset(o for c in counsellors if c.on_duty for o in self.offices_of(c.user))
+
+    def _escalated(self, conv: ConversationSnapshot, staffed: frozenset[str]) -> bool:
+        return conv.priority is Priority.CRISIS and self.office_of(conv) not in staffed
+
+    def may_assign(
+        self, user: UserID, conv: ConversationSnapshot, staffed: frozenset[str]
+    ) -> bool:
+        """Whether the auto-assigner may give `conv` to `user` (rules 3 to 5)."""
+        if not self.enabled:
+            return True
+        mine = self.offices_of(user)
+        office = self.office_of(conv)
+        if office != UNDECIDED and office in mine:
+            return True
+        return self._escalated(conv, staffed) and self.on_call in mine
+
+    def sees(self, user: UserID, conv: ConversationSnapshot, staffed: frozenset[str]) -> bool:
+        """Whether `user` may see or act on `conv` (queue, take, close, transfer)."""
+        if not self.enabled:
+            return True
+        mine = self.offices_of(user)
+        office = self.office_of(conv)
+        if office == UNDECIDED:
+            office = self.fallback
+        if office in mine:
+            return True
+        return self._escalated(conv, staffed) and self.on_call in mine

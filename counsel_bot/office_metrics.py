@@ -1,0 +1,103 @@
+"""Per-office Prometheus metrics, only when several offices share the bot.
+
+Label ``office`` takes only the configured office ids (and ``undecided`` for youths who have
+not said yet what it is about): never a conversation, room or user id. The single-office
+metrics in metrics.py stay as they are; these are added beside them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from counsel_bot.core.routing.actions import Action, Assign
+from counsel_bot.core.routing.events import ConversationOpened, Event
+from counsel_bot.core.routing.model import (
+    ConversationSnapshot,
+    ConversationState,
+    Priority,
+    RouterSnapshot,
+)
+from counsel_bot.core.routing.offices import UNDECIDED, OfficeRules
+
+UNDECIDED_LABEL = "undecided"
+_PRIORITIES = tuple(p.value for p in Priority)
+_WAIT_BUCKETS = (10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400, 172800)
+
+
+class OfficeMetrics:
+    def __init__(self, rules: OfficeRules, registry: CollectorRegistry) -> None:
+        self._rules = rules
+        self.labels: tuple[str, ...] = (*rules.offices, UNDECIDED_LABEL)
+        self._queue = Gauge(
+            "counsel_office_queue_length", "Conversations waiting, by office",
+            ["office", "priority"], registry=registry,
+        )
+        self._longest = Gauge(
+            "counsel_office_queue_longest_wait_seconds",
+            "How long the longest-waiting youth of an office has waited", ["office"],
+            registry=registry,
+        )
+        self._on_duty = Gauge(
+            "counsel_office_counsellors_on_duty", "Staff on duty, by office", ["office"],
+            registry=registry,
+        )
+        self._waited = Histogram(
+            "counsel_office_wait_to_assignment_seconds",
+            "Time from queueing to a counsellor's assignment, by office", ["office"],
+            buckets=_WAIT_BUCKETS, registry=registry,
+        )
+        self._opened = Counter(
+            "counsel_office_conversations_opened", "Conversations opened, by office", ["office"],
+            registry=registry,
+        )
+        for office in self.labels:
+            self._longest.labels(office).set(0)
+            self._on_duty.labels(office).set(0)
+            self._waited.labels(office)
+            self._opened.labels(office)
+            for priority in _PRIORITIES:
+                self._queue.labels(office, priority).set(0)
+
+    def label(self, conv: ConversationSnapshot) -> str:
+        office = self._rules.office_of(conv)
+        return UNDECIDED_LABEL if office == UNDECIDED or office not in self.labels else office
+
+    def refresh(self, snapshot: RouterSnapshot, now: datetime) -> None:
+        waiting = [c for c in snapshot.conversations if c.state is ConversationState.WAITING]
+        for office in self.labels:
+            mine = [c for c in waiting if self.label(c) == office]
+            oldest = min((c.enqueued_at for c in mine), default=now)
+            self._longest.labels(office).set(max((now - oldest).total_seconds(), 0.0))
+            for priority in _PRIORITIES:
+                count = sum(1 for c in mine if c.priority.value == priority)
+                self._queue.labels(office, priority).set(count)
+            on_duty = sum(1 for c in snapshot.counsellors
+                          if c.on_duty and office in self._rules.offices_of(c.user))
+            self._on_duty.labels(office).set(on_duty)
+
+    def assigned(self, conv: ConversationSnapshot, waited: timedelta) -> None:
+        self._waited.labels(self.label(conv)).observe(max(waited.total_seconds(), 0.0))
+
+    def opened(self, office: str) -> None:
+        self._opened.labels(self._label_of(office)).inc()
+
+    def _label_of(self, office: str) -> str:
+        if office in self.labels:
+            return office
+        return UNDECIDED_LABEL if office == UNDECIDED else self._rules.fallback
+
+    def routed(self, event: Event, actions: Sequence[Action], before: RouterSnapshot) -> None:
+        """Count one `Router.handle(event)` by office (like metrics.record_routing)."""
+        known = {c.conversation: c for c in before.conversations}
+        if isinstance(event, ConversationOpened) and event.conversation not in known:
+            self.opened(event.office)
+        for action in actions:
+            if isinstance(action, Assign) and action.assignment == 1:
+                conv = known.get(action.conversation)
+                if conv is not None:
+                    self.assigned(conv, event.at - conv.enqueued_at)
+                elif isinstance(event, ConversationOpened):  # assigned as it opened
+                    self._waited.labels(self._label_of(event.office)).observe(0.0)

@@ -1,0 +1,91 @@
+"""The [[offices]] of the configuration as the conductor and the router use them."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from counsel_bot.config import OfficeSettings, OpeningHoursSettings, Settings
+from counsel_bot.core.ids import UserID
+from counsel_bot.core.offices import TOPIC_NAMES, OfficeBook, OfficeDesk
+from counsel_bot.core.opening_hours import OpeningHours
+from counsel_bot.core.opening_hours_text import opening_hours_lines
+from counsel_bot.core.routing.model import Role
+from counsel_bot.core.routing.offices import UNDECIDED, OfficeRules
+from homeserver_bridge.entry_page.content import OfficeListing
+
+
+def office_book(settings: Settings) -> OfficeBook:
+    if not settings.offices:
+        return OfficeBook()
+    return OfficeBook(
+        offices=tuple(o.office() for o in settings.offices),
+        fallback=settings.fallback_office,
+        on_call=settings.on_call_office,
+        desks={o.id: _desk(o, settings) for o in settings.offices},
+    )
+
+
+def office_rules(settings: Settings) -> OfficeRules:
+    if not settings.offices:
+        return OfficeRules()
+    staff: dict[UserID, set[str]] = {}
+    for office in settings.offices:
+        for user in (*office.counsellors, *office.team_leads):
+            staff.setdefault(UserID(user), set()).add(office.id)
+    return OfficeRules(
+        offices=tuple(o.id for o in settings.offices),
+        staff={user: frozenset(ids) for user, ids in staff.items()},
+        fallback=settings.fallback_office,
+        on_call=settings.on_call_office,
+    )
+
+
+def office_staff(settings: Settings) -> dict[UserID, Role]:
+    """Office counsellors and leads join the roster; a lead anywhere is a lead (the router's
+    office rules keep them to their own offices)."""
+    roles: dict[UserID, Role] = {}
+    for office in settings.offices:
+        for user in office.counsellors:
+            roles.setdefault(UserID(user), Role.COUNSELLOR)
+        for user in office.team_leads:
+            roles[UserID(user)] = Role.TEAM_LEAD
+    return roles
+
+
+def _desk(office: OfficeSettings, settings: Settings) -> OfficeDesk:
+    hours = None
+    if office.hours:
+        own = OpeningHoursSettings(timezone=settings.opening_hours.timezone, weekly=office.hours,
+                                   holidays=settings.opening_hours.holidays)
+        hours = OpeningHours.from_dict(own.as_dict())
+    emergency = {lang: text for lang, text in (("de", office.emergency_de),
+                                                ("en", office.emergency_en)) if text}
+    return OfficeDesk(hours=hours, emergency=emergency,
+                      out_of_hours_text=office.out_of_hours_text, team_leads=office.team_leads,
+                      staff=(*office.counsellors, *office.team_leads),
+                      staff_room=office.staff_room, mail_address=office.mail_address)
+
+
+def office_listings(settings: Settings, today: date) -> tuple[OfficeListing, ...]:
+    """The offices for the entry page: names, topics in both languages, their hours."""
+    book = office_book(settings)
+    default = OpeningHours.from_dict(settings.opening_hours.as_dict())
+    listings = []
+    for office in book.offices:
+        hours = book.desk(office.id).hours or default
+        topics = {lang: ", ".join(names[t] for t in office.topics)
+                  for lang, names in TOPIC_NAMES.items()}
+        listings.append(OfficeListing(office.id, office.name, topics,
+                                      opening_hours_lines(hours, since=today)))
+    return tuple(listings)
+
+
+def retention_by_office(settings: Settings) -> dict[str, timedelta]:
+    """Offices with their own retention_days; conversations from before offices ("") and
+    undecided ones keep the fallback office's period."""
+    own = {o.id: timedelta(days=o.retention_days) for o in settings.offices
+           if o.retention_days}
+    fallback = own.get(settings.fallback_office)
+    if fallback is not None:
+        own[""] = own[UNDECIDED] = fallback
+    return own

@@ -1,0 +1,88 @@
+"""[[offices]] in the one TOML: validated with key paths; none = today's single office."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from counsel_bot.config import ConfigError, Settings, load_settings, settings_from_mapping
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _office(office_id: str, **extra: object) -> dict[str, object]:
+    return {"id": office_id, **extra}
+
+
+def test_no_offices_is_the_single_office() -> None:
+    settings = settings_from_mapping({})
+    assert settings.offices == ()
+    assert settings.fallback_office == ""
+    assert settings == Settings()
+
+
+def test_three_offices_with_fallback_and_on_call() -> None:
+    settings = settings_from_mapping({
+        "routing": {"fallback_office": "general", "on_call_office": "family"},
+        "offices": [
+            _office("family", name="Familienberatung", topics=["family"], postcodes=["89"],
+                    counsellors=["@anna:x"], team_leads=["@lea:x"], hours={"mon": ["14:00-18:00"]},
+                    retention_days=14, staff_room="#family:x"),
+            _office("school", topics=["school"], postcodes=["80000-85999"]),
+            _office("general", topics=["general"]),
+        ],
+    })
+    assert [o.id for o in settings.offices] == ["family", "school", "general"]
+    assert settings.fallback_office == "general"
+    assert settings.on_call_office == "family"
+    family = settings.offices[0].office()
+    assert family.serves_postcode("89073")
+    assert not family.serves_postcode("90000")
+
+
+def test_fallback_defaults_to_the_first_office() -> None:
+    settings = settings_from_mapping({"offices": [_office("a"), _office("b")]})
+    assert settings.fallback_office == "a"
+    assert settings.on_call_office == "a"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"offices": [{"name": "x"}]}, "offices[0].id: missing"),
+        ({"offices": [_office("a", topics=["cooking"])]}, "unknown topic 'cooking'"),
+        ({"offices": [_office("a", postcodes=["89x"])]}, "postcode area '89x'"),
+        ({"offices": [_office("a", postcodes=["89999-89000"])]}, "runs backwards"),
+        ({"offices": [_office("a", counsellors=["anna"])]}, "'anna' is not a Matrix user id"),
+        ({"offices": [_office("a", staff_room="team")]}, "staff_room must be an alias"),
+        ({"offices": [_office("a", mail_address="familie")]}, "is not a mail address"),
+        ({"offices": [_office("a", hours={"mon": ["25:00-26:00"]})]}, "offices[0]"),
+        ({"offices": [_office("A B")]}, "office id 'A B'"),
+        ({"offices": [_office("a", colour="red")]}, "offices[0].colour: unknown option"),
+        ({"offices": [_office("a"), _office("a")]}, "the id 'a' is used twice"),
+        ({"offices": [_office("a")], "routing": {"fallback_office": "b"}},
+         "routing.fallback_office: 'b' is not an office id"),
+        ({"routing": {"on_call_office": "b"}}, "need [[offices]]"),
+        ({"offices": {"id": "a"}}, "offices: expected a list"),
+        ({"offices": [_office("a")], "staff": {"counsellors": ["@zoe:x"]}},
+         "@zoe:x is in no office"),
+    ],
+)
+def test_bad_offices_name_the_key(data: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        settings_from_mapping(data)
+    assert message in str(raised.value)
+
+
+def test_the_readme_example_loads(tmp_path: Path) -> None:
+    text = README.read_text(encoding="utf-8")
+    start = text.index("<!-- offices-example -->")
+    block = text[start:].split("```toml", 1)[1].split("```", 1)[0]
+    config = tmp_path / "counsel.toml"
+    config.write_text(block)
+    tomllib.loads(block)
+    settings = load_settings(config)
+    assert len(settings.offices) == 3
+

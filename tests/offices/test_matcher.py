@@ -1,0 +1,96 @@
+"""core/offices.py: topic words, typed numbers and postcodes to an office; never a dead end."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from counsel_bot.core.offices import (
+    MatchKind,
+    OfficeError,
+    match_office,
+    offered_topics,
+    office_from,
+    postcode_in,
+    topic_menu,
+    topics_in,
+)
+
+FAMILY_ULM = office_from("family", "Familienberatung Ulm", ["family"], ["89"])
+SCHOOL = office_from("school", "Schulberatung", ["school", "family"], ["80000-85999"])
+GENERAL = office_from("general", "Jugendberatung", ["general", "addiction"], [])
+OFFICES = [FAMILY_ULM, SCHOOL, GENERAL]
+
+
+def office(text: str, *, asked: bool = False) -> str | None:
+    return match_office(text, OFFICES, "general", asked=asked).office
+
+
+def test_the_issues_example() -> None:
+    assert office("Stress mit meinen Eltern, 89073") == "family"
+
+
+def test_a_postcode_picks_between_offices_with_the_same_topic() -> None:
+    assert office("Ärger mit meiner Mutter 81234") == "school"
+
+
+@pytest.mark.parametrize(("text", "topics"), [
+    ("Stress mit meinen Eltern", ("family",)),
+    ("my dad shouts at me", ("family",)),
+    ("Mobbing in der Schule", ("school",)),
+    ("ich kiffe zu viel", ("addiction",)),
+    ("bitte hilfe", ()),
+    ("hallo", ()),
+    ("ich bin bi und weiß nicht wie ich es sagen soll", ("lgbtq",)),
+])
+def test_topic_words(text: str, topics: tuple[str, ...]) -> None:
+    assert topics_in(text, OFFICES) == topics
+
+
+def test_numbers_pick_the_menu_entry() -> None:
+    offered = offered_topics(OFFICES)
+    assert offered == ("family", "school", "addiction", "general")
+    assert topics_in("2", OFFICES) == ("school",)
+    assert topics_in(" 3. ", OFFICES) == ("addiction",)
+    assert topics_in("9", OFFICES) == ()
+    assert office("4") == "general"
+    assert "2. Schule und Ausbildung" in topic_menu(OFFICES, "de")
+    assert "2. school and training" in topic_menu(OFFICES, "en")
+
+
+def test_unclear_first_words_get_one_question_then_the_fallback() -> None:
+    assert match_office("hallo", OFFICES, "general", asked=False).kind is MatchKind.ASK
+    # Two offices do family: ask rather than guess.
+    assert match_office("Stress mit Eltern", OFFICES, "general", asked=False).kind is (
+        MatchKind.ASK)
+    after = match_office("weiß nicht", OFFICES, "general", asked=True)
+    assert after.kind is MatchKind.FALLBACK
+    assert after.office == "general"
+    assert office("Stress mit Eltern", asked=True) == "family"
+
+
+def test_a_preselected_office_wins() -> None:
+    assert match_office("hallo", OFFICES, "general", asked=False,
+                        preselected="school").office == "school"
+    assert match_office("hallo", OFFICES, "general", asked=False,
+                        preselected="nope").kind is MatchKind.ASK
+
+
+def test_postcodes_are_five_digits_only() -> None:
+    assert postcode_in("meine PLZ ist 89073.") == "89073"
+    assert postcode_in("ich bin 15") is None
+    assert postcode_in("0176123456789") is None
+
+
+def test_bad_office_definitions() -> None:
+    with pytest.raises(OfficeError, match="unknown topic"):
+        office_from("x", "", ["cooking"], [])
+    with pytest.raises(OfficeError, match="prefix"):
+        office_from("x", "", [], ["8-9"])
+
+
+@given(st.text(max_size=200))
+def test_after_the_one_question_every_answer_has_an_office(text: str) -> None:
+    result = match_office(text, OFFICES, "general", asked=True)
+    assert result.office in {o.id for o in OFFICES}

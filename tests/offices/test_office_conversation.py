@@ -1,0 +1,326 @@
+"""Offices in the conductor: the first exchange, the one question, isolation of staff commands,
+`!transfer office:ID`, crisis to the on-call office. A memory store, the real detector."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from counsel_bot.config import settings_from_mapping
+from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.core.effects import SayToStaff, SayToYouth, decode_effect
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.routing.offices import UNDECIDED
+from counsel_bot.runtime.runner import policy_from
+from counsel_bot.store import MemoryStore
+from tests.store.conftest import AeadSealer
+
+# A Tuesday afternoon in Berlin.
+T0 = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
+ANNA, BEN, CEM = UserID("@anna:x"), UserID("@ben:x"), UserID("@cem:x")
+LEA, IDA = UserID("@lea:x"), UserID("@ida:x")
+STAFF_ROOM = RoomID("!staff:x")
+CONFIG = {
+    "routing": {"fallback_office": "jugend", "on_call_office": "jugend"},
+    "offices": [
+        {"id": "familie", "name": "Familienberatung Ulm", "topics": ["family"],
+         "postcodes": ["89"], "counsellors": [ANNA], "team_leads": [LEA]},
+        {"id": "schule", "name": "Schulberatung", "topics": ["school", "family"],
+         "postcodes": ["80000-85999"], "counsellors": [BEN]},
+        {"id": "jugend", "name": "Jugendberatung", "topics": ["general", "addiction"],
+         "counsellors": [CEM], "team_leads": [IDA]},
+    ],
+}
+_events = iter(range(1_000_000))
+
+
+def eid() -> EventID:
+    return EventID(f"$e{next(_events)}")
+
+
+async def conductor() -> Conductor:
+    policy = policy_from(settings_from_mapping(CONFIG))
+    detector = CrisisDetector.from_directory(default_lexicon_dir())
+    c = await Conductor.open(MemoryStore(AeadSealer()), detector, policy, T0)
+    await c.sync_roster(T0)
+    return c
+
+
+async def effects(c: Conductor) -> list[object]:
+    return [decode_effect(e.payload) for e in await c.store.pending_outbox()]
+
+
+async def youth_keys(c: Conductor) -> list[tuple[str, dict[str, object]]]:
+    return [(e.key, dict(e.params)) for e in await effects(c) if isinstance(e, SayToYouth)]
+
+
+async def staff_says(c: Conductor, who: UserID, text: str, at: datetime = T0) -> list[str]:
+    before = len(await effects(c))
+    await c.staff_wrote(STAFF_ROOM, who, eid(), text, at)
+    after = (await effects(c))[before:]
+    return [e.key for e in after if hasattr(e, "key") and not isinstance(e, SayToYouth)]
+
+
+async def open_youth(c: Conductor, room: str, text: str) -> ConversationID:
+    await c.youth_wrote(RoomID(room), UserID("@y" + room[1:]), None, eid(), text, T0)
+    record = await c.store.conversation_by_room(RoomID(room))
+    assert record is not None
+    return record.conversation
+
+
+async def test_the_issues_example_reaches_the_family_office_and_is_told() -> None:
+    c = await conductor()
+    await staff_says(c, ANNA, "!duty on")
+    await staff_says(c, BEN, "!duty on")
+    cid = await open_youth(c, "!r1:x", "Stress mit meinen Eltern, 89073")
+    conv = c.router.conversation(cid)
+    assert conv is not None
+    assert conv.office == "familie"
+    assert conv.assigned_to == ANNA
+    assert ("office.chosen", {"office": "Familienberatung Ulm"}) in await youth_keys(c)
+
+
+async def test_unclear_first_words_get_one_question_then_an_office() -> None:
+    c = await conductor()
+    await staff_says(c, BEN, "!duty on")
+    cid = await open_youth(c, "!r2:x", "hallo")
+    conv = c.router.conversation(cid)
+    assert conv is not None
+    assert conv.office == UNDECIDED
+    assert conv.assigned_to is None
+    [ask] = [p for k, p in await youth_keys(c) if k == "office.ask"]
+    assert "2. Schule und Ausbildung" in str(ask["menu"])
+    await c.youth_wrote(RoomID("!r2:x"), UserID("@yr2:x"), None, eid(), "2", T0)
+    conv = c.router.conversation(cid)
+    assert conv is not None
+    assert (conv.office, conv.assigned_to) == ("schule", BEN)
+    assert ("office.chosen", {"office": "Schulberatung"}) in await youth_keys(c)
+
+
+async def test_a_second_unclear_answer_goes_to_the_fallback_office() -> None:
+    c = await conductor()
+    cid = await open_youth(c, "!r3:x", "hallo")
+    await c.youth_wrote(RoomID("!r3:x"), UserID("@yr3:x"), None, eid(), "weiß nicht", T0)
+    conv = c.router.conversation(cid)
+    assert conv is not None
+    assert conv.office == "jugend"
+    assert ("office.fallback", {"office": "Jugendberatung"}) in await youth_keys(c)
+
+
+async def test_other_offices_staff_are_refused_everything() -> None:
+    c = await conductor()
+    cid = await open_youth(c, "!r4:x", "Stress mit meinen Eltern, 89073")
+    await staff_says(c, BEN, "!duty on")
+    await staff_says(c, BEN, "!queue")
+    queue = [e for e in await effects(c) if getattr(e, "key", "") == "queue"]
+    assert dict(queue[-1].params)["waiting"] == 0  # type: ignore[attr-defined]
+    assert cid not in str(queue[-1].params)  # type: ignore[attr-defined]
+    for command in (f"!take {cid}", f"!close {cid}", f"!transfer {cid} queue",
+                    f"!transfer {cid} office:schule", f"!confirm {cid}"):
+        assert await staff_says(c, BEN, command) == ["refused.unknown_conversation"], command
+    assert await staff_says(c, BEN, "!next") == ["queue.empty"]
+    conv = c.router.conversation(cid)
+    assert conv is not None
+    assert conv.assigned_to is None
+
+
+async def test_transfer_to_another_office_tells_the_youth() -> None:
+    c = await conductor()
+    await staff_says(c, ANNA, "!duty on")
+    cid = await open_youth(c, "!r5:x", "Stress mit meinen Eltern, 89073")
+    keys = await staff_says(c, ANNA, f"!transfer {cid} office:jugend")
+    assert "office.transferred" in keys
+    conv = c.router.conversation(cid)
+    assert conv is not None
+    assert (conv.office, conv.assigned_to) == ("jugend", None)
+    assert ("office.transferred_youth", {"office": "Jugendberatung"}) in await youth_keys(c)
+
+
+async def test_a_crisis_with_nobody_on_duty_goes_to_the_on_call_office_and_pages_its_lead(
+) -> None:
+    c = await conductor()
+    await staff_says(c, CEM, "!duty on")
+    await staff_says(c, CEM, "!capacity 0")
+    cid = await open_youth(c, "!r6:x", "Stress mit meinen Eltern, 89073")
+    await c.youth_wrote(RoomID("!r6:x"), UserID("@yr6:x"), None, eid(),
+                        "ich will mich umbringen", T0 + timedelta(seconds=5))
+    conv = c.router.conversation(cid)
+    assert conv is not None
+    assert conv.crisis.value == "raised"
+    await c.tick(T0 + timedelta(minutes=5))
+    [page] = [e for e in await effects(c) if isinstance(e, SayToStaff)
+              and e.key == "staff_lead_page"]
+    assert page.mentions == (IDA,)
+    await staff_says(c, CEM, "!capacity 2")
+    conv = c.router.conversation(cid)
+    assert conv is not None
+    assert conv.assigned_to == CEM
+
+
+async def test_metrics_per_office_name_offices_never_conversations() -> None:
+    from counsel_bot.core.clock import FakeClock
+    from counsel_bot.metrics import CounselMetrics
+    from counsel_bot.office_metrics import OfficeMetrics
+    from counsel_bot.runtime.offices import office_rules
+
+    policy = policy_from(settings_from_mapping(CONFIG))
+    metrics = CounselMetrics(FakeClock(T0))
+    c = await Conductor.open(MemoryStore(AeadSealer()),
+                             CrisisDetector.from_directory(default_lexicon_dir()), policy, T0,
+                             metrics=metrics)
+    c.office_metrics = OfficeMetrics(office_rules(settings_from_mapping(CONFIG)),
+                                     metrics.registry)
+    await c.sync_roster(T0)
+    await staff_says(c, BEN, "!duty on")
+    family = await open_youth(c, "!m1:x", "Stress mit meinen Eltern, 89073")
+    school = await open_youth(c, "!m2:x", "Mobbing in der Schule")
+    undecided = await open_youth(c, "!m3:x", "hallo")
+    text = metrics.render().decode()
+    assert 'counsel_office_queue_length{office="familie",priority="normal"} 1.0' in text
+    assert 'counsel_office_queue_length{office="schule",priority="normal"} 0.0' in text
+    assert 'counsel_office_queue_length{office="undecided",priority="normal"} 1.0' in text
+    assert 'counsel_office_counsellors_on_duty{office="schule"} 1.0' in text
+    assert 'counsel_office_wait_to_assignment_seconds_count{office="schule"} 1.0' in text
+    assert 'counsel_office_conversations_opened_total{office="familie"} 1.0' in text
+    for cid in (family, school, undecided):
+        assert cid not in text
+    # The single-office metrics are as they were.
+    assert 'counsel_queue_length{channel="chat",priority="normal"} 2.0' in text
+
+
+async def test_the_dashboard_shows_a_lead_their_own_offices_only() -> None:
+    from counsel_bot.core.clock import FakeClock
+    from counsel_bot.runtime.offices import office_rules
+    from counsel_bot.web.router_source import RouterDashboardSource
+
+    c = await conductor()
+    await staff_says(c, BEN, "!duty on")
+    family = await open_youth(c, "!d1:x", "Stress mit meinen Eltern, 89073")
+    school = await open_youth(c, "!d2:x", "Mobbing in der Schule")
+    source = RouterDashboardSource(lambda: c.router.snapshot(), FakeClock(T0),
+                                   nickname=lambda _user: None,
+                                   offices=office_rules(settings_from_mapping(CONFIG)))
+    lea = await source.snapshot_for(LEA)
+    assert [q.conversation for q in lea.queue] == [family]
+    assert school not in str(lea)
+    assert {s.user for s in lea.staff} <= {ANNA, LEA}
+    everyone = await source.snapshot()
+    assert [q.conversation for q in everyone.queue] == [family]  # school's is assigned
+
+
+async def test_counsel_stats_shows_each_office() -> None:
+    from counsel_bot.core.clock import FakeClock
+    from counsel_bot.metrics import CounselMetrics
+    from counsel_bot.office_metrics import OfficeMetrics
+    from counsel_bot.runtime.offices import office_rules
+    from counsel_bot.stats import format_stats, parse_stats
+
+    metrics = CounselMetrics(FakeClock(T0))
+    c = await Conductor.open(MemoryStore(AeadSealer()),
+                             CrisisDetector.from_directory(default_lexicon_dir()),
+                             policy_from(settings_from_mapping(CONFIG)), T0, metrics=metrics)
+    c.office_metrics = OfficeMetrics(office_rules(settings_from_mapping(CONFIG)),
+                                     metrics.registry)
+    await c.sync_roster(T0)
+    await staff_says(c, CEM, "!duty on")
+    await open_youth(c, "!s1:x", "Stress mit meinen Eltern, 89073")
+    stats = parse_stats(metrics.render().decode())
+    assert stats.offices["familie"].waiting == 1
+    assert stats.offices["jugend"].on_duty == 1
+    assert "familie" in format_stats(stats)
+    assert stats.queue_length == 1
+
+
+async def test_staff_notices_go_to_the_offices_own_staff_room() -> None:
+    c = await conductor()
+    await staff_says(c, ANNA, "!duty on")
+    family = await open_youth(c, "!n1:x", "Stress mit meinen Eltern, 89073")
+    undecided = await open_youth(c, "!n2:x", "hallo")
+    notices = [e for e in await effects(c) if isinstance(e, SayToStaff)]
+    about = {(dict(n.params).get("conversation"), n.key): n.office for n in notices}
+    assert about[(family, "staff_new_conversation")] == "familie"
+    assert about[(family, "staff_assigned")] == "familie"
+    assert about[(undecided, "staff_new_conversation")] == "jugend"  # the fallback's room
+    await c.youth_wrote(RoomID("!n2:x"), UserID("@yn2:x"), None, eid(), "2", T0)
+    notices = [e for e in await effects(c) if isinstance(e, SayToStaff)]
+    assert any(n.office == "schule" and dict(n.params).get("conversation") == undecided
+               for n in notices)
+
+
+def test_a_staff_digest_never_mixes_offices() -> None:
+    from counsel_bot.channels.outbox_worker import coalesce, lane_of
+    from counsel_bot.core.effects import StaffDigest
+
+    work = [(SayToStaff("staff_new_conversation", office=o), f"k{i}")
+            for i, o in enumerate(("a", "a", "b", "b"))]
+    items = coalesce(work)
+    assert [tuple(n.office for n in item[0].notices) for item in items
+            if isinstance(item[0], StaffDigest)] == [("a", "a"), ("b", "b")]
+    assert lane_of(work[0][0]) != lane_of(work[2][0])
+    assert lane_of(SayToStaff("x")) == "staff"
+
+
+async def test_a_youth_who_never_answers_goes_to_the_fallback_office() -> None:
+    c = await conductor()
+    await staff_says(c, CEM, "!duty on")
+    cid = await open_youth(c, "!q1:x", "hallo")
+    await c.tick(T0 + timedelta(minutes=1))
+    conv = c.router.conversation(cid)
+    assert conv is not None
+    assert conv.office == UNDECIDED
+    await c.tick(T0 + timedelta(minutes=4))
+    conv = c.router.conversation(cid)
+    assert conv is not None
+    assert (conv.office, conv.assigned_to) == ("jugend", CEM)
+    assert ("office.fallback", {"office": "Jugendberatung"}) in await youth_keys(c)
+
+
+async def test_the_web_dashboard_answers_each_lead_with_their_offices() -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from counsel_bot.core.clock import FakeClock
+    from counsel_bot.metrics import CounselMetrics
+    from counsel_bot.runtime.offices import office_rules
+    from counsel_bot.web import WebSettings, build_web_app
+    from counsel_bot.web.router_source import RouterDashboardSource
+    from tests.web.fakes import FakeAuth
+
+    c = await conductor()
+    family = await open_youth(c, "!w1:x", "Stress mit meinen Eltern, 89073")
+    general = await open_youth(c, "!w2:x", "ich kiffe zu viel")
+    clock = FakeClock(T0)
+    source = RouterDashboardSource(lambda: c.router.snapshot(), clock,
+                                   nickname=lambda _user: None,
+                                   offices=office_rules(settings_from_mapping(CONFIG)))
+    app = build_web_app(CounselMetrics(clock), source, FakeAuth({LEA: "pw", IDA: "pw"}),
+                        WebSettings(), clock)
+    for lead, sees, not_seen in ((LEA, family, general), (IDA, general, family)):
+        async with TestClient(TestServer(app)) as client:
+            await client.post("/login", data={"user_id": lead, "password": "pw"},
+                              allow_redirects=False)
+            page = await (await client.get("/dashboard/data")).text()
+            html = await (await client.get("/dashboard")).text()
+        assert sees in page
+        assert not_seen not in page
+        assert not_seen not in html
+
+
+def test_a_mail_goes_to_the_office_its_text_names_else_the_fallback() -> None:
+    from counsel_bot.conversation.offices import mail_office
+    from counsel_bot.core.offices import OfficeBook
+    from counsel_bot.runtime.offices import office_book
+
+    book = office_book(settings_from_mapping(CONFIG))
+    assert mail_office(book, "Hallo, ich habe Stress mit meinen Eltern. PLZ 89073") == "familie"
+    assert mail_office(book, "Guten Tag, ich habe eine Frage.") == "jugend"
+    assert mail_office(OfficeBook(), "Stress mit meinen Eltern") == ""
+
+
+async def test_a_team_lead_cannot_supervise_another_offices_conversation() -> None:
+    c = await conductor()
+    family = await open_youth(c, "!v1:x", "Stress mit meinen Eltern, 89073")
+    general = await open_youth(c, "!v2:x", "ich kiffe zu viel")
+    assert await staff_says(c, IDA, f"!supervise {family}") == ["refused.unknown_conversation"]
+    assert not c.supervision.is_reading(family, IDA)
+    keys = await staff_says(c, IDA, f"!supervise {general}")
+    assert "supervise.on" in keys
