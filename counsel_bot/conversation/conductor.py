@@ -441,7 +441,9 @@ class Conductor:
             self.crisis.forget(step, conversation)
 
     async def check_crisis(self, step: Change, conversation: ConversationID, body: str) -> None:
-        raised = await self.crisis.observe(conversation, body, step.at)
+        before = self.router.conversation(conversation)
+        known = before.severity if before and before.crisis is not CrisisStatus.NONE else 0
+        raised = await self.crisis.observe(conversation, body, step.at, known)
         current = self.router.conversation(conversation)
         if raised is None or current is None:
             return

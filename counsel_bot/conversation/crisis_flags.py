@@ -30,6 +30,7 @@ from counsel_bot.core.routing.model import (
 from counsel_bot.web.router_source import CrisisDetail
 
 SEVERITY_TIER = {"low": 1, "medium": 2, "high": 3}
+TIER_SEVERITY = {tier: name for name, tier in SEVERITY_TIER.items()}
 # A flag whose category the detector did not name is counted as the most serious kind.
 UNNAMED_CATEGORY = "suicide"
 
@@ -88,10 +89,18 @@ class CrisisFlags:
     async def _inline(self, texts: Sequence[str]) -> list[Assessment]:
         return self._detector.assess_many(texts)
 
-    async def observe(self, conversation: ConversationID, body: str,
-                      at: datetime) -> RaisedFlag | None:
-        """The new level, if this message raises the conversation's flag."""
-        risk = self._risk.setdefault(conversation, ConversationRisk(self._detector))
+    async def observe(self, conversation: ConversationID, body: str, at: datetime,
+                      known_tier: int = 0) -> RaisedFlag | None:
+        """The new level, if this message raises the conversation's flag.
+
+        ``known_tier``: the severity the router already holds for it. The detector's level
+        lives in memory; after a restart it starts again from this, so a later message at
+        the same or a lower level does not alert the staff room a second time."""
+        risk = self._risk.get(conversation)
+        if risk is None:
+            risk = self._risk[conversation] = ConversationRisk(self._detector)
+            if known_tier:
+                risk.seed(TIER_SEVERITY[known_tier])
         raised = risk.record(body, at, await self._judge(risk.to_judge(body, at)))
         if not raised.flag or raised.severity is None:
             return None

@@ -130,3 +130,17 @@ def test_a_flag_is_explained_by_ids_and_score_never_words() -> None:
     assert explain(raised) == ("model.suicide", "score=0.87", "near=w1-0060,w4-0012")
     assert explain(Assessment(True, "suicide", "high", ("de.suicide.001",))) == (
         "de.suicide.001",)
+
+
+async def test_after_a_restart_a_lower_flag_does_not_alert_again(
+        detector: CrisisDetector) -> None:
+    """The detector's level lives in memory; the router keeps the severity. A restarted bot
+    starts from it, so a later medium flag of a conversation raised high stays quiet."""
+    restarted = CrisisFlags(detector, WAIT)
+    assert await restarted.observe(CASE, "ich ritze mich manchmal", AT, known_tier=3) is None
+    fresh = CrisisFlags(detector, WAIT)
+    assert await fresh.observe(CASE, "ich ritze mich manchmal", AT) is not None
+    higher = await CrisisFlags(detector, WAIT).observe(CASE, "ich will sterben", AT,
+                                                         known_tier=1)
+    assert higher is not None
+    assert higher.severity == "high"

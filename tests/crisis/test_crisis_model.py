@@ -206,3 +206,18 @@ def test_the_shipped_model_ignores_odd_characters(combined: CombinedDetector) ->
         assert not combined.assess(text).flag, text
     assert combined.assess("\u202eich will sterben\u202c").flag
     assert combined.assess("ich will st\u200berben").flag
+
+
+def test_machine_tokens_are_not_read_as_leetspeak() -> None:
+    from counsel_bot.core.crisis.semantic import without_machine_tokens
+
+    for machine in ("C-1A2B3C4D", "a3f9c2d1", "@kim:counsel.localhost", "https://x.de/a1"):
+        assert machine not in without_machine_tokens(f"!take {machine} bitte")
+    for leet in ("5u1z1d", "r1tz3n", "t0d 1st b3ss3r", "1ch w1ll n1cht m3hr l3b3n"):
+        assert without_machine_tokens(leet) == leet
+
+
+def test_commands_and_codes_are_not_a_crisis(combined: CombinedDetector) -> None:
+    for text in ("!take C-1A2B3C4D", "!duty on !capacity 3 !next",
+                 "runde 1 nachricht 0 a3f9c2d1", "!close C-00FF12AB"):
+        assert not combined.assess(text).flag, text

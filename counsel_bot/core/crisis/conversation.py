@@ -73,6 +73,12 @@ class ConversationRisk:
                                  found.nearest)
         return self._level
 
+    def seed(self, severity: str) -> None:
+        """Start from a level raised before (kept by the router across a restart)."""
+        known = Assessment(True, None, severity, ())
+        if known.outranks(self._level):
+            self._level = known
+
     def forget_window(self) -> None:
         """Drop the remembered short messages (e.g. when the conversation closes)."""
         self._recent.clear()

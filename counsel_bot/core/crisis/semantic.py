@@ -54,6 +54,19 @@ CRISIS_GROUP = 0
 CUE_SCALE = 3.0
 NEIGHBOUR_SCALE = 10.0
 _SENTENCE_END = re.compile(r"(?<=[.!?\n])\s+")
+# Machine tokens the model must not read: conversation ids (C-1A2B3C4D), Matrix ids, links,
+# and hex codes with letters and digits mixed. A sentence encoder puts "C-1A2B3C4D" next to
+# leetspeak ("t0d 1st b3ss3r") and flagged "!take C-1A2B3C4D"; leetspeak words always hold
+# letters past "f", so pure hex is safe to drop.
+_MACHINE_TOKENS = re.compile(
+    r"\b[Cc]-[0-9A-Fa-f]{8}\b"
+    r"|[@!#+$][\w.=-]+:[\w.-]+"
+    r"|\bhttps?://\S+"
+    r"|\b(?=[0-9a-fA-F-]*\d)(?=[0-9a-fA-F-]*[a-fA-F])[0-9a-fA-F][0-9a-fA-F-]{5,}\b")
+
+
+def without_machine_tokens(text: str) -> str:
+    return _MACHINE_TOKENS.sub(" ", text)
 
 FORMAT_VERSION = 4
 
@@ -217,6 +230,7 @@ class Features:
 
 def features(views: Sequence[str], encoder: Encoder, normalise: Callable[[str], str],
              cues: Callable[[str], tuple[float, ...]]) -> Features:
+    views = [without_machine_tokens(v) for v in views]
     normalised = [normalise(v) for v in views]
     vectors = encoder.encode(list(views) + [n or v for n, v in zip(normalised, views,
                                                                      strict=True)])

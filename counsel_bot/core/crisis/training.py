@@ -99,11 +99,12 @@ def _sparse(rows: Sequence[dict[str, float]], index: dict[str, int]) -> Any:
 # Invisible and direction characters, as filter dodgers and some keyboards put them in.
 _ODD_MARKS = ("\u200b", "\u200c", "\u2060", "\u200d")
 _BIDI = (("\u202e", "\u202c"), ("\u2067", "\u2069"), ("\u200f", ""))
+_NUMBERED = ("teil {}", "({}/3)", "{} uhr", "!next", "nr. {}", "{}x", "part {}", "#{}")
 
 
 def with_odd_characters(examples: Sequence[Example]) -> list[tuple[int, Example]]:
-    """Copies of half the examples with invisible or direction characters added, or a
-    code-like token (an order number, a hash, a game code), both labels alike. The writers
+    """Copies of every example with invisible or direction characters added, a code-like
+    token (an order number, a hash, a game code) or a number, both labels alike. The writers
     put such things almost only into obfuscated crisis messages, and a head learns that: an
     ordinary "hallo" with a zero-width space, and "runde 1 nachricht 0 a3f9c2d1", were
     flagged. With the copies they carry no label. Each copy comes with its original's
@@ -121,7 +122,9 @@ def with_odd_characters(examples: Sequence[Example]) -> list[tuple[int, Example]
             token = hashlib.sha256(ex.id.encode()).hexdigest()[: 6 + n % 5]
             text = f"{ex.text} {token}" if n % 8 == 1 else f"{token} {ex.text}"
         else:
-            continue
+            # Numbers and commands: leetspeak made digits look like risk ("teil 3" and
+            # "!capacity 3" were flagged).
+            text = f"{ex.text} {_NUMBERED[(n // 4) % len(_NUMBERED)].format(n % 24)}"
         out.append((n, replace(ex, id=f"{ex.id}~odd", text=text)))
     return out
 
