@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 import pytest_asyncio
@@ -118,6 +118,11 @@ async def office(
     clients = (a, b, lead, y1, y2, outsider)
     process = await provision_bot(synapse, tmp / "bot", staff=[user_of(a), user_of(b)],
                                   team_leads=[user_of(lead)])
+    # Authorisation only: the crisis model would read a youth's run of "!" commands joined
+    # ("Hallo, hier ist Y1 !duty on !capacity 3") as risk and answer with the emergency
+    # numbers, a false flag docs/crisis-model.md lists; the rules stay on.
+    process.settings = replace(process.settings,
+                               crisis=replace(process.settings.crisis, model=False))
     try:
         bot = await process.start()
         watch = BotWatch.attach(bot)
