@@ -52,6 +52,7 @@ class Plan:
     sequential: int
     burst: int
     messages_per_youth: int
+    model: bool = True  # the bot's crisis model (off: rules alone, a control run)
 
     @property
     def counsellors(self) -> int:
@@ -214,7 +215,7 @@ async def run(plan: Plan, root: Path, log: logging.Logger,
     async with env.homeserver(root) as hs:
         staff_accounts = await hs.register_many("counsellor", plan.counsellors)
         bot = await env.provision_counsel_bot(
-            hs, "counsel", [a.user_id for a in staff_accounts], CAPACITY)
+            hs, "counsel", [a.user_id for a in staff_accounts], CAPACITY, plan.model)
         echo = await env.provision_echo_bot(hs)
         await bot.start()
         await echo.start()
@@ -267,6 +268,8 @@ def report(plan: Plan, r: Results) -> str:
     handover = Summary.of(r.handover)
     echo_b, routing_b = Summary.of(r.echo_burst), Summary.of(r.routing_burst)
     out = [
+        f"Crisis model in the bot: {'loaded' if plan.model else 'off (rules alone)'}.",
+        "",
         f"Latency, sequential youths ({plan.sequential}; one at a time, interleaved with echo):",
         "",
         latency_table([("echo round trip (baseline)", echo),
@@ -318,12 +321,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="py-spy the bot during burst and throughput (collapsed stacks)")
     parser.add_argument("--burst", type=int, default=None, metavar="N",
                         help="youths in the burst (default 100; 10 with --quick)")
+    parser.add_argument("--no-model", action="store_true",
+                        help="the bot without its crisis model (rules alone): a control run")
     args = parser.parse_args(argv)
     quiet_libraries()
     env.interrupt_on_sigterm()
     plan = QUICK if args.quick else FULL
     if args.burst is not None:
         plan = dataclasses.replace(plan, burst=args.burst)
+    if args.no_model:
+        plan = dataclasses.replace(plan, model=False)
     with tempfile.TemporaryDirectory(prefix="counsel-bench-") as tmp:
         started = time.perf_counter()
         results = asyncio.run(run(plan, Path(tmp), logging.getLogger("bench"), args.profile))
