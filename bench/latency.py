@@ -129,10 +129,15 @@ async def handover_once(
 async def crisis_once(youth: Youth, staff: BenchClient, staff_room: str) -> float:
     room = youth.counsel_room
 
-    def alert(seen: Seen) -> bool:
-        return seen.room_id == staff_room and "⚠️" in seen.body and room in seen.body
-
     await youth.client.share_room_key(room, members=IN_CONVERSATION)
+    since = time.perf_counter()
+
+    def alert(seen: Seen) -> bool:
+        # Only an alert that came after this message: the model may have flagged the room
+        # before, on the conversation's ordinary messages (see bench.concurrent).
+        return (seen.room_id == staff_room and "⚠️" in seen.body and room in seen.body
+                and seen.at >= since)
+
     alerted = staff.expect(alert)
     started = await youth.client.send(room, CRISIS_MESSAGE)
     return (await asyncio.wait_for(alerted, WAIT)).at - started
