@@ -29,6 +29,7 @@ import os
 import shutil
 import signal
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
@@ -80,15 +81,32 @@ class Results:
     rss_idle_kib: int
     rss_loaded_kib: int
     rooms: int
+    echo_split: list[Split] = dataclasses.field(default_factory=list)
+    crisis_split: list[Split] = dataclasses.field(default_factory=list)
 
 
-async def echo_once(youth: Youth, echo_bot: str, body: str) -> float:
+# (until the answer's event was on the server, from there until the receiving client had
+# it decrypted), in seconds: where a sample's time went, bot side against delivery.
+Split = tuple[float, float]
+
+
+def split(sent_wall: float, seen: Seen, seen_wall: float) -> Split:
+    on_server = seen.server_ms / 1000
+    return on_server - sent_wall, seen_wall - on_server
+
+
+async def echo_once(youth: Youth, echo_bot: str, body: str,
+                    splits: list[Split] | None = None) -> float:
     room = youth.echo_room
     assert room is not None
     echoed = youth.client.expect(
         lambda s: s.room_id == room and s.sender == echo_bot and s.body == body)
+    wall = time.time()
     started = await youth.client.send(room, body)
-    return (await asyncio.wait_for(echoed, WAIT)).at - started
+    seen = await asyncio.wait_for(echoed, WAIT)
+    if splits is not None:
+        splits.append(split(wall, seen, time.time() - (time.perf_counter() - seen.at)))
+    return seen.at - started
 
 
 async def route_once(youth: Youth, counsellors: Sequence[BenchClient]) -> float:
@@ -126,7 +144,8 @@ async def handover_once(
     return first.result() - started, seen.at - started
 
 
-async def crisis_once(youth: Youth, staff: BenchClient, staff_room: str) -> float:
+async def crisis_once(youth: Youth, staff: BenchClient, staff_room: str,
+                      splits: list[Split] | None = None) -> float:
     room = youth.counsel_room
 
     await youth.client.share_room_key(room, members=IN_CONVERSATION)
@@ -139,8 +158,12 @@ async def crisis_once(youth: Youth, staff: BenchClient, staff_room: str) -> floa
                 and seen.at >= since)
 
     alerted = staff.expect(alert)
+    wall = time.time()
     started = await youth.client.send(room, CRISIS_MESSAGE)
-    return (await asyncio.wait_for(alerted, WAIT)).at - started
+    seen = await asyncio.wait_for(alerted, WAIT)
+    if splits is not None:
+        splits.append(split(wall, seen, time.time() - (time.perf_counter() - seen.at)))
+    return seen.at - started
 
 
 async def warm_echo(youths: Sequence[Youth], echo_bot: str) -> None:
@@ -238,13 +261,15 @@ async def run(plan: Plan, root: Path, log: logging.Logger,
             sequential, burst = made[: plan.sequential], made[plan.sequential :]
             echo_s, route_s, handover_s, crisis_s = [], [], [], []
             log.info("sequential samples")
+            echo_split: list[Split] = []
+            crisis_split: list[Split] = []
             for youth in sequential:
-                echo_s.append(await echo_once(youth, echo_user, "ping-1"))
+                echo_s.append(await echo_once(youth, echo_user, "ping-1", echo_split))
                 invited, handed = await handover_once(youth, staff, bot_user)
                 route_s.append(invited)
                 handover_s.append(handed)
-                echo_s.append(await echo_once(youth, echo_user, "ping-2"))
-                crisis_s.append(await crisis_once(youth, staff[0], staff_room))
+                echo_s.append(await echo_once(youth, echo_user, "ping-2", echo_split))
+                crisis_s.append(await crisis_once(youth, staff[0], staff_room, crisis_split))
                 await asyncio.sleep(0.2)  # let the bot finish staff notices: isolated samples
             spy = await start_profiler(bot.pid, profile)
             log.info("burst of %d", len(burst))
@@ -260,7 +285,7 @@ async def run(plan: Plan, root: Path, log: logging.Logger,
             bot.check_alive()
             return Results(echo_s, route_s, handover_s, crisis_s, echo_b, route_b, echo_rate,
                            bot_rate, len(sequential) * plan.messages_per_youth, rss_idle,
-                           rss_loaded, len(made))
+                           rss_loaded, len(made), echo_split, crisis_split)
         finally:
             await cast.close_all(people)
             await bot.stop()
@@ -296,6 +321,12 @@ def report(plan: Plan, r: Results) -> str:
                    f"{r.bot_rate:,.1f}"]]),
         "Different work: no ratio is drawn between these two rows.",
         "",
+        "Where the time went (p50 ms, sequential): youth's send until the answer was on the "
+        "server (the bot's part, with the send) / from there until the receiving client had "
+        "it decrypted (delivery):",
+        f"- echo: {_half(r.echo_split, 0)} / {_half(r.echo_split, 1)}",
+        f"- crisis alert: {_half(r.crisis_split, 0)} / {_half(r.crisis_split, 1)}",
+        "",
         f"Bot RSS: {r.rss_idle_kib / 1024:.0f} MiB with counsellors on duty, "
         f"{r.rss_loaded_kib / 1024:.0f} MiB after {r.rooms} youth rooms "
         f"(~{(r.rss_loaded_kib - r.rss_idle_kib) / max(r.rooms, 1):.0f} KiB per room).",
@@ -311,6 +342,10 @@ def report(plan: Plan, r: Results) -> str:
         f"-> {verdict(crisis.p50 <= 1.3 * echo.p50)}",
     ]
     return "\n".join(out)
+
+
+def _half(splits: Sequence[Split], index: int) -> str:
+    return f"{statistics.median(x[index] for x in splits) * 1000:.0f}" if splits else "-"
 
 
 def quiet_libraries() -> None:
