@@ -54,6 +54,7 @@ class Plan:
     burst: int
     messages_per_youth: int
     model: bool = True  # the bot's crisis model (off: rules alone, a control run)
+    join: bool = True  # counsellors join the youths' rooms (the handover sample); off: control
 
     @property
     def counsellors(self) -> int:
@@ -265,9 +266,12 @@ async def run(plan: Plan, root: Path, log: logging.Logger,
             crisis_split: list[Split] = []
             for youth in sequential:
                 echo_s.append(await echo_once(youth, echo_user, "ping-1", echo_split))
-                invited, handed = await handover_once(youth, staff, bot_user)
+                if plan.join:
+                    invited, handed = await handover_once(youth, staff, bot_user)
+                    handover_s.append(handed)
+                else:
+                    invited = await route_once(youth, staff)
                 route_s.append(invited)
-                handover_s.append(handed)
                 echo_s.append(await echo_once(youth, echo_user, "ping-2", echo_split))
                 crisis_s.append(await crisis_once(youth, staff[0], staff_room, crisis_split))
                 await asyncio.sleep(0.2)  # let the bot finish staff notices: isolated samples
@@ -363,6 +367,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="youths in the burst (default 100; 10 with --quick)")
     parser.add_argument("--no-model", action="store_true",
                         help="the bot without its crisis model (rules alone): a control run")
+    parser.add_argument("--no-join", action="store_true",
+                        help="counsellors do not join the youths' rooms (no handover sample): "
+                             "a control run")
     args = parser.parse_args(argv)
     quiet_libraries()
     env.interrupt_on_sigterm()
@@ -371,6 +378,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         plan = dataclasses.replace(plan, burst=args.burst)
     if args.no_model:
         plan = dataclasses.replace(plan, model=False)
+    if args.no_join:
+        plan = dataclasses.replace(plan, join=False)
     with tempfile.TemporaryDirectory(prefix="counsel-bench-") as tmp:
         started = time.perf_counter()
         results = asyncio.run(run(plan, Path(tmp), logging.getLogger("bench"), args.profile))
