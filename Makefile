@@ -49,7 +49,7 @@ test: $(BIN)/.installed tests/js/node_modules/.package-lock.json $(CHROMIUM) pos
 	$(BIN)/pytest -q -p no:cacheprovider
 
 bench: $(BIN)/.installed
-	$(BIN)/python -m bench  # ~13 min; `$(BIN)/python -m bench --quick` for a 1-minute smoke run
+	$(BIN)/python -m bench  # ~20 min; `$(BIN)/python -m bench --quick` for a 1-minute smoke run
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

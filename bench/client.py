@@ -37,7 +37,8 @@ class Seen:
     room_id: str
     sender: str
     body: str
-    at: float
+    at: float  # perf_counter when this client had it decrypted
+    server_ms: int = 0  # the homeserver's origin_server_ts (wall clock, same machine)
 
 
 Match = Callable[[Seen], bool]
@@ -81,7 +82,8 @@ class BenchClient:
     # -- what arrives ---------------------------------------------------------------------
 
     async def _on_message(self, room: MatrixRoom, event: RoomMessageText) -> None:
-        seen = Seen(room.room_id, event.sender, event.body, time.perf_counter())
+        seen = Seen(room.room_id, event.sender, event.body, time.perf_counter(),
+                    int(event.server_timestamp))
         self.messages.append(seen)
         for match, future in list(self._waiters):
             if not future.done() and match(seen):

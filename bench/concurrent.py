@@ -78,6 +78,7 @@ class Results:
     offered_rate: float
     sent: int
     backlog_s: float
+    flagged_rooms: int = 0  # writers' rooms with a crisis alert on their ordinary messages
 
 
 async def open_conversations(youths: Sequence[Youth], staff: Sequence[BenchClient]) -> None:
@@ -143,13 +144,21 @@ async def run(plan: Plan, root: Path, log: logging.Logger, seed: int = 7) -> Res
             await asyncio.gather(*writing, return_exceptions=True)
             backlog = await drained(bot, base + load.sent + len(arrivals) + len(crisis_s))
             bot.check_alive()
-            return Results(echo_s, route_s, crisis_s, offered, load.sent, backlog)
+            return Results(echo_s, route_s, crisis_s, offered, load.sent, backlog,
+                           false_alerts(staff[0], staff_room, writers[len(crisis_s):]))
         finally:
             for task in writing:
                 task.cancel()
             await cast.close_all(people)
             await bot.stop()
             await echo.stop()
+
+
+def false_alerts(staff: BenchClient, staff_room: str, quiet: Sequence[Youth]) -> int:
+    """Rooms of writing youths who never wrote crisis wording but whose conversation the
+    staff were alerted about (the load writes "und dann noch etwas, teil N")."""
+    alerts = [s.body for s in staff.messages if s.room_id == staff_room and "⚠️" in s.body]
+    return sum(1 for y in quiet if any(y.counsel_room in body for body in alerts))
 
 
 async def drained(bot: env.ChildProcess, total: int) -> float:
@@ -173,8 +182,14 @@ def report(plan: Plan, r: Results) -> str:
         "",
         f"Backlog when the load stopped: every message committed {r.backlog_s:.1f} s later.",
         "",
+        f"Crisis alerts on ordinary messages: {r.flagged_rooms} of "
+        f"{plan.youths - len(r.crisis)} writing youths who never wrote crisis wording had their "
+        "conversation flagged to staff.",
+        "",
         "Goals:",
-        f"- routing p99 < 1 s with {plan.youths} concurrent youths: {routing.p99:.2f} s "
+        f"- routing p99 < 1 s with {plan.youths} youths writing at {r.offered_rate:.1f} "
+        f"msgs/s (a different load from {plan.youths} youths at once: that is "
+        f"`bench.latency --burst {plan.youths}`): {routing.p99:.2f} s "
         f"-> {verdict(routing.p99 < 1.0)}",
         f"- routing p50 <= 1.15x echo p50: {ratio(routing.p50, echo.p50)} "
         f"-> {verdict(routing.p50 <= 1.15 * echo.p50)}",

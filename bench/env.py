@@ -225,7 +225,7 @@ def _toml_list(items: Sequence[str]) -> str:
 
 
 def counsel_config(hs: Homeserver, localpart: str, counsellors: Sequence[str],
-                   capacity: int, store_url: str | None = None) -> str:
+                   capacity: int, store_url: str | None = None, model: bool = True) -> str:
     limits = "{ per_second = 1000.0, burst = 10000 }"
     where = f'url = "{hs.base_url}"' if hs.external else f"port = {hs.settings.port}"
     return "\n".join([
@@ -242,15 +242,18 @@ def counsel_config(hs: Homeserver, localpart: str, counsellors: Sequence[str],
         f"counsellors = {_toml_list(counsellors)}",
         f"default_capacity = {capacity}",
         *([] if store_url is None else ["[store]", f"url = {json.dumps(store_url)}"]),
+        "[crisis]",
+        f"model = {'true' if model else 'false'}",
         "",
     ])
 
 
 async def provision_counsel_bot(
     hs: Homeserver, name: str, counsellors: Sequence[str], capacity: int,
-    store_url: str | None = None,
+    store_url: str | None = None, model: bool = True,
 ) -> ChildProcess:
-    """A data directory laid out as `counsel up` does, and `counsel bot` ready to start."""
+    """A data directory laid out as `counsel up` does, and `counsel bot` ready to start
+    (with the crisis model unless ``model`` is false: rules alone, as a control)."""
     data = hs.root / name
     layout = DataLayout(data)
     layout.prepare()
@@ -261,7 +264,8 @@ async def provision_counsel_bot(
     await hs.admin.override_ratelimit(bot.user_id)
     localpart = bot.user_id[1:].split(":", 1)[0]
     config = data / "counsel.toml"
-    write_private(config, counsel_config(hs, localpart, counsellors, capacity, store_url))
+    write_private(config, counsel_config(hs, localpart, counsellors, capacity, store_url,
+                                         model))
     argv = [sys.executable, "-m", "counsel_bot.cli", "bot", "--data", str(data),
             "--config", str(config)]
     child = ChildProcess(argv, data / "bot.log", {"COUNSEL_VAULT_PASSPHRASE": PASSPHRASE})

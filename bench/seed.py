@@ -56,8 +56,9 @@ def conversations(count: int, seeded: Sequence[str], now: datetime) -> list[Conv
 
 
 async def seed(bot_data: Path, count: int, seeded: Sequence[str], watcher: str,
-               capacity: int) -> None:
-    """Write ``count`` open conversations (with one sealed intake message each)."""
+               capacity: int, rooms: Sequence[tuple[str, str]] = ()) -> None:
+    """Write ``count`` open conversations (with one sealed intake message each): in the
+    given real (room id, youth) pairs, or else in rooms that exist only in the store."""
     bot_dir = bot_data / "bot"
     bot_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     vault = Vault.open_or_create(bot_dir / "vault.json", PASSPHRASE)
@@ -68,9 +69,11 @@ async def seed(bot_data: Path, count: int, seeded: Sequence[str], watcher: str,
         snapshot = RouterSnapshot(conversations=tuple(convs),
                                   counsellors=roster(seeded, watcher, capacity),
                                   next_seq=count, version=1)
+        where = list(rooms) or [(f"!seed{i}:{SERVER_NAME}", f"@seed-youth-{i}:{SERVER_NAME}")
+                                for i in range(count)]
         new = tuple(
-            NewConversation(c.conversation, RoomID(f"!seed{i}:{SERVER_NAME}"),
-                            UserID(f"@seed-youth-{i}:{SERVER_NAME}"), f"Nick {i}")
+            NewConversation(c.conversation, RoomID(where[i][0]), UserID(where[i][1]),
+                            f"Nick {i}")
             for i, c in enumerate(convs)
         )
         intake = tuple(IntakeMessage(c.conversation, EventID(f"$seed-{i}"), INTAKE)
