@@ -112,7 +112,9 @@ class CrisisDetector:
         return [self.assess(t) for t in texts]
 
     def assess(self, text: str) -> Assessment:
-        normalised = self._c.normaliser.normalise(text)
+        return self._assess_normalised(self._c.normaliser.normalise(text))
+
+    def _assess_normalised(self, normalised: str) -> Assessment:
         if not normalised:
             return NO_FLAG
         scan = self._c.scan(normalised)
@@ -164,7 +166,7 @@ class CrisisDetector:
         found = self._cues(s, entries)
         tokens = set(s.split())
         neg = self._c.negation
-        verdict = self.assess(text)
+        verdict = self._assess_normalised(normalised)
         return (float(verdict.flag), severity_rank(verdict.severity) / len(SEVERITIES),
                 float(matched), float(bool(found.idiom_spans)),
                 float(bool(found.context_categories)), float(found.past), float(found.current),
