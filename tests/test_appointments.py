@@ -113,3 +113,42 @@ def test_the_calendar_file_is_rfc5545_and_names_nobody() -> None:
     for absent in (b"ORGANIZER", b"ATTENDEE", b"anna"):
         assert absent not in raw
     assert raw.startswith(b"BEGIN:VCALENDAR\r\n")
+
+
+def test_a_cancelled_appointments_file_has_the_same_uid_marked_cancelled() -> None:
+    from dataclasses import replace
+
+    planned = plan()
+    assert isinstance(planned, ap.Appointment)
+    confirmed = ap.confirmed(planned, NOW)
+    first = icalendar.Calendar.from_ical(calendar_file(
+        confirmed, stamp=NOW, title="T", location="", description="d"))
+    cancelled = replace(confirmed, status=ap.Status.CANCELLED)
+    second = icalendar.Calendar.from_ical(calendar_file(
+        cancelled, stamp=NOW, title="T", location="", description="d"))
+    [one], [two] = first.walk("VEVENT"), second.walk("VEVENT")
+    assert str(one["UID"]) == str(two["UID"])
+    assert (str(one["STATUS"]), str(two["STATUS"])) == ("CONFIRMED", "CANCELLED")
+    assert int(two["SEQUENCE"]) > int(one["SEQUENCE"])
+    assert str(second["METHOD"]) == "PUBLISH"
+
+
+@pytest.mark.parametrize(("text", "answer"), [
+    ("ja", True),
+    ("Ja, gerne!\n\nKim", True),
+    ("Hallo,\n\nja passt.\n\nAm 01.12.2026 um 11:00 schrieb Beratung:\n> Passt das?", True),
+    ("Hallo Anna,\nYes, thanks!", True),
+    ("ja\n-- \nKim, gesendet vom Handy", True),
+    ("Nein, da habe ich Schule.", False),
+    ("anderer Termin", False),
+    ("Ja, aber lieber später", None),  # left to the counsellor
+    ("ja aber später", None),
+    ("ich weiß nicht", None),
+    ("> ja\n", None),  # only the quoted proposal says it
+    ("On Tue, Dec 1, 2026 Beratung wrote:\n> ja", None),
+    ("", None),
+])
+def test_a_mail_answer_is_the_first_written_line_above_the_quote(
+    text: str, answer: bool | None
+) -> None:
+    assert ap.mail_answer(text) is answer

@@ -5,6 +5,13 @@ sealed in the store (``appt:<id>:<conversation>``: erased with the conversation)
 each step into effects: the proposal and reminders for the youth in their room, replies and
 reminders for the counsellor in the staff room, and the calendar file (`SendCalendar`) once
 the youth has said yes. Reminders are due checks run from the conductor's tick.
+
+A youth on the mail channel (decided at each step: a youth may switch) gets the same steps
+by mail instead (`MailToYouth`, in their thread, performed by the mail channel with its
+Message-ID dedupe): the proposal, the answer's acknowledgement with the calendar file as a
+``text/calendar`` attachment, the reminders (video: the call link in the 15-minute one), and
+the cancellation with the file again, now marked cancelled. Their answer comes back by mail
+(`mail_answered`).
 """
 
 from __future__ import annotations
@@ -17,7 +24,14 @@ from datetime import datetime
 from counsel_bot.conversation.change import Change
 from counsel_bot.core import appointments as ap
 from counsel_bot.core.appointment_ics import calendar_file, filename
-from counsel_bot.core.effects import SayInRoom, SayToStaff, SayToYouth, SendCalendar
+from counsel_bot.core.effects import (
+    MailToYouth,
+    Params,
+    SayInRoom,
+    SayToStaff,
+    SayToYouth,
+    SendCalendar,
+)
 from counsel_bot.core.ids import ConversationID, RoomID, UserID
 from counsel_bot.core.opening_hours import OpeningHours
 from counsel_bot.core.workday_commands import AppointmentCommand
@@ -48,6 +62,9 @@ class Appointments:
         self.hours = hours
         self.known: dict[str, ap.Appointment] = {}
         self.new_id: Callable[[], str] = lambda: "T-" + secrets.token_hex(3).upper()
+        # Whether a conversation's youth is reached by mail now (the conductor wires it to
+        # the router's channel; a youth may switch between chat and mail at any time).
+        self.by_mail: Callable[[ConversationID], bool] = lambda _conversation: False
 
     async def load(self) -> None:
         self.known = {}
@@ -89,8 +106,8 @@ class Appointments:
             step.add(SayInRoom(room_id, sender, result.key, result.params))
             return
         self._put(step, result)
-        step.add(SayToYouth(conversation, f"appointments.proposed_{result.kind.value}",
-                            self._params(result)))
+        self._tell_youth(step, conversation, f"appointments.proposed_{result.kind.value}",
+                         self._params(result))
         step.add(SayInRoom(room_id, sender, "appointments.proposed_staff",
                            (("id", result.id), ("conversation", conversation),
                             *self._params(result))))
@@ -115,9 +132,17 @@ class Appointments:
             step.add(SayInRoom(room_id, sender, "appointments.not_yours",
                                (("id", appointment_id),)))
             return
-        self._put(step, replace(appointment, status=ap.Status.CANCELLED))
-        step.add(SayToYouth(appointment.conversation, "appointments.cancelled",
-                            self._params(appointment)))
+        cancelled = replace(appointment, status=ap.Status.CANCELLED)
+        self._put(step, cancelled)
+        if self.by_mail(appointment.conversation) and appointment.status is ap.Status.CONFIRMED:
+            # The youth may have put the first file in their calendar: the same event again,
+            # marked cancelled, takes it out there too.
+            step.add(MailToYouth(appointment.conversation, "appointments.mail.cancelled_file",
+                                 self._params(appointment), filename(cancelled),
+                                 self._calendar(cancelled, step).decode("utf-8")))
+        else:
+            self._tell_youth(step, appointment.conversation, "appointments.cancelled",
+                             self._params(appointment))
         step.add(SayInRoom(room_id, sender, "appointments.cancelled_staff",
                            (("id", appointment.id), *self._params(appointment))))
 
@@ -125,9 +150,17 @@ class Appointments:
 
     def youth_answered(self, step: Change, conversation: ConversationID, body: str) -> bool:
         """A yes or no to the open proposal; False when there is none or it is no answer."""
+        return self._answered(step, conversation, body, ap.youth_answer)
+
+    def mail_answered(self, step: Change, conversation: ConversationID, text: str) -> bool:
+        """The same by mail: the first line the youth wrote above the quoted proposal."""
+        return self._answered(step, conversation, text, ap.mail_answer)
+
+    def _answered(self, step: Change, conversation: ConversationID, body: str,
+                  read: Callable[[str], bool | None]) -> bool:
         pending = [a for a in self.known.values()
                    if a.conversation == conversation and a.status is ap.Status.PROPOSED]
-        answer = ap.youth_answer(body) if pending else None
+        answer = read(body) if pending else None
         if answer is None:
             return False
         appointment = max(pending, key=lambda a: a.start)
@@ -135,20 +168,25 @@ class Appointments:
         mention = (appointment.counsellor,)
         if not answer:
             self._put(step, replace(appointment, status=ap.Status.DECLINED))
-            step.add(SayToYouth(conversation, "appointments.declined", params))
+            self._tell_youth(step, conversation, "appointments.declined", params)
             step.add(SayToStaff("appointments.declined_staff",
                                 (("id", appointment.id), ("conversation", conversation),
                                  *params), mentions=mention))
             return True
         if appointment.start <= step.at:
             self._put(step, replace(appointment, status=ap.Status.CANCELLED))
-            step.add(SayToYouth(conversation, "appointments.expired", params))
+            self._tell_youth(step, conversation, "appointments.expired", params)
             return True
         confirmed = ap.confirmed(appointment, step.at)
         self._put(step, confirmed)
-        step.add(SayToYouth(conversation, "appointments.confirmed", params))
-        step.add(SendCalendar(conversation, filename(confirmed),
-                              self._calendar(confirmed, step).decode("utf-8")))
+        ics = self._calendar(confirmed, step).decode("utf-8")
+        if self.by_mail(conversation):
+            # One mail: the confirmation with the file attached.
+            step.add(MailToYouth(conversation, "appointments.mail.confirmed", params,
+                                 filename(confirmed), ics))
+        else:
+            step.add(SayToYouth(conversation, "appointments.confirmed", params))
+            step.add(SendCalendar(conversation, filename(confirmed), ics))
         step.add(SayToStaff("appointments.confirmed_staff",
                             (("id", appointment.id), ("conversation", conversation), *params),
                             mentions=mention))
@@ -156,7 +194,11 @@ class Appointments:
 
     # -- time ----------------------------------------------------------------------------------
 
-    async def due(self, step: Change, start_video: Callable[[ap.Appointment], None]) -> None:
+    async def due(self, step: Change,
+                  start_video: Callable[[ap.Appointment, bool], str | None]) -> None:
+        """Reminders due now. ``start_video(appointment, tell_youth)`` opens the call and
+        returns the youth's link (None: video is off); by mail the link goes in the
+        reminder itself, in chat the call's own message carries it."""
         for appointment, reminder in ap.due_reminders(self.known.values(), step.at):
             if await self.store.room_of(appointment.conversation) is None:
                 # Erased meanwhile (retention, deletion): its appointments went with it.
@@ -164,32 +206,51 @@ class Appointments:
                 continue
             self._put(step, ap.reminded(appointment, reminder))
             params = self._params(appointment)
-            step.add(SayToYouth(appointment.conversation,
-                                f"appointments.reminder_{reminder.value}", params))
+            by_mail = self.by_mail(appointment.conversation)
+            video = reminder is ap.Reminder.SOON and appointment.kind is ap.Kind.VIDEO
+            url = start_video(appointment, not by_mail) if video else None
+            if by_mail and url is not None:
+                step.add(MailToYouth(appointment.conversation,
+                                     "appointments.mail.reminder_soon_video",
+                                     (*params, ("url", url))))
+            else:
+                self._tell_youth(step, appointment.conversation,
+                                 f"appointments.reminder_{reminder.value}", params)
             step.add(SayToStaff(f"appointments.reminder_staff_{reminder.value}",
                                 (("id", appointment.id),
                                  ("conversation", appointment.conversation), *params),
                                 mentions=(appointment.counsellor,)),
                      f"appt_remind:{appointment.id}:{reminder.value}")
-            if reminder is ap.Reminder.SOON and appointment.kind is ap.Kind.VIDEO:
-                start_video(appointment)  # the call link, to both sides, now
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def _params(self, appointment: ap.Appointment) -> tuple[tuple[str, str | int], ...]:
+    def _tell_youth(self, step: Change, conversation: ConversationID, key: str,
+                    params: Params) -> None:
+        """In the youth's room, or by mail (``appointments.mail.*`` texts) to a mail youth."""
+        if self.by_mail(conversation):
+            step.add(MailToYouth(conversation, key.replace("appointments.",
+                                                           "appointments.mail.", 1), params))
+        else:
+            step.add(SayToYouth(conversation, key, params))
+
+    def _params(self, appointment: ap.Appointment) -> Params:
         return (("when", ap.local_text(appointment.start, self.hours)),
                 ("minutes", appointment.minutes), ("address", self.settings.office_address),
                 ("phone", self.settings.office_phone))
 
     def _calendar(self, appointment: ap.Appointment, step: Change) -> bytes:
+        by_mail = self.by_mail(appointment.conversation)
         where = {ap.Kind.IN_PERSON: self.settings.office_address,
                  ap.Kind.PHONE: f"Telefon / phone: {self.settings.office_phone}",
-                 ap.Kind.VIDEO: "Video (Link im Chat / link in the chat)"}[appointment.kind]
+                 ap.Kind.VIDEO: "Video (Link per Mail / link by mail)" if by_mail
+                 else "Video (Link im Chat / link in the chat)"}[appointment.kind]
         description = {
             ap.Kind.IN_PERSON: "Beratung vor Ort. In-person counselling.",
             ap.Kind.PHONE: "Bitte ruf uns zur Zeit des Termins an. Please call us then.",
-            ap.Kind.VIDEO: "Den Link zum Videogespräch bekommst du 15 Minuten vorher im Chat. "
-                           "You get the video link in the chat 15 minutes before.",
+            ap.Kind.VIDEO: "Den Link zum Videogespräch bekommst du 15 Minuten vorher per Mail. "
+                           "You get the video link by mail 15 minutes before." if by_mail
+                           else "Den Link zum Videogespräch bekommst du 15 Minuten vorher im "
+                           "Chat. You get the video link in the chat 15 minutes before.",
         }[appointment.kind]
         return calendar_file(appointment, stamp=step.at, title=self.settings.calendar_title,
                              location=where, description=description)

@@ -159,6 +159,7 @@ class Conductor:
         self.workday = Workday(store, policy.snippets)
         self.appointments = Appointments(store, policy.appointments, policy.hours,
                                          video_enabled=policy.video.enabled)
+        self.appointments.by_mail = self._by_mail
         # Per-office metrics beside `metrics`, only with several offices (the runner sets it).
         self.office_metrics: OfficeMetrics | None = None
 
@@ -544,12 +545,17 @@ class Conductor:
             current = None if conversation is None else self.router.conversation(conversation)
             if current is None:
                 step.add(SayInRoom(room_id, sender, "appointments.which"))
-            elif current.channel is Channel.MAIL:
-                # The bot's texts reach a mail youth only as the counsellor's mail, and the
-                # calendar file is not attached to mail yet: refused rather than lost.
+            elif current.channel is Channel.MAIL and self.mail_switch is None:
+                # A mail conversation kept after mail was switched off: nothing can reach
+                # its youth, so refused rather than lost.
                 step.add(SayInRoom(room_id, sender, "appointments.mail"))
             elif self._may_act(step, room_id, sender, current):
                 self.appointments.propose(step, room_id, sender, command, current.conversation)
+
+    def _by_mail(self, conversation: ConversationID) -> bool:
+        """The youth is reached by mail now (appointments' texts go by mail then)."""
+        current = self.router.conversation(conversation)
+        return current is not None and current.channel is Channel.MAIL
 
     async def _note_first_reply(self, room_id: RoomID, sender: UserID, at: datetime) -> None:
         if self.metrics is None:
@@ -661,9 +667,9 @@ class Conductor:
                                self.router.version,
                                self._leads_for if self.policy.offices.enabled else None)
         self.timers.due(step, self.router.snapshot(), lambda current: self._requeue(step, current))
-        await self.appointments.due(step, lambda appointment: self.video.start(
+        await self.appointments.due(step, lambda appointment, tell_youth: self.video.start(
             step, appointment.conversation, appointment.counsellor,
-            self._name(appointment.counsellor)))
+            self._name(appointment.counsellor), tell_youth=tell_youth))
         if step.effects:
             await self.commit(step)
         for addon in self.addons:

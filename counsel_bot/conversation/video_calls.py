@@ -53,19 +53,23 @@ class VideoCalls:
             self.start(step, conversation, current.assigned_to, counsellor_name)
 
     def start(self, step: Change, conversation: ConversationID, counsellor: UserID | None,
-              counsellor_name: str) -> None:
+              counsellor_name: str, *, tell_youth: bool = True) -> str | None:
         """A new, unguessable meeting; its links are made here, before anything is sent,
-        so a replay after a crash posts the same links instead of a second meeting."""
+        so a replay after a crash posts the same links instead of a second meeting.
+        Returns the youth's link (None: video is off); ``tell_youth=False`` leaves telling
+        the youth to the caller (a mail youth gets it in the appointment's reminder mail)."""
         if not self.settings.enabled:
-            step.add(SayToYouth(conversation, "video.off"))
-            return
+            if tell_youth:
+                step.add(SayToYouth(conversation, "video.off"))
+            return None
         self.end(step, conversation)
         meeting = create_meeting(self.settings, secret=self._secret, now=step.at,
                                  random_bytes=self.random_bytes,
                                  counsellor_name=counsellor_name)
         step.add(PutWidget(conversation, meeting.widget_id,
                            tuple(meeting.widget_content.items())))
-        step.add(SayToYouth(conversation, "video.link", (("url", meeting.youth_url),)))
+        if tell_youth:
+            step.add(SayToYouth(conversation, "video.link", (("url", meeting.youth_url),)))
         if meeting.counsellor_url != meeting.youth_url and counsellor is not None:
             # The moderator link stays with staff: the youth's room shows the youth's link.
             step.add(SayToStaff("video.counsellor_link",
@@ -74,6 +78,7 @@ class VideoCalls:
                                 mentions=(counsellor,)))
         self.widgets[conversation] = meeting.widget_id
         step.settings.append((setting_key(conversation), meeting.widget_id))
+        return meeting.youth_url
 
     def end(self, step: Change, conversation: ConversationID) -> None:
         widget = self.widgets.pop(conversation, None)

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from icalendar import Calendar, Event
 
-from counsel_bot.core.appointments import Appointment
+from counsel_bot.core.appointments import Appointment, Status
 
 PRODID = "-//counsel//appointments//DE"
 
@@ -33,8 +33,17 @@ def calendar_file(
     if location:
         event.add("location", location)
     event.add("description", description)
-    event.add("transp", "OPAQUE")
     event.add("class", "PRIVATE")
+    if appointment.status is Status.CANCELLED:
+        # The same UID with a higher SEQUENCE and STATUS:CANCELLED: a calendar that took the
+        # first file marks the event cancelled (METHOD:CANCEL would need an organiser).
+        event.add("status", "CANCELLED")
+        event.add("sequence", 1)
+        event.add("transp", "TRANSPARENT")
+    else:
+        event.add("status", "CONFIRMED")
+        event.add("sequence", 0)
+        event.add("transp", "OPAQUE")
     calendar.add_component(event)
     return bytes(calendar.to_ical())
 

@@ -8,6 +8,10 @@ Rules this module keeps:
   with another proposed or confirmed appointment of the same counsellor.
 - The youth answers with one word: "ja"/"yes" confirms; "nein"/"no" or "anderer termin"/
   "other time" declines (the counsellor then proposes another). Anything else is a message.
+  By mail the answer is the first line the youth wrote above the quoted mail (a greeting
+  line before it aside): "ja" followed only by courtesy words ("ja, gerne!") confirms, "nein"
+  followed by anything declines, "ja, aber …" is a message for the counsellor. Mail programs
+  quote and people greet, but a confirmation still has to be plainly a yes.
 - Confirmed appointments are reminded twice, to both sides: the day before (24 hours ahead)
   and 15 minutes before; each reminder once, and none once the appointment has begun.
 - Nothing about the youth is asked or kept: no name, no address, no phone number. The
@@ -171,6 +175,40 @@ def youth_answer(body: str) -> bool | None:
         return True
     if words in _NO:
         return False
+    return None
+
+
+_QUOTE_HEADER = re.compile(
+    r"^(?:(?:am|on)\b.*(?:schrieb|wrote)|-{2,}\s*(?:original|ursprüngliche|weitergeleitete)"
+    r"|(?:von|from|gesendet|sent):\s)", re.IGNORECASE)
+_GREETING = re.compile(r"^(?:hallo|hello|hi|hey|moin|servus|guten (?:tag|morgen|abend)|"
+                       r"liebe[rs]?\b.*|dear\b.*)[\s\w]{0,30}[,!.]?$", re.IGNORECASE)
+_CLAUSE = re.compile(r"[,.!;]|\s-\s")
+_COURTESY = frozenset({"gerne", "gern", "danke", "bitte", "super", "klar", "thanks", "thank",
+                       "you", "please", "sure", "great", "gladly", "lg", "vg"})
+
+
+def mail_answer(text: str) -> bool | None:
+    """A youth's yes or no in a mail reply (`youth_answer` on the first written line)."""
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith(">") or line == "--" or _QUOTE_HEADER.match(line):
+            return None  # the quoted mail or a signature begins: no answer above it
+        if not line or (_GREETING.fullmatch(line) and youth_answer(line) is None):
+            continue
+        answer = youth_answer(line)
+        if answer is not None:
+            return answer
+        split = _CLAUSE.search(line)
+        if split is None:
+            return None
+        head, rest = line[:split.start()], line[split.end():]
+        answer = youth_answer(head)
+        if answer is False:
+            return False  # "nein, da kann ich nicht": a no with its reason is still a no
+        if all(word in _COURTESY for word in re.findall(r"[^\W\d_]+", rest.casefold())):
+            return answer  # "ja, gerne!"; "ja, aber …" is left to the counsellor
+        return None
     return None
 
 

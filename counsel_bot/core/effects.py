@@ -169,6 +169,18 @@ class SendCalendar:
 
 
 @dataclass(frozen=True)
+class MailToYouth:
+    """A text from the catalogue sent to a mail youth by mail, in their thread, with a
+    calendar file attached when ``ics`` is given (appointments of a mail conversation)."""
+
+    conversation: ConversationID
+    key: str
+    params: Params = ()
+    filename: str = ""
+    ics: str = ""
+
+
+@dataclass(frozen=True)
 class StaffDigest:
     """Several staff notices as one message (the outbox worker's, never stored): a burst of
     youths is a few messages for the night shift to read, and little work for the server."""
@@ -178,7 +190,8 @@ class StaffDigest:
 
 BotEffect = (InviteYouth | SayToYouth | SayToStaff | SayInRoom | Transcript | Leave
              | PutWidget | PostText | SendMail | SetTopic | Supervise | PurgeRoom
-             | DeactivateYouth | EraseConversation | GroupEffect | Redact | SendCalendar)
+             | DeactivateYouth | EraseConversation | GroupEffect | Redact | SendCalendar
+             | MailToYouth)
 Effect = Assign | Unassign | QueuePositionChanged | Closed | BotEffect
 
 
@@ -248,6 +261,10 @@ def encode_effect(effect: Effect) -> bytes:
         case Redact():
             data = {"type": "redact", "conversation": effect.conversation,
                     "event_id": effect.event_id}
+        case MailToYouth():
+            data = {"type": "mail_youth", "conversation": effect.conversation,
+                    "key": effect.key, "params": [list(p) for p in effect.params],
+                    "filename": effect.filename, "ics": effect.ics}
         case SendCalendar():
             data = {"type": "calendar", "conversation": effect.conversation,
                     "filename": effect.filename, "ics": effect.ics}
@@ -313,6 +330,9 @@ def decode_effect(raw: bytes) -> Effect:
             return EraseConversation(ConversationID(data["conversation"]))
         case "redact":
             return Redact(ConversationID(data["conversation"]), EventID(data["event_id"]))
+        case "mail_youth":
+            return MailToYouth(ConversationID(data["conversation"]), data["key"], params,
+                               str(data.get("filename", "")), str(data.get("ics", "")))
         case "calendar":
             return SendCalendar(ConversationID(data["conversation"]), data["filename"],
                                 data["ics"])

@@ -239,9 +239,80 @@ TEXTS: dict[str, dict[Language, str]] = {
         "phone.",
     ),
     "appointments.mail": _both(
-        "Termine gehen bisher nur im Chat. Schreib der Person den Vorschlag per Mail oder "
-        "lade sie mit „!chat“ in den Chat ein.",
-        "Appointments work in chat only so far. Mail the person your suggestion, or invite "
-        "them to chat with \"!chat\".",
+        "Mail ist in dieser Installation ausgeschaltet ([mail] enabled): Ein Terminvorschlag "
+        "würde die Person nicht erreichen. Lade sie mit „!chat“ in den Chat ein, sobald Mail "
+        "wieder an ist.",
+        "Mail is switched off in this installation ([mail] enabled): an appointment would not "
+        "reach the person. Invite them to chat with \"!chat\" once mail is on again.",
+    ),
+    # By mail to a mail youth: the same steps, worded for a mail program.
+    "appointments.mail.proposed_inperson": _both(
+        "Hallo,\n\nich schlage dir einen Termin vor Ort vor: {when} ({minutes} Min.) in "
+        "unserer Beratungsstelle, {address}. Du musst uns dafür keinen Namen und keine "
+        "Adresse sagen.\n\nPasst das? Antworte auf diese Mail und schreib in die erste "
+        "Zeile nur „ja“ oder „nein“ (bei „nein“ schlage ich dir eine andere Zeit vor).",
+        "Hello,\n\nI suggest meeting in person: {when} ({minutes} min) at our office, "
+        "{address}. You don't have to tell us your name or address.\n\nDoes that work? "
+        "Reply to this mail with just \"yes\" or \"no\" in the first line (after \"no\" "
+        "I will suggest another time).",
+    ),
+    "appointments.mail.proposed_phone": _both(
+        "Hallo,\n\nich schlage dir ein Telefongespräch vor: {when} ({minutes} Min.). Du "
+        "rufst uns dann an: {phone} (du kannst deine Nummer unterdrücken).\n\nPasst das? "
+        "Antworte auf diese Mail und schreib in die erste Zeile nur „ja“ oder „nein“ (bei "
+        "„nein“ schlage ich dir eine andere Zeit vor).",
+        "Hello,\n\nI suggest a phone call: {when} ({minutes} min). You call us then: {phone} "
+        "(you can hide your number).\n\nDoes that work? Reply to this mail with just \"yes\" "
+        "or \"no\" in the first line (after \"no\" I will suggest another time).",
+    ),
+    "appointments.mail.proposed_video": _both(
+        "Hallo,\n\nich schlage dir ein Videogespräch vor: {when} ({minutes} Min.). Den Link "
+        "bekommst du 15 Minuten vorher per Mail.\n\nPasst das? Antworte auf diese Mail und "
+        "schreib in die erste Zeile nur „ja“ oder „nein“ (bei „nein“ schlage ich dir eine "
+        "andere Zeit vor).",
+        "Hello,\n\nI suggest a video call: {when} ({minutes} min). You get the link by mail "
+        "15 minutes before.\n\nDoes that work? Reply to this mail with just \"yes\" or "
+        "\"no\" in the first line (after \"no\" I will suggest another time).",
+    ),
+    "appointments.mail.confirmed": _both(
+        "Super, der Termin steht: {when} ({minutes} Min.). Im Anhang ist er als "
+        "Kalenderdatei (termin-….ics), die du in deinen Kalender übernehmen kannst. Ich "
+        "erinnere dich am Tag vorher und 15 Minuten vorher per Mail.",
+        "Great, it's a date: {when} ({minutes} min). It is attached as a calendar file "
+        "(termin-….ics) you can add to your calendar. I will remind you by mail the day "
+        "before and 15 minutes before.",
+    ),
+    "appointments.mail.declined": _both(
+        "Okay, dann nicht zu dieser Zeit. Ich schlage dir eine andere vor.",
+        "Okay, not at that time then. I will suggest another one.",
+    ),
+    "appointments.mail.expired": _both(
+        "Die vorgeschlagene Zeit ({when}) ist schon vorbei. Ich schlage dir eine neue vor.",
+        "The suggested time ({when}) has passed. I will suggest a new one.",
+    ),
+    "appointments.mail.cancelled": _both(
+        "Der Termin am {when} fällt leider aus. Du kannst uns jederzeit weiter schreiben.",
+        "Sorry, the appointment on {when} is cancelled. You can keep writing to us anytime.",
+    ),
+    "appointments.mail.cancelled_file": _both(
+        "Der Termin am {when} fällt leider aus. Wenn du ihn in deinen Kalender übernommen "
+        "hast: Die Datei im Anhang markiert ihn dort als abgesagt. Du kannst uns jederzeit "
+        "weiter schreiben.",
+        "Sorry, the appointment on {when} is cancelled. If you added it to your calendar, the "
+        "attached file marks it as cancelled there. You can keep writing to us anytime.",
+    ),
+    "appointments.mail.reminder_day_before": _both(
+        "Erinnerung: Morgen, {when}, ist dein Termin ({minutes} Min.).",
+        "Reminder: your appointment is tomorrow, {when} ({minutes} min).",
+    ),
+    "appointments.mail.reminder_soon": _both(
+        "Gleich geht's los: Dein Termin beginnt um {when}.",
+        "Starting soon: your appointment begins at {when}.",
+    ),
+    "appointments.mail.reminder_soon_video": _both(
+        "Gleich geht's los: Dein Videogespräch beginnt um {when}. Hier ist der Link: {url}\n"
+        "Der Link ist nur für dich; du musst deinen Namen nicht angeben.",
+        "Starting soon: your video call begins at {when}. Here is the link: {url}\n"
+        "The link is just for you; you don't need to give your name.",
     ),
 }

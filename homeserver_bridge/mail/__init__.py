@@ -5,6 +5,7 @@ Pure: `parse` (inbound mail or bounce), `html_text`, `threads` (thread keys), `c
 """
 
 from homeserver_bridge.mail.compose import (
+    CalendarFile,
     MailComposeError,
     ReplyThread,
     bounce_text,
@@ -36,6 +37,7 @@ __all__ = [
     "Attachment",
     "Bounce",
     "BounceReason",
+    "CalendarFile",
     "InboundMail",
     "InboundServer",
     "MailComposeError",

@@ -1,8 +1,11 @@
 """Outgoing mail built from data: the counsellor's reply and the bounce. Pure.
 
-Replies are text/plain UTF-8 only: no HTML, no images, no tracking headers, no mail-program
-name. Threading follows RFC 5322: In-Reply-To names the youth's last mail, References carries
-the chain (root first), and every mail gets a fresh, unguessable Message-ID on the office's
+Replies are text/plain UTF-8: no HTML, no images, no tracking headers, no mail-program
+name. The one attachment a reply may carry is a calendar file (an appointment's iCalendar,
+RFC 5545), sent as ``text/calendar; method=PUBLISH`` the way iMIP (RFC 6047) asks: the
+method parameter repeats the file's METHOD, so mail programs offer "add to calendar".
+Threading follows RFC 5322: In-Reply-To names the youth's last mail, References carries the
+chain (root first), and every mail gets a fresh, unguessable Message-ID on the office's
 domain.
 """
 
@@ -28,6 +31,10 @@ _REPLY_PREFIX = re.compile(r"\s*(re|aw|antw|sv|vs|wg|fw|fwd)\s*:", re.IGNORECASE
 _MESSAGE_ID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]{1,250}>")
 _MAX_REFERENCES = 20
 _DEFAULT_SUBJECT = "Deine Nachricht an die Beratung"
+_FILENAME = re.compile(r"[A-Za-z0-9_-]{1,80}\.ics")
+# PUBLISH: an event to add, no organiser to answer (our files name no one); CANCEL would
+# need an ORGANIZER (RFC 5546), so a cancellation is published with STATUS:CANCELLED.
+_METHODS = frozenset({"PUBLISH"})
 
 
 class MailComposeError(ValueError):
@@ -68,8 +75,10 @@ def build_reply(
     now: datetime,
     random_bytes: RandomBytes = secrets.token_bytes,
     display_name: str = "",
+    calendar: CalendarFile | None = None,
 ) -> EmailMessage:
-    """The counsellor's `text` as a reply in the youth's thread, from the office address."""
+    """The counsellor's `text` as a reply in the youth's thread, from the office address;
+    with `calendar`, a multipart/mixed mail with the file attached after the text."""
     chain = [i for i in (*thread.references, thread.message_id) if _MESSAGE_ID.fullmatch(i)]
     chain = list(dict.fromkeys(chain))
     if len(chain) > _MAX_REFERENCES:
@@ -81,7 +90,34 @@ def build_reply(
     if chain:
         message["References"] = " ".join(chain)
     _set_text(message, text)
+    if calendar is not None:
+        _attach_calendar(message, calendar)
     return message
+
+
+@dataclass(frozen=True)
+class CalendarFile:
+    """An iCalendar file for a reply: its name and content (RFC 5545, UTF-8)."""
+
+    filename: str
+    ics: bytes = field(repr=False)
+    method: str = "PUBLISH"
+
+    def __post_init__(self) -> None:
+        if not _FILENAME.fullmatch(self.filename):
+            raise MailComposeError("the calendar file name must be letters, digits, - and _ "
+                                   "ending in .ics")
+        if self.method not in _METHODS:
+            raise MailComposeError(f"calendar method {self.method!r}: use one of "
+                                   + ", ".join(sorted(_METHODS)))
+
+
+def _attach_calendar(message: EmailMessage, calendar: CalendarFile) -> None:
+    # Base64 keeps the file byte-exact: iCalendar lines end in CRLF and are folded at 75
+    # octets, which quoted-printable and 7-bit relays would otherwise rewrite.
+    message.add_attachment(calendar.ics, maintype="text", subtype="calendar",
+                           filename=calendar.filename,
+                           params={"method": calendar.method, "charset": "utf-8"})
 
 
 def build_bounce(

@@ -9,17 +9,20 @@ import pytest
 
 from counsel_bot.config import Settings, StaffSettings
 from counsel_bot.conversation.appointments import AppointmentSettings
+from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
 from counsel_bot.core.effects import (
     Effect,
+    MailToYouth,
     PutWidget,
     SayInRoom,
     SayToStaff,
     SayToYouth,
     SendCalendar,
     decode_effect,
+    encode_effect,
 )
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.video import VideoSettings
@@ -152,3 +155,86 @@ async def test_after_the_chat_closes_the_bot_stays_for_the_appointments_reminder
     clock.set(START - timedelta(minutes=14))
     await c.tick(clock.now())
     assert "appointments.reminder_soon" in await youth_keys(c)
+
+
+async def mail_youth() -> tuple[Conductor, ConversationID, FakeClock]:
+    """The office above, with the youth switched to mail (as the mail channel does)."""
+    from counsel_bot.core.routing import events as ev
+    from counsel_bot.core.routing.model import Channel
+
+    c, conversation, clock = await office()
+
+    async def switch(step: Change, conv: ConversationID, address: str) -> None:
+        c.handle(step, [ev.ChannelChanged(step.at, conv, Channel.MAIL)], reply_room=None)
+    c.mail_switch = switch
+    step = Change(NOW, None)
+    await switch(step, conversation, "kim@youth.example")
+    await c.commit(step)
+    return c, conversation, clock
+
+
+async def mails(c: Conductor) -> list[MailToYouth]:
+    return [e for e in await outbox(c) if isinstance(e, MailToYouth)]
+
+
+async def test_a_mail_youth_gets_proposal_file_reminders_with_the_link_and_cancel_by_mail(
+) -> None:
+    import icalendar
+
+    c, conversation, clock = await mail_youth()
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$a1"),
+                        f"!appointment {conversation} 2026-12-10 16:00 45min video", NOW)
+    assert [m.key for m in await mails(c)] == ["appointments.mail.proposed_video"]
+    assert not any(k.startswith("appointments.") for k in await youth_keys(c))
+
+    # The youth's reply mail: a greeting, the answer, the quoted proposal.
+    step = Change(NOW, EventID("mail:1"))
+    assert c.appointments.mail_answered(
+        step, conversation, "Hallo,\n\nja, gerne!\n\nAm 01.12.2026 schrieb Beratung:\n> Passt das?")
+    await c.commit(step)
+    confirmed = (await mails(c))[-1]
+    assert confirmed.key == "appointments.mail.confirmed"
+    assert confirmed.filename == "termin-t-00000a.ics"
+    [event] = icalendar.Calendar.from_ical(confirmed.ics).walk("VEVENT")
+    assert event.decoded("DTSTART") == START
+    assert "per Mail" in str(event["DESCRIPTION"])
+    assert not any(isinstance(e, SendCalendar) for e in await outbox(c))
+
+    clock.set(START - timedelta(hours=23))
+    await c.tick(clock.now())
+    assert (await mails(c))[-1].key == "appointments.mail.reminder_day_before"
+    clock.set(START - timedelta(minutes=14))
+    await c.tick(clock.now())
+    soon = (await mails(c))[-1]
+    assert soon.key == "appointments.mail.reminder_soon_video"
+    assert str(dict(soon.params)["url"]).startswith("https://meet.x/")
+    assert "video.link" not in await youth_keys(c)  # the link went by mail only
+    assert any(isinstance(e, PutWidget) for e in await outbox(c))  # the counsellor's side
+
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$a2"), "!appointment cancel T-00000A",
+                        clock.now())
+    cancel = (await mails(c))[-1]
+    assert cancel.key == "appointments.mail.cancelled_file"
+    [gone] = icalendar.Calendar.from_ical(cancel.ics).walk("VEVENT")
+    assert str(gone["STATUS"]) == "CANCELLED"
+    assert str(gone["UID"]) == str(event["UID"])
+
+
+async def test_a_mail_no_declines_and_other_mail_is_no_answer() -> None:
+    c, conversation, _ = await mail_youth()
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$a1"),
+                        f"!appointment {conversation} 2026-12-10 16:00 45min inperson", NOW)
+    assert not c.appointments.mail_answered(Change(NOW, None), conversation,
+                                            "ja, aber lieber später?")
+    step = Change(NOW, EventID("mail:2"))
+    assert c.appointments.mail_answered(step, conversation, "Nein, da habe ich Schule.")
+    await c.commit(step)
+    assert (await mails(c))[-1].key == "appointments.mail.declined"
+    assert c.appointments.known["T-00000A"].status.value == "declined"
+
+
+async def test_the_mail_effect_survives_the_outbox_codec() -> None:
+    effect = MailToYouth(ConversationID("C-1"), "appointments.mail.confirmed",
+                         (("when", "10.12.2026 16:00"), ("minutes", 45)), "termin-t-1.ics",
+                         "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
+    assert decode_effect(encode_effect(effect)) == effect

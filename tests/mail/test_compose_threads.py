@@ -156,3 +156,33 @@ def test_a_stranger_cannot_join_a_thread_by_its_id() -> None:
     assert thread_key(stranger) != thread_key(kim)
     assert thread_key(kim) not in thread_key_candidates(stranger)
     assert "kim" not in thread_key(kim)
+
+
+def test_a_reply_can_carry_a_calendar_file_as_an_imip_attachment() -> None:
+    from homeserver_bridge.mail import CalendarFile
+
+    ics = b"BEGIN:VCALENDAR\r\nMETHOD:PUBLISH\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"
+    message = build_reply(office_address=OFFICE, to_address="kim@youth.example",
+                          thread=ReplyThread("<k1@youth.example>", (), "Hallo"),
+                          text="Der Termin steht.", now=NOW,
+                          calendar=CalendarFile("termin-t-00000a.ics", ics))
+    parsed = message_from_bytes(message.as_bytes(), policy=default)
+    assert parsed.get_content_type() == "multipart/mixed"
+    body, attachment = list(parsed.iter_parts())
+    assert body.get_content_type() == "text/plain"
+    assert "Der Termin steht." in body.get_content()
+    assert attachment.get_content_type() == "text/calendar"
+    assert attachment.get_param("method") == "PUBLISH"
+    assert attachment.get_filename() == "termin-t-00000a.ics"
+    assert attachment.get_content_disposition() == "attachment"
+    assert attachment.get_payload(decode=True) == ics  # byte-exact, CRLF kept
+    assert parsed["In-Reply-To"] == "<k1@youth.example>"
+
+
+@pytest.mark.parametrize(("name", "method"), [("../x.ics", "PUBLISH"), ("t.txt", "PUBLISH"),
+                                              ("t.ics", "REQUEST")])
+def test_a_calendar_file_with_a_bad_name_or_method_is_refused(name: str, method: str) -> None:
+    from homeserver_bridge.mail import CalendarFile
+
+    with pytest.raises(MailComposeError):
+        CalendarFile(name, b"x", method)

@@ -39,6 +39,7 @@ from counsel_bot.store import IntakeMessage, NewConversation
 from counsel_bot.store.contract import ConversationRecord
 from e2e.vault import Vault
 from homeserver_bridge.mail import (
+    CalendarFile,
     InboundMail,
     InboundServer,
     MailSender,
@@ -124,7 +125,8 @@ class MailChannel:
                 or mail_office(self.conductor.policy.offices, mail.text))
         await self._remember_thread(conversation, mail)
         await self.mail_received(
-            conversation, message_event_id(mail.message_id), _as_text(mail), self.now())
+            conversation, message_event_id(mail.message_id), _as_text(mail), self.now(),
+            written=mail.text)
 
     async def mail_opened(
         self, room_id: RoomID, address: str, language: Language, at: datetime,
@@ -144,8 +146,11 @@ class MailChannel:
         return conversation
 
     async def mail_received(
-        self, conversation: ConversationID, event_id: EventID, text: str, at: datetime
+        self, conversation: ConversationID, event_id: EventID, text: str, at: datetime,
+        *, written: str | None = None,
     ) -> None:
+        """A youth's mail (``written``: its body without the subject line) in the queue and
+        the room; a yes or no to an appointment proposed by mail is also its answer."""
         if await self.store.is_processed(event_id):
             return  # the same mail again (an SMTP retry)
         change = Change(at, event_id)
@@ -153,6 +158,11 @@ class MailChannel:
         current = self.conductor.router.conversation(conversation)
         if current is not None and current.assigned_to is not None:
             change.add(PostText(conversation, text))
+        if current is not None and current.channel is Channel.MAIL:
+            # The mail stays a message for the counsellor either way; answered in the same
+            # transition, so an SMTP retry of this mail (same Message-ID) answers nothing.
+            self.conductor.appointments.mail_answered(
+                change, conversation, text if written is None else written)
         await self.conductor.check_crisis(change, conversation, text)
         await self.conductor.commit(change)
 
@@ -297,7 +307,10 @@ class MailChannel:
         context = ADDRESS_CONTEXT + record.conversation.encode()
         return self.vault.open_sealed(base64.b64decode(stored), context=context).decode()
 
-    async def send_reply(self, record: ConversationRecord, text: str, key: str) -> None:
+    async def send_reply(self, record: ConversationRecord, text: str, key: str, *,
+                         calendar: CalendarFile | None = None) -> None:
+        """The counsellor's words, or the bot's (appointments: with ``calendar``), as mail
+        in the youth's thread."""
         address = await self.address_of(record)
         if address is None:
             return
@@ -311,6 +324,7 @@ class MailChannel:
                                      self.settings.office_address),
             to_address=address, thread=thread,
             text=text, now=self.now(), random_bytes=lambda n: (seed * (n // len(seed) + 1))[:n],
+            calendar=calendar,
         )
         reply_id = str(message["Message-ID"])
         # What finds the conversation when the youth answers this reply; written right after

@@ -30,6 +30,7 @@ from counsel_bot.core.effects import (
     EraseConversation,
     InviteYouth,
     Leave,
+    MailToYouth,
     PostText,
     PurgeRoom,
     PutWidget,
@@ -52,6 +53,7 @@ from counsel_bot.core.video import WIDGET_EVENT_TYPE
 from counsel_bot.store import Store
 from counsel_bot.store.contract import ConversationRecord
 from homeserver_bridge.errors import AdminApiError, NotFound
+from homeserver_bridge.mail.compose import CalendarFile
 
 if TYPE_CHECKING:
     from counsel_bot.channels.matrix.group_rooms import GroupRooms
@@ -61,7 +63,8 @@ TRANSCRIPT_CHUNK = 24_000
 
 
 class MailReplies(Protocol):
-    async def send_reply(self, record: ConversationRecord, text: str, key: str) -> None: ...
+    async def send_reply(self, record: ConversationRecord, text: str, key: str, *,
+                         calendar: CalendarFile | None = None) -> None: ...
 
 
 class AccountAdmin(Protocol):
@@ -166,6 +169,15 @@ class Executor:
                     raise EffectFailed("mail is not enabled", permanent=True)
                 await self.mail.send_reply(await self._record(effect.conversation),
                                            effect.text, key)
+            case MailToYouth():
+                if self.mail is None:
+                    raise EffectFailed("mail is not enabled", permanent=True)
+                record = await self._record(effect.conversation)
+                body = text(effect.key, _language(record, self.default_language),
+                            **dict(effect.params))
+                calendar = (CalendarFile(effect.filename, effect.ics.encode("utf-8"))
+                            if effect.ics else None)
+                await self.mail.send_reply(record, body, key, calendar=calendar)
             case Leave():
                 record = await self._record(effect.conversation)
                 if record.room_id in self.client.rooms:
