@@ -170,6 +170,29 @@ class TimersSettings:
 
 
 @dataclass(frozen=True)
+class OfficeTimersSettings:
+    # An office's own response targets ([[offices]] timers = {...}); 0 = the [timers] value.
+    first_response_minutes: float = 0.0
+    next_response_minutes: float = 0.0
+    requeue_after_minutes: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("first_response_minutes", "next_response_minutes",
+                     "requeue_after_minutes"):
+            if not 0 <= getattr(self, name) <= 1440:
+                raise ValueError(f"timers.{name} must be between 0 (the [timers] value) and "
+                                 "1440 (a day)")
+
+    def over(self, defaults: TimersSettings) -> TimersSettings:
+        """These targets, each unset one (0) taken from ``defaults``; validated together."""
+        return TimersSettings(
+            first_response_minutes=self.first_response_minutes
+            or defaults.first_response_minutes,
+            next_response_minutes=self.next_response_minutes or defaults.next_response_minutes,
+            requeue_after_minutes=self.requeue_after_minutes or defaults.requeue_after_minutes)
+
+
+@dataclass(frozen=True)
 class SnippetSettings:
     # [[snippets]]: a text a counsellor fetches with "!s NAME" and sends from their device.
     name: str
@@ -267,10 +290,19 @@ class OfficeSettings:
     # Days closed conversations are kept; 0 = [retention].closed_days.
     retention_days: int = 0
     mail_address: str = ""
+    # Response targets of this office's live chats; each unset one is the [timers] value.
+    timers: OfficeTimersSettings = field(default_factory=OfficeTimersSettings)
+    # This office's text snippets beside the [[snippets]] every office has (same name: this).
+    snippets: tuple[SnippetSettings, ...] = ()
 
     def __post_init__(self) -> None:
         from counsel_bot.core.offices import OfficeError
 
+        names = [s.name.casefold() for s in self.snippets]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"office {self.id!r}: the snippet {twice[0]!r} is defined twice; "
+                             "give each snippet of an office its own name")
         if self.retention_days < 0:
             raise ValueError(f"office {self.id!r}: retention_days must be 0 or more")
         for user in (*self.counsellors, *self.team_leads):
@@ -342,6 +374,18 @@ class Settings:
                 raise ValueError(f"staff: {user} is in no office, so with [[offices]] they "
                                  "would see no conversation; add them to an office's "
                                  "counsellors or team_leads")
+        for office in self.offices:
+            try:
+                office.timers.over(self.timers)
+            except ValueError as exc:
+                t, d = office.timers, self.timers
+                given = ", ".join(
+                    f"{name} {getattr(t, name) or getattr(d, name):g}"
+                    + ("" if getattr(t, name) else " (from [timers])")
+                    for name in ("first_response_minutes", "next_response_minutes",
+                                 "requeue_after_minutes"))
+                raise ValueError(f"office {office.id!r}: timers: {exc} (here: {given})"
+                                 ) from None
         for key in ("fallback_office", "on_call_office"):
             named = getattr(self.routing, key)
             if named and named not in ids:
@@ -354,6 +398,13 @@ class Settings:
         if not self.offices:
             return ""
         return self.routing.fallback_office or self.offices[0].id
+
+    def office_timers(self, office_id: str) -> TimerSettings:
+        """An office's response targets: its own, the [timers] values for what it leaves out."""
+        for office in self.offices:
+            if office.id == office_id:
+                return office.timers.over(self.timers).timer_settings()
+        return self.timers.timer_settings()
 
     @property
     def on_call_office(self) -> str:

@@ -155,8 +155,12 @@ class Conductor:
         self.unsigned_devices: dict[UserID, frozenset[str]] = {}
         # Parts with their own commands and rooms (group sessions, the forum), asked first.
         self.addons: list[Addon] = []
-        self.timers = ResponseTimers(policy.timers)
-        self.workday = Workday(store, policy.snippets)
+        self.timers = ResponseTimers(policy.timers, self._timers_of)
+        self.workday = Workday(store, policy.snippets,
+                               {o.id: policy.offices.desk(o.id).snippets
+                                for o in policy.offices.offices})
+        # Which office a staff room belongs to (the bot wires its office staff rooms).
+        self.office_of_room: Callable[[RoomID], str | None] = lambda _room: None
         self.appointments = Appointments(store, policy.appointments, policy.hours,
                                          video_enabled=policy.video.enabled)
         self.appointments.by_mail = self._by_mail
@@ -525,7 +529,9 @@ class Conductor:
         elif isinstance(command, AppointmentCommand | AppointmentCancel | AppointmentList):
             self._appointment(step, room_id, sender, command, here)
         else:
-            await self.workday.command(step, room_id, sender, event_id, command, here)
+            offices, several = self._command_offices(sender, room_id, here)
+            await self.workday.command(step, room_id, sender, event_id, command, here,
+                                       offices, several=several)
         if here is not None:
             step.effects = [(_to_staff_room(e), tag) for e, tag in step.effects]
         await self.commit(step)
@@ -551,6 +557,33 @@ class Conductor:
                 step.add(SayInRoom(room_id, sender, "appointments.mail"))
             elif self._may_act(step, room_id, sender, current):
                 self.appointments.propose(step, room_id, sender, command, current.conversation)
+
+    def _command_offices(
+        self, sender: UserID, room_id: RoomID, here: ConversationID | None,
+    ) -> tuple[tuple[str, ...], bool]:
+        """The offices a staff command is about (none without offices), and whether that
+        is unclear (several): the conversation's office in a youth's room, else the
+        office whose staff room it is, else the sender's one office."""
+        rules = self.policy.router.offices
+        if not rules.enabled:
+            return (), False
+        current = None if here is None else self.router.conversation(here)
+        if current is not None:
+            office = rules.office_of(current)
+            return (rules.fallback if office == UNDECIDED else office,), False
+        mine = tuple(sorted(rules.offices_of(sender)))
+        room_office = self.office_of_room(room_id)
+        if room_office is not None and room_office in mine:
+            return (room_office,), False
+        return mine, len(mine) != 1
+
+    def _timers_of(self, current: ConversationSnapshot) -> TimerSettings:
+        """The response targets of the conversation's office (``[timers]`` without offices,
+        or for what the office leaves unset: the config merged them)."""
+        if not self.policy.offices.enabled:
+            return self.policy.timers
+        office = self.policy.router.offices.office_of(current)
+        return self.policy.offices.desk(office).timers or self.policy.timers
 
     def _by_mail(self, conversation: ConversationID) -> bool:
         """The youth is reached by mail now (appointments' texts go by mail then)."""

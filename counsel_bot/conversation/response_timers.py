@@ -5,6 +5,10 @@ memory and in the store's settings (``timer:<conversation>``, erased with the co
 timestamps and a counter only, never content), and turns a verdict into effects: a reminder
 in the staff room that mentions the counsellor, and, past the second limit, the conductor's
 hand-back to the queue (the youth is told by the hand-back itself).
+
+Each conversation is held to its office's targets (``[[offices]] timers``; the installation's
+``[timers]`` for what an office leaves unset, and without offices), looked up at every check:
+a conversation moved to another office is from then on held to that office's targets.
 """
 
 from __future__ import annotations
@@ -31,8 +35,13 @@ def setting_key(conversation: ConversationID) -> str:
 
 
 class ResponseTimers:
-    def __init__(self, settings: TimerSettings) -> None:
+    def __init__(
+        self, settings: TimerSettings,
+        settings_for: Callable[[ConversationSnapshot], TimerSettings] | None = None,
+    ) -> None:
         self.settings = settings
+        # The targets a conversation is held to (its office's); default: ``settings``.
+        self.settings_for = settings_for or (lambda _current: settings)
         self._waiting: dict[ConversationID, Waiting] = {}
 
     def restore(self, conversation: ConversationID, raw: str | None, *,
@@ -71,7 +80,7 @@ class ResponseTimers:
 
     def checks(self, snapshot: RouterSnapshot, now: datetime) -> list[tuple[
             ConversationSnapshot, Check]]:
-        return [(c, check(c, self.waiting(c.conversation), self.settings, now))
+        return [(c, check(c, self.waiting(c.conversation), self.settings_for(c), now))
                 for c in snapshot.conversations]
 
     def overdue(self, snapshot: RouterSnapshot, now: datetime) -> int:
@@ -94,7 +103,8 @@ class ResponseTimers:
                                     (("conversation", conversation),
                                      ("counsellor", counsellor),
                                      ("minutes", minutes(result.waited)),
-                                     ("requeue", minutes(self.settings.requeue_after))),
+                                     ("requeue",
+                                      minutes(self.settings_for(current).requeue_after))),
                                     mentions=(counsellor,)),
                          f"timer_remind:{conversation}:{current.assignments}:"
                          f"{result.start.isoformat()}")

@@ -3,6 +3,13 @@
 Called by the conductor with the `Change` of the command's event; adds sealed settings and
 replies, never routing events. Replies are `SayInRoom`; in a youth's room the conductor
 turns them into staff-room notices, so nothing here ever reaches the youth.
+
+Snippets belong to an office. The conductor says which offices a command is about (the
+youth's conversation's, the counsellor's one office, or the office whose staff room it was
+given in; several when that is not clear, none without offices). A name is looked up in
+those offices' stored snippets (``snippet@OFFICE:NAME``, sealed) and configured ones first,
+then in the shared ones: stored before offices existed (``snippet:NAME``) and `[[snippets]]`.
+`!snippet add` needs exactly one office: it never writes into another office's set.
 """
 
 from __future__ import annotations
@@ -19,20 +26,32 @@ from counsel_bot.store import Store
 SNIPPET_PREFIX = "snippet:"
 
 
-def snippet_key(name: str) -> str:
-    return f"{SNIPPET_PREFIX}{name}"
+def snippet_key(name: str, office: str = "") -> str:
+    """Shared (no office, or stored before offices) or one office's own."""
+    return f"snippet@{office}:{name}" if office else f"{SNIPPET_PREFIX}{name}"
+
+
+def office_prefix(office: str) -> str:
+    return f"snippet@{office}:"
 
 
 class Workday:
-    def __init__(self, store: Store, configured_snippets: Mapping[str, str]) -> None:
+    def __init__(self, store: Store, configured_snippets: Mapping[str, str],
+                 office_snippets: Mapping[str, Mapping[str, str]] | None = None) -> None:
         self.store = store
         # From the configuration ([[snippets]]); stored ones (!snippet add) win on a name.
         self.configured = {name.casefold(): text for name, text in configured_snippets.items()}
+        # Each office's own ([[offices]] snippets), before the shared ones.
+        self.office_configured = {office: {n.casefold(): t for n, t in texts.items()}
+                                  for office, texts in (office_snippets or {}).items()}
 
     async def command(
         self, step: Change, room_id: RoomID, sender: UserID, event_id: EventID,
         command: wd.WorkdayCommand, here: ConversationID | None,
+        offices: tuple[str, ...] = (), *, several: bool = False,
     ) -> None:
+        """``offices``: the offices the command is about, first the likeliest (none: one
+        office, or offices off); ``several``: offices are on and it is not clear which."""
         if isinstance(command, wd.NoteCommand):
             await self._note(step, room_id, sender, event_id, command, here)
         elif isinstance(command, wd.NotesCommand):
@@ -40,21 +59,31 @@ class Workday:
         elif isinstance(command, wd.SnippetCommand):
             if here is not None:
                 step.add(Redact(here, event_id))  # the youth's room stays the conversation
-            await self._snippet(step, room_id, sender, command.name)
+            await self._snippet(step, room_id, sender, command.name, offices)
+        elif isinstance(command, wd.SnippetAdd | wd.SnippetRemove) and several:
+            # Writing into the wrong office's set would show it to that office's staff.
+            step.add(SayInRoom(room_id, sender, "snippets.which_office",
+                               (("offices", ", ".join(offices) or "–"),)))
         elif isinstance(command, wd.SnippetAdd):
-            step.sealed.append((snippet_key(command.name), command.text.encode("utf-8")))
-            step.add(SayInRoom(room_id, sender, "snippets.added", (("name", command.name),)))
+            office = offices[0] if offices else ""
+            step.sealed.append((snippet_key(command.name, office),
+                                command.text.encode("utf-8")))
+            step.add(SayInRoom(room_id, sender,
+                               "snippets.added_office" if office else "snippets.added",
+                               (("name", command.name), ("office", office))))
         elif isinstance(command, wd.SnippetRemove):
-            if await self.store.get_sealed_setting(snippet_key(command.name)) is None:
+            key = snippet_key(command.name, offices[0] if offices else "")
+            if await self.store.get_sealed_setting(key) is None:
                 step.add(SayInRoom(room_id, sender, "snippets.unknown",
-                                   (("name", command.name), ("names", await self._names()))))
+                                   (("name", command.name),
+                                    ("names", await self._names(offices)))))
             else:
-                step.sealed.append((snippet_key(command.name), None))
+                step.sealed.append((key, None))
                 step.add(SayInRoom(room_id, sender, "snippets.removed",
                                    (("name", command.name),)))
         else:
             step.add(SayInRoom(room_id, sender, "snippets.list",
-                               (("names", await self._names()),)))
+                               (("names", await self._names(offices)),)))
 
     async def _note(
         self, step: Change, room_id: RoomID, sender: UserID, event_id: EventID,
@@ -94,17 +123,34 @@ class Workday:
                            (("conversation", conversation), ("count", len(found)),
                             ("notes", notes.formatted(found)))))
 
-    async def _snippet(self, step: Change, room_id: RoomID, sender: UserID, name: str) -> None:
-        stored = await self.store.get_sealed_setting(snippet_key(name))
-        text = stored.decode("utf-8") if stored is not None else self.configured.get(name)
+    async def _snippet(self, step: Change, room_id: RoomID, sender: UserID, name: str,
+                       offices: tuple[str, ...]) -> None:
+        text = await self.lookup(name, offices)
         if text is None:
             step.add(SayInRoom(room_id, sender, "snippets.unknown",
-                               (("name", name), ("names", await self._names()))))
+                               (("name", name), ("names", await self._names(offices)))))
             return
         step.add(SayInRoom(room_id, sender, "snippets.copy", (("name", name), ("text", text))))
 
-    async def _names(self) -> str:
-        stored = [key.removeprefix(SNIPPET_PREFIX)
-                  for key, _ in await self.store.sealed_settings(SNIPPET_PREFIX)]
-        names = sorted({*stored, *self.configured})
-        return ", ".join(names) if names else "–"
+    async def lookup(self, name: str, offices: tuple[str, ...] = ()) -> str | None:
+        """The text of ``name``: the offices' own first (stored, then configured), then the
+        shared ones (stored, then configured)."""
+        for office in offices:
+            stored = await self.store.get_sealed_setting(snippet_key(name, office))
+            if stored is not None:
+                return stored.decode("utf-8")
+            configured = self.office_configured.get(office, {}).get(name)
+            if configured is not None:
+                return configured
+        stored = await self.store.get_sealed_setting(snippet_key(name))
+        return stored.decode("utf-8") if stored is not None else self.configured.get(name)
+
+    async def _names(self, offices: tuple[str, ...] = ()) -> str:
+        names = {key.removeprefix(SNIPPET_PREFIX)
+                 for key, _ in await self.store.sealed_settings(SNIPPET_PREFIX)}
+        names |= set(self.configured)
+        for office in offices:
+            names |= {key.removeprefix(office_prefix(office))
+                      for key, _ in await self.store.sealed_settings(office_prefix(office))}
+            names |= set(self.office_configured.get(office, {}))
+        return ", ".join(sorted(names)) if names else "–"

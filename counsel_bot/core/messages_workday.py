@@ -90,6 +90,17 @@ TEXTS: dict[str, dict[Language, str]] = {
         "Textbaustein „{name}“ gespeichert (verschlüsselt). Abrufen mit „!s {name}“.",
         "Snippet \"{name}\" saved (sealed). Use it with \"!s {name}\".",
     ),
+    "snippets.added_office": _both(
+        "Textbaustein „{name}“ für die Stelle {office} gespeichert (verschlüsselt). Abrufen "
+        "mit „!s {name}“.",
+        "Snippet \"{name}\" saved for office {office} (sealed). Use it with \"!s {name}\".",
+    ),
+    "snippets.which_office": _both(
+        "Für welche Stelle? Du arbeitest für mehrere ({offices}); schreib den Befehl im "
+        "Teamraum dieser Stelle oder im Raum eines ihrer Gespräche.",
+        "For which office? You work for several ({offices}); give the command in that "
+        "office's staff room or in the room of one of its conversations.",
+    ),
     "snippets.removed": _both("Textbaustein „{name}“ entfernt.",
                               "Snippet \"{name}\" removed."),
     "snippets.list": _both("Textbausteine: {names}", "Snippets: {names}"),

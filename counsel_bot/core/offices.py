@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from counsel_bot.core.opening_hours import OpeningHours
+from counsel_bot.core.timers import TimerSettings
 
 
 class OfficeError(ValueError):
@@ -232,6 +233,11 @@ class OfficeDesk:
     staff_room: str = ""
     # The office's own mail address (empty = [mail] office_address).
     mail_address: str = ""
+    # Live chat response targets (None = the installation's [timers]).
+    timers: TimerSettings | None = None
+    # The office's own configured snippets, name (case-folded) -> text; [[snippets]] are
+    # every office's besides.
+    snippets: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

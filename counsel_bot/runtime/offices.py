@@ -63,7 +63,9 @@ def _desk(office: OfficeSettings, settings: Settings) -> OfficeDesk:
     return OfficeDesk(hours=hours, emergency=emergency,
                       out_of_hours_text=office.out_of_hours_text, team_leads=office.team_leads,
                       staff=(*office.counsellors, *office.team_leads),
-                      staff_room=office.staff_room, mail_address=office.mail_address)
+                      staff_room=office.staff_room, mail_address=office.mail_address,
+                      timers=settings.office_timers(office.id),
+                      snippets={s.name.casefold(): s.text for s in office.snippets})
 
 
 def office_listings(settings: Settings, today: date) -> tuple[OfficeListing, ...]:

@@ -125,6 +125,8 @@ class CounselBot:
             initial_state=[ENCRYPTION], power_levels=counselling_power_levels())
         if conductor.policy.offices.enabled:
             executor.office_staff_room = self.office_rooms.room_of
+            # A snippet added in an office's staff room is that office's.
+            conductor.office_of_room = self.office_rooms.office_of
 
     @property
     def user_id(self) -> UserID:

@@ -47,6 +47,10 @@ class OfficeStaffRooms:
     def contains(self, room_id: RoomID) -> bool:
         return room_id in self._rooms.values()
 
+    def office_of(self, room_id: RoomID) -> str | None:
+        """The office whose staff room this is (None: not an office's staff room)."""
+        return next((office for office, room in self._rooms.items() if room == room_id), None)
+
     async def ensure(self) -> None:
         """Every office has its staff room, with its staff invited (run on the first sync)."""
         for office in self._book.offices:
