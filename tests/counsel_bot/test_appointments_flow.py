@@ -238,3 +238,15 @@ async def test_the_mail_effect_survives_the_outbox_codec() -> None:
                          (("when", "10.12.2026 16:00"), ("minutes", 45)), "termin-t-1.ics",
                          "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
     assert decode_effect(encode_effect(effect)) == effect
+
+
+async def test_a_mail_conversation_after_mail_was_switched_off_is_refused_with_the_reason(
+) -> None:
+    c, conversation, _ = await mail_youth()
+    c.mail_switch = None  # the installation restarted with [mail] enabled = false
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$a1"),
+                        f"!appointment {conversation} 2026-12-10 16:00 45min video", NOW)
+    assert [e.key for e in await outbox(c) if isinstance(e, SayInRoom)][-1] == \
+        "appointments.mail"
+    assert await mails(c) == []
+    assert c.appointments.known == {}
