@@ -113,15 +113,17 @@ WORKDAY_HELP = MappingProxyType({
         "!appointment cancel T-XXXXXX | !appointments",
         "Termin vorschlagen (im Raum der Person, oder mit Nummer im Teamraum); die Person "
         "antwortet „ja“ oder „nein“. Bestätigt: Kalenderdatei und Erinnerungen (Vortag, 15 "
-        "Min. vorher). Nie nach Name oder Adresse fragen.",
+        "Min. vorher); bei Mail-Gesprächen alles per Mail. Nie nach Name oder Adresse fragen.",
         "Propose an appointment (in the person's room, or with the id in the staff room); "
         "the person answers \"yes\" or \"no\". Confirmed: a calendar file and reminders (the "
-        "day before, 15 min before). Never ask for a name or address.",
+        "day before, 15 min before); in mail conversations all by mail. Never ask for a name "
+        "or address.",
     ),
     "snippet": HelpEntry(
         "!snippet add NAME text | !snippet remove NAME | !snippets",
-        "Textbausteine anlegen, entfernen, auflisten.",
-        "Add, remove, list text snippets.",
+        "Textbausteine anlegen, entfernen, auflisten (mit mehreren Stellen: die deiner "
+        "Stelle).",
+        "Add, remove, list text snippets (with several offices: your office's).",
     ),
 })
 
