@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import tomllib
 import types
 import typing
@@ -265,6 +266,26 @@ class DemoSettings:
     accounts: bool = False
 
 
+# A phone number youths can dial: digits with the usual separators, at least 3 digits (116 111
+# and 112 are real numbers), at most 15 (E.164's limit).
+_PHONE = re.compile(r"\+?[0-9][0-9 ()/.-]*")
+_ADDRESS_MAX = 200
+
+
+def _check_place(who: str, address: str, phone: str) -> None:
+    """An office's appointment address and phone: said to youths and put in calendar files."""
+    if address and (not address.strip() or len(address) > _ADDRESS_MAX
+                    or any(ord(c) < 32 for c in address)):
+        raise ValueError(f"{who}: address must be one line of at most {_ADDRESS_MAX} "
+                         "characters, like \"Münsterplatz 1, 89073 Ulm\" (it is told to youths "
+                         "and put into calendar files)")
+    digits = sum(c.isdigit() for c in phone)
+    if phone and (not _PHONE.fullmatch(phone.strip()) or not 3 <= digits <= 15):
+        raise ValueError(f"{who}: phone {phone!r} is not a phone number youths can dial, "
+                         "like \"+49 731 123456\" or \"0731 / 12 34 56\" (3 to 15 digits; "
+                         "only spaces, + ( ) / . - besides)")
+
+
 @dataclass(frozen=True)
 class OfficeSettings:
     """One counselling office of several on this installation ([[offices]])."""
@@ -290,6 +311,10 @@ class OfficeSettings:
     # Days closed conversations are kept; 0 = [retention].closed_days.
     retention_days: int = 0
     mail_address: str = ""
+    # Where its in-person appointments are and the number youths call for phone appointments;
+    # empty = [appointments] office_address / office_phone.
+    address: str = ""
+    phone: str = ""
     # Response targets of this office's live chats; each unset one is the [timers] value.
     timers: OfficeTimersSettings = field(default_factory=OfficeTimersSettings)
     # This office's text snippets beside the [[snippets]] every office has (same name: this).
@@ -319,6 +344,7 @@ class OfficeSettings:
                              "a mail address like familie@example.org")
         if self.hours:
             OpeningHoursSettings(weekly=self.hours)
+        _check_place(f"office {self.id!r}", self.address, self.phone)
         try:
             self.office()
         except OfficeError as exc:

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from counsel_bot.core.appointments import Venue
 from counsel_bot.core.opening_hours import OpeningHours
 from counsel_bot.core.timers import TimerSettings
 
@@ -233,6 +234,10 @@ class OfficeDesk:
     staff_room: str = ""
     # The office's own mail address (empty = [mail] office_address).
     mail_address: str = ""
+    # Where its in-person appointments are, the number youths call for phone ones
+    # (empty = [appointments] office_address / office_phone).
+    address: str = ""
+    phone: str = ""
     # Live chat response targets (None = the installation's [timers]).
     timers: TimerSettings | None = None
     # The office's own configured snippets, name (case-folded) -> text; [[snippets]] are
@@ -261,3 +266,14 @@ class OfficeBook:
 
     def desk(self, office_id: str) -> OfficeDesk:
         return self.desks.get(office_id, OfficeDesk())
+
+    def venue(self, office_id: str, default: Venue) -> Venue:
+        """Where and when ``office_id`` holds appointments: its own hours, address and
+        phone, each it leaves unset from ``default`` (the installation's). An unknown id
+        ("" for appointments from before offices) keeps ``default`` as it is."""
+        if office_id not in self.desks:
+            return default
+        desk = self.desks[office_id]
+        return Venue(hours=desk.hours or default.hours, address=desk.address or default.address,
+                     phone=desk.phone or default.phone, office=office_id,
+                     name=self.name(office_id))

@@ -64,6 +64,7 @@ def _desk(office: OfficeSettings, settings: Settings) -> OfficeDesk:
                       out_of_hours_text=office.out_of_hours_text, team_leads=office.team_leads,
                       staff=(*office.counsellors, *office.team_leads),
                       staff_room=office.staff_room, mail_address=office.mail_address,
+                      address=office.address.strip(), phone=office.phone.strip(),
                       timers=settings.office_timers(office.id),
                       snippets={s.name.casefold(): s.text for s in office.snippets})
 
