@@ -22,7 +22,7 @@ def plan(day: str = "2026-12-10", at: str = "16:00", minutes: int = 45,
          existing: tuple[ap.Appointment, ...] = (), who: UserID = ANNA,
          ) -> ap.Appointment | ap.Refusal:
     return ap.plan(appointment_id="T-00000A", conversation=CASE, counsellor=who, day=day,
-                   at=at, minutes=minutes, kind=ap.Kind.VIDEO, hours=HOURS, now=NOW,
+                   at=at, minutes=minutes, kind=ap.Kind.VIDEO, venue=ap.Venue(HOURS), now=NOW,
                    existing=existing)
 
 

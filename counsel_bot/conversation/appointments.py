@@ -6,6 +6,11 @@ each step into effects: the proposal and reminders for the youth in their room, 
 reminders for the counsellor in the staff room, and the calendar file (`SendCalendar`) once
 the youth has said yes. Reminders are due checks run from the conductor's tick.
 
+With several offices an appointment is its conversation's office's (`office_of`, wired by the
+conductor): checked against that office's opening hours, and its texts and file name that
+office's address and phone (`venue_of`); the office is kept with the appointment, so later
+texts name the place the youth agreed to. Without offices both are the installation's.
+
 A youth on the mail channel (decided at each step: a youth may switch) gets the same steps
 by mail instead (`MailToYouth`, in their thread, performed by the mail channel with its
 Message-ID dedupe): the proposal, the answer's acknowledgement with the calendar file as a
@@ -59,7 +64,11 @@ class Appointments:
         self.store = store
         self.video_enabled = video_enabled
         self.settings = settings
-        self.hours = hours
+        self.default_venue = ap.Venue(hours, settings.office_address, settings.office_phone)
+        # The office a conversation is with now ("" without offices), and an office's venue:
+        # the conductor wires both when there are offices.
+        self.office_of: Callable[[ConversationID], str] = lambda _conversation: ""
+        self.venue_of: Callable[[str], ap.Venue] = lambda _office: self.default_venue
         self.known: dict[str, ap.Appointment] = {}
         self.new_id: Callable[[], str] = lambda: "T-" + secrets.token_hex(3).upper()
         # Whether a conversation's youth is reached by mail now (the conductor wires it to
@@ -84,11 +93,15 @@ class Appointments:
 
     def propose(self, step: Change, room_id: RoomID, sender: UserID,
                 command: AppointmentCommand, conversation: ConversationID) -> None:
-        if command.kind is ap.Kind.IN_PERSON and not self.settings.office_address:
-            step.add(SayInRoom(room_id, sender, "appointments.no_address"))
+        venue = self.venue_of(self.office_of(conversation))
+        office = (("office", venue.office),)
+        if command.kind is ap.Kind.IN_PERSON and not venue.address:
+            step.add(SayInRoom(room_id, sender, "appointments.no_address_office" if venue.office
+                               else "appointments.no_address", office))
             return
-        if command.kind is ap.Kind.PHONE and not self.settings.office_phone:
-            step.add(SayInRoom(room_id, sender, "appointments.no_phone"))
+        if command.kind is ap.Kind.PHONE and not venue.phone:
+            step.add(SayInRoom(room_id, sender, "appointments.no_phone_office" if venue.office
+                               else "appointments.no_phone", office))
             return
         if command.kind is ap.Kind.VIDEO and not self.video_enabled:
             step.add(SayInRoom(room_id, sender, "appointments.no_video"))
@@ -100,7 +113,7 @@ class Appointments:
             self._put(step, replace(old, status=ap.Status.CANCELLED))
         result = ap.plan(appointment_id=self.new_id(), conversation=conversation,
                          counsellor=sender, day=command.day, at=command.at,
-                         minutes=command.minutes, kind=command.kind, hours=self.hours,
+                         minutes=command.minutes, kind=command.kind, venue=venue,
                          now=step.at, existing=self.known.values())
         if isinstance(result, ap.Refusal):
             step.add(SayInRoom(room_id, sender, result.key, result.params))
@@ -116,7 +129,7 @@ class Appointments:
         mine = sorted((a for a in self.known.values() if a.counsellor == sender and a.live
                        and a.end > step.at), key=lambda a: a.start)
         lines = "\n".join(
-            f"• {a.id} · {a.conversation} · {ap.local_text(a.start, self.hours)} · "
+            f"• {a.id} · {a.conversation} · {ap.local_text(a.start, self._hours(a))} · "
             f"{a.minutes} min · {a.kind.value} · {a.status.value}" for a in mine)
         step.add(SayInRoom(room_id, sender, "appointments.list" if mine else "appointments.none",
                            (("lines", lines),)))
@@ -233,15 +246,20 @@ class Appointments:
         else:
             step.add(SayToYouth(conversation, key, params))
 
+    def _hours(self, appointment: ap.Appointment) -> OpeningHours:
+        return self.venue_of(appointment.office).hours
+
     def _params(self, appointment: ap.Appointment) -> Params:
-        return (("when", ap.local_text(appointment.start, self.hours)),
-                ("minutes", appointment.minutes), ("address", self.settings.office_address),
-                ("phone", self.settings.office_phone))
+        venue = self.venue_of(appointment.office)
+        return (("when", ap.local_text(appointment.start, venue.hours)),
+                ("minutes", appointment.minutes), ("address", venue.address),
+                ("phone", venue.phone))
 
     def _calendar(self, appointment: ap.Appointment, step: Change) -> bytes:
         by_mail = self.by_mail(appointment.conversation)
-        where = {ap.Kind.IN_PERSON: self.settings.office_address,
-                 ap.Kind.PHONE: f"Telefon / phone: {self.settings.office_phone}",
+        venue = self.venue_of(appointment.office)
+        where = {ap.Kind.IN_PERSON: venue.address,
+                 ap.Kind.PHONE: f"Telefon / phone: {venue.phone}",
                  ap.Kind.VIDEO: "Video (Link per Mail / link by mail)" if by_mail
                  else "Video (Link im Chat / link in the chat)"}[appointment.kind]
         description = {

@@ -164,6 +164,10 @@ class Conductor:
         self.appointments = Appointments(store, policy.appointments, policy.hours,
                                          video_enabled=policy.video.enabled)
         self.appointments.by_mail = self._by_mail
+        if policy.offices.enabled:
+            self.appointments.office_of = self._office_of_conversation
+            default = self.appointments.default_venue
+            self.appointments.venue_of = lambda office: policy.offices.venue(office, default)
         # Per-office metrics beside `metrics`, only with several offices (the runner sets it).
         self.office_metrics: OfficeMetrics | None = None
 
@@ -584,6 +588,14 @@ class Conductor:
             return self.policy.timers
         office = self.policy.router.offices.office_of(current)
         return self.policy.offices.desk(office).timers or self.policy.timers
+
+    def _office_of_conversation(self, conversation: ConversationID) -> str:
+        """The office a conversation is with now; one still deciding is the fallback's
+        (as for its staff commands)."""
+        rules = self.policy.router.offices
+        current = self.router.conversation(conversation)
+        office = rules.fallback if current is None else rules.office_of(current)
+        return rules.fallback if office == UNDECIDED else office
 
     def _by_mail(self, conversation: ConversationID) -> bool:
         """The youth is reached by mail now (appointments' texts go by mail then)."""

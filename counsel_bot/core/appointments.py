@@ -3,9 +3,14 @@
 Rules this module keeps:
 - A slot is given as local date and time in the office's timezone (the opening hours'), a
   duration (10 to 240 minutes) and a kind: in person, phone or video.
+- An appointment belongs to the office of its conversation (its `Venue`): that office's
+  opening hours decide, its address and phone are what the youth is told, and the office is
+  kept with the appointment so the proposal, the file, the reminders and a cancellation all
+  name the same place even if the conversation moves to another office meanwhile.
 - Refused, each with its own reason: a date or time that does not exist, a start in the
-  past or more than a year ahead, any minute of it outside the opening hours, and an overlap
-  with another proposed or confirmed appointment of the same counsellor.
+  past or more than a year ahead, any minute of it outside the office's opening hours (with
+  several offices the reason names the office and its hours), and an overlap with another
+  proposed or confirmed appointment of the same counsellor, in any office.
 - The youth answers with one word: "ja"/"yes" confirms; "nein"/"no" or "anderer termin"/
   "other time" declines (the counsellor then proposes another). Anything else is a message.
   By mail the answer is the first line the youth wrote above the quoted mail (a greeting
@@ -30,6 +35,7 @@ from enum import StrEnum
 from counsel_bot.core.clock import require_aware
 from counsel_bot.core.ids import ConversationID, UserID
 from counsel_bot.core.opening_hours import OpeningHours
+from counsel_bot.core.opening_hours_text import opening_hours_lines
 
 MIN_MINUTES = 10
 MAX_MINUTES = 240
@@ -68,6 +74,17 @@ class Reminder(StrEnum):
 
 
 @dataclass(frozen=True)
+class Venue:
+    """The office an appointment is with: its hours, where it meets, the number to call."""
+
+    hours: OpeningHours
+    address: str = ""  # for in-person appointments; never the youth's, which is never asked
+    phone: str = ""  # the youth calls it; their own number is never asked
+    office: str = ""  # the office id; "" = the installation's one office
+    name: str = ""  # the office's name, said in reasons; "" without offices
+
+
+@dataclass(frozen=True)
 class Appointment:
     id: str
     conversation: ConversationID
@@ -77,6 +94,7 @@ class Appointment:
     kind: Kind
     status: Status = Status.PROPOSED
     reminded: tuple[Reminder, ...] = ()
+    office: str = ""  # the office it was booked with ("" = the one office, or before offices)
 
     @property
     def end(self) -> datetime:
@@ -92,6 +110,7 @@ class Appointment:
             "id": self.id, "conversation": self.conversation, "counsellor": self.counsellor,
             "start": self.start.isoformat(), "minutes": self.minutes, "kind": self.kind.value,
             "status": self.status.value, "reminded": [r.value for r in self.reminded],
+            "office": self.office,
         }, separators=(",", ":"), sort_keys=True).encode()
 
     @classmethod
@@ -100,7 +119,8 @@ class Appointment:
         return cls(str(data["id"]), ConversationID(data["conversation"]),
                    UserID(data["counsellor"]), datetime.fromisoformat(data["start"]),
                    int(data["minutes"]), Kind(data["kind"]), Status(data["status"]),
-                   tuple(Reminder(r) for r in data.get("reminded", [])))
+                   tuple(Reminder(r) for r in data.get("reminded", [])),
+                   str(data.get("office", "")))
 
 
 @dataclass(frozen=True)
@@ -113,10 +133,11 @@ class Refusal:
 
 def plan(
     *, appointment_id: str, conversation: ConversationID, counsellor: UserID, day: str,
-    at: str, minutes: int, kind: Kind, hours: OpeningHours, now: datetime,
+    at: str, minutes: int, kind: Kind, venue: Venue, now: datetime,
     existing: Iterable[Appointment],
 ) -> Appointment | Refusal:
-    """The proposed appointment, or the reason it cannot be."""
+    """The proposed appointment with ``venue``'s office, or the reason it cannot be."""
+    hours = venue.hours
     start = local_start(day, at, hours)
     if start is None:
         return Refusal("appointments.bad_date", (("given", f"{day[:10]} {at[:5]}"),))
@@ -129,14 +150,27 @@ def plan(
         return Refusal("appointments.too_far", (("when", local_text(start, hours)),))
     end = start + timedelta(minutes=minutes)
     if not within_hours(start, end, hours):
-        return Refusal("appointments.closed", (("when", local_text(start, hours)),))
+        return closed(start, venue, now)
     for other in existing:
         if other.counsellor == counsellor and other.live and other.start < end \
                 and start < other.end:
             return Refusal("appointments.clash", (("other", other.id),
                                                   ("when", local_text(other.start, hours)),
                                                   ("minutes", other.minutes)))
-    return Appointment(appointment_id, conversation, counsellor, start, minutes, kind)
+    return Appointment(appointment_id, conversation, counsellor, start, minutes, kind,
+                       office=venue.office)
+
+
+def closed(start: datetime, venue: Venue, now: datetime) -> Refusal:
+    """Outside the opening hours; with offices, whose hours and what they are, since a
+    counsellor in several offices may have the other office's hours in mind."""
+    when = local_text(start, venue.hours)
+    if not venue.office:
+        return Refusal("appointments.closed", (("when", when),))
+    lines = opening_hours_lines(venue.hours, since=now.astimezone(venue.hours.timezone).date())
+    return Refusal("appointments.closed_office",
+                   (("when", when), ("office", venue.name or venue.office),
+                    ("hours_de", "; ".join(lines["de"])), ("hours_en", "; ".join(lines["en"]))))
 
 
 def local_start(day: str, at: str, hours: OpeningHours) -> datetime | None:

@@ -225,6 +225,13 @@ TEXTS: dict[str, dict[Language, str]] = {
         "{when}: the appointment would be (wholly or partly) outside the opening hours. "
         "Please pick a time when the office is open.",
     ),
+    "appointments.closed_office": _both(
+        "{when}: Der Termin läge (ganz oder teilweise) außerhalb der Öffnungszeiten von "
+        "{office} ({hours_de}). Bitte eine Zeit wählen, in der diese Beratungsstelle "
+        "geöffnet ist.",
+        "{when}: the appointment would be (wholly or partly) outside the opening hours of "
+        "{office} ({hours_en}). Please pick a time when this office is open.",
+    ),
     "appointments.clash": _both(
         "Das überschneidet sich mit deinem Termin {other} am {when} ({minutes} Min.). Bitte "
         "eine andere Zeit wählen oder den anderen Termin absagen.",
@@ -242,6 +249,22 @@ TEXTS: dict[str, dict[Language, str]] = {
         "(appointments.office_phone). Bitte die Administration fragen.",
         "Phone appointments need the office's number in the configuration "
         "(appointments.office_phone). Please ask the administrator.",
+    ),
+    "appointments.no_address_office": _both(
+        "Für Termine vor Ort fehlt die Adresse der Beratungsstelle {office} in der "
+        "Konfiguration (address in ihrem [[offices]]-Eintrag, oder [appointments] "
+        "office_address für alle). Bitte die Administration fragen.",
+        "In-person appointments need the address of the office {office} in the configuration "
+        "(address in its [[offices]] table, or [appointments] office_address for all). "
+        "Please ask the administrator.",
+    ),
+    "appointments.no_phone_office": _both(
+        "Für Telefontermine fehlt die Telefonnummer der Beratungsstelle {office} in der "
+        "Konfiguration (phone in ihrem [[offices]]-Eintrag, oder [appointments] "
+        "office_phone für alle). Bitte die Administration fragen.",
+        "Phone appointments need the number of the office {office} in the configuration "
+        "(phone in its [[offices]] table, or [appointments] office_phone for all). Please "
+        "ask the administrator.",
     ),
     "appointments.no_video": _both(
         "Video ist in dieser Beratungsstelle nicht eingerichtet (video.base_url); bitte vor "
