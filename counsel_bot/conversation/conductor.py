@@ -515,7 +515,7 @@ class Conductor:
                 self.crisis.reviewed(step, event, self.router.conversation)
         if here is not None:
             # Staff asides never go into a youth's room: the reply goes to the staff room.
-            step.effects = [(_to_staff_room(e), tag) for e, tag in step.effects]
+            step.effects = [(self._aside(e, here), tag) for e, tag in step.effects]
         await self.commit(step)
 
     async def _workday(
@@ -537,7 +537,7 @@ class Conductor:
             await self.workday.command(step, room_id, sender, event_id, command, here,
                                        offices, several=several)
         if here is not None:
-            step.effects = [(_to_staff_room(e), tag) for e, tag in step.effects]
+            step.effects = [(self._aside(e, here), tag) for e, tag in step.effects]
         await self.commit(step)
 
     def _appointment(
@@ -588,6 +588,17 @@ class Conductor:
             return self.policy.timers
         office = self.policy.router.offices.office_of(current)
         return self.policy.offices.desk(office).timers or self.policy.timers
+
+    def _aside(self, effect: Effect, here: ConversationID) -> Effect:
+        """A reply to a command typed in a youth's room, for the staff room; with offices,
+        the one that hears about the conversation (a reply naming no conversation, such as a
+        refused appointment, would otherwise land in the main staff room, away from the
+        office)."""
+        if not isinstance(effect, SayInRoom):
+            return effect
+        office = offices.staff_office(here, self.router, self.policy.router.offices,
+                                      self.policy.offices) if self.policy.offices.enabled else ""
+        return SayToStaff(effect.key, effect.params, mentions=(effect.to,), office=office)
 
     def _office_of_conversation(self, conversation: ConversationID) -> str:
         """The office a conversation is with now; one still deciding is the fallback's
@@ -833,12 +844,6 @@ ChatInvite = Callable[[Change, ConversationID, UserID], Awaitable[None]]
 MailSwitch = Callable[[Change, ConversationID, str], Awaitable[None]]
 # Burns the code in the change it is given, so the invitation commits with the burn.
 RedeemCaseCode = Callable[[Change, str], Awaitable[ConversationID | None]]
-
-
-def _to_staff_room(effect: Effect) -> Effect:
-    if isinstance(effect, SayInRoom):
-        return SayToStaff(effect.key, effect.params, mentions=(effect.to,))
-    return effect
 
 
 def _routing_counter(

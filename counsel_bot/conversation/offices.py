@@ -192,6 +192,13 @@ def _office_now(current: ConversationSnapshot, router: Router, rules: OfficeRule
     return office
 
 
+def staff_office(conversation: ConversationID, router: Router, rules: OfficeRules,
+                 book: OfficeBook) -> str:
+    """The office whose staff room hears about ``conversation`` ("" = the main one)."""
+    current = router.conversation(conversation)
+    return "" if current is None else _office_now(current, router, rules, book)
+
+
 def to_office_room(effect: Effect, router: Router, rules: OfficeRules,
                    book: OfficeBook) -> Effect:
     """A staff notice about a conversation goes to its office's staff room."""

@@ -14,7 +14,7 @@ from counsel_bot.config import ConfigError, settings_from_mapping
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core import appointments as ap
 from counsel_bot.core import messages
-from counsel_bot.core.effects import Effect, SendCalendar, decode_effect
+from counsel_bot.core.effects import Effect, SayToStaff, SendCalendar, decode_effect
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.offices import OfficeBook, OfficeDesk, office_from
 from counsel_bot.core.opening_hours import OpeningHours
@@ -250,3 +250,16 @@ async def test_an_office_without_an_address_and_no_default_is_refused_naming_the
     [refusal] = await texts(c, "no_address_office")
     assert "Beratungsstelle schule" in refusal
     assert "address in ihrem [[offices]]-Eintrag" in refusal
+
+
+async def test_a_reply_to_a_command_in_a_youths_room_goes_to_its_offices_staff_room() -> None:
+    c, rooms = await two_offices()
+    school_room, _ = rooms["schule"]
+    await c.staff_wrote(school_room, BEN, EventID("$b1"),
+                        "!appointment 2026-12-10 10:00 45min inperson", NOW)
+    [refusal] = [e for e in map(decode_effect, [p.payload for p in
+                                                 await c.store.pending_outbox()])
+                 if isinstance(e, SayToStaff) and e.key == "appointments.closed_office"]
+    # It names no conversation, so only the command's room tells where it belongs.
+    assert refusal.office == "schule"
+    assert refusal.mentions == (BEN,)
