@@ -1,5 +1,5 @@
 """Issue 19, appointments, end to end: real Synapse, a real (nio, encrypting) youth client,
-an injected clock for the reminders."""
+an injected clock for the reminders; with offices (issue 16), the office's hours and place."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from nio import DownloadResponse, MatrixRoom, RoomEncryptedFile
 from nio.crypto.attachments import decrypt_attachment
 
+from counsel_bot.config import OfficeSettings
 from counsel_bot.conversation.appointments import AppointmentSettings
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.video import VideoSettings
@@ -97,4 +98,64 @@ async def test_book_confirm_remind_and_cancel_an_appointment_with_a_real_youth(
     finally:
         await process.stop()
         for client in (youth, counsellor):
+            await client.close()
+
+
+async def test_an_offices_appointment_keeps_its_hours_and_names_its_address(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    clock = FakeClock(NOW)  # Tuesday 11:00 in Berlin: the school office is open
+    anna = await login(synapse, user_factory, tmp_path, "anna")
+    ben = await login(synapse, user_factory, tmp_path, "ben")
+    youth = await login(synapse, user_factory, tmp_path, "youth")
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[], clock=clock)
+    process.settings = replace(
+        process.settings,
+        appointments=AppointmentSettings(office_address="Musterstraße 1, Musterstadt"),
+        offices=(
+            OfficeSettings(id="familie", name="Familienberatung", topics=("family",),
+                           counsellors=(anna.client.user_id,),
+                           address="Münsterplatz 1, 89073 Ulm"),
+            OfficeSettings(id="schule", name="Schulberatung", topics=("school",),
+                           counsellors=(ben.client.user_id,),
+                           hours={"tue": ("09:00-12:00",), "thu": ("14:00-18:00",)},
+                           address="Schulstraße 5, 89073 Ulm"),
+        ))
+    await process.start()
+    try:
+        assert process.bot is not None
+        staff_room = await process.bot.staff_room()
+        school_room = await process.bot.office_rooms.room_of("schule")
+        assert staff_room is not None
+        assert school_room is not None
+        for member in (anna, ben):
+            await member.accept_invite()
+            await member.accept_invite()
+            await member.send(staff_room, "!duty on")
+            await member.wait_for(staff_room, process.user_id, "Dienst")
+
+        room = await youth.open_chat(process.user_id)
+        await youth.wait_for(room, process.user_id, "anonym")
+        await youth.send(room, "stelle:schule hallo, können wir uns mal treffen?")
+        assert await ben.accept_invite() == room
+        await ben.wait_for(room, process.user_id, "treffen")
+
+        # Thursday 10:00 lies in [opening_hours] (always open here) but not in the school
+        # office's own hours: refused in its staff room, naming the office and its hours.
+        await ben.send(room, "!appointment 2026-12-10 10:00 45min inperson")
+        refusal = await ben.wait_for(school_room, process.user_id, "Öffnungszeiten von "
+                                     "Schulberatung")
+        assert "Do 14:00–18:00" in refusal
+
+        # Thursday 16:00 is within them: the youth is told the school office's address.
+        await ben.send(room, "!appointment 2026-12-10 16:00 45min inperson")
+        proposal = await youth.wait_for(room, process.user_id, "Termin vor Ort")
+        assert "Schulstraße 5, 89073 Ulm" in proposal
+        assert "Musterstraße" not in proposal
+        assert "Münsterplatz" not in proposal
+        await youth.send(room, "ja")
+        await youth.wait_for(room, process.user_id, "der Termin steht")
+    finally:
+        await process.stop()
+        for client in (anna, ben, youth):
             await client.close()
