@@ -3,7 +3,8 @@ the bot keeps, without losing any of it.
 
 Order matters: the new key is added, every sealed value is re-encrypted under it, and only
 then are the old keys forgotten; a crash in between leaves both keys, so nothing becomes
-unreadable.
+unreadable. Values older versions kept vault-sealed in the plain settings are first moved
+into the store's sealed settings (`legacy_settings`), which the store re-encrypts.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from counsel_bot.channels.matrix.session import SESSION_CONTEXT
 from counsel_bot.config import StoreSettings
+from counsel_bot.runtime.legacy_settings import move_legacy_sealed_settings
 from counsel_bot.runtime.runner import SEEDS_CONTEXT
 from counsel_bot.runtime.stores import DATABASE_FILE, open_store, store_password
 from counsel_bot.store.leadership import Leadership
@@ -69,6 +71,9 @@ async def _rotate(
     if store.postgres or (bot_dir / DATABASE_FILE).exists():
         opened = await open_store(store, bot_dir, config_dir, vault)
         try:
+            # Before the reseal: moved values are sealed settings, which it re-encrypts
+            # (and counts) with the rest.
+            await move_legacy_sealed_settings(opened, vault)
             count += await opened.reseal_all(lambda blob, ctx: vault.reseal(blob, context=ctx))
         finally:
             await opened.close()
