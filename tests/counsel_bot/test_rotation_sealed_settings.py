@@ -38,11 +38,14 @@ from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.runtime.legacy_settings import move_legacy_sealed_settings
 from counsel_bot.runtime.runner import policy_from
-from counsel_bot.runtime.stores import open_store
+from counsel_bot.runtime.stores import DATABASE_FILE, open_store
 from counsel_bot.runtime.vault_rotation import rotate
 from counsel_bot.store import PostgresStore, SqliteStore
 from e2e.vault import KdfParams, Vault
 from homeserver_bridge.mail import MailSettings
+from tests.conftest import SynapseHandle
+from tests.support.bot_harness import PASSPHRASE as BOT_PASSPHRASE
+from tests.support.bot_harness import provision_bot
 
 AT = datetime(2026, 12, 9, 12, 0, tzinfo=UTC)
 PASSPHRASE = "correct horse battery staple"
@@ -291,3 +294,33 @@ async def test_the_bot_moves_legacy_rows_when_it_starts(site: Site) -> None:
             record) == ADDRESS
     finally:
         await store.close()
+
+
+@pytest.mark.integration
+async def test_the_real_bot_moves_legacy_rows_before_its_parts_read_them(
+    synapse: SynapseHandle, tmp_path: Path
+) -> None:
+    process = await provision_bot(synapse, tmp_path / "data", staff=[])
+    bot_dir = process.layout.bot_dir
+    vault = Vault.open_or_create(bot_dir / "vault.json", BOT_PASSPHRASE, CHEAP)
+    conversation = ConversationID("C-0000CAFE")
+    book = g.encode_book(g.GroupBook())
+    store = await SqliteStore.open(bot_dir / DATABASE_FILE, vault)
+    try:
+        for key, plain, context in (
+                (BOOK_KEY, book, LEGACY_BOOK_CONTEXT),
+                (f"mailto:{conversation}", ADDRESS.encode(),
+                 LEGACY_ADDRESS_CONTEXT + conversation.encode())):
+            blob = vault.seal(plain, context=context)
+            await store.set_setting(key, base64.b64encode(blob).decode())
+    finally:
+        await store.close()
+
+    bot = await process.start()
+    try:
+        assert await bot.store.get_setting(BOOK_KEY) is None
+        assert await bot.store.get_sealed_setting(BOOK_KEY) == book
+        assert await bot.store.get_setting(f"mailto:{conversation}") is None
+        assert await bot.store.get_sealed_setting(f"mailto:{conversation}") == ADDRESS.encode()
+    finally:
+        await process.stop()
