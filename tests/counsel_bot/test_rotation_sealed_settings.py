@@ -41,6 +41,7 @@ from counsel_bot.runtime.runner import policy_from
 from counsel_bot.runtime.stores import DATABASE_FILE, open_store
 from counsel_bot.runtime.vault_rotation import rotate
 from counsel_bot.store import PostgresStore, SqliteStore
+from e2e.errors import VaultError
 from e2e.vault import KdfParams, Vault
 from homeserver_bridge.mail import MailSettings
 from tests.conftest import SynapseHandle
@@ -324,3 +325,25 @@ async def test_the_real_bot_moves_legacy_rows_before_its_parts_read_them(
         assert await bot.store.get_sealed_setting(f"mailto:{conversation}") == ADDRESS.encode()
     finally:
         await process.stop()
+
+
+async def test_rotation_retires_nothing_while_a_plain_setting_holds_a_vault_blob(
+    site: Site,
+) -> None:
+    """A part added later that puts a vault blob into the plain settings again: the
+    rotation stops before retiring the key that blob needs."""
+    blob = site.vault.seal(b"anna@example.org", context=b"newfeature")
+    store = await site.store()
+    try:
+        await store.set_setting("newfeature:C-00000001", base64.b64encode(blob).decode())
+        await store.set_setting("sync_token", "s72594_4483_1934_0_0_0_0_0_0")
+        await store.set_setting("forum:pending", "P-00AA11BB")
+    finally:
+        await store.close()
+
+    with pytest.raises(VaultError, match=r"\['newfeature'\].*nothing was retired"):
+        await rotate(site.bot_dir, site.vault, None, site.settings, site.bot_dir)
+
+    kept = Vault.open(site.bot_dir / "vault.json", PASSPHRASE)
+    assert len(kept.key_ids) == 2
+    assert kept.open_sealed(blob, context=b"newfeature") == b"anna@example.org"
