@@ -1,7 +1,8 @@
 """The moderated forum: a youth's post waits (sealed) until a counsellor approves it.
 
-A youth writes ``forum THEMA text`` in their own room with the bot. The post is sealed into
-the settings (``forum_post:<id>``) in the same transition as the staff notice; counsellors
+A youth writes ``forum THEMA text`` in their own room with the bot. The post is kept as a
+sealed setting (``forum_post:<id>``; the store seals it and re-encrypts it on vault rotation)
+written in the same transition as the staff notice; counsellors
 list waiting posts in the staff room and approve or reject them. An approved post is posted
 by the bot into the topic's room under a nickname, and the youth is invited there to read the
 answers; a rejected one gets a kind private note. Either way the sealed post is then deleted:
@@ -10,7 +11,6 @@ the forum room (end-to-end encrypted) is the only place a post lives on.
 
 from __future__ import annotations
 
-import base64
 import json
 import secrets
 from dataclasses import dataclass
@@ -26,7 +26,6 @@ from counsel_bot.core.groups import NICKNAMES
 from counsel_bot.core.ids import EventID, RoomID, UserID
 from counsel_bot.core.incoming_text import storable
 from counsel_bot.core.messages import text
-from counsel_bot.store import Sealer
 
 if TYPE_CHECKING:
     from counsel_bot.conversation.conductor import Conductor
@@ -40,7 +39,9 @@ def post_key(post: str) -> str:
     return f"forum_post:{post}"
 
 
-def _context(post: str) -> bytes:
+def legacy_context(post: str) -> bytes:
+    """How versions before the sealed settings sealed a post: a vault blob (base64) in the
+    plain settings, which rotation did not reach. Read only by the upgrade."""
     return f"forum_post:{post}".encode()
 
 
@@ -61,10 +62,8 @@ class Post:
 
 
 class ForumDesk:
-    def __init__(self, conductor: Conductor, sealer: Sealer,
-                 topics: tuple[ForumTopic, ...]) -> None:
+    def __init__(self, conductor: Conductor, topics: tuple[ForumTopic, ...]) -> None:
         self.conductor = conductor
-        self.sealer = sealer
         self.topics = {t.id.casefold(): t for t in topics}
         self.pending: list[str] = []
         self.rooms: set[RoomID] = set()
@@ -114,7 +113,7 @@ class ForumDesk:
             post = Post("P-" + secrets.token_hex(4).upper(), parsed.forum, youth, room_id,
                         f"{secrets.choice(NICKNAMES)} {secrets.randbelow(90) + 10}",
                         storable(parsed.text))
-            step.settings.append((post_key(post.id), self._seal(post)))
+            step.sealed.append((post_key(post.id), _value(post)))
             step.add(RoomNotice(room_id, "forum.received"))
             step.add(SayToStaff("forum.staff_new", (("id", post.id),)))
             await self._commit(step, [*self.pending, post.id])
@@ -150,7 +149,7 @@ class ForumDesk:
             reason = parsed.reason or self._no_reason()
             step.add(RoomNotice(post.home_room, "forum.rejected_youth", (("reason", reason),)))
             step.add(SayInRoom(room_id, sender, "forum.rejected_staff", (("id", post.id),)))
-        step.settings.append((post_key(post.id), ""))
+        step.sealed.append((post_key(post.id), None))
         await self._commit(await staff_only(self.conductor, step, room_id),
                            [p for p in self.pending if p != post.id])
         return True
@@ -178,18 +177,11 @@ class ForumDesk:
     def _no_reason(self) -> str:
         return text("forum.no_reason", self.conductor.policy.default_language)
 
-    def _seal(self, post: Post) -> str:
-        raw = json.dumps({"forum": post.forum, "youth": post.youth, "room": post.home_room,
-                          "nick": post.nickname, "text": post.text},
-                         ensure_ascii=False).encode()
-        return base64.b64encode(self.sealer.seal(raw, context=_context(post.id))).decode()
-
     async def _open(self, post_id: str) -> Post | None:
-        stored = await self.conductor.store.get_setting(post_key(post_id))
-        if not stored:
+        stored = await self.conductor.store.get_sealed_setting(post_key(post_id))
+        if stored is None:
             return None
-        data = json.loads(self.sealer.open_sealed(base64.b64decode(stored),
-                                                  context=_context(post_id)))
+        data = json.loads(stored)
         return Post(post_id, data["forum"], UserID(data["youth"]), RoomID(data["room"]),
                     data["nick"], data["text"])
 
@@ -202,3 +194,8 @@ class ForumDesk:
     def _count(self) -> None:
         if self.conductor.metrics is not None:
             self.conductor.metrics.set_forum_waiting(len(self.pending))
+
+
+def _value(post: Post) -> bytes:
+    return json.dumps({"forum": post.forum, "youth": post.youth, "room": post.home_room,
+                       "nick": post.nickname, "text": post.text}, ensure_ascii=False).encode()

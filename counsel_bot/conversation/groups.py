@@ -1,8 +1,9 @@
 """Group sessions in the bot's conversations: what announcing, signing up, moderating and the
 clock change, made durable through the conductor's transitions.
 
-The decisions are `core/groups.py`'s; this part holds the current `GroupBook`, seals it (it
-names youths and their rooms) into the settings of the same transition as the effects, and
+The decisions are `core/groups.py`'s; this part holds the current `GroupBook`, keeps it as a sealed
+setting (it names youths and their rooms; the store seals it and re-encrypts it on vault
+rotation) written in the same transition as the effects, and
 turns decisions into effects the executor performs (`core/group_effects.py`). Crisis flags in
 a group room go through the conductor's `CrisisFlags`, keyed by group and nickname, so the
 same detector (and whatever replaces it) judges group messages too. Message text of a group
@@ -11,7 +12,6 @@ is never stored: it is looked at for the crisis check and dropped.
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
@@ -33,7 +33,6 @@ from counsel_bot.core.group_effects import (
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.incoming_text import storable
 from counsel_bot.core.routing.model import Role
-from counsel_bot.store import Sealer
 
 if TYPE_CHECKING:
     from counsel_bot.conversation.conductor import Conductor
@@ -52,7 +51,9 @@ class GroupSettings:
 
 
 BOOK_KEY = "groups:book"
-BOOK_CONTEXT = b"groups:book"
+# How versions before the sealed settings kept the book: a vault blob (base64) in the plain
+# settings, which rotation did not reach. Read only by the upgrade (runtime/legacy_settings).
+LEGACY_BOOK_CONTEXT = b"groups:book"
 
 
 def room_key(number: int) -> str:
@@ -75,10 +76,8 @@ def crisis_key(number: int, nickname: str) -> ConversationID:
 
 
 class GroupDesk:
-    def __init__(self, conductor: Conductor, sealer: Sealer, zone: tzinfo,
-                 purge_after: timedelta) -> None:
+    def __init__(self, conductor: Conductor, zone: tzinfo, purge_after: timedelta) -> None:
         self.conductor = conductor
-        self.sealer = sealer
         self.zone = zone
         self.purge_after = purge_after
         self.book = g.GroupBook()
@@ -86,10 +85,8 @@ class GroupDesk:
 
     async def load(self) -> None:
         store = self.conductor.store
-        stored = await store.get_setting(BOOK_KEY)
-        self.book = (g.decode_book(self.sealer.open_sealed(base64.b64decode(stored),
-                                                            context=BOOK_CONTEXT))
-                     if stored else g.GroupBook())
+        stored = await store.get_sealed_setting(BOOK_KEY)
+        self.book = g.decode_book(stored) if stored is not None else g.GroupBook()
         self.rooms = {}
         for group in self.book.groups:
             room = await store.get_setting(room_key(group.number))
@@ -318,8 +315,7 @@ class GroupDesk:
     # -- durability -------------------------------------------------------------------------
 
     async def _commit(self, step: Change) -> None:
-        sealed = self.sealer.seal(g.encode_book(self.book), context=BOOK_CONTEXT)
-        step.settings.append((BOOK_KEY, base64.b64encode(sealed).decode()))
+        step.sealed.append((BOOK_KEY, g.encode_book(self.book)))
         try:
             await self.conductor.commit(step)
         except BaseException:

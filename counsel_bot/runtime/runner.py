@@ -40,6 +40,7 @@ from counsel_bot.core.routing.model import Role, RouterConfig
 from counsel_bot.metrics import CounselMetrics
 from counsel_bot.office_metrics import OfficeMetrics
 from counsel_bot.runtime.data_lock import exclusive
+from counsel_bot.runtime.legacy_settings import move_legacy_sealed_settings
 from counsel_bot.runtime.offices import office_book, office_rules, office_staff, retention_by_office
 from counsel_bot.runtime.standby import run_when_active
 from counsel_bot.runtime.stores import open_store
@@ -184,6 +185,12 @@ async def _run_bot(
                              epoch=None if term is None else term.epoch)
     stack = contextlib.AsyncExitStack()
     try:
+        # Active now, and before any part reads them: values an older version kept
+        # vault-sealed in the plain settings become sealed settings (rotation reaches those).
+        moved = await move_legacy_sealed_settings(store, vault)
+        if moved:
+            log.info("moved %d sealed values from the plain settings into the sealed ones",
+                     moved)
         await cross_sign(client, vault, layout, password)
         metrics = CounselMetrics(clock, counsellor_label=settings.web.counsellor_label,
                                  day_zone=ZoneInfo(settings.opening_hours.timezone))
@@ -208,8 +215,8 @@ async def _run_bot(
             undecryptable_grace=timedelta(seconds=settings.bot.undecryptable_grace_seconds),
         )
         made.append(bot)
-        await start_groups(settings, conductor, executor, bot, vault)
-        mail = await start_mail(settings, layout, conductor, client, vault, clock, stack)
+        await start_groups(settings, conductor, executor, bot)
+        mail = await start_mail(settings, layout, conductor, client, clock, stack)
         executor.mail = bot.mail = mail
         web_runner = await start_team_lead_view(settings, conductor, metrics, clock, stack)
         if on_ready is not None:
@@ -239,15 +246,15 @@ async def _run_bot(
 
 
 async def start_groups(settings: Settings, conductor: Conductor, executor: Executor,
-                       bot: CounselBot, vault: Vault) -> None:
+                       bot: CounselBot) -> None:
     """Group sessions and the forum: their parts in the conductor, their rooms in the
     executor, the forum rooms made on the first sync."""
     if not settings.groups.enabled:
         return
-    desk = GroupDesk(conductor, vault, ZoneInfo(settings.opening_hours.timezone),
+    desk = GroupDesk(conductor, ZoneInfo(settings.opening_hours.timezone),
                      timedelta(minutes=settings.groups.purge_after_minutes))
     await desk.load()
-    forum = ForumDesk(conductor, vault, settings.forum)
+    forum = ForumDesk(conductor, settings.forum)
     await forum.load()
     conductor.addons += [desk, forum]
     rooms = GroupRooms(executor, room_opened=desk.room_opened, room_purged=desk.room_purged,
@@ -264,7 +271,7 @@ async def start_groups(settings: Settings, conductor: Conductor, executor: Execu
 
 async def start_mail(
     settings: Settings, layout: DataLayout, conductor: Conductor, client: AsyncClient,
-    vault: Vault, clock: Clock, stack: contextlib.AsyncExitStack,
+    clock: Clock, stack: contextlib.AsyncExitStack,
 ) -> MailChannel | None:
     """The office's mail address: an SMTP server in the bot process (the conversations
     live here), replies through the configured SMTP relay."""
@@ -278,7 +285,7 @@ async def start_mail(
 
     deadlines = MailDeadlines(OpeningHours.from_dict(settings.opening_hours.as_dict()),
                               settings.mail_deadline)
-    mail = MailChannel(conductor, client, vault, settings.mail, sender, clock.now,
+    mail = MailChannel(conductor, client, settings.mail, sender, clock.now,
                        create_room, deadlines)
     await mail.load()
     conductor.mail_switch = mail.switch_to_mail

@@ -3,22 +3,28 @@ the bot keeps, without losing any of it.
 
 Order matters: the new key is added, every sealed value is re-encrypted under it, and only
 then are the old keys forgotten; a crash in between leaves both keys, so nothing becomes
-unreadable.
+unreadable. Values older versions kept vault-sealed in the plain settings are first moved
+into the store's sealed settings (`legacy_settings`), which the store re-encrypts; any other
+vault blob left in the plain settings stops the rotation before a key is retired.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 from dataclasses import dataclass
 from pathlib import Path
 
 from counsel_bot.channels.matrix.session import SESSION_CONTEXT
 from counsel_bot.config import StoreSettings
+from counsel_bot.runtime.legacy_settings import move_legacy_sealed_settings
 from counsel_bot.runtime.runner import SEEDS_CONTEXT
 from counsel_bot.runtime.stores import DATABASE_FILE, open_store, store_password
+from counsel_bot.store import Store
 from counsel_bot.store.leadership import Leadership
-from e2e.errors import VaultError
-from e2e.vault import Vault
+from e2e.errors import TamperedCiphertext, VaultError
+from e2e.vault import Vault, key_id_of
 
 # Sealed files beside the database, with the context each was sealed under.
 SEALED_FILES = {"nio/session.sealed": SESSION_CONTEXT, "cross_signing.sealed": SEEDS_CONTEXT}
@@ -69,6 +75,10 @@ async def _rotate(
     if store.postgres or (bot_dir / DATABASE_FILE).exists():
         opened = await open_store(store, bot_dir, config_dir, vault)
         try:
+            # Before the reseal: moved values are sealed settings, which it re-encrypts
+            # (and counts) with the rest.
+            await move_legacy_sealed_settings(opened, vault)
+            await _refuse_sealed_plain_settings(opened, vault)
             count += await opened.reseal_all(lambda blob, ctx: vault.reseal(blob, context=ctx))
         finally:
             await opened.close()
@@ -89,6 +99,24 @@ def _reseal_files(bot_dir: Path, vault: Vault) -> int:
         # Retiring the old key now would make these unreadable: stop with both keys kept.
         raise VaultError(f"unknown sealed files {leftovers}; nothing was retired")
     return count
+
+
+async def _refuse_sealed_plain_settings(store: Store, vault: Vault) -> None:
+    """A vault blob some part keeps in the plain settings (as the mail channel, groups and
+    forum once did) is not re-encrypted: retiring its key would lose it. Stop first."""
+    kinds = sorted({key.split(":", 1)[0] for key, value in await store.settings("")
+                    if _vault_blob(value, vault)})
+    if kinds:
+        raise VaultError(f"plain settings of the kinds {kinds} hold values sealed by the vault, "
+                         "which rotation cannot re-encrypt; nothing was retired (both keys "
+                         "are kept). Keep such values as sealed settings, then rotate again")
+
+
+def _vault_blob(value: str, vault: Vault) -> bool:
+    try:
+        return key_id_of(base64.b64decode(value, validate=True)) in vault.key_ids
+    except (binascii.Error, TamperedCiphertext):
+        return False
 
 
 def _replace(path: Path, content: bytes) -> None:

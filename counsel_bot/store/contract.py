@@ -205,6 +205,18 @@ class Store(Protocol):
         """Adapter state that is not routing state (sync token, staff room); never content."""
         ...
 
+    async def settings(self, prefix: str) -> list[tuple[str, str]]:
+        """Every plain setting whose key starts with ``prefix``, by key."""
+        ...
+
+    async def move_to_sealed(self, key: str, value: bytes | None) -> bool:
+        """Replace the plain setting ``key`` by the sealed setting ``key`` holding ``value``
+        (None: only delete the plain one), in one transaction: the upgrade of values that
+        older versions kept sealed by the vault in the plain table, where rotation cannot
+        reach them. A sealed setting already there is newer and is kept. False (nothing
+        written) if there is no plain setting ``key``."""
+        ...
+
     async def get_sealed_setting(self, key: str) -> bytes | None:
         """A sealed setting, opened; None if there is none."""
         ...

@@ -290,6 +290,18 @@ class MemoryStore:
     async def set_setting(self, key: str, value: str) -> None:
         self._settings[key] = value
 
+    async def settings(self, prefix: str) -> list[tuple[str, str]]:
+        return sorted((k, v) for k, v in self._settings.items() if k.startswith(prefix))
+
+    async def move_to_sealed(self, key: str, value: bytes | None) -> bool:
+        if key not in self._settings:
+            return False
+        if value is not None and key not in self._sealed_settings:
+            self._sealed_settings[key] = self._sealer.seal(value,
+                                                           context=sealed_setting_context(key))
+        del self._settings[key]
+        return True
+
     async def get_sealed_setting(self, key: str) -> bytes | None:
         sealed = self._sealed_settings.get(key)
         return None if sealed is None else self._sealer.open_sealed(

@@ -178,6 +178,24 @@ class PostgresStore:
                 count += 1
         return count
 
+    async def settings(self, prefix: str) -> list[tuple[str, str]]:
+        rows = await self._rows(
+            "SELECT key, value FROM settings WHERE left(key, length(%s)) = %s ORDER BY key",
+            (prefix, prefix))
+        return [(str(k), str(v)) for k, v in rows]
+
+    async def move_to_sealed(self, key: str, value: bytes | None) -> bool:
+        sealed = None if value is None else self._sealer.seal(
+            value, context=sealed_setting_context(key))
+        async with self._transaction() as db:
+            cursor = await db.execute("DELETE FROM settings WHERE key = %s", (key,))
+            if cursor.rowcount == 0:
+                return False
+            if sealed is not None:
+                await db.execute("INSERT INTO sealed_settings (key, sealed) VALUES (%s, %s) "
+                                 "ON CONFLICT (key) DO NOTHING", (key, sealed))
+        return True
+
     async def get_sealed_setting(self, key: str) -> bytes | None:
         rows = await self._rows("SELECT sealed FROM sealed_settings WHERE key = %s", (key,))
         if not rows:

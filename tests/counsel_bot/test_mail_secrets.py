@@ -42,7 +42,7 @@ async def channel_on_disk(
     async def token(_expires: datetime) -> str:
         return f"{CANARY}-registration-token"
 
-    mail = MailChannel(conductor, None, sealer, MailSettings(), None,  # type: ignore[arg-type]
+    mail = MailChannel(conductor, None, MailSettings(), None,  # type: ignore[arg-type]
                        lambda: AT, _no_room, None)  # type: ignore[arg-type]
     mail.chat_link = ChatLink("https://counsel.example", "https://matrix.to/#/@bot:x", token)
     conductor.chat_invite = mail.invite_to_chat

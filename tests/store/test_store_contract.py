@@ -324,3 +324,39 @@ async def test_sealed_settings_are_sealed_listed_deleted_and_erased_with_the_con
     await store.erase_conversation(C1)
     assert await store.get_sealed_setting("note:c1") is None
     assert await store.get_sealed_setting("note:c2") == b"other"
+
+
+async def test_a_plain_setting_moves_into_the_sealed_settings_in_one_step(
+    store: Store, sealer: AeadSealer
+) -> None:
+    """The upgrade of values older versions kept vault-sealed in the plain table."""
+    await store.set_setting("mailto:c1", "legacy blob")
+    await store.set_setting("mailto_x", "not under the prefix")
+    await store.set_setting("forum_post:P-1", "")
+    await store.set_setting("mailreply:c1", "older blob")
+    await store.set_sealed_setting("mailreply:c1", b"newer thread")
+    assert await store.settings("mailto:") == [("mailto:c1", "legacy blob")]
+
+    assert await store.move_to_sealed("mailto:c1", b"anna@example.org")
+    assert await store.get_setting("mailto:c1") is None
+    assert await store.get_sealed_setting("mailto:c1") == b"anna@example.org"
+    assert not await store.move_to_sealed("mailto:c1", b"again")  # moved already
+    assert await store.get_sealed_setting("mailto:c1") == b"anna@example.org"
+    # Sealed by the store under the setting's own context: rotation reseals it.
+    contexts: list[bytes] = []
+
+    def reseal(blob: bytes, context: bytes) -> bytes:
+        contexts.append(context)
+        return sealer.seal(sealer.open_sealed(blob, context=context), context=context)
+
+    await store.reseal_all(reseal)
+    assert b"setting:mailto:c1" in contexts
+    # Nothing to keep (a decided forum post): the plain row only goes.
+    assert await store.move_to_sealed("forum_post:P-1", None)
+    assert await store.get_setting("forum_post:P-1") is None
+    assert await store.get_sealed_setting("forum_post:P-1") is None
+    # A sealed value written since is newer than the plain one: kept.
+    assert await store.move_to_sealed("mailreply:c1", b"older thread")
+    assert await store.get_sealed_setting("mailreply:c1") == b"newer thread"
+    assert await store.get_setting("mailreply:c1") is None
+    assert await store.get_setting("mailto_x") == "not under the prefix"

@@ -2,8 +2,10 @@
 the counsellor reads it; the counsellor's reply in that room goes out as mail.
 
 Mail is not end-to-end encrypted, so at rest the youth's address and the thread's headers
-are sealed by the vault; the mail text is kept like chat intake (sealed). Nothing of it
-reaches logs, staff alerts or metrics.
+are sealed: as sealed settings (``mailto:<conversation>``, ``mailreply:<conversation>``),
+which the store seals, re-encrypts on vault rotation and erases with the conversation; the
+mail text is kept like chat intake (sealed). Nothing of it reaches logs, staff alerts or
+metrics.
 
 A reply is performed from the outbox at least once. Its Message-ID is derived from the
 outbox key and recorded (as the thread key the youth's answer is found by) right after the
@@ -14,7 +16,6 @@ sends it twice.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import logging
@@ -37,7 +38,6 @@ from counsel_bot.core.routing import events as ev
 from counsel_bot.core.routing.model import Channel
 from counsel_bot.store import IntakeMessage, NewConversation
 from counsel_bot.store.contract import ConversationRecord
-from e2e.vault import Vault
 from homeserver_bridge.mail import (
     CalendarFile,
     InboundMail,
@@ -68,8 +68,22 @@ class ChatLink:
 
 def _digest(code: str) -> str:
     return hashlib.sha256(code.encode("utf-8")).hexdigest()
-THREAD_CONTEXT = b"counsel/mail-thread/v1"
-ADDRESS_CONTEXT = b"counsel/mail-address/v1"
+
+
+# How versions before the sealed settings kept the two: vault blobs (base64) in the plain
+# settings, which rotation did not reach. Read only by the upgrade (runtime/legacy_settings).
+LEGACY_THREAD_CONTEXT = b"counsel/mail-thread/v1"
+LEGACY_ADDRESS_CONTEXT = b"counsel/mail-address/v1"
+
+
+def address_key(conversation: ConversationID) -> str:
+    """Sealed setting: a switched chat youth's address (erased with the conversation)."""
+    return f"mailto:{conversation}"
+
+
+def thread_key(conversation: ConversationID) -> str:
+    """Sealed setting: the reply thread's headers (erased with the conversation)."""
+    return f"mailreply:{conversation}"
 
 
 def mail_address(record: ConversationRecord) -> str | None:
@@ -88,7 +102,6 @@ class MailChannel:
         self,
         conductor: Conductor,
         client: AsyncClient,
-        vault: Vault,
         settings: MailSettings,
         sender: MailSender | None,
         now: Callable[[], datetime],
@@ -98,7 +111,6 @@ class MailChannel:
         self.conductor = conductor
         self.store = conductor.store
         self.client = client
-        self.vault = vault
         self.settings = settings
         self.sender = sender
         self.now = now
@@ -242,12 +254,12 @@ class MailChannel:
     ) -> None:
         """A chat youth continues by mail: the address is kept sealed, the office starts a
         thread, and the counsellor's words in the room go out as mail from now on."""
-        sealed = self.vault.seal(address.encode(), context=ADDRESS_CONTEXT + conversation.encode())
-        change.settings.append((f"mailto:{conversation}", base64.b64encode(sealed).decode()))
+        change.sealed.append((address_key(conversation), address.encode()))
         current = self.conductor.router.conversation(conversation)
         language = "en" if current is not None and current.language == "en" else "de"
         subject = "Your online counselling" if language == "en" else "Deine Online-Beratung"
-        await self._save_thread(conversation, ReplyThread("", (), subject))
+        change.sealed.append((thread_key(conversation),
+                              _thread_value(ReplyThread("", (), subject))))
         self.conductor.handle(change, [ev.ChannelChanged(change.at, conversation, Channel.MAIL)],
                               reply_room=None)
         change.add(SayToYouth(conversation, "channel.mail"))
@@ -301,11 +313,8 @@ class MailChannel:
         born = mail_address(record)
         if born is not None:
             return born
-        stored = await self.store.get_setting(f"mailto:{record.conversation}")
-        if not stored:
-            return None
-        context = ADDRESS_CONTEXT + record.conversation.encode()
-        return self.vault.open_sealed(base64.b64decode(stored), context=context).decode()
+        stored = await self.store.get_sealed_setting(address_key(record.conversation))
+        return None if stored is None else stored.decode()
 
     async def send_reply(self, record: ConversationRecord, text: str, key: str, *,
                          calendar: CalendarFile | None = None) -> None:
@@ -340,20 +349,19 @@ class MailChannel:
                                     ReplyThread(reply_id, chain[-20:], thread.subject))
 
     async def _save_thread(self, conversation: ConversationID, thread: ReplyThread) -> None:
-        data = json.dumps({"id": thread.message_id, "refs": list(thread.references),
-                           "subject": thread.subject}).encode()
-        sealed = self.vault.seal(data, context=THREAD_CONTEXT + conversation.encode())
-        await self.store.set_setting(f"mailreply:{conversation}",
-                                     base64.b64encode(sealed).decode())
+        await self.store.set_sealed_setting(thread_key(conversation), _thread_value(thread))
 
     async def _load_thread(self, conversation: ConversationID) -> ReplyThread:
-        stored = await self.store.get_setting(f"mailreply:{conversation}")
-        if not stored:
+        stored = await self.store.get_sealed_setting(thread_key(conversation))
+        if stored is None:
             raise BotError(f"no mail thread for {conversation}")
-        plain = self.vault.open_sealed(base64.b64decode(stored),
-                                       context=THREAD_CONTEXT + conversation.encode())
-        data = json.loads(plain)
+        data = json.loads(stored)
         return ReplyThread(data["id"], tuple(data["refs"]), data["subject"])
+
+
+def _thread_value(thread: ReplyThread) -> bytes:
+    return json.dumps({"id": thread.message_id, "refs": list(thread.references),
+                       "subject": thread.subject}).encode()
 
 
 def _as_text(mail: InboundMail) -> str:
