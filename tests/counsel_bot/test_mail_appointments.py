@@ -48,8 +48,8 @@ async def mail_office(path: Path) -> tuple[Conductor, MailChannel, Executor, Rec
     await conductor.sync_roster(AT)
     await conductor.staff_wrote(RoomID("!staff:x"), ANNA, EventID("$duty"), "!duty on", AT)
     sender = RecordingSender()
-    mail = MailChannel(conductor, None, AeadSealer(), MailSettings(  # type: ignore[arg-type]
-        office_address="beratung@counsel.example"), sender,  # type: ignore[arg-type]
+    mail = MailChannel(conductor, None, MailSettings(  # type: ignore[arg-type]
+        office_address="beratung@counsel.example"), sender,
         lambda: AT, _no_room, None)  # type: ignore[arg-type]
     conductor.mail_switch = mail.switch_to_mail
     executor = Executor(None, store, FakeClock(AT),  # type: ignore[arg-type]
