@@ -1,0 +1,273 @@
+"""First message -> counsellor invited with 20 offices and 200 counsellors, end to end.
+
+``python -m bench.office_latency [--quick] [--profile FILE]``. One embedded Synapse, three bots
+in their own processes: the counsel bot configured as one office (no ``[[offices]]``, as
+bench.latency runs it), the counsel bot configured with 20 offices and 200 counsellors, and
+the bare E2E echo bot (the baseline). Samples are interleaved per round: echo, one office,
+echo, 20 offices, so load from anything else on the machine hits all of them alike.
+
+The 20-office bot is set up through the product's own path: it makes each office's staff
+room and invites that office's 10 counsellors (and all 200 to its main staff room); each
+counsellor is a real E2E nio client that joins its office's staff room and says ``!duty on``
+there, and waits for the bot's answer. 200 syncing E2E clients do not fit beside Synapse and
+three bots on 2 cores, so after ``!duty on`` answered, the counsellors of all but ``watched``
+offices stop syncing (their client is closed; their device stays, they stay on duty in the
+bot, which does not know or care whether a client syncs). The timed youths write to the
+watched offices only, so the counsellor invited is always one whose client still syncs.
+
+A youth's first message names a topic and a postcode ("Stress mit meinen Eltern, 12073"):
+every office counsels family topics and serves its own postcode area, so only the postcode
+singles the office out, through the product's matcher (checked before the run). The
+one-office bot gets the same text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import cast, env
+from bench.client import BenchClient
+from bench.latency import (
+    CAPACITY,
+    echo_once,
+    quiet_libraries,
+    route_once,
+    start_profiler,
+    stop_profiler,
+    warm_echo,
+)
+from bench.stats import markdown, ms, percentile, ratio
+from counsel_bot.config import settings_from_mapping
+from counsel_bot.core.offices import MatchKind, match_office
+
+# Besides family (every office has it): each office's second topic, so offices differ.
+SECOND_TOPIC = ("school", "addiction", "violence", "sexuality", "lgbtq", "migration")
+GOAL = 1.15
+
+
+@dataclass(frozen=True)
+class Plan:
+    samples: int  # rounds: echo, one office, echo, 20 offices
+    offices: int
+    per_office: int
+    watched: int  # offices whose counsellors keep syncing (the timed youths write to these)
+    one_office_counsellors: int
+
+
+FULL = Plan(samples=30, offices=20, per_office=10, watched=2, one_office_counsellors=10)
+QUICK = Plan(samples=4, offices=4, per_office=2, watched=2, one_office_counsellors=2)
+
+
+def office_id(index: int) -> str:
+    return f"o{index:02d}"
+
+
+def office_name(index: int) -> str:
+    return f"Bench office {index:02d}"
+
+
+def postcode(index: int) -> str:
+    return f"{10 + index}073"  # office i serves the prefix 10+i, i.e. (10+i)000-(10+i)999
+
+
+def first_message(index: int) -> str:
+    return f"Stress mit meinen Eltern, {postcode(index)}"
+
+
+def offices_toml(staff: Sequence[Sequence[str]]) -> str:
+    """``[routing]`` and one ``[[offices]]`` per list of counsellor ids (no staff_room: the
+    bot makes each office's room, as an installation without configured rooms does)."""
+    lines = ["[routing]", f'fallback_office = "{office_id(0)}"']
+    for index, counsellors in enumerate(staff):
+        quoted = ", ".join(f'"{c}"' for c in counsellors)
+        lines += [
+            "[[offices]]",
+            f'id = "{office_id(index)}"',
+            f'name = "{office_name(index)}"',
+            f'topics = ["family", "{SECOND_TOPIC[index % len(SECOND_TOPIC)]}"]',
+            f'postcodes = ["{10 + index}"]',
+            f"counsellors = [{quoted}]",
+        ]
+    return "\n".join(lines)
+
+
+def check_matching(staff: Sequence[Sequence[str]]) -> None:
+    """The first messages reach their office through the product's matcher, directly (no
+    question back): otherwise the bench would time something else than it says."""
+    import tomllib
+
+    settings = settings_from_mapping(tomllib.loads(offices_toml(staff)))
+    offices = tuple(o.office() for o in settings.offices)
+    for index in range(len(staff)):
+        found = match_office(first_message(index), offices, office_id(0), asked=False)
+        if found.kind is not MatchKind.MATCHED or found.office != office_id(index):
+            raise RuntimeError(f"the first message for office {index} matched {found}")
+
+
+async def office_room(client: BenchClient, index: int) -> str:
+    """The room id of the invitation to office ``index``'s staff room (named for it)."""
+    deadline = time.perf_counter() + cast.SETUP_TIMEOUT
+    while time.perf_counter() < deadline:
+        for room_id, room in client.client.invited_rooms.items():
+            if (room.name or "").endswith(office_name(index)):
+                return str(room_id)
+        await asyncio.sleep(0.1)
+    raise TimeoutError(f"no invitation to the staff room of office {index}")
+
+
+async def offices_on_duty(
+    hs: env.Homeserver, staff: Sequence[Sequence[env.Account]], root: Path, bot: str,
+    watched: int, parallel: int = 10,
+) -> list[list[BenchClient]]:
+    """Every counsellor joins their office's staff room and says ``!duty on`` there; the
+    clients of the first ``watched`` offices keep syncing, the others are closed."""
+    gate = asyncio.Semaphore(parallel)
+
+    async def one(index: int, number: int, account: env.Account) -> BenchClient | None:
+        async with gate:
+            client = await BenchClient.create(hs.base_url, account,
+                                              root / f"staff-{index}-{number}")
+            room = await office_room(client, index)
+            await client.join(room)
+            await cast.duty_on(client, room, bot)
+            if index < watched:
+                return client
+            await client.close()
+            return None
+
+    made = await asyncio.gather(*(one(i, n, a) for i, accounts in enumerate(staff)
+                                  for n, a in enumerate(accounts)))
+    clients = [c for c in made if c is not None]
+    return [[c for c in clients if c.user_id in {a.user_id for a in staff[i]}]
+            for i in range(watched)]
+
+
+@dataclass
+class Results:
+    echo: list[float]
+    one_office: list[float]
+    offices: list[float]
+    rss_kib: int  # the 20-office bot's, after the samples
+
+
+async def run(plan: Plan, root: Path, log: logging.Logger, profile: Path | None) -> Results:
+    async with env.homeserver(root) as hs:
+        log.info("registering %d + %d counsellors", plan.offices * plan.per_office,
+                 plan.one_office_counsellors)
+        many = await hs.register_many("oc", plan.offices * plan.per_office)
+        staff = [many[i * plan.per_office:(i + 1) * plan.per_office]
+                 for i in range(plan.offices)]
+        ids = [[a.user_id for a in accounts] for accounts in staff]
+        check_matching(ids)
+        single = await hs.register_many("counsellor", plan.one_office_counsellors)
+        one = await env.provision_counsel_bot(hs, "one-office", [a.user_id for a in single],
+                                              CAPACITY)
+        twenty = await env.provision_counsel_bot(hs, "offices", [], CAPACITY,
+                                                 extra=offices_toml(ids))
+        echo = await env.provision_echo_bot(hs)
+        for child in (one, twenty, echo):
+            await child.start()
+        one_user, twenty_user = env.bot_user_of(one), env.bot_user_of(twenty)
+        echo_user = env.bot_user_of(echo)
+        people: list[BenchClient] = []
+        try:
+            one_staff, _ = await cast.on_duty(hs, single, root / "one", one_user)
+            people += one_staff
+            log.info("one office: %d on duty; %d offices: bringing %d on duty", len(one_staff),
+                     plan.offices, len(many))
+            started = time.perf_counter()
+            watched = await offices_on_duty(hs, staff, root / "offices", twenty_user,
+                                            plan.watched)
+            people += [c for office in watched for c in office]
+            log.info("all on duty in %.0f s; making 2 x %d youths",
+                     time.perf_counter() - started, plan.samples)
+            youths_one = await cast.youths(hs, plan.samples, root / "one", one_user, echo_user)
+            youths_many = await cast.youths(hs, plan.samples, root / "offices", twenty_user,
+                                            echo_user)
+            people += [y.client for y in (*youths_one, *youths_many)]
+            await warm_echo([*youths_one, *youths_many], echo_user)
+            spy = await start_profiler(twenty.pid, profile)
+            echo_s: list[float] = []
+            one_s: list[float] = []
+            many_s: list[float] = []
+            log.info("samples")
+            for n in range(plan.samples):
+                office = n % plan.watched
+                body = first_message(office)
+                echo_s.append(await echo_once(youths_one[n], echo_user, "ping-1"))
+                one_s.append(await route_once(youths_one[n], one_staff, body))
+                echo_s.append(await echo_once(youths_many[n], echo_user, "ping-2"))
+                many_s.append(await route_once(youths_many[n], watched[office], body))
+                await asyncio.sleep(0.2)  # the bots finish their other sends: isolated samples
+            await stop_profiler(spy)
+            for child in (one, twenty, echo):
+                child.check_alive()
+            return Results(echo_s, one_s, many_s, env.rss_kib(twenty.pid)[0])
+        finally:
+            await cast.close_all(people)
+            for child in (one, twenty, echo):
+                await child.stop()
+
+
+def _row(name: str, samples: Sequence[float], echo: Sequence[float]) -> list[str]:
+    p50, p90 = percentile(samples, 50), percentile(samples, 90)
+    return [name, str(len(samples)), ms(p50), ms(p90), ratio(p50, percentile(echo, 50)),
+            ratio(p90, percentile(echo, 90))]
+
+
+def report(plan: Plan, r: Results) -> str:
+    echo50 = percentile(r.echo, 50)
+    many50 = percentile(r.offices, 50)
+    met = many50 <= GOAL * echo50
+    counsellors = plan.offices * plan.per_office
+    return "\n".join([
+        markdown(["measurement", "n", "p50 ms", "p90 ms", "p50 vs echo", "p90 vs echo"], [
+            _row("echo round trip (baseline)", r.echo, r.echo),
+            _row(f"first message -> invited, one office ({plan.one_office_counsellors} "
+                 "counsellors)", r.one_office, r.echo),
+            _row(f"first message -> invited, {plan.offices} offices ({counsellors} "
+                 "counsellors)", r.offices, r.echo),
+        ]),
+        "",
+        f"{plan.offices}-office bot RSS after the samples: {r.rss_kib / 1024:.0f} MiB.",
+        "",
+        f"Goal: {plan.offices} offices, first message -> invited p50 <= {GOAL}x echo p50: "
+        f"{ratio(many50, echo50)} -> {'met' if met else 'not met'}",
+    ])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small smoke run (4 offices)")
+    parser.add_argument("--samples", type=int, default=None, metavar="N",
+                        help="rounds of samples (default 30; 4 with --quick)")
+    parser.add_argument("--profile", type=Path, default=None, metavar="FILE",
+                        help="py-spy the 20-office bot during the samples (collapsed stacks)")
+    args = parser.parse_args(argv)
+    quiet_libraries()
+    env.interrupt_on_sigterm()
+    plan = QUICK if args.quick else FULL
+    if args.samples is not None:
+        plan = Plan(args.samples, plan.offices, plan.per_office, plan.watched,
+                    plan.one_office_counsellors)
+    load = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="counsel-bench-") as tmp:
+        started = time.perf_counter()
+        results = asyncio.run(run(plan, Path(tmp), logging.getLogger("bench"), args.profile))
+    print(f"## First message -> invited with offices ({os.cpu_count()} cores, load average "
+          f"{load:.1f} before, {os.getloadavg()[0]:.1f} after, "
+          f"{time.perf_counter() - started:.0f} s)\n")
+    print(report(plan, results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
