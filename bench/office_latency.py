@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import cast, env
+from bench.cast import Youth
 from bench.client import BenchClient
 from bench.latency import (
     CAPACITY,
@@ -45,8 +46,9 @@ from bench.latency import (
     warm_echo,
 )
 from bench.stats import markdown, ms, percentile, ratio
-from counsel_bot.config import settings_from_mapping
+from counsel_bot.config import load_settings, settings_from_mapping
 from counsel_bot.core.offices import MatchKind, match_office
+from counsel_bot.stats import fetch_stats
 
 # Besides family (every office has it): each office's second topic, so offices differ.
 SECOND_TOPIC = ("school", "addiction", "violence", "sexuality", "lgbtq", "migration")
@@ -125,11 +127,16 @@ async def office_room(client: BenchClient, index: int) -> str:
 
 async def offices_on_duty(
     hs: env.Homeserver, staff: Sequence[Sequence[env.Account]], root: Path, bot: str,
-    watched: int, parallel: int = 10,
+    metrics: str, watched: int, parallel: int = 10,
 ) -> list[list[BenchClient]]:
     """Every counsellor joins their office's staff room and says ``!duty on`` there; the
-    clients of the first ``watched`` offices keep syncing, the others are closed."""
+    clients of the first ``watched`` offices keep syncing, the others are closed once their
+    command is sent (its room key went to the bot before it). Done when the bot's own
+    /metrics counts every counsellor on duty in their office: the bot decrypted each command
+    and committed it. (Waiting for each written answer instead would also need every closed
+    client to keep syncing until it could decrypt that answer.)"""
     gate = asyncio.Semaphore(parallel)
+    log = logging.getLogger("bench")
 
     async def one(index: int, number: int, account: env.Account) -> BenchClient | None:
         async with gate:
@@ -137,7 +144,8 @@ async def offices_on_duty(
                                               root / f"staff-{index}-{number}")
             room = await office_room(client, index)
             await client.join(room)
-            await cast.duty_on(client, room, bot)
+            await client.prepare_room(room, bot)
+            await client.send(room, "!duty on")
             if index < watched:
                 return client
             await client.close()
@@ -145,9 +153,57 @@ async def offices_on_duty(
 
     made = await asyncio.gather(*(one(i, n, a) for i, accounts in enumerate(staff)
                                   for n, a in enumerate(accounts)))
+    want = {office_id(i): len(accounts) for i, accounts in enumerate(staff)}
+    deadline = time.perf_counter() + cast.SETUP_TIMEOUT
+    while True:
+        stats = await fetch_stats(metrics)
+        on_duty = {office: int(stats.offices[office].on_duty) if office in stats.offices
+                   else 0 for office in want}
+        if on_duty == want:
+            break
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"on duty by office after {cast.SETUP_TIMEOUT:.0f} s: {on_duty}")
+        log.info("%d of %d on duty", sum(on_duty.values()), sum(want.values()))
+        await asyncio.sleep(2)
     clients = [c for c in made if c is not None]
     return [[c for c in clients if c.user_id in {a.user_id for a in staff[i]}]
             for i in range(watched)]
+
+
+def metrics_url(bot: env.ChildProcess) -> str:
+    settings = load_settings(env.bot_data_of(bot) / "counsel.toml")
+    return f"http://{settings.web.bind_address}:{settings.web.port}/metrics"
+
+
+# Where a routing sample's time went, in seconds, at the homeserver's timestamps: the youth's
+# send until their message was on the server; from there until the bot's invitation was
+# (the bot's part: its sync, decryption, routing, commit, the invite call); from there until
+# the counsellor's client had the invitation (delivery).
+Split = tuple[float, float, float]
+
+
+async def route_timed(youth: Youth, counsellors: Sequence[BenchClient], body: str,
+                      splits: list[Split]) -> float:
+    """bench.latency's route_once, and afterwards (untimed) where its time went."""
+    room = youth.counsel_room
+    wall, perf = time.time(), time.perf_counter()
+    took = await route_once(youth, counsellors, body)
+    seen = min(c.invites[room] for c in counsellors if room in c.invites)
+    staff = {c.user_id for c in counsellors}
+    me = youth.client.user_id
+    deadline = time.perf_counter() + 10
+    while time.perf_counter() < deadline:
+        mine = [s.server_ms for s in youth.client.messages
+                if s.room_id == room and s.sender == me and s.body == body]
+        invited = [ms for (r, user), ms in youth.client.invited_on_server.items()
+                   if r == room and user in staff]
+        if mine and invited:
+            sent_ms, invite_ms = mine[0] / 1000, min(invited) / 1000
+            splits.append((sent_ms - wall, invite_ms - sent_ms,
+                           wall + (seen - perf) - invite_ms))
+            break
+        await asyncio.sleep(0.02)
+    return took
 
 
 @dataclass
@@ -156,6 +212,9 @@ class Results:
     one_office: list[float]
     offices: list[float]
     rss_kib: int  # the 20-office bot's, after the samples
+    echo_split: list[tuple[float, float]]
+    one_split: list[Split]
+    offices_split: list[Split]
 
 
 async def run(plan: Plan, root: Path, log: logging.Logger, profile: Path | None) -> Results:
@@ -185,7 +244,7 @@ async def run(plan: Plan, root: Path, log: logging.Logger, profile: Path | None)
                      plan.offices, len(many))
             started = time.perf_counter()
             watched = await offices_on_duty(hs, staff, root / "offices", twenty_user,
-                                            plan.watched)
+                                            metrics_url(twenty), plan.watched)
             people += [c for office in watched for c in office]
             log.info("all on duty in %.0f s; making 2 x %d youths",
                      time.perf_counter() - started, plan.samples)
@@ -198,19 +257,24 @@ async def run(plan: Plan, root: Path, log: logging.Logger, profile: Path | None)
             echo_s: list[float] = []
             one_s: list[float] = []
             many_s: list[float] = []
+            echo_split: list[tuple[float, float]] = []
+            one_split: list[Split] = []
+            many_split: list[Split] = []
             log.info("samples")
             for n in range(plan.samples):
                 office = n % plan.watched
                 body = first_message(office)
-                echo_s.append(await echo_once(youths_one[n], echo_user, "ping-1"))
-                one_s.append(await route_once(youths_one[n], one_staff, body))
-                echo_s.append(await echo_once(youths_many[n], echo_user, "ping-2"))
-                many_s.append(await route_once(youths_many[n], watched[office], body))
+                echo_s.append(await echo_once(youths_one[n], echo_user, "ping-1", echo_split))
+                one_s.append(await route_timed(youths_one[n], one_staff, body, one_split))
+                echo_s.append(await echo_once(youths_many[n], echo_user, "ping-2", echo_split))
+                many_s.append(await route_timed(youths_many[n], watched[office], body,
+                                                many_split))
                 await asyncio.sleep(0.2)  # the bots finish their other sends: isolated samples
             await stop_profiler(spy)
             for child in (one, twenty, echo):
                 child.check_alive()
-            return Results(echo_s, one_s, many_s, env.rss_kib(twenty.pid)[0])
+            return Results(echo_s, one_s, many_s, env.rss_kib(twenty.pid)[0], echo_split,
+                           one_split, many_split)
         finally:
             await cast.close_all(people)
             for child in (one, twenty, echo):
@@ -221,6 +285,13 @@ def _row(name: str, samples: Sequence[float], echo: Sequence[float]) -> list[str
     p50, p90 = percentile(samples, 50), percentile(samples, 90)
     return [name, str(len(samples)), ms(p50), ms(p90), ratio(p50, percentile(echo, 50)),
             ratio(p90, percentile(echo, 90))]
+
+
+def _parts(splits: Sequence[Sequence[float]]) -> str:
+    if not splits:
+        return "-"
+    return " / ".join(ms(percentile([s[i] for s in splits], 50))
+                      for i in range(len(splits[0])))
 
 
 def report(plan: Plan, r: Results) -> str:
@@ -236,6 +307,14 @@ def report(plan: Plan, r: Results) -> str:
             _row(f"first message -> invited, {plan.offices} offices ({counsellors} "
                  "counsellors)", r.offices, r.echo),
         ]),
+        "",
+        "Where the time went (p50 ms, at the homeserver's timestamps): youth's send until "
+        "the message was on the server / until the invitation was (the bot's part) / until "
+        "the counsellor's client had it (delivery); echo: until the echo was on the server "
+        "(its send included) / delivery:",
+        f"- one office: {_parts(r.one_split)}",
+        f"- {plan.offices} offices: {_parts(r.offices_split)}",
+        f"- echo: {_parts(r.echo_split)}",
         "",
         f"{plan.offices}-office bot RSS after the samples: {r.rss_kib / 1024:.0f} MiB.",
         "",
