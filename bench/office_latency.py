@@ -33,6 +33,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from nio import LocalProtocolError
+
 from bench import cast, env
 from bench.cast import Youth
 from bench.client import BenchClient
@@ -144,15 +146,25 @@ async def offices_on_duty(
                                               root / f"staff-{index}-{number}")
             room = await office_room(client, index)
             await client.join(room)
-            await client.prepare_room(room, bot)
-            await client.send(room, "!duty on")
+            for attempt in range(3):
+                try:
+                    await client.prepare_room(room, bot)
+                    await client.send(room, "!duty on")
+                    break
+                except (KeyError, LocalProtocolError):
+                    # nio's own race: a colleague's join dropped the room key it was
+                    # sharing. The command is idempotent; send it again.
+                    if attempt == 2:
+                        raise
             if index < watched:
                 return client
             await client.close()
             return None
 
-    made = await asyncio.gather(*(one(i, n, a) for i, accounts in enumerate(staff)
-                                  for n, a in enumerate(accounts)))
+    # Counsellor by counsellor across the offices, so the ones set up at the same time are
+    # mostly in different staff rooms (fewer of nio's membership races above).
+    made = await asyncio.gather(*(one(i, n, staff[i][n]) for n in range(len(staff[0]))
+                                  for i in range(len(staff))))
     want = {office_id(i): len(accounts) for i, accounts in enumerate(staff)}
     deadline = time.perf_counter() + cast.SETUP_TIMEOUT
     while True:
