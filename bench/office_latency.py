@@ -9,11 +9,12 @@ echo, 20 offices, so load from anything else on the machine hits all of them ali
 The 20-office bot is set up through the product's own path: it makes each office's staff
 room and invites that office's 10 counsellors (and all 200 to its main staff room); each
 counsellor is a real E2E nio client that joins its office's staff room and says ``!duty on``
-there, and waits for the bot's answer. 200 syncing E2E clients do not fit beside Synapse and
-three bots on 2 cores, so after ``!duty on`` answered, the counsellors of all but ``watched``
-offices stop syncing (their client is closed; their device stays, they stay on duty in the
-bot, which does not know or care whether a client syncs). The timed youths write to the
-watched offices only, so the counsellor invited is always one whose client still syncs.
+there; an office counts as staffed when the bot's own /metrics counts all its counsellors on
+duty. 200 syncing E2E clients do not fit beside Synapse and three bots on 2 cores, so then
+the clients of all but ``watched`` offices stop syncing (closed; their devices stay, and
+they stay on duty in the bot, which does not know or care whether a client syncs). The
+timed youths write to the watched offices only, so the counsellor invited is always one
+whose client still syncs.
 
 A youth's first message names a topic and a postcode ("Stress mit meinen Eltern, 12073"):
 every office counsels family topics and serves its own postcode area, so only the postcode
@@ -32,8 +33,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-from nio import LocalProtocolError
 
 from bench import cast, env
 from bench.cast import Youth
@@ -129,57 +128,61 @@ async def office_room(client: BenchClient, index: int) -> str:
 
 async def offices_on_duty(
     hs: env.Homeserver, staff: Sequence[Sequence[env.Account]], root: Path, bot: str,
-    metrics: str, watched: int, parallel: int = 10,
+    metrics: str, watched: int, parallel: int = 5,
 ) -> list[list[BenchClient]]:
-    """Every counsellor joins their office's staff room and says ``!duty on`` there; the
-    clients of the first ``watched`` offices keep syncing, the others are closed once their
-    command is sent (its room key went to the bot before it). Done when the bot's own
-    /metrics counts every counsellor on duty in their office: the bot decrypted each command
-    and committed it. (Waiting for each written answer instead would also need every closed
-    client to keep syncing until it could decrypt that answer.)"""
+    """Every counsellor joins their office's staff room and says ``!duty on`` there. An
+    office is done when the bot's own /metrics counts all its counsellors on duty (the bot
+    decrypted each command and committed it); then the clients of all but the first
+    ``watched`` offices are closed. Offices are set up side by side, each office's
+    counsellors one after the other: nio drops a room's key on every join, and a colleague
+    joining while a command is encrypted could leave the bot without that command's key."""
     gate = asyncio.Semaphore(parallel)
     log = logging.getLogger("bench")
 
-    async def one(index: int, number: int, account: env.Account) -> BenchClient | None:
+    async def office(index: int, accounts: Sequence[env.Account]) -> list[BenchClient]:
         async with gate:
-            client = await BenchClient.create(hs.base_url, account,
-                                              root / f"staff-{index}-{number}")
-            room = await office_room(client, index)
-            await client.join(room)
-            for attempt in range(3):
-                try:
-                    await client.prepare_room(room, bot)
-                    await client.send(room, "!duty on")
-                    break
-                except (KeyError, LocalProtocolError):
-                    # nio's own race: a colleague's join dropped the room key it was
-                    # sharing. The command is idempotent; send it again.
-                    if attempt == 2:
-                        raise
+            clients = []
+            for number, account in enumerate(accounts):
+                client = await BenchClient.create(hs.base_url, account,
+                                                  root / f"staff-{index}-{number}")
+                room = await office_room(client, index)
+                await client.join(room)
+                await client.prepare_room(room, bot)
+                await client.send(room, "!duty on")
+                clients.append((client, room))
+            await until_on_duty(metrics, index, len(accounts), clients)
+            log.info("office %d: %d on duty", index, len(accounts))
             if index < watched:
-                return client
-            await client.close()
-            return None
+                return [c for c, _ in clients]
+            await cast.close_all([c for c, _ in clients])
+            return []
 
-    # Counsellor by counsellor across the offices, so the ones set up at the same time are
-    # mostly in different staff rooms (fewer of nio's membership races above).
-    made = await asyncio.gather(*(one(i, n, staff[i][n]) for n in range(len(staff[0]))
-                                  for i in range(len(staff))))
-    want = {office_id(i): len(accounts) for i, accounts in enumerate(staff)}
+    made = await asyncio.gather(*(office(i, a) for i, a in enumerate(staff)))
+    return made[:watched]
+
+
+async def until_on_duty(metrics: str, index: int, want: int,
+                        clients: Sequence[tuple[BenchClient, str]]) -> None:
+    """Wait until the bot counts ``want`` on duty in office ``index``. A command the bot
+    still cannot decrypt after a while (its key got lost in one of nio's races on the
+    client's side) is sent again with a fresh room key: once, before giving up."""
     deadline = time.perf_counter() + cast.SETUP_TIMEOUT
+    resend = time.perf_counter() + 20
     while True:
         stats = await fetch_stats(metrics)
-        on_duty = {office: int(stats.offices[office].on_duty) if office in stats.offices
-                   else 0 for office in want}
-        if on_duty == want:
-            break
-        if time.perf_counter() > deadline:
-            raise TimeoutError(f"on duty by office after {cast.SETUP_TIMEOUT:.0f} s: {on_duty}")
-        log.info("%d of %d on duty", sum(on_duty.values()), sum(want.values()))
-        await asyncio.sleep(2)
-    clients = [c for c in made if c is not None]
-    return [[c for c in clients if c.user_id in {a.user_id for a in staff[i]}]
-            for i in range(watched)]
+        figures = stats.offices.get(office_id(index))
+        if figures is not None and int(figures.on_duty) >= want:
+            return
+        now = time.perf_counter()
+        if now > deadline:
+            raise TimeoutError(f"office {index}: {figures} on duty, {want} wanted")
+        if now > resend:
+            resend = deadline
+            for client, room in clients:
+                if client.client.olm is not None:
+                    client.client.olm.outbound_group_sessions.pop(room, None)
+                await client.send(room, "!duty on")
+        await asyncio.sleep(1)
 
 
 def metrics_url(bot: env.ChildProcess) -> str:
