@@ -20,6 +20,8 @@ def benchmarks(quick: bool) -> list[list[str]]:
     return [
         ["bench.detector_throughput", *detector],
         ["bench.latency", *flag],
+        # 20 offices, 200 counsellors brought on duty in their offices' staff rooms.
+        ["bench.office_latency", *flag],
         ["bench.concurrent", *flag],
         ["bench.scale", *flag],
         # Real encrypted rooms (about 7 minutes for 2,000: making them and the bot's joins).

@@ -65,16 +65,22 @@ async def on_duty(
         await asyncio.wait_for(client.expect_invite(staff_room), SETUP_TIMEOUT)
         await client.join(staff_room)
     for client in clients:
-        await client.prepare_room(staff_room, bot)
-        me = client.user_id
-
-        def reply(seen: Seen, me: str = me) -> bool:
-            return seen.room_id == staff_room and seen.sender == bot and seen.body.startswith(me)
-
-        answer = client.expect(reply)
-        await client.send(staff_room, "!duty on")
-        await asyncio.wait_for(answer, SETUP_TIMEOUT)
+        await duty_on(client, staff_room, bot)
     return clients, staff_room
+
+
+async def duty_on(client: BenchClient, staff_room: str, bot: str) -> None:
+    """A counsellor who joined ``staff_room`` says ``!duty on`` there and waits for the bot's
+    answer (the bot decrypted the command and committed the duty change)."""
+    await client.prepare_room(staff_room, bot)
+    me = client.user_id
+
+    def reply(seen: Seen) -> bool:
+        return seen.room_id == staff_room and seen.sender == bot and seen.body.startswith(me)
+
+    answer = client.expect(reply)
+    await client.send(staff_room, "!duty on")
+    await asyncio.wait_for(answer, SETUP_TIMEOUT)
 
 
 async def close_all(clients: Sequence[BenchClient]) -> None:

@@ -17,8 +17,10 @@ from typing import Any
 from nio import (
     AsyncClient,
     AsyncClientConfig,
+    LocalProtocolError,
     MatrixRoom,
     RoomCreateResponse,
+    RoomMemberEvent,
     RoomMessageNotice,
     RoomMessageText,
     RoomPreset,
@@ -49,10 +51,13 @@ class BenchClient:
         self.client = client
         self.messages: list[Seen] = []
         self.invites: dict[str, float] = {}
+        # (room, invited user) -> origin_server_ts of the invitation, as a member sees it.
+        self.invited_on_server: dict[tuple[str, str], int] = {}
         self._waiters: list[tuple[Match, asyncio.Future[Seen]]] = []
         self._invite_waiters: dict[str, asyncio.Future[float]] = {}
         self._sync: asyncio.Task[Any] | None = None
         client.add_event_callback(self._on_message, (RoomMessageText, RoomMessageNotice))
+        client.add_event_callback(self._on_member, RoomMemberEvent)
         client.add_response_callback(self._on_sync, SyncResponse)
 
     @classmethod
@@ -65,8 +70,18 @@ class BenchClient:
         client.restore_login(account.user_id, account.device_id, account.access_token)
         await client.keys_upload()
         bench = cls(client)
-        bench._sync = asyncio.create_task(client.sync_forever(timeout=30_000, full_state=True))
+        bench._sync = asyncio.create_task(bench._sync_forever())
         return bench
+
+    async def _sync_forever(self) -> None:
+        """nio's sync loop, started again when it stops on nio's own race: its automatic
+        keys_query after a sync raises LocalProtocolError when prepare_room's keys_query
+        answered first. Without this the client would silently stop receiving."""
+        while True:
+            try:
+                await self.client.sync_forever(timeout=30_000, full_state=True)
+            except LocalProtocolError:
+                continue
 
     @property
     def user_id(self) -> str:
@@ -89,6 +104,11 @@ class BenchClient:
             if not future.done() and match(seen):
                 future.set_result(seen)
                 self._waiters.remove((match, future))
+
+    async def _on_member(self, room: MatrixRoom, event: RoomMemberEvent) -> None:
+        if event.membership == "invite":
+            self.invited_on_server.setdefault((room.room_id, event.state_key),
+                                              int(event.server_timestamp))
 
     async def _on_sync(self, response: SyncResponse) -> None:
         now = time.perf_counter()

@@ -225,7 +225,9 @@ def _toml_list(items: Sequence[str]) -> str:
 
 
 def counsel_config(hs: Homeserver, localpart: str, counsellors: Sequence[str],
-                   capacity: int, store_url: str | None = None, model: bool = True) -> str:
+                   capacity: int, store_url: str | None = None, model: bool = True,
+                   extra: str = "") -> str:
+    """The bot's TOML; ``extra`` is appended as is (more sections, e.g. ``[[offices]]``)."""
     limits = "{ per_second = 1000.0, burst = 10000 }"
     where = f'url = "{hs.base_url}"' if hs.external else f"port = {hs.settings.port}"
     return "\n".join([
@@ -244,13 +246,14 @@ def counsel_config(hs: Homeserver, localpart: str, counsellors: Sequence[str],
         *([] if store_url is None else ["[store]", f"url = {json.dumps(store_url)}"]),
         "[crisis]",
         f"model = {'true' if model else 'false'}",
+        extra,
         "",
     ])
 
 
 async def provision_counsel_bot(
     hs: Homeserver, name: str, counsellors: Sequence[str], capacity: int,
-    store_url: str | None = None, model: bool = True,
+    store_url: str | None = None, model: bool = True, extra: str = "",
 ) -> ChildProcess:
     """A data directory laid out as `counsel up` does, and `counsel bot` ready to start
     (with the crisis model unless ``model`` is false: rules alone, as a control)."""
@@ -265,7 +268,7 @@ async def provision_counsel_bot(
     localpart = bot.user_id[1:].split(":", 1)[0]
     config = data / "counsel.toml"
     write_private(config, counsel_config(hs, localpart, counsellors, capacity, store_url,
-                                         model))
+                                         model, extra))
     argv = [sys.executable, "-m", "counsel_bot.cli", "bot", "--data", str(data),
             "--config", str(config)]
     child = ChildProcess(argv, data / "bot.log", {"COUNSEL_VAULT_PASSPHRASE": PASSPHRASE})

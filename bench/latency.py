@@ -113,9 +113,10 @@ async def echo_once(youth: Youth, echo_bot: str, body: str,
     return seen.at - started
 
 
-async def route_once(youth: Youth, counsellors: Sequence[BenchClient]) -> float:
+async def route_once(youth: Youth, counsellors: Sequence[BenchClient],
+                     body: str = FIRST_MESSAGE) -> float:
     invited = [asyncio.ensure_future(c.expect_invite(youth.counsel_room)) for c in counsellors]
-    started = await youth.client.send(youth.counsel_room, FIRST_MESSAGE)
+    started = await youth.client.send(youth.counsel_room, body)
     done, pending = await asyncio.wait(invited, timeout=WAIT,
                                        return_when=asyncio.FIRST_COMPLETED)
     for future in pending:

@@ -268,8 +268,10 @@ class SqliteStore:
                 # What the last snapshot held and this one does not: no scan of open rows.
                 await sql.close(db, written[0].keys() - live.keys(), at)
             counsellors = transition.snapshot.counsellors
-            if written is None or written[1] != counsellors:
+            if written is None:
                 await sql.write_counsellors(db, counsellors)
+            elif written[1] != counsellors:
+                await sql.update_counsellors(db, written[1], counsellors)
             await sql.write_meta(db, transition.snapshot)
             for message, sealed in zip(transition.intake, sealed_intake, strict=True):
                 await sql.insert_intake(db, message, sealed)

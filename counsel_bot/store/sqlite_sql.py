@@ -139,21 +139,46 @@ async def write_counsellors(
     db: aiosqlite.Connection, counsellors: tuple[CounsellorSnapshot, ...]
 ) -> None:
     await db.execute("DELETE FROM counsellors")
-    await db.executemany(
-        "INSERT INTO counsellors (user_id, role, on_duty, capacity, languages, topics, "
-        "last_assigned_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [
-            (
-                c.user,
-                c.role.value,
-                int(c.on_duty),
-                c.capacity,
-                json.dumps(list(c.languages)),
-                json.dumps(list(c.topics)),
-                None if c.last_assigned_at is None else ts(c.last_assigned_at),
-            )
-            for c in counsellors
-        ],
+    await db.executemany(_INSERT_COUNSELLOR, [_counsellor_row(c) for c in counsellors])
+
+
+async def update_counsellors(
+    db: aiosqlite.Connection, before: tuple[CounsellorSnapshot, ...],
+    after: tuple[CounsellorSnapshot, ...],
+) -> None:
+    """Only the rows that differ from ``before`` (the last committed snapshot): an
+    assignment changes one counsellor, and with 200 on the roster rewriting all of them
+    was most of the commit's work."""
+    old = {c.user: c for c in before}
+    new = {c.user: c for c in after}
+    gone = [(user,) for user in old.keys() - new.keys()]
+    if gone:
+        await db.executemany("DELETE FROM counsellors WHERE user_id = ?", gone)
+    changed = [_counsellor_row(c) for user, c in new.items() if old.get(user) != c]
+    if changed:
+        await db.executemany(_UPSERT_COUNSELLOR, changed)
+
+
+_INSERT_COUNSELLOR = (
+    "INSERT INTO counsellors (user_id, role, on_duty, capacity, languages, topics, "
+    "last_assigned_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_UPSERT_COUNSELLOR = _INSERT_COUNSELLOR + (
+    " ON CONFLICT(user_id) DO UPDATE SET role = excluded.role, on_duty = excluded.on_duty, "
+    "capacity = excluded.capacity, languages = excluded.languages, topics = excluded.topics, "
+    "last_assigned_at = excluded.last_assigned_at"
+)
+
+
+def _counsellor_row(c: CounsellorSnapshot) -> tuple[object, ...]:
+    return (
+        c.user,
+        c.role.value,
+        int(c.on_duty),
+        c.capacity,
+        json.dumps(list(c.languages)),
+        json.dumps(list(c.topics)),
+        None if c.last_assigned_at is None else ts(c.last_assigned_at),
     )
 
 

@@ -10,6 +10,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.routing import (
     Assign,
     ConversationOpened,
+    CounsellorOnDuty,
     Role,
     Router,
     StaffAdded,
@@ -227,6 +229,42 @@ async def test_after_a_restart_only_changed_rows_are_written(
         states = {c: (await store.conversation(ConversationID(c))) for c in ("c0", "c1", "c2")}
         assert {c: r.state.value for c, r in states.items() if r} == {
             "c0": "waiting", "c1": "closed", "c2": "waiting"}
+    finally:
+        await store.close()
+
+
+async def test_an_assignment_rewrites_only_the_assigned_counsellors_row(
+    tmp_path: Path, sealer: AeadSealer
+) -> None:
+    # With 200 counsellors (20 offices) every first message rewrote all 200 rows.
+    store = await SqliteStore.open(tmp_path / "counsel.sqlite3", sealer)
+    try:
+        router = Router()
+        staff = [UserID(f"@c{n}:x") for n in range(5)]
+        for user in staff:
+            router.handle(StaffAdded(T0, user, Role.COUNSELLOR))
+            router.handle(CounsellorOnDuty(T0, user))
+        await store.commit_transition(Transition(T0, router.snapshot()))
+        writes: list[str] = []
+        await store._db.set_trace_callback(writes.append)
+        actions = router.handle(ConversationOpened(T0, ConversationID("c0")))
+        opened = NewConversation(ConversationID("c0"), RoomID("!r:x"), UserID("@y:x"), None)
+        await store.commit_transition(
+            Transition(T0, router.snapshot(), new_conversations=(opened,)))
+        await store._db.set_trace_callback(None)
+        assigned = next(a.counsellor for a in actions if isinstance(a, Assign))
+        touched = [w for w in writes if "counsellors" in w and not w.startswith("SELECT")]
+        assert not any(w.startswith("DELETE") for w in touched), touched
+        assert len(touched) == 1, touched
+        assert f"'{assigned}'" in touched[0]
+        assert await store.load_router_snapshot() == router.snapshot()
+        # Leaving the roster still removes the row.
+        router = Router.from_snapshot(await store.load_router_snapshot())
+        gone = next(u for u in staff if u != assigned)
+        survivors = tuple(c for c in router.snapshot().counsellors if c.user != gone)
+        await store.commit_transition(Transition(
+            T0, replace(router.snapshot(), counsellors=survivors)))
+        assert gone not in {c.user for c in (await store.load_router_snapshot()).counsellors}
     finally:
         await store.close()
 

@@ -185,6 +185,7 @@ class CounselBot:
                 log.warning("%s", exc)
                 await asyncio.sleep(1)
                 continue
+            await self._start_effects()
             await self._learn_staff_nicknames()
             since = response.next_batch
             await self._save_sync_token(since)
@@ -195,6 +196,16 @@ class CounselBot:
                 first = False
                 self.ready.set()
             self.outbox.wake()  # retries what failed before, even if nothing new came
+
+    async def _start_effects(self) -> None:
+        """Start the batch's effects before the bookkeeping after it. The worker would
+        otherwise wait until this loop next yields, and its first store reads (the outbox,
+        the conversation's room) would queue behind the sync token's fsync'd write on the
+        one store connection: a youth's invitation waited for both. Crash safety is as
+        before: the effects were committed with their events, the token is saved after."""
+        await self.outbox.dispatch()
+        # Let the lanes just started make their first store read before the token write.
+        await asyncio.sleep(0)
 
     async def _save_sync_token(self, latest: str) -> None:
         """Resume after a restart from ``latest`` unless a message still waits for its key:
