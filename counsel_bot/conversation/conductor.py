@@ -82,6 +82,7 @@ from counsel_bot.core.workday_commands import (
 from counsel_bot.metrics import CounselMetrics, record_routing
 from counsel_bot.office_metrics import OfficeMetrics
 from counsel_bot.store import (
+    ConversationRecord,
     IntakeMessage,
     NewConversation,
     OutboxEntry,
@@ -439,6 +440,13 @@ class Conductor:
 
     async def _delete_confirmed(self, step: Change, conversation: ConversationID) -> None:
         asked = await self.store.get_setting(deletion.asked_key(conversation))
+        record = await self.store.conversation(conversation)
+        if record is not None and deletion.in_time(
+                self.router.conversation(conversation), asked, step.at):
+            # Confirmed: the group book and the forum forget the youth in this same
+            # transition, whether the room is purged now or by retention later.
+            for addon in self.addons:
+                await addon.forget_youth(step, record.youth_user_id, record.room_id)
         erased = deletion.confirm(
             step, conversation, self.router.conversation(conversation), asked,
             emergency=self.policy.emergency, can_delete=self.can_delete(),
@@ -794,6 +802,23 @@ class Conductor:
                 count(self.metrics)
             self.refresh_metrics(step.at)
 
+    async def forget_traces(self, record: ConversationRecord, at: datetime) -> None:
+        """Before the store erases a conversation (retention, the deletion's last step):
+        the parts that name youths outside the conversation's own rows (group book, waiting
+        forum posts) forget its youth and room, durably. Repeatable: the record outlives
+        this call, so a crash before the erasure runs it again, and then it finds nothing."""
+        step = Change(at, None)
+        for addon in self.addons:
+            await addon.forget_youth(step, record.youth_user_id, record.room_id)
+        if not (step.sealed or step.settings or step.effects):
+            return
+        try:
+            await self.commit(step)
+        except BaseException:
+            for addon in self.addons:
+                await addon.load()  # the store is the truth
+            raise
+
     def refresh_metrics(self, now: datetime) -> None:
         if self.metrics is not None:
             self.metrics.refresh_from_snapshot(self.router.snapshot(), self.nicknames, now,
@@ -838,6 +863,14 @@ class Addon(Protocol):
                            body: str, at: datetime) -> None: ...
 
     async def tick(self, at: datetime) -> None: ...
+
+    async def load(self) -> None:
+        """Read its state from the store again (the store is the truth)."""
+        ...
+
+    async def forget_youth(self, step: Change, youth: UserID, room: RoomID) -> None:
+        """Erasure: stop naming this youth, or anything from their room, with ``step``."""
+        ...
 
 
 ChatInvite = Callable[[Change, ConversationID, UserID], Awaitable[None]]

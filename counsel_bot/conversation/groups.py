@@ -196,6 +196,17 @@ class GroupDesk:
             figures = g.figures(self.book, at)
             self.conductor.metrics.set_groups(planned=figures.upcoming, open_now=figures.open)
 
+    async def forget_youth(self, step: Change, youth: UserID, room: RoomID) -> None:
+        """Erasure: the book stops naming the youth (see `core.groups.forget_youth`), and
+        their crisis windows in groups go too; written with ``step``."""
+        book, forgotten = g.forget_youth(self.book, youth, room)
+        if book == self.book:
+            return
+        for number, seat in forgotten:
+            self.conductor.crisis.forget(step, crisis_key(number, seat.nickname))
+        self.book = book
+        step.sealed.append((BOOK_KEY, g.encode_book(self.book)))
+
     # -- decisions into effects ------------------------------------------------------------
 
     def _announce(self, step: Change, room_id: RoomID, sender: UserID,
