@@ -49,6 +49,7 @@ from counsel_bot.core.effects import (
     encode_effect,
     routed,
 )
+from counsel_bot.core.group_effects import RoomNotice
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.incoming_text import looks_like_case_code, mail_address, storable
 from counsel_bot.core.language import guess_language
@@ -778,10 +779,11 @@ class Conductor:
         if self.policy.offices.enabled:
             step.effects = [(self._to_office_room(e), tag) for e, tag in step.effects]
         version = self.router.version
+        named = self._named(step)
         outbox = tuple(
             OutboxEntry(effect_key(effect, version=version, index=i, tag=tag,
                                    cause=step.event_id),
-                        encode_effect(effect), step.at, conversation_named(effect))
+                        encode_effect(effect), step.at, named[i])
             for i, (effect, tag) in enumerate(step.effects)
         )
         transition = Transition(step.at, self.router.snapshot(), step.event_id, outbox,
@@ -801,6 +803,16 @@ class Conductor:
             for count in step.after:
                 count(self.metrics)
             self.refresh_metrics(step.at)
+
+    def _named(self, step: Change) -> list[ConversationID | None]:
+        """The conversation each effect names, so its outbox row is erased with it. A group
+        or forum notice into a youth's own room names the conversation held there. No await:
+        the router must not move between here and its snapshot."""
+        by_room = ({room: cid for cid, room in self.rooms.items()}
+                   if any(isinstance(e, RoomNotice) for e, _ in step.effects) else {})
+        return [conversation_named(e) or (by_room.get(e.room_id)
+                                          if isinstance(e, RoomNotice) else None)
+                for e, _ in step.effects]
 
     async def forget_traces(self, record: ConversationRecord, at: datetime) -> None:
         """Before the store erases a conversation (retention, the deletion's last step):

@@ -28,6 +28,7 @@ from counsel_bot.core.group_effects import OpenGroupRoom
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.runtime.runner import policy_from
 from counsel_bot.store import ConversationRecord, SqliteStore, Store, StoreError
+from counsel_bot.store.contract import outbox_context
 from tests.retention.conftest import FakeAdmin
 from tests.store.conftest import AeadSealer
 
@@ -142,13 +143,15 @@ async def assert_forgotten(store: Store, post: str, nick: str,
 
 
 async def test_confirmed_deletion_forgets_the_youth_in_the_same_transition(
-    store: Store, tmp_path: Path,
+    store: Store, tmp_path: Path, sealer: AeadSealer,
 ) -> None:
     """"ja löschen": seats, mute and waiting post go with the confirmation itself, so no
     crash before the purge leaves them; a restarted bot finds them gone as well."""
     clock = FakeClock(AT)
     bot = await Bot(store, clock).start(can_delete=True)
     cid, post, nick = await evening(bot, moderate="mute")
+    path = tmp_path / "counsel.sqlite3"
+    notices = _outbox_naming(path, sealer, HOME) if isinstance(store, SqliteStore) else []
     await bot.youth(YOUTH, HOME, "löschen")
     await bot.youth(YOUTH, HOME, "ja löschen")
     keys = [e.key for e in await store.pending_outbox()]
@@ -169,7 +172,8 @@ async def test_confirmed_deletion_forgets_the_youth_in_the_same_transition(
     assert await store.conversation(cid) is None
     await assert_forgotten(store, post, nick, named=(2, 3))
     if isinstance(store, SqliteStore):
-        assert_nowhere(tmp_path / "counsel.sqlite3", [YOUTH, HOME, TEXT, post])
+        assert len(notices) >= 3
+        assert_nowhere(path, [YOUTH, HOME, TEXT, post, *notices])
 
 
 async def test_deletion_left_to_retention_forgets_the_youth_at_once(store: Store) -> None:
@@ -183,12 +187,15 @@ async def test_deletion_left_to_retention_forgets_the_youth_at_once(store: Store
 
 async def test_retention_forgets_the_youth_before_it_erases_the_record(tmp_path: Path) -> None:
     path = tmp_path / "counsel.db"
-    store = await SqliteStore.open(path, AeadSealer())
+    sealer = AeadSealer()
+    store = await SqliteStore.open(path, sealer)
     clock = FakeClock(AT)
     try:
         bot = await Bot(store, clock).start(can_delete=False)
         cid, post, nick = await evening(bot, moderate="remove")
         before = _sealed(path, BOOK_KEY, post_key(post))
+        notices = _outbox_naming(path, sealer, HOME)
+        assert len(notices) >= 3  # the sign-up replies and "post received", into HOME
         await bot.youth(YOUTH, HOME, "ende")
         clock.advance(timedelta(days=31))
         report = await run_retention(store, FakeAdmin(rooms={HOME}), clock.now(),
@@ -197,10 +204,10 @@ async def test_retention_forgets_the_youth_before_it_erases_the_record(tmp_path:
                                      before_erase=bot.before_erase)
         assert report.deleted == (cid,)
         await assert_forgotten(store, post, nick)
-        assert_nowhere(path, [YOUTH, HOME, TEXT, post, *before])
+        assert_nowhere(path, [YOUTH, HOME, TEXT, post, *before, *notices])
     finally:
         await store.close()
-    assert_nowhere(path, [YOUTH, HOME, TEXT, post, *before])
+    assert_nowhere(path, [YOUTH, HOME, TEXT, post, *before, *notices])
 
 
 async def test_a_crash_between_forgetting_and_erasing_is_finished_by_the_next_run(
@@ -251,6 +258,17 @@ class _PurgedAdmin:
 
     async def room_exists(self, room_id: str) -> bool:
         return False
+
+
+def _outbox_naming(path: Path, sealer: AeadSealer, room: RoomID) -> list[bytes]:
+    """The sealed outbox payloads whose effect is addressed to ``room``."""
+    raw = sqlite3.connect(path)
+    try:
+        rows = raw.execute("SELECT key, sealed FROM outbox").fetchall()
+    finally:
+        raw.close()
+    return [bytes(blob) for key, blob in rows
+            if room.encode() in sealer.open_sealed(bytes(blob), context=outbox_context(key))]
 
 
 def _sealed(path: Path, *keys: str) -> list[bytes]:
