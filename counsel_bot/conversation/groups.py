@@ -204,6 +204,11 @@ class GroupDesk:
             return
         for number, seat in forgotten:
             self.conductor.crisis.forget(step, crisis_key(number, seat.nickname))
+            if book.get(number).state is g.GroupState.OPEN:
+                # Out of the room too: a member without a seat is one the bot no longer
+                # watches for a crisis (with admin access the deactivation does it anyway).
+                step.add(KickFromGroup(number, seat.youth),
+                         f"group_forget:{number}:{seat.nickname}")
         self.book = book
         step.sealed.append((BOOK_KEY, g.encode_book(self.book)))
 

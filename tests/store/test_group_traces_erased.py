@@ -24,7 +24,7 @@ from counsel_bot.core import groups as g
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
 from counsel_bot.core.effects import EraseConversation, decode_effect
-from counsel_bot.core.group_effects import OpenGroupRoom
+from counsel_bot.core.group_effects import KickFromGroup, OpenGroupRoom
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.runtime.runner import policy_from
 from counsel_bot.store import ConversationRecord, SqliteStore, Store, StoreError
@@ -154,8 +154,11 @@ async def test_confirmed_deletion_forgets_the_youth_in_the_same_transition(
     notices = _outbox_naming(path, sealer, HOME) if isinstance(store, SqliteStore) else []
     await bot.youth(YOUTH, HOME, "löschen")
     await bot.youth(YOUTH, HOME, "ja löschen")
-    keys = [e.key for e in await store.pending_outbox()]
+    pending = await store.pending_outbox()
+    keys = [e.key for e in pending]
     assert f"erase:{cid}" in keys  # the erasure is still to come: the record is still there
+    # Out of the open group's room as well, not only out of the book.
+    assert KickFromGroup(1, YOUTH) in [decode_effect(e.payload) for e in pending]
     assert await store.conversation(cid) is not None
     await assert_forgotten(store, post, nick)
     again = await Bot(store, clock).start()
