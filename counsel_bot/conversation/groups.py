@@ -70,6 +70,11 @@ async def staff_only(conductor: Conductor, step: Change, room_id: RoomID) -> Cha
     return step
 
 
+def kick_tag(number: int, nickname: str) -> str:
+    """The key of the kick that takes an erased youth out of an open group's room."""
+    return f"group_forget:{number}:{nickname}"
+
+
 def crisis_key(number: int, nickname: str) -> ConversationID:
     """The crisis window of one youth in one group, apart from any 1:1 conversation."""
     return ConversationID(f"G{number}/{nickname}")
@@ -207,8 +212,7 @@ class GroupDesk:
             if book.get(number).state is g.GroupState.OPEN:
                 # Out of the room too: a member without a seat is one the bot no longer
                 # watches for a crisis (with admin access the deactivation does it anyway).
-                step.add(KickFromGroup(number, seat.youth),
-                         f"group_forget:{number}:{seat.nickname}")
+                step.add(KickFromGroup(number, seat.youth), kick_tag(number, seat.nickname))
         self.book = book
         step.sealed.append((BOOK_KEY, g.encode_book(self.book)))
 

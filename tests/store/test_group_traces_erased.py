@@ -20,6 +20,7 @@ from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.conversation.forum import PENDING_KEY, ForumDesk, ForumTopic, post_key
 from counsel_bot.conversation.groups import BOOK_KEY, GroupDesk
 from counsel_bot.conversation.retention import run_retention
+from counsel_bot.conversation.youth_traces import forget_stored
 from counsel_bot.core import groups as g
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
@@ -211,6 +212,43 @@ async def test_retention_forgets_the_youth_before_it_erases_the_record(tmp_path:
     finally:
         await store.close()
     assert_nowhere(path, [YOUTH, HOME, TEXT, post, *before, *notices])
+
+
+async def test_retention_by_hand_forgets_in_the_store_while_the_bot_is_stopped(
+    tmp_path: Path,
+) -> None:
+    """`counsel retention` runs without the bot (it holds the data directory): the book and
+    the queue are forgotten in the store, and the bot finds them so when it starts."""
+    path = tmp_path / "counsel.db"
+    sealer = AeadSealer()
+    store = await SqliteStore.open(path, sealer)
+    clock = FakeClock(AT)
+    bot = await Bot(store, clock).start(can_delete=False)
+    cid, post, nick = await evening(bot, moderate="mute")
+    await bot.youth(YOUTH, HOME, "ende")
+    before = _sealed(path, BOOK_KEY, post_key(post))
+    await store.close()  # the bot stops
+
+    store = await SqliteStore.open(path, sealer)
+    try:
+        clock.advance(timedelta(days=31))
+        now = clock.now()
+
+        async def by_hand(record: ConversationRecord) -> None:
+            await forget_stored(store, record, now)
+
+        report = await run_retention(store, FakeAdmin(rooms={HOME}), now, timedelta(days=30),
+                                     dry_run=False, before_erase=by_hand)
+        assert report.deleted == (cid,)
+        await assert_forgotten(store, post, nick)
+        assert KickFromGroup(1, YOUTH) in [decode_effect(e.payload)
+                                           for e in await store.pending_outbox()]
+        started = await Bot(store, clock).start()
+        assert YOUTH not in {s.youth for grp in started.desk.book.groups for s in grp.seats}
+        assert post not in started.forum.pending
+    finally:
+        await store.close()
+    assert_nowhere(path, [YOUTH, HOME, TEXT, post, *before])
 
 
 async def test_a_crash_between_forgetting_and_erasing_is_finished_by_the_next_run(
