@@ -134,12 +134,14 @@ def _retention(args: argparse.Namespace) -> int:
     import contextlib
 
     from counsel_bot.conversation.retention import run_retention
+    from counsel_bot.conversation.youth_traces import forget_stored
     from counsel_bot.core.clock import SystemClock
     from counsel_bot.runtime.data_lock import exclusive
     from counsel_bot.runtime.offices import retention_by_office
     from counsel_bot.runtime.runner import open_vault
     from counsel_bot.runtime.service import resolve_settings
     from counsel_bot.runtime.stores import open_store
+    from counsel_bot.store import ConversationRecord
     from homeserver_bridge.paths import DataLayout
 
     layout = DataLayout(args.data)
@@ -158,9 +160,17 @@ def _retention(args: argparse.Namespace) -> int:
                 if admin is None:
                     raise BotError(f"no admin token at {layout.admin_token_file}; run "
                                    "counsel up once, or restore the file")
-                report = await run_retention(store, admin, SystemClock().now(),
+                now = SystemClock().now()
+
+                async def before_erase(record: ConversationRecord) -> None:
+                    # The bot is not running (we hold its data directory): the group book
+                    # and forum queue are forgotten in the store itself.
+                    await forget_stored(store, record, now)
+
+                report = await run_retention(store, admin, now,
                                              settings.retention.keep, dry_run=args.dry_run,
-                                             keep_by_office=retention_by_office(settings))
+                                             keep_by_office=retention_by_office(settings),
+                                             before_erase=before_erase)
                 return report.summary()
         finally:
             await store.close()

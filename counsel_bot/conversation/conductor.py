@@ -49,6 +49,7 @@ from counsel_bot.core.effects import (
     encode_effect,
     routed,
 )
+from counsel_bot.core.group_effects import RoomNotice
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.incoming_text import looks_like_case_code, mail_address, storable
 from counsel_bot.core.language import guess_language
@@ -82,6 +83,7 @@ from counsel_bot.core.workday_commands import (
 from counsel_bot.metrics import CounselMetrics, record_routing
 from counsel_bot.office_metrics import OfficeMetrics
 from counsel_bot.store import (
+    ConversationRecord,
     IntakeMessage,
     NewConversation,
     OutboxEntry,
@@ -439,6 +441,13 @@ class Conductor:
 
     async def _delete_confirmed(self, step: Change, conversation: ConversationID) -> None:
         asked = await self.store.get_setting(deletion.asked_key(conversation))
+        record = await self.store.conversation(conversation)
+        if record is not None and deletion.in_time(
+                self.router.conversation(conversation), asked, step.at):
+            # Confirmed: the group book and the forum forget the youth in this same
+            # transition, whether the room is purged now or by retention later.
+            for addon in self.addons:
+                await addon.forget_youth(step, record.youth_user_id, record.room_id)
         erased = deletion.confirm(
             step, conversation, self.router.conversation(conversation), asked,
             emergency=self.policy.emergency, can_delete=self.can_delete(),
@@ -770,10 +779,11 @@ class Conductor:
         if self.policy.offices.enabled:
             step.effects = [(self._to_office_room(e), tag) for e, tag in step.effects]
         version = self.router.version
+        named = self._named(step)
         outbox = tuple(
             OutboxEntry(effect_key(effect, version=version, index=i, tag=tag,
                                    cause=step.event_id),
-                        encode_effect(effect), step.at, conversation_named(effect))
+                        encode_effect(effect), step.at, named[i])
             for i, (effect, tag) in enumerate(step.effects)
         )
         transition = Transition(step.at, self.router.snapshot(), step.event_id, outbox,
@@ -793,6 +803,33 @@ class Conductor:
             for count in step.after:
                 count(self.metrics)
             self.refresh_metrics(step.at)
+
+    def _named(self, step: Change) -> list[ConversationID | None]:
+        """The conversation each effect names, so its outbox row is erased with it. A group
+        or forum notice into a youth's own room names the conversation held there. No await:
+        the router must not move between here and its snapshot."""
+        by_room = ({room: cid for cid, room in self.rooms.items()}
+                   if any(isinstance(e, RoomNotice) for e, _ in step.effects) else {})
+        return [conversation_named(e) or (by_room.get(e.room_id)
+                                          if isinstance(e, RoomNotice) else None)
+                for e, _ in step.effects]
+
+    async def forget_traces(self, record: ConversationRecord, at: datetime) -> None:
+        """Before the store erases a conversation (retention, the deletion's last step):
+        the parts that name youths outside the conversation's own rows (group book, waiting
+        forum posts) forget its youth and room, durably. Repeatable: the record outlives
+        this call, so a crash before the erasure runs it again, and then it finds nothing."""
+        step = Change(at, None)
+        for addon in self.addons:
+            await addon.forget_youth(step, record.youth_user_id, record.room_id)
+        if not (step.sealed or step.settings or step.effects):
+            return
+        try:
+            await self.commit(step)
+        except BaseException:
+            for addon in self.addons:
+                await addon.load()  # the store is the truth
+            raise
 
     def refresh_metrics(self, now: datetime) -> None:
         if self.metrics is not None:
@@ -838,6 +875,14 @@ class Addon(Protocol):
                            body: str, at: datetime) -> None: ...
 
     async def tick(self, at: datetime) -> None: ...
+
+    async def load(self) -> None:
+        """Read its state from the store again (the store is the truth)."""
+        ...
+
+    async def forget_youth(self, step: Change, youth: UserID, room: RoomID) -> None:
+        """Erasure: stop naming this youth, or anything from their room, with ``step``."""
+        ...
 
 
 ChatInvite = Callable[[Change, ConversationID, UserID], Awaitable[None]]

@@ -39,6 +39,12 @@ def ask(step: Change, conversation: ConversationID, *, can_delete: bool) -> None
     step.settings.append((asked_key(conversation), step.at.isoformat()))
 
 
+def in_time(current: ConversationSnapshot | None, asked: str | None, at: datetime) -> bool:
+    """Whether "ja löschen" at ``at`` confirms: asked first, within the time, still open."""
+    return bool(asked) and current is not None \
+        and at - datetime.fromisoformat(str(asked)) <= DELETE_CONFIRM_WITHIN
+
+
 def confirm(
     step: Change, conversation: ConversationID, current: ConversationSnapshot | None,
     asked: str | None, *, emergency: Mapping[Language, str], can_delete: bool,
@@ -47,8 +53,7 @@ def confirm(
     """"ja löschen": `asked` is the stored time of the question, `end` closes the
     conversation in the router (between the youth's notice and the staff's). True when it
     is erased now, so the caller forgets what it holds about it in memory."""
-    if not asked or current is None \
-            or step.at - datetime.fromisoformat(asked) > DELETE_CONFIRM_WITHIN:
+    if current is None or not in_time(current, asked, step.at):
         step.add(SayToYouth(conversation, "delete.ask_first"))
         return False
     step.settings.append((asked_key(conversation), ""))

@@ -154,6 +154,24 @@ class ForumDesk:
                            [p for p in self.pending if p != post.id])
         return True
 
+    async def forget_youth(self, step: Change, youth: UserID, room: RoomID) -> None:
+        """Erasure: the youth's waiting posts are deleted unread, with ``step``. Published
+        posts are the bot's, under a nickname, and no longer linked to anyone (the sealed
+        post is deleted when it is approved), so nothing here names the youth any more."""
+        gone = []
+        for post_id in self.pending:
+            post = await self._open(post_id)
+            if post is None or post.youth == youth or post.home_room == room:
+                gone.append(post_id)
+                step.sealed.append((post_key(post_id), None))
+        if not gone:
+            return
+        # Dropped from memory at once, so no write that follows puts them back; a failed
+        # commit reloads the list from the store (`Conductor.forget_traces`).
+        self.pending = [p for p in self.pending if p not in gone]
+        step.settings.append((PENDING_KEY, ",".join(self.pending)))
+        self._count()
+
     # -- helpers --------------------------------------------------------------------------
 
     async def _list(self, step: Change, room_id: RoomID, sender: UserID) -> None:

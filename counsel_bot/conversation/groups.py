@@ -70,6 +70,11 @@ async def staff_only(conductor: Conductor, step: Change, room_id: RoomID) -> Cha
     return step
 
 
+def kick_tag(number: int, nickname: str) -> str:
+    """The key of the kick that takes an erased youth out of an open group's room."""
+    return f"group_forget:{number}:{nickname}"
+
+
 def crisis_key(number: int, nickname: str) -> ConversationID:
     """The crisis window of one youth in one group, apart from any 1:1 conversation."""
     return ConversationID(f"G{number}/{nickname}")
@@ -195,6 +200,21 @@ class GroupDesk:
         if self.conductor.metrics is not None:
             figures = g.figures(self.book, at)
             self.conductor.metrics.set_groups(planned=figures.upcoming, open_now=figures.open)
+
+    async def forget_youth(self, step: Change, youth: UserID, room: RoomID) -> None:
+        """Erasure: the book stops naming the youth (see `core.groups.forget_youth`), and
+        their crisis windows in groups go too; written with ``step``."""
+        book, forgotten = g.forget_youth(self.book, youth, room)
+        if book == self.book:
+            return
+        for number, seat in forgotten:
+            self.conductor.crisis.forget(step, crisis_key(number, seat.nickname))
+            if book.get(number).state is g.GroupState.OPEN:
+                # Out of the room too: a member without a seat is one the bot no longer
+                # watches for a crisis (with admin access the deactivation does it anyway).
+                step.add(KickFromGroup(number, seat.youth), kick_tag(number, seat.nickname))
+        self.book = book
+        step.sealed.append((BOOK_KEY, g.encode_book(self.book)))
 
     # -- decisions into effects ------------------------------------------------------------
 

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from counsel_bot.core.ids import ConversationID
-from counsel_bot.store import Store, StoreError
+from counsel_bot.store import ConversationRecord, Store, StoreError
 from homeserver_bridge.errors import AdminApiError, NotFound
 
 log = logging.getLogger(__name__)
@@ -148,6 +148,8 @@ def is_due(last_run: datetime | None, now: datetime, every: timedelta) -> bool:
 
 
 Pause = Callable[[float], Awaitable[None]]
+# Called with the record after the purge and before the erasure (see `Conductor.forget_traces`).
+BeforeErase = Callable[[ConversationRecord], Awaitable[None]]
 
 
 async def prune_bookkeeping(store: Store, now: datetime, keep_done: timedelta) -> tuple[int, int]:
@@ -174,13 +176,15 @@ async def run_retention(
     retry_delay: float = DEFAULT_RETRY_DELAY,
     pause: Pause = asyncio.sleep,
     keep_by_office: Mapping[str, timedelta] | None = None,
+    before_erase: BeforeErase | None = None,
 ) -> RetentionReport:
     """Delete every conversation closed longer than `keep` before `now` (see module doc).
 
     With offices, `keep_by_office` gives an office's own period (its conversations' office
     id, "" for those from before offices); the others keep `keep`. A conversation that fails
     `attempts` times is left as it is and listed in `failed`; the others go on. `pause` waits
-    between attempts (injected so tests need not sleep).
+    between attempts (injected so tests need not sleep). `before_erase` lets the parts that
+    name youths outside the conversation's rows (group book, forum) forget it first.
     """
     _check_time(now, keep)
     default_keep = keep
@@ -192,7 +196,7 @@ async def run_retention(
     keep = min([keep, *own.values()])  # the shortest period finds every candidate
     cutoff = now - keep
     closed: list[tuple[ConversationID, datetime]] = []
-    rooms: dict[ConversationID, str] = {}
+    records: dict[ConversationID, ConversationRecord] = {}
     for cid in await store.closed_before(cutoff):
         record = await store.conversation(cid)
         if record is None or record.closed_at is None:
@@ -202,7 +206,7 @@ async def run_retention(
         if own and record.office not in own and record.closed_at >= now - default_keep:
             continue
         closed.append((cid, record.closed_at))
-        rooms[cid] = record.room_id
+        records[cid] = record
     planned = tuple(plan_retention(closed, now, keep))
     if dry_run:
         report = RetentionReport(True, cutoff, planned)
@@ -211,8 +215,8 @@ async def run_retention(
     deleted: list[ConversationID] = []
     failed: list[ConversationID] = []
     for cid in planned:
-        done = await _delete_with_retries(store, admin, cid, rooms[cid], attempts,
-                                          retry_delay, pause)
+        done = await _delete_with_retries(store, admin, records[cid], attempts,
+                                          retry_delay, pause, before_erase)
         (deleted if done else failed).append(cid)
     report = RetentionReport(False, cutoff, planned, tuple(deleted), tuple(failed))
     if failed:
@@ -223,12 +227,13 @@ async def run_retention(
 
 
 async def _delete_with_retries(
-    store: Store, admin: RoomPurger, cid: ConversationID, room_id: str,
-    attempts: int, retry_delay: float, pause: Pause,
+    store: Store, admin: RoomPurger, record: ConversationRecord,
+    attempts: int, retry_delay: float, pause: Pause, before_erase: BeforeErase | None,
 ) -> bool:
+    cid = record.conversation
     for attempt in range(1, attempts + 1):
         try:
-            await _delete_one(store, admin, cid, room_id)
+            await _delete_one(store, admin, record, before_erase)
         except (AdminApiError, StoreError) as exc:
             # The type, status and errcode only: the homeserver's text may quote the room id.
             log.warning(
@@ -244,14 +249,19 @@ async def _delete_with_retries(
 
 
 async def _delete_one(
-    store: Store, admin: RoomPurger, cid: ConversationID, room_id: str
+    store: Store, admin: RoomPurger, record: ConversationRecord, before_erase: BeforeErase | None
 ) -> None:
+    cid = record.conversation
     try:
-        await admin.delete_room_and_wait(room_id)
+        await admin.delete_room_and_wait(record.room_id)
     except AdminApiError as exc:
         if not (isinstance(exc, NotFound) or exc.status == 404):
             raise
         log.info("retention: the room of conversation %s was already gone", cid)
-    # Only after the purge: until here the row is the only way back to the room.
+    # Only after the purge: until here the row is the only way back to the room. The group
+    # book and forum forget the youth before the row goes: the row is how they find them,
+    # so a crash in between repeats both on the next run.
+    if before_erase is not None:
+        await before_erase(record)
     await store.erase_conversation(cid)
     log.info("retention: conversation %s deleted", cid)

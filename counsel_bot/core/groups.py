@@ -227,6 +227,31 @@ def purged(book: GroupBook, number: int) -> GroupBook:
                                     named=group.named))
 
 
+def forget_youth(book: GroupBook, youth: UserID,
+                 room: RoomID | None = None) -> tuple[GroupBook, tuple[tuple[int, Seat], ...]]:
+    """Erasure: the book no longer names the youth. Every seat of theirs (or signed up from
+    their erased room) goes, with its mute, and so does their removal. A host keeps what
+    needs no name: the group, its topic and ``named`` (the team-lead counts, and a nickname
+    is never handed out twice). Returns the new book and the (group, seat) pairs forgotten.
+
+    A removal is forgotten too: the youth's account is deactivated, or (retention) their
+    conversation closed long before a group that lasts hours, so there is nobody left to
+    keep out; keeping the id would keep the youth.
+    """
+    forgotten: list[tuple[int, Seat]] = []
+    groups = []
+    for group in book.groups:
+        gone = tuple(s for s in group.seats if s.youth == youth or s.home_room == room)
+        if not gone and youth not in group.removed:
+            groups.append(group)
+            continue
+        forgotten += [(group.number, s) for s in gone]
+        names = {s.nickname for s in gone}
+        groups.append(replace(group, seats=tuple(s for s in group.seats if s not in gone),
+                              removed=group.removed - {youth}, muted=group.muted - names))
+    return replace(book, groups=tuple(groups)), tuple(forgotten)
+
+
 def nickname(number: int, index: int) -> str:
     """The ``index``-th name handed out in group ``number``: unique within the group."""
     name = NICKNAMES[(index + number) % len(NICKNAMES)]

@@ -29,7 +29,13 @@ from counsel_bot.config import Settings
 from counsel_bot.conversation.conductor import Conductor, Policy
 from counsel_bot.conversation.forum import ForumDesk
 from counsel_bot.conversation.groups import GroupDesk
-from counsel_bot.conversation.retention import RoomPurger, is_due, prune_bookkeeping, run_retention
+from counsel_bot.conversation.retention import (
+    BeforeErase,
+    RoomPurger,
+    is_due,
+    prune_bookkeeping,
+    run_retention,
+)
 from counsel_bot.core.clock import Clock, SystemClock
 from counsel_bot.core.crisis import CombinedDetector, default_lexicon_dir, default_model_path
 from counsel_bot.core.errors import BotError
@@ -44,7 +50,7 @@ from counsel_bot.runtime.legacy_settings import move_legacy_sealed_settings
 from counsel_bot.runtime.offices import office_book, office_rules, office_staff, retention_by_office
 from counsel_bot.runtime.standby import run_when_active
 from counsel_bot.runtime.stores import open_store
-from counsel_bot.store import Store
+from counsel_bot.store import ConversationRecord, Store
 from counsel_bot.store.leadership import Term
 from counsel_bot.web import MatrixPasswordAuth, RouterDashboardSource, build_web_app, start_web
 from counsel_bot.web.second_factor import StoreSecondFactors
@@ -224,7 +230,12 @@ async def _run_bot(
         admin_http = await stack.enter_async_context(aiohttp.ClientSession())
         admin = bridge_admin(settings, layout, admin_http)
         executor.admin = admin  # youth-initiated deletion; without it, retention deletes
-        retention = asyncio.create_task(retention_loop(settings, store, admin, clock, stop))
+        async def before_erase(record: ConversationRecord) -> None:
+            await conductor.forget_traces(record, clock.now())
+
+        executor.before_erase = before_erase
+        retention = asyncio.create_task(retention_loop(settings, store, admin, clock, stop,
+                                                       before_erase=before_erase))
         stack.push_async_callback(_finish, retention)
         runner = asyncio.create_task(bot.run(stop))
         stopper = asyncio.create_task(stop.wait())
@@ -336,7 +347,7 @@ def bridge_admin(
 
 async def retention_loop(
     settings: Settings, store: Store, admin: RoomPurger | None, clock: Clock,
-    stop: asyncio.Event, check_every: float = 60.0,
+    stop: asyncio.Event, check_every: float = 60.0, before_erase: BeforeErase | None = None,
 ) -> None:
     """Closed conversations are deleted after [retention] closed_days: room purged, then
     the bot's records erased (only with the bridge's admin access: without it, nothing can
@@ -350,7 +361,8 @@ async def retention_loop(
         if is_due(datetime.fromisoformat(last) if last else None, now, every):
             if admin is not None:
                 report = await run_retention(store, admin, now, keep, dry_run=False,
-                                             keep_by_office=retention_by_office(settings))
+                                             keep_by_office=retention_by_office(settings),
+                                             before_erase=before_erase)
                 log.info("%s", report.summary())
             await prune_bookkeeping(store, now, settings.retention.keep_done)
             await store.set_setting(LAST_RETENTION_KEY, now.isoformat())

@@ -175,3 +175,51 @@ async def test_a_deletion_interrupted_by_a_restart_completes_after_it(
         await process.stop()
         await youth.close()
         await counsellor.close()
+
+
+async def test_deletion_takes_the_youth_out_of_the_group_book(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """The runner's wiring on real Synapse: a youth with a seat in an announced group deletes
+    their conversation; the stored group book no longer names them, the group stays."""
+    from counsel_bot.conversation.groups import BOOK_KEY
+    from counsel_bot.core import groups as g
+
+    counsellor = await login_as(synapse, await user_factory("counsellor"), tmp_path)
+    youth_user = await user_factory("youth")
+    youth = await login_as(synapse, youth_user, tmp_path)
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
+    bot = await process.start()
+    bot.executor.admin = synapse.admin
+    try:
+        room = await assigned_conversation(process, counsellor, youth)
+        record = await bot.store.conversation_by_room(RoomID(room))
+        assert record is not None
+        staff_room = next(r for r in counsellor.client.rooms if r != room)
+        await counsellor.send(staff_room, '!group new "Prüfungsangst" 2030-01-10 18:00 90min '
+                                          "max 8")
+        await counsellor.wait_for(staff_room, process.user_id, "Gruppe 1 angekündigt")
+        await youth.send(room, "gruppe 1")
+        await youth.wait_for(room, process.user_id, "Du bist dabei: Gruppe 1")
+        stored = await bot.store.get_sealed_setting(BOOK_KEY)
+        assert stored is not None
+        assert youth_user.user_id.encode() in stored
+
+        await youth.send(room, "löschen")
+        await youth.wait_for(room, process.user_id, "„ja löschen“")
+        await youth.send(room, "ja löschen")
+
+        async def erased() -> bool:
+            return await bot.store.conversation(record.conversation) is None
+        await until(erased, within=60, what="the bot's records to be erased")
+        stored = await bot.store.get_sealed_setting(BOOK_KEY)
+        assert stored is not None
+        assert youth_user.user_id.encode() not in stored
+        assert room.encode() not in stored
+        group = g.decode_book(stored).get(1)
+        assert group.seats == ()
+        assert group.named == 1
+    finally:
+        await process.stop()
+        await youth.close()
+        await counsellor.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -242,3 +243,70 @@ def test_the_parsers_never_raise(text: str) -> None:
     parse_group_room("!" + text)
     parse_youth_group(text)
     parse_youth_group("forum " + text)
+
+
+# -- erasure (issue 20: erased must mean erased) ---------------------------------------------
+
+
+def test_forgetting_a_youth_drops_seat_mute_and_removal_but_keeps_the_counts() -> None:
+    book, number = announced(4)
+    for i in range(3):
+        book, _, _ = g.sign_up(book, number, youth(i), home(i), START - timedelta(hours=1))
+    book = g.open_group(book, number)
+    nick0 = book.get(number).seat_of(youth(0))
+    nick1 = book.get(number).seat_of(youth(1))
+    assert nick0 is not None
+    assert nick1 is not None
+    book, _ = g.mute(book, number, g.Moderator(HOST), nick0.nickname)
+    book, _ = g.remove(book, number, g.Moderator(HOST), nick1.nickname)
+    for erased in (0, 1):
+        book, _ = g.forget_youth(book, youth(erased), home(erased))
+        group = book.get(number)
+        raw = g.encode_book(book)
+        assert youth(erased).encode() not in raw
+        assert home(erased).encode() not in raw
+        assert group.named == 3  # the team-lead counts stay, and no nickname is reused
+        assert group.seat_of(youth(2)) is not None
+    group = book.get(number)
+    assert group.muted == frozenset()
+    assert group.removed == frozenset()
+    assert [s.youth for s in group.seats] == [youth(2)]
+    book, seat, new = g.sign_up(book, number, youth(3), home(3), START + timedelta(minutes=5))
+    assert new
+    assert seat.nickname not in (nick0.nickname, nick1.nickname)
+
+
+def test_forgetting_by_room_alone_finds_a_seat_taken_from_that_room() -> None:
+    book, number = announced(3)
+    book, _, _ = g.sign_up(book, number, youth(0), home(0), START - timedelta(hours=1))
+    book, forgotten = g.forget_youth(book, youth(9), home(0))
+    assert not book.get(number).seats
+    assert [n for n, _ in forgotten] == [number]
+    same, none = g.forget_youth(book, youth(9), home(0))
+    assert same == book
+    assert none == ()
+
+
+@settings(max_examples=200, deadline=None)
+@given(max_seats=st.integers(2, 8), steps=_steps, erased=st.integers(0, 12))
+def test_after_forgetting_the_book_never_names_the_youth(
+    max_seats: int, steps: list[tuple[str, int]], erased: int
+) -> None:
+    book, number = announced(max_seats)
+    book = g.open_group(book, number)
+    now = START + timedelta(minutes=1)
+    for action, i in steps:
+        if action == "sign":
+            with contextlib.suppress(g.GroupRefused):
+                book, _, _ = g.sign_up(book, number, youth(i), home(i), now)
+        elif (seat := book.get(number).seat_of(youth(i))) is not None:
+            book, _ = g.remove(book, number, g.Moderator(HOST), seat.nickname)
+    before = book.get(number)
+    book, _ = g.forget_youth(book, youth(erased), home(erased))
+    after = book.get(number)
+    assert youth(erased).encode() + b'"' not in g.encode_book(book)
+    assert home(erased).encode() + b'"' not in g.encode_book(book)
+    assert after.named == before.named
+    assert {s.youth for s in after.seats} == {s.youth for s in before.seats} - {youth(erased)}
+    assert after.removed == before.removed - {youth(erased)}
+    assert after.muted <= {s.nickname for s in after.seats}

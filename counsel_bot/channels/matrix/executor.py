@@ -104,6 +104,9 @@ class Executor:
         self.protected: frozenset[UserID] = frozenset()
         # Group sessions and the forum (the runner wires them).
         self.groups: GroupRooms | None = None
+        # Called with the record just before the store erases a conversation: the parts
+        # that name youths outside its rows (group book, forum) forget it (runner wires it).
+        self.before_erase: Callable[[ConversationRecord], Awaitable[None]] | None = None
 
     async def perform(self, effect: Effect | StaffDigest, key: str) -> None:
         if isinstance(effect, GROUP_EFFECTS):
@@ -260,6 +263,8 @@ class Executor:
                 # Never erase before the purge: the record is the only way back to the room.
                 raise EffectFailed("the room is not purged yet", permanent=True)
             else:
+                if self.before_erase is not None:
+                    await self.before_erase(record)
                 await self.store.erase_conversation(effect.conversation)
         except AdminApiError as exc:
             # Status only: the homeserver's text may quote the room or user id.
