@@ -22,7 +22,9 @@ from counsel_bot.conversation.change import Change as Change  # re-exported for 
 from counsel_bot.conversation.first_reply import FirstReplies
 from counsel_bot.conversation.response_timers import ResponseTimers
 from counsel_bot.conversation.response_timers import setting_key as timer_key
+from counsel_bot.conversation.staff_devices import StaffDevices
 from counsel_bot.conversation.staff_events import staff_event
+from counsel_bot.conversation.transition import Transitions
 from counsel_bot.conversation.video_calls import VideoCalls
 from counsel_bot.conversation.welcome import welcome
 from counsel_bot.conversation.workday import Workday
@@ -30,10 +32,6 @@ from counsel_bot.core import commands as cmd
 from counsel_bot.core.crisis import Assessor
 from counsel_bot.core.device_trust_check import (
     DeviceTrustCheck,
-    TrustNews,
-    decide,
-    decode_unsigned,
-    encode_unsigned,
 )
 from counsel_bot.core.effects import (
     Effect,
@@ -44,21 +42,15 @@ from counsel_bot.core.effects import (
     SayToYouth,
     SetTopic,
     Transcript,
-    conversation_named,
-    effect_key,
-    encode_effect,
-    routed,
 )
-from counsel_bot.core.group_effects import RoomNotice
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.incoming_text import looks_like_case_code, mail_address, storable
 from counsel_bot.core.language import guess_language
 from counsel_bot.core.messages import Language
 from counsel_bot.core.offices import OfficeBook
 from counsel_bot.core.opening_hours import OpeningHours
-from counsel_bot.core.routing import Action, Assign, Closed, Reply, Router
+from counsel_bot.core.routing import Router
 from counsel_bot.core.routing import events as ev
-from counsel_bot.core.routing.actions import ReplyKey
 from counsel_bot.core.routing.model import (
     Channel,
     ConversationSnapshot,
@@ -66,7 +58,6 @@ from counsel_bot.core.routing.model import (
     CrisisStatus,
     Role,
     RouterConfig,
-    RouterSnapshot,
 )
 from counsel_bot.core.routing.offices import UNDECIDED
 from counsel_bot.core.timers import TimerSettings
@@ -80,15 +71,13 @@ from counsel_bot.core.workday_commands import (
     parse_workday,
     workday_help,
 )
-from counsel_bot.metrics import CounselMetrics, record_routing
+from counsel_bot.metrics import CounselMetrics
 from counsel_bot.office_metrics import OfficeMetrics
 from counsel_bot.store import (
     ConversationRecord,
     IntakeMessage,
     NewConversation,
-    OutboxEntry,
     Store,
-    Transition,
 )
 from counsel_bot.web.router_source import CrisisDetail
 
@@ -152,9 +141,6 @@ class Conductor:
         # Called after a commit that stored effects (the bot wakes its outbox worker), so
         # mail, timers and chat alike have their effects performed at once.
         self.committed: Callable[[], None] = lambda: None
-        # Staff devices not cross-signed by their owner, as last checked and announced in the
-        # staff room (kept in the store's settings, so a restart does not warn again).
-        self.unsigned_devices: dict[UserID, frozenset[str]] = {}
         # Parts with their own commands and rooms (group sessions, the forum), asked first.
         self.addons: list[Addon] = []
         self.timers = ResponseTimers(policy.timers, self._timers_of)
@@ -172,6 +158,9 @@ class Conductor:
             self.appointments.venue_of = lambda office: policy.offices.venue(office, default)
         # Per-office metrics beside `metrics`, only with several offices (the runner sets it).
         self.office_metrics: OfficeMetrics | None = None
+        # The parts that do the work; each reaches the state above through this conductor.
+        self.transitions = Transitions(self)
+        self.devices = StaffDevices(self)
 
     @property
     def crisis_details(self) -> dict[ConversationID, CrisisDetail]:
@@ -189,11 +178,7 @@ class Conductor:
         conductor.crisis.restore_waiting(snapshot, now)
         for conversation in snapshot.conversations:
             await conductor._remember(conversation.conversation)
-        for user in policy.staff:
-            unsigned = decode_unsigned(await store.get_setting(device_trust_key(user)))
-            if unsigned:
-                conductor.unsigned_devices[user] = unsigned
-        conductor.router.unsigned = conductor._unsigned_staff()
+        await conductor.devices.load()
         await conductor.appointments.load()
         return conductor
 
@@ -209,7 +194,7 @@ class Conductor:
             conversation, await self.store.get_setting(crisis_flags.setting_key(conversation)))
         self.timers.restore(conversation, await self.store.get_setting(timer_key(conversation)))
 
-    # -- roster ---------------------------------------------------------------------------
+    # -- roster and staff devices -------------------------------------------------------------
 
     async def sync_roster(self, at: datetime) -> None:
         """The configuration is the roster: add or update staff, remove who is gone."""
@@ -226,59 +211,9 @@ class Conductor:
             self.handle(step, events, reply_room=None)
             await self.commit(step)
 
-    # -- staff devices --------------------------------------------------------------------
-
     async def devices_checked(self, check: DeviceTrustCheck, at: datetime) -> None:
-        """A staff member's devices were checked (on duty, or their device list changed):
-        warn in the staff room about new unsigned devices, say so once all are signed, and
-        route to colleagues whose devices are all signed first meanwhile."""
-        user = check.user
-        if user not in self.policy.staff:
-            return
-        before = self.unsigned_devices.get(user, frozenset())
-        decision = decide(before, check)
-        if decision.news is TrustNews.NOTHING and decision.unsigned == before:
-            return
-        step = Change(at, None)
-        # Keyed by time: the same device may need a warning again after an identity reset.
-        tag = f"device_trust:{user}:{decision.news.value}:{at.isoformat()}"
-        if decision.news is TrustNews.NEW_UNSIGNED:
-            step.add(SayToStaff("staff_unsigned_devices",
-                                (("counsellor", user), ("devices", _devices(decision.unsigned))),
-                                mentions=(user,)), tag)
-        elif decision.news is TrustNews.CLEARED:
-            step.add(SayToStaff("staff_devices_verified", (("counsellor", user),),
-                                mentions=(user,)), tag)
-        step.settings.append((device_trust_key(user), encode_unsigned(decision.unsigned)))
-        self._set_unsigned(user, decision.unsigned)
-        try:
-            await self.commit(step)
-        except BaseException:
-            self._set_unsigned(user, before)
-            raise
-
-    def _set_unsigned(self, user: UserID, unsigned: frozenset[str]) -> None:
-        if unsigned:
-            self.unsigned_devices[user] = unsigned
-        else:
-            self.unsigned_devices.pop(user, None)
-        self.router.unsigned = self._unsigned_staff()
-
-    def _unsigned_staff(self) -> frozenset[UserID]:
-        return frozenset(self.unsigned_devices)
-
-    def _duty_on(self, step: Change, room_id: RoomID, sender: UserID,
-                 event: ev.StaffEvent) -> None:
-        """``!duty on``: with a device its owner has not signed, refused or warned (config)."""
-        unsigned = self.unsigned_devices.get(sender)
-        if unsigned and self.policy.refuse_unsigned_devices:
-            step.add(SayInRoom(room_id, sender, "duty.unsigned_refused",
-                               (("devices", _devices(unsigned)),)))
-            return
-        self.handle(step, [event], reply_room=room_id)
-        if unsigned:
-            step.add(SayInRoom(room_id, sender, "duty.unsigned_warn",
-                               (("devices", _devices(unsigned)),)))
+        """A staff member's devices were checked (staff_devices.py)."""
+        await self.devices.checked(check, at)
 
     # -- youths ---------------------------------------------------------------------------
 
@@ -391,15 +326,6 @@ class Conductor:
         self.handle(step, [chosen], reply_room=None)
         offices.tell_office(step, conversation, chosen.office, lang)
         return True
-
-    def _office_moved(self, step: Change, reply: Reply) -> None:
-        """``!transfer office:ID`` went through: the youth and the office are told."""
-        offices.moved(step, reply, self.router, self.policy.offices,
-                      self.policy.default_language)
-
-    def _to_office_room(self, effect: Effect) -> Effect:
-        return offices.to_office_room(effect, self.router, self.policy.router.offices,
-                                      self.policy.offices)
 
     def _visible_to(
         self, user: UserID, conversation: ConversationID
@@ -518,7 +444,7 @@ class Conductor:
                 step.add(SayInRoom(room_id, sender, cmd.ParseErrorKey.MISSING_ARGUMENT.value,
                                    (("hint", "… C-XXXXXXXX"),)))
             elif isinstance(event, ev.CounsellorOnDuty):
-                self._duty_on(step, room_id, sender, event)
+                self.devices.duty_on(step, room_id, sender, event)
             else:
                 self.handle(step, [event], reply_room=room_id)
                 self.crisis.reviewed(step, event, self.router.conversation)
@@ -749,70 +675,13 @@ class Conductor:
                                        None)], reply_room=None)
         step.after.append(lambda metrics: metrics.requeued_unanswered())
 
-    # -- the transition -----------------------------------------------------------------------
+    # -- the transition (transition.py) and erasure ---------------------------------------
 
     def handle(self, step: Change, events: Sequence[ev.Event], reply_room: RoomID | None) -> None:
-        for event in events:
-            before = self.router.snapshot()
-            actions: list[Action] = self.router.handle(event)
-            step.after.append(_routing_counter(event, actions, before))
-            if self.office_metrics is not None:
-                step.after.append(_office_counter(self.office_metrics, event, actions, before))
-            if reply_room is None:
-                actions = [a for a in actions if not _is_reply(a)]
-                step.add_all(routed(actions, RoomID("")))
-            else:
-                step.add_all(routed(actions, reply_room))
-            for action in actions:
-                if isinstance(action, Closed):
-                    self.video.end(step, action.conversation)
-                    self.supervision.closed(step, action.conversation)
-                if isinstance(action, Reply) and action.message_key is ReplyKey.OFFICE_TRANSFERRED:
-                    self._office_moved(step, action)
-                if isinstance(action, Assign):
-                    self.supervision.took_over(step, action.conversation, action.counsellor)
-                    step.add(SayToStaff("staff_assigned",
-                                        (("conversation", action.conversation),
-                                         ("counsellor", action.counsellor))))
+        self.transitions.handle(step, events, reply_room)
 
     async def commit(self, step: Change) -> None:
-        if self.policy.offices.enabled:
-            step.effects = [(self._to_office_room(e), tag) for e, tag in step.effects]
-        version = self.router.version
-        named = self._named(step)
-        outbox = tuple(
-            OutboxEntry(effect_key(effect, version=version, index=i, tag=tag,
-                                   cause=step.event_id),
-                        encode_effect(effect), step.at, named[i])
-            for i, (effect, tag) in enumerate(step.effects)
-        )
-        transition = Transition(step.at, self.router.snapshot(), step.event_id, outbox,
-                                tuple(step.new), tuple(step.intake), tuple(step.settings),
-                                tuple(step.sealed))
-        try:
-            committed = await self.store.commit_transition(transition)
-        except BaseException:
-            await self._reload()
-            raise
-        if not committed:
-            await self._reload()  # handled before a restart: the store is the truth
-            return
-        if outbox:
-            self.committed()
-        if self.metrics is not None:
-            for count in step.after:
-                count(self.metrics)
-            self.refresh_metrics(step.at)
-
-    def _named(self, step: Change) -> list[ConversationID | None]:
-        """The conversation each effect names, so its outbox row is erased with it. A group
-        or forum notice into a youth's own room names the conversation held there. No await:
-        the router must not move between here and its snapshot."""
-        by_room = ({room: cid for cid, room in self.rooms.items()}
-                   if any(isinstance(e, RoomNotice) for e, _ in step.effects) else {})
-        return [conversation_named(e) or (by_room.get(e.room_id)
-                                          if isinstance(e, RoomNotice) else None)
-                for e, _ in step.effects]
+        await self.transitions.commit(step)
 
     async def forget_traces(self, record: ConversationRecord, at: datetime) -> None:
         """Before the store erases a conversation (retention, the deletion's last step):
@@ -832,31 +701,8 @@ class Conductor:
             raise
 
     def refresh_metrics(self, now: datetime) -> None:
-        if self.metrics is not None:
-            self.metrics.refresh_from_snapshot(self.router.snapshot(), self.nicknames, now,
-                                               unsigned=self._unsigned_staff())
-            self.metrics.replies_overdue(self.overdue_replies(now))
-        if self.office_metrics is not None:
-            self.office_metrics.refresh(self.router.snapshot(), now)
+        self.transitions.refresh_metrics(now)
 
-    async def _reload(self) -> None:
-        snapshot = await self.store.load_router_snapshot()
-        self.router = Router.from_snapshot(snapshot, self.policy.router)
-        self.router.unsigned = self._unsigned_staff()
-        # The working-day parts changed their memory with the failed step: the store decides.
-        await self.appointments.load()
-        for conversation in snapshot.conversations:
-            self.timers.restore(conversation.conversation, await self.store.get_setting(
-                timer_key(conversation.conversation)), replace=True)
-
-
-def device_trust_key(user: UserID) -> str:
-    """Settings key of a staff member's announced unsigned devices (staff ids only)."""
-    return f"device_trust:{user}"
-
-
-def _devices(unsigned: frozenset[str]) -> str:
-    return ", ".join(sorted(unsigned))
 
 
 class Addon(Protocol):
@@ -889,19 +735,3 @@ ChatInvite = Callable[[Change, ConversationID, UserID], Awaitable[None]]
 MailSwitch = Callable[[Change, ConversationID, str], Awaitable[None]]
 # Burns the code in the change it is given, so the invitation commits with the burn.
 RedeemCaseCode = Callable[[Change, str], Awaitable[ConversationID | None]]
-
-
-def _routing_counter(
-    event: ev.Event, actions: list[Action], before: RouterSnapshot
-) -> Callable[[CounselMetrics], None]:
-    return lambda metrics: record_routing(metrics, event, actions, before)
-
-
-def _office_counter(
-    office_metrics: OfficeMetrics, event: ev.Event, actions: list[Action], before: RouterSnapshot
-) -> Callable[[CounselMetrics], None]:
-    return lambda _metrics: office_metrics.routed(event, actions, before)
-
-
-def _is_reply(action: Action) -> bool:
-    return isinstance(action, Reply)

@@ -1,0 +1,101 @@
+"""Staff devices their owner has not cross-signed: warned about in the staff room, kept in
+the store's settings (so a restart does not warn again), and handed to the router, which
+routes to colleagues whose devices are all signed first. ``!duty on`` with such a device is
+refused or only warned about, as configured.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from counsel_bot.conversation.change import Change
+from counsel_bot.core.device_trust_check import (
+    DeviceTrustCheck,
+    TrustNews,
+    decide,
+    decode_unsigned,
+    encode_unsigned,
+)
+from counsel_bot.core.effects import SayInRoom, SayToStaff
+from counsel_bot.core.ids import RoomID, UserID
+from counsel_bot.core.routing import events as ev
+
+if TYPE_CHECKING:
+    from counsel_bot.conversation.conductor import Conductor
+
+
+def device_trust_key(user: UserID) -> str:
+    """Settings key of a staff member's announced unsigned devices (staff ids only)."""
+    return f"device_trust:{user}"
+
+
+class StaffDevices:
+    def __init__(self, conductor: Conductor) -> None:
+        self.conductor = conductor
+        # Staff devices not cross-signed by their owner, as last checked and announced.
+        self.unsigned: dict[UserID, frozenset[str]] = {}
+
+    async def load(self) -> None:
+        c = self.conductor
+        for user in c.policy.staff:
+            unsigned = decode_unsigned(await c.store.get_setting(device_trust_key(user)))
+            if unsigned:
+                self.unsigned[user] = unsigned
+        c.router.unsigned = self.unsigned_staff()
+
+    def unsigned_staff(self) -> frozenset[UserID]:
+        return frozenset(self.unsigned)
+
+    async def checked(self, check: DeviceTrustCheck, at: datetime) -> None:
+        """A staff member's devices were checked (on duty, or their device list changed):
+        warn in the staff room about new unsigned devices, say so once all are signed, and
+        route to colleagues whose devices are all signed first meanwhile."""
+        user = check.user
+        if user not in self.conductor.policy.staff:
+            return
+        before = self.unsigned.get(user, frozenset())
+        decision = decide(before, check)
+        if decision.news is TrustNews.NOTHING and decision.unsigned == before:
+            return
+        step = Change(at, None)
+        # Keyed by time: the same device may need a warning again after an identity reset.
+        tag = f"device_trust:{user}:{decision.news.value}:{at.isoformat()}"
+        if decision.news is TrustNews.NEW_UNSIGNED:
+            step.add(SayToStaff("staff_unsigned_devices",
+                                (("counsellor", user), ("devices", _devices(decision.unsigned))),
+                                mentions=(user,)), tag)
+        elif decision.news is TrustNews.CLEARED:
+            step.add(SayToStaff("staff_devices_verified", (("counsellor", user),),
+                                mentions=(user,)), tag)
+        step.settings.append((device_trust_key(user), encode_unsigned(decision.unsigned)))
+        self._set(user, decision.unsigned)
+        try:
+            await self.conductor.commit(step)
+        except BaseException:
+            self._set(user, before)
+            raise
+
+    def _set(self, user: UserID, unsigned: frozenset[str]) -> None:
+        if unsigned:
+            self.unsigned[user] = unsigned
+        else:
+            self.unsigned.pop(user, None)
+        self.conductor.router.unsigned = self.unsigned_staff()
+
+    def duty_on(self, step: Change, room_id: RoomID, sender: UserID,
+                event: ev.StaffEvent) -> None:
+        """``!duty on``: with a device its owner has not signed, refused or warned (config)."""
+        unsigned = self.unsigned.get(sender)
+        if unsigned and self.conductor.policy.refuse_unsigned_devices:
+            step.add(SayInRoom(room_id, sender, "duty.unsigned_refused",
+                               (("devices", _devices(unsigned)),)))
+            return
+        self.conductor.handle(step, [event], reply_room=room_id)
+        if unsigned:
+            step.add(SayInRoom(room_id, sender, "duty.unsigned_warn",
+                               (("devices", _devices(unsigned)),)))
+
+
+def _devices(unsigned: frozenset[str]) -> str:
+    return ", ".join(sorted(unsigned))

@@ -1,0 +1,146 @@
+"""The conductor's transaction: router events into a `Change`, and the `Change` into the store.
+
+`handle` hands events to the router and adds the actions it returns (and what the conductor's
+parts add to them) to the change; `commit` writes the router's snapshot, new conversations,
+intake, settings and the outbox as ONE store transition, and only then counts metrics and
+wakes the outbox worker. A failed or repeated commit reloads the router from the store: the
+store is the truth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from counsel_bot.conversation import offices
+from counsel_bot.conversation.change import Change
+from counsel_bot.conversation.response_timers import setting_key as timer_key
+from counsel_bot.core.effects import (
+    SayToStaff,
+    conversation_named,
+    effect_key,
+    encode_effect,
+    routed,
+)
+from counsel_bot.core.group_effects import RoomNotice
+from counsel_bot.core.ids import ConversationID, RoomID
+from counsel_bot.core.routing import Action, Assign, Closed, Reply, Router
+from counsel_bot.core.routing import events as ev
+from counsel_bot.core.routing.actions import ReplyKey
+from counsel_bot.core.routing.model import RouterSnapshot
+from counsel_bot.metrics import CounselMetrics, record_routing
+from counsel_bot.office_metrics import OfficeMetrics
+from counsel_bot.store import OutboxEntry, Transition
+
+if TYPE_CHECKING:
+    from counsel_bot.conversation.conductor import Conductor
+
+
+class Transitions:
+    """`Conductor.handle`, `Conductor.commit` and what keeps memory and store agreeing."""
+
+    def __init__(self, conductor: Conductor) -> None:
+        # The conductor, not its router: a reload replaces the router.
+        self.conductor = conductor
+
+    def handle(self, step: Change, events: Sequence[ev.Event], reply_room: RoomID | None) -> None:
+        c = self.conductor
+        for event in events:
+            before = c.router.snapshot()
+            actions: list[Action] = c.router.handle(event)
+            step.after.append(_routing_counter(event, actions, before))
+            if c.office_metrics is not None:
+                step.after.append(_office_counter(c.office_metrics, event, actions, before))
+            if reply_room is None:
+                actions = [a for a in actions if not isinstance(a, Reply)]
+                step.add_all(routed(actions, RoomID("")))
+            else:
+                step.add_all(routed(actions, reply_room))
+            for action in actions:
+                if isinstance(action, Closed):
+                    c.video.end(step, action.conversation)
+                    c.supervision.closed(step, action.conversation)
+                if isinstance(action, Reply) and action.message_key is ReplyKey.OFFICE_TRANSFERRED:
+                    # ``!transfer office:ID`` went through: the youth and the office are told.
+                    offices.moved(step, action, c.router, c.policy.offices,
+                                  c.policy.default_language)
+                if isinstance(action, Assign):
+                    c.supervision.took_over(step, action.conversation, action.counsellor)
+                    step.add(SayToStaff("staff_assigned",
+                                        (("conversation", action.conversation),
+                                         ("counsellor", action.counsellor))))
+
+    async def commit(self, step: Change) -> None:
+        c = self.conductor
+        if c.policy.offices.enabled:
+            step.effects = [(offices.to_office_room(e, c.router, c.policy.router.offices,
+                                                    c.policy.offices), tag)
+                            for e, tag in step.effects]
+        version = c.router.version
+        named = self._named(step)
+        outbox = tuple(
+            OutboxEntry(effect_key(effect, version=version, index=i, tag=tag,
+                                   cause=step.event_id),
+                        encode_effect(effect), step.at, named[i])
+            for i, (effect, tag) in enumerate(step.effects)
+        )
+        transition = Transition(step.at, c.router.snapshot(), step.event_id, outbox,
+                                tuple(step.new), tuple(step.intake), tuple(step.settings),
+                                tuple(step.sealed))
+        try:
+            committed = await c.store.commit_transition(transition)
+        except BaseException:
+            await self.reload()
+            raise
+        if not committed:
+            await self.reload()  # handled before a restart: the store is the truth
+            return
+        if outbox:
+            c.committed()
+        if c.metrics is not None:
+            for count in step.after:
+                count(c.metrics)
+            self.refresh_metrics(step.at)
+
+    def _named(self, step: Change) -> list[ConversationID | None]:
+        """The conversation each effect names, so its outbox row is erased with it. A group
+        or forum notice into a youth's own room names the conversation held there. No await:
+        the router must not move between here and its snapshot."""
+        by_room = ({room: cid for cid, room in self.conductor.rooms.items()}
+                   if any(isinstance(e, RoomNotice) for e, _ in step.effects) else {})
+        return [conversation_named(e) or (by_room.get(e.room_id)
+                                          if isinstance(e, RoomNotice) else None)
+                for e, _ in step.effects]
+
+    def refresh_metrics(self, now: datetime) -> None:
+        c = self.conductor
+        if c.metrics is not None:
+            c.metrics.refresh_from_snapshot(c.router.snapshot(), c.nicknames, now,
+                                            unsigned=c.devices.unsigned_staff())
+            c.metrics.replies_overdue(c.overdue_replies(now))
+        if c.office_metrics is not None:
+            c.office_metrics.refresh(c.router.snapshot(), now)
+
+    async def reload(self) -> None:
+        c = self.conductor
+        snapshot = await c.store.load_router_snapshot()
+        c.router = Router.from_snapshot(snapshot, c.policy.router)
+        c.router.unsigned = c.devices.unsigned_staff()
+        # The working-day parts changed their memory with the failed step: the store decides.
+        await c.appointments.load()
+        for conversation in snapshot.conversations:
+            c.timers.restore(conversation.conversation, await c.store.get_setting(
+                timer_key(conversation.conversation)), replace=True)
+
+
+def _routing_counter(
+    event: ev.Event, actions: list[Action], before: RouterSnapshot
+) -> Callable[[CounselMetrics], None]:
+    return lambda metrics: record_routing(metrics, event, actions, before)
+
+
+def _office_counter(
+    office_metrics: OfficeMetrics, event: ev.Event, actions: list[Action], before: RouterSnapshot
+) -> Callable[[CounselMetrics], None]:
+    return lambda _metrics: office_metrics.routed(event, actions, before)
