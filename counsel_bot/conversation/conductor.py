@@ -9,14 +9,12 @@ performed again under their keys. No Matrix I/O here; time comes in with each ca
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from counsel_bot.conversation import crisis_flags, deletion, feedback, supervision, video_calls
-from counsel_bot.conversation import offices as offices
+from counsel_bot.conversation import crisis_flags, offices, supervision, video_calls, youth_traces
 from counsel_bot.conversation.appointments import Appointments, AppointmentSettings
 from counsel_bot.conversation.change import Change as Change  # re-exported for the mail channel
 from counsel_bot.conversation.first_reply import FirstReplies
@@ -26,8 +24,11 @@ from counsel_bot.conversation.staff_devices import StaffDevices
 from counsel_bot.conversation.staff_events import staff_event
 from counsel_bot.conversation.transition import Transitions
 from counsel_bot.conversation.video_calls import VideoCalls
-from counsel_bot.conversation.welcome import welcome
 from counsel_bot.conversation.workday import Workday
+from counsel_bot.conversation.youth_side import YouthSide
+from counsel_bot.conversation.youth_side import (
+    new_conversation_id as new_conversation_id,  # re-exported for the mail channel
+)
 from counsel_bot.core import commands as cmd
 from counsel_bot.core.crisis import Assessor
 from counsel_bot.core.device_trust_check import (
@@ -35,17 +36,12 @@ from counsel_bot.core.device_trust_check import (
 )
 from counsel_bot.core.effects import (
     Effect,
-    InviteYouth,
-    Leave,
     SayInRoom,
     SayToStaff,
-    SayToYouth,
-    SetTopic,
     Transcript,
 )
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
-from counsel_bot.core.incoming_text import looks_like_case_code, mail_address, storable
-from counsel_bot.core.language import guess_language
+from counsel_bot.core.incoming_text import storable
 from counsel_bot.core.messages import Language
 from counsel_bot.core.offices import OfficeBook
 from counsel_bot.core.opening_hours import OpeningHours
@@ -54,8 +50,6 @@ from counsel_bot.core.routing import events as ev
 from counsel_bot.core.routing.model import (
     Channel,
     ConversationSnapshot,
-    ConversationState,
-    CrisisStatus,
     Role,
     RouterConfig,
 )
@@ -75,16 +69,9 @@ from counsel_bot.metrics import CounselMetrics
 from counsel_bot.office_metrics import OfficeMetrics
 from counsel_bot.store import (
     ConversationRecord,
-    IntakeMessage,
-    NewConversation,
     Store,
 )
 from counsel_bot.web.router_source import CrisisDetail
-
-
-def new_conversation_id() -> ConversationID:
-    """Short, unguessable, safe to show staff and to log: it reveals nothing about the youth."""
-    return ConversationID("C-" + secrets.token_hex(4).upper())
 
 
 @dataclass(frozen=True)
@@ -127,8 +114,7 @@ class Conductor:
         self.rooms: dict[ConversationID, RoomID] = {}
         self.nicknames: dict[UserID, str] = {}
         self.first_replies = FirstReplies()
-        # Youths asked for their mail address, and who switches them (the mail channel).
-        self.mail_asked: set[ConversationID] = set()
+        # Who switches a youth to mail (the mail channel).
         self.mail_switch: MailSwitch | None = None
         # Mail youths invited to chat (the mail channel issues and redeems case codes).
         self.chat_invite: ChatInvite | None = None
@@ -161,6 +147,7 @@ class Conductor:
         # The parts that do the work; each reaches the state above through this conductor.
         self.transitions = Transitions(self)
         self.devices = StaffDevices(self)
+        self.youth = YouthSide(self)
 
     @property
     def crisis_details(self) -> dict[ConversationID, CrisisDetail]:
@@ -215,188 +202,26 @@ class Conductor:
         """A staff member's devices were checked (staff_devices.py)."""
         await self.devices.checked(check, at)
 
-    # -- youths ---------------------------------------------------------------------------
+    # -- youths (youth_side.py) -----------------------------------------------------------------
 
     async def youth_wrote(
         self, room_id: RoomID, youth: UserID, nickname: str | None, event_id: EventID,
         body: str, at: datetime, *, attachment: bool = False,
     ) -> None:
-        if await self.store.is_processed(event_id):
-            return
-        for addon in self.addons:
-            if await addon.youth_wrote(room_id, youth, event_id, body, at):
-                return
-        body = storable(body)
-        step = Change(at, event_id)
-        record = await self.store.conversation_by_room(room_id)
-        if record is not None and record.state is ConversationState.CLOSED:
-            await self._after_close(step, record.conversation, body)
-            return
-        if record is None and self.redeem_case_code is not None and looks_like_case_code(body):
-            invited = await self.redeem_case_code(step, body)
-            if invited is not None:
-                step.add(InviteYouth(invited, youth, room_id))
-                await self.commit(step)
-                return
-        if record is None:
-            conversation = self._open(step, room_id, youth, nickname, body)
-        else:
-            conversation = record.conversation
-        address = mail_address(body) if conversation in self.mail_asked else None
-        if address is not None and self.mail_switch is not None:
-            self.mail_asked.discard(conversation)
-            await self.mail_switch(step, conversation, address)
-            await self.commit(step)  # the address itself is not kept as intake
-            return
-        if record is not None and record.channel is Channel.MAIL:
-            self.handle(step, [ev.ChannelChanged(at, conversation, Channel.CHAT)],
-                        reply_room=None)
-            step.add(SayToYouth(conversation, "channel.chat"))
-            step.add(SetTopic(conversation, "chat"))
-        step.intake.append(IntakeMessage(conversation, event_id, body.encode("utf-8")))
-        self.timers.youth_wrote(step, conversation)
-        if attachment:
-            step.add(SayToYouth(conversation, "attachment_note"))
-        # A first message is never a command, even "ende"; nor an answer to the office
-        # question; a "ja" to a proposed appointment is its answer.
-        elif (record is not None
-              and not self._settle_office(step, conversation, body, record.language)
-              and not self.appointments.youth_answered(step, conversation, body)):
-            await self._youth_command(step, conversation, body)
-        await self.check_crisis(step, conversation, body)
-        await self.commit(step)
+        await self.youth.wrote(room_id, youth, nickname, event_id, body, at,
+                               attachment=attachment)
 
     async def youth_sent_unreadable(self, room_id: RoomID, event_id: EventID,
                                     at: datetime) -> None:
-        record = await self.store.conversation_by_room(room_id)
-        if record is None or await self.store.is_processed(event_id):
-            return
-        step = Change(at, event_id)
-        step.add(SayToYouth(record.conversation, "attachment_note"))
-        await self.commit(step)
+        await self.youth.sent_unreadable(room_id, event_id, at)
 
     async def youth_reached_out(
         self, room_id: RoomID, youth: UserID, nickname: str | None, at: datetime
     ) -> None:
-        """A message the bot cannot decrypt (yet) still means a youth is reaching out: open
-        the conversation so a counsellor comes, whose client may well read it. The event id
-        is not claimed, so the message is kept if its key arrives later."""
-        if await self.store.conversation_by_room(room_id) is not None:
-            return
-        step = Change(at, None)
-        self._open(step, room_id, youth, nickname, "")
-        await self.commit(step)
-
-    async def _after_close(self, step: Change, conversation: ConversationID, body: str) -> None:
-        scored = await self.store.get_setting(feedback.setting_key(conversation)) is not None
-        feedback.after_close(step, conversation, body, scored_before=scored)
-        if self.appointments.upcoming(conversation, step.at):
-            # The bot stays in the room: its reminders for the appointment go there.
-            step.effects = [(e, tag) for e, tag in step.effects if not isinstance(e, Leave)]
-        await self.commit(step)
-
-    def _open(
-        self, step: Change, room_id: RoomID, youth: UserID, nickname: str | None, body: str
-    ) -> ConversationID:
-        conversation = new_conversation_id()
-        language = guess_language(body, self.policy.default_language)
-        step.new.append(NewConversation(conversation, room_id, youth, nickname))
-        self.rooms[conversation] = room_id
-        book = self.policy.offices
-        office = offices.first_office(book, body)
-        self.handle(step, [ev.ConversationOpened(step.at, conversation, language=language,
-                                                 office=office)], reply_room=None)
-        welcome(step, conversation, language, default_language=self.policy.default_language,
-                hours=offices.hours_of(book, office, self.policy.hours),
-                emergency=offices.emergency_of(book, office, self.policy.emergency))
-        offices.announce(step, book, conversation, office, language)
-        return conversation
-
-    def _settle_office(
-        self, step: Change, conversation: ConversationID, body: str, language: str
-    ) -> bool:
-        """The youth's answer to the office question (not a command like "ende")."""
-        current = self.router.conversation(conversation)
-        if current is None or current.office != UNDECIDED or cmd.parse_youth(body) is not None:
-            return False
-        lang: Language = "en" if language == "en" else "de"
-        chosen = offices.answered(step, self.policy.offices, conversation, body, lang,
-                                  default_hours=self.policy.hours,
-                                  default_emergency=self.policy.emergency)
-        self.handle(step, [chosen], reply_room=None)
-        offices.tell_office(step, conversation, chosen.office, lang)
-        return True
-
-    def _visible_to(
-        self, user: UserID, conversation: ConversationID
-    ) -> ConversationSnapshot | None:
-        """A conversation of another office is unknown to `user` (as in the router)."""
-        return offices.visible(self.router, self.policy.router.offices, user, conversation)
-
-    def _leads_for(self, conversation: ConversationID) -> tuple[UserID, ...]:
-        return offices.leads_for(conversation, self.router, self.policy.router.offices,
-                                 self.policy.offices)
-
-    async def _youth_command(
-        self, step: Change, conversation: ConversationID, body: str
-    ) -> None:
-        command = cmd.parse_youth(body)
-        if command is None:
-            return
-        kind = command.kind
-        if kind is cmd.YouthCommandKind.HELP:
-            step.add(SayToYouth(conversation, "youth_help"))
-        elif kind is cmd.YouthCommandKind.END:
-            self.handle(step, [ev.YouthEnded(step.at, conversation)], reply_room=None)
-        elif kind is cmd.YouthCommandKind.VIDEO:
-            current = self.router.conversation(conversation)
-            self.video.by_youth(step, conversation, current, counsellor_name=self._name(
-                None if current is None else current.assigned_to))
-        elif kind is cmd.YouthCommandKind.MAIL:
-            if self.mail_switch is None:
-                step.add(SayToYouth(conversation, "mail.off"))
-            else:
-                self.mail_asked.add(conversation)
-                step.add(SayToYouth(conversation, "mail.ask_address"))
-        elif kind is cmd.YouthCommandKind.DELETE:
-            deletion.ask(step, conversation, can_delete=self.can_delete())
-        elif kind is cmd.YouthCommandKind.CONFIRM_DELETE:
-            await self._delete_confirmed(step, conversation)
-        else:
-            step.add(SayToYouth(conversation, "not_available_yet"))
-
-    async def _delete_confirmed(self, step: Change, conversation: ConversationID) -> None:
-        asked = await self.store.get_setting(deletion.asked_key(conversation))
-        record = await self.store.conversation(conversation)
-        if record is not None and deletion.in_time(
-                self.router.conversation(conversation), asked, step.at):
-            # Confirmed: the group book and the forum forget the youth in this same
-            # transition, whether the room is purged now or by retention later.
-            for addon in self.addons:
-                await addon.forget_youth(step, record.youth_user_id, record.room_id)
-        erased = deletion.confirm(
-            step, conversation, self.router.conversation(conversation), asked,
-            emergency=self.policy.emergency, can_delete=self.can_delete(),
-            end=lambda: self.handle(step, [ev.YouthEnded(step.at, conversation)],
-                                    reply_room=None))
-        if erased:
-            self.rooms.pop(conversation, None)
-            self.appointments.forget(conversation)
-            self.crisis.forget(step, conversation)
+        await self.youth.reached_out(room_id, youth, nickname, at)
 
     async def check_crisis(self, step: Change, conversation: ConversationID, body: str) -> None:
-        before = self.router.conversation(conversation)
-        known = before.severity if before and before.crisis is not CrisisStatus.NONE else 0
-        raised = await self.crisis.observe(conversation, body, step.at, known)
-        current = self.router.conversation(conversation)
-        if raised is None or current is None:
-            return
-        self.handle(step, [ev.CrisisRaised(step.at, conversation, severity=raised.tier)],
-                    reply_room=None)
-        after = self.router.conversation(conversation)
-        assert after is not None
-        self.crisis.raised(step, raised, after, first=current.crisis is CrisisStatus.NONE,
-                           emergency=self.policy.emergency)
+        await self.youth.check_crisis(step, conversation, body)
 
     # -- staff ----------------------------------------------------------------------------
 
@@ -516,6 +341,16 @@ class Conductor:
             return (room_office,), False
         return mine, len(mine) != 1
 
+    def _visible_to(
+        self, user: UserID, conversation: ConversationID
+    ) -> ConversationSnapshot | None:
+        """A conversation of another office is unknown to `user` (as in the router)."""
+        return offices.visible(self.router, self.policy.router.offices, user, conversation)
+
+    def _leads_for(self, conversation: ConversationID) -> tuple[UserID, ...]:
+        return offices.leads_for(conversation, self.router, self.policy.router.offices,
+                                 self.policy.offices)
+
     def _timers_of(self, current: ConversationSnapshot) -> TimerSettings:
         """The response targets of the conversation's office (``[timers]`` without offices,
         or for what the office leaves unset: the config merged them)."""
@@ -586,7 +421,7 @@ class Conductor:
             step.add(SayInRoom(room_id, sender, "video.where"))
         elif self._may_act(step, room_id, sender, current):
             self.video.by_staff(step, current, end=end,
-                                counsellor_name=self._name(current.assigned_to))
+                                counsellor_name=self.counsellor_name(current.assigned_to))
 
     def _may_act(
         self, step: Change, room_id: RoomID, sender: UserID, current: ConversationSnapshot
@@ -599,7 +434,8 @@ class Conductor:
         step.add(SayInRoom(room_id, sender, "refused.not_yours", (("id", current.conversation),)))
         return False
 
-    def _name(self, counsellor: UserID | None) -> str:
+    def counsellor_name(self, counsellor: UserID | None) -> str:
+        """The nickname staff and youths see for a counsellor ("" for none or unknown)."""
         return self.nicknames.get(counsellor, "") if counsellor else ""
 
     # -- membership and time ----------------------------------------------------------------
@@ -660,7 +496,7 @@ class Conductor:
         self.timers.due(step, self.router.snapshot(), lambda current: self._requeue(step, current))
         await self.appointments.due(step, lambda appointment, tell_youth: self.video.start(
             step, appointment.conversation, appointment.counsellor,
-            self._name(appointment.counsellor), tell_youth=tell_youth))
+            self.counsellor_name(appointment.counsellor), tell_youth=tell_youth))
         if step.effects:
             await self.commit(step)
         for addon in self.addons:
@@ -689,8 +525,7 @@ class Conductor:
         forum posts) forget its youth and room, durably. Repeatable: the record outlives
         this call, so a crash before the erasure runs it again, and then it finds nothing."""
         step = Change(at, None)
-        for addon in self.addons:
-            await addon.forget_youth(step, record.youth_user_id, record.room_id)
+        await youth_traces.forget_in_addons(step, self.addons, record)
         if not (step.sealed or step.settings or step.effects):
             return
         try:

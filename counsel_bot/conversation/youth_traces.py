@@ -2,19 +2,23 @@
 youths (account, room, nickname, text) but no conversation, so `Store.erase_conversation`
 cannot find them. This forgets one youth there.
 
-The running bot does it through its desks (`Conductor.forget_traces`), which hold the book
-and the queue in memory. `forget_stored` is for when the bot is not running (`counsel
-retention` by hand holds the data directory): the same decisions, read from and written to
-the store in one transition. Either way it runs before the record is erased, because the
-record is how the youth is found: a crash in between repeats it, and then it finds nothing.
+The running bot does it through its desks (`forget_in_addons`, from `Conductor.forget_traces`
+and from a confirmed deletion), which hold the book and the queue in memory. `forget_stored`
+is for when the bot is not running (`counsel retention` by hand holds the data directory):
+the same decisions, read from and written to the store in one transition. Either way it runs
+before the record is erased, because the record is how the youth is found: a crash in
+between repeats it, and then it finds nothing.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from counsel_bot.conversation import crisis_flags
+from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.forum import PENDING_KEY, post_key
 from counsel_bot.conversation.groups import BOOK_KEY, crisis_key, kick_tag
 from counsel_bot.core import groups as g
@@ -22,6 +26,17 @@ from counsel_bot.core.effects import effect_key, encode_effect
 from counsel_bot.core.group_effects import KickFromGroup
 from counsel_bot.core.ids import RoomID, UserID
 from counsel_bot.store import ConversationRecord, OutboxEntry, Store, Transition
+
+if TYPE_CHECKING:
+    from counsel_bot.conversation.conductor import Addon
+
+
+async def forget_in_addons(step: Change, addons: Sequence[Addon],
+                           record: ConversationRecord) -> None:
+    """The running bot's desks (group sessions, the forum) forget the record's youth and
+    room with ``step``."""
+    for addon in addons:
+        await addon.forget_youth(step, record.youth_user_id, record.room_id)
 
 
 def names_youth(post: bytes, youth: UserID, room: RoomID) -> bool:

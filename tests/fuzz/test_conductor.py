@@ -321,6 +321,6 @@ def test_event_handlers_survive_any_sequence(
 ) -> None:
     ids = sequential_ids()
     with mock.patch(
-        "counsel_bot.conversation.conductor.new_conversation_id", side_effect=ids.__next__
+        "counsel_bot.conversation.youth_side.new_conversation_id", side_effect=ids.__next__
     ):
         asyncio.run(run(script, auto_assign, office_hours))

@@ -66,7 +66,7 @@ def test_an_unreadable_secret_path_is_our_error(path: str) -> None:
 def run_one(op: YouthWrote) -> None:
     ids = sequential_ids()
     with mock.patch(
-        "counsel_bot.conversation.conductor.new_conversation_id", side_effect=ids.__next__
+        "counsel_bot.conversation.youth_side.new_conversation_id", side_effect=ids.__next__
     ):
         asyncio.run(run([op], auto_assign=True, office_hours=False))
 

@@ -1,0 +1,214 @@
+"""What a youth's message does: opens a conversation (the intake's first message), answers
+the office question or a proposed appointment, runs a youth command ("ende", "löschen",
+"video", "mail", ...), is kept as sealed intake and checked for a crisis, all in the one
+`Change` of its event.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from counsel_bot.conversation import deletion, feedback, offices, youth_traces
+from counsel_bot.conversation.change import Change
+from counsel_bot.conversation.welcome import welcome
+from counsel_bot.core import commands as cmd
+from counsel_bot.core.effects import InviteYouth, Leave, SayToYouth, SetTopic
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.incoming_text import looks_like_case_code, mail_address, storable
+from counsel_bot.core.language import guess_language
+from counsel_bot.core.messages import Language
+from counsel_bot.core.routing import events as ev
+from counsel_bot.core.routing.model import Channel, ConversationState, CrisisStatus
+from counsel_bot.core.routing.offices import UNDECIDED
+from counsel_bot.store import IntakeMessage, NewConversation
+
+if TYPE_CHECKING:
+    from counsel_bot.conversation.conductor import Conductor
+
+
+def new_conversation_id() -> ConversationID:
+    """Short, unguessable, safe to show staff and to log: it reveals nothing about the youth."""
+    return ConversationID("C-" + secrets.token_hex(4).upper())
+
+
+class YouthSide:
+    def __init__(self, conductor: Conductor) -> None:
+        self.conductor = conductor
+        # Youths asked for their mail address (the mail channel switches them).
+        self.mail_asked: set[ConversationID] = set()
+
+    async def wrote(
+        self, room_id: RoomID, youth: UserID, nickname: str | None, event_id: EventID,
+        body: str, at: datetime, *, attachment: bool = False,
+    ) -> None:
+        c = self.conductor
+        if await c.store.is_processed(event_id):
+            return
+        for addon in c.addons:
+            if await addon.youth_wrote(room_id, youth, event_id, body, at):
+                return
+        body = storable(body)
+        step = Change(at, event_id)
+        record = await c.store.conversation_by_room(room_id)
+        if record is not None and record.state is ConversationState.CLOSED:
+            await self._after_close(step, record.conversation, body)
+            return
+        if record is None and c.redeem_case_code is not None and looks_like_case_code(body):
+            invited = await c.redeem_case_code(step, body)
+            if invited is not None:
+                step.add(InviteYouth(invited, youth, room_id))
+                await c.commit(step)
+                return
+        if record is None:
+            conversation = self.open(step, room_id, youth, nickname, body)
+        else:
+            conversation = record.conversation
+        address = mail_address(body) if conversation in self.mail_asked else None
+        if address is not None and c.mail_switch is not None:
+            self.mail_asked.discard(conversation)
+            await c.mail_switch(step, conversation, address)
+            await c.commit(step)  # the address itself is not kept as intake
+            return
+        if record is not None and record.channel is Channel.MAIL:
+            c.handle(step, [ev.ChannelChanged(at, conversation, Channel.CHAT)], reply_room=None)
+            step.add(SayToYouth(conversation, "channel.chat"))
+            step.add(SetTopic(conversation, "chat"))
+        step.intake.append(IntakeMessage(conversation, event_id, body.encode("utf-8")))
+        c.timers.youth_wrote(step, conversation)
+        if attachment:
+            step.add(SayToYouth(conversation, "attachment_note"))
+        # A first message is never a command, even "ende"; nor an answer to the office
+        # question; a "ja" to a proposed appointment is its answer.
+        elif (record is not None
+              and not self._settle_office(step, conversation, body, record.language)
+              and not c.appointments.youth_answered(step, conversation, body)):
+            await self._command(step, conversation, body)
+        await self.check_crisis(step, conversation, body)
+        await c.commit(step)
+
+    async def sent_unreadable(self, room_id: RoomID, event_id: EventID, at: datetime) -> None:
+        c = self.conductor
+        record = await c.store.conversation_by_room(room_id)
+        if record is None or await c.store.is_processed(event_id):
+            return
+        step = Change(at, event_id)
+        step.add(SayToYouth(record.conversation, "attachment_note"))
+        await c.commit(step)
+
+    async def reached_out(
+        self, room_id: RoomID, youth: UserID, nickname: str | None, at: datetime
+    ) -> None:
+        """A message the bot cannot decrypt (yet) still means a youth is reaching out: open
+        the conversation so a counsellor comes, whose client may well read it. The event id
+        is not claimed, so the message is kept if its key arrives later."""
+        if await self.conductor.store.conversation_by_room(room_id) is not None:
+            return
+        step = Change(at, None)
+        self.open(step, room_id, youth, nickname, "")
+        await self.conductor.commit(step)
+
+    async def _after_close(self, step: Change, conversation: ConversationID, body: str) -> None:
+        c = self.conductor
+        scored = await c.store.get_setting(feedback.setting_key(conversation)) is not None
+        feedback.after_close(step, conversation, body, scored_before=scored)
+        if c.appointments.upcoming(conversation, step.at):
+            # The bot stays in the room: its reminders for the appointment go there.
+            step.effects = [(e, tag) for e, tag in step.effects if not isinstance(e, Leave)]
+        await c.commit(step)
+
+    def open(
+        self, step: Change, room_id: RoomID, youth: UserID, nickname: str | None, body: str
+    ) -> ConversationID:
+        c = self.conductor
+        conversation = new_conversation_id()
+        language = guess_language(body, c.policy.default_language)
+        step.new.append(NewConversation(conversation, room_id, youth, nickname))
+        c.rooms[conversation] = room_id
+        book = c.policy.offices
+        office = offices.first_office(book, body)
+        c.handle(step, [ev.ConversationOpened(step.at, conversation, language=language,
+                                              office=office)], reply_room=None)
+        welcome(step, conversation, language, default_language=c.policy.default_language,
+                hours=offices.hours_of(book, office, c.policy.hours),
+                emergency=offices.emergency_of(book, office, c.policy.emergency))
+        offices.announce(step, book, conversation, office, language)
+        return conversation
+
+    def _settle_office(
+        self, step: Change, conversation: ConversationID, body: str, language: str
+    ) -> bool:
+        """The youth's answer to the office question (not a command like "ende")."""
+        c = self.conductor
+        current = c.router.conversation(conversation)
+        if current is None or current.office != UNDECIDED or cmd.parse_youth(body) is not None:
+            return False
+        lang: Language = "en" if language == "en" else "de"
+        chosen = offices.answered(step, c.policy.offices, conversation, body, lang,
+                                  default_hours=c.policy.hours,
+                                  default_emergency=c.policy.emergency)
+        c.handle(step, [chosen], reply_room=None)
+        offices.tell_office(step, conversation, chosen.office, lang)
+        return True
+
+    async def _command(self, step: Change, conversation: ConversationID, body: str) -> None:
+        c = self.conductor
+        command = cmd.parse_youth(body)
+        if command is None:
+            return
+        kind = command.kind
+        if kind is cmd.YouthCommandKind.HELP:
+            step.add(SayToYouth(conversation, "youth_help"))
+        elif kind is cmd.YouthCommandKind.END:
+            c.handle(step, [ev.YouthEnded(step.at, conversation)], reply_room=None)
+        elif kind is cmd.YouthCommandKind.VIDEO:
+            current = c.router.conversation(conversation)
+            c.video.by_youth(step, conversation, current, counsellor_name=c.counsellor_name(
+                None if current is None else current.assigned_to))
+        elif kind is cmd.YouthCommandKind.MAIL:
+            if c.mail_switch is None:
+                step.add(SayToYouth(conversation, "mail.off"))
+            else:
+                self.mail_asked.add(conversation)
+                step.add(SayToYouth(conversation, "mail.ask_address"))
+        elif kind is cmd.YouthCommandKind.DELETE:
+            deletion.ask(step, conversation, can_delete=c.can_delete())
+        elif kind is cmd.YouthCommandKind.CONFIRM_DELETE:
+            await self._delete_confirmed(step, conversation)
+        else:
+            step.add(SayToYouth(conversation, "not_available_yet"))
+
+    async def _delete_confirmed(self, step: Change, conversation: ConversationID) -> None:
+        c = self.conductor
+        asked = await c.store.get_setting(deletion.asked_key(conversation))
+        record = await c.store.conversation(conversation)
+        if record is not None and deletion.in_time(
+                c.router.conversation(conversation), asked, step.at):
+            # Confirmed: the group book and the forum forget the youth in this same
+            # transition, whether the room is purged now or by retention later.
+            await youth_traces.forget_in_addons(step, c.addons, record)
+        erased = deletion.confirm(
+            step, conversation, c.router.conversation(conversation), asked,
+            emergency=c.policy.emergency, can_delete=c.can_delete(),
+            end=lambda: c.handle(step, [ev.YouthEnded(step.at, conversation)],
+                                 reply_room=None))
+        if erased:
+            c.rooms.pop(conversation, None)
+            c.appointments.forget(conversation)
+            c.crisis.forget(step, conversation)
+
+    async def check_crisis(self, step: Change, conversation: ConversationID, body: str) -> None:
+        c = self.conductor
+        before = c.router.conversation(conversation)
+        known = before.severity if before and before.crisis is not CrisisStatus.NONE else 0
+        raised = await c.crisis.observe(conversation, body, step.at, known)
+        current = c.router.conversation(conversation)
+        if raised is None or current is None:
+            return
+        c.handle(step, [ev.CrisisRaised(step.at, conversation, severity=raised.tier)],
+                 reply_room=None)
+        after = c.router.conversation(conversation)
+        assert after is not None
+        c.crisis.raised(step, raised, after, first=current.crisis is CrisisStatus.NONE,
+                        emergency=c.policy.emergency)
