@@ -5,6 +5,11 @@ carries and the side effects it asks for (the outbox) are written in one transac
 only then does the executor perform the effects. A crash at any point therefore loses nothing
 and repeats nothing: on restart the router is rebuilt from the store and pending effects are
 performed again under their keys. No Matrix I/O here; time comes in with each call.
+
+`Conductor` is the one door the channels use; its parts do the work, each in its module:
+youth_side (a youth's message), staff_commands (what staff write), staff_devices (unsigned
+staff devices), transition (the router step and the commit), and the smaller parts it wires
+(welcome, crisis_flags, supervision, video_calls, deletion, youth_traces, workday, ...).
 """
 
 from __future__ import annotations
@@ -20,8 +25,8 @@ from counsel_bot.conversation.change import Change as Change  # re-exported for 
 from counsel_bot.conversation.first_reply import FirstReplies
 from counsel_bot.conversation.response_timers import ResponseTimers
 from counsel_bot.conversation.response_timers import setting_key as timer_key
+from counsel_bot.conversation.staff_commands import StaffCommands
 from counsel_bot.conversation.staff_devices import StaffDevices
-from counsel_bot.conversation.staff_events import staff_event
 from counsel_bot.conversation.transition import Transitions
 from counsel_bot.conversation.video_calls import VideoCalls
 from counsel_bot.conversation.workday import Workday
@@ -29,19 +34,10 @@ from counsel_bot.conversation.youth_side import YouthSide
 from counsel_bot.conversation.youth_side import (
     new_conversation_id as new_conversation_id,  # re-exported for the mail channel
 )
-from counsel_bot.core import commands as cmd
 from counsel_bot.core.crisis import Assessor
-from counsel_bot.core.device_trust_check import (
-    DeviceTrustCheck,
-)
-from counsel_bot.core.effects import (
-    Effect,
-    SayInRoom,
-    SayToStaff,
-    Transcript,
-)
+from counsel_bot.core.device_trust_check import DeviceTrustCheck
+from counsel_bot.core.effects import Transcript
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
-from counsel_bot.core.incoming_text import storable
 from counsel_bot.core.messages import Language
 from counsel_bot.core.offices import OfficeBook
 from counsel_bot.core.opening_hours import OpeningHours
@@ -56,21 +52,9 @@ from counsel_bot.core.routing.model import (
 from counsel_bot.core.routing.offices import UNDECIDED
 from counsel_bot.core.timers import TimerSettings
 from counsel_bot.core.video import VideoSettings
-from counsel_bot.core.workday_commands import (
-    AppointmentCancel,
-    AppointmentCommand,
-    AppointmentList,
-    WorkdayCommand,
-    is_help_topic,
-    parse_workday,
-    workday_help,
-)
 from counsel_bot.metrics import CounselMetrics
 from counsel_bot.office_metrics import OfficeMetrics
-from counsel_bot.store import (
-    ConversationRecord,
-    Store,
-)
+from counsel_bot.store import ConversationRecord, Store
 from counsel_bot.web.router_source import CrisisDetail
 
 
@@ -97,6 +81,7 @@ class Policy:
     appointments: AppointmentSettings = field(default_factory=AppointmentSettings)
     # Several counselling offices (empty = one office); the router's rules are in `router`.
     offices: OfficeBook = field(default_factory=OfficeBook)
+
 
 
 class Conductor:
@@ -148,6 +133,7 @@ class Conductor:
         self.transitions = Transitions(self)
         self.devices = StaffDevices(self)
         self.youth = YouthSide(self)
+        self.staff = StaffCommands(self)
 
     @property
     def crisis_details(self) -> dict[ConversationID, CrisisDetail]:
@@ -223,223 +209,21 @@ class Conductor:
     async def check_crisis(self, step: Change, conversation: ConversationID, body: str) -> None:
         await self.youth.check_crisis(step, conversation, body)
 
-    # -- staff ----------------------------------------------------------------------------
+    # -- staff (staff_commands.py) --------------------------------------------------------------
 
     async def staff_wrote(
         self, room_id: RoomID, sender: UserID, event_id: EventID, body: str, at: datetime
     ) -> None:
-        for addon in self.addons:
-            if await addon.staff_wrote(room_id, sender, event_id, body, at):
-                return
-        body = storable(body)
-        workday = parse_workday(body)
-        if workday is not None:
-            await self._workday(room_id, sender, event_id, workday, at)
-            return
-        parsed = cmd.parse_staff(body)
-        if parsed is None:
-            await self._note_first_reply(room_id, sender, at)
-            await self._counsellor_replied(room_id, sender)
-            return
-        if await self.store.is_processed(event_id):
-            return
-        step = Change(at, event_id)
-        record = await self.store.conversation_by_room(room_id)
-        here = record.conversation if record is not None else None
-        if isinstance(parsed, cmd.ParseError):
-            step.add(SayInRoom(room_id, sender, parsed.key.value, (("hint", parsed.hint),)))
-        elif isinstance(parsed, cmd.HelpCommand):
-            help_text = cmd.help_text(self.policy.default_language, parsed.topic, staff=True)
-            if parsed.topic is None or is_help_topic(parsed.topic):
-                help_text = "\n".join(filter(None, (
-                    help_text if parsed.topic is None else "",
-                    workday_help(self.policy.default_language, parsed.topic))))
-            step.add(SayInRoom(room_id, sender, "help_text", (("text", help_text),)))
-        elif isinstance(parsed, cmd.ChatCommand):
-            await self._invite_to_chat(step, room_id, sender, here)
-        elif isinstance(parsed, cmd.VideoCommand):
-            self._video(step, room_id, sender, here, parsed.end)
-        elif isinstance(parsed, cmd.SuperviseCommand):
-            self.supervision.command(
-                step, room_id, sender, parsed, self._visible_to(sender, parsed.conversation),
-                team_lead=self.policy.staff.get(sender) is Role.TEAM_LEAD)
-        else:
-            event = staff_event(parsed, sender, here, at)
-            if event is None:
-                step.add(SayInRoom(room_id, sender, cmd.ParseErrorKey.MISSING_ARGUMENT.value,
-                                   (("hint", "… C-XXXXXXXX"),)))
-            elif isinstance(event, ev.CounsellorOnDuty):
-                self.devices.duty_on(step, room_id, sender, event)
-            else:
-                self.handle(step, [event], reply_room=room_id)
-                self.crisis.reviewed(step, event, self.router.conversation)
-        if here is not None:
-            # Staff asides never go into a youth's room: the reply goes to the staff room.
-            step.effects = [(self._aside(e, here), tag) for e, tag in step.effects]
-        await self.commit(step)
-
-    async def _workday(
-        self, room_id: RoomID, sender: UserID, event_id: EventID,
-        command: WorkdayCommand | cmd.ParseError, at: datetime,
-    ) -> None:
-        """Case notes and snippets (conversation/workday.py); replies to the staff room."""
-        if await self.store.is_processed(event_id):
-            return
-        step = Change(at, event_id)
-        record = await self.store.conversation_by_room(room_id)
-        here = record.conversation if record is not None else None
-        if isinstance(command, cmd.ParseError):
-            step.add(SayInRoom(room_id, sender, command.key.value, (("hint", command.hint),)))
-        elif isinstance(command, AppointmentCommand | AppointmentCancel | AppointmentList):
-            self._appointment(step, room_id, sender, command, here)
-        else:
-            offices, several = self._command_offices(sender, room_id, here)
-            await self.workday.command(step, room_id, sender, event_id, command, here,
-                                       offices, several=several)
-        if here is not None:
-            step.effects = [(self._aside(e, here), tag) for e, tag in step.effects]
-        await self.commit(step)
-
-    def _appointment(
-        self, step: Change, room_id: RoomID, sender: UserID,
-        command: AppointmentCommand | AppointmentCancel | AppointmentList,
-        here: ConversationID | None,
-    ) -> None:
-        lead = self.policy.staff.get(sender) is Role.TEAM_LEAD
-        if isinstance(command, AppointmentList):
-            self.appointments.list_for(step, room_id, sender)
-        elif isinstance(command, AppointmentCancel):
-            self.appointments.cancel(step, room_id, sender, command.appointment, team_lead=lead)
-        else:
-            conversation = command.conversation or here
-            current = None if conversation is None else self.router.conversation(conversation)
-            if current is None:
-                step.add(SayInRoom(room_id, sender, "appointments.which"))
-            elif current.channel is Channel.MAIL and self.mail_switch is None:
-                # A mail conversation kept after mail was switched off: nothing can reach
-                # its youth, so refused rather than lost.
-                step.add(SayInRoom(room_id, sender, "appointments.mail"))
-            elif self._may_act(step, room_id, sender, current):
-                self.appointments.propose(step, room_id, sender, command, current.conversation)
-
-    def _command_offices(
-        self, sender: UserID, room_id: RoomID, here: ConversationID | None,
-    ) -> tuple[tuple[str, ...], bool]:
-        """The offices a staff command is about (none without offices), and whether that
-        is unclear (several): the conversation's office in a youth's room, else the
-        office whose staff room it is, else the sender's one office."""
-        rules = self.policy.router.offices
-        if not rules.enabled:
-            return (), False
-        current = None if here is None else self.router.conversation(here)
-        if current is not None:
-            office = rules.office_of(current)
-            return (rules.fallback if office == UNDECIDED else office,), False
-        mine = tuple(sorted(rules.offices_of(sender)))
-        room_office = self.office_of_room(room_id)
-        if room_office is not None and room_office in mine:
-            return (room_office,), False
-        return mine, len(mine) != 1
-
-    def _visible_to(
-        self, user: UserID, conversation: ConversationID
-    ) -> ConversationSnapshot | None:
-        """A conversation of another office is unknown to `user` (as in the router)."""
-        return offices.visible(self.router, self.policy.router.offices, user, conversation)
-
-    def _leads_for(self, conversation: ConversationID) -> tuple[UserID, ...]:
-        return offices.leads_for(conversation, self.router, self.policy.router.offices,
-                                 self.policy.offices)
-
-    def _timers_of(self, current: ConversationSnapshot) -> TimerSettings:
-        """The response targets of the conversation's office (``[timers]`` without offices,
-        or for what the office leaves unset: the config merged them)."""
-        if not self.policy.offices.enabled:
-            return self.policy.timers
-        office = self.policy.router.offices.office_of(current)
-        return self.policy.offices.desk(office).timers or self.policy.timers
-
-    def _aside(self, effect: Effect, here: ConversationID) -> Effect:
-        """A reply to a command typed in a youth's room, for the staff room; with offices,
-        the one that hears about the conversation (a reply naming no conversation, such as a
-        refused appointment, would otherwise land in the main staff room, away from the
-        office)."""
-        if not isinstance(effect, SayInRoom):
-            return effect
-        office = offices.staff_office(here, self.router, self.policy.router.offices,
-                                      self.policy.offices) if self.policy.offices.enabled else ""
-        return SayToStaff(effect.key, effect.params, mentions=(effect.to,), office=office)
-
-    def _office_of_conversation(self, conversation: ConversationID) -> str:
-        """The office a conversation is with now; one still deciding is the fallback's
-        (as for its staff commands)."""
-        rules = self.policy.router.offices
-        current = self.router.conversation(conversation)
-        office = rules.fallback if current is None else rules.office_of(current)
-        return rules.fallback if office == UNDECIDED else office
-
-    def _by_mail(self, conversation: ConversationID) -> bool:
-        """The youth is reached by mail now (appointments' texts go by mail then)."""
-        current = self.router.conversation(conversation)
-        return current is not None and current.channel is Channel.MAIL
-
-    async def _note_first_reply(self, room_id: RoomID, sender: UserID, at: datetime) -> None:
-        if self.metrics is None:
-            return
-        record = await self.store.conversation_by_room(room_id)
-        current = None if record is None else self.router.conversation(record.conversation)
-        waited = self.first_replies.wait(current, sender, at)
-        if waited is not None:
-            self.metrics.first_reply(waited)
-
-    async def _counsellor_replied(self, room_id: RoomID, sender: UserID) -> None:
-        """The wait is over: stored only when it changes (once per youth message answered)."""
-        record = await self.store.conversation_by_room(room_id)
-        current = None if record is None else self.router.conversation(record.conversation)
-        changed = self.timers.counsellor_wrote(current, sender)
-        if changed is not None:
-            await self.store.set_setting(*changed)
+        await self.staff.wrote(room_id, sender, event_id, body, at)
 
     def overdue_replies(self, now: datetime) -> int:
         return self.timers.overdue(self.router.snapshot(), now)
-
-    async def _invite_to_chat(
-        self, step: Change, room_id: RoomID, sender: UserID, here: ConversationID | None
-    ) -> None:
-        current = None if here is None else self.router.conversation(here)
-        if current is None or current.channel is not Channel.MAIL or self.chat_invite is None:
-            step.add(SayInRoom(room_id, sender, "chat.only_mail"))
-        elif self._may_act(step, room_id, sender, current):
-            await self.chat_invite(step, current.conversation, sender)
-
-    def _video(
-        self, step: Change, room_id: RoomID, sender: UserID, here: ConversationID | None,
-        end: bool,
-    ) -> None:
-        current = None if here is None else self.router.conversation(here)
-        if current is None:
-            step.add(SayInRoom(room_id, sender, "video.where"))
-        elif self._may_act(step, room_id, sender, current):
-            self.video.by_staff(step, current, end=end,
-                                counsellor_name=self.counsellor_name(current.assigned_to))
-
-    def _may_act(
-        self, step: Change, room_id: RoomID, sender: UserID, current: ConversationSnapshot
-    ) -> bool:
-        """Only its counsellor or a team lead acts for a conversation; others are told."""
-        lead = self.policy.staff.get(sender) is Role.TEAM_LEAD
-        if current.assigned_to == sender or (
-                lead and self._visible_to(sender, current.conversation) is not None):
-            return True
-        step.add(SayInRoom(room_id, sender, "refused.not_yours", (("id", current.conversation),)))
-        return False
 
     def counsellor_name(self, counsellor: UserID | None) -> str:
         """The nickname staff and youths see for a counsellor ("" for none or unknown)."""
         return self.nicknames.get(counsellor, "") if counsellor else ""
 
     # -- membership and time ----------------------------------------------------------------
-
     async def member_joined(
         self, room_id: RoomID, user: UserID, event_id: EventID, at: datetime
     ) -> None:
@@ -519,6 +303,9 @@ class Conductor:
     async def commit(self, step: Change) -> None:
         await self.transitions.commit(step)
 
+    def refresh_metrics(self, now: datetime) -> None:
+        self.transitions.refresh_metrics(now)
+
     async def forget_traces(self, record: ConversationRecord, at: datetime) -> None:
         """Before the store erases a conversation (retention, the deletion's last step):
         the parts that name youths outside the conversation's own rows (group book, waiting
@@ -535,9 +322,32 @@ class Conductor:
                 await addon.load()  # the store is the truth
             raise
 
-    def refresh_metrics(self, now: datetime) -> None:
-        self.transitions.refresh_metrics(now)
+    # -- wiring for the parts ----------------------------------------------------------------
 
+    def _leads_for(self, conversation: ConversationID) -> tuple[UserID, ...]:
+        return offices.leads_for(conversation, self.router, self.policy.router.offices,
+                                 self.policy.offices)
+
+    def _timers_of(self, current: ConversationSnapshot) -> TimerSettings:
+        """The response targets of the conversation's office (``[timers]`` without offices,
+        or for what the office leaves unset: the config merged them)."""
+        if not self.policy.offices.enabled:
+            return self.policy.timers
+        office = self.policy.router.offices.office_of(current)
+        return self.policy.offices.desk(office).timers or self.policy.timers
+
+    def _office_of_conversation(self, conversation: ConversationID) -> str:
+        """The office a conversation is with now; one still deciding is the fallback's
+        (as for its staff commands)."""
+        rules = self.policy.router.offices
+        current = self.router.conversation(conversation)
+        office = rules.fallback if current is None else rules.office_of(current)
+        return rules.fallback if office == UNDECIDED else office
+
+    def _by_mail(self, conversation: ConversationID) -> bool:
+        """The youth is reached by mail now (appointments' texts go by mail then)."""
+        current = self.router.conversation(conversation)
+        return current is not None and current.channel is Channel.MAIL
 
 
 class Addon(Protocol):

@@ -1,0 +1,230 @@
+"""What staff write: routing commands (``!take``, ``!transfer``, ``!duty``, ...), help,
+chat and video invitations, supervision, the working day (notes, snippets, appointments),
+and a plain reply in a youth's room, which ends the wait for a counsellor's answer.
+A reply to a command typed in a youth's room goes to the staff room, never to the youth.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from counsel_bot.conversation import offices
+from counsel_bot.conversation.change import Change
+from counsel_bot.conversation.staff_events import staff_event
+from counsel_bot.core import commands as cmd
+from counsel_bot.core.effects import Effect, SayInRoom, SayToStaff
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.incoming_text import storable
+from counsel_bot.core.routing import events as ev
+from counsel_bot.core.routing.model import Channel, ConversationSnapshot, Role
+from counsel_bot.core.routing.offices import UNDECIDED
+from counsel_bot.core.workday_commands import (
+    AppointmentCancel,
+    AppointmentCommand,
+    AppointmentList,
+    WorkdayCommand,
+    is_help_topic,
+    parse_workday,
+    workday_help,
+)
+
+if TYPE_CHECKING:
+    from counsel_bot.conversation.conductor import Conductor
+
+
+class StaffCommands:
+    def __init__(self, conductor: Conductor) -> None:
+        self.conductor = conductor
+
+    async def wrote(
+        self, room_id: RoomID, sender: UserID, event_id: EventID, body: str, at: datetime
+    ) -> None:
+        c = self.conductor
+        for addon in c.addons:
+            if await addon.staff_wrote(room_id, sender, event_id, body, at):
+                return
+        body = storable(body)
+        workday = parse_workday(body)
+        if workday is not None:
+            await self._workday(room_id, sender, event_id, workday, at)
+            return
+        parsed = cmd.parse_staff(body)
+        if parsed is None:
+            await self._note_first_reply(room_id, sender, at)
+            await self._counsellor_replied(room_id, sender)
+            return
+        if await c.store.is_processed(event_id):
+            return
+        step = Change(at, event_id)
+        record = await c.store.conversation_by_room(room_id)
+        here = record.conversation if record is not None else None
+        if isinstance(parsed, cmd.ParseError):
+            step.add(SayInRoom(room_id, sender, parsed.key.value, (("hint", parsed.hint),)))
+        elif isinstance(parsed, cmd.HelpCommand):
+            help_text = cmd.help_text(c.policy.default_language, parsed.topic, staff=True)
+            if parsed.topic is None or is_help_topic(parsed.topic):
+                help_text = "\n".join(filter(None, (
+                    help_text if parsed.topic is None else "",
+                    workday_help(c.policy.default_language, parsed.topic))))
+            step.add(SayInRoom(room_id, sender, "help_text", (("text", help_text),)))
+        elif isinstance(parsed, cmd.ChatCommand):
+            await self._invite_to_chat(step, room_id, sender, here)
+        elif isinstance(parsed, cmd.VideoCommand):
+            self._video(step, room_id, sender, here, parsed.end)
+        elif isinstance(parsed, cmd.SuperviseCommand):
+            c.supervision.command(
+                step, room_id, sender, parsed, self._visible_to(sender, parsed.conversation),
+                team_lead=c.policy.staff.get(sender) is Role.TEAM_LEAD)
+        else:
+            event = staff_event(parsed, sender, here, at)
+            if event is None:
+                step.add(SayInRoom(room_id, sender, cmd.ParseErrorKey.MISSING_ARGUMENT.value,
+                                   (("hint", "… C-XXXXXXXX"),)))
+            elif isinstance(event, ev.CounsellorOnDuty):
+                c.devices.duty_on(step, room_id, sender, event)
+            else:
+                c.handle(step, [event], reply_room=room_id)
+                c.crisis.reviewed(step, event, c.router.conversation)
+        await self._commit_aside(step, here)
+
+    async def _workday(
+        self, room_id: RoomID, sender: UserID, event_id: EventID,
+        command: WorkdayCommand | cmd.ParseError, at: datetime,
+    ) -> None:
+        """Case notes and snippets (conversation/workday.py); replies to the staff room."""
+        c = self.conductor
+        if await c.store.is_processed(event_id):
+            return
+        step = Change(at, event_id)
+        record = await c.store.conversation_by_room(room_id)
+        here = record.conversation if record is not None else None
+        if isinstance(command, cmd.ParseError):
+            step.add(SayInRoom(room_id, sender, command.key.value, (("hint", command.hint),)))
+        elif isinstance(command, AppointmentCommand | AppointmentCancel | AppointmentList):
+            self._appointment(step, room_id, sender, command, here)
+        else:
+            its_offices, several = self._command_offices(sender, room_id, here)
+            await c.workday.command(step, room_id, sender, event_id, command, here,
+                                    its_offices, several=several)
+        await self._commit_aside(step, here)
+
+    async def _commit_aside(self, step: Change, here: ConversationID | None) -> None:
+        if here is not None:
+            # Staff asides never go into a youth's room: the reply goes to the staff room.
+            step.effects = [(self._aside(e, here), tag) for e, tag in step.effects]
+        await self.conductor.commit(step)
+
+    def _appointment(
+        self, step: Change, room_id: RoomID, sender: UserID,
+        command: AppointmentCommand | AppointmentCancel | AppointmentList,
+        here: ConversationID | None,
+    ) -> None:
+        c = self.conductor
+        lead = c.policy.staff.get(sender) is Role.TEAM_LEAD
+        if isinstance(command, AppointmentList):
+            c.appointments.list_for(step, room_id, sender)
+        elif isinstance(command, AppointmentCancel):
+            c.appointments.cancel(step, room_id, sender, command.appointment, team_lead=lead)
+        else:
+            conversation = command.conversation or here
+            current = None if conversation is None else c.router.conversation(conversation)
+            if current is None:
+                step.add(SayInRoom(room_id, sender, "appointments.which"))
+            elif current.channel is Channel.MAIL and c.mail_switch is None:
+                # A mail conversation kept after mail was switched off: nothing can reach
+                # its youth, so refused rather than lost.
+                step.add(SayInRoom(room_id, sender, "appointments.mail"))
+            elif self._may_act(step, room_id, sender, current):
+                c.appointments.propose(step, room_id, sender, command, current.conversation)
+
+    def _command_offices(
+        self, sender: UserID, room_id: RoomID, here: ConversationID | None,
+    ) -> tuple[tuple[str, ...], bool]:
+        """The offices a staff command is about (none without offices), and whether that
+        is unclear (several): the conversation's office in a youth's room, else the
+        office whose staff room it is, else the sender's one office."""
+        c = self.conductor
+        rules = c.policy.router.offices
+        if not rules.enabled:
+            return (), False
+        current = None if here is None else c.router.conversation(here)
+        if current is not None:
+            office = rules.office_of(current)
+            return (rules.fallback if office == UNDECIDED else office,), False
+        mine = tuple(sorted(rules.offices_of(sender)))
+        room_office = c.office_of_room(room_id)
+        if room_office is not None and room_office in mine:
+            return (room_office,), False
+        return mine, len(mine) != 1
+
+    def _aside(self, effect: Effect, here: ConversationID) -> Effect:
+        """A reply to a command typed in a youth's room, for the staff room; with offices,
+        the one that hears about the conversation (a reply naming no conversation, such as a
+        refused appointment, would otherwise land in the main staff room, away from the
+        office)."""
+        if not isinstance(effect, SayInRoom):
+            return effect
+        c = self.conductor
+        office = offices.staff_office(here, c.router, c.policy.router.offices,
+                                      c.policy.offices) if c.policy.offices.enabled else ""
+        return SayToStaff(effect.key, effect.params, mentions=(effect.to,), office=office)
+
+    async def _note_first_reply(self, room_id: RoomID, sender: UserID, at: datetime) -> None:
+        c = self.conductor
+        if c.metrics is None:
+            return
+        record = await c.store.conversation_by_room(room_id)
+        current = None if record is None else c.router.conversation(record.conversation)
+        waited = c.first_replies.wait(current, sender, at)
+        if waited is not None:
+            c.metrics.first_reply(waited)
+
+    async def _counsellor_replied(self, room_id: RoomID, sender: UserID) -> None:
+        """The wait is over: stored only when it changes (once per youth message answered)."""
+        c = self.conductor
+        record = await c.store.conversation_by_room(room_id)
+        current = None if record is None else c.router.conversation(record.conversation)
+        changed = c.timers.counsellor_wrote(current, sender)
+        if changed is not None:
+            await c.store.set_setting(*changed)
+
+    async def _invite_to_chat(
+        self, step: Change, room_id: RoomID, sender: UserID, here: ConversationID | None
+    ) -> None:
+        c = self.conductor
+        current = None if here is None else c.router.conversation(here)
+        if current is None or current.channel is not Channel.MAIL or c.chat_invite is None:
+            step.add(SayInRoom(room_id, sender, "chat.only_mail"))
+        elif self._may_act(step, room_id, sender, current):
+            await c.chat_invite(step, current.conversation, sender)
+
+    def _video(
+        self, step: Change, room_id: RoomID, sender: UserID, here: ConversationID | None,
+        end: bool,
+    ) -> None:
+        c = self.conductor
+        current = None if here is None else c.router.conversation(here)
+        if current is None:
+            step.add(SayInRoom(room_id, sender, "video.where"))
+        elif self._may_act(step, room_id, sender, current):
+            c.video.by_staff(step, current, end=end,
+                             counsellor_name=c.counsellor_name(current.assigned_to))
+
+    def _may_act(
+        self, step: Change, room_id: RoomID, sender: UserID, current: ConversationSnapshot
+    ) -> bool:
+        """Only its counsellor or a team lead acts for a conversation; others are told."""
+        lead = self.conductor.policy.staff.get(sender) is Role.TEAM_LEAD
+        if current.assigned_to == sender or (
+                lead and self._visible_to(sender, current.conversation) is not None):
+            return True
+        step.add(SayInRoom(room_id, sender, "refused.not_yours", (("id", current.conversation),)))
+        return False
+
+    def _visible_to(
+        self, user: UserID, conversation: ConversationID
+    ) -> ConversationSnapshot | None:
+        """A conversation of another office is unknown to `user` (as in the router)."""
+        c = self.conductor
+        return offices.visible(c.router, c.policy.router.offices, user, conversation)
