@@ -6,6 +6,7 @@ A reply to a command typed in a youth's room goes to the staff room, never to th
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -47,18 +48,40 @@ class StaffCommands:
         body = storable(body)
         workday = parse_workday(body)
         if workday is not None:
-            await self._workday(room_id, sender, event_id, workday, at)
+            await self._answer(room_id, event_id, at, lambda step, here: self._workday_command(
+                step, room_id, sender, event_id, workday, here))
             return
         parsed = cmd.parse_staff(body)
         if parsed is None:
             await self._note_first_reply(room_id, sender, at)
             await self._counsellor_replied(room_id, sender)
             return
+        await self._answer(room_id, event_id, at, lambda step, here: self._staff_command(
+            step, room_id, sender, parsed, here))
+
+    async def _answer(
+        self, room_id: RoomID, event_id: EventID, at: datetime,
+        act: Callable[[Change, ConversationID | None], Awaitable[None]],
+    ) -> None:
+        """A staff command's change: once per event, about the conversation of the room it
+        was typed in (if any), committed as one."""
+        c = self.conductor
         if await c.store.is_processed(event_id):
             return
         step = Change(at, event_id)
         record = await c.store.conversation_by_room(room_id)
         here = record.conversation if record is not None else None
+        await act(step, here)
+        if here is not None:
+            # Staff asides never go into a youth's room: the reply goes to the staff room.
+            step.effects = [(self._aside(e, here), tag) for e, tag in step.effects]
+        await c.commit(step)
+
+    async def _staff_command(
+        self, step: Change, room_id: RoomID, sender: UserID,
+        parsed: cmd.StaffCommand | cmd.ParseError, here: ConversationID | None,
+    ) -> None:
+        c = self.conductor
         if isinstance(parsed, cmd.ParseError):
             step.add(SayInRoom(room_id, sender, parsed.key.value, (("hint", parsed.hint),)))
         elif isinstance(parsed, cmd.HelpCommand):
@@ -77,7 +100,7 @@ class StaffCommands:
                 step, room_id, sender, parsed, self._visible_to(sender, parsed.conversation),
                 team_lead=c.policy.staff.get(sender) is Role.TEAM_LEAD)
         else:
-            event = staff_event(parsed, sender, here, at)
+            event = staff_event(parsed, sender, here, step.at)
             if event is None:
                 step.add(SayInRoom(room_id, sender, cmd.ParseErrorKey.MISSING_ARGUMENT.value,
                                    (("hint", "… C-XXXXXXXX"),)))
@@ -86,34 +109,20 @@ class StaffCommands:
             else:
                 c.handle(step, [event], reply_room=room_id)
                 c.crisis.reviewed(step, event, c.router.conversation)
-        await self._commit_aside(step, here)
 
-    async def _workday(
-        self, room_id: RoomID, sender: UserID, event_id: EventID,
-        command: WorkdayCommand | cmd.ParseError, at: datetime,
+    async def _workday_command(
+        self, step: Change, room_id: RoomID, sender: UserID, event_id: EventID,
+        command: WorkdayCommand | cmd.ParseError, here: ConversationID | None,
     ) -> None:
-        """Case notes and snippets (conversation/workday.py); replies to the staff room."""
-        c = self.conductor
-        if await c.store.is_processed(event_id):
-            return
-        step = Change(at, event_id)
-        record = await c.store.conversation_by_room(room_id)
-        here = record.conversation if record is not None else None
+        """Case notes, snippets (conversation/workday.py) and appointments."""
         if isinstance(command, cmd.ParseError):
             step.add(SayInRoom(room_id, sender, command.key.value, (("hint", command.hint),)))
         elif isinstance(command, AppointmentCommand | AppointmentCancel | AppointmentList):
             self._appointment(step, room_id, sender, command, here)
         else:
             its_offices, several = self._command_offices(sender, room_id, here)
-            await c.workday.command(step, room_id, sender, event_id, command, here,
-                                    its_offices, several=several)
-        await self._commit_aside(step, here)
-
-    async def _commit_aside(self, step: Change, here: ConversationID | None) -> None:
-        if here is not None:
-            # Staff asides never go into a youth's room: the reply goes to the staff room.
-            step.effects = [(self._aside(e, here), tag) for e, tag in step.effects]
-        await self.conductor.commit(step)
+            await self.conductor.workday.command(step, room_id, sender, event_id, command, here,
+                                                 its_offices, several=several)
 
     def _appointment(
         self, step: Change, room_id: RoomID, sender: UserID,
