@@ -224,15 +224,14 @@ class Conductor:
         return self.nicknames.get(counsellor, "") if counsellor else ""
 
     # -- membership and time ----------------------------------------------------------------
+
     async def member_joined(
         self, room_id: RoomID, user: UserID, event_id: EventID, at: datetime
     ) -> None:
-        record = await self.store.conversation_by_room(room_id)
-        if record is None or await self.store.is_processed(event_id):
+        found = await self._open_conversation_in(room_id, event_id)
+        if found is None:
             return
-        current = self.router.conversation(record.conversation)
-        if current is None:
-            return
+        record, current = found
         if current.assigned_to == user:
             transcript = Transcript(record.conversation, user, current.assignments)
         elif self.supervision.is_reading(record.conversation, user):
@@ -248,12 +247,10 @@ class Conductor:
     async def member_left(
         self, room_id: RoomID, user: UserID, event_id: EventID, at: datetime
     ) -> None:
-        record = await self.store.conversation_by_room(room_id)
-        if record is None or await self.store.is_processed(event_id):
+        found = await self._open_conversation_in(room_id, event_id)
+        if found is None:
             return
-        current = self.router.conversation(record.conversation)
-        if current is None:
-            return
+        record, current = found
         step = Change(at, event_id)
         if user == record.youth_user_id:
             self.handle(step, [ev.YouthEnded(at, record.conversation)], reply_room=None)
@@ -265,6 +262,17 @@ class Conductor:
         else:
             return
         await self.commit(step)
+
+    async def _open_conversation_in(
+        self, room_id: RoomID, event_id: EventID
+    ) -> tuple[ConversationRecord, ConversationSnapshot] | None:
+        """The conversation a membership event is about, unless the event was handled or
+        the room holds none the router still knows."""
+        record = await self.store.conversation_by_room(room_id)
+        if record is None or await self.store.is_processed(event_id):
+            return None
+        current = self.router.conversation(record.conversation)
+        return None if current is None else (record, current)
 
     async def tick(self, at: datetime) -> None:
         """Queue notices and ETA updates, and pages for crisis flags nobody handled."""
