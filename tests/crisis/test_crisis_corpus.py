@@ -65,18 +65,32 @@ def test_the_splits_share_no_message_and_no_writer() -> None:
     assert not writers("test2.jsonl") & (learners | writers("test.jsonl"))
 
 
-def test_the_shipped_detector_holds_its_measured_figures(combined: CombinedDetector) -> None:
-    report = evaluate(combined, read_examples(CORPUS / "test.jsonl"))
+def _figures(combined: CombinedDetector, name: str) -> tuple[float, float, float]:
+    report = evaluate(combined, read_examples(CORPUS / name))
     hard = Counts()
     for kind, counts in report.by_kind.items():
         if kind in HARD_NEGATIVE_KINDS:
             hard = Counts(fp=hard.fp + counts.fp, tn=hard.tn + counts.tn)
     assert report.overall.recall is not None
-    assert report.overall.recall >= 0.965
     assert report.overall.precision is not None
-    assert report.overall.precision >= 0.73
     assert hard.false_flag_rate is not None
-    assert hard.false_flag_rate <= 0.30
+    return report.overall.recall, report.overall.precision, hard.false_flag_rate
+
+
+# Measured with the shipped head (docs/crisis-model.md): test 0.969 / 0.846 / 0.148,
+# test2 0.988 / 0.861 / 0.142 (recall, precision, hard-negative false flags).
+@pytest.mark.parametrize(("name", "recall", "precision", "false_flags"),
+                         [("test.jsonl", 0.965, 0.83, 0.16), ("test2.jsonl", 0.98, 0.85, 0.15)])
+def test_the_shipped_detector_holds_its_measured_figures(
+        combined: CombinedDetector, name: str, recall: float, precision: float,
+        false_flags: float) -> None:
+    found = _figures(combined, name)
+    assert found[0] >= recall
+    assert found[1] >= precision
+    assert found[2] <= false_flags
+
+
+def test_the_rules_alone_miss_most_unseen_crises(combined: CombinedDetector) -> None:
     rules = evaluate(combined.rules, read_examples(CORPUS / "test.jsonl"))
     assert rules.overall.recall is not None
     assert rules.overall.recall < 0.5
