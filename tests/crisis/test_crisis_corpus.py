@@ -19,6 +19,9 @@ from counsel_bot.core.crisis.lexicon import CATEGORIES
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "crisis"
 TEST_SHA256 = "74dac7cee5ab390e55936968d49889db12db75bcc746869231a94dbb2fe504e2"
+# A second test split by two more writers (t3, t4), written and frozen after five looks at
+# the first one, before the model was changed again: figures on it are first looks.
+TEST2_SHA256 = "a5295d3593ed09990db8b183527166315a3fda01c0815179a5944fc66d2af6d6"
 POSITIVE = {"explicit", "implicit", "obfuscated", "ambivalent"}
 NEGATIVE = {"idiom", "resolved", "denied", "near_topic", "plain"}
 
@@ -26,10 +29,13 @@ NEGATIVE = {"idiom", "resolved", "denied", "near_topic", "plain"}
 def test_the_test_split_is_the_frozen_one() -> None:
     digest = hashlib.sha256((CORPUS / "test.jsonl").read_bytes()).hexdigest()
     assert digest == TEST_SHA256, "tests/data/crisis/test.jsonl changed: it is frozen"
+    digest = hashlib.sha256((CORPUS / "test2.jsonl").read_bytes()).hexdigest()
+    assert digest == TEST2_SHA256, "tests/data/crisis/test2.jsonl changed: it is frozen"
 
 
 @pytest.mark.parametrize(("name", "minimum"), [("train.jsonl", 2500), ("dev.jsonl", 600),
-                                               ("test.jsonl", 700)])
+                                               ("test.jsonl", 700),
+                                               ("test2.jsonl", 700)])
 def test_every_split_covers_languages_categories_and_kinds(name: str, minimum: int) -> None:
     examples = read_examples(CORPUS / name)
     assert len(examples) >= minimum
@@ -50,23 +56,41 @@ def test_the_splits_share_no_message_and_no_writer() -> None:
     def writers(name: str) -> set[str]:
         return {e.source for e in read_examples(CORPUS / name)}
 
-    assert not texts("test.jsonl") & (texts("train.jsonl") | texts("dev.jsonl"))
+    learnt = texts("train.jsonl") | texts("dev.jsonl")
+    assert not texts("test.jsonl") & learnt
+    assert not texts("test2.jsonl") & (learnt | texts("test.jsonl"))
     assert not texts("train.jsonl") & texts("dev.jsonl")
-    assert not writers("test.jsonl") & (writers("train.jsonl") | writers("dev.jsonl"))
+    learners = writers("train.jsonl") | writers("dev.jsonl")
+    assert not writers("test.jsonl") & learners
+    assert not writers("test2.jsonl") & (learners | writers("test.jsonl"))
 
 
-def test_the_shipped_detector_holds_its_measured_figures(combined: CombinedDetector) -> None:
-    report = evaluate(combined, read_examples(CORPUS / "test.jsonl"))
+def _figures(combined: CombinedDetector, name: str) -> tuple[float, float, float]:
+    report = evaluate(combined, read_examples(CORPUS / name))
     hard = Counts()
     for kind, counts in report.by_kind.items():
         if kind in HARD_NEGATIVE_KINDS:
             hard = Counts(fp=hard.fp + counts.fp, tn=hard.tn + counts.tn)
     assert report.overall.recall is not None
-    assert report.overall.recall >= 0.965
     assert report.overall.precision is not None
-    assert report.overall.precision >= 0.73
     assert hard.false_flag_rate is not None
-    assert hard.false_flag_rate <= 0.30
+    return report.overall.recall, report.overall.precision, hard.false_flag_rate
+
+
+# Measured with the shipped head (docs/crisis-model.md): test 0.969 / 0.846 / 0.148,
+# test2 0.988 / 0.861 / 0.142 (recall, precision, hard-negative false flags).
+@pytest.mark.parametrize(("name", "recall", "precision", "false_flags"),
+                         [("test.jsonl", 0.965, 0.83, 0.16), ("test2.jsonl", 0.98, 0.85, 0.15)])
+def test_the_shipped_detector_holds_its_measured_figures(
+        combined: CombinedDetector, name: str, recall: float, precision: float,
+        false_flags: float) -> None:
+    found = _figures(combined, name)
+    assert found[0] >= recall
+    assert found[1] >= precision
+    assert found[2] <= false_flags
+
+
+def test_the_rules_alone_miss_most_unseen_crises(combined: CombinedDetector) -> None:
     rules = evaluate(combined.rules, read_examples(CORPUS / "test.jsonl"))
     assert rules.overall.recall is not None
     assert rules.overall.recall < 0.5

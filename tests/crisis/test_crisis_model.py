@@ -20,7 +20,7 @@ from counsel_bot.core.crisis import (
 )
 from counsel_bot.core.crisis.combined import combine
 from counsel_bot.core.crisis.evaluation import Example
-from counsel_bot.core.crisis.ngrams import char_ngrams, idf_weights, weigh
+from counsel_bot.core.crisis.ngrams import char_ngrams, idf_weights, lexical_features, weigh
 from counsel_bot.core.crisis.semantic import (
     MAX_PIECES,
     PIECE_CHARS,
@@ -93,6 +93,21 @@ def test_ngrams_mark_word_edges_and_weigh_to_unit_length() -> None:
     assert set(weighed) <= set(idf)
     assert abs(sum(v * v for v in weighed.values()) - 1.0) < 1e-9
     assert weigh(char_ngrams("xyz"), idf) == {}
+
+
+def test_words_in_a_negations_reach_are_marked_and_the_reach_ends() -> None:
+    denied = lexical_features("ich wil mich nicht umbringen . aber ich hab angst")
+    meant = lexical_features("ich wil mich umbringen")
+    assert denied["w:~umbringen"] == 1
+    assert "w:umbringen" not in denied
+    assert meant["w:umbringen"] == 1
+    assert "w:~umbringen" not in meant
+    assert denied["w:angst"] == 1  # "aber" ends the negation's reach
+    assert denied["b:nicht_umbringen"] == 1
+    assert "b:umbringen_aber" not in denied  # pairs do not cross a sentence turn
+    assert denied[" umb"] == 1  # the character n-grams are still there
+    far = lexical_features("not that i would ever ever ever want to die")
+    assert far["w:die"] == 1  # four words on, the negation no longer reaches
 
 
 def test_neighbourhood_reads_each_group() -> None:

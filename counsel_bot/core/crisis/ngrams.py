@@ -1,9 +1,14 @@
-"""Character n-grams of the normalised text: the head's second, lexical view.
+"""Character n-grams and words of the normalised text: the head's second, lexical view.
 
 Sentence embeddings see topic and meaning but blur small words that change everything
 ("nicht", "früher", "lol"); character n-grams of the rules' normalised form keep them, and
-survive spelling variants. Training and the bot use this one function, so the features a
-head was trained on are exactly the ones it later gets.
+survive spelling variants. Character n-grams stop at word ends, so they cannot tell
+"ich will mich nicht umbringen" from "ich will nicht, dass er mich umbringt"; words marked
+as negated (the few words after "nicht", "kein", "never" ... up to a comma or "aber") and
+word pairs can. Leave-one-writer-out, the word features moved pooled precision from 0.717
+to 0.724 and hard-negative false flags from 0.291 to 0.281 (docs/crisis-model.md).
+Training and the bot use ``lexical_features``, so the features a head was trained on are
+exactly the ones it later gets.
 
 Weighting: sublinear term frequency (1 + ln tf) times a smoothed idf, L2-normalised, as
 usual for short texts.
@@ -11,7 +16,9 @@ usual for short texts.
 
 from __future__ import annotations
 
+import itertools
 import math
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
@@ -30,6 +37,46 @@ def char_ngrams(normalised: str) -> Counter[str]:
                 break
             for i in range(len(padded) - n + 1):
                 counts[padded[i:i + n]] += 1
+    return counts
+
+
+# Negation words as the normaliser leaves them (lower case, apostrophes gone, umlauts
+# spelled out), German and English, dialect and chat forms included.
+NEGATIONS = frozenset({
+    "nicht", "nich", "net", "ned", "nit", "kein", "keine", "keinen", "keiner", "keinem",
+    "keines", "nie", "niemals", "nimmer", "nix", "nichts", "nein", "nee", "noe", "no", "not",
+    "never", "dont", "wont", "cant", "isnt", "aint", "nothing", "nobody", "nope", "didnt",
+    "doesnt", "wouldnt", "shouldnt", "havent", "hasnt", "nothin"})
+# Where a negation's reach ends: punctuation and the words that turn a sentence around.
+SCOPE_ENDS = frozenset({".", ",", "!", "?", ";", ":", "aber", "but", "doch", "sondern",
+                        "trotzdem", "though", "still", "und", "and"})
+SCOPE_WORDS = 4
+_TOKEN = re.compile(r"[^\W\d_]+|[.,!?;:]")
+
+
+def word_features(normalised: str) -> Counter[str]:
+    """Words (``w:``; ``w:~`` inside a negation's reach) and adjacent word pairs (``b:``)."""
+    counts: Counter[str] = Counter()
+    reach = 0
+    words: list[str] = []
+    for token in _TOKEN.findall(normalised[:MAX_CHARS]):
+        if token in SCOPE_ENDS:
+            reach = 0
+            words.append("")
+            continue
+        counts[f"w:~{token}" if reach else f"w:{token}"] += 1
+        reach = SCOPE_WORDS if token in NEGATIONS else max(0, reach - 1)
+        words.append(token)
+    for first, second in itertools.pairwise(words):
+        if first and second:
+            counts[f"b:{first}_{second}"] += 1
+    return counts
+
+
+def lexical_features(normalised: str) -> Counter[str]:
+    """Everything the lexical regression reads."""
+    counts = char_ngrams(normalised)
+    counts.update(word_features(normalised))
     return counts
 
 

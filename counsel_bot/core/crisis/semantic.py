@@ -37,7 +37,7 @@ from numpy.typing import NDArray
 
 from counsel_bot.core.crisis.encoder import MAX_PIECE_CHARS, Encoder, Vectors
 from counsel_bot.core.crisis.errors import ModelError
-from counsel_bot.core.crisis.ngrams import char_ngrams, weigh
+from counsel_bot.core.crisis.ngrams import lexical_features, weigh
 
 # Long messages: pieces of about this many characters, cut at sentence ends; at most
 # MAX_PIECES of them (a 64 KB paste costs at most that many embeddings).
@@ -55,11 +55,14 @@ CUE_SCALE = 3.0
 NEIGHBOUR_SCALE = 10.0
 _SENTENCE_END = re.compile(r"(?<=[.!?\n])\s+")
 # Machine tokens the model must not read: conversation ids (C-1A2B3C4D), Matrix ids, links,
-# and hex codes with letters and digits mixed. A sentence encoder puts "C-1A2B3C4D" next to
-# leetspeak ("t0d 1st b3ss3r") and flagged "!take C-1A2B3C4D"; leetspeak words always hold
-# letters past "f", so pure hex is safe to drop.
+# bot commands (a head trained on 8,105 messages, none with a command, read "!duty on
+# !capacity 3 !next" as risk; the rules still read them), and hex codes with letters and
+# digits mixed. A sentence encoder puts "C-1A2B3C4D" next to leetspeak ("t0d 1st b3ss3r")
+# and flagged "!take C-1A2B3C4D"; leetspeak words always hold letters past "f", so pure hex
+# is safe to drop.
 _MACHINE_TOKENS = re.compile(
     r"\b[Cc]-[0-9A-Fa-f]{8}\b"
+    r"|(?<!\S)![A-Za-z][\w-]*"
     r"|[@!#+$][\w.=-]+:[\w.-]+"
     r"|\bhttps?://\S+"
     r"|\b(?=[0-9a-fA-F-]*\d)(?=[0-9a-fA-F-]*[a-fA-F])[0-9a-fA-F][0-9a-fA-F-]{5,}\b")
@@ -68,7 +71,7 @@ _MACHINE_TOKENS = re.compile(
 def without_machine_tokens(text: str) -> str:
     return _MACHINE_TOKENS.sub(" ", text)
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 
 
 @dataclass(frozen=True)
@@ -181,7 +184,7 @@ class NgramScorer:
     def logits(self, normalised: Sequence[str]) -> NDArray[np.float32]:
         out = np.full(len(normalised), self._bias, dtype=np.float32)
         for row, text in enumerate(normalised):
-            for gram, value in weigh(char_ngrams(text), self._idf).items():
+            for gram, value in weigh(lexical_features(text), self._idf).items():
                 out[row] += value * self._weights[self._index[gram]]
         return out
 

@@ -26,7 +26,7 @@ from counsel_bot.core.crisis.encoder import MAX_PIECE_CHARS, Encoder, Vectors
 from counsel_bot.core.crisis.errors import ModelError
 from counsel_bot.core.crisis.evaluation import HARD_NEGATIVE_KINDS, Counts, Example, evaluate
 from counsel_bot.core.crisis.lexicon import CATEGORIES
-from counsel_bot.core.crisis.ngrams import char_ngrams, idf_weights, weigh
+from counsel_bot.core.crisis.ngrams import idf_weights, lexical_features, weigh
 from counsel_bot.core.crisis.semantic import (
     CRISIS_GROUP,
     GROUPS,
@@ -99,7 +99,7 @@ def _sparse(rows: Sequence[dict[str, float]], index: dict[str, int]) -> Any:
 # Invisible and direction characters, as filter dodgers and some keyboards put them in.
 _ODD_MARKS = ("\u200b", "\u200c", "\u2060", "\u200d")
 _BIDI = (("\u202e", "\u202c"), ("\u2067", "\u2069"), ("\u200f", ""))
-_NUMBERED = ("teil {}", "({}/3)", "{} uhr", "!next", "nr. {}", "{}x", "part {}", "#{}")
+_NUMBERED = ("teil {}", "({}/3)", "{} uhr", "seite {}", "nr. {}", "{}x", "part {}", "#{}")
 
 
 def with_odd_characters(examples: Sequence[Example]) -> list[tuple[int, Example]]:
@@ -164,7 +164,7 @@ def fit_head(examples: Sequence[Example], cache: EmbeddingCache, rules: CrisisDe
                        for ex in examples])
     found = features(views, cache, rules.normalise, rules.cues)
     groups = np.array([_group(ex) for ex in examples], dtype=np.int8)
-    grams = [char_ngrams(n) for n in found.normalised]
+    grams = [lexical_features(n) for n in found.normalised]
     idf = idf_weights(grams[:originals])
     vocabulary = tuple(sorted(idf))
     index = {g: i for i, g in enumerate(vocabulary)}
