@@ -19,7 +19,7 @@ from counsel_bot.core.crisis import (
     ModelError,
 )
 from counsel_bot.core.crisis.combined import combine
-from counsel_bot.core.crisis.evaluation import Example
+from counsel_bot.core.crisis.evaluation import Example, pool
 from counsel_bot.core.crisis.ngrams import char_ngrams, idf_weights, lexical_features, weigh
 from counsel_bot.core.crisis.semantic import (
     MAX_PIECES,
@@ -32,6 +32,7 @@ from counsel_bot.core.crisis.semantic import (
 )
 from counsel_bot.core.crisis.training import (
     EmbeddingCache,
+    held_out_by,
     train,
     with_odd_characters,
 )
@@ -131,6 +132,19 @@ def test_a_trained_head_separates_what_it_learnt(detector: CrisisDetector,
     verdicts = model.judge_many(CRISIS + ORDINARY)
     flagged = [v for v in verdicts if v.score >= head.threshold]
     assert all(v.nearest and all(i.startswith("x-") for i in v.nearest) for v in flagged)
+
+
+def test_leaving_each_writer_out_judges_every_message_once_and_pools(
+        detector: CrisisDetector) -> None:
+    corpus = [replace(e, source="a" if n % 2 else "b") for n, e in enumerate(small_corpus())]
+    results = held_out_by(lambda e: e.source, corpus, detector,
+                          EmbeddingCache(WordHashEncoder()), target_recall=1.0)
+    assert set(results) == {"a", "b"}
+    overall, kinds = pool(results.values())
+    assert overall.n == len(corpus)
+    assert overall.tp + overall.fn == len(CRISIS)
+    assert kinds["idiom"].fp + kinds["idiom"].tn == 4
+    assert sum(c.n for c in kinds.values()) == len(corpus)
 
 
 def test_the_head_survives_saving_and_refuses_another_encoder(

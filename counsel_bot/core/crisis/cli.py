@@ -14,7 +14,14 @@ from typing import TextIO
 from counsel_bot.core.crisis.combined import Assessor
 from counsel_bot.core.crisis.detector import CrisisDetector
 from counsel_bot.core.crisis.encoder import UniversalSentenceEncoder
-from counsel_bot.core.crisis.evaluation import Example, evaluate, fmt, format_report, read_examples
+from counsel_bot.core.crisis.evaluation import (
+    Example,
+    evaluate,
+    fmt,
+    format_report,
+    pool,
+    read_examples,
+)
 from counsel_bot.core.crisis.training import (
     DEFAULT_TARGET_RECALL,
     EmbeddingCache,
@@ -67,9 +74,16 @@ def run_crossval(rules: CrisisDetector, paths: Sequence[Path], by: str, stdout: 
 
     results = held_out_by(key, examples, rules, cache, target_recall)
     stdout.write(f"{'held out':<24}{'n':>6}{'recall':>8}{'precision':>11}{'false-flag':>12}\n")
-    for group, c in results.items():
+    for group, report in results.items():
+        c = report.overall
         stdout.write(f"{group:<24}{c.n:>6}{fmt(c.recall):>8}{fmt(c.precision):>11}"
                      f"{fmt(c.false_flag_rate):>12}\n")
+    pooled, kinds = pool(results.values())
+    stdout.write(f"{'pooled':<24}{pooled.n:>6}{fmt(pooled.recall):>8}"
+                 f"{fmt(pooled.precision):>11}{fmt(pooled.false_flag_rate):>12}\n")
+    for kind in sorted(k for k, c in kinds.items() if c.fp + c.tn):
+        stdout.write(f"{'  false flags, ' + kind:<24}{kinds[kind].n:>6}{'':>8}{'':>11}"
+                     f"{fmt(kinds[kind].false_flag_rate):>12}\n")
     return 0
 
 

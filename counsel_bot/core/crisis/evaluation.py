@@ -43,6 +43,10 @@ class Counts:
         return Counts(self.tp + (crisis and flagged), self.fn + (crisis and not flagged),
                       self.fp + (not crisis and flagged), self.tn + (not crisis and not flagged))
 
+    def merged(self, other: Counts) -> Counts:
+        return Counts(self.tp + other.tp, self.fn + other.fn, self.fp + other.fp,
+                      self.tn + other.tn)
+
     @property
     def n(self) -> int:
         return self.tp + self.fn + self.fp + self.tn
@@ -71,6 +75,18 @@ class Report:
     by_category: dict[str, Counts]
     misses: tuple[str, ...]
     false_flags: tuple[str, ...]
+
+
+def pool(reports: Iterable[Report]) -> tuple[Counts, dict[str, Counts]]:
+    """Overall and per-kind counts summed over several reports (the held-out groups of a
+    cross-validation: each message judged by a head that never saw its group)."""
+    overall = Counts()
+    kinds: dict[str, Counts] = {}
+    for report in reports:
+        overall = overall.merged(report.overall)
+        for kind, counts in report.by_kind.items():
+            kinds[kind] = kinds.get(kind, Counts()).merged(counts)
+    return overall, kinds
 
 
 def read_examples(path: Path) -> list[Example]:

@@ -24,7 +24,13 @@ from counsel_bot.core.crisis.combined import CombinedDetector, combine
 from counsel_bot.core.crisis.detector import CrisisDetector
 from counsel_bot.core.crisis.encoder import MAX_PIECE_CHARS, Encoder, Vectors
 from counsel_bot.core.crisis.errors import ModelError
-from counsel_bot.core.crisis.evaluation import HARD_NEGATIVE_KINDS, Counts, Example, evaluate
+from counsel_bot.core.crisis.evaluation import (
+    HARD_NEGATIVE_KINDS,
+    Counts,
+    Example,
+    Report,
+    evaluate,
+)
 from counsel_bot.core.crisis.lexicon import CATEGORIES
 from counsel_bot.core.crisis.ngrams import idf_weights, lexical_features, weigh
 from counsel_bot.core.crisis.semantic import (
@@ -265,16 +271,16 @@ def _split_dev(examples: Sequence[Example], share: float = 0.2) -> tuple[list[Ex
 
 def held_out_by(key: Callable[[Example], str], examples: Sequence[Example],
                 rules: CrisisDetector, cache: EmbeddingCache,
-                target_recall: float = DEFAULT_TARGET_RECALL) -> dict[str, Counts]:
+                target_recall: float = DEFAULT_TARGET_RECALL) -> dict[str, Report]:
     """Leave one group out: train (and choose the threshold) without it, score on it."""
-    results: dict[str, Counts] = {}
+    results: dict[str, Report] = {}
     for group in sorted({key(e) for e in examples}):
         rest = [e for e in examples if key(e) != group]
         held = [e for e in examples if key(e) == group]
         fit, dev = _split_dev(rest)
         head, _ = train(fit, dev, rules, cache, target_recall)
         detector = CombinedDetector(rules, SemanticModel(cache, head, rules.normalise, rules.cues))
-        results[group] = evaluate(detector, held).overall
+        results[group] = evaluate(detector, held)
     return results
 
 
