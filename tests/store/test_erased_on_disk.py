@@ -33,6 +33,7 @@ from counsel_bot.store import (
 )
 from tests.retention.conftest import FakeAdmin
 from tests.store.conftest import AeadSealer
+from tests.support.raw_scan import assert_not_on_disk
 
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 CID = ConversationID("C-0BADF00D")
@@ -94,25 +95,6 @@ def _sealed_of(path: Path, keys: list[str]) -> list[bytes]:
     return [bytes(r[0]) for r in rows if r[0] is not None]
 
 
-def _assert_gone(path: Path, needles: list[bytes]) -> None:
-    raw = sqlite3.connect(path)
-    try:
-        tables = [r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        for table in tables:
-            for row in raw.execute(f"SELECT * FROM {table}"):
-                for value in row:
-                    data = value if isinstance(value, bytes) else str(value).encode()
-                    for needle in needles:
-                        assert needle not in data, (table, needle[:20])
-    finally:
-        raw.close()
-    for file in path.parent.iterdir():
-        if file.name.startswith(path.name):
-            data = file.read_bytes()
-            for needle in needles:
-                assert needle not in data, (file.name, needle[:20])
-
-
 async def _erased_setup(tmp_path: Path) -> tuple[SqliteStore, Path, list[bytes]]:
     path = tmp_path / "counsel.db"
     store = await SqliteStore.open(path, AeadSealer())
@@ -127,13 +109,13 @@ async def test_erasure_leaves_nothing_of_the_conversation_on_disk(tmp_path: Path
     store, path, needles = await _erased_setup(tmp_path)
     try:
         await store.erase_conversation(CID)
-        _assert_gone(path, needles)  # the store still open: its log is on disk
+        assert_not_on_disk(path, needles)  # the store still open: its log is on disk
         assert await store.conversation(OTHER) is not None
         assert await store.get_setting(f"mailto:{OTHER}") == "other"
         assert f"staff-new:{OTHER}" in [e.key for e in await store.pending_outbox()]
     finally:
         await store.close()
-    _assert_gone(path, needles)
+    assert_not_on_disk(path, needles)
 
 
 async def test_retention_leaves_nothing_of_the_conversation_on_disk(tmp_path: Path) -> None:
@@ -143,10 +125,10 @@ async def test_retention_leaves_nothing_of_the_conversation_on_disk(tmp_path: Pa
         report = await run_retention(store, admin, T0 + timedelta(days=31), timedelta(days=30),
                                      dry_run=False, pause=lambda _s: asyncio.sleep(0))
         assert report.deleted == (CID,)
-        _assert_gone(path, needles)
+        assert_not_on_disk(path, needles)
     finally:
         await store.close()
-    _assert_gone(path, needles)
+    assert_not_on_disk(path, needles)
 
 
 async def test_the_running_bot_forgets_done_effects_and_event_ids_on_schedule(

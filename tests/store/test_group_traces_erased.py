@@ -32,6 +32,7 @@ from counsel_bot.store import ConversationRecord, SqliteStore, Store, StoreError
 from counsel_bot.store.contract import outbox_context
 from tests.retention.conftest import FakeAdmin
 from tests.store.conftest import AeadSealer
+from tests.support.raw_scan import assert_not_on_disk
 
 ANNA, LEAD = UserID("@anna:x"), UserID("@lead:x")
 STAFF_ROOM, GROUP_ROOM = RoomID("!staff:x"), RoomID("!group:x")
@@ -177,7 +178,7 @@ async def test_confirmed_deletion_forgets_the_youth_in_the_same_transition(
     await assert_forgotten(store, post, nick, named=(2, 3))
     if isinstance(store, SqliteStore):
         assert len(notices) >= 3
-        assert_nowhere(path, [YOUTH, HOME, TEXT, post, *notices])
+        assert_not_on_disk(path, [YOUTH, HOME, TEXT, post, *notices])
 
 
 async def test_deletion_left_to_retention_forgets_the_youth_at_once(store: Store) -> None:
@@ -208,10 +209,10 @@ async def test_retention_forgets_the_youth_before_it_erases_the_record(tmp_path:
                                      before_erase=bot.before_erase)
         assert report.deleted == (cid,)
         await assert_forgotten(store, post, nick)
-        assert_nowhere(path, [YOUTH, HOME, TEXT, post, *before, *notices])
+        assert_not_on_disk(path, [YOUTH, HOME, TEXT, post, *before, *notices])
     finally:
         await store.close()
-    assert_nowhere(path, [YOUTH, HOME, TEXT, post, *before, *notices])
+    assert_not_on_disk(path, [YOUTH, HOME, TEXT, post, *before, *notices])
 
 
 async def test_retention_by_hand_forgets_in_the_store_while_the_bot_is_stopped(
@@ -248,7 +249,7 @@ async def test_retention_by_hand_forgets_in_the_store_while_the_bot_is_stopped(
         assert post not in started.forum.pending
     finally:
         await store.close()
-    assert_nowhere(path, [YOUTH, HOME, TEXT, post, *before])
+    assert_not_on_disk(path, [YOUTH, HOME, TEXT, post, *before])
 
 
 async def test_a_crash_between_forgetting_and_erasing_is_finished_by_the_next_run(
@@ -287,7 +288,7 @@ async def test_a_crash_between_forgetting_and_erasing_is_finished_by_the_next_ru
         await assert_forgotten(store, post, nick)
     finally:
         await store.close()
-    assert_nowhere(path, [YOUTH, HOME, TEXT, post])
+    assert_not_on_disk(path, [YOUTH, HOME, TEXT, post])
 
 
 async def _no_room() -> RoomID | None:
@@ -324,22 +325,3 @@ def _sealed(path: Path, *keys: str) -> list[bytes]:
     return [bytes(r[0]) for r in rows]
 
 
-def assert_nowhere(path: Path, needles: list[str | bytes]) -> None:
-    """Neither any table nor the raw files (database, -wal, -shm) hold a needle."""
-    wanted = [n if isinstance(n, bytes) else str(n).encode() for n in needles]
-    raw = sqlite3.connect(path)
-    try:
-        tables = [r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        for table in tables:
-            for row in raw.execute(f"SELECT * FROM {table}"):
-                for value in row:
-                    data = value if isinstance(value, bytes) else str(value).encode()
-                    for needle in wanted:
-                        assert needle not in data, (table, needle[:24])
-    finally:
-        raw.close()
-    for file in path.parent.iterdir():
-        if file.name.startswith(path.name):
-            data = file.read_bytes()
-            for needle in wanted:
-                assert needle not in data, (file.name, needle[:24])
