@@ -54,6 +54,8 @@ from counsel_bot.stats import fetch_stats
 # Besides family (every office has it): each office's second topic, so offices differ.
 SECOND_TOPIC = ("school", "addiction", "violence", "sexuality", "lgbtq", "migration")
 GOAL = 1.15
+# After each routing sample: the bots finish their other sends, so samples are isolated.
+ISOLATE = 0.2
 
 
 @dataclass(frozen=True)
@@ -304,11 +306,15 @@ async def run(plan: Plan, root: Path, log: logging.Logger, profile: Path | None)
                                                echo_polls))
                 one_s.append(await route_timed(youths_one[n], one_staff, body, one_split,
                                                one_polls))
+                # Also here, not only after the round: the one-office bot's sends after an
+                # invitation (the youth's notice, the staff digest) would otherwise fall into
+                # the next echo sample and slow the baseline.
+                await asyncio.sleep(ISOLATE)
                 echo_s.append(await echo_timed(youths_many[n], echo_user, "ping-2", echo_split,
                                                echo_polls))
                 many_s.append(await route_timed(youths_many[n], watched[office], body,
                                                 many_split, many_polls))
-                await asyncio.sleep(0.2)  # the bots finish their other sends: isolated samples
+                await asyncio.sleep(ISOLATE)  # the bots finish their other sends
             await stop_profiler(spy)
             for child in (one, twenty, echo):
                 child.check_alive()
