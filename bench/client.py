@@ -41,6 +41,7 @@ class Seen:
     body: str
     at: float  # perf_counter when this client had it decrypted
     server_ms: int = 0  # the homeserver's origin_server_ts (wall clock, same machine)
+    polled: float = 0.0  # perf_counter when the sync request that brought it was sent
 
 
 Match = Callable[[Seen], bool]
@@ -51,6 +52,11 @@ class BenchClient:
         self.client = client
         self.messages: list[Seen] = []
         self.invites: dict[str, float] = {}
+        # When the sync request that brought each invitation was sent (perf_counter): a
+        # sync sent after the invitation was on the server means the client was not waiting
+        # in a long poll when it came (busy with the previous sync's keys and to-device work).
+        self.invites_polled: dict[str, float] = {}
+        self._polled = 0.0  # when the sync request in flight was sent
         # (room, invited user) -> origin_server_ts of the invitation, as a member sees it.
         self.invited_on_server: dict[tuple[str, str], int] = {}
         self._waiters: list[tuple[Match, asyncio.Future[Seen]]] = []
@@ -59,6 +65,13 @@ class BenchClient:
         client.add_event_callback(self._on_message, (RoomMessageText, RoomMessageNotice))
         client.add_event_callback(self._on_member, RoomMemberEvent)
         client.add_response_callback(self._on_sync, SyncResponse)
+        sync = client.sync
+
+        async def timed_sync(*args: Any, **kwargs: Any) -> Any:
+            self._polled = time.perf_counter()
+            return await sync(*args, **kwargs)
+
+        client.sync = timed_sync
 
     @classmethod
     async def create(cls, base_url: str, account: Account, store: Path) -> BenchClient:
@@ -98,7 +111,7 @@ class BenchClient:
 
     async def _on_message(self, room: MatrixRoom, event: RoomMessageText) -> None:
         seen = Seen(room.room_id, event.sender, event.body, time.perf_counter(),
-                    int(event.server_timestamp))
+                    int(event.server_timestamp), self._polled)
         self.messages.append(seen)
         for match, future in list(self._waiters):
             if not future.done() and match(seen):
@@ -114,6 +127,7 @@ class BenchClient:
         now = time.perf_counter()
         for room_id in response.rooms.invite:
             self.invites.setdefault(room_id, now)
+            self.invites_polled.setdefault(room_id, self._polled)
             waiter = self._invite_waiters.pop(room_id, None)
             if waiter is not None and not waiter.done():
                 waiter.set_result(now)

@@ -54,6 +54,8 @@ from counsel_bot.stats import fetch_stats
 # Besides family (every office has it): each office's second topic, so offices differ.
 SECOND_TOPIC = ("school", "addiction", "violence", "sexuality", "lgbtq", "migration")
 GOAL = 1.15
+# After each routing sample: the bots finish their other sends, so samples are isolated.
+ISOLATE = 0.2
 
 
 @dataclass(frozen=True)
@@ -198,12 +200,13 @@ Split = tuple[float, float, float]
 
 
 async def route_timed(youth: Youth, counsellors: Sequence[BenchClient], body: str,
-                      splits: list[Split]) -> float:
+                      splits: list[Split], polls: list[float]) -> float:
     """bench.latency's route_once, and afterwards (untimed) where its time went."""
     room = youth.counsel_room
     wall, perf = time.time(), time.perf_counter()
     took = await route_once(youth, counsellors, body)
-    seen = min(c.invites[room] for c in counsellors if room in c.invites)
+    first = min((c for c in counsellors if room in c.invites), key=lambda c: c.invites[room])
+    seen, polled = first.invites[room], first.invites_polled[room]
     staff = {c.user_id for c in counsellors}
     me = youth.client.user_id
     deadline = time.perf_counter() + 10
@@ -216,8 +219,21 @@ async def route_timed(youth: Youth, counsellors: Sequence[BenchClient], body: st
             sent_ms, invite_ms = mine[0] / 1000, min(invited) / 1000
             splits.append((sent_ms - wall, invite_ms - sent_ms,
                            wall + (seen - perf) - invite_ms))
+            polls.append(wall + (polled - perf) - invite_ms)
             break
         await asyncio.sleep(0.02)
+    return took
+
+
+async def echo_timed(youth: Youth, echo_bot: str, body: str,
+                     splits: list[tuple[float, float]], polls: list[float]) -> float:
+    """bench.latency's echo_once, and afterwards (untimed) when the youth's client sent
+    the sync request that brought the echo, against the echo's server timestamp."""
+    took = await echo_once(youth, echo_bot, body, splits)
+    room = youth.echo_room
+    seen = [s for s in youth.client.messages
+            if s.room_id == room and s.sender == echo_bot and s.body == body][-1]
+    polls.append(time.time() - (time.perf_counter() - seen.polled) - seen.server_ms / 1000)
     return took
 
 
@@ -230,6 +246,10 @@ class Results:
     echo_split: list[tuple[float, float]]
     one_split: list[Split]
     offices_split: list[Split]
+    # Per sample: when the receiving client sent the sync that brought the echo or the
+    # invitation, less when that was on the server (> 0: the client was not long-polling).
+    echo_polls: list[float]
+    offices_polls: list[float]
 
 
 async def run(plan: Plan, root: Path, log: logging.Logger, profile: Path | None) -> Results:
@@ -275,21 +295,31 @@ async def run(plan: Plan, root: Path, log: logging.Logger, profile: Path | None)
             echo_split: list[tuple[float, float]] = []
             one_split: list[Split] = []
             many_split: list[Split] = []
+            echo_polls: list[float] = []
+            many_polls: list[float] = []
+            one_polls: list[float] = []
             log.info("samples")
             for n in range(plan.samples):
                 office = n % plan.watched
                 body = first_message(office)
-                echo_s.append(await echo_once(youths_one[n], echo_user, "ping-1", echo_split))
-                one_s.append(await route_timed(youths_one[n], one_staff, body, one_split))
-                echo_s.append(await echo_once(youths_many[n], echo_user, "ping-2", echo_split))
+                echo_s.append(await echo_timed(youths_one[n], echo_user, "ping-1", echo_split,
+                                               echo_polls))
+                one_s.append(await route_timed(youths_one[n], one_staff, body, one_split,
+                                               one_polls))
+                # Also here, not only after the round: the one-office bot's sends after an
+                # invitation (the youth's notice, the staff digest) would otherwise fall into
+                # the next echo sample and slow the baseline.
+                await asyncio.sleep(ISOLATE)
+                echo_s.append(await echo_timed(youths_many[n], echo_user, "ping-2", echo_split,
+                                               echo_polls))
                 many_s.append(await route_timed(youths_many[n], watched[office], body,
-                                                many_split))
-                await asyncio.sleep(0.2)  # the bots finish their other sends: isolated samples
+                                                many_split, many_polls))
+                await asyncio.sleep(ISOLATE)  # the bots finish their other sends
             await stop_profiler(spy)
             for child in (one, twenty, echo):
                 child.check_alive()
             return Results(echo_s, one_s, many_s, env.rss_kib(twenty.pid)[0], echo_split,
-                           one_split, many_split)
+                           one_split, many_split, echo_polls, many_polls)
         finally:
             await cast.close_all(people)
             for child in (one, twenty, echo):
@@ -307,6 +337,13 @@ def _parts(splits: Sequence[Sequence[float]]) -> str:
         return "-"
     return " / ".join(ms(percentile([s[i] for s in splits], 50))
                       for i in range(len(splits[0])))
+
+
+def _late(polls: Sequence[float]) -> str:
+    late = [p for p in polls if p > 0]
+    if not late:
+        return f"0 of {len(polls)}"
+    return f"{len(late)} of {len(polls)} (by {ms(percentile(late, 50))} ms at p50)"
 
 
 def report(plan: Plan, r: Results) -> str:
@@ -330,6 +367,11 @@ def report(plan: Plan, r: Results) -> str:
         f"- one office: {_parts(r.one_split)}",
         f"- {plan.offices} offices: {_parts(r.offices_split)}",
         f"- echo: {_parts(r.echo_split)}",
+        "",
+        "The receiving client's sync that brought it was sent after it was on the server "
+        "(the client was not waiting in a long poll): "
+        f"{_late(r.offices_polls)} of the {plan.offices}-office invitations, "
+        f"{_late(r.echo_polls)} of the echoes.",
         "",
         f"{plan.offices}-office bot RSS after the samples: {r.rss_kib / 1024:.0f} MiB.",
         "",

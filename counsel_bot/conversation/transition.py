@@ -43,6 +43,8 @@ class Transitions:
     def __init__(self, conductor: Conductor) -> None:
         # The conductor, not its router: a reload replaces the router.
         self.conductor = conductor
+        # When a commit left the gauges stale (see `Conductor.defer_metrics`).
+        self._metrics_due: datetime | None = None
 
     def handle(self, step: Change, events: Sequence[ev.Event], reply_room: RoomID | None) -> None:
         c = self.conductor
@@ -101,7 +103,14 @@ class Transitions:
         if c.metrics is not None:
             for count in step.after:
                 count(c.metrics)
-            self.refresh_metrics(step.at)
+            self._metrics_due = step.at
+            if not c.defer_metrics:
+                self.refresh_due_metrics()
+
+    def refresh_due_metrics(self) -> None:
+        due, self._metrics_due = self._metrics_due, None
+        if due is not None:
+            self.refresh_metrics(due)
 
     def _named(self, step: Change) -> list[ConversationID | None]:
         """The conversation each effect names, so its outbox row is erased with it. A group

@@ -268,8 +268,10 @@ class PostgresStore:
             else:
                 await pg.close(db, written[0].keys() - live.keys(), at)
             counsellors = transition.snapshot.counsellors
-            if written is None or written[1] != counsellors:
+            if written is None:
                 await pg.write_counsellors(db, counsellors)
+            elif written[1] != counsellors:
+                await pg.update_counsellors(db, written[1], counsellors)
             await pg.write_meta(db, transition.snapshot)
             for message, sealed in zip(transition.intake, sealed_intake, strict=True):
                 await pg.insert_intake(db, message, sealed)

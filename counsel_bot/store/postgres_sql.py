@@ -248,15 +248,41 @@ async def delete_settings_of(db: Connection, conversation: ConversationID,
 async def write_counsellors(db: Connection, counsellors: tuple[CounsellorSnapshot, ...]) -> None:
     await db.execute("DELETE FROM counsellors")
     async with db.cursor() as cursor:
-        await cursor.executemany(
-            "INSERT INTO counsellors (user_id, role, on_duty, capacity, languages, topics, "
-            "last_assigned_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            [
-                (c.user, c.role.value, c.on_duty, c.capacity, json.dumps(list(c.languages)),
-                 json.dumps(list(c.topics)), c.last_assigned_at)
-                for c in counsellors
-            ],
-        )
+        await cursor.executemany(_INSERT_COUNSELLOR, [_counsellor_row(c) for c in counsellors])
+
+
+async def update_counsellors(
+    db: Connection, before: tuple[CounsellorSnapshot, ...],
+    after: tuple[CounsellorSnapshot, ...],
+) -> None:
+    """Only the rows that differ from ``before`` (the last committed snapshot): an
+    assignment changes one counsellor, and with 200 on the roster rewriting all of them
+    was most of the commit's work."""
+    old = {c.user: c for c in before}
+    new = {c.user: c for c in after}
+    async with db.cursor() as cursor:
+        gone = [(user,) for user in old.keys() - new.keys()]
+        if gone:
+            await cursor.executemany("DELETE FROM counsellors WHERE user_id = %s", gone)
+        changed = [_counsellor_row(c) for user, c in new.items() if old.get(user) != c]
+        if changed:
+            await cursor.executemany(_UPSERT_COUNSELLOR, changed)
+
+
+_INSERT_COUNSELLOR = (
+    "INSERT INTO counsellors (user_id, role, on_duty, capacity, languages, topics, "
+    "last_assigned_at) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+)
+_UPSERT_COUNSELLOR = _INSERT_COUNSELLOR + (
+    " ON CONFLICT (user_id) DO UPDATE SET role = excluded.role, on_duty = excluded.on_duty, "
+    "capacity = excluded.capacity, languages = excluded.languages, topics = excluded.topics, "
+    "last_assigned_at = excluded.last_assigned_at"
+)
+
+
+def _counsellor_row(c: CounsellorSnapshot) -> tuple[object, ...]:
+    return (c.user, c.role.value, c.on_duty, c.capacity, json.dumps(list(c.languages)),
+            json.dumps(list(c.topics)), c.last_assigned_at)
 
 
 async def write_meta(db: Connection, snapshot: RouterSnapshot) -> None:

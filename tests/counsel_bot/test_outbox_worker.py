@@ -220,6 +220,27 @@ async def test_urgent_effects_go_first() -> None:
     assert set(performed[2:]) == {"say:a:1", "notice"}
 
 
+async def test_other_effects_wait_a_moment_after_an_invitation_was_answered() -> None:
+    # Synapse wakes the counsellor's sync as it answers the invitation; a send right then
+    # (the youth's "you are with ...", a staff notice) competed with that sync.
+    store = CountingStore()
+    await put(store, ("assign", Assign(A, UserID("@c:x"), 1)), say(A, 1),
+              ("notice", SayToStaff("staff_new_conversation")))
+    answered: dict[str, float] = {}
+    started: dict[str, float] = {}
+    loop = asyncio.get_running_loop()
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        started[key] = loop.time()
+        await asyncio.sleep(0.01)
+        answered[key] = loop.time()
+
+    await OutboxWorker(perform, store, CLOCK, settle=0.05).drain()
+    assert started.keys() == {"assign", "say:a:1", "notice"}
+    for key in ("say:a:1", "notice"):
+        assert started[key] - answered["assign"] >= 0.045, key
+
+
 async def test_an_urgent_effect_that_fails_holds_nothing_up() -> None:
     store = CountingStore()
     await put(store, ("assign", Assign(B, UserID("@c:x"), 1)), say(A, 1))

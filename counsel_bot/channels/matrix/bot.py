@@ -178,18 +178,24 @@ class CounselBot:
                 await self.check_staff_devices(
                     c.user for c in self.conductor.router.snapshot().counsellors if c.on_duty)
             self._batch_since = since
+            # The gauges are refreshed once, after the batch's effects and bookkeeping.
+            self.conductor.defer_metrics = True
             try:
-                await self.handle_sync(response)
-            except GapUnavailable as exc:
-                # The token is not saved: the same batch comes again, handled events skipped.
-                log.warning("%s", exc)
-                await asyncio.sleep(1)
-                continue
-            await self._start_effects()
-            await self._learn_staff_nicknames()
-            since = response.next_batch
-            await self._save_sync_token(since)
-            await self._tick()
+                try:
+                    await self.handle_sync(response)
+                except GapUnavailable as exc:
+                    # The token is not saved: the same batch comes again, handled events skipped.
+                    log.warning("%s", exc)
+                    await asyncio.sleep(1)
+                    continue
+                await self._start_effects()
+                await self._learn_staff_nicknames()
+                since = response.next_batch
+                await self._save_sync_token(since)
+                await self._tick()
+            finally:
+                self.conductor.defer_metrics = False
+                self.conductor.refresh_due_metrics()
             if first:
                 # Ready means caught up: what the missed events caused has been performed.
                 await self.outbox.drain()
