@@ -110,7 +110,7 @@ class Transitions:
     def refresh_due_metrics(self) -> None:
         due, self._metrics_due = self._metrics_due, None
         if due is not None:
-            self.refresh_metrics(due)
+            self.conductor.refresh_metrics(due)  # the façade's, which others may wrap
 
     def _named(self, step: Change) -> list[ConversationID | None]:
         """The conversation each effect names, so its outbox row is erased with it. A group
