@@ -70,7 +70,7 @@ def _figures(combined: CombinedDetector, name: str) -> tuple[float, float, float
     hard = Counts()
     for kind, counts in report.by_kind.items():
         if kind in HARD_NEGATIVE_KINDS:
-            hard = Counts(fp=hard.fp + counts.fp, tn=hard.tn + counts.tn)
+            hard = hard.merged(counts)
     assert report.overall.recall is not None
     assert report.overall.precision is not None
     assert hard.false_flag_rate is not None

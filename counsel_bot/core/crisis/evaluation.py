@@ -162,7 +162,7 @@ def format_report(report: Report) -> str:
     hard = Counts()
     for kind, counts in report.by_kind.items():
         if kind in HARD_NEGATIVE_KINDS:
-            hard = Counts(fp=hard.fp + counts.fp, tn=hard.tn + counts.tn)
+            hard = hard.merged(counts)
     if hard.n:
         row("hard negatives", hard)
     for title, groups in (("kind", report.by_kind), ("lang", report.by_lang),
