@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from threadpoolctl import threadpool_info
 
 from counsel_bot.core.crisis import (
     NO_FLAG,
@@ -250,3 +251,10 @@ def test_commands_and_codes_are_not_a_crisis(combined: CombinedDetector) -> None
     for text in ("!take C-1A2B3C4D", "!duty on !capacity 3 !next",
                  "runde 1 nachricht 0 a3f9c2d1", "!close C-00FF12AB"):
         assert not combined.assess(text).flag, text
+
+
+def test_a_loaded_model_keeps_blas_to_one_thread(combined: CombinedDetector) -> None:
+    # Small products per message: a second BLAS thread beside a busy core doubled the time.
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas
+    assert all(pool["num_threads"] == 1 for pool in blas)
