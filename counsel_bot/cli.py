@@ -10,6 +10,7 @@ from pathlib import Path
 
 from counsel_bot.config import ConfigError
 from counsel_bot.core.crisis import CrisisError
+from counsel_bot.core.crisis.training import DEFAULT_TARGET_RECALL
 from counsel_bot.core.errors import BotError
 from counsel_bot.store import StoreError
 from e2e.errors import CrossSigningError, VaultError
@@ -64,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     crossval.add_argument("--by", choices=("source", "style"), default="source")
     for sub in (crisis_commands.choices["check"], evaluate, trainer, crossval):
         sub.add_argument("--lexicons", type=Path, default=None, help="lexicon directory")
-        sub.add_argument("--target-recall", type=float, default=0.98,
+        sub.add_argument("--target-recall", type=float, default=DEFAULT_TARGET_RECALL,
                          help="dev recall the threshold is chosen for (train, crossval)")
     for sub in (crisis_commands.choices["check"], evaluate):
         sub.add_argument("--model", type=Path, default=None,

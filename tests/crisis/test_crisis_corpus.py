@@ -85,10 +85,12 @@ def _figures(combined: CombinedDetector, name: str) -> tuple[float, float, float
     return report.overall.recall, report.overall.precision, hard.false_flag_rate
 
 
-# Measured with the shipped head (docs/crisis-model.md): test 0.969 / 0.846 / 0.148,
-# test2 0.988 / 0.861 / 0.142 (recall, precision, hard-negative false flags).
+# Measured with the shipped head (docs/crisis-model.md; recall, precision, hard-negative
+# false flags): test 0.960 / 0.909 / 0.071, test2 0.985 / 0.917 / 0.073, test3 (its first
+# look) 0.972 / 0.935 / 0.042.
 @pytest.mark.parametrize(("name", "recall", "precision", "false_flags"),
-                         [("test.jsonl", 0.965, 0.83, 0.16), ("test2.jsonl", 0.98, 0.85, 0.15)])
+                         [("test.jsonl", 0.955, 0.90, 0.08), ("test2.jsonl", 0.98, 0.91, 0.08),
+                          ("test3.jsonl", 0.97, 0.93, 0.05)])
 def test_the_shipped_detector_holds_its_measured_figures(
         combined: CombinedDetector, name: str, recall: float, precision: float,
         false_flags: float) -> None:
