@@ -21,7 +21,7 @@ from counsel_bot.core.crisis import (
     default_lexicon_dir,
     default_model_path,
 )
-from counsel_bot.core.crisis.combined import RULE_STANDS_MAX_WORDS, combine, word_count
+from counsel_bot.core.crisis.combined import combine
 from counsel_bot.core.crisis.evaluation import Example, pool
 from counsel_bot.core.crisis.ngrams import char_ngrams, idf_weights, lexical_features, weigh
 from counsel_bot.core.crisis.semantic import (
@@ -199,21 +199,17 @@ RULE_HIGH = Assessment(True, "suicide", "high", ("de.suicide.001",))
 RULE_LOW = Assessment(True, "self_harm", "low", ("de.self_harm.002",))
 
 
-@pytest.mark.parametrize(("ruled", "score", "words", "flag", "reason"), [
-    # a reviewed high rule in a short message is never argued away
-    (RULE_HIGH, 0.01, RULE_STANDS_MAX_WORDS, True, "de.suicide.001"),
-    # "nein, ich will mich nicht umbringen, ich vermiss nur meine oma": the model decides
-    (RULE_HIGH, 0.01, RULE_STANDS_MAX_WORDS + 1, False, None),
-    (RULE_HIGH, 0.50, 40, True, "de.suicide.001"),
-    (RULE_LOW, 0.10, 3, False, None),  # "früher hab ich mich geritzt": the model decides
-    (RULE_LOW, 0.50, 3, True, "de.self_harm.002"),  # the rule's own ids explain the flag
-    (NO_FLAG, 0.50, 3, True, "model.abuse"),
-    (NO_FLAG, 0.39, 3, False, None),
+@pytest.mark.parametrize(("ruled", "score", "flag", "reason"), [
+    (RULE_HIGH, 0.01, True, "de.suicide.001"),  # a reviewed high rule is never argued away
+    (RULE_LOW, 0.10, False, None),  # "früher hab ich mich geritzt": the model decides
+    (RULE_LOW, 0.50, True, "de.self_harm.002"),  # the rule's own ids explain the flag
+    (NO_FLAG, 0.50, True, "model.abuse"),
+    (NO_FLAG, 0.39, False, None),
 ])
-def test_rules_and_model_combine_as_documented(ruled: Assessment, score: float, words: int,
-                                               flag: bool, reason: str | None) -> None:
+def test_rules_and_model_combine_as_documented(ruled: Assessment, score: float, flag: bool,
+                                               reason: str | None) -> None:
     verdict = SemanticVerdict(score, "abuse", ("w1-0001",))
-    result = combine(ruled, verdict, HEAD, words)
+    result = combine(ruled, verdict, HEAD)
     assert result.flag is flag
     assert result.score == score
     if reason:
@@ -221,7 +217,7 @@ def test_rules_and_model_combine_as_documented(ruled: Assessment, score: float, 
         assert result.nearest == (("w1-0001",) if score >= HEAD.threshold else ())
     if reason == "model.abuse":
         assert (result.category, result.severity) == ("abuse", "medium")
-    assert combine(NO_FLAG, replace(verdict, score=0.95), HEAD, words).severity == "high"
+    assert combine(NO_FLAG, replace(verdict, score=0.95), HEAD).severity == "high"
 
 
 def test_the_shipped_model_reads_meaning_the_rules_miss(combined: CombinedDetector) -> None:
@@ -259,11 +255,25 @@ def test_commands_and_codes_are_not_a_crisis(combined: CombinedDetector) -> None
         assert not combined.assess(text).flag, text
 
 
-def test_a_message_is_counted_in_the_words_the_rules_read(detector: CrisisDetector) -> None:
-    # Spaced letters are one word to the rules, so an obfuscated short threat stays short.
-    assert word_count(detector.normalise("i c h   b r i n g   m i c h   u m")) <= 4
-    assert word_count(detector.normalise("nein, ich will mich nicht umbringen, ich vermisse "
-                                         "nur meine oma so sehr")) > RULE_STANDS_MAX_WORDS
+# Disclosures played down with laughter, small talk or "aber egal": the model scores some of
+# them near 0 (an outside review found them when a rule flag could be overruled in longer
+# messages); a reviewed rule that names the act must keep them in front of a person.
+PLAYED_DOWN = (
+    "haha ich bring mich heute nacht um 😂 aber egal",
+    "haha ok also ich will mich halt umbringen, aber sonst alles gut bei mir 😂",
+    "schule war ok, mathe war voll langweilig, aber ich bring mich am wochenende um, wie "
+    "gehts dir so",
+    "hey, quick question, i want to kill myself, who can i talk to here",
+    "moin, kurze frage, mein vater schlägt mich, mit wem kann ich hier reden",
+    "school was fine, had pizza for lunch, gonna kill myself tonight, anyway what's up",
+    "ich will mich umbringen 😂😂😂😂😂",
+    "ok, i'm gonna kill myself, haha, whatever.",
+)
+
+
+@pytest.mark.parametrize("text", PLAYED_DOWN)
+def test_a_played_down_disclosure_is_flagged(combined: CombinedDetector, text: str) -> None:
+    assert combined.assess(text).flag
 
 
 def test_a_loaded_model_keeps_blas_to_one_thread() -> None:

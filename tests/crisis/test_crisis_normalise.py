@@ -24,6 +24,9 @@ N = Normaliser({"💊": "pill", "⚰": "coffin", "🔪": "knife"})
     ("ich 💊💊", "ich emojipil emojipil"), ("will ⚰️", "wil emojicofin"),
     ("i want to d!e", "i want to die"), ("nein!!! hilfe", "nein . hilfe"),
     ("ich will... nicht", "ich wil nicht"), ("", ""), ("   ", ""), ("😀😀", ""),
+    # a word or two per line is one sentence; lines of prose stay apart
+    ("ich\nwill\nsterben", "ich wil sterben"), ("i want\nto\ndie", "i want to die"),
+    ("mir geht es schlecht\nich will schlafen", "mir geht es schlecht . ich wil schlafen"),
 ])
 def test_normalise_examples(raw: str, expected: str) -> None:
     assert N.normalise(raw) == expected

@@ -2,9 +2,12 @@
 
 Decision rules:
 
-1. A high-severity rule flag in a short message (``RULE_STANDS_MAX_WORDS``) always stands
-   ("ich bring mich heute um" is never argued away by statistics); the model adds its
-   score and nearest examples.
+1. A high-severity rule flag always stands ("ich bring mich heute um" is never argued away
+   by statistics); the model adds its score and nearest examples. Letting the model
+   overrule it in longer messages was tried and withdrawn: it removed most false alarms on
+   denials and resolved pasts, and also silenced disclosures youths play down ("haha ich
+   bring mich heute nacht um 😂 aber egal" scored 0.02), which the model cannot tell apart
+   (docs/crisis-model.md).
 2. Otherwise the model decides: it has read the rules' verdict and cues among its features,
    so a past-tense or denied match the rules flagged at low severity can fall below the
    threshold. At or above the head's threshold it flags; the rules' category, severity and
@@ -38,26 +41,10 @@ class Assessor(Protocol):
     def assess_many(self, texts: Sequence[str]) -> list[Assessment]: ...
 
 
-# In a short message the rule's match is the message, and nothing around it can change what
-# it means. In a longer one the rest can (a denial, a past that is over, an idiom, a film),
-# and the model has read both the rule's verdict and the rest. Measured leaving one writer
-# out at a time (17 writers, 10,142 messages): letting every high-severity rule flag stand
-# added 211 flags, 203 of them false alarms on hard negatives; all 8 true ones had at most
-# 8 words. Between 6 and 10 words the figures do not move.
-RULE_STANDS_MAX_WORDS = 8
-
-
-def word_count(normalised: str) -> int:
-    """Words of the rules' normalised form: "s u i z i d" is one word there, not six."""
-    return len(normalised.split())
-
-
-def combine(ruled: Assessment, verdict: SemanticVerdict, head: Head, words: int) -> Assessment:
-    """``words``: the message's ``word_count``."""
+def combine(ruled: Assessment, verdict: SemanticVerdict, head: Head) -> Assessment:
     above = verdict.score >= head.threshold
     nearest = verdict.nearest if above else ()
-    stands = ruled.severity == "high" and words <= RULE_STANDS_MAX_WORDS
-    if ruled.flag and (above or stands):
+    if ruled.flag and (above or ruled.severity == "high"):
         return replace(ruled, score=verdict.score, nearest=nearest)
     if not above:
         return replace(NO_FLAG, score=verdict.score)
@@ -103,6 +90,4 @@ class CombinedDetector:
         if self.model is None:
             return ruled
         verdicts = self.model.judge_many(texts)
-        words = [word_count(self.rules.normalise(t)) for t in texts]
-        head = self.model.head
-        return [combine(r, v, head, n) for r, v, n in zip(ruled, verdicts, words, strict=True)]
+        return [combine(r, v, self.model.head) for r, v in zip(ruled, verdicts, strict=True)]

@@ -87,6 +87,14 @@ def _join_spaced(match: re.Match[str]) -> str:
     return _LEET_TOKEN.sub(_leet_token, "".join(letters))
 
 
+def _is_burst(text: str) -> bool:
+    """A sentence typed a word or two per line ("ich\nwill\nsterben"): its line ends are
+    spaces, not the sentence ends they are in prose (where they stop a phrase from matching
+    across two thoughts)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return len(lines) > 1 and all(len(line.split()) <= 2 for line in lines)
+
+
 class Normaliser:
     """Normalises text; holds only the read-only translation table built from the emoji map."""
 
@@ -105,6 +113,8 @@ class Normaliser:
         self._table = table
 
     def normalise(self, text: str) -> str:
+        if "\n" in text and _is_burst(text):
+            text = " ".join(text.split())
         if not text.isascii():
             text = unicodedata.normalize("NFKC", text)
         text = text.casefold()
