@@ -29,6 +29,7 @@ from counsel_bot.core.crisis import (
     default_lexicon_dir,
     default_model_path,
 )
+from counsel_bot.runtime.crisis_detector import load_detector
 
 DEV_SET = Path(__file__).resolve().parents[1] / "tests" / "data" / "crisis" / "dev.jsonl"
 RULES_TARGET = 20_000
@@ -56,7 +57,7 @@ _WORKER: CombinedDetector | None = None
 
 def _load_worker() -> None:
     global _WORKER  # one detector per pool process
-    _WORKER = CombinedDetector.load(default_lexicon_dir(), default_model_path())
+    _WORKER = load_detector(default_lexicon_dir(), default_model_path())
 
 
 def _judge_batch(texts: Sequence[str]) -> int:
@@ -85,7 +86,7 @@ def main() -> int:
     rules = CrisisDetector.from_directory(default_lexicon_dir())
     base = _rate(_baseline, messages, args.rounds)
     rules_rate = _rate(rules.assess, messages, args.rounds)
-    combined = CombinedDetector.load(default_lexicon_dir(), default_model_path())
+    combined = load_detector(default_lexicon_dir(), default_model_path())
     latencies: list[float] = []
     for text in texts:
         start = time.perf_counter()

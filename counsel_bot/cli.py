@@ -202,7 +202,6 @@ def _stats(args: argparse.Namespace) -> int:
 
 def _crisis(args: argparse.Namespace) -> int:
     from counsel_bot.core.crisis import (
-        CombinedDetector,
         CrisisDetector,
         default_lexicon_dir,
         default_model_path,
@@ -212,6 +211,7 @@ def _crisis(args: argparse.Namespace) -> int:
         run_eval,
         run_train,
     )
+    from counsel_bot.runtime.crisis_detector import load_detector
 
     lexicons = args.lexicons or default_lexicon_dir()
     command = args.crisis_command
@@ -222,7 +222,7 @@ def _crisis(args: argparse.Namespace) -> int:
                              sys.stdout, args.target_recall)
         return run_crossval(rules, args.files, args.by, sys.stdout, args.target_recall)
     model = None if args.rules_only else (args.model or default_model_path())
-    detector = CombinedDetector.load(lexicons, model)
+    detector = load_detector(lexicons, model)
     if command == "check":
         stdin = open(sys.stdin.fileno(), encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
         return run_check(detector, stdin, sys.stdout)

@@ -37,7 +37,7 @@ from counsel_bot.conversation.retention import (
     run_retention,
 )
 from counsel_bot.core.clock import Clock, SystemClock
-from counsel_bot.core.crisis import CombinedDetector, default_lexicon_dir, default_model_path
+from counsel_bot.core.crisis import default_lexicon_dir, default_model_path
 from counsel_bot.core.errors import BotError
 from counsel_bot.core.ids import ConversationID, RoomID, UserID
 from counsel_bot.core.mail_deadline import MailDeadlines
@@ -45,6 +45,7 @@ from counsel_bot.core.opening_hours import OpeningHours
 from counsel_bot.core.routing.model import Role, RouterConfig
 from counsel_bot.metrics import CounselMetrics
 from counsel_bot.office_metrics import OfficeMetrics
+from counsel_bot.runtime.crisis_detector import load_detector
 from counsel_bot.runtime.data_lock import exclusive
 from counsel_bot.runtime.legacy_settings import move_legacy_sealed_settings
 from counsel_bot.runtime.offices import office_book, office_rules, office_staff, retention_by_office
@@ -185,8 +186,7 @@ async def _run_bot(
     if settings.crisis.model:
         model = Path(settings.crisis.model_file) if settings.crisis.model_file else None
         model = model or default_model_path()
-    detector = await asyncio.to_thread(CombinedDetector.load,
-                                       lexicons or default_lexicon_dir(), model)
+    detector = await asyncio.to_thread(load_detector, lexicons or default_lexicon_dir(), model)
     store = await open_store(settings.store, layout.bot_dir, config_dir, vault,
                              epoch=None if term is None else term.epoch)
     stack = contextlib.AsyncExitStack()

@@ -39,6 +39,7 @@ from counsel_bot.core.crisis.training import (
     train,
     with_odd_characters,
 )
+from counsel_bot.runtime.crisis_detector import load_detector
 from tests.crisis.fake_encoder import WordHashEncoder
 
 CRISIS = ["ich will mich umbringen heute", "ich schneide mich jeden abend", "i want to die",
@@ -276,11 +277,11 @@ def test_a_played_down_disclosure_is_flagged(combined: CombinedDetector, text: s
     assert combined.assess(text).flag
 
 
-def test_a_loaded_model_keeps_blas_to_one_thread() -> None:
+def test_a_process_that_loads_the_model_keeps_blas_to_one_thread() -> None:
     # Small products per message: a second BLAS thread beside a busy core doubled the time.
     # Loaded here, not from the session's fixture: a BLAS library loaded after the limit (by
     # scipy, in the training tests) keeps its own threads, and the bot loads none later.
-    CombinedDetector.load(default_lexicon_dir(), default_model_path())
+    load_detector(default_lexicon_dir(), default_model_path())
     blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
     assert blas
     assert all(pool["num_threads"] == 1 for pool in blas)

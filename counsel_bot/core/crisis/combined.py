@@ -26,8 +26,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
-from threadpoolctl import threadpool_limits
-
 from counsel_bot.core.crisis.detector import NO_FLAG, Assessment, CrisisDetector
 from counsel_bot.core.crisis.encoder import UniversalSentenceEncoder
 from counsel_bot.core.crisis.semantic import Head, SemanticModel, SemanticVerdict
@@ -62,18 +60,11 @@ class CombinedDetector:
 
     @classmethod
     def load(cls, lexicons: Path, model_path: Path | None) -> CombinedDetector:
-        """``model_path`` None: rules only. With a model, the process's BLAS runs one thread.
-
-        A message is a handful of small matrix products (its embedding, its similarity to
-        the labelled examples). OpenBLAS hands each to a second thread, and on a machine
-        whose other core is busy (the homeserver, the event loop) the hand-off costs more
-        than it gains: one message took 8.8 ms with two threads and 4.3 ms with one, beside
-        a busy core (2 cores). Batches of many messages are split across processes instead
-        (bench.detector_throughput)."""
+        """``model_path`` None: rules only. A process that judges many messages loads it
+        through ``counsel_bot.runtime.crisis_detector`` (one BLAS thread)."""
         rules = CrisisDetector.from_directory(lexicons)
         if model_path is None:
             return cls(rules, None)
-        threadpool_limits(limits=1, user_api="blas")
         encoder = UniversalSentenceEncoder()
         model = SemanticModel(encoder, Head.load(model_path), rules.normalise, rules.cues)
         encoder.load()

@@ -1,0 +1,25 @@
+"""Loading the crisis detector in a process that judges messages (the bot, `counsel crisis`,
+the benchmarks): the process's BLAS runs one thread once the model is in.
+
+A message is a handful of small matrix products (its embeddings, its similarity to the
+labelled examples). OpenBLAS hands each to a second thread, and on a machine whose other
+core is busy (the homeserver, the event loop) the hand-off costs more than it gains: 800
+dev messages one at a time took 16.3 ms p50 with two threads and 6.0 ms with one, beside a
+busy core (2 cores; bench/RESULTS.md). Batches of many messages are split across processes
+instead. A thread setting is the process's, so it is made here, not in the core.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from threadpoolctl import threadpool_limits
+
+from counsel_bot.core.crisis import CombinedDetector
+
+
+def load_detector(lexicons: Path, model: Path | None) -> CombinedDetector:
+    """The rules, and the model unless ``model`` is None (rules only)."""
+    if model is not None:
+        threadpool_limits(limits=1, user_api="blas")
+    return CombinedDetector.load(lexicons, model)
