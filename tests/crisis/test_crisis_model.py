@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from counsel_bot.core.crisis import (
     NO_FLAG,
@@ -281,6 +281,7 @@ def test_a_process_that_loads_the_model_keeps_blas_to_one_thread() -> None:
     # Small products per message: a second BLAS thread beside a busy core doubled the time.
     # Loaded here, not from the session's fixture: a BLAS library loaded after the limit (by
     # scipy, in the training tests) keeps its own threads, and the bot loads none later.
+    threadpool_limits(limits=2, user_api="blas")  # so that a one-core runner tests it too
     load_detector(default_lexicon_dir(), default_model_path())
     blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
     assert blas
