@@ -7,15 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.client import BenchClient, Seen
+from bench.client import BenchClient, Participant, Seen
 from bench.env import Account, Homeserver
+from bench.remote import RemoteClient
 
 SETUP_TIMEOUT = 120.0
 
 
 @dataclass
 class Youth:
-    client: BenchClient
+    client: Participant
     counsel_room: str
     echo_room: str | None
 
@@ -26,16 +27,19 @@ def from_bot(room_id: str, bot: str) -> object:
 
 async def youths(
     hs: Homeserver, count: int, root: Path, counsel_bot: str, echo_bot: str | None,
-    parallel: int = 10,
+    parallel: int = 10, own_process: int = 0,
 ) -> list[Youth]:
     """Youths who opened a direct chat with the bot (greeted) and, optionally, with the
-    echo bot; room keys are shared in both rooms already."""
+    echo bot; room keys are shared in both rooms already. The first ``own_process`` run in
+    a process of their own each (``bench.remote``), the rest share this one."""
     gate = asyncio.Semaphore(parallel)
 
     async def one(index: int) -> Youth:
         async with gate:
             account = await hs.register("youth")
-            client = await BenchClient.create(hs.base_url, account, root / f"youth-{index}")
+            kind = RemoteClient if index < own_process else BenchClient
+            client: Participant = await kind.create(hs.base_url, account,
+                                                    root / f"youth-{index}")
             room = await client.open_direct(counsel_bot)
             greeting = client.expect(lambda s: s.room_id == room and s.sender == counsel_bot)
             echo_room = await client.open_direct(echo_bot) if echo_bot else None
@@ -49,11 +53,14 @@ async def youths(
 
 
 async def on_duty(
-    hs: Homeserver, accounts: Sequence[Account], root: Path, bot: str
-) -> tuple[list[BenchClient], str]:
-    """Counsellors who joined the staff room and said ``!duty on``; returns the room too."""
-    clients = [await BenchClient.create(hs.base_url, a, root / f"staff-{i}")
-               for i, a in enumerate(accounts)]
+    hs: Homeserver, accounts: Sequence[Account], root: Path, bot: str,
+    own_process: bool = False,
+) -> tuple[list[Participant], str]:
+    """Counsellors who joined the staff room and said ``!duty on``; returns the room too.
+    With ``own_process`` each counsellor's client runs in a process of its own."""
+    kind = RemoteClient if own_process else BenchClient
+    clients: list[Participant] = [await kind.create(hs.base_url, a, root / f"staff-{i}")
+                                  for i, a in enumerate(accounts)]
     first = clients[0]
     deadline = asyncio.get_running_loop().time() + SETUP_TIMEOUT
     while not first.invites:
@@ -69,7 +76,7 @@ async def on_duty(
     return clients, staff_room
 
 
-async def duty_on(client: BenchClient, staff_room: str, bot: str) -> None:
+async def duty_on(client: Participant, staff_room: str, bot: str) -> None:
     """A counsellor who joined ``staff_room`` says ``!duty on`` there and waits for the bot's
     answer (the bot decrypted the command and committed the duty change)."""
     await client.prepare_room(staff_room, bot)
@@ -83,5 +90,5 @@ async def duty_on(client: BenchClient, staff_room: str, bot: str) -> None:
     await asyncio.wait_for(answer, SETUP_TIMEOUT)
 
 
-async def close_all(clients: Sequence[BenchClient]) -> None:
+async def close_all(clients: Sequence[Participant]) -> None:
     await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)

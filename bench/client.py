@@ -47,20 +47,84 @@ class Seen:
 Match = Callable[[Seen], bool]
 
 
-class BenchClient:
-    def __init__(self, client: AsyncClient) -> None:
-        self.client = client
+class Participant:
+    """What a benchmark sees of a client, wherever the client runs: the messages it had
+    decrypted and the invitations it saw, with their times, and futures for those to come.
+    ``BenchClient`` is one in this process; ``bench.remote.RemoteClient`` one in a process
+    of its own."""
+
+    def __init__(self) -> None:
         self.messages: list[Seen] = []
         self.invites: dict[str, float] = {}
         # When the sync request that brought each invitation was sent (perf_counter): a
         # sync sent after the invitation was on the server means the client was not waiting
         # in a long poll when it came (busy with the previous sync's keys and to-device work).
         self.invites_polled: dict[str, float] = {}
-        self._polled = 0.0  # when the sync request in flight was sent
         # (room, invited user) -> origin_server_ts of the invitation, as a member sees it.
         self.invited_on_server: dict[tuple[str, str], int] = {}
         self._waiters: list[tuple[Match, asyncio.Future[Seen]]] = []
         self._invite_waiters: dict[str, asyncio.Future[float]] = {}
+
+    @property
+    def user_id(self) -> str:
+        raise NotImplementedError
+
+    def arrived(self, seen: Seen) -> None:
+        self.messages.append(seen)
+        for match, future in list(self._waiters):
+            if not future.done() and match(seen):
+                future.set_result(seen)
+                self._waiters.remove((match, future))
+
+    def invited(self, room_id: str, now: float, polled: float) -> None:
+        self.invites.setdefault(room_id, now)
+        self.invites_polled.setdefault(room_id, polled)
+        waiter = self._invite_waiters.pop(room_id, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(now)
+
+    def expect(self, match: Match) -> asyncio.Future[Seen]:
+        """A future for the first message matching ``match`` from now on (or already seen)."""
+        future: asyncio.Future[Seen] = asyncio.get_running_loop().create_future()
+        for seen in self.messages:
+            if match(seen):
+                future.set_result(seen)
+                return future
+        self._waiters.append((match, future))
+        return future
+
+    def expect_invite(self, room_id: str) -> asyncio.Future[float]:
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        if room_id in self.invites:
+            future.set_result(self.invites[room_id])
+        else:
+            self._invite_waiters[room_id] = future
+        return future
+
+    async def open_direct(self, peer: str) -> str:
+        raise NotImplementedError
+
+    async def prepare_room(self, room_id: str, peer: str, within: float = 60) -> None:
+        raise NotImplementedError
+
+    async def share_room_key(self, room_id: str, members: int, within: float = 60) -> None:
+        raise NotImplementedError
+
+    async def send(self, room_id: str, body: str) -> float:
+        raise NotImplementedError
+
+    async def join(self, room_id: str) -> None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+
+class BenchClient(Participant):
+    def __init__(self, client: AsyncClient) -> None:
+        super().__init__()
+        self.client = client
+        self._polled = 0.0  # when the sync request in flight was sent
         self._sync: asyncio.Task[Any] | None = None
         client.add_event_callback(self._on_message, (RoomMessageText, RoomMessageNotice))
         client.add_event_callback(self._on_member, RoomMemberEvent)
@@ -110,13 +174,8 @@ class BenchClient:
     # -- what arrives ---------------------------------------------------------------------
 
     async def _on_message(self, room: MatrixRoom, event: RoomMessageText) -> None:
-        seen = Seen(room.room_id, event.sender, event.body, time.perf_counter(),
-                    int(event.server_timestamp), self._polled)
-        self.messages.append(seen)
-        for match, future in list(self._waiters):
-            if not future.done() and match(seen):
-                future.set_result(seen)
-                self._waiters.remove((match, future))
+        self.arrived(Seen(room.room_id, event.sender, event.body, time.perf_counter(),
+                          int(event.server_timestamp), self._polled))
 
     async def _on_member(self, room: MatrixRoom, event: RoomMemberEvent) -> None:
         if event.membership == "invite":
@@ -126,29 +185,7 @@ class BenchClient:
     async def _on_sync(self, response: SyncResponse) -> None:
         now = time.perf_counter()
         for room_id in response.rooms.invite:
-            self.invites.setdefault(room_id, now)
-            self.invites_polled.setdefault(room_id, self._polled)
-            waiter = self._invite_waiters.pop(room_id, None)
-            if waiter is not None and not waiter.done():
-                waiter.set_result(now)
-
-    def expect(self, match: Match) -> asyncio.Future[Seen]:
-        """A future for the first message matching ``match`` from now on (or already seen)."""
-        future: asyncio.Future[Seen] = asyncio.get_running_loop().create_future()
-        for seen in self.messages:
-            if match(seen):
-                future.set_result(seen)
-                return future
-        self._waiters.append((match, future))
-        return future
-
-    def expect_invite(self, room_id: str) -> asyncio.Future[float]:
-        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-        if room_id in self.invites:
-            future.set_result(self.invites[room_id])
-        else:
-            self._invite_waiters[room_id] = future
-        return future
+            self.invited(room_id, now, self._polled)
 
     # -- what it does ---------------------------------------------------------------------
 

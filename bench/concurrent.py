@@ -34,7 +34,7 @@ from pathlib import Path
 
 from bench import cast, env, latency
 from bench.cast import Youth
-from bench.client import BenchClient
+from bench.client import Participant
 from bench.stats import Summary, latency_table, ratio, verdict
 
 CAPACITY = 10
@@ -81,7 +81,7 @@ class Results:
     flagged_rooms: int = 0  # writers' rooms with a crisis alert on their ordinary messages
 
 
-async def open_conversations(youths: Sequence[Youth], staff: Sequence[BenchClient]) -> None:
+async def open_conversations(youths: Sequence[Youth], staff: Sequence[Participant]) -> None:
     """Every writing youth's first message, ten at a time, until each room has a counsellor."""
     gate = asyncio.Semaphore(10)
 
@@ -93,7 +93,7 @@ async def open_conversations(youths: Sequence[Youth], staff: Sequence[BenchClien
 
 
 async def sample(
-    arrivals: Sequence[Youth], writers: Sequence[Youth], staff: Sequence[BenchClient],
+    arrivals: Sequence[Youth], writers: Sequence[Youth], staff: Sequence[Participant],
     staff_room: str, echo_user: str,
 ) -> tuple[list[float], list[float], list[float]]:
     echo, routing, crisis = [], [], []
@@ -116,7 +116,7 @@ async def run(plan: Plan, root: Path, log: logging.Logger, seed: int = 7) -> Res
         await bot.start()
         await echo.start()
         bot_user, echo_user = env.bot_user_of(bot), env.bot_user_of(echo)
-        people: list[BenchClient] = []
+        people: list[Participant] = []
         writing: list[asyncio.Task[None]] = []
         try:
             staff, staff_room = await cast.on_duty(hs, staff_accounts, root, bot_user)
@@ -154,7 +154,7 @@ async def run(plan: Plan, root: Path, log: logging.Logger, seed: int = 7) -> Res
             await echo.stop()
 
 
-def false_alerts(staff: BenchClient, staff_room: str, quiet: Sequence[Youth]) -> int:
+def false_alerts(staff: Participant, staff_room: str, quiet: Sequence[Youth]) -> int:
     """Rooms of writing youths who never wrote crisis wording but whose conversation the
     staff were alerted about (the load writes "und dann noch etwas, teil N")."""
     alerts = [s.body for s in staff.messages if s.room_id == staff_room and "⚠️" in s.body]

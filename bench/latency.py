@@ -16,6 +16,10 @@ for each youth) so that load from anything else on the machine hits both sides a
   committed (``processed_events``), the echo bot's by the echoes the youths received. The two
   are different work (the counsel bot decrypts, checks and commits, and sends nothing; the
   echo bot decrypts, encrypts and sends), so they are reported side by side, not as a ratio.
+
+Controls: ``--no-model`` (rules alone), ``--no-join`` (counsellors stay out of the youths'
+rooms), ``--own-process`` (every counsellor and sequential youth in a process of its own,
+see bench.remote; it did not change the crisis alert's delivery, bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ import psycopg
 
 from bench import cast, env
 from bench.cast import Youth
-from bench.client import BenchClient, Seen
+from bench.client import Participant, Seen
 from bench.stats import Summary, latency_table, markdown, ratio, verdict
 
 WAIT = 60.0
@@ -58,6 +62,9 @@ class Plan:
     messages_per_youth: int
     model: bool = True  # the bot's crisis model (off: rules alone, a control run)
     join: bool = True  # counsellors join the youths' rooms (the handover sample); off: control
+    # Each counsellor and each sequential youth in a process of its own (bench.remote), as
+    # each person's device is; off: every client in the benchmark's one event loop.
+    own_process: bool = False
 
     @property
     def counsellors(self) -> int:
@@ -113,7 +120,7 @@ async def echo_once(youth: Youth, echo_bot: str, body: str,
     return seen.at - started
 
 
-async def route_once(youth: Youth, counsellors: Sequence[BenchClient],
+async def route_once(youth: Youth, counsellors: Sequence[Participant],
                      body: str = FIRST_MESSAGE) -> float:
     invited = [asyncio.ensure_future(c.expect_invite(youth.counsel_room)) for c in counsellors]
     started = await youth.client.send(youth.counsel_room, body)
@@ -127,7 +134,7 @@ async def route_once(youth: Youth, counsellors: Sequence[BenchClient],
 
 
 async def handover_once(
-    youth: Youth, counsellors: Sequence[BenchClient], bot: str
+    youth: Youth, counsellors: Sequence[Participant], bot: str
 ) -> tuple[float, float]:
     """(first message -> invited, first message -> the invited counsellor joined and has the
     bot's transcript of that message decrypted)."""
@@ -149,7 +156,7 @@ async def handover_once(
     return first.result() - started, seen.at - started
 
 
-async def crisis_once(youth: Youth, staff: BenchClient, staff_room: str,
+async def crisis_once(youth: Youth, staff: Participant, staff_room: str,
                       splits: list[Split] | None = None) -> float:
     room = youth.counsel_room
 
@@ -259,14 +266,16 @@ async def run(plan: Plan, root: Path, log: logging.Logger,
         await bot.start()
         await echo.start()
         bot_user, echo_user = env.bot_user_of(bot), env.bot_user_of(echo)
-        people: list[BenchClient] = []
+        people: list[Participant] = []
         try:
-            staff, staff_room = await cast.on_duty(hs, staff_accounts, root, bot_user)
+            staff, staff_room = await cast.on_duty(hs, staff_accounts, root, bot_user,
+                                                   plan.own_process)
             people += staff
             rss_idle = env.rss_kib(bot.pid)[0]
             log.info("%d counsellors on duty; making %d youths", len(staff),
                      plan.sequential + plan.burst)
-            made = await cast.youths(hs, plan.sequential + plan.burst, root, bot_user, echo_user)
+            made = await cast.youths(hs, plan.sequential + plan.burst, root, bot_user, echo_user,
+                                     own_process=plan.sequential if plan.own_process else 0)
             people += [y.client for y in made]
             await warm_echo(made, echo_user)
             sequential, burst = made[: plan.sequential], made[plan.sequential :]
@@ -382,6 +391,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-join", action="store_true",
                         help="counsellors do not join the youths' rooms (no handover sample): "
                              "a control run")
+    parser.add_argument("--own-process", action="store_true",
+                        help="each counsellor and each sequential youth in a process of its own")
     args = parser.parse_args(argv)
     quiet_libraries()
     env.interrupt_on_sigterm()
@@ -392,6 +403,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         plan = dataclasses.replace(plan, model=False)
     if args.no_join:
         plan = dataclasses.replace(plan, join=False)
+    if args.own_process:
+        plan = dataclasses.replace(plan, own_process=True)
     with tempfile.TemporaryDirectory(prefix="counsel-bench-") as tmp, \
             contextlib.ExitStack() as stack:
         store_url = None

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from bench import cast, env
 from bench.cast import Youth
-from bench.client import BenchClient
+from bench.client import BenchClient, Participant
 from bench.latency import (
     CAPACITY,
     echo_once,
@@ -199,7 +199,7 @@ def metrics_url(bot: env.ChildProcess) -> str:
 Split = tuple[float, float, float]
 
 
-async def route_timed(youth: Youth, counsellors: Sequence[BenchClient], body: str,
+async def route_timed(youth: Youth, counsellors: Sequence[Participant], body: str,
                       splits: list[Split], polls: list[float]) -> float:
     """bench.latency's route_once, and afterwards (untimed) where its time went."""
     room = youth.counsel_room
@@ -271,7 +271,7 @@ async def run(plan: Plan, root: Path, log: logging.Logger, profile: Path | None)
             await child.start()
         one_user, twenty_user = env.bot_user_of(one), env.bot_user_of(twenty)
         echo_user = env.bot_user_of(echo)
-        people: list[BenchClient] = []
+        people: list[Participant] = []
         try:
             one_staff, _ = await cast.on_duty(hs, single, root / "one", one_user)
             people += one_staff
