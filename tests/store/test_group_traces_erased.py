@@ -215,6 +215,17 @@ async def test_retention_forgets_the_youth_before_it_erases_the_record(tmp_path:
     assert_not_on_disk(path, [YOUTH, HOME, TEXT, post, *before, *notices])
 
 
+async def an_ended_evening(path: Path, sealer: AeadSealer, clock: FakeClock,
+                           ) -> tuple[SqliteStore, Bot, ConversationID, str, str]:
+    """A SQLite store whose youth sat in a group (muted, with a waiting forum post) and ended
+    their conversation; the bot does not delete, so retention finds the record."""
+    store = await SqliteStore.open(path, sealer)
+    bot = await Bot(store, clock).start(can_delete=False)
+    cid, post, nick = await evening(bot, moderate="mute")
+    await bot.youth(YOUTH, HOME, "ende")
+    return store, bot, cid, post, nick
+
+
 async def test_retention_by_hand_forgets_in_the_store_while_the_bot_is_stopped(
     tmp_path: Path,
 ) -> None:
@@ -222,11 +233,8 @@ async def test_retention_by_hand_forgets_in_the_store_while_the_bot_is_stopped(
     the queue are forgotten in the store, and the bot finds them so when it starts."""
     path = tmp_path / "counsel.db"
     sealer = AeadSealer()
-    store = await SqliteStore.open(path, sealer)
     clock = FakeClock(AT)
-    bot = await Bot(store, clock).start(can_delete=False)
-    cid, post, nick = await evening(bot, moderate="mute")
-    await bot.youth(YOUTH, HOME, "ende")
+    store, _bot, cid, post, nick = await an_ended_evening(path, sealer, clock)
     before = _sealed(path, BOOK_KEY, post_key(post))
     await store.close()  # the bot stops
 
@@ -259,11 +267,8 @@ async def test_a_crash_between_forgetting_and_erasing_is_finished_by_the_next_ru
     restart) purges again (404), forgets again (nothing left) and erases."""
     path = tmp_path / "counsel.db"
     sealer = AeadSealer()
-    store = await SqliteStore.open(path, sealer)
     clock = FakeClock(AT)
-    bot = await Bot(store, clock).start(can_delete=False)
-    cid, post, nick = await evening(bot, moderate="mute")
-    await bot.youth(YOUTH, HOME, "ende")
+    store, bot, cid, post, nick = await an_ended_evening(path, sealer, clock)
     clock.advance(timedelta(days=31))
     admin = FakeAdmin(rooms={HOME})
 
