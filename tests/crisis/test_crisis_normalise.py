@@ -18,6 +18,9 @@ N = Normaliser({"💊": "pill", "⚰": "coffin", "🔪": "knife"})
     ("4ever", "aever"), ("116 111", "116 111"), ("0800 111 0 111", "0800 111 0 111"),
     ("s.u.i.z.i.d", "suizid"), ("s u i z i d", "suizid"), ("s-u-i-z-i-d", "suizid"),
     ("selbst-mord", "selbstmord"), ("i c u t myself", "i cut myself"),
+    # spaced letters, wider gaps between the words
+    ("i c h   b r i n g   m i c h   u m", "ich bring mich um"),
+    ("I  w a n t  t o  d i e", "i want to die"), ("1  2  3", "123"),
     ("nicht mehr lebeeeen", "nicht mehr leben"), ("schläägt", "schlaegt"),
     ("st\u200berben", "sterben"), ("\u202eabc\u202c", "abc"), ("ster\u00adben", "sterben"),
     ("Ⅼeben", "leben"), ("ｗｉｌｌ", "wil"), ("сука", "cyka"),

@@ -54,6 +54,10 @@ _LEET_TOKEN = re.compile(r"[a-z0-9@$]+")
 _LEET_CHARS = frozenset("0123456789@$")
 _REPEATS = re.compile(r"(ae|oe|ue|[a-z])\1+")
 _SPACED_LETTERS = re.compile(r"(?<![^ ])[a-z0-9](?: [a-z0-9]){2,}(?![^ ])")
+# Letters spaced out with wider gaps between the words ("i c h   b r i n g   m i c h"): the
+# gaps must be read before whitespace is collapsed, or the words run together.
+_SPACED_WORDS = re.compile(r"(?<![^ ])[a-z0-9](?: +[a-z0-9]){2,}(?![^ ])")
+_WIDE_GAP = re.compile(r"  +")
 _BOUNDARY_RUN = re.compile(r"\.(?: \.)+")
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
@@ -85,6 +89,17 @@ def _join_spaced(match: re.Match[str]) -> str:
         return "i " + _LEET_TOKEN.sub(_leet_token, "".join(letters[1:]))
     # Joining can put digits next to letters ("s u 1 z 1 d"): leetspeak applies again.
     return _LEET_TOKEN.sub(_leet_token, "".join(letters))
+
+
+def _split_spaced_words(match: re.Match[str]) -> str:
+    run = match.group(0)
+    if "  " not in run:
+        return run
+    words = _WIDE_GAP.split(run)
+    if not any(" " in word for word in words):
+        return run  # every gap is wide: single letters or digits in a list, not a word
+    # As in _join_spaced: joined digits and letters are leetspeak again ("s u 1 z 1 d").
+    return " ".join(_LEET_TOKEN.sub(_leet_token, word.replace(" ", "")) for word in words)
 
 
 def _is_burst(text: str) -> bool:
@@ -129,6 +144,8 @@ class Normaliser:
             text = _DOT.sub(" . ", _ELLIPSIS.sub(" ", text))
         text = _JUNK.sub(" ", text)
         text = _LEET_TOKEN.sub(_leet_token, text)
+        if "  " in text:
+            text = _SPACED_WORDS.sub(_split_spaced_words, text)
         text = _collapse_repeats(" ".join(text.split()))
         joined = _SPACED_LETTERS.sub(_join_spaced, text)
         if joined != text:
