@@ -86,11 +86,11 @@ def _figures(combined: CombinedDetector, name: str) -> tuple[float, float, float
 
 
 # Measured with the shipped head (docs/crisis-model.md; recall, precision, hard-negative
-# false flags): test 0.969 / 0.863 / 0.138, test2 0.988 / 0.870 / 0.142, test3 0.975 /
-# 0.883 / 0.116.
+# false flags): test 0.972 / 0.863 / 0.129, test2 0.994 / 0.873 / 0.124, test3 0.975 /
+# 0.893 / 0.093.
 @pytest.mark.parametrize(("name", "recall", "precision", "false_flags"),
-                         [("test.jsonl", 0.965, 0.85, 0.15), ("test2.jsonl", 0.98, 0.86, 0.15),
-                          ("test3.jsonl", 0.97, 0.87, 0.125)])
+                         [("test.jsonl", 0.965, 0.85, 0.14), ("test2.jsonl", 0.985, 0.86, 0.135),
+                          ("test3.jsonl", 0.97, 0.88, 0.10)])
 def test_the_shipped_detector_holds_its_measured_figures(
         combined: CombinedDetector, name: str, recall: float, precision: float,
         false_flags: float) -> None:

@@ -58,6 +58,22 @@ def test_german_negation_after_the_verb(detector: CrisisDetector) -> None:
     assert detector.assess("ich ritze mich nicht nur am arm").flag
 
 
+def test_colloquial_german_negation_denies(detector: CrisisDetector) -> None:
+    # "nich" and "ni" are how many youths write "nicht".
+    assert not detector.assess("nee ich will mich nich umbringen, bin nur sauer").flag
+    assert not detector.assess("mei vadder schlägt mich ni, der is nur streng").flag
+
+
+def test_a_contrast_reopens_a_denial_only_close_behind_it(detector: CrisisDetector) -> None:
+    near = detector.assess("ich will mich nicht umbringen. aber manchmal denk ich dran")
+    assert (near.flag, near.severity) == (True, "high")
+    assert detector.assess("ich will mich nich umbringen aba es wird immer schlimmer").flag
+    # Small talk long after a denial is not ambivalence.
+    far = ("nein, niemand schlägt mich. den blauen fleck hab ich vom fußball am samstag. "
+           "aber danke für die frage")
+    assert not detector.assess(far).flag
+
+
 def test_pseudo_negation_keeps_flag(detector: CrisisDetector) -> None:
     assert detector.assess("ich bring mich noch nicht um, aber bald").flag
     assert detector.assess("i don't know why, i want to die").flag
@@ -69,6 +85,29 @@ def test_past_lowers_tier_and_again_restores(detector: CrisisDetector) -> None:
     assert past.severity == "low"
     again = detector.assess("früher hab ich mich geritzt, jetzt wieder")
     assert again.severity == "medium"
+
+
+@pytest.mark.parametrize("text", [
+    "vor einem jahr wollte ich mich umbringen, jetzt geht es mir besser",
+    "letztes jahr hat mein vater mich geschlagen, heute wohn ich bei meiner tante",
+    "i used to want to kill myself, now i'm doing well",
+    "last year my dad hit me. he's in a programme now",
+])
+def test_a_resolved_past_is_not_raised_by_a_plain_now(detector: CrisisDetector,
+                                                      text: str) -> None:
+    # "jetzt"/"now" in a story of getting better tells the present, not that it is back:
+    # the flag is lowered a tier and the model judges the whole message.
+    result = detector.assess(text)
+    assert result.flag
+    assert result.severity == "medium"
+
+
+@pytest.mark.parametrize("text", [
+    "letztes jahr wollte ich mich umbringen und jetzt denk ich wieder dran",
+    "my dad used to hit me and he still does",
+])
+def test_a_past_that_is_back_keeps_its_tier(detector: CrisisDetector, text: str) -> None:
+    assert detector.assess(text).severity == "high"
 
 
 def test_highest_severity_wins_and_all_rules_listed(detector: CrisisDetector) -> None:
