@@ -21,6 +21,7 @@ N = Normaliser({"💊": "pill", "⚰": "coffin", "🔪": "knife"})
     # spaced letters, wider gaps between the words
     ("i c h   b r i n g   m i c h   u m", "ich bring mich um"),
     ("I  w a n t  t o  d i e", "i want to die"), ("1  2  3", "123"),
+    ("s e l b s t   m o r d", "selbstmord"), ("a b s c h i e d s   b r i e f", "abschiedsbrief"),
     ("nicht mehr lebeeeen", "nicht mehr leben"), ("schläägt", "schlaegt"),
     ("st\u200berben", "sterben"), ("\u202eabc\u202c", "abc"), ("ster\u00adben", "sterben"),
     ("Ⅼeben", "leben"), ("ｗｉｌｌ", "wil"), ("сука", "cyka"),

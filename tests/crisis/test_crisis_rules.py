@@ -64,14 +64,17 @@ def test_colloquial_german_negation_denies(detector: CrisisDetector) -> None:
     assert not detector.assess("mei vadder schlägt mich ni, der is nur streng").flag
 
 
-def test_a_contrast_reopens_a_denial_only_close_behind_it(detector: CrisisDetector) -> None:
-    near = detector.assess("ich will mich nicht umbringen. aber manchmal denk ich dran")
-    assert (near.flag, near.severity) == (True, "high")
-    assert detector.assess("ich will mich nich umbringen aba es wird immer schlimmer").flag
-    # Small talk long after a denial is not ambivalence.
-    far = ("nein, niemand schlägt mich. den blauen fleck hab ich vom fußball am samstag. "
-           "aber danke für die frage")
-    assert not detector.assess(far).flag
+@pytest.mark.parametrize("text", [
+    # An outside review's messages: a colloquial "nich" that gives a reason or a measure
+    # denies nothing, and a contrast far behind a denial still re-opens it.
+    "er hat mich geschlagen nich nur einmal",
+    "ich bring mich um nich weil ich traurig bin sondern weil ich müde bin",
+    "ich will sterben nit weil i traurig bin sondern weil i nimmer kann",
+    "ich will mich nicht umbringen, bitte keine polizei oder so, ich wollte nur mal mit "
+    "jemandem schreiben. aber ich stand gestern schon auf dem dach",
+])
+def test_what_only_looks_like_a_denial_still_flags(detector: CrisisDetector, text: str) -> None:
+    assert detector.assess(text).severity == "high"
 
 
 def test_pseudo_negation_keeps_flag(detector: CrisisDetector) -> None:
@@ -88,25 +91,16 @@ def test_past_lowers_tier_and_again_restores(detector: CrisisDetector) -> None:
 
 
 @pytest.mark.parametrize("text", [
-    "vor einem jahr wollte ich mich umbringen, jetzt geht es mir besser",
-    "letztes jahr hat mein vater mich geschlagen, heute wohn ich bei meiner tante",
-    "i used to want to kill myself, now i'm doing well",
-    "last year my dad hit me. he's in a programme now",
+    # An outside review's messages: a past story and a present danger in one message. A
+    # "jetzt"/"now" keeps the rule's tier; the model reads the past cue too and cannot be
+    # relied on to catch a lowered flag (it scored these 0.01-0.2).
+    "letztes jahr hat er mich geschlagen und jetzt schlägt er meine kleine schwester",
+    "früher hab ich mich nur geritzt. jetzt will ich mich umbringen",
+    "vor einem jahr hab ich es versucht und heute hab ich mir ein seil gekauft",
+    "i used to self harm, now i wanna kill myself",
 ])
-def test_a_resolved_past_is_not_raised_by_a_plain_now(detector: CrisisDetector,
-                                                      text: str) -> None:
-    # "jetzt"/"now" in a story of getting better tells the present, not that it is back:
-    # the flag is lowered a tier and the model judges the whole message.
-    result = detector.assess(text)
-    assert result.flag
-    assert result.severity == "medium"
-
-
-@pytest.mark.parametrize("text", [
-    "letztes jahr wollte ich mich umbringen und jetzt denk ich wieder dran",
-    "my dad used to hit me and he still does",
-])
-def test_a_past_that_is_back_keeps_its_tier(detector: CrisisDetector, text: str) -> None:
+def test_a_past_story_with_a_present_danger_keeps_its_tier(detector: CrisisDetector,
+                                                           text: str) -> None:
     assert detector.assess(text).severity == "high"
 
 

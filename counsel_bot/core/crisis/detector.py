@@ -8,9 +8,9 @@ Decision rules (documented for counsellors in config/crisis/README.md):
    for its category occurs in the message (school work, media, games).
 4. A negation cue shortly before the match, inside it (but not one of the rule's own
    words: "will nicht mehr leben" stays risk) or, for German word order, right after it
-   removes the match: no flag. If a contrast word ("aber", "but") follows within ten
-   words, the denial is ambivalent and the rule flags at its own severity.
-5. A past-tense cue without an "again/still" cue lowers the severity one tier.
+   removes the match: no flag. If a contrast word ("aber", "but") follows, the denial is
+   ambivalent and the rule flags at its own severity.
+5. A past-tense cue without a "now/again" cue lowers the severity one tier.
 6. The highest severity wins; on a tie the category listed first in ``CATEGORIES``.
 """
 
@@ -34,11 +34,6 @@ from counsel_bot.core.crisis.matcher import (
 
 _RANK = {s: len(SEVERITIES) - i for i, s in enumerate(SEVERITIES)}
 _AFTER_WINDOW = 2
-# A contrast word re-opens a denial only close behind it: "will nicht sterben, aber manchmal
-# denk ich dran" is ambivalent, "... nur Stress mit der Schule. Aber danke fürs Fragen" is not.
-# In the labelled data the ambivalent contrasts came at most ten words (and sentence ends)
-# after the match; denials followed by small talk mostly further.
-_CONTRAST_WINDOW = 10
 _BOUNDARY = "."  # the normaliser's clause-boundary token
 
 
@@ -201,7 +196,7 @@ class CrisisDetector:
         if not self._has_cue(tokens, first, last, gap_words):
             return False
         # A contrast after the denial ("..., aber manchmal denk ich dran") keeps the flag.
-        return not any(t in neg.contrast for t in tokens[first:last + 1 + _CONTRAST_WINDOW])
+        return not any(t in neg.contrast for t in tokens[first:])
 
     def _has_cue(self, tokens: list[str], first: int, last: int, gap_words: list[str]) -> bool:
         neg = self._c.negation

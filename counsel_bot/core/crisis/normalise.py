@@ -98,6 +98,10 @@ def _split_spaced_words(match: re.Match[str]) -> str:
     words = _WIDE_GAP.split(run)
     if not any(" " in word for word in words):
         return run  # every gap is wide: single letters or digits in a list, not a word
+    if len(words) < 3:
+        # Two parts are more often one word spaced out in two ("s e l b s t   m o r d",
+        # "a b s c h i e d s   b r i e f") than a sentence: joined as before.
+        return run
     # As in _join_spaced: joined digits and letters are leetspeak again ("s u 1 z 1 d").
     return " ".join(_LEET_TOKEN.sub(_leet_token, word.replace(" ", "")) for word in words)
 
