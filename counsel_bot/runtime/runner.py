@@ -37,7 +37,7 @@ from counsel_bot.conversation.retention import (
     run_retention,
 )
 from counsel_bot.core.clock import Clock, SystemClock
-from counsel_bot.core.crisis import default_lexicon_dir, default_model_path
+from counsel_bot.core.crisis import CombinedDetector, default_lexicon_dir, default_model_path
 from counsel_bot.core.errors import BotError
 from counsel_bot.core.ids import ConversationID, RoomID, UserID
 from counsel_bot.core.mail_deadline import MailDeadlines
@@ -154,16 +154,33 @@ async def run_bot(
     on_ready: Callable[[CounselBot], None] | None = None,
 ) -> None:
     clock = clock or SystemClock()
+    detector = _load_detector_meanwhile(settings)
     if not settings.store.postgres:
         with exclusive(layout.bot_dir, "starting another bot"):
-            await _run_bot(settings, layout, config_dir, stop, clock, on_ready, None)
+            await _run_bot(settings, layout, config_dir, stop, clock, on_ready, None, detector)
         return
 
     async def run(term: Term) -> None:
-        await _run_bot(settings, layout, config_dir, stop, clock, on_ready, term)
+        await _run_bot(settings, layout, config_dir, stop, clock, on_ready, term, detector)
 
     # PostgreSQL: any number of bots, one active; the others wait here as standbys.
     await run_when_active(settings.store, config_dir, layout.bot_dir, stop, run)
+
+
+def _load_detector_meanwhile(settings: Settings) -> asyncio.Future[CombinedDetector]:
+    """Start reading the crisis detector in a worker thread. The model's weights take a
+    second or two: read meanwhile, they cost nothing beside the vault, the login and the
+    store, and a standby has them ready when it takes over."""
+    lexicons = default_lexicon_dir()
+    if settings.crisis.lexicon_dir:
+        lexicons = Path(settings.crisis.lexicon_dir)
+    model = None
+    if settings.crisis.model:
+        model = Path(settings.crisis.model_file or default_model_path())
+    loading = asyncio.ensure_future(asyncio.to_thread(load_detector, lexicons, model))
+    # A start that fails before it needs the detector must not also warn about this task.
+    loading.add_done_callback(lambda done: done.cancelled() or done.exception())
+    return loading
 
 
 async def _run_bot(
@@ -174,6 +191,7 @@ async def _run_bot(
     clock: Clock,
     on_ready: Callable[[CounselBot], None] | None,
     term: Term | None,
+    loading: asyncio.Future[CombinedDetector],
 ) -> None:
     vault = await asyncio.to_thread(open_vault, settings, layout, config_dir)
     user_id = f"@{settings.bot.localpart}:{settings.homeserver.server_name}"
@@ -181,12 +199,6 @@ async def _run_bot(
     client = await connect(
         settings.homeserver.bot_url, user_id, password, layout.bot_dir / "nio", vault
     )
-    lexicons = Path(settings.crisis.lexicon_dir) if settings.crisis.lexicon_dir else None
-    model = None
-    if settings.crisis.model:
-        model = Path(settings.crisis.model_file) if settings.crisis.model_file else None
-        model = model or default_model_path()
-    detector = await asyncio.to_thread(load_detector, lexicons or default_lexicon_dir(), model)
     store = await open_store(settings.store, layout.bot_dir, config_dir, vault,
                              epoch=None if term is None else term.epoch)
     stack = contextlib.AsyncExitStack()
@@ -198,6 +210,7 @@ async def _run_bot(
             log.info("moved %d sealed values from the plain settings into the sealed ones",
                      moved)
         await cross_sign(client, vault, layout, password)
+        detector = await loading
         metrics = CounselMetrics(clock, counsellor_label=settings.web.counsellor_label,
                                  day_zone=ZoneInfo(settings.opening_hours.timezone))
         metrics.instance_role(active=True, failovers=0 if term is None else term.failovers)
