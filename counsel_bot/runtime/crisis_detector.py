@@ -11,15 +11,26 @@ instead. A thread setting is the process's, so it is made here, not in the core.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
 from counsel_bot.core.crisis import CombinedDetector
+from counsel_bot.core.crisis.encoder import UniversalSentenceEncoder
+
+
+@cache
+def _encoder() -> UniversalSentenceEncoder:
+    # The encoder's weights (100 MB, over a second to load) are the same for every detector
+    # and its forward pass keeps no state, so a process that starts the bot again (a restart
+    # in place, a test suite) loads them once. Its own lock guards the first load.
+    return UniversalSentenceEncoder()
 
 
 def load_detector(lexicons: Path, model: Path | None) -> CombinedDetector:
-    """The rules, and the model unless ``model`` is None (rules only)."""
+    """The rules, and the model unless ``model`` is None (rules only). Lexicons and head
+    are read anew each time; only the encoder is shared."""
     if model is not None:
         threadpool_limits(limits=1, user_api="blas")
-    return CombinedDetector.load(lexicons, model)
+    return CombinedDetector.load(lexicons, model, _encoder())

@@ -3,6 +3,10 @@ and the shipped head with the real encoder."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,7 +14,6 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from threadpoolctl import threadpool_info, threadpool_limits
 
 from counsel_bot.core.crisis import (
     NO_FLAG,
@@ -277,12 +280,40 @@ def test_a_played_down_disclosure_is_flagged(combined: CombinedDetector, text: s
     assert combined.assess(text).flag
 
 
+_BOT_LIKE_LOAD = """
+import asyncio, json
+from threadpoolctl import threadpool_info
+from counsel_bot.core.crisis import default_lexicon_dir, default_model_path
+from counsel_bot.runtime.crisis_detector import load_detector
+
+async def main():
+    detector = await asyncio.to_thread(load_detector, default_lexicon_dir(),
+                                       default_model_path())
+    await asyncio.to_thread(detector.assess_many, ["hallo"])
+    print(json.dumps([p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]))
+
+asyncio.run(main())
+"""
+
+
 def test_a_process_that_loads_the_model_keeps_blas_to_one_thread() -> None:
     # Small products per message: a second BLAS thread beside a busy core doubled the time.
-    # Loaded here, not from the session's fixture: a BLAS library loaded after the limit (by
-    # scipy, in the training tests) keeps its own threads, and the bot loads none later.
-    threadpool_limits(limits=2, user_api="blas")  # so that a one-core runner tests it too
-    load_detector(default_lexicon_dir(), default_model_path())
-    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
-    assert blas
-    assert all(pool["num_threads"] == 1 for pool in blas)
+    # A process of its own, loading as the bot does (in a worker thread): how OpenBLAS takes
+    # a thread limit depends on what the process did before, which a test suite's process
+    # shares with every test that ran before this one.
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "2"}  # so that a one-core runner tests it too
+    done = subprocess.run([sys.executable, "-c", _BOT_LIKE_LOAD], capture_output=True,
+                          text=True, timeout=120, check=True, env=env)
+    threads = json.loads(done.stdout.strip().splitlines()[-1])
+    assert threads
+    assert set(threads) == {1}
+
+
+def test_a_bot_started_again_in_the_same_process_reuses_the_loaded_encoder() -> None:
+    # The weights take over a second to load; a restart in place should not pay it again.
+    first = load_detector(default_lexicon_dir(), default_model_path())
+    second = load_detector(default_lexicon_dir(), default_model_path())
+    assert first.model is not None
+    assert second.model is not None
+    assert first.model is not second.model  # the head and lexicons are read anew
+    assert first.model.encoder is second.model.encoder

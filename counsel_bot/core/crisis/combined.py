@@ -59,13 +59,14 @@ class CombinedDetector:
         self.model = model
 
     @classmethod
-    def load(cls, lexicons: Path, model_path: Path | None) -> CombinedDetector:
+    def load(cls, lexicons: Path, model_path: Path | None,
+             encoder: UniversalSentenceEncoder | None = None) -> CombinedDetector:
         """``model_path`` None: rules only. A process that judges many messages loads it
-        through ``counsel_bot.runtime.crisis_detector`` (one BLAS thread)."""
+        through ``counsel_bot.runtime.crisis_detector`` (one BLAS thread, one encoder)."""
         rules = CrisisDetector.from_directory(lexicons)
         if model_path is None:
             return cls(rules, None)
-        encoder = UniversalSentenceEncoder()
+        encoder = encoder or UniversalSentenceEncoder()
         model = SemanticModel(encoder, Head.load(model_path), rules.normalise, rules.cues)
         encoder.load()
         return cls(rules, model)
