@@ -111,12 +111,12 @@ def test_an_outside_reviews_crisis_messages_stay_flagged(combined: CombinedDetec
     # review1.jsonl: 161 messages an outside review wrote to attack a rule change (a past
     # story beside a present danger, colloquial denials that deny nothing, contrasts far
     # behind a denial). That change flagged 77 of its 127 crises and was withdrawn; the
-    # shipped detector flags 123 and 13 of the 34 harmless ones (docs/crisis-model.md).
+    # shipped detector flags 124 and 13 of the 34 harmless ones (docs/crisis-model.md).
     rows = [json.loads(line) for line in
             (CORPUS / "review1.jsonl").read_text(encoding="utf-8").splitlines()]
     found = combined.assess_many([r["text"] for r in rows])
     crises = [a.flag for r, a in zip(rows, found, strict=True) if r["crisis"]]
     harmless = [a.flag for r, a in zip(rows, found, strict=True) if not r["crisis"]]
     assert (len(crises), len(harmless)) == (127, 34)
-    assert sum(crises) >= 123
+    assert sum(crises) >= 124
     assert sum(harmless) <= 13

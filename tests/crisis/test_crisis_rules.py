@@ -20,6 +20,8 @@ from counsel_bot.core.crisis import NO_FLAG, CrisisDetector
     ("my friend wants to kill herself", "suicide"),
     ("ich will mich nicht umbringen, aber ich denk jeden tag dran", "suicide"),
     ("mein Vater schlägt mich", "abuse"),
+    ("wenn ich zu spät bin würgt er mich", "abuse"),  # the verb before its subject
+    ("nach der schule bring ich mich um", "suicide"),
     ("my uncle touches me at night", "sexual_abuse"),
     ("I'm going to bring a knife to school", "violence_to_others"),
     ("my parents leave my baby sister alone for days", "child_danger"),
