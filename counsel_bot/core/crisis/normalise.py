@@ -82,13 +82,17 @@ def _collapse_repeats(text: str) -> str:
         text = collapsed
 
 
-def _join_spaced(match: re.Match[str]) -> str:
-    letters = match.group(0).split(" ")
-    # "i c u t myself": English "i" starts the run but is a word of its own.
-    if letters[0] == "i" and len(letters) >= 4:
-        return "i " + _LEET_TOKEN.sub(_leet_token, "".join(letters[1:]))
+def _join_letters(letters: str) -> str:
     # Joining can put digits next to letters ("s u 1 z 1 d"): leetspeak applies again.
-    return _LEET_TOKEN.sub(_leet_token, "".join(letters))
+    return _LEET_TOKEN.sub(_leet_token, letters.replace(" ", ""))
+
+
+def _join_spaced(match: re.Match[str]) -> str:
+    run = match.group(0)
+    # "i c u t myself": English "i" starts the run but is a word of its own.
+    if run.startswith("i ") and run.count(" ") >= 3:
+        return "i " + _join_letters(run[2:])
+    return _join_letters(run)
 
 
 def _split_spaced_words(match: re.Match[str]) -> str:
@@ -102,8 +106,7 @@ def _split_spaced_words(match: re.Match[str]) -> str:
         # Two parts are more often one word spaced out in two ("s e l b s t   m o r d",
         # "a b s c h i e d s   b r i e f") than a sentence: joined as before.
         return run
-    # As in _join_spaced: joined digits and letters are leetspeak again ("s u 1 z 1 d").
-    return " ".join(_LEET_TOKEN.sub(_leet_token, word.replace(" ", "")) for word in words)
+    return " ".join(_join_letters(word) for word in words)
 
 
 def _is_burst(text: str) -> bool:
