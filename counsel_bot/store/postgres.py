@@ -15,7 +15,6 @@ Operators run autovacuum (the default) and keep WAL archives under the same rete
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -23,16 +22,13 @@ from typing import Any
 
 import psycopg
 
-from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.ids import ConversationID, EventID, RoomID
 from counsel_bot.core.routing.model import (
     ConversationSnapshot,
     CounsellorSnapshot,
-    Priority,
-    Role,
     RouterSnapshot,
 )
 from counsel_bot.store import postgres_sql as pg
-from counsel_bot.store import sqlite_sql
 from counsel_bot.store.contract import (
     ConversationRecord,
     IntakeItem,
@@ -46,11 +42,24 @@ from counsel_bot.store.contract import (
     StoreFencedError,
     StoreFullError,
     Transition,
-    intake_context,
-    nickname_context,
-    outbox_context,
-    sealed_setting_context,
-    youth_context,
+)
+from counsel_bot.store.rows import (
+    SELECT_COUNSELLORS,
+    SELECT_LIVE,
+    SELECT_META,
+    SELECT_RECORD,
+    open_intake,
+    open_outbox,
+    open_record,
+    open_setting,
+    resealed_conversation,
+    resealed_intake,
+    resealed_outbox,
+    resealed_setting,
+    router_snapshot,
+    seal_intake,
+    seal_setting,
+    seal_transition,
 )
 
 _UPSERT_SETTING = (
@@ -60,17 +69,6 @@ _UPSERT_SETTING = (
 _UPSERT_SEALED_SETTING = (
     "INSERT INTO sealed_settings (key, sealed) VALUES (%s, %s) "
     "ON CONFLICT (key) DO UPDATE SET sealed = excluded.sealed"
-)
-_SELECT_LIVE = (
-    "SELECT id, channel, state, priority, crisis, severity, language, enqueued_at, seq, "
-    "assigned_to, assigned_at, assignments, returned_by, notice_position, notice_bucket, "
-    "notice_at, office FROM conversations WHERE state != 'closed' ORDER BY seq"
-)
-_SELECT_RECORD = (
-    "SELECT id, room_id, youth_sealed, nickname_sealed, created_at, closed_at, "
-    "channel, state, priority, crisis, severity, language, enqueued_at, seq, "
-    "assigned_to, assigned_at, assignments, returned_by, notice_position, notice_bucket, "
-    "notice_at, office FROM conversations "
 )
 # Seconds a statement may wait for a row lock (the epoch row while a takeover commits).
 _LOCK_TIMEOUT = "5s"
@@ -152,29 +150,25 @@ class PostgresStore:
             cursor = await db.execute(
                 "SELECT id, youth_sealed, nickname_sealed FROM conversations FOR UPDATE")
             for cid, youth, nickname in await cursor.fetchall():
-                conversation = ConversationID(cid)
                 await db.execute(
                     "UPDATE conversations SET youth_sealed = %s, nickname_sealed = %s "
                     "WHERE id = %s",
-                    (reseal(bytes(youth), youth_context(conversation)),
-                     None if nickname is None
-                     else reseal(bytes(nickname), nickname_context(conversation)), cid))
+                    (*resealed_conversation(reseal, cid, youth, nickname), cid))
                 count += 1 if nickname is None else 2
             cursor = await db.execute("SELECT conversation, event_id, sealed FROM intake")
             for cid, event_id, sealed in await cursor.fetchall():
-                context = intake_context(ConversationID(cid), EventID(event_id))
                 await db.execute("UPDATE intake SET sealed = %s WHERE event_id = %s",
-                                 (reseal(bytes(sealed), context), event_id))
+                                 (resealed_intake(reseal, cid, event_id, sealed), event_id))
                 count += 1
             cursor = await db.execute("SELECT key, sealed FROM outbox")
             for key, sealed in await cursor.fetchall():
                 await db.execute("UPDATE outbox SET sealed = %s WHERE key = %s",
-                                 (reseal(bytes(sealed), outbox_context(key)), key))
+                                 (resealed_outbox(reseal, key, sealed), key))
                 count += 1
             cursor = await db.execute("SELECT key, sealed FROM sealed_settings")
             for key, sealed in await cursor.fetchall():
                 await db.execute("UPDATE sealed_settings SET sealed = %s WHERE key = %s",
-                                 (reseal(bytes(sealed), sealed_setting_context(key)), key))
+                                 (resealed_setting(reseal, key, sealed), key))
                 count += 1
         return count
 
@@ -185,8 +179,7 @@ class PostgresStore:
         return [(str(k), str(v)) for k, v in rows]
 
     async def move_to_sealed(self, key: str, value: bytes | None) -> bool:
-        sealed = None if value is None else self._sealer.seal(
-            value, context=sealed_setting_context(key))
+        sealed = seal_setting(self._sealer, key, value)
         async with self._transaction() as db:
             cursor = await db.execute("DELETE FROM settings WHERE key = %s", (key,))
             if cursor.rowcount == 0:
@@ -198,13 +191,10 @@ class PostgresStore:
 
     async def get_sealed_setting(self, key: str) -> bytes | None:
         rows = await self._rows("SELECT sealed FROM sealed_settings WHERE key = %s", (key,))
-        if not rows:
-            return None
-        return self._sealer.open_sealed(bytes(rows[0][0]), context=sealed_setting_context(key))
+        return open_setting(self._sealer, key, rows[0][0]) if rows else None
 
     async def set_sealed_setting(self, key: str, value: bytes | None) -> None:
-        sealed = None if value is None else self._sealer.seal(
-            value, context=sealed_setting_context(key))
+        sealed = seal_setting(self._sealer, key, value)
         async with self._transaction() as db:
             if sealed is None:
                 await db.execute("DELETE FROM sealed_settings WHERE key = %s", (key,))
@@ -215,8 +205,7 @@ class PostgresStore:
         rows = await self._rows(
             "SELECT key, sealed FROM sealed_settings WHERE left(key, length(%s)) = %s "
             "ORDER BY key", (prefix, prefix))
-        return [(str(k), self._sealer.open_sealed(bytes(v), context=sealed_setting_context(k)))
-                for k, v in rows]
+        return [(str(k), open_setting(self._sealer, k, v)) for k, v in rows]
 
     async def get_setting(self, key: str) -> str | None:
         rows = await self._rows("SELECT value FROM settings WHERE key = %s", (key,))
@@ -229,30 +218,13 @@ class PostgresStore:
     # --- the transition ----------------------------------------------------------------------
 
     async def commit_transition(self, transition: Transition) -> bool:
-        sealed_new = [
-            (new, self._sealer.seal(new.youth_user_id.encode(),
-                                    context=youth_context(new.conversation)),
-             None if new.nickname is None
-             else self._sealer.seal(new.nickname.encode(),
-                                    context=nickname_context(new.conversation)))
-            for new in transition.new_conversations
-        ]
-        sealed_outbox = [
-            (e, self._sealer.seal(e.payload, context=outbox_context(e.key)))
-            for e in transition.outbox
-        ]
-        sealed_intake = [self._seal_intake(m) for m in transition.intake]
-        sealed_settings = [
-            (key, None if plain is None
-             else self._sealer.seal(plain, context=sealed_setting_context(key)))
-            for key, plain in transition.sealed_settings
-        ]
+        sealed = seal_transition(self._sealer, transition)
         live = {c.conversation: c for c in transition.snapshot.conversations}
         at = pg.utc(transition.at)
         async with self._transaction() as db:
             if transition.event_id is not None and not await pg.claim(db, transition.event_id, at):
                 return False
-            for new, youth, nickname in sealed_new:
+            for new, youth, nickname in sealed.conversations:
                 if new.conversation not in live:
                     raise StoreConsistencyError(
                         f"conversation {new.conversation} is new but not in the router snapshot"
@@ -273,57 +245,35 @@ class PostgresStore:
             elif written[1] != counsellors:
                 await pg.update_counsellors(db, written[1], counsellors)
             await pg.write_meta(db, transition.snapshot)
-            for message, sealed in zip(transition.intake, sealed_intake, strict=True):
-                await pg.insert_intake(db, message, sealed)
+            for message, blob in zip(transition.intake, sealed.intake, strict=True):
+                await pg.insert_intake(db, message, blob)
             async with db.cursor() as cursor:
                 await cursor.executemany(
                     "INSERT INTO outbox (key, sealed, created_at, conversation) "
                     "VALUES (%s, %s, %s, %s) ON CONFLICT (key) DO NOTHING",
-                    [(e.key, sealed, e.created_at, e.conversation)
-                     for e, sealed in sealed_outbox],
+                    [(e.key, blob, e.created_at, e.conversation)
+                     for e, blob in sealed.outbox],
                 )
                 await cursor.executemany(_UPSERT_SETTING, transition.settings)
-                for key, blob in sealed_settings:
-                    if blob is None:
+                for key, setting in sealed.settings:
+                    if setting is None:
                         await cursor.execute("DELETE FROM sealed_settings WHERE key = %s",
                                              (key,))
                     else:
-                        await cursor.execute(_UPSERT_SEALED_SETTING, (key, blob))
+                        await cursor.execute(_UPSERT_SEALED_SETTING, (key, setting))
             # Forgotten first: if the COMMIT fails, the next transition rewrites everything.
             self._written = None
         self._written = (live, counsellors)
         return True
 
-    def _seal_intake(self, message: IntakeMessage) -> bytes:
-        context = intake_context(message.conversation, message.event_id)
-        return self._sealer.seal(message.body, context=context)
-
     async def load_router_snapshot(self) -> RouterSnapshot:
         # One transaction, one consistent view: the next transition rewrites only changes.
         async with self._lock, _translated(), self._db.transaction():
             await self._db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            conversations = await (await self._db.execute(_SELECT_LIVE)).fetchall()
-            counsellors = await (await self._db.execute(
-                "SELECT user_id, role, on_duty, capacity, languages, topics, last_assigned_at "
-                "FROM counsellors ORDER BY user_id")).fetchall()
-            meta = await (await self._db.execute(
-                "SELECT version, next_seq, handling_seconds FROM router_meta")).fetchall()
-        version, next_seq, handling = meta[0] if meta else (0, 0, "[]")
-        snapshot = RouterSnapshot(
-            conversations=tuple(sqlite_sql.routing_from_row(r) for r in conversations),
-            counsellors=tuple(
-                CounsellorSnapshot(
-                    user=UserID(r[0]), role=Role(r[1]), on_duty=bool(r[2]),
-                    capacity=int(r[3]), languages=tuple(json.loads(r[4])),
-                    topics=tuple(json.loads(r[5])),
-                    last_assigned_at=r[6] if isinstance(r[6], datetime) else None,
-                )
-                for r in counsellors
-            ),
-            handling_seconds=tuple(float(x) for x in json.loads(handling)),
-            next_seq=int(next_seq),
-            version=int(version),
-        )
+            conversations = await (await self._db.execute(SELECT_LIVE)).fetchall()
+            counsellors = await (await self._db.execute(SELECT_COUNSELLORS)).fetchall()
+            meta = await (await self._db.execute(SELECT_META)).fetchall()
+        snapshot = router_snapshot(conversations, counsellors, meta)
         self._written = ({c.conversation: c for c in snapshot.conversations},
                          snapshot.counsellors)
         return snapshot
@@ -347,7 +297,7 @@ class PostgresStore:
     # --- intake ------------------------------------------------------------------------------
 
     async def append_intake(self, message: IntakeMessage, *, at: datetime) -> bool:
-        sealed = self._seal_intake(message)
+        sealed = seal_intake(self._sealer, message)
         async with self._transaction() as db:
             if not await pg.claim(db, message.event_id, pg.utc(at)):
                 return False
@@ -355,14 +305,9 @@ class PostgresStore:
         return True
 
     async def read_intake(self, conversation: ConversationID) -> list[IntakeItem]:
-        rows = await self._rows(
+        return open_intake(self._sealer, conversation, await self._rows(
             "SELECT ordinal, event_id, sealed FROM intake WHERE conversation = %s "
-            "ORDER BY ordinal", (conversation,))
-        return [
-            IntakeItem(int(r[0]), EventID(r[1]), self._sealer.open_sealed(
-                bytes(r[2]), context=intake_context(conversation, EventID(r[1]))))
-            for r in rows
-        ]
+            "ORDER BY ordinal", (conversation,)))
 
     async def delete_intake(self, conversation: ConversationID) -> int:
         async with self._transaction() as db:
@@ -373,14 +318,9 @@ class PostgresStore:
     # --- outbox ------------------------------------------------------------------------------
 
     async def pending_outbox(self) -> list[OutboxEntry]:
-        rows = await self._rows(
+        return open_outbox(self._sealer, await self._rows(
             "SELECT key, sealed, created_at, conversation FROM outbox WHERE done_at IS NULL "
-            "ORDER BY seq")
-        return [
-            OutboxEntry(r[0], self._sealer.open_sealed(bytes(r[1]), context=outbox_context(r[0])),
-                        r[2], None if r[3] is None else ConversationID(r[3]))
-            for r in rows
-        ]
+            "ORDER BY seq"))
 
     async def mark_outbox_done(self, keys: Sequence[str], *, at: datetime) -> None:
         async with self._transaction() as db:
@@ -397,8 +337,8 @@ class PostgresStore:
     # --- conversation records ----------------------------------------------------------------
 
     async def conversation(self, conversation: ConversationID) -> ConversationRecord | None:
-        rows = await self._rows(_SELECT_RECORD + "WHERE id = %s", (conversation,))
-        return self._record(rows[0]) if rows else None
+        rows = await self._rows(SELECT_RECORD + "WHERE id = %s", (conversation,))
+        return open_record(self._sealer, rows[0]) if rows else None
 
     async def room_of(self, conversation: ConversationID) -> RoomID | None:
         rows = await self._rows("SELECT room_id FROM conversations WHERE id = %s",
@@ -406,8 +346,8 @@ class PostgresStore:
         return RoomID(rows[0][0]) if rows else None
 
     async def conversation_by_room(self, room_id: RoomID) -> ConversationRecord | None:
-        rows = await self._rows(_SELECT_RECORD + "WHERE room_id = %s", (room_id,))
-        return self._record(rows[0]) if rows else None
+        rows = await self._rows(SELECT_RECORD + "WHERE room_id = %s", (room_id,))
+        return open_record(self._sealer, rows[0]) if rows else None
 
     async def closed_before(self, cutoff: datetime) -> list[ConversationID]:
         rows = await self._rows(
@@ -428,23 +368,6 @@ class PostgresStore:
             await db.execute(
                 "DELETE FROM sealed_settings WHERE right(key, length(%(c)s) + 1) = ':' || %(c)s",
                 {"c": conversation})
-
-    def _record(self, row: tuple[Any, ...]) -> ConversationRecord:
-        cid = ConversationID(row[0])
-        youth = self._sealer.open_sealed(bytes(row[2]), context=youth_context(cid))
-        nickname = (
-            None if row[3] is None
-            else self._sealer.open_sealed(bytes(row[3]), context=nickname_context(cid)).decode()
-        )
-        routing = sqlite_sql.routing_from_row((row[0], *row[6:]))
-        return ConversationRecord(
-            conversation=cid, room_id=RoomID(row[1]), youth_user_id=UserID(youth.decode()),
-            nickname=nickname, channel=routing.channel, state=routing.state,
-            priority=Priority(row[8]), crisis=routing.crisis, severity=routing.severity,
-            language=routing.language, assigned_to=routing.assigned_to,
-            enqueued_at=routing.enqueued_at, created_at=row[4], closed_at=row[5],
-            office=routing.office,
-        )
 
 
 def _reason(exc: psycopg.Error) -> str:

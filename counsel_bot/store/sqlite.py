@@ -11,7 +11,6 @@ holds the pages as they were, is checkpointed and truncated to nothing.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -22,12 +21,10 @@ from typing import Any
 
 import aiosqlite
 
-from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.ids import ConversationID, EventID, RoomID
 from counsel_bot.core.routing.model import (
     ConversationSnapshot,
     CounsellorSnapshot,
-    Priority,
-    Role,
     RouterSnapshot,
 )
 from counsel_bot.store import sqlite_sql as sql
@@ -43,13 +40,26 @@ from counsel_bot.store.contract import (
     StoreError,
     StoreFullError,
     Transition,
-    intake_context,
-    nickname_context,
-    outbox_context,
-    sealed_setting_context,
-    youth_context,
 )
 from counsel_bot.store.migrations import migrate
+from counsel_bot.store.rows import (
+    SELECT_COUNSELLORS,
+    SELECT_LIVE,
+    SELECT_META,
+    SELECT_RECORD,
+    open_intake,
+    open_outbox,
+    open_record,
+    open_setting,
+    resealed_conversation,
+    resealed_intake,
+    resealed_outbox,
+    resealed_setting,
+    router_snapshot,
+    seal_intake,
+    seal_setting,
+    seal_transition,
+)
 
 _BUSY_TIMEOUT_MS = 5000
 _UPSERT_SEALED_SETTING = (
@@ -60,18 +70,6 @@ _UPSERT_SETTING = (
     "INSERT INTO settings (key, value) VALUES (?, ?) "
     "ON CONFLICT(key) DO UPDATE SET value = excluded.value"
 )
-_SELECT_LIVE = (
-    "SELECT id, channel, state, priority, crisis, severity, language, enqueued_at, seq, "
-    "assigned_to, assigned_at, assignments, returned_by, notice_position, notice_bucket, "
-    "notice_at, office FROM conversations WHERE state != 'closed' ORDER BY seq"
-)
-_SELECT_RECORD = (
-    "SELECT id, room_id, youth_sealed, nickname_sealed, created_at, closed_at, "
-    "channel, state, priority, crisis, severity, language, enqueued_at, seq, "
-    "assigned_to, assigned_at, assignments, returned_by, notice_position, notice_bucket, "
-    "notice_at, office FROM conversations "
-)
-
 
 class SqliteStore:
     def __init__(self, db: aiosqlite.Connection, sealer: Sealer) -> None:
@@ -122,27 +120,23 @@ class SqliteStore:
             rows = await db.execute_fetchall(
                 "SELECT id, youth_sealed, nickname_sealed FROM conversations")
             for cid, youth, nickname in rows:
-                conversation = ConversationID(cid)
                 await db.execute(
                     "UPDATE conversations SET youth_sealed = ?, nickname_sealed = ? WHERE id = ?",
-                    (reseal(bytes(youth), youth_context(conversation)),
-                     None if nickname is None
-                     else reseal(bytes(nickname), nickname_context(conversation)), cid))
+                    (*resealed_conversation(reseal, cid, youth, nickname), cid))
                 count += 1 if nickname is None else 2
             for cid, event_id, sealed in await db.execute_fetchall(
                     "SELECT conversation, event_id, sealed FROM intake"):
-                context = intake_context(ConversationID(cid), EventID(event_id))
                 await db.execute("UPDATE intake SET sealed = ? WHERE event_id = ?",
-                                 (reseal(bytes(sealed), context), event_id))
+                                 (resealed_intake(reseal, cid, event_id, sealed), event_id))
                 count += 1
             for key, sealed in await db.execute_fetchall("SELECT key, sealed FROM outbox"):
                 await db.execute("UPDATE outbox SET sealed = ? WHERE key = ?",
-                                 (reseal(bytes(sealed), outbox_context(key)), key))
+                                 (resealed_outbox(reseal, key, sealed), key))
                 count += 1
             for key, sealed in await db.execute_fetchall(
                     "SELECT key, sealed FROM sealed_settings"):
                 await db.execute("UPDATE sealed_settings SET sealed = ? WHERE key = ?",
-                                 (reseal(bytes(sealed), sealed_setting_context(key)), key))
+                                 (resealed_setting(reseal, key, sealed), key))
                 count += 1
         return count
 
@@ -161,8 +155,7 @@ class SqliteStore:
         return [(str(k), str(v)) for k, v in rows]
 
     async def move_to_sealed(self, key: str, value: bytes | None) -> bool:
-        sealed = None if value is None else self._sealer.seal(
-            value, context=sealed_setting_context(key))
+        sealed = seal_setting(self._sealer, key, value)
         async with self._transaction() as db:
             cursor = await db.execute("DELETE FROM settings WHERE key = ?", (key,))
             if cursor.rowcount == 0:
@@ -174,12 +167,10 @@ class SqliteStore:
 
     async def get_sealed_setting(self, key: str) -> bytes | None:
         rows = await self._rows("SELECT sealed FROM sealed_settings WHERE key = ?", (key,))
-        return self._sealer.open_sealed(bytes(rows[0][0]), context=sealed_setting_context(key)) \
-            if rows else None
+        return open_setting(self._sealer, key, rows[0][0]) if rows else None
 
     async def set_sealed_setting(self, key: str, value: bytes | None) -> None:
-        sealed = None if value is None else self._sealer.seal(
-            value, context=sealed_setting_context(key))
+        sealed = seal_setting(self._sealer, key, value)
         async with self._transaction() as db:
             if sealed is None:
                 await db.execute("DELETE FROM sealed_settings WHERE key = ?", (key,))
@@ -190,8 +181,7 @@ class SqliteStore:
         rows = await self._rows(
             "SELECT key, sealed FROM sealed_settings WHERE substr(key, 1, length(?)) = ? "
             "ORDER BY key", (prefix, prefix))
-        return [(str(k), self._sealer.open_sealed(bytes(v), context=sealed_setting_context(k)))
-                for k, v in rows]
+        return [(str(k), open_setting(self._sealer, k, v)) for k, v in rows]
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -220,36 +210,13 @@ class SqliteStore:
     # --- the transition ----------------------------------------------------------------------
 
     async def commit_transition(self, transition: Transition) -> bool:
-        sealed_new = [
-            (
-                new,
-                self._sealer.seal(
-                    new.youth_user_id.encode(), context=youth_context(new.conversation)
-                ),
-                None
-                if new.nickname is None
-                else self._sealer.seal(
-                    new.nickname.encode(), context=nickname_context(new.conversation)
-                ),
-            )
-            for new in transition.new_conversations
-        ]
-        sealed_outbox = [
-            (e, self._sealer.seal(e.payload, context=outbox_context(e.key)))
-            for e in transition.outbox
-        ]
-        sealed_intake = [self._seal_intake(m) for m in transition.intake]
-        sealed_settings = [
-            (key, None if plain is None
-             else self._sealer.seal(plain, context=sealed_setting_context(key)))
-            for key, plain in transition.sealed_settings
-        ]
+        sealed = seal_transition(self._sealer, transition)
         live = {c.conversation: c for c in transition.snapshot.conversations}
         at = sql.ts(transition.at)
         async with self._transaction() as db:
             if transition.event_id is not None and not await sql.claim(db, transition.event_id, at):
                 return False  # nothing written yet; the empty transaction commits
-            for new, youth, nickname in sealed_new:
+            for new, youth, nickname in sealed.conversations:
                 if new.conversation not in live:
                     raise StoreConsistencyError(
                         f"conversation {new.conversation} is new but not in the router snapshot"
@@ -273,69 +240,37 @@ class SqliteStore:
             elif written[1] != counsellors:
                 await sql.update_counsellors(db, written[1], counsellors)
             await sql.write_meta(db, transition.snapshot)
-            for message, sealed in zip(transition.intake, sealed_intake, strict=True):
-                await sql.insert_intake(db, message, sealed)
+            for message, blob in zip(transition.intake, sealed.intake, strict=True):
+                await sql.insert_intake(db, message, blob)
             await db.executemany(
                 "INSERT INTO outbox (key, sealed, created_at, conversation) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(key) DO NOTHING",
-                [(e.key, sealed, sql.ts(e.created_at), e.conversation)
-                 for e, sealed in sealed_outbox],
+                [(e.key, blob, sql.ts(e.created_at), e.conversation)
+                 for e, blob in sealed.outbox],
             )
             await db.executemany(_UPSERT_SETTING, transition.settings)
-            for key, blob in sealed_settings:
-                if blob is None:
+            for key, setting in sealed.settings:
+                if setting is None:
                     await db.execute("DELETE FROM sealed_settings WHERE key = ?", (key,))
                 else:
-                    await db.execute(_UPSERT_SEALED_SETTING, (key, blob))
+                    await db.execute(_UPSERT_SEALED_SETTING, (key, setting))
             # Forgotten first: if the COMMIT fails, the next transition rewrites everything.
             self._written = None
         self._written = (live, counsellors)
         return True
-
-    def _seal_intake(self, message: IntakeMessage) -> bytes:
-        context = intake_context(message.conversation, message.event_id)
-        return self._sealer.seal(message.body, context=context)
 
     async def load_router_snapshot(self) -> RouterSnapshot:
         # One read under the lock: what is returned is exactly what the database holds, so
         # the next transition need not rewrite every row (a restart with 2,000 open
         # conversations would otherwise spend its first message rewriting all of them).
         async with self._lock, _translated():
-            conversations = await self._db.execute_fetchall(_SELECT_LIVE)
-            counsellors = await self._db.execute_fetchall(
-                "SELECT user_id, role, on_duty, capacity, languages, topics, last_assigned_at "
-                "FROM counsellors ORDER BY user_id"
-            )
-            meta = list(await self._db.execute_fetchall(
-                "SELECT version, next_seq, handling_seconds FROM router_meta"))
-            snapshot = self._snapshot(conversations, counsellors, meta)
+            snapshot = router_snapshot(
+                await self._db.execute_fetchall(SELECT_LIVE),
+                await self._db.execute_fetchall(SELECT_COUNSELLORS),
+                list(await self._db.execute_fetchall(SELECT_META)))
             self._written = ({c.conversation: c for c in snapshot.conversations},
                              snapshot.counsellors)
         return snapshot
-
-    def _snapshot(
-        self, conversations: Iterable[sqlite3.Row], counsellors: Iterable[sqlite3.Row],
-        meta: list[sqlite3.Row],
-    ) -> RouterSnapshot:
-        version, next_seq, handling = meta[0] if meta else (0, 0, "[]")
-        return RouterSnapshot(
-            conversations=tuple(sql.routing_from_row(r) for r in conversations),
-            counsellors=tuple(
-                CounsellorSnapshot(
-                    user=UserID(r[0]),
-                    role=Role(r[1]),
-                    on_duty=bool(r[2]),
-                    capacity=int(r[3]),
-                    languages=tuple(json.loads(r[4])),
-                    topics=tuple(json.loads(r[5])),
-                    last_assigned_at=sql.dt(r[6]),
-                )
-                for r in counsellors
-            ),
-            handling_seconds=tuple(float(x) for x in json.loads(handling)),
-            next_seq=int(next_seq),
-            version=int(version),
-        )
 
     # --- processed events --------------------------------------------------------------------
 
@@ -359,7 +294,7 @@ class SqliteStore:
     # --- intake ------------------------------------------------------------------------------
 
     async def append_intake(self, message: IntakeMessage, *, at: datetime) -> bool:
-        sealed = self._seal_intake(message)
+        sealed = seal_intake(self._sealer, message)
         async with self._transaction() as db:
             if not await sql.claim(db, message.event_id, sql.ts(at)):
                 return False
@@ -367,18 +302,9 @@ class SqliteStore:
         return True
 
     async def read_intake(self, conversation: ConversationID) -> list[IntakeItem]:
-        rows = await self._rows(
+        return open_intake(self._sealer, conversation, await self._rows(
             "SELECT ordinal, event_id, sealed FROM intake WHERE conversation = ? ORDER BY ordinal",
-            (conversation,),
-        )
-        return [
-            IntakeItem(
-                int(r[0]),
-                EventID(r[1]),
-                self._sealer.open_sealed(bytes(r[2]), context=intake_context(conversation, r[1])),
-            )
-            for r in rows
-        ]
+            (conversation,)))
 
     async def delete_intake(self, conversation: ConversationID) -> int:
         async with self._transaction() as db:
@@ -388,19 +314,9 @@ class SqliteStore:
     # --- outbox ------------------------------------------------------------------------------
 
     async def pending_outbox(self) -> list[OutboxEntry]:
-        rows = await self._rows(
+        return open_outbox(self._sealer, await self._rows(
             "SELECT key, sealed, created_at, conversation FROM outbox WHERE done_at IS NULL "
-            "ORDER BY seq"
-        )
-        return [
-            OutboxEntry(
-                r[0],
-                self._sealer.open_sealed(bytes(r[1]), context=outbox_context(r[0])),
-                sql.need_dt(r[2]),
-                None if r[3] is None else ConversationID(r[3]),
-            )
-            for r in rows
-        ]
+            "ORDER BY seq"))
 
     async def mark_outbox_done(self, keys: Sequence[str], *, at: datetime) -> None:
         # One transaction (one fsync) for a whole lane of effects.
@@ -422,16 +338,16 @@ class SqliteStore:
     # --- conversation records ----------------------------------------------------------------
 
     async def conversation(self, conversation: ConversationID) -> ConversationRecord | None:
-        rows = await self._rows(_SELECT_RECORD + "WHERE id = ?", (conversation,))
-        return self._record(rows[0]) if rows else None
+        rows = await self._rows(SELECT_RECORD + "WHERE id = ?", (conversation,))
+        return open_record(self._sealer, rows[0]) if rows else None
 
     async def room_of(self, conversation: ConversationID) -> RoomID | None:
         rows = await self._rows("SELECT room_id FROM conversations WHERE id = ?", (conversation,))
         return RoomID(rows[0][0]) if rows else None
 
     async def conversation_by_room(self, room_id: RoomID) -> ConversationRecord | None:
-        rows = await self._rows(_SELECT_RECORD + "WHERE room_id = ?", (room_id,))
-        return self._record(rows[0]) if rows else None
+        rows = await self._rows(SELECT_RECORD + "WHERE room_id = ?", (room_id,))
+        return open_record(self._sealer, rows[0]) if rows else None
 
     async def closed_before(self, cutoff: datetime) -> list[ConversationID]:
         rows = await self._rows(
@@ -461,33 +377,6 @@ class SqliteStore:
         only if another process reads the file at this moment."""
         async with self._lock, _translated():
             await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-
-    def _record(self, row: sqlite3.Row) -> ConversationRecord:
-        cid = ConversationID(row[0])
-        youth = self._sealer.open_sealed(bytes(row[2]), context=youth_context(cid))
-        nickname = (
-            None
-            if row[3] is None
-            else self._sealer.open_sealed(bytes(row[3]), context=nickname_context(cid)).decode()
-        )
-        routing = sql.routing_from_row((row[0], *row[6:]))
-        return ConversationRecord(
-            conversation=cid,
-            room_id=RoomID(row[1]),
-            youth_user_id=UserID(youth.decode()),
-            nickname=nickname,
-            channel=routing.channel,
-            state=routing.state,
-            priority=Priority(row[8]),
-            crisis=routing.crisis,
-            severity=routing.severity,
-            language=routing.language,
-            assigned_to=routing.assigned_to,
-            enqueued_at=routing.enqueued_at,
-            created_at=sql.need_dt(row[4]),
-            closed_at=sql.dt(row[5]),
-            office=routing.office,
-        )
 
 
 def _create_private(path: Path) -> None:
