@@ -107,16 +107,28 @@ def test_the_rules_alone_miss_most_unseen_crises(combined: CombinedDetector) -> 
     assert rules.overall.recall < 0.5
 
 
-def test_an_outside_reviews_crisis_messages_stay_flagged(combined: CombinedDetector) -> None:
-    # review1.jsonl: 161 messages an outside review wrote to attack a rule change (a past
-    # story beside a present danger, colloquial denials that deny nothing, contrasts far
-    # behind a denial). That change flagged 77 of its 127 crises and was withdrawn; the
-    # shipped detector flags 124 and 13 of the 34 harmless ones (docs/crisis-model.md).
+@pytest.mark.parametrize(("name", "sizes", "flagged_crises", "flagged_harmless"), [
+    # review1.jsonl: an outside review's attack on a rule change (a past story beside a
+    # present danger, colloquial denials that deny nothing, contrasts far behind a denial).
+    # That change flagged 77 of its 127 crises and was withdrawn; the shipped detector
+    # flags 124 and 13 of the 34 harmless ones.
+    ("review1.jsonl", (127, 34), 124, 13),
+    # review2.jsonl: a second review's attack on reading a story as over ("früher ...,
+    # heute geht's mir gut"): masking, warning signs that sound resolved ("alles ist
+    # geregelt", "wollte mich bedanken"), a danger that moved to a sibling, "aber danke"
+    # before a present danger. That change flagged 102 of its 127 crises and was withdrawn;
+    # the shipped detector flags all 127 and 30 of the 41 harmless ones.
+    ("review2.jsonl", (127, 41), 124, 30),
+])
+def test_an_outside_reviews_crisis_messages_stay_flagged(
+        combined: CombinedDetector, name: str, sizes: tuple[int, int], flagged_crises: int,
+        flagged_harmless: int) -> None:
+    # docs/crisis-model.md tells both reviews.
     rows = [json.loads(line) for line in
-            (CORPUS / "review1.jsonl").read_text(encoding="utf-8").splitlines()]
+            (CORPUS / name).read_text(encoding="utf-8").splitlines()]
     found = combined.assess_many([r["text"] for r in rows])
     crises = [a.flag for r, a in zip(rows, found, strict=True) if r["crisis"]]
     harmless = [a.flag for r, a in zip(rows, found, strict=True) if not r["crisis"]]
-    assert (len(crises), len(harmless)) == (127, 34)
-    assert sum(crises) >= 124
-    assert sum(harmless) <= 13
+    assert (len(crises), len(harmless)) == sizes
+    assert sum(crises) >= flagged_crises
+    assert sum(harmless) <= flagged_harmless
