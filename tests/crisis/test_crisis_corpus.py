@@ -119,6 +119,10 @@ def test_the_rules_alone_miss_most_unseen_crises(combined: CombinedDetector) -> 
     # before a present danger. That change flagged 102 of its 127 crises and was withdrawn;
     # the shipped detector flags all 127 and 30 of the 41 harmless ones.
     ("review2.jsonl", (127, 41), 124, 30),
+    # implicit1.jsonl: an outside writer's implicit warning signs (preparation, goodbye,
+    # hints, grooming, a child in danger) and harmless look-alikes (a bike given away
+    # after a move, "last message for tonight"); measurement only, never trained on.
+    ("implicit1.jsonl", (130, 90), 124, 25),
 ])
 def test_an_outside_reviews_crisis_messages_stay_flagged(
         combined: CombinedDetector, name: str, sizes: tuple[int, int], flagged_crises: int,
