@@ -87,11 +87,11 @@ def _figures(combined: CombinedDetector, name: str) -> tuple[float, float, float
 
 
 # Measured with the shipped head (docs/crisis-model.md; recall, precision, hard-negative
-# false flags): test 0.969 / 0.860 / 0.143, test2 0.988 / 0.865 / 0.146, test3 0.975 /
-# 0.883 / 0.116.
+# false flags): test 0.972 / 0.863 / 0.133, test2 0.991 / 0.847 / 0.167, test3 0.975 /
+# 0.883 / 0.120.
 @pytest.mark.parametrize(("name", "recall", "precision", "false_flags"),
-                         [("test.jsonl", 0.965, 0.85, 0.15), ("test2.jsonl", 0.98, 0.86, 0.15),
-                          ("test3.jsonl", 0.97, 0.87, 0.125)])
+                         [("test.jsonl", 0.97, 0.86, 0.135), ("test2.jsonl", 0.985, 0.845, 0.17),
+                          ("test3.jsonl", 0.97, 0.88, 0.125)])
 def test_the_shipped_detector_holds_its_measured_figures(
         combined: CombinedDetector, name: str, recall: float, precision: float,
         false_flags: float) -> None:
@@ -121,8 +121,9 @@ def test_the_rules_alone_miss_most_unseen_crises(combined: CombinedDetector) -> 
     ("review2.jsonl", (127, 41), 124, 30),
     # implicit1.jsonl: an outside writer's implicit warning signs (preparation, goodbye,
     # hints, grooming, a child in danger) and harmless look-alikes (a bike given away
-    # after a move, "last message for tonight"); measurement only, never trained on.
-    ("implicit1.jsonl", (130, 90), 124, 25),
+    # after a move, "last message for tonight"); measurement only, never trained on. The
+    # head before the fourth round's data flagged 126 and 25.
+    ("implicit1.jsonl", (130, 90), 124, 19),
 ])
 def test_an_outside_reviews_crisis_messages_stay_flagged(
         combined: CombinedDetector, name: str, sizes: tuple[int, int], flagged_crises: int,
