@@ -94,11 +94,13 @@ async def office(
         bot = await process.start()
         watch = BotWatch.attach(bot)
         staff_room = await counsellor.accept_invite()
-        await send_text(counsellor, staff_room, "!capacity 1")
-        await until(lambda: any("Kapazität 1" in b for b in watch.said_in(staff_room)),
+        # Room for both: "!duty on" invites the counsellor to both conversations, whichever
+        # the queue puts first (a crisis flag reorders it, and the model flags some of the
+        # filler below, "nach dem html", as it flags other short vague German).
+        await send_text(counsellor, staff_room, "!capacity 2")
+        await until(lambda: any("Kapazität 2" in b for b in watch.said_in(staff_room)),
                     what="the capacity to be set")
         chats = []
-        # The big youth first: the counsellor, capacity 1, will take that one first.
         for client in (big_youth, youth):
             room = await client.open_chat(process.user_id)
             await client.wait_for(room, process.user_id, "anonym")
