@@ -124,6 +124,10 @@ def test_the_rules_alone_miss_most_unseen_crises(combined: CombinedDetector) -> 
     # after a move, "last message for tonight"); measurement only, never trained on. The
     # head before the fourth round's data flagged 126 and 25.
     ("implicit1.jsonl", (130, 90), 124, 19),
+    # short1.jsonl: an outside writer's short harmless chat lines ("nach dem schwimmen",
+    # "night night", "bis morgen vllt"); measurement only, never trained on. The model
+    # flags far too many of them (docs/crisis-model.md): a ceiling, not a goal.
+    ("short1.jsonl", (0, 240), 0, 36),
 ])
 def test_an_outside_reviews_crisis_messages_stay_flagged(
         combined: CombinedDetector, name: str, sizes: tuple[int, int], flagged_crises: int,
