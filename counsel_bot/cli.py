@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--curve", nargs=2, type=Path, metavar=("TRAIN", "DEV"), default=None,
                           help="also a learning curve: heads trained on growing parts of TRAIN "
                                "(threshold chosen on DEV), scored on FILE")
+    evaluate.add_argument("--chats", action="store_true",
+                          help="FILE holds whole chats (one per line, with turns): replay them "
+                               "turn by turn as the bot judges them")
     trainer = crisis_commands.add_parser(
         "train", help="fit the model's head on labelled JSONL files (needs the dev extras)")
     trainer.add_argument("files", type=Path, nargs="+", help="training files")
@@ -205,6 +208,7 @@ def _crisis(args: argparse.Namespace) -> int:
         CrisisDetector,
         default_lexicon_dir,
         default_model_path,
+        run_chat_eval,
         run_check,
         run_crossval,
         run_curve,
@@ -226,6 +230,8 @@ def _crisis(args: argparse.Namespace) -> int:
     if command == "check":
         stdin = open(sys.stdin.fileno(), encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
         return run_check(detector, stdin, sys.stdout)
+    if args.chats:
+        return run_chat_eval(detector, args.file, sys.stdout)
     run_eval(detector, args.file, sys.stdout)
     if args.curve:
         train_file, dev_file = args.curve

@@ -6,9 +6,17 @@ Public API::
     detector.assess(text) -> Assessment(flag, category, severity, rules, score, nearest)
     ConversationRisk(detector).observe(text, at) -> Assessment (non-empty when raised)
     run_check(detector, stdin, stdout) / run_eval(detector, path, stdout)
+    run_chat_eval(detector, chats_path, stdout): whole chats replayed turn by turn
 """
 
-from counsel_bot.core.crisis.cli import run_check, run_crossval, run_curve, run_eval, run_train
+from counsel_bot.core.crisis.cli import (
+    run_chat_eval,
+    run_check,
+    run_crossval,
+    run_curve,
+    run_eval,
+    run_train,
+)
 from counsel_bot.core.crisis.combined import Assessor, CombinedDetector
 from counsel_bot.core.crisis.conversation import ConversationRisk
 from counsel_bot.core.crisis.detector import (
@@ -36,6 +44,7 @@ __all__ = [
     "ModelError",
     "default_lexicon_dir",
     "default_model_path",
+    "run_chat_eval",
     "run_check",
     "run_crossval",
     "run_curve",

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from counsel_bot.core.crisis.chat_evaluation import evaluate_chats, format_chat_report, read_chats
 from counsel_bot.core.crisis.combined import Assessor
 from counsel_bot.core.crisis.detector import CrisisDetector
 from counsel_bot.core.crisis.encoder import UniversalSentenceEncoder
@@ -47,6 +48,13 @@ def run_eval(detector: Assessor, path: Path, stdout: TextIO) -> int:
     """
     report = evaluate(detector, read_examples(path))
     stdout.write(format_report(report) + "\n")
+    return 0
+
+
+def run_chat_eval(detector: Assessor, path: Path, stdout: TextIO) -> int:
+    """Replay labelled chats turn by turn as the bot judges them; print how many crisis
+    chats were caught and how many harmless ones alerted the staff room."""
+    stdout.write(format_chat_report(evaluate_chats(detector, read_chats(path))) + "\n")
     return 0
 
 

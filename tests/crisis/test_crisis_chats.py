@@ -1,0 +1,117 @@
+"""Replaying whole chats as the bot judges them (pure logic; a fake detector)."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from counsel_bot.core.crisis import NO_FLAG, Assessment, EvalDataError, run_chat_eval
+from counsel_bot.core.crisis.chat_evaluation import evaluate_chats, read_chats
+
+
+class WordDetector:
+    """Flags a text holding both "ich will" and "sterben"; counts what it was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def assess(self, text: str) -> Assessment:
+        return self.assess_many([text])[0]
+
+    def assess_many(self, texts: Sequence[str]) -> list[Assessment]:
+        self.asked += texts
+        return [Assessment(True, "suicide", "high", ("r",)) if "ich will" in t and "sterben" in t
+                else NO_FLAG for t in texts]
+
+
+def chat(id_: str, turns: list[tuple[str, str]], label: str = "none",
+         first: int | None = None) -> dict[str, object]:
+    return {"id": id_, "lang": "de", "label": label,
+            "category": "suicide" if label == "crisis" else None,
+            "turns": [{"role": r, "text": t} for r, t in turns], "first_crisis_turn": first}
+
+
+def write(tmp_path: Path, chats: list[dict[str, object]]) -> Path:
+    path = tmp_path / "chats.jsonl"
+    path.write_text("".join(json.dumps(c) + "\n" for c in chats), encoding="utf-8")
+    return path
+
+
+def test_only_youth_turns_are_read_and_the_crisis_turn_is_mapped(tmp_path: Path) -> None:
+    path = write(tmp_path, [chat("c1", [("youth", "hi"), ("counsellor", "hallo, ich will dir "
+                                         "helfen, niemand muss sterben"), ("youth", "ok"),
+                                        ("youth", "ich will sterben")], "crisis", 3)])
+    [one] = read_chats(path)
+    assert one.youth == ("hi", "ok", "ich will sterben")
+    assert one.after_reply == (True, True, False)
+    assert one.first_crisis == 2
+    detector = WordDetector()
+    report = evaluate_chats(detector, [one])
+    assert not any("helfen" in t for t in detector.asked)
+    assert (report.overall.crisis, report.overall.caught, report.overall.by_the_turn) == (1, 1, 1)
+
+
+def test_a_burst_of_short_lines_is_judged_together_but_not_across_an_answer(
+        tmp_path: Path) -> None:
+    burst = chat("b", [("youth", "ich will"), ("youth", "sterben"), ("youth", "x"),
+                       ("youth", "y")], "crisis", 1)
+    apart = chat("a", [("youth", "ich will"), ("counsellor", "?"), ("youth", "nicht"),
+                       ("counsellor", "?"), ("youth", "sterben, nur schlafen")])
+    report = evaluate_chats(WordDetector(), read_chats(write(tmp_path, [burst, apart])))
+    assert report.overall.caught == 1
+    # 10 s + 50 s + 50 s: "ich will" has left the 60 s window when "sterben" comes.
+    assert report.overall.alerted == 0
+    assert report.alerted_harmless == ()
+
+
+def test_counts_what_a_counsellor_lives_through(tmp_path: Path) -> None:
+    # Longer than a short line, so the burst window does not carry it to "egal".
+    early = chat("early", [("youth", "ich will sterben, das sag ich jetzt einfach mal so"),
+                           ("counsellor", "?"),
+                           ("youth", "egal"), ("youth", "weg")], "crisis", 2)
+    missed = chat("missed", [("youth", "hi"), ("youth", "tabletten"), ("youth", "x"),
+                             ("youth", "y")], "crisis", 1)
+    noisy = chat("noisy", [("youth", "ich will sterben lol"), ("youth", "mathe")])
+    quiet = chat("quiet", [("youth", "hi"), ("youth", "bis morgen")])
+    report = evaluate_chats(WordDetector(),
+                            read_chats(write(tmp_path, [early, missed, noisy, quiet])))
+    c = report.overall
+    assert (c.crisis, c.caught, c.by_the_turn, c.early) == (2, 0, 1, 1)
+    assert (c.harmless, c.alerted, c.alerts) == (2, 1, 1)
+    # "mathe" is judged with its burst ("ich will sterben lol mathe"): flagged, no new alert.
+    assert (c.harmless_turns, c.harmless_turns_flagged) == (4, 2)
+    assert report.missed == ("missed",)
+    assert report.alerted_harmless == ("noisy",)
+
+
+@pytest.mark.parametrize(("line", "why"), [
+    ('{"id": "x", "lang": "de", "label": "none"}', "needs id, lang, label and turns"),
+    ('{"id": "x", "lang": "de", "label": "maybe", "turns": []}', "label must be"),
+    ('{"id": "x", "lang": "de", "label": "none", "turns": [{"role": "mum", "text": "a"}]}',
+     "turn 0 needs a role"),
+    ('{"id": "x", "lang": "de", "label": "crisis", "first_crisis_turn": 0, '
+     '"turns": [{"role": "counsellor", "text": "a"}]}', "index of a youth turn"),
+    ("{not json", "not JSON"),
+])
+def test_a_malformed_chat_file_names_the_line(tmp_path: Path, line: str, why: str) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text('\n{"id": "ok", "lang": "de", "label": "none", "turns": []}\n' + line + "\n",
+                    encoding="utf-8")
+    with pytest.raises(EvalDataError, match=why) as caught:
+        read_chats(path)
+    assert ":3" in str(caught.value) or "line 3" in str(caught.value)
+
+
+def test_run_chat_eval_prints_the_table_without_message_text(tmp_path: Path) -> None:
+    path = write(tmp_path, [chat("c1", [("youth", "ich will sterben CANARY")], "crisis", 0),
+                            chat("c2", [("youth", "hallo CANARY")])])
+    out = io.StringIO()
+    assert run_chat_eval(WordDetector(), path, out) == 0
+    text = out.getvalue()
+    assert "overall" in text
+    assert "missed crisis chats: none" in text
+    assert "CANARY" not in text
