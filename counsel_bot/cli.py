@@ -61,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
         "train", help="fit the model's head on labelled JSONL files (needs the dev extras)")
     trainer.add_argument("files", type=Path, nargs="+", help="training files")
     trainer.add_argument("--dev", type=Path, required=True, help="dev file for the threshold")
+    trainer.add_argument("--chats", type=Path, nargs="+", default=[], metavar="FILE",
+                         help="labelled chats: harmless turns and turn windows as examples")
+    trainer.add_argument("--no-chat-windows", action="store_true",
+                         help="from the chats only the harmless turns, no windows")
     trainer.add_argument("--out", type=Path, default=None, help="head file (default: shipped)")
     crossval = crisis_commands.add_parser(
         "crossval", help="leave one writer (or style) out, train on the rest, score on it")
@@ -223,7 +227,8 @@ def _crisis(args: argparse.Namespace) -> int:
         rules = CrisisDetector.from_directory(lexicons)
         if command == "train":
             return run_train(rules, args.files, args.dev, args.out or default_model_path(),
-                             sys.stdout, args.target_recall)
+                             sys.stdout, args.target_recall, args.chats,
+                             not args.no_chat_windows)
         return run_crossval(rules, args.files, args.by, sys.stdout, args.target_recall)
     model = None if args.rules_only else (args.model or default_model_path())
     detector = load_detector(lexicons, model)

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from counsel_bot.core.crisis import NO_FLAG, Assessment, EvalDataError, run_chat_eval
-from counsel_bot.core.crisis.chat_evaluation import evaluate_chats, read_chats
+from counsel_bot.core.crisis.chat_evaluation import evaluate_chats
+from counsel_bot.core.crisis.chats import read_chats, training_examples
 
 
 class WordDetector:
@@ -115,3 +116,27 @@ def test_run_chat_eval_prints_the_table_without_message_text(tmp_path: Path) -> 
     assert "overall" in text
     assert "missed crisis chats: none" in text
     assert "CANARY" not in text
+
+
+def test_chats_give_harmless_turns_and_windows_from_the_crisis_turn_on(tmp_path: Path) -> None:
+    harmless = chat("h", [("youth", "hi"), ("counsellor", "hallo"), ("youth", "night night"),
+                          ("youth", "hi")])
+    crisis = chat("c", [("youth", "hey"), ("youth", "ärmel lang"), ("counsellor", "?"),
+                        ("youth", "schnitte"), ("youth", "frisch")], "crisis", 3)
+    examples = training_examples(read_chats(write(tmp_path, [harmless, crisis])),
+                                 known=["hey"])
+    by_text = {ex.text: ex for ex in examples}
+    # Alone: the harmless chat's turns once each; nothing of the crisis chat.
+    assert {t for t, ex in by_text.items() if ex.id.startswith("h-t")} == {"hi", "night night"}
+    assert not any(ex.id.startswith("c-t") for ex in examples)
+    assert not by_text["hi night night"].crisis
+    assert not by_text["hi night night hi"].crisis
+    # The crisis chat: windows from its crisis turn on, none before (they may hold hints).
+    assert by_text["hey ärmel lang schnitte"].crisis
+    assert by_text["hey ärmel lang schnitte"].category == "suicide"
+    assert by_text["ärmel lang schnitte frisch"].crisis
+    assert "hey ärmel lang" not in by_text
+    assert "hey" not in by_text  # known to the corpus already
+    assert not any(ex.id.startswith("h-w") or ex.id.startswith("c-w")
+                   for ex in training_examples(read_chats(write(tmp_path, [harmless, crisis])),
+                                               windows=False))

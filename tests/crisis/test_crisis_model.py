@@ -24,6 +24,7 @@ from counsel_bot.core.crisis import (
     default_lexicon_dir,
     default_model_path,
 )
+from counsel_bot.core.crisis.chats import CHAT_KIND
 from counsel_bot.core.crisis.combined import combine
 from counsel_bot.core.crisis.evaluation import Example, pool
 from counsel_bot.core.crisis.ngrams import char_ngrams, idf_weights, lexical_features, weigh
@@ -37,6 +38,7 @@ from counsel_bot.core.crisis.semantic import (
     pieces,
 )
 from counsel_bot.core.crisis.training import (
+    CHAT_WEIGHT,
     EmbeddingCache,
     held_out_by,
     train,
@@ -317,3 +319,27 @@ def test_a_bot_started_again_in_the_same_process_reuses_the_loaded_encoder() -> 
     assert second.model is not None
     assert first.model is not second.model  # the head and lexicons are read anew
     assert first.model.encoder is second.model.encoder
+
+
+def test_lines_from_chats_weigh_a_quarter_and_hard_negatives_twice(
+        detector: CrisisDetector, monkeypatch: pytest.MonkeyPatch) -> None:
+    import counsel_bot.core.crisis.training as training
+
+    weights: list[list[float]] = []
+    real = training._sklearn()
+
+    class Recording(real):  # type: ignore[misc, valid-type]
+        def fit(self, x: object, y: object, sample_weight: np.ndarray | None = None,
+                **kw: object) -> object:
+            if sample_weight is not None:
+                weights.append(list(sample_weight))
+            return super().fit(x, y, sample_weight=sample_weight, **kw)
+
+    monkeypatch.setattr(training, "_sklearn", lambda: Recording)
+    corpus = [*small_corpus(), example(900, "night night", False, CHAT_KIND),
+              example(901, "ok bis dann", False, CHAT_KIND)]
+    training.fit_head(corpus, EmbeddingCache(WordHashEncoder()), detector)
+    first = weights[0][:len(corpus)]  # the odd-character copies follow the originals
+    assert first[-2:] == [CHAT_WEIGHT, CHAT_WEIGHT] == [0.25, 0.25]
+    assert first[len(CRISIS) + 6] == 2.0  # an idiom
+    assert first[0] == 1.0

@@ -13,25 +13,19 @@ and counted as a counsellor and a youth live it:
   or before that turn;
 - a harmless chat is *alerted* when it raised any alert; every raised level is an alert.
 
-A chat file is JSON Lines, one chat per line: ``id``, ``lang``, ``label``
-(crisis/none), ``category``, ``turns`` (``role`` youth/counsellor and ``text``) and
-``first_crisis_turn`` (the index into ``turns`` of the youth turn where a careful
-counsellor should be alerted; null for harmless chats). Counsellor turns are context for
-the reader and set the clock; the detector reads only the youth's.
+The chat files are described in ``chats.py``.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
+from counsel_bot.core.crisis.chats import Chat
 from counsel_bot.core.crisis.combined import Assessor
 from counsel_bot.core.crisis.conversation import ConversationRisk
 from counsel_bot.core.crisis.detector import Assessment
-from counsel_bot.core.crisis.errors import EvalDataError
 
 # Seconds between two youth messages in a row, and across a counsellor's answer (reading,
 # typing, reading). The burst window (60 s) joins the first kind, not the second.
@@ -40,18 +34,6 @@ REPLY_GAP = timedelta(seconds=50)
 LATE_TURNS = 2
 _START = datetime(2026, 1, 1)
 _BATCH = 64
-
-
-@dataclass(frozen=True)
-class Chat:
-    id: str
-    lang: str
-    crisis: bool
-    category: str | None
-    youth: tuple[str, ...]
-    # Per youth turn: did a counsellor's turn come before it (the clock's longer gap)?
-    after_reply: tuple[bool, ...]
-    first_crisis: int | None  # index into ``youth``
 
 
 @dataclass(frozen=True)
@@ -107,58 +89,6 @@ class ChatReport:
     by_category: dict[str, ChatCounts]
     missed: tuple[str, ...]
     alerted_harmless: tuple[str, ...]
-
-
-def _fail(path: Path, line_no: int, why: str) -> EvalDataError:
-    return EvalDataError(path, line_no, why)
-
-
-def _chat(raw: object, path: Path, line_no: int) -> Chat:
-    if not isinstance(raw, dict) or any(k not in raw for k in ("id", "lang", "label", "turns")):
-        raise _fail(path, line_no, "a chat needs id, lang, label and turns")
-    turns = raw["turns"]
-    if raw["label"] not in ("crisis", "none") or not isinstance(turns, list):
-        raise _fail(path, line_no, 'label must be "crisis" or "none", turns a list')
-    youth: list[str] = []
-    after_reply: list[bool] = []
-    position: dict[int, int] = {}
-    previous = "counsellor"
-    for i, turn in enumerate(turns):
-        if not isinstance(turn, dict) or turn.get("role") not in ("youth", "counsellor") \
-                or not isinstance(turn.get("text"), str):
-            raise _fail(path, line_no, f"turn {i} needs a role (youth or counsellor) and a text")
-        if turn["role"] == "youth":
-            position[i] = len(youth)
-            youth.append(turn["text"])
-            after_reply.append(previous == "counsellor")
-        previous = turn["role"]
-    crisis = raw["label"] == "crisis"
-    first = raw.get("first_crisis_turn")
-    start = position.get(first) if isinstance(first, int) else None
-    if crisis and start is None:
-        raise _fail(path, line_no, "first_crisis_turn must be the index of a youth turn")
-    category = raw.get("category")
-    return Chat(str(raw["id"]), str(raw["lang"]), crisis,
-                category if isinstance(category, str) else None, tuple(youth),
-                tuple(after_reply), start if crisis else None)
-
-
-def read_chats(path: Path) -> list[Chat]:
-    try:
-        handle = path.open(encoding="utf-8")
-    except OSError as exc:
-        raise EvalDataError(path, 0, f"cannot be read ({exc.strerror})") from None
-    chats: list[Chat] = []
-    with handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                raw = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise _fail(path, line_no, f"not JSON ({exc.msg})") from exc
-            chats.append(_chat(raw, path, line_no))
-    return chats
 
 
 class _Remembering:

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from counsel_bot.core.crisis.chat_evaluation import evaluate_chats, format_chat_report, read_chats
+from counsel_bot.core.crisis.chat_evaluation import evaluate_chats, format_chat_report
+from counsel_bot.core.crisis.chats import read_chats, training_examples
 from counsel_bot.core.crisis.combined import Assessor
 from counsel_bot.core.crisis.detector import CrisisDetector
 from counsel_bot.core.crisis.encoder import UniversalSentenceEncoder
@@ -59,11 +60,17 @@ def run_chat_eval(detector: Assessor, path: Path, stdout: TextIO) -> int:
 
 
 def run_train(rules: CrisisDetector, train_paths: Sequence[Path], dev_path: Path, out: Path,
-              stdout: TextIO, target_recall: float = DEFAULT_TARGET_RECALL) -> int:
-    """Fit the head on the training files, choose its thresholds on dev, save it."""
+              stdout: TextIO, target_recall: float = DEFAULT_TARGET_RECALL,
+              chat_paths: Sequence[Path] = (), chat_windows: bool = True) -> int:
+    """Fit the head on the training files (and the examples labelled chats give), choose
+    its thresholds on dev, save it."""
     cache = EmbeddingCache(UniversalSentenceEncoder())
     train_set = [ex for path in train_paths for ex in read_examples(path)]
-    head, report = train(train_set, read_examples(dev_path), rules, cache, target_recall)
+    dev = read_examples(dev_path)
+    chats = [chat for path in chat_paths for chat in read_chats(path)]
+    train_set += training_examples(chats, known=[ex.text for ex in train_set + dev],
+                                   windows=chat_windows)
+    head, report = train(train_set, dev, rules, cache, target_recall)
     head.save(out)
     stdout.write(f"trained on {report.examples} examples; threshold {report.threshold:.2f} "
                  f"(high {report.high_threshold:.2f}); dev recall {report.dev.recall:.3f} "
