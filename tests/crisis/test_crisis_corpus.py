@@ -87,11 +87,12 @@ def _figures(combined: CombinedDetector, name: str) -> tuple[float, float, float
 
 
 # Measured with the shipped head (docs/crisis-model.md; recall, precision, hard-negative
-# false flags): test 0.972 / 0.863 / 0.133, test2 0.991 / 0.847 / 0.167, test3 0.975 /
-# 0.883 / 0.120.
+# false flags): test 0.966 / 0.853 / 0.152, test2 0.988 / 0.861 / 0.155, test3 0.985 /
+# 0.872 / 0.134 (the head before the chats: 0.972 / 0.863 / 0.133, 0.991 / 0.847 / 0.167,
+# 0.975 / 0.883 / 0.120; pooled recall the same, 953 of 973).
 @pytest.mark.parametrize(("name", "recall", "precision", "false_flags"),
-                         [("test.jsonl", 0.97, 0.86, 0.135), ("test2.jsonl", 0.985, 0.845, 0.17),
-                          ("test3.jsonl", 0.97, 0.88, 0.125)])
+                         [("test.jsonl", 0.965, 0.85, 0.155), ("test2.jsonl", 0.985, 0.86, 0.16),
+                          ("test3.jsonl", 0.98, 0.87, 0.135)])
 def test_the_shipped_detector_holds_its_measured_figures(
         combined: CombinedDetector, name: str, recall: float, precision: float,
         false_flags: float) -> None:
@@ -122,12 +123,13 @@ def test_the_rules_alone_miss_most_unseen_crises(combined: CombinedDetector) -> 
     # implicit1.jsonl: an outside writer's implicit warning signs (preparation, goodbye,
     # hints, grooming, a child in danger) and harmless look-alikes (a bike given away
     # after a move, "last message for tonight"); measurement only, never trained on. The
-    # head before the fourth round's data flagged 126 and 25.
-    ("implicit1.jsonl", (130, 90), 124, 19),
+    # head before the fourth round's data flagged 126 and 25, the one before the chats 126
+    # and 19; the shipped one 129 and 18.
+    ("implicit1.jsonl", (130, 90), 127, 18),
     # short1.jsonl: an outside writer's short harmless chat lines ("nach dem schwimmen",
-    # "night night", "bis morgen vllt"); measurement only, never trained on. The model
-    # flags far too many of them (docs/crisis-model.md): a ceiling, not a goal.
-    ("short1.jsonl", (0, 240), 0, 36),
+    # "night night", "bis morgen vllt"); measurement only, never trained on. The head
+    # before the chats flagged 36 of them, the shipped one 10: a ceiling, not a goal.
+    ("short1.jsonl", (0, 240), 0, 12),
 ])
 def test_an_outside_reviews_crisis_messages_stay_flagged(
         combined: CombinedDetector, name: str, sizes: tuple[int, int], flagged_crises: int,
