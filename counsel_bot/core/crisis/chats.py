@@ -20,13 +20,12 @@ For training, a chat gives two kinds of examples (``training_examples``):
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from counsel_bot.core.crisis.errors import EvalDataError
-from counsel_bot.core.crisis.evaluation import Example
+from counsel_bot.core.crisis.evaluation import Example, json_lines
 
 WINDOW = 3
 # Their kind in training (where they weigh less) and in reports.
@@ -84,21 +83,7 @@ def _chat(raw: object, path: Path, line_no: int) -> Chat:
 
 
 def read_chats(path: Path) -> list[Chat]:
-    try:
-        handle = path.open(encoding="utf-8")
-    except OSError as exc:
-        raise EvalDataError(path, 0, f"cannot be read ({exc.strerror})") from None
-    chats: list[Chat] = []
-    with handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                raw = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise _fail(path, line_no, f"not JSON ({exc.msg})") from exc
-            chats.append(_chat(raw, path, line_no))
-    return chats
+    return [_chat(raw, path, line_no) for line_no, raw in json_lines(path)]
 
 
 def _language(chat: Chat) -> str:

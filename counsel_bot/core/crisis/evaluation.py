@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,8 +89,8 @@ def pool(reports: Iterable[Report]) -> tuple[Counts, dict[str, Counts]]:
     return overall, kinds
 
 
-def read_examples(path: Path) -> list[Example]:
-    examples: list[Example] = []
+def json_lines(path: Path) -> Iterator[tuple[int, object]]:
+    """Each non-empty line of a JSON Lines file, parsed, with its line number."""
     try:
         handle = path.open(encoding="utf-8")
     except OSError as exc:
@@ -100,19 +100,24 @@ def read_examples(path: Path) -> list[Example]:
             if not line.strip():
                 continue
             try:
-                raw = json.loads(line)
+                yield line_no, json.loads(line)
             except json.JSONDecodeError as exc:
                 raise EvalDataError(path, line_no, f"not JSON ({exc.msg})") from exc
-            if not isinstance(raw, dict) or any(k not in raw for k in _REQUIRED):
-                raise EvalDataError(path, line_no, "missing keys")
-            if raw["label"] not in ("crisis", "none") or not isinstance(raw["text"], str):
-                raise EvalDataError(path, line_no, 'label must be "crisis" or "none"')
-            category = raw.get("category")
-            examples.append(Example(str(raw["id"]), str(raw["lang"]), raw["text"],
-                                    raw["label"] == "crisis",
-                                    category if isinstance(category, str) else None,
-                                    str(raw["kind"]), str(raw.get("source", "")),
-                                    str(raw.get("style", ""))))
+
+
+def read_examples(path: Path) -> list[Example]:
+    examples: list[Example] = []
+    for line_no, raw in json_lines(path):
+        if not isinstance(raw, dict) or any(k not in raw for k in _REQUIRED):
+            raise EvalDataError(path, line_no, "missing keys")
+        if raw["label"] not in ("crisis", "none") or not isinstance(raw["text"], str):
+            raise EvalDataError(path, line_no, 'label must be "crisis" or "none"')
+        category = raw.get("category")
+        examples.append(Example(str(raw["id"]), str(raw["lang"]), raw["text"],
+                                raw["label"] == "crisis",
+                                category if isinstance(category, str) else None,
+                                str(raw["kind"]), str(raw.get("source", "")),
+                                str(raw.get("style", ""))))
     return examples
 
 
