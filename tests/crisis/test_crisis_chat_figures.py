@@ -37,6 +37,7 @@ def test_the_chat_splits_share_no_writer_with_each_other_or_the_messages() -> No
     assert (len(train), len(dev), len(test)) == (14, 2, 2)
     assert not train & dev
     assert not (train | dev) & test
+    assert not (train | dev | test) & writers("chats_review1.jsonl")
     messages = {ex.source for name in ("train", "dev", "test", "test2", "test3")
                 for ex in read_examples(CORPUS / f"{name}.jsonl")}
     assert not (train | dev | test) & messages
@@ -55,3 +56,17 @@ def test_every_crisis_chat_reaches_a_human_by_its_crisis_turn(
     assert c.by_the_turn == c.crisis
     assert c.alerted <= alerted
     assert c.harmless_turns_flagged / c.harmless_turns <= turns_flagged
+
+
+def test_an_outside_reviews_crisis_chats_all_reach_a_human(combined: CombinedDetector) -> None:
+    # chats_review1.jsonl: two outside reviews (rv1 German, rv2 English), told that the head
+    # had learnt ordinary chat lines, wrote 64 crisis chats whose decisive lines look
+    # ordinary alone ("die packung liegt neben mir", "no" to "is this for a move home?",
+    # "er kommt gleich heim") and 16 harmless look-alikes. The head before the chats brought
+    # 63 to a human by their crisis turn, the shipped head 62; both reach all 64 within two
+    # more turns. Every harmless look-alike alerts with both.
+    report = evaluate_chats(combined, read_chats(CORPUS / "chats_review1.jsonl"))
+    c = report.overall
+    assert (c.crisis, c.harmless) == (64, 16)
+    assert report.missed == ()
+    assert c.by_the_turn >= 62
