@@ -343,3 +343,16 @@ def test_lines_from_chats_weigh_a_quarter_and_hard_negatives_twice(
     assert first[-2:] == [CHAT_WEIGHT, CHAT_WEIGHT] == [0.25, 0.25]
     assert first[len(CRISIS) + 6] == 2.0  # an idiom
     assert first[0] == 1.0
+
+
+def test_the_model_keeps_one_copy_of_the_example_vectors(
+        detector: CrisisDetector, trained: tuple[Head, EmbeddingCache]) -> None:
+    head, cache = trained
+    model = SemanticModel(cache, head, detector.normalise, detector.cues)
+    # The bot's RSS: one float32 matrix, the crisis rows a view of it, no float16 left.
+    assert model.head.example_vectors.size == 0
+    assert np.shares_memory(model._crisis_vectors, model._examples)
+    assert model._examples.shape == head.example_vectors.shape
+    assert set(model._crisis_ids) == {ex_id for ex_id, group in
+                                      zip(head.example_ids, head.example_groups, strict=True)
+                                      if group == 0}
