@@ -19,7 +19,7 @@ The chat files are described in ``chats.py``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from counsel_bot.core.crisis.chats import Chat
@@ -72,14 +72,13 @@ class ChatCounts:
 
     def add(self, r: Replay) -> ChatCounts:
         if r.chat.crisis:
-            return ChatCounts(self.crisis + 1, self.caught + r.caught,
-                              self.by_the_turn + r.by_the_turn, self.early + r.early,
-                              self.harmless, self.alerted, self.alerts, self.harmless_turns,
-                              self.harmless_turns_flagged)
-        return ChatCounts(self.crisis, self.caught, self.by_the_turn, self.early,
-                          self.harmless + 1, self.alerted + bool(r.alerts),
-                          self.alerts + len(r.alerts), self.harmless_turns + len(r.flagged),
-                          self.harmless_turns_flagged + sum(r.flagged))
+            return replace(self, crisis=self.crisis + 1, caught=self.caught + r.caught,
+                           by_the_turn=self.by_the_turn + r.by_the_turn,
+                           early=self.early + r.early)
+        return replace(self, harmless=self.harmless + 1, alerted=self.alerted + bool(r.alerts),
+                       alerts=self.alerts + len(r.alerts),
+                       harmless_turns=self.harmless_turns + len(r.flagged),
+                       harmless_turns_flagged=self.harmless_turns_flagged + sum(r.flagged))
 
 
 @dataclass(frozen=True)
