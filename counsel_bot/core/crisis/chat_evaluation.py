@@ -26,6 +26,7 @@ from counsel_bot.core.crisis.chats import Chat
 from counsel_bot.core.crisis.combined import Assessor
 from counsel_bot.core.crisis.conversation import ConversationRisk
 from counsel_bot.core.crisis.detector import Assessment
+from counsel_bot.core.crisis.evaluation import fmt
 
 # Seconds between two youth messages in a row, and across a counsellor's answer (reading,
 # typing, reading). The burst window (60 s) joins the first kind, not the second.
@@ -149,7 +150,7 @@ def evaluate_chats(detector: Assessor, chats: Sequence[Chat]) -> ChatReport:
 
 
 def _share(part: int, whole: int) -> str:
-    return "    -" if not whole else f"{part / whole:5.3f}"
+    return fmt(part / whole if whole else None)
 
 
 def format_chat_report(report: ChatReport) -> str:

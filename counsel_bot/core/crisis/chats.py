@@ -46,17 +46,12 @@ class Chat:
     style: str = ""
 
 
-
-def _fail(path: Path, line_no: int, why: str) -> EvalDataError:
-    return EvalDataError(path, line_no, why)
-
-
 def _chat(raw: object, path: Path, line_no: int) -> Chat:
     if not isinstance(raw, dict) or any(k not in raw for k in ("id", "lang", "label", "turns")):
-        raise _fail(path, line_no, "a chat needs id, lang, label and turns")
+        raise EvalDataError(path, line_no, "a chat needs id, lang, label and turns")
     turns = raw["turns"]
     if raw["label"] not in ("crisis", "none") or not isinstance(turns, list):
-        raise _fail(path, line_no, 'label must be "crisis" or "none", turns a list')
+        raise EvalDataError(path, line_no, 'label must be "crisis" or "none", turns a list')
     youth: list[str] = []
     after_reply: list[bool] = []
     position: dict[int, int] = {}
@@ -64,7 +59,8 @@ def _chat(raw: object, path: Path, line_no: int) -> Chat:
     for i, turn in enumerate(turns):
         if not isinstance(turn, dict) or turn.get("role") not in ("youth", "counsellor") \
                 or not isinstance(turn.get("text"), str):
-            raise _fail(path, line_no, f"turn {i} needs a role (youth or counsellor) and a text")
+            raise EvalDataError(path, line_no,
+                                f"turn {i} needs a role (youth or counsellor) and a text")
         if turn["role"] == "youth":
             position[i] = len(youth)
             youth.append(turn["text"])
@@ -74,7 +70,7 @@ def _chat(raw: object, path: Path, line_no: int) -> Chat:
     first = raw.get("first_crisis_turn")
     start = position.get(first) if isinstance(first, int) else None
     if crisis and start is None:
-        raise _fail(path, line_no, "first_crisis_turn must be the index of a youth turn")
+        raise EvalDataError(path, line_no, "first_crisis_turn must be the index of a youth turn")
     category = raw.get("category")
     return Chat(str(raw["id"]), str(raw["lang"]), crisis,
                 category if isinstance(category, str) else None, tuple(youth),
