@@ -62,6 +62,8 @@ class RaisedFlag:
     category: str | None
     severity: str
     rules: tuple[str, ...]
+    # Raised by a rule at medium or high severity: the youth said it in so many words.
+    explicit: bool = False
 
     @property
     def tier(self) -> int:
@@ -104,14 +106,22 @@ class CrisisFlags:
         raised = risk.record(body, at, await self._judge(risk.to_judge(body, at)))
         if not raised.flag or raised.severity is None:
             return None
-        return RaisedFlag(raised.category, raised.severity, explain(raised))
+        return RaisedFlag(raised.category, raised.severity, explain(raised), raised.explicit)
 
     def raised(
         self, step: Change, raised: RaisedFlag, current: ConversationSnapshot, *, first: bool,
         emergency: Mapping[Language, str],
     ) -> None:
         """Tell staff (its counsellor pinged), and on the first flag give the youth the
-        safety information; `current` is the conversation with the flag already raised."""
+        emergency numbers; `current` is the conversation with the flag already raised.
+
+        The youth is thanked for telling only when a rule read the danger in their words
+        (an explicit flag). A first flag the model raised alone offers the numbers without
+        assuming a disclosure: most such flags in harmless chats are ordinary lines ("hab
+        meinem bruder meine alte switch geschenkt"), and a youth thanked for telling
+        something they never said feels watched, not heard. One text per conversation, as
+        before: a second would interrupt the counsellor who is, or will be, with them. Staff
+        are alerted the same way either way."""
         conversation, counsellor = current.conversation, current.assigned_to
         waited = max(0, int((step.at - current.enqueued_at).total_seconds() // 60))
         step.add(SayToStaff(
@@ -129,8 +139,8 @@ class CrisisFlags:
                                   f"{category}|{step.at.isoformat()}"))
         if first:
             language: Language = "en" if current.language == "en" else "de"
-            step.add(SayToYouth(conversation, "safety_info",
-                                (("emergency", emergency[language]),)),
+            text = "safety_info" if raised.explicit else "safety_offer"
+            step.add(SayToYouth(conversation, text, (("emergency", emergency[language]),)),
                      f"safety:{conversation}")
         self._escalation.flagged(conversation, step.at,
                                  assigned=current.state is ConversationState.ASSIGNED)

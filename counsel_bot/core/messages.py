@@ -145,6 +145,14 @@ CATALOGUE.update({
         "be with you as soon as possible.\nIf you want to talk to someone right now: "
         "{emergency}",
     ),
+    "safety_offer": _both(
+        "Nur zur Sicherheit: Wenn es dir gerade sehr schlecht geht oder du in Gefahr bist, "
+        "kannst du sofort mit jemandem sprechen: {emergency}\nSchreib hier gern weiter. "
+        "Jemand aus dem Team antwortet dir hier, so schnell es geht.",
+        "Just to be safe: if you feel really bad right now or you are in danger, you can talk "
+        "to someone straight away: {emergency}\nYou can keep writing here. Someone from the "
+        "team will answer you here as soon as they can.",
+    ),
     "youth_help": _both(
         "Du kannst einfach schreiben. Außerdem verstehe ich diese Wörter (allein als "
         "Nachricht): „hilfe“, „video“, „mail“, „ende“, „löschen“.",

@@ -49,6 +49,7 @@ async def test_first_flag_alerts_staff_and_gives_the_youth_safety_info(detector:
     flags, step = CrisisFlags(detector, WAIT), Change(AT, None)
     raised = await flags.observe(CASE, "ich will sterben", AT)
     assert raised is not None
+    assert raised.explicit
     flags.raised(step, raised, assigned(crisis=CrisisStatus.RAISED), first=True,
                  emergency=EMERGENCY)
     alert, safety = effects(step)
@@ -64,6 +65,25 @@ async def test_first_flag_alerts_staff_and_gives_the_youth_safety_info(detector:
     assert [type(e) for e in effects(again)] == [SayToStaff]
     assert again.settings == []
     assert flags.details[CASE].raised_at == AT
+
+
+async def test_a_flag_the_model_raised_alone_offers_help_without_thanks(
+        detector: CrisisDetector) -> None:
+    """The model flags ordinary lines now and then ("hab meinem bruder meine alte switch
+    geschenkt"); the youth gets the numbers, but is not thanked for a disclosure."""
+
+    async def model_says_high(texts: Sequence[str]) -> list[Assessment]:
+        return [Assessment(True, "suicide", "high", ("model.suicide",), 0.7) for _ in texts]
+
+    flags, step = CrisisFlags(detector, WAIT, model_says_high), Change(AT, None)
+    raised = await flags.observe(CASE, "hab meinem bruder meine alte switch geschenkt", AT)
+    assert raised is not None
+    assert not raised.explicit
+    flags.raised(step, raised, assigned(crisis=CrisisStatus.RAISED), first=True,
+                 emergency=EMERGENCY)
+    alert, offer = effects(step)
+    assert isinstance(alert, SayToStaff)
+    assert offer == SayToYouth(CASE, "safety_offer", (("emergency", "116 111"),))
 
 
 async def test_a_flag_nobody_takes_pages_the_leads_once(detector: CrisisDetector) -> None:

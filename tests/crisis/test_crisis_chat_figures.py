@@ -44,11 +44,14 @@ def test_the_chat_splits_share_no_writer_with_each_other_or_the_messages() -> No
 
 
 # Measured with the shipped head: dev 30 of 48 harmless chats alerted, 0.182 of their turns
-# flagged; test 44 of 48, 0.232 (the head before the chats: 44 and 0.316, 46 and 0.351).
-@pytest.mark.parametrize(("name", "alerted", "turns_flagged"),
-                         [("chats_dev.jsonl", 30, 0.19), ("chats_test.jsonl", 44, 0.24)])
+# flagged, 2 thanked for telling; test 44 of 48, 0.232, 2 thanked (the head before the
+# chats: 44 and 0.316, 46 and 0.351). Before only explicit flags thanked the youth, every
+# alerted chat was thanked.
+@pytest.mark.parametrize(("name", "alerted", "turns_flagged", "thanked"),
+                         [("chats_dev.jsonl", 30, 0.19, 2), ("chats_test.jsonl", 44, 0.24, 2)])
 def test_every_crisis_chat_reaches_a_human_by_its_crisis_turn(
-        combined: CombinedDetector, name: str, alerted: int, turns_flagged: float) -> None:
+        combined: CombinedDetector, name: str, alerted: int, turns_flagged: float,
+        thanked: int) -> None:
     report = evaluate_chats(combined, read_chats(CORPUS / name))
     c = report.overall
     assert (c.crisis, c.harmless) == (32, 48)
@@ -56,6 +59,7 @@ def test_every_crisis_chat_reaches_a_human_by_its_crisis_turn(
     assert c.by_the_turn == c.crisis
     assert c.alerted <= alerted
     assert c.harmless_turns_flagged / c.harmless_turns <= turns_flagged
+    assert c.thanked <= thanked
 
 
 def test_an_outside_reviews_crisis_chats_all_reach_a_human(combined: CombinedDetector) -> None:

@@ -83,10 +83,27 @@ def test_counts_what_a_counsellor_lives_through(tmp_path: Path) -> None:
     c = report.overall
     assert (c.crisis, c.caught, c.by_the_turn, c.early) == (2, 0, 1, 1)
     assert (c.harmless, c.alerted, c.alerts) == (2, 1, 1)
+    # A rule at high severity raised it: that youth was thanked for telling.
+    assert c.thanked == 1
     # "mathe" is judged with its burst ("ich will sterben lol mathe"): flagged, no new alert.
     assert (c.harmless_turns, c.harmless_turns_flagged) == (4, 2)
     assert report.missed == ("missed",)
     assert report.alerted_harmless == ("noisy",)
+
+
+def test_a_chat_the_model_alerted_first_is_not_thanked(tmp_path: Path) -> None:
+    class ModelFirst(WordDetector):
+        def assess_many(self, texts: Sequence[str]) -> list[Assessment]:
+            return [Assessment(True, "suicide", "medium", ("model.suicide",), 0.5)
+                    if t.startswith("alles verschenkt") else a
+                    for t, a in zip(texts, super().assess_many(texts), strict=True)]
+
+    offered = chat("offered", [("youth", "alles verschenkt, wegen umzug"), ("youth", "ok")])
+    later = chat("later", [("youth", "alles verschenkt, wegen umzug"), ("counsellor", "?"),
+                           ("youth", "ich will sterben, wenn ich an mathe denke")])
+    c = evaluate_chats(ModelFirst(), read_chats(write(tmp_path, [offered, later]))).overall
+    # "later" says it in words afterwards: one text per chat, and it was the offer.
+    assert (c.alerted, c.alerts, c.thanked) == (2, 3, 0)
 
 
 @pytest.mark.parametrize(("line", "why"), [

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from counsel_bot.core.crisis import NO_FLAG, ConversationRisk, CrisisDetector
+from counsel_bot.core.crisis import NO_FLAG, Assessment, ConversationRisk, CrisisDetector
 
 T0 = datetime(2025, 1, 1, 20, 0, tzinfo=UTC)
 
@@ -71,3 +72,38 @@ def test_forget_window(detector: CrisisDetector) -> None:
 def test_bad_settings_are_refused(detector: CrisisDetector) -> None:
     with pytest.raises(ValueError):
         ConversationRisk(detector, window=timedelta(0))
+
+
+class _Scripted:
+    """Says what it is told, per text: a model flag is a pure decision here."""
+
+    def __init__(self, verdicts: dict[str, Assessment]) -> None:
+        self._verdicts = verdicts
+
+    def assess(self, text: str) -> Assessment:
+        return self._verdicts.get(text, NO_FLAG)
+
+    def assess_many(self, texts: Sequence[str]) -> list[Assessment]:
+        return [self.assess(t) for t in texts]
+
+
+def test_the_reason_that_raised_the_level_comes_first() -> None:
+    """A level raised by the model after a rule's low flag is the model's: the youth did not
+    name the danger in words the rules know, so the level is not explicit."""
+    rule_low = Assessment(True, "self_harm", "low", ("de.self_harm.004",))
+    model_high = Assessment(True, "suicide", "high", ("model.suicide",), 0.8)
+    risk = ConversationRisk(_Scripted({"früher geritzt, lange her": rule_low,
+                                       "hab mein zeug verschenkt, alles geregelt": model_high}))
+    risk.observe("früher geritzt, lange her", at(0))
+    raised = risk.observe("hab mein zeug verschenkt, alles geregelt", at(100))
+    assert raised.rules == ("model.suicide", "de.self_harm.004")
+    assert not raised.explicit
+
+
+def test_a_high_rule_flag_is_explicit_a_model_flag_is_not(detector: CrisisDetector) -> None:
+    raised = ConversationRisk(detector).observe("ich will mich umbringen", at(0))
+    assert raised.explicit
+    assert not Assessment(True, "suicide", "high", ("model.suicide",), 0.9).explicit
+    assert Assessment(True, "self_harm", "medium", ("de.self_harm.001",)).explicit
+    assert not Assessment(True, "self_harm", "low", ("de.self_harm.004",)).explicit
+    assert not NO_FLAG.explicit

@@ -11,7 +11,10 @@ and counted as a counsellor and a youth live it:
   or one of the next ``LATE_TURNS`` youth turns (an alert before it is counted apart: it
   brings a human early, but by luck), and *by the turn* when the chat's first alert came at
   or before that turn;
-- a harmless chat is *alerted* when it raised any alert; every raised level is an alert.
+- a harmless chat is *alerted* when it raised any alert; every raised level is an alert;
+- a chat is *thanked* when its first alert was explicit (a rule at medium or high
+  severity): the youth is then thanked for telling, not only offered the emergency numbers.
+  A harmless chat thanked is a youth thanked for a disclosure they never made.
 
 The chat files are described in ``chats.py``.
 """
@@ -42,6 +45,7 @@ class Replay:
     chat: Chat
     flagged: tuple[bool, ...]  # per youth turn: judged a crisis (alone or with its burst)
     alerts: tuple[int, ...]  # youth turns at which the chat's level rose
+    thanked: bool = False  # the first alert was explicit
 
     @property
     def caught(self) -> bool:
@@ -66,6 +70,7 @@ class ChatCounts:
     by_the_turn: int = 0
     early: int = 0
     harmless: int = 0
+    thanked: int = 0  # harmless chats thanked
     alerted: int = 0
     alerts: int = 0
     harmless_turns: int = 0
@@ -77,6 +82,7 @@ class ChatCounts:
                            by_the_turn=self.by_the_turn + r.by_the_turn,
                            early=self.early + r.early)
         return replace(self, harmless=self.harmless + 1, alerted=self.alerted + bool(r.alerts),
+                       thanked=self.thanked + r.thanked,
                        alerts=self.alerts + len(r.alerts),
                        harmless_turns=self.harmless_turns + len(r.flagged),
                        harmless_turns_flagged=self.harmless_turns_flagged + sum(r.flagged))
@@ -118,13 +124,16 @@ def replay(detector: Assessor, chat: Chat) -> Replay:
     at = _START
     flagged: list[bool] = []
     alerts: list[int] = []
+    thanked = False
     for i, (text, after_reply) in enumerate(zip(chat.youth, chat.after_reply, strict=True)):
         at += REPLY_GAP if after_reply else BURST_GAP
         judged = detector.assess_many(risk.to_judge(text, at))
         flagged.append(any(a.flag for a in judged))
-        if risk.record(text, at, judged).flag:
+        level = risk.record(text, at, judged)
+        if level.flag:
+            thanked = thanked or (not alerts and level.explicit)
             alerts.append(i)
-    return Replay(chat, tuple(flagged), tuple(alerts))
+    return Replay(chat, tuple(flagged), tuple(alerts), thanked)
 
 
 def evaluate_chats(detector: Assessor, chats: Sequence[Chat]) -> ChatReport:
@@ -155,14 +164,16 @@ def _share(part: int, whole: int) -> str:
 
 def format_chat_report(report: ChatReport) -> str:
     header = (f"{'group':<24}{'crisis':>7}{'caught':>8}{'by turn':>9}{'early':>7}"
-              f"{'harmless':>10}{'alerted':>9}{'alerts/chat':>13}{'turns flagged':>15}")
+              f"{'harmless':>10}{'alerted':>9}{'thanked':>9}{'alerts/chat':>13}"
+              f"{'turns flagged':>15}")
     lines = [header, "-" * len(header)]
 
     def row(name: str, c: ChatCounts) -> None:
         per_chat = "    -" if not c.harmless else f"{c.alerts / c.harmless:5.2f}"
         lines.append(f"{name:<24}{c.crisis:>7}{_share(c.caught, c.crisis):>8}"
                      f"{_share(c.by_the_turn, c.crisis):>9}{_share(c.early, c.crisis):>7}"
-                     f"{c.harmless:>10}{_share(c.alerted, c.harmless):>9}{per_chat:>13}"
+                     f"{c.harmless:>10}{_share(c.alerted, c.harmless):>9}"
+                     f"{_share(c.thanked, c.harmless):>9}{per_chat:>13}"
                      f"{_share(c.harmless_turns_flagged, c.harmless_turns):>15}")
 
     row("overall", report.overall)
@@ -172,7 +183,8 @@ def format_chat_report(report: ChatReport) -> str:
             row(f"{title}={name}", counts)
     lines.append("")
     lines.append(f"caught: the crisis turn or one of the next {LATE_TURNS} youth turns flagged; "
-                 "by turn: the chat's first alert at or before it; early: before it")
+                 "by turn: the chat's first alert at or before it; early: before it; "
+                 "thanked: the first alert explicit, so the youth was thanked for telling")
     lines.append("missed crisis chats: " + (", ".join(report.missed) or "none"))
     lines.append("alerted harmless chats: " + (", ".join(report.alerted_harmless) or "none"))
     return "\n".join(lines)

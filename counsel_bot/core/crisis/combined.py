@@ -26,7 +26,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
-from counsel_bot.core.crisis.detector import NO_FLAG, Assessment, CrisisDetector
+from counsel_bot.core.crisis.detector import MODEL_REASON, NO_FLAG, Assessment, CrisisDetector
 from counsel_bot.core.crisis.encoder import UniversalSentenceEncoder
 from counsel_bot.core.crisis.semantic import Head, SemanticModel, SemanticVerdict
 
@@ -47,7 +47,7 @@ def combine(ruled: Assessment, verdict: SemanticVerdict, head: Head) -> Assessme
     if not above:
         return replace(NO_FLAG, score=verdict.score)
     severity = "high" if verdict.score >= head.high_threshold else "medium"
-    return Assessment(True, verdict.category, severity, (f"model.{verdict.category}",),
+    return Assessment(True, verdict.category, severity, (f"{MODEL_REASON}{verdict.category}",),
                       verdict.score, nearest)
 
 

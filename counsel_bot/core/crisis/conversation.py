@@ -68,7 +68,9 @@ class ConversationRisk:
             self._recent.clear()
         if not found.outranks(self._level):
             return NO_FLAG
-        rules = tuple(dict.fromkeys(self._level.rules + found.rules))
+        # The rules of the finding that raised the level come first, then those of earlier
+        # levels: the counsellor reads first why it rose now.
+        rules = tuple(dict.fromkeys(found.rules + self._level.rules))
         self._level = Assessment(True, found.category, found.severity, rules, found.score,
                                  found.nearest)
         return self._level

@@ -37,6 +37,10 @@ _AFTER_WINDOW = 2
 _BOUNDARY = "."  # the normaliser's clause-boundary token
 
 
+# How a flag the model raised alone names its reason: "model.<category>".
+MODEL_REASON = "model."
+
+
 @dataclass(frozen=True)
 class Assessment:
     """What the detector says about a message; ``rules`` explain the flag to a counsellor."""
@@ -57,6 +61,15 @@ class Assessment:
             out["score"] = round(self.score, 3)
             out["nearest"] = list(self.nearest)
         return out
+
+    @property
+    def explicit(self) -> bool:
+        """A flag a rule raised at medium or high severity: the message names the danger in
+        words the reviewed lexicons know ("ich bring mich um", "ich ritze mich"); a rule's
+        low flag is a past or a passing mention. A flag the model raised alone means the
+        message resembles crisis messages; it may be one, or a hamster given away."""
+        return (self.flag and self.severity in ("medium", "high") and bool(self.rules)
+                and not self.rules[0].startswith(MODEL_REASON))
 
     def outranks(self, other: Assessment) -> bool:
         """True when this assessment is a flag of higher severity than ``other``."""
