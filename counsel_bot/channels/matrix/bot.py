@@ -157,12 +157,9 @@ class CounselBot:
         while not stop.is_set():
             if worker.done():
                 worker.result()  # performing an effect crashed: stop loudly, lose nothing
-            # full_state on the first sync rebuilds nio's in-memory room state after a restart.
-            response = await self.client.sync(
-                timeout=0 if first else 5_000, since=since, full_state=first,
-                set_presence="offline",
-                sync_filter={"room": {"timeline": {"limit": SYNC_TIMELINE_LIMIT}}},
-            )
+            response = await self._sync_or_stop(stop, since, first)
+            if response is None:
+                break
             if isinstance(response, SyncError):
                 log.warning("sync failed (%s); retrying", response.status_code)
                 await asyncio.sleep(1)
@@ -202,6 +199,29 @@ class CounselBot:
                 first = False
                 self.ready.set()
             self.outbox.wake()  # retries what failed before, even if nothing new came
+
+    async def _sync_or_stop(self, stop: asyncio.Event, since: str | None,
+                            first: bool) -> SyncResponse | SyncError | None:
+        """One sync, or None when ``stop`` is set while it long-polls: a stop is then
+        taken at once, not after up to five idle seconds (a failover's standby waits for
+        the lock this frees). Dropping the unanswered request loses nothing: its batch was
+        not handled and the token not saved, so the next start receives it."""
+        # full_state on the first sync rebuilds nio's in-memory room state after a restart.
+        sync = asyncio.ensure_future(self.client.sync(
+            timeout=0 if first else 5_000, since=since, full_state=first,
+            set_presence="offline",
+            sync_filter={"room": {"timeline": {"limit": SYNC_TIMELINE_LIMIT}}},
+        ))
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({sync, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+            if not sync.done():
+                sync.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sync
+        return None if sync.cancelled() else sync.result()
 
     async def _start_effects(self) -> None:
         """Start the batch's effects before the bookkeeping after it. The worker would
