@@ -205,7 +205,9 @@ class CounselBot:
         """One sync, or None when ``stop`` is set while it long-polls: a stop is then
         taken at once, not after up to five idle seconds (a failover's standby waits for
         the lock this frees). Dropping the unanswered request loses nothing: its batch was
-        not handled and the token not saved, so the next start receives it."""
+        not handled and the token not saved, so the next start receives it. A cancel cannot
+        land halfway through nio's handling of an answer (Olm sessions, room keys): nio
+        handles it without suspending, since the bot registers no nio callbacks."""
         # full_state on the first sync rebuilds nio's in-memory room state after a restart.
         sync = asyncio.ensure_future(self.client.sync(
             timeout=0 if first else 5_000, since=since, full_state=first,
