@@ -43,8 +43,10 @@ async def test_crisis_jumps_the_queue_alerts_staff_without_text_and_pages_the_le
                                            CRISIS)
         youths.append(worried)
 
-        # Safety information for the youth, at once.
-        await worried.wait_for(room, process.user_id, "116 111")
+        # Safety information for the youth, at once; a rule read it in their words, so
+        # they are thanked for telling.
+        safety = await worried.wait_for(room, process.user_id, "116 111")
+        assert safety.startswith("Danke, dass du das erzählst")
 
         # The staff room is alerted: category, severity, a link — not the text.
         alert = await lead.wait_for(staff_room, process.user_id, "KRISENHINWEIS")
@@ -101,7 +103,11 @@ async def test_wording_no_rule_knows_reaches_staff_through_the_model(
         staff_room = await lead.accept_invite()
         youth, room = await youth_writes(synapse, user_factory, tmp_path, process.user_id,
                                          words)
-        await youth.wait_for(room, process.user_id, "116 111")
+        # The model's flag offers the numbers without thanking for a disclosure: most of
+        # its flags in harmless chats are ordinary lines.
+        offer = await youth.wait_for(room, process.user_id, "116 111")
+        assert offer.startswith("Nur zur Sicherheit")
+        assert "Danke, dass du das erzählst" not in offer
         alert = await lead.wait_for(staff_room, process.user_id, "KRISENHINWEIS")
         assert "model.suicide" in alert
         assert "score=" in alert
