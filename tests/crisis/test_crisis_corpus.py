@@ -27,6 +27,9 @@ TEST2_SHA256 = "a5295d3593ed09990db8b183527166315a3fda01c0815179a5944fc66d2af6d6
 # saw the training writers that came with it (w17-w20) or the short-message rule for the
 # rules' high flags (combined.py).
 TEST3_SHA256 = "a00b7b4c324ee8b75fa2d15a577662d89bf47f8fd1a01ab45db36fcd51da83ea"
+# A fourth (t7, t8): short chat lines (1-10 words) as youths type them mid-chat, written
+# and frozen before any head saw w24, the short chat-line writer added to training with it.
+TEST4_SHA256 = "aff9b6a9500a42e1bf90c9ff68ae4de66e812dc592860990f6681ea21e83f207"
 POSITIVE = {"explicit", "implicit", "obfuscated", "ambivalent"}
 NEGATIVE = {"idiom", "resolved", "denied", "near_topic", "plain"}
 
@@ -38,11 +41,14 @@ def test_the_test_split_is_the_frozen_one() -> None:
     assert digest == TEST2_SHA256, "tests/data/crisis/test2.jsonl changed: it is frozen"
     digest = hashlib.sha256((CORPUS / "test3.jsonl").read_bytes()).hexdigest()
     assert digest == TEST3_SHA256, "tests/data/crisis/test3.jsonl changed: it is frozen"
+    digest = hashlib.sha256((CORPUS / "test4.jsonl").read_bytes()).hexdigest()
+    assert digest == TEST4_SHA256, "tests/data/crisis/test4.jsonl changed: it is frozen"
 
 
 @pytest.mark.parametrize(("name", "minimum"), [("train.jsonl", 2500), ("dev.jsonl", 600),
                                                ("test.jsonl", 700),
-                                               ("test2.jsonl", 700), ("test3.jsonl", 700)])
+                                               ("test2.jsonl", 700), ("test3.jsonl", 700),
+                                               ("test4.jsonl", 700)])
 def test_every_split_covers_languages_categories_and_kinds(name: str, minimum: int) -> None:
     examples = read_examples(CORPUS / name)
     assert len(examples) >= minimum
@@ -67,11 +73,15 @@ def test_the_splits_share_no_message_and_no_writer() -> None:
     assert not texts("test.jsonl") & learnt
     assert not texts("test2.jsonl") & (learnt | texts("test.jsonl"))
     assert not texts("test3.jsonl") & (learnt | texts("test.jsonl") | texts("test2.jsonl"))
+    earlier = texts("test.jsonl") | texts("test2.jsonl") | texts("test3.jsonl")
+    assert not texts("test4.jsonl") & (learnt | earlier)
     assert not texts("train.jsonl") & texts("dev.jsonl")
     learners = writers("train.jsonl") | writers("dev.jsonl")
     assert not writers("test.jsonl") & learners
     assert not writers("test2.jsonl") & (learners | writers("test.jsonl"))
     assert not writers("test3.jsonl") & (learners | writers("test.jsonl") | writers("test2.jsonl"))
+    assert not writers("test4.jsonl") & (learners | writers("test.jsonl") | writers("test2.jsonl")
+                                         | writers("test3.jsonl"))
 
 
 def _figures(combined: CombinedDetector, name: str) -> tuple[float, float, float]:
