@@ -43,12 +43,12 @@ def test_the_chat_splits_share_no_writer_with_each_other_or_the_messages() -> No
     assert not (train | dev | test) & messages
 
 
-# Measured with the shipped head: dev 30 of 48 harmless chats alerted, 0.182 of their turns
-# flagged, 2 thanked for telling; test 44 of 48, 0.232, 2 thanked (the head before the
-# chats: 44 and 0.316, 46 and 0.351). Before only explicit flags thanked the youth, every
-# alerted chat was thanked.
+# Measured with the shipped head: dev 29 of 48 harmless chats alerted, 0.185 of their turns
+# flagged, 2 thanked for telling; test 45 of 48, 0.226, 2 thanked (the head before w24's
+# short lines: 30 and 0.182, 44 and 0.232; before the chats: 44 and 0.316, 46 and 0.351).
+# Before only explicit flags thanked the youth, every alerted chat was thanked.
 @pytest.mark.parametrize(("name", "alerted", "turns_flagged", "thanked"),
-                         [("chats_dev.jsonl", 30, 0.19, 2), ("chats_test.jsonl", 44, 0.24, 2)])
+                         [("chats_dev.jsonl", 30, 0.19, 2), ("chats_test.jsonl", 45, 0.23, 2)])
 def test_every_crisis_chat_reaches_a_human_by_its_crisis_turn(
         combined: CombinedDetector, name: str, alerted: int, turns_flagged: float,
         thanked: int) -> None:

@@ -97,12 +97,14 @@ def _figures(combined: CombinedDetector, name: str) -> tuple[float, float, float
 
 
 # Measured with the shipped head (docs/crisis-model.md; recall, precision, hard-negative
-# false flags): test 0.966 / 0.853 / 0.152, test2 0.988 / 0.861 / 0.155, test3 0.985 /
-# 0.872 / 0.134 (the head before the chats: 0.972 / 0.863 / 0.133, 0.991 / 0.847 / 0.167,
-# 0.975 / 0.883 / 0.120; pooled recall the same, 953 of 973).
+# false flags): test 0.966 / 0.853 / 0.162, test2 0.991 / 0.852 / 0.167, test3 0.985 /
+# 0.876 / 0.134, test4 (short chat lines) 0.972 / 0.873 / 0.094. The head before w24's
+# short lines: 0.966 / 0.853 / 0.152, 0.988 / 0.861 / 0.155, 0.985 / 0.872 / 0.134, and
+# on test4 0.940 / 0.899 / 0.055: nine more short crises for ten more false flags there.
 @pytest.mark.parametrize(("name", "recall", "precision", "false_flags"),
-                         [("test.jsonl", 0.965, 0.85, 0.155), ("test2.jsonl", 0.985, 0.86, 0.16),
-                          ("test3.jsonl", 0.98, 0.87, 0.135)])
+                         [("test.jsonl", 0.965, 0.85, 0.165), ("test2.jsonl", 0.99, 0.85, 0.17),
+                          ("test3.jsonl", 0.98, 0.87, 0.135),
+                          ("test4.jsonl", 0.97, 0.87, 0.095)])
 def test_the_shipped_detector_holds_its_measured_figures(
         combined: CombinedDetector, name: str, recall: float, precision: float,
         false_flags: float) -> None:
@@ -122,8 +124,8 @@ def test_the_rules_alone_miss_most_unseen_crises(combined: CombinedDetector) -> 
     # review1.jsonl: an outside review's attack on a rule change (a past story beside a
     # present danger, colloquial denials that deny nothing, contrasts far behind a denial).
     # That change flagged 77 of its 127 crises and was withdrawn; the shipped detector
-    # flags 124 and 13 of the 34 harmless ones.
-    ("review1.jsonl", (127, 34), 124, 13),
+    # flags 124 and 14 of the 34 harmless ones (13 before w24's short lines).
+    ("review1.jsonl", (127, 34), 124, 14),
     # review2.jsonl: a second review's attack on reading a story as over ("früher ...,
     # heute geht's mir gut"): masking, warning signs that sound resolved ("alles ist
     # geregelt", "wollte mich bedanken"), a danger that moved to a sibling, "aber danke"
@@ -134,11 +136,12 @@ def test_the_rules_alone_miss_most_unseen_crises(combined: CombinedDetector) -> 
     # hints, grooming, a child in danger) and harmless look-alikes (a bike given away
     # after a move, "last message for tonight"); measurement only, never trained on. The
     # head before the fourth round's data flagged 126 and 25, the one before the chats 126
-    # and 19; the shipped one 129 and 18.
-    ("implicit1.jsonl", (130, 90), 127, 18),
+    # and 19, the one before w24's short lines 129 and 18; the shipped one 128 and 19.
+    ("implicit1.jsonl", (130, 90), 127, 19),
     # short1.jsonl: an outside writer's short harmless chat lines ("nach dem schwimmen",
     # "night night", "bis morgen vllt"); measurement only, never trained on. The head
-    # before the chats flagged 36 of them, the shipped one 10: a ceiling, not a goal.
+    # before the chats flagged 36 of them, the one after them 10, the shipped one 12: a
+    # ceiling, not a goal.
     ("short1.jsonl", (0, 240), 0, 12),
 ])
 def test_an_outside_reviews_crisis_messages_stay_flagged(
