@@ -107,3 +107,15 @@ def test_a_high_rule_flag_is_explicit_a_model_flag_is_not(detector: CrisisDetect
     assert Assessment(True, "self_harm", "medium", ("de.self_harm.001",)).explicit
     assert not Assessment(True, "self_harm", "low", ("de.self_harm.004",)).explicit
     assert not NO_FLAG.explicit
+
+
+def test_at_the_same_severity_the_rules_reading_of_a_burst_wins() -> None:
+    """The last line alone looks like risk to the model; the burst, joined, is explicit."""
+    model_high = Assessment(True, "suicide", "high", ("model.suicide",), 0.7)
+    rule_high = Assessment(True, "suicide", "high", ("de.suicide.001",))
+    risk = ConversationRisk(_Scripted({"umbringen": model_high,
+                                       "ich will mich umbringen": rule_high}))
+    assert risk.observe("ich will mich", at(0)) == NO_FLAG
+    raised = risk.observe("umbringen", at(3))
+    assert raised.rules == ("de.suicide.001",)
+    assert raised.explicit

@@ -223,6 +223,9 @@ class CounselBot:
                 sync.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await sync
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise asyncio.CancelledError  # the loop itself was cancelled meanwhile
         return None if sync.cancelled() else sync.result()
 
     async def _start_effects(self) -> None:

@@ -60,7 +60,10 @@ class ConversationRisk:
         self._expire(at)
         found = judged[0] if judged else NO_FLAG
         for combined in judged[1:]:
-            if combined.outranks(found):
+            # At the same severity a rule's reading wins: its ids explain the flag, and the
+            # youth who wrote it across messages is thanked for telling (``explicit``).
+            if combined.outranks(found) or (combined.severity == found.severity
+                                            and combined.explicit and not found.explicit):
                 found = combined
         if len(text) <= self._short_chars:
             self._recent.append((at, text))
