@@ -132,7 +132,7 @@ def test_the_rules_alone_miss_most_unseen_crises(combined: CombinedDetector) -> 
     # before a present danger. That change flagged 102 of its 127 crises and was withdrawn;
     # the shipped detector flags all 127 and 30 of the 41 harmless ones.
     ("review2.jsonl", (127, 41), 124, 30),
-    # review3.jsonl: a third review's attack on the head that learnt w24's short chat
+    # review3.jsonl: another outside review's attack on the head that learnt w24's short chat
     # lines: short crises that read like ordinary chat ("ich spring. sry", "took the whole
     # bottle", "hab nein gesagt aber er hats trotzdem gemacht") and harmless look-alikes.
     # The head before w24 flagged 109 of its 120 crises, the shipped one 112; both 22 of
