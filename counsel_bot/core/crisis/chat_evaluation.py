@@ -131,7 +131,8 @@ def replay(detector: Assessor, chat: Chat) -> Replay:
         flagged.append(any(a.flag for a in judged))
         level = risk.record(text, at, judged)
         if level.flag:
-            thanked = thanked or (not alerts and level.explicit)
+            if not alerts:  # only the first flag sends the youth a text
+                thanked = level.explicit
             alerts.append(i)
     return Replay(chat, tuple(flagged), tuple(alerts), thanked)
 
