@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
         "crossval", help="leave one writer (or style) out, train on the rest, score on it")
     crossval.add_argument("files", type=Path, nargs="+")
     crossval.add_argument("--by", choices=("source", "style"), default="source")
+    crossval.add_argument("--chats", type=Path, nargs="+", default=[], metavar="FILE",
+                          help="labelled chats: their examples join every fold's training, "
+                               "as `train --chats` adds them to the shipped head's")
     for sub in (crisis_commands.choices["check"], evaluate, trainer, crossval):
         sub.add_argument("--lexicons", type=Path, default=None, help="lexicon directory")
         sub.add_argument("--target-recall", type=float, default=DEFAULT_TARGET_RECALL,
@@ -229,7 +232,8 @@ def _crisis(args: argparse.Namespace) -> int:
             return run_train(rules, args.files, args.dev, args.out or default_model_path(),
                              sys.stdout, args.target_recall, args.chats,
                              not args.no_chat_windows)
-        return run_crossval(rules, args.files, args.by, sys.stdout, args.target_recall)
+        return run_crossval(rules, args.files, args.by, sys.stdout, args.target_recall,
+                            args.chats)
     model = None if args.rules_only else (args.model or default_model_path())
     detector = load_detector(lexicons, model)
     if command == "check":

@@ -156,6 +156,15 @@ def test_leaving_each_writer_out_judges_every_message_once_and_pools(
     assert sum(c.n for c in kinds.values()) == len(corpus)
 
 
+def test_examples_that_train_every_fold_are_never_scored(detector: CrisisDetector) -> None:
+    corpus = [replace(e, source="a" if n % 2 else "b") for n, e in enumerate(small_corpus())]
+    extra = [replace(e, id=f"chat-{n}", source="chats") for n, e in enumerate(corpus[:4])]
+    results = held_out_by(lambda e: e.source, corpus, detector,
+                          EmbeddingCache(WordHashEncoder()), target_recall=1.0, extra=extra)
+    assert set(results) == {"a", "b"}
+    assert pool(results.values())[0].n == len(corpus)
+
+
 def test_the_head_survives_saving_and_refuses_another_encoder(
         tmp_path: Path, detector: CrisisDetector, trained: tuple[Head, EmbeddingCache]) -> None:
     head, cache = trained

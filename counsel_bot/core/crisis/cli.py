@@ -79,15 +79,20 @@ def run_train(rules: CrisisDetector, train_paths: Sequence[Path], dev_path: Path
 
 
 def run_crossval(rules: CrisisDetector, paths: Sequence[Path], by: str, stdout: TextIO,
-                 target_recall: float = DEFAULT_TARGET_RECALL) -> int:
-    """Leave one whole group (writer or style) out, train on the rest, score on it."""
+                 target_recall: float = DEFAULT_TARGET_RECALL,
+                 chat_paths: Sequence[Path] = ()) -> int:
+    """Leave one whole group (writer or style) out, train on the rest, score on it. The
+    chats' examples (never scored: other writers) train every fold, as they train the
+    shipped head."""
     cache = EmbeddingCache(UniversalSentenceEncoder())
     examples = [ex for path in paths for ex in read_examples(path)]
+    chats = [chat for path in chat_paths for chat in read_chats(path)]
+    extra = training_examples(chats, known=[ex.text for ex in examples])
 
     def key(ex: Example) -> str:
         return ex.source if by == "source" else f"{ex.source}/{ex.style}"
 
-    results = held_out_by(key, examples, rules, cache, target_recall)
+    results = held_out_by(key, examples, rules, cache, target_recall, extra)
     stdout.write(f"{'held out':<24}{'n':>6}{'recall':>8}{'precision':>11}{'false-flag':>12}\n")
     for group, report in results.items():
         c = report.overall

@@ -280,14 +280,16 @@ def _split_dev(examples: Sequence[Example], share: float = 0.2) -> tuple[list[Ex
 
 def held_out_by(key: Callable[[Example], str], examples: Sequence[Example],
                 rules: CrisisDetector, cache: EmbeddingCache,
-                target_recall: float = DEFAULT_TARGET_RECALL) -> dict[str, Report]:
-    """Leave one group out: train (and choose the threshold) without it, score on it."""
+                target_recall: float = DEFAULT_TARGET_RECALL,
+                extra: Sequence[Example] = ()) -> dict[str, Report]:
+    """Leave one group out: train (and choose the threshold) without it, score on it.
+    ``extra`` examples train every fold and are never scored."""
     results: dict[str, Report] = {}
     for group in sorted({key(e) for e in examples}):
         rest = [e for e in examples if key(e) != group]
         held = [e for e in examples if key(e) == group]
         fit, dev = _split_dev(rest)
-        head, _ = train(fit, dev, rules, cache, target_recall)
+        head, _ = train([*fit, *extra], dev, rules, cache, target_recall)
         detector = CombinedDetector(rules, SemanticModel(cache, head, rules.normalise, rules.cues))
         results[group] = evaluate(detector, held)
     return results
