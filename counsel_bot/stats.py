@@ -13,7 +13,14 @@ import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
 from counsel_bot.core.errors import BotError
-from counsel_bot.metrics import CHANNELS, OUTCOMES, PRIORITIES, SCORES, TodayFigures
+from counsel_bot.metrics import (
+    CHANNELS,
+    OUTCOMES,
+    PRIORITIES,
+    REVIEW_SOURCES,
+    SCORES,
+    TodayFigures,
+)
 from counsel_bot.web.pages import duration
 
 _TIMEOUT = aiohttp.ClientTimeout(total=10)
@@ -38,6 +45,8 @@ class Stats:
     escalations: int = 0
     deadline_breaches: int = 0
     crisis_reviews: Mapping[str, int] = field(default_factory=dict)
+    # (source, outcome) -> reviews: who raised the flag, and what a human found
+    crisis_reviews_by_source: Mapping[tuple[str, str], int] = field(default_factory=dict)
     feedback: Mapping[int, int] = field(default_factory=dict)
     # With several offices: office id -> its figures (empty for a single office).
     offices: Mapping[str, OfficeStats] = field(default_factory=dict)
@@ -72,6 +81,19 @@ def _offices(values: Mapping[str, list[tuple[Mapping[str, str], float]]]
                             f.get("longest", 0.0), int(f.get("on_duty", 0)))
         for office, f in sorted(figures.items())
     }
+
+
+_SOURCE_NAMES = {"rule": "by a rule", "model": "by the model alone",
+                 "unknown": "before the source was counted"}
+
+
+def _reviews_by_source(values: Mapping[str, list[tuple[Mapping[str, str], float]]]
+                       ) -> dict[tuple[str, str], int]:
+    out: dict[tuple[str, str], int] = {}
+    for labels, value in values.get("counsel_crisis_reviews_total", []):
+        key = (labels.get("source", "unknown"), labels.get("outcome", "?"))
+        out[key] = out.get(key, 0) + int(value)
+    return out
 
 
 def parse_stats(text: str) -> Stats:
@@ -133,6 +155,7 @@ def _build(samples: Iterable[tuple[str, Mapping[str, str], float]]) -> Stats:
         crisis_reviews={
             k: int(v) for k, v in by("counsel_crisis_reviews_total", "outcome").items()
         },
+        crisis_reviews_by_source=_reviews_by_source(values),
         feedback={
             int(k): int(v) for k, v in by("counsel_feedback_total", "score").items()
             if k.isdigit()
@@ -218,12 +241,16 @@ def format_stats(stats: Stats) -> str:
         ("Mail deadlines missed", str(today.deadline_breaches)),
     ])
     reviews = ", ".join(f"{o} {stats.crisis_reviews.get(o, 0)}" for o in OUTCOMES)
+    by_source = stats.crisis_reviews_by_source
     feedback = ", ".join(f"{s}: {stats.feedback.get(s, 0)}" for s in SCORES)
     lines += ["", "Since the bot started"]
     lines += _table([
         ("Escalations to team lead", str(stats.escalations)),
         ("Mail deadlines missed", str(stats.deadline_breaches)),
         ("Crisis flags reviewed", reviews),
+        *((f"  raised {_SOURCE_NAMES[source]}",
+           ", ".join(f"{o} {by_source.get((source, o), 0)}" for o in OUTCOMES))
+          for source in REVIEW_SOURCES if any(by_source.get((source, o)) for o in OUTCOMES)),
         ("Feedback scores", feedback),
     ])
     return "\n".join(lines) + "\n"

@@ -64,6 +64,8 @@ class RaisedFlag:
     rules: tuple[str, ...]
     # Raised by a rule at medium or high severity: the youth said it in so many words.
     explicit: bool = False
+    # "rule" or "model" (the model alone), for the count of flags and of their reviews.
+    source: str = "rule"
 
     @property
     def tier(self) -> int:
@@ -85,8 +87,10 @@ class CrisisFlags:
 
     def restore(self, conversation: ConversationID, stored: str | None) -> None:
         if stored:
-            category, raised_at = stored.split("|", 1)
-            self.details[conversation] = CrisisDetail(category, datetime.fromisoformat(raised_at))
+            # "category|raised_at|source"; stored before the source was kept: two fields.
+            category, raised_at, *source = stored.split("|")
+            self.details[conversation] = CrisisDetail(
+                category, datetime.fromisoformat(raised_at), *source[:1])
 
     async def _inline(self, texts: Sequence[str]) -> list[Assessment]:
         return self._detector.assess_many(texts)
@@ -106,7 +110,8 @@ class CrisisFlags:
         raised = risk.record(body, at, await self._judge(risk.to_judge(body, at)))
         if not raised.flag or raised.severity is None:
             return None
-        return RaisedFlag(raised.category, raised.severity, explain(raised), raised.explicit)
+        return RaisedFlag(raised.category, raised.severity, explain(raised), raised.explicit,
+                          raised.source)
 
     def raised(
         self, step: Change, raised: RaisedFlag, current: ConversationSnapshot, *, first: bool,
@@ -131,12 +136,13 @@ class CrisisFlags:
              ("assigned", counsellor or "-"), ("rules", " ".join(raised.rules))),
             mentions=(counsellor,) if counsellor else (),
         ))
-        category, severity = raised.category or UNNAMED_CATEGORY, raised.severity
-        step.after.append(lambda m: m.crisis_flagged(category, severity))
+        category, severity, source = (raised.category or UNNAMED_CATEGORY, raised.severity,
+                                      raised.source)
+        step.after.append(lambda m: m.crisis_flagged(category, severity, source))
         if conversation not in self.details:
-            self.details[conversation] = CrisisDetail(category, step.at)
+            self.details[conversation] = CrisisDetail(category, step.at, source)
             step.settings.append((setting_key(conversation),
-                                  f"{category}|{step.at.isoformat()}"))
+                                  f"{category}|{step.at.isoformat()}|{source}"))
         if first:
             language: Language = "en" if current.language == "en" else "de"
             text = "safety_info" if raised.explicit else "safety_offer"
@@ -149,8 +155,9 @@ class CrisisFlags:
         self, step: Change, event: ev.StaffEvent,
         conversation_of: Callable[[ConversationID], ConversationSnapshot | None],
     ) -> None:
-        """Confirmed and dismissed flags are counted (for the false-flag rate), by category;
-        `conversation_of` is the router's view after the event."""
+        """Confirmed and dismissed flags are counted (for the false-flag rate), by category
+        and by who raised the first flag; `conversation_of` is the router's view after the
+        event."""
         if not isinstance(event, ev.CrisisConfirmed | ev.CrisisDismissed):
             return
         current = conversation_of(event.conversation)
@@ -160,8 +167,9 @@ class CrisisFlags:
             return  # refused
         detail = self.details.get(event.conversation)
         category = detail.category if detail else UNNAMED_CATEGORY
+        source = detail.source if detail else "unknown"
         outcome = wanted.value
-        step.after.append(lambda m: m.crisis_reviewed(category, outcome))
+        step.after.append(lambda m: m.crisis_reviewed(category, outcome, source))
 
     def page_leads(
         self, step: Change, snapshot: RouterSnapshot, leads: tuple[UserID, ...], version: int,

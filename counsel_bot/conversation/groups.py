@@ -321,8 +321,8 @@ class GroupDesk:
         step.add(SayToStaff("group.staff_crisis_alert",
                             (("number", group.number), ("nickname", seat.nickname)),
                             mentions=(group.host,)))
-        category, severity = raised.category or "suicide", raised.severity
-        step.after.append(lambda m: m.crisis_flagged(category, severity))
+        category, severity, source = raised.category or "suicide", raised.severity, raised.source
+        step.after.append(lambda m: m.crisis_flagged(category, severity, source))
         language = self.conductor.policy.default_language
         emergency = self.conductor.policy.emergency.get(language, "")
         step.add(RoomNotice(seat.home_room, "group.crisis_offer", (("emergency", emergency),),

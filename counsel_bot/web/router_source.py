@@ -27,10 +27,12 @@ from counsel_bot.web.snapshot import CrisisEntry, DashboardSnapshot, QueueEntry,
 
 @dataclass(frozen=True)
 class CrisisDetail:
-    """What the adapter knows about a conversation's flag: the category and when it rose."""
+    """What the adapter knows about a conversation's flag: the category, when it rose and
+    who raised it first ("rule", "model"; "unknown" for flags stored before that was kept)."""
 
     category: str
     raised_at: datetime
+    source: str = "unknown"
 
 
 def _no_detail(_: ConversationID) -> CrisisDetail | None:

@@ -58,8 +58,8 @@ async def test_first_flag_alerts_staff_and_gives_the_youth_safety_info(detector:
     assert safety == SayToYouth(CASE, "safety_info", (("emergency", "116 111"),))
     [(key, value)] = step.settings
     assert key == setting_key(CASE)
-    assert value.endswith(AT.isoformat())
-    counted(step).crisis_flagged.assert_called_once()
+    assert value.endswith(f"{AT.isoformat()}|rule")
+    counted(step).crisis_flagged.assert_called_once_with("suicide", "high", "rule")
     again = Change(AT + WAIT, None)
     flags.raised(again, raised, assigned(), first=False, emergency=EMERGENCY)
     assert [type(e) for e in effects(again)] == [SayToStaff]
@@ -84,6 +84,8 @@ async def test_a_flag_the_model_raised_alone_offers_help_without_thanks(
     alert, offer = effects(step)
     assert isinstance(alert, SayToStaff)
     assert offer == SayToYouth(CASE, "safety_offer", (("emergency", "116 111"),))
+    counted(step).crisis_flagged.assert_called_once_with("suicide", "high", "model")
+    assert flags.details[CASE].source == "model"
 
 
 async def test_a_flag_nobody_takes_pages_the_leads_once(detector: CrisisDetector) -> None:
@@ -114,7 +116,16 @@ def test_reviews_count_by_category_only_when_the_router_took_them(detector: Cris
     flags.reviewed(refused, event, lambda _: assigned(crisis=CrisisStatus.RAISED))
     flags.reviewed(taken, event, lambda _: assigned(crisis=CrisisStatus.CONFIRMED))
     assert refused.after == []
-    counted(taken).crisis_reviewed.assert_called_once_with("self_harm", "confirmed")
+    counted(taken).crisis_reviewed.assert_called_once_with("self_harm", "confirmed", "unknown")
+
+
+def test_a_review_is_counted_by_who_raised_the_first_flag(detector: CrisisDetector) -> None:
+    flags, step = CrisisFlags(detector, WAIT), Change(AT, None)
+    flags.restore(CASE, f"abuse|{AT.isoformat()}|model")
+    assert flags.details[CASE].source == "model"
+    flags.reviewed(step, ev.CrisisDismissed(AT, UserID("@anna:x"), CASE),
+                   lambda _: assigned(crisis=CrisisStatus.DISMISSED))
+    counted(step).crisis_reviewed.assert_called_once_with("abuse", "dismissed", "model")
 
 
 def test_forgetting_clears_the_kept_detail(detector: CrisisDetector) -> None:

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
 
 
 async def scrape(url: str) -> dict[str, float]:
-    """Sample name + labels -> value, summed per metric family and per sample name."""
+    """Sample name -> value, summed over labels; "name|source" for crisis flags' sources."""
     async with aiohttp.ClientSession() as http, http.get(url) as response:
         assert response.status == 200
         text = await response.text()
@@ -28,6 +28,9 @@ async def scrape(url: str) -> dict[str, float]:
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
             values[sample.name] = values.get(sample.name, 0.0) + sample.value
+            if "source" in sample.labels:  # who raised a crisis flag: also summed by it
+                key = f"{sample.name}|{sample.labels['source']}"
+                values[key] = values.get(key, 0.0) + sample.value
             for label, value in sample.labels.items():
                 looks_like_id = any(mark in value for mark in "@!:")
                 assert not looks_like_id, f"{sample.name}{{{label}={value!r}}} looks like an id"
@@ -62,6 +65,7 @@ async def test_each_metric_moves_with_real_conversations(
         assert waiting["counsel_queue_length"] == 1
         assert waiting["counsel_conversations_opened_total"] == 1
         assert waiting["counsel_crisis_flags_total"] == 1
+        assert waiting["counsel_crisis_flags_total|rule"] == 1  # de.self_harm.001
         assert waiting["counsel_crisis_flags_open"] == 1
 
         clock.advance(timedelta(minutes=3))
@@ -87,6 +91,7 @@ async def test_each_metric_moves_with_real_conversations(
         reviewed = await scrape(url)
         assert reviewed["counsel_first_reply_seconds_count"] == 1
         assert reviewed["counsel_crisis_reviews_total"] == 1
+        assert reviewed["counsel_crisis_reviews_total|rule"] == 1
 
         await counsellor.send(room, "!close")
         await youth.wait_for(room, process.user_id, "1 (gar nicht) bis 5")

@@ -29,8 +29,10 @@ from counsel_bot.core.routing import (
 )
 from counsel_bot.metrics import (
     CHANNELS,
+    FLAG_SOURCES,
     OUTCOMES,
     PRIORITIES,
+    REVIEW_SOURCES,
     SCORES,
     UNNAMED,
     CounselMetrics,
@@ -130,8 +132,8 @@ def test_every_event_metric_moves() -> None:
     metrics.opened("chat")
     metrics.assigned(timedelta(seconds=90))
     metrics.first_reply(timedelta(seconds=40))
-    metrics.crisis_flagged("self_harm", "medium")
-    metrics.crisis_reviewed("self_harm", "dismissed")
+    metrics.crisis_flagged("self_harm", "medium", "model")
+    metrics.crisis_reviewed("self_harm", "dismissed", "model")
     metrics.escalated()
     metrics.mail_deadline_breached()
     metrics.closed("mail")
@@ -141,8 +143,10 @@ def test_every_event_metric_moves() -> None:
         ("counsel_conversations_opened_total", (("channel", "chat"),)),
         ("counsel_wait_to_assignment_seconds_count", ()),
         ("counsel_first_reply_seconds_count", ()),
-        ("counsel_crisis_flags_total", (("category", "self_harm"), ("severity", "medium"))),
-        ("counsel_crisis_reviews_total", (("category", "self_harm"), ("outcome", "dismissed"))),
+        ("counsel_crisis_flags_total", (("category", "self_harm"), ("severity", "medium"),
+                                        ("source", "model"))),
+        ("counsel_crisis_reviews_total", (("category", "self_harm"), ("outcome", "dismissed"),
+                                          ("source", "model"))),
         ("counsel_escalations_total", ()),
         ("counsel_mail_deadline_breaches_total", ()),
         ("counsel_conversations_closed_total", (("channel", "mail"),)),
@@ -164,9 +168,11 @@ def test_every_event_metric_moves() -> None:
     [
         ("opened", "sms"),
         ("closed", "@room:server"),
-        ("crisis_flagged", ("boredom", "high")),
-        ("crisis_flagged", ("suicide", "extreme")),
-        ("crisis_reviewed", ("suicide", "ignored")),
+        ("crisis_flagged", ("boredom", "high", "rule")),
+        ("crisis_flagged", ("suicide", "extreme", "rule")),
+        ("crisis_flagged", ("suicide", "high", "unknown")),  # a flag is raised by someone
+        ("crisis_reviewed", ("suicide", "ignored", "rule")),
+        ("crisis_reviewed", ("suicide", "confirmed", "counsellor")),
         ("feedback", 6),
         ("feedback", 0),
         ("feedback", True),
@@ -214,6 +220,7 @@ ALLOWED_VALUES = {
     "category": set(CATEGORIES),
     "severity": set(SEVERITIES),
     "outcome": set(OUTCOMES),
+    "source": set(REVIEW_SOURCES),
     "score": {str(s) for s in SCORES},
     "counsellor": {"anna", "ben", UNNAMED},
 }
@@ -224,9 +231,11 @@ def exercised(metrics: CounselMetrics, nicknames: dict[UserID, str]) -> Iterator
     metrics.refresh_from_snapshot(router.snapshot(), nicknames, T0 + timedelta(hours=1))
     for category in CATEGORIES:
         for severity in SEVERITIES:
-            metrics.crisis_flagged(category, severity)
+            for source in FLAG_SOURCES:
+                metrics.crisis_flagged(category, severity, source)
         for outcome in OUTCOMES:
-            metrics.crisis_reviewed(category, outcome)
+            for source in REVIEW_SOURCES:
+                metrics.crisis_reviewed(category, outcome, source)
     for channel in CHANNELS:
         metrics.opened(channel)
         metrics.closed(channel)

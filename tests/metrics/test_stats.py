@@ -20,8 +20,10 @@ def filled_metrics(*, label: bool = True) -> CounselMetrics:
     for _ in range(3):
         metrics.opened("chat")
     metrics.closed("chat")
-    metrics.crisis_flagged("suicide", "high")
-    metrics.crisis_reviewed("suicide", "confirmed")
+    metrics.crisis_flagged("suicide", "high", "rule")
+    metrics.crisis_reviewed("suicide", "confirmed", "rule")
+    metrics.crisis_reviewed("suicide", "dismissed", "model")
+    metrics.crisis_reviewed("abuse", "dismissed", "model")
     metrics.assigned(timedelta(minutes=7))
     metrics.escalated()
     metrics.mail_deadline_breached()
@@ -43,6 +45,9 @@ def test_parse_reads_the_figures() -> None:
     assert stats.today.deadline_breaches == 1
     assert stats.escalations == 1
     assert stats.crisis_reviews["confirmed"] == 1
+    assert stats.crisis_reviews["dismissed"] == 2
+    assert stats.crisis_reviews_by_source[("model", "dismissed")] == 2
+    assert stats.crisis_reviews_by_source[("rule", "confirmed")] == 1
     assert stats.feedback[5] == 2
 
 
@@ -66,6 +71,13 @@ def test_format_prints_a_table() -> None:
     assert "7 min" in text
     assert "Mail deadlines missed" in text
     assert "5: 2" in text
+    # An office's own precision per source: what its professionals need to decide what a
+    # flag the model raised alone should send the youth.
+    lines = {line.strip().split("  ")[0]: line for line in text.splitlines()
+             if "  raised " in line}
+    assert "confirmed 1, dismissed 0" in lines["raised by a rule"]
+    assert "confirmed 0, dismissed 2" in lines["raised by the model alone"]
+    assert "before the source" not in text
 
 
 @pytest.mark.parametrize("text", ["", "# nothing here\n", "node_load1 0.5\n", "{{{ not prom"])

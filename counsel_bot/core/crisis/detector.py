@@ -69,7 +69,12 @@ class Assessment:
         low flag is a past or a passing mention. A flag the model raised alone means the
         message resembles crisis messages; it may be one, or a hamster given away."""
         return (self.flag and self.severity in ("medium", "high") and bool(self.rules)
-                and not self.rules[0].startswith(MODEL_REASON))
+                and self.source == "rule")
+
+    @property
+    def source(self) -> str:
+        """Who raised the flag: "model" (the model alone) or "rule"."""
+        return "model" if self.rules and self.rules[0].startswith(MODEL_REASON) else "rule"
 
     def outranks(self, other: Assessment) -> bool:
         """True when this assessment is a flag of higher severity than ``other``."""
