@@ -41,11 +41,12 @@ from counsel_bot.core.routing.model import (
 PRIORITIES: tuple[str, ...] = tuple(p.value for p in Priority)
 CHANNELS: tuple[str, ...] = tuple(c.value for c in Channel)
 OUTCOMES: tuple[str, ...] = ("confirmed", "dismissed")
-# Who raised a conversation's first flag: a rule of the reviewed lexicons, or the model alone.
-# Counted with the counsellors' reviews, they give an office its own precision per source:
-# on the test data, the model's flags are right less often on short lines, and whether they
-# should send the youth the emergency numbers is for the office's professionals to decide.
-# "unknown": a flag stored before the source was kept.
+# Who raised a flag: a rule of the reviewed lexicons, or the model alone. A review counts for
+# whoever raised the conversation's flag last, so confirmed / (confirmed + dismissed) per
+# source is an office's own precision of each: on the test data the model's flags are right
+# less often on short lines, and whether they should send the youth the emergency numbers
+# is for the office's professionals to decide. "unknown": a review whose flag's source was
+# not kept (raised before the source was counted, or no detail of it left).
 FLAG_SOURCES: tuple[str, ...] = ("rule", "model")
 REVIEW_SOURCES: tuple[str, ...] = (*FLAG_SOURCES, "unknown")
 SCORES: tuple[int, ...] = (1, 2, 3, 4, 5)
@@ -227,7 +228,7 @@ class CounselMetrics:
         )
         self._reviews = Counter(
             "counsel_crisis_reviews",
-            "Crisis flags a human confirmed or dismissed, by who raised the first flag",
+            "Crisis flags a human confirmed or dismissed, by who raised the flag last",
             ["category", "outcome", "source"], registry=r,
         )
         self._escalations = Counter(

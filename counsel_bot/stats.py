@@ -83,8 +83,8 @@ def _offices(values: Mapping[str, list[tuple[Mapping[str, str], float]]]
     }
 
 
-_SOURCE_NAMES = {"rule": "by a rule", "model": "by the model alone",
-                 "unknown": "before the source was counted"}
+_SOURCE_NAMES = {"rule": "raised by a rule", "model": "raised by the model alone",
+                 "unknown": "source not kept"}
 
 
 def _reviews_by_source(values: Mapping[str, list[tuple[Mapping[str, str], float]]]
@@ -248,7 +248,7 @@ def format_stats(stats: Stats) -> str:
         ("Escalations to team lead", str(stats.escalations)),
         ("Mail deadlines missed", str(stats.deadline_breaches)),
         ("Crisis flags reviewed", reviews),
-        *((f"  raised {_SOURCE_NAMES[source]}",
+        *((f"  {_SOURCE_NAMES[source]}",
            ", ".join(f"{o} {by_source.get((source, o), 0)}" for o in OUTCOMES))
           for source in REVIEW_SOURCES if any(by_source.get((source, o)) for o in OUTCOMES)),
         ("Feedback scores", feedback),

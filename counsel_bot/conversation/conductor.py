@@ -169,7 +169,8 @@ class Conductor:
         self.supervision.restore(
             conversation, await self.store.get_setting(supervision.setting_key(conversation)))
         self.crisis.restore(
-            conversation, await self.store.get_setting(crisis_flags.setting_key(conversation)))
+            conversation, await self.store.get_setting(crisis_flags.setting_key(conversation)),
+            await self.store.get_setting(crisis_flags.source_key(conversation)))
         self.timers.restore(conversation, await self.store.get_setting(timer_key(conversation)))
 
     # -- roster and staff devices -------------------------------------------------------------

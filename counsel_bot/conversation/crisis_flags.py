@@ -3,15 +3,17 @@ alert and the youth's safety information when a flag rises, the team leads paged
 handles it in time, and what each flag was about (for the team-lead view and the count of
 reviewed flags).
 
-What a flag was about is kept in memory and in the settings (`crisis:<conversation>`); the
-detector's window is kept in memory only (see the crisis docs). No I/O: effects and counts
+What a flag was about is kept in memory and in the settings (`crisis:<conversation>`: the
+category and when it rose; `crisis_source:<conversation>`: who raised it last, apart, so
+an older bot still reads the first); the detector's window is kept in memory only (see the
+crisis docs). No I/O: effects and counts
 go into the `Change`; the router's part (raising the flag) stays with the caller.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from counsel_bot.conversation.change import Change
@@ -27,6 +29,7 @@ from counsel_bot.core.routing.model import (
     CrisisStatus,
     RouterSnapshot,
 )
+from counsel_bot.metrics import FLAG_SOURCES
 from counsel_bot.web.router_source import CrisisDetail
 
 SEVERITY_TIER = {"low": 1, "medium": 2, "high": 3}
@@ -55,6 +58,10 @@ def setting_key(conversation: ConversationID) -> str:
     return f"crisis:{conversation}"
 
 
+def source_key(conversation: ConversationID) -> str:
+    return f"crisis_source:{conversation}"
+
+
 @dataclass(frozen=True)
 class RaisedFlag:
     """A message raised its conversation's flag to this level."""
@@ -80,17 +87,24 @@ class CrisisFlags:
         self._risk: dict[ConversationID, ConversationRisk] = {}
         self._escalation = EscalationTracker(escalate_after)
         self.details: dict[ConversationID, CrisisDetail] = {}
+        # The review last counted for a conversation's flag: a repeated !confirm is one review.
+        self._counted: dict[ConversationID, CrisisStatus] = {}
 
     def restore_waiting(self, snapshot: RouterSnapshot, now: datetime) -> None:
-        """After a restart, raised flags nobody reviewed wait for a human again."""
+        """After a restart, raised flags nobody reviewed wait for a human again, and the
+        reviewed ones are not counted again."""
         self._escalation.restore(snapshot, now)
+        for conversation in snapshot.conversations:
+            if conversation.crisis in (CrisisStatus.CONFIRMED, CrisisStatus.DISMISSED):
+                self._counted[conversation.conversation] = conversation.crisis
 
-    def restore(self, conversation: ConversationID, stored: str | None) -> None:
+    def restore(self, conversation: ConversationID, stored: str | None,
+                source: str | None = None) -> None:
         if stored:
-            # "category|raised_at|source"; stored before the source was kept: two fields.
-            category, raised_at, *source = stored.split("|")
+            category, raised_at = stored.split("|", 1)
             self.details[conversation] = CrisisDetail(
-                category, datetime.fromisoformat(raised_at), *source[:1])
+                category, datetime.fromisoformat(raised_at),
+                source if source in FLAG_SOURCES else "unknown")
 
     async def _inline(self, texts: Sequence[str]) -> list[Assessment]:
         return self._detector.assess_many(texts)
@@ -136,13 +150,21 @@ class CrisisFlags:
              ("assigned", counsellor or "-"), ("rules", " ".join(raised.rules))),
             mentions=(counsellor,) if counsellor else (),
         ))
+        self._counted.pop(conversation, None)  # a new raise is a new thing to review
         category, severity, source = (raised.category or UNNAMED_CATEGORY, raised.severity,
                                       raised.source)
         step.after.append(lambda m: m.crisis_flagged(category, severity, source))
-        if conversation not in self.details:
+        detail = self.details.get(conversation)
+        if detail is None:
             self.details[conversation] = CrisisDetail(category, step.at, source)
             step.settings.append((setting_key(conversation),
-                                  f"{category}|{step.at.isoformat()}|{source}"))
+                                  f"{category}|{step.at.isoformat()}"))
+        elif detail.source != source:
+            self.details[conversation] = replace(detail, source=source)
+        if detail is None or detail.source != source:
+            # A review counts for the raise the counsellor last saw: a model's flag dismissed
+            # and a rule's flag raised later is the rule's to confirm.
+            step.settings.append((source_key(conversation), source))
         if first:
             language: Language = "en" if current.language == "en" else "de"
             text = "safety_info" if raised.explicit else "safety_offer"
@@ -156,7 +178,7 @@ class CrisisFlags:
         conversation_of: Callable[[ConversationID], ConversationSnapshot | None],
     ) -> None:
         """Confirmed and dismissed flags are counted (for the false-flag rate), by category
-        and by who raised the first flag; `conversation_of` is the router's view after the
+        and by who raised the flag last; `conversation_of` is the router's view after the
         event."""
         if not isinstance(event, ev.CrisisConfirmed | ev.CrisisDismissed):
             return
@@ -165,6 +187,9 @@ class CrisisFlags:
                   else CrisisStatus.DISMISSED)
         if current is None or current.crisis is not wanted:
             return  # refused
+        if self._counted.get(event.conversation) is wanted:
+            return  # said again
+        self._counted[event.conversation] = wanted
         detail = self.details.get(event.conversation)
         category = detail.category if detail else UNNAMED_CATEGORY
         source = detail.source if detail else "unknown"
@@ -193,5 +218,7 @@ class CrisisFlags:
     def forget(self, step: Change, conversation: ConversationID) -> None:
         """An erased conversation leaves nothing behind here either."""
         self._risk.pop(conversation, None)
+        self._counted.pop(conversation, None)
         if self.details.pop(conversation, None) is not None:
             step.settings.append((setting_key(conversation), ""))
+            step.settings.append((source_key(conversation), ""))

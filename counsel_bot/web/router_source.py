@@ -27,8 +27,8 @@ from counsel_bot.web.snapshot import CrisisEntry, DashboardSnapshot, QueueEntry,
 
 @dataclass(frozen=True)
 class CrisisDetail:
-    """What the adapter knows about a conversation's flag: the category, when it rose and
-    who raised it first ("rule", "model"; "unknown" for flags stored before that was kept)."""
+    """What the adapter knows about a conversation's flag: the category and when it first
+    rose, and who raised it last ("rule", "model"; "unknown" where that was not kept)."""
 
     category: str
     raised_at: datetime

@@ -10,7 +10,7 @@ from unittest import mock
 import pytest
 
 from counsel_bot.conversation.change import Change
-from counsel_bot.conversation.crisis_flags import CrisisFlags, setting_key
+from counsel_bot.conversation.crisis_flags import CrisisFlags, RaisedFlag, setting_key, source_key
 from counsel_bot.core.crisis import Assessment, CrisisDetector, default_lexicon_dir
 from counsel_bot.core.effects import SayToStaff, SayToYouth
 from counsel_bot.core.ids import UserID
@@ -56,9 +56,9 @@ async def test_first_flag_alerts_staff_and_gives_the_youth_safety_info(detector:
     assert isinstance(alert, SayToStaff)
     assert alert.mentions == (COUNSELLOR,)
     assert safety == SayToYouth(CASE, "safety_info", (("emergency", "116 111"),))
-    [(key, value)] = step.settings
-    assert key == setting_key(CASE)
-    assert value.endswith(f"{AT.isoformat()}|rule")
+    # The category and time in the form every version reads; who raised it, apart.
+    assert dict(step.settings) == {setting_key(CASE): f"suicide|{AT.isoformat()}",
+                                   source_key(CASE): "rule"}
     counted(step).crisis_flagged.assert_called_once_with("suicide", "high", "rule")
     again = Change(AT + WAIT, None)
     flags.raised(again, raised, assigned(), first=False, emergency=EMERGENCY)
@@ -86,6 +86,44 @@ async def test_a_flag_the_model_raised_alone_offers_help_without_thanks(
     assert offer == SayToYouth(CASE, "safety_offer", (("emergency", "116 111"),))
     counted(step).crisis_flagged.assert_called_once_with("suicide", "high", "model")
     assert flags.details[CASE].source == "model"
+    assert (source_key(CASE), "model") in step.settings
+
+
+async def test_a_review_counts_for_whoever_raised_the_flag_last(detector: CrisisDetector
+                                                                ) -> None:
+    """The model's flag dismissed, then a rule's: the confirmation is the rule's."""
+    flags = CrisisFlags(detector, WAIT)
+    model_flag = RaisedFlag("suicide", "medium", ("model.suicide",), source="model")
+    rule_flag = RaisedFlag("suicide", "high", ("de.suicide.001",), explicit=True)
+    first, again, same = (Change(AT + WAIT * n, None) for n in (0, 1, 2))
+    flags.raised(first, model_flag, assigned(crisis=CrisisStatus.RAISED), first=True,
+                 emergency=EMERGENCY)
+    flags.raised(again, rule_flag, assigned(crisis=CrisisStatus.RAISED), first=False,
+                 emergency=EMERGENCY)
+    flags.raised(same, rule_flag, assigned(crisis=CrisisStatus.RAISED), first=False,
+                 emergency=EMERGENCY)
+    assert again.settings == [(source_key(CASE), "rule")]
+    assert same.settings == []
+    assert flags.details[CASE].raised_at == AT
+    review = Change(AT + WAIT * 3, None)
+    flags.reviewed(review, ev.CrisisConfirmed(AT, UserID("@anna:x"), CASE),
+                   lambda _: assigned(crisis=CrisisStatus.CONFIRMED))
+    counted(review).crisis_reviewed.assert_called_once_with("suicide", "confirmed", "rule")
+    repeated = Change(AT + WAIT * 4, None)
+    flags.reviewed(repeated, ev.CrisisConfirmed(AT, UserID("@anna:x"), CASE),
+                   lambda _: assigned(crisis=CrisisStatus.CONFIRMED))
+    assert repeated.after == []  # "!confirm" said twice is one review
+
+
+def test_a_flag_reviewed_before_a_restart_is_not_counted_again(detector: CrisisDetector
+                                                               ) -> None:
+    flags = CrisisFlags(detector, WAIT)
+    flags.restore(CASE, f"abuse|{AT.isoformat()}", "model")
+    reviewed = replace(assigned(), crisis=CrisisStatus.DISMISSED)
+    flags.restore_waiting(RouterSnapshot(conversations=(reviewed,)), AT)
+    step = Change(AT, None)
+    flags.reviewed(step, ev.CrisisDismissed(AT, UserID("@anna:x"), CASE), lambda _: reviewed)
+    assert step.after == []
 
 
 async def test_a_flag_nobody_takes_pages_the_leads_once(detector: CrisisDetector) -> None:
@@ -121,20 +159,28 @@ def test_reviews_count_by_category_only_when_the_router_took_them(detector: Cris
 
 def test_a_review_is_counted_by_who_raised_the_first_flag(detector: CrisisDetector) -> None:
     flags, step = CrisisFlags(detector, WAIT), Change(AT, None)
-    flags.restore(CASE, f"abuse|{AT.isoformat()}|model")
+    flags.restore(CASE, f"abuse|{AT.isoformat()}", "model")
     assert flags.details[CASE].source == "model"
     flags.reviewed(step, ev.CrisisDismissed(AT, UserID("@anna:x"), CASE),
                    lambda _: assigned(crisis=CrisisStatus.DISMISSED))
     counted(step).crisis_reviewed.assert_called_once_with("abuse", "dismissed", "model")
 
 
+@pytest.mark.parametrize("stored", [None, "", "x", "rule|model"])
+def test_a_source_not_kept_or_not_known_is_counted_as_unknown(detector: CrisisDetector,
+                                                               stored: str | None) -> None:
+    flags = CrisisFlags(detector, WAIT)
+    flags.restore(CASE, f"abuse|{AT.isoformat()}", stored)
+    assert flags.details[CASE].source == "unknown"
+
+
 def test_forgetting_clears_the_kept_detail(detector: CrisisDetector) -> None:
     flags, step = CrisisFlags(detector, WAIT), Change(AT, None)
-    flags.restore(CASE, f"suicide|{AT.isoformat()}")
+    flags.restore(CASE, f"suicide|{AT.isoformat()}", "model")
     flags.forget(step, CASE)
     flags.forget(step, CASE)
     assert flags.details == {}
-    assert step.settings == [(setting_key(CASE), "")]
+    assert step.settings == [(setting_key(CASE), ""), (source_key(CASE), "")]
 
 
 async def test_the_judge_given_does_the_judging(detector: CrisisDetector) -> None:

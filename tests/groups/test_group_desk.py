@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from counsel_bot.config import Settings, StaffSettings
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.conversation.forum import ForumDesk, ForumTopic
 from counsel_bot.conversation.groups import BOOK_KEY, GroupDesk
 from counsel_bot.core.clock import FakeClock
-from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.core.crisis import Assessment, Assessor, CrisisDetector, default_lexicon_dir
 from counsel_bot.core.effects import Effect, SayInRoom, SayToStaff, decode_effect
 from counsel_bot.core.group_effects import (
     CloseGroupRoom,
@@ -43,10 +47,10 @@ class Parts:
         self.events = 0
         self.store = MemoryStore(AeadSealer())
 
-    async def start(self) -> None:
+    async def start(self, detector: Assessor | None = None) -> None:
         policy = policy_from(Settings(staff=StaffSettings(counsellors=(ANNA, BEN),
                                                           team_leads=(LEAD,))))
-        detector = CrisisDetector.from_directory(default_lexicon_dir())
+        detector = detector or CrisisDetector.from_directory(default_lexicon_dir())
         self.metrics = CounselMetrics(self.clock)
         self.c = await Conductor.open(self.store, detector, policy, AT, self.metrics)
         await self.c.sync_roster(AT)
@@ -85,9 +89,24 @@ def notices(effects: list[Effect], key: str) -> list[RoomNotice]:
     return [e for e in effects if isinstance(e, RoomNotice) and e.key == key]
 
 
-async def test_a_group_evening_in_the_conductor() -> None:
+class ModelOnly:
+    """The rules' verdicts, as if the model had raised each flag alone."""
+
+    def __init__(self) -> None:
+        self._rules = CrisisDetector.from_directory(default_lexicon_dir())
+
+    def assess(self, text: str) -> Assessment:
+        return self.assess_many([text])[0]
+
+    def assess_many(self, texts: Sequence[str]) -> list[Assessment]:
+        return [replace(a, rules=(f"model.{a.category}",)) if a.flag else a
+                for a in self._rules.assess_many(texts)]
+
+
+@pytest.mark.parametrize("source", ["rule", "model"])
+async def test_a_group_evening_in_the_conductor(source: str) -> None:
     p = Parts()
-    await p.start()
+    await p.start(ModelOnly() if source == "model" else None)
     await p.staff(ANNA, '!group new "Prüfungsangst" 2026-12-10 18:00 90min max 2')
     [announced] = await p.new()
     assert isinstance(announced, SayInRoom)
@@ -150,6 +169,9 @@ async def test_a_group_evening_in_the_conductor() -> None:
     [offer] = notices(effects, "group.crisis_offer")
     assert offer.room_id == RoomID("!home2:x")
     assert not [e for e in effects if SECRET in repr(e)]
+    flagged = (f'counsel_crisis_flags_total{{category="suicide",severity="high",'
+               f'source="{source}"}} 1.0')
+    assert flagged.encode() in p.metrics.render()
 
     # End, then purge at the next tick (retention 0).
     await p.in_group(ANNA, "!end")
