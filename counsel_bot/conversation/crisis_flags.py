@@ -156,14 +156,13 @@ class CrisisFlags:
         step.after.append(lambda m: m.crisis_flagged(category, severity, source))
         detail = self.details.get(conversation)
         if detail is None:
-            self.details[conversation] = CrisisDetail(category, step.at, source)
+            detail = self.details[conversation] = CrisisDetail(category, step.at)
             step.settings.append((setting_key(conversation),
                                   f"{category}|{step.at.isoformat()}"))
-        elif detail.source != source:
-            self.details[conversation] = replace(detail, source=source)
-        if detail is None or detail.source != source:
+        if detail.source != source:
             # A review counts for the raise the counsellor last saw: a model's flag dismissed
             # and a rule's flag raised later is the rule's to confirm.
+            self.details[conversation] = replace(detail, source=source)
             step.settings.append((source_key(conversation), source))
         if first:
             language: Language = "en" if current.language == "en" else "de"
