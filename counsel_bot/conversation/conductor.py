@@ -158,6 +158,7 @@ class Conductor:
             await conductor._remember(conversation.conversation)
         await conductor.devices.load()
         await conductor.appointments.load()
+        await conductor.youth.finish_crisis_checks(now)
         return conductor
 
     async def _remember(self, conversation: ConversationID) -> None:

@@ -62,6 +62,14 @@ def source_key(conversation: ConversationID) -> str:
     return f"crisis_source:{conversation}"
 
 
+# A youth's message whose crisis check is still due (committed after their invitation).
+DUE_PREFIX = "crisis_due:"
+
+
+def due_key(conversation: ConversationID) -> str:
+    return f"{DUE_PREFIX}{conversation}"
+
+
 @dataclass(frozen=True)
 class RaisedFlag:
     """A message raised its conversation's flag to this level."""

@@ -1,7 +1,8 @@
 """What a youth's message does: opens a conversation (the intake's first message), answers
 the office question or a proposed appointment, runs a youth command ("ende", "löschen",
 "video", "mail", ...), is kept as sealed intake and checked for a crisis, all in the one
-`Change` of its event.
+`Change` of its event; except that a counsellor's invitation is committed before the crisis
+check, with a durable note that the check is still due (see `_invite_first`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from counsel_bot.conversation import deletion, feedback, offices, youth_traces
+from counsel_bot.conversation import crisis_flags, deletion, feedback, offices, youth_traces
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.welcome import welcome
 from counsel_bot.core import commands as cmd
@@ -19,6 +20,7 @@ from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.incoming_text import looks_like_case_code, mail_address, storable
 from counsel_bot.core.language import guess_language
 from counsel_bot.core.messages import Language
+from counsel_bot.core.routing import Assign
 from counsel_bot.core.routing import events as ev
 from counsel_bot.core.routing.model import Channel, ConversationState, CrisisStatus
 from counsel_bot.core.routing.offices import UNDECIDED
@@ -85,8 +87,44 @@ class YouthSide:
               and not self._settle_office(step, conversation, body, record.language)
               and not c.appointments.youth_answered(step, conversation, body)):
             await self._command(step, conversation, body)
+        if any(isinstance(effect, Assign) for effect, _ in step.effects):
+            await self._invite_first(step, conversation, event_id, body)
+            return
         await self.check_crisis(step, conversation, body)
         await c.commit(step)
+
+    async def _invite_first(self, step: Change, conversation: ConversationID, event_id: EventID,
+                            body: str) -> None:
+        """Commit the invitation, then check the message for a crisis in a second commit.
+
+        The detector's model takes milliseconds that the counsellor's invitation need not
+        wait for (issue 16's routing figure); what a flag changes (the alert, the youth's
+        safety text, the router's flag) follows one commit later. The first commit notes that
+        the check is due, so a crash between the two cannot skip it: the next start runs it
+        (`finish_crisis_checks`). The note names only the event; the message is in the
+        sealed intake."""
+        c = self.conductor
+        due = crisis_flags.due_key(conversation)
+        step.sealed.append((due, event_id.encode()))
+        await c.commit(step)
+        check = Change(step.at, None)
+        check.sealed.append((due, None))
+        await self.check_crisis(check, conversation, body)
+        await c.commit(check)
+
+    async def finish_crisis_checks(self, at: datetime) -> None:
+        """At start: the crisis checks a crash left undone after their invitation."""
+        c = self.conductor
+        for key, event in await c.store.sealed_settings(crisis_flags.DUE_PREFIX):
+            conversation = ConversationID(key.removeprefix(crisis_flags.DUE_PREFIX))
+            step = Change(at, None)
+            step.sealed.append((key, None))
+            body = next((item.body for item in await c.store.read_intake(conversation)
+                         if item.event_id == event.decode()), None)
+            # Without its intake (the conversation ended meanwhile) there is nothing to read.
+            if body is not None and c.router.conversation(conversation) is not None:
+                await self.check_crisis(step, conversation, body.decode("utf-8"))
+            await c.commit(step)
 
     async def sent_unreadable(self, room_id: RoomID, event_id: EventID, at: datetime) -> None:
         c = self.conductor

@@ -1,0 +1,156 @@
+"""A counsellor's invitation does not wait for the crisis check, and a crash between the two
+cannot skip the check: a memory store, the real rules, no server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from counsel_bot.config import Settings, StaffSettings
+from counsel_bot.conversation import crisis_flags
+from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.core.crisis import Assessment, CrisisDetector, default_lexicon_dir
+from counsel_bot.core.effects import SayToStaff, SayToYouth, decode_effect
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.routing import Assign
+from counsel_bot.core.routing.model import ConversationState, CrisisStatus
+from counsel_bot.runtime.runner import policy_from
+from counsel_bot.store import MemoryStore, SqliteStore, Store
+from tests.store.conftest import AeadSealer
+
+ROOM, YOUTH, STAFF_ROOM = RoomID("!room:x"), UserID("@sunflower:x"), RoomID("!staff:x")
+ANNA = "@anna:x"
+T0 = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+CRISIS = "ich will nicht mehr leben, ich bring mich heute um"
+
+
+class Crash(Exception):
+    """The process died here."""
+
+
+@pytest_asyncio.fixture(params=["memory", "sqlite"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """The bot's own store too: the note is a sealed setting, written and erased in SQL."""
+    opened: Store = (MemoryStore(AeadSealer()) if request.param == "memory"
+                     else await SqliteStore.open(tmp_path / "counsel.sqlite3", AeadSealer()))
+    yield opened
+    await opened.close()
+
+
+async def opened(store: Store, judge: crisis_flags.Judge | None = None, *,
+                 on_duty: bool = True) -> Conductor:
+    rules = CrisisDetector.from_directory(default_lexicon_dir())
+    policy = policy_from(Settings(staff=StaffSettings(counsellors=(ANNA,))))
+    c = await Conductor.open(store, rules, policy, T0, judge=judge)
+    await c.sync_roster(T0)
+    if on_duty:
+        await c.staff_wrote(STAFF_ROOM, UserID(ANNA), EventID("$duty"), "!duty on", T0)
+    return c
+
+
+async def pending(store: Store) -> list[object]:
+    return [decode_effect(e.payload) for e in await store.pending_outbox()]
+
+
+async def the_conversation(c: Conductor) -> ConversationID:
+    record = await c.store.conversation_by_room(ROOM)
+    assert record is not None
+    return record.conversation
+
+
+async def test_the_invitation_is_committed_before_the_message_is_judged() -> None:
+    store = MemoryStore(AeadSealer())
+    rules = CrisisDetector.from_directory(default_lexicon_dir())
+    seen_when_judged: list[list[object]] = []
+
+    async def judge(texts: Sequence[str]) -> list[Assessment]:
+        seen_when_judged.append(await pending(store))
+        return rules.assess_many(texts)
+
+    c = await opened(store, judge)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$1"), CRISIS, T0)
+
+    [waiting] = seen_when_judged
+    assert any(isinstance(e, Assign) and e.counsellor == UserID(ANNA) for e in waiting)
+    assert not any(isinstance(e, SayToStaff) and e.key == "staff_crisis_alert" for e in waiting)
+    effects = await pending(store)
+    assert any(isinstance(e, SayToStaff) and e.key == "staff_crisis_alert" for e in effects)
+    assert any(isinstance(e, SayToYouth) and e.key == "safety_info" for e in effects)
+    current = c.router.conversation(await the_conversation(c))
+    assert current is not None
+    assert current.crisis is CrisisStatus.RAISED
+    assert current.state is ConversationState.ASSIGNED
+    assert await store.sealed_settings(crisis_flags.DUE_PREFIX) == []
+
+
+async def test_a_crash_before_the_check_is_made_good_at_the_next_start(store: Store) -> None:
+
+    async def dies(texts: Sequence[str]) -> list[Assessment]:
+        raise Crash
+
+    c = await opened(store, dies)
+    with pytest.raises(Crash):
+        await c.youth_wrote(ROOM, YOUTH, None, EventID("$1"), CRISIS, T0)
+    conversation = await the_conversation(c)
+    # The invitation is durable, the check is noted as due, and the event counts as handled.
+    assert any(isinstance(e, Assign) for e in await pending(store))
+    assert not any(isinstance(e, SayToStaff) and e.key == "staff_crisis_alert"
+                   for e in await pending(store))
+    assert [key for key, _ in await store.sealed_settings(crisis_flags.DUE_PREFIX)] == [
+        crisis_flags.due_key(conversation)]
+    assert await store.is_processed(EventID("$1"))
+
+    again = await opened(store, on_duty=False)
+    assert any(isinstance(e, SayToStaff) and e.key == "staff_crisis_alert"
+               for e in await pending(store))
+    current = again.router.conversation(conversation)
+    assert current is not None
+    assert current.crisis is CrisisStatus.RAISED
+    assert await store.sealed_settings(crisis_flags.DUE_PREFIX) == []
+    # Once done, a further start does not alert again.
+    before = len(await pending(store))
+    await opened(store, on_duty=False)
+    assert len(await pending(store)) == before
+
+
+async def test_the_note_goes_with_its_conversation(store: Store) -> None:
+    """Erased means erased: the note names the conversation, so erasure removes it; and a
+    note whose message is no longer kept is dropped at the next start."""
+
+    async def dies(texts: Sequence[str]) -> list[Assessment]:
+        raise Crash
+
+    c = await opened(store, dies)
+    with pytest.raises(Crash):
+        await c.youth_wrote(ROOM, YOUTH, None, EventID("$1"), CRISIS, T0)
+    conversation = await the_conversation(c)
+    await store.delete_intake(conversation)
+    await opened(store, on_duty=False)
+    assert await store.sealed_settings(crisis_flags.DUE_PREFIX) == []
+    assert not any(isinstance(e, SayToStaff) and e.key == "staff_crisis_alert"
+                   for e in await pending(store))
+
+    with pytest.raises(Crash):
+        await c.youth_wrote(RoomID("!other:x"), UserID("@moon:x"), None, EventID("$2"), CRISIS,
+                            T0)
+    assert len(await store.sealed_settings(crisis_flags.DUE_PREFIX)) == 1
+    other = await store.conversation_by_room(RoomID("!other:x"))
+    assert other is not None
+    await store.erase_conversation(other.conversation)
+    assert await store.sealed_settings(crisis_flags.DUE_PREFIX) == []
+
+
+async def test_a_youth_who_waits_in_the_queue_is_judged_in_the_one_commit() -> None:
+    store = MemoryStore(AeadSealer())
+    c = await opened(store, on_duty=False)
+    commits: list[int] = []
+    c.committed = lambda: commits.append(1)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$1"), CRISIS, T0)
+    assert commits == [1]
+    assert any(isinstance(e, SayToStaff) and e.key == "staff_crisis_alert"
+               for e in await pending(store))
+    assert await store.sealed_settings(crisis_flags.DUE_PREFIX) == []
