@@ -56,10 +56,27 @@ async def pending(store: Store) -> list[object]:
     return [decode_effect(e.payload) for e in await store.pending_outbox()]
 
 
+async def alerted(store: Store) -> bool:
+    return any(isinstance(e, SayToStaff) and e.key == "staff_crisis_alert"
+               for e in await pending(store))
+
+
 async def the_conversation(c: Conductor) -> ConversationID:
     record = await c.store.conversation_by_room(ROOM)
     assert record is not None
     return record.conversation
+
+
+async def dies(texts: Sequence[str]) -> list[Assessment]:
+    raise Crash
+
+
+async def crashed_while_judging(store: Store) -> tuple[Conductor, ConversationID]:
+    """A youth's crisis message brought Anna; the process died while judging it."""
+    c = await opened(store, dies)
+    with pytest.raises(Crash):
+        await c.youth_wrote(ROOM, YOUTH, None, EventID("$1"), CRISIS, T0)
+    return c, await the_conversation(c)
 
 
 async def test_the_invitation_is_committed_before_the_message_is_judged() -> None:
@@ -77,9 +94,8 @@ async def test_the_invitation_is_committed_before_the_message_is_judged() -> Non
     [waiting] = seen_when_judged
     assert any(isinstance(e, Assign) and e.counsellor == UserID(ANNA) for e in waiting)
     assert not any(isinstance(e, SayToStaff) and e.key == "staff_crisis_alert" for e in waiting)
-    effects = await pending(store)
-    assert any(isinstance(e, SayToStaff) and e.key == "staff_crisis_alert" for e in effects)
-    assert any(isinstance(e, SayToYouth) and e.key == "safety_info" for e in effects)
+    assert await alerted(store)
+    assert any(isinstance(e, SayToYouth) and e.key == "safety_info" for e in await pending(store))
     current = c.router.conversation(await the_conversation(c))
     assert current is not None
     assert current.crisis is CrisisStatus.RAISED
@@ -88,25 +104,16 @@ async def test_the_invitation_is_committed_before_the_message_is_judged() -> Non
 
 
 async def test_a_crash_before_the_check_is_made_good_at_the_next_start(store: Store) -> None:
-
-    async def dies(texts: Sequence[str]) -> list[Assessment]:
-        raise Crash
-
-    c = await opened(store, dies)
-    with pytest.raises(Crash):
-        await c.youth_wrote(ROOM, YOUTH, None, EventID("$1"), CRISIS, T0)
-    conversation = await the_conversation(c)
+    _, conversation = await crashed_while_judging(store)
     # The invitation is durable, the check is noted as due, and the event counts as handled.
     assert any(isinstance(e, Assign) for e in await pending(store))
-    assert not any(isinstance(e, SayToStaff) and e.key == "staff_crisis_alert"
-                   for e in await pending(store))
+    assert not await alerted(store)
     assert [key for key, _ in await store.sealed_settings(crisis_flags.DUE_PREFIX)] == [
         crisis_flags.due_key(conversation)]
     assert await store.is_processed(EventID("$1"))
 
     again = await opened(store, on_duty=False)
-    assert any(isinstance(e, SayToStaff) and e.key == "staff_crisis_alert"
-               for e in await pending(store))
+    assert await alerted(store)
     current = again.router.conversation(conversation)
     assert current is not None
     assert current.crisis is CrisisStatus.RAISED
@@ -120,19 +127,11 @@ async def test_a_crash_before_the_check_is_made_good_at_the_next_start(store: St
 async def test_the_note_goes_with_its_conversation(store: Store) -> None:
     """Erased means erased: the note names the conversation, so erasure removes it; and a
     note whose message is no longer kept is dropped at the next start."""
-
-    async def dies(texts: Sequence[str]) -> list[Assessment]:
-        raise Crash
-
-    c = await opened(store, dies)
-    with pytest.raises(Crash):
-        await c.youth_wrote(ROOM, YOUTH, None, EventID("$1"), CRISIS, T0)
-    conversation = await the_conversation(c)
+    c, conversation = await crashed_while_judging(store)
     await store.delete_intake(conversation)
     await opened(store, on_duty=False)
     assert await store.sealed_settings(crisis_flags.DUE_PREFIX) == []
-    assert not any(isinstance(e, SayToStaff) and e.key == "staff_crisis_alert"
-                   for e in await pending(store))
+    assert not await alerted(store)
 
     with pytest.raises(Crash):
         await c.youth_wrote(RoomID("!other:x"), UserID("@moon:x"), None, EventID("$2"), CRISIS,
@@ -151,6 +150,5 @@ async def test_a_youth_who_waits_in_the_queue_is_judged_in_the_one_commit() -> N
     c.committed = lambda: commits.append(1)
     await c.youth_wrote(ROOM, YOUTH, None, EventID("$1"), CRISIS, T0)
     assert commits == [1]
-    assert any(isinstance(e, SayToStaff) and e.key == "staff_crisis_alert"
-               for e in await pending(store))
+    assert await alerted(store)
     assert await store.sealed_settings(crisis_flags.DUE_PREFIX) == []
