@@ -63,6 +63,8 @@ def source_key(conversation: ConversationID) -> str:
 
 
 # A youth's message whose crisis check is still due (committed after their invitation).
+# Only a crash leaves one behind; a bot older than this note would not finish it, so roll
+# back only after a clean stop.
 DUE_PREFIX = "crisis_due:"
 
 

@@ -7,6 +7,7 @@ check, with a durable note that the check is still due (see `_invite_first`).
 
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -28,6 +29,8 @@ from counsel_bot.store import IntakeMessage, NewConversation
 
 if TYPE_CHECKING:
     from counsel_bot.conversation.conductor import Conductor
+
+log = logging.getLogger(__name__)
 
 
 def new_conversation_id() -> ConversationID:
@@ -87,7 +90,8 @@ class YouthSide:
               and not self._settle_office(step, conversation, body, record.language)
               and not c.appointments.youth_answered(step, conversation, body)):
             await self._command(step, conversation, body)
-        if any(isinstance(effect, Assign) for effect, _ in step.effects):
+        if any(isinstance(effect, Assign) and effect.conversation == conversation
+               for effect, _ in step.effects):
             await self._invite_first(step, conversation, event_id, body)
             return
         await self.check_crisis(step, conversation, body)
@@ -113,7 +117,10 @@ class YouthSide:
         await c.commit(check)
 
     async def finish_crisis_checks(self, at: datetime) -> None:
-        """At start: the crisis checks a crash left undone after their invitation."""
+        """At start: the crisis checks a crash left undone after their invitation. The
+        message is judged alone (the window of short messages is in memory only, as after
+        any restart). A check that fails keeps its note for the next start and does not
+        stop this one: the outbox (the invitation among it) must still go out."""
         c = self.conductor
         for key, event in await c.store.sealed_settings(crisis_flags.DUE_PREFIX):
             conversation = ConversationID(key.removeprefix(crisis_flags.DUE_PREFIX))
@@ -121,10 +128,18 @@ class YouthSide:
             step.sealed.append((key, None))
             body = next((item.body for item in await c.store.read_intake(conversation)
                          if item.event_id == event.decode()), None)
-            # Without its intake (the conversation ended meanwhile) there is nothing to read.
-            if body is not None and c.router.conversation(conversation) is not None:
-                await self.check_crisis(step, conversation, body.decode("utf-8"))
-            await c.commit(step)
+            try:
+                if body is None or c.router.conversation(conversation) is None:
+                    # Defensive: the intake goes only with a close or an erasure (which
+                    # takes this note too), and neither happens while the bot is down.
+                    log.warning("crisis check of %s due, its message is gone", conversation)
+                else:
+                    await self.check_crisis(step, conversation, body.decode("utf-8"))
+                await c.commit(step)
+            except Exception as exc:  # the start must go on (see above)
+                # The kind only: an error's text might quote the message.
+                log.error("crisis check of %s failed (%s); tried again at the next start",
+                          conversation, type(exc).__name__)
 
     async def sent_unreadable(self, room_id: RoomID, event_id: EventID, at: datetime) -> None:
         c = self.conductor

@@ -125,21 +125,49 @@ async def test_a_crash_before_the_check_is_made_good_at_the_next_start(store: St
 
 
 async def test_the_note_goes_with_its_conversation(store: Store) -> None:
-    """Erased means erased: the note names the conversation, so erasure removes it; and a
-    note whose message is no longer kept is dropped at the next start."""
-    c, conversation = await crashed_while_judging(store)
-    await store.delete_intake(conversation)
-    await opened(store, on_duty=False)
+    """Erased means erased: the note names the conversation, so erasure removes it."""
+    _, conversation = await crashed_while_judging(store)
+    await store.erase_conversation(conversation)
     assert await store.sealed_settings(crisis_flags.DUE_PREFIX) == []
+    await opened(store, on_duty=False)
     assert not await alerted(store)
 
-    with pytest.raises(Crash):
-        await c.youth_wrote(RoomID("!other:x"), UserID("@moon:x"), None, EventID("$2"), CRISIS,
-                            T0)
+
+async def test_a_check_that_fails_at_the_start_does_not_stop_the_start(
+        store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    _, conversation = await crashed_while_judging(store)
+    await opened(store, dies, on_duty=False)  # the model still fails
+    assert any(isinstance(e, Assign) for e in await pending(store))
     assert len(await store.sealed_settings(crisis_flags.DUE_PREFIX)) == 1
-    other = await store.conversation_by_room(RoomID("!other:x"))
-    assert other is not None
-    await store.erase_conversation(other.conversation)
+    assert f"crisis check of {conversation} failed (Crash)" in caplog.text
+    assert "bring mich" not in caplog.text
+    await opened(store, on_duty=False)
+    assert await alerted(store)
+    assert await store.sealed_settings(crisis_flags.DUE_PREFIX) == []
+
+
+async def test_only_the_youth_who_gets_a_counsellor_waits_for_a_second_commit() -> None:
+    """A youth's "ende" frees Anna, who is given the next youth at once: the closing
+    conversation's message is judged before its step is committed, whole."""
+    store = MemoryStore(AeadSealer())
+    rules = CrisisDetector.from_directory(default_lexicon_dir())
+    seen_when_judged: list[list[object]] = []
+
+    async def judge(texts: Sequence[str]) -> list[Assessment]:
+        seen_when_judged.append(await pending(store))
+        return rules.assess_many(texts)
+
+    c = await opened(store, judge)
+    await c.staff_wrote(STAFF_ROOM, UserID(ANNA), EventID("$cap"), "!capacity 1", T0)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$1"), "hallo", T0)
+    await c.youth_wrote(RoomID("!b:x"), UserID("@moon:x"), None, EventID("$2"), "hallo", T0)
+    assert len(c.router.queue()) == 1
+    seen_when_judged.clear()
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$3"), "ende", T0)
+    assert len(c.router.queue()) == 0
+    [waiting] = seen_when_judged
+    assigned_before = sum(isinstance(e, Assign) for e in waiting)
+    assert sum(isinstance(e, Assign) for e in await pending(store)) == assigned_before + 1
     assert await store.sealed_settings(crisis_flags.DUE_PREFIX) == []
 
 
