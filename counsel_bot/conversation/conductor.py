@@ -149,15 +149,19 @@ class Conductor:
     async def open(
         cls, store: Store, detector: Assessor, policy: Policy, now: datetime,
         metrics: CounselMetrics | None = None, judge: crisis_flags.Judge | None = None,
+        office_metrics: OfficeMetrics | None = None,
     ) -> Conductor:
         snapshot = await store.load_router_snapshot()
         router = Router.from_snapshot(snapshot, policy.router)
         conductor = cls(router, store, detector, policy, metrics, judge)
+        conductor.office_metrics = office_metrics
         conductor.crisis.restore_waiting(snapshot, now)
         for conversation in snapshot.conversations:
             await conductor._remember(conversation.conversation)
         await conductor.devices.load()
         await conductor.appointments.load()
+        # What a crash left half done: a youth's crisis check committed after their
+        # invitation (youth_side.py). Counted like any flag, so the metrics come first.
         await conductor.youth.finish_crisis_checks(now)
         return conductor
 

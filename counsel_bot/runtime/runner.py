@@ -218,9 +218,9 @@ async def _run_bot(
             store, detector, policy_from(settings), clock.now(), metrics=metrics,
             # The model's embeddings take milliseconds: judged in a worker thread, so the
             # event loop (outbox, alerts, dashboard) never waits on them.
-            judge=lambda texts: asyncio.to_thread(detector.assess_many, texts))
-        if settings.offices:
-            conductor.office_metrics = OfficeMetrics(office_rules(settings), metrics.registry)
+            judge=lambda texts: asyncio.to_thread(detector.assess_many, texts),
+            office_metrics=(OfficeMetrics(office_rules(settings), metrics.registry)
+                            if settings.offices else None))
         made: list[CounselBot] = []
 
         async def staff_room() -> RoomID | None:
