@@ -6,6 +6,9 @@ the store's point of view: every youth has exactly one conversation, assigned on
 each of their messages at most once and in order; each counsellor was invited into each room
 at most once. A message whose room key a kill destroyed (inside nio's crypto store) cannot be
 read by anyone but its writer: the bot must then have asked the youth to send it again.
+Every youth's first message names a crisis: its check comes after the invitation, in a
+commit of its own, so a kill can fall between the two; every conversation whose crisis
+message was read must still be flagged, and no check left due.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from urllib.parse import quote
 
 import pytest
 
+from counsel_bot.conversation.crisis_flags import DUE_PREFIX
+from counsel_bot.core.routing.model import CrisisStatus
 from counsel_bot.store import SqliteStore, Store
 from e2e.vault import Vault
 from homeserver_bridge.paths import DataLayout, write_private
@@ -107,7 +112,8 @@ async def test_sigkill_at_random_points_loses_and_doubles_nothing(
         for round_no in range(ROUNDS):
             youth = await login(synapse, user_factory, tmp_path, "youth")
             room = await youth.open_chat(bot_id)
-            words = [f"runde {round_no} nachricht {i} {secrets.token_hex(4)}" for i in range(2)]
+            words = [f"runde {round_no}: ich bring mich heute um {secrets.token_hex(4)}",
+                     f"runde {round_no} nachricht 1 {secrets.token_hex(4)}"]
             youths.append((youth, room, words))
             if bot.poll() is not None:
                 bot = start_bot(data, config)
@@ -155,10 +161,13 @@ async def test_sigkill_at_random_points_loses_and_doubles_nothing(
             assert kept == [w for w in words if w in kept], "a message kept twice or reordered"
             if kept != words:
                 assert asked_to_resend(youth, room), "an unreadable message went unmentioned"
+            if words[0] in kept:
+                assert record.crisis is not CrisisStatus.NONE, "a crisis check was skipped"
 
         snapshot = await store.load_router_snapshot()
         assert len(snapshot.conversations) == ROUNDS
         assert len(await store.pending_outbox()) == 0
+        assert await store.sealed_settings(DUE_PREFIX) == []
     finally:
         await store.close()
 
