@@ -319,8 +319,9 @@ class Conductor:
     def handle(self, step: Change, events: Sequence[ev.Event], reply_room: RoomID | None) -> None:
         self.transitions.handle(step, events, reply_room)
 
-    async def commit(self, step: Change) -> None:
-        await self.transitions.commit(step)
+    async def commit(self, step: Change) -> bool:
+        """False if the step's event was handled before: nothing was written."""
+        return await self.transitions.commit(step)
 
     def refresh_due_metrics(self) -> None:
         """Refresh the gauges if a commit left them stale (see `defer_metrics`)."""

@@ -73,7 +73,8 @@ class Transitions:
                                         (("conversation", action.conversation),
                                          ("counsellor", action.counsellor))))
 
-    async def commit(self, step: Change) -> None:
+    async def commit(self, step: Change) -> bool:
+        """Write the step; False if its event was handled before (nothing written)."""
         c = self.conductor
         if c.policy.offices.enabled:
             step.effects = [(offices.to_office_room(e, c.router, c.policy.router.offices,
@@ -97,7 +98,7 @@ class Transitions:
             raise
         if not committed:
             await self.reload()  # handled before a restart: the store is the truth
-            return
+            return False
         if outbox:
             c.committed()
         if c.metrics is not None:
@@ -106,6 +107,7 @@ class Transitions:
             self._metrics_due = step.at
             if not c.defer_metrics:
                 self.refresh_due_metrics()
+        return True
 
     def refresh_due_metrics(self) -> None:
         due, self._metrics_due = self._metrics_due, None

@@ -110,7 +110,8 @@ class YouthSide:
         c = self.conductor
         due = crisis_flags.due_key(conversation)
         step.sealed.append((due, event_id.encode()))
-        await c.commit(step)
+        if not await c.commit(step):
+            return  # handled before: its check was done or noted then
         check = Change(step.at, None)
         check.sealed.append((due, None))
         await self.check_crisis(check, conversation, body)

@@ -180,3 +180,30 @@ async def test_a_youth_who_waits_in_the_queue_is_judged_in_the_one_commit() -> N
     assert commits == [1]
     assert await alerted(store)
     assert await store.sealed_settings(crisis_flags.DUE_PREFIX) == []
+
+
+class ForgetfulStore(MemoryStore):
+    """Answers the early reads as if nothing had happened yet, as a store written meanwhile
+    by another instance might; only the commit itself knows the event was handled."""
+
+    async def is_processed(self, event_id: EventID) -> bool:
+        return False
+
+    async def conversation_by_room(self, room_id: RoomID) -> None:
+        return None
+
+
+async def test_an_event_handled_before_is_not_judged_again() -> None:
+    store = ForgetfulStore(AeadSealer())
+    rules = CrisisDetector.from_directory(default_lexicon_dir())
+    judged: list[str] = []
+
+    async def judge(texts: Sequence[str]) -> list[Assessment]:
+        judged.extend(texts)
+        return rules.assess_many(texts)
+
+    c = await opened(store, judge)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$1"), CRISIS, T0)
+    judged.clear()
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$1"), CRISIS, T0)
+    assert judged == []
