@@ -79,15 +79,21 @@ async def crashed_while_judging(store: Store) -> tuple[Conductor, ConversationID
     return c, await the_conversation(c)
 
 
-async def test_the_invitation_is_committed_before_the_message_is_judged() -> None:
-    store = MemoryStore(AeadSealer())
+def judge_watching(store: Store) -> tuple[crisis_flags.Judge, list[list[object]]]:
+    """The rules as judge, noting what the outbox held each time a message was judged."""
     rules = CrisisDetector.from_directory(default_lexicon_dir())
-    seen_when_judged: list[list[object]] = []
+    seen: list[list[object]] = []
 
     async def judge(texts: Sequence[str]) -> list[Assessment]:
-        seen_when_judged.append(await pending(store))
+        seen.append(await pending(store))
         return rules.assess_many(texts)
 
+    return judge, seen
+
+
+async def test_the_invitation_is_committed_before_the_message_is_judged() -> None:
+    store = MemoryStore(AeadSealer())
+    judge, seen_when_judged = judge_watching(store)
     c = await opened(store, judge)
     await c.youth_wrote(ROOM, YOUTH, None, EventID("$1"), CRISIS, T0)
 
@@ -150,13 +156,7 @@ async def test_only_the_youth_who_gets_a_counsellor_waits_for_a_second_commit() 
     """A youth's "ende" frees Anna, who is given the next youth at once: the closing
     conversation's message is judged before its step is committed, whole."""
     store = MemoryStore(AeadSealer())
-    rules = CrisisDetector.from_directory(default_lexicon_dir())
-    seen_when_judged: list[list[object]] = []
-
-    async def judge(texts: Sequence[str]) -> list[Assessment]:
-        seen_when_judged.append(await pending(store))
-        return rules.assess_many(texts)
-
+    judge, seen_when_judged = judge_watching(store)
     c = await opened(store, judge)
     await c.staff_wrote(STAFF_ROOM, UserID(ANNA), EventID("$cap"), "!capacity 1", T0)
     await c.youth_wrote(ROOM, YOUTH, None, EventID("$1"), "hallo", T0)
@@ -195,13 +195,7 @@ class ForgetfulStore(MemoryStore):
 
 async def test_an_event_handled_before_is_not_judged_again() -> None:
     store = ForgetfulStore(AeadSealer())
-    rules = CrisisDetector.from_directory(default_lexicon_dir())
-    judged: list[str] = []
-
-    async def judge(texts: Sequence[str]) -> list[Assessment]:
-        judged.extend(texts)
-        return rules.assess_many(texts)
-
+    judge, judged = judge_watching(store)
     c = await opened(store, judge)
     await c.youth_wrote(ROOM, YOUTH, None, EventID("$1"), CRISIS, T0)
     judged.clear()
