@@ -9,7 +9,14 @@ commit, so effects start while the rest of a sync batch is still being handled.
 
 Urgent effects (an invitation for a counsellor, a crisis alert, a page to a team lead) go
 first: every other effect waits while one is pending. The homeserver handles requests one at
-a time on a small machine, so a notice sent alongside an invitation only delays it. Other
+a time on a small machine, so a notice sent alongside an invitation only delays it. An urgent
+effect committed while its lane is busy counts from the moment it is committed, and that lane
+goes on with it instead of ending first. A lane that holds an urgent effect never waits, not
+even with ordinary effects ahead of it: they are on the urgent effect's way (priority
+inheritance). Without that, two lanes each holding a notice before an urgent effect waited
+for each other for good, and every other send with them: reachable when a kill or a failed
+send left two queued youths' "you are number 2" pending before their invitations. Only lanes
+that hold no urgent effect wait, and nobody waits for them, so there is no cycle. Other
 effects also wait a moment (URGENT_SETTLE_SECONDS) after the last urgent one was answered:
 Synapse wakes the invited counsellor's sync only as it answers, and a send right then (the
 youth's "you are with ..." needs a new room key, so several calls) competed with building
@@ -38,7 +45,7 @@ import contextlib
 import functools
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 from counsel_bot.core.clock import Clock
 from counsel_bot.core.effects import Effect, SayInRoom, SayToStaff, StaffDigest, decode_effect
@@ -149,10 +156,13 @@ class OutboxWorker:
         # its effects done: a lane can never be started twice from a stale read.
         self._dispatching = asyncio.Lock()
         self._lanes: dict[str, asyncio.Task[bool]] = {}
-        self._urgent_left: dict[str, int] = {}  # per running lane, not yet attempted
+        self._work_keys: dict[str, frozenset[str]] = {}  # per running lane, its work
         self._attempts: dict[str, int] = {}
         self._crash: BaseException | None = None
-        self._urgent = 0  # urgent effects in started lanes, not yet attempted
+        # Per running lane: urgent effects in its work not yet attempted, and urgent effects
+        # committed to it since it took that work (it goes on with them).
+        self._urgent_left: dict[str, int] = {}
+        self._urgent_queued: dict[str, int] = {}
         self._urgent_changed = asyncio.Event()
 
     def wake(self) -> None:
@@ -194,27 +204,41 @@ class OutboxWorker:
     async def dispatch(self) -> None:
         """Start a lane for each group of pending effects whose lane is not running."""
         async with self._dispatching:
-            lanes: dict[str, Work] = {}
-            for entry in await self._store.pending_outbox():
-                effect = decode_effect(entry.payload)
-                lanes.setdefault(lane_of(effect), []).append((effect, entry.key))
-            for lane, work in lanes.items():
+            for lane, work in (await self._pending()).items():
                 if lane not in self._lanes:
                     self._start(lane, work)
+                else:
+                    started = self._work_keys[lane]
+                    self._urgent_queued[lane] = _count_urgent(
+                        (effect, key) for effect, key in work if key not in started)
+            self._urgent_changed_now()
+
+    async def _pending(self) -> dict[str, Work]:
+        lanes: dict[str, Work] = {}
+        for entry in await self._store.pending_outbox():
+            effect = decode_effect(entry.payload)
+            lanes.setdefault(lane_of(effect), []).append((effect, entry.key))
+        return lanes
+
+    def _take(self, lane: str, work: Work) -> None:
+        """What a lane is about to perform (under the dispatch lock)."""
+        self._urgent_left[lane] = _count_urgent(work)
+        self._urgent_queued[lane] = 0
+        self._work_keys[lane] = frozenset(key for _, key in work)
 
     def _start(self, lane: str, work: Work) -> None:
-        urgent = sum(is_urgent(effect) for effect, _ in work)
-        self._urgent_left[lane] = urgent
-        self._count_urgent(urgent)
+        self._take(lane, work)
         task = asyncio.create_task(self._run_lane(lane, work))
         self._lanes[lane] = task
         # A callback, not a finally: it also runs for a lane cancelled before it started.
         task.add_done_callback(functools.partial(self._lane_ended, lane))
 
     def _lane_ended(self, lane: str, task: asyncio.Task[bool]) -> None:
-        del self._lanes[lane]
-        # Urgent effects this lane did not get to no longer hold up the others.
-        self._count_urgent(-self._urgent_left.pop(lane))
+        del self._lanes[lane], self._work_keys[lane]
+        # Urgent effects this lane did not get to (it failed, or was cancelled) no longer hold
+        # up the others.
+        del self._urgent_left[lane], self._urgent_queued[lane]
+        self._urgent_changed_now()
         if task.cancelled():
             return
         if task.exception() is not None:
@@ -223,17 +247,23 @@ class OutboxWorker:
         elif task.result():
             self._wake.set()  # more may have been committed to this lane meanwhile
 
-    def _count_urgent(self, change: int) -> None:
-        self._urgent += change
+    def _urgent_changed_now(self) -> None:
         # Everyone waiting holds the old event: set it, and later waits use a fresh one.
         changed, self._urgent_changed = self._urgent_changed, asyncio.Event()
         changed.set()
 
+    def _holds_urgent(self, lane: str) -> bool:
+        return self._urgent_left[lane] + self._urgent_queued[lane] > 0
+
     async def _others_urgent_done(self, lane: str) -> None:
-        """Wait until no other lane has an urgent effect left (this lane's own come after
-        this effect: waiting for them would wait forever)."""
-        while self._urgent > self._urgent_left[lane]:
+        """Wait until no lane holds an urgent effect; not at all if this one does (its own
+        come after this effect, so waiting here could wait for itself)."""
+        # Checked anew on each change: an urgent effect may be committed to this lane while
+        # it waits here, and then it must stop waiting.
+        while not self._holds_urgent(lane) and any(map(self._holds_urgent, self._lanes)):
             await self._urgent_changed.wait()
+        if self._holds_urgent(lane):
+            return
         # The event loop's monotonic time, not the clock: a pause of milliseconds between
         # homeserver calls, which no test's fake clock should have to drive.
         left = self._settled_at - asyncio.get_running_loop().time()
@@ -241,7 +271,18 @@ class OutboxWorker:
             await asyncio.sleep(left)
 
     async def _run_lane(self, lane: str, work: Work) -> bool:
-        """Perform a lane's effects; True if nothing was left for later."""
+        """Perform a lane's effects, and those committed to it meanwhile if an urgent one is
+        among them (ending and being started again would let other lanes slip past it);
+        True if nothing was left for later."""
+        while True:
+            finished = await self._run_work(lane, work)
+            if not finished or not self._urgent_queued[lane]:
+                return finished
+            async with self._dispatching:
+                work = (await self._pending()).get(lane, [])
+                self._take(lane, work)
+
+    async def _run_work(self, lane: str, work: Work) -> bool:
         finished = True
         for effect, key, completes in coalesce(work):
             urgent = not isinstance(effect, StaffDigest) and is_urgent(effect)
@@ -260,7 +301,7 @@ class OutboxWorker:
                 if urgent:
                     self._settled_at = asyncio.get_running_loop().time() + self._settle
                     self._urgent_left[lane] -= 1
-                    self._count_urgent(-1)
+                    self._urgent_changed_now()
             # At once, not when the lane ends: a kill later in the lane must not repeat it.
             await self._mark_done(completes)
             self._attempts.pop(key, None)
@@ -296,6 +337,10 @@ class OutboxWorker:
         log.error("effect %s dropped after %d attempts (%s)", _kind(key), attempts, failure)
         del self._attempts[key]
         return True
+
+
+def _count_urgent(work: Iterable[tuple[Effect, str]]) -> int:
+    return sum(is_urgent(effect) for effect, _ in work)
 
 
 def _kind(key: str) -> str:

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from counsel_bot.channels.outbox_worker import (
     DIGEST_MOST,
@@ -294,6 +296,115 @@ async def test_a_notice_before_an_urgent_effect_in_its_own_lane_does_not_wait_fo
 
     await asyncio.wait_for(OutboxWorker(perform, store, CLOCK).drain(), 5)
     assert performed == ["notice", "alert"]
+
+
+async def test_two_lanes_each_with_a_notice_before_their_urgent_effect_both_go_on() -> None:
+    # A kill or a failed send left two queued youths' "you are number 2" pending, and a
+    # counsellor then came on duty for both. Each lane's notice waited for the other lane's
+    # invitation, which waited behind that lane's notice: nothing was ever sent again.
+    store = CountingStore()
+    await put(store, say(A, 1), ("assign-a", Assign(A, UserID("@c:x"), 1)),
+              say(B, 1), ("assign-b", Assign(B, UserID("@c:x"), 1)),
+              ("notice", SayToStaff("staff_new_conversation")))
+    performed: list[str] = []
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        performed.append(key)
+        await asyncio.sleep(0.001)
+
+    await asyncio.wait_for(OutboxWorker(perform, store, CLOCK).drain(), 5)
+    assert performed.index("say:a:1") < performed.index("assign-a")
+    assert performed.index("say:b:1") < performed.index("assign-b")
+    assert performed[-1] == "notice"  # the lane with nothing urgent still waits its turn
+    assert await pending_keys(store) == []
+
+
+async def test_an_alert_committed_while_the_staff_lane_is_busy_goes_before_other_sends() -> None:
+    # A youth's first message: the invitation and a digest of staff notices go out, then
+    # the crisis check commits its alert. It used to count as urgent only once the staff
+    # lane started again, so the youth's ordinary texts went first.
+    store = CountingStore()
+    await put(store, ("notice", SayToStaff("staff_new_conversation")))
+    busy, release = asyncio.Event(), asyncio.Event()
+    performed: list[str] = []
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        if key == "notice":
+            busy.set()
+            await release.wait()
+        performed.append(key)
+
+    worker = OutboxWorker(perform, store, CLOCK)
+    await worker.dispatch()
+    await busy.wait()
+    await put(store, ("alert", SayToStaff("staff_crisis_alert")), say(A, 1))
+    await worker.dispatch()
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert performed == []  # the youth's text waits for the alert queued behind the notice
+    release.set()
+    await asyncio.wait_for(worker.drain(), 5)
+    assert performed == ["notice", "alert", "say:a:1"]
+
+
+LANES = [ConversationID(f"c{n}") for n in range(4)]
+# A lane's effects: which conversation (the staff lane when None) and whether urgent.
+PLANS = st.lists(st.tuples(st.sampled_from([*LANES, None]), st.booleans()),
+                 min_size=1, max_size=14)
+
+
+def planned(n: int, lane: ConversationID | None, urgent: bool) -> tuple[str, Effect]:
+    if lane is None:  # an ordinary notice names itself, so a digest can be taken apart
+        return f"staff:{n}", SayToStaff("staff_crisis_alert" if urgent else f"staff:{n}")
+    return f"{lane}:{n}", (Assign(lane, UserID("@c:x"), 1) if urgent
+                           else SayToYouth(lane, "greeting"))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(first=PLANS, later=PLANS, pauses=st.lists(st.integers(0, 3), min_size=1))
+def test_any_mix_of_lanes_is_performed_in_order_with_urgent_effects_first(
+        first: list[tuple[ConversationID | None, bool]],
+        later: list[tuple[ConversationID | None, bool]], pauses: list[int]) -> None:
+    """Whatever is committed, and whenever: every effect is performed once, in its lane's
+    order, nothing waits for good, and an ordinary effect starts only when no urgent one
+    the worker knows of is pending, unless its own lane holds one."""
+    plan = first + later
+    effects = [planned(n, lane, urgent) for n, (lane, urgent) in enumerate(plan)]
+    urgent = {key for (key, _), (_, is_urgent) in zip(effects, plan, strict=True) if is_urgent}
+    lanes = {key: lane_of(effect) for key, effect in effects}
+    known = {key for key, _ in effects[:len(first)]}
+    performed: list[str] = []
+    turn = iter(pauses * len(effects))
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        keys = ([notice.key for notice in effect.notices]
+                if isinstance(effect, StaffDigest) else [key])
+        waiting = (urgent & known) - set(performed)
+        for one in keys:
+            if one not in urgent:
+                mine = {u for u in waiting if lanes[u] == lanes[one]}
+                assert mine or not waiting, (one, waiting)
+        performed.extend(keys)
+        for _ in range(next(turn, 0)):
+            await asyncio.sleep(0)
+
+    async def scenario() -> None:
+        store = CountingStore()
+        await put(store, *effects[:len(first)])
+        worker = OutboxWorker(perform, store, CLOCK, settle=0)
+        await worker.dispatch()
+        await asyncio.sleep(0)
+        await put(store, *effects[len(first):])
+        await worker.dispatch()  # as a commit's wake-up does
+        known.update(key for key, _ in effects)
+        await asyncio.wait_for(worker.drain(), 1)
+        await asyncio.wait_for(worker.drain(), 1)  # what lanes busy at the commit left
+
+    asyncio.run(scenario())
+    assert sorted(performed) == sorted(key for key, _ in effects)
+    for lane in set(lanes.values()):
+        assert [k for k in performed if lanes[k] == lane] == [
+            k for k, _ in effects if lanes[k] == lane]
 
 
 async def test_lanes_cancelled_before_they_started_leave_nothing_stuck() -> None:
