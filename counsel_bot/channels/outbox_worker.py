@@ -16,7 +16,9 @@ even with ordinary effects ahead of it: they are on the urgent effect's way (pri
 inheritance). Without that, two lanes each holding a notice before an urgent effect waited
 for each other for good, and every other send with them: reachable when a kill or a failed
 send left two queued youths' "you are number 2" pending before their invitations. Only lanes
-that hold no urgent effect wait, and nobody waits for them, so there is no cycle. Other
+that hold no urgent effect wait, and nobody waits for them, so there is no cycle. The price,
+taken on purpose: a slow send ahead of an alert in its lane holds every ordinary send until
+the alert is out, and such a lane skips the settling pause below. Other
 effects also wait a moment (URGENT_SETTLE_SECONDS) after the last urgent one was answered:
 Synapse wakes the invited counsellor's sync only as it answers, and a send right then (the
 youth's "you are with ..." needs a new room key, so several calls) competed with building
@@ -42,6 +44,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import functools
 import hashlib
 import logging
@@ -220,11 +223,12 @@ class OutboxWorker:
             lanes.setdefault(lane_of(effect), []).append((effect, entry.key))
         return lanes
 
-    def _take(self, lane: str, work: Work) -> None:
-        """What a lane is about to perform (under the dispatch lock)."""
+    def _take(self, lane: str, work: Work, *, taken: frozenset[str] = frozenset()) -> None:
+        """What a lane is about to perform (under the dispatch lock); ``taken``: the keys it
+        had before, which dispatch must not count as queued either."""
         self._urgent_left[lane] = _count_urgent(work)
         self._urgent_queued[lane] = 0
-        self._work_keys[lane] = frozenset(key for _, key in work)
+        self._work_keys[lane] = taken | {key for _, key in work}
 
     def _start(self, lane: str, work: Work) -> None:
         self._take(lane, work)
@@ -233,19 +237,23 @@ class OutboxWorker:
         # A callback, not a finally: it also runs for a lane cancelled before it started.
         task.add_done_callback(functools.partial(self._lane_ended, lane))
 
-    def _lane_ended(self, lane: str, task: asyncio.Task[bool]) -> None:
+    def _retire(self, lane: str) -> None:
         del self._lanes[lane], self._work_keys[lane]
         # Urgent effects this lane did not get to (it failed, or was cancelled) no longer hold
         # up the others.
         del self._urgent_left[lane], self._urgent_queued[lane]
         self._urgent_changed_now()
+
+    def _lane_ended(self, lane: str, task: asyncio.Task[bool]) -> None:
+        if self._lanes.get(lane) is task:  # cancelled or a bug: not retired by itself
+            self._retire(lane)
         if task.cancelled():
             return
         if task.exception() is not None:
             self._crash = task.exception()  # raised by run()
             self._wake.set()
         elif task.result():
-            self._wake.set()  # more may have been committed to this lane meanwhile
+            self._wake.set()  # ordinary effects may have been committed to this lane meanwhile
 
     def _urgent_changed_now(self) -> None:
         # Everyone waiting holds the old event: set it, and later waits use a fresh one.
@@ -255,57 +263,85 @@ class OutboxWorker:
     def _holds_urgent(self, lane: str) -> bool:
         return self._urgent_left[lane] + self._urgent_queued[lane] > 0
 
+    def _must_wait(self, lane: str) -> bool:
+        return not self._holds_urgent(lane) and any(map(self._holds_urgent, self._lanes))
+
     async def _others_urgent_done(self, lane: str) -> None:
-        """Wait until no lane holds an urgent effect; not at all if this one does (its own
-        come after this effect, so waiting here could wait for itself)."""
-        # Checked anew on each change: an urgent effect may be committed to this lane while
-        # it waits here, and then it must stop waiting.
-        while not self._holds_urgent(lane) and any(map(self._holds_urgent, self._lanes)):
-            await self._urgent_changed.wait()
-        if self._holds_urgent(lane):
-            return
-        # The event loop's monotonic time, not the clock: a pause of milliseconds between
-        # homeserver calls, which no test's fake clock should have to drive.
-        left = self._settled_at - asyncio.get_running_loop().time()
-        if left > 0:
+        """Wait until no lane holds an urgent effect and the last answered one has settled;
+        not at all if this lane holds one (its own come after this effect, so waiting here
+        could wait for itself, and it is on their way)."""
+        # Checked anew after every wait: an urgent effect may be committed meanwhile, to this
+        # lane (then stop waiting) or to another (then wait for it too).
+        while True:
+            while self._must_wait(lane):
+                await self._urgent_changed.wait()
+            if self._holds_urgent(lane):
+                return
+            # The event loop's monotonic time, not the clock: a pause of milliseconds
+            # between homeserver calls, which no test's fake clock should have to drive.
+            left = self._settled_at - asyncio.get_running_loop().time()
+            if left <= 0:
+                return
             await asyncio.sleep(left)
 
     async def _run_lane(self, lane: str, work: Work) -> bool:
-        """Perform a lane's effects, and those committed to it meanwhile if an urgent one is
-        among them (ending and being started again would let other lanes slip past it);
-        True if nothing was left for later."""
+        """Perform a lane's effects. If an urgent effect was committed to the lane meanwhile,
+        go on with what was committed (ending and being started again would let other lanes
+        slip past it); True if nothing was left for later. The lane ends under the dispatch
+        lock, so a dispatch sees it either running (and counts what it queued) or ended
+        (and starts it anew), never ended but counted as running."""
+        refused = False
         while True:
-            finished = await self._run_work(lane, work)
-            if not finished or not self._urgent_queued[lane]:
-                return finished
+            outcome = await self._run_work(lane, work)
+            refused |= outcome is _Outcome.REFUSED
             async with self._dispatching:
-                work = (await self._pending()).get(lane, [])
-                self._take(lane, work)
+                if outcome is _Outcome.STOPPED or not self._urgent_queued[lane]:
+                    self._retire(lane)
+                    return outcome is _Outcome.DONE and not refused
+                taken = self._work_keys[lane]
+                # Not what was refused and kept: that is retried when the lane starts anew.
+                work = [(effect, key) for effect, key in (await self._pending()).get(lane, [])
+                        if key not in taken]
+                self._take(lane, work, taken=taken)
 
-    async def _run_work(self, lane: str, work: Work) -> bool:
-        finished = True
+    async def _run_work(self, lane: str, work: Work) -> _Outcome:
+        outcome = _Outcome.DONE
         for effect, key, completes in coalesce(work):
             urgent = not isinstance(effect, StaffDigest) and is_urgent(effect)
-            if not urgent:
-                await self._others_urgent_done(lane)
             try:
-                async with self._slots:
+                await self._take_slot(lane, urgent=urgent)
+                try:
                     await self._perform(effect, key)
+                finally:
+                    self._slots.release()
+                if urgent:
+                    self._settled_at = asyncio.get_running_loop().time() + self._settle
             except EffectFailed as failure:
                 if not self._may_go_on(key, failure):
-                    return False
+                    return _Outcome.STOPPED
                 if key in self._attempts:
-                    finished = False
+                    outcome = _Outcome.REFUSED
                     continue
             finally:
                 if urgent:
-                    self._settled_at = asyncio.get_running_loop().time() + self._settle
                     self._urgent_left[lane] -= 1
                     self._urgent_changed_now()
             # At once, not when the lane ends: a kill later in the lane must not repeat it.
             await self._mark_done(completes)
             self._attempts.pop(key, None)
-        return finished
+        return outcome
+
+    async def _take_slot(self, lane: str, *, urgent: bool) -> None:
+        """One of the parallel slots; an ordinary effect also checks, once it has one, that
+        no urgent effect was committed while it queued for it (the slots are first come,
+        first served)."""
+        while True:
+            if not urgent:
+                await self._others_urgent_done(lane)
+            await self._slots.acquire()
+            if urgent or not self._must_wait(lane):
+                return
+            self._slots.release()
 
     async def _mark_done(self, keys: tuple[str, ...]) -> None:
         """Under the dispatch lock, so no dispatch reads the outbox between this mark and
@@ -337,6 +373,12 @@ class OutboxWorker:
         log.error("effect %s dropped after %d attempts (%s)", _kind(key), attempts, failure)
         del self._attempts[key]
         return True
+
+
+class _Outcome(enum.Enum):
+    DONE = enum.auto()  # every effect performed (or dropped for good)
+    REFUSED = enum.auto()  # some refused for their room, kept to retry later
+    STOPPED = enum.auto()  # the homeserver is away: the lane stops, its order kept
 
 
 def _count_urgent(work: Iterable[tuple[Effect, str]]) -> int:

@@ -49,6 +49,28 @@ class CountingStore(MemoryStore):
         await super().mark_outbox_done(keys, at=at)
 
 
+class SlowStore(CountingStore):
+    """Reads and marks take loop turns, as the SQLite store's do (aiosqlite, a thread): the
+    memory store never yields, which hides races around a lane's end."""
+
+    def __init__(self, turns: int) -> None:
+        super().__init__()
+        self.turns = turns
+        self.marking = asyncio.Event()
+
+    async def pending_outbox(self) -> list[OutboxEntry]:
+        entries = await super().pending_outbox()
+        for _ in range(self.turns):
+            await asyncio.sleep(0)
+        return entries
+
+    async def mark_outbox_done(self, keys: Sequence[str], *, at: datetime) -> None:
+        self.marking.set()
+        for _ in range(self.turns):
+            await asyncio.sleep(0)
+        await super().mark_outbox_done(keys, at=at)
+
+
 async def put(store: MemoryStore, *effects: tuple[str, Effect]) -> None:
     entries = tuple(OutboxEntry(key, encode_effect(e), CLOCK.now()) for key, e in effects)
     await store.commit_transition(Transition(CLOCK.now(), Router().snapshot(), outbox=entries))
@@ -347,6 +369,103 @@ async def test_an_alert_committed_while_the_staff_lane_is_busy_goes_before_other
     assert performed == ["notice", "alert", "say:a:1"]
 
 
+@pytest.mark.parametrize("turns", [0, 1, 2, 3, 5])
+async def test_an_alert_committed_as_the_busy_staff_lane_ends_is_not_lost_between(
+        turns: int) -> None:
+    # The dispatch reads the outbox while the staff lane finishes its notice: the lane must
+    # end before that read (then it is started anew) or go on with the alert, never be
+    # counted as running with the alert queued and then end without it.
+    store = SlowStore(turns)
+    await put(store, ("notice", SayToStaff("staff_new_conversation")))
+    busy, release = asyncio.Event(), asyncio.Event()
+    performed: list[str] = []
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        if key == "notice":
+            busy.set()
+            await release.wait()
+        performed.append(key)
+
+    worker = OutboxWorker(perform, store, CLOCK, settle=0)
+    await worker.dispatch()
+    await busy.wait()
+    await put(store, ("alert", SayToStaff("staff_crisis_alert")), say(A, 1))
+    release.set()
+    await store.marking.wait()  # the lane is marking its notice done
+    await asyncio.wait_for(worker.drain(), 5)
+    assert performed == ["notice", "alert", "say:a:1"]
+
+
+async def test_an_alert_queued_behind_a_refused_notice_goes_on_at_once() -> None:
+    # The refused notice is kept for a later attempt; the alert must not wait for the next
+    # wake-up (up to IDLE_SECONDS) meanwhile.
+    store = CountingStore()
+    await put(store, ("notice", SayToStaff("staff_new_conversation")))
+    busy, release = asyncio.Event(), asyncio.Event()
+    performed: list[str] = []
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        if key == "notice":
+            busy.set()
+            await release.wait()
+            raise EffectFailed("refused", permanent=True)
+        performed.append(key)
+
+    worker = OutboxWorker(perform, store, CLOCK, settle=0)
+    await worker.dispatch()
+    await busy.wait()
+    await put(store, ("alert", SayToStaff("staff_crisis_alert")), say(A, 1))
+    await worker.dispatch()
+    release.set()
+    await asyncio.wait_for(worker.drain(), 5)
+    assert performed == ["alert", "say:a:1"]
+    assert await pending_keys(store) == ["notice"]  # tried again later, not yet
+
+
+async def test_an_alert_committed_during_the_settle_pause_is_waited_for() -> None:
+    store = CountingStore()
+    await put(store, ("assign", Assign(A, UserID("@c:x"), 1)), say(B, 1))
+    in_flight: set[str] = set()
+    beside: dict[str, set[str]] = {}
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        beside[key] = set(in_flight)
+        in_flight.add(key)
+        await asyncio.sleep(0.05 if key == "alert" else 0.001)
+        in_flight.discard(key)
+
+    worker = OutboxWorker(perform, store, CLOCK, settle=0.05)
+    await worker.dispatch()
+    await asyncio.sleep(0.02)  # the invitation answered, b's text in its settle pause
+    await put(store, ("alert", SayToStaff("staff_crisis_alert")))
+    await worker.dispatch()
+    await asyncio.wait_for(worker.drain(), 5)
+    assert "alert" not in beside["say:b:1"]
+
+
+async def test_an_ordinary_send_waiting_for_a_slot_lets_a_later_alert_go_first() -> None:
+    # One slot: b's text passed the urgent check and waits for the slot a's text holds; an
+    # alert committed meanwhile must not queue behind it.
+    store = CountingStore()
+    await put(store, say(A, 1), say(B, 1))
+    performed: list[str] = []
+    a_started = asyncio.Event()
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        if key == "say:a:1":
+            a_started.set()
+            await asyncio.sleep(0.02)
+        performed.append(key)
+
+    worker = OutboxWorker(perform, store, CLOCK, parallel=1, settle=0)
+    await worker.dispatch()
+    await a_started.wait()
+    await put(store, ("alert", SayToStaff("staff_crisis_alert")))
+    await worker.dispatch()
+    await asyncio.wait_for(worker.drain(), 5)
+    assert performed == ["say:a:1", "alert", "say:b:1"]
+
+
 LANES = [ConversationID(f"c{n}") for n in range(4)]
 # A lane's effects: which conversation (the staff lane when None) and whether urgent.
 PLANS = st.lists(st.tuples(st.sampled_from([*LANES, None]), st.booleans()),
@@ -361,10 +480,12 @@ def planned(n: int, lane: ConversationID | None, urgent: bool) -> tuple[str, Eff
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(first=PLANS, later=PLANS, pauses=st.lists(st.integers(0, 3), min_size=1))
+@given(first=PLANS, later=PLANS, pauses=st.lists(st.integers(0, 3), min_size=1),
+       turns=st.integers(0, 3))
 def test_any_mix_of_lanes_is_performed_in_order_with_urgent_effects_first(
         first: list[tuple[ConversationID | None, bool]],
-        later: list[tuple[ConversationID | None, bool]], pauses: list[int]) -> None:
+        later: list[tuple[ConversationID | None, bool]], pauses: list[int],
+        turns: int) -> None:
     """Whatever is committed, and whenever: every effect is performed once, in its lane's
     order, nothing waits for good, and an ordinary effect starts only when no urgent one
     the worker knows of is pending, unless its own lane holds one."""
@@ -389,7 +510,7 @@ def test_any_mix_of_lanes_is_performed_in_order_with_urgent_effects_first(
             await asyncio.sleep(0)
 
     async def scenario() -> None:
-        store = CountingStore()
+        store = SlowStore(turns)
         await put(store, *effects[:len(first)])
         worker = OutboxWorker(perform, store, CLOCK, settle=0)
         await worker.dispatch()
@@ -401,10 +522,57 @@ def test_any_mix_of_lanes_is_performed_in_order_with_urgent_effects_first(
         await asyncio.wait_for(worker.drain(), 1)  # what lanes busy at the commit left
 
     asyncio.run(scenario())
+    assert_in_lane_order(performed, effects)
+
+
+def assert_in_lane_order(performed: list[str], effects: list[tuple[str, Effect]]) -> None:
     assert sorted(performed) == sorted(key for key, _ in effects)
+    lanes = {key: lane_of(effect) for key, effect in effects}
     for lane in set(lanes.values()):
         assert [k for k in performed if lanes[k] == lane] == [
             k for k, _ in effects if lanes[k] == lane]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(first=PLANS, later=PLANS, pauses=st.lists(st.integers(0, 3), min_size=1),
+       turns=st.integers(0, 3), failing=st.sets(st.integers(0, 27)),
+       commit_after=st.integers(0, 6))
+def test_with_failures_every_effect_is_performed_once_in_order_and_nothing_is_left_counted(
+        first: list[tuple[ConversationID | None, bool]],
+        later: list[tuple[ConversationID | None, bool]], pauses: list[int], turns: int,
+        failing: set[int], commit_after: int) -> None:
+    effects = [planned(n, lane, urgent) for n, (lane, urgent) in enumerate(first + later)]
+    fail_once = {key for n, (key, _) in enumerate(effects) if n in failing}
+    performed: list[str] = []
+    turn = iter(pauses * (len(effects) * 3))
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        keys = ([notice.key for notice in effect.notices]
+                if isinstance(effect, StaffDigest) else [key])
+        for _ in range(next(turn, 0)):
+            await asyncio.sleep(0)
+        if fail_once & set(keys):
+            fail_once.difference_update(keys)
+            raise EffectFailed("homeserver away", permanent=False)
+        performed.extend(keys)
+
+    async def scenario() -> None:
+        store = SlowStore(turns)
+        await put(store, *effects[:len(first)])
+        worker = OutboxWorker(perform, store, CLOCK, settle=0)
+        await worker.dispatch()
+        for _ in range(commit_after):
+            await asyncio.sleep(0)
+        await put(store, *effects[len(first):])
+        await worker.dispatch()
+        while await pending_keys(store):  # each drain retries what failed before
+            await asyncio.wait_for(worker.drain(), 1)
+        assert not worker._lanes
+        assert not worker._urgent_left
+        assert not worker._urgent_queued
+
+    asyncio.run(scenario())
+    assert_in_lane_order(performed, effects)
 
 
 async def test_lanes_cancelled_before_they_started_leave_nothing_stuck() -> None:
