@@ -206,9 +206,10 @@ def install_samplers(tracer: Tracer, samples: list[Raw]) -> None:
         return took
 
     async def traced_crisis(youth: Youth, staff: Participant, staff_room: str,
-                            splits: list[latency.Split] | None = None) -> float:
+                            splits: list[latency.Split] | None = None,
+                            element: latency.ElementDevice | None = None) -> float:
         before = cpu_by_role()
-        took = await crisis_once(youth, staff, staff_room, splits)
+        took = await crisis_once(youth, staff, staff_room, splits, element)
         tracer.cpu.append(("crisis", cpu_delta(before, cpu_by_role())))
         seen = next(s for s in reversed(staff.messages)
                     if s.room_id == staff_room and "⚠️" in s.body)

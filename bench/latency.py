@@ -20,6 +20,8 @@ for each youth) so that load from anything else on the machine hits both sides a
 Controls: ``--no-model`` (rules alone), ``--no-join`` (counsellors stay out of the youths'
 rooms), ``--own-process`` (every counsellor and sequential youth in a process of its own,
 see bench.remote; it did not change the crisis alert's delivery, bench/RESULTS.md).
+``--element-staff``: the first counsellor also has an Element-stack device (matrix-js-sdk +
+Rust crypto, bench.element_staff), and each crisis alert is timed on both of its devices.
 """
 
 from __future__ import annotations
@@ -44,10 +46,11 @@ from pathlib import Path
 
 import psycopg
 
-from bench import cast, env
+from bench import cast, element_staff, env
 from bench.cast import Youth
 from bench.client import Participant, Seen
 from bench.stats import Summary, latency_table, markdown, ratio, verdict
+from tests.support.js_client import JsClient
 
 WAIT = 60.0
 FIRST_MESSAGE = "Hallo, ich brauche gerade jemanden zum Reden."
@@ -65,6 +68,8 @@ class Plan:
     # Each counsellor and each sequential youth in a process of its own (bench.remote), as
     # each person's device is; off: every client in the benchmark's one event loop.
     own_process: bool = False
+    # The first counsellor also on an Element-stack device; each alert timed on both.
+    element_staff: bool = False
 
     @property
     def counsellors(self) -> int:
@@ -94,11 +99,20 @@ class Results:
     rooms: int
     echo_split: list[Split] = dataclasses.field(default_factory=list)
     crisis_split: list[Split] = dataclasses.field(default_factory=list)
+    # The same alerts, from the youth's send (wall clock) until each device of the first
+    # counsellor had it decrypted: nio, and Element's stack (with --element-staff).
+    crisis_nio: list[float] = dataclasses.field(default_factory=list)
+    crisis_element: list[float] = dataclasses.field(default_factory=list)
 
 
 # (until the answer's event was on the server, from there until the receiving client had
 # it decrypted), in seconds: where a sample's time went, bot side against delivery.
 Split = tuple[float, float]
+
+
+# The first counsellor's Element-stack device, the bot's user id, and where the alert's
+# times on the nio device and on this one go.
+ElementDevice = tuple[JsClient, str, list[float], list[float]]
 
 
 def split(sent_wall: float, seen: Seen, seen_wall: float) -> Split:
@@ -157,7 +171,10 @@ async def handover_once(
 
 
 async def crisis_once(youth: Youth, staff: Participant, staff_room: str,
-                      splits: list[Split] | None = None) -> float:
+                      splits: list[Split] | None = None,
+                      element: ElementDevice | None = None) -> float:
+    """``element``: the first counsellor's Element-stack device, the bot, and where the two
+    devices' times go."""
     room = youth.counsel_room
 
     await youth.client.share_room_key(room, members=IN_CONVERSATION)
@@ -171,10 +188,17 @@ async def crisis_once(youth: Youth, staff: Participant, staff_room: str,
 
     alerted = staff.expect(alert)
     wall = time.time()
+    other = None
+    if element is not None:
+        other = element_staff.watch_alert(element[0], staff_room, element[1], room, wall, WAIT)
     started = await youth.client.send(room, CRISIS_MESSAGE)
     seen = await asyncio.wait_for(alerted, WAIT)
+    seen_wall = time.time() - (time.perf_counter() - seen.at)
     if splits is not None:
-        splits.append(split(wall, seen, time.time() - (time.perf_counter() - seen.at)))
+        splits.append(split(wall, seen, seen_wall))
+    if element is not None and other is not None:
+        element[2].append(seen_wall - wall)
+        element[3].append(await other)
     return seen.at - started
 
 
@@ -267,10 +291,17 @@ async def run(plan: Plan, root: Path, log: logging.Logger,
         await echo.start()
         bot_user, echo_user = env.bot_user_of(bot), env.bot_user_of(echo)
         people: list[Participant] = []
+        device: JsClient | None = None
         try:
             staff, staff_room = await cast.on_duty(hs, staff_accounts, root, bot_user,
                                                    plan.own_process)
             people += staff
+            if plan.element_staff:
+                # Before any youth's room exists, so every youth shares its keys with it.
+                device = await element_staff.open_device(hs.base_url, staff_accounts[0])
+            crisis_nio: list[float] = []
+            crisis_element: list[float] = []
+            element = None if device is None else (device, bot_user, crisis_nio, crisis_element)
             rss_idle = env.rss_kib(bot.pid)[0]
             log.info("%d counsellors on duty; making %d youths", len(staff),
                      plan.sequential + plan.burst)
@@ -292,7 +323,8 @@ async def run(plan: Plan, root: Path, log: logging.Logger,
                     invited = await route_once(youth, staff)
                 route_s.append(invited)
                 echo_s.append(await echo_once(youth, echo_user, "ping-2", echo_split))
-                crisis_s.append(await crisis_once(youth, staff[0], staff_room, crisis_split))
+                crisis_s.append(await crisis_once(youth, staff[0], staff_room, crisis_split,
+                                                  element))
                 await asyncio.sleep(0.2)  # let the bot finish staff notices: isolated samples
             spy = await start_profiler(bot.pid, profile)
             log.info("burst of %d", len(burst))
@@ -308,8 +340,11 @@ async def run(plan: Plan, root: Path, log: logging.Logger,
             bot.check_alive()
             return Results(echo_s, route_s, handover_s, crisis_s, echo_b, route_b, echo_rate,
                            bot_rate, len(sequential) * plan.messages_per_youth, rss_idle,
-                           rss_loaded, len(made), echo_split, crisis_split)
+                           rss_loaded, len(made), echo_split, crisis_split, crisis_nio,
+                           crisis_element)
         finally:
+            if device is not None:
+                await device.stop()
             await cast.close_all(people)
             await bot.stop()
             await echo.stop()
@@ -364,7 +399,26 @@ def report(plan: Plan, r: Results) -> str:
         f"- crisis alert <= 1.3x echo (p50): {ratio(crisis.p50, echo.p50)} "
         f"-> {verdict(crisis.p50 <= 1.3 * echo.p50)}",
     ]
+    if r.crisis_element:
+        out += ["", *_element_report(r, echo)]
     return "\n".join(out)
+
+
+def _element_report(r: Results, echo: Summary) -> list[str]:
+    nio, element = Summary.of(r.crisis_nio), Summary.of(r.crisis_element)
+    faster = sum(e < n for e, n in zip(r.crisis_element, r.crisis_nio, strict=True))
+    return [
+        "The same alerts on the first counsellor's two devices (from the youth's send, wall "
+        "clock):",
+        "",
+        latency_table([("echo round trip (baseline)", echo),
+                       ("crisis alert, nio device", nio),
+                       ("crisis alert, Element-stack device (Rust crypto)", element)], echo),
+        "",
+        f"The Element-stack device had the alert first in {faster} of {len(r.crisis_element)}.",
+        f"- crisis alert on the Element-stack device <= 1.3x echo (p50): "
+        f"{ratio(element.p50, echo.p50)} -> {verdict(element.p50 <= 1.3 * echo.p50)}",
+    ]
 
 
 def _half(splits: Sequence[Split], index: int) -> str:
@@ -393,6 +447,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "a control run")
     parser.add_argument("--own-process", action="store_true",
                         help="each counsellor and each sequential youth in a process of its own")
+    parser.add_argument("--element-staff", action="store_true",
+                        help="time each crisis alert also on an Element-stack device "
+                             "(matrix-js-sdk + Rust crypto) of the first counsellor")
     args = parser.parse_args(argv)
     quiet_libraries()
     env.interrupt_on_sigterm()
@@ -405,6 +462,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         plan = dataclasses.replace(plan, join=False)
     if args.own_process:
         plan = dataclasses.replace(plan, own_process=True)
+    if args.element_staff:
+        plan = dataclasses.replace(plan, element_staff=True)
     with tempfile.TemporaryDirectory(prefix="counsel-bench-") as tmp, \
             contextlib.ExitStack() as stack:
         store_url = None

@@ -114,6 +114,11 @@ async def test_two_strict_youths_exchange_encrypted_dm(
         await a.send(room, "hello from a")
         got = await b.wait_for_message(room, sender=UserID(alice.user_id), contains="hello")
         assert got.body == "hello from a"
+        assert 0 < got.server_ms <= got.decrypted_ms  # what bench.element_staff times
+        await a.send(room, "hello again from a")
+        again = await b.wait_for_message(room, contains=["hello", "again"],
+                                         after_ms=got.server_ms + 1)
+        assert again.body == "hello again from a"
 
         await b.send(room, "hello back from b")
         back = await a.wait_for_message(room, sender=UserID(bob.user_id), contains="back")
@@ -121,7 +126,7 @@ async def test_two_strict_youths_exchange_encrypted_dm(
 
         for youth in (a, b):
             seen = await youth.messages(room)
-            assert seen.bodies == ("hello from a", "hello back from b")
+            assert seen.bodies == ("hello from a", "hello again from a", "hello back from b")
             assert seen.undecryptable == 0
 
 

@@ -15,7 +15,7 @@ import itertools
 import json
 import logging
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,6 +80,8 @@ class ReceivedMessage:
     body: str
     sender: UserID
     event_id: EventID
+    server_ms: int = 0  # the homeserver's origin_server_ts
+    decrypted_ms: int = 0  # wall clock when this device first had it readable
 
 
 @dataclass(frozen=True)
@@ -156,11 +158,14 @@ class JsClient:
     # ---- commands --------------------------------------------------------------------
 
     async def login(
-        self, base_url: str, user_id: str, password: str, *, strict: bool = True
+        self, base_url: str, user_id: str, password: str, *, strict: bool = True,
+        cross_sign: bool = True,
     ) -> LoginInfo:
-        """Password login as a new device, Rust crypto in memory, cross-sign this device."""
+        """Password login as a new device, Rust crypto in memory, cross-sign this device
+        (unless ``cross_sign`` is False: then ``start`` does not wait for the signature)."""
         r = await self._call(
-            "login", base_url=base_url, user_id=user_id, password=password, strict=strict
+            "login", base_url=base_url, user_id=user_id, password=password, strict=strict,
+            cross_sign=cross_sign,
         )
         return LoginInfo(
             user_id=UserID(r["user_id"]),
@@ -195,19 +200,24 @@ class JsClient:
         room_id: RoomID,
         *,
         sender: UserID | None = None,
-        contains: str | None = None,
+        contains: str | Sequence[str] | None = None,
+        after_ms: int | None = None,
         within: float = 15.0,
     ) -> ReceivedMessage:
-        """First decrypted m.room.message matching, including ones already received.
+        """First decrypted m.room.message matching, including ones already received: with
+        every string of ``contains`` in its body, stamped by the server at or after
+        ``after_ms`` (wall clock, ms).
 
         Raises UndecryptableMessage (with .reasons) if none matched but some from that
         sender could not be decrypted, JsClientTimeout if nothing came at all.
         """
-        args = _drop_none(sender=sender, contains=contains)
+        wanted = [contains] if isinstance(contains, str) else contains
+        args = _drop_none(sender=sender, contains=wanted, after_ts=after_ms)
         r = await self._call(
             "wait_for_message", within, room_id=room_id, timeout_ms=_ms(within), **args
         )
-        return ReceivedMessage(str(r["body"]), UserID(r["sender"]), EventID(r["event_id"]))
+        return ReceivedMessage(str(r["body"]), UserID(r["sender"]), EventID(r["event_id"]),
+                               int(r.get("ts") or 0), int(r.get("decrypted_at") or 0))
 
     async def wait_for_undecryptable(
         self,
@@ -339,5 +349,5 @@ def _ms(seconds: float) -> int:
     return int(seconds * 1000)
 
 
-def _drop_none(**args: str | None) -> dict[str, str]:
+def _drop_none(**args: object) -> dict[str, object]:
     return {k: v for k, v in args.items() if v is not None}
