@@ -341,32 +341,47 @@ async def test_two_lanes_each_with_a_notice_before_their_urgent_effect_both_go_o
     assert await pending_keys(store) == []
 
 
+class HeldNotice:
+    """Performs effects, but holds the staff notice "notice" until released (then refuses
+    it if asked): a staff lane busy while an alert is committed behind it."""
+
+    def __init__(self, *, refuse: bool = False) -> None:
+        self.busy, self.release = asyncio.Event(), asyncio.Event()
+        self.refuse = refuse
+        self.performed: list[str] = []
+
+    async def perform(self, effect: Effect | StaffDigest, key: str) -> None:
+        if key == "notice":
+            self.busy.set()
+            await self.release.wait()
+            if self.refuse:
+                raise EffectFailed("refused", permanent=True)
+        self.performed.append(key)
+
+    async def alert_behind(self, store: MemoryStore) -> OutboxWorker:
+        """A worker whose staff lane is busy with the notice; the crisis check has just
+        committed an alert and the youth's text."""
+        await put(store, ("notice", SayToStaff("staff_new_conversation")))
+        worker = OutboxWorker(self.perform, store, CLOCK, settle=0)
+        await worker.dispatch()
+        await self.busy.wait()
+        await put(store, ("alert", SayToStaff("staff_crisis_alert")), say(A, 1))
+        return worker
+
+
 async def test_an_alert_committed_while_the_staff_lane_is_busy_goes_before_other_sends() -> None:
     # A youth's first message: the invitation and a digest of staff notices go out, then
     # the crisis check commits its alert. It used to count as urgent only once the staff
     # lane started again, so the youth's ordinary texts went first.
-    store = CountingStore()
-    await put(store, ("notice", SayToStaff("staff_new_conversation")))
-    busy, release = asyncio.Event(), asyncio.Event()
-    performed: list[str] = []
-
-    async def perform(effect: Effect | StaffDigest, key: str) -> None:
-        if key == "notice":
-            busy.set()
-            await release.wait()
-        performed.append(key)
-
-    worker = OutboxWorker(perform, store, CLOCK)
-    await worker.dispatch()
-    await busy.wait()
-    await put(store, ("alert", SayToStaff("staff_crisis_alert")), say(A, 1))
+    held = HeldNotice()
+    worker = await held.alert_behind(CountingStore())
     await worker.dispatch()
     for _ in range(20):
         await asyncio.sleep(0)
-    assert performed == []  # the youth's text waits for the alert queued behind the notice
-    release.set()
+    assert held.performed == []  # the youth's text waits for the alert behind the notice
+    held.release.set()
     await asyncio.wait_for(worker.drain(), 5)
-    assert performed == ["notice", "alert", "say:a:1"]
+    assert held.performed == ["notice", "alert", "say:a:1"]
 
 
 @pytest.mark.parametrize("turns", [0, 1, 2, 3, 5])
@@ -375,50 +390,23 @@ async def test_an_alert_committed_as_the_busy_staff_lane_ends_is_not_lost_betwee
     # The dispatch reads the outbox while the staff lane finishes its notice: the lane must
     # end before that read (then it is started anew) or go on with the alert, never be
     # counted as running with the alert queued and then end without it.
-    store = SlowStore(turns)
-    await put(store, ("notice", SayToStaff("staff_new_conversation")))
-    busy, release = asyncio.Event(), asyncio.Event()
-    performed: list[str] = []
-
-    async def perform(effect: Effect | StaffDigest, key: str) -> None:
-        if key == "notice":
-            busy.set()
-            await release.wait()
-        performed.append(key)
-
-    worker = OutboxWorker(perform, store, CLOCK, settle=0)
-    await worker.dispatch()
-    await busy.wait()
-    await put(store, ("alert", SayToStaff("staff_crisis_alert")), say(A, 1))
-    release.set()
+    store, held = SlowStore(turns), HeldNotice()
+    worker = await held.alert_behind(store)
+    held.release.set()
     await store.marking.wait()  # the lane is marking its notice done
     await asyncio.wait_for(worker.drain(), 5)
-    assert performed == ["notice", "alert", "say:a:1"]
+    assert held.performed == ["notice", "alert", "say:a:1"]
 
 
 async def test_an_alert_queued_behind_a_refused_notice_goes_on_at_once() -> None:
     # The refused notice is kept for a later attempt; the alert must not wait for the next
     # wake-up (up to IDLE_SECONDS) meanwhile.
-    store = CountingStore()
-    await put(store, ("notice", SayToStaff("staff_new_conversation")))
-    busy, release = asyncio.Event(), asyncio.Event()
-    performed: list[str] = []
-
-    async def perform(effect: Effect | StaffDigest, key: str) -> None:
-        if key == "notice":
-            busy.set()
-            await release.wait()
-            raise EffectFailed("refused", permanent=True)
-        performed.append(key)
-
-    worker = OutboxWorker(perform, store, CLOCK, settle=0)
+    store, held = CountingStore(), HeldNotice(refuse=True)
+    worker = await held.alert_behind(store)
     await worker.dispatch()
-    await busy.wait()
-    await put(store, ("alert", SayToStaff("staff_crisis_alert")), say(A, 1))
-    await worker.dispatch()
-    release.set()
+    held.release.set()
     await asyncio.wait_for(worker.drain(), 5)
-    assert performed == ["alert", "say:a:1"]
+    assert held.performed == ["alert", "say:a:1"]
     assert await pending_keys(store) == ["notice"]  # tried again later, not yet
 
 
