@@ -369,6 +369,29 @@ class HeldNotice:
         return worker
 
 
+async def test_a_notice_ahead_of_an_alert_still_lets_an_invitation_being_sent_go_first() -> None:
+    # A youth's first message, flagged: the invitation is on its way, the staff lane holds
+    # a notice and, behind it, the alert. The notice may go ahead of other lanes' queued
+    # urgent effects, but not beside the invitation (measured: the invitation took 99-144
+    # ms instead of 75-77 in bench.latency when it did).
+    store = CountingStore()
+    await put(store, ("assign", Assign(A, UserID("@c:x"), 1)),
+              ("notice", SayToStaff("staff_new_conversation")),
+              ("alert", SayToStaff("staff_crisis_alert")))
+    in_flight: set[str] = set()
+    beside: dict[str, set[str]] = {}
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        beside[key] = set(in_flight)
+        in_flight.add(key)
+        await asyncio.sleep(0.01)
+        in_flight.discard(key)
+
+    await asyncio.wait_for(OutboxWorker(perform, store, CLOCK, settle=0).drain(), 5)
+    assert beside["notice"] == set()
+    assert beside["alert"] == set()
+
+
 async def test_an_alert_committed_while_the_staff_lane_is_busy_goes_before_other_sends() -> None:
     # A youth's first message: the invitation and a digest of staff notices go out, then
     # the crisis check commits its alert. It used to count as urgent only once the staff
@@ -483,6 +506,7 @@ def test_any_mix_of_lanes_is_performed_in_order_with_urgent_effects_first(
     lanes = {key: lane_of(effect) for key, effect in effects}
     known = {key for key, _ in effects[:len(first)]}
     performed: list[str] = []
+    in_flight: set[str] = set()
     turn = iter(pauses * len(effects))
 
     async def perform(effect: Effect | StaffDigest, key: str) -> None:
@@ -493,9 +517,13 @@ def test_any_mix_of_lanes_is_performed_in_order_with_urgent_effects_first(
             if one not in urgent:
                 mine = {u for u in waiting if lanes[u] == lanes[one]}
                 assert mine or not waiting, (one, waiting)
-        performed.extend(keys)
+                # Even on the way to its own: never beside another lane's urgent effect.
+                assert not {u for u in in_flight if lanes[u] != lanes[one]}, (one, in_flight)
+        in_flight.update(k for k in keys if k in urgent)
         for _ in range(next(turn, 0)):
             await asyncio.sleep(0)
+        in_flight.difference_update(keys)
+        performed.extend(keys)
 
     async def scenario() -> None:
         store = SlowStore(turns)
