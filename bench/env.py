@@ -284,13 +284,18 @@ def bot_data_of(child: ChildProcess) -> Path:
     return Path(child.argv[child.argv.index("--data") + 1])
 
 
-async def provision_echo_bot(hs: Homeserver) -> ChildProcess:
-    account = await hs.register("echo")
+async def provision_echo_bot(hs: Homeserver, invite: str | None = None) -> ChildProcess:
+    """The echo bot; with ``invite``, the bare invite bot instead (bench.echo_bot)."""
+    name = "echo" if invite is None else "invite"
+    account = await hs.register(name)
     await hs.admin.override_ratelimit(account.user_id)
-    store = hs.root / "echo-bot"
+    store = hs.root / f"{name}-bot"
     store.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, "-m", "bench.echo_bot", "--homeserver", hs.base_url,
             "--user", account.user_id, "--device", account.device_id, "--store", str(store)]
-    child = ChildProcess(argv, store / "echo.log", {"BENCH_ECHO_TOKEN": account.access_token})
+    if invite is not None:
+        argv += ["--invite", invite]
+    child = ChildProcess(argv, store / f"{name}.log",
+                         {"BENCH_ECHO_TOKEN": account.access_token})
     child.env["BENCH_BOT_USER"] = account.user_id
     return child

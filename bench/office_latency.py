@@ -16,6 +16,11 @@ they stay on duty in the bot, which does not know or care whether a client syncs
 timed youths write to the watched offices only, so the counsellor invited is always one
 whose client still syncs.
 
+The floor: a bare invite bot (bench.echo_bot --invite) that invites one counsellor on a
+room's first text, with nothing between (no routing, no store, no crisis check), timed the
+same way in the same rounds. It shows how near to the echo any bot whose answer is an
+invitation can come on this homeserver and machine.
+
 A youth's first message names a topic and a postcode ("Stress mit meinen Eltern, 12073"):
 every office counsels family topics and serves its own postcode area, so only the postcode
 singles the office out, through the product's matcher (checked before the run). The
@@ -242,6 +247,7 @@ class Results:
     echo: list[float]
     one_office: list[float]
     offices: list[float]
+    floor: list[float]  # the bare invite bot
     rss_kib: int  # the 20-office bot's, after the samples
     echo_split: list[tuple[float, float]]
     one_split: list[Split]
@@ -250,6 +256,7 @@ class Results:
     # invitation, less when that was on the server (> 0: the client was not long-polling).
     echo_polls: list[float]
     offices_polls: list[float]
+    floor_split: list[Split]
 
 
 async def run(plan: Plan, root: Path, log: logging.Logger, profile: Path | None) -> Results:
@@ -267,12 +274,17 @@ async def run(plan: Plan, root: Path, log: logging.Logger, profile: Path | None)
         twenty = await env.provision_counsel_bot(hs, "offices", [], CAPACITY,
                                                  extra=offices_toml(ids))
         echo = await env.provision_echo_bot(hs)
-        for child in (one, twenty, echo):
+        floor_account = (await hs.register_many("floor", 1))[0]
+        inviter = await env.provision_echo_bot(hs, invite=floor_account.user_id)
+        bots = (one, twenty, echo, inviter)
+        for child in bots:
             await child.start()
         one_user, twenty_user = env.bot_user_of(one), env.bot_user_of(twenty)
-        echo_user = env.bot_user_of(echo)
+        echo_user, inviter_user = env.bot_user_of(echo), env.bot_user_of(inviter)
         people: list[Participant] = []
         try:
+            floor_staff = await BenchClient.create(hs.base_url, floor_account, root / "floor")
+            people.append(floor_staff)
             one_staff, _ = await cast.on_duty(hs, single, root / "one", one_user)
             people += one_staff
             log.info("one office: %d on duty; %d offices: bringing %d on duty", len(one_staff),
@@ -286,7 +298,9 @@ async def run(plan: Plan, root: Path, log: logging.Logger, profile: Path | None)
             youths_one = await cast.youths(hs, plan.samples, root / "one", one_user, echo_user)
             youths_many = await cast.youths(hs, plan.samples, root / "offices", twenty_user,
                                             echo_user)
-            people += [y.client for y in (*youths_one, *youths_many)]
+            youths_floor = await cast.youths(hs, plan.samples, root / "floor", inviter_user,
+                                             None)
+            people += [y.client for y in (*youths_one, *youths_many, *youths_floor)]
             await warm_echo([*youths_one, *youths_many], echo_user)
             spy = await start_profiler(twenty.pid, profile)
             echo_s: list[float] = []
@@ -298,6 +312,9 @@ async def run(plan: Plan, root: Path, log: logging.Logger, profile: Path | None)
             echo_polls: list[float] = []
             many_polls: list[float] = []
             one_polls: list[float] = []
+            floor_s: list[float] = []
+            floor_split: list[Split] = []
+            floor_polls: list[float] = []
             log.info("samples")
             for n in range(plan.samples):
                 office = n % plan.watched
@@ -315,14 +332,18 @@ async def run(plan: Plan, root: Path, log: logging.Logger, profile: Path | None)
                 many_s.append(await route_timed(youths_many[n], watched[office], body,
                                                 many_split, many_polls))
                 await asyncio.sleep(ISOLATE)  # the bots finish their other sends
+                floor_s.append(await route_timed(youths_floor[n], [floor_staff], body,
+                                                 floor_split, floor_polls))
+                await asyncio.sleep(ISOLATE)
             await stop_profiler(spy)
-            for child in (one, twenty, echo):
+            for child in bots:
                 child.check_alive()
-            return Results(echo_s, one_s, many_s, env.rss_kib(twenty.pid)[0], echo_split,
-                           one_split, many_split, echo_polls, many_polls)
+            return Results(echo_s, one_s, many_s, floor_s, env.rss_kib(twenty.pid)[0],
+                           echo_split, one_split, many_split, echo_polls, many_polls,
+                           floor_split)
         finally:
             await cast.close_all(people)
-            for child in (one, twenty, echo):
+            for child in bots:
                 await child.stop()
 
 
@@ -358,6 +379,8 @@ def report(plan: Plan, r: Results) -> str:
                  "counsellors)", r.one_office, r.echo),
             _row(f"first message -> invited, {plan.offices} offices ({counsellors} "
                  "counsellors)", r.offices, r.echo),
+            _row("first message -> invited, bare invite bot (the floor: decrypt, invite)",
+                 r.floor, r.echo),
         ]),
         "",
         "Where the time went (p50 ms, at the homeserver's timestamps): youth's send until "
@@ -366,6 +389,7 @@ def report(plan: Plan, r: Results) -> str:
         "(its send included) / delivery:",
         f"- one office: {_parts(r.one_split)}",
         f"- {plan.offices} offices: {_parts(r.offices_split)}",
+        f"- bare invite bot: {_parts(r.floor_split)}",
         f"- echo: {_parts(r.echo_split)}",
         "",
         "The receiving client's sync that brought it was sent after it was on the server "
@@ -376,7 +400,9 @@ def report(plan: Plan, r: Results) -> str:
         f"{plan.offices}-office bot RSS after the samples: {r.rss_kib / 1024:.0f} MiB.",
         "",
         f"Goal: {plan.offices} offices, first message -> invited p50 <= {GOAL}x echo p50: "
-        f"{ratio(many50, echo50)} -> {'met' if met else 'not met'}",
+        f"{ratio(many50, echo50)} -> {'met' if met else 'not met'}; the floor "
+        f"{ratio(percentile(r.floor, 50), echo50)}, the {plan.offices}-office bot "
+        f"{ratio(many50, percentile(r.floor, 50))} of the floor.",
     ])
 
 
