@@ -37,6 +37,7 @@ class EchoBot:
         self.client = client
         self._invite = invite
         self._invited: set[str] = set()
+        self._to_greet: set[str] = set()
         self._joined: set[str] = set()
         client.add_event_callback(self._on_text, RoomMessageText)
         client.add_event_callback(self._on_undecryptable, MegolmEvent)
@@ -50,7 +51,11 @@ class EchoBot:
                 if isinstance(answer, JoinError):
                     log.warning("could not join %s: %s", room_id, answer.message)
                 elif self._invite is not None:
-                    await self._say(room_id, "Hallo!")
+                    self._to_greet.add(room_id)
+        # nio knows a joined room's state (encryption) only once a sync has brought it.
+        for room_id in self._to_greet & set(response.rooms.join):
+            self._to_greet.discard(room_id)
+            await self._say(room_id, "Hallo!")
 
     async def _on_undecryptable(self, room: MatrixRoom, event: MegolmEvent) -> None:
         # A bare bot does not retry: a message whose key comes late is not echoed. Logged so a
