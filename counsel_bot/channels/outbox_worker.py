@@ -79,6 +79,10 @@ URGENT_STAFF_NOTICES = frozenset({"staff_crisis_alert", "staff_lead_page",
 URGENT_SETTLE_SECONDS = 0.02
 # Staff notices waiting together are sent as one message of at most this many.
 DIGEST_MOST = 20
+# How long a youth's crisis check waits for the invitation committed before it to be answered
+# (`urgent_answered`): the check's model competed with sending it (measured, bench/RESULTS.md),
+# and a homeserver that answers slowly must not hold the check up for long.
+URGENT_ANSWER_WAIT_SECONDS = 0.05
 
 Perform = Callable[[Effect | StaffDigest, str], Awaitable[None]]
 Work = list[tuple[Effect, str]]
@@ -169,6 +173,11 @@ class OutboxWorker:
         self._urgent_left: dict[str, int] = {}
         self._urgent_queued: dict[str, int] = {}
         self._urgent_now: set[str] = set()  # lanes performing an urgent effect (or at one)
+        # Dispatches that began reading the outbox, and that finished (they run one at a
+        # time), and an event set as each finishes: for `urgent_answered`.
+        self._reads_begun = 0
+        self._reads_done = 0
+        self._dispatched = asyncio.Event()
         self._urgent_changed = asyncio.Event()
 
     def wake(self) -> None:
@@ -210,6 +219,7 @@ class OutboxWorker:
     async def dispatch(self) -> None:
         """Start a lane for each group of pending effects whose lane is not running."""
         async with self._dispatching:
+            self._reads_begun += 1
             for lane, work in (await self._pending()).items():
                 if lane not in self._lanes:
                     self._start(lane, work)
@@ -218,6 +228,26 @@ class OutboxWorker:
                     self._urgent_queued[lane] = _count_urgent(
                         (effect, key) for effect, key in work if key not in started)
             self._urgent_changed_now()
+            self._reads_done += 1
+            dispatched, self._dispatched = self._dispatched, asyncio.Event()
+            dispatched.set()
+
+    async def urgent_answered(self, within: float = URGENT_ANSWER_WAIT_SECONDS) -> None:
+        """Wait until the homeserver has answered every urgent effect committed so far, for
+        at most ``within`` seconds: what may compete with them (a youth's crisis check right
+        after their invitation) waits. Only a wait: nothing is performed here."""
+        # A dispatch that reads the outbox from now on sees what was committed before this
+        # call (the commit woke the worker for one).
+        before = self._reads_begun
+
+        async def answered() -> None:
+            while self._reads_done <= before:
+                await self._dispatched.wait()
+            while any(map(self._holds_urgent, self._lanes)):
+                await self._urgent_changed.wait()
+
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(answered(), within)
 
     async def _pending(self) -> dict[str, Work]:
         lanes: dict[str, Work] = {}

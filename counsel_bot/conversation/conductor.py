@@ -112,6 +112,9 @@ class Conductor:
         # Called after a commit that stored effects (the bot wakes its outbox worker), so
         # mail, timers and chat alike have their effects performed at once.
         self.committed: Callable[[], None] = lambda: None
+        # Waits (briefly) until the homeserver has answered the urgent effects committed so
+        # far; the bot wires its outbox worker's `urgent_answered`.
+        self.urgent_answered: Callable[[], Awaitable[None]] = _nothing_to_wait_for
         # While set, a commit only notes that the gauges are stale and the one who set it
         # refreshes them later (`refresh_due_metrics`): the bot's sync loop does so once per
         # batch after the batch's effects have started, so the refresh (about 1 ms with 20
@@ -372,6 +375,10 @@ class Conductor:
         """The youth is reached by mail now (appointments' texts go by mail then)."""
         current = self.router.conversation(conversation)
         return current is not None and current.channel is Channel.MAIL
+
+
+async def _nothing_to_wait_for() -> None:
+    return None
 
 
 class Addon(Protocol):

@@ -109,6 +109,26 @@ async def test_the_invitation_is_committed_before_the_message_is_judged() -> Non
     assert await store.sealed_settings(crisis_flags.DUE_PREFIX) == []
 
 
+async def test_the_check_waits_until_the_invitation_is_answered() -> None:
+    # The model competed with sending the invitation (bench.office_latency: the bot's part
+    # 38 ms with it beside, 29 ms after it); the bot wires its outbox worker's wait here.
+    store = MemoryStore(AeadSealer())
+    judge, seen_when_judged = judge_watching(store)
+    c = await opened(store, judge)
+    order: list[str] = []
+
+    async def answered() -> None:
+        assert any(isinstance(e, Assign) for e in await pending(store))  # committed first
+        assert seen_when_judged == []
+        order.append("answered")
+
+    c.urgent_answered = answered
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$1"), CRISIS, T0)
+    assert order == ["answered"]
+    assert len(seen_when_judged) == 1
+    assert await alerted(store)
+
+
 async def test_a_crash_before_the_check_is_made_good_at_the_next_start(store: Store) -> None:
     _, conversation = await crashed_while_judging(store)
     # The invitation is durable, the check is noted as due, and the event counts as handled.

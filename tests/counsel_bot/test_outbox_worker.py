@@ -6,6 +6,7 @@ perform real effects against Synapse)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -626,3 +627,47 @@ async def test_a_stop_performs_what_is_pending_within_the_grace() -> None:
     await asyncio.wait_for(task, 5)
     # a's lane was finished, not cancelled under the drain; b's is left for the next start.
     assert await pending_keys(store) == ["say:b:1"]
+
+
+async def test_urgent_answered_waits_for_the_invitation_committed_before_it() -> None:
+    # The youth's crisis check waits for this: its model competed with sending the
+    # invitation (bench.office_latency).
+    store = CountingStore()
+    answer = asyncio.Event()
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        if key == "assign":
+            await answer.wait()
+
+    worker = OutboxWorker(perform, store, CLOCK)
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    await put(store, ("assign", Assign(A, UserID("@c:x"), 1)))
+    worker.wake()  # as the commit does
+    waiting = asyncio.create_task(worker.urgent_answered(within=5))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    answer.set()
+    await asyncio.wait_for(waiting, 1)
+    stop.set()
+    worker.wake()
+    await asyncio.wait_for(running, 5)
+
+
+async def test_urgent_answered_gives_up_on_a_homeserver_that_does_not_answer() -> None:
+    store = CountingStore()
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        await asyncio.Event().wait()  # never answered
+
+    worker = OutboxWorker(perform, store, CLOCK)
+    running = asyncio.create_task(worker.run(asyncio.Event()))
+    await put(store, ("assign", Assign(A, UserID("@c:x"), 1)))
+    worker.wake()
+    started = asyncio.get_running_loop().time()
+    await asyncio.wait_for(worker.urgent_answered(within=0.05), 1)
+    assert asyncio.get_running_loop().time() - started < 0.5
+    running.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+    await worker.cancel()

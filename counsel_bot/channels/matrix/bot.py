@@ -116,6 +116,7 @@ class CounselBot:
         # Made (or checked) on the first sync, beside the staff room (the runner wires it).
         self.forum_rooms: Callable[[], Awaitable[object]] | None = None
         conductor.committed = self.outbox.wake
+        conductor.urgent_answered = self.outbox.urgent_answered
         # Youth-initiated deletion needs the executor's admin access, and never touches staff.
         conductor.can_delete = lambda: executor.admin is not None
         executor.protected = frozenset(conductor.policy.staff)
