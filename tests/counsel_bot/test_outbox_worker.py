@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 import pytest
@@ -527,19 +527,30 @@ def test_any_mix_of_lanes_is_performed_in_order_with_urgent_effects_first(
         performed.extend(keys)
 
     async def scenario() -> None:
-        store = SlowStore(turns)
-        await put(store, *effects[:len(first)])
-        worker = OutboxWorker(perform, store, CLOCK, settle=0)
-        await worker.dispatch()
-        await asyncio.sleep(0)
-        await put(store, *effects[len(first):])
-        await worker.dispatch()  # as a commit's wake-up does
+        _, worker = await committed_in_two(perform, effects, len(first), turns=turns, pause=1)
         known.update(key for key, _ in effects)
         await asyncio.wait_for(worker.drain(), 1)
         await asyncio.wait_for(worker.drain(), 1)  # what lanes busy at the commit left
 
     asyncio.run(scenario())
     assert_in_lane_order(performed, effects)
+
+
+async def committed_in_two(
+        perform: Callable[[Effect | StaffDigest, str], Awaitable[None]],
+        effects: list[tuple[str, Effect]], first: int, *, turns: int, pause: int,
+) -> tuple[SlowStore, OutboxWorker]:
+    """The first ``first`` effects committed and dispatched; ``pause`` loop turns later the
+    rest, dispatched as a commit's wake-up does."""
+    store = SlowStore(turns)
+    await put(store, *effects[:first])
+    worker = OutboxWorker(perform, store, CLOCK, settle=0)
+    await worker.dispatch()
+    for _ in range(pause):
+        await asyncio.sleep(0)
+    await put(store, *effects[first:])
+    await worker.dispatch()
+    return store, worker
 
 
 def assert_in_lane_order(performed: list[str], effects: list[tuple[str, Effect]]) -> None:
@@ -574,14 +585,8 @@ def test_with_failures_every_effect_is_performed_once_in_order_and_nothing_is_le
         performed.extend(keys)
 
     async def scenario() -> None:
-        store = SlowStore(turns)
-        await put(store, *effects[:len(first)])
-        worker = OutboxWorker(perform, store, CLOCK, settle=0)
-        await worker.dispatch()
-        for _ in range(commit_after):
-            await asyncio.sleep(0)
-        await put(store, *effects[len(first):])
-        await worker.dispatch()
+        store, worker = await committed_in_two(perform, effects, len(first), turns=turns,
+                                               pause=commit_after)
         while await pending_keys(store):  # each drain retries what failed before
             await asyncio.wait_for(worker.drain(), 1)
         assert not worker._lanes
