@@ -13,7 +13,8 @@ a time on a small machine, so a notice sent alongside an invitation only delays 
 effect committed while its lane is busy counts from the moment it is committed, and that lane
 goes on with it instead of ending first. A lane that holds an urgent effect behind ordinary
 ones waits less (priority inheritance): only for urgent effects being performed, which wait
-for nobody, not for those queued behind other lanes' ordinary effects. Without that, two
+for nobody, and for each at most INHERITED_WAIT_SECONDS, not for those queued behind other
+lanes' ordinary effects. Without that, two
 lanes each holding a notice before an urgent effect waited for each other for good, and every
 other send with them: reachable when a kill or a failed send left two queued youths' "you
 are number 2" pending before their invitations. Waiting for the ones being performed keeps
@@ -50,6 +51,7 @@ import enum
 import functools
 import hashlib
 import logging
+import math
 from collections.abc import Awaitable, Callable, Iterable
 
 from counsel_bot.core.clock import Clock
@@ -79,6 +81,11 @@ URGENT_STAFF_NOTICES = frozenset({"staff_crisis_alert", "staff_lead_page",
 URGENT_SETTLE_SECONDS = 0.02
 # Staff notices waiting together are sent as one message of at most this many.
 DIGEST_MOST = 20
+# How long an ordinary effect on the way to its own lane's urgent effect waits for another
+# lane's urgent effect being performed (a staff digest ahead of a crisis alert, while a
+# youth's invitation is sent): long enough for an answer on a small machine (about 20 ms),
+# short enough that a homeserver slow to answer one cannot hold up the other.
+INHERITED_WAIT_SECONDS = 0.1
 # How long a youth's crisis check waits for the invitation committed before it to be answered
 # (`urgent_answered`): the check's model competed with sending it (measured, bench/RESULTS.md),
 # and a homeserver that answers slowly must not hold the check up for long.
@@ -172,12 +179,14 @@ class OutboxWorker:
         # committed to it since it took that work (it goes on with them).
         self._urgent_left: dict[str, int] = {}
         self._urgent_queued: dict[str, int] = {}
-        self._urgent_now: set[str] = set()  # lanes performing an urgent effect (or at one)
+        # Lanes performing an urgent effect (or at one), and since when (event-loop time).
+        self._urgent_now: dict[str, float] = {}
         # Dispatches that began reading the outbox, and that finished (they run one at a
         # time), and an event set as each finishes: for `urgent_answered`.
         self._reads_begun = 0
         self._reads_done = 0
         self._dispatched = asyncio.Event()
+        self._answers_until = 0.0  # event-loop time: see `renew_answer_budget`
         self._urgent_changed = asyncio.Event()
 
     def wake(self) -> None:
@@ -193,7 +202,10 @@ class OutboxWorker:
                 self._wake.clear()
                 await self.dispatch()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), IDLE_SECONDS)
+                    # asyncio.timeout, not wait_for: wait_for in Python 3.11 can swallow a
+                    # cancel that comes just as the wait ends.
+                    async with asyncio.timeout(IDLE_SECONDS):
+                        await self._wake.wait()
                 if self._crash is not None:
                     raise self._crash
             # Draining here, not beside the loop: lanes are never cancelled under a drain.
@@ -232,6 +244,18 @@ class OutboxWorker:
             dispatched, self._dispatched = self._dispatched, asyncio.Event()
             dispatched.set()
 
+    def renew_answer_budget(self, seconds: float = URGENT_ANSWER_WAIT_SECONDS) -> None:
+        """A new sync batch: the waits of `answered_within_budget` in it take at most this
+        long together, so a batch of many new youths does not hold back a crisis later in
+        it by one wait per youth."""
+        self._answers_until = asyncio.get_running_loop().time() + seconds
+
+    async def answered_within_budget(self) -> None:
+        """`urgent_answered` for what is left of the batch's budget (nothing outside one)."""
+        left = self._answers_until - asyncio.get_running_loop().time()
+        if left > 0:
+            await self.urgent_answered(left)
+
     async def urgent_answered(self, within: float = URGENT_ANSWER_WAIT_SECONDS) -> None:
         """Wait until the homeserver has answered every urgent effect committed so far, for
         at most ``within`` seconds: what may compete with them (a youth's crisis check right
@@ -247,7 +271,8 @@ class OutboxWorker:
                 await self._urgent_changed.wait()
 
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(answered(), within)
+            async with asyncio.timeout(within):
+                await answered()
 
     async def _pending(self) -> dict[str, Work]:
         lanes: dict[str, Work] = {}
@@ -296,13 +321,20 @@ class OutboxWorker:
     def _holds_urgent(self, lane: str) -> bool:
         return self._urgent_left[lane] + self._urgent_queued[lane] > 0
 
-    def _must_wait(self, lane: str) -> bool:
+    def _must_wait(self, lane: str) -> float | None:
+        """None if an ordinary effect of ``lane`` may start now; else how long at most to
+        wait before asking again (inf: until the urgent effects change)."""
         if self._holds_urgent(lane):
             # On the way to its own urgent effect: it waits only for urgent effects being
             # performed (those never wait for anyone, so this makes no cycle), not for ones
-            # queued behind other lanes' ordinary effects (that could be waiting for itself).
-            return any(other != lane for other in self._urgent_now)
-        return any(map(self._holds_urgent, self._lanes))
+            # queued behind other lanes' ordinary effects (that could be waiting for itself);
+            # and for each only so long: an invitation the homeserver is slow to answer must
+            # not hold a crisis alert behind it for as long.
+            now = asyncio.get_running_loop().time()
+            left = [started + INHERITED_WAIT_SECONDS - now
+                    for other, started in self._urgent_now.items() if other != lane]
+            return min((x for x in left if x > 0), default=None)
+        return math.inf if any(map(self._holds_urgent, self._lanes)) else None
 
     async def _others_urgent_done(self, lane: str) -> None:
         """Wait until the urgent effects this effect must let go first are out (see
@@ -310,8 +342,10 @@ class OutboxWorker:
         # Checked anew after every wait: an urgent effect may be committed meanwhile, to this
         # lane (then wait less) or to another (then wait for it too).
         while True:
-            while self._must_wait(lane):
-                await self._urgent_changed.wait()
+            while (wait := self._must_wait(lane)) is not None:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(None if wait == math.inf else wait):
+                        await self._urgent_changed.wait()
             # The event loop's monotonic time, not the clock: a pause of milliseconds
             # between homeserver calls, which no test's fake clock should have to drive.
             left = self._settled_at - asyncio.get_running_loop().time()
@@ -344,7 +378,7 @@ class OutboxWorker:
         for effect, key, completes in coalesce(work):
             urgent = not isinstance(effect, StaffDigest) and is_urgent(effect)
             if urgent:
-                self._urgent_now.add(lane)
+                self._urgent_now[lane] = asyncio.get_running_loop().time()
             try:
                 await self._take_slot(lane, urgent=urgent)
                 try:
@@ -361,7 +395,7 @@ class OutboxWorker:
                     continue
             finally:
                 if urgent:
-                    self._urgent_now.discard(lane)
+                    self._urgent_now.pop(lane, None)
                     self._urgent_left[lane] -= 1
                     self._urgent_changed_now()
             # At once, not when the lane ends: a kill later in the lane must not repeat it.
@@ -377,7 +411,7 @@ class OutboxWorker:
             if not urgent:
                 await self._others_urgent_done(lane)
             await self._slots.acquire()
-            if urgent or not self._must_wait(lane):
+            if urgent or self._must_wait(lane) is None:
                 return
             self._slots.release()
 

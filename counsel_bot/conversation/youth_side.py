@@ -113,8 +113,8 @@ class YouthSide:
         if not await c.commit(step):
             return  # handled before: its check was done or noted then
         # The check's model competed with sending the invitation (bench.office_latency: the
-        # bot's part 38 ms with it beside, 29 ms after it), so it waits for the answer, a
-        # few tens of milliseconds at most.
+        # bot's part 38 ms with it beside, 29 ms after it), so it waits for the answer: at
+        # most 50 ms for all such checks of one sync batch (the bot's budget).
         await c.urgent_answered()
         check = Change(step.at, None)
         check.sealed.append((due, None))

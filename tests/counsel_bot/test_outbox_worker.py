@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from counsel_bot.channels.outbox_worker import (
     DIGEST_MOST,
+    INHERITED_WAIT_SECONDS,
     MAX_ATTEMPTS,
     EffectFailed,
     OutboxWorker,
@@ -676,3 +677,80 @@ async def test_urgent_answered_gives_up_on_a_homeserver_that_does_not_answer() -
     with contextlib.suppress(asyncio.CancelledError):
         await running
     await worker.cancel()
+
+
+async def test_an_alert_behind_a_notice_waits_for_another_lanes_invitation_only_so_long() -> None:
+    # A youth's first message: the invitation, the staff digest, then the alert behind it.
+    # The homeserver does not answer the invitation (nio retries timeouts for ever): the
+    # digest, and so the alert, waits for it INHERITED_WAIT_SECONDS, not for good.
+    store = CountingStore()
+    await put(store, ("assign", Assign(B, UserID("@c:x"), 1)),
+              ("notice", SayToStaff("staff_new_conversation")),
+              ("alert", SayToStaff("staff_crisis_alert")))
+    performed: list[str] = []
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        if key == "assign":
+            await asyncio.Event().wait()  # never answered
+        performed.append(key)
+
+    worker = OutboxWorker(perform, store, CLOCK, settle=0)
+    await worker.dispatch()
+    await asyncio.sleep(INHERITED_WAIT_SECONDS / 2)
+    assert performed == []  # a prompt answer would still come first
+    await asyncio.sleep(INHERITED_WAIT_SECONDS)
+    assert performed == ["notice", "alert"]
+    await worker.cancel()
+
+
+async def test_a_youths_invitation_behind_their_queue_notice_is_not_held_for_good() -> None:
+    store = CountingStore()
+    await put(store, ("assign-b", Assign(B, UserID("@c:x"), 1)))
+    await put(store, say(A, 1), ("assign-a", Assign(A, UserID("@d:x"), 1)))
+    performed: list[str] = []
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        if key == "assign-b":
+            await asyncio.Event().wait()
+        performed.append(key)
+
+    worker = OutboxWorker(perform, store, CLOCK, settle=0)
+    await worker.dispatch()
+    await asyncio.sleep(INHERITED_WAIT_SECONDS * 2)
+    assert performed == ["say:a:1", "assign-a"]
+    await worker.cancel()
+
+
+async def test_the_waits_of_one_sync_batch_share_one_budget() -> None:
+    # Ten new youths in one batch, each check waiting for an invitation the homeserver is
+    # slow to answer: together at most the budget, not ten times it.
+    store = CountingStore()
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        await asyncio.sleep(1)
+
+    worker = OutboxWorker(perform, store, CLOCK)
+    running = asyncio.create_task(worker.run(asyncio.Event()))
+    loop = asyncio.get_running_loop()
+    worker.renew_answer_budget(0.05)
+    started = loop.time()
+    for n in range(10):
+        await put(store, (f"assign-{n}", Assign(ConversationID(f"c{n}"), UserID("@c:x"), 1)))
+        worker.wake()
+        await worker.answered_within_budget()
+    assert loop.time() - started < 0.15
+    running.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+    await worker.cancel()
+
+
+async def test_a_cancel_while_waiting_for_the_answer_is_not_swallowed() -> None:
+    worker = OutboxWorker(lambda effect, key: asyncio.sleep(0), CountingStore(), CLOCK)
+    waiting = asyncio.create_task(worker.urgent_answered(within=5))
+    await asyncio.sleep(0)
+    await worker.dispatch()  # nothing urgent: the wait ends now
+    waiting.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await waiting
+    assert waiting.cancelled()

@@ -116,7 +116,7 @@ class CounselBot:
         # Made (or checked) on the first sync, beside the staff room (the runner wires it).
         self.forum_rooms: Callable[[], Awaitable[object]] | None = None
         conductor.committed = self.outbox.wake
-        conductor.urgent_answered = self.outbox.urgent_answered
+        conductor.urgent_answered = self.outbox.answered_within_budget
         # Youth-initiated deletion needs the executor's admin access, and never touches staff.
         conductor.can_delete = lambda: executor.admin is not None
         executor.protected = frozenset(conductor.policy.staff)
@@ -176,6 +176,7 @@ class CounselBot:
                 await self.check_staff_devices(
                     c.user for c in self.conductor.router.snapshot().counsellors if c.on_duty)
             self._batch_since = since
+            self.outbox.renew_answer_budget()
             # The gauges are refreshed once, after the batch's effects and bookkeeping.
             self.conductor.defer_metrics = True
             try:
