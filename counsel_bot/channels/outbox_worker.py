@@ -9,24 +9,23 @@ commit, so effects start while the rest of a sync batch is still being handled.
 
 Urgent effects (an invitation for a counsellor, a crisis alert, a page to a team lead) go
 first: every other effect waits while one is pending. The homeserver handles requests one at
-a time on a small machine, so a notice sent alongside an invitation only delays it. An urgent
-effect committed while its lane is busy counts from the moment it is committed, and that lane
-goes on with it instead of ending first. A lane that holds an urgent effect behind ordinary
-ones waits less (priority inheritance): only for urgent effects being performed, which wait
-for nobody, and for each at most INHERITED_WAIT_SECONDS, not for those queued behind other
-lanes' ordinary effects. Without that, two
-lanes each holding a notice before an urgent effect waited for each other for good, and every
-other send with them: reachable when a kill or a failed send left two queued youths' "you
-are number 2" pending before their invitations. Waiting for the ones being performed keeps
-a staff digest ahead of a freshly committed alert from going out beside a youth's invitation
-(measured: the invitation took 99-144 ms instead of 75-77 in bench.latency when it did). The
-price, taken on purpose: a slow send ahead of an alert in its lane holds every lane that
-holds nothing urgent until the alert is out. Other
-effects also wait a moment (URGENT_SETTLE_SECONDS) after the last urgent one was answered:
-Synapse wakes the invited counsellor's sync only as it answers, and a send right then (the
-youth's "you are with ..." needs a new room key, so several calls) competed with building
-that sync (measured: the invitation reached the counsellor 11 ms after the answer instead of
-6 ms, 2 cores under load).
+a time on a small machine, so a notice sent alongside an invitation only delays it. An
+urgent effect committed while its lane is busy counts from the moment it is committed, and
+that lane goes on with it instead of ending first. A lane that holds an urgent effect behind
+ordinary ones waits less (priority inheritance): only for urgent effects being performed,
+which wait for nobody, and for each at most INHERITED_WAIT_SECONDS, not for those queued
+behind other lanes' ordinary effects. Without that, two lanes each holding a notice before
+an urgent effect waited for each other for good, and every other send with them: reachable
+when a kill or a failed send left two queued youths' "you are number 2" pending before their
+invitations. Waiting for the ones being performed keeps a staff digest ahead of a freshly
+committed alert from going out beside a youth's invitation (measured: the invitation took
+99-144 ms instead of 75-77 in bench.latency when it did). The price, taken on purpose: a
+slow send ahead of an alert in its lane holds every lane that holds nothing urgent until the
+alert is out. Other effects also wait a moment (URGENT_SETTLE_SECONDS) after the last urgent
+one was answered: Synapse wakes the invited counsellor's sync only as it answers, and a send
+right then (the youth's "you are with ..." needs a new room key, so several calls) competed
+with building that sync (measured: the invitation reached the counsellor 11 ms after the
+answer instead of 6 ms, 2 cores under load).
 
 What holds after a crash: effects are performed at least once; a crash loses none (only an
 effect refused MAX_ATTEMPTS times is dropped, with a log line). Each effect (a staff digest:
