@@ -30,7 +30,7 @@ from typing import Any
 
 from nio import SyncResponse
 
-from bench import env, latency
+from bench import element_staff, env, latency
 from bench.cast import Youth
 from bench.client import BenchClient, Participant, Seen
 
@@ -207,7 +207,7 @@ def install_samplers(tracer: Tracer, samples: list[Raw]) -> None:
 
     async def traced_crisis(youth: Youth, staff: Participant, staff_room: str,
                             splits: list[latency.Split] | None = None,
-                            element: latency.ElementDevice | None = None) -> float:
+                            element: element_staff.Watch | None = None) -> float:
         before = cpu_by_role()
         took = await crisis_once(youth, staff, staff_room, splits, element)
         tracer.cpu.append(("crisis", cpu_delta(before, cpu_by_role())))

@@ -11,6 +11,7 @@ the nio device "unsigned", which changes routing).
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 
 from bench.env import Account
 from counsel_bot.core.ids import RoomID, UserID
@@ -29,6 +30,17 @@ async def open_device(base_url: str, account: Account) -> JsClient:
         await client.close()
         raise
     return client
+
+
+@dataclass
+class Watch:
+    """The first counsellor's Element-stack device, the bot that alerts, and each alert's
+    time on the counsellor's nio device and on this one (from the youth's send)."""
+
+    client: JsClient
+    bot: str
+    nio: list[float] = field(default_factory=list)
+    element: list[float] = field(default_factory=list)
 
 
 def watch_alert(client: JsClient, staff_room: str, bot: str, youth_room: str,

@@ -50,7 +50,6 @@ from bench import cast, element_staff, env
 from bench.cast import Youth
 from bench.client import Participant, Seen
 from bench.stats import Summary, latency_table, markdown, ratio, verdict
-from tests.support.js_client import JsClient
 
 WAIT = 60.0
 FIRST_MESSAGE = "Hallo, ich brauche gerade jemanden zum Reden."
@@ -110,11 +109,6 @@ class Results:
 Split = tuple[float, float]
 
 
-# The first counsellor's Element-stack device, the bot's user id, and where the alert's
-# times on the nio device and on this one go.
-ElementDevice = tuple[JsClient, str, list[float], list[float]]
-
-
 def split(sent_wall: float, seen: Seen, seen_wall: float) -> Split:
     on_server = seen.server_ms / 1000
     return on_server - sent_wall, seen_wall - on_server
@@ -172,9 +166,7 @@ async def handover_once(
 
 async def crisis_once(youth: Youth, staff: Participant, staff_room: str,
                       splits: list[Split] | None = None,
-                      element: ElementDevice | None = None) -> float:
-    """``element``: the first counsellor's Element-stack device, the bot, and where the two
-    devices' times go."""
+                      element: element_staff.Watch | None = None) -> float:
     room = youth.counsel_room
 
     await youth.client.share_room_key(room, members=IN_CONVERSATION)
@@ -188,17 +180,16 @@ async def crisis_once(youth: Youth, staff: Participant, staff_room: str,
 
     alerted = staff.expect(alert)
     wall = time.time()
-    other = None
-    if element is not None:
-        other = element_staff.watch_alert(element[0], staff_room, element[1], room, wall, WAIT)
+    other = None if element is None else element_staff.watch_alert(
+        element.client, staff_room, element.bot, room, wall, WAIT)
     started = await youth.client.send(room, CRISIS_MESSAGE)
     seen = await asyncio.wait_for(alerted, WAIT)
     seen_wall = time.time() - (time.perf_counter() - seen.at)
     if splits is not None:
         splits.append(split(wall, seen, seen_wall))
     if element is not None and other is not None:
-        element[2].append(seen_wall - wall)
-        element[3].append(await other)
+        element.nio.append(seen_wall - wall)
+        element.element.append(await other)
     return seen.at - started
 
 
@@ -291,17 +282,15 @@ async def run(plan: Plan, root: Path, log: logging.Logger,
         await echo.start()
         bot_user, echo_user = env.bot_user_of(bot), env.bot_user_of(echo)
         people: list[Participant] = []
-        device: JsClient | None = None
+        element: element_staff.Watch | None = None
         try:
             staff, staff_room = await cast.on_duty(hs, staff_accounts, root, bot_user,
                                                    plan.own_process)
             people += staff
             if plan.element_staff:
                 # Before any youth's room exists, so every youth shares its keys with it.
-                device = await element_staff.open_device(hs.base_url, staff_accounts[0])
-            crisis_nio: list[float] = []
-            crisis_element: list[float] = []
-            element = None if device is None else (device, bot_user, crisis_nio, crisis_element)
+                element = element_staff.Watch(
+                    await element_staff.open_device(hs.base_url, staff_accounts[0]), bot_user)
             rss_idle = env.rss_kib(bot.pid)[0]
             log.info("%d counsellors on duty; making %d youths", len(staff),
                      plan.sequential + plan.burst)
@@ -340,11 +329,11 @@ async def run(plan: Plan, root: Path, log: logging.Logger,
             bot.check_alive()
             return Results(echo_s, route_s, handover_s, crisis_s, echo_b, route_b, echo_rate,
                            bot_rate, len(sequential) * plan.messages_per_youth, rss_idle,
-                           rss_loaded, len(made), echo_split, crisis_split, crisis_nio,
-                           crisis_element)
+                           rss_loaded, len(made), echo_split, crisis_split,
+                           element.nio if element else [], element.element if element else [])
         finally:
-            if device is not None:
-                await device.stop()
+            if element is not None:
+                await element.client.stop()
             await cast.close_all(people)
             await bot.stop()
             await echo.stop()
