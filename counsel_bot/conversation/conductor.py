@@ -113,7 +113,7 @@ class Conductor:
         # mail, timers and chat alike have their effects performed at once.
         self.committed: Callable[[], None] = lambda: None
         # Waits (briefly) until the homeserver has answered the urgent effects committed so
-        # far; the bot wires its outbox worker's `urgent_answered`.
+        # far; the bot wires its outbox worker's `answered_within_budget`.
         self.urgent_answered: Callable[[], Awaitable[None]] = _nothing_to_wait_for
         # While set, a commit only notes that the gauges are stale and the one who set it
         # refreshes them later (`refresh_due_metrics`): the bot's sync loop does so once per
