@@ -7,6 +7,12 @@ join on invite, encrypt and send. Whatever counsel's bot adds on top shows as th
 ``--invite USER``: the floor of routing instead. The bot greets each room it joins (as
 counsel's bot welcomes a youth, which shares its room key) and invites USER to a room on
 the first text it decrypts there: sync, decrypt, invite; no routing, no store, no check.
+Given more than once, the users are invited in turn, one per room.
+
+``--alert`` (with ``--invite``): the floor of the crisis alert as well. At start the bot
+makes an encrypted staff room with every ``--invite`` user in it; after a room's first text
+(the invitation) it answers every further text with a fixed alert naming the room,
+"⚠️ <room id>", in the staff room: sync, decrypt, send; no detector, no store.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import contextlib
 import logging
 import os
 import signal
+from collections.abc import Sequence
 from pathlib import Path
 
 from nio import (
@@ -25,6 +32,7 @@ from nio import (
     JoinError,
     MatrixRoom,
     MegolmEvent,
+    RoomCreateResponse,
     RoomMessageText,
     SyncResponse,
 )
@@ -32,10 +40,17 @@ from nio import (
 log = logging.getLogger("echo_bot")
 
 
+ENCRYPTION = {"type": "m.room.encryption", "state_key": "",
+              "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
+
+
 class EchoBot:
-    def __init__(self, client: AsyncClient, invite: str | None = None) -> None:
+    def __init__(self, client: AsyncClient, invite: Sequence[str] = (),
+                 staff_room: str | None = None) -> None:
         self.client = client
-        self._invite = invite
+        self._invite = list(invite)
+        self._turn = 0
+        self._staff_room = staff_room
         self._invited: set[str] = set()
         self._to_greet: set[str] = set()
         self._joined: set[str] = set()
@@ -50,7 +65,7 @@ class EchoBot:
                 answer = await self.client.join(room_id)
                 if isinstance(answer, JoinError):
                     log.warning("could not join %s: %s", room_id, answer.message)
-                elif self._invite is not None:
+                elif self._invite:
                     self._to_greet.add(room_id)
         # nio knows a joined room's state (encryption) only once a sync has brought it.
         for room_id in self._to_greet & set(response.rooms.join):
@@ -64,13 +79,17 @@ class EchoBot:
                     event.session_id)
 
     async def _on_text(self, room: MatrixRoom, event: RoomMessageText) -> None:
-        if event.sender == self.client.user_id:
+        if event.sender == self.client.user_id or room.room_id == self._staff_room:
             return
-        if self._invite is None:
+        if not self._invite:
             await self._say(room.room_id, event.body)
         elif room.room_id not in self._invited:
             self._invited.add(room.room_id)
-            await self.client.room_invite(room.room_id, self._invite)
+            user = self._invite[self._turn % len(self._invite)]
+            self._turn += 1
+            await self.client.room_invite(room.room_id, user)
+        elif self._staff_room is not None:
+            await self._say(self._staff_room, f"⚠️ {room.room_id}")
 
     async def _say(self, room_id: str, body: str) -> None:
         await self.client.room_send(
@@ -80,19 +99,20 @@ class EchoBot:
 
 
 async def serve(homeserver: str, user: str, device: str, store: Path,
-                invite: str | None = None) -> None:
+                invite: Sequence[str] = (), alert: bool = False) -> None:
     config = AsyncClientConfig(encryption_enabled=True, store_sync_tokens=True,
                                pickle_key="bench-echo")
     client = AsyncClient(homeserver, user, device_id=device, store_path=str(store),
                          config=config)
     client.restore_login(user, device, os.environ["BENCH_ECHO_TOKEN"])
-    EchoBot(client, invite)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     if client.should_upload_keys:
         await client.keys_upload()
+    staff_room = await make_staff_room(client, invite) if alert else None
+    EchoBot(client, invite, staff_room)
     syncing = asyncio.create_task(client.sync_forever(timeout=30_000, full_state=True))
     await stop.wait()
     syncing.cancel()
@@ -101,17 +121,32 @@ async def serve(homeserver: str, user: str, device: str, store: Path,
     await client.close()
 
 
+async def make_staff_room(client: AsyncClient, staff: Sequence[str]) -> str:
+    answer = await client.room_create(name="floor staff", invite=list(staff),
+                                      initial_state=[ENCRYPTION])
+    if not isinstance(answer, RoomCreateResponse):
+        raise RuntimeError(f"could not make the staff room: {answer}")
+    return str(answer.room_id)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--homeserver", required=True)
     parser.add_argument("--user", required=True)
     parser.add_argument("--device", required=True)
     parser.add_argument("--store", type=Path, required=True)
-    parser.add_argument("--invite", default=None, metavar="USER",
-                        help="invite USER on each room's first text instead of echoing")
+    parser.add_argument("--invite", action="append", default=[], metavar="USER",
+                        help="invite USER on each room's first text instead of echoing "
+                             "(more than one: in turn)")
+    parser.add_argument("--alert", action="store_true",
+                        help="with --invite: a staff room of those users, and an alert there "
+                             "on every later text")
     args = parser.parse_args()
+    if args.alert and not args.invite:
+        parser.error("--alert needs --invite")
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
-    asyncio.run(serve(args.homeserver, args.user, args.device, args.store, args.invite))
+    asyncio.run(serve(args.homeserver, args.user, args.device, args.store, args.invite,
+                      args.alert))
     return 0
 
 

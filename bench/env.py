@@ -284,17 +284,21 @@ def bot_data_of(child: ChildProcess) -> Path:
     return Path(child.argv[child.argv.index("--data") + 1])
 
 
-async def provision_echo_bot(hs: Homeserver, invite: str | None = None) -> ChildProcess:
-    """The echo bot; with ``invite``, the bare invite bot instead (bench.echo_bot)."""
-    name = "echo" if invite is None else "invite"
+async def provision_echo_bot(hs: Homeserver, invite: Sequence[str] = (),
+                             alert: bool = False) -> ChildProcess:
+    """The echo bot; with ``invite``, the bare invite bot instead, and with ``alert`` also
+    the bare alert bot (bench.echo_bot)."""
+    name = "alert" if alert else "invite" if invite else "echo"
     account = await hs.register(name)
     await hs.admin.override_ratelimit(account.user_id)
     store = hs.root / f"{name}-bot"
     store.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, "-m", "bench.echo_bot", "--homeserver", hs.base_url,
             "--user", account.user_id, "--device", account.device_id, "--store", str(store)]
-    if invite is not None:
-        argv += ["--invite", invite]
+    for user in invite:
+        argv += ["--invite", user]
+    if alert:
+        argv.append("--alert")
     child = ChildProcess(argv, store / f"{name}.log",
                          {"BENCH_ECHO_TOKEN": account.access_token})
     child.env["BENCH_BOT_USER"] = account.user_id

@@ -22,6 +22,10 @@ rooms), ``--own-process`` (every counsellor and sequential youth in a process of
 see bench.remote; it did not change the crisis alert's delivery, bench/RESULTS.md).
 ``--element-staff``: the first counsellor also has an Element-stack device (matrix-js-sdk +
 Rust crypto, bench.element_staff), and each crisis alert is timed on both of its devices.
+``--floor``: the floor of the crisis alert, sampled beside it: a bare bot (bench.echo_bot
+--alert) with its own staff room of the same counsellors, which invites one of them on a
+youth's first message (who joins, as in the handover) and answers the next with a fixed
+alert there; no detector, no store, no routing.
 """
 
 from __future__ import annotations
@@ -69,6 +73,8 @@ class Plan:
     own_process: bool = False
     # The first counsellor also on an Element-stack device; each alert timed on both.
     element_staff: bool = False
+    # The bare alert bot's alert, sampled after each crisis sample (the floor).
+    floor: bool = False
 
     @property
     def counsellors(self) -> int:
@@ -102,6 +108,9 @@ class Results:
     # counsellor had it decrypted: nio, and Element's stack (with --element-staff).
     crisis_nio: list[float] = dataclasses.field(default_factory=list)
     crisis_element: list[float] = dataclasses.field(default_factory=list)
+    # The bare alert bot (--floor): its alerts, and their split as crisis_split.
+    floor: list[float] = dataclasses.field(default_factory=list)
+    floor_split: list[Split] = dataclasses.field(default_factory=list)
 
 
 # (until the answer's event was on the server, from there until the receiving client had
@@ -191,6 +200,55 @@ async def crisis_once(youth: Youth, staff: Participant, staff_room: str,
         element.nio.append(seen_wall - wall)
         element.element.append(await other)
     return seen.at - started
+
+
+@dataclass
+class Floor:
+    """The bare alert bot, its staff room (the same counsellors) and its youths."""
+    bot: env.ChildProcess
+    staff_room: str
+    youths: list[Youth]
+    alerts: list[float] = dataclasses.field(default_factory=list)
+    splits: list[Split] = dataclasses.field(default_factory=list)
+
+    async def sample(self, index: int, staff: Sequence[Participant], join: bool,
+                     timed: bool = True) -> None:
+        """The youth's first message (a counsellor is invited and, with ``join``, joins),
+        then crisis wording until the first counsellor has the bare bot's alert."""
+        youth = self.youths[index]
+        await route_once(youth, staff)
+        if join:
+            invited = next(c for c in staff if youth.counsel_room in c.invites)
+            await invited.join(youth.counsel_room)
+        await asyncio.sleep(0.2)
+        took = await crisis_once(youth, staff[0], self.staff_room,
+                                 self.splits if timed else None)
+        if timed:
+            self.alerts.append(took)
+
+
+async def open_floor(hs: env.Homeserver, staff: Sequence[Participant], known: set[str],
+                     plan: Plan, root: Path) -> Floor:
+    """Start the bare alert bot once the counsellors are on duty, join its staff room and
+    make a youth for each sequential sample; one more youth's sample (untimed) shares the
+    staff room's key, as the counsel bot's duty answers did for its own."""
+    bot = await env.provision_echo_bot(hs, invite=[c.user_id for c in staff], alert=True)
+    await bot.start()
+    first = staff[0]
+    deadline = time.perf_counter() + WAIT
+    while not (fresh := set(first.invites) - known):
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the bare alert bot never invited the counsellors")
+        await asyncio.sleep(0.05)
+    room = fresh.pop()
+    for client in staff:
+        await asyncio.wait_for(client.expect_invite(room), WAIT)
+        await client.join(room)
+    youths = await cast.youths(hs, plan.sequential + 1, root / "floor", env.bot_user_of(bot),
+                               None)
+    floor = Floor(bot, room, youths)
+    await floor.sample(plan.sequential, staff, plan.join, timed=False)
+    return floor
 
 
 async def warm_echo(youths: Sequence[Youth], echo_bot: str) -> None:
@@ -283,6 +341,7 @@ async def run(plan: Plan, root: Path, log: logging.Logger,
         bot_user, echo_user = env.bot_user_of(bot), env.bot_user_of(echo)
         people: list[Participant] = []
         element: element_staff.Watch | None = None
+        floor: Floor | None = None
         try:
             staff, staff_room = await cast.on_duty(hs, staff_accounts, root, bot_user,
                                                    plan.own_process)
@@ -298,12 +357,15 @@ async def run(plan: Plan, root: Path, log: logging.Logger,
                                      own_process=plan.sequential if plan.own_process else 0)
             people += [y.client for y in made]
             await warm_echo(made, echo_user)
+            if plan.floor:
+                floor = await open_floor(hs, staff, {staff_room}, plan, root)
+                people += [y.client for y in floor.youths]
             sequential, burst = made[: plan.sequential], made[plan.sequential :]
             echo_s, route_s, handover_s, crisis_s = [], [], [], []
             log.info("sequential samples")
             echo_split: list[Split] = []
             crisis_split: list[Split] = []
-            for youth in sequential:
+            for n, youth in enumerate(sequential):
                 echo_s.append(await echo_once(youth, echo_user, "ping-1", echo_split))
                 if plan.join:
                     invited, handed = await handover_once(youth, staff, bot_user)
@@ -315,6 +377,9 @@ async def run(plan: Plan, root: Path, log: logging.Logger,
                 crisis_s.append(await crisis_once(youth, staff[0], staff_room, crisis_split,
                                                   element))
                 await asyncio.sleep(0.2)  # let the bot finish staff notices: isolated samples
+                if floor is not None:
+                    await floor.sample(n, staff, plan.join)
+                    await asyncio.sleep(0.2)
             spy = await start_profiler(bot.pid, profile)
             log.info("burst of %d", len(burst))
             echo_b = list(await asyncio.gather(*(echo_once(y, echo_user, "burst")
@@ -330,13 +395,16 @@ async def run(plan: Plan, root: Path, log: logging.Logger,
             return Results(echo_s, route_s, handover_s, crisis_s, echo_b, route_b, echo_rate,
                            bot_rate, len(sequential) * plan.messages_per_youth, rss_idle,
                            rss_loaded, len(made), echo_split, crisis_split,
-                           element.nio if element else [], element.element if element else [])
+                           element.nio if element else [], element.element if element else [],
+                           floor.alerts if floor else [], floor.splits if floor else [])
         finally:
             if element is not None:
                 await element.client.stop()
             await cast.close_all(people)
             await bot.stop()
             await echo.stop()
+            if floor is not None:
+                await floor.bot.stop()
 
 
 def report(plan: Plan, r: Results) -> str:
@@ -390,6 +458,8 @@ def report(plan: Plan, r: Results) -> str:
     ]
     if r.crisis_element:
         out += ["", *_element_report(r, echo)]
+    if r.floor:
+        out += ["", *_floor_report(r, echo)]
     return "\n".join(out)
 
 
@@ -407,6 +477,23 @@ def _element_report(r: Results, echo: Summary) -> list[str]:
         f"The Element-stack device had the alert first in {faster} of {len(r.crisis_element)}.",
         f"- crisis alert on the Element-stack device <= 1.3x echo (p50): "
         f"{ratio(element.p50, echo.p50)} -> {verdict(element.p50 <= 1.3 * echo.p50)}",
+    ]
+
+
+def _floor_report(r: Results, echo: Summary) -> list[str]:
+    crisis, floor = Summary.of(r.crisis), Summary.of(r.floor)
+    return [
+        "The floor: a bare bot that decrypts and sends a fixed alert to its own staff room of "
+        "the same counsellors (bench.echo_bot --alert), sampled after each crisis sample:",
+        "",
+        latency_table([("echo round trip (baseline)", echo),
+                       ("crisis message -> staff alert", crisis),
+                       ("crisis message -> staff alert, bare alert bot (the floor)", floor)],
+                      echo),
+        "",
+        f"- split bare alert bot: {_half(r.floor_split, 0)} / {_half(r.floor_split, 1)}",
+        f"- crisis alert against the floor (p50): {ratio(crisis.p50, floor.p50)}; the floor "
+        f"against the echo: {ratio(floor.p50, echo.p50)}",
     ]
 
 
@@ -439,6 +526,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--element-staff", action="store_true",
                         help="time each crisis alert also on an Element-stack device "
                              "(matrix-js-sdk + Rust crypto) of the first counsellor")
+    parser.add_argument("--floor", action="store_true",
+                        help="sample the floor too: a bare bot's alert to its own staff room")
     args = parser.parse_args(argv)
     quiet_libraries()
     env.interrupt_on_sigterm()
@@ -453,6 +542,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         plan = dataclasses.replace(plan, own_process=True)
     if args.element_staff:
         plan = dataclasses.replace(plan, element_staff=True)
+    if args.floor:
+        plan = dataclasses.replace(plan, floor=True)
     with tempfile.TemporaryDirectory(prefix="counsel-bench-") as tmp, \
             contextlib.ExitStack() as stack:
         store_url = None

@@ -275,7 +275,7 @@ async def run(plan: Plan, root: Path, log: logging.Logger, profile: Path | None)
                                                  extra=offices_toml(ids))
         echo = await env.provision_echo_bot(hs)
         floor_account = (await hs.register_many("floor", 1))[0]
-        inviter = await env.provision_echo_bot(hs, invite=floor_account.user_id)
+        inviter = await env.provision_echo_bot(hs, invite=[floor_account.user_id])
         bots = (one, twenty, echo, inviter)
         for child in bots:
             await child.start()
