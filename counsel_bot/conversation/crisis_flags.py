@@ -209,17 +209,21 @@ class CrisisFlags:
         self, step: Change, snapshot: RouterSnapshot, leads: tuple[UserID, ...], version: int,
         leads_for: Callable[[ConversationID], tuple[UserID, ...]] | None = None,
     ) -> None:
-        """Flags nobody handled in time page the team leads, each flag once (with offices:
-        the leads `leads_for` names, those of its office or of the on-call office)."""
-        self._escalation.update(snapshot)
+        """Crises nobody handled in time page the team leads, each wait once (with offices:
+        the leads `leads_for` names, those of its office or of the on-call office; all
+        leads for a conversation that has ended). See `EscalationTracker` for what a wait
+        is."""
+        self._escalation.update(snapshot, step.at)
         everyone = leads
-        for conversation, waited in self._escalation.due(step.at):
+        for due in self._escalation.due(step.at):
+            conversation = due.conversation
             if leads_for is not None:
                 leads = leads_for(conversation) or everyone
             step.after.append(lambda m: m.escalated())
             step.add(SayToStaff(
-                "staff_lead_page",
-                (("conversation", conversation), ("minutes", int(waited.total_seconds() // 60)),
+                "staff_lead_page_closed" if due.closed else "staff_lead_page",
+                (("conversation", conversation),
+                 ("minutes", int(due.waited.total_seconds() // 60)),
                  ("leads", " ".join(leads) or "Team")),
                 mentions=leads,
             ), f"page:{conversation}:{version}")

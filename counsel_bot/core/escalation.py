@@ -1,8 +1,13 @@
-"""When a crisis flag waits too long for a human, page the team lead (pure, time passed in).
+"""When a crisis waits too long for a human, page the team lead (pure, time passed in).
 
-"Handled" means: a waiting conversation was taken by someone, or the flag was confirmed or
-dismissed (for a conversation already assigned when flagged, its counsellor must react).
-Each flag pages once.
+A wait for a human begins when a flag is raised, and again whenever a flagged conversation
+(raised or confirmed, not dismissed) is back in the queue with nobody assigned: a
+counsellor went off duty, handed it back, or it was moved to an office with nobody on duty.
+It ends when someone takes the conversation, or dismisses the flag; a flag raised while a
+counsellor already had the conversation ends only when that counsellor confirms or
+dismisses it. A conversation that closes while a wait runs (the youth wrote "ende" or left
+before anyone looked) does not end it: a lead still hears of a flag nobody reviewed. Each
+wait pages once.
 """
 
 from __future__ import annotations
@@ -18,34 +23,57 @@ from counsel_bot.core.routing.model import (
     RouterSnapshot,
 )
 
+# Flags that still ask for a human; a dismissed one does not.
+_ACTIVE = (CrisisStatus.RAISED, CrisisStatus.CONFIRMED)
+
 
 @dataclass
-class _Pending:
+class _Wait:
     since: datetime
-    assigned_when_flagged: bool
+    # Flagged while its counsellor had it: only a review ends the wait.
+    needs_review: bool
+    paged: bool = False
+    closed: bool = False  # the conversation ended while the wait ran
+
+
+@dataclass(frozen=True)
+class Due:
+    conversation: ConversationID
+    waited: timedelta
+    closed: bool  # the conversation ended while the wait ran
 
 
 @dataclass
 class EscalationTracker:
     timeout: timedelta
-    _pending: dict[ConversationID, _Pending] = field(default_factory=dict)
+    _waits: dict[ConversationID, _Wait] = field(default_factory=dict)
 
     def flagged(self, conversation: ConversationID, at: datetime, *, assigned: bool) -> None:
-        self._pending.setdefault(conversation, _Pending(at, assigned))
+        self._waits.setdefault(conversation, _Wait(at, assigned))
 
-    def update(self, snapshot: RouterSnapshot) -> None:
-        """Forget flags a human has handled, by the router's current state."""
+    def update(self, snapshot: RouterSnapshot, now: datetime) -> None:
+        """Start waits for flagged conversations back in the queue, end those a human
+        handled, by the router's current state."""
         open_by_id = {c.conversation: c for c in snapshot.conversations}
-        for conversation, pending in list(self._pending.items()):
-            if _handled(pending, open_by_id.get(conversation)):
-                del self._pending[conversation]
+        for current in snapshot.conversations:
+            if (current.crisis in _ACTIVE and current.state is not ConversationState.ASSIGNED
+                    and current.conversation not in self._waits):
+                self._waits[current.conversation] = _Wait(now, needs_review=False)
+        for conversation, wait in list(self._waits.items()):
+            current = open_by_id.get(conversation)
+            if current is None:
+                wait.closed = True
+                if wait.paged:
+                    del self._waits[conversation]
+            elif _ended(wait, current):
+                del self._waits[conversation]
 
-    def due(self, now: datetime) -> list[tuple[ConversationID, timedelta]]:
-        """Flags unhandled for longer than the timeout, each returned once."""
-        late = [(cid, now - p.since) for cid, p in self._pending.items()
-                if now - p.since >= self.timeout]
-        for conversation, _ in late:
-            del self._pending[conversation]
+    def due(self, now: datetime) -> list[Due]:
+        """Waits longer than the timeout, each returned once."""
+        late = [Due(cid, now - w.since, w.closed) for cid, w in self._waits.items()
+                if not w.paged and now - w.since >= self.timeout]
+        for item in late:
+            self._waits[item.conversation].paged = True
         return late
 
     def restore(self, snapshot: RouterSnapshot, now: datetime) -> None:
@@ -57,10 +85,9 @@ class EscalationTracker:
                              assigned=conversation.state is ConversationState.ASSIGNED)
 
 
-def _handled(pending: _Pending, current: ConversationSnapshot | None) -> bool:
-    if current is None:  # closed
+def _ended(wait: _Wait, current: ConversationSnapshot) -> bool:
+    if current.crisis is CrisisStatus.DISMISSED:
         return True
-    if current.crisis in (CrisisStatus.CONFIRMED, CrisisStatus.DISMISSED):
-        return True
-    # Taking a waiting conversation counts; an assigned counsellor must confirm or dismiss.
-    return not pending.assigned_when_flagged and current.state is ConversationState.ASSIGNED
+    if wait.needs_review:
+        return current.crisis is CrisisStatus.CONFIRMED
+    return current.state is ConversationState.ASSIGNED

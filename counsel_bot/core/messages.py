@@ -254,6 +254,16 @@ CATALOGUE.update({
         "🚨 {leads}: crisis flag {conversation} unhandled for {minutes} min. Please take "
         "it: \"!take {conversation}\".",
     ),
+    # The youth wrote "ende" or left before anyone looked: nothing to take, but a lead
+    # decides whether the team can reach out (a case code, a mail address the youth gave).
+    "staff_lead_page_closed": _both(
+        "🚨 {leads}: Krisenhinweis {conversation}: Das Gespräch ist beendet, bevor jemand "
+        "den Hinweis bearbeitet hat (seit {minutes} min). Bitte im Team klären, ob und wie "
+        "nachgefasst werden kann.",
+        "🚨 {leads}: crisis flag {conversation}: the conversation ended before anyone "
+        "reviewed the flag ({minutes} min ago). Please decide with the team whether and how "
+        "to follow up.",
+    ),
     # Posted in the youth's room, so worded for the youth, who reads it too: Megolm gives a
     # counsellor who joins late nothing written before, so the bot repeats it for them.
     "staff_transcript": _both(

@@ -1,0 +1,125 @@
+"""Every way a youth's words reach the bot is checked for a crisis, and every flag reaches
+a human: the paths an outside audit (2026-12-06) found short. Memory store, the real rules
+detector, injected time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from counsel_bot.config import Settings, StaffSettings, settings_from_mapping
+from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.core.effects import SayToStaff, decode_effect
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.runtime.runner import policy_from
+from counsel_bot.store import MemoryStore
+from tests.store.conftest import AeadSealer
+
+# A Tuesday afternoon in Berlin (inside the default opening hours).
+T0 = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
+ANNA, LEA = UserID("@anna:x"), UserID("@lea:x")
+STAFF_ROOM = RoomID("!staff:x")
+ROOM, YOUTH = RoomID("!youth:x"), UserID("@sunflower:x")
+CRISIS = "ich will mich umbringen"
+_ids = iter(range(1_000_000))
+
+
+def eid() -> EventID:
+    return EventID(f"$p{next(_ids)}")
+
+
+async def office(settings: Settings | None = None) -> Conductor:
+    settings = settings or Settings(staff=StaffSettings(counsellors=(ANNA,), team_leads=(LEA,)))
+    detector = CrisisDetector.from_directory(default_lexicon_dir())
+    c = await Conductor.open(MemoryStore(AeadSealer()), detector, policy_from(settings), T0)
+    await c.sync_roster(T0)
+    return c
+
+
+async def pending(c: Conductor) -> list[Any]:
+    return [decode_effect(e.payload) for e in await c.store.pending_outbox()]
+
+
+async def staff_notices(c: Conductor) -> list[SayToStaff]:
+    return [e for e in await pending(c) if isinstance(e, SayToStaff)]
+
+
+async def staff_keys(c: Conductor) -> list[str]:
+    return [e.key for e in await staff_notices(c)]
+
+
+async def youth(c: Conductor, body: str, at: datetime, room: RoomID = ROOM) -> None:
+    await c.youth_wrote(room, YOUTH, None, eid(), body, at)
+
+
+async def staff(c: Conductor, who: UserID, body: str, at: datetime) -> None:
+    await c.staff_wrote(STAFF_ROOM, who, eid(), body, at)
+
+
+async def conversation_of(c: Conductor, room: RoomID = ROOM) -> ConversationID:
+    record = await c.store.conversation_by_room(room)
+    assert record is not None
+    return record.conversation
+
+
+async def ticks(c: Conductor, *minutes: float) -> None:
+    for m in minutes:
+        await c.tick(T0 + timedelta(minutes=m))
+
+
+# -- a flag goes on waiting for a human -----------------------------------------------------
+
+async def test_a_flag_handed_back_with_nobody_on_duty_pages_the_lead() -> None:
+    c = await office()
+    await youth(c, "hallo", T0)
+    await youth(c, CRISIS, T0 + timedelta(seconds=5))  # waits: nobody on duty
+    cid = await conversation_of(c)
+    await staff(c, ANNA, "!duty on", T0 + timedelta(seconds=30))  # given to Anna at once
+    current = c.router.conversation(cid)
+    assert current is not None and current.assigned_to == ANNA
+    await ticks(c, 35 / 60)  # taken: no page
+    await staff(c, ANNA, "!duty off", T0 + timedelta(seconds=60))  # never looked at it
+    current = c.router.conversation(cid)
+    assert current is not None and current.assigned_to is None
+    await ticks(c, 2, 5, 30)
+    assert (await staff_keys(c)).count("staff_lead_page") == 1
+
+
+OFFICES = {
+    "routing": {"fallback_office": "jugend", "on_call_office": "jugend"},
+    "offices": [
+        {"id": "familie", "name": "Familienberatung", "topics": ["family"],
+         "postcodes": ["89"], "counsellors": ["@anna:x"], "team_leads": ["@lea:x"]},
+        {"id": "jugend", "name": "Jugendberatung", "topics": ["general"],
+         "counsellors": ["@cem:x"], "team_leads": ["@ida:x"]},
+    ],
+}
+
+
+async def test_going_off_duty_from_a_confirmed_crisis_pages_the_on_call_lead() -> None:
+    """Issue 16: a flagged conversation whose office has nobody on duty goes to the on-call
+    office, and its team lead is paged."""
+    c = await office(settings_from_mapping(OFFICES))
+    await staff(c, ANNA, "!duty on", T0)
+    await youth(c, "Stress mit meinen Eltern, 89073", T0)
+    cid = await conversation_of(c)
+    await youth(c, CRISIS, T0 + timedelta(seconds=10))
+    await staff(c, ANNA, f"!confirm {cid}", T0 + timedelta(seconds=40))
+    await staff(c, ANNA, "!duty off", T0 + timedelta(minutes=1))  # the end of her shift
+    current = c.router.conversation(cid)
+    assert current is not None and current.assigned_to is None
+    await ticks(c, 3, 10, 60)
+    pages = [e for e in await staff_notices(c) if e.key == "staff_lead_page"]
+    assert [p.mentions for p in pages] == [(UserID("@ida:x"),)]
+
+
+async def test_an_unreviewed_flag_still_pages_the_lead_after_the_youth_writes_ende() -> None:
+    c = await office()  # nobody on duty: the staff room's alert may go unread
+    await youth(c, "hallo", T0)
+    await youth(c, CRISIS, T0 + timedelta(seconds=10))
+    assert "staff_crisis_alert" in await staff_keys(c)
+    await youth(c, "ende", T0 + timedelta(seconds=20))
+    await ticks(c, 1, 3, 10)
+    pages = [e for e in await staff_notices(c) if e.key == "staff_lead_page_closed"]
+    assert [p.mentions for p in pages] == [(LEA,)]
