@@ -99,6 +99,9 @@ class CrisisFlags:
         self.details: dict[ConversationID, CrisisDetail] = {}
         # The review last counted for a conversation's flag: a repeated !confirm is one review.
         self._counted: dict[ConversationID, CrisisStatus] = {}
+        # Conversations opened again for words written after their close: when (so the
+        # youth's safety text goes out again, not deduplicated against the first one).
+        self._reopened: dict[ConversationID, datetime] = {}
 
     def restore_waiting(self, snapshot: RouterSnapshot, now: datetime) -> None:
         """After a restart, raised flags nobody reviewed wait for a human again, and the
@@ -115,6 +118,18 @@ class CrisisFlags:
             self.details[conversation] = CrisisDetail(
                 category, datetime.fromisoformat(raised_at),
                 source if source in FLAG_SOURCES else "unknown")
+
+    async def flags_alone(self, body: str) -> bool:
+        """Whether the text alone raises a flag (for words written after a close, which
+        belong to no open conversation)."""
+        [assessment] = await self._judge([body])
+        return assessment.flag
+
+    def reopened(self, conversation: ConversationID, at: datetime) -> None:
+        """The conversation is open again: its level starts afresh, so the words that
+        reopened it alert the staff room even at the level it had before the close."""
+        self._risk.pop(conversation, None)
+        self._reopened[conversation] = at
 
     async def _inline(self, texts: Sequence[str]) -> list[Assessment]:
         return self._detector.assess_many(texts)
@@ -177,8 +192,9 @@ class CrisisFlags:
         if first:
             language: Language = "en" if current.language == "en" else "de"
             text = "safety_info" if raised.explicit else "safety_offer"
-            step.add(SayToYouth(conversation, text, (("emergency", emergency[language]),)),
-                     f"safety:{conversation}")
+            again = self._reopened.pop(conversation, None)
+            tag = f"safety:{conversation}" + (f":{again.isoformat()}" if again else "")
+            step.add(SayToYouth(conversation, text, (("emergency", emergency[language]),)), tag)
         self._escalation.flagged(conversation, step.at,
                                  assigned=current.state is ConversationState.ASSIGNED)
 
@@ -232,6 +248,7 @@ class CrisisFlags:
         """An erased conversation leaves nothing behind here either."""
         self._risk.pop(conversation, None)
         self._counted.pop(conversation, None)
+        self._reopened.pop(conversation, None)
         if self.details.pop(conversation, None) is not None:
             step.settings.append((setting_key(conversation), ""))
             step.settings.append((source_key(conversation), ""))

@@ -25,7 +25,7 @@ from counsel_bot.core.routing import Assign
 from counsel_bot.core.routing import events as ev
 from counsel_bot.core.routing.model import Channel, ConversationState, CrisisStatus
 from counsel_bot.core.routing.offices import UNDECIDED
-from counsel_bot.store import IntakeMessage, NewConversation
+from counsel_bot.store import ConversationRecord, IntakeMessage, NewConversation
 
 if TYPE_CHECKING:
     from counsel_bot.conversation.conductor import Conductor
@@ -58,7 +58,7 @@ class YouthSide:
         step = Change(at, event_id)
         record = await c.store.conversation_by_room(room_id)
         if record is not None and record.state is ConversationState.CLOSED:
-            await self._after_close(step, record.conversation, body)
+            await self._after_close(step, record, event_id, body)
             return
         if record is None and c.redeem_case_code is not None and looks_like_case_code(body):
             invited = await c.redeem_case_code(step, body)
@@ -167,13 +167,38 @@ class YouthSide:
         self.open(step, room_id, youth, nickname, "")
         await self.conductor.commit(step)
 
-    async def _after_close(self, step: Change, conversation: ConversationID, body: str) -> None:
+    async def _after_close(self, step: Change, record: ConversationRecord, event_id: EventID,
+                           body: str) -> None:
         c = self.conductor
+        conversation = record.conversation
+        if feedback.score(body) is None and await c.crisis.flags_alone(body):
+            await self._reopen(step, record, event_id, body)
+            return
         scored = await c.store.get_setting(feedback.setting_key(conversation)) is not None
         feedback.after_close(step, conversation, body, scored_before=scored)
         if c.appointments.upcoming(conversation, step.at):
             # The bot stays in the room: its reminders for the appointment go there.
             step.effects = [(e, tag) for e, tag in step.effects if not isinstance(e, Leave)]
+        await c.commit(step)
+
+    async def _reopen(self, step: Change, record: ConversationRecord, event_id: EventID,
+                      body: str) -> None:
+        """Crisis words after the close (often in answer to the score question, when the
+        youth could not say it before) open the conversation again, in the same room: it
+        waits first in the queue, the staff room is alerted, and the youth gets the
+        emergency numbers and is told someone comes back. Anything else written after the
+        close is pointed to a new chat (`feedback.after_close`)."""
+        c = self.conductor
+        conversation = record.conversation
+        c.rooms[conversation] = record.room_id
+        c.crisis.reopened(conversation, step.at)
+        c.handle(step, [ev.ConversationOpened(step.at, conversation, language=record.language,
+                                              office=record.office)], reply_room=None)
+        step.add(SayToYouth(conversation, "reopened_for_youth"),
+                 f"reopened:{conversation}:{step.at.isoformat()}")
+        step.intake.append(IntakeMessage(conversation, event_id, body.encode("utf-8")))
+        c.timers.youth_wrote(step, conversation)
+        await self.check_crisis(step, conversation, body)
         await c.commit(step)
 
     def open(

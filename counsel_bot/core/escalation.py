@@ -55,10 +55,10 @@ class EscalationTracker:
         """Start waits for flagged conversations back in the queue, end those a human
         handled, by the router's current state."""
         open_by_id = {c.conversation: c for c in snapshot.conversations}
-        for current in snapshot.conversations:
-            if (current.crisis in _ACTIVE and current.state is not ConversationState.ASSIGNED
-                    and current.conversation not in self._waits):
-                self._waits[current.conversation] = _Wait(now, needs_review=False)
+        for snap in snapshot.conversations:
+            if (snap.crisis in _ACTIVE and snap.state is not ConversationState.ASSIGNED
+                    and snap.conversation not in self._waits):
+                self._waits[snap.conversation] = _Wait(now, needs_review=False)
         for conversation, wait in list(self._waits.items()):
             current = open_by_id.get(conversation)
             if current is None:

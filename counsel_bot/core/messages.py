@@ -122,6 +122,13 @@ CATALOGUE.update({
         "Danke für deine Rückmeldung! Pass auf dich auf.",
         "Thank you for your feedback! Take care.",
     ),
+    # Crisis words after the close opened the conversation again (the safety text follows).
+    "reopened_for_youth": _both(
+        "Ich bin noch da und habe dein Gespräch wieder geöffnet. Jemand aus dem Team kommt "
+        "so schnell wie möglich zurück in diesen Chat.",
+        "I'm still here and have opened your conversation again. Someone from the team will "
+        "come back to this chat as soon as possible.",
+    ),
     "closed_write_new": _both(
         "Dieses Gespräch ist beendet. Wenn du wieder reden möchtest, starte einfach einen "
         "neuen Chat mit mir.",

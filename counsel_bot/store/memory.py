@@ -100,7 +100,8 @@ class MemoryStore:
                 raise StoreConsistencyError(
                     f"conversation {cid} is not stored; pass it as a NewConversation"
                 )
-            rows[cid] = replace(rows[cid], routing=conv)
+            # Open again (crisis words after the close) as the SQL stores do it.
+            rows[cid] = replace(rows[cid], routing=conv, closed_at=None)
         for cid, row in rows.items():
             if cid not in live and row.closed_at is None:
                 closed = replace(row.routing, state=ConversationState.CLOSED)

@@ -77,11 +77,13 @@ async def test_a_flag_handed_back_with_nobody_on_duty_pages_the_lead() -> None:
     cid = await conversation_of(c)
     await staff(c, ANNA, "!duty on", T0 + timedelta(seconds=30))  # given to Anna at once
     current = c.router.conversation(cid)
-    assert current is not None and current.assigned_to == ANNA
+    assert current is not None
+    assert current.assigned_to == ANNA
     await ticks(c, 35 / 60)  # taken: no page
     await staff(c, ANNA, "!duty off", T0 + timedelta(seconds=60))  # never looked at it
     current = c.router.conversation(cid)
-    assert current is not None and current.assigned_to is None
+    assert current is not None
+    assert current.assigned_to is None
     await ticks(c, 2, 5, 30)
     assert (await staff_keys(c)).count("staff_lead_page") == 1
 
@@ -108,7 +110,8 @@ async def test_going_off_duty_from_a_confirmed_crisis_pages_the_on_call_lead() -
     await staff(c, ANNA, f"!confirm {cid}", T0 + timedelta(seconds=40))
     await staff(c, ANNA, "!duty off", T0 + timedelta(minutes=1))  # the end of her shift
     current = c.router.conversation(cid)
-    assert current is not None and current.assigned_to is None
+    assert current is not None
+    assert current.assigned_to is None
     await ticks(c, 3, 10, 60)
     pages = [e for e in await staff_notices(c) if e.key == "staff_lead_page"]
     assert [p.mentions for p in pages] == [(UserID("@ida:x"),)]
@@ -123,3 +126,57 @@ async def test_an_unreviewed_flag_still_pages_the_lead_after_the_youth_writes_en
     await ticks(c, 1, 3, 10)
     pages = [e for e in await staff_notices(c) if e.key == "staff_lead_page_closed"]
     assert [p.mentions for p in pages] == [(LEA,)]
+
+
+# -- words written after the close ---------------------------------------------------------
+
+async def closed_by_anna(c: Conductor) -> ConversationID:
+    await staff(c, ANNA, "!duty on", T0)
+    await youth(c, "hallo, ich hab stress zuhause", T0)
+    cid = await conversation_of(c)
+    await staff(c, ANNA, f"!close {cid}", T0 + timedelta(minutes=20))
+    assert c.router.conversation(cid) is None  # closed; the youth is asked for a score
+    return cid
+
+
+async def test_crisis_words_written_after_the_close_open_the_conversation_again() -> None:
+    c = await office()
+    cid = await closed_by_anna(c)
+    # The youth answers the score question with what they could not say before.
+    await youth(c, CRISIS, T0 + timedelta(minutes=21))
+    current = c.router.conversation(cid)
+    assert current is not None
+    assert current.crisis.value == "raised"
+    assert current.assigned_to == ANNA  # she is still on duty: invited back at once
+    assert "staff_crisis_alert" in await staff_keys(c)
+    to_youth = [getattr(e, "key", "") for e in await pending(c)]
+    assert "reopened_for_youth" in to_youth
+    assert "safety_info" in to_youth
+    assert "closed_write_new" not in to_youth
+    assert not [e for e in await pending(c) if type(e).__name__ == "Leave"]
+    record = await c.store.conversation_by_room(ROOM)
+    assert record is not None
+    assert record.closed_at is None
+
+
+async def test_a_second_crisis_after_a_second_close_alerts_and_tells_the_youth_again() -> None:
+    """Flagged before the close and after: the level starts afresh, and the safety text is
+    not taken for the first one (which went out in the first opening)."""
+    c = await office()
+    cid = await closed_by_anna(c)
+    await youth(c, CRISIS, T0 + timedelta(minutes=21))
+    await staff(c, ANNA, f"!close {cid}", T0 + timedelta(minutes=40))
+    await youth(c, CRISIS, T0 + timedelta(minutes=41))
+    keys = [getattr(e, "key", "") for e in await pending(c)]
+    assert keys.count("staff_crisis_alert") == 2
+    assert keys.count("safety_info") == 2
+
+
+async def test_a_score_or_a_goodbye_after_the_close_does_not_open_it_again() -> None:
+    c = await office()
+    cid = await closed_by_anna(c)
+    await youth(c, "danke, tschüss", T0 + timedelta(minutes=21))
+    assert c.router.conversation(cid) is None
+    keys = [getattr(e, "key", "") for e in await pending(c)]
+    assert "closed_write_new" in keys
+    assert "staff_crisis_alert" not in keys
