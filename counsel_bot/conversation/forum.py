@@ -2,11 +2,12 @@
 
 A youth writes ``forum THEMA text`` in their own room with the bot. The post is kept as a
 sealed setting (``forum_post:<id>``; the store seals it and re-encrypts it on vault rotation)
-written in the same transition as the staff notice; counsellors
-list waiting posts in the staff room and approve or reject them. An approved post is posted
-by the bot into the topic's room under a nickname, and the youth is invited there to read the
-answers; a rejected one gets a kind private note. Either way the sealed post is then deleted:
-the forum room (end-to-end encrypted) is the only place a post lives on.
+written in the same transition as the staff notice; counsellors list waiting posts in the
+staff room and approve or reject them. An approved post is posted by the bot into the
+topic's room under a nickname, and the youth is invited there to read the answers; a
+rejected one gets a kind private note. Either way the sealed post is then deleted: the forum
+room (end-to-end encrypted) is the only place a post lives on. A post with crisis words is
+no post: it is taken as a message to the counsellors (see `youth_wrote`).
 """
 
 from __future__ import annotations
@@ -98,6 +99,10 @@ class ForumDesk:
             isinstance(parsed, gc.YouthForumPost) and parsed.forum not in self.topics)
         if unclear and await self.conductor.store.conversation_by_room(room_id) is not None:
             return False  # "Forum hat mir geholfen" is a message for the counsellor
+        if await self.conductor.crisis.flags_alone(body):
+            # Crisis words are not for a moderation queue someone reads hours later: they
+            # go to the youth's conversation, which alerts staff and answers with the numbers.
+            return False
         if await self.conductor.store.is_processed(event_id):
             return True
         step = Change(at, event_id)

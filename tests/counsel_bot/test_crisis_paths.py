@@ -9,6 +9,7 @@ from typing import Any
 
 from counsel_bot.config import Settings, StaffSettings, settings_from_mapping
 from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.conversation.forum import ForumDesk, ForumTopic
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
 from counsel_bot.core.effects import SayToStaff, decode_effect
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
@@ -179,4 +180,31 @@ async def test_a_score_or_a_goodbye_after_the_close_does_not_open_it_again() -> 
     assert c.router.conversation(cid) is None
     keys = [getattr(e, "key", "") for e in await pending(c)]
     assert "closed_write_new" in keys
+    assert "staff_crisis_alert" not in keys
+
+
+# -- a forum post ----------------------------------------------------------------------------
+
+async def test_a_forum_post_with_crisis_words_goes_to_the_counsellors_not_the_queue() -> None:
+    c = await office()
+    forum = ForumDesk(c, (ForumTopic("schule", "Schule und Prüfungen"),))
+    await forum.load()
+    c.addons.append(forum)
+    await youth(c, f"forum schule {CRISIS}, keiner in der klasse redet mit mir", T0)
+    keys = [getattr(e, "key", "") for e in await pending(c)]
+    assert "staff_crisis_alert" in keys
+    assert "safety_info" in keys
+    assert "forum.staff_new" not in keys  # not left for moderation
+    assert forum.pending == []
+    assert c.router.conversation(await conversation_of(c)) is not None
+
+
+async def test_an_ordinary_forum_post_still_waits_for_moderation() -> None:
+    c = await office()
+    forum = ForumDesk(c, (ForumTopic("schule", "Schule und Prüfungen"),))
+    await forum.load()
+    c.addons.append(forum)
+    await youth(c, "forum schule wie lernt ihr für mathe?", T0)
+    keys = [getattr(e, "key", "") for e in await pending(c)]
+    assert "forum.staff_new" in keys
     assert "staff_crisis_alert" not in keys
