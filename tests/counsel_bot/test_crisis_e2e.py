@@ -121,6 +121,33 @@ async def test_wording_no_rule_knows_reaches_staff_through_the_model(
                 await client.close()
 
 
+async def test_crisis_words_in_a_pictures_caption_reach_staff(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """A youth may say the one important thing under a picture: the whole caption is
+    checked, however long (it was cut to 200 characters before)."""
+    lead = await login(synapse, user_factory, tmp_path, "lead")
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[],
+                                  team_leads=[lead.client.user_id])
+    await process.start()
+    youth: NioYouth | None = None
+    try:
+        staff_room = await lead.accept_invite()
+        youth, room = await youth_writes(synapse, user_factory, tmp_path, process.user_id,
+                                         "hallo")
+        caption = "das foto ist von gestern abend, " * 8 + CRISIS
+        await youth.send(room, caption, msgtype="m.image", url="mxc://example.org/abc",
+                         filename="foto.jpg")
+        alert = await lead.wait_for(staff_room, process.user_id, "KRISENHINWEIS")
+        assert "suicide" in alert
+        assert CRISIS not in alert
+    finally:
+        await process.stop()
+        for client in (youth, lead):
+            if client is not None:
+                await client.close()
+
+
 async def youth_writes(synapse: SynapseHandle, user_factory: UserFactory, tmp: Path,
                        bot_user: str, text: str) -> tuple[NioYouth, str]:
     youth = await login(synapse, user_factory, tmp, "youth")

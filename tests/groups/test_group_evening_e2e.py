@@ -220,8 +220,9 @@ async def test_a_group_evening_and_a_forum_post(
                 return b.client.user_id not in await synapse.admin.room_members(b_home)
 
             await until(b_left, what="B to leave their room")
-            # A crisis message: staff get group and nickname, the youth a private offer.
-            await b.send(group_room, CRISIS)
+            # A crisis message, as a /me (read like any text): staff get group and
+            # nickname, the youth a private offer.
+            await b.send(group_room, CRISIS, msgtype="m.emote")
             alert = await lead.wait_for(staff_room, bot_id, "Krisenhinweis in Gruppe 1")
             assert nick_b in alert
             assert host.client.user_id in alert

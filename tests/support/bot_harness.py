@@ -191,9 +191,13 @@ class NioYouth:
     def invited_to(self) -> set[str]:
         return set(self.client.invited_rooms)
 
-    async def send(self, room_id: str, body: str) -> None:
+    async def send(self, room_id: str, body: str, msgtype: str = "m.text",
+                   **extra: str) -> None:
+        """A message of any kind: ``msgtype`` "m.emote" is a /me, "m.image" (with ``url``
+        and ``filename`` in ``extra``) a picture whose body is its caption."""
         await until(lambda: self._has_joined_member(room_id), what="the bot to join")
-        await self.client.room_send(room_id, "m.room.message", {"msgtype": "m.text", "body": body},
+        await self.client.room_send(room_id, "m.room.message",
+                                    {"msgtype": msgtype, "body": body, **extra},
                                     ignore_unverified_devices=True)
 
     async def _has_joined_member(self, room_id: str) -> bool:

@@ -67,6 +67,15 @@ ENCRYPTION = {"type": "m.room.encryption", "state_key": "",
               "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
 
 
+def words_of(event: RoomMessage) -> str:
+    """The words a message event carries, whatever its kind (text, /me, notice, a
+    picture's caption): its content's body, or "" when it has none."""
+    raw = event.source if isinstance(event.source, dict) else {}
+    content = raw.get("content")
+    body = content.get("body") if isinstance(content, dict) else None
+    return body if isinstance(body, str) else ""
+
+
 def counselling_power_levels() -> dict[str, Any]:
     """In rooms the bot creates, only the bot manages membership and state: a counsellor
     cannot invite others or read on after being removed. No "users" entry: the creator's
@@ -417,17 +426,18 @@ class CounselBot:
             await self._on_membership(room_id, event)
 
     async def _in_addon_room(self, addon: Addon, room_id: RoomID, event: Any) -> None:
-        """A group's or a forum's room: never a 1:1 conversation, never greeted. Text goes
+        """A group's or a forum's room: never a 1:1 conversation, never greeted. Words go
         to its part (a group's crisis check and moderation); nothing else is taken."""
         if isinstance(event, MegolmEvent):
             # Held for its key like any message: a crisis in a group must not slip through.
             self.undecryptable.add(EventID(event.event_id), room_id, event, self.clock.now(),
                                    resume=self._batch_since)
-        elif isinstance(event, RoomMessageText) and isinstance(event.body, str):
+        elif isinstance(event, RoomMessage) and (body := words_of(event)):
+            # Text, and what else carries words: /me, notices, a picture's caption.
             room = self.client.rooms.get(room_id)
             if room is not None and room.encrypted:
                 await addon.room_message(room_id, UserID(event.sender), EventID(event.event_id),
-                                         event.body, self.clock.now())
+                                         body, self.clock.now())
 
     async def _on_text(self, room_id: RoomID, event: RoomMessageText) -> None:
         body = event.body if isinstance(event.body, str) else ""
@@ -473,7 +483,8 @@ class CounselBot:
         body = content.get("body")
         shown = body if isinstance(body, str) else ""
         if isinstance(event, RoomMessageMedia) or kind in MEDIA_MSGTYPES:
-            note = f"[{MEDIA_MSGTYPES.get(kind, 'Datei')}: {shown[:200]}]"
+            # The whole caption: a youth may say the one important thing under a picture.
+            note = f"[{MEDIA_MSGTYPES.get(kind, 'Datei')}: {shown}]"
         elif shown:
             # Unknown or malformed but with a body (the fallback every client shows): the
             # youth's words are kept like any message.
