@@ -313,14 +313,20 @@ class GroupDesk:
     async def _check_crisis(self, step: Change, group: g.Group, seat: g.Seat,
                             body: str) -> None:
         """A flag names only the group and the nickname in the staff room; the youth gets
-        the offer in their own room, and the group hears nothing of it."""
+        the offer in their own room, and the group hears nothing of it.
+
+        The team leads are mentioned with the host at once: the host is moderating and
+        cannot leave the room for a 1:1, and a group flag has no queue or review whose
+        timeout would page them later."""
         raised = await self.conductor.crisis.observe(
             crisis_key(group.number, seat.nickname), storable(body), step.at)
         if raised is None:
             return
+        leads = tuple(u for u in self.conductor.policy.team_leads if u != group.host)
         step.add(SayToStaff("group.staff_crisis_alert",
-                            (("number", group.number), ("nickname", seat.nickname)),
-                            mentions=(group.host,)))
+                            (("number", group.number), ("nickname", seat.nickname),
+                             ("leads", " ".join(leads) or "Team")),
+                            mentions=(group.host, *leads)))
         category, severity, source = raised.category or "suicide", raised.severity, raised.source
         step.after.append(lambda m: m.crisis_flagged(category, severity, source))
         language = self.conductor.policy.default_language

@@ -92,9 +92,11 @@ TEXTS: dict[str, dict[Lang, str]] = {
     ),
     "group.staff_crisis_alert": _both(
         "⚠️ Krisenhinweis in Gruppe {number} bei {nickname}. Ich habe {nickname} privat ein "
-        "Einzelgespräch angeboten; in der Gruppe wurde niemand genannt.",
+        "Einzelgespräch angeboten; in der Gruppe wurde niemand genannt. {leads}: Bitte "
+        "kümmert euch um das Einzelgespräch, die Gruppe wird weiter moderiert.",
         "⚠️ Crisis flag in group {number} for {nickname}. I offered {nickname} a private 1:1 "
-        "conversation; nobody was named in the group.",
+        "conversation; nobody was named in the group. {leads}: please look after the 1:1, "
+        "the group is still being moderated.",
     ),
     "group.staff_opened": _both(
         "Gruppe {number} ist offen ({seats} angemeldet).",

@@ -164,8 +164,10 @@ async def test_a_group_evening_in_the_conductor(source: str) -> None:
     effects = await p.new()
     [alert] = [e for e in effects if isinstance(e, SayToStaff)]
     assert alert.key == "group.staff_crisis_alert"
-    assert dict(alert.params) == {"number": 1, "nickname": nick2}
-    assert alert.mentions == (ANNA,)
+    assert dict(alert.params) == {"number": 1, "nickname": nick2, "leads": LEAD}
+    # The host moderates on: the leads are called at once (audit finding 6: a group flag
+    # never reached anyone but the busy host).
+    assert alert.mentions == (ANNA, LEAD)
     [offer] = notices(effects, "group.crisis_offer")
     assert offer.room_id == RoomID("!home2:x")
     assert not [e for e in effects if SECRET in repr(e)]

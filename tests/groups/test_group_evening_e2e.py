@@ -226,6 +226,7 @@ async def test_a_group_evening_and_a_forum_post(
             alert = await lead.wait_for(staff_room, bot_id, "Krisenhinweis in Gruppe 1")
             assert nick_b in alert
             assert host.client.user_id in alert
+            assert lead.client.user_id in alert  # the host moderates on; a lead takes the 1:1
             assert CRISIS not in alert
             assert b.client.user_id not in alert
             b_home = str(await b.accept_invite())
