@@ -18,12 +18,13 @@ from datetime import datetime, timedelta
 
 from counsel_bot.conversation.change import Change
 from counsel_bot.core.crisis import Assessment, Assessor, ConversationRisk
-from counsel_bot.core.effects import SayToStaff, SayToYouth
+from counsel_bot.core.effects import MailToYouth, SayToStaff, SayToYouth
 from counsel_bot.core.escalation import EscalationTracker
 from counsel_bot.core.ids import ConversationID, UserID
 from counsel_bot.core.messages import Language
 from counsel_bot.core.routing import events as ev
 from counsel_bot.core.routing.model import (
+    Channel,
     ConversationSnapshot,
     ConversationState,
     CrisisStatus,
@@ -194,7 +195,10 @@ class CrisisFlags:
             text = "safety_info" if raised.explicit else "safety_offer"
             again = self._reopened.pop(conversation, None)
             tag = f"safety:{conversation}" + (f":{again.isoformat()}" if again else "")
-            step.add(SayToYouth(conversation, text, (("emergency", emergency[language]),)), tag)
+            params = (("emergency", emergency[language]),)
+            # A mail youth is not in the conversation's Matrix room: the numbers go by mail.
+            step.add(MailToYouth(conversation, text, params) if current.channel is Channel.MAIL
+                     else SayToYouth(conversation, text, params), tag)
         self._escalation.flagged(conversation, step.at,
                                  assigned=current.state is ConversationState.ASSIGNED)
 

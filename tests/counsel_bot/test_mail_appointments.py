@@ -121,3 +121,25 @@ def _text(message: EmailMessage) -> str:
     content = body.get_content()
     assert isinstance(content, str)
     return content
+
+
+async def test_a_mail_youths_crisis_sends_the_emergency_numbers_by_mail(tmp_path: Path) -> None:
+    """The youth of a mail conversation is not in its Matrix room: a notice there would
+    never reach them (the audit's finding 5). The numbers go in their thread."""
+    conductor, mail, executor, sender = await mail_office(tmp_path / "counsel.db")
+    try:
+        conversation = await mail.mail_opened(RoomID("!mail:x"), f"mailto:{ADDRESS}", "de",
+                                              AT)
+        await mail._save_thread(conversation, _thread())
+        await mail.mail_received(conversation, EventID("mail:1"),
+                                 "✉ Hilfe\n\nich will nicht mehr leben", AT,
+                                 written="ich will nicht mehr leben")
+        current = conductor.router.conversation(conversation)
+        assert current is not None
+        assert current.crisis.value == "raised"
+        await perform_mails(conductor, executor)
+    finally:
+        await conductor.store.close()  # type: ignore[attr-defined]
+    [safety] = sender.sent
+    assert "116 111" in _text(safety)
+    assert _text(safety).startswith("Danke, dass du das erzählst")
