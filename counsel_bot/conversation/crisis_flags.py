@@ -253,6 +253,7 @@ class CrisisFlags:
         self._risk.pop(conversation, None)
         self._counted.pop(conversation, None)
         self._reopened.pop(conversation, None)
+        self._escalation.forget(conversation)
         if self.details.pop(conversation, None) is not None:
             step.settings.append((setting_key(conversation), ""))
             step.settings.append((source_key(conversation), ""))

@@ -76,6 +76,11 @@ class EscalationTracker:
             self._waits[item.conversation].paged = True
         return late
 
+    def forget(self, conversation: ConversationID) -> None:
+        """The youth had it erased: nothing pages about it any more (its alert went out
+        when it was flagged; an alert still unsent goes with the rest of it)."""
+        self._waits.pop(conversation, None)
+
     def restore(self, snapshot: RouterSnapshot, now: datetime) -> None:
         """After a restart: raised, unreviewed flags wait again, from now (the flag time is
         not stored); a lead is paged one timeout after the restart at the latest."""

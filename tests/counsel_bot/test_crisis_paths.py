@@ -208,3 +208,22 @@ async def test_an_ordinary_forum_post_still_waits_for_moderation() -> None:
     keys = [getattr(e, "key", "") for e in await pending(c)]
     assert "forum.staff_new" in keys
     assert "staff_crisis_alert" not in keys
+
+
+# -- erasure ---------------------------------------------------------------------------------
+
+async def test_an_erased_conversation_leaves_no_page_behind() -> None:
+    """Erased means erased: the alert went out when the words were flagged; no page names
+    the conversation after the youth had it deleted (a decision, see the README)."""
+    c = await office()
+    c.can_delete = lambda: True
+    await youth(c, "hallo", T0)
+    cid = await conversation_of(c)
+    await youth(c, CRISIS, T0 + timedelta(seconds=10))
+    await youth(c, "löschen", T0 + timedelta(seconds=20))
+    await youth(c, "ja löschen", T0 + timedelta(seconds=30))
+    await c.store.erase_conversation(cid)
+    await ticks(c, 3, 10)
+    keys = await staff_keys(c)
+    assert "staff_lead_page" not in keys
+    assert "staff_lead_page_closed" not in keys

@@ -122,3 +122,11 @@ def test_a_conversation_closed_while_taken_does_not_page() -> None:
     tracker.update(snapshot(ASSIGNED, RAISED), T0 + timedelta(seconds=30))
     tracker.update(CLOSED, T0 + timedelta(minutes=1))
     assert tracker.due(T0 + timedelta(hours=1)) == []
+
+
+def test_an_erased_conversation_pages_nobody() -> None:
+    tracker = EscalationTracker(timedelta(minutes=2))
+    tracker.flagged(C, T0, assigned=False)
+    tracker.update(CLOSED, T0 + timedelta(seconds=20))
+    tracker.forget(C)
+    assert tracker.due(T0 + timedelta(hours=1)) == []
