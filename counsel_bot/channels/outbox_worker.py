@@ -73,7 +73,8 @@ IDLE_SECONDS = 5.0
 SHUTDOWN_GRACE_SECONDS = 10.0
 
 URGENT_STAFF_NOTICES = frozenset({"staff_crisis_alert", "staff_lead_page",
-                                  "staff_lead_page_closed", "group.staff_crisis_alert"})
+                                  "staff_lead_page_waiting", "staff_lead_page_closed",
+                                  "group.staff_crisis_alert"})
 
 # How long other effects wait after an urgent one was answered, so the homeserver can bring
 # it to its recipient first (see above). Too short to notice in a chat.

@@ -296,7 +296,7 @@ class Conductor:
             # A youth who never answers the office question is not left waiting unseen.
             self.handle(step, offices.unanswered(step, self.router, self.policy.offices),
                         reply_room=None)
-        self.crisis.page_leads(step, self.router.snapshot(), self.policy.team_leads,
+        self.crisis.page_leads(step, self.router.snapshot(), self.every_lead(),
                                self.router.version,
                                self._leads_for if self.policy.offices.enabled else None)
         self.timers.due(step, self.router.snapshot(), lambda current: self._requeue(step, current))
@@ -350,6 +350,13 @@ class Conductor:
             raise
 
     # -- wiring for the parts ----------------------------------------------------------------
+
+    def every_lead(self) -> tuple[UserID, ...]:
+        """The team leads of the whole installation: ``[staff]``'s and every office's (a
+        page no office can take, and a group's crisis, call them all)."""
+        offices_leads = (UserID(u) for desk in self.policy.offices.desks.values()
+                         for u in desk.team_leads)
+        return tuple(dict.fromkeys((*self.policy.team_leads, *offices_leads)))
 
     def _leads_for(self, conversation: ConversationID) -> tuple[UserID, ...]:
         return offices.leads_for(conversation, self.router, self.policy.router.offices,

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from counsel_bot.conversation.change import Change
 from counsel_bot.core.crisis import Assessment, Assessor, ConversationRisk
 from counsel_bot.core.effects import MailToYouth, SayToStaff, SayToYouth
-from counsel_bot.core.escalation import EscalationTracker
+from counsel_bot.core.escalation import Due, EscalationTracker
 from counsel_bot.core.ids import ConversationID, UserID
 from counsel_bot.core.messages import Language
 from counsel_bot.core.routing import events as ev
@@ -241,7 +241,7 @@ class CrisisFlags:
                 leads = leads_for(conversation) or everyone
             step.after.append(lambda m: m.escalated())
             step.add(SayToStaff(
-                "staff_lead_page_closed" if due.closed else "staff_lead_page",
+                _page_key(due),
                 (("conversation", conversation),
                  ("minutes", int(due.waited.total_seconds() // 60)),
                  ("leads", " ".join(leads) or "Team")),
@@ -257,3 +257,9 @@ class CrisisFlags:
         if self.details.pop(conversation, None) is not None:
             step.settings.append((setting_key(conversation), ""))
             step.settings.append((source_key(conversation), ""))
+
+
+def _page_key(due: Due) -> str:
+    if due.closed:
+        return "staff_lead_page_closed"
+    return "staff_lead_page_waiting" if due.reviewed else "staff_lead_page"

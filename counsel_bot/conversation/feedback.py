@@ -25,13 +25,17 @@ def score(body: str) -> int | None:
 
 
 def after_close(
-    step: Change, conversation: ConversationID, body: str, *, scored_before: bool
+    step: Change, conversation: ConversationID, body: str, *, scored_before: bool,
+    closing: str = "",
 ) -> None:
+    """``closing`` names this close (its time): a conversation opened again and closed
+    again points to a new chat and leaves once more."""
     given = score(body)
     if given is not None and not scored_before:
         step.after.append(lambda m: m.feedback(given))
         step.settings.append((setting_key(conversation), "1"))
         step.add(SayToYouth(conversation, "feedback_thanks"), f"thanks:{conversation}")
     else:
-        step.add(SayToYouth(conversation, "closed_write_new"), f"closed-new:{conversation}")
-    step.add(Leave(conversation), f"leave:{conversation}")
+        step.add(SayToYouth(conversation, "closed_write_new"),
+                 f"closed-new:{conversation}{closing}")
+    step.add(Leave(conversation), f"leave:{conversation}{closing}")

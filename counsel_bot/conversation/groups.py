@@ -322,7 +322,7 @@ class GroupDesk:
             crisis_key(group.number, seat.nickname), storable(body), step.at)
         if raised is None:
             return
-        leads = tuple(u for u in self.conductor.policy.team_leads if u != group.host)
+        leads = tuple(u for u in self.conductor.every_lead() if u != group.host)
         step.add(SayToStaff("group.staff_crisis_alert",
                             (("number", group.number), ("nickname", seat.nickname),
                              ("leads", " ".join(leads) or "Team")),

@@ -175,7 +175,8 @@ class YouthSide:
             await self._reopen(step, record, event_id, body)
             return
         scored = await c.store.get_setting(feedback.setting_key(conversation)) is not None
-        feedback.after_close(step, conversation, body, scored_before=scored)
+        closing = f":{record.closed_at.isoformat()}" if record.closed_at else ""
+        feedback.after_close(step, conversation, body, scored_before=scored, closing=closing)
         if c.appointments.upcoming(conversation, step.at):
             # The bot stays in the room: its reminders for the appointment go there.
             step.effects = [(e, tag) for e, tag in step.effects if not isinstance(e, Leave)]
@@ -193,7 +194,9 @@ class YouthSide:
         c.rooms[conversation] = record.room_id
         c.crisis.reopened(conversation, step.at)
         c.handle(step, [ev.ConversationOpened(step.at, conversation, language=record.language,
-                                              office=record.office)], reply_room=None)
+                                              office=record.office,
+                                              assignments=record.assignments)],
+                 reply_room=None)
         step.add(SayToYouth(conversation, "reopened_for_youth"),
                  f"reopened:{conversation}:{step.at.isoformat()}")
         step.intake.append(IntakeMessage(conversation, event_id, body.encode("utf-8")))

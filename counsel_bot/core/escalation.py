@@ -6,8 +6,9 @@ counsellor went off duty, handed it back, or it was moved to an office with nobo
 It ends when someone takes the conversation, or dismisses the flag; a flag raised while a
 counsellor already had the conversation ends only when that counsellor confirms or
 dismisses it. A conversation that closes while a wait runs (the youth wrote "ende" or left
-before anyone looked) does not end it: a lead still hears of a flag nobody reviewed. Each
-wait pages once.
+before anyone looked) does not end it: a lead still hears of a flag nobody reviewed (a
+confirmed one, which a person knows of, ends). Each wait pages once; a new flag after the
+page, or a hand-back to the queue, starts a new wait.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class _Wait:
     needs_review: bool
     paged: bool = False
     closed: bool = False  # the conversation ended while the wait ran
+    reviewed: bool = False  # last seen confirmed: a person knows of the crisis
+    assigned: bool = False  # last seen with a counsellor
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class Due:
     conversation: ConversationID
     waited: timedelta
     closed: bool  # the conversation ended while the wait ran
+    reviewed: bool = False  # a confirmed crisis waiting for someone, not an unread flag
 
 
 @dataclass
@@ -49,28 +53,50 @@ class EscalationTracker:
     _waits: dict[ConversationID, _Wait] = field(default_factory=dict)
 
     def flagged(self, conversation: ConversationID, at: datetime, *, assigned: bool) -> None:
-        self._waits.setdefault(conversation, _Wait(at, assigned))
+        wait = self._waits.get(conversation)
+        if wait is None or wait.paged:
+            # A new flag after a page (a stronger one, say) is news for a lead again.
+            self._waits[conversation] = _Wait(at, needs_review=assigned, assigned=assigned)
 
     def update(self, snapshot: RouterSnapshot, now: datetime) -> None:
-        """Start waits for flagged conversations back in the queue, end those a human
-        handled, by the router's current state."""
+        """End the waits a person handled, and start one for each flagged conversation
+        back in the queue, by the router's current state."""
         open_by_id = {c.conversation: c for c in snapshot.conversations}
-        for snap in snapshot.conversations:
-            if (snap.crisis in _ACTIVE and snap.state is not ConversationState.ASSIGNED
-                    and snap.conversation not in self._waits):
-                self._waits[snap.conversation] = _Wait(now, needs_review=False)
         for conversation, wait in list(self._waits.items()):
             current = open_by_id.get(conversation)
             if current is None:
-                wait.closed = True
-                if wait.paged:
+                if wait.paged or wait.reviewed:
                     del self._waits[conversation]
+                else:
+                    wait.closed = True
             elif _ended(wait, current):
                 del self._waits[conversation]
+            else:
+                self._follow(conversation, wait, current, now)
+        for snap in snapshot.conversations:
+            if (snap.crisis in _ACTIVE and snap.state is not ConversationState.ASSIGNED
+                    and snap.conversation not in self._waits):
+                self._waits[snap.conversation] = _Wait(
+                    now, needs_review=False, reviewed=snap.crisis is CrisisStatus.CONFIRMED)
+
+    def _follow(self, conversation: ConversationID, wait: _Wait,
+                current: ConversationSnapshot, now: datetime) -> None:
+        """An open conversation's wait goes on; handed back to the queue, it is nobody's
+        to review any more, and after a page it is a new wait (a lead hears of it again)."""
+        wait.closed = False  # open again (crisis words after its close)
+        wait.reviewed = current.crisis is CrisisStatus.CONFIRMED
+        assigned = current.state is ConversationState.ASSIGNED
+        if wait.assigned and not assigned:
+            if wait.paged:
+                self._waits[conversation] = _Wait(now, needs_review=False,
+                                                  reviewed=wait.reviewed)
+                return
+            wait.needs_review = False
+        wait.assigned = assigned
 
     def due(self, now: datetime) -> list[Due]:
         """Waits longer than the timeout, each returned once."""
-        late = [Due(cid, now - w.since, w.closed) for cid, w in self._waits.items()
+        late = [Due(cid, now - w.since, w.closed, w.reviewed) for cid, w in self._waits.items()
                 if not w.paged and now - w.since >= self.timeout]
         for item in late:
             self._waits[item.conversation].paged = True

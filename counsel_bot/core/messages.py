@@ -261,6 +261,13 @@ CATALOGUE.update({
         "🚨 {leads}: crisis flag {conversation} unhandled for {minutes} min. Please take "
         "it: \"!take {conversation}\".",
     ),
+    # A confirmed crisis back in the queue (its counsellor went off duty, handed it back).
+    "staff_lead_page_waiting": _both(
+        "🚨 {leads}: Das Krisengespräch {conversation} wartet seit {minutes} min, ohne dass "
+        "jemand aus dem Dienst es hat. Bitte übernehmen: „!take {conversation}“.",
+        "🚨 {leads}: crisis conversation {conversation} has waited {minutes} min with nobody "
+        "on duty taking it. Please take it: \"!take {conversation}\".",
+    ),
     # The youth wrote "ende" or left before anyone looked: nothing to take, but a lead
     # decides whether the team can reach out (a case code, a mail address the youth gave).
     "staff_lead_page_closed": _both(

@@ -136,6 +136,9 @@ class ConversationRecord:
     closed_at: datetime | None
     # The counselling office ("" = the only office, or one from before offices existed).
     office: str = ""
+    # How many times it was given to a counsellor: a reopened conversation counts on, so
+    # its invitations and transcripts get outbox keys of their own.
+    assignments: int = 0
 
 
 class Store(Protocol):

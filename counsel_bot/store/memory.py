@@ -346,4 +346,5 @@ class MemoryStore:
             created_at=row.created_at,
             closed_at=row.closed_at,
             office=r.office,
+            assignments=r.assignments,
         )

@@ -120,7 +120,7 @@ def open_record(sealer: Sealer, row: Row) -> ConversationRecord:
         priority=Priority(row[8]), crisis=routing.crisis, severity=routing.severity,
         language=routing.language, assigned_to=routing.assigned_to,
         enqueued_at=routing.enqueued_at, created_at=need_dt(row[4]), closed_at=dt(row[5]),
-        office=routing.office,
+        office=routing.office, assignments=routing.assignments,
     )
 
 

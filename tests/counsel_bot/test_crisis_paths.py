@@ -5,16 +5,20 @@ detector, injected time."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.config import Settings, StaffSettings, settings_from_mapping
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.conversation.forum import ForumDesk, ForumTopic
+from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
-from counsel_bot.core.effects import SayToStaff, decode_effect
+from counsel_bot.core.effects import Leave, SayToStaff, Transcript, decode_effect
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.routing import Assign, Closed
 from counsel_bot.runtime.runner import policy_from
-from counsel_bot.store import MemoryStore
+from counsel_bot.store import MemoryStore, SqliteStore
 from tests.store.conftest import AeadSealer
 
 # A Tuesday afternoon in Berlin (inside the default opening hours).
@@ -114,7 +118,7 @@ async def test_going_off_duty_from_a_confirmed_crisis_pages_the_on_call_lead() -
     assert current is not None
     assert current.assigned_to is None
     await ticks(c, 3, 10, 60)
-    pages = [e for e in await staff_notices(c) if e.key == "staff_lead_page"]
+    pages = [e for e in await staff_notices(c) if e.key == "staff_lead_page_waiting"]
     assert [p.mentions for p in pages] == [(UserID("@ida:x"),)]
 
 
@@ -227,3 +231,147 @@ async def test_an_erased_conversation_leaves_no_page_behind() -> None:
     keys = await staff_keys(c)
     assert "staff_lead_page" not in keys
     assert "staff_lead_page_closed" not in keys
+
+
+# -- a conversation opened again (the review of the fixes above) ------------------------------
+
+async def all_done(c: Conductor, at: datetime) -> None:
+    """The outbox worker performed everything so far (done rows keep their keys)."""
+    await c.store.mark_outbox_done([e.key for e in await c.store.pending_outbox()], at=at)
+
+
+async def test_the_counsellor_is_invited_back_into_a_reopened_conversation() -> None:
+    """Anna closed it, so she was removed from the room: the reopen must invite her again
+    under a key of its own, not one the first invitation's done row already holds."""
+    c = await office()
+    cid = await closed_by_anna(c)
+    await all_done(c, T0 + timedelta(minutes=20, seconds=30))
+    await youth(c, CRISIS, T0 + timedelta(minutes=21))
+    current = c.router.conversation(cid)
+    assert current is not None
+    assert current.assigned_to == ANNA
+    assert [e for e in await pending(c) if isinstance(e, Assign)]
+
+
+async def test_a_reopened_conversation_closes_again_and_shows_its_transcript() -> None:
+    c = await office()
+    await staff(c, ANNA, "!duty on", T0)
+    await youth(c, "hallo, ich hab stress zuhause", T0)
+    cid = await conversation_of(c)
+    await c.member_joined(ROOM, ANNA, eid(), T0 + timedelta(seconds=5))  # transcript 1
+    await staff(c, ANNA, f"!close {cid}", T0 + timedelta(minutes=20))
+    await all_done(c, T0 + timedelta(minutes=20, seconds=30))
+    await youth(c, CRISIS, T0 + timedelta(minutes=21))  # open again, Anna's again
+    await c.member_joined(ROOM, ANNA, eid(), T0 + timedelta(minutes=22))
+    assert [e for e in await pending(c) if isinstance(e, Transcript)]
+    await all_done(c, T0 + timedelta(minutes=23))
+    await staff(c, ANNA, f"!close {cid}", T0 + timedelta(minutes=40))
+    assert c.router.conversation(cid) is None
+    assert [e for e in await pending(c) if isinstance(e, Closed)]  # Anna removed again
+
+
+async def test_the_bot_stays_in_a_room_opened_again_right_after_a_score() -> None:
+    """ "1", then at once what the youth could not say: the score asked the bot to leave;
+    when that Leave is performed the conversation is open again, and the bot stays."""
+    c = await office()
+    cid = await closed_by_anna(c)
+    await youth(c, "1", T0 + timedelta(minutes=21))
+    await youth(c, CRISIS, T0 + timedelta(minutes=21, seconds=3))
+    assert c.router.conversation(cid) is not None
+    executor = Executor(None, c.store, FakeClock(T0),  # type: ignore[arg-type]
+                        default_language="de", staff_room=_no_staff_room)
+    for entry in await c.store.pending_outbox():
+        effect = decode_effect(entry.payload)
+        if isinstance(effect, Leave):
+            await executor.perform(effect, entry.key)  # no client: would fail if it left
+
+
+async def _no_staff_room() -> RoomID | None:
+    return None
+
+
+async def test_a_reopened_conversation_on_sqlite_is_open_after_a_restart(tmp_path: Path) -> None:
+    store = await SqliteStore.open(tmp_path / "counsel.sqlite3", AeadSealer())
+    try:
+        settings = Settings(staff=StaffSettings(counsellors=(ANNA,), team_leads=(LEA,)))
+        detector = CrisisDetector.from_directory(default_lexicon_dir())
+        c = await Conductor.open(store, detector, policy_from(settings), T0)
+        await c.sync_roster(T0)
+        cid = await closed_by_anna(c)
+        await youth(c, CRISIS, T0 + timedelta(minutes=21))
+        record = await store.conversation_by_room(ROOM)
+        assert record is not None
+        assert record.closed_at is None
+        assert record.state.value == "assigned"
+        again = await Conductor.open(store, detector, policy_from(settings),
+                                     T0 + timedelta(minutes=22))
+        assert again.router.conversation(cid) is not None
+        assert again.rooms[cid] == ROOM
+    finally:
+        await store.close()
+
+
+# -- what a page says, and to whom ---------------------------------------------------------
+
+async def test_a_page_for_an_ended_conversation_names_an_office_lead() -> None:
+    """Leads only per office (no [staff] team_leads): the page still calls someone."""
+    c = await office(settings_from_mapping(OFFICES))
+    await youth(c, "Stress mit meinen Eltern, 89073", T0)  # nobody on duty
+    await youth(c, CRISIS, T0 + timedelta(seconds=10))
+    await youth(c, "ende", T0 + timedelta(seconds=20))
+    await ticks(c, 1, 3, 10)
+    [page] = [e for e in await staff_notices(c) if e.key == "staff_lead_page_closed"]
+    assert set(page.mentions) == {LEA, UserID("@ida:x")}
+
+
+async def test_a_conversation_opened_again_is_not_paged_as_ended() -> None:
+    c = await office()  # nobody on duty
+    await youth(c, "hallo", T0)
+    await youth(c, CRISIS, T0 + timedelta(seconds=10))
+    await youth(c, "ende", T0 + timedelta(seconds=20))
+    await ticks(c, 0.5)  # the tracker sees it closed
+    await youth(c, "ich will mich wirklich umbringen", T0 + timedelta(seconds=40))
+    await ticks(c, 3, 10)
+    keys = await staff_keys(c)
+    assert keys.count("staff_lead_page") == 1
+    assert "staff_lead_page_closed" not in keys
+
+
+async def test_a_confirmed_crisis_that_ends_after_the_shift_is_not_paged_as_unreviewed() -> None:
+    c = await office()
+    await staff(c, ANNA, "!duty on", T0)
+    await youth(c, "hallo", T0)
+    cid = await conversation_of(c)
+    await youth(c, CRISIS, T0 + timedelta(seconds=10))
+    await staff(c, ANNA, f"!confirm {cid}", T0 + timedelta(seconds=40))
+    await ticks(c, 1, 5)
+    await staff(c, ANNA, "!duty off", T0 + timedelta(minutes=30))
+    await ticks(c, 30.2)  # back in the queue: a wait
+    await youth(c, "ende", T0 + timedelta(minutes=30, seconds=30))
+    await ticks(c, 31, 33, 40)
+    keys = await staff_keys(c)
+    assert "staff_lead_page_closed" not in keys
+    assert "staff_lead_page_waiting" not in keys
+
+
+async def test_a_stronger_flag_after_a_page_pages_again() -> None:
+    c = await office()  # nobody on duty
+    await youth(c, "hallo", T0)
+    await youth(c, "ich kann nicht mehr", T0 + timedelta(seconds=10))  # medium
+    await ticks(c, 3)
+    assert (await staff_keys(c)).count("staff_lead_page") == 1
+    await youth(c, "ich hab tabletten gesammelt", T0 + timedelta(minutes=5))  # high
+    assert (await staff_keys(c)).count("staff_crisis_alert") == 2
+    await ticks(c, 8, 15)
+    assert (await staff_keys(c)).count("staff_lead_page") == 2
+
+
+async def test_a_group_flag_calls_the_office_leads_too() -> None:
+    """Leads only per office: the group's alert still calls a lead with the host."""
+    settings = settings_from_mapping({
+        "routing": {"fallback_office": "jugend", "on_call_office": "jugend"},
+        "offices": [{"id": "jugend", "name": "Jugendberatung", "topics": ["general"],
+                     "counsellors": [str(ANNA)], "team_leads": [str(LEA)]}],
+    })
+    c = await office(settings)
+    assert c.every_lead() == (LEA,)

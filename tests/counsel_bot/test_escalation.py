@@ -86,7 +86,8 @@ def test_a_confirmed_crisis_back_in_the_queue_waits_again() -> None:
     assert tracker.due(T0 + timedelta(minutes=5)) == []
     back = T0 + timedelta(minutes=6)
     tracker.update(snapshot(WAITING, CONFIRMED), back)
-    assert tracker.due(back + timedelta(minutes=2)) == due(2)
+    assert tracker.due(back + timedelta(minutes=2)) == [Due(C, timedelta(minutes=2), False,
+                                                            reviewed=True)]
     # Taken again: nothing more.
     tracker.update(snapshot(ASSIGNED, CONFIRMED), back + timedelta(minutes=3))
     assert tracker.due(back + timedelta(minutes=30)) == []
@@ -130,3 +131,15 @@ def test_an_erased_conversation_pages_nobody() -> None:
     tracker.update(CLOSED, T0 + timedelta(seconds=20))
     tracker.forget(C)
     assert tracker.due(T0 + timedelta(hours=1)) == []
+
+
+def test_an_assigned_flag_that_paged_and_is_then_handed_back_waits_again() -> None:
+    """Flagged while its counsellor had it, never reviewed: paged once. Handed back to the
+    queue with nobody on it, a new wait begins."""
+    tracker = EscalationTracker(timedelta(minutes=2))
+    tracker.flagged(C, T0, assigned=True)
+    tracker.update(snapshot(ASSIGNED, RAISED), T0)
+    assert tracker.due(T0 + timedelta(minutes=3)) == due(3)
+    back = T0 + timedelta(minutes=10)
+    tracker.update(snapshot(WAITING, RAISED), back)
+    assert tracker.due(back + timedelta(minutes=2)) == due(2)

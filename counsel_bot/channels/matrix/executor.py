@@ -49,6 +49,7 @@ from counsel_bot.core.group_effects import GROUP_EFFECTS
 from counsel_bot.core.ids import ConversationID, RoomID, UserID
 from counsel_bot.core.messages import Language, text
 from counsel_bot.core.routing import Assign, Closed, QueuePositionChanged, Unassign
+from counsel_bot.core.routing.model import ConversationState
 from counsel_bot.core.video import WIDGET_EVENT_TYPE
 from counsel_bot.store import Store
 from counsel_bot.store.contract import ConversationRecord
@@ -183,7 +184,9 @@ class Executor:
                 await self.mail.send_reply(record, body, key, calendar=calendar)
             case Leave():
                 record = await self._record(effect.conversation)
-                if record.room_id in self.client.rooms:
+                # Opened again since (crisis words after the close): the bot stays.
+                if record.state is ConversationState.CLOSED \
+                        and record.room_id in self.client.rooms:
                     await self.client.room_leave(record.room_id)
             case Supervise():
                 await self._supervise(effect)

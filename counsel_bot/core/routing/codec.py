@@ -41,7 +41,8 @@ def outbox_key(action: Action, *, version: int, index: int) -> str:
         case QueuePositionChanged():
             return f"queue:{action.conversation}:{version}"
         case Closed():
-            return f"closed:{action.conversation}"
+            # With the version: a conversation opened again after its close closes again.
+            return f"closed:{action.conversation}:{version}"
         case Reply():
             return f"reply:{version}:{index}"
     raise TypeError(f"no outbox key for {type(action).__name__}")

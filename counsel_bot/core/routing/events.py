@@ -23,6 +23,8 @@ class ConversationOpened:
     language: str = "de"
     channel: Channel = Channel.CHAT
     office: str = ""
+    # Opened again after its close: the assignments it had, counted on.
+    assignments: int = 0
 
 
 @dataclass(frozen=True)

@@ -191,6 +191,7 @@ class Router(StaffHandlers):
             enqueued_at=event.at,
             seq=self._next_seq,
             office=event.office,
+            assignments=event.assignments,
         )
         self._next_seq += 1
         return []
