@@ -158,7 +158,9 @@ class Conductor:
         router = Router.from_snapshot(snapshot, policy.router)
         conductor = cls(router, store, detector, policy, metrics, judge)
         conductor.office_metrics = office_metrics
-        conductor.crisis.restore_waiting(snapshot, now)
+        # Ended with an unreviewed flag within two timeouts: its page may not have gone out.
+        ended = await store.unreviewed_closed_since(now - 2 * conductor.crisis.escalate_after)
+        conductor.crisis.restore_waiting(snapshot, now, ended)
         for conversation in snapshot.conversations:
             await conductor._remember(conversation.conversation)
         await conductor.devices.load()

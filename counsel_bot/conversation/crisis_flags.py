@@ -104,10 +104,16 @@ class CrisisFlags:
         # youth's safety text goes out again, not deduplicated against the first one).
         self._reopened: dict[ConversationID, datetime] = {}
 
-    def restore_waiting(self, snapshot: RouterSnapshot, now: datetime) -> None:
-        """After a restart, raised flags nobody reviewed wait for a human again, and the
-        reviewed ones are not counted again."""
-        self._escalation.restore(snapshot, now)
+    @property
+    def escalate_after(self) -> timedelta:
+        return self._escalation.timeout
+
+    def restore_waiting(self, snapshot: RouterSnapshot, now: datetime,
+                        ended: Sequence[ConversationID] = ()) -> None:
+        """After a restart, raised flags nobody reviewed wait for a human again (also those
+        of conversations that ``ended`` just before), and the reviewed ones are not counted
+        again."""
+        self._escalation.restore(snapshot, now, ended)
         for conversation in snapshot.conversations:
             if conversation.crisis in (CrisisStatus.CONFIRMED, CrisisStatus.DISMISSED):
                 self._counted[conversation.conversation] = conversation.crisis

@@ -13,6 +13,7 @@ page, or a hand-back to the queue, starts a new wait.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -107,13 +108,17 @@ class EscalationTracker:
         when it was flagged; an alert still unsent goes with the rest of it)."""
         self._waits.pop(conversation, None)
 
-    def restore(self, snapshot: RouterSnapshot, now: datetime) -> None:
+    def restore(self, snapshot: RouterSnapshot, now: datetime,
+                ended: Sequence[ConversationID] = ()) -> None:
         """After a restart: raised, unreviewed flags wait again, from now (the flag time is
-        not stored); a lead is paged one timeout after the restart at the latest."""
+        not stored); a lead is paged one timeout after the restart at the latest. ``ended``:
+        conversations that closed shortly before with such a flag (see `update`)."""
         for conversation in snapshot.conversations:
             if conversation.crisis is CrisisStatus.RAISED:
                 self.flagged(conversation.conversation, now,
                              assigned=conversation.state is ConversationState.ASSIGNED)
+        for conversation_id in ended:
+            self._waits.setdefault(conversation_id, _Wait(now, needs_review=False, closed=True))
 
 
 def _ended(wait: _Wait, current: ConversationSnapshot) -> bool:

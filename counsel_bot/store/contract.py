@@ -188,6 +188,11 @@ class Store(Protocol):
 
     async def closed_before(self, cutoff: datetime) -> list[ConversationID]: ...
 
+    async def unreviewed_closed_since(self, cutoff: datetime) -> list[ConversationID]:
+        """Conversations closed at or after ``cutoff`` whose crisis flag nobody confirmed or
+        dismissed: after a restart, a lead is still paged about them."""
+        ...
+
     async def erase_conversation(self, conversation: ConversationID) -> None:
         """Delete the conversation (retention, youth-initiated deletion): its record, its
         intake, every outbox entry that names it (done or pending: sealed mail texts and

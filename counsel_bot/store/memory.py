@@ -11,6 +11,7 @@ from counsel_bot.core.routing.model import (
     ConversationSnapshot,
     ConversationState,
     CounsellorSnapshot,
+    CrisisStatus,
     RouterSnapshot,
 )
 from counsel_bot.store.contract import (
@@ -254,6 +255,14 @@ class MemoryStore:
             cid
             for cid, row in self._rows.items()
             if row.closed_at is not None and row.closed_at < cutoff
+        )
+
+    async def unreviewed_closed_since(self, cutoff: datetime) -> list[ConversationID]:
+        return sorted(
+            cid
+            for cid, row in self._rows.items()
+            if row.closed_at is not None and row.closed_at >= cutoff
+            and row.routing.crisis is CrisisStatus.RAISED
         )
 
     async def erase_conversation(self, conversation: ConversationID) -> None:

@@ -355,6 +355,12 @@ class PostgresStore:
             "ORDER BY id", (cutoff,))
         return [ConversationID(r[0]) for r in rows]
 
+    async def unreviewed_closed_since(self, cutoff: datetime) -> list[ConversationID]:
+        rows = await self._rows(
+            "SELECT id FROM conversations WHERE closed_at >= %s AND crisis = 'raised' "
+            "ORDER BY id", (cutoff,))
+        return [ConversationID(r[0]) for r in rows]
+
     async def erase_conversation(self, conversation: ConversationID) -> None:
         async with self._transaction() as db:
             cursor = await db.execute("SELECT room_id FROM conversations WHERE id = %s",

@@ -357,6 +357,12 @@ class SqliteStore:
         )
         return [ConversationID(r[0]) for r in rows]
 
+    async def unreviewed_closed_since(self, cutoff: datetime) -> list[ConversationID]:
+        rows = await self._rows(
+            "SELECT id FROM conversations WHERE closed_at >= ? AND crisis = 'raised' "
+            "ORDER BY id", (sql.ts(cutoff),))
+        return [ConversationID(r[0]) for r in rows]
+
     async def erase_conversation(self, conversation: ConversationID) -> None:
         async with self._transaction() as db:
             rows = await db.execute_fetchall(

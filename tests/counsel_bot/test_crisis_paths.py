@@ -375,3 +375,19 @@ async def test_a_group_flag_calls_the_office_leads_too() -> None:
     })
     c = await office(settings)
     assert c.every_lead() == (LEA,)
+
+
+async def test_an_ended_unreviewed_flag_still_pages_after_a_restart() -> None:
+    """A deploy a minute after the youth wrote "ende": the wait lived in memory; the store
+    knows the conversation ended with a flag nobody reviewed."""
+    c = await office()  # nobody on duty
+    await youth(c, "hallo", T0)
+    await youth(c, CRISIS, T0 + timedelta(seconds=10))
+    await youth(c, "ende", T0 + timedelta(seconds=20))
+    await c.tick(T0 + timedelta(seconds=30))
+    detector = CrisisDetector.from_directory(default_lexicon_dir())
+    again = await Conductor.open(c.store, detector, c.policy, T0 + timedelta(minutes=1))
+    for minutes in (3, 10, 30):
+        await again.tick(T0 + timedelta(minutes=minutes))
+    pages = [e for e in await staff_notices(again) if e.key == "staff_lead_page_closed"]
+    assert [p.mentions for p in pages] == [(LEA,)]

@@ -148,6 +148,18 @@ async def test_closing_keeps_a_record_for_retention(store: Store) -> None:
     assert await store.closed_before(T0 + timedelta(hours=2)) == []
 
 
+async def test_a_conversation_closed_with_an_unreviewed_flag_is_found_after_it(
+    store: Store
+) -> None:
+    """What a restart needs to page a lead about a flag nobody reviewed (escalation)."""
+    router = await staffed(store)
+    await step(store, router, ConversationOpened(T0, C1), "$e1", (new(C1),))
+    await step(store, router, CrisisRaised(T0, C1, severity=3), "$e2")
+    await step(store, router, Close(T0 + timedelta(minutes=1), ANNA, C1), "$e3")
+    assert await store.unreviewed_closed_since(T0) == [C1]
+    assert await store.unreviewed_closed_since(T0 + timedelta(minutes=2)) == []
+
+
 async def test_closing_one_conversation_leaves_the_others_open(store: Store) -> None:
     router = await staffed(store)
     await step(store, router, ConversationOpened(T0, C1), "$e1", (new(C1),))
