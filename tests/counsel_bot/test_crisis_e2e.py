@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -87,6 +89,24 @@ async def test_crisis_jumps_the_queue_alerts_staff_without_text_and_pages_the_le
             await client.close()
 
 
+@contextlib.asynccontextmanager
+async def lead_alone(synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+                     ) -> AsyncIterator[tuple[NioYouth, str, str, list[NioYouth]]]:
+    """A bot with a team lead and nobody on duty: (lead, bot user, staff room, the clients
+    closed at the end, to which a test adds its youths)."""
+    lead = await login(synapse, user_factory, tmp_path, "lead")
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[],
+                                  team_leads=[lead.client.user_id])
+    await process.start()
+    clients = [lead]
+    try:
+        yield lead, process.user_id, await lead.accept_invite(), clients
+    finally:
+        await process.stop()
+        for client in clients:
+            await client.close()
+
+
 async def test_wording_no_rule_knows_reaches_staff_through_the_model(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
@@ -94,31 +114,20 @@ async def test_wording_no_rule_knows_reaches_staff_through_the_model(
     that no lexicon rule matches is flagged, explained by the model's score and the ids of
     labelled examples, never by the words."""
     words = "ich hab schon briefe an alle geschrieben"
-    lead = await login(synapse, user_factory, tmp_path, "lead")
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[],
-                                  team_leads=[lead.client.user_id])
-    await process.start()
-    youth: NioYouth | None = None
-    try:
-        staff_room = await lead.accept_invite()
-        youth, room = await youth_writes(synapse, user_factory, tmp_path, process.user_id,
-                                         words)
+    async with lead_alone(synapse, user_factory, tmp_path) as (lead, bot, staff_room, clients):
+        youth, room = await youth_writes(synapse, user_factory, tmp_path, bot, words)
+        clients.append(youth)
         # The model's flag offers the numbers without thanking for a disclosure: most of
         # its flags in harmless chats are ordinary lines.
-        offer = await youth.wait_for(room, process.user_id, "116 111")
+        offer = await youth.wait_for(room, bot, "116 111")
         assert offer.startswith("Nur zur Sicherheit")
         assert "Danke, dass du das erzählst" not in offer
-        alert = await lead.wait_for(staff_room, process.user_id, "KRISENHINWEIS")
+        alert = await lead.wait_for(staff_room, bot, "KRISENHINWEIS")
         assert "model.suicide" in alert
         assert "score=" in alert
         assert "near=" in alert
         assert words not in alert
         assert "briefe" not in alert
-    finally:
-        await process.stop()
-        for client in (youth, lead):
-            if client is not None:
-                await client.close()
 
 
 async def test_crisis_words_in_a_pictures_caption_reach_staff(
@@ -126,26 +135,15 @@ async def test_crisis_words_in_a_pictures_caption_reach_staff(
 ) -> None:
     """A youth may say the one important thing under a picture: the whole caption is
     checked, however long (it was cut to 200 characters before)."""
-    lead = await login(synapse, user_factory, tmp_path, "lead")
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[],
-                                  team_leads=[lead.client.user_id])
-    await process.start()
-    youth: NioYouth | None = None
-    try:
-        staff_room = await lead.accept_invite()
-        youth, room = await youth_writes(synapse, user_factory, tmp_path, process.user_id,
-                                         "hallo")
+    async with lead_alone(synapse, user_factory, tmp_path) as (lead, bot, staff_room, clients):
+        youth, room = await youth_writes(synapse, user_factory, tmp_path, bot, "hallo")
+        clients.append(youth)
         caption = "das foto ist von gestern abend, " * 8 + CRISIS
         await youth.send(room, caption, msgtype="m.image", url="mxc://example.org/abc",
                          filename="foto.jpg")
-        alert = await lead.wait_for(staff_room, process.user_id, "KRISENHINWEIS")
+        alert = await lead.wait_for(staff_room, bot, "KRISENHINWEIS")
         assert "suicide" in alert
         assert CRISIS not in alert
-    finally:
-        await process.stop()
-        for client in (youth, lead):
-            if client is not None:
-                await client.close()
 
 
 async def youth_writes(synapse: SynapseHandle, user_factory: UserFactory, tmp: Path,
