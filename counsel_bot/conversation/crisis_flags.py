@@ -132,6 +132,12 @@ class CrisisFlags:
         [assessment] = await self._judge([body])
         return assessment.flag
 
+    def closed(self, conversation: ConversationID) -> None:
+        """The conversation's last few messages, kept in memory for the next judgement,
+        go: nothing judges them again, and a closed conversation's words should not sit
+        in the process until its next restart."""
+        self._risk.pop(conversation, None)
+
     def reopened(self, conversation: ConversationID, at: datetime) -> None:
         """The conversation is open again: its level starts afresh, so the words that
         reopened it alert the staff room even at the level it had before the close."""

@@ -63,6 +63,7 @@ class Transitions:
                 if isinstance(action, Closed):
                     c.video.end(step, action.conversation)
                     c.supervision.closed(step, action.conversation)
+                    c.crisis.closed(action.conversation)
                 if isinstance(action, Reply) and action.message_key is ReplyKey.OFFICE_TRANSFERRED:
                     # ``!transfer office:ID`` went through: the youth and the office are told.
                     offices.moved(step, action, c.router, c.policy.offices,

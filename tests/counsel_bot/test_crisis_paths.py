@@ -391,3 +391,11 @@ async def test_an_ended_unreviewed_flag_still_pages_after_a_restart() -> None:
         await again.tick(T0 + timedelta(minutes=minutes))
     pages = [e for e in await staff_notices(again) if e.key == "staff_lead_page_closed"]
     assert [p.mentions for p in pages] == [(LEA,)]
+
+
+async def test_a_closed_conversation_leaves_no_words_in_memory() -> None:
+    """The detector keeps a conversation's last few messages to judge short ones together;
+    at the close they go (they sat in the process until its restart before)."""
+    c = await office()
+    cid = await closed_by_anna(c)
+    assert cid not in c.crisis._risk
