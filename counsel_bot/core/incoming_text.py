@@ -1,8 +1,9 @@
-"""What a message's text is, besides words: a case code or a mail address; and the text
-made safe to store. Pure."""
+"""What a message's text is, besides words: a case code or a mail address, a reply's
+quote; and the text made safe to store. Pure."""
 
 from __future__ import annotations
 
+import itertools
 import re
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -13,6 +14,20 @@ _ADDRESS = re.compile(r"[^@\s<>]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}")
 def storable(body: str) -> str:
     """Lone surrogates (valid in JSON, not in UTF-8) become U+FFFD instead of crashing."""
     return _SURROGATE.sub("\ufffd", body)
+
+
+def without_reply_fallback(body: str) -> str:
+    """A reply's own words: older clients put the message replied to in front, each line
+    quoted with "> ", then an empty line (the spec's reply fallback, since dropped). In a
+    group that quote is often another youth's words, which must not flag the one who
+    replies."""
+    lines = body.split("\n")
+    if not lines or not lines[0].startswith(">"):
+        return body
+    rest = list(itertools.dropwhile(lambda line: line.startswith(">"), lines))
+    if rest and not rest[0].strip():
+        rest = rest[1:]
+    return "\n".join(rest)
 
 
 def looks_like_case_code(body: str) -> bool:

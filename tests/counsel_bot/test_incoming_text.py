@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from counsel_bot.core.incoming_text import looks_like_case_code, mail_address, storable
+from counsel_bot.core.incoming_text import (
+    looks_like_case_code,
+    mail_address,
+    storable,
+    without_reply_fallback,
+)
 
 
 @pytest.mark.parametrize(("body", "code"), [
@@ -26,3 +31,15 @@ def test_a_mail_address_is_the_whole_message(body: str, address: str | None) -> 
 def test_lone_surrogates_become_replacement_characters_and_text_stays() -> None:
     assert storable("a\ud800b\udfffc") == "a\ufffdb\ufffdc"
     assert storable("grüß dich 👋") == "grüß dich 👋"
+
+
+@pytest.mark.parametrize(("body", "own"), [
+    ("> <@y7:x> ich will nicht mehr leben\n\nhey, wir sind da", "hey, wir sind da"),
+    ("> <@a:x> zwei\n> zeilen\n\nok", "ok"),
+    ("> <@a:x> ohne leerzeile\nok", "ok"),
+    ("ich will nicht mehr leben", "ich will nicht mehr leben"),
+    ("ok\n> zitat danach bleibt", "ok\n> zitat danach bleibt"),
+    ("> nur zitat", ""),
+])
+def test_a_replys_own_words_are_what_follows_its_quote(body: str, own: str) -> None:
+    assert without_reply_fallback(body) == own

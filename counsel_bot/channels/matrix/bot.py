@@ -43,6 +43,7 @@ from counsel_bot.core.clock import Clock
 from counsel_bot.core.commands import DutyCommand, parse_staff
 from counsel_bot.core.device_trust_check import check_devices
 from counsel_bot.core.ids import EventID, RoomID, UserID
+from counsel_bot.core.incoming_text import without_reply_fallback
 from counsel_bot.core.messages import Language, text
 from counsel_bot.core.routing.model import Channel
 from counsel_bot.core.undecryptable import UndecryptableBuffer
@@ -69,11 +70,18 @@ ENCRYPTION = {"type": "m.room.encryption", "state_key": "",
 
 def words_of(event: RoomMessage) -> str:
     """The words a message event carries, whatever its kind (text, /me, notice, a
-    picture's caption): its content's body, or "" when it has none."""
+    picture's caption): its content's body without the quote of a reply, or "" when it
+    has none."""
     raw = event.source if isinstance(event.source, dict) else {}
     content = raw.get("content")
-    body = content.get("body") if isinstance(content, dict) else None
-    return body if isinstance(body, str) else ""
+    content = content if isinstance(content, dict) else {}
+    body = content.get("body")
+    if not isinstance(body, str):
+        return ""
+    relates = content.get("m.relates_to")
+    if isinstance(relates, dict) and "m.in_reply_to" in relates:
+        return without_reply_fallback(body)
+    return body
 
 
 def counselling_power_levels() -> dict[str, Any]:
@@ -440,7 +448,7 @@ class CounselBot:
                                          body, self.clock.now())
 
     async def _on_text(self, room_id: RoomID, event: RoomMessageText) -> None:
-        body = event.body if isinstance(event.body, str) else ""
+        body = words_of(event)
         at = self.clock.now()
         event_id, sender = EventID(event.event_id), UserID(event.sender)
         if self.is_staff(sender):
