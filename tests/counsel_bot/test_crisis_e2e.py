@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -138,12 +139,16 @@ async def test_crisis_words_in_a_pictures_caption_reach_staff(
     async with lead_alone(synapse, user_factory, tmp_path) as (lead, bot, staff_room, clients):
         youth, room = await youth_writes(synapse, user_factory, tmp_path, bot, "hallo")
         clients.append(youth)
+        await youth.send(room, "winkt", msgtype="m.emote")  # words: no note about files
         caption = "das foto ist von gestern abend, " * 8 + CRISIS
         await youth.send(room, caption, msgtype="m.image", url="mxc://example.org/abc",
                          filename="foto.jpg")
         alert = await lead.wait_for(staff_room, bot, "KRISENHINWEIS")
         assert "suicide" in alert
         assert CRISIS not in alert
+        await youth.wait_for(room, bot, "Bilder, Dateien")  # the picture's note, once
+        await asyncio.sleep(1)
+        assert sum("Bilder, Dateien" in b for b in _messages(youth, room, bot)) == 1
 
 
 async def youth_writes(synapse: SynapseHandle, user_factory: UserFactory, tmp: Path,

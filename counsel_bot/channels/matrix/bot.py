@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 STAFF_ROOM_KEY = "staff_room"
 MEDIA_MSGTYPES = {"m.image": "Bild", "m.file": "Datei", "m.audio": "Audio",
                   "m.video": "Video"}
+TEXT_MSGTYPES = frozenset({"m.emote", "m.notice"})
 SYNC_TOKEN_KEY = "sync_token"  # noqa: S105 (a settings key)
 TICK_INTERVAL = timedelta(seconds=5)
 # Events per room in one sync. More than came in a room since the last sync (a bot that was
@@ -502,9 +503,11 @@ class CounselBot:
             await self.conductor.youth_sent_unreadable(room_id, EventID(event.event_id),
                                                        self.clock.now())
             return
+        # A /me or a notice is words like any text: no note that files cannot be passed on.
         await self.conductor.youth_wrote(
             room_id, UserID(event.sender), room.user_name(event.sender),
-            EventID(event.event_id), note, self.clock.now(), attachment=True)
+            EventID(event.event_id), note, self.clock.now(),
+            attachment=kind not in TEXT_MSGTYPES)
 
     async def _maybe_mail_reply(
         self, room_id: RoomID, sender: UserID, event_id: EventID, body: str
