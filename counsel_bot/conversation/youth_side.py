@@ -57,8 +57,8 @@ class YouthSide:
         body = storable(body)
         step = Change(at, event_id)
         record = await c.store.conversation_by_room(room_id)
-        if record is not None and record.state is ConversationState.CLOSED:
-            await self._after_close(step, record, event_id, body)
+        if record is not None and record.state is ConversationState.CLOSED \
+                and not await self._reopens(step, record, body):
             return
         if record is None and c.redeem_case_code is not None and looks_like_case_code(body):
             invited = await c.redeem_case_code(step, body)
@@ -167,29 +167,16 @@ class YouthSide:
         self.open(step, room_id, youth, nickname, "")
         await self.conductor.commit(step)
 
-    async def _after_close(self, step: Change, record: ConversationRecord, event_id: EventID,
-                           body: str) -> None:
-        c = self.conductor
-        conversation = record.conversation
-        if feedback.score(body) is None and await c.crisis.flags_alone(body):
-            await self._reopen(step, record, event_id, body)
-            return
-        scored = await c.store.get_setting(feedback.setting_key(conversation)) is not None
-        closing = f":{record.closed_at.isoformat()}" if record.closed_at else ""
-        feedback.after_close(step, conversation, body, scored_before=scored, closing=closing)
-        if c.appointments.upcoming(conversation, step.at):
-            # The bot stays in the room: its reminders for the appointment go there.
-            step.effects = [(e, tag) for e, tag in step.effects if not isinstance(e, Leave)]
-        await c.commit(step)
-
-    async def _reopen(self, step: Change, record: ConversationRecord, event_id: EventID,
-                      body: str) -> None:
+    async def _reopens(self, step: Change, record: ConversationRecord, body: str) -> bool:
         """Crisis words after the close (often in answer to the score question, when the
-        youth could not say it before) open the conversation again, in the same room: it
-        waits first in the queue, the staff room is alerted, and the youth gets the
-        emergency numbers and is told someone comes back. Anything else written after the
-        close is pointed to a new chat (`feedback.after_close`)."""
+        youth could not say it before) open the conversation again, in the same room: True,
+        and the message goes on as any other (queued first, staff alerted, the numbers
+        given); the youth is told someone comes back. Anything else written after the close
+        is pointed to a new chat (`feedback.after_close`), committed here: False."""
         c = self.conductor
+        if feedback.score(body) is not None or not await c.crisis.flags_alone(body):
+            await self._after_close(step, record, body)
+            return False
         conversation = record.conversation
         c.rooms[conversation] = record.room_id
         c.crisis.reopened(conversation, step.at)
@@ -199,9 +186,17 @@ class YouthSide:
                  reply_room=None)
         step.add(SayToYouth(conversation, "reopened_for_youth"),
                  f"reopened:{conversation}:{step.at.isoformat()}")
-        step.intake.append(IntakeMessage(conversation, event_id, body.encode("utf-8")))
-        c.timers.youth_wrote(step, conversation)
-        await self.check_crisis(step, conversation, body)
+        return True
+
+    async def _after_close(self, step: Change, record: ConversationRecord, body: str) -> None:
+        c = self.conductor
+        conversation = record.conversation
+        scored = await c.store.get_setting(feedback.setting_key(conversation)) is not None
+        closing = f":{record.closed_at.isoformat()}" if record.closed_at else ""
+        feedback.after_close(step, conversation, body, scored_before=scored, closing=closing)
+        if c.appointments.upcoming(conversation, step.at):
+            # The bot stays in the room: its reminders for the appointment go there.
+            step.effects = [(e, tag) for e, tag in step.effects if not isinstance(e, Leave)]
         await c.commit(step)
 
     def open(
