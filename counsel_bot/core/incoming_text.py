@@ -9,6 +9,9 @@ import re
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _CASE_CODE = re.compile(r"[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}")
 _ADDRESS = re.compile(r"[^@\s<>]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}")
+# The first line of a reply fallback: "> <@alice:example.org> ", or "> * <@alice:…> " for
+# an emote replied to.
+_FALLBACK_HEAD = re.compile(r"> (\* )?<@[^<>\s:]+:[^<>\s]+> ")
 
 
 def storable(body: str) -> str:
@@ -17,17 +20,18 @@ def storable(body: str) -> str:
 
 
 def without_reply_fallback(body: str) -> str:
-    """A reply's own words: older clients put the message replied to in front, each line
-    quoted with "> ", then an empty line (the spec's reply fallback, since dropped). In a
-    group that quote is often another youth's words, which must not flag the one who
-    replies."""
+    """A reply's own words: older clients put the message replied to in front, as
+    "> <@sender:server> its first line", more lines quoted with "> ", then an empty line
+    (the spec's reply fallback, since dropped). In a group that quote is often another
+    youth's words, which must not flag the one who replies. Only that exact shape is taken
+    away: a youth's own "> quote" or ">_>" stays their words."""
     lines = body.split("\n")
-    if not lines or not lines[0].startswith(">"):
+    if not _FALLBACK_HEAD.match(lines[0]):
         return body
     rest = list(itertools.dropwhile(lambda line: line.startswith(">"), lines))
-    if rest and not rest[0].strip():
-        rest = rest[1:]
-    return "\n".join(rest)
+    if not rest or rest[0].strip():
+        return body  # no empty line after the quote: not a fallback
+    return "\n".join(rest[1:])
 
 
 def looks_like_case_code(body: str) -> bool:

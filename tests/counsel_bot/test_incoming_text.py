@@ -35,11 +35,17 @@ def test_lone_surrogates_become_replacement_characters_and_text_stays() -> None:
 
 @pytest.mark.parametrize(("body", "own"), [
     ("> <@y7:x> ich will nicht mehr leben\n\nhey, wir sind da", "hey, wir sind da"),
-    ("> <@a:x> zwei\n> zeilen\n\nok", "ok"),
-    ("> <@a:x> ohne leerzeile\nok", "ok"),
+    ("> <@a:x.org> zwei\n> zeilen\n\nok", "ok"),
+    ("> * <@a:x> winkt\n\nok", "ok"),
+    ("> <@a:x> nur zitat\n\n", ""),
+    # Not the fallback's shape: the youth's own words, kept whole.
+    ("> <@a:x> ohne leerzeile\nok", "> <@a:x> ohne leerzeile\nok"),
     ("ich will nicht mehr leben", "ich will nicht mehr leben"),
     ("ok\n> zitat danach bleibt", "ok\n> zitat danach bleibt"),
-    ("> nur zitat", ""),
+    ("> ich will mich umbringen\n> hab ich gestern geschrieben\n\nja",
+     "> ich will mich umbringen\n> hab ich gestern geschrieben\n\nja"),
+    (">_> ich will mich umbringen", ">_> ich will mich umbringen"),
+    (">:( keiner hört zu", ">:( keiner hört zu"),
 ])
 def test_a_replys_own_words_are_what_follows_its_quote(body: str, own: str) -> None:
     assert without_reply_fallback(body) == own

@@ -69,7 +69,7 @@ ENCRYPTION = {"type": "m.room.encryption", "state_key": "",
               "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
 
 
-def words_of(event: RoomMessage) -> str:
+def words_of(event: RoomMessage | BadEvent | UnknownBadEvent) -> str:
     """The words a message event carries, whatever its kind (text, /me, notice, a
     picture's caption): its content's body without the quote of a reply, or "" when it
     has none."""
@@ -489,8 +489,7 @@ class CounselBot:
         content = raw.get("content", {})
         content = content if isinstance(content, dict) else {}
         kind = str(content.get("msgtype", "?"))
-        body = content.get("body")
-        shown = body if isinstance(body, str) else ""
+        shown = words_of(event)
         if isinstance(event, RoomMessageMedia) or kind in MEDIA_MSGTYPES:
             # The whole caption: a youth may say the one important thing under a picture.
             note = f"[{MEDIA_MSGTYPES.get(kind, 'Datei')}: {shown}]"
@@ -512,8 +511,8 @@ class CounselBot:
     async def _maybe_mail_reply(
         self, room_id: RoomID, sender: UserID, event_id: EventID, body: str
     ) -> None:
-        if self.mail is None or parse_staff(body) is not None:
-            return
+        if self.mail is None or not body.strip() or parse_staff(body) is not None:
+            return  # a command, or a reply that was only the quote
         record = await self.store.conversation_by_room(room_id)
         if record is not None and record.channel is Channel.MAIL:
             await self.mail.counsellor_wrote(record, sender, event_id, body, self.clock.now())
