@@ -215,6 +215,8 @@ async def run_retention(
     deleted: list[ConversationID] = []
     failed: list[ConversationID] = []
     for cid in planned:
+        if not await _still_closed(store, records[cid]):
+            continue  # opened again by crisis words while earlier rooms were purged
         done = await _delete_with_retries(store, admin, records[cid], attempts,
                                           retry_delay, pause, before_erase)
         (deleted if done else failed).append(cid)
@@ -224,6 +226,13 @@ async def run_retention(
     else:
         log.info("%s", report.summary())
     return report
+
+
+async def _still_closed(store: Store, planned: ConversationRecord) -> bool:
+    """Read again just before its purge: each purge takes seconds, and meanwhile the bot
+    may have opened a planned conversation again (crisis words after its close)."""
+    now = await store.conversation(planned.conversation)
+    return now is not None and now.closed_at == planned.closed_at
 
 
 async def _delete_with_retries(

@@ -4,6 +4,7 @@ detector, injected time."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.config import Settings, StaffSettings, settings_from_mapping
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.conversation.forum import ForumDesk, ForumTopic
+from counsel_bot.conversation.retention import run_retention
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
 from counsel_bot.core.effects import Leave, SayToStaff, Transcript, decode_effect
@@ -399,3 +401,38 @@ async def test_a_closed_conversation_leaves_no_words_in_memory() -> None:
     c = await office()
     cid = await closed_by_anna(c)
     assert cid not in c.crisis._risk
+
+
+class _SlowPurger:
+    """The admin API's room purge; the youth writes while the first room is purged."""
+
+    def __init__(self, during_first: Callable[[], Awaitable[None]]) -> None:
+        self.during_first = during_first
+        self.purged: list[str] = []
+
+    async def delete_room_and_wait(self, room_id: str) -> object:
+        if not self.purged:
+            await self.during_first()
+        self.purged.append(room_id)
+        return None
+
+
+async def test_a_conversation_reopened_during_a_retention_run_is_not_purged() -> None:
+    c = await office()
+    other = RoomID("!other:x")
+    await staff(c, ANNA, "!duty on", T0)
+    await youth(c, "hallo", T0, room=other)
+    first = await conversation_of(c, other)
+    await staff(c, ANNA, f"!close {first}", T0 + timedelta(minutes=5))
+    cid = await closed_by_anna(c)
+    later = T0 + timedelta(days=31)
+
+    async def youth_writes() -> None:
+        await youth(c, CRISIS, later)
+
+    purger = _SlowPurger(youth_writes)
+    report = await run_retention(c.store, purger, later, timedelta(days=30), dry_run=False)
+    assert purger.purged == [other]
+    assert report.deleted == (first,)
+    assert c.router.conversation(cid) is not None
+    assert await c.store.conversation(cid) is not None
