@@ -168,6 +168,7 @@ class Conductor:
         # What a crash left half done: a youth's crisis check committed after their
         # invitation (youth_side.py). Counted like any flag, so the metrics come first.
         await conductor.youth.finish_crisis_checks(now)
+        await conductor.youth.load_leaving()
         return conductor
 
     async def _remember(self, conversation: ConversationID) -> None:
@@ -302,6 +303,7 @@ class Conductor:
                                self.router.version,
                                self._leads_for if self.policy.offices.enabled else None)
         self.timers.due(step, self.router.snapshot(), lambda current: self._requeue(step, current))
+        self.youth.leave_due(step, at)
         await self.appointments.due(step, lambda appointment, tell_youth: self.video.start(
             step, appointment.conversation, appointment.counsellor,
             self.counsellor_name(appointment.counsellor), tell_youth=tell_youth))

@@ -2,20 +2,33 @@
 
 Only the number is kept (as a metric), once per conversation; a comment could identify the
 youth, so none is asked for. Anything else written there is pointed to a new conversation.
-Either way the bot then leaves the room. No I/O: whether a score was given is passed in.
+Either way the bot leaves the room `LEAVE_AFTER` later (`YouthSide`): a youth who scores
+and then, at last, writes what they could not say before must still be read (crisis words
+open the conversation again). No I/O: whether a score was given is passed in.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from counsel_bot.conversation.change import Change
-from counsel_bot.core.effects import Leave, SayToYouth
+from counsel_bot.core.effects import SayToYouth
 from counsel_bot.core.ids import ConversationID
 
 _SCORES = frozenset({"1", "2", "3", "4", "5"})
+# How long the bot stays in a closed conversation's room after the youth's first word there.
+LEAVE_AFTER = timedelta(minutes=10)
+# Sealed settings ``leave_after:<conversation>`` = when the bot leaves (ISO time): they
+# survive a restart, and go with the conversation's erasure.
+LEAVE_PREFIX = "leave_after:"
 
 
 def setting_key(conversation: ConversationID) -> str:
     return f"feedback:{conversation}"
+
+
+def leave_key(conversation: ConversationID) -> str:
+    return f"{LEAVE_PREFIX}{conversation}"
 
 
 def score(body: str) -> int | None:
@@ -29,7 +42,7 @@ def after_close(
     closing: str = "",
 ) -> None:
     """``closing`` names this close (its time): a conversation opened again and closed
-    again points to a new chat and leaves once more."""
+    again points to a new chat once more."""
     given = score(body)
     if given is not None and not scored_before:
         step.after.append(lambda m: m.feedback(given))
@@ -38,4 +51,3 @@ def after_close(
     else:
         step.add(SayToYouth(conversation, "closed_write_new"),
                  f"closed-new:{conversation}{closing}")
-    step.add(Leave(conversation), f"leave:{conversation}{closing}")

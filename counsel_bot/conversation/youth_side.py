@@ -43,6 +43,8 @@ class YouthSide:
         self.conductor = conductor
         # Youths asked for their mail address (the mail channel switches them).
         self.mail_asked: set[ConversationID] = set()
+        # Closed conversations whose room the bot leaves, and when (`feedback.LEAVE_AFTER`).
+        self.leaving: dict[ConversationID, datetime] = {}
 
     async def wrote(
         self, room_id: RoomID, youth: UserID, nickname: str | None, event_id: EventID,
@@ -178,6 +180,8 @@ class YouthSide:
             await self._after_close(step, record, body)
             return False
         conversation = record.conversation
+        if self.leaving.pop(conversation, None) is not None:
+            step.sealed.append((feedback.leave_key(conversation), None))
         c.rooms[conversation] = record.room_id
         c.crisis.reopened(conversation, step.at)
         c.handle(step, [ev.ConversationOpened(step.at, conversation, language=record.language,
@@ -194,10 +198,30 @@ class YouthSide:
         scored = await c.store.get_setting(feedback.setting_key(conversation)) is not None
         closing = f":{record.closed_at.isoformat()}" if record.closed_at else ""
         feedback.after_close(step, conversation, body, scored_before=scored, closing=closing)
-        if c.appointments.upcoming(conversation, step.at):
-            # The bot stays in the room: its reminders for the appointment go there.
-            step.effects = [(e, tag) for e, tag in step.effects if not isinstance(e, Leave)]
-        await c.commit(step)
+        # With an appointment to come the bot stays: its reminders go to this room.
+        leave_at = None
+        if conversation not in self.leaving and not c.appointments.upcoming(conversation,
+                                                                             step.at):
+            leave_at = step.at + feedback.LEAVE_AFTER
+            step.sealed.append((feedback.leave_key(conversation),
+                                leave_at.isoformat().encode()))
+        if await c.commit(step) and leave_at is not None:
+            self.leaving[conversation] = leave_at
+
+    async def load_leaving(self) -> None:
+        """At start: the rooms the bot is to leave, and when."""
+        for key, when in await self.conductor.store.sealed_settings(feedback.LEAVE_PREFIX):
+            conversation = ConversationID(key.removeprefix(feedback.LEAVE_PREFIX))
+            self.leaving[conversation] = datetime.fromisoformat(when.decode())
+
+    def leave_due(self, step: Change, at: datetime) -> None:
+        """Leave the closed rooms whose time has come (the executor stays in one opened
+        again meanwhile)."""
+        for conversation, when in list(self.leaving.items()):
+            if when <= at:
+                del self.leaving[conversation]
+                step.sealed.append((feedback.leave_key(conversation), None))
+                step.add(Leave(conversation), f"leave:{conversation}:{when.isoformat()}")
 
     def open(
         self, step: Change, room_id: RoomID, youth: UserID, nickname: str | None, body: str
@@ -278,6 +302,7 @@ class YouthSide:
             c.rooms.pop(conversation, None)
             c.appointments.forget(conversation)
             c.crisis.forget(step, conversation)
+            self.leaving.pop(conversation, None)  # its sealed time goes with the erasure
 
     async def check_crisis(self, step: Change, conversation: ConversationID, body: str) -> None:
         c = self.conductor

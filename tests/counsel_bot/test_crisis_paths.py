@@ -272,20 +272,42 @@ async def test_a_reopened_conversation_closes_again_and_shows_its_transcript() -
     assert [e for e in await pending(c) if isinstance(e, Closed)]  # Anna removed again
 
 
-async def test_the_bot_stays_in_a_room_opened_again_right_after_a_score() -> None:
-    """ "1", then at once what the youth could not say: the score asked the bot to leave;
-    when that Leave is performed the conversation is open again, and the bot stays."""
+async def test_the_bot_stays_a_while_after_a_score_and_a_reopen_keeps_it() -> None:
+    """ "1", then what the youth could not say: the bot leaves only ten minutes after the
+    first word after the close (it left at once before, and a youth's crisis words a few
+    seconds later reached nobody, or raced the Leave in the same sync batch)."""
     c = await office()
     cid = await closed_by_anna(c)
     await youth(c, "1", T0 + timedelta(minutes=21))
-    await youth(c, CRISIS, T0 + timedelta(minutes=21, seconds=3))
+    assert not [e for e in await pending(c) if isinstance(e, Leave)]
+    await youth(c, CRISIS, T0 + timedelta(minutes=24))
     assert c.router.conversation(cid) is not None
+    await ticks(c, 40)
+    assert not [e for e in await pending(c) if isinstance(e, Leave)]
+
+
+async def test_the_bot_leaves_a_closed_room_ten_minutes_after_the_score_also_after_a_restart(
+) -> None:
+    c = await office()
+    cid = await closed_by_anna(c)
+    await youth(c, "5", T0 + timedelta(minutes=21))
+    await ticks(c, 30)
+    assert not [e for e in await pending(c) if isinstance(e, Leave)]
+    detector = CrisisDetector.from_directory(default_lexicon_dir())
+    again = await Conductor.open(c.store, detector, c.policy, T0 + timedelta(minutes=30))
+    await again.tick(T0 + timedelta(minutes=31))
+    assert [e for e in await pending(again) if isinstance(e, Leave)] == [Leave(cid)]
+    assert await again.store.sealed_settings("leave_after:") == []
+
+
+async def test_a_leave_for_a_conversation_open_again_leaves_nothing() -> None:
+    """The executor's guard: a Leave performed after a reopen (a replay, say) stays."""
+    c = await office()
+    cid = await closed_by_anna(c)
+    await youth(c, CRISIS, T0 + timedelta(minutes=21))
     executor = Executor(None, c.store, FakeClock(T0),  # type: ignore[arg-type]
                         default_language="de", staff_room=_no_staff_room)
-    for entry in await c.store.pending_outbox():
-        effect = decode_effect(entry.payload)
-        if isinstance(effect, Leave):
-            await executor.perform(effect, entry.key)  # no client: would fail if it left
+    await executor.perform(Leave(cid), "leave:test")  # no client: would fail if it left
 
 
 async def _no_staff_room() -> RoomID | None:

@@ -6,7 +6,7 @@ import pytest
 
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.feedback import after_close, score, setting_key
-from counsel_bot.core.effects import Leave, SayToYouth
+from counsel_bot.core.effects import SayToYouth
 from tests.counsel_bot.parts import AT, CASE, effects
 
 
@@ -17,10 +17,10 @@ def test_a_score_is_a_lone_digit_from_one_to_five(body: str, given: int | None) 
     assert score(body) == given
 
 
-def test_the_first_score_is_thanked_and_kept_and_the_bot_leaves() -> None:
+def test_the_first_score_is_thanked_and_kept() -> None:
     step = Change(AT, None)
     after_close(step, CASE, "5", scored_before=False)
-    assert effects(step) == [SayToYouth(CASE, "feedback_thanks"), Leave(CASE)]
+    assert effects(step) == [SayToYouth(CASE, "feedback_thanks")]
     assert step.settings == [(setting_key(CASE), "1")]
     assert len(step.after) == 1
 
@@ -29,6 +29,6 @@ def test_the_first_score_is_thanked_and_kept_and_the_bot_leaves() -> None:
 def test_anything_else_points_to_a_new_conversation(body: str, scored_before: bool) -> None:
     step = Change(AT, None)
     after_close(step, CASE, body, scored_before=scored_before)
-    assert effects(step) == [SayToYouth(CASE, "closed_write_new"), Leave(CASE)]
+    assert effects(step) == [SayToYouth(CASE, "closed_write_new")]
     assert step.settings == []
     assert step.after == []
