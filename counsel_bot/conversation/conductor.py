@@ -57,6 +57,10 @@ from counsel_bot.office_metrics import OfficeMetrics
 from counsel_bot.store import ConversationRecord, Store
 from counsel_bot.web.router_source import CrisisDetail
 
+# After a restart, conversations that ended this long ago with a flag nobody reviewed, took
+# or paged about still page a lead (the wait itself lived in memory).
+ENDED_PAGE_WINDOW = timedelta(days=1)
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -158,8 +162,9 @@ class Conductor:
         router = Router.from_snapshot(snapshot, policy.router)
         conductor = cls(router, store, detector, policy, metrics, judge)
         conductor.office_metrics = office_metrics
-        # Ended with an unreviewed flag within two timeouts: its page may not have gone out.
-        ended = await store.unreviewed_closed_since(now - 2 * conductor.crisis.escalate_after)
+        # Ended lately with a flag nobody reviewed or took, and no lead paged about it yet.
+        ended = [cid for cid in await store.unreviewed_closed_since(now - ENDED_PAGE_WINDOW)
+                 if await store.get_setting(crisis_flags.paged_key(cid)) is None]
         conductor.crisis.restore_waiting(snapshot, now, ended)
         for conversation in snapshot.conversations:
             await conductor._remember(conversation.conversation)

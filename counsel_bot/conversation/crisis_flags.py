@@ -252,6 +252,8 @@ class CrisisFlags:
             if leads_for is not None:
                 leads = leads_for(conversation) or everyone
             step.after.append(lambda m: m.escalated())
+            # Remembered for a restart, which must not page about it again (`paged_key`).
+            step.settings.append((paged_key(conversation), "1"))
             step.add(SayToStaff(
                 _page_key(due),
                 (("conversation", conversation),
@@ -269,6 +271,11 @@ class CrisisFlags:
         if self.details.pop(conversation, None) is not None:
             step.settings.append((setting_key(conversation), ""))
             step.settings.append((source_key(conversation), ""))
+
+
+def paged_key(conversation: ConversationID) -> str:
+    """A setting: a lead was paged about this conversation (erased with it)."""
+    return f"crisis_paged:{conversation}"
 
 
 def _page_key(due: Due) -> str:

@@ -189,8 +189,9 @@ class Store(Protocol):
     async def closed_before(self, cutoff: datetime) -> list[ConversationID]: ...
 
     async def unreviewed_closed_since(self, cutoff: datetime) -> list[ConversationID]:
-        """Conversations closed at or after ``cutoff`` whose crisis flag nobody confirmed or
-        dismissed: after a restart, a lead is still paged about them."""
+        """Conversations closed at or after ``cutoff`` whose crisis flag nobody confirmed,
+        dismissed or took (nobody had the conversation when it closed): after a restart, a
+        lead is still paged about them."""
         ...
 
     async def erase_conversation(self, conversation: ConversationID) -> None:

@@ -262,7 +262,7 @@ class MemoryStore:
             cid
             for cid, row in self._rows.items()
             if row.closed_at is not None and row.closed_at >= cutoff
-            and row.routing.crisis is CrisisStatus.RAISED
+            and row.routing.crisis is CrisisStatus.RAISED and row.routing.assigned_to is None
         )
 
     async def erase_conversation(self, conversation: ConversationID) -> None:

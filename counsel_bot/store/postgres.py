@@ -358,7 +358,7 @@ class PostgresStore:
     async def unreviewed_closed_since(self, cutoff: datetime) -> list[ConversationID]:
         rows = await self._rows(
             "SELECT id FROM conversations WHERE closed_at >= %s AND crisis = 'raised' "
-            "ORDER BY id", (cutoff,))
+            "AND assigned_to IS NULL ORDER BY id", (cutoff,))
         return [ConversationID(r[0]) for r in rows]
 
     async def erase_conversation(self, conversation: ConversationID) -> None:

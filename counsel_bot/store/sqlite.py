@@ -360,7 +360,7 @@ class SqliteStore:
     async def unreviewed_closed_since(self, cutoff: datetime) -> list[ConversationID]:
         rows = await self._rows(
             "SELECT id FROM conversations WHERE closed_at >= ? AND crisis = 'raised' "
-            "ORDER BY id", (sql.ts(cutoff),))
+            "AND assigned_to IS NULL ORDER BY id", (sql.ts(cutoff),))
         return [ConversationID(r[0]) for r in rows]
 
     async def erase_conversation(self, conversation: ConversationID) -> None:

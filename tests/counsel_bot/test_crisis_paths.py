@@ -458,3 +458,48 @@ async def test_a_conversation_reopened_during_a_retention_run_is_not_purged() ->
     assert report.deleted == (first,)
     assert c.router.conversation(cid) is not None
     assert await c.store.conversation(cid) is not None
+
+
+async def restarted(c: Conductor, at: datetime) -> Conductor:
+    detector = CrisisDetector.from_directory(default_lexicon_dir())
+    return await Conductor.open(c.store, detector, c.policy, at)
+
+
+async def test_a_page_sent_before_a_restart_is_not_sent_again_after_it() -> None:
+    c = await office()  # nobody on duty
+    await youth(c, "hallo", T0)
+    await youth(c, CRISIS, T0 + timedelta(seconds=10))
+    await c.tick(T0 + timedelta(minutes=10))
+    assert (await staff_keys(c)).count("staff_lead_page") == 1
+    await youth(c, "ende", T0 + timedelta(minutes=11))
+    await c.tick(T0 + timedelta(minutes=11, seconds=5))
+    await all_done(c, T0 + timedelta(minutes=11, seconds=10))
+    again = await restarted(c, T0 + timedelta(minutes=12))
+    await ticks(again, 15, 25, 40)
+    assert not [e for e in await staff_notices(again) if e.key.startswith("staff_lead_page")]
+
+
+async def test_a_restart_pages_no_flag_a_counsellor_took_before_the_close() -> None:
+    c = await office()
+    await youth(c, "hallo", T0)
+    cid = await conversation_of(c)
+    await youth(c, CRISIS, T0 + timedelta(seconds=10))
+    await staff(c, ANNA, "!duty on", T0 + timedelta(seconds=40))  # takes it
+    await c.tick(T0 + timedelta(seconds=45))
+    await staff(c, ANNA, f"!close {cid}", T0 + timedelta(minutes=20))  # no !confirm
+    await all_done(c, T0 + timedelta(minutes=20, seconds=5))
+    again = await restarted(c, T0 + timedelta(minutes=21))
+    await ticks(again, 23, 30, 60)
+    assert not [e for e in await staff_notices(again) if e.key.startswith("staff_lead_page")]
+
+
+async def test_a_restart_long_after_an_unreviewed_end_still_pages() -> None:
+    """Down for half an hour after the youth wrote "ende" (a crash before the page)."""
+    c = await office()
+    await youth(c, "hallo", T0)
+    await youth(c, CRISIS, T0 + timedelta(seconds=10))
+    await youth(c, "ende", T0 + timedelta(seconds=20))
+    again = await restarted(c, T0 + timedelta(minutes=30))
+    await ticks(again, 31, 33)
+    pages = [e for e in await staff_notices(again) if e.key == "staff_lead_page_closed"]
+    assert [p.mentions for p in pages] == [(LEA,)]

@@ -20,6 +20,7 @@ from counsel_bot.core.routing import (
     Role,
     Router,
     StaffAdded,
+    YouthEnded,
 )
 from counsel_bot.store import (
     IntakeMessage,
@@ -151,11 +152,17 @@ async def test_closing_keeps_a_record_for_retention(store: Store) -> None:
 async def test_a_conversation_closed_with_an_unreviewed_flag_is_found_after_it(
     store: Store
 ) -> None:
-    """What a restart needs to page a lead about a flag nobody reviewed (escalation)."""
-    router = await staffed(store)
+    """What a restart needs to page a lead about a flag nobody reviewed or took: C1 waited
+    flagged with nobody on duty until the youth ended it; C2 a counsellor had."""
+    router = Router()
     await step(store, router, ConversationOpened(T0, C1), "$e1", (new(C1),))
     await step(store, router, CrisisRaised(T0, C1, severity=3), "$e2")
-    await step(store, router, Close(T0 + timedelta(minutes=1), ANNA, C1), "$e3")
+    await step(store, router, YouthEnded(T0 + timedelta(minutes=1), C1), "$e3")
+    await step(store, router, StaffAdded(T0, ANNA, Role.COUNSELLOR), "$e4")
+    await step(store, router, CounsellorOnDuty(T0, ANNA), "$e5")
+    await step(store, router, ConversationOpened(T0, C2), "$e6", (new(C2),))
+    await step(store, router, CrisisRaised(T0, C2, severity=3), "$e7")
+    await step(store, router, Close(T0 + timedelta(minutes=1), ANNA, C2), "$e8")
     assert await store.unreviewed_closed_since(T0) == [C1]
     assert await store.unreviewed_closed_since(T0 + timedelta(minutes=2)) == []
 
