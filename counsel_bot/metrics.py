@@ -234,6 +234,13 @@ class CounselMetrics:
         self._escalations = Counter(
             "counsel_escalations", "Escalations to the team lead", registry=r
         )
+        self._dropped = Counter(
+            "counsel_effects_dropped",
+            "Effects the homeserver refused for good (their kind is in the log); urgent: a "
+            "crisis alert or a lead page that reached nobody", ["urgent"], registry=r,
+        )
+        for urgent in ("true", "false"):
+            self._dropped.labels(urgent=urgent)  # 0 from the start: the panel shows it
         self._breaches = Counter(
             "counsel_mail_deadline_breaches", "Mail enquiries past their first-reply deadline",
             registry=r,
@@ -394,6 +401,9 @@ class CounselMetrics:
 
     def escalated(self) -> None:
         self._escalations.inc()
+
+    def effect_dropped(self, urgent: bool) -> None:
+        self._dropped.labels(urgent="true" if urgent else "false").inc()
 
     def mail_deadline_breached(self) -> None:
         self._breaches.inc()

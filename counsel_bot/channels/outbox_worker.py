@@ -162,6 +162,9 @@ class OutboxWorker:
         settle: float = URGENT_SETTLE_SECONDS,
     ) -> None:
         self._perform = perform
+        # Told of each effect dropped for good, whether it was urgent (the bot counts them:
+        # a dropped crisis alert must show on the team lead's dashboard, not only in a log).
+        self.on_dropped: Callable[[bool], None] | None = None
         self._settle = settle
         self._settled_at = 0.0  # event-loop time before which other effects wait
         self._store = store
@@ -388,7 +391,7 @@ class OutboxWorker:
                 if urgent:
                     self._settled_at = asyncio.get_running_loop().time() + self._settle
             except EffectFailed as failure:
-                if not self._may_go_on(key, failure):
+                if not self._may_go_on(key, failure, urgent=urgent):
                     return _Outcome.STOPPED
                 if key in self._attempts:
                     outcome = _Outcome.REFUSED
@@ -429,7 +432,7 @@ class OutboxWorker:
             await marking
             raise
 
-    def _may_go_on(self, key: str, failure: EffectFailed) -> bool:
+    def _may_go_on(self, key: str, failure: EffectFailed, *, urgent: bool = False) -> bool:
         """Count the attempt; False if the lane must stop (the homeserver is away). An effect
         still in ``_attempts`` afterwards is retried later, one not in it is dropped."""
         attempts = self._attempts.get(key, 0) + 1
@@ -442,8 +445,15 @@ class OutboxWorker:
             # Refused for this room only: the other conversations go on meanwhile.
             log.warning("effect %s refused (%s); will retry", _kind(key), failure)
             return True
-        log.error("effect %s dropped after %d attempts (%s)", _kind(key), attempts, failure)
+        if urgent:
+            log.critical("a crisis alert or lead page (%s) could not be sent after %d attempts "
+                         "(%s): check that the bot is in the staff room", _kind(key), attempts,
+                         failure)
+        else:
+            log.error("effect %s dropped after %d attempts (%s)", _kind(key), attempts, failure)
         del self._attempts[key]
+        if self.on_dropped is not None:
+            self.on_dropped(urgent)
         return True
 
 

@@ -157,6 +157,24 @@ async def test_a_permanent_refusal_is_dropped_after_some_attempts() -> None:
     assert await pending_keys(store) == []
 
 
+async def test_a_crisis_alert_dropped_for_good_is_told_as_urgent() -> None:
+    """The bot counts what it drops (`counsel_effects_dropped_total{urgent="true"}`): an
+    alert that reached nobody must show where a team lead looks, not only in a log."""
+    store = CountingStore()
+    await put(store, ("alert", SayToStaff("staff_crisis_alert")), say(A, 1))
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        raise EffectFailed("the bot is not in the staff room", permanent=True)
+
+    worker = OutboxWorker(perform, store, CLOCK)
+    dropped: list[bool] = []
+    worker.on_dropped = dropped.append
+    for _ in range(MAX_ATTEMPTS):
+        await worker.drain()
+    assert sorted(dropped) == [False, True]
+    assert await pending_keys(store) == []
+
+
 async def test_dispatching_again_while_a_lane_runs_performs_nothing_twice() -> None:
     store = CountingStore()
     await put(store, say(A, 1))

@@ -223,6 +223,7 @@ ALLOWED_VALUES = {
     "source": set(REVIEW_SOURCES),
     "score": {str(s) for s in SCORES},
     "counsellor": {"anna", "ben", UNNAMED},
+    "urgent": {"true", "false"},
 }
 
 

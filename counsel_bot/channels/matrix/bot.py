@@ -120,6 +120,8 @@ class CounselBot:
         self.store = conductor.store
         self.executor = executor
         self.outbox = OutboxWorker(executor.perform, conductor.store, clock)
+        if conductor.metrics is not None:
+            self.outbox.on_dropped = conductor.metrics.effect_dropped
         self.clock = clock
         self.default_language = default_language
         self.undecryptable: UndecryptableBuffer[MegolmEvent] = UndecryptableBuffer(
