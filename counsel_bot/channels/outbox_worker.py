@@ -218,12 +218,21 @@ class OutboxWorker:
             await self.cancel()
 
     async def drain(self) -> None:
-        """Start every pending effect and wait until their lanes are through."""
-        await self.dispatch()
-        running = list(self._lanes.values())
-        await asyncio.gather(*running, return_exceptions=True)
-        if self._crash is not None:
-            raise self._crash
+        """Perform every pending effect, and what is committed while they run, until only
+        effects this drain already tried are left (those wait for the next start).
+
+        One round is not enough: a lane that is running takes up only urgent effects
+        committed to it meanwhile, so a youth's emergency numbers committed behind their
+        invitation were left for the next start."""
+        tried: set[str] = set()
+        while True:
+            await self.dispatch()
+            tried.update(*self._work_keys.values())
+            await asyncio.gather(*self._lanes.values(), return_exceptions=True)
+            if self._crash is not None:
+                raise self._crash
+            if {entry.key for entry in await self._store.pending_outbox()} <= tried:
+                return
 
     async def cancel(self) -> None:
         lanes = list(self._lanes.values())

@@ -653,6 +653,47 @@ async def test_a_stop_performs_what_is_pending_within_the_grace() -> None:
     assert await pending_keys(store) == ["say:b:1"]
 
 
+async def test_a_drain_performs_what_is_committed_behind_a_running_lane() -> None:
+    # A youth's first message: the invitation, then (one commit later, while the lane is on
+    # its first effect) the crisis check's emergency numbers, an ordinary effect a running
+    # lane does not take up. A drain that went round once left them for the next start.
+    store = CountingStore()
+    await put(store, say(A, 1))
+    performing = asyncio.Event()
+    go_on = asyncio.Event()
+    performed: list[str] = []
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        performing.set()
+        await go_on.wait()
+        performed.append(key)
+
+    worker = OutboxWorker(perform, store, CLOCK)
+    draining = asyncio.create_task(worker.drain())
+    await performing.wait()
+    await put(store, say(A, 2))
+    go_on.set()
+    await asyncio.wait_for(draining, 5)
+    assert performed == ["say:a:1", "say:a:2"]
+    assert await pending_keys(store) == []
+
+
+async def test_a_drain_ends_when_the_homeserver_is_away_and_keeps_the_rest() -> None:
+    # It goes round again only for effects it has not tried: a failing send is not hammered
+    # for the whole grace, and it waits in the outbox for the next start.
+    store = CountingStore()
+    await put(store, say(A, 1), say(A, 2), say(B, 1))
+    attempts: list[str] = []
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        attempts.append(key)
+        raise EffectFailed("homeserver away", permanent=False)
+
+    await asyncio.wait_for(OutboxWorker(perform, store, CLOCK).drain(), 5)
+    assert sorted(attempts) == ["say:a:1", "say:b:1"]
+    assert await pending_keys(store) == ["say:a:1", "say:a:2", "say:b:1"]
+
+
 async def test_urgent_answered_waits_for_the_invitation_committed_before_it() -> None:
     # The youth's crisis check waits for this: its model competed with sending the
     # invitation (bench.office_latency).

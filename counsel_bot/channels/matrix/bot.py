@@ -161,9 +161,14 @@ class CounselBot:
     async def run(self, stop: asyncio.Event) -> None:
         """Sync until ``stop``, with the outbox worker performing effects beside the loop;
         on a stop the worker first performs what is pending (bounded by its grace)."""
-        worker = asyncio.create_task(self.outbox.run(stop))
+        # The worker's own stop is set when the loop has ended, not at ``stop``: a stop that
+        # comes while a batch is handled must not drain the outbox between two of its
+        # commits (a first message's invitation, then its crisis alert and the numbers).
+        loop_ended = asyncio.Event()
+        worker = asyncio.create_task(self.outbox.run(loop_ended))
         try:
             await self._sync_until(stop, worker)
+            loop_ended.set()
             self.outbox.wake()  # it sees the stop now, not after its idle wait
             await worker
         finally:
