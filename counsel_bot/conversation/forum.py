@@ -102,6 +102,7 @@ class ForumDesk:
         if await self.conductor.crisis.flags_alone(body):
             # Crisis words are not for a moderation queue someone reads hours later: they
             # go to the youth's conversation, which alerts staff and answers with the numbers.
+            await self._not_posted(room_id, event_id, at)
             return False
         if await self.conductor.store.is_processed(event_id):
             return True
@@ -125,6 +126,16 @@ class ForumDesk:
             return True
         await self.conductor.commit(step)
         return True
+
+    async def _not_posted(self, room_id: RoomID, event_id: EventID, at: datetime) -> None:
+        """Tell the youth why their post will not appear (else they wait for a forum answer
+        that never comes). A step of its own, keyed by the event: the conversation's step
+        claims the event, and a redelivery before that must not repeat the note."""
+        if await self.conductor.store.is_processed(event_id):
+            return
+        step = Change(at, None)
+        step.add(RoomNotice(room_id, "forum.to_counsellor"), f"forum-crisis:{event_id}")
+        await self.conductor.commit(step)
 
     async def staff_wrote(self, room_id: RoomID, sender: UserID, event_id: EventID, body: str,
                           at: datetime) -> bool:

@@ -188,6 +188,12 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "Bescheid.",
         "Thank you! Your post is waiting for the team to approve it. I will let you know.",
     ),
+    "forum.to_counsellor": _both(
+        "Das stelle ich nicht ins Forum: Es klingt, als ginge es dir gerade nicht gut. "
+        "Jemand aus dem Team liest es hier und antwortet dir hier, nur dir.",
+        "I am not putting this into the forum: it sounds as if you may not be doing well "
+        "right now. Someone from the team reads it here and answers you here, only you.",
+    ),
     "forum.approved_youth": _both(
         "Dein Beitrag ist jetzt im Forum „{forum}“ zu lesen, unter dem Namen „{nickname}“. "
         "Ich habe dich in den Forum-Raum eingeladen, dort kommen auch die Antworten.",

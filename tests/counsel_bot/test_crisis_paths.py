@@ -201,8 +201,22 @@ async def test_a_forum_post_with_crisis_words_goes_to_the_counsellors_not_the_qu
     assert "staff_crisis_alert" in keys
     assert "safety_info" in keys
     assert "forum.staff_new" not in keys  # not left for moderation
+    assert "forum.to_counsellor" in keys  # the youth is told it will not appear
     assert forum.pending == []
     assert c.router.conversation(await conversation_of(c)) is not None
+
+
+async def test_a_redelivered_crisis_post_tells_the_youth_once() -> None:
+    c = await office()
+    forum = ForumDesk(c, (ForumTopic("schule", "Schule und Prüfungen"),))
+    await forum.load()
+    c.addons.append(forum)
+    event, body = eid(), f"forum schule {CRISIS}"
+    await c.youth_wrote(ROOM, YOUTH, None, event, body, T0)
+    await c.youth_wrote(ROOM, YOUTH, None, event, body, T0)  # the same event again
+    keys = [getattr(e, "key", "") for e in await pending(c)]
+    assert keys.count("forum.to_counsellor") == 1
+    assert keys.count("staff_crisis_alert") == 1
 
 
 async def test_an_ordinary_forum_post_still_waits_for_moderation() -> None:
