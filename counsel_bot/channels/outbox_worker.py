@@ -69,8 +69,10 @@ MAX_ATTEMPTS = 5
 PARALLEL_LANES = 8
 # Without a wake-up, pending effects (after a transient failure) are retried this often.
 IDLE_SECONDS = 5.0
-# On a graceful stop, pending effects are performed for at most this long.
+# On a graceful stop, pending effects are performed for at most this long; then the ones
+# being performed get at most FINISH_SECONDS more (see `_drain_within`).
 SHUTDOWN_GRACE_SECONDS = 10.0
+FINISH_SECONDS = 3.0
 
 URGENT_STAFF_NOTICES = frozenset({"staff_crisis_alert", "staff_lead_page",
                                   "staff_lead_page_waiting", "staff_lead_page_closed",
@@ -178,6 +180,7 @@ class OutboxWorker:
         self._work_keys: dict[str, frozenset[str]] = {}  # per running lane, its work
         self._attempts: dict[str, int] = {}
         self._crash: BaseException | None = None
+        self._closing = False  # a stop's grace is over: no lane starts another effect
         # Per running lane: urgent effects in its work not yet attempted, and urgent effects
         # committed to it since it took that work (it goes on with them).
         self._urgent_left: dict[str, int] = {}
@@ -195,7 +198,8 @@ class OutboxWorker:
     def wake(self) -> None:
         self._wake.set()
 
-    async def run(self, stop: asyncio.Event, *, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
+    async def run(self, stop: asyncio.Event, *, grace: float = SHUTDOWN_GRACE_SECONDS,
+                  finish: float = FINISH_SECONDS) -> None:
         """Perform effects as they are committed until ``stop``, then what is still pending
         for at most ``grace`` seconds (the rest waits in the outbox for the next start).
         A bug in performing an effect is raised here, so the process stops loudly instead
@@ -211,11 +215,28 @@ class OutboxWorker:
                         await self._wake.wait()
                 if self._crash is not None:
                     raise self._crash
-            # Draining here, not beside the loop: lanes are never cancelled under a drain.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.drain(), grace)
+            await self._drain_within(grace, finish)
         finally:
             await self.cancel()
+
+    async def _drain_within(self, grace: float, finish: float) -> None:
+        """The drain for at most ``grace`` seconds; then the lanes finish the effect they are
+        performing (for at most ``finish`` seconds) and start no other. Cancelling an effect
+        halfway would do what a kill does: a mail reply sent but not recorded goes out
+        twice at the next start, a new room is made twice."""
+        # Shielded: a timeout here must not cancel the drain's lanes under their effects.
+        draining = asyncio.ensure_future(self.drain())
+        try:
+            await asyncio.wait_for(asyncio.shield(draining), grace)
+            return
+        except TimeoutError:
+            self._closing = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(draining), finish)
+        if not draining.done():
+            draining.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await draining
 
     async def drain(self) -> None:
         """Perform every pending effect, and what is committed while they run, until only
@@ -225,7 +246,7 @@ class OutboxWorker:
         committed to it meanwhile, so a youth's emergency numbers committed behind their
         invitation were left for the next start."""
         tried: set[str] = set()
-        while True:
+        while not self._closing:
             await self.dispatch()
             tried.update(*self._work_keys.values())
             await asyncio.gather(*self._lanes.values(), return_exceptions=True)
@@ -388,6 +409,8 @@ class OutboxWorker:
     async def _run_work(self, lane: str, work: Work) -> _Outcome:
         outcome = _Outcome.DONE
         for effect, key, completes in coalesce(work):
+            if self._closing:
+                return _Outcome.STOPPED  # kept, in order, for the next start
             urgent = not isinstance(effect, StaffDigest) and is_urgent(effect)
             if urgent:
                 self._urgent_now[lane] = asyncio.get_running_loop().time()

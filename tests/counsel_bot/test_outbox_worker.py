@@ -644,7 +644,7 @@ async def test_a_stop_performs_what_is_pending_within_the_grace() -> None:
 
     worker = OutboxWorker(perform, store, CLOCK)
     stop = asyncio.Event()
-    task = asyncio.create_task(worker.run(stop, grace=0.5))
+    task = asyncio.create_task(worker.run(stop, grace=0.5, finish=0.2))
     await started.wait()
     stop.set()  # while a's lane is in the middle of its first effect
     worker.wake()
@@ -692,6 +692,27 @@ async def test_a_drain_ends_when_the_homeserver_is_away_and_keeps_the_rest() -> 
     await asyncio.wait_for(OutboxWorker(perform, store, CLOCK).drain(), 5)
     assert sorted(attempts) == ["say:a:1", "say:b:1"]
     assert await pending_keys(store) == ["say:a:1", "say:a:2", "say:b:1"]
+
+
+async def test_past_the_grace_an_effect_in_hand_is_finished_and_no_other_begun() -> None:
+    # Cancelling a send halfway is a kill: a mail reply sent but not recorded would go out
+    # again at the next start. So it finishes; the next one in its lane waits for the start.
+    store = CountingStore()
+    await put(store, say(A, 1), say(A, 2))
+    started: list[str] = []
+    finished: list[str] = []
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        started.append(key)
+        await asyncio.sleep(0.4)  # longer than the grace, shorter than the finish
+        finished.append(key)
+
+    worker = OutboxWorker(perform, store, CLOCK)
+    stop = asyncio.Event()
+    stop.set()
+    await asyncio.wait_for(worker.run(stop, grace=0.1, finish=2.0), 5)
+    assert started == finished == ["say:a:1"]
+    assert await pending_keys(store) == ["say:a:2"]
 
 
 async def test_urgent_answered_waits_for_the_invitation_committed_before_it() -> None:
