@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import signal
@@ -250,6 +251,9 @@ async def _run_bot(
         retention = asyncio.create_task(retention_loop(settings, store, admin, clock, stop,
                                                        before_erase=before_erase))
         stack.push_async_callback(_finish, retention)
+        if mail is not None and mail.inbound is not None:
+            bot.on_stop.append(mail.inbound.stop)
+        bot.on_stop.append(functools.partial(_finish, retention))
         runner = asyncio.create_task(bot.run(stop))
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)

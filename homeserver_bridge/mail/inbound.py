@@ -10,6 +10,7 @@ bounce through the outgoing sender. Nothing here logs an address or any content.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import secrets
@@ -38,18 +39,26 @@ class MailSink(Protocol):
         ...
 
 
+# On a stop, deliveries in progress get this long to be stored (and answered 250).
+STOP_GRACE_SECONDS = 5.0
+
+
 class InboundServer:
     """A running inbound SMTP server; `stop()` ends it."""
 
-    def __init__(self, server: asyncio.Server) -> None:
+    def __init__(self, server: asyncio.Server, handler: _Handler) -> None:
         self._server = server
+        self._handler = handler
+        self.port = int(server.sockets[0].getsockname()[1])
 
-    @property
-    def port(self) -> int:
-        return int(self._server.sockets[0].getsockname()[1])
-
-    async def stop(self) -> None:
+    async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Take no more mail, and let the deliveries in progress finish: their effects are
+        then committed before the bot performs its last ones. (On Python 3.11
+        `Server.wait_closed` does not wait for open connections.)"""
         self._server.close()
+        self._handler.closing = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._handler.idle.wait(), grace)
         await self._server.wait_closed()
 
 
@@ -85,7 +94,7 @@ async def start_inbound(
         host=settings.listen_address,
         port=settings.listen_port,
     )
-    return InboundServer(server)
+    return InboundServer(server, handler)
 
 
 class _Handler:
@@ -105,6 +114,10 @@ class _Handler:
         self._bounce_sender = bounce_sender
         self._now = now
         self._random_bytes = random_bytes
+        self.closing = False  # stopping: a mail that comes now is asked to come again
+        self.idle = asyncio.Event()  # set while no delivery is in progress
+        self.idle.set()
+        self._delivering = 0
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
@@ -130,6 +143,10 @@ class _Handler:
             return "250 2.0.0 Refused; the sender gets an explanation"
         if envelope.rcpt_tos:
             result = dataclasses.replace(result, to_address=_normalise(envelope.rcpt_tos[0]))
+        if self.closing:
+            return "421 4.3.2 Service shutting down, please try again later"
+        self._delivering += 1
+        self.idle.clear()
         try:
             await self._sink.deliver(result)
         except Exception as exc:
@@ -138,6 +155,10 @@ class _Handler:
                 "an inbound mail could not be stored (%s); asked to retry", type(exc).__name__
             )
             return "451 4.3.0 Temporary failure, please try again later"
+        finally:
+            self._delivering -= 1
+            if not self._delivering:
+                self.idle.set()
         return "250 2.0.0 OK"
 
     async def _bounce(self, bounce: Bounce, envelope_sender: str) -> None:

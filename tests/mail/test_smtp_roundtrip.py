@@ -222,6 +222,31 @@ async def test_sink_failure_asks_the_sender_to_retry(office: Office) -> None:
     )
 
 
+async def test_a_stop_waits_for_the_delivery_in_progress(office: Office) -> None:
+    # The bot stops its mail server before its last outbox drain: a mail being stored then
+    # must be stored (and answered 250) first, so its staff notice and any crisis alert go
+    # out with that drain, not at the next start.
+    entered, release = asyncio.Event(), asyncio.Event()
+    real_deliver = office.sink.deliver
+
+    async def slow_deliver(mail: InboundMail) -> None:
+        entered.set()
+        await release.wait()
+        await real_deliver(mail)
+
+    office.sink.deliver = slow_deliver  # type: ignore[method-assign]
+    sending = asyncio.create_task(
+        send_to_office(office, youth_mail("Hallo.", "<slow@youth.example>")))
+    await asyncio.wait_for(entered.wait(), WAIT)
+    stopping = asyncio.create_task(office.server.stop())
+    await asyncio.sleep(0.1)
+    assert not stopping.done(), "the stop did not wait for the mail being stored"
+    release.set()
+    await asyncio.wait_for(stopping, WAIT)
+    await asyncio.wait_for(sending, WAIT)  # answered 250: aiosmtplib raises otherwise
+    assert (await office.sink.mails.get()).text == "Hallo."
+
+
 async def test_send_failure_names_settings_not_addresses() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -60,6 +60,8 @@ MEDIA_MSGTYPES = {"m.image": "Bild", "m.file": "Datei", "m.audio": "Audio",
                   "m.video": "Video"}
 TEXT_MSGTYPES = frozenset({"m.emote", "m.notice"})
 SYNC_TOKEN_KEY = "sync_token"  # noqa: S105 (a settings key)
+# A setting per room joined on an invitation whose welcome (or move) is still to come.
+WELCOME_DUE_PREFIX = "welcome_due:"
 TICK_INTERVAL = timedelta(seconds=5)
 # Events per room in one sync. More than came in a room since the last sync (a bot that was
 # down, a long message burst) leaves a gap, which is fetched page by page (GAP_PAGE).
@@ -128,6 +130,10 @@ class CounselBot:
             undecryptable_grace
         )
         self._joined_on_invite: set[RoomID] = set()
+        # What takes in work beside the sync loop (the mail server, retention): ended after
+        # the loop and before the outbox's last drain, which then performs what they committed.
+        self.on_stop: list[Callable[[], Awaitable[None]]] = []
+        self._welcomes_loaded = False  # the rooms a stop left unwelcomed (WELCOME_DUE_PREFIX)
         self._last_tick = clock.now() - TICK_INTERVAL
         self.ready = asyncio.Event()
         self.mail: MailChannel | None = None
@@ -168,6 +174,8 @@ class CounselBot:
         worker = asyncio.create_task(self.outbox.run(loop_ended))
         try:
             await self._sync_until(stop, worker)
+            for intake in self.on_stop:
+                await intake()
             loop_ended.set()
             self.outbox.wake()  # it sees the stop now, not after its idle wait
             await worker
@@ -303,12 +311,17 @@ class CounselBot:
             for event in [*await self._gap(RoomID(room_id), info.timeline),
                           *info.timeline.events]:
                 await self._on_room_event(RoomID(room_id), event)
+        if not self._welcomes_loaded:
+            self._welcomes_loaded = True
+            self._joined_on_invite |= {RoomID(key.removeprefix(WELCOME_DUE_PREFIX)) for key, v
+                                       in await self.store.settings(WELCOME_DUE_PREFIX) if v}
         for room_id in list(self._joined_on_invite):
             # nio knows the room as soon as it is joined, but its state (encryption, power
             # levels) only once a sync has delivered it.
             if room_id in response.rooms.join:
                 self._joined_on_invite.discard(room_id)
                 await self._welcome(room_id)
+                await self.store.set_setting(f"{WELCOME_DUE_PREFIX}{room_id}", "")
         await self._retry_undecryptable()
 
     async def _gap(self, room_id: RoomID, timeline: Timeline) -> list[Any]:
@@ -345,6 +358,9 @@ class CounselBot:
             return  # staff rooms are the bot's own; it is not pulled into others
         answer = await self.client.join(room_id)
         if hasattr(answer, "room_id"):
+            # Kept in the store: a stop before the next sync must not leave the youth unanswered
+            # (in an unencrypted room, for good: the bot reads only encrypted messages).
+            await self.store.set_setting(f"{WELCOME_DUE_PREFIX}{room_id}", "1")
             self._joined_on_invite.add(room_id)
         else:
             log.warning("could not join a room it was invited to")
@@ -405,13 +421,15 @@ class CounselBot:
         key = "unencrypted_room" if not room.encrypted else "moving_room"
         moved = f"moved:{room.room_id}"
         if await self.store.get_setting(moved) is None:
-            await self.store.set_setting(moved, "1")
+            # Noted only once the new room exists: a stop before must not strand the youth.
+            # A repeated notice carries the same transaction id (Synapse sends it once).
             await self.executor.send(RoomID(room.room_id), text(key, self.default_language),
                                      key=moved)
             await self.client.room_create(
                 is_direct=True, invite=[youth], initial_state=[ENCRYPTION],
                 power_level_override=counselling_power_levels(),
             )
+            await self.store.set_setting(moved, "1")
         await self.client.room_leave(room.room_id)
 
     # -- room events --------------------------------------------------------------------------

@@ -1,0 +1,116 @@
+"""A room the bot joined on an invitation is welcomed, or left for a room fit for
+counselling, on the sync after the join. A stop between the two syncs (SIGTERM after the
+batch that joined: the loop ends, saving that batch's token) must not forget it: the note
+is kept in the store (`welcome_due:<room>`). Kept in memory only, as an outside review
+found, the bot after a restart neither greeted nor moved the youth, and in an unencrypted
+room never answered at all (the bot reads encrypted messages only).
+
+No server: the bot on fakes of nio's client and the executor, sync answers made by nio's
+own parser."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+from nio import MatrixRoom, RoomCreateResponse, SyncResponse
+
+from counsel_bot.channels.matrix.bot import CounselBot
+from counsel_bot.config import Settings
+from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.core.clock import FakeClock
+from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.runtime.runner import policy_from
+from counsel_bot.store import MemoryStore
+from tests.store.conftest import AeadSealer
+
+AT = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
+BOT, YOUTH, ROOM = "@bot:x", "@sunflower:x", "!plain:x"
+
+
+class FakeClient:
+    """What the bot asks of nio's AsyncClient on this path."""
+
+    def __init__(self) -> None:
+        self.user_id = BOT
+        self.rooms: dict[str, MatrixRoom] = {}
+        self.created: list[dict[str, Any]] = []
+        self.left: list[str] = []
+        self.client_session = None
+
+    async def join(self, room_id: str) -> Any:
+        # The youth's unencrypted direct chat; nio would know it after the join.
+        room = MatrixRoom(room_id, BOT, encrypted=False)
+        room.add_member(YOUTH, "Sonnenblume", None)
+        room.add_member(BOT, "Beratung", None)
+        self.rooms[room_id] = room
+        return SimpleNamespace(room_id=room_id)
+
+    async def room_create(self, **kwargs: Any) -> Any:
+        self.created.append(kwargs)
+        return RoomCreateResponse(f"!new{len(self.created)}:x")
+
+    async def room_leave(self, room_id: str) -> Any:
+        self.left.append(room_id)
+        return None
+
+
+def _sync(next_batch: str, *, invite: dict[str, Any] | None = None,
+          join: dict[str, Any] | None = None) -> SyncResponse:
+    return SyncResponse.from_dict({
+        "next_batch": next_batch,
+        "rooms": {"invite": invite or {}, "join": join or {}, "leave": {}},
+        "device_lists": {"changed": [], "left": []}, "to_device": {"events": []},
+        "presence": {"events": []}, "account_data": {"events": []},
+    })
+
+
+INVITED = _sync("s1", invite={ROOM: {"invite_state": {"events": [
+    {"type": "m.room.member", "state_key": BOT, "sender": YOUTH,
+     "content": {"membership": "invite"}}]}}})
+# The next sync: the room among the joined ones, the bot's own join in its timeline.
+JOINED = _sync("s2", join={ROOM: {
+    "timeline": {"events": [{"type": "m.room.member", "state_key": BOT, "sender": BOT,
+                             "event_id": "$join", "origin_server_ts": 1,
+                             "content": {"membership": "join"}}],
+                 "limited": False, "prev_batch": "p1"},
+    "state": {"events": []}, "ephemeral": {"events": []}, "account_data": {"events": []},
+    "summary": {}, "unread_notifications": {}}})
+
+
+async def _bot(store: MemoryStore, client: FakeClient, sent: list[tuple[str, str]]) -> CounselBot:
+    detector = CrisisDetector.from_directory(default_lexicon_dir())
+    conductor = await Conductor.open(store, detector, policy_from(Settings()), AT)
+
+    async def send(room_id: str, body: str, key: str) -> None:
+        sent.append((room_id, key))
+
+    async def perform(_effect: object, _key: str) -> None:
+        return None
+
+    executor = SimpleNamespace(perform=perform, send=send, admin=None, protected=frozenset())
+    return CounselBot(client, conductor, executor, FakeClock(AT),  # type: ignore[arg-type]
+                      default_language="de", undecryptable_grace=timedelta(seconds=5))
+
+
+async def test_without_a_stop_the_youth_in_an_unencrypted_room_is_moved() -> None:
+    """The baseline: the sync after the join moves the youth to the bot's own room."""
+    store, client, sent = MemoryStore(AeadSealer()), FakeClient(), []
+    bot = await _bot(store, client, sent)
+    await bot.handle_sync(INVITED)
+    await bot.handle_sync(JOINED)
+    assert [c["invite"] for c in client.created] == [[YOUTH]]
+    assert client.left == [ROOM]
+
+
+async def test_a_stop_right_after_the_join_still_moves_the_youth() -> None:
+    store, client, sent = MemoryStore(AeadSealer()), FakeClient(), []
+    bot = await _bot(store, client, sent)
+    await bot.handle_sync(INVITED)  # joins; the batch's token is saved; then SIGTERM
+    # The next start, on the same store and the same (joined) room at the homeserver.
+    again = await _bot(store, client, sent)
+    await again.handle_sync(JOINED)
+    assert [c["invite"] for c in client.created] == [[YOUTH]], (
+        "the youth was neither told nor given a room fit for counselling")
+    assert client.left == [ROOM]
