@@ -134,19 +134,28 @@ class MailChannel:
             conversation = await self.mail_opened(
                 room_id, f"{MAILTO}{mail.reply_address}", language, self.now(),
                 office=office_of_address(self.conductor.policy.offices, mail.to_address)
-                or mail_office(self.conductor.policy.offices, mail.text))
-        await self._remember_thread(conversation, mail)
+                or mail_office(self.conductor.policy.offices, mail.text), thread=mail)
+        else:
+            await self._remember_thread(conversation, mail)
         await self.mail_received(
             conversation, message_event_id(mail.message_id), _as_text(mail), self.now(),
             written=mail.text)
 
     async def mail_opened(
         self, room_id: RoomID, address: str, language: Language, at: datetime,
-        office: str = "",
+        office: str = "", thread: InboundMail | None = None,
     ) -> ConversationID:
+        """A new mail conversation; the ``thread`` it was opened by is found again in the
+        same commit, so the sender's retry of a mail whose delivery stopped halfway (no
+        250 yet) continues it instead of opening a second one."""
         conductor = self.conductor
         change = Change(at, None)
         conversation = new_conversation_id()
+        if thread is not None:
+            change.settings.extend((f"mailthread:{key}", conversation)
+                                   for key in thread_key_candidates(thread))
+            change.sealed.append((thread_key(conversation),
+                                  _thread_value(ReplyThread.from_mail(thread))))
         change.new.append(NewConversation(conversation, room_id, UserID(address), None))
         conductor.rooms[conversation] = room_id
         conductor.handle(change, [ev.ConversationOpened(at, conversation, language=language,
