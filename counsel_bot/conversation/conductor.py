@@ -165,7 +165,9 @@ class Conductor:
         # Ended lately with a flag nobody reviewed or took, and no lead paged about it yet.
         ended = [cid for cid in await store.unreviewed_closed_since(now - ENDED_PAGE_WINDOW)
                  if await store.get_setting(crisis_flags.paged_key(cid)) is None]
-        conductor.crisis.restore_waiting(snapshot, now, ended)
+        saved = {ConversationID(key.removeprefix(crisis_flags.WAIT_PREFIX)): value
+                 for key, value in await store.settings(crisis_flags.WAIT_PREFIX) if value}
+        conductor.crisis.restore_waiting(snapshot, now, ended, saved)
         for conversation in snapshot.conversations:
             await conductor._remember(conversation.conversation)
         await conductor.devices.load()
@@ -173,7 +175,7 @@ class Conductor:
         # What a crash left half done: a youth's crisis check committed after their
         # invitation (youth_side.py). Counted like any flag, so the metrics come first.
         await conductor.youth.finish_crisis_checks(now)
-        await conductor.youth.load_leaving()
+        await conductor.youth.load_waiting()
         return conductor
 
     async def _remember(self, conversation: ConversationID) -> None:

@@ -67,6 +67,7 @@ def source_key(conversation: ConversationID) -> str:
 # Only a crash leaves one behind; a bot older than this note would not finish it, so roll
 # back only after a clean stop.
 DUE_PREFIX = "crisis_due:"
+WAIT_PREFIX = "crisis_wait:"
 
 
 def due_key(conversation: ConversationID) -> str:
@@ -100,20 +101,21 @@ class CrisisFlags:
         self.details: dict[ConversationID, CrisisDetail] = {}
         # The review last counted for a conversation's flag: a repeated !confirm is one review.
         self._counted: dict[ConversationID, CrisisStatus] = {}
-        # Conversations opened again for words written after their close: when (so the
-        # youth's safety text goes out again, not deduplicated against the first one).
-        self._reopened: dict[ConversationID, datetime] = {}
+        # The escalation's waits as last written to the store (`_save_waits`).
+        self._saved: dict[ConversationID, str] = {}
 
     @property
     def escalate_after(self) -> timedelta:
         return self._escalation.timeout
 
     def restore_waiting(self, snapshot: RouterSnapshot, now: datetime,
-                        ended: Sequence[ConversationID] = ()) -> None:
-        """After a restart, raised flags nobody reviewed wait for a human again (also those
-        of conversations that ``ended`` just before), and the reviewed ones are not counted
-        again."""
-        self._escalation.restore(snapshot, now, ended)
+                        ended: Sequence[ConversationID] = (),
+                        saved: Mapping[ConversationID, str] | None = None) -> None:
+        """After a restart, flags nobody handled wait for a human again, from when their wait
+        began (``saved``, `wait_key`; also those of conversations that ``ended`` just
+        before), and the reviewed ones are not counted again."""
+        self._escalation.restore(snapshot, now, ended, saved)
+        self._saved = self._escalation.saved()
         for conversation in snapshot.conversations:
             if conversation.crisis in (CrisisStatus.CONFIRMED, CrisisStatus.DISMISSED):
                 self._counted[conversation.conversation] = conversation.crisis
@@ -138,11 +140,10 @@ class CrisisFlags:
         in the process until its next restart."""
         self._risk.pop(conversation, None)
 
-    def reopened(self, conversation: ConversationID, at: datetime) -> None:
+    def reopened(self, conversation: ConversationID) -> None:
         """The conversation is open again: its level starts afresh, so the words that
         reopened it alert the staff room even at the level it had before the close."""
         self._risk.pop(conversation, None)
-        self._reopened[conversation] = at
 
     async def _inline(self, texts: Sequence[str]) -> list[Assessment]:
         return self._detector.assess_many(texts)
@@ -205,14 +206,17 @@ class CrisisFlags:
         if first:
             language: Language = "en" if current.language == "en" else "de"
             text = "safety_info" if raised.explicit else "safety_offer"
-            again = self._reopened.pop(conversation, None)
-            tag = f"safety:{conversation}" + (f":{again.isoformat()}" if again else "")
+            # One text per opening of the conversation: a conversation opened again by crisis
+            # words after its close gets the numbers again. Its opening time is in the
+            # router's snapshot, so a check finished after a crash has the same key.
+            tag = f"safety:{conversation}:{current.enqueued_at.isoformat()}"
             params = (("emergency", emergency[language]),)
             # A mail youth is not in the conversation's Matrix room: the numbers go by mail.
             step.add(MailToYouth(conversation, text, params) if current.channel is Channel.MAIL
                      else SayToYouth(conversation, text, params), tag)
         self._escalation.flagged(conversation, step.at,
                                  assigned=current.state is ConversationState.ASSIGNED)
+        self._save_waits(step)
 
     def reviewed(
         self, step: Change, event: ev.StaffEvent,
@@ -261,16 +265,31 @@ class CrisisFlags:
                  ("leads", " ".join(leads) or "Team")),
                 mentions=leads,
             ), f"page:{conversation}:{version}")
+        self._save_waits(step)
+
+    def _save_waits(self, step: Change) -> None:
+        """The escalation's waits that began, paged or ended in this step, kept in its
+        commit: a restart goes on with them (`restore_waiting`)."""
+        waits = self._escalation.saved()
+        step.settings.extend((wait_key(cid), value) for cid, value in waits.items()
+                             if self._saved.get(cid) != value)
+        step.settings.extend((wait_key(cid), "") for cid in self._saved.keys() - waits.keys())
+        self._saved = waits
 
     def forget(self, step: Change, conversation: ConversationID) -> None:
         """An erased conversation leaves nothing behind here either."""
         self._risk.pop(conversation, None)
         self._counted.pop(conversation, None)
-        self._reopened.pop(conversation, None)
         self._escalation.forget(conversation)
+        self._save_waits(step)
         if self.details.pop(conversation, None) is not None:
             step.settings.append((setting_key(conversation), ""))
             step.settings.append((source_key(conversation), ""))
+
+
+def wait_key(conversation: ConversationID) -> str:
+    """A setting: the conversation's crisis waits for a human, since when (erased with it)."""
+    return f"{WAIT_PREFIX}{conversation}"
 
 
 def paged_key(conversation: ConversationID) -> str:

@@ -38,6 +38,15 @@ def new_conversation_id() -> ConversationID:
     return ConversationID("C-" + secrets.token_hex(4).upper())
 
 
+MAIL_ASKED_PREFIX = "mail_asked:"
+
+
+def mail_asked_key(conversation: ConversationID) -> str:
+    """A setting: the youth was asked for their mail address (erased with the conversation;
+    the address itself is never kept here)."""
+    return f"{MAIL_ASKED_PREFIX}{conversation}"
+
+
 class YouthSide:
     def __init__(self, conductor: Conductor) -> None:
         self.conductor = conductor
@@ -75,6 +84,7 @@ class YouthSide:
         address = mail_address(body) if conversation in self.mail_asked else None
         if address is not None and c.mail_switch is not None:
             self.mail_asked.discard(conversation)
+            step.settings.append((mail_asked_key(conversation), ""))
             await c.mail_switch(step, conversation, address)
             await c.commit(step)  # the address itself is not kept as intake
             return
@@ -183,7 +193,7 @@ class YouthSide:
         if self.leaving.pop(conversation, None) is not None:
             step.sealed.append((feedback.leave_key(conversation), None))
         c.rooms[conversation] = record.room_id
-        c.crisis.reopened(conversation, step.at)
+        c.crisis.reopened(conversation)
         c.handle(step, [ev.ConversationOpened(step.at, conversation, language=record.language,
                                               office=record.office,
                                               assignments=record.assignments)],
@@ -208,8 +218,12 @@ class YouthSide:
         if await c.commit(step) and leave_at is not None:
             self.leaving[conversation] = leave_at
 
-    async def load_leaving(self) -> None:
-        """At start: the rooms the bot is to leave, and when."""
+    async def load_waiting(self) -> None:
+        """At start: the rooms the bot is to leave, and when; the youths asked for their
+        mail address."""
+        for key, value in await self.conductor.store.settings(MAIL_ASKED_PREFIX):
+            if value:
+                self.mail_asked.add(ConversationID(key.removeprefix(MAIL_ASKED_PREFIX)))
         for key, when in await self.conductor.store.sealed_settings(feedback.LEAVE_PREFIX):
             conversation = ConversationID(key.removeprefix(feedback.LEAVE_PREFIX))
             self.leaving[conversation] = datetime.fromisoformat(when.decode())
@@ -275,7 +289,9 @@ class YouthSide:
             if c.mail_switch is None:
                 step.add(SayToYouth(conversation, "mail.off"))
             else:
+                # Kept in the store too: the answer may come after a restart.
                 self.mail_asked.add(conversation)
+                step.settings.append((mail_asked_key(conversation), "1"))
                 step.add(SayToYouth(conversation, "mail.ask_address"))
         elif kind is cmd.YouthCommandKind.DELETE:
             deletion.ask(step, conversation, can_delete=c.can_delete())

@@ -13,7 +13,7 @@ page, or a hand-back to the queue, starts a new wait.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -108,17 +108,42 @@ class EscalationTracker:
         when it was flagged; an alert still unsent goes with the rest of it)."""
         self._waits.pop(conversation, None)
 
+    def saved(self) -> dict[ConversationID, str]:
+        """Each wait as a short text to keep over a restart (`restore`): when it began,
+        whether it paged, whether only a review ends it. No words, no names."""
+        return {cid: f"{w.since.isoformat()}|{int(w.paged)}|{int(w.needs_review)}"
+                for cid, w in self._waits.items()}
+
     def restore(self, snapshot: RouterSnapshot, now: datetime,
-                ended: Sequence[ConversationID] = ()) -> None:
-        """After a restart: raised, unreviewed flags wait again, from now (the flag time is
-        not stored); a lead is paged one timeout after the restart at the latest. ``ended``:
-        conversations that closed shortly before with such a flag (see `update`)."""
+                ended: Sequence[ConversationID] = (),
+                saved: Mapping[ConversationID, str] | None = None) -> None:
+        """After a restart: each ``saved`` wait goes on from when it began, so a page that
+        fell due while the bot was down goes out at once and one that went out is not sent
+        again. A raised flag with no saved wait (kept by an older version) waits from now.
+        ``ended``: conversations that closed shortly before with an unreviewed flag and no
+        page (see `update`)."""
+        saved = saved or {}
         for conversation in snapshot.conversations:
-            if conversation.crisis is CrisisStatus.RAISED:
-                self.flagged(conversation.conversation, now,
-                             assigned=conversation.state is ConversationState.ASSIGNED)
+            cid = conversation.conversation
+            wait = _parse(saved.get(cid))
+            if wait is not None:
+                wait.assigned = conversation.state is ConversationState.ASSIGNED
+                wait.reviewed = conversation.crisis is CrisisStatus.CONFIRMED
+                self._waits[cid] = wait
+            elif conversation.crisis is CrisisStatus.RAISED:
+                self.flagged(cid, now, assigned=conversation.state is ConversationState.ASSIGNED)
         for conversation_id in ended:
-            self._waits.setdefault(conversation_id, _Wait(now, needs_review=False, closed=True))
+            wait = _parse(saved.get(conversation_id)) or _Wait(now, needs_review=False)
+            wait.closed = True
+            self._waits.setdefault(conversation_id, wait)
+
+
+def _parse(saved: str | None) -> _Wait | None:
+    if not saved:
+        return None
+    since, paged, needs_review = saved.split("|")
+    return _Wait(datetime.fromisoformat(since), needs_review=needs_review == "1",
+                 paged=paged == "1")
 
 
 def _ended(wait: _Wait, current: ConversationSnapshot) -> bool:

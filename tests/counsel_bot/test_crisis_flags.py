@@ -10,7 +10,13 @@ from unittest import mock
 import pytest
 
 from counsel_bot.conversation.change import Change
-from counsel_bot.conversation.crisis_flags import CrisisFlags, RaisedFlag, setting_key, source_key
+from counsel_bot.conversation.crisis_flags import (
+    CrisisFlags,
+    RaisedFlag,
+    setting_key,
+    source_key,
+    wait_key,
+)
 from counsel_bot.core.crisis import Assessment, CrisisDetector, default_lexicon_dir
 from counsel_bot.core.effects import SayToStaff, SayToYouth
 from counsel_bot.core.ids import UserID
@@ -57,8 +63,10 @@ async def test_first_flag_alerts_staff_and_gives_the_youth_safety_info(detector:
     assert alert.mentions == (COUNSELLOR,)
     assert safety == SayToYouth(CASE, "safety_info", (("emergency", "116 111"),))
     # The category and time in the form every version reads; who raised it, apart.
+    # And the escalation's wait (begun now, not paged, only a review ends it: assigned).
     assert dict(step.settings) == {setting_key(CASE): f"suicide|{AT.isoformat()}",
-                                   source_key(CASE): "rule"}
+                                   source_key(CASE): "rule",
+                                   wait_key(CASE): f"{AT.isoformat()}|0|1"}
     counted(step).crisis_flagged.assert_called_once_with("suicide", "high", "rule")
     again = Change(AT + WAIT, None)
     flags.raised(again, raised, assigned(), first=False, emergency=EMERGENCY)
