@@ -97,6 +97,11 @@ def message_event_id(message_id: str) -> EventID:
     return EventID("mail:" + hashlib.sha256(message_id.encode("utf-8")).hexdigest()[:32])
 
 
+# Settings: a mail conversation's first-reply deadline was reminded of / breached.
+REMINDED_PREFIX = "mail_reminded:"
+BREACHED_PREFIX = "mail_breached:"
+
+
 class MailChannel:
     def __init__(
         self,
@@ -205,10 +210,17 @@ class MailChannel:
         await self.conductor.commit(change)
 
     async def load(self) -> None:
+        reminded, breached = set(), set()
         for conversation in self.conductor.router.snapshot().conversations:
-            replied = await self.store.get_setting(f"mailreplied:{conversation.conversation}")
+            cid = conversation.conversation
+            replied = await self.store.get_setting(f"mailreplied:{cid}")
             if replied:
-                self.replied[conversation.conversation] = datetime.fromisoformat(replied)
+                self.replied[cid] = datetime.fromisoformat(replied)
+            if await self.store.get_setting(f"{REMINDED_PREFIX}{cid}"):
+                reminded.add(cid)
+            if await self.store.get_setting(f"{BREACHED_PREFIX}{cid}"):
+                breached.add(cid)
+        self._state = DeadlineState(frozenset(reminded), frozenset(breached))
 
     async def tick(self, at: datetime) -> None:
         """First-reply deadlines: a reminder to staff before, a breach counted after."""
@@ -228,7 +240,11 @@ class MailChannel:
             change.add(SayToStaff("mail.reminder", (("conversation", conversation),
                                                     ("due", f"{due:%d.%m. %H:%M} UTC"))),
                        f"mail-remind:{conversation}")
+            change.settings.append((f"{REMINDED_PREFIX}{conversation}", "1"))
         for conversation in breaches:
+            # Kept, so a restart neither reminds nor counts the breach again (the outbox's
+            # done rows, which also keep a repeat from being sent, last only days).
+            change.settings.append((f"{BREACHED_PREFIX}{conversation}", "1"))
             change.after.append(lambda m: m.mail_deadline_breached())
             change.add(SayToStaff("mail.breach", (("conversation", conversation),)),
                        f"mail-breach:{conversation}")
