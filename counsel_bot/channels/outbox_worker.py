@@ -416,6 +416,9 @@ class OutboxWorker:
                 self._urgent_now[lane] = asyncio.get_running_loop().time()
             try:
                 await self._take_slot(lane, urgent=urgent)
+                if self._closing:  # the grace ran out while it waited for the slot
+                    self._slots.release()
+                    return _Outcome.STOPPED
                 try:
                     await self._perform(effect, key)
                 finally:

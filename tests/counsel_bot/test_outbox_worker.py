@@ -715,6 +715,27 @@ async def test_past_the_grace_an_effect_in_hand_is_finished_and_no_other_begun()
     assert await pending_keys(store) == ["say:a:2"]
 
 
+async def test_a_lane_queued_for_a_slot_begins_no_effect_after_the_grace() -> None:
+    # b's lane waits for a's slot; the grace runs out meanwhile. Begun then, its send would
+    # be cut off halfway at the finish deadline (found by a second review).
+    store = CountingStore()
+    await put(store, say(A, 1), say(B, 1))
+    started: list[str] = []
+    finished: list[str] = []
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        started.append(key)
+        await asyncio.sleep(0.4)  # a slow homeserver (or SMTP relay)
+        finished.append(key)
+
+    worker = OutboxWorker(perform, store, CLOCK, parallel=1)
+    stop = asyncio.Event()
+    stop.set()
+    await asyncio.wait_for(worker.run(stop, grace=0.1, finish=0.5), 5)
+    assert started == finished == ["say:a:1"]
+    assert await pending_keys(store) == ["say:b:1"]
+
+
 async def test_urgent_answered_waits_for_the_invitation_committed_before_it() -> None:
     # The youth's crisis check waits for this: its model competed with sending the
     # invitation (bench.office_latency).
