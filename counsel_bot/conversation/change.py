@@ -28,7 +28,10 @@ class Change:
     intake: list[IntakeMessage] = field(default_factory=list)
     # Counted only once the transition is durable: a failed write must not count.
     after: list[Callable[[CounselMetrics], None]] = field(default_factory=list)
-    # Small adapter facts (never content) written after the transition.
+    # Run once the transition is durable (not if it failed or was handled before): a part's
+    # record of what it has written moves on only then.
+    committed: list[Callable[[], None]] = field(default_factory=list)
+    # Small adapter facts (never content), written in the transition.
     settings: list[tuple[str, str]] = field(default_factory=list)
     # Values that may hold content (case notes, snippets, appointments), sealed by the store;
     # None deletes the key.

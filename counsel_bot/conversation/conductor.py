@@ -166,7 +166,7 @@ class Conductor:
         ended = [cid for cid in await store.unreviewed_closed_since(now - ENDED_PAGE_WINDOW)
                  if await store.get_setting(crisis_flags.paged_key(cid)) is None]
         saved = {ConversationID(key.removeprefix(crisis_flags.WAIT_PREFIX)): value
-                 for key, value in await store.settings(crisis_flags.WAIT_PREFIX) if value}
+                 for key, value in await store.settings(crisis_flags.WAIT_PREFIX)}
         conductor.crisis.restore_waiting(snapshot, now, ended, saved)
         for conversation in snapshot.conversations:
             await conductor._remember(conversation.conversation)
@@ -314,7 +314,7 @@ class Conductor:
         await self.appointments.due(step, lambda appointment, tell_youth: self.video.start(
             step, appointment.conversation, appointment.counsellor,
             self.counsellor_name(appointment.counsellor), tell_youth=tell_youth))
-        if step.effects:
+        if step.effects or step.settings or step.sealed:
             await self.commit(step)
         for addon in self.addons:
             await addon.tick(at)

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from counsel_bot.conversation.change import Change
 from counsel_bot.core.crisis import Assessment, Assessor, ConversationRisk
 from counsel_bot.core.effects import MailToYouth, SayToStaff, SayToYouth
-from counsel_bot.core.escalation import Due, EscalationTracker
+from counsel_bot.core.escalation import ENDED, Due, EscalationTracker
 from counsel_bot.core.ids import ConversationID, UserID
 from counsel_bot.core.messages import Language
 from counsel_bot.core.routing import events as ev
@@ -273,8 +273,9 @@ class CrisisFlags:
         waits = self._escalation.saved()
         step.settings.extend((wait_key(cid), value) for cid, value in waits.items()
                              if self._saved.get(cid) != value)
-        step.settings.extend((wait_key(cid), "") for cid in self._saved.keys() - waits.keys())
-        self._saved = waits
+        step.settings.extend((wait_key(cid), ENDED) for cid in self._saved.keys() - waits.keys())
+        # Compared with what the store holds: a step that is not written writes it next time.
+        step.committed.append(lambda: setattr(self, "_saved", waits))
 
     def forget(self, step: Change, conversation: ConversationID) -> None:
         """An erased conversation leaves nothing behind here either."""

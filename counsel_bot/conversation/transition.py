@@ -100,6 +100,8 @@ class Transitions:
         if not committed:
             await self.reload()  # handled before a restart: the store is the truth
             return False
+        for done in step.committed:
+            done()
         if outbox:
             c.committed()
         if c.metrics is not None:

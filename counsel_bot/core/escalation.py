@@ -25,6 +25,10 @@ from counsel_bot.core.routing.model import (
     RouterSnapshot,
 )
 
+# A saved wait that ended (someone took the conversation or reviewed its flag): a restart
+# must not start one for its still raised flag, as for a flag kept by an older version.
+ENDED = "-"
+
 # Flags that still ask for a human; a dismissed one does not.
 _ACTIVE = (CrisisStatus.RAISED, CrisisStatus.CONFIRMED)
 
@@ -119,7 +123,8 @@ class EscalationTracker:
                 saved: Mapping[ConversationID, str] | None = None) -> None:
         """After a restart: each ``saved`` wait goes on from when it began, so a page that
         fell due while the bot was down goes out at once and one that went out is not sent
-        again. A raised flag with no saved wait (kept by an older version) waits from now.
+        again. A raised flag with no saved wait at all (kept by an older version) waits from
+        now; one whose wait ended (`ENDED`) does not wait again.
         ``ended``: conversations that closed shortly before with an unreviewed flag and no
         page (see `update`)."""
         saved = saved or {}
@@ -130,16 +135,20 @@ class EscalationTracker:
                 wait.assigned = conversation.state is ConversationState.ASSIGNED
                 wait.reviewed = conversation.crisis is CrisisStatus.CONFIRMED
                 self._waits[cid] = wait
-            elif conversation.crisis is CrisisStatus.RAISED:
+            elif cid not in saved and conversation.crisis is CrisisStatus.RAISED:
                 self.flagged(cid, now, assigned=conversation.state is ConversationState.ASSIGNED)
         for conversation_id in ended:
+            if conversation_id in saved and _parse(saved[conversation_id]) is None:
+                continue  # its wait ended before the close
             wait = _parse(saved.get(conversation_id)) or _Wait(now, needs_review=False)
             wait.closed = True
             self._waits.setdefault(conversation_id, wait)
 
 
 def _parse(saved: str | None) -> _Wait | None:
-    if not saved:
+    """A saved wait; None for none or one that ended (`ENDED`; "" from a development
+    version)."""
+    if not saved or saved == ENDED:
         return None
     since, paged, needs_review = saved.split("|")
     return _Wait(datetime.fromisoformat(since), needs_review=needs_review == "1",

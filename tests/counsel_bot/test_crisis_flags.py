@@ -42,6 +42,12 @@ def counted(step: Change) -> mock.Mock:
     return metrics
 
 
+
+def written(step: Change) -> None:
+    """What the conductor does once a step is durable."""
+    for done in step.committed:
+        done()
+
 async def test_only_crisis_wording_raises(detector: CrisisDetector) -> None:
     flags = CrisisFlags(detector, WAIT)
     assert await flags.observe(CASE, "hallo, ich hab eine frage", AT) is None
@@ -68,6 +74,7 @@ async def test_first_flag_alerts_staff_and_gives_the_youth_safety_info(detector:
                                    source_key(CASE): "rule",
                                    wait_key(CASE): f"{AT.isoformat()}|0|1"}
     counted(step).crisis_flagged.assert_called_once_with("suicide", "high", "rule")
+    written(step)
     again = Change(AT + WAIT, None)
     flags.raised(again, raised, assigned(), first=False, emergency=EMERGENCY)
     assert [type(e) for e in effects(again)] == [SayToStaff]
@@ -106,8 +113,10 @@ async def test_a_review_counts_for_whoever_raised_the_flag_last(detector: Crisis
     first, again, same = (Change(AT + WAIT * n, None) for n in (0, 1, 2))
     flags.raised(first, model_flag, assigned(crisis=CrisisStatus.RAISED), first=True,
                  emergency=EMERGENCY)
+    written(first)
     flags.raised(again, rule_flag, assigned(crisis=CrisisStatus.RAISED), first=False,
                  emergency=EMERGENCY)
+    written(again)
     flags.raised(same, rule_flag, assigned(crisis=CrisisStatus.RAISED), first=False,
                  emergency=EMERGENCY)
     assert again.settings == [(source_key(CASE), "rule")]

@@ -50,6 +50,22 @@ async def test_a_lead_paged_about_a_waiting_crisis_is_not_paged_again_after_a_re
     assert pages == [], "the lead was paged a second time about the same flag"
 
 
+async def test_a_flag_someone_took_does_not_page_after_a_restart() -> None:
+    """Flagged in the queue, then taken by Anna before the timeout: the wait ended (a person
+    has the conversation). A restart must not start a wait for the still unreviewed flag
+    as if it had been raised while she had it; a restart used to page her lead about a
+    conversation she was already in."""
+    c = await office()
+    await youth(c, "hallo", T0)
+    await youth(c, CRISIS, T0 + timedelta(seconds=10))
+    await staff(c, ANNA, "!duty on", T0 + timedelta(minutes=1))  # takes it
+    await ticks(c, 1 + 5 / 60)
+    again = await restarted(c, T0 + timedelta(minutes=2))
+    await ticks(again, 2 + 5 / 60, 5, 10, 30)
+    pages = [e for e in await staff_notices(again) if e.key.startswith("staff_lead_page")]
+    assert pages == []
+
+
 async def test_an_escalation_due_while_the_bot_was_down_pages_at_the_first_tick() -> None:
     """The flag rose at T0+10 s and its page was due at T0+2:10; the bot was down from
     T0+1 min to T0+30 min. The wait goes on from when it began: the page goes out at the
@@ -122,3 +138,37 @@ async def test_numbers_for_crisis_words_that_reopened_a_conversation_survive_a_c
     numbers = [e for e in await pending(again) if isinstance(e, SayToYouth)
                and e.key in ("safety_info", "safety_offer")]
     assert numbers, "the reopened youth's emergency numbers were dropped as a repeat"
+
+
+async def _pages(c: Conductor) -> int:
+    return len([e for e in await staff_notices(c) if e.key.startswith("staff_lead_page")])
+
+
+async def _paged_taken_handed_back(c: Conductor) -> None:
+    await youth(c, "hallo", T0)
+    await youth(c, CRISIS, T0 + timedelta(seconds=10))  # nobody on duty: waits
+    await ticks(c, 3)  # paged (escalate_after 2 min)
+    assert await _pages(c) == 1
+    await staff(c, ANNA, "!duty on", T0 + timedelta(minutes=4))  # Anna takes it
+    await ticks(c, 4 + 5 / 60)  # the wait ends (taken): a tick with no effects
+    await staff(c, ANNA, "!duty off", T0 + timedelta(minutes=5))  # hands it back unread
+    await ticks(c, 5 + 5 / 60)  # a new wait begins: a tick with no effects
+
+
+async def test_without_a_restart_the_handed_back_flag_pages_again() -> None:
+    c = await office()
+    await _paged_taken_handed_back(c)
+    await ticks(c, 6, 8, 10, 30)
+    assert await _pages(c) == 2
+
+
+async def test_a_wait_begun_at_a_tick_without_effects_survives_a_restart() -> None:
+    """The flag paged once, was taken, handed back unread: a new wait, which pages again
+    (above). Its start came at a tick that had nothing to send, which was not written (a
+    second review found it): a restart then restored the first, paged wait, and the lead
+    never heard of the flag back in the queue."""
+    c = await office()
+    await _paged_taken_handed_back(c)
+    again = await restarted(c, T0 + timedelta(minutes=6))
+    await ticks(again, 6 + 5 / 60, 8, 10, 30, 120)
+    assert await _pages(again) == 2
