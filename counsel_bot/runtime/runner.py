@@ -371,20 +371,33 @@ async def retention_loop(
     purge the room). Done effects and handled event ids older than [retention] done_days
     are forgotten on the same schedule, always. Runs in the bot (it holds the data
     directory); time comes from ``clock``."""
-    keep, every = settings.retention.keep, settings.retention.run_every
     while not stop.is_set():
-        last = await store.get_setting(LAST_RETENTION_KEY)
-        now = clock.now()
-        if is_due(datetime.fromisoformat(last) if last else None, now, every):
-            if admin is not None:
-                report = await run_retention(store, admin, now, keep, dry_run=False,
-                                             keep_by_office=retention_by_office(settings),
-                                             before_erase=before_erase)
-                log.info("%s", report.summary())
-            await prune_bookkeeping(store, now, settings.retention.keep_done)
-            await store.set_setting(LAST_RETENTION_KEY, now.isoformat())
+        try:
+            await _retention_round(settings, store, admin, clock, before_erase)
+        except Exception as exc:
+            # A busy database or an unreachable homeserver must not end retention until
+            # the next restart (conversations would be kept past their time): the round is
+            # not marked done, so the next check runs it again. The kind only, no ids.
+            log.error("retention failed (%s); tried again in %d s", type(exc).__name__,
+                      check_every)
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(stop.wait(), check_every)
+
+
+async def _retention_round(settings: Settings, store: Store, admin: RoomPurger | None,
+                           clock: Clock, before_erase: BeforeErase | None) -> None:
+    keep, every = settings.retention.keep, settings.retention.run_every
+    last = await store.get_setting(LAST_RETENTION_KEY)
+    now = clock.now()
+    if not is_due(datetime.fromisoformat(last) if last else None, now, every):
+        return
+    if admin is not None:
+        report = await run_retention(store, admin, now, keep, dry_run=False,
+                                     keep_by_office=retention_by_office(settings),
+                                     before_erase=before_erase)
+        log.info("%s", report.summary())
+    await prune_bookkeeping(store, now, settings.retention.keep_done)
+    await store.set_setting(LAST_RETENTION_KEY, now.isoformat())
 
 
 async def start_team_lead_view(

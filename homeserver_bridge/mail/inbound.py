@@ -54,12 +54,15 @@ class InboundServer:
     async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
         """Take no more mail, and let the deliveries in progress finish: their effects are
         then committed before the bot performs its last ones. (On Python 3.11
-        `Server.wait_closed` does not wait for open connections.)"""
+        `Server.wait_closed` does not wait for deliveries in progress.)"""
         self._server.close()
         self._handler.closing = True
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._handler.idle.wait(), grace)
-        await self._server.wait_closed()
+        # Bounded: from Python 3.12 on it waits for every open connection, which an SMTP
+        # client may hold open long after its last answer.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._server.wait_closed(), 1.0)
 
 
 async def start_inbound(

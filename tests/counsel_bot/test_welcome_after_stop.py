@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from nio import MatrixRoom, RoomCreateResponse, SyncResponse
+from nio import MatrixRoom, RoomCreateError, RoomCreateResponse, SyncResponse
 
-from counsel_bot.channels.matrix.bot import CounselBot
+from counsel_bot.channels.matrix.bot import WELCOME_DUE_PREFIX, CounselBot
 from counsel_bot.config import Settings
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.clock import FakeClock
@@ -114,3 +114,43 @@ async def test_a_stop_right_after_the_join_still_moves_the_youth() -> None:
     assert [c["invite"] for c in client.created] == [[YOUTH]], (
         "the youth was neither told nor given a room fit for counselling")
     assert client.left == [ROOM]
+
+
+class RefusingClient(FakeClient):
+    """The homeserver refuses the first room it is asked for (429 on a busy evening)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refuse = True
+
+    async def room_create(self, **kwargs: Any) -> Any:
+        if self.refuse:
+            self.refuse = False
+            return RoomCreateError("Too Many Requests", "M_LIMIT_EXCEEDED")
+        return await super().room_create(**kwargs)
+
+
+async def test_a_refused_room_for_the_move_is_tried_again() -> None:
+    """nio returns a refusal instead of raising: the bot used to note the move, leave, and
+    strand a youth told a new room was coming (a second review found it)."""
+    store, client, sent = MemoryStore(AeadSealer()), RefusingClient(), []
+    bot = await _bot(store, client, sent)
+    await bot.handle_sync(INVITED)
+    await bot.handle_sync(JOINED)  # told "a new room comes"; the homeserver said 429
+    assert client.left == []  # stays, to try again
+    await bot.handle_sync(_sync("s3"))  # the next sync, nothing new in the room
+    assert [c["invite"] for c in client.created] == [[YOUTH]]
+    assert client.left == [ROOM]
+
+
+async def test_a_room_left_before_its_welcome_is_not_due_for_ever() -> None:
+    store, client, sent = MemoryStore(AeadSealer()), FakeClient(), []
+    bot = await _bot(store, client, sent)
+    await bot.handle_sync(INVITED)  # joined; then the youth leaves again
+    left = _sync("s2")
+    left.rooms.leave[ROOM] = {}  # type: ignore[assignment]
+    await bot.handle_sync(left)
+    again = await _bot(store, client, sent)
+    await again.handle_sync(_sync("s3"))
+    assert ROOM not in again._joined_on_invite
+    assert not await store.get_setting(f"{WELCOME_DUE_PREFIX}{ROOM}")

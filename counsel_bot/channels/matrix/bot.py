@@ -23,6 +23,7 @@ from nio import (
     MatrixRoom,
     MegolmEvent,
     MessageDirection,
+    RoomCreateResponse,
     RoomMemberEvent,
     RoomMessage,
     RoomMessageMedia,
@@ -60,6 +61,9 @@ MEDIA_MSGTYPES = {"m.image": "Bild", "m.file": "Datei", "m.audio": "Audio",
                   "m.video": "Video"}
 TEXT_MSGTYPES = frozenset({"m.emote", "m.notice"})
 SYNC_TOKEN_KEY = "sync_token"  # noqa: S105 (a settings key)
+# Each part that takes in work beside the sync loop gets this long to end at a stop (the
+# mail server's grace is 5 s); the runner's whole stop has 25 s.
+INTAKE_STOP_SECONDS = 7.0
 # A setting per room joined on an invitation whose welcome (or move) is still to come.
 WELCOME_DUE_PREFIX = "welcome_due:"
 TICK_INTERVAL = timedelta(seconds=5)
@@ -133,6 +137,7 @@ class CounselBot:
         # What takes in work beside the sync loop (the mail server, retention): ended after
         # the loop and before the outbox's last drain, which then performs what they committed.
         self.on_stop: list[Callable[[], Awaitable[None]]] = []
+        self._welcome_again: set[RoomID] = set()  # moves the homeserver refused
         self._welcomes_loaded = False  # the rooms a stop left unwelcomed (WELCOME_DUE_PREFIX)
         self._last_tick = clock.now() - TICK_INTERVAL
         self.ready = asyncio.Event()
@@ -174,8 +179,7 @@ class CounselBot:
         worker = asyncio.create_task(self.outbox.run(loop_ended))
         try:
             await self._sync_until(stop, worker)
-            for intake in self.on_stop:
-                await intake()
+            await self._end_intakes()
             loop_ended.set()
             self.outbox.wake()  # it sees the stop now, not after its idle wait
             await worker
@@ -183,6 +187,16 @@ class CounselBot:
             worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
+
+    async def _end_intakes(self) -> None:
+        """The `on_stop` hooks, each bounded; one that fails (a retention task that ended
+        with an error hours ago re-raises it here) must not cost the last drain."""
+        for intake in self.on_stop:
+            try:
+                await asyncio.wait_for(intake(), INTAKE_STOP_SECONDS)
+            except Exception as exc:
+                log.error("ending %s at the stop failed (%s)", getattr(intake, "__name__",
+                          "a part"), type(exc).__name__)
 
     async def _sync_until(self, stop: asyncio.Event, worker: asyncio.Task[None]) -> None:
         since = await self.store.get_setting(SYNC_TOKEN_KEY)
@@ -315,14 +329,28 @@ class CounselBot:
             self._welcomes_loaded = True
             self._joined_on_invite |= {RoomID(key.removeprefix(WELCOME_DUE_PREFIX)) for key, v
                                        in await self.store.settings(WELCOME_DUE_PREFIX) if v}
+        await self._welcome_joined(response)
+        await self._retry_undecryptable()
+
+    async def _welcome_joined(self, response: SyncResponse) -> None:
+        """Welcome the rooms joined on an invitation (or move their youth), once nio knows
+        their state; one the youth left before is forgotten, and one whose move the
+        homeserver refused is tried again at the next sync."""
         for room_id in list(self._joined_on_invite):
+            if room_id in response.rooms.leave:
+                done = True
             # nio knows the room as soon as it is joined, but its state (encryption, power
             # levels) only once a sync has delivered it.
-            if room_id in response.rooms.join:
+            elif room_id in response.rooms.join or room_id in self._welcome_again:
+                done = await self._welcome(room_id)
+            else:
+                continue
+            if done:
                 self._joined_on_invite.discard(room_id)
-                await self._welcome(room_id)
+                self._welcome_again.discard(room_id)
                 await self.store.set_setting(f"{WELCOME_DUE_PREFIX}{room_id}", "")
-        await self._retry_undecryptable()
+            else:
+                self._welcome_again.add(room_id)
 
     async def _gap(self, room_id: RoomID, timeline: Timeline) -> list[Any]:
         """Events the server left out of a limited timeline, oldest first: without them, a
@@ -365,22 +393,23 @@ class CounselBot:
         else:
             log.warning("could not join a room it was invited to")
 
-    async def _welcome(self, room_id: RoomID) -> None:
-        """Greet a youth once, in a room fit for counselling; otherwise open one that is."""
+    async def _welcome(self, room_id: RoomID) -> bool:
+        """Greet a youth once, in a room fit for counselling; otherwise open one that is.
+        False if that must be tried again (the homeserver refused the new room)."""
         room = self.client.rooms.get(room_id)
         if room is None or await self._is_staff_room(room_id):
-            return
+            return True
         youth = self._youth_of(room)
         if youth is None:
-            return
+            return True
         if not room.encrypted or not await self._can_moderate(room_id):
-            await self._move_to_own_room(room, youth)
-            return
+            return await self._move_to_own_room(room, youth)
         greeted = f"greeted:{room_id}"
         if await self.store.get_setting(greeted) is None:
             await self.executor.send(room_id, text("greeting", self.default_language),
                                      key=greeted)
             await self.store.set_setting(greeted, "1")
+        return True
 
     def _youth_of(self, room: MatrixRoom) -> UserID | None:
         joined = [u for u in room.users if u not in room.invited_users]
@@ -415,9 +444,10 @@ class CounselBot:
         mine = users.get(self.user_id, content.get("users_default", 0))
         return isinstance(mine, int) and mine >= content.get("kick", 50)
 
-    async def _move_to_own_room(self, room: MatrixRoom, youth: UserID) -> None:
+    async def _move_to_own_room(self, room: MatrixRoom, youth: UserID) -> bool:
         """A room without encryption, or one where the bot could not remove a counsellor
-        again, is no place for counselling: explain, open the bot's own room, leave."""
+        again, is no place for counselling: explain, open the bot's own room, leave. False
+        if the homeserver refused the new room: the bot stays, to try again."""
         key = "unencrypted_room" if not room.encrypted else "moving_room"
         moved = f"moved:{room.room_id}"
         if await self.store.get_setting(moved) is None:
@@ -425,12 +455,17 @@ class CounselBot:
             # A repeated notice carries the same transaction id (Synapse sends it once).
             await self.executor.send(RoomID(room.room_id), text(key, self.default_language),
                                      key=moved)
-            await self.client.room_create(
+            answer = await self.client.room_create(
                 is_direct=True, invite=[youth], initial_state=[ENCRYPTION],
                 power_level_override=counselling_power_levels(),
             )
+            if not isinstance(answer, RoomCreateResponse):
+                log.warning("the homeserver refused a room to move a youth to (%s); tried "
+                            "again at the next sync", getattr(answer, "status_code", "?"))
+                return False
             await self.store.set_setting(moved, "1")
         await self.client.room_leave(room.room_id)
+        return True
 
     # -- room events --------------------------------------------------------------------------
 
