@@ -325,10 +325,6 @@ class CounselBot:
             for event in [*await self._gap(RoomID(room_id), info.timeline),
                           *info.timeline.events]:
                 await self._on_room_event(RoomID(room_id), event)
-        if not self._welcomes_loaded:
-            self._welcomes_loaded = True
-            self._joined_on_invite |= {RoomID(key.removeprefix(WELCOME_DUE_PREFIX)) for key, v
-                                       in await self.store.settings(WELCOME_DUE_PREFIX) if v}
         await self._welcome_joined(response)
         await self._retry_undecryptable()
 
@@ -336,6 +332,10 @@ class CounselBot:
         """Welcome the rooms joined on an invitation (or move their youth), once nio knows
         their state; one the youth left before is forgotten, and one whose move the
         homeserver refused is tried again at the next sync."""
+        if not self._welcomes_loaded:  # those a stop left unwelcomed
+            self._welcomes_loaded = True
+            self._joined_on_invite |= {RoomID(key.removeprefix(WELCOME_DUE_PREFIX)) for key, v
+                                       in await self.store.settings(WELCOME_DUE_PREFIX) if v}
         for room_id in list(self._joined_on_invite):
             if room_id in response.rooms.leave:
                 done = True
