@@ -37,7 +37,7 @@ from nio import (
 from nio.exceptions import EncryptionError
 
 from counsel_bot.channels.matrix.executor import Executor
-from counsel_bot.channels.matrix.office_rooms import OfficeStaffRooms, room_made_by_bot
+from counsel_bot.channels.matrix.office_rooms import OfficeStaffRooms
 from counsel_bot.channels.outbox_worker import OutboxWorker
 from counsel_bot.conversation.conductor import Addon, Conductor
 from counsel_bot.core.clock import Clock
@@ -657,15 +657,8 @@ class CounselBot:
                     if user not in room.users:
                         await self.client.room_invite(existing, user)
             return existing
-        name = text("staff_room_name", self.default_language)
-        adopted = room_made_by_bot(self.client, name)
-        if adopted is not None:
-            # Made by a start that stopped before it could note the room: no second one.
-            await self.store.set_setting(STAFF_ROOM_KEY, adopted)
-            self._staff_room_id = adopted
-            return await self.ensure_staff_room()
         answer = await self.client.room_create(
-            name=name,
+            name=text("staff_room_name", self.default_language),
             invite=staff, initial_state=[ENCRYPTION],
             # Staff cannot invite outsiders into the staff room: the bot keeps its members.
             power_level_override=counselling_power_levels(),

@@ -81,12 +81,8 @@ class OfficeStaffRooms:
             for user in staff:
                 await self._client.room_invite(room_id, user)
             return room_id
-        title = f"{text('staff_room_name', self._language)} – {name}"
-        made = room_made_by_bot(self._client, title)
-        if made is not None:
-            return made  # by a start that stopped before it could note the room
         answer = await self._client.room_create(
-            name=title,
+            name=f"{text('staff_room_name', self._language)} – {name}",
             invite=staff, initial_state=self._initial_state,
             power_level_override=self._power_levels,
         )
@@ -94,11 +90,3 @@ class OfficeStaffRooms:
             log.warning("cannot create the staff room of office %s (%s)", office, answer.message)
             return None
         return RoomID(answer.room_id)
-
-
-def room_made_by_bot(client: AsyncClient, name: str) -> RoomID | None:
-    """The one room of that name the bot made and is in, if there is exactly one: a start
-    that stopped between making a staff room and noting it must not make a second."""
-    found = [room_id for room_id, room in client.rooms.items()
-             if room.creator == client.user_id and room.name == name]
-    return RoomID(found[0]) if len(found) == 1 else None
