@@ -97,7 +97,9 @@ def message_event_id(message_id: str) -> EventID:
     return EventID("mail:" + hashlib.sha256(message_id.encode("utf-8")).hexdigest()[:32])
 
 
-# Settings: a mail conversation's first-reply deadline was reminded of / breached.
+# Settings: when a mail conversation was last answered; its first-reply deadline was
+# reminded of / breached.
+REPLIED_PREFIX = "mailreplied:"
 REMINDED_PREFIX = "mail_reminded:"
 BREACHED_PREFIX = "mail_breached:"
 
@@ -206,21 +208,24 @@ class MailChannel:
         change.add(SendMail(record.conversation, body), f"mail-reply:{event_id}")
         if record.conversation not in self.replied:
             self.replied[record.conversation] = at
-            change.settings.append((f"mailreplied:{record.conversation}", at.isoformat()))
+            change.settings.append((f"{REPLIED_PREFIX}{record.conversation}", at.isoformat()))
         await self.conductor.commit(change)
 
     async def load(self) -> None:
-        reminded, breached = set(), set()
-        for conversation in self.conductor.router.snapshot().conversations:
-            cid = conversation.conversation
-            replied = await self.store.get_setting(f"mailreplied:{cid}")
-            if replied:
-                self.replied[cid] = datetime.fromisoformat(replied)
-            if await self.store.get_setting(f"{REMINDED_PREFIX}{cid}"):
-                reminded.add(cid)
-            if await self.store.get_setting(f"{BREACHED_PREFIX}{cid}"):
-                breached.add(cid)
-        self._state = DeadlineState(frozenset(reminded), frozenset(breached))
+        """At start, for the open conversations: when each was last answered by mail, and
+        which deadlines were reminded of or breached. One read per kind, not per
+        conversation: a restart with thousands of rooms waits on this."""
+        open_ids = {c.conversation for c in self.conductor.router.snapshot().conversations}
+
+        async def marked(prefix: str) -> dict[ConversationID, str]:
+            found = {ConversationID(key.removeprefix(prefix)): value
+                     for key, value in await self.store.settings(prefix) if value}
+            return {cid: value for cid, value in found.items() if cid in open_ids}
+
+        self.replied = {cid: datetime.fromisoformat(value)
+                        for cid, value in (await marked(REPLIED_PREFIX)).items()}
+        self._state = DeadlineState(frozenset(await marked(REMINDED_PREFIX)),
+                                    frozenset(await marked(BREACHED_PREFIX)))
 
     async def tick(self, at: datetime) -> None:
         """First-reply deadlines: a reminder to staff before, a breach counted after."""
