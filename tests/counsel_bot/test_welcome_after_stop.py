@@ -138,9 +138,34 @@ async def test_a_refused_room_for_the_move_is_tried_again() -> None:
     await bot.handle_sync(INVITED)
     await bot.handle_sync(JOINED)  # told "a new room comes"; the homeserver said 429
     assert client.left == []  # stays, to try again
-    await bot.handle_sync(_sync("s3"))  # the next sync, nothing new in the room
+    await bot.handle_sync(_sync("s3"))  # the next sync: not yet
+    assert client.created == []
+    bot.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+    await bot.handle_sync(_sync("s4"))  # a minute later, nothing new in the room
     assert [c["invite"] for c in client.created] == [[YOUTH]]
     assert client.left == [ROOM]
+
+
+class ForbiddingClient(FakeClient):
+    """The bot's account may not create rooms (403)."""
+
+    async def room_create(self, **kwargs: Any) -> Any:
+        self.created.append(kwargs)
+        return RoomCreateError("You are not allowed to create rooms", "M_FORBIDDEN")
+
+
+async def test_a_refused_move_is_asked_for_once_a_minute_and_told_once() -> None:
+    """Not at every sync (a third review counted 61 requests, warnings and notices to the
+    youth in five idle minutes): once a minute, and the youth is told once."""
+    store, client, sent = MemoryStore(AeadSealer()), ForbiddingClient(), []
+    bot = await _bot(store, client, sent)
+    await bot.handle_sync(INVITED)
+    await bot.handle_sync(JOINED)
+    for n in range(3, 63):  # five minutes of idle long polls, 5 s each
+        bot.clock.advance(timedelta(seconds=5))  # type: ignore[attr-defined]
+        await bot.handle_sync(_sync(f"s{n}"))
+    assert 5 <= len(client.created) <= 6
+    assert len(sent) == 1
 
 
 async def test_a_room_left_before_its_welcome_is_not_due_for_ever() -> None:

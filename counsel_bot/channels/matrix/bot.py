@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from nio import (
@@ -64,6 +64,8 @@ SYNC_TOKEN_KEY = "sync_token"  # noqa: S105 (a settings key)
 # Each part that takes in work beside the sync loop gets this long to end at a stop (the
 # mail server's grace is 5 s); the runner's whole stop has 25 s.
 INTAKE_STOP_SECONDS = 7.0
+# A room for a youth's move that the homeserver refused is asked for again this much later.
+MOVE_RETRY = timedelta(minutes=1)
 # A setting per room joined on an invitation whose welcome (or move) is still to come.
 WELCOME_DUE_PREFIX = "welcome_due:"
 TICK_INTERVAL = timedelta(seconds=5)
@@ -137,7 +139,8 @@ class CounselBot:
         # What takes in work beside the sync loop (the mail server, retention): ended after
         # the loop and before the outbox's last drain, which then performs what they committed.
         self.on_stop: list[Callable[[], Awaitable[None]]] = []
-        self._welcome_again: set[RoomID] = set()  # moves the homeserver refused
+        # Moves the homeserver refused, and when to ask again.
+        self._welcome_again: dict[RoomID, datetime] = {}
         self._welcomes_loaded = False  # the rooms a stop left unwelcomed (WELCOME_DUE_PREFIX)
         self._last_tick = clock.now() - TICK_INTERVAL
         self.ready = asyncio.Event()
@@ -336,21 +339,24 @@ class CounselBot:
             self._welcomes_loaded = True
             self._joined_on_invite |= {RoomID(key.removeprefix(WELCOME_DUE_PREFIX)) for key, v
                                        in await self.store.settings(WELCOME_DUE_PREFIX) if v}
+        now = self.clock.now()
         for room_id in list(self._joined_on_invite):
+            again = self._welcome_again.get(room_id)
             if room_id in response.rooms.leave:
                 done = True
             # nio knows the room as soon as it is joined, but its state (encryption, power
             # levels) only once a sync has delivered it.
-            elif room_id in response.rooms.join or room_id in self._welcome_again:
+            elif (room_id in response.rooms.join and again is None) or (
+                    again is not None and again <= now):
                 done = await self._welcome(room_id)
             else:
                 continue
             if done:
                 self._joined_on_invite.discard(room_id)
-                self._welcome_again.discard(room_id)
+                self._welcome_again.pop(room_id, None)
                 await self.store.set_setting(f"{WELCOME_DUE_PREFIX}{room_id}", "")
             else:
-                self._welcome_again.add(room_id)
+                self._welcome_again[room_id] = now + MOVE_RETRY
 
     async def _gap(self, room_id: RoomID, timeline: Timeline) -> list[Any]:
         """Events the server left out of a limited timeline, oldest first: without them, a
@@ -449,19 +455,22 @@ class CounselBot:
         again, is no place for counselling: explain, open the bot's own room, leave. False
         if the homeserver refused the new room: the bot stays, to try again."""
         key = "unencrypted_room" if not room.encrypted else "moving_room"
-        moved = f"moved:{room.room_id}"
+        moved, told = f"moved:{room.room_id}", f"move_told:{room.room_id}"
         if await self.store.get_setting(moved) is None:
             # Noted only once the new room exists: a stop before must not strand the youth.
-            # A repeated notice carries the same transaction id (Synapse sends it once).
-            await self.executor.send(RoomID(room.room_id), text(key, self.default_language),
-                                     key=moved)
+            # Told once, also when the new room is refused and asked for again.
+            if await self.store.get_setting(told) is None:
+                await self.executor.send(RoomID(room.room_id),
+                                         text(key, self.default_language), key=moved)
+                await self.store.set_setting(told, "1")
             answer = await self.client.room_create(
                 is_direct=True, invite=[youth], initial_state=[ENCRYPTION],
                 power_level_override=counselling_power_levels(),
             )
             if not isinstance(answer, RoomCreateResponse):
-                log.warning("the homeserver refused a room to move a youth to (%s); tried "
-                            "again at the next sync", getattr(answer, "status_code", "?"))
+                log.warning("the homeserver refused a room to move a youth to (%s); asked "
+                            "again in %d s", getattr(answer, "status_code", "?"),
+                            MOVE_RETRY.total_seconds())
                 return False
             await self.store.set_setting(moved, "1")
         await self.client.room_leave(room.room_id)
