@@ -694,46 +694,43 @@ async def test_a_drain_ends_when_the_homeserver_is_away_and_keeps_the_rest() -> 
     assert await pending_keys(store) == ["say:a:1", "say:a:2", "say:b:1"]
 
 
-async def test_past_the_grace_an_effect_in_hand_is_finished_and_no_other_begun() -> None:
-    # Cancelling a send halfway is a kill: a mail reply sent but not recorded would go out
-    # again at the next start. So it finishes; the next one in its lane waits for the start.
+async def stopped_past_the_grace(*effects: tuple[str, Effect], parallel: int,
+                                 finish: float) -> tuple[list[str], list[str], list[str]]:
+    """A worker told to stop at once whose every send takes 0.4 s (a slow homeserver or
+    SMTP relay), longer than its 0.1 s grace: the keys begun, those finished, those left."""
     store = CountingStore()
-    await put(store, say(A, 1), say(A, 2))
+    await put(store, *effects)
     started: list[str] = []
     finished: list[str] = []
 
     async def perform(effect: Effect | StaffDigest, key: str) -> None:
         started.append(key)
-        await asyncio.sleep(0.4)  # longer than the grace, shorter than the finish
+        await asyncio.sleep(0.4)
         finished.append(key)
 
-    worker = OutboxWorker(perform, store, CLOCK)
+    worker = OutboxWorker(perform, store, CLOCK, parallel=parallel)
     stop = asyncio.Event()
     stop.set()
-    await asyncio.wait_for(worker.run(stop, grace=0.1, finish=2.0), 5)
+    await asyncio.wait_for(worker.run(stop, grace=0.1, finish=finish), 5)
+    return started, finished, await pending_keys(store)
+
+
+async def test_past_the_grace_an_effect_in_hand_is_finished_and_no_other_begun() -> None:
+    # Cancelling a send halfway is a kill: a mail reply sent but not recorded would go out
+    # again at the next start. So it finishes; the next one in its lane waits for the start.
+    started, finished, left = await stopped_past_the_grace(say(A, 1), say(A, 2), parallel=8,
+                                                           finish=2.0)
     assert started == finished == ["say:a:1"]
-    assert await pending_keys(store) == ["say:a:2"]
+    assert left == ["say:a:2"]
 
 
 async def test_a_lane_queued_for_a_slot_begins_no_effect_after_the_grace() -> None:
     # b's lane waits for a's slot; the grace runs out meanwhile. Begun then, its send would
     # be cut off halfway at the finish deadline (found by a second review).
-    store = CountingStore()
-    await put(store, say(A, 1), say(B, 1))
-    started: list[str] = []
-    finished: list[str] = []
-
-    async def perform(effect: Effect | StaffDigest, key: str) -> None:
-        started.append(key)
-        await asyncio.sleep(0.4)  # a slow homeserver (or SMTP relay)
-        finished.append(key)
-
-    worker = OutboxWorker(perform, store, CLOCK, parallel=1)
-    stop = asyncio.Event()
-    stop.set()
-    await asyncio.wait_for(worker.run(stop, grace=0.1, finish=0.5), 5)
+    started, finished, left = await stopped_past_the_grace(say(A, 1), say(B, 1), parallel=1,
+                                                           finish=0.5)
     assert started == finished == ["say:a:1"]
-    assert await pending_keys(store) == ["say:b:1"]
+    assert left == ["say:b:1"]
 
 
 async def test_urgent_answered_waits_for_the_invitation_committed_before_it() -> None:
