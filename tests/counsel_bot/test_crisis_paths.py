@@ -479,6 +479,11 @@ async def restarted(c: Conductor, at: datetime) -> Conductor:
     return await Conductor.open(c.store, detector, c.policy, at)
 
 
+async def lead_pages(c: Conductor) -> list[SayToStaff]:
+    """Every page to a team lead waiting in the outbox (waiting, unreviewed or ended)."""
+    return [e for e in await staff_notices(c) if e.key.startswith("staff_lead_page")]
+
+
 async def test_a_page_sent_before_a_restart_is_not_sent_again_after_it() -> None:
     c = await office()  # nobody on duty
     await youth(c, "hallo", T0)
@@ -490,7 +495,7 @@ async def test_a_page_sent_before_a_restart_is_not_sent_again_after_it() -> None
     await all_done(c, T0 + timedelta(minutes=11, seconds=10))
     again = await restarted(c, T0 + timedelta(minutes=12))
     await ticks(again, 15, 25, 40)
-    assert not [e for e in await staff_notices(again) if e.key.startswith("staff_lead_page")]
+    assert not await lead_pages(again)
 
 
 async def test_a_restart_pages_no_flag_a_counsellor_took_before_the_close() -> None:
@@ -504,7 +509,7 @@ async def test_a_restart_pages_no_flag_a_counsellor_took_before_the_close() -> N
     await all_done(c, T0 + timedelta(minutes=20, seconds=5))
     again = await restarted(c, T0 + timedelta(minutes=21))
     await ticks(again, 23, 30, 60)
-    assert not [e for e in await staff_notices(again) if e.key.startswith("staff_lead_page")]
+    assert not await lead_pages(again)
 
 
 async def test_a_restart_long_after_an_unreviewed_end_still_pages() -> None:

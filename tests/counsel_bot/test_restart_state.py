@@ -12,7 +12,6 @@ from datetime import timedelta
 import pytest
 
 from counsel_bot.conversation.conductor import Conductor
-from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
 from counsel_bot.core.effects import SayToYouth
 from tests.counsel_bot.test_crisis_paths import (
     ANNA,
@@ -20,18 +19,15 @@ from tests.counsel_bot.test_crisis_paths import (
     T0,
     all_done,
     conversation_of,
+    lead_pages,
     office,
     pending,
+    restarted,
     staff,
     staff_notices,
     ticks,
     youth,
 )
-
-
-async def restarted(c: Conductor, at: object) -> Conductor:
-    detector = CrisisDetector.from_directory(default_lexicon_dir())
-    return await Conductor.open(c.store, detector, c.policy, at)  # type: ignore[arg-type]
 
 
 async def test_a_lead_paged_about_a_waiting_crisis_is_not_paged_again_after_a_restart() -> None:
@@ -46,7 +42,7 @@ async def test_a_lead_paged_about_a_waiting_crisis_is_not_paged_again_after_a_re
     await all_done(c, T0 + timedelta(minutes=3, seconds=5))  # the page went out
     again = await restarted(c, T0 + timedelta(minutes=5))
     await ticks(again, 6, 8, 10)
-    pages = [e for e in await staff_notices(again) if e.key.startswith("staff_lead_page")]
+    pages = await lead_pages(again)
     assert pages == [], "the lead was paged a second time about the same flag"
 
 
@@ -62,7 +58,7 @@ async def test_a_flag_someone_took_does_not_page_after_a_restart() -> None:
     await ticks(c, 1 + 5 / 60)
     again = await restarted(c, T0 + timedelta(minutes=2))
     await ticks(again, 2 + 5 / 60, 5, 10, 30)
-    pages = [e for e in await staff_notices(again) if e.key.startswith("staff_lead_page")]
+    pages = await lead_pages(again)
     assert pages == []
 
 
@@ -74,10 +70,10 @@ async def test_an_escalation_due_while_the_bot_was_down_pages_at_the_first_tick(
     await youth(c, "hallo", T0)
     await youth(c, CRISIS, T0 + timedelta(seconds=10))
     await ticks(c, 0.5)
-    assert not [e for e in await staff_notices(c) if e.key.startswith("staff_lead_page")]
+    assert not await lead_pages(c)
     again = await restarted(c, T0 + timedelta(minutes=30))
     await ticks(again, 30 + 5 / 60)  # the first tick after the start (TICK_INTERVAL 5 s)
-    pages = [e for e in await staff_notices(again) if e.key.startswith("staff_lead_page")]
+    pages = await lead_pages(again)
     assert len(pages) == 1, "a page due 28 minutes ago waits another timeout"
 
 
@@ -140,15 +136,11 @@ async def test_numbers_for_crisis_words_that_reopened_a_conversation_survive_a_c
     assert numbers, "the reopened youth's emergency numbers were dropped as a repeat"
 
 
-async def _pages(c: Conductor) -> int:
-    return len([e for e in await staff_notices(c) if e.key.startswith("staff_lead_page")])
-
-
 async def _paged_taken_handed_back(c: Conductor) -> None:
     await youth(c, "hallo", T0)
     await youth(c, CRISIS, T0 + timedelta(seconds=10))  # nobody on duty: waits
     await ticks(c, 3)  # paged (escalate_after 2 min)
-    assert await _pages(c) == 1
+    assert len(await lead_pages(c)) == 1
     await staff(c, ANNA, "!duty on", T0 + timedelta(minutes=4))  # Anna takes it
     await ticks(c, 4 + 5 / 60)  # the wait ends (taken): a tick with no effects
     await staff(c, ANNA, "!duty off", T0 + timedelta(minutes=5))  # hands it back unread
@@ -159,7 +151,7 @@ async def test_without_a_restart_the_handed_back_flag_pages_again() -> None:
     c = await office()
     await _paged_taken_handed_back(c)
     await ticks(c, 6, 8, 10, 30)
-    assert await _pages(c) == 2
+    assert len(await lead_pages(c)) == 2
 
 
 async def test_a_wait_begun_at_a_tick_without_effects_survives_a_restart() -> None:
@@ -171,4 +163,4 @@ async def test_a_wait_begun_at_a_tick_without_effects_survives_a_restart() -> No
     await _paged_taken_handed_back(c)
     again = await restarted(c, T0 + timedelta(minutes=6))
     await ticks(again, 6 + 5 / 60, 8, 10, 30, 120)
-    assert await _pages(again) == 2
+    assert len(await lead_pages(again)) == 2
