@@ -65,6 +65,14 @@ CATALOGUE: dict[str, dict[Language, str]] = {
         ),
     },
     "staff_room_name": {"de": "Beratungsteam (intern)", "en": "Counselling team (internal)"},
+    "staff_room_replaced": {
+        "de": "Der Bot war nicht mehr im bisherigen Teamraum (er wurde gelöscht oder der Bot "
+        "entfernt). Dieser Raum ersetzt ihn: Neue Gespräche und Krisenhinweise kommen ab jetzt "
+        "hier an. Bitte den alten Raum nicht mehr für Befehle nutzen.",
+        "en": "The bot was no longer in the previous staff room (it was deleted, or the bot "
+        "removed). This room replaces it: new conversations and crisis flags arrive here from "
+        "now on. Please stop using the old room for commands.",
+    },
     "staff_welcome": {
         "de": "Hier meldet der Bot neue Gespräche und Krisenhinweise. Nie Inhalte. „!help“ zeigt "
         "die Befehle.",

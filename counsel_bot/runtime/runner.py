@@ -22,9 +22,10 @@ from aiohttp import web
 from nio import AsyncClient
 
 from counsel_bot.channels.mail.mail_channel import ChatLink, MailChannel
-from counsel_bot.channels.matrix.bot import ENCRYPTION, CounselBot, counselling_power_levels
+from counsel_bot.channels.matrix.bot import CounselBot
 from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.channels.matrix.group_rooms import GroupRooms
+from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
 from counsel_bot.channels.matrix.session import connect
 from counsel_bot.config import Settings
 from counsel_bot.conversation.conductor import Conductor, Policy

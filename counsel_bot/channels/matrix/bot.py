@@ -38,11 +38,15 @@ from nio.exceptions import EncryptionError
 
 from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.channels.matrix.office_rooms import OfficeStaffRooms
+from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
+from counsel_bot.channels.matrix.staff_room import StaffRoom
 from counsel_bot.channels.outbox_worker import OutboxWorker
+from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.conductor import Addon, Conductor
 from counsel_bot.core.clock import Clock
 from counsel_bot.core.commands import DutyCommand, parse_staff
 from counsel_bot.core.device_trust_check import check_devices
+from counsel_bot.core.effects import SayToStaff
 from counsel_bot.core.ids import EventID, RoomID, UserID
 from counsel_bot.core.incoming_text import without_reply_fallback
 from counsel_bot.core.messages import Language, text
@@ -56,7 +60,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-STAFF_ROOM_KEY = "staff_room"
 MEDIA_MSGTYPES = {"m.image": "Bild", "m.file": "Datei", "m.audio": "Audio",
                   "m.video": "Video"}
 TEXT_MSGTYPES = frozenset({"m.emote", "m.notice"})
@@ -73,8 +76,6 @@ TICK_INTERVAL = timedelta(seconds=5)
 # down, a long message burst) leaves a gap, which is fetched page by page (GAP_PAGE).
 SYNC_TIMELINE_LIMIT = 50
 GAP_PAGE = 100
-ENCRYPTION = {"type": "m.room.encryption", "state_key": "",
-              "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
 
 
 def words_of(event: RoomMessage | BadEvent | UnknownBadEvent) -> str:
@@ -91,18 +92,6 @@ def words_of(event: RoomMessage | BadEvent | UnknownBadEvent) -> str:
     if isinstance(relates, dict) and "m.in_reply_to" in relates:
         return without_reply_fallback(body)
     return body
-
-
-def counselling_power_levels() -> dict[str, Any]:
-    """In rooms the bot creates, only the bot manages membership and state: a counsellor
-    cannot invite others or read on after being removed. No "users" entry: the creator's
-    power comes from the preset (or, since room version 12, from being the creator), and
-    everyone else stays at the default."""
-    return {
-        "users_default": 0, "events_default": 0, "state_default": 100,
-        "invite": 100, "kick": 100, "ban": 100, "redact": 50,
-        "events": {"m.room.encryption": 100, "m.room.power_levels": 100},
-    }
 
 
 class GapUnavailable(Exception):
@@ -145,7 +134,10 @@ class CounselBot:
         self._last_tick = clock.now() - TICK_INTERVAL
         self.ready = asyncio.Event()
         self.mail: MailChannel | None = None
-        self._staff_room_id: RoomID | None = None
+        self.staff_rooms = StaffRoom(client, conductor.store, conductor.policy.staff,
+                                     default_language)
+        self.staff_rooms.announce = self._announce_staff_room
+        executor.staff_room_lost = self._staff_room_lost
         self._batch_since: str | None = None  # the token the batch being handled began at
         # Made (or checked) on the first sync, beside the staff room (the runner wires it).
         self.forum_rooms: Callable[[], Awaitable[object]] | None = None
@@ -158,6 +150,7 @@ class CounselBot:
         self.office_rooms = OfficeStaffRooms(
             client, conductor.store, conductor.policy.offices, default_language,
             initial_state=[ENCRYPTION], power_levels=counselling_power_levels())
+        self.office_rooms.announce = self._announce_staff_room
         if conductor.policy.offices.enabled:
             executor.office_staff_room = self.office_rooms.room_of
             # A snippet added in an office's staff room is that office's.
@@ -330,6 +323,16 @@ class CounselBot:
                 await self._on_room_event(RoomID(room_id), event)
         await self._welcome_joined(response)
         await self._retry_undecryptable()
+        await self._replace_left_staff_rooms(response)
+
+    async def _replace_left_staff_rooms(self, response: SyncResponse) -> None:
+        """The bot left a staff room (it was deleted, or the bot removed): replaced now, so
+        the staff know before the next crisis alert needs the room."""
+        for room_id in map(RoomID, response.rooms.leave):
+            if room_id == await self.staff_room():
+                await self.staff_rooms.replace_if_lost(room_id)
+            elif (office := self.office_rooms.office_of(room_id)) is not None:
+                await self.office_rooms.replace_if_lost(office, room_id)
 
     async def _welcome_joined(self, response: SyncResponse) -> None:
         """Welcome the rooms joined on an invitation (or move their youth), once nio knows
@@ -645,34 +648,25 @@ class CounselBot:
                 self.conductor.nicknames[user] = room.user_name(user) or user
 
     async def staff_room(self) -> RoomID | None:
-        """Read once, then kept: it is asked on every message and every staff notice, and
-        only ensure_staff_room ever sets it."""
-        if self._staff_room_id is None:
-            stored = await self.store.get_setting(STAFF_ROOM_KEY)
-            self._staff_room_id = RoomID(stored) if stored else None
-        return self._staff_room_id
+        return await self.staff_rooms.current()
 
     async def _is_staff_room(self, room_id: RoomID) -> bool:
         return room_id == await self.staff_room() or self.office_rooms.contains(room_id)
 
-    async def ensure_staff_room(self) -> RoomID:
+    async def ensure_staff_room(self) -> RoomID | None:
         """An encrypted room for counsellors and team leads; created once, staff invited."""
-        existing = await self.staff_room()
-        staff = sorted(self.conductor.policy.staff)
-        if existing:
-            room = self.client.rooms.get(existing)
-            if room is not None:
-                for user in staff:
-                    if user not in room.users:
-                        await self.client.room_invite(existing, user)
-            return existing
-        answer = await self.client.room_create(
-            name=text("staff_room_name", self.default_language),
-            invite=staff, initial_state=[ENCRYPTION],
-            # Staff cannot invite outsiders into the staff room: the bot keeps its members.
-            power_level_override=counselling_power_levels(),
-        )
-        room_id = RoomID(answer.room_id)
-        await self.store.set_setting(STAFF_ROOM_KEY, room_id)
-        self._staff_room_id = room_id
-        return room_id
+        return await self.staff_rooms.ensure()
+
+    async def _staff_room_lost(self, room_id: RoomID, office: str) -> bool:
+        """A staff room refused a notice: True if the bot lost it and opened a new one."""
+        if office and self.conductor.policy.offices.enabled:
+            return await self.office_rooms.replace_if_lost(office, room_id)
+        return await self.staff_rooms.replace_if_lost(room_id)
+
+    async def _announce_staff_room(self, room_id: RoomID, office: str) -> None:
+        """Said first in a staff room that replaces a lost one (in the outbox: a stop before
+        it is sent does not lose it)."""
+        step = Change(self.clock.now(), None)
+        step.add(SayToStaff("staff_room_replaced", office=office),
+                 f"staff-room-replaced:{room_id}")
+        await self.conductor.commit(step)

@@ -97,6 +97,9 @@ class Executor:
         self._staff_room = staff_room
         # With several offices: an office's own staff room (the bot wires it).
         self.office_staff_room: Callable[[str], Awaitable[RoomID | None]] | None = None
+        # Asked when a staff room refuses a notice: True if the bot lost that room (for the
+        # office named, "" = the main one) and opened a new one (the bot wires it).
+        self.staff_room_lost: Callable[[RoomID, str], Awaitable[bool]] | None = None
         self.mail: MailReplies | None = None
         # The bridge's admin API (runner wires it from the admin token file); without it,
         # youth-initiated deletion is left to retention.
@@ -328,7 +331,16 @@ class Executor:
             raise EffectFailed("the staff room is not synced yet", permanent=False)
         bodies = [await self._staff_body(notice) for notice in notices]
         mentions = tuple(dict.fromkeys(user for notice in notices for user in notice.mentions))
-        await self.send(room_id, "\n".join(bodies), key, mentions=mentions)
+        try:
+            await self.send(room_id, "\n".join(bodies), key, mentions=mentions)
+        except EffectFailed as failure:
+            # Retrying a lost room cannot help, and dropping the notice could drop a crisis
+            # alert: it goes to the room that replaces it (synced moments later).
+            if failure.permanent and self.staff_room_lost is not None \
+                    and await self.staff_room_lost(room_id, office):
+                raise EffectFailed("the staff room was lost and is replaced",
+                                   permanent=False) from None
+            raise
 
     async def _staff_body(self, notice: SayToStaff) -> str:
         params = dict(notice.params)

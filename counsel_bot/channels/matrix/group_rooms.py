@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from nio import AsyncClient, JoinedMembersResponse
 
 from counsel_bot.channels.matrix.executor import _check as check_answer
+from counsel_bot.channels.matrix.room_settings import ENCRYPTION
 from counsel_bot.channels.outbox_worker import EffectFailed
 from counsel_bot.core.group_effects import (
     CloseGroupRoom,
@@ -48,8 +49,6 @@ log = logging.getLogger(__name__)
 
 # How long a message for a youth waits for them to accept a room the bot opened for it.
 JOIN_WAIT = timedelta(days=1)
-ENCRYPTION = {"type": "m.room.encryption", "state_key": "",
-              "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
 
 
 def group_power_levels() -> dict[str, Any]:

@@ -3,15 +3,19 @@
 A room configured as ``staff_room`` (alias or id) is joined; otherwise the bot creates an
 encrypted room per office and invites that office's counsellors and team leads, as it does
 for the main staff room. The room ids are kept in the store's settings (`staff_room:<id>`).
+An office's room the bot has lost is replaced as the main one is (`staff_room.py`): joined
+again where it was configured and lets the bot in, otherwise created anew.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 from nio import AsyncClient, JoinError, RoomCreateError
 
+from counsel_bot.channels.matrix.staff_room import Announce, still_joined
 from counsel_bot.core.ids import RoomID, UserID
 from counsel_bot.core.messages import Language, text
 from counsel_bot.core.offices import OfficeBook
@@ -36,6 +40,9 @@ class OfficeStaffRooms:
         self._initial_state = initial_state
         self._power_levels = power_levels
         self._rooms: dict[str, RoomID] = {}
+        self._replacing = asyncio.Lock()
+        self._lost: set[RoomID] = set()
+        self.announce: Announce | None = None
 
     async def room_of(self, office: str) -> RoomID | None:
         if office not in self._rooms:
@@ -57,6 +64,9 @@ class OfficeStaffRooms:
             desk = self._book.desk(office.id)
             staff = sorted(UserID(u) for u in desk.staff)
             existing = await self.room_of(office.id)
+            if existing is not None and await still_joined(self._client, existing) is False:
+                await self.replace_if_lost(office.id, existing)
+                continue
             if existing is not None:
                 room = self._client.rooms.get(existing)
                 for user in staff:
@@ -67,6 +77,33 @@ class OfficeStaffRooms:
             if room_id is not None:
                 await self._store.set_setting(setting_key(office.id), room_id)
                 self._rooms[office.id] = room_id
+
+    async def replace_if_lost(self, office: str, room_id: RoomID) -> bool:
+        """True if ``room_id`` was the office's staff room and is replaced (now or just
+        before), so a notice it refused can be sent again."""
+        async with self._replacing:
+            if room_id in self._lost:
+                return True
+            if room_id != await self.room_of(office):
+                return False
+            if await still_joined(self._client, room_id) is not False:
+                return False
+            log.critical("the bot is no longer in the staff room of office %s; opening it "
+                         "again and inviting its staff", office)
+            desk = self._book.desk(office)
+            staff = sorted(UserID(u) for u in desk.staff)
+            name = self._book.name(office)
+            replaced = await self._open(office, name, desk.staff_room, staff)
+            if replaced is None and desk.staff_room:  # the configured room keeps it out
+                replaced = await self._open(office, name, "", staff)
+            if replaced is None or replaced == room_id:
+                return replaced is not None
+            await self._store.set_setting(setting_key(office), replaced)
+            self._rooms[office] = replaced
+            self._lost.add(room_id)
+            if self.announce is not None:
+                await self.announce(replaced, office)
+            return True
 
     async def _open(
         self, office: str, name: str, configured: str, staff: list[UserID]

@@ -1,0 +1,113 @@
+"""The staff room: where the bot tells counsellors and team leads what needs them.
+
+It is created once, with the staff invited, and kept in the store's settings. A staff room
+the bot has lost (an admin deleted it, someone with the power removed the bot, a failed
+migration) refuses every notice, a crisis alert among them, and retrying cannot help. So a
+room found lost is replaced: the bot opens a new one, invites the staff and says there why
+(`announce`), and the alert goes there. Lost is decided by the homeserver's list of the
+bot's joined rooms, never by a refusal alone: a room the bot is still in is kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Collection
+
+from nio import AsyncClient, JoinedRoomsResponse, RoomCreateError
+
+from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
+from counsel_bot.core.ids import RoomID, UserID
+from counsel_bot.core.messages import Language, text
+from counsel_bot.store import Store
+
+log = logging.getLogger(__name__)
+
+STAFF_ROOM_KEY = "staff_room"
+
+# Called with a staff room that replaced a lost one (and its office, "" for the main room).
+Announce = Callable[[RoomID, str], Awaitable[None]]
+
+
+async def still_joined(client: AsyncClient, room_id: RoomID) -> bool | None:
+    """Whether the homeserver still counts the bot in the room (None: it did not answer)."""
+    answer = await client.joined_rooms()
+    if not isinstance(answer, JoinedRoomsResponse):
+        return None
+    return room_id in answer.rooms
+
+
+class StaffRoom:
+    """The main staff room (offices have their own: `office_rooms.OfficeStaffRooms`)."""
+
+    def __init__(self, client: AsyncClient, store: Store, staff: Collection[UserID],
+                 language: Language) -> None:
+        self._client = client
+        self._store = store
+        self._staff = sorted(staff)
+        self._language = language
+        self._room: RoomID | None = None
+        self._loaded = False
+        self._replacing = asyncio.Lock()
+        self._lost: set[RoomID] = set()
+        self.announce: Announce | None = None
+
+    async def current(self) -> RoomID | None:
+        """Read once, then kept: it is asked on every message and every staff notice."""
+        if not self._loaded:
+            stored = await self._store.get_setting(STAFF_ROOM_KEY)
+            self._room = RoomID(stored) if stored else None
+            self._loaded = True
+        return self._room
+
+    async def ensure(self) -> RoomID | None:
+        """On the first sync: the room exists, the bot is in it, every staff member is in it
+        or invited. A room lost while the bot was stopped is replaced now, not at the first
+        crisis alert. None only if the homeserver refused to create one."""
+        existing = await self.current()
+        if existing is None:
+            return await self._open()
+        if await still_joined(self._client, existing) is False:
+            await self.replace_if_lost(existing)
+            return self._room
+        room = self._client.rooms.get(existing)
+        if room is not None:
+            for user in self._staff:
+                if user not in room.users:
+                    await self._client.room_invite(existing, user)
+        return existing
+
+    async def replace_if_lost(self, room_id: RoomID) -> bool:
+        """True if ``room_id`` was the staff room and is replaced (now or just before), so a
+        notice it refused can be sent again."""
+        async with self._replacing:
+            if room_id in self._lost:
+                return True  # replaced while this one waited
+            if room_id != await self.current():
+                return False
+            if await still_joined(self._client, room_id) is not False:
+                return False
+            log.critical("the bot is no longer in the staff room (deleted, or the bot was "
+                         "removed); opening a new one and inviting the staff")
+            replaced = await self._open()
+            if replaced is None:
+                return False
+            self._lost.add(room_id)
+            if self.announce is not None:
+                await self.announce(replaced, "")
+            return True
+
+    async def _open(self) -> RoomID | None:
+        answer = await self._client.room_create(
+            name=text("staff_room_name", self._language),
+            invite=self._staff, initial_state=[ENCRYPTION],
+            # Staff cannot invite outsiders into the staff room: the bot keeps its members.
+            power_level_override=counselling_power_levels(),
+        )
+        if isinstance(answer, RoomCreateError):
+            log.error("the homeserver refused to create the staff room (%s)", answer.status_code)
+            return None
+        room_id = RoomID(answer.room_id)
+        await self._store.set_setting(STAFF_ROOM_KEY, room_id)
+        self._room, self._loaded = room_id, True
+        return room_id
