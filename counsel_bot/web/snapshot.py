@@ -19,7 +19,10 @@ from counsel_bot.metrics import CHANNELS, PRIORITIES, TodayFigures
 
 _CONVERSATION = re.compile(r"C-[0-9A-F]{8}")
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
-_MATRIX_TO = re.compile(r"https://matrix\.to/#/[!#][A-Za-z0-9._~%=+\-]+(:|%3A)[A-Za-z0-9.\-:\[\]]+")
+# Room version 12 ids carry no server part ("!" and the create event's hash): the embedded
+# Synapse makes such rooms, so a link without one must pass, or a crisis breaks the page.
+_MATRIX_TO = re.compile(
+    r"https://matrix\.to/#/[!#][A-Za-z0-9._~%=+\-]+((:|%3A)[A-Za-z0-9.\-:\[\]]+)?")
 
 
 class DashboardDataError(ValueError):

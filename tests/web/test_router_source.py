@@ -90,6 +90,13 @@ async def test_unknown_lookups_show_as_unknown() -> None:
     assert flag.since == T0 + timedelta(minutes=4)  # falls back to when it was queued
 
 
+def test_a_room_of_version_12_has_a_link_without_a_server() -> None:
+    """The embedded Synapse makes version 12 rooms: their ids have no ":server" part, and
+    the dashboard answered 500 while any crisis was open (found on a fresh install)."""
+    link = "https://matrix.to/#/!Yu4YFbjlYpEBrGLz-UKDeQz_kg0dJ6kNXxyP5wQ2dUA"
+    assert CrisisEntry(ConversationID("C-00000001"), "suicide", "high", T0, link).room_link == link
+
+
 def test_entries_refuse_what_must_not_be_shown() -> None:
     with pytest.raises(DashboardDataError):
         QueueEntry(ConversationID("!room:server"), "normal", "chat", "de", T0)
