@@ -54,6 +54,20 @@ CATALOGUE: dict[str, dict[Language, str]] = {
             "room. I have just invited you – please accept the invitation and write there."
         ),
     },
+    "moved_room_reminder": {
+        "de": (
+            "Deine Nachricht habe ich in den neuen, verschlüsselten Raum mitgenommen: Dort "
+            "antwortet dir jemand aus dem Team. Bitte nimm die Einladung an und schreib dort "
+            "weiter. Wenn es dir gerade sehr schlecht geht oder du in Gefahr bist, kannst du "
+            "sofort mit jemandem sprechen: {emergency}"
+        ),
+        "en": (
+            "I have taken your message along to the new, encrypted room: someone from the "
+            "team will answer you there. Please accept the invitation and continue there. If "
+            "you feel really bad right now or you are in danger, you can talk to someone "
+            "straight away: {emergency}"
+        ),
+    },
     "undecryptable": {
         "de": (
             "Deine letzte Nachricht konnte ich leider nicht entschlüsseln. Bitte schick sie noch "

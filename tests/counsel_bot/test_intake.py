@@ -114,6 +114,40 @@ async def test_a_room_the_bot_cannot_moderate_is_moved_to_the_bots_own_room(
         await youth.close()
 
 
+async def test_words_written_before_the_move_are_taken_along_and_checked(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """A youth whose app makes a room the bot cannot moderate (nio's own private chat)
+    writes at once, before reading that counselling happens elsewhere. The bot stays in
+    that room until the youth is in the new one: the words go with them into the new
+    conversation, the crisis check reads them, and the youth is told where to go on, with
+    the numbers (found on a fresh install: the first message was lost, unchecked)."""
+    counsellor = await nio_youth(synapse, user_factory, tmp_path)
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
+    await process.start()
+    youth = await nio_youth(synapse, user_factory, tmp_path)
+    try:
+        staff_room = await counsellor.accept_invite(within=60)
+        first = await youth.open_chat(process.user_id, like_element=False)
+        await youth.send(first, "ich will mich umbringen")
+        await counsellor.wait_for(staff_room, process.user_id, "KRISENHINWEIS", within=60)
+        reminder = await youth.wait_for(first, process.user_id, "mitgenommen", within=60)
+        assert "0800" in reminder  # the numbers, in the room the youth is writing in
+        room = await youth.accept_invite(within=60)
+        assert room != first
+        assert process.bot is not None
+        assert await intake_of(process.bot, room) == ["ich will mich umbringen"]
+        await youth.wait_for(room, process.user_id, "nicht allein", within=60)
+
+        async def left_the_first_room() -> bool:
+            return process.user_id not in await synapse.admin.room_members(first)
+        await until(left_the_first_room, what="the bot to leave the first room")
+    finally:
+        await youth.close()
+        await counsellor.close()
+        await process.stop()
+
+
 async def test_english_youth_is_answered_in_english(
     synapse: SynapseHandle, user_factory: UserFactory, bot: BotProcess, tmp_path: Path
 ) -> None:

@@ -21,6 +21,7 @@ from counsel_bot.config import Settings
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.core.ids import RoomID
 from counsel_bot.runtime.runner import policy_from
 from counsel_bot.store import MemoryStore
 from tests.store.conftest import AeadSealer
@@ -54,6 +55,12 @@ class FakeClient:
     async def room_leave(self, room_id: str) -> Any:
         self.left.append(room_id)
         return None
+
+
+async def waits_in_the_first_room(bot: CounselBot, client: FakeClient) -> bool:
+    """Moved: the new room exists, and the bot stays in the first until the youth is in
+    it (what the youth writes meanwhile goes along: `room_moves`)."""
+    return client.left == [] and await bot.moves.target(RoomID(ROOM)) == "!new1:x"
 
 
 def _sync(next_batch: str, *, invite: dict[str, Any] | None = None,
@@ -101,7 +108,7 @@ async def test_without_a_stop_the_youth_in_an_unencrypted_room_is_moved() -> Non
     await bot.handle_sync(INVITED)
     await bot.handle_sync(JOINED)
     assert [c["invite"] for c in client.created] == [[YOUTH]]
-    assert client.left == [ROOM]
+    assert await waits_in_the_first_room(bot, client)
 
 
 async def test_a_stop_right_after_the_join_still_moves_the_youth() -> None:
@@ -113,7 +120,7 @@ async def test_a_stop_right_after_the_join_still_moves_the_youth() -> None:
     await again.handle_sync(JOINED)
     assert [c["invite"] for c in client.created] == [[YOUTH]], (
         "the youth was neither told nor given a room fit for counselling")
-    assert client.left == [ROOM]
+    assert await waits_in_the_first_room(again, client)
 
 
 class RefusingClient(FakeClient):
@@ -143,7 +150,7 @@ async def test_a_refused_room_for_the_move_is_tried_again() -> None:
     bot.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
     await bot.handle_sync(_sync("s4"))  # a minute later, nothing new in the room
     assert [c["invite"] for c in client.created] == [[YOUTH]]
-    assert client.left == [ROOM]
+    assert await waits_in_the_first_room(bot, client)
 
 
 class ForbiddingClient(FakeClient):
@@ -179,3 +186,38 @@ async def test_a_room_left_before_its_welcome_is_not_due_for_ever() -> None:
     await again.handle_sync(_sync("s3"))
     assert ROOM not in again._joined_on_invite
     assert not await store.get_setting(f"{WELCOME_DUE_PREFIX}{ROOM}")
+
+
+def _membership(next_batch: str, room: str, user: str, membership: str,
+                before: str) -> SyncResponse:
+    return _sync(next_batch, join={room: {
+        "timeline": {"events": [{"type": "m.room.member", "state_key": user, "sender": user,
+                                 "event_id": f"${next_batch}", "origin_server_ts": 2,
+                                 "content": {"membership": membership},
+                                 "unsigned": {"prev_content": {"membership": before}}}],
+                     "limited": False, "prev_batch": "p2"},
+        "state": {"events": []}, "ephemeral": {"events": []}, "account_data": {"events": []},
+        "summary": {}, "unread_notifications": {}}})
+
+
+async def test_the_bot_leaves_the_first_room_once_the_youth_is_in_the_new_one() -> None:
+    store, client, sent = MemoryStore(AeadSealer()), FakeClient(), []
+    bot = await _bot(store, client, sent)
+    await bot.handle_sync(INVITED)
+    await bot.handle_sync(JOINED)
+    client.rooms["!new1:x"] = MatrixRoom("!new1:x", BOT, encrypted=True)
+    await bot.handle_sync(_membership("s3", "!new1:x", YOUTH, "join", "invite"))
+    assert client.left == [ROOM]
+    assert await bot.moves.target(RoomID(ROOM)) is None
+    assert not any(first for _, first in await store.settings("moved_from:"))
+
+
+async def test_the_bot_leaves_the_first_room_when_the_youth_leaves_it() -> None:
+    store, client, sent = MemoryStore(AeadSealer()), FakeClient(), []
+    bot = await _bot(store, client, sent)
+    await bot.handle_sync(INVITED)
+    await bot.handle_sync(JOINED)
+    await bot.handle_sync(_membership("s3", ROOM, YOUTH, "leave", "join"))
+    assert client.left == [ROOM]
+    again = await _bot(store, client, sent)  # and a restart does not bring the link back
+    assert await again.moves.target(RoomID(ROOM)) is None

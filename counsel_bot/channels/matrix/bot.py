@@ -38,9 +38,10 @@ from nio.exceptions import EncryptionError
 
 from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.channels.matrix.office_rooms import OfficeStaffRooms
+from counsel_bot.channels.matrix.room_moves import RoomMoves
 from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
 from counsel_bot.channels.matrix.staff_room import StaffRoom
-from counsel_bot.channels.outbox_worker import OutboxWorker
+from counsel_bot.channels.outbox_worker import EffectFailed, OutboxWorker
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.conductor import Addon, Conductor
 from counsel_bot.core.clock import Clock
@@ -131,6 +132,7 @@ class CounselBot:
         # Moves the homeserver refused, and when to ask again.
         self._welcome_again: dict[RoomID, datetime] = {}
         self._welcomes_loaded = False  # the rooms a stop left unwelcomed (WELCOME_DUE_PREFIX)
+        self.moves = RoomMoves(conductor.store)
         self._last_tick = clock.now() - TICK_INTERVAL
         self.ready = asyncio.Event()
         self.mail: MailChannel | None = None
@@ -455,29 +457,56 @@ class CounselBot:
 
     async def _move_to_own_room(self, room: MatrixRoom, youth: UserID) -> bool:
         """A room without encryption, or one where the bot could not remove a counsellor
-        again, is no place for counselling: explain, open the bot's own room, leave. False
-        if the homeserver refused the new room: the bot stays, to try again."""
-        key = "unencrypted_room" if not room.encrypted else "moving_room"
-        moved, told = f"moved:{room.room_id}", f"move_told:{room.room_id}"
-        if await self.store.get_setting(moved) is None:
-            # Noted only once the new room exists: a stop before must not strand the youth.
-            # Told once, also when the new room is refused and asked for again.
-            if await self.store.get_setting(told) is None:
-                await self.executor.send(RoomID(room.room_id),
-                                         text(key, self.default_language), key=moved)
-                await self.store.set_setting(told, "1")
-            answer = await self.client.room_create(
-                is_direct=True, invite=[youth], initial_state=[ENCRYPTION],
-                power_level_override=counselling_power_levels(),
-            )
-            if not isinstance(answer, RoomCreateResponse):
-                log.warning("the homeserver refused a room to move a youth to (%s); asked "
-                            "again in %d s", getattr(answer, "status_code", "?"),
-                            MOVE_RETRY.total_seconds())
-                return False
-            await self.store.set_setting(moved, "1")
-        await self.client.room_leave(room.room_id)
+        again, is no place for counselling: explain and open the bot's own room. The bot
+        stays until the youth is there (`room_moves`). False if the homeserver refused the
+        new room: asked for again later."""
+        first = RoomID(room.room_id)
+        if await self.moves.target(first) is not None:
+            return True
+        moved, told = f"moved:{first}", f"move_told:{first}"
+        if await self.store.get_setting(moved) is not None:
+            await self.client.room_leave(first)  # moved by a version that left at once
+            return True
+        # Told once, also when the new room is refused and asked for again.
+        if await self.store.get_setting(told) is None:
+            key = "unencrypted_room" if not room.encrypted else "moving_room"
+            await self.executor.send(first, text(key, self.default_language), key=moved)
+            await self.store.set_setting(told, "1")
+        answer = await self.client.room_create(
+            is_direct=True, invite=[youth], initial_state=[ENCRYPTION],
+            power_level_override=counselling_power_levels(),
+        )
+        if not isinstance(answer, RoomCreateResponse):
+            log.warning("the homeserver refused a room to move a youth to (%s); asked "
+                        "again in %d s", getattr(answer, "status_code", "?"),
+                        MOVE_RETRY.total_seconds())
+            return False
+        # Noted only once the new room exists: a stop before must not strand the youth.
+        await self.moves.moved(first, RoomID(answer.room_id))
         return True
+
+    async def _taken_along(self, room_id: RoomID) -> RoomID:
+        """Where a youth's words in ``room_id`` count: the room they were moved to, if so."""
+        return await self.moves.target(room_id) or room_id
+
+    async def _tell_where_to_go_on(self, first: RoomID) -> None:
+        """Once, in the room the youth was moved out of: their words went along; go on in
+        the new room; the numbers, because the words were not read here yet."""
+        reminded = f"move_reminded:{first}"
+        if await self.store.get_setting(reminded) is not None:
+            return
+        emergency = self.conductor.policy.emergency[self.default_language]
+        try:
+            await self.executor.send(first, text("moved_room_reminder", self.default_language,
+                                                 emergency=emergency), key=reminded)
+        except EffectFailed as failure:
+            log.warning("could not point a youth to their new room (%s)", failure)
+            return
+        await self.store.set_setting(reminded, "1")
+
+    async def _leave_first_room(self, first: RoomID) -> None:
+        await self.client.room_leave(first)
+        await self.moves.done(first)
 
     # -- room events --------------------------------------------------------------------------
 
@@ -496,8 +525,8 @@ class CounselBot:
             if room is not None and room.encrypted and self._youth_of(room) == event.sender \
                     and not await self._is_staff_room(room_id):
                 await self.conductor.youth_reached_out(
-                    room_id, UserID(event.sender), room.user_name(event.sender),
-                    self.clock.now())
+                    await self._taken_along(room_id), UserID(event.sender),
+                    room.user_name(event.sender), self.clock.now())
         elif isinstance(event, RoomMessageText):
             await self._on_text(room_id, event)
         elif isinstance(event, RoomMessage | BadEvent | UnknownBadEvent) \
@@ -542,7 +571,10 @@ class CounselBot:
         if not room.encrypted:
             return  # never take content from an unencrypted room
         nickname = room.user_name(sender)
-        await self.conductor.youth_wrote(room_id, sender, nickname, event_id, body, at)
+        counselling = await self._taken_along(room_id)
+        await self.conductor.youth_wrote(counselling, sender, nickname, event_id, body, at)
+        if counselling != room_id:
+            await self._tell_where_to_go_on(room_id)
 
     async def _on_other_message(
         self, room_id: RoomID, event: RoomMessage | BadEvent | UnknownBadEvent
@@ -576,7 +608,7 @@ class CounselBot:
             return
         # A /me or a notice is words like any text: no note that files cannot be passed on.
         await self.conductor.youth_wrote(
-            room_id, UserID(event.sender), room.user_name(event.sender),
+            await self._taken_along(room_id), UserID(event.sender), room.user_name(event.sender),
             EventID(event.event_id), note, self.clock.now(),
             attachment=kind not in TEXT_MSGTYPES)
 
@@ -595,8 +627,12 @@ class CounselBot:
             if self.is_staff(user):
                 await self.conductor.member_joined(room_id, user, EventID(event.event_id), at)
             elif user != self.user_id:
+                if (first := await self.moves.first_of(room_id)) is not None:
+                    await self._leave_first_room(first)  # the youth is in the new room
                 await self._welcome(room_id)
         elif event.membership in ("leave", "ban") and event.prev_membership == "join":
+            if user != self.user_id and await self.moves.target(room_id) is not None:
+                await self._leave_first_room(room_id)  # the youth left the first room
             await self.conductor.member_left(room_id, user, EventID(event.event_id), at)
 
     # -- undecryptable messages -------------------------------------------------------------
