@@ -630,7 +630,10 @@ class CounselBot:
                 if (first := await self.moves.first_of(room_id)) is not None:
                     await self._leave_first_room(first)  # the youth is in the new room
                 await self._welcome(room_id)
-        elif event.membership in ("leave", "ban") and event.prev_membership == "join":
+        # From an invitation too: a counsellor who declines, or whose invitation the youth
+        # withdraws, must not hold the youth until the response timer hands them back.
+        elif event.membership in ("leave", "ban") and event.prev_membership in ("join",
+                                                                                 "invite"):
             if user != self.user_id and await self.moves.target(room_id) is not None:
                 await self._leave_first_room(room_id)  # the youth left the first room
             await self.conductor.member_left(room_id, user, EventID(event.event_id), at)
