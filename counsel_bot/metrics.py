@@ -6,7 +6,7 @@ Rules this module keeps (tests/metrics/ checks each):
    name starts with ``counsel_``.
 2. Label values come only from small fixed sets: priority, channel, crisis category, severity,
    review outcome, feedback score, and the counsellor's staff nickname. A nickname that does
-   not look like a short nickname (e.g. a Matrix id slipped in) is reported as ``unnamed``;
+   not look like a name (e.g. a Matrix id slipped in, or a sentence) is reported as ``unnamed``;
    with ``counsellor_label=False`` the per-counsellor gauge has no label at all.
 3. Conversation ids, room ids and user ids never become label values.
 4. "Today" figures roll over at local midnight of ``day_zone``, read from the injected clock
@@ -53,8 +53,15 @@ SCORES: tuple[int, ...] = (1, 2, 3, 4, 5)
 UNNAMED = "unnamed"
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
-# A nickname is a short handle staff chose to be shown; anything else is not trusted as a label.
-_NICKNAME = re.compile(r"[A-Za-z0-9ÄÖÜäöüß][A-Za-z0-9ÄÖÜäöüß._-]{0,31}")
+# A nickname is the name staff chose to be shown ("anna.k", "Mia (Beraterin)", "Zoë Adeyemi"):
+# words of letters and digits of any script (with ._-' inside), one space between words, a
+# word perhaps in parentheses, at most three words and 32 characters. Anything else is not
+# trusted as a label: a Matrix id (the fallback for staff without a display name, and nio's
+# "Name (@id:server)" when two share a name) has @ and :, a room id ! and :, and a sentence
+# (message text in the wrong place) has more words than a name.
+_WORD = r"\(?[^\W_][\w.'’-]*\)?"
+_NICKNAME = re.compile(rf"{_WORD}(?: {_WORD}){{0,2}}")
+_NICKNAME_MAX = 32
 # Seconds: from a few seconds in a crisis to a mail enquiry answered the next day.
 _WAIT_BUCKETS = (10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400, 172800)
 # The median of today's waits needs the samples; a busy day stays far below this.
@@ -74,8 +81,10 @@ def severity_name(rank: int) -> str:
 
 
 def safe_nickname(nickname: str | None) -> str:
-    """The nickname if it is a plain short handle, else ``unnamed``: ids never become labels."""
-    if nickname is not None and _NICKNAME.fullmatch(nickname):
+    """The nickname if it looks like a name staff chose, else ``unnamed``: ids and sentences
+    never become labels."""
+    if (nickname is not None and len(nickname) <= _NICKNAME_MAX
+            and _NICKNAME.fullmatch(nickname)):
         return nickname
     return UNNAMED
 

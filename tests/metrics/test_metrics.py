@@ -41,6 +41,7 @@ from counsel_bot.metrics import (
     safe_nickname,
     severity_name,
 )
+from counsel_bot.runtime.service import DEMO_ACCOUNTS
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ANNA = UserID("@anna.k:counsel.localhost")
@@ -270,12 +271,38 @@ def test_labels_come_only_from_fixed_sets(nicknames: dict[UserID, str], label: b
         assert secret not in text
 
 
-@given(st.text(max_size=80))
+@given(st.text(max_size=80) | st.text(alphabet="Mia (Beraterin)@:!#\n", max_size=40))
 def test_any_nickname_becomes_a_safe_label(nickname: str) -> None:
     label = safe_nickname(nickname)
     assert label in (UNNAMED, nickname)
     assert len(label) <= 32
-    assert not any(ch in label for ch in "@!:# \n\"\\{}")
+    assert not any(ch in label for ch in "@!:#\n\t\"\\{}")
+    # A name of a few words, never a sentence: one space between words, at most three.
+    assert label == label.strip()
+    assert "  " not in label
+    assert len(label.split(" ")) <= 3
+
+
+# The demo staff's display names (`counsel up`) and names staff choose: an outside test saw
+# the demo counsellor "Mia (Beraterin)" as "unnamed" on the dashboard and in /metrics.
+DEMO_STAFF_NAMES = [name for role, _, name in DEMO_ACCOUNTS if role != "youth"]
+
+
+@pytest.mark.parametrize("name", [*DEMO_STAFF_NAMES, "Zoë Adeyemi", "Dr. Eva Schmidt",
+                                  "O'Brien", "anna.k", "Ben-Luca", "Şule"])
+def test_ordinary_staff_names_are_labels(name: str) -> None:
+    assert safe_nickname(name) == name
+
+
+@pytest.mark.parametrize("name", [
+    "@beraterin-demo:counsel.localhost",  # no display name: the bot falls back to the id
+    "Mia (Beraterin) (@beraterin-demo:counsel.localhost)",  # nio: two staff, one name
+    "!roomid:counsel.localhost", "#staff:counsel.localhost",
+    "ich will nicht mehr leben",  # a sentence is not a name
+    "Mia  (Beraterin)", " Mia", "Mia\n", "M" * 33, "", "()",
+])
+def test_ids_and_sentences_are_not_labels(name: str) -> None:
+    assert safe_nickname(name) == UNNAMED
 
 
 def test_registries_are_separate() -> None:
