@@ -10,17 +10,19 @@ Rules this module keeps (tests/metrics/ checks each):
    with ``counsellor_label=False`` the per-counsellor gauge has no label at all.
 3. Conversation ids, room ids and user ids never become label values.
 4. "Today" figures roll over at local midnight of ``day_zone``, read from the injected clock
-   when scraped, so a quiet night still shows zeros the next morning.
+   when scraped, so a quiet night still shows zeros the next morning. They are counted by
+   `count_today` from what a committed step carries (`core/today.py`), not by the event
+   methods below: the conductor keeps the day's tally in the store with each step, so a
+   restart goes on with it.
 """
 
 from __future__ import annotations
 
 import re
-import statistics
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -37,6 +39,8 @@ from counsel_bot.core.routing.model import (
     Priority,
     RouterSnapshot,
 )
+from counsel_bot.core.today import DailyTally, DayCount
+from counsel_bot.core.today import TodayFigures as TodayFigures  # where web and stats find it
 
 PRIORITIES: tuple[str, ...] = tuple(p.value for p in Priority)
 CHANNELS: tuple[str, ...] = tuple(c.value for c in Channel)
@@ -64,8 +68,6 @@ _NICKNAME = re.compile(rf"{_WORD}(?: {_WORD}){{0,2}}")
 _NICKNAME_MAX = 32
 # Seconds: from a few seconds in a crisis to a mail enquiry answered the next day.
 _WAIT_BUCKETS = (10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400, 172800)
-# The median of today's waits needs the samples; a busy day stays far below this.
-_MAX_DAY_SAMPLES = 10_000
 # Router severities are ranks: high=3, medium=2, low=1 (as the crisis detector ranks them).
 _SEVERITY_BY_RANK = {len(SEVERITIES) - i: s for i, s in enumerate(SEVERITIES)}
 
@@ -95,48 +97,6 @@ def _require(value: str, allowed: tuple[str, ...], what: str) -> str:
             f"{what} {value!r} is not one of {', '.join(allowed)}; pass one of those codes"
         )
     return value
-
-
-@dataclass(frozen=True)
-class TodayFigures:
-    """What happened since local midnight; the dashboard and `counsel stats` show these."""
-
-    opened: int = 0
-    closed: int = 0
-    crisis_flags: int = 0
-    median_wait_seconds: float | None = None
-    deadline_breaches: int = 0
-
-
-class DailyTally:
-    """Counts of the current local day; starts again when the day changes. Pure."""
-
-    def __init__(self, day_zone: tzinfo) -> None:
-        self._zone = day_zone
-        self._day: date | None = None
-        self._counts = {"opened": 0, "closed": 0, "crisis_flags": 0, "deadline_breaches": 0}
-        self._waits: list[float] = []
-
-    def _roll(self, now: datetime) -> None:
-        day = require_aware(now).astimezone(self._zone).date()
-        if day != self._day:
-            self._day = day
-            self._counts = dict.fromkeys(self._counts, 0)
-            self._waits = []
-
-    def count(self, what: str, now: datetime) -> None:
-        self._roll(now)
-        self._counts[what] += 1
-
-    def wait(self, seconds: float, now: datetime) -> None:
-        self._roll(now)
-        if len(self._waits) < _MAX_DAY_SAMPLES:
-            self._waits.append(seconds)
-
-    def figures(self, now: datetime) -> TodayFigures:
-        self._roll(now)
-        median = statistics.median(self._waits) if self._waits else None
-        return TodayFigures(median_wait_seconds=median, **self._counts)
 
 
 class CounselMetrics:
@@ -325,6 +285,19 @@ class CounselMetrics:
     def today(self) -> TodayFigures:
         return self._today.figures(self._clock.now())
 
+    def count_today(self, count: DayCount) -> None:
+        """Add what a step counts to today's figures (the day read from the clock)."""
+        self._today.add(count, self._clock.now())
+
+    def today_state(self) -> str:
+        """Today's tally as a store setting (counts only); `restore_today` reads it back."""
+        return self._today.encode()
+
+    def restore_today(self, encoded: str | None) -> bool:
+        """Today's tally as the store keeps it; False if the value was unreadable (the day's
+        figures then start from zero)."""
+        return self._today.restore(encoded)
+
     # --- gauges from the routing state -----------------------------------------------------
 
     def refresh_from_snapshot(
@@ -383,12 +356,10 @@ class CounselMetrics:
 
     def opened(self, channel: str) -> None:
         self._opened.labels(_require(channel, CHANNELS, "channel")).inc()
-        self._today.count("opened", self._clock.now())
 
     def assigned(self, waited: timedelta) -> None:
         seconds = max(waited.total_seconds(), 0.0)
         self._waited.observe(seconds)
-        self._today.wait(seconds, self._clock.now())
 
     def first_reply(self, after: timedelta) -> None:
         self._first_reply.observe(max(after.total_seconds(), 0.0))
@@ -399,7 +370,6 @@ class CounselMetrics:
             _require(severity, SEVERITIES, "severity"),
             _require(source, FLAG_SOURCES, "flag source"),
         ).inc()
-        self._today.count("crisis_flags", self._clock.now())
 
     def crisis_reviewed(self, category: str, outcome: str, source: str) -> None:
         self._reviews.labels(
@@ -416,11 +386,9 @@ class CounselMetrics:
 
     def mail_deadline_breached(self) -> None:
         self._breaches.inc()
-        self._today.count("deadline_breaches", self._clock.now())
 
     def closed(self, channel: str) -> None:
         self._closed.labels(_require(channel, CHANNELS, "channel")).inc()
-        self._today.count("closed", self._clock.now())
 
     def feedback(self, score: int) -> None:
         if isinstance(score, bool) or score not in SCORES:
@@ -457,6 +425,32 @@ class CounselMetrics:
         self._forum_waiting.set(waiting)
 
 
+@dataclass(frozen=True)
+class _Routed:
+    """What one router step did that the figures count (channels, never conversations)."""
+
+    opened: tuple[str, ...] = ()
+    waits: tuple[timedelta, ...] = ()
+    closed: tuple[str, ...] = ()
+
+
+def _routed(event: Event, actions: Sequence[Action], before: RouterSnapshot) -> _Routed:
+    known: dict[str, ConversationSnapshot] = {c.conversation: c for c in before.conversations}
+    opened: list[str] = []
+    waits: list[timedelta] = []
+    closed: list[str] = []
+    if isinstance(event, ConversationOpened) and event.conversation not in known:
+        opened.append(event.channel.value)
+    for action in actions:
+        conv = known.get(action.conversation) if isinstance(action, Assign | Closed) else None
+        if isinstance(action, Assign) and action.assignment == 1:
+            enqueued = conv.enqueued_at if conv is not None else event.at
+            waits.append(event.at - enqueued)
+        elif isinstance(action, Closed) and conv is not None:
+            closed.append(conv.channel.value)
+    return _Routed(tuple(opened), tuple(waits), tuple(closed))
+
+
 def record_routing(
     metrics: CounselMetrics, event: Event, actions: Sequence[Action], before: RouterSnapshot
 ) -> None:
@@ -466,13 +460,20 @@ def record_routing(
     is gone from the snapshot after it. Reassignments are not waits: only a conversation's
     first assignment observes the wait histogram.
     """
-    known: dict[str, ConversationSnapshot] = {c.conversation: c for c in before.conversations}
-    if isinstance(event, ConversationOpened) and event.conversation not in known:
-        metrics.opened(event.channel.value)
-    for action in actions:
-        conv = known.get(action.conversation) if isinstance(action, Assign | Closed) else None
-        if isinstance(action, Assign) and action.assignment == 1:
-            enqueued = conv.enqueued_at if conv is not None else event.at
-            metrics.assigned(event.at - enqueued)
-        elif isinstance(action, Closed) and conv is not None:
-            metrics.closed(conv.channel.value)
+    routed = _routed(event, actions, before)
+    for channel in routed.opened:
+        metrics.opened(channel)
+    for waited in routed.waits:
+        metrics.assigned(waited)
+    for channel in routed.closed:
+        metrics.closed(channel)
+
+
+def routing_day_count(
+    event: Event, actions: Sequence[Action], before: RouterSnapshot
+) -> DayCount:
+    """What the same step adds to today's figures; the same walk as `record_routing`, so the
+    "Today" figures and the counters cannot count differently."""
+    routed = _routed(event, actions, before)
+    return DayCount(opened=len(routed.opened), closed=len(routed.closed),
+                    waits=tuple(max(w.total_seconds(), 0.0) for w in routed.waits))

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from counsel_bot.core.effects import Effect
 from counsel_bot.core.ids import EventID
+from counsel_bot.core.today import NOTHING, DayCount
 from counsel_bot.metrics import CounselMetrics
 from counsel_bot.store import IntakeMessage, NewConversation
 
@@ -28,6 +29,9 @@ class Change:
     intake: list[IntakeMessage] = field(default_factory=list)
     # Counted only once the transition is durable: a failed write must not count.
     after: list[Callable[[CounselMetrics], None]] = field(default_factory=list)
+    # What it adds to the team lead's "Today" figures: the day's tally is written in the
+    # transition itself (a restart goes on with it; a crash cannot lose or repeat a count).
+    today: DayCount = NOTHING
     # Run once the transition is durable (not if it failed or was handled before): a part's
     # record of what it has written moves on only then.
     committed: list[Callable[[], None]] = field(default_factory=list)

@@ -162,6 +162,8 @@ class Conductor:
         router = Router.from_snapshot(snapshot, policy.router)
         conductor = cls(router, store, detector, policy, metrics, judge)
         conductor.office_metrics = office_metrics
+        # Before anything below commits and counts: the day goes on from what was counted.
+        await conductor.transitions.restore_today()
         # Ended lately with a flag nobody reviewed or took, and no lead paged about it yet.
         ended = [cid for cid in await store.unreviewed_closed_since(now - ENDED_PAGE_WINDOW)
                  if await store.get_setting(crisis_flags.paged_key(cid)) is None]

@@ -30,6 +30,7 @@ from counsel_bot.core.routing.model import (
     CrisisStatus,
     RouterSnapshot,
 )
+from counsel_bot.core.today import DayCount
 from counsel_bot.metrics import FLAG_SOURCES
 from counsel_bot.web.router_source import CrisisDetail
 
@@ -193,6 +194,7 @@ class CrisisFlags:
         category, severity, source = (raised.category or UNNAMED_CATEGORY, raised.severity,
                                       raised.source)
         step.after.append(lambda m: m.crisis_flagged(category, severity, source))
+        step.today += DayCount(crisis_flags=1)
         detail = self.details.get(conversation)
         if detail is None:
             detail = self.details[conversation] = CrisisDetail(category, step.at)

@@ -33,6 +33,7 @@ from counsel_bot.core.group_effects import (
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.incoming_text import storable
 from counsel_bot.core.routing.model import Role
+from counsel_bot.core.today import DayCount
 
 if TYPE_CHECKING:
     from counsel_bot.conversation.conductor import Conductor
@@ -329,6 +330,7 @@ class GroupDesk:
                             mentions=(group.host, *leads)))
         category, severity, source = raised.category or "suicide", raised.severity, raised.source
         step.after.append(lambda m: m.crisis_flagged(category, severity, source))
+        step.today += DayCount(crisis_flags=1)
         language = self.conductor.policy.default_language
         emergency = self.conductor.policy.emergency.get(language, "")
         step.add(RoomNotice(seat.home_room, "group.crisis_offer", (("emergency", emergency),),

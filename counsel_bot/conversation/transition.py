@@ -9,6 +9,7 @@ store is the truth.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -29,12 +30,17 @@ from counsel_bot.core.routing import Action, Assign, Closed, Reply, Router
 from counsel_bot.core.routing import events as ev
 from counsel_bot.core.routing.actions import ReplyKey
 from counsel_bot.core.routing.model import RouterSnapshot
-from counsel_bot.metrics import CounselMetrics, record_routing
+from counsel_bot.metrics import CounselMetrics, record_routing, routing_day_count
 from counsel_bot.office_metrics import OfficeMetrics
 from counsel_bot.store import OutboxEntry, Transition
 
 if TYPE_CHECKING:
     from counsel_bot.conversation.conductor import Conductor
+
+log = logging.getLogger(__name__)
+
+# The setting holding today's tally (the local day and its counts; `core/today.py`).
+TODAY_KEY = "today_figures"
 
 
 class Transitions:
@@ -52,6 +58,7 @@ class Transitions:
             before = c.router.snapshot()
             actions: list[Action] = c.router.handle(event)
             step.after.append(_routing_counter(event, actions, before))
+            step.today += routing_day_count(event, actions, before)
             if c.office_metrics is not None:
                 step.after.append(_office_counter(c.office_metrics, event, actions, before))
             if reply_room is None:
@@ -81,6 +88,12 @@ class Transitions:
             step.effects = [(offices.to_office_room(e, c.router, c.policy.router.offices,
                                                     c.policy.offices), tag)
                             for e, tag in step.effects]
+        if c.metrics is not None and step.today:
+            # Counted now, as the router moved in `handle`: the tally written with this step
+            # then holds every step before it, whichever commit lands last, and a failed or
+            # repeated commit reloads it from the store with the router.
+            c.metrics.count_today(step.today)
+            step.settings.append((TODAY_KEY, c.metrics.today_state()))
         version = c.router.version
         named = self._named(step)
         outbox = tuple(
@@ -136,11 +149,19 @@ class Transitions:
         if c.office_metrics is not None:
             c.office_metrics.refresh(c.router.snapshot(), now)
 
+    async def restore_today(self) -> None:
+        """Today's figures as the store keeps them (at a start, and after a failed commit)."""
+        c = self.conductor
+        if c.metrics is not None and not c.metrics.restore_today(
+                await c.store.get_setting(TODAY_KEY)):
+            log.warning("today's figures in the store were unreadable; the day counts from 0")
+
     async def reload(self) -> None:
         c = self.conductor
         snapshot = await c.store.load_router_snapshot()
         c.router = Router.from_snapshot(snapshot, c.policy.router)
         c.router.unsigned = c.devices.unsigned_staff()
+        await self.restore_today()
         # The working-day parts changed their memory with the failed step: the store decides.
         await c.appointments.load()
         for conversation in snapshot.conversations:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from counsel_bot.core.clock import FakeClock
+from counsel_bot.core.today import DayCount
 from counsel_bot.metrics import CounselMetrics
 from counsel_bot.stats import StatsError, format_stats, parse_stats
 from tests.metrics.test_metrics import NICKNAMES, busy_router
@@ -29,6 +30,8 @@ def filled_metrics(*, label: bool = True) -> CounselMetrics:
     metrics.mail_deadline_breached()
     metrics.feedback(5)
     metrics.feedback(5)
+    metrics.count_today(DayCount(opened=3, closed=1, crisis_flags=1, deadline_breaches=1,
+                                 waits=(420.0,)))
     return metrics
 
 
@@ -84,3 +87,4 @@ def test_format_prints_a_table() -> None:
 def test_text_without_counsel_metrics_is_an_error(text: str) -> None:
     with pytest.raises(StatsError):
         parse_stats(text)
+

@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
 from counsel_bot.core.clock import FakeClock
+from counsel_bot.core.today import DayCount
 from counsel_bot.metrics import CounselMetrics
 from counsel_bot.stats import StatsError, fetch_stats
 from counsel_bot.web import COOKIE, WebSettings, WebSettingsError, build_web_app
@@ -99,7 +100,7 @@ async def test_metrics_token_is_required_when_configured(make_env: MakeEnv) -> N
 
 async def test_fetch_stats_reads_the_endpoint(make_env: MakeEnv) -> None:
     env = await make_env(token=True)
-    env.metrics.opened("mail")
+    env.metrics.count_today(DayCount(opened=1))
     url = str(env.client.make_url("/metrics"))
     stats = await fetch_stats(url, TOKEN)
     assert stats.today.opened == 1

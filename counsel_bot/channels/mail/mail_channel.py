@@ -36,6 +36,7 @@ from counsel_bot.core.mail_deadline import DeadlineState, MailConversation, Mail
 from counsel_bot.core.messages import Language, text
 from counsel_bot.core.routing import events as ev
 from counsel_bot.core.routing.model import Channel
+from counsel_bot.core.today import DayCount
 from counsel_bot.store import IntakeMessage, NewConversation
 from counsel_bot.store.contract import ConversationRecord
 from homeserver_bridge.mail import (
@@ -251,6 +252,7 @@ class MailChannel:
             # done rows, which also keep a repeat from being sent, last only days).
             change.settings.append((f"{BREACHED_PREFIX}{conversation}", "1"))
             change.after.append(lambda m: m.mail_deadline_breached())
+            change.today += DayCount(deadline_breaches=1)
             change.add(SayToStaff("mail.breach", (("conversation", conversation),)),
                        f"mail-breach:{conversation}")
         await self.conductor.commit(change)
