@@ -259,12 +259,17 @@ class CounselMetrics:
             "closed": "Conversations closed today",
             "crisis_flags": "Crisis flags raised today",
             "deadline_breaches": "Mail first-reply deadline breaches today",
+            "assigned": "Conversations given to a counsellor for the first time today (the "
+                        "median wait's samples)",
         }
         for name, doc in specs.items():
             gauge = Gauge(f"counsel_today_{name}", doc, registry=r)
             gauge.set_function(self._today_reader(name))
+        # Prometheus has no "no value" for a gauge: 0 here is also "nobody assigned yet";
+        # counsel_today_assigned tells the two apart (`counsel stats` and Grafana read it).
         median = Gauge(
-            "counsel_today_median_wait_seconds", "Median wait to assignment today (0: none yet)",
+            "counsel_today_median_wait_seconds",
+            "Median wait to assignment today (0 with counsel_today_assigned 0: none yet)",
             registry=r,
         )
         median.set_function(lambda: self.today().median_wait_seconds or 0.0)

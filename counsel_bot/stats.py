@@ -21,7 +21,7 @@ from counsel_bot.metrics import (
     SCORES,
     TodayFigures,
 )
-from counsel_bot.web.pages import duration
+from counsel_bot.web.pages import duration, median_wait
 
 _TIMEOUT = aiohttp.ClientTimeout(total=10)
 _SEVERITIES = ("high", "medium", "low")
@@ -133,12 +133,19 @@ def _build(samples: Iterable[tuple[str, Mapping[str, str], float]]) -> Stats:
         for labels, value in values.get("counsel_queue_length", [])
     }
     median = one("counsel_today_median_wait_seconds")
+    # The gauge is 0 both for "nobody assigned yet" and for youths taken at once; the
+    # count of today's samples tells them apart. A bot from before that count: 0 is none.
+    if "counsel_today_assigned" in values:
+        assigned = int(one("counsel_today_assigned"))
+    else:
+        assigned = 1 if median > 0 else 0
     today = TodayFigures(
         opened=int(one("counsel_today_opened")),
         closed=int(one("counsel_today_closed")),
         crisis_flags=int(one("counsel_today_crisis_flags")),
-        median_wait_seconds=median if median > 0 else None,
+        median_wait_seconds=median if assigned else None,
         deadline_breaches=int(one("counsel_today_deadline_breaches")),
+        assigned=assigned,
     )
     return Stats(
         queue=queue,
@@ -237,7 +244,7 @@ def format_stats(stats: Stats) -> str:
         ("Opened", str(today.opened)),
         ("Closed", str(today.closed)),
         ("Crisis flags", str(today.crisis_flags)),
-        ("Median wait", duration(today.median_wait_seconds)),
+        ("Median wait", median_wait(today.median_wait_seconds)),
         ("Mail deadlines missed", str(today.deadline_breaches)),
     ])
     reviews = ", ".join(f"{o} {stats.crisis_reviews.get(o, 0)}" for o in OUTCOMES)

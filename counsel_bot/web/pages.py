@@ -61,6 +61,16 @@ def duration(seconds: int | float | None) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
+# Today's median wait before anyone was assigned: not a duration ("0 s" is youths taken at
+# once). The dashboard's script and `counsel stats` say the same (dashboard.js medianWait).
+NO_SAMPLE_YET = "none yet"
+
+
+def median_wait(seconds: float | None) -> str:
+    """Today's median wait: a duration, or "none yet" while nobody was assigned today."""
+    return NO_SAMPLE_YET if seconds is None else duration(seconds)
+
+
 def render_login(assets: Assets, *, message: str = "", user_id: str = "",
                  alert: bool = True) -> str:
     note = ""
@@ -191,6 +201,6 @@ def render_dashboard(assets: Assets, data: Mapping[str, Any], *, user: str,
         today_opened=str(today["opened"]),
         today_closed=str(today["closed"]),
         today_crisis=str(today["crisis_flags"]),
-        today_median=duration(today["median_wait_seconds"]),
+        today_median=median_wait(today["median_wait_seconds"]),
         today_breaches=str(today["deadline_breaches"]),
     )

@@ -168,7 +168,7 @@ def test_today_gauges_move_with_what_a_step_counts() -> None:
     metrics.count_today(DayCount(opened=1, closed=1, crisis_flags=1, deadline_breaches=1,
                                  waits=(90.0,)))
     after = samples(metrics)
-    for name in ("opened", "closed", "crisis_flags", "deadline_breaches"):
+    for name in ("opened", "closed", "crisis_flags", "deadline_breaches", "assigned"):
         key = (f"counsel_today_{name}", ())
         assert after[key] == before[key] + 1, key
     assert after[("counsel_today_median_wait_seconds", ())] == 90

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
+import subprocess
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -10,9 +15,12 @@ from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.today import DayCount
 from counsel_bot.metrics import CounselMetrics
 from counsel_bot.stats import StatsError, format_stats, parse_stats
+from counsel_bot.web.pages import median_wait
 from tests.metrics.test_metrics import NICKNAMES, busy_router
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+DASHBOARD_JS = (Path(__file__).resolve().parents[2] / "counsel_bot" / "web" / "static"
+                / "dashboard.js")
 
 
 def filled_metrics(*, label: bool = True) -> CounselMetrics:
@@ -88,3 +96,37 @@ def test_text_without_counsel_metrics_is_an_error(text: str) -> None:
     with pytest.raises(StatsError):
         parse_stats(text)
 
+
+@pytest.mark.parametrize(("waits", "shown"),
+                         [((), "none yet"), ((0.0,), "0 s"), ((20.0, 40.0), "30 s")])
+def test_stats_and_the_dashboard_say_the_same_median(waits: tuple[float, ...],
+                                                     shown: str) -> None:
+    """An outside test saw "Median wait none" in `counsel stats` and "0 s" on the dashboard
+    for the same day: the gauge's 0 was read as "no sample". Nobody assigned yet and
+    youths taken at once are told apart, in the same words."""
+    metrics = CounselMetrics(FakeClock(T0))
+    metrics.count_today(DayCount(waits=waits))
+    stats = parse_stats(metrics.render().decode())
+    assert stats.today.median_wait_seconds == metrics.today().median_wait_seconds
+    (line,) = [row for row in format_stats(stats).splitlines() if "Median wait" in row]
+    assert line.split("Median wait", 1)[1].strip() == shown
+    assert median_wait(metrics.today().median_wait_seconds) == shown  # the dashboard page
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: the dashboard script's own words are unchecked")
+    script = DASHBOARD_JS.read_text(encoding="utf-8")
+    functions = "\n".join(re.search(rf"  function {name}\(.*?\n  }}\n", script, re.S)[0]
+                          for name in ("duration", "medianWait"))
+    median = metrics.today().median_wait_seconds
+    run = subprocess.run(
+        [node, "-e", f"{functions}\nprocess.stdout.write(medianWait({json.dumps(median)}));"],
+        capture_output=True, text=True, check=True, timeout=30)
+    assert run.stdout == shown
+
+
+def test_a_bot_without_the_assigned_count_reads_a_zero_median_as_none() -> None:
+    """`counsel stats` against a bot from before counsel_today_assigned: 0 meant none."""
+    metrics = CounselMetrics(FakeClock(T0))
+    text = "".join(line for line in metrics.render().decode().splitlines(keepends=True)
+                   if "counsel_today_assigned" not in line)
+    assert parse_stats(text).today.median_wait_seconds is None

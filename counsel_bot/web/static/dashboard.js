@@ -20,6 +20,12 @@
     return Math.floor(minutes / 60) + " h " + (rest < 10 ? "0" : "") + rest + " min";
   }
 
+  // Today's median before anyone was assigned: "none yet", not "0 s" (pages.median_wait).
+  function medianWait(seconds) {
+    if (seconds === null || seconds === undefined) { return "none yet"; }
+    return duration(seconds);
+  }
+
   function el(tag, text, cls) {
     var node = document.createElement(tag);
     if (text !== undefined && text !== null) { node.textContent = String(text); }
@@ -87,7 +93,7 @@
     setText("today-opened", data.today.opened);
     setText("today-closed", data.today.closed);
     setText("today-crisis", data.today.crisis_flags);
-    setText("today-median", duration(data.today.median_wait_seconds));
+    setText("today-median", medianWait(data.today.median_wait_seconds));
     setText("today-breaches", data.today.deadline_breaches);
     fill("crisis-rows", data.crisis, 5, "No open crisis flags.", function (c) {
       var room = { text: "no link" };
