@@ -40,6 +40,7 @@ from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.channels.matrix.office_rooms import OfficeStaffRooms
 from counsel_bot.channels.matrix.room_moves import RoomMoves
 from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
+from counsel_bot.channels.matrix.session import LOGIN_GONE, LoginRevoked
 from counsel_bot.channels.matrix.staff_room import StaffRoom
 from counsel_bot.channels.outbox_worker import EffectFailed, OutboxWorker
 from counsel_bot.conversation.change import Change
@@ -207,6 +208,8 @@ class CounselBot:
             if response is None:
                 break
             if isinstance(response, SyncError):
+                if response.status_code in LOGIN_GONE:
+                    raise LoginRevoked  # retrying cannot help; a new start logs in anew
                 log.warning("sync failed (%s); retrying", response.status_code)
                 await asyncio.sleep(1)
                 continue

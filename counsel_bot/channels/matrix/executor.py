@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from nio import AsyncClient, ErrorResponse, UploadResponse
 from nio.exceptions import LocalProtocolError
 
+from counsel_bot.channels.matrix.session import LOGIN_GONE
 from counsel_bot.channels.outbox_worker import EffectFailed
 from counsel_bot.conversation.notes import formatted as formatted_notes
 from counsel_bot.conversation.notes import read as read_notes
@@ -467,7 +468,10 @@ def _check(answer: object, what: str, tolerate: tuple[str, ...] = ()) -> None:
     if any(phrase in message for phrase in tolerate):
         return
     status = str(answer.status_code or "")
-    transient = status in ("M_LIMIT_EXCEEDED", "M_UNKNOWN") or status.startswith("5")
+    # A login the homeserver no longer accepts refuses everything, and nothing for good:
+    # the bot stops and its next start, logged in anew, performs the effect (session.py).
+    transient = status in ("M_LIMIT_EXCEEDED", "M_UNKNOWN", *LOGIN_GONE) \
+        or status.startswith("5")
     raise EffectFailed(f"{what} refused: {status}", permanent=not transient)
 
 

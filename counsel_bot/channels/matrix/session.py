@@ -3,16 +3,22 @@
 A restart restores the same device instead of logging in again: a new device would lose every
 Megolm session youths shared with the old one. ``logout()`` is never called, because it deletes
 the device's keys on the server while the local store still believes they are published.
+
+A login the homeserver no longer accepts (an admin logged the device out, or revoked its
+token) cannot be repaired while running: the bot stops (`LoginRevoked`), keeping every
+pending effect, and the next start logs in as a new device, since the old one is gone with
+its keys anyway.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from nio import AsyncClient, AsyncClientConfig, LoginResponse
+from nio import AsyncClient, AsyncClientConfig, LoginResponse, WhoamiError
 from nio.store import SqliteStore
 
 from counsel_bot.core.errors import BotError
@@ -20,6 +26,19 @@ from e2e.vault import Vault
 from homeserver_bridge.paths import write_private
 
 SESSION_CONTEXT = b"counsel/bot-session/v1"
+
+# Error codes for a login the homeserver no longer accepts.
+LOGIN_GONE = frozenset({"M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"})
+
+log = logging.getLogger(__name__)
+
+
+class LoginRevoked(BotError):
+    def __init__(self) -> None:
+        super().__init__(
+            "the homeserver no longer accepts the bot's login (its device was logged out or "
+            "its access token revoked); start the bot again: it logs in as a new device, and "
+            "nothing pending is lost")
 
 
 @dataclass(frozen=True)
@@ -76,13 +95,17 @@ async def connect(
     """A client on the saved device, or a first login whose session is saved before use."""
     store_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # noqa: ASYNC240 (once, at start)
     sessions = SessionFile(store_dir / "session.sealed", vault)
-    client = AsyncClient(
-        homeserver, user_id, store_path=str(store_dir), config=client_config(vault)
-    )
     saved = sessions.load()
     if saved is not None:
+        client = AsyncClient(homeserver, user_id, store_path=str(store_dir),
+                             config=client_config(vault))
         client.restore_login(saved.user_id, saved.device_id, saved.access_token)
-        return client
+        if not await _revoked(client):
+            return client
+        log.warning("the saved login of the bot was revoked; logging in as a new device")
+        await client.close()  # it holds the old device's keys: a new client for the new one
+    client = AsyncClient(homeserver, user_id, store_path=str(store_dir),
+                         config=client_config(vault))
     answer = await client.login(password, device_name=device_name)
     if not isinstance(answer, LoginResponse):
         await client.close()
@@ -92,6 +115,13 @@ async def connect(
         )
     sessions.save(SavedSession(answer.user_id, answer.device_id, answer.access_token))
     return client
+
+
+async def _revoked(client: AsyncClient) -> bool:
+    """Whether the homeserver refuses the restored login (not merely unreachable: that is
+    for the sync loop to wait out)."""
+    answer = await client.whoami()
+    return isinstance(answer, WhoamiError) and answer.status_code in LOGIN_GONE
 
 
 def write_password(path: Path, password: str) -> None:
