@@ -2,6 +2,11 @@
 the store's settings (so a restart does not warn again), and handed to the router, which
 routes to colleagues whose devices are all signed first. ``!duty on`` with such a device is
 refused or only warned about, as configured.
+
+A counsellor on duty with no device left (logged out everywhere, or the account deactivated,
+which deletes every device) can read nothing: they go off duty, unplanned, and their youths
+back to the queue. Without that, routing went on giving youths to an account that no longer
+existed, and each waited for the response timer (an outside review, 2026-12-06).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from counsel_bot.core.device_trust_check import (
 from counsel_bot.core.effects import SayInRoom, SayToStaff
 from counsel_bot.core.ids import RoomID, UserID
 from counsel_bot.core.routing import events as ev
+from counsel_bot.core.routing.model import HandoverReason
 
 if TYPE_CHECKING:
     from counsel_bot.conversation.conductor import Conductor
@@ -54,6 +60,8 @@ class StaffDevices:
         user = check.user
         if user not in self.conductor.policy.staff:
             return
+        if check.devices == 0:
+            await self._off_duty_without_devices(user, at)
         before = self.unsigned.get(user, frozenset())
         decision = decide(before, check)
         if decision.news is TrustNews.NOTHING and decision.unsigned == before:
@@ -75,6 +83,17 @@ class StaffDevices:
         except BaseException:
             self._set(user, before)
             raise
+
+    async def _off_duty_without_devices(self, user: UserID, at: datetime) -> None:
+        current = self.conductor.router.counsellor(user)
+        if current is None or not current.on_duty:
+            return
+        step = Change(at, None)
+        self.conductor.handle(step, [ev.CounsellorOffDuty(at, user, HandoverReason.UNPLANNED)],
+                              reply_room=None)
+        step.add(SayToStaff("staff_no_devices_off_duty", (("counsellor", user),)),
+                 f"no-devices:{user}:{at.isoformat()}")
+        await self.conductor.commit(step)
 
     def _set(self, user: UserID, unsigned: frozenset[str]) -> None:
         if unsigned:

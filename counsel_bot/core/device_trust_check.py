@@ -32,6 +32,8 @@ class DeviceTrustCheck:
     has_identity: bool
     # Published devices the owner's self-signing key has not (validly) signed, sorted.
     unsigned_devices: tuple[str, ...]
+    # How many devices are published at all. None: a check that did not count them.
+    devices: int | None = None
 
     @property
     def all_signed(self) -> bool:
@@ -47,6 +49,7 @@ def check_devices(query: Mapping[str, Any], user: UserID) -> DeviceTrustCheck:
         user=user,
         has_identity=_has_identity(query, user),
         unsigned_devices=devices_not_cross_signed(query, user),
+        devices=len(query.get("device_keys", {}).get(user) or {}),
     )
 
 

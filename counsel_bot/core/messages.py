@@ -79,6 +79,14 @@ CATALOGUE: dict[str, dict[Language, str]] = {
         ),
     },
     "staff_room_name": {"de": "Beratungsteam (intern)", "en": "Counselling team (internal)"},
+    "staff_no_devices_off_duty": {
+        "de": "{counsellor} hat kein angemeldetes Gerät mehr (überall abgemeldet oder das Konto "
+        "deaktiviert) und ist nicht mehr im Dienst; offene Gespräche gehen zurück in die "
+        "Warteschlange. Nach dem Anmelden: „!duty on“.",
+        "en": "{counsellor} has no logged-in device left (logged out everywhere, or the account "
+        "deactivated) and is off duty now; open conversations go back to the queue. After "
+        "logging in again: \"!duty on\".",
+    },
     "staff_room_replaced": {
         "de": "Der Bot war nicht mehr im bisherigen Teamraum (er wurde gelöscht oder der Bot "
         "entfernt). Dieser Raum ersetzt ihn: Neue Gespräche und Krisenhinweise kommen ab jetzt "

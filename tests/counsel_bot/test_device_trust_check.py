@@ -44,7 +44,7 @@ def _add_signature(answer: dict[str, Any], seeds: CrossSigningSeeds, device_id: 
 def test_all_devices_signed_by_the_owner() -> None:
     _, answer = _answer(sign=("PHONE", "LAPTOP"))
     check = check_devices(answer, USER)
-    assert check == DeviceTrustCheck(USER, has_identity=True, unsigned_devices=())
+    assert check == DeviceTrustCheck(USER, has_identity=True, unsigned_devices=(), devices=2)
     assert check.all_signed
 
 
@@ -59,7 +59,8 @@ def test_a_new_login_that_was_not_verified_is_named() -> None:
 def test_no_cross_signing_identity_leaves_every_device_unsigned() -> None:
     answer = {"device_keys": {USER: {d: device_keys(USER, d) for d in ("B", "A")}}}
     check = check_devices(answer, USER)
-    assert check == DeviceTrustCheck(USER, has_identity=False, unsigned_devices=("A", "B"))
+    assert check == DeviceTrustCheck(USER, has_identity=False, unsigned_devices=("A", "B"),
+                                     devices=2)
 
 
 def test_a_self_signing_key_not_signed_by_the_master_key_is_no_identity() -> None:

@@ -148,3 +148,24 @@ def test_the_configured_mode_reaches_the_policy() -> None:
     assert policy_from(Settings(staff=StaffSettings(unsigned_devices="refuse"))) \
         .refuse_unsigned_devices
     assert not policy_from(Settings()).refuse_unsigned_devices
+
+
+async def test_a_counsellor_on_duty_with_no_device_left_goes_off_duty() -> None:
+    c = await conductor()
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$on"), "!duty on", AT)
+    await c.staff_wrote(STAFF_ROOM, BEN, EventID("$on-ben"), "!duty on", AT)
+    gone = DeviceTrustCheck(ANNA, has_identity=False, unsigned_devices=(), devices=0)
+    await c.devices_checked(gone, AT + timedelta(minutes=1))
+    anna = c.router.counsellor(ANNA)
+    assert anna is not None
+    assert not anna.on_duty
+    [told] = await staff_notices(c, "staff_no_devices_off_duty")
+    assert dict(told.params) == {"counsellor": ANNA}
+    await c.devices_checked(gone, AT + timedelta(minutes=2))  # already off: said once
+    assert len(await staff_notices(c, "staff_no_devices_off_duty")) == 1
+    # A check that did not count devices, or found some, leaves duty alone.
+    await c.devices_checked(check(BEN), AT + timedelta(minutes=3))
+    await c.devices_checked(DeviceTrustCheck(BEN, True, (), devices=2), AT)
+    ben = c.router.counsellor(BEN)
+    assert ben is not None
+    assert ben.on_duty

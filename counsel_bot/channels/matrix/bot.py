@@ -319,7 +319,9 @@ class CounselBot:
     async def handle_sync(self, response: SyncResponse) -> None:
         # A staff member logged in somewhere, or verified a session: check before their
         # messages in this batch are handled, so routing already knows.
-        await self.check_staff_devices(response.device_list.changed)
+        # Left too: a deactivated account loses its devices and its rooms in one go.
+        await self.check_staff_devices([*response.device_list.changed,
+                                        *response.device_list.left])
         for room_id, info in response.rooms.invite.items():
             await self._on_invite(RoomID(room_id), info.invite_state)
         for room_id, info in response.rooms.join.items():
