@@ -331,6 +331,23 @@ class CounselBot:
         await self._welcome_joined(response)
         await self._retry_undecryptable()
         await self._replace_left_staff_rooms(response)
+        for room_id, info in response.rooms.leave.items():
+            await self._lost_youth_room(RoomID(room_id), info.timeline.events)
+
+    async def _lost_youth_room(self, room_id: RoomID, timeline: list[Any]) -> None:
+        """The bot is out of a youth's room it did not leave for a closed conversation (an
+        admin deleted the room, which may remove the bot before the youth, or the youth
+        removed it): nobody can counsel there any more, so the conversation ends as if the
+        youth had left. Otherwise it held its counsellor's place, and as a flagged
+        conversation stayed first in the queue for good."""
+        record = await self.store.conversation_by_room(room_id)
+        if record is None or self.conductor.router.conversation(record.conversation) is None:
+            return
+        own = next((e for e in timeline if isinstance(e, RoomMemberEvent)
+                    and e.state_key == self.user_id), None)
+        event_id = EventID(own.event_id if own is not None else f"$bot-left:{room_id}")
+        await self.conductor.member_left(room_id, record.youth_user_id, event_id,
+                                         self.clock.now())
 
     async def _replace_left_staff_rooms(self, response: SyncResponse) -> None:
         """The bot left a staff room (it was deleted, or the bot removed): replaced now, so

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from nio import AsyncClient, ErrorResponse, UploadResponse
 from nio.exceptions import LocalProtocolError
 
+from counsel_bot.channels.matrix.membership import still_joined
 from counsel_bot.channels.matrix.session import LOGIN_GONE
 from counsel_bot.channels.outbox_worker import EffectFailed
 from counsel_bot.conversation.notes import formatted as formatted_notes
@@ -214,6 +215,8 @@ class Executor:
         if room is None or user not in room.users:
             return
         answer = await self.client.room_kick(room_id, user, reason=reason)
+        if isinstance(answer, ErrorResponse) and await still_joined(self.client, room_id) is False:
+            return  # the bot is out of the room itself (deleted, or removed): nothing to do
         _check(answer, "kick", tolerate=("not in the room",))
 
     async def _supervise(self, effect: Supervise) -> None:

@@ -15,7 +15,8 @@ from typing import Any
 
 from nio import AsyncClient, JoinError, RoomCreateError
 
-from counsel_bot.channels.matrix.staff_room import Announce, still_joined
+from counsel_bot.channels.matrix.membership import still_joined
+from counsel_bot.channels.matrix.staff_room import Announce
 from counsel_bot.core.ids import RoomID, UserID
 from counsel_bot.core.messages import Language, text
 from counsel_bot.core.offices import OfficeBook

@@ -14,8 +14,9 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Collection
 
-from nio import AsyncClient, JoinedRoomsResponse, RoomCreateError
+from nio import AsyncClient, RoomCreateError
 
+from counsel_bot.channels.matrix.membership import still_joined
 from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
 from counsel_bot.core.ids import RoomID, UserID
 from counsel_bot.core.messages import Language, text
@@ -27,14 +28,6 @@ STAFF_ROOM_KEY = "staff_room"
 
 # Called with a staff room that replaced a lost one (and its office, "" for the main room).
 Announce = Callable[[RoomID, str], Awaitable[None]]
-
-
-async def still_joined(client: AsyncClient, room_id: RoomID) -> bool | None:
-    """Whether the homeserver still counts the bot in the room (None: it did not answer)."""
-    answer = await client.joined_rooms()
-    if not isinstance(answer, JoinedRoomsResponse):
-        return None
-    return room_id in answer.rooms
 
 
 class StaffRoom:
