@@ -208,3 +208,32 @@ def test_unwritable_data_dir_is_one_clear_line(tmp_path: Path) -> None:
     assert "cannot create the data directory" in output
     assert "Traceback" not in output
     assert len(output.strip().splitlines()) == 1
+
+
+def test_second_up_on_the_same_data_is_refused_before_it_touches_anything(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    write_config(data, free_port())
+    first, _ = start_up(data)
+    try:
+        # What the admin did on the old advice: a copy of the config with another port.
+        other = tmp_path / "other.toml"
+        other.write_text((data / "counsel.toml").read_text().replace(
+            "[homeserver]\n", f"[homeserver]\nport = {free_port()}\n", 1))
+        watched = [data / "synapse" / "homeserver.yaml", data / "bridge" / "accounts.json"]
+        before = {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in watched}
+        synapses = _processes_using(data).count("synapse.app.homeserver")
+        began = time.monotonic()
+        code, output = run_up_expecting_failure(["--data", str(data), "--config", str(other)])
+        assert code == 1
+        assert time.monotonic() - began < 15, "refused, but not at once"
+        assert f"already running on the data directory {data.resolve()} (pid {first.pid})" \
+            in output
+        assert "Traceback" not in output
+        assert len(output.strip().splitlines()) == 1
+        assert {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in watched} == before
+        assert _processes_using(data).count("synapse.app.homeserver") == synapses
+        assert first.poll() is None
+    finally:
+        assert stop(first) == 0

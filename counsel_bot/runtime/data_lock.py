@@ -1,5 +1,10 @@
-"""One process per bot data directory: two bots on one device store corrupt its keys
-(BAD_MESSAGE_KEY_ID), and a key rotation must not run beside a bot.
+"""One process per data directory, held with an OS lock (flock) that dies with its holder.
+
+Two locks, one pattern: `counsel up` holds the data directory's `up.lock` (two services on
+one directory would run two Synapses on one database and rewrite each other's accounts), and
+the bot holds `bot/lock` (two bots on one device store corrupt its keys, BAD_MESSAGE_KEY_ID,
+and a key rotation must not run beside a bot). The holder writes its pid into the file, so
+the one refused can say which process to stop.
 
 A standby bot (PostgreSQL store, same data directory) does not refuse: once it has won the
 active role it waits here for the former active process to let go (it is dying or dead)."""
@@ -10,15 +15,23 @@ import asyncio
 import contextlib
 import fcntl
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 from counsel_bot.core.errors import BotError
 
+BOT_LOCK = "lock"  # in the bot's directory
+UP_LOCK = "up.lock"  # in the data directory itself
 
-def _open(bot_dir: Path) -> int:
-    bot_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return os.open(bot_dir / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+
+class DataDirInUse(BotError):
+    """Another counsel process holds the lock this one needs."""
+
+
+def _open(lock_file: Path) -> int:
+    lock_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # Not inherited (PEP 446): a child that outlives us must not keep the directory locked.
+    return os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
 
 
 def _try_lock(fd: int) -> bool:
@@ -29,19 +42,50 @@ def _try_lock(fd: int) -> bool:
     return True
 
 
+def _claim(fd: int) -> None:
+    """Write our pid; only the lock's holder writes, so readers see the holder's pid."""
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+
+
+def _holder_pid(fd: int) -> str:
+    """The holder's pid as it wrote it, or "unknown" (it has the lock but not yet written)."""
+    text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    return text if text.isdigit() else "unknown"
+
+
 @contextlib.contextmanager
-def exclusive(bot_dir: Path, purpose: str) -> Iterator[None]:
-    """Hold the data directory's lock; fail at once, clearly, if another process has it."""
-    fd = _open(bot_dir)
+def _holding(lock_file: Path, refusal: Callable[[str], str]) -> Iterator[None]:
+    """Hold `lock_file`; if another process has it, raise DataDirInUse with the message
+    `refusal` gives for the holder's pid."""
+    fd = _open(lock_file)
     try:
         if not _try_lock(fd):
-            raise BotError(
-                f"another counsel process uses {bot_dir} (a running bot?); stop it before "
-                f"{purpose}"
-            )
+            raise DataDirInUse(refusal(_holder_pid(fd)))
+        _claim(fd)
         yield
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def exclusive(bot_dir: Path, purpose: str) -> Iterator[None]:
+    """Hold the bot data directory's lock; fail at once, clearly, if another process has it."""
+    with _holding(bot_dir / BOT_LOCK,
+                  lambda pid: f"another counsel process (pid {pid}) uses {bot_dir} (a running "
+                              f"bot?); stop it before {purpose}"):
+        yield
+
+
+@contextlib.contextmanager
+def service_exclusive(root: Path) -> Iterator[None]:
+    """Hold the whole data directory for `counsel up`; fail at once if another one runs."""
+    with _holding(root / UP_LOCK,
+                  lambda pid: f"counsel is already running on the data directory "
+                              f"{root.resolve()} (pid {pid}); stop that process first (Ctrl-C "
+                              "in its terminal, or kill it). Another port does not help: a "
+                              "second service needs a data directory of its own (--data DIR)"):
+        yield
 
 
 @contextlib.asynccontextmanager
@@ -49,17 +93,19 @@ async def exclusive_when_free(
     bot_dir: Path, *, within: float, poll: float = 0.1
 ) -> AsyncIterator[None]:
     """Hold the data directory's lock, waiting up to `within` seconds for its holder to end."""
-    fd = _open(bot_dir)
+    fd = _open(bot_dir / BOT_LOCK)
     try:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
         while not _try_lock(fd):
             if loop.time() >= deadline:
-                raise BotError(
-                    f"won the active role, but another counsel process still uses {bot_dir} "
-                    f"after {within:.0f} s; stop it (a hung former active bot?) and restart"
+                raise DataDirInUse(
+                    f"won the active role, but another counsel process (pid {_holder_pid(fd)}) "
+                    f"still uses {bot_dir} after {within:.0f} s; stop it (a hung former active "
+                    "bot?) and restart"
                 )
             await asyncio.sleep(poll)
+        _claim(fd)
         yield
     finally:
         os.close(fd)

@@ -21,6 +21,7 @@ from counsel_bot.config import Settings, load_settings
 from counsel_bot.core.clock import Clock, SystemClock
 from counsel_bot.core.opening_hours import OpeningHours
 from counsel_bot.core.opening_hours_text import opening_hours_lines
+from counsel_bot.runtime.data_lock import service_exclusive
 from counsel_bot.runtime.office_duty import OfficeDuty
 from counsel_bot.runtime.offices import office_listings
 from homeserver_bridge.embedded import EmbeddedSynapse
@@ -242,10 +243,14 @@ async def serve(
 
 def run_up(data: Path, config: Path | None) -> int:
     layout = DataLayout(data)
-    settings, _config_dir = resolve_settings(layout, config)
-    config_file = config.resolve() if config else layout.config_file.resolve()
-    printer = lambda text: print(text, flush=True, file=sys.stdout)  # noqa: E731
-    asyncio.run(serve(layout, settings, config_file, printer))
+    layout.prepare()
+    # Before anything is read or written: a second counsel up on this directory would start
+    # a second Synapse on the same database and rewrite its config and accounts.
+    with service_exclusive(layout.root):
+        settings, _config_dir = resolve_settings(layout, config)
+        config_file = config.resolve() if config else layout.config_file.resolve()
+        printer = lambda text: print(text, flush=True, file=sys.stdout)  # noqa: E731
+        asyncio.run(serve(layout, settings, config_file, printer))
     return 0
 
 

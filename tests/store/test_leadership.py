@@ -116,7 +116,7 @@ async def test_the_data_directory_waits_for_its_former_holder(tmp_path: Path) ->
         async with exclusive_when_free(tmp_path, within=0.3):
             pass
     async with exclusive_when_free(tmp_path, within=0.3):
-        with pytest.raises(BotError, match="another counsel process uses"), \
+        with pytest.raises(BotError, match=r"another counsel process \(pid \d+\) uses"), \
                 exclusive(tmp_path, "testing"):
             pass
 
