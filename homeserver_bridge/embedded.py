@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import logging
-import os
 import signal
 import socket
 import sys
@@ -19,25 +17,13 @@ from typing import IO
 
 import aiohttp
 
+from homeserver_bridge.child_process import tied_to_parent
 from homeserver_bridge.errors import SynapseStartError
 from homeserver_bridge.paths import DataLayout
 from homeserver_bridge.settings import HomeserverSettings
 from homeserver_bridge.synapse_config import write_homeserver_config
 
 log = logging.getLogger(__name__)
-
-_PR_SET_PDEATHSIG = 1
-
-
-def _child_setup() -> None:
-    """Runs in the child before exec.
-
-    Synapse's database and media hold conversation metadata: owner-only files. And if counsel
-    is killed, Synapse must not live on alone.
-    """
-    os.umask(0o077)
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -113,7 +99,8 @@ class EmbeddedSynapse:
             stdout=self._log_handle,
             stderr=self._log_handle,
             start_new_session=True,
-            preexec_fn=_child_setup,
+            # Synapse stops cleanly on SIGTERM, and nothing of it waits on counsel.
+            preexec_fn=tied_to_parent(signal.SIGTERM),
         )
         await self._wait_ready()
         log.info("synapse ready on %s", self.base_url)

@@ -15,6 +15,7 @@ import pytest
 
 from counsel_bot.runtime.service import first_run_config
 from tests.conftest import free_port
+from tests.homeserver_bridge.test_child_process import is_gone
 from tests.support.bot_harness import until
 from tests.support.matrix_http import MatrixHttp
 
@@ -33,12 +34,16 @@ def write_config(data: Path, port: int, entry_port: int | None = None) -> None:
     (data / "counsel.toml").write_text(text)
 
 
-def start_up(data: Path) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
+def spawn_up(data: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
         [*COUNSEL, "up", "--data", str(data)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "COUNSEL_VAULT_PASSPHRASE": "test passphrase"},
     )
+
+
+def start_up(data: Path) -> tuple[subprocess.Popen[str], str]:
+    process = spawn_up(data)
     assert process.stdout is not None
     lines: list[str] = []
     deadline = time.monotonic() + 120
@@ -210,6 +215,25 @@ def test_unwritable_data_dir_is_one_clear_line(tmp_path: Path) -> None:
     assert len(output.strip().splitlines()) == 1
 
 
+def bot_pid(data: Path) -> int:
+    """The running bot's pid, as it writes it into the lock it takes."""
+    lock = data / "bot" / "lock"
+    deadline = time.monotonic() + 60
+    while not (lock.exists() and lock.read_text().strip()):
+        assert time.monotonic() < deadline, "the bot never took its lock"
+        time.sleep(0.1)
+    return int(lock.read_text())
+
+
+def wait_until_gone(pid: int, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while not is_gone(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 def test_second_up_on_the_same_data_is_refused_before_it_touches_anything(
     tmp_path: Path,
 ) -> None:
@@ -237,3 +261,23 @@ def test_second_up_on_the_same_data_is_refused_before_it_touches_anything(
         assert first.poll() is None
     finally:
         assert stop(first) == 0
+
+
+def test_bot_ends_when_counsel_up_is_killed(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    write_config(data, free_port())
+    process = spawn_up(data)
+    try:
+        # Killed as soon as the bot has its lock, while it starts: the hard moment, since its
+        # requests to the homeserver (dying too) retry instead of failing.
+        bot = bot_pid(data)
+        # Its own session (a Ctrl-C reaches counsel, which stops the bot first) stays.
+        assert os.getsid(bot) == bot
+    finally:
+        process.kill()
+        process.wait()
+    try:
+        assert wait_until_gone(bot, within=30), "the bot outlived counsel up"
+    finally:
+        if not is_gone(bot):
+            os.kill(bot, signal.SIGKILL)

@@ -24,6 +24,7 @@ from counsel_bot.core.opening_hours_text import opening_hours_lines
 from counsel_bot.runtime.data_lock import service_exclusive
 from counsel_bot.runtime.office_duty import OfficeDuty
 from counsel_bot.runtime.offices import office_listings
+from homeserver_bridge.child_process import tied_to_parent
 from homeserver_bridge.embedded import EmbeddedSynapse
 from homeserver_bridge.entry_page import EntryPageContent, RunningEntryPage, serve_entry_page
 from homeserver_bridge.paths import CONFIG_DIR, DataLayout, write_private
@@ -190,12 +191,16 @@ def banner(running: Running, entry_page_url: str | None = None) -> str:
 
 
 async def start_bot_process(layout: DataLayout, config: Path) -> asyncio.subprocess.Process:
-    """The bot runs as its own process: one process per device, and it can be killed alone."""
+    """The bot runs as its own process: one process per device, and it can be killed alone.
+    Like Synapse it has a session of its own and ends with counsel (see child_process)."""
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "counsel_bot.cli", "bot",
         "--data", str(layout.root), "--config", str(config),
         stdin=asyncio.subprocess.DEVNULL,
         start_new_session=True,
+        # SIGKILL, not SIGTERM: a bot still starting retries its requests to the homeserver
+        # (dying with counsel too) and would not stop; it is built to survive a SIGKILL.
+        preexec_fn=tied_to_parent(signal.SIGKILL),
     )
 
 
