@@ -31,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     _data_options(up)
     bot = commands.add_parser("bot", help="run only the bot (counsel up starts it for you)")
     _data_options(bot)
+    bot.add_argument("--ready-fd", type=int, default=None, metavar="FD",
+                     help="write 'ready' to this inherited file descriptor once the bot has "
+                          "started (counsel up waits for it)")
     vault = commands.add_parser("vault", help="the bot's encrypted vault")
     vault_commands = vault.add_subparsers(dest="vault_command", required=True)
     rotate = vault_commands.add_parser(
@@ -101,7 +104,7 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "bot":
         from counsel_bot.runtime.service import run_bot_only
 
-        return run_bot_only(args.data, args.config)
+        return run_bot_only(args.data, args.config, args.ready_fd)
     if args.command == "crisis":
         return _crisis(args)
     if args.command == "stats":

@@ -51,6 +51,7 @@ from counsel_bot.runtime.crisis_detector import load_detector
 from counsel_bot.runtime.data_lock import exclusive
 from counsel_bot.runtime.legacy_settings import move_legacy_sealed_settings
 from counsel_bot.runtime.offices import office_book, office_rules, office_staff, retention_by_office
+from counsel_bot.runtime.readiness import announcer
 from counsel_bot.runtime.standby import run_when_active
 from counsel_bot.runtime.stores import open_store
 from counsel_bot.store import ConversationRecord, Store
@@ -444,15 +445,18 @@ def configure_logging(level: str) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def main_bot(settings: Settings, layout: DataLayout, config_dir: Path) -> int:
+def main_bot(
+    settings: Settings, layout: DataLayout, config_dir: Path, ready_fd: int | None = None
+) -> int:
     configure_logging(settings.logging.level)
+    on_ready = None if ready_fd is None else announcer(ready_fd)
 
     async def serve() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await run_bot(settings, layout, config_dir, stop)
+        await run_bot(settings, layout, config_dir, stop, on_ready=on_ready)
 
     asyncio.run(serve())
     return 0

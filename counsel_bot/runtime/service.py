@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
 import signal
 import sys
@@ -19,11 +20,13 @@ import aiohttp
 
 from counsel_bot.config import Settings, load_settings
 from counsel_bot.core.clock import Clock, SystemClock
+from counsel_bot.core.errors import BotError
 from counsel_bot.core.opening_hours import OpeningHours
 from counsel_bot.core.opening_hours_text import opening_hours_lines
 from counsel_bot.runtime.data_lock import service_exclusive
 from counsel_bot.runtime.office_duty import OfficeDuty
 from counsel_bot.runtime.offices import office_listings
+from counsel_bot.runtime.readiness import announced
 from homeserver_bridge.child_process import tied_to_parent
 from homeserver_bridge.embedded import EmbeddedSynapse
 from homeserver_bridge.entry_page import EntryPageContent, RunningEntryPage, serve_entry_page
@@ -35,6 +38,10 @@ DEMO_ACCOUNTS = [
     ("team lead", "teamleitung-demo", "Jonas (Teamleitung)"),
     ("youth", "jugend-demo", "Sonnenblume"),
 ]
+
+
+class BotFailed(BotError):
+    """The bot child ended on its own with an error; counsel up stopped everything."""
 
 
 @dataclass(frozen=True)
@@ -190,18 +197,35 @@ def banner(running: Running, entry_page_url: str | None = None) -> str:
     return "\n".join(lines)
 
 
-async def start_bot_process(layout: DataLayout, config: Path) -> asyncio.subprocess.Process:
+@dataclass(frozen=True)
+class BotProcess:
+    process: asyncio.subprocess.Process
+    ready_pipe: int  # read end: the bot writes its ready line to the other end
+
+
+async def start_bot_process(layout: DataLayout, config: Path) -> BotProcess:
     """The bot runs as its own process: one process per device, and it can be killed alone.
     Like Synapse it has a session of its own and ends with counsel (see child_process)."""
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "counsel_bot.cli", "bot",
-        "--data", str(layout.root), "--config", str(config),
-        stdin=asyncio.subprocess.DEVNULL,
-        start_new_session=True,
-        # SIGKILL, not SIGTERM: a bot still starting retries its requests to the homeserver
-        # (dying with counsel too) and would not stop; it is built to survive a SIGKILL.
-        preexec_fn=tied_to_parent(signal.SIGKILL),
-    )
+    read_end, write_end = os.pipe()
+    try:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "counsel_bot.cli", "bot",
+            "--data", str(layout.root), "--config", str(config),
+            "--ready-fd", str(write_end),
+            stdin=asyncio.subprocess.DEVNULL,
+            pass_fds=(write_end,),
+            start_new_session=True,
+            # SIGKILL, not SIGTERM: a bot still starting retries its requests to the homeserver
+            # (dying with counsel too) and would not stop; it is built to survive a SIGKILL.
+            preexec_fn=tied_to_parent(signal.SIGKILL),
+        )
+    except BaseException:
+        os.close(read_end)
+        raise
+    finally:
+        # Only the bot holds the write end: when it ends, the pipe ends.
+        os.close(write_end)
+    return BotProcess(process, read_end)
 
 
 async def stop_process(process: asyncio.subprocess.Process, grace_period: float = 20.0) -> None:
@@ -214,9 +238,45 @@ async def stop_process(process: asyncio.subprocess.Process, grace_period: float 
             await process.wait()
 
 
+@dataclass(frozen=True)
+class BotEnd:
+    """How the bot child ended when nobody asked it to."""
+
+    status: int
+    started: bool  # it had said it was ready
+
+    def failure(self) -> str | None:
+        if self.status == 0:
+            return None
+        return (f"the bot {'stopped' if self.started else 'did not start'} (exit status "
+                f"{self.status}; its own message is above), so counsel stopped; fix what it "
+                "says and run counsel up again")
+
+
+async def watch_bot(
+    bot: BotProcess, stop: asyncio.Event, on_started: Callable[[], None]
+) -> BotEnd | None:
+    """Call `on_started` once the bot says it has started; return at a stop (None) or when
+    the bot ends on its own, whichever comes first."""
+    bot_exit = asyncio.create_task(bot.process.wait())
+    stopped = asyncio.create_task(stop.wait())
+    ready = asyncio.create_task(announced(bot.ready_pipe))
+    try:
+        await asyncio.wait({ready, bot_exit, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        started = ready.done() and ready.result()
+        if started:
+            on_started()
+        await asyncio.wait({bot_exit, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (ready, bot_exit, stopped):
+            task.cancel()
+    return BotEnd(bot_exit.result(), started) if bot_exit.done() else None
+
+
 async def serve(
     layout: DataLayout, settings: Settings, config: Path, out: Callable[[str], None]
 ) -> None:
+    """Run everything until Ctrl-C or SIGTERM; raise BotFailed if the bot fails on its own."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -230,16 +290,19 @@ async def serve(
             if entry_page is not None:
                 stack.push_async_callback(entry_page.stop)
             bot = await start_bot_process(layout, config)
-            stack.push_async_callback(stop_process, bot)
-            out(banner(running, entry_page.url if entry_page is not None else None))
-            bot_exit = asyncio.create_task(bot.wait())
-            stopped = asyncio.create_task(stop.wait())
-            await asyncio.wait({bot_exit, stopped}, return_when=asyncio.FIRST_COMPLETED)
-            stopped.cancel()
-            if bot_exit.done():
-                out(f"The bot stopped (exit status {bot.returncode}); stopping the homeserver.")
-            else:
+            stack.push_async_callback(stop_process, bot.process)
+            page_url = entry_page.url if entry_page is not None else None
+            # The banner says "running" and hands out passwords: only once the bot is.
+            end = await watch_bot(bot, stop, lambda: out(banner(running, page_url)))
+            if end is None:
                 out("Stopping ...")
+            else:
+                out(f"The bot stopped (exit status {end.status}); stopping the homeserver.")
+        failure = None if end is None else end.failure()
+        if failure is not None:
+            # Raised once everything is stopped: a supervisor (systemd's Restart=on-failure,
+            # make) must see the failure, not a clean stop.
+            raise BotFailed(failure)
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(Exception):
@@ -259,9 +322,9 @@ def run_up(data: Path, config: Path | None) -> int:
     return 0
 
 
-def run_bot_only(data: Path, config: Path | None) -> int:
+def run_bot_only(data: Path, config: Path | None, ready_fd: int | None = None) -> int:
     from counsel_bot.runtime.runner import main_bot
 
     layout = DataLayout(data)
     settings, config_dir = resolve_settings(layout, config)
-    return main_bot(settings, layout, config_dir)
+    return main_bot(settings, layout, config_dir, ready_fd)
