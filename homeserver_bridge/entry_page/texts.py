@@ -85,8 +85,10 @@ GERMAN = Texts(
         "Ein Spitzname reicht."
     ),
     private_encrypted=(
-        "Der Chat ist Ende-zu-Ende-verschlüsselt. Das heißt: Nur du und die Person, "
-        "die dich berät, können die Nachrichten lesen."
+        # Not "only you and your counsellor": the bot reads what a youth writes before a
+        # counsellor is there, and a team lead may read along (as the bot's welcome says).
+        "Der Chat ist Ende-zu-Ende-verschlüsselt. Das heißt: Nur du und unser "
+        "Beratungsteam können die Nachrichten lesen. Der Server kann es nicht."
     ),
     private_page="Diese Seite setzt keine Cookies und zählt keine Besucher.",
     hours_heading="Wann wir da sind",
@@ -164,8 +166,8 @@ ENGLISH = Texts(
     private_heading="Anonymous and encrypted",
     private_name="You don't need your real name, an email or a phone number. A nickname is enough.",
     private_encrypted=(
-        "The chat is end-to-end encrypted. This means: only you and the person who "
-        "counsels you can read the messages."
+        "The chat is end-to-end encrypted. This means: only you and our counselling team "
+        "can read the messages. The server cannot."
     ),
     private_page="This page sets no cookies and does not count visitors.",
     hours_heading="When we are here",
