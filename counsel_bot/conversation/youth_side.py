@@ -280,7 +280,12 @@ class YouthSide:
         if kind is cmd.YouthCommandKind.HELP:
             step.add(SayToYouth(conversation, "youth_help"))
         elif kind is cmd.YouthCommandKind.END:
+            if c.router.conversation(conversation) is None:
+                return
             c.handle(step, [ev.YouthEnded(step.at, conversation)], reply_room=None)
+            # Told it worked, and asked for the optional score, as when a counsellor closes.
+            step.add(SayToYouth(conversation, "closed_for_youth"),
+                     f"ended:{conversation}:{step.at.isoformat()}")
         elif kind is cmd.YouthCommandKind.VIDEO:
             current = c.router.conversation(conversation)
             c.video.by_youth(step, conversation, current, counsellor_name=c.counsellor_name(

@@ -62,6 +62,16 @@ async def test_a_first_message_is_never_a_command(first: str) -> None:
     assert [e.key for e in await said_to_youth(c)] == []
 
 
+async def test_a_youth_who_ends_is_told_and_asked_for_the_score() -> None:
+    """Found on a fresh install: "ende" closed the conversation in silence, so the youth
+    could not tell whether it had worked, and was never asked the optional 1-5."""
+    c = await conductor()
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$1"), "hallo", SUNDAY)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$2"), "ende", SUNDAY)
+    assert c.router.queue() == []
+    assert [e.key for e in await said_to_youth(c)].count("closed_for_youth") == 1
+
+
 async def test_lone_surrogates_are_kept_as_replacement_characters() -> None:
     c = await conductor()
     await c.youth_wrote(ROOM, YOUTH, None, EventID("$1"), "kaputt \ud800 text", SUNDAY)

@@ -64,10 +64,11 @@ async def waits_in_the_first_room(bot: CounselBot, client: FakeClient) -> bool:
 
 
 def _sync(next_batch: str, *, invite: dict[str, Any] | None = None,
-          join: dict[str, Any] | None = None) -> SyncResponse:
+          join: dict[str, Any] | None = None, leave: dict[str, Any] | None = None,
+          ) -> SyncResponse:
     return SyncResponse.from_dict({
         "next_batch": next_batch,
-        "rooms": {"invite": invite or {}, "join": join or {}, "leave": {}},
+        "rooms": {"invite": invite or {}, "join": join or {}, "leave": leave or {}},
         "device_lists": {"changed": [], "left": []}, "to_device": {"events": []},
         "presence": {"events": []}, "account_data": {"events": []},
     })
@@ -179,8 +180,9 @@ async def test_a_room_left_before_its_welcome_is_not_due_for_ever() -> None:
     store, client, sent = MemoryStore(AeadSealer()), FakeClient(), []
     bot = await _bot(store, client, sent)
     await bot.handle_sync(INVITED)  # joined; then the youth leaves again
-    left = _sync("s2")
-    left.rooms.leave[ROOM] = {}  # type: ignore[assignment]
+    left = _sync("s2", leave={ROOM: {
+        "timeline": {"events": [], "limited": False, "prev_batch": "p2"},
+        "state": {"events": []}, "account_data": {"events": []}}})
     await bot.handle_sync(left)
     again = await _bot(store, client, sent)
     await again.handle_sync(_sync("s3"))
