@@ -56,8 +56,9 @@ class StaffCommands:
             await self._note_first_reply(room_id, sender, at)
             await self._counsellor_replied(room_id, sender)
             return
+        word = body.split(maxsplit=1)[0].casefold()  # "!confirm": named in the usage hint
         await self._answer(room_id, event_id, at, lambda step, here: self._staff_command(
-            step, room_id, sender, parsed, here))
+            step, room_id, sender, parsed, here, word))
 
     async def _answer(
         self, room_id: RoomID, event_id: EventID, at: datetime,
@@ -80,6 +81,7 @@ class StaffCommands:
     async def _staff_command(
         self, step: Change, room_id: RoomID, sender: UserID,
         parsed: cmd.StaffCommand | cmd.ParseError, here: ConversationID | None,
+        word: str = "!…",
     ) -> None:
         c = self.conductor
         if isinstance(parsed, cmd.ParseError):
@@ -103,7 +105,7 @@ class StaffCommands:
             event = staff_event(parsed, sender, here, step.at)
             if event is None:
                 step.add(SayInRoom(room_id, sender, cmd.ParseErrorKey.MISSING_ARGUMENT.value,
-                                   (("hint", "… C-XXXXXXXX"),)))
+                                   (("hint", f"{word} C-XXXXXXXX"),)))
             elif isinstance(event, ev.CounsellorOnDuty):
                 c.devices.duty_on(step, room_id, sender, event)
             else:

@@ -16,7 +16,7 @@ from counsel_bot.conversation.forum import ForumDesk, ForumTopic
 from counsel_bot.conversation.retention import run_retention
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
-from counsel_bot.core.effects import Leave, SayToStaff, Transcript, decode_effect
+from counsel_bot.core.effects import Leave, SayInRoom, SayToStaff, Transcript, decode_effect
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.routing import Assign, Closed
 from counsel_bot.runtime.runner import policy_from
@@ -522,3 +522,11 @@ async def test_a_restart_long_after_an_unreviewed_end_still_pages() -> None:
     await ticks(again, 31, 33)
     pages = [e for e in await staff_notices(again) if e.key == "staff_lead_page_closed"]
     assert [p.mentions for p in pages] == [(LEA,)]
+
+
+async def test_a_review_without_an_id_in_the_staff_room_names_the_command_in_its_hint() -> None:
+    """Found on a fresh install: "!confirm" alone answered "… C-XXXXXXXX", not naming it."""
+    c = await office()
+    await staff(c, ANNA, "!confirm", T0)
+    [reply] = [e for e in await pending(c) if isinstance(e, SayInRoom)]
+    assert dict(reply.params)["hint"] == "!confirm C-XXXXXXXX"
