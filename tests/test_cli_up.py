@@ -145,6 +145,9 @@ async def test_entry_page_can_be_switched_off(tmp_path: Path) -> None:
     assert await start_entry_page(running, FakeClock()) is None
     assert "Entry page" not in banner(running)
     assert "Entry page:        http://127.0.0.1:8090/" in banner(running, "http://127.0.0.1:8090/")
+    # What an admin needs next (found on a fresh install: neither was said).
+    assert "Team-lead view:    http://127.0.0.1:9464/dashboard" in banner(running)
+    assert "'!duty on'" in banner(running)
 
 
 async def bot_is_cross_signed(client: MatrixHttp) -> bool:

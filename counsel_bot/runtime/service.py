@@ -174,6 +174,11 @@ def banner(running: Running, entry_page_url: str | None = None) -> str:
     ]
     if entry_page_url is not None:
         lines.append(f"  Entry page:        {entry_page_url}")
+    web = running.settings.web
+    if web.enabled:
+        host = f"[{web.bind_address}]" if ":" in web.bind_address else web.bind_address
+        lines.append(f"  Team-lead view:    http://{host}:{web.port}/dashboard"
+                     "   (a team lead's Matrix login)")
     lines += [
         f"  Data directory:    {running.layout.root.resolve()}",
         "",
@@ -187,6 +192,7 @@ def banner(running: Running, entry_page_url: str | None = None) -> str:
         "To log in with Element, FluffyChat or any Matrix app: choose 'Sign in', change the",
         f"homeserver to {hs.advertised_url}, and use one of the accounts above.",
         f"A youth starts a direct chat with {bot}.",
+        "Counsellors accept the bot's invitation to the staff room and write '!duty on' there.",
     ]
     if entry_page_url is not None:
         lines.append(f"The entry page {entry_page_url} shows a youth the way, step by step.")
