@@ -400,16 +400,22 @@ CATALOGUE.update({
     "languages.set": _both("Sprachen: {languages}.", "Languages: {languages}."),
     "topics.set": _both("Themen: {topics}.", "Topics: {topics}."),
     "status": _both(
-        "Status: im Dienst={on_duty}, Rolle {role}, Kapazität {capacity}, offen {load} "
-        "({conversations}), Sprachen {languages}, Themen {topics}.",
-        "Status: on duty={on_duty}, role {role}, capacity {capacity}, open {load} "
-        "({conversations}), languages {languages}, topics {topics}.",
+        "Du bist im Dienst. Rolle: {role}, Kapazität: {capacity}, offene Gespräche: {load}"
+        "{conversations}. Sprachen: {languages}. Themen: {topics}.",
+        "You are on duty. Role: {role}, capacity: {capacity}, open conversations: {load}"
+        "{conversations}. Languages: {languages}. Topics: {topics}.",
+    ),
+    "status.off_duty": _both(
+        "Du bist nicht im Dienst. Rolle: {role}, Kapazität: {capacity}, offene Gespräche: "
+        "{load}{conversations}. Sprachen: {languages}. Themen: {topics}.",
+        "You are off duty. Role: {role}, capacity: {capacity}, open conversations: {load}"
+        "{conversations}. Languages: {languages}. Topics: {topics}.",
     ),
     "queue": _both(
         "Warteschlange: {waiting} wartend ({crisis} Krise), {on_duty} im Dienst, {free_slots} "
-        "freie Plätze. {entries}",
+        "freie Plätze.{entries}",
         "Queue: {waiting} waiting ({crisis} crisis), {on_duty} on duty, {free_slots} free "
-        "slots. {entries}",
+        "slots.{entries}",
     ),
     "queue.empty": _both("Niemand wartet.", "Nobody is waiting."),
     "crisis.confirmed": _both("Krisenhinweis {id} bestätigt.", "Crisis flag {id} confirmed."),

@@ -318,12 +318,17 @@ def test_status_and_queue_overview() -> None:
     router.handle(CrisisRaised(at(1), c(3)))
     [status] = router.handle(StatusRequested(at(2), ANNA))
     assert isinstance(status, Reply)
-    assert status.param("conversations") == "c1"
+    assert status.param("conversations") == " (c1)"
+    assert status.message_key is ReplyKey.STATUS  # on duty
+    [off] = router.handle(StatusRequested(at(2), LEA))
+    assert isinstance(off, Reply)
+    assert off.message_key is ReplyKey.STATUS_OFF_DUTY
+    assert (off.param("conversations"), off.param("topics")) == ("", "–")
     [overview] = router.handle(QueueRequested(at(12), LEA))
     assert isinstance(overview, Reply)
     assert overview.param("waiting") == 1
     assert overview.param("crisis") == 1
-    assert overview.param("entries") == "c3:crisis:12m"
+    assert overview.param("entries") == " c3:crisis:12m"
 
 
 def test_dismissed_flag_lowers_priority_only_a_stronger_signal_raises_it_again() -> None:

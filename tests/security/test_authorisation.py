@@ -320,7 +320,7 @@ async def test_counsellors_may_run_their_own_settings_and_overviews(
     await staff_says(watch, client, room, "!capacity 3", "Kapazität 3 (offen 1)")
     await staff_says(watch, client, room, "!capacity 1", "Kapazität 1 (offen 1)")
     await staff_says(watch, client, room, "!queue", "Warteschlange: 0 wartend")
-    await staff_says(watch, client, room, "!status", "Status: im Dienst=1")
+    await staff_says(watch, client, room, "!status", "Du bist im Dienst.")
 
 
 async def test_the_team_lead_may_run_their_own_settings_and_overviews(office: Office) -> None:

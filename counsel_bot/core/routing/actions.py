@@ -19,6 +19,7 @@ class ReplyKey(StrEnum):
     LANGUAGES_SET = "languages.set"
     TOPICS_SET = "topics.set"
     STATUS = "status"
+    STATUS_OFF_DUTY = "status.off_duty"
     QUEUE = "queue"
     QUEUE_EMPTY = "queue.empty"
     CRISIS_CONFIRMED = "crisis.confirmed"

@@ -213,16 +213,17 @@ class StaffHandlers(RoutingState):
 
     def _status(self, staff: CounsellorSnapshot) -> Action:
         mine = self._open_of(staff.user)
+        # Read by a person on a night shift: no "=1", no empty "()" (found on a fresh install).
+        open_ids = " ".join(c.conversation for c in mine)
         return self._staff_reply(
             staff.user,
-            ReplyKey.STATUS,
-            on_duty=int(staff.on_duty),
+            ReplyKey.STATUS if staff.on_duty else ReplyKey.STATUS_OFF_DUTY,
             role=staff.role.value,
             capacity=staff.capacity,
             load=len(mine),
-            languages=" ".join(staff.languages),
-            topics=" ".join(staff.topics),
-            conversations=" ".join(c.conversation for c in mine),
+            languages=" ".join(staff.languages) or "–",
+            topics=" ".join(staff.topics) or "–",
+            conversations=f" ({open_ids})" if open_ids else "",
         )
 
     def _queue_overview(self, staff: CounsellorSnapshot, event: ev.QueueRequested) -> Action:
@@ -243,7 +244,7 @@ class StaffHandlers(RoutingState):
             crisis=sum(1 for c in waiting if c.priority is Priority.CRISIS),
             on_duty=len(on_duty),
             free_slots=sum(max(0, c.capacity - loads.get(c.user, 0)) for c in on_duty),
-            entries=entries,
+            entries=f" {entries}" if entries else "",
         )
 
 
