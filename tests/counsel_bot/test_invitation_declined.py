@@ -5,6 +5,7 @@ response timer (an outside review, 2026-12-06). Real Synapse, real E2E clients."
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -42,8 +43,19 @@ async def handed_back(bot: CounselBot, conversation: ConversationID) -> None:
     await until(waiting, within=30, what="the conversation to go back to the queue")
 
 
-async def test_a_declined_invitation_hands_the_youth_back(
-    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+async def declined(counsellor: NioYouth, youth: NioYouth, room: str) -> None:
+    await counsellor.client.room_leave(room)  # Element's "Decline"
+
+
+async def withdrawn(counsellor: NioYouth, youth: NioYouth, room: str) -> None:
+    # In a room Element made the youth holds full power, and may withdraw an invitation.
+    await youth.client.room_kick(room, counsellor.client.user_id)
+
+
+@pytest.mark.parametrize("refuse", [declined, withdrawn])
+async def test_an_invitation_declined_or_withdrawn_hands_the_youth_back(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path,
+    refuse: Callable[[NioYouth, NioYouth, str], Awaitable[None]],
 ) -> None:
     counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
     process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
@@ -53,28 +65,7 @@ async def test_a_declined_invitation_hands_the_youth_back(
         await on_duty(counsellor, process.user_id)
         youth, room, conversation = await invited_youth(synapse, user_factory, tmp_path, bot,
                                                          counsellor)
-        await counsellor.client.room_leave(room)  # Element's "Decline"
-        await handed_back(bot, conversation)
-    finally:
-        if youth is not None:
-            await youth.close()
-        await counsellor.close()
-        await process.stop()
-
-
-async def test_an_invitation_the_youth_withdraws_hands_the_youth_back(
-    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
-) -> None:
-    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
-    bot = await process.start()
-    youth = None
-    try:
-        await on_duty(counsellor, process.user_id)
-        youth, room, conversation = await invited_youth(synapse, user_factory, tmp_path, bot,
-                                                         counsellor)
-        # In a room Element made the youth holds full power, and may withdraw an invitation.
-        await youth.client.room_kick(room, counsellor.client.user_id)
+        await refuse(counsellor, youth, room)
         await handed_back(bot, conversation)
     finally:
         if youth is not None:
