@@ -174,6 +174,26 @@ CATALOGUE.update({
         "and you stay in the queue. You can also write to us by mail (write \"mail\").\nIf "
         "you are in a bad way right now: {emergency}",
     ),
+    "moved_room_go_on": _both(
+        "(Weiter geht es im neuen, verschlüsselten Raum: Bitte nimm die Einladung an. Dort "
+        "liest auch die Person, die dich berät.)",
+        "(We go on in the new, encrypted room: please accept the invitation. That is where "
+        "the person counselling you reads.)",
+    ),
+    "moved_room_passed_on": _both(
+        "Für {counsellor}, im ersten Chat geschrieben:\n› {line}",
+        "For {counsellor}, written in the first chat:\n› {line}",
+    ),
+    "moving_declined": _both(
+        "Du hast die Einladung in den neuen Raum abgelehnt. Hier können wir nicht beraten, "
+        "weil hier jemand anderes dazukommen könnte. Schreib einfach noch einmal, dann lade "
+        "ich dich neu ein. Wenn es dir gerade sehr schlecht geht oder du in Gefahr bist, kannst "
+        "du sofort mit jemandem sprechen: {emergency}",
+        "You declined the invitation to the new room. We cannot counsel here, because someone "
+        "else could join. Just write again and I will invite you once more. If you feel really "
+        "bad right now or you are in danger, you can talk to someone straight away: "
+        "{emergency}",
+    ),
     "safety_info": _both(
         "Danke, dass du das erzählst. Du bist damit nicht allein. Jemand aus dem Team "
         "kümmert sich so schnell wie möglich um dich.\nWenn du sofort mit jemandem reden "

@@ -25,6 +25,7 @@ from counsel_bot.channels.mail.mail_channel import ChatLink, MailChannel
 from counsel_bot.channels.matrix.bot import CounselBot
 from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.channels.matrix.group_rooms import GroupRooms
+from counsel_bot.channels.matrix.room_moves import PurgingFirstRooms
 from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
 from counsel_bot.channels.matrix.session import connect
 from counsel_bot.config import Settings
@@ -244,7 +245,9 @@ async def _run_bot(
         if on_ready is not None:
             on_ready(bot)
         admin_http = await stack.enter_async_context(aiohttp.ClientSession())
-        admin = bridge_admin(settings, layout, admin_http)
+        bridge = bridge_admin(settings, layout, admin_http)
+        # A purge takes the room a youth was moved out of too: their first words are there.
+        admin = None if bridge is None else PurgingFirstRooms(bridge, store)
         executor.admin = admin  # youth-initiated deletion; without it, retention deletes
         async def before_erase(record: ConversationRecord) -> None:
             await conductor.forget_traces(record, clock.now())

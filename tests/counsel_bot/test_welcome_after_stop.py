@@ -211,7 +211,7 @@ async def test_the_bot_leaves_the_first_room_once_the_youth_is_in_the_new_one() 
     await bot.handle_sync(_membership("s3", "!new1:x", YOUTH, "join", "invite"))
     assert client.left == [ROOM]
     assert await bot.moves.target(RoomID(ROOM)) is None
-    assert not any(first for _, first in await store.settings("moved_from:"))
+    assert [v for _, v in await store.settings("moved_from:")] == [f"{ROOM}|arrived"]
 
 
 async def test_the_bot_leaves_the_first_room_when_the_youth_leaves_it() -> None:

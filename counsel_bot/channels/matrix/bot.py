@@ -38,7 +38,7 @@ from nio.exceptions import EncryptionError
 
 from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.channels.matrix.office_rooms import OfficeStaffRooms
-from counsel_bot.channels.matrix.room_moves import RoomMoves
+from counsel_bot.channels.matrix.room_moves import ARRIVED, DECLINED, RoomMoves
 from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
 from counsel_bot.channels.matrix.session import LOGIN_GONE, LoginRevoked
 from counsel_bot.channels.matrix.staff_room import StaffRoom
@@ -73,6 +73,8 @@ INTAKE_STOP_SECONDS = 7.0
 MOVE_RETRY = timedelta(minutes=1)
 # A setting per room joined on an invitation whose welcome (or move) is still to come.
 WELCOME_DUE_PREFIX = "welcome_due:"
+# A youth who declined the room they were moved to: their next message there moves them again.
+MOVE_AGAIN_PREFIX = "move_again:"
 TICK_INTERVAL = timedelta(seconds=5)
 # Events per room in one sync. More than came in a room since the last sync (a bot that was
 # down, a long message burst) leaves a gap, which is fetched page by page (GAP_PAGE).
@@ -134,6 +136,7 @@ class CounselBot:
         self._welcome_again: dict[RoomID, datetime] = {}
         self._welcomes_loaded = False  # the rooms a stop left unwelcomed (WELCOME_DUE_PREFIX)
         self.moves = RoomMoves(conductor.store)
+        executor.waiting_in = self.moves.first_of
         self._last_tick = clock.now() - TICK_INTERVAL
         self.ready = asyncio.Event()
         self.mail: MailChannel | None = None
@@ -511,24 +514,60 @@ class CounselBot:
         """Where a youth's words in ``room_id`` count: the room they were moved to, if so."""
         return await self.moves.target(room_id) or room_id
 
-    async def _tell_where_to_go_on(self, first: RoomID) -> None:
-        """Once, in the room the youth was moved out of: their words went along; go on in
-        the new room; the numbers, because the words were not read here yet."""
-        reminded = f"move_reminded:{first}"
+    async def _tell_where_to_go_on(self, first: RoomID, new: RoomID) -> None:
+        """Once per new room, in the room the youth was moved out of: their words went
+        along; go on in the new room; the numbers, because nobody has read them yet."""
+        reminded = f"move_reminded:{first}:{new}"
         if await self.store.get_setting(reminded) is not None:
             return
         emergency = self.conductor.policy.emergency[self.default_language]
-        try:
-            await self.executor.send(first, text("moved_room_reminder", self.default_language,
-                                                 emergency=emergency), key=reminded)
-        except EffectFailed as failure:
-            log.warning("could not point a youth to their new room (%s)", failure)
-            return
-        await self.store.set_setting(reminded, "1")
+        if await self._say_in(first, text("moved_room_reminder", self.default_language,
+                                          emergency=emergency), reminded):
+            await self.store.set_setting(reminded, "1")
 
-    async def _leave_first_room(self, first: RoomID) -> None:
+    async def _pass_on(self, new: RoomID, event_id: EventID, body: str) -> None:
+        """Words written in the first room once a counsellor is in the new one: passed on
+        there for them (before the join, the transcript carries them)."""
+        record = await self.store.conversation_by_room(new)
+        current = None if record is None else self.conductor.router.conversation(
+            record.conversation)
+        counsellor = None if current is None else current.assigned_to
+        room = self.client.rooms.get(new)
+        if counsellor is None or room is None or counsellor not in room.users \
+                or counsellor in room.invited_users:
+            return
+        name = self.conductor.counsellor_name(counsellor)
+        await self._say_in(new, text("moved_room_passed_on", self.default_language,
+                                     counsellor=name, line=body), f"passed-on:{event_id}")
+
+    async def _say_in(self, room_id: RoomID, body: str, key: str) -> bool:
+        try:
+            await self.executor.send(room_id, body, key=key)
+        except EffectFailed as failure:
+            log.warning("could not say something about a youth's move (%s)", failure)
+            return False
+        return True
+
+    async def _move_ended(self, first: RoomID, how: str) -> None:
+        """The youth is in the new room, or left the first: the bot leaves the first."""
+        await self.moves.ended(first, how)
         await self.client.room_leave(first)
-        await self.moves.done(first)
+
+    async def _move_declined(self, first: RoomID) -> None:
+        """The youth declined the new room: they are told, in the room they are in, that
+        their next message brings a new invitation (and the numbers, in case)."""
+        await self.moves.ended(first, DECLINED)
+        await self.store.set_setting(f"{MOVE_AGAIN_PREFIX}{first}", "1")
+        emergency = self.conductor.policy.emergency[self.default_language]
+        await self._say_in(first, text("moving_declined", self.default_language,
+                                       emergency=emergency),
+                           f"move-declined:{first}:{self.clock.now():%s}")
+
+    async def _move_again(self, room: MatrixRoom, youth: UserID) -> None:
+        first = RoomID(room.room_id)
+        if await self.store.get_setting(f"{MOVE_AGAIN_PREFIX}{first}"):
+            await self.store.set_setting(f"{MOVE_AGAIN_PREFIX}{first}", "")
+            await self._move_to_own_room(room, youth)
 
     # -- room events --------------------------------------------------------------------------
 
@@ -593,10 +632,12 @@ class CounselBot:
         if not room.encrypted:
             return  # never take content from an unencrypted room
         nickname = room.user_name(sender)
+        await self._move_again(room, sender)  # a youth who declined the new room writes again
         counselling = await self._taken_along(room_id)
         await self.conductor.youth_wrote(counselling, sender, nickname, event_id, body, at)
         if counselling != room_id:
-            await self._tell_where_to_go_on(room_id)
+            await self._tell_where_to_go_on(room_id, counselling)
+            await self._pass_on(counselling, event_id, body)
 
     async def _on_other_message(
         self, room_id: RoomID, event: RoomMessage | BadEvent | UnknownBadEvent
@@ -650,14 +691,17 @@ class CounselBot:
                 await self.conductor.member_joined(room_id, user, EventID(event.event_id), at)
             elif user != self.user_id:
                 if (first := await self.moves.first_of(room_id)) is not None:
-                    await self._leave_first_room(first)  # the youth is in the new room
+                    await self._move_ended(first, ARRIVED)  # the youth is in the new room
                 await self._welcome(room_id)
         # From an invitation too: a counsellor who declines, or whose invitation the youth
         # withdraws, must not hold the youth until the response timer hands them back.
         elif event.membership in ("leave", "ban") and event.prev_membership in ("join",
                                                                                  "invite"):
             if user != self.user_id and await self.moves.target(room_id) is not None:
-                await self._leave_first_room(room_id)  # the youth left the first room
+                await self._move_ended(room_id, ARRIVED)  # the youth left the first room
+            elif event.prev_membership == "invite" and not self.is_staff(user) and \
+                    (first := await self.moves.first_of(room_id)) is not None:
+                await self._move_declined(first)
             await self.conductor.member_left(room_id, user, EventID(event.event_id), at)
 
     # -- undecryptable messages -------------------------------------------------------------

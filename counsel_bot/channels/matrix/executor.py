@@ -102,6 +102,9 @@ class Executor:
         # Asked when a staff room refuses a notice: True if the bot lost that room (for the
         # office named, "" = the main one) and opened a new one (the bot wires it).
         self.staff_room_lost: Callable[[RoomID, str], Awaitable[bool]] | None = None
+        # The room a youth was moved out of and has not yet left for this one (the bot
+        # wires it): what is said to the youth goes there too.
+        self.waiting_in: Callable[[RoomID], Awaitable[RoomID | None]] | None = None
         self.mail: MailReplies | None = None
         # The bridge's admin API (runner wires it from the admin token file); without it,
         # youth-initiated deletion is left to retention.
@@ -400,7 +403,13 @@ class Executor:
         outbox_key: str,
     ) -> None:
         language = _language(record, self.default_language)
-        await self.send(record.room_id, text(key, language, **dict(params)), outbox_key)
+        body = text(key, language, **dict(params))
+        await self.send(record.room_id, body, outbox_key)
+        first = None if self.waiting_in is None else await self.waiting_in(record.room_id)
+        if first is not None:
+            # Moved, and not come over yet: the youth reads the first room (room_moves.py).
+            await self.send(first, f"{body}\n\n{text('moved_room_go_on', language)}",
+                            f"{outbox_key}:first")
 
     async def _display_name(self, user: UserID) -> str:
         answer = await self.client.get_displayname(user)

@@ -1,46 +1,91 @@
 """Rooms a youth was moved out of, and the room they were moved to.
 
 A youth whose app made a room the bot cannot moderate (or an unencrypted one) is invited
-to the bot's own room. Youths write at once, before they read that: the bot stays in the
-first room until the youth has joined the new one (or left the first), and what they
-write there meanwhile counts as written in the new room, crisis check included. Kept in
-the store (`moved_from:<new room>` = the first room), keyed by the new room so that
-erasing its conversation erases the link too.
+to the bot's own room. Youths write at once, before they read that, and some go on writing
+where they are. So the move stays pending until the youth has joined the new room (or left
+the first): meanwhile the bot stays in the first room, what the youth writes there counts
+as written in the new room (crisis check included), what the bot says to the youth goes to
+both rooms, and words written after a counsellor joined are passed on to the new room.
+
+Kept in the store as ``moved_from:<new room>`` = the first room, with ``|arrived`` or
+``|declined`` once the move is over. Keyed by the new room, the link is erased with its
+conversation, and kept until then: purging the conversation's room purges the first room
+too (`PurgingFirstRooms`), where the youth's first words are.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from counsel_bot.core.ids import RoomID
 from counsel_bot.store import Store
+from homeserver_bridge.admin_api import AdminClient
+from homeserver_bridge.errors import AdminApiError, NotFound
 
 MOVED_FROM_PREFIX = "moved_from:"
+ARRIVED, DECLINED = "arrived", "declined"
+
+
+def _first_of(value: str) -> RoomID | None:
+    first = value.split("|", 1)[0]
+    return RoomID(first) if first else None
 
 
 class RoomMoves:
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._to: dict[RoomID, RoomID] | None = None  # first room -> new room
+        self._pending: dict[RoomID, RoomID] | None = None  # first room -> new room
 
     async def _loaded(self) -> dict[RoomID, RoomID]:
-        if self._to is None:
-            self._to = {RoomID(old): RoomID(key.removeprefix(MOVED_FROM_PREFIX))
-                        for key, old in await self._store.settings(MOVED_FROM_PREFIX) if old}
-        return self._to
+        if self._pending is None:
+            self._pending = {RoomID(value): RoomID(key.removeprefix(MOVED_FROM_PREFIX))
+                             for key, value in await self._store.settings(MOVED_FROM_PREFIX)
+                             if value and "|" not in value}
+        return self._pending
 
     async def moved(self, first: RoomID, new: RoomID) -> None:
         await self._store.set_setting(f"{MOVED_FROM_PREFIX}{new}", first)
         (await self._loaded())[first] = new
 
     async def target(self, first: RoomID) -> RoomID | None:
-        """The room a youth writing in ``first`` was moved to (None: not moved, or done)."""
+        """The room a youth writing in ``first`` was moved to, while the move is pending."""
         return (await self._loaded()).get(first)
 
     async def first_of(self, new: RoomID) -> RoomID | None:
+        """The first room of a pending move to ``new``."""
         return next((old for old, to in (await self._loaded()).items() if to == new), None)
 
-    async def done(self, first: RoomID) -> None:
-        """The youth arrived in the new room or left the first: the bot leaves it."""
-        moves = await self._loaded()
-        new = moves.pop(first, None)
+    async def ended(self, first: RoomID, how: str) -> RoomID | None:
+        """The move out of ``first`` is over (``ARRIVED`` or ``DECLINED``); the new room."""
+        new = (await self._loaded()).pop(first, None)
         if new is not None:
-            await self._store.set_setting(f"{MOVED_FROM_PREFIX}{new}", "")
+            await self._store.set_setting(f"{MOVED_FROM_PREFIX}{new}", f"{first}|{how}")
+        return new
+
+
+class PurgingFirstRooms:
+    """The admin API, with a room's purge purging the room its youth was moved out of first:
+    a youth's erasure (or retention) must take their first words too."""
+
+    def __init__(self, admin: AdminClient, store: Store) -> None:
+        self._admin = admin
+        self._store = store
+
+    async def delete_room_and_wait(self, room_id: str) -> object:
+        first = _first_of(await self._store.get_setting(f"{MOVED_FROM_PREFIX}{room_id}") or "")
+        if first is not None:
+            try:
+                await self._admin.delete_room_and_wait(first)
+            except AdminApiError as exc:
+                if not isinstance(exc, NotFound) and exc.status != 404:
+                    raise  # purged already (a replay) is fine; anything else is tried again
+        return await self._admin.delete_room_and_wait(room_id)
+
+    async def room_exists(self, room_id: str) -> bool:
+        return await self._admin.room_exists(room_id)
+
+    async def get_user(self, user_id: str) -> Any:
+        return await self._admin.get_user(user_id)
+
+    async def deactivate(self, user_id: str, *, erase: bool = True) -> None:
+        await self._admin.deactivate(user_id, erase=erase)

@@ -1,0 +1,119 @@
+"""A youth moved out of a room the bot cannot moderate (nio's own private chat) who does not
+come over at once: the bot stays in the first room until they do. An outside review
+(2026-12-06) attacked the first version of that: a youth who went on writing there was not
+read by the counsellor and got no answer there; one who declined the new room was stranded
+with a crisis; and "ja löschen" left their first words on the homeserver. Real Synapse, the
+real bot, nio clients."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import pytest
+
+from counsel_bot.core.ids import RoomID
+from homeserver_bridge.paths import write_private
+from tests.conftest import SynapseHandle, UserFactory
+from tests.support.bot_harness import NioYouth, login, provision_bot, until
+
+pytestmark = pytest.mark.integration
+
+
+async def on_duty(counsellor: NioYouth, bot: str) -> str:
+    staff_room = await counsellor.accept_invite(within=60)
+    await counsellor.send(staff_room, "!duty on")
+    await counsellor.wait_for(staff_room, bot, "im Dienst", within=60)
+    return staff_room
+
+
+async def test_a_youth_who_stays_in_the_first_room_is_read_and_answered_there(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
+    await process.start()
+    youth = await login(synapse, user_factory, tmp_path, "youth")
+    bot = process.user_id
+    try:
+        await on_duty(counsellor, bot)
+        first = await youth.open_chat(bot, like_element=False)
+        await youth.send(first, "hallo, ich hab stress zuhause ERSTE")
+        await youth.wait_for(first, bot, "mitgenommen", within=60)
+        room = await counsellor.accept_invite(within=60)
+        await counsellor.wait_for(room, bot, "ERSTE", within=60)
+        # What the bot says to the youth reaches them where they are, with the way on.
+        await youth.wait_for(first, bot, "Weiter geht es im neuen", within=60)
+
+        await youth.send(first, "mein vater schlägt mich ZWEITE")
+        await counsellor.wait_for(room, bot, "ZWEITE", within=60)  # passed on to her
+
+        await youth.send(first, "ende")
+        await youth.wait_for(first, bot, "Das Gespräch ist jetzt beendet", within=60)
+    finally:
+        await youth.close()
+        await counsellor.close()
+        await process.stop()
+
+
+async def test_a_youth_who_declines_the_new_room_is_invited_again_when_writing(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
+    await process.start()
+    youth = await login(synapse, user_factory, tmp_path, "youth")
+    bot = process.user_id
+    try:
+        staff_room = await counsellor.accept_invite(within=60)
+        first = await youth.open_chat(bot, like_element=False)
+        await youth.wait_for(first, bot, "eigenen, verschlüsselten Raum", within=60)
+        await until(lambda: bool(youth.client.invited_rooms), within=60, what="an invitation")
+        declined = next(iter(youth.client.invited_rooms))
+        await youth.client.room_leave(declined)  # "Decline"
+        await youth.wait_for(first, bot, "abgelehnt", within=60)
+
+        await youth.send(first, "ich will mich umbringen")
+        await counsellor.wait_for(staff_room, bot, "KRISENHINWEIS", within=60)
+        await until(lambda: any(r != declined for r in youth.invited_to()), within=60,
+                    what="a new invitation")
+        room = next(r for r in youth.invited_to() if r != declined)
+        await youth.client.join(room)
+        await youth.wait_for(room, bot, "116 111", within=60)
+    finally:
+        await youth.close()
+        await counsellor.close()
+        await process.stop()
+
+
+async def test_ja_loeschen_purges_the_first_room_too(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
+    write_private(process.layout.admin_token_file, synapse.admin.access_token)
+    live = await process.start()
+    youth = await login(synapse, user_factory, tmp_path, "youth")
+    bot = process.user_id
+    try:
+        await counsellor.accept_invite(within=60)
+        first = await youth.open_chat(bot, like_element=False)
+        await youth.send(first, f"mein name ist KANARIENVOGEL-{secrets.token_hex(6)}")
+        await youth.wait_for(first, bot, "mitgenommen", within=60)
+        room = await youth.accept_invite(within=60)
+        record = await live.store.conversation_by_room(RoomID(room))
+        assert record is not None
+
+        await youth.send(room, "löschen")
+        await youth.wait_for(room, bot, "„ja löschen“", within=60)
+        await youth.send(room, "ja löschen")
+
+        async def erased() -> bool:
+            return await live.store.conversation(record.conversation) is None
+        await until(erased, within=90, what="the erasure")
+        assert not await synapse.admin.room_exists(room)
+        assert not await synapse.admin.room_exists(first)
+    finally:
+        await youth.close()
+        await counsellor.close()
+        await process.stop()
