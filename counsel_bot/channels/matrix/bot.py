@@ -23,7 +23,6 @@ from nio import (
     MatrixRoom,
     MegolmEvent,
     MessageDirection,
-    RoomCreateResponse,
     RoomMemberEvent,
     RoomMessage,
     RoomMessageMedia,
@@ -38,11 +37,12 @@ from nio.exceptions import EncryptionError
 
 from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.channels.matrix.office_rooms import OfficeStaffRooms
-from counsel_bot.channels.matrix.room_moves import ARRIVED, DECLINED, RoomMoves
+from counsel_bot.channels.matrix.room_moves import RoomMoves
 from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
 from counsel_bot.channels.matrix.session import LOGIN_GONE, LoginRevoked
 from counsel_bot.channels.matrix.staff_room import StaffRoom
-from counsel_bot.channels.outbox_worker import EffectFailed, OutboxWorker
+from counsel_bot.channels.matrix.youth_moves import MOVE_RETRY, YouthMoves
+from counsel_bot.channels.outbox_worker import OutboxWorker
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.conductor import Addon, Conductor
 from counsel_bot.core.clock import Clock
@@ -69,12 +69,8 @@ SYNC_TOKEN_KEY = "sync_token"  # noqa: S105 (a settings key)
 # Each part that takes in work beside the sync loop gets this long to end at a stop (the
 # mail server's grace is 5 s); the runner's whole stop has 25 s.
 INTAKE_STOP_SECONDS = 7.0
-# A room for a youth's move that the homeserver refused is asked for again this much later.
-MOVE_RETRY = timedelta(minutes=1)
 # A setting per room joined on an invitation whose welcome (or move) is still to come.
 WELCOME_DUE_PREFIX = "welcome_due:"
-# A youth who declined the room they were moved to: their next message there moves them again.
-MOVE_AGAIN_PREFIX = "move_again:"
 TICK_INTERVAL = timedelta(seconds=5)
 # Events per room in one sync. More than came in a room since the last sync (a bot that was
 # down, a long message burst) leaves a gap, which is fetched page by page (GAP_PAGE).
@@ -136,6 +132,8 @@ class CounselBot:
         self._welcome_again: dict[RoomID, datetime] = {}
         self._welcomes_loaded = False  # the rooms a stop left unwelcomed (WELCOME_DUE_PREFIX)
         self.moves = RoomMoves(conductor.store)
+        self.moving = YouthMoves(client, conductor, executor, clock, default_language,
+                                 self.moves)
         executor.waiting_in = self.moves.first_of
         self._last_tick = clock.now() - TICK_INTERVAL
         self.ready = asyncio.Event()
@@ -439,7 +437,7 @@ class CounselBot:
         if youth is None:
             return True
         if not room.encrypted or not await self._can_moderate(room_id):
-            return await self._move_to_own_room(room, youth)
+            return await self.moving.move(room, youth)
         greeted = f"greeted:{room_id}"
         if await self.store.get_setting(greeted) is None:
             await self.executor.send(room_id, text("greeting", self.default_language),
@@ -480,95 +478,6 @@ class CounselBot:
         mine = users.get(self.user_id, content.get("users_default", 0))
         return isinstance(mine, int) and mine >= content.get("kick", 50)
 
-    async def _move_to_own_room(self, room: MatrixRoom, youth: UserID) -> bool:
-        """A room without encryption, or one where the bot could not remove a counsellor
-        again, is no place for counselling: explain and open the bot's own room. The bot
-        stays until the youth is there (`room_moves`). False if the homeserver refused the
-        new room: asked for again later."""
-        first = RoomID(room.room_id)
-        if await self.moves.target(first) is not None:
-            return True
-        moved, told = f"moved:{first}", f"move_told:{first}"
-        if await self.store.get_setting(moved) is not None:
-            await self.client.room_leave(first)  # moved by a version that left at once
-            return True
-        # Told once, also when the new room is refused and asked for again.
-        if await self.store.get_setting(told) is None:
-            key = "unencrypted_room" if not room.encrypted else "moving_room"
-            await self.executor.send(first, text(key, self.default_language), key=moved)
-            await self.store.set_setting(told, "1")
-        answer = await self.client.room_create(
-            is_direct=True, invite=[youth], initial_state=[ENCRYPTION],
-            power_level_override=counselling_power_levels(),
-        )
-        if not isinstance(answer, RoomCreateResponse):
-            log.warning("the homeserver refused a room to move a youth to (%s); asked "
-                        "again in %d s", getattr(answer, "status_code", "?"),
-                        MOVE_RETRY.total_seconds())
-            return False
-        # Noted only once the new room exists: a stop before must not strand the youth.
-        await self.moves.moved(first, RoomID(answer.room_id))
-        return True
-
-    async def _taken_along(self, room_id: RoomID) -> RoomID:
-        """Where a youth's words in ``room_id`` count: the room they were moved to, if so."""
-        return await self.moves.target(room_id) or room_id
-
-    async def _tell_where_to_go_on(self, first: RoomID, new: RoomID) -> None:
-        """Once per new room, in the room the youth was moved out of: their words went
-        along; go on in the new room; the numbers, because nobody has read them yet."""
-        reminded = f"move_reminded:{first}:{new}"
-        if await self.store.get_setting(reminded) is not None:
-            return
-        emergency = self.conductor.policy.emergency[self.default_language]
-        if await self._say_in(first, text("moved_room_reminder", self.default_language,
-                                          emergency=emergency), reminded):
-            await self.store.set_setting(reminded, "1")
-
-    async def _pass_on(self, new: RoomID, event_id: EventID, body: str) -> None:
-        """Words written in the first room once a counsellor is in the new one: passed on
-        there for them (before the join, the transcript carries them)."""
-        record = await self.store.conversation_by_room(new)
-        current = None if record is None else self.conductor.router.conversation(
-            record.conversation)
-        counsellor = None if current is None else current.assigned_to
-        room = self.client.rooms.get(new)
-        if counsellor is None or room is None or counsellor not in room.users \
-                or counsellor in room.invited_users:
-            return
-        name = self.conductor.counsellor_name(counsellor)
-        await self._say_in(new, text("moved_room_passed_on", self.default_language,
-                                     counsellor=name, line=body), f"passed-on:{event_id}")
-
-    async def _say_in(self, room_id: RoomID, body: str, key: str) -> bool:
-        try:
-            await self.executor.send(room_id, body, key=key)
-        except EffectFailed as failure:
-            log.warning("could not say something about a youth's move (%s)", failure)
-            return False
-        return True
-
-    async def _move_ended(self, first: RoomID, how: str) -> None:
-        """The youth is in the new room, or left the first: the bot leaves the first."""
-        await self.moves.ended(first, how)
-        await self.client.room_leave(first)
-
-    async def _move_declined(self, first: RoomID) -> None:
-        """The youth declined the new room: they are told, in the room they are in, that
-        their next message brings a new invitation (and the numbers, in case)."""
-        await self.moves.ended(first, DECLINED)
-        await self.store.set_setting(f"{MOVE_AGAIN_PREFIX}{first}", "1")
-        emergency = self.conductor.policy.emergency[self.default_language]
-        await self._say_in(first, text("moving_declined", self.default_language,
-                                       emergency=emergency),
-                           f"move-declined:{first}:{self.clock.now():%s}")
-
-    async def _move_again(self, room: MatrixRoom, youth: UserID) -> None:
-        first = RoomID(room.room_id)
-        if await self.store.get_setting(f"{MOVE_AGAIN_PREFIX}{first}"):
-            await self.store.set_setting(f"{MOVE_AGAIN_PREFIX}{first}", "")
-            await self._move_to_own_room(room, youth)
-
     # -- room events --------------------------------------------------------------------------
 
     async def _on_room_event(self, room_id: RoomID, event: Any) -> None:
@@ -586,7 +495,7 @@ class CounselBot:
             if room is not None and room.encrypted and self._youth_of(room) == event.sender \
                     and not await self._is_staff_room(room_id):
                 await self.conductor.youth_reached_out(
-                    await self._taken_along(room_id), UserID(event.sender),
+                    await self.moving.counselling_room(room_id), UserID(event.sender),
                     room.user_name(event.sender), self.clock.now())
         elif isinstance(event, RoomMessageText):
             await self._on_text(room_id, event)
@@ -632,12 +541,11 @@ class CounselBot:
         if not room.encrypted:
             return  # never take content from an unencrypted room
         nickname = room.user_name(sender)
-        await self._move_again(room, sender)  # a youth who declined the new room writes again
-        counselling = await self._taken_along(room_id)
+        await self.moving.again(room, sender)  # a youth who declined the new room writes
+        counselling = await self.moving.counselling_room(room_id)
         await self.conductor.youth_wrote(counselling, sender, nickname, event_id, body, at)
         if counselling != room_id:
-            await self._tell_where_to_go_on(room_id, counselling)
-            await self._pass_on(counselling, event_id, body)
+            await self.moving.taken_along(room_id, counselling, event_id, body)
 
     async def _on_other_message(
         self, room_id: RoomID, event: RoomMessage | BadEvent | UnknownBadEvent
@@ -671,7 +579,8 @@ class CounselBot:
             return
         # A /me or a notice is words like any text: no note that files cannot be passed on.
         await self.conductor.youth_wrote(
-            await self._taken_along(room_id), UserID(event.sender), room.user_name(event.sender),
+            await self.moving.counselling_room(room_id), UserID(event.sender),
+            room.user_name(event.sender),
             EventID(event.event_id), note, self.clock.now(),
             attachment=kind not in TEXT_MSGTYPES)
 
@@ -690,18 +599,14 @@ class CounselBot:
             if self.is_staff(user):
                 await self.conductor.member_joined(room_id, user, EventID(event.event_id), at)
             elif user != self.user_id:
-                if (first := await self.moves.first_of(room_id)) is not None:
-                    await self._move_ended(first, ARRIVED)  # the youth is in the new room
+                await self.moving.youth_joined(room_id)
                 await self._welcome(room_id)
         # From an invitation too: a counsellor who declines, or whose invitation the youth
         # withdraws, must not hold the youth until the response timer hands them back.
         elif event.membership in ("leave", "ban") and event.prev_membership in ("join",
                                                                                  "invite"):
-            if user != self.user_id and await self.moves.target(room_id) is not None:
-                await self._move_ended(room_id, ARRIVED)  # the youth left the first room
-            elif event.prev_membership == "invite" and not self.is_staff(user) and \
-                    (first := await self.moves.first_of(room_id)) is not None:
-                await self._move_declined(first)
+            if user != self.user_id and not self.is_staff(user):
+                await self.moving.youth_left(room_id, declined=event.prev_membership == "invite")
             await self.conductor.member_left(room_id, user, EventID(event.event_id), at)
 
     # -- undecryptable messages -------------------------------------------------------------

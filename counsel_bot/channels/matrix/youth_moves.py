@@ -1,0 +1,156 @@
+"""Moving a youth out of a room the bot cannot moderate, into one of its own.
+
+A room without encryption, or one where the bot could not remove a counsellor again, is no
+place for counselling. The bot explains, opens its own room and invites the youth; until
+the youth is there the move is pending (the links and why: `room_moves.py`). Meanwhile:
+
+- what the youth writes in the first room counts as written in the new room (the crisis
+  check included), and they are told once per new room, with the numbers, that it went
+  along;
+- words written there once a counsellor is in the new room are passed on to her;
+- a youth who declines the new room is told that their next message brings a new
+  invitation, and it does.
+
+The bot leaves the first room once the youth has joined the new one, or left the first.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from nio import AsyncClient, MatrixRoom, RoomCreateResponse
+
+from counsel_bot.channels.matrix.executor import Executor
+from counsel_bot.channels.matrix.room_moves import ARRIVED, DECLINED, RoomMoves
+from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
+from counsel_bot.channels.outbox_worker import EffectFailed
+from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.core.clock import Clock
+from counsel_bot.core.ids import EventID, RoomID, UserID
+from counsel_bot.core.messages import Language, text
+
+log = logging.getLogger(__name__)
+
+# A refused room for a move is asked for again this often (the bot's welcome loop).
+MOVE_RETRY = timedelta(minutes=1)
+# A youth who declined the room they were moved to: their next message moves them again.
+MOVE_AGAIN_PREFIX = "move_again:"
+
+
+class YouthMoves:
+    def __init__(self, client: AsyncClient, conductor: Conductor, executor: Executor,
+                 clock: Clock, language: Language, links: RoomMoves) -> None:
+        self._client = client
+        self._conductor = conductor
+        self._store = conductor.store
+        self._executor = executor
+        self._clock = clock
+        self._language = language
+        self.links = links
+
+    async def move(self, room: MatrixRoom, youth: UserID) -> bool:
+        """Explain and open the bot's own room. False if the homeserver refused the new
+        room: asked for again later."""
+        first = RoomID(room.room_id)
+        if await self.links.target(first) is not None:
+            return True
+        moved, told = f"moved:{first}", f"move_told:{first}"
+        if await self._store.get_setting(moved) is not None:
+            await self._client.room_leave(first)  # moved by a version that left at once
+            return True
+        # Told once, also when the new room is refused and asked for again.
+        if await self._store.get_setting(told) is None:
+            key = "unencrypted_room" if not room.encrypted else "moving_room"
+            await self._executor.send(first, text(key, self._language), key=moved)
+            await self._store.set_setting(told, "1")
+        answer = await self._client.room_create(
+            is_direct=True, invite=[youth], initial_state=[ENCRYPTION],
+            power_level_override=counselling_power_levels(),
+        )
+        if not isinstance(answer, RoomCreateResponse):
+            log.warning("the homeserver refused a room to move a youth to (%s); asked "
+                        "again in %d s", getattr(answer, "status_code", "?"),
+                        MOVE_RETRY.total_seconds())
+            return False
+        # Noted only once the new room exists: a stop before must not strand the youth.
+        await self.links.moved(first, RoomID(answer.room_id))
+        return True
+
+    async def counselling_room(self, room_id: RoomID) -> RoomID:
+        """Where a youth's words in ``room_id`` count: the room they were moved to, if so."""
+        return await self.links.target(room_id) or room_id
+
+    async def taken_along(self, first: RoomID, new: RoomID, event_id: EventID,
+                          body: str) -> None:
+        """Words written in ``first`` went to ``new``'s conversation: say so, pass them on."""
+        await self._tell_where_to_go_on(first, new)
+        await self._pass_on(new, event_id, body)
+
+    async def again(self, room: MatrixRoom, youth: UserID) -> None:
+        """A youth who declined the new room writes in the first: a new invitation."""
+        first = RoomID(room.room_id)
+        if await self._store.get_setting(f"{MOVE_AGAIN_PREFIX}{first}"):
+            await self._store.set_setting(f"{MOVE_AGAIN_PREFIX}{first}", "")
+            await self.move(room, youth)
+
+    async def youth_joined(self, room_id: RoomID) -> None:
+        """Someone not on staff joined ``room_id``: the new room of a pending move, maybe."""
+        if (first := await self.links.first_of(room_id)) is not None:
+            await self._ended(first, ARRIVED)
+
+    async def youth_left(self, room_id: RoomID, *, declined: bool) -> None:
+        """Someone not on staff left ``room_id`` (``declined``: from an invitation)."""
+        if await self.links.target(room_id) is not None:
+            await self._ended(room_id, ARRIVED)  # the youth left the first room
+        elif declined and (first := await self.links.first_of(room_id)) is not None:
+            await self._declined(first)
+
+    async def _ended(self, first: RoomID, how: str) -> None:
+        await self.links.ended(first, how)
+        await self._client.room_leave(first)
+
+    async def _declined(self, first: RoomID) -> None:
+        """Told in the room they are in that their next message brings a new invitation
+        (and the numbers, in case)."""
+        await self.links.ended(first, DECLINED)
+        await self._store.set_setting(f"{MOVE_AGAIN_PREFIX}{first}", "1")
+        await self._say_in(first, text("moving_declined", self._language,
+                                       emergency=self._emergency()),
+                           f"move-declined:{first}:{self._clock.now():%s}")
+
+    async def _tell_where_to_go_on(self, first: RoomID, new: RoomID) -> None:
+        """Once per new room: their words went along; go on in the new room; the numbers,
+        because nobody has read the words yet."""
+        reminded = f"move_reminded:{first}:{new}"
+        if await self._store.get_setting(reminded) is not None:
+            return
+        if await self._say_in(first, text("moved_room_reminder", self._language,
+                                          emergency=self._emergency()), reminded):
+            await self._store.set_setting(reminded, "1")
+
+    async def _pass_on(self, new: RoomID, event_id: EventID, body: str) -> None:
+        """Once a counsellor is in the new room (before, the transcript at her join carries
+        the words)."""
+        record = await self._store.conversation_by_room(new)
+        current = None if record is None else self._conductor.router.conversation(
+            record.conversation)
+        counsellor = None if current is None else current.assigned_to
+        room = self._client.rooms.get(new)
+        if counsellor is None or room is None or counsellor not in room.users \
+                or counsellor in room.invited_users:
+            return
+        name = self._conductor.counsellor_name(counsellor)
+        await self._say_in(new, text("moved_room_passed_on", self._language,
+                                     counsellor=name, line=body), f"passed-on:{event_id}")
+
+    def _emergency(self) -> str:
+        return self._conductor.policy.emergency[self._language]
+
+    async def _say_in(self, room_id: RoomID, body: str, key: str) -> bool:
+        try:
+            await self._executor.send(room_id, body, key=key)
+        except EffectFailed as failure:
+            log.warning("could not say something about a youth's move (%s)", failure)
+            return False
+        return True
