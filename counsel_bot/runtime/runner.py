@@ -247,10 +247,11 @@ async def _run_bot(
         admin_http = await stack.enter_async_context(aiohttp.ClientSession())
         bridge = bridge_admin(settings, layout, admin_http)
         # A purge takes the room a youth was moved out of too: their first words are there.
-        admin = None if bridge is None else PurgingFirstRooms(bridge, store)
+        admin = None if bridge is None else PurgingFirstRooms(bridge, store, bot.moving.in_use)
         executor.admin = admin  # youth-initiated deletion; without it, retention deletes
         async def before_erase(record: ConversationRecord) -> None:
             await conductor.forget_traces(record, clock.now())
+            await bot.moving.erase_rest_of_chat(record)  # a room they declined, say
 
         executor.before_erase = before_erase
         retention = asyncio.create_task(retention_loop(settings, store, admin, clock, stop,

@@ -117,3 +117,106 @@ async def test_ja_loeschen_purges_the_first_room_too(
         await youth.close()
         await counsellor.close()
         await process.stop()
+
+
+async def test_a_me_after_a_decline_brings_a_new_invitation_not_a_counsellor(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """A second review: only text brought the new invitation; a /me (or a caption, or a
+    message still undecryptable) opened the conversation in the first room and invited the
+    counsellor there, where the bot cannot remove her."""
+    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
+    live = await process.start()
+    youth = await login(synapse, user_factory, tmp_path, "youth")
+    bot = process.user_id
+    try:
+        staff_room = await on_duty(counsellor, bot)
+        first = await youth.open_chat(bot, like_element=False)
+        await youth.wait_for(first, bot, "eigenen, verschlüsselten Raum", within=60)
+        await until(lambda: bool(youth.client.invited_rooms), within=60, what="an invitation")
+        declined = next(iter(youth.client.invited_rooms))
+        await youth.client.room_leave(declined)
+        await youth.wait_for(first, bot, "abgelehnt", within=60)
+
+        await youth.send(first, "will nicht mehr leben", msgtype="m.emote")
+        await counsellor.wait_for(staff_room, bot, "KRISENHINWEIS", within=60)
+        await until(lambda: any(r != declined for r in youth.invited_to()), within=60,
+                    what="a new invitation")
+        assert await live.store.conversation_by_room(RoomID(first)) is None
+        assert first not in counsellor.invited_to()
+    finally:
+        await youth.close()
+        await counsellor.close()
+        await process.stop()
+
+
+async def test_a_me_or_a_caption_in_the_first_room_reaches_the_counsellor(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
+    await process.start()
+    youth = await login(synapse, user_factory, tmp_path, "youth")
+    bot = process.user_id
+    try:
+        await on_duty(counsellor, bot)
+        first = await youth.open_chat(bot, like_element=False)
+        await youth.send(first, "hallo, ich hab stress zuhause ERSTE")
+        await youth.wait_for(first, bot, "mitgenommen", within=60)
+        room = await counsellor.accept_invite(within=60)
+        await counsellor.wait_for(room, bot, "ERSTE", within=60)
+
+        await youth.send(first, "ritzt sich wieder ZWEITE", msgtype="m.emote")
+        await youth.send(first, "mein arm DRITTE", msgtype="m.image",
+                         url="mxc://test.localhost/abc", filename="arm.jpg")
+        await counsellor.wait_for(room, bot, "ZWEITE", within=60)
+        await counsellor.wait_for(room, bot, "DRITTE", within=60)
+    finally:
+        await youth.close()
+        await counsellor.close()
+        await process.stop()
+
+
+async def test_ja_loeschen_after_a_decline_purges_every_room_of_the_chat(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """The youth declined a room in which a counsellor had read the transcript of their
+    first words, was invited again, and deleted everything from the first room: the
+    declined room and its closed conversation went on existing until retention."""
+    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
+    write_private(process.layout.admin_token_file, synapse.admin.access_token)
+    live = await process.start()
+    youth = await login(synapse, user_factory, tmp_path, "youth")
+    bot = process.user_id
+    canary = f"KANARIENVOGEL-{secrets.token_hex(6)}"
+    try:
+        await on_duty(counsellor, bot)
+        first = await youth.open_chat(bot, like_element=False)
+        await youth.send(first, f"mein name ist {canary}")
+        await youth.wait_for(first, bot, "mitgenommen", within=60)
+        declined = await counsellor.accept_invite(within=60)
+        await counsellor.wait_for(declined, bot, canary, within=60)  # the transcript
+        await until(lambda: declined in youth.invited_to(), within=60, what="the invitation")
+        old = await live.store.conversation_by_room(RoomID(declined))
+        assert old is not None
+        await youth.client.room_leave(declined)
+        await youth.wait_for(first, bot, "abgelehnt", within=60)
+
+        await youth.send(first, "hallo nochmal")
+        await until(lambda: any(r != declined for r in youth.invited_to()), within=60,
+                    what="a new invitation")
+        await youth.send(first, "löschen")
+        await youth.wait_for(first, bot, "„ja löschen“", within=60)
+        await youth.send(first, "ja löschen")
+
+        async def all_gone() -> bool:
+            return not any([await synapse.admin.room_exists(first),
+                            await synapse.admin.room_exists(declined),
+                            await live.store.conversation(old.conversation) is not None])
+        await until(all_gone, within=90, what="every room of the chat to be purged")
+    finally:
+        await youth.close()
+        await counsellor.close()
+        await process.stop()

@@ -495,8 +495,8 @@ class CounselBot:
             if room is not None and room.encrypted and self._youth_of(room) == event.sender \
                     and not await self._is_staff_room(room_id):
                 await self.conductor.youth_reached_out(
-                    await self.moving.counselling_room(room_id), UserID(event.sender),
-                    room.user_name(event.sender), self.clock.now())
+                    await self.moving.words_room(room, UserID(event.sender)),
+                    UserID(event.sender), room.user_name(event.sender), self.clock.now())
         elif isinstance(event, RoomMessageText):
             await self._on_text(room_id, event)
         elif isinstance(event, RoomMessage | BadEvent | UnknownBadEvent) \
@@ -541,8 +541,7 @@ class CounselBot:
         if not room.encrypted:
             return  # never take content from an unencrypted room
         nickname = room.user_name(sender)
-        await self.moving.again(room, sender)  # a youth who declined the new room writes
-        counselling = await self.moving.counselling_room(room_id)
+        counselling = await self.moving.words_room(room, sender)
         await self.conductor.youth_wrote(counselling, sender, nickname, event_id, body, at)
         if counselling != room_id:
             await self.moving.taken_along(room_id, counselling, event_id, body)
@@ -578,11 +577,13 @@ class CounselBot:
                                                        self.clock.now())
             return
         # A /me or a notice is words like any text: no note that files cannot be passed on.
-        await self.conductor.youth_wrote(
-            await self.moving.counselling_room(room_id), UserID(event.sender),
-            room.user_name(event.sender),
-            EventID(event.event_id), note, self.clock.now(),
-            attachment=kind not in TEXT_MSGTYPES)
+        youth, event_id = UserID(event.sender), EventID(event.event_id)
+        counselling = await self.moving.words_room(room, youth)
+        await self.conductor.youth_wrote(counselling, youth, room.user_name(youth), event_id,
+                                         note, self.clock.now(),
+                                         attachment=kind not in TEXT_MSGTYPES)
+        if counselling != room_id:
+            await self.moving.taken_along(room_id, counselling, event_id, note)
 
     async def _maybe_mail_reply(
         self, room_id: RoomID, sender: UserID, event_id: EventID, body: str

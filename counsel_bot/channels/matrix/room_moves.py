@@ -15,6 +15,7 @@ too (`PurgingFirstRooms`), where the youth's first words are.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from counsel_bot.core.ids import RoomID
@@ -63,23 +64,42 @@ class RoomMoves:
         return new
 
 
-class PurgingFirstRooms:
-    """The admin API, with a room's purge purging the room its youth was moved out of first:
-    a youth's erasure (or retention) must take their first words too."""
+    async def same_chat(self, room: RoomID) -> tuple[RoomID | None, list[RoomID]]:
+        """For a room a youth was moved to: the first room, and the other rooms moved to
+        from it (one the youth declined before, say). To the youth it was all one chat."""
+        first = _first_of(await self._store.get_setting(f"{MOVED_FROM_PREFIX}{room}") or "")
+        if first is None:
+            return None, []
+        return first, [RoomID(key.removeprefix(MOVED_FROM_PREFIX))
+                       for key, value in await self._store.settings(MOVED_FROM_PREFIX)
+                       if _first_of(value) == first and key != f"{MOVED_FROM_PREFIX}{room}"]
 
-    def __init__(self, admin: AdminClient, store: Store) -> None:
+
+class PurgingFirstRooms:
+    """The admin API, with a room's purge purging the rest of its youth's chat first: the
+    room they were moved out of and any other room moved to from it (`RoomMoves.same_chat`),
+    where their first words, or a counsellor's transcript of them, are. A room still in use
+    (``in_use``: an open conversation's, or the first room of a move to one) is left."""
+
+    def __init__(self, admin: AdminClient, store: Store,
+                 in_use: Callable[[RoomID], Awaitable[bool]]) -> None:
         self._admin = admin
-        self._store = store
+        self._links = RoomMoves(store)
+        self._in_use = in_use
 
     async def delete_room_and_wait(self, room_id: str) -> object:
-        first = _first_of(await self._store.get_setting(f"{MOVED_FROM_PREFIX}{room_id}") or "")
-        if first is not None:
-            try:
-                await self._admin.delete_room_and_wait(first)
-            except AdminApiError as exc:
-                if not isinstance(exc, NotFound) and exc.status != 404:
-                    raise  # purged already (a replay) is fine; anything else is tried again
+        first, others = await self._links.same_chat(RoomID(room_id))
+        for room in [*others, *([first] if first is not None else [])]:
+            if not await self._in_use(room):
+                await self._purge_if_there(room)
         return await self._admin.delete_room_and_wait(room_id)
+
+    async def _purge_if_there(self, room_id: RoomID) -> None:
+        try:
+            await self._admin.delete_room_and_wait(room_id)
+        except AdminApiError as exc:
+            if not isinstance(exc, NotFound) and exc.status != 404:
+                raise  # purged already (a replay) is fine; anything else is tried again
 
     async def room_exists(self, room_id: str) -> bool:
         return await self._admin.room_exists(room_id)

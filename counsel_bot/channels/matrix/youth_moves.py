@@ -29,6 +29,7 @@ from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.clock import Clock
 from counsel_bot.core.ids import EventID, RoomID, UserID
 from counsel_bot.core.messages import Language, text
+from counsel_bot.store import ConversationRecord
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +78,13 @@ class YouthMoves:
         await self.links.moved(first, RoomID(answer.room_id))
         return True
 
-    async def counselling_room(self, room_id: RoomID) -> RoomID:
-        """Where a youth's words in ``room_id`` count: the room they were moved to, if so."""
-        return await self.links.target(room_id) or room_id
+    async def words_room(self, room: MatrixRoom, youth: UserID) -> RoomID:
+        """Where the words ``youth`` just wrote in ``room`` count (any kind of message: text,
+        /me, a caption, one still undecryptable): the room they were moved to, if so; a
+        youth who declined it is invited again first."""
+        first = RoomID(room.room_id)
+        await self._again(room, youth)
+        return await self.links.target(first) or first
 
     async def taken_along(self, first: RoomID, new: RoomID, event_id: EventID,
                           body: str) -> None:
@@ -87,12 +92,35 @@ class YouthMoves:
         await self._tell_where_to_go_on(first, new)
         await self._pass_on(new, event_id, body)
 
-    async def again(self, room: MatrixRoom, youth: UserID) -> None:
+    async def _again(self, room: MatrixRoom, youth: UserID) -> None:
         """A youth who declined the new room writes in the first: a new invitation."""
         first = RoomID(room.room_id)
         if await self._store.get_setting(f"{MOVE_AGAIN_PREFIX}{first}"):
             await self._store.set_setting(f"{MOVE_AGAIN_PREFIX}{first}", "")
             await self.move(room, youth)
+
+    async def in_use(self, room: RoomID) -> bool:
+        """An open conversation's room, or the first room of a pending move to one: not to
+        be purged with the rest of a youth's chat."""
+        record = await self._store.conversation_by_room(room)
+        if record is not None and self._conductor.router.conversation(
+                record.conversation) is not None:
+            return True
+        target = await self.links.target(room)
+        return target is not None and target != room and await self.in_use(target)
+
+    async def erase_rest_of_chat(self, record: ConversationRecord) -> None:
+        """Before ``record`` is erased: the closed conversations of the rooms it shares a
+        first room with (one the youth declined, say) go with it; their rooms were purged
+        with its room (`PurgingFirstRooms`)."""
+        _first, others = await self.links.same_chat(record.room_id)
+        for room in others:
+            other = await self._store.conversation_by_room(room)
+            if other is None or other.conversation == record.conversation \
+                    or self._conductor.router.conversation(other.conversation) is not None:
+                continue
+            await self._conductor.forget_traces(other, self._clock.now())
+            await self._store.erase_conversation(other.conversation)
 
     async def youth_joined(self, room_id: RoomID) -> None:
         """Someone not on staff joined ``room_id``: the new room of a pending move, maybe."""
