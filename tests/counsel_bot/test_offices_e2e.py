@@ -89,7 +89,7 @@ async def test_three_offices_route_by_topic_and_postcode_and_keep_apart(
         await until(lambda: rooms[0] in anna.invited_to(), what="anna's invitation")
         assert await anna.accept_invite() == rooms[0]
         await youths[1].wait_for(rooms[1], bot, "Platz 1")
-        mine = _CID.findall(await _ask(anna, family_room, bot, "!status", "Status"))
+        mine = _CID.findall(await _ask(anna, family_room, bot, "!status", "Rolle:"))
         queued = _CID.findall(await _ask(anna, family_room, bot, "!queue", "Warteschlange"))
         assert len(mine) == 1
         assert len(queued) == 1
@@ -107,7 +107,7 @@ async def test_three_offices_route_by_topic_and_postcode_and_keep_apart(
             assert "0 wartend" in queue
             assert assigned not in queue
             assert waiting not in queue
-            status = await _ask(other, staff_room, bot, "!status", "Status")
+            status = await _ask(other, staff_room, bot, "!status", "Rolle:")
             assert assigned not in status
             assert waiting not in status
         # ... and every command on these conversations is refused as unknown.
@@ -122,7 +122,7 @@ async def test_three_offices_route_by_topic_and_postcode_and_keep_apart(
         # Nothing moved: ben was invited nowhere, anna still has hers, the other still waits.
         assert not ben.invited_to() & set(rooms)
         assert not cem.invited_to() & set(rooms)
-        assert assigned in await _ask(anna, family_room, bot, "!status", "Status")
+        assert assigned in await _ask(anna, family_room, bot, "!status", "Rolle:")
         assert waiting in await _ask(anna, family_room, bot, "!queue", "Warteschlange")
         # After a restart the offices, their rooms and the isolation are as they were.
         await process.stop()

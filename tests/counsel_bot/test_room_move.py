@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 
 from counsel_bot.core.ids import RoomID
-from homeserver_bridge.paths import write_private
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import NioYouth, login, provision_bot, until
+from tests.support.bot_harness import NioYouth, office, until
 
 pytestmark = pytest.mark.integration
 
@@ -27,15 +26,20 @@ async def on_duty(counsellor: NioYouth, bot: str) -> str:
     return staff_room
 
 
+async def decline_the_new_room(youth: NioYouth, first: str, bot: str) -> str:
+    await youth.wait_for(first, bot, "eigenen, verschlüsselten Raum", within=60)
+    await until(lambda: bool(youth.client.invited_rooms), within=60, what="an invitation")
+    declined = next(iter(youth.client.invited_rooms))
+    await youth.client.room_leave(declined)  # "Decline"
+    await youth.wait_for(first, bot, "abgelehnt", within=60)
+    return declined
+
+
 async def test_a_youth_who_stays_in_the_first_room_is_read_and_answered_there(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
-    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
-    await process.start()
-    youth = await login(synapse, user_factory, tmp_path, "youth")
-    bot = process.user_id
-    try:
+    async with office(synapse, user_factory, tmp_path) as o:
+        counsellor, youth, bot = o.counsellor, o.youth, o.bot_user
         await on_duty(counsellor, bot)
         first = await youth.open_chat(bot, like_element=False)
         await youth.send(first, "hallo, ich hab stress zuhause ERSTE")
@@ -47,76 +51,32 @@ async def test_a_youth_who_stays_in_the_first_room_is_read_and_answered_there(
 
         await youth.send(first, "mein vater schlägt mich ZWEITE")
         await counsellor.wait_for(room, bot, "ZWEITE", within=60)  # passed on to her
+        await youth.send(first, "ritzt sich wieder DRITTE", msgtype="m.emote")
+        await youth.send(first, "mein arm VIERTE", msgtype="m.image",
+                         url="mxc://test.localhost/abc", filename="arm.jpg")
+        await counsellor.wait_for(room, bot, "DRITTE", within=60)  # a /me (second review)
+        await counsellor.wait_for(room, bot, "VIERTE", within=60)  # and a caption
 
         await youth.send(first, "ende")
         await youth.wait_for(first, bot, "Das Gespräch ist jetzt beendet", within=60)
-    finally:
-        await youth.close()
-        await counsellor.close()
-        await process.stop()
 
 
 async def test_a_youth_who_declines_the_new_room_is_invited_again_when_writing(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
-    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
-    await process.start()
-    youth = await login(synapse, user_factory, tmp_path, "youth")
-    bot = process.user_id
-    try:
-        staff_room = await counsellor.accept_invite(within=60)
+    async with office(synapse, user_factory, tmp_path) as o:
+        youth, bot = o.youth, o.bot_user
+        staff_room = await o.counsellor.accept_invite(within=60)
         first = await youth.open_chat(bot, like_element=False)
-        await youth.wait_for(first, bot, "eigenen, verschlüsselten Raum", within=60)
-        await until(lambda: bool(youth.client.invited_rooms), within=60, what="an invitation")
-        declined = next(iter(youth.client.invited_rooms))
-        await youth.client.room_leave(declined)  # "Decline"
-        await youth.wait_for(first, bot, "abgelehnt", within=60)
+        declined = await decline_the_new_room(youth, first, bot)
 
         await youth.send(first, "ich will mich umbringen")
-        await counsellor.wait_for(staff_room, bot, "KRISENHINWEIS", within=60)
+        await o.counsellor.wait_for(staff_room, bot, "KRISENHINWEIS", within=60)
         await until(lambda: any(r != declined for r in youth.invited_to()), within=60,
                     what="a new invitation")
         room = next(r for r in youth.invited_to() if r != declined)
         await youth.client.join(room)
         await youth.wait_for(room, bot, "116 111", within=60)
-    finally:
-        await youth.close()
-        await counsellor.close()
-        await process.stop()
-
-
-async def test_ja_loeschen_purges_the_first_room_too(
-    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
-) -> None:
-    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
-    write_private(process.layout.admin_token_file, synapse.admin.access_token)
-    live = await process.start()
-    youth = await login(synapse, user_factory, tmp_path, "youth")
-    bot = process.user_id
-    try:
-        await counsellor.accept_invite(within=60)
-        first = await youth.open_chat(bot, like_element=False)
-        await youth.send(first, f"mein name ist KANARIENVOGEL-{secrets.token_hex(6)}")
-        await youth.wait_for(first, bot, "mitgenommen", within=60)
-        room = await youth.accept_invite(within=60)
-        record = await live.store.conversation_by_room(RoomID(room))
-        assert record is not None
-
-        await youth.send(room, "löschen")
-        await youth.wait_for(room, bot, "„ja löschen“", within=60)
-        await youth.send(room, "ja löschen")
-
-        async def erased() -> bool:
-            return await live.store.conversation(record.conversation) is None
-        await until(erased, within=90, what="the erasure")
-        assert not await synapse.admin.room_exists(room)
-        assert not await synapse.admin.room_exists(first)
-    finally:
-        await youth.close()
-        await counsellor.close()
-        await process.stop()
 
 
 async def test_a_me_after_a_decline_brings_a_new_invitation_not_a_counsellor(
@@ -125,57 +85,42 @@ async def test_a_me_after_a_decline_brings_a_new_invitation_not_a_counsellor(
     """A second review: only text brought the new invitation; a /me (or a caption, or a
     message still undecryptable) opened the conversation in the first room and invited the
     counsellor there, where the bot cannot remove her."""
-    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
-    live = await process.start()
-    youth = await login(synapse, user_factory, tmp_path, "youth")
-    bot = process.user_id
-    try:
-        staff_room = await on_duty(counsellor, bot)
+    async with office(synapse, user_factory, tmp_path) as o:
+        youth, bot = o.youth, o.bot_user
+        staff_room = await on_duty(o.counsellor, bot)
         first = await youth.open_chat(bot, like_element=False)
-        await youth.wait_for(first, bot, "eigenen, verschlüsselten Raum", within=60)
-        await until(lambda: bool(youth.client.invited_rooms), within=60, what="an invitation")
-        declined = next(iter(youth.client.invited_rooms))
-        await youth.client.room_leave(declined)
-        await youth.wait_for(first, bot, "abgelehnt", within=60)
+        declined = await decline_the_new_room(youth, first, bot)
 
         await youth.send(first, "will nicht mehr leben", msgtype="m.emote")
-        await counsellor.wait_for(staff_room, bot, "KRISENHINWEIS", within=60)
+        await o.counsellor.wait_for(staff_room, bot, "KRISENHINWEIS", within=60)
         await until(lambda: any(r != declined for r in youth.invited_to()), within=60,
                     what="a new invitation")
-        assert await live.store.conversation_by_room(RoomID(first)) is None
-        assert first not in counsellor.invited_to()
-    finally:
-        await youth.close()
-        await counsellor.close()
-        await process.stop()
+        assert await o.bot.store.conversation_by_room(RoomID(first)) is None
+        assert first not in o.counsellor.invited_to()
 
 
-async def test_a_me_or_a_caption_in_the_first_room_reaches_the_counsellor(
+async def test_ja_loeschen_purges_the_first_room_too(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
-    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
-    await process.start()
-    youth = await login(synapse, user_factory, tmp_path, "youth")
-    bot = process.user_id
-    try:
-        await on_duty(counsellor, bot)
+    async with office(synapse, user_factory, tmp_path, admin=True) as o:
+        youth, bot = o.youth, o.bot_user
+        await o.counsellor.accept_invite(within=60)
         first = await youth.open_chat(bot, like_element=False)
-        await youth.send(first, "hallo, ich hab stress zuhause ERSTE")
+        await youth.send(first, f"mein name ist KANARIENVOGEL-{secrets.token_hex(6)}")
         await youth.wait_for(first, bot, "mitgenommen", within=60)
-        room = await counsellor.accept_invite(within=60)
-        await counsellor.wait_for(room, bot, "ERSTE", within=60)
+        room = await youth.accept_invite(within=60)
+        record = await o.bot.store.conversation_by_room(RoomID(room))
+        assert record is not None
 
-        await youth.send(first, "ritzt sich wieder ZWEITE", msgtype="m.emote")
-        await youth.send(first, "mein arm DRITTE", msgtype="m.image",
-                         url="mxc://test.localhost/abc", filename="arm.jpg")
-        await counsellor.wait_for(room, bot, "ZWEITE", within=60)
-        await counsellor.wait_for(room, bot, "DRITTE", within=60)
-    finally:
-        await youth.close()
-        await counsellor.close()
-        await process.stop()
+        await youth.send(room, "löschen")
+        await youth.wait_for(room, bot, "„ja löschen“", within=60)
+        await youth.send(room, "ja löschen")
+
+        async def erased() -> bool:
+            return await o.bot.store.conversation(record.conversation) is None
+        await until(erased, within=90, what="the erasure")
+        assert not await synapse.admin.room_exists(room)
+        assert not await synapse.admin.room_exists(first)
 
 
 async def test_ja_loeschen_after_a_decline_purges_every_room_of_the_chat(
@@ -184,14 +129,9 @@ async def test_ja_loeschen_after_a_decline_purges_every_room_of_the_chat(
     """The youth declined a room in which a counsellor had read the transcript of their
     first words, was invited again, and deleted everything from the first room: the
     declined room and its closed conversation went on existing until retention."""
-    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
-    write_private(process.layout.admin_token_file, synapse.admin.access_token)
-    live = await process.start()
-    youth = await login(synapse, user_factory, tmp_path, "youth")
-    bot = process.user_id
-    canary = f"KANARIENVOGEL-{secrets.token_hex(6)}"
-    try:
+    async with office(synapse, user_factory, tmp_path, admin=True) as o:
+        counsellor, youth, bot = o.counsellor, o.youth, o.bot_user
+        canary = f"KANARIENVOGEL-{secrets.token_hex(6)}"
         await on_duty(counsellor, bot)
         first = await youth.open_chat(bot, like_element=False)
         await youth.send(first, f"mein name ist {canary}")
@@ -199,7 +139,7 @@ async def test_ja_loeschen_after_a_decline_purges_every_room_of_the_chat(
         declined = await counsellor.accept_invite(within=60)
         await counsellor.wait_for(declined, bot, canary, within=60)  # the transcript
         await until(lambda: declined in youth.invited_to(), within=60, what="the invitation")
-        old = await live.store.conversation_by_room(RoomID(declined))
+        old = await o.bot.store.conversation_by_room(RoomID(declined))
         assert old is not None
         await youth.client.room_leave(declined)
         await youth.wait_for(first, bot, "abgelehnt", within=60)
@@ -214,9 +154,5 @@ async def test_ja_loeschen_after_a_decline_purges_every_room_of_the_chat(
         async def all_gone() -> bool:
             return not any([await synapse.admin.room_exists(first),
                             await synapse.admin.room_exists(declined),
-                            await live.store.conversation(old.conversation) is not None])
+                            await o.bot.store.conversation(old.conversation) is not None])
         await until(all_gone, within=90, what="every room of the chat to be purged")
-    finally:
-        await youth.close()
-        await counsellor.close()
-        await process.stop()

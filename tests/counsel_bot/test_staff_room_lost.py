@@ -14,7 +14,7 @@ import pytest
 
 from counsel_bot.config import OfficeSettings, RoutingSettings
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import NioYouth, login, provision_bot, until
+from tests.support.bot_harness import NioYouth, login, office, provision_bot, until
 
 pytestmark = pytest.mark.integration
 
@@ -30,56 +30,37 @@ async def new_staff_room(staff: NioYouth, lost: str) -> str:
 async def test_a_deleted_staff_room_is_replaced_and_the_alert_arrives(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
-    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
-    lead = await login(synapse, user_factory, tmp_path, "lead")
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id],
-                                  team_leads=[lead.client.user_id])
-    await process.start()
-    youth = await login(synapse, user_factory, tmp_path, "youth")
-    try:
-        lost = await counsellor.accept_invite(within=60)
-        await lead.accept_invite(within=60)
+    async with office(synapse, user_factory, tmp_path, with_lead=True) as o:
+        assert o.lead is not None
+        lost = await o.counsellor.accept_invite(within=60)
+        await o.lead.accept_invite(within=60)
         await synapse.admin.delete_room_and_wait(lost)
 
-        room = await youth.open_chat(process.user_id)
-        await youth.send(room, CRISIS)
+        room = await o.youth.open_chat(o.bot_user)
+        await o.youth.send(room, CRISIS)
 
-        for member in (lead, counsellor):
+        for member in (o.lead, o.counsellor):
             replaced = await new_staff_room(member, lost)
             assert replaced != lost
-            await member.wait_for(replaced, process.user_id, "KRISENHINWEIS", within=60)
-            await member.wait_for(replaced, process.user_id, "ersetzt", within=60)
-        assert process.bot is not None
-        assert await process.bot.staff_room() == replaced
-    finally:
-        await youth.close()
-        await lead.close()
-        await counsellor.close()
-        await process.stop()
+            await member.wait_for(replaced, o.bot_user, "KRISENHINWEIS", within=60)
+            await member.wait_for(replaced, o.bot_user, "ersetzt", within=60)
+        assert await o.bot.staff_room() == replaced
 
 
 async def test_a_staff_room_deleted_while_the_bot_was_stopped_is_replaced_at_the_start(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
-    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
-    await process.start()
-    youth = await login(synapse, user_factory, tmp_path, "youth")
-    try:
-        lost = await counsellor.accept_invite(within=60)
-        await process.stop()
+    async with office(synapse, user_factory, tmp_path) as o:
+        lost = await o.counsellor.accept_invite(within=60)
+        await o.process.stop()
         await synapse.admin.delete_room_and_wait(lost)
-        await process.start()
+        await o.process.start()
 
-        replaced = await new_staff_room(counsellor, lost)
-        await counsellor.wait_for(replaced, process.user_id, "ersetzt", within=60)
-        room = await youth.open_chat(process.user_id)
-        await youth.send(room, CRISIS)
-        await counsellor.wait_for(replaced, process.user_id, "KRISENHINWEIS", within=60)
-    finally:
-        await youth.close()
-        await counsellor.close()
-        await process.stop()
+        replaced = await new_staff_room(o.counsellor, lost)
+        await o.counsellor.wait_for(replaced, o.bot_user, "ersetzt", within=60)
+        room = await o.youth.open_chat(o.bot_user)
+        await o.youth.send(room, CRISIS)
+        await o.counsellor.wait_for(replaced, o.bot_user, "KRISENHINWEIS", within=60)
 
 
 async def test_a_refused_alert_finds_the_room_lost_before_the_sync_says_so(
@@ -87,28 +68,19 @@ async def test_a_refused_alert_finds_the_room_lost_before_the_sync_says_so(
 ) -> None:
     """The alert may be sent before the sync that tells the bot it left: the refusal itself
     leads to the check and the new room (the sync's own replacement is switched off here)."""
-    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
-    bot = await process.start()
-    youth = await login(synapse, user_factory, tmp_path, "youth")
+    async with office(synapse, user_factory, tmp_path) as o:
+        async def unaware(response: object) -> None:
+            return None
 
-    async def unaware(response: object) -> None:
-        return None
-
-    bot._replace_left_staff_rooms = unaware  # type: ignore[method-assign]
-    try:
-        lost = await counsellor.accept_invite(within=60)
+        o.bot._replace_left_staff_rooms = unaware  # type: ignore[method-assign]
+        lost = await o.counsellor.accept_invite(within=60)
         await synapse.admin.delete_room_and_wait(lost)
-        room = await youth.open_chat(process.user_id)
-        await youth.send(room, CRISIS)
+        room = await o.youth.open_chat(o.bot_user)
+        await o.youth.send(room, CRISIS)
 
-        replaced = await new_staff_room(counsellor, lost)
-        await counsellor.wait_for(replaced, process.user_id, "KRISENHINWEIS", within=60)
-        await counsellor.wait_for(replaced, process.user_id, "ersetzt", within=60)
-    finally:
-        await youth.close()
-        await counsellor.close()
-        await process.stop()
+        replaced = await new_staff_room(o.counsellor, lost)
+        await o.counsellor.wait_for(replaced, o.bot_user, "KRISENHINWEIS", within=60)
+        await o.counsellor.wait_for(replaced, o.bot_user, "ersetzt", within=60)
 
 
 async def test_an_office_staff_room_deleted_is_replaced_and_its_alert_arrives(

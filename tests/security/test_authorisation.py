@@ -328,7 +328,7 @@ async def test_the_team_lead_may_run_their_own_settings_and_overviews(office: Of
     await staff_says(watch, lead, room, "!duty on", "Du bist im Dienst")
     await staff_says(watch, lead, room, "!capacity 3", "Kapazität 3 (offen 0)")
     await staff_says(watch, lead, room, "!next", text("queue.empty", "de"))
-    await staff_says(watch, lead, room, "!status", "Rolle team_lead")
+    await staff_says(watch, lead, room, "!status", "Rolle: team_lead")
     await staff_says(watch, lead, room, "!queue", "Warteschlange: 0 wartend")
     await staff_says(watch, lead, room, "!duty off", "nicht mehr im Dienst")
     lead_state = office.router.counsellor(user_of(lead))

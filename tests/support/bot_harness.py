@@ -251,3 +251,46 @@ async def until(
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"timed out after {within:.0f} s waiting for {what}")
+
+
+@dataclass
+class Office:
+    """A running bot with one counsellor and one youth logged in (and a team lead, if
+    asked for): what most tests of a single conversation need."""
+
+    process: BotProcess
+    bot: CounselBot
+    counsellor: NioYouth
+    youth: NioYouth
+    lead: NioYouth | None = None
+
+    @property
+    def bot_user(self) -> str:
+        return self.process.user_id
+
+
+@contextlib.asynccontextmanager
+async def office(
+    synapse: Any, user_factory: Any, tmp: Path, *, with_lead: bool = False,
+    admin: bool = False,
+) -> AsyncIterator[Office]:
+    """``admin``: the bot gets the bridge's admin token, as `counsel up` gives it (purges,
+    erasure). Everything is closed and stopped afterwards, whatever the test did."""
+    counsellor = await login(synapse, user_factory, tmp, "counsellor")
+    lead = await login(synapse, user_factory, tmp, "lead") if with_lead else None
+    process = await provision_bot(
+        synapse, tmp / "bot", staff=[counsellor.client.user_id],
+        team_leads=[lead.client.user_id] if lead is not None else None)
+    if admin:
+        write_private(process.layout.admin_token_file, synapse.admin.access_token)
+    clients = [c for c in (counsellor, lead) if c is not None]
+    try:
+        bot = await process.start()
+        youth = await login(synapse, user_factory, tmp, "youth")
+        clients.append(youth)
+        yield Office(process, bot, counsellor, youth, lead)
+    finally:
+        for client in clients:
+            await client.close()
+        if process._task is not None:
+            await process.stop()
