@@ -21,6 +21,7 @@ from nio import AsyncClient, ErrorResponse, UploadResponse
 from nio.exceptions import LocalProtocolError
 
 from counsel_bot.channels.matrix.membership import still_joined
+from counsel_bot.channels.matrix.room_moves import purge_if_there
 from counsel_bot.channels.matrix.session import LOGIN_GONE
 from counsel_bot.channels.outbox_worker import EffectFailed
 from counsel_bot.conversation.notes import formatted as formatted_notes
@@ -55,7 +56,7 @@ from counsel_bot.core.routing.model import ConversationState
 from counsel_bot.core.video import WIDGET_EVENT_TYPE
 from counsel_bot.store import Store
 from counsel_bot.store.contract import ConversationRecord
-from homeserver_bridge.errors import AdminApiError, NotFound
+from homeserver_bridge.errors import AdminApiError
 from homeserver_bridge.mail.compose import CalendarFile
 
 if TYPE_CHECKING:
@@ -287,13 +288,7 @@ class Executor:
 
     async def _purge(self, record: ConversationRecord) -> None:
         assert self.admin is not None
-        try:
-            await self.admin.delete_room_and_wait(record.room_id)
-        except NotFound:
-            return  # purged already: a replay
-        except AdminApiError as exc:
-            if exc.status != 404:
-                raise
+        await purge_if_there(self.admin, record.room_id)
 
     async def _deactivate(self, youth: UserID) -> None:
         """Only an anonymous youth account of this server: never staff, never the bot,

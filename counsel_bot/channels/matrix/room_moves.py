@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from counsel_bot.conversation.retention import RoomPurger
 from counsel_bot.core.ids import RoomID
 from counsel_bot.store import Store
 from homeserver_bridge.admin_api import AdminClient
@@ -75,6 +76,16 @@ class RoomMoves:
                        if _first_of(value) == first and key != f"{MOVED_FROM_PREFIX}{room}"]
 
 
+async def purge_if_there(admin: RoomPurger, room_id: RoomID) -> None:
+    """Purge the room; one already gone (a replay after a crash) is fine, anything else
+    is raised to be tried again."""
+    try:
+        await admin.delete_room_and_wait(room_id)
+    except AdminApiError as exc:
+        if not isinstance(exc, NotFound) and exc.status != 404:
+            raise
+
+
 class PurgingFirstRooms:
     """The admin API, with a room's purge purging the rest of its youth's chat first: the
     room they were moved out of and any other room moved to from it (`RoomMoves.same_chat`),
@@ -91,15 +102,8 @@ class PurgingFirstRooms:
         first, others = await self._links.same_chat(RoomID(room_id))
         for room in [*others, *([first] if first is not None else [])]:
             if not await self._in_use(room):
-                await self._purge_if_there(room)
+                await purge_if_there(self._admin, room)
         return await self._admin.delete_room_and_wait(room_id)
-
-    async def _purge_if_there(self, room_id: RoomID) -> None:
-        try:
-            await self._admin.delete_room_and_wait(room_id)
-        except AdminApiError as exc:
-            if not isinstance(exc, NotFound) and exc.status != 404:
-                raise  # purged already (a replay) is fine; anything else is tried again
 
     async def room_exists(self, room_id: str) -> bool:
         return await self._admin.room_exists(room_id)
