@@ -1,10 +1,14 @@
-"""Whether the bot is still in a room, by the homeserver's word, not nio's memory.
+"""Whether the bot is still in a room, by the homeserver's word, not nio's memory, and
+replacing the rooms it has lost (the staff room, an office's).
 
 nio keeps a room the bot was removed from among its rooms until it is forgotten, so a
 refusal alone does not tell a room the bot lost from one that refused for another reason.
 """
 
 from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
 
 from nio import AsyncClient, JoinedRoomsResponse
 
@@ -17,3 +21,34 @@ async def still_joined(client: AsyncClient, room_id: RoomID) -> bool | None:
     if not isinstance(answer, JoinedRoomsResponse):
         return None
     return room_id in answer.rooms
+
+
+class LostRooms:
+    """Replacing rooms the bot has lost (a staff room deleted, the bot removed): one at a
+    time, each lost room once, and only when the homeserver confirms the bot is out."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+        self._replacing = asyncio.Lock()
+        self._lost: set[RoomID] = set()
+
+    async def replace(
+        self, room_id: RoomID, current: RoomID | None,
+        open_new: Callable[[], Awaitable[RoomID | None]],
+        opened: Callable[[RoomID], Awaitable[None]],
+    ) -> bool:
+        """True if ``room_id`` (the ``current`` room) is replaced, now or just before, so a
+        notice it refused can be sent again. ``open_new`` opens the replacement (None: the
+        homeserver refused); ``opened`` is told of a new room (not of the same one joined
+        again)."""
+        async with self._replacing:
+            if room_id in self._lost:
+                return True  # replaced while this one waited
+            if room_id != current or await still_joined(self._client, room_id) is not False:
+                return False
+            replaced = await open_new()
+            if replaced is None or replaced == room_id:
+                return replaced is not None
+            self._lost.add(room_id)
+            await opened(replaced)
+            return True

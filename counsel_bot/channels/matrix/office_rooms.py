@@ -9,13 +9,12 @@ again where it was configured and lets the bot in, otherwise created anew.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
 from nio import AsyncClient, JoinError, RoomCreateError
 
-from counsel_bot.channels.matrix.membership import still_joined
+from counsel_bot.channels.matrix.membership import LostRooms, still_joined
 from counsel_bot.channels.matrix.staff_room import Announce
 from counsel_bot.core.ids import RoomID, UserID
 from counsel_bot.core.messages import Language, text
@@ -41,8 +40,7 @@ class OfficeStaffRooms:
         self._initial_state = initial_state
         self._power_levels = power_levels
         self._rooms: dict[str, RoomID] = {}
-        self._replacing = asyncio.Lock()
-        self._lost: set[RoomID] = set()
+        self._lost = LostRooms(client)
         self.announce: Announce | None = None
 
     async def room_of(self, office: str) -> RoomID | None:
@@ -82,13 +80,7 @@ class OfficeStaffRooms:
     async def replace_if_lost(self, office: str, room_id: RoomID) -> bool:
         """True if ``room_id`` was the office's staff room and is replaced (now or just
         before), so a notice it refused can be sent again."""
-        async with self._replacing:
-            if room_id in self._lost:
-                return True
-            if room_id != await self.room_of(office):
-                return False
-            if await still_joined(self._client, room_id) is not False:
-                return False
+        async def reopen() -> RoomID | None:
             log.critical("the bot is no longer in the staff room of office %s; opening it "
                          "again and inviting its staff", office)
             desk = self._book.desk(office)
@@ -97,14 +89,15 @@ class OfficeStaffRooms:
             replaced = await self._open(office, name, desk.staff_room, staff)
             if replaced is None and desk.staff_room:  # the configured room keeps it out
                 replaced = await self._open(office, name, "", staff)
-            if replaced is None or replaced == room_id:
-                return replaced is not None
+            return replaced
+
+        async def opened(replaced: RoomID) -> None:
             await self._store.set_setting(setting_key(office), replaced)
             self._rooms[office] = replaced
-            self._lost.add(room_id)
             if self.announce is not None:
                 await self.announce(replaced, office)
-            return True
+
+        return await self._lost.replace(room_id, await self.room_of(office), reopen, opened)
 
     async def _open(
         self, office: str, name: str, configured: str, staff: list[UserID]

@@ -10,13 +10,12 @@ bot's joined rooms, never by a refusal alone: a room the bot is still in is kept
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Collection
 
 from nio import AsyncClient, RoomCreateError
 
-from counsel_bot.channels.matrix.membership import still_joined
+from counsel_bot.channels.matrix.membership import LostRooms, still_joined
 from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
 from counsel_bot.core.ids import RoomID, UserID
 from counsel_bot.core.messages import Language, text
@@ -41,8 +40,7 @@ class StaffRoom:
         self._language = language
         self._room: RoomID | None = None
         self._loaded = False
-        self._replacing = asyncio.Lock()
-        self._lost: set[RoomID] = set()
+        self._lost = LostRooms(client)
         self.announce: Announce | None = None
 
     async def current(self) -> RoomID | None:
@@ -73,22 +71,17 @@ class StaffRoom:
     async def replace_if_lost(self, room_id: RoomID) -> bool:
         """True if ``room_id`` was the staff room and is replaced (now or just before), so a
         notice it refused can be sent again."""
-        async with self._replacing:
-            if room_id in self._lost:
-                return True  # replaced while this one waited
-            if room_id != await self.current():
-                return False
-            if await still_joined(self._client, room_id) is not False:
-                return False
-            log.critical("the bot is no longer in the staff room (deleted, or the bot was "
-                         "removed); opening a new one and inviting the staff")
-            replaced = await self._open()
-            if replaced is None:
-                return False
-            self._lost.add(room_id)
-            if self.announce is not None:
-                await self.announce(replaced, "")
-            return True
+        return await self._lost.replace(room_id, await self.current(), self._reopen,
+                                        self._opened)
+
+    async def _reopen(self) -> RoomID | None:
+        log.critical("the bot is no longer in the staff room (deleted, or the bot was "
+                     "removed); opening a new one and inviting the staff")
+        return await self._open()
+
+    async def _opened(self, room_id: RoomID) -> None:
+        if self.announce is not None:
+            await self.announce(room_id, "")
 
     async def _open(self) -> RoomID | None:
         answer = await self._client.room_create(
