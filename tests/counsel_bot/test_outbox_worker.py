@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -551,7 +552,12 @@ def test_any_mix_of_lanes_is_performed_in_order_with_urgent_effects_first(
         await asyncio.wait_for(worker.drain(), 1)
         await asyncio.wait_for(worker.drain(), 1)  # what lanes busy at the commit left
 
-    asyncio.run(scenario())
+    # The lane on its way to its own urgent effect waits for another's only
+    # INHERITED_WAIT_SECONDS (tested below); a busy CI machine that stalls this process for
+    # that long would let it start beside one. Longer than the drains' timeout here, so the
+    # order is checked without the escape, and a lane that needed it to finish at all fails.
+    with mock.patch("counsel_bot.channels.outbox_worker.INHERITED_WAIT_SECONDS", 30.0):
+        asyncio.run(scenario())
     assert_in_lane_order(performed, effects)
 
 
