@@ -165,7 +165,7 @@ def _build(samples: Iterable[tuple[str, Mapping[str, str], float]]) -> Stats:
         crisis_reviews_by_source=_reviews_by_source(values),
         feedback={
             int(k): int(v) for k, v in by("counsel_feedback_total", "score").items()
-            if k.isdigit()
+            if k.isdecimal()
         },
         offices=_offices(values),
     )

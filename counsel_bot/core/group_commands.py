@@ -145,7 +145,7 @@ def parse_youth_group(text: str) -> YouthGroupCommand | GroupCommandError | None
         if not rest:
             return YouthListGroups()
         number = rest.lstrip("#").rstrip(".!?")
-        if number.isdigit() and len(number) <= 6:
+        if number.isdecimal() and len(number) <= 6:
             return YouthSignUp(int(number))
         return None  # "gruppe ist doof" is a message, not a command
     if word == "forum":
@@ -169,7 +169,7 @@ def _group(rest: str, zone: tzinfo) -> StaffGroupCommand | GroupCommandError:
     verb, _, args = rest.partition(" ")
     if verb.casefold() in ("end", "ende"):
         number = args.strip().lstrip("#")
-        if not number.isdigit() or len(number) > 6:
+        if not number.isdecimal() or len(number) > 6:
             return GroupCommandError("command.missing_argument", "!group end 1")
         return EndGroupCommand(int(number))
     if verb.casefold() not in ("new", "neu"):

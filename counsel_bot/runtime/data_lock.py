@@ -51,7 +51,7 @@ def _claim(fd: int) -> None:
 def _holder_pid(fd: int) -> str:
     """The holder's pid as it wrote it, or "unknown" (it has the lock but not yet written)."""
     text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-    return text if text.isdigit() else "unknown"
+    return text if text.isdecimal() else "unknown"
 
 
 @contextlib.contextmanager

@@ -37,6 +37,15 @@ WORDS = (
     "-1", "٣", "hilfe", "help", "video", "mail", "e-mail", "ende", "end", "beenden",
     "löschen", "loeschen", "delete", "ja löschen", "yes delete", "Hilfe!",
     "ich will nicht mehr leben", "I want to die", "ich lach mich tot", " ", "  ",
+    # The group, forum and workday parsers' words: a word the fuzzer must stumble on by
+    # chance is never followed by the argument that breaks its parser.
+    "gruppe", "group", "forum", "!group", "!gruppe", "!forum", "new", "neu", "approve",
+    "!mute", "!remove", "!end", "!note", "!notes", "!s", "!snippet", "add", "remove",
+    "!termin", "!appointment", "!termine", "cancel", "absagen", "list", "max", "90min",
+    "2026-12-10", "18:00", "#", '"', "schule",
+    # Digits str.isdigit() calls digits and int() refuses (Ethiopic one, superscript two,
+    # circled one), and some it reads (Arabic-Indic three, fullwidth one).
+    "\u1369", "\u00b2", "\u2460", "\u0663", "\uff11",
 )
 
 any_char = st.characters(exclude_categories=())  # surrogates and controls included

@@ -466,7 +466,7 @@ class CounselBot:
         content = create.get("content", {})
         version = str(content.get("room_version", "1"))
         creators = {create.get("sender"), *content.get("additional_creators", [])}
-        if version.isdigit() and int(version) >= 12 and self.user_id in creators:
+        if version.isdecimal() and int(version) >= 12 and self.user_id in creators:
             return True
         levels: dict[str, Any] = next(
             (e for e in state if e.get("type") == "m.room.power_levels"), {}
