@@ -18,7 +18,12 @@ from counsel_bot.conversation.welcome import welcome
 from counsel_bot.core import commands as cmd
 from counsel_bot.core.effects import InviteYouth, Leave, SayToYouth, SetTopic
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
-from counsel_bot.core.incoming_text import looks_like_case_code, mail_address, storable
+from counsel_bot.core.incoming_text import (
+    looks_like_case_code,
+    mail_address,
+    meant_as_mail_address,
+    storable,
+)
 from counsel_bot.core.language import guess_language
 from counsel_bot.core.messages import Language
 from counsel_bot.core.routing import Assign
@@ -88,6 +93,8 @@ class YouthSide:
             await c.mail_switch(step, conversation, address)
             await c.commit(step)  # the address itself is not kept as intake
             return
+        if conversation in self.mail_asked and meant_as_mail_address(body):
+            step.add(SayToYouth(conversation, "mail.address_unusable"))
         if record is not None and record.channel is Channel.MAIL:
             c.handle(step, [ev.ChannelChanged(at, conversation, Channel.CHAT)], reply_room=None)
             step.add(SayToYouth(conversation, "channel.chat"))

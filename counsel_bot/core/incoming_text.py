@@ -8,7 +8,11 @@ import re
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _CASE_CODE = re.compile(r"[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}")
-_ADDRESS = re.compile(r"[^@\s<>]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}")
+# What the mail composer sends to (homeserver_bridge/mail/settings.is_address) and no more:
+# an address taken here that the composer refuses ("anna,mueller@gmx.de", a comma for a
+# dot) left the counsellor's every reply unsendable.
+_ADDRESS = re.compile(r"[^@\s<>\"(),;:\\\[\]\x00-\x1f\x7f-\x9f]{1,64}"
+                      r"@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,63}")
 # The first line of a reply fallback: "> <@alice:example.org> ", or "> * <@alice:…> " for
 # an emote replied to.
 _FALLBACK_HEAD = re.compile(r"> (\* )?<@[^<>\s:]+:[^<>\s]+> ")
@@ -43,4 +47,12 @@ def mail_address(body: str) -> str | None:
     """A message that is just a mail address (a youth answering "which address?")."""
     address = body.strip().strip("<>")
     return address if _ADDRESS.fullmatch(address) else None
+
+
+def meant_as_mail_address(body: str) -> bool:
+    """One word with an @ in it that `mail_address` cannot use: a youth who was asked for
+    their address and mistyped it is told so, not left waiting for a switch to mail."""
+    word = body.strip()
+    return "@" in word and len(word) <= 320 and not any(c.isspace() for c in word) \
+        and mail_address(word) is None
 

@@ -216,6 +216,20 @@ CATALOGUE.update({
         "You can simply write. I also understand these words (on their own): \"help\", "
         "\"video\", \"mail\", \"end\", \"delete\".",
     ),
+    "mail.address_unusable": _both(
+        "Mit dieser Mailadresse kann ich leider nichts verschicken. Schreib sie bitte noch "
+        "einmal, genau so wie in deinem Mailprogramm (z. B. name@beispiel.de), oder schreib "
+        "einfach hier weiter.",
+        "I can't send anything to this mail address. Please write it again exactly as in "
+        "your mail app (for example name@example.org), or simply keep writing here.",
+    ),
+    "mail.undeliverable": _both(
+        "Eine Mail an dich konnte nicht zugestellt werden: Der Mailserver hat deine Adresse "
+        "abgelehnt. Schreib „mail“ und danach deine richtige Adresse, oder schreib einfach "
+        "hier im Chat weiter.",
+        "A mail to you could not be delivered: the mail server refused your address. Write "
+        "\"mail\" and then your correct address, or simply keep writing here in the chat.",
+    ),
     "mail.off": _both(
         "Mail-Beratung gibt es hier gerade nicht. Wir können gern weiter schreiben.",
         "Counselling by mail is not available here right now. We can keep writing.",

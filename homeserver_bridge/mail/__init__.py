@@ -14,7 +14,12 @@ from homeserver_bridge.mail.compose import (
     new_message_id,
     reply_subject,
 )
-from homeserver_bridge.mail.errors import MailConfigError, MailError, MailSendError
+from homeserver_bridge.mail.errors import (
+    MailConfigError,
+    MailError,
+    MailRecipientRefused,
+    MailSendError,
+)
 from homeserver_bridge.mail.inbound import InboundServer, MailSink, start_inbound
 from homeserver_bridge.mail.outbound import MailSender
 from homeserver_bridge.mail.parse import (
@@ -24,7 +29,7 @@ from homeserver_bridge.mail.parse import (
     InboundMail,
     parse_inbound,
 )
-from homeserver_bridge.mail.settings import MailLimits, MailSettings
+from homeserver_bridge.mail.settings import MailLimits, MailSettings, is_address
 from homeserver_bridge.mail.threads import (
     ThreadKey,
     key_for,
@@ -44,6 +49,7 @@ __all__ = [
     "MailConfigError",
     "MailError",
     "MailLimits",
+    "MailRecipientRefused",
     "MailSendError",
     "MailSender",
     "MailSettings",
@@ -53,6 +59,7 @@ __all__ = [
     "bounce_text",
     "build_bounce",
     "build_reply",
+    "is_address",
     "key_for",
     "new_message_id",
     "parse_inbound",

@@ -19,3 +19,8 @@ class MailSendError(MailError):
     def __init__(self, message: str, *, code: int = 0) -> None:
         super().__init__(message)
         self.code = code
+
+
+class MailRecipientRefused(MailSendError):
+    """The outgoing mail server refused the recipient's address: sending the same mail to
+    it again cannot help; the youth has to give another address."""

@@ -11,7 +11,11 @@ from pathlib import Path
 
 import aiosmtplib
 
-from homeserver_bridge.mail.errors import MailConfigError, MailSendError
+from homeserver_bridge.mail.errors import (
+    MailConfigError,
+    MailRecipientRefused,
+    MailSendError,
+)
 from homeserver_bridge.mail.settings import MailSettings
 
 
@@ -48,7 +52,7 @@ class MailSender:
                 timeout=s.smtp_timeout_seconds,
             )
         except aiosmtplib.SMTPRecipientsRefused:
-            raise MailSendError(
+            raise MailRecipientRefused(
                 "the outgoing mail server refused the recipient's address; ask the youth "
                 "for their address again",
                 code=550,

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 
 from nio import AsyncClient, RoomCreateResponse
 
+from counsel_bot.channels.outbox_worker import EffectFailed
 from counsel_bot.conversation.conductor import Change, Conductor, new_conversation_id
 from counsel_bot.conversation.offices import mail_from, mail_office, office_of_address
 from counsel_bot.core.effects import PostText, SayToStaff, SayToYouth, SendMail, SetTopic
@@ -43,15 +44,24 @@ from homeserver_bridge.mail import (
     CalendarFile,
     InboundMail,
     InboundServer,
+    MailComposeError,
+    MailRecipientRefused,
     MailSender,
+    MailSendError,
     MailSettings,
     ReplyThread,
     build_reply,
+    is_address,
     key_for,
     thread_key_candidates,
 )
 
 log = logging.getLogger(__name__)
+
+
+class MailUndeliverable(BotError):
+    """The youth's address cannot take mail: sending again cannot help, the youth has to
+    give another address (the executor tells the room so)."""
 
 MAILTO = "mailto:"
 CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # nothing to confuse: no 0/o, 1/l/i
@@ -358,22 +368,35 @@ class MailChannel:
         if self.sender is None:
             raise BotError("mail.smtp_host is not set: replies cannot be sent; set it in "
                            "counsel.toml")
+        if not is_address(address):
+            raise MailUndeliverable("the youth's mail address cannot take mail")
         thread = await self._load_thread(record.conversation)
         seed = hashlib.sha256(key.encode()).digest()
-        message = build_reply(
-            office_address=mail_from(self.conductor.policy.offices, record.office,
-                                     self.settings.office_address),
-            to_address=address, thread=thread,
-            text=text, now=self.now(), random_bytes=lambda n: (seed * (n // len(seed) + 1))[:n],
-            calendar=calendar,
-        )
+        try:
+            message = build_reply(
+                office_address=mail_from(self.conductor.policy.offices, record.office,
+                                         self.settings.office_address),
+                to_address=address, thread=thread, text=text, now=self.now(),
+                random_bytes=lambda n: (seed * (n // len(seed) + 1))[:n], calendar=calendar,
+            )
+        except MailComposeError as exc:
+            # Our settings or a calendar file: tried again a few times, then dropped (and
+            # counted), never a stop of the bot for every youth.
+            raise EffectFailed(str(exc), permanent=True) from None
         reply_id = str(message["Message-ID"])
         # What finds the conversation when the youth answers this reply; written right after
         # the send, it also records that the reply went out: the Message-ID comes from the
         # outbox key, so a repeat after a crash finds it and sends nothing.
         sent = f"mailthread:{key_for(address, reply_id)}"
         if await self.store.get_setting(sent) is None:
-            await self.sender.send(message)
+            try:
+                await self.sender.send(message)
+            except MailRecipientRefused:
+                raise MailUndeliverable("the mail server refused the youth's address") from None
+            except MailSendError as exc:
+                # The relay is away or refuses for now: the mail waits, in order, as effects
+                # do while the homeserver is away.
+                raise EffectFailed(str(exc), permanent=False) from None
             await self.store.set_setting(sent, record.conversation)
         if reply_id not in (thread.message_id, *thread.references):
             chain = (*thread.references, thread.message_id)

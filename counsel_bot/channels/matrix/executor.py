@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from nio import AsyncClient, ErrorResponse, UploadResponse
 from nio.exceptions import LocalProtocolError
 
+from counsel_bot.channels.mail.mail_channel import MailUndeliverable
 from counsel_bot.channels.matrix.membership import still_joined
 from counsel_bot.channels.matrix.room_moves import purge_if_there
 from counsel_bot.channels.matrix.session import LOGIN_GONE
@@ -177,20 +178,8 @@ class Executor:
             case PostText():
                 record = await self._record(effect.conversation)
                 await self.send(record.room_id, effect.text, key)
-            case SendMail():
-                if self.mail is None:
-                    raise EffectFailed("mail is not enabled", permanent=True)
-                await self.mail.send_reply(await self._record(effect.conversation),
-                                           effect.text, key)
-            case MailToYouth():
-                if self.mail is None:
-                    raise EffectFailed("mail is not enabled", permanent=True)
-                record = await self._record(effect.conversation)
-                body = text(effect.key, _language(record, self.default_language),
-                            **dict(effect.params))
-                calendar = (CalendarFile(effect.filename, effect.ics.encode("utf-8"))
-                            if effect.ics else None)
-                await self.mail.send_reply(record, body, key, calendar=calendar)
+            case SendMail() | MailToYouth():
+                await self._mail(effect, key)
             case Leave():
                 record = await self._record(effect.conversation)
                 # Opened again since (crisis words after the close): the bot stays.
@@ -203,6 +192,26 @@ class Executor:
                 await self._delete_step(effect)
 
     # -- the effects --------------------------------------------------------------------------
+
+    async def _mail(self, effect: SendMail | MailToYouth, key: str) -> None:
+        if self.mail is None:
+            raise EffectFailed("mail is not enabled", permanent=True)
+        record = await self._record(effect.conversation)
+        language = _language(record, self.default_language)
+        calendar = None
+        if isinstance(effect, SendMail):
+            body = effect.text
+        else:
+            body = text(effect.key, language, **dict(effect.params))
+            calendar = (CalendarFile(effect.filename, effect.ics.encode("utf-8"))
+                        if effect.ics else None)
+        try:
+            await self.mail.send_reply(record, body, key, calendar=calendar)
+        except MailUndeliverable:
+            # The counsellor in the room sees that their words did not go out, and the
+            # youth, if still there, how to give another address.
+            await self.send(record.room_id, text("mail.undeliverable", language),
+                            f"{key}:undeliverable")
 
     async def _invite(self, effect: Assign) -> None:
         record = await self._record(effect.conversation)

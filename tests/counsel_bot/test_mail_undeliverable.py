@@ -1,0 +1,214 @@
+"""A reply that cannot go out by mail never stops the bot (review of the mail channel,
+finding 1: a `MailComposeError` or `MailSendError` escaped the executor, the outbox worker
+took it for a bug and stopped the bot, and the restarted bot met the same pending mail).
+
+The real conductor, mail channel, executor and outbox worker on a memory store; a loopback
+SMTP server where one is needed; no homeserver.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.smtp import SMTP
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from nio import RoomCreateResponse
+
+from counsel_bot.channels.mail.mail_channel import MailChannel
+from counsel_bot.channels.matrix.executor import Executor
+from counsel_bot.channels.outbox_worker import OutboxWorker
+from counsel_bot.config import Settings, StaffSettings
+from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.core.clock import FakeClock
+from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.core.effects import Effect, SayToYouth, SendMail, StaffDigest, decode_effect
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.incoming_text import mail_address
+from counsel_bot.core.routing.model import Channel
+from counsel_bot.runtime.runner import policy_from
+from counsel_bot.store import MemoryStore
+from homeserver_bridge.mail import MailSender, MailSettings
+from homeserver_bridge.mail.settings import is_address
+from tests.fuzz.hostile import hostile_text
+from tests.store.conftest import AeadSealer
+
+AT = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+ANNA = UserID("@anna:x")
+OFFICE = "beratung@counsel.example"
+CHAT = RoomID("!chat:x")
+
+
+class RecordingSender:
+    def __init__(self) -> None:
+        self.sent: list[EmailMessage] = []
+
+    async def send(self, message: EmailMessage, *, envelope_sender: str | None = None) -> None:
+        self.sent.append(message)
+
+
+class Office:
+    """A conductor with Anna on duty, its mail channel and an executor whose room messages
+    are recorded (there is no homeserver)."""
+
+    def __init__(self, sender: Any) -> None:
+        self.sender = sender
+        self.said: list[tuple[RoomID, str]] = []
+
+    async def open(self) -> Office:
+        store = MemoryStore(AeadSealer())
+        detector = CrisisDetector.from_directory(default_lexicon_dir())
+        policy = policy_from(Settings(staff=StaffSettings(counsellors=(str(ANNA),))))
+        self.conductor = c = await Conductor.open(store, detector, policy, AT)
+        await c.sync_roster(AT)
+        await c.staff_wrote(RoomID("!staff:x"), ANNA, EventID("$duty"), "!duty on", AT)
+
+        async def create_room() -> Any:
+            return RoomCreateResponse("!mailroom:x")
+
+        self.mail = MailChannel(c, None, MailSettings(office_address=OFFICE),  # type: ignore[arg-type]
+                                self.sender, lambda: AT, create_room, None)  # type: ignore[arg-type]
+        c.mail_switch = self.mail.switch_to_mail
+        self.executor = Executor(None, store, FakeClock(AT),  # type: ignore[arg-type]
+                                 default_language="de", staff_room=_no_staff_room)
+        self.executor.mail = self.mail
+
+        async def send(room: RoomID, body: str, key: str) -> None:
+            self.said.append((room, body))
+
+        self.executor.send = send  # type: ignore[method-assign]
+        return self
+
+    async def youth(self, event: str, body: str) -> None:
+        await self.conductor.youth_wrote(CHAT, UserID("@kim:x"), "Kim", EventID(event), body, AT)
+
+    async def switched_youth(self, address: str) -> ConversationID:
+        """A chat youth who types `mail` and then ``address``; Anna replies."""
+        await self.youth("$1", "Hallo, ich brauche Hilfe")
+        await self.youth("$2", "mail")
+        await self.youth("$3", address)
+        record = await self.conductor.store.conversation_by_room(CHAT)
+        assert record is not None
+        current = self.conductor.router.conversation(record.conversation)
+        assert current is not None
+        assert current.channel is Channel.MAIL
+        await self.mail.counsellor_wrote(record, ANNA, EventID("$reply"),
+                                         "Schreib mir, wann du magst.", AT)
+        return record.conversation
+
+    def worker(self) -> OutboxWorker:
+        """The outbox worker as the bot runs it: mail effects by the real executor, the
+        rest (Matrix calls, with no homeserver here) taken as done."""
+        async def perform(effect: Effect | StaffDigest, key: str) -> None:
+            if isinstance(effect, SendMail):
+                await self.executor.perform(effect, key)
+        return OutboxWorker(perform, self.conductor.store, FakeClock(AT))
+
+    async def pending_mails(self) -> list[SendMail]:
+        return [e for e in map(decode_effect, (entry.payload for entry in
+                                               await self.conductor.store.pending_outbox()))
+                if isinstance(e, SendMail)]
+
+
+async def _no_staff_room() -> RoomID | None:
+    return None
+
+
+async def run_briefly(worker: OutboxWorker) -> None:
+    """Run the worker as the bot does, then stop it; what `run` raises would stop the bot."""
+    stop = asyncio.Event()
+    running = asyncio.ensure_future(worker.run(stop, grace=0.5, finish=0.2))
+    await asyncio.sleep(0.5)
+    stop.set()
+    await asyncio.wait_for(running, 5)
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.one_of(hostile_text(big=False), st.emails(),
+                      st.tuples(st.text(max_size=12), st.sampled_from("@,;:()[]\"\\ <>."),
+                                st.emails()).map("".join)))
+def test_every_address_the_chat_takes_is_one_the_mail_composer_sends_to(text: str) -> None:
+    address = mail_address(text)
+    assert address is None or is_address(address), address
+
+
+async def test_a_mistyped_address_is_answered_and_the_youth_stays_in_the_chat() -> None:
+    office = await Office(RecordingSender()).open()
+    await office.youth("$1", "Hallo, ich brauche Hilfe")
+    await office.youth("$2", "mail")
+    await office.youth("$3", "anna,mueller@gmx.de")  # a comma for a dot, on a phone
+    record = await office.conductor.store.conversation_by_room(CHAT)
+    assert record is not None
+    current = office.conductor.router.conversation(record.conversation)
+    assert current is not None
+    assert current.channel is Channel.CHAT
+    said = [decode_effect(e.payload) for e in await office.conductor.store.pending_outbox()]
+    assert SayToYouth(record.conversation, "mail.address_unusable") in said
+    # Asked still: the address typed right now switches.
+    await office.youth("$4", "anna.mueller@gmx.de")
+    current = office.conductor.router.conversation(record.conversation)
+    assert current is not None
+    assert current.channel is Channel.MAIL
+
+
+async def test_a_mail_server_that_is_away_keeps_the_reply_and_the_bot_running() -> None:
+    with closed_port() as port:
+        sender = MailSender(MailSettings(smtp_host="127.0.0.1", smtp_port=port,
+                                         smtp_starttls=False, smtp_timeout_seconds=2))
+        office = await Office(sender).open()
+        await office.switched_youth("kim@youth.example")
+        await run_briefly(office.worker())  # raised MailSendError: the bot stopped
+    assert await office.pending_mails(), "the reply waits for the mail server"
+    assert office.said == []
+
+
+async def test_an_address_the_mail_server_refuses_is_told_in_the_room_once() -> None:
+    provider = RefusingProvider()
+    server = await asyncio.get_running_loop().create_server(
+        lambda: SMTP(provider, hostname="youth.example"), host="127.0.0.1", port=0)
+    try:
+        sender = MailSender(MailSettings(
+            smtp_host="127.0.0.1", smtp_port=server.sockets[0].getsockname()[1],
+            smtp_starttls=False, smtp_timeout_seconds=5))
+        office = await Office(sender).open()
+        await office.switched_youth("kim@youth.example")
+        await run_briefly(office.worker())
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert provider.refused == 1, "refused once: sending again cannot help"
+    assert await office.pending_mails() == []
+    [(room, body)] = office.said
+    assert room == RoomID("!chat:x")
+    assert "nicht zugestellt" in body
+    assert "kim@" not in body
+
+
+class RefusingProvider:
+    """An SMTP server that knows no such user."""
+
+    def __init__(self) -> None:
+        self.refused = 0
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          options: list[str]) -> str:
+        self.refused += 1
+        return "550 5.1.1 no such user"
+
+
+class closed_port:
+    """A loopback port nobody listens on."""
+
+    def __enter__(self) -> int:
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+        probe.close()
+        return port
+
+    def __exit__(self, *exc: object) -> None:
+        return None
