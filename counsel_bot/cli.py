@@ -12,6 +12,7 @@ from counsel_bot.config import ConfigError
 from counsel_bot.core.crisis import CrisisError
 from counsel_bot.core.crisis.training import DEFAULT_TARGET_RECALL
 from counsel_bot.core.errors import BotError
+from counsel_bot.runtime import crash_report
 from counsel_bot.store import StoreError
 from e2e.errors import CrossSigningError, VaultError
 from homeserver_bridge.errors import BridgeError
@@ -256,6 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Everything counsel writes (databases, vault, secrets, logs) is for the service user only.
     os.umask(0o077)
+    crash_report.install()
     try:
         return dispatch(args)
     except USER_ERRORS as exc:
@@ -263,6 +265,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        # A bug: Python's own traceback would print the exception's message, which may
+        # hold a youth's words, into the journal.
+        crash_report.report(exc, sys.stderr)
+        return 70  # EX_SOFTWARE
 
 
 if __name__ == "__main__":

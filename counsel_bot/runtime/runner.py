@@ -48,6 +48,7 @@ from counsel_bot.core.opening_hours import OpeningHours
 from counsel_bot.core.routing.model import Role, RouterConfig
 from counsel_bot.metrics import CounselMetrics
 from counsel_bot.office_metrics import OfficeMetrics
+from counsel_bot.runtime import crash_report
 from counsel_bot.runtime.crisis_detector import load_detector
 from counsel_bot.runtime.data_lock import exclusive
 from counsel_bot.runtime.legacy_settings import move_legacy_sealed_settings
@@ -458,6 +459,7 @@ def main_bot(
     async def serve() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+        loop.set_exception_handler(crash_report.loop_exception_handler)
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await run_bot(settings, layout, config_dir, stop, on_ready=on_ready)

@@ -1,0 +1,78 @@
+"""A bug's report without its message.
+
+An exception's message may hold whatever the code was working on: ``int("…")`` puts the
+text it could not read into its ValueError, a JSON error quotes the document. Python's own
+traceback prints it, and a crash of the bot would have written a youth's words into the
+journal. These reports name the code (files, lines, functions, exception types), which is
+what a bug report needs, and never the data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import threading
+import traceback
+from types import TracebackType
+from typing import Any, TextIO
+
+log = logging.getLogger(__name__)
+
+LEFT_OUT = "(exception messages are left out: they may hold a youth's words)"
+
+
+def describe(exc: BaseException) -> str:
+    """Where ``exc`` and the exceptions it came from were raised, oldest first."""
+    chain: list[BaseException] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append(current)
+        current = current.__cause__ or (
+            None if current.__suppress_context__ else current.__context__)
+    lines = [LEFT_OUT]
+    for one in reversed(chain):
+        lines.append("Traceback (most recent call last):")
+        for frame in traceback.extract_tb(one.__traceback__):
+            lines.append(f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}')
+        lines.append(_kind(one))
+    return "\n".join(lines)
+
+
+def _kind(exc: BaseException) -> str:
+    kind = type(exc)
+    return f"{kind.__module__}.{kind.__qualname__}" if kind.__module__ != "builtins" \
+        else kind.__qualname__
+
+
+def report(exc: BaseException, out: TextIO) -> None:
+    print(f"counsel: internal error {_kind(exc)}: a bug, not something to fix in the "
+          "settings; please report it with the lines below", file=out)
+    print(describe(exc), file=out)
+
+
+def install() -> None:
+    """Uncaught exceptions of the process and its threads are reported without messages."""
+    def process_hook(kind: type[BaseException], exc: BaseException,
+                     tb: TracebackType | None) -> None:
+        report(exc.with_traceback(tb), sys.stderr)
+
+    def thread_hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is not None:
+            report(args.exc_value, sys.stderr)
+
+    sys.excepthook = process_hook
+    threading.excepthook = thread_hook
+
+
+def loop_exception_handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """asyncio's default handler logs the exception with its message ("Task exception was
+    never retrieved"); this one logs where it was raised and its type."""
+    exc = context.get("exception")
+    what = str(context.get("message", "an asyncio callback failed"))
+    if isinstance(exc, BaseException):
+        log.error("%s\n%s", what, describe(exc))
+    else:
+        log.error("%s", what)
