@@ -203,6 +203,12 @@ class CounselMetrics:
         self._escalations = Counter(
             "counsel_escalations", "Escalations to the team lead", registry=r
         )
+        self._set_aside = Counter(
+            "counsel_events_set_aside",
+            "Messages and other events the bot failed on twice and no longer handles (a bug; "
+            "its kind and place are in the log): the staff were alerted, the youth asked to "
+            "write again", registry=r,
+        )
         self._dropped = Counter(
             "counsel_effects_dropped",
             "Effects the homeserver refused for good (their kind is in the log); urgent: a "
@@ -385,6 +391,9 @@ class CounselMetrics:
 
     def escalated(self) -> None:
         self._escalations.inc()
+
+    def event_set_aside(self) -> None:
+        self._set_aside.inc()
 
     def effect_dropped(self, urgent: bool) -> None:
         self._dropped.labels(urgent="true" if urgent else "false").inc()

@@ -53,6 +53,7 @@ import logging
 import math
 from collections.abc import Awaitable, Callable, Iterable
 
+from counsel_bot.channels.failures import EFFECTS, SET_ASIDE_AFTER, Failures
 from counsel_bot.core.clock import Clock
 from counsel_bot.core.effects import Effect, SayInRoom, SayToStaff, StaffDigest, decode_effect
 from counsel_bot.core.group_effects import GROUP_EFFECTS, group_lane, group_urgent
@@ -76,7 +77,7 @@ FINISH_SECONDS = 3.0
 
 URGENT_STAFF_NOTICES = frozenset({"staff_crisis_alert", "staff_lead_page",
                                   "staff_lead_page_waiting", "staff_lead_page_closed",
-                                  "group.staff_crisis_alert"})
+                                  "group.staff_crisis_alert", "staff_message_set_aside"})
 
 # How long other effects wait after an urgent one was answered, so the homeserver can bring
 # it to its recipient first (see above). Too short to notice in a chat.
@@ -127,8 +128,10 @@ def is_urgent(effect: Effect) -> bool:
     return isinstance(effect, Assign)
 
 
-def coalesce(work: Work) -> list[Item]:
-    """Runs of ordinary staff notices become digests; everything else stays as it is.
+def coalesce(work: Work, alone: Callable[[str], bool] = lambda key: False) -> list[Item]:
+    """Runs of ordinary staff notices become digests; everything else stays as it is, and so
+    does a notice ``alone`` names (one a digest failed with: alone, a bug in it stops only
+    itself, see failures.py).
 
     A digest's key is made from all its notices' keys. After a crash it may be formed with
     more notices than before and be sent again: a repeated notice, never a lost one."""
@@ -145,7 +148,7 @@ def coalesce(work: Work) -> list[Item]:
         run.clear()
 
     for effect, key in work:
-        if isinstance(effect, SayToStaff) and not is_urgent(effect):
+        if isinstance(effect, SayToStaff) and not is_urgent(effect) and not alone(key):
             if run and run[0][0].office != effect.office:
                 flush()  # a digest goes to one staff room
             run.append((effect, key))
@@ -179,6 +182,7 @@ class OutboxWorker:
         self._lanes: dict[str, asyncio.Task[bool]] = {}
         self._work_keys: dict[str, frozenset[str]] = {}  # per running lane, its work
         self._attempts: dict[str, int] = {}
+        self._failures = Failures(store, EFFECTS)  # bugs met, across stops
         self._crash: BaseException | None = None
         self._closing = False  # a stop's grace is over: no lane starts another effect
         # Per running lane: urgent effects in its work not yet attempted, and urgent effects
@@ -263,6 +267,7 @@ class OutboxWorker:
 
     async def dispatch(self) -> None:
         """Start a lane for each group of pending effects whose lane is not running."""
+        await self._failures.load()
         async with self._dispatching:
             self._reads_begun += 1
             for lane, work in (await self._pending()).items():
@@ -408,23 +413,21 @@ class OutboxWorker:
 
     async def _run_work(self, lane: str, work: Work) -> _Outcome:
         outcome = _Outcome.DONE
-        for effect, key, completes in coalesce(work):
+        for effect, key, completes in coalesce(work, self._failures.failed_before):
             if self._closing:
                 return _Outcome.STOPPED  # kept, in order, for the next start
             urgent = not isinstance(effect, StaffDigest) and is_urgent(effect)
             if urgent:
                 self._urgent_now[lane] = asyncio.get_running_loop().time()
             try:
-                await self._take_slot(lane, urgent=urgent)
-                if self._closing:  # the grace ran out while it waited for the slot
-                    self._slots.release()
-                    return _Outcome.STOPPED
-                try:
-                    await self._perform(effect, key)
-                finally:
-                    self._slots.release()
-                if urgent:
-                    self._settled_at = asyncio.get_running_loop().time() + self._settle
+                if self._failures.to_set_aside(key):
+                    self._set_aside(key, urgent=urgent)
+                else:
+                    if not await self._perform_in_slot(lane, effect, key, completes,
+                                                       urgent=urgent):
+                        return _Outcome.STOPPED
+                    if urgent:
+                        self._settled_at = asyncio.get_running_loop().time() + self._settle
             except EffectFailed as failure:
                 if not self._may_go_on(key, failure, urgent=urgent):
                     return _Outcome.STOPPED
@@ -439,7 +442,36 @@ class OutboxWorker:
             # At once, not when the lane ends: a kill later in the lane must not repeat it.
             await self._mark_done(completes)
             self._attempts.pop(key, None)
+            await self._failures.forget(key)
         return outcome
+
+    async def _perform_in_slot(self, lane: str, effect: Effect | StaffDigest, key: str,
+                               completes: tuple[str, ...], *, urgent: bool) -> bool:
+        """Perform the effect in one of the slots; False if the stop's grace ran out while
+        it waited for one. A bug is written down before it stops the bot (failures.py): for
+        a digest, for each of its notices, which the next start sends alone."""
+        await self._take_slot(lane, urgent=urgent)
+        if self._closing:
+            self._slots.release()
+            return False
+        try:
+            await self._perform(effect, key)
+        except EffectFailed:
+            raise
+        except Exception as exc:
+            await self._failures.failed(completes, exc)
+            raise
+        finally:
+            self._slots.release()
+        return True
+
+    def _set_aside(self, key: str, *, urgent: bool) -> None:
+        """It made the bot fail twice: dropped, and counted like an effect the homeserver
+        refused for good."""
+        log.critical("effect %s set aside: performing it failed %d times (a bug; see the "
+                     "errors before the last stops)", _kind(key), SET_ASIDE_AFTER)
+        if self.on_dropped is not None:
+            self.on_dropped(urgent)
 
     async def _take_slot(self, lane: str, *, urgent: bool) -> None:
         """One of the parallel slots; an ordinary effect also checks, once it has one, that

@@ -36,7 +36,7 @@ from counsel_bot.conversation.youth_side import (
 )
 from counsel_bot.core.crisis import Assessor
 from counsel_bot.core.device_trust_check import DeviceTrustCheck
-from counsel_bot.core.effects import Transcript
+from counsel_bot.core.effects import SayToStaff, SayToYouth, Transcript
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.messages import Language
 from counsel_bot.core.offices import OfficeBook
@@ -248,6 +248,24 @@ class Conductor:
     def counsellor_name(self, counsellor: UserID | None) -> str:
         """The nickname staff and youths see for a counsellor ("" for none or unknown)."""
         return self.nicknames.get(counsellor, "") if counsellor else ""
+
+    async def set_aside(self, room_id: RoomID, sender: UserID, event_id: EventID, at: datetime,
+                        forget: tuple[str, str]) -> None:
+        """An event the bot failed on twice (channels/failures.py) is not
+        handled again: a youth's message may have been a crisis nobody has read, so the
+        staff are alerted at once, and the youth is asked to write it again."""
+        step = Change(at, event_id)
+        step.settings.append(forget)
+        record = await self.store.conversation_by_room(room_id)
+        if record is not None and record.youth_user_id == sender \
+                and self.router.conversation(record.conversation) is not None:
+            step.add(SayToYouth(record.conversation, "message_set_aside"))
+            step.add(SayToStaff("staff_message_set_aside",
+                                (("conversation", record.conversation),)))
+        else:
+            step.add(SayToStaff("staff_event_set_aside"))
+        step.after.append(lambda metrics: metrics.event_set_aside())
+        await self.commit(step)
 
     # -- membership and time ----------------------------------------------------------------
 

@@ -216,6 +216,26 @@ CATALOGUE.update({
         "You can simply write. I also understand these words (on their own): \"help\", "
         "\"video\", \"mail\", \"end\", \"delete\".",
     ),
+    "message_set_aside": _both(
+        "Deine letzte Nachricht konnte ich wegen eines Fehlers bei mir nicht weitergeben. Das "
+        "Team weiß Bescheid. Bitte schreib sie noch einmal, gern mit etwas anderen Worten.",
+        "Because of an error on my side I could not pass on your last message. The team "
+        "knows. Please write it again, perhaps in other words.",
+    ),
+    "staff_message_set_aside": _both(
+        "⚠️ Eine Nachricht in {conversation} hat den Bot zweimal scheitern lassen und wurde "
+        "ungelesen beiseitegelegt (ein Fehler im Bot, sein Ort steht im Log). Sie könnte "
+        "wichtig sein: Bitte schaut nach der Person. Raum: {link}",
+        "⚠️ A message in {conversation} made the bot fail twice and was set aside unread (a "
+        "bug in the bot; where is in its log). It may matter: please look after the person. "
+        "Room: {link}",
+    ),
+    "staff_event_set_aside": _both(
+        "⚠️ Ein Befehl oder eine Nachricht außerhalb eines Gesprächs hat den Bot zweimal "
+        "scheitern lassen und wurde übersprungen (ein Fehler im Bot, sein Ort steht im Log).",
+        "⚠️ A command or a message outside a conversation made the bot fail twice and was "
+        "skipped (a bug in the bot; where is in its log).",
+    ),
     "mail.address_unusable": _both(
         "Mit dieser Mailadresse kann ich leider nichts verschicken. Schreib sie bitte noch "
         "einmal, genau so wie in deinem Mailprogramm (z. B. name@beispiel.de), oder schreib "

@@ -35,6 +35,7 @@ from nio import (
 )
 from nio.exceptions import EncryptionError
 
+from counsel_bot.channels.failures import EVENTS, Failures
 from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.channels.matrix.office_rooms import OfficeStaffRooms
 from counsel_bot.channels.matrix.room_moves import RoomMoves
@@ -132,6 +133,7 @@ class CounselBot:
         self._welcome_again: dict[RoomID, datetime] = {}
         self._welcomes_loaded = False  # the rooms a stop left unwelcomed (WELCOME_DUE_PREFIX)
         self.moves = RoomMoves(conductor.store)
+        self.failing = Failures(conductor.store, EVENTS)
         self.moving = YouthMoves(client, conductor, executor, clock, default_language,
                                  self.moves)
         executor.waiting_in = self.moves.first_of
@@ -200,6 +202,7 @@ class CounselBot:
 
     async def _sync_until(self, stop: asyncio.Event, worker: asyncio.Task[None]) -> None:
         since = await self.store.get_setting(SYNC_TOKEN_KEY)
+        await self.failing.load()
         await self.conductor.sync_roster(self.clock.now())
         first = True
         while not stop.is_set():
@@ -328,7 +331,7 @@ class CounselBot:
         for room_id, info in response.rooms.join.items():
             for event in [*await self._gap(RoomID(room_id), info.timeline),
                           *info.timeline.events]:
-                await self._on_room_event(RoomID(room_id), event)
+                await self._on_room_event_once(RoomID(room_id), event)
         await self._welcome_joined(response)
         await self._retry_undecryptable()
         await self._replace_left_staff_rooms(response)
@@ -480,6 +483,23 @@ class CounselBot:
 
     # -- room events --------------------------------------------------------------------------
 
+    async def _on_room_event_once(self, room_id: RoomID, event: Any) -> None:
+        """Handle the event, unless it made the bot fail before (channels/failures.py)."""
+        event_id = getattr(event, "event_id", None)
+        sender = getattr(event, "sender", None)
+        if not isinstance(event_id, str) or sender == self.user_id:
+            await self._on_room_event(room_id, event)
+            return
+        if self.failing.to_set_aside(event_id):
+            await self.conductor.set_aside(room_id, UserID(str(sender)), EventID(event_id),
+                                           self.clock.now(), self.failing.forgotten(event_id))
+            return
+        try:
+            await self._on_room_event(room_id, event)
+        except Exception as exc:
+            await self.failing.failed([event_id], exc)
+            raise
+
     async def _on_room_event(self, room_id: RoomID, event: Any) -> None:
         sender = getattr(event, "sender", None)
         if sender == self.user_id:
@@ -619,7 +639,7 @@ class CounselBot:
             except EncryptionError:
                 continue  # still no key: keep waiting until the grace period ends
             self.undecryptable.resolved(event_id)
-            await self._on_room_event(RoomID(event.room_id), decrypted)
+            await self._on_room_event_once(RoomID(event.room_id), decrypted)
         for room_id in self.undecryptable.expire(self.clock.now()):
             if any(a.owns_room(room_id) for a in self.conductor.addons):
                 continue  # not in a group: the group would not know whom it means

@@ -355,7 +355,7 @@ class Executor:
 
     async def _staff_body(self, notice: SayToStaff) -> str:
         params = dict(notice.params)
-        if notice.key == "staff_crisis_alert":
+        if notice.key in ("staff_crisis_alert", "staff_message_set_aside"):
             params["link"] = await self._room_link(ConversationID(str(params["conversation"])))
         body = text(notice.key, self.default_language, **params)
         unnamed = [user for user in notice.mentions if user not in body]
