@@ -251,7 +251,7 @@ def wait_until_gone(pid: int, within: float) -> bool:
     return True
 
 
-def test_second_up_on_the_same_data_is_refused_before_it_touches_anything(
+def test_second_up_is_refused_before_it_touches_anything_and_a_dead_bot_fails_the_first(
     tmp_path: Path,
 ) -> None:
     data = tmp_path / "data"
@@ -276,8 +276,15 @@ def test_second_up_on_the_same_data_is_refused_before_it_touches_anything(
         assert {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in watched} == before
         assert _processes_using(data).count("synapse.app.homeserver") == synapses
         assert first.poll() is None
+        # The same service, as it is running anyway: its bot dying later fails it.
+        os.kill(bot_pid(data), signal.SIGKILL)
+        assert first.wait(timeout=60) == 1
+        assert first.stdout is not None
+        assert "counsel: the bot stopped (exit status -9" in first.stdout.read()
+        assert "synapse.app.homeserver" not in _processes_using(data)
     finally:
-        assert stop(first) == 0
+        if first.poll() is None:
+            stop(first)
 
 
 def test_bot_ends_when_counsel_up_is_killed(tmp_path: Path) -> None:
@@ -313,15 +320,4 @@ def test_bot_that_cannot_start_fails_up_without_a_banner(tmp_path: Path) -> None
     assert "counsel: the bot did not start (exit status 1" in output
     assert "counsel is running." not in output
     assert "password:" not in output
-    assert "synapse.app.homeserver" not in _processes_using(data)
-
-
-def test_bot_that_dies_after_the_start_fails_up(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    write_config(data, free_port())
-    process, _ = start_up(data)
-    os.kill(bot_pid(data), signal.SIGKILL)
-    assert process.wait(timeout=60) == 1
-    assert process.stdout is not None
-    assert "counsel: the bot stopped (exit status -9" in process.stdout.read()
     assert "synapse.app.homeserver" not in _processes_using(data)

@@ -37,7 +37,9 @@ from tests.support.bot_harness import PASSPHRASE, NioYouth, login, until
 
 pytestmark = pytest.mark.integration
 
-ROUNDS = 20
+# Each round kills the bot at another moment (before the join, in intake, routing or the
+# invitations); 8 rounds take about a minute. A deeper run: COUNSEL_KILL_ROUNDS=50.
+ROUNDS = int(os.environ.get("COUNSEL_KILL_ROUNDS", "8"))
 
 
 def write_bot_config(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.fuzz import test_commands, test_conductor, test_config
+from tests.fuzz import test_commands, test_conductor, test_config, test_typed_text
 
 FUZZERS = [
     test_commands.test_staff_parser_never_crashes,
@@ -23,5 +23,8 @@ def examples(test: Any) -> int:
 
 
 def test_the_fuzzers_run_at_least_ten_thousand_cases() -> None:
-    assert sum(examples(t) for t in FUZZERS) >= 10_000
+    # The parsers of typed text: one run per parser.
+    typed = examples(test_typed_text.test_no_parser_of_typed_text_raises) \
+        * len(test_typed_text.PARSERS)
+    assert sum(examples(t) for t in FUZZERS) + typed >= 10_000
     assert examples(test_conductor.test_event_handlers_survive_any_sequence) >= 1000

@@ -22,8 +22,8 @@ from homeserver_bridge.paths import DataLayout
 from homeserver_bridge.synapse_config import render_homeserver_yaml
 from tests.fuzz.hostile import hostile_text
 
-SHAPELESS_EXAMPLES = 700
-TYPED_EXAMPLES = 1300
+SHAPELESS_EXAMPLES = 400
+TYPED_EXAMPLES = 600
 TOML_EXAMPLES = 300
 
 
