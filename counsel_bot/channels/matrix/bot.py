@@ -14,6 +14,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from nio import (
@@ -93,6 +94,10 @@ def words_of(event: RoomMessage | BadEvent | UnknownBadEvent) -> str:
     if isinstance(relates, dict) and "m.in_reply_to" in relates:
         return without_reply_fallback(body)
     return body
+
+
+# Bad-request answers in a row before a saved sync position is given up (see _sync_until).
+TOKEN_REFUSALS = 3
 
 
 class GapUnavailable(Exception):
@@ -205,6 +210,7 @@ class CounselBot:
         await self.failing.load()
         await self.conductor.sync_roster(self.clock.now())
         first = True
+        refused = 0  # syncs in a row the homeserver refused as a bad request
         while not stop.is_set():
             if worker.done():
                 worker.result()  # performing an effect crashed: stop loudly, lose nothing
@@ -214,9 +220,22 @@ class CounselBot:
             if isinstance(response, SyncError):
                 if response.status_code in LOGIN_GONE:
                     raise LoginRevoked  # retrying cannot help; a new start logs in anew
+                http = getattr(response.transport_response, "status", None)
+                refused = refused + 1 if http == HTTPStatus.BAD_REQUEST else 0
+                if since is not None and refused >= TOKEN_REFUSALS:
+                    # A position this homeserver never gave (its database restored from a
+                    # backup, the token damaged): asking again cannot help, and a bot that
+                    # never syncs reads no youth at all. Syncing from now takes each room's
+                    # latest events; handled ones are known by their ids.
+                    log.error("the homeserver refuses the saved sync position (400, %d times); "
+                              "syncing from now: events older than each room's latest %d "
+                              "may be missed", refused, SYNC_TIMELINE_LIMIT)
+                    since, first, refused = None, True, 0
+                    continue
                 log.warning("sync failed (%s); retrying", response.status_code)
                 await asyncio.sleep(1)
                 continue
+            refused = 0
             await self._housekeeping()
             if first:
                 await self.ensure_staff_room()
