@@ -236,6 +236,10 @@ CATALOGUE.update({
         "⚠️ A command or a message outside a conversation made the bot fail twice and was "
         "skipped (a bug in the bot; where is in its log).",
     ),
+    "mail.correction": _both(
+        "Korrektur meiner letzten Nachricht – so sollte sie lauten:\n\n{words}",
+        "A correction of my last message – it should read:\n\n{words}",
+    ),
     "mail.address_unusable": _both(
         "Mit dieser Mailadresse kann ich leider nichts verschicken. Schreib sie bitte noch "
         "einmal, genau so wie in deinem Mailprogramm (z. B. name@beispiel.de), oder schreib "

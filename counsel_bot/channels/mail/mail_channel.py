@@ -207,15 +207,19 @@ class MailChannel:
 
     async def counsellor_wrote(
         self, record: ConversationRecord, sender: UserID, event_id: EventID, body: str,
-        at: datetime,
+        at: datetime, *, correction: bool = False,
     ) -> None:
-        """The assigned counsellor's words in a mail conversation's room go out as mail."""
+        """The assigned counsellor's words in a mail conversation's room go out as mail; an
+        edit of them goes out as a correction (a mail cannot be changed once sent)."""
         current = self.conductor.router.conversation(record.conversation)
         if current is None or current.assigned_to != sender:
             return
         if await self.store.is_processed(event_id):
             return
         change = Change(at, event_id)
+        if correction:
+            body = text("mail.correction", "en" if current.language == "en" else "de",
+                        words=body)
         change.add(SendMail(record.conversation, body), f"mail-reply:{event_id}")
         if record.conversation not in self.replied:
             self.replied[record.conversation] = at

@@ -96,6 +96,20 @@ def words_of(event: RoomMessage | BadEvent | UnknownBadEvent) -> str:
     return body
 
 
+def edited_words(event: RoomMessage) -> str | None:
+    """An edit's new words (its ``m.new_content``), or None if the event is no edit. Its
+    ``body`` is only the fallback for clients without edits: "* " and the new words."""
+    raw = event.source if isinstance(event.source, dict) else {}
+    content = raw.get("content")
+    content = content if isinstance(content, dict) else {}
+    relates = content.get("m.relates_to")
+    if not isinstance(relates, dict) or relates.get("rel_type") != "m.replace":
+        return None
+    new = content.get("m.new_content")
+    body = new.get("body") if isinstance(new, dict) else None
+    return body if isinstance(body, str) else None
+
+
 # Bad-request answers in a row before a saved sync position is given up (see _sync_until).
 TOKEN_REFUSALS = 3
 
@@ -572,7 +586,10 @@ class CounselBot:
                     # Going on duty: is every device of theirs readable in strict mode?
                     await self.check_staff_devices([sender])
                 await self.conductor.staff_wrote(room_id, sender, event_id, body, at)
-                await self._maybe_mail_reply(room_id, sender, event_id, body)
+                corrected = edited_words(event)
+                await self._maybe_mail_reply(room_id, sender, event_id,
+                                             body if corrected is None else corrected,
+                                             correction=corrected is not None)
             return
         room = self.client.rooms.get(room_id)
         if room is None or await self._is_staff_room(room_id) or self._youth_of(room) != sender:
@@ -625,13 +642,15 @@ class CounselBot:
             await self.moving.taken_along(room_id, counselling, event_id, note)
 
     async def _maybe_mail_reply(
-        self, room_id: RoomID, sender: UserID, event_id: EventID, body: str
+        self, room_id: RoomID, sender: UserID, event_id: EventID, body: str, *,
+        correction: bool,
     ) -> None:
         if self.mail is None or not body.strip() or parse_staff(body) is not None:
             return  # a command, or a reply that was only the quote
         record = await self.store.conversation_by_room(room_id)
         if record is not None and record.channel is Channel.MAIL:
-            await self.mail.counsellor_wrote(record, sender, event_id, body, self.clock.now())
+            await self.mail.counsellor_wrote(record, sender, event_id, body, self.clock.now(),
+                                             correction=correction)
 
     async def _on_membership(self, room_id: RoomID, event: RoomMemberEvent) -> None:
         user, at = UserID(event.state_key), self.clock.now()
