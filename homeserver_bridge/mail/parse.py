@@ -304,7 +304,13 @@ def _decode(data: object, charset: str | None) -> str:
     if name.lower() in ("unknown-8bit", "us-ascii", "ascii"):
         # Many senders label UTF-8 as ASCII; UTF-8 decodes plain ASCII the same.
         name = "utf-8"
-    return data.decode(name, errors="replace")
+    try:
+        return data.decode(name, errors="replace")
+    except (LookupError, ValueError):
+        # A label naming a codec that is no text encoding (base64, hex, rot13, zlib) or
+        # that refuses errors="replace" (idna, punycode): the label is wrong, the words are
+        # still there, and a youth's mail is never refused over a header.
+        return data.decode("utf-8", errors="replace")
 
 
 def _unsurrogate(value: str) -> str:

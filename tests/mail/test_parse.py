@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -205,6 +206,36 @@ def test_malformed_headers_do_not_crash() -> None:
     for raw in cases:
         result = parse_inbound(raw, LIMITS)
         assert isinstance(result, InboundMail | Bounce)
+
+
+def raw_mail(body: bytes, *, charset: str = "utf-8", subject: bytes = b"Hilfe") -> bytes:
+    return (b"From: Kim <kim@youth.example>\r\nTo: beratung@counsel.localhost\r\n"
+            b"Subject: " + subject + b"\r\nMessage-ID: <r1@youth.example>\r\n"
+            b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=" + charset.encode()
+            + b"\r\n\r\n" + body + b"\r\n")
+
+
+@pytest.mark.parametrize("charset", ["base64", "hex", "rot13", "zlib", "idna", "punycode"])
+def test_a_charset_label_naming_a_non_text_codec_is_read_as_utf8_not_bounced(
+    charset: str,
+) -> None:
+    """A wrong charset label never keeps a youth's words from the counsellor: names that
+    are codecs but no text encodings (or refuse replacement characters) are read as UTF-8.
+    Before, the mail was bounced as "unreadable" and nobody saw it."""
+    m = parsed(raw_mail("Ich will nicht mehr leben. Grüße".encode(), charset=charset))
+    assert m.text == "Ich will nicht mehr leben. Grüße"
+
+
+@pytest.mark.parametrize("word", [b"=?base64?Q?Hilfe?=", b"=?idna?Q?Hilfe_=FC?=",
+                                  b"=?hex?B?SGlsZmU=?="])
+def test_an_encoded_word_subject_with_an_odd_charset_does_not_refuse_the_mail(
+    word: bytes,
+) -> None:
+    """The subject's charset label is as unreliable as the body's: the mail is passed on,
+    the subject read as UTF-8 with replacement characters."""
+    m = parsed(raw_mail(b"Ich brauche Hilfe.", subject=word))
+    assert m.text == "Ich brauche Hilfe."
+    assert m.subject.startswith("Hilfe")
 
 
 def test_missing_sender_uses_the_envelope_or_bounces() -> None:
