@@ -192,14 +192,22 @@ def _walk_multipart(part: Message, ctype: str, body: _Body, *, depth: int, inlin
 
 
 def _preferred_alternative(children: list[Message]) -> Message:
-    # Plain text is what the sender's own program wrote; HTML needs reducing.
-    for child in children:
-        if child.get_content_type() == "text/plain" and not _filename(child):
+    # Plain text is what the sender's own program wrote; HTML needs reducing. Some programs
+    # put an empty plain part beside the HTML that holds the words: that one is no choice.
+    plain = [c for c in children if c.get_content_type() == "text/plain" and not _filename(c)]
+    for child in plain:
+        if _has_words(child):
             return child
     for child in reversed(children):
         if child.get_content_type() == "text/html" or child.is_multipart():
             return child
-    return children[-1]
+    return plain[0] if plain else children[-1]
+
+
+def _has_words(part: Message) -> bool:
+    # Letters or digits, not just non-blank: zero-width spaces and the like fill some.
+    text = _decode(part.get_payload(decode=True), part.get_content_charset())
+    return any(c.isalnum() for c in text)
 
 
 def _size(part: Message) -> int:

@@ -99,6 +99,18 @@ def test_alternative_prefers_the_plain_part() -> None:
     assert m.attachments == ()
 
 
+@pytest.mark.parametrize("plain", ["", " \n", "\u200b\n"])
+def test_an_empty_plain_alternative_does_not_hide_the_html_text(plain: str) -> None:
+    """The counsellor gets the words of a mail, whichever alternative holds them: a mail
+    program that sends an empty plain part beside the HTML one (or one of blanks) is read
+    from the HTML. Before, such a mail reached the counsellor empty, with no bounce."""
+    message = mail(plain)
+    message.add_alternative("<p>Mein Vater schlägt mich.</p>", subtype="html")
+    m = parsed(message)
+    assert m.text == "Mein Vater schlägt mich."
+    assert m.from_html
+
+
 def test_hostile_html_never_breaks_out() -> None:
     hostile = (
         "<p>a<script>x</p><p>still script</script>b"
