@@ -111,8 +111,9 @@ class _Handler:
         also_accept: frozenset[str] = frozenset(),
     ) -> None:
         self._settings = settings
-        self._office = _normalise(settings.office_address)
-        self._accepted = {self._office, *(_normalise(a) for a in also_accept)}
+        # Each address as configured, by its normalised form: a bounce comes from the one
+        # the youth wrote to, as the office's replies do.
+        self._addresses = {_normalise(a): a for a in (*also_accept, settings.office_address)}
         self._sink = sink
         self._bounce_sender = bounce_sender
         self._now = now
@@ -125,7 +126,7 @@ class _Handler:
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
-        if _normalise(address) not in self._accepted:
+        if _normalise(address) not in self._addresses:
             return "550 5.1.1 No such mailbox here"
         if envelope.rcpt_tos:
             # A repeated RCPT, or a second of our addresses: the mail is delivered once.
@@ -142,7 +143,7 @@ class _Handler:
         envelope_sender = envelope.mail_from or ""
         result = parse_inbound(raw, self._settings.limits, envelope_sender=envelope_sender)
         if isinstance(result, Bounce):
-            await self._bounce(result, envelope_sender)
+            await self._bounce(result, envelope_sender, self._office_of(envelope))
             return "250 2.0.0 Refused; the sender gets an explanation"
         if envelope.rcpt_tos:
             result = dataclasses.replace(result, to_address=_normalise(envelope.rcpt_tos[0]))
@@ -164,7 +165,12 @@ class _Handler:
                 self.idle.set()
         return "250 2.0.0 OK"
 
-    async def _bounce(self, bounce: Bounce, envelope_sender: str) -> None:
+    def _office_of(self, envelope: Any) -> str:
+        """The office address the mail was delivered to, as configured."""
+        to = _normalise(envelope.rcpt_tos[0]) if envelope.rcpt_tos else ""
+        return self._addresses.get(to, self._settings.office_address)
+
+    async def _bounce(self, bounce: Bounce, envelope_sender: str, office_address: str) -> None:
         if bounce.auto_generated or not envelope_sender or envelope_sender == "<>":
             log.info("an inbound mail was refused (%s); automatic, no bounce", bounce.reason)
             return
@@ -174,7 +180,7 @@ class _Handler:
         try:
             message = build_bounce(
                 bounce,
-                office_address=self._settings.office_address,
+                office_address=office_address,
                 to_address=envelope_sender,
                 limits=self._settings.limits,
                 now=self._now(),

@@ -187,6 +187,49 @@ async def test_attachment_is_bounced_with_an_explanation(office: Office) -> None
     assert office.sink.mails.empty()
 
 
+FAMILY = "Familie@familie-ulm.example"
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def two_offices() -> AsyncIterator[tuple[int, Provider]]:
+    """The installation's address and a second office's own, on another domain."""
+    provider = Provider()
+    loop = asyncio.get_running_loop()
+    provider_server = await loop.create_server(
+        lambda: SMTP(provider, hostname="youth.example"), host="127.0.0.1", port=0)
+    settings = MailSettings(enabled=True, listen_port=0, office_address=OFFICE,
+                            smtp_host="127.0.0.1",
+                            smtp_port=provider_server.sockets[0].getsockname()[1],
+                            smtp_starttls=False, max_bytes=64 * 1024)
+    server = await start_inbound(settings, QueueSink(), now=lambda: NOW,
+                                 bounce_sender=MailSender(settings),
+                                 also_accept=frozenset({FAMILY}))
+    try:
+        yield server.port, provider
+    finally:
+        await server.stop()
+        provider_server.close()
+        await provider_server.wait_closed()
+
+
+async def test_a_bounce_comes_from_the_office_address_the_youth_wrote_to(
+    two_offices: tuple[int, Provider],
+) -> None:
+    """A refusal comes from the address the youth wrote to, spelled as configured, like
+    the office's replies: a youth who wrote to one office never learns another address of
+    the installation, nor that the offices share it."""
+    port, provider = two_offices
+    message = youth_mail("siehe Foto", "<photo2@youth.example>", Subject="Foto")
+    message.replace_header("To", FAMILY)
+    message.add_attachment(bytes(500), maintype="image", subtype="jpeg", filename="x.jpg")
+    await aiosmtplib.send(message, hostname="127.0.0.1", port=port, start_tls=False,
+                          recipients=["familie@FAMILIE-ULM.example"])
+    bounce = await asyncio.wait_for(provider.inbox.get(), WAIT)
+    assert bounce.message["From"].addresses[0].addr_spec == FAMILY
+    assert bounce.message["Message-ID"].endswith("@familie-ulm.example>")
+    assert OFFICE not in str(bounce.message)
+
+
 async def test_automatic_mail_is_refused_without_a_bounce(office: Office) -> None:
     message = youth_mail("Ich bin im Urlaub", "<k5@youth.example>", Auto_Submitted="auto-replied")
     message.add_attachment(bytes(10), maintype="image", subtype="png", filename="x.png")
