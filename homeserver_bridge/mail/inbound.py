@@ -4,7 +4,9 @@ Accepts mail for the office address only (others are refused at RCPT), parses it
 hands the result to a `MailSink`. The sink must store the mail durably before it returns:
 only then does the sender's server hear "250", and if the sink fails it hears "451" and
 tries again later, so no mail is lost. A mail refused for size, attachments or form gets a
-bounce through the outgoing sender. Nothing here logs an address or any content.
+bounce through the outgoing sender and a 250; if the bounce cannot be sent, the refusal is
+the SMTP reply (5xx), so the sender's own server tells them. Nothing here logs an address
+or any content.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from aiosmtpd.smtp import SMTP
 from homeserver_bridge.mail.compose import RandomBytes, build_bounce
 from homeserver_bridge.mail.errors import MailSendError
 from homeserver_bridge.mail.outbound import MailSender
-from homeserver_bridge.mail.parse import Bounce, InboundMail, parse_inbound
-from homeserver_bridge.mail.settings import MailSettings
+from homeserver_bridge.mail.parse import Bounce, BounceReason, InboundMail, parse_inbound
+from homeserver_bridge.mail.settings import MailLimits, MailSettings
 
 log = logging.getLogger(__name__)
 
@@ -143,8 +145,12 @@ class _Handler:
         envelope_sender = envelope.mail_from or ""
         result = parse_inbound(raw, self._settings.limits, envelope_sender=envelope_sender)
         if isinstance(result, Bounce):
-            await self._bounce(result, envelope_sender, self._office_of(envelope))
-            return "250 2.0.0 Refused; the sender gets an explanation"
+            if await self._bounce(result, envelope_sender, self._office_of(envelope)):
+                return "250 2.0.0 Refused; the sender gets an explanation"
+            # Unexplained, a 250 would lose the mail without a word: refused now, the
+            # sender's own server tells them at once (a 4xx would retry the same refusal
+            # for hours or days, and the mail may be a youth in crisis).
+            return refusal_reply(result.reason, self._settings.limits)
         if envelope.rcpt_tos:
             result = dataclasses.replace(result, to_address=_normalise(envelope.rcpt_tos[0]))
         if self.closing:
@@ -170,13 +176,16 @@ class _Handler:
         to = _normalise(envelope.rcpt_tos[0]) if envelope.rcpt_tos else ""
         return self._addresses.get(to, self._settings.office_address)
 
-    async def _bounce(self, bounce: Bounce, envelope_sender: str, office_address: str) -> None:
+    async def _bounce(self, bounce: Bounce, envelope_sender: str, office_address: str) -> bool:
+        """Explain the refusal by mail; False if the sender should have been told and was
+        not (no bounce sender, an address a bounce cannot go to, the relay down)."""
         if bounce.auto_generated or not envelope_sender or envelope_sender == "<>":
             log.info("an inbound mail was refused (%s); automatic, no bounce", bounce.reason)
-            return
+            return True
         if self._bounce_sender is None:
-            log.warning("an inbound mail was refused (%s); no bounce sender", bounce.reason)
-            return
+            log.warning("an inbound mail was refused (%s); no bounce sender, refused in "
+                        "the SMTP reply", bounce.reason)
+            return False
         try:
             message = build_bounce(
                 bounce,
@@ -188,9 +197,38 @@ class _Handler:
             )
             await self._bounce_sender.send(message, envelope_sender="")
         except (MailSendError, ValueError) as exc:
-            log.warning("a bounce could not be sent (%s)", type(exc).__name__)
-            return
+            log.warning("a bounce could not be sent (%s); refused in the SMTP reply",
+                        type(exc).__name__)
+            return False
         log.info("an inbound mail was refused (%s); bounce sent", bounce.reason)
+        return True
+
+
+_DANGER = " Notruf/emergency: 112"
+
+
+def refusal_reply(reason: BounceReason, limits: MailLimits) -> str:
+    """The SMTP reply refusing a mail whose bounce could not be sent: the sender's server
+    puts it into its own failure notice. ASCII, German then English, like the bounce."""
+    if reason is BounceReason.TOO_LARGE:
+        kb = limits.max_bytes // 1024
+        return (f"552 5.3.4 Nicht zugestellt: groesser als {kb} KB, bitte ohne Bilder und "
+                f"Anhaenge. / Not delivered: larger than {kb} KB, please send it without "
+                "pictures or attachments." + _DANGER)
+    if reason is BounceReason.TOO_MANY_ATTACHMENTS:
+        n = limits.max_attachments
+        if not n:
+            return ("554 5.6.0 Nicht zugestellt: bitte ohne Anhang schicken, wir nehmen "
+                    "keine an. / Not delivered: please send it without attachments, we take "
+                    "none." + _DANGER)
+        return (f"554 5.6.0 Nicht zugestellt: zu viele Anhaenge, bitte mit hoechstens {n}. "
+                f"/ Not delivered: too many attachments, please send it with at most {n}."
+                + _DANGER)
+    if reason is BounceReason.TOO_LONG:
+        return ("552 5.3.4 Nicht zugestellt: zu lang, bitte auf mehrere Mails aufteilen. / "
+                "Not delivered: too long, please split it over several mails." + _DANGER)
+    return ("554 5.6.0 Nicht zugestellt: nicht lesbar, bitte als ganz normale Mail "
+            "schicken. / Not delivered: unreadable, please send it as a plain mail." + _DANGER)
 
 
 def _normalise(address: str) -> str:

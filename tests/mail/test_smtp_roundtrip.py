@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -20,9 +21,11 @@ import pytest_asyncio
 from aiosmtpd.smtp import SMTP
 
 from homeserver_bridge.mail import (
+    BounceReason,
     InboundMail,
     InboundServer,
     MailConfigError,
+    MailLimits,
     MailSender,
     MailSendError,
     MailSettings,
@@ -31,6 +34,7 @@ from homeserver_bridge.mail import (
     start_inbound,
     thread_key,
 )
+from homeserver_bridge.mail.inbound import refusal_reply
 
 OFFICE = "beratung@counsel.localhost"
 YOUTH = "kim@youth.example"
@@ -228,6 +232,82 @@ async def test_a_bounce_comes_from_the_office_address_the_youth_wrote_to(
     assert bounce.message["From"].addresses[0].addr_spec == FAMILY
     assert bounce.message["Message-ID"].endswith("@familie-ulm.example>")
     assert OFFICE not in str(bounce.message)
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def relay_down() -> AsyncIterator[tuple[int, QueueSink]]:
+    """The office's SMTP server whose outgoing relay (for bounces) is unreachable."""
+    settings = MailSettings(enabled=True, listen_port=0, office_address=OFFICE,
+                            smtp_host="127.0.0.1", smtp_port=closed_port(),
+                            smtp_starttls=False, smtp_timeout_seconds=2, max_bytes=64 * 1024)
+    sink = QueueSink()
+    server = await start_inbound(settings, sink, now=lambda: NOW,
+                                 bounce_sender=MailSender(settings))
+    try:
+        yield server.port, sink
+    finally:
+        await server.stop()
+
+
+async def test_a_refusal_whose_bounce_cannot_be_sent_is_the_smtp_reply(
+    relay_down: tuple[int, QueueSink],
+) -> None:
+    """A refused mail is never lost without a word: when the bounce cannot go out (the
+    relay down), the mail is refused in the SMTP reply with the reason, so the youth's own
+    server tells them at once. Before, it was answered 250: neither passed on nor
+    explained, and the youth's server took it as delivered."""
+    port, sink = relay_down
+    message = youth_mail("Das hat er mir angetan, siehe Foto.", "<photo1@youth.example>")
+    message.add_attachment(bytes(500), maintype="image", subtype="jpeg", filename="arm.jpg")
+    with pytest.raises(aiosmtplib.SMTPDataError) as caught:
+        await aiosmtplib.send(message, hostname="127.0.0.1", port=port, start_tls=False)
+    assert caught.value.code == 554
+    assert "without attachments" in caught.value.message
+    assert "112" in caught.value.message
+    assert sink.mails.empty()
+    # An automatic mail is still taken without a word (nobody to tell, no mail loop).
+    auto = youth_mail("Abwesend", "<auto1@youth.example>", Auto_Submitted="auto-replied")
+    auto.add_attachment(bytes(10), maintype="image", subtype="png", filename="x.png")
+    await aiosmtplib.send(auto, hostname="127.0.0.1", port=port, start_tls=False)
+
+
+async def test_without_a_bounce_sender_a_refusal_is_the_smtp_reply() -> None:
+    """No outgoing server configured: the refusal can only be told in the SMTP reply."""
+    settings = MailSettings(listen_port=0, office_address=OFFICE,
+                            max_bytes=64 * 1024)
+    sink = QueueSink()
+    server = await start_inbound(settings, sink, now=lambda: NOW)
+    try:
+        with pytest.raises(aiosmtplib.SMTPDataError) as caught:
+            await aiosmtplib.send(youth_mail("y" * (64 * 1024 + 10), "<big@youth.example>"),
+                                  hostname="127.0.0.1", port=server.port, start_tls=False)
+    finally:
+        await server.stop()
+    assert caught.value.code == 552
+    assert "64 KB" in caught.value.message
+    assert sink.mails.empty()
+
+
+@pytest.mark.parametrize("reason", list(BounceReason))
+@pytest.mark.parametrize("attachments", [0, 3])
+def test_every_refusal_reply_is_one_ascii_smtp_line_with_a_permanent_code(
+    reason: BounceReason, attachments: int,
+) -> None:
+    """RFC 5321: a reply line is ASCII and at most 512 octets; 5xx, so the sender's server
+    gives up and tells the sender now."""
+    reply = refusal_reply(reason, MailLimits(max_attachments=attachments))
+    assert reply.isascii()
+    assert "\n" not in reply
+    assert len(reply) + 2 <= 512
+    assert re.match(r"5\d\d 5\.\d\.\d ", reply)
+    assert "Nicht zugestellt" in reply
+    assert "Not delivered" in reply
 
 
 async def test_automatic_mail_is_refused_without_a_bounce(office: Office) -> None:
