@@ -306,6 +306,14 @@ class MailChannel:
         subject = "Your online counselling" if language == "en" else "Deine Online-Beratung"
         change.sealed.append((thread_key(conversation),
                               _thread_value(ReplyThread("", (), subject))))
+        if (current is not None and conversation not in self.replied
+                and self.conductor.timers.waiting(conversation).answered_in):
+            # Answered in the chat: the first reply is behind it, held to the chat's own
+            # targets, so the mail's first-reply deadline is not its business. Kept as
+            # answered when it was queued, the one time no deadline can come before.
+            self.replied[conversation] = current.enqueued_at
+            change.settings.append((f"{REPLIED_PREFIX}{conversation}",
+                                    current.enqueued_at.isoformat()))
         self.conductor.handle(change, [ev.ChannelChanged(change.at, conversation, Channel.MAIL)],
                               reply_room=None)
         change.add(SayToYouth(conversation, "channel.mail"))

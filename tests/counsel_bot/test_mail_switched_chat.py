@@ -1,0 +1,44 @@
+"""A chat youth who continues by mail: the case goes on where it was (same counsellor, same
+conversation), held to what the chat already did for it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from counsel_bot.config import OpeningHoursSettings
+from counsel_bot.core.effects import SayToStaff, decode_effect
+from counsel_bot.core.mail_deadline import MailDeadlines
+from counsel_bot.core.opening_hours import OpeningHours
+from counsel_bot.store import MemoryStore
+from tests.store.conftest import AeadSealer
+from tests.support.mail_office import AT, RecordingSender, office_on, switched_chat_youth
+
+
+async def deadline_reports(anna_says: str) -> list[str]:
+    """What staff are told of the mail deadline in the week after a chat youth switched
+    to mail and nobody wrote (the youth said they would write when they can)."""
+    office = await office_on(MemoryStore(AeadSealer()), RecordingSender())
+    office.mail.deadlines = MailDeadlines(
+        OpeningHours.from_dict(OpeningHoursSettings().as_dict()))
+    conversation = await switched_chat_youth(office, "kim@youth.example", anna_says=anna_says)
+    store = office.conductor.store
+    await store.mark_outbox_done([e.key for e in await store.pending_outbox()], at=AT)
+    for day in range(1, 8):
+        await office.mail.tick(AT + timedelta(days=day))
+    told = [decode_effect(e.payload) for e in await store.pending_outbox()]
+    return [e.key for e in told if isinstance(e, SayToStaff) and e.key.startswith("mail.")
+            and ("conversation", conversation) in e.params]
+
+
+async def test_a_chat_conversation_switched_to_mail_is_not_a_missed_first_reply() -> None:
+    """A conversation its counsellor answered in the chat has had its first reply: after
+    the switch to mail, staff are neither reminded of the mail's first-reply deadline nor
+    told it was missed, and no breach is counted. Before, `tick` measured it from the
+    queue to the first reply *by mail* and reported every such switch as a breach."""
+    assert await deadline_reports("Hallo Kim, ich bin Anna. Was ist passiert?") == []
+
+
+async def test_a_switched_chat_nobody_answered_keeps_the_mail_deadline() -> None:
+    """A youth who waited in the chat without an answer and then chose mail still has the
+    first reply to come: the deadline holds, from when they were queued."""
+    assert await deadline_reports("") == ["mail.reminder", "mail.breach"]

@@ -1,0 +1,107 @@
+"""An office with mail on a real store and no homeserver: the real conductor, mail channel
+and executor, Anna on duty, rooms made up, mails kept by a recording sender (or sent through
+a real `MailSender`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from typing import Any
+
+from nio import RoomCreateResponse
+
+from counsel_bot.channels.mail.mail_channel import MailChannel
+from counsel_bot.channels.matrix.executor import Executor
+from counsel_bot.config import Settings, StaffSettings
+from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.core.clock import FakeClock
+from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.core.effects import MailToYouth, SendMail, decode_effect
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.runtime.runner import policy_from
+from counsel_bot.store import Store
+from homeserver_bridge.mail import MailSettings
+
+AT = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+ANNA = UserID("@anna:x")
+OFFICE = "beratung@counsel.example"
+
+
+class RecordingSender:
+    def __init__(self) -> None:
+        self.sent: list[EmailMessage] = []
+
+    async def send(self, message: EmailMessage, *, envelope_sender: str | None = None) -> None:
+        self.sent.append(message)
+
+
+@dataclass
+class Office:
+    conductor: Conductor
+    mail: MailChannel
+    executor: Executor
+    rooms: list[str]
+
+
+async def office_on(store: Store, sender: Any, at: datetime = AT) -> Office:
+    """A conductor with Anna on duty, its mail channel and executor, on `store`."""
+    detector = CrisisDetector.from_directory(default_lexicon_dir())
+    policy = policy_from(Settings(staff=StaffSettings(counsellors=(str(ANNA),))))
+    conductor = await Conductor.open(store, detector, policy, at)
+    await conductor.sync_roster(at)
+    await conductor.staff_wrote(RoomID("!staff:x"), ANNA, EventID("$duty"), "!duty on", at)
+    rooms: list[str] = []
+
+    async def create_room() -> Any:
+        rooms.append(f"!mail{len(rooms)}:x")
+        return RoomCreateResponse(rooms[-1])
+
+    mail = MailChannel(conductor, None, MailSettings(office_address=OFFICE),  # type: ignore[arg-type]
+                       sender, lambda: at, create_room, None)  # type: ignore[arg-type]
+    conductor.mail_switch = mail.switch_to_mail
+    executor = Executor(None, store, FakeClock(at),  # type: ignore[arg-type]
+                        default_language="de", staff_room=_no_staff_room)
+    executor.mail = mail
+    return Office(conductor, mail, executor, rooms)
+
+
+async def _no_staff_room() -> RoomID | None:
+    return None
+
+
+async def switched_chat_youth(office: Office, address: str, anna_says: str = "",
+                              at: datetime = AT) -> ConversationID:
+    """A chat youth, assigned to Anna (who answers `anna_says` in the chat first, if
+    given), who types `mail` and then `address`."""
+    room, youth = RoomID("!chat:x"), UserID("@kim:x")
+    c = office.conductor
+    await c.youth_wrote(room, youth, "Kim", EventID("$1"), "Hallo, ich brauche Hilfe", at)
+    if anna_says:
+        await c.staff_wrote(room, ANNA, EventID("$anna"), anna_says, at)
+    await c.youth_wrote(room, youth, "Kim", EventID("$2"), "mail", at)
+    await c.youth_wrote(room, youth, "Kim", EventID("$3"), address, at)
+    record = await c.store.conversation_by_room(room)
+    assert record is not None
+    current = c.router.conversation(record.conversation)
+    assert current is not None
+    assert current.channel.value == "mail", "switched to mail"
+    assert current.assigned_to == ANNA
+    return record.conversation
+
+
+async def counsellor_replies(office: Office, conversation: ConversationID, event: str,
+                             body: str, at: datetime = AT) -> None:
+    record = await office.conductor.store.conversation(conversation)
+    assert record is not None
+    await office.mail.counsellor_wrote(record, ANNA, EventID(event), body, at)
+
+
+async def perform_mails(office: Office, at: datetime = AT) -> None:
+    """Perform the pending mail effects as the outbox worker would, and mark them done."""
+    store = office.conductor.store
+    for entry in await store.pending_outbox():
+        effect = decode_effect(entry.payload)
+        if isinstance(effect, SendMail | MailToYouth):
+            await office.executor.perform(effect, entry.key)
+            await store.mark_outbox_done([entry.key], at=at)
