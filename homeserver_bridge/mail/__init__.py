@@ -33,6 +33,7 @@ from homeserver_bridge.mail.settings import MailLimits, MailSettings, is_address
 from homeserver_bridge.mail.threads import (
     ThreadKey,
     key_for,
+    legacy_key_for,
     thread_key,
     thread_key_candidates,
     thread_root,
@@ -61,6 +62,7 @@ __all__ = [
     "build_reply",
     "is_address",
     "key_for",
+    "legacy_key_for",
     "new_message_id",
     "parse_inbound",
     "reply_subject",

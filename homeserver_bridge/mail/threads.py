@@ -3,13 +3,17 @@
 A thread is identified by its root (the first id in References, else In-Reply-To, else the
 mail's own Message-ID) *together with the sender's address*: Message-IDs are chosen by the
 sender and some mail programs make them guessable, so an id alone must never let a stranger
-write into someone else's conversation. The key is a hash, so the store holds neither the
-address nor the id in the clear.
+write into someone else's conversation.
+
+The key is an HMAC under a secret of the installation that the caller keeps sealed, so the
+store holds neither the address nor the id in the clear, and whoever has the store's file
+but not that secret cannot test a guessed address against the keys.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from typing import NewType
 
 from homeserver_bridge.mail.parse import InboundMail
@@ -23,22 +27,30 @@ def thread_root(mail: InboundMail) -> str:
     return mail.in_reply_to or mail.message_id
 
 
-def key_for(address: str, message_id: str) -> ThreadKey:
+def key_for(address: str, message_id: str, secret: bytes) -> ThreadKey:
     """The key of the thread rooted at `message_id` with the correspondent `address`."""
+    material = f"counsel-mail-thread\0{_address(address)}\0{message_id}"
+    return ThreadKey(hmac.new(secret, material.encode("utf-8"), hashlib.sha256).hexdigest())
+
+
+def legacy_key_for(address: str, message_id: str) -> ThreadKey:
+    """The unkeyed key versions before the HMAC kept; read only by the upgrade that replaces
+    them (`counsel_bot.channels.mail.thread_index`). Never write one."""
     local, _, domain = address.strip().rpartition("@")
     material = f"counsel-mail-thread\0{local}@{domain.lower()}\0{message_id}"
     return ThreadKey(hashlib.sha256(material.encode("utf-8")).hexdigest())
 
 
-def thread_key(mail: InboundMail) -> ThreadKey:
-    return key_for(mail.from_address, thread_root(mail))
+def thread_key(mail: InboundMail, secret: bytes) -> ThreadKey:
+    return key_for(mail.from_address, thread_root(mail), secret)
 
 
-def thread_key_candidates(mail: InboundMail) -> tuple[ThreadKey, ...]:
+def thread_key_candidates(mail: InboundMail, secret: bytes) -> tuple[ThreadKey, ...]:
     """Keys to look up, best first: the root, then the newest references, then the mail itself.
 
     Some mail programs keep only In-Reply-To; if the office registers the key of every mail
-    it sent (`key_for(youth_address, reply_message_id)`), such a reply still finds its room.
+    it sent (`key_for(youth_address, reply_message_id, secret)`), such a reply still finds
+    its room.
     """
     ids = [thread_root(mail)]
     if mail.in_reply_to:
@@ -46,4 +58,9 @@ def thread_key_candidates(mail: InboundMail) -> tuple[ThreadKey, ...]:
     ids.extend(reversed(mail.references))
     ids.append(mail.message_id)
     seen: dict[str, None] = dict.fromkeys(ids)
-    return tuple(key_for(mail.from_address, i) for i in seen)
+    return tuple(key_for(mail.from_address, i, secret) for i in seen)
+
+
+def _address(address: str) -> str:
+    local, _, domain = address.strip().rpartition("@")
+    return f"{local}@{domain.lower()}"

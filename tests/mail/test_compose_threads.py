@@ -19,6 +19,7 @@ from homeserver_bridge.mail import (
     build_bounce,
     build_reply,
     key_for,
+    legacy_key_for,
     parse_inbound,
     reply_subject,
     thread_key,
@@ -28,6 +29,7 @@ from homeserver_bridge.mail import (
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 OFFICE = "beratung@counsel.localhost"
+SECRET = bytes(32)
 
 
 def inbound(**headers: str) -> InboundMail:
@@ -134,14 +136,14 @@ def test_thread_root_and_key() -> None:
         References="<m1@youth.example> <reply1@counsel.localhost>",
     )
     assert thread_root(first) == thread_root(second) == "<m1@youth.example>"
-    assert thread_key(first) == thread_key(second)
+    assert thread_key(first, SECRET) == thread_key(second, SECRET)
     # Only In-Reply-To (some programs): found through the registered key of our reply.
     sparse = inbound(Message_ID="<m3@youth.example>", In_Reply_To="<reply1@counsel.localhost>")
-    assert thread_key(sparse) != thread_key(first)
-    assert key_for("kim@youth.example", "<reply1@counsel.localhost>") in (
-        thread_key_candidates(sparse)
+    assert thread_key(sparse, SECRET) != thread_key(first, SECRET)
+    assert key_for("kim@youth.example", "<reply1@counsel.localhost>", SECRET) in (
+        thread_key_candidates(sparse, SECRET)
     )
-    assert thread_key_candidates(second)[0] == thread_key(second)
+    assert thread_key_candidates(second, SECRET)[0] == thread_key(second, SECRET)
 
 
 def test_a_stranger_cannot_join_a_thread_by_its_id() -> None:
@@ -153,9 +155,20 @@ def test_a_stranger_cannot_join_a_thread_by_its_id() -> None:
     stranger = parse_inbound(raw, MailLimits())
     assert isinstance(stranger, InboundMail)
     assert thread_root(stranger) == thread_root(kim)
-    assert thread_key(stranger) != thread_key(kim)
-    assert thread_key(kim) not in thread_key_candidates(stranger)
-    assert "kim" not in thread_key(kim)
+    assert thread_key(stranger, SECRET) != thread_key(kim, SECRET)
+    assert thread_key(kim, SECRET) not in thread_key_candidates(stranger, SECRET)
+    assert "kim" not in thread_key(kim, SECRET)
+
+
+def test_a_thread_key_is_nothing_without_the_secret() -> None:
+    """The keys are kept in the clear; without the installation's secret, neither the
+    address nor the id can be tested against them (the unkeyed form of older versions
+    could), and another installation's keys differ."""
+    kim = inbound(Message_ID="<m1@youth.example>")
+    key = thread_key(kim, SECRET)
+    assert key != legacy_key_for("kim@youth.example", "<m1@youth.example>")
+    assert key != thread_key(kim, bytes(range(32)))
+    assert key == key_for("kim@youth.example", "<m1@youth.example>", SECRET)
 
 
 def test_a_reply_can_carry_a_calendar_file_as_an_imip_attachment() -> None:

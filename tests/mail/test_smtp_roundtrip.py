@@ -40,6 +40,7 @@ OFFICE = "beratung@counsel.localhost"
 YOUTH = "kim@youth.example"
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 WAIT = 10.0
+SECRET = bytes(32)
 
 
 @dataclass
@@ -155,7 +156,7 @@ async def test_round_trip_with_threading(office: Office) -> None:
     await send_to_office(office, answer)
     second = await asyncio.wait_for(office.sink.mails.get(), WAIT)
     assert second.in_reply_to == reply_id
-    assert thread_key(second) == thread_key(first)
+    assert thread_key(second, SECRET) == thread_key(first, SECRET)
 
     reply2 = build_reply(office_address=OFFICE, to_address=second.reply_address,
                          thread=ReplyThread.from_mail(second), text="Gern.", now=NOW)  # fmt: skip

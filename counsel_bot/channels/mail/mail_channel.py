@@ -8,10 +8,10 @@ mail text is kept like chat intake (sealed). Nothing of it reaches logs, staff a
 metrics.
 
 A reply is performed from the outbox at least once. Its Message-ID is derived from the
-outbox key and recorded (as the thread key the youth's answer is found by) right after the
-mail server accepted it, so a repeat after a crash is recognised and not sent again. The
-one window left: a kill after the server accepted the reply and before that one local write
-sends it twice.
+outbox key under the thread secret (`thread_index`) and recorded (as the thread key the
+youth's answer is found by) right after the mail server accepted it, so a repeat after a
+crash is recognised and not sent again. The one window left: a kill after the server
+accepted the reply and before that one local write sends it twice.
 """
 
 from __future__ import annotations
@@ -26,6 +26,11 @@ from datetime import datetime, timedelta
 
 from nio import AsyncClient, RoomCreateResponse
 
+from counsel_bot.channels.mail.thread_index import (
+    Correspondent,
+    ThreadIndex,
+    upgrade_legacy_keys,
+)
 from counsel_bot.channels.outbox_worker import EffectFailed
 from counsel_bot.conversation.conductor import Change, Conductor, new_conversation_id
 from counsel_bot.conversation.offices import mail_from, mail_office, office_of_address
@@ -52,8 +57,6 @@ from homeserver_bridge.mail import (
     ReplyThread,
     build_reply,
     is_address,
-    key_for,
-    thread_key_candidates,
 )
 
 log = logging.getLogger(__name__)
@@ -138,6 +141,7 @@ class MailChannel:
         self.inbound: InboundServer | None = None
         self.chat_link: ChatLink | None = None
         self.replied: dict[ConversationID, datetime] = {}
+        self.threads = ThreadIndex(self.store)
 
     # -- inbound (the MailSink the SMTP server calls) --------------------------------------
 
@@ -170,8 +174,8 @@ class MailChannel:
         change = Change(at, None)
         conversation = new_conversation_id()
         if thread is not None:
-            change.settings.extend((f"mailthread:{key}", conversation)
-                                   for key in thread_key_candidates(thread))
+            change.settings.extend((key, conversation)
+                                   for key in await self.threads.lookups(thread))
             change.sealed.append((thread_key(conversation),
                                   _thread_value(ReplyThread.from_mail(thread))))
         change.new.append(NewConversation(conversation, room_id, UserID(address), None))
@@ -229,7 +233,9 @@ class MailChannel:
     async def load(self) -> None:
         """At start, for the open conversations: when each was last answered by mail, and
         which deadlines were reminded of or breached. One read per kind, not per
-        conversation: a restart with thousands of rooms waits on this."""
+        conversation: a restart with thousands of rooms waits on this. Thread keys of older
+        versions are replaced first (once: reads per conversation only while any is left)."""
+        await upgrade_legacy_keys(self.threads, self.store, self._correspondents, self.now())
         open_ids = {c.conversation for c in self.conductor.router.snapshot().conversations}
 
         async def marked(prefix: str) -> dict[ConversationID, str]:
@@ -271,9 +277,26 @@ class MailChannel:
                        f"mail-breach:{conversation}")
         await self.conductor.commit(change)
 
+    async def _correspondents(self) -> list[Correspondent]:
+        """The open conversations with a mail address and thread (mail-born or switched;
+        on mail now or back in the chat), for the upgrade of their thread keys."""
+        found = []
+        for current in self.conductor.router.snapshot().conversations:
+            record = await self.store.conversation(current.conversation)
+            address = None if record is None else await self.address_of(record)
+            stored = await self.store.get_sealed_setting(thread_key(current.conversation))
+            if record is None or address is None or stored is None:
+                continue
+            data = json.loads(stored)
+            ids = tuple(i for i in (data["id"], *data["refs"]) if i)
+            office = mail_from(self.conductor.policy.offices, record.office,
+                               self.settings.office_address)
+            found.append(Correspondent(record.conversation, address, ids, office))
+        return found
+
     async def _thread_conversation(self, mail: InboundMail) -> ConversationID | None:
-        for key in thread_key_candidates(mail):
-            found = await self.store.get_setting(f"mailthread:{key}")
+        for key in await self.threads.lookups(mail):
+            found = await self.store.get_setting(key)
             if found:
                 record = await self.store.conversation(ConversationID(found))
                 if record is not None and record.closed_at is None:
@@ -288,8 +311,8 @@ class MailChannel:
         return RoomID(answer.room_id)
 
     async def _remember_thread(self, conversation: ConversationID, mail: InboundMail) -> None:
-        for key in thread_key_candidates(mail):
-            await self.store.set_setting(f"mailthread:{key}", conversation)
+        for key in await self.threads.lookups(mail):
+            await self.store.set_setting(key, conversation)
         thread = ReplyThread.from_mail(mail)
         await self._save_thread(conversation, thread)
 
@@ -383,7 +406,7 @@ class MailChannel:
         if not is_address(address):
             raise MailUndeliverable("the youth's mail address cannot take mail")
         thread = await self._load_thread(record.conversation)
-        seed = hashlib.sha256(key.encode()).digest()
+        seed = await self.threads.reply_seed(key)
         try:
             message = build_reply(
                 office_address=mail_from(self.conductor.policy.offices, record.office,
@@ -399,7 +422,7 @@ class MailChannel:
         # What finds the conversation when the youth answers this reply; written right after
         # the send, it also records that the reply went out: the Message-ID comes from the
         # outbox key, so a repeat after a crash finds it and sends nothing.
-        sent = f"mailthread:{key_for(address, reply_id)}"
+        sent = await self.threads.setting(address, reply_id)
         if await self.store.get_setting(sent) is None:
             try:
                 await self.sender.send(message)
