@@ -62,5 +62,11 @@ def thread_key_candidates(mail: InboundMail, secret: bytes) -> tuple[ThreadKey, 
 
 
 def _address(address: str) -> str:
-    local, _, domain = address.strip().rpartition("@")
-    return f"{local}@{domain.lower()}"
+    # All of it in lower case, the local part too. RFC 5321 lets a server tell Kim@ from
+    # kim@, but the providers youths use do not, and phones capitalise the address typed
+    # into the chat while the mail program sends it as the provider spells it: kept as
+    # typed, the youth's answer missed the counsellor's thread and opened a new case. Two
+    # mailboxes told apart by case alone would share a key only with the same thread's
+    # Message-IDs too, which a stranger does not have. lower(), not casefold(): "ß" and
+    # "ss" are different letters in a mailbox name.
+    return address.strip().lower()

@@ -7,11 +7,43 @@ from datetime import timedelta
 
 from counsel_bot.config import OpeningHoursSettings
 from counsel_bot.core.effects import SayToStaff, decode_effect
+from counsel_bot.core.ids import ConversationID
 from counsel_bot.core.mail_deadline import MailDeadlines
 from counsel_bot.core.opening_hours import OpeningHours
 from counsel_bot.store import MemoryStore
+from homeserver_bridge.mail import InboundMail
 from tests.store.conftest import AeadSealer
-from tests.support.mail_office import AT, RecordingSender, office_on, switched_chat_youth
+from tests.support.mail_office import (
+    AT,
+    RecordingSender,
+    counsellor_replies,
+    office_on,
+    perform_mails,
+    switched_chat_youth,
+)
+
+
+async def test_the_youths_answer_finds_the_case_whatever_the_case_of_the_address() -> None:
+    """The youth types "Kim@youth.example" (a phone capitalises the first letter); their
+    mail program sends From: kim@youth.example. The answer to the counsellor's reply
+    continues the case in Anna's room. Before, the thread key kept the local part's case,
+    and the answer opened a new conversation (a new room, the queue again)."""
+    sender = RecordingSender()
+    office = await office_on(MemoryStore(AeadSealer()), sender)
+    conversation = await switched_chat_youth(office, "Kim@youth.example")
+    await counsellor_replies(office, conversation, "$reply", "Wie geht es dir heute?")
+    await perform_mails(office)
+    [reply] = sender.sent
+    assert reply["To"] == "Kim@youth.example"  # sent as typed: that reaches it too
+    answer = InboundMail(
+        message_id="<answer1@youth.example>", in_reply_to=str(reply["Message-ID"]),
+        references=(str(reply["Message-ID"]),), subject="Re: Deine Online-Beratung",
+        from_address="kim@youth.example", reply_address="kim@youth.example",
+        text="Besser, danke.", attachments=())
+    await office.mail.deliver(answer)
+    conversations: list[ConversationID] = [
+        c.conversation for c in office.conductor.router.snapshot().conversations]
+    assert (conversations, office.rooms) == ([conversation], [])
 
 
 async def deadline_reports(anna_says: str) -> list[str]:

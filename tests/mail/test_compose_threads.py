@@ -199,3 +199,12 @@ def test_a_calendar_file_with_a_bad_name_or_method_is_refused(name: str, method:
 
     with pytest.raises(MailComposeError):
         CalendarFile(name, b"x", method)
+
+
+def test_the_address_is_the_same_whatever_its_case() -> None:
+    """A phone capitalises the address a youth types into the chat; their mail program
+    sends it as the provider spells it. Both are one correspondent of one thread."""
+    assert key_for("Kim@Youth.Example", "<r1@counsel.localhost>", SECRET) == key_for(
+        " kim@youth.example", "<r1@counsel.localhost>", SECRET)
+    assert key_for("straße@youth.example", "<r1@counsel.localhost>", SECRET) != key_for(
+        "strasse@youth.example", "<r1@counsel.localhost>", SECRET)
