@@ -9,7 +9,8 @@ from nio import RoomMessageText
 from counsel_bot.channels.matrix.bot import edited_words
 from counsel_bot.core.effects import SendMail, decode_effect
 from counsel_bot.core.ids import EventID
-from tests.counsel_bot.test_mail_undeliverable import ANNA, AT, Office, RecordingSender
+from tests.counsel_bot.test_mail_undeliverable import Office
+from tests.support.mail_office import ANNA, AT, RecordingSender
 
 
 def message(content: dict[str, object]) -> RoomMessageText:

@@ -10,77 +10,50 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from datetime import UTC, datetime
-from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.smtp import SMTP
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from nio import RoomCreateResponse
 
-from counsel_bot.channels.mail.mail_channel import MailChannel
-from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.channels.outbox_worker import OutboxWorker
-from counsel_bot.config import Settings, StaffSettings
-from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.clock import FakeClock
-from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
 from counsel_bot.core.effects import Effect, SayToYouth, SendMail, StaffDigest, decode_effect
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.incoming_text import mail_address
 from counsel_bot.core.routing.model import Channel
-from counsel_bot.runtime.runner import policy_from
 from counsel_bot.store import MemoryStore
 from homeserver_bridge.mail import MailSender, MailSettings
 from homeserver_bridge.mail.settings import is_address
 from tests.fuzz.hostile import hostile_text
 from tests.store.conftest import AeadSealer
+from tests.support.mail_office import (
+    AT,
+    RecordingSender,
+    counsellor_replies,
+    office_on,
+    switched_chat_youth,
+)
 
-AT = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
-ANNA = UserID("@anna:x")
-OFFICE = "beratung@counsel.example"
 CHAT = RoomID("!chat:x")
 
 
-class RecordingSender:
-    def __init__(self) -> None:
-        self.sent: list[EmailMessage] = []
-
-    async def send(self, message: EmailMessage, *, envelope_sender: str | None = None) -> None:
-        self.sent.append(message)
-
-
 class Office:
-    """A conductor with Anna on duty, its mail channel and an executor whose room messages
-    are recorded (there is no homeserver)."""
+    """The support office (tests/support/mail_office.py) with the executor's room messages
+    recorded (there is no homeserver) and the outbox worker as the bot runs it."""
 
     def __init__(self, sender: Any) -> None:
         self.sender = sender
         self.said: list[tuple[RoomID, str]] = []
 
     async def open(self) -> Office:
-        store = MemoryStore(AeadSealer())
-        detector = CrisisDetector.from_directory(default_lexicon_dir())
-        policy = policy_from(Settings(staff=StaffSettings(counsellors=(str(ANNA),))))
-        self.conductor = c = await Conductor.open(store, detector, policy, AT)
-        await c.sync_roster(AT)
-        await c.staff_wrote(RoomID("!staff:x"), ANNA, EventID("$duty"), "!duty on", AT)
-
-        async def create_room() -> Any:
-            return RoomCreateResponse("!mailroom:x")
-
-        self.mail = MailChannel(c, None, MailSettings(office_address=OFFICE),  # type: ignore[arg-type]
-                                self.sender, lambda: AT, create_room, None)  # type: ignore[arg-type]
-        c.mail_switch = self.mail.switch_to_mail
-        self.executor = Executor(None, store, FakeClock(AT),  # type: ignore[arg-type]
-                                 default_language="de", staff_room=_no_staff_room)
-        self.executor.mail = self.mail
+        self.parts = await office_on(MemoryStore(AeadSealer()), self.sender)
+        self.conductor, self.mail = self.parts.conductor, self.parts.mail
 
         async def send(room: RoomID, body: str, key: str) -> None:
             self.said.append((room, body))
 
-        self.executor.send = send  # type: ignore[method-assign]
+        self.parts.executor.send = send  # type: ignore[method-assign]
         return self
 
     async def youth(self, event: str, body: str) -> None:
@@ -88,34 +61,21 @@ class Office:
 
     async def switched_youth(self, address: str) -> ConversationID:
         """A chat youth who types `mail` and then ``address``; Anna replies."""
-        await self.youth("$1", "Hallo, ich brauche Hilfe")
-        await self.youth("$2", "mail")
-        await self.youth("$3", address)
-        record = await self.conductor.store.conversation_by_room(CHAT)
-        assert record is not None
-        current = self.conductor.router.conversation(record.conversation)
-        assert current is not None
-        assert current.channel is Channel.MAIL
-        await self.mail.counsellor_wrote(record, ANNA, EventID("$reply"),
-                                         "Schreib mir, wann du magst.", AT)
-        return record.conversation
+        conversation = await switched_chat_youth(self.parts, address)
+        await counsellor_replies(self.parts, conversation, "$reply", "Schreib mir, wann du magst.")
+        return conversation
 
     def worker(self) -> OutboxWorker:
-        """The outbox worker as the bot runs it: mail effects by the real executor, the
-        rest (Matrix calls, with no homeserver here) taken as done."""
+        """Mail effects by the real executor, the rest taken as done."""
         async def perform(effect: Effect | StaffDigest, key: str) -> None:
             if isinstance(effect, SendMail):
-                await self.executor.perform(effect, key)
+                await self.parts.executor.perform(effect, key)
         return OutboxWorker(perform, self.conductor.store, FakeClock(AT))
 
     async def pending_mails(self) -> list[SendMail]:
         return [e for e in map(decode_effect, (entry.payload for entry in
                                                await self.conductor.store.pending_outbox()))
                 if isinstance(e, SendMail)]
-
-
-async def _no_staff_room() -> RoomID | None:
-    return None
 
 
 async def run_briefly(worker: OutboxWorker) -> None:
