@@ -77,7 +77,8 @@ FINISH_SECONDS = 3.0
 
 URGENT_STAFF_NOTICES = frozenset({"staff_crisis_alert", "staff_lead_page",
                                   "staff_lead_page_waiting", "staff_lead_page_closed",
-                                  "group.staff_crisis_alert", "staff_message_set_aside"})
+                                  "group.staff_crisis_alert", "staff_message_set_aside",
+                                  "staff_effect_set_aside"})
 
 # How long other effects wait after an urgent one was answered, so the homeserver can bring
 # it to its recipient first (see above). Too short to notice in a chat.
@@ -170,6 +171,8 @@ class OutboxWorker:
         # Told of each effect dropped for good, whether it was urgent (the bot counts them:
         # a dropped crisis alert must show on the team lead's dashboard, not only in a log).
         self.on_dropped: Callable[[bool], None] | None = None
+        # Told of each effect set aside after it made the bot fail twice (failures.py).
+        self.on_set_aside: Callable[[Effect | StaffDigest], Awaitable[None]] | None = None
         self._settle = settle
         self._settled_at = 0.0  # event-loop time before which other effects wait
         self._store = store
@@ -421,7 +424,7 @@ class OutboxWorker:
                 self._urgent_now[lane] = asyncio.get_running_loop().time()
             try:
                 if self._failures.to_set_aside(key):
-                    self._set_aside(key, urgent=urgent)
+                    await self._set_aside(effect, key, urgent=urgent)
                 else:
                     if not await self._perform_in_slot(lane, effect, key, completes,
                                                        urgent=urgent):
@@ -465,13 +468,17 @@ class OutboxWorker:
             self._slots.release()
         return True
 
-    def _set_aside(self, key: str, *, urgent: bool) -> None:
-        """It made the bot fail twice: dropped, and counted like an effect the homeserver
-        refused for good."""
+    async def _set_aside(self, effect: Effect | StaffDigest, key: str, *,
+                         urgent: bool) -> None:
+        """It made the bot fail twice: dropped, counted like an effect the homeserver
+        refused for good, and the staff told (something a youth was to read may be
+        missing, the emergency numbers even)."""
         log.critical("effect %s set aside: performing it failed %d times (a bug; see the "
                      "errors before the last stops)", _kind(key), SET_ASIDE_AFTER)
         if self.on_dropped is not None:
             self.on_dropped(urgent)
+        if self.on_set_aside is not None:
+            await self.on_set_aside(effect)
 
     async def _take_slot(self, lane: str, *, urgent: bool) -> None:
         """One of the parallel slots; an ordinary effect also checks, once it has one, that

@@ -267,6 +267,15 @@ class Conductor:
         step.after.append(lambda metrics: metrics.event_set_aside())
         await self.commit(step)
 
+    async def effect_set_aside(self, what: str, conversation: ConversationID | None,
+                               at: datetime) -> None:
+        """Something the bot was to do made it fail twice and was dropped (the outbox
+        worker, failures.py): the staff look at what may be missing."""
+        step = Change(at, None)
+        step.add(SayToStaff("staff_effect_set_aside", (
+            ("what", what), ("conversation", conversation or "–"))))
+        await self.commit(step)
+
     # -- membership and time ----------------------------------------------------------------
 
     async def member_joined(

@@ -230,6 +230,14 @@ CATALOGUE.update({
         "bug in the bot; where is in its log). It may matter: please look after the person. "
         "Room: {link}",
     ),
+    "staff_effect_set_aside": _both(
+        "⚠️ Der Bot ist zweimal an einem Schritt gescheitert und hat ihn verworfen ({what}, "
+        "Gespräch {conversation}; ein Fehler im Bot, sein Ort steht im Log). Bitte schaut "
+        "nach, ob dort etwas fehlt – vielleicht eine Nachricht an die Person.",
+        "⚠️ The bot failed twice at one step and dropped it ({what}, conversation "
+        "{conversation}; a bug in the bot, where is in its log). Please check whether "
+        "something is missing there – perhaps a message to the person.",
+    ),
     "staff_event_set_aside": _both(
         "⚠️ Ein Befehl oder eine Nachricht außerhalb eines Gesprächs hat den Bot zweimal "
         "scheitern lassen und wurde übersprungen (ein Fehler im Bot, sein Ort steht im Log).",

@@ -38,15 +38,21 @@ async def put(store: MemoryStore, *keys: str) -> None:
 
 
 def worker_failing_on(store: MemoryStore, bad: str, performed: list[str],
-                      dropped: list[bool]) -> OutboxWorker:
+                      dropped: list[bool],
+                      set_aside: list[Effect | StaffDigest] | None = None) -> OutboxWorker:
     async def perform(effect: Effect | StaffDigest, key: str) -> None:
         keys = [n.key for n in effect.notices] if isinstance(effect, StaffDigest) else [key]
         if any(k.endswith(bad) for k in keys):
             raise RuntimeError(f"a bug meeting {CANARY}")
         performed.extend(keys)
 
+    async def told(effect: Effect | StaffDigest) -> None:
+        if set_aside is not None:
+            set_aside.append(effect)
+
     worker = OutboxWorker(perform, store, FakeClock(AT))
     worker.on_dropped = dropped.append
+    worker.on_set_aside = told
     return worker
 
 
@@ -58,7 +64,9 @@ async def test_an_effect_that_failed_twice_is_set_aside_at_the_next_start() -> N
     for _ in range(2):  # each failure stops the bot; each start meets it again
         with pytest.raises(RuntimeError):
             await asyncio.wait_for(worker_failing_on(store, "bad", performed, dropped).drain(), 5)
-    await asyncio.wait_for(worker_failing_on(store, "bad", performed, dropped).drain(), 5)
+    told: list[Effect | StaffDigest] = []
+    await asyncio.wait_for(worker_failing_on(store, "bad", performed, dropped, told).drain(), 5)
+    assert told == [SayToStaff("notice:bad")], "the staff are told what is missing"
     assert await store.pending_outbox() == []
     assert "bad" not in performed
     assert "c" in performed
@@ -93,6 +101,23 @@ async def test_the_world_failing_is_never_a_reason_to_set_anything_aside() -> No
         with pytest.raises(ConnectionRefusedError):
             await OutboxWorker(away, store, FakeClock(AT)).drain()
     assert [e.key for e in await store.pending_outbox()] == ["mail"]
+
+
+async def test_the_staff_are_told_of_an_effect_set_aside_and_of_which_conversation() -> None:
+    from counsel_bot.config import Settings, StaffSettings
+    from counsel_bot.conversation.conductor import Conductor
+    from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
+    from counsel_bot.core.effects import decode_effect
+    from counsel_bot.runtime.runner import policy_from
+
+    store = MemoryStore(AeadSealer())
+    conductor = await Conductor.open(
+        store, CrisisDetector.from_directory(default_lexicon_dir()),
+        policy_from(Settings(staff=StaffSettings(counsellors=("@anna:x",)))), AT)
+    await conductor.effect_set_aside("SayToYouth crisis_numbers", ConversationID("C-1"), AT)
+    [told] = [decode_effect(e.payload) for e in await store.pending_outbox()]
+    assert told == SayToStaff("staff_effect_set_aside", (
+        ("what", "SayToYouth crisis_numbers"), ("conversation", "C-1")))
 
 
 @pytest.mark.integration

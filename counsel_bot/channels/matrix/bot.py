@@ -50,8 +50,8 @@ from counsel_bot.conversation.conductor import Addon, Conductor
 from counsel_bot.core.clock import Clock
 from counsel_bot.core.commands import DutyCommand, parse_staff
 from counsel_bot.core.device_trust_check import check_devices
-from counsel_bot.core.effects import SayToStaff
-from counsel_bot.core.ids import EventID, RoomID, UserID
+from counsel_bot.core.effects import Effect, SayToStaff, StaffDigest
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.incoming_text import without_reply_fallback
 from counsel_bot.core.messages import Language, text
 from counsel_bot.core.routing.model import Channel
@@ -139,6 +139,7 @@ class CounselBot:
         self.outbox = OutboxWorker(executor.perform, conductor.store, clock)
         if conductor.metrics is not None:
             self.outbox.on_dropped = conductor.metrics.effect_dropped
+        self.outbox.on_set_aside = self._effect_set_aside
         self.clock = clock
         self.default_language = default_language
         self.undecryptable: UndecryptableBuffer[MegolmEvent] = UndecryptableBuffer(
@@ -515,6 +516,14 @@ class CounselBot:
         return isinstance(mine, int) and mine >= content.get("kick", 50)
 
     # -- room events --------------------------------------------------------------------------
+
+    async def _effect_set_aside(self, effect: Effect | StaffDigest) -> None:
+        conversation = getattr(effect, "conversation", None)
+        key = getattr(effect, "key", None)
+        what = type(effect).__name__ + (f" {key}" if isinstance(key, str) else "")
+        await self.conductor.effect_set_aside(
+            what, ConversationID(conversation) if isinstance(conversation, str) else None,
+            self.clock.now())
 
     async def _on_room_event_once(self, room_id: RoomID, event: Any) -> None:
         """Handle the event, unless it made the bot fail before (channels/failures.py)."""
