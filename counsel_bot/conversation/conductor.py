@@ -373,13 +373,15 @@ class Conductor:
     def refresh_metrics(self, now: datetime) -> None:
         self.transitions.refresh_metrics(now)
 
-    async def forget_traces(self, record: ConversationRecord, at: datetime) -> None:
+    async def forget_traces(self, record: ConversationRecord, at: datetime, *,
+                            account: bool = False) -> None:
         """Before the store erases a conversation (retention, the deletion's last step):
         the parts that name youths outside the conversation's own rows (group book, waiting
-        forum posts) forget its youth and room, durably. Repeatable: the record outlives
-        this call, so a crash before the erasure runs it again, and then it finds nothing."""
+        forum posts) forget its room, and with ``account`` (the youth's deletion) its youth,
+        durably. Repeatable: the record outlives this call, so a crash before the erasure
+        runs it again, and then it finds nothing."""
         step = Change(at, None)
-        await youth_traces.forget_in_addons(step, self.addons, record)
+        await youth_traces.forget_in_addons(step, self.addons, record, account=account)
         if not (step.sealed or step.settings or step.effects):
             return
         try:
@@ -449,8 +451,10 @@ class Addon(Protocol):
         """Read its state from the store again (the store is the truth)."""
         ...
 
-    async def forget_youth(self, step: Change, youth: UserID, room: RoomID) -> None:
-        """Erasure: stop naming this youth, or anything from their room, with ``step``."""
+    async def forget_youth(self, step: Change, youth: UserID, room: RoomID, *,
+                           account: bool) -> None:
+        """Erasure, with ``step``: stop naming anything from ``room``; with ``account`` (the
+        youth's own deletion, which deactivates the account) stop naming ``youth`` too."""
         ...
 
 

@@ -170,14 +170,17 @@ class ForumDesk:
                            [p for p in self.pending if p != post.id])
         return True
 
-    async def forget_youth(self, step: Change, youth: UserID, room: RoomID) -> None:
-        """Erasure: the youth's waiting posts are deleted unread, with ``step``. Published
-        posts are the bot's, under a nickname, and no longer linked to anyone (the sealed
-        post is deleted when it is approved), so nothing here names the youth any more."""
+    async def forget_youth(self, step: Change, youth: UserID, room: RoomID, *,
+                           account: bool) -> None:
+        """Erasure: the waiting posts written from ``room`` (and, with ``account``, every
+        post of the youth's) are deleted unread, with ``step``. Retention erases one
+        conversation, not the youth, so a post they wrote today from another room stays.
+        Published posts are the bot's, under a nickname, and no longer linked to anyone (the
+        sealed post is deleted when it is approved), so nothing there names the youth."""
         gone = []
         for post_id in self.pending:
             post = await self._open(post_id)
-            if post is None or post.youth == youth or post.home_room == room:
+            if post is None or post.home_room == room or (account and post.youth == youth):
                 gone.append(post_id)
                 step.sealed.append((post_key(post_id), None))
         if not gone:

@@ -202,10 +202,13 @@ class GroupDesk:
             figures = g.figures(self.book, at)
             self.conductor.metrics.set_groups(planned=figures.upcoming, open_now=figures.open)
 
-    async def forget_youth(self, step: Change, youth: UserID, room: RoomID) -> None:
-        """Erasure: the book stops naming the youth (see `core.groups.forget_youth`), and
-        their crisis windows in groups go too; written with ``step``."""
-        book, forgotten = g.forget_youth(self.book, youth, room)
+    async def forget_youth(self, step: Change, youth: UserID, room: RoomID, *,
+                           account: bool) -> None:
+        """Erasure: the book stops naming ``room`` (retention: `core.groups.forget_room`)
+        or, with ``account``, the youth at all (`core.groups.forget_youth`), and the crisis
+        windows of the seats forgotten go too; written with ``step``."""
+        book, forgotten = (g.forget_youth(self.book, youth, room) if account
+                           else g.forget_room(self.book, room))
         if book == self.book:
             return
         for number, seat in forgotten:

@@ -320,7 +320,7 @@ class YouthSide:
                 c.router.conversation(conversation), asked, step.at):
             # Confirmed: the group book and the forum forget the youth in this same
             # transition, whether the room is purged now or by retention later.
-            await youth_traces.forget_in_addons(step, c.addons, record)
+            await youth_traces.forget_in_addons(step, c.addons, record, account=True)
         erased = deletion.confirm(
             step, conversation, c.router.conversation(conversation), asked,
             emergency=c.policy.emergency, can_delete=c.can_delete(),

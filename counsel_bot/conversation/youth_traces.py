@@ -1,6 +1,9 @@
 """Erasure beyond a conversation's own rows: the group book and waiting forum posts name
 youths (account, room, nickname, text) but no conversation, so `Store.erase_conversation`
-cannot find them. This forgets one youth there.
+cannot find them. This forgets one conversation there: what came from its room (a seat signed
+up from it, a post written from it) goes. The youth's own deletion forgets the whole account
+as well (`account`: it is deactivated with erasure); retention does not, because the account
+lives on and the youth may be in tonight's group from another room.
 
 The running bot does it through its desks (`forget_in_addons`, from `Conductor.forget_traces`
 and from a confirmed deletion), which hold the book and the queue in memory. `forget_stored`
@@ -24,7 +27,7 @@ from counsel_bot.conversation.groups import BOOK_KEY, crisis_key, kick_tag
 from counsel_bot.core import groups as g
 from counsel_bot.core.effects import effect_key, encode_effect
 from counsel_bot.core.group_effects import KickFromGroup
-from counsel_bot.core.ids import RoomID, UserID
+from counsel_bot.core.ids import RoomID
 from counsel_bot.store import ConversationRecord, OutboxEntry, Store, Transition
 
 if TYPE_CHECKING:
@@ -32,30 +35,30 @@ if TYPE_CHECKING:
 
 
 async def forget_in_addons(step: Change, addons: Sequence[Addon],
-                           record: ConversationRecord) -> None:
-    """The running bot's desks (group sessions, the forum) forget the record's youth and
-    room with ``step``."""
+                           record: ConversationRecord, *, account: bool) -> None:
+    """The running bot's desks (group sessions, the forum) forget the record's room, and
+    with ``account`` its youth, with ``step``."""
     for addon in addons:
-        await addon.forget_youth(step, record.youth_user_id, record.room_id)
+        await addon.forget_youth(step, record.youth_user_id, record.room_id, account=account)
 
 
-def names_youth(post: bytes, youth: UserID, room: RoomID) -> bool:
-    """Whether a sealed forum post (opened) was written by this youth or from their room."""
-    data = json.loads(post)
-    return bool(data["youth"] == youth or data["room"] == room)
+def from_room(post: bytes, room: RoomID) -> bool:
+    """Whether a sealed forum post (opened) was written from this room."""
+    return bool(json.loads(post)["room"] == room)
 
 
 async def forget_stored(store: Store, record: ConversationRecord, at: datetime) -> bool:
-    """Forget the record's youth in the stored group book and forum queue; True if anything
-    changed. Only while no bot runs on this store (its desks would write their copy back)."""
-    youth, room = record.youth_user_id, record.room_id
+    """Retention by hand: forget the record's room in the stored group book and forum queue
+    (as `forget_in_addons` without ``account``); True if anything changed. Only while no
+    bot runs on this store (its desks would write their copy back)."""
+    room = record.room_id
     sealed: list[tuple[str, bytes | None]] = []
     settings: list[tuple[str, str]] = []
     outbox: list[OutboxEntry] = []
     raw = await store.get_sealed_setting(BOOK_KEY)
     if raw is not None:
         before = g.decode_book(raw)
-        book, forgotten = g.forget_youth(before, youth, room)
+        book, forgotten = g.forget_room(before, room)
         if book != before:
             sealed.append((BOOK_KEY, g.encode_book(book)))
         for number, seat in forgotten:
@@ -69,7 +72,7 @@ async def forget_stored(store: Store, record: ConversationRecord, at: datetime) 
     kept = []
     for post in pending:
         stored = await store.get_sealed_setting(post_key(post))
-        if stored is None or names_youth(stored, youth, room):
+        if stored is None or from_room(stored, room):
             sealed.append((post_key(post), None))
         else:
             kept.append(post)

@@ -16,6 +16,7 @@ seals before it is stored.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -229,26 +230,41 @@ def purged(book: GroupBook, number: int) -> GroupBook:
 
 def forget_youth(book: GroupBook, youth: UserID,
                  room: RoomID | None = None) -> tuple[GroupBook, tuple[tuple[int, Seat], ...]]:
-    """Erasure: the book no longer names the youth. Every seat of theirs (or signed up from
-    their erased room) goes, with its mute, and so does their removal. A host keeps what
-    needs no name: the group, its topic and ``named`` (the team-lead counts, and a nickname
-    is never handed out twice). Returns the new book and the (group, seat) pairs forgotten.
+    """The youth's own deletion ("löschen"): their account is deactivated with erasure, so
+    the book must not name it anywhere. Every seat of theirs (or signed up from their erased
+    room) goes, with its mute, and so does their removal: a deactivated account cannot sign
+    up again, so keeping the id would keep nobody out and only keep the youth. A host keeps
+    what needs no name: the group, its topic and ``named`` (the team-lead counts, and a
+    nickname is never handed out twice). Returns the new book and the (group, seat) pairs
+    forgotten."""
+    return _forget(book, lambda s: s.youth == youth or s.home_room == room, youth)
 
-    A removal is forgotten too: the youth's account is deactivated, or (retention) their
-    conversation closed long before a group that lasts hours, so there is nobody left to
-    keep out; keeping the id would keep the youth.
-    """
+
+def forget_room(book: GroupBook,
+                room: RoomID) -> tuple[GroupBook, tuple[tuple[int, Seat], ...]]:
+    """Retention erases one conversation, not the youth: their account lives on and may be
+    back from another room, seated in tonight's group. Only seats signed up from the erased
+    room go (it is purged, and the book must not name it). Seats from other rooms stay, and
+    so do removals: a removal is a moderator's safety decision about the account, and it is
+    forgotten with the group's purge (`purged`) anyway, hours after the evening."""
+    return _forget(book, lambda s: s.home_room == room, None)
+
+
+def _forget(book: GroupBook, goes: Callable[[Seat], bool],
+            youth: UserID | None) -> tuple[GroupBook, tuple[tuple[int, Seat], ...]]:
+    """Drop the seats ``goes`` picks (with their mutes) and ``youth``'s removals."""
     forgotten: list[tuple[int, Seat]] = []
     groups = []
     for group in book.groups:
-        gone = tuple(s for s in group.seats if s.youth == youth or s.home_room == room)
-        if not gone and youth not in group.removed:
+        gone = tuple(s for s in group.seats if goes(s))
+        if not gone and (youth is None or youth not in group.removed):
             groups.append(group)
             continue
         forgotten += [(group.number, s) for s in gone]
         names = {s.nickname for s in gone}
+        removed = group.removed if youth is None else group.removed - {youth}
         groups.append(replace(group, seats=tuple(s for s in group.seats if s not in gone),
-                              removed=group.removed - {youth}, muted=group.muted - names))
+                              removed=removed, muted=group.muted - names))
     return replace(book, groups=tuple(groups)), tuple(forgotten)
 
 

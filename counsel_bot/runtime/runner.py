@@ -250,11 +250,14 @@ async def _run_bot(
         # A purge takes the room a youth was moved out of too: their first words are there.
         admin = None if bridge is None else PurgingFirstRooms(bridge, store, bot.moving.in_use)
         executor.admin = admin  # youth-initiated deletion; without it, retention deletes
-        async def before_erase(record: ConversationRecord) -> None:
-            await conductor.forget_traces(record, clock.now())
+        async def before_erase(record: ConversationRecord, *, account: bool = False) -> None:
+            await conductor.forget_traces(record, clock.now(), account=account)
             await bot.moving.erase_rest_of_chat(record)  # a room they declined, say
 
-        executor.before_erase = before_erase
+        # The executor erases only on the youth's own deletion, whose account it has just
+        # deactivated: everything naming that account goes. Retention erases a conversation
+        # of an account that lives on: only what came from its room.
+        executor.before_erase = functools.partial(before_erase, account=True)
         retention = asyncio.create_task(retention_loop(settings, store, admin, clock, stop,
                                                        before_erase=before_erase))
         stack.push_async_callback(_finish, retention)

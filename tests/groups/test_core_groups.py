@@ -287,6 +287,28 @@ def test_forgetting_by_room_alone_finds_a_seat_taken_from_that_room() -> None:
     assert none == ()
 
 
+def test_forgetting_a_room_takes_only_its_seats_and_keeps_removals() -> None:
+    """Retention erases a conversation, not the account: a seat the same youth took from
+    another room stays, and so does a removal (a moderator's safety decision)."""
+    book, number = announced(4)
+    now = START - timedelta(hours=1)
+    book, _, _ = g.sign_up(book, number, youth(0), home(0), now)
+    book, _, _ = g.sign_up(book, number, youth(1), home(1), now)
+    book = g.open_group(book, number)
+    seat1 = book.get(number).seat_of(youth(1))
+    assert seat1 is not None
+    book, _ = g.remove(book, number, g.Moderator(HOST), seat1.nickname)
+    book, forgotten = g.forget_room(book, home(9))  # youth 0's old, erased room
+    assert forgotten == ()
+    assert book.get(number).seat_of(youth(0)) is not None
+    book, forgotten = g.forget_room(book, home(1))
+    assert forgotten == ()
+    assert book.get(number).removed == {youth(1)}
+    book, forgotten = g.forget_room(book, home(0))
+    assert [s.youth for _, s in forgotten] == [youth(0)]
+    assert home(0).encode() not in g.encode_book(book)
+
+
 @settings(max_examples=200, deadline=None)
 @given(max_seats=st.integers(2, 8), steps=_steps, erased=st.integers(0, 12))
 def test_after_forgetting_the_book_never_names_the_youth(

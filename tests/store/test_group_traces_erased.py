@@ -1,7 +1,9 @@
 """Erased means erased for group sessions and the forum too: the group book and waiting
 forum posts name youths (id, room, nickname, text) but are not keyed by conversation, so
-erasing a conversation must make them forget its youth, in the same transition as the
-youth's confirmation, and before retention erases the record (issue 20, issue 17).
+erasing a conversation must make them forget it: the youth's whole account in the same
+transition as the youth's confirmation (the account is deactivated), and what came from the
+conversation's room before retention erases the record (issue 20, issue 17). Retention
+leaves the account's seats and posts from other rooms, and its removals, alone.
 
 Real stores (memory, SQLite, PostgreSQL) and the real conductor with both desks; the raw
 SQLite file and its write-ahead log are scanned like `test_erased_on_disk.py` does."""
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -25,10 +28,11 @@ from counsel_bot.core import groups as g
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
 from counsel_bot.core.effects import EraseConversation, decode_effect
-from counsel_bot.core.group_effects import KickFromGroup, OpenGroupRoom
+from counsel_bot.core.group_effects import InviteToGroup, KickFromGroup, OpenGroupRoom, RoomNotice
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.routing.model import ConversationState
 from counsel_bot.runtime.runner import policy_from
-from counsel_bot.store import ConversationRecord, SqliteStore, Store, StoreError
+from counsel_bot.store import ConversationRecord, MemoryStore, SqliteStore, Store, StoreError
 from counsel_bot.store.contract import outbox_context
 from tests.retention.conftest import FakeAdmin
 from tests.store.conftest import AeadSealer
@@ -121,19 +125,20 @@ async def _book(store: Store) -> g.GroupBook:
 
 
 async def assert_forgotten(store: Store, post: str, nick: str,
-                           named: tuple[int, int] = (2, 2)) -> None:
-    """Nothing in the book or the forum names the canary youth; the other youth, the groups
-    and their counts stay."""
+                           named: tuple[int, int] = (2, 2), *, removal_kept: bool = False,
+                           ) -> None:
+    """Nothing in the book or the forum names the canary youth (but a removal from group 1
+    retention keeps, ``removal_kept``); the other youth, the groups and their counts stay."""
     raw = await store.get_sealed_setting(BOOK_KEY)
     assert raw is not None
-    assert YOUTH.encode() not in raw
+    assert (YOUTH.encode() in raw) is removal_kept
     assert HOME.encode() not in raw
     book = g.decode_book(raw)
     for number, handed_out in zip((1, 2), named, strict=True):
         group = book.get(number)
         assert [s.youth for s in group.seats] == [OTHER]
         assert group.named == handed_out
-        assert not group.removed
+        assert group.removed == ({YOUTH} if removal_kept and number == 1 else frozenset())
         assert nick not in group.muted
     assert await store.get_sealed_setting(post_key(post)) is None
     pending = [p for p in (await store.get_setting(PENDING_KEY) or "").split(",") if p]
@@ -191,6 +196,9 @@ async def test_deletion_left_to_retention_forgets_the_youth_at_once(store: Store
 
 
 async def test_retention_forgets_the_youth_before_it_erases_the_record(tmp_path: Path) -> None:
+    """Seats and posts from the erased room go; the removal stays while its group lives (a
+    moderator's safety decision about an account retention does not erase), and goes with
+    the group's purge."""
     path = tmp_path / "counsel.db"
     sealer = AeadSealer()
     store = await SqliteStore.open(path, sealer)
@@ -208,7 +216,10 @@ async def test_retention_forgets_the_youth_before_it_erases_the_record(tmp_path:
                                      pause=lambda _s: asyncio.sleep(0),
                                      before_erase=bot.before_erase)
         assert report.deleted == (cid,)
-        await assert_forgotten(store, post, nick)
+        await assert_forgotten(store, post, nick, removal_kept=True)
+        assert_not_on_disk(path, [HOME, TEXT, post, *before, *notices])
+        await bot.c.tick(clock.now())  # group 1 ends by the clock and is purged
+        assert not (await _book(store)).get(1).removed
         assert_not_on_disk(path, [YOUTH, HOME, TEXT, post, *before, *notices])
     finally:
         await store.close()
@@ -294,6 +305,89 @@ async def test_a_crash_between_forgetting_and_erasing_is_finished_by_the_next_ru
     finally:
         await store.close()
     assert_not_on_disk(path, [YOUTH, HOME, TEXT, post])
+
+
+# -- retention erases a conversation, not the youth ------------------------------------------
+
+NEW_HOME = RoomID("!neu:x")
+
+
+async def back_tonight(bot: Bot) -> tuple[ConversationRecord, str]:
+    """The youth talked to a counsellor weeks ago in HOME (closed since); today they use the
+    bot from NEW_HOME: a seat in tonight's group, open now, and a forum post waiting.
+    Returns the old record as retention finds it, and the youth's nickname."""
+    await bot.youth(YOUTH, HOME, "hallo, ich brauche jemanden zum reden")
+    record = await bot.store.conversation_by_room(HOME)
+    assert record is not None
+    await bot.staff('!group new "Prüfungsangst" 2026-12-10 18:00 90min max 4')
+    await bot.youth(YOUTH, NEW_HOME, "gruppe 1")
+    await bot.youth(YOUTH, NEW_HOME, f"forum schule {TEXT}")
+    assert len(bot.forum.pending) == 1
+    bot.clock.set(START)
+    await bot.c.tick(START)
+    await bot.store.set_setting("group_room:1", GROUP_ROOM)
+    bot.desk.room_opened(1, GROUP_ROOM)
+    seat = bot.desk.book.get(1).seat_of(YOUTH)
+    assert seat is not None
+    bot.clock.advance(timedelta(minutes=10))
+    return replace(record, state=ConversationState.CLOSED,
+                   closed_at=AT - timedelta(days=31)), seat.nickname
+
+
+async def _kicks(store: Store) -> list[KickFromGroup]:
+    return [e for e in (decode_effect(x.payload) for x in await store.pending_outbox())
+            if isinstance(e, KickFromGroup)]
+
+
+async def test_retention_of_an_old_conversation_leaves_tonights_seat_and_post() -> None:
+    """The account lives on after retention: the youth, back from another room, keeps their
+    seat in tonight's group (nobody kicks them out mid-evening) and the post they wrote
+    today still waits for a counsellor."""
+    bot = await Bot(MemoryStore(AeadSealer()), FakeClock(AT)).start(can_delete=False)
+    old, _ = await back_tonight(bot)
+    await bot.before_erase(old)
+    assert await _kicks(bot.store) == []
+    assert bot.desk.book.get(1).seat_of(YOUTH) is not None
+    assert len(bot.forum.pending) == 1
+
+
+async def test_retention_by_hand_leaves_tonights_seat_and_post() -> None:
+    """`counsel retention` (the bot stopped) decides the same in the store."""
+    store = MemoryStore(AeadSealer())
+    bot = await Bot(store, FakeClock(AT)).start(can_delete=False)
+    old, _ = await back_tonight(bot)
+    assert not await forget_stored(store, old, bot.clock.now())
+    again = await Bot(store, bot.clock).start()
+    assert again.desk.book.get(1).seat_of(YOUTH) is not None
+    assert len(again.forum.pending) == 1
+
+
+async def test_retention_of_an_old_conversation_does_not_lift_a_removal() -> None:
+    """"A removed youth never gets a seat in it again": the old conversation's erasure
+    during the evening does not let the removed youth sign up and be invited again."""
+    bot = await Bot(MemoryStore(AeadSealer()), FakeClock(AT)).start(can_delete=False)
+    old, nick = await back_tonight(bot)
+    await bot.in_group(f"!remove {nick}")
+    await bot.before_erase(old)
+    await bot.youth(YOUTH, NEW_HOME, "gruppe 1")
+    sent = [decode_effect(x.payload) for x in await bot.store.pending_outbox()]
+    assert [e for e in sent if isinstance(e, InviteToGroup)] == []
+    assert [e for e in sent if isinstance(e, RoomNotice) and e.key == "group.removed"]
+
+
+async def test_the_youths_own_deletion_forgets_the_account_in_every_room() -> None:
+    """"ja löschen" deactivates the account: its seat from another room goes (out of the
+    open room too), as does every waiting post of the youth's and their removal."""
+    bot = await Bot(MemoryStore(AeadSealer()), FakeClock(AT)).start(can_delete=True)
+    await back_tonight(bot)
+    await bot.youth(YOUTH, HOME, "löschen")
+    await bot.youth(YOUTH, HOME, "ja löschen")
+    assert KickFromGroup(1, YOUTH) in await _kicks(bot.store)
+    assert bot.desk.book.get(1).seat_of(YOUTH) is None
+    assert bot.forum.pending == []
+    raw = await bot.store.get_sealed_setting(BOOK_KEY)
+    assert raw is not None
+    assert YOUTH.encode() not in raw
 
 
 async def _no_room() -> RoomID | None:
