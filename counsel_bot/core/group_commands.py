@@ -109,10 +109,14 @@ def parse_staff_group(text: str, zone: tzinfo) -> StaffGroupCommand | GroupComma
     stripped = _clean(text.strip())
     if not stripped.startswith("!"):
         return None
-    if len(stripped) > MAX_COMMAND_CHARS:
-        return GroupCommandError("command.too_long", "!group")
     name, _, rest = stripped[1:].partition(" ")
     name = name.casefold()
+    if name not in ("group", "gruppe", "forum"):
+        # Another desk's command, which may be long (a case note, a snippet): not ours to
+        # measure against our limit.
+        return None
+    if len(stripped) > MAX_COMMAND_CHARS:
+        return GroupCommandError("command.too_long", f"!{name}")
     if name in ("group", "gruppe"):
         return _group(rest.strip(), zone)
     if name == "forum":

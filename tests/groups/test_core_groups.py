@@ -94,6 +94,18 @@ def test_other_staff_and_room_commands() -> None:
     assert parse_group_room("hallo") is None
 
 
+def test_only_our_own_long_commands_are_too_long() -> None:
+    """Another desk's long command (a 4,000-character `!note`) is not ours to refuse; a
+    too long `!group` or `!forum` is, naming the command."""
+    long_text = "x" * 1500
+    assert parse_staff_group(f"!note C-12345678 {long_text}", BERLIN) is None
+    assert parse_staff_group(f"!snippet add eltern {long_text}", BERLIN) is None
+    assert parse_staff_group(f"!group new {long_text}", BERLIN) == GroupCommandError(
+        "command.too_long", "!group")
+    assert parse_staff_group(f"!Forum reject P-1234ABCD {long_text}", BERLIN) == \
+        GroupCommandError("command.too_long", "!forum")
+
+
 def test_youth_commands() -> None:
     assert parse_youth_group("gruppe") == YouthListGroups()
     assert parse_youth_group("Group") == YouthListGroups()

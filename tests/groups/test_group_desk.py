@@ -338,3 +338,25 @@ async def test_a_youth_cannot_moderate() -> None:
         await p.in_group(UserID("@y1:x"), command)
     assert await p.new() == []
     assert p.desk.book.get(1).state.value == "open"
+
+
+@pytest.mark.parametrize("command", ["!note {c} ", "!snippet add eltern "])
+async def test_a_long_case_note_or_snippet_reaches_its_own_desk(command: str) -> None:
+    """Case notes and snippets may be 4,000 characters. The group desk is asked first and
+    only measures its own commands (`!group`, `!forum`) against its 1,000-character limit:
+    a counsellor's long note is saved, not answered "Der Befehl ist zu lang."."""
+    from counsel_bot.conversation.notes import read
+
+    p = Parts()
+    await p.start()
+    await p.youth(1, "hallo, ich brauche hilfe")
+    record = await p.store.conversation_by_room(RoomID("!home1:x"))
+    assert record is not None
+    await p.new()
+    long_text = "Mutter weiß Bescheid, Schule informiert. " * 40  # about 1,640 characters
+    assert 1000 < len(long_text) < 4000
+    await p.staff(ANNA, command.format(c=record.conversation) + long_text)
+    replies = [e for e in await p.new() if isinstance(e, SayInRoom | SayToStaff)]
+    assert "command.too_long" not in [r.key for r in replies]
+    if command.startswith("!note"):
+        assert len(await read(p.store, record.conversation)) == 1
