@@ -23,7 +23,10 @@ MAX_POST_CHARS = 4000
 NEW_USAGE = '!group new "Thema" 2026-12-10 18:00 90min max 8'
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _TIME = re.compile(r"(\d{1,2}):(\d{2})")
-_MINUTES = re.compile(r"(\d{1,4})\s*(?:min|m|minuten|minutes)?", re.IGNORECASE)
+# Numbers of any length: a number out of range is for `core.groups.announce` to refuse with
+# the range ("2 bis 20 Plätze"), not for the parser to cut and then misread.
+_MINUTES = re.compile(r"(\d+)\s*(?:min|m|minuten|minutes)?", re.IGNORECASE)
+_MAX_SEATS = re.compile(r"max\s*(\d+)")
 _POST_ID = re.compile(r"P-[0-9A-F]{8}", re.IGNORECASE)
 _FORUM_ID = re.compile(r"[\w-]{1,32}")
 
@@ -195,7 +198,7 @@ def _group(rest: str, zone: tzinfo) -> StaffGroupCommand | GroupCommandError:
         return GroupCommandError("group.parse_date", NEW_USAGE)
     minutes, max_seats = 90, 8
     tail = " ".join(more).casefold()
-    found_max = re.search(r"max\s*(\d{1,3})", tail)
+    found_max = _MAX_SEATS.search(tail)
     if found_max:
         max_seats = int(found_max[1])
         tail = tail.replace(found_max[0], " ")

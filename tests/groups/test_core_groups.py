@@ -80,6 +80,24 @@ def test_bad_announcements_get_a_clear_error(text: str, key: str) -> None:
     assert "Angst" not in parsed.hint
 
 
+@pytest.mark.parametrize(("tail", "key"), [
+    ("90min max 1000", "group.bad_seats"),
+    ("90min max 21", "group.bad_seats"),
+    ("max 1 90min", "group.bad_seats"),
+    ("90000min max 8", "group.bad_duration"),
+])
+def test_a_number_out_of_range_is_answered_with_its_range(tail: str, key: str) -> None:
+    """"max 1000" is too many seats, not a duration the bot cannot read: the counsellor is
+    told a group has 2–20 seats (and an overlong evening that it has 15–240 minutes)."""
+    parsed = parse_staff_group(f'!group new "X" 2026-12-10 18:00 {tail}', BERLIN)
+    assert isinstance(parsed, NewGroupCommand)
+    new = g.NewGroup(parsed.topic, parsed.start, timedelta(minutes=parsed.minutes),
+                     parsed.max_seats)
+    with pytest.raises(g.GroupRefused) as refused:
+        g.announce(g.GroupBook(), new, HOST, START - timedelta(days=1))
+    assert refused.value.key == key
+
+
 def test_other_staff_and_room_commands() -> None:
     assert parse_staff_group("!group", BERLIN) == ListGroupsCommand()
     assert parse_staff_group("!forum pending", BERLIN) == ForumPendingCommand()
