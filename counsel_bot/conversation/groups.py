@@ -307,12 +307,23 @@ class GroupDesk:
     def _end(self, step: Change, number: int, who: g.Moderator | None) -> None:
         was_open = self.book.get(number).state is g.GroupState.OPEN
         self.book, group = g.end(self.book, number, who, step.at)
-        if was_open:  # a group that never opened (the bot was down all evening) has no room
+        if was_open:
             step.add(GroupRoomNotice(number, "group.ended_room"), f"group_bye:{number}")
             step.add(CloseGroupRoom(number), f"group_close:{number}")
+        else:
+            # Called off before it opened, or the bot was down all evening: there is no room
+            # to say goodbye in, and the youths signed up were promised an invitation.
+            self._called_off(step, group, "group.called_off" if who else "group.did_not_open")
         if group.named > 0:
             seats = group.named
             step.after.append(lambda m: m.group_held(seats))
+
+    def _called_off(self, step: Change, group: g.Group, key: str) -> None:
+        params = (("number", group.number), ("topic", group.topic),
+                  ("start", self._when(group)))
+        for seat in group.seats:
+            step.add(RoomNotice(seat.home_room, key, params),
+                     f"group_called_off:{group.number}:{seat.nickname}")
 
     async def _check_crisis(self, step: Change, group: g.Group, seat: g.Seat,
                             body: str) -> None:

@@ -154,6 +154,23 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "The group has ended. Thank you for taking part! The room will be deleted soon. If "
         "you want to talk, write to me in your own chat.",
     ),
+    "group.called_off": _both(
+        "Schade: Die Gruppe {number} „{topic}“ am {start} fällt leider aus. Schreib "
+        "„gruppe“, dann siehst du andere Termine. Wenn du reden möchtest, schreib einfach "
+        "hier – eine Beraterin oder ein Berater ist für dich da.",
+        "Sorry: group {number}, \"{topic}\" on {start}, has been called off. Write \"group\" "
+        "to see other dates. If you want to talk, just write here – a counsellor is there "
+        "for you.",
+    ),
+    "group.did_not_open": _both(
+        "Die Gruppe {number} „{topic}“ am {start} hat leider nicht stattgefunden – bei uns "
+        "hat etwas nicht geklappt, das tut mir leid. Schreib „gruppe“ für die nächsten "
+        "Termine. Wenn du reden möchtest, schreib einfach hier – eine Beraterin oder ein "
+        "Berater ist für dich da.",
+        "Group {number}, \"{topic}\" on {start}, did not take place – something went wrong "
+        "on our side, I am sorry. Write \"group\" for the next dates. If you want to talk, "
+        "just write here – a counsellor is there for you.",
+    ),
     "group.crisis_offer": _both(
         "Mir ist in der Gruppe aufgefallen, dass es dir vielleicht gerade nicht gut geht. "
         "Möchtest du allein mit jemandem reden? Schreib einfach hier – eine Beraterin oder "

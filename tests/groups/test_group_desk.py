@@ -315,12 +315,35 @@ async def test_late_sign_up_is_invited_and_a_never_opened_group_needs_no_room() 
     effects = await p.new()
     assert InviteToGroup(1, UserID("@y2:x"), dict(notices(effects, "group.invited")[0].params)[
         "nickname"]) in effects
-    # The bot was down all through group 2: it ends without a room to close.
+    # The bot was down all through group 2: it ends without a room to close, and the youth
+    # who signed up for it is told it did not take place.
     p.clock.set(datetime(2026, 12, 10, 20, 0, tzinfo=UTC))
     await p.c.tick(p.clock.now())
     effects = await p.new()
     assert not [e for e in effects if isinstance(e, OpenGroupRoom)]
     assert CloseGroupRoom(2) not in effects
+    [missed] = notices(effects, "group.did_not_open")
+    assert missed.room_id == RoomID("!home1:x")
+    assert dict(missed.params)["number"] == 2
+
+
+async def test_youths_hear_when_their_group_is_called_off_before_it_opened() -> None:
+    """The host ends an announced group before its start (`!group end 1`: a counsellor is
+    ill). Each youth who signed up ("Zu Beginn lade ich dich ein") is told in their own
+    room that it will not take place, instead of waiting for an invitation."""
+    p = Parts()
+    await p.start()
+    await p.staff(ANNA, '!group new "Prüfungsangst" 2026-12-10 18:00 90min max 4')
+    await p.youth(1, "gruppe 1")
+    await p.youth(2, "gruppe 1")
+    await p.new()
+    await p.staff(ANNA, "!group end 1")
+    effects = await p.new()
+    assert p.desk.book.get(1).state.value == "ended"
+    told = notices(effects, "group.called_off")
+    assert sorted(n.room_id for n in told) == [RoomID("!home1:x"), RoomID("!home2:x")]
+    assert dict(told[0].params)["topic"] == "Prüfungsangst"
+    assert CloseGroupRoom(1) not in effects
 
 
 async def test_a_youth_cannot_moderate() -> None:
