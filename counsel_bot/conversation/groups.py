@@ -265,6 +265,14 @@ class GroupDesk:
             step.add(RoomNotice(room_id, refused.key, refused.params))
             return
         group = self.book.get(number)
+        if not new and group.state is g.GroupState.OPEN:
+            # They declined the invitation or left the room and want back in: only the bot
+            # can invite. Keyed by this message, so each ask invites (the executor does
+            # nothing for a youth who is in the room or invited already).
+            step.add(InviteToGroup(number, youth, seat.nickname))
+            step.add(RoomNotice(room_id, "group.invited_again",
+                                (("number", number), ("nickname", seat.nickname))))
+            return
         if not new:
             step.add(RoomNotice(room_id, "group.already_signed",
                                 (("number", number), ("nickname", seat.nickname))))

@@ -134,6 +134,13 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "Group {number} is starting! I have invited you – please accept the invitation. "
         "Your name there: \"{nickname}\".",
     ),
+    "group.invited_again": _both(
+        "Du bist in Gruppe {number} dabei, als „{nickname}“. Ich habe dich noch einmal in "
+        "den Gruppenraum eingeladen – nimm die Einladung an. Bist du schon drin, ist alles "
+        "gut.",
+        "You are in group {number}, as \"{nickname}\". I have invited you to the group room "
+        "again – please accept the invitation. If you are in already, all is well.",
+    ),
     "group.room_welcome": _both(
         "Willkommen in der Gruppe „{topic}“! Hier seid ihr nur mit Spitznamen. Seid "
         "freundlich zueinander, und erzählt nichts, woran man euch erkennen kann. Die "

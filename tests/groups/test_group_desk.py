@@ -383,3 +383,30 @@ async def test_a_long_case_note_or_snippet_reaches_its_own_desk(command: str) ->
     assert "command.too_long" not in [r.key for r in replies]
     if command.startswith("!note"):
         assert len(await read(p.store, record.conversation)) == 1
+
+
+async def test_a_seated_youth_who_asks_again_while_the_group_runs_is_invited_again() -> None:
+    """A youth who declined the invitation by mistake, or left the group room, writes
+    "gruppe 1" again and is invited again under the same nickname: only the bot can invite
+    into a group's room, so nobody else could let them back in. Before the group opens,
+    asking again only says they are signed up."""
+    p = Parts()
+    await p.start()
+    youth = UserID("@y1:x")
+    await p.staff(ANNA, '!group new "Prüfungsangst" 2026-12-10 18:00 90min max 4')
+    await p.youth(1, "gruppe 1")
+    await p.youth(1, "gruppe 1")
+    early = await p.new()
+    assert notices(early, "group.already_signed")
+    assert not [e for e in early if isinstance(e, InviteToGroup)]
+    p.clock.set(datetime(2026, 12, 10, 17, 0, tzinfo=UTC))
+    await p.c.tick(p.clock.now())
+    [(_, nick)] = next(e for e in await p.new() if isinstance(e, OpenGroupRoom)).members
+    for _ in range(2):  # each time they ask, not only the first
+        p.clock.advance(timedelta(minutes=5))
+        await p.youth(1, "gruppe 1")
+        effects = await p.new()
+        assert InviteToGroup(1, youth, nick) in effects
+        [again] = notices(effects, "group.invited_again")
+        assert again.room_id == RoomID("!home1:x")
+    assert len(p.desk.book.get(1).seats) == 1
