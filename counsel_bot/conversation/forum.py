@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING
 
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.groups import staff_only
+from counsel_bot.core import forum_nicknames
 from counsel_bot.core import group_commands as gc
 from counsel_bot.core.effects import SayInRoom, SayToStaff
 from counsel_bot.core.group_effects import InviteToForum, PostToForum, RoomNotice
-from counsel_bot.core.groups import NICKNAMES
 from counsel_bot.core.ids import EventID, RoomID, UserID
 from counsel_bot.core.incoming_text import storable
 from counsel_bot.core.messages import text
@@ -38,6 +38,15 @@ SHOW_PENDING = 10
 
 def post_key(post: str) -> str:
     return f"forum_post:{post}"
+
+
+NICKNAMES_PREFIX = "forum_nicknames:"
+
+
+def nicknames_key(forum: str) -> str:
+    """Sealed setting of the nicknames a forum has handed out (one a line). They name no
+    youth, but say how many posts a topic had: sealed like the posts."""
+    return f"{NICKNAMES_PREFIX}{forum}"
 
 
 def legacy_context(post: str) -> bytes:
@@ -68,10 +77,21 @@ class ForumDesk:
         self.topics = {t.id.casefold(): t for t in topics}
         self.pending: list[str] = []
         self.rooms: set[RoomID] = set()
+        # Per forum, every nickname handed out: never one twice (`core.forum_nicknames`).
+        self.nicknames: dict[str, frozenset[str]] = {}
 
     async def load(self) -> None:
-        stored = await self.conductor.store.get_setting(PENDING_KEY)
+        store = self.conductor.store
+        stored = await store.get_setting(PENDING_KEY)
         self.pending = [p for p in (stored or "").split(",") if p]
+        taken: dict[str, set[str]] = {}
+        for key, names in await store.sealed_settings(NICKNAMES_PREFIX):
+            taken[key.removeprefix(NICKNAMES_PREFIX)] = set(names.decode().splitlines())
+        for post_id in self.pending:
+            # Waiting posts from before the names were kept have theirs reserved too.
+            if (post := await self._open(post_id)) is not None:
+                taken.setdefault(post.forum, set()).add(post.nickname)
+        self.nicknames = {forum: frozenset(names) for forum, names in taken.items()}
         self._count()
 
     def set_rooms(self, rooms: dict[str, RoomID]) -> None:
@@ -116,13 +136,19 @@ class ForumDesk:
         elif parsed.forum not in self.topics:
             step.add(RoomNotice(room_id, "forum.unknown_topic", (("lines", self._lines()),)))
         else:
+            taken = self.nicknames.get(parsed.forum, frozenset())
+            nickname = forum_nicknames.draw(taken, secrets.randbelow)
             post = Post("P-" + secrets.token_hex(4).upper(), parsed.forum, youth, room_id,
-                        f"{secrets.choice(NICKNAMES)} {secrets.randbelow(90) + 10}",
-                        storable(parsed.text))
+                        nickname, storable(parsed.text))
             step.sealed.append((post_key(post.id), _value(post)))
+            # Reserved with the post, whether it is approved or not: a name once shown to a
+            # counsellor stays this post's.
+            taken = taken | {nickname}
+            step.sealed.append((nicknames_key(post.forum), "\n".join(sorted(taken)).encode()))
             step.add(RoomNotice(room_id, "forum.received"))
             step.add(SayToStaff("forum.staff_new", (("id", post.id),)))
             await self._commit(step, [*self.pending, post.id])
+            self.nicknames = {**self.nicknames, post.forum: taken}
             return True
         await self.conductor.commit(step)
         return True
