@@ -227,13 +227,21 @@ class GroupDesk:
         try:
             self.book, group = g.announce(
                 self.book, g.NewGroup(new.topic, new.start, gc.duration(new), new.max_seats),
-                sender, step.at)
+                sender, step.at, self._offices_for_new(sender, room_id))
         except g.GroupRefused as refused:
             step.add(SayInRoom(room_id, sender, refused.key, refused.params))
             return
         step.add(SayInRoom(room_id, sender, "group.announced", (
             ("number", group.number), ("topic", group.topic), ("start", self._when(group)),
             ("minutes", new.minutes), ("max", group.max_seats), ("host", sender))))
+
+    def _offices_for_new(self, host: UserID, room_id: RoomID) -> frozenset[str]:
+        """The offices a group belongs to (`core.groups.Group.offices`): its host's, or the
+        one whose staff room it was announced in, if the host works there (as for staff
+        commands); none without offices."""
+        mine = self.conductor.policy.router.offices.offices_of(host)
+        here = self.conductor.office_of_room(room_id)
+        return frozenset({here}) if here is not None and here in mine else mine
 
     def _list_for_staff(self, step: Change, room_id: RoomID, sender: UserID) -> None:
         groups = [x for x in self.book.groups if x.state is not g.GroupState.PURGED]
@@ -289,7 +297,9 @@ class GroupDesk:
     def _moderate(self, step: Change, room_id: RoomID, sender: UserID, group: g.Group,
                   command: gc.ModerateCommand | gc.EndGroupCommand | gc.GroupCommandError,
                   ) -> None:
-        who = g.Moderator(sender, self.conductor.policy.staff.get(sender) is Role.TEAM_LEAD)
+        policy = self.conductor.policy
+        who = g.Moderator(sender, policy.staff.get(sender) is Role.TEAM_LEAD,
+                          policy.router.offices.offices_of(sender))
         try:
             if isinstance(command, gc.GroupCommandError):
                 step.add(SayInRoom(room_id, sender, command.key, (("hint", command.hint),)))

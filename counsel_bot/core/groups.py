@@ -3,7 +3,9 @@
 The rules it keeps:
 - A group never has more seats taken than its `max_seats`.
 - A youth removed from a group never gets a seat in it again.
-- Only the host or a team lead moderates or ends a group.
+- Only the host or a team lead moderates or ends a group; with offices, a team lead of one
+  of the group's offices (those of the counsellor who announced it), as staff act only on
+  their own office's conversations.
 - A group goes announced → open (at its start) → ended (by `!end`, or at its end) → purged
   (once the retention after its end has passed); it never goes back.
 
@@ -73,6 +75,10 @@ class Group:
     ended_at: datetime | None = None
     # How many nicknames were handed out: a seat freed by a removal never reuses a name.
     named: int = 0
+    # The offices the group belongs to: the host's when they announced it (narrowed to the
+    # office whose staff room they typed it in). Empty without offices, and for groups
+    # announced before groups had offices: every team lead may moderate those.
+    offices: frozenset[str] = frozenset()
 
     @property
     def end(self) -> datetime:
@@ -116,13 +122,16 @@ class NewGroup:
 class Moderator:
     user: UserID
     team_lead: bool = False
+    # The offices the user works for (empty without offices).
+    offices: frozenset[str] = frozenset()
 
 
 # -- decisions -------------------------------------------------------------------------------
 
 
-def announce(book: GroupBook, new: NewGroup, host: UserID, now: datetime) -> tuple[GroupBook,
-                                                                                   Group]:
+def announce(book: GroupBook, new: NewGroup, host: UserID, now: datetime,
+             offices: frozenset[str] = frozenset()) -> tuple[GroupBook, Group]:
+    """``offices``: the group's (see `Group.offices`)."""
     if new.start <= now:
         raise GroupRefused("group.in_past")
     if not MIN_DURATION <= new.duration <= MAX_DURATION:
@@ -132,7 +141,8 @@ def announce(book: GroupBook, new: NewGroup, host: UserID, now: datetime) -> tup
     topic = " ".join(new.topic.split())
     if not topic or len(topic) > MAX_TOPIC_CHARS:
         raise GroupRefused("group.bad_topic", most=MAX_TOPIC_CHARS)
-    group = Group(book.next_number, topic, new.start, new.duration, new.max_seats, host)
+    group = Group(book.next_number, topic, new.start, new.duration, new.max_seats, host,
+                  offices=offices)
     return replace(book, groups=(*book.groups, group), next_number=book.next_number + 1), group
 
 
@@ -186,7 +196,9 @@ def open_group(book: GroupBook, number: int) -> GroupBook:
 
 
 def may_moderate(group: Group, who: Moderator) -> None:
-    if who.user != group.host and not who.team_lead:
+    if who.user == group.host:
+        return
+    if not who.team_lead or (group.offices and not group.offices & who.offices):
         raise GroupRefused("group.not_host", number=group.number)
 
 
@@ -316,7 +328,8 @@ def _encode(g: Group) -> dict[str, Any]:
             "host": g.host, "state": g.state.value, "named": g.named,
             "ended": g.ended_at.isoformat() if g.ended_at else None,
             "seats": [[s.youth, s.nickname, s.home_room] for s in g.seats],
-            "removed": sorted(g.removed), "muted": sorted(g.muted)}
+            "removed": sorted(g.removed), "muted": sorted(g.muted),
+            "offices": sorted(g.offices)}
 
 
 def _decode(d: dict[str, Any]) -> Group:
@@ -326,7 +339,8 @@ def _decode(d: dict[str, Any]) -> Group:
         tuple(Seat(UserID(y), str(n), RoomID(r)) for y, n, r in d["seats"]),
         frozenset(UserID(u) for u in d["removed"]), frozenset(d["muted"]),
         GroupState(d["state"]),
-        datetime.fromisoformat(d["ended"]) if d.get("ended") else None, int(d["named"]))
+        datetime.fromisoformat(d["ended"]) if d.get("ended") else None, int(d["named"]),
+        frozenset(str(o) for o in d.get("offices", ())))  # books from before offices: none
 
 
 # -- helpers ---------------------------------------------------------------------------------

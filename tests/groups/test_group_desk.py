@@ -47,9 +47,10 @@ class Parts:
         self.events = 0
         self.store = MemoryStore(AeadSealer())
 
-    async def start(self, detector: Assessor | None = None) -> None:
-        policy = policy_from(Settings(staff=StaffSettings(counsellors=(ANNA, BEN),
-                                                          team_leads=(LEAD,))))
+    async def start(self, detector: Assessor | None = None,
+                    settings: Settings | None = None) -> None:
+        policy = policy_from(settings or Settings(staff=StaffSettings(counsellors=(ANNA, BEN),
+                                                                      team_leads=(LEAD,))))
         detector = detector or CrisisDetector.from_directory(default_lexicon_dir())
         self.metrics = CounselMetrics(self.clock)
         self.c = await Conductor.open(self.store, detector, policy, AT, self.metrics)

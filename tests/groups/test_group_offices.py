@@ -1,0 +1,107 @@
+"""Group evenings with several offices: a group belongs to the office of the counsellor who
+announced it (narrowed to the office whose staff room it was announced in), and only its
+host or a team lead of that office moderates or ends it, as staff act only on their own
+office's conversations. One office: every team lead, as before."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from counsel_bot.config import OfficeSettings, RoutingSettings, Settings
+from counsel_bot.core import groups as g
+from counsel_bot.core.effects import SayToStaff
+from counsel_bot.core.group_effects import (
+    CloseGroupRoom,
+    KickFromGroup,
+    MuteInGroup,
+    OpenGroupRoom,
+)
+from counsel_bot.core.ids import RoomID, UserID
+from tests.groups.test_group_desk import ANNA, BEN, GROUP_ROOM, Parts
+
+# Anna counsels in "familie", whose lead is Lea; Tom leads "schule"; Mia works in both.
+LEA, TOM, MIA = UserID("@lea:x"), UserID("@tom:x"), UserID("@mia:x")
+SCHOOL_ROOM = RoomID("!schule-staff:x")
+STAFF_ROOM = RoomID("!staff:x")
+START = datetime(2026, 12, 10, 17, 0, tzinfo=UTC)
+
+
+def two_offices() -> Settings:
+    return Settings(
+        routing=RoutingSettings(fallback_office="familie"),
+        offices=(OfficeSettings(id="familie", name="Familie", topics=("family",),
+                                counsellors=(ANNA, MIA), team_leads=(LEA,)),
+                 OfficeSettings(id="schule", name="Schule", topics=("school",),
+                                counsellors=(BEN, MIA), team_leads=(TOM,))))
+
+
+async def evening(host: UserID = ANNA, room: RoomID = STAFF_ROOM) -> tuple[Parts, str]:
+    """Group 1, announced by ``host`` in ``room``, open, one youth seated; their nickname."""
+    p = Parts()
+    await p.start(settings=two_offices())
+    p.c.office_of_room = lambda r: "schule" if r == SCHOOL_ROOM else None
+    await p.staff(host, '!group new "Prüfungsangst" 2026-12-10 18:00 90min max 4', room)
+    await p.youth(1, "gruppe 1")
+    p.clock.set(START)
+    await p.c.tick(START)
+    opened = next(e for e in await p.new() if isinstance(e, OpenGroupRoom))
+    p.desk.room_opened(1, GROUP_ROOM)
+    [(_, nick)] = opened.members
+    return p, nick
+
+
+def acted(effects: list[object]) -> list[object]:
+    return [e for e in effects if isinstance(e, CloseGroupRoom | KickFromGroup | MuteInGroup)]
+
+
+@pytest.mark.parametrize("command", ["!end", "!remove", "!mute"])
+async def test_a_team_lead_of_another_office_cannot_moderate_the_group(command: str) -> None:
+    p, nick = await evening()
+    assert p.desk.book.get(1).offices == {"familie"}
+    await p.in_group(TOM, command if command == "!end" else f"{command} {nick}")
+    effects = await p.new()
+    assert acted(effects) == []
+    [refused] = [e for e in effects if isinstance(e, SayToStaff)]
+    assert refused.key == "group.not_host"
+    await p.in_group(LEA, command if command == "!end" else f"{command} {nick}")
+    assert acted(await p.new()) != []
+
+
+async def test_a_team_lead_of_another_office_cannot_end_it_from_the_staff_room() -> None:
+    p, _ = await evening()
+    await p.staff(TOM, "!group end 1")
+    assert CloseGroupRoom(1) not in await p.new()
+    await p.staff(LEA, "!group end 1")
+    assert CloseGroupRoom(1) in await p.new()
+
+
+async def test_a_host_of_two_offices_announcing_in_one_offices_room_gives_it_to_that_one(
+) -> None:
+    p, _ = await evening(MIA, SCHOOL_ROOM)
+    assert p.desk.book.get(1).offices == {"schule"}
+    await p.staff(LEA, "!group end 1")
+    assert CloseGroupRoom(1) not in await p.new()
+    await p.staff(TOM, "!group end 1")
+    assert CloseGroupRoom(1) in await p.new()
+
+
+async def test_a_host_of_two_offices_announcing_elsewhere_gives_it_to_both() -> None:
+    p, _ = await evening(MIA)
+    assert p.desk.book.get(1).offices == {"familie", "schule"}
+    await p.staff(TOM, "!group end 1")
+    assert CloseGroupRoom(1) in await p.new()
+
+
+def test_the_groups_office_is_kept_and_a_book_from_before_offices_has_none() -> None:
+    """Kept in the sealed book; a group announced before groups had offices belongs to none,
+    so every team lead may still moderate it (what it was announced under)."""
+    book, _ = g.announce(g.GroupBook(), g.NewGroup("Schlaf", START, g.MIN_DURATION, 4),
+                         ANNA, START.replace(day=1), frozenset({"familie"}))
+    assert g.decode_book(g.encode_book(book)) == book
+    old = g.encode_book(book).replace(b',"offices":["familie"]', b"")
+    assert b"offices" not in old
+    [group] = g.decode_book(old).groups
+    assert group.offices == frozenset()
+    g.may_moderate(group, g.Moderator(TOM, team_lead=True, offices=frozenset({"schule"})))
