@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from nio import AsyncClient, JoinedMembersResponse
+from nio import AsyncClient, ErrorResponse, JoinedMembersResponse
 
 from counsel_bot.channels.matrix.executor import _check as check_answer
 from counsel_bot.channels.matrix.room_settings import ENCRYPTION
@@ -71,14 +71,31 @@ def one_to_one_power_levels() -> dict[str, Any]:
     }
 
 
+FORUM_STAFF_LEVEL = 50
+
+
 def forum_power_levels(staff: list[str]) -> dict[str, Any]:
     """Youths read; staff answer (50); only the bot manages the room."""
     return {
-        "users_default": 0, "events_default": 50, "state_default": 100,
+        "users_default": 0, "events_default": FORUM_STAFF_LEVEL, "state_default": 100,
         "invite": 100, "kick": 100, "ban": 100, "redact": 100,
         "events": {"m.room.encryption": 100, "m.room.power_levels": 100},
-        "users": dict.fromkeys(staff, 50),
+        "users": dict.fromkeys(staff, FORUM_STAFF_LEVEL),
     }
+
+
+def forum_staff_levels(users: dict[str, Any], staff: list[str],
+                       bot: str) -> tuple[dict[str, Any], list[str]]:
+    """A forum room's ``users`` power levels brought up to date with the roster, and who
+    left the team: everyone on staff answers (50); anyone else the room gave a staff level
+    (50 or more) was staff once, loses it and is to be removed, for the room's key would
+    otherwise keep reaching them with every youth's post. The bot's own level is left
+    alone, and so is any level below staff's."""
+    left = sorted(u for u, level in users.items()
+                  if u != bot and u not in staff and isinstance(level, int)
+                  and level >= FORUM_STAFF_LEVEL)
+    kept = {u: level for u, level in users.items() if u not in left}
+    return {**kept, **dict.fromkeys((u for u in staff if u != bot), FORUM_STAFF_LEVEL)}, left
 
 
 def group_room_key(number: int) -> str:
@@ -258,15 +275,15 @@ class GroupRooms:
 
     async def ensure_forum_rooms(self, forums: list[tuple[str, str]], staff: list[str],
                                  ) -> dict[str, RoomID]:
-        """One encrypted room per forum topic, made once; staff invited."""
+        """One encrypted room per forum topic, made once. On every start its staff follow
+        the roster: staff get the staff level and are invited; who left the team loses it
+        and is removed."""
         rooms: dict[str, RoomID] = {}
         for forum, name in forums:
             stored = await self.store.get_setting(forum_room_key(forum))
             if stored:
                 room_id = RoomID(stored)
-                for user in staff:
-                    if user not in await self._members(room_id, invited=True):
-                        await self.client.room_invite(room_id, user)
+                await self._forum_staff(room_id, staff)
             else:
                 answer = await self.client.room_create(
                     name=name, invite=staff, initial_state=[ENCRYPTION],
@@ -281,6 +298,33 @@ class GroupRooms:
         if self._forum_rooms is not None:
             self._forum_rooms(rooms)
         return rooms
+
+    async def _forum_staff(self, room_id: RoomID, staff: list[str]) -> None:
+        """Levels before invitations, so a new counsellor can answer as soon as they join.
+        A refusal is logged and left to the next start: the forum goes on meanwhile, and a
+        former member's removal does not wait for their level (the room is invite-only)."""
+        answer = await self.client.room_get_state_event(room_id, "m.room.power_levels")
+        content = getattr(answer, "content", None)
+        if not isinstance(content, dict):
+            log.warning("a forum room's power levels are unreadable; its staff stay as they "
+                        "were until the next start")
+            return
+        users = dict(content.get("users") or {})
+        wanted, left = forum_staff_levels(users, staff, self.client.user_id)
+        if wanted != users:
+            answer = await self.client.room_put_state(room_id, "m.room.power_levels",
+                                                      {**content, "users": wanted})
+            if isinstance(answer, ErrorResponse):
+                log.warning("could not bring a forum room's power levels up to date")
+        members = await self._members(room_id, invited=True)
+        for user in left:
+            if user in members:
+                answer = await self.client.room_kick(room_id, user)
+                if isinstance(answer, ErrorResponse):
+                    log.warning("could not remove a former staff member from a forum room")
+        for user in staff:
+            if user not in members:
+                await self.client.room_invite(room_id, user)
 
     async def _forum(self, forum: str) -> RoomID:
         stored = await self.store.get_setting(forum_room_key(forum))
