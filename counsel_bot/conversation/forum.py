@@ -112,11 +112,13 @@ class ForumDesk:
     async def youth_wrote(self, room_id: RoomID, youth: UserID, event_id: EventID, body: str,
                           at: datetime) -> bool:
         parsed = gc.parse_youth_group(body)
-        if not isinstance(parsed, gc.YouthListForums | gc.YouthForumPost) and not (
+        ours = gc.YouthListForums | gc.YouthForumRead | gc.YouthForumPost
+        if not isinstance(parsed, ours) and not (
                 isinstance(parsed, gc.GroupCommandError) and parsed.key.startswith("forum.")):
             return False
-        unclear = not isinstance(parsed, gc.YouthListForums | gc.YouthForumPost) or (
-            isinstance(parsed, gc.YouthForumPost) and parsed.forum not in self.topics)
+        unclear = not isinstance(parsed, ours) or (
+            isinstance(parsed, gc.YouthForumRead | gc.YouthForumPost)
+            and parsed.forum not in self.topics)
         if unclear and await self.conductor.store.conversation_by_room(room_id) is not None:
             return False  # "Forum hat mir geholfen" is a message for the counsellor
         if await self.conductor.crisis.flags_alone(body):
@@ -135,6 +137,10 @@ class ForumDesk:
             step.add(RoomNotice(room_id, "forum.list", (("lines", self._lines()),)))
         elif parsed.forum not in self.topics:
             step.add(RoomNotice(room_id, "forum.unknown_topic", (("lines", self._lines()),)))
+        elif isinstance(parsed, gc.YouthForumRead):
+            step.add(InviteToForum(parsed.forum, youth), f"forum_read:{event_id}")
+            step.add(RoomNotice(room_id, "forum.invited", (
+                ("forum", self.topics[parsed.forum].name),)))
         else:
             taken = self.nicknames.get(parsed.forum, frozenset())
             nickname = forum_nicknames.draw(taken, secrets.randbelow)
@@ -146,6 +152,9 @@ class ForumDesk:
             taken = taken | {nickname}
             step.sealed.append((nicknames_key(post.forum), "\n".join(sorted(taken)).encode()))
             step.add(RoomNotice(room_id, "forum.received"))
+            # Invited to read now, as anyone who asks to read is: an invitation right behind
+            # the approved post would tell every reader whose post it is.
+            step.add(InviteToForum(post.forum, youth), f"forum_invite:{post.id}")
             step.add(SayToStaff("forum.staff_new", (("id", post.id),)))
             await self._commit(step, [*self.pending, post.id])
             self.nicknames = {**self.nicknames, post.forum: taken}
@@ -183,7 +192,6 @@ class ForumDesk:
         if parsed.approve:
             topic = self.topics.get(post.forum)
             step.add(PostToForum(post.forum, post.nickname, post.text), f"forum_post:{post.id}")
-            step.add(InviteToForum(post.forum, post.youth), f"forum_invite:{post.id}")
             step.add(RoomNotice(post.home_room, "forum.approved_youth", (
                 ("forum", topic.name if topic else post.forum), ("nickname", post.nickname))))
             step.add(SayInRoom(room_id, sender, "forum.approved_staff", (("id", post.id),)))

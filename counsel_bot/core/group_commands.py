@@ -99,7 +99,15 @@ class YouthForumPost:
     text: str
 
 
-YouthGroupCommand = YouthListGroups | YouthSignUp | YouthListForums | YouthForumPost
+@dataclass(frozen=True)
+class YouthForumRead:
+    """"forum THEMA" alone: to read the topic's room (answers are read there)."""
+
+    forum: str
+
+
+YouthGroupCommand = (YouthListGroups | YouthSignUp | YouthListForums | YouthForumRead
+                     | YouthForumPost)
 
 
 def _clean(text: str) -> str:
@@ -163,7 +171,7 @@ def parse_youth_group(text: str) -> YouthGroupCommand | GroupCommandError | None
         if not _FORUM_ID.fullmatch(forum):
             return GroupCommandError("forum.usage")
         if not post:
-            return GroupCommandError("forum.usage")
+            return YouthForumRead(forum.casefold())
         if len(post) > MAX_POST_CHARS:
             return GroupCommandError("forum.too_long", str(MAX_POST_CHARS))
         return YouthForumPost(forum.casefold(), post)

@@ -201,16 +201,27 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "There is no such forum topic. The topics:\n{lines}",
     ),
     "forum.list": _both(
-        "Forum-Themen:\n{lines}\nSo schreibst du: „forum THEMA dein Text“. Jemand aus dem "
-        "Team liest deinen Beitrag, bevor er erscheint – unter einem Spitznamen.",
-        "Forum topics:\n{lines}\nTo post: \"forum TOPIC your text\". Someone from the team "
-        "reads your post before it appears – under a nickname.",
+        "Forum-Themen:\n{lines}\nZum Lesen: „forum THEMA“. So schreibst du: „forum THEMA "
+        "dein Text“. Jemand aus dem Team liest deinen Beitrag, bevor er erscheint – unter "
+        "einem Spitznamen.",
+        "Forum topics:\n{lines}\nTo read: \"forum TOPIC\". To post: \"forum TOPIC your "
+        "text\". Someone from the team reads your post before it appears – under a nickname.",
+    ),
+    "forum.invited": _both(
+        "Ich habe dich in den Forum-Raum „{forum}“ eingeladen. Dort kannst du lesen, was "
+        "andere geschrieben haben und was das Team antwortet. Die anderen dort sehen dein "
+        "Konto (nicht, was du mir schreibst).",
+        "I have invited you to the forum room \"{forum}\". There you can read what others "
+        "wrote and what the team answers. The others there see your account (not what you "
+        "write to me).",
     ),
     "forum.none": _both("Das Forum ist noch nicht eingerichtet.", "The forum is not set up."),
     "forum.received": _both(
         "Danke! Dein Beitrag wartet jetzt auf die Freigabe durch das Team. Ich sage dir "
-        "Bescheid.",
-        "Thank you! Your post is waiting for the team to approve it. I will let you know.",
+        "Bescheid. In den Forum-Raum lade ich dich schon jetzt ein, dort kommen später auch "
+        "die Antworten.",
+        "Thank you! Your post is waiting for the team to approve it. I will let you know. I "
+        "am inviting you to the forum room now; the answers will appear there later.",
     ),
     "forum.to_counsellor": _both(
         "Das stelle ich nicht ins Forum: Es klingt, als ginge es dir gerade nicht gut. "
@@ -220,9 +231,9 @@ TEXTS: dict[str, dict[Lang, str]] = {
     ),
     "forum.approved_youth": _both(
         "Dein Beitrag ist jetzt im Forum „{forum}“ zu lesen, unter dem Namen „{nickname}“. "
-        "Ich habe dich in den Forum-Raum eingeladen, dort kommen auch die Antworten.",
-        "Your post is now in the forum \"{forum}\", under the name \"{nickname}\". I have "
-        "invited you to the forum room; the answers appear there.",
+        "Die Antworten kommen im Forum-Raum (nicht mehr eingeladen? Schreib „forum THEMA“).",
+        "Your post is now in the forum \"{forum}\", under the name \"{nickname}\". The "
+        "answers appear in the forum room (invitation gone? Write \"forum TOPIC\").",
     ),
     "forum.rejected_youth": _both(
         "Danke für deinen Beitrag. Wir haben ihn diesmal nicht ins Forum gestellt. "

@@ -21,6 +21,7 @@ from counsel_bot.core.group_commands import (
     ModerateCommand,
     NewGroupCommand,
     YouthForumPost,
+    YouthForumRead,
     YouthListForums,
     YouthListGroups,
     YouthSignUp,
@@ -133,7 +134,7 @@ def test_youth_commands() -> None:
     assert parse_youth_group("forum") == YouthListForums()
     assert parse_youth_group("forum schule Ich habe Angst vor der Prüfung") == \
         YouthForumPost("schule", "Ich habe Angst vor der Prüfung")
-    assert isinstance(parse_youth_group("forum schule"), GroupCommandError)
+    assert parse_youth_group("forum Schule") == YouthForumRead("schule")
     assert parse_youth_group("hallo") is None
 
 

@@ -192,6 +192,7 @@ async def test_a_forum_post_waits_for_approval_and_a_rejection_is_kind() -> None
     await p.youth(1, "forum schule Ich habe solche Angst vor der Mathearbeit")
     effects = await p.new()
     assert notices(effects, "forum.received")
+    assert InviteToForum("schule", UserID("@y1:x")) in effects, "invited to read at once"
     [new] = [e for e in effects if isinstance(e, SayToStaff)]
     post_id = str(dict(new.params)["id"])
     assert "Angst" not in repr(new)
@@ -205,7 +206,8 @@ async def test_a_forum_post_waits_for_approval_and_a_rejection_is_kind() -> None
     [posted] = [e for e in effects if isinstance(e, PostToForum)]
     assert posted.forum == "schule"
     assert "Mathearbeit" in posted.text
-    assert InviteToForum("schule", UserID("@y1:x")) in effects
+    # Not behind the post: the readers would see whose post it is (review of groups, 2).
+    assert not [e for e in effects if isinstance(e, InviteToForum)]
     assert notices(effects, "forum.approved_youth")
     assert b"forum_posts_waiting 0.0" in p.metrics.render()
     await p.staff(BEN, f"!forum approve {post_id}")
@@ -221,6 +223,21 @@ async def test_a_forum_post_waits_for_approval_and_a_rejection_is_kind() -> None
     assert dict(kind.params)["reason"] == "enthält einen Namen"
     assert kind.room_id == RoomID("!home2:x")
     await p.youth(2, "forum nirgends hallo")
+    assert notices(await p.new(), "forum.unknown_topic")
+
+
+async def test_any_youth_may_read_a_forum_so_a_reader_is_no_author() -> None:
+    """An invitation into a forum room must say nothing about who wrote what: any youth
+    who writes "forum THEMA" is invited to read, and an author is invited when the post is
+    sent, not when it appears."""
+    p = Parts()
+    await p.start()
+    await p.youth(3, "forum Schule")
+    effects = await p.new()
+    assert InviteToForum("schule", UserID("@y3:x")) in effects
+    [told] = notices(effects, "forum.invited")
+    assert dict(told.params)["forum"] == "Schule und Prüfungen"
+    await p.youth(3, "forum nirgends")
     assert notices(await p.new(), "forum.unknown_topic")
 
 
