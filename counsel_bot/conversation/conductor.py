@@ -445,6 +445,9 @@ class Addon(Protocol):
     async def room_message(self, room_id: RoomID, sender: UserID, event_id: EventID,
                            body: str, at: datetime) -> None: ...
 
+    async def member_named(self, room_id: RoomID, member: UserID, display_name: str,
+                           event_id: EventID, at: datetime) -> None: ...
+
     async def tick(self, at: datetime) -> None: ...
 
     async def load(self) -> None:

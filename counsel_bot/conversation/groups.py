@@ -170,6 +170,24 @@ class GroupDesk:
             await self._check_crisis(step, group, seat, body)
         await self._commit(step)
 
+    async def member_named(self, room_id: RoomID, member: UserID, display_name: str,
+                           event_id: EventID, at: datetime) -> None:
+        """A member of a group's room took a display name: one that claims to be another
+        youth or the team is answered in the room with who it really is."""
+        number = self.rooms.get(room_id)
+        if number is None or await self.conductor.store.is_processed(event_id):
+            return
+        group = self.book.get(number)
+        seat = group.seat_of(member)
+        whom = g.poses_as(group, member, display_name)
+        if seat is None or whom is None:
+            return
+        step = Change(at, event_id)
+        step.add(GroupRoomNotice(number, "group.poses_as_team" if whom == ""
+                                 else "group.poses_as_youth",
+                                 (("nickname", seat.nickname), ("other", whom))))
+        await self._commit(step)
+
     async def tick(self, at: datetime) -> None:
         step = Change(at, None)
         for group in g.due_to_open(self.book, at):

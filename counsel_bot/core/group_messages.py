@@ -186,6 +186,18 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "to talk to someone alone? Just write here – a counsellor will come to you. I will "
         "not say anything about it in the group.\n{emergency}",
     ),
+    "group.poses_as_youth": _both(
+        "Achtung: Jemand hier nennt sich jetzt wie {other}. Das ist {nickname}, nicht "
+        "{other}.",
+        "Note: someone here now goes by a name like {other}'s. That is {nickname}, not "
+        "{other}.",
+    ),
+    "group.poses_as_team": _both(
+        "Achtung: Jemand hier nennt sich jetzt wie das Team. Das ist {nickname} aus der "
+        "Gruppe, nicht das Team. Im Zweifel frag mich in deinem eigenen Chat.",
+        "Note: someone here now goes by a name like the team's. That is {nickname} from the "
+        "group, not the team. If in doubt, ask me in your own chat.",
+    ),
     # -- forum -------------------------------------------------------------------------------
     "forum.usage": _both(
         "So schreibst du ins Forum: „forum THEMA dein Text“. Schreib „forum“, dann siehst "

@@ -18,6 +18,7 @@ seals before it is stored.
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -278,6 +279,32 @@ def _forget(book: GroupBook, goes: Callable[[Seat], bool],
         groups.append(replace(group, seats=tuple(s for s in group.seats if s not in gone),
                               removed=removed, muted=group.muted - names))
     return replace(book, groups=tuple(groups)), tuple(forgotten)
+
+
+# What a youth's display name may not claim in a group's room: the team's role.
+_STAFF_WORDS = ("moderat", "berater", "beratung", "counsel", "admin", "team")
+
+
+def _comparable(name: str) -> str:
+    """A name as a reader takes it: width, case, invisible characters and spacing aside."""
+    normal = unicodedata.normalize("NFKC", name).casefold()
+    return "".join(ch for ch in normal if ch.isalnum())
+
+
+def poses_as(group: Group, youth: UserID, display_name: str) -> str | None:
+    """Whom a seated youth's display name in the group's room claims to be: another seat's
+    nickname, "" for the team, or None. A member may always rewrite their own membership
+    (power levels do not reach it), so the bot can only say who it really is."""
+    seat = group.seat_of(youth)
+    name = _comparable(display_name)
+    if seat is None or not name:
+        return None
+    for other in group.seats:
+        if other.youth != youth and _comparable(other.nickname) in name:
+            return other.nickname
+    if any(word in name for word in _STAFF_WORDS):
+        return ""
+    return None
 
 
 def nickname(number: int, index: int) -> str:

@@ -363,3 +363,20 @@ def test_after_forgetting_the_book_never_names_the_youth(
     assert {s.youth for s in after.seats} == {s.youth for s in before.seats} - {youth(erased)}
     assert after.removed == before.removed - {youth(erased)}
     assert after.muted <= {s.nickname for s in after.seats}
+
+
+def test_a_display_name_posing_as_another_youth_or_the_team_is_recognised() -> None:
+    """A member may always rewrite their own name in a room (power levels do not reach
+    membership): the bot can only say who it really is (review of groups, finding 4)."""
+    group = g.Group(1, "Prüfungsangst", START, timedelta(minutes=90), 8, HOST, seats=(
+        g.Seat(UserID("@b:x"), "Elch 1", RoomID("!b:x")),
+        g.Seat(UserID("@c:x"), "Fuchs 2", RoomID("!c:x"))))
+    b = UserID("@b:x")
+    assert g.poses_as(group, b, "Fuchs 2") == "Fuchs 2"
+    assert g.poses_as(group, b, "ｆｕｃｈｓ\u200b２ (echt)") == "Fuchs 2"  # width, invisibles
+    assert g.poses_as(group, b, "Moderation") == ""
+    assert g.poses_as(group, b, "Beraterin Anna") == ""
+    assert g.poses_as(group, b, "Elch 1") is None, "their own nickname"
+    assert g.poses_as(group, b, "youth-b-2-d38ba1") is None, "a profile name claims nobody"
+    assert g.poses_as(group, b, "\u200b") is None
+    assert g.poses_as(group, UserID("@nobody:x"), "Fuchs 2") is None, "not seated"

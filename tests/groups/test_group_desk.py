@@ -18,6 +18,7 @@ from counsel_bot.core.crisis import Assessment, Assessor, CrisisDetector, defaul
 from counsel_bot.core.effects import Effect, SayInRoom, SayToStaff, decode_effect
 from counsel_bot.core.group_effects import (
     CloseGroupRoom,
+    GroupRoomNotice,
     InviteToForum,
     InviteToGroup,
     KickFromGroup,
@@ -428,3 +429,22 @@ async def test_a_seated_youth_who_asks_again_while_the_group_runs_is_invited_aga
         [again] = notices(effects, "group.invited_again")
         assert again.room_id == RoomID("!home1:x")
     assert len(p.desk.book.get(1).seats) == 1
+
+
+async def test_a_youth_posing_as_another_in_the_group_room_is_named_there() -> None:
+    p = Parts()
+    await p.start()
+    await p.staff(ANNA, '!group new "Prüfungsangst" 2026-12-10 18:00 90min max 8')
+    await p.youth(1, "gruppe 1")
+    await p.youth(2, "gruppe 1")
+    p.clock.set(datetime(2026, 12, 10, 17, 0, tzinfo=UTC))
+    await p.c.tick(p.clock.now())
+    [opened] = [e for e in await p.new() if isinstance(e, OpenGroupRoom)]
+    p.desk.room_opened(1, GROUP_ROOM)
+    (b, nick_b), (_, nick_c) = opened.members
+    await p.desk.member_named(GROUP_ROOM, b, nick_c, EventID("$rename"), p.clock.now())
+    [said] = [e for e in await p.new() if isinstance(e, GroupRoomNotice)]
+    assert said.key == "group.poses_as_youth"
+    assert dict(said.params) == {"nickname": nick_b, "other": nick_c}
+    await p.desk.member_named(GROUP_ROOM, b, "youth-b-2-d38ba1", EventID("$own"), p.clock.now())
+    assert await p.new() == []

@@ -580,6 +580,13 @@ class CounselBot:
             if room is not None and room.encrypted:
                 await addon.room_message(room_id, UserID(event.sender), EventID(event.event_id),
                                          body, self.clock.now())
+        elif isinstance(event, RoomMemberEvent) and event.membership == "join":
+            # A joining member's own client writes the name others see, and may change it
+            # at any time: a youth posing as another or as the team is said to be who it is.
+            name = event.content.get("displayname") if isinstance(event.content, dict) else None
+            if isinstance(name, str):
+                await addon.member_named(room_id, UserID(event.state_key), name,
+                                         EventID(event.event_id), self.clock.now())
 
     async def _on_text(self, room_id: RoomID, event: RoomMessageText) -> None:
         body = words_of(event)
