@@ -68,6 +68,14 @@ class Parts:
         self.events += 1
         return EventID(f"$e{self.events}")
 
+    async def open_group(self) -> OpenGroupRoom:
+        """Group 1's start (2026-12-10 18:00 in Berlin): the bot opens its room."""
+        self.clock.set(datetime(2026, 12, 10, 17, 0, tzinfo=UTC))
+        await self.c.tick(self.clock.now())
+        opened = next(e for e in await self.new() if isinstance(e, OpenGroupRoom))
+        self.desk.room_opened(1, GROUP_ROOM)
+        return opened
+
     async def staff(self, who: UserID, body: str, room: RoomID = STAFF_ROOM) -> None:
         await self.c.staff_wrote(room, who, self.event(), body, self.clock.now())
 
@@ -437,10 +445,7 @@ async def test_a_youth_posing_as_another_in_the_group_room_is_named_there() -> N
     await p.staff(ANNA, '!group new "Prüfungsangst" 2026-12-10 18:00 90min max 8')
     await p.youth(1, "gruppe 1")
     await p.youth(2, "gruppe 1")
-    p.clock.set(datetime(2026, 12, 10, 17, 0, tzinfo=UTC))
-    await p.c.tick(p.clock.now())
-    [opened] = [e for e in await p.new() if isinstance(e, OpenGroupRoom)]
-    p.desk.room_opened(1, GROUP_ROOM)
+    opened = await p.open_group()
     (b, nick_b), (_, nick_c) = opened.members
     await p.desk.member_named(GROUP_ROOM, b, nick_c, EventID("$rename"), p.clock.now())
     [said] = [e for e in await p.new() if isinstance(e, GroupRoomNotice)]

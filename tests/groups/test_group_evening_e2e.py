@@ -73,6 +73,19 @@ async def setting(process: object, key: str) -> str:
     return value
 
 
+async def signed_up(synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path,
+                    bot_id: str, name: str, closing: list[NioYouth],
+                    ) -> tuple[NioYouth, str, str]:
+    """A youth on nio who signed up for group 1 in their own chat: the client, that chat,
+    and the nickname the bot gave."""
+    youth = await login(synapse, user_factory, tmp_path, name)
+    closing.append(youth)
+    home = await youth.open_chat(bot_id)
+    await youth.wait_for(home, bot_id, "anonym")
+    await youth.send(home, "gruppe 1")
+    return youth, home, nickname_in(await youth.wait_for(home, bot_id, "Du bist dabei"))
+
+
 async def test_a_group_evening_and_a_forum_post(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path, logs: LogCollector
 ) -> None:
@@ -118,15 +131,8 @@ async def test_a_group_evening_and_a_forum_post(
                                                     contains="Du bist dabei", within=30)
             nick_element = nickname_in(signed.body)
 
-            nio: list[tuple[NioYouth, str, str]] = []
-            for name in ("youth-b", "youth-c"):
-                youth = await login(synapse, user_factory, tmp_path, name)
-                closing.append(youth)
-                home = await youth.open_chat(bot_id)
-                await youth.wait_for(home, bot_id, "anonym")
-                await youth.send(home, "gruppe 1")
-                nio.append((youth, home, nickname_in(
-                    await youth.wait_for(home, bot_id, "Du bist dabei"))))
+            nio = [await signed_up(synapse, user_factory, tmp_path, bot_id, name, closing)
+                   for name in ("youth-b", "youth-c")]
             (b, b_home, nick_b), (c, c_home, nick_c) = nio
             assert len({nick_element, nick_b, nick_c}) == 3
             # Signing up opened no 1:1 conversation: nobody was queued for counselling.

@@ -16,10 +16,9 @@ from counsel_bot.core.group_effects import (
     CloseGroupRoom,
     KickFromGroup,
     MuteInGroup,
-    OpenGroupRoom,
 )
 from counsel_bot.core.ids import RoomID, UserID
-from tests.groups.test_group_desk import ANNA, BEN, GROUP_ROOM, Parts
+from tests.groups.test_group_desk import ANNA, BEN, Parts
 
 # Anna counsels in "familie", whose lead is Lea; Tom leads "schule"; Mia works in both.
 LEA, TOM, MIA = UserID("@lea:x"), UserID("@tom:x"), UserID("@mia:x")
@@ -44,10 +43,7 @@ async def evening(host: UserID = ANNA, room: RoomID = STAFF_ROOM) -> tuple[Parts
     p.c.office_of_room = lambda r: "schule" if r == SCHOOL_ROOM else None
     await p.staff(host, '!group new "Prüfungsangst" 2026-12-10 18:00 90min max 4', room)
     await p.youth(1, "gruppe 1")
-    p.clock.set(START)
-    await p.c.tick(START)
-    opened = next(e for e in await p.new() if isinstance(e, OpenGroupRoom))
-    p.desk.room_opened(1, GROUP_ROOM)
+    opened = await p.open_group()
     [(_, nick)] = opened.members
     return p, nick
 
