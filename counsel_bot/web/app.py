@@ -19,7 +19,7 @@ import hmac
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aiohttp import web
 
@@ -56,6 +56,9 @@ _CSP = (
 _WRONG = "Wrong Matrix ID or password, or this account is not a team lead."
 _WRONG_CODE = ("The two-factor code is missing or wrong (or was used already). Enter the "
                "six-digit code your authenticator app shows now, or a recovery code.")
+_WRONG_CURRENT = ("Two-factor sign-in is on already. To replace it, also enter a code from "
+                  "your current authenticator app, or one of your recovery codes. Lost both? "
+                  "Ask your administrator to remove the old setup.")
 _MAX_PENDING = 1000
 _MAX_FORM_BYTES = 16 * 1024
 
@@ -184,13 +187,18 @@ class _Handlers:
         return None if raw is None else sf.Enrolment.decode(raw)
 
     def _signed_in(self, user_id: str, *, full: bool) -> web.StreamResponse:
-        token = self._sessions.create(user_id, self._clock.now(), full=full)
+        now = self._clock.now()
+        token = self._sessions.create(user_id, now, full=full)
         response = _redirect("/dashboard" if full else "/totp")
+        self._set_cookie(response, token, now + timedelta(seconds=self._settings.session_seconds))
+        return response
+
+    def _set_cookie(self, response: web.StreamResponse, token: str, ends: datetime) -> None:
+        seconds = max(int((ends - self._clock.now()).total_seconds()), 1)
         response.set_cookie(
             COOKIE, token, httponly=True, samesite="Strict", path="/",
-            secure=self._settings.cookie_secure, max_age=self._settings.session_seconds,
+            secure=self._settings.cookie_secure, max_age=seconds,
         )
-        return response
 
     async def logout(self, request: web.Request) -> web.StreamResponse:
         self._sessions.end(request.cookies.get(COOKIE))
@@ -235,7 +243,7 @@ class _Handlers:
             if len(self._pending) >= _MAX_PENDING:
                 self._pending.clear()
             secret = self._pending[_pending_key(token)] = sf.new_secret()
-        return self._totp_page(session, secret)
+        return await self._totp_page(session, secret)
 
     async def totp_enrol(self, request: web.Request) -> web.StreamResponse:
         session = self._any_session(request)
@@ -248,27 +256,43 @@ class _Handlers:
         if secret is None:
             return _redirect("/totp")
         form = await request.post()
-        step = sf.code_matches(secret, str(form.get("code", "")), self._clock.now())
+        now = self._clock.now()
+        step = sf.code_matches(secret, str(form.get("code", "")), now)
         if step is None:
-            return self._totp_page(session, secret, "That code does not match. Check the "
-                                   "time on your phone and enter the code shown now.", 400)
+            return await self._totp_page(session, secret, "That code does not match. Check "
+                                         "the time on your phone and enter the code shown now.",
+                                         400)
+        current = await self._enrolment(session.user_id)
+        if current is not None:
+            # A session alone (a stolen cookie, one opened before two-factor sign-in was on)
+            # must not swap the lead's authenticator for someone else's.
+            spent = sf.verify(current, str(form.get("current", "")), now)
+            if spent is None:
+                log.info("dashboard two-factor replacement refused: current code")
+                return await self._totp_page(session, secret, _WRONG_CURRENT, 403)
         codes = sf.new_recovery_codes()
         enrolment = sf.enrol(secret, codes)
         await self._second_factor.save(session.user_id,
                                        sf.Enrolment(enrolment.secret, enrolment.salt,
                                                     enrolment.recovery_hashes, step).encode())
         self._pending.pop(_pending_key(token), None)
-        self._sessions.upgrade(token)
+        fresh = self._sessions.rotate(token, now)
+        if fresh is None:  # the session ended while the code was checked
+            return _redirect("/login")
+        self._sessions.end_others(session.user_id, fresh)
         log.info("dashboard two-factor sign-in turned on")
         html = render_recovery_codes(self._assets, user=session.user_id, codes=codes)
-        return web.Response(text=html, content_type=_HTML, charset="utf-8")
+        response = web.Response(text=html, content_type=_HTML, charset="utf-8")
+        self._set_cookie(response, fresh, session.expires_at)
+        return response
 
-    def _totp_page(self, session: Session, secret: str, message: str = "",
-                   status: int = 200) -> web.Response:
+    async def _totp_page(self, session: Session, secret: str, message: str = "",
+                         status: int = 200) -> web.Response:
         uri = sf.provisioning_uri(secret, session.user_id)
+        replacing = await self._enrolment(session.user_id) is not None
         html = render_totp_enrol(self._assets, user=session.user_id, qr_svg=sf.qr_svg(uri),
                                  secret=secret, message=message,
-                                 required=self._settings.require_totp)
+                                 required=self._settings.require_totp, replacing=replacing)
         return web.Response(text=html, status=status, content_type=_HTML, charset="utf-8")
 
     async def dashboard(self, request: web.Request) -> web.StreamResponse:

@@ -87,9 +87,15 @@ def _note(message: str, alert: bool) -> str:
 
 
 def render_totp_enrol(assets: Assets, *, user: str, qr_svg: str, secret: str,
-                      message: str = "", required: bool = False) -> str:
-    """The enrolment page: QR code (inline SVG from segno), the secret to type, the form."""
+                      message: str = "", required: bool = False, replacing: bool = False) -> str:
+    """The enrolment page: QR code (inline SVG from segno), the secret to type, the form.
+    `replacing`: a second factor is set up already, and replacing it needs one of its codes."""
     why = ("Two-factor sign-in is required for this dashboard. " if required else "")
+    current = (
+        '<label for="current">Code from your current authenticator app, or a recovery '
+        'code</label>'
+        '<input id="current" name="current" type="text" autocomplete="off" required>'
+        if replacing else "")
     body = (
         f'<p>{why}Scan this code with an authenticator app (for example FreeOTP, Aegis or '
         'your password manager), then enter the six-digit code it shows.</p>'
@@ -100,9 +106,12 @@ def render_totp_enrol(assets: Assets, *, user: str, qr_svg: str, secret: str,
         '<label for="code">Six-digit code</label>'
         '<input id="code" name="code" type="text" inputmode="numeric" '
         'autocomplete="one-time-code" required pattern="[0-9 ]{6,7}">'
-        '<button type="submit">Turn on two-factor sign-in</button></form>'
+        f'{current}'
+        f'<button type="submit">{"Replace" if replacing else "Turn on"} two-factor sign-in'
+        '</button></form>'
     )
-    return assets.totp.substitute(user=escape(user), heading="Set up two-factor sign-in",
+    heading = "Replace two-factor sign-in" if replacing else "Set up two-factor sign-in"
+    return assets.totp.substitute(user=escape(user), heading=heading,
                                   message=_note(message, True), body=body)
 
 

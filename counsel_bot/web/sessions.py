@@ -44,12 +44,27 @@ class SessionTable:
         self._sessions[_key(token)] = Session(user_id, now + self._lifetime, full)
         return token
 
-    def upgrade(self, token: str) -> None:
-        """The second factor was given: the session opens the dashboard now."""
-        key = _key(token)
-        session = self._sessions.get(key)
-        if session is not None:
-            self._sessions[key] = Session(session.user_id, session.expires_at, True)
+    def rotate(self, token: str, now: datetime) -> str | None:
+        """The second factor was given: a new token for a full session with the same end.
+        The old token dies here, so one seen before the second factor (a proxy log, a fixed
+        cookie) never opens the dashboard. None when `token` has no live session."""
+        session = self.get(token, now)
+        if session is None:
+            return None
+        del self._sessions[_key(token)]
+        fresh = secrets.token_urlsafe(32)
+        self._sessions[_key(fresh)] = Session(session.user_id, session.expires_at, True)
+        return fresh
+
+    def end_others(self, user_id: str, keep: str) -> int:
+        """Ends every session of `user_id` but the one of token `keep`; how many ended.
+        Turning on (or replacing) a second factor is what a lead does who fears the password
+        leaked: a session opened with it must not outlive that."""
+        kept = _key(keep)
+        others = [k for k, s in self._sessions.items() if s.user_id == user_id and k != kept]
+        for key in others:
+            del self._sessions[key]
+        return len(others)
 
     def get(self, token: str | None, now: datetime) -> Session | None:
         if not token:
