@@ -48,6 +48,7 @@ from counsel_bot.core.routing.model import (
     ConversationSnapshot,
     Role,
     RouterConfig,
+    RouterSnapshot,
 )
 from counsel_bot.core.routing.offices import UNDECIDED
 from counsel_bot.core.timers import TimerSettings
@@ -242,8 +243,10 @@ class Conductor:
     ) -> None:
         await self.staff.wrote(room_id, sender, event_id, body, at)
 
-    def overdue_replies(self, now: datetime) -> int:
-        return self.timers.overdue(self.router.snapshot(), now)
+    def overdue_replies(self, now: datetime, among: RouterSnapshot | None = None) -> int:
+        """Chats whose youth waits past the target; `among`: of these conversations only
+        (the dashboard passes an office lead's), else of all."""
+        return self.timers.overdue(self.router.snapshot() if among is None else among, now)
 
     def counsellor_name(self, counsellor: UserID | None) -> str:
         """The nickname staff and youths see for a counsellor ("" for none or unknown)."""

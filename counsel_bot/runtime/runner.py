@@ -427,7 +427,7 @@ async def start_team_lead_view(
         lambda: conductor.router.snapshot(), clock, nickname=conductor.nicknames.get,
         room_link=room_link, crisis_detail=conductor.crisis_details.get, today=metrics.today,
         unsigned=lambda: conductor.router.unsigned,
-        overdue=lambda: conductor.overdue_replies(clock.now()),
+        overdue=lambda state: conductor.overdue_replies(clock.now(), state),
         offices=office_rules(settings),
     )
     office_leads = {u for office in settings.offices for u in office.team_leads}

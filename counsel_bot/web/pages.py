@@ -66,6 +66,17 @@ def duration(seconds: int | float | None) -> str:
 NO_SAMPLE_YET = "none yet"
 
 
+# "Today" for a lead of some offices: the day's tally covers every office (router_source).
+# The dashboard's script says the same (dashboard.js TODAY_NOT_SHOWN).
+NOT_SHOWN = "–"
+TODAY_NOT_SHOWN = ("Today's figures are counted for all offices together, so they are not "
+                   "shown to the team lead of some offices.")
+
+
+def _figure(value: object) -> str:
+    return NOT_SHOWN if value is None else str(value)
+
+
 def median_wait(seconds: float | None) -> str:
     """Today's median wait: a duration, or "none yet" while nobody was assigned today."""
     return NO_SAMPLE_YET if seconds is None else duration(seconds)
@@ -192,7 +203,7 @@ def _crisis_rows(crisis: Sequence[Mapping[str, Any]]) -> str:
 
 def render_dashboard(assets: Assets, data: Mapping[str, Any], *, user: str,
                      refresh_seconds: int, updated: str) -> str:
-    today = data["today"]
+    today = data["today"] or {}
     return assets.dashboard.substitute(
         refresh=str(refresh_seconds),
         user=escape(user),
@@ -207,9 +218,11 @@ def render_dashboard(assets: Assets, data: Mapping[str, Any], *, user: str,
         crisis_rows=_crisis_rows(data["crisis"]),
         queue_rows=_queue_rows(data["queue"]),
         staff_rows=_staff_rows(data["staff"]),
-        today_opened=str(today["opened"]),
-        today_closed=str(today["closed"]),
-        today_crisis=str(today["crisis_flags"]),
-        today_median=median_wait(today["median_wait_seconds"]),
-        today_breaches=str(today["deadline_breaches"]),
+        today_note=TODAY_NOT_SHOWN if data["today"] is None else "",
+        today_opened=_figure(today.get("opened")),
+        today_closed=_figure(today.get("closed")),
+        today_crisis=_figure(today.get("crisis_flags")),
+        today_median=(median_wait(today["median_wait_seconds"]) if today
+                      else NOT_SHOWN),
+        today_breaches=_figure(today.get("deadline_breaches")),
     )

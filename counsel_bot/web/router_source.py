@@ -51,7 +51,7 @@ def _nobody() -> AbstractSet[UserID]:
     return frozenset()
 
 
-def _none_overdue() -> int:
+def _none_overdue(_: RouterSnapshot) -> int:
     return 0
 
 
@@ -68,7 +68,7 @@ class RouterDashboardSource:
         crisis_detail: Callable[[ConversationID], CrisisDetail | None] = _no_detail,
         today: Callable[[], TodayFigures] = _no_figures,
         unsigned: Callable[[], AbstractSet[UserID]] = _nobody,
-        overdue: Callable[[], int] = _none_overdue,
+        overdue: Callable[[RouterSnapshot], int] = _none_overdue,
         offices: OfficeRules | None = None,
     ) -> None:
         self._router_snapshot = router_snapshot
@@ -82,15 +82,15 @@ class RouterDashboardSource:
         self._offices = offices
 
     async def snapshot(self) -> DashboardSnapshot:
-        return self._build(self._router_snapshot())
+        return self._build(self._router_snapshot(), whole=True)
 
     async def snapshot_for(self, user: str) -> DashboardSnapshot:
         """With several offices, a team lead sees their own offices' conversations and staff
-        only; another office's queue and crisis flags are not theirs to see."""
+        only; another office's queue, crisis flags and figures are not theirs to see."""
         state = self._router_snapshot()
         rules = self._offices
         if rules is None or not rules.enabled:
-            return self._build(state)
+            return self._build(state, whole=True)
         lead = UserID(user)
         mine = rules.offices_of(lead)
         staffed = rules.staffed(state.counsellors)
@@ -100,17 +100,20 @@ class RouterDashboardSource:
                                 if rules.sees(lead, c, staffed)),
             counsellors=tuple(c for c in state.counsellors
                               if mine & rules.offices_of(c.user)),
-        ))
+        ), whole=mine >= set(rules.offices))
 
-    def _build(self, state: RouterSnapshot) -> DashboardSnapshot:
+    def _build(self, state: RouterSnapshot, *, whole: bool) -> DashboardSnapshot:
+        """`whole`: the lead may see the whole installation. "Today" is tallied for the
+        whole installation only (core/today.py), so a lead of some offices gets none rather
+        than every office's."""
         return DashboardSnapshot(
             generated_at=self._clock.now(),
             queue=self._queue(state),
             staff=self._staff(state),
             crisis=self._crisis(state),
-            today=self._today(),
+            today=self._today() if whole else None,
             unverified_on_duty=self._unverified_on_duty(state),
-            overdue_replies=self._overdue(),
+            overdue_replies=self._overdue(state),
         )
 
     def _unverified_on_duty(self, state: RouterSnapshot) -> int:

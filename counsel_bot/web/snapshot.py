@@ -85,7 +85,8 @@ class DashboardSnapshot:
     queue: tuple[QueueEntry, ...] = ()
     staff: tuple[StaffEntry, ...] = ()
     crisis: tuple[CrisisEntry, ...] = ()
-    today: TodayFigures = field(default_factory=TodayFigures)
+    # None: not shown to this lead (the day's tally covers every office; router_source).
+    today: TodayFigures | None = field(default_factory=TodayFigures)
     # Staff on duty with a session they have not verified (strict youths cannot read them);
     # a count only: who it is, the staff room says.
     unverified_on_duty: int = 0
@@ -139,7 +140,7 @@ def snapshot_to_json(snap: DashboardSnapshot) -> dict[str, object]:
              "room_link": c.room_link}
             for c in snap.crisis
         ],
-        "today": {
+        "today": None if today is None else {
             "opened": today.opened, "closed": today.closed,
             "crisis_flags": today.crisis_flags,
             "median_wait_seconds": today.median_wait_seconds,

@@ -26,6 +26,15 @@
     return duration(seconds);
   }
 
+  // "Today" for a lead of some offices (pages.NOT_SHOWN, pages.TODAY_NOT_SHOWN).
+  var NOT_SHOWN = "\u2013";
+  var TODAY_NOT_SHOWN = "Today's figures are counted for all offices together, so they " +
+    "are not shown to the team lead of some offices.";
+
+  function figure(value) {
+    return value === null || value === undefined ? NOT_SHOWN : value;
+  }
+
   function el(tag, text, cls) {
     var node = document.createElement(tag);
     if (text !== undefined && text !== null) { node.textContent = String(text); }
@@ -90,11 +99,14 @@
     setText("unverified", data.unverified_on_duty);
     setText("overdue", data.overdue_replies);
     setText("open-flags", data.crisis.length);
-    setText("today-opened", data.today.opened);
-    setText("today-closed", data.today.closed);
-    setText("today-crisis", data.today.crisis_flags);
-    setText("today-median", medianWait(data.today.median_wait_seconds));
-    setText("today-breaches", data.today.deadline_breaches);
+    // null: a lead of some offices; the day's tally covers every office.
+    var today = data.today || {};
+    setText("today-note", data.today ? "" : TODAY_NOT_SHOWN);
+    setText("today-opened", figure(today.opened));
+    setText("today-closed", figure(today.closed));
+    setText("today-crisis", figure(today.crisis_flags));
+    setText("today-median", data.today ? medianWait(today.median_wait_seconds) : NOT_SHOWN);
+    setText("today-breaches", figure(today.deadline_breaches));
     fill("crisis-rows", data.crisis, 5, "No open crisis flags.", function (c) {
       var room = { text: "no link" };
       if (c.room_link) {
