@@ -2,7 +2,8 @@
 
 Routes:
 - GET  /metrics          Prometheus text; needs ``Authorization: Bearer <token>`` when a token
-                         file is configured.
+                         file is configured; without one it answers only requests that came
+                         straight to the port (none a proxy forwarded).
 - GET  /login, POST /login   the team-lead sign-in form (rate-limited per client address,
                               read through trusted proxies as on the entry page, and per
                               account).
@@ -114,11 +115,13 @@ class _Handlers:
     # --- /metrics --------------------------------------------------------------------------
 
     async def metrics(self, request: web.Request) -> web.Response:
+        if self._token is None and _forwarded(request):
+            # The dashboard's proxy makes this listener public; every office's figures and
+            # the on-duty nicknames must not be one GET away for anyone.
+            return _bearer_required("a token is required through a proxy: set [web] "
+                                    "metrics_token_file, or scrape the bot's port directly")
         if self._token is not None and not self._bearer_ok(request):
-            return web.Response(
-                status=401, text="bearer token required\n",
-                headers={"WWW-Authenticate": 'Bearer realm="counsel metrics"'},
-            )
+            return _bearer_required("bearer token required")
         if self._on_scrape is not None:
             self._on_scrape()
         response = web.Response(body=self._metrics.render())
@@ -372,6 +375,20 @@ def build_web_app(
     app.router.add_get("/static/favicon.svg", handlers.icon)
     app.router.add_get("/favicon.ico", handlers.icon)
     return app
+
+
+# Headers a reverse proxy adds; a request carrying one came through a proxy, whether or not
+# that proxy is in trusted_proxies (a forgotten setting must not open /metrics).
+_FORWARDING_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
+
+
+def _forwarded(request: web.Request) -> bool:
+    return any(name in request.headers for name in _FORWARDING_HEADERS)
+
+
+def _bearer_required(why: str) -> web.Response:
+    return web.Response(status=401, text=f"{why}\n",
+                        headers={"WWW-Authenticate": 'Bearer realm="counsel metrics"'})
 
 
 def _pending_key(token: str) -> str:

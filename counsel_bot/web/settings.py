@@ -18,7 +18,9 @@ class WebSettings:
     # Loopback by default: put a TLS proxy in front to reach it from elsewhere.
     bind_address: str = "127.0.0.1"
     port: int = 9464
-    # File holding the bearer token Prometheus must send to /metrics; empty = no token.
+    # File holding the bearer token Prometheus must send to /metrics; empty = no token, and
+    # then /metrics answers only requests that came straight to the port: one a proxy
+    # forwarded (X-Forwarded-For, Forwarded or X-Real-IP present) is refused.
     metrics_token_file: str = ""
     # False drops the counsellor-nickname label; open conversations are then one total.
     counsellor_label: bool = True
