@@ -146,7 +146,7 @@ class _Handlers:
         # The client as the entry page sees it: behind a trusted proxy, the address it
         # forwards (else every lead would share the proxy's one limit).
         address = client_address(
-            request.remote, request.headers.get("X-Forwarded-For"), self._trusted)
+            request.remote, request.headers.getall("X-Forwarded-For", ()), self._trusted)
         client = limit_key(address, self._key_secret)
         now = self._clock.now()
         if not self._limiter.allow(client, now):

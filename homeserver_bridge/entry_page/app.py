@@ -92,7 +92,7 @@ class _EntryPage:
         lang: Lang = "en" if form.get("lang") == "en" else "de"
         press = form.get("press")
         address = client_address(
-            request.remote, request.headers.get("X-Forwarded-For"), self._trusted
+            request.remote, request.headers.getall("X-Forwarded-For", ()), self._trusted
         )
         outcome = await self._issuer.issue(
             limit_key(address, self._key_secret), press if isinstance(press, str) else None

@@ -2,9 +2,13 @@
 
 The peer address is the client unless the peer is a configured reverse proxy; only then is
 X-Forwarded-For read, from the right, skipping proxies we trust (the left part is whatever
-the client chose to send). IPv6 clients are keyed by their /64, since one household gets
-a whole /64. The key is an HMAC of the address under a key that lives only in memory, so
-the limiter never holds an address a person could read back.
+the client chose to send). Several X-Forwarded-For lines are one comma list (RFC 9110 5.3):
+a proxy that adds its own line after the client's (HAProxy's `option forwardfor`) must win,
+so callers pass every line, in order. A hop may carry a port ("203.0.113.7:51234",
+"[2001:db8::1]:51234", as Azure Application Gateway and IIS ARR write it): the port is
+dropped, or every connection would be a new client. IPv6 clients are keyed by their /64,
+since one household gets a whole /64. The key is an HMAC of the address under a key that
+lives only in memory, so the limiter never holds an address a person could read back.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+from collections.abc import Sequence
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 def parse_networks(entries: tuple[str, ...]) -> tuple[Network, ...]:
@@ -21,15 +27,19 @@ def parse_networks(entries: tuple[str, ...]) -> tuple[Network, ...]:
 
 
 def client_address(
-    peer: str | None, forwarded_for: str | None, trusted: tuple[Network, ...]
+    peer: str | None, forwarded_for: str | Sequence[str] | None, trusted: tuple[Network, ...]
 ) -> str:
+    """The client's address; `forwarded_for` is the X-Forwarded-For value, or all its lines
+    (``request.headers.getall``)."""
     if peer is None:
         return "unknown"
-    if not trusted or not forwarded_for or not _within(peer, trusted):
+    joined = forwarded_for if isinstance(forwarded_for, str) else ", ".join(forwarded_for or ())
+    if not trusted or not joined or not _within(peer, trusted):
         return peer
-    for hop in reversed([part.strip() for part in forwarded_for.split(",")]):
+    for hop in reversed([part.strip() for part in joined.split(",")]):
         if hop and not _within(hop, trusted):
-            return hop
+            parsed = _hop_address(hop)
+            return hop if parsed is None else str(parsed)
     return peer
 
 
@@ -49,9 +59,25 @@ def _group(address: str) -> str:
     return str(parsed)
 
 
-def _within(address: str, networks: tuple[Network, ...]) -> bool:
+def _hop_address(hop: str) -> Address | None:
+    """The address of one forwarded hop, with or without a port; None if it is none."""
     try:
-        parsed = ipaddress.ip_address(address)
+        return ipaddress.ip_address(hop)
     except ValueError:
-        return False
-    return any(parsed in network for network in networks)
+        pass
+    host, sep, port = hop.rpartition(":")
+    if not sep or not port.isdigit():
+        return None
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    elif ":" in host:  # a bare IPv6 address has colons of its own; a port needs brackets
+        return None
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+def _within(address: str, networks: tuple[Network, ...]) -> bool:
+    parsed = _hop_address(address)
+    return parsed is not None and any(parsed in network for network in networks)

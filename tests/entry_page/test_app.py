@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
+from multidict import CIMultiDict
 
 from counsel_bot.core.clock import FakeClock
 from homeserver_bridge.entry_page import EntryPageContent, EntryPageSettings, build_entry_app
@@ -167,6 +168,27 @@ async def test_forwarded_for_is_not_believed_by_default(make_client: MakeClient)
             "/token", data={"press": press}, headers={"X-Forwarded-For": f"198.51.100.{n}"}
         )
         assert response.status == (200 if n < 2 else 429)
+
+
+async def test_a_client_cannot_spoof_its_address_with_its_own_forwarded_for_line(
+    make_client: MakeClient,
+) -> None:
+    """Behind a proxy that adds its own X-Forwarded-For line after the client's (HAProxy's
+    `option forwardfor`), a made-up first line per request gives no fresh allowance: the
+    lines are one list, and the proxy's (last) value is the client (RFC 9110 5.3)."""
+    admin = FakeAdmin()
+    settings = replace(SETTINGS, token_limit_global_per_hour=60,
+                       trusted_proxies=("127.0.0.1",))
+    client = await make_client(settings=settings, admin=admin)
+    statuses = []
+    for n in range(6):
+        headers = CIMultiDict([("X-Forwarded-For", f"10.9.8.{n}"),      # the client's line
+                               ("X-Forwarded-For", "203.0.113.7")])     # the proxy's line
+        response = await client.post("/token", data={"press": await page_and_press(client)},
+                                     headers=headers)
+        statuses.append(response.status)
+    assert statuses == [200, 200, 429, 429, 429, 429]  # one address, two tokens an hour
+    assert len(admin.calls) == 2
 
 
 async def test_a_homeserver_failure_costs_no_allowance(make_client: MakeClient) -> None:

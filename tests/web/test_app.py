@@ -11,6 +11,7 @@ import pytest
 import pytest_asyncio
 from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient, TestServer
+from multidict import CIMultiDict
 from prometheus_client.parser import text_string_to_metric_families
 
 from counsel_bot.core.clock import FakeClock
@@ -217,6 +218,24 @@ async def test_behind_a_trusted_proxy_each_client_has_its_own_limit(make_env: Ma
     # A client cannot escape its limit by naming itself in a header of its own: the proxy's
     # entry (the rightmost, not a trusted proxy) is the one believed.
     assert (await env.login(via="198.51.100.99, 203.0.113.5")).status == 429
+
+
+async def test_a_client_cannot_escape_its_login_limit_with_its_own_forwarded_for_line(
+    make_env: MakeEnv,
+) -> None:
+    """Behind a proxy that adds its own X-Forwarded-For line (HAProxy `option forwardfor`),
+    the client's made-up first line is not its address: all lines are one list, read from
+    the right."""
+    env = await make_env(login_attempts=3, login_attempts_per_account=1000,
+                         trusted_proxies=("127.0.0.1",))
+    statuses = []
+    for n in range(6):
+        headers = CIMultiDict([("X-Forwarded-For", f"10.0.0.{n}"),
+                               ("X-Forwarded-For", "203.0.113.5")])
+        statuses.append((await env.client.post(
+            "/login", data={"user_id": LEAD, "password": "wrong"}, allow_redirects=False,
+            headers=headers)).status)
+    assert statuses == [401, 401, 401, 429, 429, 429]
 
 
 async def test_without_trusted_proxies_forwarded_headers_are_ignored(make_env: MakeEnv) -> None:
