@@ -36,7 +36,7 @@ from counsel_bot.web.pages import (
     render_recovery_codes,
     render_totp_enrol,
 )
-from counsel_bot.web.sessions import LoginLimiter, Session, SessionTable
+from counsel_bot.web.sessions import AccountGuard, LoginLimiter, Session, SessionTable
 from counsel_bot.web.settings import WebSettings, WebSettingsError
 from counsel_bot.web.snapshot import (
     DashboardSnapshot,
@@ -106,7 +106,7 @@ class _Handlers:
         self._sessions = SessionTable(timedelta(seconds=settings.session_seconds))
         window = timedelta(seconds=settings.login_window_seconds)
         self._limiter = LoginLimiter(settings.login_attempts, window)
-        self._account_limiter = LoginLimiter(settings.login_attempts_per_account, window)
+        self._accounts = AccountGuard(settings.login_attempts_per_account, window)
         self._trusted = parse_networks(settings.trusted_proxies)
         # Lives only in memory: limiter keys cannot be turned back into addresses or ids.
         self._key_secret = secrets.token_bytes(32)
@@ -159,14 +159,16 @@ class _Handlers:
                 "Enter your full Matrix ID, like @name:server.", user_id=user_id[:255], status=400
             )
         account = limit_key(user_id.casefold(), self._key_secret)
-        if not self._account_limiter.allow(account, now):
-            return self._too_many(self._account_limiter.retry_after(account, now))
+        wait = self._accounts.admit(account, client, now)
+        if wait:
+            return self._too_many(wait)
         try:
             ok = await self._auth.check(user_id, password)
         except AuthUnavailableError as exc:
             return self._login_page(f"Sign-in is not possible right now: {exc}.", status=503)
         if not ok:
             log.info("dashboard sign-in refused")
+            self._accounts.failed(account, client, now)
             return self._login_page(_WRONG, user_id=user_id, status=401)
         enrolment = await self._enrolment(user_id)
         if enrolment is not None:
@@ -174,14 +176,16 @@ class _Handlers:
             updated = sf.verify(enrolment, code, now) if code.strip() else None
             if updated is None:
                 log.info("dashboard sign-in refused: second factor")
+                self._accounts.failed(account, client, now)
                 return self._login_page(_WRONG_CODE, user_id=user_id, status=401)
             assert self._second_factor is not None
             await self._second_factor.save(user_id, updated.encode())
-            return self._signed_in(user_id, full=True)
-        if self._settings.require_totp:
-            # The password alone opens only the enrolment page.
-            return self._signed_in(user_id, full=False)
-        return self._signed_in(user_id, full=True)
+            full = True
+        else:
+            # With require_totp the password alone opens only the enrolment page.
+            full = not self._settings.require_totp
+        self._accounts.succeeded(account, client)
+        return self._signed_in(user_id, full=full)
 
     async def _enrolment(self, user_id: str) -> sf.Enrolment | None:
         if self._second_factor is None:

@@ -101,18 +101,29 @@ class LoginLimiter:
 
     def allow(self, address: str, now: datetime) -> bool:
         """Record an attempt; False when the address has used up its attempts."""
-        recent = self._seen.get(address)
+        if self.blocked(address, now):
+            return False
+        return self.record(address, now)
+
+    def blocked(self, key: str, now: datetime) -> bool:
+        """Whether `key` has used up its attempts; records nothing."""
+        recent = self._seen.get(key)
+        if recent is None:
+            return False
+        while recent and now - recent[0] >= self._window:
+            recent.popleft()
+        return len(recent) >= self._attempts
+
+    def record(self, key: str, now: datetime) -> bool:
+        """Count one attempt of `key`; False when the table is full and it was not kept."""
+        recent = self._seen.get(key)
         if recent is None:
             if len(self._seen) >= _MAX_ADDRESSES:
                 self._prune(now)
             if len(self._seen) >= _MAX_ADDRESSES:
                 # Under a flood from many addresses, refuse rather than forget who tried.
                 return False
-            recent = self._seen[address] = deque()
-        while recent and now - recent[0] >= self._window:
-            recent.popleft()
-        if len(recent) >= self._attempts:
-            return False
+            recent = self._seen[key] = deque()
         recent.append(now)
         return True
 
@@ -127,3 +138,51 @@ class LoginLimiter:
         stale = [a for a, r in self._seen.items() if not r or now - r[-1] >= self._window]
         for address in stale:
             del self._seen[address]
+
+
+class AccountGuard:
+    """Failed sign-ins per account, without letting anyone lock the real lead out.
+
+    Rules it keeps (all keys are opaque HMACs, `limit_key`):
+    1. Only failures count against an account (a wrong password, a wrong second factor):
+       `failures` of them in `window` put it under guard.
+    2. Under guard, a client address with a failure of its own in the window is refused;
+       so is every attempt once the account's allowance for clean addresses (`failures`
+       again per window) is used up. Guessing stays at most 2 x `failures` per window.
+    3. Under guard, a clean address where this account signed in before is let through
+       (the lead at their usual place), and costs no allowance: an attacker can lock a
+       lead out of a new place only with fresh addresses in every window, never out of
+       the place they sign in from.
+    """
+
+    def __init__(self, failures: int, window: timedelta) -> None:
+        self._failures = LoginLimiter(failures, window)
+        self._allowance = LoginLimiter(failures, window)
+        self._failed_from = LoginLimiter(1, window)
+        self._known: dict[str, None] = {}
+
+    def admit(self, account: str, client: str, now: datetime) -> int:
+        """0 when this attempt may have its password checked, else seconds to wait."""
+        if not self._failures.blocked(account, now):
+            return 0
+        wait = self._failures.retry_after(account, now)
+        if self._failed_from.blocked(client, now):
+            return wait
+        if _pair(account, client) in self._known:
+            return 0
+        return 0 if self._allowance.allow(account, now) else wait
+
+    def failed(self, account: str, client: str, now: datetime) -> None:
+        self._failures.record(account, now)
+        self._failed_from.record(client, now)
+
+    def succeeded(self, account: str, client: str) -> None:
+        pair = _pair(account, client)
+        self._known.pop(pair, None)
+        if len(self._known) >= _MAX_ADDRESSES:
+            del self._known[next(iter(self._known))]  # the longest unseen place
+        self._known[pair] = None
+
+
+def _pair(account: str, client: str) -> str:
+    return f"{account}/{client}"

@@ -30,8 +30,9 @@ class WebSettings:
     # Login attempts allowed per client address within login_window_seconds.
     login_attempts: int = 5
     login_window_seconds: int = 300
-    # Login attempts allowed per account (Matrix ID) within login_window_seconds, from
-    # whatever addresses: guessing one lead's password from many addresses is slowed too.
+    # Failed sign-ins per account (Matrix ID) within login_window_seconds, from whatever
+    # addresses, before the account is under guard (sessions.AccountGuard): guessing one
+    # lead's password from many addresses is capped, and the lead still gets in.
     login_attempts_per_account: int = 10
     # Reverse proxies (addresses or networks) whose X-Forwarded-For is believed, as on the
     # entry page; empty means the peer address is the client, whatever headers say. Behind
