@@ -103,7 +103,8 @@ class LoginLimiter:
         """Record an attempt; False when the address has used up its attempts."""
         if self.blocked(address, now):
             return False
-        return self.record(address, now)
+        self.record(address, now)
+        return True
 
     def blocked(self, key: str, now: datetime) -> bool:
         """Whether `key` has used up its attempts; records nothing."""
@@ -114,18 +115,22 @@ class LoginLimiter:
             recent.popleft()
         return len(recent) >= self._attempts
 
-    def record(self, key: str, now: datetime) -> bool:
-        """Count one attempt of `key`; False when the table is full and it was not kept."""
-        recent = self._seen.get(key)
+    def record(self, key: str, now: datetime) -> None:
+        """Count one attempt of `key`."""
+        recent = self._seen.pop(key, None)
         if recent is None:
             if len(self._seen) >= _MAX_ADDRESSES:
                 self._prune(now)
             if len(self._seen) >= _MAX_ADDRESSES:
-                # Under a flood from many addresses, refuse rather than forget who tried.
-                return False
-            recent = self._seen[key] = deque()
+                # A flood of made-up keys must not refuse every new one (every lead who has
+                # not tried yet): the key tried longest ago is forgotten. Forgetting one
+                # takes 10,000 keys tried after it, i.e. 2,000 addresses at their limit in
+                # one window, and gives back at most one window's attempts of one key.
+                del self._seen[next(iter(self._seen))]
+            recent = deque()
+        # Re-inserted, so the dict's order is the order keys were last tried in.
+        self._seen[key] = recent
         recent.append(now)
-        return True
 
     def retry_after(self, address: str, now: datetime) -> int:
         """Whole seconds until the address may try again (0 when it may now)."""
