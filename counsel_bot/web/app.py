@@ -36,7 +36,13 @@ from counsel_bot.web.pages import (
     render_recovery_codes,
     render_totp_enrol,
 )
-from counsel_bot.web.sessions import AccountGuard, LoginLimiter, Session, SessionTable
+from counsel_bot.web.sessions import (
+    AccountGuard,
+    KeyedLocks,
+    LoginLimiter,
+    Session,
+    SessionTable,
+)
 from counsel_bot.web.settings import WebSettings, WebSettingsError
 from counsel_bot.web.snapshot import (
     DashboardSnapshot,
@@ -95,6 +101,11 @@ class _Handlers:
     ) -> None:
         self._metrics = metrics
         self._second_factor = second_factor
+        # Load, check and save of an enrolment, one at a time per account: two sign-ins
+        # with the same code must not both pass. One process serves the dashboard (a
+        # standby starts it only once active), and each accepted step is saved before the
+        # lock is let go, so a bot taking over still refuses a code already used.
+        self._enrolment_locks = KeyedLocks()
         # Secrets shown for enrolment, not yet confirmed with a code; by session token hash.
         self._pending: dict[str, str] = {}
         self._dashboard = dashboard
@@ -170,20 +181,22 @@ class _Handlers:
             log.info("dashboard sign-in refused")
             self._accounts.failed(account, client, now)
             return self._login_page(_WRONG, user_id=user_id, status=401)
-        enrolment = await self._enrolment(user_id)
-        if enrolment is not None:
-            code = str(form.get("code", ""))
-            updated = sf.verify(enrolment, code, now) if code.strip() else None
-            if updated is None:
-                log.info("dashboard sign-in refused: second factor")
-                self._accounts.failed(account, client, now)
-                return self._login_page(_WRONG_CODE, user_id=user_id, status=401)
-            assert self._second_factor is not None
-            await self._second_factor.save(user_id, updated.encode())
-            full = True
-        else:
-            # With require_totp the password alone opens only the enrolment page.
-            full = not self._settings.require_totp
+        async with self._enrolment_locks.hold(user_id):
+            enrolment = await self._enrolment(user_id)
+            if enrolment is not None:
+                code = str(form.get("code", ""))
+                updated = sf.verify(enrolment, code, now) if code.strip() else None
+                if updated is None:
+                    log.info("dashboard sign-in refused: second factor")
+                    self._accounts.failed(account, client, now)
+                    return self._login_page(_WRONG_CODE, user_id=user_id, status=401)
+                assert self._second_factor is not None
+                # Spent before the lock is let go: a code is good for one sign-in only.
+                await self._second_factor.save(user_id, updated.encode())
+                full = True
+            else:
+                # With require_totp the password alone opens only the enrolment page.
+                full = not self._settings.require_totp
         self._accounts.succeeded(account, client)
         return self._signed_in(user_id, full=full)
 
@@ -269,19 +282,20 @@ class _Handlers:
             return await self._totp_page(session, secret, "That code does not match. Check "
                                          "the time on your phone and enter the code shown now.",
                                          400)
-        current = await self._enrolment(session.user_id)
-        if current is not None:
-            # A session alone (a stolen cookie, one opened before two-factor sign-in was on)
-            # must not swap the lead's authenticator for someone else's.
-            spent = sf.verify(current, str(form.get("current", "")), now)
-            if spent is None:
-                log.info("dashboard two-factor replacement refused: current code")
-                return await self._totp_page(session, secret, _WRONG_CURRENT, 403)
         codes = sf.new_recovery_codes()
-        enrolment = sf.enrol(secret, codes)
-        await self._second_factor.save(session.user_id,
-                                       sf.Enrolment(enrolment.secret, enrolment.salt,
-                                                    enrolment.recovery_hashes, step).encode())
+        async with self._enrolment_locks.hold(session.user_id):
+            current = await self._enrolment(session.user_id)
+            if current is not None:
+                # A session alone (a stolen cookie, one opened before two-factor sign-in was
+                # on) must not swap the lead's authenticator for someone else's.
+                spent = sf.verify(current, str(form.get("current", "")), now)
+                if spent is None:
+                    log.info("dashboard two-factor replacement refused: current code")
+                    return await self._totp_page(session, secret, _WRONG_CURRENT, 403)
+            enrolment = sf.enrol(secret, codes)
+            await self._second_factor.save(
+                session.user_id, sf.Enrolment(enrolment.secret, enrolment.salt,
+                                              enrolment.recovery_hashes, step).encode())
         self._pending.pop(_pending_key(token), None)
         fresh = self._sessions.rotate(token, now)
         if fresh is None:  # the session ended while the code was checked

@@ -1,7 +1,12 @@
-"""Two-factor sign-in: TOTP codes on an injected time, recovery codes, and the web flow."""
+"""Two-factor sign-in: TOTP codes on an injected time, recovery codes, and the web flow.
+
+Each TOTP step and each recovery code signs in once, also when two sign-ins with it arrive
+together (someone who watches or proxies the lead's password and code does not get in
+beside them)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -18,6 +23,7 @@ from counsel_bot.store import MemoryStore
 from counsel_bot.web import WebSettings, WebSettingsError, build_web_app
 from counsel_bot.web import second_factor as sf
 from tests.store.conftest import AeadSealer
+from tests.web.browsers import MakeEnv, enrol, login
 from tests.web.fakes import FakeAuth, MemorySource
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -132,3 +138,33 @@ def test_required_totp_needs_somewhere_to_keep_enrolments() -> None:
     with pytest.raises(WebSettingsError, match="require_totp"):
         build_web_app(CounselMetrics(clock), MemorySource(clock), FakeAuth({LEAD: PASSWORD}),
                       WebSettings(require_totp=True), clock)
+
+
+async def test_one_totp_code_signs_in_once_even_in_concurrent_sign_ins(
+    browsers: MakeEnv,
+) -> None:
+    """The enrolment is loaded, checked and saved with awaits in between (aiosqlite hops to
+    its thread); the store's gate makes two loads overlap wherever the app allows it."""
+    env = await browsers(login_attempts=100)
+    first = await env.client()
+    assert (await login(first)).status == 303
+    secret, _codes = await enrol(first, env.clock)
+    env.clock.advance(timedelta(minutes=1))
+    code = pyotp.TOTP(secret).at(env.clock.now())
+    a, b = await env.client(), await env.client()
+    env.store.gate = asyncio.Barrier(2)
+    answers = await asyncio.gather(login(a, code=code), login(b, code=code))
+    assert sorted(r.status for r in answers) == [303, 401]
+
+
+async def test_a_recovery_code_works_once_even_in_concurrent_sign_ins(
+    browsers: MakeEnv,
+) -> None:
+    env = await browsers(login_attempts=100)
+    first = await env.client()
+    assert (await login(first)).status == 303
+    _secret, codes = await enrol(first, env.clock)
+    a, b = await env.client(), await env.client()
+    env.store.gate = asyncio.Barrier(2)
+    answers = await asyncio.gather(login(a, code=codes[0]), login(b, code=codes[0]))
+    assert sorted(r.status for r in answers) == [303, 401]
