@@ -6,9 +6,13 @@ the client chose to send). Several X-Forwarded-For lines are one comma list (RFC
 a proxy that adds its own line after the client's (HAProxy's `option forwardfor`) must win,
 so callers pass every line, in order. A hop may carry a port ("203.0.113.7:51234",
 "[2001:db8::1]:51234", as Azure Application Gateway and IIS ARR write it): the port is
-dropped, or every connection would be a new client. IPv6 clients are keyed by their /64,
-since one household gets a whole /64. The key is an HMAC of the address under a key that
-lives only in memory, so the limiter never holds an address a person could read back.
+dropped, or every connection would be a new client. IPv6 clients are keyed by their /56:
+ISPs hand a household (or a cheap server) a /56 (RIPE-690's advice for homes; 256 /64s),
+so keying by /64 gave one connection 256 allowances and 20 of them the whole global budget.
+A mobile carrier's neighbouring /64s may be other people sharing one /56 allowance; that
+costs a youth a wait, whereas /64 let one person stop every youth's sign-up. The key is an
+HMAC of the address under a key that lives only in memory, so the limiter never holds an
+address a person could read back.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import ipaddress
 from collections.abc import Sequence
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+_IPV6_PREFIX = 56
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -55,7 +60,7 @@ def _group(address: str) -> str:
     if isinstance(parsed, ipaddress.IPv6Address):
         if parsed.ipv4_mapped is not None:
             return str(parsed.ipv4_mapped)
-        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+        return str(ipaddress.IPv6Network((parsed, _IPV6_PREFIX), strict=False))
     return str(parsed)
 
 

@@ -191,6 +191,25 @@ async def test_a_client_cannot_spoof_its_address_with_its_own_forwarded_for_line
     assert len(admin.calls) == 2
 
 
+async def test_one_households_ipv6_prefix_cannot_use_up_the_global_budget(
+    make_client: MakeClient,
+) -> None:
+    """20 /64s of one /56 (one home connection, or one cheap server), at the per-address
+    limit each, used to spend the default global budget of 60 an hour: then no youth
+    anywhere got a sign-up code."""
+    admin = FakeAdmin()
+    settings = EntryPageSettings(trusted_proxies=("127.0.0.1",))  # defaults: 3 / 60 an hour
+    client = await make_client(settings=settings, admin=admin)
+    for subnet in range(20):
+        for _ in range(3):
+            await client.post("/token", data={"press": await page_and_press(client)},
+                              headers={"X-Forwarded-For": f"2001:db8:0:{subnet:x}::1"})
+    assert len(admin.calls) == 3
+    youth = await client.post("/token", data={"press": await page_and_press(client)},
+                              headers={"X-Forwarded-For": "198.51.100.23"})
+    assert youth.status == 200, "one /56 spent every youth's sign-up codes"
+
+
 async def test_a_homeserver_failure_costs_no_allowance(make_client: MakeClient) -> None:
     admin = FakeAdmin()
     client = await make_client(admin=admin)

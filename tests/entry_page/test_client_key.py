@@ -47,10 +47,12 @@ def test_forwarded_for_hops_with_a_port_are_one_client() -> None:
 
 
 def test_an_ipv6_household_is_one_client() -> None:
+    """ISPs give a household a /56 (256 /64s): all of it is one client."""
     a = limit_key("2001:db8:1:2::1", SECRET)
     b = limit_key("2001:db8:1:2:ffff::9", SECRET)
-    c = limit_key("2001:db8:1:3::1", SECRET)
-    assert a == b != c
+    c = limit_key("2001:db8:1:ff::1", SECRET)  # another /64 of the same /56
+    d = limit_key("2001:db8:1:100::1", SECRET)  # the next /56
+    assert a == b == c != d
     assert limit_key("::ffff:192.0.2.1", SECRET) == limit_key("192.0.2.1", SECRET)
 
 
