@@ -102,15 +102,21 @@ def enrol(secret: str, recovery_codes: list[str]) -> Enrolment:
 
 def code_matches(secret: str, code: str, now: datetime) -> int | None:
     """The TOTP step ``code`` belongs to (now, or one step either side), or None."""
-    given = _normal(code)
-    if not (given.isdigit() and len(given) == 6):
+    if not looks_like_totp(code):
         return None
+    given = _normal(code)
     totp = pyotp.TOTP(secret)
     step = int(now.timestamp()) // _STEP_SECONDS
     for candidate in range(step - _DRIFT_STEPS, step + _DRIFT_STEPS + 1):
         if hmac.compare_digest(totp.at(candidate * _STEP_SECONDS), given):
             return candidate
     return None
+
+
+def looks_like_totp(code: str) -> bool:
+    """A six-digit code (as typed, spaces allowed), not a recovery code."""
+    given = _normal(code)
+    return given.isdigit() and len(given) == 6
 
 
 def verify(enrolment: Enrolment, code: str, now: datetime) -> Enrolment | None:

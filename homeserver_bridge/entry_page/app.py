@@ -16,6 +16,7 @@ from aiohttp import web
 
 from homeserver_bridge.entry_page.client_key import client_address, limit_key, parse_networks
 from homeserver_bridge.entry_page.content import EntryPageContent, EntryPageSettings, Lang
+from homeserver_bridge.entry_page.http_guard import read_form, same_site_posts
 from homeserver_bridge.entry_page.issuer import TokenIssuer, TokenSource
 from homeserver_bridge.entry_page.render import (
     Failed,
@@ -35,7 +36,9 @@ SECURITY_HEADERS = {
         "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; "
         "form-action 'self'; frame-ancestors 'none'"
     ),
-    "Referrer-Policy": "no-referrer",
+    # Not no-referrer: with it the browser sends "Origin: null" on the form, and the check of
+    # where a POST comes from (same_site_posts) could not tell it from another site's.
+    "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
@@ -88,7 +91,7 @@ class _EntryPage:
         return self._html("de", Offer(_new_press()))
 
     async def token(self, request: web.Request) -> web.Response:
-        form = await request.post()
+        form = await read_form(request)
         lang: Lang = "en" if form.get("lang") == "en" else "de"
         press = form.get("press")
         address = client_address(
@@ -144,7 +147,8 @@ def build_entry_app(
     ``on_duty`` (several offices): office id -> whether someone is on duty now."""
     page = _EntryPage(content, settings, admin, clock, on_duty)
     # The only form has two short fields.
-    app = web.Application(client_max_size=4096)
+    app = web.Application(client_max_size=4096,
+                          middlewares=[same_site_posts(parse_networks(settings.trusted_proxies))])
     app.router.add_get("/", page.page)
     app.router.add_get("/de/", page.german)
     app.router.add_get("/en/", page.english)

@@ -39,10 +39,10 @@ def client_address(
     if peer is None:
         return "unknown"
     joined = forwarded_for if isinstance(forwarded_for, str) else ", ".join(forwarded_for or ())
-    if not trusted or not joined or not _within(peer, trusted):
+    if not trusted or not joined or not within(peer, trusted):
         return peer
     for hop in reversed([part.strip() for part in joined.split(",")]):
-        if hop and not _within(hop, trusted):
+        if hop and not within(hop, trusted):
             parsed = _hop_address(hop)
             return hop if parsed is None else str(parsed)
     return peer
@@ -83,6 +83,7 @@ def _hop_address(hop: str) -> Address | None:
         return None
 
 
-def _within(address: str, networks: tuple[Network, ...]) -> bool:
+def within(address: str, networks: tuple[Network, ...]) -> bool:
+    """Whether `address` (a hop, a port allowed) is in one of `networks`."""
     parsed = _hop_address(address)
     return parsed is not None and any(parsed in network for network in networks)

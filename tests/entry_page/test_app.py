@@ -85,7 +85,8 @@ async def test_security_headers_and_no_cookies_on_every_response(make_client: Ma
         headers = response.headers
         assert "default-src 'self'" in headers["Content-Security-Policy"]
         assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
-        assert headers["Referrer-Policy"] == "no-referrer"
+        # same-origin, not no-referrer: the form's own POST then carries its Origin.
+        assert headers["Referrer-Policy"] == "same-origin"
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert "Set-Cookie" not in headers
         assert "aiohttp" not in headers.get("Server", "")
@@ -208,6 +209,39 @@ async def test_one_households_ipv6_prefix_cannot_use_up_the_global_budget(
     youth = await client.post("/token", data={"press": await page_and_press(client)},
                               headers={"X-Forwarded-For": "198.51.100.23"})
     assert youth.status == 200, "one /56 spent every youth's sign-up codes"
+
+
+async def test_a_token_form_from_another_origin_is_refused(make_client: MakeClient) -> None:
+    """Sign-up codes are handed only to this page's own form: a page elsewhere on the same
+    site (the dashboard, Element web) cannot spend the address's allowance."""
+    admin = FakeAdmin()
+    client = await make_client(admin=admin)
+    own = f"http://{client.server.host}:{client.server.port}"
+    foreign = await client.post("/token", data={"press": await page_and_press(client)},
+                                headers={"Origin": "http://127.0.0.1:9464"})
+    assert foreign.status == 403
+    assert admin.calls == []
+    ours = await client.post("/token", data={"press": await page_and_press(client)},
+                             headers={"Origin": own, "Sec-Fetch-Site": "same-origin"})
+    assert ours.status == 200
+
+
+async def test_a_malformed_token_form_is_a_400_not_a_crash_with_the_address_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An unknown charset used to be a 500, and aiohttp logged "Error handling request from
+    <address>", although nothing may log a client address. Served as `serve_entry_page`
+    does, with the access log off."""
+    app = build_entry_app(CONTENT, EntryPageSettings(), FakeAdmin(), FakeClock())
+    server = TestServer(app)
+    await server.start_server(access_log=None)
+    async with TestClient(server) as client:
+        with caplog.at_level("DEBUG"):
+            answer = await client.post(
+                "/token", data=b"press=aaaaaaaaaaaaaaaaaaaaaa&lang=en",
+                headers={"Content-Type": "application/x-www-form-urlencoded; charset=nope"})
+    logged = [r.getMessage() for r in caplog.records if "127.0.0.1" in r.getMessage()]
+    assert (answer.status, logged) == (400, [])
 
 
 async def test_a_homeserver_failure_costs_no_allowance(make_client: MakeClient) -> None:

@@ -2,7 +2,9 @@
 
 Each TOTP step and each recovery code signs in once, also when two sign-ins with it arrive
 together (someone who watches or proxies the lead's password and code does not get in
-beside them)."""
+beside them). Someone who has the password cannot guess six-digit codes for long: after 100
+wrong codes in a day (NIST SP 800-63B 5.2.2's ceiling) they are refused for the account,
+while the lead's recovery codes still sign in."""
 
 from __future__ import annotations
 
@@ -168,3 +170,25 @@ async def test_a_recovery_code_works_once_even_in_concurrent_sign_ins(
     env.store.gate = asyncio.Barrier(2)
     answers = await asyncio.gather(login(a, code=codes[0]), login(b, code=codes[0]))
     assert sorted(r.status for r in answers) == [303, 401]
+
+
+async def test_second_factor_guessing_with_the_password_is_stopped(browsers: MakeEnv) -> None:
+    """The sliding login limits alone let 2,880 code guesses a day through (10 per 5 min),
+    each with a 3 in 1,000,000 chance: 23 % a month."""
+    env = await browsers(login_attempts=100)  # the attacker has a few addresses
+    first = await env.client()
+    assert (await login(first)).status == 303
+    _secret, codes = await enrol(first, env.clock)
+    attacker = await env.client()
+    wrong = 0
+    for _ in range(30):  # 2.5 hours at the default limits
+        for _ in range(10):
+            wrong += (await login(attacker, code="000000")).status == 401
+        env.clock.advance(timedelta(minutes=5))
+    assert wrong == 100, f"{wrong} wrong second-factor codes were checked in 2.5 hours"
+    refused = await login(attacker, code="000000")
+    assert refused.status == 429
+    assert "recovery codes" in await refused.text()
+    assert (await login(await env.client(), code=codes[0])).status == 303
+    env.clock.advance(timedelta(days=1))
+    assert (await login(attacker, code="000000")).status == 401  # checked again

@@ -1,0 +1,92 @@
+"""What every answer and every form of the dashboard keep, whatever the request:
+
+- every answer, aiohttp's own 404, 405 and 413 too, carries the security headers and names
+  no software version in `Server`;
+- a form that cannot be read (an unknown charset, bytes not in it) is a 400, and nothing
+  logs the client's address;
+- a POST (sign-in, sign-out, two-factor set-up) sent by a page of another origin is refused
+  with 403: SameSite cookies do not tell the dashboard from the entry page or a sibling app
+  on the same domain, so a form injected there could sign the lead out, or sign their
+  browser in as someone else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.web.browsers import LEAD, MakeEnv, login
+
+_URLENCODED = "application/x-www-form-urlencoded"
+
+
+async def test_error_answers_carry_the_security_headers_too(browsers: MakeEnv) -> None:
+    env = await browsers()
+    client = await env.client()
+    answers = [
+        await client.get("/no-such-page"),
+        await client.put("/login"),
+        await client.post("/login", data={"user_id": LEAD, "password": "x" * 20_000}),
+    ]
+    missing = {
+        answer.status: [h for h in ("Content-Security-Policy", "X-Content-Type-Options",
+                                    "X-Frame-Options", "Cache-Control")
+                        if h not in answer.headers]
+        for answer in answers
+    }
+    assert missing == {404: [], 405: [], 413: []}
+    assert {answer.headers["Server"] for answer in answers} == {"counsel"}
+
+
+@pytest.mark.parametrize("content_type", [f"{_URLENCODED}; charset=no-such-charset",
+                                          f"{_URLENCODED}; charset=ascii"])
+async def test_a_malformed_sign_in_form_is_a_400_not_a_crash(
+    browsers: MakeEnv, caplog: Any, content_type: str,
+) -> None:
+    env = await browsers()
+    client = await env.client()
+    with caplog.at_level("DEBUG"):
+        answer = await client.post(
+            "/login", data="user_id=%40lead%3Acounsel.localhost&password=xü".encode(),
+            headers={"Content-Type": content_type})
+    assert answer.status == 400
+    assert "could not be read" in await answer.text()
+    logged = [r.getMessage() for r in caplog.records
+              if r.name != "aiohttp.access" and "127.0.0.1" in r.getMessage()]
+    assert logged == []  # the test server's access log is off in the bot (start_web)
+
+
+async def test_state_changing_posts_check_where_they_come_from(browsers: MakeEnv) -> None:
+    env = await browsers()
+    client = await env.client()
+    own = f"http://{client.server.host}:{client.server.port}"
+    assert (await login(client, headers={"Origin": own})).status == 303
+    sibling = {"Origin": "http://127.0.0.1:8090"}  # the entry page, same site
+    for path in ("/logout", "/totp", "/login"):
+        answer = await client.post(path, headers=sibling, allow_redirects=False)
+        assert answer.status == 403, path
+    assert (await login(client, headers=sibling)).status == 403  # no login CSRF
+    assert (await client.post("/logout", headers={"Origin": "null"})).status == 403
+    assert (await client.post("/logout", headers={"Referer": "http://127.0.0.1:8090/"})
+            ).status == 403
+    assert (await client.post("/logout", headers={"Sec-Fetch-Site": "same-site"})).status == 403
+    assert (await client.get("/dashboard/data")).status == 200
+    signed_out = await client.post("/logout", headers={"Origin": own,
+                                                       "Sec-Fetch-Site": "same-origin"})
+    assert signed_out.status == 200
+    assert (await client.get("/dashboard/data")).status == 401
+
+
+async def test_behind_a_proxy_the_origin_is_the_host_the_browser_addressed(
+    browsers: MakeEnv,
+) -> None:
+    """A TLS proxy that passes Host on, or names it in X-Forwarded-Host."""
+    env = await browsers(trusted_proxies=("127.0.0.1",))
+    client = await env.client()
+    public = {"Origin": "https://dash.example.org"}
+    assert (await login(client, headers={**public, "Host": "dash.example.org"})).status == 303
+    assert (await login(client, headers={**public, "X-Forwarded-Host": "dash.example.org"})
+            ).status == 303
+    assert (await login(client, headers={"Origin": "https://counsel.example.org",
+                                         "Host": "dash.example.org"})).status == 403
