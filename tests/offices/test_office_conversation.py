@@ -197,15 +197,21 @@ async def test_the_dashboard_shows_a_lead_their_own_offices_only() -> None:
     await staff_says(c, BEN, "!duty on")
     family = await open_youth(c, "!d1:x", "Stress mit meinen Eltern, 89073")
     school = await open_youth(c, "!d2:x", "Mobbing in der Schule")
+    names = {ANNA: "anna", BEN: "ben", CEM: "cem"}
     source = RouterDashboardSource(lambda: c.router.snapshot(), FakeClock(T0),
-                                   nickname=lambda _user: None,
+                                   nickname=names.get,
                                    offices=office_rules(settings_from_mapping(CONFIG)))
     lea = await source.snapshot_for(LEA)
     assert [q.conversation for q in lea.queue] == [family]
     assert school not in str(lea)
-    assert {s.user for s in lea.staff} <= {ANNA, LEA}
+    assert lea.staff == ()  # ben, on duty, works for schule; anna is off duty
     everyone = await source.snapshot()
     assert [q.conversation for q in everyone.queue] == [family]  # school's is assigned
+    # Anna (familie) comes on duty and takes the family youth: Lea sees her, still not Ben.
+    await staff_says(c, ANNA, "!duty on")
+    lea = await source.snapshot_for(LEA)
+    assert [(s.nickname, s.load) for s in lea.staff] == [("anna", 1)]
+    assert [s.nickname for s in (await source.snapshot()).staff] == ["anna", "ben"]
 
 
 async def test_counsel_stats_shows_each_office() -> None:
