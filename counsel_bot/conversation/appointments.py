@@ -86,6 +86,20 @@ class Appointments:
         return any(a.conversation == conversation and a.status is ap.Status.CONFIRMED
                    and a.start > now for a in self.known.values())
 
+    def erased(self, step: Change, conversation: ConversationID) -> None:
+        """The youth erases their conversation ("ja löschen"): its live appointments are off,
+        written so in this step, so nothing is reminded while the erasure is under way (nor
+        after a restart in between) and retention holds nothing for them. Their counsellor is
+        told, or they would wait for a youth who is not coming; the youth asked for all of it
+        to go and is told nothing more about it."""
+        for appointment in [a for a in self.known.values()
+                            if a.conversation == conversation and a.live]:
+            self._put(step, replace(appointment, status=ap.Status.CANCELLED))
+            step.add(SayToStaff("appointments.cancelled_erased",
+                                (("id", appointment.id), ("conversation", conversation),
+                                 *self._params(appointment)),
+                                mentions=(appointment.counsellor,)))
+
     def forget(self, conversation: ConversationID) -> None:
         self.known = {i: a for i, a in self.known.items() if a.conversation != conversation}
 

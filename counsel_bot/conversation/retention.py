@@ -11,6 +11,12 @@ must outlive the purge: a crash between the two steps leaves the row, and the ne
 again. Purging a room the homeserver no longer knows completes at once (or answers 404), so
 repeating a run is harmless.
 
+A closed conversation with an appointment still to come (proposed or confirmed, not yet over)
+is kept until the appointment has ended (`core.appointments.held`): the youth answers, is
+reminded and gets the call link in its room. Then its normal period applies, counted from
+its close as always. A youth's own erasure does not wait (`deletion.py`): it cancels the
+appointment and erases at once.
+
 `plan_retention` decides (pure, time passed in); `run_retention` acts. Reports and logs name
 conversation ids and counts only: never room ids, user ids or anything written in a room.
 Homeserver error texts are not logged either, because some quote the room id.
@@ -26,6 +32,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from counsel_bot.conversation.appointments import PREFIX as APPOINTMENTS
+from counsel_bot.core import appointments as ap
 from counsel_bot.core.ids import ConversationID
 from counsel_bot.store import ConversationRecord, Store, StoreError
 from homeserver_bridge.errors import AdminApiError, NotFound
@@ -197,6 +205,8 @@ async def run_retention(
     cutoff = now - keep
     closed: list[tuple[ConversationID, datetime]] = []
     records: dict[ConversationID, ConversationRecord] = {}
+    held = ap.held((ap.Appointment.decode(raw)
+                    for _, raw in await store.sealed_settings(APPOINTMENTS)), now)
     for cid in await store.closed_before(cutoff):
         record = await store.conversation(cid)
         if record is None or record.closed_at is None:
@@ -205,6 +215,8 @@ async def run_retention(
             continue  # its office keeps conversations longer
         if own and record.office not in own and record.closed_at >= now - default_keep:
             continue
+        if cid in held:
+            continue  # an appointment of it is still to come (see the module doc)
         closed.append((cid, record.closed_at))
         records[cid] = record
     planned = tuple(plan_retention(closed, now, keep))

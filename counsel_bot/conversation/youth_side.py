@@ -321,6 +321,8 @@ class YouthSide:
             # Confirmed: the group book and the forum forget the youth in this same
             # transition, whether the room is purged now or by retention later.
             await youth_traces.forget_in_addons(step, c.addons, record, account=True)
+            # Erased means erased: no appointment keeps the conversation (or reminds).
+            c.appointments.erased(step, conversation)
         erased = deletion.confirm(
             step, conversation, c.router.conversation(conversation), asked,
             emergency=c.policy.emergency, can_delete=c.can_delete(),

@@ -19,6 +19,9 @@ Rules this module keeps:
   quote and people greet, but a confirmation still has to be plainly a yes.
 - Confirmed appointments are reminded twice, to both sides: the day before (24 hours ahead)
   and 15 minutes before; each reminder once, and none once the appointment has begun.
+- A conversation with a live appointment is kept (retention holds it) until the appointment
+  has ended and may have run over (`OVERRUN`): its room is where the youth answers, is
+  reminded and gets the call link.
 - Nothing about the youth is asked or kept: no name, no address, no phone number. The
   record holds the conversation id, the counsellor, the time, the kind and its status.
 """
@@ -42,6 +45,8 @@ MAX_MINUTES = 240
 MAX_AHEAD = timedelta(days=365)
 DAY_BEFORE = timedelta(hours=24)
 SOON = timedelta(minutes=15)
+# How long an appointment may run over: its conversation and its call outlast its end by this.
+OVERRUN = timedelta(minutes=30)
 # Opening hours are checked at this step across the appointment (and at its last minute).
 _STEP = timedelta(minutes=5)
 
@@ -260,6 +265,12 @@ def due_reminders(appointments: Iterable[Appointment], now: datetime
                 and Reminder.DAY_BEFORE not in appointment.reminded:
             due.append((appointment, Reminder.DAY_BEFORE))
     return due
+
+
+def held(appointments: Iterable[Appointment], now: datetime) -> frozenset[ConversationID]:
+    """Conversations retention must keep: a live appointment of theirs is not over yet."""
+    return frozenset(a.conversation for a in appointments
+                     if a.live and a.end + OVERRUN > now)
 
 
 def reminded(appointment: Appointment, reminder: Reminder) -> Appointment:

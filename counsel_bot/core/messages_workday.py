@@ -169,6 +169,12 @@ TEXTS: dict[str, dict[Language, str]] = {
         "Termin {id} ({when}) abgesagt; die Person ist informiert.",
         "Appointment {id} ({when}) cancelled; the person has been told.",
     ),
+    "appointments.cancelled_erased": _both(
+        "Termin {id} ({conversation}, {when}) fällt aus: Die Person hat ihr Gespräch "
+        "gelöscht.",
+        "Appointment {id} ({conversation}, {when}) is off: the person deleted their "
+        "conversation.",
+    ),
     "appointments.reminder_day_before": _both(
         "Erinnerung: Morgen, {when}, ist dein Termin ({minutes} Min.).",
         "Reminder: your appointment is tomorrow, {when} ({minutes} min).",
