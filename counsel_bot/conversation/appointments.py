@@ -17,6 +17,11 @@ Message-ID dedupe): the proposal, the answer's acknowledgement with the calendar
 ``text/calendar`` attachment, the reminders (video: the call link in the 15-minute one), and
 the cancellation with the file again, now marked cancelled. Their answer comes back by mail
 (`mail_answered`).
+
+A proposal outlives the close of its conversation (a counsellor often proposes the next
+appointment and closes): the youth's answer after the close still confirms or declines it,
+and the counsellor is told the conversation had closed. A closed conversation is reached as
+it was at the close (`closed`): by mail if its youth was a mail youth then.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from counsel_bot.core.effects import (
 )
 from counsel_bot.core.ids import ConversationID, RoomID, UserID
 from counsel_bot.core.opening_hours import OpeningHours
+from counsel_bot.core.routing.model import Channel
 from counsel_bot.core.workday_commands import AppointmentCommand
 from counsel_bot.store import Store
 
@@ -74,17 +80,39 @@ class Appointments:
         # Whether a conversation's youth is reached by mail now (the conductor wires it to
         # the router's channel; a youth may switch between chat and mail at any time).
         self.by_mail: Callable[[ConversationID], bool] = lambda _conversation: False
+        # Whether the router still holds the conversation (wired by the conductor); a closed
+        # one is reached by mail when it is in `mail_closed` (its channel at the close).
+        self.is_open: Callable[[ConversationID], bool] = lambda _conversation: True
+        self.mail_closed: set[ConversationID] = set()
 
     async def load(self) -> None:
         self.known = {}
         for _, raw in await self.store.sealed_settings(PREFIX):
             appointment = ap.Appointment.decode(raw)
             self.known[appointment.id] = appointment
+        self.mail_closed = set()
+        for conversation in {a.conversation for a in self.known.values() if a.live}:
+            record = await self.store.conversation(conversation)
+            if record is not None and record.closed_at is not None \
+                    and record.channel is Channel.MAIL:
+                self.mail_closed.add(conversation)
+
+    def closed(self, conversation: ConversationID, *, by_mail: bool) -> None:
+        """The conversation closed; its youth is reached from now on as they were then."""
+        if by_mail:
+            self.mail_closed.add(conversation)
+        else:
+            self.mail_closed.discard(conversation)
 
     def upcoming(self, conversation: ConversationID, now: datetime) -> bool:
-        """A confirmed appointment of this conversation is still to come."""
-        return any(a.conversation == conversation and a.status is ap.Status.CONFIRMED
-                   and a.start > now for a in self.known.values())
+        """An appointment of this conversation is still to come, or a proposal waits for
+        the youth's answer: the bot stays in its room after the close."""
+        return any(a.conversation == conversation and a.live and a.end > now
+                   for a in self.known.values())
+
+    def proposal_open(self, conversation: ConversationID) -> bool:
+        return any(a.conversation == conversation and a.status is ap.Status.PROPOSED
+                   for a in self.known.values())
 
     def erased(self, step: Change, conversation: ConversationID) -> None:
         """The youth erases their conversation ("ja löschen"): its live appointments are off,
@@ -102,6 +130,7 @@ class Appointments:
 
     def forget(self, conversation: ConversationID) -> None:
         self.known = {i: a for i, a in self.known.items() if a.conversation != conversation}
+        self.mail_closed.discard(conversation)
 
     # -- the counsellor ------------------------------------------------------------------------
 
@@ -161,7 +190,7 @@ class Appointments:
             return
         cancelled = replace(appointment, status=ap.Status.CANCELLED)
         self._put(step, cancelled)
-        if self.by_mail(appointment.conversation) and appointment.status is ap.Status.CONFIRMED:
+        if self._mail(appointment.conversation) and appointment.status is ap.Status.CONFIRMED:
             # The youth may have put the first file in their calendar: the same event again,
             # marked cancelled, takes it out there too.
             step.add(MailToYouth(appointment.conversation, "appointments.mail.cancelled_file",
@@ -193,28 +222,31 @@ class Appointments:
         appointment = max(pending, key=lambda a: a.start)
         params = self._params(appointment)
         mention = (appointment.counsellor,)
+        # After the close nobody can propose another time in this conversation: the youth
+        # is pointed to a new one, and the counsellor told that it had closed.
+        after = "" if self.is_open(conversation) else "_closed"
         if not answer:
             self._put(step, replace(appointment, status=ap.Status.DECLINED))
-            self._tell_youth(step, conversation, "appointments.declined", params)
-            step.add(SayToStaff("appointments.declined_staff",
+            self._tell_youth(step, conversation, f"appointments.declined{after}", params)
+            step.add(SayToStaff(f"appointments.declined_staff{after}",
                                 (("id", appointment.id), ("conversation", conversation),
                                  *params), mentions=mention))
             return True
         if appointment.start <= step.at:
             self._put(step, replace(appointment, status=ap.Status.CANCELLED))
-            self._tell_youth(step, conversation, "appointments.expired", params)
+            self._tell_youth(step, conversation, f"appointments.expired{after}", params)
             return True
         confirmed = ap.confirmed(appointment, step.at)
         self._put(step, confirmed)
         ics = self._calendar(confirmed, step).decode("utf-8")
-        if self.by_mail(conversation):
+        if self._mail(conversation):
             # One mail: the confirmation with the file attached.
             step.add(MailToYouth(conversation, "appointments.mail.confirmed", params,
                                  filename(confirmed), ics))
         else:
             step.add(SayToYouth(conversation, "appointments.confirmed", params))
             step.add(SendCalendar(conversation, filename(confirmed), ics))
-        step.add(SayToStaff("appointments.confirmed_staff",
+        step.add(SayToStaff(f"appointments.confirmed_staff{after}",
                             (("id", appointment.id), ("conversation", conversation), *params),
                             mentions=mention))
         return True
@@ -233,7 +265,7 @@ class Appointments:
                 continue
             self._put(step, ap.reminded(appointment, reminder))
             params = self._params(appointment)
-            by_mail = self.by_mail(appointment.conversation)
+            by_mail = self._mail(appointment.conversation)
             video = reminder is ap.Reminder.SOON and appointment.kind is ap.Kind.VIDEO
             url = start_video(appointment, not by_mail) if video else None
             if by_mail and url is not None:
@@ -254,11 +286,17 @@ class Appointments:
     def _tell_youth(self, step: Change, conversation: ConversationID, key: str,
                     params: Params) -> None:
         """In the youth's room, or by mail (``appointments.mail.*`` texts) to a mail youth."""
-        if self.by_mail(conversation):
+        if self._mail(conversation):
             step.add(MailToYouth(conversation, key.replace("appointments.",
                                                            "appointments.mail.", 1), params))
         else:
             step.add(SayToYouth(conversation, key, params))
+
+    def _mail(self, conversation: ConversationID) -> bool:
+        """The youth is reached by mail: now, or for a closed conversation at its close."""
+        if self.is_open(conversation):
+            return self.by_mail(conversation)
+        return conversation in self.mail_closed
 
     def _hours(self, appointment: ap.Appointment) -> OpeningHours:
         return self.venue_of(appointment.office).hours
@@ -270,7 +308,7 @@ class Appointments:
                 ("phone", venue.phone))
 
     def _calendar(self, appointment: ap.Appointment, step: Change) -> bytes:
-        by_mail = self.by_mail(appointment.conversation)
+        by_mail = self._mail(appointment.conversation)
         venue = self.venue_of(appointment.office)
         where = {ap.Kind.IN_PERSON: venue.address,
                  ap.Kind.PHONE: f"Telefon / phone: {venue.phone}",

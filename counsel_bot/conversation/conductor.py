@@ -136,6 +136,8 @@ class Conductor:
         self.appointments = Appointments(store, policy.appointments, policy.hours,
                                          video_enabled=policy.video.enabled)
         self.appointments.by_mail = self._by_mail
+        self.appointments.is_open = lambda conversation: \
+            self.router.conversation(conversation) is not None
         if policy.offices.enabled:
             self.appointments.office_of = self._office_of_conversation
             default = self.appointments.default_venue

@@ -29,7 +29,7 @@ from counsel_bot.core.ids import ConversationID, RoomID
 from counsel_bot.core.routing import Action, Assign, Closed, Reply, Router
 from counsel_bot.core.routing import events as ev
 from counsel_bot.core.routing.actions import ReplyKey
-from counsel_bot.core.routing.model import RouterSnapshot
+from counsel_bot.core.routing.model import Channel, RouterSnapshot
 from counsel_bot.metrics import CounselMetrics, record_routing, routing_day_count
 from counsel_bot.office_metrics import OfficeMetrics
 from counsel_bot.store import OutboxEntry, Transition
@@ -71,6 +71,8 @@ class Transitions:
                     c.video.end(step, action.conversation)
                     c.supervision.closed(step, action.conversation)
                     c.crisis.closed(action.conversation)
+                    c.appointments.closed(action.conversation,
+                                          by_mail=_by_mail(before, action.conversation))
                 if isinstance(action, Reply) and action.message_key is ReplyKey.OFFICE_TRANSFERRED:
                     # ``!transfer office:ID`` went through: the youth and the office are told.
                     offices.moved(step, action, c.router, c.policy.offices,
@@ -179,3 +181,8 @@ def _office_counter(
     office_metrics: OfficeMetrics, event: ev.Event, actions: list[Action], before: RouterSnapshot
 ) -> Callable[[CounselMetrics], None]:
     return lambda _metrics: office_metrics.routed(event, actions, before)
+
+
+def _by_mail(snapshot: RouterSnapshot, conversation: ConversationID) -> bool:
+    return any(c.conversation == conversation and c.channel is Channel.MAIL
+               for c in snapshot.conversations)

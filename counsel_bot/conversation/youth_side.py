@@ -73,9 +73,13 @@ class YouthSide:
         body = storable(body)
         step = Change(at, event_id)
         record = await c.store.conversation_by_room(room_id)
-        if record is not None and record.state is ConversationState.CLOSED \
-                and not await self._reopens(step, record, body):
-            return
+        if record is not None and record.state is ConversationState.CLOSED:
+            # A yes or no to a proposal made before the close is still its answer.
+            if c.appointments.youth_answered(step, record.conversation, body):
+                await self._stay_or_leave(step, record.conversation)
+                return
+            if not await self._reopens(step, record, body):
+                return
         if record is None and c.redeem_case_code is not None and looks_like_case_code(body):
             invited = await c.redeem_case_code(step, body)
             if invited is not None:
@@ -215,10 +219,18 @@ class YouthSide:
         scored = await c.store.get_setting(feedback.setting_key(conversation)) is not None
         closing = f":{record.closed_at.isoformat()}" if record.closed_at else ""
         feedback.after_close(step, conversation, body, scored_before=scored, closing=closing)
-        # With an appointment to come the bot stays: its reminders go to this room.
+        await self._stay_or_leave(step, conversation)
+
+    async def _stay_or_leave(self, step: Change, conversation: ConversationID) -> None:
+        """Commit ``step``, the bot leaving the closed room `LEAVE_AFTER` from now; with an
+        appointment to come (or a proposal to answer) it stays: the answer, the reminders
+        and the call come to this room. A leave planned before such a yes is called off."""
+        c = self.conductor
         leave_at = None
-        if conversation not in self.leaving and not c.appointments.upcoming(conversation,
-                                                                             step.at):
+        if c.appointments.upcoming(conversation, step.at):
+            if self.leaving.pop(conversation, None) is not None:
+                step.sealed.append((feedback.leave_key(conversation), None))
+        elif conversation not in self.leaving:
             leave_at = step.at + feedback.LEAVE_AFTER
             step.sealed.append((feedback.leave_key(conversation),
                                 leave_at.isoformat().encode()))

@@ -145,10 +145,23 @@ TEXTS: dict[str, dict[Language, str]] = {
         "Termin {id} ({conversation}, {when}) ist bestätigt.",
         "Appointment {id} ({conversation}, {when}) is confirmed.",
     ),
+    "appointments.confirmed_staff_closed": _both(
+        "Termin {id} ({conversation}, {when}) ist bestätigt, nach dem Ende des Gesprächs. "
+        "Ich bleibe für die Erinnerungen im Raum; absagen mit „!appointment cancel {id}“.",
+        "Appointment {id} ({conversation}, {when}) is confirmed, after the conversation "
+        "ended. I stay in the room for the reminders; cancel with \"!appointment cancel "
+        "{id}\".",
+    ),
     "appointments.declined": _both(
         "Okay, dann nicht zu dieser Zeit. Deine Beraterin oder dein Berater schlägt dir eine "
         "andere vor.",
         "Okay, not at that time then. Your counsellor will suggest another one.",
+    ),
+    "appointments.declined_closed": _both(
+        "Okay, dann nicht zu dieser Zeit. Wenn du einen anderen Termin möchtest, starte "
+        "einfach einen neuen Chat mit mir.",
+        "Okay, not at that time then. If you'd like another time, just start a new chat "
+        "with me.",
     ),
     "appointments.declined_staff": _both(
         "Termin {id} ({conversation}, {when}) passt der Person nicht; bitte eine andere Zeit "
@@ -156,10 +169,22 @@ TEXTS: dict[str, dict[Language, str]] = {
         "Appointment {id} ({conversation}, {when}) does not suit the person; please suggest "
         "another time.",
     ),
+    "appointments.declined_staff_closed": _both(
+        "Termin {id} ({conversation}, {when}) passt der Person nicht. Das Gespräch war "
+        "schon beendet; sie weiß, dass sie für einen neuen Termin einen neuen Chat beginnt.",
+        "Appointment {id} ({conversation}, {when}) does not suit the person. The "
+        "conversation had ended; they know to start a new chat for another time.",
+    ),
     "appointments.expired": _both(
         "Die vorgeschlagene Zeit ({when}) ist schon vorbei. Deine Beraterin oder dein Berater "
         "schlägt dir eine neue vor.",
         "The suggested time ({when}) has passed. Your counsellor will suggest a new one.",
+    ),
+    "appointments.expired_closed": _both(
+        "Die vorgeschlagene Zeit ({when}) ist schon vorbei. Wenn du einen neuen Termin "
+        "möchtest, starte einfach einen neuen Chat mit mir.",
+        "The suggested time ({when}) has passed. If you'd like a new one, just start a new "
+        "chat with me.",
     ),
     "appointments.cancelled": _both(
         "Der Termin am {when} fällt leider aus. Du kannst hier jederzeit weiterschreiben.",
@@ -326,9 +351,20 @@ TEXTS: dict[str, dict[Language, str]] = {
         "Okay, dann nicht zu dieser Zeit. Ich schlage dir eine andere vor.",
         "Okay, not at that time then. I will suggest another one.",
     ),
+    "appointments.mail.declined_closed": _both(
+        "Okay, dann nicht zu dieser Zeit. Wenn du einen anderen Termin möchtest, schreib "
+        "uns einfach eine neue Mail.",
+        "Okay, not at that time then. If you'd like another time, just write us a new mail.",
+    ),
     "appointments.mail.expired": _both(
         "Die vorgeschlagene Zeit ({when}) ist schon vorbei. Ich schlage dir eine neue vor.",
         "The suggested time ({when}) has passed. I will suggest a new one.",
+    ),
+    "appointments.mail.expired_closed": _both(
+        "Die vorgeschlagene Zeit ({when}) ist schon vorbei. Wenn du einen neuen Termin "
+        "möchtest, schreib uns einfach eine neue Mail.",
+        "The suggested time ({when}) has passed. If you'd like a new one, just write us a "
+        "new mail.",
     ),
     "appointments.mail.cancelled": _both(
         "Der Termin am {when} fällt leider aus. Du kannst uns jederzeit weiter schreiben.",

@@ -34,6 +34,7 @@ from counsel_bot.channels.mail.thread_index import (
 from counsel_bot.channels.outbox_worker import EffectFailed
 from counsel_bot.conversation.conductor import Change, Conductor, new_conversation_id
 from counsel_bot.conversation.offices import mail_from, mail_office, office_of_address
+from counsel_bot.core import appointments as ap
 from counsel_bot.core.effects import PostText, SayToStaff, SayToYouth, SendMail, SetTopic
 from counsel_bot.core.errors import BotError
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
@@ -150,6 +151,8 @@ class MailChannel:
         if mail.auto_generated:
             return  # out-of-office and list mail neither open nor continue a case
         conversation = await self._thread_conversation(mail)
+        if conversation is None and await self._answered_after_close(mail):
+            return
         if conversation is None:
             room_id = await self._new_room()
             language = guess_language(mail.text, self.conductor.policy.default_language)
@@ -302,6 +305,29 @@ class MailChannel:
                 if record is not None and record.closed_at is None:
                     return record.conversation
         return None
+
+    async def _answered_after_close(self, mail: InboundMail) -> bool:
+        """A reply in the thread of a closed conversation that answers the proposal its
+        counsellor made before closing: its answer, nothing more (True). Any other mail
+        after the close opens a new conversation, as does an answer with crisis words,
+        so that someone reads it now (its yes then waits for the counsellor there)."""
+        conductor = self.conductor
+        event_id = message_event_id(mail.message_id)
+        if await self.store.is_processed(event_id):
+            return True  # the same mail again (an SMTP retry): answered the first time
+        for key in await self.threads.lookups(mail):
+            found = await self.store.get_setting(key)
+            record = None if not found else await self.store.conversation(ConversationID(found))
+            if record is None or record.closed_at is None \
+                    or not conductor.appointments.proposal_open(record.conversation):
+                continue
+            if ap.mail_answer(mail.text) is None or await conductor.crisis.flags_alone(mail.text):
+                return False
+            change = Change(self.now(), event_id)
+            if conductor.appointments.mail_answered(change, record.conversation, mail.text):
+                await conductor.commit(change)  # a retried delivery is handled (same id)
+                return True
+        return False
 
     async def _new_room(self) -> RoomID:
         answer = await self._create_room()

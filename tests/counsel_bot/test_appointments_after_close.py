@@ -1,0 +1,122 @@
+"""A youth's answer to a proposal after the counsellor closed the conversation (no server).
+
+The product promises: the usual end of a chat is "I propose our next appointment" and the
+close; the youth's yes or no that comes after it is still the answer to that proposal, by chat
+or by mail. A yes confirms (the calendar file, the reminders), the bot stays in the room for
+the appointment, and the counsellor is told it was confirmed after the close; a no points the
+youth to a new chat, since nobody can propose again in a closed conversation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+from counsel_bot.conversation import feedback
+from counsel_bot.core import appointments as ap
+from counsel_bot.core.effects import Leave, SayToStaff, SendCalendar
+from counsel_bot.core.ids import EventID, RoomID
+from counsel_bot.store import SqliteStore
+from tests.counsel_bot.test_appointments_flow import (
+    ANNA,
+    NOW,
+    ROOM,
+    START,
+    YOUTH,
+    office,
+    outbox,
+    youth_keys,
+)
+from tests.counsel_bot.test_mail_thread_keys import answer, lena_writes
+from tests.store.conftest import AeadSealer
+from tests.support.mail_office import AT, RecordingSender, office_on, perform_mails
+
+PROPOSE = "!appointment 2026-12-10 16:00 45min video"
+
+
+async def test_a_yes_after_the_counsellor_closed_the_chat_still_confirms() -> None:
+    """Before, the "ja" was taken as a stray message after the end ("start a new chat"):
+    the proposal stayed open for ever, no file, no reminders, and the bot left the room."""
+    c, conversation, clock = await office()
+    await c.staff_wrote(ROOM, ANNA, EventID("$a1"), PROPOSE, NOW)
+    await c.staff_wrote(ROOM, ANNA, EventID("$c"), f"!close {conversation}", NOW)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "ja", NOW + timedelta(minutes=1))
+    assert c.appointments.known["T-00000A"].status is ap.Status.CONFIRMED
+    assert "appointments.confirmed" in await youth_keys(c)
+    assert "closed_write_new" not in await youth_keys(c)
+    assert any(isinstance(e, SendCalendar) for e in await outbox(c))
+    [told] = [e for e in await outbox(c) if isinstance(e, SayToStaff)
+              and e.key.startswith("appointments.confirmed_staff")]
+    assert told.key == "appointments.confirmed_staff_closed"
+    assert told.mentions == (ANNA,)
+    # The bot stays for the appointment: no leave, and the reminder with the link comes.
+    assert conversation not in c.youth.leaving
+    clock.set(START - timedelta(minutes=14))
+    await c.tick(clock.now())
+    assert not [e for e in await outbox(c) if isinstance(e, Leave)]
+    assert "video.link" in await youth_keys(c)
+
+
+async def test_an_open_proposal_keeps_the_bot_in_the_room_for_the_answer() -> None:
+    """The youth thanks first ("danke"), which after a close would have the bot leave ten
+    minutes later: with a proposal to answer it stays, so the later "ja" reaches it."""
+    c, conversation, _ = await office()
+    await c.staff_wrote(ROOM, ANNA, EventID("$a1"), PROPOSE, NOW)
+    await c.staff_wrote(ROOM, ANNA, EventID("$c"), f"!close {conversation}", NOW)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "danke", NOW)
+    assert conversation not in c.youth.leaving
+    assert await c.store.sealed_settings(feedback.LEAVE_PREFIX) == []
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y3"), "ja", NOW + timedelta(hours=2))
+    assert c.appointments.known["T-00000A"].status is ap.Status.CONFIRMED
+
+
+async def test_a_no_after_the_close_points_to_a_new_chat_and_tells_the_counsellor() -> None:
+    c, conversation, _ = await office()
+    await c.staff_wrote(ROOM, ANNA, EventID("$a1"), PROPOSE, NOW)
+    await c.staff_wrote(ROOM, ANNA, EventID("$c"), f"!close {conversation}", NOW)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "nein", NOW)
+    assert c.appointments.known["T-00000A"].status is ap.Status.DECLINED
+    assert "appointments.declined_closed" in await youth_keys(c)
+    assert "appointments.declined_staff_closed" in [
+        e.key for e in await outbox(c) if isinstance(e, SayToStaff)]
+    assert conversation in c.youth.leaving  # nothing left to wait for
+
+
+def _attachments(message: EmailMessage) -> list[str]:
+    return [p.get_content_type() for p in message.walk()]
+
+
+async def test_a_mail_yes_after_the_close_confirms_by_mail_and_opens_no_new_case(
+    tmp_path: Path,
+) -> None:
+    """By mail the same: the reply to the proposal after the close confirms by mail with the
+    calendar file, and opens no new conversation (nor does the sender's retry of it)."""
+    store = await SqliteStore.open(tmp_path / "counsel.db", AeadSealer())
+    sender = RecordingSender()
+    o = await office_on(store, sender)
+    try:
+        c = o.conductor
+        c.appointments.default_venue = replace(c.appointments.default_venue,
+                                               address="Musterstr. 1")
+        conversation = await lena_writes(o)
+        await c.staff_wrote(RoomID("!staff:x"), ANNA, EventID("$a"),
+                            f"!appointment {conversation} 2026-12-10 16:00 45min inperson", AT)
+        await perform_mails(o)
+        [proposal] = sender.sent
+        await c.staff_wrote(RoomID("!staff:x"), ANNA, EventID("$c"), f"!close {conversation}",
+                            AT)
+        yes = replace(answer("<m3@web.de>", str(proposal["Message-ID"])),
+                      text="Ja, gerne!\n\n> Passt das?")
+        await o.mail.deliver(yes)
+        await o.mail.deliver(yes)  # the sender's server retries
+        await perform_mails(o)
+        assert o.rooms == []
+        assert c.router.snapshot().conversations == ()
+        [confirmation] = sender.sent[1:]
+        assert "text/calendar" in _attachments(confirmation)
+        [appointment] = c.appointments.known.values()
+        assert appointment.status is ap.Status.CONFIRMED
+    finally:
+        await store.close()
