@@ -149,18 +149,20 @@ class Appointments:
         if command.kind is ap.Kind.VIDEO and not self.video_enabled:
             step.add(SayInRoom(room_id, sender, "appointments.no_video"))
             return
-        # A new proposal replaces one the youth has not answered yet.
+        # A new proposal replaces one the youth has not answered yet, once it is accepted
+        # itself: a refused one (a typo) leaves the first standing, as its counsellor thinks.
         earlier = [a for a in self.known.values()
                    if a.conversation == conversation and a.status is ap.Status.PROPOSED]
-        for old in earlier:
-            self._put(step, replace(old, status=ap.Status.CANCELLED))
         result = ap.plan(appointment_id=self.new_id(), conversation=conversation,
                          counsellor=sender, day=command.day, at=command.at,
                          minutes=command.minutes, kind=command.kind, venue=venue,
-                         now=step.at, existing=self.known.values())
+                         now=step.at,
+                         existing=[a for a in self.known.values() if a not in earlier])
         if isinstance(result, ap.Refusal):
             step.add(SayInRoom(room_id, sender, result.key, result.params))
             return
+        for old in earlier:
+            self._put(step, replace(old, status=ap.Status.CANCELLED))
         self._put(step, result)
         self._tell_youth(step, conversation, f"appointments.proposed_{result.kind.value}",
                          self._params(result))

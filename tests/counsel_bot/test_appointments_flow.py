@@ -11,6 +11,7 @@ from counsel_bot.config import Settings, StaffSettings
 from counsel_bot.conversation.appointments import AppointmentSettings
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.core import appointments as ap
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
 from counsel_bot.core.effects import (
@@ -250,3 +251,36 @@ async def test_a_mail_conversation_after_mail_was_switched_off_is_refused_with_t
         "appointments.mail"
     assert await mails(c) == []
     assert c.appointments.known == {}
+
+
+async def test_a_refused_second_proposal_leaves_the_first_one_open() -> None:
+    """The counsellor proposes, then mistypes a second proposal (a date in the past): the
+    refusal goes to the counsellor only, who rightly believes the first proposal stands, and
+    the youth's "ja" confirms it. Before, the first was cancelled silently first."""
+    c, _, _ = await office()
+    await c.staff_wrote(ROOM, ANNA, EventID("$a1"), "!appointment 2026-12-10 16:00 45min video",
+                        NOW)
+    c.appointments.new_id = lambda: "T-00000B"
+    await c.staff_wrote(ROOM, ANNA, EventID("$a2"), "!appointment 2026-11-10 16:00 45min video",
+                        NOW)
+    assert "appointments.past" in [e.key for e in await outbox(c)
+                                   if isinstance(e, SayToStaff | SayInRoom)]
+    assert "T-00000B" not in c.appointments.known
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "ja", NOW)
+    assert "appointments.confirmed" in await youth_keys(c)
+    assert c.appointments.known["T-00000A"].status is ap.Status.CONFIRMED
+
+
+async def test_an_accepted_second_proposal_replaces_the_first_even_at_an_overlapping_time(
+) -> None:
+    """A new proposal replaces the unanswered one; its own slot does not count as a clash."""
+    c, _, _ = await office()
+    await c.staff_wrote(ROOM, ANNA, EventID("$a1"), "!appointment 2026-12-10 16:00 45min video",
+                        NOW)
+    c.appointments.new_id = lambda: "T-00000B"
+    await c.staff_wrote(ROOM, ANNA, EventID("$a2"), "!appointment 2026-12-10 16:30 45min video",
+                        NOW)
+    assert c.appointments.known["T-00000A"].status is ap.Status.CANCELLED
+    assert c.appointments.known["T-00000B"].status is ap.Status.PROPOSED
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "ja", NOW)
+    assert c.appointments.known["T-00000B"].status is ap.Status.CONFIRMED
