@@ -91,6 +91,24 @@ def test_reminders_the_day_before_and_fifteen_minutes_before_each_once() -> None
     assert ap.due_reminders([confirmed], planned.start - timedelta(minutes=1)) == []
 
 
+def test_a_missed_reminder_still_goes_out_until_the_appointment_ends() -> None:
+    """Down from T-16 to T+1: the 15-minute reminder (the video link) comes late, once,
+    saying the appointment has begun; after the end nothing is reminded any more."""
+    planned = plan()
+    assert isinstance(planned, ap.Appointment)
+    confirmed = ap.reminded(ap.confirmed(planned, NOW), ap.Reminder.DAY_BEFORE)
+    late = planned.start + timedelta(minutes=1)
+    [(_, reminder)] = ap.due_reminders([confirmed], late)
+    assert reminder is ap.Reminder.SOON
+    assert ap.begun(confirmed, late)
+    assert not ap.begun(confirmed, planned.start - timedelta(minutes=14))
+    assert ap.due_reminders([ap.reminded(confirmed, reminder)], late) == []
+    assert ap.due_reminders([confirmed], planned.end) == []
+    # Both missed (down since before the day): only the late 15-minute one.
+    both = ap.confirmed(planned, NOW)
+    assert [r for _, r in ap.due_reminders([both], late)] == [ap.Reminder.SOON]
+
+
 def test_confirming_within_a_day_counts_as_the_day_before_reminder() -> None:
     planned = plan()
     assert isinstance(planned, ap.Appointment)

@@ -268,16 +268,19 @@ class Appointments:
             self._put(step, ap.reminded(appointment, reminder))
             params = self._params(appointment)
             by_mail = self._mail(appointment.conversation)
-            video = reminder is ap.Reminder.SOON and appointment.kind is ap.Kind.VIDEO
+            soon = reminder is ap.Reminder.SOON
+            # Missed while the bot was down: late, but the call link is still needed.
+            text = "begun" if soon and ap.begun(appointment, step.at) else reminder.value
+            video = soon and appointment.kind is ap.Kind.VIDEO
             url = start_video(appointment, not by_mail) if video else None
             if by_mail and url is not None:
                 step.add(MailToYouth(appointment.conversation,
-                                     "appointments.mail.reminder_soon_video",
+                                     f"appointments.mail.reminder_{text}_video",
                                      (*params, ("url", url))))
             else:
                 self._tell_youth(step, appointment.conversation,
-                                 f"appointments.reminder_{reminder.value}", params)
-            step.add(SayToStaff(f"appointments.reminder_staff_{reminder.value}",
+                                 f"appointments.reminder_{text}", params)
+            step.add(SayToStaff(f"appointments.reminder_staff_{text}",
                                 (("id", appointment.id),
                                  ("conversation", appointment.conversation), *params),
                                 mentions=(appointment.counsellor,)),

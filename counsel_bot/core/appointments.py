@@ -18,7 +18,9 @@ Rules this module keeps:
   followed by anything declines, "ja, aber …" is a message for the counsellor. Mail programs
   quote and people greet, but a confirmation still has to be plainly a yes.
 - Confirmed appointments are reminded twice, to both sides: the day before (24 hours ahead)
-  and 15 minutes before; each reminder once, and none once the appointment has begun.
+  and 15 minutes before; each reminder once. One missed (the bot was down) still goes out
+  while the appointment has not ended, the 15-minute one saying it has begun: for a video
+  appointment it brings the call link, without which the youth cannot join at all.
 - A conversation with a live appointment is kept (retention holds it) until the appointment
   has ended and may have run over (`OVERRUN`): its room is where the youth answers, is
   reminded and gets the call link.
@@ -253,10 +255,11 @@ def mail_answer(text: str) -> bool | None:
 
 def due_reminders(appointments: Iterable[Appointment], now: datetime
                   ) -> list[tuple[Appointment, Reminder]]:
-    """Reminders to send now, each once; the later one supersedes a missed earlier one."""
+    """Reminders to send now, each once; the later one supersedes a missed earlier one, and
+    the 15-minute one is still due after the start until the end (see `begun`)."""
     due: list[tuple[Appointment, Reminder]] = []
     for appointment in appointments:
-        if appointment.status is not Status.CONFIRMED or now >= appointment.start:
+        if appointment.status is not Status.CONFIRMED or now >= appointment.end:
             continue
         if now >= appointment.start - SOON:
             if Reminder.SOON not in appointment.reminded:
@@ -265,6 +268,11 @@ def due_reminders(appointments: Iterable[Appointment], now: datetime
                 and Reminder.DAY_BEFORE not in appointment.reminded:
             due.append((appointment, Reminder.DAY_BEFORE))
     return due
+
+
+def begun(appointment: Appointment, now: datetime) -> bool:
+    """A reminder sent now comes late: the appointment has begun (its texts say so)."""
+    return now >= appointment.start
 
 
 def held(appointments: Iterable[Appointment], now: datetime) -> frozenset[ConversationID]:

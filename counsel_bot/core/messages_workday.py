@@ -208,6 +208,10 @@ TEXTS: dict[str, dict[Language, str]] = {
         "Gleich geht's los: Dein Termin beginnt um {when}.",
         "Starting soon: your appointment begins at {when}.",
     ),
+    "appointments.reminder_begun": _both(
+        "Dein Termin hat um {when} begonnen. Du kannst noch dazukommen.",
+        "Your appointment began at {when}. You can still join.",
+    ),
     "appointments.reminder_staff_day_before": _both(
         "Morgen: Termin {id} mit {conversation}, {when}, {minutes} Min.",
         "Tomorrow: appointment {id} with {conversation}, {when}, {minutes} min.",
@@ -215,6 +219,10 @@ TEXTS: dict[str, dict[Language, str]] = {
     "appointments.reminder_staff_soon": _both(
         "In 15 Minuten: Termin {id} mit {conversation} ({when}).",
         "In 15 minutes: appointment {id} with {conversation} ({when}).",
+    ),
+    "appointments.reminder_staff_begun": _both(
+        "Hat begonnen: Termin {id} mit {conversation} ({when}); diese Erinnerung kommt spät.",
+        "Has begun: appointment {id} with {conversation} ({when}); this reminder is late.",
     ),
     "appointments.list": _both("Deine Termine:\n{lines}", "Your appointments:\n{lines}"),
     "appointments.none": _both("Du hast keine anstehenden Termine.",
@@ -385,10 +393,20 @@ TEXTS: dict[str, dict[Language, str]] = {
         "Gleich geht's los: Dein Termin beginnt um {when}.",
         "Starting soon: your appointment begins at {when}.",
     ),
+    "appointments.mail.reminder_begun": _both(
+        "Dein Termin hat um {when} begonnen. Du kannst noch dazukommen.",
+        "Your appointment began at {when}. You can still join.",
+    ),
     "appointments.mail.reminder_soon_video": _both(
         "Gleich geht's los: Dein Videogespräch beginnt um {when}. Hier ist der Link: {url}\n"
         "Der Link ist nur für dich; du musst deinen Namen nicht angeben.",
         "Starting soon: your video call begins at {when}. Here is the link: {url}\n"
+        "The link is just for you; you don't need to give your name.",
+    ),
+    "appointments.mail.reminder_begun_video": _both(
+        "Dein Videogespräch hat um {when} begonnen. Du kannst noch dazukommen, hier ist der "
+        "Link: {url}\nDer Link ist nur für dich; du musst deinen Namen nicht angeben.",
+        "Your video call began at {when}. You can still join, here is the link: {url}\n"
         "The link is just for you; you don't need to give your name.",
     ),
 }

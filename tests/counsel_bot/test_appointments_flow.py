@@ -284,3 +284,25 @@ async def test_an_accepted_second_proposal_replaces_the_first_even_at_an_overlap
     assert c.appointments.known["T-00000B"].status is ap.Status.PROPOSED
     await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "ja", NOW)
     assert c.appointments.known["T-00000B"].status is ap.Status.CONFIRMED
+
+
+async def test_a_video_appointments_link_still_comes_when_the_bot_was_down_at_t_minus_15(
+) -> None:
+    """A bot that restarts in the last 15 minutes (a deploy, a crash) comes back at 16:01:
+    the youth still gets the link to the call, told it has begun, and the counsellor the
+    reminder (once: a second tick sends nothing). Before, no link came at all."""
+    c, _, clock = await office()
+    await c.staff_wrote(ROOM, ANNA, EventID("$a1"), "!appointment 2026-12-10 16:00 45min video",
+                        NOW)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "ja", NOW)
+    clock.set(START - timedelta(hours=23))
+    await c.tick(clock.now())
+    clock.set(START + timedelta(minutes=1))  # down from 15:44 to 16:01
+    await c.tick(clock.now())
+    await c.tick(clock.now() + timedelta(minutes=1))
+    keys = await youth_keys(c)
+    assert keys.count("video.link") == 1
+    assert keys.count("appointments.reminder_begun") == 1
+    assert "appointments.reminder_soon" not in keys
+    staff = [e.key for e in await outbox(c) if isinstance(e, SayToStaff)]
+    assert staff.count("appointments.reminder_staff_begun") == 1
