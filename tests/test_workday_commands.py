@@ -84,7 +84,9 @@ def test_appointment_commands() -> None:
     assert parse_workday("!termin 2026-12-10 16:00 45m telefon") == AppointmentCommand(
         None, "2026-12-10", "16:00", 45, Kind.PHONE)
     assert parse_workday("!appointment cancel t-00000a") == AppointmentCancel("T-00000A")
+    assert parse_workday("!appointment cancel T-0A1B2C3D") == AppointmentCancel("T-0A1B2C3D")
     assert parse_workday("!appointments") == AppointmentList()
     for bad in ("!appointment 2026-12-10 16:00 45min bus", "!appointment 2026-12-10 16:00",
-                "!appointment cancel", "!appointment 2026-12-10 16:00 lang video"):
+                "!appointment cancel", "!appointment 2026-12-10 16:00 lang video",
+                "!appointment cancel T-0A1B2C3", "!appointment cancel T-0A1B2C3D4"):
         assert isinstance(parse_workday(bad), ParseError), bad

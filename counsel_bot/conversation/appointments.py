@@ -26,6 +26,7 @@ it was at the close (`closed`): by mail if its youth was a mail youth then.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -49,6 +50,9 @@ from counsel_bot.core.workday_commands import AppointmentCommand
 from counsel_bot.store import Store
 
 PREFIX = "appt:"
+# How many ids are drawn before `_free_id` counts on from the last.
+_DRAWS = 8
+_HEX = re.compile(r"T-[0-9A-F]{1,8}")
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,9 @@ class Appointments:
         self.office_of: Callable[[ConversationID], str] = lambda _conversation: ""
         self.venue_of: Callable[[str], ap.Venue] = lambda _office: self.default_venue
         self.known: dict[str, ap.Appointment] = {}
-        self.new_id: Callable[[], str] = lambda: "T-" + secrets.token_hex(3).upper()
+        # Drawn (`_free_id`) until unused: a drawn id already known would replace that
+        # appointment. 32 bits, as conversation ids; older data has 24-bit ids.
+        self.new_id: Callable[[], str] = lambda: "T-" + secrets.token_hex(4).upper()
         # Whether a conversation's youth is reached by mail now (the conductor wires it to
         # the router's channel; a youth may switch between chat and mail at any time).
         self.by_mail: Callable[[ConversationID], bool] = lambda _conversation: False
@@ -153,7 +159,7 @@ class Appointments:
         # itself: a refused one (a typo) leaves the first standing, as its counsellor thinks.
         earlier = [a for a in self.known.values()
                    if a.conversation == conversation and a.status is ap.Status.PROPOSED]
-        result = ap.plan(appointment_id=self.new_id(), conversation=conversation,
+        result = ap.plan(appointment_id=self._free_id(), conversation=conversation,
                          counsellor=sender, day=command.day, at=command.at,
                          minutes=command.minutes, kind=command.kind, venue=venue,
                          now=step.at,
@@ -296,6 +302,21 @@ class Appointments:
                                                            "appointments.mail.", 1), params))
         else:
             step.add(SayToYouth(conversation, key, params))
+
+    def _free_id(self) -> str:
+        """A new id no appointment has: ids are the key of the records in memory and in the
+        store, and `!appointment cancel` names them."""
+        drawn = self.new_id()
+        for _ in range(_DRAWS):
+            if drawn not in self.known:
+                return drawn
+            drawn = self.new_id()
+        # A source that keeps repeating itself (never, with 32 random bits) must not stop
+        # the bot: count on from the last draw to the next free id.
+        number = int(drawn.removeprefix("T-"), 16) if _HEX.fullmatch(drawn) else 0
+        while (candidate := f"T-{number:08X}") in self.known:
+            number = (number + 1) % 2 ** 32
+        return candidate
 
     def _mail(self, conversation: ConversationID) -> bool:
         """The youth is reached by mail: now, or for a closed conversation at its close."""

@@ -84,7 +84,8 @@ class AppointmentList:
 
 WorkdayCommand = NoteCommand | NotesCommand | SnippetCommand | SnippetAdd | SnippetRemove \
     | SnippetList | AppointmentCommand | AppointmentCancel | AppointmentList
-APPOINTMENT_ID = re.compile(r"T-[0-9A-F]{6}", re.IGNORECASE)
+# Eight hex digits; six in data of older versions, whose ids still work.
+APPOINTMENT_ID = re.compile(r"T-(?:[0-9A-F]{8}|[0-9A-F]{6})", re.IGNORECASE)
 _DURATION = re.compile(r"(\d{1,3})\s*(?:min|m|minuten|minutes)?", re.IGNORECASE)
 
 WORKDAY_HELP = MappingProxyType({
@@ -110,7 +111,7 @@ WORKDAY_HELP = MappingProxyType({
     ),
     "appointment": HelpEntry(
         "!appointment [C-XXXXXXXX] 2026-12-10 16:00 45min inperson|phone|video | "
-        "!appointment cancel T-XXXXXX | !appointments",
+        "!appointment cancel T-XXXXXXXX | !appointments",
         "Termin vorschlagen (im Raum der Person, oder mit Nummer im Teamraum); die Person "
         "antwortet „ja“ oder „nein“. Bestätigt: Kalenderdatei und Erinnerungen (Vortag, 15 "
         "Min. vorher); bei Mail-Gesprächen alles per Mail. Nie nach Name oder Adresse fragen.",
@@ -169,7 +170,7 @@ def _appointment(rest: str) -> AppointmentCommand | AppointmentCancel | Appointm
     words = rest.split()
     if words and words[0].casefold() in ("cancel", "absagen"):
         if len(words) != 2 or not APPOINTMENT_ID.fullmatch(words[1]):
-            return ParseError(ParseErrorKey.BAD_ARGUMENT, "!appointment cancel T-XXXXXX",
+            return ParseError(ParseErrorKey.BAD_ARGUMENT, "!appointment cancel T-XXXXXXXX",
                               "appointment")
         return AppointmentCancel("T-" + words[1][2:].upper())
     if words and words[0].casefold() == "list" and len(words) == 1:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -306,3 +307,51 @@ async def test_a_video_appointments_link_still_comes_when_the_bot_was_down_at_t_
     assert "appointments.reminder_soon" not in keys
     staff = [e.key for e in await outbox(c) if isinstance(e, SayToStaff)]
     assert staff.count("appointments.reminder_staff_begun") == 1
+
+
+async def test_an_appointment_id_drawn_twice_does_not_replace_the_first_appointment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ids are drawn until unused (and are 32 bits wide now): a second appointment drawing
+    an id already known gets another, so the first youth's confirmed appointment is still
+    reminded and `!appointment cancel` names one appointment. Before, 24 random bits were
+    never checked, and the second replaced the first (likely with a few thousand kept)."""
+    from types import SimpleNamespace
+
+    from counsel_bot.conversation import appointments as conv_ap
+
+    c, conversation, clock = await office()
+    # The real generator, its random source drawing the same value every time.
+    c.appointments.new_id = conv_ap.Appointments(c.store, c.policy.appointments,
+                                                 c.policy.hours).new_id
+    monkeypatch.setattr(conv_ap, "secrets", SimpleNamespace(token_hex=lambda n: "00000a"))
+    await c.staff_wrote(ROOM, ANNA, EventID("$a1"), "!appointment 2026-12-10 16:00 45min video",
+                        NOW)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "ja", NOW)
+    room2 = RoomID("!room2:x")
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$cap"), "!capacity 3", NOW)
+    await c.youth_wrote(room2, UserID("@daisy:x"), None, EventID("$z1"), "hallo", NOW)
+    record = await c.store.conversation_by_room(room2)
+    assert record is not None
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$a3"),
+                        f"!appointment {record.conversation} 2026-12-11 16:00 45min video", NOW)
+    assert (await youth_keys(c)).count("appointments.proposed_video") == 2
+    assert len(c.appointments.known) == 2
+    [first] = [a for a in c.appointments.known.values() if a.conversation == conversation]
+    assert first.status is ap.Status.CONFIRMED
+    clock.set(START - timedelta(minutes=14))
+    await c.tick(clock.now())
+    assert "appointments.reminder_soon" in await youth_keys(c)
+
+
+async def test_new_ids_are_eight_hex_digits_and_old_six_digit_ids_still_load_and_cancel(
+) -> None:
+    c, conversation, _ = await office()
+    fresh = c.appointments.__class__(c.store, c.policy.appointments, c.policy.hours).new_id()
+    assert re.fullmatch(r"T-[0-9A-F]{8}", fresh)
+    old = ap.Appointment("T-ABC123", conversation, ANNA, START, 45, ap.Kind.VIDEO)
+    await c.store.set_sealed_setting(f"appt:T-ABC123:{conversation}", old.encode())
+    await c.appointments.load()
+    assert c.appointments.known["T-ABC123"] == old
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$x"), "!appointment cancel t-abc123", NOW)
+    assert c.appointments.known["T-ABC123"].status is ap.Status.CANCELLED
