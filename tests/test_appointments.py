@@ -170,3 +170,27 @@ def test_a_mail_answer_is_the_first_written_line_above_the_quote(
     text: str, answer: bool | None
 ) -> None:
     assert ap.mail_answer(text) is answer
+
+
+@pytest.mark.parametrize(("day", "at", "zone"), [
+    ("0001-01-01", "00:00", "Europe/Berlin"), ("0001-01-01", "00:52", "Europe/Berlin"),
+    ("9999-12-31", "23:59", "America/New_York"), ("0001-01-01", "00:00", "Asia/Tokyo"),
+])
+def test_a_date_at_the_edge_of_the_calendar_is_no_such_time_not_a_crash(
+    day: str, at: str, zone: str,
+) -> None:
+    """Its UTC time would fall before year 1 or after 9999 (OverflowError): no such time."""
+    hours = OpeningHours.from_dict({"timezone": zone, "weekly": {}})
+    assert ap.local_start(day, at, hours) is None
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-02"])
+def test_the_first_and_last_years_are_refused_with_a_reason(day: str) -> None:
+    """Dates that do exist there are refused as past or too far, never a crash."""
+    result = ap.plan(appointment_id="T-00000001", conversation=ConversationID("C-1"),
+                     counsellor=UserID("@a:x"), day=day, at="12:00", minutes=240,
+                     kind=ap.Kind.VIDEO, venue=ap.Venue(OpeningHours.from_dict(
+                         {"timezone": "Europe/Berlin", "weekly": {}})),
+                     now=NOW, existing=())
+    assert isinstance(result, ap.Refusal)
+    assert result.key in ("appointments.past", "appointments.too_far")

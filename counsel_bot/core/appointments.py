@@ -188,10 +188,13 @@ def local_start(day: str, at: str, hours: OpeningHours) -> datetime | None:
         hour, minute = (int(part) for part in at.split(":"))
         local = datetime.combine(date.fromisoformat(day), time(hour, minute),
                                  tzinfo=hours.timezone)
+        utc = local.astimezone(UTC)
+        back = utc.astimezone(hours.timezone)
     except ValueError:
         return None
-    utc = local.astimezone(UTC)
-    if utc.astimezone(hours.timezone).replace(tzinfo=None) != local.replace(tzinfo=None):
+    except OverflowError:
+        return None  # 0001-01-01 or 9999-12-31 whose UTC time falls outside datetime's years
+    if back.replace(tzinfo=None) != local.replace(tzinfo=None):
         return None  # skipped by a clock change (spring forward): that time does not exist
     return utc
 

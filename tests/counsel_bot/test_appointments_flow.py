@@ -355,3 +355,15 @@ async def test_new_ids_are_eight_hex_digits_and_old_six_digit_ids_still_load_and
     assert c.appointments.known["T-ABC123"] == old
     await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$x"), "!appointment cancel t-abc123", NOW)
     assert c.appointments.known["T-ABC123"].status is ap.Status.CANCELLED
+
+
+@pytest.mark.parametrize("at", ["00:00", "00:52"])
+async def test_a_year_one_date_is_refused_not_a_crash(at: str) -> None:
+    """`!appointment 0001-01-01 …` is answered "not a valid date". Before, the conversion to
+    UTC raised OverflowError out of the command handler, which stopped the bot (and counted
+    as its bug: twice, and the counsellor's message was set aside)."""
+    c, _, _ = await office()
+    await c.staff_wrote(ROOM, ANNA, EventID("$a1"), f"!appointment 0001-01-01 {at} 45min video",
+                        NOW)
+    assert "appointments.bad_date" in [e.key for e in await outbox(c)
+                                       if isinstance(e, SayToStaff | SayInRoom)]
