@@ -186,9 +186,13 @@ class Appointments:
                            (("lines", lines),)))
 
     def cancel(self, step: Change, room_id: RoomID, sender: UserID, appointment_id: str,
-               *, team_lead: bool) -> None:
+               *, team_lead: bool, sees: Callable[[ap.Appointment], bool]) -> None:
+        """Its counsellor, or a team lead of its office, cancels it. ``sees`` says whether
+        the sender may know of it at all: another office's is unknown to them, as its
+        conversation is."""
         appointment = self.known.get(appointment_id)
-        if appointment is None or not appointment.live:
+        if appointment is None or not appointment.live or (
+                appointment.counsellor != sender and not sees(appointment)):
             step.add(SayInRoom(room_id, sender, "appointments.unknown",
                                (("id", appointment_id),)))
             return

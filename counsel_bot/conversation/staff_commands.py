@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from counsel_bot.conversation import offices
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.staff_events import staff_event
+from counsel_bot.core import appointments as ap
 from counsel_bot.core import commands as cmd
 from counsel_bot.core.effects import Effect, SayInRoom, SayToStaff
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
@@ -136,7 +137,8 @@ class StaffCommands:
         if isinstance(command, AppointmentList):
             c.appointments.list_for(step, room_id, sender)
         elif isinstance(command, AppointmentCancel):
-            c.appointments.cancel(step, room_id, sender, command.appointment, team_lead=lead)
+            c.appointments.cancel(step, room_id, sender, command.appointment, team_lead=lead,
+                                  sees=lambda appointment: self._sees(sender, appointment))
         else:
             conversation = command.conversation or here
             current = None if conversation is None else c.router.conversation(conversation)
@@ -232,6 +234,16 @@ class StaffCommands:
             return True
         step.add(SayInRoom(room_id, sender, "refused.not_yours", (("id", current.conversation),)))
         return False
+
+    def _sees(self, user: UserID, appointment: ap.Appointment) -> bool:
+        """Whether ``user`` may know of an appointment: its conversation is visible to them
+        (`_visible_to`), or, closed, it was booked with one of their offices."""
+        c = self.conductor
+        rules = c.policy.router.offices
+        if c.router.conversation(appointment.conversation) is not None:
+            return self._visible_to(user, appointment.conversation) is not None
+        return not rules.enabled or (appointment.office or rules.fallback) \
+            in rules.offices_of(user)
 
     def _visible_to(
         self, user: UserID, conversation: ConversationID

@@ -14,7 +14,7 @@ from counsel_bot.config import ConfigError, settings_from_mapping
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core import appointments as ap
 from counsel_bot.core import messages
-from counsel_bot.core.effects import Effect, SayToStaff, SendCalendar, decode_effect
+from counsel_bot.core.effects import Effect, SayInRoom, SayToStaff, SendCalendar, decode_effect
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.offices import OfficeBook, OfficeDesk, office_from
 from counsel_bot.core.opening_hours import OpeningHours
@@ -263,3 +263,48 @@ async def test_a_reply_to_a_command_in_a_youths_room_goes_to_its_offices_staff_r
     # It names no conversation, so only the command's room tells where it belongs.
     assert refusal.office == "schule"
     assert refusal.mentions == (BEN,)
+
+
+LEAD_B = UserID("@lena:x")  # team lead of the school office
+LEAD_A = UserID("@lea:x")  # team lead of the family office
+WITH_LEADS: dict[str, Any] = {
+    **CONFIG,
+    "offices": [{**CONFIG["offices"][0], "team_leads": [str(LEAD_A)]},
+                {**CONFIG["offices"][1], "team_leads": [str(LEAD_B)]}],
+}
+
+
+async def _cancel_replies(c: Conductor, who: UserID) -> list[str]:
+    effects = [decode_effect(p.payload) for p in await c.store.pending_outbox()]
+    return [e.key for e in effects if isinstance(e, SayInRoom) and e.to == who]
+
+
+async def test_a_lead_of_another_office_cannot_cancel_an_appointment() -> None:
+    """Another office's conversation is unknown to a team lead, and so are its appointments:
+    the school office's lead is told there is no such appointment, and it stays. Before,
+    `!appointment cancel` checked only "is a team lead", in any office."""
+    c, rooms = await two_offices(WITH_LEADS)
+    family_room, _family = rooms["familie"]
+    await c.staff_wrote(family_room, ANNA, EventID("$a1"),
+                        "!appointment 2026-12-10 10:00 45min inperson", NOW)
+    [appointment] = c.appointments.known.values()
+    await c.staff_wrote(RoomID("!staff:x"), LEAD_B, EventID("$l1"),
+                        f"!appointment cancel {appointment.id}", NOW)
+    assert c.appointments.known[appointment.id].status is ap.Status.PROPOSED
+    assert await _cancel_replies(c, LEAD_B) == ["appointments.unknown"]
+
+
+async def test_the_lead_of_its_office_cancels_it_also_after_the_close() -> None:
+    c, rooms = await two_offices(WITH_LEADS)
+    family_room, family = rooms["familie"]
+    await c.staff_wrote(family_room, ANNA, EventID("$a1"),
+                        "!appointment 2026-12-10 10:00 45min inperson", NOW)
+    await c.youth_wrote(family_room, UserID("@youth0:x"), None, EventID("$y9"), "ja", NOW)
+    await c.staff_wrote(family_room, ANNA, EventID("$c"), f"!close {family}", NOW)
+    [appointment] = c.appointments.known.values()
+    await c.staff_wrote(RoomID("!staff:x"), LEAD_B, EventID("$l1"),
+                        f"!appointment cancel {appointment.id}", NOW)
+    assert c.appointments.known[appointment.id].status is ap.Status.CONFIRMED
+    await c.staff_wrote(RoomID("!staff:x"), LEAD_A, EventID("$l2"),
+                        f"!appointment cancel {appointment.id}", NOW)
+    assert c.appointments.known[appointment.id].status is ap.Status.CANCELLED
