@@ -129,10 +129,7 @@ class Appointments:
         for appointment in [a for a in self.known.values()
                             if a.conversation == conversation and a.live]:
             self._put(step, replace(appointment, status=ap.Status.CANCELLED))
-            step.add(SayToStaff("appointments.cancelled_erased",
-                                (("id", appointment.id), ("conversation", conversation),
-                                 *self._params(appointment)),
-                                mentions=(appointment.counsellor,)))
+            self._tell_staff(step, "appointments.cancelled_erased", appointment)
 
     def forget(self, conversation: ConversationID) -> None:
         self.known = {i: a for i, a in self.known.items() if a.conversation != conversation}
@@ -233,16 +230,13 @@ class Appointments:
             return False
         appointment = max(pending, key=lambda a: a.start)
         params = self._params(appointment)
-        mention = (appointment.counsellor,)
         # After the close nobody can propose another time in this conversation: the youth
         # is pointed to a new one, and the counsellor told that it had closed.
         after = "" if self.is_open(conversation) else "_closed"
         if not answer:
             self._put(step, replace(appointment, status=ap.Status.DECLINED))
             self._tell_youth(step, conversation, f"appointments.declined{after}", params)
-            step.add(SayToStaff(f"appointments.declined_staff{after}",
-                                (("id", appointment.id), ("conversation", conversation),
-                                 *params), mentions=mention))
+            self._tell_staff(step, f"appointments.declined_staff{after}", appointment)
             return True
         if appointment.start <= step.at:
             self._put(step, replace(appointment, status=ap.Status.CANCELLED))
@@ -258,9 +252,7 @@ class Appointments:
         else:
             step.add(SayToYouth(conversation, "appointments.confirmed", params))
             step.add(SendCalendar(conversation, filename(confirmed), ics))
-        step.add(SayToStaff(f"appointments.confirmed_staff{after}",
-                            (("id", appointment.id), ("conversation", conversation), *params),
-                            mentions=mention))
+        self._tell_staff(step, f"appointments.confirmed_staff{after}", appointment)
         return True
 
     # -- time ----------------------------------------------------------------------------------
@@ -290,13 +282,22 @@ class Appointments:
             else:
                 self._tell_youth(step, appointment.conversation,
                                  f"appointments.reminder_{text}", params)
-            step.add(SayToStaff(f"appointments.reminder_staff_{text}",
-                                (("id", appointment.id),
-                                 ("conversation", appointment.conversation), *params),
-                                mentions=(appointment.counsellor,)),
-                     f"appt_remind:{appointment.id}:{reminder.value}")
+            self._tell_staff(step, f"appointments.reminder_staff_{text}", appointment,
+                             f"appt_remind:{appointment.id}:{reminder.value}")
 
     # -- helpers -------------------------------------------------------------------------------
+
+    def _tell_staff(self, step: Change, key: str, appointment: ap.Appointment,
+                    tag: str = "") -> None:
+        """To its counsellor, in the staff room of the office it was booked with: the one
+        whose address and hours it carries, where its counsellor works, whether its
+        conversation has moved to another office since or closed. (Without offices, or
+        booked before them, the notice follows its conversation as any other.)"""
+        step.add(SayToStaff(key, (("id", appointment.id),
+                                  ("conversation", appointment.conversation),
+                                  *self._params(appointment)),
+                            mentions=(appointment.counsellor,), office=appointment.office),
+                 tag)
 
     def _tell_youth(self, step: Change, conversation: ConversationID, key: str,
                     params: Params) -> None:

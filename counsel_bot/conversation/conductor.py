@@ -347,7 +347,8 @@ class Conductor:
         self.youth.leave_due(step, at)
         await self.appointments.due(step, lambda appointment, tell_youth: self.video.start(
             step, appointment.conversation, appointment.counsellor,
-            self.counsellor_name(appointment.counsellor), tell_youth=tell_youth))
+            self.counsellor_name(appointment.counsellor), tell_youth=tell_youth,
+            office=appointment.office))
         if step.effects or step.settings or step.sealed:
             await self.commit(step)
         for addon in self.addons:

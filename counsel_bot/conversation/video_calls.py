@@ -53,11 +53,13 @@ class VideoCalls:
             self.start(step, conversation, current.assigned_to, counsellor_name)
 
     def start(self, step: Change, conversation: ConversationID, counsellor: UserID | None,
-              counsellor_name: str, *, tell_youth: bool = True) -> str | None:
+              counsellor_name: str, *, tell_youth: bool = True, office: str = "") -> str | None:
         """A new, unguessable meeting; its links are made here, before anything is sent,
         so a replay after a crash posts the same links instead of a second meeting.
         Returns the youth's link (None: video is off); ``tell_youth=False`` leaves telling
-        the youth to the caller (a mail youth gets it in the appointment's reminder mail)."""
+        the youth to the caller (a mail youth gets it in the appointment's reminder mail).
+        ``office`` names the staff room for the counsellor's link ("": its conversation's);
+        an appointment's call goes to the office it was booked with."""
         if not self.settings.enabled:
             if tell_youth:
                 step.add(SayToYouth(conversation, "video.off"))
@@ -75,7 +77,7 @@ class VideoCalls:
             step.add(SayToStaff("video.counsellor_link",
                                 (("conversation", conversation),
                                  ("url", meeting.counsellor_url)),
-                                mentions=(counsellor,)))
+                                mentions=(counsellor,), office=office))
         self.widgets[conversation] = meeting.widget_id
         step.settings.append((setting_key(conversation), meeting.widget_id))
         return meeting.youth_url

@@ -5,19 +5,22 @@ no server)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from counsel_bot.config import ConfigError, settings_from_mapping
 from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.conversation.video_calls import VideoCalls
 from counsel_bot.core import appointments as ap
 from counsel_bot.core import messages
 from counsel_bot.core.effects import Effect, SayInRoom, SayToStaff, SendCalendar, decode_effect
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.offices import OfficeBook, OfficeDesk, office_from
 from counsel_bot.core.opening_hours import OpeningHours
+from counsel_bot.core.video import VideoSettings
 from counsel_bot.runtime.runner import policy_from
 from counsel_bot.store import MemoryStore
 from tests.store.conftest import AeadSealer
@@ -308,3 +311,56 @@ async def test_the_lead_of_its_office_cancels_it_also_after_the_close() -> None:
     await c.staff_wrote(RoomID("!staff:x"), LEAD_A, EventID("$l2"),
                         f"!appointment cancel {appointment.id}", NOW)
     assert c.appointments.known[appointment.id].status is ap.Status.CANCELLED
+
+
+def _staff(effects: list[Effect], key: str) -> list[SayToStaff]:
+    return [e for e in effects if isinstance(e, SayToStaff) and e.key == key]
+
+
+async def _pending(c: Conductor) -> list[Effect]:
+    return [decode_effect(p.payload) for p in await c.store.pending_outbox()]
+
+
+async def test_after_an_office_transfer_the_counsellor_who_booked_is_reminded_in_their_room(
+) -> None:
+    """Booked by Anna with the family office (its address, its hours), then the conversation
+    moves to the school office: the reminders to staff still go to the family office's staff
+    room, mentioning Anna, who holds the appointment there. Before, they followed the
+    conversation to the school office's room, where Anna is not staff."""
+    c, rooms = await two_offices()
+    family_room, family = rooms["familie"]
+    await c.staff_wrote(family_room, ANNA, EventID("$a1"),
+                        "!appointment 2026-12-10 10:00 45min inperson", NOW)
+    await c.youth_wrote(family_room, UserID("@youth0:x"), None, EventID("$y9"), "ja", NOW)
+    await c.staff_wrote(family_room, ANNA, EventID("$a2"), "!transfer office:schule", NOW)
+    assert c.router.conversation(family).office == "schule"  # type: ignore[union-attr]
+    await c.tick(datetime(2026, 12, 10, 9, 0, tzinfo=UTC) - timedelta(hours=23))
+    [reminder] = _staff(await _pending(c), "appointments.reminder_staff_day_before")
+    assert reminder.mentions == (ANNA,)
+    assert reminder.office == "familie"
+
+
+async def test_after_the_chat_closed_the_reminder_and_the_call_go_to_the_offices_staff_room(
+) -> None:
+    """A chat closed with an appointment to come: the staff reminder and the counsellor's
+    call link go to the family office's staff room, where Anna works ("notices about an
+    office's conversations go only there"). Before, the closed conversation was no longer
+    in the router, so they went to the main staff room."""
+    c, rooms = await two_offices()
+    c.policy = replace(c.policy, video_secret="s" * 32)
+    c.video = VideoCalls(VideoSettings(base_url="https://meet.x", jitsi_app_id="counsel",
+                                       jitsi_app_secret_file="/dev/null"), "s" * 32)
+    c.appointments.video_enabled = True
+    family_room, family = rooms["familie"]
+    await c.staff_wrote(family_room, ANNA, EventID("$a1"),
+                        "!appointment 2026-12-10 10:00 45min video", NOW)
+    await c.youth_wrote(family_room, UserID("@youth0:x"), None, EventID("$y9"), "ja", NOW)
+    await c.staff_wrote(family_room, ANNA, EventID("$c"), f"!close {family}", NOW)
+    start = datetime(2026, 12, 10, 9, 0, tzinfo=UTC)
+    await c.tick(start - timedelta(hours=23))
+    [reminder] = _staff(await _pending(c), "appointments.reminder_staff_day_before")
+    assert reminder.office == "familie"
+    await c.tick(start - timedelta(minutes=14))
+    [link] = _staff(await _pending(c), "video.counsellor_link")
+    assert link.office == "familie"
+    assert link.mentions == (ANNA,)
