@@ -161,6 +161,22 @@ def test_a_fresh_token_is_valid_now() -> None:
     assert claims["context"]["user"] == {"moderator": False}  # no name given, none invented
 
 
+def test_tokens_last_until_the_call_may_end_when_that_is_later_than_the_ttl() -> None:
+    """An appointment's call: a youth who drops out in its last hour can join again."""
+    until = NOW + timedelta(hours=4)
+    m = create_meeting(TOKEN_JITSI, secret=SECRET, now=NOW, random_bytes=secrets.token_bytes,
+                       until=until)
+    assert m.expires_at == until
+    for url in (m.youth_url, m.counsellor_url):
+        claims = jwt.decode(parse_qs(urlsplit(url).query)["jwt"][0],
+                            options={"verify_signature": False})
+        assert claims["exp"] == int(until.timestamp())
+    # An earlier end never shortens the configured lifetime.
+    short = create_meeting(TOKEN_JITSI, secret=SECRET, now=NOW,
+                           random_bytes=secrets.token_bytes, until=NOW + timedelta(minutes=5))
+    assert short.expires_at == NOW + timedelta(minutes=TOKEN_JITSI.link_ttl_minutes)
+
+
 def test_token_auth_without_secret_is_refused() -> None:
     with pytest.raises(VideoError, match="jitsi_app_secret_file"):
         meeting(TOKEN_JITSI, None)

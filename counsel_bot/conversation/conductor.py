@@ -34,6 +34,7 @@ from counsel_bot.conversation.youth_side import YouthSide
 from counsel_bot.conversation.youth_side import (
     new_conversation_id as new_conversation_id,  # re-exported for the mail channel
 )
+from counsel_bot.core import appointments as ap
 from counsel_bot.core.crisis import Assessor
 from counsel_bot.core.device_trust_check import DeviceTrustCheck
 from counsel_bot.core.effects import SayToStaff, SayToYouth, Transcript
@@ -348,7 +349,7 @@ class Conductor:
         await self.appointments.due(step, lambda appointment, tell_youth: self.video.start(
             step, appointment.conversation, appointment.counsellor,
             self.counsellor_name(appointment.counsellor), tell_youth=tell_youth,
-            office=appointment.office))
+            office=appointment.office, until=appointment.end + ap.OVERRUN))
         if step.effects or step.settings or step.sealed:
             await self.commit(step)
         for addon in self.addons:

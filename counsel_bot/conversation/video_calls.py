@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from datetime import datetime
 
 from counsel_bot.conversation.change import Change
 from counsel_bot.core.effects import PutWidget, SayToStaff, SayToYouth
@@ -53,13 +54,15 @@ class VideoCalls:
             self.start(step, conversation, current.assigned_to, counsellor_name)
 
     def start(self, step: Change, conversation: ConversationID, counsellor: UserID | None,
-              counsellor_name: str, *, tell_youth: bool = True, office: str = "") -> str | None:
+              counsellor_name: str, *, tell_youth: bool = True, office: str = "",
+              until: datetime | None = None) -> str | None:
         """A new, unguessable meeting; its links are made here, before anything is sent,
         so a replay after a crash posts the same links instead of a second meeting.
         Returns the youth's link (None: video is off); ``tell_youth=False`` leaves telling
         the youth to the caller (a mail youth gets it in the appointment's reminder mail).
         ``office`` names the staff room for the counsellor's link ("": its conversation's);
-        an appointment's call goes to the office it was booked with."""
+        an appointment's call goes to the office it was booked with. ``until``: the links
+        stay valid at least until then (an appointment's call, to its end)."""
         if not self.settings.enabled:
             if tell_youth:
                 step.add(SayToYouth(conversation, "video.off"))
@@ -67,7 +70,7 @@ class VideoCalls:
         self.end(step, conversation)
         meeting = create_meeting(self.settings, secret=self._secret, now=step.at,
                                  random_bytes=self.random_bytes,
-                                 counsellor_name=counsellor_name)
+                                 counsellor_name=counsellor_name, until=until)
         step.add(PutWidget(conversation, meeting.widget_id,
                            tuple(meeting.widget_content.items())))
         if tell_youth:

@@ -108,12 +108,15 @@ def create_meeting(
     random_bytes: Callable[[int], bytes],
     counsellor_name: str = "",
     youth_name: str = "",
+    until: datetime | None = None,
 ) -> Meeting:
     """A new meeting: links for both sides and the widget content for the room.
 
     `secret` is the content of jitsi_app_secret_file when token auth is on (else None).
     `youth_name` is the youth's nickname (never a Matrix id); it goes only into the youth's
-    token, which Jitsi shows as the display name in the call.
+    token, which Jitsi shows as the display name in the call. `until` is when the call may
+    end at the latest (an appointment's end and the time it may run over): the tokens stay
+    valid at least that long, or a youth who drops out late could not join again.
     """
     if not settings.enabled:
         raise VideoError(
@@ -121,6 +124,8 @@ def create_meeting(
         )
     now = require_aware(now).astimezone(UTC)
     expires_at = now + timedelta(minutes=settings.link_ttl_minutes)
+    if until is not None:
+        expires_at = max(expires_at, require_aware(until).astimezone(UTC))
     conference_id = _token(random_bytes, CONFERENCE_ID_BYTES)
     widget_id = "counsel_video_" + _token(random_bytes, WIDGET_ID_BYTES)
     if settings.provider == "element_call":

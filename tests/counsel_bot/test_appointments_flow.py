@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
+import jwt
 import pytest
 
 from counsel_bot.config import Settings, StaffSettings
 from counsel_bot.conversation.appointments import AppointmentSettings
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.conversation.video_calls import VideoCalls
 from counsel_bot.core import appointments as ap
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
@@ -367,3 +370,25 @@ async def test_a_year_one_date_is_refused_not_a_crash(at: str) -> None:
                         NOW)
     assert "appointments.bad_date" in [e.key for e in await outbox(c)
                                        if isinstance(e, SayToStaff | SayInRoom)]
+
+
+async def test_the_youths_video_token_is_valid_until_the_appointment_ends() -> None:
+    """The link of an appointment's call is made 15 minutes before; its token lasts until
+    the appointment's end and the time it may run over, not only `link_ttl_minutes` (120)
+    from then: a youth whose connection drops in the third hour of a 180-minute appointment
+    can join again. Before, Jitsi refused the expired token."""
+    c, _, clock = await office()
+    video = VideoSettings(base_url="https://meet.x", jitsi_app_id="counsel",
+                          jitsi_app_secret_file="/dev/null")
+    c.policy = replace(c.policy, video=video, video_secret="s" * 32)
+    c.video = VideoCalls(video, "s" * 32)
+    await c.staff_wrote(ROOM, ANNA, EventID("$a1"), "!appointment 2026-12-10 16:00 180min video",
+                        NOW)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "ja", NOW)
+    clock.set(START - timedelta(minutes=15))
+    await c.tick(clock.now())
+    [link] = [e for e in await outbox(c) if isinstance(e, SayToYouth) and e.key == "video.link"]
+    token = parse_qs(urlsplit(str(dict(link.params)["url"])).query)["jwt"][0]
+    claims = jwt.decode(token, options={"verify_signature": False})
+    end = START + timedelta(minutes=180)
+    assert claims["exp"] == int((end + ap.OVERRUN).timestamp())
