@@ -151,8 +151,14 @@ class Executor:
                 await self._transcript(effect, key)
             case SendCalendar():
                 record = await self._record(effect.conversation)
-                await self._send_file(record.room_id, effect.filename, "text/calendar",
-                                      effect.ics.encode("utf-8"), key)
+                # Where the text saying "here is the file" goes (`_to_youth`), the file goes.
+                rooms = [(record.room_id, key)]
+                first = None if self.waiting_in is None else await self.waiting_in(
+                    record.room_id)
+                if first is not None:
+                    rooms.append((first, f"{key}:first"))
+                await self._send_file(rooms, effect.filename, "text/calendar",
+                                      effect.ics.encode("utf-8"))
             case Redact():
                 record = await self._record(effect.conversation)
                 # No reason given: a redaction's reason is not encrypted.
@@ -420,19 +426,22 @@ class Executor:
         name = getattr(answer, "displayname", None)
         return str(name) if name else user[1:].split(":", 1)[0]
 
-    async def _send_file(self, room_id: RoomID, name: str, mimetype: str, data: bytes,
-                         key: str) -> None:
-        """An encrypted attachment (m.file with ``file``: the url and its decryption key)."""
+    async def _send_file(self, rooms: list[tuple[RoomID, str]], name: str, mimetype: str,
+                         data: bytes) -> None:
+        """An encrypted attachment (m.file with ``file``: the url and its decryption key),
+        uploaded once and sent into each room with its own transaction key."""
         file = await _upload_encrypted(self.client, data, name, mimetype)
         content = {"msgtype": "m.file", "body": name, "filename": name,
                    "info": {"mimetype": mimetype, "size": len(data)}, "file": file}
-        try:
-            answer = await self.client.room_send(
-                room_id, "m.room.message", content, tx_id=_txn_id(key),
-                ignore_unverified_devices=True)
-        except (LocalProtocolError, KeyError) as exc:
-            raise EffectFailed(f"cannot send: {type(exc).__name__}", permanent=True) from None
-        _check(answer, "send file")
+        for room_id, key in rooms:
+            try:
+                answer = await self.client.room_send(
+                    room_id, "m.room.message", content, tx_id=_txn_id(key),
+                    ignore_unverified_devices=True)
+            except (LocalProtocolError, KeyError) as exc:
+                raise EffectFailed(f"cannot send: {type(exc).__name__}",
+                                   permanent=True) from None
+            _check(answer, "send file")
 
     async def send(
         self, room_id: RoomID, body: str, key: str, *, mentions: tuple[UserID, ...] = ()
