@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 import tomllib
 import types
 import typing
@@ -24,6 +23,7 @@ from counsel_bot.conversation.appointments import AppointmentSettings
 from counsel_bot.conversation.forum import ForumTopic
 from counsel_bot.conversation.groups import GroupSettings
 from counsel_bot.conversation.retention import RetentionSettings
+from counsel_bot.core.appointments import check_place
 from counsel_bot.core.mail_deadline import MailDeadlineSettings
 from counsel_bot.core.offices import Office
 from counsel_bot.core.timers import TimerSettings
@@ -266,24 +266,12 @@ class DemoSettings:
     accounts: bool = False
 
 
-# A phone number youths can dial: digits with the usual separators, at least 3 digits (116 111
-# and 112 are real numbers), at most 15 (E.164's limit).
-_PHONE = re.compile(r"\+?[0-9][0-9 ()/.-]*")
-_ADDRESS_MAX = 200
-
-
 def _check_place(who: str, address: str, phone: str) -> None:
-    """An office's appointment address and phone: said to youths and put in calendar files."""
-    if address and (not address.strip() or len(address) > _ADDRESS_MAX
-                    or any(ord(c) < 32 for c in address)):
-        raise ValueError(f"{who}: address must be one line of at most {_ADDRESS_MAX} "
-                         "characters, like \"Münsterplatz 1, 89073 Ulm\" (it is told to youths "
-                         "and put into calendar files)")
-    digits = sum(c.isdigit() for c in phone)
-    if phone and (not _PHONE.fullmatch(phone.strip()) or not 3 <= digits <= 15):
-        raise ValueError(f"{who}: phone {phone!r} is not a phone number youths can dial, "
-                         "like \"+49 731 123456\" or \"0731 / 12 34 56\" (3 to 15 digits; "
-                         "only spaces, + ( ) / . - besides)")
+    """An office's appointment address and phone, checked as the [appointments] defaults."""
+    try:
+        check_place(address, phone)
+    except ValueError as exc:
+        raise ValueError(f"{who}: {exc}") from None
 
 
 @dataclass(frozen=True)

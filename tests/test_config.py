@@ -73,3 +73,22 @@ def test_a_postgresql_url_is_accepted() -> None:
                                                 "password_file": "/etc/counsel/pg"}})
     assert settings.store.postgres
     assert not Settings().store.postgres
+
+
+@pytest.mark.parametrize(("values", "key"), [
+    ({"office_phone": "call us"}, "office_phone"),
+    ({"office_phone": "0731 1\n2"}, "office_phone"),
+    ({"office_address": "Münsterplatz 1\r\n89073 Ulm"}, "office_address"),
+    ({"office_address": "x" * 5000}, "office_address"),
+])
+def test_the_default_appointment_address_and_phone_are_checked_like_an_offices(
+    values: dict[str, str], key: str,
+) -> None:
+    """The [appointments] defaults (used by every installation without offices, and by
+    offices that set none) are told to youths and put into calendar files like an office's
+    own: one line, a number youths can dial; the error names the key and the fix. Before,
+    a phone "call us" was told to youths as the number to call."""
+    with pytest.raises(ConfigError, match=f"appointments: {key} .*like"):
+        settings_from_mapping({"appointments": values})
+    assert settings_from_mapping({"appointments": {
+        "office_address": "Münsterplatz 1, 89073 Ulm", "office_phone": "+49 731 123456"}})

@@ -63,6 +63,10 @@ class AppointmentSettings:
     office_phone: str = ""
     calendar_title: str = "Beratungstermin"
 
+    def __post_init__(self) -> None:
+        ap.check_place(self.office_address, self.office_phone,
+                       address_key="office_address", phone_key="office_phone")
+
 
 def key_of(appointment: ap.Appointment) -> str:
     return f"{PREFIX}{appointment.id}:{appointment.conversation}"

@@ -52,6 +52,11 @@ OVERRUN = timedelta(minutes=30)
 # Opening hours are checked at this step across the appointment (and at its last minute).
 _STEP = timedelta(minutes=5)
 
+# A phone number youths can dial: digits with the usual separators, at least 3 digits (116 111
+# and 112 are real numbers), at most 15 (E.164's limit).
+_PHONE = re.compile(r"\+?[0-9][0-9 ()/.-]*")
+_ADDRESS_MAX = 200
+
 _YES = frozenset({"ja", "yes", "ok", "okay", "passt", "ja passt", "ja, passt", "jap", "jo"})
 _NO = frozenset({"nein", "no", "anderer termin", "other time", "another time",
                  "ein anderer termin", "lieber ein anderer termin", "passt nicht"})
@@ -136,6 +141,23 @@ class Refusal:
 
     key: str
     params: tuple[tuple[str, str | int], ...] = ()
+
+
+def check_place(address: str, phone: str, *, address_key: str = "address",
+                phone_key: str = "phone") -> None:
+    """Where in-person appointments are and the number youths call (an office's, or the
+    [appointments] defaults): said to youths and put in calendar files, so one line and a
+    dialable number. Raises ValueError naming the key and the fix."""
+    if address and (not address.strip() or len(address) > _ADDRESS_MAX
+                    or any(ord(c) < 32 for c in address)):
+        raise ValueError(f"{address_key} must be one line of at most {_ADDRESS_MAX} "
+                         "characters, like \"Münsterplatz 1, 89073 Ulm\" (it is told to youths "
+                         "and put into calendar files)")
+    digits = sum(c.isdigit() for c in phone)
+    if phone and (not _PHONE.fullmatch(phone.strip()) or not 3 <= digits <= 15):
+        raise ValueError(f"{phone_key} {phone!r} is not a phone number youths can dial, "
+                         "like \"+49 731 123456\" or \"0731 / 12 34 56\" (3 to 15 digits; "
+                         "only spaces, + ( ) / . - besides)")
 
 
 def plan(
