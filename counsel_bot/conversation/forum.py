@@ -157,8 +157,9 @@ class ForumDesk:
             step.sealed.append((nicknames_key(post.forum), "\n".join(sorted(taken)).encode()))
             step.add(RoomNotice(room_id, "forum.received"))
             # Invited to read now, as anyone who asks to read is: an invitation right behind
-            # the approved post would tell every reader whose post it is.
-            step.add(InviteToForum(post.forum, youth), f"forum_invite:{post.id}")
+            # the approved post would tell every reader whose post it is. Keyed by the
+            # message, not the post: the post's id must go with the post if it is erased.
+            step.add(InviteToForum(post.forum, youth), f"forum_read:{event_id}")
             step.add(SayToStaff("forum.staff_new", (("id", post.id),)))
             await self._commit(step, [*self.pending, post.id])
             self.nicknames = {**self.nicknames, post.forum: taken}
