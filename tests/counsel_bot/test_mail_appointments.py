@@ -21,18 +21,11 @@ from counsel_bot.runtime.runner import policy_from
 from counsel_bot.store import SqliteStore
 from homeserver_bridge.mail import MailSettings
 from tests.store.conftest import AeadSealer
+from tests.support.mail_office import RecordingSender
 
 AT = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 ANNA = UserID("@anna:x")
 ADDRESS = "kim-canary@youth.example"
-
-
-class RecordingSender:
-    def __init__(self) -> None:
-        self.sent: list[EmailMessage] = []
-
-    async def send(self, message: EmailMessage, *, envelope_sender: str | None = None) -> None:
-        self.sent.append(message)
 
 
 async def _no_room() -> Any:
