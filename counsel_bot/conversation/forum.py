@@ -110,6 +110,9 @@ class ForumDesk:
                            event_id: EventID, at: datetime) -> None:
         return None  # staff answer there under their own accounts; youths only read
 
+    async def unreadable(self, room_id: RoomID, writer: UserID, at: datetime) -> None:
+        return None  # only staff write there, and read it in their own apps
+
     async def tick(self, at: datetime) -> None:
         return None
 

@@ -12,6 +12,7 @@ is never stored: it is looked at for the crisis check and dropped.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
@@ -186,6 +187,20 @@ class GroupDesk:
         step.add(GroupRoomNotice(number, "group.poses_as_team" if whom == ""
                                  else "group.poses_as_youth",
                                  (("nickname", seat.nickname), ("other", whom))))
+        await self._commit(step)
+
+    async def unreadable(self, room_id: RoomID, writer: UserID, at: datetime) -> None:
+        """A youth's message in a group's room the bot could not decrypt within its grace:
+        nobody checked it for a crisis, so its writer is asked, in their own chat, to
+        write it again there or to the team (once per room and writer per expiry)."""
+        number = self.rooms.get(room_id)
+        seat = None if number is None else self.book.get(number).seat_of(writer)
+        if number is None or seat is None:
+            return
+        step = Change(at, None)
+        step.add(RoomNotice(seat.home_room, "group.unreadable", (("number", str(number)),)),
+                 # Names no one: outbox keys are stored in the clear.
+                 f"group_unreadable:{number}:{secrets.token_hex(8)}")
         await self._commit(step)
 
     async def tick(self, at: datetime) -> None:

@@ -186,6 +186,14 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "to talk to someone alone? Just write here – a counsellor will come to you. I will "
         "not say anything about it in the group.\n{emergency}",
     ),
+    "group.unreadable": _both(
+        "Eine Nachricht von dir in Gruppe {number} konnte ich nicht entschlüsseln (dein Gerät "
+        "hat mir den Schlüssel nicht geschickt). War sie wichtig, schreib sie bitte noch "
+        "einmal – oder schreib sie mir hier, dann liest sie jemand aus dem Team.",
+        "I could not decrypt a message of yours in group {number} (your device did not send "
+        "me its key). If it mattered, please write it again – or write it to me here, and "
+        "someone from the team reads it.",
+    ),
     "group.poses_as_youth": _both(
         "Achtung: Jemand hier nennt sich jetzt wie {other}. Das ist {nickname}, nicht "
         "{other}.",

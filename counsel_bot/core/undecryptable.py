@@ -55,15 +55,15 @@ class UndecryptableBuffer(Generic[E]):
     def resolved(self, event_id: EventID) -> None:
         self._waiting.pop(event_id, None)
 
-    def expire(self, now: datetime) -> list[RoomID]:
-        """Drop what waited longer than the grace period; return each affected room once."""
+    def expire(self, now: datetime) -> list[tuple[RoomID, list[E]]]:
+        """Drop what waited longer than the grace period; return each affected room once,
+        with its events (in a group's room, each writer is asked on their own)."""
         expired = [eid for eid, w in self._waiting.items() if now - w.since >= self.grace]
-        rooms: list[RoomID] = []
+        rooms: dict[RoomID, list[E]] = {}
         for event_id in expired:
-            room_id = self._waiting.pop(event_id).room_id
-            if room_id not in rooms:
-                rooms.append(room_id)
-        return rooms
+            waiting = self._waiting.pop(event_id)
+            rooms.setdefault(waiting.room_id, []).append(waiting.event)
+        return list(rooms.items())
 
     def __len__(self) -> int:
         return len(self._waiting)

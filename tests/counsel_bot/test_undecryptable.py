@@ -17,7 +17,7 @@ def test_it_waits_for_the_grace_period_then_names_each_room_once() -> None:
     buffer.add(EventID("$a"), ROOM, "a", CLOCK.now())
     buffer.add(EventID("$b"), ROOM, "b", CLOCK.now())
     assert buffer.expire(CLOCK.now() + timedelta(seconds=29)) == []
-    assert buffer.expire(CLOCK.now() + timedelta(seconds=30)) == [ROOM]
+    assert buffer.expire(CLOCK.now() + timedelta(seconds=30)) == [(ROOM, ["a", "b"])]
     assert len(buffer) == 0
 
 

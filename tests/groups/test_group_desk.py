@@ -453,3 +453,21 @@ async def test_a_youth_posing_as_another_in_the_group_room_is_named_there() -> N
     assert dict(said.params) == {"nickname": nick_b, "other": nick_c}
     await p.desk.member_named(GROUP_ROOM, b, "youth-b-2-d38ba1", EventID("$own"), p.clock.now())
     assert await p.new() == []
+
+
+async def test_a_group_message_nobody_could_decrypt_is_asked_for_again_in_private() -> None:
+    """The bot never got its key: nobody checked it for a crisis. Its writer is asked in
+    their own chat (the group would not know whom the bot means); the group hears nothing,
+    and the notice's key names no one."""
+    p = Parts()
+    await p.start()
+    await p.staff(ANNA, '!group new "Prüfungsangst" 2026-12-10 18:00 90min max 8')
+    await p.youth(1, "gruppe 1")
+    await p.youth(2, "gruppe 1")
+    (writer, nickname), _ = (await p.open_group()).members
+    await p.desk.unreadable(GROUP_ROOM, writer, p.clock.now())
+    await p.desk.unreadable(GROUP_ROOM, UserID("@stranger:x"), p.clock.now())
+    entries = (await p.store.pending_outbox())[p.seen:]
+    [told] = [decode_effect(e.payload) for e in entries]
+    assert told == RoomNotice(RoomID("!home1:x"), "group.unreadable", (("number", "1"),))
+    assert not [e for e in entries if nickname in e.key or "home1" in e.key]

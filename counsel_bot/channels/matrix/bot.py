@@ -694,9 +694,14 @@ class CounselBot:
                 continue  # still no key: keep waiting until the grace period ends
             self.undecryptable.resolved(event_id)
             await self._on_room_event_once(RoomID(event.room_id), decrypted)
-        for room_id in self.undecryptable.expire(self.clock.now()):
-            if any(a.owns_room(room_id) for a in self.conductor.addons):
-                continue  # not in a group: the group would not know whom it means
+        for room_id, events in self.undecryptable.expire(self.clock.now()):
+            addon = next((a for a in self.conductor.addons if a.owns_room(room_id)), None)
+            if addon is not None:
+                # Not in the group (it would not know whom the bot means): each writer in
+                # their own chat, since one of them may have written what must be read.
+                for writer in dict.fromkeys(UserID(e.sender) for e in events):
+                    await addon.unreadable(room_id, writer, self.clock.now())
+                continue
             await self.executor.send(room_id, text("undecryptable", self.default_language),
                                      key=f"undecryptable:{room_id}:{self.clock.now():%s}")
 
