@@ -80,13 +80,18 @@ SYNC_TIMELINE_LIMIT = 50
 GAP_PAGE = 100
 
 
+def content_of(event: RoomMessage | BadEvent | UnknownBadEvent) -> dict[str, Any]:
+    """The event's content as the sender wrote it ({} when it is none: a malformed event)."""
+    raw = event.source if isinstance(event.source, dict) else {}
+    content = raw.get("content")
+    return content if isinstance(content, dict) else {}
+
+
 def words_of(event: RoomMessage | BadEvent | UnknownBadEvent) -> str:
     """The words a message event carries, whatever its kind (text, /me, notice, a
     picture's caption): its content's body without the quote of a reply, or "" when it
     has none."""
-    raw = event.source if isinstance(event.source, dict) else {}
-    content = raw.get("content")
-    content = content if isinstance(content, dict) else {}
+    content = content_of(event)
     body = content.get("body")
     if not isinstance(body, str):
         return ""
@@ -99,9 +104,7 @@ def words_of(event: RoomMessage | BadEvent | UnknownBadEvent) -> str:
 def edited_words(event: RoomMessage) -> str | None:
     """An edit's new words (its ``m.new_content``), or None if the event is no edit. Its
     ``body`` is only the fallback for clients without edits: "* " and the new words."""
-    raw = event.source if isinstance(event.source, dict) else {}
-    content = raw.get("content")
-    content = content if isinstance(content, dict) else {}
+    content = content_of(event)
     relates = content.get("m.relates_to")
     if not isinstance(relates, dict) or relates.get("rel_type") != "m.replace":
         return None
@@ -632,8 +635,7 @@ class CounselBot:
         raw = event.source if isinstance(event.source, dict) else {}
         if raw.get("type", "m.room.message") != "m.room.message":
             return  # other event types (reactions, state) carry nothing to counsel on
-        content = raw.get("content", {})
-        content = content if isinstance(content, dict) else {}
+        content = content_of(event)
         kind = str(content.get("msgtype", "?"))
         shown = words_of(event)
         if isinstance(event, RoomMessageMedia) or kind in MEDIA_MSGTYPES:
