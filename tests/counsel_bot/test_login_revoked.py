@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 from nio import RoomSendError
@@ -39,6 +40,17 @@ async def test_a_revoked_login_stops_the_bot_and_loses_nothing(
         await youth.send(room, "hallo")
         await until(lambda: bot.store.conversation_by_room(RoomID(room)), what="the conversation")
         old_device = bot.client.device_id
+        # The bot's next sync waits until the words below are handed over: a sync that saw
+        # the logout first would end the loop and close the store under them (a race the
+        # running bot cannot have: it hands words over from inside that loop).
+        handed_over = asyncio.Event()
+        sync_or_stop = bot._sync_or_stop
+
+        async def after_the_words(*args: Any, **kwargs: Any) -> Any:
+            await handed_over.wait()
+            return await sync_or_stop(*args, **kwargs)
+
+        bot._sync_or_stop = after_the_words  # type: ignore[method-assign]
 
         http = MatrixHttp(synapse.http, synapse.base_url, bot.client.access_token)
         status, _ = await http.call("POST", "/_matrix/client/v3/logout", {})
@@ -46,6 +58,7 @@ async def test_a_revoked_login_stops_the_bot_and_loses_nothing(
         # Words that reached the bot just before (a revoked login lets no new event in).
         await bot.conductor.youth_wrote(RoomID(room), UserID(youth.client.user_id), "youth",
                                         EventID("$just-before"), CRISIS, bot.clock.now())
+        handed_over.set()
         assert process._task is not None
         with pytest.raises(LoginRevoked):
             await asyncio.wait_for(asyncio.shield(process._task), 60)

@@ -196,9 +196,17 @@ class NioYouth:
         """A message of any kind: ``msgtype`` "m.emote" is a /me, "m.image" (with ``url``
         and ``filename`` in ``extra``) a picture whose body is its caption."""
         await until(lambda: self._has_joined_member(room_id), what="the bot to join")
-        await self.client.room_send(room_id, "m.room.message",
-                                    {"msgtype": msgtype, "body": body, **extra},
-                                    ignore_unverified_devices=True)
+        content = {"msgtype": msgtype, "body": body, **extra}
+        try:
+            await self.client.room_send(room_id, "m.room.message", dict(content),
+                                        ignore_unverified_devices=True)
+        except KeyError:
+            # nio drops the room's outbound session when a member leaves while it shares
+            # that session, then marks the dropped one shared (a KeyError); sent again, a
+            # new session is made and shared. Seen when a counsellor's !close lets them
+            # leave just as the youth answers.
+            await self.client.room_send(room_id, "m.room.message", dict(content),
+                                        ignore_unverified_devices=True)
 
     async def _has_joined_member(self, room_id: str) -> bool:
         """Someone besides us has joined, and we know their devices: only then does nio
