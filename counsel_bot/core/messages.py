@@ -244,6 +244,21 @@ CATALOGUE.update({
         "⚠️ A command or a message outside a conversation made the bot fail twice and was "
         "skipped (a bug in the bot; where is in its log).",
     ),
+    "mail.received": _both(
+        "Danke für deine Mail, sie ist bei uns angekommen. Jemand aus dem Beratungsteam liest "
+        "sie und antwortet dir {within}, hier in diesem Mailverlauf. Wenn du noch etwas "
+        "ergänzen willst, antworte einfach auf diese Mail.\n\nWenn es dir gerade sehr "
+        "schlecht geht oder du in Gefahr bist, warte nicht auf unsere Antwort: {emergency}"
+        "\n\n(Diese Mail wurde automatisch verschickt.)",
+        "Thank you for your mail, it has reached us. Someone from the counselling team will "
+        "read it and answer you {within}, here in this mail thread. If you want to add "
+        "something, simply reply to this mail.\n\nIf you feel really bad right now or you "
+        "are in danger, don't wait for our answer: {emergency}\n\n(This mail was sent "
+        "automatically.)",
+    ),
+    "mail.within_one": _both("bis zum Ende des nächsten Werktags",
+                             "by the end of the next working day"),
+    "mail.within_days": _both("innerhalb von {days} Werktagen", "within {days} working days"),
     "mail.correction": _both(
         "Korrektur meiner letzten Nachricht – so sollte sie lauten:\n\n{words}",
         "A correction of my last message – it should read:\n\n{words}",

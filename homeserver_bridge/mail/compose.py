@@ -76,9 +76,11 @@ def build_reply(
     random_bytes: RandomBytes = secrets.token_bytes,
     display_name: str = "",
     calendar: CalendarFile | None = None,
+    automatic: bool = False,
 ) -> EmailMessage:
     """The counsellor's `text` as a reply in the youth's thread, from the office address;
-    with `calendar`, a multipart/mixed mail with the file attached after the text."""
+    with `calendar`, a multipart/mixed mail with the file attached after the text;
+    `automatic` for the bot's own words (RFC 3834: no vacation reply answers them)."""
     chain = [i for i in (*thread.references, thread.message_id) if _MESSAGE_ID.fullmatch(i)]
     chain = list(dict.fromkeys(chain))
     if len(chain) > _MAX_REFERENCES:
@@ -89,6 +91,8 @@ def build_reply(
         message["In-Reply-To"] = thread.message_id
     if chain:
         message["References"] = " ".join(chain)
+    if automatic:
+        message["Auto-Submitted"] = "auto-generated"
     _set_text(message, text)
     if calendar is not None:
         _attach_calendar(message, calendar)

@@ -89,6 +89,7 @@ async def test_a_mail_youth_books_confirms_by_mail_gets_the_ics_reminders_and_th
         await counsellor.send(staff_room, "!duty on")
         await counsellor.wait_for(staff_room, bot_user, "Dienst")
         await mail_in(youth_mail("Können wir mal per Video reden?", "<k1@youth.example>"))
+        ack = await mail_out("angekommen")  # the acknowledgement
         room = await counsellor.accept_invite()
         await counsellor.wait_for(room, bot_user, "per Video reden")
 
@@ -96,7 +97,7 @@ async def test_a_mail_youth_books_confirms_by_mail_gets_the_ics_reminders_and_th
         await counsellor.send(room, "!appointment 2026-12-10 16:00 45min video")
         proposal = await mail_out("Videogespräch")
         assert "10.12.2026 16:00" in body_of(proposal)
-        assert proposal["In-Reply-To"] == "<k1@youth.example>"
+        assert proposal["In-Reply-To"] == ack["Message-ID"]  # in the youth's thread
         assert not proposal.is_multipart()
         staff_note = await counsellor.wait_for(staff_room, bot_user, "vorgeschlagen")
         appointment_id = staff_note.split("Termin ", 1)[1].split(" ", 1)[0]

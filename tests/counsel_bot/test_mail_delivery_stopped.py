@@ -24,12 +24,15 @@ from counsel_bot.config import Settings
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
 from counsel_bot.core.effects import SayToStaff, decode_effect
+from counsel_bot.core.mail_deadline import MailDeadlines
+from counsel_bot.core.opening_hours import OpeningHours
 from counsel_bot.runtime.runner import policy_from
 from counsel_bot.store import MemoryStore, StoreError
 from homeserver_bridge.mail import InboundMail, MailSettings
 from tests.store.conftest import AeadSealer
 
 AT = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
+HOURS = OpeningHours.from_dict({"timezone": "Europe/Berlin"})
 MAIL = InboundMail(
     message_id="<first@example.org>", in_reply_to=None, references=(),
     subject="Hilfe", from_address="sunflower@example.org",
@@ -50,7 +53,7 @@ async def test_a_mail_delivered_again_after_a_stop_mid_delivery_opens_one_conver
         return RoomCreateResponse(rooms[-1])
 
     mail = MailChannel(conductor, None, MailSettings(), None,  # type: ignore[arg-type]
-                       lambda: AT, create_room, None)  # type: ignore[arg-type]
+                       lambda: AT, create_room, MailDeadlines(HOURS))
     real_commit = conductor.commit
 
     async def stopped_after(change: Any) -> bool:

@@ -129,6 +129,12 @@ async def test_mail_in_queue_reply_out_and_the_thread_continues_in_the_same_room
         assert YOUTH not in notice
         [queued] = bot.conductor.router.queue()
         assert bot.conductor.router.conversation(queued).channel.value == "mail"  # type: ignore[union-attr]
+        # The youth hears at once that the mail arrived, in its thread, marked automatic.
+        ack = await asyncio.wait_for(provider.inbox.get(), 30)
+        assert ack["To"] == YOUTH
+        assert ack["In-Reply-To"] == "<k1@youth.example>"
+        assert ack["Auto-Submitted"] == "auto-generated"
+        assert "angekommen" in ack.get_content()
 
         # The counsellor takes it and reads the mail in the room.
         await counsellor.send(staff_room, "!duty on")
@@ -141,7 +147,7 @@ async def test_mail_in_queue_reply_out_and_the_thread_continues_in_the_same_room
         reply = await asyncio.wait_for(provider.inbox.get(), 30)
         assert reply["To"] == YOUTH
         assert OFFICE in reply["From"]
-        assert reply["In-Reply-To"] == "<k1@youth.example>"
+        assert reply["In-Reply-To"] == ack["Message-ID"]  # the thread goes on
         assert "<k1@youth.example>" in reply["References"]
         assert reply["Subject"].startswith("Re:")
         assert "Magst du mehr erzählen?" in reply.get_content()
@@ -231,6 +237,8 @@ async def test_a_mail_youth_is_invited_into_live_chat_anonymously(
         room = await counsellor.accept_invite()
         await counsellor.wait_for(room, process.user_id, "Kann ich auch chatten?")
 
+        assert "angekommen" in (await asyncio.wait_for(provider.inbox.get(), 30)
+                                ).get_content()  # the acknowledgement
         await counsellor.send(room, "!chat")
         invitation = (await asyncio.wait_for(provider.inbox.get(), 30)).get_content()
         token = re.search(r"nach einem Code gefragt wird: (\S+)", invitation)

@@ -19,6 +19,8 @@ from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
 from counsel_bot.core.effects import MailToYouth, SendMail, decode_effect
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.mail_deadline import MailDeadlines
+from counsel_bot.core.opening_hours import OpeningHours
 from counsel_bot.runtime.runner import policy_from
 from counsel_bot.store import Store
 from homeserver_bridge.mail import MailSettings
@@ -57,8 +59,11 @@ async def office_on(store: Store, sender: Any, at: datetime = AT) -> Office:
         rooms.append(f"!mail{len(rooms)}:x")
         return RoomCreateResponse(rooms[-1])
 
+    settings = Settings()
+    deadlines = MailDeadlines(OpeningHours.from_dict(settings.opening_hours.as_dict()),
+                              settings.mail_deadline)
     mail = MailChannel(conductor, None, MailSettings(office_address=OFFICE),  # type: ignore[arg-type]
-                       sender, lambda: at, create_room, None)  # type: ignore[arg-type]
+                       sender, lambda: at, create_room, deadlines)
     conductor.mail_switch = mail.switch_to_mail
     executor = Executor(None, store, FakeClock(at),  # type: ignore[arg-type]
                         default_language="de", staff_room=_no_staff_room)

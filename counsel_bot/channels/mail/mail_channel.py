@@ -33,9 +33,21 @@ from counsel_bot.channels.mail.thread_index import (
 )
 from counsel_bot.channels.outbox_worker import EffectFailed
 from counsel_bot.conversation.conductor import Change, Conductor, new_conversation_id
-from counsel_bot.conversation.offices import mail_from, mail_office, office_of_address
+from counsel_bot.conversation.offices import (
+    emergency_of,
+    mail_from,
+    mail_office,
+    office_of_address,
+)
 from counsel_bot.core import appointments as ap
-from counsel_bot.core.effects import PostText, SayToStaff, SayToYouth, SendMail, SetTopic
+from counsel_bot.core.effects import (
+    MailToYouth,
+    PostText,
+    SayToStaff,
+    SayToYouth,
+    SendMail,
+    SetTopic,
+)
 from counsel_bot.core.errors import BotError
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.language import guess_language
@@ -68,6 +80,8 @@ class MailUndeliverable(BotError):
     give another address (the executor tells the room so)."""
 
 MAILTO = "mailto:"
+# The catalogue text acknowledging a new mail conversation's first mail.
+ACKNOWLEDGEMENT = "mail.received"
 CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # nothing to confuse: no 0/o, 1/l/i
 CODE_LIFETIME = timedelta(days=14)
 
@@ -160,11 +174,17 @@ class MailChannel:
                 room_id, f"{MAILTO}{mail.reply_address}", language, self.now(),
                 office=office_of_address(self.conductor.policy.offices, mail.to_address)
                 or mail_office(self.conductor.policy.offices, mail.text), thread=mail)
-        else:
-            await self._remember_thread(conversation, mail)
+            await self.mail_received(
+                conversation, message_event_id(mail.message_id), _as_text(mail), self.now(),
+                written=mail.text, first=True)
+            return
+        # The opening mail again: its delivery stopped after the conversation was opened
+        # and before the mail was read into it (no 250 yet, so the sender retried).
+        first = await self._opened_by(conversation, mail)
+        await self._remember_thread(conversation, mail)
         await self.mail_received(
             conversation, message_event_id(mail.message_id), _as_text(mail), self.now(),
-            written=mail.text)
+            written=mail.text, first=first)
 
     async def mail_opened(
         self, room_id: RoomID, address: str, language: Language, at: datetime,
@@ -193,10 +213,11 @@ class MailChannel:
 
     async def mail_received(
         self, conversation: ConversationID, event_id: EventID, text: str, at: datetime,
-        *, written: str | None = None,
+        *, written: str | None = None, first: bool = False,
     ) -> None:
         """A youth's mail (``written``: its body without the subject line) in the queue and
-        the room; a yes or no to an appointment proposed by mail is also its answer."""
+        the room; a yes or no to an appointment proposed by mail is also its answer. The
+        ``first`` mail of a conversation is acknowledged (`_acknowledge`)."""
         if await self.store.is_processed(event_id):
             return  # the same mail again (an SMTP retry)
         change = Change(at, event_id)
@@ -210,7 +231,31 @@ class MailChannel:
             self.conductor.appointments.mail_answered(
                 change, conversation, text if written is None else written)
         await self.conductor.check_crisis(change, conversation, text)
+        if first:
+            self._acknowledge(change, conversation)
         await self.conductor.commit(change)
+
+    def _acknowledge(self, change: Change, conversation: ConversationID) -> None:
+        """The youth learns their mail arrived, when an answer comes, and where help is
+        now: a mail left without a word for two working days reads as unread to someone in
+        distress. Not when their words raised a crisis flag: its mail, sent in this same
+        step, says all that and thanks them, and two mails at once would bury it. Marked
+        automatic, so no vacation reply answers it; a mail that was itself automatic
+        opened no conversation to acknowledge."""
+        if any(isinstance(effect, MailToYouth) for effect, _ in change.effects):
+            return
+        current = self.conductor.router.conversation(conversation)
+        if current is None:
+            return
+        language: Language = "en" if current.language == "en" else "de"
+        days = self.deadlines.settings.first_reply_working_days
+        within = (text("mail.within_one", language) if days == 1
+                  else text("mail.within_days", language, days=days))
+        emergency = emergency_of(self.conductor.policy.offices, current.office,
+                                 self.conductor.policy.emergency)[language]
+        change.add(MailToYouth(conversation, ACKNOWLEDGEMENT,
+                               (("within", within), ("emergency", emergency))),
+                   f"mail-ack:{conversation}")
 
     async def counsellor_wrote(
         self, record: ConversationRecord, sender: UserID, event_id: EventID, body: str,
@@ -329,6 +374,10 @@ class MailChannel:
                 return True
         return False
 
+    async def _opened_by(self, conversation: ConversationID, mail: InboundMail) -> bool:
+        stored = await self.store.get_sealed_setting(thread_key(conversation))
+        return stored is not None and json.loads(stored)["id"] == mail.message_id
+
     async def _new_room(self) -> RoomID:
         answer = await self._create_room()
         if not isinstance(answer, RoomCreateResponse):
@@ -420,9 +469,9 @@ class MailChannel:
         return None if stored is None else stored.decode()
 
     async def send_reply(self, record: ConversationRecord, text: str, key: str, *,
-                         calendar: CalendarFile | None = None) -> None:
-        """The counsellor's words, or the bot's (appointments: with ``calendar``), as mail
-        in the youth's thread."""
+                         calendar: CalendarFile | None = None, automatic: bool = False) -> None:
+        """The counsellor's words, or the bot's (``automatic``; appointments: with
+        ``calendar``), as mail in the youth's thread."""
         address = await self.address_of(record)
         if address is None:
             return
@@ -439,6 +488,7 @@ class MailChannel:
                                          self.settings.office_address),
                 to_address=address, thread=thread, text=text, now=self.now(),
                 random_bytes=lambda n: (seed * (n // len(seed) + 1))[:n], calendar=calendar,
+                automatic=automatic,
             )
         except MailComposeError as exc:
             # Our settings or a calendar file: tried again a few times, then dropped (and

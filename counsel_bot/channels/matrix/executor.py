@@ -69,7 +69,8 @@ TRANSCRIPT_CHUNK = 24_000
 
 class MailReplies(Protocol):
     async def send_reply(self, record: ConversationRecord, text: str, key: str, *,
-                         calendar: CalendarFile | None = None) -> None: ...
+                         calendar: CalendarFile | None = None,
+                         automatic: bool = False) -> None: ...
 
 
 class AccountAdmin(Protocol):
@@ -212,7 +213,8 @@ class Executor:
             calendar = (CalendarFile(effect.filename, effect.ics.encode("utf-8"))
                         if effect.ics else None)
         try:
-            await self.mail.send_reply(record, body, key, calendar=calendar)
+            await self.mail.send_reply(record, body, key, calendar=calendar,
+                                       automatic=isinstance(effect, MailToYouth))
         except MailUndeliverable:
             # The counsellor in the room sees that their words did not go out, and the
             # youth, if still there, how to give another address.

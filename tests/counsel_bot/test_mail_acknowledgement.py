@@ -1,0 +1,161 @@
+"""A youth who writes to the office by mail hears back at once: the mail arrived, when an
+answer comes, where help is now. Before, nothing came back until a counsellor answered,
+up to two working days later: to someone in distress at night, that reads as unread (a
+suspicion of the mail review: a mail youth learnt nothing the chat youth is told).
+
+Real conductor, mail channel, executor and store; a recording sender stands in for the
+relay."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from counsel_bot.core.mail_deadline import MailDeadlineSettings
+from counsel_bot.store import SqliteStore
+from e2e.vault import Vault
+from homeserver_bridge.mail import InboundMail
+from tests.support.mail_office import (
+    Office,
+    RecordingSender,
+    counsellor_replies,
+    office_on,
+    perform_mails,
+)
+
+FIRST = InboundMail(
+    message_id="<first@youth.example>", in_reply_to=None, references=(),
+    subject="Hilfe", from_address="sunflower@youth.example",
+    reply_address="sunflower@youth.example",
+    text="Hallo, ich weiß nicht, mit wem ich über meine Eltern reden soll.", attachments=(),
+)
+
+
+def _text(message: EmailMessage) -> str:
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    content = body.get_content()
+    assert isinstance(content, str)
+    return content
+
+
+async def _office(tmp_path: Path) -> tuple[Office, RecordingSender]:
+    store = await SqliteStore.open(tmp_path / "counsel.db",
+                                   Vault.create(tmp_path / "vault.json", "pass phrase here"))
+    sender = RecordingSender()
+    return await office_on(store, sender), sender
+
+
+async def _close(office: Office) -> None:
+    await office.conductor.store.close()  # type: ignore[attr-defined]
+
+
+async def test_a_new_mail_is_acknowledged_in_its_thread_as_an_automatic_mail(
+    tmp_path: Path,
+) -> None:
+    office, sender = await _office(tmp_path)
+    try:
+        await office.mail.deliver(FIRST)
+        await perform_mails(office)
+        [ack] = sender.sent
+        assert ack["To"] == "sunflower@youth.example"
+        assert ack["In-Reply-To"] == FIRST.message_id
+        assert ack["Auto-Submitted"] == "auto-generated"
+        words = _text(ack)
+        assert "angekommen" in words
+        assert "innerhalb von 2 Werktagen" in words
+        assert "116 111" in words
+
+        [conversation] = [c.conversation for c in office.conductor.router.snapshot()
+                          .conversations]
+        await counsellor_replies(office, conversation, "$anna1", "Hallo, hier ist Anna.")
+        await perform_mails(office)
+        reply = sender.sent[-1]
+        assert reply["Auto-Submitted"] is None, "a counsellor's words are no automatic mail"
+    finally:
+        await _close(office)
+
+
+async def test_only_the_first_mail_of_a_conversation_is_acknowledged(tmp_path: Path) -> None:
+    office, sender = await _office(tmp_path)
+    try:
+        await office.mail.deliver(FIRST)
+        await perform_mails(office)
+        answer = replace(FIRST, message_id="<second@youth.example>",
+                         in_reply_to=str(sender.sent[0]["Message-ID"]),
+                         references=(FIRST.message_id, str(sender.sent[0]["Message-ID"])),
+                         text="Noch etwas: es ist schlimmer geworden.")
+        await office.mail.deliver(answer)
+        await office.mail.deliver(answer)  # the sender's server retries
+        await perform_mails(office)
+        assert len(sender.sent) == 1
+        assert len(office.conductor.router.snapshot().conversations) == 1
+    finally:
+        await _close(office)
+
+
+async def test_a_first_mail_with_crisis_words_gets_the_crisis_mail_alone(
+    tmp_path: Path,
+) -> None:
+    """Its mail thanks them and gives the numbers; a second one beside it would bury it."""
+    office, sender = await _office(tmp_path)
+    try:
+        await office.mail.deliver(replace(FIRST, text="ich will nicht mehr leben"))
+        await perform_mails(office)
+        [only] = sender.sent
+        assert _text(only).startswith("Danke, dass du das erzählst")
+    finally:
+        await _close(office)
+
+
+async def test_an_automatic_mail_is_not_acknowledged(tmp_path: Path) -> None:
+    office, sender = await _office(tmp_path)
+    try:
+        await office.mail.deliver(replace(FIRST, auto_generated=True))
+        await perform_mails(office)
+        assert sender.sent == []
+    finally:
+        await _close(office)
+
+
+@pytest.mark.parametrize(("days", "expected"), [(1, "by the end of the next working day"),
+                                                (3, "within 3 working days")])
+async def test_the_acknowledgement_names_the_offices_deadline_in_the_youths_language(
+    tmp_path: Path, days: int, expected: str,
+) -> None:
+    office, sender = await _office(tmp_path)
+    try:
+        office.mail.deadlines = replace(
+            office.mail.deadlines,
+            settings=MailDeadlineSettings(first_reply_working_days=days,
+                                          remind_working_days_before=1))
+        await office.mail.deliver(replace(
+            FIRST, text="Hi, I don't know who to talk to about my parents. Can you help me?"))
+        await perform_mails(office)
+        [ack] = sender.sent
+        assert expected in _text(ack)
+        assert "This mail was sent automatically" in _text(ack)
+    finally:
+        await _close(office)
+
+
+async def test_the_opening_mail_delivered_again_after_a_stop_is_acknowledged_once(
+    tmp_path: Path,
+) -> None:
+    """The stop came between the conversation's commit and the mail's (the SMTP server
+    answered no 250): the retry reads the mail into the conversation and acknowledges it."""
+    office, sender = await _office(tmp_path)
+    try:
+        mail = office.mail
+        await mail.mail_opened(await mail._new_room(), f"mailto:{FIRST.reply_address}", "de",
+                               mail.now(), thread=FIRST)
+        await mail.deliver(FIRST)
+        await mail.deliver(FIRST)
+        await perform_mails(office)
+        assert len(sender.sent) == 1
+        assert len(office.conductor.router.snapshot().conversations) == 1
+    finally:
+        await _close(office)
