@@ -307,6 +307,14 @@ def poses_as(group: Group, youth: UserID, display_name: str) -> str | None:
     return None
 
 
+def as_quote(words: str) -> str:
+    """A youth's forum post, each of its lines behind "> ". The bot posts it under its own
+    name with a header naming the nickname ("Lena schreibt:"), so a line of the post must
+    not pass for the header of another nickname's post, or for the bot's own words."""
+    return "\n".join(f"> {line}" if line.strip() else ">"
+                     for line in words.splitlines() or [""])
+
+
 def nickname(number: int, index: int) -> str:
     """The ``index``-th name handed out in group ``number``: unique within the group."""
     name = NICKNAMES[(index + number) % len(NICKNAMES)]

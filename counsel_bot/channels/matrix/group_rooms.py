@@ -37,6 +37,7 @@ from counsel_bot.core.group_effects import (
     PurgeGroupRoom,
     RoomNotice,
 )
+from counsel_bot.core.groups import as_quote
 from counsel_bot.core.ids import RoomID, UserID
 from counsel_bot.core.messages import Language, text
 from counsel_bot.store import Store
@@ -146,8 +147,8 @@ class GroupRooms:
                 await self._purge(effect.number)
             case PostToForum():
                 room = await self._forum(effect.forum)
-                await self._say(room, "forum.post",
-                                (("nickname", effect.nickname), ("text", effect.text)), key)
+                await self._say(room, "forum.post", (("nickname", effect.nickname),
+                                                     ("text", as_quote(effect.text))), key)
             case InviteToForum():
                 room = await self._forum(effect.forum)
                 await self._invite(room, effect.youth, None)
