@@ -16,6 +16,7 @@ accepted the reply and before that one local write sends it twice.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -157,13 +158,21 @@ class MailChannel:
         self.chat_link: ChatLink | None = None
         self.replied: dict[ConversationID, datetime] = {}
         self.threads = ThreadIndex(self.store)
+        self._delivering = asyncio.Lock()
 
     # -- inbound (the MailSink the SMTP server calls) --------------------------------------
 
     async def deliver(self, mail: InboundMail) -> None:
-        """Durable before it returns: the SMTP server answers 250 only after this."""
+        """Durable before it returns: the SMTP server answers 250 only after this. One at a
+        time: two copies of one new mail at once (To: and Cc: two office addresses, or a
+        sender's retry on a second connection) would each find no thread yet and open a
+        conversation each. Mail comes seldom enough that waiting costs nothing."""
         if mail.auto_generated:
             return  # out-of-office and list mail neither open nor continue a case
+        async with self._delivering:
+            await self._deliver(mail)
+
+    async def _deliver(self, mail: InboundMail) -> None:
         conversation = await self._thread_conversation(mail)
         if conversation is None and await self._answered_after_close(mail):
             return
