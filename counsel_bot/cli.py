@@ -48,6 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
     _data_options(retention)
     retention.add_argument("--dry-run", action="store_true",
                            help="only list what would be deleted (safe beside a running bot)")
+    web = commands.add_parser("web", help="the team-lead dashboard")
+    web_commands = web.add_subparsers(dest="web_command", required=True)
+    reset = web_commands.add_parser(
+        "reset-second-factor",
+        help="remove a team lead's two-factor sign-in (phone and recovery codes lost)")
+    _data_options(reset)
+    reset.add_argument("user", help="the lead's Matrix id, e.g. @lea:counsel.example")
     stats = commands.add_parser("stats", help="print the team-lead figures from the running bot")
     _data_options(stats)
     crisis = commands.add_parser("crisis", help="the crisis-wording detector")
@@ -114,6 +121,8 @@ def dispatch(args: argparse.Namespace) -> int:
         return _vault_rotate(args)
     if args.command == "retention":
         return _retention(args)
+    if args.command == "web":
+        return _reset_second_factor(args)
     raise AssertionError(f"unhandled command {args.command}")
 
 
@@ -141,6 +150,42 @@ def _vault_rotate(args: argparse.Namespace) -> int:
     if new is not None:
         print(f"Remember: the bot now needs the new passphrase ({settings.vault.passphrase_env} "
               "or vault.passphrase_file).")
+    return 0
+
+
+def _reset_second_factor(args: argparse.Namespace) -> int:
+    """For a lead who lost both their authenticator and their recovery codes. Safe beside
+    the running bot: the dashboard reads the enrolment from the store at each sign-in."""
+    import asyncio
+    import re
+
+    from counsel_bot.runtime.runner import open_vault
+    from counsel_bot.runtime.service import resolve_settings
+    from counsel_bot.runtime.stores import open_store
+    from counsel_bot.web.second_factor import StoreSecondFactors
+    from homeserver_bridge.paths import DataLayout
+
+    if not re.fullmatch(r"@[^:\s]+:\S+", args.user):
+        raise BotError(f"{args.user!r} is not a Matrix id; write it as @name:server")
+    layout = DataLayout(args.data)
+    if not (layout.bot_dir / "vault.json").exists():
+        raise BotError(f"no bot data in {args.data}; give the data directory with --data")
+    settings, config_dir = resolve_settings(layout, args.config)
+    vault = open_vault(settings, layout, config_dir)
+
+    async def run() -> bool:
+        store = await open_store(settings.store, layout.bot_dir, config_dir, vault)
+        try:
+            return await StoreSecondFactors(store).forget(args.user)
+        finally:
+            await store.close()
+
+    if not asyncio.run(run()):
+        raise BotError(f"{args.user} has no two-factor sign-in; nothing was changed (check "
+                       "the id: it is the one the lead signs in with)")
+    print(f"{args.user}'s two-factor sign-in is removed. They sign in with their Matrix "
+          "password and set up a new one (with [web] require_totp = true they are asked "
+          "to); if the password may have leaked with the phone, change it first.")
     return 0
 
 

@@ -51,6 +51,14 @@ class StoreSecondFactors:
     async def save(self, user_id: str, record: bytes) -> None:
         await self._store.set_sealed_setting(f"totp:{user_id}", record)
 
+    async def forget(self, user_id: str) -> bool:
+        """The lead's second factor gone (`counsel web reset-second-factor`); False if they
+        had none."""
+        if await self.load(user_id) is None:
+            return False
+        await self._store.set_sealed_setting(f"totp:{user_id}", None)
+        return True
+
 
 @dataclass(frozen=True)
 class Enrolment:
