@@ -203,6 +203,9 @@ async def all_kept_or_asked(
 
 
 async def _write_when_joined(youth: NioYouth, room: str, words: list[str]) -> None:
+    # A bot killed before it joined joins after its restart: on a busy machine, a restart
+    # (the crisis model loaded, the store opened, the first sync) takes more than 30 s.
+    await youth.wait_for_join(room, within=120)
     for word in words:
         await youth.send(room, word)
 

@@ -195,7 +195,7 @@ class NioYouth:
                    **extra: str) -> None:
         """A message of any kind: ``msgtype`` "m.emote" is a /me, "m.image" (with ``url``
         and ``filename`` in ``extra``) a picture whose body is its caption."""
-        await until(lambda: self._has_joined_member(room_id), what="the bot to join")
+        await self.wait_for_join(room_id)
         content = {"msgtype": msgtype, "body": body, **extra}
         try:
             await self.client.room_send(room_id, "m.room.message", dict(content),
@@ -207,6 +207,10 @@ class NioYouth:
             # leave just as the youth answers.
             await self.client.room_send(room_id, "m.room.message", dict(content),
                                         ignore_unverified_devices=True)
+
+    async def wait_for_join(self, room_id: str, within: float = 30) -> None:
+        await until(lambda: self._has_joined_member(room_id), within=within,
+                    what="the bot to join")
 
     async def _has_joined_member(self, room_id: str) -> bool:
         """Someone besides us has joined, and we know their devices: only then does nio
