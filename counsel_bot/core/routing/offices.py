@@ -8,6 +8,9 @@ Rules (the property tests in tests/offices/ check them):
    or whose office was removed from the configuration belongs to the fallback office.
 3. A conversation whose office is still `UNDECIDED` (the youth has not said what it is
    about yet) is assigned to nobody automatically; the fallback office's staff may take it.
+   Once someone has it (taken by hand, or a crisis given to the on-call office), it is
+   that person's office's (`settled_for`): the youth talks to them now, and what the youth
+   writes next is not an answer to the office question.
 4. A counsellor sees, takes, closes and transfers only conversations of their own offices.
 5. Crisis escalation is global: a flagged conversation whose office has nobody on duty is
    also seen and assigned by the on-call office's staff.
@@ -47,6 +50,15 @@ class OfficeRules:
 
     def offices_of(self, user: UserID) -> frozenset[str]:
         return self.staff.get(user, frozenset())
+
+    def settled_for(self, user: UserID) -> str:
+        """The office an undecided conversation takes when `user` gets it: the fallback
+        office if they work for it, else the on-call office (a crisis), else one of theirs."""
+        mine = self.offices_of(user)
+        for office in (self.fallback, self.on_call, *sorted(mine)):
+            if office in mine:
+                return office
+        return self.fallback
 
     def staffed(self, counsellors: Iterable[CounsellorSnapshot]) -> frozenset[str]:
         """Offices with somebody on duty."""

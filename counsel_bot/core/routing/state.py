@@ -16,6 +16,7 @@ from counsel_bot.core.routing.model import (
     RouterConfig,
     UnassignReason,
 )
+from counsel_bot.core.routing.offices import UNDECIDED
 from counsel_bot.core.routing.policy import add_sample, moving_average, ordered_queue
 
 
@@ -63,8 +64,14 @@ class RoutingState:
     def _assign(
         self, conv: ConversationSnapshot, user: UserID, at: datetime, *, manual: bool
     ) -> Assign:
+        office = conv.office
+        if office == UNDECIDED and self._config.offices.enabled:
+            # Whoever gets it talks with the youth now: it is their office's, so the
+            # youth's next words are not taken as the office answer that hands it on.
+            office = self._config.offices.settled_for(user)
         assigned = replace(
             conv,
+            office=office,
             state=ConversationState.ASSIGNED,
             assigned_to=user,
             assigned_at=at,
