@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import timedelta
 
+from counsel_bot.config import settings_from_mapping
+from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
 from counsel_bot.core.ids import RoomID, UserID
+from counsel_bot.core.routing.model import ConversationSnapshot
 from counsel_bot.core.routing.offices import UNDECIDED
+from counsel_bot.runtime.runner import policy_from
+from counsel_bot.store import MemoryStore
 from tests.offices.test_office_conversation import (
     ANNA,
     CEM,
+    CONFIG,
+    LEA,
     T0,
     conductor,
     eid,
     open_youth,
     staff_says,
 )
+from tests.store.conftest import AeadSealer
 
 
 async def test_a_crisis_youths_counsellor_stays_when_the_youth_writes_on() -> None:
@@ -53,3 +63,34 @@ async def test_a_youth_taken_by_hand_before_answering_keeps_the_counsellor() -> 
     conv = c.router.conversation(cid)
     assert conv is not None
     assert (conv.assigned_to, conv.assignments) == (CEM, 1)
+
+
+async def _lead_here_counsellor_there() -> Conductor:
+    """Lea leads familie and counsels for jugend too; Cem counsels for jugend."""
+    config = copy.deepcopy(CONFIG)
+    config["offices"][2]["counsellors"] = [CEM, LEA]
+    policy = policy_from(settings_from_mapping(config))
+    c = await Conductor.open(MemoryStore(AeadSealer()),
+                             CrisisDetector.from_directory(default_lexicon_dir()), policy, T0)
+    await c.sync_roster(T0)
+    return c
+
+
+async def test_a_lead_of_one_office_is_a_plain_counsellor_in_another() -> None:
+    # Lea may do everything a lead may in familie; in jugend, where she only counsels, she
+    # may not close Cem's conversation, dismiss a flag, or read along.
+    c = await _lead_here_counsellor_there()
+    await staff_says(c, CEM, "!duty on")
+    cems = await open_youth(c, "!l1:x", "ich kiffe zu viel")
+    flagged = await open_youth(c, "!l2:x", "ich kiffe zu viel und will mich umbringen")
+    for cid in (cems, flagged):
+        assert (c.router.conversation(cid) or _never()).assigned_to == CEM
+    assert await staff_says(c, LEA, f"!close {cems}") == ["refused.not_yours"]
+    assert await staff_says(c, LEA, f"!dismiss {flagged}") == ["refused.not_yours"]
+    assert await staff_says(c, LEA, f"!supervise {cems}") == ["refused.team_lead_only"]
+    assert c.router.conversation(cems) is not None
+    assert not c.supervision.is_reading(cems, LEA)
+
+
+def _never() -> ConversationSnapshot:
+    raise AssertionError("the conversation is gone")
