@@ -187,7 +187,8 @@ class Appointments:
                            (("lines", lines),)))
 
     def cancel(self, step: Change, room_id: RoomID, sender: UserID, appointment_id: str,
-               *, team_lead: bool, sees: Callable[[ap.Appointment], bool]) -> None:
+               *, team_lead: Callable[[ap.Appointment], bool],
+               sees: Callable[[ap.Appointment], bool]) -> None:
         """Its counsellor, or a team lead of its office, cancels it. ``sees`` says whether
         the sender may know of it at all: another office's is unknown to them, as its
         conversation is."""
@@ -197,7 +198,7 @@ class Appointments:
             step.add(SayInRoom(room_id, sender, "appointments.unknown",
                                (("id", appointment_id),)))
             return
-        if appointment.counsellor != sender and not team_lead:
+        if appointment.counsellor != sender and not team_lead(appointment):
             step.add(SayInRoom(room_id, sender, "appointments.not_yours",
                                (("id", appointment_id),)))
             return

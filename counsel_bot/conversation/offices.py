@@ -221,6 +221,14 @@ def visible(router: Router, rules: OfficeRules, user: UserID,
     return current if rules.sees(user, current, staffed) else None
 
 
+def lead_of(router: Router, rules: OfficeRules, user: UserID,
+            conversation: ConversationSnapshot) -> bool:
+    """Whether `user` leads the office of `conversation` (the on-call office's leads lead an
+    escalated crisis too); whether they are a team lead at all is their role's to say."""
+    staffed = rules.staffed(router.snapshot().counsellors)
+    return rules.leads_on(user, conversation, staffed)
+
+
 def leads_for(conversation: ConversationID, router: Router, rules: OfficeRules,
               book: OfficeBook) -> tuple[UserID, ...]:
     """Whom a crisis flag nobody handled pages: its office's leads, or, when its office

@@ -99,9 +99,11 @@ class StaffCommands:
         elif isinstance(parsed, cmd.VideoCommand):
             self._video(step, room_id, sender, here, parsed.end)
         elif isinstance(parsed, cmd.SuperviseCommand):
+            current = self._visible_to(sender, parsed.conversation)
             c.supervision.command(
-                step, room_id, sender, parsed, self._visible_to(sender, parsed.conversation),
-                team_lead=c.policy.staff.get(sender) is Role.TEAM_LEAD)
+                step, room_id, sender, parsed, current,
+                team_lead=self._lead(sender) and (
+                    current is None or self._leads(sender, current)))
         else:
             event = staff_event(parsed, sender, here, step.at)
             if event is None:
@@ -133,12 +135,13 @@ class StaffCommands:
         here: ConversationID | None,
     ) -> None:
         c = self.conductor
-        lead = c.policy.staff.get(sender) is Role.TEAM_LEAD
         if isinstance(command, AppointmentList):
             c.appointments.list_for(step, room_id, sender)
         elif isinstance(command, AppointmentCancel):
-            c.appointments.cancel(step, room_id, sender, command.appointment, team_lead=lead,
-                                  sees=lambda appointment: self._sees(sender, appointment))
+            c.appointments.cancel(
+                step, room_id, sender, command.appointment,
+                team_lead=lambda appointment: self._leads_appointment(sender, appointment),
+                sees=lambda appointment: self._sees(sender, appointment))
         else:
             conversation = command.conversation or here
             current = None if conversation is None else c.router.conversation(conversation)
@@ -227,13 +230,34 @@ class StaffCommands:
     def _may_act(
         self, step: Change, room_id: RoomID, sender: UserID, current: ConversationSnapshot
     ) -> bool:
-        """Only its counsellor or a team lead acts for a conversation; others are told."""
-        lead = self.conductor.policy.staff.get(sender) is Role.TEAM_LEAD
+        """Only its counsellor or a team lead of its office acts for a conversation; others
+        are told."""
         if current.assigned_to == sender or (
-                lead and self._visible_to(sender, current.conversation) is not None):
+                self._visible_to(sender, current.conversation) is not None
+                and self._leads(sender, current)):
             return True
         step.add(SayInRoom(room_id, sender, "refused.not_yours", (("id", current.conversation),)))
         return False
+
+    def _lead(self, user: UserID) -> bool:
+        return self.conductor.policy.staff.get(user) is Role.TEAM_LEAD
+
+    def _leads(self, user: UserID, current: ConversationSnapshot) -> bool:
+        """A team lead of the conversation's office (with offices; else any team lead)."""
+        c = self.conductor
+        return self._lead(user) and offices.lead_of(c.router, c.policy.router.offices, user,
+                                                    current)
+
+    def _leads_appointment(self, user: UserID, appointment: ap.Appointment) -> bool:
+        """A team lead of the appointment's office: its conversation's now, or, closed,
+        the office it was booked with."""
+        c = self.conductor
+        rules = c.policy.router.offices
+        current = c.router.conversation(appointment.conversation)
+        if current is not None:
+            return self._leads(user, current)
+        return self._lead(user) and (not rules.enabled or (
+            appointment.office or rules.fallback) in rules.leads.get(user, frozenset()))
 
     def _sees(self, user: UserID, appointment: ap.Appointment) -> bool:
         """Whether ``user`` may know of an appointment: its conversation is visible to them

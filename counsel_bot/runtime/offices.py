@@ -29,20 +29,28 @@ def office_rules(settings: Settings) -> OfficeRules:
     if not settings.offices:
         return OfficeRules()
     staff: dict[UserID, set[str]] = {}
+    leads: dict[UserID, set[str]] = {}
     for office in settings.offices:
         for user in (*office.counsellors, *office.team_leads):
             staff.setdefault(UserID(user), set()).add(office.id)
+        for user in office.team_leads:
+            leads.setdefault(UserID(user), set()).add(office.id)
+    # A [staff] team lead leads every office they work for.
+    for user in settings.staff.team_leads:
+        leads.setdefault(UserID(user), set()).update(staff.get(UserID(user), ()))
     return OfficeRules(
         offices=tuple(o.id for o in settings.offices),
         staff={user: frozenset(ids) for user, ids in staff.items()},
+        leads={user: frozenset(ids) for user, ids in leads.items()},
         fallback=settings.fallback_office,
         on_call=settings.on_call_office,
     )
 
 
 def office_staff(settings: Settings) -> dict[UserID, Role]:
-    """Office counsellors and leads join the roster; a lead anywhere is a lead (the router's
-    office rules keep them to their own offices)."""
+    """Office counsellors and leads join the roster; a lead anywhere has the lead's role,
+    which the router's office rules (`OfficeRules.leads_on`) grant only in the offices they
+    lead."""
     roles: dict[UserID, Role] = {}
     for office in settings.offices:
         for user in office.counsellors:

@@ -14,6 +14,8 @@ Rules (the property tests in tests/offices/ check them):
 4. A counsellor sees, takes, closes and transfers only conversations of their own offices.
 5. Crisis escalation is global: a flagged conversation whose office has nobody on duty is
    also seen and assigned by the on-call office's staff.
+6. A team lead leads only the offices they are a lead of (`leads_on`): in an office where
+   they only counsel, they are a counsellor like the others.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ class OfficeRules:
     staff: Mapping[UserID, frozenset[str]] = field(default_factory=dict, hash=False)
     fallback: str = ""
     on_call: str = ""
+    # Team leads -> the offices they lead (a subset of `staff`'s; from the configuration).
+    leads: Mapping[UserID, frozenset[str]] = field(default_factory=dict, hash=False)
 
     @property
     def enabled(self) -> bool:
@@ -83,9 +87,17 @@ class OfficeRules:
 
     def sees(self, user: UserID, conv: ConversationSnapshot, staffed: frozenset[str]) -> bool:
         """Whether `user` may see or act on `conv` (queue, take, close, transfer)."""
-        if not self.enabled:
-            return True
-        mine = self.offices_of(user)
+        return not self.enabled or self._reaches(self.offices_of(user), conv, staffed)
+
+    def leads_on(self, user: UserID, conv: ConversationSnapshot,
+                 staffed: frozenset[str]) -> bool:
+        """Whether `user` may act on `conv` as its team lead (rule 6); without offices the
+        role alone decides."""
+        return not self.enabled or self._reaches(self.leads.get(user, frozenset()), conv,
+                                                 staffed)
+
+    def _reaches(self, mine: frozenset[str], conv: ConversationSnapshot,
+                 staffed: frozenset[str]) -> bool:
         office = self.office_of(conv)
         if office == UNDECIDED:
             office = self.fallback

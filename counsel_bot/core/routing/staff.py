@@ -130,7 +130,7 @@ class StaffHandlers(RoutingState):
             return [self._staff_reply(staff.user, refusal, capacity=staff.capacity)]
         skips_crisis = conv.priority is Priority.NORMAL and any(
             c.priority is Priority.CRISIS for c in self._waiting_for(staff))
-        if skips_crisis and staff.role is not Role.TEAM_LEAD:
+        if skips_crisis and not self._leads(staff, conv):
             return [self._staff_reply(staff.user, ReplyKey.REFUSED_CRISIS_WAITING, id=cid)]
         return [self._assign(conv, staff.user, event.at, manual=True)]
 
@@ -144,7 +144,7 @@ class StaffHandlers(RoutingState):
         cid = event.conversation
         if conv is None:
             return [self._staff_reply(staff.user, ReplyKey.REFUSED_UNKNOWN_CONVERSATION, id=cid)]
-        if staff.role is Role.TEAM_LEAD or conv.assigned_to == staff.user:
+        if self._leads(staff, conv) or conv.assigned_to == staff.user:
             return conv
         if conv.assigned_to is None:
             return [self._staff_reply(staff.user, ReplyKey.REFUSED_TEAM_LEAD_ONLY, id=cid)]
@@ -180,7 +180,7 @@ class StaffHandlers(RoutingState):
             return ReplyKey.REFUSED_TARGET_OFF_DUTY
         full = self._loads().get(to, 0) >= target.capacity
         # A lead may overload only themselves: a counsellor's capacity is their own limit.
-        if full and not (staff.role is Role.TEAM_LEAD and to == staff.user):
+        if full and not (self._leads(staff, conv) and to == staff.user):
             return ReplyKey.REFUSED_TARGET_FULL
         return None
 
@@ -198,7 +198,7 @@ class StaffHandlers(RoutingState):
         if conv is None:
             return [self._staff_reply(staff.user, ReplyKey.REFUSED_UNKNOWN_CONVERSATION, id=cid)]
         confirming = isinstance(event, ev.CrisisConfirmed)
-        if staff.role is not Role.TEAM_LEAD and conv.assigned_to != staff.user:
+        if not self._leads(staff, conv) and conv.assigned_to != staff.user:
             if conv.assigned_to is not None:
                 return [self._staff_reply(staff.user, ReplyKey.REFUSED_NOT_YOURS, id=cid)]
             if not confirming:
@@ -253,6 +253,11 @@ class StaffHandlers(RoutingState):
     def _staffed(self) -> frozenset[str]:
         return self._config.offices.staffed(self._counsellors.values())
 
+    def _leads(self, staff: CounsellorSnapshot, conv: ConversationSnapshot) -> bool:
+        """Whether `staff` acts on `conv` as a team lead: a lead of its office."""
+        return staff.role is Role.TEAM_LEAD and self._config.offices.leads_on(
+            staff.user, conv, self._staffed())
+
     def _visible(
         self, staff: CounsellorSnapshot, conversation: ConversationID
     ) -> ConversationSnapshot | None:
@@ -278,7 +283,7 @@ class StaffHandlers(RoutingState):
         conv = self._visible(staff, cid)
         if conv is None:
             return [self._staff_reply(staff.user, ReplyKey.REFUSED_UNKNOWN_CONVERSATION, id=cid)]
-        if staff.role is not Role.TEAM_LEAD and conv.assigned_to not in (None, staff.user):
+        if not self._leads(staff, conv) and conv.assigned_to not in (None, staff.user):
             return [self._staff_reply(staff.user, ReplyKey.REFUSED_NOT_YOURS, id=cid)]
         if event.office not in rules.offices:
             known = " ".join(rules.offices) or "-"
