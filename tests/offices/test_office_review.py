@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 from datetime import timedelta
 
+from nio import JoinedRoomsResponse, JoinError, RoomCreateResponse
+
 from counsel_bot.config import settings_from_mapping
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
@@ -94,3 +96,42 @@ async def test_a_lead_of_one_office_is_a_plain_counsellor_in_another() -> None:
 
 def _never() -> ConversationSnapshot:
     raise AssertionError("the conversation is gone")
+
+
+class _RoomsClient:
+    """What OfficeStaffRooms asks of nio: the configured alias refuses the bot."""
+
+    def __init__(self) -> None:
+        self.rooms: dict[str, object] = {}
+        self.created: list[dict[str, object]] = []
+
+    async def join(self, room: str) -> JoinError:
+        return JoinError("You are not invited to this room.", "M_FORBIDDEN")
+
+    async def room_create(self, **kwargs: object) -> RoomCreateResponse:
+        self.created.append(kwargs)
+        return RoomCreateResponse(f"!made{len(self.created)}:x")
+
+    async def room_invite(self, room: str, user: str) -> None:
+        return None
+
+    async def joined_rooms(self) -> JoinedRoomsResponse:
+        return JoinedRoomsResponse(list(self.rooms))
+
+
+async def test_an_office_whose_configured_staff_room_refuses_the_bot_still_gets_one() -> None:
+    # Without a room, every notice of the office (its crisis alerts too) waited for a room
+    # that never came; the bot opens one for its staff instead, as when it loses a room.
+    from counsel_bot.channels.matrix.office_rooms import OfficeStaffRooms
+    from counsel_bot.runtime.offices import office_book
+
+    config = copy.deepcopy(CONFIG)
+    config["offices"][0]["staff_room"] = "#team-familie:x"
+    book = office_book(settings_from_mapping(config))
+    client = _RoomsClient()
+    rooms = OfficeStaffRooms(client, MemoryStore(AeadSealer()), book,  # type: ignore[arg-type]
+                             "de", initial_state=[], power_levels={})
+    await rooms.ensure()
+    assert await rooms.room_of("familie") is not None
+    [made] = [k for k in client.created if "Familienberatung" in str(k["name"])]
+    assert made["invite"] == [ANNA, LEA]
