@@ -1,8 +1,9 @@
 """Each office's own staff room: notices about an office's conversations reach only its staff.
 
-A room configured as ``staff_room`` (alias or id) is joined; otherwise the bot creates an
-encrypted room per office and invites that office's counsellors and team leads, as it does
-for the main staff room. The room ids are kept in the store's settings (`staff_room:<id>`).
+A room configured as ``staff_room`` (alias or id) is joined; otherwise (or when it keeps the
+bot out) the bot creates an encrypted room per office and invites that office's counsellors
+and team leads, as it does for the main staff room. The room ids are kept in the store's
+settings (`staff_room:<id>`).
 An office's room the bot has lost is replaced as the main one is (`staff_room.py`): joined
 again where it was configured and lets the bot in, otherwise created anew.
 """
@@ -72,7 +73,7 @@ class OfficeStaffRooms:
                     if room is not None and user not in room.users:
                         await self._client.room_invite(existing, user)
                 continue
-            room_id = await self._open(office.id, office.name, desk.staff_room, staff)
+            room_id = await self._open_somewhere(office.id, office.name, desk.staff_room, staff)
             if room_id is not None:
                 await self._store.set_setting(setting_key(office.id), room_id)
                 self._rooms[office.id] = room_id
@@ -86,10 +87,7 @@ class OfficeStaffRooms:
             desk = self._book.desk(office)
             staff = sorted(UserID(u) for u in desk.staff)
             name = self._book.name(office)
-            replaced = await self._open(office, name, desk.staff_room, staff)
-            if replaced is None and desk.staff_room:  # the configured room keeps it out
-                replaced = await self._open(office, name, "", staff)
-            return replaced
+            return await self._open_somewhere(office, name, desk.staff_room, staff)
 
         async def opened(replaced: RoomID) -> None:
             await self._store.set_setting(setting_key(office), replaced)
@@ -98,6 +96,20 @@ class OfficeStaffRooms:
                 await self.announce(replaced, office)
 
         return await self._lost.replace(room_id, await self.room_of(office), reopen, opened)
+
+    async def _open_somewhere(
+        self, office: str, name: str, configured: str, staff: list[UserID]
+    ) -> RoomID | None:
+        """The configured room, or when it keeps the bot out a room of the bot's own: an
+        office without a staff room would hold all its notices, crisis alerts too, until
+        someone fixed the configuration."""
+        room_id = await self._open(office, name, configured, staff)
+        if room_id is None and configured:
+            log.critical("office %s gets a new staff room in place of the configured %s, "
+                         "which the bot cannot join; its staff are invited there",
+                         office, configured)
+            room_id = await self._open(office, name, "", staff)
+        return room_id
 
     async def _open(
         self, office: str, name: str, configured: str, staff: list[UserID]
