@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from datetime import timedelta
 
+import pytest
 from nio import JoinedRoomsResponse, JoinError, RoomCreateResponse
 
 from counsel_bot.config import settings_from_mapping
@@ -135,3 +136,18 @@ async def test_an_office_whose_configured_staff_room_refuses_the_bot_still_gets_
     assert await rooms.room_of("familie") is not None
     [made] = [k for k in client.created if "Familienberatung" in str(k["name"])]
     assert made["invite"] == [ANNA, LEA]
+
+
+@pytest.mark.parametrize("text", [
+    "Ich habe Schulden und weiß nicht weiter",
+    "ich fühle mich so schuldig",
+    "ich würde lieber schreiben als reden",
+    "Liebes Team, hallo",
+])
+def test_words_that_only_begin_like_a_topic_name_no_topic(text: str) -> None:
+    # "Schulden" (debts) is no school topic, "lieber" (rather) and "liebes" (a greeting) no
+    # love topic: a youth with debts was sent straight to the school office.
+    from counsel_bot.core.offices import topics_in
+    from counsel_bot.runtime.offices import office_book
+
+    assert topics_in(text, office_book(settings_from_mapping(CONFIG)).offices) == ()
