@@ -59,6 +59,14 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
     "migration": ("flucht", "geflüchtet", "asyl", "aufenthalt", "migration", "refugee",
                   "asylum", "visa", "deport", "abschiebung"),
 }
+# Words that begin like a topic's stem but mean something else: "Schulden" (debts) and
+# "schuldig" (guilty) are no school matter, "lieber" (rather) and "liebes" (a greeting,
+# "Liebes Team") no love matter. One wrong topic sends a youth straight to an office that
+# does not counsel what they wrote about.
+_NOT_TOPIC: dict[str, re.Pattern[str]] = {
+    "school": re.compile(r"schuld(?!irekt)\w*"),  # not "Schuldirektor"
+    "sexuality": re.compile(r"lieber|liebes"),  # "Liebeskummer" is one
+}
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 _POSTCODE = re.compile(r"(?<!\d)(\d{5})(?!\d)")
 _NUMBER = re.compile(r"\s*(\d{1,2})\s*[.)]?\s*")
@@ -148,8 +156,10 @@ def topics_in(text: str, offices: Sequence[Office]) -> tuple[str, ...]:
     words = [w.lower() for w in _WORD.findall(text)]
     found = []
     for topic, stems in _KEYWORDS.items():
+        unlike = _NOT_TOPIC.get(topic)
+        named = [w for w in words if unlike is None or not unlike.fullmatch(w)]
         if any(w.startswith(stem) if " " not in stem else stem in text.lower()
-               for stem in stems for w in words):
+               for stem in stems for w in named):
             found.append(topic)
     # "bi" and "sex" are prefixes of too much ("bitte", "sexy" is fine): keep them whole.
     if "lgbtq" in found and not any(_lgbtq_word(w) for w in words):
