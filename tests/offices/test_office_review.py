@@ -18,6 +18,7 @@ from counsel_bot.runtime.runner import policy_from
 from counsel_bot.store import MemoryStore
 from tests.offices.test_office_conversation import (
     ANNA,
+    BEN,
     CEM,
     CONFIG,
     LEA,
@@ -151,3 +152,39 @@ def test_words_that_only_begin_like_a_topic_name_no_topic(text: str) -> None:
     from counsel_bot.runtime.offices import office_book
 
     assert topics_in(text, office_book(settings_from_mapping(CONFIG)).offices) == ()
+
+
+async def test_the_on_call_counsellor_keeps_acting_on_a_crisis_once_its_office_is_staffed(
+) -> None:
+    # Cem (on call) has a family youth in crisis because nobody of familie was on duty.
+    # Anna coming on duty must not make Cem's own conversation unknown to him.
+    c = await conductor()
+    await staff_says(c, CEM, "!duty on")
+    cid = await open_youth(c, "!o1:x", "Stress mit meinen Eltern, 89073")
+    await c.youth_wrote(RoomID("!o1:x"), UserID("@yo1:x"), None, eid(),
+                        "ich will mich umbringen", T0 + timedelta(seconds=5))
+    assert (c.router.conversation(cid) or _never()).assigned_to == CEM
+    await staff_says(c, ANNA, "!duty on")
+    assert await staff_says(c, CEM, f"!confirm {cid}") == ["crisis.confirmed"]
+    await staff_says(c, CEM, f"!close {cid}")
+    assert c.router.conversation(cid) is None
+
+
+async def test_a_counsellor_moved_to_another_office_can_still_close_their_conversation(
+) -> None:
+    # The admin moves Anna from familie to schule and restarts the bot while she talks
+    # with a family youth: the conversation is still hers, and she can end it.
+    c = await conductor()
+    await staff_says(c, ANNA, "!duty on")
+    cid = await open_youth(c, "!o2:x", "Stress mit meinen Eltern, 89073")
+    assert (c.router.conversation(cid) or _never()).assigned_to == ANNA
+    config = copy.deepcopy(CONFIG)
+    config["offices"][0]["counsellors"] = []
+    config["offices"][1]["counsellors"] = [BEN, ANNA]
+    later = T0 + timedelta(minutes=1)
+    again = await Conductor.open(c.store, CrisisDetector.from_directory(default_lexicon_dir()),
+                                 policy_from(settings_from_mapping(config)), later)
+    await again.sync_roster(later)
+    assert (again.router.conversation(cid) or _never()).assigned_to == ANNA
+    await staff_says(again, ANNA, f"!close {cid}", later)
+    assert again.router.conversation(cid) is None
