@@ -14,7 +14,10 @@ Rules (the property tests in tests/offices/ check them):
 4. A counsellor sees, takes, closes and transfers only conversations of their own offices.
 5. Crisis escalation is global: a flagged conversation whose office has nobody on duty is
    also seen and assigned by the on-call office's staff.
-6. A team lead leads only the offices they are a lead of (`leads_on`): in an office where
+6. A counsellor always sees the conversations assigned to them: an on-call counsellor
+   keeps a crisis after its own office is staffed again, and one whom the configuration
+   moved to another office can still end what they have.
+7. A team lead leads only the offices they are a lead of (`leads_on`): in an office where
    they only counsel, they are a counsellor like the others.
 """
 
@@ -87,11 +90,12 @@ class OfficeRules:
 
     def sees(self, user: UserID, conv: ConversationSnapshot, staffed: frozenset[str]) -> bool:
         """Whether `user` may see or act on `conv` (queue, take, close, transfer)."""
-        return not self.enabled or self._reaches(self.offices_of(user), conv, staffed)
+        return not self.enabled or conv.assigned_to == user or self._reaches(
+            self.offices_of(user), conv, staffed)
 
     def leads_on(self, user: UserID, conv: ConversationSnapshot,
                  staffed: frozenset[str]) -> bool:
-        """Whether `user` may act on `conv` as its team lead (rule 6); without offices the
+        """Whether `user` may act on `conv` as its team lead (rule 7); without offices the
         role alone decides."""
         return not self.enabled or self._reaches(self.leads.get(user, frozenset()), conv,
                                                  staffed)
