@@ -21,6 +21,7 @@ from tests.offices.test_office_conversation import (
     BEN,
     CEM,
     CONFIG,
+    IDA,
     LEA,
     T0,
     conductor,
@@ -188,3 +189,25 @@ async def test_a_counsellor_moved_to_another_office_can_still_close_their_conver
     assert (again.router.conversation(cid) or _never()).assigned_to == ANNA
     await staff_says(again, ANNA, f"!close {cid}", later)
     assert again.router.conversation(cid) is None
+
+
+async def test_a_crisis_page_of_an_office_without_leads_reaches_a_lead() -> None:
+    # Schule has no team lead. Its crisis waits (Ben is on duty but full): the page must
+    # reach a lead in a room that lead is in, not name the other offices' leads in
+    # schule's staff room, which they are not members of.
+    from counsel_bot.core.effects import SayToStaff
+    from tests.offices.test_office_conversation import effects
+
+    c = await conductor()
+    await staff_says(c, BEN, "!duty on")
+    await staff_says(c, BEN, "!capacity 0")
+    cid = await open_youth(c, "!p1:x", "Mobbing in der Schule, 80331")
+    await c.youth_wrote(RoomID("!p1:x"), UserID("@yp1:x"), None, eid(),
+                        "ich will mich umbringen", T0 + timedelta(seconds=5))
+    assert (c.router.conversation(cid) or _never()).crisis.value == "raised"
+    await c.tick(T0 + timedelta(minutes=5))
+    [page] = [e for e in await effects(c) if isinstance(e, SayToStaff)
+              and e.key == "staff_lead_page"]
+    members = {"familie": {ANNA, LEA}, "schule": {BEN}, "jugend": {CEM, IDA}}
+    assert page.mentions
+    assert set(page.mentions) <= members[page.office]
