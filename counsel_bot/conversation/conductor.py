@@ -407,7 +407,7 @@ class Conductor:
                          for u in desk.team_leads)
         return tuple(dict.fromkeys((*self.policy.team_leads, *offices_leads)))
 
-    def _leads_for(self, conversation: ConversationID) -> tuple[UserID, ...]:
+    def _leads_for(self, conversation: ConversationID) -> tuple[str, tuple[UserID, ...]]:
         return offices.leads_for(conversation, self.router, self.policy.router.offices,
                                  self.policy.offices)
 

@@ -245,18 +245,20 @@ class CrisisFlags:
 
     def page_leads(
         self, step: Change, snapshot: RouterSnapshot, leads: tuple[UserID, ...], version: int,
-        leads_for: Callable[[ConversationID], tuple[UserID, ...]] | None = None,
+        leads_for: Callable[[ConversationID], tuple[str, tuple[UserID, ...]]] | None = None,
     ) -> None:
         """Crises nobody handled in time page the team leads, each wait once (with offices:
-        the leads `leads_for` names, those of its office or of the on-call office; all
-        leads for a conversation that has ended). See `EscalationTracker` for what a wait
-        is."""
+        the leads `leads_for` names, those of its office or of the on-call office, in that
+        office's staff room; all leads for a conversation that has ended). See
+        `EscalationTracker` for what a wait is."""
         self._escalation.update(snapshot, step.at)
         everyone = leads
         for due in self._escalation.due(step.at):
             conversation = due.conversation
+            office = ""  # "" = the room of the conversation's office (transition.py)
             if leads_for is not None:
-                leads = leads_for(conversation) or everyone
+                office, named = leads_for(conversation)
+                leads = named or everyone
             step.after.append(lambda m: m.escalated())
             # Remembered for a restart, which must not page about it again (`paged_key`).
             step.settings.append((paged_key(conversation), "1"))
@@ -265,7 +267,7 @@ class CrisisFlags:
                 (("conversation", conversation),
                  ("minutes", int(due.waited.total_seconds() // 60)),
                  ("leads", " ".join(leads) or "Team")),
-                mentions=leads,
+                mentions=leads, office=office,
             ), f"page:{conversation}:{version}")
         self._save_waits(step)
 

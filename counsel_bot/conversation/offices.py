@@ -230,13 +230,18 @@ def lead_of(router: Router, rules: OfficeRules, user: UserID,
 
 
 def leads_for(conversation: ConversationID, router: Router, rules: OfficeRules,
-              book: OfficeBook) -> tuple[UserID, ...]:
-    """Whom a crisis flag nobody handled pages: its office's leads, or, when its office
-    has nobody on duty, the on-call office's."""
+              book: OfficeBook) -> tuple[str, tuple[UserID, ...]]:
+    """Whom a crisis flag nobody handled pages, and the office whose staff room the page
+    goes to (they are members there): its office's leads, or, when its office has nobody
+    on duty or no team lead, the on-call office's. ("", ()) = nobody named: every lead."""
     current = router.conversation(conversation)
     if current is None:
-        return ()
+        return "", ()
     office = rules.office_of(current)
-    if office not in rules.staffed(router.snapshot().counsellors):
+    if office == UNDECIDED:
+        office = book.fallback
+    if office not in rules.staffed(router.snapshot().counsellors) \
+            or not book.desk(office).team_leads:
         office = book.on_call
-    return tuple(UserID(u) for u in book.desk(office).team_leads)
+    leads = tuple(UserID(u) for u in book.desk(office).team_leads)
+    return (office, leads) if leads else ("", ())
