@@ -211,3 +211,21 @@ async def test_a_crisis_page_of_an_office_without_leads_reaches_a_lead() -> None
     members = {"familie": {ANNA, LEA}, "schule": {BEN}, "jugend": {CEM, IDA}}
     assert page.mentions
     assert set(page.mentions) <= members[page.office]
+
+
+async def test_a_youth_writing_english_goes_to_the_office_that_speaks_it() -> None:
+    # Familie counsels in German only, Schule in German and English; both counsel family
+    # matters here. An English-writing youth must not land with the German-only office.
+    config = copy.deepcopy(CONFIG)
+    config["offices"][0]["languages"] = ["de"]
+    config["offices"][1]["languages"] = ["de", "en"]
+    c = await Conductor.open(MemoryStore(AeadSealer()),
+                             CrisisDetector.from_directory(default_lexicon_dir()),
+                             policy_from(settings_from_mapping(config)), T0)
+    await c.sync_roster(T0)
+    cid = await open_youth(c, "!e1:x", "Hi, I have a lot of trouble with my parents")
+    conv = c.router.conversation(cid) or _never()
+    assert conv.language == "en"
+    if conv.office == UNDECIDED:
+        await c.youth_wrote(RoomID("!e1:x"), UserID("@ye1:x"), None, eid(), "1", T0)
+    assert (c.router.conversation(cid) or _never()).office == "schule"
