@@ -37,21 +37,21 @@ def preselected(body: str) -> str | None:
     return None
 
 
-def first_office(book: OfficeBook, body: str) -> str:
+def first_office(book: OfficeBook, body: str, language: str = "") -> str:
     """The office for a new conversation: matched, or `UNDECIDED` (the youth is asked)."""
     if not book.enabled:
         return ""
     found = match_office(body, book.offices, book.fallback, asked=False,
-                         preselected=preselected(body))
+                         preselected=preselected(body), language=language)
     return found.office if found.office is not None else UNDECIDED
 
 
-def mail_office(book: OfficeBook, text: str) -> str:
+def mail_office(book: OfficeBook, text: str, language: str = "") -> str:
     """A mail's office: no question goes back and forth by mail, so what the text names,
     else the fallback office ("" with a single office)."""
     if not book.enabled:
         return ""
-    found = match_office(text, book.offices, book.fallback, asked=True)
+    found = match_office(text, book.offices, book.fallback, asked=True, language=language)
     return found.office or book.fallback
 
 
@@ -96,7 +96,7 @@ def answered(
 ) -> ev.OfficeChosen:
     """The youth's answer to the one question: always an office, never a second question."""
     found = match_office(body, book.offices, book.fallback, asked=True,
-                         preselected=preselected(body))
+                         preselected=preselected(body), language=language)
     office = found.office or book.fallback
     announce(step, book, conversation, office, language,
              fallback=found.kind is MatchKind.FALLBACK)

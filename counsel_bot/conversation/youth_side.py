@@ -265,7 +265,7 @@ class YouthSide:
         step.new.append(NewConversation(conversation, room_id, youth, nickname))
         c.rooms[conversation] = room_id
         book = c.policy.offices
-        office = offices.first_office(book, body)
+        office = offices.first_office(book, body, language)
         c.handle(step, [ev.ConversationOpened(step.at, conversation, language=language,
                                               office=office)], reply_room=None)
         welcome(step, conversation, language, default_language=c.policy.default_language,

@@ -7,6 +7,8 @@ Rules this module keeps:
   (German or English) and an optional five-digit postcode narrow the offices down;
 - an office with postcodes serves only those areas; one without serves everywhere, and an
   office that names the youth's area goes before one that serves everywhere;
+- of several that fit, those counselling in the youth's language go first (one that does
+  not is still better than none);
 - the postcode is read, never kept: only the office id leaves this module.
 """
 
@@ -194,15 +196,17 @@ class OfficeMatch:
 
 def match_office(
     text: str, offices: Sequence[Office], fallback: str, *, asked: bool,
-    preselected: str | None = None,
+    preselected: str | None = None, language: str = "",
 ) -> OfficeMatch:
-    """The office for a youth's first words (or their answer to the one question)."""
+    """The office for a youth's first words (or their answer to the one question), in
+    ``language`` (the conversation's; "" = any)."""
     ids = {o.id for o in offices}
     if preselected in ids:
         return OfficeMatch(MatchKind.MATCHED, preselected)
     topics = topics_in(text, offices)
     postcode = postcode_in(text)
     candidates = _candidates(offices, topics, postcode)
+    candidates = [o for o in candidates if language in o.languages] or candidates
     if len(candidates) == 1:
         return OfficeMatch(MatchKind.MATCHED, candidates[0].id)
     if asked:

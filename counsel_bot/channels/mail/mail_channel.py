@@ -182,7 +182,7 @@ class MailChannel:
             conversation = await self.mail_opened(
                 room_id, f"{MAILTO}{mail.reply_address}", language, self.now(),
                 office=office_of_address(self.conductor.policy.offices, mail.to_address)
-                or mail_office(self.conductor.policy.offices, mail.text), thread=mail)
+                or mail_office(self.conductor.policy.offices, mail.text, language), thread=mail)
             await self.mail_received(
                 conversation, message_event_id(mail.message_id), _as_text(mail), self.now(),
                 written=mail.text, first=True)
