@@ -13,9 +13,12 @@ from counsel_bot.core.routing import (
     Action,
     Assign,
     Close,
+    Closed,
     ConversationOpened,
     CounsellorOffDuty,
     CounsellorOnDuty,
+    CrisisConfirmed,
+    CrisisDismissed,
     CrisisRaised,
     Event,
     OfficeChosen,
@@ -265,3 +268,35 @@ def test_the_undecided_are_the_fallback_offices_to_see_and_take() -> None:
     assert replies(r.handle(Take(at(2), ANNA, C1)))[0].message_key is (
         ReplyKey.REFUSED_UNKNOWN_CONVERSATION)
     assert assigns(r.handle(Take(at(3), CEM, C1))) == [(C1, CEM)]
+
+
+def test_the_on_call_counsellor_still_acts_on_the_crisis_they_took_once_its_office_is_staffed(
+) -> None:
+    """Review (workflow) finding 1: the on-call counsellor who took another office's crisis
+    could no longer close, hand back, confirm or dismiss it once a counsellor of its own
+    office came on duty ("no open conversation"): the youth was theirs and stuck with them,
+    and the response timer's hand-back (a `Transfer` by them) was refused as well."""
+    r = router()
+    on_duty(r, CEM)
+    r.handle(ConversationOpened(at(1), C1, office="family"))
+    assert assigns(r.handle(CrisisRaised(at(2), C1, severity=2))) == [(C1, CEM)]
+    r.handle(CounsellorOnDuty(at(3), ANNA))  # the family office is staffed again
+    dismissed = replies(r.handle(CrisisDismissed(at(4), CEM, C1)))
+    assert [d.message_key for d in dismissed] == [ReplyKey.CRISIS_DISMISSED]
+    handed_back = r.handle(Transfer(at(5), CEM, C1, None))
+    assert [a.counsellor for a in handed_back if isinstance(a, Unassign)] == [CEM]
+    assert assigns(handed_back) == [(C1, ANNA)]  # its own office takes it on
+
+
+def test_the_on_call_counsellor_may_close_the_crisis_they_took_after_its_office_is_staffed(
+) -> None:
+    r = router()
+    on_duty(r, CEM)
+    r.handle(ConversationOpened(at(1), C1, office="family"))
+    r.handle(CrisisRaised(at(2), C1, severity=2))
+    r.handle(CounsellorOnDuty(at(3), ANNA))
+    assert replies(r.handle(CrisisConfirmed(at(4), CEM, C1)))[0].message_key is (
+        ReplyKey.CRISIS_CONFIRMED)
+    r.handle(CrisisDismissed(at(5), CEM, C1))
+    assert [a for a in r.handle(Close(at(6), CEM, C1)) if isinstance(a, Closed)] == [
+        Closed(C1, CEM, CEM)]
