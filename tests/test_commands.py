@@ -22,6 +22,7 @@ from counsel_bot.core.commands import (
     ParseErrorKey,
     QueueCommand,
     StatusCommand,
+    SuperviseCommand,
     TakeCommand,
     TopicsCommand,
     TransferCommand,
@@ -180,3 +181,24 @@ def test_64_kb_bodies_never_crash(text: str) -> None:
     assert parse_youth(text) is None
     assert isinstance(parse_staff("!" + text), ParseError)
     parse_staff(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("!take c-1a2b3c4d", TakeCommand(ConversationID("C-1A2B3C4D"))),
+        ("!close c-1a2b3c4d", CloseCommand(ConversationID("C-1A2B3C4D"))),
+        ("!confirm C-1a2B3c4D", ConfirmCommand(ConversationID("C-1A2B3C4D"))),
+        ("!dismiss c-1a2b3c4d", DismissCommand(ConversationID("C-1A2B3C4D"))),
+        ("!transfer c-1a2b3c4d queue", TransferCommand(None, ConversationID("C-1A2B3C4D"))),
+        ("!supervise end c-1a2b3c4d", SuperviseCommand(ConversationID("C-1A2B3C4D"), end=True)),
+    ],
+)
+def test_a_case_id_typed_in_lower_case_names_the_conversation(
+    text: str, expected: object
+) -> None:
+    """Review (workflow) finding 2: ids are "C-" and eight upper-case hex digits, and `!note`
+    and `!appointment` took them in any case; the routing commands kept "c-1a2b3c4d" as
+    typed, so "!take c-1a2b3c4d" (a phone's keyboard, a tired hand) answered "There is no
+    open conversation c-1a2b3c4d" while that youth waited."""
+    assert parse_staff(text) == expected
