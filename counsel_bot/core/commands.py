@@ -31,6 +31,8 @@ MAX_LIST_ITEMS = 10
 MAX_CAPACITY_SYNTAX = 99
 
 _CONVERSATION = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# The form of every id the bot hands out (`youth_side.new_conversation_id`).
+_CASE_ID = re.compile(r"C-[0-9A-F]{8}", re.IGNORECASE)
 _USER = re.compile(r"@[a-z0-9._=/+-]{1,200}:[A-Za-z0-9.-]{1,200}(:[0-9]{1,5})?")
 _OFFICE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
@@ -375,9 +377,15 @@ def _optional_conversation(
             return make(None)
         if not _CONVERSATION.fullmatch(args[0]):
             return _error(ParseErrorKey.BAD_ARGUMENT, name)
-        return make(ConversationID(args[0]))
+        return make(_conversation(args[0]))
 
     return parse
+
+
+def _conversation(word: str) -> ConversationID:
+    """A conversation id as the bot wrote it: "c-1a2b3c4d" typed on a phone is
+    "C-1A2B3C4D" (as `!note` reads it), not an unknown conversation."""
+    return ConversationID(word.upper() if _CASE_ID.fullmatch(word) else word)
 
 
 def _video(args: list[str]) -> StaffCommand | ParseError:
@@ -400,7 +408,7 @@ def _supervise(args: list[str]) -> StaffCommand | ParseError:
         return _error(ParseErrorKey.BAD_ARGUMENT, "supervise")
     if not _CONVERSATION.fullmatch(args[-1]):
         return _error(ParseErrorKey.BAD_ARGUMENT, "supervise")
-    return SuperviseCommand(ConversationID(args[-1]), end=end)
+    return SuperviseCommand(_conversation(args[-1]), end=end)
 
 
 def _duty(args: list[str]) -> StaffCommand | ParseError:
@@ -458,7 +466,7 @@ def _take(args: list[str]) -> StaffCommand | ParseError:
         return _error(ParseErrorKey.TOO_MANY_ARGUMENTS, "take")
     if not _CONVERSATION.fullmatch(args[0]):
         return _error(ParseErrorKey.BAD_ARGUMENT, "take")
-    return TakeCommand(ConversationID(args[0]))
+    return TakeCommand(_conversation(args[0]))
 
 
 def _transfer(args: list[str]) -> StaffCommand | ParseError:
@@ -470,7 +478,7 @@ def _transfer(args: list[str]) -> StaffCommand | ParseError:
     if len(args) == 2:
         if not _CONVERSATION.fullmatch(args[0]):
             return _error(ParseErrorKey.BAD_ARGUMENT, "transfer")
-        conversation = ConversationID(args[0])
+        conversation = _conversation(args[0])
     target = args[-1]
     if target.casefold() in ("queue", "warteschlange"):
         return TransferCommand(None, conversation)
