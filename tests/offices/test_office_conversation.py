@@ -330,3 +330,22 @@ async def test_a_team_lead_cannot_supervise_another_offices_conversation() -> No
     assert not c.supervision.is_reading(family, IDA)
     keys = await staff_says(c, IDA, f"!supervise {general}")
     assert "supervise.on" in keys
+
+
+async def test_another_offices_case_notes_are_unknown_to_staff() -> None:
+    """Review (workflow) finding 3: `!notes C-…` read, and `!note C-…` wrote, the case notes
+    of any office's conversation, though another office's conversation is "unknown" to its
+    staff for every other command."""
+    from counsel_bot.conversation.notes import read
+
+    c = await conductor()
+    await staff_says(c, ANNA, "!duty on")
+    cid = await open_youth(c, "!r9:x", "Stress mit meinen Eltern, 89073")
+    assert await staff_says(c, ANNA, f"!note {cid} Vater trinkt, Schule weiß nichts") == [
+        "notes.saved"]
+    assert await staff_says(c, BEN, f"!notes {cid}") == ["notes.unknown"]
+    assert await staff_says(c, BEN, f"!note {cid} hallo") == ["notes.unknown"]
+    assert [n.by for n in await read(c.store, cid)] == [ANNA]
+    await staff_says(c, ANNA, f"!close {cid}")  # closed, it stays its office's
+    assert await staff_says(c, BEN, f"!notes {cid}") == ["notes.unknown"]
+    assert await staff_says(c, LEA, f"!notes {cid}") == ["notes.list"]
