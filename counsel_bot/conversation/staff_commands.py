@@ -126,8 +126,9 @@ class StaffCommands:
             self._appointment(step, room_id, sender, command, here)
         else:
             its_offices, several = self._command_offices(sender, room_id, here)
-            await self.conductor.workday.command(step, room_id, sender, event_id, command, here,
-                                                 its_offices, several=several)
+            await self.conductor.workday.command(
+                step, room_id, sender, event_id, command, here, its_offices, several=several,
+                sees=lambda conversation: self._sees_conversation(sender, conversation))
 
     def _appointment(
         self, step: Change, room_id: RoomID, sender: UserID,
@@ -268,6 +269,21 @@ class StaffCommands:
             return self._visible_to(user, appointment.conversation) is not None
         return not rules.enabled or (appointment.office or rules.fallback) \
             in rules.offices_of(user)
+
+    async def _sees_conversation(self, user: UserID, conversation: ConversationID) -> bool:
+        """Whether ``user`` may know of a conversation, open (`_visible_to`) or closed (it
+        was its office's when it closed; as the router reads an office, `office_of`)."""
+        c = self.conductor
+        rules = c.policy.router.offices
+        if not rules.enabled:
+            return True
+        if c.router.conversation(conversation) is not None:
+            return self._visible_to(user, conversation) is not None
+        record = await c.store.conversation(conversation)
+        if record is None:
+            return False
+        office = record.office if record.office in rules.offices else rules.fallback
+        return office in rules.offices_of(user)
 
     def _visible_to(
         self, user: UserID, conversation: ConversationID

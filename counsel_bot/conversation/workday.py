@@ -14,7 +14,7 @@ then in the shared ones: stored before offices existed (``snippet:NAME``) and `[
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from counsel_bot.conversation import notes
 from counsel_bot.conversation.change import Change
@@ -49,13 +49,16 @@ class Workday:
         self, step: Change, room_id: RoomID, sender: UserID, event_id: EventID,
         command: wd.WorkdayCommand, here: ConversationID | None,
         offices: tuple[str, ...] = (), *, several: bool = False,
+        sees: Callable[[ConversationID], Awaitable[bool]] | None = None,
     ) -> None:
         """``offices``: the offices the command is about, first the likeliest (none: one
-        office, or offices off); ``several``: offices are on and it is not clear which."""
+        office, or offices off); ``several``: offices are on and it is not clear which;
+        ``sees``: whether the sender may know of a conversation (another office's is
+        unknown to them, its notes included; default: every one)."""
         if isinstance(command, wd.NoteCommand):
-            await self._note(step, room_id, sender, event_id, command, here)
+            await self._note(step, room_id, sender, event_id, command, here, sees)
         elif isinstance(command, wd.NotesCommand):
-            await self._notes(step, room_id, sender, command.conversation or here)
+            await self._notes(step, room_id, sender, command.conversation or here, sees)
         elif isinstance(command, wd.SnippetCommand):
             if here is not None:
                 step.add(Redact(here, event_id))  # the youth's room stays the conversation
@@ -88,6 +91,7 @@ class Workday:
     async def _note(
         self, step: Change, room_id: RoomID, sender: UserID, event_id: EventID,
         command: wd.NoteCommand, here: ConversationID | None,
+        sees: Callable[[ConversationID], Awaitable[bool]] | None = None,
     ) -> None:
         if here is not None:
             # In the youth's room: gone from the server at once (see conversation/notes.py
@@ -97,7 +101,7 @@ class Workday:
         if conversation is None:
             step.add(SayInRoom(room_id, sender, "notes.which"))
             return
-        if await self.store.room_of(conversation) is None:
+        if not await self._known(conversation, sees):
             step.add(SayInRoom(room_id, sender, "notes.unknown",
                                (("conversation", conversation),)))
             return
@@ -111,9 +115,14 @@ class Workday:
                            (("conversation", conversation), ("count", count))))
 
     async def _notes(self, step: Change, room_id: RoomID, sender: UserID,
-                     conversation: ConversationID | None) -> None:
+                     conversation: ConversationID | None,
+                     sees: Callable[[ConversationID], Awaitable[bool]] | None = None) -> None:
         if conversation is None:
             step.add(SayInRoom(room_id, sender, "notes.which"))
+            return
+        if not await self._known(conversation, sees):
+            step.add(SayInRoom(room_id, sender, "notes.unknown",
+                               (("conversation", conversation),)))
             return
         found = await notes.read(self.store, conversation)
         if not found:
@@ -122,6 +131,14 @@ class Workday:
         step.add(SayInRoom(room_id, sender, "notes.list",
                            (("conversation", conversation), ("count", len(found)),
                             ("notes", notes.formatted(found)))))
+
+    async def _known(self, conversation: ConversationID,
+                     sees: Callable[[ConversationID], Awaitable[bool]] | None) -> bool:
+        """The conversation exists and the sender may know of it: notes are about a youth,
+        and another office's youths are not its staff's to read or write about."""
+        if await self.store.room_of(conversation) is None:
+            return False
+        return sees is None or await sees(conversation)
 
     async def _snippet(self, step: Change, room_id: RoomID, sender: UserID, name: str,
                        offices: tuple[str, ...]) -> None:

@@ -106,3 +106,13 @@ async def test_help_lists_the_new_commands() -> None:
     assert "!note C-XXXXXXXX" in text
     assert "!s NAME" in text
     assert "!duty" in text
+
+
+async def test_the_notes_of_a_closed_conversation_are_still_read_without_offices() -> None:
+    c, conversation = await opened()
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$d1"), "!duty on", T0)
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$n1"), f"!note {conversation} war gut", T0)
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$c1"), f"!close {conversation}", T0)
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$n2"), f"!notes {conversation}", T0)
+    keys = [e.key for e in await outbox(c) if isinstance(e, SayInRoom)]
+    assert keys[-1] == "notes.list"
