@@ -119,3 +119,40 @@ async def test_timers_survive_a_restart() -> None:
     again = await Conductor.open(c.store, c.detector, c.policy, clock.now())
     await again.tick(clock.advance(timedelta(minutes=6)))
     assert len(await staff_notices(again, "timers.remind_first")) == 1
+
+
+async def test_a_youth_who_switched_to_mail_is_not_held_to_the_chat_targets() -> None:
+    """Review (workflow) finding 4: the chat's timer went on after the youth switched to
+    mail ("mail", then their address, before the counsellor's first word): the counsellor
+    writing a mail answer was reminded after 5 minutes, and after 30 the conversation was
+    taken from them and put back in the queue, though a mail's promise is its deadline."""
+    from counsel_bot.conversation.change import Change
+    from counsel_bot.core.routing import events as ev
+    from counsel_bot.core.routing.model import Channel
+
+    c, clock, _ = await on_duty(ANNA)
+
+    async def switch(step: Change, conversation: ConversationID, _address: str) -> None:
+        c.handle(step, [ev.ChannelChanged(step.at, conversation, Channel.MAIL)],
+                 reply_room=None)  # what the mail channel's switch does to the router
+
+    c.mail_switch = switch
+    conversation = await open_assigned(c)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "mail", clock.now())
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y3"), "sunflower@example.org",
+                        clock.now())
+    assert c.router.conversation(conversation).channel is Channel.MAIL  # type: ignore[union-attr]
+    await c.tick(clock.advance(timedelta(minutes=6)))
+    assert c.overdue_replies(clock.now()) == 0
+    await c.tick(clock.advance(timedelta(minutes=30)))
+    assert await staff_notices(c, "timers.remind_first") == []
+    assert await staff_notices(c, "timers.requeued") == []
+    assert c.router.conversation(conversation).assigned_to == UserID(ANNA)  # type: ignore[union-attr]
+    # Back in the chat, the wait begins with the words that brought the youth back.
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y4"), "bin wieder im chat", clock.now())
+    assert c.router.conversation(conversation).channel is Channel.CHAT  # type: ignore[union-attr]
+    await c.tick(clock.advance(timedelta(minutes=4)))
+    assert await staff_notices(c, "timers.requeued") == []
+    assert await staff_notices(c, "timers.remind_first") == []
+    await c.tick(clock.advance(timedelta(minutes=2)))
+    assert len(await staff_notices(c, "timers.remind_first")) == 1
