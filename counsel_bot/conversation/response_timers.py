@@ -60,6 +60,10 @@ class ResponseTimers:
         if after != before:
             self._set(step, conversation, after)
 
+    def back_in_chat(self, step: Change, conversation: ConversationID) -> None:
+        """A mail youth wrote in the chat again: the wait starts now (`Waiting.back_in_chat`)."""
+        self._set(step, conversation, self.waiting(conversation).back_in_chat(step.at))
+
     def counsellor_wrote(
         self, current: ConversationSnapshot | None, sender: UserID,
     ) -> tuple[str, str] | None:

@@ -103,6 +103,7 @@ class YouthSide:
             c.handle(step, [ev.ChannelChanged(at, conversation, Channel.CHAT)], reply_room=None)
             step.add(SayToYouth(conversation, "channel.chat"))
             step.add(SetTopic(conversation, "chat"))
+            c.timers.back_in_chat(step, conversation)
         step.intake.append(IntakeMessage(conversation, event_id, body.encode("utf-8")))
         c.timers.youth_wrote(step, conversation)
         if attachment:

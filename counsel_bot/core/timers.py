@@ -1,9 +1,11 @@
 """Response-time targets for live chat: who waits too long for their counsellor (pure).
 
 Rules this module keeps:
-- A timer runs only while a conversation is assigned and its youth has written something
-  the assigned counsellor has not answered yet. A waiting (queued) conversation is the
-  queue's business, not a counsellor's.
+- A timer runs only while a live chat is assigned and its youth has written something
+  the assigned counsellor has not answered yet. A mail conversation (also one the youth
+  switched to mail) is held to its mail deadline instead, and back in the chat its wait
+  begins with the words that brought the youth back (`Waiting.back_in_chat`). A waiting
+  (queued) conversation is the queue's business, not a counsellor's.
 - It starts at the later of the youth's first unanswered message and the assignment: a
   counsellor is not late for words written before they were given the conversation.
 - Until the counsellor has written once in this assignment the target is the first-response
@@ -21,7 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from counsel_bot.core.routing.model import ConversationSnapshot, ConversationState
+from counsel_bot.core.routing.model import Channel, ConversationSnapshot, ConversationState
 
 
 class TimerSettingsError(ValueError):
@@ -60,6 +62,10 @@ class Waiting:
 
     def youth_wrote(self, at: datetime) -> Waiting:
         return self if self.since is not None else replace(self, since=at)
+
+    def back_in_chat(self, at: datetime) -> Waiting:
+        """The youth came back from mail: what they wrote before was the mail's to answer."""
+        return replace(self, since=at, reminded_for=None)
 
     def counsellor_wrote(self, assignment: int) -> Waiting:
         return Waiting(since=None, answered_in=assignment, reminded_for=None)
@@ -116,7 +122,8 @@ def check(
 ) -> Check:
     """How the conversation stands against its response target at ``now``."""
     if current is None or current.state is not ConversationState.ASSIGNED \
-            or current.assigned_at is None or waiting.since is None:
+            or current.assigned_at is None or waiting.since is None \
+            or current.channel is not Channel.CHAT:
         return Check(Verdict.ON_TIME)
     start = max(waiting.since, current.assigned_at)
     answered = waiting.answered_in == current.assignments
