@@ -120,6 +120,28 @@ async def test_the_staff_are_told_of_an_effect_set_aside_and_of_which_conversati
         ("what", "SayToYouth crisis_numbers"), ("conversation", "C-1")))
 
 
+
+async def test_each_effect_set_aside_is_told_though_nothing_moved_between() -> None:
+    """Review (workflow) finding 5: the notice had the key "saytostaff:<router version>:0";
+    a second effect set aside before the router moved (a start that sets several aside, one
+    after the other) got the same key, and the outbox kept only the first: the staff never
+    heard that, say, a crisis alert was dropped."""
+    from counsel_bot.config import Settings, StaffSettings
+    from counsel_bot.conversation.conductor import Conductor
+    from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
+    from counsel_bot.core.effects import decode_effect
+    from counsel_bot.runtime.runner import policy_from
+
+    store = MemoryStore(AeadSealer())
+    conductor = await Conductor.open(
+        store, CrisisDetector.from_directory(default_lexicon_dir()),
+        policy_from(Settings(staff=StaffSettings(counsellors=("@anna:x",)))), AT)
+    await conductor.effect_set_aside("SayToStaff staff_crisis_alert", ConversationID("C-1"), AT)
+    await conductor.effect_set_aside("SayToYouth safety_info", ConversationID("C-2"), AT)
+    told = [decode_effect(e.payload) for e in await store.pending_outbox()]
+    assert sorted(dict(t.params)["what"] for t in told  # type: ignore[attr-defined]
+                  ) == ["SayToStaff staff_crisis_alert", "SayToYouth safety_info"]
+
 @pytest.mark.integration
 async def test_a_message_the_bot_failed_on_twice_is_set_aside_and_told(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path,
