@@ -14,6 +14,7 @@ staff devices), transition (the router step and the commit), and the smaller par
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -278,8 +279,12 @@ class Conductor:
         """Something the bot was to do made it fail twice and was dropped (the outbox
         worker, failures.py): the staff look at what may be missing."""
         step = Change(at, None)
+        # A key of its own: without an event or a router step, the default key (the router's
+        # version) is the same for every set-aside until the router moves, and the outbox
+        # keeps only the first of equal keys. No replay can repeat this step (no event).
         step.add(SayToStaff("staff_effect_set_aside", (
-            ("what", what), ("conversation", conversation or "–"))))
+            ("what", what), ("conversation", conversation or "–"))),
+            f"effect_set_aside:{secrets.token_hex(8)}")
         await self.commit(step)
 
     # -- membership and time ----------------------------------------------------------------
