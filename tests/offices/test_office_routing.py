@@ -300,3 +300,28 @@ def test_the_on_call_counsellor_may_close_the_crisis_they_took_after_its_office_
     r.handle(CrisisDismissed(at(5), CEM, C1))
     assert [a for a in r.handle(Close(at(6), CEM, C1)) if isinstance(a, Closed)] == [
         Closed(C1, CEM, CEM)]
+
+
+def test_a_conversation_taken_while_undecided_stays_with_its_counsellor_in_their_office(
+) -> None:
+    """Review (workflow) finding 6: the fallback office's counsellor may take a youth whose
+    office is still undecided; the youth's next words (or the tick after three minutes) then
+    set the office, and even when that was the counsellor's own office the conversation was
+    handed back: the youth lost the counsellor mid-talk, and since the counsellor had
+    "handed it back", nobody was given it again while they were the only one on duty."""
+    r = router()
+    on_duty(r, CEM)
+    r.handle(ConversationOpened(at(1), C1, office=UNDECIDED))
+    assert assigns(r.handle(Take(at(2), CEM, C1))) == [(C1, CEM)]
+    actions = r.handle(OfficeChosen(at(3), C1, "general"))
+    assert not [a for a in actions if isinstance(a, Unassign)]
+    conv = r.conversation(C1)
+    assert conv is not None
+    assert (conv.office, conv.assigned_to) == ("general", CEM)
+    # Another office's: handed to that office's queue, as before.
+    on_duty(r, ANNA)
+    r.handle(ConversationOpened(at(4), C2, office=UNDECIDED))
+    r.handle(Take(at(5), CEM, C2))
+    moved = r.handle(OfficeChosen(at(6), C2, "family"))
+    assert [a.counsellor for a in moved if isinstance(a, Unassign)] == [CEM]
+    assert assigns(moved) == [(C2, ANNA)]
