@@ -201,7 +201,13 @@ class Router(StaffHandlers):
         if conv is None or conv.office == event.office:
             return []
         actions: list[Action] = []
-        if conv.assigned_to is not None:
+        rules = self._config.offices
+        settled = replace(conv, office=event.office)
+        # Taken by hand while undecided (the fallback office's staff may): it stays with its
+        # counsellor if the office is theirs; only another office's goes to that queue.
+        keeps = conv.assigned_to is not None and (
+            not rules.enabled or rules.office_of(settled) in rules.offices_of(conv.assigned_to))
+        if conv.assigned_to is not None and not keeps:
             actions.append(self._hand_back(conv, UnassignReason.TRANSFERRED))
             conv = self._conversations[event.conversation]
         self._put(replace(conv, office=event.office, returned_by=None, last_notice=None))
