@@ -364,3 +364,18 @@ def test_opening_twice_is_idempotent() -> None:
     router = office()
     router.handle(ConversationOpened(at(1), c(1)))
     assert router.handle(ConversationOpened(at(2), c(1))) == []
+
+
+def test_dismissing_a_conversation_without_a_flag_is_refused_and_changes_nothing() -> None:
+    """Review (workflow) finding 7: "!dismiss c2" (the id of the wrong conversation, which
+    had no flag) answered "Crisis flag c2 dismissed.", marked it dismissed and was counted
+    as a false flag of the detector: the counsellor believed the flag they meant was dealt
+    with, and the false-flag rate rose by a flag that never was."""
+    router = office()
+    router.handle(ConversationOpened(at(0), c(1)))  # ANNA's, no flag
+    before = router.snapshot()
+    [reply] = router.handle(CrisisDismissed(at(1), ANNA, c(1)))
+    assert isinstance(reply, Reply)
+    assert reply.message_key.value == "refused.no_crisis_flag"
+    assert reply.param("id") == c(1)
+    assert router.snapshot().conversations == before.conversations
