@@ -552,6 +552,12 @@ CATALOGUE.update({
         "Sprachen als Kürzel, z. B. „!languages de en“.",
         "Languages as codes, e.g. \"!languages de en\".",
     ),
+    "refused.no_crisis_flag": _both(
+        "{id} hat keinen Krisenhinweis; nichts verworfen. Die Nummer steht in der Krisenmeldung "
+        "hier im Teamraum: „!dismiss C-…“ mit dieser Nummer.",
+        "{id} has no crisis flag; nothing dismissed. The id is in the crisis alert here in the "
+        "staff room: \"!dismiss C-…\" with that id.",
+    ),
     "refused.bad_topics": _both(
         "Höchstens {max} Themen, als einzelne Wörter.", "At most {max} topics, single words.",
     ),

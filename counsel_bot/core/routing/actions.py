@@ -41,6 +41,7 @@ class ReplyKey(StrEnum):
     REFUSED_BAD_CAPACITY = "refused.bad_capacity"
     REFUSED_BAD_LANGUAGES = "refused.bad_languages"
     REFUSED_BAD_TOPICS = "refused.bad_topics"
+    REFUSED_NO_CRISIS_FLAG = "refused.no_crisis_flag"
     OFFICE_TRANSFERRED = "office.transferred"
     REFUSED_UNKNOWN_OFFICE = "refused.unknown_office"
     REFUSED_SAME_OFFICE = "refused.same_office"

@@ -204,6 +204,10 @@ class StaffHandlers(RoutingState):
             if not confirming:
                 # Dismissing lowers a waiting youth's priority: a lead's decision.
                 return [self._staff_reply(staff.user, ReplyKey.REFUSED_TEAM_LEAD_ONLY, id=cid)]
+        if not confirming and conv.crisis is CrisisStatus.NONE:
+            # Nothing to dismiss: most likely the id of another conversation, whose flag is
+            # still open. (Confirming one without a flag marks a crisis the detector missed.)
+            return [self._staff_reply(staff.user, ReplyKey.REFUSED_NO_CRISIS_FLAG, id=cid)]
         status = CrisisStatus.CONFIRMED if confirming else CrisisStatus.DISMISSED
         self._put(replace(conv, crisis=status))
         key = ReplyKey.CRISIS_CONFIRMED if confirming else ReplyKey.CRISIS_DISMISSED
