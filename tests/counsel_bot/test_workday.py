@@ -116,3 +116,18 @@ async def test_the_notes_of_a_closed_conversation_are_still_read_without_offices
     await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$n2"), f"!notes {conversation}", T0)
     keys = [e.key for e in await outbox(c) if isinstance(e, SayInRoom)]
     assert keys[-1] == "notes.list"
+
+
+async def test_help_on_a_working_day_command_shows_that_command() -> None:
+    """Review (workflow) finding 8: "!help note" showed the whole list: the routing parser
+    kept only its own topics, so the per-command help of the working day's commands (which
+    the conductor meant to show) was never reached."""
+    c, _ = await opened()
+    for i, (asked, usage) in enumerate((("note", "!note C-XXXXXXXX text"), ("!s", "!s NAME"),
+                                        ("appointment", "!appointment"))):
+        await c.staff_wrote(STAFF_ROOM, ANNA, EventID(f"$h{i}"), f"!help {asked}", T0)
+        [shown] = [e for e in await outbox(c) if isinstance(e, SayInRoom)
+                   and e.key == "help_text"][i:]
+        text = str(dict(shown.params)["text"])
+        assert text.startswith(usage), asked
+        assert "!duty" not in text, asked
