@@ -26,7 +26,7 @@ from counsel_bot.core.workday_commands import (
     AppointmentCommand,
     AppointmentList,
     WorkdayCommand,
-    is_help_topic,
+    WorkdayHelp,
     parse_workday,
     workday_help,
 )
@@ -88,11 +88,10 @@ class StaffCommands:
         if isinstance(parsed, cmd.ParseError):
             step.add(SayInRoom(room_id, sender, parsed.key.value, (("hint", parsed.hint),)))
         elif isinstance(parsed, cmd.HelpCommand):
+            # A working day's command ("!help note") is parse_workday's (`WorkdayHelp`).
             help_text = cmd.help_text(c.policy.default_language, parsed.topic, staff=True)
-            if parsed.topic is None or is_help_topic(parsed.topic):
-                help_text = "\n".join(filter(None, (
-                    help_text if parsed.topic is None else "",
-                    workday_help(c.policy.default_language, parsed.topic))))
+            if parsed.topic is None:
+                help_text = "\n".join((help_text, workday_help(c.policy.default_language)))
             step.add(SayInRoom(room_id, sender, "help_text", (("text", help_text),)))
         elif isinstance(parsed, cmd.ChatCommand):
             await self._invite_to_chat(step, room_id, sender, here)
@@ -122,6 +121,9 @@ class StaffCommands:
         """Case notes, snippets (conversation/workday.py) and appointments."""
         if isinstance(command, cmd.ParseError):
             step.add(SayInRoom(room_id, sender, command.key.value, (("hint", command.hint),)))
+        elif isinstance(command, WorkdayHelp):
+            step.add(SayInRoom(room_id, sender, "help_text", (
+                ("text", workday_help(self.conductor.policy.default_language, command.topic)),)))
         elif isinstance(command, AppointmentCommand | AppointmentCancel | AppointmentList):
             self._appointment(step, room_id, sender, command, here)
         else:

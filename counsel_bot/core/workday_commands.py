@@ -82,8 +82,16 @@ class AppointmentList:
     pass
 
 
+@dataclass(frozen=True)
+class WorkdayHelp:
+    """``!help note`` (and the other commands here): read here, since the routing parser
+    knows only its own commands' help."""
+
+    topic: str
+
+
 WorkdayCommand = NoteCommand | NotesCommand | SnippetCommand | SnippetAdd | SnippetRemove \
-    | SnippetList | AppointmentCommand | AppointmentCancel | AppointmentList
+    | SnippetList | AppointmentCommand | AppointmentCancel | AppointmentList | WorkdayHelp
 # Eight hex digits; six in data of older versions, whose ids still work.
 APPOINTMENT_ID = re.compile(r"T-(?:[0-9A-F]{8}|[0-9A-F]{6})", re.IGNORECASE)
 _DURATION = re.compile(r"(\d{1,3})\s*(?:min|m|minuten|minutes)?", re.IGNORECASE)
@@ -161,6 +169,8 @@ def parse_workday(text: str) -> WorkdayCommand | ParseError | None:
         return _appointment(rest)
     if name in ("appointments", "termine"):
         return AppointmentList()
+    if name == "help" and is_help_topic(rest):
+        return WorkdayHelp(rest.lower().lstrip("!"))
     return None
 
 
