@@ -20,6 +20,10 @@ from typing import Any, TextIO
 log = logging.getLogger(__name__)
 
 LEFT_OUT = "(exception messages are left out: they may hold a youth's words)"
+# Libraries that log what failed their checks in its own words: matrix-nio quotes the failing
+# part of an event against its schema (a message's body, for one without a msgtype) and of a
+# server's answer, decrypted events included.
+QUOTING_LOGGERS = ("nio.events.misc", "nio.responses")
 
 
 def describe(exc: BaseException) -> str:
@@ -65,6 +69,26 @@ def install() -> None:
 
     sys.excepthook = process_hook
     threading.excepthook = thread_hook
+
+
+class WithoutDetails(logging.Filter):
+    """Keeps a quoting library's record, so an operator still learns that something failed
+    its checks, but only the words before its first colon ("Error validating event")."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        head = record.msg.split(":", 1)[0][:80] if isinstance(record.msg, str) else ""
+        record.msg = f"{head or record.name} (details left out: they may quote a youth's words)"
+        record.args = None
+        record.exc_info = record.exc_text = None
+        return True
+
+
+def quiet_quoting_loggers() -> None:
+    """What the `QUOTING_LOGGERS` log reaches no handler with its details (repeatable)."""
+    for name in QUOTING_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, WithoutDetails) for f in logger.filters):
+            logger.addFilter(WithoutDetails())
 
 
 def loop_exception_handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:

@@ -451,6 +451,8 @@ def configure_logging(level: str) -> None:
     # nio logs event contents at debug level; it never logs below WARNING here.
     for noisy in ("nio", "peewee", "aiohttp"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Its warnings that a message failed its checks quote the message.
+    crash_report.quiet_quoting_loggers()
 
 
 def main_bot(
