@@ -18,7 +18,7 @@ from counsel_bot.core.group_effects import (
     decode_group_effect,
     encode_group_effect,
 )
-from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID, is_conversation_id
 from counsel_bot.core.routing import Action, Assign, Closed, QueuePositionChanged, Reply, Unassign
 from counsel_bot.core.routing.codec import decode_action, encode_action, outbox_key
 
@@ -197,13 +197,14 @@ Effect = Assign | Unassign | QueuePositionChanged | Closed | BotEffect
 
 def conversation_named(effect: Effect) -> ConversationID | None:
     """The conversation an effect names, in its fields or its texts' parameters (a staff
-    notice about it): its outbox row must go when the conversation is erased."""
+    notice about it; the router's replies and others name it as ``id``): its outbox row must
+    go when the conversation is erased."""
     named = getattr(effect, "conversation", None)
     if named is not None:
         return ConversationID(str(named))
     if isinstance(effect, SayToStaff | SayInRoom):
         for name, value in effect.params:
-            if name == "conversation":
+            if name == "conversation" or (name == "id" and is_conversation_id(value)):
                 return ConversationID(str(value))
     return None
 
