@@ -1,0 +1,62 @@
+"""Erased means erased for the failure counters too (`channels/failures.py`): an effect the
+bot failed on is written down by its outbox key, and many keys name their conversation
+(``transcript:C-…:1``, ``assign:C-…:@anna:x:1``, ``safety:C-…:…``). Erasing the
+conversation must take those counters with it, in every store and on disk."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from counsel_bot.channels.failures import EFFECTS, Failures
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.routing import ConversationOpened, Router
+from counsel_bot.store import MemoryStore, NewConversation, SqliteStore, Store, Transition
+from tests.store.conftest import AeadSealer
+from tests.support.raw_scan import assert_not_on_disk
+
+AT = datetime(2026, 12, 9, 12, 0, tzinfo=UTC)
+CID, OTHER = ConversationID("C-0BADF00D"), ConversationID("C-0C0FFEE0")
+KEYS = (f"transcript:{CID}:1", f"assign:{CID}:@anna:x:1",
+        f"safety:{CID}:2026-12-09T12:00:00+00:00")
+
+
+async def _failed(store: Store) -> None:
+    """Two conversations; effects of both failed, one of them twice and set aside."""
+    router = Router()
+    new = []
+    for cid, room in ((CID, RoomID("!erased:x")), (OTHER, RoomID("!kept:x"))):
+        router.handle(ConversationOpened(AT, cid))
+        new.append(NewConversation(cid, room, UserID(f"@youth-{cid.lower()}:x")))
+    await store.commit_transition(Transition(AT, router.snapshot(), EventID("$open"),
+                                             new_conversations=tuple(new)))
+    failures = Failures(store, EFFECTS)
+    for _ in range(2):
+        await failures.failed([*KEYS, f"transcript:{OTHER}:1"], RuntimeError("a bug"))
+    await store.set_setting(*failures.forgotten(KEYS[0]))  # set aside: its count forgotten
+
+
+async def _settings_naming(store: Store, cid: str) -> list[str]:
+    return [key for key, _ in await store.settings("") if cid in key]
+
+
+async def test_memory_store_erases_the_failures_of_a_conversation() -> None:
+    store = MemoryStore(AeadSealer())
+    await _failed(store)
+    assert await _settings_naming(store, CID)
+    await store.erase_conversation(CID)
+    assert await _settings_naming(store, CID) == []
+    assert await _settings_naming(store, OTHER) == [f"failed_effect:transcript:{OTHER}:1"]
+
+
+async def test_sqlite_store_erases_the_failures_of_a_conversation(tmp_path: Path) -> None:
+    path = tmp_path / "counsel.db"
+    store = await SqliteStore.open(path, AeadSealer())
+    try:
+        await _failed(store)
+        await store.erase_conversation(CID)
+        assert await _settings_naming(store, OTHER) == [f"failed_effect:transcript:{OTHER}:1"]
+        assert_not_on_disk(path, [CID])  # the store still open: its log is on disk
+    finally:
+        await store.close()
+    assert_not_on_disk(path, [CID])
