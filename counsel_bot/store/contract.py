@@ -198,7 +198,8 @@ class Store(Protocol):
         """Delete the conversation (retention, youth-initiated deletion): its record, its
         intake, every outbox entry that names it (done or pending: sealed mail texts and
         invitations included), every setting that names it or its room (the sealed mail
-        address, mail thread keys, case codes, flags, "greeted" marks) and every sealed
+        address, mail thread keys, case codes, flags, "greeted" marks, the failure counters of
+        its effects) and every sealed
         setting keyed ``...:<conversation>`` (case notes, appointments). On disk nothing of
         it may remain readable afterwards, in free pages or a write-ahead log either."""
         ...
@@ -263,9 +264,11 @@ def outbox_context(key: str) -> bytes:
 
 
 def names_conversation(key: str, value: str, conversation: str, room_id: str | None) -> bool:
-    """Whether a setting belongs to a conversation: keyed ``<kind>:<conversation>`` or
-    ``<kind>:<room>``, or pointing at it (``<conversation>`` or ``<conversation>|...``).
-    Conversation ids have one fixed length, so one is never the tail of another."""
-    return (key.endswith(f":{conversation}")
+    """Whether a setting belongs to a conversation: keyed ``<kind>:<conversation>``, by
+    anything naming it (the failure counter of an outbox key such as
+    ``failed_effect:transcript:<conversation>:1``) or ``<kind>:<room>``, or pointing at it
+    (``<conversation>`` or ``<conversation>|...``). Conversation ids have one fixed length
+    and are never part of another id, as the outbox's erasure relies on too."""
+    return (conversation in key
             or (room_id is not None and key.endswith(f":{room_id}"))
             or value == conversation or value.startswith(f"{conversation}|"))

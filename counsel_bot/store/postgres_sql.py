@@ -238,7 +238,7 @@ async def delete_settings_of(db: Connection, conversation: ConversationID,
                              room_id: str | None) -> None:
     """The SQL form of `contract.names_conversation` (right(), not LIKE: room ids hold "_")."""
     await db.execute(
-        "DELETE FROM settings WHERE right(key, length(%(c)s) + 1) = ':' || %(c)s "
+        "DELETE FROM settings WHERE strpos(key, %(c)s) > 0 "
         "OR (%(r)s::text IS NOT NULL AND right(key, length(%(r)s::text) + 1) = ':' || %(r)s) "
         "OR value = %(c)s OR left(value, length(%(c)s) + 1) = %(c)s || '|'",
         {"c": conversation, "r": room_id},

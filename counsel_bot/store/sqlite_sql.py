@@ -128,7 +128,7 @@ async def delete_settings_of(
 ) -> None:
     """The SQL form of `contract.names_conversation` (substr, not LIKE: room ids may hold "_")."""
     await db.execute(
-        "DELETE FROM settings WHERE substr(key, -length(:c) - 1) = ':' || :c "
+        "DELETE FROM settings WHERE instr(key, :c) > 0 "
         "OR (:r IS NOT NULL AND substr(key, -length(:r) - 1) = ':' || :r) "
         "OR value = :c OR substr(value, 1, length(:c) + 1) = :c || '|'",
         {"c": conversation, "r": room_id},
