@@ -424,3 +424,39 @@ def _sealed(path: Path, *keys: str) -> list[bytes]:
     return [bytes(r[0]) for r in rows]
 
 
+
+
+async def test_a_waiting_post_shown_to_the_staff_goes_with_the_youth(tmp_path: Path) -> None:
+    """``!forum pending`` shows the staff every waiting post with its text; once the youth's
+    deletion has deleted the post unread, no outbox row (the listing's, done in seconds)
+    may still hold that text for the days done effects are kept."""
+    sealer = AeadSealer()
+    path = tmp_path / "counsel.db"
+    store = await SqliteStore.open(path, sealer)
+    try:
+        bot = await Bot(store, FakeClock(AT)).start(can_delete=True)
+        await bot.youth(YOUTH, HOME, "hallo, ich brauche jemanden zum reden")
+        await bot.youth(YOUTH, HOME, f"forum schule {TEXT}")
+        await bot.staff("!forum pending")
+        await store.mark_outbox_done([e.key for e in await store.pending_outbox()], at=AT)
+        await bot.youth(YOUTH, HOME, "löschen")
+        await bot.youth(YOUTH, HOME, "ja löschen")
+        assert bot.forum.pending == []
+        record = await store.conversation_by_room(HOME)
+        assert record is not None
+        await bot.c.forget_traces(record, bot.clock.now(), account=True)
+        await store.erase_conversation(record.conversation)
+        assert _outbox_holding(path, sealer, TEXT) == []
+    finally:
+        await store.close()
+
+
+def _outbox_holding(path: Path, sealer: AeadSealer, text: str) -> list[str]:
+    """The keys of the outbox rows whose sealed payload holds ``text``."""
+    raw = sqlite3.connect(path)
+    try:
+        rows = raw.execute("SELECT key, sealed FROM outbox").fetchall()
+    finally:
+        raw.close()
+    return [key for key, blob in rows
+            if text.encode() in sealer.open_sealed(bytes(blob), context=outbox_context(key))]
