@@ -171,7 +171,10 @@ class Store(Protocol):
         ...
 
     async def mark_outbox_done(self, keys: Sequence[str], *, at: datetime) -> None:
-        """Mark these entries done, all in one transaction."""
+        """Mark these entries done, all in one transaction. A done entry keeps its key (a
+        repeat is recognised) but not its payload (`DONE_PAYLOAD`): what it said or
+        showed (a waiting forum post listed to the staff, a sealed mail text) was for
+        performing it, and no erasure could find it in a row naming several youths."""
         ...
 
     async def prune_outbox(self, before: datetime) -> int:
@@ -257,6 +260,11 @@ def nickname_context(conversation: ConversationID) -> bytes:
 
 def intake_context(conversation: ConversationID, event_id: EventID) -> bytes:
     return f"intake:{conversation}:{event_id}".encode()
+
+
+# What a done outbox entry holds instead of its sealed payload (`Store.mark_outbox_done`);
+# never opened, never resealed.
+DONE_PAYLOAD = b""
 
 
 def outbox_context(key: str) -> bytes:

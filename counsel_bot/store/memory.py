@@ -15,6 +15,7 @@ from counsel_bot.core.routing.model import (
     RouterSnapshot,
 )
 from counsel_bot.store.contract import (
+    DONE_PAYLOAD,
     ConversationRecord,
     IntakeItem,
     IntakeMessage,
@@ -228,7 +229,7 @@ class MemoryStore:
         for key in keys:
             entry = self._outbox.get(key)
             if entry is not None and entry.done_at is None:
-                self._outbox[key] = replace(entry, done_at=at)
+                self._outbox[key] = replace(entry, done_at=at, sealed=DONE_PAYLOAD)
 
     async def prune_outbox(self, before: datetime) -> int:
         old = [k for k, e in self._outbox.items() if e.done_at is not None and e.done_at < before]
@@ -289,10 +290,13 @@ class MemoryStore:
                                                                            i.event_id)))
                         for i in self._intake]
         for key, entry in list(self._outbox.items()):
-            self._outbox[key] = replace(entry, sealed=reseal(entry.sealed, outbox_context(key)))
+            if entry.sealed != DONE_PAYLOAD:
+                self._outbox[key] = replace(entry, sealed=reseal(entry.sealed,
+                                                                 outbox_context(key)))
         for key, sealed in list(self._sealed_settings.items()):
             self._sealed_settings[key] = reseal(sealed, sealed_setting_context(key))
-        return count + len(self._intake) + len(self._outbox) + len(self._sealed_settings)
+        outbox = sum(e.sealed != DONE_PAYLOAD for e in self._outbox.values())
+        return count + len(self._intake) + outbox + len(self._sealed_settings)
 
     async def get_setting(self, key: str) -> str | None:
         return self._settings.get(key)

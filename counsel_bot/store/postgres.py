@@ -30,6 +30,7 @@ from counsel_bot.core.routing.model import (
 )
 from counsel_bot.store import postgres_sql as pg
 from counsel_bot.store.contract import (
+    DONE_PAYLOAD,
     ConversationRecord,
     IntakeItem,
     IntakeMessage,
@@ -160,7 +161,7 @@ class PostgresStore:
                 await db.execute("UPDATE intake SET sealed = %s WHERE event_id = %s",
                                  (resealed_intake(reseal, cid, event_id, sealed), event_id))
                 count += 1
-            cursor = await db.execute("SELECT key, sealed FROM outbox")
+            cursor = await db.execute("SELECT key, sealed FROM outbox WHERE length(sealed) > 0")
             for key, sealed in await cursor.fetchall():
                 await db.execute("UPDATE outbox SET sealed = %s WHERE key = %s",
                                  (resealed_outbox(reseal, key, sealed), key))
@@ -325,8 +326,8 @@ class PostgresStore:
     async def mark_outbox_done(self, keys: Sequence[str], *, at: datetime) -> None:
         async with self._transaction() as db:
             await db.execute(
-                "UPDATE outbox SET done_at = %s WHERE key = ANY(%s) AND done_at IS NULL",
-                (pg.utc(at), list(keys)))
+                "UPDATE outbox SET done_at = %s, sealed = %s WHERE key = ANY(%s) "
+                "AND done_at IS NULL", (pg.utc(at), DONE_PAYLOAD, list(keys)))
 
     async def prune_outbox(self, before: datetime) -> int:
         async with self._transaction() as db:

@@ -29,6 +29,7 @@ from counsel_bot.core.routing.model import (
 )
 from counsel_bot.store import sqlite_sql as sql
 from counsel_bot.store.contract import (
+    DONE_PAYLOAD,
     ConversationRecord,
     IntakeItem,
     IntakeMessage,
@@ -129,7 +130,8 @@ class SqliteStore:
                 await db.execute("UPDATE intake SET sealed = ? WHERE event_id = ?",
                                  (resealed_intake(reseal, cid, event_id, sealed), event_id))
                 count += 1
-            for key, sealed in await db.execute_fetchall("SELECT key, sealed FROM outbox"):
+            for key, sealed in await db.execute_fetchall(
+                    "SELECT key, sealed FROM outbox WHERE length(sealed) > 0"):
                 await db.execute("UPDATE outbox SET sealed = ? WHERE key = ?",
                                  (resealed_outbox(reseal, key, sealed), key))
                 count += 1
@@ -322,8 +324,8 @@ class SqliteStore:
         # One transaction (one fsync) for a whole lane of effects.
         async with self._transaction() as db:
             await db.executemany(
-                "UPDATE outbox SET done_at = ? WHERE key = ? AND done_at IS NULL",
-                [(sql.ts(at), key) for key in keys],
+                "UPDATE outbox SET done_at = ?, sealed = ? WHERE key = ? AND done_at IS NULL",
+                [(sql.ts(at), DONE_PAYLOAD, key) for key in keys],
             )
 
     async def prune_outbox(self, before: datetime) -> int:

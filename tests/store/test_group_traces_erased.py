@@ -458,5 +458,5 @@ def _outbox_holding(path: Path, sealer: AeadSealer, text: str) -> list[str]:
         rows = raw.execute("SELECT key, sealed FROM outbox").fetchall()
     finally:
         raw.close()
-    return [key for key, blob in rows
-            if text.encode() in sealer.open_sealed(bytes(blob), context=outbox_context(key))]
+    return [key for key, blob in rows if blob  # a done entry's payload is gone
+            and text.encode() in sealer.open_sealed(bytes(blob), context=outbox_context(key))]
