@@ -299,6 +299,10 @@ class CounselBot:
         not handled and the token not saved, so the next start receives it. A cancel cannot
         land halfway through nio's handling of an answer (Olm sessions, room keys): nio
         handles it without suspending, since the bot registers no nio callbacks."""
+        if since is None:
+            # nio sends a position of its own when given none (saved as each answer came,
+            # before the bot handled it): a refused one again, or one past unhandled events.
+            self.client.next_batch = self.client.loaded_sync_token = ""
         # full_state on the first sync rebuilds nio's in-memory room state after a restart.
         sync = asyncio.ensure_future(self.client.sync(
             timeout=0 if first else 5_000, since=since, full_state=first,
