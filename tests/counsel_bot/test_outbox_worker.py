@@ -158,6 +158,31 @@ async def test_a_permanent_refusal_is_dropped_after_some_attempts() -> None:
     assert await pending_keys(store) == []
 
 
+async def test_a_homeserver_away_for_a_while_does_not_use_up_the_refusals() -> None:
+    """Only refusals count towards MAX_ATTEMPTS: an alert that waited out a homeserver
+    restart (a failure every few seconds) was dropped at the first refusal after it, one
+    nio's race gives when a member leaves just then (a KeyError while sharing the key)."""
+    store = CountingStore()
+    await put(store, ("alert", SayToStaff("staff_crisis_alert")))
+    failures = [False] * MAX_ATTEMPTS + [True]  # away MAX_ATTEMPTS times, then refused once
+    performed: list[str] = []
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        if failures:
+            raise EffectFailed("away or refused", permanent=failures.pop(0))
+        performed.append(key)
+
+    worker = OutboxWorker(perform, store, CLOCK)
+    dropped: list[bool] = []
+    worker.on_dropped = dropped.append
+    for _ in range(MAX_ATTEMPTS + 1):
+        await worker.drain()
+    assert dropped == [], "the alert was dropped after a single refusal"
+    await worker.drain()
+    assert performed == ["alert"]
+    assert await pending_keys(store) == []
+
+
 async def test_a_crisis_alert_dropped_for_good_is_told_as_urgent() -> None:
     """The bot counts what it drops (`counsel_effects_dropped_total{urgent="true"}`): an
     alert that reached nobody must show where a team lead looks, not only in a log."""
