@@ -507,14 +507,16 @@ class OutboxWorker:
             raise
 
     def _may_go_on(self, key: str, failure: EffectFailed, *, urgent: bool = False) -> bool:
-        """Count the attempt; False if the lane must stop (the homeserver is away). An effect
+        """Count a refusal; False if the lane must stop (the homeserver is away). An effect
         still in ``_attempts`` afterwards is retried later, one not in it is dropped."""
-        attempts = self._attempts.get(key, 0) + 1
-        self._attempts[key] = attempts
         if not failure.permanent:
-            # Keep the order: try again on the next wake-up.
+            # Keep the order: try again on the next wake-up. Not counted: a homeserver away
+            # for a while must not use up an effect's refusals (the first one after it
+            # would drop the effect, a crisis alert even).
             log.warning("effect %s failed (%s); will retry", _kind(key), failure)
             return False
+        attempts = self._attempts.get(key, 0) + 1
+        self._attempts[key] = attempts
         if attempts < MAX_ATTEMPTS:
             # Refused for this room only: the other conversations go on meanwhile.
             log.warning("effect %s refused (%s); will retry", _kind(key), failure)
