@@ -11,7 +11,7 @@ import pytest
 
 from counsel_bot.core.errors import BotError
 from counsel_bot.runtime.data_lock import exclusive, exclusive_when_free
-from counsel_bot.store import PostgresStore, StoreFencedError
+from counsel_bot.store import PostgresStore, SchemaTooNewError, StoreError, StoreFencedError
 from counsel_bot.store.leadership import LEADER_LOCK, SESSION_SILENCE_LIMIT_SECONDS, Leadership
 from tests.store.conftest import AeadSealer
 from tests.support.postgres import PostgresServer
@@ -184,3 +184,53 @@ async def test_a_network_cut_fences_the_holder_and_frees_the_lock(
         await holder.close()
         await standby.close()
         await relay.stop()
+
+
+async def test_a_database_of_a_newer_counsel_stops_a_bot_instead_of_a_wait_for_good(
+    url: str,
+) -> None:
+    """An older bot started beside a newer one (a half-done upgrade) cannot use the schema;
+    as a standby it logged "cannot reach PostgreSQL (StoreError); retrying" every second,
+    for good, instead of saying what to do."""
+    first = Leadership(url, None)
+    try:
+        assert await first.acquire(asyncio.Event()) is not None  # the schema is there
+    finally:
+        await first.close()
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("UPDATE counsel_schema SET version = version + 1")
+    older = Leadership(url, None, poll_seconds=0.1)
+    try:
+        with pytest.raises(SchemaTooNewError, match="newer counsel"):
+            await asyncio.wait_for(older.acquire(asyncio.Event()), 5)
+    finally:
+        await older.close()
+
+
+async def test_a_database_that_does_not_exist_is_named_not_waited_for(
+    postgres: PostgresServer,
+) -> None:
+    """A typo in [store] url: the server answers that the database does not exist, which no
+    wait mends. The bot waited for good, logging only "(StoreError)"."""
+    typo = Leadership(postgres.url("counsle"), None, poll_seconds=0.1)
+    try:
+        with pytest.raises(StoreError, match=r'database "counsle" does not exist.*store'):
+            await asyncio.wait_for(typo.acquire(asyncio.Event()), 5)
+    finally:
+        await typo.close()
+
+
+async def test_a_database_away_is_still_waited_for(caplog: pytest.LogCaptureFixture) -> None:
+    """The other side: nobody answering (a restart, the network) is waited out, and the log
+    says why."""
+    away = Leadership("postgresql://counsel@127.0.0.1:1/counsel", None, poll_seconds=0.05)
+    stop = asyncio.Event()
+    try:
+        waiting = asyncio.create_task(away.acquire(stop))
+        await asyncio.sleep(0.5)
+        assert not waiting.done()
+        stop.set()
+        assert await asyncio.wait_for(waiting, 5) is None
+    finally:
+        await away.close()
+    assert "Connection refused" in caplog.text
