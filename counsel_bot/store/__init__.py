@@ -16,6 +16,7 @@ from counsel_bot.store.contract import (
     StoreError,
     StoreFencedError,
     StoreFullError,
+    StoreRefusedError,
     Transition,
 )
 from counsel_bot.store.memory import MemoryStore
@@ -44,6 +45,7 @@ __all__ = [
     "StoreError",
     "StoreFencedError",
     "StoreFullError",
+    "StoreRefusedError",
     "Transition",
     "action_of",
     "entries_for",

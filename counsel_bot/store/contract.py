@@ -39,6 +39,11 @@ class SchemaTooNewError(StoreError):
     """The database was written by a newer version of counsel."""
 
 
+class StoreRefusedError(StoreError):
+    """The database server refused the connection for a reason no wait mends (a wrong
+    [store] url or password: no such database or role, authentication failed)."""
+
+
 class StoreFencedError(StoreError):
     """Another process became the active one; this one must stop acting (active/standby)."""
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import psycopg
 
 from counsel_bot.store import postgres_sql as pg
-from counsel_bot.store.contract import StoreError
+from counsel_bot.store.contract import SchemaTooNewError, StoreError, StoreRefusedError
 from counsel_bot.store.postgres import connect
 
 log = logging.getLogger(__name__)
@@ -79,10 +79,15 @@ class Leadership:
                 row = await cursor.fetchone()
                 if row is not None and row[0]:
                     return await self._begin_term(self._db, took_over=waited)
+            except (SchemaTooNewError, StoreRefusedError):
+                # No wait mends these (an older counsel, a wrong [store] url): said at once.
+                await self._drop()
+                raise
             except (psycopg.Error, StoreError) as exc:
                 # The database is away (restart, network): keep waiting, with a new session.
-                log.warning("cannot reach PostgreSQL for the active role (%s); retrying",
-                            type(exc).__name__)
+                # Our own messages name no data; psycopg's might quote a statement's values.
+                why = str(exc) if isinstance(exc, StoreError) else type(exc).__name__
+                log.warning("cannot reach PostgreSQL for the active role (%s); retrying", why)
                 await self._drop()
             if not wait:
                 return None

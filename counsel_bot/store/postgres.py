@@ -15,6 +15,7 @@ Operators run autovacuum (the default) and keep WAL archives under the same rete
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -42,6 +43,7 @@ from counsel_bot.store.contract import (
     StoreError,
     StoreFencedError,
     StoreFullError,
+    StoreRefusedError,
     Transition,
 )
 from counsel_bot.store.rows import (
@@ -86,8 +88,14 @@ async def connect(url: str, *, password: str | None = None,
             keepalives_interval=1, keepalives_count=3, connect_timeout=10,
         )
     except psycopg.Error as exc:
+        reason = _connect_reason(exc)
+        if _REFUSED_FOR_GOOD.search(reason):
+            raise StoreRefusedError(
+                f"PostgreSQL refused the connection ({reason}); fix [store] url (and "
+                "password_file) in counsel.toml, or create that database and role"
+            ) from None
         raise StoreError(
-            f"cannot connect to PostgreSQL ({_reason(exc)}); check [store] url and that the "
+            f"cannot connect to PostgreSQL ({reason}); check [store] url and that the "
             "server is running"
         ) from None
 
@@ -375,6 +383,20 @@ class PostgresStore:
             await db.execute(
                 "DELETE FROM sealed_settings WHERE right(key, length(%(c)s) + 1) = ':' || %(c)s",
                 {"c": conversation})
+
+
+# What the server answers to a login no wait mends, unlike "the database system is starting
+# up" or "too many clients" (libpq gives no SQLSTATE for a failed connection, only its text).
+_REFUSED_FOR_GOOD = re.compile(
+    r"does not exist|authentication failed|no pg_hba\.conf entry|no password supplied")
+
+
+def _connect_reason(exc: psycopg.Error) -> str:
+    """libpq's reason a connection failed ('FATAL: database "x" does not exist', 'Connection
+    refused'): its text names the server and the login, never a password or row data."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    reason = " ".join(first.rpartition("failed: ")[2].split())
+    return reason or type(exc).__name__
 
 
 def _reason(exc: psycopg.Error) -> str:
