@@ -355,7 +355,9 @@ class CounselBot:
 
     async def _tick(self) -> None:
         now = self.clock.now()
-        if now - self._last_tick >= TICK_INTERVAL:
+        # A clock set back (an NTP step) ticks at once: waiting until it caught up with the
+        # last tick would leave crisis pages and reminders undone for as long as it jumped.
+        if now - self._last_tick >= TICK_INTERVAL or now < self._last_tick:
             self._last_tick = now
             await self.conductor.tick(now)
             if self.mail is not None:
