@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from counsel_bot.channels.failures import EFFECTS, Failures
+from counsel_bot.channels.failures import EFFECTS, EVENTS, SET_ASIDE_AFTER, Failures
 from counsel_bot.channels.outbox_worker import OutboxWorker
 from counsel_bot.conversation.youth_side import YouthSide
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.effects import Effect, SayToStaff, StaffDigest
 from counsel_bot.core.ids import ConversationID, RoomID
-from counsel_bot.store import MemoryStore, OutboxEntry, Transition
+from counsel_bot.store import MemoryStore, OutboxEntry, StoreConsistencyError, Transition
 from tests.conftest import SynapseHandle, UserFactory
 from tests.store.conftest import AeadSealer
 from tests.support.bot_harness import LogCollector, office, until
@@ -101,6 +101,20 @@ async def test_the_world_failing_is_never_a_reason_to_set_anything_aside() -> No
         with pytest.raises(ConnectionRefusedError):
             await OutboxWorker(away, store, FakeClock(AT)).drain()
     assert [e.key for e in await store.pending_outbox()] == ["mail"]
+
+
+async def test_a_store_refusing_a_write_as_inconsistent_is_a_bug_and_counted() -> None:
+    """StoreConsistencyError says the caller asked for an impossible write (a conversation
+    opened twice in one room): a bug met with that one event, which stops the bot at every
+    start. It is a StoreError, and the store's errors counted as the world failing: never
+    set aside, so the service stayed down for everyone."""
+    store = MemoryStore(AeadSealer())
+    bug = StoreConsistencyError("conversation c1 or its room is stored already")
+    for _ in range(SET_ASIDE_AFTER):
+        await Failures(store, EVENTS).failed(["$odd"], bug)
+    after_the_stops = Failures(store, EVENTS)
+    await after_the_stops.load()
+    assert after_the_stops.to_set_aside("$odd")
 
 
 async def test_the_staff_are_told_of_an_effect_set_aside_and_of_which_conversation() -> None:
