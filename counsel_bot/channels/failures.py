@@ -18,7 +18,7 @@ from collections.abc import Iterable
 
 import aiohttp
 
-from counsel_bot.store import Store, StoreError
+from counsel_bot.store import Store, StoreConsistencyError, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,9 @@ SET_ASIDE_AFTER = 2
 # database away for a moment): never counted, so never a reason to set a message aside;
 # the bot stops and tries again as before.
 PASSING = (OSError, aiohttp.ClientError, StoreError)
+# Except the store refusing a write as impossible: a bug asked for it, and it comes again with
+# the same event at every start.
+A_BUG_THOUGH = (StoreConsistencyError,)
 # The settings' prefixes, and what failed, for the log.
 EVENTS = ("failed_event:", "handling an event")
 EFFECTS = ("failed_effect:", "performing an effect")
@@ -56,7 +59,7 @@ class Failures:
     async def failed(self, keys: Iterable[str], error: BaseException) -> None:
         """Written down before the error stops the bot; logged by kind, never its message
         (it may quote a youth's words)."""
-        if isinstance(error, PASSING):
+        if isinstance(error, PASSING) and not isinstance(error, A_BUG_THOUGH):
             return
         await self.load()
         assert self._counts is not None
