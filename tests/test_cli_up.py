@@ -321,3 +321,38 @@ def test_bot_that_cannot_start_fails_up_without_a_banner(tmp_path: Path) -> None
     assert "counsel is running." not in output
     assert "password:" not in output
     assert "synapse.app.homeserver" not in _processes_using(data)
+
+
+def synapse_pid(data: Path) -> int:
+    listing = subprocess.run(["ps", "-ww", "-eo", "pid=,args="], capture_output=True, text=True,
+                             check=True)
+    for line in listing.stdout.splitlines():
+        pid, _, args = line.strip().partition(" ")
+        if str(data) in args and "synapse.app.homeserver" in args:
+            return int(pid)
+    raise AssertionError(f"no Synapse runs for {data}")
+
+
+def test_a_homeserver_that_dies_fails_up(tmp_path: Path) -> None:
+    """Synapse killed under a running service (the kernel's OOM killer, a crash): counsel up
+    watched only its bot, so it ran on for good beside a dead homeserver, the bot asking for
+    a sync every second, and systemd's Restart=on-failure never saw a failure."""
+    data = tmp_path / "data"
+    write_config(data, free_port())
+    process, _ = start_up(data)
+    try:
+        bot = bot_pid(data)
+        os.kill(synapse_pid(data), signal.SIGKILL)
+        try:
+            code = process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("counsel up ran on without its homeserver") from None
+        assert code == 1
+        assert process.stdout is not None
+        output = process.stdout.read()
+        assert "counsel: the homeserver stopped (exit status -9" in output
+        assert "Traceback" not in output
+        assert wait_until_gone(bot, within=30), "the bot outlived counsel up"
+    finally:
+        if process.poll() is None:
+            stop(process)
