@@ -143,6 +143,13 @@ class EmbeddedSynapse:
             f"(full log: {self.log_path})"
         )
 
+    async def exited(self) -> int:
+        """Wait until Synapse ends (on its own: a crash, the OOM killer); its exit status."""
+        process = self._process
+        if process is None:
+            raise SynapseStartError("Synapse was not started")
+        return await process.wait()
+
     async def stop(self, grace_period: float = 20.0) -> None:
         """Stop Synapse gracefully (SIGTERM), forcefully after ``grace_period`` seconds."""
         process, self._process = self._process, None

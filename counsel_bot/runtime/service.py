@@ -246,12 +246,18 @@ async def stop_process(process: asyncio.subprocess.Process, grace_period: float 
 
 @dataclass(frozen=True)
 class BotEnd:
-    """How the bot child ended when nobody asked it to."""
+    """How the bot child (or the homeserver under it) ended when nobody asked it to."""
 
     status: int
     started: bool  # it had said it was ready
+    homeserver: Path | None = None  # Synapse ended, not the bot: its log
 
     def failure(self) -> str | None:
+        if self.homeserver is not None:
+            # Whatever its status: a service without its homeserver serves nobody.
+            return (f"the homeserver stopped (exit status {self.status}; its log is "
+                    f"{self.homeserver}), so counsel stopped the bot too; run counsel up "
+                    "again (systemd's Restart=on-failure does)")
         if self.status == 0:
             return None
         return (f"the bot {'stopped' if self.started else 'did not start'} (exit status "
@@ -260,22 +266,34 @@ class BotEnd:
 
 
 async def watch_bot(
-    bot: BotProcess, stop: asyncio.Event, on_started: Callable[[], None]
+    bot: BotProcess, stop: asyncio.Event, on_started: Callable[[], None],
+    homeserver: EmbeddedSynapse | None = None,
 ) -> BotEnd | None:
     """Call `on_started` once the bot says it has started; return at a stop (None) or when
-    the bot ends on its own, whichever comes first."""
+    the bot, or the homeserver, ends on its own, whichever comes first. Without watching the
+    homeserver, one killed under the service (the OOM killer) left it running for good,
+    its bot syncing in vain and its supervisor none the wiser."""
     bot_exit = asyncio.create_task(bot.process.wait())
     stopped = asyncio.create_task(stop.wait())
     ready = asyncio.create_task(announced(bot.ready_pipe))
+    ends = {bot_exit, stopped}
+    homeserver_exit = None
+    if homeserver is not None:
+        homeserver_exit = asyncio.create_task(homeserver.exited())
+        ends.add(homeserver_exit)
     try:
-        await asyncio.wait({ready, bot_exit, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({ready, *ends}, return_when=asyncio.FIRST_COMPLETED)
         started = ready.done() and ready.result()
         if started:
             on_started()
-        await asyncio.wait({bot_exit, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(ends, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for task in (ready, bot_exit, stopped):
+        for task in (ready, *ends):
             task.cancel()
+    # The homeserver first: a bot that ended with it most likely ended because of it.
+    if homeserver is not None and homeserver_exit is not None and homeserver_exit.done() \
+            and not homeserver_exit.cancelled():
+        return BotEnd(homeserver_exit.result(), started, homeserver.log_path)
     return BotEnd(bot_exit.result(), started) if bot_exit.done() else None
 
 
@@ -299,9 +317,12 @@ async def serve(
             stack.push_async_callback(stop_process, bot.process)
             page_url = entry_page.url if entry_page is not None else None
             # The banner says "running" and hands out passwords: only once the bot is.
-            end = await watch_bot(bot, stop, lambda: out(banner(running, page_url)))
+            end = await watch_bot(bot, stop, lambda: out(banner(running, page_url)),
+                                  running.synapse)
             if end is None:
                 out("Stopping ...")
+            elif end.homeserver is not None:
+                out(f"The homeserver stopped (exit status {end.status}); stopping the bot.")
             else:
                 out(f"The bot stopped (exit status {end.status}); stopping the homeserver.")
         failure = None if end is None else end.failure()
