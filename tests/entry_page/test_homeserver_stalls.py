@@ -1,0 +1,83 @@
+"""A homeserver that takes too long to make a registration token: the youth is asked to try
+again (the page with the emergency numbers, 503), never a crash that aiohttp logs with the
+youth's address."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from counsel_bot.core.clock import FakeClock
+from homeserver_bridge.admin_api import AdminClient
+from homeserver_bridge.entry_page import EntryPageSettings, serve_entry_page
+from homeserver_bridge.entry_page.texts import GERMAN
+from homeserver_bridge.errors import AdminApiError
+from tests.conftest import free_port
+from tests.entry_page.fakes import CONTENT
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def stalled_synapse() -> AsyncIterator[str]:
+    """An admin API that accepts the request and never answers (until the test ends)."""
+    release = asyncio.Event()
+
+    async def never(request: web.Request) -> web.Response:
+        await release.wait()
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_post("/_synapse/admin/v1/registration_tokens/new", never)
+    server = TestServer(app)
+    await server.start_server()
+    try:
+        yield str(server.make_url("")).rstrip("/")
+    finally:
+        release.set()
+        await server.close()
+
+
+async def test_the_admin_client_reports_a_homeserver_that_does_not_answer_in_time(
+    stalled_synapse: str,
+) -> None:
+    timeout = aiohttp.ClientTimeout(total=0.3)
+    async with aiohttp.ClientSession(timeout=timeout) as http:
+        admin = AdminClient(stalled_synapse, "token", http)
+        with pytest.raises(AdminApiError, match="did not answer in time") as raised:
+            await admin.create_registration_token()
+    # Status 0: the world failing (retried later), not a refusal.
+    assert raised.value.status == 0
+
+
+async def test_a_stalled_homeserver_is_a_try_again_page_and_no_logged_address(
+    stalled_synapse: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    settings = EntryPageSettings(port=free_port())
+    timeout = aiohttp.ClientTimeout(total=0.3)
+    async with aiohttp.ClientSession(timeout=timeout) as admin_http:
+        admin = AdminClient(stalled_synapse, "token", admin_http)
+        running = await serve_entry_page(CONTENT, settings, admin, FakeClock())
+        try:
+            async with aiohttp.ClientSession() as youth:
+                async with youth.get(running.url) as page:
+                    found = re.search(r'name="press" value="([^"]+)"', await page.text())
+                    assert found
+                async with youth.post(running.url + "token",
+                                      data={"press": found.group(1)}) as answer:
+                    text = await answer.text()
+                    assert answer.status == 503
+                    assert answer.headers["Retry-After"]
+        finally:
+            await running.stop()
+    assert GERMAN.code_failed in text
+    assert GERMAN.emergency_heading in text
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "127.0.0.1" not in logged
