@@ -95,6 +95,14 @@ class AdminClient:
                 f"cannot reach the homeserver at {self.base_url} ({type(exc).__name__}); "
                 "is Synapse running?"
             ) from None
+        except TimeoutError:
+            # aiohttp's total timeout is a bare TimeoutError, no ClientError: callers that
+            # catch our errors would crash on it (the entry page: a 504 that aiohttp logs
+            # with the youth's address; the bot: a "bug" set aside instead of a retry).
+            raise AdminApiError(
+                f"the homeserver at {self.base_url} did not answer in time; "
+                "is Synapse overloaded or stopped?"
+            ) from None
 
     # -- accounts -------------------------------------------------------------------------
 
