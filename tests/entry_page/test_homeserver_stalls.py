@@ -8,6 +8,7 @@ import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 
 import aiohttp
 import pytest
@@ -16,10 +17,14 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from counsel_bot.core.clock import FakeClock
-from homeserver_bridge.admin_api import AdminClient
+from homeserver_bridge.admin_api import AdminClient, RegistrationToken
 from homeserver_bridge.entry_page import EntryPageSettings, serve_entry_page
+from homeserver_bridge.entry_page import issuer as issuer_module
+from homeserver_bridge.entry_page.issuer import TokenIssuer
+from homeserver_bridge.entry_page.render import Failed
 from homeserver_bridge.entry_page.texts import GERMAN
 from homeserver_bridge.errors import AdminApiError
+from homeserver_bridge.rate_limit import Rate, RateLimiter
 from tests.conftest import free_port
 from tests.entry_page.fakes import CONTENT
 
@@ -82,3 +87,32 @@ async def test_a_stalled_homeserver_is_a_try_again_page_and_no_logged_address(
     # The homeserver's own address may be named (it says where to look), the youth's not.
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "127.0.0.1" not in logged.replace(stalled_synapse, "the homeserver")
+
+
+class SilentHomeserver:
+    """Takes the token request and never answers: a Synapse stuck under load."""
+
+    async def create_registration_token(
+        self, *, uses_allowed: int | None = 1, expires_at: datetime | None = None
+    ) -> RegistrationToken:
+        await asyncio.Event().wait()
+        raise AssertionError("never answers")
+
+
+async def test_a_silent_homeserver_costs_each_youth_a_short_wait_not_the_whole_queue(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The page's admin session waits five minutes (aiohttp's default) for an answer, and
+    # the issuer's lock queues every other youth behind that one request.
+    monkeypatch.setattr(issuer_module, "ANSWER_WITHIN", timedelta(seconds=0.2), raising=False)
+    clock = FakeClock()
+    limiter = RateLimiter(Rate.per_hour(3), Rate.per_hour(60), clock)
+    issuer = TokenIssuer(SilentHomeserver(), limiter, clock, timedelta(hours=24))
+    presses = ("a" * 20, "b" * 20, "c" * 20)
+    answers = await asyncio.wait_for(
+        asyncio.gather(*(issuer.issue(f"client-{n}", press) for n, press in enumerate(presses))),
+        timeout=3,
+    )
+    assert answers == [Failed(press) for press in presses]
+    # Nothing was spent: each may press again once the homeserver is back.
+    assert limiter.check("client-0").allowed
