@@ -3,7 +3,8 @@
 A press is the random id in the form the youth submitted. Submitting the same form twice
 (a double tap, a reload of the result page) returns the token that press already got, so
 each press costs at most one token. The lock makes check-then-record on the limiter atomic
-across concurrent requests; issuing is rare and fast, so serialising it costs nothing.
+across concurrent requests; issuing is rare and fast, so serialising it costs nothing, and a
+homeserver that is stuck costs each youth at most ``ANSWER_WITHIN`` (then: try again).
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ log = logging.getLogger(__name__)
 _PRESS = re.compile(r"[A-Za-z0-9_-]{16,64}")
 # Long enough for a double tap or a reload, short enough that the memory stays small.
 PRESS_MEMORY = timedelta(hours=1)
+# The longest a youth waits for a code, queueing behind others included: making a token is
+# one insert, so a homeserver that takes longer is stuck, and the lock would make everyone
+# wait for it (the admin session's own timeout is aiohttp's five minutes).
+ANSWER_WITHIN = timedelta(seconds=10)
 
 
 class TokenSource(Protocol):
@@ -47,9 +52,11 @@ def valid_press(press: str | None) -> str | None:
 
 class TokenIssuer:
     def __init__(
-        self, source: TokenSource, limiter: RateLimiter, clock: Clock, ttl: timedelta
+        self, source: TokenSource, limiter: RateLimiter, clock: Clock, ttl: timedelta,
+        answer_within: timedelta | None = None,
     ) -> None:
         self._source = source
+        self._answer_within = answer_within or ANSWER_WITHIN
         self._limiter = limiter
         self._clock = clock
         self._ttl = ttl
@@ -62,6 +69,17 @@ class TokenIssuer:
         press = valid_press(press)
         if press is None:
             return None
+        try:
+            async with asyncio.timeout(self._answer_within.total_seconds()):
+                return await self._issue(client_key, press)
+        except TimeoutError:
+            # Nothing was recorded: the limiter spends only after a token was made, and no
+            # await lies between making it and recording it.
+            log.warning("no registration token within %d s; the homeserver seems stuck",
+                        self._answer_within.total_seconds())
+            return Failed(press)
+
+    async def _issue(self, client_key: str, press: str) -> Issued | Limited | Failed:
         async with self._lock:
             now = self._clock.now()
             self._forget_old(now)
