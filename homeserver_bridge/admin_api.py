@@ -20,6 +20,8 @@ import aiohttp
 from homeserver_bridge.errors import ERRCODE_CLASSES, AdminApiError
 
 JSON = dict[str, Any]
+# Synapse deletes at most this many of a user's files per call, the newest first.
+MEDIA_PER_CALL = 100
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,21 @@ class AdminClient:
         """Deactivate and (by default) erase: the server forgets the profile and hides messages
         from later joiners. Media is deleted separately: erasure does not touch it."""
         await self.request("POST", f"/_synapse/admin/v1/deactivate/{_q(user_id)}", {"erase": erase})
-        await self.request("DELETE", f"/_synapse/admin/v1/users/{_q(user_id)}/media")
+        await self.delete_media_of(user_id)
+
+    async def delete_media_of(self, user_id: str) -> int:
+        """Every file the user uploaded, in as many calls as it takes (one call deletes at
+        most MEDIA_PER_CALL: the rest, a profile picture among them, would stay)."""
+        path = f"/_synapse/admin/v1/users/{_q(user_id)}/media?limit={MEDIA_PER_CALL}"
+        deleted = 0
+        while True:
+            answer = await self.request("DELETE", path)
+            # Fewer than asked for: nothing left, or only files Synapse could not remove
+            # (it skips them), which another call would not remove either.
+            count = int(answer.get("total", 0))
+            deleted += count
+            if count < MEDIA_PER_CALL:
+                return deleted
 
     async def override_ratelimit(self, user_id: str) -> None:
         """Lift message rate limits for a service account (the bot); youths keep theirs."""
