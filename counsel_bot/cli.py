@@ -253,8 +253,7 @@ def _stats(args: argparse.Namespace) -> int:
 
     settings, _ = resolve_settings(DataLayout(args.data), args.config)
     web_settings = settings.web.web_settings()
-    url = f"http://{web_settings.bind_address}:{web_settings.port}/metrics"
-    stats = asyncio.run(fetch_stats(url, web_settings.metrics_token()))
+    stats = asyncio.run(fetch_stats(web_settings.metrics_url, web_settings.metrics_token()))
     print(format_stats(stats), end="")
     return 0
 

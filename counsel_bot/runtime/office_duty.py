@@ -33,7 +33,7 @@ class OfficeDuty:
         if not settings.offices or not settings.web.enabled:
             return None
         web = settings.web.web_settings()
-        return cls(f"http://{web.bind_address}:{web.port}/metrics", web.metrics_token())
+        return cls(web.metrics_url, web.metrics_token())
 
     def __call__(self) -> Mapping[str, bool]:
         return self._known

@@ -68,6 +68,13 @@ class WebSettings:
                 ) from None
         object.__setattr__(self, "trusted_proxies", tuple(self.trusted_proxies))
 
+    @property
+    def metrics_url(self) -> str:
+        """Where `counsel stats` and the entry page read /metrics: straight to the port (a
+        proxy in between would be refused). An IPv6 address needs brackets in a URL."""
+        host = f"[{self.bind_address}]" if ":" in self.bind_address else self.bind_address
+        return f"http://{host}:{self.port}/metrics"
+
     def metrics_token(self) -> str | None:
         """The bearer token from ``metrics_token_file``; None when no file is configured."""
         if not self.metrics_token_file:
