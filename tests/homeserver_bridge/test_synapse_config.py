@@ -80,3 +80,20 @@ def test_a_public_url_beyond_ascii_is_rendered_as_given() -> None:
 def test_a_public_url_that_is_no_url_is_refused(url: str) -> None:
     with pytest.raises(ValueError, match="public_base_url"):
         HomeserverSettings(public_base_url=url)
+
+
+def test_one_account_cannot_fill_the_disk_with_uploads() -> None:
+    """Each upload may be 20 MB, and nothing capped how many: one anonymous account (a code
+    from the entry page) could fill the disk and stop the service for every youth. Read the
+    way Synapse itself reads it, so a misspelt value fails here, not at start."""
+    from synapse.config._base import Config
+    from synapse.config.repository import MediaUploadLimitConfigModel
+
+    entries = rendered()["media_upload_limits"]
+    limits = [MediaUploadLimitConfigModel.model_validate(e, strict=True) for e in entries]
+    day_ms = 24 * 3600 * 1000
+    daily = [limit.max_size for limit in limits if limit.time_period <= day_ms]
+    assert daily
+    assert max(daily) <= 1024 * 1024 * 1024
+    # Enough for what people send in a day: more than the largest single upload.
+    assert min(daily) > Config.parse_size(rendered()["max_upload_size"])
