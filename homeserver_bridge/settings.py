@@ -60,6 +60,10 @@ class HomeserverSettings:
     # Trust X-Forwarded-For from a reverse proxy in front (TLS): without it, every youth
     # behind the proxy shares one address for Synapse's login and registration limits.
     behind_proxy: bool = False
+    # What one account (youth, counsellor or the bot) may upload per day, in megabytes. Each
+    # file may be 20 MB; without a cap one anonymous account could fill the disk, and a full
+    # disk stops the service for everyone.
+    upload_limit_mb_per_day: int = 500
 
     def __post_init__(self) -> None:
         _check_port(self.port)
@@ -71,6 +75,11 @@ class HomeserverSettings:
             raise ValueError(
                 f"bind_address {self.bind_address!r} is not an IP address such as 127.0.0.1"
             ) from None
+        if not 21 <= self.upload_limit_mb_per_day <= 100_000:
+            raise ValueError(
+                "upload_limit_mb_per_day must be between 21 (more than one 20 MB file) "
+                "and 100000"
+            )
         if not 0 < self.start_timeout <= 3600:
             raise ValueError("start_timeout must be between 0 and 3600 seconds")
         _check_url("url", self.url)

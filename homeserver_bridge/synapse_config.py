@@ -46,6 +46,7 @@ def render_homeserver_yaml(settings: HomeserverSettings, layout: DataLayout) -> 
         "rc_login_burst": limits.logins.burst,
         "retention_enabled": settings.retention.enabled,
         "x_forwarded": settings.behind_proxy,
+        "upload_limit_per_day": f"{settings.upload_limit_mb_per_day}M",
     }
     rendered = {key: _scalar(value) for key, value in values.items()}
     # Comments in the template name the policy in plain words, unquoted.
