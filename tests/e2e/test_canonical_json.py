@@ -60,3 +60,13 @@ def test_base64_round_trip(data: bytes) -> None:
     text = encode_unpadded(data)
     assert "=" not in text
     assert decode_unpadded(text) == data
+
+
+@pytest.mark.parametrize(("bad", "canonical"), [("Zh", "Zg"), ("Zm9", "Zm8"), ("AB", "AA")])
+def test_decode_rejects_non_canonical_trailing_bits(bad: str, canonical: str) -> None:
+    """Two spellings of one byte string: Element's Rust crypto (vodozemac) refuses the one
+    with unused bits set, so a key or signature spelled so must not pass our checks either:
+    the staff device check would call a device signed that strict youths cannot read."""
+    assert decode_unpadded(canonical)  # the canonical spelling of the same bytes is fine
+    with pytest.raises(ValueError, match="unpadded base64"):
+        decode_unpadded(bad)
