@@ -38,10 +38,18 @@ def encode_unpadded(data: bytes) -> str:
 
 
 def decode_unpadded(text: str) -> bytes:
-    """Decode unpadded standard base64; padded or non-alphabet input raises ``ValueError``."""
+    """Decode unpadded standard base64; padded or non-alphabet input raises ``ValueError``.
+
+    So does a last character with unused bits set ("Zh" for "Zg"): Python decodes both to
+    the same bytes, vodozemac refuses the second, and a check laxer than Element's would
+    call a key or signature valid that strict clients reject.
+    """
     if "=" in text or len(text) % 4 == 1:
         raise ValueError("not unpadded base64")
     try:
-        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+        data = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
     except (binascii.Error, UnicodeEncodeError) as exc:
         raise ValueError("not unpadded base64") from exc
+    if encode_unpadded(data) != text:
+        raise ValueError("not unpadded base64 (unused trailing bits set)")
+    return data

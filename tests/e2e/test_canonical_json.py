@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import nacl.signing
 import pytest
 from hypothesis import given
@@ -33,7 +35,10 @@ def test_signable_bytes_drops_signatures_and_unsigned_only_at_top_level() -> Non
 
 def test_spec_signing_example() -> None:
     # The spec's "Signing JSON" example: this seed signing {} gives this signature.
-    key = nacl.signing.SigningKey(decode_unpadded("YJDBA9Xnr2sVqXD9Vj7XVUnmFZcZrlw8Md7kMW+3XA1"))
+    # The spec spells this seed with an unused bit set in its last character, which
+    # decode_unpadded (like vodozemac) refuses: read it leniently, it is only a test input.
+    seed = base64.b64decode("YJDBA9Xnr2sVqXD9Vj7XVUnmFZcZrlw8Md7kMW+3XA1=")
+    key = nacl.signing.SigningKey(seed)
     signature = key.sign(signable_bytes({})).signature
     assert encode_unpadded(signature) == (
         "K8280/U9SSy9IVtjBuVeLr+HpOB4BQFWbg+UZaADMtTdGYI7Geitb76LTrr5QV/7Xg4ahLwYGYZzuHGZKM5ZAQ"
