@@ -3,9 +3,11 @@ the bot keeps, without losing any of it.
 
 Order matters: the new key is added, every sealed value is re-encrypted under it, and only
 then are the old keys forgotten; a crash in between leaves both keys, so nothing becomes
-unreadable. Values older versions kept vault-sealed in the plain settings are first moved
-into the store's sealed settings (`legacy_settings`), which the store re-encrypts; any other
-vault blob left in the plain settings stops the rotation before a key is retired.
+unreadable. A new passphrase comes last, once everything else succeeded: a rotation that
+stopped leaves the vault opening with the old one. Values older versions kept vault-sealed
+in the plain settings are first moved into the store's sealed settings (`legacy_settings`),
+which the store re-encrypts; any other vault blob left in the plain settings stops the
+rotation before a key is retired.
 """
 
 from __future__ import annotations
@@ -68,8 +70,6 @@ async def _rotate(
     bot_dir: Path, vault: Vault, new_passphrase: str | None, store: StoreSettings,
     config_dir: Path,
 ) -> RotationReport:
-    if new_passphrase is not None:
-        vault.change_passphrase(new_passphrase)
     new_key = vault.rotate_data_key()
     count = _reseal_files(bot_dir, vault)
     if store.postgres or (bot_dir / DATABASE_FILE).exists():
@@ -83,6 +83,10 @@ async def _rotate(
         finally:
             await opened.close()
     retired = vault.retire_keys_except_newest()
+    if new_passphrase is not None:
+        # Last: a rotation that stops before this point leaves the vault opening with the
+        # passphrase the bot is configured with, which is what its error lets the admin think.
+        vault.change_passphrase(new_passphrase)
     return RotationReport(new_key, count, retired, new_passphrase is not None)
 
 
