@@ -60,6 +60,7 @@ from counsel_bot.store import ConversationRecord, Store
 from counsel_bot.store.leadership import Term
 from counsel_bot.web import MatrixPasswordAuth, RouterDashboardSource, build_web_app, start_web
 from counsel_bot.web.second_factor import StoreSecondFactors
+from e2e.atomic_file import create_exclusively
 from e2e.cross_signing import CrossSigningSeeds
 from e2e.cross_signing_upload import ensure_cross_signed
 from e2e.vault import Vault, passphrase_from_env_or_file
@@ -94,8 +95,9 @@ def load_or_create_seeds(vault: Vault, path: Path) -> CrossSigningSeeds:
         sealed = path.read_bytes()
         return CrossSigningSeeds.from_bytes(vault.open_sealed(sealed, context=SEEDS_CONTEXT))
     seeds = CrossSigningSeeds.generate()
-    path.write_bytes(vault.seal(seeds.to_bytes(), context=SEEDS_CONTEXT))
-    path.chmod(0o600)
+    # Whole and on disk (0600) before the seeds are published, or not there at all: half a
+    # file would stop every later start, and seeds lost after publishing reset the identity.
+    create_exclusively(path, vault.seal(seeds.to_bytes(), context=SEEDS_CONTEXT))
     return seeds
 
 
