@@ -5,6 +5,7 @@ database: the sealed files beside the store are enough to show it."""
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,29 @@ def test_a_rotation_that_fails_keeps_the_old_passphrase(tmp_path: Path) -> None:
     reopened = Vault.open(bot_dir / "vault.json", OLD)
     assert reopened.open_sealed((bot_dir / "nio" / "session.sealed").read_bytes(),
                                 context=SESSION_CONTEXT) == b'{"token": "t"}'
+
+
+def test_resealed_files_reach_the_disk_before_the_old_key_is_retired(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Retiring the old key writes the vault file durably. A power cut after that must not
+    bring back a sealed file as it was before the rotation (sealed under the retired key) or
+    empty: its new bytes and its rename must be fsynced first (a rename alone is not)."""
+    bot_dir, vault = _bot_dir(tmp_path)
+    synced: list[int] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(os.fstat(fd).st_ino)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    asyncio.run(rotate(bot_dir, vault, None))
+
+    session = (bot_dir / "nio" / "session.sealed").stat().st_ino
+    directory = (bot_dir / "nio").stat().st_ino
+    vault_file = (bot_dir / "vault.json").stat().st_ino
+    assert session in synced, "the resealed session file was never fsynced"
+    assert directory in synced, "the rename of the resealed session file was never fsynced"
+    assert synced.index(session) < synced.index(vault_file)
+    assert synced.index(directory) < synced.index(vault_file)
