@@ -25,6 +25,7 @@ from counsel_bot.runtime.runner import SEEDS_CONTEXT
 from counsel_bot.runtime.stores import DATABASE_FILE, open_store, store_password
 from counsel_bot.store import Store
 from counsel_bot.store.leadership import Leadership
+from e2e.atomic_file import write_atomically
 from e2e.errors import TamperedCiphertext, VaultError
 from e2e.vault import Vault, key_id_of
 
@@ -95,7 +96,9 @@ def _reseal_files(bot_dir: Path, vault: Vault) -> int:
     for name, context in SEALED_FILES.items():
         path = bot_dir / name
         if path.exists():
-            _replace(path, vault.reseal(path.read_bytes(), context=context))
+            # Durable (fsynced, rename included) before the old key is retired below: a
+            # power cut must not bring back the file sealed under a key the vault forgot.
+            write_atomically(path, vault.reseal(path.read_bytes(), context=context))
             count += 1
     leftovers = [p.name for p in bot_dir.rglob("*.sealed")
                  if str(p.relative_to(bot_dir)) not in SEALED_FILES]
@@ -121,10 +124,3 @@ def _vault_blob(value: str, vault: Vault) -> bool:
         return key_id_of(base64.b64decode(value, validate=True)) in vault.key_ids
     except (binascii.Error, TamperedCiphertext):
         return False
-
-
-def _replace(path: Path, content: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(content)
-    tmp.chmod(0o600)
-    tmp.replace(path)
