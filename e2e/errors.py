@@ -48,6 +48,18 @@ class VaultMissing(VaultError):
         )
 
 
+class VaultLost(VaultMissing):
+    """No vault file, but data it sealed is there: a new vault would orphan all of it."""
+
+    def __init__(self, path: Path, sealed: str) -> None:
+        VaultError.__init__(
+            self,
+            f"no vault at {path}, but {sealed} beside it was sealed by one; restore the vault "
+            "file from the backup of this data directory (or point the data directory at the "
+            "right one). No new vault was created: it could open none of this.",
+        )
+
+
 class TamperedCiphertext(VaultError):
     """A sealed value cannot be opened: altered, truncated, or opened in the wrong place."""
 

@@ -84,11 +84,15 @@ def test_a_locked_database_is_one_clear_line(tmp_path: Path) -> None:
     (the bot acts on nothing it could not write first, so nothing is lost)."""
     import sqlite3
 
+    from e2e.vault import KdfParams, Vault
     from homeserver_bridge.paths import write_private
 
     data = tmp_path / "data"
     (data / "bot").mkdir(parents=True)
     write_private(data / "vault.passphrase", "a passphrase for the test")
+    # The database's own vault: a database without one is refused before it is opened.
+    Vault.create(data / "bot" / "vault.json", "a passphrase for the test",
+                 KdfParams(time_cost=1, memory_kib=8, parallelism=1))
     config = data / "counsel.toml"
     config.write_text('[vault]\npassphrase_env = "COUNSEL_TEST_NONE"\n'
                       'passphrase_file = "vault.passphrase"\n')

@@ -55,7 +55,7 @@ from counsel_bot.runtime.legacy_settings import move_legacy_sealed_settings
 from counsel_bot.runtime.offices import office_book, office_rules, office_staff, retention_by_office
 from counsel_bot.runtime.readiness import announcer
 from counsel_bot.runtime.standby import run_when_active
-from counsel_bot.runtime.stores import open_store
+from counsel_bot.runtime.stores import DATABASE_FILE, open_store
 from counsel_bot.store import ConversationRecord, Store
 from counsel_bot.store.leadership import Term
 from counsel_bot.web import MatrixPasswordAuth, RouterDashboardSource, build_web_app, start_web
@@ -63,6 +63,7 @@ from counsel_bot.web.second_factor import StoreSecondFactors
 from e2e.atomic_file import create_exclusively
 from e2e.cross_signing import CrossSigningSeeds
 from e2e.cross_signing_upload import ensure_cross_signed
+from e2e.errors import VaultLost
 from e2e.vault import Vault, passphrase_from_env_or_file
 from homeserver_bridge.admin_api import AdminClient
 from homeserver_bridge.mail import MailSender, start_inbound
@@ -71,6 +72,8 @@ from homeserver_bridge.paths import DataLayout
 log = logging.getLogger(__name__)
 
 SEEDS_CONTEXT = b"counsel/cross-signing-seeds/v1"
+# Files in the bot's directory that only exist once a vault sealed something.
+_SEALED_BY_THE_VAULT = (DATABASE_FILE, "nio/session.sealed", "cross_signing.sealed")
 LAST_RETENTION_KEY = "retention:last_run"
 # A long poll (5 s) and the outbox's grace (10 s), with room to spare; systemd waits 90 s.
 STOP_WITHIN_SECONDS = 25
@@ -80,7 +83,14 @@ def open_vault(settings: Settings, layout: DataLayout, config_dir: Path) -> Vaul
     configured = settings.vault.passphrase_file
     file = (config_dir / configured) if configured else None
     passphrase = passphrase_from_env_or_file(settings.vault.passphrase_env, file)
-    return Vault.open_or_create(layout.bot_dir / "vault.json", passphrase)
+    path = layout.bot_dir / "vault.json"
+    if not path.exists():
+        # Only a first start creates the vault: beside data an older one sealed, a new vault
+        # opens none of it and seals what comes next under keys no backup holds.
+        sealed = [name for name in _SEALED_BY_THE_VAULT if (layout.bot_dir / name).exists()]
+        if sealed:
+            raise VaultLost(path, ", ".join(sealed))
+    return Vault.open_or_create(path, passphrase)
 
 
 def bot_password(layout: DataLayout, user_id: str) -> str:
