@@ -8,11 +8,14 @@ refusal alone does not tell a room the bot lost from one that refused for anothe
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import Awaitable, Callable, Collection
 
-from nio import AsyncClient, JoinedRoomsResponse
+from nio import AsyncClient, ErrorResponse, JoinedRoomsResponse
 
-from counsel_bot.core.ids import RoomID
+from counsel_bot.core.ids import RoomID, UserID
+
+log = logging.getLogger(__name__)
 
 
 async def still_joined(client: AsyncClient, room_id: RoomID) -> bool | None:
@@ -21,6 +24,25 @@ async def still_joined(client: AsyncClient, room_id: RoomID) -> bool | None:
     if not isinstance(answer, JoinedRoomsResponse):
         return None
     return room_id in answer.rooms
+
+
+async def remove_all_but(client: AsyncClient, room_id: RoomID,
+                         members: Collection[UserID]) -> None:
+    """Take everyone but ``members`` (and the bot) out of a staff room, invitations too.
+
+    Whoever is in the room gets the room key of every later message: a counsellor taken off
+    the staff list would go on reading each crisis alert and case note there. Only staff
+    rooms the bot made, where nobody else can invite, so no one else belongs there.
+    """
+    room = client.rooms.get(room_id)
+    if room is None:
+        return
+    for user in sorted(set(room.users) - set(members) - {client.user_id}):
+        answer = await client.room_kick(room_id, user, reason="no longer on the staff list")
+        if isinstance(answer, ErrorResponse):
+            # The next start tries again; meanwhile the admin can remove them by hand.
+            log.warning("could not remove a former staff member from a staff room (%s); "
+                        "remove them by hand", answer.status_code)
 
 
 class LostRooms:

@@ -15,7 +15,7 @@ from typing import Any
 
 from nio import AsyncClient, JoinError, RoomCreateError
 
-from counsel_bot.channels.matrix.membership import LostRooms, still_joined
+from counsel_bot.channels.matrix.membership import LostRooms, remove_all_but, still_joined
 from counsel_bot.channels.matrix.staff_room import Announce
 from counsel_bot.core.ids import RoomID, UserID
 from counsel_bot.core.messages import Language, text
@@ -59,7 +59,8 @@ class OfficeStaffRooms:
         return next((office for office, room in self._rooms.items() if room == room_id), None)
 
     async def ensure(self) -> None:
-        """Every office has its staff room, with its staff invited (run on the first sync)."""
+        """Every office has its staff room, with its staff invited and, in a room the bot
+        made, nobody else (run on the first sync)."""
         for office in self._book.offices:
             desk = self._book.desk(office.id)
             staff = sorted(UserID(u) for u in desk.staff)
@@ -68,6 +69,8 @@ class OfficeStaffRooms:
                 await self.replace_if_lost(office.id, existing)
                 continue
             if existing is not None:
+                if not desk.staff_room:  # a configured room is the admin's to keep
+                    await remove_all_but(self._client, existing, staff)
                 room = self._client.rooms.get(existing)
                 for user in staff:
                     if room is not None and user not in room.users:

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Collection
 
 from nio import AsyncClient, RoomCreateError
 
-from counsel_bot.channels.matrix.membership import LostRooms, still_joined
+from counsel_bot.channels.matrix.membership import LostRooms, remove_all_but, still_joined
 from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
 from counsel_bot.core.ids import RoomID, UserID
 from counsel_bot.core.messages import Language, text
@@ -53,14 +53,16 @@ class StaffRoom:
 
     async def ensure(self) -> RoomID | None:
         """On the first sync: the room exists, the bot is in it, every staff member is in it
-        or invited. A room lost while the bot was stopped is replaced now, not at the first
-        crisis alert. None only if the homeserver refused to create one."""
+        or invited, and nobody else (staff taken off the list are removed). A room lost while
+        the bot was stopped is replaced now, not at the first crisis alert. None only if the
+        homeserver refused to create one."""
         existing = await self.current()
         if existing is None:
             return await self._open()
         if await still_joined(self._client, existing) is False:
             await self.replace_if_lost(existing)
             return self._room
+        await remove_all_but(self._client, existing, self._staff)
         room = self._client.rooms.get(existing)
         if room is not None:
             for user in self._staff:
