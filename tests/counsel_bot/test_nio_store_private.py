@@ -1,0 +1,72 @@
+"""nio's store database (bot/nio/<user>_<device>.db) lists every account the bot shares a
+room with (a youth's user id beside each device key), the encrypted rooms and the sync
+position, and holds the pickled Olm account and Megolm sessions. Like counsel's own database
+it must be readable by the service's user only, whatever the umask; before, nio created it
+with the umask's mode (0644 under the usual 022)."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from nio import AsyncClient
+
+from counsel_bot.channels.matrix.session import client_config
+from e2e.vault import KdfParams, Vault
+
+CHEAP = KdfParams(time_cost=1, memory_kib=8, parallelism=1)
+
+
+@pytest.fixture
+def open_umask() -> Iterator[None]:
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def _modes(directory: Path) -> dict[str, int]:
+    return {p.name: stat.S_IMODE(p.stat().st_mode) for p in directory.iterdir() if p.is_file()}
+
+
+async def test_the_nio_store_is_private_to_the_service_user(
+    tmp_path: Path, open_umask: None
+) -> None:
+    vault = Vault.create(tmp_path / "vault.json", "passphrase", CHEAP)
+    store_dir = tmp_path / "nio"
+    store_dir.mkdir(mode=0o700)
+    client = AsyncClient("http://127.0.0.1:9", "@bot:x", store_path=str(store_dir),
+                         config=client_config(vault))
+    try:
+        client.restore_login("@bot:x", "BOTDEVICE", "token")  # opens (creates) the store
+        modes = _modes(store_dir)
+        assert modes, "nio created no store file"
+        assert all(mode == 0o600 for mode in modes.values()), modes
+    finally:
+        await client.close()
+
+
+async def test_a_store_left_readable_by_an_older_version_is_made_private(
+    tmp_path: Path, open_umask: None
+) -> None:
+    vault = Vault.create(tmp_path / "vault.json", "passphrase", CHEAP)
+    store_dir = tmp_path / "nio"
+    store_dir.mkdir(mode=0o700)
+    first = AsyncClient("http://127.0.0.1:9", "@bot:x", store_path=str(store_dir),
+                        config=client_config(vault))
+    first.restore_login("@bot:x", "BOTDEVICE", "token")
+    await first.close()
+    for path in store_dir.iterdir():
+        path.chmod(0o644)
+
+    again = AsyncClient("http://127.0.0.1:9", "@bot:x", store_path=str(store_dir),
+                        config=client_config(vault))
+    try:
+        again.restore_login("@bot:x", "BOTDEVICE", "token")
+        assert all(mode == 0o600 for mode in _modes(store_dir).values())
+    finally:
+        await again.close()
