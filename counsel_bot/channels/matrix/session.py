@@ -17,6 +17,7 @@ import logging
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from nio import AsyncClient, AsyncClientConfig, LoginResponse, WhoamiError
 from nio.store import SqliteStore
@@ -48,9 +49,23 @@ class SavedSession:
     access_token: str
 
 
+class PrivateSqliteStore(SqliteStore):  # type: ignore[misc]  # nio is untyped
+    """nio's SQLite store, its database file readable by this user only (0600).
+
+    It lists every account the bot shares a room with (a youth's id beside each device key),
+    the rooms and the sync position; nio creates it with the umask's mode. SQLite gives its
+    journal the database file's mode, so making the file first is enough.
+    """
+
+    def _create_database(self) -> Any:
+        os.close(os.open(self.database_path, os.O_RDWR | os.O_CREAT, 0o600))
+        os.chmod(self.database_path, 0o600)  # also one an older version left readable
+        return super()._create_database()
+
+
 def client_config(vault: Vault) -> AsyncClientConfig:
     return AsyncClientConfig(
-        store=SqliteStore,
+        store=PrivateSqliteStore,
         store_sync_tokens=True,
         encryption_enabled=True,
         # nio's default pickle key is the literal "DEFAULT_KEY"; ours comes from the vault.
@@ -94,6 +109,7 @@ async def connect(
 ) -> AsyncClient:
     """A client on the saved device, or a first login whose session is saved before use."""
     store_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # noqa: ASYNC240 (once, at start)
+    store_dir.chmod(0o700)  # noqa: ASYNC240 (a directory an older version made with the umask)
     sessions = SessionFile(store_dir / "session.sealed", vault)
     saved = sessions.load()
     if saved is not None:
