@@ -127,3 +127,27 @@ def test_unsigned_devices_round_trip_through_the_store_setting() -> None:
     assert decode_unsigned(encode_unsigned(devices)) == devices
     assert decode_unsigned(None) == frozenset()
     assert decode_unsigned("not json") == frozenset()
+
+
+def test_the_check_names_the_identity_and_the_sessions_it_vouches_for() -> None:
+    seeds, answer = _answer(sign=("PHONE",))
+    check = check_devices(answer, USER)
+    assert check.identity == seeds.master_public
+    assert check.signed_devices == ("PHONE",)
+    bare = {"device_keys": {USER: {"A": device_keys(USER, "A")}}}
+    assert check_devices(bare, USER).identity is None
+
+
+def test_decide_tells_a_replaced_identity_before_anything_else() -> None:
+    """Whoever has a counsellor's password can reset their cross-signing identity and sign
+    a session of their own with it: that session then counts as signed, and only the
+    counsellor's own sessions look unsigned. The change itself is the news."""
+    known = "MASTER-BEFORE"
+    replaced = DeviceTrustCheck(USER, has_identity=True, unsigned_devices=("PHONE",),
+                                identity="MASTER-AFTER", signed_devices=("STRANGER",))
+    assert decide(frozenset(), replaced, known).news is TrustNews.IDENTITY_CHANGED
+    same = DeviceTrustCheck(USER, has_identity=True, unsigned_devices=(),
+                            identity=known, signed_devices=("PHONE",))
+    assert decide(frozenset(), same, known).news is TrustNews.NOTHING
+    # The first identity seen is remembered, not news.
+    assert decide(frozenset(), same, None).news is TrustNews.NOTHING

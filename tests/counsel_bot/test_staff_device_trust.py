@@ -169,3 +169,32 @@ async def test_a_counsellor_on_duty_with_no_device_left_goes_off_duty() -> None:
     ben = c.router.counsellor(BEN)
     assert ben is not None
     assert ben.on_duty
+
+
+def vouched(user: UserID, identity: str, *signed: str, unsigned: tuple[str, ...] = ()
+            ) -> DeviceTrustCheck:
+    return DeviceTrustCheck(user, has_identity=True, unsigned_devices=unsigned,
+                            devices=len(signed) + len(unsigned), identity=identity,
+                            signed_devices=signed)
+
+
+async def test_a_replaced_cross_signing_identity_is_told_in_the_staff_room() -> None:
+    """A stolen password is enough to reset a counsellor's cross-signing identity and sign
+    one's own session with it. Before, that session simply counted as verified, and the
+    staff room at most heard that the counsellor's own sessions were not."""
+    store = MemoryStore(AeadSealer())
+    c = await conductor(store=store)
+    await c.devices_checked(vouched(ANNA, "MASTER1", "PHONE"), AT)
+    assert await outbox(c) == []  # the first identity seen is remembered quietly
+
+    again = await conductor(store=store)  # remembered across a restart
+    await again.devices_checked(
+        vouched(ANNA, "MASTER2", "STRANGER", unsigned=("PHONE",)), AT + timedelta(minutes=1))
+    [told] = await staff_notices(again, "staff_identity_changed")
+    assert dict(told.params) == {"counsellor": ANNA, "devices": "STRANGER"}
+    assert told.mentions == (ANNA,)
+    assert again.router.unsigned == {ANNA}  # her own sessions are unsigned now
+
+    await again.devices_checked(
+        vouched(ANNA, "MASTER2", "STRANGER", unsigned=("PHONE",)), AT + timedelta(minutes=2))
+    assert len(await staff_notices(again, "staff_identity_changed")) == 1
