@@ -36,11 +36,19 @@ def device_trust_key(user: UserID) -> str:
     return f"device_trust:{user}"
 
 
+def identity_key(user: UserID) -> str:
+    """Settings key of the cross-signing identity (master key) last seen for a staff member."""
+    return f"device_identity:{user}"
+
+
 class StaffDevices:
     def __init__(self, conductor: Conductor) -> None:
         self.conductor = conductor
         # Staff devices not cross-signed by their owner, as last checked and announced.
         self.unsigned: dict[UserID, frozenset[str]] = {}
+        # The cross-signing identity (master key) seen for each staff member: a different
+        # one later is told, since it vouches for whatever sessions its maker signed.
+        self.identities: dict[UserID, str] = {}
 
     async def load(self) -> None:
         c = self.conductor
@@ -48,6 +56,9 @@ class StaffDevices:
             unsigned = decode_unsigned(await c.store.get_setting(device_trust_key(user)))
             if unsigned:
                 self.unsigned[user] = unsigned
+            identity = await c.store.get_setting(identity_key(user))
+            if identity:
+                self.identities[user] = identity
         c.router.unsigned = self.unsigned_staff()
 
     def unsigned_staff(self) -> frozenset[UserID]:
@@ -63,8 +74,12 @@ class StaffDevices:
         if check.devices == 0:
             await self._off_duty_without_devices(user, at)
         before = self.unsigned.get(user, frozenset())
-        decision = decide(before, check)
-        if decision.news is TrustNews.NOTHING and decision.unsigned == before:
+        known = self.identities.get(user)
+        decision = decide(before, check, known)
+        # An identity withdrawn is no new one: the one seen stays the yardstick.
+        identity = check.identity or known
+        if decision.news is TrustNews.NOTHING and decision.unsigned == before \
+                and identity == known:
             return
         step = Change(at, None)
         # Keyed by time: the same device may need a warning again after an identity reset.
@@ -76,12 +91,21 @@ class StaffDevices:
         elif decision.news is TrustNews.CLEARED:
             step.add(SayToStaff("staff_devices_verified", (("counsellor", user),),
                                 mentions=(user,)), tag)
+        elif decision.news is TrustNews.IDENTITY_CHANGED:
+            step.add(SayToStaff("staff_identity_changed",
+                                (("counsellor", user),
+                                 ("devices", _devices(frozenset(check.signed_devices)))),
+                                mentions=(user,)), tag)
         step.settings.append((device_trust_key(user), encode_unsigned(decision.unsigned)))
+        if identity is not None:
+            step.settings.append((identity_key(user), identity))
         self._set(user, decision.unsigned)
+        self._remember(user, identity)
         try:
             await self.conductor.commit(step)
         except BaseException:
             self._set(user, before)
+            self._remember(user, known)
             raise
 
     async def _off_duty_without_devices(self, user: UserID, at: datetime) -> None:
@@ -94,6 +118,12 @@ class StaffDevices:
         step.add(SayToStaff("staff_no_devices_off_duty", (("counsellor", user),)),
                  f"no-devices:{user}:{at.isoformat()}")
         await self.conductor.commit(step)
+
+    def _remember(self, user: UserID, identity: str | None) -> None:
+        if identity is None:
+            self.identities.pop(user, None)
+        else:
+            self.identities[user] = identity
 
     def _set(self, user: UserID, unsigned: frozenset[str]) -> None:
         if unsigned:

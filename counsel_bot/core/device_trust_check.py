@@ -34,6 +34,10 @@ class DeviceTrustCheck:
     unsigned_devices: tuple[str, ...]
     # How many devices are published at all. None: a check that did not count them.
     devices: int | None = None
+    # The owner's master key (unpadded base64) when ``has_identity``; None otherwise.
+    identity: str | None = None
+    # Published devices the owner's self-signing key has signed, sorted.
+    signed_devices: tuple[str, ...] = ()
 
     @property
     def all_signed(self) -> bool:
@@ -45,22 +49,28 @@ def check_devices(query: Mapping[str, Any], user: UserID) -> DeviceTrustCheck:
 
     A user with no published devices has nothing unreadable and counts as all signed.
     """
+    published = query.get("device_keys", {}).get(user) or {}
+    unsigned = devices_not_cross_signed(query, user)
+    identity = _identity(query, user)
     return DeviceTrustCheck(
         user=user,
-        has_identity=_has_identity(query, user),
-        unsigned_devices=devices_not_cross_signed(query, user),
-        devices=len(query.get("device_keys", {}).get(user) or {}),
+        has_identity=identity is not None,
+        unsigned_devices=unsigned,
+        devices=len(published),
+        identity=identity,
+        signed_devices=tuple(sorted(d for d in published if d not in unsigned)),
     )
 
 
-def _has_identity(query: Mapping[str, Any], user: UserID) -> bool:
+def _identity(query: Mapping[str, Any], user: UserID) -> str | None:
+    """The master key, if the self-signing key carries its valid signature."""
     master = cross_signing_public_key(query.get("master_keys", {}).get(user), user, "master")
     if master is None:
-        return False
+        return None
     ssk_obj = query.get("self_signing_keys", {}).get(user)
     if cross_signing_public_key(ssk_obj, user, "self_signing") is None:
-        return False
-    return verify_signature(ssk_obj, user, f"ed25519:{master}", master)
+        return None
+    return master if verify_signature(ssk_obj, user, f"ed25519:{master}", master) else None
 
 
 class TrustNews(enum.Enum):
@@ -71,6 +81,9 @@ class TrustNews(enum.Enum):
     NEW_UNSIGNED = "new_unsigned"
     # Everything is signed now, after a warning: say the warning no longer applies.
     CLEARED = "cleared"
+    # The owner's cross-signing identity is not the one seen before: a reset by the owner,
+    # or by someone with their password, whose own sessions it now vouches for.
+    IDENTITY_CHANGED = "identity_changed"
 
 
 @dataclass(frozen=True)
@@ -80,13 +93,20 @@ class TrustDecision:
     unsigned: frozenset[str]
 
 
-def decide(announced: frozenset[str], check: DeviceTrustCheck) -> TrustDecision:
-    """Compare a check with the unsigned devices already announced for that user.
+def decide(
+    announced: frozenset[str], check: DeviceTrustCheck, known_identity: str | None = None
+) -> TrustDecision:
+    """Compare a check with the unsigned devices already announced for that user, and with
+    the identity (master key) seen for them before (None: none seen yet).
 
     Only new unsigned devices are news, so a device-list change that adds nothing unsigned
-    (a display-name edit, another signed login) does not repeat the warning.
+    (a display-name edit, another signed login) does not repeat the warning. A different
+    identity comes first: whoever replaced it may have signed their own session with it,
+    which then counts as signed, so the unsigned devices alone would never name it.
     """
     current = frozenset(check.unsigned_devices)
+    if known_identity is not None and check.identity not in (None, known_identity):
+        return TrustDecision(TrustNews.IDENTITY_CHANGED, current)
     if current - announced:
         return TrustDecision(TrustNews.NEW_UNSIGNED, current)
     if announced and not current:

@@ -422,6 +422,19 @@ CATALOGUE.update({
         "✅ {counsellor}: all your sessions are verified now; the warning about unverified "
         "sessions no longer applies.",
     ),
+    "staff_identity_changed": _both(
+        "🔐 {counsellor}: Deine Verschlüsselungs-Identität (Quersignierung) wurde ersetzt; "
+        "sie bestätigt jetzt die Sitzungen {devices}. Hast du sie nicht selbst zurückgesetzt "
+        "(neuer Wiederherstellungsschlüssel), hat jemand anderes dein Passwort: ändere es "
+        "sofort, melde in Element unter Einstellungen → Sitzungen jede Sitzung ab, die du "
+        "nicht kennst, und sag deiner Teamleitung Bescheid. Bis dahin gehen neue Gespräche "
+        "zuerst an Kolleg*innen.",
+        "🔐 {counsellor}: your encryption identity (cross-signing) was replaced; it now "
+        "vouches for the sessions {devices}. If you did not reset it yourself (a new recovery "
+        "key), someone else has your password: change it at once, sign out every session you "
+        "don't know in Element under Settings → Sessions, and tell your team lead. Until then "
+        "new conversations go to colleagues first.",
+    ),
     "staff_new_mail": _both(
         "Neue Mail-Anfrage {conversation} in der Warteschlange (Erstantwort-Frist läuft).",
         "New mail enquiry {conversation} in the queue (first-reply deadline running).",

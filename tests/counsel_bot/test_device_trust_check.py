@@ -42,9 +42,11 @@ def _add_signature(answer: dict[str, Any], seeds: CrossSigningSeeds, device_id: 
 
 
 def test_all_devices_signed_by_the_owner() -> None:
-    _, answer = _answer(sign=("PHONE", "LAPTOP"))
+    seeds, answer = _answer(sign=("PHONE", "LAPTOP"))
     check = check_devices(answer, USER)
-    assert check == DeviceTrustCheck(USER, has_identity=True, unsigned_devices=(), devices=2)
+    assert check == DeviceTrustCheck(USER, has_identity=True, unsigned_devices=(), devices=2,
+                                     identity=seeds.master_public,
+                                     signed_devices=("LAPTOP", "PHONE"))
     assert check.all_signed
 
 
