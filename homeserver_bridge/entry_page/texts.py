@@ -109,8 +109,9 @@ GERMAN = Texts(
     step2_server="Tippe diese Server-Adresse ein:",
     step2_nickname="Denk dir einen Spitznamen aus. Nimm nicht deinen echten Namen.",
     step2_remember=(
-        "Denk dir auch ein Passwort aus und schreib es dir gut auf. Wir können es nicht "
-        "zurücksetzen, denn wir kennen deine E-Mail nicht."
+        "Denk dir auch ein Passwort aus, mindestens 10 Zeichen lang (zum Beispiel drei "
+        "Wörter), und schreib es dir gut auf. Wir können es nicht zurücksetzen, denn wir "
+        "kennen deine E-Mail nicht."
     ),
     code_ask="Die App fragt nach einem Code (auf Englisch: „Registration token“). "
     "Den bekommst du hier:",
@@ -185,8 +186,9 @@ ENGLISH = Texts(
     step2_server="Type in this server address:",
     step2_nickname="Think of a nickname. Don't use your real name.",
     step2_remember=(
-        "Think of a password too and write it down somewhere safe. We can't reset it, "
-        "because we don't know your email."
+        "Think of a password too, at least 10 characters long (three words, for example), "
+        "and write it down somewhere safe. We can't reset it, because we don't know your "
+        "email."
     ),
     code_ask="The app asks for a code (called “registration token”). You can get one here:",
     code_button="Get a code",

@@ -124,6 +124,19 @@ async def test_token_policy_requires_a_registration_token(synapse: SynapseHandle
     assert spent.completed == 1
 
 
+async def test_a_short_password_is_refused_before_any_code_is_spent(
+    synapse: SynapseHandle,
+) -> None:
+    """A nickname is easy to guess and the login limit allows hundreds of tries an hour:
+    a youth's "hallo123" would be found. Refused at once, with Synapse's own error (which
+    Element and FluffyChat show), before the registration code is asked for."""
+    anonymous = MatrixHttp(synapse.http, synapse.base_url)
+    body = {"username": "nickname-short", "password": "hallo123"}
+    status, refused = await anonymous.call("POST", "/_matrix/client/v3/register", body)
+    assert status == 400, refused
+    assert refused["errcode"] == "M_PASSWORD_TOO_SHORT"
+
+
 @pytest_asyncio.fixture(loop_scope="session")
 async def extra_synapse(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
