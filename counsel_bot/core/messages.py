@@ -559,7 +559,8 @@ CATALOGUE.update({
         "Diese Person hat keine freie Kapazität.", "That person has no free capacity.",
     ),
     "refused.bad_capacity": _both(
-        "Kapazität muss zwischen 1 und {max} liegen.", "Capacity must be between 1 and {max}.",
+        "Kapazität muss zwischen 0 (keine neuen Gespräche) und {max} liegen.",
+        "Capacity must be between 0 (no new conversations) and {max}.",
     ),
     "refused.bad_languages": _both(
         "Sprachen als Kürzel, z. B. „!languages de en“.",

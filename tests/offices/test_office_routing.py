@@ -12,6 +12,7 @@ from counsel_bot.core.ids import ConversationID, UserID
 from counsel_bot.core.routing import (
     Action,
     Assign,
+    CapacitySet,
     Close,
     Closed,
     ConversationOpened,
@@ -325,3 +326,16 @@ def test_a_conversation_taken_while_undecided_stays_with_its_counsellor_in_their
     moved = r.handle(OfficeChosen(at(6), C2, "family"))
     assert [a.counsellor for a in moved if isinstance(a, Unassign)] == [CEM]
     assert assigns(moved) == [(C2, ANNA)]
+
+
+def test_a_crisis_in_an_office_whose_staff_take_no_one_goes_to_the_on_call_office() -> None:
+    """`!capacity 0` says "no new youths": an office whose only counsellor on duty says so
+    has nobody to take a crisis. Before, it counted as staffed, so the crisis stayed in its
+    queue until the lead page two minutes later (a suspicion of the workflow review)."""
+    r = router()
+    on_duty(r, ANNA, CEM)
+    r.handle(CapacitySet(T0, ANNA, 0))
+    r.handle(ConversationOpened(at(1), C1, office="family"))
+    assert assigns(r.handle(CrisisRaised(at(2), C1, severity=2))) == [(C1, CEM)]
+    r.handle(CapacitySet(at(3), ANNA, 2))
+    assert assigns(r.handle(ConversationOpened(at(4), C2, office="family"))) == [(C2, ANNA)]

@@ -68,10 +68,13 @@ class OfficeRules:
         return self.fallback
 
     def staffed(self, counsellors: Iterable[CounsellorSnapshot]) -> frozenset[str]:
-        """Offices with somebody on duty."""
+        """Offices with somebody on duty who takes youths: `!capacity 0` says "no new
+        ones", so an office whose only counsellor on duty says it has nobody to take its
+        crisis, and the on-call office's staff see it (rule 5)."""
         if not self.enabled:
             return frozenset()
-        return frozenset(o for c in counsellors if c.on_duty for o in self.offices_of(c.user))
+        return frozenset(o for c in counsellors if c.on_duty and c.capacity > 0
+                         for o in self.offices_of(c.user))
 
     def _escalated(self, conv: ConversationSnapshot, staffed: frozenset[str]) -> bool:
         return conv.priority is Priority.CRISIS and self.office_of(conv) not in staffed
