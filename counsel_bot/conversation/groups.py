@@ -18,6 +18,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 from counsel_bot.conversation.change import Change
+from counsel_bot.conversation.offices import emergency_of
 from counsel_bot.core import group_commands as gc
 from counsel_bot.core import groups as g
 from counsel_bot.core.effects import SayInRoom, SayToStaff
@@ -388,7 +389,7 @@ class GroupDesk:
             crisis_key(group.number, seat.nickname), storable(body), step.at)
         if raised is None:
             return
-        leads = tuple(u for u in self.conductor.every_lead() if u != group.host)
+        leads = self._crisis_leads(group)
         step.add(SayToStaff("group.staff_crisis_alert",
                             (("number", group.number), ("nickname", seat.nickname),
                              ("leads", " ".join(leads) or "Team")),
@@ -396,11 +397,23 @@ class GroupDesk:
         category, severity, source = raised.category or "suicide", raised.severity, raised.source
         step.after.append(lambda m: m.crisis_flagged(category, severity, source))
         step.today += DayCount(crisis_flags=1)
-        language = self.conductor.policy.default_language
-        emergency = self.conductor.policy.emergency.get(language, "")
+        policy = self.conductor.policy
+        language = policy.default_language
+        office = min(group.offices, default="")
+        emergency = emergency_of(policy.offices, office, policy.emergency).get(language, "")
         step.add(RoomNotice(seat.home_room, "group.crisis_offer", (("emergency", emergency),),
                             youth=seat.youth),
                  f"group_crisis_offer:{group.number}:{seat.nickname}")
+
+    def _crisis_leads(self, group: g.Group) -> tuple[UserID, ...]:
+        """The leads of the group's offices and the installation's own; every office's
+        only when the group's offices have none (or it has no office): an alert for leads
+        who cannot act on it teaches them to stop reading alerts."""
+        policy = self.conductor.policy
+        own = [UserID(u) for office in sorted(group.offices)
+               for u in policy.offices.desk(office).team_leads]
+        leads = (*policy.team_leads, *own) if own else self.conductor.every_lead()
+        return tuple(u for u in dict.fromkeys(leads) if u != group.host)
 
     def _when(self, group: g.Group) -> str:
         return group.start.astimezone(self.zone).strftime("%d.%m.%Y %H:%M")

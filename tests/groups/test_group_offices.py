@@ -5,6 +5,7 @@ office's conversations. One office: every team lead, as before."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -18,7 +19,7 @@ from counsel_bot.core.group_effects import (
     MuteInGroup,
 )
 from counsel_bot.core.ids import RoomID, UserID
-from tests.groups.test_group_desk import ANNA, BEN, Parts
+from tests.groups.test_group_desk import ANNA, BEN, Parts, notices
 
 # Anna counsels in "familie", whose lead is Lea; Tom leads "schule"; Mia works in both.
 LEA, TOM, MIA = UserID("@lea:x"), UserID("@tom:x"), UserID("@mia:x")
@@ -101,3 +102,44 @@ def test_the_groups_office_is_kept_and_a_book_from_before_offices_has_none() -> 
     [group] = g.decode_book(old).groups
     assert group.offices == frozenset()
     g.may_moderate(group, g.Moderator(TOM, team_lead=True, offices=frozenset({"schule"})))
+
+
+async def test_a_crisis_in_a_group_calls_its_offices_leads_not_every_office() -> None:
+    """A group flag calls the leads at once (the host is moderating). With offices it called
+    every office's leads, also those of offices the group has nothing to do with: an alert
+    they may not act on, and a reason to stop reading alerts. Now the group's offices'
+    leads (and the installation's own); every lead only when the group's offices have none.
+    The youth's offer names the group's office's emergency numbers."""
+    settings = two_offices()
+    settings = replace(settings, offices=(
+        replace(settings.offices[0], emergency_de="Familien-Notdienst 0800 0000 000"),
+        settings.offices[1]))
+    p = Parts()
+    await p.start(settings=settings)
+    await p.staff(ANNA, '!group new "Prüfungsangst" 2026-12-10 18:00 90min max 4')
+    await p.youth(1, "gruppe 1")
+    await p.open_group()
+    await p.new()
+    await p.in_group(UserID("@y1:x"), "ich will nicht mehr leben")
+    effects = await p.new()
+    [alert] = [e for e in effects if isinstance(e, SayToStaff)]
+    assert alert.key == "group.staff_crisis_alert"
+    assert alert.mentions == (ANNA, LEA)
+    assert dict(alert.params)["leads"] == LEA
+    [offer] = notices(effects, "group.crisis_offer")
+    assert dict(offer.params)["emergency"] == "Familien-Notdienst 0800 0000 000"
+
+
+async def test_a_crisis_in_a_group_whose_office_has_no_lead_calls_every_lead() -> None:
+    settings = two_offices()
+    settings = replace(settings, offices=(replace(settings.offices[0], team_leads=()),
+                                          settings.offices[1]))
+    p = Parts()
+    await p.start(settings=settings)
+    await p.staff(ANNA, '!group new "Prüfungsangst" 2026-12-10 18:00 90min max 4')
+    await p.youth(1, "gruppe 1")
+    await p.open_group()
+    await p.new()
+    await p.in_group(UserID("@y1:x"), "ich will nicht mehr leben")
+    [alert] = [e for e in await p.new() if isinstance(e, SayToStaff)]
+    assert alert.mentions == (ANNA, TOM)
