@@ -1,0 +1,71 @@
+"""A Synapse module: each device forgets the address and app it was last seen from.
+
+Synapse keeps, per device, the IP address and user agent of its last request (``devices.ip``,
+``devices.user_agent``), as long as the device exists. ``user_ips_max_age`` prunes only the
+history in ``user_ips``; nothing prunes these two columns. A youth's anonymous account would
+keep their home's address beside it for as long as they stay logged in, which is what links
+an account to a person. This module clears both columns of every device not seen for
+``max_age_seconds`` (the template gives ``user_ips_max_age``'s seven days), every
+``interval_seconds``. Synapse loads it from the homeserver config (``modules:``); it runs on
+the instance that runs background tasks.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from synapse.module_api import ModuleApi
+    from synapse.storage.database import LoggingTransaction
+
+_DAY = 24 * 3600
+
+
+@dataclass(frozen=True)
+class ForgetSettings:
+    max_age_seconds: int = 7 * _DAY
+    interval_seconds: int = 3600
+
+
+class ForgetDeviceAddresses:
+    def __init__(self, config: ForgetSettings, api: ModuleApi) -> None:
+        self._config = config
+        self._api = api
+        api.looping_background_call(self.forget, config.interval_seconds * 1000,
+                                    desc="counsel_forget_device_addresses")
+
+    @staticmethod
+    def parse_config(config: dict[str, Any] | None) -> ForgetSettings:
+        """Synapse calls this at start: a bad value stops it with the key named."""
+        config = config or {}
+        unknown = set(config) - {"max_age_seconds", "interval_seconds"}
+        if unknown:
+            raise ValueError(f"forget_addresses: unknown option(s) {sorted(unknown)}")
+        values = {key: config.get(key, getattr(ForgetSettings, key))
+                  for key in ("max_age_seconds", "interval_seconds")}
+        for key, value in values.items():
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"forget_addresses: {key} must be a whole number of "
+                                 f"seconds of at least 1, not {value!r}")
+        return ForgetSettings(**values)
+
+    async def forget(self) -> int:
+        """Devices whose address and app were cleared now."""
+        cutoff_ms = int((time.time() - self._config.max_age_seconds) * 1000)
+        cleared: int = await self._api.run_db_interaction(
+            "counsel_forget_device_addresses", clear_before, cutoff_ms)
+        return cleared
+
+
+def clear_before(txn: LoggingTransaction, cutoff_ms: int) -> int:
+    # A device never seen (last_seen NULL) but with an address cannot happen in Synapse; the
+    # NULL test keeps such a row from being kept for ever if it ever does.
+    txn.execute(
+        "UPDATE devices SET ip = NULL, user_agent = NULL"
+        " WHERE (last_seen IS NULL OR last_seen < ?)"
+        " AND (ip IS NOT NULL OR user_agent IS NOT NULL)",
+        (cutoff_ms,),
+    )
+    return txn.rowcount
