@@ -9,7 +9,6 @@ relay."""
 from __future__ import annotations
 
 from dataclasses import replace
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -24,6 +23,7 @@ from tests.support.mail_office import (
     counsellor_replies,
     office_on,
     perform_mails,
+    plain_text,
 )
 
 FIRST = InboundMail(
@@ -34,12 +34,6 @@ FIRST = InboundMail(
 )
 
 
-def _text(message: EmailMessage) -> str:
-    body = message.get_body(preferencelist=("plain",))
-    assert body is not None
-    content = body.get_content()
-    assert isinstance(content, str)
-    return content
 
 
 async def _office(tmp_path: Path) -> tuple[Office, RecordingSender]:
@@ -64,7 +58,7 @@ async def test_a_new_mail_is_acknowledged_in_its_thread_as_an_automatic_mail(
         assert ack["To"] == "sunflower@youth.example"
         assert ack["In-Reply-To"] == FIRST.message_id
         assert ack["Auto-Submitted"] == "auto-generated"
-        words = _text(ack)
+        words = plain_text(ack)
         assert "angekommen" in words
         assert "innerhalb von 2 Werktagen" in words
         assert "116 111" in words
@@ -106,7 +100,7 @@ async def test_a_first_mail_with_crisis_words_gets_the_crisis_mail_alone(
         await office.mail.deliver(replace(FIRST, text="ich will nicht mehr leben"))
         await perform_mails(office)
         [only] = sender.sent
-        assert _text(only).startswith("Danke, dass du das erzählst")
+        assert plain_text(only).startswith("Danke, dass du das erzählst")
     finally:
         await _close(office)
 
@@ -136,8 +130,8 @@ async def test_the_acknowledgement_names_the_offices_deadline_in_the_youths_lang
             FIRST, text="Hi, I don't know who to talk to about my parents. Can you help me?"))
         await perform_mails(office)
         [ack] = sender.sent
-        assert expected in _text(ack)
-        assert "This mail was sent automatically" in _text(ack)
+        assert expected in plain_text(ack)
+        assert "This mail was sent automatically" in plain_text(ack)
     finally:
         await _close(office)
 

@@ -4,7 +4,6 @@ store, with a recording sender instead of SMTP: crash repeats, retried mails, at
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from counsel_bot.runtime.runner import policy_from
 from counsel_bot.store import SqliteStore
 from homeserver_bridge.mail import MailSettings
 from tests.store.conftest import AeadSealer
-from tests.support.mail_office import RecordingSender
+from tests.support.mail_office import RecordingSender, plain_text
 
 AT = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 ANNA = UserID("@anna:x")
@@ -79,7 +78,7 @@ async def test_a_repeated_mail_effect_and_a_retried_answer_send_one_mail_each(
                                 f"!appointment {conversation} 2026-12-10 16:00 45min video", AT)
     await perform_mails(conductor, executor)
     [proposal] = sender.sent
-    assert "Videogespräch" in _text(proposal)
+    assert "Videogespräch" in plain_text(proposal)
 
     # The youth's "ja" arrives twice (an SMTP retry: the same Message-ID, so the same id).
     for _ in range(2):
@@ -108,12 +107,6 @@ def _thread() -> Any:
     return ReplyThread("<k1@youth.example>", (), "Hallo")
 
 
-def _text(message: EmailMessage) -> str:
-    body = message.get_body(preferencelist=("plain",))
-    assert body is not None
-    content = body.get_content()
-    assert isinstance(content, str)
-    return content
 
 
 async def test_a_mail_youths_crisis_sends_the_emergency_numbers_by_mail(tmp_path: Path) -> None:
@@ -134,5 +127,5 @@ async def test_a_mail_youths_crisis_sends_the_emergency_numbers_by_mail(tmp_path
     finally:
         await conductor.store.close()  # type: ignore[attr-defined]
     [safety] = sender.sent
-    assert "116 111" in _text(safety)
-    assert _text(safety).startswith("Danke, dass du das erzählst")
+    assert "116 111" in plain_text(safety)
+    assert plain_text(safety).startswith("Danke, dass du das erzählst")

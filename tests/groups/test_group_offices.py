@@ -104,35 +104,11 @@ def test_the_groups_office_is_kept_and_a_book_from_before_offices_has_none() -> 
     g.may_moderate(group, g.Moderator(TOM, team_lead=True, offices=frozenset({"schule"})))
 
 
-async def test_a_crisis_in_a_group_calls_its_offices_leads_not_every_office() -> None:
-    """A group flag calls the leads at once (the host is moderating). With offices it called
-    every office's leads, also those of offices the group has nothing to do with: an alert
-    they may not act on, and a reason to stop reading alerts. Now the group's offices'
-    leads (and the installation's own); every lead only when the group's offices have none.
-    The youth's offer names the group's office's emergency numbers."""
+async def group_crisis(**familie: object) -> list[object]:
+    """Anna's group of the office "familie" (changed by ``familie``), open, and a crisis in
+    it: the effects of that message."""
     settings = two_offices()
-    settings = replace(settings, offices=(
-        replace(settings.offices[0], emergency_de="Familien-Notdienst 0800 0000 000"),
-        settings.offices[1]))
-    p = Parts()
-    await p.start(settings=settings)
-    await p.staff(ANNA, '!group new "Prüfungsangst" 2026-12-10 18:00 90min max 4')
-    await p.youth(1, "gruppe 1")
-    await p.open_group()
-    await p.new()
-    await p.in_group(UserID("@y1:x"), "ich will nicht mehr leben")
-    effects = await p.new()
-    [alert] = [e for e in effects if isinstance(e, SayToStaff)]
-    assert alert.key == "group.staff_crisis_alert"
-    assert alert.mentions == (ANNA, LEA)
-    assert dict(alert.params)["leads"] == LEA
-    [offer] = notices(effects, "group.crisis_offer")
-    assert dict(offer.params)["emergency"] == "Familien-Notdienst 0800 0000 000"
-
-
-async def test_a_crisis_in_a_group_whose_office_has_no_lead_calls_every_lead() -> None:
-    settings = two_offices()
-    settings = replace(settings, offices=(replace(settings.offices[0], team_leads=()),
+    settings = replace(settings, offices=(replace(settings.offices[0], **familie),
                                           settings.offices[1]))
     p = Parts()
     await p.start(settings=settings)
@@ -141,5 +117,24 @@ async def test_a_crisis_in_a_group_whose_office_has_no_lead_calls_every_lead() -
     await p.open_group()
     await p.new()
     await p.in_group(UserID("@y1:x"), "ich will nicht mehr leben")
-    [alert] = [e for e in await p.new() if isinstance(e, SayToStaff)]
+    return list(await p.new())
+
+
+async def test_a_crisis_in_a_group_calls_its_offices_leads_not_every_office() -> None:
+    """A group flag calls the leads at once (the host is moderating). With offices it called
+    every office's leads, also those of offices the group has nothing to do with: an alert
+    they may not act on, and a reason to stop reading alerts. Now the group's offices'
+    leads (and the installation's own); every lead only when the group's offices have none.
+    The youth's offer names the group's office's emergency numbers."""
+    effects = await group_crisis(emergency_de="Familien-Notdienst 0800 0000 000")
+    [alert] = [e for e in effects if isinstance(e, SayToStaff)]
+    assert alert.key == "group.staff_crisis_alert"
+    assert alert.mentions == (ANNA, LEA)
+    assert dict(alert.params)["leads"] == LEA
+    [offer] = notices(effects, "group.crisis_offer")  # type: ignore[arg-type]
+    assert dict(offer.params)["emergency"] == "Familien-Notdienst 0800 0000 000"
+
+
+async def test_a_crisis_in_a_group_whose_office_has_no_lead_calls_every_lead() -> None:
+    [alert] = [e for e in await group_crisis(team_leads=()) if isinstance(e, SayToStaff)]
     assert alert.mentions == (ANNA, TOM)

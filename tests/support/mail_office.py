@@ -110,3 +110,12 @@ async def perform_mails(office: Office, at: datetime = AT) -> None:
         if isinstance(effect, SendMail | MailToYouth):
             await office.executor.perform(effect, entry.key)
             await store.mark_outbox_done([entry.key], at=at)
+
+
+def plain_text(message: EmailMessage) -> str:
+    """A sent mail's plain-text part."""
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    content = body.get_content()
+    assert isinstance(content, str)
+    return content
