@@ -234,7 +234,15 @@ async def start_bot_process(layout: DataLayout, config: Path) -> BotProcess:
     return BotProcess(process, read_end)
 
 
-async def stop_process(process: asyncio.subprocess.Process, grace_period: float = 20.0) -> None:
+# How long `counsel up` waits for its bot child to stop before killing it: longer than the
+# bot gives itself to end its loop and perform what is pending (runner.STOP_WITHIN_SECONDS),
+# plus closing its store and web server, so a slow drain is never cut in the middle. Not
+# imported from the runner: that would load the bot's dependencies into this parent.
+BOT_STOP_GRACE = 32.0
+
+
+async def stop_process(process: asyncio.subprocess.Process,
+                       grace_period: float = BOT_STOP_GRACE) -> None:
     if process.returncode is None:
         process.terminate()
         try:
