@@ -14,11 +14,12 @@ staff devices), transition (the router step and the commit), and the smaller par
 
 from __future__ import annotations
 
+import functools
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from counsel_bot.conversation import crisis_flags, offices, supervision, video_calls, youth_traces
 from counsel_bot.conversation.appointments import Appointments, AppointmentSettings
@@ -28,6 +29,7 @@ from counsel_bot.conversation.response_timers import ResponseTimers
 from counsel_bot.conversation.response_timers import setting_key as timer_key
 from counsel_bot.conversation.staff_commands import StaffCommands
 from counsel_bot.conversation.staff_devices import StaffDevices
+from counsel_bot.conversation.step_lock import StepLock
 from counsel_bot.conversation.transition import Transitions
 from counsel_bot.conversation.video_calls import VideoCalls
 from counsel_bot.conversation.workday import Workday
@@ -91,6 +93,22 @@ class Policy:
 
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _one_step(
+    method: Callable[Concatenate[Conductor, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[Conductor, P], Coroutine[Any, Any, R]]:
+    """A door into the conductor another task may use at the same time: its whole step
+    (router change to commit) holds the step lock (step_lock.py)."""
+    @functools.wraps(method)
+    async def one_step(self: Conductor, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        async with self.steps.held():
+            return await method(self, *args, **kwargs)
+    return one_step
+
+
 class Conductor:
     def __init__(
         self, router: Router, store: Store, detector: Assessor, policy: Policy,
@@ -146,6 +164,9 @@ class Conductor:
             self.appointments.venue_of = lambda office: policy.offices.venue(office, default)
         # Per-office metrics beside `metrics`, only with several offices (the runner sets it).
         self.office_metrics: OfficeMetrics | None = None
+        # Held by each step from its first router change to its commit (step_lock.py): the
+        # sync loop, mail deliveries and the outbox worker's callbacks run side by side.
+        self.steps = StepLock()
         # The parts that do the work; each reaches the state above through this conductor.
         self.transitions = Transitions(self)
         self.devices = StaffDevices(self)
@@ -200,6 +221,7 @@ class Conductor:
 
     # -- roster and staff devices -------------------------------------------------------------
 
+    @_one_step
     async def sync_roster(self, at: datetime) -> None:
         """The configuration is the roster: add or update staff, remove who is gone."""
         events: list[ev.Event] = [
@@ -215,12 +237,14 @@ class Conductor:
             self.handle(step, events, reply_room=None)
             await self.commit(step)
 
+    @_one_step
     async def devices_checked(self, check: DeviceTrustCheck, at: datetime) -> None:
         """A staff member's devices were checked (staff_devices.py)."""
         await self.devices.checked(check, at)
 
     # -- youths (youth_side.py) -----------------------------------------------------------------
 
+    @_one_step
     async def youth_wrote(
         self, room_id: RoomID, youth: UserID, nickname: str | None, event_id: EventID,
         body: str, at: datetime, *, attachment: bool = False,
@@ -228,20 +252,24 @@ class Conductor:
         await self.youth.wrote(room_id, youth, nickname, event_id, body, at,
                                attachment=attachment)
 
+    @_one_step
     async def youth_sent_unreadable(self, room_id: RoomID, event_id: EventID,
                                     at: datetime) -> None:
         await self.youth.sent_unreadable(room_id, event_id, at)
 
+    @_one_step
     async def youth_reached_out(
         self, room_id: RoomID, youth: UserID, nickname: str | None, at: datetime
     ) -> None:
         await self.youth.reached_out(room_id, youth, nickname, at)
 
+    @_one_step
     async def check_crisis(self, step: Change, conversation: ConversationID, body: str) -> None:
         await self.youth.check_crisis(step, conversation, body)
 
     # -- staff (staff_commands.py) --------------------------------------------------------------
 
+    @_one_step
     async def staff_wrote(
         self, room_id: RoomID, sender: UserID, event_id: EventID, body: str, at: datetime
     ) -> None:
@@ -256,6 +284,7 @@ class Conductor:
         """The nickname staff and youths see for a counsellor ("" for none or unknown)."""
         return self.nicknames.get(counsellor, "") if counsellor else ""
 
+    @_one_step
     async def set_aside(self, room_id: RoomID, sender: UserID, event_id: EventID, at: datetime,
                         forget: tuple[str, str]) -> None:
         """An event the bot failed on twice (channels/failures.py) is not
@@ -274,6 +303,7 @@ class Conductor:
         step.after.append(lambda metrics: metrics.event_set_aside())
         await self.commit(step)
 
+    @_one_step
     async def effect_set_aside(self, what: str, conversation: ConversationID | None,
                                at: datetime) -> None:
         """Something the bot was to do made it fail twice and was dropped (the outbox
@@ -289,6 +319,7 @@ class Conductor:
 
     # -- membership and time ----------------------------------------------------------------
 
+    @_one_step
     async def member_joined(
         self, room_id: RoomID, user: UserID, event_id: EventID, at: datetime
     ) -> None:
@@ -308,6 +339,7 @@ class Conductor:
         step.add(transcript)
         await self.commit(step)
 
+    @_one_step
     async def member_left(
         self, room_id: RoomID, user: UserID, event_id: EventID, at: datetime
     ) -> None:
@@ -338,6 +370,7 @@ class Conductor:
         current = self.router.conversation(record.conversation)
         return None if current is None else (record, current)
 
+    @_one_step
     async def tick(self, at: datetime) -> None:
         """Queue notices and ETA updates, and pages for crisis flags nobody handled."""
         step = Change(at, None)
@@ -374,6 +407,7 @@ class Conductor:
     def handle(self, step: Change, events: Sequence[ev.Event], reply_room: RoomID | None) -> None:
         self.transitions.handle(step, events, reply_room)
 
+    @_one_step
     async def commit(self, step: Change) -> bool:
         """False if the step's event was handled before: nothing was written."""
         return await self.transitions.commit(step)
@@ -385,6 +419,7 @@ class Conductor:
     def refresh_metrics(self, now: datetime) -> None:
         self.transitions.refresh_metrics(now)
 
+    @_one_step
     async def forget_traces(self, record: ConversationRecord, at: datetime, *,
                             account: bool = False) -> None:
         """Before the store erases a conversation (retention, the deletion's last step):

@@ -170,23 +170,37 @@ class MailChannel:
         if mail.auto_generated:
             return  # out-of-office and list mail neither open nor continue a case
         async with self._delivering:
-            await self._deliver(mail)
-
-    async def _deliver(self, mail: InboundMail) -> None:
-        conversation = await self._thread_conversation(mail)
-        if conversation is None and await self._answered_after_close(mail):
-            return
-        if conversation is None:
+            if await self._continue(mail):
+                return
+            # Asked of the homeserver outside the conductor's step lock: the sync loop's
+            # steps do not wait for it (an unanswered homeserver would hold them all).
             room_id = await self._new_room()
-            language = guess_language(mail.text, self.conductor.policy.default_language)
-            conversation = await self.mail_opened(
-                room_id, f"{MAILTO}{mail.reply_address}", language, self.now(),
-                office=office_of_address(self.conductor.policy.offices, mail.to_address)
-                or mail_office(self.conductor.policy.offices, mail.text, language), thread=mail)
-            await self.mail_received(
-                conversation, message_event_id(mail.message_id), _as_text(mail), self.now(),
-                written=mail.text, first=True)
-            return
+            async with self.conductor.steps.held():
+                await self._open(mail, room_id)
+
+    async def _continue(self, mail: InboundMail) -> bool:
+        """The mail in the thread it continues, or the answer it gives after a close (True);
+        False: it opens a conversation. One conductor step (step_lock.py): the sync loop
+        cannot close the conversation between the look-up and the commit, which would leave
+        the mail and its crisis check with a closed conversation."""
+        async with self.conductor.steps.held():
+            conversation = await self._thread_conversation(mail)
+            if conversation is None:
+                return await self._answered_after_close(mail)
+            await self._deliver_to(conversation, mail)
+            return True
+
+    async def _open(self, mail: InboundMail, room_id: RoomID) -> None:
+        language = guess_language(mail.text, self.conductor.policy.default_language)
+        conversation = await self.mail_opened(
+            room_id, f"{MAILTO}{mail.reply_address}", language, self.now(),
+            office=office_of_address(self.conductor.policy.offices, mail.to_address)
+            or mail_office(self.conductor.policy.offices, mail.text, language), thread=mail)
+        await self.mail_received(
+            conversation, message_event_id(mail.message_id), _as_text(mail), self.now(),
+            written=mail.text, first=True)
+
+    async def _deliver_to(self, conversation: ConversationID, mail: InboundMail) -> None:
         # The opening mail again: its delivery stopped after the conversation was opened
         # and before the mail was read into it (no 250 yet, so the sender retried).
         first = await self._opened_by(conversation, mail)
