@@ -25,9 +25,11 @@ Homeserver error texts are not logged either, because some quote the room id.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -158,6 +160,9 @@ def is_due(last_run: datetime | None, now: datetime, every: timedelta) -> bool:
 Pause = Callable[[float], Awaitable[None]]
 # Called with the record after the purge and before the erasure (see `Conductor.forget_traces`).
 BeforeErase = Callable[[ConversationRecord], Awaitable[None]]
+# Held around the last look and the erasure: in the bot, its conductor's step lock, so that
+# no step opens the conversation again between the two (`Conductor.steps`).
+Serial = Callable[[], AbstractAsyncContextManager[None]]
 
 
 async def prune_bookkeeping(store: Store, now: datetime, keep_done: timedelta) -> tuple[int, int]:
@@ -185,6 +190,7 @@ async def run_retention(
     pause: Pause = asyncio.sleep,
     keep_by_office: Mapping[str, timedelta] | None = None,
     before_erase: BeforeErase | None = None,
+    serial: Serial | None = None,
 ) -> RetentionReport:
     """Delete every conversation closed longer than `keep` before `now` (see module doc).
 
@@ -192,7 +198,8 @@ async def run_retention(
     id, "" for those from before offices); the others keep `keep`. A conversation that fails
     `attempts` times is left as it is and listed in `failed`; the others go on. `pause` waits
     between attempts (injected so tests need not sleep). `before_erase` lets the parts that
-    name youths outside the conversation's rows (group book, forum) forget it first.
+    name youths outside the conversation's rows (group book, forum) forget it first;
+    `serial` is held from the last look at the conversation to its erasure.
     """
     _check_time(now, keep)
     default_keep = keep
@@ -230,8 +237,9 @@ async def run_retention(
         if not await _still_closed(store, records[cid]):
             continue  # opened again by crisis words while earlier rooms were purged
         done = await _delete_with_retries(store, admin, records[cid], attempts,
-                                          retry_delay, pause, before_erase)
-        (deleted if done else failed).append(cid)
+                                          retry_delay, pause, before_erase, serial)
+        if done is not None:  # None: opened again during its purge, kept
+            (deleted if done else failed).append(cid)
     report = RetentionReport(False, cutoff, planned, tuple(deleted), tuple(failed))
     if failed:
         log.warning("%s", report.summary())
@@ -250,11 +258,14 @@ async def _still_closed(store: Store, planned: ConversationRecord) -> bool:
 async def _delete_with_retries(
     store: Store, admin: RoomPurger, record: ConversationRecord,
     attempts: int, retry_delay: float, pause: Pause, before_erase: BeforeErase | None,
-) -> bool:
+    serial: Serial | None,
+) -> bool | None:
+    """True: deleted; False: failed every attempt; None: opened again, kept."""
     cid = record.conversation
     for attempt in range(1, attempts + 1):
         try:
-            await _delete_one(store, admin, record, before_erase)
+            if not await _delete_one(store, admin, record, before_erase, serial):
+                return None
         except (AdminApiError, StoreError) as exc:
             # The type, status and errcode only: the homeserver's text may quote the room id.
             log.warning(
@@ -270,8 +281,10 @@ async def _delete_with_retries(
 
 
 async def _delete_one(
-    store: Store, admin: RoomPurger, record: ConversationRecord, before_erase: BeforeErase | None
-) -> None:
+    store: Store, admin: RoomPurger, record: ConversationRecord, before_erase: BeforeErase | None,
+    serial: Serial | None,
+) -> bool:
+    """False if the conversation was opened again meanwhile (kept, room purged or not)."""
     cid = record.conversation
     try:
         await admin.delete_room_and_wait(record.room_id)
@@ -282,7 +295,16 @@ async def _delete_one(
     # Only after the purge: until here the row is the only way back to the room. The group
     # book and forum forget the youth before the row goes: the row is how they find them,
     # so a crash in between repeats both on the next run.
-    if before_erase is not None:
-        await before_erase(record)
-    await store.erase_conversation(cid)
+    async with serial() if serial is not None else contextlib.nullcontext():
+        # Read again: crisis words written into the room while it was purged (seconds)
+        # open it again; erasing it then would take an open, flagged conversation's
+        # records from under the router. Its lost room ends it; a later run erases it.
+        if not await _still_closed(store, record):
+            log.info("retention: conversation %s was opened again during its purge; kept",
+                     cid)
+            return False
+        if before_erase is not None:
+            await before_erase(record)
+        await store.erase_conversation(cid)
     log.info("retention: conversation %s deleted", cid)
+    return True

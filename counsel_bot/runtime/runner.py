@@ -35,6 +35,7 @@ from counsel_bot.conversation.groups import GroupDesk
 from counsel_bot.conversation.retention import (
     BeforeErase,
     RoomPurger,
+    Serial,
     is_due,
     prune_bookkeeping,
     run_retention,
@@ -271,7 +272,8 @@ async def _run_bot(
         # of an account that lives on: only what came from its room.
         executor.before_erase = functools.partial(before_erase, account=True)
         retention = asyncio.create_task(retention_loop(settings, store, admin, clock, stop,
-                                                       before_erase=before_erase))
+                                                       before_erase=before_erase,
+                                                       serial=conductor.steps.held))
         stack.push_async_callback(_finish, retention)
         if mail is not None and mail.inbound is not None:
             bot.on_stop.append(mail.inbound.stop)
@@ -387,6 +389,7 @@ def bridge_admin(
 async def retention_loop(
     settings: Settings, store: Store, admin: RoomPurger | None, clock: Clock,
     stop: asyncio.Event, check_every: float = 60.0, before_erase: BeforeErase | None = None,
+    serial: Serial | None = None,
 ) -> None:
     """Closed conversations are deleted after [retention] closed_days: room purged, then
     the bot's records erased (only with the bridge's admin access: without it, nothing can
@@ -395,7 +398,7 @@ async def retention_loop(
     directory); time comes from ``clock``."""
     while not stop.is_set():
         try:
-            await _retention_round(settings, store, admin, clock, before_erase)
+            await _retention_round(settings, store, admin, clock, before_erase, serial)
         except Exception as exc:
             # A busy database or an unreachable homeserver must not end retention until
             # the next restart (conversations would be kept past their time): the round is
@@ -407,7 +410,8 @@ async def retention_loop(
 
 
 async def _retention_round(settings: Settings, store: Store, admin: RoomPurger | None,
-                           clock: Clock, before_erase: BeforeErase | None) -> None:
+                           clock: Clock, before_erase: BeforeErase | None,
+                           serial: Serial | None) -> None:
     keep, every = settings.retention.keep, settings.retention.run_every
     last = await store.get_setting(LAST_RETENTION_KEY)
     now = clock.now()
@@ -416,7 +420,7 @@ async def _retention_round(settings: Settings, store: Store, admin: RoomPurger |
     if admin is not None:
         report = await run_retention(store, admin, now, keep, dry_run=False,
                                      keep_by_office=retention_by_office(settings),
-                                     before_erase=before_erase)
+                                     before_erase=before_erase, serial=serial)
         log.info("%s", report.summary())
     await prune_bookkeeping(store, now, settings.retention.keep_done)
     await store.set_setting(LAST_RETENTION_KEY, now.isoformat())

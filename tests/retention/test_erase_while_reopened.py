@@ -48,7 +48,7 @@ async def _retention(store: MemoryStore, admin: FakeAdmin,
         await conductor.forget_traces(record, NOW)
 
     return await run_retention(store, admin, NOW, KEEP, dry_run=False,
-                               before_erase=before_erase)
+                               before_erase=before_erase, serial=conductor.steps.held)
 
 
 async def test_a_conversation_opened_again_during_its_purge_is_not_erased() -> None:
