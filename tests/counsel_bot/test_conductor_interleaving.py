@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from nio import RoomCreateResponse
 
 from counsel_bot.channels.mail.mail_channel import MailChannel
-from counsel_bot.config import Settings
+from counsel_bot.config import Settings, StaffSettings
 from counsel_bot.conversation.conductor import Change, Conductor
 from counsel_bot.core.crisis import Assessment, CrisisDetector, default_lexicon_dir
-from counsel_bot.core.effects import SayToStaff
+from counsel_bot.core.effects import SayToStaff, decode_effect
 from counsel_bot.core.ids import EventID, RoomID, UserID
 from counsel_bot.core.mail_deadline import MailDeadlines
 from counsel_bot.core.opening_hours import OpeningHours
@@ -35,6 +36,8 @@ HOURS = OpeningHours.from_dict({"timezone": "Europe/Berlin"})
 YOUTH_ROOM = RoomID("!youth:x")
 YOUTH = UserID("@sunflower:x")
 YOUTH_WORDS = "hallo, ich brauche hilfe mit meinen eltern"
+ANNA = UserID("@anna:x")
+STAFF_ROOM = RoomID("!staff:x")
 MAIL = InboundMail(
     message_id="<first@example.org>", in_reply_to=None, references=(),
     subject="Hilfe", from_address="moon@example.org",
@@ -177,3 +180,40 @@ async def test_an_outbox_callback_committing_during_a_youths_crisis_check_waits_
 
     assert results == [None, True, None], results
     assert await _unrecorded(store) == []
+
+
+async def test_a_close_while_a_mails_crisis_words_are_judged_does_not_lose_the_alert() -> None:
+    """The mail found its conversation open; while its words were judged, the counsellor's
+    ``!close`` (the sync loop) closed it, and the mail's check then saw no conversation and
+    raised nothing: crisis words by mail with no alert. The close now waits for the mail's
+    step, whose alert goes out; the close follows."""
+    store = MemoryStore(AeadSealer())
+    detector = CrisisDetector.from_directory(default_lexicon_dir())
+    judge = GatedJudge(detector, "umbringen")
+    policy = policy_from(Settings(staff=StaffSettings(counsellors=(str(ANNA),))))
+    conductor = await Conductor.open(store, detector, policy, AT, judge=judge)
+    await conductor.sync_roster(AT)
+    await conductor.staff_wrote(STAFF_ROOM, ANNA, EventID("$duty"), "!duty on", AT)
+
+    async def create_room() -> Any:
+        return RoomCreateResponse("!mail:x")
+
+    mail = MailChannel(conductor, None, MailSettings(), None,  # type: ignore[arg-type]
+                       lambda: AT, create_room, MailDeadlines(HOURS))
+    await mail.deliver(MAIL)
+    [opened] = conductor.router.snapshot().conversations
+    assert opened.assigned_to == ANNA
+    again = replace(MAIL, message_id="<second@example.org>", in_reply_to=MAIL.message_id,
+                    references=(MAIL.message_id,), text="Ich will mich umbringen.")
+    delivery = asyncio.create_task(mail.deliver(again))
+    await judge.entered.wait()
+    close = asyncio.create_task(conductor.staff_wrote(
+        STAFF_ROOM, ANNA, EventID("$close"), f"!close {opened.conversation}", AT))
+    await _let_others_run(close)
+    judge.release.set()
+    await asyncio.gather(delivery, close)
+
+    alerts = [e for e in map(decode_effect, [x.payload for x in await store.pending_outbox()])
+              if isinstance(e, SayToStaff) and e.key == "staff_crisis_alert"]
+    assert len(alerts) == 1, "crisis words by mail raised no alert: closed while judged"
+    assert conductor.router.conversation(opened.conversation) is None  # the close went on
