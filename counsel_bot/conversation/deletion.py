@@ -20,7 +20,7 @@ from counsel_bot.core.effects import (
     SayToStaff,
     SayToYouth,
 )
-from counsel_bot.core.ids import ConversationID
+from counsel_bot.core.ids import ConversationID, UserID
 from counsel_bot.core.messages import Language
 from counsel_bot.core.routing.model import ConversationSnapshot
 
@@ -41,8 +41,12 @@ def ask(step: Change, conversation: ConversationID, *, can_delete: bool) -> None
 
 def in_time(current: ConversationSnapshot | None, asked: str | None, at: datetime) -> bool:
     """Whether "ja löschen" at ``at`` confirms: asked first, within the time, still open."""
-    return bool(asked) and current is not None \
-        and at - datetime.fromisoformat(str(asked)) <= DELETE_CONFIRM_WITHIN
+    return current is not None and asked_within(asked, at)
+
+
+def asked_within(asked: str | None, at: datetime) -> bool:
+    """Whether "löschen" was asked no longer than `DELETE_CONFIRM_WITHIN` before ``at``."""
+    return bool(asked) and at - datetime.fromisoformat(str(asked)) <= DELETE_CONFIRM_WITHIN
 
 
 def confirm(
@@ -56,12 +60,32 @@ def confirm(
     if current is None or not in_time(current, asked, step.at):
         step.add(SayToYouth(conversation, "delete.ask_first"))
         return False
+    return _confirmed(step, conversation, current.language, current.assigned_to,
+                      emergency=emergency, can_delete=can_delete, end=end)
+
+
+def confirm_closed(
+    step: Change, conversation: ConversationID, language: str, asked: str | None, *,
+    emergency: Mapping[Language, str], can_delete: bool,
+) -> bool:
+    """"ja löschen" in a conversation already closed (by "ende" or its counsellor): the
+    end is when a youth most often wants the chat gone. Nothing to close, nobody to mention."""
+    if not asked_within(asked, step.at):
+        step.add(SayToYouth(conversation, "delete.ask_first"))
+        return False
+    return _confirmed(step, conversation, language, None, emergency=emergency,
+                      can_delete=can_delete, end=lambda: None)
+
+
+def _confirmed(
+    step: Change, conversation: ConversationID, spoken: str, counsellor: UserID | None, *,
+    emergency: Mapping[Language, str], can_delete: bool, end: Callable[[], None],
+) -> bool:
     step.settings.append((asked_key(conversation), ""))
-    language: Language = "en" if current.language == "en" else "de"
+    language: Language = "en" if spoken == "en" else "de"
     step.add(SayToYouth(conversation, "delete.now" if can_delete else "delete.by_retention",
                         (("emergency", emergency[language]),)))
     end()
-    counsellor = current.assigned_to
     staff_key = "staff_deleted" if can_delete else "staff_delete_by_retention"
     step.add(SayToStaff(staff_key, (("conversation", conversation),),
                         mentions=(counsellor,) if counsellor else ()))

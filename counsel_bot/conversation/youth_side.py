@@ -78,6 +78,8 @@ class YouthSide:
             if c.appointments.youth_answered(step, record.conversation, body):
                 await self._stay_or_leave(step, record.conversation)
                 return
+            if await self._deletes_after_close(step, record, body):
+                return
             if not await self._reopens(step, record, body):
                 return
         if record is None and c.redeem_case_code is not None and looks_like_case_code(body):
@@ -191,6 +193,27 @@ class YouthSide:
         self.open(step, room_id, youth, nickname, "")
         await self.conductor.commit(step)
 
+    async def _deletes_after_close(self, step: Change, record: ConversationRecord,
+                                   body: str) -> bool:
+        """"löschen" / "ja löschen" after the close: the chat and the account are deleted
+        as in an open conversation (True, committed here). The bot stays in the room until
+        the confirmation's time is up, so the "ja löschen" is read."""
+        command = cmd.parse_youth(body)
+        kind = None if command is None else command.kind
+        conversation = record.conversation
+        if kind is cmd.YouthCommandKind.DELETE:
+            deletion.ask(step, conversation, can_delete=self.conductor.can_delete())
+            await self._stay_or_leave(step, conversation,
+                                      at_least=step.at + deletion.DELETE_CONFIRM_WITHIN)
+        elif kind is cmd.YouthCommandKind.CONFIRM_DELETE:
+            if await self._delete_confirmed(step, conversation, closed=record):
+                await self.conductor.commit(step)
+            else:
+                await self._stay_or_leave(step, conversation)
+        else:
+            return False
+        return True
+
     async def _reopens(self, step: Change, record: ConversationRecord, body: str) -> bool:
         """Crisis words after the close (often in answer to the score question, when the
         youth could not say it before) open the conversation again, in the same room: True,
@@ -222,17 +245,20 @@ class YouthSide:
         feedback.after_close(step, conversation, body, scored_before=scored, closing=closing)
         await self._stay_or_leave(step, conversation)
 
-    async def _stay_or_leave(self, step: Change, conversation: ConversationID) -> None:
-        """Commit ``step``, the bot leaving the closed room `LEAVE_AFTER` from now; with an
-        appointment to come (or a proposal to answer) it stays: the answer, the reminders
-        and the call come to this room. A leave planned before such a yes is called off."""
+    async def _stay_or_leave(self, step: Change, conversation: ConversationID, *,
+                             at_least: datetime | None = None) -> None:
+        """Commit ``step``, the bot leaving the closed room `LEAVE_AFTER` from now (and not
+        before ``at_least``); with an appointment to come (or a proposal to answer) it
+        stays: the answer, the reminders and the call come to this room. A leave planned
+        before such a yes is called off."""
         c = self.conductor
         leave_at = None
+        planned = self.leaving.get(conversation)
         if c.appointments.upcoming(conversation, step.at):
             if self.leaving.pop(conversation, None) is not None:
                 step.sealed.append((feedback.leave_key(conversation), None))
-        elif conversation not in self.leaving:
-            leave_at = step.at + feedback.LEAVE_AFTER
+        elif planned is None or (at_least is not None and planned < at_least):
+            leave_at = max(step.at + feedback.LEAVE_AFTER, at_least or step.at)
             step.sealed.append((feedback.leave_key(conversation),
                                 leave_at.isoformat().encode()))
         if await c.commit(step) and leave_at is not None:
@@ -325,27 +351,37 @@ class YouthSide:
         else:
             step.add(SayToYouth(conversation, "not_available_yet"))
 
-    async def _delete_confirmed(self, step: Change, conversation: ConversationID) -> None:
+    async def _delete_confirmed(self, step: Change, conversation: ConversationID, *,
+                                closed: ConversationRecord | None = None) -> bool:
+        """"ja löschen" in an open conversation, or in the ``closed`` one of this record;
+        True if it is erased now."""
         c = self.conductor
         asked = await c.store.get_setting(deletion.asked_key(conversation))
-        record = await c.store.conversation(conversation)
-        if record is not None and deletion.in_time(
-                c.router.conversation(conversation), asked, step.at):
+        record = closed or await c.store.conversation(conversation)
+        current = c.router.conversation(conversation)
+        if record is not None and (deletion.asked_within(asked, step.at) if closed
+                                   else deletion.in_time(current, asked, step.at)):
             # Confirmed: the group book and the forum forget the youth in this same
             # transition, whether the room is purged now or by retention later.
             await youth_traces.forget_in_addons(step, c.addons, record, account=True)
             # Erased means erased: no appointment keeps the conversation (or reminds).
             c.appointments.erased(step, conversation)
-        erased = deletion.confirm(
-            step, conversation, c.router.conversation(conversation), asked,
-            emergency=c.policy.emergency, can_delete=c.can_delete(),
-            end=lambda: c.handle(step, [ev.YouthEnded(step.at, conversation)],
-                                 reply_room=None))
+        if closed is not None:
+            erased = deletion.confirm_closed(
+                step, conversation, closed.language, asked, emergency=c.policy.emergency,
+                can_delete=c.can_delete())
+        else:
+            erased = deletion.confirm(
+                step, conversation, current, asked,
+                emergency=c.policy.emergency, can_delete=c.can_delete(),
+                end=lambda: c.handle(step, [ev.YouthEnded(step.at, conversation)],
+                                     reply_room=None))
         if erased:
             c.rooms.pop(conversation, None)
             c.appointments.forget(conversation)
             c.crisis.forget(step, conversation)
             self.leaving.pop(conversation, None)  # its sealed time goes with the erasure
+        return erased
 
     async def check_crisis(self, step: Change, conversation: ConversationID, body: str) -> None:
         c = self.conductor
