@@ -43,6 +43,18 @@ CATALOGUE: dict[str, dict[Language, str]] = {
             "personal here."
         ),
     },
+    "stranger_removed": {
+        "de": (
+            "Gerade ist noch jemand in diesen Chat gekommen. Dieser Chat ist nur für dich und "
+            "die Beratung, damit niemand mitliest, was du hier schreibst. Deshalb habe ich die "
+            "Person wieder aus dem Raum genommen. Du kannst einfach weiterschreiben."
+        ),
+        "en": (
+            "Someone else just came into this chat. This chat is only for you and the "
+            "counselling team, so that nobody reads along with what you write here. That is "
+            "why I have taken that person out of the room again. You can just go on writing."
+        ),
+    },
     "moving_room": {
         "de": (
             "Damit niemand sonst in diesen Chat kommen kann, beraten wir in einem eigenen, "

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from nio import (
     AsyncClient,
     BadEvent,
+    ErrorResponse,
     InviteMemberEvent,
     MatrixRoom,
     MegolmEvent,
@@ -44,7 +45,7 @@ from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_po
 from counsel_bot.channels.matrix.session import LOGIN_GONE, LoginRevoked
 from counsel_bot.channels.matrix.staff_room import StaffRoom
 from counsel_bot.channels.matrix.youth_moves import MOVE_RETRY, YouthMoves
-from counsel_bot.channels.outbox_worker import OutboxWorker
+from counsel_bot.channels.outbox_worker import EffectFailed, OutboxWorker
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.conductor import Addon, Conductor
 from counsel_bot.core.clock import Clock
@@ -56,6 +57,7 @@ from counsel_bot.core.incoming_text import without_reply_fallback
 from counsel_bot.core.messages import Language, text
 from counsel_bot.core.routing.model import Channel
 from counsel_bot.core.undecryptable import UndecryptableBuffer
+from counsel_bot.store import ConversationRecord
 from e2e.cross_signing_upload import query_keys
 from e2e.errors import CrossSigningError
 
@@ -111,6 +113,13 @@ def edited_words(event: RoomMessage) -> str | None:
     new = content.get("m.new_content")
     body = new.get("body") if isinstance(new, dict) else None
     return body if isinstance(body, str) else None
+
+
+def _matrix_youth(record: ConversationRecord) -> UserID | None:
+    """The conversation's youth as a Matrix account; None for one born by mail (its youth
+    id is the address), whose youth comes into the bot's own room with a case code."""
+    youth = record.youth_user_id
+    return youth if youth.startswith("@") else None
 
 
 # Bad-request answers in a row before a saved sync position is given up (see _sync_until).
@@ -491,6 +500,34 @@ class CounselBot:
             await self.store.set_setting(greeted, "1")
         return True
 
+    async def _stranger_joined(self, room_id: RoomID, user: UserID, language: str,
+                               event_id: EventID) -> None:
+        """Someone neither staff nor the conversation's youth joined its room (the youth
+        let a friend in, or a stranger by a typo): taken out at once, since a counsellor
+        arriving later gets the youth's earlier words as a transcript in this room, and the
+        youth is told why. The bot may remove them: it stays only in rooms where it can."""
+        answer = await self.client.room_kick(room_id, user,
+                                             reason="a counselling chat is for one youth")
+        if isinstance(answer, ErrorResponse):
+            # Status only: the answer's text names the user.
+            log.warning("could not take someone else out of a youth's room (%s)",
+                        answer.status_code)
+            return
+        spoken: Language = "en" if language == "en" else "de"
+        try:
+            await self.executor.send(room_id, text("stranger_removed", spoken),
+                                     key=f"stranger-removed:{event_id}")
+        except EffectFailed as failure:
+            log.warning("could not tell a youth why someone was removed (%s)", failure)
+
+    async def _room_youth(self, room: MatrixRoom) -> UserID | None:
+        """The youth of the room's conversation, whoever else is there (or, before there is
+        one, the only member who is neither staff nor the bot). Known by the record, also
+        once they have left: a message written just before leaving is still theirs."""
+        record = await self.store.conversation_by_room(RoomID(room.room_id))
+        youth = None if record is None else _matrix_youth(record)
+        return youth if youth is not None else self._youth_of(room)
+
     def _youth_of(self, room: MatrixRoom) -> UserID | None:
         joined = [u for u in room.users if u not in room.invited_users]
         others = [u for u in joined if u != self.user_id and not self.is_staff(u)]
@@ -563,7 +600,8 @@ class CounselBot:
             self.undecryptable.add(EventID(event.event_id), room_id, event, self.clock.now(),
                                    resume=self._batch_since)
             room = self.client.rooms.get(room_id)
-            if room is not None and room.encrypted and self._youth_of(room) == event.sender \
+            if room is not None and room.encrypted \
+                    and await self._room_youth(room) == event.sender \
                     and not await self._is_staff_room(room_id):
                 await self.conductor.youth_reached_out(
                     await self.moving.words_room(room, UserID(event.sender)),
@@ -617,7 +655,8 @@ class CounselBot:
                                              correction=corrected is not None)
             return
         room = self.client.rooms.get(room_id)
-        if room is None or await self._is_staff_room(room_id) or self._youth_of(room) != sender:
+        if room is None or await self._is_staff_room(room_id) \
+                or await self._room_youth(room) != sender:
             return
         if not room.encrypted:
             return  # never take content from an unencrypted room
@@ -634,7 +673,7 @@ class CounselBot:
         them in their own app; the bot keeps a note of them (and any text they carry) for a
         counsellor who joins later, and tells the youth once that it cannot pass files on."""
         room = self.client.rooms.get(room_id)
-        if room is None or not room.encrypted or self._youth_of(room) != event.sender:
+        if room is None or not room.encrypted or await self._room_youth(room) != event.sender:
             return
         if await self._is_staff_room(room_id):
             return
@@ -682,6 +721,11 @@ class CounselBot:
             if self.is_staff(user):
                 await self.conductor.member_joined(room_id, user, EventID(event.event_id), at)
             elif user != self.user_id:
+                record = await self.store.conversation_by_room(room_id)
+                if record is not None and _matrix_youth(record) not in (None, user):
+                    await self._stranger_joined(room_id, user, record.language,
+                                                EventID(event.event_id))
+                    return
                 await self.moving.youth_joined(room_id)
                 await self._welcome(room_id)
         # From an invitation too: a counsellor who declines, or whose invitation the youth
