@@ -30,10 +30,12 @@ from nio import (
     RoomMessageMedia,
     RoomMessagesResponse,
     RoomMessageText,
+    StickerEvent,
     SyncError,
     SyncResponse,
     Timeline,
     UnknownBadEvent,
+    UnknownEvent,
 )
 from nio.exceptions import EncryptionError
 
@@ -120,6 +122,39 @@ def _matrix_youth(record: ConversationRecord) -> UserID | None:
     id is the address), whose youth comes into the bot's own room with a case code."""
     youth = record.youth_user_id
     return youth if youth.startswith("@") else None
+
+
+# A poll is an event type of its own (Matrix 1.7, and MSC3381's as Element still sends it).
+POLL_TYPES = frozenset({"m.poll.start", "org.matrix.msc3381.poll.start"})
+
+
+def _extensible_text(block: object) -> str:
+    """The plain text of an extensible-events block: MSC1767's string, or Matrix 1.7's
+    list of representations (the first plain one)."""
+    if not isinstance(block, dict):
+        return ""
+    unstable = block.get("org.matrix.msc1767.text")
+    if isinstance(unstable, str):
+        return unstable
+    stable = block.get("m.text")
+    if isinstance(stable, list):
+        return next((r["body"] for r in stable if isinstance(r, dict)
+                     and isinstance(r.get("body"), str)
+                     and r.get("mimetype", "text/plain") == "text/plain"), "")
+    body = block.get("body")
+    return body if isinstance(body, str) else ""
+
+
+def poll_words(content: dict[str, Any]) -> str:
+    """A poll's question and its answers ("question – a / b"), or its fallback text."""
+    poll = content.get("m.poll", content.get("org.matrix.msc3381.poll.start"))
+    if not isinstance(poll, dict):
+        return _extensible_text(content)
+    answers = poll.get("answers")
+    picks = [_extensible_text(a) for a in answers] if isinstance(answers, list) else []
+    question = _extensible_text(poll.get("question"))
+    shown = " / ".join(p for p in picks if p)
+    return f"{question} – {shown}" if shown else question or _extensible_text(content)
 
 
 # Bad-request answers in a row before a saved sync position is given up (see _sync_until).
@@ -611,6 +646,9 @@ class CounselBot:
         elif isinstance(event, RoomMessage | BadEvent | UnknownBadEvent) \
                 and sender is not None and not self.is_staff(str(sender)):
             await self._on_other_message(room_id, event)
+        elif isinstance(event, UnknownEvent | StickerEvent) and sender is not None \
+                and not self.is_staff(str(sender)):
+            await self._on_poll_or_sticker(room_id, event)
         elif isinstance(event, RoomMemberEvent):
             await self._on_membership(room_id, event)
 
@@ -621,8 +659,11 @@ class CounselBot:
             # Held for its key like any message: a crisis in a group must not slip through.
             self.undecryptable.add(EventID(event.event_id), room_id, event, self.clock.now(),
                                    resume=self._batch_since)
-        elif isinstance(event, RoomMessage) and (body := words_of(event)):
-            # Text, and what else carries words: /me, notices, a picture's caption.
+        elif isinstance(event, RoomMessage | UnknownEvent) and (body := (
+                words_of(event) if isinstance(event, RoomMessage)
+                else poll_words(event.source.get("content") or {})
+                if event.type in POLL_TYPES else "")):
+            # Text, and what else carries words: /me, notices, a picture's caption, a poll.
             room = self.client.rooms.get(room_id)
             if room is not None and room.encrypted:
                 await addon.room_message(room_id, UserID(event.sender), EventID(event.event_id),
@@ -696,13 +737,35 @@ class CounselBot:
                                                        self.clock.now())
             return
         # A /me or a notice is words like any text: no note that files cannot be passed on.
-        youth, event_id = UserID(event.sender), EventID(event.event_id)
+        await self._take_note(room, event.sender, event.event_id, note,
+                              attachment=kind not in TEXT_MSGTYPES)
+
+    async def _on_poll_or_sticker(self, room_id: RoomID,
+                                  event: UnknownEvent | StickerEvent) -> None:
+        """A poll (its question and answers are words like any message: a youth may ask
+        the one important thing as a poll) or a sticker (kept as a note, like a picture).
+        Other kinds of event (reactions, receipts) carry nothing to counsel on."""
+        room = self.client.rooms.get(room_id)
+        if room is None or not room.encrypted or await self._room_youth(room) != event.sender \
+                or await self._is_staff_room(room_id):
+            return
+        if isinstance(event, StickerEvent):
+            await self._take_note(room, event.sender, event.event_id,
+                                  f"[Sticker: {event.body}]", attachment=True)
+        elif event.type in POLL_TYPES and (words := poll_words(
+                event.source.get("content") or {})):
+            await self._take_note(room, event.sender, event.event_id, f"[Umfrage: {words}]",
+                                  attachment=False)
+
+    async def _take_note(self, room: MatrixRoom, sender: str, event_id: str, note: str, *,
+                         attachment: bool) -> None:
+        """What the youth sent, as the words kept (and checked) for it."""
+        youth, event, room_id = UserID(sender), EventID(event_id), RoomID(room.room_id)
         counselling = await self.moving.words_room(room, youth)
-        await self.conductor.youth_wrote(counselling, youth, room.user_name(youth), event_id,
-                                         note, self.clock.now(),
-                                         attachment=kind not in TEXT_MSGTYPES)
+        await self.conductor.youth_wrote(counselling, youth, room.user_name(youth), event,
+                                         note, self.clock.now(), attachment=attachment)
         if counselling != room_id:
-            await self.moving.taken_along(room_id, counselling, event_id, note)
+            await self.moving.taken_along(room_id, counselling, event, note)
 
     async def _maybe_mail_reply(
         self, room_id: RoomID, sender: UserID, event_id: EventID, body: str, *,
