@@ -555,18 +555,28 @@ class CounselBot:
         except EffectFailed as failure:
             log.warning("could not tell a youth why someone was removed (%s)", failure)
 
-    async def _room_youth(self, room: MatrixRoom) -> UserID | None:
-        """The youth of the room's conversation, whoever else is there (or, before there is
-        one, the only member who is neither staff nor the bot). Known by the record, also
-        once they have left: a message written just before leaving is still theirs."""
+    async def _is_room_youth(self, room: MatrixRoom, sender: str) -> bool:
+        """Whether ``sender`` is the youth of the room's conversation, whoever else is
+        there; known by the record, also once they have left (a message written just before
+        leaving is still theirs). Before there is a conversation: the only member who is
+        neither staff nor the bot, or, with none left, one not on staff who wrote and left
+        before the bot read it (nio's members are those at the end of the sync)."""
         record = await self.store.conversation_by_room(RoomID(room.room_id))
         youth = None if record is None else _matrix_youth(record)
-        return youth if youth is not None else self._youth_of(room)
+        if youth is not None:
+            return sender == youth
+        if (only := self._youth_of(room)) is not None:
+            return sender == only
+        return not self._others(room) and sender != self.user_id and not self.is_staff(sender)
 
     def _youth_of(self, room: MatrixRoom) -> UserID | None:
-        joined = [u for u in room.users if u not in room.invited_users]
-        others = [u for u in joined if u != self.user_id and not self.is_staff(u)]
+        others = self._others(room)
         return UserID(others[0]) if len(others) == 1 else None
+
+    def _others(self, room: MatrixRoom) -> list[str]:
+        """The joined members who are neither staff nor the bot."""
+        joined = [u for u in room.users if u not in room.invited_users]
+        return [u for u in joined if u != self.user_id and not self.is_staff(u)]
 
     async def _can_moderate(self, room_id: RoomID) -> bool:
         """Whether the bot may remove a counsellor again, by the server's current state.
@@ -636,7 +646,7 @@ class CounselBot:
                                    resume=self._batch_since)
             room = self.client.rooms.get(room_id)
             if room is not None and room.encrypted \
-                    and await self._room_youth(room) == event.sender \
+                    and await self._is_room_youth(room, event.sender) \
                     and not await self._is_staff_room(room_id):
                 await self.conductor.youth_reached_out(
                     await self.moving.words_room(room, UserID(event.sender)),
@@ -697,7 +707,7 @@ class CounselBot:
             return
         room = self.client.rooms.get(room_id)
         if room is None or await self._is_staff_room(room_id) \
-                or await self._room_youth(room) != sender:
+                or not await self._is_room_youth(room, sender):
             return
         if not room.encrypted:
             return  # never take content from an unencrypted room
@@ -714,7 +724,8 @@ class CounselBot:
         them in their own app; the bot keeps a note of them (and any text they carry) for a
         counsellor who joins later, and tells the youth once that it cannot pass files on."""
         room = self.client.rooms.get(room_id)
-        if room is None or not room.encrypted or await self._room_youth(room) != event.sender:
+        if room is None or not room.encrypted \
+                or not await self._is_room_youth(room, event.sender):
             return
         if await self._is_staff_room(room_id):
             return
@@ -746,7 +757,8 @@ class CounselBot:
         the one important thing as a poll) or a sticker (kept as a note, like a picture).
         Other kinds of event (reactions, receipts) carry nothing to counsel on."""
         room = self.client.rooms.get(room_id)
-        if room is None or not room.encrypted or await self._room_youth(room) != event.sender \
+        if room is None or not room.encrypted \
+                or not await self._is_room_youth(room, event.sender) \
                 or await self._is_staff_room(room_id):
             return
         if isinstance(event, StickerEvent):
