@@ -43,6 +43,21 @@ CATALOGUE: dict[str, dict[Language, str]] = {
             "personal here."
         ),
     },
+    "shared_room": {
+        "de": (
+            "In diesem Chat sind mehrere Personen. Beraten kann ich nur zu zweit: Wenn du mit "
+            "uns reden möchtest, starte bitte einen eigenen Chat nur mit mir, ohne andere. Was "
+            "hier geschrieben wird, lese ich nicht und gebe ich nicht weiter.\n"
+            "Wenn es dir gerade sehr schlecht geht: {emergency}\n"
+            "(English: counselling is one to one. Please start a chat of your own with me.)"
+        ),
+        "en": (
+            "There are several people in this chat. I can only counsel one to one: if you want "
+            "to talk to us, please start a chat of your own with just me, without others. What "
+            "is written here I do not read and do not pass on.\n"
+            "If you are in a bad way right now: {emergency}"
+        ),
+    },
     "stranger_removed": {
         "de": (
             "Gerade ist noch jemand in diesen Chat gekommen. Dieser Chat ist nur für dich und "

@@ -525,6 +525,7 @@ class CounselBot:
             return True
         youth = self._youth_of(room)
         if youth is None:
+            await self._one_to_one_only(room)
             return True
         if not room.encrypted or not await self._can_moderate(room_id):
             return await self.moving.move(room, youth)
@@ -554,6 +555,25 @@ class CounselBot:
                                      key=f"stranger-removed:{event_id}")
         except EffectFailed as failure:
             log.warning("could not tell a youth why someone was removed (%s)", failure)
+
+    async def _one_to_one_only(self, room: MatrixRoom) -> None:
+        """A room without a conversation where several members not on staff are: nobody
+        is its youth, so nobody's words are taken. Told once that counselling is one to
+        one, how to start it, and the numbers, since one of them may need help now."""
+        room_id = RoomID(room.room_id)
+        told = f"shared_told:{room_id}"
+        if len(self._others(room)) < 2 or await self.store.get_setting(told) \
+                or await self.store.conversation_by_room(room_id) is not None:
+            return
+        language = self.default_language
+        try:
+            await self.executor.send(room_id, text(
+                "shared_room", language, emergency=self.conductor.policy.emergency[language]),
+                key=told)
+        except EffectFailed as failure:
+            log.warning("could not tell a shared room to write one to one (%s)", failure)
+            return
+        await self.store.set_setting(told, "1")
 
     async def _is_room_youth(self, room: MatrixRoom, sender: str) -> bool:
         """Whether ``sender`` is the youth of the room's conversation, whoever else is
@@ -706,8 +726,10 @@ class CounselBot:
                                              correction=corrected is not None)
             return
         room = self.client.rooms.get(room_id)
-        if room is None or await self._is_staff_room(room_id) \
-                or not await self._is_room_youth(room, sender):
+        if room is None or await self._is_staff_room(room_id):
+            return
+        if not await self._is_room_youth(room, sender):
+            await self._one_to_one_only(room)
             return
         if not room.encrypted:
             return  # never take content from an unencrypted room
