@@ -733,6 +733,12 @@ class CounselBot:
             return
         if not room.encrypted:
             return  # never take content from an unencrypted room
+        corrected = edited_words(event)
+        if corrected is not None:
+            # The words the youth's app shows; the body is only a fallback for apps without
+            # edits, and may say anything ("* edited"). Still marked as an edit: an edit
+            # into "löschen" is no command.
+            body = f"* {corrected}"
         nickname = room.user_name(sender)
         counselling = await self.moving.words_room(room, sender)
         await self.conductor.youth_wrote(counselling, sender, nickname, event_id, body, at)
