@@ -39,15 +39,16 @@ def score(body: str) -> int | None:
 
 def after_close(
     step: Change, conversation: ConversationID, body: str, *, scored_before: bool,
-    closing: str = "",
+    closing: str = "", emergency: str = "",
 ) -> None:
     """``closing`` names this close (its time): a conversation opened again and closed
-    again points to a new chat once more."""
+    again points to a new chat once more, with the ``emergency`` numbers: whoever writes
+    after the close may need help now, not after starting a new chat."""
     given = score(body)
     if given is not None and not scored_before:
         step.after.append(lambda m: m.feedback(given))
         step.settings.append((setting_key(conversation), "1"))
         step.add(SayToYouth(conversation, "feedback_thanks"), f"thanks:{conversation}")
     else:
-        step.add(SayToYouth(conversation, "closed_write_new"),
+        step.add(SayToYouth(conversation, "closed_write_new", (("emergency", emergency),)),
                  f"closed-new:{conversation}{closing}")

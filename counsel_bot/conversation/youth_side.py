@@ -242,7 +242,11 @@ class YouthSide:
         conversation = record.conversation
         scored = await c.store.get_setting(feedback.setting_key(conversation)) is not None
         closing = f":{record.closed_at.isoformat()}" if record.closed_at else ""
-        feedback.after_close(step, conversation, body, scored_before=scored, closing=closing)
+        language: Language = "en" if record.language == "en" else "de"
+        emergency = offices.emergency_of(c.policy.offices, record.office,
+                                         c.policy.emergency)[language]
+        feedback.after_close(step, conversation, body, scored_before=scored, closing=closing,
+                             emergency=emergency)
         await self._stay_or_leave(step, conversation)
 
     async def _stay_or_leave(self, step: Change, conversation: ConversationID, *,

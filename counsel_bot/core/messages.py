@@ -188,9 +188,11 @@ CATALOGUE.update({
     ),
     "closed_write_new": _both(
         "Dieses Gespräch ist beendet. Wenn du wieder reden möchtest, starte einfach einen "
-        "neuen Chat mit mir.",
+        "neuen Chat mit mir.\nWenn es dir gerade sehr schlecht geht oder du in Gefahr bist, "
+        "kannst du sofort mit jemandem sprechen: {emergency}",
         "This conversation has ended. If you want to talk again, just start a new chat "
-        "with me.",
+        "with me.\nIf you feel really bad right now or you are in danger, you can talk to "
+        "someone straight away: {emergency}",
     ),
     "out_of_hours": _both(
         "Gerade ist der Chat nicht besetzt. Wieder da: {next_opening}. Deine Nachrichten "

@@ -18,6 +18,7 @@ from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
 from counsel_bot.core.effects import Leave, SayInRoom, SayToStaff, Transcript, decode_effect
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.messages import text
 from counsel_bot.core.routing import Assign, Closed
 from counsel_bot.runtime.runner import policy_from
 from counsel_bot.store import MemoryStore, SqliteStore
@@ -187,6 +188,9 @@ async def test_a_score_or_a_goodbye_after_the_close_does_not_open_it_again() -> 
     keys = [getattr(e, "key", "") for e in await pending(c)]
     assert "closed_write_new" in keys
     assert "staff_crisis_alert" not in keys
+    # Who writes after the close may need help now: the numbers come with the pointer.
+    [pointer] = [e for e in await pending(c) if getattr(e, "key", "") == "closed_write_new"]
+    assert "116 111" in text(pointer.key, "de", **dict(pointer.params))
 
 
 # -- a forum post ----------------------------------------------------------------------------

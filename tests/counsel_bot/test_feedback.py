@@ -28,7 +28,7 @@ def test_the_first_score_is_thanked_and_kept() -> None:
 @pytest.mark.parametrize(("body", "scored_before"), [("5", True), ("noch was", False)])
 def test_anything_else_points_to_a_new_conversation(body: str, scored_before: bool) -> None:
     step = Change(AT, None)
-    after_close(step, CASE, body, scored_before=scored_before)
-    assert effects(step) == [SayToYouth(CASE, "closed_write_new")]
+    after_close(step, CASE, body, scored_before=scored_before, emergency="116 111")
+    assert effects(step) == [SayToYouth(CASE, "closed_write_new", (("emergency", "116 111"),))]
     assert step.settings == []
     assert step.after == []
