@@ -197,7 +197,13 @@ class SqliteStore:
             except BaseException:
                 await self._roll_back()
                 raise
-            await self._db.execute("COMMIT")
+            try:
+                await self._db.execute("COMMIT")
+            except BaseException:
+                # A failed COMMIT (a full disk, an I/O error) may leave the transaction
+                # open: its rows would be read as if written, and the next BEGIN refused.
+                await self._roll_back()
+                raise
 
     async def _roll_back(self) -> None:
         # Queued behind anything the cancelled or failed task left on the connection's thread,

@@ -36,6 +36,7 @@ from counsel_bot.store import (
     SchemaTooNewError,
     SqliteStore,
     StoreBusyError,
+    StoreError,
     Transition,
     action_of,
     migrate,
@@ -284,5 +285,36 @@ async def test_a_transaction_cancelled_while_beginning_leaves_none_open(
             with pytest.raises(asyncio.CancelledError):
                 await task
             assert await store.mark_processed(EventID(f"$next{n}"), at=T0)
+    finally:
+        await store.close()
+
+
+async def test_a_commit_that_fails_leaves_no_transaction_open(
+    tmp_path: Path, sealer: AeadSealer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A COMMIT can fail (a full disk, an I/O error): SQLite may then keep the transaction
+    open. Before, nothing rolled it back, so reads saw rows never committed and the next
+    write failed on a transaction already open (a suspicion of the runtime review)."""
+    store = await SqliteStore.open(tmp_path / "counsel.sqlite3", sealer)
+    try:
+        db = store._db
+        execute = db.execute
+        failing = {"COMMIT": 1}
+
+        def commit_fails_once(sql: str, *args: object) -> object:
+            if sql == "COMMIT" and failing["COMMIT"]:
+                failing["COMMIT"] -= 1
+
+                async def disk_full() -> None:
+                    raise sqlite3.OperationalError("database or disk is full")
+                return disk_full()
+            return execute(sql, *args)
+
+        monkeypatch.setattr(db, "execute", commit_fails_once)
+        with pytest.raises(StoreError):
+            await store.mark_processed(EventID("$lost"), at=T0)
+        assert not await store.is_processed(EventID("$lost")), "an uncommitted row is seen"
+        assert await store.mark_processed(EventID("$next"), at=T0)
+        assert await store.is_processed(EventID("$next"))
     finally:
         await store.close()
