@@ -382,7 +382,8 @@ class Conductor:
         self.crisis.page_leads(step, self.router.snapshot(), self.every_lead(),
                                self.router.version,
                                self._leads_for if self.policy.offices.enabled else None)
-        self.timers.due(step, self.router.snapshot(), lambda current: self._requeue(step, current))
+        self.timers.due(step, self.router.snapshot(), lambda current: self._requeue(step, current),
+                        self._requeue_leads)
         self.youth.leave_due(step, at)
         await self.appointments.due(step, lambda appointment, tell_youth: self.video.start(
             step, appointment.conversation, appointment.counsellor,
@@ -393,14 +394,25 @@ class Conductor:
         for addon in self.addons:
             await addon.tick(at)
 
-    def _requeue(self, step: Change, current: ConversationSnapshot) -> None:
+    def _requeue(self, step: Change, current: ConversationSnapshot) -> bool:
         """Nobody answered in time: hand back as its counsellor would (the router then puts
-        it at the front and gives it to someone else; the youth is told by the hand-back)."""
+        it at the front and gives it to someone else; the youth is told by the hand-back).
+        True if someone else has it now."""
         if current.assigned_to is None:
-            return
+            return False
         self.handle(step, [ev.Transfer(step.at, current.assigned_to, current.conversation,
                                        None)], reply_room=None)
         step.after.append(lambda metrics: metrics.requeued_unanswered())
+        now = self.router.conversation(current.conversation)
+        return now is not None and now.assigned_to is not None
+
+    def _requeue_leads(self, conversation: ConversationID) -> tuple[str, tuple[UserID, ...]]:
+        """Whom a youth nobody else can take calls: the office's leads (or the on-call
+        office's) in that office's room; all leads without offices, or when it has none."""
+        if not self.policy.offices.enabled:
+            return "", self.every_lead()
+        office, leads = self._leads_for(conversation)
+        return office, leads or self.every_lead()
 
     # -- the transition (transition.py) and erasure ---------------------------------------
 

@@ -93,9 +93,13 @@ class ResponseTimers:
 
     def due(
         self, step: Change, snapshot: RouterSnapshot,
-        requeue: Callable[[ConversationSnapshot], None],
+        requeue: Callable[[ConversationSnapshot], bool],
+        leads_for: Callable[[ConversationID], tuple[str, tuple[UserID, ...]]],
     ) -> None:
-        """On the conductor's tick: remind who is late; hand back what waited too long."""
+        """On the conductor's tick: remind who is late; hand back what waited too long
+        (``requeue``: True if someone else took it at once). Nobody else to take it: the
+        router never gives it back to the counsellor who let it wait, so the team leads
+        (``leads_for``: the conversation's office's, and its staff room) are called."""
         for current, result in self.checks(snapshot, step.at):
             conversation = current.conversation
             counsellor = current.assigned_to
@@ -115,13 +119,17 @@ class ResponseTimers:
             elif result.verdict is Verdict.REQUEUE:
                 # The youth's words stay unanswered: the wait goes on, from the hand-back.
                 self._set(step, conversation, Waiting(since=step.at))
-                step.add(SayToStaff("timers.requeued",
-                                    (("conversation", conversation),
-                                     ("counsellor", counsellor),
-                                     ("minutes", minutes(result.waited))),
-                                    mentions=(counsellor,)),
-                         f"timer_requeue:{conversation}:{current.assignments}")
-                requeue(current)
+                params = (("conversation", conversation), ("counsellor", counsellor),
+                          ("minutes", minutes(result.waited)))
+                tag = f"timer_requeue:{conversation}:{current.assignments}"
+                if requeue(current):
+                    step.add(SayToStaff("timers.requeued", params, mentions=(counsellor,)),
+                             tag)
+                    continue
+                office, leads = leads_for(conversation)
+                step.add(SayToStaff("timers.requeued_nobody",
+                                    (*params, ("leads", " ".join(leads) or "Team")),
+                                    mentions=(counsellor, *leads), office=office), tag)
 
     def _set(self, step: Change, conversation: ConversationID, waiting: Waiting) -> None:
         self._waiting[conversation] = waiting

@@ -32,6 +32,15 @@ TEXTS: dict[str, dict[Language, str]] = {
         "{conversation} got no reply from {counsellor} for {minutes} min and is back in the "
         "queue (at the front), so someone else can take it.",
     ),
+    "timers.requeued_nobody": _both(
+        "{conversation} hat {minutes} Min. keine Antwort von {counsellor} bekommen und ist "
+        "zurück in der Warteschlange, aber niemand sonst im Dienst kann es übernehmen. "
+        "{leads}: Bitte kümmert euch darum („!take {conversation}“) oder fragt bei "
+        "{counsellor} nach.",
+        "{conversation} got no reply from {counsellor} for {minutes} min and is back in the "
+        "queue, but nobody else on duty can take it. {leads}: please look after it "
+        "(\"!take {conversation}\") or check on {counsellor}.",
+    ),
     "notes.handover": _both(
         "Fallnotizen zu {conversation} ({count}), bevor du den Verlauf liest:\n{notes}",
         "Case notes on {conversation} ({count}), before you read the transcript:\n{notes}",

@@ -156,3 +156,27 @@ async def test_a_youth_who_switched_to_mail_is_not_held_to_the_chat_targets() ->
     assert await staff_notices(c, "timers.remind_first") == []
     await c.tick(clock.advance(timedelta(minutes=2)))
     assert len(await staff_notices(c, "timers.remind_first")) == 1
+
+
+async def test_a_youth_nobody_else_can_take_calls_the_team_leads() -> None:
+    """Anna alone on duty, her youth unanswered for 30 minutes: the conversation goes back
+    to the queue, but the router never gives it to the counsellor who handed it back, and
+    nobody else is there. The staff room said "so someone else can take it" to nobody, and
+    the youth waited for no one (a suspicion of the workflow review). Now the team leads
+    are called, as for a crisis nobody took."""
+    policy = policy_from(Settings(staff=StaffSettings(counsellors=(ANNA, BEN),
+                                                      team_leads=("@lea:x",))))
+    clock = FakeClock(T0)
+    c = await Conductor.open(MemoryStore(AeadSealer()),
+                             CrisisDetector.from_directory(default_lexicon_dir()), policy, T0)
+    await c.sync_roster(T0)
+    await c.staff_wrote(STAFF_ROOM, UserID(ANNA), EventID("$duty"), "!duty on", T0)
+    conversation = await open_assigned(c)
+    await c.tick(clock.advance(timedelta(minutes=31)))
+    assert await staff_notices(c, "timers.requeued") == []
+    [called] = await staff_notices(c, "timers.requeued_nobody")
+    assert called.mentions == (UserID(ANNA), UserID("@lea:x"))
+    assert dict(called.params)["conversation"] == conversation
+    current = c.router.conversation(conversation)
+    assert current is not None
+    assert current.assigned_to is None
