@@ -16,23 +16,19 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from nio import RoomCreateResponse
-
 from counsel_bot.channels.mail.mail_channel import MailChannel
 from counsel_bot.config import Settings, StaffSettings
 from counsel_bot.conversation.conductor import Change, Conductor
 from counsel_bot.core.crisis import Assessment, CrisisDetector, default_lexicon_dir
 from counsel_bot.core.effects import SayToStaff, decode_effect
 from counsel_bot.core.ids import EventID, RoomID, UserID
-from counsel_bot.core.mail_deadline import MailDeadlines
-from counsel_bot.core.opening_hours import OpeningHours
 from counsel_bot.runtime.runner import policy_from
 from counsel_bot.store import MemoryStore, StoreError, Transition
-from homeserver_bridge.mail import InboundMail, MailSettings
+from homeserver_bridge.mail import InboundMail
 from tests.store.conftest import AeadSealer
+from tests.support.mail_office import bare_mail_channel
 
 AT = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
-HOURS = OpeningHours.from_dict({"timezone": "Europe/Berlin"})
 YOUTH_ROOM = RoomID("!youth:x")
 YOUTH = UserID("@sunflower:x")
 YOUTH_WORDS = "hallo, ich brauche hilfe mit meinen eltern"
@@ -79,15 +75,7 @@ async def _conductor(store: MemoryStore, held: str = YOUTH_WORDS
     detector = CrisisDetector.from_directory(default_lexicon_dir())
     judge = GatedJudge(detector, held)
     conductor = await Conductor.open(store, detector, policy_from(Settings()), AT, judge=judge)
-    rooms: list[str] = []
-
-    async def create_room() -> Any:
-        rooms.append(f"!mail{len(rooms)}:x")
-        return RoomCreateResponse(rooms[-1])
-
-    mail = MailChannel(conductor, None, MailSettings(), None,  # type: ignore[arg-type]
-                       lambda: AT, create_room, MailDeadlines(HOURS))
-    return conductor, judge, mail
+    return conductor, judge, bare_mail_channel(conductor, [], AT)
 
 
 async def _let_others_run(task: asyncio.Task[Any]) -> None:
@@ -194,12 +182,7 @@ async def test_a_close_while_a_mails_crisis_words_are_judged_does_not_lose_the_a
     conductor = await Conductor.open(store, detector, policy, AT, judge=judge)
     await conductor.sync_roster(AT)
     await conductor.staff_wrote(STAFF_ROOM, ANNA, EventID("$duty"), "!duty on", AT)
-
-    async def create_room() -> Any:
-        return RoomCreateResponse("!mail:x")
-
-    mail = MailChannel(conductor, None, MailSettings(), None,  # type: ignore[arg-type]
-                       lambda: AT, create_room, MailDeadlines(HOURS))
+    mail = bare_mail_channel(conductor, [], AT)
     await mail.deliver(MAIL)
     [opened] = conductor.router.snapshot().conversations
     assert opened.assigned_to == ANNA

@@ -17,22 +17,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from nio import RoomCreateResponse
 
-from counsel_bot.channels.mail.mail_channel import MailChannel
 from counsel_bot.config import Settings
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
 from counsel_bot.core.effects import SayToStaff, decode_effect
-from counsel_bot.core.mail_deadline import MailDeadlines
-from counsel_bot.core.opening_hours import OpeningHours
 from counsel_bot.runtime.runner import policy_from
 from counsel_bot.store import MemoryStore, StoreError
-from homeserver_bridge.mail import InboundMail, MailSettings
+from homeserver_bridge.mail import InboundMail
 from tests.store.conftest import AeadSealer
+from tests.support.mail_office import bare_mail_channel
 
 AT = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
-HOURS = OpeningHours.from_dict({"timezone": "Europe/Berlin"})
 MAIL = InboundMail(
     message_id="<first@example.org>", in_reply_to=None, references=(),
     subject="Hilfe", from_address="sunflower@example.org",
@@ -47,13 +43,7 @@ async def test_a_mail_delivered_again_after_a_stop_mid_delivery_opens_one_conver
     detector = CrisisDetector.from_directory(default_lexicon_dir())
     conductor = await Conductor.open(store, detector, policy_from(Settings()), AT)
     rooms: list[str] = []
-
-    async def create_room() -> Any:
-        rooms.append(f"!mail{len(rooms)}:x")
-        return RoomCreateResponse(rooms[-1])
-
-    mail = MailChannel(conductor, None, MailSettings(), None,  # type: ignore[arg-type]
-                       lambda: AT, create_room, MailDeadlines(HOURS))
+    mail = bare_mail_channel(conductor, rooms, AT)
     real_commit = conductor.commit
 
     async def stopped_after(change: Any) -> bool:

@@ -4,6 +4,7 @@ a real `MailSender`)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -119,3 +120,18 @@ def plain_text(message: EmailMessage) -> str:
     content = body.get_content()
     assert isinstance(content, str)
     return content
+
+
+def bare_mail_channel(conductor: Conductor, rooms: list[str], at: datetime,
+                      *, answer_after: float = 0.0) -> MailChannel:
+    """A mail channel with no sender and no homeserver: each room it asks for is made up
+    and listed in ``rooms`` (after ``answer_after`` seconds, as a homeserver answers)."""
+    async def create_room() -> Any:
+        if answer_after:
+            await asyncio.sleep(answer_after)
+        rooms.append(f"!mail{len(rooms)}:x")
+        return RoomCreateResponse(rooms[-1])
+
+    hours = OpeningHours.from_dict({"timezone": "Europe/Berlin"})
+    return MailChannel(conductor, None, MailSettings(), None,  # type: ignore[arg-type]
+                       lambda: at, create_room, MailDeadlines(hours))
