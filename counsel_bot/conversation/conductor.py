@@ -379,11 +379,10 @@ class Conductor:
             # A youth who never answers the office question is not left waiting unseen.
             self.handle(step, offices.unanswered(step, self.router, self.policy.offices),
                         reply_room=None)
-        self.crisis.page_leads(step, self.router.snapshot(), self.every_lead(),
-                               self.router.version,
-                               self._leads_for if self.policy.offices.enabled else None)
+        self.crisis.page_leads(step, self.router.snapshot(), self.router.version,
+                               self._leads_to_call)
         self.timers.due(step, self.router.snapshot(), lambda current: self._requeue(step, current),
-                        self._requeue_leads)
+                        self._leads_to_call)
         self.youth.leave_due(step, at)
         await self.appointments.due(step, lambda appointment, tell_youth: self.video.start(
             step, appointment.conversation, appointment.counsellor,
@@ -406,12 +405,15 @@ class Conductor:
         now = self.router.conversation(current.conversation)
         return now is not None and now.assigned_to is not None
 
-    def _requeue_leads(self, conversation: ConversationID) -> tuple[str, tuple[UserID, ...]]:
-        """Whom a youth nobody else can take calls: the office's leads (or the on-call
-        office's) in that office's room; all leads without offices, or when it has none."""
+    def _leads_to_call(self, conversation: ConversationID) -> tuple[str, tuple[UserID, ...]]:
+        """Whom a crisis nobody handled, or a youth nobody else can take, calls, and the
+        office whose staff room it goes to: the office's leads (or the on-call office's);
+        all leads without offices, for a conversation that has ended, or when none is
+        named ("" = the conversation's office's room)."""
         if not self.policy.offices.enabled:
             return "", self.every_lead()
-        office, leads = self._leads_for(conversation)
+        office, leads = offices.leads_for(conversation, self.router, self.policy.router.offices,
+                                          self.policy.offices)
         return office, leads or self.every_lead()
 
     # -- the transition (transition.py) and erasure ---------------------------------------
@@ -458,10 +460,6 @@ class Conductor:
         offices_leads = (UserID(u) for desk in self.policy.offices.desks.values()
                          for u in desk.team_leads)
         return tuple(dict.fromkeys((*self.policy.team_leads, *offices_leads)))
-
-    def _leads_for(self, conversation: ConversationID) -> tuple[str, tuple[UserID, ...]]:
-        return offices.leads_for(conversation, self.router, self.policy.router.offices,
-                                 self.policy.offices)
 
     def _timers_of(self, current: ConversationSnapshot) -> TimerSettings:
         """The response targets of the conversation's office (``[timers]`` without offices,

@@ -244,21 +244,16 @@ class CrisisFlags:
         step.after.append(lambda m: m.crisis_reviewed(category, outcome, source))
 
     def page_leads(
-        self, step: Change, snapshot: RouterSnapshot, leads: tuple[UserID, ...], version: int,
-        leads_for: Callable[[ConversationID], tuple[str, tuple[UserID, ...]]] | None = None,
+        self, step: Change, snapshot: RouterSnapshot, version: int,
+        leads_for: Callable[[ConversationID], tuple[str, tuple[UserID, ...]]],
     ) -> None:
-        """Crises nobody handled in time page the team leads, each wait once (with offices:
-        the leads `leads_for` names, those of its office or of the on-call office, in that
-        office's staff room; all leads for a conversation that has ended). See
-        `EscalationTracker` for what a wait is."""
+        """Crises nobody handled in time page the team leads `leads_for` names, and in the
+        staff room it names ("" = the conversation's office's, transition.py), each wait
+        once. See `EscalationTracker` for what a wait is."""
         self._escalation.update(snapshot, step.at)
-        everyone = leads
         for due in self._escalation.due(step.at):
             conversation = due.conversation
-            office = ""  # "" = the room of the conversation's office (transition.py)
-            if leads_for is not None:
-                office, named = leads_for(conversation)
-                leads = named or everyone
+            office, leads = leads_for(conversation)
             step.after.append(lambda m: m.escalated())
             # Remembered for a restart, which must not page about it again (`paged_key`).
             step.settings.append((paged_key(conversation), "1"))

@@ -151,7 +151,7 @@ async def test_a_flag_nobody_takes_pages_the_leads_once(detector: CrisisDetector
     snapshot = RouterSnapshot(conversations=(replace(WAITING, crisis=CrisisStatus.RAISED),))
     early, due, later = (Change(AT + WAIT * n, None) for n in (0.5, 1, 2))
     for step in (early, due, later):
-        flags.page_leads(step, snapshot, (LEAD,), version=7)
+        flags.page_leads(step, snapshot, 7, lambda _: ("", (LEAD,)))
     assert effects(early) == []
     assert effects(later) == []
     [page] = effects(due)
