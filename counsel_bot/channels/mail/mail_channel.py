@@ -398,8 +398,8 @@ class MailChannel:
         return False
 
     async def _opened_by(self, conversation: ConversationID, mail: InboundMail) -> bool:
-        stored = await self.store.get_sealed_setting(thread_key(conversation))
-        return stored is not None and json.loads(stored)["id"] == mail.message_id
+        thread = await self._stored_thread(conversation)
+        return thread is not None and thread.message_id == mail.message_id
 
     async def _new_room(self) -> RoomID:
         answer = await self._create_room()
@@ -541,9 +541,15 @@ class MailChannel:
         await self.store.set_sealed_setting(thread_key(conversation), _thread_value(thread))
 
     async def _load_thread(self, conversation: ConversationID) -> ReplyThread:
+        thread = await self._stored_thread(conversation)
+        if thread is None:
+            raise BotError(f"no mail thread for {conversation}")
+        return thread
+
+    async def _stored_thread(self, conversation: ConversationID) -> ReplyThread | None:
         stored = await self.store.get_sealed_setting(thread_key(conversation))
         if stored is None:
-            raise BotError(f"no mail thread for {conversation}")
+            return None
         data = json.loads(stored)
         return ReplyThread(data["id"], tuple(data["refs"]), data["subject"])
 
