@@ -21,7 +21,7 @@ from counsel_bot.core.crisis import Assessment, Assessor, ConversationRisk
 from counsel_bot.core.effects import MailToYouth, SayToStaff, SayToYouth
 from counsel_bot.core.escalation import ENDED, Due, EscalationTracker
 from counsel_bot.core.ids import ConversationID, UserID
-from counsel_bot.core.messages import Language
+from counsel_bot.core.messages import Language, spoken
 from counsel_bot.core.routing import events as ev
 from counsel_bot.core.routing.model import (
     Channel,
@@ -206,7 +206,7 @@ class CrisisFlags:
             self.details[conversation] = replace(detail, source=source)
             step.settings.append((source_key(conversation), source))
         if first:
-            language: Language = "en" if current.language == "en" else "de"
+            language = spoken(current.language)
             text = "safety_info" if raised.explicit else "safety_offer"
             # One text per opening of the conversation: a conversation opened again by crisis
             # words after its close gets the numbers again. Its opening time is in the

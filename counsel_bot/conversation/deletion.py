@@ -21,7 +21,7 @@ from counsel_bot.core.effects import (
     SayToYouth,
 )
 from counsel_bot.core.ids import ConversationID, UserID
-from counsel_bot.core.messages import Language
+from counsel_bot.core.messages import Language, spoken
 from counsel_bot.core.routing.model import ConversationSnapshot
 
 # How long "ja löschen" counts after "löschen": later, the youth is asked again.
@@ -78,11 +78,11 @@ def confirm_closed(
 
 
 def _confirmed(
-    step: Change, conversation: ConversationID, spoken: str, counsellor: UserID | None, *,
+    step: Change, conversation: ConversationID, code: str, counsellor: UserID | None, *,
     emergency: Mapping[Language, str], can_delete: bool, end: Callable[[], None],
 ) -> bool:
     step.settings.append((asked_key(conversation), ""))
-    language: Language = "en" if spoken == "en" else "de"
+    language = spoken(code)
     step.add(SayToYouth(conversation, "delete.now" if can_delete else "delete.by_retention",
                         (("emergency", emergency[language]),)))
     end()

@@ -17,7 +17,7 @@ from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.welcome import out_of_hours
 from counsel_bot.core.effects import Effect, SayToStaff, SayToYouth
 from counsel_bot.core.ids import ConversationID, UserID
-from counsel_bot.core.messages import Language
+from counsel_bot.core.messages import Language, spoken
 from counsel_bot.core.offices import MatchKind, OfficeBook, match_office, topic_menu
 from counsel_bot.core.opening_hours import OpeningHours
 from counsel_bot.core.routing import Reply, Router
@@ -147,7 +147,7 @@ def unanswered(
     chosen: list[ev.Event] = []
     for conv in router.snapshot().conversations:
         if conv.office == UNDECIDED and step.at - conv.enqueued_at >= wait:
-            lang: Language = "en" if conv.language == "en" else "de"
+            lang = spoken(conv.language)
             announce(step, book, conv.conversation, book.fallback, lang, fallback=True)
             tell_office(step, conv.conversation, book.fallback, lang)
             chosen.append(ev.OfficeChosen(step.at, conv.conversation, book.fallback))

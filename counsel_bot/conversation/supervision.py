@@ -14,7 +14,7 @@ from counsel_bot.conversation.change import Change
 from counsel_bot.core import commands as cmd
 from counsel_bot.core.effects import SayInRoom, SayToYouth, SendMail, Supervise
 from counsel_bot.core.ids import ConversationID, RoomID, UserID
-from counsel_bot.core.messages import Language, text
+from counsel_bot.core.messages import spoken, text
 from counsel_bot.core.routing.model import Channel, ConversationSnapshot
 
 
@@ -91,7 +91,7 @@ class Supervision:
     def _tell_youth(self, step: Change, current: ConversationSnapshot, key: str) -> None:
         """Into the room, or by mail for a mail youth, who is never in the room."""
         if current.channel is Channel.MAIL and self._mail_on():
-            language: Language = "en" if current.language == "en" else "de"
+            language = spoken(current.language)
             step.add(SendMail(current.conversation, text(key, language)))
         else:
             step.add(SayToYouth(current.conversation, key))

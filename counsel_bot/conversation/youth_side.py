@@ -25,7 +25,7 @@ from counsel_bot.core.incoming_text import (
     storable,
 )
 from counsel_bot.core.language import guess_language
-from counsel_bot.core.messages import Language
+from counsel_bot.core.messages import spoken
 from counsel_bot.core.routing import Assign
 from counsel_bot.core.routing import events as ev
 from counsel_bot.core.routing.model import Channel, ConversationState, CrisisStatus
@@ -242,7 +242,7 @@ class YouthSide:
         conversation = record.conversation
         scored = await c.store.get_setting(feedback.setting_key(conversation)) is not None
         closing = f":{record.closed_at.isoformat()}" if record.closed_at else ""
-        language: Language = "en" if record.language == "en" else "de"
+        language = spoken(record.language)
         emergency = offices.emergency_of(c.policy.offices, record.office,
                                          c.policy.emergency)[language]
         feedback.after_close(step, conversation, body, scored_before=scored, closing=closing,
@@ -313,7 +313,7 @@ class YouthSide:
         current = c.router.conversation(conversation)
         if current is None or current.office != UNDECIDED or cmd.parse_youth(body) is not None:
             return False
-        lang: Language = "en" if language == "en" else "de"
+        lang = spoken(language)
         chosen = offices.answered(step, c.policy.offices, conversation, body, lang,
                                   default_hours=c.policy.hours,
                                   default_emergency=c.policy.emergency)

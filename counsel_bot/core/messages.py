@@ -762,6 +762,12 @@ class _Lenient(dict[str, object]):
         return "?"
 
 
+def spoken(code: str | None) -> Language:
+    """The catalogue's language for a conversation's language code: English for "en",
+    German for anything else (the office's language, and the one every text has)."""
+    return "en" if code == "en" else "de"
+
+
 def text(key: str, language: Language, /, **params: object) -> str:
     """The text for ``key`` in ``language``; params fill ``{placeholders}``."""
     template = CATALOGUE[key][language]

@@ -53,7 +53,7 @@ from counsel_bot.core.errors import BotError
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.language import guess_language
 from counsel_bot.core.mail_deadline import DeadlineState, MailConversation, MailDeadlines
-from counsel_bot.core.messages import Language, text
+from counsel_bot.core.messages import Language, spoken, text
 from counsel_bot.core.routing import events as ev
 from counsel_bot.core.routing.model import Channel
 from counsel_bot.core.today import DayCount
@@ -270,7 +270,7 @@ class MailChannel:
         current = self.conductor.router.conversation(conversation)
         if current is None:
             return
-        language: Language = "en" if current.language == "en" else "de"
+        language = spoken(current.language)
         days = self.deadlines.settings.first_reply_working_days
         within = (text("mail.within_one", language) if days == 1
                   else text("mail.within_days", language, days=days))
@@ -293,7 +293,7 @@ class MailChannel:
             return
         change = Change(at, event_id)
         if correction:
-            body = text("mail.correction", "en" if current.language == "en" else "de",
+            body = text("mail.correction", spoken(current.language),
                         words=body)
         change.add(SendMail(record.conversation, body), f"mail-reply:{event_id}")
         if record.conversation not in self.replied:
@@ -423,7 +423,7 @@ class MailChannel:
         thread, and the counsellor's words in the room go out as mail from now on."""
         change.sealed.append((address_key(conversation), address.encode()))
         current = self.conductor.router.conversation(conversation)
-        language = "en" if current is not None and current.language == "en" else "de"
+        language = spoken(None if current is None else current.language)
         subject = "Your online counselling" if language == "en" else "Deine Online-Beratung"
         change.sealed.append((thread_key(conversation),
                               _thread_value(ReplyThread("", (), subject))))
@@ -456,7 +456,7 @@ class MailChannel:
                                 f"{conversation}|{expires.isoformat()}"))
         token = await self.chat_link.registration_token(expires)
         current = self.conductor.router.conversation(conversation)
-        language: Language = "en" if current is not None and current.language == "en" else "de"
+        language = spoken(None if current is None else current.language)
         mail_text = text("chat.invitation_mail", language, homeserver=self.chat_link.homeserver,
                          token=token or "-", bot=self.chat_link.bot, code=code)
         # The code itself only in the sealed payload: an outbox key is stored in the clear,

@@ -56,7 +56,7 @@ from counsel_bot.core.device_trust_check import check_devices
 from counsel_bot.core.effects import Effect, SayToStaff, StaffDigest
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.incoming_text import without_reply_fallback
-from counsel_bot.core.messages import Language, text
+from counsel_bot.core.messages import Language, spoken, text
 from counsel_bot.core.routing.model import Channel
 from counsel_bot.core.undecryptable import UndecryptableBuffer
 from counsel_bot.store import ConversationRecord
@@ -549,9 +549,8 @@ class CounselBot:
             log.warning("could not take someone else out of a youth's room (%s)",
                         answer.status_code)
             return
-        spoken: Language = "en" if language == "en" else "de"
         try:
-            await self.executor.send(room_id, text("stranger_removed", spoken),
+            await self.executor.send(room_id, text("stranger_removed", spoken(language)),
                                      key=f"stranger-removed:{event_id}")
         except EffectFailed as failure:
             log.warning("could not tell a youth why someone was removed (%s)", failure)
