@@ -61,30 +61,30 @@ async def _no_sleep(_seconds: float) -> None:
     return None
 
 
-async def test_a_refused_position_is_given_up_for_nios_copy_too(monkeypatch: Any) -> None:
-    monkeypatch.setattr(bot_module.asyncio, "sleep", _no_sleep)
-    store, stop = MemoryStore(AeadSealer()), asyncio.Event()
-    await store.set_setting(SYNC_TOKEN_KEY, REFUSED)
-    homeserver = Homeserver(stop, TOKEN_REFUSALS + 2)
+async def _synced(store: MemoryStore, syncs: int) -> Homeserver:
+    """The bot's sync loop on ``store`` until the homeserver has answered ``syncs`` times."""
+    stop = asyncio.Event()
+    homeserver = Homeserver(stop, syncs)
     client = _client(homeserver)
     try:
         bot = await _bot(store, client, [])  # type: ignore[arg-type]
         await asyncio.wait_for(bot._sync_until(stop, asyncio.Future()), 10)
     finally:
         await client.close()
+    return homeserver
+
+
+async def test_a_refused_position_is_given_up_for_nios_copy_too(monkeypatch: Any) -> None:
+    monkeypatch.setattr(bot_module.asyncio, "sleep", _no_sleep)
+    store = MemoryStore(AeadSealer())
+    await store.set_setting(SYNC_TOKEN_KEY, REFUSED)
+    homeserver = await _synced(store, TOKEN_REFUSALS + 2)
     assert homeserver.positions[:TOKEN_REFUSALS] == [REFUSED] * TOKEN_REFUSALS
     assert homeserver.positions[TOKEN_REFUSALS:] == [None, None], (
         "after giving up the refused position the bot asked for it again (nio's copy)")
 
 
 async def test_without_a_position_of_its_own_the_bot_syncs_from_the_start() -> None:
-    store, stop = MemoryStore(AeadSealer()), asyncio.Event()
-    homeserver = Homeserver(stop, 1)
-    client = _client(homeserver)
-    try:
-        bot = await _bot(store, client, [])  # type: ignore[arg-type]
-        await asyncio.wait_for(bot._sync_until(stop, asyncio.Future()), 10)
-    finally:
-        await client.close()
+    homeserver = await _synced(MemoryStore(AeadSealer()), 1)
     assert homeserver.positions == [None], (
         "nio resumed from its own position, after events the bot never handled")
