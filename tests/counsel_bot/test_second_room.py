@@ -1,0 +1,63 @@
+"""A youth with an open conversation who starts a second chat with the bot (a new phone
+whose app shows the old chat empty, say): before, the second room opened a second
+conversation, queued again, with a second counsellor who knew nothing of the first, while
+the first counsellor went on writing into the first room. Now the words count in the
+conversation the youth already has, crisis check included, and the youth is shown the way
+back. Real Synapse, the real bot, nio clients."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from counsel_bot.core.ids import RoomID
+from tests.conftest import SynapseHandle, UserFactory
+from tests.support.bot_harness import NioYouth, office, until
+
+pytestmark = pytest.mark.integration
+
+
+async def on_duty(counsellor: NioYouth, bot: str) -> str:
+    staff_room = await counsellor.accept_invite(within=60)
+    await counsellor.send(staff_room, "!duty on")
+    await counsellor.wait_for(staff_room, bot, "im Dienst", within=60)
+    return staff_room
+
+
+async def test_words_in_a_second_chat_go_to_the_open_conversation(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    async with office(synapse, user_factory, tmp_path) as o:
+        counsellor, youth, bot = o.counsellor, o.youth, o.bot_user
+        staff_room = await on_duty(counsellor, bot)
+        first = await youth.open_chat(bot)
+        await youth.send(first, "hallo, ich hab stress zuhause ERSTE")
+        room = await counsellor.accept_invite(within=60)
+        assert room == first
+        await counsellor.wait_for(room, bot, "ERSTE", within=60)
+
+        second = await youth.open_chat(bot)
+        await youth.send(second, "bin ich noch dran? ZWEITE")
+        # The way back, with a link the youth's app opens, and the numbers.
+        await youth.wait_for(second, bot, f"https://matrix.to/#/{first}", within=60)
+        await counsellor.wait_for(room, bot, "ZWEITE", within=60)  # passed on to her
+
+        await youth.send(second, "ich will mich umbringen")
+        await counsellor.wait_for(staff_room, bot, "KRISENHINWEIS", within=60)
+        record = await o.bot.store.conversation_by_room(RoomID(first))
+        assert record is not None
+        current = o.bot.conductor.router.conversation(record.conversation)
+        assert current is not None and current.crisis.value != "none"
+        assert await o.bot.store.conversation_by_room(RoomID(second)) is None
+        assert o.bot.conductor.router.queue() == []
+        assert second not in counsellor.invited_to()
+
+        # Leaving the second chat ends it; the first goes on.
+        await youth.client.room_leave(second)
+
+        async def bot_left() -> bool:
+            return second not in o.bot.client.rooms
+        await until(bot_left, within=60, what="the bot to leave the second chat")
+        await youth.send(first, "okay ich bin wieder hier DRITTE")
+        await counsellor.wait_for(room, youth.client.user_id, "DRITTE", within=60)
