@@ -213,6 +213,22 @@ CATALOGUE.update({
         "Für {counsellor}, im ersten Chat geschrieben:\n› {line}",
         "For {counsellor}, written in the first chat:\n› {line}",
     ),
+    "second_chat_reminder": _both(
+        "Du hast schon einen Chat mit uns, und er ist noch offen: {link}\nDeine Nachricht habe "
+        "ich dorthin weitergegeben. Dort antwortet dir jemand aus dem Team, bitte schreib dort "
+        "weiter (wenn der Chat in deiner App leer aussieht: Neue Nachrichten kannst du dort "
+        "lesen). Wenn es dir gerade sehr schlecht geht oder du in Gefahr bist, kannst du "
+        "sofort mit jemandem sprechen: {emergency}",
+        "You already have a chat with us, and it is still open: {link}\nI have passed your "
+        "message on to it. Someone from the team will answer you there, please continue "
+        "there (if the chat looks empty in your app: you can read new messages there). If "
+        "you feel really bad right now or you are in danger, you can talk to someone "
+        "straight away: {emergency}",
+    ),
+    "second_chat_passed_on": _both(
+        "Für {counsellor}, in einem zweiten Chat geschrieben:\n› {line}",
+        "For {counsellor}, written in a second chat:\n› {line}",
+    ),
     "moving_declined": _both(
         "Du hast die Einladung in den neuen Raum abgelehnt. Hier können wir nicht beraten, "
         "weil hier jemand anderes dazukommen könnte. Schreib einfach noch einmal, dann lade "

@@ -7,6 +7,7 @@ back. Real Synapse, the real bot, nio clients."""
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,8 @@ async def test_words_in_a_second_chat_go_to_the_open_conversation(
         record = await o.bot.store.conversation_by_room(RoomID(first))
         assert record is not None
         current = o.bot.conductor.router.conversation(record.conversation)
-        assert current is not None and current.crisis.value != "none"
+        assert current is not None
+        assert current.crisis.value != "none"
         assert await o.bot.store.conversation_by_room(RoomID(second)) is None
         assert o.bot.conductor.router.queue() == []
         assert second not in counsellor.invited_to()
@@ -57,7 +59,36 @@ async def test_words_in_a_second_chat_go_to_the_open_conversation(
         await youth.client.room_leave(second)
 
         async def bot_left() -> bool:
-            return second not in o.bot.client.rooms
+            return bot not in await synapse.admin.room_members(second)
         await until(bot_left, within=60, what="the bot to leave the second chat")
         await youth.send(first, "okay ich bin wieder hier DRITTE")
         await counsellor.wait_for(room, youth.client.user_id, "DRITTE", within=60)
+
+
+async def test_ja_loeschen_purges_the_second_chat_too(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """The youth's words in the second chat are theirs like any: erased with the
+    conversation they counted in."""
+    async with office(synapse, user_factory, tmp_path, admin=True) as o:
+        youth, bot = o.youth, o.bot_user
+        await o.counsellor.accept_invite(within=60)  # the staff room
+        first = await youth.open_chat(bot)
+        await youth.send(first, "hallo")
+        await youth.wait_for(first, bot, "Warteschlange", within=60)
+        second = await youth.open_chat(bot)
+        await youth.send(second, f"mein name ist KANARIENVOGEL-{secrets.token_hex(6)}")
+        await youth.wait_for(second, bot, "matrix.to", within=60)
+        record = await o.bot.store.conversation_by_room(RoomID(first))
+        assert record is not None
+
+        await youth.send(first, "löschen")
+        await youth.wait_for(first, bot, "„ja löschen“", within=60)
+        await youth.send(first, "ja löschen")
+
+        async def erased() -> bool:
+            return await o.bot.store.conversation(record.conversation) is None
+        await until(erased, within=90, what="the erasure")
+        assert not await synapse.admin.room_exists(first)
+        assert not await synapse.admin.room_exists(second)
+        assert await o.bot.store.settings("second_chat") == []

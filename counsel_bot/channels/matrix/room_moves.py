@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from counsel_bot.channels.matrix.second_chats import SecondChatLinks
 from counsel_bot.conversation.retention import RoomPurger
 from counsel_bot.core.ids import RoomID
 from counsel_bot.store import Store
@@ -89,18 +90,21 @@ async def purge_if_there(admin: RoomPurger, room_id: RoomID) -> None:
 class PurgingFirstRooms:
     """The admin API, with a room's purge purging the rest of its youth's chat first: the
     room they were moved out of and any other room moved to from it (`RoomMoves.same_chat`),
-    where their first words, or a counsellor's transcript of them, are. A room still in use
+    where their first words, or a counsellor's transcript of them, are, and any second chat
+    whose words counted in it (`second_chats.py`). A room still in use
     (``in_use``: an open conversation's, or the first room of a move to one) is left."""
 
     def __init__(self, admin: AdminClient, store: Store,
                  in_use: Callable[[RoomID], Awaitable[bool]]) -> None:
         self._admin = admin
         self._links = RoomMoves(store)
+        self._second_chats = SecondChatLinks(store)
         self._in_use = in_use
 
     async def delete_room_and_wait(self, room_id: str) -> object:
         first, others = await self._links.same_chat(RoomID(room_id))
-        for room in [*others, *([first] if first is not None else [])]:
+        seconds = await self._second_chats.seconds_of(RoomID(room_id))
+        for room in [*others, *([first] if first is not None else []), *seconds]:
             if not await self._in_use(room):
                 await purge_if_there(self._admin, room)
         return await self._admin.delete_room_and_wait(room_id)

@@ -24,11 +24,12 @@ from nio import AsyncClient, MatrixRoom, RoomCreateResponse
 from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.channels.matrix.room_moves import ARRIVED, DECLINED, RoomMoves
 from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
+from counsel_bot.channels.matrix.second_chats import SecondChats
 from counsel_bot.channels.outbox_worker import EffectFailed
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.clock import Clock
 from counsel_bot.core.ids import EventID, RoomID, UserID
-from counsel_bot.core.messages import Language, text
+from counsel_bot.core.messages import Language, spoken, text
 from counsel_bot.store import ConversationRecord
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class YouthMoves:
         self._clock = clock
         self._language = language
         self.links = links
+        self.second = SecondChats(conductor, clock, self._joined)
 
     async def move(self, room: MatrixRoom, youth: UserID) -> bool:
         """Explain and open the bot's own room. False if the homeserver refused the new
@@ -84,13 +86,21 @@ class YouthMoves:
         youth who declined it is invited again first."""
         first = RoomID(room.room_id)
         await self._again(room, youth)
-        return await self.links.target(first) or first
+        counted = await self.links.target(first) or await self.second.counted_in(first, youth) \
+            or first
+        await self.second.noted(youth, counted)
+        return counted
 
     async def taken_along(self, first: RoomID, new: RoomID, event_id: EventID,
                           body: str) -> None:
         """Words written in ``first`` went to ``new``'s conversation: say so, pass them on."""
-        await self._tell_where_to_go_on(first, new)
-        await self._pass_on(new, event_id, body)
+        second = await self.second.links.target(first) == new
+        if second:
+            await self._show_the_way_back(first, new)
+        else:
+            await self._tell_where_to_go_on(first, new)
+        await self._pass_on(new, event_id, body,
+                            key="second_chat_passed_on" if second else "moved_room_passed_on")
 
     async def _again(self, room: MatrixRoom, youth: UserID) -> None:
         """A youth who declined the new room writes in the first: a new invitation."""
@@ -106,7 +116,7 @@ class YouthMoves:
         if record is not None and self._conductor.router.conversation(
                 record.conversation) is not None:
             return True
-        target = await self.links.target(room)
+        target = await self.links.target(room) or await self.second.links.target(room)
         return target is not None and target != room and await self.in_use(target)
 
     async def erase_rest_of_chat(self, record: ConversationRecord) -> None:
@@ -129,7 +139,9 @@ class YouthMoves:
 
     async def youth_left(self, room_id: RoomID, *, declined: bool) -> None:
         """Someone not on staff left ``room_id`` (``declined``: from an invitation)."""
-        if await self.links.target(room_id) is not None:
+        if await self.second.links.left(room_id):
+            await self._client.room_leave(room_id)  # a second chat: its words count nowhere
+        elif await self.links.target(room_id) is not None:
             await self._ended(room_id, ARRIVED)  # the youth left the first room
         elif declined and (first := await self.links.first_of(room_id)) is not None:
             await self._declined(first)
@@ -157,7 +169,23 @@ class YouthMoves:
                                           emergency=self._emergency()), reminded):
             await self._store.set_setting(reminded, "1")
 
-    async def _pass_on(self, new: RoomID, event_id: EventID, body: str) -> None:
+    async def _show_the_way_back(self, second: RoomID, open_room: RoomID) -> None:
+        """In a second chat: the youth's words went to the chat they already have; a link
+        there, and the numbers, because nobody has read the words yet."""
+        if not await self.second.remind_due(second, open_room):
+            return
+        record = await self._store.conversation_by_room(open_room)
+        language = self._language if record is None else spoken(record.language)
+        body = text("second_chat_reminder", language, link=f"https://matrix.to/#/{open_room}",
+                    emergency=self._conductor.policy.emergency[language])
+        if await self._say_in(second, body, f"second-chat:{second}:{self._clock.now():%s}"):
+            await self.second.reminded(second, open_room)
+
+    def _joined(self, room_id: RoomID) -> set[str] | None:
+        room = self._client.rooms.get(room_id)
+        return None if room is None else set(room.users) - set(room.invited_users)
+
+    async def _pass_on(self, new: RoomID, event_id: EventID, body: str, *, key: str) -> None:
         """Once a counsellor is in the new room (before, the transcript at her join carries
         the words)."""
         record = await self._store.conversation_by_room(new)
@@ -169,7 +197,7 @@ class YouthMoves:
                 or counsellor in room.invited_users:
             return
         name = self._conductor.counsellor_name(counsellor)
-        await self._say_in(new, text("moved_room_passed_on", self._language,
+        await self._say_in(new, text(key, self._language,
                                      counsellor=name, line=body), f"passed-on:{event_id}")
 
     def _emergency(self) -> str:
