@@ -117,3 +117,28 @@ async def test_a_lead_counts_their_own_offices_overdue_and_a_lead_of_all_sees_th
     assert lea.today is None
     assert ida.today is not None
     assert ida.today.opened == 2
+
+
+async def test_a_lead_who_also_counsels_elsewhere_sees_only_the_offices_they_lead() -> None:
+    """Lea leads familie and helps out as a counsellor in schule and jugend. In those two she
+    is a counsellor like the others (core/routing/offices.py rule 7), and a counsellor has no
+    dashboard: schule's queue, crisis flags and staff, and the whole installation's "Today",
+    are not hers to see there."""
+    config = copy.deepcopy(CONFIG)
+    for office in config["offices"]:
+        if office["id"] != "familie":
+            office["counsellors"] = [*office["counsellors"], LEA]
+    clock = FakeClock(T0)
+    metrics = CounselMetrics(clock)
+    conductor = await _schule_busy(config, clock, metrics)
+    source = RouterDashboardSource(
+        lambda: conductor.router.snapshot(), clock, nickname=lambda _user: None,
+        today=metrics.today,
+        overdue=lambda state: conductor.overdue_replies(clock.now(), state),
+        offices=office_rules(settings_from_mapping(config)))
+
+    lea = await source.snapshot_for(LEA)
+    assert lea.queue == (), "lea sees schule's queue"
+    assert lea.crisis == (), "lea sees schule's crisis flag"
+    assert lea.staff == (), "lea sees schule's staff"
+    assert lea.today is None, "lea sees every office's figures of the day"
