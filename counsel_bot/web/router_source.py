@@ -85,19 +85,21 @@ class RouterDashboardSource:
         return self._build(self._router_snapshot(), whole=True)
 
     async def snapshot_for(self, user: str) -> DashboardSnapshot:
-        """With several offices, a team lead sees their own offices' conversations and staff
-        only; another office's queue, crisis flags and figures are not theirs to see."""
+        """With several offices, a team lead sees the conversations and staff of the offices
+        they lead only; another office's queue, crisis flags and figures are not theirs to
+        see, nor are those of an office where they only counsel (offices.py rule 7)."""
         state = self._router_snapshot()
         rules = self._offices
         if rules is None or not rules.enabled:
             return self._build(state, whole=True)
         lead = UserID(user)
-        mine = rules.offices_of(lead)
+        mine = rules.leads.get(lead, frozenset())
         staffed = rules.staffed(state.counsellors)
         return self._build(replace(
             state,
             conversations=tuple(c for c in state.conversations
-                                if rules.sees(lead, c, staffed)),
+                                if c.assigned_to == lead
+                                or rules.leads_on(lead, c, staffed)),
             counsellors=tuple(c for c in state.counsellors
                               if mine & rules.offices_of(c.user)),
         ), whole=mine >= set(rules.offices))
