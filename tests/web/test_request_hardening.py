@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from counsel_bot.store import StoreBusyError
 from tests.web.browsers import LEAD, MakeEnv, login
 
 _URLENCODED = "application/x-www-form-urlencoded"
@@ -90,3 +91,21 @@ async def test_behind_a_proxy_the_origin_is_the_host_the_browser_addressed(
             ).status == 303
     assert (await login(client, headers={"Origin": "https://counsel.example.org",
                                          "Host": "dash.example.org"})).status == 403
+
+
+async def test_a_store_that_does_not_answer_is_a_clear_503_not_a_crash(
+    browsers: MakeEnv, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The sign-in reads the lead's second factor from the store: a locked or unreachable
+    database must not leave the lead with a bare "500 Internal Server Error" and no idea
+    whether to retry, call someone, or whether their password was wrong."""
+    env = await browsers()
+    client = await env.client()
+
+    async def busy(_user_id: str) -> bytes | None:
+        raise StoreBusyError("the database stayed locked; stop the other process and retry")
+
+    monkeypatch.setattr(env.store, "load", busy)
+    answer = await login(client)
+    assert answer.status == 503
+    assert "try again" in await answer.text()
