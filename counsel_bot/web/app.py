@@ -26,6 +26,7 @@ from aiohttp import web
 
 from counsel_bot.core.clock import Clock
 from counsel_bot.metrics import CONTENT_TYPE, CounselMetrics
+from counsel_bot.store import StoreError
 from counsel_bot.web import second_factor as sf
 from counsel_bot.web.auth import AuthUnavailableError, TeamLeadAuth, looks_like_user_id
 from counsel_bot.web.pages import (
@@ -71,6 +72,8 @@ _TOO_MANY_CODES = ("Too many wrong two-factor codes were entered for this accoun
                    "six-digit codes are not accepted until tomorrow. Sign in with one of your "
                    "recovery codes, and change your Matrix password: someone else may know "
                    "it.")
+_STORE_DOWN = ("Sign-in is not possible right now: the bot's database does not answer. Wait a "
+               "minute and try again; if it lasts, tell your administrator.")
 _WRONG_CODES_PER_DAY = 100
 _MAX_PENDING = 1000
 _MAX_FORM_BYTES = 16 * 1024
@@ -191,7 +194,10 @@ class _Handlers:
             self._accounts.failed(account, client, now)
             return self._login_page(_WRONG, user_id=user_id, status=401)
         async with self._enrolment_locks.hold(user_id):
-            enrolment = await self._enrolment(user_id)
+            try:
+                enrolment = await self._enrolment(user_id)
+            except StoreError as exc:
+                return self._store_down(exc, user_id)
             if enrolment is not None:
                 code = str(form.get("code", ""))
                 if self._wrong_codes.blocked(account, now) and sf.looks_like_totp(code):
@@ -208,13 +214,22 @@ class _Handlers:
                     return self._login_page(_WRONG_CODE, user_id=user_id, status=401)
                 assert self._second_factor is not None
                 # Spent before the lock is let go: a code is good for one sign-in only.
-                await self._second_factor.save(user_id, updated.encode())
+                try:
+                    await self._second_factor.save(user_id, updated.encode())
+                except StoreError as exc:
+                    return self._store_down(exc, user_id)
                 full = True
             else:
                 # With require_totp the password alone opens only the enrolment page.
                 full = not self._settings.require_totp
         self._accounts.succeeded(account, client)
         return self._signed_in(user_id, full=full)
+
+    def _store_down(self, exc: StoreError, user_id: str) -> web.Response:
+        """The password was right, but the second factor cannot be read or spent now: a
+        page that says to retry, not aiohttp's bare 500."""
+        log.error("dashboard sign-in: the store did not answer (%s)", type(exc).__name__)
+        return self._login_page(_STORE_DOWN, user_id=user_id, status=503)
 
     async def _enrolment(self, user_id: str) -> sf.Enrolment | None:
         if self._second_factor is None:
