@@ -8,12 +8,18 @@ metrics in metrics.py stay as they are; these are added beside them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from counsel_bot.core.routing.actions import Action, Assign
-from counsel_bot.core.routing.events import ConversationOpened, Event
+from counsel_bot.core.routing.events import (
+    ConversationOpened,
+    Event,
+    OfficeChosen,
+    TransferToOffice,
+)
 from counsel_bot.core.routing.model import (
     ConversationSnapshot,
     ConversationState,
@@ -98,6 +104,11 @@ class OfficeMetrics:
             if isinstance(action, Assign) and action.assignment == 1:
                 conv = known.get(action.conversation)
                 if conv is not None:
+                    if (isinstance(event, OfficeChosen | TransferToOffice)
+                            and event.conversation == conv.conversation):
+                        # Given to a counsellor of the office it moved to in this step: the
+                        # wait is that office's, not the one `before` still names.
+                        conv = replace(conv, office=event.office)
                     self.assigned(conv, event.at - conv.enqueued_at)
                 elif isinstance(event, ConversationOpened):  # assigned as it opened
                     self._waited.labels(self._label_of(event.office)).observe(0.0)
