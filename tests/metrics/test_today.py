@@ -72,7 +72,13 @@ def test_the_kept_form_is_the_day_and_counts_only() -> None:
                                   '{"day":"x","opened":1,"closed":0,"crisis_flags":0,'
                                   '"deadline_breaches":0,"waits":[]}',
                                   '{"day":"2026-03-02","opened":-1,"closed":0,'
-                                  '"crisis_flags":0,"deadline_breaches":0,"waits":[]}'])
+                                  '"crisis_flags":0,"deadline_breaches":0,"waits":[]}',
+                                  # Numbers JSON reads as infinite: no count, and no crash
+                                  # of the start that restores it.
+                                  '{"day":"2026-03-02","opened":1e999,"closed":0,'
+                                  '"crisis_flags":0,"deadline_breaches":0,"waits":[]}',
+                                  '{"day":"2026-03-02","opened":1,"closed":0,'
+                                  '"crisis_flags":0,"deadline_breaches":0,"waits":[1e999]}'])
 def test_an_unreadable_kept_tally_starts_the_day_from_zero(kept: str) -> None:
     tally = DailyTally(UTC)
     tally.add(DayCount(opened=4), BEFORE_MIDNIGHT)
