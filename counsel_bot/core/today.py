@@ -135,7 +135,7 @@ class DailyTally:
                                             "deadline_breaches")]
             waits = tuple(int(w) for w in raw["waits"])[:MAX_DAY_SAMPLES]
             day = date.fromisoformat(raw["day"])
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, OverflowError):  # Overflow: 1e999 is inf
             return False
         if min(counts, default=0) < 0 or any(w < 0 for w in waits):
             return False
