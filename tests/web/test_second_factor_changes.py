@@ -76,3 +76,31 @@ async def test_the_session_token_changes_when_the_second_factor_is_given(
     replay = await client.get("/dashboard/data", cookies={COOKIE: before})
     assert replay.status == 401, "the pre-2FA token opens the dashboard"
     assert (await client.get("/dashboard/data")).status == 200  # the new cookie does
+
+
+async def test_a_session_cannot_guess_its_way_to_replacing_the_second_factor(
+    browsers: MakeEnv,
+) -> None:
+    """The code of the current factor is what keeps a stolen cookie from swapping the lead's
+    authenticator (and with it their recovery codes, and every other session of theirs). It
+    is a six-digit code: unlimited guesses take it within hours, so they share the sign-in's
+    daily cap of wrong codes (test_second_factor: 100 a day)."""
+    env = await browsers()
+    lead = await env.client()
+    assert (await login(lead)).status == 303
+    lead_secret, lead_codes = await enrol(lead, env.clock)
+    env.clock.advance(timedelta(minutes=1))
+    stolen = await env.client()
+    assert (await login(stolen, code=pyotp.TOTP(lead_secret).at(env.clock.now()))).status == 303
+    theirs = secret_on(await (await stolen.get("/totp")).text())
+    valid = {pyotp.TOTP(lead_secret).at(env.clock.now() + timedelta(seconds=s))
+             for s in (-30, 0, 30)}
+    guesses = [g for g in (f"{n:06d}" for n in range(104)) if g not in valid][:101]
+    checked = 0
+    for guess in guesses:
+        answer = await stolen.post("/totp", data={
+            "code": pyotp.TOTP(theirs).at(env.clock.now()), "current": guess})
+        checked += answer.status == 403
+    assert checked <= 100, f"{checked} guesses at the current code were checked in one day"
+    # The lead's recovery codes still replace it (their phone lost, say).
+    await enrol(lead, env.clock, current=lead_codes[0])
