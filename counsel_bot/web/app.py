@@ -318,10 +318,18 @@ class _Handlers:
             current = await self._enrolment(session.user_id)
             if current is not None:
                 # A session alone (a stolen cookie, one opened before two-factor sign-in was
-                # on) must not swap the lead's authenticator for someone else's.
-                spent = sf.verify(current, str(form.get("current", "")), now)
+                # on) must not swap the lead's authenticator for someone else's, nor guess
+                # its six-digit codes: they share the sign-in's daily cap of wrong ones.
+                given = str(form.get("current", ""))
+                account = limit_key(session.user_id.casefold(), self._key_secret)
+                if self._wrong_codes.blocked(account, now) and sf.looks_like_totp(given):
+                    log.warning("dashboard two-factor replacement: six-digit codes refused "
+                                "after too many wrong ones")
+                    return await self._totp_page(session, secret, _TOO_MANY_CODES, 429)
+                spent = sf.verify(current, given, now)
                 if spent is None:
                     log.info("dashboard two-factor replacement refused: current code")
+                    self._wrong_codes.record(account, now)
                     return await self._totp_page(session, secret, _WRONG_CURRENT, 403)
             enrolment = sf.enrol(secret, codes)
             await self._second_factor.save(
