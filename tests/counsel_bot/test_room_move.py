@@ -14,16 +14,9 @@ import pytest
 
 from counsel_bot.core.ids import RoomID
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import NioYouth, office, until
+from tests.support.bot_harness import NioYouth, office, on_duty, until
 
 pytestmark = pytest.mark.integration
-
-
-async def on_duty(counsellor: NioYouth, bot: str) -> str:
-    staff_room = await counsellor.accept_invite(within=60)
-    await counsellor.send(staff_room, "!duty on")
-    await counsellor.wait_for(staff_room, bot, "im Dienst", within=60)
-    return staff_room
 
 
 async def decline_the_new_room(youth: NioYouth, first: str, bot: str) -> str:
@@ -112,9 +105,7 @@ async def test_ja_loeschen_purges_the_first_room_too(
         record = await o.bot.store.conversation_by_room(RoomID(room))
         assert record is not None
 
-        await youth.send(room, "löschen")
-        await youth.wait_for(room, bot, "„ja löschen“", within=60)
-        await youth.send(room, "ja löschen")
+        await youth.delete_chat(room, bot)
 
         async def erased() -> bool:
             return await o.bot.store.conversation(record.conversation) is None
@@ -147,9 +138,7 @@ async def test_ja_loeschen_after_a_decline_purges_every_room_of_the_chat(
         await youth.send(first, "hallo nochmal")
         await until(lambda: any(r != declined for r in youth.invited_to()), within=60,
                     what="a new invitation")
-        await youth.send(first, "löschen")
-        await youth.wait_for(first, bot, "„ja löschen“", within=60)
-        await youth.send(first, "ja löschen")
+        await youth.delete_chat(first, bot)
 
         async def all_gone() -> bool:
             return not any([await synapse.admin.room_exists(first),

@@ -14,16 +14,9 @@ import pytest
 
 from counsel_bot.core.ids import RoomID
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import NioYouth, office, until
+from tests.support.bot_harness import office, on_duty, until
 
 pytestmark = pytest.mark.integration
-
-
-async def on_duty(counsellor: NioYouth, bot: str) -> str:
-    staff_room = await counsellor.accept_invite(within=60)
-    await counsellor.send(staff_room, "!duty on")
-    await counsellor.wait_for(staff_room, bot, "im Dienst", within=60)
-    return staff_room
 
 
 async def test_words_in_a_second_chat_go_to_the_open_conversation(
@@ -82,9 +75,7 @@ async def test_ja_loeschen_purges_the_second_chat_too(
         record = await o.bot.store.conversation_by_room(RoomID(first))
         assert record is not None
 
-        await youth.send(first, "löschen")
-        await youth.wait_for(first, bot, "„ja löschen“", within=60)
-        await youth.send(first, "ja löschen")
+        await youth.delete_chat(first, bot)
 
         async def erased() -> bool:
             return await o.bot.store.conversation(record.conversation) is None

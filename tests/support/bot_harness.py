@@ -235,6 +235,20 @@ class NioYouth:
         return next(b for r, s, b in self.received
                     if r == room_id and s == sender and contains in b)
 
+    async def delete_chat(self, room_id: str, bot: str) -> None:
+        """The youth's own erasure: "löschen", the bot's question, "ja löschen"."""
+        await self.send(room_id, "löschen")
+        await self.wait_for(room_id, bot, "„ja löschen“", within=60)
+        await self.send(room_id, "ja löschen")
+
+
+async def on_duty(counsellor: NioYouth, bot: str) -> str:
+    """The counsellor joins the staff room and goes on duty; the staff room."""
+    staff_room = await counsellor.accept_invite(within=60)
+    await counsellor.send(staff_room, "!duty on")
+    await counsellor.wait_for(staff_room, bot, "im Dienst", within=60)
+    return staff_room
+
 
 async def login(synapse: Any, user_factory: Any, tmp: Path, prefix: str) -> NioYouth:
     """A fresh user, logged in with its own encrypted store, syncing in the background."""

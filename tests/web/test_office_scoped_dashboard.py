@@ -58,6 +58,18 @@ async def _schule_busy(config: dict[str, Any], clock: FakeClock,
     return conductor
 
 
+async def _dashboard_of_busy_schule(config: dict[str, Any]) -> RouterDashboardSource:
+    """The dashboard's source as the runner wires it, over `_schule_busy`."""
+    clock = FakeClock(T0)
+    metrics = CounselMetrics(clock)
+    conductor = await _schule_busy(config, clock, metrics)
+    return RouterDashboardSource(
+        lambda: conductor.router.snapshot(), clock, nickname=lambda _user: None,
+        today=metrics.today,
+        overdue=lambda state: conductor.overdue_replies(clock.now(), state),
+        offices=office_rules(settings_from_mapping(config)))
+
+
 async def test_a_lead_sees_only_their_own_offices_figures(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -102,14 +114,7 @@ async def test_a_lead_counts_their_own_offices_overdue_and_a_lead_of_all_sees_th
     offices["schule"]["team_leads"] = [OLA]
     for office in offices.values():  # Ida leads every office
         office["team_leads"] = [*office.get("team_leads", []), IDA]
-    clock = FakeClock(T0)
-    metrics = CounselMetrics(clock)
-    conductor = await _schule_busy(config, clock, metrics)
-    source = RouterDashboardSource(
-        lambda: conductor.router.snapshot(), clock, nickname=lambda _user: None,
-        today=metrics.today,
-        overdue=lambda state: conductor.overdue_replies(clock.now(), state),
-        offices=office_rules(settings_from_mapping(config)))
+    source = await _dashboard_of_busy_schule(config)
 
     ola, lea, ida = [await source.snapshot_for(u) for u in (OLA, LEA, IDA)]
     assert (ola.overdue_replies, lea.overdue_replies, ida.overdue_replies) == (2, 0, 2)
@@ -128,14 +133,7 @@ async def test_a_lead_who_also_counsels_elsewhere_sees_only_the_offices_they_lea
     for office in config["offices"]:
         if office["id"] != "familie":
             office["counsellors"] = [*office["counsellors"], LEA]
-    clock = FakeClock(T0)
-    metrics = CounselMetrics(clock)
-    conductor = await _schule_busy(config, clock, metrics)
-    source = RouterDashboardSource(
-        lambda: conductor.router.snapshot(), clock, nickname=lambda _user: None,
-        today=metrics.today,
-        overdue=lambda state: conductor.overdue_replies(clock.now(), state),
-        offices=office_rules(settings_from_mapping(config)))
+    source = await _dashboard_of_busy_schule(config)
 
     lea = await source.snapshot_for(LEA)
     assert lea.queue == (), "lea sees schule's queue"
