@@ -7,7 +7,8 @@ import jwt
 
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.video_calls import VideoCalls, setting_key
-from counsel_bot.core.effects import PutWidget, SayToStaff, SayToYouth
+from counsel_bot.core.effects import MailToYouth, PutWidget, SayToStaff, SayToYouth
+from counsel_bot.core.routing.model import Channel
 from counsel_bot.core.video import VideoSettings
 from tests.counsel_bot.parts import AT, CASE, COUNSELLOR, WAITING, assigned, effects
 
@@ -71,3 +72,14 @@ def test_video_off_says_so_and_restore_remembers_the_widget() -> None:
     calls.restore(CASE, "counsel_video_abc")
     calls.end(step, CASE)
     assert widgets(step) == [PutWidget(CASE, "counsel_video_abc")]
+
+
+def test_a_mail_youth_gets_the_link_by_mail() -> None:
+    """A mail youth reads mail, not the room (the counsellor's words there go out as mail):
+    a link said only in the room would never reach them, and the counsellor would wait."""
+    calls, step = VideoCalls(JITSI, None), Change(AT, None)
+    calls.by_staff(step, assigned(channel=Channel.MAIL), end=False, counsellor_name="Anna")
+    [link] = [e for e in effects(step) if isinstance(e, MailToYouth)]
+    assert link.key == "video.link"
+    assert str(dict(link.params)["url"]).startswith("https://meet.example.org/")
+    assert not [e for e in effects(step) if isinstance(e, SayToYouth)]
