@@ -14,9 +14,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from counsel_bot.conversation.change import Change
-from counsel_bot.core.effects import PutWidget, SayToStaff, SayToYouth
+from counsel_bot.core.effects import MailToYouth, PutWidget, SayToStaff, SayToYouth
 from counsel_bot.core.ids import ConversationID, UserID
-from counsel_bot.core.routing.model import ConversationSnapshot
+from counsel_bot.core.routing.model import Channel, ConversationSnapshot
 from counsel_bot.core.video import VideoSettings, create_meeting
 
 
@@ -41,8 +41,15 @@ class VideoCalls:
         """A staff member allowed to act for the conversation starts or ends its call."""
         if end:
             self.end(step, current.conversation)
-        else:
-            self.start(step, current.conversation, current.assigned_to, counsellor_name)
+            return
+        # A mail youth reads mail, not the room (the counsellor's words there go out as
+        # mail): the link goes in their thread, as an appointment's reminder brings it. With
+        # video off the room's answer is for the counsellor, so it stays in the room.
+        by_mail = current.channel is Channel.MAIL and self.settings.enabled
+        url = self.start(step, current.conversation, current.assigned_to, counsellor_name,
+                         tell_youth=not by_mail)
+        if by_mail and url is not None:
+            step.add(MailToYouth(current.conversation, "video.link", (("url", url),)))
 
     def by_youth(self, step: Change, conversation: ConversationID,
                  current: ConversationSnapshot | None, *, counsellor_name: str) -> None:
