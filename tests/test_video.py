@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
 import jwt
 import pytest
 
+from counsel_bot.config import Settings
+from counsel_bot.core.errors import BotError
 from counsel_bot.core.video import (
     Meeting,
     VideoError,
@@ -18,6 +22,7 @@ from counsel_bot.core.video import (
     create_meeting,
     widget_removal_content,
 )
+from counsel_bot.runtime.runner import policy_from
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 SECRET = "s3cret-for-tests-only-0123456789abcdef"
@@ -180,6 +185,25 @@ def test_tokens_last_until_the_call_may_end_when_that_is_later_than_the_ttl() ->
 def test_token_auth_without_secret_is_refused() -> None:
     with pytest.raises(VideoError, match="jitsi_app_secret_file"):
         meeting(TOKEN_JITSI, None)
+
+
+@pytest.mark.parametrize("secret", ["geheim", "x" * 31, "ü" * 15], ids=["word", "31", "30b"])
+def test_a_token_secret_shorter_than_its_hash_is_refused(secret: str) -> None:
+    """Every youth holds a token signed with the secret: one shorter than HS256's 256 bits
+    (RFC 7518, 3.2) can be searched offline from it, and then tokens forged at will."""
+    with pytest.raises(VideoError, match="jitsi_app_secret_file"):
+        meeting(TOKEN_JITSI, secret)
+
+
+def test_a_short_token_secret_stops_the_start_not_the_first_call(tmp_path: Path) -> None:
+    path = tmp_path / "jitsi"
+    path.write_text("geheim\n", encoding="utf-8")
+    video = replace(TOKEN_JITSI, jitsi_app_secret_file=str(path))
+    with pytest.raises(BotError, match="jitsi_app_secret_file") as refused:
+        policy_from(replace(Settings(), video=video))
+    assert "geheim" not in str(refused.value)  # the secret itself is never shown
+    path.write_text(SECRET + "\n", encoding="utf-8")
+    assert policy_from(replace(Settings(), video=video)).video_secret == SECRET
 
 
 def test_element_call_link_and_custom_widget() -> None:
