@@ -33,6 +33,9 @@ CONFERENCE_ID_BYTES = 20  # 160 bits
 WIDGET_ID_BYTES = 12
 # Tolerates a Jitsi server whose clock runs a little behind ours.
 NOT_BEFORE_SKEW = timedelta(seconds=60)
+# An HS256 key at least as long as its hash (RFC 7518, 3.2): every youth holds a token signed
+# with it, from which a shorter secret can be searched offline and then tokens forged.
+MIN_SECRET_BYTES = 32
 
 
 class VideoError(ValueError):
@@ -136,11 +139,7 @@ def create_meeting(
     base_link = f"{settings.root}/{conference_id}"
     counsellor_url = youth_url = base_link
     if settings.token_auth:
-        if not secret:
-            raise VideoError(
-                "Jitsi token auth is on but the secret is empty: put the app secret into "
-                "the file named by video.jitsi_app_secret_file"
-            )
+        secret = check_secret(secret)
         common = {"now": now, "expires_at": expires_at}
         counsellor_url = base_link + "?jwt=" + jitsi_token(
             settings, secret, conference_id, counsellor_name, moderator=True, **common
@@ -150,6 +149,18 @@ def create_meeting(
         )
     content = jitsi_widget_content(settings, widget_id, conference_id)
     return Meeting(conference_id, counsellor_url, youth_url, widget_id, content, expires_at)
+
+
+def check_secret(secret: str | None) -> str:
+    """The Jitsi app secret, if it is long enough to sign tokens; else VideoError."""
+    size = len((secret or "").encode("utf-8"))
+    if not secret or size < MIN_SECRET_BYTES:
+        raise VideoError(
+            f"Jitsi token auth is on but its secret is {size} bytes long: put at least "
+            f"{MIN_SECRET_BYTES} random characters (for example from `openssl rand -hex 32`) "
+            "into the file named by video.jitsi_app_secret_file, and the same into Jitsi"
+        )
+    return secret
 
 
 def jitsi_token(

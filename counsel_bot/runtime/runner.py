@@ -47,6 +47,7 @@ from counsel_bot.core.ids import ConversationID, RoomID, UserID
 from counsel_bot.core.mail_deadline import MailDeadlines
 from counsel_bot.core.opening_hours import OpeningHours
 from counsel_bot.core.routing.model import Role, RouterConfig
+from counsel_bot.core.video import VideoError, VideoSettings, check_secret
 from counsel_bot.metrics import CounselMetrics
 from counsel_bot.office_metrics import OfficeMetrics
 from counsel_bot.runtime import crash_report
@@ -136,7 +137,7 @@ def policy_from(settings: Settings) -> Policy:
         emergency={"de": settings.crisis.emergency_de, "en": settings.crisis.emergency_en},
         escalate_after=timedelta(minutes=settings.crisis.escalate_after_minutes),
         video=settings.video,
-        video_secret=_read_secret(settings.video.jitsi_app_secret_file),
+        video_secret=_video_secret(settings.video),
         refuse_unsigned_devices=settings.staff.unsigned_devices == "refuse",
         timers=settings.timers.timer_settings(),
         snippets={s.name.casefold(): s.text for s in settings.snippets},
@@ -149,6 +150,17 @@ def policy_from(settings: Settings) -> Policy:
         ),
         offices=office_book(settings),
     )
+
+
+def _video_secret(video: VideoSettings) -> str | None:
+    """The Jitsi app secret, checked now: a weak one stops the start, not the first call."""
+    secret = _read_secret(video.jitsi_app_secret_file)
+    if secret is not None and video.enabled and video.token_auth:
+        try:
+            check_secret(secret)
+        except VideoError as exc:
+            raise BotError(f"{exc} (or fix the path in counsel.toml)") from None
+    return secret
 
 
 def _read_secret(path: str) -> str | None:
