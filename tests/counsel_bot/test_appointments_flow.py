@@ -392,3 +392,19 @@ async def test_the_youths_video_token_is_valid_until_the_appointment_ends() -> N
     claims = jwt.decode(token, options={"verify_signature": False})
     end = START + timedelta(minutes=180)
     assert claims["exp"] == int((end + ap.OVERRUN).timestamp())
+
+
+async def test_a_yes_after_the_proposed_time_is_told_to_the_counsellor_too() -> None:
+    """The youth is told their counsellor will suggest a new time: unless the counsellor
+    learns it, nobody does, and a mail youth's "Ja, gerne!" in the room reads as a yes."""
+    c, conversation, _ = await mail_youth()
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$a1"),
+                        f"!appointment {conversation} 2026-12-10 16:00 45min video", NOW)
+    step = Change(START + timedelta(minutes=5), EventID("mail:late"))
+    assert c.appointments.mail_answered(step, conversation, "Ja, gerne!")
+    await c.commit(step)
+    assert (await mails(c))[-1].key == "appointments.mail.expired"
+    told = [e for e in await outbox(c) if isinstance(e, SayToStaff)
+            and e.key.startswith("appointments.expired")]
+    assert [e.mentions for e in told] == [(ANNA,)]
+    assert ("id", "T-00000A") in told[0].params
