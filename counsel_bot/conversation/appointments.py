@@ -246,6 +246,8 @@ class Appointments:
         if appointment.start <= step.at:
             self._put(step, replace(appointment, status=ap.Status.CANCELLED))
             self._tell_youth(step, conversation, f"appointments.expired{after}", params)
+            # The youth now waits for another time: its counsellor has to know, as for a no.
+            self._tell_staff(step, f"appointments.expired_staff{after}", appointment)
             return True
         confirmed = ap.confirmed(appointment, step.at)
         self._put(step, confirmed)

@@ -195,6 +195,19 @@ TEXTS: dict[str, dict[Language, str]] = {
         "The suggested time ({when}) has passed. If you'd like a new one, just start a new "
         "chat with me.",
     ),
+    "appointments.expired_staff": _both(
+        "Termin {id} ({conversation}, {when}): Die Person hat erst nach der Zeit zugesagt; "
+        "ihr ist gesagt, dass du eine neue vorschlägst. Bitte eine andere Zeit vorschlagen.",
+        "Appointment {id} ({conversation}, {when}): the person said yes only after the time; "
+        "they were told you will suggest a new one. Please suggest another time.",
+    ),
+    "appointments.expired_staff_closed": _both(
+        "Termin {id} ({conversation}, {when}): Die Person hat erst nach der Zeit zugesagt. "
+        "Das Gespräch war schon beendet; sie weiß, dass sie für einen neuen Termin einen "
+        "neuen Chat beginnt.",
+        "Appointment {id} ({conversation}, {when}): the person said yes only after the "
+        "time. The conversation had ended; they know to start a new chat for another time.",
+    ),
     "appointments.cancelled": _both(
         "Der Termin am {when} fällt leider aus. Du kannst hier jederzeit weiterschreiben.",
         "Sorry, the appointment on {when} is cancelled. You can keep writing here anytime.",
