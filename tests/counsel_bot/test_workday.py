@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from counsel_bot.config import Settings, StaffSettings
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.conversation.notes import notes_key, read
@@ -68,6 +70,18 @@ async def test_a_note_in_the_youths_room_is_redacted_and_answered_in_the_staff_r
     assert [r.key for r in replies] == ["notes.saved_in_youth_room"]
     assert not any(isinstance(e, SayToYouth) and "morgen" in str(e.params) for e in effects)
     assert not any(isinstance(e, SayInRoom) and e.room_id == ROOM for e in effects)
+
+
+@pytest.mark.parametrize("lead", ["\ufeff!", "\u200b!", "\uff01"], ids=["bom", "zwsp", "fullwidth"])
+async def test_a_note_the_routing_parser_reads_as_a_command_is_a_note_and_redacted(
+        lead: str) -> None:
+    """A note pasted with an invisible mark before its "!" (or typed with a full-width one)
+    is a command to the routing parser, which drops such marks: the working-day parser must
+    read it too, or the note stays in the youth's room for them to read and is not saved."""
+    c, conversation = await opened()
+    await c.staff_wrote(ROOM, ANNA, EventID("$n1"), f"{lead}note Vater schlägt, Verdacht", T0)
+    assert [n.text for n in await read(c.store, conversation)] == ["Vater schlägt, Verdacht"]
+    assert Redact(conversation, EventID("$n1")) in await outbox(c)
 
 
 async def test_a_note_needs_a_known_conversation_in_the_staff_room() -> None:
