@@ -150,11 +150,12 @@ def is_help_topic(topic: str | None) -> bool:
 
 
 def parse_workday(text: str) -> WorkdayCommand | ParseError | None:
-    stripped = text.strip()
-    if not stripped.startswith("!"):
+    after = _after_mark(text.strip())
+    if after is None:
         return None
-    head, rest = _split(stripped[1:])
-    name = unicodedata.normalize("NFKC", head).casefold()
+    head, rest = _split(after)
+    name = "".join(c for c in unicodedata.normalize("NFKC", head)
+                   if unicodedata.category(c) != "Cf").casefold()
     if name == "note":
         return _note(rest)
     if name == "notes":
@@ -197,6 +198,16 @@ def _appointment(rest: str) -> AppointmentCommand | AppointmentCancel | Appointm
     if length is None or kind is None:
         return ParseError(ParseErrorKey.BAD_ARGUMENT, usage, "appointment")
     return AppointmentCommand(conversation, day, at, int(length.group(1)), kind)
+
+
+def _after_mark(text: str) -> str | None:
+    """What follows a command's "!", found as the routing parser finds it: after invisible
+    format characters (a pasted byte-order mark, a zero-width space) and as a full-width
+    "！". Otherwise a note it calls an unknown command stays unsaved in the youth's room."""
+    for index, char in enumerate(text):
+        if unicodedata.category(char) != "Cf":
+            return text[index + 1:] if unicodedata.normalize("NFKC", char) == "!" else None
+    return None
 
 
 def _split(text: str) -> tuple[str, str]:
