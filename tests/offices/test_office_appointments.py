@@ -364,3 +364,20 @@ async def test_after_the_chat_closed_the_reminder_and_the_call_go_to_the_offices
     [link] = _staff(await _pending(c), "video.counsellor_link")
     assert link.office == "familie"
     assert link.mentions == (ANNA,)
+
+
+async def test_another_offices_conversation_is_unknown_to_appointment_not_someone_elses(
+) -> None:
+    """Another office's conversation is unknown to its staff, as its appointments are: naming
+    its id in `!appointment` tells no more than an id nobody has. Before, the answer was
+    "not yours", which says the conversation exists and is another's."""
+    c, rooms = await two_offices(WITH_LEADS)
+    _room, family = rooms["familie"]
+    for n, (who, case) in enumerate(((BEN, family), (BEN, "C-DEADBEEF"), (LEAD_B, family))):
+        await c.staff_wrote(RoomID("!staff:x"), who, EventID(f"$x{n}"),
+                            f"!appointment {case} 2026-12-10 10:00 45min inperson", NOW)
+    replies = {who: [k for k in await _cancel_replies(c, who) if not k.startswith("duty.")]
+               for who in (BEN, LEAD_B)}
+    assert replies == {BEN: ["appointments.which", "appointments.which"],
+                       LEAD_B: ["appointments.which"]}
+    assert c.appointments.known == {}
