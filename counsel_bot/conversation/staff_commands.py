@@ -147,7 +147,9 @@ class StaffCommands:
                 sees=lambda appointment: self._sees(sender, appointment))
         else:
             conversation = command.conversation or here
-            current = None if conversation is None else c.router.conversation(conversation)
+            # Another office's conversation is unknown to the sender, as in the router: "not
+            # yours" would say it exists and is someone else's.
+            current = None if conversation is None else self._visible_to(sender, conversation)
             if current is None:
                 step.add(SayInRoom(room_id, sender, "appointments.which"))
             elif current.channel is Channel.MAIL and c.mail_switch is None:
