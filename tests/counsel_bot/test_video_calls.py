@@ -4,13 +4,16 @@ belong, the widget gone at the end."""
 from __future__ import annotations
 
 import jwt
+import pytest
 
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.video_calls import VideoCalls, setting_key
 from counsel_bot.core.effects import MailToYouth, PutWidget, SayToStaff, SayToYouth
+from counsel_bot.core.ids import EventID
 from counsel_bot.core.routing.model import Channel
 from counsel_bot.core.video import VideoSettings
 from tests.counsel_bot.parts import AT, CASE, COUNSELLOR, WAITING, assigned, effects
+from tests.counsel_bot.test_appointments_flow import ANNA, NOW, ROOM, office, outbox
 
 JITSI = VideoSettings(base_url="https://meet.example.org")
 
@@ -83,3 +86,22 @@ def test_a_mail_youth_gets_the_link_by_mail() -> None:
     assert link.key == "video.link"
     assert str(dict(link.params)["url"]).startswith("https://meet.example.org/")
     assert not [e for e in effects(step) if isinstance(e, SayToYouth)]
+
+
+async def test_after_a_failed_write_the_end_removes_the_widget_that_is_in_the_room() -> None:
+    """A step that failed to commit sent nothing: the room still shows the call before it,
+    so that one is what `!video end` (or the close) must take away, not the unsent one."""
+    c, conversation, _ = await office()
+    await c.staff_wrote(ROOM, ANNA, EventID("$v1"), "!video", NOW)
+    [shown] = [e for e in await outbox(c) if isinstance(e, PutWidget)]
+    commit = c.store.commit_transition
+
+    async def failing(transition: object) -> bool:
+        raise OSError("disk full")
+    c.store.commit_transition = failing  # type: ignore[method-assign,assignment]
+    with pytest.raises(OSError, match="disk full"):
+        await c.staff_wrote(ROOM, ANNA, EventID("$v2"), "!video", NOW)
+    c.store.commit_transition = commit  # type: ignore[method-assign]
+    await c.staff_wrote(ROOM, ANNA, EventID("$v3"), "!video end", NOW)
+    assert [e for e in await outbox(c) if isinstance(e, PutWidget)][-1] == PutWidget(
+        conversation, shown.widget_id)
