@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from counsel_bot.conversation import offices
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.response_timers import setting_key as timer_key
+from counsel_bot.conversation.video_calls import setting_key as video_key
 from counsel_bot.core.effects import (
     SayToStaff,
     conversation_named,
@@ -169,6 +170,10 @@ class Transitions:
         for conversation in snapshot.conversations:
             c.timers.restore(conversation.conversation, await c.store.get_setting(
                 timer_key(conversation.conversation)), replace=True)
+            # The failed step's call was never sent: the room still shows the stored one,
+            # which `!video end` and the close must remove.
+            c.video.restore(conversation.conversation, await c.store.get_setting(
+                video_key(conversation.conversation)), replace=True)
 
 
 def _routing_counter(

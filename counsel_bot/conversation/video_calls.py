@@ -32,9 +32,13 @@ class VideoCalls:
         self.widgets: dict[ConversationID, str] = {}
         self.random_bytes: Callable[[int], bytes] = os.urandom
 
-    def restore(self, conversation: ConversationID, stored: str | None) -> None:
+    def restore(self, conversation: ConversationID, stored: str | None, *,
+                replace: bool = False) -> None:
+        """The stored widget; ``replace``: none stored means none (after a failed step)."""
         if stored:
             self.widgets[conversation] = stored
+        elif replace:
+            self.widgets.pop(conversation, None)
 
     def by_staff(self, step: Change, current: ConversationSnapshot, *, end: bool,
                  counsellor_name: str) -> None:
