@@ -408,3 +408,23 @@ async def test_a_yes_after_the_proposed_time_is_told_to_the_counsellor_too() -> 
             and e.key.startswith("appointments.expired")]
     assert [e.mentions for e in told] == [(ANNA,)]
     assert ("id", "T-00000A") in told[0].params
+
+
+async def test_the_counsellor_gets_the_call_link_of_a_video_appointment_after_the_close(
+) -> None:
+    """At the close the counsellor leaves the youth's room, so the link said there (or
+    mailed) never reaches them: without Jitsi tokens, where both links are one, they had no
+    link at all and the youth waited alone in the call."""
+    c, conversation, clock = await office()
+    await c.staff_wrote(ROOM, ANNA, EventID("$a1"), "!appointment 2026-12-10 16:00 45min video",
+                        NOW)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "ja", NOW)
+    await c.staff_wrote(ROOM, ANNA, EventID("$c"), f"!close {conversation}", NOW)
+    clock.set(START - timedelta(minutes=14))
+    await c.tick(clock.now())
+    [youth_link] = [e for e in await outbox(c)
+                    if isinstance(e, SayToYouth) and e.key == "video.link"]
+    url = dict(youth_link.params)["url"]
+    told = [e for e in await outbox(c) if isinstance(e, SayToStaff)
+            and ("url", url) in e.params]
+    assert [e.mentions for e in told] == [(ANNA,)]
