@@ -387,7 +387,7 @@ class Conductor:
         await self.appointments.due(step, lambda appointment, tell_youth: self.video.start(
             step, appointment.conversation, appointment.counsellor,
             self.counsellor_name(appointment.counsellor), tell_youth=tell_youth,
-            office=appointment.office, until=appointment.end + ap.OVERRUN))
+            office=appointment.office, until=appointment.end + ap.OVERRUN, staff_link=True))
         if step.effects or step.settings or step.sealed:
             await self.commit(step)
         for addon in self.addons:

@@ -66,14 +66,16 @@ class VideoCalls:
 
     def start(self, step: Change, conversation: ConversationID, counsellor: UserID | None,
               counsellor_name: str, *, tell_youth: bool = True, office: str = "",
-              until: datetime | None = None) -> str | None:
+              until: datetime | None = None, staff_link: bool = False) -> str | None:
         """A new, unguessable meeting; its links are made here, before anything is sent,
         so a replay after a crash posts the same links instead of a second meeting.
         Returns the youth's link (None: video is off); ``tell_youth=False`` leaves telling
         the youth to the caller (a mail youth gets it in the appointment's reminder mail).
         ``office`` names the staff room for the counsellor's link ("": its conversation's);
         an appointment's call goes to the office it was booked with. ``until``: the links
-        stay valid at least until then (an appointment's call, to its end)."""
+        stay valid at least until then (an appointment's call, to its end). ``staff_link``:
+        the counsellor may not be in the room (an appointment's call, after the close or a
+        hand-over), so their link goes to the staff room even when it is the youth's."""
         if not self.settings.enabled:
             if tell_youth:
                 step.add(SayToYouth(conversation, "video.off"))
@@ -86,9 +88,10 @@ class VideoCalls:
                            tuple(meeting.widget_content.items())))
         if tell_youth:
             step.add(SayToYouth(conversation, "video.link", (("url", meeting.youth_url),)))
-        if meeting.counsellor_url != meeting.youth_url and counsellor is not None:
+        moderator = meeting.counsellor_url != meeting.youth_url
+        if (moderator or staff_link) and counsellor is not None:
             # The moderator link stays with staff: the youth's room shows the youth's link.
-            step.add(SayToStaff("video.counsellor_link",
+            step.add(SayToStaff("video.counsellor_link" if moderator else "video.staff_link",
                                 (("conversation", conversation),
                                  ("url", meeting.counsellor_url)),
                                 mentions=(counsellor,), office=office))

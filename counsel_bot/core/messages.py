@@ -647,6 +647,10 @@ CATALOGUE.update({
         "Video für {conversation} – dein Link (Moderation): {url}",
         "Video for {conversation} – your link (moderator): {url}",
     ),
+    "video.staff_link": _both(
+        "Video für {conversation} – dein Link: {url}",
+        "Video for {conversation} – your link: {url}",
+    ),
 })
 
 
