@@ -105,3 +105,14 @@ async def test_after_a_failed_write_the_end_removes_the_widget_that_is_in_the_ro
     await c.staff_wrote(ROOM, ANNA, EventID("$v3"), "!video end", NOW)
     assert [e for e in await outbox(c) if isinstance(e, PutWidget)][-1] == PutWidget(
         conversation, shown.widget_id)
+
+
+def test_a_youth_who_asks_for_video_where_it_is_off_is_told_so_not_sent_to_the_counsellor(
+) -> None:
+    """"Tell your counsellor, they can start the call" is a promise nobody can keep where
+    video is off (the default): the youth is told it is not set up, as after `!video`."""
+    step = Change(AT, None)
+    VideoCalls(VideoSettings(), None).by_youth(step, CASE, assigned(), counsellor_name="")
+    VideoCalls(VideoSettings(youth_may_request=True), None).by_youth(
+        step, CASE, WAITING, counsellor_name="")
+    assert effects(step) == [SayToYouth(CASE, "video.off"), SayToYouth(CASE, "video.off")]
