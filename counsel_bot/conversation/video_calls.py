@@ -57,7 +57,10 @@ class VideoCalls:
 
     def by_youth(self, step: Change, conversation: ConversationID,
                  current: ConversationSnapshot | None, *, counsellor_name: str) -> None:
-        if not self.settings.youth_may_request:
+        if not self.settings.enabled:
+            # Not "ask your counsellor": nobody could start the call.
+            step.add(SayToYouth(conversation, "video.off"))
+        elif not self.settings.youth_may_request:
             step.add(SayToYouth(conversation, "video.ask_counsellor"))
         elif current is None or current.assigned_to is None:
             step.add(SayToYouth(conversation, "video.after_counsellor"))
