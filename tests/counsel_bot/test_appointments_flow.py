@@ -428,3 +428,21 @@ async def test_the_counsellor_gets_the_call_link_of_a_video_appointment_after_th
     told = [e for e in await outbox(c) if isinstance(e, SayToStaff)
             and ("url", url) in e.params]
     assert [e.mentions for e in told] == [(ANNA,)]
+
+
+async def test_a_chat_youth_gets_the_cancelled_calendar_file_as_a_mail_youth_does() -> None:
+    """The confirmation brought a calendar file the youth may have put in their calendar:
+    the cancellation brings the same event marked cancelled, which takes it out there, in
+    the chat as by mail. Before, the chat youth kept a live entry for a cancelled time."""
+    import icalendar
+
+    c, _, _ = await office()
+    await c.staff_wrote(ROOM, ANNA, EventID("$a1"), "!appointment 2026-12-10 16:00 45min video",
+                        NOW)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "ja", NOW)
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$a2"), "!appointment cancel T-00000A", NOW)
+    first, cancelled = [e for e in await outbox(c) if isinstance(e, SendCalendar)]
+    [event] = icalendar.Calendar.from_ical(first.ics).walk("VEVENT")
+    [gone] = icalendar.Calendar.from_ical(cancelled.ics).walk("VEVENT")
+    assert (str(gone["STATUS"]), str(gone["UID"])) == ("CANCELLED", str(event["UID"]))
+    assert "appointments.cancelled" in await youth_keys(c)
