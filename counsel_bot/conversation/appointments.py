@@ -213,6 +213,10 @@ class Appointments:
         else:
             self._tell_youth(step, appointment.conversation, "appointments.cancelled",
                              self._params(appointment))
+            if appointment.status is ap.Status.CONFIRMED:
+                # The chat youth got the file too: the cancelled event takes it out again.
+                step.add(SendCalendar(appointment.conversation, filename(cancelled),
+                                      self._calendar(cancelled, step).decode("utf-8")))
         step.add(SayInRoom(room_id, sender, "appointments.cancelled_staff",
                            (("id", appointment.id), *self._params(appointment))))
 
