@@ -446,3 +446,18 @@ async def test_a_chat_youth_gets_the_cancelled_calendar_file_as_a_mail_youth_doe
     [gone] = icalendar.Calendar.from_ical(cancelled.ics).walk("VEVENT")
     assert (str(gone["STATUS"]), str(gone["UID"])) == ("CANCELLED", str(event["UID"]))
     assert "appointments.cancelled" in await youth_keys(c)
+
+
+async def test_video_for_a_mail_youth_after_mail_was_switched_off_is_refused_with_the_reason(
+) -> None:
+    """The link goes to a mail youth by mail: with mail off it could reach nobody, so the
+    counsellor is told, as for an appointment, instead of it being dropped unseen."""
+    c, _, _ = await mail_youth()
+    await c.staff_wrote(ROOM, ANNA, EventID("$v0"), "!video", NOW)
+    [link] = await mails(c)
+    assert link.key == "video.link"
+    c.mail_switch = None  # the installation restarted with [mail] enabled = false
+    await c.staff_wrote(ROOM, ANNA, EventID("$v1"), "!video", NOW)
+    assert await mails(c) == [link]
+    told = [e.key for e in await outbox(c) if isinstance(e, SayToStaff) and e.mentions == (ANNA,)]
+    assert told[-1] == "video.mail_off"
