@@ -228,6 +228,9 @@ class StaffCommands:
         current = None if here is None else c.router.conversation(here)
         if current is None:
             step.add(SayInRoom(room_id, sender, "video.where"))
+        elif not end and current.channel is Channel.MAIL and c.mail_switch is None:
+            # A mail youth gets the link by mail, which is off: it would reach nobody.
+            step.add(SayInRoom(room_id, sender, "video.mail_off"))
         elif self._may_act(step, room_id, sender, current):
             c.video.by_staff(step, current, end=end,
                              counsellor_name=c.counsellor_name(current.assigned_to))

@@ -643,6 +643,13 @@ CATALOGUE.update({
         "„!video“ geht nur im Raum eines Gesprächs.",
         "\"!video\" works only in a conversation's room.",
     ),
+    "video.mail_off": _both(
+        "Mail ist in dieser Installation ausgeschaltet ([mail] enabled): Der Link zum "
+        "Videoanruf würde die Person nicht erreichen. Lade sie mit „!chat“ in den Chat ein, "
+        "sobald Mail wieder an ist.",
+        "Mail is switched off in this installation ([mail] enabled): the video link would "
+        "not reach the person. Invite them to chat with \"!chat\" once mail is on again.",
+    ),
     "video.counsellor_link": _both(
         "Video für {conversation} – dein Link (Moderation): {url}",
         "Video for {conversation} – your link (moderator): {url}",
