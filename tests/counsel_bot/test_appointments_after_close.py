@@ -120,3 +120,35 @@ async def test_a_mail_yes_after_the_close_confirms_by_mail_and_opens_no_new_case
         assert appointment.status is ap.Status.CONFIRMED
     finally:
         await store.close()
+
+
+async def test_a_mail_answer_after_the_close_with_more_to_say_reaches_a_person(
+    tmp_path: Path,
+) -> None:
+    """A "no" after the close that goes on about how the youth is (below any crisis word)
+    is more than an answer: taken as the answer alone, the rest went to nobody, since the
+    counsellor had left and nothing opened. It opens a new conversation, as any other mail
+    after the close does; a bare answer still only answers (the test above)."""
+    store = await SqliteStore.open(tmp_path / "counsel.db", AeadSealer())
+    sender = RecordingSender()
+    o = await office_on(store, sender)
+    try:
+        c = o.conductor
+        c.appointments.default_venue = replace(c.appointments.default_venue,
+                                               address="Musterstr. 1")
+        conversation = await lena_writes(o)
+        await c.staff_wrote(RoomID("!staff:x"), ANNA, EventID("$a"),
+                            f"!appointment {conversation} 2026-12-10 16:00 45min inperson", AT)
+        await perform_mails(o)
+        [proposal] = sender.sent
+        await c.staff_wrote(RoomID("!staff:x"), ANNA, EventID("$c"), f"!close {conversation}",
+                            AT)
+        more = replace(answer("<m3@web.de>", str(proposal["Message-ID"])), text=(
+            "Nein, da habe ich Schule.\n\nEhrlich gesagt geht es mir gerade gar nicht gut. "
+            "Zu Hause streiten alle nur noch und ich weiß nicht, mit wem ich darüber reden "
+            "kann.\n\n> Passt das?"))
+        await o.mail.deliver(more)
+        [opened] = c.router.snapshot().conversations
+        assert opened.conversation != conversation
+    finally:
+        await store.close()
