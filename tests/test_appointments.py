@@ -172,6 +172,20 @@ def test_a_mail_answer_is_the_first_written_line_above_the_quote(
     assert ap.mail_answer(text) is answer
 
 
+@pytest.mark.parametrize(("text", "bare"), [
+    ("Ja, gerne!\n\nKim", True),
+    ("Hallo,\n\nnein, danke.\n\nViele liebe Grüße\nKim Müller\n\n> Passt das?", True),
+    ("ja\n-- \nKim, gesendet vom Handy", True),
+    ("Nein, da habe ich Schule.\n\nMir geht es gerade gar nicht gut, zu Hause ist Streit.",
+     False),
+    ("Nein, mir geht's gerade nicht gut", False),  # a reason can be the message
+    ("Ja, gerne!\n\nMir geht's schlecht", False),
+    ("ich weiß nicht", False),  # no answer at all
+])
+def test_after_the_close_only_a_bare_answer_answers(text: str, bare: bool) -> None:
+    assert ap.bare_mail_answer(text) is bare
+
+
 @pytest.mark.parametrize(("day", "at", "zone"), [
     ("0001-01-01", "00:00", "Europe/Berlin"), ("0001-01-01", "00:52", "Europe/Berlin"),
     ("9999-12-31", "23:59", "America/New_York"), ("0001-01-01", "00:00", "Asia/Tokyo"),

@@ -250,6 +250,11 @@ _QUOTE_HEADER = re.compile(
 _GREETING = re.compile(r"^(?:hallo|hello|hi|hey|moin|servus|guten (?:tag|morgen|abend)|"
                        r"liebe[rs]?\b.*|dear\b.*)[\s\w]{0,30}[,!.]?$", re.IGNORECASE)
 _CLAUSE = re.compile(r"[,.!;]|\s-\s")
+# What a sign-off under a bare answer may hold besides these words: a name (`bare_mail_answer`).
+_CLOSING = frozenset({"viele", "liebe", "lieben", "beste", "besten", "grüße", "gruß", "grüsse",
+                      "gruss", "mfg", "bis", "dann", "bald", "tschüss", "ciao", "bye", "best",
+                      "regards", "cheers", "kind", "see", "soon"})
+_NAME_WORDS = 2
 _COURTESY = frozenset({"gerne", "gern", "danke", "bitte", "super", "klar", "thanks", "thank",
                        "you", "please", "sure", "great", "gladly", "lg", "vg"})
 
@@ -276,6 +281,39 @@ def mail_answer(text: str) -> bool | None:
             return answer  # "ja, gerne!"; "ja, aber …" is left to the counsellor
         return None
     return None
+
+
+def bare_mail_answer(text: str) -> bool:
+    """A mail that is a yes or no (`mail_answer`) and says nothing more: courtesy words
+    beside it ("ja, gerne!") and a sign-off below it ("Viele Grüße, Kim") at most. After the
+    close nobody reads a mail that only answers, so one with more to say, even a reason for
+    a no, must reach a person: "nein, mir geht's gerade nicht gut" is not just a no."""
+    if mail_answer(text) is None:
+        return False
+    first, *rest = _written(text)
+    split = _CLAUSE.search(first)
+    beside = first[split.end():] if split is not None and youth_answer(first) is None else ""
+    if any(word not in _COURTESY | _CLOSING for word in _words(beside)):
+        return False
+    named = [word for line in rest for word in _words(line) if word not in _COURTESY | _CLOSING]
+    return len(named) <= _NAME_WORDS
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[^\W\d_]+", text.casefold())
+
+
+def _written(text: str) -> list[str]:
+    """The lines written above the quoted mail or the signature, as `mail_answer` reads
+    them: without empty lines and greetings."""
+    written = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith(">") or line == "--" or _QUOTE_HEADER.match(line):
+            break
+        if line and not (_GREETING.fullmatch(line) and youth_answer(line) is None):
+            written.append(line)
+    return written
 
 
 def due_reminders(appointments: Iterable[Appointment], now: datetime

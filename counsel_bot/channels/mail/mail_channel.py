@@ -383,6 +383,8 @@ class MailChannel:
         event_id = message_event_id(mail.message_id)
         if await self.store.is_processed(event_id):
             return True  # the same mail again (an SMTP retry): answered the first time
+        if not ap.bare_mail_answer(mail.text):
+            return False  # more to say than yes or no: someone must read it
         for key in await self.threads.lookups(mail):
             found = await self.store.get_setting(key)
             record = None if not found else await self.store.conversation(ConversationID(found))
