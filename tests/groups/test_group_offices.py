@@ -138,3 +138,25 @@ async def test_a_crisis_in_a_group_calls_its_offices_leads_not_every_office() ->
 async def test_a_crisis_in_a_group_whose_office_has_no_lead_calls_every_lead() -> None:
     [alert] = [e for e in await group_crisis(team_leads=()) if isinstance(e, SayToStaff)]
     assert alert.mentions == (ANNA, TOM)
+
+
+async def test_a_crisis_in_a_group_whose_office_has_nobody_on_duty_calls_the_on_call_office(
+) -> None:
+    """A youth's crisis in a 1:1 whose office has nobody on duty goes to the on-call office
+    (`offices.leads_for`, `_office_now`). A group's flag called only its own office's
+    leads, who are off duty with everyone else there: nobody who works now was called,
+    and a group flag is never paged again later."""
+    settings = replace(two_offices(), routing=RoutingSettings(fallback_office="familie",
+                                                              on_call_office="schule"))
+    p = Parts()
+    await p.start(settings=settings)
+    await p.staff(BEN, "!duty on")  # "schule" works tonight; nobody of "familie" does
+    await p.staff(ANNA, '!group new "Prüfungsangst" 2026-12-10 18:00 90min max 4')
+    await p.youth(1, "gruppe 1")
+    await p.open_group()
+    await p.new()
+    await p.in_group(UserID("@y1:x"), "ich will nicht mehr leben")
+    [alert] = [e for e in await p.new() if isinstance(e, SayToStaff)
+               and e.key == "group.staff_crisis_alert"]
+    assert TOM in alert.mentions, "the on-call office's lead was not called"
+    assert TOM in str(dict(alert.params)["leads"])
