@@ -408,9 +408,16 @@ class GroupDesk:
     def _crisis_leads(self, group: g.Group) -> tuple[UserID, ...]:
         """The leads of the group's offices and the installation's own; every office's
         only when the group's offices have none (or it has no office): an alert for leads
-        who cannot act on it teaches them to stop reading alerts."""
+        who cannot act on it teaches them to stop reading alerts. When none of the group's
+        offices has anybody on duty, the on-call office's leads too, as for a 1:1's crisis
+        (`offices.leads_for`): a group flag is never paged again later."""
         policy = self.conductor.policy
-        own = [UserID(u) for office in sorted(group.offices)
+        offices = sorted(group.offices)
+        rules = policy.router.offices
+        if offices and rules.enabled and not group.offices & rules.staffed(
+                self.conductor.router.snapshot().counsellors):
+            offices.append(policy.offices.on_call)
+        own = [UserID(u) for office in offices
                for u in policy.offices.desk(office).team_leads]
         leads = (*policy.team_leads, *own) if own else self.conductor.every_lead()
         return tuple(u for u in dict.fromkeys(leads) if u != group.host)
