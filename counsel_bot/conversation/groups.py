@@ -155,6 +155,14 @@ class GroupDesk:
                            body: str, at: datetime) -> None:
         """A message in a group's room: a moderator's command, or a youth's words (looked
         at for a crisis, never kept)."""
+        # The sync loop calls the doors of a group's room outside any conductor step: each
+        # is one (step_lock.py), or its commit writes a book read before another task's step
+        # (retention, a deletion) forgot a youth in it, and names them again.
+        async with self.conductor.steps.held():
+            await self._room_message(room_id, sender, event_id, body, at)
+
+    async def _room_message(self, room_id: RoomID, sender: UserID, event_id: EventID,
+                            body: str, at: datetime) -> None:
         number = self.rooms.get(room_id)
         if number is None or await self.conductor.store.is_processed(event_id):
             return
@@ -176,6 +184,11 @@ class GroupDesk:
                            event_id: EventID, at: datetime) -> None:
         """A member of a group's room took a display name: one that claims to be another
         youth or the team is answered in the room with who it really is."""
+        async with self.conductor.steps.held():
+            await self._member_named(room_id, member, display_name, event_id, at)
+
+    async def _member_named(self, room_id: RoomID, member: UserID, display_name: str,
+                            event_id: EventID, at: datetime) -> None:
         number = self.rooms.get(room_id)
         if number is None or await self.conductor.store.is_processed(event_id):
             return
@@ -194,6 +207,10 @@ class GroupDesk:
         """A youth's message in a group's room the bot could not decrypt within its grace:
         nobody checked it for a crisis, so its writer is asked, in their own chat, to
         write it again there or to the team (once per room and writer per expiry)."""
+        async with self.conductor.steps.held():
+            await self._unreadable(room_id, writer, at)
+
+    async def _unreadable(self, room_id: RoomID, writer: UserID, at: datetime) -> None:
         number = self.rooms.get(room_id)
         seat = None if number is None else self.book.get(number).seat_of(writer)
         if number is None or seat is None:
