@@ -12,7 +12,7 @@ import pytest
 
 from counsel_bot.config import OfficeSettings, RoutingSettings, Settings
 from counsel_bot.core import groups as g
-from counsel_bot.core.effects import SayToStaff
+from counsel_bot.core.effects import SayInRoom, SayToStaff
 from counsel_bot.core.group_effects import (
     CloseGroupRoom,
     KickFromGroup,
@@ -160,3 +160,22 @@ async def test_a_crisis_in_a_group_whose_office_has_nobody_on_duty_calls_the_on_
                and e.key == "group.staff_crisis_alert"]
     assert TOM in alert.mentions, "the on-call office's lead was not called"
     assert TOM in str(dict(alert.params)["leads"])
+
+
+async def test_the_group_list_shows_another_offices_groups_to_nobody() -> None:
+    """Staff see and act on their own office's conversations only; ``!group list`` listed
+    every office's groups (topic, evening, host, how many signed up) to everyone."""
+    p, _ = await evening()
+    await p.staff(BEN, '!group new "Schulstress" 2026-12-11 18:00 60min max 4')
+    await p.new()
+    await p.staff(BEN, "!group list")
+    [listing] = await p.new()
+    assert isinstance(listing, SayInRoom)
+    lines = str(dict(listing.params)["lines"])
+    assert "Schulstress" in lines
+    assert "Prüfungsangst" not in lines, "a group of the office familie shown to schule"
+    await p.staff(MIA, "!group list")
+    [both] = await p.new()
+    assert isinstance(both, SayInRoom)
+    assert "Prüfungsangst" in str(dict(both.params)["lines"])
+    assert "Schulstress" in str(dict(both.params)["lines"])
