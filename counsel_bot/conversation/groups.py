@@ -295,7 +295,12 @@ class GroupDesk:
         return frozenset({here}) if here is not None and here in mine else mine
 
     def _list_for_staff(self, step: Change, room_id: RoomID, sender: UserID) -> None:
-        groups = [x for x in self.book.groups if x.state is not g.GroupState.PURGED]
+        # With offices, the sender's offices' groups only (and those from before groups had
+        # offices), as staff see their own office's conversations only.
+        rules = self.conductor.policy.router.offices
+        mine = rules.offices_of(sender)
+        groups = [x for x in self.book.groups if x.state is not g.GroupState.PURGED
+                  and (not rules.enabled or not x.offices or x.offices & mine)]
         if not groups:
             step.add(SayInRoom(room_id, sender, "group.none"))
             return
