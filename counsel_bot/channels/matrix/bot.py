@@ -693,6 +693,11 @@ class CounselBot:
                 else poll_words(event.source.get("content") or {})
                 if event.type in POLL_TYPES else "")):
             # Text, and what else carries words: /me, notices, a picture's caption, a poll.
+            # An edit as the group's apps show it (its body is only a fallback, see
+            # `_on_text`), still marked as one, so it is no moderator's command.
+            corrected = edited_words(event) if isinstance(event, RoomMessage) else None
+            if corrected is not None:
+                body = f"* {corrected}"
             room = self.client.rooms.get(room_id)
             if room is not None and room.encrypted:
                 await addon.room_message(room_id, UserID(event.sender), EventID(event.event_id),
