@@ -471,3 +471,22 @@ async def test_a_group_message_nobody_could_decrypt_is_asked_for_again_in_privat
     [told] = [decode_effect(e.payload) for e in entries]
     assert told == RoomNotice(RoomID("!home1:x"), "group.unreadable", (("number", "1"),))
     assert not [e for e in entries if nickname in e.key or "home1" in e.key]
+
+
+async def test_a_group_whose_end_is_past_the_last_date_is_refused_and_the_clock_goes_on(
+) -> None:
+    """A group at 9999-12-31 23:00 was announced, but its end is no date: every tick then
+    raised (OverflowError) out of the sync loop, which stops the bot, and again after each
+    restart, since the book keeps the group; every youth's "gruppe" failed as well. The
+    staff member is told the date is not understood instead."""
+    p = Parts()
+    await p.start()
+    await p.staff(ANNA, '!group new "Zukunft" 9999-12-31 23:00 90min max 8')
+    [reply] = await p.new()
+    assert isinstance(reply, SayInRoom)
+    assert reply.key == "group.parse_date"
+    assert p.desk.book.groups == ()
+    p.clock.advance(timedelta(minutes=1))
+    await p.c.tick(p.clock.now())
+    await p.youth(1, "gruppe")
+    assert notices(await p.new(), "group.none_youth")
