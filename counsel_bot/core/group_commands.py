@@ -216,6 +216,16 @@ def _group(rest: str, zone: tzinfo) -> StaffGroupCommand | GroupCommandError:
         if found_minutes is None:
             return GroupCommandError("group.parse_duration", NEW_USAGE)
         minutes = int(found_minutes[1])
+    try:
+        length = timedelta(minutes=minutes)
+    except OverflowError:
+        return GroupCommandError("group.parse_duration", NEW_USAGE)
+    try:
+        # Its end must be a date too: a group ending past 9999-12-31 raised in every tick
+        # and every youth's listing, long after it was announced.
+        start + length
+    except OverflowError:
+        return GroupCommandError("group.parse_date", NEW_USAGE)
     return NewGroupCommand(topic, start, minutes, max_seats)
 
 
