@@ -32,8 +32,12 @@ if TYPE_CHECKING:
     from counsel_bot.conversation.conductor import Conductor
 
 PENDING_KEY = "forum:pending"
-# Waiting posts shown at once in the staff room (each can be long).
+# Waiting posts shown at once in the staff room (each can be long), and at most this many
+# bytes of them as nio sends them (`group_commands.wire_size`), as transcripts are split: a
+# Matrix event is at most 64 KiB, encrypted, and a longer list was refused by the homeserver,
+# so no waiting post could be read for moderation.
 SHOW_PENDING = 10
+SHOW_PENDING_BYTES = 24_000
 
 
 def post_key(post: str) -> str:
@@ -239,13 +243,19 @@ class ForumDesk:
         if not self.pending:
             step.add(SayInRoom(room_id, sender, "forum.pending_none"))
             return
-        lines = []
+        lines: list[str] = []
+        shown = size = 0
         for post_id in self.pending[:SHOW_PENDING]:
             post = await self._open(post_id)
             if post is not None:
-                lines.append(f"{post.id} [{post.forum}] {post.nickname}:\n› "
-                             + post.text.replace("\n", "\n› "))
-        more = len(self.pending) - SHOW_PENDING
+                line = (f"{post.id} [{post.forum}] {post.nickname}:\n› "
+                        + post.text.replace("\n", "\n› "))
+                size += gc.wire_size(line) + 2
+                if lines and size > SHOW_PENDING_BYTES:
+                    break  # the rest with the next "!forum pending", once these are decided
+                lines.append(line)
+            shown += 1
+        more = len(self.pending) - shown
         if more > 0:
             lines.append(f"(+{more})")
         step.add(SayInRoom(room_id, sender, "forum.pending", (("lines", "\n".join(lines)),)))

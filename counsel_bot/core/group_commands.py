@@ -12,6 +12,7 @@ A parse error carries a catalogue key and a usage hint, never the text that was 
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import unicodedata
@@ -20,6 +21,9 @@ from datetime import datetime, timedelta, tzinfo
 
 MAX_COMMAND_CHARS = 1000
 MAX_POST_CHARS = 4000
+# A post as nio sends it (`wire_size`): a Matrix event is at most 64 KiB, encrypted, and 4,000
+# emoji would be 48,000 bytes, a post the forum room and the moderation list refuse.
+MAX_POST_BYTES = 12_000
 NEW_USAGE = '!group new "Thema" 2026-12-10 18:00 90min max 8'
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _TIME = re.compile(r"(\d{1,2}):(\d{2})")
@@ -172,7 +176,7 @@ def parse_youth_group(text: str) -> YouthGroupCommand | GroupCommandError | None
             return GroupCommandError("forum.usage")
         if not post:
             return YouthForumRead(forum.casefold())
-        if len(post) > MAX_POST_CHARS:
+        if len(post) > MAX_POST_CHARS or wire_size(post) > MAX_POST_BYTES:
             return GroupCommandError("forum.too_long", str(MAX_POST_CHARS))
         return YouthForumPost(forum.casefold(), post)
     return None
@@ -241,6 +245,12 @@ def _forum(rest: str) -> StaffGroupCommand | GroupCommandError:
         return ForumDecisionCommand(post.upper(), verb in ("approve", "ok", "freigeben"),
                                     reason.strip()[:500])
     return GroupCommandError("command.unknown", "!forum pending | approve ID | reject ID Grund")
+
+
+def wire_size(text: str) -> int:
+    """Bytes of the text in an event as nio sends it (JSON with ASCII escapes: an "ä" costs
+    6, an emoji 12)."""
+    return len(json.dumps(text)) - 2
 
 
 def duration(command: NewGroupCommand) -> timedelta:
