@@ -179,3 +179,27 @@ async def test_the_group_list_shows_another_offices_groups_to_nobody() -> None:
     assert isinstance(both, SayInRoom)
     assert "Prüfungsangst" in str(dict(both.params)["lines"])
     assert "Schulstress" in str(dict(both.params)["lines"])
+
+
+@pytest.mark.parametrize("command", ["!end", "!remove", "!mute"])
+async def test_a_lead_who_only_counsels_in_the_groups_office_cannot_moderate_it(
+        command: str) -> None:
+    """A team lead leads only the offices they lead (routing rule 7): in an office where
+    they only counsel they are a counsellor like the others. Mia leads "familie" and counsels
+    in "schule"; she could end Ben's "schule" group, remove and mute its youths."""
+    settings = two_offices()
+    familie, schule = settings.offices
+    settings = replace(settings, offices=(replace(familie, team_leads=(LEA, MIA)), schule))
+    p = Parts()
+    await p.start(settings=settings)
+    await p.staff(BEN, '!group new "Prüfungsangst" 2026-12-10 18:00 90min max 4')
+    await p.youth(1, "gruppe 1")
+    [(_, nick)] = (await p.open_group()).members
+    assert p.desk.book.get(1).offices == {"schule"}
+    await p.in_group(MIA, command if command == "!end" else f"{command} {nick}")
+    effects = await p.new()
+    assert acted(effects) == [], "a lead of another office moderated the group"
+    [refused] = [e for e in effects if isinstance(e, SayToStaff)]
+    assert refused.key == "group.not_host"
+    await p.in_group(TOM, command if command == "!end" else f"{command} {nick}")
+    assert acted(await p.new()) != []
