@@ -354,8 +354,10 @@ class GroupDesk:
                   command: gc.ModerateCommand | gc.EndGroupCommand | gc.GroupCommandError,
                   ) -> None:
         policy = self.conductor.policy
+        # The offices they lead, not all they work for: where a lead only counsels, they
+        # are a counsellor like the others (routing rule 7, `OfficeRules.leads_on`).
         who = g.Moderator(sender, policy.staff.get(sender) is Role.TEAM_LEAD,
-                          policy.router.offices.offices_of(sender))
+                          policy.router.offices.leads.get(sender, frozenset()))
         try:
             if isinstance(command, gc.GroupCommandError):
                 step.add(SayInRoom(room_id, sender, command.key, (("hint", command.hint),)))

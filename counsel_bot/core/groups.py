@@ -123,7 +123,7 @@ class NewGroup:
 class Moderator:
     user: UserID
     team_lead: bool = False
-    # The offices the user works for (empty without offices).
+    # The offices the user leads (empty without offices).
     offices: frozenset[str] = frozenset()
 
 
