@@ -12,7 +12,7 @@ import pytest
 from counsel_bot.config import Settings, StaffSettings
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.conversation.forum import ForumDesk, ForumTopic
-from counsel_bot.conversation.groups import BOOK_KEY, GroupDesk
+from counsel_bot.conversation.groups import BOOK_KEY, GroupDesk, crisis_key
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.crisis import Assessment, Assessor, CrisisDetector, default_lexicon_dir
 from counsel_bot.core.effects import Effect, SayInRoom, SayToStaff, decode_effect
@@ -490,3 +490,24 @@ async def test_a_group_whose_end_is_past_the_last_date_is_refused_and_the_clock_
     await p.c.tick(p.clock.now())
     await p.youth(1, "gruppe")
     assert notices(await p.new(), "group.none_youth")
+
+
+async def test_a_removed_youths_words_do_not_stay_in_memory() -> None:
+    """The detector keeps a writer's last few messages to judge short ones together. A
+    youth removed from a group has no seat any more, so neither the group's purge nor an
+    erasure forgot their window: their words in the group sat in the process until its
+    restart (a closed 1:1's go at the close, test_crisis_paths.py)."""
+    p = Parts()
+    await p.start()
+    await p.staff(ANNA, '!group new "Prüfungsangst" 2026-12-10 18:00 90min max 8')
+    await p.youth(1, "gruppe 1")
+    await p.youth(2, "gruppe 1")
+    (youth, nick), _ = (await p.open_group()).members
+    await p.in_group(youth, "meine eltern streiten jeden abend")
+    assert crisis_key(1, nick) in p.c.crisis._risk
+    await p.in_group(ANNA, f"!remove {nick}")
+    await p.in_group(ANNA, "!end")
+    p.clock.advance(timedelta(minutes=1))
+    await p.c.tick(p.clock.now())
+    assert PurgeGroupRoom(1) in await p.new()
+    assert crisis_key(1, nick) not in p.c.crisis._risk
