@@ -365,6 +365,8 @@ class GroupDesk:
                 self._end(step, group.number, who)
             elif command.action == "remove":
                 self.book, seat = g.remove(self.book, group.number, who, command.nickname)
+                # Without a seat, neither the purge nor an erasure finds their last words.
+                self.conductor.crisis.forget(step, crisis_key(group.number, seat.nickname))
                 step.add(KickFromGroup(group.number, seat.youth))
                 step.add(RoomNotice(seat.home_room, "group.you_were_removed",
                                     (("number", group.number),)))
