@@ -511,3 +511,29 @@ async def test_a_removed_youths_words_do_not_stay_in_memory() -> None:
     await p.c.tick(p.clock.now())
     assert PurgeGroupRoom(1) in await p.new()
     assert crisis_key(1, nick) not in p.c.crisis._risk
+
+
+async def test_crisis_words_of_a_youth_just_removed_still_reach_a_human() -> None:
+    """The host removes a youth, perhaps for what they just wrote, which the host's app
+    showed; the bot's copy of it was still waiting for its key (or the kick had not taken
+    effect yet). Decrypted after the removal, it came from nobody with a seat and was
+    dropped unchecked: crisis words in a group, and nobody alerted."""
+    p = Parts()
+    await p.start()
+    await p.staff(ANNA, '!group new "Prüfungsangst" 2026-12-10 18:00 90min max 8')
+    await p.youth(1, "gruppe 1")
+    await p.youth(2, "gruppe 1")
+    (youth, nick), _ = (await p.open_group()).members
+    await p.in_group(ANNA, f"!remove {nick}")
+    await p.new()
+    await p.in_group(youth, SECRET)
+    effects = await p.new()
+    [alert] = [e for e in effects if isinstance(e, SayToStaff)]
+    assert alert.key == "group.staff_crisis_alert"
+    assert dict(alert.params)["nickname"] == nick
+    [offer] = notices(effects, "group.crisis_offer")
+    assert offer.room_id == RoomID("!home1:x")
+    # Nothing else changes for them: no seat, no invitation, and the purge forgets them.
+    assert p.desk.book.get(1).seat_of(youth) is None
+    await p.youth(1, "gruppe 1")
+    assert notices(await p.new(), "group.removed")
