@@ -174,7 +174,7 @@ class GroupDesk:
                 return
             self._moderate(step, room_id, sender, group, command)
         else:
-            seat = group.seat_of(sender)
+            seat = group.writer(sender)
             if seat is None:
                 return
             await self._check_crisis(step, group, seat, body)
@@ -212,7 +212,7 @@ class GroupDesk:
 
     async def _unreadable(self, room_id: RoomID, writer: UserID, at: datetime) -> None:
         number = self.rooms.get(room_id)
-        seat = None if number is None else self.book.get(number).seat_of(writer)
+        seat = None if number is None else self.book.get(number).writer(writer)
         if number is None or seat is None:
             return
         step = Change(at, None)
@@ -243,7 +243,7 @@ class GroupDesk:
         for group in g.due_to_end(self.book, at):
             self._end(step, group.number, None)
         for group in g.due_to_purge(self.book, at, self.purge_after):
-            for seat in group.seats:
+            for seat in (*group.seats, *group.gone):
                 self.conductor.crisis.forget(step, crisis_key(group.number, seat.nickname))
             self.book = g.purged(self.book, group.number)
             step.add(PurgeGroupRoom(group.number), f"group_purge:{group.number}")

@@ -80,6 +80,10 @@ class Group:
     # office whose staff room they typed it in). Empty without offices, and for groups
     # announced before groups had offices: every team lead may moderate those.
     offices: frozenset[str] = frozenset()
+    # The seats of removed youths: their words may still arrive (a message the bot could
+    # decrypt only after the removal, or sent before the kick took effect), and are looked
+    # at for a crisis like a seated youth's. Forgotten like seats (erasure, the purge).
+    gone: tuple[Seat, ...] = ()
 
     @property
     def end(self) -> datetime:
@@ -87,6 +91,11 @@ class Group:
 
     def seat_of(self, youth: UserID) -> Seat | None:
         return next((s for s in self.seats if s.youth == youth), None)
+
+    def writer(self, youth: UserID) -> Seat | None:
+        """The seat under which the youth's words in the room are judged: theirs, or the
+        one they were removed from."""
+        return self.seat_of(youth) or next((s for s in self.gone if s.youth == youth), None)
 
     def seat_named(self, nickname: str) -> Seat | None:
         wanted = nickname.strip().casefold()
@@ -217,7 +226,8 @@ def remove(book: GroupBook, number: int, who: Moderator, nick: str) -> tuple[Gro
     may_moderate(group, who)
     seat = _seat(group, nick)
     group = replace(group, seats=tuple(s for s in group.seats if s != seat),
-                    removed=group.removed | {seat.youth}, muted=group.muted - {seat.nickname})
+                    removed=group.removed | {seat.youth}, muted=group.muted - {seat.nickname},
+                    gone=(*group.gone, seat))
     return book.with_group(group), seat
 
 
@@ -237,7 +247,7 @@ def purged(book: GroupBook, number: int) -> GroupBook:
     """Purged: who sat in it is forgotten; the counts for the team-lead view stay."""
     group = book.get(number)
     return book.with_group(replace(group, state=GroupState.PURGED, seats=(),
-                                    removed=frozenset(), muted=frozenset(),
+                                    removed=frozenset(), muted=frozenset(), gone=(),
                                     named=group.named))
 
 
@@ -265,19 +275,22 @@ def forget_room(book: GroupBook,
 
 def _forget(book: GroupBook, goes: Callable[[Seat], bool],
             youth: UserID | None) -> tuple[GroupBook, tuple[tuple[int, Seat], ...]]:
-    """Drop the seats ``goes`` picks (with their mutes) and ``youth``'s removals."""
+    """Drop the seats ``goes`` picks (with their mutes; removed youths' seats too) and
+    ``youth``'s removals."""
     forgotten: list[tuple[int, Seat]] = []
     groups = []
     for group in book.groups:
         gone = tuple(s for s in group.seats if goes(s))
-        if not gone and (youth is None or youth not in group.removed):
+        left = tuple(s for s in group.gone if goes(s))
+        if not gone and not left and (youth is None or youth not in group.removed):
             groups.append(group)
             continue
-        forgotten += [(group.number, s) for s in gone]
+        forgotten += [(group.number, s) for s in (*gone, *left)]
         names = {s.nickname for s in gone}
         removed = group.removed if youth is None else group.removed - {youth}
         groups.append(replace(group, seats=tuple(s for s in group.seats if s not in gone),
-                              removed=removed, muted=group.muted - names))
+                              removed=removed, muted=group.muted - names,
+                              gone=tuple(s for s in group.gone if s not in left)))
     return replace(book, groups=tuple(groups)), tuple(forgotten)
 
 
@@ -364,7 +377,8 @@ def _encode(g: Group) -> dict[str, Any]:
             "ended": g.ended_at.isoformat() if g.ended_at else None,
             "seats": [[s.youth, s.nickname, s.home_room] for s in g.seats],
             "removed": sorted(g.removed), "muted": sorted(g.muted),
-            "offices": sorted(g.offices)}
+            "offices": sorted(g.offices),
+            "gone": [[s.youth, s.nickname, s.home_room] for s in g.gone]}
 
 
 def _decode(d: dict[str, Any]) -> Group:
@@ -375,7 +389,8 @@ def _decode(d: dict[str, Any]) -> Group:
         frozenset(UserID(u) for u in d["removed"]), frozenset(d["muted"]),
         GroupState(d["state"]),
         datetime.fromisoformat(d["ended"]) if d.get("ended") else None, int(d["named"]),
-        frozenset(str(o) for o in d.get("offices", ())))  # books from before offices: none
+        frozenset(str(o) for o in d.get("offices", ())),  # books from before offices: none
+        tuple(Seat(UserID(y), str(n), RoomID(r)) for y, n, r in d.get("gone", ())))
 
 
 # -- helpers ---------------------------------------------------------------------------------
