@@ -75,6 +75,18 @@ def test_the_youth_answers_with_one_word(body: str, answer: bool | None) -> None
     assert ap.youth_answer(body) is answer
 
 
+@pytest.mark.parametrize(("body", "answer"), [
+    ("Ja, gerne!", True), ("ja gern :)", True), ("Yes please", True), ("ok danke!!", True),
+    ("nein danke", False), ("No, thank you.", False), ("danke", None), ("gerne", None),
+    ("ja gerne aber ich hab angst", None), ("ja, bitte ruf mich nicht an", None),
+])
+def test_a_courteous_yes_or_no_in_the_chat_answers(body: str, answer: bool | None) -> None:
+    """A review found "Ja, gerne!" was no answer: the youth believed the time booked, and
+    no calendar file or reminder came. Words of courtesy around the answer are the answer;
+    anything more goes to the counsellor as it is."""
+    assert ap.youth_answer(body) is answer
+
+
 def test_reminders_the_day_before_and_fifteen_minutes_before_each_once() -> None:
     planned = plan()
     assert isinstance(planned, ap.Appointment)
