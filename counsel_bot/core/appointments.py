@@ -241,6 +241,11 @@ def youth_answer(body: str) -> bool | None:
         return True
     if words in _NO:
         return False
+    # "Ja, gerne!", "nein danke": courtesy around the answer is the answer; any other word
+    # makes it a message for the counsellor.
+    bare = " ".join(w for w in re.findall(r"\w+", words) if w not in _COURTESY)
+    if bare != words and bare:
+        return True if bare in _YES else False if bare in _NO else None
     return None
 
 
