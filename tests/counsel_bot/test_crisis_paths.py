@@ -534,3 +534,30 @@ async def test_a_review_without_an_id_in_the_staff_room_names_the_command_in_its
     await staff(c, ANNA, "!confirm", T0)
     [reply] = [e for e in await pending(c) if isinstance(e, SayInRoom)]
     assert dict(reply.params)["hint"] == "!confirm C-XXXXXXXX"
+
+
+# -- the numbers the youth is given --------------------------------------------------------
+
+async def test_the_safety_text_names_the_emergency_numbers_of_the_youths_office() -> None:
+    """An office with its own emergency numbers (another region's crisis line): the youth
+    in crisis gets those, as in their welcome and the pointer after the close, not the
+    installation's [crisis] numbers."""
+    local = "Krisendienst Schwaben 0800 655 3000"
+    settings = settings_from_mapping({
+        "routing": {"fallback_office": "jugend", "on_call_office": "jugend"},
+        "offices": [
+            {"id": "familie", "name": "Familienberatung", "topics": ["family"],
+             "postcodes": ["89"], "counsellors": ["@anna:x"], "emergency_de": local},
+            {"id": "jugend", "name": "Jugendberatung", "topics": ["general"],
+             "counsellors": ["@cem:x"]},
+        ],
+    })
+    c = await office(settings)
+    await youth(c, "Stress mit meinen Eltern, 89073", T0)  # the family office's
+    cid = await conversation_of(c)
+    current = c.router.conversation(cid)
+    assert current is not None
+    assert current.office == "familie"
+    await youth(c, CRISIS, T0 + timedelta(seconds=10))
+    [safety] = [e for e in await pending(c) if getattr(e, "key", "") == "safety_info"]
+    assert dict(safety.params)["emergency"] == local
