@@ -399,5 +399,8 @@ class YouthSide:
                  reply_room=None)
         after = c.router.conversation(conversation)
         assert after is not None
+        # The office's own numbers, as in the welcome: in another region the installation's
+        # crisis line is the wrong one to call.
         c.crisis.raised(step, raised, after, first=current.crisis is CrisisStatus.NONE,
-                        emergency=c.policy.emergency)
+                        emergency=offices.emergency_of(c.policy.offices, after.office,
+                                                       c.policy.emergency))
