@@ -172,6 +172,24 @@ async def test_a_check_that_fails_at_the_start_does_not_stop_the_start(
     assert await store.sealed_settings(crisis_flags.DUE_PREFIX) == []
 
 
+async def test_a_check_the_model_fails_on_again_at_the_start_alerts_the_staff(
+        store: Store) -> None:
+    """The model fails on this one message every time: the bot stopped on it once, and each
+    start only logged it. Nobody was told that a message nobody checked may be a crisis
+    (had it waited in the queue, failures.py would have set it aside with an alert)."""
+    _, conversation = await crashed_while_judging(store)
+    await opened(store, dies, on_duty=False)
+
+    def set_aside(effects: list[object]) -> list[SayToStaff]:
+        return [e for e in effects if isinstance(e, SayToStaff)
+                and e.key == "staff_message_set_aside"]
+
+    [alert] = set_aside(await pending(store))
+    assert dict(alert.params)["conversation"] == conversation
+    await opened(store, dies, on_duty=False)  # and again: one alert, not one per start
+    assert len(set_aside(await pending(store))) == 1
+
+
 async def test_only_the_youth_who_gets_a_counsellor_waits_for_a_second_commit() -> None:
     """A youth's "ende" frees Anna, who is given the next youth at once: the closing
     conversation's message is judged before its step is committed, whole."""
