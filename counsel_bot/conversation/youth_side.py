@@ -16,7 +16,7 @@ from counsel_bot.conversation import crisis_flags, deletion, feedback, offices, 
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.welcome import welcome
 from counsel_bot.core import commands as cmd
-from counsel_bot.core.effects import InviteYouth, Leave, SayToYouth, SetTopic
+from counsel_bot.core.effects import InviteYouth, Leave, SayToStaff, SayToYouth, SetTopic
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.incoming_text import (
     looks_like_case_code,
@@ -171,6 +171,24 @@ class YouthSide:
                 # The kind only: an error's text might quote the message.
                 log.error("crisis check of %s failed (%s); tried again at the next start",
                           conversation, type(exc).__name__)
+                await self._unchecked(conversation, event.decode(), at)
+
+    async def _unchecked(self, conversation: ConversationID, event: str, at: datetime) -> None:
+        """A check that failed at the start failed before it too (the bot stopped on it) or
+        died with the process: the model may fail on this message every time, and a log
+        line alone tells nobody that it may be a crisis. The staff are alerted as for a
+        message set aside (failures.py), once per message (the key); the note stays, so a
+        later start that can judge it still raises its flag."""
+        c = self.conductor
+        try:
+            await c.transitions.reload()  # the failed check may have moved the router
+            step = Change(at, None)
+            step.add(SayToStaff("staff_message_set_aside", (("conversation", conversation),)),
+                     f"crisis_unchecked:{conversation}:{event}")
+            await c.commit(step)
+        except Exception as exc:
+            log.error("the staff could not be alerted to %s's unchecked message (%s)",
+                      conversation, type(exc).__name__)
 
     async def sent_unreadable(self, room_id: RoomID, event_id: EventID, at: datetime) -> None:
         c = self.conductor
