@@ -143,3 +143,17 @@ def test_an_assigned_flag_that_paged_and_is_then_handed_back_waits_again() -> No
     back = T0 + timedelta(minutes=10)
     tracker.update(snapshot(WAITING, RAISED), back)
     assert tracker.due(back + timedelta(minutes=2)) == due(2)
+
+
+def test_a_clock_set_back_does_not_hold_back_a_page_by_the_jump() -> None:
+    """Flagged, then the wall clock is stepped back an hour (an NTP step, a host restored
+    from a snapshot): the wait went on from the flag's time in the old clock, so the lead
+    was paged an hour late. It counts from the step at the latest."""
+    tracker = EscalationTracker(timedelta(minutes=2))
+    tracker.flagged(C, T0, assigned=False)
+    tracker.update(snapshot(WAITING, RAISED), T0)
+    back = T0 - timedelta(hours=1)
+    for seconds in (0, 30, 60, 90):
+        tracker.update(snapshot(WAITING, RAISED), back + timedelta(seconds=seconds))
+        assert tracker.due(back + timedelta(seconds=seconds)) == []
+    assert tracker.due(back + timedelta(minutes=2)) == due(2)
