@@ -101,6 +101,11 @@ class EscalationTracker:
 
     def due(self, now: datetime) -> list[Due]:
         """Waits longer than the timeout, each returned once."""
+        for wait in self._waits.values():
+            if wait.since > now:
+                # The clock was set back: the wait counts from now, not from a time the clock
+                # reaches again only after the jump (an hour's step, an hour's later page).
+                wait.since = now
         late = [Due(cid, now - w.since, w.closed, w.reviewed) for cid, w in self._waits.items()
                 if not w.paged and now - w.since >= self.timeout]
         for item in late:
