@@ -561,3 +561,17 @@ async def test_the_safety_text_names_the_emergency_numbers_of_the_youths_office(
     await youth(c, CRISIS, T0 + timedelta(seconds=10))
     [safety] = [e for e in await pending(c) if getattr(e, "key", "") == "safety_info"]
     assert dict(safety.params)["emergency"] == local
+
+
+async def test_crisis_words_split_over_short_lines_after_the_close_open_it_again() -> None:
+    """In an open conversation the short lines of a burst are judged together; after the
+    close each was judged alone, so "ich will" / "nicht mehr leben" got two pointers to a
+    new chat and reached nobody."""
+    c = await office()
+    cid = await closed_by_anna(c)
+    await youth(c, "ich will", T0 + timedelta(minutes=21))
+    await youth(c, "nicht mehr leben", T0 + timedelta(minutes=21, seconds=10))
+    current = c.router.conversation(cid)
+    assert current is not None
+    assert current.crisis.value == "raised"
+    assert "staff_crisis_alert" in await staff_keys(c)
