@@ -381,6 +381,7 @@ class Conductor:
                         reply_room=None)
         self.crisis.page_leads(step, self.router.snapshot(), self.router.version,
                                self._leads_to_call)
+        self.crisis.forget_old_lines(at)
         self.timers.due(step, self.router.snapshot(), lambda current: self._requeue(step, current),
                         self._leads_to_call)
         self.youth.leave_due(step, at)

@@ -40,6 +40,14 @@ TIER_SEVERITY = {tier: name for name, tier in SEVERITY_TIER.items()}
 UNNAMED_CATEGORY = "suicide"
 
 
+# Short lines a youth writes after the close are judged together for this long, as the
+# detector's window does in an open conversation ("ich will" / "nicht mehr leben"), and
+# so many of them; longer ones are judged alone. Kept in memory no longer than that.
+AFTER_CLOSE_WINDOW = timedelta(seconds=60)
+AFTER_CLOSE_SHORT_CHARS = 40
+AFTER_CLOSE_LINES = 5
+
+
 # Judges texts, possibly elsewhere: the bot passes one that runs the detector in a worker
 # thread, so the model's embeddings never hold up the event loop.
 Judge = Callable[[Sequence[str]], Awaitable[list[Assessment]]]
@@ -104,6 +112,8 @@ class CrisisFlags:
         self._counted: dict[ConversationID, CrisisStatus] = {}
         # The escalation's waits as last written to the store (`_save_waits`).
         self._saved: dict[ConversationID, str] = {}
+        # Short lines written after the close, and when (`flags_after_close`).
+        self._after_close: dict[ConversationID, list[tuple[datetime, str]]] = {}
 
     @property
     def escalate_after(self) -> timedelta:
@@ -135,6 +145,27 @@ class CrisisFlags:
         [assessment] = await self._judge([body])
         return assessment.flag
 
+    async def flags_after_close(self, conversation: ConversationID, body: str,
+                                at: datetime) -> str | None:
+        """The words that raise a flag in a closed conversation: the text alone, or joined
+        with the short lines its youth wrote just before (a burst split over several
+        messages, each harmless alone); None if nothing flags."""
+        recent = [(when, text) for when, text in self._after_close.pop(conversation, ())
+                  if timedelta(0) <= at - when <= AFTER_CLOSE_WINDOW]
+        texts = [body, " ".join([*(text for _, text in recent), body])] if recent else [body]
+        for text, assessment in zip(texts, await self._judge(texts), strict=True):
+            if assessment.flag:
+                return text
+        if len(body) <= AFTER_CLOSE_SHORT_CHARS:
+            self._after_close[conversation] = [*recent, (at, body)][-AFTER_CLOSE_LINES:]
+        return None
+
+    def forget_old_lines(self, now: datetime) -> None:
+        """Lines written after a close leave memory once too old to be joined (each tick)."""
+        self._after_close = {
+            conversation: lines for conversation, lines in self._after_close.items()
+            if timedelta(0) <= now - lines[-1][0] <= AFTER_CLOSE_WINDOW}
+
     def closed(self, conversation: ConversationID) -> None:
         """The conversation's last few messages, kept in memory for the next judgement,
         go: nothing judges them again, and a closed conversation's words should not sit
@@ -145,6 +176,7 @@ class CrisisFlags:
         """The conversation is open again: its level starts afresh, so the words that
         reopened it alert the staff room even at the level it had before the close."""
         self._risk.pop(conversation, None)
+        self._after_close.pop(conversation, None)
 
     async def _inline(self, texts: Sequence[str]) -> list[Assessment]:
         return self._detector.assess_many(texts)
@@ -279,6 +311,7 @@ class CrisisFlags:
     def forget(self, step: Change, conversation: ConversationID) -> None:
         """An erased conversation leaves nothing behind here either."""
         self._risk.pop(conversation, None)
+        self._after_close.pop(conversation, None)
         self._counted.pop(conversation, None)
         self._escalation.forget(conversation)
         self._save_waits(step)

@@ -72,6 +72,8 @@ class YouthSide:
                 return
         body = storable(body)
         step = Change(at, event_id)
+        # What the crisis check judges: the message, or the burst it ends after a close.
+        checked = body
         record = await c.store.conversation_by_room(room_id)
         if record is not None and record.state is ConversationState.CLOSED:
             # A yes or no to a proposal made before the close is still its answer.
@@ -80,8 +82,10 @@ class YouthSide:
                 return
             if await self._deletes_after_close(step, record, body):
                 return
-            if not await self._reopens(step, record, body):
+            reopening = await self._reopens(step, record, body)
+            if reopening is None:
                 return
+            checked = reopening
         if record is None and c.redeem_case_code is not None and looks_like_case_code(body):
             invited = await c.redeem_case_code(step, body)
             if invited is not None:
@@ -118,9 +122,9 @@ class YouthSide:
             await self._command(step, conversation, body)
         if any(isinstance(effect, Assign) and effect.conversation == conversation
                for effect, _ in step.effects):
-            await self._invite_first(step, conversation, event_id, body)
+            await self._invite_first(step, conversation, event_id, checked)
             return
-        await self.check_crisis(step, conversation, body)
+        await self.check_crisis(step, conversation, checked)
         await c.commit(step)
 
     async def _invite_first(self, step: Change, conversation: ConversationID, event_id: EventID,
@@ -232,16 +236,20 @@ class YouthSide:
             return False
         return True
 
-    async def _reopens(self, step: Change, record: ConversationRecord, body: str) -> bool:
+    async def _reopens(self, step: Change, record: ConversationRecord,
+                       body: str) -> str | None:
         """Crisis words after the close (often in answer to the score question, when the
-        youth could not say it before) open the conversation again, in the same room: True,
-        and the message goes on as any other (queued first, staff alerted, the numbers
-        given); the youth is told someone comes back. Anything else written after the close
-        is pointed to a new chat (`feedback.after_close`), committed here: False."""
+        youth could not say it before; also split over short lines) open the conversation
+        again, in the same room: the words that flagged (for its crisis check), and the
+        message goes on as any other (queued first, staff alerted, the numbers given); the
+        youth is told someone comes back. Anything else written after the close is pointed
+        to a new chat (`feedback.after_close`), committed here: None."""
         c = self.conductor
-        if feedback.score(body) is not None or not await c.crisis.flags_alone(body):
+        words = None if feedback.score(body) is not None else \
+            await c.crisis.flags_after_close(record.conversation, body, step.at)
+        if words is None:
             await self._after_close(step, record, body)
-            return False
+            return None
         conversation = record.conversation
         if self.leaving.pop(conversation, None) is not None:
             step.sealed.append((feedback.leave_key(conversation), None))
@@ -253,7 +261,7 @@ class YouthSide:
                  reply_room=None)
         step.add(SayToYouth(conversation, "reopened_for_youth"),
                  f"reopened:{conversation}:{step.at.isoformat()}")
-        return True
+        return words
 
     async def _after_close(self, step: Change, record: ConversationRecord, body: str) -> None:
         c = self.conductor

@@ -575,3 +575,12 @@ async def test_crisis_words_split_over_short_lines_after_the_close_open_it_again
     assert current is not None
     assert current.crisis.value == "raised"
     assert "staff_crisis_alert" in await staff_keys(c)
+
+
+async def test_short_lines_after_the_close_leave_memory_within_a_minute() -> None:
+    c = await office()
+    cid = await closed_by_anna(c)
+    await youth(c, "ich will", T0 + timedelta(minutes=21))
+    assert cid in c.crisis._after_close
+    await c.tick(T0 + timedelta(minutes=22, seconds=1))
+    assert cid not in c.crisis._after_close
