@@ -497,7 +497,9 @@ def _check(answer: object, what: str, tolerate: tuple[str, ...] = ()) -> None:
     status = str(answer.status_code or "")
     # A login the homeserver no longer accepts refuses everything, and nothing for good:
     # the bot stops and its next start, logged in anew, performs the effect (session.py).
-    transient = status in ("M_LIMIT_EXCEEDED", "M_UNKNOWN", *LOGIN_GONE) \
+    # No Matrix error code: not the homeserver's answer but a reverse proxy's while it
+    # restarts ("502 Bad Gateway" as a page, deploy/'s nginx), which says nothing for good.
+    transient = not status or status in ("M_LIMIT_EXCEEDED", "M_UNKNOWN", *LOGIN_GONE) \
         or status.startswith("5")
     raise EffectFailed(f"{what} refused: {status}", permanent=not transient)
 
