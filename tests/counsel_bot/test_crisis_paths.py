@@ -584,3 +584,20 @@ async def test_short_lines_after_the_close_leave_memory_within_a_minute() -> Non
     assert cid in c.crisis._after_close
     await c.tick(T0 + timedelta(minutes=22, seconds=1))
     assert cid not in c.crisis._after_close
+
+
+async def test_the_counsellor_given_a_flagged_youth_from_the_queue_is_named_in_an_alert() -> None:
+    """Flagged with nobody on duty: the staff room's alert names nobody. The counsellor who
+    comes on duty is given the youth first, and that assignment ends the wait that would
+    page a lead; she was told only "C-… is now with Anna", nothing of the crisis."""
+    c = await office()
+    await youth(c, "hallo", T0)
+    await youth(c, CRISIS, T0 + timedelta(seconds=5))
+    [alert] = [n for n in await staff_notices(c) if n.key == "staff_crisis_alert"]
+    assert alert.mentions == ()
+    await staff(c, ANNA, "!duty on", T0 + timedelta(minutes=1))
+    current = c.router.conversation(await conversation_of(c))
+    assert current is not None
+    assert current.assigned_to == ANNA
+    assert [n.mentions for n in await staff_notices(c)
+            if n.key == "staff_crisis_alert"] == [(), (ANNA,)]
