@@ -252,6 +252,26 @@ class CrisisFlags:
                                  assigned=current.state is ConversationState.ASSIGNED)
         self._save_waits(step)
 
+    def taken(self, step: Change, current: ConversationSnapshot | None, assignment: int) -> None:
+        """A conversation with a flag still asking for a human (`current`, just assigned) is
+        given to a counsellor: its alert may have named nobody (it rose in the queue), and
+        this assignment ends the wait that would page a lead (escalation.py), so the
+        counsellor now responsible is named in an alert of their own, once per assignment."""
+        if current is None or current.assigned_to is None \
+                or current.crisis not in (CrisisStatus.RAISED, CrisisStatus.CONFIRMED):
+            return
+        conversation, counsellor = current.conversation, current.assigned_to
+        detail = self.details.get(conversation)
+        waited = max(0, int((step.at - current.enqueued_at).total_seconds() // 60))
+        step.add(SayToStaff(
+            "staff_crisis_alert",
+            (("conversation", conversation),
+             ("category", detail.category if detail else UNNAMED_CATEGORY),
+             ("severity", TIER_SEVERITY.get(current.severity, "high")), ("waiting", waited),
+             ("assigned", counsellor), ("rules", "-")),
+            mentions=(counsellor,),
+        ), f"crisis_taken:{conversation}:{assignment}")
+
     def reviewed(
         self, step: Change, event: ev.StaffEvent,
         conversation_of: Callable[[ConversationID], ConversationSnapshot | None],

@@ -83,6 +83,8 @@ class Transitions:
                     step.add(SayToStaff("staff_assigned",
                                         (("conversation", action.conversation),
                                          ("counsellor", action.counsellor))))
+                    c.crisis.taken(step, c.router.conversation(action.conversation),
+                                   action.assignment)
 
     async def commit(self, step: Change) -> bool:
         """Write the step; False if its event was handled before (nothing written)."""
