@@ -601,3 +601,18 @@ async def test_the_counsellor_given_a_flagged_youth_from_the_queue_is_named_in_a
     assert current.assigned_to == ANNA
     assert [n.mentions for n in await staff_notices(c)
             if n.key == "staff_crisis_alert"] == [(), (ANNA,)]
+
+
+async def test_a_message_after_the_close_set_aside_alerts_the_staff_about_its_conversation(
+) -> None:
+    """The words a youth writes after the close may be the crisis they could not say before
+    (they open the conversation again). One the bot failed on twice was set aside as "a
+    command or a message outside a conversation": a digest line naming nothing, and the
+    youth was not asked to write it again."""
+    c = await office()
+    cid = await closed_by_anna(c)
+    await c.set_aside(ROOM, YOUTH, eid(), T0 + timedelta(minutes=21), ("failed_event:$x", ""))
+    effects = await pending(c)
+    assert [dict(n.params).get("conversation") for n in await staff_notices(c)
+            if n.key == "staff_message_set_aside"] == [cid]
+    assert "message_set_aside" in [getattr(e, "key", "") for e in effects]
