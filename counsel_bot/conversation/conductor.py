@@ -293,8 +293,8 @@ class Conductor:
         step = Change(at, event_id)
         step.settings.append(forget)
         record = await self.store.conversation_by_room(room_id)
-        if record is not None and record.youth_user_id == sender \
-                and self.router.conversation(record.conversation) is not None:
+        # Closed too: words after the close may be the crisis that opens it again.
+        if record is not None and record.youth_user_id == sender:
             step.add(SayToYouth(record.conversation, "message_set_aside"))
             step.add(SayToStaff("staff_message_set_aside",
                                 (("conversation", record.conversation),)))
