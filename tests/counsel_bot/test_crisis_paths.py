@@ -4,7 +4,7 @@ detector, injected time."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.conversation.forum import ForumDesk, ForumTopic
 from counsel_bot.conversation.retention import run_retention
 from counsel_bot.core.clock import FakeClock
-from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.core.crisis import Assessment, CrisisDetector, default_lexicon_dir
 from counsel_bot.core.effects import Leave, SayInRoom, SayToStaff, Transcript, decode_effect
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.messages import text
@@ -616,3 +616,36 @@ async def test_a_message_after_the_close_set_aside_alerts_the_staff_about_its_co
     assert [dict(n.params).get("conversation") for n in await staff_notices(c)
             if n.key == "staff_message_set_aside"] == [cid]
     assert "message_set_aside" in [getattr(e, "key", "") for e in effects]
+
+
+# -- after a !dismiss ------------------------------------------------------------------------
+
+async def test_crisis_words_said_outright_after_a_dismissed_model_flag_alert_again() -> None:
+    """The model alone flagged a harmless line at high severity (it does so in ordinary
+    chats) and the counsellor dismissed it. When the youth then wrote "ich will mich
+    umbringen", a rule's flag at that same severity, nothing happened: the detector's level
+    and the router's dismissal both wait for a stronger flag, and there is none."""
+    rules = CrisisDetector.from_directory(default_lexicon_dir())
+    harmless = "hab meinem bruder meine alte switch geschenkt"
+
+    async def judge(texts: Sequence[str]) -> list[Assessment]:
+        return [Assessment(True, "suicide", "high", ("model.suicide",), 0.93)
+                if harmless in text else rules.assess(text) for text in texts]
+
+    settings = Settings(staff=StaffSettings(counsellors=(ANNA,), team_leads=(LEA,)))
+    c = await Conductor.open(MemoryStore(AeadSealer()), rules, policy_from(settings), T0,
+                             judge=judge)
+    await c.sync_roster(T0)
+    await staff(c, ANNA, "!duty on", T0)
+    await youth(c, "hallo", T0)
+    cid = await conversation_of(c)
+    await youth(c, harmless, T0 + timedelta(minutes=2))
+    assert (await staff_keys(c)).count("staff_crisis_alert") == 1
+    await staff(c, ANNA, f"!dismiss {cid}", T0 + timedelta(minutes=3))
+    await youth(c, CRISIS, T0 + timedelta(minutes=10))
+    current = c.router.conversation(cid)
+    assert current is not None
+    assert current.crisis.value == "raised"
+    alerts = [n for n in await staff_notices(c) if n.key == "staff_crisis_alert"]
+    assert len(alerts) == 2
+    assert alerts[-1].mentions == (ANNA,)
