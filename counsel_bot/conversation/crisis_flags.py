@@ -94,6 +94,8 @@ class RaisedFlag:
     explicit: bool = False
     # "rule" or "model" (the model alone), for the count of flags and of their reviews.
     source: str = "rule"
+    # A rule's reading at the severity the model alone had raised (no stronger).
+    outright: bool = False
 
     @property
     def tier(self) -> int:
@@ -193,11 +195,12 @@ class CrisisFlags:
             risk = self._risk[conversation] = ConversationRisk(self._detector)
             if known_tier:
                 risk.seed(TIER_SEVERITY[known_tier])
+        before = risk.level
         raised = risk.record(body, at, await self._judge(risk.to_judge(body, at)))
         if not raised.flag or raised.severity is None:
             return None
         return RaisedFlag(raised.category, raised.severity, explain(raised), raised.explicit,
-                          raised.source)
+                          raised.source, outright=not raised.outranks(before))
 
     def raised(
         self, step: Change, raised: RaisedFlag, current: ConversationSnapshot, *, first: bool,

@@ -421,7 +421,8 @@ class YouthSide:
         current = c.router.conversation(conversation)
         if raised is None or current is None:
             return
-        c.handle(step, [ev.CrisisRaised(step.at, conversation, severity=raised.tier)],
+        c.handle(step, [ev.CrisisRaised(step.at, conversation, severity=raised.tier,
+                                        outright=raised.outright)],
                  reply_room=None)
         after = c.router.conversation(conversation)
         assert after is not None

@@ -6,7 +6,9 @@ assessed again. The window lives in memory only, holds at most ``max_messages`` 
 texts, and drops them as soon as they age out or a long message arrives; nothing is
 written anywhere. Time comes in with each call (no clock inside).
 
-The level only rises: a later "war nur Spaß" or "jk" never clears or lowers it.
+The level only rises: a later "war nur Spaß" or "jk" never clears or lowers it. A rule's
+explicit reading at the severity the model alone had flagged counts as a rise too: the
+youth has now said it in so many words (once; the level is then the rule's).
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ class ConversationRisk:
             self._recent.append((at, text))
         else:
             self._recent.clear()
-        if not found.outranks(self._level):
+        if not (found.outranks(self._level) or _said_outright(found, self._level)):
             return NO_FLAG
         # The rules of the finding that raised the level come first, then those of earlier
         # levels: the counsellor reads first why it rose now.
@@ -97,3 +99,10 @@ class ConversationRisk:
         if len(kept) != len(self._recent):
             self._recent.clear()
             self._recent.extend(kept)
+
+
+def _said_outright(found: Assessment, level: Assessment) -> bool:
+    """A rule reads at the level's own severity what the model alone had flagged: news for
+    whoever dismissed the model's guess (it flags ordinary chats too)."""
+    return (found.explicit and level.flag and level.source == "model"
+            and found.severity == level.severity)

@@ -41,6 +41,9 @@ class CrisisRaised:
     at: datetime
     conversation: ConversationID
     severity: int = 1
+    # Said in so many words (a rule) at the severity the model alone had flagged: raises a
+    # dismissed flag again though it is no stronger.
+    outright: bool = False
 
 
 @dataclass(frozen=True)

@@ -217,8 +217,10 @@ class Router(StaffHandlers):
         conv = self._conversations.get(event.conversation)
         if conv is None:
             return []
-        if conv.crisis is CrisisStatus.DISMISSED and event.severity <= conv.severity:
-            # A human looked and dismissed it; only a stronger signal reopens the flag.
+        if conv.crisis is CrisisStatus.DISMISSED and event.severity <= conv.severity \
+                and not event.outright:
+            # A human looked and dismissed it; only a stronger signal reopens the flag, or
+            # the youth saying outright what the model alone had guessed.
             return []
         confirmed = conv.crisis is CrisisStatus.CONFIRMED
         crisis = CrisisStatus.CONFIRMED if confirmed else CrisisStatus.RAISED
