@@ -620,26 +620,33 @@ async def test_a_message_after_the_close_set_aside_alerts_the_staff_about_its_co
 
 # -- after a !dismiss ------------------------------------------------------------------------
 
+HARMLESS = "hab meinem bruder meine alte switch geschenkt"
+
+
+async def model_flags_harmless(store: MemoryStore) -> Conductor:
+    """The model's false flag, at high severity, on `HARMLESS`; the rules on the rest."""
+    rules = CrisisDetector.from_directory(default_lexicon_dir())
+
+    async def judge(texts: Sequence[str]) -> list[Assessment]:
+        return [Assessment(True, "suicide", "high", ("model.suicide",), 0.93)
+                if HARMLESS in text else rules.assess(text) for text in texts]
+
+    settings = Settings(staff=StaffSettings(counsellors=(ANNA,), team_leads=(LEA,)))
+    c = await Conductor.open(store, rules, policy_from(settings), T0, judge=judge)
+    await c.sync_roster(T0)
+    return c
+
+
 async def test_crisis_words_said_outright_after_a_dismissed_model_flag_alert_again() -> None:
     """The model alone flagged a harmless line at high severity (it does so in ordinary
     chats) and the counsellor dismissed it. When the youth then wrote "ich will mich
     umbringen", a rule's flag at that same severity, nothing happened: the detector's level
     and the router's dismissal both wait for a stronger flag, and there is none."""
-    rules = CrisisDetector.from_directory(default_lexicon_dir())
-    harmless = "hab meinem bruder meine alte switch geschenkt"
-
-    async def judge(texts: Sequence[str]) -> list[Assessment]:
-        return [Assessment(True, "suicide", "high", ("model.suicide",), 0.93)
-                if harmless in text else rules.assess(text) for text in texts]
-
-    settings = Settings(staff=StaffSettings(counsellors=(ANNA,), team_leads=(LEA,)))
-    c = await Conductor.open(MemoryStore(AeadSealer()), rules, policy_from(settings), T0,
-                             judge=judge)
-    await c.sync_roster(T0)
+    c = await model_flags_harmless(MemoryStore(AeadSealer()))
     await staff(c, ANNA, "!duty on", T0)
     await youth(c, "hallo", T0)
     cid = await conversation_of(c)
-    await youth(c, harmless, T0 + timedelta(minutes=2))
+    await youth(c, HARMLESS, T0 + timedelta(minutes=2))
     assert (await staff_keys(c)).count("staff_crisis_alert") == 1
     await staff(c, ANNA, f"!dismiss {cid}", T0 + timedelta(minutes=3))
     await youth(c, CRISIS, T0 + timedelta(minutes=10))
@@ -649,3 +656,21 @@ async def test_crisis_words_said_outright_after_a_dismissed_model_flag_alert_aga
     alerts = [n for n in await staff_notices(c) if n.key == "staff_crisis_alert"]
     assert len(alerts) == 2
     assert alerts[-1].mentions == (ANNA,)
+
+
+async def test_crisis_words_said_outright_after_a_dismissed_model_flag_and_a_restart() -> None:
+    """As above, with a deploy between the dismissal and the words: the detector's level
+    starts again from the router's severity, which did not say the model had raised it."""
+    store = MemoryStore(AeadSealer())
+    c = await model_flags_harmless(store)
+    await staff(c, ANNA, "!duty on", T0)
+    await youth(c, "hallo", T0)
+    cid = await conversation_of(c)
+    await youth(c, HARMLESS, T0 + timedelta(minutes=2))
+    await staff(c, ANNA, f"!dismiss {cid}", T0 + timedelta(minutes=3))
+    again = await model_flags_harmless(store)
+    await youth(again, CRISIS, T0 + timedelta(minutes=10))
+    current = again.router.conversation(cid)
+    assert current is not None
+    assert current.crisis.value == "raised"
+    assert (await staff_keys(again)).count("staff_crisis_alert") == 2
