@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from counsel_bot.conversation.change import Change
 from counsel_bot.core.crisis import Assessment, Assessor, ConversationRisk
+from counsel_bot.core.crisis.detector import MODEL_REASON
 from counsel_bot.core.effects import MailToYouth, SayToStaff, SayToYouth
 from counsel_bot.core.escalation import ENDED, Due, EscalationTracker
 from counsel_bot.core.ids import ConversationID, UserID
@@ -194,13 +195,21 @@ class CrisisFlags:
         if risk is None:
             risk = self._risk[conversation] = ConversationRisk(self._detector)
             if known_tier:
-                risk.seed(TIER_SEVERITY[known_tier])
+                risk.seed(TIER_SEVERITY[known_tier], self._kept_reasons(conversation))
         before = risk.level
         raised = risk.record(body, at, await self._judge(risk.to_judge(body, at)))
         if not raised.flag or raised.severity is None:
             return None
         return RaisedFlag(raised.category, raised.severity, explain(raised), raised.explicit,
                           raised.source, outright=not raised.outranks(before))
+
+    def _kept_reasons(self, conversation: ConversationID) -> tuple[str, ...]:
+        """Why the flag rose last, as far as a restart keeps it: the model's reason when the
+        model alone raised it (`source_key`), so words said outright later still count."""
+        detail = self.details.get(conversation)
+        if detail is None or detail.source != "model":
+            return ()
+        return (f"{MODEL_REASON}{detail.category}",)
 
     def raised(
         self, step: Change, raised: RaisedFlag, current: ConversationSnapshot, *, first: bool,

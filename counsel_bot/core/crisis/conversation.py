@@ -80,9 +80,10 @@ class ConversationRisk:
                                  found.nearest)
         return self._level
 
-    def seed(self, severity: str) -> None:
-        """Start from a level raised before (kept by the router across a restart)."""
-        known = Assessment(True, None, severity, ())
+    def seed(self, severity: str, rules: tuple[str, ...] = ()) -> None:
+        """Start from a level raised before (kept by the router across a restart); ``rules``:
+        its reasons, as far as they were kept (a model's ``model.<category>``)."""
+        known = Assessment(True, None, severity, rules)
         if known.outranks(self._level):
             self._level = known
 
