@@ -11,13 +11,24 @@ instead. A thread setting is the process's, so it is made here, not in the core.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
-from counsel_bot.core.crisis import CombinedDetector
+from counsel_bot.conversation.crisis_flags import Judge
+from counsel_bot.core.crisis import Assessment, CombinedDetector
 from counsel_bot.core.crisis.encoder import UniversalSentenceEncoder
+
+log = logging.getLogger(__name__)
+
+# How long the model may take for one judgement (a burst of a few lines: milliseconds,
+# bench/RESULTS.md) before the rules alone judge it. Generous: under load a judgement waits
+# for a free worker thread too, and the rules miss what only the model reads.
+JUDGE_LIMIT_SECONDS = 10.0
 
 
 @cache
@@ -34,3 +45,23 @@ def load_detector(lexicons: Path, model: Path | None) -> CombinedDetector:
     if model is not None:
         threadpool_limits(limits=1, user_api="blas")
     return CombinedDetector.load(lexicons, model, _encoder())
+
+
+def bounded_judge(detector: CombinedDetector, limit: float = JUDGE_LIMIT_SECONDS) -> Judge:
+    """The detector in a worker thread, so the event loop never waits on the model; past
+    ``limit`` seconds the rules alone judge (inline: they are fast and bounded). The judge
+    is awaited while the conductor's step lock is held, so a model that hung would
+    otherwise hold every youth and every alert still to be raised."""
+
+    async def judge(texts: Sequence[str]) -> list[Assessment]:
+        work = asyncio.ensure_future(asyncio.to_thread(detector.assess_many, texts))
+        try:
+            return await asyncio.wait_for(asyncio.shield(work), limit)
+        except TimeoutError:
+            # The thread cannot be stopped; whatever it ends with is not needed any more.
+            work.add_done_callback(lambda done: done.cancelled() or done.exception())
+            log.warning("the crisis model took longer than %.0f s; the rules alone judged "
+                        "this message", limit)
+            return detector.rules.assess_many(texts)
+
+    return judge

@@ -51,7 +51,7 @@ from counsel_bot.core.video import VideoError, VideoSettings, check_secret
 from counsel_bot.metrics import CounselMetrics
 from counsel_bot.office_metrics import OfficeMetrics
 from counsel_bot.runtime import crash_report
-from counsel_bot.runtime.crisis_detector import load_detector
+from counsel_bot.runtime.crisis_detector import bounded_judge, load_detector
 from counsel_bot.runtime.data_lock import exclusive
 from counsel_bot.runtime.legacy_settings import move_legacy_sealed_settings
 from counsel_bot.runtime.offices import office_book, office_rules, office_staff, retention_by_office
@@ -248,7 +248,7 @@ async def _run_bot(
             store, detector, policy_from(settings), clock.now(), metrics=metrics,
             # The model's embeddings take milliseconds: judged in a worker thread, so the
             # event loop (outbox, alerts, dashboard) never waits on them.
-            judge=lambda texts: asyncio.to_thread(detector.assess_many, texts),
+            judge=bounded_judge(detector),
             office_metrics=(OfficeMetrics(office_rules(settings), metrics.registry)
                             if settings.offices else None))
         made: list[CounselBot] = []
