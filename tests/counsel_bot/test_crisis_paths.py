@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.config import Settings, StaffSettings, settings_from_mapping
 from counsel_bot.conversation.conductor import Conductor
@@ -674,3 +676,21 @@ async def test_crisis_words_said_outright_after_a_dismissed_model_flag_and_a_res
     assert current is not None
     assert current.crisis.value == "raised"
     assert (await staff_keys(again)).count("staff_crisis_alert") == 2
+
+
+async def test_a_failing_appointment_reminder_holds_back_no_page(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The video review (2026-12-06): the tick's reminders and its crisis pages were one
+    step, so a bug in one appointment's reminder lost the page with it, at every tick and
+    every start after. The pages go on; the staff are told once a day what fails."""
+    c = await office()
+    await youth(c, CRISIS, T0)  # waits: nobody on duty
+
+    async def broken(*_args: object) -> None:
+        raise ValueError("a reminder that cannot be built")
+    monkeypatch.setattr(c.appointments, "due", broken)
+    await ticks(c, 3, 4, 5)
+    keys = await staff_keys(c)
+    assert keys.count("staff_lead_page") == 1
+    assert keys.count("staff_effect_set_aside") == 1
