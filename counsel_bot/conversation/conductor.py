@@ -15,6 +15,7 @@ staff devices), transition (the router step and the commit), and the smaller par
 from __future__ import annotations
 
 import functools
+import logging
 import secrets
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
@@ -65,6 +66,8 @@ from counsel_bot.web.router_source import CrisisDetail
 # After a restart, conversations that ended this long ago with a flag nobody reviewed, took
 # or paged about still page a lead (the wait itself lived in memory).
 ENDED_PAGE_WINDOW = timedelta(days=1)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -385,14 +388,37 @@ class Conductor:
         self.timers.due(step, self.router.snapshot(), lambda current: self._requeue(step, current),
                         self._leads_to_call)
         self.youth.leave_due(step, at)
-        await self.appointments.due(step, lambda appointment, tell_youth: self.video.start(
-            step, appointment.conversation, appointment.counsellor,
-            self.counsellor_name(appointment.counsellor), tell_youth=tell_youth,
-            office=appointment.office, until=appointment.end + ap.OVERRUN, staff_link=True))
+        reminders_failed = not await self._reminders_due(step)
         if step.effects or step.settings or step.sealed:
             await self.commit(step)
+        if reminders_failed:
+            # Their memory changed with the part of the step that was dropped.
+            await self.transitions.reload()
         for addon in self.addons:
             await addon.tick(at)
+
+    async def _reminders_due(self, step: Change) -> bool:
+        """The appointments' reminders, added to the tick's step; False if a bug in one
+        failed them all. Then only they are left out: the same step carries the crisis
+        pages and hand-backs, and the failure would come back at every tick and every
+        start. The staff are told once a day; the log names only the error's type."""
+        kept = (len(step.effects), len(step.settings), len(step.sealed), len(step.after),
+                len(step.committed), step.today)
+        try:
+            await self.appointments.due(step, lambda appointment, tell_youth: self.video.start(
+                step, appointment.conversation, appointment.counsellor,
+                self.counsellor_name(appointment.counsellor), tell_youth=tell_youth,
+                office=appointment.office, until=appointment.end + ap.OVERRUN,
+                staff_link=True))
+        except Exception as exc:  # whatever it is, the pages go on
+            log.error("appointment reminders failed (%s); the tick's other work goes on",
+                      type(exc).__name__)
+            effects, settings, sealed, after, committed, step.today = kept
+            del step.effects[effects:], step.settings[settings:], step.sealed[sealed:]
+            del step.after[after:], step.committed[committed:]
+            step.add(SayToStaff("staff_reminders_failed"), f"reminders_failed:{step.at:%Y-%m-%d}")
+            return False
+        return True
 
     def _requeue(self, step: Change, current: ConversationSnapshot) -> bool:
         """Nobody answered in time: hand back as its counsellor would (the router then puts

@@ -275,6 +275,14 @@ CATALOGUE.update({
         "bug in the bot; where is in its log). It may matter: please look after the person. "
         "Room: {link}",
     ),
+    "staff_reminders_failed": _both(
+        "⚠️ Die Terminerinnerungen schlagen fehl (ein Fehler im Bot, seine Art steht im Log). "
+        "Bitte schaut mit `!appointments` nach anstehenden Terminen und erinnert die "
+        "Personen selbst. Krisenmeldungen und alles andere laufen weiter.",
+        "⚠️ Appointment reminders are failing (a bug in the bot, its kind is in the log). "
+        "Please check upcoming appointments with `!appointments` and remind the people "
+        "yourselves. Crisis alerts and everything else go on.",
+    ),
     "staff_effect_set_aside": _both(
         "⚠️ Der Bot ist zweimal an einem Schritt gescheitert und hat ihn verworfen ({what}, "
         "Gespräch {conversation}; ein Fehler im Bot, sein Ort steht im Log). Bitte schaut "

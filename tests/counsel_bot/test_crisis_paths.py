@@ -693,4 +693,4 @@ async def test_a_failing_appointment_reminder_holds_back_no_page(
     await ticks(c, 3, 4, 5)
     keys = await staff_keys(c)
     assert keys.count("staff_lead_page") == 1
-    assert keys.count("staff_effect_set_aside") == 1
+    assert keys.count("staff_reminders_failed") == 1
