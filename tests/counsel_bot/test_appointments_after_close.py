@@ -152,3 +152,37 @@ async def test_a_mail_answer_after_the_close_with_more_to_say_reaches_a_person(
         assert opened.conversation != conversation
     finally:
         await store.close()
+
+
+async def test_a_mail_yes_after_the_close_with_crisis_words_in_its_subject_reaches_a_human(
+    tmp_path: Path,
+) -> None:
+    """The youth answers the proposal with "Ja" and writes what weighs on them in the
+    subject line, as many do. The subject is part of what the counsellor reads in an open
+    conversation and is judged there; after the close it must be judged too, and open a
+    conversation that someone reads now. Before, only the body was judged: the "Ja"
+    confirmed the appointment and the crisis words reached nobody."""
+    store = await SqliteStore.open(tmp_path / "counsel.db", AeadSealer())
+    sender = RecordingSender()
+    o = await office_on(store, sender)
+    try:
+        c = o.conductor
+        c.appointments.default_venue = replace(c.appointments.default_venue,
+                                               address="Musterstr. 1")
+        conversation = await lena_writes(o)
+        await c.staff_wrote(RoomID("!staff:x"), ANNA, EventID("$a"),
+                            f"!appointment {conversation} 2026-12-10 16:00 45min inperson", AT)
+        await perform_mails(o)
+        [proposal] = sender.sent
+        await c.staff_wrote(RoomID("!staff:x"), ANNA, EventID("$c"), f"!close {conversation}",
+                            AT)
+        yes = replace(answer("<m3@web.de>", str(proposal["Message-ID"])),
+                      subject="ich will mich umbringen", text="Ja.\n\n> Passt das?")
+        await o.mail.deliver(yes)
+        [opened] = c.router.snapshot().conversations
+        assert opened.crisis.value == "raised"
+        alerts = [e for e in await outbox(c) if isinstance(e, SayToStaff)
+                  and e.key == "staff_crisis_alert"]
+        assert alerts, "crisis words in the subject of a mail after the close alerted nobody"
+    finally:
+        await store.close()
