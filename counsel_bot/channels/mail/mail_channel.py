@@ -391,7 +391,10 @@ class MailChannel:
             if record is None or record.closed_at is None \
                     or not conductor.appointments.proposal_open(record.conversation):
                 continue
-            if ap.mail_answer(mail.text) is None or await conductor.crisis.flags_alone(mail.text):
+            # Judged with its subject, as in an open conversation: many write what weighs
+            # on them there and only "ja" below.
+            if ap.mail_answer(mail.text) is None \
+                    or await conductor.crisis.flags_alone(_as_text(mail)):
                 return False
             change = Change(self.now(), event_id)
             if conductor.appointments.mail_answered(change, record.conversation, mail.text):
