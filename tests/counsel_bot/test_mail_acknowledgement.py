@@ -8,15 +8,19 @@ relay."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
+from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
 
+import aiosmtplib
 import pytest
 
 from counsel_bot.core.mail_deadline import MailDeadlineSettings
 from counsel_bot.store import SqliteStore
 from e2e.vault import Vault
-from homeserver_bridge.mail import InboundMail
+from homeserver_bridge.mail import InboundMail, MailSettings, start_inbound
 from tests.support.mail_office import (
     Office,
     RecordingSender,
@@ -152,4 +156,35 @@ async def test_the_opening_mail_delivered_again_after_a_stop_is_acknowledged_onc
         assert len(sender.sent) == 1
         assert len(office.conductor.router.snapshot().conversations) == 1
     finally:
+        await _close(office)
+
+
+async def test_a_delivery_report_from_the_null_sender_is_not_answered(tmp_path: Path) -> None:
+    """A mail sent with the null envelope sender (MAIL FROM:<>) is a delivery report or
+    another automatic notice (RFC 5321 4.5.5), whatever its headers say: a plain-text
+    failure notice of an older mail server has no Auto-Submitted and is no multipart/report.
+    RFC 3834 forbids answering it. Before, it opened a conversation for a counsellor and got
+    the acknowledgement, which went to the mailer daemon: a loop's first turn, and a case
+    in the queue that no youth wrote."""
+    office, sender = await _office(tmp_path)
+    server = await start_inbound(
+        MailSettings(enabled=True, listen_port=0, office_address="beratung@counsel.example",
+                     smtp_host="127.0.0.1", smtp_starttls=False),
+        office.mail, now=lambda: datetime(2026, 12, 1, 10, 0, tzinfo=UTC))
+    try:
+        notice = EmailMessage()
+        notice["From"] = "MAILER-DAEMON@provider.example"
+        notice["To"] = "beratung@counsel.example"
+        notice["Subject"] = "failure notice"
+        notice["Message-ID"] = "<notice1@provider.example>"
+        notice.set_content("Hi. This is the qmail-send program at provider.example.\n"
+                           "I'm afraid I wasn't able to deliver your message.\n")
+        await asyncio.wait_for(aiosmtplib.send(
+            notice, hostname="127.0.0.1", port=server.port, start_tls=False, sender="",
+            recipients=["beratung@counsel.example"]), 10)
+        await perform_mails(office)
+        assert office.conductor.router.snapshot().conversations == ()
+        assert sender.sent == []
+    finally:
+        await server.stop()
         await _close(office)
