@@ -95,7 +95,8 @@ def parse_inbound(
 ) -> InboundMail | Bounce:
     """Parse `raw` (the DATA of an SMTP transaction); refuse it with a `Bounce` if needed.
 
-    `envelope_sender` (SMTP MAIL FROM) stands in when the From header has no usable address.
+    `envelope_sender` (SMTP MAIL FROM) stands in when the From header has no usable address;
+    the null sender ("<>") marks the mail as automatic.
     """
     try:
         return _parse(raw, limits, envelope_sender)
@@ -109,7 +110,9 @@ def _parse(raw: bytes, limits: MailLimits, envelope_sender: str) -> InboundMail 
     msg = BytesParser(policy=compat32).parsebytes(raw, headersonly=oversized)
     message_id = next(iter(_ids(msg, "Message-ID")), None) or _missing_id(raw)
     subject = _header_text(msg, "Subject")[:_MAX_SUBJECT]
-    auto = _auto_generated(msg)
+    # The null sender is reserved for delivery reports and other automatic notices (RFC
+    # 5321 4.5.5), also those without Auto-Submitted; RFC 3834 forbids answering them.
+    auto = _auto_generated(msg) or envelope_sender.strip() == "<>"
     if oversized:
         return Bounce(BounceReason.TOO_LARGE, message_id, subject, auto)
     from_address = _address(msg, "From") or _clean_address(envelope_sender)
