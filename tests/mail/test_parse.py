@@ -250,6 +250,25 @@ def test_an_encoded_word_subject_with_an_odd_charset_does_not_refuse_the_mail(
     assert m.subject.startswith("Hilfe")
 
 
+@pytest.mark.parametrize(("subject", "body", "charset"), [
+    (b"=?utf-7?q?Hilfe_+2D8-?=", b"Ich will mich umbringen.", "utf-8"),
+    (b"=?utf-8?q?Hilfe=FF?= \\ud800", b"Ich will mich umbringen.", "utf-8"),
+    (b"Hilfe", b"Ich will mich umbringen. +2D8-", "utf-7"),
+])
+def test_a_broken_character_never_makes_a_mail_that_cannot_be_stored(
+    subject: bytes, body: bytes, charset: str,
+) -> None:
+    """A half of a UTF-16 pair (a broken UTF-7 word, an escape between encoded words) came
+    through as a lone surrogate, which no UTF-8 store takes: the body's was bounced as
+    "unreadable", and the subject's reached the mail channel, which opened the conversation
+    and then failed to store the words with every retry of the sender's server (451). The
+    counsellor saw an empty conversation; the words, crisis words too, were never read."""
+    m = parsed(raw_mail(body, charset=charset, subject=subject))
+    assert m.text.startswith("Ich will mich umbringen.")
+    m.subject.encode("utf-8")
+    m.text.encode("utf-8")
+
+
 def test_missing_sender_uses_the_envelope_or_bounces() -> None:
     raw = b"Subject: hi\r\nMessage-ID: <n@y.example>\r\n\r\ntext"
     assert bounced(raw).reason is BounceReason.UNREADABLE
