@@ -29,12 +29,17 @@ _LINK_SCHEMES = ("http://", "https://", "mailto:")
 _MAX_NESTING = 200
 # C0/C1 controls except tab and newline, and the bidi embedding/override/isolate marks.
 _UNSAFE_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Half of a UTF-16 pair, as a broken UTF-7 word or an escape between encoded words decodes:
+# no UTF-8 store or Matrix event takes it, so it stands as the replacement character.
+_LONE_SURROGATES = re.compile(r"[\ud800-\udfff]")
 
 
 def clean_text(text: str) -> str:
-    """Text safe to show: no control or direction-override characters, tidy blank lines."""
+    """Text safe to show and store: no control or direction-override characters, no lone
+    surrogates, tidy blank lines."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _UNSAFE_CHARS.sub("", text)
+    text = _LONE_SURROGATES.sub("\ufffd", text)
     text = re.sub(r"[ \t]+\n", "\n", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip()
