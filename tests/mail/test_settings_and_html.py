@@ -68,3 +68,17 @@ def test_html_to_text(html: str, text: str) -> None:
 def test_deep_nesting_is_linear_and_safe() -> None:
     html = "<div>" * 100_000 + "<script>x</script>tief" + "</div>" * 100_000
     assert html_to_text(html) == "tief"
+
+
+@pytest.mark.parametrize("html", [
+    "<html><head><meta charset='utf-8'><body><p>Ich will mich umbringen.</p></body></html>",
+    "<head><title>Mail</title><style>p {}</style><body>Ich will mich umbringen.",
+    "<html><head><meta charset='utf-8'><p>Ich will mich umbringen.</p></html>",
+    "<head><meta charset='utf-8'>Ich will mich umbringen.",
+])
+def test_a_head_left_open_does_not_swallow_the_body(html: str) -> None:
+    """HTML may leave out </head> (and <body>): the first thing that belongs to the body
+    ends the head, and the youth's own mail program shows the words. Before, the reducer
+    waited for a </head> that never came and dropped every word as head content: the
+    counsellor read an empty mail, and no crisis word in it was judged."""
+    assert html_to_text(html) == "Ich will mich umbringen."
