@@ -25,6 +25,11 @@ _BLOCK = frozenset(
      "tr", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
      "pre", "address", "figure", "figcaption", "form", "fieldset", "center"}
 )  # fmt: skip
+# What a head holds. Anything else in it (text, <body>, <p>) ends it: HTML lets </head>
+# (and <body>) be left out, and the reader's mail program shows what follows.
+_HEAD_CONTENT = frozenset(
+    {"base", "link", "meta", "title", "style", "script", "noscript", "template"}
+)  # fmt: skip
 _LINK_SCHEMES = ("http://", "https://", "mailto:")
 _MAX_NESTING = 200
 # C0/C1 controls except tab and newline, and the bidi embedding/override/isolate marks.
@@ -66,6 +71,8 @@ class _Reducer(HTMLParser):
         return "".join(self._out)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _HEAD_CONTENT:
+            self._end_open_head()
         if tag in _VOID:
             self._void(tag, attrs)
             return
@@ -89,6 +96,8 @@ class _Reducer(HTMLParser):
             self._links.append((_safe_href(attrs), len(self._out)))
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _HEAD_CONTENT:
+            self._end_open_head()
         if tag in _VOID:
             self._void(tag, attrs)
 
@@ -102,6 +111,8 @@ class _Reducer(HTMLParser):
                 break
 
     def handle_data(self, data: str) -> None:
+        if data.strip():
+            self._end_open_head()
         if self._skip_depth:
             return
         if not self._pre_depth:
@@ -109,6 +120,10 @@ class _Reducer(HTMLParser):
             if data == " " and (not self._out or self._out[-1].endswith(("\n", " "))):
                 return
         self._out.append(data)
+
+    def _end_open_head(self) -> None:
+        if self._open and self._open[-1] == "head":
+            self.handle_endtag("head")
 
     def _close(self, tag: str) -> None:
         if tag in _SKIP:
