@@ -148,6 +148,50 @@ async def test_an_address_the_mail_server_refuses_is_told_in_the_room_once() -> 
     assert "kim@" not in body
 
 
+async def test_a_mail_the_mail_server_refuses_for_good_holds_up_nothing_and_is_told() -> None:
+    """The relay refuses one reply itself at DATA (554: a link its filter blocks, a size it
+    takes not): sending that mail again cannot help. Before, the refusal was taken for a
+    relay that is away: the conversation's lane stopped and retried it every few seconds
+    for ever, every later effect of the conversation waited behind it (the counsellor's
+    next reply, the youth's next mail shown in the room), and nobody was told."""
+    provider = ContentFilter()
+    server = await asyncio.get_running_loop().create_server(
+        lambda: SMTP(provider, hostname="youth.example"), host="127.0.0.1", port=0)
+    try:
+        sender = MailSender(MailSettings(
+            smtp_host="127.0.0.1", smtp_port=server.sockets[0].getsockname()[1],
+            smtp_starttls=False, smtp_timeout_seconds=5))
+        office = await Office(sender).open()
+        conversation = await switched_chat_youth(office.parts, "kim@youth.example")
+        await counsellor_replies(office.parts, conversation, "$r1",
+                                 "Schau mal hier: http://blocked.example/hilfe")
+        await counsellor_replies(office.parts, conversation, "$r2", "Wie geht es dir heute?")
+        await run_briefly(office.worker())
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert any("Wie geht es dir heute?" in body for body in provider.accepted), \
+        "the next reply waited behind the refused one"
+    [(room, body)] = office.said
+    assert room == CHAT
+    assert "abgelehnt" in body
+    assert "kim@" not in body
+
+
+class ContentFilter:
+    """A relay whose filter refuses any mail with a link to blocked.example."""
+
+    def __init__(self) -> None:
+        self.accepted: list[str] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        content = envelope.original_content.decode("utf-8", "replace").replace("=\r\n", "")
+        if "blocked.example" in content:
+            return "554 5.7.1 Message rejected: blocked content"
+        self.accepted.append(content)
+        return "250 OK"
+
+
 class RefusingProvider:
     """An SMTP server that knows no such user."""
 
