@@ -330,6 +330,13 @@ CATALOGUE.update({
         "A mail to you could not be delivered: the mail server refused your address. Write "
         "\"mail\" and then your correct address, or simply keep writing here in the chat.",
     ),
+    "mail.refused": _both(
+        "Eine Mail in diesem Gespräch wurde nicht verschickt: Der Mailserver hat sie "
+        "abgelehnt (etwa wegen eines Links darin oder ihrer Größe). Sie muss anders "
+        "geschrieben noch einmal geschickt werden.",
+        "A mail in this conversation was not sent: the mail server refused it (for a link "
+        "in it, say, or its size). It has to be written differently and sent again.",
+    ),
     "mail.off": _both(
         "Mail-Beratung gibt es hier gerade nicht. Wir können gern weiter schreiben.",
         "Counselling by mail is not available here right now. We can keep writing.",

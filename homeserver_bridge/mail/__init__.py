@@ -18,6 +18,7 @@ from homeserver_bridge.mail.errors import (
     MailConfigError,
     MailError,
     MailRecipientRefused,
+    MailRefused,
     MailSendError,
 )
 from homeserver_bridge.mail.inbound import InboundServer, MailSink, start_inbound
@@ -51,6 +52,7 @@ __all__ = [
     "MailError",
     "MailLimits",
     "MailRecipientRefused",
+    "MailRefused",
     "MailSendError",
     "MailSender",
     "MailSettings",

@@ -21,6 +21,11 @@ class MailSendError(MailError):
         self.code = code
 
 
+class MailRefused(MailSendError):
+    """The outgoing mail server refused this mail itself for good (what it says, or its
+    size): sending the same mail again cannot help; it has to be written otherwise."""
+
+
 class MailRecipientRefused(MailSendError):
     """The outgoing mail server refused the recipient's address: sending the same mail to
     it again cannot help; the youth has to give another address."""

@@ -14,6 +14,7 @@ import aiosmtplib
 from homeserver_bridge.mail.errors import (
     MailConfigError,
     MailRecipientRefused,
+    MailRefused,
     MailSendError,
 )
 from homeserver_bridge.mail.settings import MailSettings
@@ -56,6 +57,18 @@ class MailSender:
                 "the outgoing mail server refused the recipient's address; ask the youth "
                 "for their address again",
                 code=550,
+            ) from None
+        except aiosmtplib.SMTPDataError as exc:
+            if not 500 <= exc.code < 600:
+                raise MailSendError(
+                    f"the outgoing mail server did not take the mail for now (code "
+                    f"{exc.code}); it is sent again later",
+                    code=exc.code,
+                ) from None
+            raise MailRefused(
+                f"the outgoing mail server refused the mail itself (code {exc.code}), for "
+                "what it says or its size; write it otherwise",
+                code=exc.code,
             ) from None
         except aiosmtplib.SMTPResponseException as exc:
             raise MailSendError(

@@ -65,6 +65,7 @@ from homeserver_bridge.mail import (
     InboundServer,
     MailComposeError,
     MailRecipientRefused,
+    MailRefused,
     MailSender,
     MailSendError,
     MailSettings,
@@ -78,7 +79,16 @@ log = logging.getLogger(__name__)
 
 class MailUndeliverable(BotError):
     """The youth's address cannot take mail: sending again cannot help, the youth has to
-    give another address (the executor tells the room so)."""
+    give another address (the executor tells the room so, in ``text_key``)."""
+
+    text_key = "mail.undeliverable"
+
+
+class MailContentRefused(MailUndeliverable):
+    """The mail server refused the mail itself: sending it again cannot help, its words
+    have to be written otherwise (the executor tells the room so)."""
+
+    text_key = "mail.refused"
 
 MAILTO = "mailto:"
 # The catalogue text acknowledging a new mail conversation's first mail.
@@ -532,6 +542,10 @@ class MailChannel:
                 await self.sender.send(message)
             except MailRecipientRefused:
                 raise MailUndeliverable("the mail server refused the youth's address") from None
+            except MailRefused:
+                # Not the relay being away: waiting would hold up every later effect of the
+                # conversation behind a mail that never goes.
+                raise MailContentRefused("the mail server refused the mail itself") from None
             except MailSendError as exc:
                 # The relay is away or refuses for now: the mail waits, in order, as effects
                 # do while the homeserver is away.

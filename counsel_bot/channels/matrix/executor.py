@@ -215,10 +215,10 @@ class Executor:
         try:
             await self.mail.send_reply(record, body, key, calendar=calendar,
                                        automatic=isinstance(effect, MailToYouth))
-        except MailUndeliverable:
+        except MailUndeliverable as exc:
             # The counsellor in the room sees that their words did not go out, and the
             # youth, if still there, how to give another address.
-            await self.send(record.room_id, text("mail.undeliverable", language),
+            await self.send(record.room_id, text(exc.text_key, language),
                             f"{key}:undeliverable")
 
     async def _invite(self, effect: Assign) -> None:
