@@ -11,7 +11,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import BytesParser
@@ -181,7 +181,17 @@ def _walk_multipart(part: Message, ctype: str, body: _Body, *, depth: int, inlin
     if ctype == "multipart/encrypted":
         raise _Unreadable
     if ctype == "multipart/alternative":
-        _walk(_preferred_alternative(children), body, depth=depth + 1, inline=inline)
+        chosen = _preferred_alternative(children)
+        _walk(chosen, body, depth=depth + 1, inline=inline)
+        for child in children:
+            if child is not chosen and child.is_multipart():
+                # The pictures of the HTML not chosen (pasted into it): listed, so the
+                # counsellor learns they were there; never counted, as the youth did not
+                # attach them as files.
+                other = _Body(parts=body.parts)
+                _walk(child, other, depth=depth + 1, inline=inline)
+                body.parts = other.parts
+                body.attachments.extend(replace(a, inline=True) for a in other.attachments)
     elif ctype == "multipart/signed":
         # The signature part is not an attachment the youth meant to send.
         _walk(children[0], body, depth=depth + 1, inline=inline)

@@ -580,6 +580,12 @@ def _thread_value(thread: ReplyThread) -> bytes:
 
 def _as_text(mail: InboundMail) -> str:
     subject = mail.subject.strip()
-    return f"✉ {subject}\n\n{mail.text}" if subject else f"✉\n\n{mail.text}"
+    words = f"✉ {subject}\n\n{mail.text}" if subject else f"✉\n\n{mail.text}"
+    if not mail.attachments:
+        return words
+    # Never passed on, but named: the words often point at a pasted picture, and the
+    # counsellor who knows it is missing can ask for it in words.
+    names = ", ".join(a.name or a.content_type for a in mail.attachments)
+    return f"{words}\n\n📎 nicht weitergegeben / not passed on: {names}"
 
 
