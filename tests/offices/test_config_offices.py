@@ -86,3 +86,20 @@ def test_the_readme_example_loads(tmp_path: Path) -> None:
     settings = load_settings(config)
     assert len(settings.offices) == 3
 
+
+
+@pytest.mark.parametrize("address", ["<familie@counsel.localhost>",
+                                     "familie@counsel.localhost,",
+                                     "familie@counsel.localhost;schule@counsel.localhost",
+                                     "familie@counsel.localhost\n"])
+def test_an_office_address_the_replies_cannot_come_from_is_refused_at_load(
+    address: str,
+) -> None:
+    """The office's replies come from its mail_address, and the mail composer takes only
+    a plain address. Before, the config took anything with an @, a dot and no space: the
+    bot started, every reply of that office was refused by the composer at sending, was
+    tried a few times and dropped (a counsellor's words lost without a word); with a comma or
+    a semicolon the inbound server also refused the youths' mails to it."""
+    with pytest.raises(ConfigError) as raised:
+        settings_from_mapping({"offices": [_office("a", mail_address=address)]})
+    assert "is not a mail address" in str(raised.value)
