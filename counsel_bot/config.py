@@ -30,7 +30,7 @@ from counsel_bot.core.timers import TimerSettings
 from counsel_bot.core.video import VideoSettings
 from counsel_bot.web.settings import WebSettings
 from homeserver_bridge.entry_page import EntryPageSettings
-from homeserver_bridge.mail import MailSettings
+from homeserver_bridge.mail import MailSettings, is_address
 from homeserver_bridge.settings import HomeserverSettings
 
 T = TypeVar("T")
@@ -325,9 +325,9 @@ class OfficeSettings:
         if self.staff_room and self.staff_room[:1] not in ("#", "!"):
             raise ValueError(f"office {self.id!r}: staff_room must be an alias (#...) or a "
                              "room id (!...)")
-        local, at, domain = self.mail_address.rpartition("@")
-        if self.mail_address and (not at or not local or "." not in domain
-                                  or " " in self.mail_address):
+        # The check the mail composer makes of the address replies come from: whatever
+        # passes here can send.
+        if self.mail_address and not is_address(self.mail_address):
             raise ValueError(f"office {self.id!r}: mail_address {self.mail_address!r} is not "
                              "a mail address like familie@example.org")
         if self.hours:
