@@ -192,6 +192,31 @@ class ContentFilter:
         return "250 OK"
 
 
+async def test_an_address_a_relay_without_smtputf8_cannot_take_is_told_in_the_room() -> None:
+    """The chat takes "jürgen@web.de"; a relay that does not speak SMTPUTF8 can never send to
+    it. Before, that was taken for a relay that is away ("could not be reached"): the
+    conversation's lane retried it for ever, everything after it in the conversation waited,
+    and nobody learnt that the youth's address was the reason."""
+    provider = ContentFilter()
+    server = await asyncio.get_running_loop().create_server(
+        lambda: SMTP(provider, hostname="relay.example"), host="127.0.0.1", port=0)
+    try:
+        sender = MailSender(MailSettings(
+            smtp_host="127.0.0.1", smtp_port=server.sockets[0].getsockname()[1],
+            smtp_starttls=False, smtp_timeout_seconds=5))
+        office = await Office(sender).open()
+        await office.switched_youth("jürgen@web.de")
+        await run_briefly(office.worker())
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert await office.pending_mails() == []
+    [(room, body)] = office.said
+    assert room == CHAT
+    assert "nicht zugestellt" in body
+    assert "jürgen" not in body
+
+
 class RefusingProvider:
     """An SMTP server that knows no such user."""
 
