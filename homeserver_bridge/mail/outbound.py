@@ -76,11 +76,24 @@ class MailSender:
                 "mail.smtp_host, mail.smtp_username and the password file",
                 code=exc.code,
             ) from None
-        except (aiosmtplib.SMTPException, OSError) as exc:
-            raise MailSendError(
-                f"the outgoing mail server could not be reached ({type(exc).__name__}); "
-                "check mail.smtp_host, mail.smtp_port and mail.smtp_starttls",
+        except aiosmtplib.SMTPNotSupported as exc:
+            if str(message["To"] or "").isascii():
+                raise _unreachable(exc) from None
+            # Not the relay being away: it will never send to this address.
+            raise MailRecipientRefused(
+                "the outgoing mail server cannot send to an address with letters beyond "
+                "ASCII (it does not speak SMTPUTF8); ask the youth for another address",
+                code=553,
             ) from None
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            raise _unreachable(exc) from None
+
+
+def _unreachable(exc: Exception) -> MailSendError:
+    return MailSendError(
+        f"the outgoing mail server could not be reached ({type(exc).__name__}); "
+        "check mail.smtp_host, mail.smtp_port and mail.smtp_starttls",
+    )
 
 
 def _read_password(path: str) -> str:
