@@ -189,7 +189,10 @@ def _walk_multipart(part: Message, ctype: str, body: _Body, *, depth: int, inlin
                 # counsellor learns they were there; never counted, as the youth did not
                 # attach them as files.
                 other = _Body(parts=body.parts)
-                _walk(child, other, depth=depth + 1, inline=inline)
+                try:
+                    _walk(child, other, depth=depth + 1, inline=inline)
+                except _Unreadable:
+                    continue  # only listed: it never refuses a mail whose words were read
                 body.parts = other.parts
                 body.attachments.extend(replace(a, inline=True) for a in other.attachments)
     elif ctype == "multipart/signed":

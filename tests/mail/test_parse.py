@@ -306,3 +306,15 @@ _HEADER = st.sampled_from(
 def test_never_raises_on_mail_shaped_bytes(headers: list[tuple[bytes, bytes]], body: bytes) -> None:
     raw = b"".join(name + value + b"\r\n" for name, value in headers) + b"\r\n" + body
     assert isinstance(parse_inbound(raw, LIMITS), InboundMail | Bounce)
+
+
+def test_an_alternative_not_chosen_refuses_nothing() -> None:
+    """The pictures of the HTML alternative are listed (since the plain one is read, they
+    were not even that before); an alternative that cannot be read at all stays unread and
+    never refuses the mail whose words were read."""
+    raw = (b"From: kim@youth.example\r\nMessage-ID: <alt@youth.example>\r\n"
+           b"Content-Type: multipart/alternative; boundary=a\r\n\r\n"
+           b"--a\r\nContent-Type: text/plain\r\n\r\nIch will mich umbringen.\r\n"
+           b"--a\r\nContent-Type: multipart/encrypted; boundary=b\r\n\r\n"
+           b"--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--\r\n--a--\r\n")
+    assert parsed(raw).text == "Ich will mich umbringen."
