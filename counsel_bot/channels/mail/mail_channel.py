@@ -578,6 +578,9 @@ def _thread_value(thread: ReplyThread) -> bytes:
                        "subject": thread.subject}).encode()
 
 
+_NAMED_ATTACHMENTS = 10
+
+
 def _as_text(mail: InboundMail) -> str:
     subject = mail.subject.strip()
     words = f"✉ {subject}\n\n{mail.text}" if subject else f"✉\n\n{mail.text}"
@@ -585,7 +588,10 @@ def _as_text(mail: InboundMail) -> str:
         return words
     # Never passed on, but named: the words often point at a pasted picture, and the
     # counsellor who knows it is missing can ask for it in words.
-    names = ", ".join(a.name or a.content_type for a in mail.attachments)
+    # At most a few, so a mail of many parts stays within one Matrix event.
+    shown = [a.name or a.content_type for a in mail.attachments[:_NAMED_ATTACHMENTS]]
+    more = len(mail.attachments) - len(shown)
+    names = ", ".join(shown) + (f" (+{more})" if more else "")
     return f"{words}\n\n📎 nicht weitergegeben / not passed on: {names}"
 
 
