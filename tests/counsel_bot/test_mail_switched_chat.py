@@ -3,18 +3,22 @@ conversation), held to what the chat already did for it."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
+import aiosmtplib
+
 from counsel_bot.config import OpeningHoursSettings
-from counsel_bot.core.effects import SayToStaff, decode_effect
+from counsel_bot.core.effects import PostText, SayToStaff, decode_effect
 from counsel_bot.core.ids import ConversationID
 from counsel_bot.core.mail_deadline import MailDeadlines
 from counsel_bot.core.opening_hours import OpeningHours
 from counsel_bot.store import MemoryStore
-from homeserver_bridge.mail import InboundMail
+from homeserver_bridge.mail import InboundMail, MailSettings, start_inbound
 from tests.store.conftest import AeadSealer
 from tests.support.mail_office import (
     AT,
+    OFFICE,
     RecordingSender,
     counsellor_replies,
     office_on,
@@ -74,3 +78,36 @@ async def test_a_switched_chat_nobody_answered_keeps_the_mail_deadline() -> None
     """A youth who waited in the chat without an answer and then chose mail still has the
     first reply to come: the deadline holds, from when they were queued."""
     assert await deadline_reports("") == ["mail.reminder", "mail.breach"]
+
+
+async def test_the_offices_own_mail_coming_back_is_never_taken_for_the_youths() -> None:
+    """A youth asked for their address types the office's (the one on the website), or an
+    address that forwards to it: each reply of the counsellor comes back to the office's
+    SMTP server, From the office, in the case's thread. Before, it was read into the case as
+    the youth's mail: the counsellor's own words shown as the youth's, judged as the
+    youth's (a false crisis alert when the counsellor quotes the youth's words), and
+    every further reply came back the same way."""
+    sender = RecordingSender()
+    office = await office_on(MemoryStore(AeadSealer()), sender)
+    conversation = await switched_chat_youth(office, OFFICE)
+    await counsellor_replies(office, conversation, "$reply",
+                             "Du hast geschrieben: ich will mich umbringen. Das nehme ich "
+                             "ernst.")
+    await perform_mails(office)
+    [reply] = sender.sent
+    before = {e.key for e in await office.conductor.store.pending_outbox()}
+    server = await start_inbound(
+        MailSettings(enabled=True, listen_port=0, office_address=OFFICE,
+                     smtp_host="127.0.0.1", smtp_starttls=False),
+        office.mail, now=lambda: AT)
+    try:
+        await asyncio.wait_for(aiosmtplib.send(
+            reply, hostname="127.0.0.1", port=server.port, start_tls=False, sender=OFFICE), 10)
+    finally:
+        await server.stop()
+    current = office.conductor.router.conversation(conversation)
+    assert current is not None
+    assert current.crisis.value == "none", "the counsellor's words raised a crisis flag"
+    came = [decode_effect(e.payload) for e in await office.conductor.store.pending_outbox()
+            if e.key not in before]
+    assert not [e for e in came if isinstance(e, PostText)], "shown as the youth's mail"
