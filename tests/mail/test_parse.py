@@ -269,6 +269,21 @@ def test_a_broken_character_never_makes_a_mail_that_cannot_be_stored(
     m.text.encode("utf-8")
 
 
+@pytest.mark.parametrize("label", [b"", b"; charset=us-ascii", b"; charset=unknown-8bit"])
+def test_latin1_text_without_a_true_label_keeps_its_umlauts(label: bytes) -> None:
+    """Older mail programs and web forms send Windows-1252/Latin-1 unlabelled or labelled
+    ASCII. Before, it was read as UTF-8 with replacement characters: "töten" became
+    "t\ufffdten", "schlägt" "schl\ufffdgt", and the crisis words with an umlaut were
+    no longer found (in the subject, raw 8-bit, the same)."""
+    raw = (b"From: kim@youth.example\r\nMessage-ID: <l1@youth.example>\r\n"
+           b"Subject: Hilfe, mein Vater schl\xe4gt mich\r\n"
+           b"Content-Type: text/plain" + label + b"\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+           b"Ich will mich t\xf6ten.\r\n")
+    m = parsed(raw)
+    assert m.text == "Ich will mich töten."
+    assert m.subject == "Hilfe, mein Vater schlägt mich"
+
+
 def test_missing_sender_uses_the_envelope_or_bounces() -> None:
     raw = b"Subject: hi\r\nMessage-ID: <n@y.example>\r\n\r\ntext"
     assert bounced(raw).reason is BounceReason.UNREADABLE
