@@ -320,27 +320,38 @@ def _decode(data: object, charset: str | None) -> str:
         return data
     if not isinstance(data, bytes):
         return ""
-    name = charset or "utf-8"
+    name = (charset or "").lower()
     try:
         codecs.lookup(name)
-    except (LookupError, ValueError):  # unknown name, or a NUL in it
-        name = "utf-8"
-    if name.lower() in ("unknown-8bit", "us-ascii", "ascii"):
-        # Many senders label UTF-8 as ASCII; UTF-8 decodes plain ASCII the same.
-        name = "utf-8"
+    except (LookupError, ValueError):  # none, an unknown name, or a NUL in it
+        name = ""
+    if name in ("", "unknown-8bit", "us-ascii", "ascii"):
+        # Many senders label UTF-8 as ASCII, older ones Windows-1252 too.
+        return _unlabelled(data)
     try:
         return data.decode(name, errors="replace")
     except (LookupError, ValueError):
         # A label naming a codec that is no text encoding (base64, hex, rot13, zlib) or
         # that refuses errors="replace" (idna, punycode): the label is wrong, the words are
         # still there, and a youth's mail is never refused over a header.
-        return data.decode("utf-8", errors="replace")
+        return _unlabelled(data)
+
+
+def _unlabelled(data: bytes) -> str:
+    """8-bit text without a true label: UTF-8 from modern senders, Windows-1252 (Latin-1's
+    superset) from older programs and web forms. Read as UTF-8 with replacement
+    characters, "töten" in Latin-1 lost the umlaut, and the crisis word was not found."""
+    text = data.decode("utf-8", errors="replace")
+    if "\ufffd" not in text or any(c > "\x7f" and c != "\ufffd" for c in text):
+        return text  # UTF-8, at worst with a stray broken byte beside its umlauts
+    return data.decode("cp1252", errors="replace")
 
 
 def _unsurrogate(value: str) -> str:
-    """Raw 8-bit header bytes (kept as surrogates by the parser) read as UTF-8 (RFC 6532)."""
+    """Raw 8-bit header bytes (kept as surrogates by the parser) read as UTF-8 (RFC 6532),
+    or as Windows-1252 where they are no UTF-8."""
     try:
-        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        return _unlabelled(value.encode("utf-8", "surrogateescape"))
     except UnicodeEncodeError:
         return value.encode("utf-8", "replace").decode("utf-8", "replace")
 

@@ -282,6 +282,9 @@ def test_latin1_text_without_a_true_label_keeps_its_umlauts(label: bytes) -> Non
     m = parsed(raw)
     assert m.text == "Ich will mich töten."
     assert m.subject == "Hilfe, mein Vater schlägt mich"
+    # UTF-8 with one stray broken byte is still read as UTF-8.
+    stray = raw.replace(b"t\xf6ten.", "töten.".encode() + b"\xff")
+    assert parsed(stray).text == "Ich will mich töten.\ufffd"
 
 
 def test_missing_sender_uses_the_envelope_or_bounces() -> None:
