@@ -144,9 +144,11 @@ class _Handler:
             raw = raw.encode("utf-8", "surrogateescape")
         envelope_sender = envelope.mail_from or ""
         result = parse_inbound(raw, self._settings.limits, envelope_sender=envelope_sender)
-        if self._ours(envelope_sender, result):
+        if isinstance(result, InboundMail) and _normalise(result.from_address) in self._addresses:
             # Our own mail come back (a youth gave the office's address, or one that
-            # forwards to it): never a youth's words, and answering it would loop.
+            # forwards to it): never a youth's words, and answering it would loop. By From,
+            # not by envelope: a forward in front of the bot may put the office's address
+            # there for every youth's mail.
             result = dataclasses.replace(result, auto_generated=True)
         if isinstance(result, Bounce):
             if await self._bounce(result, envelope_sender, self._office_of(envelope)):
@@ -174,12 +176,6 @@ class _Handler:
             if not self._delivering:
                 self.idle.set()
         return "250 2.0.0 OK"
-
-    def _ours(self, envelope_sender: str, result: InboundMail | Bounce) -> bool:
-        senders = [envelope_sender]
-        if isinstance(result, InboundMail):
-            senders.append(result.from_address)
-        return any(_normalise(s) in self._addresses for s in senders if s)
 
     def _office_of(self, envelope: Any) -> str:
         """The office address the mail was delivered to, as configured."""
