@@ -45,7 +45,9 @@ def clean_text(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _UNSAFE_CHARS.sub("", text)
     text = _LONE_SURROGATES.sub("\ufffd", text)
-    text = re.sub(r"[ \t]+\n", "\n", text)
+    # Line by line, not a regex for blanks before a line break: that one tried every start
+    # in a run of blanks, quadratic in its length, on the bot's event loop.
+    text = "\n".join(line.rstrip(" \t") for line in text.split("\n"))
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip()
 
