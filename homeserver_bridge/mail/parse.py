@@ -28,6 +28,10 @@ _MAX_DEPTH = 20
 _MAX_PARTS = 200
 _MAX_SUBJECT = 300
 _MAX_FILENAME = 120
+# Of a header's raw text, what is decoded: far beyond any real subject or file name. Decoding
+# encoded words takes time quadratic in their number (the standard library's), on the bot's
+# event loop, and a mail may carry megabytes of them.
+_MAX_HEADER_CHARS = 8192
 # Synthetic ids for mails that came without one; .invalid can never be a real domain.
 _MISSING_ID_DOMAIN = "missing.counsel.invalid"
 
@@ -235,7 +239,7 @@ def _size(part: Message) -> int:
 
 def _filename(part: Message) -> str:
     name = part.get_filename() or ""
-    name = _decode_words(_unsurrogate(name)) if name else ""
+    name = _decode_words(_unsurrogate(name[:_MAX_HEADER_CHARS])) if name else ""
     name = re.split(r"[\\/]", name)[-1]
     return _one_line(name)[:_MAX_FILENAME]
 
@@ -252,7 +256,7 @@ def _raw_values(msg: Message, name: str) -> list[str]:
 
 def _header_text(msg: Message, name: str) -> str:
     values = _raw_values(msg, name)
-    return _one_line(_decode_words(values[0])) if values else ""
+    return _one_line(_decode_words(values[0][:_MAX_HEADER_CHARS])) if values else ""
 
 
 def _ids(msg: Message, name: str) -> list[str]:
