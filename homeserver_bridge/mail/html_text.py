@@ -66,6 +66,9 @@ class _Reducer(HTMLParser):
         self._skip_depth = 0
         self._pre_depth = 0
         self._open: list[str] = []
+        # How many of each are open: a stray end tag is told in one look, not by searching
+        # the open tags, which content to skip can make many (quadratic, on the event loop).
+        self._open_count: dict[str, int] = {}
         # Per open link: its safe address (or None) and where its text starts in _out.
         self._links: list[tuple[str | None, int]] = []
 
@@ -81,6 +84,7 @@ class _Reducer(HTMLParser):
         if len(self._open) >= _MAX_NESTING and tag not in _SKIP:
             return  # too deep to track; content to skip is tracked at any depth
         self._open.append(tag)
+        self._open_count[tag] = self._open_count.get(tag, 0) + 1
         if tag in _SKIP:
             self._skip_depth += 1
         elif self._skip_depth:
@@ -104,10 +108,11 @@ class _Reducer(HTMLParser):
             self._void(tag, attrs)
 
     def handle_endtag(self, tag: str) -> None:
-        if tag not in self._open:
+        if not self._open_count.get(tag):
             return  # a stray end tag must not close anything else
         while self._open:
             opened = self._open.pop()
+            self._open_count[opened] -= 1
             self._close(opened)
             if opened == tag:
                 break
