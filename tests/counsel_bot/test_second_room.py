@@ -83,3 +83,27 @@ async def test_ja_loeschen_purges_the_second_chat_too(
         assert not await synapse.admin.room_exists(first)
         assert not await synapse.admin.room_exists(second)
         assert await o.bot.store.settings("second_chat") == []
+
+
+async def test_after_the_open_conversation_ends_the_second_chat_is_the_youths_own(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """Words counted in a closed conversation would reach nobody (the bot leaves a closed
+    room soon after): once it has ended, the second chat opens its own conversation."""
+    async with office(synapse, user_factory, tmp_path) as o:
+        youth, bot = o.youth, o.bot_user
+        await o.counsellor.accept_invite(within=60)  # the staff room
+        first = await youth.open_chat(bot)
+        await youth.send(first, "hallo")
+        await youth.wait_for(first, bot, "Warteschlange", within=60)
+        second = await youth.open_chat(bot)
+        await youth.send(second, "noch da?")
+        await youth.wait_for(second, bot, "matrix.to", within=60)
+        await youth.send(first, "ende")
+        await youth.wait_for(first, bot, "Das Gespräch ist jetzt beendet", within=60)
+
+        await youth.send(second, "ich hab doch noch was ZWEITES")
+
+        async def own() -> bool:
+            return await o.bot.store.conversation_by_room(RoomID(second)) is not None
+        await until(own, within=60, what="the second chat's own conversation")

@@ -47,26 +47,44 @@ def _parse(key: str, value: str) -> tuple[RoomID, RoomID, bool]:
 
 
 class SecondChatLinks:
-    """The stored links, second room -> the open conversation's room."""
+    """The stored links, second room -> the open conversation's room; read once, since every
+    message a youth writes asks whether its room is one."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
+        self._links: dict[RoomID, tuple[RoomID, bool]] | None = None
 
-    async def _all(self) -> list[tuple[RoomID, RoomID, bool]]:
-        return [_parse(key, value)
-                for key, value in await self._store.settings(SECOND_CHAT_PREFIX) if value]
+    async def _loaded(self) -> dict[RoomID, tuple[RoomID, bool]]:
+        if self._links is None:
+            self._links = {}
+            for key, value in await self._store.settings(SECOND_CHAT_PREFIX):
+                if value:
+                    second, open_room, live = _parse(key, value)
+                    self._links[second] = (open_room, live)
+        return self._links
 
     async def target(self, second: RoomID) -> RoomID | None:
         """The open conversation's room words written in ``second`` count in."""
-        return next((to for room, to, live in await self._all() if room == second and live),
-                    None)
+        open_room, live = (await self._loaded()).get(second, (None, False))
+        return open_room if live else None
 
     async def seconds_of(self, open_room: RoomID) -> list[RoomID]:
-        """Every second chat linked to ``open_room``, also those the youth left."""
-        return [room for room, to, _live in await self._all() if to == open_room]
+        """Every second chat linked to ``open_room``, also those the youth left (read from
+        the store: a purge may run beside the bot, and the links go with the conversation)."""
+        return [second for key, value in await self._store.settings(SECOND_CHAT_PREFIX)
+                if value for second, to, _live in [_parse(key, value)] if to == open_room]
 
     async def link(self, second: RoomID, open_room: RoomID) -> None:
         await self._store.set_setting(second_chat_key(second, open_room), second)
+        (await self._loaded())[second] = (open_room, True)
+
+    async def unlink(self, second: RoomID) -> None:
+        """The conversation ``second`` counted in has ended: the chat is the youth's own now,
+        and no longer purged with that conversation."""
+        open_room = await self.target(second)
+        if open_room is not None:
+            await self._store.set_setting(second_chat_key(second, open_room), "")
+            (await self._loaded()).pop(second, None)
 
     async def left(self, second: RoomID) -> bool:
         """The youth left ``second``: its words count nowhere any more. True if it was one."""
@@ -74,6 +92,7 @@ class SecondChatLinks:
         if open_room is None:
             return False
         await self._store.set_setting(second_chat_key(second, open_room), f"{second}|{LEFT}")
+        (await self._loaded())[second] = (open_room, False)
         return True
 
 
@@ -119,7 +138,11 @@ class SecondChats:
         ones are linked here)."""
         target = await self.links.target(room)
         if target is not None:
-            return target
+            if await self._open_for(target, youth):
+                return target
+            # Closed (the bot leaves its room soon after) or erased: words counted there
+            # would reach nobody.
+            await self.links.unlink(room)
         known = await self._rooms.room_of(youth)
         if known is None or known == room or youth not in (self._joined(known) or set()):
             return None
