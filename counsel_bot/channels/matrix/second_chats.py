@@ -82,9 +82,12 @@ class SecondChatLinks:
         """The conversation ``second`` counted in has ended: the chat is the youth's own now,
         and no longer purged with that conversation."""
         open_room = await self.target(second)
-        if open_room is not None:
-            await self._store.set_setting(second_chat_key(second, open_room), "")
-            (await self._loaded()).pop(second, None)
+        if open_room is None:
+            return
+        (await self._loaded()).pop(second, None)
+        key = second_chat_key(second, open_room)
+        if await self._store.get_setting(key):  # not if erased with it: no row comes back
+            await self._store.set_setting(key, "")
 
     async def left(self, second: RoomID) -> bool:
         """The youth left ``second``: its words count nowhere any more. True if it was one."""
