@@ -128,17 +128,21 @@ def test_hostile_html_never_breaks_out() -> None:
     assert "rtl" in m.text
 
 
-def test_attachments_are_listed_and_refused_by_default() -> None:
-    message = mail("siehe Anhang")
+def test_attachments_are_listed_and_the_words_read_by_default() -> None:
+    """A review (2026-12-06): by default a mail with any attachment was returned, so "ich
+    will nicht mehr leben" with a photo attached reached nobody, and a youth in crisis may
+    not write again. Attachments are never passed on, only named; the words are read. An
+    office may still return mails with attachments (``max_attachments = 0``)."""
+    message = mail("ich will nicht mehr leben, siehe Anhang")
     message.add_attachment(b"\x89PNG" + bytes(1000), maintype="image", subtype="png",
                            filename="foto.png")  # fmt: skip
-    b = bounced(message)
-    assert b.reason is BounceReason.TOO_MANY_ATTACHMENTS
-    assert b.message_id == "<m1@youth.example>"
-    m = parsed(message, MailLimits(max_attachments=1))
-    assert m.text == "siehe Anhang"
+    m = parsed(message)
+    assert m.text == "ich will nicht mehr leben, siehe Anhang"
     (a,) = m.attachments
     assert (a.name, a.size, a.content_type, a.inline) == ("foto.png", 1004, "image/png", False)
+    b = bounced(message, MailLimits(max_attachments=0))
+    assert b.reason is BounceReason.TOO_MANY_ATTACHMENTS
+    assert b.message_id == "<m1@youth.example>"
 
 
 def test_inline_picture_of_an_html_body_is_not_counted() -> None:
