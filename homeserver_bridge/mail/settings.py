@@ -20,8 +20,10 @@ class MailLimits:
     # Room for a long letter with a pasted signature logo; text-only mail stays far below.
     max_bytes: int = 1024 * 1024
     # Attachments are never passed on (the counsellors' machines should not open unknown
-    # files from strangers), so by default a mail with one is returned with an explanation.
-    max_attachments: int = 0
+    # files from strangers), only named under the words. A mail with more than this many is
+    # returned with an explanation; the default reads a mail with a photo or two, since the
+    # words of a returned mail reach nobody, and a youth in crisis may not write again.
+    max_attachments: int = 10
     # One Matrix event holds at most 64 KiB, encrypted and base64-encoded; 32 KiB of UTF-8
     # text fits with room to spare (about ten pages).
     max_text_bytes: int = 32 * 1024
@@ -47,7 +49,7 @@ class MailSettings:
     listen_port: int = 8025
     office_address: str = "beratung@counsel.localhost"
     max_bytes: int = 1024 * 1024
-    max_attachments: int = 0
+    max_attachments: int = 10
     # Outgoing mail server of the office (submission port, STARTTLS required by default).
     smtp_host: str = ""
     smtp_port: int = 587

@@ -108,7 +108,7 @@ def test_header_injection_is_impossible() -> None:
 def test_bounce_explains_in_german_and_english_and_is_automatic() -> None:
     bounce = Bounce(BounceReason.TOO_MANY_ATTACHMENTS, "<m1@youth.example>", "Hilfe")
     message = build_bounce(bounce, office_address=OFFICE, to_address="kim@youth.example",
-                           limits=MailLimits(), now=NOW)  # fmt: skip
+                           limits=MailLimits(max_attachments=0), now=NOW)  # fmt: skip
     text = message.get_content()
     assert "keine Anhänge" in text
     assert "cannot accept attachments" in text

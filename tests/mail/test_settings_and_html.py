@@ -15,7 +15,7 @@ def test_defaults_are_valid_and_off() -> None:
     assert not settings.enabled
     assert settings.listen_address == "127.0.0.1"
     assert settings.smtp_starttls
-    assert settings.limits == MailLimits(max_bytes=1024 * 1024, max_attachments=0)
+    assert settings.limits == MailLimits(max_bytes=1024 * 1024, max_attachments=10)
     assert settings.office_domain == "counsel.localhost"
 
 

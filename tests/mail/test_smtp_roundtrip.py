@@ -92,6 +92,7 @@ async def office() -> AsyncIterator[Office]:
     )
     provider.port = provider_server.sockets[0].getsockname()[1]
     settings = MailSettings(
+        max_attachments=0,  # a picture is how these tests get a mail returned
         enabled=True,
         listen_port=0,
         office_address=OFFICE,
@@ -205,7 +206,7 @@ async def two_offices() -> AsyncIterator[tuple[int, Provider]]:
     settings = MailSettings(enabled=True, listen_port=0, office_address=OFFICE,
                             smtp_host="127.0.0.1",
                             smtp_port=provider_server.sockets[0].getsockname()[1],
-                            smtp_starttls=False, max_bytes=64 * 1024)
+                            smtp_starttls=False, max_bytes=64 * 1024, max_attachments=0)
     server = await start_inbound(settings, QueueSink(), now=lambda: NOW,
                                  bounce_sender=MailSender(settings),
                                  also_accept=frozenset({FAMILY}))
@@ -246,7 +247,8 @@ async def relay_down() -> AsyncIterator[tuple[int, QueueSink]]:
     """The office's SMTP server whose outgoing relay (for bounces) is unreachable."""
     settings = MailSettings(enabled=True, listen_port=0, office_address=OFFICE,
                             smtp_host="127.0.0.1", smtp_port=closed_port(),
-                            smtp_starttls=False, smtp_timeout_seconds=2, max_bytes=64 * 1024)
+                            smtp_starttls=False, smtp_timeout_seconds=2, max_bytes=64 * 1024,
+                            max_attachments=0)
     sink = QueueSink()
     server = await start_inbound(settings, sink, now=lambda: NOW,
                                  bounce_sender=MailSender(settings))
@@ -281,7 +283,7 @@ async def test_a_refusal_whose_bounce_cannot_be_sent_is_the_smtp_reply(
 async def test_without_a_bounce_sender_a_refusal_is_the_smtp_reply() -> None:
     """No outgoing server configured: the refusal can only be told in the SMTP reply."""
     settings = MailSettings(listen_port=0, office_address=OFFICE,
-                            max_bytes=64 * 1024)
+                            max_bytes=64 * 1024, max_attachments=0)
     sink = QueueSink()
     server = await start_inbound(settings, sink, now=lambda: NOW)
     try:
