@@ -375,3 +375,18 @@ def test_a_header_of_many_encoded_words_is_read_in_bounded_time(where: str) -> N
     result = parse_inbound(raw, MailLimits(max_bytes=4096 * 256, max_attachments=1))
     assert time.perf_counter() - started < 2.0
     assert isinstance(result, InboundMail)
+
+
+def test_a_reply_long_only_by_its_quoted_thread_is_read_without_the_quote() -> None:
+    """Mail programs quote the whole thread under a reply: after a few weeks of counselling
+    by mail the quote alone passed the text limit, and the youth's new words were returned
+    unread. Over the limit, the quoted lines go (the room has the thread)."""
+    quoted = "\n".join(f"> Zeile {i} einer früheren Antwort der Beraterin, recht lang." for i
+                       in range(800))
+    message = mail(f"mir geht es heute richtig schlecht\n\nAm Montag schrieb Beratung:\n{quoted}")
+    assert len(quoted.encode()) > LIMITS.max_text_bytes
+    m = parsed(message)
+    assert m.text.startswith("mir geht es heute richtig schlecht")
+    assert "Zeile 5 einer" not in m.text
+    long_words = "ich schreibe dir alles auf. " * 2000  # the youth's own words: too long still
+    assert bounced(mail(long_words)).reason is BounceReason.TOO_LONG
