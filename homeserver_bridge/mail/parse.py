@@ -109,6 +109,21 @@ def parse_inbound(
         return Bounce(BounceReason.UNREADABLE, _missing_id(raw))
 
 
+QUOTE_LEFT_OUT = "[> … zitierter Verlauf ausgelassen / quoted thread left out]"
+
+
+def _without_quoted_lines(text: str) -> str:
+    """The text without its quoted lines ("> …"), each run of them one marker line."""
+    out: list[str] = []
+    for line in text.splitlines():
+        if line.lstrip().startswith(">"):
+            if not out or out[-1] != QUOTE_LEFT_OUT:
+                out.append(QUOTE_LEFT_OUT)
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
 def _parse(raw: bytes, limits: MailLimits, envelope_sender: str) -> InboundMail | Bounce:
     oversized = len(raw) > limits.max_bytes
     msg = BytesParser(policy=compat32).parsebytes(raw, headersonly=oversized)
@@ -131,7 +146,11 @@ def _parse(raw: bytes, limits: MailLimits, envelope_sender: str) -> InboundMail 
         return Bounce(BounceReason.TOO_MANY_ATTACHMENTS, message_id, subject, auto)
     text = clean_text("\n\n".join(t for t in body.texts if t))
     if len(text.encode("utf-8")) > limits.max_text_bytes:
-        return Bounce(BounceReason.TOO_LONG, message_id, subject, auto)
+        # Mail programs quote the whole thread under a reply; after weeks of counselling by
+        # mail the quote alone is too long. The room has the thread: the quote goes first.
+        text = _without_quoted_lines(text)
+        if len(text.encode("utf-8")) > limits.max_text_bytes:
+            return Bounce(BounceReason.TOO_LONG, message_id, subject, auto)
     references = _ids(msg, "References")
     if len(references) > _MAX_REFERENCES:
         # The root identifies the thread; the newest ones find the parent.
