@@ -103,3 +103,18 @@ def test_an_office_address_the_replies_cannot_come_from_is_refused_at_load(
     with pytest.raises(ConfigError) as raised:
         settings_from_mapping({"offices": [_office("a", mail_address=address)]})
     assert "is not a mail address" in str(raised.value)
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("staff_room", "#team:x"),
+    ("mail_address", "beratung@example.org"),
+])
+def test_two_offices_never_share_a_staff_room_or_mail_address(key: str, value: str) -> None:
+    """A copied [[offices]] block with its staff room left as it was put both offices' staff
+    into one room: each office's notices and crisis alerts reached the other office's staff,
+    and commands there counted for the first office only. A shared mail address sent every
+    mail to the first office. Both are refused, naming the key and what to change."""
+    data = {"offices": [_office("familie", **{key: value}), _office("schule", **{key: value})]}
+    with pytest.raises(ConfigError) as raised:
+        settings_from_mapping(data)
+    assert f"offices: the {key} {value!r} is given to 'familie' and 'schule'" in str(raised.value)
