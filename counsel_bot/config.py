@@ -382,6 +382,18 @@ class Settings:
         if twice:
             raise ValueError(f"offices: the id {twice[0]!r} is used twice; give each office "
                              "its own id")
+        # One room or address for two offices would show each office's conversations and
+        # crisis alerts to the other's staff (and route all of it as the first office's).
+        for key in ("staff_room", "mail_address"):
+            owner: dict[str, str] = {}
+            for office in self.offices:
+                value = getattr(office, key)
+                seen = value.strip().lower() if key == "mail_address" else value
+                if seen and seen in owner:
+                    raise ValueError(f"offices: the {key} {value!r} is given to "
+                                     f"{owner[seen]!r} and {office.id!r}; give each office "
+                                     f"its own {key}")
+                owner.setdefault(seen, office.id)
         in_offices = {u for o in self.offices for u in (*o.counsellors, *o.team_leads)}
         for user in (*self.staff.counsellors, *self.staff.team_leads):
             if user not in in_offices:
