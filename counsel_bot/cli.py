@@ -16,6 +16,7 @@ from counsel_bot.runtime import crash_report
 from counsel_bot.store import StoreError
 from e2e.errors import CrossSigningError, VaultError
 from homeserver_bridge.errors import BridgeError
+from homeserver_bridge.paths import DataLayout
 
 # Errors a person can act on: printed as one line, never as a traceback.
 USER_ERRORS: tuple[type[Exception], ...] = (
@@ -133,9 +134,8 @@ def _vault_rotate(args: argparse.Namespace) -> int:
     from counsel_bot.runtime.runner import open_vault
     from counsel_bot.runtime.service import resolve_settings
     from counsel_bot.runtime.vault_rotation import rotate
-    from homeserver_bridge.paths import DataLayout
 
-    layout = DataLayout(args.data)
+    layout = _with_bot_data(args.data)
     settings, config_dir = resolve_settings(layout, args.config)
     new = None
     if args.new_passphrase_env:
@@ -153,6 +153,15 @@ def _vault_rotate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _with_bot_data(data: Path) -> DataLayout:
+    """The layout of `data`, which must hold the bot's vault: otherwise the command would
+    make a new vault (and a demo configuration) in a mistyped directory and act on that."""
+    layout = DataLayout(data)
+    if not (layout.bot_dir / "vault.json").exists():
+        raise BotError(f"no bot data in {data}; give the data directory with --data")
+    return layout
+
+
 def _reset_second_factor(args: argparse.Namespace) -> int:
     """For a lead who lost both their authenticator and their recovery codes. Safe beside
     the running bot: the dashboard reads the enrolment from the store at each sign-in."""
@@ -163,13 +172,10 @@ def _reset_second_factor(args: argparse.Namespace) -> int:
     from counsel_bot.runtime.service import resolve_settings
     from counsel_bot.runtime.stores import open_store
     from counsel_bot.web.second_factor import StoreSecondFactors
-    from homeserver_bridge.paths import DataLayout
 
     if not re.fullmatch(r"@[^:\s]+:\S+", args.user):
         raise BotError(f"{args.user!r} is not a Matrix id; write it as @name:server")
-    layout = DataLayout(args.data)
-    if not (layout.bot_dir / "vault.json").exists():
-        raise BotError(f"no bot data in {args.data}; give the data directory with --data")
+    layout = _with_bot_data(args.data)
     settings, config_dir = resolve_settings(layout, args.config)
     vault = open_vault(settings, layout, config_dir)
 
@@ -202,9 +208,8 @@ def _retention(args: argparse.Namespace) -> int:
     from counsel_bot.runtime.service import resolve_settings
     from counsel_bot.runtime.stores import open_store
     from counsel_bot.store import ConversationRecord
-    from homeserver_bridge.paths import DataLayout
 
-    layout = DataLayout(args.data)
+    layout = _with_bot_data(args.data)
     settings, config_dir = resolve_settings(layout, args.config)
     vault = open_vault(settings, layout, config_dir)
 
@@ -249,7 +254,6 @@ def _stats(args: argparse.Namespace) -> int:
 
     from counsel_bot.runtime.service import resolve_settings
     from counsel_bot.stats import fetch_stats, format_stats
-    from homeserver_bridge.paths import DataLayout
 
     settings, _ = resolve_settings(DataLayout(args.data), args.config)
     web_settings = settings.web.web_settings()
