@@ -476,8 +476,9 @@ async def _finish(task: asyncio.Task[None]) -> None:
 
 def configure_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # nio logs event contents at debug level; it never logs below WARNING here.
-    for noisy in ("nio", "peewee", "aiohttp"):
+    # nio logs event contents at debug level, aiosqlite every statement with its values
+    # (room ids among them); they never log below WARNING here.
+    for noisy in ("nio", "peewee", "aiohttp", "aiosqlite"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # Its warnings that a message failed its checks quote the message.
     crash_report.quiet_quoting_loggers()
