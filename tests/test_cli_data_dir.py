@@ -3,11 +3,16 @@ none (a typo in --data, or the service's config not passed): one clear line, not
 
 from __future__ import annotations
 
+import os
+import pwd
 from pathlib import Path
 
 import pytest
 
 from counsel_bot import cli
+from counsel_bot.runtime.runner import open_vault
+from counsel_bot.runtime.service import resolve_settings
+from homeserver_bridge.paths import DataLayout
 
 
 @pytest.mark.parametrize("command", [
@@ -33,3 +38,35 @@ def test_a_data_directory_without_bot_data_is_said_and_left_alone(
     assert cli.main([*command, "--data", str(typo), "--config", str(config)]) == 1
     assert f"no bot data in {typo}" in capsys.readouterr().err
     assert not typo.exists()
+
+
+SERVICE_UID = 65534  # nobody: the data directory's owner, as `counsel` is under the unit
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to hand the directory to another user")
+@pytest.mark.parametrize("command", [
+    ["vault", "rotate"],
+    ["retention"],
+    ["retention", "--dry-run"],
+    ["web", "reset-second-factor", "@lea:counsel.localhost"],
+], ids=["rotate", "retention", "retention dry run", "reset second factor"])
+def test_a_command_run_as_another_user_than_the_data_owner_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str],
+) -> None:
+    """The data directory of the systemd unit belongs to the user counsel; an administrator
+    runs `sudo counsel vault rotate --data /var/lib/counsel`. Before, the rotation replaced
+    bot/vault.json with a file of root's (0600), and the lock and the database were made as
+    root: the service could no longer read its own vault and did not start again, so no
+    youth was answered and no crisis flagged. Now nothing is written and the error says
+    as whom to run it."""
+    data = tmp_path / "data"
+    layout = DataLayout(data)
+    settings, config_dir = resolve_settings(layout, None)
+    open_vault(settings, layout, config_dir)
+    for path in (data, *data.rglob("*")):
+        os.chown(path, SERVICE_UID, SERVICE_UID)
+    assert cli.main([*command, "--data", str(data)]) == 1
+    error = capsys.readouterr().err
+    assert f"{data} belongs to the user {pwd.getpwuid(SERVICE_UID).pw_name}" in error
+    assert f"sudo -u {pwd.getpwuid(SERVICE_UID).pw_name} counsel" in error
+    assert {path.stat().st_uid for path in data.rglob("*")} == {SERVICE_UID}
