@@ -157,9 +157,27 @@ def _with_bot_data(data: Path) -> DataLayout:
     """The layout of `data`, which must hold the bot's vault: otherwise the command would
     make a new vault (and a demo configuration) in a mistyped directory and act on that."""
     layout = DataLayout(data)
-    if not (layout.bot_dir / "vault.json").exists():
+    vault = layout.bot_dir / "vault.json"
+    if not vault.exists():
         raise BotError(f"no bot data in {data}; give the data directory with --data")
+    # What we write (the re-sealed vault, the store, the lock) would be ours, 0600: run as
+    # root on the service's directory, the service could no longer read it and not start.
+    owner = vault.stat().st_uid
+    if owner != os.geteuid():
+        name = _user_name(owner)
+        raise BotError(f"{data} belongs to the user {name}; run this command as that user "
+                       f"(sudo -u {name} counsel ...), or the files it writes would be "
+                       "unreadable to the service")
     return layout
+
+
+def _user_name(uid: int) -> str:
+    import pwd
+
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"#{uid}"
 
 
 def _reset_second_factor(args: argparse.Namespace) -> int:
