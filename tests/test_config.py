@@ -92,3 +92,23 @@ def test_the_default_appointment_address_and_phone_are_checked_like_an_offices(
         settings_from_mapping({"appointments": values})
     assert settings_from_mapping({"appointments": {
         "office_address": "Münsterplatz 1, 89073 Ulm", "office_phone": "+49 731 123456"}})
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"crisis": {"emergency_de": ""}}, "crisis: emergency_de must"),
+    ({"crisis": {"emergency_en": "   "}}, "crisis: emergency_en must"),
+    ({"crisis": {"emergency_de": "Ruf uns an"}}, "crisis: emergency_de must"),
+    ({"offices": [{"id": "a", "emergency_de": " "}]}, "office 'a': emergency_de must"),
+    ({"offices": [{"id": "a", "emergency_en": "tbd"}]}, "office 'a': emergency_en must"),
+])
+def test_the_emergency_numbers_cannot_be_left_blank(
+    data: dict[str, object], message: str,
+) -> None:
+    """The text a youth is shown when crisis wording is flagged. Everywhere else in this
+    file an empty value means the shipped default (and an office's empty emergency_de means
+    the [crisis] one), but an empty [crisis] emergency_de was taken as it was: a youth in
+    crisis was told where to get help right away, followed by nothing. A text without a
+    number to call is refused too."""
+    with pytest.raises(ConfigError, match=message):
+        settings_from_mapping(data)
+    assert settings_from_mapping({"crisis": {"emergency_de": "Notruf 112"}})
