@@ -232,6 +232,17 @@ class CrisisSettings:
     def __post_init__(self) -> None:
         if not 0 < self.escalate_after_minutes <= 1440:
             raise ValueError("escalate_after_minutes must be positive and at most 1440")
+        _check_emergency("emergency_de", self.emergency_de)
+        _check_emergency("emergency_en", self.emergency_en)
+
+
+def _check_emergency(key: str, text: str) -> None:
+    """A youth in crisis is told to call what this says: it must name a number (an empty
+    one is not the default here, it is sent as it is)."""
+    if not any(c.isdigit() for c in text):
+        raise ValueError(f"{key} must give the numbers a youth in crisis can call (the "
+                         "shipped text is in config/counsel.example.toml); it is empty or "
+                         "has no number")
 
 
 @dataclass(frozen=True)
@@ -330,6 +341,12 @@ class OfficeSettings:
         if self.mail_address and not is_address(self.mail_address):
             raise ValueError(f"office {self.id!r}: mail_address {self.mail_address!r} is not "
                              "a mail address like familie@example.org")
+        for key in ("emergency_de", "emergency_en"):
+            if getattr(self, key):
+                try:
+                    _check_emergency(key, getattr(self, key))
+                except ValueError as exc:
+                    raise ValueError(f"office {self.id!r}: {exc}") from None
         if self.hours:
             OpeningHoursSettings(weekly=self.hours)
         _check_place(f"office {self.id!r}", self.address, self.phone)
