@@ -5,11 +5,13 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from homeserver_bridge.embedded import EmbeddedSynapse, synapse_failure_reason
 from homeserver_bridge.errors import SynapseStartError
 from homeserver_bridge.paths import DataLayout
+from homeserver_bridge.provision import admin_client
 from tests.conftest import homeserver_test_settings
 
 pytestmark = pytest.mark.integration
@@ -44,3 +46,27 @@ def test_failure_reason_prefers_the_error_line() -> None:
         "Error in configuration: Error reading signing_key: bad"
     )
     assert synapse_failure_reason("") == "it exited without output"
+
+
+async def test_a_changed_server_name_is_said_not_a_row_of_stars(tmp_path: Path) -> None:
+    """The first `counsel up` writes counsel.toml with server_name = "counsel.localhost";
+    an administrator then sets the real name and starts again. Synapse refuses (its users
+    belong to the old name) and said so, but the one line counsel printed was the row of
+    asterisks under Synapse's message: "Synapse stopped during start: *****..."."""
+    layout = DataLayout(tmp_path)
+    first = EmbeddedSynapse(homeserver_test_settings(), layout)
+    await first.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            await admin_client(first.base_url, layout, http)  # a user of the first name
+    finally:
+        await first.stop()
+    renamed = EmbeddedSynapse(homeserver_test_settings(server_name="beratung.example.org"),
+                              layout)
+    with pytest.raises(SynapseStartError) as caught:
+        await renamed.start()
+    reason = str(caught.value).split(" (full log: ")[0]
+    assert "not native to beratung.example.org" in reason
+    assert "server_name" in reason
+    assert "**" not in reason
+    assert not renamed.running
