@@ -42,18 +42,27 @@ def synapse_failure_reason(log_text: str) -> str:
 
     Synapse prints configuration errors as a heading with indented detail lines below it;
     those are joined so the admin sees the detail, not just "Error in configuration:".
+    An error while it sets up (a server_name changed after the first start, say) ends in a
+    traceback framed by rows of asterisks: the reason is the traceback's last line, and a
+    frame is never one.
     """
-    lines = [line.rstrip() for line in log_text.splitlines() if line.strip()]
-    markers = ("Error in configuration", "CannotListenError", "ConfigError", "Error:", "error:")
+    lines = [line.rstrip() for line in log_text.splitlines() if any(c.isalnum() for c in line)]
+    markers = ("Error in configuration", "CannotListenError", "ConfigError", "Error:", "error:",
+               "Exception:")
     for index in range(len(lines) - 1, -1, -1):
         if any(marker in lines[index] for marker in markers):
             detail = [lines[index].strip()]
+            indent = _indent(lines[index])
             for follower in lines[index + 1 :]:
-                if not follower.startswith((" ", "\t")):
+                if not follower.startswith((" ", "\t")) or _indent(follower) < indent:
                     break
                 detail.append(follower.strip())
             return " ".join(detail)[-400:]
     return lines[-1].strip()[-400:] if lines else "it exited without output"
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
 
 
 class EmbeddedSynapse:
