@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,3 +81,13 @@ def ensure_secret_file(path: Path) -> str:
     value = secrets.token_urlsafe(32)
     write_private(path, value)
     return value
+
+
+def exposed(path: Path) -> str | None:
+    """Why ``path`` cannot hold a secret (others may read or change it), with what to do;
+    None when only its owner can. Like the vault passphrase file and ~/.pgpass."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if not mode & 0o077:
+        return None
+    return (f"{path} can be read or changed by other users (mode {mode:04o}); "
+            f"run `chmod 600 {path}` and start again")

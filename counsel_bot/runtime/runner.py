@@ -69,7 +69,7 @@ from e2e.errors import VaultLost
 from e2e.vault import Vault, passphrase_from_env_or_file
 from homeserver_bridge.admin_api import AdminClient
 from homeserver_bridge.mail import MailSender, start_inbound
-from homeserver_bridge.paths import DataLayout
+from homeserver_bridge.paths import DataLayout, exposed
 
 log = logging.getLogger(__name__)
 
@@ -167,11 +167,15 @@ def _read_secret(path: str) -> str | None:
     if not path:
         return None
     try:
-        return Path(path).read_text(encoding="utf-8").strip()
+        secret = Path(path).read_text(encoding="utf-8").strip()
+        problem = exposed(Path(path))
     except (OSError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not a usable path"
         raise BotError(f"cannot read the secret file {path!r} ({reason}); fix the "
                        "path in counsel.toml") from None
+    if problem:
+        raise BotError(f"the secret file {problem} (or fix the path in counsel.toml)")
+    return secret
 
 
 async def run_bot(

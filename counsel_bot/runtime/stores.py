@@ -7,6 +7,7 @@ from pathlib import Path
 from counsel_bot.config import StoreSettings
 from counsel_bot.core.errors import BotError
 from counsel_bot.store import PostgresStore, Sealer, SqliteStore
+from homeserver_bridge.paths import exposed
 
 DATABASE_FILE = "counsel.db"
 
@@ -17,11 +18,15 @@ def store_password(settings: StoreSettings, config_dir: Path) -> str | None:
         return None
     path = config_dir / settings.password_file
     try:
-        return path.read_text(encoding="utf-8").strip()
+        password = path.read_text(encoding="utf-8").strip()
+        problem = exposed(path)
     except (OSError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not a usable path"
         raise BotError(f"cannot read the PostgreSQL password file {str(path)!r} ({reason}); "
                        "fix [store] password_file in counsel.toml") from None
+    if problem:
+        raise BotError(f"[store] password_file: {problem}")
+    return password
 
 
 async def open_store(

@@ -18,6 +18,7 @@ from homeserver_bridge.mail.errors import (
     MailSendError,
 )
 from homeserver_bridge.mail.settings import MailSettings
+from homeserver_bridge.paths import exposed
 
 
 class MailSender:
@@ -99,11 +100,14 @@ def _unreachable(exc: Exception) -> MailSendError:
 def _read_password(path: str) -> str:
     try:
         password = Path(path).read_text(encoding="utf-8").strip()
+        problem = exposed(Path(path))
     except OSError as exc:
         raise MailConfigError(
             f"mail.smtp_password_file: cannot read {path} ({exc.strerror}); "
             "create it, readable only by the service's user"
         ) from None
+    if problem:
+        raise MailConfigError(f"mail.smtp_password_file: {problem}")
     if not password:
         raise MailConfigError(f"mail.smtp_password_file: {path} is empty; put the password in it")
     return password

@@ -392,6 +392,7 @@ def test_password_file_is_read_and_errors_name_the_setting(tmp_path: Path) -> No
     with pytest.raises(MailConfigError, match="smtp_password_file"):
         MailSender(missing)
     (tmp_path / "pw").write_text("geheim\n", encoding="utf-8")
+    (tmp_path / "pw").chmod(0o600)  # readable by the service's user only, as documented
     ok = MailSettings(smtp_host="mail.example.org", smtp_username="u",
                       smtp_password_file=str(tmp_path / "pw"))  # fmt: skip
     MailSender(ok)
