@@ -118,3 +118,17 @@ def test_two_offices_never_share_a_staff_room_or_mail_address(key: str, value: s
     with pytest.raises(ConfigError) as raised:
         settings_from_mapping(data)
     assert f"offices: the {key} {value!r} is given to 'familie' and 'schule'" in str(raised.value)
+
+
+@pytest.mark.parametrize("days", [3651, 10**9])
+def test_an_offices_retention_is_bounded_like_the_default(days: int) -> None:
+    """[retention] closed_days must be 1-3650; an office's own retention_days had no upper
+    bound: a slip of a digit kept that office's conversations for a century, and a value
+    past what a timedelta holds stopped the bot with a traceback instead of naming the key."""
+    data = {"offices": [_office("familie", retention_days=days)]}
+    with pytest.raises(ConfigError) as raised:
+        settings_from_mapping(data)
+    assert "retention_days must be between 0" in str(raised.value)
+    assert "3650" in str(raised.value)
+    kept = settings_from_mapping({"offices": [_office("familie", retention_days=3650)]})
+    assert kept.offices[0].retention_days == 3650
