@@ -327,8 +327,9 @@ class OfficeSettings:
         if twice:
             raise ValueError(f"office {self.id!r}: the snippet {twice[0]!r} is defined twice; "
                              "give each snippet of an office its own name")
-        if self.retention_days < 0:
-            raise ValueError(f"office {self.id!r}: retention_days must be 0 or more")
+        if not 0 <= self.retention_days <= 3650:
+            raise ValueError(f"office {self.id!r}: retention_days must be between 0 (the "
+                             "[retention] closed_days) and 3650, as closed_days")
         for user in (*self.counsellors, *self.team_leads):
             if not (user.startswith("@") and ":" in user):
                 raise ValueError(f"office {self.id!r}: {user!r} is not a Matrix user id "
