@@ -70,3 +70,26 @@ def test_a_command_run_as_another_user_than_the_data_owner_is_refused(
     assert f"{data} belongs to the user {pwd.getpwuid(SERVICE_UID).pw_name}" in error
     assert f"sudo -u {pwd.getpwuid(SERVICE_UID).pw_name} counsel" in error
     assert {path.stat().st_uid for path in data.rglob("*")} == {SERVICE_UID}
+
+
+def test_a_data_directory_whose_configuration_is_gone_keeps_its_passphrase(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`make run` wrote DATA/counsel.toml and DATA/vault.passphrase; the administrator moves
+    the configuration to /etc/counsel (as the README says to, for production) and runs a
+    command without --config. Before, the first-run set-up wrote a new demo configuration
+    and a new random vault.passphrase over the one the vault was made with: nothing the
+    bot had sealed (conversations, pending crisis alerts, its E2E session) opened again."""
+    data = tmp_path / "data"
+    layout = DataLayout(data)
+    settings, config_dir = resolve_settings(layout, None)
+    open_vault(settings, layout, config_dir)
+    passphrase = (data / "vault.passphrase").read_bytes()
+    (data / "counsel.toml").rename(tmp_path / "moved.toml")
+
+    assert cli.main(["retention", "--dry-run", "--data", str(data)]) == 1
+    assert (data / "vault.passphrase").read_bytes() == passphrase
+    assert not (data / "counsel.toml").exists()
+    error = capsys.readouterr().err
+    assert f"no configuration file {data / 'counsel.toml'}" in error
+    assert "--config" in error
