@@ -75,6 +75,12 @@ def resolve_settings(layout: DataLayout, config: Path | None) -> tuple[Settings,
     if config is None:
         config = layout.config_file
         if not config.exists():
+            # Only a first run is set up: beside a vault, a new passphrase file would replace
+            # the one it was made with, and nothing sealed would open again.
+            if (layout.bot_dir / "vault.json").exists():
+                raise BotError(f"no configuration file {config}, but the bot's data is in "
+                               f"{layout.root}; give its configuration with --config FILE "
+                               "(e.g. /etc/counsel/counsel.toml), or put it back there")
             write_private(config, first_run_config())
             write_private(layout.root / DEMO_PASSPHRASE_FILE, secrets.token_urlsafe(32))
     return load_settings(config), config.resolve().parent
