@@ -112,3 +112,37 @@ def test_the_emergency_numbers_cannot_be_left_blank(
     with pytest.raises(ConfigError, match=message):
         settings_from_mapping(data)
     assert settings_from_mapping({"crisis": {"emergency_de": "Notruf 112"}})
+
+
+def test_relative_files_are_found_beside_the_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`passphrase_file = "vault.passphrase"` (as the first run writes it) and [store]
+    password_file are read beside counsel.toml; the other *_file options and the crisis
+    paths were read from the working directory, which under deploy/counsel.service is
+    /opt/counsel. A Jitsi secret put beside /etc/counsel/counsel.toml stopped the service
+    ("cannot read"), and `counsel stats` found the metrics token only when run from the
+    right directory."""
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    token = etc / "metrics.token"
+    token.write_text("t" * 32)
+    token.chmod(0o600)
+    config = etc / "counsel.toml"
+    config.write_text(
+        '[web]\nmetrics_token_file = "metrics.token"\n'
+        '[mail]\nsmtp_username = "beratung"\nsmtp_password_file = "smtp.password"\n'
+        '[video]\nbase_url = "https://meet.example.org"\njitsi_app_id = "counsel"\n'
+        'jitsi_app_secret_file = "secrets/jitsi"\n'
+        '[crisis]\nlexicon_dir = "lexicons"\nmodel_file = "/srv/head.npz"\n')
+    elsewhere = tmp_path / "opt"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+
+    settings = load_settings(config)
+    assert settings.web.metrics_token() == "t" * 32
+    assert settings.mail.smtp_password_file == str(etc / "smtp.password")
+    assert settings.video.jitsi_app_secret_file == str(etc / "secrets" / "jitsi")
+    assert settings.crisis.lexicon_dir == str(etc / "lexicons")
+    assert settings.crisis.model_file == "/srv/head.npz"  # absolute: as given
+    assert load_settings(EXAMPLE) == Settings()  # empty: still the default
