@@ -466,13 +466,34 @@ def load_settings(path: Path) -> Settings:
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     try:
-        return settings_from_mapping(data)
+        return settings_from_mapping(data, beside=path.resolve().parent)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
 
 
-def settings_from_mapping(data: typing.Mapping[str, Any]) -> Settings:
-    return _build(Settings, data, "")
+def _beside(settings: Settings, directory: Path) -> Settings:
+    """Relative paths start beside the configuration file, as vault.passphrase_file and
+    store.password_file do: not in whatever directory counsel was started from."""
+    def anchored(value: str) -> str:
+        return str(directory / value) if value and not Path(value).is_absolute() else value
+
+    web, mail, video, crisis = settings.web, settings.mail, settings.video, settings.crisis
+    return dataclasses.replace(
+        settings,
+        web=dataclasses.replace(web, metrics_token_file=anchored(web.metrics_token_file)),
+        mail=dataclasses.replace(mail, smtp_password_file=anchored(mail.smtp_password_file)),
+        video=dataclasses.replace(
+            video, jitsi_app_secret_file=anchored(video.jitsi_app_secret_file)),
+        crisis=dataclasses.replace(crisis, lexicon_dir=anchored(crisis.lexicon_dir),
+                                   model_file=anchored(crisis.model_file)))
+
+
+def settings_from_mapping(
+    data: typing.Mapping[str, Any], *, beside: Path | None = None
+) -> Settings:
+    """Settings from a parsed file; relative paths in it start at ``beside`` if given."""
+    settings = _build(Settings, data, "")
+    return settings if beside is None else _beside(settings, beside)
 
 
 def _build(cls: type[T], data: object, path: str) -> T:
