@@ -27,6 +27,7 @@ from deploy.scaleout_config import (
     nginx_config,
     shared_config,
     worker_config,
+    write_all,
 )
 from homeserver_bridge.paths import DataLayout
 from homeserver_bridge.synapse_config import render_homeserver_yaml
@@ -256,3 +257,25 @@ def test_bot_config_keeps_the_store_in_postgresql_when_asked(tmp_path: Path) -> 
     assert settings.store.password_file == str(tmp_path / "pg_password")
     assert not settings_from_mapping(
         tomllib.loads(counsel_toml(TOPOLOGY, "beratung", "b-1"))).store.postgres
+
+
+def test_a_second_configuration_run_keeps_the_administrators_counsel_toml(
+        tmp_path: Path) -> None:
+    """compose.yaml's one-shot `configure` service runs deploy.scaleout_config on every
+    `docker compose up`, and the bot's counsel.toml in the state volume is where its
+    administrator puts the real counsellors, team leads, offices and crisis texts. Before,
+    each run wrote the generated file over it: after the next update the bot knew one
+    counsellor, beraterin-1, and the real staff saw no conversation and no crisis alert."""
+    state = tmp_path / "state"
+    secrets = Secrets(pgpass=tmp_path / "pgpass", redis_password=tmp_path / "redis")
+    write_all(TOPOLOGY, state, secrets, "beratung", "beraterin-1")
+    config = state / "data" / "counsel.toml"
+    staff = f'counsellors = ["@anna:{TOPOLOGY.server_name}", "@ben:{TOPOLOGY.server_name}"]'
+    edited = re.sub(r"(?m)^counsellors = .*$", staff, config.read_text(encoding="utf-8"))
+    config.write_text(edited, encoding="utf-8")
+
+    write_all(TOPOLOGY, state, secrets, "beratung", "beraterin-1")
+    assert config.read_text(encoding="utf-8") == edited
+    settings = settings_from_mapping(tomllib.loads(edited))
+    assert settings.staff.counsellors == (f"@anna:{TOPOLOGY.server_name}",
+                                          f"@ben:{TOPOLOGY.server_name}")
