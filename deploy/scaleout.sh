@@ -17,6 +17,8 @@
 #   COUNSEL_SCALEOUT_SERVER_NAME [counsel.localhost], COUNSEL_SCALEOUT_PORT_PROXY [18080],
 #   ..._PORT_MAIN [18008], ..._PORT_REPLICATION [19093], ..._PORT_WORKER [18083],
 #   ..._PORT_REDIS [16379], ..._PORT_PG [15432].
+#   The bots' $STATE/data/counsel.toml is written by the first run only (it keeps what an
+#   administrator changed there): remove it after changing SERVER_NAME or PORT_PROXY.
 #
 # This is a smoke deployment: services run as root from the repository's .venv. A real
 # install runs `counsel up` under deploy/counsel.service or deploy/compose.yaml.

@@ -193,7 +193,10 @@ def counsel_toml(
 def write_all(
     topology: Topology, state: Path, secrets: Secrets, bot_localpart: str, counsellor: str
 ) -> None:
-    """Write every configuration file of the deployment (idempotent; secrets made once)."""
+    """Write every configuration file of the deployment (idempotent; secrets made once).
+
+    The bot's counsel.toml too is written only when missing: it is where the administrator
+    names the staff, offices and crisis texts, and compose.yaml runs this on every `up`."""
     layout = DataLayout(state / "data")
     layout.prepare()
     hs = layout.synapse_dir
@@ -210,8 +213,9 @@ def write_all(
     nginx_dir = state / "nginx"
     nginx_dir.mkdir(mode=0o700, exist_ok=True)
     write_private(nginx_dir / "nginx.conf", nginx_config(topology, state / "run", state / "logs"))
-    write_private(layout.config_file,
-                  counsel_toml(topology, bot_localpart, counsellor, secrets.pg_password))
+    if not layout.config_file.exists():
+        write_private(layout.config_file,
+                      counsel_toml(topology, bot_localpart, counsellor, secrets.pg_password))
     ensure_secret_file(layout.root / "vault.passphrase")
 
 
