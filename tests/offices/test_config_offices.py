@@ -132,3 +132,17 @@ def test_an_offices_retention_is_bounded_like_the_default(days: int) -> None:
     assert "3650" in str(raised.value)
     kept = settings_from_mapping({"offices": [_office("familie", retention_days=3650)]})
     assert kept.offices[0].retention_days == 3650
+
+
+@pytest.mark.parametrize("languages", [["DE"], ["deutsch"], ["de", ""], []])
+def test_an_offices_languages_are_codes_as_a_counsellors_are(languages: list[str]) -> None:
+    """Of several offices that fit a youth's topic, those whose `languages` hold the
+    conversation's language ("de", "en") take it. `!languages` takes only codes of two or
+    three small letters; the configuration took anything, so an office written
+    languages = ["DE"] (or none) lost every youth its topic brought to a neighbour office
+    that spelled "de". Refused, naming the key."""
+    with pytest.raises(ConfigError) as raised:
+        settings_from_mapping({"offices": [_office("familie", languages=languages)]})
+    assert "office 'familie': languages" in str(raised.value)
+    assert "like \"de\"" in str(raised.value)
+    assert settings_from_mapping({"offices": [_office("familie", languages=["de", "tr"])]})
