@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import tomllib
 import types
 import typing
@@ -327,6 +328,11 @@ class OfficeSettings:
         if twice:
             raise ValueError(f"office {self.id!r}: the snippet {twice[0]!r} is defined twice; "
                              "give each snippet of an office its own name")
+        # Matched against a conversation's language as a counsellor's `!languages` are.
+        if not self.languages or not all(re.fullmatch(r"[a-z]{2,3}", code)
+                                         for code in self.languages):
+            raise ValueError(f"office {self.id!r}: languages must be codes like \"de\" and "
+                             f"\"en\" (two or three small letters), got {list(self.languages)}")
         if not 0 <= self.retention_days <= 3650:
             raise ValueError(f"office {self.id!r}: retention_days must be between 0 (the "
                              "[retention] closed_days) and 3650, as closed_days")
