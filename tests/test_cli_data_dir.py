@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import socket
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,28 @@ def test_a_data_directory_whose_configuration_is_gone_keeps_its_passphrase(
     error = capsys.readouterr().err
     assert f"no configuration file {data / 'counsel.toml'}" in error
     assert "--config" in error
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to hand the directory to another user")
+def test_counsel_up_run_as_another_user_than_the_data_owner_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`sudo counsel up --data /var/lib/counsel ...` to see why the service fails: even when
+    it stopped at once (here: the homeserver's port is taken), it had made up.lock as root,
+    0600, and the service, as the user counsel, could then never open it to start."""
+    data = tmp_path / "data"
+    layout = DataLayout(data)
+    settings, config_dir = resolve_settings(layout, None)
+    open_vault(settings, layout, config_dir)
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        config = data / "counsel.toml"
+        config.write_text(config.read_text().replace("port = 8008", f"port = {port}"))
+        for path in (data, *data.rglob("*")):
+            os.chown(path, SERVICE_UID, SERVICE_UID)
+        assert cli.main(["up", "--data", str(data)]) == 1
+    assert [p.name for p in data.rglob("*") if p.stat().st_uid != SERVICE_UID] == []
+    error = capsys.readouterr().err
+    assert f"{data} belongs to the user {pwd.getpwuid(SERVICE_UID).pw_name}" in error
