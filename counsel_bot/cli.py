@@ -106,6 +106,8 @@ def _data_options(parser: argparse.ArgumentParser) -> None:
 
 
 def dispatch(args: argparse.Namespace) -> int:
+    if args.command in ("up", "bot") and args.data.exists():
+        _as_owner_of(args.data, args.data)
     if args.command == "up":
         from counsel_bot.runtime.service import run_up
 
@@ -160,15 +162,19 @@ def _with_bot_data(data: Path) -> DataLayout:
     vault = layout.bot_dir / "vault.json"
     if not vault.exists():
         raise BotError(f"no bot data in {data}; give the data directory with --data")
-    # What we write (the re-sealed vault, the store, the lock) would be ours, 0600: run as
-    # root on the service's directory, the service could no longer read it and not start.
-    owner = vault.stat().st_uid
+    _as_owner_of(vault, data)
+    return layout
+
+
+def _as_owner_of(path: Path, data: Path) -> None:
+    """What we write (the re-sealed vault, the store, the locks) would be ours, 0600: run as
+    root on the service's directory, the service could no longer read it and not start."""
+    owner = path.stat().st_uid
     if owner != os.geteuid():
         name = _user_name(owner)
         raise BotError(f"{data} belongs to the user {name}; run this command as that user "
                        f"(sudo -u {name} counsel ...), or the files it writes would be "
                        "unreadable to the service")
-    return layout
 
 
 def _user_name(uid: int) -> str:
