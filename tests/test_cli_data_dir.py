@@ -3,6 +3,7 @@ none (a typo in --data, or the service's config not passed): one clear line, not
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import socket
@@ -119,3 +120,27 @@ def test_counsel_up_run_as_another_user_than_the_data_owner_is_refused(
     assert [p.name for p in data.rglob("*") if p.stat().st_uid != SERVICE_UID] == []
     error = capsys.readouterr().err
     assert f"{data} belongs to the user {pwd.getpwuid(SERVICE_UID).pw_name}" in error
+
+
+@pytest.mark.parametrize("accounts", [None, [{"role": "bot", "user_id": "@beratung:x",
+                                             "password": "p", "display_name": "Beratung"}]],
+                         ids=["no accounts file", "another bot localpart"])
+def test_counsel_bot_without_its_account_is_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], accounts: object,
+) -> None:
+    """`counsel bot` reads its password from bridge/accounts.json, which `counsel up` or
+    deploy/provision.py writes. Started on a directory they never provisioned, or after
+    [bot] localpart was changed in counsel.toml, it ended as "internal error ... a bug,
+    please report it" with a traceback (FileNotFoundError, StopIteration)."""
+    data = tmp_path / "data"
+    layout = DataLayout(data)
+    settings, config_dir = resolve_settings(layout, None)
+    open_vault(settings, layout, config_dir)
+    if accounts is not None:
+        (data / "bridge" / "accounts.json").write_text(json.dumps(accounts))
+    assert cli.main(["bot", "--data", str(data)]) == 1
+    error = capsys.readouterr().err
+    assert "internal error" not in error
+    assert "@beratung:counsel.localhost" in error
+    assert "accounts.json" in error
+    assert "counsel up" in error
