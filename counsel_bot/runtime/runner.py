@@ -96,8 +96,19 @@ def open_vault(settings: Settings, layout: DataLayout, config_dir: Path) -> Vaul
 
 
 def bot_password(layout: DataLayout, user_id: str) -> str:
-    accounts = json.loads((layout.bridge_dir / "accounts.json").read_text(encoding="utf-8"))
-    return next(str(a["password"]) for a in accounts if a["user_id"] == user_id)
+    record = layout.bridge_dir / "accounts.json"
+    try:
+        accounts = json.loads(record.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        accounts = []
+    found = [str(a["password"]) for a in accounts if a["user_id"] == user_id]
+    if not found:
+        # Written by `counsel up` (or deploy/provision.py); a [bot] localpart changed since
+        # names an account nobody made.
+        raise BotError(f"no password for the bot's account {user_id} in {record}; run "
+                       "counsel up once on this data directory (or deploy/provision.py), or "
+                       "set [bot] localpart back to the account it made")
+    return found[0]
 
 
 def load_or_create_seeds(vault: Vault, path: Path) -> CrossSigningSeeds:
