@@ -279,3 +279,20 @@ def test_a_second_configuration_run_keeps_the_administrators_counsel_toml(
     settings = settings_from_mapping(tomllib.loads(edited))
     assert settings.staff.counsellors == (f"@anna:{TOPOLOGY.server_name}",
                                           f"@ben:{TOPOLOGY.server_name}")
+
+
+def test_the_image_and_every_service_of_it_run_as_counsel_unless_they_say_why() -> None:
+    """`docker run counsel:local ...` and any service of compose.yaml that names no user run
+    as the image's default user: root, as deploy/Dockerfile had no USER line (the `pod`
+    service, which every other service shares its network namespace with, ran as root).
+    Only `configure` (hands the volume to counsel) and `nginx` (its master) are root, and
+    say so."""
+    dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
+    users = re.findall(r"(?m)^USER\s+(\S+)", dockerfile)
+    image_user = users[-1] if users else "root"
+    assert image_user not in ("root", "0")
+    services = compose()["services"]
+    runs_as = {name: str(s.get("user", image_user)) for name, s in services.items()
+               if s.get("image") == "counsel:local"}
+    assert {name for name, user in runs_as.items() if user in ("root", "0")} == {
+        "configure", "nginx"}
