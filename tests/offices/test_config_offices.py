@@ -146,3 +146,27 @@ def test_an_offices_languages_are_codes_as_a_counsellors_are(languages: list[str
     assert "office 'familie': languages" in str(raised.value)
     assert "like \"de\"" in str(raised.value)
     assert settings_from_mapping({"offices": [_office("familie", languages=["de", "tr"])]})
+
+
+@pytest.mark.parametrize(("routing", "named"), [
+    ({"on_call_office": "beratung"}, "routing.on_call_office"),
+    ({"fallback_office": "beratung"}, "routing.fallback_office"),  # on call as the fallback
+    ({}, "the first office"),  # on call as the fallback, which is the first office
+])
+def test_the_on_call_office_has_staff(routing: dict[str, str], named: str) -> None:
+    """A crisis whose own office has nobody on duty is announced in the on-call office's
+    staff room (`conversation.offices._office_now`), and with no routing keys the on-call
+    office is the first one. A first office added without its counsellors yet (the others
+    have theirs) took those crisis alerts into a room nobody reads. Refused, naming the
+    option and what to change."""
+    data = {"routing": routing, "offices": [
+        _office("beratung", topics=["general"]),
+        _office("familie", topics=["family"], counsellors=["@anna:x"], team_leads=["@lea:x"]),
+    ]}
+    with pytest.raises(ConfigError) as raised:
+        settings_from_mapping(data)
+    message = str(raised.value)
+    assert "'beratung' has no counsellors or team_leads" in message
+    assert named in message
+    assert settings_from_mapping({"routing": {**routing, "on_call_office": "familie"},
+                                  "offices": data["offices"]})
