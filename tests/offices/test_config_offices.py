@@ -170,3 +170,21 @@ def test_the_on_call_office_has_staff(routing: dict[str, str], named: str) -> No
     assert named in message
     assert settings_from_mapping({"routing": {**routing, "on_call_office": "familie"},
                                   "offices": data["offices"]})
+
+
+def test_the_fallback_office_has_staff() -> None:
+    """What no office serves goes to the fallback office, and only its staff see it
+    (`OfficeRules.sees`). A fallback office without staff, the others staffed and a staffed
+    on-call office named, left every such youth in a queue nobody sees: never answered,
+    unless crisis words made it the on-call office's. Refused like an unstaffed on-call
+    office."""
+    offices = [_office("beratung", topics=["general"]),
+               _office("familie", topics=["family"], counsellors=["@anna:x"])]
+    with pytest.raises(ConfigError) as raised:
+        settings_from_mapping({"routing": {"on_call_office": "familie"}, "offices": offices})
+    message = str(raised.value)
+    assert "'beratung' has no counsellors or team_leads" in message
+    assert "the first office" in message
+    assert settings_from_mapping({"routing": {"on_call_office": "familie",
+                                              "fallback_office": "familie"},
+                                  "offices": offices})
