@@ -441,17 +441,24 @@ class Settings:
             if named and named not in ids:
                 raise ValueError(f"routing.{key}: {named!r} is not an office id; the ids are "
                                  + ", ".join(ids))
-        # Its staff room hears of every crisis whose own office has nobody on duty: without
-        # staff (while other offices have theirs) nobody would read those alerts.
-        on_call = next(o for o in self.offices if o.id == self.on_call_office)
-        if in_offices and not on_call.counsellors and not on_call.team_leads:
-            why = ("routing.on_call_office" if self.routing.on_call_office
-                   else "routing.fallback_office (on call too)" if self.routing.fallback_office
-                   else "the first office (the fallback, and on call)")
-            raise ValueError(f"{why}: the office {on_call.id!r} has no counsellors or "
-                             "team_leads, so a crisis whose own office has nobody on duty "
-                             "would reach nobody; give it staff or set "
-                             "routing.on_call_office to an office that has some")
+        # The on-call office's staff room hears of every crisis whose own office has nobody
+        # on duty, and only the fallback office's staff see what no office serves: without
+        # staff (while other offices have theirs) nobody would read either.
+        on_call_why = ("routing.on_call_office" if self.routing.on_call_office
+                       else "routing.fallback_office (on call too)"
+                       if self.routing.fallback_office
+                       else "the first office (the fallback, and on call)")
+        fallback_why = ("routing.fallback_office" if self.routing.fallback_office
+                        else "the first office (the fallback)")
+        for named, why, what in (
+                (self.on_call_office, on_call_why, "a crisis whose own office has nobody on "
+                 "duty would reach nobody; give it staff or set routing.on_call_office"),
+                (self.fallback_office, fallback_why, "what no office serves would never be "
+                 "answered; give it staff or set routing.fallback_office")):
+            office = next(o for o in self.offices if o.id == named)
+            if in_offices and not office.counsellors and not office.team_leads:
+                raise ValueError(f"{why}: the office {named!r} has no counsellors or "
+                                 f"team_leads, so {what} to an office that has some")
 
     @property
     def fallback_office(self) -> str:

@@ -31,7 +31,7 @@ def test_three_offices_with_fallback_and_on_call() -> None:
                     counsellors=["@anna:x"], team_leads=["@lea:x"], hours={"mon": ["14:00-18:00"]},
                     retention_days=14, staff_room="#family:x"),
             _office("school", topics=["school"], postcodes=["80000-85999"]),
-            _office("general", topics=["general"]),
+            _office("general", topics=["general"], counsellors=["@cem:x"]),
         ],
     })
     assert [o.id for o in settings.offices] == ["family", "school", "general"]
@@ -168,7 +168,8 @@ def test_the_on_call_office_has_staff(routing: dict[str, str], named: str) -> No
     message = str(raised.value)
     assert "'beratung' has no counsellors or team_leads" in message
     assert named in message
-    assert settings_from_mapping({"routing": {**routing, "on_call_office": "familie"},
+    assert settings_from_mapping({"routing": {"on_call_office": "familie",
+                                              "fallback_office": "familie"},
                                   "offices": data["offices"]})
 
 
