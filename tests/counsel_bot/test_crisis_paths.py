@@ -29,6 +29,7 @@ from tests.store.conftest import AeadSealer
 # A Tuesday afternoon in Berlin (inside the default opening hours).
 T0 = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
 ANNA, LEA = UserID("@anna:x"), UserID("@lea:x")
+BEN = UserID("@ben:x")
 STAFF_ROOM = RoomID("!staff:x")
 ROOM, YOUTH = RoomID("!youth:x"), UserID("@sunflower:x")
 CRISIS = "ich will mich umbringen"
@@ -694,3 +695,14 @@ async def test_a_failing_appointment_reminder_holds_back_no_page(
     keys = await staff_keys(c)
     assert keys.count("staff_lead_page") == 1
     assert keys.count("staff_reminders_failed") == 1
+
+
+async def test_without_team_leads_a_page_calls_the_counsellors() -> None:
+    """The crisis-path review (2026-12-06): a configuration may name no team lead (a small
+    office), and then a crisis nobody took paged nobody by name. It calls the counsellors,
+    whose phones ring on a mention, on duty or not."""
+    c = await office(Settings(staff=StaffSettings(counsellors=(ANNA, BEN))))
+    await youth(c, CRISIS, T0)  # waits: nobody on duty
+    await ticks(c, 3)
+    [page] = [e for e in await staff_notices(c) if e.key == "staff_lead_page"]
+    assert set(page.mentions) == {ANNA, BEN}
