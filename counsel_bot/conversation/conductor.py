@@ -483,10 +483,13 @@ class Conductor:
 
     def every_lead(self) -> tuple[UserID, ...]:
         """The team leads of the whole installation: ``[staff]``'s and every office's (a
-        page no office can take, and a group's crisis, call them all)."""
+        page no office can take, and a group's crisis, call them all). An installation
+        that names no lead (a small office) has its counsellors called instead: a page
+        must ring somebody's phone."""
         offices_leads = (UserID(u) for desk in self.policy.offices.desks.values()
                          for u in desk.team_leads)
-        return tuple(dict.fromkeys((*self.policy.team_leads, *offices_leads)))
+        leads = tuple(dict.fromkeys((*self.policy.team_leads, *offices_leads)))
+        return leads or tuple(self.policy.staff)
 
     def _timers_of(self, current: ConversationSnapshot) -> TimerSettings:
         """The response targets of the conversation's office (``[timers]`` without offices,
