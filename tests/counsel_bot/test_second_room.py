@@ -107,3 +107,36 @@ async def test_after_the_open_conversation_ends_the_second_chat_is_the_youths_ow
         async def own() -> bool:
             return await o.bot.store.conversation_by_room(RoomID(second)) is not None
         await until(own, within=60, what="the second chat's own conversation")
+
+
+async def test_words_in_a_second_chat_after_the_first_closed_open_a_conversation(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """A youth who starts a second chat, then leaves the old, empty-looking one: the open
+    conversation is closed. Their next words in the second chat went on counting in the
+    closed one: pointed to a new chat in the room they had left, read by nobody."""
+    async with office(synapse, user_factory, tmp_path) as o:
+        counsellor, youth, bot = o.counsellor, o.youth, o.bot_user
+        await on_duty(counsellor, bot)
+        first = await youth.open_chat(bot)
+        await youth.send(first, "hallo, ich hab stress zuhause ERSTE")
+        room = await counsellor.accept_invite(within=60)
+        assert room == first
+        second = await youth.open_chat(bot)
+        await youth.send(second, "bin ich noch dran? ZWEITE")
+        await youth.wait_for(second, bot, f"https://matrix.to/#/{first}", within=60)
+        record = await o.bot.store.conversation_by_room(RoomID(first))
+        assert record is not None
+
+        await youth.client.room_leave(first)
+
+        async def closed() -> bool:
+            return o.bot.conductor.router.conversation(record.conversation) is None
+        await until(closed, within=60, what="the first conversation to close")
+        await youth.send(second, "hallo? ich brauche wirklich jemanden DRITTE")
+
+        async def opened() -> bool:
+            return await o.bot.store.conversation_by_room(RoomID(second)) is not None
+        await until(opened, within=60, what="a conversation in the second chat")
+        assert await counsellor.accept_invite(within=60) == second
+        await counsellor.wait_for(second, bot, "DRITTE", within=60)
