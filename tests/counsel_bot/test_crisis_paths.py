@@ -706,3 +706,33 @@ async def test_without_team_leads_a_page_calls_the_counsellors() -> None:
     await ticks(c, 3)
     [page] = [e for e in await staff_notices(c) if e.key == "staff_lead_page"]
     assert set(page.mentions) == {ANNA, BEN}
+
+
+async def test_self_harm_said_outright_after_a_dismissed_high_model_flag_alerts_again() -> None:
+    """As above, with the model's dismissed guess at high severity and the youth then
+    writing "ich ritze mich", a rule's explicit reading at medium: news as much as one at
+    the guess's own severity, yet it waited for a flag stronger than the dismissed guess."""
+    rules = CrisisDetector.from_directory(default_lexicon_dir())
+    harmless = "hab meinem bruder meine alte switch geschenkt"
+
+    async def judge(texts: Sequence[str]) -> list[Assessment]:
+        return [Assessment(True, "suicide", "high", ("model.suicide",), 0.93)
+                if harmless in text else rules.assess(text) for text in texts]
+
+    settings = Settings(staff=StaffSettings(counsellors=(ANNA,), team_leads=(LEA,)))
+    c = await Conductor.open(MemoryStore(AeadSealer()), rules, policy_from(settings), T0,
+                             judge=judge)
+    await c.sync_roster(T0)
+    await staff(c, ANNA, "!duty on", T0)
+    await youth(c, "hallo", T0)
+    cid = await conversation_of(c)
+    await youth(c, harmless, T0 + timedelta(minutes=2))
+    assert (await staff_keys(c)).count("staff_crisis_alert") == 1
+    await staff(c, ANNA, f"!dismiss {cid}", T0 + timedelta(minutes=3))
+    await youth(c, "ich ritze mich", T0 + timedelta(minutes=10))
+    current = c.router.conversation(cid)
+    assert current is not None
+    assert current.crisis.value == "raised"
+    alerts = [n for n in await staff_notices(c) if n.key == "staff_crisis_alert"]
+    assert len(alerts) == 2
+    assert alerts[-1].mentions == (ANNA,)
