@@ -7,8 +7,8 @@ texts, and drops them as soon as they age out or a long message arrives; nothing
 written anywhere. Time comes in with each call (no clock inside).
 
 The level only rises: a later "war nur Spaß" or "jk" never clears or lowers it. A rule's
-explicit reading at the severity the model alone had flagged counts as a rise too: the
-youth has now said it in so many words (once; the level is then the rule's).
+explicit reading at or below the severity the model alone had flagged counts as a rise
+too: the youth has now said it in so many words (once; the level is then the rule's).
 """
 
 from __future__ import annotations
@@ -76,7 +76,9 @@ class ConversationRisk:
         # The rules of the finding that raised the level come first, then those of earlier
         # levels: the counsellor reads first why it rose now.
         rules = tuple(dict.fromkeys(found.rules + self._level.rules))
-        self._level = Assessment(True, found.category, found.severity, rules, found.score,
+        # Said outright below the model's guess: the level keeps its severity (it only rises).
+        severity = found.severity if found.outranks(self._level) else self._level.severity
+        self._level = Assessment(True, found.category, severity, rules, found.score,
                                  found.nearest)
         return self._level
 
@@ -103,7 +105,7 @@ class ConversationRisk:
 
 
 def _said_outright(found: Assessment, level: Assessment) -> bool:
-    """A rule reads at the level's own severity what the model alone had flagged: news for
-    whoever dismissed the model's guess (it flags ordinary chats too)."""
-    return (found.explicit and level.flag and level.source == "model"
-            and found.severity == level.severity)
+    """A rule reads, at the level's severity or below it, a danger the model alone had
+    guessed: news for whoever dismissed the model's guess (it flags ordinary chats too, at
+    high severity as well, so "ich ritze mich" at medium is no less news)."""
+    return found.explicit and level.flag and level.source == "model"
