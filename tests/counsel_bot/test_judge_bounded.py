@@ -49,3 +49,37 @@ async def test_a_model_in_time_is_the_verdict() -> None:
     detector.release.set()
     [verdict] = await bounded_judge(detector, limit=2)(["ich bring mich heute um"])
     assert not verdict.flag  # the (fake) model's answer, not the rules'
+
+
+class CountingHangingModel(HangingModel):
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = 0
+
+    def assess_many(self, texts: Sequence[str]) -> list[Assessment]:
+        self.asked += 1
+        return super().assess_many(texts)
+
+
+async def test_a_model_still_hanging_is_not_asked_again() -> None:
+    """Each message gave the hung model another worker thread and waited out the whole
+    limit under the step lock: a burst of youth messages held every alert for the limit
+    times their number, and the hung threads filled the loop's default executor (the
+    one that also resolves the homeserver's and the relay's names)."""
+    detector = CountingHangingModel()
+    judge = bounded_judge(detector, limit=0.2)
+    try:
+        for _ in range(3):
+            [verdict] = await asyncio.wait_for(judge(["ich bring mich heute um"]), timeout=3)
+            assert verdict.flag
+        assert detector.asked == 1
+    finally:
+        detector.release.set()
+
+    async def answered() -> None:
+        while True:
+            [verdict] = await judge(["ich bring mich heute um"])
+            if not verdict.flag:  # the (fake) model's answer again
+                return
+            await asyncio.sleep(0.05)
+    await asyncio.wait_for(answered(), timeout=3)
