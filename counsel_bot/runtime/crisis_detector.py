@@ -53,15 +53,24 @@ def bounded_judge(detector: CombinedDetector, limit: float = JUDGE_LIMIT_SECONDS
     is awaited while the conductor's step lock is held, so a model that hung would
     otherwise hold every youth and every alert still to be raised."""
 
+    # A judgement that outlived the limit and still runs: until it ends, the rules alone
+    # judge at once. Each message would otherwise wait out the limit again and leave one
+    # more hung thread in the loop's default executor (which also resolves host names).
+    hung: set[asyncio.Future[list[Assessment]]] = set()
+
     async def judge(texts: Sequence[str]) -> list[Assessment]:
+        if hung:
+            return detector.rules.assess_many(texts)
         work = asyncio.ensure_future(asyncio.to_thread(detector.assess_many, texts))
         try:
             return await asyncio.wait_for(asyncio.shield(work), limit)
         except TimeoutError:
             # The thread cannot be stopped; whatever it ends with is not needed any more.
+            hung.add(work)
+            work.add_done_callback(hung.discard)
             work.add_done_callback(lambda done: done.cancelled() or done.exception())
-            log.warning("the crisis model took longer than %.0f s; the rules alone judged "
-                        "this message", limit)
+            log.warning("the crisis model took longer than %.0f s; the rules alone judge "
+                        "until it ends", limit)
             return detector.rules.assess_many(texts)
 
     return judge
