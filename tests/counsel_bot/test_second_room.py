@@ -8,13 +8,15 @@ back. Real Synapse, the real bot, nio clients."""
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from counsel_bot.config import OfficeSettings, RoutingSettings
 from counsel_bot.core.ids import RoomID
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import office, on_duty, until
+from tests.support.bot_harness import login, office, on_duty, provision_bot, until
 
 pytestmark = pytest.mark.integration
 
@@ -140,3 +142,43 @@ async def test_words_in_a_second_chat_after_the_first_closed_open_a_conversation
         await until(opened, within=60, what="a conversation in the second chat")
         assert await counsellor.accept_invite(within=60) == second
         await counsellor.wait_for(second, bot, "DRITTE", within=60)
+
+
+async def test_the_way_back_from_a_second_chat_gives_the_youths_office_numbers(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """Nobody has read the words of a second chat yet, so the way back carries the numbers
+    to call: those of the youth's office (another region's lines, maybe), as the welcome
+    and the crisis safety text give them, not the installation's."""
+    anna = await login(synapse, user_factory, tmp_path, "anna")
+    cem = await login(synapse, user_factory, tmp_path, "cem")
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[])
+    process.settings = replace(
+        process.settings,
+        routing=RoutingSettings(fallback_office="jugend", on_call_office="jugend"),
+        offices=(
+            OfficeSettings(id="familie", name="Familienberatung Ulm", topics=("family",),
+                           postcodes=("89",), counsellors=(anna.client.user_id,),
+                           emergency_de="FAMILIENNOTRUF 0800 555 89",
+                           emergency_en="FAMILY HELPLINE 0800 555 89"),
+            OfficeSettings(id="jugend", name="Jugendberatung", topics=("general",),
+                           counsellors=(cem.client.user_id,)),
+        ),
+    )
+    await process.start()
+    bot = process.user_id
+    youth = await login(synapse, user_factory, tmp_path, "youth")
+    try:
+        first = await youth.open_chat(bot)
+        await youth.wait_for(first, bot, "anonym", within=60)
+        await youth.send(first, "Stress mit meinen Eltern, 89073")
+        await youth.wait_for(first, bot, "Familienberatung Ulm", within=60)
+        second = await youth.open_chat(bot)
+        await youth.send(second, "bin ich noch dran?")
+        way_back = await youth.wait_for(second, bot, f"https://matrix.to/#/{first}",
+                                        within=60)
+        assert "FAMILIENNOTRUF 0800 555 89" in way_back
+    finally:
+        for client in (anna, cem, youth):
+            await client.close()
+        await process.stop()
