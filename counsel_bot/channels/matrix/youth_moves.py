@@ -26,6 +26,7 @@ from counsel_bot.channels.matrix.room_moves import ARRIVED, DECLINED, RoomMoves
 from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
 from counsel_bot.channels.matrix.second_chats import SecondChats
 from counsel_bot.channels.outbox_worker import EffectFailed
+from counsel_bot.conversation import offices
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.clock import Clock
 from counsel_bot.core.ids import EventID, RoomID, UserID
@@ -176,8 +177,12 @@ class YouthMoves:
             return
         record = await self._store.conversation_by_room(open_room)
         language = self._language if record is None else spoken(record.language)
+        policy = self._conductor.policy
+        # The youth's office's own lines (another region's, maybe), as the welcome gives.
+        emergency = policy.emergency if record is None else offices.emergency_of(
+            policy.offices, record.office, policy.emergency)
         body = text("second_chat_reminder", language, link=f"https://matrix.to/#/{open_room}",
-                    emergency=self._conductor.policy.emergency[language])
+                    emergency=emergency[language])
         if await self._say_in(second, body, f"second-chat:{second}:{self._clock.now():%s}"):
             await self.second.reminded(second, open_room)
 
