@@ -193,6 +193,10 @@ def test_a_mail_answer_is_the_first_written_line_above_the_quote(
     ("Nein, mir geht's gerade nicht gut", False),  # a reason can be the message
     ("Ja, gerne!\n\nMir geht's schlecht", False),
     ("ich weiß nicht", False),  # no answer at all
+    # Only above the answer is a line that begins like a greeting one.
+    ("ja\n\nLieber wäre mir, wenn meine Mutter nichts davon erfährt.", False),
+    ("Yes\n\nDear me, I cannot do this any more.", False),
+    ("nein\n\nLiebe Grüße, Kim", True),
 ])
 def test_after_the_close_only_a_bare_answer_answers(text: str, bare: bool) -> None:
     assert ap.bare_mail_answer(text) is bare
