@@ -310,13 +310,15 @@ def _words(text: str) -> list[str]:
 
 def _written(text: str) -> list[str]:
     """The lines written above the quoted mail or the signature, as `mail_answer` reads
-    them: without empty lines and greetings."""
-    written = []
+    them: without empty lines and the greetings above the answer. Below it a line that
+    begins like one ("Lieber wäre mir, …", "Dear me, …") is words like any."""
+    written: list[str] = []
     for line in text.splitlines():
         line = line.strip()
         if line.startswith(">") or line == "--" or _QUOTE_HEADER.match(line):
             break
-        if line and not (_GREETING.fullmatch(line) and youth_answer(line) is None):
+        if line and (written or not (_GREETING.fullmatch(line)
+                                     and youth_answer(line) is None)):
             written.append(line)
     return written
 
