@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from email.message import EmailMessage
 
 import aiosmtplib
 
@@ -111,3 +112,34 @@ async def test_the_offices_own_mail_coming_back_is_never_taken_for_the_youths() 
     came = [decode_effect(e.payload) for e in await office.conductor.store.pending_outbox()
             if e.key not in before]
     assert not [e for e in came if isinstance(e, PostText)], "shown as the youth's mail"
+
+
+async def test_a_contact_form_mail_from_the_office_with_the_youths_reply_to_opens_a_case() -> None:
+    """The office's website form (or a forward that rewrites From for DMARC) sends the
+    youth's words From the office's own address, the youth's in Reply-To. Taken for the
+    office's own mail come back, it was dropped with a 250: nobody read it, a crisis
+    neither, and the youth was never answered."""
+    sender = RecordingSender()
+    office = await office_on(MemoryStore(AeadSealer()), sender)
+    form = EmailMessage()
+    form["From"] = f"Kontaktformular <{OFFICE}>"
+    form["Reply-To"] = "kim@youth.example"
+    form["To"] = OFFICE
+    form["Subject"] = "Nachricht über das Kontaktformular"
+    form["Message-ID"] = "<form-1@counsel.example>"
+    form.set_content("Ich will mich umbringen, ich weiß nicht mehr weiter.")
+    server = await start_inbound(
+        MailSettings(enabled=True, listen_port=0, office_address=OFFICE,
+                     smtp_host="127.0.0.1", smtp_starttls=False),
+        office.mail, now=lambda: AT)
+    try:
+        await asyncio.wait_for(aiosmtplib.send(
+            form, hostname="127.0.0.1", port=server.port, start_tls=False,
+            sender="www-data@counsel.example"), 10)
+    finally:
+        await server.stop()
+    [current] = office.conductor.router.snapshot().conversations
+    assert current.crisis.value != "none"
+    record = await office.conductor.store.conversation(current.conversation)
+    assert record is not None
+    assert record.youth_user_id == "mailto:kim@youth.example"
