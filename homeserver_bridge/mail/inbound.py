@@ -144,11 +144,14 @@ class _Handler:
             raw = raw.encode("utf-8", "surrogateescape")
         envelope_sender = envelope.mail_from or ""
         result = parse_inbound(raw, self._settings.limits, envelope_sender=envelope_sender)
-        if isinstance(result, InboundMail) and _normalise(result.from_address) in self._addresses:
+        if isinstance(result, InboundMail) and _normalise(result.from_address) in self._addresses \
+                and _normalise(result.reply_address) in self._addresses:
             # Our own mail come back (a youth gave the office's address, or one that
             # forwards to it): never a youth's words, and answering it would loop. By From,
             # not by envelope: a forward in front of the bot may put the office's address
-            # there for every youth's mail.
+            # there for every youth's mail. And only with no other Reply-To: the office's
+            # website form, or a forward rewriting From, sends a youth's words From the
+            # office with the youth's address there.
             result = dataclasses.replace(result, auto_generated=True)
         if isinstance(result, Bounce):
             if await self._bounce(result, envelope_sender, self._office_of(envelope)):
