@@ -580,6 +580,19 @@ async def test_crisis_words_split_over_short_lines_after_the_close_open_it_again
     assert "staff_crisis_alert" in await staff_keys(c)
 
 
+async def test_the_burst_that_opens_it_again_is_kept_whole_for_the_counsellor() -> None:
+    """The burst's earlier short lines were judged with the last one, but only the last went
+    into the conversation's words: the counsellor called back by the alert read "mich
+    umbringen" without "ich will", or any line of it that said who or what."""
+    c = await office()
+    cid = await closed_by_anna(c)
+    await youth(c, "ich will", T0 + timedelta(minutes=21))
+    await youth(c, "nicht mehr leben", T0 + timedelta(minutes=21, seconds=10))
+    assert c.router.conversation(cid) is not None
+    words = [item.body.decode() for item in await c.store.read_intake(cid)]
+    assert any("ich will" in said and "nicht mehr leben" in said for said in words)
+
+
 async def test_short_lines_after_the_close_leave_memory_within_a_minute() -> None:
     c = await office()
     cid = await closed_by_anna(c)
