@@ -110,7 +110,9 @@ class YouthSide:
             step.add(SayToYouth(conversation, "channel.chat"))
             step.add(SetTopic(conversation, "chat"))
             c.timers.back_in_chat(step, conversation)
-        step.intake.append(IntakeMessage(conversation, event_id, body.encode("utf-8")))
+        # A burst that opened it again is kept whole: its earlier lines, judged with this
+        # one, are what the counsellor called back has to read.
+        step.intake.append(IntakeMessage(conversation, event_id, checked.encode("utf-8")))
         c.timers.youth_wrote(step, conversation)
         if attachment:
             step.add(SayToYouth(conversation, "attachment_note"))
