@@ -60,6 +60,30 @@ async def test_words_in_a_second_chat_go_to_the_open_conversation(
         await counsellor.wait_for(room, youth.client.user_id, "DRITTE", within=60)
 
 
+async def test_a_second_chat_the_bot_cannot_moderate_still_counts_in_the_open_one(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """A second chat made as nio's plain private chat (the bot cannot remove anybody there)
+    is moved to a room of the bot's own; the words written in it meanwhile counted in that
+    new room, which opened a second conversation, queued again, as before second chats
+    counted in the open one."""
+    async with office(synapse, user_factory, tmp_path) as o:
+        counsellor, youth, bot = o.counsellor, o.youth, o.bot_user
+        await on_duty(counsellor, bot)
+        first = await youth.open_chat(bot)
+        await youth.send(first, "hallo, ich hab stress zuhause ERSTE")
+        room = await counsellor.accept_invite(within=60)
+        assert room == first
+        await counsellor.wait_for(room, bot, "ERSTE", within=60)
+
+        second = await youth.open_chat(bot, like_element=False)
+        await youth.wait_for(second, bot, "eigenen, verschlüsselten Raum", within=60)
+        await youth.send(second, "bin ich noch dran? ZWEITE")
+        await counsellor.wait_for(room, bot, "ZWEITE", within=60)  # passed on to her
+        assert o.bot.conductor.router.queue() == []
+        assert len(o.bot.conductor.router.snapshot().conversations) == 1
+
+
 async def test_ja_loeschen_purges_the_second_chat_too(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
