@@ -87,8 +87,13 @@ class YouthMoves:
         youth who declined it is invited again first."""
         first = RoomID(room.room_id)
         await self._again(room, youth)
-        counted = await self.links.target(first) or await self.second.counted_in(first, youth) \
-            or first
+        moved = await self.links.target(first)
+        if moved is not None and await self._store.conversation_by_room(moved) is not None:
+            counted = moved
+        else:
+            # A second chat the bot moves (one it cannot moderate): until the new room has a
+            # conversation of its own, words count in the youth's open one, not a new one.
+            counted = await self.second.counted_in(first, youth) or moved or first
         await self.second.noted(youth, counted)
         return counted
 
