@@ -206,3 +206,32 @@ async def test_the_way_back_from_a_second_chat_gives_the_youths_office_numbers(
         for client in (anna, cem, youth):
             await client.close()
         await process.stop()
+
+
+async def test_a_friend_leaving_the_second_chat_does_not_end_it(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """The attack on the second chat (2026-12-06): anyone not on staff who left it ended
+    the link and sent the bot away, also a friend the youth had let in (or one the bot took
+    out), so the youth's next words there reached nobody."""
+    async with office(synapse, user_factory, tmp_path) as o:
+        counsellor, youth, bot = o.counsellor, o.youth, o.bot_user
+        await on_duty(counsellor, bot)
+        first = await youth.open_chat(bot)
+        await youth.send(first, "hallo ERSTE")
+        room = await counsellor.accept_invite(within=60)
+        second = await youth.open_chat(bot)
+        await youth.send(second, "bin ich noch dran? ZWEITE")
+        await counsellor.wait_for(room, bot, "ZWEITE", within=60)
+
+        friend = await login(synapse, user_factory, tmp_path, "friend")
+        await youth.client.room_invite(second, friend.client.user_id)
+        await friend.accept_invite(within=60)
+        await friend.client.room_leave(second)
+
+        async def friend_gone() -> bool:
+            return friend.client.user_id not in await synapse.admin.room_members(second)
+        await until(friend_gone, within=60, what="the friend to leave")
+        await youth.send(second, "jetzt wieder allein DRITTE")
+        await counsellor.wait_for(room, bot, "DRITTE", within=60)
+        assert bot in await synapse.admin.room_members(second)
