@@ -839,7 +839,12 @@ class CounselBot:
         # withdraws, must not hold the youth until the response timer hands them back.
         elif event.membership in ("leave", "ban") and event.prev_membership in ("join",
                                                                                  "invite"):
-            if user != self.user_id and not self.is_staff(user):
+            room = self.client.rooms.get(room_id)
+            # The youth is gone only if nobody else not on staff is left (nio's members are
+            # those at the end of the sync): a friend they let in (or one the bot took out)
+            # leaving ends no move and no second chat.
+            if user != self.user_id and not self.is_staff(user) \
+                    and (room is None or not self._others(room)):
                 await self.moving.youth_left(room_id, declined=event.prev_membership == "invite")
             await self.conductor.member_left(room_id, user, EventID(event.event_id), at)
 
