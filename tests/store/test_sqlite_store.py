@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import random
 import signal
@@ -29,6 +30,7 @@ from counsel_bot.core.routing import (
     YouthEnded,
 )
 from counsel_bot.store import (
+    MIGRATIONS,
     SCHEMA_VERSION,
     IntakeMessage,
     MemoryStore,
@@ -103,6 +105,29 @@ async def test_a_failing_migration_rolls_back_alone(tmp_path: Path) -> None:
             assert (await cursor.fetchone()) == (1,)
         tables = await db.execute_fetchall("SELECT name FROM sqlite_master WHERE type='table'")
         assert [t[0] for t in tables] == ["a"]
+
+
+async def test_processes_starting_together_all_open_a_database_to_upgrade(
+    tmp_path: Path, sealer: AeadSealer
+) -> None:
+    """Two counsel processes may open one database at once (the bot and `counsel web
+    reset-2fa`, which is safe beside it): each read the schema version before taking the
+    write lock, so the second applied the same step again and failed to start with "table
+    conversations already exists" (an upgrade: "duplicate column name")."""
+    # A race: a few rounds, so that it is met.
+    for older, round_ in itertools.product((0, SCHEMA_VERSION - 1), range(5)):
+        path = tmp_path / f"v{older}-{round_}.sqlite3"
+        async with aiosqlite.connect(path, isolation_level=None) as db:
+            await db.execute("PRAGMA journal_mode = WAL")  # as every database counsel made
+            await migrate(db, MIGRATIONS[:older])
+        opened = await asyncio.gather(*(SqliteStore.open(path, sealer) for _ in range(3)),
+                                      return_exceptions=True)
+        for store in opened:
+            if isinstance(store, SqliteStore):
+                await store.close()
+        assert all(isinstance(store, SqliteStore) for store in opened), (older, opened)
+        with sqlite3.connect(path) as raw:
+            assert raw.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
 
 
 async def test_a_locked_database_is_a_clear_error(tmp_path: Path, sealer: AeadSealer) -> None:
