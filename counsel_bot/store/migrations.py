@@ -135,19 +135,28 @@ async def schema_version(db: aiosqlite.Connection) -> int:
 
 async def migrate(db: aiosqlite.Connection, migrations: tuple[Migration, ...] = MIGRATIONS) -> int:
     """Bring the schema up to date; refuse a schema newer than this code knows."""
-    current = await schema_version(db)
-    if current > len(migrations):
-        raise SchemaTooNewError(
-            f"the database has schema version {current}, but this counsel knows only up to "
-            f"{len(migrations)}; run the newer counsel version or restore a backup"
-        )
-    for version in range(current, len(migrations)):
+    current = _known(await schema_version(db), migrations)
+    while current < len(migrations):
         await db.execute("BEGIN IMMEDIATE")
         try:
-            await migrations[version](db)
-            await db.execute(f"PRAGMA user_version = {version + 1}")
+            # Read again under the write lock: another process starting at the same moment
+            # (the bot and a command beside it) may have taken this step meanwhile.
+            current = _known(await schema_version(db), migrations)
+            if current < len(migrations):
+                await migrations[current](db)
+                current += 1
+                await db.execute(f"PRAGMA user_version = {current}")
         except BaseException:
             await db.execute("ROLLBACK")
             raise
         await db.execute("COMMIT")
     return len(migrations)
+
+
+def _known(version: int, migrations: tuple[Migration, ...]) -> int:
+    if version > len(migrations):
+        raise SchemaTooNewError(
+            f"the database has schema version {version}, but this counsel knows only up to "
+            f"{len(migrations)}; run the newer counsel version or restore a backup"
+        )
+    return version
