@@ -130,6 +130,18 @@ async def test_processes_starting_together_all_open_a_database_to_upgrade(
             assert raw.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
 
 
+async def test_a_file_that_is_no_database_is_a_clear_error(
+    tmp_path: Path, sealer: AeadSealer
+) -> None:
+    """A damaged file (or [store] pointing at another file) is the admin's to mend: our error
+    with advice, which the command line shows as such, not sqlite3's own, which it reports
+    as a bug of counsel."""
+    path = tmp_path / "counsel.sqlite3"
+    path.write_bytes(b"not a database, a text file written over it\n" * 200)
+    with pytest.raises(StoreError, match="restore a backup"):
+        await SqliteStore.open(path, sealer)
+
+
 async def test_a_locked_database_is_a_clear_error(tmp_path: Path, sealer: AeadSealer) -> None:
     path = tmp_path / "counsel.sqlite3"
     store = await SqliteStore.open(path, sealer, busy_timeout_ms=50)
