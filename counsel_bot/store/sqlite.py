@@ -93,15 +93,17 @@ class SqliteStore:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the database at {path}: {exc}") from exc
         try:
-            await db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            async with db.execute("PRAGMA journal_mode = WAL") as cursor:
-                row = await cursor.fetchone()
-            if row is None or str(row[0]).lower() != "wal":
-                raise StoreError(f"the database at {path} cannot use WAL mode; use a local disk")
-            await db.execute("PRAGMA synchronous = FULL")
-            await db.execute("PRAGMA foreign_keys = ON")
-            await db.execute("PRAGMA secure_delete = ON")
-            async with _translated():  # a locked or full database at start: our error too
+            # A damaged file, or one locked or full at start: our error with advice too.
+            async with _translated():
+                await db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+                async with db.execute("PRAGMA journal_mode = WAL") as cursor:
+                    row = await cursor.fetchone()
+                if row is None or str(row[0]).lower() != "wal":
+                    raise StoreError(
+                        f"the database at {path} cannot use WAL mode; use a local disk")
+                await db.execute("PRAGMA synchronous = FULL")
+                await db.execute("PRAGMA foreign_keys = ON")
+                await db.execute("PRAGMA secure_delete = ON")
                 await migrate(db)
         except BaseException:
             await db.close()
