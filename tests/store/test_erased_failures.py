@@ -11,7 +11,14 @@ from pathlib import Path
 from counsel_bot.channels.failures import EFFECTS, Failures
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.routing import ConversationOpened, Router
-from counsel_bot.store import MemoryStore, NewConversation, SqliteStore, Store, Transition
+from counsel_bot.store import (
+    MemoryStore,
+    NewConversation,
+    OutboxEntry,
+    SqliteStore,
+    Store,
+    Transition,
+)
 from tests.store.conftest import AeadSealer
 from tests.support.raw_scan import assert_not_on_disk
 
@@ -60,3 +67,27 @@ async def test_sqlite_store_erases_the_failures_of_a_conversation(tmp_path: Path
     finally:
         await store.close()
     assert_not_on_disk(path, [CID])
+
+
+async def test_erasure_takes_the_failures_of_effects_whose_key_does_not_name_it(
+    store: Store,
+) -> None:
+    """An effect caused by a message is keyed by that event (``saytoyouth:$event:0``,
+    ``sendmail:mail:…:0``) and names its conversation only in its row: its failure counter
+    stayed for good after the erasure, in every store (and a passed failure's "" too)."""
+    router = Router()
+    new = []
+    for cid, room in ((CID, RoomID("!erased:x")), (OTHER, RoomID("!kept:x"))):
+        router.handle(ConversationOpened(AT, cid))
+        new.append(NewConversation(cid, room, UserID(f"@youth-{cid.lower()}:x")))
+    effects = (OutboxEntry("saytoyouth:$y1:0", b"sealed", AT, CID),
+               OutboxEntry("sendmail:mail:0badf00d:0", b"sealed", AT, CID),
+               OutboxEntry("saytoyouth:$y2:0", b"sealed", AT, OTHER))
+    await store.commit_transition(Transition(AT, router.snapshot(), EventID("$open"), effects,
+                                             new_conversations=tuple(new)))
+    failures = Failures(store, EFFECTS)
+    await failures.failed([e.key for e in effects], RuntimeError("a bug"))
+    await failures.forget(effects[1].key)  # performed the second time: "" left
+    await store.erase_conversation(CID)
+    assert [key for key, _ in await store.settings(EFFECTS[0])] == [
+        f"{EFFECTS[0]}saytoyouth:$y2:0"]
