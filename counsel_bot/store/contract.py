@@ -8,7 +8,7 @@ kept in the clear so rows can be found.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -207,7 +207,8 @@ class Store(Protocol):
         intake, every outbox entry that names it (done or pending: sealed mail texts and
         invitations included), every setting that names it or its room (the sealed mail
         address, mail thread keys, case codes, flags, "greeted" marks, the failure counters of
-        its effects) and every sealed
+        its effects, also of those keyed by the event that caused them: ``<kind>:<outbox key>``
+        of an entry naming it) and every sealed
         setting keyed ``...:<conversation>`` (case notes, appointments). On disk nothing of
         it may remain readable afterwards, in free pages or a write-ahead log either."""
         ...
@@ -276,12 +277,16 @@ def outbox_context(key: str) -> bytes:
     return f"outbox:{key}".encode()
 
 
-def names_conversation(key: str, value: str, conversation: str, room_id: str | None) -> bool:
+def names_conversation(key: str, value: str, conversation: str, room_id: str | None,
+                       effects: Collection[str] = ()) -> bool:
     """Whether a setting belongs to a conversation: keyed ``<kind>:<conversation>``, by
     anything naming it (the failure counter of an outbox key such as
-    ``failed_effect:transcript:<conversation>:1``) or ``<kind>:<room>``, or pointing at it
-    (``<conversation>`` or ``<conversation>|...``). Conversation ids have one fixed length
-    and are never part of another id, as the outbox's erasure relies on too."""
+    ``failed_effect:transcript:<conversation>:1``), ``<kind>:<room>`` or ``<kind>:<effect>``
+    for one of ``effects``, the keys of the outbox entries naming it (the failure counter of
+    ``saytoyouth:$event:0``), or pointing at it (``<conversation>`` or
+    ``<conversation>|...``). Conversation ids have one fixed length and are never part of
+    another id, as the outbox's erasure relies on too."""
     return (conversation in key
             or (room_id is not None and key.endswith(f":{room_id}"))
+            or any(key.endswith(f":{effect}") for effect in effects)
             or value == conversation or value.startswith(f"{conversation}|"))

@@ -269,8 +269,9 @@ class MemoryStore:
     async def erase_conversation(self, conversation: ConversationID) -> None:
         row = self._rows.pop(conversation, None)
         room = None if row is None else row.room_id
+        effects = [k for k, e in self._outbox.items() if e.conversation == conversation]
         self._settings = {k: v for k, v in self._settings.items()
-                          if not names_conversation(k, v, conversation, room)}
+                          if not names_conversation(k, v, conversation, room, effects)}
         self._outbox = {k: e for k, e in self._outbox.items()
                         if e.conversation != conversation and conversation not in k}
         self._sealed_settings = {k: v for k, v in self._sealed_settings.items()

@@ -378,8 +378,8 @@ class PostgresStore:
             room = None if row is None else str(row[0])
             await db.execute("DELETE FROM intake WHERE conversation = %s", (conversation,))
             await db.execute("DELETE FROM conversations WHERE id = %s", (conversation,))
-            await pg.delete_outbox_of(db, conversation)
             await pg.delete_settings_of(db, conversation, room)
+            await pg.delete_outbox_of(db, conversation)
             await db.execute(
                 "DELETE FROM sealed_settings WHERE right(key, length(%(c)s) + 1) = ':' || %(c)s",
                 {"c": conversation})

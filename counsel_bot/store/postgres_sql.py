@@ -236,10 +236,13 @@ async def delete_outbox_of(db: Connection, conversation: ConversationID) -> None
 
 async def delete_settings_of(db: Connection, conversation: ConversationID,
                              room_id: str | None) -> None:
-    """The SQL form of `contract.names_conversation` (right(), not LIKE: room ids hold "_")."""
+    """The SQL form of `contract.names_conversation` (right(), not LIKE: room ids hold "_");
+    before `delete_outbox_of`, whose entries name the effects."""
     await db.execute(
         "DELETE FROM settings WHERE strpos(key, %(c)s) > 0 "
         "OR (%(r)s::text IS NOT NULL AND right(key, length(%(r)s::text) + 1) = ':' || %(r)s) "
+        "OR EXISTS (SELECT 1 FROM outbox WHERE outbox.conversation = %(c)s "
+        "AND right(settings.key, length(outbox.key) + 1) = ':' || outbox.key) "
         "OR value = %(c)s OR left(value, length(%(c)s) + 1) = %(c)s || '|'",
         {"c": conversation, "r": room_id},
     )

@@ -380,8 +380,8 @@ class SqliteStore:
             room = next((str(r[0]) for r in rows), None)
             await db.execute("DELETE FROM intake WHERE conversation = ?", (conversation,))
             await db.execute("DELETE FROM conversations WHERE id = ?", (conversation,))
-            await sql.delete_outbox_of(db, conversation)
             await sql.delete_settings_of(db, conversation, room)
+            await sql.delete_outbox_of(db, conversation)
             await db.execute(
                 "DELETE FROM sealed_settings WHERE substr(key, -length(:c) - 1) = ':' || :c",
                 {"c": conversation})

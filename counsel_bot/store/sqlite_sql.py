@@ -126,10 +126,13 @@ async def delete_outbox_of(db: aiosqlite.Connection, conversation: ConversationI
 async def delete_settings_of(
     db: aiosqlite.Connection, conversation: ConversationID, room_id: str | None
 ) -> None:
-    """The SQL form of `contract.names_conversation` (substr, not LIKE: room ids may hold "_")."""
+    """The SQL form of `contract.names_conversation` (substr, not LIKE: room ids may hold "_");
+    before `delete_outbox_of`, whose entries name the effects."""
     await db.execute(
         "DELETE FROM settings WHERE instr(key, :c) > 0 "
         "OR (:r IS NOT NULL AND substr(key, -length(:r) - 1) = ':' || :r) "
+        "OR EXISTS (SELECT 1 FROM outbox WHERE outbox.conversation = :c "
+        "AND substr(settings.key, -length(outbox.key) - 1) = ':' || outbox.key) "
         "OR value = :c OR substr(value, 1, length(:c) + 1) = :c || '|'",
         {"c": conversation, "r": room_id},
     )
