@@ -4,7 +4,9 @@ in any table, nor in the raw database file or its write-ahead log (issue 20, ite
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -117,6 +119,54 @@ async def test_erasure_leaves_nothing_of_the_conversation_on_disk(tmp_path: Path
     finally:
         await store.close()
     assert_not_on_disk(path, needles)
+
+
+# Erases the conversation and is killed between the erasure's commit and the emptying of
+# the log (as by the OOM killer or a power cut): the deletion is durable, the log is not.
+_KILLED_AFTER_THE_COMMIT = """
+import asyncio, sys, time
+from counsel_bot.core.ids import ConversationID
+from counsel_bot.store import SqliteStore
+from tests.store.conftest import AeadSealer
+
+async def main() -> None:
+    store = await SqliteStore.open(sys.argv[1], AeadSealer())
+
+    async def killed_here() -> None:
+        print("committed", flush=True)
+        time.sleep(60)
+
+    store._forget_old_pages = killed_here
+    await store.erase_conversation(ConversationID(sys.argv[2]))
+
+asyncio.run(main())
+"""
+
+
+async def test_a_kill_right_after_an_erasure_leaves_nothing_once_restarted(
+    tmp_path: Path,
+) -> None:
+    """The restarted bot did not empty the log: the erased rows stayed readable in the
+    database file (and the log) until the next erasure or prune, up to a day later."""
+    store, path, needles = await _erased_setup(tmp_path)
+    await store.close()
+    root = Path(__file__).resolve().parents[2]
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _KILLED_AFTER_THE_COMMIT, str(path), CID,
+        stdout=asyncio.subprocess.PIPE, cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
+    assert child.stdout is not None
+    try:
+        assert await asyncio.wait_for(child.stdout.readline(), 30) == b"committed\n"
+    finally:
+        child.kill()
+        await child.wait()
+    store = await SqliteStore.open(path, AeadSealer())
+    try:
+        assert await store.room_of(CID) is None
+        assert await store.room_of(OTHER) == OTHER_ROOM
+        assert_not_on_disk(path, needles)
+    finally:
+        await store.close()
 
 
 async def test_retention_leaves_nothing_of_the_conversation_on_disk(tmp_path: Path) -> None:
