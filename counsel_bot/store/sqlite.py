@@ -4,8 +4,9 @@ Every write is one explicit transaction; a commit returns only once SQLite has s
 so the bot may act on a transition as soon as `commit_transition` returns.
 
 Erased means erased on disk too: `secure_delete` overwrites deleted rows (in table and index
-pages alike) with zeros, and after an erasure or a prune the write-ahead log, which still
-holds the pages as they were, is checkpointed and truncated to nothing.
+pages alike) with zeros, and after an erasure or a prune (and at opening, for a process
+killed in between) the write-ahead log, which still holds the pages as they were, is
+checkpointed and truncated to nothing.
 """
 
 from __future__ import annotations
@@ -105,6 +106,10 @@ class SqliteStore:
                 await db.execute("PRAGMA foreign_keys = ON")
                 await db.execute("PRAGMA secure_delete = ON")
                 await migrate(db)
+                # A process killed between an erasure's commit and `_forget_old_pages` left
+                # the rows as they were in the file and the log: emptied now, not at the
+                # next erasure or prune.
+                await db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except BaseException:
             await db.close()
             raise
