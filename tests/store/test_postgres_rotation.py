@@ -12,7 +12,7 @@ import pytest
 from counsel_bot.config import StoreSettings
 from counsel_bot.core.routing.model import RouterSnapshot
 from counsel_bot.runtime.vault_rotation import rotate
-from counsel_bot.store import OutboxEntry, PostgresStore, Transition
+from counsel_bot.store import OutboxEntry, PostgresStore, StoreError, Transition
 from counsel_bot.store.leadership import Leadership
 from e2e.errors import VaultError
 from e2e.vault import Vault
@@ -51,3 +51,18 @@ async def test_rotation_reseals_the_database_and_never_beside_a_bot(
         assert entry.payload == b"invite anna"
     finally:
         await store.close()
+
+
+async def test_rotation_with_the_database_away_says_so_not_that_a_bot_is_active(
+    tmp_path: Path,
+) -> None:
+    """PostgreSQL down, or [store] url naming the wrong host or port: the rotation told the
+    admin that a bot was active and to stop every bot (all stopped already), not what was
+    wrong."""
+    settings = StoreSettings(url="postgresql://counsel@127.0.0.1:1/counsel")
+    bot_dir = tmp_path / "bot"
+    bot_dir.mkdir()
+    vault = Vault.open_or_create(bot_dir / "vault.json", PASSPHRASE)
+    with pytest.raises(StoreError, match=r"cannot connect to PostgreSQL.*server is running"):
+        await rotate(bot_dir, vault, None, settings, tmp_path)
+    assert Vault.open(bot_dir / "vault.json", PASSPHRASE).key_ids == vault.key_ids == (1,)
