@@ -69,7 +69,8 @@ class Leadership:
 
     async def acquire(self, stop: asyncio.Event, *, wait: bool = True) -> Term | None:
         """Wait until this process is the active one; None if `stop` is set first (or, without
-        `wait`, if another process holds the role now)."""
+        `wait`, if another process holds the role now; a database it cannot reach is then
+        a `StoreError`)."""
         waited = False
         while not stop.is_set():
             try:
@@ -87,8 +88,15 @@ class Leadership:
                 # The database is away (restart, network): keep waiting, with a new session.
                 # Our own messages name no data; psycopg's might quote a statement's values.
                 why = str(exc) if isinstance(exc, StoreError) else type(exc).__name__
-                log.warning("cannot reach PostgreSQL for the active role (%s); retrying", why)
                 await self._drop()
+                if not wait:
+                    # Asked once (the rotation): a database away is not another holder.
+                    if isinstance(exc, StoreError):
+                        raise
+                    raise StoreError(
+                        f"cannot reach PostgreSQL for the active role ({why}); check [store] "
+                        "url and that the server is running") from None
+                log.warning("cannot reach PostgreSQL for the active role (%s); retrying", why)
             if not wait:
                 return None
             if not waited:
