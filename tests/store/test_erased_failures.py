@@ -5,7 +5,7 @@ conversation must take those counters with it, in every store and on disk."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from counsel_bot.channels.failures import EFFECTS, Failures
@@ -91,3 +91,23 @@ async def test_erasure_takes_the_failures_of_effects_whose_key_does_not_name_it(
     await store.erase_conversation(CID)
     assert [key for key, _ in await store.settings(EFFECTS[0])] == [
         f"{EFFECTS[0]}saytoyouth:$y2:0"]
+
+
+async def test_a_failure_counter_goes_with_its_effect_when_that_is_pruned(store: Store) -> None:
+    """Done effects are pruned after [retention] done_days, long before the conversation is
+    erased after closed_days: by then no row named the effect keyed by its cause, and its
+    counter ("" once performed, "2" once set aside) stayed for good, in every store."""
+    router = Router()
+    router.handle(ConversationOpened(AT, CID))
+    effect = OutboxEntry("saytoyouth:$y1:0", b"sealed", AT, CID)
+    await store.commit_transition(Transition(
+        AT, router.snapshot(), EventID("$open"), (effect,),
+        new_conversations=(NewConversation(CID, RoomID("!erased:x"), UserID("@youth:x")),)))
+    failures = Failures(store, EFFECTS)
+    await failures.failed([effect.key], RuntimeError("a bug"))
+    await failures.forget(effect.key)  # performed at the next start
+    await store.mark_outbox_done([effect.key], at=AT)
+    await store.set_setting("failed_effect:kept", "1")  # no entry of that key was pruned
+    assert await store.prune_outbox(AT + timedelta(days=7)) == 1
+    await store.erase_conversation(CID)
+    assert await store.settings(EFFECTS[0]) == [("failed_effect:kept", "1")]
