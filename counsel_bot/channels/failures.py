@@ -19,6 +19,7 @@ from collections.abc import Iterable
 import aiohttp
 
 from counsel_bot.store import Store, StoreConsistencyError, StoreError
+from counsel_bot.store.contract import FAILED_EFFECT_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ PASSING = (OSError, aiohttp.ClientError, StoreError)
 A_BUG_THOUGH = (StoreConsistencyError,)
 # The settings' prefixes, and what failed, for the log.
 EVENTS = ("failed_event:", "handling an event")
-EFFECTS = ("failed_effect:", "performing an effect")
+EFFECTS = (FAILED_EFFECT_PREFIX, "performing an effect")
 
 
 class Failures:

@@ -183,7 +183,8 @@ class Store(Protocol):
         ...
 
     async def prune_outbox(self, before: datetime) -> int:
-        """Forget done entries finished before `before`."""
+        """Forget done entries finished before `before`, and their failure counters
+        (``FAILED_EFFECT_PREFIX`` + key): erasure, much later, finds no entry naming them."""
         ...
 
     async def conversation(self, conversation: ConversationID) -> ConversationRecord | None: ...
@@ -271,6 +272,9 @@ def intake_context(conversation: ConversationID, event_id: EventID) -> bytes:
 # What a done outbox entry holds instead of its sealed payload (`Store.mark_outbox_done`);
 # never opened, never resealed.
 DONE_PAYLOAD = b""
+# The plain setting that counts the failures of an outbox entry, + its key
+# (`channels/failures.py`); pruned with the entry (`Store.prune_outbox`).
+FAILED_EFFECT_PREFIX = "failed_effect:"
 
 
 def outbox_context(key: str) -> bytes:

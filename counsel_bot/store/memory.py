@@ -16,6 +16,7 @@ from counsel_bot.core.routing.model import (
 )
 from counsel_bot.store.contract import (
     DONE_PAYLOAD,
+    FAILED_EFFECT_PREFIX,
     ConversationRecord,
     IntakeItem,
     IntakeMessage,
@@ -235,6 +236,7 @@ class MemoryStore:
         old = [k for k, e in self._outbox.items() if e.done_at is not None and e.done_at < before]
         for key in old:
             del self._outbox[key]
+            self._settings.pop(f"{FAILED_EFFECT_PREFIX}{key}", None)
         return len(old)
 
     async def conversation(self, conversation: ConversationID) -> ConversationRecord | None:

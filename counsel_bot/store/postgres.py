@@ -32,6 +32,7 @@ from counsel_bot.core.routing.model import (
 from counsel_bot.store import postgres_sql as pg
 from counsel_bot.store.contract import (
     DONE_PAYLOAD,
+    FAILED_EFFECT_PREFIX,
     ConversationRecord,
     IntakeItem,
     IntakeMessage,
@@ -339,6 +340,9 @@ class PostgresStore:
 
     async def prune_outbox(self, before: datetime) -> int:
         async with self._transaction() as db:
+            await db.execute(
+                "DELETE FROM settings WHERE key IN (SELECT %s || key FROM outbox "
+                "WHERE done_at IS NOT NULL AND done_at < %s)", (FAILED_EFFECT_PREFIX, before))
             cursor = await db.execute(
                 "DELETE FROM outbox WHERE done_at IS NOT NULL AND done_at < %s", (before,))
             return cursor.rowcount

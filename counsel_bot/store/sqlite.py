@@ -31,6 +31,7 @@ from counsel_bot.core.routing.model import (
 from counsel_bot.store import sqlite_sql as sql
 from counsel_bot.store.contract import (
     DONE_PAYLOAD,
+    FAILED_EFFECT_PREFIX,
     ConversationRecord,
     IntakeItem,
     IntakeMessage,
@@ -343,6 +344,10 @@ class SqliteStore:
 
     async def prune_outbox(self, before: datetime) -> int:
         async with self._transaction() as db:
+            await db.execute(
+                "DELETE FROM settings WHERE key IN (SELECT ? || key FROM outbox "
+                "WHERE done_at IS NOT NULL AND done_at < ?)",
+                (FAILED_EFFECT_PREFIX, sql.ts(before)))
             cursor = await db.execute(
                 "DELETE FROM outbox WHERE done_at IS NOT NULL AND done_at < ?", (sql.ts(before),)
             )
