@@ -12,13 +12,23 @@ from typing import Any
 import pytest
 
 from counsel_bot.channels.matrix.executor import Executor
+from counsel_bot.channels.outbox_worker import EffectFailed
 from counsel_bot.config import Settings, StaffSettings, settings_from_mapping
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.conversation.forum import ForumDesk, ForumTopic
 from counsel_bot.conversation.retention import run_retention
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.crisis import Assessment, CrisisDetector, default_lexicon_dir
-from counsel_bot.core.effects import Leave, SayInRoom, SayToStaff, Transcript, decode_effect
+from counsel_bot.core.effects import (
+    DeactivateYouth,
+    EraseConversation,
+    Leave,
+    PurgeRoom,
+    SayInRoom,
+    SayToStaff,
+    Transcript,
+    decode_effect,
+)
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.messages import text
 from counsel_bot.core.routing import Assign, Closed
@@ -749,3 +759,45 @@ async def test_self_harm_said_outright_after_a_dismissed_high_model_flag_alerts_
     alerts = [n for n in await staff_notices(c) if n.key == "staff_crisis_alert"]
     assert len(alerts) == 2
     assert alerts[-1].mentions == (ANNA,)
+
+
+class _RecordingAdmin:
+    """The admin API as the executor uses it for a youth's deletion; records the calls."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    async def delete_room_and_wait(self, room_id: str) -> object:
+        self.calls.append(f"purge {room_id}")
+        return None
+
+    async def room_exists(self, room_id: str) -> bool:
+        return True
+
+    async def get_user(self, user_id: str) -> Any:
+        return None
+
+    async def deactivate(self, user_id: str, *, erase: bool = True) -> None:
+        self.calls.append(f"deactivate {user_id}")
+
+
+async def test_a_deletion_the_youths_crisis_words_overtook_deletes_nothing() -> None:
+    """The store review (2026-12-06): crisis words written between "ja löschen" and the
+    purge open the conversation again, and the deletion's steps then purged the room,
+    deactivated the account and erased the conversation with its pending crisis alert."""
+    c = await office()
+    cid = await closed_by_anna(c)
+    await youth(c, "löschen", T0 + timedelta(minutes=21))
+    await youth(c, "ja löschen", T0 + timedelta(minutes=21, seconds=10))
+    await youth(c, CRISIS, T0 + timedelta(minutes=21, seconds=20))
+    assert c.router.conversation(cid) is not None  # open again
+    admin = _RecordingAdmin()
+    executor = Executor(None, c.store, FakeClock(T0),  # type: ignore[arg-type]
+                        default_language="de", staff_room=_no_staff_room)
+    executor.admin = admin  # type: ignore[assignment]
+    for effect in (PurgeRoom(cid), DeactivateYouth(cid), EraseConversation(cid)):
+        with pytest.raises(EffectFailed):
+            await executor.perform(effect, f"test:{type(effect).__name__}")
+    assert admin.calls == []
+    assert await c.store.conversation(cid) is not None
+    assert "staff_crisis_alert" in await staff_keys(c)
