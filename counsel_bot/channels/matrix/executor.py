@@ -281,6 +281,12 @@ class Executor:
         record = await self.store.conversation(effect.conversation)
         if record is None:
             return
+        if record.closed_at is None:
+            # The youth wrote again after "ja löschen" (crisis words open it again): their
+            # words, and an alert about them, must reach a person first. The staff are told
+            # that this step was dropped; the youth can ask again, retention ends it anyway.
+            raise EffectFailed("the conversation was opened again; not deleted",
+                               permanent=True)
         if self.admin is None:
             # Permanent: dropped after a few tries; the closed record stays, so retention
             # purges and erases it after the set period.
