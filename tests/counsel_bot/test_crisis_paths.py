@@ -663,18 +663,25 @@ async def model_flags_harmless(store: MemoryStore) -> Conductor:
     return c
 
 
+async def dismissed_after(c: Conductor, harmless: str) -> ConversationID:
+    """Anna on duty takes the youth; ``harmless`` raises the model's flag alone, and Anna
+    dismisses it."""
+    await staff(c, ANNA, "!duty on", T0)
+    await youth(c, "hallo", T0)
+    cid = await conversation_of(c)
+    await youth(c, harmless, T0 + timedelta(minutes=2))
+    assert (await staff_keys(c)).count("staff_crisis_alert") == 1
+    await staff(c, ANNA, f"!dismiss {cid}", T0 + timedelta(minutes=3))
+    return cid
+
+
 async def test_crisis_words_said_outright_after_a_dismissed_model_flag_alert_again() -> None:
     """The model alone flagged a harmless line at high severity (it does so in ordinary
     chats) and the counsellor dismissed it. When the youth then wrote "ich will mich
     umbringen", a rule's flag at that same severity, nothing happened: the detector's level
     and the router's dismissal both wait for a stronger flag, and there is none."""
     c = await model_flags_harmless(MemoryStore(AeadSealer()))
-    await staff(c, ANNA, "!duty on", T0)
-    await youth(c, "hallo", T0)
-    cid = await conversation_of(c)
-    await youth(c, HARMLESS, T0 + timedelta(minutes=2))
-    assert (await staff_keys(c)).count("staff_crisis_alert") == 1
-    await staff(c, ANNA, f"!dismiss {cid}", T0 + timedelta(minutes=3))
+    cid = await dismissed_after(c, HARMLESS)
     await youth(c, CRISIS, T0 + timedelta(minutes=10))
     current = c.router.conversation(cid)
     assert current is not None
@@ -746,12 +753,7 @@ async def test_self_harm_said_outright_after_a_dismissed_high_model_flag_alerts_
     c = await Conductor.open(MemoryStore(AeadSealer()), rules, policy_from(settings), T0,
                              judge=judge)
     await c.sync_roster(T0)
-    await staff(c, ANNA, "!duty on", T0)
-    await youth(c, "hallo", T0)
-    cid = await conversation_of(c)
-    await youth(c, harmless, T0 + timedelta(minutes=2))
-    assert (await staff_keys(c)).count("staff_crisis_alert") == 1
-    await staff(c, ANNA, f"!dismiss {cid}", T0 + timedelta(minutes=3))
+    cid = await dismissed_after(c, harmless)
     await youth(c, "ich ritze mich", T0 + timedelta(minutes=10))
     current = c.router.conversation(cid)
     assert current is not None

@@ -16,9 +16,33 @@ import pytest
 from counsel_bot.config import OfficeSettings, RoutingSettings
 from counsel_bot.core.ids import RoomID
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import login, office, on_duty, provision_bot, until
+from tests.support.bot_harness import Office, login, office, on_duty, provision_bot, until
 
 pytestmark = pytest.mark.integration
+
+
+async def in_counselling(o: Office) -> tuple[str, str]:
+    """The counsellor on duty, the youth's first chat given to her: the staff room and
+    that chat's room."""
+    staff_room = await on_duty(o.counsellor, o.bot_user)
+    first = await o.youth.open_chat(o.bot_user)
+    await o.youth.send(first, "hallo, ich hab stress zuhause ERSTE")
+    room = await o.counsellor.accept_invite(within=60)
+    assert room == first
+    return staff_room, first
+
+
+async def waiting_with_a_second_chat(o: Office, words: str) -> tuple[str, str]:
+    """Nobody on duty: the youth waits in a first chat and writes ``words`` in a second,
+    which are counted in the first. Both rooms."""
+    await o.counsellor.accept_invite(within=60)  # the staff room
+    first = await o.youth.open_chat(o.bot_user)
+    await o.youth.send(first, "hallo")
+    await o.youth.wait_for(first, o.bot_user, "Warteschlange", within=60)
+    second = await o.youth.open_chat(o.bot_user)
+    await o.youth.send(second, words)
+    await o.youth.wait_for(second, o.bot_user, "matrix.to", within=60)
+    return first, second
 
 
 async def test_words_in_a_second_chat_go_to_the_open_conversation(
@@ -26,11 +50,8 @@ async def test_words_in_a_second_chat_go_to_the_open_conversation(
 ) -> None:
     async with office(synapse, user_factory, tmp_path) as o:
         counsellor, youth, bot = o.counsellor, o.youth, o.bot_user
-        staff_room = await on_duty(counsellor, bot)
-        first = await youth.open_chat(bot)
-        await youth.send(first, "hallo, ich hab stress zuhause ERSTE")
-        room = await counsellor.accept_invite(within=60)
-        assert room == first
+        staff_room, first = await in_counselling(o)
+        room = first
         await counsellor.wait_for(room, bot, "ERSTE", within=60)
 
         second = await youth.open_chat(bot)
@@ -69,11 +90,8 @@ async def test_a_second_chat_the_bot_cannot_moderate_still_counts_in_the_open_on
     counted in the open one."""
     async with office(synapse, user_factory, tmp_path) as o:
         counsellor, youth, bot = o.counsellor, o.youth, o.bot_user
-        await on_duty(counsellor, bot)
-        first = await youth.open_chat(bot)
-        await youth.send(first, "hallo, ich hab stress zuhause ERSTE")
-        room = await counsellor.accept_invite(within=60)
-        assert room == first
+        _staff_room, first = await in_counselling(o)
+        room = first
         await counsellor.wait_for(room, bot, "ERSTE", within=60)
 
         second = await youth.open_chat(bot, like_element=False)
@@ -91,13 +109,8 @@ async def test_ja_loeschen_purges_the_second_chat_too(
     conversation they counted in."""
     async with office(synapse, user_factory, tmp_path, admin=True) as o:
         youth, bot = o.youth, o.bot_user
-        await o.counsellor.accept_invite(within=60)  # the staff room
-        first = await youth.open_chat(bot)
-        await youth.send(first, "hallo")
-        await youth.wait_for(first, bot, "Warteschlange", within=60)
-        second = await youth.open_chat(bot)
-        await youth.send(second, f"mein name ist KANARIENVOGEL-{secrets.token_hex(6)}")
-        await youth.wait_for(second, bot, "matrix.to", within=60)
+        first, second = await waiting_with_a_second_chat(
+            o, f"mein name ist KANARIENVOGEL-{secrets.token_hex(6)}")
         record = await o.bot.store.conversation_by_room(RoomID(first))
         assert record is not None
 
@@ -118,13 +131,7 @@ async def test_after_the_open_conversation_ends_the_second_chat_is_the_youths_ow
     room soon after): once it has ended, the second chat opens its own conversation."""
     async with office(synapse, user_factory, tmp_path) as o:
         youth, bot = o.youth, o.bot_user
-        await o.counsellor.accept_invite(within=60)  # the staff room
-        first = await youth.open_chat(bot)
-        await youth.send(first, "hallo")
-        await youth.wait_for(first, bot, "Warteschlange", within=60)
-        second = await youth.open_chat(bot)
-        await youth.send(second, "noch da?")
-        await youth.wait_for(second, bot, "matrix.to", within=60)
+        first, second = await waiting_with_a_second_chat(o, "noch da?")
         await youth.send(first, "ende")
         await youth.wait_for(first, bot, "Das Gespräch ist jetzt beendet", within=60)
 
@@ -143,11 +150,7 @@ async def test_words_in_a_second_chat_after_the_first_closed_open_a_conversation
     closed one: pointed to a new chat in the room they had left, read by nobody."""
     async with office(synapse, user_factory, tmp_path) as o:
         counsellor, youth, bot = o.counsellor, o.youth, o.bot_user
-        await on_duty(counsellor, bot)
-        first = await youth.open_chat(bot)
-        await youth.send(first, "hallo, ich hab stress zuhause ERSTE")
-        room = await counsellor.accept_invite(within=60)
-        assert room == first
+        _staff_room, first = await in_counselling(o)
         second = await youth.open_chat(bot)
         await youth.send(second, "bin ich noch dran? ZWEITE")
         await youth.wait_for(second, bot, f"https://matrix.to/#/{first}", within=60)
@@ -216,10 +219,7 @@ async def test_a_friend_leaving_the_second_chat_does_not_end_it(
     out), so the youth's next words there reached nobody."""
     async with office(synapse, user_factory, tmp_path) as o:
         counsellor, youth, bot = o.counsellor, o.youth, o.bot_user
-        await on_duty(counsellor, bot)
-        first = await youth.open_chat(bot)
-        await youth.send(first, "hallo ERSTE")
-        room = await counsellor.accept_invite(within=60)
+        _staff_room, room = await in_counselling(o)
         second = await youth.open_chat(bot)
         await youth.send(second, "bin ich noch dran? ZWEITE")
         await counsellor.wait_for(room, bot, "ZWEITE", within=60)
