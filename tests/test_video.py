@@ -198,6 +198,7 @@ def test_a_token_secret_shorter_than_its_hash_is_refused(secret: str) -> None:
 def test_a_short_token_secret_stops_the_start_not_the_first_call(tmp_path: Path) -> None:
     path = tmp_path / "jitsi"
     path.write_text("geheim\n", encoding="utf-8")
+    path.chmod(0o600)  # private, as secret files must be: refused for its length alone
     video = replace(TOKEN_JITSI, jitsi_app_secret_file=str(path))
     with pytest.raises(BotError, match="jitsi_app_secret_file") as refused:
         policy_from(replace(Settings(), video=video))

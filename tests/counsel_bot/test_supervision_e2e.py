@@ -35,7 +35,7 @@ async def test_team_lead_supervises_read_only_and_the_youth_is_told(
         room = await youth.open_chat(process.user_id)
         await youth.wait_for(room, process.user_id, "anonym")
         await youth.send(room, early)
-        await until(lambda: room in counsellor.invited_to(), what="the assignment")
+        await until(lambda: room in counsellor.invited_to(), within=60, what="the assignment")
         await counsellor.accept_invite()
         await youth.wait_for(room, process.user_id, "ist jetzt für dich da")
         record = await bot.store.conversation_by_room(RoomID(room))

@@ -219,6 +219,7 @@ async def test_the_bot_leaves_the_first_room_when_the_youth_leaves_it() -> None:
     bot = await _bot(store, client, sent)
     await bot.handle_sync(INVITED)
     await bot.handle_sync(JOINED)
+    client.rooms[ROOM].remove_member(YOUTH)  # nio applies a sync's memberships first
     await bot.handle_sync(_membership("s3", ROOM, YOUTH, "leave", "join"))
     assert client.left == [ROOM]
     again = await _bot(store, client, sent)  # and a restart does not bring the link back
