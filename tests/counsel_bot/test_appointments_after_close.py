@@ -17,7 +17,7 @@ from pathlib import Path
 from counsel_bot.conversation import feedback
 from counsel_bot.core import appointments as ap
 from counsel_bot.core.effects import Leave, SayToStaff, SendCalendar
-from counsel_bot.core.ids import EventID, RoomID
+from counsel_bot.core.ids import ConversationID, EventID, RoomID
 from counsel_bot.store import SqliteStore
 from tests.counsel_bot.test_appointments_flow import (
     ANNA,
@@ -31,7 +31,7 @@ from tests.counsel_bot.test_appointments_flow import (
 )
 from tests.counsel_bot.test_mail_thread_keys import answer, lena_writes
 from tests.store.conftest import AeadSealer
-from tests.support.mail_office import AT, RecordingSender, office_on, perform_mails
+from tests.support.mail_office import AT, Office, RecordingSender, office_on, perform_mails
 
 PROPOSE = "!appointment 2026-12-10 16:00 45min video"
 
@@ -88,6 +88,23 @@ def _attachments(message: EmailMessage) -> list[str]:
     return [p.get_content_type() for p in message.walk()]
 
 
+async def proposed_by_mail_then_closed(
+    o: Office, sender: RecordingSender,
+) -> tuple[ConversationID, EmailMessage]:
+    """Lena writes by mail, Anna proposes an appointment in person (the proposal mail is
+    sent) and closes the conversation: the conversation and the proposal."""
+    c = o.conductor
+    c.appointments.default_venue = replace(c.appointments.default_venue,
+                                           address="Musterstr. 1")
+    conversation = await lena_writes(o)
+    await c.staff_wrote(RoomID("!staff:x"), ANNA, EventID("$a"),
+                        f"!appointment {conversation} 2026-12-10 16:00 45min inperson", AT)
+    await perform_mails(o)
+    [proposal] = sender.sent
+    await c.staff_wrote(RoomID("!staff:x"), ANNA, EventID("$c"), f"!close {conversation}", AT)
+    return conversation, proposal
+
+
 async def test_a_mail_yes_after_the_close_confirms_by_mail_and_opens_no_new_case(
     tmp_path: Path,
 ) -> None:
@@ -98,15 +115,7 @@ async def test_a_mail_yes_after_the_close_confirms_by_mail_and_opens_no_new_case
     o = await office_on(store, sender)
     try:
         c = o.conductor
-        c.appointments.default_venue = replace(c.appointments.default_venue,
-                                               address="Musterstr. 1")
-        conversation = await lena_writes(o)
-        await c.staff_wrote(RoomID("!staff:x"), ANNA, EventID("$a"),
-                            f"!appointment {conversation} 2026-12-10 16:00 45min inperson", AT)
-        await perform_mails(o)
-        [proposal] = sender.sent
-        await c.staff_wrote(RoomID("!staff:x"), ANNA, EventID("$c"), f"!close {conversation}",
-                            AT)
+        _conversation, proposal = await proposed_by_mail_then_closed(o, sender)
         yes = replace(answer("<m3@web.de>", str(proposal["Message-ID"])),
                       text="Ja, gerne!\n\n> Passt das?")
         await o.mail.deliver(yes)
@@ -134,15 +143,7 @@ async def test_a_mail_answer_after_the_close_with_more_to_say_reaches_a_person(
     o = await office_on(store, sender)
     try:
         c = o.conductor
-        c.appointments.default_venue = replace(c.appointments.default_venue,
-                                               address="Musterstr. 1")
-        conversation = await lena_writes(o)
-        await c.staff_wrote(RoomID("!staff:x"), ANNA, EventID("$a"),
-                            f"!appointment {conversation} 2026-12-10 16:00 45min inperson", AT)
-        await perform_mails(o)
-        [proposal] = sender.sent
-        await c.staff_wrote(RoomID("!staff:x"), ANNA, EventID("$c"), f"!close {conversation}",
-                            AT)
+        conversation, proposal = await proposed_by_mail_then_closed(o, sender)
         more = replace(answer("<m3@web.de>", str(proposal["Message-ID"])), text=(
             "Nein, da habe ich Schule.\n\nEhrlich gesagt geht es mir gerade gar nicht gut. "
             "Zu Hause streiten alle nur noch und ich weiß nicht, mit wem ich darüber reden "
@@ -167,15 +168,7 @@ async def test_a_mail_yes_after_the_close_with_crisis_words_in_its_subject_reach
     o = await office_on(store, sender)
     try:
         c = o.conductor
-        c.appointments.default_venue = replace(c.appointments.default_venue,
-                                               address="Musterstr. 1")
-        conversation = await lena_writes(o)
-        await c.staff_wrote(RoomID("!staff:x"), ANNA, EventID("$a"),
-                            f"!appointment {conversation} 2026-12-10 16:00 45min inperson", AT)
-        await perform_mails(o)
-        [proposal] = sender.sent
-        await c.staff_wrote(RoomID("!staff:x"), ANNA, EventID("$c"), f"!close {conversation}",
-                            AT)
+        _conversation, proposal = await proposed_by_mail_then_closed(o, sender)
         yes = replace(answer("<m3@web.de>", str(proposal["Message-ID"])),
                       subject="ich will mich umbringen", text="Ja.\n\n> Passt das?")
         await o.mail.deliver(yes)

@@ -9,7 +9,9 @@ SMTP server where one is needed; no homeserver.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aiosmtpd.smtp import SMTP
@@ -96,6 +98,20 @@ def test_every_address_the_chat_takes_is_one_the_mail_composer_sends_to(text: st
     assert address is None or is_address(address), address
 
 
+@contextlib.asynccontextmanager
+async def relay(provider: Any) -> AsyncIterator[MailSender]:
+    """A local SMTP relay with ``provider`` as its handler, and the bot's sender to it."""
+    server = await asyncio.get_running_loop().create_server(
+        lambda: SMTP(provider, hostname="relay.example"), host="127.0.0.1", port=0)
+    try:
+        yield MailSender(MailSettings(
+            smtp_host="127.0.0.1", smtp_port=server.sockets[0].getsockname()[1],
+            smtp_starttls=False, smtp_timeout_seconds=5))
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
 async def test_a_mistyped_address_is_answered_and_the_youth_stays_in_the_chat() -> None:
     office = await Office(RecordingSender()).open()
     await office.youth("$1", "Hallo, ich brauche Hilfe")
@@ -128,18 +144,10 @@ async def test_a_mail_server_that_is_away_keeps_the_reply_and_the_bot_running() 
 
 async def test_an_address_the_mail_server_refuses_is_told_in_the_room_once() -> None:
     provider = RefusingProvider()
-    server = await asyncio.get_running_loop().create_server(
-        lambda: SMTP(provider, hostname="youth.example"), host="127.0.0.1", port=0)
-    try:
-        sender = MailSender(MailSettings(
-            smtp_host="127.0.0.1", smtp_port=server.sockets[0].getsockname()[1],
-            smtp_starttls=False, smtp_timeout_seconds=5))
+    async with relay(provider) as sender:
         office = await Office(sender).open()
         await office.switched_youth("kim@youth.example")
         await run_briefly(office.worker())
-    finally:
-        server.close()
-        await server.wait_closed()
     assert provider.refused == 1, "refused once: sending again cannot help"
     assert await office.pending_mails() == []
     [(room, body)] = office.said
@@ -155,21 +163,13 @@ async def test_a_mail_the_mail_server_refuses_for_good_holds_up_nothing_and_is_t
     for ever, every later effect of the conversation waited behind it (the counsellor's
     next reply, the youth's next mail shown in the room), and nobody was told."""
     provider = ContentFilter()
-    server = await asyncio.get_running_loop().create_server(
-        lambda: SMTP(provider, hostname="youth.example"), host="127.0.0.1", port=0)
-    try:
-        sender = MailSender(MailSettings(
-            smtp_host="127.0.0.1", smtp_port=server.sockets[0].getsockname()[1],
-            smtp_starttls=False, smtp_timeout_seconds=5))
+    async with relay(provider) as sender:
         office = await Office(sender).open()
         conversation = await switched_chat_youth(office.parts, "kim@youth.example")
         await counsellor_replies(office.parts, conversation, "$r1",
                                  "Schau mal hier: http://blocked.example/hilfe")
         await counsellor_replies(office.parts, conversation, "$r2", "Wie geht es dir heute?")
         await run_briefly(office.worker())
-    finally:
-        server.close()
-        await server.wait_closed()
     assert any("Wie geht es dir heute?" in body for body in provider.accepted), \
         "the next reply waited behind the refused one"
     [(room, body)] = office.said
@@ -198,18 +198,10 @@ async def test_an_address_a_relay_without_smtputf8_cannot_take_is_told_in_the_ro
     conversation's lane retried it for ever, everything after it in the conversation waited,
     and nobody learnt that the youth's address was the reason."""
     provider = ContentFilter()
-    server = await asyncio.get_running_loop().create_server(
-        lambda: SMTP(provider, hostname="relay.example"), host="127.0.0.1", port=0)
-    try:
-        sender = MailSender(MailSettings(
-            smtp_host="127.0.0.1", smtp_port=server.sockets[0].getsockname()[1],
-            smtp_starttls=False, smtp_timeout_seconds=5))
+    async with relay(provider) as sender:
         office = await Office(sender).open()
         await office.switched_youth("jürgen@web.de")
         await run_briefly(office.worker())
-    finally:
-        server.close()
-        await server.wait_closed()
     assert await office.pending_mails() == []
     [(room, body)] = office.said
     assert room == CHAT
