@@ -20,12 +20,27 @@ from tests.store.conftest import AeadSealer
 from tests.support.mail_office import (
     AT,
     OFFICE,
+    Office,
     RecordingSender,
     counsellor_replies,
     office_on,
     perform_mails,
     switched_chat_youth,
 )
+
+
+async def through_the_office_inbox(office: Office, message: EmailMessage, *,
+                                   sender: str) -> None:
+    """``message`` delivered over SMTP to the office's inbound server, as its relay would."""
+    server = await start_inbound(
+        MailSettings(enabled=True, listen_port=0, office_address=OFFICE,
+                     smtp_host="127.0.0.1", smtp_starttls=False),
+        office.mail, now=lambda: AT)
+    try:
+        await asyncio.wait_for(aiosmtplib.send(
+            message, hostname="127.0.0.1", port=server.port, start_tls=False, sender=sender), 10)
+    finally:
+        await server.stop()
 
 
 async def test_the_youths_answer_finds_the_case_whatever_the_case_of_the_address() -> None:
@@ -97,15 +112,7 @@ async def test_the_offices_own_mail_coming_back_is_never_taken_for_the_youths() 
     await perform_mails(office)
     [reply] = sender.sent
     before = {e.key for e in await office.conductor.store.pending_outbox()}
-    server = await start_inbound(
-        MailSettings(enabled=True, listen_port=0, office_address=OFFICE,
-                     smtp_host="127.0.0.1", smtp_starttls=False),
-        office.mail, now=lambda: AT)
-    try:
-        await asyncio.wait_for(aiosmtplib.send(
-            reply, hostname="127.0.0.1", port=server.port, start_tls=False, sender=OFFICE), 10)
-    finally:
-        await server.stop()
+    await through_the_office_inbox(office, reply, sender=OFFICE)
     current = office.conductor.router.conversation(conversation)
     assert current is not None
     assert current.crisis.value == "none", "the counsellor's words raised a crisis flag"
@@ -128,16 +135,7 @@ async def test_a_contact_form_mail_from_the_office_with_the_youths_reply_to_open
     form["Subject"] = "Nachricht über das Kontaktformular"
     form["Message-ID"] = "<form-1@counsel.example>"
     form.set_content("Ich will mich umbringen, ich weiß nicht mehr weiter.")
-    server = await start_inbound(
-        MailSettings(enabled=True, listen_port=0, office_address=OFFICE,
-                     smtp_host="127.0.0.1", smtp_starttls=False),
-        office.mail, now=lambda: AT)
-    try:
-        await asyncio.wait_for(aiosmtplib.send(
-            form, hostname="127.0.0.1", port=server.port, start_tls=False,
-            sender="www-data@counsel.example"), 10)
-    finally:
-        await server.stop()
+    await through_the_office_inbox(office, form, sender="www-data@counsel.example")
     [current] = office.conductor.router.snapshot().conversations
     assert current.crisis.value != "none"
     record = await office.conductor.store.conversation(current.conversation)
