@@ -663,6 +663,16 @@ async def model_flags_harmless(store: MemoryStore) -> Conductor:
     return c
 
 
+async def assert_raised_again_for_anna(c: Conductor, cid: ConversationID) -> None:
+    """The dismissed flag is raised again, and its second alert mentions Anna."""
+    current = c.router.conversation(cid)
+    assert current is not None
+    assert current.crisis.value == "raised"
+    alerts = [n for n in await staff_notices(c) if n.key == "staff_crisis_alert"]
+    assert len(alerts) == 2
+    assert alerts[-1].mentions == (ANNA,)
+
+
 async def dismissed_after(c: Conductor, harmless: str) -> ConversationID:
     """Anna on duty takes the youth; ``harmless`` raises the model's flag alone, and Anna
     dismisses it."""
@@ -683,12 +693,7 @@ async def test_crisis_words_said_outright_after_a_dismissed_model_flag_alert_aga
     c = await model_flags_harmless(MemoryStore(AeadSealer()))
     cid = await dismissed_after(c, HARMLESS)
     await youth(c, CRISIS, T0 + timedelta(minutes=10))
-    current = c.router.conversation(cid)
-    assert current is not None
-    assert current.crisis.value == "raised"
-    alerts = [n for n in await staff_notices(c) if n.key == "staff_crisis_alert"]
-    assert len(alerts) == 2
-    assert alerts[-1].mentions == (ANNA,)
+    await assert_raised_again_for_anna(c, cid)
 
 
 async def test_crisis_words_said_outright_after_a_dismissed_model_flag_and_a_restart() -> None:
@@ -755,12 +760,7 @@ async def test_self_harm_said_outright_after_a_dismissed_high_model_flag_alerts_
     await c.sync_roster(T0)
     cid = await dismissed_after(c, harmless)
     await youth(c, "ich ritze mich", T0 + timedelta(minutes=10))
-    current = c.router.conversation(cid)
-    assert current is not None
-    assert current.crisis.value == "raised"
-    alerts = [n for n in await staff_notices(c) if n.key == "staff_crisis_alert"]
-    assert len(alerts) == 2
-    assert alerts[-1].mentions == (ANNA,)
+    await assert_raised_again_for_anna(c, cid)
 
 
 class _RecordingAdmin:
