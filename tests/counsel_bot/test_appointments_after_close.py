@@ -9,6 +9,8 @@ youth to a new chat, since nobody can propose again in a closed conversation.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 from email.message import EmailMessage
@@ -105,17 +107,31 @@ async def proposed_by_mail_then_closed(
     return conversation, proposal
 
 
+@contextlib.asynccontextmanager
+async def closed_after_a_mail_proposal(
+    tmp_path: Path,
+) -> AsyncIterator[tuple[Office, RecordingSender, ConversationID, EmailMessage]]:
+    """A mail office on SQLite whose conversation with Lena was closed after Anna proposed
+    an appointment by mail: the office, its mail sender, the conversation and the proposal
+    mail."""
+    store = await SqliteStore.open(tmp_path / "counsel.db", AeadSealer())
+    sender = RecordingSender()
+    try:
+        o = await office_on(store, sender)
+        conversation, proposal = await proposed_by_mail_then_closed(o, sender)
+        yield o, sender, conversation, proposal
+    finally:
+        await store.close()
+
+
 async def test_a_mail_yes_after_the_close_confirms_by_mail_and_opens_no_new_case(
     tmp_path: Path,
 ) -> None:
     """By mail the same: the reply to the proposal after the close confirms by mail with the
     calendar file, and opens no new conversation (nor does the sender's retry of it)."""
-    store = await SqliteStore.open(tmp_path / "counsel.db", AeadSealer())
-    sender = RecordingSender()
-    o = await office_on(store, sender)
-    try:
+    async with closed_after_a_mail_proposal(tmp_path) as (o, sender, _conversation,
+                                                          proposal):
         c = o.conductor
-        _conversation, proposal = await proposed_by_mail_then_closed(o, sender)
         yes = replace(answer("<m3@web.de>", str(proposal["Message-ID"])),
                       text="Ja, gerne!\n\n> Passt das?")
         await o.mail.deliver(yes)
@@ -127,8 +143,6 @@ async def test_a_mail_yes_after_the_close_confirms_by_mail_and_opens_no_new_case
         assert "text/calendar" in _attachments(confirmation)
         [appointment] = c.appointments.known.values()
         assert appointment.status is ap.Status.CONFIRMED
-    finally:
-        await store.close()
 
 
 async def test_a_mail_answer_after_the_close_with_more_to_say_reaches_a_person(
@@ -138,12 +152,9 @@ async def test_a_mail_answer_after_the_close_with_more_to_say_reaches_a_person(
     is more than an answer: taken as the answer alone, the rest went to nobody, since the
     counsellor had left and nothing opened. It opens a new conversation, as any other mail
     after the close does; a bare answer still only answers (the test above)."""
-    store = await SqliteStore.open(tmp_path / "counsel.db", AeadSealer())
-    sender = RecordingSender()
-    o = await office_on(store, sender)
-    try:
+    async with closed_after_a_mail_proposal(tmp_path) as (o, _sender, conversation,
+                                                          proposal):
         c = o.conductor
-        conversation, proposal = await proposed_by_mail_then_closed(o, sender)
         more = replace(answer("<m3@web.de>", str(proposal["Message-ID"])), text=(
             "Nein, da habe ich Schule.\n\nEhrlich gesagt geht es mir gerade gar nicht gut. "
             "Zu Hause streiten alle nur noch und ich weiß nicht, mit wem ich darüber reden "
@@ -151,8 +162,6 @@ async def test_a_mail_answer_after_the_close_with_more_to_say_reaches_a_person(
         await o.mail.deliver(more)
         [opened] = c.router.snapshot().conversations
         assert opened.conversation != conversation
-    finally:
-        await store.close()
 
 
 async def test_a_mail_yes_after_the_close_with_crisis_words_in_its_subject_reaches_a_human(
@@ -163,12 +172,9 @@ async def test_a_mail_yes_after_the_close_with_crisis_words_in_its_subject_reach
     conversation and is judged there; after the close it must be judged too, and open a
     conversation that someone reads now. Before, only the body was judged: the "Ja"
     confirmed the appointment and the crisis words reached nobody."""
-    store = await SqliteStore.open(tmp_path / "counsel.db", AeadSealer())
-    sender = RecordingSender()
-    o = await office_on(store, sender)
-    try:
+    async with closed_after_a_mail_proposal(tmp_path) as (o, _sender, _conversation,
+                                                          proposal):
         c = o.conductor
-        _conversation, proposal = await proposed_by_mail_then_closed(o, sender)
         yes = replace(answer("<m3@web.de>", str(proposal["Message-ID"])),
                       subject="ich will mich umbringen", text="Ja.\n\n> Passt das?")
         await o.mail.deliver(yes)
@@ -177,5 +183,3 @@ async def test_a_mail_yes_after_the_close_with_crisis_words_in_its_subject_reach
         alerts = [e for e in await outbox(c) if isinstance(e, SayToStaff)
                   and e.key == "staff_crisis_alert"]
         assert alerts, "crisis words in the subject of a mail after the close alerted nobody"
-    finally:
-        await store.close()
