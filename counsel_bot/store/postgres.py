@@ -83,7 +83,7 @@ async def connect(url: str, *, password: str | None = None,
     """A connection in autocommit mode (transactions are explicit), UTC, with TCP keepalives
     so a cut network is noticed within seconds, not hours."""
     try:
-        return await psycopg.AsyncConnection.connect(
+        db = await psycopg.AsyncConnection.connect(
             url, autocommit=True, password=password, application_name=application_name,
             options="-c TimeZone=UTC", keepalives=1, keepalives_idle=2,
             keepalives_interval=1, keepalives_count=3, connect_timeout=10,
@@ -99,6 +99,25 @@ async def connect(url: str, *, password: str | None = None,
             f"cannot connect to PostgreSQL ({reason}); check [store] url and that the "
             "server is running"
         ) from None
+    try:
+        check_server_version(db.info.server_version)
+    except StoreRefusedError:
+        await db.close()
+        raise
+    return db
+
+
+# `idle_session_timeout` (the leadership lease's guard against a hung holder) came with 14.
+OLDEST_SERVER = 140000
+
+
+def check_server_version(version: int) -> None:
+    """Refuse a server too old for the leadership lease, before anything is migrated: on
+    13 the lease's first statement would fail with an unknown-setting error at every try."""
+    if version < OLDEST_SERVER:
+        raise StoreRefusedError(
+            f"PostgreSQL {version // 10000} is too old for counsel's store: version 14 or newer is "
+            "needed; upgrade the server or point [store] url at a newer one")
 
 
 class PostgresStore:
