@@ -70,3 +70,28 @@ def test_empty_file(tmp_path: Path) -> None:
 def test_directory_refused(tmp_path: Path) -> None:
     with pytest.raises(PassphraseUnavailable, match="regular file"):
         passphrase_from_env_or_file(VAR, tmp_path, environ={})
+
+
+@pytest.mark.parametrize("mode", [0o400, 0o440])
+def test_a_systemd_credential_is_read_whatever_its_acl_mask(tmp_path: Path, mode: int) -> None:
+    # systemd hands a credential to a service user through an ACL where the file system
+    # supports one (tmpfs, not ramfs); the ACL's mask shows as group bits: 0440.
+    file = secret_file(tmp_path, "from-credential\n", mode)
+    environ = {"CREDENTIALS_DIRECTORY": str(tmp_path)}
+    assert passphrase_from_env_or_file(VAR, file, environ=environ) == "from-credential"
+
+
+@pytest.mark.parametrize("mode", [0o444, 0o460, 0o404])
+def test_a_credential_others_could_read_or_change_is_still_refused(
+        tmp_path: Path, mode: int) -> None:
+    file = secret_file(tmp_path, "pw\n", mode)
+    with pytest.raises(PassphraseUnavailable, match="other users"):
+        passphrase_from_env_or_file(VAR, file, environ={"CREDENTIALS_DIRECTORY": str(tmp_path)})
+
+
+def test_group_bits_outside_the_credentials_directory_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "creds").mkdir()
+    file = secret_file(tmp_path, "pw\n", 0o440)
+    with pytest.raises(PassphraseUnavailable, match="other users"):
+        passphrase_from_env_or_file(
+            VAR, file, environ={"CREDENTIALS_DIRECTORY": str(tmp_path / "creds")})
