@@ -35,7 +35,7 @@ def passphrase_from_env_or_file(
             f"no vault passphrase: set the environment variable {env_var} or "
             "vault.passphrase_file (a file readable only by the user counsel runs as)"
         )
-    return normalise(_read_passphrase_file(file))
+    return normalise(_read_passphrase_file(file, env.get("CREDENTIALS_DIRECTORY", "")))
 
 
 def normalise(passphrase: str) -> str:
@@ -43,7 +43,14 @@ def normalise(passphrase: str) -> str:
     return unicodedata.normalize("NFC", passphrase)
 
 
-def _read_passphrase_file(file: Path) -> str:
+def _credential(file: Path, credentials: str) -> bool:
+    """Whether ``file`` is one systemd handed this service (``LoadCredential=``)."""
+    if not credentials:
+        return False
+    return file.resolve().parent == Path(credentials).resolve()
+
+
+def _read_passphrase_file(file: Path, credentials: str = "") -> str:
     try:
         mode = file.stat().st_mode
     except FileNotFoundError:
@@ -53,7 +60,11 @@ def _read_passphrase_file(file: Path) -> str:
         ) from None
     if not stat.S_ISREG(mode):
         raise PassphraseUnavailable(f"the vault passphrase file {file} is not a regular file")
-    if mode & 0o077:
+    # systemd gives a service user its credential through an ACL where the file system
+    # has them (tmpfs in a container, not ramfs); the ACL mask then shows as group read.
+    # The directory is the unit's alone, so that bit grants nobody else anything.
+    refused = 0o037 if _credential(file, credentials) else 0o077
+    if mode & refused:
         raise PassphraseUnavailable(
             f"the vault passphrase file {file} can be read or changed by other users "
             f"(mode {stat.S_IMODE(mode):04o}); run `chmod 600 {file}` and start again"
