@@ -39,6 +39,12 @@ TEST4_SHA256 = "aff9b6a9500a42e1bf90c9ff68ae4de66e812dc592860990f6681ea21e83f207
 # English, a psychiatric ward, foster care ...), written to BRIEF.md and frozen before
 # anything was measured on it (2026-12-06, with the head shipped since w24).
 TEST5_SHA256 = "c7178e74215a1a4dfd1c7c15207d51a53341de2e7d0ff3988939e92575d52ed2"
+# A sixth (t12, t13): voices and worlds none of the others wrote (Mainz, Erzgebirge, Sorbian
+# Lausitz, Luxembourg, Kazakh-German, Roma, Ukrainian and Eritrean learners, Cornwall, Essex,
+# the Ozarks, Trinidad, Zimbabwe, Uganda, British Pakistani, Maori, Cajun, a reservation, a
+# deaf youth's BSL-shaped English ...), written to BRIEF.md and frozen before anything was
+# measured on it (2026-12-06, before the second-stage experiment of look 19).
+TEST6_SHA256 = "8003920b3dc1fde57c4329a2d261ee5e0e1a8dff58d38bf5d9b094b9e37835e1"
 TWINS1_SHA256 = "106d2037ee67d41ec64c093bda8c187394bce9498b6ea130158b035a59426fd3"
 POSITIVE = {"explicit", "implicit", "obfuscated", "ambivalent"}
 NEGATIVE = {"idiom", "resolved", "denied", "near_topic", "plain"}
@@ -55,6 +61,8 @@ def test_the_test_split_is_the_frozen_one() -> None:
     assert digest == TEST4_SHA256, "tests/data/crisis/test4.jsonl changed: it is frozen"
     digest = hashlib.sha256((CORPUS / "test5.jsonl").read_bytes()).hexdigest()
     assert digest == TEST5_SHA256, "tests/data/crisis/test5.jsonl changed: it is frozen"
+    digest = hashlib.sha256((CORPUS / "test6.jsonl").read_bytes()).hexdigest()
+    assert digest == TEST6_SHA256, "tests/data/crisis/test6.jsonl changed: it is frozen"
     digest = hashlib.sha256((CORPUS / "twins1.jsonl").read_bytes()).hexdigest()
     assert digest == TWINS1_SHA256, "tests/data/crisis/twins1.jsonl changed: it is frozen"
 
@@ -62,7 +70,8 @@ def test_the_test_split_is_the_frozen_one() -> None:
 @pytest.mark.parametrize(("name", "minimum"), [("train.jsonl", 2500), ("dev.jsonl", 600),
                                                ("test.jsonl", 700),
                                                ("test2.jsonl", 700), ("test3.jsonl", 700),
-                                               ("test4.jsonl", 700), ("test5.jsonl", 700)])
+                                               ("test4.jsonl", 700), ("test5.jsonl", 700),
+                                               ("test6.jsonl", 700)])
 def test_every_split_covers_languages_categories_and_kinds(name: str, minimum: int) -> None:
     examples = read_examples(CORPUS / name)
     assert len(examples) >= minimum
@@ -100,6 +109,11 @@ def test_the_splits_share_no_message_and_no_writer() -> None:
     assert not texts("test5.jsonl") & (learnt | earlier)
     assert not writers("test5.jsonl") & (learners | writers("test.jsonl") | writers("test2.jsonl")
                                          | writers("test3.jsonl") | writers("test4.jsonl"))
+    earlier |= texts("test5.jsonl")
+    assert not texts("test6.jsonl") & (learnt | earlier)
+    assert not writers("test6.jsonl") & (learners | writers("test.jsonl") | writers("test2.jsonl")
+                                         | writers("test3.jsonl") | writers("test4.jsonl")
+                                         | writers("test5.jsonl"))
 
 
 def _figures(combined: CombinedDetector, name: str) -> tuple[float, float, float]:
