@@ -256,6 +256,19 @@ class Conductor:
                                attachment=attachment)
 
     @_one_step
+    async def youth_retracted(
+        self, room_id: RoomID, youth: UserID, event_id: EventID, original: EventID,
+        words: str | None, at: datetime,
+    ) -> bool:
+        """A youth deleted (``words`` None) or edited an earlier message in their room: a
+        part whose message it was (a waiting forum post) takes it back. False: the edit is
+        a message like any other (the conversation keeps what was said before)."""
+        for addon in self.addons:
+            if await addon.youth_retracted(room_id, youth, event_id, original, words, at):
+                return True
+        return False
+
+    @_one_step
     async def youth_sent_unreadable(self, room_id: RoomID, event_id: EventID,
                                     at: datetime) -> None:
         await self.youth.sent_unreadable(room_id, event_id, at)
@@ -534,6 +547,12 @@ class Addon(Protocol):
 
     async def member_named(self, room_id: RoomID, member: UserID, display_name: str,
                            event_id: EventID, at: datetime) -> None: ...
+
+    async def youth_retracted(self, room_id: RoomID, youth: UserID, event_id: EventID,
+                              original: EventID, words: str | None, at: datetime) -> bool:
+        """The youth deleted (``words`` None) or edited their message ``original``; True if
+        it was this part's and is dealt with."""
+        ...
 
     async def unreadable(self, room_id: RoomID, writer: UserID, at: datetime) -> None: ...
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -73,6 +73,8 @@ class Post:
     home_room: RoomID
     nickname: str
     text: str
+    # The youth's message that made it: deleting or editing that message takes it back.
+    event: str = ""
 
 
 class ForumDesk:
@@ -156,7 +158,7 @@ class ForumDesk:
             taken = self.nicknames.get(parsed.forum, frozenset())
             nickname = forum_nicknames.draw(taken, secrets.randbelow)
             post = Post("P-" + secrets.token_hex(4).upper(), parsed.forum, youth, room_id,
-                        nickname, storable(parsed.text))
+                        nickname, storable(parsed.text), event_id)
             step.sealed.append((post_key(post.id), _value(post)))
             # Reserved with the post, whether it is approved or not: a name once shown to a
             # counsellor stays this post's.
@@ -173,6 +175,51 @@ class ForumDesk:
             return True
         await self.conductor.commit(step)
         return True
+
+    async def youth_retracted(self, room_id: RoomID, youth: UserID, event_id: EventID,
+                              original: EventID, words: str | None, at: datetime) -> bool:
+        """The youth deleted (``words`` None) or edited the message that made a waiting post:
+        what they took back must never be approved (a real name, a school, written in a
+        hurry). An edit that is still a post to the same topic replaces the words; anything
+        else withdraws the post. Crisis words withdraw it too, and are not taken: the edit
+        goes on to the youth's conversation, as a crisis post does."""
+        post = await self._written_by(original)
+        if post is None or post.youth != youth:
+            return False
+        if words is not None and await self.conductor.crisis.flags_alone(words):
+            # A step of its own that leaves the event to the conversation's crisis check.
+            step = Change(at, None)
+            step.add(RoomNotice(room_id, "forum.to_counsellor"), f"forum-crisis:{event_id}")
+            self._withdraw(step, post, told=None)
+            await self._commit(step, [p for p in self.pending if p != post.id])
+            return False
+        if await self.conductor.store.is_processed(event_id):
+            return True
+        step = Change(at, event_id)
+        parsed = None if words is None else gc.parse_youth_group(words)
+        if isinstance(parsed, gc.YouthForumPost) and parsed.forum == post.forum:
+            changed = replace(post, text=storable(parsed.text))
+            step.sealed.append((post_key(post.id), _value(changed)))
+            step.add(RoomNotice(room_id, "forum.updated"))
+            step.add(SayToStaff("forum.staff_changed", (("id", post.id),)))
+            await self.conductor.commit(step)
+            return True
+        self._withdraw(step, post, told=room_id)
+        await self._commit(step, [p for p in self.pending if p != post.id])
+        return True
+
+    def _withdraw(self, step: Change, post: Post, told: RoomID | None) -> None:
+        step.sealed.append((post_key(post.id), None))
+        if told is not None:
+            step.add(RoomNotice(told, "forum.withdrawn"))
+        step.add(SayToStaff("forum.staff_withdrawn", (("id", post.id),)))
+
+    async def _written_by(self, event_id: EventID) -> Post | None:
+        for post_id in self.pending:
+            post = await self._open(post_id)
+            if post is not None and post.event and post.event == event_id:
+                return post
+        return None
 
     async def _not_posted(self, room_id: RoomID, event_id: EventID, at: datetime) -> None:
         """Tell the youth why their post will not appear (else they wait for a forum answer
@@ -272,7 +319,7 @@ class ForumDesk:
             return None
         data = json.loads(stored)
         return Post(post_id, data["forum"], UserID(data["youth"]), RoomID(data["room"]),
-                    data["nick"], data["text"])
+                    data["nick"], data["text"], str(data.get("event", "")))
 
     async def _commit(self, step: Change, pending: list[str]) -> None:
         step.settings.append((PENDING_KEY, ",".join(pending)))
@@ -287,4 +334,5 @@ class ForumDesk:
 
 def _value(post: Post) -> bytes:
     return json.dumps({"forum": post.forum, "youth": post.youth, "room": post.home_room,
-                       "nick": post.nickname, "text": post.text}, ensure_ascii=False).encode()
+                       "nick": post.nickname, "text": post.text, "event": post.event},
+                      ensure_ascii=False).encode()

@@ -203,6 +203,10 @@ class GroupDesk:
                                  (("nickname", seat.nickname), ("other", whom))))
         await self._commit(step)
 
+    async def youth_retracted(self, room_id: RoomID, youth: UserID, event_id: EventID,
+                              original: EventID, words: str | None, at: datetime) -> bool:
+        return False  # a sign-up is taken back with its own command
+
     async def unreadable(self, room_id: RoomID, writer: UserID, at: datetime) -> None:
         """A youth's message in a group's room the bot could not decrypt within its grace:
         nobody checked it for a crisis, so its writer is asked, in their own chat, to

@@ -243,6 +243,17 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "Thank you! Your post is waiting for the team to approve it. I will let you know. I "
         "am inviting you to the forum room now; the answers will appear there later.",
     ),
+    "forum.withdrawn": _both(
+        "Du hast deinen Beitrag gelöscht oder geändert, deshalb ist er zurückgezogen: Er "
+        "erscheint nicht im Forum. Wenn du doch etwas posten möchtest, schreib neu "
+        "„forum THEMA dein Text“.",
+        "You deleted or changed your post, so it is withdrawn: it will not appear in the "
+        "forum. If you still want to post something, write \"forum TOPIC your text\" again.",
+    ),
+    "forum.updated": _both(
+        "Deine Änderung ist übernommen: Das Team sieht nur noch die neue Fassung.",
+        "Your change is saved: the team now only sees the new version.",
+    ),
     "forum.to_counsellor": _both(
         "Das stelle ich nicht ins Forum: Es klingt, als ginge es dir gerade nicht gut. "
         "Jemand aus dem Team liest es hier und antwortet dir hier, nur dir.",
@@ -270,6 +281,14 @@ TEXTS: dict[str, dict[Lang, str]] = {
     "forum.staff_new": _both(
         "Neuer Forum-Beitrag {id} wartet auf Freigabe („!forum pending“).",
         "New forum post {id} is waiting for approval (\"!forum pending\").",
+    ),
+    "forum.staff_withdrawn": _both(
+        "Forum-Beitrag {id} ist zurückgezogen: Die Person hat ihn gelöscht oder geändert.",
+        "Forum post {id} is withdrawn: its writer deleted or changed it.",
+    ),
+    "forum.staff_changed": _both(
+        "Forum-Beitrag {id} wurde geändert; „!forum pending“ zeigt die neue Fassung.",
+        "Forum post {id} was changed; \"!forum pending\" shows the new version.",
     ),
     "forum.approved_staff": _both("{id} ist freigegeben.", "{id} is approved."),
     "forum.rejected_staff": _both("{id} ist abgelehnt; die Person bekommt eine "

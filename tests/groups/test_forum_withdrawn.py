@@ -37,7 +37,8 @@ async def test_a_deleted_waiting_post_is_withdrawn_and_can_no_longer_be_approved
 
 async def test_an_edited_waiting_post_is_approved_in_its_new_words() -> None:
     p = Parts()
-    post_id, posted = await waiting_post(p, "forum schule ich bin Lena aus der 8b, Mathe ist zu viel")
+    post_id, posted = await waiting_post(
+        p, "forum schule ich bin Lena aus der 8b, Mathe ist zu viel")
     taken = await p.c.youth_retracted(HOME, YOUTH, p.event(), posted,
                                       "forum schule Mathe ist mir gerade zu viel", p.clock.now())
     assert taken
@@ -52,7 +53,7 @@ async def test_an_edited_waiting_post_is_approved_in_its_new_words() -> None:
 
 async def test_an_edit_that_is_no_longer_a_post_withdraws_it() -> None:
     p = Parts()
-    post_id, posted = await waiting_post(p, "forum schule ich bin Lena aus der 8b")
+    _, posted = await waiting_post(p, "forum schule ich bin Lena aus der 8b")
     assert await p.c.youth_retracted(HOME, YOUTH, p.event(), posted, "ach egal, doch nicht",
                                      p.clock.now())
     assert notices(await p.new(), "forum.withdrawn")

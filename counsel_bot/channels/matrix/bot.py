@@ -25,6 +25,7 @@ from nio import (
     MatrixRoom,
     MegolmEvent,
     MessageDirection,
+    RedactionEvent,
     RoomMemberEvent,
     RoomMessage,
     RoomMessageMedia,
@@ -115,6 +116,15 @@ def edited_words(event: RoomMessage) -> str | None:
     new = content.get("m.new_content")
     body = new.get("body") if isinstance(new, dict) else None
     return body if isinstance(body, str) else None
+
+
+def edited_event(event: RoomMessage) -> EventID | None:
+    """The event an edit replaces (None: no edit)."""
+    relates = content_of(event).get("m.relates_to")
+    if not isinstance(relates, dict) or relates.get("rel_type") != "m.replace":
+        return None
+    original = relates.get("event_id")
+    return EventID(original) if isinstance(original, str) else None
 
 
 def _matrix_youth(record: ConversationRecord) -> UserID | None:
@@ -680,6 +690,21 @@ class CounselBot:
             await self._on_poll_or_sticker(room_id, event)
         elif isinstance(event, RoomMemberEvent):
             await self._on_membership(room_id, event)
+        elif isinstance(event, RedactionEvent) and sender is not None \
+                and not self.is_staff(str(sender)):
+            await self._on_redaction(room_id, event)
+
+    async def _on_redaction(self, room_id: RoomID, event: RedactionEvent) -> None:
+        """A youth deleted one of their messages. Only a waiting forum post is taken back;
+        the rest stays with the conversation for its counsellor (a crisis deleted in shame
+        must still reach somebody)."""
+        room = self.client.rooms.get(room_id)
+        if room is None or await self._is_staff_room(room_id) \
+                or not await self._is_room_youth(room, event.sender):
+            return
+        await self.conductor.youth_retracted(room_id, UserID(event.sender),
+                                             EventID(event.event_id), EventID(event.redacts),
+                                             None, self.clock.now())
 
     async def _in_addon_room(self, addon: Addon, room_id: RoomID, event: Any) -> None:
         """A group's or a forum's room: never a 1:1 conversation, never greeted. Words go
@@ -738,6 +763,10 @@ class CounselBot:
         if not room.encrypted:
             return  # never take content from an unencrypted room
         corrected = edited_words(event)
+        original = edited_event(event)
+        if corrected is not None and original is not None and await \
+                self.conductor.youth_retracted(room_id, sender, event_id, original, corrected, at):
+            return  # a waiting forum post changed or withdrawn
         if corrected is not None:
             # The words the youth's app shows; the body is only a fallback for apps without
             # edits, and may say anything ("* edited"). Still marked as an edit: an edit
