@@ -234,6 +234,17 @@ async def test_intake_keeps_order_and_is_idempotent(store: Store) -> None:
         await store.append_intake(IntakeMessage(C2, EventID("$m9"), b"x"), at=T0)
 
 
+async def test_one_intake_message_the_youth_deleted_goes_alone(store: Store) -> None:
+    router = await staffed(store)
+    first = IntakeMessage(C1, EventID("$m1"), b"ich bin Lena")
+    await step(store, router, ConversationOpened(T0, C1), "$m1", (new(C1),), (first,))
+    assert await store.append_intake(IntakeMessage(C1, EventID("$m2"), b"stress"), at=T0)
+    assert await store.delete_intake_message(C1, EventID("$m1"))
+    assert not await store.delete_intake_message(C1, EventID("$m1"))
+    assert not await store.delete_intake_message(C2, EventID("$m2"))
+    assert [i.body for i in await store.read_intake(C1)] == [b"stress"]
+
+
 async def test_a_failed_transition_writes_nothing(store: Store) -> None:
     router = await staffed(store)
     before = await store.load_router_snapshot()
