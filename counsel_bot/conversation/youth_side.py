@@ -196,6 +196,26 @@ class YouthSide:
             log.error("the staff could not be alerted to %s's unchecked message (%s)",
                       conversation, type(exc).__name__)
 
+    async def deleted(self, room_id: RoomID, youth: UserID, original: EventID) -> None:
+        """The youth deleted a message in their app (a name, a school, written and
+        regretted): a counsellor who joins later gets a transcript without it. Unless it may
+        be a crisis: a line flagged alone, or any line once the conversation had a flag
+        (the lines around a crisis are what its counsellor has to read), stays, as a
+        crisis deleted in shame must still reach somebody. A counsellor already there saw
+        it, and their app shows the deletion."""
+        c = self.conductor
+        record = await c.store.conversation_by_room(room_id)
+        if record is None or record.youth_user_id != youth:
+            return
+        current = c.router.conversation(record.conversation)
+        if current is None or current.crisis is not CrisisStatus.NONE:
+            return
+        item = next((i for i in await c.store.read_intake(record.conversation)
+                     if i.event_id == original), None)
+        if item is None or await c.crisis.flags_alone(item.body.decode("utf-8", "replace")):
+            return
+        await c.store.delete_intake_message(record.conversation, original)
+
     async def sent_unreadable(self, room_id: RoomID, event_id: EventID, at: datetime) -> None:
         c = self.conductor
         record = await c.store.conversation_by_room(room_id)

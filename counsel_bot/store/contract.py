@@ -171,6 +171,12 @@ class Store(Protocol):
 
     async def delete_intake(self, conversation: ConversationID) -> int: ...
 
+    async def delete_intake_message(self, conversation: ConversationID,
+                                    event_id: EventID) -> bool:
+        """One message the youth deleted before a later counsellor read it; False if it
+        is not (or no longer) kept."""
+        ...
+
     async def pending_outbox(self) -> list[OutboxEntry]:
         """Entries not yet done, oldest first."""
         ...

@@ -214,6 +214,13 @@ class MemoryStore:
         self._intake = [i for i in self._intake if i.conversation != conversation]
         return before - len(self._intake)
 
+    async def delete_intake_message(self, conversation: ConversationID,
+                                    event_id: EventID) -> bool:
+        before = len(self._intake)
+        self._intake = [i for i in self._intake
+                        if (i.conversation, i.event_id) != (conversation, event_id)]
+        return len(self._intake) < before
+
     async def pending_outbox(self) -> list[OutboxEntry]:
         return [
             OutboxEntry(

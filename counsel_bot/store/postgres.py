@@ -344,6 +344,14 @@ class PostgresStore:
                                       (conversation,))
             return cursor.rowcount
 
+    async def delete_intake_message(self, conversation: ConversationID,
+                                    event_id: EventID) -> bool:
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "DELETE FROM intake WHERE conversation = %s AND event_id = %s",
+                (conversation, event_id))
+            return cursor.rowcount > 0
+
     # --- outbox ------------------------------------------------------------------------------
 
     async def pending_outbox(self) -> list[OutboxEntry]:

@@ -327,6 +327,14 @@ class SqliteStore:
             cursor = await db.execute("DELETE FROM intake WHERE conversation = ?", (conversation,))
             return cursor.rowcount
 
+    async def delete_intake_message(self, conversation: ConversationID,
+                                    event_id: EventID) -> bool:
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "DELETE FROM intake WHERE conversation = ? AND event_id = ?",
+                (conversation, event_id))
+            return cursor.rowcount > 0
+
     # --- outbox ------------------------------------------------------------------------------
 
     async def pending_outbox(self) -> list[OutboxEntry]:

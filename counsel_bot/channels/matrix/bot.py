@@ -695,9 +695,9 @@ class CounselBot:
             await self._on_redaction(room_id, event)
 
     async def _on_redaction(self, room_id: RoomID, event: RedactionEvent) -> None:
-        """A youth deleted one of their messages. Only a waiting forum post is taken back;
-        the rest stays with the conversation for its counsellor (a crisis deleted in shame
-        must still reach somebody)."""
+        """A youth deleted one of their messages: a waiting forum post is withdrawn, and a
+        counsellor who joins later gets a transcript without it, unless it may be a crisis
+        (`YouthSide.deleted`)."""
         room = self.client.rooms.get(room_id)
         if room is None or await self._is_staff_room(room_id) \
                 or not await self._is_room_youth(room, event.sender):
