@@ -4,8 +4,15 @@ crisis, which must still reach somebody."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+from nio import RoomSendResponse
+
 from counsel_bot.core.ids import EventID, RoomID, UserID
+from tests.conftest import SynapseHandle, UserFactory
 from tests.groups.test_group_desk import Parts
+from tests.support.bot_harness import login_as, provision_bot, until
 
 HOME, YOUTH = RoomID("!home1:x"), UserID("@y1:x")
 
@@ -50,3 +57,48 @@ async def test_nobody_else_deletes_a_youths_words() -> None:
     await p.c.youth_retracted(HOME, UserID("@y2:x"), p.event(), EventID("$e1"), None,
                               p.clock.now())
     assert await kept(p) == [b"hallo, ich bin Lena Kowalski"]
+
+
+@pytest.mark.integration
+async def test_on_real_synapse_the_counsellor_never_reads_what_the_youth_deleted(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    counsellor = await login_as(synapse, await user_factory("counsellor"), tmp_path)
+    youth = await login_as(synapse, await user_factory("youth"), tmp_path)
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
+    bot = await process.start()
+    try:
+        staff_room = await counsellor.accept_invite()
+        room = await youth.open_chat(process.user_id)
+        await youth.wait_for(room, process.user_id, "anonym")
+        sent = await youth.client.room_send(
+            room, "m.room.message",
+            {"msgtype": "m.text", "body": "hallo ich bin Lena Kowalski aus der 8b"},
+            ignore_unverified_devices=True)
+        assert isinstance(sent, RoomSendResponse)
+        await youth.send(room, "ich hab voll stress mit meinen eltern")
+        record = None
+
+        async def both_kept() -> bool:
+            nonlocal record
+            record = await bot.store.conversation_by_room(RoomID(room))
+            return record is not None and len(await bot.store.read_intake(
+                record.conversation)) == 2
+        await until(both_kept, what="both messages kept for the counsellor")
+        assert record is not None
+        await youth.client.room_redact(room, sent.event_id)
+
+        async def one_left() -> bool:
+            assert record is not None
+            return len(await bot.store.read_intake(record.conversation)) == 1
+        await until(one_left, what="the deleted message left out")
+        await counsellor.send(staff_room, "!duty on")
+        await until(lambda: room in counsellor.invited_to(), what="the assignment")
+        await counsellor.accept_invite()
+        transcript = await youth.wait_for(room, process.user_id, "bisherigen Nachrichten")
+        assert "stress mit meinen eltern" in transcript
+        assert "Kowalski" not in transcript
+    finally:
+        await process.stop()
+        await youth.close()
+        await counsellor.close()
