@@ -102,3 +102,14 @@ async def test_on_real_synapse_the_counsellor_never_reads_what_the_youth_deleted
         await process.stop()
         await youth.close()
         await counsellor.close()
+
+
+async def test_an_edited_message_leaves_only_its_new_words_for_the_transcript() -> None:
+    p = Parts()
+    await p.start()
+    await p.youth(1, "hallo ich bin Lena Kowalski, ich hab stress")
+    edit, words = p.event(), "hallo, ich hab stress"
+    assert not await p.c.youth_retracted(HOME, YOUTH, edit, EventID("$e1"), words,
+                                         p.clock.now())
+    await p.c.youth_wrote(HOME, YOUTH, None, edit, f"* {words}", p.clock.now())
+    assert await kept(p) == [b"* hallo, ich hab stress"]
