@@ -261,15 +261,13 @@ class Conductor:
         words: str | None, at: datetime,
     ) -> bool:
         """A youth deleted (``words`` None) or edited an earlier message in their room: a
-        part whose message it was (a waiting forum post) takes it back; a deleted message
-        of their conversation is left out of later transcripts (`YouthSide.deleted`).
-        False: an edit is a message like any other (the conversation keeps what was said
-        before)."""
+        part whose message it was (a waiting forum post) takes it back; otherwise the old
+        words are left out of later transcripts (`YouthSide.taken_back`), and an edit goes
+        on as a message like any other (False)."""
         for addon in self.addons:
             if await addon.youth_retracted(room_id, youth, event_id, original, words, at):
                 return True
-        if words is None:
-            await self.youth.deleted(room_id, youth, original)
+        await self.youth.taken_back(room_id, youth, original)
         return False
 
     @_one_step

@@ -196,9 +196,10 @@ class YouthSide:
             log.error("the staff could not be alerted to %s's unchecked message (%s)",
                       conversation, type(exc).__name__)
 
-    async def deleted(self, room_id: RoomID, youth: UserID, original: EventID) -> None:
-        """The youth deleted a message in their app (a name, a school, written and
-        regretted): a counsellor who joins later gets a transcript without it. Unless it may
+    async def taken_back(self, room_id: RoomID, youth: UserID, original: EventID) -> None:
+        """The youth deleted or edited a message in their app (a name, a school, written
+        and regretted): a counsellor who joins later gets a transcript without it (an
+        edit's new words come as a message of their own, marked "* "). Unless it may
         be a crisis: a line flagged alone, or any line once the conversation had a flag
         (the lines around a crisis are what its counsellor has to read), stays, as a
         crisis deleted in shame must still reach somebody. A counsellor already there saw

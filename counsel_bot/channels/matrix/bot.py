@@ -697,7 +697,7 @@ class CounselBot:
     async def _on_redaction(self, room_id: RoomID, event: RedactionEvent) -> None:
         """A youth deleted one of their messages: a waiting forum post is withdrawn, and a
         counsellor who joins later gets a transcript without it, unless it may be a crisis
-        (`YouthSide.deleted`)."""
+        (`YouthSide.taken_back`)."""
         room = self.client.rooms.get(room_id)
         if room is None or await self._is_staff_room(room_id) \
                 or not await self._is_room_youth(room, event.sender):
