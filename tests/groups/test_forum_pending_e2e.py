@@ -6,17 +6,13 @@ came, and the posts could not be read for moderation, nor could any after them."
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from counsel_bot.conversation.forum import ForumTopic
-from counsel_bot.core.clock import FakeClock
 from tests.conftest import SynapseHandle, UserFactory
-from tests.groups.test_group_evening_e2e import join, setting
-from tests.support.bot_harness import NioYouth, login, provision_bot, until
+from tests.groups.forum_office import forum_office
+from tests.support.bot_harness import until
 
 pytestmark = pytest.mark.integration
 
@@ -27,21 +23,8 @@ LONG = ("Prüfungsangst ärgert mich, später hätte ich gern Ruhe. " * 80)[:390
 async def test_long_waiting_posts_are_still_shown_for_moderation(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
-    clock = FakeClock(datetime(2026, 12, 10, 12, 0, tzinfo=UTC))
-    host = await login(synapse, user_factory, tmp_path, "host")
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[host.client.user_id],
-                                  clock=clock)
-    process.settings = replace(process.settings, forum=(ForumTopic("schule", "Schule"),))
-    await process.start()
-    bot_id = process.user_id
-    closing: list[NioYouth] = [host]
-    try:
-        staff_room = await setting(process, "staff_room")
-        await join(host, staff_room)
-        youth = await login(synapse, user_factory, tmp_path, "youth")
-        closing.append(youth)
-        home = await youth.open_chat(bot_id)
-        await youth.wait_for(home, bot_id, "anonym")
+    async with forum_office(synapse, user_factory, tmp_path) as office:
+        youth, home, bot_id = office.youth, office.home, office.bot_id
         for n in range(10):  # SHOW_PENDING: a full page
             await youth.send(home, f"forum schule Beitrag {n}: {LONG}")
 
@@ -49,11 +32,8 @@ async def test_long_waiting_posts_are_still_shown_for_moderation(
                 return len([b for r, s, b in youth.received if r == home and s == bot_id
                             and "Freigabe" in b]) > n
             await until(received, what=f"post {n} received")
-        await host.send(staff_room, "!forum pending")
-        shown = await host.wait_for(staff_room, bot_id, "Wartende Forum-Beiträge", within=60)
+        await office.host.send(office.staff_room, "!forum pending")
+        shown = await office.host.wait_for(office.staff_room, bot_id,
+                                           "Wartende Forum-Beiträge", within=60)
         assert "Beitrag 0:" in shown
         assert LONG[-200:] in shown, "a post is shown whole"
-    finally:
-        await process.stop()
-        for client in closing:
-            await client.close()

@@ -4,18 +4,14 @@ approve what the youth took back (docs: `conversation/forum.py`)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from nio import RoomRedactResponse, RoomSendResponse
 
-from counsel_bot.conversation.forum import ForumTopic
-from counsel_bot.core.clock import FakeClock
 from tests.conftest import SynapseHandle, UserFactory
-from tests.groups.test_group_evening_e2e import join, setting
-from tests.support.bot_harness import NioYouth, login, provision_bot
+from tests.groups.forum_office import forum_office
+from tests.support.bot_harness import NioYouth
 
 pytestmark = pytest.mark.integration
 
@@ -32,22 +28,9 @@ async def _post(youth: NioYouth, room: str, body: str) -> str:
 async def test_a_youth_deletes_one_waiting_post_and_edits_another(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
-    clock = FakeClock(datetime(2026, 12, 10, 12, 0, tzinfo=UTC))
-    host = await login(synapse, user_factory, tmp_path, "host")
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[host.client.user_id],
-                                  clock=clock)
-    process.settings = replace(process.settings, forum=(ForumTopic("schule", "Schule"),))
-    await process.start()
-    bot_id = process.user_id
-    closing: list[NioYouth] = [host]
-    try:
-        staff_room = await setting(process, "staff_room")
-        await join(host, staff_room)
-        youth = await login(synapse, user_factory, tmp_path, "youth")
-        closing.append(youth)
-        home = await youth.open_chat(bot_id)
-        await youth.wait_for(home, bot_id, "anonym")
-
+    async with forum_office(synapse, user_factory, tmp_path) as office:
+        youth, home, bot_id = office.youth, office.home, office.bot_id
+        host, staff_room = office.host, office.staff_room
         first = await _post(youth, home, "forum schule ich bin Lena Kowalski aus der 8b")
         await youth.wait_for(home, bot_id, "Freigabe")
         redacted = await youth.client.room_redact(home, first, reason="mein Name")
@@ -70,7 +53,3 @@ async def test_a_youth_deletes_one_waiting_post_and_edits_another(
         shown = await host.wait_for(staff_room, bot_id, "Wartende Forum-Beiträge", within=60)
         assert "Mathe macht mich fertig" in shown
         assert "Lena" not in shown
-    finally:
-        await process.stop()
-        for client in closing:
-            await client.close()
