@@ -36,6 +36,8 @@ Client = TestClient[web.Request, web.Application]
 
 class BarrierStore:
     def __init__(self, store: MemoryStore) -> None:
+        # The bot's store itself, for what other processes write there (the CLI).
+        self.memory = store
         self._inner = sf.StoreSecondFactors(store)
         self.gate: asyncio.Barrier | None = None
 

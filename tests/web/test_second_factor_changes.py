@@ -14,7 +14,8 @@ from datetime import timedelta
 import pyotp
 
 from counsel_bot.web import COOKIE
-from tests.web.browsers import MakeEnv, enrol, login, secret_on
+from counsel_bot.web import second_factor as sf
+from tests.web.browsers import LEAD, MakeEnv, enrol, login, secret_on
 
 
 async def test_a_session_cannot_replace_the_second_factor_without_it(browsers: MakeEnv) -> None:
@@ -104,3 +105,24 @@ async def test_a_session_cannot_guess_its_way_to_replacing_the_second_factor(
     assert checked <= 100, f"{checked} guesses at the current code were checked in one day"
     # The lead's recovery codes still replace it (their phone lost, say).
     await enrol(lead, env.clock, current=lead_codes[0])
+
+
+async def test_a_reset_second_factor_ends_the_sessions_it_opened(browsers: MakeEnv) -> None:
+    """A lead whose phone was stolen has the administrator remove the second factor
+    (`counsel web reset-second-factor`, which writes the store beside the running bot): a
+    session opened with that phone's codes (the thief's) must not keep the dashboard for
+    the rest of its eight hours."""
+    env = await browsers()
+    lead = await env.client()
+    assert (await login(lead)).status == 303
+    lead_secret, _ = await enrol(lead, env.clock)
+    env.clock.advance(timedelta(minutes=1))
+    thief = await env.client()
+    assert (await login(thief, code=pyotp.TOTP(lead_secret).at(env.clock.now()))).status == 303
+    assert (await thief.get("/dashboard/data")).status == 200
+
+    assert await sf.StoreSecondFactors(env.store.memory).forget(LEAD)  # what the CLI does
+
+    assert (await thief.get("/dashboard/data")).status == 401
+    assert (await thief.get("/dashboard", allow_redirects=False)).headers["Location"] == "/login"
+    assert (await thief.get("/totp", allow_redirects=False)).headers["Location"] == "/login"
