@@ -161,7 +161,7 @@ class _Handlers:
     # --- login / logout --------------------------------------------------------------------
 
     async def login_form(self, request: web.Request) -> web.StreamResponse:
-        if self._session(request) is not None:
+        if await self._session(request) is not None:
             return _redirect("/dashboard")
         return self._login_page()
 
@@ -218,12 +218,12 @@ class _Handlers:
                     await self._second_factor.save(user_id, updated.encode())
                 except StoreError as exc:
                     return self._store_down(exc, user_id)
-                full = True
+                full, factor = True, updated.salt
             else:
                 # With require_totp the password alone opens only the enrolment page.
-                full = not self._settings.require_totp
+                full, factor = not self._settings.require_totp, None
         self._accounts.succeeded(account, client)
-        return self._signed_in(user_id, full=full)
+        return self._signed_in(user_id, full=full, factor=factor)
 
     def _store_down(self, exc: StoreError, user_id: str) -> web.Response:
         """The password was right, but the second factor cannot be read or spent now: a
@@ -237,9 +237,10 @@ class _Handlers:
         raw = await self._second_factor.load(user_id)
         return None if raw is None else sf.Enrolment.decode(raw)
 
-    def _signed_in(self, user_id: str, *, full: bool) -> web.StreamResponse:
+    def _signed_in(self, user_id: str, *, full: bool,
+                   factor: str | None) -> web.StreamResponse:
         now = self._clock.now()
-        token = self._sessions.create(user_id, now, full=full)
+        token = self._sessions.create(user_id, now, full=full, factor=factor)
         response = _redirect("/dashboard" if full else "/totp")
         self._set_cookie(response, token, now + timedelta(seconds=self._settings.session_seconds))
         return response
@@ -271,19 +272,39 @@ class _Handlers:
 
     # --- dashboard -------------------------------------------------------------------------
 
-    def _session(self, request: web.Request) -> str | None:
+    async def _session(self, request: web.Request) -> str | None:
         """The signed-in team lead, only with a full session (second factor given where
         required)."""
-        session = self._any_session(request)
+        session = await self._any_session(request)
         return None if session is None or not session.full else session.user_id
 
-    def _any_session(self, request: web.Request) -> Session | None:
-        return self._sessions.get(request.cookies.get(COOKIE), self._clock.now())
+    async def _any_session(self, request: web.Request) -> Session | None:
+        """The request's session while the second factor it was opened with is still the
+        lead's: `counsel web reset-second-factor` (another process, the store only) is what
+        an administrator does for a lead whose phone was stolen, and whoever holds the
+        phone must not keep the dashboard for the rest of the session."""
+        token = request.cookies.get(COOKIE)
+        session = self._sessions.get(token, self._clock.now())
+        if session is None or session.factor is None:
+            return session
+        try:
+            enrolment = await self._enrolment(session.user_id)
+        except StoreError as exc:
+            # Kept: the bot's database will answer again, and a lead watching the crisis
+            # flags is not thrown out meanwhile; a reset is read once it does.
+            log.error("dashboard: the second factor could not be read (%s); the session "
+                      "goes on", type(exc).__name__)
+            return session
+        if enrolment is None or enrolment.salt != session.factor:
+            log.info("dashboard session ended: its second factor was removed or replaced")
+            self._sessions.end(token)
+            return None
+        return session
 
     # --- two-factor enrolment --------------------------------------------------------------
 
     async def totp_form(self, request: web.Request) -> web.StreamResponse:
-        session = self._any_session(request)
+        session = await self._any_session(request)
         if session is None:
             return _redirect("/login")
         if self._second_factor is None:
@@ -297,7 +318,7 @@ class _Handlers:
         return await self._totp_page(session, secret)
 
     async def totp_enrol(self, request: web.Request) -> web.StreamResponse:
-        session = self._any_session(request)
+        session = await self._any_session(request)
         if session is None:
             return _redirect("/login")
         if self._second_factor is None:
@@ -336,7 +357,7 @@ class _Handlers:
                 session.user_id, sf.Enrolment(enrolment.secret, enrolment.salt,
                                               enrolment.recovery_hashes, step).encode())
         self._pending.pop(_pending_key(token), None)
-        fresh = self._sessions.rotate(token, now)
+        fresh = self._sessions.rotate(token, now, factor=enrolment.salt)
         if fresh is None:  # the session ended while the code was checked
             return _redirect("/login")
         self._sessions.end_others(session.user_id, fresh)
@@ -356,7 +377,7 @@ class _Handlers:
         return web.Response(text=html, status=status, content_type=_HTML, charset="utf-8")
 
     async def dashboard(self, request: web.Request) -> web.StreamResponse:
-        user = self._session(request)
+        user = await self._session(request)
         if user is None:
             return _redirect("/login")
         snap = await self._snapshot_for(user)
@@ -368,7 +389,7 @@ class _Handlers:
         return web.Response(text=html, content_type=_HTML, charset="utf-8")
 
     async def dashboard_data(self, request: web.Request) -> web.StreamResponse:
-        user = self._session(request)
+        user = await self._session(request)
         if user is None:
             return web.json_response({"error": "sign in at /login"}, status=401)
         snap = await self._snapshot_for(user)

@@ -30,6 +30,9 @@ class Session:
     expires_at: datetime
     # False: password only, where a second factor is required; opens the enrolment page only.
     full: bool = True
+    # The second factor the session was opened with (its enrolment's salt), None without
+    # one: the session lasts only as long as that enrolment (app.py, `_any_session`).
+    factor: str | None = None
 
 
 class SessionTable:
@@ -37,17 +40,18 @@ class SessionTable:
         self._lifetime = lifetime
         self._sessions: dict[bytes, Session] = {}
 
-    def create(self, user_id: str, now: datetime, *, full: bool = True) -> str:
+    def create(self, user_id: str, now: datetime, *, full: bool = True,
+               factor: str | None = None) -> str:
         """A new session; returns the token for the cookie."""
         self._prune(now)
         if len(self._sessions) >= _MAX_SESSIONS:
             oldest = min(self._sessions, key=lambda k: self._sessions[k].expires_at)
             del self._sessions[oldest]
         token = secrets.token_urlsafe(32)
-        self._sessions[_key(token)] = Session(user_id, now + self._lifetime, full)
+        self._sessions[_key(token)] = Session(user_id, now + self._lifetime, full, factor)
         return token
 
-    def rotate(self, token: str, now: datetime) -> str | None:
+    def rotate(self, token: str, now: datetime, factor: str | None = None) -> str | None:
         """The second factor was given: a new token for a full session with the same end.
         The old token dies here, so one seen before the second factor (a proxy log, a fixed
         cookie) never opens the dashboard. None when `token` has no live session."""
@@ -56,7 +60,7 @@ class SessionTable:
             return None
         del self._sessions[_key(token)]
         fresh = secrets.token_urlsafe(32)
-        self._sessions[_key(fresh)] = Session(session.user_id, session.expires_at, True)
+        self._sessions[_key(fresh)] = Session(session.user_id, session.expires_at, True, factor)
         return fresh
 
     def end_others(self, user_id: str, keep: str) -> int:
