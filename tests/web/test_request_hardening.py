@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyotp
 import pytest
 
 from counsel_bot.store import StoreBusyError
-from tests.web.browsers import LEAD, MakeEnv, login
+from tests.web.browsers import LEAD, MakeEnv, login, secret_on
 
 _URLENCODED = "application/x-www-form-urlencoded"
 
@@ -109,3 +110,27 @@ async def test_a_store_that_does_not_answer_is_a_clear_503_not_a_crash(
     answer = await login(client)
     assert answer.status == 503
     assert "try again" in await answer.text()
+
+
+async def test_two_factor_set_up_with_a_store_that_does_not_answer_is_a_clear_503(
+    browsers: MakeEnv, monkeypatch: pytest.MonkeyPatch, caplog: Any,
+) -> None:
+    """/totp reads (and saves) the lead's enrolment in the store too: a locked database must
+    give the lead a page that says to retry, not aiohttp's bare 500 and a stack trace in
+    the log."""
+    env = await browsers()
+    client = await env.client()
+    assert (await login(client)).status == 303
+    secret = secret_on(await (await client.get("/totp")).text())
+
+    async def busy(*_args: object) -> bytes | None:
+        raise StoreBusyError("the database stayed locked; stop the other process and retry")
+
+    monkeypatch.setattr(env.store, "load", busy)
+    with caplog.at_level("DEBUG"):
+        shown = await client.get("/totp")
+        sent = await client.post("/totp", data={"code": pyotp.TOTP(secret).at(env.clock.now())})
+    assert [shown.status, sent.status] == [503, 503]
+    assert "try again" in await shown.text()
+    assert "try again" in await sent.text()
+    assert not [r for r in caplog.records if r.exc_info], "a stack trace was logged"
