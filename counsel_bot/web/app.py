@@ -74,6 +74,9 @@ _TOO_MANY_CODES = ("Too many wrong two-factor codes were entered for this accoun
                    "it.")
 _STORE_DOWN = ("Sign-in is not possible right now: the bot's database does not answer. Wait a "
                "minute and try again; if it lasts, tell your administrator.")
+_STORE_DOWN_TOTP = ("Two-factor sign-in cannot be set up right now: the bot's database does "
+                    "not answer. Wait a minute and try again; if it lasts, tell your "
+                    "administrator.")
 _WRONG_CODES_PER_DAY = 100
 _MAX_PENDING = 1000
 _MAX_FORM_BYTES = 16 * 1024
@@ -225,11 +228,12 @@ class _Handlers:
         self._accounts.succeeded(account, client)
         return self._signed_in(user_id, full=full, factor=factor)
 
-    def _store_down(self, exc: StoreError, user_id: str) -> web.Response:
+    def _store_down(self, exc: StoreError, user_id: str, message: str = _STORE_DOWN
+                    ) -> web.Response:
         """The password was right, but the second factor cannot be read or spent now: a
         page that says to retry, not aiohttp's bare 500."""
         log.error("dashboard sign-in: the store did not answer (%s)", type(exc).__name__)
-        return self._login_page(_STORE_DOWN, user_id=user_id, status=503)
+        return self._login_page(message, user_id=user_id, status=503)
 
     async def _enrolment(self, user_id: str) -> sf.Enrolment | None:
         if self._second_factor is None:
@@ -304,6 +308,12 @@ class _Handlers:
     # --- two-factor enrolment --------------------------------------------------------------
 
     async def totp_form(self, request: web.Request) -> web.StreamResponse:
+        try:
+            return await self._totp_form(request)
+        except StoreError as exc:
+            return self._store_down(exc, "", _STORE_DOWN_TOTP)
+
+    async def _totp_form(self, request: web.Request) -> web.StreamResponse:
         session = await self._any_session(request)
         if session is None:
             return _redirect("/login")
@@ -318,6 +328,14 @@ class _Handlers:
         return await self._totp_page(session, secret)
 
     async def totp_enrol(self, request: web.Request) -> web.StreamResponse:
+        """A store that does not answer changes nothing: the secret shown stays pending, so
+        the same code (or the next) can be sent again."""
+        try:
+            return await self._totp_enrol(request)
+        except StoreError as exc:
+            return self._store_down(exc, "", _STORE_DOWN_TOTP)
+
+    async def _totp_enrol(self, request: web.Request) -> web.StreamResponse:
         session = await self._any_session(request)
         if session is None:
             return _redirect("/login")
