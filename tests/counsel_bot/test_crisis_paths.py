@@ -149,6 +149,26 @@ async def test_an_unreviewed_flag_still_pages_the_lead_after_the_youth_writes_en
     assert [p.mentions for p in pages] == [(LEA,)]
 
 
+async def test_an_unreviewed_flag_of_a_closed_conversation_pages_its_own_offices_lead() -> None:
+    """With offices, the page about a flag nobody reviewed before the youth left goes to the
+    conversation's office, as every other page does: not to the main staff room with every
+    office's leads named (another office's staff learn of a youth's crisis that is not
+    theirs, and the page is not where the office's own staff read)."""
+    c = await office(settings_from_mapping(OFFICES))
+    await staff(c, ANNA, "!duty on", T0)
+    await youth(c, "Stress mit meinen Eltern, 89073", T0)
+    cid = await conversation_of(c)
+    current = c.router.conversation(cid)
+    assert current is not None
+    assert (current.office, current.assigned_to) == ("familie", ANNA)
+    await youth(c, CRISIS, T0 + timedelta(seconds=10))  # Anna does not look at it
+    await youth(c, "ende", T0 + timedelta(seconds=20))
+    assert c.router.conversation(cid) is None
+    await ticks(c, 1, 3, 10, 30)
+    pages = [e for e in await staff_notices(c) if e.key == "staff_lead_page_closed"]
+    assert [(p.office, p.mentions) for p in pages] == [("familie", (LEA,))]
+
+
 # -- words written after the close ---------------------------------------------------------
 
 async def closed_by_anna(c: Conductor) -> ConversationID:
