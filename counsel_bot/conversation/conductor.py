@@ -199,6 +199,10 @@ class Conductor:
         saved = {ConversationID(key.removeprefix(crisis_flags.WAIT_PREFIX)): value
                  for key, value in await store.settings(crisis_flags.WAIT_PREFIX)}
         conductor.crisis.restore_waiting(snapshot, now, ended, saved)
+        for cid in ended:
+            record = await store.conversation(cid)
+            if record is not None:
+                conductor.crisis.closed(cid, record.office)
         for conversation in snapshot.conversations:
             await conductor._remember(conversation.conversation)
         await conductor.devices.load()
@@ -449,13 +453,15 @@ class Conductor:
 
     def _leads_to_call(self, conversation: ConversationID) -> tuple[str, tuple[UserID, ...]]:
         """Whom a crisis nobody handled, or a youth nobody else can take, calls, and the
-        office whose staff room it goes to: the office's leads (or the on-call office's);
-        all leads without offices, for a conversation that has ended, or when none is
-        named ("" = the conversation's office's room)."""
+        office whose staff room it goes to: the office's leads (or the on-call office's),
+        also for a conversation that closed while its flag waited; all leads without
+        offices, for a conversation whose office is not known, or when none is named
+        ("" = the conversation's office's room)."""
         if not self.policy.offices.enabled:
             return "", self.every_lead()
         office, leads = offices.leads_for(conversation, self.router, self.policy.router.offices,
-                                          self.policy.offices)
+                                          self.policy.offices,
+                                          self.crisis.ended_in.get(conversation))
         return office, leads or self.every_lead()
 
     # -- the transition (transition.py) and erasure ---------------------------------------

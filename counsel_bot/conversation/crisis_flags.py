@@ -117,6 +117,9 @@ class CrisisFlags:
         self._saved: dict[ConversationID, str] = {}
         # Short lines written after the close, and when (`flags_after_close`).
         self._after_close: dict[ConversationID, list[tuple[datetime, str]]] = {}
+        # The office of a conversation that closed while its flag waited for a human: the
+        # router forgets it, and its page goes to that office's leads (`page_leads`).
+        self.ended_in: dict[ConversationID, str] = {}
 
     @property
     def escalate_after(self) -> timedelta:
@@ -169,11 +172,13 @@ class CrisisFlags:
             conversation: lines for conversation, lines in self._after_close.items()
             if timedelta(0) <= now - lines[-1][0] <= AFTER_CLOSE_WINDOW}
 
-    def closed(self, conversation: ConversationID) -> None:
+    def closed(self, conversation: ConversationID, office: str | None = None) -> None:
         """The conversation's last few messages, kept in memory for the next judgement,
         go: nothing judges them again, and a closed conversation's words should not sit
-        in the process until its next restart."""
+        in the process until its next restart. Its `office` is kept while its flag waits."""
         self._risk.pop(conversation, None)
+        if office is not None and conversation in self._escalation.saved():
+            self.ended_in[conversation] = office
 
     def reopened(self, conversation: ConversationID) -> None:
         """The conversation is open again: its level starts afresh, so the words that
@@ -315,6 +320,8 @@ class CrisisFlags:
         staff room it names ("" = the conversation's office's, transition.py), each wait
         once. See `EscalationTracker` for what a wait is."""
         self._escalation.update(snapshot, step.at)
+        waiting = self._escalation.saved().keys()
+        self.ended_in = {c: office for c, office in self.ended_in.items() if c in waiting}
         for due in self._escalation.due(step.at):
             conversation = due.conversation
             office, leads = leads_for(conversation)
@@ -345,6 +352,7 @@ class CrisisFlags:
         self._risk.pop(conversation, None)
         self._after_close.pop(conversation, None)
         self._counted.pop(conversation, None)
+        self.ended_in.pop(conversation, None)
         self._escalation.forget(conversation)
         self._save_waits(step)
         if self.details.pop(conversation, None) is not None:

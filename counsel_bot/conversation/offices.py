@@ -230,14 +230,19 @@ def lead_of(router: Router, rules: OfficeRules, user: UserID,
 
 
 def leads_for(conversation: ConversationID, router: Router, rules: OfficeRules,
-              book: OfficeBook) -> tuple[str, tuple[UserID, ...]]:
+              book: OfficeBook, ended_in: str | None = None) -> tuple[str, tuple[UserID, ...]]:
     """Whom a crisis flag nobody handled pages, and the office whose staff room the page
     goes to (they are members there): its office's leads, or, when its office has nobody
-    on duty or no team lead, the on-call office's. ("", ()) = nobody named: every lead."""
+    on duty or no team lead, the on-call office's. ``ended_in``: the office of a
+    conversation that has closed since. ("", ()) = nobody named: every lead."""
     current = router.conversation(conversation)
-    if current is None:
+    if current is not None:
+        office = rules.office_of(current)
+    elif ended_in is not None and rules.enabled:
+        office = ended_in if ended_in == UNDECIDED or ended_in in rules.offices \
+            else rules.fallback
+    else:
         return "", ()
-    office = rules.office_of(current)
     if office == UNDECIDED:
         office = book.fallback
     if office not in rules.staffed(router.snapshot().counsellors) \

@@ -71,7 +71,7 @@ class Transitions:
                 if isinstance(action, Closed):
                     c.video.end(step, action.conversation)
                     c.supervision.closed(step, action.conversation)
-                    c.crisis.closed(action.conversation)
+                    c.crisis.closed(action.conversation, _office(before, action.conversation))
                     c.appointments.closed(action.conversation,
                                           by_mail=_by_mail(before, action.conversation))
                 if isinstance(action, Reply) and action.message_key is ReplyKey.OFFICE_TRANSFERRED:
@@ -188,6 +188,11 @@ def _office_counter(
     office_metrics: OfficeMetrics, event: ev.Event, actions: list[Action], before: RouterSnapshot
 ) -> Callable[[CounselMetrics], None]:
     return lambda _metrics: office_metrics.routed(event, actions, before)
+
+
+def _office(snapshot: RouterSnapshot, conversation: ConversationID) -> str | None:
+    return next((c.office for c in snapshot.conversations if c.conversation == conversation),
+                None)
 
 
 def _by_mail(snapshot: RouterSnapshot, conversation: ConversationID) -> bool:

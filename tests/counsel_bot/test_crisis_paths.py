@@ -396,7 +396,8 @@ async def test_a_page_for_an_ended_conversation_names_an_office_lead() -> None:
     await youth(c, "ende", T0 + timedelta(seconds=20))
     await ticks(c, 1, 3, 10)
     [page] = [e for e in await staff_notices(c) if e.key == "staff_lead_page_closed"]
-    assert set(page.mentions) == {LEA, UserID("@ida:x")}
+    # Familie has nobody on duty: the on-call office's lead, as for an open conversation.
+    assert (page.office, page.mentions) == ("jugend", (UserID("@ida:x"),))
 
 
 async def test_a_conversation_opened_again_is_not_paged_as_ended() -> None:
