@@ -169,6 +169,24 @@ async def test_an_unreviewed_flag_of_a_closed_conversation_pages_its_own_offices
     assert [(p.office, p.mentions) for p in pages] == [("familie", (LEA,))]
 
 
+async def test_a_restart_does_not_lose_the_page_of_a_flag_its_counsellor_never_read() -> None:
+    """Anna had the conversation when the flag rose and never confirmed or dismissed it; the
+    youth wrote "ende". Without a restart the lead is paged (above); a restart before the
+    page fell due (an update, a crash) must not drop it: the wait was saved."""
+    c = await office()
+    await staff(c, ANNA, "!duty on", T0)
+    await youth(c, "hallo", T0)
+    await youth(c, CRISIS, T0 + timedelta(seconds=10))
+    await youth(c, "ende", T0 + timedelta(seconds=20))
+    later = T0 + timedelta(minutes=1)
+    again = await Conductor.open(c.store, CrisisDetector.from_directory(default_lexicon_dir()),
+                                 c.policy, later)
+    await again.sync_roster(later)
+    await ticks(again, 3, 10, 30)
+    pages = [e for e in await staff_notices(again) if e.key == "staff_lead_page_closed"]
+    assert [p.mentions for p in pages] == [(LEA,)]
+
+
 # -- words written after the close ---------------------------------------------------------
 
 async def closed_by_anna(c: Conductor) -> ConversationID:
