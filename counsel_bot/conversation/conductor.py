@@ -51,6 +51,7 @@ from counsel_bot.core.routing import events as ev
 from counsel_bot.core.routing.model import (
     Channel,
     ConversationSnapshot,
+    CrisisStatus,
     Role,
     RouterConfig,
     RouterSnapshot,
@@ -193,11 +194,19 @@ class Conductor:
         conductor.office_metrics = office_metrics
         # Before anything below commits and counts: the day goes on from what was counted.
         await conductor.transitions.restore_today()
-        # Ended lately with a flag nobody reviewed or took, and no lead paged about it yet.
-        ended = [cid for cid in await store.unreviewed_closed_since(now - ENDED_PAGE_WINDOW)
-                 if await store.get_setting(crisis_flags.paged_key(cid)) is None]
         saved = {ConversationID(key.removeprefix(crisis_flags.WAIT_PREFIX)): value
                  for key, value in await store.settings(crisis_flags.WAIT_PREFIX)}
+        # Ended lately with a flag nobody reviewed or took, and no lead paged about it yet;
+        # and ended with a wait saved, one its counsellor never reviewed included (the
+        # store's query knows only those nobody had), which pages as it would have.
+        closed = set(await store.unreviewed_closed_since(now - ENDED_PAGE_WINDOW))
+        for cid in saved.keys() - {c.conversation for c in snapshot.conversations} - closed:
+            record = await store.conversation(cid)
+            if record is not None and record.closed_at is not None \
+                    and record.crisis is CrisisStatus.RAISED:
+                closed.add(cid)
+        ended = [cid for cid in sorted(closed)
+                 if await store.get_setting(crisis_flags.paged_key(cid)) is None]
         conductor.crisis.restore_waiting(snapshot, now, ended, saved)
         for cid in ended:
             record = await store.conversation(cid)
