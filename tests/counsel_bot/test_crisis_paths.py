@@ -33,7 +33,7 @@ from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.messages import text
 from counsel_bot.core.routing import Assign, Closed
 from counsel_bot.runtime.runner import policy_from
-from counsel_bot.store import MemoryStore, SqliteStore
+from counsel_bot.store import MemoryStore, SqliteStore, StoreBusyError, Transition
 from tests.store.conftest import AeadSealer
 
 # A Tuesday afternoon in Berlin (inside the default opening hours).
@@ -185,6 +185,37 @@ async def test_a_restart_does_not_lose_the_page_of_a_flag_its_counsellor_never_r
     await ticks(again, 3, 10, 30)
     pages = [e for e in await staff_notices(again) if e.key == "staff_lead_page_closed"]
     assert [p.mentions for p in pages] == [(LEA,)]
+
+
+class _BusyOnce(MemoryStore):
+    """A store whose next commit fails (the database locked a moment), then works again."""
+
+    busy = False
+
+    async def commit_transition(self, transition: Transition) -> bool:
+        if self.busy:
+            self.busy = False
+            raise StoreBusyError("the database stayed locked; try again")
+        return await super().commit_transition(transition)
+
+
+async def test_a_page_whose_tick_failed_to_commit_goes_out_at_the_next_tick() -> None:
+    """The tick that falls due pages the lead; when its commit fails (a locked database),
+    nothing of it was written, so the next tick must page: the crisis nobody handled
+    still waits for a human."""
+    store = _BusyOnce(AeadSealer())
+    settings = Settings(staff=StaffSettings(counsellors=(ANNA,), team_leads=(LEA,)))
+    c = await Conductor.open(store, CrisisDetector.from_directory(default_lexicon_dir()),
+                             policy_from(settings), T0)
+    await c.sync_roster(T0)
+    await youth(c, "hallo", T0)
+    await youth(c, CRISIS, T0 + timedelta(seconds=5))  # nobody on duty: it waits
+    await ticks(c, 1)
+    store.busy = True
+    with pytest.raises(StoreBusyError):
+        await ticks(c, 5)
+    await ticks(c, 5.5, 6)
+    assert (await staff_keys(c)).count("staff_lead_page") == 1
 
 
 # -- words written after the close ---------------------------------------------------------
