@@ -194,6 +194,21 @@ class Conductor:
         conductor.office_metrics = office_metrics
         # Before anything below commits and counts: the day goes on from what was counted.
         await conductor.transitions.restore_today()
+        await conductor.restore_waits(snapshot, now)
+        for conversation in snapshot.conversations:
+            await conductor._remember(conversation.conversation)
+        await conductor.devices.load()
+        await conductor.appointments.load()
+        # What a crash left half done: a youth's crisis check committed after their
+        # invitation (youth_side.py). Counted like any flag, so the metrics come first.
+        await conductor.youth.finish_crisis_checks(now)
+        await conductor.youth.load_waiting()
+        return conductor
+
+    async def restore_waits(self, snapshot: RouterSnapshot, now: datetime) -> None:
+        """The crisis flags' waits for a human as the store keeps them: at a start, and
+        after a failed commit (a page of the failed step was never written: still due)."""
+        store = self.store
         saved = {ConversationID(key.removeprefix(crisis_flags.WAIT_PREFIX)): value
                  for key, value in await store.settings(crisis_flags.WAIT_PREFIX)}
         # Ended lately with a flag nobody reviewed or took, and no lead paged about it yet;
@@ -207,20 +222,11 @@ class Conductor:
                 closed.add(cid)
         ended = [cid for cid in sorted(closed)
                  if await store.get_setting(crisis_flags.paged_key(cid)) is None]
-        conductor.crisis.restore_waiting(snapshot, now, ended, saved)
+        self.crisis.restore_waiting(snapshot, now, ended, saved)
         for cid in ended:
             record = await store.conversation(cid)
             if record is not None:
-                conductor.crisis.closed(cid, record.office)
-        for conversation in snapshot.conversations:
-            await conductor._remember(conversation.conversation)
-        await conductor.devices.load()
-        await conductor.appointments.load()
-        # What a crash left half done: a youth's crisis check committed after their
-        # invitation (youth_side.py). Counted like any flag, so the metrics come first.
-        await conductor.youth.finish_crisis_checks(now)
-        await conductor.youth.load_waiting()
-        return conductor
+                self.crisis.closed(cid, record.office)
 
     async def _remember(self, conversation: ConversationID) -> None:
         record = await self.store.conversation(conversation)
@@ -421,7 +427,7 @@ class Conductor:
             await self.commit(step)
         if reminders_failed:
             # Their memory changed with the part of the step that was dropped.
-            await self.transitions.reload()
+            await self.transitions.reload(at)
         for addon in self.addons:
             await addon.tick(at)
 

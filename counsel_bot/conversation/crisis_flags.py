@@ -130,7 +130,10 @@ class CrisisFlags:
                         saved: Mapping[ConversationID, str] | None = None) -> None:
         """After a restart, flags nobody handled wait for a human again, from when their wait
         began (``saved``, `wait_key`; also those of conversations that ``ended`` just
-        before), and the reviewed ones are not counted again."""
+        before), and the reviewed ones are not counted again. Also after a failed commit:
+        what memory holds of the waits gives way to what the store does."""
+        self._escalation = EscalationTracker(self._escalation.timeout)
+        self.ended_in = {}
         self._escalation.restore(snapshot, now, ended, saved)
         self._saved = self._escalation.saved()
         for conversation in snapshot.conversations:

@@ -113,10 +113,10 @@ class Transitions:
         try:
             committed = await c.store.commit_transition(transition)
         except BaseException:
-            await self.reload()
+            await self.reload(step.at)
             raise
         if not committed:
-            await self.reload()  # handled before a restart: the store is the truth
+            await self.reload(step.at)  # handled before a restart: the store is the truth
             return False
         for done in step.committed:
             done()
@@ -161,12 +161,14 @@ class Transitions:
                 await c.store.get_setting(TODAY_KEY)):
             log.warning("today's figures in the store were unreadable; the day counts from 0")
 
-    async def reload(self) -> None:
+    async def reload(self, at: datetime) -> None:
         c = self.conductor
         snapshot = await c.store.load_router_snapshot()
         c.router = Router.from_snapshot(snapshot, c.policy.router)
         c.router.unsigned = c.devices.unsigned_staff()
         await self.restore_today()
+        # A lead's page marked sent in the failed step was never written: it is still due.
+        await c.restore_waits(snapshot, at)
         # The working-day parts changed their memory with the failed step: the store decides.
         await c.appointments.load()
         for conversation in snapshot.conversations:

@@ -187,7 +187,7 @@ class YouthSide:
         later start that can judge it still raises its flag."""
         c = self.conductor
         try:
-            await c.transitions.reload()  # the failed check may have moved the router
+            await c.transitions.reload(at)  # the failed check may have moved the router
             step = Change(at, None)
             step.add(SayToStaff("staff_message_set_aside", (("conversation", conversation),)),
                      f"crisis_unchecked:{conversation}:{event}")
