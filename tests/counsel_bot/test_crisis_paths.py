@@ -218,6 +218,26 @@ async def test_a_page_whose_tick_failed_to_commit_goes_out_at_the_next_tick() ->
     assert (await staff_keys(c)).count("staff_lead_page") == 1
 
 
+async def test_a_crisis_mail_whose_commit_failed_still_flags_when_it_comes_again() -> None:
+    """A mail's delivery whose commit fails is answered 451 and the bot goes on; the
+    sender's server delivers it again later. The words must flag then: the failed attempt
+    left the conversation's level raised in memory only, not in the router or the store."""
+    from tests.support.mail_office import RecordingSender, office_on
+
+    store = _BusyOnce(AeadSealer())
+    o = await office_on(store, RecordingSender(), T0)
+    cid = await o.mail.mail_opened(RoomID("!mail:x"), "mailto:kim@youth.example", "de", T0)
+    await o.mail.mail_received(cid, EventID("$mail1"), "hallo, ich hab stress", T0)
+    store.busy = True
+    with pytest.raises(StoreBusyError):
+        await o.mail.mail_received(cid, EventID("$mail2"), CRISIS, T0 + timedelta(minutes=1))
+    await o.mail.mail_received(cid, EventID("$mail2"), CRISIS, T0 + timedelta(minutes=11))
+    current = o.conductor.router.conversation(cid)
+    assert current is not None
+    assert current.crisis.value == "raised"
+    assert "staff_crisis_alert" in await staff_keys(o.conductor)
+
+
 # -- words written after the close ---------------------------------------------------------
 
 async def closed_by_anna(c: Conductor) -> ConversationID:
