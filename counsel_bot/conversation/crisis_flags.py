@@ -183,6 +183,13 @@ class CrisisFlags:
         if office is not None and conversation in self._escalation.saved():
             self.ended_in[conversation] = office
 
+    def forget_levels(self) -> None:
+        """After a failed commit: a level the failed step raised was never written (the
+        router holds no flag for it), and the same words delivered again (a mail after its
+        451) would not raise it a second time. Each conversation's level starts again from
+        the router's, as after a restart (`observe`'s ``known_tier``)."""
+        self._risk.clear()
+
     def reopened(self, conversation: ConversationID) -> None:
         """The conversation is open again: its level starts afresh, so the words that
         reopened it alert the staff room even at the level it had before the close."""

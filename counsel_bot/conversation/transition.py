@@ -169,6 +169,7 @@ class Transitions:
         await self.restore_today()
         # A lead's page marked sent in the failed step was never written: it is still due.
         await c.restore_waits(snapshot, at)
+        c.crisis.forget_levels()
         # The working-day parts changed their memory with the failed step: the store decides.
         await c.appointments.load()
         for conversation in snapshot.conversations:
