@@ -62,7 +62,9 @@ _CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
-_WRONG = "Wrong Matrix ID or password, or this account is not a team lead."
+_WRONG = ("Wrong Matrix ID or password, or this account is not a team lead. Sure of your "
+          "password? Wait a minute and try again: the homeserver may be limiting sign-in "
+          "attempts.")
 _WRONG_CODE = ("The two-factor code is missing or wrong (or was used already). Enter the "
                "six-digit code your authenticator app shows now, or a recovery code.")
 _WRONG_CURRENT = ("Two-factor sign-in is on already. To replace it, also enter a code from "

@@ -68,10 +68,12 @@ class MatrixPasswordAuth:
                 if resp.status in (400, 401, 403):
                     return None, None
                 if resp.status == 429:
-                    raise AuthUnavailableError(
-                        "the homeserver limits sign-in attempts right now; wait a minute and "
-                        "try again"
-                    )
+                    # Refused like a wrong password: only leads are asked about, and anyone
+                    # can use up an account's attempts at the homeserver's own /login, so
+                    # an answer of its own would tell which IDs are team leads.
+                    log.warning("the homeserver limits sign-in attempts; a dashboard "
+                                "sign-in was refused for it")
+                    return None, None
                 if resp.status != 200:
                     raise AuthUnavailableError(
                         f"the homeserver answered the sign-in check with HTTP {resp.status}; "
