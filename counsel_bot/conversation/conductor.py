@@ -42,6 +42,7 @@ from counsel_bot.core import appointments as ap
 from counsel_bot.core.crisis import Assessor
 from counsel_bot.core.device_trust_check import DeviceTrustCheck
 from counsel_bot.core.effects import SayToStaff, SayToYouth, Transcript
+from counsel_bot.core.escalation import ENDED
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.messages import Language
 from counsel_bot.core.offices import OfficeBook
@@ -215,7 +216,8 @@ class Conductor:
         # and ended with a wait saved, one its counsellor never reviewed included (the
         # store's query knows only those nobody had), which pages as it would have.
         closed = set(await store.unreviewed_closed_since(now - ENDED_PAGE_WINDOW))
-        for cid in saved.keys() - {c.conversation for c in snapshot.conversations} - closed:
+        waiting = {cid for cid, value in saved.items() if value not in ("", ENDED)}
+        for cid in waiting - {c.conversation for c in snapshot.conversations} - closed:
             record = await store.conversation(cid)
             if record is not None and record.closed_at is not None \
                     and record.crisis is CrisisStatus.RAISED:
