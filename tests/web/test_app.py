@@ -363,3 +363,27 @@ def test_counsellor_label_must_match_the_metrics() -> None:
     with pytest.raises(WebSettingsError, match="counsellor_label"):
         build_web_app(CounselMetrics(clock, counsellor_label=False), MemorySource(clock),
                       FakeAuth({}), WebSettings(counsellor_label=True), clock)
+
+
+@pytest.mark.parametrize(("headers", "secure"), [
+    ({"X-Forwarded-For": "198.51.100.7", "X-Forwarded-Proto": "https"}, True),
+    ({"X-Forwarded-For": "198.51.100.7", "Forwarded": "for=198.51.100.7;proto=https"}, True),
+    ({"X-Forwarded-For": "198.51.100.7", "X-Forwarded-Proto": "http"}, False),
+])
+async def test_behind_a_trusted_tls_proxy_the_session_cookie_is_secure(
+        make_env: MakeEnv, headers: dict[str, str], secure: bool) -> None:
+    # The README puts the dashboard behind a TLS proxy; an admin who forgot cookie_secure
+    # must not have the session cookie sent in clear by a browser that follows an http link.
+    env = await make_env(trusted_proxies=("127.0.0.1",))
+    resp = await env.client.post("/login", data={"user_id": LEAD, "password": PASSWORD},
+                                 allow_redirects=False, headers=headers)
+    assert resp.status == 303
+    assert ("Secure" in resp.headers["Set-Cookie"]) is secure
+
+
+async def test_an_untrusted_peer_cannot_claim_tls_for_it(make_env: MakeEnv) -> None:
+    env = await make_env()
+    resp = await env.client.post("/login", data={"user_id": LEAD, "password": PASSWORD},
+                                 allow_redirects=False, headers={"X-Forwarded-Proto": "https"})
+    assert resp.status == 303
+    assert "Secure" not in resp.headers["Set-Cookie"]
