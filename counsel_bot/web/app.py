@@ -51,7 +51,13 @@ from counsel_bot.web.snapshot import (
     OfficeDashboardSource,
     snapshot_to_json,
 )
-from homeserver_bridge.entry_page.client_key import client_address, limit_key, parse_networks
+from homeserver_bridge.entry_page.client_key import (
+    Network,
+    client_address,
+    limit_key,
+    parse_networks,
+    within,
+)
 from homeserver_bridge.entry_page.http_guard import read_form, same_site_posts
 
 log = logging.getLogger(__name__)
@@ -228,7 +234,7 @@ class _Handlers:
                 # With require_totp the password alone opens only the enrolment page.
                 full, factor = not self._settings.require_totp, None
         self._accounts.succeeded(account, client)
-        return self._signed_in(user_id, full=full, factor=factor)
+        return self._signed_in(request, user_id, full=full, factor=factor)
 
     def _store_down(self, exc: StoreError, user_id: str, message: str = _STORE_DOWN
                     ) -> web.Response:
@@ -243,19 +249,25 @@ class _Handlers:
         raw = await self._second_factor.load(user_id)
         return None if raw is None else sf.Enrolment.decode(raw)
 
-    def _signed_in(self, user_id: str, *, full: bool,
+    def _signed_in(self, request: web.Request, user_id: str, *, full: bool,
                    factor: str | None) -> web.StreamResponse:
         now = self._clock.now()
         token = self._sessions.create(user_id, now, full=full, factor=factor)
         response = _redirect("/dashboard" if full else "/totp")
-        self._set_cookie(response, token, now + timedelta(seconds=self._settings.session_seconds))
+        self._set_cookie(request, response, token,
+                         now + timedelta(seconds=self._settings.session_seconds))
         return response
 
-    def _set_cookie(self, response: web.StreamResponse, token: str, ends: datetime) -> None:
+    def _set_cookie(self, request: web.Request, response: web.StreamResponse, token: str,
+                    ends: datetime) -> None:
         seconds = max(int((ends - self._clock.now()).total_seconds()), 1)
+        # Behind the TLS proxy the README asks for, Secure whether or not cookie_secure was
+        # set: a browser that follows one http:// link must not send the session in clear.
+        secure = self._settings.cookie_secure or request.secure or _tls_proxy(
+            request, self._trusted)
         response.set_cookie(
             COOKIE, token, httponly=True, samesite="Strict", path="/",
-            secure=self._settings.cookie_secure, max_age=seconds,
+            secure=secure, max_age=seconds,
         )
 
     async def logout(self, request: web.Request) -> web.StreamResponse:
@@ -384,7 +396,7 @@ class _Handlers:
         log.info("dashboard two-factor sign-in turned on")
         html = render_recovery_codes(self._assets, user=session.user_id, codes=codes)
         response = web.Response(text=html, content_type=_HTML, charset="utf-8")
-        self._set_cookie(response, fresh, session.expires_at)
+        self._set_cookie(request, response, fresh, session.expires_at)
         return response
 
     async def _totp_page(self, session: Session, secret: str, message: str = "",
@@ -484,6 +496,17 @@ _FORWARDING_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
 
 def _forwarded(request: web.Request) -> bool:
     return any(name in request.headers for name in _FORWARDING_HEADERS)
+
+
+def _tls_proxy(request: web.Request, trusted: tuple[Network, ...]) -> bool:
+    """A trusted proxy says the browser reached it over TLS (X-Forwarded-Proto or the
+    Forwarded header's proto); anybody else's word for it counts for nothing."""
+    if request.remote is None or not within(request.remote, trusted):
+        return False
+    protos = [p.strip().lower() for value in request.headers.getall("X-Forwarded-Proto", ())
+              for p in value.split(",")]
+    forwarded = ",".join(request.headers.getall("Forwarded", ())).lower()
+    return (bool(protos) and protos[-1] == "https") or "proto=https" in forwarded.replace(" ", "")
 
 
 def _bearer_required(why: str) -> web.Response:

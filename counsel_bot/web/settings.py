@@ -38,7 +38,8 @@ class WebSettings:
     # entry page; empty means the peer address is the client, whatever headers say. Behind
     # the TLS proxy the docs recommend, set its address here, or every lead shares one limit.
     trusted_proxies: tuple[str, ...] = ()
-    # Set when a TLS proxy serves the dashboard, so the session cookie never travels in clear.
+    # Set when a TLS proxy serves the dashboard, so the session cookie never travels in clear
+    # (a trusted proxy that forwards X-Forwarded-Proto: https makes it Secure anyway).
     cookie_secure: bool = False
     # Team leads must sign in with a second factor (TOTP): without one set up, the password
     # opens only the enrolment page; with one, a sign-in without the code is refused.
