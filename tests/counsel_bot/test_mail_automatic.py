@@ -1,0 +1,77 @@
+"""Mail that marks itself automatic (Auto-Submitted, Precedence: list, List-Id): a school's
+mailing list or a contact form in front of the office address may mark every mail so, and a
+youth's words come through it. Such mail is read for crisis words: flagged, it reaches a
+person; it is never answered automatically (RFC 3834), neither acknowledged nor sent the
+crisis numbers (a list would send them to all its members).
+
+Real conductor, mail channel, executor and store, the office's real inbound SMTP server; a
+recording sender stands in for the relay."""
+
+from __future__ import annotations
+
+import asyncio
+from email.message import EmailMessage
+
+import aiosmtplib
+
+from counsel_bot.core.effects import SayToStaff, decode_effect
+from counsel_bot.store import MemoryStore
+from homeserver_bridge.mail import MailSettings, start_inbound
+from tests.store.conftest import AeadSealer
+from tests.support.mail_office import AT, OFFICE, Office, RecordingSender, office_on, perform_mails
+
+
+async def _through_the_office_inbox(office: Office, message: EmailMessage, *,
+                                    sender: str) -> None:
+    server = await start_inbound(
+        MailSettings(enabled=True, listen_port=0, office_address=OFFICE,
+                     smtp_host="127.0.0.1", smtp_starttls=False),
+        office.mail, now=lambda: AT)
+    try:
+        await asyncio.wait_for(aiosmtplib.send(
+            message, hostname="127.0.0.1", port=server.port, start_tls=False, sender=sender), 10)
+    finally:
+        await server.stop()
+
+
+def _list_mail(words: str) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"] = "kim@youth.example"
+    mail["To"] = OFFICE
+    mail["Subject"] = "Klassenliste 8b"
+    mail["Message-ID"] = "<list-1@school.example>"
+    mail["List-Id"] = "Klasse 8b <8b.school.example>"
+    mail["Precedence"] = "list"
+    mail.set_content(words)
+    return mail
+
+
+async def _staff_alerts(office: Office) -> list[str]:
+    return [effect.key for effect in
+            (decode_effect(e.payload) for e in await office.conductor.store.pending_outbox())
+            if isinstance(effect, SayToStaff)]
+
+
+async def test_a_list_mail_with_crisis_words_reaches_a_person_and_is_not_answered() -> None:
+    sender = RecordingSender()
+    office = await office_on(MemoryStore(AeadSealer()), sender)
+    await _through_the_office_inbox(
+        office, _list_mail("ich bring mich um, heute abend, ich halte das nicht mehr aus"),
+        sender="8b-bounces@school.example")
+    conversations = office.conductor.router.snapshot().conversations
+    assert len(conversations) == 1, "the crisis mail was dropped unread"
+    assert conversations[0].crisis.value != "none"
+    assert "staff_crisis_alert" in await _staff_alerts(office)
+    await perform_mails(office)
+    assert sender.sent == [], "an automatic mail was answered automatically"
+
+
+async def test_an_automatic_mail_without_crisis_words_still_opens_nothing() -> None:
+    sender = RecordingSender()
+    office = await office_on(MemoryStore(AeadSealer()), sender)
+    await _through_the_office_inbox(
+        office, _list_mail("Erinnerung: Morgen ist Wandertag, bitte Brotzeit mitbringen."),
+        sender="8b-bounces@school.example")
+    assert office.conductor.router.snapshot().conversations == ()
+    await perform_mails(office)
+    assert sender.sent == []
