@@ -151,8 +151,10 @@ class _Handler:
             # not by envelope: a forward in front of the bot may put the office's address
             # there for every youth's mail. And only with no other Reply-To: the office's
             # website form, or a forward rewriting From, sends a youth's words From the
-            # office with the youth's address there.
-            result = dataclasses.replace(result, auto_generated=True)
+            # office with the youth's address there. Not handed on: automatic mail is read
+            # for crisis words, and the counsellor's own (quoting the youth's) would flag.
+            log.info("an inbound mail was the office's own come back; not delivered")
+            return "250 2.0.0 OK"
         if isinstance(result, Bounce):
             if await self._bounce(result, envelope_sender, self._office_of(envelope)):
                 return "250 2.0.0 Refused; the sender gets an explanation"

@@ -177,8 +177,11 @@ class MailChannel:
         time: two copies of one new mail at once (To: and Cc: two office addresses, or a
         sender's retry on a second connection) would each find no thread yet and open a
         conversation each. Mail comes seldom enough that waiting costs nothing."""
-        if mail.auto_generated:
-            return  # out-of-office and list mail neither open nor continue a case
+        if mail.auto_generated and not await self.conductor.crisis.flags_alone(_as_text(mail)):
+            # Out-of-office and list mail neither open nor continue a case. Read first: a
+            # school's list or a contact form that marks its mail automatic may carry a
+            # youth's crisis, which must reach a person (and is never answered by mail).
+            return
         async with self._delivering:
             if await self._continue(mail):
                 return
@@ -208,7 +211,7 @@ class MailChannel:
             or mail_office(self.conductor.policy.offices, mail.text, language), thread=mail)
         await self.mail_received(
             conversation, message_event_id(mail.message_id), _as_text(mail), self.now(),
-            written=mail.text, first=True)
+            written=mail.text, first=True, automatic=mail.auto_generated)
 
     async def _deliver_to(self, conversation: ConversationID, mail: InboundMail) -> None:
         # The opening mail again: its delivery stopped after the conversation was opened
@@ -217,7 +220,7 @@ class MailChannel:
         await self._remember_thread(conversation, mail)
         await self.mail_received(
             conversation, message_event_id(mail.message_id), _as_text(mail), self.now(),
-            written=mail.text, first=first)
+            written=mail.text, first=first, automatic=mail.auto_generated)
 
     async def mail_opened(
         self, room_id: RoomID, address: str, language: Language, at: datetime,
@@ -246,11 +249,13 @@ class MailChannel:
 
     async def mail_received(
         self, conversation: ConversationID, event_id: EventID, text: str, at: datetime,
-        *, written: str | None = None, first: bool = False,
+        *, written: str | None = None, first: bool = False, automatic: bool = False,
     ) -> None:
         """A youth's mail (``written``: its body without the subject line) in the queue and
         the room; a yes or no to an appointment proposed by mail is also its answer. The
-        ``first`` mail of a conversation is acknowledged (`_acknowledge`)."""
+        ``first`` mail of a conversation is acknowledged (`_acknowledge`). An ``automatic``
+        mail (read because of its crisis words) gets no mail back (RFC 3834): a list would
+        send it to all its members, a robot answer it again; the staff are alerted."""
         if await self.store.is_processed(event_id):
             return  # the same mail again (an SMTP retry)
         change = Change(at, event_id)
@@ -258,13 +263,16 @@ class MailChannel:
         current = self.conductor.router.conversation(conversation)
         if current is not None and current.assigned_to is not None:
             change.add(PostText(conversation, text))
-        if current is not None and current.channel is Channel.MAIL:
+        if current is not None and current.channel is Channel.MAIL and not automatic:
             # The mail stays a message for the counsellor either way; answered in the same
             # transition, so an SMTP retry of this mail (same Message-ID) answers nothing.
             self.conductor.appointments.mail_answered(
                 change, conversation, text if written is None else written)
         await self.conductor.check_crisis(change, conversation, text)
-        if first:
+        if automatic:
+            change.effects[:] = [(effect, tag) for effect, tag in change.effects
+                                 if not isinstance(effect, MailToYouth)]
+        elif first:
             self._acknowledge(change, conversation)
         await self.conductor.commit(change)
 
