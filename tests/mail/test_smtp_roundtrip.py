@@ -414,3 +414,17 @@ async def test_nothing_identifying_is_logged(
     assert "refused (too_many_attachments); bounce sent" in logged
     for secret in (canary, YOUTH, "kim@"):
         assert secret not in logged
+
+
+async def test_a_reply_to_naming_the_office_itself_is_not_where_replies_go(
+    office: Office,
+) -> None:
+    """A youth who hits "reply all", or whose form or forward sets Reply-To to the office,
+    names the office's own address there. Taken as the youth's, every reply the counsellor
+    wrote went to the office, came back as its own mail and was dropped: the youth never
+    heard back. Their From is where they are reached."""
+    await send_to_office(office, youth_mail("Hallo, mir geht es schlecht.",
+                                            "<k-replyto@youth.example>",
+                                            Reply_To=OFFICE.upper()))
+    mail = await asyncio.wait_for(office.sink.mails.get(), WAIT)
+    assert mail.reply_address == YOUTH
