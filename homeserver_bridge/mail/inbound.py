@@ -155,6 +155,11 @@ class _Handler:
             # for crisis words, and the counsellor's own (quoting the youth's) would flag.
             log.info("an inbound mail was the office's own come back; not delivered")
             return "250 2.0.0 OK"
+        if isinstance(result, InboundMail) and _normalise(result.reply_address) in self._addresses:
+            # "Reply all", or a form or forward naming the office in Reply-To: replies sent
+            # there come back as the office's own and are dropped, and the youth never hears
+            # back. From is where they are reached.
+            result = dataclasses.replace(result, reply_address=result.from_address)
         if isinstance(result, Bounce):
             if await self._bounce(result, envelope_sender, self._office_of(envelope)):
                 return "250 2.0.0 Refused; the sender gets an explanation"
