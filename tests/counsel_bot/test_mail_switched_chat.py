@@ -10,8 +10,8 @@ from email.message import EmailMessage
 import aiosmtplib
 
 from counsel_bot.config import OpeningHoursSettings
-from counsel_bot.core.effects import PostText, SayToStaff, decode_effect
-from counsel_bot.core.ids import ConversationID
+from counsel_bot.core.effects import PostText, SayToStaff, SayToYouth, decode_effect
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.mail_deadline import MailDeadlines
 from counsel_bot.core.opening_hours import OpeningHours
 from counsel_bot.store import MemoryStore
@@ -141,3 +141,27 @@ async def test_a_contact_form_mail_from_the_office_with_the_youths_reply_to_open
     record = await office.conductor.store.conversation(current.conversation)
     assert record is not None
     assert record.youth_user_id == "mailto:kim@youth.example"
+
+
+async def test_a_chat_youth_who_gives_the_offices_own_address_stays_in_the_chat() -> None:
+    """Asked for their address, a youth types the one on the office's website. Switched to
+    it, every reply of the counsellor went to the office, came back as the office's own
+    mail and was dropped: the youth, told "replies go to your address", never heard again.
+    They are told the address cannot be used and can give their own."""
+    office = await office_on(MemoryStore(AeadSealer()), RecordingSender())
+    c = office.conductor
+    room, youth = RoomID("!chat:x"), UserID("@kim:x")
+    await c.youth_wrote(room, youth, "Kim", EventID("$1"), "Hallo, ich brauche Hilfe", AT)
+    await c.youth_wrote(room, youth, "Kim", EventID("$2"), "mail", AT)
+    await c.youth_wrote(room, youth, "Kim", EventID("$3"), OFFICE.capitalize(), AT)
+    record = await c.store.conversation_by_room(room)
+    assert record is not None
+    current = c.router.conversation(record.conversation)
+    assert current is not None
+    assert current.channel.value == "chat", "switched to the office's own address"
+    told = [decode_effect(e.payload) for e in await c.store.pending_outbox()]
+    assert [e for e in told if isinstance(e, SayToYouth) and e.key == "mail.address_unusable"]
+    await c.youth_wrote(room, youth, "Kim", EventID("$4"), "kim@youth.example", AT)
+    current = c.router.conversation(record.conversation)
+    assert current is not None
+    assert current.channel.value == "mail", "their own address, given next, is taken"
