@@ -17,6 +17,7 @@ from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.welcome import welcome
 from counsel_bot.core import commands as cmd
 from counsel_bot.core.effects import InviteYouth, Leave, SayToStaff, SayToYouth, SetTopic
+from counsel_bot.core.errors import MailAddressRefused
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.incoming_text import (
     looks_like_case_code,
@@ -98,9 +99,13 @@ class YouthSide:
             conversation = record.conversation
         address = mail_address(body) if conversation in self.mail_asked else None
         if address is not None and c.mail_switch is not None:
-            self.mail_asked.discard(conversation)
-            step.settings.append((mail_asked_key(conversation), ""))
-            await c.mail_switch(step, conversation, address)
+            try:
+                await c.mail_switch(step, conversation, address)
+            except MailAddressRefused:
+                step.add(SayToYouth(conversation, "mail.address_unusable"))
+            else:
+                self.mail_asked.discard(conversation)
+                step.settings.append((mail_asked_key(conversation), ""))
             await c.commit(step)  # the address itself is not kept as intake
             return
         if conversation in self.mail_asked and meant_as_mail_address(body):

@@ -7,3 +7,8 @@ class BotError(Exception):
 
 class StorageError(BotError):
     """The bot's database cannot be written; nothing was acted on."""
+
+
+class MailAddressRefused(BotError):
+    """A mail address given by a youth that their replies cannot go to (the office's own);
+    the youth is asked for their own."""

@@ -30,7 +30,7 @@ from tests.support.mail_office import (
 
 
 async def through_the_office_inbox(office: Office, message: EmailMessage, *,
-                                   sender: str) -> None:
+                                   sender: str, recipients: list[str] | None = None) -> None:
     """``message`` delivered over SMTP to the office's inbound server, as its relay would."""
     server = await start_inbound(
         MailSettings(enabled=True, listen_port=0, office_address=OFFICE,
@@ -38,7 +38,8 @@ async def through_the_office_inbox(office: Office, message: EmailMessage, *,
         office.mail, now=lambda: AT)
     try:
         await asyncio.wait_for(aiosmtplib.send(
-            message, hostname="127.0.0.1", port=server.port, start_tls=False, sender=sender), 10)
+            message, hostname="127.0.0.1", port=server.port, start_tls=False, sender=sender,
+            recipients=recipients), 10)
     finally:
         await server.stop()
 
@@ -97,22 +98,22 @@ async def test_a_switched_chat_nobody_answered_keeps_the_mail_deadline() -> None
 
 
 async def test_the_offices_own_mail_coming_back_is_never_taken_for_the_youths() -> None:
-    """A youth asked for their address types the office's (the one on the website), or an
-    address that forwards to it: each reply of the counsellor comes back to the office's
+    """A youth asked for their address types one that forwards to the office's (the
+    office's own is refused at once): each reply of the counsellor comes back to the office's
     SMTP server, From the office, in the case's thread. Before, it was read into the case as
     the youth's mail: the counsellor's own words shown as the youth's, judged as the
     youth's (a false crisis alert when the counsellor quotes the youth's words), and
     every further reply came back the same way."""
     sender = RecordingSender()
     office = await office_on(MemoryStore(AeadSealer()), sender)
-    conversation = await switched_chat_youth(office, OFFICE)
+    conversation = await switched_chat_youth(office, "info@counsel.example")
     await counsellor_replies(office, conversation, "$reply",
                              "Du hast geschrieben: ich will mich umbringen. Das nehme ich "
                              "ernst.")
     await perform_mails(office)
     [reply] = sender.sent
     before = {e.key for e in await office.conductor.store.pending_outbox()}
-    await through_the_office_inbox(office, reply, sender=OFFICE)
+    await through_the_office_inbox(office, reply, sender=OFFICE, recipients=[OFFICE])
     current = office.conductor.router.conversation(conversation)
     assert current is not None
     assert current.crisis.value == "none", "the counsellor's words raised a crisis flag"

@@ -49,7 +49,7 @@ from counsel_bot.core.effects import (
     SendMail,
     SetTopic,
 )
-from counsel_bot.core.errors import BotError
+from counsel_bot.core.errors import BotError, MailAddressRefused
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.language import guess_language
 from counsel_bot.core.mail_deadline import DeadlineState, MailConversation, MailDeadlines
@@ -443,7 +443,14 @@ class MailChannel:
         self, change: Change, conversation: ConversationID, address: str
     ) -> None:
         """A chat youth continues by mail: the address is kept sealed, the office starts a
-        thread, and the counsellor's words in the room go out as mail from now on."""
+        thread, and the counsellor's words in the room go out as mail from now on. The
+        office's own address is refused (`MailAddressRefused`): replies sent there come
+        back as the office's own mail and are dropped, and the youth never hears back."""
+        own = address.strip().lower()
+        if own == self.settings.office_address.lower() \
+                or office_of_address(self.conductor.policy.offices, own) is not None:
+            raise MailAddressRefused("a youth gave the office's own mail address; they are "
+                                     "asked for theirs")
         change.sealed.append((address_key(conversation), address.encode()))
         current = self.conductor.router.conversation(conversation)
         language = spoken(None if current is None else current.language)
