@@ -8,13 +8,14 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 from counsel_bot.channels.mail.mail_channel import thread_key
 from counsel_bot.channels.mail.thread_index import LEGACY_PREFIX, PREFIX, seeded
 from counsel_bot.core.effects import SendMail, decode_effect
 from counsel_bot.core.ids import ConversationID, EventID, RoomID
-from counsel_bot.store import SqliteStore, Store
+from counsel_bot.store import MemoryStore, SqliteStore, Store
 from homeserver_bridge.mail import InboundMail, legacy_key_for, new_message_id
 from tests.store.conftest import AeadSealer
 from tests.support.mail_office import (
@@ -148,3 +149,26 @@ async def as_an_older_version_left_it(store: Store, conversation: ConversationID
     thread["refs"] = [*thread["refs"], thread["id"]]
     thread["id"] = ids[-1]
     await store.set_sealed_setting(thread_key(conversation), json.dumps(thread).encode())
+
+
+async def test_an_answer_of_a_youth_whose_reply_to_differs_from_from_continues_the_case() -> None:
+    """A youth's mail program sends From one address with Reply-To another (an alias, a
+    forward, a school account sending for a private one); the counsellor's reply goes to
+    the Reply-To. Their answer, from the same program, names the reply in In-Reply-To only
+    (as some programs do): its key was kept under the address the reply went to, the
+    answer was looked up under its From, and it opened a second case in a new room."""
+    sender = RecordingSender()
+    office = await office_on(MemoryStore(AeadSealer()), sender)
+    first = replace(FIRST, from_address="lena@schule.example", reply_address=YOUTH)
+    await office.mail.deliver(first)
+    [conversation] = [c.conversation for c in office.conductor.router.snapshot().conversations]
+    await counsellor_replies(office, conversation, "$reply", "Hallo Lena.")
+    await perform_mails(office)
+    reply = sender.sent[-1]
+    assert reply["To"] == YOUTH
+    await office.mail.deliver(replace(first, message_id="<m2@schule.example>",
+                                      in_reply_to=str(reply["Message-ID"]), references=(),
+                                      text="Danke für die Antwort."))
+    assert [c.conversation for c in office.conductor.router.snapshot().conversations] \
+        == [conversation]
+    assert len(office.rooms) == 1, "the answer opened a second case"
