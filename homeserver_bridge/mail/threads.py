@@ -45,12 +45,21 @@ def thread_key(mail: InboundMail, secret: bytes) -> ThreadKey:
     return key_for(mail.from_address, thread_root(mail), secret)
 
 
-def thread_key_candidates(mail: InboundMail, secret: bytes) -> tuple[ThreadKey, ...]:
+def thread_key_candidates(
+    mail: InboundMail, secret: bytes, office_domains: frozenset[str] = frozenset()
+) -> tuple[ThreadKey, ...]:
     """Keys to look up, best first: the root, then the newest references, then the mail itself.
 
     Some mail programs keep only In-Reply-To; if the office registers the key of every mail
     it sent (`key_for(youth_address, reply_message_id, secret)`), such a reply still finds
     its room.
+
+    The office's replies go to the Reply-To address and are registered under it; a youth
+    whose program sends From another address names them from there. So the replies the
+    mail answers (ids on one of `office_domains`) are looked up under its Reply-To too.
+    Only those: they are drawn under the secret and known only to whoever got the reply,
+    while a stranger's Reply-To naming a youth together with that youth's own, perhaps
+    guessable, Message-IDs must never find the youth's thread.
     """
     ids = [thread_root(mail)]
     if mail.in_reply_to:
@@ -58,7 +67,16 @@ def thread_key_candidates(mail: InboundMail, secret: bytes) -> tuple[ThreadKey, 
     ids.extend(reversed(mail.references))
     ids.append(mail.message_id)
     seen: dict[str, None] = dict.fromkeys(ids)
-    return tuple(key_for(mail.from_address, i, secret) for i in seen)
+    keys = [key_for(mail.from_address, i, secret) for i in seen]
+    if _address(mail.reply_address) != _address(mail.from_address):
+        answered = (mail.in_reply_to, *reversed(mail.references))
+        keys.extend(key_for(mail.reply_address, i, secret) for i in dict.fromkeys(answered)
+                    if i and _id_domain(i) in office_domains)
+    return tuple(dict.fromkeys(keys))
+
+
+def _id_domain(message_id: str) -> str:
+    return message_id.strip().strip("<>").rpartition("@")[2].lower()
 
 
 def _address(address: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from email import message_from_bytes
 from email.policy import default
@@ -158,6 +159,24 @@ def test_a_stranger_cannot_join_a_thread_by_its_id() -> None:
     assert thread_key(stranger, SECRET) != thread_key(kim, SECRET)
     assert thread_key(kim, SECRET) not in thread_key_candidates(stranger, SECRET)
     assert "kim" not in thread_key(kim, SECRET)
+
+
+def test_a_stranger_naming_a_youth_in_reply_to_cannot_join_by_the_youths_own_ids() -> None:
+    """Reply-To is looked up only with the office's own replies' ids (never guessable)."""
+    kim = inbound(Message_ID="<m1@youth.example>")
+    raw = (
+        b"From: mallory@evil.example\r\nReply-To: kim@youth.example\r\n"
+        b"Message-ID: <x@evil.example>\r\nIn-Reply-To: <m1@youth.example>\r\n"
+        b"References: <m1@youth.example>\r\n\r\nhi"
+    )
+    stranger = parse_inbound(raw, MailLimits())
+    assert isinstance(stranger, InboundMail)
+    domains = frozenset({"counsel.localhost"})
+    assert thread_key(kim, SECRET) not in thread_key_candidates(stranger, SECRET, domains)
+    reply = "<r1@counsel.localhost>"
+    answering = replace(stranger, in_reply_to=reply, references=())
+    assert key_for("kim@youth.example", reply, SECRET) in thread_key_candidates(
+        answering, SECRET, domains)
 
 
 def test_a_thread_key_is_nothing_without_the_secret() -> None:

@@ -167,7 +167,11 @@ class MailChannel:
         self.inbound: InboundServer | None = None
         self.chat_link: ChatLink | None = None
         self.replied: dict[ConversationID, datetime] = {}
-        self.threads = ThreadIndex(self.store)
+        book = conductor.policy.offices
+        self.threads = ThreadIndex(self.store, frozenset(
+            a.rpartition("@")[2].lower()
+            for a in (settings.office_address,
+                      *(book.desk(o.id).mail_address for o in book.offices)) if a))
         self._delivering = asyncio.Lock()
 
     # -- inbound (the MailSink the SMTP server calls) --------------------------------------

@@ -46,8 +46,10 @@ _REPLY_CONTEXT = b"counsel-mail-reply\0"
 class ThreadIndex:
     """The thread keys of one store; the secret read (or made) on first use."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, office_domains: frozenset[str] = frozenset()) -> None:
         self._store = store
+        # Where the office's replies' Message-IDs are drawn (`thread_key_candidates`).
+        self._office_domains = office_domains
         self._secret: bytes | None = None
         self._lock = asyncio.Lock()  # two first mails at once make one secret, not two
 
@@ -65,7 +67,8 @@ class ThreadIndex:
     async def lookups(self, mail: InboundMail) -> tuple[str, ...]:
         """The settings that may name `mail`'s conversation, best first."""
         secret = await self.secret()
-        return tuple(PREFIX + k for k in thread_key_candidates(mail, secret))
+        return tuple(PREFIX + k
+                     for k in thread_key_candidates(mail, secret, self._office_domains))
 
     async def setting(self, address: str, message_id: str) -> str:
         """The setting naming the conversation of the thread (`address`, `message_id`)."""
