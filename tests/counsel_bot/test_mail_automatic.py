@@ -75,3 +75,24 @@ async def test_an_automatic_mail_without_crisis_words_still_opens_nothing() -> N
     assert office.conductor.router.snapshot().conversations == ()
     await perform_mails(office)
     assert sender.sent == []
+
+
+async def test_a_failure_notice_quoting_the_counsellors_words_opens_nothing() -> None:
+    """A delivery report (null envelope sender) quotes the office's own mail that could not
+    be delivered, and older mail servers put it inline as plain text: the counsellor's words,
+    which may repeat the youth's, are not a youth's crisis."""
+    sender = RecordingSender()
+    office = await office_on(MemoryStore(AeadSealer()), sender)
+    notice = EmailMessage()
+    notice["From"] = "MAILER-DAEMON@provider.example"
+    notice["To"] = OFFICE
+    notice["Subject"] = "failure notice"
+    notice["Message-ID"] = "<notice2@provider.example>"
+    notice.set_content("Hi. This is the qmail-send program at provider.example.\n"
+                       "I'm afraid I wasn't able to deliver your message.\n\n"
+                       "--- Below this line is a copy of the message.\n\n"
+                       "Du hast geschrieben: ich bring mich um. Das nehme ich ernst.\n")
+    await _through_the_office_inbox(office, notice, sender="")
+    assert office.conductor.router.snapshot().conversations == ()
+    await perform_mails(office)
+    assert sender.sent == []
