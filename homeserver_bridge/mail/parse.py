@@ -68,6 +68,9 @@ class InboundMail:
     from_html: bool = False
     # An auto-reply, list mail or delivery report: never answered automatically.
     auto_generated: bool = False
+    # A delivery report (null envelope sender, multipart/report): it quotes the office's own
+    # mail that could not be delivered, not a youth's words; never read for crisis words.
+    delivery_report: bool = False
     # The address it was delivered to (the office's, or one of `also_accept`).
     to_address: str = field(default="", repr=False)
 
@@ -131,7 +134,8 @@ def _parse(raw: bytes, limits: MailLimits, envelope_sender: str) -> InboundMail 
     subject = _header_text(msg, "Subject")[:_MAX_SUBJECT]
     # The null sender is reserved for delivery reports and other automatic notices (RFC
     # 5321 4.5.5), also those without Auto-Submitted; RFC 3834 forbids answering them.
-    auto = _auto_generated(msg) or envelope_sender.strip() == "<>"
+    report = envelope_sender.strip() == "<>" or msg.get_content_type() == "multipart/report"
+    auto = _auto_generated(msg) or report
     if oversized:
         return Bounce(BounceReason.TOO_LARGE, message_id, subject, auto)
     from_address = _address(msg, "From") or _clean_address(envelope_sender)
@@ -167,6 +171,7 @@ def _parse(raw: bytes, limits: MailLimits, envelope_sender: str) -> InboundMail 
         size=len(raw),
         from_html=body.from_html,
         auto_generated=auto,
+        delivery_report=report,
     )
 
 
@@ -313,7 +318,6 @@ def _auto_generated(msg: Message) -> bool:
         (bool(auto) and not auto.startswith("no"))
         or precedence in ("bulk", "junk", "list", "auto_reply")
         or any(msg.get(h) is not None for h in ("List-Id", "X-Autoreply", "X-Autorespond"))
-        or msg.get_content_type() == "multipart/report"
     )
 
 

@@ -181,6 +181,8 @@ class MailChannel:
         time: two copies of one new mail at once (To: and Cc: two office addresses, or a
         sender's retry on a second connection) would each find no thread yet and open a
         conversation each. Mail comes seldom enough that waiting costs nothing."""
+        if mail.delivery_report:
+            return  # the office's own mail quoted back: no youth's words, nothing to answer
         if mail.auto_generated and not await self.conductor.crisis.flags_alone(_as_text(mail)):
             # Out-of-office and list mail neither open nor continue a case. Read first: a
             # school's list or a contact form that marks its mail automatic may carry a
