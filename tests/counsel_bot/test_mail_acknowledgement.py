@@ -188,3 +188,35 @@ async def test_a_delivery_report_from_the_null_sender_is_not_answered(tmp_path: 
     finally:
         await server.stop()
         await _close(office)
+
+
+async def test_new_mails_from_one_address_are_acknowledged_once_a_day(tmp_path: Path) -> None:
+    """From is not checked: anyone can write new mails (no thread) in a victim's name, and
+    each one made the office mail the victim an acknowledgement (backscatter: the office's
+    relay is then listed as a spam source, and the replies to real youths go to their spam
+    folders or are refused). Every mail is still read; the address hears once a day."""
+    office, sender = await _office(tmp_path)
+    try:
+        for n in range(5):
+            await office.mail.deliver(replace(FIRST, message_id=f"<new{n}@youth.example>"))
+        await perform_mails(office)
+        assert len(office.conductor.router.snapshot().conversations) == 5
+        assert len(sender.sent) == 1
+    finally:
+        await _close(office)
+
+
+async def test_a_flood_of_new_mails_from_forged_addresses_gets_few_acknowledgements(
+    tmp_path: Path,
+) -> None:
+    office, sender = await _office(tmp_path)
+    try:
+        for n in range(60):
+            await office.mail.deliver(replace(FIRST, message_id=f"<flood{n}@x.example>",
+                                              from_address=f"victim{n}@x.example",
+                                              reply_address=f"victim{n}@x.example"))
+        await perform_mails(office)
+        assert len(office.conductor.router.snapshot().conversations) == 60, "all are read"
+        assert len(sender.sent) <= 30
+    finally:
+        await _close(office)
