@@ -428,3 +428,24 @@ async def test_a_reply_to_naming_the_office_itself_is_not_where_replies_go(
                                             Reply_To=OFFICE.upper()))
     mail = await asyncio.wait_for(office.sink.mails.get(), WAIT)
     assert mail.reply_address == YOUTH
+
+
+async def test_refused_mails_in_one_senders_name_get_one_bounce_then_the_smtp_reply(
+    office: Office,
+) -> None:
+    """The envelope sender is not checked: anyone can send refused mails (a picture each)
+    in a stranger's name, and each one made the office mail the stranger a bounce
+    (backscatter, which gets the office's relay listed as a spam source). The first gets
+    the explanation by mail; the next ones are refused in the SMTP reply, so the sending
+    server, which knows whether the sender is real, tells them."""
+    refused = []
+    for n in range(4):
+        message = youth_mail("siehe Foto", f"<bs{n}@youth.example>", Subject="Foto")
+        message.add_attachment(bytes(500), maintype="image", subtype="jpeg", filename="a.jpg")
+        try:
+            await send_to_office(office, message)
+        except aiosmtplib.SMTPDataError as exc:
+            refused.append(exc.code)
+    # Each bounce is sent before its mail is answered: all are in the inbox by now.
+    assert office.provider.inbox.qsize() == 1, "more than one bounce to the same sender"
+    assert refused == [554, 554, 554]
