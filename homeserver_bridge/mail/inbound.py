@@ -17,11 +17,12 @@ import dataclasses
 import logging
 import secrets
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from aiosmtpd.smtp import SMTP
 
+from homeserver_bridge.mail.backscatter import SendLimit
 from homeserver_bridge.mail.compose import RandomBytes, build_bounce
 from homeserver_bridge.mail.errors import MailSendError
 from homeserver_bridge.mail.outbound import MailSender
@@ -40,6 +41,13 @@ class MailSink(Protocol):
         """Store `mail` durably (raise if that fails); called once per accepted mail."""
         ...
 
+
+# Bounces go to the envelope sender, which nobody checks (backscatter): one a day to an
+# address, a few an hour in all; past that the refusal is the SMTP reply, and the sending
+# server, which knows whether its sender is real, tells them.
+BOUNCE_PER_ADDRESS = timedelta(hours=24)
+BOUNCE_WINDOW = timedelta(hours=1)
+BOUNCES_PER_WINDOW = 30
 
 # On a stop, deliveries in progress get this long to be stored (and answered 250).
 STOP_GRACE_SECONDS = 5.0
@@ -120,6 +128,7 @@ class _Handler:
         self._bounce_sender = bounce_sender
         self._now = now
         self._random_bytes = random_bytes
+        self._bounces = SendLimit(BOUNCE_PER_ADDRESS, BOUNCE_WINDOW, BOUNCES_PER_WINDOW)
         self.closing = False  # stopping: a mail that comes now is asked to come again
         self.idle = asyncio.Event()  # set while no delivery is in progress
         self.idle.set()
@@ -202,16 +211,22 @@ class _Handler:
             log.warning("an inbound mail was refused (%s); no bounce sender, refused in "
                         "the SMTP reply", bounce.reason)
             return False
+        at = self._now()
+        if not self._bounces.allows(envelope_sender, at):
+            log.info("an inbound mail was refused (%s); bounces to its sender are past "
+                     "the limit, refused in the SMTP reply", bounce.reason)
+            return False
         try:
             message = build_bounce(
                 bounce,
                 office_address=office_address,
                 to_address=envelope_sender,
                 limits=self._settings.limits,
-                now=self._now(),
+                now=at,
                 random_bytes=self._random_bytes,
             )
             await self._bounce_sender.send(message, envelope_sender="")
+            self._bounces.sent(envelope_sender, at)
         except (MailSendError, ValueError) as exc:
             log.warning("a bounce could not be sent (%s); refused in the SMTP reply",
                         type(exc).__name__)

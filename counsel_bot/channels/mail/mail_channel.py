@@ -21,7 +21,6 @@ import hashlib
 import json
 import logging
 import secrets
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -74,6 +73,7 @@ from homeserver_bridge.mail import (
     build_reply,
     is_address,
 )
+from homeserver_bridge.mail.backscatter import SendLimit
 
 log = logging.getLogger(__name__)
 
@@ -98,38 +98,12 @@ CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # nothing to confuse: no 0/o,
 CODE_LIFETIME = timedelta(days=14)
 
 
-# Acknowledgements go to the From (or Reply-To) of a new mail, which nobody checks: anyone
-# can make the office mail a stranger by writing in their name (backscatter), and a relay
-# that does so is soon listed as a spam source, so replies to real youths are refused. An
-# address hears once a day, and all addresses together a few times an hour; every mail is
-# still read, only the automatic word that it arrived is left out.
+# Acknowledgements go to the From (or Reply-To) of a new mail, which nobody checks
+# (`homeserver_bridge.mail.backscatter`): an address hears once a day, all addresses together
+# a few times an hour. Every mail is still read; only the word that it arrived is left out.
 ACK_PER_ADDRESS = timedelta(hours=24)
 ACK_WINDOW = timedelta(hours=1)
 ACKS_PER_WINDOW = 30
-
-
-class AckLimit:
-    """Which acknowledgements may go out now. Pure: the caller passes the time. Kept in
-    memory (a restart forgets it), never an address at rest."""
-
-    def __init__(self) -> None:
-        self._last: dict[str, datetime] = {}
-        self._recent: deque[datetime] = deque()
-
-    def allows(self, address: str, at: datetime) -> bool:
-        self._forget(at)
-        return address.strip().lower() not in self._last \
-            and len(self._recent) < ACKS_PER_WINDOW
-
-    def sent(self, address: str, at: datetime) -> None:
-        self._last[address.strip().lower()] = at
-        self._recent.append(at)
-
-    def _forget(self, at: datetime) -> None:
-        while self._recent and at - self._recent[0] >= ACK_WINDOW:
-            self._recent.popleft()
-        for address in [a for a, when in self._last.items() if at - when >= ACK_PER_ADDRESS]:
-            del self._last[address]
 
 
 @dataclass(frozen=True)
@@ -208,7 +182,7 @@ class MailChannel:
             for a in (settings.office_address,
                       *(book.desk(o.id).mail_address for o in book.offices)) if a))
         self._delivering = asyncio.Lock()
-        self._acks = AckLimit()
+        self._acks = SendLimit(ACK_PER_ADDRESS, ACK_WINDOW, ACKS_PER_WINDOW)
 
     # -- inbound (the MailSink the SMTP server calls) --------------------------------------
 
@@ -324,7 +298,7 @@ class MailChannel:
         distress. Not when their words raised a crisis flag: its mail, sent in this same
         step, says all that and thanks them, and two mails at once would bury it. Marked
         automatic, so no vacation reply answers it; a mail that was itself automatic
-        opened no conversation to acknowledge. Within `AckLimit` only."""
+        opened no conversation to acknowledge. Within the limit (`ACK_PER_ADDRESS`) only."""
         if any(isinstance(effect, MailToYouth) for effect, _ in change.effects):
             return
         current = self.conductor.router.conversation(conversation)
