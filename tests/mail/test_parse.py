@@ -390,3 +390,15 @@ def test_a_reply_long_only_by_its_quoted_thread_is_read_without_the_quote() -> N
     assert "Zeile 5 einer" not in m.text
     long_words = "ich schreibe dir alles auf. " * 2000  # the youth's own words: too long still
     assert bounced(mail(long_words)).reason is BounceReason.TOO_LONG
+
+
+def test_a_text_part_shown_inline_is_read_though_it_has_a_file_name() -> None:
+    """Apple Mail and some phone apps send text parts of the body inline with a file name
+    (a letter written elsewhere and put into the mail, a text shared into it); the youth's
+    program shows them as the mail's words. They were listed as a file "not passed on":
+    the counsellor never saw the words and no crisis check read them."""
+    message = mail("Ich habe dir alles aufgeschrieben.")
+    message.add_attachment("Ich will mich umbringen, ich halte das nicht mehr aus.",
+                           disposition="inline", filename="brief.txt")
+    m = parsed(message)
+    assert "Ich will mich umbringen" in m.text
