@@ -192,7 +192,9 @@ def _walk(part: Message, body: _Body, *, depth: int, inline: bool) -> None:
     disposition = part.get_content_disposition()
     name = _filename(part)
     readable = ctype in ("text/plain", "text/html") and disposition != "attachment"
-    if readable and not inline and not name:
+    # A name alone makes no file: Apple Mail and phone apps send text parts of the body
+    # inline with one, and the youth's program shows them as the mail's words.
+    if readable and not inline and (not name or disposition == "inline"):
         text = _decode(part.get_payload(decode=True), part.get_content_charset())
         if ctype == "text/html":
             body.from_html = True
