@@ -6,6 +6,7 @@ import asyncio
 import logging
 import re
 import socket
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -449,3 +450,35 @@ async def test_refused_mails_in_one_senders_name_get_one_bounce_then_the_smtp_re
     # Each bounce is sent before its mail is answered: all are in the inbox by now.
     assert office.provider.inbox.qsize() == 1, "more than one bounce to the same sender"
     assert refused == [554, 554, 554]
+
+
+async def test_a_mail_of_megabytes_of_headers_does_not_stop_the_event_loop() -> None:
+    """The SMTP server runs on the bot's event loop: while a mail is parsed, no crisis
+    alert goes out and no youth's message is read. A mail under the hard limit (eight
+    times max_bytes) made only of header lines took seconds to parse (7 s on a test
+    machine), all of them with the loop stopped; anyone could send it again and again."""
+    settings = MailSettings(listen_port=0, office_address=OFFICE)
+    sink = QueueSink()
+    server = await start_inbound(settings, sink, now=lambda: NOW)
+    gaps: list[float] = []
+    sending = True
+
+    async def tick() -> None:
+        last = time.perf_counter()
+        while sending:
+            await asyncio.sleep(0.01)
+            gaps.append(time.perf_counter() - last)
+            last = time.perf_counter()
+
+    raw = (f"From: {YOUTH}\r\nTo: {OFFICE}\r\nMessage-ID: <hdr@youth.example>\r\n".encode()
+           + b"".join(b"X-H%d: v\r\n" % i for i in range(600_000)) + b"\r\nhi\r\n")
+    ticker = asyncio.create_task(tick())
+    try:
+        with pytest.raises(aiosmtplib.SMTPDataError):
+            await aiosmtplib.send(raw, sender=YOUTH, recipients=[OFFICE], hostname="127.0.0.1",
+                                  port=server.port, start_tls=False, timeout=120)
+    finally:
+        sending = False
+        await ticker
+        await server.stop()
+    assert max(gaps) < 2.0, f"the event loop stood still for {max(gaps):.1f} s"
