@@ -152,7 +152,10 @@ class _Handler:
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
         envelope_sender = envelope.mail_from or ""
-        result = parse_inbound(raw, self._settings.limits, envelope_sender=envelope_sender)
+        # In a thread: a mail of megabytes of headers takes seconds to parse, and on the
+        # event loop no crisis alert would go out meanwhile. The parser is pure.
+        result = await asyncio.to_thread(
+            parse_inbound, raw, self._settings.limits, envelope_sender=envelope_sender)
         if isinstance(result, InboundMail) and _normalise(result.from_address) in self._addresses \
                 and _normalise(result.reply_address) in self._addresses:
             # Our own mail come back (a youth gave the office's address, or one that
