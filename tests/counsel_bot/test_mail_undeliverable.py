@@ -12,8 +12,11 @@ import asyncio
 import contextlib
 import socket
 from collections.abc import AsyncIterator
+from email import message_from_bytes
+from email.policy import default
 from typing import Any
 
+import aiosmtplib
 from aiosmtpd.smtp import SMTP
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -25,15 +28,17 @@ from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.incoming_text import mail_address
 from counsel_bot.core.routing.model import Channel
 from counsel_bot.store import MemoryStore
-from homeserver_bridge.mail import MailSender, MailSettings
+from homeserver_bridge.mail import MailSender, MailSettings, start_inbound
 from homeserver_bridge.mail.settings import is_address
 from tests.fuzz.hostile import hostile_text
 from tests.store.conftest import AeadSealer
 from tests.support.mail_office import (
     AT,
+    OFFICE,
     RecordingSender,
     counsellor_replies,
     office_on,
+    perform_mails,
     switched_chat_youth,
 )
 
@@ -233,3 +238,48 @@ class closed_port:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+def _failure_report(reply_id: str, recipient: str) -> bytes:
+    """A delivery status notification (RFC 3464) as relays send it days after they took a
+    reply: the status per recipient, and the headers of the mail that did not arrive."""
+    return (
+        "From: MAILER-DAEMON@relay.counsel.example\r\nTo: beratung@counsel.example\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        "Message-ID: <dsn-1@relay.counsel.example>\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n"
+        "--B\r\nContent-Type: text/plain\r\n\r\n"
+        "This is the mail system at host relay.counsel.example.\r\n"
+        "--B\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; relay.counsel.example\r\n\r\n"
+        f"Final-Recipient: rfc822; {recipient}\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
+        "--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"From: beratung@counsel.example\r\nTo: {recipient}\r\nMessage-ID: {reply_id}\r\n"
+        "Subject: Re: Hilfe\r\n\r\n--B--\r\n").encode()
+
+
+async def test_a_reply_the_youths_provider_returns_later_is_told_in_the_room() -> None:
+    """The office's relay takes every reply (a submission server refuses no remote address);
+    a mistyped address ("kim@yuoth.example") or a full mailbox comes back later as a
+    delivery report to the office. It was dropped unread as automatic mail: the counsellor
+    believed the reply sent, and the youth waited for an answer that never came."""
+    sender = RecordingSender()
+    office = await office_on(MemoryStore(AeadSealer()), sender)
+    conversation = await switched_chat_youth(office, "kim@yuoth.example")
+    await counsellor_replies(office, conversation, "$reply", "Schreib mir, wann du magst.")
+    await perform_mails(office)
+    [reply] = sender.sent
+    server = await start_inbound(
+        MailSettings(enabled=True, listen_port=0, office_address=OFFICE,
+                     smtp_host="127.0.0.1", smtp_starttls=False),
+        office.mail, now=lambda: AT)
+    try:
+        await asyncio.wait_for(aiosmtplib.send(
+            message_from_bytes(_failure_report(str(reply["Message-ID"]), "kim@yuoth.example"),
+                               policy=default),
+            hostname="127.0.0.1", port=server.port, start_tls=False, sender="",
+            recipients=[OFFICE]), 10)
+    finally:
+        await server.stop()
+    told = [decode_effect(e.payload) for e in await office.conductor.store.pending_outbox()]
+    assert SayToYouth(conversation, "mail.undeliverable") in told
