@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field, replace
 from email.header import decode_header, make_header
 from email.message import Message
-from email.parser import BytesParser
+from email.parser import BytesParser, HeaderParser
 from email.policy import compat32
 from email.utils import getaddresses
 from enum import StrEnum
@@ -53,6 +53,15 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class DeliveryFailure:
+    """What a delivery report (RFC 3464) says failed: a mail the office sent, by its
+    Message-ID, to these recipients."""
+
+    message_id: str
+    recipients: tuple[str, ...] = field(repr=False)
+
+
+@dataclass(frozen=True)
 class InboundMail:
     message_id: str
     in_reply_to: str | None
@@ -71,6 +80,8 @@ class InboundMail:
     # A delivery report (null envelope sender, multipart/report): it quotes the office's own
     # mail that could not be delivered, not a youth's words; never read for crisis words.
     delivery_report: bool = False
+    # In a delivery report: the mail of the office that did not arrive, if it names it.
+    failure: DeliveryFailure | None = None
     # The address it was delivered to (the office's, or one of `also_accept`).
     to_address: str = field(default="", repr=False)
 
@@ -172,7 +183,40 @@ def _parse(raw: bytes, limits: MailLimits, envelope_sender: str) -> InboundMail 
         from_html=body.from_html,
         auto_generated=auto,
         delivery_report=report,
+        failure=_delivery_failure(msg) if report else None,
     )
+
+
+def _delivery_failure(msg: Message) -> DeliveryFailure | None:
+    """The failed recipients of a delivery report and the Message-ID of the mail it
+    returns (from its headers part, or the mail itself attached); None if it names none."""
+    recipients: list[str] = []
+    message_id = None
+    # The report's own parts only (RFC 3464): never down into the mail it returns.
+    parts = msg.get_payload() if msg.is_multipart() else []
+    for part in parts:
+        if not isinstance(part, Message):
+            continue
+        ctype = part.get_content_type()
+        payload = part.get_payload()
+        if ctype == "message/delivery-status" and isinstance(payload, list):
+            for block in payload:
+                if not isinstance(block, Message) \
+                        or not _header_text(block, "Action").lower().startswith("failed"):
+                    continue
+                for name in ("Final-Recipient", "Original-Recipient"):
+                    address = _clean_address(_header_text(block, name).rpartition(";")[2])
+                    if address:
+                        recipients.append(address)
+        elif ctype == "text/rfc822-headers" and isinstance(payload, str):
+            headers = HeaderParser(policy=compat32).parsestr(payload[:_MAX_HEADER_CHARS * 8])
+            message_id = next(iter(_ids(headers, "Message-ID")), message_id)
+        elif ctype == "message/rfc822" and isinstance(payload, list) and payload \
+                and isinstance(payload[0], Message):
+            message_id = next(iter(_ids(payload[0], "Message-ID")), message_id)
+    if message_id is None or not recipients:
+        return None
+    return DeliveryFailure(message_id, tuple(dict.fromkeys(recipients)))
 
 
 # --- body ------------------------------------------------------------------------------------

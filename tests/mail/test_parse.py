@@ -402,3 +402,24 @@ def test_a_text_part_shown_inline_is_read_though_it_has_a_file_name() -> None:
                            disposition="inline", filename="brief.txt")
     m = parsed(message)
     assert "Ich will mich umbringen" in m.text
+
+
+def test_a_delivery_report_names_the_returned_mail_and_its_failed_recipient() -> None:
+    """The returned mail attached whole (message/rfc822) as some relays do; a recipient
+    whose delivery did not fail is not named."""
+    raw = (b"From: MAILER-DAEMON@relay.example\r\nMessage-ID: <dsn@relay.example>\r\n"
+           b"Content-Type: multipart/report; report-type=delivery-status; boundary=B\r\n\r\n"
+           b"--B\r\nContent-Type: text/plain\r\n\r\nnot delivered\r\n"
+           b"--B\r\nContent-Type: message/delivery-status\r\n\r\n"
+           b"Reporting-MTA: dns; relay.example\r\n\r\n"
+           b"Final-Recipient: rfc822; other@youth.example\r\nAction: delivered\r\n\r\n"
+           b"Final-Recipient: rfc822; Kim@Youth.example\r\nAction: failed\r\n\r\n"
+           b"--B\r\nContent-Type: message/rfc822\r\n\r\n"
+           b"From: beratung@counsel.localhost\r\nMessage-ID: <r1@counsel.localhost>\r\n\r\n"
+           b"Hallo Kim\r\n--B--\r\n")
+    result = parse_inbound(raw, LIMITS, envelope_sender="<>")
+    assert isinstance(result, InboundMail)
+    assert result.delivery_report
+    assert result.failure is not None
+    assert result.failure.message_id == "<r1@counsel.localhost>"
+    assert result.failure.recipients == ("Kim@youth.example",)

@@ -192,7 +192,10 @@ class MailChannel:
         sender's retry on a second connection) would each find no thread yet and open a
         conversation each. Mail comes seldom enough that waiting costs nothing."""
         if mail.delivery_report:
-            return  # the office's own mail quoted back: no youth's words, nothing to answer
+            # The office's own mail quoted back: no youth's words, nothing to answer. But a
+            # reply that did not arrive is told in its room.
+            await self._returned(mail)
+            return
         if mail.auto_generated and not await self.conductor.crisis.flags_alone(_as_text(mail)):
             # Out-of-office and list mail neither open nor continue a case. Read first: a
             # school's list or a contact form that marks its mail automatic may carry a
@@ -411,6 +414,33 @@ class MailChannel:
                 if record is not None and record.closed_at is None:
                     return record.conversation
         return None
+
+    async def _returned(self, report: InboundMail) -> None:
+        """A delivery report on a reply of the office: the relay took it, the youth's
+        provider returned it later (a mistyped address, a full mailbox). Told in the room
+        as a refusal at sending is, so the counsellor does not wait on a reply never read
+        and a chat youth can give another address. Only for the reply's own recipient:
+        its Message-ID is drawn under the secret, so nobody else can name it."""
+        failure = report.failure
+        if failure is None:
+            return
+        for address in failure.recipients:
+            found = await self.store.get_setting(
+                await self.threads.setting(address, failure.message_id))
+            if found:
+                break
+        else:
+            return
+        event_id = message_event_id(report.message_id)
+        async with self.conductor.steps.held():
+            record = await self.store.conversation(ConversationID(found))
+            if record is None or record.closed_at is not None \
+                    or await self.store.is_processed(event_id):
+                return
+            change = Change(self.now(), event_id)
+            change.add(SayToYouth(record.conversation, MailUndeliverable.text_key),
+                       f"mail-returned:{event_id}")
+            await self.conductor.commit(change)
 
     async def _answered_after_close(self, mail: InboundMail) -> bool:
         """A reply in the thread of a closed conversation that answers the proposal its
