@@ -67,6 +67,28 @@ async def test_the_youths_answer_finds_the_case_whatever_the_case_of_the_address
     assert (conversations, office.rooms) == ([conversation], [])
 
 
+async def test_the_youths_answer_finds_the_case_when_they_gave_a_plus_address() -> None:
+    """The youth types "kim+beratung@youth.example" (a tag, so the office's mails can be
+    sorted); the replies arrive, but their mail program answers From the mailbox itself,
+    kim@youth.example (Gmail and Outlook do, unless set up otherwise). The answer opened
+    a new conversation: a new room, the queue again, the counsellor's context gone."""
+    sender = RecordingSender()
+    office = await office_on(MemoryStore(AeadSealer()), sender)
+    conversation = await switched_chat_youth(office, "kim+beratung@youth.example")
+    await counsellor_replies(office, conversation, "$reply", "Wie geht es dir heute?")
+    await perform_mails(office)
+    [reply] = sender.sent
+    answer = InboundMail(
+        message_id="<answer2@youth.example>", in_reply_to=str(reply["Message-ID"]),
+        references=(str(reply["Message-ID"]),), subject="Re: Deine Online-Beratung",
+        from_address="kim@youth.example", reply_address="kim@youth.example",
+        text="Besser, danke.", attachments=())
+    await office.mail.deliver(answer)
+    conversations: list[ConversationID] = [
+        c.conversation for c in office.conductor.router.snapshot().conversations]
+    assert (conversations, office.rooms) == ([conversation], [])
+
+
 async def deadline_reports(anna_says: str) -> list[str]:
     """What staff are told of the mail deadline in the week after a chat youth switched
     to mail and nobody wrote (the youth said they would write when they can)."""
