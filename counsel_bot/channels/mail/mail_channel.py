@@ -615,6 +615,9 @@ class MailChannel:
                 # The relay is away or refuses for now: the mail waits, in order, as effects
                 # do while the homeserver is away.
                 raise EffectFailed(str(exc), permanent=False) from None
+            untagged = await self.threads.untagged_setting(address, reply_id)
+            if untagged is not None:
+                await self.store.set_setting(untagged, record.conversation)
             await self.store.set_setting(sent, record.conversation)
         if reply_id not in (thread.message_id, *thread.references):
             chain = (*thread.references, thread.message_id)

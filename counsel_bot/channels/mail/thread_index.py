@@ -74,6 +74,18 @@ class ThreadIndex:
         """The setting naming the conversation of the thread (`address`, `message_id`)."""
         return PREFIX + key_for(address, message_id, await self.secret())
 
+    async def untagged_setting(self, address: str, message_id: str) -> str | None:
+        """The setting for the reply `message_id` under `address` without its "+tag"
+        (kim+beratung@ → kim@), or None if it has none. A youth who gives a tagged address
+        gets the replies there, but Gmail, Outlook and others answer From the mailbox
+        itself. Safe to find by: the reply's id is drawn under the secret, and only its
+        recipient has it."""
+        local, _, domain = address.strip().rpartition("@")
+        base = local.partition("+")[0]
+        if not base or base == local:
+            return None
+        return await self.setting(f"{base}@{domain}", message_id)
+
     async def reply_seed(self, outbox_key: str) -> bytes:
         """What a reply's Message-ID is drawn from: the same for a repeat of the same
         outbox entry, and nothing anyone can compute from the entry without the secret."""
