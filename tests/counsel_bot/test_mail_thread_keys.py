@@ -172,3 +172,19 @@ async def test_an_answer_of_a_youth_whose_reply_to_differs_from_from_continues_t
     assert [c.conversation for c in office.conductor.router.snapshot().conversations] \
         == [conversation]
     assert len(office.rooms) == 1, "the answer opened a second case"
+
+
+async def test_a_second_senders_mail_with_a_message_id_seen_before_is_read() -> None:
+    """A mail was known again by its Message-ID alone: a second sender's mail with an id
+    seen before (a contact form or phone app that numbers its mails per installation, a
+    sender who knows another's id) was taken for an SMTP retry and dropped with a 250,
+    crisis words and all."""
+    office = await office_on(MemoryStore(AeadSealer()), RecordingSender())
+    await office.mail.deliver(replace(FIRST, message_id="<1@form.example>"))
+    await office.mail.deliver(replace(FIRST, message_id="<1@form.example>",
+                                      from_address="kim@youth.example",
+                                      reply_address="kim@youth.example",
+                                      text="Ich will mich umbringen."))
+    conversations = office.conductor.router.snapshot().conversations
+    assert len(conversations) == 2, "the second sender's mail was dropped"
+    assert conversations[1].crisis.value != "none"
