@@ -188,3 +188,21 @@ async def test_a_second_senders_mail_with_a_message_id_seen_before_is_read() -> 
     conversations = office.conductor.router.snapshot().conversations
     assert len(conversations) == 2, "the second sender's mail was dropped"
     assert conversations[1].crisis.value != "none"
+
+
+async def test_the_database_file_alone_does_not_confirm_a_mail_from_the_sent_folder(
+    tmp_path: Path,
+) -> None:
+    """Whoever has the youth's sent folder (a parent on the family computer) and a copy of
+    counsel.db (a backup) but not the vault could confirm that the youth wrote to the
+    office: a mail was marked handled by an unkeyed SHA-256 of its Message-ID, kept in the
+    clear among the processed events."""
+    store = await SqliteStore.open(tmp_path / "counsel.db", AeadSealer())
+    try:
+        office = await office_on(store, RecordingSender())
+        await office.mail.deliver(FIRST)
+    finally:
+        await store.close()
+    unkeyed = hashlib.sha256(FIRST.message_id.encode()).hexdigest()[:32].encode()
+    files = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("counsel"))
+    assert unkeyed not in files
