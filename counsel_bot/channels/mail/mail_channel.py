@@ -141,11 +141,6 @@ def mail_address(record: ConversationRecord) -> str | None:
     return youth[len(MAILTO):] if youth.startswith(MAILTO) else None
 
 
-def message_event_id(message_id: str) -> EventID:
-    """A stable id for a mail, so redelivery (SMTP retries) is recognised."""
-    return EventID("mail:" + hashlib.sha256(message_id.encode("utf-8")).hexdigest()[:32])
-
-
 # Settings: when a mail conversation was last answered; its first-reply deadline was
 # reminded of / breached.
 REPLIED_PREFIX = "mailreplied:"
@@ -229,7 +224,7 @@ class MailChannel:
             office=office_of_address(self.conductor.policy.offices, mail.to_address)
             or mail_office(self.conductor.policy.offices, mail.text, language), thread=mail)
         await self.mail_received(
-            conversation, message_event_id(mail.message_id), _as_text(mail), self.now(),
+            conversation, await self.threads.event_id(mail), _as_text(mail), self.now(),
             written=mail.text, first=True, automatic=mail.auto_generated)
 
     async def _deliver_to(self, conversation: ConversationID, mail: InboundMail) -> None:
@@ -238,7 +233,7 @@ class MailChannel:
         first = await self._opened_by(conversation, mail)
         await self._remember_thread(conversation, mail)
         await self.mail_received(
-            conversation, message_event_id(mail.message_id), _as_text(mail), self.now(),
+            conversation, await self.threads.event_id(mail), _as_text(mail), self.now(),
             written=mail.text, first=first, automatic=mail.auto_generated)
 
     async def mail_opened(
@@ -431,7 +426,7 @@ class MailChannel:
                 break
         else:
             return
-        event_id = message_event_id(report.message_id)
+        event_id = await self.threads.event_id(report)
         async with self.conductor.steps.held():
             record = await self.store.conversation(ConversationID(found))
             if record is None or record.closed_at is not None \
@@ -448,7 +443,7 @@ class MailChannel:
         after the close opens a new conversation, as does an answer with crisis words,
         so that someone reads it now (its yes then waits for the counsellor there)."""
         conductor = self.conductor
-        event_id = message_event_id(mail.message_id)
+        event_id = await self.threads.event_id(mail)
         if await self.store.is_processed(event_id):
             return True  # the same mail again (an SMTP retry): answered the first time
         if not ap.bare_mail_answer(mail.text):

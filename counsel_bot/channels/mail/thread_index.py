@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from counsel_bot.core.effects import MailToYouth, SendMail, decode_effect
-from counsel_bot.core.ids import ConversationID
+from counsel_bot.core.ids import ConversationID, EventID
 from counsel_bot.store import Store
 from homeserver_bridge.mail import (
     InboundMail,
@@ -41,6 +41,7 @@ LEGACY_PREFIX = "mailthread:"
 SECRET_SETTING = "mail-thread-secret"  # noqa: S105 (the sealed setting's name)
 _SECRET_BYTES = 32
 _REPLY_CONTEXT = b"counsel-mail-reply\0"
+_EVENT_CONTEXT = b"counsel-mail-event\0"
 
 
 class ThreadIndex:
@@ -85,6 +86,16 @@ class ThreadIndex:
         if not base or base == local:
             return None
         return await self.setting(f"{base}@{domain}", message_id)
+
+    async def event_id(self, mail: InboundMail) -> EventID:
+        """The id a mail is known again by (an SMTP retry of it): its sender and Message-ID
+        under the secret. Not the id alone: another sender's mail with an id seen before
+        (a form numbering its mails, a stranger) was dropped as a retry. Keyed: the
+        processed events are kept in the clear, and an unkeyed hash let whoever holds the
+        file and the youth's sent folder confirm the youth wrote to the office."""
+        material = f"{mail.from_address.strip().lower()}\0{mail.message_id}".encode()
+        digest = hmac.new(await self.secret(), _EVENT_CONTEXT + material, hashlib.sha256)
+        return EventID("mail:" + digest.hexdigest()[:32])
 
     async def reply_seed(self, outbox_key: str) -> bytes:
         """What a reply's Message-ID is drawn from: the same for a repeat of the same
