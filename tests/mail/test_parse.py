@@ -423,3 +423,17 @@ def test_a_delivery_report_names_the_returned_mail_and_its_failed_recipient() ->
     assert result.failure is not None
     assert result.failure.message_id == "<r1@counsel.localhost>"
     assert result.failure.recipients == ("Kim@youth.example",)
+
+
+def test_a_crisis_mail_with_a_phone_photo_is_read() -> None:
+    """A phone photo or a screenshot (of the chat in which they are bullied) is one to
+    four megabytes, base64 a third more: past max_bytes (1 MB), the mail was returned
+    unread, "send it without pictures". Its words reached nobody, crisis words too, and
+    a youth in crisis may not write again. Files are never passed on anyway: the words
+    are read and the photo named, up to the hard limit at which the SMTP server stops."""
+    message = mail("Schau, was sie über mich schreiben. Ich will nicht mehr leben.")
+    message.add_attachment(bytes(3 * 1024 * 1024), maintype="image", subtype="png",
+                           filename="Screenshot_2026-12-01.png")
+    m = parsed(message)
+    assert "Ich will nicht mehr leben" in m.text
+    assert [a.name for a in m.attachments] == ["Screenshot_2026-12-01.png"]
