@@ -166,7 +166,7 @@ def bounce_text(reason: BounceReason, limits: MailLimits) -> str:
 
 
 def _too_large(limits: MailLimits) -> tuple[str, str]:
-    size = f"{limits.max_bytes // 1024} KB"
+    size = f"{limits.hard_bytes // 1024} KB"
     return (
         f"Sie ist zu groß (mehr als {size}). Bitte schick sie noch einmal, "
         "ohne Bilder und ohne Anhänge.",

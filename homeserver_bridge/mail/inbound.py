@@ -31,9 +31,6 @@ from homeserver_bridge.mail.settings import MailLimits, MailSettings
 
 log = logging.getLogger(__name__)
 
-# Past max_bytes a mail is still read (and bounced with our own explanation); past this
-# multiple the SMTP server stops reading and the sender's server reports the refusal.
-HARD_LIMIT_FACTOR = 8
 
 
 class MailSink(Protocol):
@@ -99,7 +96,7 @@ async def start_inbound(
     server = await loop.create_server(
         lambda: SMTP(
             handler,
-            data_size_limit=settings.max_bytes * HARD_LIMIT_FACTOR,
+            data_size_limit=settings.limits.hard_bytes,
             enable_SMTPUTF8=True,
             hostname=settings.office_domain,
             ident="ESMTP",
@@ -245,7 +242,7 @@ def refusal_reply(reason: BounceReason, limits: MailLimits) -> str:
     """The SMTP reply refusing a mail whose bounce could not be sent: the sender's server
     puts it into its own failure notice. ASCII, German then English, like the bounce."""
     if reason is BounceReason.TOO_LARGE:
-        kb = limits.max_bytes // 1024
+        kb = limits.hard_bytes // 1024
         return (f"552 5.3.4 Nicht zugestellt: groesser als {kb} KB, bitte ohne Bilder und "
                 f"Anhaenge. / Not delivered: larger than {kb} KB, please send it without "
                 "pictures or attachments." + _DANGER)

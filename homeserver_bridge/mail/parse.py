@@ -26,6 +26,9 @@ _MESSAGE_ID = re.compile(r"<([\x21-\x3b\x3d\x3f-\x7e]{1,250})>")
 _MAX_REFERENCES = 50
 _MAX_DEPTH = 20
 _MAX_PARTS = 200
+# Header fields of one mail (a long Received chain is some dozens): each header read walks
+# all of them, and megabytes of them are no mail a person wrote.
+_MAX_HEADERS = 1000
 _MAX_SUBJECT = 300
 _MAX_FILENAME = 120
 # Of a header's raw text, what is decoded: far beyond any real subject or file name. Decoding
@@ -139,7 +142,7 @@ def _without_quoted_lines(text: str) -> str:
 
 
 def _parse(raw: bytes, limits: MailLimits, envelope_sender: str) -> InboundMail | Bounce:
-    oversized = len(raw) > limits.max_bytes
+    oversized = len(raw) > limits.hard_bytes
     msg = BytesParser(policy=compat32).parsebytes(raw, headersonly=oversized)
     message_id = next(iter(_ids(msg, "Message-ID")), None) or _missing_id(raw)
     subject = _header_text(msg, "Subject")[:_MAX_SUBJECT]
@@ -149,6 +152,8 @@ def _parse(raw: bytes, limits: MailLimits, envelope_sender: str) -> InboundMail 
     auto = _auto_generated(msg) or report
     if oversized:
         return Bounce(BounceReason.TOO_LARGE, message_id, subject, auto)
+    if len(msg) > _MAX_HEADERS:
+        return Bounce(BounceReason.UNREADABLE, message_id, subject, auto)
     from_address = _address(msg, "From") or _clean_address(envelope_sender)
     if not from_address:
         return Bounce(BounceReason.UNREADABLE, message_id, subject, auto)

@@ -13,11 +13,16 @@ _LOCAL = r"[^@\s<>\"(),;:\\\[\]\x00-\x1f\x7f-\x9f]+"
 _LABEL = r"[^@.\s<>\"(),;:\\\[\]\x00-\x1f\x7f-\x9f]+"
 _ADDRESS = re.compile(rf"{_LOCAL}@(?:{_LABEL}\.)+{_LABEL}")
 _LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+# Past max_bytes a mail is still read; past this multiple the SMTP server stops reading it.
+HARD_LIMIT_FACTOR = 8
 
 
 @dataclass(frozen=True)
 class MailLimits:
     # Room for a long letter with a pasted signature logo; text-only mail stays far below.
+    # Past it a mail is still read, its pictures and files named and never passed on: a
+    # phone photo or screenshot alone is megabytes, and the words of a returned mail reach
+    # nobody. Past `hard_bytes` the SMTP server refuses it.
     max_bytes: int = 1024 * 1024
     # Attachments are never passed on (the counsellors' machines should not open unknown
     # files from strangers), only named under the words. A mail with more than this many is
@@ -27,6 +32,11 @@ class MailLimits:
     # One Matrix event holds at most 64 KiB, encrypted and base64-encoded; 32 KiB of UTF-8
     # text fits with room to spare (about ten pages).
     max_text_bytes: int = 32 * 1024
+
+    @property
+    def hard_bytes(self) -> int:
+        """The size past which a mail is refused unread."""
+        return self.max_bytes * HARD_LIMIT_FACTOR
 
     def __post_init__(self) -> None:
         if self.max_bytes < 4096:

@@ -181,7 +181,7 @@ def test_encrypted_mail_is_bounced_as_unreadable() -> None:
 
 
 def test_huge_mail_is_bounced_without_reading_the_body() -> None:
-    message = mail("x" * (LIMITS.max_bytes + 10))
+    message = mail("x" * (LIMITS.hard_bytes + 10))
     b = bounced(message)
     assert b.reason is BounceReason.TOO_LARGE
     assert (b.message_id, b.subject) == ("<m1@youth.example>", "Hilfe")
@@ -437,3 +437,14 @@ def test_a_crisis_mail_with_a_phone_photo_is_read() -> None:
     m = parsed(message)
     assert "Ich will nicht mehr leben" in m.text
     assert [a.name for a in m.attachments] == ["Screenshot_2026-12-01.png"]
+
+
+def test_a_mail_of_thousands_of_header_fields_is_refused_and_a_long_chain_read() -> None:
+    """Each header read walks every field: megabytes of them, now parsed (in a thread) up
+    to the hard limit, cost seconds of CPU per mail; no person's mail has them."""
+    head = b"From: kim@youth.example\r\nMessage-ID: <h@youth.example>\r\n"
+    chain = b"".join(b"Received: from relay%d.example by relay.example\r\n" % i
+                     for i in range(200))
+    assert parsed(head + chain + b"\r\nHilfe\r\n").text == "Hilfe"
+    junk = b"".join(b"X-H%d: v\r\n" % i for i in range(2000))
+    assert bounced(head + junk + b"\r\nHilfe\r\n").reason is BounceReason.UNREADABLE

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import socket
@@ -294,7 +295,7 @@ async def test_without_a_bounce_sender_a_refusal_is_the_smtp_reply() -> None:
     finally:
         await server.stop()
     assert caught.value.code == 552
-    assert "64 KB" in caught.value.message
+    assert "zu lang" in caught.value.message
     assert sink.mails.empty()
 
 
@@ -329,10 +330,11 @@ async def test_oversized_mail_is_refused_by_the_server(office: Office) -> None:
     with pytest.raises(aiosmtplib.SMTPResponseException) as caught:
         await send_to_office(office, message)
     assert caught.value.code == 552
-    # Between max_bytes and the hard limit: our own bounce.
+    # Between max_bytes and the hard limit it is read: a text this long is returned for
+    # its length, with our own bounce.
     await send_to_office(office, youth_mail("y" * (office.settings.max_bytes + 10), "<k8@y.ex>"))
     bounce = await asyncio.wait_for(office.provider.inbox.get(), WAIT)
-    assert "zu groß" in bounce.message.get_content()
+    assert "zu lang" in bounce.message.get_content()
 
 
 async def test_sink_failure_asks_the_sender_to_retry(office: Office) -> None:
@@ -474,9 +476,10 @@ async def test_a_mail_of_megabytes_of_headers_does_not_stop_the_event_loop() -> 
            + b"".join(b"X-H%d: v\r\n" % i for i in range(600_000)) + b"\r\nhi\r\n")
     ticker = asyncio.create_task(tick())
     try:
-        with pytest.raises(aiosmtplib.SMTPDataError):
-            await aiosmtplib.send(raw, sender=YOUTH, recipients=[OFFICE], hostname="127.0.0.1",
-                                  port=server.port, start_tls=False, timeout=120)
+        with contextlib.suppress(aiosmtplib.SMTPDataError):  # refused, or read: either
+            await aiosmtplib.send(raw, sender=YOUTH, recipients=[OFFICE],
+                                  hostname="127.0.0.1", port=server.port, start_tls=False,
+                                  timeout=120)
     finally:
         sending = False
         await ticker
