@@ -448,3 +448,17 @@ def test_a_mail_of_thousands_of_header_fields_is_refused_and_a_long_chain_read()
     assert parsed(head + chain + b"\r\nHilfe\r\n").text == "Hilfe"
     junk = b"".join(b"X-H%d: v\r\n" % i for i in range(2000))
     assert bounced(head + junk + b"\r\nHilfe\r\n").reason is BounceReason.UNREADABLE
+
+
+def test_a_whole_message_written_into_the_subject_is_read_to_its_end() -> None:
+    """On a phone many write everything into the subject line and leave the body empty.
+    The subject was cut at 300 characters: the end of what they wrote, here the crisis
+    words, reached neither the counsellor nor the crisis check."""
+    words = ("hallo ich weiß nicht ob ich hier richtig bin, meine eltern streiten jeden tag "
+             "und in der schule redet keiner mehr mit mir seit dem ding mit dem foto, alle "
+             "lachen nur und schreiben sachen in die gruppe, ich hab das meiner lehrerin "
+             "gesagt aber die hat nur gesagt ich soll das ignorieren, ich kann nicht mehr "
+             "schlafen und nicht mehr essen und ehrlich gesagt will ich nicht mehr leben")
+    assert len(words) > 300
+    m = parsed(mail("", Subject=words))
+    assert m.subject.endswith("will ich nicht mehr leben")
