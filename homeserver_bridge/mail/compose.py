@@ -31,6 +31,7 @@ _REPLY_PREFIX = re.compile(r"\s*(re|aw|antw|sv|vs|wg|fw|fwd)\s*:", re.IGNORECASE
 _MESSAGE_ID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]{1,250}>")
 _MAX_REFERENCES = 20
 _DEFAULT_SUBJECT = "Deine Nachricht an die Beratung"
+_MAX_SUBJECT = 300
 _FILENAME = re.compile(r"[A-Za-z0-9_-]{1,80}\.ics")
 # PUBLISH: an event to add, no organiser to answer (our files name no one); CANCEL would
 # need an ORGANIZER (RFC 5546), so a cancellation is published with STATUS:CANCELLED.
@@ -60,7 +61,7 @@ def new_message_id(office_address: str, random_bytes: RandomBytes = secrets.toke
 
 
 def reply_subject(subject: str) -> str:
-    subject = _header_safe(subject)
+    subject = _header_safe(subject)[:_MAX_SUBJECT]
     if not subject:
         return f"Re: {_DEFAULT_SUBJECT}"
     return subject if _REPLY_PREFIX.match(subject) else f"Re: {subject}"

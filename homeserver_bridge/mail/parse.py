@@ -29,7 +29,10 @@ _MAX_PARTS = 200
 # Header fields of one mail (a long Received chain is some dozens): each header read walks
 # all of them, and megabytes of them are no mail a person wrote.
 _MAX_HEADERS = 1000
-_MAX_SUBJECT = 300
+# On a phone many write everything into the subject and leave the body empty: it is read
+# to some 300 words; replies cut their copy of it. At most 8 KB of UTF-8, which beside the
+# longest text (max_text_bytes) still fits one Matrix event.
+_MAX_SUBJECT = 2000
 _MAX_FILENAME = 120
 # Of a header's raw text, what is decoded: far beyond any real subject or file name. Decoding
 # encoded words takes time quadratic in their number (the standard library's), on the bot's
