@@ -96,3 +96,18 @@ async def test_a_failure_notice_quoting_the_counsellors_words_opens_nothing() ->
     assert office.conductor.router.snapshot().conversations == ()
     await perform_mails(office)
     assert sender.sent == []
+
+
+async def test_a_list_mail_read_for_its_crisis_words_is_answered_to_its_writer_not_the_list(
+) -> None:
+    """A list that sets Reply-To to itself (so that answers reach all its members): the
+    conversation its crisis words open took that address, and the counsellor's reply, the
+    youth's words quoted, would have gone to the whole class."""
+    office = await office_on(MemoryStore(AeadSealer()), RecordingSender())
+    mail = _list_mail("ich bring mich um, heute abend, ich halte das nicht mehr aus")
+    mail["Reply-To"] = "8b@school.example"
+    await _through_the_office_inbox(office, mail, sender="8b-bounces@school.example")
+    [current] = office.conductor.router.snapshot().conversations
+    record = await office.conductor.store.conversation(current.conversation)
+    assert record is not None
+    assert record.youth_user_id == "mailto:kim@youth.example"
