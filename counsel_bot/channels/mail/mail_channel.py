@@ -219,8 +219,11 @@ class MailChannel:
 
     async def _open(self, mail: InboundMail, room_id: RoomID) -> None:
         language = guess_language(mail.text, self.conductor.policy.default_language)
+        # An automatic mail (read for its crisis words) is answered to its writer: a list
+        # sets Reply-To to itself, and a reply there would reach all its members.
+        address = mail.from_address if mail.auto_generated else mail.reply_address
         conversation = await self.mail_opened(
-            room_id, f"{MAILTO}{mail.reply_address}", language, self.now(),
+            room_id, f"{MAILTO}{address}", language, self.now(),
             office=office_of_address(self.conductor.policy.offices, mail.to_address)
             or mail_office(self.conductor.policy.offices, mail.text, language), thread=mail)
         await self.mail_received(
