@@ -188,3 +188,25 @@ async def test_a_chat_youth_who_gives_the_offices_own_address_stays_in_the_chat(
     current = c.router.conversation(record.conversation)
     assert current is not None
     assert current.channel.value == "mail", "their own address, given next, is taken"
+
+
+async def test_an_anonymous_form_mail_from_the_office_itself_is_read() -> None:
+    """The office's website form for those who want to stay anonymous asks no address and
+    sends the words From the office's own address (so that its mail server takes them).
+    Taken for the office's own mail come back, it was dropped with a 250: crisis words
+    and all reached nobody. The office's own mails are those it sent (their Message-IDs are
+    kept); anything else From its address is someone's words. There is nobody to answer:
+    no acknowledgement goes out, and the room is told if a reply is tried."""
+    sender = RecordingSender()
+    office = await office_on(MemoryStore(AeadSealer()), sender)
+    form = EmailMessage()
+    form["From"] = f"Anonymes Formular <{OFFICE}>"
+    form["To"] = OFFICE
+    form["Subject"] = "Anonyme Nachricht"
+    form["Message-ID"] = "<anon-7@counsel.example>"
+    form.set_content("Ich will mich umbringen, ich weiß nicht mehr weiter.")
+    await through_the_office_inbox(office, form, sender="www-data@counsel.example")
+    [current] = office.conductor.router.snapshot().conversations
+    assert current.crisis.value != "none"
+    await perform_mails(office)
+    assert sender.sent == [], "mailed to the office's own address"
