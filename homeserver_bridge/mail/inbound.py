@@ -153,17 +153,13 @@ class _Handler:
         # event loop no crisis alert would go out meanwhile. The parser is pure.
         result = await asyncio.to_thread(
             parse_inbound, raw, self._settings.limits, envelope_sender=envelope_sender)
-        if isinstance(result, InboundMail) and _normalise(result.from_address) in self._addresses \
-                and _normalise(result.reply_address) in self._addresses:
-            # Our own mail come back (a youth gave the office's address, or one that
-            # forwards to it): never a youth's words, and answering it would loop. By From,
-            # not by envelope: a forward in front of the bot may put the office's address
-            # there for every youth's mail. And only with no other Reply-To: the office's
-            # website form, or a forward rewriting From, sends a youth's words From the
-            # office with the youth's address there. Not handed on: automatic mail is read
-            # for crisis words, and the counsellor's own (quoting the youth's) would flag.
-            log.info("an inbound mail was the office's own come back; not delivered")
-            return "250 2.0.0 OK"
+        if isinstance(result, InboundMail) and _normalise(result.from_address) in self._addresses:
+            # Our own mail come back (a youth gave an address that forwards to the office),
+            # or the office's website form or a forward sending someone's words in its
+            # name: the sink tells them apart by the mails the office sent. By From, not by
+            # envelope: a forward in front of the bot may put the office's address there
+            # for every youth's mail.
+            result = dataclasses.replace(result, from_office=True)
         if isinstance(result, InboundMail) and _normalise(result.reply_address) in self._addresses:
             # "Reply all", or a form or forward naming the office in Reply-To: replies sent
             # there come back as the office's own and are dropped, and the youth never hears

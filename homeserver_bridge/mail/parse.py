@@ -90,6 +90,12 @@ class InboundMail:
     failure: DeliveryFailure | None = None
     # The address it was delivered to (the office's, or one of `also_accept`).
     to_address: str = field(default="", repr=False)
+    # The first address of its To header: the office's own mail come back names there the
+    # youth it was sent to.
+    addressed_to: str = field(default="", repr=False)
+    # From one of the office's own addresses (set by the SMTP server, which knows them):
+    # its own mail come back, or a form or forward sending someone's words in its name.
+    from_office: bool = False
 
 
 @dataclass(frozen=True)
@@ -192,6 +198,7 @@ def _parse(raw: bytes, limits: MailLimits, envelope_sender: str) -> InboundMail 
         auto_generated=auto,
         delivery_report=report,
         failure=_delivery_failure(msg) if report else None,
+        addressed_to=_address(msg, "To"),
     )
 
 

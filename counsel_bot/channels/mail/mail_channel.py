@@ -186,6 +186,10 @@ class MailChannel:
         time: two copies of one new mail at once (To: and Cc: two office addresses, or a
         sender's retry on a second connection) would each find no thread yet and open a
         conversation each. Mail comes seldom enough that waiting costs nothing."""
+        if mail.from_office and await self._sent_by_office(mail):
+            # Its own mail come back: the counsellor's words, never a youth's, and answering
+            # it would loop.
+            return
         if mail.delivery_report:
             # The office's own mail quoted back: no youth's words, nothing to answer. But a
             # reply that did not arrive is told in its room.
@@ -228,7 +232,22 @@ class MailChannel:
             or mail_office(self.conductor.policy.offices, mail.text, language), thread=mail)
         await self.mail_received(
             conversation, await self.threads.event_id(mail), _as_text(mail), self.now(),
-            written=mail.text, first=True, automatic=mail.auto_generated)
+            written=mail.text, first=True,
+            automatic=mail.auto_generated or self._own_address(address))
+
+    async def _sent_by_office(self, mail: InboundMail) -> bool:
+        """Whether `mail` is one the office sent (each reply's Message-ID is kept under the
+        address it went to)."""
+        if not mail.addressed_to:
+            return False
+        sent = await self.threads.setting(mail.addressed_to, mail.message_id)
+        return await self.store.get_setting(sent) is not None
+
+    def _own_address(self, address: str) -> bool:
+        """One of the office's own addresses: mail sent there comes back to the office."""
+        own = address.strip().lower()
+        return own == self.settings.office_address.lower() \
+            or office_of_address(self.conductor.policy.offices, own) is not None
 
     async def _deliver_to(self, conversation: ConversationID, mail: InboundMail) -> None:
         # The opening mail again: its delivery stopped after the conversation was opened
@@ -494,9 +513,7 @@ class MailChannel:
         thread, and the counsellor's words in the room go out as mail from now on. The
         office's own address is refused (`MailAddressRefused`): replies sent there come
         back as the office's own mail and are dropped, and the youth never hears back."""
-        own = address.strip().lower()
-        if own == self.settings.office_address.lower() \
-                or office_of_address(self.conductor.policy.offices, own) is not None:
+        if self._own_address(address):
             raise MailAddressRefused("a youth gave the office's own mail address; they are "
                                      "asked for theirs")
         change.sealed.append((address_key(conversation), address.encode()))
@@ -581,6 +598,10 @@ class MailChannel:
                            "counsel.toml")
         if not is_address(address):
             raise MailUndeliverable("the youth's mail address cannot take mail")
+        if self._own_address(address):
+            # An anonymous form's words, sent in the office's name: nobody to answer, and
+            # the reply would come back to the office unread.
+            raise MailUndeliverable("the conversation has no address but the office's own")
         thread = await self._load_thread(record.conversation)
         seed = await self.threads.reply_seed(key)
         try:
