@@ -8,6 +8,9 @@ rendered config, its durations shortened to seconds."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -100,3 +103,56 @@ async def _register(synapse: EmbeddedSynapse, http: aiohttp.ClientSession, name:
     registered = await AdminClient(synapse.base_url, "", http).register_with_shared_secret(
         secret, name, "a long passphrase of words", admin=admin)
     return registered.access_token
+
+
+@pytest.mark.integration
+async def test_the_daily_visit_log_forgets_the_app_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every five minutes Synapse copies each account's devices seen today, with the user
+    agent they used (``Element/1.11 (Samsung SM-A525F; Android 13)``: the phone), into
+    ``user_daily_visits``, one row per account, device and day, whatever ``report_stats``
+    says, and never deletes them: a day-by-day log of when a youth wrote, and from which
+    phone, kept for ever beside the account, after its erasure too. The row is written here
+    as Synapse's job writes it (not to wait five minutes for the job); it must be gone once
+    older than the module's age, like the device's own address and app."""
+    write = embedded_module.write_homeserver_config
+
+    def shortened(settings: HomeserverSettings, layout: DataLayout) -> Path:
+        path = write(settings, layout)
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("max_age_seconds: 604800", "max_age_seconds: 2")
+                        .replace("interval_seconds: 3600", "interval_seconds: 1"),
+                        encoding="utf-8")
+        return path
+
+    monkeypatch.setattr(embedded_module, "write_homeserver_config", shortened)
+    synapse = EmbeddedSynapse(homeserver_test_settings(), DataLayout(tmp_path))
+    await synapse.start()
+    database = synapse.layout.synapse_dir / "homeserver.db"
+    youth = f"@sonnenblume:{synapse.settings.server_name}"
+    try:
+        async with aiohttp.ClientSession() as http:
+            await _register(synapse, http, "sonnenblume")
+        day_start = (int(time.time()) // 86400) * 86400 * 1000
+        with contextlib.closing(sqlite3.connect(database, timeout=10)) as db, db:
+            db.execute("INSERT INTO user_daily_visits (user_id, device_id, timestamp, "
+                       "user_agent) VALUES (?, ?, ?, ?)",
+                       (youth, "DEVICE", day_start, "Element/1.11 (SM-A525F; Android 13)"))
+
+        def agents() -> list[str]:
+            with contextlib.closing(sqlite3.connect(database, timeout=10)) as db:
+                rows = db.execute("SELECT user_agent FROM user_daily_visits WHERE user_id = ?",
+                                  (youth,)).fetchall()
+            return [agent for (agent,) in rows if agent]
+
+        seen = [agents()]
+        for _ in range(20):  # the module runs every second, the row is already old
+            await asyncio.sleep(0.5)
+            seen.append(agents())
+            if not seen[-1]:
+                break
+        assert seen[0], seen  # the row was there ...
+        assert seen[-1] == [], seen  # ... and is forgotten
+    finally:
+        await synapse.stop()
