@@ -6,8 +6,12 @@ history in ``user_ips``; nothing prunes these two columns. A youth's anonymous a
 keep their home's address beside it for as long as they stay logged in, which is what links
 an account to a person. This module clears both columns of every device not seen for
 ``max_age_seconds`` (the template gives ``user_ips_max_age``'s seven days), every
-``interval_seconds``. Synapse loads it from the homeserver config (``modules:``); it runs on
-the instance that runs background tasks.
+``interval_seconds``. It also deletes the rows of ``user_daily_visits`` older than that:
+every five minutes Synapse copies the devices seen today, with their user agent, into that
+table (whatever ``report_stats`` says) and never deletes them, which would keep, for ever
+and after an erasure, on which days each account was used and from which phone. Synapse
+loads it from the homeserver config (``modules:``); it runs on the instance that runs
+background tasks.
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ class ForgetDeviceAddresses:
         return ForgetSettings(**values)
 
     async def forget(self) -> int:
-        """Devices whose address and app were cleared now."""
+        """Devices whose address and app were cleared now, and daily visits deleted."""
         cutoff_ms = int((time.time() - self._config.max_age_seconds) * 1000)
         cleared: int = await self._api.run_db_interaction(
             "counsel_forget_device_addresses", clear_before, cutoff_ms)
@@ -68,4 +72,7 @@ def clear_before(txn: LoggingTransaction, cutoff_ms: int) -> int:
         " AND (ip IS NOT NULL OR user_agent IS NOT NULL)",
         (cutoff_ms,),
     )
-    return txn.rowcount
+    cleared: int = txn.rowcount
+    # A day's row is stamped with the day's start: deleted once that is older than the age.
+    txn.execute("DELETE FROM user_daily_visits WHERE timestamp < ?", (cutoff_ms,))
+    return cleared + txn.rowcount
