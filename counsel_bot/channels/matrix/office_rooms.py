@@ -1,9 +1,9 @@
 """Each office's own staff room: notices about an office's conversations reach only its staff.
 
 A room configured as ``staff_room`` (alias or id) is joined; otherwise (or when it keeps the
-bot out) the bot creates an encrypted room per office and invites that office's counsellors
-and team leads, as it does for the main staff room. The room ids are kept in the store's
-settings (`staff_room:<id>`).
+bot out, or is not end-to-end encrypted) the bot creates an encrypted room per office and
+invites that office's counsellors and team leads, as it does for the main staff room. The
+room ids are kept in the store's settings (`staff_room:<id>`).
 An office's room the bot has lost is replaced as the main one is (`staff_room.py`): joined
 again where it was configured and lets the bot in, otherwise created anew.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from nio import AsyncClient, JoinError, RoomCreateError
+from nio import AsyncClient, JoinError, RoomCreateError, RoomGetStateEventError
 
 from counsel_bot.channels.matrix.membership import LostRooms, remove_all_but, still_joined
 from counsel_bot.channels.matrix.staff_room import Announce
@@ -23,6 +23,8 @@ from counsel_bot.core.offices import OfficeBook
 from counsel_bot.store import Store
 
 log = logging.getLogger(__name__)
+
+MEGOLM = "m.megolm.v1.aes-sha2"
 
 
 def setting_key(office: str) -> str:
@@ -103,13 +105,13 @@ class OfficeStaffRooms:
     async def _open_somewhere(
         self, office: str, name: str, configured: str, staff: list[UserID]
     ) -> RoomID | None:
-        """The configured room, or when it keeps the bot out a room of the bot's own: an
-        office without a staff room would hold all its notices, crisis alerts too, until
-        someone fixed the configuration."""
+        """The configured room, or when it keeps the bot out (or is not encrypted) a room of
+        the bot's own: an office without a staff room would hold all its notices, crisis
+        alerts too, until someone fixed the configuration."""
         room_id = await self._open(office, name, configured, staff)
         if room_id is None and configured:
             log.critical("office %s gets a new staff room in place of the configured %s, "
-                         "which the bot cannot join; its staff are invited there",
+                         "which the bot cannot use; its staff are invited there",
                          office, configured)
             room_id = await self._open(office, name, "", staff)
         return room_id
@@ -124,6 +126,14 @@ class OfficeStaffRooms:
                             "the bot there or fix offices.staff_room", office, joined.message)
                 return None
             room_id = RoomID(joined.room_id)
+            if not await self._encrypted(room_id):
+                # Crisis alerts, and what staff commands answer (waiting forum posts with
+                # their text), would lie in the homeserver's database in plain text.
+                log.critical("the staff room configured for office %s is not end-to-end "
+                             "encrypted; the bot leaves it (configure an encrypted room in "
+                             "offices.staff_room, or none)", office)
+                await self._client.room_leave(room_id)
+                return None
             for user in staff:
                 await self._client.room_invite(room_id, user)
             return room_id
@@ -136,3 +146,12 @@ class OfficeStaffRooms:
             log.warning("cannot create the staff room of office %s (%s)", office, answer.message)
             return None
         return RoomID(answer.room_id)
+
+    async def _encrypted(self, room_id: RoomID) -> bool:
+        """Whether the room has Megolm encryption, by the homeserver's current state (nio
+        has not synced a room it has only just joined). Unreadable for another reason than
+        a missing event: taken as encrypted, as the room was before this check."""
+        answer = await self._client.room_get_state_event(room_id, "m.room.encryption")
+        if isinstance(answer, RoomGetStateEventError):
+            return bool(answer.status_code != "M_NOT_FOUND")
+        return bool(answer.content.get("algorithm") == MEGOLM)
