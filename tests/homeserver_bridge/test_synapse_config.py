@@ -97,3 +97,25 @@ def test_one_account_cannot_fill_the_disk_with_uploads() -> None:
     assert max(daily) <= 1024 * 1024 * 1024
     # Enough for what people send in a day: more than the largest single upload.
     assert min(daily) > Config.parse_size(rendered()["max_upload_size"])
+
+
+def test_an_https_address_in_front_of_a_loopback_synapse_needs_the_proxy_trusted() -> None:
+    """Synapse serves no TLS and listens on loopback, so an https:// public address means a
+    reverse proxy on this machine: every request then comes from 127.0.0.1. Unless Synapse
+    reads X-Forwarded-For (``behind_proxy``), all youths are one address for its login and
+    registration limits: on the real Synapse with the default limits, the fourth youth to
+    sign up or log in within a few seconds was refused (429), whatever address the proxy
+    named, and sign-ups went on at one per 20 s for the whole service. The README's set-up
+    (a TLS proxy adding X-Forwarded-For) never names ``behind_proxy``; the configuration was
+    accepted without it."""
+    with pytest.raises(ValueError, match="behind_proxy"):
+        HomeserverSettings(public_base_url="https://beratung.example.org/")
+    with pytest.raises(ValueError, match="behind_proxy"):
+        HomeserverSettings(bind_address="::1", public_base_url="https://beratung.example.org/")
+    trusted = HomeserverSettings(public_base_url="https://beratung.example.org/",
+                                 behind_proxy=True)
+    assert rendered(public_base_url=trusted.public_base_url,
+                    behind_proxy=True)["listeners"][0]["x_forwarded"] is True
+    # Plain http on loopback (a local try-out) and a public bind address stay the admin's call.
+    HomeserverSettings(public_base_url="http://127.0.0.1:8008/")
+    HomeserverSettings(bind_address="0.0.0.0", public_base_url="https://beratung.example.org/")
