@@ -84,6 +84,15 @@ class HomeserverSettings:
             raise ValueError("start_timeout must be between 0 and 3600 seconds")
         _check_url("url", self.url)
         _check_url("public_base_url", self.public_base_url)
+        # Synapse serves no TLS: an https address in front of a loopback listener is a proxy on
+        # this machine, and every request then comes from it.
+        if (self.public_base_url.startswith("https://") and not self.behind_proxy
+                and ipaddress.ip_address(self.bind_address).is_loopback):
+            raise ValueError(
+                "public_base_url is https://, so a reverse proxy on this machine serves Synapse "
+                "and every youth arrives from its address: the login and sign-up limits would "
+                "refuse the fourth youth within seconds. Set behind_proxy = true and let the "
+                "proxy add X-Forwarded-For")
 
     @property
     def client_url(self) -> str:

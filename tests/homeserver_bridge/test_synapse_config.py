@@ -73,7 +73,7 @@ def test_retention_lifetime() -> None:
 def test_a_public_url_beyond_ascii_is_rendered_as_given() -> None:
     # An internationalised path; JSON-style quoting wrote 𝄞 as a surrogate pair YAML rejects.
     url = "https://beratung.example.org/jugend-𝄞-ü/"
-    assert rendered(public_base_url=url)["public_baseurl"] == url
+    assert rendered(public_base_url=url, behind_proxy=True)["public_baseurl"] == url
 
 
 @pytest.mark.parametrize("url", ["beratung.example.org", "https://a b/", "https://a\x7f/"])
