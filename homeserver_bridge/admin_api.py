@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from homeserver_bridge.errors import ERRCODE_CLASSES, AdminApiError
+from homeserver_bridge.errors import ERRCODE_CLASSES, AdminApiError, NotFound
 
 JSON = dict[str, Any]
 # Synapse deletes at most this many of a user's files per call, the newest first.
@@ -238,10 +238,31 @@ class AdminClient:
         )
         return RoomDeletion(delete_id, answer.get("status", "unknown"), answer.get("error"))
 
+    async def running_deletion(self, room_id: str) -> RoomDeletion | None:
+        """The room's deletion still under way (scheduled or active), if there is one."""
+        try:
+            answer = await self.request(
+                "GET", f"/_synapse/admin/v2/rooms/{_q(room_id)}/delete_status"
+            )
+        except NotFound:
+            return None
+        for task in answer.get("results", []):
+            if task.get("status") in ("scheduled", "active"):
+                return RoomDeletion(str(task["delete_id"]), str(task["status"]))
+        return None
+
     async def delete_room_and_wait(
         self, room_id: str, *, poll_interval: float = 0.2, max_wait: float = 60.0
     ) -> RoomDeletion:
-        deletion = await self.delete_room(room_id)
+        try:
+            deletion = await self.delete_room(room_id)
+        except AdminApiError as exc:
+            # Synapse refuses (400) a second deletion while one runs: an earlier try that
+            # stopped waiting, or retention beside a youth's erasure. That one is waited for.
+            running = await self.running_deletion(room_id) if exc.status == 400 else None
+            if running is None:
+                raise
+            deletion = running
         loop = asyncio.get_running_loop()
         deadline = loop.time() + max_wait
         while loop.time() < deadline:
