@@ -320,8 +320,11 @@ class Executor:
         if not youth.startswith("@") or youth in self.protected or youth == self.client.user_id:
             return
         info = await self.admin.get_user(youth)
-        if getattr(info, "admin", True) or getattr(info, "deactivated", False):
+        if getattr(info, "admin", True):
             return
+        # Deactivated already is no reason to stop: a try that failed after deactivating
+        # left the files (the profile picture unencrypted), and deactivating again (Synapse
+        # allows it) is how they are deleted now.
         await self.admin.deactivate(youth, erase=True)
 
     async def _queue_notice(self, effect: QueuePositionChanged, key: str) -> None:
