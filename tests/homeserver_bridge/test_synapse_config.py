@@ -119,3 +119,15 @@ def test_an_https_address_in_front_of_a_loopback_synapse_needs_the_proxy_trusted
     # Plain http on loopback (a local try-out) and a public bind address stay the admin's call.
     HomeserverSettings(public_base_url="http://127.0.0.1:8008/")
     HomeserverSettings(bind_address="0.0.0.0", public_base_url="https://beratung.example.org/")
+
+
+@pytest.mark.parametrize(("enabled", "days"), [(True, -30), (False, 30)])
+def test_a_message_lifetime_synapse_would_not_keep_is_refused(enabled: bool, days: int) -> None:
+    """``max_lifetime_days`` is the admin's promise that no message stays on the server
+    longer. A negative number, or retention switched off, rendered no policy at all, and
+    Synapse kept every message until counsel purged its closed conversation: nothing said
+    the promised bound was not kept."""
+    from homeserver_bridge.settings import Retention
+
+    with pytest.raises(ValueError, match="max_lifetime_days"):
+        Retention(enabled=enabled, max_lifetime_days=days)
