@@ -41,6 +41,15 @@ class Retention:
     # Upper bound for any event kept by Synapse, in days; 0 keeps events until the bot purges.
     max_lifetime_days: int = 0
 
+    def __post_init__(self) -> None:
+        # Rendered as no policy at all otherwise: messages kept beyond the bound promised.
+        if not 0 <= self.max_lifetime_days <= 3650:
+            raise ValueError("max_lifetime_days must be between 0 (kept until counsel purges "
+                             f"them) and 3650, not {self.max_lifetime_days}")
+        if self.max_lifetime_days and not self.enabled:
+            raise ValueError("max_lifetime_days needs retention enabled = true, or Synapse "
+                             "keeps every message longer; enable it or set 0")
+
 
 @dataclass(frozen=True)
 class HomeserverSettings:
