@@ -760,8 +760,8 @@ class CounselBot:
         if not await self._is_room_youth(room, sender):
             await self._one_to_one_only(room)
             return
-        if not room.encrypted:
-            return  # never take content from an unencrypted room
+        if not await self._readable(room):
+            return
         corrected = edited_words(event)
         original = edited_event(event)
         if corrected is not None and original is not None and await \
@@ -774,6 +774,8 @@ class CounselBot:
             body = f"* {corrected}"
         nickname = room.user_name(sender)
         counselling = await self.moving.words_room(room, sender)
+        if counselling == room_id and not room.encrypted:
+            return  # the new room was refused: never a conversation without encryption
         await self.conductor.youth_wrote(counselling, sender, nickname, event_id, body, at)
         if counselling != room_id:
             await self.moving.taken_along(room_id, counselling, event_id, body)
@@ -785,7 +787,7 @@ class CounselBot:
         them in their own app; the bot keeps a note of them (and any text they carry) for a
         counsellor who joins later, and tells the youth once that it cannot pass files on."""
         room = self.client.rooms.get(room_id)
-        if room is None or not room.encrypted \
+        if room is None or not await self._readable(room) \
                 or not await self._is_room_youth(room, event.sender):
             return
         if await self._is_staff_room(room_id):
@@ -818,7 +820,7 @@ class CounselBot:
         the one important thing as a poll) or a sticker (kept as a note, like a picture).
         Other kinds of event (reactions, receipts) carry nothing to counsel on."""
         room = self.client.rooms.get(room_id)
-        if room is None or not room.encrypted \
+        if room is None or not await self._readable(room) \
                 or not await self._is_room_youth(room, event.sender) \
                 or await self._is_staff_room(room_id):
             return
@@ -830,11 +832,20 @@ class CounselBot:
             await self._take_note(room, event.sender, event.event_id, f"[Umfrage: {words}]",
                                   attachment=False)
 
+    async def _readable(self, room: MatrixRoom) -> bool:
+        """Whether a youth's words in ``room`` are taken. Never counselled in without
+        encryption; but the first room of a move (`room_moves`) is read whatever it is, its
+        words counted in the bot's encrypted room, crisis check included: a youth goes on
+        writing where they are until they see the new room."""
+        return room.encrypted or await self.moving.moved_out(RoomID(room.room_id))
+
     async def _take_note(self, room: MatrixRoom, sender: str, event_id: str, note: str, *,
                          attachment: bool) -> None:
         """What the youth sent, as the words kept (and checked) for it."""
         youth, event, room_id = UserID(sender), EventID(event_id), RoomID(room.room_id)
         counselling = await self.moving.words_room(room, youth)
+        if counselling == room_id and not room.encrypted:
+            return  # the new room was refused: never a conversation without encryption
         await self.conductor.youth_wrote(counselling, youth, room.user_name(youth), event,
                                          note, self.clock.now(), attachment=attachment)
         if counselling != room_id:

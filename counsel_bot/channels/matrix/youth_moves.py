@@ -81,6 +81,13 @@ class YouthMoves:
         await self.links.moved(first, RoomID(answer.room_id))
         return True
 
+    async def moved_out(self, room: RoomID) -> bool:
+        """Whether ``room`` is the first room of a move still under way, or one whose youth
+        declined the new room and is invited again when writing: words written there count
+        (in the bot's room), even where ``room`` itself is no place for counselling."""
+        return await self.links.target(room) is not None \
+            or bool(await self._store.get_setting(f"{MOVE_AGAIN_PREFIX}{room}"))
+
     async def words_room(self, room: MatrixRoom, youth: UserID) -> RoomID:
         """Where the words ``youth`` just wrote in ``room`` count (any kind of message: text,
         /me, a caption, one still undecryptable): the room they were moved to, if so; a
