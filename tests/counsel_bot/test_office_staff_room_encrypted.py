@@ -10,6 +10,8 @@ On a real Synapse whose rooms are not encrypted by default (as an external one m
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -18,9 +20,10 @@ import pytest
 from nio import AsyncClient
 
 import homeserver_bridge.embedded as embedded_module
-from counsel_bot.channels.matrix.office_rooms import OfficeStaffRooms
+from counsel_bot.channels.matrix.office_rooms import OfficeStaffRooms, setting_key
 from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
 from counsel_bot.config import settings_from_mapping
+from counsel_bot.core.ids import RoomID
 from counsel_bot.runtime.offices import office_book
 from counsel_bot.store import MemoryStore
 from homeserver_bridge.admin_api import AdminClient, RegisteredUser
@@ -34,9 +37,10 @@ from tests.support.matrix_http import MatrixHttp
 pytestmark = pytest.mark.integration
 
 
-async def test_an_unencrypted_configured_staff_room_is_left_for_an_encrypted_one(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@contextlib.asynccontextmanager
+async def unencrypting_synapse(tmp_path: Path,
+                               monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[EmbeddedSynapse]:
+    """A real Synapse whose rooms are not encrypted by default, as an external one may be."""
     write = embedded_module.write_homeserver_config
 
     def not_encrypting(settings: HomeserverSettings, layout: DataLayout) -> Path:
@@ -50,44 +54,80 @@ async def test_an_unencrypted_configured_staff_room_is_left_for_an_encrypted_one
     synapse = EmbeddedSynapse(homeserver_test_settings(), DataLayout(tmp_path))
     await synapse.start()
     try:
-        async with aiohttp.ClientSession() as http:
-            secret = synapse.layout.registration_secret_file.read_text(encoding="utf-8").strip()
-            anonymous = AdminClient(synapse.base_url, "", http)
-
-            async def register(name: str) -> RegisteredUser:
-                return await anonymous.register_with_shared_secret(
-                    secret, name, "a long passphrase of words")
-
-            bot, anna, lea = [await register(n) for n in ("counsel", "anna", "lea")]
-            team = MatrixHttp(http, synapse.base_url, anna.access_token)
-            status, created = await team.create_room(name="Team Familie",
-                                                     invite=[bot.user_id, lea.user_id])
-            assert status == 200, created
-            plain = created["room_id"]
-            status, _ = await team.call(
-                "GET", f"/_matrix/client/v3/rooms/{quote(plain)}/state/m.room.encryption/")
-            assert status == 404  # the team's room is not encrypted
-
-            settings = settings_from_mapping({"offices": [
-                {"id": "familie", "name": "Familienberatung", "topics": ["family"],
-                 "counsellors": [anna.user_id], "team_leads": [lea.user_id],
-                 "staff_room": plain}]})
-            client = AsyncClient(synapse.base_url, bot.user_id, device_id=bot.device_id)
-            client.access_token = bot.access_token
-            try:
-                rooms = OfficeStaffRooms(
-                    client, MemoryStore(AeadSealer()), office_book(settings), "de",
-                    initial_state=[ENCRYPTION], power_levels=counselling_power_levels())
-                await rooms.ensure()
-                used = await rooms.room_of("familie")
-            finally:
-                await client.close()
-            assert used is not None
-            assert used != plain
-            as_bot = MatrixHttp(http, synapse.base_url, bot.access_token)
-            status, encryption = await as_bot.call(
-                "GET", f"/_matrix/client/v3/rooms/{quote(used)}/state/m.room.encryption/")
-            assert status == 200
-            assert encryption["algorithm"] == "m.megolm.v1.aes-sha2"
+        yield synapse
     finally:
         await synapse.stop()
+
+
+async def _office_room(
+    synapse: EmbeddedSynapse, http: aiohttp.ClientSession, *,
+    stored_by_an_earlier_version: bool,
+) -> tuple[str, RoomID | None, bool]:
+    """The team's plain room configured as the office's staff room; the room the bot uses,
+    and whether that one is encrypted (Megolm)."""
+    secret = synapse.layout.registration_secret_file.read_text(encoding="utf-8").strip()
+    anonymous = AdminClient(synapse.base_url, "", http)
+
+    async def register(name: str) -> RegisteredUser:
+        return await anonymous.register_with_shared_secret(
+            secret, name, "a long passphrase of words")
+
+    bot, anna, lea = [await register(n) for n in ("counsel", "anna", "lea")]
+    team = MatrixHttp(http, synapse.base_url, anna.access_token)
+    status, created = await team.create_room(name="Team Familie",
+                                             invite=[bot.user_id, lea.user_id])
+    assert status == 200, created
+    plain = created["room_id"]
+    status, _ = await team.call(
+        "GET", f"/_matrix/client/v3/rooms/{quote(plain)}/state/m.room.encryption/")
+    assert status == 404  # the team's room is not encrypted
+
+    settings = settings_from_mapping({"offices": [
+        {"id": "familie", "name": "Familienberatung", "topics": ["family"],
+         "counsellors": [anna.user_id], "team_leads": [lea.user_id],
+         "staff_room": plain}]})
+    store = MemoryStore(AeadSealer())
+    client = AsyncClient(synapse.base_url, bot.user_id, device_id=bot.device_id)
+    client.access_token = bot.access_token
+    try:
+        if stored_by_an_earlier_version:
+            await client.join(plain)
+            await store.set_setting(setting_key("familie"), plain)
+        rooms = OfficeStaffRooms(
+            client, store, office_book(settings), "de",
+            initial_state=[ENCRYPTION], power_levels=counselling_power_levels())
+        await rooms.ensure()
+        used = await rooms.room_of("familie")
+    finally:
+        await client.close()
+    if used is None:
+        return plain, None, False
+    status, encryption = await MatrixHttp(http, synapse.base_url, bot.access_token).call(
+        "GET", f"/_matrix/client/v3/rooms/{quote(used)}/state/m.room.encryption/")
+    return plain, used, status == 200 and encryption["algorithm"] == "m.megolm.v1.aes-sha2"
+
+
+async def test_an_unencrypted_configured_staff_room_is_left_for_an_encrypted_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async with unencrypting_synapse(tmp_path, monkeypatch) as synapse, \
+            aiohttp.ClientSession() as http:
+        plain, used, encrypted = await _office_room(synapse, http,
+                                                    stored_by_an_earlier_version=False)
+    assert used is not None
+    assert used != plain
+    assert encrypted
+
+
+async def test_an_unencrypted_staff_room_an_earlier_version_joined_is_replaced_at_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Installations that already use such a room: it is kept in the store, and was never
+    looked at again on a start."""
+    async with unencrypting_synapse(tmp_path, monkeypatch) as synapse, \
+            aiohttp.ClientSession() as http:
+        plain, used, encrypted = await _office_room(synapse, http,
+                                                    stored_by_an_earlier_version=True)
+    assert used is not None
+    assert used != plain
+    assert encrypted
