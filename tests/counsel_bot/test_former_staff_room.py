@@ -8,7 +8,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from nio import JoinedRoomsResponse
+from nio import JoinedRoomsResponse, RoomGetStateEventResponse
 from nio.rooms import MatrixRoom
 
 from counsel_bot.channels.matrix.office_rooms import OfficeStaffRooms, setting_key
@@ -47,6 +47,11 @@ class Client:
     async def room_kick(self, room_id: str, user: str, reason: str | None = None) -> Any:
         self.kicked.append(user)
         return SimpleNamespace()
+
+    async def room_get_state_event(self, room_id: str, event_type: str) -> Any:
+        # The room is encrypted (a configured room without encryption is not kept).
+        return RoomGetStateEventResponse({"algorithm": "m.megolm.v1.aes-sha2"}, event_type,
+                                         "", room_id)
 
 
 async def test_former_staff_are_removed_from_the_staff_room_at_the_start() -> None:

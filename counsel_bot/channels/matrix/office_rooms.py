@@ -70,6 +70,19 @@ class OfficeStaffRooms:
             if existing is not None and await still_joined(self._client, existing) is False:
                 await self.replace_if_lost(office.id, existing)
                 continue
+            if existing is not None and desk.staff_room \
+                    and not await self._encrypted(existing):
+                # Joined by a version that did not look: replaced by a room of the bot's own.
+                log.critical("the staff room configured for office %s is not end-to-end "
+                             "encrypted; the bot leaves it and invites the office's staff "
+                             "to an encrypted room of its own", office.id)
+                await self._client.room_leave(existing)
+                self._rooms.pop(office.id, None)
+                room_id = await self._open(office.id, office.name, "", staff)
+                if room_id is not None:
+                    await self._store.set_setting(setting_key(office.id), room_id)
+                    self._rooms[office.id] = room_id
+                continue
             if existing is not None:
                 if not desk.staff_room:  # a configured room is the admin's to keep
                     await remove_all_but(self._client, existing, staff)
