@@ -1,0 +1,139 @@
+"""A chat youth who continues by mail proves the address is theirs before any counselling
+goes there: a mistyped address ("gmial.com", a domain typosquatters register) or somebody
+else's would otherwise receive a minor's counselling, and the stranger's answers would be
+posted into the youth's room. The youth gets a code by mail and types it in the chat."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from counsel_bot.core.effects import SayToYouth, SendMail, decode_effect
+from counsel_bot.core.ids import EventID, RoomID, UserID
+from counsel_bot.store import MemoryStore
+from tests.store.conftest import AeadSealer
+from tests.support.mail_office import (
+    AT,
+    Office,
+    RecordingSender,
+    counsellor_replies,
+    office_on,
+    perform_mails,
+    plain_text,
+)
+
+ROOM, YOUTH = RoomID("!chat:x"), UserID("@kim:x")
+
+
+async def asked_for_mail(office: Office) -> None:
+    c = office.conductor
+    await c.youth_wrote(ROOM, YOUTH, "Kim", EventID("$1"), "Hallo, ich brauche Hilfe", AT)
+    await c.youth_wrote(ROOM, YOUTH, "Kim", EventID("$2"), "mail", AT)
+
+
+async def told(office: Office) -> list[str]:
+    return [e.key for e in (decode_effect(o.payload)
+                            for o in await office.conductor.store.pending_outbox())
+            if isinstance(e, SayToYouth)]
+
+
+async def channel(office: Office) -> str:
+    record = await office.conductor.store.conversation_by_room(ROOM)
+    assert record is not None
+    current = office.conductor.router.conversation(record.conversation)
+    assert current is not None
+    return current.channel.value
+
+
+def code_in(sender: RecordingSender, n: int = -1) -> str:
+    found = re.search(r"\b(\d{6})\b", plain_text(sender.sent[n]))
+    assert found is not None, "no code in the mail"
+    return found[1]
+
+
+async def test_the_address_takes_counselling_only_once_its_code_is_typed_back() -> None:
+    sender = RecordingSender()
+    office = await office_on(MemoryStore(AeadSealer()), sender)
+    c = office.conductor
+    await asked_for_mail(office)
+    await c.youth_wrote(ROOM, YOUTH, "Kim", EventID("$3"), "kim@youth.example", AT)
+    assert await channel(office) == "chat"
+    assert "mail.code_sent" in await told(office)
+    await perform_mails(office)
+    [mail] = sender.sent
+    assert mail["To"] == "kim@youth.example"
+    assert "Hilfe" not in plain_text(mail), "no counselling before the address is proven"
+    record = await c.store.conversation_by_room(ROOM)
+    assert record is not None
+    await counsellor_replies(office, record.conversation, "$anna", "Wie geht es dir?")
+    assert not [e for e in (decode_effect(o.payload) for o in await c.store.pending_outbox())
+                if isinstance(e, SendMail)], "a counsellor's words went to an unproven address"
+    await c.youth_wrote(ROOM, YOUTH, "Kim", EventID("$4"), code_in(sender), AT)
+    assert await channel(office) == "mail"
+    assert "channel.mail" in await told(office)
+
+
+async def test_a_wrong_code_keeps_the_chat_and_says_so() -> None:
+    sender = RecordingSender()
+    office = await office_on(MemoryStore(AeadSealer()), sender)
+    c = office.conductor
+    await asked_for_mail(office)
+    await c.youth_wrote(ROOM, YOUTH, "Kim", EventID("$3"), "kim@youth.example", AT)
+    await perform_mails(office)
+    wrong = "000000" if code_in(sender) != "000000" else "111111"
+    await c.youth_wrote(ROOM, YOUTH, "Kim", EventID("$4"), wrong, AT)
+    assert await channel(office) == "chat"
+    assert "mail.code_wrong" in await told(office)
+
+
+async def test_five_wrong_codes_end_the_attempt() -> None:
+    sender = RecordingSender()
+    office = await office_on(MemoryStore(AeadSealer()), sender)
+    c = office.conductor
+    await asked_for_mail(office)
+    await c.youth_wrote(ROOM, YOUTH, "Kim", EventID("$3"), "kim@youth.example", AT)
+    await perform_mails(office)
+    code = code_in(sender)
+    for n in range(5):
+        guess = f"{(int(code) + 1 + n) % 1_000_000:06d}"
+        await c.youth_wrote(ROOM, YOUTH, "Kim", EventID(f"$g{n}"), guess, AT)
+    assert "mail.code_given_up" in await told(office)
+    await c.youth_wrote(ROOM, YOUTH, "Kim", EventID("$5"), code, AT)
+    assert await channel(office) == "chat", "the right code after five wrong ones"
+
+
+async def test_a_new_address_gets_a_new_code_and_the_old_one_is_void() -> None:
+    sender = RecordingSender()
+    office = await office_on(MemoryStore(AeadSealer()), sender)
+    c = office.conductor
+    await asked_for_mail(office)
+    await c.youth_wrote(ROOM, YOUTH, "Kim", EventID("$3"), "kim@gmial.com", AT)
+    await perform_mails(office)
+    first = code_in(sender)
+    await c.youth_wrote(ROOM, YOUTH, "Kim", EventID("$4"), "kim@gmail.com", AT)
+    await perform_mails(office)
+    assert [m["To"] for m in sender.sent] == ["kim@gmial.com", "kim@gmail.com"]
+    second = code_in(sender)
+    if first != second:
+        await c.youth_wrote(ROOM, YOUTH, "Kim", EventID("$5"), first, AT)
+        assert await channel(office) == "chat"
+    await c.youth_wrote(ROOM, YOUTH, "Kim", EventID("$6"), second, AT)
+    assert await channel(office) == "mail"
+    record = await c.store.conversation_by_room(ROOM)
+    assert record is not None
+    await counsellor_replies(office, record.conversation, "$anna", "Wie geht es dir?")
+    await perform_mails(office)
+    assert sender.sent[-1]["To"] == "kim@gmail.com"
+
+
+async def test_a_code_is_good_for_an_hour() -> None:
+    sender = RecordingSender()
+    office = await office_on(MemoryStore(AeadSealer()), sender)
+    c = office.conductor
+    await asked_for_mail(office)
+    await c.youth_wrote(ROOM, YOUTH, "Kim", EventID("$3"), "kim@youth.example", AT)
+    await perform_mails(office)
+    late = AT + timedelta(hours=1, minutes=1)
+    await c.youth_wrote(ROOM, YOUTH, "Kim", EventID("$4"), code_in(sender), late)
+    assert await channel(office) == "chat"
+    assert "mail.code_expired" in await told(office)
