@@ -131,6 +131,9 @@ class Conductor:
         self.first_replies = FirstReplies()
         # Who switches a youth to mail (the mail channel).
         self.mail_switch: MailSwitch | None = None
+        # The code that proves the youth's address (`MailChannel.confirm_code`); None: an
+        # address given switches at once (a mail channel wired without the proof).
+        self.mail_code: MailCodeCheck | None = None
         # Mail youths invited to chat (the mail channel issues and redeems case codes).
         self.chat_invite: ChatInvite | None = None
         self.redeem_case_code: RedeemCaseCode | None = None
@@ -596,5 +599,6 @@ class Addon(Protocol):
 
 ChatInvite = Callable[[Change, ConversationID, UserID], Awaitable[None]]
 MailSwitch = Callable[[Change, ConversationID, str], Awaitable[None]]
+MailCodeCheck = Callable[[Change, ConversationID, str], Awaitable[bool | None]]
 # Burns the code in the change it is given, so the invitation commits with the burn.
 RedeemCaseCode = Callable[[Change, str], Awaitable[ConversationID | None]]

@@ -104,10 +104,17 @@ class YouthSide:
             except MailAddressRefused:
                 step.add(SayToYouth(conversation, "mail.address_unusable"))
             else:
-                self.mail_asked.discard(conversation)
-                step.settings.append((mail_asked_key(conversation), ""))
+                if c.mail_code is None:
+                    self._mail_settled(step, conversation)
             await c.commit(step)  # the address itself is not kept as intake
             return
+        if conversation in self.mail_asked and c.mail_code is not None:
+            proven = await c.mail_code(step, conversation, body)
+            if proven is not None:
+                if proven:
+                    self._mail_settled(step, conversation)
+                await c.commit(step)  # a code is no message for the counsellor
+                return
         if conversation in self.mail_asked and meant_as_mail_address(body):
             step.add(SayToYouth(conversation, "mail.address_unusable"))
         if record is not None and record.channel is Channel.MAIL:
@@ -157,6 +164,10 @@ class YouthSide:
         check.sealed.append((due, None))
         await self.check_crisis(check, conversation, body)
         await c.commit(check)
+
+    def _mail_settled(self, step: Change, conversation: ConversationID) -> None:
+        self.mail_asked.discard(conversation)
+        step.settings.append((mail_asked_key(conversation), ""))
 
     async def finish_crisis_checks(self, at: datetime) -> None:
         """At start: the crisis checks a crash left undone after their invitation. The

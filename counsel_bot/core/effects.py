@@ -181,6 +181,16 @@ class MailToYouth:
 
 
 @dataclass(frozen=True)
+class MailCode:
+    """The code that proves a chat youth's mail address theirs, sent to that address before
+    anything else goes there (`core.mail_address_proof`)."""
+
+    conversation: ConversationID
+    address: str
+    code: str
+
+
+@dataclass(frozen=True)
 class StaffDigest:
     """Several staff notices as one message (the outbox worker's, never stored): a burst of
     youths is a few messages for the night shift to read, and little work for the server."""
@@ -191,7 +201,7 @@ class StaffDigest:
 BotEffect = (InviteYouth | SayToYouth | SayToStaff | SayInRoom | Transcript | Leave
              | PutWidget | PostText | SendMail | SetTopic | Supervise | PurgeRoom
              | DeactivateYouth | EraseConversation | GroupEffect | Redact | SendCalendar
-             | MailToYouth)
+             | MailToYouth | MailCode)
 Effect = Assign | Unassign | QueuePositionChanged | Closed | BotEffect
 
 
@@ -266,6 +276,9 @@ def encode_effect(effect: Effect) -> bytes:
             data = {"type": "mail_youth", "conversation": effect.conversation,
                     "key": effect.key, "params": [list(p) for p in effect.params],
                     "filename": effect.filename, "ics": effect.ics}
+        case MailCode():
+            data = {"type": "mail_code", "conversation": effect.conversation,
+                    "address": effect.address, "code": effect.code}
         case SendCalendar():
             data = {"type": "calendar", "conversation": effect.conversation,
                     "filename": effect.filename, "ics": effect.ics}
@@ -334,6 +347,9 @@ def decode_effect(raw: bytes) -> Effect:
         case "mail_youth":
             return MailToYouth(ConversationID(data["conversation"]), data["key"], params,
                                str(data.get("filename", "")), str(data.get("ics", "")))
+        case "mail_code":
+            return MailCode(ConversationID(data["conversation"]), str(data["address"]),
+                            str(data["code"]))
         case "calendar":
             return SendCalendar(ConversationID(data["conversation"]), data["filename"],
                                 data["ics"])

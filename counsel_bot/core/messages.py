@@ -323,6 +323,56 @@ CATALOGUE.update({
         "I can't send anything to this mail address. Please write it again exactly as in "
         "your mail app (for example name@example.org), or simply keep writing here.",
     ),
+    "mail.code_sent": _both(
+        "Ich habe dir eine Mail mit einem Code an {address} geschickt. Schreib den Code hier "
+        "in den Chat, dann geht es per Mail weiter. So weiß ich, dass die Adresse wirklich "
+        "deine ist und niemand anderes deine Antworten bekommt. Keine Mail da (schau auch "
+        "im Spam)? Dann schreib deine Adresse noch einmal, oder schreib einfach hier weiter.",
+        "I have sent a mail with a code to {address}. Write the code here in the chat, and "
+        "we continue by mail. That way I know the address really is yours and nobody else "
+        "gets your replies. No mail (check your spam folder too)? Then write your address "
+        "again, or simply keep writing here.",
+    ),
+    "mail.code_wrong": _both(
+        "Der Code stimmt nicht. Schau noch einmal in die Mail und schreib ihn genau ab.",
+        "That code is not right. Please look at the mail again and copy it exactly.",
+    ),
+    "mail.code_given_up": _both(
+        "Der Code war mehrmals falsch, deshalb gilt er nicht mehr. Wenn du per Mail "
+        "weitermachen möchtest, schreib „mail“ und dann deine Adresse noch einmal. Wir "
+        "bleiben so lange hier im Chat.",
+        "The code was wrong several times, so it no longer counts. If you want to continue "
+        "by mail, write \"mail\" and then your address again. Meanwhile we stay here in the "
+        "chat.",
+    ),
+    "mail.code_expired": _both(
+        "Der Code ist nach einer Stunde abgelaufen. Wenn du per Mail weitermachen möchtest, "
+        "schreib „mail“ und dann deine Adresse noch einmal. Wir bleiben so lange hier im "
+        "Chat.",
+        "The code expired after an hour. If you want to continue by mail, write \"mail\" "
+        "and then your address again. Meanwhile we stay here in the chat.",
+    ),
+    "mail.code_undeliverable": _both(
+        "Die Mail mit dem Code kam nicht an: Der Mailserver hat die Adresse abgelehnt. "
+        "Schau bitte, ob sie richtig geschrieben ist, und schreib sie noch einmal, oder "
+        "schreib einfach hier weiter.",
+        "The mail with the code did not arrive: the mail server refused the address. "
+        "Please check it is spelled right and write it again, or simply keep writing here.",
+    ),
+    "mail.code_subject": _both("Dein Code für die Online-Beratung",
+                               "Your code for online counselling"),
+    "mail.code_mail": _both(
+        "Hallo,\n\njemand möchte die Online-Beratung per Mail an diese Adresse fortsetzen. "
+        "Wenn du das warst, schreib diesen Code in den Chat mit der Beratung (nicht als "
+        "Antwort auf diese Mail):\n\n{code}\n\nDer Code gilt eine Stunde. Wenn du das "
+        "nicht warst, musst du nichts tun: Ohne den Code schicken wir nichts an diese "
+        "Adresse.",
+        "Hello,\n\nsomeone wants to continue online counselling by mail at this address. "
+        "If that was you, write this code in the chat with the counselling service (not as "
+        "a reply to this mail):\n\n{code}\n\nThe code is valid for one hour. If that was "
+        "not you, you need not do anything: without the code we send nothing to this "
+        "address.",
+    ),
     "mail.undeliverable": _both(
         "Eine Mail an dich konnte nicht zugestellt werden: Der Mailserver hat deine Adresse "
         "abgelehnt. Schreib „mail“ und danach deine richtige Adresse, oder schreib einfach "

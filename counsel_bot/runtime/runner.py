@@ -367,7 +367,8 @@ async def start_mail(
     mail = MailChannel(conductor, client, settings.mail, sender, clock.now,
                        create_room, deadlines)
     await mail.load()
-    conductor.mail_switch = mail.switch_to_mail
+    conductor.mail_switch = mail.propose_address
+    conductor.mail_code = mail.confirm_code
     conductor.chat_invite = mail.invite_to_chat
     conductor.redeem_case_code = mail.redeem_case_code
     mail.chat_link = await chat_link(settings, layout, stack)

@@ -100,6 +100,24 @@ def build_reply(
     return message
 
 
+def build_notice(
+    *,
+    office_address: str,
+    to_address: str,
+    subject: str,
+    text: str,
+    now: datetime,
+    random_bytes: RandomBytes = secrets.token_bytes,
+) -> EmailMessage:
+    """A mail of the office's own that starts no thread (a confirmation code): automatic,
+    so no vacation reply answers it (RFC 3834)."""
+    message = _base(office_address, to_address, now, random_bytes, "")
+    message["Subject"] = _header_safe(subject)[:_MAX_SUBJECT]
+    message["Auto-Submitted"] = "auto-generated"
+    _set_text(message, text)
+    return message
+
+
 @dataclass(frozen=True)
 class CalendarFile:
     """An iCalendar file for a reply: its name and content (RFC 5545, UTF-8)."""

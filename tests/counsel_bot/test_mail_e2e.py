@@ -192,6 +192,14 @@ async def test_chat_to_mail_to_chat_keeps_one_case_and_one_counsellor(
         warning = await youth.wait_for(room, process.user_id, "NICHT Ende-zu-Ende")
         assert "Mailadresse" in warning
         await youth.send(room, YOUTH)
+        # The address is proven first: a code goes there, and nothing else until it is
+        # typed back in the chat.
+        await youth.wait_for(room, process.user_id, "Code an")
+        proof = await asyncio.wait_for(provider.inbox.get(), 30)
+        assert proof["To"] == YOUTH
+        found = re.search(r"\b(\d{6})\b", str(proof.get_content()))  # type: ignore[attr-defined]
+        assert found is not None, "no code in the mail"
+        await youth.send(room, found[1])
         await youth.wait_for(room, process.user_id, "Ab jetzt geht es per Mail weiter")
         conv = bot.conductor.router.conversation(case)
         assert conv is not None

@@ -22,6 +22,7 @@ from tests.support.mail_office import (
     OFFICE,
     Office,
     RecordingSender,
+    code_mailed,
     counsellor_replies,
     office_on,
     perform_mails,
@@ -185,6 +186,7 @@ async def test_a_chat_youth_who_gives_the_offices_own_address_stays_in_the_chat(
     told = [decode_effect(e.payload) for e in await c.store.pending_outbox()]
     assert [e for e in told if isinstance(e, SayToYouth) and e.key == "mail.address_unusable"]
     await c.youth_wrote(room, youth, "Kim", EventID("$4"), "kim@youth.example", AT)
+    await c.youth_wrote(room, youth, "Kim", EventID("$5"), await code_mailed(office), AT)
     current = c.router.conversation(record.conversation)
     assert current is not None
     assert current.channel.value == "mail", "their own address, given next, is taken"

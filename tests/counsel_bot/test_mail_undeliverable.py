@@ -23,7 +23,14 @@ from hypothesis import strategies as st
 
 from counsel_bot.channels.outbox_worker import OutboxWorker
 from counsel_bot.core.clock import FakeClock
-from counsel_bot.core.effects import Effect, SayToYouth, SendMail, StaffDigest, decode_effect
+from counsel_bot.core.effects import (
+    Effect,
+    MailCode,
+    SayToYouth,
+    SendMail,
+    StaffDigest,
+    decode_effect,
+)
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.incoming_text import mail_address
 from counsel_bot.core.routing.model import Channel
@@ -129,8 +136,12 @@ async def test_a_mistyped_address_is_answered_and_the_youth_stays_in_the_chat() 
     assert current.channel is Channel.CHAT
     said = [decode_effect(e.payload) for e in await office.conductor.store.pending_outbox()]
     assert SayToYouth(record.conversation, "mail.address_unusable") in said
-    # Asked still: the address typed right now switches.
+    # Asked still: the address typed right now gets its code, and the code switches.
     await office.youth("$4", "anna.mueller@gmx.de")
+    [code] = [e.code for e in (decode_effect(o.payload)
+                               for o in await office.conductor.store.pending_outbox())
+              if isinstance(e, MailCode)]
+    await office.youth("$5", code)
     current = office.conductor.router.conversation(record.conversation)
     assert current is not None
     assert current.channel is Channel.MAIL

@@ -18,7 +18,7 @@ from counsel_bot.config import Settings, StaffSettings
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
-from counsel_bot.core.effects import MailToYouth, SendMail, decode_effect
+from counsel_bot.core.effects import MailCode, MailToYouth, SendMail, decode_effect
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.mail_deadline import MailDeadlines
 from counsel_bot.core.opening_hours import OpeningHours
@@ -65,7 +65,8 @@ async def office_on(store: Store, sender: Any, at: datetime = AT) -> Office:
                               settings.mail_deadline)
     mail = MailChannel(conductor, None, MailSettings(office_address=OFFICE),  # type: ignore[arg-type]
                        sender, lambda: at, create_room, deadlines)
-    conductor.mail_switch = mail.switch_to_mail
+    conductor.mail_switch = mail.propose_address
+    conductor.mail_code = mail.confirm_code
     executor = Executor(None, store, FakeClock(at),  # type: ignore[arg-type]
                         default_language="de", staff_room=_no_staff_room)
     executor.mail = mail
@@ -87,6 +88,7 @@ async def switched_chat_youth(office: Office, address: str, anna_says: str = "",
         await c.staff_wrote(room, ANNA, EventID("$anna"), anna_says, at)
     await c.youth_wrote(room, youth, "Kim", EventID("$2"), "mail", at)
     await c.youth_wrote(room, youth, "Kim", EventID("$3"), address, at)
+    await c.youth_wrote(room, youth, "Kim", EventID("$code"), await code_mailed(office, at), at)
     record = await c.store.conversation_by_room(room)
     assert record is not None
     current = c.router.conversation(record.conversation)
@@ -94,6 +96,18 @@ async def switched_chat_youth(office: Office, address: str, anna_says: str = "",
     assert current.channel.value == "mail", "switched to mail"
     assert current.assigned_to == ANNA
     return record.conversation
+
+
+async def code_mailed(office: Office, at: datetime = AT) -> str:
+    """The code of the proof mail the office sent last (`core.mail_address_proof`), as the
+    outbox worker would send it, and marked done."""
+    store = office.conductor.store
+    for entry in await store.pending_outbox():
+        effect = decode_effect(entry.payload)
+        if isinstance(effect, MailCode):
+            await store.mark_outbox_done([entry.key], at=at)
+            code = effect.code
+    return code
 
 
 async def counsellor_replies(office: Office, conversation: ConversationID, event: str,
@@ -108,7 +122,7 @@ async def perform_mails(office: Office, at: datetime = AT) -> None:
     store = office.conductor.store
     for entry in await store.pending_outbox():
         effect = decode_effect(entry.payload)
-        if isinstance(effect, SendMail | MailToYouth):
+        if isinstance(effect, SendMail | MailToYouth | MailCode):
             await office.executor.perform(effect, entry.key)
             await store.mark_outbox_done([entry.key], at=at)
 

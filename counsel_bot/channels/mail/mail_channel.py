@@ -41,7 +41,9 @@ from counsel_bot.conversation.offices import (
     office_of_address,
 )
 from counsel_bot.core import appointments as ap
+from counsel_bot.core import mail_address_proof as proof
 from counsel_bot.core.effects import (
+    MailCode,
     MailToYouth,
     PostText,
     SayToStaff,
@@ -70,6 +72,7 @@ from homeserver_bridge.mail import (
     MailSendError,
     MailSettings,
     ReplyThread,
+    build_notice,
     build_reply,
     is_address,
 )
@@ -534,6 +537,67 @@ class MailChannel:
                               reply_room=None)
         change.add(SayToYouth(conversation, "channel.mail"))
         change.add(SetTopic(conversation, "mail"))
+
+    async def propose_address(
+        self, change: Change, conversation: ConversationID, address: str
+    ) -> None:
+        """A chat youth gave an address: a code goes there, and only the code typed back in
+        the chat switches to mail (`confirm_code`; `core.mail_address_proof`). A new address
+        replaces the pending one, and its code the old."""
+        if self._own_address(address):
+            raise MailAddressRefused("a youth gave the office's own mail address; they are "
+                                     "asked for theirs")
+        pending = proof.new_pending(address, change.at, secrets.randbelow)
+        change.sealed.append((proof.pending_key(conversation), pending.encode()))
+        # The key is stored in the clear: it names neither the address nor the code.
+        change.add(MailCode(conversation, address, pending.code),
+                   f"mail-code:{conversation}:{secrets.token_hex(8)}")
+        change.add(SayToYouth(conversation, "mail.code_sent", (("address", address),)))
+
+    async def confirm_code(self, change: Change, conversation: ConversationID,
+                           body: str) -> bool | None:
+        """A chat message while an address waits for its proof: True if it was the code
+        and the conversation goes on by mail; False if it was a code, but not the one;
+        None if no code waits or the words are no code (a message like any other)."""
+        code = proof.typed_code(body)
+        key = proof.pending_key(conversation)
+        stored = None if code is None else await self.store.get_sealed_setting(key)
+        if code is None or stored is None:
+            return None
+        pending = proof.PendingAddress.decode(stored)
+        outcome, left = proof.check(pending, code, change.at)
+        change.sealed.append((key, None if left is None else left.encode()))
+        if outcome is proof.Outcome.PROVEN:
+            await self.switch_to_mail(change, conversation, pending.address)
+            return True
+        told = {proof.Outcome.WRONG: "mail.code_wrong",
+                proof.Outcome.GIVEN_UP: "mail.code_given_up",
+                proof.Outcome.EXPIRED: "mail.code_expired"}[outcome]
+        change.add(SayToYouth(conversation, told))
+        return False
+
+    async def send_code(self, record: ConversationRecord, address: str, subject: str,
+                        body: str, key: str) -> None:
+        """The code mail: a mail of its own, in no thread, so an answer to it finds no
+        conversation (the code is typed in the chat)."""
+        if self.sender is None:
+            raise BotError("mail.smtp_host is not set: codes cannot be sent; set it in "
+                           "counsel.toml")
+        seed = hashlib.sha256(key.encode()).digest()
+        try:
+            message = build_notice(
+                office_address=mail_from(self.conductor.policy.offices, record.office,
+                                         self.settings.office_address),
+                to_address=address, subject=subject, text=body, now=self.now(),
+                random_bytes=lambda n: (seed * (n // len(seed) + 1))[:n])
+        except MailComposeError:
+            raise MailUndeliverable("the youth's mail address cannot take mail") from None
+        try:
+            await self.sender.send(message)
+        except (MailRecipientRefused, MailRefused):
+            raise MailUndeliverable("the mail server refused the youth's address") from None
+        except MailSendError as exc:
+            raise EffectFailed(str(exc), permanent=False) from None
 
     async def invite_to_chat(
         self, change: Change, conversation: ConversationID, by: UserID

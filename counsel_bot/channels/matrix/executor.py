@@ -34,6 +34,7 @@ from counsel_bot.core.effects import (
     EraseConversation,
     InviteYouth,
     Leave,
+    MailCode,
     MailToYouth,
     PostText,
     PurgeRoom,
@@ -71,6 +72,9 @@ class MailReplies(Protocol):
     async def send_reply(self, record: ConversationRecord, text: str, key: str, *,
                          calendar: CalendarFile | None = None,
                          automatic: bool = False) -> None: ...
+
+    async def send_code(self, record: ConversationRecord, address: str, subject: str,
+                        body: str, key: str) -> None: ...
 
 
 class AccountAdmin(Protocol):
@@ -187,6 +191,8 @@ class Executor:
                 await self.send(record.room_id, effect.text, key)
             case SendMail() | MailToYouth():
                 await self._mail(effect, key)
+            case MailCode():
+                await self._mail_code(effect, key)
             case Leave():
                 record = await self._record(effect.conversation)
                 # Opened again since (crisis words after the close): the bot stays.
@@ -219,6 +225,20 @@ class Executor:
             # The counsellor in the room sees that their words did not go out, and the
             # youth, if still there, how to give another address.
             await self.send(record.room_id, text(exc.text_key, language),
+                            f"{key}:undeliverable")
+
+    async def _mail_code(self, effect: MailCode, key: str) -> None:
+        if self.mail is None:
+            raise EffectFailed("mail is not enabled", permanent=True)
+        record = await self._record(effect.conversation)
+        language = _language(record, self.default_language)
+        try:
+            await self.mail.send_code(record, effect.address,
+                                      text("mail.code_subject", language),
+                                      text("mail.code_mail", language, code=effect.code), key)
+        except MailUndeliverable:
+            # The youth is in the chat, waiting for the code: told at once to check it.
+            await self.send(record.room_id, text("mail.code_undeliverable", language),
                             f"{key}:undeliverable")
 
     async def _invite(self, effect: Assign) -> None:

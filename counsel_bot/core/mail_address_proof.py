@@ -1,0 +1,85 @@
+"""Proof that a chat youth's mail address is theirs before counselling goes there.
+
+A youth asked for their address types it in the chat; a code goes to that address, and only
+the code typed back in the chat switches the conversation to mail. Without it a mistyped
+address ("gmial.com", a domain typosquatters register) or somebody else's would receive a
+minor's counselling, and that stranger's answers would be posted into the youth's room.
+
+Pure: the code, its lifetime and the tries are decided here; the mail channel keeps the
+pending proof sealed (`pending_key`) and sends the code.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from counsel_bot.core.ids import ConversationID
+
+CODE_LIFETIME = timedelta(hours=1)
+# Five tries of a six-digit code: one chance in 200,000 to guess it.
+MAX_TRIES = 5
+CODE_DIGITS = 6
+PENDING_PREFIX = "mail_pending:"
+# "123456", "123 456", "123-456": how a code from a mail is typed or pasted.
+_CODE = re.compile(r"\s*(\d{3})[\s-]?(\d{3})\s*")
+
+
+def pending_key(conversation: ConversationID) -> str:
+    """Sealed setting of the conversation's pending proof (erased with the conversation:
+    the key ends in its id)."""
+    return f"{PENDING_PREFIX}{conversation}"
+
+
+@dataclass(frozen=True)
+class PendingAddress:
+    address: str
+    code: str
+    expires: datetime
+    tries: int = 0
+
+    def encode(self) -> bytes:
+        return json.dumps({"address": self.address, "code": self.code,
+                           "expires": self.expires.isoformat(), "tries": self.tries}).encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> PendingAddress:
+        data = json.loads(raw)
+        return cls(str(data["address"]), str(data["code"]),
+                   datetime.fromisoformat(data["expires"]), int(data["tries"]))
+
+
+def new_pending(address: str, now: datetime, randbelow: Callable[[int], int]) -> PendingAddress:
+    code = f"{randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
+    return PendingAddress(address, code, now + CODE_LIFETIME)
+
+
+def typed_code(body: str) -> str | None:
+    """The code in a chat message that is nothing but a code."""
+    found = _CODE.fullmatch(body)
+    return None if found is None else found[1] + found[2]
+
+
+class Outcome(StrEnum):
+    PROVEN = "proven"
+    WRONG = "wrong"
+    GIVEN_UP = "given_up"
+    EXPIRED = "expired"
+
+
+def check(pending: PendingAddress, code: str,
+          now: datetime) -> tuple[Outcome, PendingAddress | None]:
+    """What a typed code does; the pending proof that is left (None: it is spent)."""
+    if now > pending.expires:
+        return Outcome.EXPIRED, None
+    if hmac.compare_digest(code.encode(), pending.code.encode()):
+        return Outcome.PROVEN, None
+    tries = pending.tries + 1
+    if tries >= MAX_TRIES:
+        return Outcome.GIVEN_UP, None
+    return Outcome.WRONG, replace(pending, tries=tries)
