@@ -541,8 +541,17 @@ class CounselBot:
             return await self.moving.move(room, youth)
         greeted = f"greeted:{room_id}"
         if await self.store.get_setting(greeted) is None:
-            await self.executor.send(room_id, text("greeting", self.default_language),
-                                     key=greeted)
+            try:
+                await self.executor.send(room_id, text("greeting", self.default_language),
+                                         key=greeted)
+            except EffectFailed as failure:
+                # Raised, it stopped the bot, and at every start again: one room whose power
+                # levels let the bot remove members but not write kept everyone unanswered.
+                if not failure.permanent:
+                    return False  # the homeserver is away: greeted at a later sync
+                log.warning("the bot may not write in a youth's room (%s); moving them",
+                            failure)
+                return await self.moving.move(room, youth)
             await self.store.set_setting(greeted, "1")
         return True
 
@@ -874,7 +883,10 @@ class CounselBot:
                                                 EventID(event.event_id))
                     return
                 await self.moving.youth_joined(room_id)
-                await self._welcome(room_id)
+                if not await self._welcome(room_id):
+                    # Refused for now: asked again by the welcome loop, as after a join.
+                    self._joined_on_invite.add(room_id)
+                    self._welcome_again[room_id] = at + MOVE_RETRY
         # From an invitation too: a counsellor who declines, or whose invitation the youth
         # withdraws, must not hold the youth until the response timer hands them back.
         elif event.membership in ("leave", "ban") and event.prev_membership in ("join",

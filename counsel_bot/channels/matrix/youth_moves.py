@@ -63,11 +63,12 @@ class YouthMoves:
         if await self._store.get_setting(moved) is not None:
             await self._client.room_leave(first)  # moved by a version that left at once
             return True
-        # Told once, also when the new room is refused and asked for again.
+        # Told once, also when the new room is refused and asked for again. A room that
+        # lets the bot not write refuses it: the invitation below is then all they see.
         if await self._store.get_setting(told) is None:
             key = "unencrypted_room" if not room.encrypted else "moving_room"
-            await self._executor.send(first, text(key, self._language), key=moved)
-            await self._store.set_setting(told, "1")
+            if await self._say_in(first, text(key, self._language), moved):
+                await self._store.set_setting(told, "1")
         answer = await self._client.room_create(
             is_direct=True, invite=[youth], initial_state=[ENCRYPTION],
             power_level_override=counselling_power_levels(),
