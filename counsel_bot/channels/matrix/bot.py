@@ -918,8 +918,13 @@ class CounselBot:
                 for writer in dict.fromkeys(UserID(e.sender) for e in events):
                     await addon.unreadable(room_id, writer, self.clock.now())
                 continue
-            await self.executor.send(room_id, text("undecryptable", self.default_language),
-                                     key=f"undecryptable:{room_id}:{self.clock.now():%s}")
+            try:
+                await self.executor.send(room_id, text("undecryptable", self.default_language),
+                                         key=f"undecryptable:{room_id}:{self.clock.now():%s}")
+            except EffectFailed as failure:
+                # Raised, it stopped the bot; the restart fetched the message again (the
+                # sync position waits for it) and stopped again when its grace ended.
+                log.warning("could not ask a youth to write again (%s)", failure)
 
     # -- staff devices ----------------------------------------------------------------------
 
