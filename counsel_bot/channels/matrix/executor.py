@@ -528,8 +528,14 @@ def _check(answer: object, what: str, tolerate: tuple[str, ...] = ()) -> None:
     # the bot stops and its next start, logged in anew, performs the effect (session.py).
     # No Matrix error code: not the homeserver's answer but a reverse proxy's while it
     # restarts ("502 Bad Gateway" as a page, deploy/'s nginx), which says nothing for good.
-    transient = not status or status in ("M_LIMIT_EXCEEDED", "M_UNKNOWN", *LOGIN_GONE) \
-        or status.startswith("5")
+    # M_UNKNOWN is Synapse's code for its own errors (a 500), but also for many refusals for
+    # good (403 "This room has been blocked on this server"): those, tried again for ever,
+    # held back everything after them in the conversation. The HTTP status tells them apart.
+    http = getattr(answer.transport_response, "status", None)
+    refused = status == "M_UNKNOWN" and isinstance(http, int) and 400 <= http < 500
+    transient = not refused and (
+        not status or status in ("M_LIMIT_EXCEEDED", "M_UNKNOWN", *LOGIN_GONE)
+        or status.startswith("5"))
     raise EffectFailed(f"{what} refused: {status}", permanent=not transient)
 
 
