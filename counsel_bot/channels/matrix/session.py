@@ -30,6 +30,10 @@ SESSION_CONTEXT = b"counsel/bot-session/v1"
 
 # Error codes for a login the homeserver no longer accepts.
 LOGIN_GONE = frozenset({"M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"})
+# nio tries a request that found no homeserver again with pauses that double up to this
+# (its default: a minute): a crisis alert, and the sync that reads the youths, waited that
+# long after a restarted homeserver was back. Asking a local server every 2 s costs nothing.
+RETRY_PAUSE_MOST_SECONDS = 2.0
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +75,7 @@ def client_config(vault: Vault) -> AsyncClientConfig:
         # nio's default pickle key is the literal "DEFAULT_KEY"; ours comes from the vault.
         pickle_key=vault.derive_secret("nio-store-pickle").hex(),
         max_timeouts=None,
+        max_timeout_retry_wait_time=RETRY_PAUSE_MOST_SECONDS,
         request_timeout=30,
     )
 
