@@ -648,6 +648,10 @@ class CounselBot:
 
     async def _effect_set_aside(self, effect: Effect | StaffDigest) -> None:
         conversation = getattr(effect, "conversation", None)
+        if isinstance(effect, SayToStaff):
+            # Among its parameters: without it, the staff learnt that a crisis alert was
+            # lost, not whose.
+            conversation = dict(effect.params).get("conversation")
         key = getattr(effect, "key", None)
         what = type(effect).__name__ + (f" {key}" if isinstance(key, str) else "")
         await self.conductor.effect_set_aside(
