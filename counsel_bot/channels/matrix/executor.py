@@ -64,7 +64,7 @@ from homeserver_bridge.mail.compose import CalendarFile
 if TYPE_CHECKING:
     from counsel_bot.channels.matrix.group_rooms import GroupRooms
 
-# Matrix events are limited to 64 KiB; transcripts are split well below that.
+# Matrix events are limited to 64 KiB; transcripts and long mails are split well below that.
 TRANSCRIPT_CHUNK = 24_000
 
 
@@ -188,7 +188,12 @@ class Executor:
                                                        {"topic": topic}), "topic")
             case PostText():
                 record = await self._record(effect.conversation)
-                await self.send(record.room_id, effect.text, key)
+                # In parts, as a transcript: a mail may hold 32 KB, and nio's escapes (six
+                # bytes for a Cyrillic letter) took a long one past Matrix's 64 KiB, refused
+                # for good. The first part keeps the effect's key (its transaction id).
+                parts = _chunks(effect.text.split("\n"), TRANSCRIPT_CHUNK)
+                for index, part in enumerate(parts):
+                    await self.send(record.room_id, part, f"{key}:{index}" if index else key)
             case SendMail() | MailToYouth():
                 await self._mail(effect, key)
             case MailCode():
