@@ -78,7 +78,7 @@ FINISH_SECONDS = 3.0
 URGENT_STAFF_NOTICES = frozenset({"staff_crisis_alert", "staff_lead_page",
                                   "staff_lead_page_waiting", "staff_lead_page_closed",
                                   "group.staff_crisis_alert", "staff_message_set_aside",
-                                  "staff_effect_set_aside"})
+                                  "staff_effect_set_aside", "staff_effect_refused"})
 
 # How long other effects wait after an urgent one was answered, so the homeserver can bring
 # it to its recipient first (see above). Too short to notice in a chat.
@@ -173,6 +173,9 @@ class OutboxWorker:
         self.on_dropped: Callable[[bool], None] | None = None
         # Told of each effect set aside after it made the bot fail twice (failures.py).
         self.on_set_aside: Callable[[Effect | StaffDigest], Awaitable[None]] | None = None
+        # Told of each effect given up after MAX_ATTEMPTS refusals (the staff must learn
+        # which conversation misses what: the counter and the log do not say).
+        self.on_given_up: Callable[[Effect | StaffDigest], Awaitable[None]] | None = None
         self._settle = settle
         self._settled_at = 0.0  # event-loop time before which other effects wait
         self._store = store
@@ -437,6 +440,8 @@ class OutboxWorker:
                 if key in self._attempts:
                     outcome = _Outcome.REFUSED
                     continue
+                if self.on_given_up is not None:
+                    await self.on_given_up(effect)
             finally:
                 if urgent:
                     self._urgent_now.pop(lane, None)

@@ -347,14 +347,15 @@ class Conductor:
 
     @_one_step
     async def effect_set_aside(self, what: str, conversation: ConversationID | None,
-                               at: datetime) -> None:
+                               at: datetime, *, refused: bool = False) -> None:
         """Something the bot was to do made it fail twice and was dropped (the outbox
-        worker, failures.py): the staff look at what may be missing."""
+        worker, failures.py), or, ``refused``, the homeserver refused it for good and the
+        outbox gave it up: the staff look at what may be missing."""
         step = Change(at, None)
         # A key of its own: without an event or a router step, the default key (the router's
         # version) is the same for every set-aside until the router moves, and the outbox
         # keeps only the first of equal keys. No replay can repeat this step (no event).
-        step.add(SayToStaff("staff_effect_set_aside", (
+        step.add(SayToStaff("staff_effect_refused" if refused else "staff_effect_set_aside", (
             ("what", what), ("conversation", conversation or "–"))),
             f"effect_set_aside:{secrets.token_hex(8)}")
         await self.commit(step)

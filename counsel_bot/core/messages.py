@@ -291,6 +291,14 @@ CATALOGUE.update({
         "{conversation}; a bug in the bot, where is in its log). Please check whether "
         "something is missing there – perhaps a message to the person.",
     ),
+    "staff_effect_refused": _both(
+        "⚠️ Der Homeserver hat einen Schritt des Bots mehrmals endgültig abgelehnt, der Bot "
+        "hat ihn aufgegeben ({what}, Gespräch {conversation}; der Grund steht im Log). Bitte "
+        "schaut nach, ob dort etwas fehlt – vielleicht eine Nachricht an die Person.",
+        "⚠️ The homeserver refused one of the bot's steps for good, several times, and the bot "
+        "gave it up ({what}, conversation {conversation}; the reason is in its log). Please "
+        "check whether something is missing there – perhaps a message to the person.",
+    ),
     "staff_event_set_aside": _both(
         "⚠️ Ein Befehl oder eine Nachricht außerhalb eines Gesprächs hat den Bot zweimal "
         "scheitern lassen und wurde übersprungen (ein Fehler im Bot, sein Ort steht im Log).",

@@ -197,6 +197,7 @@ class CounselBot:
         if conductor.metrics is not None:
             self.outbox.on_dropped = conductor.metrics.effect_dropped
         self.outbox.on_set_aside = self._effect_set_aside
+        self.outbox.on_given_up = self._effect_given_up
         self.clock = clock
         self.default_language = default_language
         self.undecryptable: UndecryptableBuffer[MegolmEvent] = UndecryptableBuffer(
@@ -646,7 +647,15 @@ class CounselBot:
 
     # -- room events --------------------------------------------------------------------------
 
-    async def _effect_set_aside(self, effect: Effect | StaffDigest) -> None:
+    async def _effect_given_up(self, effect: Effect | StaffDigest) -> None:
+        """Refused for good by the homeserver and given up: the staff are told, as of an
+        effect set aside. Not of a staff notice: the staff room refused it, so telling them
+        there cannot help (the log and the dropped-effects counter say it)."""
+        if not isinstance(effect, SayToStaff | StaffDigest):
+            await self._effect_set_aside(effect, refused=True)
+
+    async def _effect_set_aside(self, effect: Effect | StaffDigest, *,
+                                refused: bool = False) -> None:
         conversation = getattr(effect, "conversation", None)
         if isinstance(effect, SayToStaff):
             # Among its parameters: without it, the staff learnt that a crisis alert was
@@ -656,7 +665,7 @@ class CounselBot:
         what = type(effect).__name__ + (f" {key}" if isinstance(key, str) else "")
         await self.conductor.effect_set_aside(
             what, ConversationID(conversation) if isinstance(conversation, str) else None,
-            self.clock.now())
+            self.clock.now(), refused=refused)
 
     async def _on_room_event_once(self, room_id: RoomID, event: Any) -> None:
         """Handle the event, unless it made the bot fail before (channels/failures.py)."""
