@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sys
 import threading
 import traceback
@@ -24,6 +25,12 @@ LEFT_OUT = "(exception messages are left out: they may hold a youth's words)"
 # part of an event against its schema (a message's body, for one without a msgtype) and of a
 # server's answer, decrypted events included.
 QUOTING_LOGGERS = ("nio.events.misc", "nio.responses")
+# Libraries that name accounts and rooms in their warnings: matrix-nio's end-to-end layer,
+# for every message still waiting for its key ("no session found ... for room !…", "from a
+# unknown device: @…"), which linked youths' accounts to rooms in the journal.
+ID_NAMING_LOGGERS = ("nio.crypto.log",)
+# A user, room or alias id (a room id of version 12 has no server part).
+_MATRIX_ID = re.compile(r"[@!#][^\s,;()\[\]]+")
 
 
 def describe(exc: BaseException) -> str:
@@ -83,12 +90,26 @@ class WithoutDetails(logging.Filter):
         return True
 
 
+class WithoutIds(logging.Filter):
+    """Keeps the record and its words, each Matrix id in it replaced by "<id>"."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = _MATRIX_ID.sub("<id>", record.getMessage())
+        record.args = None
+        return True
+
+
 def quiet_quoting_loggers() -> None:
-    """What the `QUOTING_LOGGERS` log reaches no handler with its details (repeatable)."""
+    """What the `QUOTING_LOGGERS` log reaches no handler with its details, nor what the
+    `ID_NAMING_LOGGERS` log with its ids (repeatable)."""
     for name in QUOTING_LOGGERS:
         logger = logging.getLogger(name)
         if not any(isinstance(f, WithoutDetails) for f in logger.filters):
             logger.addFilter(WithoutDetails())
+    for name in ID_NAMING_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, WithoutIds) for f in logger.filters):
+            logger.addFilter(WithoutIds())
 
 
 def loop_exception_handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
