@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import psycopg
+import pytest
 
-from counsel_bot.config import StoreSettings
+from counsel_bot.config import Settings, StoreSettings, VaultSettings, WebConfig
+from counsel_bot.runtime.runner import run_bot
 from counsel_bot.runtime.standby import run_when_active
-from counsel_bot.store.leadership import LEADER_LOCK, Term
+from counsel_bot.store.leadership import LEADER_LOCK, Leadership, Term
+from e2e.errors import WrongPassphrase
+from e2e.vault import KdfParams, Vault
+from homeserver_bridge.paths import DataLayout, write_private
 from tests.support.postgres import PostgresServer
 
 
@@ -61,3 +67,37 @@ async def test_losing_the_lock_stops_the_active_bot(
     await run_when_active(StoreSettings(url=url), tmp_path, tmp_path / "bot", asyncio.Event(),
                           run, on_lost=lost.set, poll_seconds=0.1)
     assert lost.is_set()
+
+
+async def test_a_standby_with_another_vault_passphrase_says_so_at_its_start(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    """A standby opened the vault only once it had taken over: one given a passphrase that
+    does not open the office's vault waited quietly as the spare, for days, and failed the
+    moment the active bot died, leaving the office with no bot at all."""
+    url = postgres.new_database()
+    layout = DataLayout(tmp_path / "data")
+    layout.prepare()
+    Vault.create(layout.bot_dir / "vault.json", "the office's passphrase, which is right",
+                 KdfParams(time_cost=1, memory_kib=8, parallelism=1))
+    write_private(tmp_path / "vault.passphrase", "a passphrase that opens nothing here")
+    settings = Settings(store=StoreSettings(url=url),
+                        vault=VaultSettings(passphrase_env="COUNSEL_TEST_NO_SUCH_VARIABLE",
+                                            passphrase_file="vault.passphrase"),
+                        web=WebConfig(enabled=False))
+    active = Leadership(url, None)
+    assert await active.acquire(asyncio.Event()) is not None  # the office's running bot
+    holding = asyncio.create_task(active.hold(lambda: None))
+    stop = asyncio.Event()
+    standby = asyncio.create_task(run_bot(settings, layout, tmp_path, stop))
+    try:
+        done, _ = await asyncio.wait({standby}, timeout=10)
+        assert standby in done, "the standby waited with a passphrase that opens nothing"
+        with pytest.raises(WrongPassphrase):
+            standby.result()
+    finally:
+        stop.set()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(standby, 10)
+        holding.cancel()
+        await active.close()
