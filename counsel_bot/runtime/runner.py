@@ -208,6 +208,11 @@ async def run_bot(
     async def run(term: Term) -> None:
         await _run_bot(settings, layout, config_dir, stop, clock, on_ready, term, detector)
 
+    if (layout.bot_dir / "vault.json").exists():
+        # A standby whose passphrase opens nothing would say so only at the takeover, when
+        # the active bot has died and the office needs it: said at its start instead. Opened
+        # again at the takeover (a rotation may have changed the vault meanwhile).
+        await asyncio.to_thread(open_vault, settings, layout, config_dir)
     # PostgreSQL: any number of bots, one active; the others wait here as standbys.
     await run_when_active(settings.store, config_dir, layout.bot_dir, stop, run)
 
