@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from counsel_bot.core.errors import BotError
 from counsel_bot.runtime.data_lock import exclusive, exclusive_when_free
 from counsel_bot.store import PostgresStore, SchemaTooNewError, StoreError, StoreFencedError
+from counsel_bot.store import postgres_sql as pg
 from counsel_bot.store.leadership import LEADER_LOCK, SESSION_SILENCE_LIMIT_SECONDS, Leadership
 from tests.store.conftest import AeadSealer
 from tests.support.postgres import PostgresServer
@@ -234,3 +236,43 @@ async def test_a_database_away_is_still_waited_for(caplog: pytest.LogCaptureFixt
     finally:
         await away.close()
     assert "Connection refused" in caplog.text
+
+
+def _schema_version(url: str) -> int:
+    with psycopg.connect(url, autocommit=True) as db:
+        row = db.execute("SELECT version FROM counsel_schema").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def test_a_standby_of_a_newer_counsel_leaves_the_schema_to_the_active_bot(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rolling upgrade: the newer counsel starts as a standby beside the older active bot.
+    It upgraded the schema on its first connection, under the active bot still writing by
+    the old one: a standby must change nothing. It upgrades once it has won the role."""
+    active = Leadership(url, None, poll_seconds=0.2)
+    assert await active.acquire(asyncio.Event()) is not None
+    holding = asyncio.create_task(active.hold(lambda: None))
+
+    async def v2(db: pg.Connection) -> None:
+        await db.execute("ALTER TABLE settings ADD COLUMN newer text")
+
+    monkeypatch.setattr(pg, "migrate",
+                        functools.partial(pg.migrate, migrations=(*pg.MIGRATIONS, v2)))
+    newer = Leadership(url, None, poll_seconds=0.1)
+    waiting = asyncio.create_task(newer.acquire(asyncio.Event()))
+    try:
+        await asyncio.sleep(0.5)
+        assert not waiting.done()  # a standby...
+        assert _schema_version(url) == len(pg.MIGRATIONS)  # ...that changed nothing
+        holding.cancel()
+        await active.close()
+        term = await asyncio.wait_for(waiting, 5)
+        assert term is not None
+        assert term.took_over
+        assert _schema_version(url) == len(pg.MIGRATIONS) + 1  # upgraded once it acts
+    finally:
+        holding.cancel()
+        await active.close()
+        await newer.close()
