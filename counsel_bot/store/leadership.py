@@ -55,7 +55,9 @@ class Leadership:
         db = await connect(self._url, password=self._password,
                            application_name="counsel-leadership")
         try:
-            await pg.migrate(db)  # the leader row must exist before the first bot wins
+            # Checked, not upgraded: a standby must not change the tables under the active
+            # bot (a newer counsel beside an older one). The winner upgrades.
+            await pg.refuse_newer(db)
             # The server ends this session when it falls silent (the holder pings every
             # second): a hung holder's lock frees itself. Keepalives cover a cut network.
             await db.execute(f"SET idle_session_timeout = '{SESSION_SILENCE_LIMIT_SECONDS}s'")
@@ -79,7 +81,11 @@ class Leadership:
                 cursor = await self._db.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK,))
                 row = await cursor.fetchone()
                 if row is not None and row[0]:
-                    return await self._begin_term(self._db, took_over=waited)
+                    async with self._db.transaction():
+                        # One transaction: the upgrade and the new epoch land together, so
+                        # a former holder writes either before both or not at all.
+                        await pg.migrate(self._db)  # also makes the leader row, at first
+                        return await self._begin_term(self._db, took_over=waited)
             except (SchemaTooNewError, StoreRefusedError):
                 # No wait mends these (an older counsel, a wrong [store] url): said at once.
                 await self._drop()

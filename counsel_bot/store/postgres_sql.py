@@ -138,11 +138,7 @@ async def migrate(db: Connection, migrations: tuple[Migration, ...] = MIGRATIONS
         cursor = await db.execute("SELECT version FROM counsel_schema")
         row = await cursor.fetchone()
         current = int(row[0]) if row else 0
-        if current > len(migrations):
-            raise SchemaTooNewError(
-                f"the database has schema version {current}, but this counsel knows only up to "
-                f"{len(migrations)}; run the newer counsel version or restore a backup"
-            )
+        _refuse_newer(current, migrations)
         for version in range(current, len(migrations)):
             await migrations[version](db)
         if row is None:
@@ -151,6 +147,26 @@ async def migrate(db: Connection, migrations: tuple[Migration, ...] = MIGRATIONS
         else:
             await db.execute("UPDATE counsel_schema SET version = %s", (len(migrations),))
     return len(migrations)
+
+
+async def refuse_newer(db: Connection, migrations: tuple[Migration, ...] = MIGRATIONS) -> None:
+    """Refuse a schema newer than this code, changing nothing: a standby checks with this,
+    since upgrading under the active bot would change the tables it is writing."""
+    cursor = await db.execute("SELECT to_regclass('counsel_schema') IS NOT NULL")
+    row = await cursor.fetchone()
+    if row is None or not row[0]:
+        return  # an empty database: the first bot to win the role creates the schema
+    cursor = await db.execute("SELECT version FROM counsel_schema")
+    row = await cursor.fetchone()
+    _refuse_newer(int(row[0]) if row else 0, migrations)
+
+
+def _refuse_newer(current: int, migrations: tuple[Migration, ...]) -> None:
+    if current > len(migrations):
+        raise SchemaTooNewError(
+            f"the database has schema version {current}, but this counsel knows only up to "
+            f"{len(migrations)}; run the newer counsel version or restore a backup"
+        )
 
 
 def utc(at: datetime) -> datetime:
