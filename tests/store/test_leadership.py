@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -276,3 +277,41 @@ async def test_a_standby_of_a_newer_counsel_leaves_the_schema_to_the_active_bot(
         holding.cancel()
         await active.close()
         await newer.close()
+
+
+class Gate(Blackhole):
+    """A relay to PostgreSQL that turns connections away while `down` (a server restarting)."""
+
+    down = True
+
+    async def _relay(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        if self.down:
+            client_w.close()
+            return
+        await super()._relay(client_r, client_w)
+
+
+async def test_a_database_away_at_the_start_is_not_a_failover(
+    postgres: PostgresServer, url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The only bot of an office starts while PostgreSQL is still coming up. It logged
+    "another counsel bot is active; waiting as a standby" (there is none) and, once the
+    database answered, counted a takeover (counsel_failovers_total) that never happened."""
+    caplog.set_level(logging.INFO, logger="counsel_bot.store.leadership")
+    gate = Gate(postgres.port)
+    await gate.start()
+    alone = Leadership(url.replace(f":{postgres.port}/", f":{gate.port}/"), None,
+                       poll_seconds=0.1)
+    try:
+        starting = asyncio.create_task(alone.acquire(asyncio.Event()))
+        await asyncio.sleep(0.5)
+        assert not starting.done()  # waits for the database...
+        gate.down = False
+        term = await asyncio.wait_for(starting, 5)  # ...and wins the role once it answers
+        assert term is not None
+        assert not term.took_over
+        assert term.failovers == 0
+        assert "another counsel bot is active" not in caplog.text
+    finally:
+        await alone.close()
+        await gate.stop()
