@@ -86,6 +86,13 @@ class Leadership:
                         # a former holder writes either before both or not at all.
                         await pg.migrate(self._db)  # also makes the leader row, at first
                         return await self._begin_term(self._db, took_over=waited)
+                if not wait:
+                    return None
+                # Only a lock held by another process makes this one a standby: a database
+                # that is away (below) is waited for, but is neither a holder nor a failover.
+                if not waited:
+                    log.info("another counsel bot is active; waiting as a standby")
+                waited = True
             except (SchemaTooNewError, StoreRefusedError):
                 # No wait mends these (an older counsel, a wrong [store] url): said at once.
                 await self._drop()
@@ -103,11 +110,6 @@ class Leadership:
                         f"cannot reach PostgreSQL for the active role ({why}); check [store] "
                         "url and that the server is running") from None
                 log.warning("cannot reach PostgreSQL for the active role (%s); retrying", why)
-            if not wait:
-                return None
-            if not waited:
-                log.info("another counsel bot is active; waiting as a standby")
-            waited = True
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self._poll)
         return None
