@@ -1,0 +1,82 @@
+"""The active bot restores its device (nio's store) while it holds the active role.
+
+The role is a lock session to PostgreSQL that the bot's event loop pings every second; the
+server ends it after 5 s of silence (store/leadership.py). nio loads its whole store when a
+saved login is restored, synchronously: every Megolm session the bot ever received, one
+query each. An office collects thousands of them (each youth's and counsellor's device, in
+each room, rotated every week or 100 messages), so the load outlasted the silence limit:
+the bot lost the role it had just won, and so did every standby after it, for good.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+from nio.crypto import InboundGroupSession, OutboundGroupSession
+
+from counsel_bot.channels.matrix.session import connect
+from counsel_bot.config import StoreSettings
+from counsel_bot.runtime.standby import run_when_active
+from counsel_bot.store.leadership import SESSION_SILENCE_LIMIT_SECONDS, Term
+from e2e.vault import KdfParams, Vault
+from tests.conftest import SynapseHandle, UserFactory
+from tests.support.postgres import PostgresServer
+
+CHEAP = KdfParams(time_cost=1, memory_kib=8, parallelism=1)
+# Megolm sessions in the device's store: a busy office's year or so.
+ROOM_KEYS = 12_000
+
+
+async def _device_with_room_keys(synapse: SynapseHandle, user_factory: UserFactory,
+                                 store_dir: Path, vault: Vault) -> tuple[str, str]:
+    """A logged-in bot device whose nio store holds ROOM_KEYS Megolm sessions."""
+    user = await user_factory("bot")
+    client = await connect(synapse.base_url, user.user_id, user.password, store_dir, vault)
+    try:
+        assert client.olm is not None
+        key = client.olm.account.identity_keys["ed25519"]
+        client.store.save_inbound_group_session(InboundGroupSession(
+            OutboundGroupSession().session_key, key, "sender", "!room:x"))
+        database = store_dir / f"{user.user_id}_{client.device_id}.db"
+    finally:
+        await client.close()
+    # Copies of that row under other ids: restoring reads each row alike.
+    with sqlite3.connect(database) as db:
+        row = db.execute("SELECT sender_key, account_id, fp_key, room_id, session "
+                         "FROM megolminboundsessions").fetchone()
+        db.executemany("INSERT INTO megolminboundsessions (sender_key, account_id, fp_key, "
+                       "room_id, session, session_id) VALUES (?, ?, ?, ?, ?, ?)",
+                       [(*row, f"copy-{n}") for n in range(ROOM_KEYS)])
+    return user.user_id, user.password
+
+
+async def test_restoring_a_device_with_many_room_keys_keeps_the_active_role(
+    synapse: SynapseHandle, user_factory: UserFactory, postgres: PostgresServer,
+    tmp_path: Path,
+) -> None:
+    bot_dir = tmp_path / "bot"
+    bot_dir.mkdir()
+    vault = Vault.create(bot_dir / "vault.json", "passphrase", CHEAP)
+    user_id, password = await _device_with_room_keys(synapse, user_factory, bot_dir / "nio",
+                                                     vault)
+    lost = asyncio.Event()
+    took: list[float] = []
+
+    async def run(_term: Term) -> None:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        client = await connect(synapse.base_url, user_id, password, bot_dir / "nio", vault)
+        took.append(loop.time() - started)
+        try:
+            await asyncio.sleep(2)  # the next pings tell whether the role is still held
+        finally:
+            await client.close()
+
+    await run_when_active(StoreSettings(url=postgres.new_database()), tmp_path, bot_dir,
+                          asyncio.Event(), run, on_lost=lost.set, poll_seconds=0.2)
+    assert took, "the device was not restored"
+    assert not lost.is_set(), (
+        f"restoring the device took {took[0]:.1f} s (silence limit "
+        f"{SESSION_SILENCE_LIMIT_SECONDS} s) and cost the active role")
