@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from nio import AsyncClient
+from nio.crypto import InboundGroupSession, OutboundGroupSession
 
 from counsel_bot.channels.matrix.session import client_config
 from e2e.vault import KdfParams, Vault
@@ -68,5 +69,33 @@ async def test_a_store_left_readable_by_an_older_version_is_made_private(
     try:
         again.restore_login("@bot:x", "BOTDEVICE", "token")
         assert all(mode == 0o600 for mode in _modes(store_dir).values())
+    finally:
+        await again.close()
+
+
+async def test_room_keys_come_back_with_their_forwarding_chains(tmp_path: Path) -> None:
+    """The store reads the device's Megolm sessions in two queries, not one per session;
+    a key forwarded to the bot keeps the chain of devices it came through."""
+    vault = Vault.create(tmp_path / "vault.json", "passphrase", CHEAP)
+    store_dir = tmp_path / "nio"
+    store_dir.mkdir(mode=0o700)
+    first = AsyncClient("http://127.0.0.1:9", "@bot:x", store_path=str(store_dir),
+                        config=client_config(vault))
+    first.restore_login("@bot:x", "BOTDEVICE", "token")
+    key = first.olm.account.identity_keys["ed25519"]
+    direct = InboundGroupSession(OutboundGroupSession().session_key, key, "youth", "!a:x")
+    forwarded = InboundGroupSession(OutboundGroupSession().session_key, key, "youth", "!b:x",
+                                    forwarding_chain=["laptop", "phone"])
+    first.store.save_inbound_group_session(direct)
+    first.store.save_inbound_group_session(forwarded)
+    await first.close()
+    again = AsyncClient("http://127.0.0.1:9", "@bot:x", store_path=str(store_dir),
+                        config=client_config(vault))
+    try:
+        again.restore_login("@bot:x", "BOTDEVICE", "token")
+        store = again.olm.inbound_group_store
+        assert store.get("!a:x", "youth", direct.id).forwarding_chain == []
+        assert sorted(store.get("!b:x", "youth", forwarded.id).forwarding_chain) == [
+            "laptop", "phone"]
     finally:
         await again.close()

@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from nio import AsyncClient, AsyncClientConfig, LoginResponse, WhoamiError
+from nio.crypto import GroupSessionStore, InboundGroupSession
 from nio.store import SqliteStore
+from nio.store.models import ForwardedChains, MegolmInboundSessions
 
 from counsel_bot.core.errors import BotError
 from e2e.vault import Vault
@@ -65,6 +67,30 @@ class PrivateSqliteStore(SqliteStore):  # type: ignore[misc]  # nio is untyped
         os.close(os.open(self.database_path, os.O_RDWR | os.O_CREAT, 0o600))
         os.chmod(self.database_path, 0o600)  # also one an older version left readable
         return super()._create_database()
+
+    def load_inbound_group_sessions(self) -> GroupSessionStore:
+        """Every Megolm session the device received, read in two queries. nio's own loader
+        asks once more per session for its forwarding chain; an office's thousands of room
+        keys then took seconds, with the event loop blocked: the active bot stopped pinging
+        its lock session (store/leadership.py) and lost the role it had just won."""
+        loaded = GroupSessionStore()
+        with self.database.bind_ctx(self.models):
+            account = self._get_account()
+            if account is None:
+                return loaded
+            chains: dict[str, list[str]] = {}
+            for chain in (ForwardedChains.select().join(MegolmInboundSessions)
+                          .where(MegolmInboundSessions.account == account)):
+                chains.setdefault(chain.session_id, []).append(chain.sender_key)
+            for row in account.inbound_group_sessions:
+                session = InboundGroupSession.from_pickle(
+                    row.session, row.fp_key, row.sender_key, row.room_id, self.pickle_key,
+                    chains.get(row.session_id, []))
+                loaded.add(session)
+                if session.upgrade_pickle:  # a libolm pickle: kept in vodozemac's format now
+                    session.upgrade_pickle = False
+                    self.save_inbound_group_session(session)
+        return loaded
 
 
 def client_config(vault: Vault) -> AsyncClientConfig:
