@@ -27,11 +27,13 @@ from tests.support.postgres import PostgresServer
 CHEAP = KdfParams(time_cost=1, memory_kib=8, parallelism=1)
 # Megolm sessions in the device's store: a busy office's year or so.
 ROOM_KEYS = 12_000
+# Devices the bot has met (youths' and staff's, each with its keys and trust state).
+DEVICES_MET = 3_000
 
 
-async def _device_with_room_keys(synapse: SynapseHandle, user_factory: UserFactory,
-                                 store_dir: Path, vault: Vault) -> tuple[str, str]:
-    """A logged-in bot device whose nio store holds ROOM_KEYS Megolm sessions."""
+async def _logged_in_device(synapse: SynapseHandle, user_factory: UserFactory,
+                            store_dir: Path, vault: Vault) -> tuple[str, str, Path]:
+    """A bot device logged in once: its user id, password and nio database."""
     user = await user_factory("bot")
     client = await connect(synapse.base_url, user.user_id, user.password, store_dir, vault)
     try:
@@ -42,6 +44,14 @@ async def _device_with_room_keys(synapse: SynapseHandle, user_factory: UserFacto
         database = store_dir / f"{user.user_id}_{client.device_id}.db"
     finally:
         await client.close()
+    return user.user_id, user.password, database
+
+
+async def _device_with_room_keys(synapse: SynapseHandle, user_factory: UserFactory,
+                                 store_dir: Path, vault: Vault) -> tuple[str, str]:
+    """A logged-in bot device whose nio store holds ROOM_KEYS Megolm sessions."""
+    user_id, password, database = await _logged_in_device(synapse, user_factory, store_dir,
+                                                           vault)
     # Copies of that row under other ids: restoring reads each row alike.
     with sqlite3.connect(database) as db:
         row = db.execute("SELECT sender_key, account_id, fp_key, room_id, session "
@@ -49,7 +59,7 @@ async def _device_with_room_keys(synapse: SynapseHandle, user_factory: UserFacto
         db.executemany("INSERT INTO megolminboundsessions (sender_key, account_id, fp_key, "
                        "room_id, session, session_id) VALUES (?, ?, ?, ?, ?, ?)",
                        [(*row, f"copy-{n}") for n in range(ROOM_KEYS)])
-    return user.user_id, user.password
+    return user_id, password
 
 
 async def test_restoring_a_device_with_many_room_keys_keeps_the_active_role(
@@ -70,6 +80,60 @@ async def test_restoring_a_device_with_many_room_keys_keeps_the_active_role(
         client = await connect(synapse.base_url, user_id, password, bot_dir / "nio", vault)
         took.append(loop.time() - started)
         try:
+            await asyncio.sleep(2)  # the next pings tell whether the role is still held
+        finally:
+            await client.close()
+
+    await run_when_active(StoreSettings(url=postgres.new_database()), tmp_path, bot_dir,
+                          asyncio.Event(), run, on_lost=lost.set, poll_seconds=0.2)
+    assert took, "the device was not restored"
+    assert not lost.is_set(), (
+        f"restoring the device took {took[0]:.1f} s (silence limit "
+        f"{SESSION_SILENCE_LIMIT_SECONDS} s) and cost the active role")
+
+
+async def _device_that_met_many_devices(synapse: SynapseHandle, user_factory: UserFactory,
+                                        store_dir: Path, vault: Vault) -> tuple[str, str]:
+    """A logged-in bot device whose nio store knows DEVICES_MET other devices."""
+    user_id, password, database = await _logged_in_device(synapse, user_factory, store_dir,
+                                                           vault)
+    with sqlite3.connect(database) as db:
+        (account,) = db.execute("SELECT id FROM accounts").fetchone()
+        first = 1 + (db.execute("SELECT coalesce(max(id), 0) FROM devicekeys").fetchone()[0])
+        ids = range(first, first + DEVICES_MET)
+        db.executemany("INSERT INTO devicekeys (id, device_id, user_id, display_name, deleted, "
+                       "account_id) VALUES (?, ?, ?, '', 0, ?)",
+                       [(i, f"DEVICE{i}", f"@youth-{i}:x", account) for i in ids])
+        db.executemany("INSERT INTO keys (key_type, key, device_id) VALUES (?, ?, ?)",
+                       [(kind, f"{kind}-key-{i}", i) for i in ids
+                        for kind in ("ed25519", "curve25519")])
+        db.executemany("INSERT INTO devicetruststate (state, device_id) VALUES (0, ?)",
+                       [(i,) for i in ids])
+    return user_id, password
+
+
+async def test_restoring_a_device_that_met_many_devices_keeps_the_active_role(
+    synapse: SynapseHandle, user_factory: UserFactory, postgres: PostgresServer,
+    tmp_path: Path,
+) -> None:
+    """The same with the devices the bot has met: nio read each one's keys and trust state
+    with two more queries."""
+    bot_dir = tmp_path / "bot"
+    bot_dir.mkdir()
+    vault = Vault.create(bot_dir / "vault.json", "passphrase", CHEAP)
+    user_id, password = await _device_that_met_many_devices(synapse, user_factory,
+                                                            bot_dir / "nio", vault)
+    lost = asyncio.Event()
+    took: list[float] = []
+
+    async def run(_term: Term) -> None:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        client = await connect(synapse.base_url, user_id, password, bot_dir / "nio", vault)
+        took.append(loop.time() - started)
+        try:
+            assert client.olm is not None
+            assert len(list(client.olm.device_store)) >= DEVICES_MET  # all of them came back
             await asyncio.sleep(2)  # the next pings tell whether the role is still held
         finally:
             await client.close()
