@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from nio import AsyncClient
-from nio.crypto import InboundGroupSession, OutboundGroupSession
+from nio.crypto import InboundGroupSession, OlmDevice, OutboundGroupSession, TrustState
 
 from counsel_bot.channels.matrix.session import client_config
 from e2e.vault import KdfParams, Vault
@@ -97,5 +97,41 @@ async def test_room_keys_come_back_with_their_forwarding_chains(tmp_path: Path) 
         assert store.get("!a:x", "youth", direct.id).forwarding_chain == []
         assert sorted(store.get("!b:x", "youth", forwarded.id).forwarding_chain) == [
             "laptop", "phone"]
+    finally:
+        await again.close()
+
+
+async def test_devices_come_back_with_their_keys_and_trust(tmp_path: Path) -> None:
+    """The store reads the devices the bot met in three queries, not two more per device;
+    each keeps its keys, its name, whether it was deleted and how far it is trusted."""
+    vault = Vault.create(tmp_path / "vault.json", "passphrase", CHEAP)
+    store_dir = tmp_path / "nio"
+    store_dir.mkdir(mode=0o700)
+    first = AsyncClient("http://127.0.0.1:9", "@bot:x", store_path=str(store_dir),
+                        config=client_config(vault))
+    first.restore_login("@bot:x", "BOTDEVICE", "token")
+    phone = OlmDevice("@youth:x", "PHONE", {"ed25519": "e-phone", "curve25519": "c-phone"},
+                      display_name="Handy")
+    laptop = OlmDevice("@youth:x", "LAPTOP", {"ed25519": "e-laptop", "curve25519": "c-laptop"},
+                       deleted=True)
+    staff = OlmDevice("@staff:x", "DESK", {"ed25519": "e-desk", "curve25519": "c-desk"})
+    first.store.save_device_keys({"@youth:x": {"PHONE": phone, "LAPTOP": laptop},
+                                  "@staff:x": {"DESK": staff}})
+    first.store.verify_device(staff)
+    first.store.blacklist_device(laptop)
+    await first.close()
+    again = AsyncClient("http://127.0.0.1:9", "@bot:x", store_path=str(store_dir),
+                        config=client_config(vault))
+    try:
+        again.restore_login("@bot:x", "BOTDEVICE", "token")
+        devices = again.olm.device_store
+        assert sorted(devices.users) == ["@staff:x", "@youth:x"]
+        got = devices["@youth:x"]["PHONE"]
+        assert (got.ed25519, got.curve25519, got.display_name, got.deleted) == (
+            "e-phone", "c-phone", "Handy", False)
+        assert got.trust_state == TrustState.unset
+        assert devices["@youth:x"]["LAPTOP"].deleted
+        assert devices["@youth:x"]["LAPTOP"].trust_state == TrustState.blacklisted
+        assert devices["@staff:x"]["DESK"].trust_state == TrustState.verified
     finally:
         await again.close()
