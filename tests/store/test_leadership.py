@@ -315,3 +315,21 @@ async def test_a_database_away_at_the_start_is_not_a_failover(
     finally:
         await alone.close()
         await gate.stop()
+
+
+async def test_a_role_that_may_not_create_the_tables_is_named_not_waited_for(
+    postgres: PostgresServer, url: str
+) -> None:
+    """The database belongs to another role and counsel's may not create tables in it (the
+    default since PostgreSQL 15). No wait mends that, but every bot waited for good,
+    logging "cannot reach PostgreSQL for the active role (InsufficientPrivilege); retrying":
+    an office with no bot at all, and a message pointing at the network."""
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("DROP ROLE IF EXISTS counsel_limited")
+        admin.execute("CREATE ROLE counsel_limited LOGIN")
+    limited = Leadership(url.replace("postgres@", "counsel_limited@"), None, poll_seconds=0.1)
+    try:
+        with pytest.raises(StoreError, match=r"permission denied.*store"):
+            await asyncio.wait_for(limited.acquire(asyncio.Event()), 5)
+    finally:
+        await limited.close()
