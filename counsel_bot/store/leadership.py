@@ -97,6 +97,15 @@ class Leadership:
                 # No wait mends these (an older counsel, a wrong [store] url): said at once.
                 await self._drop()
                 raise
+            except psycopg.ProgrammingError as exc:
+                # The server refuses our statements themselves (a role that may not create
+                # counsel's tables, a server too old for a setting): no wait mends that either.
+                await self._drop()
+                primary = getattr(exc.diag, "message_primary", None) or type(exc).__name__
+                raise StoreRefusedError(
+                    f"PostgreSQL refused counsel's statements ({primary}); make the role of "
+                    "[store] url the database's owner (ALTER DATABASE ... OWNER TO ...), on "
+                    "PostgreSQL 14 or newer, then start again") from None
             except (psycopg.Error, StoreError) as exc:
                 # The database is away (restart, network): keep waiting, with a new session.
                 # Our own messages name no data; psycopg's might quote a statement's values.
