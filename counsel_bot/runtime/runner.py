@@ -27,7 +27,7 @@ from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.channels.matrix.group_rooms import GroupRooms
 from counsel_bot.channels.matrix.room_moves import PurgingFirstRooms
 from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
-from counsel_bot.channels.matrix.session import connect
+from counsel_bot.channels.matrix.session import SessionFile, connect
 from counsel_bot.config import Settings
 from counsel_bot.conversation.conductor import Conductor, Policy
 from counsel_bot.conversation.forum import ForumDesk
@@ -77,6 +77,9 @@ SEEDS_CONTEXT = b"counsel/cross-signing-seeds/v1"
 # Files in the bot's directory that only exist once a vault sealed something.
 _SEALED_BY_THE_VAULT = (DATABASE_FILE, "nio/session.sealed", "cross_signing.sealed")
 LAST_RETENTION_KEY = "retention:last_run"
+# The Matrix device all bots of an office act as (active/standby on PostgreSQL).
+OFFICE_DEVICE_KEY = "bot:device"
+SESSION_FILE = "nio/session.sealed"
 # A long poll (5 s) and the outbox's grace (10 s), with room to spare; systemd waits 90 s.
 STOP_WITHIN_SECONDS = 25
 
@@ -246,13 +249,24 @@ async def _run_bot(
     vault = await asyncio.to_thread(open_vault, settings, layout, config_dir)
     user_id = f"@{settings.bot.localpart}:{settings.homeserver.server_name}"
     password = bot_password(layout, user_id)
-    client = await connect(
-        settings.homeserver.bot_url, user_id, password, layout.bot_dir / "nio", vault
-    )
     store = await open_store(settings.store, layout.bot_dir, config_dir, vault,
                              epoch=None if term is None else term.epoch)
+    try:
+        if term is not None:
+            await refuse_another_device(store, SessionFile(layout.bot_dir / SESSION_FILE,
+                                                           vault))
+        client = await connect(
+            settings.homeserver.bot_url, user_id, password, layout.bot_dir / "nio", vault
+        )
+    except BaseException:
+        await store.close()
+        raise
     stack = contextlib.AsyncExitStack()
     try:
+        if term is not None:
+            # Remembered for the office's other bots (a first start, or a new login after
+            # the old one was revoked), once this one acts as that device.
+            await store.set_setting(OFFICE_DEVICE_KEY, client.device_id)
         # Active now, and before any part reads them: values an older version kept
         # vault-sealed in the plain settings become sealed settings (rotation reaches those).
         moved = await move_legacy_sealed_settings(store, vault)
@@ -327,6 +341,24 @@ async def _run_bot(
         await stack.aclose()
         await store.close()
         await client.close()  # never logout(): that would delete the device's keys
+
+
+async def refuse_another_device(store: Store, session: SessionFile) -> None:
+    """All bots of an office act as one Matrix device, kept in their shared data directory.
+    One on a directory of its own would log in as a new device of the bot account and
+    replace the bot's cross-signing identity: every youth's app would warn that the bot's
+    identity was reset, and what they encrypted for the office's device would be unreadable
+    to this one. Refused before the login."""
+    office = await store.get_setting(OFFICE_DEVICE_KEY)
+    saved = session.load()
+    if office is not None and (saved is None or saved.device_id != office):
+        raise BotError(
+            f"the office's bot acts as the device {office}, but the data directory "
+            f"{session.path.parent.parent} holds {'no login' if saved is None else 'another'}"
+            "; give every bot of the office the same data directory (shared storage "
+            "with flock, see docs/scaling.md). If that device's keys are lost for good and "
+            "this directory is to replace it, delete the setting "
+            f"{OFFICE_DEVICE_KEY!r} from the store's settings table first")
 
 
 async def start_groups(settings: Settings, conductor: Conductor, executor: Executor,
