@@ -11,6 +11,8 @@ import psycopg
 import pytest
 
 from counsel_bot.config import Settings, StoreSettings, VaultSettings, WebConfig
+from counsel_bot.core.errors import BotError
+from counsel_bot.core.video import VideoSettings
 from counsel_bot.runtime.runner import run_bot
 from counsel_bot.runtime.standby import run_when_active
 from counsel_bot.store.leadership import LEADER_LOCK, Leadership, Term
@@ -94,6 +96,37 @@ async def test_a_standby_with_another_vault_passphrase_says_so_at_its_start(
         done, _ = await asyncio.wait({standby}, timeout=10)
         assert standby in done, "the standby waited with a passphrase that opens nothing"
         with pytest.raises(WrongPassphrase):
+            standby.result()
+    finally:
+        stop.set()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(standby, 10)
+        holding.cancel()
+        await active.close()
+
+
+async def test_a_standby_with_an_unreadable_secret_file_says_so_at_its_start(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    """The same for the configuration read when the bot starts acting: a standby (a second
+    machine, its own counsel.toml) whose Jitsi secret file is not there waited as the spare
+    and failed only at the takeover."""
+    url = postgres.new_database()
+    layout = DataLayout(tmp_path / "data")
+    layout.prepare()
+    settings = Settings(store=StoreSettings(url=url),
+                        video=VideoSettings(jitsi_app_id="counsel",
+                                            jitsi_app_secret_file=str(tmp_path / "missing")),
+                        web=WebConfig(enabled=False))
+    active = Leadership(url, None)
+    assert await active.acquire(asyncio.Event()) is not None  # the office's running bot
+    holding = asyncio.create_task(active.hold(lambda: None))
+    stop = asyncio.Event()
+    standby = asyncio.create_task(run_bot(settings, layout, tmp_path, stop))
+    try:
+        done, _ = await asyncio.wait({standby}, timeout=10)
+        assert standby in done, "the standby waited with a secret file it cannot read"
+        with pytest.raises(BotError, match="secret file"):
             standby.result()
     finally:
         stop.set()
