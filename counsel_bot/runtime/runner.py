@@ -216,6 +216,7 @@ async def run_bot(
         # the active bot has died and the office needs it: said at its start instead. Opened
         # again at the takeover (a rotation may have changed the vault meanwhile).
         await asyncio.to_thread(open_vault, settings, layout, config_dir)
+    policy_from(settings)  # the same for the secret files the configuration names
     # PostgreSQL: any number of bots, one active; the others wait here as standbys.
     await run_when_active(settings.store, config_dir, layout.bot_dir, stop, run)
 
