@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -134,3 +136,47 @@ async def test_a_standby_with_an_unreadable_secret_file_says_so_at_its_start(
             await asyncio.wait_for(standby, 10)
         holding.cancel()
         await active.close()
+
+
+# A former active bot that hangs holding the data directory (SIGSTOP stands in for a loop
+# stuck in a synchronous call): the last argument makes it a `bot` by its command line.
+_HANG_HOLDING = """
+import fcntl, os, signal, sys
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(fd, fcntl.LOCK_EX)
+os.ftruncate(fd, 0)
+os.pwrite(fd, f"{os.getpid()}\\n".encode(), 0)
+print("held", flush=True)
+os.kill(os.getpid(), signal.SIGSTOP)
+"""
+
+
+async def test_a_hung_former_active_bot_does_not_keep_the_office_without_a_bot(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    """A hung active bot loses its lock session within 5 s and a standby wins the role, but
+    the hung process still holds the data directory: the standby gave up after 30 s, was
+    restarted, won and gave up again, for as long as the hang lasted (docs/scaling.md said
+    6-7 s). The new active bot ends the former one, as its own fencing would have."""
+    bot_dir = tmp_path / "bot"
+    bot_dir.mkdir()
+    hung = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _HANG_HOLDING, str(bot_dir / "lock"), "bot",
+        stdout=asyncio.subprocess.PIPE)
+    try:
+        assert hung.stdout is not None
+        assert await hung.stdout.readline() == b"held\n"
+        ran: list[Term] = []
+
+        async def run(term: Term) -> None:
+            ran.append(term)
+
+        await asyncio.wait_for(run_when_active(
+            StoreSettings(url=postgres.new_database()), tmp_path, bot_dir, asyncio.Event(),
+            run, poll_seconds=0.2), 20)
+        assert ran, "the new active bot never ran"
+        assert await asyncio.wait_for(hung.wait(), 5) == -signal.SIGKILL
+    finally:
+        if hung.returncode is None:
+            hung.kill()
+            await hung.wait()
