@@ -14,11 +14,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import logging
 import os
+import signal
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 from counsel_bot.core.errors import BotError
+
+log = logging.getLogger(__name__)
 
 BOT_LOCK = "lock"  # in the bot's directory
 UP_LOCK = "up.lock"  # in the data directory itself
@@ -88,16 +92,54 @@ def service_exclusive(root: Path) -> Iterator[None]:
         yield
 
 
+def _local_bot_holding(fd: int) -> int | None:
+    """The pid of a `counsel bot` process on this machine holding `fd`'s file, if any.
+
+    Read from the kernel's own list (/proc/locks), not from the pid in the file: on shared
+    storage the holder may run on another machine, where that pid names someone else."""
+    st = os.fstat(fd)
+    file_id = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    try:
+        locks = Path("/proc/locks").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    for line in locks.splitlines():
+        fields = line.split()  # "1: FLOCK ADVISORY WRITE <pid> <maj>:<min>:<inode> 0 EOF"
+        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5] == file_id:
+            pid = int(fields[4]) if fields[4].isdecimal() else 0
+            try:
+                args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                return None
+            # Only the bot itself: a command run by hand (retention) is left to finish.
+            return pid if b"bot" in args and pid != os.getpid() else None
+    return None
+
+
 @contextlib.asynccontextmanager
 async def exclusive_when_free(
-    bot_dir: Path, *, within: float, poll: float = 0.1
+    bot_dir: Path, *, within: float, poll: float = 0.1, end_holder_after: float | None = None
 ) -> AsyncIterator[None]:
-    """Hold the data directory's lock, waiting up to `within` seconds for its holder to end."""
+    """Hold the data directory's lock, waiting up to `within` seconds for its holder to end.
+
+    With `end_holder_after`, a bot on this machine still holding it after that many seconds
+    is killed: the caller has won the active role, so the holder has lost it and is hung (a
+    live one ends itself within seconds). It is built to survive a SIGKILL at any point."""
     fd = _open(bot_dir / BOT_LOCK)
     try:
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + within
+        started = loop.time()
+        deadline = started + within
+        ended = end_holder_after is None
         while not _try_lock(fd):
+            if not ended and loop.time() - started >= (end_holder_after or 0.0):
+                ended = True
+                holder = _local_bot_holding(fd)
+                if holder is not None:
+                    log.warning("the former active bot (pid %d) still holds %s; ending it",
+                                holder, bot_dir)
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(holder, signal.SIGKILL)
             if loop.time() >= deadline:
                 raise DataDirInUse(
                     f"won the active role, but another counsel process (pid {_holder_pid(fd)}) "

@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 EXIT_LOST_ROLE = 75
 # How long a new active bot waits for the former one to let go of the data directory.
 DATA_DIR_WAIT_SECONDS = 30.0
+# After this long a former one still holding it is hung (a live one notices its loss within
+# its poll and ping timeout, about 4 s, and ends itself): the new one ends it.
+FORMER_HOLDER_GRACE_SECONDS = 10.0
 
 
 def exit_now() -> None:
@@ -52,7 +55,8 @@ async def run_when_active(
         # wait for the data directory below may take longer than that.
         holder = asyncio.create_task(leadership.hold(on_lost))
         try:
-            async with exclusive_when_free(bot_dir, within=DATA_DIR_WAIT_SECONDS):
+            async with exclusive_when_free(bot_dir, within=DATA_DIR_WAIT_SECONDS,
+                                           end_holder_after=FORMER_HOLDER_GRACE_SECONDS):
                 await run(term)
         finally:
             holder.cancel()
