@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import itertools
 import logging
 import os
 import signal
@@ -111,8 +112,11 @@ def _local_bot_holding(fd: int) -> int | None:
                 args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
             except OSError:
                 return None
-            # Only the bot itself: a command run by hand (retention) is left to finish.
-            return pid if b"bot" in args and pid != os.getpid() else None
+            # Only the bot itself (`counsel bot`, or `python -m counsel_bot.cli bot` as
+            # counsel up starts it): a command run by hand (retention) is left to finish.
+            is_bot = any(program.endswith((b"counsel", b"counsel_bot.cli")) and command == b"bot"
+                         for program, command in itertools.pairwise(args))
+            return pid if is_bot and pid != os.getpid() else None
     return None
 
 

@@ -15,6 +15,7 @@ import pytest
 from counsel_bot.config import Settings, StoreSettings, VaultSettings, WebConfig
 from counsel_bot.core.errors import BotError
 from counsel_bot.core.video import VideoSettings
+from counsel_bot.runtime.data_lock import exclusive_when_free
 from counsel_bot.runtime.runner import run_bot
 from counsel_bot.runtime.standby import run_when_active
 from counsel_bot.store.leadership import LEADER_LOCK, Leadership, Term
@@ -139,10 +140,10 @@ async def test_a_standby_with_an_unreadable_secret_file_says_so_at_its_start(
 
 
 # A former active bot that hangs holding the data directory (SIGSTOP stands in for a loop
-# stuck in a synchronous call): the last argument makes it a `bot` by its command line.
+# stuck in a synchronous call): its arguments make it `counsel bot` by its command line.
 _HANG_HOLDING = """
 import fcntl, os, signal, sys
-fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fd = os.open(sys.argv[3], os.O_RDWR | os.O_CREAT, 0o600)
 fcntl.flock(fd, fcntl.LOCK_EX)
 os.ftruncate(fd, 0)
 os.pwrite(fd, f"{os.getpid()}\\n".encode(), 0)
@@ -161,7 +162,7 @@ async def test_a_hung_former_active_bot_does_not_keep_the_office_without_a_bot(
     bot_dir = tmp_path / "bot"
     bot_dir.mkdir()
     hung = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", _HANG_HOLDING, str(bot_dir / "lock"), "bot",
+        sys.executable, "-c", _HANG_HOLDING, "counsel_bot.cli", "bot", str(bot_dir / "lock"),
         stdout=asyncio.subprocess.PIPE)
     try:
         assert hung.stdout is not None
@@ -180,3 +181,25 @@ async def test_a_hung_former_active_bot_does_not_keep_the_office_without_a_bot(
         if hung.returncode is None:
             hung.kill()
             await hung.wait()
+
+
+async def test_a_command_run_by_hand_holding_the_data_directory_is_left_alone(
+    tmp_path: Path,
+) -> None:
+    """Only a former bot is ended: `counsel retention --data bot` holding the directory (a
+    standby was left running meanwhile) finishes its work; the new active bot says so."""
+    bot_dir = tmp_path / "bot"
+    bot_dir.mkdir()
+    by_hand = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _HANG_HOLDING, "counsel", "retention", str(bot_dir / "lock"),
+        "--data", "bot", stdout=asyncio.subprocess.PIPE)
+    try:
+        assert by_hand.stdout is not None
+        assert await by_hand.stdout.readline() == b"held\n"
+        with pytest.raises(BotError, match="still uses"):
+            async with exclusive_when_free(bot_dir, within=1.0, end_holder_after=0.2):
+                pass
+        assert by_hand.returncode is None
+    finally:
+        by_hand.kill()
+        await by_hand.wait()
