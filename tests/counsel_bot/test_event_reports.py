@@ -1,0 +1,122 @@
+"""A youth who presses their app's "Report" on a message ("er droht mir") expects somebody
+to read it. Synapse keeps the report, reason in plain text, and told nobody. The bot now
+passes each report on to the staff room (crisis words in the reason call the leads) and
+deletes it from the homeserver."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from nio import RoomSendResponse
+
+from counsel_bot.core.clock import FakeClock
+from counsel_bot.core.effects import SayToStaff
+from counsel_bot.core.ids import RoomID
+from counsel_bot.runtime.reports import pass_on_reports
+from homeserver_bridge.admin_api import EventReport
+from tests.conftest import SynapseHandle, UserFactory
+from tests.groups.test_group_desk import LEAD, Parts
+from tests.support.bot_harness import login_as, provision_bot, until
+from tests.support.matrix_http import MatrixHttp
+
+
+class Reports:
+    """The part of the admin API the bot reads reports with, in memory."""
+
+    def __init__(self, *reports: EventReport) -> None:
+        self.held = list(reports)
+
+    async def event_reports(self, limit: int = 100) -> list[EventReport]:
+        return self.held[:limit]
+
+    async def delete_event_report(self, report_id: int) -> None:
+        self.held = [r for r in self.held if r.report_id != report_id]
+
+
+def report(n: int, room: str, reason: str) -> EventReport:
+    return EventReport(n, room, f"$bad{n}", "@y1:x", reason)
+
+
+async def notices(p: Parts) -> list[SayToStaff]:
+    return [e for e in await p.new() if isinstance(e, SayToStaff) and e.key.startswith(
+        "staff_report")]
+
+
+async def test_a_report_from_a_youths_chat_reaches_the_staff_and_leaves_the_homeserver() -> None:
+    p = Parts()
+    await p.start()
+    await p.youth(1, "hallo")
+    await p.new()
+    held = Reports(report(7, "!home1:x", "der schreibt mir komische sachen"))
+    assert await pass_on_reports(held, p.c, p.clock) == 1
+    [told] = await notices(p)
+    params = dict(told.params)
+    assert told.key == "staff_report"
+    assert params["reason"] == "der schreibt mir komische sachen"
+    record = await p.store.conversation_by_room(RoomID("!home1:x"))
+    assert record is not None
+    assert record.conversation in str(params["where"])
+    assert held.held == []
+
+
+async def test_crisis_words_in_a_report_call_the_leads() -> None:
+    p = Parts()
+    await p.start()
+    held = Reports(report(8, "!group:x", "er droht mir, er bringt mich um wenn ich was sage"))
+    await pass_on_reports(held, p.c, p.clock)
+    [told] = await notices(p)
+    assert told.key == "staff_report_crisis"
+    assert LEAD in told.mentions
+
+
+async def test_a_report_is_passed_on_once_even_if_its_deletion_failed() -> None:
+    p = Parts()
+    await p.start()
+
+    class Undeletable(Reports):
+        async def delete_event_report(self, report_id: int) -> None:
+            return None
+
+    held = Undeletable(report(9, "!elsewhere:x", "spam"))
+    await pass_on_reports(held, p.c, p.clock)
+    await pass_on_reports(held, p.c, p.clock)
+    assert len(await notices(p)) == 1
+
+
+@pytest.mark.integration
+async def test_on_real_synapse_a_youths_report_reaches_the_staff_room(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    counsellor = await login_as(synapse, await user_factory("counsellor"), tmp_path)
+    youth = await login_as(synapse, await user_factory("youth"), tmp_path)
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
+    bot = await process.start()
+    try:
+        staff_room = await counsellor.accept_invite()
+        room = await youth.open_chat(process.user_id)
+        await youth.wait_for(room, process.user_id, "anonym")
+        await youth.wait_for_join(room)
+        sent = await youth.client.room_send(room, "m.room.message",
+                                            {"msgtype": "m.text", "body": "hallo"},
+                                            ignore_unverified_devices=True)
+        assert isinstance(sent, RoomSendResponse)
+        status, _ = await MatrixHttp(synapse.http, synapse.base_url,
+                                     youth.client.access_token).call(
+            "POST", f"/_matrix/client/v3/rooms/{room}/report/{sent.event_id}",
+            {"reason": "er droht mir, ich hab angst dass er mich umbringt"})
+        assert status == 200
+
+        async def opened() -> bool:
+            return await bot.store.conversation_by_room(RoomID(room)) is not None
+        await until(opened, what="the chat")
+        clock = FakeClock(datetime.now(UTC))
+        assert await pass_on_reports(synapse.admin, bot.conductor, clock) == 1
+        told = await counsellor.wait_for(staff_room, process.user_id, "Meldung", within=60)
+        assert "umbringt" in told
+        assert await synapse.admin.event_reports() == []
+    finally:
+        await process.stop()
+        await youth.close()
+        await counsellor.close()
