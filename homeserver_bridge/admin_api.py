@@ -10,7 +10,7 @@ import asyncio
 import hashlib
 import hmac
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -52,6 +52,17 @@ class RoomDeletion:
     delete_id: str
     status: str  # "scheduled" | "active" | "complete" | "failed"
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class EventReport:
+    """What a user's client sent with "Report" on a message (its reason is their words)."""
+
+    report_id: int
+    room_id: str
+    event_id: str
+    reporter: str
+    reason: str = field(repr=False)
 
 
 def registration_mac(shared_secret: str, nonce: str, user: str, password: str, admin: bool) -> str:
@@ -210,6 +221,22 @@ class AdminClient:
 
     async def delete_registration_token(self, token: str) -> None:
         await self.request("DELETE", f"/_synapse/admin/v1/registration_tokens/{_q(token)}")
+
+    # -- reports --------------------------------------------------------------------------
+
+    async def event_reports(self, limit: int = 100) -> list[EventReport]:
+        """The oldest reports the homeserver holds (Synapse keeps them until deleted)."""
+        answer = await self.request(
+            "GET", f"/_synapse/admin/v1/event_reports?from=0&limit={limit}&dir=f")
+        return [EventReport(int(r["id"]), str(r.get("room_id", "")), str(r.get("event_id", "")),
+                            str(r.get("user_id", "")), str(r.get("reason") or ""))
+                for r in answer.get("event_reports", []) if isinstance(r, dict)]
+
+    async def delete_event_report(self, report_id: int) -> None:
+        try:
+            await self.request("DELETE", f"/_synapse/admin/v1/event_reports/{report_id}")
+        except NotFound:
+            return  # deleted before (a repeat after a crash)
 
     # -- rooms ----------------------------------------------------------------------------
 

@@ -22,7 +22,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
-from counsel_bot.conversation import crisis_flags, offices, supervision, video_calls, youth_traces
+from counsel_bot.conversation import (
+    crisis_flags,
+    offices,
+    reports,
+    supervision,
+    video_calls,
+    youth_traces,
+)
 from counsel_bot.conversation.appointments import Appointments, AppointmentSettings
 from counsel_bot.conversation.change import Change as Change  # re-exported for the mail channel
 from counsel_bot.conversation.first_reply import FirstReplies
@@ -293,6 +300,12 @@ class Conductor:
                 return True
         await self.youth.taken_back(room_id, youth, original)
         return False
+
+    @_one_step
+    async def report_received(self, report_id: int, room_id: RoomID, event_id: EventID,
+                              reason: str, at: datetime) -> None:
+        """A message reported with a user's app (`reports.py`)."""
+        await reports.received(self, report_id, room_id, event_id, reason, at)
 
     @_one_step
     async def youth_sent_unreadable(self, room_id: RoomID, event_id: EventID,

@@ -482,6 +482,17 @@ CATALOGUE.update({
         "{waiting} min, {assigned}. Room: {link} — \"!confirm {conversation}\" or "
         "\"!dismiss {conversation}\". Reason: {rules}",
     ),
+    "staff_report": _both(
+        "Meldung aus {where}: Jemand hat dort mit „Melden“ eine Nachricht gemeldet. Grund: "
+        "„{reason}“. Nachricht: {link}",
+        "Report from {where}: somebody reported a message there with \"Report\". Reason: "
+        "\"{reason}\". Message: {link}",
+    ),
+    "staff_report_crisis": _both(
+        "⚠️ KRISENWÖRTER IN EINER MELDUNG aus {where}: „{reason}“. Bitte jetzt nachsehen: "
+        "{link}",
+        "⚠️ CRISIS WORDS IN A REPORT from {where}: \"{reason}\". Please look now: {link}",
+    ),
     "staff_crisis_assigned": _both("zugewiesen an {counsellor}", "assigned to {counsellor}"),
     "staff_crisis_unassigned": _both("noch niemand zugewiesen", "not assigned yet"),
     "staff_lead_page": _both(

@@ -56,6 +56,7 @@ from counsel_bot.runtime.data_lock import exclusive
 from counsel_bot.runtime.legacy_settings import move_legacy_sealed_settings
 from counsel_bot.runtime.offices import office_book, office_rules, office_staff, retention_by_office
 from counsel_bot.runtime.readiness import announcer
+from counsel_bot.runtime.reports import reports_loop
 from counsel_bot.runtime.standby import run_when_active
 from counsel_bot.runtime.stores import DATABASE_FILE, open_store
 from counsel_bot.store import ConversationRecord, Store
@@ -322,6 +323,11 @@ async def _run_bot(
                                                        before_erase=before_erase,
                                                        serial=conductor.steps.held))
         stack.push_async_callback(_finish, retention)
+        if bridge is not None:
+            # Reports users sent with their app: to the staff, then off the homeserver.
+            reporting = asyncio.create_task(reports_loop(bridge, conductor, clock, stop))
+            stack.push_async_callback(_finish, reporting)
+            bot.on_stop.append(functools.partial(_finish, reporting))
         if mail is not None and mail.inbound is not None:
             bot.on_stop.append(mail.inbound.stop)
         bot.on_stop.append(functools.partial(_finish, retention))

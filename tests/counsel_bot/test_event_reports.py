@@ -64,7 +64,7 @@ async def test_a_report_from_a_youths_chat_reaches_the_staff_and_leaves_the_home
 async def test_crisis_words_in_a_report_call_the_leads() -> None:
     p = Parts()
     await p.start()
-    held = Reports(report(8, "!group:x", "er droht mir, er bringt mich um wenn ich was sage"))
+    held = Reports(report(8, "!group:x", "der typ will nacktbilder von mir und droht"))
     await pass_on_reports(held, p.c, p.clock)
     [told] = await notices(p)
     assert told.key == "staff_report_crisis"
@@ -113,7 +113,7 @@ async def test_on_real_synapse_a_youths_report_reaches_the_staff_room(
         await until(opened, what="the chat")
         clock = FakeClock(datetime.now(UTC))
         assert await pass_on_reports(synapse.admin, bot.conductor, clock) == 1
-        told = await counsellor.wait_for(staff_room, process.user_id, "Meldung", within=60)
+        told = await counsellor.wait_for(staff_room, process.user_id, "IN EINER MELDUNG", within=60)
         assert "umbringt" in told
         assert await synapse.admin.event_reports() == []
     finally:

@@ -1,0 +1,69 @@
+"""A message somebody reported with their app's "Report" button.
+
+Element and FluffyChat send a report (the event and a reason the user typed) to the
+homeserver, which only keeps it. In a counselling service the one who reports is mostly a
+youth ("er droht mir", "der schickt mir nacktbilder"): the reason is passed on to the staff
+room of the room's office, named by where it was reported (a chat's conversation, a group or
+forum room, another room), with a link to the event for staff who are in that room. Crisis
+words in the reason call the leads as a crisis flag does. The reporter is not named: staff
+see youths by nickname only. The homeserver's copy is deleted afterwards
+(`runtime/reports.py`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from counsel_bot.conversation import offices
+from counsel_bot.conversation.change import Change
+from counsel_bot.core.effects import SayToStaff
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.incoming_text import storable
+
+if TYPE_CHECKING:
+    from counsel_bot.conversation.conductor import Conductor
+
+# A reason is a line or two; Synapse takes up to 1,000 characters of it.
+MAX_REASON = 1000
+
+
+async def received(c: Conductor, report_id: int, room_id: RoomID, event_id: EventID,
+                   reason: str, at: datetime) -> None:
+    marker = EventID(f"report-{report_id}")  # names nothing; kept as the report's repeat guard
+    if await c.store.is_processed(marker):
+        return
+    step = Change(at, marker)
+    reason = storable(reason)[:MAX_REASON].strip()
+    record = await c.store.conversation_by_room(room_id)
+    conversation = None if record is None else record.conversation
+    flagged = bool(reason) and await c.crisis.flags_alone(reason)
+    office = _office(c, conversation)
+    mentions = _leads(c, conversation) if flagged else ()
+    step.add(SayToStaff("staff_report_crisis" if flagged else "staff_report", (
+        ("where", conversation or _kind(c, room_id)), ("reason", reason or "–"),
+        ("link", f"https://matrix.to/#/{room_id}/{event_id}")),
+        mentions=mentions, office=office))
+    await c.commit(step)
+
+
+def _kind(c: Conductor, room_id: RoomID) -> str:
+    if any(addon.owns_room(room_id) for addon in c.addons):
+        return "Gruppe/Forum"
+    return "–"
+
+
+def _office(c: Conductor, conversation: ConversationID | None) -> str:
+    if conversation is None or not c.policy.offices.enabled:
+        return ""
+    return offices.staff_office(conversation, c.router, c.policy.router.offices,
+                                c.policy.offices)
+
+
+def _leads(c: Conductor, conversation: ConversationID | None) -> tuple[UserID, ...]:
+    if conversation is not None and c.policy.offices.enabled:
+        _office_of, leads = offices.leads_for(conversation, c.router, c.policy.router.offices,
+                                              c.policy.offices)
+        if leads:
+            return leads
+    return c.every_lead()
