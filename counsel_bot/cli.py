@@ -223,6 +223,7 @@ def _retention(args: argparse.Namespace) -> int:
     import asyncio
     import contextlib
 
+    from counsel_bot.channels.matrix.room_moves import PurgingFirstRooms, in_use_by_records
     from counsel_bot.conversation.retention import run_retention
     from counsel_bot.conversation.youth_traces import forget_stored
     from counsel_bot.core.clock import SystemClock
@@ -249,6 +250,10 @@ def _retention(args: argparse.Namespace) -> int:
                 if admin is None:
                     raise BotError(f"no admin token at {layout.admin_token_file}; run "
                                    "counsel up once, or restore the file")
+                # As the bot's schedule does: the room a youth was moved out of goes too.
+                # Its link is erased with the conversation, so a purge that left it would
+                # leave the youth's first words on the homeserver for good.
+                purger = PurgingFirstRooms(admin, store, in_use_by_records(store))
                 now = SystemClock().now()
 
                 async def before_erase(record: ConversationRecord) -> None:
@@ -256,7 +261,7 @@ def _retention(args: argparse.Namespace) -> int:
                     # and forum queue are forgotten in the store itself.
                     await forget_stored(store, record, now)
 
-                report = await run_retention(store, admin, now,
+                report = await run_retention(store, purger, now,
                                              settings.retention.keep, dry_run=args.dry_run,
                                              keep_by_office=retention_by_office(settings),
                                              before_erase=before_erase)

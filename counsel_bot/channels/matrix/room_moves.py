@@ -87,6 +87,21 @@ async def purge_if_there(admin: RoomPurger, room_id: RoomID) -> None:
             raise
 
 
+def in_use_by_records(store: Store) -> Callable[[RoomID], Awaitable[bool]]:
+    """`YouthMoves.in_use` for when no bot runs (`counsel retention` by hand): an open
+    conversation is known by its record, whose close is written while the router holds it."""
+    moves, seconds = RoomMoves(store), SecondChatLinks(store)
+
+    async def in_use(room: RoomID) -> bool:
+        record = await store.conversation_by_room(room)
+        if record is not None and record.closed_at is None:
+            return True
+        target = await moves.target(room) or await seconds.target(room)
+        return target is not None and target != room and await in_use(target)
+
+    return in_use
+
+
 class PurgingFirstRooms:
     """The admin API, with a room's purge purging the rest of its youth's chat first: the
     room they were moved out of and any other room moved to from it (`RoomMoves.same_chat`),
