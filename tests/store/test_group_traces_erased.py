@@ -460,3 +460,39 @@ def _outbox_holding(path: Path, sealer: AeadSealer, text: str) -> list[str]:
         raw.close()
     return [key for key, blob in rows if blob  # a done entry's payload is gone
             and text.encode() in sealer.open_sealed(bytes(blob), context=outbox_context(key))]
+
+
+async def test_retention_keeps_a_closed_conversation_whose_room_holds_a_seat_to_come() -> None:
+    """A youth whose conversation ended a month ago signs up, from that same room, for a
+    group next month. Retention ran the next day and took the seat (and the room where
+    the invitation was to come): the youth asked for the group and was never invited.
+    Kept, like a closed conversation with an appointment to come, until the group is
+    over; then its normal period applies."""
+    store = MemoryStore(AeadSealer())
+    clock = FakeClock(AT)
+    bot = await Bot(store, clock).start(can_delete=False)
+    await bot.youth(YOUTH, HOME, "hallo, ich brauche jemanden zum reden")
+    await bot.youth(YOUTH, HOME, "ende")
+    record = await store.conversation_by_room(HOME)
+    assert record is not None and record.closed_at is not None
+    await bot.staff('!group new "Später" 2027-02-20 18:00 90min max 8')
+    clock.advance(timedelta(days=29))
+    await bot.youth(YOUTH, HOME, "gruppe 1")
+    assert bot.desk.book.get(1).seat_of(YOUTH) is not None
+    clock.advance(timedelta(days=2))
+    admin = FakeAdmin(rooms={HOME})
+    report = await run_retention(store, admin, clock.now(), timedelta(days=30),
+                                 dry_run=False, pause=lambda _s: asyncio.sleep(0),
+                                 before_erase=bot.before_erase)
+    assert report.deleted == ()
+    assert admin.rooms == {HOME}
+    assert bot.desk.book.get(1).seat_of(YOUTH) is not None
+    assert await _kicks(store) == []
+
+    clock.set(datetime(2027, 2, 20, 19, 0, tzinfo=UTC))  # the group is over
+    await bot.c.tick(clock.now())
+    report = await run_retention(store, admin, clock.now(), timedelta(days=30),
+                                 dry_run=False, pause=lambda _s: asyncio.sleep(0),
+                                 before_erase=bot.before_erase)
+    assert report.deleted == (record.conversation,)
+    assert admin.rooms == set()
