@@ -13,8 +13,10 @@ repeating a run is harmless.
 
 A closed conversation with an appointment still to come (proposed or confirmed, not yet over)
 is kept until the appointment has ended (`core.appointments.held`): the youth answers, is
-reminded and gets the call link in its room. Then its normal period applies, counted from
-its close as always. A youth's own erasure does not wait (`deletion.py`): it cancels the
+reminded and gets the call link in its room. So is one whose room a youth signed up from
+for a group not over yet (`core.groups.seated_rooms`): the youth asked for the group, and its
+invitation goes to that room. Then its normal period applies, counted from its close as
+always. A youth's own erasure does not wait (`deletion.py`): it cancels the
 appointment and erases at once.
 
 `plan_retention` decides (pure, time passed in); `run_retention` acts. Reports and logs name
@@ -35,7 +37,9 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from counsel_bot.conversation.appointments import PREFIX as APPOINTMENTS
+from counsel_bot.conversation.groups import BOOK_KEY
 from counsel_bot.core import appointments as ap
+from counsel_bot.core import groups as g
 from counsel_bot.core.ids import ConversationID
 from counsel_bot.store import ConversationRecord, Store, StoreError
 from homeserver_bridge.errors import AdminApiError, NotFound
@@ -214,6 +218,8 @@ async def run_retention(
     records: dict[ConversationID, ConversationRecord] = {}
     held = ap.held((ap.Appointment.decode(raw)
                     for _, raw in await store.sealed_settings(APPOINTMENTS)), now)
+    book = await store.get_sealed_setting(BOOK_KEY)
+    seated = g.seated_rooms(g.decode_book(book), now) if book is not None else frozenset()
     for cid in await store.closed_before(cutoff):
         record = await store.conversation(cid)
         if record is None or record.closed_at is None:
@@ -224,6 +230,8 @@ async def run_retention(
             continue
         if cid in held:
             continue  # an appointment of it is still to come (see the module doc)
+        if record.room_id in seated:
+            continue  # a seat signed up from its room, in a group still to come (ditto)
         closed.append((cid, record.closed_at))
         records[cid] = record
     planned = tuple(plan_retention(closed, now, keep))

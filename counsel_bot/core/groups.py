@@ -263,6 +263,14 @@ def forget_youth(book: GroupBook, youth: UserID,
     return _forget(book, lambda s: s.youth == youth or s.home_room == room, youth)
 
 
+def seated_rooms(book: GroupBook, now: datetime) -> frozenset[RoomID]:
+    """The rooms youths signed up from for a group not over yet: its invitation and the
+    youth's replies go there, so retention keeps their conversations until it is over."""
+    return frozenset(s.home_room for g in book.groups
+                     if g.state in (GroupState.ANNOUNCED, GroupState.OPEN) and now < g.end
+                     for s in g.seats)
+
+
 def forget_room(book: GroupBook,
                 room: RoomID) -> tuple[GroupBook, tuple[tuple[int, Seat], ...]]:
     """Retention erases one conversation, not the youth: their account lives on and may be

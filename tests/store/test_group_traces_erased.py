@@ -46,6 +46,9 @@ TEXT = f"CANARY-{CANARY} ich habe Angst vor der Mathearbeit"
 OTHER, OTHER_HOME = UserID("@bleibt:x"), RoomID("!bleibthome:x")
 AT = datetime(2026, 12, 9, 12, 0, tzinfo=UTC)
 START = datetime(2026, 12, 10, 17, 0, tzinfo=UTC)
+# Both groups of `evening` are over, and its conversation closed more than 30 days ago: a
+# seat signed up from a room keeps its conversation until its group is over.
+AFTER_THE_GROUPS = datetime(2027, 2, 21, 12, 0, tzinfo=UTC)
 
 
 class Bot:
@@ -210,7 +213,7 @@ async def test_retention_forgets_the_youth_before_it_erases_the_record(tmp_path:
         notices = _outbox_naming(path, sealer, HOME)
         assert len(notices) >= 3  # the sign-up replies and "post received", into HOME
         await bot.youth(YOUTH, HOME, "ende")
-        clock.advance(timedelta(days=31))
+        clock.set(AFTER_THE_GROUPS)
         report = await run_retention(store, FakeAdmin(rooms={HOME}), clock.now(),
                                      timedelta(days=30), dry_run=False,
                                      pause=lambda _s: asyncio.sleep(0),
@@ -251,7 +254,7 @@ async def test_retention_by_hand_forgets_in_the_store_while_the_bot_is_stopped(
 
     store = await SqliteStore.open(path, sealer)
     try:
-        clock.advance(timedelta(days=31))
+        clock.set(AFTER_THE_GROUPS)
         now = clock.now()
 
         async def by_hand(record: ConversationRecord) -> None:
@@ -280,7 +283,7 @@ async def test_a_crash_between_forgetting_and_erasing_is_finished_by_the_next_ru
     sealer = AeadSealer()
     clock = FakeClock(AT)
     store, bot, cid, post, nick = await an_ended_evening(path, sealer, clock)
-    clock.advance(timedelta(days=31))
+    clock.set(AFTER_THE_GROUPS)
     admin = FakeAdmin(rooms={HOME})
 
     async def killed(_conversation: ConversationID) -> None:
@@ -474,7 +477,8 @@ async def test_retention_keeps_a_closed_conversation_whose_room_holds_a_seat_to_
     await bot.youth(YOUTH, HOME, "hallo, ich brauche jemanden zum reden")
     await bot.youth(YOUTH, HOME, "ende")
     record = await store.conversation_by_room(HOME)
-    assert record is not None and record.closed_at is not None
+    assert record is not None
+    assert record.closed_at is not None
     await bot.staff('!group new "Später" 2027-02-20 18:00 90min max 8')
     clock.advance(timedelta(days=29))
     await bot.youth(YOUTH, HOME, "gruppe 1")
