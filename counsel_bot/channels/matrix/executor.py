@@ -88,6 +88,8 @@ class AccountAdmin(Protocol):
 
     async def deactivate(self, user_id: str, *, erase: bool = True) -> None: ...
 
+    async def delete_media_of(self, user_id: str) -> int: ...
+
 
 class Executor:
     def __init__(

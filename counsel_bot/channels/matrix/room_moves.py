@@ -132,3 +132,6 @@ class PurgingFirstRooms:
 
     async def deactivate(self, user_id: str, *, erase: bool = True) -> None:
         await self._admin.deactivate(user_id, erase=erase)
+
+    async def delete_media_of(self, user_id: str) -> int:
+        return await self._admin.delete_media_of(user_id)
