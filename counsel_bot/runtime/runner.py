@@ -25,6 +25,7 @@ from counsel_bot.channels.mail.mail_channel import ChatLink, MailChannel
 from counsel_bot.channels.matrix.bot import CounselBot
 from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.channels.matrix.group_rooms import GroupRooms
+from counsel_bot.channels.matrix.nio_erasure import forget_in_nio
 from counsel_bot.channels.matrix.room_moves import PurgingFirstRooms
 from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
 from counsel_bot.channels.matrix.session import SessionFile, connect
@@ -314,6 +315,8 @@ async def _run_bot(
         async def before_erase(record: ConversationRecord, *, account: bool = False) -> None:
             await conductor.forget_traces(record, clock.now(), account=account)
             await bot.moving.erase_rest_of_chat(record)  # a room they declined, say
+            # The room is purged by now: its keys go, and with the account its devices.
+            forget_in_nio(client, record.room_id, record.youth_user_id if account else None)
 
         # The executor erases only on the youth's own deletion, whose account it has just
         # deactivated: everything naming that account goes. Retention erases a conversation
