@@ -277,6 +277,24 @@ async def test_opening_a_stored_conversation_twice_is_refused(store: Store) -> N
         )
 
 
+async def test_a_second_conversation_in_a_stored_room_is_refused(store: Store) -> None:
+    """One room, one conversation: SQLite and PostgreSQL keep room ids unique, so a room's
+    closed conversation is opened again, never joined by a new one. The memory store took
+    the second, and tests on it passed what refuses in production."""
+    router = await staffed(store)
+    await step(store, router, ConversationOpened(T0, C1), "$e1", (new(C1),))
+    await step(store, router, YouthEnded(T0, C1), "$e2")
+    router.handle(ConversationOpened(T0, C2))
+    with pytest.raises(StoreConsistencyError):
+        await store.commit_transition(Transition(
+            T0, router.snapshot(),
+            new_conversations=(NewConversation(C2, new(C1).room_id, UserID("@other:x")),)))
+    assert await store.conversation(C2) is None
+    record = await store.conversation_by_room(new(C1).room_id)
+    assert record is not None
+    assert record.conversation == C1
+
+
 async def test_settings_round_trip_and_overwrite(store: Store) -> None:
     assert await store.get_setting("sync_token") is None
     await store.set_setting("sync_token", "s1")
