@@ -81,6 +81,12 @@ class MemoryStore:
         for new in transition.new_conversations:
             if new.conversation in rows:
                 raise StoreConsistencyError(f"conversation {new.conversation} exists already")
+            if any(row.room_id == new.room_id for row in rows.values()):
+                # As the SQL stores' unique room column: a room's conversation is opened
+                # again, never joined by another one.
+                raise StoreConsistencyError(
+                    f"conversation {new.conversation} or its room is stored already; it "
+                    "cannot be opened twice")
             if new.conversation not in live:
                 raise StoreConsistencyError(
                     f"conversation {new.conversation} is new but not in the router snapshot"
