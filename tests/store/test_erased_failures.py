@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from counsel_bot.channels.failures import EFFECTS, Failures
+from counsel_bot.channels.failures import EFFECTS, EVENTS, Failures
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.routing import ConversationOpened, Router
 from counsel_bot.store import (
@@ -111,3 +111,18 @@ async def test_a_failure_counter_goes_with_its_effect_when_that_is_pruned(store:
     assert await store.prune_outbox(AT + timedelta(days=7)) == 1
     await store.erase_conversation(CID)
     assert await store.settings(EFFECTS[0]) == [("failed_effect:kept", "1")]
+
+
+async def test_a_failure_counter_of_an_event_goes_with_its_handled_id(store: Store) -> None:
+    """The same for the events the bot failed on (a youth's message that stopped it once):
+    their counters ("1" once handled at the next start, "" once set aside) are keyed by the
+    message's event id and named no conversation, so nothing ever deleted them. They go
+    when the handled id is forgotten, after [retention] done_days."""
+    failures = Failures(store, EVENTS)
+    for event in ("$handled", "$set-aside", "$still-failing"):
+        await failures.failed([event], RuntimeError("a bug"))
+    await store.mark_processed(EventID("$handled"), at=AT)  # handled at the next start
+    await store.set_setting(*failures.forgotten("$set-aside"))
+    await store.mark_processed(EventID("$set-aside"), at=AT)
+    assert await store.prune_processed(AT + timedelta(days=7)) == 2
+    assert await store.settings(EVENTS[0]) == [("failed_event:$still-failing", "1")]
