@@ -19,7 +19,7 @@ from collections.abc import Iterable
 import aiohttp
 
 from counsel_bot.store import Store, StoreConsistencyError, StoreError
-from counsel_bot.store.contract import FAILED_EFFECT_PREFIX
+from counsel_bot.store.contract import FAILED_EFFECT_PREFIX, FAILED_EVENT_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ PASSING = (OSError, aiohttp.ClientError, StoreError)
 # the same event at every start.
 A_BUG_THOUGH = (StoreConsistencyError,)
 # The settings' prefixes, and what failed, for the log.
-EVENTS = ("failed_event:", "handling an event")
+EVENTS = (FAILED_EVENT_PREFIX, "handling an event")
 EFFECTS = (FAILED_EFFECT_PREFIX, "performing an effect")
 
 

@@ -160,7 +160,9 @@ class Store(Protocol):
         ...
 
     async def prune_processed(self, before: datetime) -> int:
-        """Forget event ids handled before `before` (run on the retention schedule)."""
+        """Forget event ids handled before `before` (run on the retention schedule), and
+        their failure counters (``FAILED_EVENT_PREFIX`` + id): keyed by a youth's message,
+        they name no conversation, so no erasure finds them."""
         ...
 
     async def append_intake(self, message: IntakeMessage, *, at: datetime) -> bool:
@@ -281,6 +283,8 @@ DONE_PAYLOAD = b""
 # The plain setting that counts the failures of an outbox entry, + its key
 # (`channels/failures.py`); pruned with the entry (`Store.prune_outbox`).
 FAILED_EFFECT_PREFIX = "failed_effect:"
+# The same for an event the bot failed on, + its id; pruned with the id (`Store.prune_processed`).
+FAILED_EVENT_PREFIX = "failed_event:"
 
 
 def outbox_context(key: str) -> bytes:

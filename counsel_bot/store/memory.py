@@ -17,6 +17,7 @@ from counsel_bot.core.routing.model import (
 from counsel_bot.store.contract import (
     DONE_PAYLOAD,
     FAILED_EFFECT_PREFIX,
+    FAILED_EVENT_PREFIX,
     ConversationRecord,
     IntakeItem,
     IntakeMessage,
@@ -191,6 +192,7 @@ class MemoryStore:
         old = [e for e, at in self._processed.items() if at < before]
         for event_id in old:
             del self._processed[event_id]
+            self._settings.pop(f"{FAILED_EVENT_PREFIX}{event_id}", None)
         return len(old)
 
     async def append_intake(self, message: IntakeMessage, *, at: datetime) -> bool:

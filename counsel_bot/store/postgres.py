@@ -33,6 +33,7 @@ from counsel_bot.store import postgres_sql as pg
 from counsel_bot.store.contract import (
     DONE_PAYLOAD,
     FAILED_EFFECT_PREFIX,
+    FAILED_EVENT_PREFIX,
     ConversationRecord,
     IntakeItem,
     IntakeMessage,
@@ -319,6 +320,9 @@ class PostgresStore:
 
     async def prune_processed(self, before: datetime) -> int:
         async with self._transaction() as db:
+            await db.execute(
+                "DELETE FROM settings WHERE key IN (SELECT %s || event_id FROM processed_events "
+                "WHERE processed_at < %s)", (FAILED_EVENT_PREFIX, before))
             cursor = await db.execute("DELETE FROM processed_events WHERE processed_at < %s",
                                       (before,))
             return cursor.rowcount

@@ -32,6 +32,7 @@ from counsel_bot.store import sqlite_sql as sql
 from counsel_bot.store.contract import (
     DONE_PAYLOAD,
     FAILED_EFFECT_PREFIX,
+    FAILED_EVENT_PREFIX,
     ConversationRecord,
     IntakeItem,
     IntakeMessage,
@@ -300,6 +301,9 @@ class SqliteStore:
 
     async def prune_processed(self, before: datetime) -> int:
         async with self._transaction() as db:
+            await db.execute(
+                "DELETE FROM settings WHERE key IN (SELECT ? || event_id FROM processed_events "
+                "WHERE processed_at < ?)", (FAILED_EVENT_PREFIX, sql.ts(before)))
             cursor = await db.execute(
                 "DELETE FROM processed_events WHERE processed_at < ?", (sql.ts(before),)
             )
