@@ -112,6 +112,7 @@ class PurgingFirstRooms:
     def __init__(self, admin: AdminClient, store: Store,
                  in_use: Callable[[RoomID], Awaitable[bool]]) -> None:
         self._admin = admin
+        self._store = store
         self._links = RoomMoves(store)
         self._second_chats = SecondChatLinks(store)
         self._in_use = in_use
@@ -122,7 +123,20 @@ class PurgingFirstRooms:
         for room in [*others, *([first] if first is not None else []), *seconds]:
             if not await self._in_use(room):
                 await purge_if_there(self._admin, room)
+                await self._forget_settings_of(room)
         return await self._admin.delete_room_and_wait(room_id)
+
+    async def _forget_settings_of(self, room: RoomID) -> None:
+        """The settings keyed by a purged room of the chat without a conversation of its own
+        (the first room: ``move_told:``, ``welcome_due:`` and the like, ``<kind>:<room>``):
+        no erasure would find them. A room with a conversation keeps them (the links among
+        them) until that is erased (`YouthMoves.erase_rest_of_chat`). Repeated after a crash
+        with the purge, which the links (erased with the conversation) still find."""
+        if await self._store.conversation_by_room(room) is not None:
+            return
+        for key, _value in await self._store.settings(""):
+            if key.endswith(f":{room}"):
+                await self._store.move_to_sealed(key, None)  # None: only deleted
 
     async def room_exists(self, room_id: str) -> bool:
         return await self._admin.room_exists(room_id)
