@@ -18,7 +18,7 @@ from counsel_bot.runtime.reports import pass_on_reports
 from homeserver_bridge.admin_api import EventReport
 from tests.conftest import SynapseHandle, UserFactory
 from tests.groups.test_group_desk import LEAD, Parts
-from tests.support.bot_harness import login_as, provision_bot, until
+from tests.support.bot_harness import counselling, until
 from tests.support.matrix_http import MatrixHttp
 
 
@@ -89,11 +89,8 @@ async def test_a_report_is_passed_on_once_even_if_its_deletion_failed() -> None:
 async def test_on_real_synapse_a_youths_report_reaches_the_staff_room(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
-    counsellor = await login_as(synapse, await user_factory("counsellor"), tmp_path)
-    youth = await login_as(synapse, await user_factory("youth"), tmp_path)
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
-    bot = await process.start()
-    try:
+    async with counselling(synapse, user_factory, tmp_path) as c:
+        process, bot, counsellor, youth = c.process, c.bot, c.counsellor, c.youth
         staff_room = await counsellor.accept_invite()
         room = await youth.open_chat(process.user_id)
         await youth.wait_for(room, process.user_id, "anonym")
@@ -116,7 +113,3 @@ async def test_on_real_synapse_a_youths_report_reaches_the_staff_room(
         told = await counsellor.wait_for(staff_room, process.user_id, "IN EINER MELDUNG", within=60)
         assert "umbringt" in told
         assert await synapse.admin.event_reports() == []
-    finally:
-        await process.stop()
-        await youth.close()
-        await counsellor.close()

@@ -45,6 +45,16 @@ async def channel(office: Office) -> str:
     return current.channel.value
 
 
+async def code_sent(address: str = "kim@youth.example") -> tuple[Office, RecordingSender]:
+    """A chat youth asked for their address, who typed ``address``; its code mail sent."""
+    sender = RecordingSender()
+    office = await office_on(MemoryStore(AeadSealer()), sender)
+    await asked_for_mail(office)
+    await office.conductor.youth_wrote(ROOM, YOUTH, "Kim", EventID("$3"), address, AT)
+    await perform_mails(office)
+    return office, sender
+
+
 def code_in(sender: RecordingSender, n: int = -1) -> str:
     found = re.search(r"\b(\d{6})\b", plain_text(sender.sent[n]))
     assert found is not None, "no code in the mail"
@@ -74,12 +84,8 @@ async def test_the_address_takes_counselling_only_once_its_code_is_typed_back() 
 
 
 async def test_a_wrong_code_keeps_the_chat_and_says_so() -> None:
-    sender = RecordingSender()
-    office = await office_on(MemoryStore(AeadSealer()), sender)
+    office, sender = await code_sent()
     c = office.conductor
-    await asked_for_mail(office)
-    await c.youth_wrote(ROOM, YOUTH, "Kim", EventID("$3"), "kim@youth.example", AT)
-    await perform_mails(office)
     wrong = "000000" if code_in(sender) != "000000" else "111111"
     await c.youth_wrote(ROOM, YOUTH, "Kim", EventID("$4"), wrong, AT)
     assert await channel(office) == "chat"
@@ -87,12 +93,8 @@ async def test_a_wrong_code_keeps_the_chat_and_says_so() -> None:
 
 
 async def test_five_wrong_codes_end_the_attempt() -> None:
-    sender = RecordingSender()
-    office = await office_on(MemoryStore(AeadSealer()), sender)
+    office, sender = await code_sent()
     c = office.conductor
-    await asked_for_mail(office)
-    await c.youth_wrote(ROOM, YOUTH, "Kim", EventID("$3"), "kim@youth.example", AT)
-    await perform_mails(office)
     code = code_in(sender)
     for n in range(5):
         guess = f"{(int(code) + 1 + n) % 1_000_000:06d}"
@@ -103,12 +105,8 @@ async def test_five_wrong_codes_end_the_attempt() -> None:
 
 
 async def test_a_new_address_gets_a_new_code_and_the_old_one_is_void() -> None:
-    sender = RecordingSender()
-    office = await office_on(MemoryStore(AeadSealer()), sender)
+    office, sender = await code_sent("kim@gmial.com")
     c = office.conductor
-    await asked_for_mail(office)
-    await c.youth_wrote(ROOM, YOUTH, "Kim", EventID("$3"), "kim@gmial.com", AT)
-    await perform_mails(office)
     first = code_in(sender)
     await c.youth_wrote(ROOM, YOUTH, "Kim", EventID("$4"), "kim@gmail.com", AT)
     await perform_mails(office)
@@ -127,12 +125,8 @@ async def test_a_new_address_gets_a_new_code_and_the_old_one_is_void() -> None:
 
 
 async def test_a_code_is_good_for_an_hour() -> None:
-    sender = RecordingSender()
-    office = await office_on(MemoryStore(AeadSealer()), sender)
+    office, sender = await code_sent()
     c = office.conductor
-    await asked_for_mail(office)
-    await c.youth_wrote(ROOM, YOUTH, "Kim", EventID("$3"), "kim@youth.example", AT)
-    await perform_mails(office)
     late = AT + timedelta(hours=1, minutes=1)
     await c.youth_wrote(ROOM, YOUTH, "Kim", EventID("$4"), code_in(sender), late)
     assert await channel(office) == "chat"

@@ -12,7 +12,7 @@ from nio import RoomSendResponse
 from counsel_bot.core.ids import EventID, RoomID, UserID
 from tests.conftest import SynapseHandle, UserFactory
 from tests.groups.test_group_desk import Parts
-from tests.support.bot_harness import login_as, provision_bot, until
+from tests.support.bot_harness import counselling, until
 
 HOME, YOUTH = RoomID("!home1:x"), UserID("@y1:x")
 
@@ -63,11 +63,8 @@ async def test_nobody_else_deletes_a_youths_words() -> None:
 async def test_on_real_synapse_the_counsellor_never_reads_what_the_youth_deleted(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
-    counsellor = await login_as(synapse, await user_factory("counsellor"), tmp_path)
-    youth = await login_as(synapse, await user_factory("youth"), tmp_path)
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
-    bot = await process.start()
-    try:
+    async with counselling(synapse, user_factory, tmp_path) as c:
+        process, bot, counsellor, youth = c.process, c.bot, c.counsellor, c.youth
         staff_room = await counsellor.accept_invite()
         room = await youth.open_chat(process.user_id)
         await youth.wait_for(room, process.user_id, "anonym")
@@ -98,10 +95,6 @@ async def test_on_real_synapse_the_counsellor_never_reads_what_the_youth_deleted
         transcript = await youth.wait_for(room, process.user_id, "bisherigen Nachrichten")
         assert "stress mit meinen eltern" in transcript
         assert "Kowalski" not in transcript
-    finally:
-        await process.stop()
-        await youth.close()
-        await counsellor.close()
 
 
 async def test_an_edited_message_leaves_only_its_new_words_for_the_transcript() -> None:

@@ -320,3 +320,27 @@ async def office(
             await client.close()
         if process._task is not None:
             await process.stop()
+
+
+@dataclass(frozen=True)
+class Counselling:
+    """A running bot with one counsellor (not yet in the staff room) and one youth."""
+
+    process: BotProcess
+    bot: CounselBot
+    counsellor: NioYouth
+    youth: NioYouth
+
+
+@contextlib.asynccontextmanager
+async def counselling(synapse: Any, user_factory: Any, tmp: Path) -> AsyncIterator[Counselling]:
+    counsellor = await login_as(synapse, await user_factory("counsellor"), tmp)
+    youth = await login_as(synapse, await user_factory("youth"), tmp)
+    process = await provision_bot(synapse, tmp / "bot", staff=[counsellor.client.user_id])
+    bot = await process.start()
+    try:
+        yield Counselling(process, bot, counsellor, youth)
+    finally:
+        await process.stop()
+        await youth.close()
+        await counsellor.close()
