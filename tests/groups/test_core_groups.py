@@ -149,6 +149,10 @@ def test_announce_refuses_past_overlong_and_bad_seats() -> None:
          "group.bad_duration"),
         (g.NewGroup("A", START + timedelta(days=1), timedelta(minutes=90), 1), "group.bad_seats"),
         (g.NewGroup("  ", START + timedelta(days=1), timedelta(minutes=90), 8), "group.bad_topic"),
+        # A seat keeps the youth's old conversation from retention until the group is over:
+        # a group years ahead would keep it that long (appointments: a year at most too).
+        (g.NewGroup("A", START + timedelta(days=366), timedelta(minutes=90), 8),
+         "group.too_far"),
     ]:
         with pytest.raises(g.GroupRefused) as refused:
             g.announce(g.GroupBook(), new, HOST, now)
