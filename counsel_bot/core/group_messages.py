@@ -25,6 +25,10 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "Dieser Zeitpunkt ist schon vorbei. Bitte gib ein Datum in der Zukunft an.",
         "That time has passed. Please give a date in the future.",
     ),
+    "group.too_far": _both(
+        "Gruppen lassen sich höchstens ein Jahr im Voraus ankündigen.",
+        "Groups can be announced at most a year ahead.",
+    ),
     "group.bad_duration": _both(
         "Eine Gruppe dauert 15 bis {longest} Minuten, z. B. „90min“.",
         "A group lasts 15 to {longest} minutes, e.g. \"90min\".",

@@ -139,11 +139,18 @@ class Moderator:
 # -- decisions -------------------------------------------------------------------------------
 
 
+# A youth's seat keeps the conversation they signed up from until the group is over
+# (retention waits for it), as an appointment's does: a year at most, like appointments.
+MAX_AHEAD = timedelta(days=365)
+
+
 def announce(book: GroupBook, new: NewGroup, host: UserID, now: datetime,
              offices: frozenset[str] = frozenset()) -> tuple[GroupBook, Group]:
     """``offices``: the group's (see `Group.offices`)."""
     if new.start <= now:
         raise GroupRefused("group.in_past")
+    if new.start - now > MAX_AHEAD:
+        raise GroupRefused("group.too_far")
     if not MIN_DURATION <= new.duration <= MAX_DURATION:
         raise GroupRefused("group.bad_duration", longest=int(MAX_DURATION.total_seconds() // 60))
     if not 2 <= new.max_seats <= MAX_SEATS:
