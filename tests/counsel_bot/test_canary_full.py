@@ -13,7 +13,7 @@ import aiosmtplib
 import pytest
 
 from tests.conftest import SynapseHandle, UserFactory
-from tests.counsel_bot.test_mail_e2e import mail_office, youth_mail
+from tests.counsel_bot.test_mail_e2e import address_proven, mail_office, youth_mail
 from tests.support.bot_harness import LogCollector, NioYouth, until
 
 pytestmark = pytest.mark.integration
@@ -69,7 +69,7 @@ async def test_no_canary_at_rest_or_in_logs_after_a_full_conversation(
         await youth.send(room, "mail")
         await youth.wait_for(room, process.user_id, "Mailadresse")
         await youth.send(room, address)
-        await youth.wait_for(room, process.user_id, "Ab jetzt geht es per Mail weiter")
+        await address_proven(youth, room, process.user_id, provider, address)
         await counsellor.send(room, "Schreib mir gern, wie es dir geht.")
         out = await asyncio.wait_for(provider.inbox.get(), 30)
         answer = youth_mail(f"Es geht so. {mailed}", f"<{secrets.token_hex(4)}@youth.example>",

@@ -110,6 +110,19 @@ def youth_mail(text: str, message_id: str, **headers: str) -> EmailMessage:
     return message
 
 
+
+async def address_proven(youth: NioYouth, room: str, bot: str, provider: Any,
+                         address: str) -> None:
+    """The chat youth who gave ``address`` types back the code mailed there (nothing else
+    goes there before), and the conversation goes on by mail."""
+    await youth.wait_for(room, bot, "Code an")
+    proof = await asyncio.wait_for(provider.inbox.get(), 30)
+    assert proof["To"] == address
+    found = re.search(r"\b(\d{6})\b", str(proof.get_content()))
+    assert found is not None, "no code in the mail"
+    await youth.send(room, found[1])
+    await youth.wait_for(room, bot, "Ab jetzt geht es per Mail weiter")
+
 async def test_mail_in_queue_reply_out_and_the_thread_continues_in_the_same_room(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
@@ -192,15 +205,7 @@ async def test_chat_to_mail_to_chat_keeps_one_case_and_one_counsellor(
         warning = await youth.wait_for(room, process.user_id, "NICHT Ende-zu-Ende")
         assert "Mailadresse" in warning
         await youth.send(room, YOUTH)
-        # The address is proven first: a code goes there, and nothing else until it is
-        # typed back in the chat.
-        await youth.wait_for(room, process.user_id, "Code an")
-        proof = await asyncio.wait_for(provider.inbox.get(), 30)
-        assert proof["To"] == YOUTH
-        found = re.search(r"\b(\d{6})\b", str(proof.get_content()))  # type: ignore[attr-defined]
-        assert found is not None, "no code in the mail"
-        await youth.send(room, found[1])
-        await youth.wait_for(room, process.user_id, "Ab jetzt geht es per Mail weiter")
+        await address_proven(youth, room, process.user_id, provider, YOUTH)
         conv = bot.conductor.router.conversation(case)
         assert conv is not None
         assert conv.channel.value == "mail"
