@@ -107,7 +107,10 @@ GERMAN = Texts(
     step2_heading="Schritt 2: Mach dir ein Konto bei uns",
     step2_create="Tippe in der App auf „Konto erstellen“. Ändere dort den Server.",
     step2_server="Tippe diese Server-Adresse ein:",
-    step2_nickname="Denk dir einen Spitznamen aus. Nimm nicht deinen echten Namen.",
+    step2_nickname=(
+        "Denk dir einen Spitznamen aus. Nimm nicht deinen echten Namen. Das gilt auch für "
+        "den Namen deines Geräts, falls die App danach fragt (nicht „Lenas Handy“)."
+    ),
     step2_remember=(
         "Denk dir auch ein Passwort aus, mindestens 10 Zeichen lang (zum Beispiel drei "
         "Wörter), und schreib es dir gut auf. Wir können es nicht zurücksetzen, denn wir "
@@ -184,7 +187,10 @@ ENGLISH = Texts(
     step2_heading="Step 2: Make an account with us",
     step2_create="In the app, tap “Create account”. Then change the server.",
     step2_server="Type in this server address:",
-    step2_nickname="Think of a nickname. Don't use your real name.",
+    step2_nickname=(
+        "Think of a nickname. Don't use your real name. The same goes for your device's "
+        "name, if the app asks for one (not \"Lena's phone\")."
+    ),
     step2_remember=(
         "Think of a password too, at least 10 characters long (three words, for example), "
         "and write it down somewhere safe. We can't reset it, because we don't know your "
