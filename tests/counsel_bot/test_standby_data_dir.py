@@ -12,6 +12,7 @@ import pytest
 
 from counsel_bot.config import StoreSettings
 from counsel_bot.core.errors import BotError
+from counsel_bot.runtime import runner
 from counsel_bot.runtime.runner import run_bot
 from homeserver_bridge.paths import DataLayout, write_private
 from tests.conftest import SynapseHandle
@@ -56,3 +57,40 @@ async def test_a_bot_on_a_data_directory_of_its_own_leaves_the_office_device_alo
         stop.set()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(second, 30)
+
+
+class _KilledAfterLogin(Exception):
+    """Stands for a SIGKILL (or a database gone) just after the bot logged in anew."""
+
+
+async def test_a_new_login_after_a_revoked_one_survives_a_kill_before_it_is_remembered(
+    synapse: SynapseHandle, postgres: PostgresServer, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After an admin revoked the office device's login, the next start logs in as a new
+    device and saves that login in the data directory; the office's device (bot:device) is
+    remembered in the store only afterwards. A bot killed in between (the bot is built to
+    survive a SIGKILL at any point) was refused on every later start, in its own office's
+    data directory ("holds another"): an office without a bot until an admin edited the
+    store's settings table."""
+    bot = await provision_bot(synapse, tmp_path / "office", [])
+    bot.settings = replace(bot.settings, store=StoreSettings(url=postgres.new_database()))
+    old = (await bot.start()).client.device_id
+    await bot.stop()
+    await synapse.admin.request(
+        "DELETE", f"/_synapse/admin/v2/users/{bot.user_id}/devices/{old}")
+
+    real_connect = runner.connect
+
+    async def killed_after_login(*args: Any, **kwargs: Any) -> Any:
+        client = await real_connect(*args, **kwargs)
+        await client.close()
+        raise _KilledAfterLogin
+
+    monkeypatch.setattr(runner, "connect", killed_after_login)
+    with pytest.raises(_KilledAfterLogin):
+        await bot.start()
+    monkeypatch.setattr(runner, "connect", real_connect)
+
+    await bot.start()  # the same data directory, the office's device anew: it acts
+    await bot.stop()
