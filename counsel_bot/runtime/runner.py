@@ -361,7 +361,10 @@ async def refuse_another_device(store: Store, session: SessionFile) -> None:
     to this one. Refused before the login."""
     office = await store.get_setting(OFFICE_DEVICE_KEY)
     saved = session.load()
-    if office is not None and (saved is None or saved.device_id != office):
+    # A new login after the office's device was revoked is saved before the store learns
+    # of it: a bot killed in between is still the office's bot, by the device it replaced.
+    if office is not None and (saved is None or office not in (saved.device_id,
+                                                               saved.replaces)):
         raise BotError(
             f"the office's bot acts as the device {office}, but the data directory "
             f"{session.path.parent.parent} holds {'no login' if saved is None else 'another'}"

@@ -59,6 +59,9 @@ class SavedSession:
     user_id: str
     device_id: str
     access_token: str
+    # The revoked device this login replaced in the same data directory: the office's
+    # device until the store learns the new one (a kill in between must not lock it out).
+    replaces: str | None = None
 
 
 class PrivateSqliteStore(SqliteStore):  # type: ignore[misc]  # nio is untyped
@@ -190,7 +193,8 @@ async def connect(
             f"the bot account {user_id} could not log in ({getattr(answer, 'message', answer)}); "
             "check that counsel up provisioned it"
         )
-    sessions.save(SavedSession(answer.user_id, answer.device_id, answer.access_token))
+    sessions.save(SavedSession(answer.user_id, answer.device_id, answer.access_token,
+                               replaces=None if saved is None else saved.device_id))
     return client
 
 
