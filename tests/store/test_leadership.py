@@ -333,3 +333,34 @@ async def test_a_role_that_may_not_create_the_tables_is_named_not_waited_for(
             await asyncio.wait_for(limited.acquire(asyncio.Event()), 5)
     finally:
         await limited.close()
+
+
+async def test_a_command_of_a_newer_counsel_leaves_the_schema_to_the_active_bot(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same rolling upgrade, by hand: the admin installed the newer counsel and runs
+    one of its commands (`counsel web reset-second-factor`, said to be safe beside the
+    running bot; retention, stats) before the bots are restarted. Opening the store upgraded
+    the schema under the older active bot still writing by the old one. It must change
+    nothing and say to restart the bots first."""
+    active = Leadership(url, None, poll_seconds=0.2)
+    assert await active.acquire(asyncio.Event()) is not None
+    holding = asyncio.create_task(active.hold(lambda: None))
+
+    async def v2(db: pg.Connection) -> None:
+        await db.execute("ALTER TABLE settings ADD COLUMN newer text")
+
+    monkeypatch.setattr(pg, "MIGRATIONS", (*pg.MIGRATIONS, v2))
+    monkeypatch.setattr(pg, "migrate",
+                        functools.partial(pg.migrate, migrations=(*pg.MIGRATIONS,)))
+    try:
+        with pytest.raises(StoreError, match="restart"):
+            await PostgresStore.open(url, AeadSealer())
+        assert _schema_version(url) == len(pg.MIGRATIONS) - 1  # unchanged under the bot
+    finally:
+        holding.cancel()
+        await active.close()
+    # With no bot active, the command upgrades it, as before.
+    store = await PostgresStore.open(url, AeadSealer())
+    await store.close()
+    assert _schema_version(url) == len(pg.MIGRATIONS)
