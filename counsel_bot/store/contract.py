@@ -39,6 +39,10 @@ class SchemaTooNewError(StoreError):
     """The database was written by a newer version of counsel."""
 
 
+class SchemaBehindError(StoreError):
+    """The database is still on an older counsel's schema, which the active bot uses."""
+
+
 class StoreRefusedError(StoreError):
     """The database server refused the connection for a reason no wait mends (a wrong
     [store] url or password: no such database or role, authentication failed)."""

@@ -27,8 +27,9 @@ from counsel_bot.store.postgres import connect
 
 log = logging.getLogger(__name__)
 
-# The advisory lock key of "the active counsel bot" ("ha" after "coun" of migrations).
-LEADER_LOCK = 0x6861
+# The advisory lock key of "the active counsel bot" (beside the migrations' key, which
+# commands use to upgrade only while no bot is active).
+LEADER_LOCK = pg.LEADER_LOCK
 # A lock session silent this long is ended by the server, freeing the lock for a standby.
 SESSION_SILENCE_LIMIT_SECONDS = 5
 # How long one ping may take before the holder counts its lock as lost.

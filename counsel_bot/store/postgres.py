@@ -140,7 +140,8 @@ class PostgresStore:
                 # A hung process must not keep the epoch row locked: a takeover waits for it.
                 await db.execute(
                     f"SET idle_in_transaction_session_timeout = '{_LOCK_TIMEOUT}'")
-                await pg.migrate(db)
+                # Not under an active bot of an older counsel: the winner upgrades.
+                await pg.migrate_unless_active(db)
         except BaseException:
             await db.close()
             raise

@@ -16,13 +16,20 @@ import psycopg
 
 from counsel_bot.core.ids import ConversationID, RoomID
 from counsel_bot.core.routing.model import ConversationSnapshot, CounsellorSnapshot, RouterSnapshot
-from counsel_bot.store.contract import IntakeMessage, SchemaTooNewError, StoreConsistencyError
+from counsel_bot.store.contract import (
+    IntakeMessage,
+    SchemaBehindError,
+    SchemaTooNewError,
+    StoreConsistencyError,
+)
 
 Connection = psycopg.AsyncConnection[tuple[Any, ...]]
 Migration = Callable[[Connection], Awaitable[None]]
 
 # pg_advisory_xact_lock key that serialises migrations of two processes starting together.
 MIGRATION_LOCK = 0x636F_756E  # "coun"
+# The advisory lock key of "the active counsel bot" ("ha" after "coun"), store/leadership.py.
+LEADER_LOCK = 0x6861
 
 _V1 = """
 CREATE TABLE conversations (
@@ -159,6 +166,32 @@ async def refuse_newer(db: Connection, migrations: tuple[Migration, ...] = MIGRA
     cursor = await db.execute("SELECT version FROM counsel_schema")
     row = await cursor.fetchone()
     _refuse_newer(int(row[0]) if row else 0, migrations)
+
+
+async def migrate_unless_active(db: Connection) -> None:
+    """Upgrade the schema while no bot is active; beside an active one (it holds
+    LEADER_LOCK) change nothing and refuse a schema other than this code's. A command of a
+    newer counsel run before the bots were restarted (reset-second-factor, retention)
+    upgraded the tables the older active bot was writing by the old schema; the bot that
+    wins the role upgrades them (leadership.py)."""
+    cursor = await db.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK,))
+    row = await cursor.fetchone()
+    if row is not None and row[0]:
+        try:
+            await migrate(db)
+        finally:
+            await db.execute("SELECT pg_advisory_unlock(%s)", (LEADER_LOCK,))
+        return
+    await refuse_newer(db, MIGRATIONS)
+    cursor = await db.execute("SELECT version FROM counsel_schema")
+    row = await cursor.fetchone()
+    current = int(row[0]) if row else 0
+    if current < len(MIGRATIONS):
+        raise SchemaBehindError(
+            f"the database has schema version {current}, but this counsel needs "
+            f"{len(MIGRATIONS)}; the active bot is an older counsel: restart the bots with "
+            "this version first (the one that becomes active upgrades the schema), then run "
+            "this again")
 
 
 def _refuse_newer(current: int, migrations: tuple[Migration, ...]) -> None:
