@@ -111,3 +111,21 @@ async def test_a_list_mail_read_for_its_crisis_words_is_answered_to_its_writer_n
     record = await office.conductor.store.conversation(current.conversation)
     assert record is not None
     assert record.youth_user_id == "mailto:kim@youth.example"
+
+
+async def test_a_list_mail_sent_in_the_lists_name_is_answered_to_its_writer_not_the_list(
+) -> None:
+    """Mailman and Google Groups send a member's mail From the list itself when the member's
+    provider publishes DMARC ("Kim via Klasse 8b"), the writer in Reply-To. The conversation
+    its crisis words open took From, the list: the counsellor's reply, the youth's words
+    quoted, would have gone to the whole class. The list names itself in List-Post."""
+    office = await office_on(MemoryStore(AeadSealer()), RecordingSender())
+    mail = _list_mail("ich bring mich um, heute abend, ich halte das nicht mehr aus")
+    mail.replace_header("From", "Kim via Klasse 8b <8b@school.example>")
+    mail["Reply-To"] = "kim@youth.example"
+    mail["List-Post"] = "<mailto:8b@school.example>"
+    await _through_the_office_inbox(office, mail, sender="8b-bounces@school.example")
+    [current] = office.conductor.router.snapshot().conversations
+    record = await office.conductor.store.conversation(current.conversation)
+    assert record is not None
+    assert record.youth_user_id == "mailto:kim@youth.example"
