@@ -22,6 +22,7 @@ from enum import StrEnum
 from homeserver_bridge.mail.html_text import clean_text, html_to_text
 from homeserver_bridge.mail.settings import MailLimits, is_address
 
+_LIST_POST = re.compile(r"<mailto:([^>?\s]+)", re.IGNORECASE)
 _MESSAGE_ID = re.compile(r"<([\x21-\x3b\x3d\x3f-\x7e]{1,250})>")
 _MAX_REFERENCES = 50
 _MAX_DEPTH = 20
@@ -96,6 +97,8 @@ class InboundMail:
     # From one of the office's own addresses (set by the SMTP server, which knows them):
     # its own mail come back, or a form or forward sending someone's words in its name.
     from_office: bool = False
+    # A mailing list's own address (List-Post, RFC 2369): a reply there reaches all members.
+    list_address: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -199,6 +202,7 @@ def _parse(raw: bytes, limits: MailLimits, envelope_sender: str) -> InboundMail 
         delivery_report=report,
         failure=_delivery_failure(msg) if report else None,
         addressed_to=_address(msg, "To"),
+        list_address=_list_address(msg),
     )
 
 
@@ -362,6 +366,12 @@ def _address(msg: Message, name: str) -> str:
         if cleaned:
             return cleaned
     return ""
+
+
+def _list_address(msg: Message) -> str:
+    """The address members post to (``List-Post: <mailto:8b@school.example>``), or ""."""
+    match = _LIST_POST.search(_header_text(msg, "List-Post"))
+    return _clean_address(match.group(1)) if match else ""
 
 
 def _clean_address(address: str) -> str:

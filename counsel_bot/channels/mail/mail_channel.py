@@ -228,7 +228,7 @@ class MailChannel:
         language = guess_language(mail.text, self.conductor.policy.default_language)
         # An automatic mail (read for its crisis words) is answered to its writer: a list
         # sets Reply-To to itself, and a reply there would reach all its members.
-        address = mail.from_address if mail.auto_generated else mail.reply_address
+        address = self._writer(mail) if mail.auto_generated else mail.reply_address
         conversation = await self.mail_opened(
             room_id, f"{MAILTO}{address}", language, self.now(),
             office=office_of_address(self.conductor.policy.offices, mail.to_address)
@@ -237,6 +237,17 @@ class MailChannel:
             conversation, await self.threads.event_id(mail), _as_text(mail), self.now(),
             written=mail.text, first=True,
             automatic=mail.auto_generated or self._own_address(address))
+
+    def _writer(self, mail: InboundMail) -> str:
+        """Who wrote an automatic mail: From, never the list's own address (List-Post). A
+        list that sends a member's mail in its own name (DMARC: "Kim via Klasse 8b") names
+        the writer in Reply-To. If that is the list too, no one but the list is named: the
+        office's own address stands in, so nothing is mailed back (as for a form's words)."""
+        listed = mail.list_address.strip().lower()
+        for address in (mail.from_address, mail.reply_address):
+            if not listed or address.strip().lower() != listed:
+                return address
+        return mail.to_address or self.settings.office_address
 
     async def _sent_by_office(self, mail: InboundMail) -> bool:
         """Whether `mail` is one the office sent (each reply's Message-ID is kept under the
