@@ -129,3 +129,29 @@ async def test_a_list_mail_sent_in_the_lists_name_is_answered_to_its_writer_not_
     record = await office.conductor.store.conversation(current.conversation)
     assert record is not None
     assert record.youth_user_id == "mailto:kim@youth.example"
+
+
+async def test_two_writers_on_a_list_sent_in_its_name_get_a_conversation_each() -> None:
+    """On a list that sends its members' mail in its own name, every mail has the same
+    From: the list. Another member's answer in the thread (quoting the crisis words, or with
+    their own) was taken for the first writer's: it went into Kim's conversation, and the
+    counsellor answered Kim about Alex's words, while Alex heard nothing."""
+    office = await office_on(MemoryStore(AeadSealer()), RecordingSender())
+    first = _list_mail("ich bring mich um, heute abend, ich halte das nicht mehr aus")
+    first.replace_header("From", "Kim via Klasse 8b <8b@school.example>")
+    first["Reply-To"] = "kim@youth.example"
+    first["List-Post"] = "<mailto:8b@school.example>"
+    await _through_the_office_inbox(office, first, sender="8b-bounces@school.example")
+    second = _list_mail("mir geht es genauso, ich will auch nicht mehr leben")
+    second.replace_header("From", "Alex via Klasse 8b <8b@school.example>")
+    second.replace_header("Message-ID", "<list-2@school.example>")
+    second["Reply-To"] = "alex@youth.example"
+    second["List-Post"] = "<mailto:8b@school.example>"
+    second["In-Reply-To"] = "<list-1@school.example>"
+    second["References"] = "<list-1@school.example>"
+    await _through_the_office_inbox(office, second, sender="8b-bounces@school.example")
+    store = office.conductor.store
+    youths = {str(record.youth_user_id)
+              for current in office.conductor.router.snapshot().conversations
+              if (record := await store.conversation(current.conversation)) is not None}
+    assert youths == {"mailto:kim@youth.example", "mailto:alex@youth.example"}
