@@ -22,7 +22,7 @@ import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from nio import AsyncClient, RoomCreateResponse
@@ -203,6 +203,8 @@ class MailChannel:
             # school's list or a contact form that marks its mail automatic may carry a
             # youth's crisis, which must reach a person (and is never answered by mail).
             return
+        if mail.auto_generated:
+            mail = _as_writer(mail)
         async with self._delivering:
             if await self._continue(mail):
                 return
@@ -239,15 +241,13 @@ class MailChannel:
             automatic=mail.auto_generated or self._own_address(address))
 
     def _writer(self, mail: InboundMail) -> str:
-        """Who wrote an automatic mail: From, never the list's own address (List-Post). A
-        list that sends a member's mail in its own name (DMARC: "Kim via Klasse 8b") names
-        the writer in Reply-To. If that is the list too, no one but the list is named: the
-        office's own address stands in, so nothing is mailed back (as for a form's words)."""
-        listed = mail.list_address.strip().lower()
-        for address in (mail.from_address, mail.reply_address):
-            if not listed or address.strip().lower() != listed:
-                return address
-        return mail.to_address or self.settings.office_address
+        """Who wrote an automatic mail: From (its writer's, `_as_writer`), never the list's
+        own address (List-Post). If From is still the list (its Reply-To names the list
+        too), no one but the list is named: the office's own address stands in, so nothing
+        is mailed back (as for a form's words)."""
+        if _is_list(mail, mail.from_address):
+            return mail.to_address or self.settings.office_address
+        return mail.from_address
 
     async def _sent_by_office(self, mail: InboundMail) -> bool:
         """Whether `mail` is one the office sent (each reply's Message-ID is kept under the
@@ -738,6 +738,20 @@ class MailChannel:
 def _thread_value(thread: ReplyThread) -> bytes:
     return json.dumps({"id": thread.message_id, "refs": list(thread.references),
                        "subject": thread.subject}).encode()
+
+
+def _is_list(mail: InboundMail, address: str) -> bool:
+    return bool(mail.list_address) \
+        and address.strip().lower() == mail.list_address.strip().lower()
+
+
+def _as_writer(mail: InboundMail) -> InboundMail:
+    """A list mail sent in the list's own name ("Kim via Klasse 8b", for DMARC) as its
+    writer's, named in Reply-To: every member's mail has the list's From, and known by it
+    (thread keys, a retry's id), one member's mail was taken for another's."""
+    if not _is_list(mail, mail.from_address) or _is_list(mail, mail.reply_address):
+        return mail
+    return replace(mail, from_address=mail.reply_address)
 
 
 _NAMED_ATTACHMENTS = 10
