@@ -310,7 +310,9 @@ async def _run_bot(
         admin_http = await stack.enter_async_context(aiohttp.ClientSession())
         bridge = bridge_admin(settings, layout, admin_http)
         # A purge takes the room a youth was moved out of too: their first words are there.
-        admin = None if bridge is None else PurgingFirstRooms(bridge, store, bot.moving.in_use)
+        admin = None if bridge is None else PurgingFirstRooms(
+            bridge, store, bot.moving.in_use,
+            forget=lambda room: forget_in_nio(client, room, None))
         executor.admin = admin  # youth-initiated deletion; without it, retention deletes
         async def before_erase(record: ConversationRecord, *, account: bool = False) -> None:
             await conductor.forget_traces(record, clock.now(), account=account)

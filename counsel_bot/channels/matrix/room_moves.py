@@ -107,15 +107,19 @@ class PurgingFirstRooms:
     room they were moved out of and any other room moved to from it (`RoomMoves.same_chat`),
     where their first words, or a counsellor's transcript of them, are, and any second chat
     whose words counted in it (`second_chats.py`). A room still in use
-    (``in_use``: an open conversation's, or the first room of a move to one) is left."""
+    (``in_use``: an open conversation's, or the first room of a move to one) is left.
+    ``forget`` erases each such room purged beside nio's (its keys, `nio_erasure`): the
+    erasure of the conversation reaches only its own room there."""
 
     def __init__(self, admin: AdminClient, store: Store,
-                 in_use: Callable[[RoomID], Awaitable[bool]]) -> None:
+                 in_use: Callable[[RoomID], Awaitable[bool]],
+                 forget: Callable[[RoomID], None] | None = None) -> None:
         self._admin = admin
         self._store = store
         self._links = RoomMoves(store)
         self._second_chats = SecondChatLinks(store)
         self._in_use = in_use
+        self._forget = forget
 
     async def delete_room_and_wait(self, room_id: str) -> object:
         first, others = await self._links.same_chat(RoomID(room_id))
@@ -123,6 +127,8 @@ class PurgingFirstRooms:
         for room in [*others, *([first] if first is not None else []), *seconds]:
             if not await self._in_use(room):
                 await purge_if_there(self._admin, room)
+                if self._forget is not None:
+                    self._forget(room)
                 await self._forget_settings_of(room)
         return await self._admin.delete_room_and_wait(room_id)
 
