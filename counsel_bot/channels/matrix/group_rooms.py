@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from nio import AsyncClient, ErrorResponse, JoinedMembersResponse
 
 from counsel_bot.channels.matrix.executor import _check as check_answer
+from counsel_bot.channels.matrix.nio_erasure import forget_in_nio
 from counsel_bot.channels.matrix.room_settings import ENCRYPTION
 from counsel_bot.channels.outbox_worker import EffectFailed
 from counsel_bot.core.group_effects import (
@@ -214,6 +215,9 @@ class GroupRooms:
                 transient = exc.status == 0 or exc.status >= 500 or exc.status == 429
                 raise EffectFailed(f"admin API {exc.status} {exc.errcode}",
                                    permanent=not transient) from None
+        # Gone from the homeserver: its id and the keys to what the youths wrote there go
+        # from nio's store too, before the setting that finds the room again after a crash.
+        forget_in_nio(self.client, RoomID(stored), None)
         await self.store.set_setting(group_room_key(number), "")
         self._room_purged(number)
 
