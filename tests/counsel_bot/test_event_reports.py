@@ -5,8 +5,10 @@ deletes it from the homeserver."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from nio import RoomSendResponse
@@ -14,7 +16,8 @@ from nio import RoomSendResponse
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.effects import SayToStaff
 from counsel_bot.core.ids import RoomID
-from counsel_bot.runtime.reports import pass_on_reports
+from counsel_bot.runtime.reports import pass_on_reports, reports_loop
+from counsel_bot.store import StoreBusyError
 from homeserver_bridge.admin_api import EventReport
 from tests.conftest import SynapseHandle, UserFactory
 from tests.groups.test_group_desk import LEAD, Parts
@@ -113,3 +116,32 @@ async def test_on_real_synapse_a_youths_report_reaches_the_staff_room(
         told = await counsellor.wait_for(staff_room, process.user_id, "IN EINER MELDUNG", within=60)
         assert "umbringt" in told
         assert await synapse.admin.event_reports() == []
+
+
+async def test_a_busy_database_does_not_end_the_reading_of_reports() -> None:
+    """A report is read every half minute for as long as the bot runs: one round that
+    fails on the database (busy for a moment) is tried again, as retention's rounds are,
+    not the end of every report until the next restart."""
+    p = Parts()
+    await p.start()
+    held = Reports(report(10, "!elsewhere:x", "er droht mir"))
+    passed_on = p.c.report_received
+    failures = [StoreBusyError("the database stayed locked")]
+
+    async def busy_once(*args: Any, **kwargs: Any) -> None:
+        if failures:
+            raise failures.pop()
+        await passed_on(*args, **kwargs)
+
+    p.c.report_received = busy_once  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    loop = asyncio.create_task(reports_loop(held, p.c, p.clock, stop, every=0.01))
+    try:
+        async def deleted() -> bool:
+            return held.held == [] or loop.done()
+        await until(deleted, what="the report passed on after the busy round", within=5)
+        assert not loop.done(), "the reports loop ended on a busy database"
+    finally:
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(loop, return_exceptions=True), 5)
+    assert len(await notices(p)) == 1
