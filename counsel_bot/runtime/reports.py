@@ -47,5 +47,12 @@ async def reports_loop(source: ReportSource, conductor: Conductor, clock: Clock,
             # The status only: the answer's text may name rooms and users.
             log.warning("reports could not be read from the homeserver (%s); tried again "
                         "in %d s", exc.status, every)
+        except Exception as exc:
+            # A busy database or a failed crisis check must not end the reports until the
+            # next restart (as with retention's rounds): a report not yet deleted on the
+            # homeserver is read again next time, and one passed on is not passed on twice.
+            # The kind only: an error's text may quote a reason.
+            log.error("reports could not be passed on (%s); tried again in %d s",
+                      type(exc).__name__, every)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), every)
