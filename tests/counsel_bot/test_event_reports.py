@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from nio import RoomSendResponse
 
+from counsel_bot.conversation import offices
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.effects import SayToStaff
 from counsel_bot.core.ids import RoomID
@@ -21,6 +22,7 @@ from counsel_bot.store import StoreBusyError
 from homeserver_bridge.admin_api import EventReport
 from tests.conftest import SynapseHandle, UserFactory
 from tests.groups.test_group_desk import LEAD, Parts
+from tests.groups.test_group_offices import two_offices
 from tests.support.bot_harness import counselling, until
 from tests.support.matrix_http import MatrixHttp
 
@@ -145,3 +147,24 @@ async def test_a_busy_database_does_not_end_the_reading_of_reports() -> None:
         stop.set()
         await asyncio.wait_for(asyncio.gather(loop, return_exceptions=True), 5)
     assert len(await notices(p)) == 1
+
+
+async def test_a_report_after_the_close_reaches_only_the_conversations_office() -> None:
+    """A youth still in the room after the close reports a message of their counsellor:
+    the reason goes to that conversation's office, as every notice about it does, not to
+    the main staff room where the other offices' staff read it."""
+    p = Parts()
+    await p.start(settings=two_offices())
+    await p.youth(1, "ich hab stress in der schule")
+    record = await p.store.conversation_by_room(RoomID("!home1:x"))
+    assert record is not None
+    office = offices.staff_office(record.conversation, p.c.router, p.c.policy.router.offices,
+                                  p.c.policy.offices)
+    assert office in ("familie", "schule")
+    await p.youth(1, "ende")
+    assert p.c.router.conversation(record.conversation) is None
+    await p.new()
+    held = Reports(report(11, "!home1:x", "der berater war gemein zu mir"))
+    await pass_on_reports(held, p.c, p.clock)
+    [told] = await notices(p)
+    assert told.office == office
