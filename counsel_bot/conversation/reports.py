@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 from counsel_bot.conversation import offices
 from counsel_bot.conversation.change import Change
 from counsel_bot.core.effects import SayToStaff
-from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.ids import EventID, RoomID, UserID
 from counsel_bot.core.incoming_text import storable
+from counsel_bot.store import ConversationRecord
 
 if TYPE_CHECKING:
     from counsel_bot.conversation.conductor import Conductor
@@ -38,8 +39,8 @@ async def received(c: Conductor, report_id: int, room_id: RoomID, event_id: Even
     record = await c.store.conversation_by_room(room_id)
     conversation = None if record is None else record.conversation
     flagged = bool(reason) and await c.crisis.flags_alone(reason)
-    office = _office(c, conversation)
-    mentions = _leads(c, conversation) if flagged else ()
+    office = _office(c, record)
+    mentions = _leads(c, record) if flagged else ()
     step.add(SayToStaff("staff_report_crisis" if flagged else "staff_report", (
         ("where", conversation or _kind(c, room_id)), ("reason", reason or "–"),
         ("link", f"https://matrix.to/#/{room_id}/{event_id}")),
@@ -53,17 +54,22 @@ def _kind(c: Conductor, room_id: RoomID) -> str:
     return "–"
 
 
-def _office(c: Conductor, conversation: ConversationID | None) -> str:
-    if conversation is None or not c.policy.offices.enabled:
+def _office(c: Conductor, record: ConversationRecord | None) -> str:
+    """The conversation's office, open or closed: a closed one is no longer the router's,
+    and the main staff room is read by every office's staff."""
+    if record is None or not c.policy.offices.enabled:
         return ""
-    return offices.staff_office(conversation, c.router, c.policy.router.offices,
-                                c.policy.offices)
+    rules = c.policy.router.offices
+    if c.router.conversation(record.conversation) is None:
+        return record.office if record.office in rules.offices else rules.fallback
+    return offices.staff_office(record.conversation, c.router, rules, c.policy.offices)
 
 
-def _leads(c: Conductor, conversation: ConversationID | None) -> tuple[UserID, ...]:
-    if conversation is not None and c.policy.offices.enabled:
-        _office_of, leads = offices.leads_for(conversation, c.router, c.policy.router.offices,
-                                              c.policy.offices)
+def _leads(c: Conductor, record: ConversationRecord | None) -> tuple[UserID, ...]:
+    if record is not None and c.policy.offices.enabled:
+        _office_of, leads = offices.leads_for(record.conversation, c.router,
+                                              c.policy.router.offices, c.policy.offices,
+                                              ended_in=record.office)
         if leads:
             return leads
     return c.every_lead()
