@@ -11,8 +11,9 @@ from nio import RoomSendResponse
 
 from counsel_bot.core.ids import EventID, RoomID, UserID
 from tests.conftest import SynapseHandle, UserFactory
+from tests.counsel_bot.test_second_room import waiting_with_a_second_chat
 from tests.groups.test_group_desk import Parts
-from tests.support.bot_harness import counselling, until
+from tests.support.bot_harness import counselling, office, until
 
 HOME, YOUTH = RoomID("!home1:x"), UserID("@y1:x")
 
@@ -106,3 +107,37 @@ async def test_an_edited_message_leaves_only_its_new_words_for_the_transcript() 
                                          p.clock.now())
     await p.c.youth_wrote(HOME, YOUTH, None, edit, f"* {words}", p.clock.now())
     assert await kept(p) == [b"* hallo, ich hab stress"]
+
+
+@pytest.mark.integration
+async def test_on_real_synapse_words_deleted_in_a_second_chat_are_left_out_too(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """Words written in a second chat count in the open conversation (`second_chats.py`):
+    the youth who deletes their name there takes it back from that conversation's
+    transcript as from the first room."""
+    async with office(synapse, user_factory, tmp_path) as o:
+        youth = o.youth
+        first, second = await waiting_with_a_second_chat(o, "ich hab stress mit meinen eltern")
+        record = await o.bot.store.conversation_by_room(RoomID(first))
+        assert record is not None
+        sent = await youth.client.room_send(
+            second, "m.room.message",
+            {"msgtype": "m.text", "body": "ich bin Lena Kowalski aus der 8b"},
+            ignore_unverified_devices=True)
+        assert isinstance(sent, RoomSendResponse)
+
+        async def named() -> bool:
+            assert record is not None
+            return any(b"Kowalski" in i.body
+                       for i in await o.bot.store.read_intake(record.conversation))
+        await until(named, within=60, what="the name counted in the open conversation")
+        await youth.client.room_redact(second, sent.event_id)
+        await youth.send(second, "ok")  # read after the deletion, in the same order
+
+        async def after() -> bool:
+            assert record is not None
+            return any(i.body == b"ok"
+                       for i in await o.bot.store.read_intake(record.conversation))
+        await until(after, within=60, what="the next message")
+        assert not await named(), "the name deleted in the second chat stays for a counsellor"
