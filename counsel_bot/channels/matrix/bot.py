@@ -724,9 +724,11 @@ class CounselBot:
         if room is None or await self._is_staff_room(room_id) \
                 or not await self._is_room_youth(room, event.sender):
             return
-        await self.conductor.youth_retracted(room_id, UserID(event.sender),
-                                             EventID(event.event_id), EventID(event.redacts),
-                                             None, self.clock.now())
+        # Written in a second chat or a room moved out of: counted in another room's
+        # conversation, and taken back there.
+        await self.conductor.youth_retracted(await self.moving.counted_room(room_id),
+                                             UserID(event.sender), EventID(event.event_id),
+                                             EventID(event.redacts), None, self.clock.now())
 
     async def _in_addon_room(self, addon: Addon, room_id: RoomID, event: Any) -> None:
         """A group's or a forum's room: never a 1:1 conversation, never greeted. Words go
@@ -787,7 +789,8 @@ class CounselBot:
         corrected = edited_words(event)
         original = edited_event(event)
         if corrected is not None and original is not None and await \
-                self.conductor.youth_retracted(room_id, sender, event_id, original, corrected, at):
+                self.conductor.youth_retracted(await self.moving.counted_room(room_id), sender,
+                                               event_id, original, corrected, at):
             return  # a waiting forum post changed or withdrawn
         if corrected is not None:
             # The words the youth's app shows; the body is only a fallback for apps without

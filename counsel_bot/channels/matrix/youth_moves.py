@@ -105,6 +105,15 @@ class YouthMoves:
         await self.second.noted(youth, counted)
         return counted
 
+    async def counted_room(self, room: RoomID) -> RoomID:
+        """Where words already written in ``room`` were counted (a deletion or an edit of
+        one is taken back there): the room of a pending move out of it, or the open
+        conversation's a second chat counts in; else ``room``. Nobody is invited or linked."""
+        for target in (await self.links.target(room), await self.second.links.target(room)):
+            if target is not None and await self._store.conversation_by_room(target) is not None:
+                return target
+        return room
+
     async def taken_along(self, first: RoomID, new: RoomID, event_id: EventID,
                           body: str) -> None:
         """Words written in ``first`` went to ``new``'s conversation: say so, pass them on."""
