@@ -6,10 +6,12 @@ deletes it from the homeserver."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import aiohttp
 import pytest
 from nio import RoomSendResponse
 
@@ -19,7 +21,7 @@ from counsel_bot.core.effects import SayToStaff
 from counsel_bot.core.ids import RoomID
 from counsel_bot.runtime.reports import pass_on_reports, reports_loop
 from counsel_bot.store import StoreBusyError
-from homeserver_bridge.admin_api import EventReport
+from homeserver_bridge.admin_api import AdminClient, EventReport
 from tests.conftest import SynapseHandle, UserFactory
 from tests.groups.test_group_desk import LEAD, Parts
 from tests.groups.test_group_offices import two_offices
@@ -168,3 +170,44 @@ async def test_a_report_after_the_close_reaches_only_the_conversations_office() 
     await pass_on_reports(held, p.c, p.clock)
     [told] = await notices(p)
     assert told.office == office
+
+
+
+class Homeserver(AdminClient):
+    """The admin API's answers as Synapse gives them: a report's number, and when it came."""
+
+    def __init__(self) -> None:
+        super().__init__("http://synapse.invalid", "token", cast(aiohttp.ClientSession, None))
+        self.held: list[dict[str, Any]] = []
+
+    async def request(self, method: str, path: str, body: Mapping[str, Any] | None = None,
+                      *, auth: bool = True) -> dict[str, Any]:
+        if method == "GET":
+            return {"event_reports": list(self.held), "total": len(self.held)}
+        number = int(path.rsplit("/", 1)[1])
+        self.held = [r for r in self.held if r["id"] != number]
+        return {}
+
+
+def synapse_report(n: int, event: str, reason: str, received_ts: int) -> dict[str, Any]:
+    return {"id": n, "received_ts": received_ts, "room_id": "!elsewhere:x",
+            "event_id": event, "user_id": "@y1:x", "reason": reason, "score": None,
+            "sender": "@z:x", "name": None, "canonical_alias": None}
+
+
+async def test_a_report_numbered_again_after_the_homeserver_restarted_is_passed_on() -> None:
+    """Synapse numbers reports on from the highest one it holds when it starts; the bot
+    deletes every report it passed on, so after a restart (the embedded homeserver restarts
+    with the service) the next report gets the number an earlier one had. It is another
+    report, and must reach the staff, not be taken for the earlier one and deleted unread."""
+    p = Parts()
+    await p.start()
+    synapse = Homeserver()
+    synapse.held = [synapse_report(2, "$spam", "spam", 1_000)]
+    await pass_on_reports(synapse, p.c, p.clock)
+    assert len(await notices(p)) == 1
+    synapse.held = [synapse_report(2, "$threat", "er droht mir", 90_000)]
+    await pass_on_reports(synapse, p.c, p.clock)
+    told = await notices(p)
+    assert [dict(t.params)["reason"] for t in told] == ["er droht mir"]
+    assert synapse.held == []
