@@ -63,6 +63,9 @@ class EventReport:
     event_id: str
     reporter: str
     reason: str = field(repr=False)
+    # When it came (ms): Synapse numbers reports on from the highest it holds when it
+    # starts, so after the bot deleted them all a restart gives a number out again.
+    received_ts: int = 0
 
 
 def registration_mac(shared_secret: str, nonce: str, user: str, password: str, admin: bool) -> str:
@@ -229,7 +232,8 @@ class AdminClient:
         answer = await self.request(
             "GET", f"/_synapse/admin/v1/event_reports?from=0&limit={limit}&dir=f")
         return [EventReport(int(r["id"]), str(r.get("room_id", "")), str(r.get("event_id", "")),
-                            str(r.get("user_id", "")), str(r.get("reason") or ""))
+                            str(r.get("user_id", "")), str(r.get("reason") or ""),
+                            int(r.get("received_ts") or 0))
                 for r in answer.get("event_reports", []) if isinstance(r, dict)]
 
     async def delete_event_report(self, report_id: int) -> None:

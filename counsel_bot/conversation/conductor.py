@@ -303,9 +303,10 @@ class Conductor:
 
     @_one_step
     async def report_received(self, report_id: int, room_id: RoomID, event_id: EventID,
-                              reason: str, at: datetime) -> None:
+                              reason: str, at: datetime, *, received_ts: int = 0) -> None:
         """A message reported with a user's app (`reports.py`)."""
-        await reports.received(self, report_id, room_id, event_id, reason, at)
+        await reports.received(self, report_id, room_id, event_id, reason, at,
+                               received_ts=received_ts)
 
     @_one_step
     async def youth_sent_unreadable(self, room_id: RoomID, event_id: EventID,

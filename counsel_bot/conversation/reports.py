@@ -30,8 +30,10 @@ MAX_REASON = 1000
 
 
 async def received(c: Conductor, report_id: int, room_id: RoomID, event_id: EventID,
-                   reason: str, at: datetime) -> None:
-    marker = EventID(f"report-{report_id}")  # names nothing; kept as the report's repeat guard
+                   reason: str, at: datetime, *, received_ts: int = 0) -> None:
+    # The report's repeat guard; it names nothing. Its number alone is no guard: Synapse
+    # gives a number out again after a restart once the reports holding it are deleted.
+    marker = EventID(f"report-{report_id}-{received_ts}")
     if await c.store.is_processed(marker):
         return
     step = Change(at, marker)

@@ -33,7 +33,8 @@ async def pass_on_reports(source: ReportSource, conductor: Conductor, clock: Clo
     reports = await source.event_reports()
     for report in reports:
         await conductor.report_received(report.report_id, RoomID(report.room_id),
-                                        EventID(report.event_id), report.reason, clock.now())
+                                        EventID(report.event_id), report.reason, clock.now(),
+                                        received_ts=report.received_ts)
         await source.delete_event_report(report.report_id)
     return len(reports)
 
