@@ -6,7 +6,8 @@ deletes it from the homeserver."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -17,6 +18,7 @@ from nio import RoomSendResponse
 
 from counsel_bot.conversation import offices
 from counsel_bot.core.clock import FakeClock
+from counsel_bot.core.crisis import Assessment, CrisisDetector, default_lexicon_dir
 from counsel_bot.core.effects import SayToStaff
 from counsel_bot.core.ids import RoomID
 from counsel_bot.runtime.reports import pass_on_reports, reports_loop
@@ -211,3 +213,38 @@ async def test_a_report_numbered_again_after_the_homeserver_restarted_is_passed_
     told = await notices(p)
     assert [dict(t.params)["reason"] for t in told] == ["er droht mir"]
     assert synapse.held == []
+
+
+class FailsOn:
+    """The rules, except that judging ``words`` fails (a model that breaks on one text
+    breaks on it every time)."""
+
+    def __init__(self, words: str) -> None:
+        self._rules = CrisisDetector.from_directory(default_lexicon_dir())
+        self._words = words
+
+    def assess(self, text: str) -> Assessment:
+        return self.assess_many([text])[0]
+
+    def assess_many(self, texts: Sequence[str]) -> list[Assessment]:
+        if any(self._words in t for t in texts):
+            raise RuntimeError("the model failed")
+        return self._rules.assess_many(texts)
+
+
+async def test_a_reason_the_crisis_check_fails_on_holds_back_no_other_report() -> None:
+    """Reports are read oldest first: one whose reason the check cannot judge must not
+    keep every later report from the staff, and it reaches them too, the leads called,
+    as its words may be a crisis."""
+    p = Parts()
+    await p.start(FailsOn("ⱦ"))
+    held = Reports(report(12, "!elsewhere:x", "ⱦⱦⱦ hilfe"),
+                   report(13, "!elsewhere:x", "der typ droht mir"))
+    for _ in range(2):
+        with contextlib.suppress(RuntimeError):
+            await pass_on_reports(held, p.c, p.clock)
+    told = await notices(p)
+    assert [dict(t.params)["reason"] for t in told] == ["ⱦⱦⱦ hilfe", "der typ droht mir"]
+    assert told[0].key == "staff_report_crisis"
+    assert LEAD in told[0].mentions
+    assert held.held == []
