@@ -12,6 +12,7 @@ see youths by nickname only. The homeserver's copy is deleted afterwards
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,8 @@ from counsel_bot.store import ConversationRecord
 
 if TYPE_CHECKING:
     from counsel_bot.conversation.conductor import Conductor
+
+log = logging.getLogger(__name__)
 
 # A reason is a line or two; Synapse takes up to 1,000 characters of it.
 MAX_REASON = 1000
@@ -40,7 +43,7 @@ async def received(c: Conductor, report_id: int, room_id: RoomID, event_id: Even
     reason = storable(reason)[:MAX_REASON].strip()
     record = await c.store.conversation_by_room(room_id)
     conversation = None if record is None else record.conversation
-    flagged = bool(reason) and await c.crisis.flags_alone(reason)
+    flagged = bool(reason) and await _flags(c, reason)
     office = _office(c, record)
     mentions = _leads(c, record) if flagged else ()
     step.add(SayToStaff("staff_report_crisis" if flagged else "staff_report", (
@@ -48,6 +51,19 @@ async def received(c: Conductor, report_id: int, room_id: RoomID, event_id: Even
         ("link", f"https://matrix.to/#/{room_id}/{event_id}")),
         mentions=mentions, office=office))
     await c.commit(step)
+
+
+async def _flags(c: Conductor, reason: str) -> bool:
+    """Whether the reason holds crisis words. A check that fails (a model that breaks on
+    this text breaks on it every time) counts as a flag: the report, read oldest first,
+    would otherwise hold back every later one, and its words may be a crisis."""
+    try:
+        return await c.crisis.flags_alone(reason)
+    except Exception as exc:
+        # The kind only: an error's text might quote the reason.
+        log.error("a report's reason could not be checked for crisis words (%s); the "
+                  "leads are called", type(exc).__name__)
+        return True
 
 
 def _kind(c: Conductor, room_id: RoomID) -> str:
