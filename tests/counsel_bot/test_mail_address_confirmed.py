@@ -131,3 +131,25 @@ async def test_a_code_is_good_for_an_hour() -> None:
     await c.youth_wrote(ROOM, YOUTH, "Kim", EventID("$4"), code_in(sender), late)
     assert await channel(office) == "chat"
     assert "mail.code_expired" in await told(office)
+
+
+async def test_codes_to_an_address_are_not_sent_without_end() -> None:
+    """Each address typed sends a code mail, and a new one starts five new tries: a hostile
+    youth who types a classmate's address again and again has the office send mail after
+    mail there (a stranger harassed in the office's name, the office's mail taken for
+    spam, and counselling mail with it). A few codes an hour, then the youth is told to
+    use the last one."""
+    office, sender = await code_sent("classmate@school.example")
+    c = office.conductor
+    for n in range(20):
+        for g in range(5):
+            await c.youth_wrote(ROOM, YOUTH, "Kim", EventID(f"$w{n}-{g}"), "000000", AT)
+        await c.youth_wrote(ROOM, YOUTH, "Kim", EventID(f"$a{n}"),
+                            "classmate@school.example", AT)
+    await perform_mails(office)
+    assert len(sender.sent) <= 3, f"{len(sender.sent)} code mails to one stranger"
+    assert "mail.code_too_many" in await told(office)
+    later = AT + timedelta(hours=1, minutes=1)
+    await c.youth_wrote(ROOM, YOUTH, "Kim", EventID("$later"), "kim@youth.example", later)
+    await perform_mails(office)
+    assert sender.sent[-1]["To"] == "kim@youth.example", "an hour later a code goes again"
