@@ -25,6 +25,10 @@ CODE_LIFETIME = timedelta(hours=1)
 # Five tries of a six-digit code: one chance in 200,000 to guess it.
 MAX_TRIES = 5
 CODE_DIGITS = 6
+# Code mails to one conversation's addresses while a code is good: each address typed sends
+# one, and five new tries with it. Without an end a hostile youth could have the office
+# mail a stranger again and again (and guess on for ever).
+MAX_CODES = 3
 PENDING_PREFIX = "mail_pending:"
 # "123456", "123 456", "123-456": how a code from a mail is typed or pasted.
 _CODE = re.compile(r"\s*(\d{3})[\s-]?(\d{3})\s*")
@@ -42,21 +46,33 @@ class PendingAddress:
     code: str
     expires: datetime
     tries: int = 0
+    # Code mails sent while one was still good, this one included (`MAX_CODES`).
+    sent: int = 1
 
     def encode(self) -> bytes:
         return json.dumps({"address": self.address, "code": self.code,
-                           "expires": self.expires.isoformat(), "tries": self.tries}).encode()
+                           "expires": self.expires.isoformat(), "tries": self.tries,
+                           "sent": self.sent}).encode()
 
     @classmethod
     def decode(cls, raw: bytes) -> PendingAddress:
         data = json.loads(raw)
         return cls(str(data["address"]), str(data["code"]),
-                   datetime.fromisoformat(data["expires"]), int(data["tries"]))
+                   datetime.fromisoformat(data["expires"]), int(data["tries"]),
+                   int(data.get("sent", 1)))
 
 
-def new_pending(address: str, now: datetime, randbelow: Callable[[int], int]) -> PendingAddress:
+def may_send(before: PendingAddress | None, now: datetime) -> bool:
+    """Whether a new address typed gets a code mail: not past `MAX_CODES` while the last
+    code (or a spent one, `check`) is still good."""
+    return before is None or now > before.expires or before.sent < MAX_CODES
+
+
+def new_pending(address: str, now: datetime, randbelow: Callable[[int], int],
+                before: PendingAddress | None = None) -> PendingAddress:
     code = f"{randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
-    return PendingAddress(address, code, now + CODE_LIFETIME)
+    sent = 1 if before is None or now > before.expires else before.sent + 1
+    return PendingAddress(address, code, now + CODE_LIFETIME, sent=sent)
 
 
 def typed_code(body: str) -> str | None:
@@ -74,12 +90,14 @@ class Outcome(StrEnum):
 
 def check(pending: PendingAddress, code: str,
           now: datetime) -> tuple[Outcome, PendingAddress | None]:
-    """What a typed code does; the pending proof that is left (None: it is spent)."""
+    """What a typed code does; the pending proof that is left (None: it is gone). One
+    given up stays, spent (no code matches it), until its time is up: it still counts
+    the code mails sent (`may_send`)."""
     if now > pending.expires:
         return Outcome.EXPIRED, None
     if hmac.compare_digest(code.encode(), pending.code.encode()):
         return Outcome.PROVEN, None
     tries = pending.tries + 1
     if tries >= MAX_TRIES:
-        return Outcome.GIVEN_UP, None
+        return Outcome.GIVEN_UP, replace(pending, code="", tries=tries)
     return Outcome.WRONG, replace(pending, tries=tries)

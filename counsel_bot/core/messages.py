@@ -360,6 +360,14 @@ CATALOGUE.update({
         "The code expired after an hour. If you want to continue by mail, write \"mail\" "
         "and then your address again. Meanwhile we stay here in the chat.",
     ),
+    "mail.code_too_many": _both(
+        "Ich habe dir in der letzten Stunde schon mehrere Codes geschickt. Schau in deine "
+        "Mails (auch im Spam) und schreib den neuesten Code hier in den Chat, oder versuch "
+        "es in einer Stunde noch einmal. Wir bleiben so lange hier im Chat.",
+        "I have already sent you several codes in the last hour. Look in your mail (check "
+        "your spam folder too) and write the newest code here in the chat, or try again in "
+        "an hour. Meanwhile we stay here in the chat.",
+    ),
     "mail.code_undeliverable": _both(
         "Die Mail mit dem Code kam nicht an: Der Mailserver hat die Adresse abgelehnt. "
         "Schau bitte, ob sie richtig geschrieben ist, und schreib sie noch einmal, oder "

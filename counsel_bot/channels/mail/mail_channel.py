@@ -558,8 +558,14 @@ class MailChannel:
         if self._own_address(address):
             raise MailAddressRefused("a youth gave the office's own mail address; they are "
                                      "asked for theirs")
-        pending = proof.new_pending(address, change.at, secrets.randbelow)
-        change.sealed.append((proof.pending_key(conversation), pending.encode()))
+        key = proof.pending_key(conversation)
+        stored = await self.store.get_sealed_setting(key)
+        before = None if stored is None else proof.PendingAddress.decode(stored)
+        if not proof.may_send(before, change.at):
+            change.add(SayToYouth(conversation, "mail.code_too_many"))
+            return
+        pending = proof.new_pending(address, change.at, secrets.randbelow, before)
+        change.sealed.append((key, pending.encode()))
         # The key is stored in the clear: it names neither the address nor the code.
         change.add(MailCode(conversation, address, pending.code),
                    f"mail-code:{conversation}:{secrets.token_hex(8)}")
@@ -576,6 +582,8 @@ class MailChannel:
         if code is None or stored is None:
             return None
         pending = proof.PendingAddress.decode(stored)
+        if not pending.code:
+            return None  # given up, kept only to count the code mails: no code waits
         outcome, left = proof.check(pending, code, change.at)
         change.sealed.append((key, None if left is None else left.encode()))
         if outcome is proof.Outcome.PROVEN:
