@@ -8,6 +8,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
+
+from counsel_bot.core import mail_address_proof as proof
 from counsel_bot.core.effects import SayToYouth, decode_effect
 from counsel_bot.core.ids import EventID, RoomID, UserID
 from counsel_bot.store import MemoryStore
@@ -153,3 +156,14 @@ async def test_codes_to_an_address_are_not_sent_without_end() -> None:
     await c.youth_wrote(ROOM, YOUTH, "Kim", EventID("$later"), "kim@youth.example", later)
     await perform_mails(office)
     assert sender.sent[-1]["To"] == "kim@youth.example", "an hour later a code goes again"
+
+
+@pytest.mark.parametrize("typed", ["١٢٣٤٥٦", "۱۲۳ ۴۵۶", "１２３４５６"])
+def test_a_code_typed_with_another_scripts_digits_is_the_code(typed: str) -> None:
+    """A youth whose keyboard writes Arabic, Persian or full-width digits types the code
+    they see in the mail: it is that code, not a wrong one (five of those and the youth
+    could never continue by mail)."""
+    pending = proof.PendingAddress("kim@youth.example", "123456", AT + timedelta(hours=1))
+    found = proof.typed_code(typed)
+    assert found is not None
+    assert proof.check(pending, found, AT)[0] is proof.Outcome.PROVEN
