@@ -14,6 +14,7 @@ from __future__ import annotations
 import hmac
 import json
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -78,7 +79,11 @@ def new_pending(address: str, now: datetime, randbelow: Callable[[int], int],
 def typed_code(body: str) -> str | None:
     """The code in a chat message that is nothing but a code."""
     found = _CODE.fullmatch(body)
-    return None if found is None else found[1] + found[2]
+    if found is None:
+        return None
+    # In the digits the youth's keyboard writes (Arabic, Persian, full-width: all are
+    # `\d`), compared as the code's own.
+    return "".join(str(unicodedata.decimal(digit)) for digit in found[1] + found[2])
 
 
 class Outcome(StrEnum):
