@@ -488,7 +488,11 @@ class Executor:
             # A counsellor who just joined must have their devices known, or they would get
             # no room key for this very message (the transcript).
             await self.client.keys_query()
-        content: dict[str, Any] = {"msgtype": "m.notice", "body": body}
+        # A notice rings nobody: the default push rules silence every m.notice before they
+        # look for a mention (.m.rule.suppress_notices). One that names somebody (a crisis,
+        # a page to the leads) is a message, so it rings their phone.
+        content: dict[str, Any] = {"msgtype": "m.text" if mentions else "m.notice",
+                                   "body": body}
         if mentions:
             content["m.mentions"] = {"user_ids": list(mentions)}
         try:
