@@ -4,6 +4,7 @@ without it the youth is told honestly that retention deletes it, and it is close
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -196,8 +197,9 @@ async def test_deletion_takes_the_youth_out_of_the_group_book(
         record = await bot.store.conversation_by_room(RoomID(room))
         assert record is not None
         staff_room = next(r for r in counsellor.client.rooms if r != room)
-        await counsellor.send(staff_room, '!group new "Prüfungsangst" 2030-01-10 18:00 90min '
-                                          "max 8")
+        # Within the year a group may be announced ahead, on the real clock.
+        day = (datetime.now(UTC) + timedelta(days=60)).strftime("%Y-%m-%d")
+        await counsellor.send(staff_room, f'!group new "Prüfungsangst" {day} 18:00 90min max 8')
         await counsellor.wait_for(staff_room, process.user_id, "Gruppe 1 angekündigt")
         await youth.send(room, "gruppe 1")
         await youth.wait_for(room, process.user_id, "Du bist dabei: Gruppe 1")
