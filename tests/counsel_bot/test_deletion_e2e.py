@@ -14,7 +14,12 @@ from counsel_bot.core.ids import RoomID
 from counsel_bot.core.routing.model import ConversationState
 from homeserver_bridge.errors import AdminApiError
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import BotProcess, NioYouth, login_as, provision_bot, until
+from tests.support.bot_harness import (
+    BotProcess,
+    NioYouth,
+    counselling,
+    until,
+)
 from tests.support.matrix_http import MatrixHttp
 
 pytestmark = pytest.mark.integration
@@ -38,13 +43,10 @@ async def assigned_conversation(
 async def test_end_and_delete_purges_room_erases_records_and_deactivates_account(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
-    counsellor = await login_as(synapse, await user_factory("counsellor"), tmp_path)
-    youth_user = await user_factory("youth")
-    youth = await login_as(synapse, youth_user, tmp_path)
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
-    bot = await process.start()
-    bot.executor.admin = synapse.admin  # what runner wires from the admin token file
-    try:
+    async with counselling(synapse, user_factory, tmp_path) as c:
+        counsellor, youth, youth_user = c.counsellor, c.youth, c.youth_user
+        process, bot = c.process, c.bot
+        bot.executor.admin = synapse.admin  # what runner wires from the admin token file
         room = await assigned_conversation(process, counsellor, youth)
         record = await bot.store.conversation_by_room(RoomID(room))
         assert record is not None
@@ -88,22 +90,15 @@ async def test_end_and_delete_purges_room_erases_records_and_deactivates_account
         assert not (await synapse.admin.get_user(counsellor.client.user_id)).deactivated
         pending = [e.key for e in await bot.store.pending_outbox()]
         assert pending == [], pending
-    finally:
-        await process.stop()
-        await youth.close()
-        await counsellor.close()
 
 
 async def test_without_admin_access_the_youth_is_told_retention_deletes_it(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
-    counsellor = await login_as(synapse, await user_factory("counsellor"), tmp_path)
-    youth_user = await user_factory("youth")
-    youth = await login_as(synapse, youth_user, tmp_path)
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
-    bot = await process.start()
-    bot.executor.admin = None
-    try:
+    async with counselling(synapse, user_factory, tmp_path) as c:
+        counsellor, youth, youth_user = c.counsellor, c.youth, c.youth_user
+        process, bot = c.process, c.bot
+        bot.executor.admin = None
         room = await assigned_conversation(process, counsellor, youth)
         await youth.send(room, "delete")
         question = await youth.wait_for(room, process.user_id, "Frist")
@@ -119,10 +114,6 @@ async def test_without_admin_access_the_youth_is_told_retention_deletes_it(
         assert not (await synapse.admin.get_user(youth_user.user_id)).deactivated
         staff_room = next(r for r in counsellor.client.rooms if r != room)
         await counsellor.wait_for(staff_room, process.user_id, "Aufbewahrungsfrist")
-    finally:
-        await process.stop()
-        await youth.close()
-        await counsellor.close()
 
 
 class FailingDeactivation:
@@ -144,14 +135,11 @@ class FailingDeactivation:
 async def test_a_deletion_interrupted_by_a_restart_completes_after_it(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
-    counsellor = await login_as(synapse, await user_factory("counsellor"), tmp_path)
-    youth_user = await user_factory("youth")
-    youth = await login_as(synapse, youth_user, tmp_path)
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
-    bot = await process.start()
-    failing = FailingDeactivation(synapse.admin)
-    bot.executor.admin = failing
-    try:
+    async with counselling(synapse, user_factory, tmp_path) as c:
+        counsellor, youth, youth_user = c.counsellor, c.youth, c.youth_user
+        process, bot = c.process, c.bot
+        failing = FailingDeactivation(synapse.admin)
+        bot.executor.admin = failing
         room = await assigned_conversation(process, counsellor, youth)
         record = await bot.store.conversation_by_room(RoomID(room))
         assert record is not None
@@ -172,10 +160,6 @@ async def test_a_deletion_interrupted_by_a_restart_completes_after_it(
             return (await bot.store.conversation(record.conversation) is None
                     and (await synapse.admin.get_user(youth_user.user_id)).deactivated)
         await until(completed, within=60, what="the deletion to complete after the restart")
-    finally:
-        await process.stop()
-        await youth.close()
-        await counsellor.close()
 
 
 async def test_deletion_takes_the_youth_out_of_the_group_book(
@@ -186,13 +170,10 @@ async def test_deletion_takes_the_youth_out_of_the_group_book(
     from counsel_bot.conversation.groups import BOOK_KEY
     from counsel_bot.core import groups as g
 
-    counsellor = await login_as(synapse, await user_factory("counsellor"), tmp_path)
-    youth_user = await user_factory("youth")
-    youth = await login_as(synapse, youth_user, tmp_path)
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
-    bot = await process.start()
-    bot.executor.admin = synapse.admin
-    try:
+    async with counselling(synapse, user_factory, tmp_path) as c:
+        counsellor, youth, youth_user = c.counsellor, c.youth, c.youth_user
+        process, bot = c.process, c.bot
+        bot.executor.admin = synapse.admin
         room = await assigned_conversation(process, counsellor, youth)
         record = await bot.store.conversation_by_room(RoomID(room))
         assert record is not None
@@ -221,7 +202,3 @@ async def test_deletion_takes_the_youth_out_of_the_group_book(
         group = g.decode_book(stored).get(1)
         assert group.seats == ()
         assert group.named == 1
-    finally:
-        await process.stop()
-        await youth.close()
-        await counsellor.close()

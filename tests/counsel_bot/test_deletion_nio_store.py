@@ -14,7 +14,7 @@ import pytest
 from counsel_bot.core.ids import RoomID
 from tests.conftest import SynapseHandle, UserFactory
 from tests.counsel_bot.test_deletion_e2e import assigned_conversation
-from tests.support.bot_harness import login_as, office, provision_bot, until
+from tests.support.bot_harness import counselling, office, until
 
 pytestmark = pytest.mark.integration
 
@@ -27,13 +27,10 @@ def files_naming(directory: Path, needles: list[str]) -> list[str]:
 async def test_the_youths_deletion_leaves_nothing_of_them_in_the_nio_store(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
-    counsellor = await login_as(synapse, await user_factory("counsellor"), tmp_path)
-    youth_user = await user_factory("youth")
-    youth = await login_as(synapse, youth_user, tmp_path)
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
-    bot = await process.start()
-    bot.executor.admin = synapse.admin
-    try:
+    async with counselling(synapse, user_factory, tmp_path) as c:
+        counsellor, youth, youth_user = c.counsellor, c.youth, c.youth_user
+        process, bot = c.process, c.bot
+        bot.executor.admin = synapse.admin
         room = await assigned_conversation(process, counsellor, youth)
         record = await bot.store.conversation_by_room(RoomID(room))
         assert record is not None
@@ -44,10 +41,6 @@ async def test_the_youths_deletion_leaves_nothing_of_them_in_the_nio_store(
         async def erased() -> bool:
             return await bot.store.conversation(record.conversation) is None
         await until(erased, within=60, what="the deletion to complete")
-    finally:
-        await process.stop()
-        await youth.close()
-        await counsellor.close()
     nio_dir = process.layout.bot_dir / "nio"
     assert list(nio_dir.rglob("*.db"))
     assert files_naming(nio_dir, [youth_user.user_id, room]) == []

@@ -330,16 +330,18 @@ class Counselling:
     bot: CounselBot
     counsellor: NioYouth
     youth: NioYouth
+    youth_user: Any  # the youth's account (user_id, password)
 
 
 @contextlib.asynccontextmanager
 async def counselling(synapse: Any, user_factory: Any, tmp: Path) -> AsyncIterator[Counselling]:
     counsellor = await login_as(synapse, await user_factory("counsellor"), tmp)
-    youth = await login_as(synapse, await user_factory("youth"), tmp)
+    youth_user = await user_factory("youth")
+    youth = await login_as(synapse, youth_user, tmp)
     process = await provision_bot(synapse, tmp / "bot", staff=[counsellor.client.user_id])
     bot = await process.start()
     try:
-        yield Counselling(process, bot, counsellor, youth)
+        yield Counselling(process, bot, counsellor, youth, youth_user)
     finally:
         await process.stop()
         await youth.close()
