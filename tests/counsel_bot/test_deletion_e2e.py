@@ -16,6 +16,7 @@ from homeserver_bridge.errors import AdminApiError
 from tests.conftest import SynapseHandle, UserFactory
 from tests.support.bot_harness import (
     BotProcess,
+    Counselling,
     NioYouth,
     counselling,
     until,
@@ -38,6 +39,27 @@ async def assigned_conversation(
     await counsellor.accept_invite()
     await youth.wait_for(room, process.user_id, "ist jetzt für dich da")
     return room
+
+
+async def conversation_with_admin(synapse: SynapseHandle, c: Counselling) -> tuple[str, Any]:
+    """The youth's conversation taken by the counsellor, the bot wired with admin access
+    (as the runner wires it from the admin token file): its room and record."""
+    c.bot.executor.admin = synapse.admin
+    room = await assigned_conversation(c.process, c.counsellor, c.youth)
+    record = await c.bot.store.conversation_by_room(RoomID(room))
+    assert record is not None
+    return room, record
+
+
+async def youth_deletes(c: Counselling, room: str, record: Any) -> None:
+    """"löschen", confirmed, until the bot's records of the conversation are erased."""
+    await c.youth.send(room, "löschen")
+    await c.youth.wait_for(room, c.process.user_id, "„ja löschen“")
+    await c.youth.send(room, "ja löschen")
+
+    async def erased() -> bool:
+        return await c.bot.store.conversation(record.conversation) is None
+    await until(erased, within=60, what="the bot's records to be erased")
 
 
 async def test_end_and_delete_purges_room_erases_records_and_deactivates_account(
@@ -173,10 +195,7 @@ async def test_deletion_takes_the_youth_out_of_the_group_book(
     async with counselling(synapse, user_factory, tmp_path) as c:
         counsellor, youth, youth_user = c.counsellor, c.youth, c.youth_user
         process, bot = c.process, c.bot
-        bot.executor.admin = synapse.admin
-        room = await assigned_conversation(process, counsellor, youth)
-        record = await bot.store.conversation_by_room(RoomID(room))
-        assert record is not None
+        room, record = await conversation_with_admin(synapse, c)
         staff_room = next(r for r in counsellor.client.rooms if r != room)
         # Within the year a group may be announced ahead, on the real clock.
         day = (datetime.now(UTC) + timedelta(days=60)).strftime("%Y-%m-%d")
@@ -188,13 +207,7 @@ async def test_deletion_takes_the_youth_out_of_the_group_book(
         assert stored is not None
         assert youth_user.user_id.encode() in stored
 
-        await youth.send(room, "löschen")
-        await youth.wait_for(room, process.user_id, "„ja löschen“")
-        await youth.send(room, "ja löschen")
-
-        async def erased() -> bool:
-            return await bot.store.conversation(record.conversation) is None
-        await until(erased, within=60, what="the bot's records to be erased")
+        await youth_deletes(c, room, record)
         stored = await bot.store.get_sealed_setting(BOOK_KEY)
         assert stored is not None
         assert youth_user.user_id.encode() not in stored

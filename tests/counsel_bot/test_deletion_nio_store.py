@@ -13,7 +13,7 @@ import pytest
 
 from counsel_bot.core.ids import RoomID
 from tests.conftest import SynapseHandle, UserFactory
-from tests.counsel_bot.test_deletion_e2e import assigned_conversation
+from tests.counsel_bot.test_deletion_e2e import conversation_with_admin, youth_deletes
 from tests.support.bot_harness import counselling, office, until
 
 pytestmark = pytest.mark.integration
@@ -28,19 +28,9 @@ async def test_the_youths_deletion_leaves_nothing_of_them_in_the_nio_store(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
     async with counselling(synapse, user_factory, tmp_path) as c:
-        counsellor, youth, youth_user = c.counsellor, c.youth, c.youth_user
-        process, bot = c.process, c.bot
-        bot.executor.admin = synapse.admin
-        room = await assigned_conversation(process, counsellor, youth)
-        record = await bot.store.conversation_by_room(RoomID(room))
-        assert record is not None
-        await youth.send(room, "löschen")
-        await youth.wait_for(room, process.user_id, "„ja löschen“")
-        await youth.send(room, "ja löschen")
-
-        async def erased() -> bool:
-            return await bot.store.conversation(record.conversation) is None
-        await until(erased, within=60, what="the deletion to complete")
+        youth_user, process = c.youth_user, c.process
+        room, record = await conversation_with_admin(synapse, c)
+        await youth_deletes(c, room, record)
     nio_dir = process.layout.bot_dir / "nio"
     assert list(nio_dir.rglob("*.db"))
     assert files_naming(nio_dir, [youth_user.user_id, room]) == []
