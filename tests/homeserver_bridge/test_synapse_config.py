@@ -131,3 +131,12 @@ def test_a_message_lifetime_synapse_would_not_keep_is_refused(enabled: bool, day
 
     with pytest.raises(ValueError, match="max_lifetime_days"):
         Retention(enabled=enabled, max_lifetime_days=days)
+
+
+def test_a_homeserver_of_its_own_needs_no_proxy_setting_here() -> None:
+    """With ``url`` the bot talks to a Synapse the admin runs (compose, the scale-out); its
+    proxy is configured there, and no embedded Synapse is rendered from these settings. An
+    https public address beside the default loopback bind address was refused with advice
+    about "a proxy on this machine" that does not apply."""
+    HomeserverSettings(url="http://127.0.0.1:18008",
+                       public_base_url="https://beratung.example.org/")
