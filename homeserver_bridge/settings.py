@@ -94,8 +94,10 @@ class HomeserverSettings:
         _check_url("url", self.url)
         _check_url("public_base_url", self.public_base_url)
         # Synapse serves no TLS: an https address in front of a loopback listener is a proxy on
-        # this machine, and every request then comes from it.
+        # this machine, and every request then comes from it. Not for a homeserver of the
+        # admin's own (``url``): no embedded Synapse is rendered, its proxy is set up there.
         if (self.public_base_url.startswith("https://") and not self.behind_proxy
+                and not self.url
                 and ipaddress.ip_address(self.bind_address).is_loopback):
             raise ValueError(
                 "public_base_url is https://, so a reverse proxy on this machine serves Synapse "
