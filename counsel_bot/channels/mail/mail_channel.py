@@ -30,6 +30,7 @@ from nio import AsyncClient, RoomCreateResponse
 from counsel_bot.channels.mail.thread_index import (
     Correspondent,
     ThreadIndex,
+    seeded,
     upgrade_legacy_keys,
 )
 from counsel_bot.channels.outbox_worker import EffectFailed
@@ -602,13 +603,13 @@ class MailChannel:
         if self.sender is None:
             raise BotError("mail.smtp_host is not set: codes cannot be sent; set it in "
                            "counsel.toml")
-        seed = hashlib.sha256(key.encode()).digest()
+        seed = await self.threads.reply_seed(key)
         try:
             message = build_notice(
                 office_address=mail_from(self.conductor.policy.offices, record.office,
                                          self.settings.office_address),
                 to_address=address, subject=subject, text=body, now=self.now(),
-                random_bytes=lambda n: (seed * (n // len(seed) + 1))[:n])
+                random_bytes=seeded(seed))
         except MailComposeError:
             raise MailUndeliverable("the youth's mail address cannot take mail") from None
         try:
@@ -692,7 +693,7 @@ class MailChannel:
                 office_address=mail_from(self.conductor.policy.offices, record.office,
                                          self.settings.office_address),
                 to_address=address, thread=thread, text=text, now=self.now(),
-                random_bytes=lambda n: (seed * (n // len(seed) + 1))[:n], calendar=calendar,
+                random_bytes=seeded(seed), calendar=calendar,
                 automatic=automatic,
             )
         except MailComposeError as exc:
