@@ -45,7 +45,7 @@ def test_check_rules_only_keeps_the_old_answer() -> None:
 
 def test_check_answers_hostile_input_in_bounded_time() -> None:
     """64 KB lines, binary noise, emoji only, RTL overrides, zero-width runs: one answer
-    each, in order, no crash (the model cuts long text into at most MAX_PIECES pieces)."""
+    each, in order, no crash (the model reads at most MAX_READ_CHARS of a line, at its two ends)."""
     import random
 
     noise = "".join(chr(random.Random(7).randrange(0x20, 0x2FFF)) for _ in range(4000))

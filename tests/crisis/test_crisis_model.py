@@ -119,8 +119,8 @@ def test_a_text_longer_than_the_model_reads_is_read_at_both_ends() -> None:
 def test_the_shipped_model_reads_a_crisis_at_the_end_of_a_long_letter(
     combined: CombinedDetector,
 ) -> None:
-    grooming = ("er kommt nachts immer in mein zimmer und sagt ich darf es keinem erzählen "
-                "sonst passiert was")
+    grooming = ("he said if i send him more pics he buys me the new phone and i shouldnt "
+                "tell my mum")
     letter = FILLER * 200 + grooming
     assert not combined.rules.assess(letter).flag
     assert combined.assess(letter).flag

@@ -39,10 +39,13 @@ from counsel_bot.core.crisis.encoder import MAX_PIECE_CHARS, Encoder, Vectors
 from counsel_bot.core.crisis.errors import ModelError
 from counsel_bot.core.crisis.ngrams import lexical_features, weigh
 
-# Long messages: pieces of about this many characters, cut at sentence ends; at most
-# MAX_PIECES of them (a 64 KB paste costs at most that many embeddings).
+# Long messages: pieces of about this many characters, cut at sentence ends.
 PIECE_CHARS = 240
-MAX_PIECES = 48
+# The model reads the whole of any message Matrix can carry (an event holds 64 KiB) and of
+# any mail text (32 KB): a diary pasted whole tells what matters at its end. That is about
+# two seconds of one core, in a worker thread, for the longest. Longer text (`counsel
+# crisis check` reads any line) is read at its beginning and its end.
+MAX_READ_CHARS = 64 * 1024
 NEAREST = 3
 # Neighbourhood features: the mean of the K most similar examples of each group, and the
 # most similar one. Groups: crisis, hard negatives (idiom, resolved, denied), the rest.
@@ -198,6 +201,13 @@ def pieces(text: str) -> list[str]:
     """A long message cut at sentence ends into pieces of about PIECE_CHARS."""
     if len(text) <= MAX_PIECE_CHARS:
         return [text]
+    if len(text) > MAX_READ_CHARS:
+        half = MAX_READ_CHARS // 2 - PIECE_CHARS
+        return _cut(text[:half]) + _cut(text[-half:])
+    return _cut(text)
+
+
+def _cut(text: str) -> list[str]:
     out: list[str] = []
     current = ""
     for sentence in _SENTENCE_END.split(text):
@@ -212,11 +222,9 @@ def pieces(text: str) -> list[str]:
             current = sentence
         else:
             current = f"{current} {sentence}" if current else sentence
-        if len(out) >= MAX_PIECES:
-            break
-    if current and len(out) < MAX_PIECES:
+    if current:
         out.append(current)
-    return [p for p in out if p.strip()][:MAX_PIECES] or [text[:PIECE_CHARS]]
+    return [p for p in out if p.strip()] or [text[:PIECE_CHARS]]
 
 
 @dataclass(frozen=True)
