@@ -141,3 +141,43 @@ async def test_on_real_synapse_words_deleted_in_a_second_chat_are_left_out_too(
                        for i in await o.bot.store.read_intake(record.conversation))
         await until(after, within=60, what="the next message")
         assert not await named(), "the name deleted in the second chat stays for a counsellor"
+
+
+async def edit(p: Parts, original: EventID, words: str) -> None:
+    """What the bot does with an edit: the old words taken back, the new ones kept."""
+    event = p.event()
+    assert not await p.c.youth_retracted(HOME, YOUTH, event, original, words, p.clock.now())
+    await p.c.youth_wrote(HOME, YOUTH, None, event, f"* {words}", p.clock.now(),
+                          edits=original)
+
+
+async def test_an_edited_then_deleted_message_leaves_nothing_for_the_transcript() -> None:
+    """Element deletes an edited message by deleting the original: the edit's words, kept
+    as a message of their own, stayed for a counsellor who joins later."""
+    p = Parts()
+    await p.start()
+    await p.youth(1, "hallo ich bin Lena Kowalski, ich hab stress")
+    await edit(p, EventID("$e1"), "hallo ich bin Lena Kowalski aus der 8b, ich hab stress")
+    await p.youth(1, "mit meinen eltern")
+    await p.c.youth_retracted(HOME, YOUTH, p.event(), EventID("$e1"), None, p.clock.now())
+    assert await kept(p) == [b"mit meinen eltern"]
+
+
+async def test_a_message_edited_twice_leaves_only_its_last_words() -> None:
+    """Each edit replaces the original (its relation names the original, never the edit
+    before): the first edit's words, a name still in them, stayed beside the second's."""
+    p = Parts()
+    await p.start()
+    await p.youth(1, "ich bin Lena Kowalski")
+    await edit(p, EventID("$e1"), "ich bin Lena Kowalski aus der 8b")
+    await edit(p, EventID("$e1"), "ich bin Lena")
+    assert await kept(p) == [b"* ich bin Lena"]
+
+
+async def test_an_edit_into_a_crisis_stays_when_the_message_is_deleted() -> None:
+    p = Parts()
+    await p.start()
+    await p.youth(1, "mir gehts nicht so gut")
+    await edit(p, EventID("$e1"), "ich will nicht mehr leben")
+    await p.c.youth_retracted(HOME, YOUTH, p.event(), EventID("$e1"), None, p.clock.now())
+    assert await kept(p) == [b"* ich will nicht mehr leben"]
