@@ -281,10 +281,10 @@ class Conductor:
     @_one_step
     async def youth_wrote(
         self, room_id: RoomID, youth: UserID, nickname: str | None, event_id: EventID,
-        body: str, at: datetime, *, attachment: bool = False,
+        body: str, at: datetime, *, attachment: bool = False, edits: EventID | None = None,
     ) -> None:
         await self.youth.wrote(room_id, youth, nickname, event_id, body, at,
-                               attachment=attachment)
+                               attachment=attachment, edits=edits)
 
     @_one_step
     async def youth_retracted(

@@ -53,6 +53,12 @@ def mail_asked_key(conversation: ConversationID) -> str:
     return f"{MAIL_ASKED_PREFIX}{conversation}"
 
 
+def edit_intake_id(original: EventID, edit: EventID) -> EventID:
+    """The id an edit's words are kept under: unique (the edit's own id is in it) and
+    found again from the message it edits."""
+    return EventID(f"{original}~edit~{edit}")
+
+
 class YouthSide:
     def __init__(self, conductor: Conductor) -> None:
         self.conductor = conductor
@@ -63,8 +69,10 @@ class YouthSide:
 
     async def wrote(
         self, room_id: RoomID, youth: UserID, nickname: str | None, event_id: EventID,
-        body: str, at: datetime, *, attachment: bool = False,
+        body: str, at: datetime, *, attachment: bool = False, edits: EventID | None = None,
     ) -> None:
+        """``edits``: the message this one corrects; its words are kept under an id naming
+        that message, so deleting it takes every edit back with it (`taken_back`)."""
         c = self.conductor
         if await c.store.is_processed(event_id):
             return
@@ -124,7 +132,8 @@ class YouthSide:
             c.timers.back_in_chat(step, conversation)
         # A burst that opened it again is kept whole: its earlier lines, judged with this
         # one, are what the counsellor called back has to read.
-        step.intake.append(IntakeMessage(conversation, event_id, checked.encode("utf-8")))
+        kept_as = event_id if edits is None else edit_intake_id(edits, event_id)
+        step.intake.append(IntakeMessage(conversation, kept_as, checked.encode("utf-8")))
         c.timers.youth_wrote(step, conversation)
         if attachment:
             step.add(SayToYouth(conversation, "attachment_note"))
@@ -136,7 +145,7 @@ class YouthSide:
             await self._command(step, conversation, body)
         if any(isinstance(effect, Assign) and effect.conversation == conversation
                for effect, _ in step.effects):
-            await self._invite_first(step, conversation, event_id, checked)
+            await self._invite_first(step, conversation, kept_as, checked)
             return
         await self.check_crisis(step, conversation, checked)
         await c.commit(step)
@@ -227,11 +236,13 @@ class YouthSide:
         current = c.router.conversation(record.conversation)
         if current is None or current.crisis is not CrisisStatus.NONE:
             return
-        item = next((i for i in await c.store.read_intake(record.conversation)
-                     if i.event_id == original), None)
-        if item is None or await c.crisis.flags_alone(item.body.decode("utf-8", "replace")):
-            return
-        await c.store.delete_intake_message(record.conversation, original)
+        # The message and every edit of it: an edit's relation names the original, never
+        # the edit before, and apps delete an edited message by deleting the original.
+        edits = edit_intake_id(original, EventID(""))
+        for item in await c.store.read_intake(record.conversation):
+            if (item.event_id == original or item.event_id.startswith(edits)) \
+                    and not await c.crisis.flags_alone(item.body.decode("utf-8", "replace")):
+                await c.store.delete_intake_message(record.conversation, item.event_id)
 
     async def sent_unreadable(self, room_id: RoomID, event_id: EventID, at: datetime) -> None:
         c = self.conductor

@@ -801,7 +801,8 @@ class CounselBot:
         counselling = await self.moving.words_room(room, sender)
         if counselling == room_id and not room.encrypted:
             return  # the new room was refused: never a conversation without encryption
-        await self.conductor.youth_wrote(counselling, sender, nickname, event_id, body, at)
+        await self.conductor.youth_wrote(counselling, sender, nickname, event_id, body, at,
+                                         edits=original if corrected is not None else None)
         if counselling != room_id:
             await self.moving.taken_along(room_id, counselling, event_id, body)
 
