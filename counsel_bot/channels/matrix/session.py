@@ -31,6 +31,7 @@ from nio.store.models import (
 )
 
 from counsel_bot.core.errors import BotError
+from e2e.atomic_file import write_atomically
 from e2e.vault import Vault
 from homeserver_bridge.paths import write_private
 
@@ -154,13 +155,10 @@ class SessionFile:
 
     def save(self, session: SavedSession) -> None:
         sealed = self._vault.seal(json.dumps(asdict(session)).encode(), context=SESSION_CONTEXT)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(sealed)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.path)
+        # The rename too is fsynced: with PostgreSQL the store names this device durably
+        # next, and a power cut that brought back the replaced login (or none) would leave
+        # every bot of the office refusing to act (runner.refuse_another_device).
+        write_atomically(self.path, sealed)
 
 
 async def connect(
