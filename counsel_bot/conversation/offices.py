@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.welcome import out_of_hours
-from counsel_bot.core.effects import Effect, SayToStaff, SayToYouth
+from counsel_bot.core.effects import Effect, SayToStaff, SayToYouth, Transcript
 from counsel_bot.core.ids import ConversationID, UserID
 from counsel_bot.core.messages import Language, spoken
 from counsel_bot.core.offices import MatchKind, OfficeBook, match_office, topic_menu
@@ -201,7 +201,12 @@ def staff_office(conversation: ConversationID, router: Router, rules: OfficeRule
 
 def to_office_room(effect: Effect, router: Router, rules: OfficeRules,
                    book: OfficeBook) -> Effect:
-    """A staff notice about a conversation goes to its office's staff room."""
+    """A staff notice about a conversation goes to its office's staff room, and so do the
+    case notes handed over with it (`Transcript`)."""
+    if isinstance(effect, Transcript) and not effect.office:
+        current = router.conversation(effect.conversation)
+        return effect if current is None else replace(
+            effect, office=_office_now(current, router, rules, book))
     if not isinstance(effect, SayToStaff) or effect.office:
         return effect
     params = dict(effect.params)

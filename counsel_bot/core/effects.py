@@ -65,6 +65,9 @@ class Transcript:
     assignment: int
     # A team lead reading along: the youth was told already, so no "is here for you".
     supervisor: bool = False
+    # With several offices: the staff room the case notes go to ("" = the main one), as
+    # for a `SayToStaff` about the conversation.
+    office: str = ""
 
 
 @dataclass(frozen=True)
@@ -259,7 +262,7 @@ def encode_effect(effect: Effect) -> bytes:
         case Transcript():
             data = {"type": "transcript", "conversation": effect.conversation,
                     "counsellor": effect.counsellor, "assignment": effect.assignment,
-                    "supervisor": effect.supervisor}
+                    "supervisor": effect.supervisor, "office": effect.office}
         case Supervise():
             data = {"type": "supervise", "conversation": effect.conversation,
                     "lead": effect.lead, "end": effect.end}
@@ -332,7 +335,8 @@ def decode_effect(raw: bytes) -> Effect:
         case "transcript":
             return Transcript(ConversationID(data["conversation"]),
                               UserID(data["counsellor"]), int(data["assignment"]),
-                              bool(data.get("supervisor", False)))
+                              bool(data.get("supervisor", False)),
+                              str(data.get("office", "")))
         case "supervise":
             return Supervise(ConversationID(data["conversation"]), UserID(data["lead"]),
                              bool(data["end"]))

@@ -417,7 +417,7 @@ class Executor:
             await self._to_staff((SayToStaff(
                 "notes.handover", (("conversation", effect.conversation),
                                    ("count", len(notes)), ("notes", formatted_notes(notes))),
-                mentions=(effect.counsellor,)),), f"{key}:notes")
+                mentions=(effect.counsellor,), office=effect.office),), f"{key}:notes")
         items = await self.store.read_intake(effect.conversation)
         name = await self._display_name(effect.counsellor)
         if items:
