@@ -243,7 +243,9 @@ class GroupDesk:
                          f"group_invited:{group.number}:{seat.nickname}")
             step.add(SayToStaff("group.staff_opened", (("number", group.number),
                                                        ("seats", len(group.seats))),
-                                mentions=(group.host,)), f"group_opened:{group.number}")
+                                mentions=(group.host,),
+                                office=self._staff_office(group.offices, (group.host,))),
+                     f"group_opened:{group.number}")
         for group in g.due_to_end(self.book, at):
             self._end(step, group.number, None)
         for group in g.due_to_purge(self.book, at, self.purge_after):
@@ -384,7 +386,8 @@ class GroupDesk:
                                    (("action", command.action), ("nickname", seat.nickname))))
         except g.GroupRefused as refused:
             # Told in the staff room: the youths in the group need not read refusals.
-            step.add(SayToStaff(refused.key, refused.params, mentions=(sender,)))
+            step.add(SayToStaff(refused.key, refused.params, mentions=(sender,),
+                                office=self._staff_office(group.offices, (sender,))))
 
     def _end(self, step: Change, number: int, who: g.Moderator | None) -> None:
         was_open = self.book.get(number).state is g.GroupState.OPEN
@@ -419,11 +422,12 @@ class GroupDesk:
             crisis_key(group.number, seat.nickname), storable(body), step.at)
         if raised is None:
             return
-        leads = self._crisis_leads(group)
+        offices, leads = self._crisis_leads(group)
         step.add(SayToStaff("group.staff_crisis_alert",
                             (("number", group.number), ("nickname", seat.nickname),
                              ("leads", " ".join(leads) or "Team")),
-                            mentions=(group.host, *leads)))
+                            mentions=(group.host, *leads),
+                            office=self._staff_office(offices, (group.host, *leads))))
         category, severity, source = raised.category or "suicide", raised.severity, raised.source
         step.after.append(lambda m: m.crisis_flagged(category, severity, source))
         step.today += DayCount(crisis_flags=1)
@@ -435,12 +439,13 @@ class GroupDesk:
                             youth=seat.youth),
                  f"group_crisis_offer:{group.number}:{seat.nickname}")
 
-    def _crisis_leads(self, group: g.Group) -> tuple[UserID, ...]:
+    def _crisis_leads(self, group: g.Group) -> tuple[frozenset[str], tuple[UserID, ...]]:
         """The leads of the group's offices and the installation's own; every office's
         only when the group's offices have none (or it has no office): an alert for leads
         who cannot act on it teaches them to stop reading alerts. When none of the group's
         offices has anybody on duty, the on-call office's leads too, as for a 1:1's crisis
-        (`offices.leads_for`): a group flag is never paged again later."""
+        (`offices.leads_for`): a group flag is never paged again later. With the offices
+        whose leads those are, whose staff room the alert goes to."""
         policy = self.conductor.policy
         offices = sorted(group.offices)
         rules = policy.router.offices
@@ -450,7 +455,19 @@ class GroupDesk:
         own = [UserID(u) for office in offices
                for u in policy.offices.desk(office).team_leads]
         leads = (*policy.team_leads, *own) if own else self.conductor.every_lead()
-        return tuple(u for u in dict.fromkeys(leads) if u != group.host)
+        return (frozenset(offices) if own else frozenset(),
+                tuple(u for u in dict.fromkeys(leads) if u != group.host))
+
+    def _staff_office(self, offices: frozenset[str], mentions: tuple[UserID, ...]) -> str:
+        """The staff room a notice about a group goes to: its office's, as for a
+        conversation's; the main one (read by every office's staff) when it concerns more
+        than one office, or none, or names somebody who is not in the office's room (an
+        installation's own lead): a crisis alert must reach everyone it calls."""
+        if len(offices) != 1:
+            return ""
+        [office] = offices
+        members = self.conductor.policy.offices.desk(office).staff
+        return office if all(user in members for user in mentions) else ""
 
     def _when(self, group: g.Group) -> str:
         return group.start.astimezone(self.zone).strftime("%d.%m.%Y %H:%M")
