@@ -16,6 +16,7 @@ import aiohttp
 import pytest
 from nio import RoomSendResponse
 
+from counsel_bot.config import BotSettings, Settings, StaffSettings
 from counsel_bot.conversation import offices
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.crisis import Assessment, CrisisDetector, default_lexicon_dir
@@ -25,8 +26,8 @@ from counsel_bot.runtime.reports import pass_on_reports, reports_loop
 from counsel_bot.store import StoreBusyError
 from homeserver_bridge.admin_api import AdminClient, EventReport
 from tests.conftest import SynapseHandle, UserFactory
-from tests.groups.test_group_desk import LEAD, Parts
-from tests.groups.test_group_offices import two_offices
+from tests.groups.test_group_desk import ANNA, GROUP_ROOM, LEAD, Parts
+from tests.groups.test_group_offices import TOM, two_offices
 from tests.support.bot_harness import counselling, until
 from tests.support.matrix_http import MatrixHttp
 
@@ -248,3 +249,36 @@ async def test_a_reason_the_crisis_check_fails_on_holds_back_no_other_report() -
     assert told[0].key == "staff_report_crisis"
     assert LEAD in told[0].mentions
     assert held.held == []
+
+
+async def test_a_report_from_a_group_room_reaches_the_groups_office_and_its_leads() -> None:
+    """A youth in one office's group reports another's message ("er droht mir"): the
+    reason went to the main staff room, read by every office, and its crisis words called
+    every office's leads, as if nobody knew whose group it was."""
+    p = Parts()
+    await p.start(settings=two_offices())
+    await p.staff(ANNA, '!group new "Prüfungsangst" 2026-12-10 18:00 90min max 4')
+    await p.youth(1, "gruppe 1")
+    await p.open_group()
+    await p.new()
+    held = Reports(report(12, GROUP_ROOM, "der typ droht mir, ich will nicht mehr leben"))
+    await pass_on_reports(held, p.c, p.clock)
+    [told] = await notices(p)
+    assert told.key == "staff_report_crisis"
+    assert told.office == "familie", "a group's report was told to every office"
+    assert TOM not in told.mentions, "another office's lead was called"
+
+
+async def test_a_report_from_a_group_room_names_the_place_in_the_staff_rooms_language(
+) -> None:
+    p = Parts()
+    await p.start(settings=Settings(bot=BotSettings(default_language="en"),
+                                    staff=StaffSettings(counsellors=(ANNA,))))
+    await p.staff(ANNA, '!group new "Exam stress" 2026-12-10 18:00 90min max 4')
+    await p.youth(1, "gruppe 1")
+    await p.open_group()
+    await p.new()
+    await pass_on_reports(Reports(report(13, GROUP_ROOM, "he is mean")), p.c, p.clock)
+    [told] = await notices(p)
+    where = str(dict(told.params)["where"])
+    assert "Gruppe" not in where, f"an English staff room read {where!r}"
