@@ -585,6 +585,11 @@ class Addon(Protocol):
 
     def owns_room(self, room_id: RoomID) -> bool: ...
 
+    def place(self, room_id: RoomID, language: Language) -> tuple[str, frozenset[str]] | None:
+        """One of this part's rooms named for the staff ("group 3"), with the offices it
+        belongs to (none: every office's); None if the room is not this part's."""
+        ...
+
     async def room_message(self, room_id: RoomID, sender: UserID, event_id: EventID,
                            body: str, at: datetime) -> None: ...
 

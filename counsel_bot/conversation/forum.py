@@ -26,7 +26,7 @@ from counsel_bot.core.effects import SayInRoom, SayToStaff
 from counsel_bot.core.group_effects import InviteToForum, PostToForum, RoomNotice
 from counsel_bot.core.ids import EventID, RoomID, UserID
 from counsel_bot.core.incoming_text import storable
-from counsel_bot.core.messages import text
+from counsel_bot.core.messages import Language, text
 
 if TYPE_CHECKING:
     from counsel_bot.conversation.conductor import Conductor
@@ -107,6 +107,12 @@ class ForumDesk:
         """Forum rooms carry no commands (counsellors simply answer there), and are never
         taken for a youth's 1:1 conversation."""
         return room_id in self.rooms
+
+    def place(self, room_id: RoomID, language: Language) -> tuple[str, frozenset[str]] | None:
+        """The forum is every office's."""
+        if room_id not in self.rooms:
+            return None
+        return text("forum.report_place", language), frozenset()
 
     async def room_message(self, room_id: RoomID, sender: UserID, event_id: EventID,
                            body: str, at: datetime) -> None:

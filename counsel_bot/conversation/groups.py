@@ -34,6 +34,7 @@ from counsel_bot.core.group_effects import (
 )
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.incoming_text import storable
+from counsel_bot.core.messages import Language, text
 from counsel_bot.core.routing.model import Role
 from counsel_bot.core.today import DayCount
 
@@ -110,6 +111,16 @@ class GroupDesk:
 
     def owns_room(self, room_id: RoomID) -> bool:
         return room_id in self.rooms
+
+    def place(self, room_id: RoomID, language: Language) -> tuple[str, frozenset[str]] | None:
+        number = self.rooms.get(room_id)
+        if number is None:
+            return None
+        try:
+            offices = self.book.get(number).offices
+        except g.GroupRefused:
+            offices = frozenset()
+        return text("group.report_place", language, number=number), offices
 
     # -- the conductor's hooks -------------------------------------------------------------
 

@@ -44,10 +44,15 @@ async def received(c: Conductor, report_id: int, room_id: RoomID, event_id: Even
     record = await c.store.conversation_by_room(room_id)
     conversation = None if record is None else record.conversation
     flagged = bool(reason) and await _flags(c, reason)
-    office = _office(c, record)
-    mentions = _leads(c, record) if flagged else ()
+    place = None if record is not None else _place(c, room_id)
+    if place is None:
+        where, office = conversation or "–", _office(c, record)
+        mentions = _leads(c, record) if flagged else ()
+    else:
+        where, owners = place
+        office, mentions = _owners_room(c, owners, flagged)
     step.add(SayToStaff("staff_report_crisis" if flagged else "staff_report", (
-        ("where", conversation or _kind(c, room_id)), ("reason", reason or "–"),
+        ("where", where), ("reason", reason or "–"),
         ("link", f"https://matrix.to/#/{room_id}/{event_id}")),
         mentions=mentions, office=office))
     await c.commit(step)
@@ -66,10 +71,25 @@ async def _flags(c: Conductor, reason: str) -> bool:
         return True
 
 
-def _kind(c: Conductor, room_id: RoomID) -> str:
-    if any(addon.owns_room(room_id) for addon in c.addons):
-        return "Gruppe/Forum"
-    return "–"
+def _place(c: Conductor, room_id: RoomID) -> tuple[str, frozenset[str]] | None:
+    """A group's or the forum's room, named in the staff room's language, with the offices
+    it belongs to."""
+    language = c.policy.default_language
+    return next((place for addon in c.addons
+                 if (place := addon.place(room_id, language)) is not None), None)
+
+
+def _owners_room(c: Conductor, owners: frozenset[str],
+                 flagged: bool) -> tuple[str, tuple[UserID, ...]]:
+    """The staff room of the one office a group belongs to, and its leads when the reason
+    holds crisis words; the main room and every lead for a place of several offices or
+    none, or an office without a lead, as a flag must call somebody."""
+    if len(owners) == 1 and c.policy.offices.enabled:
+        [office] = owners
+        leads = tuple(UserID(u) for u in c.policy.offices.desk(office).team_leads)
+        if leads or not flagged:
+            return office, leads if flagged else ()
+    return "", c.every_lead() if flagged else ()
 
 
 def _office(c: Conductor, record: ConversationRecord | None) -> str:

@@ -91,6 +91,9 @@ TEXTS: dict[str, dict[Lang, str]] = {
     ),
     "group.list_staff": _both("Gruppen:\n{lines}", "Groups:\n{lines}"),
     "group.none": _both("Es sind keine Gruppen geplant.", "No groups are planned."),
+    # Where a message reported with an app's "Report" was, for the staff ("Meldung aus ...").
+    "group.report_place": _both("Gruppe {number}", "group {number}"),
+    "forum.report_place": _both("dem Forum", "the forum"),
     "group.moderated": _both(
         "Erledigt ({action}: {nickname}).", "Done ({action}: {nickname}).",
     ),
