@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.response_timers import setting_key as timer_key
 from counsel_bot.conversation.video_calls import setting_key as video_key
 from counsel_bot.core.effects import (
+    Effect,
     SayToStaff,
     conversation_named,
     effect_key,
@@ -90,9 +92,10 @@ class Transitions:
         """Write the step; False if its event was handled before (nothing written)."""
         c = self.conductor
         if c.policy.offices.enabled:
-            step.effects = [(offices.to_office_room(e, c.router, c.policy.router.offices,
-                                                    c.policy.offices), tag)
-                            for e, tag in step.effects]
+            step.effects = [(await self._closed_to_office(
+                offices.to_office_room(e, c.router, c.policy.router.offices,
+                                       c.policy.offices)), tag)
+                for e, tag in step.effects]
         if c.metrics is not None and step.today:
             # Counted now, as the router moved in `handle`: the tally written with this step
             # then holds every step before it, whichever commit lands last, and a failed or
@@ -129,6 +132,27 @@ class Transitions:
             if not c.defer_metrics:
                 self.refresh_due_metrics()
         return True
+
+    async def _closed_to_office(self, effect: Effect) -> Effect:
+        """A staff notice about a conversation the router no longer holds (closed) goes to
+        the office it was closed in, as a report or a page after the close does: the main
+        staff room is read by every office. Not when it calls somebody outside that office's
+        room (an on-call office's counsellor): they must read it."""
+        c = self.conductor
+        if not isinstance(effect, SayToStaff) or effect.office:
+            return effect
+        named = dict(effect.params).get("conversation")
+        if named is None or c.router.conversation(ConversationID(str(named))) is not None:
+            return effect
+        record = await c.store.conversation(ConversationID(str(named)))
+        if record is None:
+            return effect
+        rules = c.policy.router.offices
+        office = record.office if record.office in rules.offices else rules.fallback
+        members = c.policy.offices.desk(office).staff
+        if not all(user in members for user in effect.mentions):
+            return effect
+        return replace(effect, office=office)
 
     def refresh_due_metrics(self) -> None:
         due, self._metrics_due = self._metrics_due, None
