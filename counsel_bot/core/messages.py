@@ -70,6 +70,20 @@ CATALOGUE: dict[str, dict[Language, str]] = {
             "why I have taken that person out of the room again. You can just go on writing."
         ),
     },
+    "stranger_stays": {
+        "de": (
+            "Gerade ist noch jemand in diesen Chat gekommen, und ich kann die Person nicht "
+            "wieder herausnehmen, weil du ihr dieselben Rechte gegeben hast wie mir. Sie kann "
+            "alles lesen, was du und die Beratung hier schreiben. Wenn du das nicht willst, "
+            "nimm sie selbst aus dem Raum oder fang einen neuen Chat nur mit mir an."
+        ),
+        "en": (
+            "Someone else just came into this chat, and I cannot take them out again because "
+            "you gave them the same rights as me. They can read everything you and the "
+            "counselling team write here. If you do not want that, remove them yourself or "
+            "start a new chat with just me."
+        ),
+    },
     "moving_room": {
         "de": (
             "Damit niemand sonst in diesen Chat kommen kann, beraten wir in einem eigenen, "
@@ -298,6 +312,14 @@ CATALOGUE.update({
         "⚠️ The homeserver refused one of the bot's steps for good, several times, and the bot "
         "gave it up ({what}, conversation {conversation}; the reason is in its log). Please "
         "check whether something is missing there – perhaps a message to the person.",
+    ),
+    "staff_stranger_stays": _both(
+        "⚠️ In {conversation} ist noch jemand außer der Person, und der Bot kann ihn nicht "
+        "entfernen (die Person hat ihm volle Rechte gegeben): Er liest alles mit, was dort "
+        "geschrieben wird, auch die Zusammenfassung für neu Hinzukommende.",
+        "⚠️ Someone besides the youth is in {conversation}, and the bot cannot remove them "
+        "(the youth gave them full rights): they read everything written there, the summary "
+        "for staff who join later too.",
     ),
     "staff_event_set_aside": _both(
         "⚠️ Ein Befehl oder eine Nachricht außerhalb eines Gesprächs hat den Bot zweimal "

@@ -556,24 +556,43 @@ class CounselBot:
             await self.store.set_setting(greeted, "1")
         return True
 
-    async def _stranger_joined(self, room_id: RoomID, user: UserID, language: str,
-                               event_id: EventID) -> None:
+    async def _stranger_joined(self, room_id: RoomID, user: UserID,
+                               record: ConversationRecord, event_id: EventID) -> None:
         """Someone neither staff nor the conversation's youth joined its room (the youth
         let a friend in, or a stranger by a typo): taken out at once, since a counsellor
         arriving later gets the youth's earlier words as a transcript in this room, and the
-        youth is told why. The bot may remove them: it stays only in rooms where it can."""
+        youth is told why. The bot may remove members, but not one the youth gave the
+        bot's own power level: then the staff of the conversation's office and the youth
+        are told that somebody reads along."""
+        language = record.language
         answer = await self.client.room_kick(room_id, user,
                                              reason="a counselling chat is for one youth")
         if isinstance(answer, ErrorResponse):
             # Status only: the answer's text names the user.
             log.warning("could not take someone else out of a youth's room (%s)",
                         answer.status_code)
+            await self._stranger_stays(room_id, record, event_id)
             return
         try:
             await self.executor.send(room_id, text("stranger_removed", spoken(language)),
                                      key=f"stranger-removed:{event_id}")
         except EffectFailed as failure:
             log.warning("could not tell a youth why someone was removed (%s)", failure)
+
+    async def _stranger_stays(self, room_id: RoomID, record: ConversationRecord,
+                              event_id: EventID) -> None:
+        current = self.conductor.router.conversation(record.conversation)
+        counsellor = None if current is None else current.assigned_to
+        step = Change(self.clock.now(), None)
+        step.add(SayToStaff("staff_stranger_stays", (("conversation", record.conversation),),
+                            mentions=(counsellor,) if counsellor else ()),
+                 f"stranger-stays-staff:{event_id}")
+        await self.conductor.commit(step)
+        try:
+            await self.executor.send(room_id, text("stranger_stays", spoken(record.language)),
+                                     key=f"stranger-stays:{event_id}")
+        except EffectFailed as failure:
+            log.warning("could not tell a youth that someone else stays (%s)", failure)
 
     async def _one_to_one_only(self, room: MatrixRoom) -> None:
         """A room without a conversation where several members not on staff are: nobody
@@ -896,7 +915,7 @@ class CounselBot:
             elif user != self.user_id:
                 record = await self.store.conversation_by_room(room_id)
                 if record is not None and _matrix_youth(record) not in (None, user):
-                    await self._stranger_joined(room_id, user, record.language,
+                    await self._stranger_joined(room_id, user, record,
                                                 EventID(event.event_id))
                     return
                 await self.moving.youth_joined(room_id)
