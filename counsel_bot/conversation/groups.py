@@ -450,7 +450,11 @@ class GroupDesk:
         step.today += DayCount(crisis_flags=1)
         policy = self.conductor.policy
         language = policy.default_language
-        office = min(group.offices, default="")
+        # The youth's own office's lines, as the rest of their chat gives (another region's
+        # group, maybe); the group's office's for a youth without a conversation there.
+        home = await self.conductor.store.conversation_by_room(seat.home_room)
+        office = home.office if home is not None and home.office in \
+            policy.router.offices.offices else min(group.offices, default="")
         emergency = emergency_of(policy.offices, office, policy.emergency).get(language, "")
         step.add(RoomNotice(seat.home_room, "group.crisis_offer", (("emergency", emergency),),
                             youth=seat.youth),
