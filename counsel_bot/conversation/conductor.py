@@ -596,6 +596,9 @@ class Addon(Protocol):
     async def member_named(self, room_id: RoomID, member: UserID, display_name: str,
                            event_id: EventID, at: datetime) -> None: ...
 
+    async def member_left(self, room_id: RoomID, member: UserID, event_id: EventID,
+                          at: datetime) -> None: ...
+
     async def youth_retracted(self, room_id: RoomID, youth: UserID, event_id: EventID,
                               original: EventID, words: str | None, at: datetime) -> bool:
         """The youth deleted (``words`` None) or edited their message ``original``; True if

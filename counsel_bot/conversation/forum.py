@@ -122,6 +122,10 @@ class ForumDesk:
                            event_id: EventID, at: datetime) -> None:
         return None  # staff answer there under their own accounts; youths only read
 
+    async def member_left(self, room_id: RoomID, member: UserID, event_id: EventID,
+                          at: datetime) -> None:
+        return None  # nobody hosts a forum: staff answer when they can
+
     async def unreadable(self, room_id: RoomID, writer: UserID, at: datetime) -> None:
         return None  # only staff write there, and read it in their own apps
 

@@ -220,6 +220,30 @@ class GroupDesk:
                                  (("nickname", seat.nickname), ("other", whom))))
         await self._commit(step)
 
+    async def member_left(self, room_id: RoomID, member: UserID, event_id: EventID,
+                          at: datetime) -> None:
+        """The host left an open group's room: the youths are alone there and only the bot
+        can invite. The host is invited back and the leads of the group's office called."""
+        async with self.conductor.steps.held():
+            await self._member_left(room_id, member, event_id, at)
+
+    async def _member_left(self, room_id: RoomID, member: UserID, event_id: EventID,
+                           at: datetime) -> None:
+        number = self.rooms.get(room_id)
+        if number is None or await self.conductor.store.is_processed(event_id):
+            return
+        group = self.book.get(number)
+        if member != group.host or group.state is not g.GroupState.OPEN:
+            return
+        offices, leads = self._crisis_leads(group)
+        step = Change(at, event_id)
+        step.add(InviteToGroup(number, member, ""))
+        step.add(SayToStaff("group.host_left", (("number", number), ("host", member),
+                                                ("leads", " ".join(leads) or "Team")),
+                            mentions=(member, *leads),
+                            office=self._staff_office(offices, (member, *leads))))
+        await self._commit(step)
+
     async def youth_retracted(self, room_id: RoomID, youth: UserID, event_id: EventID,
                               original: EventID, words: str | None, at: datetime) -> bool:
         return False  # a sign-up is taken back with its own command

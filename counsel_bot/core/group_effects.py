@@ -43,7 +43,8 @@ class OpenGroupRoom:
 
 @dataclass(frozen=True)
 class InviteToGroup:
-    """A youth who signs up while the group runs (the room exists already)."""
+    """A youth who signs up while the group runs (the room exists already), or, with no
+    nickname, the host who left the room."""
 
     number: int
     youth: UserID

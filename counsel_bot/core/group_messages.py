@@ -109,6 +109,14 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "Gruppe {number} ist offen ({seats} angemeldet).",
         "Group {number} is open ({seats} signed up).",
     ),
+    "group.host_left": _both(
+        "⚠️ {host} hat den Raum von Gruppe {number} verlassen; die Jugendlichen sind dort "
+        "jetzt unter sich. Ich habe {host} wieder eingeladen. {leads}: Bitte sorgt dafür, "
+        "dass jemand moderiert, oder beendet die Gruppe mit „!group end {number}“.",
+        "⚠️ {host} left the room of group {number}; the youths are on their own there now. "
+        "I have invited {host} back. {leads}: please make sure somebody moderates, or end "
+        "the group with \"!group end {number}\".",
+    ),
     # -- youths ------------------------------------------------------------------------------
     "group.list_youth": _both(
         "Diese Gruppen kommen als Nächstes:\n{lines}\nMitmachen: schreib „gruppe“ und die "

@@ -777,6 +777,10 @@ class CounselBot:
             if isinstance(name, str):
                 await addon.member_named(room_id, UserID(event.state_key), name,
                                          EventID(event.event_id), self.clock.now())
+        elif isinstance(event, RoomMemberEvent) and event.prev_membership == "join" \
+                and event.membership in ("leave", "ban"):
+            await addon.member_left(room_id, UserID(event.state_key), EventID(event.event_id),
+                                    self.clock.now())
 
     async def _on_text(self, room_id: RoomID, event: RoomMessageText) -> None:
         body = words_of(event)

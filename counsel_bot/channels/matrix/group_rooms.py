@@ -179,7 +179,7 @@ class GroupRooms:
         members = await self._members(room_id, invited=True)
         if user in members:
             return  # joined already: a replay
-        if nickname is None:
+        if not nickname:  # staff (a host invited back too): their own name
             answer = await self.client.room_invite(room_id, user)
         else:
             # The invitation carries the per-group name: the member list shows it.
