@@ -463,7 +463,14 @@ class GroupDesk:
             crisis_key(group.number, seat.nickname), storable(body), step.at)
         if raised is None:
             return
-        offices, leads = self._crisis_leads(group)
+        policy = self.conductor.policy
+        # The youth's own office (their chat's, where the 1:1 they are offered lands): its
+        # leads are called too and its emergency lines offered (another region's group,
+        # maybe); the group's office's lines for a youth without a conversation.
+        home = await self.conductor.store.conversation_by_room(seat.home_room)
+        own = home.office if home is not None and home.office in \
+            policy.router.offices.offices else None
+        offices, leads = self._crisis_leads(group, own)
         step.add(SayToStaff("group.staff_crisis_alert",
                             (("number", group.number), ("nickname", seat.nickname),
                              ("leads", " ".join(leads) or "Team")),
@@ -472,27 +479,27 @@ class GroupDesk:
         category, severity, source = raised.category or "suicide", raised.severity, raised.source
         step.after.append(lambda m: m.crisis_flagged(category, severity, source))
         step.today += DayCount(crisis_flags=1)
-        policy = self.conductor.policy
         language = policy.default_language
-        # The youth's own office's lines, as the rest of their chat gives (another region's
-        # group, maybe); the group's office's for a youth without a conversation there.
-        home = await self.conductor.store.conversation_by_room(seat.home_room)
-        office = home.office if home is not None and home.office in \
-            policy.router.offices.offices else min(group.offices, default="")
+        office = own if own is not None else min(group.offices, default="")
         emergency = emergency_of(policy.offices, office, policy.emergency).get(language, "")
         step.add(RoomNotice(seat.home_room, "group.crisis_offer", (("emergency", emergency),),
                             youth=seat.youth),
                  f"group_crisis_offer:{group.number}:{seat.nickname}")
 
-    def _crisis_leads(self, group: g.Group) -> tuple[frozenset[str], tuple[UserID, ...]]:
+    def _crisis_leads(self, group: g.Group, youths: str | None = None,
+                      ) -> tuple[frozenset[str], tuple[UserID, ...]]:
         """The leads of the group's offices and the installation's own; every office's
         only when the group's offices have none (or it has no office): an alert for leads
         who cannot act on it teaches them to stop reading alerts. When none of the group's
         offices has anybody on duty, the on-call office's leads too, as for a 1:1's crisis
         (`offices.leads_for`): a group flag is never paged again later. With the offices
-        whose leads those are, whose staff room the alert goes to."""
+        whose leads those are, whose staff room the alert goes to. ``youths``: the youth's
+        own office, whose leads are called too (the 1:1 offered lands in its queue, which
+        the group's office's leads do not see)."""
         policy = self.conductor.policy
         offices = sorted(group.offices)
+        if offices and youths is not None and youths not in offices:
+            offices.append(youths)
         rules = policy.router.offices
         if offices and rules.enabled and not group.offices & rules.staffed(
                 self.conductor.router.snapshot().counsellors):
