@@ -1,0 +1,58 @@
+"""A youth who writes English in their own chat gets a group's crisis offer there in
+German: the group texts are in the installation's language, and so was the one text a youth
+in crisis must understand, with the emergency lines. Now the offer is in their chat's
+language. The conductor with the memory store, then the group rooms' executor on a stand-in
+of nio's client; no server."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from nio import JoinedMembersResponse, MatrixRoom
+from nio.responses import RoomMember
+
+from counsel_bot.channels.matrix.group_rooms import GroupRooms
+from counsel_bot.core.ids import RoomID, UserID
+from tests.groups.test_group_desk import ANNA, Parts, notices
+
+HOME = RoomID("!home1:x")
+
+
+class Client:
+    user_id = "@bot:x"
+
+    def __init__(self) -> None:
+        self.rooms = {HOME: MatrixRoom(HOME, self.user_id, encrypted=True)}
+
+    async def joined_members(self, room_id: str) -> object:
+        return JoinedMembersResponse([RoomMember("@y1:x", "y1", ""),
+                                      RoomMember(self.user_id, "bot", "")], room_id)
+
+
+async def test_the_crisis_offer_is_in_the_language_of_the_youths_chat() -> None:
+    p = Parts()
+    await p.start()
+    await p.youth(1, "hello, I have a lot of trouble with my parents and I need help")
+    record = await p.store.conversation_by_room(HOME)
+    assert record is not None
+    assert record.language == "en"
+    await p.staff(ANNA, '!group new "Prüfungsangst" 2026-12-10 18:00 90min max 4')
+    await p.youth(1, "gruppe 1")
+    await p.open_group()
+    await p.new()
+    await p.in_group(UserID("@y1:x"), "I want to kill myself")
+    [offer] = notices(await p.new(), "group.crisis_offer")  # type: ignore[arg-type]
+
+    sent: list[str] = []
+
+    async def send(room_id: RoomID, body: str, key: str, **_: Any) -> None:
+        sent.append(body)
+
+    executor = SimpleNamespace(client=Client(), store=p.store, default_language="de",
+                               send=send)
+    rooms = GroupRooms(executor, room_opened=lambda n, r: None,  # type: ignore[arg-type]
+                       room_purged=lambda n: None)
+    await rooms.perform(offer, "group_crisis_offer:1:x")
+    [body] = sent
+    assert "I noticed in the group" in body, f"the offer in German: {body[:60]!r}"
