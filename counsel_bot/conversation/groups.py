@@ -34,7 +34,7 @@ from counsel_bot.core.group_effects import (
 )
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.incoming_text import storable
-from counsel_bot.core.messages import Language, text
+from counsel_bot.core.messages import Language, spoken, text
 from counsel_bot.core.routing.model import Role
 from counsel_bot.core.today import DayCount
 
@@ -479,11 +479,12 @@ class GroupDesk:
         category, severity, source = raised.category or "suicide", raised.severity, raised.source
         step.after.append(lambda m: m.crisis_flagged(category, severity, source))
         step.today += DayCount(crisis_flags=1)
-        language = policy.default_language
+        # In the language of their own chat: the one group text a youth must understand.
+        language = policy.default_language if home is None else spoken(home.language)
         office = own if own is not None else min(group.offices, default="")
         emergency = emergency_of(policy.offices, office, policy.emergency).get(language, "")
         step.add(RoomNotice(seat.home_room, "group.crisis_offer", (("emergency", emergency),),
-                            youth=seat.youth),
+                            youth=seat.youth, language=language),
                  f"group_crisis_offer:{group.number}:{seat.nickname}")
 
     def _crisis_leads(self, group: g.Group, youths: str | None = None,

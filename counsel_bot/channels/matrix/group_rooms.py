@@ -40,7 +40,7 @@ from counsel_bot.core.group_effects import (
 )
 from counsel_bot.core.groups import as_quote
 from counsel_bot.core.ids import RoomID, UserID
-from counsel_bot.core.messages import Language, text
+from counsel_bot.core.messages import Language, spoken, text
 from counsel_bot.store import Store
 from homeserver_bridge.errors import AdminApiError, NotFound
 
@@ -129,7 +129,9 @@ class GroupRooms:
                                                                             effect.youth):
                     room_id = await self._new_home(effect.youth, key)
                     await self._wait_for_join(room_id, effect.youth, key)
-                await self._say(room_id, effect.key, effect.params, key)
+                await self._say(room_id, effect.key, effect.params, key,
+                                language=spoken(effect.language) if effect.language
+                                else self.language)
             case OpenGroupRoom():
                 await self._open(effect, key)
             case InviteToGroup():
@@ -340,12 +342,13 @@ class GroupRooms:
     # -- sending ---------------------------------------------------------------------------
 
     async def _say(self, room_id: RoomID, key: str, params: tuple[tuple[str, Any], ...],
-                   outbox_key: str) -> None:
+                   outbox_key: str, *, language: Language | None = None) -> None:
         room = self.client.rooms.get(room_id)
         if room is None or not room.encrypted:
             # Created moments ago: nio knows it (and that it is encrypted) after a sync.
             raise EffectFailed("the room is not synced yet", permanent=False)
-        await self.executor.send(room_id, text(key, self.language, **dict(params)), outbox_key)
+        await self.executor.send(room_id, text(key, language or self.language, **dict(params)),
+                                 outbox_key)
 
 
 def _check(answer: object, what: str, tolerate: tuple[str, ...] = ()) -> None:
