@@ -204,6 +204,25 @@ def test_returned_to_queue_is_not_given_straight_back() -> None:
     assert Assign(c(1), BEN, 2) in router.handle(CounsellorOnDuty(at(3), BEN))
 
 
+@pytest.mark.parametrize("reason", list(HandoverReason))
+def test_a_crisis_left_by_going_off_duty_goes_to_them_when_back_before_newer_youths(
+    reason: HandoverReason,
+) -> None:
+    """Going off duty is the end of a shift, not a refusal of the youth: the crisis they
+    left waits for the next counsellor on duty, them included, and no youth who wrote
+    later is served first."""
+    router = office()
+    router.handle(CounsellorOffDuty(T0, BEN))
+    router.handle(ConversationOpened(at(1), c(1)))  # ANNA
+    router.handle(CrisisRaised(at(2), c(1)))
+    router.handle(CounsellorOffDuty(at(3), ANNA, reason))
+    assert router.queue() == [c(1)]
+    actions = router.handle(CounsellorOnDuty(at(60), ANNA))
+    assert Assign(c(1), ANNA, 2) in actions
+    router.handle(ConversationOpened(at(61), c(2)))
+    assert router.queue() == [c(2)]
+
+
 def test_manual_mode_takes_the_head_and_respects_capacity() -> None:
     router = office(auto=False)
     router.handle(ConversationOpened(at(1), c(1)))
