@@ -11,7 +11,8 @@ Rules it keeps (the property tests in tests/routing/ check each):
    it waits. Within that choice, counsellors whose devices are all cross-signed go first
    (`Router.unsigned` names the others; Element's strict mode cannot read them). Ties go
    to whoever was assigned least recently. The counsellor who handed a conversation back
-   is not chosen for it automatically.
+   is not chosen for it automatically (going off duty is no such choice: back on duty,
+   they may get it again).
 3. Nobody off duty is ever assigned. Automatic assignment never exceeds capacity.
 4. Manual take (!next, !take) needs the counsellor on duty and with free capacity; a team
    lead may exceed their own capacity (crisis support), never a counsellor's: a transfer to

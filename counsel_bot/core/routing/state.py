@@ -19,6 +19,8 @@ from counsel_bot.core.routing.model import (
 from counsel_bot.core.routing.offices import UNDECIDED
 from counsel_bot.core.routing.policy import add_sample, moving_average, ordered_queue
 
+_END_OF_SHIFT = frozenset({UnassignReason.OFF_DUTY_PLANNED, UnassignReason.OFF_DUTY_UNPLANNED})
+
 
 class RoutingState:
     def __init__(self, config: RouterConfig) -> None:
@@ -86,13 +88,16 @@ class RoutingState:
     def _hand_back(self, conv: ConversationSnapshot, reason: UnassignReason) -> Unassign:
         previous = conv.assigned_to
         assert previous is not None
+        # The end of a shift is no choice against this youth: marked, a crisis left at the
+        # shift's end waited behind every newer youth once its counsellor was back on duty.
+        returned_by = None if reason in _END_OF_SHIFT else previous
         self._put(
             replace(
                 conv,
                 state=ConversationState.WAITING,
                 assigned_to=None,
                 assigned_at=None,
-                returned_by=previous,
+                returned_by=returned_by,
                 last_notice=None,
             )
         )
