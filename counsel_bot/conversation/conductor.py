@@ -54,7 +54,7 @@ from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.messages import Language
 from counsel_bot.core.offices import OfficeBook
 from counsel_bot.core.opening_hours import OpeningHours
-from counsel_bot.core.routing import Router
+from counsel_bot.core.routing import Router, SnapshotError
 from counsel_bot.core.routing import events as ev
 from counsel_bot.core.routing.model import (
     Channel,
@@ -69,7 +69,7 @@ from counsel_bot.core.timers import TimerSettings
 from counsel_bot.core.video import VideoSettings
 from counsel_bot.metrics import CounselMetrics
 from counsel_bot.office_metrics import OfficeMetrics
-from counsel_bot.store import ConversationRecord, Store
+from counsel_bot.store import ConversationRecord, Store, StoreError
 from counsel_bot.web.router_source import CrisisDetail
 
 # After a restart, conversations that ended this long ago with a flag nobody reviewed, took
@@ -200,7 +200,11 @@ class Conductor:
         office_metrics: OfficeMetrics | None = None,
     ) -> Conductor:
         snapshot = await store.load_router_snapshot()
-        router = Router.from_snapshot(snapshot, policy.router)
+        try:
+            router = Router.from_snapshot(snapshot, policy.router)
+        except SnapshotError as exc:
+            # Our error, which the command line prints: a bug report leaves out the advice.
+            raise StoreError(f"the store's routing state contradicts itself: {exc}") from exc
         conductor = cls(router, store, detector, policy, metrics, judge)
         conductor.office_metrics = office_metrics
         # Before anything below commits and counts: the day goes on from what was counted.

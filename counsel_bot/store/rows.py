@@ -9,9 +9,10 @@ on which context belongs to which column.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.routing.model import CounsellorSnapshot, Priority, Role, RouterSnapshot
@@ -23,6 +24,7 @@ from counsel_bot.store.contract import (
     OutboxEntry,
     Resealer,
     Sealer,
+    StoreError,
     Transition,
     intake_context,
     nickname_context,
@@ -33,6 +35,7 @@ from counsel_bot.store.contract import (
 from counsel_bot.store.sqlite_sql import dt, need_dt, routing_from_row
 
 Row = Sequence[Any]
+T = TypeVar("T")
 
 # The columns `open_record` reads, in its order; each store appends its WHERE clause.
 SELECT_RECORD = (
@@ -129,17 +132,38 @@ def router_snapshot(conversations: Iterable[Row], counsellors: Iterable[Row],
     """Rows of ``SELECT_LIVE``, ``SELECT_COUNSELLORS`` and ``SELECT_META``."""
     version, next_seq, handling = meta[0] if meta else (0, 0, "[]")
     return RouterSnapshot(
-        conversations=tuple(routing_from_row(r) for r in conversations),
-        counsellors=tuple(
-            CounsellorSnapshot(
-                user=UserID(r[0]), role=Role(r[1]), on_duty=bool(r[2]), capacity=int(r[3]),
-                languages=tuple(json.loads(r[4])), topics=tuple(json.loads(r[5])),
-                last_assigned_at=dt(r[6]))
-            for r in counsellors),
-        handling_seconds=tuple(float(x) for x in json.loads(handling)),
+        conversations=tuple(_readable(f"conversation {r[0]}", partial(routing_from_row, r))
+                            for r in conversations),
+        counsellors=tuple(_readable(f"counsellor {r[0]}", partial(_counsellor, r))
+                          for r in counsellors),
+        handling_seconds=_readable("router_meta", partial(_handling, handling)),
         next_seq=int(next_seq),
         version=int(version),
     )
+
+
+def _counsellor(r: Row) -> CounsellorSnapshot:
+    return CounsellorSnapshot(
+        user=UserID(r[0]), role=Role(r[1]), on_duty=bool(r[2]), capacity=int(r[3]),
+        languages=tuple(json.loads(r[4])), topics=tuple(json.loads(r[5])),
+        last_assigned_at=dt(r[6]))
+
+
+def _handling(text: str) -> tuple[float, ...]:
+    return tuple(float(x) for x in json.loads(text))
+
+
+def _readable(row: str, read: Callable[[], T]) -> T:
+    """A row the router cannot be rebuilt from stops the start: as our error, which the
+    command line prints with its advice (a bug report leaves the message out)."""
+    try:
+        return read()
+    except (ValueError, TypeError, KeyError) as exc:
+        # The kind only: the error's own text quotes the value.
+        raise StoreError(
+            f"the store's routing row of {row} is unreadable ({type(exc).__name__}); "
+            "restore the database from a backup, or run the counsel version that wrote it"
+        ) from exc
 
 
 def resealed_conversation(reseal: Resealer, cid: str, youth: bytes,

@@ -307,11 +307,13 @@ def _check_restorable(
     conv: ConversationSnapshot, counsellors: dict[UserID, CounsellorSnapshot]
 ) -> None:
     if conv.state is ConversationState.CLOSED:
-        raise SnapshotError(f"conversation {conv.conversation} is closed but in the live state")
+        raise SnapshotError(f"conversation {conv.conversation} is closed but in the live "
+                            "state; restore the database from a backup")
     assigned = conv.state is ConversationState.ASSIGNED
     if assigned != (conv.assigned_to is not None) or (assigned and conv.assigned_at is None):
         raise SnapshotError(
-            f"conversation {conv.conversation} is {conv.state} but its assignee fields disagree"
+            f"conversation {conv.conversation} is {conv.state} but its assignee fields "
+            "disagree; restore the database from a backup"
         )
     if conv.assigned_to is not None and conv.assigned_to not in counsellors:
         raise SnapshotError(
