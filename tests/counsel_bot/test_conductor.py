@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from counsel_bot.config import Settings
+from counsel_bot.config import Settings, StaffSettings
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
 from counsel_bot.core.effects import SayToYouth, decode_effect
 from counsel_bot.core.ids import EventID, RoomID, UserID
 from counsel_bot.core.opening_hours import OpeningHours
+from counsel_bot.core.routing import QueuePositionChanged
 from counsel_bot.runtime.runner import policy_from
 from counsel_bot.store import MemoryStore
 from tests.store.conftest import AeadSealer
@@ -89,3 +90,29 @@ async def test_a_commit_with_effects_wakes_whoever_performs_them() -> None:
     assert wakes == [1]  # the staff notice of a new conversation is waiting
     await c.youth_wrote(ROOM, YOUTH, None, EventID("$1"), "hallo", SUNDAY)
     assert wakes == [1]  # a replay commits nothing
+
+
+async def test_a_first_message_in_crisis_tells_the_youth_their_place_at_the_front() -> None:
+    """Opening the conversation and raising its flag are two router events of one step:
+    each told the youth their place, under one outbox key, and the first (the place behind
+    everyone waiting) was the one kept. A youth in crisis read that they were fourth, with
+    forty minutes to wait, while they were next."""
+    tuesday = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
+    anna = UserID("@anna:x")
+    policy = policy_from(Settings(staff=StaffSettings(counsellors=(anna,))))
+    detector = CrisisDetector.from_directory(default_lexicon_dir())
+    c = await Conductor.open(MemoryStore(AeadSealer()), detector, policy, tuesday)
+    await c.sync_roster(tuesday)
+    await c.staff_wrote(RoomID("!staff:x"), anna, EventID("$duty"), "!duty on", tuesday)
+    for n in range(5):  # two with Anna, three waiting
+        await c.youth_wrote(RoomID(f"!y{n}:x"), UserID(f"@y{n}:x"), None, EventID(f"$y{n}"),
+                            "hallo", tuesday)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$crisis"), "ich will mich umbringen",
+                        tuesday)
+    record = await c.store.conversation_by_room(ROOM)
+    assert record is not None
+    assert c.router.queue()[0] == record.conversation
+    effects = [decode_effect(e.payload) for e in await c.store.pending_outbox()]
+    told = [e.position for e in effects
+            if isinstance(e, QueuePositionChanged) and e.conversation == record.conversation]
+    assert told == [1]
