@@ -29,7 +29,14 @@ from counsel_bot.core.effects import (
 )
 from counsel_bot.core.group_effects import RoomNotice
 from counsel_bot.core.ids import ConversationID, RoomID
-from counsel_bot.core.routing import Action, Assign, Closed, Reply, Router
+from counsel_bot.core.routing import (
+    Action,
+    Assign,
+    Closed,
+    QueuePositionChanged,
+    Reply,
+    Router,
+)
 from counsel_bot.core.routing import events as ev
 from counsel_bot.core.routing.actions import ReplyKey
 from counsel_bot.core.routing.model import Channel, RouterSnapshot
@@ -64,6 +71,13 @@ class Transitions:
             step.today += routing_day_count(event, actions, before)
             if c.office_metrics is not None:
                 step.after.append(_office_counter(c.office_metrics, event, actions, before))
+            told = {a.conversation for a in actions if isinstance(a, QueuePositionChanged)}
+            if told:
+                # One place notice per youth and step, the latest: all of a step's share one
+                # key (the version it ends at), and the outbox keeps the first of equal keys.
+                # A flag raised after the opening told the youth the place behind everyone.
+                step.effects = [(e, tag) for e, tag in step.effects if not (
+                    isinstance(e, QueuePositionChanged) and e.conversation in told)]
             if reply_room is None:
                 actions = [a for a in actions if not isinstance(a, Reply)]
                 step.add_all(routed(actions, RoomID("")))
