@@ -55,7 +55,7 @@ class StaffCommands:
         parsed = cmd.parse_staff(body)
         if parsed is None:
             await self._note_first_reply(room_id, sender, at)
-            await self._counsellor_replied(room_id, sender)
+            await self._counsellor_replied(room_id, sender, event_id, at)
             return
         word = body.split(maxsplit=1)[0].casefold()  # "!confirm": named in the usage hint
         await self._answer(room_id, event_id, at, lambda step, here: self._staff_command(
@@ -201,14 +201,23 @@ class StaffCommands:
         if waited is not None:
             c.metrics.first_reply(waited)
 
-    async def _counsellor_replied(self, room_id: RoomID, sender: UserID) -> None:
-        """The wait is over: stored only when it changes (once per youth message answered)."""
+    async def _counsellor_replied(self, room_id: RoomID, sender: UserID, event_id: EventID,
+                                  at: datetime) -> None:
+        """The wait is over. A reply of the assigned counsellor in a chat is kept handled by
+        its id: a batch handled again (a gap the homeserver did not give) or a sync resumed
+        from before it reads it again after the youth's next message, whose wait it must
+        not end. (A mail conversation's reply is the mail channel's to mark: it sends it.)"""
         c = self.conductor
         record = await c.store.conversation_by_room(room_id)
         current = None if record is None else c.router.conversation(record.conversation)
+        if current is None or current.assigned_to != sender \
+                or current.channel is not Channel.CHAT or await c.store.is_processed(event_id):
+            return
+        step = Change(at, event_id)
         changed = c.timers.counsellor_wrote(current, sender)
         if changed is not None:
-            await c.store.set_setting(*changed)
+            step.settings.append(changed)
+        await c.commit(step)
 
     async def _invite_to_chat(
         self, step: Change, room_id: RoomID, sender: UserID, here: ConversationID | None
