@@ -417,6 +417,10 @@ class Conductor:
         elif self.supervision.is_reading(record.conversation, user):
             self.supervision.left(step, current, user)
         else:
+            # Kept handled though nothing changed (a counsellor the bot removed at a
+            # hand-back): a batch read again after they have the youth once more must
+            # not take this old leave for their leaving that.
+            await self.store.mark_processed(event_id, at=at)
             return
         await self.commit(step)
 
