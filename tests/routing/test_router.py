@@ -182,6 +182,22 @@ def test_off_duty_without_colleague_capacity_goes_to_the_front_with_its_old_plac
     assert of(QueuePositionChanged, actions)[0].conversation == c(1)
 
 
+def test_a_counsellor_back_on_duty_gets_the_youth_they_left_when_nobody_else_came() -> None:
+    """Going off duty is leaving, not turning the youth down: the last counsellor of a night
+    shift who signs off holding a chat (a break, the shift's end) and signs on again gets it
+    back, before a youth who came later. Marked as handed back by them, it waited for
+    nobody while they took newer youths, and no timer or page watches a queued chat."""
+    router = office()
+    router.handle(CounsellorOffDuty(T0, BEN))
+    router.handle(ConversationOpened(at(1), c(1)))  # ANNA
+    router.handle(CounsellorOffDuty(at(2), ANNA))
+    router.handle(ConversationOpened(at(10), c(2)))
+    assert router.queue() == [c(1), c(2)]
+    actions = router.handle(CounsellorOnDuty(at(12), ANNA))
+    assert of(Assign, actions) == [Assign(c(1), ANNA, 2)]
+    assert router.queue() == [c(2)]
+
+
 def test_leaving_the_room_hands_the_conversation_to_someone_else() -> None:
     router = office(capacity=2)
     router.handle(ConversationOpened(at(1), c(1)))  # ANNA
