@@ -145,3 +145,64 @@ async def test_two_offices_hold_their_conversations_to_their_own_limits(
         await process.stop()
         for client in (anna, ben, *youths):
             await client.close()
+
+
+async def test_a_voice_message_or_a_me_from_the_counsellor_is_an_answer(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """A counsellor who answers with a voice message (or a /me) has answered: the bot read
+    only their plain text, so they were reminded of a "first reply" they had given, and at
+    30 minutes the youth was taken from them mid-conversation and told they were handed
+    back."""
+    clock = FakeClock(datetime(2026, 11, 23, 15, 0, tzinfo=UTC))
+    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
+    youth = await login(synapse, user_factory, tmp_path, "youth")
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id],
+                                  clock=clock)
+    bot = await process.start()
+    try:
+        staff_room = await counsellor.accept_invite()
+        await counsellor.send(staff_room, "!duty on")
+        await counsellor.wait_for(staff_room, process.user_id, "Dienst")
+
+        room = await youth.open_chat(process.user_id)
+        await youth.wait_for(room, process.user_id, "anonym")
+        await youth.send(room, "hallo, ist jemand da?")
+        await until(lambda: room in counsellor.invited_to(), what="the counsellor's invite")
+        record = await bot.store.conversation_by_room(RoomID(room))
+        assert record is not None
+        conversation = record.conversation
+        assert await counsellor.accept_invite() == room
+
+        clock.advance(timedelta(minutes=2))
+        # As Element sends one into an encrypted room: the file's keys in the content.
+        await counsellor.wait_for_join(room)
+        await counsellor.client.room_send(room, "m.room.message", {
+            "msgtype": "m.audio", "body": "Sprachnachricht.ogg",
+            "info": {"mimetype": "audio/ogg", "duration": 4000},
+            "file": {"v": "v2", "url": "mxc://example.org/voice",
+                     "iv": "AAAAAAAAAAAAAAAAAAAAAA",
+                     "hashes": {"sha256": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"},
+                     "key": {"kty": "oct", "alg": "A256CTR", "ext": True,
+                             "key_ops": ["encrypt", "decrypt"],
+                             "k": "qcHVMSgYg-71CauWBezXI5qkaRb0LuIy-Wx5kIaHMIA"}},
+            "org.matrix.msc3245.voice": {},
+        }, ignore_unverified_devices=True)
+        await until(lambda: bot.conductor.timers.waiting(conversation).since is None,
+                    what="the voice message to end the wait")
+
+        await youth.send(room, "danke")
+        await until(lambda: bot.conductor.timers.waiting(conversation).since is not None,
+                    what="the youth's next words")
+        await counsellor.send(room, "nickt", "m.emote")
+        await until(lambda: bot.conductor.timers.waiting(conversation).since is None,
+                    what="the /me to end the wait")
+
+        await bot.conductor.tick(clock.advance(timedelta(minutes=31)))
+        current = bot.conductor.router.conversation(conversation)
+        assert current is not None
+        assert current.assigned_to == counsellor.client.user_id
+    finally:
+        await process.stop()
+        for client in (youth, counsellor):
+            await client.close()
