@@ -723,6 +723,8 @@ class CounselBot:
                     UserID(event.sender), room.user_name(event.sender), self.clock.now())
         elif isinstance(event, RoomMessageText):
             await self._on_text(room_id, event)
+        elif isinstance(event, RoomMessage) and sender is not None and self.is_staff(str(sender)):
+            await self._on_staff_other(room_id, event)
         elif isinstance(event, RoomMessage | BadEvent | UnknownBadEvent) \
                 and sender is not None and not self.is_staff(str(sender)):
             await self._on_other_message(room_id, event)
@@ -828,6 +830,13 @@ class CounselBot:
                                          edits=original if corrected is not None else None)
         if counselling != room_id:
             await self.moving.taken_along(room_id, counselling, event_id, body)
+
+    async def _on_staff_other(self, room_id: RoomID, event: RoomMessage) -> None:
+        """A counsellor's voice message, picture, file, /me or notice in a conversation's
+        room answers the youth as their text does (the wait for an answer ends); it is
+        never a command."""
+        if await self.store.conversation_by_room(room_id) is not None:
+            await self.conductor.staff_answered(room_id, UserID(event.sender), self.clock.now())
 
     async def _on_other_message(
         self, room_id: RoomID, event: RoomMessage | BadEvent | UnknownBadEvent
