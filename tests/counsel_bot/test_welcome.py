@@ -29,3 +29,44 @@ def test_another_language_is_greeted_again_and_out_of_hours_told_when_and_where(
     assert greeting == SayToYouth(CASE, "greeting")
     assert notice == SayToYouth(CASE, "out_of_hours", (("next_opening", "24.11. 14:00"),
                                                        ("emergency", "116 111 (en)")))
+
+
+async def test_a_youth_handed_back_after_closing_hears_when_and_where_as_after_hours() -> None:
+    """The last counsellor signs off after closing, holding a youth: "someone else will join
+    soon" (the hand-back's text) was all the youth heard, a promise nobody keeps tonight;
+    one who writes after closing is told when the chat opens again and where help is
+    meanwhile, and so is this youth now."""
+    from datetime import UTC, datetime
+
+    from counsel_bot.config import OpeningHoursSettings, Settings, StaffSettings
+    from counsel_bot.conversation.conductor import Conductor
+    from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
+    from counsel_bot.core.effects import decode_effect
+    from counsel_bot.core.ids import EventID, RoomID, UserID
+    from counsel_bot.runtime.runner import policy_from
+    from counsel_bot.store import MemoryStore
+    from tests.store.conftest import AeadSealer
+
+    anna, staff_room, room = UserID("@anna:x"), RoomID("!staff:x"), RoomID("!room:x")
+    hours = OpeningHoursSettings(weekly={"mon": ("14:00-20:00",), "tue": ("14:00-20:00",)})
+    policy = policy_from(Settings(staff=StaffSettings(counsellors=(anna,)),
+                                  opening_hours=hours))
+    evening = datetime(2026, 11, 23, 18, 50, tzinfo=UTC)  # Monday, 19:50 in Berlin
+    c = await Conductor.open(MemoryStore(AeadSealer()),
+                             CrisisDetector.from_directory(default_lexicon_dir()), policy,
+                             evening)
+    await c.sync_roster(evening)
+    await c.staff_wrote(staff_room, anna, EventID("$on"), "!duty on", evening)
+    await c.youth_wrote(room, UserID("@sunflower:x"), None, EventID("$y1"),
+                        "hallo, mir geht es nicht gut", evening)
+    record = await c.store.conversation_by_room(room)
+    assert record is not None
+    assert c.router.conversation(record.conversation).assigned_to == anna  # type: ignore[union-attr]
+
+    late = datetime(2026, 11, 23, 19, 10, tzinfo=UTC)  # 20:10 in Berlin: closed
+    await c.staff_wrote(staff_room, anna, EventID("$off"), "!duty off", late)
+    told = [e for e in (decode_effect(o.payload) for o in await c.store.pending_outbox())
+            if isinstance(e, SayToYouth) and e.conversation == record.conversation]
+    assert SayToYouth(record.conversation, "out_of_hours",
+                      (("next_opening", "24.11. 14:00"),
+                       ("emergency", policy.emergency["de"]))) in told
