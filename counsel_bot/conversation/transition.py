@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from counsel_bot.conversation import offices
+from counsel_bot.conversation import offices, welcome
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.response_timers import setting_key as timer_key
 from counsel_bot.conversation.video_calls import setting_key as video_key
@@ -29,6 +29,7 @@ from counsel_bot.core.effects import (
 )
 from counsel_bot.core.group_effects import RoomNotice
 from counsel_bot.core.ids import ConversationID, RoomID
+from counsel_bot.core.messages import spoken
 from counsel_bot.core.routing import (
     Action,
     Assign,
@@ -36,6 +37,7 @@ from counsel_bot.core.routing import (
     QueuePositionChanged,
     Reply,
     Router,
+    Unassign,
 )
 from counsel_bot.core.routing import events as ev
 from counsel_bot.core.routing.actions import ReplyKey
@@ -94,6 +96,8 @@ class Transitions:
                     # ``!transfer office:ID`` went through: the youth and the office are told.
                     offices.moved(step, action, c.router, c.policy.offices,
                                   c.policy.default_language)
+                if isinstance(action, Unassign):
+                    self._handed_back(step, action.conversation)
                 if isinstance(action, Assign):
                     c.supervision.took_over(step, action.conversation, action.counsellor)
                     step.add(SayToStaff("staff_assigned",
@@ -101,6 +105,22 @@ class Transitions:
                                          ("counsellor", action.counsellor))))
                     c.crisis.taken(step, c.router.conversation(action.conversation),
                                    action.assignment)
+
+    def _handed_back(self, step: Change, conversation: ConversationID) -> None:
+        """Back in the queue after closing with nobody on duty to take it: the youth hears
+        when the chat opens again (`welcome.handed_back`)."""
+        c = self.conductor
+        current = c.router.conversation(conversation)
+        if current is None:
+            return
+        rules, book = c.policy.router.offices, c.policy.offices
+        counsellors = c.router.snapshot().counsellors
+        staffed = rules.staffed(counsellors)
+        someone = any(s.on_duty and s.capacity > 0 and rules.may_assign(s.user, current, staffed)
+                      for s in counsellors)
+        emergency = offices.emergency_of(book, current.office, c.policy.emergency)
+        welcome.handed_back(step, current, offices.hours_of(book, current.office, c.policy.hours),
+                            emergency[spoken(current.language)], someone_can_take=someone)
 
     async def commit(self, step: Change) -> bool:
         """Write the step; False if its event was handled before (nothing written)."""

@@ -1,6 +1,6 @@
 """What a new chat conversation starts with: the greeting again if the youth writes in
 another language than the default, the notice to staff, and out of hours when the office
-opens and where help is meanwhile. Pure."""
+opens and where help is meanwhile (also for a youth handed back after closing). Pure."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from counsel_bot.core.effects import SayToStaff, SayToYouth
 from counsel_bot.core.ids import ConversationID
 from counsel_bot.core.messages import Language
 from counsel_bot.core.opening_hours import OpeningHours
+from counsel_bot.core.routing.model import Channel, ConversationSnapshot
 
 
 def welcome(
@@ -27,6 +28,19 @@ def welcome(
     if not hours.is_open(step.at):
         step.add(out_of_hours(conversation, step.at, hours, emergency[language]),
                  f"ooh:{conversation}")
+
+
+def handed_back(step: Change, current: ConversationSnapshot, hours: OpeningHours,
+                emergency: str, *, someone_can_take: bool) -> None:
+    """A chat youth back in the queue after closing with nobody on duty to take them (the
+    last counsellor signed off at the end of the shift) is told when the chat opens again
+    and where help is meanwhile, as one who writes after closing is: "someone else will
+    join soon", the hand-back's own text, is a promise nobody keeps tonight."""
+    if current.assigned_to is not None or current.channel is not Channel.CHAT \
+            or someone_can_take or hours.is_open(step.at):
+        return
+    step.add(out_of_hours(current.conversation, step.at, hours, emergency),
+             f"ooh:{current.conversation}:back:{current.assignments}")
 
 
 def out_of_hours(
