@@ -70,3 +70,46 @@ async def test_a_youth_handed_back_after_closing_hears_when_and_where_as_after_h
     assert SayToYouth(record.conversation, "out_of_hours",
                       (("next_opening", "24.11. 14:00"),
                        ("emergency", policy.emergency["de"]))) in told
+
+
+async def test_a_youth_in_the_queue_when_the_last_counsellor_signs_off_after_closing() -> None:
+    """A youth who wrote before closing and still waits when the last counsellor signs off
+    after it heard nothing of when the chat opens again or where help is meanwhile (at
+    most "nobody is on duty right now"), as one who writes after closing does."""
+    from datetime import UTC, datetime
+
+    from counsel_bot.config import OpeningHoursSettings, Settings, StaffSettings
+    from counsel_bot.conversation.conductor import Conductor
+    from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
+    from counsel_bot.core.effects import decode_effect
+    from counsel_bot.core.ids import EventID, RoomID, UserID
+    from counsel_bot.core.routing.model import ConversationState
+    from counsel_bot.runtime.runner import policy_from
+    from counsel_bot.store import MemoryStore
+    from tests.store.conftest import AeadSealer
+
+    anna, staff_room = UserID("@anna:x"), RoomID("!staff:x")
+    hours = OpeningHoursSettings(weekly={"mon": ("14:00-20:00",), "tue": ("14:00-20:00",)})
+    policy = policy_from(Settings(staff=StaffSettings(counsellors=(anna,)),
+                                  opening_hours=hours))
+    evening = datetime(2026, 11, 23, 18, 50, tzinfo=UTC)  # Monday, 19:50 in Berlin
+    c = await Conductor.open(MemoryStore(AeadSealer()),
+                             CrisisDetector.from_directory(default_lexicon_dir()), policy,
+                             evening)
+    await c.sync_roster(evening)
+    await c.staff_wrote(staff_room, anna, EventID("$on"), "!duty on", evening)
+    await c.staff_wrote(staff_room, anna, EventID("$cap"), "!capacity 1", evening)
+    for n in (1, 2):
+        await c.youth_wrote(RoomID(f"!room{n}:x"), UserID(f"@youth{n}:x"), None,
+                            EventID(f"$y{n}"), "hallo, ist jemand da?", evening)
+    second = await c.store.conversation_by_room(RoomID("!room2:x"))
+    assert second is not None
+    assert c.router.conversation(second.conversation).state is ConversationState.WAITING  # type: ignore[union-attr]
+
+    late = datetime(2026, 11, 23, 19, 10, tzinfo=UTC)  # 20:10 in Berlin: closed
+    await c.staff_wrote(staff_room, anna, EventID("$off"), "!duty off", late)
+    told = [e for e in (decode_effect(o.payload) for o in await c.store.pending_outbox())
+            if isinstance(e, SayToYouth) and e.conversation == second.conversation]
+    assert SayToYouth(second.conversation, "out_of_hours",
+                      (("next_opening", "24.11. 14:00"),
+                       ("emergency", policy.emergency["de"]))) in told
