@@ -96,8 +96,6 @@ class Transitions:
                     # ``!transfer office:ID`` went through: the youth and the office are told.
                     offices.moved(step, action, c.router, c.policy.offices,
                                   c.policy.default_language)
-                if isinstance(action, Unassign):
-                    self._handed_back(step, action.conversation)
                 if isinstance(action, Assign):
                     c.supervision.took_over(step, action.conversation, action.counsellor)
                     step.add(SayToStaff("staff_assigned",
@@ -105,10 +103,17 @@ class Transitions:
                                          ("counsellor", action.counsellor))))
                     c.crisis.taken(step, c.router.conversation(action.conversation),
                                    action.assignment)
+            # Handed back, or left waiting by a counsellor signing off (the last one, after
+            # closing?): told when the chat opens again (`welcome.handed_back`).
+            back = {a.conversation for a in actions if isinstance(a, Unassign)}
+            if isinstance(event, ev.CounsellorOffDuty):
+                back |= set(c.router.queue())
+            for conversation in sorted(back):
+                self._handed_back(step, conversation)
 
     def _handed_back(self, step: Change, conversation: ConversationID) -> None:
-        """Back in the queue after closing with nobody on duty to take it: the youth hears
-        when the chat opens again (`welcome.handed_back`)."""
+        """In the queue after closing with nobody on duty to take it: the youth hears when
+        the chat opens again (`welcome.handed_back`)."""
         c = self.conductor
         current = c.router.conversation(conversation)
         if current is None:

@@ -32,15 +32,19 @@ def welcome(
 
 def handed_back(step: Change, current: ConversationSnapshot, hours: OpeningHours,
                 emergency: str, *, someone_can_take: bool) -> None:
-    """A chat youth back in the queue after closing with nobody on duty to take them (the
-    last counsellor signed off at the end of the shift) is told when the chat opens again
-    and where help is meanwhile, as one who writes after closing is: "someone else will
-    join soon", the hand-back's own text, is a promise nobody keeps tonight."""
+    """A chat youth in the queue after closing with nobody on duty to take them (the last
+    counsellor signed off at the end of the shift, holding them or not) is told when the
+    chat opens again and where help is meanwhile, as one who writes after closing is:
+    "someone else will join soon", the hand-back's own text, or "nobody is on duty right
+    now" is a promise nobody keeps tonight. Once per time in the queue."""
     if current.assigned_to is not None or current.channel is not Channel.CHAT \
             or someone_can_take or hours.is_open(step.at):
         return
-    step.add(out_of_hours(current.conversation, step.at, hours, emergency),
-             f"ooh:{current.conversation}:back:{current.assignments}")
+    conversation = current.conversation
+    # Never taken yet: the welcome's key, so a youth it told already is not told again.
+    tag = f"ooh:{conversation}" if not current.assignments \
+        else f"ooh:{conversation}:back:{current.assignments}"
+    step.add(out_of_hours(conversation, step.at, hours, emergency), tag)
 
 
 def out_of_hours(
