@@ -198,6 +198,25 @@ def test_a_counsellor_back_on_duty_gets_the_youth_they_left_when_nobody_else_cam
     assert router.queue() == [c(2)]
 
 
+def test_the_last_counsellor_signing_off_hears_that_youths_and_a_crisis_wait_for_nobody() -> None:
+    """The reply "Handed over: 1" told the last counsellor of a night shift that a colleague
+    had their youth, while it and a crisis waited for nobody; they went home."""
+    router = office()
+    router.handle(CounsellorOffDuty(T0, BEN))
+    router.handle(ConversationOpened(at(1), c(1)))  # ANNA
+    router.handle(ConversationOpened(at(2), c(2)))  # waits
+    router.handle(CrisisRaised(at(3), c(2)))
+    [reply] = of(Reply, router.handle(CounsellorOffDuty(at(4), ANNA)))
+    assert reply.message_key is ReplyKey.DUTY_OFF_NOBODY_LEFT
+    assert reply.param("waiting") == 2
+    assert reply.param("crisis") == 1
+    # With a colleague still on duty, what was handed back is handed over.
+    router = office(capacity=2)
+    router.handle(ConversationOpened(at(1), c(1)))  # ANNA
+    [reply] = of(Reply, router.handle(CounsellorOffDuty(at(2), ANNA)))
+    assert reply.message_key is ReplyKey.DUTY_OFF
+
+
 def test_leaving_the_room_hands_the_conversation_to_someone_else() -> None:
     router = office(capacity=2)
     router.handle(ConversationOpened(at(1), c(1)))  # ANNA
