@@ -647,6 +647,15 @@ CATALOGUE.update({
         "Du bist nicht mehr im Dienst. Übergeben: {handed_back}.",
         "You are off duty. Handed over: {handed_back}.",
     ),
+    "duty.off_nobody_left": _both(
+        "Du bist nicht mehr im Dienst. Aber niemand sonst im Dienst kann übernehmen: "
+        "{waiting} Gespräch(e) warten jetzt in der Warteschlange, davon {crisis} mit "
+        "Krisenhinweis. Bitte sag der Teamleitung Bescheid oder bleib, bis jemand da ist "
+        "(„!duty on“).",
+        "You are off duty. But nobody else on duty can take over: {waiting} conversation(s) "
+        "now wait in the queue, {crisis} of them flagged as a crisis. Please tell the team "
+        "lead, or stay until someone comes (\"!duty on\").",
+    ),
     "capacity.set": _both(
         "Kapazität {capacity} (offen {load}).", "Capacity {capacity} (open {load})."
     ),

@@ -44,8 +44,7 @@ class StaffHandlers(RoutingState):
                 self._counsellors[staff.user] = replace(staff, on_duty=False)
                 reason = self._off_duty_reason(event.reason)
                 actions = self._hand_back_all(staff.user, reason)
-                reply = self._staff_reply(staff.user, ReplyKey.DUTY_OFF, handed_back=len(actions))
-                return [*actions, reply]
+                return [*actions, self._off_duty_reply(staff, len(actions))]
             case ev.CapacitySet():
                 return self._capacity_set(staff, event.capacity)
             case ev.LanguagesSet():
@@ -69,6 +68,20 @@ class StaffHandlers(RoutingState):
             case ev.QueueRequested():
                 return [self._queue_overview(staff, event)]
         raise TypeError(f"the router does not know the event type {type(event).__name__}")
+
+    def _off_duty_reply(self, staff: CounsellorSnapshot, handed_back: int) -> Action:
+        """The reply "handed over" only while someone on duty can take what waits: the last
+        one to go hears what now waits for nobody, crises counted, before leaving it so."""
+        rules = self._config.offices
+        staffed = self._staffed()
+        free = [c for c in self._counsellors.values() if c.on_duty and c.capacity > 0]
+        nobody = [conv for conv in self._waiting_for(staff)
+                  if not any(rules.sees(c.user, conv, staffed) for c in free)]
+        if not nobody:
+            return self._staff_reply(staff.user, ReplyKey.DUTY_OFF, handed_back=handed_back)
+        return self._staff_reply(
+            staff.user, ReplyKey.DUTY_OFF_NOBODY_LEFT, waiting=len(nobody),
+            crisis=sum(1 for conv in nobody if conv.priority is Priority.CRISIS))
 
     # --- settings --------------------------------------------------------------------------
 
