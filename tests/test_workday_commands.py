@@ -29,6 +29,17 @@ def test_a_note_with_and_without_a_case_id() -> None:
         ConversationID("C-0000CAFE"), "mehrzeilig")
 
 
+@pytest.mark.parametrize("case", ["Ｃ－００００ＣＡＦＥ", "\u200fC-0000cafe",
+                                  "C\u200b-0000CAFE"])
+def test_a_case_id_typed_full_width_or_with_invisible_marks_is_the_id(case: str) -> None:
+    """As the routing commands read it ("!take Ｃ－…"): else the note went, id and all, to
+    the conversation of the youth's room it was typed in, or in the staff room was
+    refused with "which conversation?" for the id it named."""
+    assert parse_workday(f"!note {case} ruft morgen wieder an") == NoteCommand(
+        ConversationID("C-0000CAFE"), "ruft morgen wieder an")
+    assert parse_workday(f"!notes {case}") == NotesCommand(ConversationID("C-0000CAFE"))
+
+
 @pytest.mark.parametrize("text", ["!note", "!note C-0000CAFE", "!note    "])
 def test_an_empty_note_is_an_error_without_the_input(text: str) -> None:
     result = parse_workday(text)
