@@ -220,8 +220,11 @@ def _split(text: str) -> tuple[str, str]:
 
 def _case_and_rest(rest: str) -> tuple[ConversationID | None, str]:
     first, after = _split(rest)
-    if CASE_ID.fullmatch(first):
-        return ConversationID("C-" + first[2:].upper()), after
+    # Read as the routing commands read it: "Ｃ－…" and an id after a bidi mark are the id.
+    word = "".join(c for c in unicodedata.normalize("NFKC", first)
+                   if unicodedata.category(c) != "Cf")
+    if CASE_ID.fullmatch(word):
+        return ConversationID("C-" + word[2:].upper()), after
     return None, rest
 
 
