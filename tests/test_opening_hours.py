@@ -67,6 +67,17 @@ def test_next_opening() -> None:
     assert closed.next_opening(berlin(2026, 3, 2, 9, 0)) is None
 
 
+def test_next_opening_after_a_break_of_several_weeks_of_an_office_open_one_day_a_week() -> None:
+    """A small office's Wednesday evening chat, with six Wednesdays of summer break: the
+    search looked 8 days past the holidays' count of days, not of weeks, and a youth was
+    told it opens again "-" (never)."""
+    break_days = [f"2026-07-{d:02d}" for d in (1, 8, 15, 22, 29)] + ["2026-08-05"]
+    hours = OpeningHours.from_dict({"timezone": "Europe/Berlin",
+                                    "weekly": {"wed": ["17:00-20:00"]},
+                                    "holidays": break_days})
+    assert hours.next_opening(berlin(2026, 6, 30, 12, 0)) == berlin(2026, 8, 12, 17, 0)
+
+
 def test_spring_forward_range_keeps_real_length() -> None:
     # 2026-03-29: 02:00 CET jumps to 03:00 CEST. Sunday 01:00-04:00 lasts two real hours.
     start = HOURS.next_opening(berlin(2026, 3, 28, 12, 0))
