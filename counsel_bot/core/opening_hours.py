@@ -75,7 +75,7 @@ class OpeningHours:
         if self.is_open(at):
             return at
         start_day = at.astimezone(self.timezone).date()
-        for offset in range(self._horizon_days()):
+        for offset in range(self._horizon_days(start_day)):
             day = start_day + timedelta(days=offset)
             for start, _ in self._intervals(day):
                 if start > at:
@@ -115,8 +115,12 @@ class OpeningHours:
         origin = day - timedelta(days=1) if span.carried else day
         return origin not in self.holidays
 
-    def _horizon_days(self) -> int:
-        return 8 + len(self.holidays)
+    def _horizon_days(self, start: date) -> int:
+        """Up to a week past the last holiday ahead: after it, each weekly range comes
+        within a week (a count of the holidays was too short for an office open one day a
+        week, whose break of six such days lasts six weeks)."""
+        return 8 + max(((day - start).days for day in self.holidays if day >= start),
+                       default=0)
 
     def _local(self, day: date, minute: int) -> datetime:
         midnight = datetime(day.year, day.month, day.day, tzinfo=self.timezone)
