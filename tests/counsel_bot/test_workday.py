@@ -84,6 +84,19 @@ async def test_a_note_the_routing_parser_reads_as_a_command_is_a_note_and_redact
     assert Redact(conversation, EventID("$n1")) in await outbox(c)
 
 
+async def test_a_note_refused_as_too_long_in_the_youths_room_is_redacted_too() -> None:
+    """A long case summary pasted with "!note" into the youth's room was refused as too
+    long, and only a saved note was redacted: the refused one stayed there for the youth
+    to read, about them."""
+    c, conversation = await opened()
+    await c.staff_wrote(ROOM, ANNA, EventID("$n1"), "!note " + "Vater schlägt. " * 300, T0)
+    assert await read(c.store, conversation) == []
+    effects = await outbox(c)
+    assert Redact(conversation, EventID("$n1")) in effects
+    [refused] = [e for e in effects if isinstance(e, SayToStaff) and e.key == "command.too_long"]
+    assert "Vater" not in str(refused.params)
+
+
 async def test_a_note_needs_a_known_conversation_in_the_staff_room() -> None:
     c, _ = await opened()
     await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$n1"), "!note ohne Nummer", T0)
