@@ -15,7 +15,7 @@ from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.staff_events import staff_event
 from counsel_bot.core import appointments as ap
 from counsel_bot.core import commands as cmd
-from counsel_bot.core.effects import Effect, SayInRoom, SayToStaff
+from counsel_bot.core.effects import Effect, Redact, SayInRoom, SayToStaff
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.incoming_text import storable
 from counsel_bot.core.routing import events as ev
@@ -33,6 +33,10 @@ from counsel_bot.core.workday_commands import (
 
 if TYPE_CHECKING:
     from counsel_bot.conversation.conductor import Conductor
+
+# Working-day commands whose message leaves the youth's room once read (workday.py), refused
+# as well as done: a case note is about the youth.
+_REDACTED = frozenset({"note", "s"})
 
 
 class StaffCommands:
@@ -126,6 +130,9 @@ class StaffCommands:
     ) -> None:
         """Case notes, snippets (conversation/workday.py) and appointments."""
         if isinstance(command, cmd.ParseError):
+            if here is not None and command.command in _REDACTED:
+                # Refused (a note too long, say), its words are no less about the youth.
+                step.add(Redact(here, event_id))
             step.add(SayInRoom(room_id, sender, command.key.value, (("hint", command.hint),)))
         elif isinstance(command, WorkdayHelp):
             step.add(SayInRoom(room_id, sender, "help_text", (
