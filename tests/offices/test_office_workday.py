@@ -187,3 +187,29 @@ async def test_snippet_add_goes_to_the_counsellors_office_only() -> None:
     await c.staff_wrote(STAFF_ROOM, BEN, EventID("$a7"), "!snippet remove termin", T0)
     assert (await replies(c, BEN))[-1].key == "snippets.unknown"  # not schule's to remove
     assert await c.store.get_sealed_setting(snippet_key("termin", "familie")) is not None
+
+
+async def test_an_on_call_counsellor_adds_snippets_to_their_own_office_not_the_crisis_one(
+) -> None:
+    """An on-call counsellor (familie) holding schule's crisis typed "!snippet add" in its
+    room: it went into schule's set, an office they do not work for, whose staff then got
+    it offered as their own."""
+    c = await Conductor.open(MemoryStore(AeadSealer()),
+                             CrisisDetector.from_directory(default_lexicon_dir()),
+                             policy_from(settings_from_mapping(
+                                 {**CONFIG, "routing": {"on_call_office": "familie"}})), T0)
+    await c.sync_roster(T0)
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$on"), "!duty on", T0)
+    room = RoomID("!room1:x")
+    await c.youth_wrote(room, UserID("@youth1:x"), None, EventID("$y1"),
+                        "stelle:schule ich will mich umbringen", T0)
+    record = await c.store.conversation_by_room(room)
+    assert record is not None
+    current = c.router.conversation(record.conversation)
+    assert current is not None
+    assert current.assigned_to == ANNA  # schule has nobody on duty: the on-call office's
+    await c.staff_wrote(room, ANNA, EventID("$a1"), "!snippet add nummern Ruf 116 111 an.",
+                        T0)
+    assert await c.store.get_sealed_setting(snippet_key("nummern", "schule")) is None
+    assert await c.store.get_sealed_setting(snippet_key("nummern", "familie")) == \
+        b"Ruf 116 111 an."
