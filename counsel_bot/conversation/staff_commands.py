@@ -25,6 +25,8 @@ from counsel_bot.core.workday_commands import (
     AppointmentCancel,
     AppointmentCommand,
     AppointmentList,
+    SnippetAdd,
+    SnippetRemove,
     WorkdayCommand,
     WorkdayHelp,
     parse_workday,
@@ -141,6 +143,8 @@ class StaffCommands:
             self._appointment(step, room_id, sender, command, here)
         else:
             its_offices, several = self._command_offices(sender, room_id, here)
+            if isinstance(command, SnippetAdd | SnippetRemove):
+                its_offices, several = self._own_offices(sender, its_offices, several)
             await self.conductor.workday.command(
                 step, room_id, sender, event_id, command, here, its_offices, several=several,
                 sees=lambda conversation: self._sees_conversation(sender, conversation))
@@ -191,6 +195,19 @@ class StaffCommands:
         if room_office is not None and room_office in mine:
             return (room_office,), False
         return mine, len(mine) != 1
+
+    def _own_offices(
+        self, sender: UserID, its_offices: tuple[str, ...], several: bool,
+    ) -> tuple[tuple[str, ...], bool]:
+        """The offices whose snippets a command may change: the sender's own only. In the
+        room of another office's youth (an on-call counsellor's crisis) that is their own
+        office, not the youth's, whose staff would be offered the text as theirs."""
+        rules = self.conductor.policy.router.offices
+        mine = rules.offices_of(sender)
+        if not rules.enabled or several or set(its_offices) <= mine:
+            return its_offices, several
+        own = tuple(sorted(mine))
+        return own, len(own) != 1
 
     def _aside(self, effect: Effect, here: ConversationID) -> Effect:
         """A reply to a command typed in a youth's room, for the staff room; with offices,
