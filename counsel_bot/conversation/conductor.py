@@ -336,10 +336,11 @@ class Conductor:
         await self.staff.wrote(room_id, sender, event_id, body, at)
 
     @_one_step
-    async def staff_answered(self, room_id: RoomID, sender: UserID, at: datetime) -> None:
+    async def staff_answered(self, room_id: RoomID, sender: UserID, event_id: EventID,
+                             at: datetime) -> None:
         """A staff member's message without text in a room (a voice message, a picture, a
         /me): in a youth's room an answer like their text, never a command."""
-        await self.staff.answered(room_id, sender, at)
+        await self.staff.answered(room_id, sender, event_id, at)
 
     def overdue_replies(self, now: datetime, among: RouterSnapshot | None = None) -> int:
         """Chats whose youth waits past the target; `among`: of these conversations only

@@ -67,11 +67,12 @@ class StaffCommands:
         await self._answer(room_id, event_id, at, lambda step, here: self._staff_command(
             step, room_id, sender, parsed, here, word))
 
-    async def answered(self, room_id: RoomID, sender: UserID, at: datetime) -> None:
+    async def answered(self, room_id: RoomID, sender: UserID, event_id: EventID,
+                       at: datetime) -> None:
         """A voice message, picture, file or /me of theirs answers the youth as their
         text does: the wait for a counsellor's answer is over."""
         await self._note_first_reply(room_id, sender, at)
-        await self._counsellor_replied(room_id, sender)
+        await self._counsellor_replied(room_id, sender, event_id, at)
 
     async def _answer(
         self, room_id: RoomID, event_id: EventID, at: datetime,

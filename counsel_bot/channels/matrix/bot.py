@@ -836,7 +836,8 @@ class CounselBot:
         room answers the youth as their text does (the wait for an answer ends); it is
         never a command."""
         if await self.store.conversation_by_room(room_id) is not None:
-            await self.conductor.staff_answered(room_id, UserID(event.sender), self.clock.now())
+            await self.conductor.staff_answered(room_id, UserID(event.sender),
+                                                EventID(event.event_id), self.clock.now())
 
     async def _on_other_message(
         self, room_id: RoomID, event: RoomMessage | BadEvent | UnknownBadEvent
