@@ -30,6 +30,7 @@ from counsel_bot.core.effects import (
     SayInRoom,
     SayToStaff,
     SayToYouth,
+    SendMail,
     StaffDigest,
     encode_effect,
 )
@@ -884,3 +885,40 @@ async def test_a_cancel_while_waiting_for_the_answer_is_not_swallowed() -> None:
     with contextlib.suppress(asyncio.CancelledError):
         await waiting
     assert waiting.cancelled()
+
+
+async def test_mails_to_a_hung_relay_do_not_hold_up_a_crisis_alert_or_a_youths_text() -> None:
+    # A relay that takes the connection and never answers holds each send for the SMTP
+    # timeout (a minute), and the ones after it again: mail conversations enough to fill
+    # every slot kept the staff's crisis alert and other youths' chats waiting as long.
+    store = CountingStore()
+    mails = [ConversationID(f"m{n}") for n in range(12)]
+    await put(store, *((f"mail:{c}", SendMail(c, "Antwort")) for c in mails))
+    hung = asyncio.Event()
+    both = asyncio.Event()
+    hanging = 0
+    performed: list[str] = []
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        nonlocal hanging
+        if isinstance(effect, SendMail):
+            hanging += 1
+            await hung.wait()
+        performed.append(key)
+        if len(performed) == 2:
+            both.set()
+
+    worker = OutboxWorker(perform, store, CLOCK)
+    await worker.dispatch()
+    for _ in range(20):
+        await asyncio.sleep(0)
+    await put(store, ("alert", SayToStaff("staff_crisis_alert")), say(A, 1))
+    await worker.dispatch()
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(1):
+            await both.wait()
+    assert sorted(performed) == ["alert", "say:a:1"]
+    assert 0 < hanging < len(mails)  # the relay is not flooded either
+    hung.set()
+    await asyncio.wait_for(worker.drain(), 5)
+    assert await pending_keys(store) == []
