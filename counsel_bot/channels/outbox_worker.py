@@ -55,7 +55,16 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from counsel_bot.channels.failures import EFFECTS, SET_ASIDE_AFTER, Failures
 from counsel_bot.core.clock import Clock
-from counsel_bot.core.effects import Effect, SayInRoom, SayToStaff, StaffDigest, decode_effect
+from counsel_bot.core.effects import (
+    Effect,
+    MailCode,
+    MailToYouth,
+    SayInRoom,
+    SayToStaff,
+    SendMail,
+    StaffDigest,
+    decode_effect,
+)
 from counsel_bot.core.group_effects import GROUP_EFFECTS, group_lane, group_urgent
 from counsel_bot.core.routing import Assign
 from counsel_bot.store import Store
@@ -68,6 +77,11 @@ MAX_ATTEMPTS = 5
 # Lanes performed at the same time: enough to hide the homeserver's round trips, few enough
 # not to flood it (its rate limits exempt the bot, its CPU does not).
 PARALLEL_LANES = 8
+# Mails sent at the same time, in slots of their own: the relay is another server, and one
+# that takes the connection and never answers holds each send for its timeout (a minute). In
+# the homeserver's slots, mail conversations enough to fill them held every crisis alert,
+# invitation and chat text as long.
+PARALLEL_MAILS = 2
 # Without a wake-up, pending effects (after a transient failure) are retried this often.
 IDLE_SECONDS = 5.0
 # On a graceful stop, pending effects are performed for at most this long; then the ones
@@ -118,6 +132,11 @@ def lane_of(effect: Effect) -> str:
     if isinstance(effect, GROUP_EFFECTS):
         return group_lane(effect)
     return f"conversation:{effect.conversation}"
+
+
+def is_mail(effect: Effect | StaffDigest) -> bool:
+    """Performed by the mail relay, not the homeserver."""
+    return isinstance(effect, SendMail | MailToYouth | MailCode)
 
 
 def is_urgent(effect: Effect) -> bool:
@@ -181,6 +200,7 @@ class OutboxWorker:
         self._store = store
         self._clock = clock
         self._slots = asyncio.Semaphore(parallel)
+        self._mail_slots = asyncio.Semaphore(PARALLEL_MAILS)
         self._wake = asyncio.Event()
         # Held from reading the outbox until its lanes are started, and while a lane marks
         # its effects done: a lane can never be started twice from a stale read.
@@ -458,9 +478,10 @@ class OutboxWorker:
         """Perform the effect in one of the slots; False if the stop's grace ran out while
         it waited for one. A bug is written down before it stops the bot (failures.py): for
         a digest, for each of its notices, which the next start sends alone."""
-        await self._take_slot(lane, urgent=urgent)
+        slots = self._mail_slots if is_mail(effect) else self._slots
+        await self._take_slot(lane, slots, urgent=urgent)
         if self._closing:
-            self._slots.release()
+            slots.release()
             return False
         try:
             await self._perform(effect, key)
@@ -470,7 +491,7 @@ class OutboxWorker:
             await self._failures.failed(completes, exc)
             raise
         finally:
-            self._slots.release()
+            slots.release()
         return True
 
     async def _set_aside(self, effect: Effect | StaffDigest, key: str, *,
@@ -485,17 +506,17 @@ class OutboxWorker:
         if self.on_set_aside is not None:
             await self.on_set_aside(effect)
 
-    async def _take_slot(self, lane: str, *, urgent: bool) -> None:
+    async def _take_slot(self, lane: str, slots: asyncio.Semaphore, *, urgent: bool) -> None:
         """One of the parallel slots; an ordinary effect also checks, once it has one, that
         no urgent effect was committed while it queued for it (the slots are first come,
         first served)."""
         while True:
             if not urgent:
                 await self._others_urgent_done(lane)
-            await self._slots.acquire()
+            await slots.acquire()
             if urgent or self._must_wait(lane) is None:
                 return
-            self._slots.release()
+            slots.release()
 
     async def _mark_done(self, keys: tuple[str, ...]) -> None:
         """Under the dispatch lock, so no dispatch reads the outbox between this mark and
