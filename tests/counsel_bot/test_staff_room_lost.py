@@ -7,11 +7,16 @@ admin tidying up rooms would."""
 
 from __future__ import annotations
 
+import asyncio
+import math
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
+from nio import RoomCreateError
 
+from counsel_bot.channels.outbox_worker import IDLE_SECONDS, MAX_ATTEMPTS
 from counsel_bot.config import OfficeSettings, RoutingSettings
 from tests.conftest import SynapseHandle, UserFactory
 from tests.support.bot_harness import NioYouth, login, office, provision_bot, until
@@ -106,6 +111,54 @@ async def test_an_office_staff_room_deleted_is_replaced_and_its_alert_arrives(
         room = await youth.open_chat(process.user_id)
         await youth.send(room, "Stress mit meinen Eltern, 89073")
         await youth.send(room, CRISIS)
+        await anna.wait_for(replaced, process.user_id, "KRISENHINWEIS", within=60)
+    finally:
+        await youth.close()
+        await anna.close()
+        await process.stop()
+
+
+async def test_an_office_alert_waits_while_the_homeserver_refuses_the_new_staff_room(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """The office's room is lost and the homeserver refuses a new one for a while (its
+    rate limit, a proxy's error page): the crisis alert waits for the new room. It was
+    refused five times, given up, and never reached the office's staff."""
+    anna = await login(synapse, user_factory, tmp_path, "anna")
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[])
+    process.settings = replace(
+        process.settings, routing=RoutingSettings(fallback_office="familie"),
+        offices=(OfficeSettings(id="familie", name="Familienberatung", topics=("family",),
+                                postcodes=("89",), counsellors=(anna.client.user_id,)),))
+    bot = await process.start()
+    youth = await login(synapse, user_factory, tmp_path, "youth")
+    try:
+        joined = {await anna.accept_invite(within=60), await anna.accept_invite(within=60)}
+        lost = await bot.office_rooms.room_of("familie")
+        assert lost in joined
+        create = bot.client.room_create
+        loop = asyncio.get_running_loop()
+        refused_until = math.inf
+        refusals = 0
+
+        async def refused_for_a_while(*args: Any, **kwargs: Any) -> Any:
+            nonlocal refusals
+            if loop.time() < refused_until:
+                refusals += 1
+                return RoomCreateError("too many rooms for now", "M_LIMIT_EXCEEDED")
+            return await create(*args, **kwargs)
+
+        bot.client.room_create = refused_for_a_while  # type: ignore[method-assign]
+        await synapse.admin.delete_room_and_wait(lost)
+        room = await youth.open_chat(process.user_id)
+        await youth.send(room, "Stress mit meinen Eltern, 89073")
+        await youth.send(room, CRISIS)
+        # Long enough for the alert's refusals to run out (one try per wake-up, at least
+        # every IDLE_SECONDS), had it been counted as refused.
+        refused_until = loop.time() + (MAX_ATTEMPTS + 1) * IDLE_SECONDS
+
+        replaced = await new_staff_room(anna, lost)  # type: ignore[arg-type]
+        assert refusals > MAX_ATTEMPTS
         await anna.wait_for(replaced, process.user_id, "KRISENHINWEIS", within=60)
     finally:
         await youth.close()
