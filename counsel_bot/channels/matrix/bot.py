@@ -1019,7 +1019,8 @@ class CounselBot:
         return await self.staff_rooms.ensure()
 
     async def _staff_room_lost(self, room_id: RoomID, office: str) -> bool:
-        """A staff room refused a notice: True if the bot lost it and opened a new one."""
+        """A staff room refused a notice: True if the bot lost it (the notice waits for the
+        new room)."""
         if office and self.conductor.policy.offices.enabled:
             return await self.office_rooms.replace_if_lost(office, room_id)
         return await self.staff_rooms.replace_if_lost(room_id)

@@ -390,10 +390,11 @@ class Executor:
             await self.send(room_id, "\n".join(bodies), key, mentions=mentions)
         except EffectFailed as failure:
             # Retrying a lost room cannot help, and dropping the notice could drop a crisis
-            # alert: it goes to the room that replaces it (synced moments later).
+            # alert: it goes to the room that replaces it (synced moments later), and waits
+            # while the homeserver refuses a new one.
             if failure.permanent and self.staff_room_lost is not None \
                     and await self.staff_room_lost(room_id, office):
-                raise EffectFailed("the staff room was lost and is replaced",
+                raise EffectFailed("the staff room was lost; the notice waits for the new one",
                                    permanent=False) from None
             raise
 

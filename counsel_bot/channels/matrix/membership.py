@@ -59,10 +59,11 @@ class LostRooms:
         open_new: Callable[[], Awaitable[RoomID | None]],
         opened: Callable[[RoomID], Awaitable[None]],
     ) -> bool:
-        """True if ``room_id`` (the ``current`` room) is replaced, now or just before, so a
-        notice it refused can be sent again. ``open_new`` opens the replacement (None: the
-        homeserver refused); ``opened`` is told of a new room (not of the same one joined
-        again)."""
+        """True if ``room_id`` (the ``current`` room) is lost: replaced now or just before,
+        or to be replaced at the next try, so a notice it refused waits and is sent again
+        (counted as refused, a crisis alert was given up while the homeserver refused new
+        rooms for a while). ``open_new`` opens the replacement (None: the homeserver
+        refused); ``opened`` is told of a new room (not of the same one joined again)."""
         async with self._replacing:
             if room_id in self._lost:
                 return True  # replaced while this one waited
@@ -70,7 +71,7 @@ class LostRooms:
                 return False
             replaced = await open_new()
             if replaced is None or replaced == room_id:
-                return replaced is not None
+                return True
             self._lost.add(room_id)
             await opened(replaced)
             return True

@@ -97,8 +97,9 @@ class OfficeStaffRooms:
                 self._rooms[office.id] = room_id
 
     async def replace_if_lost(self, office: str, room_id: RoomID) -> bool:
-        """True if ``room_id`` was the office's staff room and is replaced (now or just
-        before), so a notice it refused can be sent again."""
+        """True if ``room_id`` was the office's staff room and is lost (replaced now or just
+        before, or to be replaced at the next try), so a notice it refused waits for the
+        new one."""
         async def reopen() -> RoomID | None:
             log.critical("the bot is no longer in the staff room of office %s; opening it "
                          "again and inviting its staff", office)

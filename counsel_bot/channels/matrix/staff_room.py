@@ -71,8 +71,8 @@ class StaffRoom:
         return existing
 
     async def replace_if_lost(self, room_id: RoomID) -> bool:
-        """True if ``room_id`` was the staff room and is replaced (now or just before), so a
-        notice it refused can be sent again."""
+        """True if ``room_id`` was the staff room and is lost (replaced now or just before,
+        or to be replaced at the next try), so a notice it refused waits for the new one."""
         return await self._lost.replace(room_id, await self.current(), self._reopen,
                                         self._opened)
 
