@@ -204,7 +204,8 @@ def _reset_second_factor(args: argparse.Namespace) -> int:
     vault = open_vault(settings, layout, config_dir)
 
     async def run() -> bool:
-        store = await open_store(settings.store, layout.bot_dir, config_dir, vault)
+        store = await open_store(settings.store, layout.bot_dir, config_dir, vault,
+                                 beside_bot=True)
         try:
             return await StoreSecondFactors(store).forget(args.user)
         finally:
@@ -243,7 +244,8 @@ def _retention(args: argparse.Namespace) -> int:
 
         from counsel_bot.runtime.runner import bridge_admin
 
-        store = await open_store(settings.store, layout.bot_dir, config_dir, vault)
+        store = await open_store(settings.store, layout.bot_dir, config_dir, vault,
+                                 beside_bot=args.dry_run)
         try:
             async with aiohttp.ClientSession() as http:
                 admin = bridge_admin(settings, layout, http)

@@ -82,6 +82,16 @@ def exclusive(bot_dir: Path, purpose: str) -> Iterator[None]:
         yield
 
 
+def held(bot_dir: Path) -> bool:
+    """Whether another process holds the bot data directory's lock (a running bot); asked
+    only, the lock is let go at once."""
+    fd = _open(bot_dir / BOT_LOCK)
+    try:
+        return not _try_lock(fd)
+    finally:
+        os.close(fd)
+
+
 @contextlib.contextmanager
 def service_exclusive(root: Path) -> Iterator[None]:
     """Hold the whole data directory for `counsel up`; fail at once if another one runs."""

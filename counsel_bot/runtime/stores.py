@@ -6,6 +6,7 @@ from pathlib import Path
 
 from counsel_bot.config import StoreSettings
 from counsel_bot.core.errors import BotError
+from counsel_bot.runtime.data_lock import held
 from counsel_bot.store import PostgresStore, Sealer, SqliteStore
 from homeserver_bridge.paths import exposed
 
@@ -31,11 +32,14 @@ def store_password(settings: StoreSettings, config_dir: Path) -> str | None:
 
 async def open_store(
     settings: StoreSettings, bot_dir: Path, config_dir: Path, sealer: Sealer,
-    *, epoch: int | None = None,
+    *, epoch: int | None = None, beside_bot: bool = False,
 ) -> SqliteStore | PostgresStore:
-    """The configured store; with PostgreSQL and an `epoch`, writes only within that term."""
+    """The configured store; with PostgreSQL and an `epoch`, writes only within that term.
+    A command that may run `beside_bot` (not holding its data directory) leaves the SQLite
+    schema to a bot that runs, as PostgreSQL's leaves it to the active one."""
     if not settings.postgres:
-        return await SqliteStore.open(bot_dir / DATABASE_FILE, sealer)
+        return await SqliteStore.open(bot_dir / DATABASE_FILE, sealer,
+                                      upgrade=not (beside_bot and held(bot_dir)))
     store = await PostgresStore.open(settings.url, sealer,
                                      password=store_password(settings, config_dir))
     if epoch is not None:

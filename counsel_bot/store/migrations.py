@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 
 import aiosqlite
 
-from counsel_bot.store.contract import SchemaTooNewError
+from counsel_bot.store.contract import SchemaBehindError, SchemaTooNewError
 
 Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
 
@@ -151,6 +151,19 @@ async def migrate(db: aiosqlite.Connection, migrations: tuple[Migration, ...] = 
             raise
         await db.execute("COMMIT")
     return len(migrations)
+
+
+async def refuse_other(db: aiosqlite.Connection,
+                       migrations: tuple[Migration, ...] = MIGRATIONS) -> None:
+    """Change nothing, and refuse a schema other than this code's: beside a running bot,
+    which upgrades the schema when it starts (a newer command must not change the tables
+    an older bot writes by its own)."""
+    current = _known(await schema_version(db), migrations)
+    if current < len(migrations):
+        raise SchemaBehindError(
+            f"the database has schema version {current}, but this counsel needs "
+            f"{len(migrations)}; the running bot is an older counsel: restart the bot with "
+            "this version first (it upgrades the schema), then run this again")
 
 
 def _known(version: int, migrations: tuple[Migration, ...]) -> int:

@@ -45,7 +45,7 @@ from counsel_bot.store.contract import (
     StoreFullError,
     Transition,
 )
-from counsel_bot.store.migrations import migrate
+from counsel_bot.store.migrations import migrate, refuse_other
 from counsel_bot.store.rows import (
     SELECT_COUNSELLORS,
     SELECT_LIVE,
@@ -87,8 +87,11 @@ class SqliteStore:
 
     @classmethod
     async def open(
-        cls, path: Path | str, sealer: Sealer, *, busy_timeout_ms: int = _BUSY_TIMEOUT_MS
+        cls, path: Path | str, sealer: Sealer, *, busy_timeout_ms: int = _BUSY_TIMEOUT_MS,
+        upgrade: bool = True,
     ) -> SqliteStore:
+        """With ``upgrade`` False (beside a running bot) the schema is left as it is, and
+        one other than this code's refused."""
         path = Path(path)
         _create_private(path)
         try:
@@ -107,7 +110,7 @@ class SqliteStore:
                 await db.execute("PRAGMA synchronous = FULL")
                 await db.execute("PRAGMA foreign_keys = ON")
                 await db.execute("PRAGMA secure_delete = ON")
-                await migrate(db)
+                await (migrate(db) if upgrade else refuse_other(db))
                 # A process killed between an erasure's commit and `_forget_old_pages` left
                 # the rows as they were in the file and the log: emptied now, not at the
                 # next erasure or prune.
