@@ -36,10 +36,10 @@ transaction id derived from the key (Synapse answers a repeat with the event it 
 made, as long as it remembers the id; each part of a long transcript has its own),
 invitations and kicks check membership first, and a mail reply carries a Message-ID derived
 from the key that the mail channel records right after sending and checks before
-(`MailChannel.send_reply`). What remains: a kill after the mail server accepted a reply and
-before the channel recorded it sends that reply twice; a kill after a staff digest was
-sent and before its mark can send the digest again, formed anew, possibly with more notices
-(its key, and so its transaction id, then differs).
+(`MailChannel.send_reply`). What remains: a kill (or a takeover by a standby) after the mail
+server accepted a reply and before the channel recorded it sends that reply twice; a kill
+after a staff digest was sent and before its mark can send the digest again, formed anew,
+possibly with more notices (its key, and so its transaction id, then differs).
 """
 
 from __future__ import annotations

@@ -262,6 +262,12 @@ class Store(Protocol):
         two-factor enrolments, which no router event causes)."""
         ...
 
+    async def still_active(self) -> None:
+        """Raise StoreFencedError if another process has become the active bot since this
+        one won (PostgreSQL's fencing; a SQLite file has one bot). Asked right before what
+        no write of ours can take back once the role is lost: a mail to a youth."""
+        ...
+
     async def close(self) -> None: ...
 
 

@@ -353,6 +353,9 @@ class MemoryStore:
     async def close(self) -> None:
         return None
 
+    async def still_active(self) -> None:
+        return None
+
     def _record(self, cid: ConversationID, row: _Row) -> ConversationRecord:
         youth = self._sealer.open_sealed(row.youth_sealed, context=youth_context(cid))
         nickname = (

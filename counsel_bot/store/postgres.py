@@ -154,6 +154,10 @@ class PostgresStore:
     async def close(self) -> None:
         await self._db.close()
 
+    async def still_active(self) -> None:
+        async with self._transaction():
+            pass  # it checks the epoch
+
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[pg.Connection]:
         async with self._lock, _translated(), self._db.transaction():

@@ -127,6 +127,9 @@ class SqliteStore:
     async def close(self) -> None:
         await self._db.close()
 
+    async def still_active(self) -> None:
+        return None  # one bot at a time, by its data directory's lock
+
     async def reseal_all(self, reseal: Resealer) -> int:
         count = 0
         async with self._transaction() as db:

@@ -612,6 +612,7 @@ class MailChannel:
                 random_bytes=seeded(seed))
         except MailComposeError:
             raise MailUndeliverable("the youth's mail address cannot take mail") from None
+        await self.store.still_active()  # see send_reply
         try:
             await self.sender.send(message)
         except (MailRecipientRefused, MailRefused):
@@ -706,6 +707,10 @@ class MailChannel:
         # outbox key, so a repeat after a crash finds it and sends nothing.
         sent = await self.threads.setting(address, reply_id)
         if await self.store.get_setting(sent) is None:
+            # Not after a takeover: the record below would be refused (fenced), and the new
+            # active bot, finding the reply unsent, would send it again. A former active bot
+            # goes on for seconds before it notices its loss.
+            await self.store.still_active()
             try:
                 await self.sender.send(message)
             except MailRecipientRefused:
