@@ -353,7 +353,8 @@ class CounselBot:
         the lock this frees). Dropping the unanswered request loses nothing: its batch was
         not handled and the token not saved, so the next start receives it. A cancel cannot
         land halfway through nio's handling of an answer (Olm sessions, room keys): nio
-        handles it without suspending, since the bot registers no nio callbacks."""
+        handles it without suspending, since the bot registers no nio callbacks (it may land
+        while the answer is read in a thread, `session.CounselClient`: before any of it)."""
         if since is None:
             # nio sends a position of its own when given none (saved as each answer came,
             # before the bot handled it): a refused one again, or one past unhandled events.

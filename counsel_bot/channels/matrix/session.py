@@ -12,6 +12,7 @@ its keys anyway.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -19,7 +20,16 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from nio import AsyncClient, AsyncClientConfig, LoginResponse, WhoamiError
+from aiohttp import ClientResponse
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    LoginResponse,
+    Response,
+    SyncError,
+    SyncResponse,
+    WhoamiError,
+)
 from nio.crypto import DeviceStore, GroupSessionStore, InboundGroupSession, OlmDevice, TrustState
 from nio.store import SqliteStore
 from nio.store.models import (
@@ -127,6 +137,37 @@ class PrivateSqliteStore(SqliteStore):  # type: ignore[misc]  # nio is untyped
         return loaded
 
 
+class CounselClient(AsyncClient):  # type: ignore[misc]  # nio is untyped
+    """nio's client, but the answer to a sync is read and checked in a worker thread.
+
+    nio parses it and validates it against its JSON schema in one synchronous call: the first
+    sync after a start or a takeover (every room's full state) held the event loop for many
+    seconds with 2,000 rooms, and an active bot on PostgreSQL lost the role it had just won
+    (its lock session is pinged every second and ended after 5 s of silence), as did every
+    standby after it. What nio then does with the answer (rooms, keys) stays on the loop."""
+
+    async def create_matrix_response(
+        self, response_class: type, transport_response: ClientResponse,
+        data: tuple[Any, ...] | None = None, save_to: os.PathLike[str] | None = None,
+    ) -> Response:
+        if response_class is not SyncResponse:
+            return await super().create_matrix_response(response_class, transport_response,
+                                                         data, save_to)
+        body = await transport_response.read()
+        answer = await asyncio.to_thread(_sync_answer, body, data or ())
+        answer.transport_response = transport_response
+        return answer
+
+
+def _sync_answer(body: bytes, data: tuple[Any, ...]) -> SyncResponse | SyncError:
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        parsed = {}  # as nio's own reading: its check makes a SyncError of it
+    answer: SyncResponse | SyncError = SyncResponse.from_dict(parsed, *data)
+    return answer
+
+
 def client_config(vault: Vault) -> AsyncClientConfig:
     return AsyncClientConfig(
         store=PrivateSqliteStore,
@@ -175,15 +216,15 @@ async def connect(
     sessions = SessionFile(store_dir / "session.sealed", vault)
     saved = sessions.load()
     if saved is not None:
-        client = AsyncClient(homeserver, user_id, store_path=str(store_dir),
-                             config=client_config(vault))
+        client = CounselClient(homeserver, user_id, store_path=str(store_dir),
+                               config=client_config(vault))
         client.restore_login(saved.user_id, saved.device_id, saved.access_token)
         if not await _revoked(client):
             return client
         log.warning("the saved login of the bot was revoked; logging in as a new device")
         await client.close()  # it holds the old device's keys: a new client for the new one
-    client = AsyncClient(homeserver, user_id, store_path=str(store_dir),
-                         config=client_config(vault))
+    client = CounselClient(homeserver, user_id, store_path=str(store_dir),
+                           config=client_config(vault))
     answer = await client.login(password, device_name=device_name)
     if not isinstance(answer, LoginResponse):
         await client.close()
