@@ -203,3 +203,54 @@ async def test_a_command_run_by_hand_holding_the_data_directory_is_left_alone(
     finally:
         by_hand.kill()
         await by_hand.wait()
+
+
+# The active bot of another database (its own office, or a test set-up) on the same data
+# directory, by its command line `counsel bot`.
+_ACTIVE_ELSEWHERE = """
+import asyncio, sys
+from pathlib import Path
+from counsel_bot.config import StoreSettings
+from counsel_bot.runtime.standby import run_when_active
+
+async def main():
+    async def run(term):
+        print("active", flush=True)
+        await asyncio.Event().wait()
+    bot_dir = Path(sys.argv[4])
+    await run_when_active(StoreSettings(url=sys.argv[3]), bot_dir, bot_dir, asyncio.Event(), run)
+
+asyncio.run(main())
+"""
+
+
+async def test_a_bot_of_another_database_on_the_data_directory_is_not_ended(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    """Two bots given one data directory but each its own database: each won its own role,
+    waited for the directory and ended the other as a hung former active bot; restarted, the
+    other did the same, in turn, for good. Only a bot of the same database is ended; this
+    one says what is wrong instead."""
+    bot_dir = tmp_path / "bot"
+    bot_dir.mkdir()
+    other = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _ACTIVE_ELSEWHERE, "counsel_bot.cli", "bot",
+        postgres.new_database(), str(bot_dir), stdout=asyncio.subprocess.PIPE)
+    try:
+        assert other.stdout is not None
+        assert await asyncio.wait_for(other.stdout.readline(), 30) == b"active\n"
+        ran: list[Term] = []
+
+        async def run(term: Term) -> None:
+            ran.append(term)
+
+        with pytest.raises(BotError, match="another database"):
+            await asyncio.wait_for(run_when_active(
+                StoreSettings(url=postgres.new_database()), tmp_path, bot_dir,
+                asyncio.Event(), run, poll_seconds=0.2), 20)
+        assert not ran
+        assert other.returncode is None, "the other office's bot was ended"
+    finally:
+        if other.returncode is None:
+            other.kill()
+            await other.wait()
