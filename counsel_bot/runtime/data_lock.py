@@ -4,7 +4,7 @@ Two locks, one pattern: `counsel up` holds the data directory's `up.lock` (two s
 one directory would run two Synapses on one database and rewrite each other's accounts), and
 the bot holds `bot/lock` (two bots on one device store corrupt its keys, BAD_MESSAGE_KEY_ID,
 and a key rotation must not run beside a bot). The holder writes its pid into the file, so
-the one refused can say which process to stop.
+the one refused can say which process to stop, and a bot the database it is active on.
 
 A standby bot (PostgreSQL store, same data directory) does not refuse: once it has won the
 active role it waits here for the former active process to let go (it is dying or dead)."""
@@ -47,38 +47,46 @@ def _try_lock(fd: int) -> bool:
     return True
 
 
-def _claim(fd: int) -> None:
-    """Write our pid; only the lock's holder writes, so readers see the holder's pid."""
+def _claim(fd: int, store: str = "") -> None:
+    """Write our pid, and the database a bot is active on; only the lock's holder writes,
+    so readers see the holder's."""
     os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    os.pwrite(fd, f"{os.getpid()}\n{store}\n".encode(), 0)
+
+
+def _holder(fd: int) -> tuple[str, str]:
+    """The holder's pid as it wrote it, or "unknown" (it has the lock but not yet written),
+    and its database ("": not a bot, or an older version that did not write it)."""
+    lines = os.pread(fd, 128, 0).decode("ascii", "replace").splitlines()
+    pid = lines[0].strip() if lines else ""
+    return (pid if pid.isdecimal() else "unknown"), (lines[1].strip() if len(lines) > 1 else "")
 
 
 def _holder_pid(fd: int) -> str:
-    """The holder's pid as it wrote it, or "unknown" (it has the lock but not yet written)."""
-    text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-    return text if text.isdecimal() else "unknown"
+    return _holder(fd)[0]
 
 
 @contextlib.contextmanager
-def _holding(lock_file: Path, refusal: Callable[[str], str]) -> Iterator[None]:
+def _holding(lock_file: Path, refusal: Callable[[str], str], store: str = "") -> Iterator[None]:
     """Hold `lock_file`; if another process has it, raise DataDirInUse with the message
     `refusal` gives for the holder's pid."""
     fd = _open(lock_file)
     try:
         if not _try_lock(fd):
             raise DataDirInUse(refusal(_holder_pid(fd)))
-        _claim(fd)
+        _claim(fd, store)
         yield
     finally:
         os.close(fd)
 
 
 @contextlib.contextmanager
-def exclusive(bot_dir: Path, purpose: str) -> Iterator[None]:
-    """Hold the bot data directory's lock; fail at once, clearly, if another process has it."""
+def exclusive(bot_dir: Path, purpose: str, *, store: str = "") -> Iterator[None]:
+    """Hold the bot data directory's lock; fail at once, clearly, if another process has it.
+    A bot names its `store` (see `exclusive_when_free`)."""
     with _holding(bot_dir / BOT_LOCK,
                   lambda pid: f"another counsel process (pid {pid}) uses {bot_dir} (a running "
-                              f"bot?); stop it before {purpose}"):
+                              f"bot?); stop it before {purpose}", store):
         yield
 
 
@@ -132,13 +140,16 @@ def _local_bot_holding(fd: int) -> int | None:
 
 @contextlib.asynccontextmanager
 async def exclusive_when_free(
-    bot_dir: Path, *, within: float, poll: float = 0.1, end_holder_after: float | None = None
+    bot_dir: Path, *, within: float, poll: float = 0.1, end_holder_after: float | None = None,
+    store: str = "",
 ) -> AsyncIterator[None]:
     """Hold the data directory's lock, waiting up to `within` seconds for its holder to end.
 
     With `end_holder_after`, a bot on this machine still holding it after that many seconds
     is killed: the caller has won the active role, so the holder has lost it and is hung (a
-    live one ends itself within seconds). It is built to survive a SIGKILL at any point."""
+    live one ends itself within seconds). It is built to survive a SIGKILL at any point.
+    A holder active on another database than `store` has lost nothing: it is refused at once,
+    never ended (each bot would end the other in turn, for good)."""
     fd = _open(bot_dir / BOT_LOCK)
     try:
         loop = asyncio.get_running_loop()
@@ -146,6 +157,13 @@ async def exclusive_when_free(
         deadline = started + within
         ended = end_holder_after is None
         while not _try_lock(fd):
+            pid, holder_store = _holder(fd)
+            if store and holder_store and holder_store != store:
+                raise DataDirInUse(
+                    f"another counsel bot (pid {pid}) is active on another database with the "
+                    f"data directory {bot_dir}; the bots of one office share one [store] url "
+                    "and one data directory: give this bot a data directory of its own, or "
+                    "the other's [store] url")
             if not ended and loop.time() - started >= (end_holder_after or 0.0):
                 ended = True
                 holder = _local_bot_holding(fd)
@@ -161,7 +179,7 @@ async def exclusive_when_free(
                     "bot?) and restart"
                 )
             await asyncio.sleep(poll)
-        _claim(fd)
+        _claim(fd, store)
         yield
     finally:
         os.close(fd)

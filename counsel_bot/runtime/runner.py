@@ -206,7 +206,9 @@ async def run_bot(
     clock = clock or SystemClock()
     detector = _load_detector_meanwhile(settings)
     if not settings.store.postgres:
-        with exclusive(layout.bot_dir, "starting another bot"):
+        # Its database is in the directory: a bot of PostgreSQL given it too is refused, not
+        # ended as a hung former active bot of its own.
+        with exclusive(layout.bot_dir, "starting another bot", store="sqlite"):
             await _run_bot(settings, layout, config_dir, stop, clock, on_ready, None, detector)
         return
 

@@ -56,7 +56,8 @@ async def run_when_active(
         holder = asyncio.create_task(leadership.hold(on_lost))
         try:
             async with exclusive_when_free(bot_dir, within=DATA_DIR_WAIT_SECONDS,
-                                           end_holder_after=FORMER_HOLDER_GRACE_SECONDS):
+                                           end_holder_after=FORMER_HOLDER_GRACE_SECONDS,
+                                           store=term.store):
                 await run(term)
         finally:
             holder.cancel()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 # The advisory lock key of "the active counsel bot" (beside the migrations' key, which
 # commands use to upgrade only while no bot is active).
 LEADER_LOCK = pg.LEADER_LOCK
+# The setting naming this database for bots that share a data directory (Term.store).
+STORE_ID_KEY = "store_id"
 # A lock session silent this long is ended by the server, freeing the lock for a standby.
 SESSION_SILENCE_LIMIT_SECONDS = 5
 # How long one ping may take before the holder counts its lock as lost.
@@ -43,6 +46,9 @@ class Term:
     epoch: int  # the fencing token: the store writes only while this is the current epoch
     failovers: int  # takeovers by a waiting standby, over the database's life
     took_over: bool  # this process waited as a standby before it won
+    # Which database this is (made once, kept in it): bots sharing a data directory tell
+    # a former active bot of theirs from another database's (runtime/data_lock.py).
+    store: str = ""
 
 
 class Leadership:
@@ -133,7 +139,13 @@ class Leadership:
             "RETURNING epoch, failovers", (int(took_over),))
         row = await cursor.fetchone()
         assert row is not None  # the migration inserts the one row
-        return Term(epoch=int(row[0]), failovers=int(row[1]), took_over=took_over)
+        await db.execute("INSERT INTO settings (key, value) VALUES (%s, %s) "
+                         "ON CONFLICT (key) DO NOTHING", (STORE_ID_KEY, secrets.token_hex(16)))
+        cursor = await db.execute("SELECT value FROM settings WHERE key = %s", (STORE_ID_KEY,))
+        store = await cursor.fetchone()
+        assert store is not None  # inserted just now, or before
+        return Term(epoch=int(row[0]), failovers=int(row[1]), took_over=took_over,
+                    store=str(store[0]))
 
     async def hold(self, on_lost: Callable[[], None]) -> None:
         """Ping the lock session every poll; call `on_lost` once it no longer holds the lock."""
