@@ -22,6 +22,7 @@ from nio import (
     BadEvent,
     ErrorResponse,
     InviteMemberEvent,
+    JoinError,
     MatrixRoom,
     MegolmEvent,
     MessageDirection,
@@ -83,6 +84,11 @@ TICK_INTERVAL = timedelta(seconds=5)
 # down, a long message burst) leaves a gap, which is fetched page by page (GAP_PAGE).
 SYNC_TIMELINE_LIMIT = 50
 GAP_PAGE = 100
+# A join the homeserver failed (not refused) is asked for again this often: an invitation
+# comes in one sync only, and the youth who sent it waits for an answer.
+JOIN_RETRY = timedelta(seconds=15)
+# Answers to a join that trying again cannot change (the invitation withdrawn, the room gone).
+JOIN_REFUSED = frozenset({"M_FORBIDDEN", "M_NOT_FOUND"})
 
 
 def content_of(event: RoomMessage | BadEvent | UnknownBadEvent) -> dict[str, Any]:
@@ -204,6 +210,9 @@ class CounselBot:
             undecryptable_grace
         )
         self._joined_on_invite: set[RoomID] = set()
+        # Invitations whose join failed, and when to ask again (a restart's first sync,
+        # with full state, brings the invitations again).
+        self._join_again: dict[RoomID, datetime] = {}
         # What takes in work beside the sync loop (the mail server, retention): ended after
         # the loop and before the outbox's last drain, which then performs what they committed.
         self.on_stop: list[Callable[[], Awaitable[None]]] = []
@@ -427,6 +436,7 @@ class CounselBot:
                                         *response.device_list.left])
         for room_id, info in response.rooms.invite.items():
             await self._on_invite(RoomID(room_id), info.invite_state)
+        await self._join_due(response)
         for room_id, info in response.rooms.join.items():
             for event in [*await self._gap(RoomID(room_id), info.timeline),
                           *info.timeline.events]:
@@ -520,14 +530,32 @@ class CounselBot:
         )
         if invitation is None or self.is_staff(invitation.sender):
             return  # staff rooms are the bot's own; it is not pulled into others
+        await self._join(room_id)
+
+    async def _join(self, room_id: RoomID) -> None:
+        self._join_again.pop(room_id, None)
         answer = await self.client.join(room_id)
         if hasattr(answer, "room_id"):
             # Kept in the store: a stop before the next sync must not leave the youth unanswered
             # (in an unencrypted room, for good: the bot reads only encrypted messages).
             await self.store.set_setting(f"{WELCOME_DUE_PREFIX}{room_id}", "1")
             self._joined_on_invite.add(room_id)
+        elif isinstance(answer, JoinError) and answer.status_code in JOIN_REFUSED:
+            log.warning("could not join a room it was invited to (%s)", answer.status_code)
         else:
-            log.warning("could not join a room it was invited to")
+            log.warning("could not join a room it was invited to (%s); asked again in %d s",
+                        getattr(answer, "status_code", None), JOIN_RETRY.total_seconds())
+            self._join_again[room_id] = self.clock.now() + JOIN_RETRY
+
+    async def _join_due(self, response: SyncResponse) -> None:
+        """Join the rooms whose join failed before, once their time has come; one whose
+        invitation was withdrawn (it comes among the left rooms) is forgotten."""
+        now = self.clock.now()
+        for room_id, when in list(self._join_again.items()):
+            if room_id in response.rooms.leave or room_id in response.rooms.join:
+                del self._join_again[room_id]
+            elif when <= now:
+                await self._join(room_id)
 
     async def _welcome(self, room_id: RoomID) -> bool:
         """Greet a youth once, in a room fit for counselling; otherwise open one that is.
