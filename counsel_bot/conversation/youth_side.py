@@ -446,14 +446,19 @@ class YouthSide:
             await youth_traces.forget_in_addons(step, c.addons, record, account=True)
             # Erased means erased: no appointment keeps the conversation (or reminds).
             c.appointments.erased(step, conversation)
+        # The office's own numbers, as in the welcome: the goodbye may be the last words
+        # the youth reads from us, and another region's crisis line is the wrong one.
+        office = current.office if current is not None else \
+            record.office if record is not None else ""
+        emergency = offices.emergency_of(c.policy.offices, office, c.policy.emergency)
         if closed is not None:
             erased = deletion.confirm_closed(
-                step, conversation, closed.language, asked, emergency=c.policy.emergency,
+                step, conversation, closed.language, asked, emergency=emergency,
                 can_delete=c.can_delete())
         else:
             erased = deletion.confirm(
                 step, conversation, current, asked,
-                emergency=c.policy.emergency, can_delete=c.can_delete(),
+                emergency=emergency, can_delete=c.can_delete(),
                 end=lambda: c.handle(step, [ev.YouthEnded(step.at, conversation)],
                                      reply_room=None))
         if erased:
