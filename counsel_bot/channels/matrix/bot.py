@@ -59,7 +59,7 @@ from counsel_bot.core.effects import Effect, SayToStaff, StaffDigest
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.incoming_text import without_reply_fallback
 from counsel_bot.core.messages import Language, spoken, text
-from counsel_bot.core.routing.model import Channel
+from counsel_bot.core.routing.model import Channel, ConversationState
 from counsel_bot.core.undecryptable import UndecryptableBuffer
 from counsel_bot.store import ConversationRecord
 from e2e.cross_signing_upload import query_keys
@@ -568,6 +568,11 @@ class CounselBot:
             await self._one_to_one_only(room)
             return True
         if not room.encrypted or not await self._can_moderate(room_id):
+            return await self.moving.move(room, youth)
+        record = await self.store.conversation_by_room(room_id)
+        if record is not None and record.state is ConversationState.CLOSED:
+            # Invited back into a chat that is over: its words count as after the close
+            # (a pointer to a new chat, then nothing), so the youth gets the new chat here.
             return await self.moving.move(room, youth)
         greeted = f"greeted:{room_id}"
         if await self.store.get_setting(greeted) is None:
