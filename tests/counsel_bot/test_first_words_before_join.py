@@ -1,0 +1,55 @@
+"""The words a youth writes before the bot has joined: Element makes a direct chat with its
+first message, so the bot's invitation and that message come together, and the first sync
+after the join carries the message in the room's timeline. In a room without encryption
+(another homeserver than the embedded one, an app that does not encrypt) the bot moves the
+youth to its own room, and words written in the first room count there, crisis check
+included (test_unencrypted_first_room). The youth-side review found that the move was made
+only after the batch's events: the first message, handled while the room was not yet one
+the bot moves out of, was dropped unread, "ich will mich umbringen" too.
+
+No server: the bot on the fakes of `test_welcome_after_stop`, sync answers made by nio's
+own parser."""
+
+from __future__ import annotations
+
+from counsel_bot.core.effects import SayToStaff, decode_effect
+from counsel_bot.core.ids import RoomID
+from counsel_bot.store import MemoryStore
+from tests.counsel_bot.test_welcome_after_stop import (
+    BOT,
+    INVITED,
+    ROOM,
+    YOUTH,
+    FakeClient,
+    _bot,
+    _sync,
+    waits_in_the_first_room,
+)
+from tests.store.conftest import AeadSealer
+
+# The first sync after the join: the youth's first message, then the bot's join.
+JOINED_AFTER_WORDS = _sync("s2", join={ROOM: {
+    "timeline": {"events": [
+        {"type": "m.room.message", "sender": YOUTH, "event_id": "$first",
+         "origin_server_ts": 1, "content": {"msgtype": "m.text",
+                                            "body": "ich will mich umbringen"}},
+        {"type": "m.room.member", "state_key": BOT, "sender": BOT, "event_id": "$join",
+         "origin_server_ts": 2, "content": {"membership": "join"}}],
+        "limited": False, "prev_batch": "p1"},
+    "state": {"events": []}, "ephemeral": {"events": []}, "account_data": {"events": []},
+    "summary": {}, "unread_notifications": {}}})
+
+
+async def test_crisis_words_written_before_the_join_alert_the_staff() -> None:
+    store, client, sent = MemoryStore(AeadSealer()), FakeClient(), []
+    bot = await _bot(store, client, sent)
+    await bot.handle_sync(INVITED)
+    await bot.handle_sync(JOINED_AFTER_WORDS)
+    assert await waits_in_the_first_room(bot, client)  # moved, as after any such join
+
+    alerts = [e for e in (decode_effect(o.payload) for o in await store.pending_outbox())
+              if isinstance(e, SayToStaff) and e.key == "staff_crisis_alert"]
+    assert alerts, "the youth's first message, written before the bot joined, reached nobody"
+    record = await store.conversation_by_room(RoomID("!new1:x"))
+    assert record is not None  # counted in the bot's encrypted room
+    assert [i.event_id for i in await store.read_intake(record.conversation)] == ["$first"]
