@@ -437,11 +437,14 @@ class CounselBot:
         for room_id, info in response.rooms.invite.items():
             await self._on_invite(RoomID(room_id), info.invite_state)
         await self._join_due(response)
+        # Before the rooms' events: the first sync after a join carries what the youth
+        # wrote before it (Element makes a direct chat with its first message), and in a
+        # room the youth is moved out of, those words count only once the move is made.
+        await self._welcome_joined(response)
         for room_id, info in response.rooms.join.items():
             for event in [*await self._gap(RoomID(room_id), info.timeline),
                           *info.timeline.events]:
                 await self._on_room_event_once(RoomID(room_id), event)
-        await self._welcome_joined(response)
         await self._retry_undecryptable()
         await self._replace_left_staff_rooms(response)
         for room_id, info in response.rooms.leave.items():
