@@ -404,7 +404,14 @@ class YouthSide:
             return
         kind = command.kind
         if kind is cmd.YouthCommandKind.HELP:
-            step.add(SayToYouth(conversation, "youth_help"))
+            # "Hilfe!" may be a cry for help: the numbers (the office's, as in the welcome).
+            current = c.router.conversation(conversation)
+            office = "" if current is None else current.office
+            emergency = offices.emergency_of(c.policy.offices, office, c.policy.emergency)
+            language = c.policy.default_language if current is None else \
+                spoken(current.language)
+            step.add(SayToYouth(conversation, "youth_help",
+                                (("emergency", emergency[language]),)))
         elif kind is cmd.YouthCommandKind.END:
             if c.router.conversation(conversation) is None:
                 return

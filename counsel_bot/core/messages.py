@@ -269,11 +269,17 @@ CATALOGUE.update({
         "to someone straight away: {emergency}\nYou can keep writing here. Someone from the "
         "team will answer you here as soon as they can.",
     ),
+    # "Hilfe!" may be a cry for help: what the youth can do right now comes first.
     "youth_help": _both(
-        "Du kannst einfach schreiben. Außerdem verstehe ich diese Wörter (allein als "
-        "Nachricht): „hilfe“, „video“, „mail“, „ende“, „löschen“.",
-        "You can simply write. I also understand these words (on their own): \"help\", "
-        "\"video\", \"mail\", \"end\", \"delete\".",
+        "Wenn es dir gerade sehr schlecht geht oder du in Gefahr bist, kannst du sofort mit "
+        "jemandem sprechen: {emergency}\n"
+        "Hier kannst du einfach schreiben, jemand aus dem Team liest es. Außerdem verstehe "
+        "ich diese Wörter (allein als Nachricht): „hilfe“, „video“, „mail“, „ende“, "
+        "„löschen“.",
+        "If you feel really bad right now or you are in danger, you can talk to someone "
+        "straight away: {emergency}\n"
+        "Here you can simply write; someone from the team reads it. I also understand these "
+        "words (on their own): \"help\", \"video\", \"mail\", \"end\", \"delete\".",
     ),
     "message_set_aside": _both(
         "Deine letzte Nachricht konnte ich wegen eines Fehlers bei mir nicht weitergeben. Das "
