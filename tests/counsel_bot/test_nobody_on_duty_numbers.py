@@ -1,0 +1,43 @@
+"""A youth who writes while the chat is open but nobody is on duty (a gap between shifts,
+a counsellor off sick): out of hours they are told where help is meanwhile, but here they
+read only the greeting and "number 1 in the queue; nobody is on duty right now", with no
+end to the wait in sight and no number to call (the youth-side review). Now they get the
+numbers too (their office's), once; with someone on duty, the wait has an estimate and
+nothing more is said. A memory store, the real detector."""
+
+from __future__ import annotations
+
+from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.core.effects import SayToYouth
+from counsel_bot.core.messages import text
+from tests.counsel_bot.test_crisis_paths import ANNA, T0, office, pending, staff, youth
+from tests.offices.test_office_deletion_numbers import LOCAL, SETTINGS
+
+
+async def _numbers_told(c: Conductor) -> list[str]:
+    return [text(e.key, "de", **dict(e.params)) for e in await pending(c)
+            if isinstance(e, SayToYouth) and "emergency" in dict(e.params)]
+
+
+async def test_nobody_on_duty_in_opening_hours_the_youth_gets_the_numbers() -> None:
+    c = await office()
+    assert c.policy.hours.is_open(T0)
+    await youth(c, "hallo, ich weiß nicht mehr weiter", T0)
+    told = await _numbers_told(c)
+    assert len(told) == 1, "the youth waits with nobody there and no number to call"
+    assert "116 111" in told[0]
+
+
+async def test_with_someone_on_duty_nothing_more_is_said() -> None:
+    c = await office()
+    await staff(c, ANNA, "!duty on", T0)
+    await youth(c, "hallo, ich weiß nicht mehr weiter", T0)
+    assert await _numbers_told(c) == []
+
+
+async def test_the_numbers_are_those_of_the_youths_office() -> None:
+    c = await office(SETTINGS)
+    await youth(c, "Stress mit meinen Eltern, 89073", T0)
+    told = await _numbers_told(c)
+    assert len(told) == 1
+    assert LOCAL in told[0]
