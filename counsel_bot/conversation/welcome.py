@@ -1,6 +1,7 @@
 """What a new chat conversation starts with: the greeting again if the youth writes in
 another language than the default, the notice to staff, and out of hours when the office
-opens and where help is meanwhile (also for a youth handed back after closing). Pure."""
+opens and where help is meanwhile (also for a youth handed back after closing; in opening
+hours with nobody on duty: where help is). Pure."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from counsel_bot.core.effects import SayToStaff, SayToYouth
 from counsel_bot.core.ids import ConversationID
 from counsel_bot.core.messages import Language
 from counsel_bot.core.opening_hours import OpeningHours
+from counsel_bot.core.routing import QueuePositionChanged
 from counsel_bot.core.routing.model import Channel, ConversationSnapshot
 
 
@@ -28,6 +30,13 @@ def welcome(
     if not hours.is_open(step.at):
         step.add(out_of_hours(conversation, step.at, hours, emergency[language]),
                  f"ooh:{conversation}")
+    elif any(isinstance(effect, QueuePositionChanged) and effect.conversation == conversation
+             and effect.eta is None for effect, _ in step.effects):
+        # Open, but nobody on duty (the router has no estimate): a wait with no end in
+        # sight, as out of hours, so the youth learns where help is meanwhile.
+        step.add(SayToYouth(conversation, "nobody_on_duty",
+                            (("emergency", emergency[language]),)),
+                 f"nobody-on-duty:{conversation}")
 
 
 def handed_back(step: Change, current: ConversationSnapshot, hours: OpeningHours,

@@ -171,6 +171,13 @@ CATALOGUE.update({
         "Gerade ist niemand im Dienst; sobald jemand da ist, geht es weiter.",
         "Nobody is on duty right now; as soon as someone is, it continues.",
     ),
+    # After "nobody is on duty" in opening hours, as out of hours: where help is meanwhile.
+    "nobody_on_duty": _both(
+        "Wenn du nicht warten kannst, weil es dir gerade sehr schlecht geht oder du in "
+        "Gefahr bist, kannst du sofort mit jemandem sprechen: {emergency}",
+        "If you cannot wait because you feel really bad right now or you are in danger, you "
+        "can talk to someone straight away: {emergency}",
+    ),
     "counsellor_joined": _both(
         "{counsellor} ist jetzt für dich da und liest mit, was du geschrieben hast.",
         "{counsellor} is here for you now and reads what you wrote.",

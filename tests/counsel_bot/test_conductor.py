@@ -60,7 +60,8 @@ async def test_a_first_message_is_never_a_command(first: str) -> None:
     c = await conductor()
     await c.youth_wrote(ROOM, YOUTH, None, EventID("$1"), first, SUNDAY)
     assert len(c.router.queue()) == 1
-    assert [e.key for e in await said_to_youth(c)] == []
+    # Nobody is on duty here: the numbers are given, and no command is answered.
+    assert [e.key for e in await said_to_youth(c)] == ["nobody_on_duty"]
 
 
 async def test_a_youth_who_ends_is_told_and_asked_for_the_score() -> None:
