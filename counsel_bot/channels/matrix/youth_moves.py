@@ -176,10 +176,10 @@ class YouthMoves:
     async def _declined(self, first: RoomID) -> None:
         """Told in the room they are in that their next message brings a new invitation
         (and the numbers, in case)."""
-        await self.links.ended(first, DECLINED)
+        new = await self.links.ended(first, DECLINED)
         await self._store.set_setting(f"{MOVE_AGAIN_PREFIX}{first}", "1")
         await self._say_in(first, text("moving_declined", self._language,
-                                       emergency=self._emergency()),
+                                       emergency=await self._emergency(new)),
                            f"move-declined:{first}:{self._clock.now():%s}")
 
     async def _tell_where_to_go_on(self, first: RoomID, new: RoomID) -> None:
@@ -189,7 +189,7 @@ class YouthMoves:
         if await self._store.get_setting(reminded) is not None:
             return
         if await self._say_in(first, text("moved_room_reminder", self._language,
-                                          emergency=self._emergency()), reminded):
+                                          emergency=await self._emergency(new)), reminded):
             await self._store.set_setting(reminded, "1")
 
     async def _show_the_way_back(self, second: RoomID, open_room: RoomID) -> None:
@@ -227,8 +227,14 @@ class YouthMoves:
         await self._say_in(new, text(key, self._language,
                                      counsellor=name, line=body), f"passed-on:{event_id}")
 
-    def _emergency(self) -> str:
-        return self._conductor.policy.emergency[self._language]
+    async def _emergency(self, new: RoomID | None) -> str:
+        """The numbers of the office of the conversation in ``new`` (another region's
+        lines, maybe), as the welcome gives them; the installation's before it has one."""
+        policy = self._conductor.policy
+        record = None if new is None else await self._store.conversation_by_room(new)
+        numbers = policy.emergency if record is None else offices.emergency_of(
+            policy.offices, record.office, policy.emergency)
+        return numbers[self._language]
 
     async def _say_in(self, room_id: RoomID, body: str, key: str) -> bool:
         try:
