@@ -84,6 +84,18 @@ CATALOGUE: dict[str, dict[Language, str]] = {
             "start a new chat with just me."
         ),
     },
+    "stranger_uninvited": {
+        "de": (
+            "Gerade wurde noch jemand in diesen Chat eingeladen. Dieser Chat ist nur für dich "
+            "und die Beratung, damit niemand mitliest, was du hier schreibst. Deshalb habe ich "
+            "die Einladung zurückgenommen. Du kannst einfach weiterschreiben."
+        ),
+        "en": (
+            "Someone else was just invited to this chat. This chat is only for you and the "
+            "counselling team, so that nobody reads along with what you write here. That is "
+            "why I have withdrawn the invitation. You can just go on writing."
+        ),
+    },
     "moving_room": {
         "de": (
             "Damit niemand sonst in diesen Chat kommen kann, beraten wir in einem eigenen, "

@@ -594,13 +594,16 @@ class CounselBot:
         return True
 
     async def _stranger_joined(self, room_id: RoomID, user: UserID,
-                               record: ConversationRecord, event_id: EventID) -> None:
+                               record: ConversationRecord, event_id: EventID, *,
+                               invited: bool = False) -> None:
         """Someone neither staff nor the conversation's youth joined its room (the youth
         let a friend in, or a stranger by a typo): taken out at once, since a counsellor
         arriving later gets the youth's earlier words as a transcript in this room, and the
-        youth is told why. The bot may remove members, but not one the youth gave the
-        bot's own power level: then the staff of the conversation's office and the youth
-        are told that somebody reads along."""
+        youth is told why. One only ``invited`` is uninvited: nio shares the room's keys
+        with invited members, so what the bot writes meanwhile would be theirs to read once
+        they join. The bot may remove members, but not one the youth gave the bot's own
+        power level: then the staff of the conversation's office and the youth are told
+        that somebody reads along."""
         language = record.language
         answer = await self.client.room_kick(room_id, user,
                                              reason="a counselling chat is for one youth")
@@ -611,8 +614,9 @@ class CounselBot:
             await self._stranger_stays(room_id, record, event_id)
             return
         try:
-            await self.executor.send(room_id, text("stranger_removed", spoken(language)),
-                                     key=f"stranger-removed:{event_id}")
+            await self.executor.send(room_id, text(
+                "stranger_uninvited" if invited else "stranger_removed", spoken(language)),
+                key=f"stranger-removed:{event_id}")
         except EffectFailed as failure:
             log.warning("could not tell a youth why someone was removed (%s)", failure)
 
@@ -974,6 +978,12 @@ class CounselBot:
                     # Refused for now: asked again by the welcome loop, as after a join.
                     self._joined_on_invite.add(room_id)
                     self._welcome_again[room_id] = at + MOVE_RETRY
+        elif event.membership == "invite" and event.prev_membership not in ("invite", "join") \
+                and user != self.user_id and not self.is_staff(user):
+            record = await self.store.conversation_by_room(room_id)
+            if record is not None and _matrix_youth(record) not in (None, user):
+                await self._stranger_joined(room_id, user, record,
+                                            EventID(event.event_id), invited=True)
         # From an invitation too: a counsellor who declines, or whose invitation the youth
         # withdraws, must not hold the youth until the response timer hands them back.
         elif event.membership in ("leave", "ban") and event.prev_membership in ("join",
