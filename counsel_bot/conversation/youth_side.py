@@ -493,3 +493,8 @@ class YouthSide:
         c.crisis.raised(step, raised, after, first=current.crisis is CrisisStatus.NONE,
                         emergency=offices.emergency_of(c.policy.offices, after.office,
                                                        c.policy.emergency))
+        # The safety text names the numbers: the welcome's "nobody on duty" would say them
+        # once more, first, and not thank the youth for telling.
+        step.effects = [(effect, tag) for effect, tag in step.effects
+                        if not (isinstance(effect, SayToYouth) and effect.key == "nobody_on_duty"
+                                and effect.conversation == conversation)]

@@ -41,3 +41,13 @@ async def test_the_numbers_are_those_of_the_youths_office() -> None:
     told = await _numbers_told(c)
     assert len(told) == 1
     assert LOCAL in told[0]
+
+
+async def test_crisis_words_get_the_safety_text_alone() -> None:
+    """The safety text names the numbers and thanks the youth for telling: the notice would
+    only repeat them, first."""
+    c = await office()
+    await youth(c, "ich will mich umbringen", T0)
+    told = [e.key for e in await pending(c)
+            if isinstance(e, SayToYouth) and "emergency" in dict(e.params)]
+    assert told == ["safety_info"]
