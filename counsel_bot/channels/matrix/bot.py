@@ -87,8 +87,10 @@ GAP_PAGE = 100
 # A join the homeserver failed (not refused) is asked for again this often: an invitation
 # comes in one sync only, and the youth who sent it waits for an answer.
 JOIN_RETRY = timedelta(seconds=15)
-# Answers to a join that trying again cannot change (the invitation withdrawn, the room gone).
-JOIN_REFUSED = frozenset({"M_FORBIDDEN", "M_NOT_FOUND"})
+# Answers to a join that trying again cannot change (the invitation withdrawn, the room gone,
+# a room version this homeserver cannot join).
+JOIN_REFUSED = frozenset({"M_FORBIDDEN", "M_NOT_FOUND", "M_UNSUPPORTED_ROOM_VERSION",
+                          "M_INCOMPATIBLE_ROOM_VERSION"})
 
 
 def content_of(event: RoomMessage | BadEvent | UnknownBadEvent) -> dict[str, Any]:
