@@ -601,9 +601,9 @@ class CounselBot:
         """Someone neither staff nor the conversation's youth joined its room (the youth
         let a friend in, or a stranger by a typo): taken out at once, since a counsellor
         arriving later gets the youth's earlier words as a transcript in this room, and the
-        youth is told why. One only ``invited`` is uninvited: nio shares the room's keys
-        with invited members, so what the bot writes meanwhile would be theirs to read once
-        they join. The bot may remove members, but not one the youth gave the bot's own
+        youth is told why. Someone only ``invited`` has the invitation withdrawn: nio shares
+        the room's keys with invited members, so what the bot writes meanwhile would be
+        theirs to read. The bot may remove members, but not one the youth gave the bot's own
         power level: then the staff of the conversation's office and the youth are told
         that somebody reads along."""
         language = record.language
