@@ -512,7 +512,9 @@ class Conductor:
         office, leads = offices.leads_for(conversation, self.router, self.policy.router.offices,
                                           self.policy.offices,
                                           self.crisis.ended_in.get(conversation))
-        return office, leads or self.every_lead()
+        # Leads without a device left ring no phone: then every lead's room and list.
+        leads = self.devices.reachable(leads)
+        return (office, leads) if leads else ("", self.every_lead())
 
     # -- the transition (transition.py) and erasure ---------------------------------------
 
@@ -556,11 +558,18 @@ class Conductor:
         """The team leads of the whole installation: ``[staff]``'s and every office's (a
         page no office can take, and a group's crisis, call them all). An installation
         that names no lead (a small office) has its counsellors called instead: a page
-        must ring somebody's phone."""
+        must ring somebody's phone: so do the counsellors on duty when no lead has a device
+        left (an account closed, logged out everywhere), and when nobody is on duty all
+        staff who have one."""
         offices_leads = (UserID(u) for desk in self.policy.offices.desks.values()
                          for u in desk.team_leads)
-        leads = tuple(dict.fromkeys((*self.policy.team_leads, *offices_leads)))
-        return leads or tuple(self.policy.staff)
+        named = tuple(dict.fromkeys((*self.policy.team_leads, *offices_leads)))
+        if not named:
+            return self.devices.reachable(tuple(self.policy.staff)) or tuple(self.policy.staff)
+        reachable = self.devices.reachable
+        on_duty = tuple(c.user for c in self.router.snapshot().counsellors if c.on_duty)
+        return (reachable(named) or reachable(on_duty) or reachable(tuple(self.policy.staff))
+                or named)
 
     def _timers_of(self, current: ConversationSnapshot) -> TimerSettings:
         """The response targets of the conversation's office (``[timers]`` without offices,

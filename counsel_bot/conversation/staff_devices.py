@@ -6,7 +6,8 @@ refused or only warned about, as configured.
 A counsellor on duty with no device left (logged out everywhere, or the account deactivated,
 which deletes every device) can read nothing: they go off duty, unplanned, and their youths
 back to the queue. Without that, routing went on giving youths to an account that no longer
-existed, and each waited for the response timer (an outside review, 2026-12-06).
+existed, and each waited for the response timer (an outside review, 2026-12-06). Nor can a
+team lead without a device be rung: a crisis page calls somebody else (`reachable`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ def device_trust_key(user: UserID) -> str:
     return f"device_trust:{user}"
 
 
+def no_devices_key(user: UserID) -> str:
+    """Settings key: the staff member had no device left at the last check ("1")."""
+    return f"device_none:{user}"
+
+
 def identity_key(user: UserID) -> str:
     """Settings key of the cross-signing identity (master key) last seen for a staff member."""
     return f"device_identity:{user}"
@@ -49,6 +55,9 @@ class StaffDevices:
         # The cross-signing identity (master key) seen for each staff member: a different
         # one later is told, since it vouches for whatever sessions its maker signed.
         self.identities: dict[UserID, str] = {}
+        # Staff with no device left at their last check: a page must not rely on them. Kept
+        # in the store, since a start checks only the counsellors on duty, not the leads.
+        self.without_devices: set[UserID] = set()
 
     async def load(self) -> None:
         c = self.conductor
@@ -59,10 +68,16 @@ class StaffDevices:
             identity = await c.store.get_setting(identity_key(user))
             if identity:
                 self.identities[user] = identity
+            if await c.store.get_setting(no_devices_key(user)):
+                self.without_devices.add(user)
         c.router.unsigned = self.unsigned_staff()
 
     def unsigned_staff(self) -> frozenset[UserID]:
         return frozenset(self.unsigned)
+
+    def reachable(self, users: tuple[UserID, ...]) -> tuple[UserID, ...]:
+        """Those of ``users`` a page can ring: not without a device at their last check."""
+        return tuple(u for u in users if u not in self.without_devices)
 
     async def checked(self, check: DeviceTrustCheck, at: datetime) -> None:
         """A staff member's devices were checked (on duty, or their device list changed):
@@ -73,6 +88,8 @@ class StaffDevices:
             return
         if check.devices == 0:
             await self._off_duty_without_devices(user, at)
+        if check.devices is not None:
+            await self._count_devices(user, check.devices == 0, at)
         before = self.unsigned.get(user, frozenset())
         known = self.identities.get(user)
         decision = decide(before, check, known)
@@ -118,6 +135,17 @@ class StaffDevices:
         step.add(SayToStaff("staff_no_devices_off_duty", (("counsellor", user),)),
                  f"no-devices:{user}:{at.isoformat()}")
         await self.conductor.commit(step)
+
+    async def _count_devices(self, user: UserID, none_left: bool, at: datetime) -> None:
+        if none_left == (user in self.without_devices):
+            return
+        step = Change(at, None)
+        step.settings.append((no_devices_key(user), "1" if none_left else ""))
+        await self.conductor.commit(step)
+        if none_left:
+            self.without_devices.add(user)
+        else:
+            self.without_devices.discard(user)
 
     def _remember(self, user: UserID, identity: str | None) -> None:
         if identity is None:
