@@ -202,3 +202,15 @@ def test_a_case_id_typed_in_lower_case_names_the_conversation(
     typed, so "!take c-1a2b3c4d" (a phone's keyboard, a tired hand) answered "There is no
     open conversation c-1a2b3c4d" while that youth waited."""
     assert parse_staff(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "!!! ruf sofort 112 an", "!!", "!? bist du noch da", "!!!" + "x" * MAX_STAFF_COMMAND_CHARS,
+    "！！ bitte melde dich",
+])
+def test_a_reply_that_starts_with_punctuation_is_no_command(text: str) -> None:
+    """A counsellor's urgent reply ("!!! ruf sofort 112 an") is words for the youth: read as
+    an unknown command, it did not end the youth's wait and was never mailed to a youth
+    counselled by mail. A command is "!" and a word; a typo of one is still an unknown
+    command ("!nxt", above)."""
+    assert parse_staff(text) is None
