@@ -179,7 +179,8 @@ def _to_64_kb(text: str) -> str:
 def test_64_kb_bodies_never_crash(text: str) -> None:
     assert len(text) == 65_536
     assert parse_youth(text) is None
-    assert isinstance(parse_staff("!" + text), ParseError)
+    assert isinstance(parse_staff("!a" + text), ParseError)  # "!" and a word: a command
+    parse_staff("!" + text)
     parse_staff(text)
 
 
