@@ -180,3 +180,20 @@ async def test_a_youth_nobody_else_can_take_calls_the_team_leads() -> None:
     current = c.router.conversation(conversation)
     assert current is not None
     assert current.assigned_to is None
+
+
+async def test_the_clock_set_back_does_not_silence_the_reminder_and_the_requeue() -> None:
+    """An NTP step back of an hour: the youth's wait and Anna's assignment lie "in the
+    future", and the timers stayed quiet until the clock caught up, an hour in which an
+    unanswered youth was neither reminded about nor handed to someone else (the crisis
+    escalation already counts such a wait from now)."""
+    c, clock, _ = await on_duty(ANNA)
+    conversation = await open_assigned(c)
+    await c.tick(clock.advance(timedelta(minutes=1)))
+    clock.set(T0 - timedelta(hours=1))  # the clock is stepped back
+    await c.tick(clock.now())
+    await c.tick(clock.advance(timedelta(minutes=6)))
+    [reminder] = await staff_notices(c, "timers.remind_first")
+    assert dict(reminder.params)["conversation"] == conversation
+    await c.tick(clock.advance(timedelta(minutes=30)))
+    assert len(await staff_notices(c, "timers.requeued_nobody")) == 1
