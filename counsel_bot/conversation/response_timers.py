@@ -100,6 +100,10 @@ class ResponseTimers:
         (``requeue``: True if someone else took it at once). Nobody else to take it: the
         router never gives it back to the counsellor who let it wait, so the team leads
         (``leads_for``: the conversation's office's, and its staff room) are called."""
+        for current in snapshot.conversations:
+            before = self.waiting(current.conversation)
+            if (after := before.not_after(step.at)) != before:
+                self._set(step, current.conversation, after)  # the clock was set back
         for current, result in self.checks(snapshot, step.at):
             conversation = current.conversation
             counsellor = current.assigned_to

@@ -70,6 +70,11 @@ class Waiting:
     def counsellor_wrote(self, assignment: int) -> Waiting:
         return Waiting(since=None, answered_in=assignment, reminded_for=None)
 
+    def not_after(self, now: datetime) -> Waiting:
+        """The clock was set back past the wait's start: it counts from now, not from a time
+        the clock reaches again only after the step (an hour's step, an hour's silence)."""
+        return self if self.since is None or self.since <= now else replace(self, since=now)
+
     def reminded(self, start: datetime) -> Waiting:
         return replace(self, reminded_for=start)
 
@@ -125,7 +130,10 @@ def check(
             or current.assigned_at is None or waiting.since is None \
             or current.channel is not Channel.CHAT:
         return Check(Verdict.ON_TIME)
-    start = max(waiting.since, current.assigned_at)
+    # An assignment "in the future" was made before the clock was set back: the wait alone
+    # (`Waiting.not_after`) says since when the youth waits.
+    start = waiting.since if current.assigned_at > now \
+        else max(waiting.since, current.assigned_at)
     answered = waiting.answered_in == current.assignments
     target = Target.NEXT if answered else Target.FIRST
     limit = settings.next_response if answered else settings.first_response
