@@ -371,6 +371,21 @@ class Conductor:
         await self.commit(step)
 
     @_one_step
+    async def reply_not_mailed(self, conversation: ConversationID, sender: UserID,
+                               event_id: EventID, at: datetime) -> None:
+        """The assigned counsellor sent a file, picture or voice message to a youth
+        counselled by mail: no mail carries it, so they are told, to say it in words (the
+        youth would wait for an answer the counsellor believes sent)."""
+        current = self.router.conversation(conversation)
+        if current is None or current.assigned_to != sender \
+                or await self.store.is_processed(event_id):
+            return
+        step = Change(at, event_id)
+        step.add(SayToStaff("staff_reply_not_mailed", (("conversation", conversation),),
+                            mentions=(sender,)))
+        await self.commit(step)
+
+    @_one_step
     async def effect_set_aside(self, what: str, conversation: ConversationID | None,
                                at: datetime, *, refused: bool = False) -> None:
         """Something the bot was to do made it fail twice and was dropped (the outbox

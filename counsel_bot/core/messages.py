@@ -140,6 +140,13 @@ CATALOGUE: dict[str, dict[Language, str]] = {
         "deactivated) and is off duty now; open conversations go back to the queue. After "
         "logging in again: \"!duty on\".",
     },
+    "staff_reply_not_mailed": {
+        "de": "{conversation} wird per Mail beraten: Dateien, Bilder und Sprachnachrichten "
+        "gehen nicht per Mail hinaus. Deine letzte Nachricht hat die Person nicht erreicht; "
+        "schreib es bitte in Worten.",
+        "en": "{conversation} is counselled by mail: files, pictures and voice messages do not "
+        "go out by mail. Your last message did not reach them; please say it in words.",
+    },
     "staff_room_replaced": {
         "de": "Der Bot war nicht mehr im bisherigen Teamraum (er wurde gelöscht oder der Bot "
         "entfernt). Dieser Raum ersetzt ihn: Neue Gespräche und Krisenhinweise kommen ab jetzt "

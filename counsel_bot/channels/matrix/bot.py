@@ -877,10 +877,23 @@ class CounselBot:
     async def _on_staff_other(self, room_id: RoomID, event: RoomMessage) -> None:
         """A counsellor's voice message, picture, file, /me or notice in a conversation's
         room answers the youth as their text does (the wait for an answer ends); it is
-        never a command."""
-        if await self.store.conversation_by_room(room_id) is not None:
-            await self.conductor.staff_answered(room_id, UserID(event.sender),
-                                                EventID(event.event_id), self.clock.now())
+        never a command. To a youth counselled by mail a /me or a notice goes out as mail
+        like text; what no mail carries is told to the counsellor."""
+        record = await self.store.conversation_by_room(room_id)
+        if record is None:
+            return
+        sender, event_id, at = UserID(event.sender), EventID(event.event_id), self.clock.now()
+        await self.conductor.staff_answered(room_id, sender, event_id, at)
+        if self.mail is None or record.channel is not Channel.MAIL:
+            return
+        words = words_of(event)
+        if content_of(event).get("msgtype") in TEXT_MSGTYPES and words.strip():
+            corrected = edited_words(event)
+            await self._maybe_mail_reply(room_id, sender, event_id,
+                                         words if corrected is None else corrected,
+                                         correction=corrected is not None)
+        else:
+            await self.conductor.reply_not_mailed(record.conversation, sender, event_id, at)
 
     async def _on_other_message(
         self, room_id: RoomID, event: RoomMessage | BadEvent | UnknownBadEvent
