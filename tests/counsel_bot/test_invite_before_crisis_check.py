@@ -239,3 +239,40 @@ async def test_an_event_handled_before_is_not_judged_again() -> None:
     judged.clear()
     await c.youth_wrote(ROOM, YOUTH, None, EventID("$1"), CRISIS, T0)
     assert judged == []
+
+
+async def test_a_note_left_by_a_failed_start_is_not_overwritten_by_later_messages(
+        store: Store) -> None:
+    """The note is kept per conversation, not per message (`due_key`): a later note of the
+    same conversation would overwrite one a failed start left. A later note needs the
+    youth's own message to bring a counsellor to a conversation that already had one: its
+    next messages are judged in their own commit and leave the earlier note alone, and a
+    counsellor who comes back comes with a staff command, which writes no note. (Only a
+    conversation that closed and opened again gets a new note, and the close took the
+    earlier message's words with it.)"""
+    rules = CrisisDetector.from_directory(default_lexicon_dir())
+
+    async def fails_on_the_crisis(texts: Sequence[str]) -> list[Assessment]:
+        if any("bring mich" in t for t in texts):
+            raise Crash
+        return rules.assess_many(texts)
+
+    _, conversation = await crashed_while_judging(store)
+    running = await opened(store, fails_on_the_crisis, on_duty=False)  # the check fails again
+    note = await store.sealed_settings(crisis_flags.DUE_PREFIX)
+    assert [key for key, _ in note] == [crisis_flags.due_key(conversation)]
+    await running.youth_wrote(ROOM, YOUTH, None, EventID("$4"), "bist du noch da?", T0)
+    await running.staff_wrote(STAFF_ROOM, UserID(ANNA), EventID("$off"), "!duty off", T0)
+    current = running.router.conversation(conversation)
+    assert current is not None
+    assert current.assigned_to is None
+    await running.staff_wrote(STAFF_ROOM, UserID(ANNA), EventID("$on"), "!duty on", T0)
+    current = running.router.conversation(conversation)
+    assert current is not None
+    assert current.assigned_to == UserID(ANNA)  # assigned again, by her command
+    await running.youth_wrote(ROOM, YOUTH, None, EventID("$5"), "hallo?", T0)
+    assert await store.sealed_settings(crisis_flags.DUE_PREFIX) == note
+    assert not await alerted(store)
+    await opened(store, on_duty=False)  # a start that can judge it raises the flag
+    assert await alerted(store)
+    assert await store.sealed_settings(crisis_flags.DUE_PREFIX) == []
