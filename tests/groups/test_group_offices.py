@@ -12,6 +12,7 @@ import pytest
 
 from counsel_bot.config import OfficeSettings, RoutingSettings, Settings
 from counsel_bot.core import groups as g
+from counsel_bot.core.device_trust_check import DeviceTrustCheck
 from counsel_bot.core.effects import SayInRoom, SayToStaff
 from counsel_bot.core.group_effects import (
     CloseGroupRoom,
@@ -203,3 +204,21 @@ async def test_a_lead_who_only_counsels_in_the_groups_office_cannot_moderate_it(
     assert refused.key == "group.not_host"
     await p.in_group(TOM, command if command == "!end" else f"{command} {nick}")
     assert acted(await p.new()) != []
+
+
+async def test_a_crisis_in_a_group_whose_offices_lead_has_no_device_calls_another_lead(
+) -> None:
+    """Lea's account was closed (no device left): a group flag that calls only her rings
+    nobody's phone, as a 1:1's page did (tests/counsel_bot/test_lead_without_devices.py)."""
+    p = Parts()
+    await p.start(settings=two_offices())
+    await p.c.devices_checked(DeviceTrustCheck(LEA, False, (), devices=0), START)
+    await p.staff(ANNA, '!group new "Prüfungsangst" 2026-12-10 18:00 90min max 4')
+    await p.youth(1, "gruppe 1")
+    await p.open_group()
+    await p.new()
+    await p.in_group(UserID("@y1:x"), "ich will nicht mehr leben")
+    [alert] = [e for e in await p.new() if isinstance(e, SayToStaff)
+               and e.key == "group.staff_crisis_alert"]
+    assert LEA not in alert.mentions
+    assert TOM in alert.mentions, "no lead who can be rung was called"
