@@ -505,9 +505,11 @@ class GroupDesk:
         if offices and rules.enabled and not group.offices & rules.staffed(
                 self.conductor.router.snapshot().counsellors):
             offices.append(policy.offices.on_call)
-        own = [UserID(u) for office in offices
-               for u in policy.offices.desk(office).team_leads]
-        leads = (*policy.team_leads, *own) if own else self.conductor.every_lead()
+        # A lead with no device left rings no phone (staff_devices.py): not counted.
+        reachable = self.conductor.devices.reachable
+        own = reachable(tuple(UserID(u) for office in offices
+                              for u in policy.offices.desk(office).team_leads))
+        leads = (*reachable(policy.team_leads), *own) if own else self.conductor.every_lead()
         return (frozenset(offices) if own else frozenset(),
                 tuple(u for u in dict.fromkeys(leads) if u != group.host))
 
