@@ -20,6 +20,7 @@ from counsel_bot.config import BotSettings, Settings, StaffSettings
 from counsel_bot.conversation import offices
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.crisis import Assessment, CrisisDetector, default_lexicon_dir
+from counsel_bot.core.device_trust_check import DeviceTrustCheck
 from counsel_bot.core.effects import SayToStaff
 from counsel_bot.core.ids import RoomID
 from counsel_bot.runtime.reports import pass_on_reports, reports_loop
@@ -27,7 +28,7 @@ from counsel_bot.store import StoreBusyError
 from homeserver_bridge.admin_api import AdminClient, EventReport
 from tests.conftest import SynapseHandle, UserFactory
 from tests.groups.test_group_desk import ANNA, GROUP_ROOM, LEAD, Parts
-from tests.groups.test_group_offices import TOM, two_offices
+from tests.groups.test_group_offices import LEA, TOM, two_offices
 from tests.support.bot_harness import counselling, until
 from tests.support.matrix_http import MatrixHttp
 
@@ -282,3 +283,21 @@ async def test_a_report_from_a_group_room_names_the_place_in_the_staff_rooms_lan
     [told] = await notices(p)
     where = str(dict(told.params)["where"])
     assert "Gruppe" not in where, f"an English staff room read {where!r}"
+
+
+async def test_crisis_words_in_a_report_do_not_call_only_a_lead_with_no_device() -> None:
+    """The group's office's only lead, Lea, has no device left (her account was closed): a
+    report with crisis words called her alone, and rang nobody's phone."""
+    p = Parts()
+    await p.start(settings=two_offices())
+    await p.c.devices_checked(DeviceTrustCheck(LEA, False, (), devices=0), p.clock.now())
+    await p.staff(ANNA, '!group new "Prüfungsangst" 2026-12-10 18:00 90min max 4')
+    await p.youth(1, "gruppe 1")
+    await p.open_group()
+    await p.new()
+    held = Reports(report(13, GROUP_ROOM, "der typ droht mir, ich will nicht mehr leben"))
+    await pass_on_reports(held, p.c, p.clock)
+    [told] = await notices(p)
+    assert told.key == "staff_report_crisis"
+    assert LEA not in told.mentions
+    assert TOM in told.mentions, "no lead who can be rung was called"
