@@ -86,7 +86,8 @@ def _owners_room(c: Conductor, owners: frozenset[str],
     none, or an office without a lead, as a flag must call somebody."""
     if len(owners) == 1 and c.policy.offices.enabled:
         [office] = owners
-        leads = tuple(UserID(u) for u in c.policy.offices.desk(office).team_leads)
+        leads = c.devices.reachable(
+            tuple(UserID(u) for u in c.policy.offices.desk(office).team_leads))
         if leads or not flagged:
             return office, leads if flagged else ()
     return "", c.every_lead() if flagged else ()
@@ -108,6 +109,7 @@ def _leads(c: Conductor, record: ConversationRecord | None) -> tuple[UserID, ...
         _office_of, leads = offices.leads_for(record.conversation, c.router,
                                               c.policy.router.offices, c.policy.offices,
                                               ended_in=record.office)
+        leads = c.devices.reachable(leads)  # one with no device left rings no phone
         if leads:
             return leads
     return c.every_lead()
