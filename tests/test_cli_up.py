@@ -233,13 +233,14 @@ def test_unwritable_data_dir_is_one_clear_line(tmp_path: Path) -> None:
 
 
 def bot_pid(data: Path) -> int:
-    """The running bot's pid, as it writes it into the lock it takes."""
+    """The running bot's pid, as it writes it into the lock it takes (its first line; the
+    second names the database it is active on)."""
     lock = data / "bot" / "lock"
     deadline = time.monotonic() + 60
     while not (lock.exists() and lock.read_text().strip()):
         assert time.monotonic() < deadline, "the bot never took its lock"
         time.sleep(0.1)
-    return int(lock.read_text())
+    return int(lock.read_text().split()[0])
 
 
 def wait_until_gone(pid: int, within: float) -> bool:
