@@ -187,9 +187,22 @@ def test_huge_mail_is_bounced_without_reading_the_body() -> None:
     assert (b.message_id, b.subject) == ("<m1@youth.example>", "Hilfe")
 
 
-def test_too_long_text_is_bounced() -> None:
+def test_a_long_letter_is_read_whole() -> None:
+    """A youth who writes everything down at once (ten pages and more) must not get it back
+    with "please split it": the words of a returned mail reach nobody, and its crisis words
+    were never read. The bot posts a long mail in several messages."""
     lines = "\n".join("Zeile mit Text, die nicht endet. " * 2 for _ in range(1200))
-    assert bounced(mail(lines)).reason is BounceReason.TOO_LONG
+    letter = f"{lines}\nund heute nacht mach ich schluss"
+    assert len(letter.encode()) > LIMITS.max_text_bytes
+    assert parsed(mail(letter)).text.endswith("und heute nacht mach ich schluss")
+
+
+def test_a_text_past_eight_times_the_limit_is_cut_with_a_note() -> None:
+    words = "ich schreibe dir alles auf. " * 20_000  # 560 KB
+    m = parsed(mail(words), MailLimits(max_bytes=4 * 1024 * 1024))
+    assert m.text.startswith("ich schreibe dir alles auf.")
+    assert len(m.text.encode()) <= 8 * LIMITS.max_text_bytes + 200
+    assert "gekürzt" in m.text.splitlines()[-1]
 
 
 def test_odd_unicode_headers() -> None:
@@ -388,8 +401,8 @@ def test_a_reply_long_only_by_its_quoted_thread_is_read_without_the_quote() -> N
     m = parsed(message)
     assert m.text.startswith("mir geht es heute richtig schlecht")
     assert "Zeile 5 einer" not in m.text
-    long_words = "ich schreibe dir alles auf. " * 2000  # the youth's own words: too long still
-    assert bounced(mail(long_words)).reason is BounceReason.TOO_LONG
+    long_words = "ich schreibe dir alles auf. " * 2000  # the youth's own words: all read
+    assert parsed(mail(long_words)).text == long_words.strip()
 
 
 def test_a_text_part_shown_inline_is_read_though_it_has_a_file_name() -> None:
