@@ -25,14 +25,17 @@ from homeserver_bridge.mail.settings import MailLimits, is_address
 _LIST_POST = re.compile(r"<mailto:([^>?\s]+)", re.IGNORECASE)
 _MESSAGE_ID = re.compile(r"<([\x21-\x3b\x3d\x3f-\x7e]{1,250})>")
 _MAX_REFERENCES = 50
+# A mail's own words past max_text_bytes are still read, up to this multiple (`_at_most`).
+LONG_TEXT_FACTOR = 8
+_CUT_NOTE = ("[… hier gekürzt: die Mail war länger / cut here: the mail was longer; "
+             "bitte frag nach / please ask for the rest]")
 _MAX_DEPTH = 20
 _MAX_PARTS = 200
 # Header fields of one mail (a long Received chain is some dozens): each header read walks
 # all of them, and megabytes of them are no mail a person wrote.
 _MAX_HEADERS = 1000
 # On a phone many write everything into the subject and leave the body empty: it is read
-# to some 300 words; replies cut their copy of it. At most 8 KB of UTF-8, which beside the
-# longest text (max_text_bytes) still fits one Matrix event.
+# to some 300 words; replies cut their copy of it. At most 8 KB of UTF-8.
 _MAX_SUBJECT = 2000
 _MAX_FILENAME = 120
 # Of a header's raw text, what is decoded: far beyond any real subject or file name. Decoding
@@ -153,6 +156,17 @@ def _without_quoted_lines(text: str) -> str:
     return "\n".join(out)
 
 
+def _at_most(text: str, size: int) -> str:
+    """A youth's own words are read whole however long (a letter written at night, ten
+    pages and more: returned, they reached nobody, crisis words and all); the bot posts
+    them in several messages. Past ``size`` bytes of UTF-8 (some 40,000 words by default)
+    they are cut, and the counsellor told so."""
+    if len(text.encode("utf-8")) <= size:
+        return text
+    kept = text.encode("utf-8")[:size].decode("utf-8", "ignore")
+    return f"{kept}\n{_CUT_NOTE}"
+
+
 def _parse(raw: bytes, limits: MailLimits, envelope_sender: str) -> InboundMail | Bounce:
     oversized = len(raw) > limits.hard_bytes
     msg = BytesParser(policy=compat32).parsebytes(raw, headersonly=oversized)
@@ -180,9 +194,7 @@ def _parse(raw: bytes, limits: MailLimits, envelope_sender: str) -> InboundMail 
     if len(text.encode("utf-8")) > limits.max_text_bytes:
         # Mail programs quote the whole thread under a reply; after weeks of counselling by
         # mail the quote alone is too long. The room has the thread: the quote goes first.
-        text = _without_quoted_lines(text)
-        if len(text.encode("utf-8")) > limits.max_text_bytes:
-            return Bounce(BounceReason.TOO_LONG, message_id, subject, auto)
+        text = _at_most(_without_quoted_lines(text), limits.max_text_bytes * LONG_TEXT_FACTOR)
     references = _ids(msg, "References")
     if len(references) > _MAX_REFERENCES:
         # The root identifies the thread; the newest ones find the parent.

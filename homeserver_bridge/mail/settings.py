@@ -29,8 +29,8 @@ class MailLimits:
     # returned with an explanation; the default reads a mail with a photo or two, since the
     # words of a returned mail reach nobody, and a youth in crisis may not write again.
     max_attachments: int = 10
-    # One Matrix event holds at most 64 KiB, encrypted and base64-encoded; 32 KiB of UTF-8
-    # text fits with room to spare (about ten pages).
+    # Past this (about ten pages) a reply's quoted thread is left out; a youth's own words
+    # are read whole up to LONG_TEXT_FACTOR times it and posted in several messages.
     max_text_bytes: int = 32 * 1024
 
     @property
