@@ -215,3 +215,20 @@ def test_a_reply_that_starts_with_punctuation_is_no_command(text: str) -> None:
     counselled by mail. A command is "!" and a word; a typo of one is still an unknown
     command ("!nxt", above)."""
     assert parse_staff(text) is None
+
+
+@pytest.mark.parametrize(("text", "hint"), [
+    ("!!note C-1A2B3C4D Verdacht auf Gewalt durch den Stiefvater", "!note"),
+    ("!!take C-1A2B3C4D", "!take"),
+    ("!!!transfer C-1A2B3C4D @lea:example.org", "!transfer"),
+    ("！！notes C-1A2B3C4D", "!notes"),
+    ("!\u200b!duty off", "!duty"),
+])
+def test_a_command_typed_with_a_doubled_mark_is_no_reply(text: str, hint: str) -> None:
+    """A command word right after "!!" is a command mistyped, not words for the youth: read
+    as a reply, a case note typed "!!note C-… Verdacht auf Gewalt" was mailed whole to a
+    youth counselled by mail (`_maybe_mail_reply` sends what this calls no command), where
+    whoever reads their mail reads it too; the counsellor was told nothing."""
+    parsed = parse_staff(text)
+    assert isinstance(parsed, ParseError)
+    assert (parsed.key, parsed.hint) == (ParseErrorKey.UNKNOWN, hint)
