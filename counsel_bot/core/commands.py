@@ -346,7 +346,7 @@ def _parse_staff(text: str) -> StaffCommand | ParseError | None:
     if unicodedata.category(_clean(stripped[:8])[1:2] or "a")[0] in "PS":
         # "!!! ruf sofort 112 an": a reply with emphasis, for the youth; a command is "!"
         # and a word (a typo of one is still an unknown command, with a hint).
-        return None
+        return _doubled_mark(stripped)
     if len(stripped) > MAX_STAFF_COMMAND_CHARS:
         return ParseError(ParseErrorKey.TOO_LONG, "!help")
     parts = _clean(stripped)[1:].split()
@@ -358,6 +358,19 @@ def _parse_staff(text: str) -> StaffCommand | ParseError | None:
         close = difflib.get_close_matches(name, list(_PARSERS), n=1)
         return ParseError(ParseErrorKey.UNKNOWN, f"!{close[0]}" if close else "!help")
     return parser(args)
+
+
+def _doubled_mark(text: str) -> ParseError | None:
+    """A command word right after more marks ("!!note C-… text", "!!!take C-…") is a
+    command mistyped, not a reply: as a reply a case note went to the youth (mailed whole
+    to one counselled by mail). Words after the marks ("!!! ruf an") are a reply."""
+    # Here, not at the top: the working day's parser builds on this module.
+    from counsel_bot.core.workday_commands import WORKDAY_HELP
+
+    word = _clean(text).split(maxsplit=1)[0].lstrip("!").casefold()
+    if word in STAFF_HELP or word in WORKDAY_HELP:
+        return ParseError(ParseErrorKey.UNKNOWN, f"!{word}")
+    return None
 
 
 def _error(key: ParseErrorKey, name: str) -> ParseError:
