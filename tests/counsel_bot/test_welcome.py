@@ -113,3 +113,44 @@ async def test_a_youth_in_the_queue_when_the_last_counsellor_signs_off_after_clo
     assert SayToYouth(second.conversation, "out_of_hours",
                       (("next_opening", "24.11. 14:00"),
                        ("emergency", policy.emergency["de"]))) in told
+
+
+async def test_a_youth_handed_back_in_opening_hours_with_nobody_left_hears_where_help_is() -> None:
+    """The last counsellor signs off in opening hours (off sick, an account closed), holding
+    a youth: "someone else will join soon" and "nobody is on duty right now" was all the
+    youth heard, a wait with no end in sight; one who writes at that moment is told where
+    help is meanwhile (`welcome`), and so is this youth, who may have been in the middle of
+    telling the worst."""
+    from datetime import UTC, datetime
+
+    from counsel_bot.config import OpeningHoursSettings, Settings, StaffSettings
+    from counsel_bot.conversation.conductor import Conductor
+    from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
+    from counsel_bot.core.effects import decode_effect
+    from counsel_bot.core.ids import EventID, RoomID, UserID
+    from counsel_bot.runtime.runner import policy_from
+    from counsel_bot.store import MemoryStore
+    from tests.store.conftest import AeadSealer
+
+    anna, staff_room, room = UserID("@anna:x"), RoomID("!staff:x"), RoomID("!room:x")
+    hours = OpeningHoursSettings(weekly={"mon": ("14:00-20:00",), "tue": ("14:00-20:00",)})
+    policy = policy_from(Settings(staff=StaffSettings(counsellors=(anna,)),
+                                  opening_hours=hours))
+    afternoon = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # Monday, 15:00 in Berlin
+    c = await Conductor.open(MemoryStore(AeadSealer()),
+                             CrisisDetector.from_directory(default_lexicon_dir()), policy,
+                             afternoon)
+    await c.sync_roster(afternoon)
+    await c.staff_wrote(staff_room, anna, EventID("$on"), "!duty on", afternoon)
+    await c.youth_wrote(room, UserID("@sunflower:x"), None, EventID("$y1"),
+                        "hallo, mir geht es nicht gut", afternoon)
+    record = await c.store.conversation_by_room(room)
+    assert record is not None
+    assert c.router.conversation(record.conversation).assigned_to == anna  # type: ignore[union-attr]
+
+    later = datetime(2026, 11, 23, 14, 20, tzinfo=UTC)  # 15:20 in Berlin: open
+    await c.staff_wrote(staff_room, anna, EventID("$off"), "!duty off", later)
+    told = [e for e in (decode_effect(o.payload) for o in await c.store.pending_outbox())
+            if isinstance(e, SayToYouth) and e.conversation == record.conversation]
+    assert SayToYouth(record.conversation, "nobody_on_duty",
+                      (("emergency", policy.emergency["de"]),)) in told
