@@ -45,15 +45,20 @@ def handed_back(step: Change, current: ConversationSnapshot, hours: OpeningHours
     counsellor signed off at the end of the shift, holding them or not) is told when the
     chat opens again and where help is meanwhile, as one who writes after closing is:
     "someone else will join soon", the hand-back's own text, or "nobody is on duty right
-    now" is a promise nobody keeps tonight. Once per time in the queue."""
+    now" is a promise nobody keeps tonight. In opening hours (the last one off sick, an
+    account closed) they are told where help is, as one who writes then is. Once per time
+    in the queue."""
     if current.assigned_to is not None or current.channel is not Channel.CHAT \
-            or someone_can_take or hours.is_open(step.at):
+            or someone_can_take:
         return
     conversation = current.conversation
     # Never taken yet: the welcome's key, so a youth it told already is not told again.
-    tag = f"ooh:{conversation}" if not current.assignments \
-        else f"ooh:{conversation}:back:{current.assignments}"
-    step.add(out_of_hours(conversation, step.at, hours, emergency), tag)
+    back = "" if not current.assignments else f":back:{current.assignments}"
+    if hours.is_open(step.at):
+        step.add(SayToYouth(conversation, "nobody_on_duty", (("emergency", emergency),)),
+                 f"nobody-on-duty:{conversation}{back}")
+        return
+    step.add(out_of_hours(conversation, step.at, hours, emergency), f"ooh:{conversation}{back}")
 
 
 def out_of_hours(
