@@ -181,3 +181,17 @@ async def test_an_edit_into_a_crisis_stays_when_the_message_is_deleted() -> None
     await edit(p, EventID("$e1"), "ich will nicht mehr leben")
     await p.c.youth_retracted(HOME, YOUTH, p.event(), EventID("$e1"), None, p.clock.now())
     assert await kept(p) == [b"* ich will nicht mehr leben"]
+
+
+async def test_an_edit_deleted_by_itself_leaves_its_words_out_too() -> None:
+    """An app without edits shows an edit as a message of its own ("* …"), and its youth
+    deletes it as one: the deletion names the edit's id. Kept under the original's id since
+    the edits change, the edit was not found by it, and the name stayed for a counsellor who
+    joins later."""
+    p = Parts()
+    await p.start()
+    await p.youth(1, "ich hab voll stress")  # $e1
+    await edit(p, EventID("$e1"), "ich bin Lena Kowalski aus der 8b, ich hab voll stress")
+    await p.youth(1, "mit meinen eltern")  # $e3
+    await p.c.youth_retracted(HOME, YOUTH, p.event(), EventID("$e2"), None, p.clock.now())
+    assert await kept(p) == [b"mit meinen eltern"]
