@@ -237,10 +237,13 @@ class YouthSide:
         if current is None or current.crisis is not CrisisStatus.NONE:
             return
         # The message and every edit of it: an edit's relation names the original, never
-        # the edit before, and apps delete an edited message by deleting the original.
+        # the edit before, and apps delete an edited message by deleting the original. An
+        # app without edits shows one as a message of its own, deleted by its own id.
         edits = edit_intake_id(original, EventID(""))
+        itself = edit_intake_id(EventID(""), original)
         for item in await c.store.read_intake(record.conversation):
-            if (item.event_id == original or item.event_id.startswith(edits)) \
+            if (item.event_id == original or item.event_id.startswith(edits)
+                    or item.event_id.endswith(itself)) \
                     and not await c.crisis.flags_alone(item.body.decode("utf-8", "replace")):
                 await c.store.delete_intake_message(record.conversation, item.event_id)
 
