@@ -119,3 +119,19 @@ def test_at_the_same_severity_the_rules_reading_of_a_burst_wins() -> None:
     raised = risk.observe("umbringen", at(3))
     assert raised.rules == ("de.suicide.001",)
     assert raised.explicit
+
+
+def test_a_long_message_after_a_short_one_is_not_read_twice_whole(
+        detector: CrisisDetector) -> None:
+    """The model reads a message whole, up to 64 KB (seconds of a core for the longest, in
+    the judge's worker thread): joined with the short one before it, such a paste was read
+    twice, 13.6 s on a busy 2-core machine, past the judge's 10 s limit, after which the
+    rules alone judge every youth's words until that work ends. The burst is what the
+    short words say with the message's start; the message itself is judged whole."""
+    risk = ConversationRisk(detector)
+    risk.observe("ich will", at(0))
+    long = "heute war schule echt anstrengend. " * (64 * 1024 // 35)
+    judged = risk.to_judge(long, at(1))
+    assert judged[0] == long
+    assert judged[1].startswith("ich will heute war schule")
+    assert sum(len(text) for text in judged) < len(long) + 4096
