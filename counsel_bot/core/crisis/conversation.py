@@ -20,6 +20,11 @@ from datetime import datetime, timedelta
 from counsel_bot.core.crisis.combined import Assessor
 from counsel_bot.core.crisis.detector import NO_FLAG, Assessment
 
+# How much of a message the burst joins to the short ones before it: what they say with its
+# start. The message is judged whole on its own; joined whole as well, a 64 KB paste was
+# read twice by the model (13.6 s on a busy 2-core machine, past the judge's 10 s limit).
+BURST_MESSAGE_CHARS = 1000
+
 
 class ConversationRisk:
     """Risk state of one conversation. Not thread-safe; one instance per conversation."""
@@ -55,7 +60,7 @@ class ConversationRisk:
         recent = self._kept(at)
         if not recent:
             return [text]
-        return [text, " ".join([t for _, t in recent] + [text])]
+        return [text, " ".join([t for _, t in recent] + [text[:BURST_MESSAGE_CHARS]])]
 
     def record(self, text: str, at: datetime, judged: Sequence[Assessment]) -> Assessment:
         """Take the assessments of ``to_judge(text, at)``; the same contract as ``observe``."""
