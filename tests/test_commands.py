@@ -223,6 +223,7 @@ def test_a_reply_that_starts_with_punctuation_is_no_command(text: str) -> None:
     ("!!!transfer C-1A2B3C4D @lea:example.org", "!transfer"),
     ("！！notes C-1A2B3C4D", "!notes"),
     ("!\u200b!duty off", "!duty"),
+    ("!!termin C-1A2B3C4D 12.12. 15:00 30 video", "!termin"),
 ])
 def test_a_command_typed_with_a_doubled_mark_is_no_reply(text: str, hint: str) -> None:
     """A command word right after "!!" is a command mistyped, not words for the youth: read

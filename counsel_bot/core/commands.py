@@ -365,10 +365,11 @@ def _doubled_mark(text: str) -> ParseError | None:
     command mistyped, not a reply: as a reply a case note went to the youth (mailed whole
     to one counselled by mail). Words after the marks ("!!! ruf an") are a reply."""
     # Here, not at the top: the working day's parser builds on this module.
-    from counsel_bot.core.workday_commands import WORKDAY_HELP
+    from counsel_bot.core.workday_commands import parse_workday
 
-    word = _clean(text).split(maxsplit=1)[0].lstrip("!").casefold()
-    if word in STAFF_HELP or word in WORKDAY_HELP:
+    cleaned = _clean(text)
+    word = cleaned.split(maxsplit=1)[0].lstrip("!").casefold()
+    if word and (word in _PARSERS or parse_workday(f"!{cleaned.lstrip('!')}") is not None):
         return ParseError(ParseErrorKey.UNKNOWN, f"!{word}")
     return None
 
