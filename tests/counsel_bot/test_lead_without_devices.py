@@ -72,3 +72,22 @@ async def test_a_page_of_an_office_whose_lead_has_no_device_rings_another_lead()
     await ticks(c, 3, 10, 60)
     pages = [e for e in await staff_notices(c) if e.key == "staff_lead_page"]
     assert [p.mentions for p in pages] == [(IDA,)]
+
+
+async def test_a_page_for_another_offices_lead_goes_to_a_room_she_is_in() -> None:
+    """The lead named instead (the on-call office's) is rung only where she is a member: an
+    office's staff room holds its own staff alone. Named in the room of the office whose
+    lead has no device left, she was told nothing, and the page rang nobody's phone again."""
+    c = await office(settings_from_mapping(OFFICES))
+    await c.devices_checked(no_devices(LEA), T0)
+    await staff(c, ANNA, "!duty on", T0)
+    await staff(c, ANNA, "!capacity 1", T0)
+    await c.youth_wrote(OTHER_ROOM, OTHER_YOUTH, None, "$o1", "Streit mit Eltern, 89073", T0)
+    await youth(c, "Stress mit meinen Eltern, 89073", T0 + timedelta(seconds=5))
+    await youth(c, CRISIS, T0 + timedelta(seconds=10))
+    await ticks(c, 3, 10, 60)
+    pages = [e for e in await staff_notices(c) if e.key == "staff_lead_page"]
+    assert [p.mentions for p in pages] == [(IDA,)]
+    book = c.policy.offices
+    assert [IDA in book.desk(p.office).staff for p in pages] == [True], \
+        [p.office for p in pages]
