@@ -527,8 +527,15 @@ class Conductor:
         office, leads = offices.leads_for(conversation, self.router, self.policy.router.offices,
                                           self.policy.offices,
                                           self.crisis.ended_in.get(conversation))
-        # Leads without a device left ring no phone: then every lead's room and list.
+        # Leads without a device left ring no phone: then the on-call office's, in its room
+        # (an office's room holds its own staff alone: another's lead named in it is not
+        # told), as for an office without a lead; then every lead's room and list.
         leads = self.devices.reachable(leads)
+        book = self.policy.offices
+        if not leads and office and office != book.on_call:
+            office = book.on_call
+            leads = self.devices.reachable(
+                tuple(UserID(u) for u in book.desk(office).team_leads))
         return (office, leads) if leads else ("", self.every_lead())
 
     # -- the transition (transition.py) and erasure ---------------------------------------
