@@ -336,6 +336,13 @@ class Conductor:
         await self.staff.wrote(room_id, sender, event_id, body, at)
 
     @_one_step
+    async def staff_edited_command(self, room_id: RoomID, sender: UserID, event_id: EventID,
+                                   command: str, at: datetime) -> None:
+        """A staff member edited a message into a command: not carried out; they are told
+        to send it anew."""
+        await self.staff.edited_command(room_id, sender, event_id, command, at)
+
+    @_one_step
     async def staff_answered(self, room_id: RoomID, sender: UserID, event_id: EventID,
                              at: datetime) -> None:
         """A staff member's message without text in a room (a voice message, a picture, a

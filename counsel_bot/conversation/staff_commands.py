@@ -67,6 +67,17 @@ class StaffCommands:
         await self._answer(room_id, event_id, at, lambda step, here: self._staff_command(
             step, room_id, sender, parsed, here, word))
 
+    async def edited_command(self, room_id: RoomID, sender: UserID, event_id: EventID,
+                             command: str, at: datetime) -> None:
+        """A message edited into a command (Element's up arrow corrects "!duty of") is not
+        carried out, as one carried out already would be twice; nor is it a reply to the
+        youth. Said, so that nobody believes it was done."""
+
+        async def tell(step: Change, here: ConversationID | None) -> None:
+            step.add(SayInRoom(room_id, sender, "command.edited", (("command", command),)))
+
+        await self._answer(room_id, event_id, at, tell)
+
     async def answered(self, room_id: RoomID, sender: UserID, event_id: EventID,
                        at: datetime) -> None:
         """A voice message, picture, file or /me of theirs answers the youth as their

@@ -789,6 +789,14 @@ CATALOGUE.update({
         "Zu viele Angaben. So geht es: {hint}", "Too many arguments. Usage: {hint}",
     ),
     "command.too_long": _both("Der Befehl ist zu lang.", "The command is too long."),
+    # An edit is never carried out (one carried out already would be twice): said, since a
+    # counsellor who corrected "!duty of" believes they signed off.
+    "command.edited": _both(
+        "Eine bearbeitete Nachricht führe ich nicht als Befehl aus. Schick „{command}“ "
+        "bitte als neue Nachricht.",
+        "I do not carry out an edited message as a command. Please send \"{command}\" as a "
+        "new message.",
+    ),
     "command.not_yet": _both(
         "Das kann der Bot noch nicht (kommt mit einem späteren Update).",
         "The bot cannot do that yet (a later update adds it).",

@@ -61,6 +61,7 @@ from counsel_bot.core.incoming_text import without_reply_fallback
 from counsel_bot.core.messages import Language, spoken, text
 from counsel_bot.core.routing.model import Channel, ConversationState
 from counsel_bot.core.undecryptable import UndecryptableBuffer
+from counsel_bot.core.workday_commands import parse_workday
 from counsel_bot.store import ConversationRecord
 from e2e.cross_signing_upload import query_keys
 from e2e.errors import CrossSigningError
@@ -836,12 +837,17 @@ class CounselBot:
             # invited the bot into is no place for staff commands (others would read along).
             if await self._is_staff_room(room_id) or \
                     await self.store.conversation_by_room(room_id) is not None:
+                corrected = edited_words(event)
+                if corrected is not None and (parse_staff(corrected) is not None
+                                              or parse_workday(corrected) is not None):
+                    await self.conductor.staff_edited_command(
+                        room_id, sender, event_id, corrected.split(maxsplit=1)[0], at)
+                    return
                 command = parse_staff(body)
                 if isinstance(command, DutyCommand) and command.on:
                     # Going on duty: is every device of theirs readable in strict mode?
                     await self.check_staff_devices([sender])
                 await self.conductor.staff_wrote(room_id, sender, event_id, body, at)
-                corrected = edited_words(event)
                 await self._maybe_mail_reply(room_id, sender, event_id,
                                              body if corrected is None else corrected,
                                              correction=corrected is not None)
