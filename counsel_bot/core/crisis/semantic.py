@@ -41,11 +41,13 @@ from counsel_bot.core.crisis.ngrams import lexical_features, weigh
 
 # Long messages: pieces of about this many characters, cut at sentence ends.
 PIECE_CHARS = 240
-# The model reads the whole of any message Matrix can carry (an event holds 64 KiB) and of
-# any mail text (32 KB): a diary pasted whole tells what matters at its end. That is about
-# two seconds of one core, in a worker thread, for the longest. Longer text (`counsel
-# crisis check` reads any line) is read at its beginning and its end.
-MAX_READ_CHARS = 64 * 1024
+# The model reads up to this much of a message, at its beginning and its end (the rules read
+# all of it): a diary pasted whole tells what matters at its end, and once read only its
+# first 11,500 characters. Reading more costs about a second of one core per 16,000
+# characters, and the judge runs while the conductor's step lock is held: Synapse lets one
+# youth send ten 64 KB messages at once, which read whole held every other youth's words
+# and alerts for half a minute. A letter of about 2,500 words is read whole.
+MAX_READ_CHARS = 16 * 1024
 NEAREST = 3
 # Neighbourhood features: the mean of the K most similar examples of each group, and the
 # most similar one. Groups: crisis, hard negatives (idiom, resolved, denied), the rest.
