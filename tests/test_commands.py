@@ -207,7 +207,7 @@ def test_a_case_id_typed_in_lower_case_names_the_conversation(
 
 @pytest.mark.parametrize("text", [
     "!!! ruf sofort 112 an", "!!", "!? bist du noch da", "!!!" + "x" * MAX_STAFF_COMMAND_CHARS,
-    "！！ bitte melde dich",
+    "！！ bitte melde dich", "!112 anrufen, sofort", "!1000 dank fürs schreiben",
 ])
 def test_a_reply_that_starts_with_punctuation_is_no_command(text: str) -> None:
     """A counsellor's urgent reply ("!!! ruf sofort 112 an") is words for the youth: read as
