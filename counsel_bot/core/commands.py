@@ -343,9 +343,9 @@ def _parse_staff(text: str) -> StaffCommand | ParseError | None:
     stripped = text.strip()
     if not _clean(stripped[:8]).startswith("!"):
         return None
-    if unicodedata.category(_clean(stripped[:8])[1:2] or "a")[0] in "PS":
-        # "!!! ruf sofort 112 an": a reply with emphasis, for the youth; a command is "!"
-        # and a word (a typo of one is still an unknown command, with a hint).
+    if unicodedata.category(_clean(stripped[:8])[1:2] or "a")[0] in "PSN":
+        # "!!! ruf sofort 112 an", "!112 anrufen": a reply with emphasis, for the youth; a
+        # command is "!" and a word (a typo of one is still an unknown command, with a hint).
         return _doubled_mark(stripped)
     if len(stripped) > MAX_STAFF_COMMAND_CHARS:
         return ParseError(ParseErrorKey.TOO_LONG, "!help")
