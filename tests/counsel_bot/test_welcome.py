@@ -5,7 +5,7 @@ from __future__ import annotations
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.welcome import welcome
 from counsel_bot.core.effects import SayToStaff, SayToYouth
-from counsel_bot.core.messages import Language
+from counsel_bot.core.messages import CATALOGUE, Language
 from counsel_bot.core.opening_hours import OpeningHours
 from tests.counsel_bot.parts import AT, CASE, effects
 
@@ -154,3 +154,11 @@ async def test_a_youth_handed_back_in_opening_hours_with_nobody_left_hears_where
             if isinstance(e, SayToYouth) and e.conversation == record.conversation]
     assert SayToYouth(record.conversation, "nobody_on_duty",
                       (("emergency", policy.emergency["de"]),)) in told
+
+
+def test_the_greeting_promises_no_counsellor_right_away() -> None:
+    """The greeting goes out before the bot knows whether anybody is on duty: "kommt
+    gleich" at night, or with the queue full, is a promise a youth in distress holds on to;
+    their first message brings the queue place, the opening hours or the numbers."""
+    assert "gleich" not in CATALOGUE["greeting"]["de"]
+    assert "soon" not in CATALOGUE["greeting"]["en"].replace("as soon as", "")
