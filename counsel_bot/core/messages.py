@@ -13,9 +13,10 @@ CATALOGUE: dict[str, dict[Language, str]] = {
     "greeting": {
         "de": (
             "Hallo und willkommen! Schön, dass du schreibst.\n"
-            "So geht es weiter: Eine Beraterin oder ein Berater kommt gleich in diesen Chat. "
-            "Bis dahin kannst du schon aufschreiben, was dich beschäftigt – alles, was du jetzt "
-            "schreibst, kann die Person lesen, sobald sie da ist.\n"
+            "So geht es weiter: Eine Beraterin oder ein Berater kommt in diesen Chat, sobald "
+            "jemand frei ist; nach deiner ersten Nachricht sage ich dir, wie lange es etwa "
+            "dauert. Bis dahin kannst du schon aufschreiben, was dich beschäftigt – alles, was "
+            "du jetzt schreibst, kann die Person lesen, sobald sie da ist.\n"
             "Du bleibst anonym: Wir kennen nur deinen Spitznamen. Der Chat ist Ende-zu-Ende "
             "verschlüsselt, nur du und das Beratungsteam können ihn lesen.\n"
             "Schreib „hilfe“, wenn du wissen willst, was du hier tun kannst.\n"
@@ -23,9 +24,10 @@ CATALOGUE: dict[str, dict[Language, str]] = {
         ),
         "en": (
             "Hi and welcome! Good that you are writing.\n"
-            "What happens next: a counsellor will join this chat soon. Until then you can already "
-            "write down what is on your mind – the counsellor can read everything you write now "
-            "as soon as they arrive.\n"
+            "What happens next: a counsellor will join this chat as soon as one is free; after "
+            "your first message I will tell you about how long that takes. Until then you can "
+            "already write down what is on your mind – the counsellor can read everything you "
+            "write now as soon as they arrive.\n"
             "You stay anonymous: we only know your nickname. This chat is end-to-end encrypted; "
             "only you and the counselling team can read it.\n"
             "Write \"help\" to see what you can do here."
