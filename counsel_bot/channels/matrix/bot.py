@@ -542,10 +542,7 @@ class CounselBot:
         self._join_again.pop(room_id, None)
         answer = await self.client.join(room_id)
         if hasattr(answer, "room_id"):
-            # Kept in the store: a stop before the next sync must not leave the youth unanswered
-            # (in an unencrypted room, for good: the bot reads only encrypted messages).
-            await self.store.set_setting(f"{WELCOME_DUE_PREFIX}{room_id}", "1")
-            self._joined_on_invite.add(room_id)
+            await self._joined(room_id)
         elif isinstance(answer, JoinError) and answer.status_code in JOIN_REFUSED:
             log.warning("could not join a room it was invited to (%s)", answer.status_code)
         else:
@@ -553,12 +550,24 @@ class CounselBot:
                         getattr(answer, "status_code", None), JOIN_RETRY.total_seconds())
             self._join_again[room_id] = self.clock.now() + JOIN_RETRY
 
+    async def _joined(self, room_id: RoomID) -> None:
+        # Kept in the store: a stop before the next sync must not leave the youth unanswered
+        # (in an unencrypted room, for good: the bot reads only encrypted messages).
+        await self.store.set_setting(f"{WELCOME_DUE_PREFIX}{room_id}", "1")
+        self._joined_on_invite.add(room_id)
+
     async def _join_due(self, response: SyncResponse) -> None:
         """Join the rooms whose join failed before, once their time has come; one whose
-        invitation was withdrawn (it comes among the left rooms) is forgotten."""
+        invitation was withdrawn (it comes among the left rooms) is forgotten. One among the
+        joined rooms was joined after all (the homeserver went on after the proxy's 502):
+        welcomed as after any join, or its youth was never greeted nor moved, and in a room
+        without encryption their words were dropped unread."""
         now = self.clock.now()
         for room_id, when in list(self._join_again.items()):
-            if room_id in response.rooms.leave or room_id in response.rooms.join:
+            if room_id in response.rooms.join:
+                del self._join_again[room_id]
+                await self._joined(room_id)
+            elif room_id in response.rooms.leave:
                 del self._join_again[room_id]
             elif when <= now:
                 await self._join(room_id)
