@@ -7,10 +7,20 @@ nothing more is said. A memory store, the real detector."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.effects import SayToYouth
 from counsel_bot.core.messages import text
-from tests.counsel_bot.test_crisis_paths import ANNA, T0, office, pending, staff, youth
+from tests.counsel_bot.test_crisis_paths import (
+    ANNA,
+    T0,
+    conversation_of,
+    office,
+    pending,
+    staff,
+    youth,
+)
 from tests.offices.test_office_deletion_numbers import LOCAL, SETTINGS
 
 
@@ -51,3 +61,18 @@ async def test_crisis_words_get_the_safety_text_alone() -> None:
     told = [e.key for e in await pending(c)
             if isinstance(e, SayToYouth) and "emergency" in dict(e.params)]
     assert told == ["safety_info"]
+
+
+async def test_a_youth_asked_for_their_office_gets_its_numbers_with_nobody_on_duty() -> None:
+    """With several offices a first message naming none is answered with the question
+    which; the place in the queue (and "nobody is on duty") comes with the answer, after
+    the welcome: there, too, the youth learns where help is meanwhile, their office's."""
+    c = await office(SETTINGS)
+    assert c.policy.hours.is_open(T0)
+    await youth(c, "hallo, ich weiß nicht mehr weiter", T0)
+    await youth(c, "89073", T0 + timedelta(minutes=1))
+    current = c.router.conversation(await conversation_of(c))
+    assert current is not None and current.office == "familie"
+    told = await _numbers_told(c)
+    assert len(told) == 1, "the youth waits with nobody there and no number to call"
+    assert LOCAL in told[0]
