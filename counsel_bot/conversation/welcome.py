@@ -30,12 +30,17 @@ def welcome(
     if not hours.is_open(step.at):
         step.add(out_of_hours(conversation, step.at, hours, emergency[language]),
                  f"ooh:{conversation}")
-    elif any(isinstance(effect, QueuePositionChanged) and effect.conversation == conversation
-             and effect.eta is None for effect, _ in step.effects):
-        # Open, but nobody on duty (the router has no estimate): a wait with no end in
-        # sight, as out of hours, so the youth learns where help is meanwhile.
-        step.add(SayToYouth(conversation, "nobody_on_duty",
-                            (("emergency", emergency[language]),)),
+    else:
+        nobody_on_duty(step, conversation, emergency[language])
+
+
+def nobody_on_duty(step: Change, conversation: ConversationID, emergency: str) -> None:
+    """Open, but nobody on duty (the router has no estimate): a wait with no end in sight,
+    as out of hours, so the youth learns where help is meanwhile. Also after the office
+    question: the place in the queue comes only with the answer."""
+    if any(isinstance(effect, QueuePositionChanged) and effect.conversation == conversation
+           and effect.eta is None for effect, _ in step.effects):
+        step.add(SayToYouth(conversation, "nobody_on_duty", (("emergency", emergency),)),
                  f"nobody-on-duty:{conversation}")
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from counsel_bot.conversation import crisis_flags, deletion, feedback, offices, youth_traces
 from counsel_bot.conversation.change import Change
-from counsel_bot.conversation.welcome import welcome
+from counsel_bot.conversation.welcome import nobody_on_duty, welcome
 from counsel_bot.core import commands as cmd
 from counsel_bot.core.effects import InviteYouth, Leave, SayToStaff, SayToYouth, SetTopic
 from counsel_bot.core.errors import MailAddressRefused
@@ -398,6 +398,10 @@ class YouthSide:
                                   default_emergency=c.policy.emergency)
         c.handle(step, [chosen], reply_room=None)
         offices.tell_office(step, conversation, chosen.office, lang)
+        book = c.policy.offices
+        if offices.hours_of(book, chosen.office, c.policy.hours).is_open(step.at):
+            nobody_on_duty(step, conversation, offices.emergency_of(
+                book, chosen.office, c.policy.emergency)[lang])
         return True
 
     async def _command(self, step: Change, conversation: ConversationID, body: str) -> None:

@@ -72,7 +72,8 @@ async def test_a_youth_asked_for_their_office_gets_its_numbers_with_nobody_on_du
     await youth(c, "hallo, ich weiß nicht mehr weiter", T0)
     await youth(c, "89073", T0 + timedelta(minutes=1))
     current = c.router.conversation(await conversation_of(c))
-    assert current is not None and current.office == "familie"
+    assert current is not None
+    assert current.office == "familie"
     told = await _numbers_told(c)
     assert len(told) == 1, "the youth waits with nobody there and no number to call"
     assert LOCAL in told[0]
