@@ -9,7 +9,6 @@ for a refused room (the shape of test_staff_room_lost)."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -57,7 +56,6 @@ async def test_an_office_room_refused_at_the_start_is_made_for_its_crisis_alert(
         await youth.send(room, CRISIS)
 
         office_room = await anna.accept_invite(within=60)
-        await asyncio.sleep(0)
         assert await bot.office_rooms.room_of("familie") == office_room
         await anna.wait_for(office_room, process.user_id, "KRISENHINWEIS", within=60)
     finally:

@@ -248,7 +248,7 @@ class CounselBot:
             initial_state=[ENCRYPTION], power_levels=counselling_power_levels())
         self.office_rooms.announce = self._announce_staff_room
         if conductor.policy.offices.enabled:
-            executor.office_staff_room = self.office_rooms.room_of
+            executor.office_staff_room = self.office_rooms.room_for_notice
             # A snippet added in an office's staff room is that office's.
             conductor.office_of_room = self.office_rooms.office_of
 

@@ -10,6 +10,7 @@ again where it was configured and lets the bot in, otherwise created anew.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -44,6 +45,7 @@ class OfficeStaffRooms:
         self._power_levels = power_levels
         self._rooms: dict[str, RoomID] = {}
         self._lost = LostRooms(client)
+        self._opening = asyncio.Lock()
         self.announce: Announce | None = None
 
     async def room_of(self, office: str) -> RoomID | None:
@@ -52,6 +54,26 @@ class OfficeStaffRooms:
             if stored:
                 self._rooms[office] = RoomID(stored)
         return self._rooms.get(office)
+
+    async def room_for_notice(self, office: str) -> RoomID | None:
+        """The office's staff room for a notice. One the homeserver refused to make at the
+        start (`ensure` asks once) is asked for again here, while the notice waits for it:
+        else every notice of the office, its crisis alerts too, waited until a restart."""
+        existing = await self.room_of(office)
+        if existing is not None or not any(o.id == office for o in self._book.offices):
+            return existing
+        async with self._opening:  # one room, though several lanes wait for it
+            existing = await self.room_of(office)
+            if existing is not None:
+                return existing
+            desk = self._book.desk(office)
+            room_id = await self._open_somewhere(office, self._book.name(office),
+                                                 desk.staff_room,
+                                                 sorted(UserID(u) for u in desk.staff))
+            if room_id is not None:
+                await self._store.set_setting(setting_key(office), room_id)
+                self._rooms[office] = room_id
+            return room_id
 
     def contains(self, room_id: RoomID) -> bool:
         return room_id in self._rooms.values()
