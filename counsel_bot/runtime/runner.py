@@ -293,7 +293,7 @@ async def _run_bot(
         made: list[CounselBot] = []
 
         async def staff_room() -> RoomID | None:
-            return await made[0].staff_room() if made else None
+            return await made[0].staff_rooms.for_notice() if made else None
 
         executor = Executor(client, store, clock, default_language=settings.bot.default_language,
                             staff_room=staff_room)

@@ -113,10 +113,7 @@ class OfficeStaffRooms:
                     if room is not None and user not in room.users:
                         await self._client.room_invite(existing, user)
                 continue
-            room_id = await self._open_somewhere(office.id, office.name, desk.staff_room, staff)
-            if room_id is not None:
-                await self._store.set_setting(setting_key(office.id), room_id)
-                self._rooms[office.id] = room_id
+            await self.room_for_notice(office.id)  # under its lock: a notice may ask too
 
     async def replace_if_lost(self, office: str, room_id: RoomID) -> bool:
         """True if ``room_id`` was the office's staff room and is lost (replaced now or just

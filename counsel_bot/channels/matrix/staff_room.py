@@ -10,6 +10,7 @@ bot's joined rooms, never by a refusal alone: a room the bot is still in is kept
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Collection
 
@@ -41,6 +42,7 @@ class StaffRoom:
         self._room: RoomID | None = None
         self._loaded = False
         self._lost = LostRooms(client)
+        self._opening = asyncio.Lock()
         self.announce: Announce | None = None
 
     async def current(self) -> RoomID | None:
@@ -51,6 +53,16 @@ class StaffRoom:
             self._loaded = True
         return self._room
 
+    async def for_notice(self) -> RoomID | None:
+        """The staff room for a notice. One the homeserver refused to make at the first
+        start (`ensure` asks once) is asked for again here, while the notice waits for it:
+        else every staff notice, each crisis alert too, waited until a restart."""
+        if await self.current() is None:
+            async with self._opening:  # one room, though several lanes wait for it
+                if await self.current() is None:
+                    return await self._open()
+        return self._room
+
     async def ensure(self) -> RoomID | None:
         """On the first sync: the room exists, the bot is in it, every staff member is in it
         or invited, and nobody else (staff taken off the list are removed). A room lost while
@@ -58,7 +70,7 @@ class StaffRoom:
         homeserver refused to create one."""
         existing = await self.current()
         if existing is None:
-            return await self._open()
+            return await self.for_notice()
         if await still_joined(self._client, existing) is False:
             await self.replace_if_lost(existing)
             return self._room
