@@ -48,3 +48,16 @@ async def test_a_join_done_despite_a_failed_answer_is_welcomed() -> None:
     alerts = [e for e in (decode_effect(o.payload) for o in await store.pending_outbox())
               if isinstance(e, SayToStaff) and e.key == "staff_crisis_alert"]
     assert alerts, "the youth's first message reached nobody"
+
+
+async def test_a_join_done_despite_a_failed_answer_is_welcomed_after_a_restart() -> None:
+    """The retry is kept in memory: a stop before the next sync (the first sync after the
+    start has the room among the joined ones, and no invitation) must not forget it."""
+    store, client, sent = MemoryStore(AeadSealer()), LateJoinClient(), []
+    bot = await _bot(store, client, sent)
+    await bot.handle_sync(INVITED)  # the join failed, as far as the bot knows; then SIGTERM
+    again = await _bot(store, client, sent)
+    await again.handle_sync(JOINED_AFTER_WORDS)
+    assert [c["invite"] for c in client.created] == [[YOUTH]], (
+        "the youth was neither greeted nor given a room fit for counselling")
+    assert await waits_in_the_first_room(again, client)
