@@ -545,10 +545,14 @@ class CounselBot:
             await self._joined(room_id)
         elif isinstance(answer, JoinError) and answer.status_code in JOIN_REFUSED:
             log.warning("could not join a room it was invited to (%s)", answer.status_code)
+            await self.store.set_setting(f"{WELCOME_DUE_PREFIX}{room_id}", "")
         else:
             log.warning("could not join a room it was invited to (%s); asked again in %d s",
                         getattr(answer, "status_code", None), JOIN_RETRY.total_seconds())
             self._join_again[room_id] = self.clock.now() + JOIN_RETRY
+            # The homeserver may have joined all the same: welcomed when a start finds the
+            # room among the joined ones, as the retry below does (kept in memory only).
+            await self.store.set_setting(f"{WELCOME_DUE_PREFIX}{room_id}", "1")
 
     async def _joined(self, room_id: RoomID) -> None:
         # Kept in the store: a stop before the next sync must not leave the youth unanswered
@@ -569,6 +573,7 @@ class CounselBot:
                 await self._joined(room_id)
             elif room_id in response.rooms.leave:
                 del self._join_again[room_id]
+                await self.store.set_setting(f"{WELCOME_DUE_PREFIX}{room_id}", "")
             elif when <= now:
                 await self._join(room_id)
 
