@@ -12,6 +12,8 @@ own parser."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from counsel_bot.core.effects import SayToStaff, decode_effect
 from counsel_bot.core.ids import RoomID
 from counsel_bot.store import MemoryStore
@@ -21,6 +23,7 @@ from tests.counsel_bot.test_welcome_after_stop import (
     ROOM,
     YOUTH,
     FakeClient,
+    RefusingClient,
     _bot,
     _sync,
     waits_in_the_first_room,
@@ -52,4 +55,24 @@ async def test_crisis_words_written_before_the_join_alert_the_staff() -> None:
     assert alerts, "the youth's first message, written before the bot joined, reached nobody"
     record = await store.conversation_by_room(RoomID("!new1:x"))
     assert record is not None  # counted in the bot's encrypted room
+    assert [i.event_id for i in await store.read_intake(record.conversation)] == ["$first"]
+
+
+async def test_crisis_words_before_the_join_alert_the_staff_when_the_new_room_comes_late() -> None:
+    """The homeserver refuses the room to move the youth to for a while (429 on a busy
+    evening; asked again a minute later): the first message, written in the room without
+    encryption before the bot joined, must still be read once the move is made."""
+    store, client, sent = MemoryStore(AeadSealer()), RefusingClient(), []
+    bot = await _bot(store, client, sent)
+    await bot.handle_sync(INVITED)
+    await bot.handle_sync(JOINED_AFTER_WORDS)  # the new room refused
+    bot.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+    await bot.handle_sync(_sync("s3"))  # a minute later: the new room is made
+    assert await waits_in_the_first_room(bot, client)
+
+    alerts = [e for e in (decode_effect(o.payload) for o in await store.pending_outbox())
+              if isinstance(e, SayToStaff) and e.key == "staff_crisis_alert"]
+    assert alerts, "the youth's first message, written before the bot joined, reached nobody"
+    record = await store.conversation_by_room(RoomID("!new1:x"))
+    assert record is not None
     assert [i.event_id for i in await store.read_intake(record.conversation)] == ["$first"]
