@@ -221,6 +221,10 @@ class CounselBot:
         self.on_stop: list[Callable[[], Awaitable[None]]] = []
         # Moves the homeserver refused, and when to ask again.
         self._welcome_again: dict[RoomID, datetime] = {}
+        # What a youth wrote meanwhile in such a room without encryption: read once the move
+        # is made (it counts in the new room, crisis check included), never dropped unread.
+        # In memory only: a stop before the move loses it, as before.
+        self._held: dict[RoomID, list[Any]] = {}
         self._welcomes_loaded = False  # the rooms a stop left unwelcomed (WELCOME_DUE_PREFIX)
         self.moves = RoomMoves(conductor.store)
         self.failing = Failures(conductor.store, EVENTS)
@@ -501,6 +505,8 @@ class CounselBot:
                 self._joined_on_invite.discard(room_id)
                 self._welcome_again.pop(room_id, None)
                 await self.store.set_setting(f"{WELCOME_DUE_PREFIX}{room_id}", "")
+                for event in self._held.pop(room_id, []):
+                    await self._on_room_event_once(room_id, event)
             else:
                 self._welcome_again[room_id] = now + MOVE_RETRY
 
@@ -768,6 +774,14 @@ class CounselBot:
         addon = next((a for a in self.conductor.addons if a.owns_room(room_id)), None)
         if addon is not None:
             await self._in_addon_room(addon, room_id, event)
+            return
+        if room_id in self._welcome_again and sender is not None \
+                and not self.is_staff(str(sender)) and isinstance(
+                    event, RoomMessage | BadEvent | UnknownBadEvent | UnknownEvent
+                    | StickerEvent | RedactionEvent) \
+                and (room := self.client.rooms.get(room_id)) is not None \
+                and not room.encrypted:
+            self._held.setdefault(room_id, []).append(event)
             return
         if isinstance(event, MegolmEvent):
             self.undecryptable.add(EventID(event.event_id), room_id, event, self.clock.now(),
