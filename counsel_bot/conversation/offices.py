@@ -217,6 +217,22 @@ def to_office_room(effect: Effect, router: Router, rules: OfficeRules,
     return replace(effect, office=_office_now(current, router, rules, book))
 
 
+def reaching_everyone(effect: Effect, book: OfficeBook) -> Effect:
+    """A notice for an office's staff room that calls somebody not in it (the on-call
+    office's counsellor holding the office's crisis, once someone of the office is on duty
+    again) goes to the main staff room, read by all staff, as a group's and a closed
+    conversation's do: posted where they are not, it called nobody. So do the case notes
+    handed to such a counsellor."""
+    if isinstance(effect, SayToStaff) and effect.office:
+        called = effect.mentions
+    elif isinstance(effect, Transcript) and effect.office:
+        called = (effect.counsellor,)
+    else:
+        return effect
+    members = book.desk(effect.office).staff
+    return effect if all(user in members for user in called) else replace(effect, office="")
+
+
 def visible(router: Router, rules: OfficeRules, user: UserID,
             conversation: ConversationID) -> ConversationSnapshot | None:
     current = router.conversation(conversation)

@@ -131,9 +131,9 @@ class Transitions:
         """Write the step; False if its event was handled before (nothing written)."""
         c = self.conductor
         if c.policy.offices.enabled:
-            step.effects = [(await self._closed_to_office(
+            step.effects = [(offices.reaching_everyone(await self._closed_to_office(
                 offices.to_office_room(e, c.router, c.policy.router.offices,
-                                       c.policy.offices)), tag)
+                                       c.policy.offices)), c.policy.offices), tag)
                 for e, tag in step.effects]
         if c.metrics is not None and step.today:
             # Counted now, as the router moved in `handle`: the tally written with this step
