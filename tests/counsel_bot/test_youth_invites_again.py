@@ -18,9 +18,12 @@ from typing import Any
 from nio import MatrixRoom, RoomCreateResponse
 
 from counsel_bot.channels.matrix.bot import CounselBot
+from counsel_bot.core.ids import RoomID
 from counsel_bot.core.routing.model import ConversationState
 from tests.counsel_bot.test_welcome_after_stop import _sync
 from tests.counsel_bot.test_youth_room_stranger import BOT, ROOM, YOUTH, _bot, _text
+
+OTHER = RoomID("!other:x")
 
 INVITED = _sync("s1", invite={ROOM: {"invite_state": {"events": [
     {"type": "m.room.member", "state_key": BOT, "sender": YOUTH,
@@ -91,3 +94,29 @@ async def test_a_youth_who_invites_the_bot_back_into_a_closed_chat_is_counselled
 
     assert len(await _open_conversations(bot)) == 1, (
         f"nobody will answer the youth; they were told only {sent!r}")
+
+
+async def test_a_youth_with_a_chat_still_open_who_invites_the_bot_back_keeps_one() -> None:
+    """The youth's other chat is still open (a counsellor with them there): inviting the bot
+    back into an old closed chat must not queue them a second time, with a counsellor who
+    knows nothing of the first, as a second chat does not (second_chats.py)."""
+    bot, client, _sent = await _bot()
+    fake = Rejoining(client)
+    client.join, client.room_get_state, client.room_create = (  # type: ignore[attr-defined]
+        fake.join, fake.room_get_state, fake.room_create)
+    await bot._welcome(ROOM)
+    await bot._on_room_event_once(ROOM, _text(1, YOUTH, "hallo, ich hab stress zuhause"))
+    await bot._on_room_event_once(ROOM, _text(2, YOUTH, "ende"))
+    await bot._on_room_event_once(ROOM, _text(3, YOUTH, "danke"))
+    del client.rooms[ROOM]
+    other = MatrixRoom(OTHER, BOT, encrypted=True)
+    other.add_member(YOUTH, "Sonnenblume", None)
+    other.add_member(BOT, "Beratung", None)
+    client.rooms[OTHER] = other
+    await bot._on_room_event_once(OTHER, _text(4, YOUTH, "hallo, ich bin wieder da"))
+    assert len(await _open_conversations(bot)) == 1
+
+    await bot.handle_sync(INVITED)
+    await bot.handle_sync(JOINED)
+    await bot._on_room_event_once(ROOM, _text(5, YOUTH, "hallo? ist da wer?"))
+    assert len(await _open_conversations(bot)) == 1, "the youth is queued a second time"
