@@ -598,7 +598,10 @@ class CounselBot:
         record = await self.store.conversation_by_room(room_id)
         if record is not None and record.state is ConversationState.CLOSED:
             # Invited back into a chat that is over: its words count as after the close
-            # (a pointer to a new chat, then nothing), so the youth gets the new chat here.
+            # (a pointer to a new chat, then nothing), so the youth gets the new chat here;
+            # with one still open elsewhere, theirs count there, as a second chat's do.
+            if await self.moving.second.linked_to_open(room_id, youth) is not None:
+                return True
             return await self.moving.move(room, youth)
         greeted = f"greeted:{room_id}"
         if await self.store.get_setting(greeted) is None:

@@ -146,12 +146,19 @@ class SecondChats:
             # Closed (the bot leaves its room soon after) or erased: words counted there
             # would reach nobody.
             await self.links.unlink(room)
+        if await self._store.conversation_by_room(room) is not None:
+            return None  # this room has a conversation of its own (one to reopen, say)
+        return await self.linked_to_open(room, youth)
+
+    async def linked_to_open(self, room: RoomID, youth: UserID) -> RoomID | None:
+        """Link ``room`` as a second chat of the youth's open conversation, if they have one
+        in another room and are in it (also a closed chat they invite the bot back into:
+        a new room of its own would queue them a second time); that room, else None."""
         known = await self._rooms.room_of(youth)
         if known is None or known == room or youth not in (self._joined(known) or set()):
             return None
-        if not await self._open_for(known, youth) \
-                or await self._store.conversation_by_room(room) is not None:
-            return None  # this room has a conversation of its own (one to reopen, say)
+        if not await self._open_for(known, youth):
+            return None
         await self.links.link(room, known)
         return known
 
