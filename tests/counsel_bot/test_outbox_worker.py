@@ -922,3 +922,37 @@ async def test_mails_to_a_hung_relay_do_not_hold_up_a_crisis_alert_or_a_youths_t
     hung.set()
     await asyncio.wait_for(worker.drain(), 5)
     assert await pending_keys(store) == []
+
+
+async def test_a_hung_mail_before_an_invitation_does_not_hold_up_other_youths_texts() -> None:
+    # A mail youth's reply hangs at the relay (a minute, and again at each retry) and their
+    # counsellor's invitation waits behind it in their lane: every other youth's chat text
+    # (the emergency numbers after crisis words too) waited as long, though the mail takes
+    # nothing from the homeserver.
+    store = CountingStore()
+    await put(store, ("mail", SendMail(B, "Antwort")), ("assign", Assign(B, UserID("@c:x"), 1)))
+    hung = asyncio.Event()
+    said = asyncio.Event()
+    performed: list[str] = []
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        if isinstance(effect, SendMail):
+            await hung.wait()
+        performed.append(key)
+        if key == "say:a:1":
+            said.set()
+
+    worker = OutboxWorker(perform, store, CLOCK)
+    await worker.dispatch()
+    for _ in range(20):
+        await asyncio.sleep(0)
+    await put(store, say(A, 1))
+    await worker.dispatch()
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(1):
+            await said.wait()
+    assert performed == ["say:a:1"]
+    hung.set()
+    await asyncio.wait_for(worker.drain(), 5)
+    assert performed == ["say:a:1", "mail", "assign"]  # b's order kept
+    assert await pending_keys(store) == []
