@@ -21,10 +21,11 @@ invitations. Waiting for the ones being performed keeps a staff digest ahead of 
 committed alert from going out beside a youth's invitation (measured: the invitation took
 99-144 ms instead of 75-77 in bench.latency when it did). The price, taken on purpose: a
 slow send ahead of an alert in its lane holds every lane that holds nothing urgent until the
-alert is out. Other effects also wait a moment (URGENT_SETTLE_SECONDS) after the last urgent
-one was answered: Synapse wakes the invited counsellor's sync only as it answers, and a send
-right then (the youth's "you are with ..." needs a new room key, so several calls) competed
-with building that sync (measured: the invitation reached the counsellor 11 ms after the
+alert is out (not a mail: a hung relay takes nothing from the homeserver, and would hold them
+for a minute at each try). Other effects also wait a moment (URGENT_SETTLE_SECONDS) after the
+last urgent one was answered: Synapse wakes the invited counsellor's sync only as it answers,
+and a send right then (the youth's "you are with ..." needs a new room key, so several calls)
+competed with building that sync (measured: the invitation reached the counsellor 11 ms after the
 answer instead of 6 ms, 2 cores under load).
 
 What holds after a crash: effects are performed at least once; a crash loses none (only an
@@ -217,6 +218,10 @@ class OutboxWorker:
         self._urgent_queued: dict[str, int] = {}
         # Lanes performing an urgent effect (or at one), and since when (event-loop time).
         self._urgent_now: dict[str, float] = {}
+        # Lanes at a mail (waiting for a mail slot or the relay): an urgent effect behind it
+        # holds up no other lane, the relay may take a minute and takes nothing from the
+        # homeserver.
+        self._mailing: set[str] = set()
         # Dispatches that began reading the outbox, and that finished (they run one at a
         # time), and an event set as each finishes: for `urgent_answered`.
         self._reads_begun = 0
@@ -398,7 +403,8 @@ class OutboxWorker:
             left = [started + INHERITED_WAIT_SECONDS - now
                     for other, started in self._urgent_now.items() if other != lane]
             return min((x for x in left if x > 0), default=None)
-        return math.inf if any(map(self._holds_urgent, self._lanes)) else None
+        return math.inf if any(self._holds_urgent(other) for other in self._lanes
+                               if other not in self._mailing) else None
 
     async def _others_urgent_done(self, lane: str) -> None:
         """Wait until the urgent effects this effect must let go first are out (see
@@ -478,21 +484,30 @@ class OutboxWorker:
         """Perform the effect in one of the slots; False if the stop's grace ran out while
         it waited for one. A bug is written down before it stops the bot (failures.py): for
         a digest, for each of its notices, which the next start sends alone."""
-        slots = self._mail_slots if is_mail(effect) else self._slots
-        await self._take_slot(lane, slots, urgent=urgent)
-        if self._closing:
-            slots.release()
-            return False
+        mail = is_mail(effect)
+        if mail:
+            self._mailing.add(lane)
+            self._urgent_changed_now()
         try:
-            await self._perform(effect, key)
-        except EffectFailed:
-            raise
-        except Exception as exc:
-            await self._failures.failed(completes, exc)
-            raise
+            slots = self._mail_slots if mail else self._slots
+            await self._take_slot(lane, slots, urgent=urgent)
+            if self._closing:
+                slots.release()
+                return False
+            try:
+                await self._perform(effect, key)
+            except EffectFailed:
+                raise
+            except Exception as exc:
+                await self._failures.failed(completes, exc)
+                raise
+            finally:
+                slots.release()
+            return True
         finally:
-            slots.release()
-        return True
+            if mail:
+                self._mailing.discard(lane)
+                self._urgent_changed_now()
 
     async def _set_aside(self, effect: Effect | StaffDigest, key: str, *,
                          urgent: bool) -> None:
