@@ -164,3 +164,35 @@ async def test_an_office_alert_waits_while_the_homeserver_refuses_the_new_staff_
         await youth.close()
         await anna.close()
         await process.stop()
+
+
+async def test_a_staff_member_who_blocks_invitations_leaves_the_alert_a_new_staff_room(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """A team lead whose app blocks invitations (Element's setting, the account's
+    m.invite_permission_config): Synapse makes the staff room, with the bot in it and the
+    staff before the lead invited, then refuses the lead's invitation and so the whole
+    request. The bot took it as "refused, no room", and made another at every try of the
+    alert (each outbox wake-up), for good: a new room and invitation for the counsellor
+    every few seconds, and the alert in none of them."""
+    async with office(synapse, user_factory, tmp_path, with_lead=True) as o:
+        assert o.lead is not None
+        lost = await o.counsellor.accept_invite(within=60)
+        await o.lead.accept_invite(within=60)
+        url = (f"{synapse.base_url}/_matrix/client/v3/user/{o.lead.client.user_id}"
+               "/account_data/m.invite_permission_config")
+        async with synapse.http.put(
+                url, json={"default_action": "block"},
+                headers={"Authorization": f"Bearer {o.lead.client.access_token}"}) as answer:
+            assert answer.status == 200
+        await synapse.admin.delete_room_and_wait(lost)
+
+        room = await o.youth.open_chat(o.bot_user)
+        await o.youth.send(room, CRISIS)
+
+        replaced = await new_staff_room(o.counsellor, lost)
+        await o.counsellor.wait_for(replaced, o.bot_user, "KRISENHINWEIS", within=60)
+        assert await o.bot.staff_room() == replaced
+        # One new room, not one per try.
+        assert o.counsellor.invited_to() - {replaced} == set()
+        assert len((await o.bot.client.joined_rooms()).rooms) <= 3  # staff room, youth's
