@@ -107,6 +107,7 @@ class _RoomsClient:
     def __init__(self) -> None:
         self.rooms: dict[str, object] = {}
         self.created: list[dict[str, object]] = []
+        self.invited: list[tuple[str, str]] = []
 
     async def join(self, room: str) -> JoinError:
         return JoinError("You are not invited to this room.", "M_FORBIDDEN")
@@ -116,7 +117,7 @@ class _RoomsClient:
         return RoomCreateResponse(f"!made{len(self.created)}:x")
 
     async def room_invite(self, room: str, user: str) -> None:
-        return None
+        self.invited.append((room, user))
 
     async def joined_rooms(self) -> JoinedRoomsResponse:
         return JoinedRoomsResponse(list(self.rooms))
@@ -136,8 +137,8 @@ async def test_an_office_whose_configured_staff_room_refuses_the_bot_still_gets_
                              "de", initial_state=[], power_levels={})
     await rooms.ensure()
     assert await rooms.room_of("familie") is not None
-    [made] = [k for k in client.created if "Familienberatung" in str(k["name"])]
-    assert made["invite"] == [ANNA, LEA]
+    [made] = [n for n, k in enumerate(client.created, 1) if "Familienberatung" in str(k["name"])]
+    assert [user for room, user in client.invited if room == f"!made{made}:x"] == [ANNA, LEA]
 
 
 @pytest.mark.parametrize("text", [

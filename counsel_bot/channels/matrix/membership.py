@@ -45,6 +45,20 @@ async def remove_all_but(client: AsyncClient, room_id: RoomID,
                         "remove them by hand", answer.status_code)
 
 
+async def invite_each(client: AsyncClient, room_id: RoomID, users: Collection[UserID]) -> None:
+    """Invite the staff into a staff room the bot has just made, one by one: invited in the
+    request that makes it, one account that blocks invitations (Element's setting) made
+    Synapse refuse the whole request after the room was made, and every try made another
+    room that nobody was told of. A refused one joins at the bot's next start, which invites
+    the staff it misses."""
+    for user in users:
+        answer = await client.room_invite(room_id, user)
+        if isinstance(answer, ErrorResponse):
+            log.warning("a staff member's account refused the invitation to a new staff room "
+                        "(%s); they are invited again at the bot's next start (their app may "
+                        "block invitations)", answer.status_code)
+
+
 class LostRooms:
     """Replacing rooms the bot has lost (a staff room deleted, the bot removed): one at a
     time, each lost room once, and only when the homeserver confirms the bot is out."""

@@ -16,7 +16,12 @@ from typing import Any
 
 from nio import AsyncClient, JoinError, RoomCreateError, RoomGetStateEventError
 
-from counsel_bot.channels.matrix.membership import LostRooms, remove_all_but, still_joined
+from counsel_bot.channels.matrix.membership import (
+    LostRooms,
+    invite_each,
+    remove_all_but,
+    still_joined,
+)
 from counsel_bot.channels.matrix.staff_room import Announce
 from counsel_bot.core.ids import RoomID, UserID
 from counsel_bot.core.messages import Language, text
@@ -172,13 +177,14 @@ class OfficeStaffRooms:
             return room_id
         answer = await self._client.room_create(
             name=f"{text('staff_room_name', self._language)} – {name}",
-            invite=staff, initial_state=self._initial_state,
-            power_level_override=self._power_levels,
+            initial_state=self._initial_state, power_level_override=self._power_levels,
         )
         if isinstance(answer, RoomCreateError):
             log.warning("cannot create the staff room of office %s (%s)", office, answer.message)
             return None
-        return RoomID(answer.room_id)
+        room_id = RoomID(answer.room_id)
+        await invite_each(self._client, room_id, staff)
+        return room_id
 
     async def _encrypted(self, room_id: RoomID) -> bool:
         """Whether the room has Megolm encryption, by the homeserver's current state (nio

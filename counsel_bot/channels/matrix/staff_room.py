@@ -16,7 +16,12 @@ from collections.abc import Awaitable, Callable, Collection
 
 from nio import AsyncClient, RoomCreateError
 
-from counsel_bot.channels.matrix.membership import LostRooms, remove_all_but, still_joined
+from counsel_bot.channels.matrix.membership import (
+    LostRooms,
+    invite_each,
+    remove_all_but,
+    still_joined,
+)
 from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
 from counsel_bot.core.ids import RoomID, UserID
 from counsel_bot.core.messages import Language, text
@@ -99,8 +104,7 @@ class StaffRoom:
 
     async def _open(self) -> RoomID | None:
         answer = await self._client.room_create(
-            name=text("staff_room_name", self._language),
-            invite=self._staff, initial_state=[ENCRYPTION],
+            name=text("staff_room_name", self._language), initial_state=[ENCRYPTION],
             # Staff cannot invite outsiders into the staff room: the bot keeps its members.
             power_level_override=counselling_power_levels(),
         )
@@ -108,6 +112,7 @@ class StaffRoom:
             log.error("the homeserver refused to create the staff room (%s)", answer.status_code)
             return None
         room_id = RoomID(answer.room_id)
+        await invite_each(self._client, room_id, self._staff)
         await self._store.set_setting(STAFF_ROOM_KEY, room_id)
         self._room, self._loaded = room_id, True
         return room_id
