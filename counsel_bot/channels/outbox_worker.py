@@ -273,9 +273,11 @@ class OutboxWorker:
         with contextlib.suppress(asyncio.CancelledError):
             await draining
 
-    async def drain(self) -> None:
+    async def drain(self, *, mails: bool = True) -> None:
         """Perform every pending effect, and what is committed while they run, until only
-        effects this drain already tried are left (those wait for the next start).
+        effects this drain already tried are left (those wait for the next start). Without
+        ``mails``, a lane at a mail is not waited for (the relay may hang for a minute at
+        each): the lanes go on with it after the drain.
 
         One round is not enough: a lane that is running takes up only urgent effects
         committed to it meanwhile, so a youth's emergency numbers committed behind their
@@ -284,7 +286,11 @@ class OutboxWorker:
         while not self._closing:
             await self.dispatch()
             tried.update(*self._work_keys.values())
-            await asyncio.gather(*self._lanes.values(), return_exceptions=True)
+            if mails:
+                await asyncio.gather(*self._lanes.values(), return_exceptions=True)
+            else:
+                while any(lane not in self._mailing for lane in self._lanes):
+                    await self._urgent_changed.wait()  # also set as a lane ends
             if self._crash is not None:
                 raise self._crash
             if {entry.key for entry in await self._store.pending_outbox()} <= tried:

@@ -357,7 +357,9 @@ class CounselBot:
                 self.conductor.refresh_due_metrics()
             if first:
                 # Ready means caught up: what the missed events caused has been performed.
-                await self.outbox.drain()
+                # Not its mails: a hung relay held every one for a minute, and the bot read
+                # nothing meanwhile (a youth's crisis words neither).
+                await self.outbox.drain(mails=False)
                 first = False
                 self.ready.set()
             self.outbox.wake()  # retries what failed before, even if nothing new came
