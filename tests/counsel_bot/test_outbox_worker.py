@@ -956,3 +956,37 @@ async def test_a_hung_mail_before_an_invitation_does_not_hold_up_other_youths_te
     await asyncio.wait_for(worker.drain(), 5)
     assert performed == ["say:a:1", "mail", "assign"]  # b's order kept
     assert await pending_keys(store) == []
+
+
+async def test_a_drain_leaving_mails_waits_instead_of_spinning_on_a_lane_at_a_mail() -> None:
+    # The first sync's drain leaves a lane at a mail to go on after it. An effect committed
+    # to that lane meanwhile is one the lane takes up only after its mail: the drain must
+    # not read the outbox again and again until then (with a store that never yields, the
+    # event loop itself stood still).
+    class ReadCounting(CountingStore):
+        reads = 0
+
+        async def pending_outbox(self) -> list[OutboxEntry]:
+            self.reads += 1
+            if self.reads > 100:
+                raise AssertionError("the drain reads the outbox in a loop")
+            return await super().pending_outbox()
+
+    store = ReadCounting()
+    await put(store, ("mail", SendMail(B, "Antwort")))
+    hung = asyncio.Event()
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        if isinstance(effect, SendMail):
+            await hung.wait()
+
+    worker = OutboxWorker(perform, store, CLOCK)
+    await worker.dispatch()
+    for _ in range(20):
+        await asyncio.sleep(0)
+    await put(store, say(B, 1))
+    await asyncio.wait_for(worker.drain(mails=False), 5)
+    assert store.reads < 10
+    hung.set()
+    await asyncio.wait_for(worker.drain(), 5)
+    assert await pending_keys(store) == []
