@@ -293,7 +293,12 @@ class OutboxWorker:
                     await self._urgent_changed.wait()  # also set as a lane ends
             if self._crash is not None:
                 raise self._crash
-            if {entry.key for entry in await self._store.pending_outbox()} <= tried:
+            pending = await self._store.pending_outbox()
+            # Without mails, what a lane still at a mail holds goes on after the drain: it
+            # takes up what was queued behind the mail only once the relay has answered.
+            left = {entry.key for entry in pending
+                    if mails or lane_of(decode_effect(entry.payload)) not in self._lanes}
+            if left <= tried:
                 return
 
     async def cancel(self) -> None:
