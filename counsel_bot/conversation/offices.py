@@ -221,12 +221,17 @@ def reaching_everyone(effect: Effect, book: OfficeBook) -> Effect:
     """A notice for an office's staff room that calls somebody not in it (the on-call
     office's counsellor holding the office's crisis, once someone of the office is on duty
     again) goes to the main staff room, read by all staff, as a group's and a closed
-    conversation's do: posted where they are not, it called nobody. So do the case notes
-    handed to such a counsellor."""
+    conversation's do: posted where they are not, it called nobody. The case notes handed to
+    such a counsellor go to their own office's room (the on-call one first), not the main
+    one: what was written about a youth is not for every office."""
     if isinstance(effect, SayToStaff) and effect.office:
         called = effect.mentions
     elif isinstance(effect, Transcript) and effect.office:
-        called = (effect.counsellor,)
+        if effect.counsellor in book.desk(effect.office).staff:
+            return effect
+        theirs = [o.id for o in book.offices if effect.counsellor in book.desk(o.id).staff]
+        own = book.on_call if book.on_call in theirs else next(iter(theirs), "")
+        return replace(effect, office=own)
     else:
         return effect
     members = book.desk(effect.office).staff
