@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from counsel_bot.channels.matrix.bot import SYNC_TOKEN_KEY
 from counsel_bot.core.effects import SayToStaff, decode_effect
 from counsel_bot.core.ids import RoomID
 from counsel_bot.store import MemoryStore
@@ -39,6 +40,11 @@ JOINED_AFTER_WORDS = _sync("s2", join={ROOM: {
         {"type": "m.room.member", "state_key": BOT, "sender": BOT, "event_id": "$join",
          "origin_server_ts": 2, "content": {"membership": "join"}}],
         "limited": False, "prev_batch": "p1"},
+    "state": {"events": []}, "ephemeral": {"events": []}, "account_data": {"events": []},
+    "summary": {}, "unread_notifications": {}}})
+# A later sync of that room with nothing new in its timeline.
+NOTHING_NEW = _sync("s3", join={ROOM: {
+    "timeline": {"events": [], "limited": False, "prev_batch": "p2"},
     "state": {"events": []}, "ephemeral": {"events": []}, "account_data": {"events": []},
     "summary": {}, "unread_notifications": {}}})
 
@@ -76,3 +82,28 @@ async def test_crisis_words_before_the_join_alert_the_staff_when_the_new_room_co
     record = await store.conversation_by_room(RoomID("!new1:x"))
     assert record is not None
     assert [i.event_id for i in await store.read_intake(record.conversation)] == ["$first"]
+
+
+async def test_crisis_words_held_for_a_refused_move_are_read_after_a_restart() -> None:
+    """The words held while the move is refused live in memory, and the batch that brought
+    them saved its sync position all the same: a stop meanwhile (a deploy, a failover)
+    resumed after them, and the first message, crisis words too, was never read."""
+    store, client, sent = MemoryStore(AeadSealer()), RefusingClient(), []
+    bot = await _bot(store, client, sent)
+    await bot.handle_sync(INVITED)
+    await bot._save_sync_token("s1")
+    bot._batch_since = "s1"  # as the loop sets it before each batch
+    await bot.handle_sync(JOINED_AFTER_WORDS)  # the new room refused: the words held
+    await bot._save_sync_token("s2")  # the loop saves the batch's position; then SIGTERM
+
+    # The next start syncs from the saved position (full state: the room among the joined
+    # ones): the homeserver sends the events that came after it.
+    again = await _bot(store, client, sent)
+    resumed = await store.get_setting(SYNC_TOKEN_KEY)
+    again._batch_since = resumed
+    await again.handle_sync(JOINED_AFTER_WORDS if resumed == "s1" else NOTHING_NEW)
+    assert await waits_in_the_first_room(again, client)
+
+    alerts = [e for e in (decode_effect(o.payload) for o in await store.pending_outbox())
+              if isinstance(e, SayToStaff) and e.key == "staff_crisis_alert"]
+    assert alerts, "the youth's first message, held for the move, was lost with the process"
