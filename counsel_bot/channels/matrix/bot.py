@@ -223,7 +223,7 @@ class CounselBot:
         self._welcome_again: dict[RoomID, datetime] = {}
         # What a youth wrote meanwhile in such a room without encryption: read once the move
         # is made (it counts in the new room, crisis check included), never dropped unread.
-        # In memory only: a stop before the move loses it, as before.
+        # In memory only: the sync position is not saved past it (`_save_sync_token`).
         self._held: dict[RoomID, list[Any]] = {}
         self._welcomes_loaded = False  # the rooms a stop left unwelcomed (WELCOME_DUE_PREFIX)
         self.moves = RoomMoves(conductor.store)
@@ -410,7 +410,11 @@ class CounselBot:
     async def _save_sync_token(self, latest: str) -> None:
         """Resume after a restart from ``latest`` unless a message still waits for its key:
         then from before it, so it is fetched again (events already handled are recognised
-        by their ids and skipped)."""
+        by their ids and skipped). While a youth's words are held for a refused move
+        (`_held`, in memory) the saved position stays where it was, from before the batch
+        that brought them: a stop meanwhile must not lose them, crisis words included."""
+        if self._held:
+            return
         token = self.undecryptable.resume_token() if self.undecryptable.holds_back() \
             else latest
         if token is not None:
