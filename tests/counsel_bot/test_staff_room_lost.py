@@ -196,3 +196,30 @@ async def test_a_staff_member_who_blocks_invitations_leaves_the_alert_a_new_staf
         # One new room, not one per try.
         assert o.counsellor.invited_to() - {replaced} == set()
         assert len((await o.bot.client.joined_rooms()).rooms) <= 3  # staff room, youth's
+
+
+async def test_the_staff_learn_of_a_team_lead_the_new_staff_room_could_not_invite(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """The staff room is made with the bot alone and the staff invited one by one; the team
+    lead whose app blocks invitations is refused. A log line was all that said so: the lead
+    never read a crisis alert nor a lead page there, and nobody knew to ask her to allow
+    invitations. The room itself says who is missing."""
+    async with office(synapse, user_factory, tmp_path, with_lead=True) as o:
+        assert o.lead is not None
+        lost = await o.counsellor.accept_invite(within=60)
+        await o.lead.accept_invite(within=60)
+        url = (f"{synapse.base_url}/_matrix/client/v3/user/{o.lead.client.user_id}"
+               "/account_data/m.invite_permission_config")
+        async with synapse.http.put(
+                url, json={"default_action": "block"},
+                headers={"Authorization": f"Bearer {o.lead.client.access_token}"}) as answer:
+            assert answer.status == 200
+        await synapse.admin.delete_room_and_wait(lost)
+
+        room = await o.youth.open_chat(o.bot_user)
+        await o.youth.send(room, CRISIS)
+
+        replaced = await new_staff_room(o.counsellor, lost)
+        await o.counsellor.wait_for(replaced, o.bot_user, "KRISENHINWEIS", within=60)
+        await o.counsellor.wait_for(replaced, o.bot_user, o.lead.client.user_id, within=60)
