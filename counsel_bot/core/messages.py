@@ -157,6 +157,14 @@ CATALOGUE: dict[str, dict[Language, str]] = {
         "removed). This room replaces it: new conversations and crisis flags arrive here from "
         "now on. Please stop using the old room for commands.",
     },
+    "staff_room_not_invited": {
+        "de": "{users} konnte der Bot nicht in diesen Raum einladen (die App blockiert "
+        "vielleicht Einladungen): Krisenhinweise und Rufe kommen dort nicht an. Bitte "
+        "Einladungen erlauben; beim nächsten Start lädt der Bot erneut ein.",
+        "en": "The bot could not invite {users} into this room (their app may block "
+        "invitations): crisis flags and pages do not reach them. Please allow invitations; "
+        "the bot invites again at its next start.",
+    },
     "staff_welcome": {
         "de": "Hier meldet der Bot neue Gespräche und Krisenhinweise. Nie Inhalte. „!help“ zeigt "
         "die Befehle.",

@@ -237,6 +237,7 @@ class CounselBot:
         self.staff_rooms = StaffRoom(client, conductor.store, conductor.policy.staff,
                                      default_language)
         self.staff_rooms.announce = self._announce_staff_room
+        self.staff_rooms.not_invited = self._tell_not_invited
         executor.staff_room_lost = self._staff_room_lost
         self._batch_since: str | None = None  # the token the batch being handled began at
         # Made (or checked) on the first sync, beside the staff room (the runner wires it).
@@ -251,6 +252,7 @@ class CounselBot:
             client, conductor.store, conductor.policy.offices, default_language,
             initial_state=[ENCRYPTION], power_levels=counselling_power_levels())
         self.office_rooms.announce = self._announce_staff_room
+        self.office_rooms.not_invited = self._tell_not_invited
         if conductor.policy.offices.enabled:
             executor.office_staff_room = self.office_rooms.room_for_notice
             # A snippet added in an office's staff room is that office's.
@@ -1136,4 +1138,14 @@ class CounselBot:
         step = Change(self.clock.now(), None)
         step.add(SayToStaff("staff_room_replaced", office=office),
                  f"staff-room-replaced:{room_id}")
+        await self.conductor.commit(step)
+
+    async def _tell_not_invited(self, room_id: RoomID, office: str,
+                                users: list[UserID]) -> None:
+        """Said in a new staff room that some staff could not be invited into (their app
+        blocks invitations): the others ask them to allow them (in the outbox: a stop before
+        it is sent does not lose it)."""
+        step = Change(self.clock.now(), None)
+        step.add(SayToStaff("staff_room_not_invited", (("users", ", ".join(users)),),
+                            office=office), f"staff-room-not-invited:{room_id}")
         await self.conductor.commit(step)

@@ -45,18 +45,22 @@ async def remove_all_but(client: AsyncClient, room_id: RoomID,
                         "remove them by hand", answer.status_code)
 
 
-async def invite_each(client: AsyncClient, room_id: RoomID, users: Collection[UserID]) -> None:
+async def invite_each(client: AsyncClient, room_id: RoomID,
+                      users: Collection[UserID]) -> list[UserID]:
     """Invite the staff into a staff room the bot has just made, one by one: invited in the
     request that makes it, one account that blocks invitations (Element's setting) made
     Synapse refuse the whole request after the room was made, and every try made another
     room that nobody was told of. A refused one joins at the bot's next start, which invites
-    the staff it misses."""
+    the staff it misses; those refused are returned, for the room to say who is missing."""
+    refused: list[UserID] = []
     for user in users:
         answer = await client.room_invite(room_id, user)
         if isinstance(answer, ErrorResponse):
             log.warning("a staff member's account refused the invitation to a new staff room "
                         "(%s); they are invited again at the bot's next start (their app may "
                         "block invitations)", answer.status_code)
+            refused.append(user)
+    return refused
 
 
 class LostRooms:

@@ -22,7 +22,7 @@ from counsel_bot.channels.matrix.membership import (
     remove_all_but,
     still_joined,
 )
-from counsel_bot.channels.matrix.staff_room import Announce
+from counsel_bot.channels.matrix.staff_room import Announce, NotInvited
 from counsel_bot.core.ids import RoomID, UserID
 from counsel_bot.core.messages import Language, text
 from counsel_bot.core.offices import OfficeBook
@@ -52,6 +52,7 @@ class OfficeStaffRooms:
         self._lost = LostRooms(client)
         self._opening = asyncio.Lock()
         self.announce: Announce | None = None
+        self.not_invited: NotInvited | None = None
 
     async def room_of(self, office: str) -> RoomID | None:
         if office not in self._rooms:
@@ -183,7 +184,10 @@ class OfficeStaffRooms:
             log.warning("cannot create the staff room of office %s (%s)", office, answer.message)
             return None
         room_id = RoomID(answer.room_id)
-        await invite_each(self._client, room_id, staff)
+        refused = await invite_each(self._client, room_id, staff)
+        if refused and self.not_invited is not None:
+            # A log line alone told nobody: they read no crisis alert of the office here.
+            await self.not_invited(room_id, office, refused)
         return room_id
 
     async def _encrypted(self, room_id: RoomID) -> bool:

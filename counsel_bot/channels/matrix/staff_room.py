@@ -33,6 +33,8 @@ STAFF_ROOM_KEY = "staff_room"
 
 # Called with a staff room that replaced a lost one (and its office, "" for the main room).
 Announce = Callable[[RoomID, str], Awaitable[None]]
+# Called with a new staff room, its office, and the staff whose invitation was refused.
+NotInvited = Callable[[RoomID, str, list[UserID]], Awaitable[None]]
 
 
 class StaffRoom:
@@ -49,6 +51,7 @@ class StaffRoom:
         self._lost = LostRooms(client)
         self._opening = asyncio.Lock()
         self.announce: Announce | None = None
+        self.not_invited: NotInvited | None = None
 
     async def current(self) -> RoomID | None:
         """Read once, then kept: it is asked on every message and every staff notice."""
@@ -112,7 +115,10 @@ class StaffRoom:
             log.error("the homeserver refused to create the staff room (%s)", answer.status_code)
             return None
         room_id = RoomID(answer.room_id)
-        await invite_each(self._client, room_id, self._staff)
+        refused = await invite_each(self._client, room_id, self._staff)
         await self._store.set_setting(STAFF_ROOM_KEY, room_id)
         self._room, self._loaded = room_id, True
+        if refused and self.not_invited is not None:
+            # A log line alone told nobody: they read no crisis alert nor lead page here.
+            await self.not_invited(room_id, "", refused)
         return room_id
