@@ -512,7 +512,7 @@ class CounselBot:
             if done:
                 self._joined_on_invite.discard(room_id)
                 self._welcome_again.pop(room_id, None)
-                await self.store.set_setting(f"{WELCOME_DUE_PREFIX}{room_id}", "")
+                await self._forget_welcome_due(room_id)
                 for event in self._held.pop(room_id, []):
                     await self._on_room_event_once(room_id, event)
             else:
@@ -559,7 +559,7 @@ class CounselBot:
             await self._joined(room_id)
         elif isinstance(answer, JoinError) and answer.status_code in JOIN_REFUSED:
             log.warning("could not join a room it was invited to (%s)", answer.status_code)
-            await self.store.set_setting(f"{WELCOME_DUE_PREFIX}{room_id}", "")
+            await self._forget_welcome_due(room_id)
         else:
             log.warning("could not join a room it was invited to (%s); asked again in %d s",
                         getattr(answer, "status_code", None), JOIN_RETRY.total_seconds())
@@ -567,6 +567,12 @@ class CounselBot:
             # The homeserver may have joined all the same: welcomed when a start finds the
             # room among the joined ones, as the retry below does (kept in memory only).
             await self.store.set_setting(f"{WELCOME_DUE_PREFIX}{room_id}", "1")
+
+    async def _forget_welcome_due(self, room_id: RoomID) -> None:
+        """Deleted, not emptied: a room with no conversation (a join refused, an invitation
+        withdrawn, a youth gone before the welcome) is found by no erasure, and the youth's
+        room id in the key stayed for good (None: only deleted)."""
+        await self.store.move_to_sealed(f"{WELCOME_DUE_PREFIX}{room_id}", None)
 
     async def _joined(self, room_id: RoomID) -> None:
         # Kept in the store: a stop before the next sync must not leave the youth unanswered
@@ -587,7 +593,7 @@ class CounselBot:
                 await self._joined(room_id)
             elif room_id in response.rooms.leave:
                 del self._join_again[room_id]
-                await self.store.set_setting(f"{WELCOME_DUE_PREFIX}{room_id}", "")
+                await self._forget_welcome_due(room_id)
             elif when <= now:
                 await self._join(room_id)
 
