@@ -205,6 +205,18 @@ def test_a_text_past_eight_times_the_limit_is_cut_with_a_note() -> None:
     assert "gekürzt" in m.text.splitlines()[-1]
 
 
+def test_crisis_words_at_the_end_of_a_letter_past_eight_times_the_limit_are_read() -> None:
+    """A diary written over weeks and mailed at night tells what matters at its end. Cut
+    there, the words were never read for crisis (nor by the counsellor), and the youth,
+    whose mail was not returned, believed them read."""
+    words = "ich schreibe dir alles auf. " * 20_000  # 560 KB, well below max_bytes
+    letter = f"{words}\nund heute nacht bring ich mich um"
+    m = parsed(mail(letter))
+    assert m.text.startswith("ich schreibe dir alles auf.")
+    assert m.text.endswith("und heute nacht bring ich mich um")
+    assert len(m.text.encode()) <= 8 * LIMITS.max_text_bytes + 200
+
+
 def test_odd_unicode_headers() -> None:
     raw = (
         "From: =?utf-8?b?S8OkdGhl?= <käthe@exämple.de>\r\n"
