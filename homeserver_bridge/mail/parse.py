@@ -27,8 +27,8 @@ _MESSAGE_ID = re.compile(r"<([\x21-\x3b\x3d\x3f-\x7e]{1,250})>")
 _MAX_REFERENCES = 50
 # A mail's own words past max_text_bytes are still read, up to this multiple (`_at_most`).
 LONG_TEXT_FACTOR = 8
-_CUT_NOTE = ("[… hier gekürzt: die Mail war länger / cut here: the mail was longer; "
-             "bitte frag nach / please ask for the rest]")
+_CUT_NOTE = ("[… hier gekürzt: die Mitte der Mail fehlt / cut here: the middle of the mail "
+             "is missing; bitte frag nach / please ask for it]")
 _MAX_DEPTH = 20
 _MAX_PARTS = 200
 # Header fields of one mail (a long Received chain is some dozens): each header read walks
@@ -160,11 +160,14 @@ def _at_most(text: str, size: int) -> str:
     """A youth's own words are read whole however long (a letter written at night, ten
     pages and more: returned, they reached nobody, crisis words and all); the bot posts
     them in several messages. Past ``size`` bytes of UTF-8 (some 40,000 words by default)
-    they are cut, and the counsellor told so."""
-    if len(text.encode("utf-8")) <= size:
+    their middle is cut, and the counsellor told so: a diary tells what matters at its
+    end, and what is cut is read for crisis by nobody."""
+    encoded = text.encode("utf-8")
+    if len(encoded) <= size:
         return text
-    kept = text.encode("utf-8")[:size].decode("utf-8", "ignore")
-    return f"{kept}\n{_CUT_NOTE}"
+    head = encoded[: size // 2].decode("utf-8", "ignore")
+    tail = encoded[-(size // 2):].decode("utf-8", "ignore")
+    return f"{head}\n{_CUT_NOTE}\n{tail}"
 
 
 def _parse(raw: bytes, limits: MailLimits, envelope_sender: str) -> InboundMail | Bounce:

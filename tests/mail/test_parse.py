@@ -202,7 +202,7 @@ def test_a_text_past_eight_times_the_limit_is_cut_with_a_note() -> None:
     m = parsed(mail(words), MailLimits(max_bytes=4 * 1024 * 1024))
     assert m.text.startswith("ich schreibe dir alles auf.")
     assert len(m.text.encode()) <= 8 * LIMITS.max_text_bytes + 200
-    assert "gekürzt" in m.text.splitlines()[-1]
+    assert any("gekürzt" in line for line in m.text.splitlines())
 
 
 def test_crisis_words_at_the_end_of_a_letter_past_eight_times_the_limit_are_read() -> None:
