@@ -97,6 +97,20 @@ async def test_a_note_refused_as_too_long_in_the_youths_room_is_redacted_too() -
     assert "Vater" not in str(refused.params)
 
 
+@pytest.mark.parametrize("marks", ["!!", "!!!", "!！"])
+async def test_a_note_typed_after_doubled_marks_in_the_youths_room_is_redacted(
+        marks: str) -> None:
+    """"!!note Vater schlägt, Verdacht" is told to the counsellor as a mistyped command
+    (ca3c292), not saved, and it stayed in the youth's room: the youth, or whoever reads
+    their phone, read the counsellor's suspicion about them."""
+    c, conversation = await opened()
+    await c.staff_wrote(ROOM, ANNA, EventID("$n1"), f"{marks}note Vater schlägt, Verdacht", T0)
+    effects = await outbox(c)
+    assert Redact(conversation, EventID("$n1")) in effects
+    [told] = [e for e in effects if isinstance(e, SayToStaff) and e.key == "command.unknown"]
+    assert "Vater" not in str(told.params)
+
+
 async def test_a_note_needs_a_known_conversation_in_the_staff_room() -> None:
     c, _ = await opened()
     await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$n1"), "!note ohne Nummer", T0)
