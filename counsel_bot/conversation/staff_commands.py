@@ -110,6 +110,10 @@ class StaffCommands:
     ) -> None:
         c = self.conductor
         if isinstance(parsed, cmd.ParseError):
+            if here is not None and step.event_id is not None \
+                    and parsed.command in _REDACTED:
+                # "!!note …" mistyped in the youth's room: its words are about the youth.
+                step.add(Redact(here, step.event_id))
             step.add(SayInRoom(room_id, sender, parsed.key.value, (("hint", parsed.hint),)))
         elif isinstance(parsed, cmd.HelpCommand):
             # A working day's command ("!help note") is parse_workday's (`WorkdayHelp`).

@@ -370,7 +370,8 @@ def _doubled_mark(text: str) -> ParseError | None:
     cleaned = _clean(text)
     word = cleaned.split(maxsplit=1)[0].lstrip("!").casefold()
     if word and (word in _PARSERS or parse_workday(f"!{cleaned.lstrip('!')}") is not None):
-        return ParseError(ParseErrorKey.UNKNOWN, f"!{word}")
+        # Named: a mistyped note is no less about the youth (redacted from their room).
+        return ParseError(ParseErrorKey.UNKNOWN, f"!{word}", word)
     return None
 
 
