@@ -111,6 +111,17 @@ async def test_a_note_typed_after_doubled_marks_in_the_youths_room_is_redacted(
     assert "Vater" not in str(told.params)
 
 
+async def test_a_message_edited_into_a_note_in_the_youths_room_is_redacted() -> None:
+    """A line corrected into "!note …" (Element's up arrow) is not carried out (b184f9b),
+    and the counsellor is told to send it anew; the corrected note stayed in the youth's
+    room, shown in place of the line, for the youth to read, about them."""
+    c, conversation = await opened()
+    await c.staff_edited_command(ROOM, ANNA, EventID("$e1"), "!note", T0)
+    effects = await outbox(c)
+    assert Redact(conversation, EventID("$e1")) in effects
+    assert any(isinstance(e, SayToStaff) and e.key == "command.edited" for e in effects)
+
+
 async def test_a_note_needs_a_known_conversation_in_the_staff_room() -> None:
     c, _ = await opened()
     await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$n1"), "!note ohne Nummer", T0)
