@@ -337,10 +337,11 @@ class Conductor:
 
     @_one_step
     async def staff_edited_command(self, room_id: RoomID, sender: UserID, event_id: EventID,
-                                   command: str, at: datetime) -> None:
+                                   command: str, at: datetime,
+                                   original: EventID | None = None) -> None:
         """A staff member edited a message into a command: not carried out; they are told
         to send it anew."""
-        await self.staff.edited_command(room_id, sender, event_id, command, at)
+        await self.staff.edited_command(room_id, sender, event_id, command, at, original)
 
     @_one_step
     async def staff_answered(self, room_id: RoomID, sender: UserID, event_id: EventID,

@@ -68,12 +68,20 @@ class StaffCommands:
             step, room_id, sender, parsed, here, word))
 
     async def edited_command(self, room_id: RoomID, sender: UserID, event_id: EventID,
-                             command: str, at: datetime) -> None:
+                             command: str, at: datetime,
+                             original: EventID | None = None) -> None:
         """A message edited into a command (Element's up arrow corrects "!duty of") is not
         carried out, as one carried out already would be twice; nor is it a reply to the
-        youth. Said, so that nobody believes it was done."""
+        youth. Said, so that nobody believes it was done. One edited into a case note
+        leaves the youth's room, the edit and the line it corrected (``original``)."""
+        parsed = parse_workday(command) or cmd.parse_staff(command)
 
         async def tell(step: Change, here: ConversationID | None) -> None:
+            if here is not None and isinstance(parsed, cmd.ParseError) \
+                    and parsed.command in _REDACTED:
+                step.add(Redact(here, event_id))
+                if original is not None:
+                    step.add(Redact(here, original))
             step.add(SayInRoom(room_id, sender, "command.edited", (("command", command),)))
 
         await self._answer(room_id, event_id, at, tell)

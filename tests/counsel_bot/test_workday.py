@@ -116,9 +116,10 @@ async def test_a_message_edited_into_a_note_in_the_youths_room_is_redacted() -> 
     and the counsellor is told to send it anew; the corrected note stayed in the youth's
     room, shown in place of the line, for the youth to read, about them."""
     c, conversation = await opened()
-    await c.staff_edited_command(ROOM, ANNA, EventID("$e1"), "!note", T0)
+    await c.staff_edited_command(ROOM, ANNA, EventID("$e1"), "!note", T0, EventID("$n1"))
     effects = await outbox(c)
     assert Redact(conversation, EventID("$e1")) in effects
+    assert Redact(conversation, EventID("$n1")) in effects
     assert any(isinstance(e, SayToStaff) and e.key == "command.edited" for e in effects)
 
 

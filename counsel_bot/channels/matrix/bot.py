@@ -886,7 +886,8 @@ class CounselBot:
                 if corrected is not None and (parse_staff(corrected) is not None
                                               or parse_workday(corrected) is not None):
                     await self.conductor.staff_edited_command(
-                        room_id, sender, event_id, corrected.split(maxsplit=1)[0], at)
+                        room_id, sender, event_id, corrected.split(maxsplit=1)[0], at,
+                        edited_event(event))
                     return
                 command = parse_staff(body)
                 if isinstance(command, DutyCommand) and command.on:
