@@ -35,6 +35,7 @@ from counsel_bot.core.commands import (
 )
 from counsel_bot.core.ids import ConversationID, UserID
 from counsel_bot.core.routing import HandoverReason
+from counsel_bot.core.workday_commands import parse_workday
 
 
 @pytest.mark.parametrize(
@@ -233,3 +234,14 @@ def test_a_command_typed_with_a_doubled_mark_is_no_reply(text: str, hint: str) -
     parsed = parse_staff(text)
     assert isinstance(parsed, ParseError)
     assert (parsed.key, parsed.hint) == (ParseErrorKey.UNKNOWN, hint)
+
+
+@pytest.mark.parametrize("marks", ["\u200b" * 8, "\u200e\u200f" * 5, "\ufeff" + "\u2066" * 9])
+def test_a_note_after_many_invisible_marks_is_no_reply(marks: str) -> None:
+    """The working-day parser reads a note after any number of invisible format marks (a
+    paste, an RTL writer's direction marks) and saves it; the bot mails to a youth
+    counselled by mail what this parser calls no command (`_maybe_mail_reply`). After eight
+    marks it called the note none, and the case note went out to the youth by mail."""
+    text = f"{marks}!note C-1A2B3C4D Verdacht auf Gewalt durch den Stiefvater"
+    assert parse_workday(text) is not None
+    assert parse_staff(text) is not None
