@@ -341,9 +341,14 @@ def parse_staff(text: str) -> StaffCommand | ParseError | None:
 
 def _parse_staff(text: str) -> StaffCommand | ParseError | None:
     stripped = text.strip()
-    if not _clean(stripped[:8]).startswith("!"):
+    # Past any number of invisible marks, as the working-day parser reads a note: what it
+    # saves must be a command here too, or the bot mails it to a youth counselled by mail.
+    start = next((i for i, ch in enumerate(stripped) if unicodedata.category(ch) != "Cf"),
+                 len(stripped))
+    head = _clean(stripped[start:start + 8])
+    if not head.startswith("!"):
         return None
-    if unicodedata.category(_clean(stripped[:8])[1:2] or "a")[0] in "PSN":
+    if unicodedata.category(head[1:2] or "a")[0] in "PSN":
         # "!!! ruf sofort 112 an", "!112 anrufen": a reply with emphasis, for the youth; a
         # command is "!" and a word (a typo of one is still an unknown command, with a hint).
         return _doubled_mark(stripped)
