@@ -13,7 +13,7 @@ from nio import RoomSendResponse
 
 from counsel_bot.core.ids import UserID
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import login, provision_bot
+from tests.support.bot_harness import login, provision_bot, until
 
 pytestmark = pytest.mark.integration
 
@@ -46,3 +46,46 @@ async def test_a_command_corrected_by_an_edit_is_told_to_be_sent_again(
     finally:
         await process.stop()
         await counsellor.close()
+
+
+async def test_a_line_corrected_into_a_note_in_the_youths_room_leaves_it(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """The note and the line it corrected are redacted from the youth's room (both are
+    about the youth), as a note typed there is; the counsellor is told to send it anew."""
+    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
+    youth = await login(synapse, user_factory, tmp_path, "youth")
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
+    await process.start()
+    try:
+        staff_room = await counsellor.accept_invite(within=60)
+        await counsellor.send(staff_room, "!duty on")
+        await counsellor.wait_for(staff_room, process.user_id, "im Dienst", within=60)
+        room = await youth.open_chat(process.user_id)
+        await youth.wait_for(room, process.user_id, "anonym")
+        await youth.send(room, "hallo")
+        assert await counsellor.accept_invite() == room
+        typo = await counsellor.client.room_send(
+            room, "m.room.message", {"msgtype": "m.text", "body": "!not Vater schlägt"},
+            ignore_unverified_devices=True)
+        assert isinstance(typo, RoomSendResponse)
+        edit = await counsellor.client.room_send(room, "m.room.message", {
+            "msgtype": "m.text", "body": "* !note Vater schlägt",
+            "m.new_content": {"msgtype": "m.text", "body": "!note Vater schlägt"},
+            "m.relates_to": {"rel_type": "m.replace", "event_id": typo.event_id},
+        }, ignore_unverified_devices=True)
+        assert isinstance(edit, RoomSendResponse)
+        await counsellor.wait_for(staff_room, process.user_id, "„!note“", within=30)
+
+        async def redacted(event_id: str) -> bool:
+            answer = await counsellor.client.room_get_event(room, event_id)
+            source = getattr(getattr(answer, "event", None), "source", {}) or {}
+            return "redacted_because" in source.get("unsigned", {}) or \
+                not source.get("content", {}).get("ciphertext", "x")
+
+        await until(lambda: redacted(typo.event_id), what="the corrected line redacted")
+        await until(lambda: redacted(edit.event_id), what="the note redacted")
+    finally:
+        await process.stop()
+        await counsellor.close()
+        await youth.close()
