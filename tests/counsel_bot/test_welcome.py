@@ -162,3 +162,11 @@ def test_the_greeting_promises_no_counsellor_right_away() -> None:
     their first message brings the queue place, the opening hours or the numbers."""
     assert "gleich" not in CATALOGUE["greeting"]["de"]
     assert "soon" not in CATALOGUE["greeting"]["en"].replace("as soon as", "")
+
+
+def test_no_text_promises_a_counsellor_right_away() -> None:
+    """A hand-back or a move to another office may leave nobody free to take the youth:
+    "gleich kommt jemand anderes" was a promise nobody kept that night."""
+    for key in ("counsellor_left", "office.transferred_youth"):
+        assert "gleich" not in CATALOGUE[key]["de"], key
+        assert "soon." not in CATALOGUE[key]["en"], key
