@@ -213,9 +213,9 @@ CATALOGUE.update({
     ),
     "counsellor_left": _both(
         "Deine Beraterin oder dein Berater musste das Gespräch abgeben. Du bist wieder "
-        "ganz vorne in der Warteschlange; gleich kommt jemand anderes.",
+        "ganz vorne in der Warteschlange; jemand anderes kommt, sobald jemand frei ist.",
         "Your counsellor had to hand over the conversation. You are back at the front of "
-        "the queue; someone else will join soon.",
+        "the queue; someone else will join as soon as one is free.",
     ),
     "closed_for_youth": _both(
         "Das Gespräch ist jetzt beendet. Danke, dass du geschrieben hast. Du kannst "
@@ -931,8 +931,10 @@ CATALOGUE.update({
         "Thank you! I am passing you on to {office} – they help with every topic.",
     ),
     "office.transferred_youth": _both(
-        "Dein Gespräch ist jetzt bei: {office}. Jemand von dort kommt gleich dazu.",
-        "Your conversation is now with: {office}. Someone from there will join soon.",
+        "Dein Gespräch ist jetzt bei: {office}. Jemand von dort kommt dazu, sobald jemand "
+        "frei ist.",
+        "Your conversation is now with: {office}. Someone from there will join as soon as "
+        "one is free.",
     ),
     "office.transferred": _both(
         "{id} ist jetzt bei der Stelle {office}; die Person ist informiert.",
