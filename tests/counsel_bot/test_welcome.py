@@ -2,17 +2,48 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from counsel_bot.config import OpeningHoursSettings, Settings, StaffSettings
 from counsel_bot.conversation.change import Change
+from counsel_bot.conversation.conductor import Conductor, Policy
 from counsel_bot.conversation.welcome import welcome
-from counsel_bot.core.effects import SayToStaff, SayToYouth
+from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.core.effects import SayToStaff, SayToYouth, decode_effect
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.messages import CATALOGUE, Language
 from counsel_bot.core.opening_hours import OpeningHours
+from counsel_bot.core.routing.model import ConversationState
+from counsel_bot.runtime.runner import policy_from
+from counsel_bot.store import MemoryStore
 from tests.counsel_bot.parts import AT, CASE, effects
+from tests.store.conftest import AeadSealer
 
 EMERGENCY: dict[Language, str] = {"de": "116 111", "en": "116 111 (en)"}
 # AT is a Monday, 16:00 in Berlin.
 OPEN = OpeningHours.from_dict({"timezone": "Europe/Berlin", "weekly": {"mon": ["14:00-20:00"]}})
 CLOSED = OpeningHours.from_dict({"timezone": "Europe/Berlin", "weekly": {"tue": ["14:00-20:00"]}})
+
+
+ANNA, STAFF_ROOM = UserID("@anna:x"), RoomID("!staff:x")
+# Monday and Tuesday, 14-20 in Berlin.
+HOURS = OpeningHoursSettings(weekly={"mon": ("14:00-20:00",), "tue": ("14:00-20:00",)})
+
+
+async def anna_on_duty(at: datetime) -> tuple[Conductor, Policy]:
+    """A conductor whose one counsellor, Anna, goes on duty at ``at``."""
+    policy = policy_from(Settings(staff=StaffSettings(counsellors=(ANNA,)), opening_hours=HOURS))
+    c = await Conductor.open(MemoryStore(AeadSealer()),
+                             CrisisDetector.from_directory(default_lexicon_dir()), policy, at)
+    await c.sync_roster(at)
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$on"), "!duty on", at)
+    return c, policy
+
+
+async def told_youth(c: Conductor, conversation: ConversationID) -> list[SayToYouth]:
+    """What the outbox holds to say to the youth of ``conversation``."""
+    return [e for e in (decode_effect(o.payload) for o in await c.store.pending_outbox())
+            if isinstance(e, SayToYouth) and e.conversation == conversation]
 
 
 def test_in_hours_and_in_the_default_language_only_staff_hear() -> None:
@@ -36,37 +67,18 @@ async def test_a_youth_handed_back_after_closing_hears_when_and_where_as_after_h
     soon" (the hand-back's text) was all the youth heard, a promise nobody keeps tonight;
     one who writes after closing is told when the chat opens again and where help is
     meanwhile, and so is this youth now."""
-    from datetime import UTC, datetime
-
-    from counsel_bot.config import OpeningHoursSettings, Settings, StaffSettings
-    from counsel_bot.conversation.conductor import Conductor
-    from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
-    from counsel_bot.core.effects import decode_effect
-    from counsel_bot.core.ids import EventID, RoomID, UserID
-    from counsel_bot.runtime.runner import policy_from
-    from counsel_bot.store import MemoryStore
-    from tests.store.conftest import AeadSealer
-
-    anna, staff_room, room = UserID("@anna:x"), RoomID("!staff:x"), RoomID("!room:x")
-    hours = OpeningHoursSettings(weekly={"mon": ("14:00-20:00",), "tue": ("14:00-20:00",)})
-    policy = policy_from(Settings(staff=StaffSettings(counsellors=(anna,)),
-                                  opening_hours=hours))
+    room = RoomID("!room:x")
     evening = datetime(2026, 11, 23, 18, 50, tzinfo=UTC)  # Monday, 19:50 in Berlin
-    c = await Conductor.open(MemoryStore(AeadSealer()),
-                             CrisisDetector.from_directory(default_lexicon_dir()), policy,
-                             evening)
-    await c.sync_roster(evening)
-    await c.staff_wrote(staff_room, anna, EventID("$on"), "!duty on", evening)
+    c, policy = await anna_on_duty(evening)
     await c.youth_wrote(room, UserID("@sunflower:x"), None, EventID("$y1"),
                         "hallo, mir geht es nicht gut", evening)
     record = await c.store.conversation_by_room(room)
     assert record is not None
-    assert c.router.conversation(record.conversation).assigned_to == anna  # type: ignore[union-attr]
+    assert c.router.conversation(record.conversation).assigned_to == ANNA  # type: ignore[union-attr]
 
     late = datetime(2026, 11, 23, 19, 10, tzinfo=UTC)  # 20:10 in Berlin: closed
-    await c.staff_wrote(staff_room, anna, EventID("$off"), "!duty off", late)
-    told = [e for e in (decode_effect(o.payload) for o in await c.store.pending_outbox())
-            if isinstance(e, SayToYouth) and e.conversation == record.conversation]
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$off"), "!duty off", late)
+    told = await told_youth(c, record.conversation)
     assert SayToYouth(record.conversation, "out_of_hours",
                       (("next_opening", "24.11. 14:00"),
                        ("emergency", policy.emergency["de"]))) in told
@@ -76,29 +88,9 @@ async def test_a_youth_in_the_queue_when_the_last_counsellor_signs_off_after_clo
     """A youth who wrote before closing and still waits when the last counsellor signs off
     after it heard nothing of when the chat opens again or where help is meanwhile (at
     most "nobody is on duty right now"), as one who writes after closing does."""
-    from datetime import UTC, datetime
-
-    from counsel_bot.config import OpeningHoursSettings, Settings, StaffSettings
-    from counsel_bot.conversation.conductor import Conductor
-    from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
-    from counsel_bot.core.effects import decode_effect
-    from counsel_bot.core.ids import EventID, RoomID, UserID
-    from counsel_bot.core.routing.model import ConversationState
-    from counsel_bot.runtime.runner import policy_from
-    from counsel_bot.store import MemoryStore
-    from tests.store.conftest import AeadSealer
-
-    anna, staff_room = UserID("@anna:x"), RoomID("!staff:x")
-    hours = OpeningHoursSettings(weekly={"mon": ("14:00-20:00",), "tue": ("14:00-20:00",)})
-    policy = policy_from(Settings(staff=StaffSettings(counsellors=(anna,)),
-                                  opening_hours=hours))
     evening = datetime(2026, 11, 23, 18, 50, tzinfo=UTC)  # Monday, 19:50 in Berlin
-    c = await Conductor.open(MemoryStore(AeadSealer()),
-                             CrisisDetector.from_directory(default_lexicon_dir()), policy,
-                             evening)
-    await c.sync_roster(evening)
-    await c.staff_wrote(staff_room, anna, EventID("$on"), "!duty on", evening)
-    await c.staff_wrote(staff_room, anna, EventID("$cap"), "!capacity 1", evening)
+    c, policy = await anna_on_duty(evening)
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$cap"), "!capacity 1", evening)
     for n in (1, 2):
         await c.youth_wrote(RoomID(f"!room{n}:x"), UserID(f"@youth{n}:x"), None,
                             EventID(f"$y{n}"), "hallo, ist jemand da?", evening)
@@ -107,9 +99,8 @@ async def test_a_youth_in_the_queue_when_the_last_counsellor_signs_off_after_clo
     assert c.router.conversation(second.conversation).state is ConversationState.WAITING  # type: ignore[union-attr]
 
     late = datetime(2026, 11, 23, 19, 10, tzinfo=UTC)  # 20:10 in Berlin: closed
-    await c.staff_wrote(staff_room, anna, EventID("$off"), "!duty off", late)
-    told = [e for e in (decode_effect(o.payload) for o in await c.store.pending_outbox())
-            if isinstance(e, SayToYouth) and e.conversation == second.conversation]
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$off"), "!duty off", late)
+    told = await told_youth(c, second.conversation)
     assert SayToYouth(second.conversation, "out_of_hours",
                       (("next_opening", "24.11. 14:00"),
                        ("emergency", policy.emergency["de"]))) in told
@@ -121,37 +112,18 @@ async def test_a_youth_handed_back_in_opening_hours_with_nobody_left_hears_where
     youth heard, a wait with no end in sight; one who writes at that moment is told where
     help is meanwhile (`welcome`), and so is this youth, who may have been in the middle of
     telling the worst."""
-    from datetime import UTC, datetime
-
-    from counsel_bot.config import OpeningHoursSettings, Settings, StaffSettings
-    from counsel_bot.conversation.conductor import Conductor
-    from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
-    from counsel_bot.core.effects import decode_effect
-    from counsel_bot.core.ids import EventID, RoomID, UserID
-    from counsel_bot.runtime.runner import policy_from
-    from counsel_bot.store import MemoryStore
-    from tests.store.conftest import AeadSealer
-
-    anna, staff_room, room = UserID("@anna:x"), RoomID("!staff:x"), RoomID("!room:x")
-    hours = OpeningHoursSettings(weekly={"mon": ("14:00-20:00",), "tue": ("14:00-20:00",)})
-    policy = policy_from(Settings(staff=StaffSettings(counsellors=(anna,)),
-                                  opening_hours=hours))
+    room = RoomID("!room:x")
     afternoon = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # Monday, 15:00 in Berlin
-    c = await Conductor.open(MemoryStore(AeadSealer()),
-                             CrisisDetector.from_directory(default_lexicon_dir()), policy,
-                             afternoon)
-    await c.sync_roster(afternoon)
-    await c.staff_wrote(staff_room, anna, EventID("$on"), "!duty on", afternoon)
+    c, policy = await anna_on_duty(afternoon)
     await c.youth_wrote(room, UserID("@sunflower:x"), None, EventID("$y1"),
                         "hallo, mir geht es nicht gut", afternoon)
     record = await c.store.conversation_by_room(room)
     assert record is not None
-    assert c.router.conversation(record.conversation).assigned_to == anna  # type: ignore[union-attr]
+    assert c.router.conversation(record.conversation).assigned_to == ANNA  # type: ignore[union-attr]
 
     later = datetime(2026, 11, 23, 14, 20, tzinfo=UTC)  # 15:20 in Berlin: open
-    await c.staff_wrote(staff_room, anna, EventID("$off"), "!duty off", later)
-    told = [e for e in (decode_effect(o.payload) for o in await c.store.pending_outbox())
-            if isinstance(e, SayToYouth) and e.conversation == record.conversation]
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$off"), "!duty off", later)
+    told = await told_youth(c, record.conversation)
     assert SayToYouth(record.conversation, "nobody_on_duty",
                       (("emergency", policy.emergency["de"]),)) in told
 
