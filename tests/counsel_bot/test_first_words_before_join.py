@@ -24,6 +24,7 @@ from tests.counsel_bot.test_welcome_after_stop import (
     ROOM,
     YOUTH,
     FakeClient,
+    ForbiddingClient,
     RefusingClient,
     _bot,
     _sync,
@@ -107,3 +108,26 @@ async def test_crisis_words_held_for_a_refused_move_are_read_after_a_restart() -
     alerts = [e for e in (decode_effect(o.payload) for o in await store.pending_outbox())
               if isinstance(e, SayToStaff) and e.key == "staff_crisis_alert"]
     assert alerts, "the youth's first message, held for the move, was lost with the process"
+
+
+async def test_a_move_refused_for_good_does_not_hold_the_sync_position_for_ever() -> None:
+    """The bot's account may not create rooms (403): the move never comes, and the words
+    stay held as long as the process lives, so the saved sync position stayed where it was
+    for good, for every room of the service. Each start then fetched again every event since
+    (a week of them, page by page, room by room) before it read a youth's new words, and
+    once retention forgot their ids (done_days) handled them anew."""
+    store, client, sent = MemoryStore(AeadSealer()), ForbiddingClient(), []
+    bot = await _bot(store, client, sent)
+    await bot.handle_sync(INVITED)
+    await bot._save_sync_token("s1")
+    bot._batch_since = "s1"
+    await bot.handle_sync(JOINED_AFTER_WORDS)  # 403: the words held
+    await bot._save_sync_token("s2")
+    for n in range(3, 10):  # a refusal that does not pass by waiting
+        bot.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+        bot._batch_since = f"s{n - 1}"
+        await bot.handle_sync(_sync(f"s{n}"))
+        await bot._save_sync_token(f"s{n}")
+    assert len(client.created) >= 3
+    assert await store.get_setting(SYNC_TOKEN_KEY) == "s9", (
+        "a move refused for good kept the sync position from before it for ever")
