@@ -414,8 +414,11 @@ class CounselBot:
         then from before it, so it is fetched again (events already handled are recognised
         by their ids and skipped). While a youth's words are held for a refused move
         (`_held`, in memory) the saved position stays where it was, from before the batch
-        that brought them: a stop meanwhile must not lose them, crisis words included."""
-        if self._held:
+        that brought them: a stop meanwhile must not lose them, crisis words included. Not
+        for a move refused for good (403): held for it, the position stayed there for ever,
+        and each start fetched, and after done_days handled anew, all the service's events
+        since; such words are read only once the account may create rooms again."""
+        if any(room not in self.moving.refused_for_good for room in self._held):
             return
         token = self.undecryptable.resume_token() if self.undecryptable.holds_back() \
             else latest

@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 MOVE_RETRY = timedelta(minutes=1)
 # A youth who declined the room they were moved to: their next message moves them again.
 MOVE_AGAIN_PREFIX = "move_again:"
+# The refusal of a new room that waiting does not end: the bot's account may not create rooms.
+FORBIDDEN = "M_FORBIDDEN"
 
 
 class YouthMoves:
@@ -52,6 +54,9 @@ class YouthMoves:
         self._language = language
         self.links = links
         self.second = SecondChats(conductor, clock, self._joined)
+        # First rooms whose new room was refused for good at the last try (403: the bot's
+        # account may not create rooms): waiting does not bring it (`CounselBot._held`).
+        self.refused_for_good: set[RoomID] = set()
 
     async def move(self, room: MatrixRoom, youth: UserID) -> bool:
         """Explain and open the bot's own room. False if the homeserver refused the new
@@ -74,10 +79,15 @@ class YouthMoves:
             power_level_override=counselling_power_levels(),
         )
         if not isinstance(answer, RoomCreateResponse):
+            status = getattr(answer, "status_code", "?")
             log.warning("the homeserver refused a room to move a youth to (%s); asked "
-                        "again in %d s", getattr(answer, "status_code", "?"),
-                        MOVE_RETRY.total_seconds())
+                        "again in %d s", status, MOVE_RETRY.total_seconds())
+            if status == FORBIDDEN:
+                self.refused_for_good.add(first)
+            else:
+                self.refused_for_good.discard(first)
             return False
+        self.refused_for_good.discard(first)
         # Noted only once the new room exists: a stop before must not strand the youth.
         await self.links.moved(first, RoomID(answer.room_id))
         return True
