@@ -13,6 +13,7 @@ from typing import Any
 
 from nio import JoinError
 
+from counsel_bot.channels.matrix.bot import WELCOME_DUE_PREFIX
 from counsel_bot.store import MemoryStore
 from tests.counsel_bot.test_welcome_after_stop import INVITED, ROOM, FakeClient, _bot, _sync
 from tests.store.conftest import AeadSealer
@@ -47,4 +48,14 @@ async def test_an_invitation_withdrawn_before_the_retry_keeps_no_room_id() -> No
     await bot.handle_sync(_sync("s2", leave={ROOM: {
         "timeline": {"events": [], "limited": False, "prev_batch": "p2"},
         "state": {"events": []}, "account_data": {"events": []}}}))
+    assert await _kept(store) == [], "the youth's room id stays in the store for good"
+
+
+async def test_a_room_noted_empty_by_an_older_version_is_deleted_at_the_start() -> None:
+    """Up to 41fc6f4 the note was emptied, not deleted: a store an older version wrote keeps
+    those youths' room ids for good, and the upgrade deleted none of them."""
+    store, client = MemoryStore(AeadSealer()), FakeClient()
+    await store.set_setting(f"{WELCOME_DUE_PREFIX}{ROOM}", "")  # a join refused last year
+    bot = await _bot(store, client, [])
+    await bot.handle_sync(_sync("s1"))
     assert await _kept(store) == [], "the youth's room id stays in the store for good"
