@@ -498,8 +498,12 @@ class CounselBot:
         homeserver refused is tried again at the next sync."""
         if not self._welcomes_loaded:  # those a stop left unwelcomed
             self._welcomes_loaded = True
-            self._joined_on_invite |= {RoomID(key.removeprefix(WELCOME_DUE_PREFIX)) for key, v
-                                       in await self.store.settings(WELCOME_DUE_PREFIX) if v}
+            for key, due in await self.store.settings(WELCOME_DUE_PREFIX):
+                room_id = RoomID(key.removeprefix(WELCOME_DUE_PREFIX))
+                if due:
+                    self._joined_on_invite.add(room_id)
+                else:  # emptied by a version before 41fc6f4: deleted, as now
+                    await self._forget_welcome_due(room_id)
         now = self.clock.now()
         for room_id in list(self._joined_on_invite):
             again = self._welcome_again.get(room_id)
