@@ -7,11 +7,14 @@ real bot, nio clients."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from counsel_bot.channels.matrix import bot as bot_module
 from counsel_bot.core.ids import RoomID
 from tests.conftest import SynapseHandle, UserFactory
 from tests.support.bot_harness import NioYouth, office, on_duty, until
@@ -145,3 +148,30 @@ async def test_ja_loeschen_after_a_decline_purges_every_room_of_the_chat(
                             await synapse.admin.room_exists(declined),
                             await o.bot.store.conversation(old.conversation) is not None])
         await until(all_gone, within=90, what="every room of the chat to be purged")
+
+
+async def test_crisis_words_of_a_youth_whose_app_blocks_invitations_reach_the_staff(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The youth's app blocks invitations (Element's setting): the room the bot opens for the
+    move, made with the youth invited in the same request, is refused, each try anew. Their
+    first words stayed held for the move, crisis words too, unread for good, while every try
+    (once a minute) left another room of the bot's behind."""
+    monkeypatch.setattr(bot_module, "MOVE_RETRY", timedelta(seconds=2))
+    async with office(synapse, user_factory, tmp_path) as o:
+        youth, bot = o.youth, o.bot_user
+        staff_room = await o.counsellor.accept_invite(within=60)
+        url = (f"{synapse.base_url}/_matrix/client/v3/user/{youth.client.user_id}"
+               "/account_data/m.invite_permission_config")
+        async with synapse.http.put(
+                url, json={"default_action": "block"},
+                headers={"Authorization": f"Bearer {youth.client.access_token}"}) as answer:
+            assert answer.status == 200
+        first = await youth.open_chat(bot, like_element=False)
+        await youth.send(first, "ich will mich umbringen")
+        await o.counsellor.wait_for(staff_room, bot, "KRISENHINWEIS", within=30)
+        await asyncio.sleep(8)  # a few retries' time
+        # The staff room, the first room, the one the refused request made and the one for
+        # the move; not one per try.
+        assert len((await o.bot.client.joined_rooms()).rooms) <= 4
