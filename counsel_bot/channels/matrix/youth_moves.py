@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from nio import AsyncClient, MatrixRoom, RoomCreateResponse
+from nio import AsyncClient, ErrorResponse, MatrixRoom, RoomCreateResponse
 
 from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.channels.matrix.room_moves import ARRIVED, DECLINED, RoomMoves
@@ -41,6 +41,8 @@ MOVE_RETRY = timedelta(minutes=1)
 MOVE_AGAIN_PREFIX = "move_again:"
 # The refusal of a new room that waiting does not end: the bot's account may not create rooms.
 FORBIDDEN = "M_FORBIDDEN"
+# The youth's account refused the invitation made with the room (their app blocks them).
+INVITE_BLOCKED = "M_INVITE_BLOCKED"
 
 
 class YouthMoves:
@@ -78,6 +80,8 @@ class YouthMoves:
             is_direct=True, invite=[youth], initial_state=[ENCRYPTION],
             power_level_override=counselling_power_levels(),
         )
+        if getattr(answer, "status_code", None) == INVITE_BLOCKED:
+            answer = await self._without_their_invitation(first, youth)
         if not isinstance(answer, RoomCreateResponse):
             status = getattr(answer, "status_code", "?")
             log.warning("the homeserver refused a room to move a youth to (%s); asked "
@@ -91,6 +95,27 @@ class YouthMoves:
         # Noted only once the new room exists: a stop before must not strand the youth.
         await self.links.moved(first, RoomID(answer.room_id))
         return True
+
+    async def _without_their_invitation(self, first: RoomID, youth: UserID) -> object:
+        """The youth's account refused the invitation (their app blocks invitations): the
+        homeserver made the room all the same, without saying which, and each try made
+        another. The room is made without them and they are invited after; refused, the move
+        stands all the same: they are read and answered in the first room, as a youth who
+        has not come over yet (what they write counts in the new room, crisis check too)."""
+        answer = await self._client.room_create(
+            is_direct=True, initial_state=[ENCRYPTION],
+            power_level_override=counselling_power_levels(),
+        )
+        if isinstance(answer, RoomCreateResponse):
+            # As a state event, to mark it a direct chat as the invitation in the request did.
+            invited = await self._client.room_put_state(
+                answer.room_id, "m.room.member", {"membership": "invite", "is_direct": True},
+                state_key=youth)
+            if isinstance(invited, ErrorResponse):
+                log.warning("the youth's account refused the invitation to the room they are "
+                            "moved to (%s); they are answered in the first room",
+                            invited.status_code)
+        return answer
 
     async def moved_out(self, room: RoomID) -> bool:
         """Whether ``room`` is the first room of a move still under way, or one whose youth
