@@ -236,6 +236,22 @@ def test_a_command_typed_with_a_doubled_mark_is_no_reply(text: str, hint: str) -
     assert (parsed.key, parsed.hint) == (ParseErrorKey.UNKNOWN, hint)
 
 
+@pytest.mark.parametrize("text", [
+    "!.note C-1A2B3C4D Verdacht auf Gewalt durch den Stiefvater",
+    "!/note C-1A2B3C4D Verdacht auf Gewalt durch den Stiefvater",
+    "!-note C-1A2B3C4D Verdacht auf Gewalt durch den Stiefvater",
+    "!,note C-1A2B3C4D Verdacht auf Gewalt durch den Stiefvater",
+])
+def test_a_note_typed_after_another_mark_is_no_reply(text: str) -> None:
+    """A slip of the thumb to the key beside "!" ("!.note", "!-note") or a habit from other
+    chat programs ("!/note") is as much a mistyped note as "!!note": read as a reply it stayed
+    in the youth's room and was mailed whole to a youth counselled by mail
+    (`_maybe_mail_reply` sends what this parser calls no command)."""
+    parsed = parse_staff(text)
+    assert isinstance(parsed, ParseError)
+    assert (parsed.key, parsed.hint, parsed.command) == (ParseErrorKey.UNKNOWN, "!note", "note")
+
+
 @pytest.mark.parametrize("marks", ["\u200b" * 8, "\u200e\u200f" * 5, "\ufeff" + "\u2066" * 9])
 def test_a_note_after_many_invisible_marks_is_no_reply(marks: str) -> None:
     """The working-day parser reads a note after any number of invisible format marks (a
