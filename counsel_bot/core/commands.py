@@ -366,15 +366,19 @@ def _parse_staff(text: str) -> StaffCommand | ParseError | None:
 
 
 def _doubled_mark(text: str) -> ParseError | None:
-    """A command word right after more marks ("!!note C-… text", "!!!take C-…") is a
+    """A command word right after more marks ("!!note C-… text", "!.take C-…") is a
     command mistyped, not a reply: as a reply a case note went to the youth (mailed whole
     to one counselled by mail). Words after the marks ("!!! ruf an") are a reply."""
     # Here, not at the top: the working day's parser builds on this module.
     from counsel_bot.core.workday_commands import parse_workday
 
     cleaned = _clean(text)
-    word = cleaned.split(maxsplit=1)[0].lstrip("!").casefold()
-    if word and (word in _PARSERS or parse_workday(f"!{cleaned.lstrip('!')}") is not None):
+    # Any marks, not "!" alone: "!.note", "!/note" are a thumb on the key beside it or a
+    # habit from other chat programs, and read as a reply the note was mailed to the youth.
+    after = cleaned[next((i for i, ch in enumerate(cleaned)
+                          if unicodedata.category(ch)[0] not in "PS"), len(cleaned)):]
+    word = (after.split(maxsplit=1) or [""])[0].casefold() if after[:1].strip() else ""
+    if word and (word in _PARSERS or parse_workday(f"!{after}") is not None):
         # Named: a mistyped note is no less about the youth (redacted from their room).
         return ParseError(ParseErrorKey.UNKNOWN, f"!{word}", word)
     return None
