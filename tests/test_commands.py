@@ -252,6 +252,16 @@ def test_a_note_typed_after_another_mark_is_no_reply(text: str) -> None:
     assert (parsed.key, parsed.hint, parsed.command) == (ParseErrorKey.UNKNOWN, "!note", "note")
 
 
+@pytest.mark.parametrize("word", ["!ntoe", "!nte", "!notiz", "!noet"])
+def test_a_misspelt_note_is_named_a_note(word: str) -> None:
+    """"!ntoe C-… Verdacht" is refused as an unknown command; unnamed, it was not redacted
+    from the youth's room as a note refused there is (`_REDACTED`): the youth, or whoever
+    reads their phone, read the counsellor's suspicion about them."""
+    parsed = parse_staff(f"{word} C-1A2B3C4D Verdacht auf Gewalt durch den Stiefvater")
+    assert isinstance(parsed, ParseError)
+    assert (parsed.key, parsed.hint, parsed.command) == (ParseErrorKey.UNKNOWN, "!note", "note")
+
+
 @pytest.mark.parametrize("marks", ["\u200b" * 8, "\u200e\u200f" * 5, "\ufeff" + "\u2066" * 9])
 def test_a_note_after_many_invisible_marks_is_no_reply(marks: str) -> None:
     """The working-day parser reads a note after any number of invisible format marks (a

@@ -111,6 +111,16 @@ async def test_a_note_typed_after_doubled_marks_in_the_youths_room_is_redacted(
     assert "Vater" not in str(told.params)
 
 
+async def test_a_misspelt_note_in_the_youths_room_is_redacted() -> None:
+    """"!ntoe …" is refused as an unknown command, and it stayed in the youth's room for
+    the youth to read, about them."""
+    c, conversation = await opened()
+    await c.staff_wrote(ROOM, ANNA, EventID("$n1"), "!ntoe Vater schlägt, Verdacht", T0)
+    effects = await outbox(c)
+    assert Redact(conversation, EventID("$n1")) in effects
+    assert any(isinstance(e, SayToStaff) and e.key == "command.unknown" for e in effects)
+
+
 async def test_a_message_edited_into_a_note_in_the_youths_room_is_redacted() -> None:
     """A line corrected into "!note …" (Element's up arrow) is not carried out (b184f9b),
     and the counsellor is told to send it anew; the corrected note stayed in the youth's
