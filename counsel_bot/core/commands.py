@@ -37,6 +37,8 @@ _USER = re.compile(r"@[a-z0-9._=/+-]{1,200}:[A-Za-z0-9.-]{1,200}(:[0-9]{1,5})?")
 _OFFICE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
 _TOPIC = re.compile(r"[\w-]{1,32}")
+# The working day's case note (workday_commands.py), whose misspelling is named here.
+_NOTE = "note"
 
 
 class ParseErrorKey(StrEnum):
@@ -360,8 +362,11 @@ def _parse_staff(text: str) -> StaffCommand | ParseError | None:
     name, args = parts[0].casefold(), parts[1:]
     parser = _PARSERS.get(name)
     if parser is None:
-        close = difflib.get_close_matches(name, list(_PARSERS), n=1)
-        return ParseError(ParseErrorKey.UNKNOWN, f"!{close[0]}" if close else "!help")
+        # "note" among them: a misspelt note ("!ntoe", "!notiz") is named, and so redacted
+        # from a youth's room as a refused note is; its words are about the youth.
+        close = difflib.get_close_matches(name, [*_PARSERS, _NOTE], n=1)
+        return ParseError(ParseErrorKey.UNKNOWN, f"!{close[0]}" if close else "!help",
+                          _NOTE if close == [_NOTE] else None)
     return parser(args)
 
 
