@@ -89,3 +89,47 @@ async def test_a_line_corrected_into_a_note_in_the_youths_room_leaves_it(
         await process.stop()
         await counsellor.close()
         await youth.close()
+
+
+async def test_a_line_corrected_into_a_note_spaced_from_its_mark_leaves_the_youths_room(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """"! note …" (a phone's space after the mark) is a note to the working-day parser, so
+    the edit is no reply; but only its first word, "!", was weighed for redaction: the
+    corrected note stayed in the youth's room, shown in place of the line, about them."""
+    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
+    youth = await login(synapse, user_factory, tmp_path, "youth")
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
+    await process.start()
+    try:
+        staff_room = await counsellor.accept_invite(within=60)
+        await counsellor.send(staff_room, "!duty on")
+        await counsellor.wait_for(staff_room, process.user_id, "im Dienst", within=60)
+        room = await youth.open_chat(process.user_id)
+        await youth.wait_for(room, process.user_id, "anonym")
+        await youth.send(room, "hallo")
+        assert await counsellor.accept_invite() == room
+        line = await counsellor.client.room_send(
+            room, "m.room.message", {"msgtype": "m.text", "body": "Vater schlägt"},
+            ignore_unverified_devices=True)
+        assert isinstance(line, RoomSendResponse)
+        edit = await counsellor.client.room_send(room, "m.room.message", {
+            "msgtype": "m.text", "body": "* ! note Vater schlägt",
+            "m.new_content": {"msgtype": "m.text", "body": "! note Vater schlägt"},
+            "m.relates_to": {"rel_type": "m.replace", "event_id": line.event_id},
+        }, ignore_unverified_devices=True)
+        assert isinstance(edit, RoomSendResponse)
+        await counsellor.wait_for(staff_room, process.user_id, "neue Nachricht", within=30)
+
+        async def redacted(event_id: str) -> bool:
+            answer = await counsellor.client.room_get_event(room, event_id)
+            source = getattr(getattr(answer, "event", None), "source", {}) or {}
+            return "redacted_because" in source.get("unsigned", {}) or \
+                not source.get("content", {}).get("ciphertext", "x")
+
+        await until(lambda: redacted(edit.event_id), what="the note redacted")
+        await until(lambda: redacted(line.event_id), what="the corrected line redacted")
+    finally:
+        await process.stop()
+        await counsellor.close()
+        await youth.close()
