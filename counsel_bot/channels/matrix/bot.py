@@ -127,6 +127,16 @@ def edited_words(event: RoomMessage) -> str | None:
     return body if isinstance(body, str) else None
 
 
+def command_head(text: str) -> str:
+    """A command's mark and word, never its words after ("!note", "! note"): what an edit
+    into a command is weighed by (a note's leaves the youth's room) and named by. A phone
+    may put a space after the mark; the working-day parser reads "! note" as "!note"."""
+    words = text.split(maxsplit=2)
+    if len(words) > 1 and not any(ch.isalnum() for ch in words[0]):
+        return " ".join(words[:2])
+    return words[0] if words else ""
+
+
 def edited_event(event: RoomMessage) -> EventID | None:
     """The event an edit replaces (None: no edit)."""
     relates = content_of(event).get("m.relates_to")
@@ -893,7 +903,7 @@ class CounselBot:
                 if corrected is not None and (parse_staff(corrected) is not None
                                               or parse_workday(corrected) is not None):
                     await self.conductor.staff_edited_command(
-                        room_id, sender, event_id, corrected.split(maxsplit=1)[0], at,
+                        room_id, sender, event_id, command_head(corrected), at,
                         edited_event(event))
                     return
                 command = parse_staff(body)
