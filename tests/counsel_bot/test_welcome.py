@@ -11,8 +11,9 @@ from counsel_bot.conversation.welcome import welcome
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
 from counsel_bot.core.effects import SayToStaff, SayToYouth, decode_effect
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
-from counsel_bot.core.messages import CATALOGUE, Language
+from counsel_bot.core.messages import CATALOGUE, Language, text
 from counsel_bot.core.opening_hours import OpeningHours
+from counsel_bot.core.routing import QueuePositionChanged
 from counsel_bot.core.routing.model import ConversationState
 from counsel_bot.runtime.runner import policy_from
 from counsel_bot.store import MemoryStore
@@ -142,3 +143,22 @@ def test_no_text_promises_a_counsellor_right_away() -> None:
     for key in ("counsellor_left", "office.transferred_youth"):
         assert "gleich" not in CATALOGUE[key]["de"], key
         assert "soon." not in CATALOGUE[key]["en"], key
+
+
+async def test_a_youth_waiting_while_the_counsellor_on_duty_is_full_hears_no_untruth() -> None:
+    """A counsellor on duty at capacity 0 (a break, the end of a shift) leaves no free slot:
+    the router has no estimate, and the youth was told "nobody is on duty right now", an
+    untruth that sends one in distress away from the counsellor there."""
+    afternoon = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # Monday, 15:00 in Berlin: open
+    c, _ = await anna_on_duty(afternoon)
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$cap"), "!capacity 0", afternoon)
+    room = RoomID("!room:x")
+    await c.youth_wrote(room, UserID("@sunflower:x"), None, EventID("$y1"), "hallo", afternoon)
+    record = await c.store.conversation_by_room(room)
+    assert record is not None
+    [notice] = [e for e in (decode_effect(o.payload) for o in await c.store.pending_outbox())
+                if isinstance(e, QueuePositionChanged)]
+    assert notice.eta is None
+    assert c.router.counsellor(ANNA).on_duty  # type: ignore[union-attr]
+    assert "niemand im Dienst" not in text("eta_unknown", "de")
+    assert "Nobody is on duty" not in text("eta_unknown", "en")
