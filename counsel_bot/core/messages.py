@@ -196,9 +196,10 @@ CATALOGUE.update({
         "Wahrscheinlich dauert es etwa {minutes} Minuten.",
         "It will probably take about {minutes} minutes.",
     ),
+    # No estimate: nobody on duty, or all on duty at capacity 0 (a break): true of both.
     "eta_unknown": _both(
-        "Gerade ist niemand im Dienst; sobald jemand da ist, geht es weiter.",
-        "Nobody is on duty right now; as soon as someone is, it continues.",
+        "Gerade ist niemand frei; sobald jemand frei ist, geht es weiter.",
+        "Nobody is free right now; as soon as someone is, it continues.",
     ),
     # After "nobody is on duty" in opening hours, as out of hours: where help is meanwhile.
     "nobody_on_duty": _both(
