@@ -252,6 +252,25 @@ def test_a_note_typed_after_another_mark_is_no_reply(text: str) -> None:
     assert (parsed.key, parsed.hint, parsed.command) == (ParseErrorKey.UNKNOWN, "!note", "note")
 
 
+@pytest.mark.parametrize(("text", "hint", "command"), [
+    ("/note C-1A2B3C4D Verdacht auf Gewalt durch den Stiefvater", "!note", "note"),
+    ("/take C-1A2B3C4D", "!take", "take"),
+])
+def test_a_command_typed_with_a_slash_is_no_reply(text: str, hint: str, command: str) -> None:
+    """A counsellor used to slash commands ("/note …", which a chat app sends as text
+    when it knows no such command) typed a case note that was no command here: it stayed
+    in the youth's room, and `_maybe_mail_reply` mailed it whole to a youth counselled by
+    mail; the counsellor was told nothing."""
+    parsed = parse_staff(text)
+    assert isinstance(parsed, ParseError)
+    assert (parsed.key, parsed.hint, parsed.command) == (ParseErrorKey.UNKNOWN, hint, command)
+
+
+@pytest.mark.parametrize("text", ["/ bin gleich wieder da", "/shrug", "//", "/10 Punkte"])
+def test_a_reply_with_a_slash_before_no_command_stays_a_reply(text: str) -> None:
+    assert parse_staff(text) is None
+
+
 @pytest.mark.parametrize("word", ["!ntoe", "!nte", "!notiz", "!noet"])
 def test_a_misspelt_note_is_named_a_note(word: str) -> None:
     """"!ntoe C-… Verdacht" is refused as an unknown command; unnamed, it was not redacted

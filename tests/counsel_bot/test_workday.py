@@ -97,7 +97,7 @@ async def test_a_note_refused_as_too_long_in_the_youths_room_is_redacted_too() -
     assert "Vater" not in str(refused.params)
 
 
-@pytest.mark.parametrize("marks", ["!!", "!!!", "!！", "!.", "!/"])
+@pytest.mark.parametrize("marks", ["!!", "!!!", "!！", "!.", "!/", "/"])
 async def test_a_note_typed_after_doubled_marks_in_the_youths_room_is_redacted(
         marks: str) -> None:
     """"!!note Vater schlägt, Verdacht" is told to the counsellor as a mistyped command
