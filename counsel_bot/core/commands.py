@@ -348,6 +348,10 @@ def _parse_staff(text: str) -> StaffCommand | ParseError | None:
     start = next((i for i, ch in enumerate(stripped) if unicodedata.category(ch) != "Cf"),
                  len(stripped))
     head = _clean(stripped[start:start + 8])
+    if head.startswith("/"):
+        # "/note C-… Verdacht": a slash command of other chat programs, sent as text by an
+        # app that knows no such command; as a reply it was mailed to a mail youth.
+        return _doubled_mark(stripped[start:])
     if not head.startswith("!"):
         return None
     if unicodedata.category(head[1:2] or "a")[0] in "PSN":
