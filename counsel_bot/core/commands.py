@@ -316,8 +316,9 @@ def help_text(language: str, topic: str | None = None, *, staff: bool = True) ->
 # --- parsing -----------------------------------------------------------------------------
 
 
-def _clean(text: str) -> str:
-    """NFKC, without invisible format characters (zero-width, bidi overrides)."""
+def command_text(text: str) -> str:
+    """NFKC, without invisible format characters (zero-width, bidi overrides): how every
+    command parser reads what was typed ("！duty", "!\u200bduty" are "!duty")."""
     normal = unicodedata.normalize("NFKC", text)
     return "".join(ch for ch in normal if unicodedata.category(ch) != "Cf")
 
@@ -326,7 +327,7 @@ def parse_youth(text: str) -> YouthCommand | None:
     try:
         if len(text) > MAX_YOUTH_COMMAND_CHARS:
             return None
-        words = _clean(text).casefold().replace(",", " ").split()
+        words = command_text(text).casefold().replace(",", " ").split()
         phrase = " ".join(words).lstrip("!/").rstrip(".!?").strip()
         kind = _YOUTH_WORDS.get(phrase)
     except (TypeError, AttributeError, ValueError):
@@ -347,7 +348,7 @@ def _parse_staff(text: str) -> StaffCommand | ParseError | None:
     # saves must be a command here too, or the bot mails it to a youth counselled by mail.
     start = next((i for i, ch in enumerate(stripped) if unicodedata.category(ch) != "Cf"),
                  len(stripped))
-    head = _clean(stripped[start:start + 8])
+    head = command_text(stripped[start:start + 8])
     if head.startswith("/"):
         # "/note C-… Verdacht": a slash command of other chat programs, sent as text by an
         # app that knows no such command; as a reply it was mailed to a mail youth.
@@ -360,7 +361,7 @@ def _parse_staff(text: str) -> StaffCommand | ParseError | None:
         return _doubled_mark(stripped)
     if len(stripped) > MAX_STAFF_COMMAND_CHARS:
         return ParseError(ParseErrorKey.TOO_LONG, "!help")
-    parts = _clean(stripped)[1:].split()
+    parts = command_text(stripped)[1:].split()
     if not parts:
         return ParseError(ParseErrorKey.UNKNOWN, "!help")
     name, args = parts[0].casefold(), parts[1:]
@@ -381,7 +382,7 @@ def _doubled_mark(text: str) -> ParseError | None:
     # Here, not at the top: the working day's parser builds on this module.
     from counsel_bot.core.workday_commands import parse_workday
 
-    cleaned = _clean(text)
+    cleaned = command_text(text)
     # Any marks, not "!" alone: "!.note", "!/note" are a thumb on the key beside it or a
     # habit from other chat programs, and read as a reply the note was mailed to the youth.
     after = cleaned[next((i for i, ch in enumerate(cleaned)

@@ -15,9 +15,10 @@ from __future__ import annotations
 import json
 import re
 import shlex
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+
+from counsel_bot.core.commands import command_text
 
 MAX_COMMAND_CHARS = 1000
 MAX_POST_CHARS = 4000
@@ -114,14 +115,9 @@ YouthGroupCommand = (YouthListGroups | YouthSignUp | YouthListForums | YouthForu
                      | YouthForumPost)
 
 
-def _clean(text: str) -> str:
-    normal = unicodedata.normalize("NFKC", text)
-    return "".join(ch for ch in normal if unicodedata.category(ch) != "Cf")
-
-
 def parse_staff_group(text: str, zone: tzinfo) -> StaffGroupCommand | GroupCommandError | None:
     """None if the text is not one of these commands (the other parsers may know it)."""
-    stripped = _clean(text.strip())
+    stripped = command_text(text.strip())
     if not stripped.startswith("!"):
         return None
     name, _, rest = stripped[1:].partition(" ")
@@ -141,7 +137,7 @@ def parse_staff_group(text: str, zone: tzinfo) -> StaffGroupCommand | GroupComma
 
 def parse_group_room(text: str) -> ModerateCommand | EndGroupCommand | GroupCommandError | None:
     """Commands a counsellor gives inside a group's room."""
-    stripped = _clean(text.strip())
+    stripped = command_text(text.strip())
     if not stripped.startswith("!") or len(stripped) > MAX_COMMAND_CHARS:
         return None
     name, _, rest = stripped[1:].partition(" ")
@@ -156,7 +152,7 @@ def parse_group_room(text: str) -> ModerateCommand | EndGroupCommand | GroupComm
 
 
 def parse_youth_group(text: str) -> YouthGroupCommand | GroupCommandError | None:
-    stripped = _clean(text.strip())
+    stripped = command_text(text.strip())
     word, _, rest = stripped.partition(" ")
     word = word.casefold().lstrip("!/").rstrip(".!?:")
     rest = rest.strip()

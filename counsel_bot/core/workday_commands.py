@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from counsel_bot.core.appointments import KIND_WORDS, Kind
-from counsel_bot.core.commands import HelpEntry, ParseError, ParseErrorKey
+from counsel_bot.core.commands import HelpEntry, ParseError, ParseErrorKey, command_text
 from counsel_bot.core.ids import ConversationID
 
 MAX_NOTE_CHARS = 4000
@@ -154,8 +154,7 @@ def parse_workday(text: str) -> WorkdayCommand | ParseError | None:
     if after is None:
         return None
     head, rest = _split(after)
-    name = "".join(c for c in unicodedata.normalize("NFKC", head)
-                   if unicodedata.category(c) != "Cf").casefold()
+    name = command_text(head).casefold()
     if name == "note":
         return _note(rest)
     if name == "notes":
@@ -221,8 +220,7 @@ def _split(text: str) -> tuple[str, str]:
 def _case_and_rest(rest: str) -> tuple[ConversationID | None, str]:
     first, after = _split(rest)
     # Read as the routing commands read it: "Ｃ－…" and an id after a bidi mark are the id.
-    word = "".join(c for c in unicodedata.normalize("NFKC", first)
-                   if unicodedata.category(c) != "Cf")
+    word = command_text(first)
     if CASE_ID.fullmatch(word):
         return ConversationID("C-" + word[2:].upper()), after
     return None, rest
