@@ -209,14 +209,6 @@ def _too_many_attachments(limits: MailLimits) -> tuple[str, str]:
     )
 
 
-def _too_long(limits: MailLimits) -> tuple[str, str]:
-    return (
-        "Sie ist zu lang für eine Nachricht. Bitte teil deinen Text auf zwei oder "
-        "mehr Mails auf.",
-        "It is too long for one message. Please split your text over two or more mails.",
-    )
-
-
 def _unreadable(limits: MailLimits) -> tuple[str, str]:
     return (
         "Wir konnten sie nicht lesen (sie ist verschlüsselt, beschädigt oder hat keinen "
@@ -229,7 +221,6 @@ def _unreadable(limits: MailLimits) -> tuple[str, str]:
 _REASONS: dict[BounceReason, Callable[[MailLimits], tuple[str, str]]] = {
     BounceReason.TOO_LARGE: _too_large,
     BounceReason.TOO_MANY_ATTACHMENTS: _too_many_attachments,
-    BounceReason.TOO_LONG: _too_long,
     BounceReason.UNREADABLE: _unreadable,
 }
 

@@ -251,9 +251,6 @@ def refusal_reply(reason: BounceReason, limits: MailLimits) -> str:
         return (f"554 5.6.0 Nicht zugestellt: zu viele Anhaenge, bitte mit hoechstens {n}. "
                 f"/ Not delivered: too many attachments, please send it with at most {n}."
                 + _DANGER)
-    if reason is BounceReason.TOO_LONG:
-        return ("552 5.3.4 Nicht zugestellt: zu lang, bitte auf mehrere Mails aufteilen. / "
-                "Not delivered: too long, please split it over several mails." + _DANGER)
     return ("554 5.6.0 Nicht zugestellt: nicht lesbar, bitte als ganz normale Mail "
             "schicken. / Not delivered: unreadable, please send it as a plain mail." + _DANGER)
 

@@ -49,7 +49,6 @@ _MISSING_ID_DOMAIN = "missing.counsel.invalid"
 class BounceReason(StrEnum):
     TOO_LARGE = "too_large"
     TOO_MANY_ATTACHMENTS = "too_many_attachments"
-    TOO_LONG = "too_long"
     UNREADABLE = "unreadable"
 
 
