@@ -17,7 +17,7 @@ import pytest
 from counsel_bot.channels.matrix import bot as bot_module
 from counsel_bot.core.ids import RoomID
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import NioYouth, office, on_duty, until
+from tests.support.bot_harness import NioYouth, block_invitations, office, on_duty, until
 
 pytestmark = pytest.mark.integration
 
@@ -162,12 +162,7 @@ async def test_crisis_words_of_a_youth_whose_app_blocks_invitations_reach_the_st
     async with office(synapse, user_factory, tmp_path) as o:
         youth, bot = o.youth, o.bot_user
         staff_room = await o.counsellor.accept_invite(within=60)
-        url = (f"{synapse.base_url}/_matrix/client/v3/user/{youth.client.user_id}"
-               "/account_data/m.invite_permission_config")
-        async with synapse.http.put(
-                url, json={"default_action": "block"},
-                headers={"Authorization": f"Bearer {youth.client.access_token}"}) as answer:
-            assert answer.status == 200
+        await block_invitations(synapse, youth)
         first = await youth.open_chat(bot, like_element=False)
         await youth.send(first, "ich will mich umbringen")
         await o.counsellor.wait_for(staff_room, bot, "KRISENHINWEIS", within=30)

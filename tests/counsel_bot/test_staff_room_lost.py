@@ -19,7 +19,15 @@ from nio import RoomCreateError
 from counsel_bot.channels.outbox_worker import IDLE_SECONDS, MAX_ATTEMPTS
 from counsel_bot.config import OfficeSettings, RoutingSettings
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import NioYouth, login, office, provision_bot, until
+from tests.support.bot_harness import (
+    NioYouth,
+    Office,
+    block_invitations,
+    login,
+    office,
+    provision_bot,
+    until,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -166,6 +174,22 @@ async def test_an_office_alert_waits_while_the_homeserver_refuses_the_new_staff_
         await process.stop()
 
 
+async def lead_blocks_invitations_and_the_room_is_lost(synapse: SynapseHandle,
+                                                      o: Office) -> str:
+    """The team lead's app blocks invitations, the staff room is lost, and a youth writes
+    crisis words: the replacement room, once the alert is in it."""
+    assert o.lead is not None
+    lost = await o.counsellor.accept_invite(within=60)
+    await o.lead.accept_invite(within=60)
+    await block_invitations(synapse, o.lead)
+    await synapse.admin.delete_room_and_wait(lost)
+    room = await o.youth.open_chat(o.bot_user)
+    await o.youth.send(room, CRISIS)
+    replaced = await new_staff_room(o.counsellor, lost)
+    await o.counsellor.wait_for(replaced, o.bot_user, "KRISENHINWEIS", within=60)
+    return replaced
+
+
 async def test_a_staff_member_who_blocks_invitations_leaves_the_alert_a_new_staff_room(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
@@ -176,22 +200,7 @@ async def test_a_staff_member_who_blocks_invitations_leaves_the_alert_a_new_staf
     alert (each outbox wake-up), for good: a new room and invitation for the counsellor
     every few seconds, and the alert in none of them."""
     async with office(synapse, user_factory, tmp_path, with_lead=True) as o:
-        assert o.lead is not None
-        lost = await o.counsellor.accept_invite(within=60)
-        await o.lead.accept_invite(within=60)
-        url = (f"{synapse.base_url}/_matrix/client/v3/user/{o.lead.client.user_id}"
-               "/account_data/m.invite_permission_config")
-        async with synapse.http.put(
-                url, json={"default_action": "block"},
-                headers={"Authorization": f"Bearer {o.lead.client.access_token}"}) as answer:
-            assert answer.status == 200
-        await synapse.admin.delete_room_and_wait(lost)
-
-        room = await o.youth.open_chat(o.bot_user)
-        await o.youth.send(room, CRISIS)
-
-        replaced = await new_staff_room(o.counsellor, lost)
-        await o.counsellor.wait_for(replaced, o.bot_user, "KRISENHINWEIS", within=60)
+        replaced = await lead_blocks_invitations_and_the_room_is_lost(synapse, o)
         assert await o.bot.staff_room() == replaced
         # One new room, not one per try.
         assert o.counsellor.invited_to() - {replaced} == set()
@@ -206,20 +215,6 @@ async def test_the_staff_learn_of_a_team_lead_the_new_staff_room_could_not_invit
     never read a crisis alert nor a lead page there, and nobody knew to ask her to allow
     invitations. The room itself says who is missing."""
     async with office(synapse, user_factory, tmp_path, with_lead=True) as o:
+        replaced = await lead_blocks_invitations_and_the_room_is_lost(synapse, o)
         assert o.lead is not None
-        lost = await o.counsellor.accept_invite(within=60)
-        await o.lead.accept_invite(within=60)
-        url = (f"{synapse.base_url}/_matrix/client/v3/user/{o.lead.client.user_id}"
-               "/account_data/m.invite_permission_config")
-        async with synapse.http.put(
-                url, json={"default_action": "block"},
-                headers={"Authorization": f"Bearer {o.lead.client.access_token}"}) as answer:
-            assert answer.status == 200
-        await synapse.admin.delete_room_and_wait(lost)
-
-        room = await o.youth.open_chat(o.bot_user)
-        await o.youth.send(room, CRISIS)
-
-        replaced = await new_staff_room(o.counsellor, lost)
-        await o.counsellor.wait_for(replaced, o.bot_user, "KRISENHINWEIS", within=60)
         await o.counsellor.wait_for(replaced, o.bot_user, o.lead.client.user_id, within=60)

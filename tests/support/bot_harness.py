@@ -250,6 +250,17 @@ async def on_duty(counsellor: NioYouth, bot: str) -> str:
     return staff_room
 
 
+async def block_invitations(synapse: Any, user: NioYouth) -> None:
+    """The user's app blocks invitations (Element's setting: the account data
+    m.invite_permission_config), so Synapse refuses every invitation to them."""
+    url = (f"{synapse.base_url}/_matrix/client/v3/user/{user.client.user_id}"
+           "/account_data/m.invite_permission_config")
+    async with synapse.http.put(
+            url, json={"default_action": "block"},
+            headers={"Authorization": f"Bearer {user.client.access_token}"}) as answer:
+        assert answer.status == 200
+
+
 async def login(synapse: Any, user_factory: Any, tmp: Path, prefix: str) -> NioYouth:
     """A fresh user, logged in with its own encrypted store, syncing in the background."""
     return await login_as(synapse, await user_factory(prefix), tmp)
