@@ -13,32 +13,35 @@ from counsel_bot.config import OfficeSettings, OfficeTimersSettings
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.ids import RoomID
 from counsel_bot.core.routing.model import ConversationState
+from counsel_bot.store import ConversationRecord
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import login, provision_bot, until
+from tests.support.bot_harness import Office, login, office, provision_bot, until
 
 pytestmark = pytest.mark.integration
+
+
+async def _youth_invites_counsellor(o: Office) -> tuple[str, str, ConversationRecord]:
+    """The counsellor goes on duty; a youth's first words invite them. Returns the staff
+    room, the youth's room and the conversation's record."""
+    staff_room = await o.counsellor.accept_invite()
+    await o.counsellor.send(staff_room, "!duty on")
+    await o.counsellor.wait_for(staff_room, o.bot_user, "Dienst")
+    room = await o.youth.open_chat(o.bot_user)
+    await o.youth.wait_for(room, o.bot_user, "anonym")
+    await o.youth.send(room, "hallo, ist jemand da?")
+    await until(lambda: room in o.counsellor.invited_to(), what="the counsellor's invite")
+    record = await o.bot.store.conversation_by_room(RoomID(room))
+    assert record is not None
+    return staff_room, room, record
 
 
 async def test_an_unanswered_conversation_reminds_then_goes_back_to_the_queue(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
     clock = FakeClock(datetime(2026, 11, 23, 15, 0, tzinfo=UTC))
-    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
-    youth = await login(synapse, user_factory, tmp_path, "youth")
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id],
-                                  clock=clock)
-    bot = await process.start()
-    try:
-        staff_room = await counsellor.accept_invite()
-        await counsellor.send(staff_room, "!duty on")
-        await counsellor.wait_for(staff_room, process.user_id, "Dienst")
-
-        room = await youth.open_chat(process.user_id)
-        await youth.wait_for(room, process.user_id, "anonym")
-        await youth.send(room, "hallo, ist jemand da?")
-        await until(lambda: room in counsellor.invited_to(), what="the counsellor's invite")
-        record = await bot.store.conversation_by_room(RoomID(room))
-        assert record is not None
+    async with office(synapse, user_factory, tmp_path, clock=clock) as o:
+        process, bot, counsellor, youth = o.process, o.bot, o.counsellor, o.youth
+        staff_room, room, record = await _youth_invites_counsellor(o)
 
         # Past the first-response target (5 min): the counsellor is reminded, by mention.
         clock.advance(timedelta(minutes=6))
@@ -54,10 +57,6 @@ async def test_an_unanswered_conversation_reminds_then_goes_back_to_the_queue(
         assert current is not None
         assert current.state is ConversationState.WAITING
         assert bot.conductor.router.queue() == [record.conversation]
-    finally:
-        await process.stop()
-        for client in (youth, counsellor):
-            await client.close()
 
 
 async def test_two_offices_hold_their_conversations_to_their_own_limits(
@@ -155,22 +154,9 @@ async def test_a_voice_message_or_a_me_from_the_counsellor_is_an_answer(
     30 minutes the youth was taken from them mid-conversation and told they were handed
     back."""
     clock = FakeClock(datetime(2026, 11, 23, 15, 0, tzinfo=UTC))
-    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
-    youth = await login(synapse, user_factory, tmp_path, "youth")
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id],
-                                  clock=clock)
-    bot = await process.start()
-    try:
-        staff_room = await counsellor.accept_invite()
-        await counsellor.send(staff_room, "!duty on")
-        await counsellor.wait_for(staff_room, process.user_id, "Dienst")
-
-        room = await youth.open_chat(process.user_id)
-        await youth.wait_for(room, process.user_id, "anonym")
-        await youth.send(room, "hallo, ist jemand da?")
-        await until(lambda: room in counsellor.invited_to(), what="the counsellor's invite")
-        record = await bot.store.conversation_by_room(RoomID(room))
-        assert record is not None
+    async with office(synapse, user_factory, tmp_path, clock=clock) as o:
+        bot, counsellor, youth = o.bot, o.counsellor, o.youth
+        _, room, record = await _youth_invites_counsellor(o)
         conversation = record.conversation
         assert await counsellor.accept_invite() == room
 
@@ -202,7 +188,3 @@ async def test_a_voice_message_or_a_me_from_the_counsellor_is_an_answer(
         current = bot.conductor.router.conversation(conversation)
         assert current is not None
         assert current.assigned_to == counsellor.client.user_id
-    finally:
-        await process.stop()
-        for client in (youth, counsellor):
-            await client.close()

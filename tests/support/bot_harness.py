@@ -309,7 +309,7 @@ class Office:
 @contextlib.asynccontextmanager
 async def office(
     synapse: Any, user_factory: Any, tmp: Path, *, with_lead: bool = False,
-    admin: bool = False,
+    admin: bool = False, clock: Clock | None = None,
 ) -> AsyncIterator[Office]:
     """``admin``: the bot gets the bridge's admin token, as `counsel up` gives it (purges,
     erasure). Everything is closed and stopped afterwards, whatever the test did."""
@@ -317,7 +317,7 @@ async def office(
     lead = await login(synapse, user_factory, tmp, "lead") if with_lead else None
     process = await provision_bot(
         synapse, tmp / "bot", staff=[counsellor.client.user_id],
-        team_leads=[lead.client.user_id] if lead is not None else None)
+        team_leads=[lead.client.user_id] if lead is not None else None, clock=clock)
     if admin:
         write_private(process.layout.admin_token_file, synapse.admin.access_token)
     clients = [c for c in (counsellor, lead) if c is not None]
