@@ -27,6 +27,7 @@ from counsel_bot.channels.outbox_worker import (
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.effects import (
     Effect,
+    MailToYouth,
     SayInRoom,
     SayToStaff,
     SayToYouth,
@@ -987,6 +988,41 @@ async def test_a_drain_leaving_mails_waits_instead_of_spinning_on_a_lane_at_a_ma
     await put(store, say(B, 1))
     await asyncio.wait_for(worker.drain(mails=False), 5)
     assert store.reads < 10
+    hung.set()
+    await asyncio.wait_for(worker.drain(), 5)
+    assert await pending_keys(store) == []
+
+
+async def test_a_crisis_mail_does_not_queue_behind_routine_mails_to_a_hung_relay() -> None:
+    # Mail youths' replies fill both mail slots at a relay that takes the connection and
+    # never answers (a minute each, and again at each retry), and more wait for a slot. A
+    # youth who chose mail and wrote crisis words is sent the emergency numbers by mail:
+    # that mail waited behind every routine mail queued before it, a minute per pair.
+    store = CountingStore()
+    mails = [ConversationID(f"m{n}") for n in range(12)]
+    await put(store, *((f"mail:{c}", SendMail(c, "Antwort")) for c in mails))
+    hung = asyncio.Event()
+    started: list[str] = []
+    safety_started = asyncio.Event()
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        started.append(key)
+        if isinstance(effect, MailToYouth) and effect.key == "safety_info":
+            safety_started.set()
+            return
+        await hung.wait()
+
+    worker = OutboxWorker(perform, store, CLOCK)
+    await worker.dispatch()
+    for _ in range(20):
+        await asyncio.sleep(0)
+    await put(store, ("safety:c", MailToYouth(ConversationID("c"), "safety_info",
+                                              (("emergency", "116 111"),))))
+    await worker.dispatch()
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(1):
+            await safety_started.wait()
+    assert "safety:c" in started, "the emergency numbers wait behind routine mails"
     hung.set()
     await asyncio.wait_for(worker.drain(), 5)
     assert await pending_keys(store) == []
