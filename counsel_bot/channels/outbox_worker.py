@@ -83,6 +83,11 @@ PARALLEL_LANES = 8
 # the homeserver's slots, mail conversations enough to fill them held every crisis alert,
 # invitation and chat text as long.
 PARALLEL_MAILS = 2
+# The mails with the emergency numbers a mail youth is sent after crisis words
+# (crisis_flags.py) take slots of their own: in the routine ones they waited behind every
+# reply, code and appointment mail queued before them, at a hung relay a minute per pair.
+CRISIS_MAIL_TEXTS = frozenset({"safety_info", "safety_offer"})
+PARALLEL_CRISIS_MAILS = 2
 # Without a wake-up, pending effects (after a transient failure) are retried this often.
 IDLE_SECONDS = 5.0
 # On a graceful stop, pending effects are performed for at most this long; then the ones
@@ -138,6 +143,11 @@ def lane_of(effect: Effect) -> str:
 def is_mail(effect: Effect | StaffDigest) -> bool:
     """Performed by the mail relay, not the homeserver."""
     return isinstance(effect, SendMail | MailToYouth | MailCode)
+
+
+def is_crisis_mail(effect: Effect | StaffDigest) -> bool:
+    """The emergency numbers sent by mail after a crisis flag."""
+    return isinstance(effect, MailToYouth) and effect.key in CRISIS_MAIL_TEXTS
 
 
 def is_urgent(effect: Effect) -> bool:
@@ -202,6 +212,7 @@ class OutboxWorker:
         self._clock = clock
         self._slots = asyncio.Semaphore(parallel)
         self._mail_slots = asyncio.Semaphore(PARALLEL_MAILS)
+        self._crisis_mail_slots = asyncio.Semaphore(PARALLEL_CRISIS_MAILS)
         self._wake = asyncio.Event()
         # Held from reading the outbox until its lanes are started, and while a lane marks
         # its effects done: a lane can never be started twice from a stale read.
@@ -500,7 +511,8 @@ class OutboxWorker:
             self._mailing.add(lane)
             self._urgent_changed_now()
         try:
-            slots = self._mail_slots if mail else self._slots
+            slots = (self._crisis_mail_slots if is_crisis_mail(effect)
+                     else self._mail_slots if mail else self._slots)
             await self._take_slot(lane, slots, urgent=urgent)
             if self._closing:
                 slots.release()
