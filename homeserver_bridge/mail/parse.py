@@ -27,6 +27,10 @@ _MESSAGE_ID = re.compile(r"<([\x21-\x3b\x3d\x3f-\x7e]{1,250})>")
 _MAX_REFERENCES = 50
 # A mail's own words past max_text_bytes are still read, up to this multiple (`_at_most`).
 LONG_TEXT_FACTOR = 8
+# What is cut is still read for crisis words, up to this multiple (`InboundMail.uncut_text`):
+# the rules take some 2 s a megabyte on a small machine, in the judge's worker thread, which
+# gives up on the model after JUDGE_LIMIT_SECONDS and then runs the rules on the event loop.
+READ_TEXT_FACTOR = 32
 _CUT_NOTE = ("[… hier gekürzt: die Mitte der Mail fehlt / cut here: the middle of the mail "
              "is missing; bitte frag nach / please ask for it]")
 _MAX_DEPTH = 20
@@ -101,6 +105,14 @@ class InboundMail:
     from_office: bool = False
     # A mailing list's own address (List-Post, RFC 2369): a reply there reaches all members.
     list_address: str = field(default="", repr=False)
+    # When the middle of `text` was cut (`_at_most`): the words with that middle, for the
+    # crisis check only (never posted or stored); "" when nothing was cut.
+    uncut_text: str = field(default="", repr=False)
+
+    @property
+    def cut(self) -> bool:
+        """Part of the mail's own words is missing from `text`."""
+        return bool(self.uncut_text)
 
 
 @dataclass(frozen=True)
@@ -160,7 +172,7 @@ def _at_most(text: str, size: int) -> str:
     pages and more: returned, they reached nobody, crisis words and all); the bot posts
     them in several messages. Past ``size`` bytes of UTF-8 (some 40,000 words by default)
     their middle is cut, and the counsellor told so: a diary tells what matters at its
-    end, and what is cut is read for crisis by nobody."""
+    end. What is cut is still read for crisis words (`InboundMail.uncut_text`)."""
     encoded = text.encode("utf-8")
     if len(encoded) <= size:
         return text
@@ -193,10 +205,15 @@ def _parse(raw: bytes, limits: MailLimits, envelope_sender: str) -> InboundMail 
     if sum(not a.inline for a in body.attachments) > limits.max_attachments:
         return Bounce(BounceReason.TOO_MANY_ATTACHMENTS, message_id, subject, auto)
     text = clean_text("\n\n".join(t for t in body.texts if t))
+    uncut = ""
     if len(text.encode("utf-8")) > limits.max_text_bytes:
         # Mail programs quote the whole thread under a reply; after weeks of counselling by
         # mail the quote alone is too long. The room has the thread: the quote goes first.
-        text = _at_most(_without_quoted_lines(text), limits.max_text_bytes * LONG_TEXT_FACTOR)
+        own = _without_quoted_lines(text)
+        text = _at_most(own, limits.max_text_bytes * LONG_TEXT_FACTOR)
+        if text is not own:
+            # Crisis words in the cut middle must still reach a person.
+            uncut = _at_most(own, limits.max_text_bytes * READ_TEXT_FACTOR)
     references = _ids(msg, "References")
     if len(references) > _MAX_REFERENCES:
         # The root identifies the thread; the newest ones find the parent.
@@ -217,6 +234,7 @@ def _parse(raw: bytes, limits: MailLimits, envelope_sender: str) -> InboundMail 
         failure=_delivery_failure(msg) if report else None,
         addressed_to=_address(msg, "To"),
         list_address=_list_address(msg),
+        uncut_text=uncut,
     )
 
 

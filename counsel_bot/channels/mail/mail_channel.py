@@ -199,7 +199,8 @@ class MailChannel:
             # reply that did not arrive is told in its room.
             await self._returned(mail)
             return
-        if mail.auto_generated and not await self.conductor.crisis.flags_alone(_as_text(mail)):
+        if mail.auto_generated \
+                and not await self.conductor.crisis.flags_alone(_words_read(mail)):
             # Out-of-office and list mail neither open nor continue a case. Read first: a
             # school's list or a contact form that marks its mail automatic may carry a
             # youth's crisis, which must reach a person (and is never answered by mail).
@@ -239,7 +240,8 @@ class MailChannel:
         await self.mail_received(
             conversation, await self.threads.event_id(mail), _as_text(mail), self.now(),
             written=mail.text, first=True,
-            automatic=mail.auto_generated or self._own_address(address))
+            automatic=mail.auto_generated or self._own_address(address),
+            read=_words_read(mail))
 
     def _writer(self, mail: InboundMail) -> str:
         """Who wrote an automatic mail: From (its writer's, `_as_writer`), never the list's
@@ -271,7 +273,8 @@ class MailChannel:
         await self._remember_thread(conversation, mail)
         await self.mail_received(
             conversation, await self.threads.event_id(mail), _as_text(mail), self.now(),
-            written=mail.text, first=first, automatic=mail.auto_generated)
+            written=mail.text, first=first, automatic=mail.auto_generated,
+            read=_words_read(mail))
 
     async def mail_opened(
         self, room_id: RoomID, address: str, language: Language, at: datetime,
@@ -301,9 +304,12 @@ class MailChannel:
     async def mail_received(
         self, conversation: ConversationID, event_id: EventID, text: str, at: datetime,
         *, written: str | None = None, first: bool = False, automatic: bool = False,
+        read: str | None = None,
     ) -> None:
         """A youth's mail (``written``: its body without the subject line) in the queue and
-        the room; a yes or no to an appointment proposed by mail is also its answer. The
+        the room; a yes or no to an appointment proposed by mail is also its answer. Its
+        crisis words are looked for in ``read`` if given (a long mail with its cut middle,
+        which the room never shows). The
         ``first`` mail of a conversation is acknowledged (`_acknowledge`). An ``automatic``
         mail (read because of its crisis words) gets no mail back (RFC 3834): a list would
         send it to all its members, a robot answer it again; the staff are alerted."""
@@ -319,7 +325,7 @@ class MailChannel:
             # transition, so an SMTP retry of this mail (same Message-ID) answers nothing.
             self.conductor.appointments.mail_answered(
                 change, conversation, text if written is None else written)
-        await self.conductor.check_crisis(change, conversation, text)
+        await self.conductor.check_crisis(change, conversation, text if read is None else read)
         if automatic:
             change.effects[:] = [(effect, tag) for effect, tag in change.effects
                                  if not isinstance(effect, MailToYouth)]
@@ -769,6 +775,12 @@ def _as_writer(mail: InboundMail) -> InboundMail:
 
 
 _NAMED_ATTACHMENTS = 10
+
+
+def _words_read(mail: InboundMail) -> str:
+    """The mail as the crisis check reads it: `_as_text`, with the middle a long mail's
+    posted text leaves out."""
+    return _as_text(replace(mail, text=mail.uncut_text) if mail.cut else mail)
 
 
 def _as_text(mail: InboundMail) -> str:
