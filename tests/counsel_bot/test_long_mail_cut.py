@@ -72,3 +72,20 @@ async def test_crisis_words_in_the_cut_middle_of_a_long_mail_raise_the_flag(
         await server.stop()
         await office.conductor.store.close()  # type: ignore[attr-defined]
 
+
+async def test_the_youth_is_told_that_the_middle_of_their_long_mail_was_not_passed_on(
+    tmp_path: Path,
+) -> None:
+    office, sender, server = await _office(tmp_path)
+    try:
+        middle = "Mittendrin erzähle ich von meinem Bruder.\n"
+        await _send(server, f"{FILLER}{middle}{FILLER}")
+        await perform_mails(office)
+        texts = [plain_text(m) for m in sender.sent]
+        told = [t for t in texts if "zweiten Mail" in t]
+        assert told, f"the youth was not told: {[t[:80] for t in texts]}"
+        # Their words are never quoted back (a mail can be read by someone else).
+        assert not any("Hausaufgaben" in t or "Bruder" in t for t in texts)
+    finally:
+        await server.stop()
+        await office.conductor.store.close()  # type: ignore[attr-defined]
