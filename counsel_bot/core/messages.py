@@ -454,6 +454,16 @@ CATALOGUE.update({
         "not you, you need not do anything: without the code we send nothing to this "
         "address.",
     ),
+    "mail.cut": _both(
+        "Deine Mail war sehr lang. Anfang und Ende sind bei uns angekommen, aber ein Teil aus "
+        "der Mitte konnte nicht an das Beratungsteam weitergegeben werden. Wenn dir dieser "
+        "Teil wichtig ist, schick ihn bitte in einer zweiten Mail, einfach als Antwort auf "
+        "diese.\n\n(Diese Mail wurde automatisch verschickt.)",
+        "Your mail was very long. Its beginning and end have reached us, but a part from the "
+        "middle could not be passed on to the counselling team. If that part matters to you, "
+        "please send it in a second mail, simply as a reply to this one.\n\n(This mail was "
+        "sent automatically.)",
+    ),
     "mail.undeliverable": _both(
         "Eine Mail an dich konnte nicht zugestellt werden: Der Mailserver hat deine Adresse "
         "abgelehnt. Schreib „mail“ und danach deine richtige Adresse, oder schreib einfach "

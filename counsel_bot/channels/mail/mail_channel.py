@@ -33,7 +33,7 @@ from counsel_bot.channels.mail.thread_index import (
     seeded,
     upgrade_legacy_keys,
 )
-from counsel_bot.channels.outbox_worker import EffectFailed
+from counsel_bot.channels.outbox_worker import EffectFailed, is_crisis_mail
 from counsel_bot.conversation.conductor import Change, Conductor, new_conversation_id
 from counsel_bot.conversation.offices import (
     emergency_of,
@@ -98,6 +98,8 @@ class MailContentRefused(MailUndeliverable):
 MAILTO = "mailto:"
 # The catalogue text acknowledging a new mail conversation's first mail.
 ACKNOWLEDGEMENT = "mail.received"
+# The catalogue text telling a youth that the middle of their long mail was not passed on.
+CUT_NOTICE = "mail.cut"
 CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # nothing to confuse: no 0/o, 1/l/i
 CODE_LIFETIME = timedelta(days=14)
 
@@ -182,6 +184,7 @@ class MailChannel:
                       *(book.desk(o.id).mail_address for o in book.offices)) if a))
         self._delivering = asyncio.Lock()
         self._acks = SendLimit(ACK_PER_ADDRESS, ACK_WINDOW, ACKS_PER_WINDOW)
+        self._cuts = SendLimit(ACK_PER_ADDRESS, ACK_WINDOW, ACKS_PER_WINDOW)
 
     # -- inbound (the MailSink the SMTP server calls) --------------------------------------
 
@@ -241,7 +244,7 @@ class MailChannel:
             conversation, await self.threads.event_id(mail), _as_text(mail), self.now(),
             written=mail.text, first=True,
             automatic=mail.auto_generated or self._own_address(address),
-            read=_words_read(mail))
+            read=_words_read(mail), cut=mail.cut)
 
     def _writer(self, mail: InboundMail) -> str:
         """Who wrote an automatic mail: From (its writer's, `_as_writer`), never the list's
@@ -274,7 +277,7 @@ class MailChannel:
         await self.mail_received(
             conversation, await self.threads.event_id(mail), _as_text(mail), self.now(),
             written=mail.text, first=first, automatic=mail.auto_generated,
-            read=_words_read(mail))
+            read=_words_read(mail), cut=mail.cut)
 
     async def mail_opened(
         self, room_id: RoomID, address: str, language: Language, at: datetime,
@@ -304,13 +307,14 @@ class MailChannel:
     async def mail_received(
         self, conversation: ConversationID, event_id: EventID, text: str, at: datetime,
         *, written: str | None = None, first: bool = False, automatic: bool = False,
-        read: str | None = None,
+        read: str | None = None, cut: bool = False,
     ) -> None:
         """A youth's mail (``written``: its body without the subject line) in the queue and
         the room; a yes or no to an appointment proposed by mail is also its answer. Its
         crisis words are looked for in ``read`` if given (a long mail with its cut middle,
-        which the room never shows). The
-        ``first`` mail of a conversation is acknowledged (`_acknowledge`). An ``automatic``
+        which the room never shows); a ``cut`` one is answered that its middle is missing
+        (`_tell_cut`). The ``first`` mail of a conversation is acknowledged
+        (`_acknowledge`). An ``automatic``
         mail (read because of its crisis words) gets no mail back (RFC 3834): a list would
         send it to all its members, a robot answer it again; the staff are alerted."""
         if await self.store.is_processed(event_id):
@@ -329,9 +333,28 @@ class MailChannel:
         if automatic:
             change.effects[:] = [(effect, tag) for effect, tag in change.effects
                                  if not isinstance(effect, MailToYouth)]
-        elif first:
-            await self._acknowledge(change, conversation)
+        else:
+            if first:
+                await self._acknowledge(change, conversation)
+            if cut:
+                await self._tell_cut(change, conversation, event_id)
         await self.conductor.commit(change)
+
+    async def _tell_cut(self, change: Change, conversation: ConversationID,
+                        event_id: EventID) -> None:
+        """The youth learns that the middle of their long mail did not reach the team and
+        how to send it: believing every word read, they would wait for an answer to what
+        nobody saw. Never quoting their words. Not beside the emergency numbers, which one
+        mail alone must bring (the counsellor reads the cut in the mail and can ask), and
+        within the acknowledgements' limit, as its address is as unchecked."""
+        if any(is_crisis_mail(effect) for effect, _ in change.effects):
+            return
+        record = await self.store.conversation(conversation)
+        address = None if record is None else await self.address_of(record)
+        if address is None or not self._cuts.allows(address, change.at):
+            return
+        change.committed.append(lambda: self._cuts.sent(address, change.at))
+        change.add(MailToYouth(conversation, CUT_NOTICE), f"mail-cut:{event_id}")
 
     async def _acknowledge(self, change: Change, conversation: ConversationID) -> None:
         """The youth learns their mail arrived, when an answer comes, and where help is
