@@ -205,6 +205,22 @@ def test_a_text_past_eight_times_the_limit_is_cut_with_a_note() -> None:
     assert any("gekürzt" in line for line in m.text.splitlines())
 
 
+def test_the_cut_note_tells_the_counsellor_whether_the_crisis_check_read_the_middle() -> None:
+    """Crisis words in the cut middle raise a flag (the crisis check reads it) that the
+    counsellor cannot find in the words they see: told only "the middle is missing", they
+    could take the alert for a false one."""
+    words = "ich schreibe dir alles auf. " * 20_000  # 560 KB: cut, its middle read
+    [note] = [line for line in parsed(mail(words), MailLimits(max_bytes=4 * 1024 * 1024))
+              .text.splitlines() if "gekürzt" in line]
+    assert "Krisenprüfung hat sie gelesen" in note
+    assert "the crisis check read it" in note
+    words = "ich schreibe dir alles auf. " * 60_000  # 1.7 MB: past what the check reads
+    [note] = [line for line in parsed(mail(words), MailLimits(max_bytes=4 * 1024 * 1024))
+              .text.splitlines() if "gekürzt" in line]
+    assert "gelesen" not in note
+    assert "read it" not in note
+
+
 def test_crisis_words_at_the_end_of_a_letter_past_eight_times_the_limit_are_read() -> None:
     """A diary written over weeks and mailed at night tells what matters at its end. Cut
     there, the words were never read for crisis (nor by the counsellor), and the youth,
