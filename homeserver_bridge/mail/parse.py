@@ -31,8 +31,14 @@ LONG_TEXT_FACTOR = 8
 # the rules take some 2 s a megabyte on a small machine, in the judge's worker thread, which
 # gives up on the model after JUDGE_LIMIT_SECONDS and then runs the rules on the event loop.
 READ_TEXT_FACTOR = 32
-_CUT_NOTE = ("[… hier gekürzt: die Mitte der Mail fehlt / cut here: the middle of the mail "
-             "is missing; bitte frag nach / please ask for it]")
+# The counsellor learns whether the crisis check read what is cut: an alert raised by words
+# they cannot see is no false one.
+_CUT_NOTE = ("[… hier gekürzt: die Mitte fehlt, die Krisenprüfung hat sie gelesen; bitte "
+             "frag nach / cut here: the middle is missing, the crisis check read it; please "
+             "ask for it]")
+_CUT_UNREAD_NOTE = ("[… hier gekürzt: die Mitte fehlt, auch der Krisenprüfung; bitte frag "
+                    "nach / cut here: the middle is missing, to the crisis check too; please "
+                    "ask for it]")
 _MAX_DEPTH = 20
 _MAX_PARTS = 200
 # Header fields of one mail (a long Received chain is some dozens): each header read walks
@@ -167,7 +173,7 @@ def _without_quoted_lines(text: str) -> str:
     return "\n".join(out)
 
 
-def _at_most(text: str, size: int) -> str:
+def _at_most(text: str, size: int, note: str = _CUT_NOTE) -> str:
     """A youth's own words are read whole however long (a letter written at night, ten
     pages and more: returned, they reached nobody, crisis words and all); the bot posts
     them in several messages. Past ``size`` bytes of UTF-8 (some 40,000 words by default)
@@ -178,7 +184,7 @@ def _at_most(text: str, size: int) -> str:
         return text
     head = encoded[: size // 2].decode("utf-8", "ignore")
     tail = encoded[-(size // 2):].decode("utf-8", "ignore")
-    return f"{head}\n{_CUT_NOTE}\n{tail}"
+    return f"{head}\n{note}\n{tail}"
 
 
 def _parse(raw: bytes, limits: MailLimits, envelope_sender: str) -> InboundMail | Bounce:
@@ -210,10 +216,12 @@ def _parse(raw: bytes, limits: MailLimits, envelope_sender: str) -> InboundMail 
         # Mail programs quote the whole thread under a reply; after weeks of counselling by
         # mail the quote alone is too long. The room has the thread: the quote goes first.
         own = _without_quoted_lines(text)
-        text = _at_most(own, limits.max_text_bytes * LONG_TEXT_FACTOR)
+        read = limits.max_text_bytes * READ_TEXT_FACTOR
+        text = _at_most(own, limits.max_text_bytes * LONG_TEXT_FACTOR,
+                        _CUT_NOTE if len(own.encode("utf-8")) <= read else _CUT_UNREAD_NOTE)
         if text is not own:
             # Crisis words in the cut middle must still reach a person.
-            uncut = _at_most(own, limits.max_text_bytes * READ_TEXT_FACTOR)
+            uncut = _at_most(own, read, _CUT_UNREAD_NOTE)
     references = _ids(msg, "References")
     if len(references) > _MAX_REFERENCES:
         # The root identifies the thread; the newest ones find the parent.
