@@ -433,6 +433,16 @@ def test_a_reply_long_only_by_its_quoted_thread_is_read_without_the_quote() -> N
     assert parsed(mail(long_words)).text == long_words.strip()
 
 
+@pytest.mark.parametrize("face", [">.<", ">_<", ">:(", ">~<"])
+def test_a_line_of_a_long_letter_opening_with_a_face_is_no_quote(face: str) -> None:
+    """Over the limit the quoted lines go; every line opening with ">" was taken for one,
+    and so a youth's own line opening with a face (">.<", ">_<") left out unread: neither
+    the counsellor nor the crisis check saw it."""
+    letter = "Zeile mit Text, die nicht endet. " * 1200
+    m = parsed(mail(f"{letter}\n{face} ich will nicht mehr leben\n{letter}"))
+    assert f"{face} ich will nicht mehr leben" in m.text
+
+
 def test_a_text_part_shown_inline_is_read_though_it_has_a_file_name() -> None:
     """Apple Mail and some phone apps send text parts of the body inline with a file name
     (a letter written elsewhere and put into the mail, a text shared into it); the youth's
