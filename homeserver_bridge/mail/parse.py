@@ -161,11 +161,16 @@ def parse_inbound(
 QUOTE_LEFT_OUT = "[> … zitierter Verlauf ausgelassen / quoted thread left out]"
 
 
+# A quoted line: ">" then a space, another ">" or nothing, as mail programs write them. Not
+# every line opening with ">": a youth's own line may open with a face (">.<", ">_<").
+_QUOTED = re.compile(r"\s*>(?:[\s>]|$)")
+
+
 def _without_quoted_lines(text: str) -> str:
     """The text without its quoted lines ("> …"), each run of them one marker line."""
     out: list[str] = []
     for line in text.splitlines():
-        if line.lstrip().startswith(">"):
+        if _QUOTED.match(line):
             if not out or out[-1] != QUOTE_LEFT_OUT:
                 out.append(QUOTE_LEFT_OUT)
         else:
