@@ -1026,3 +1026,37 @@ async def test_a_crisis_mail_does_not_queue_behind_routine_mails_to_a_hung_relay
     hung.set()
     await asyncio.wait_for(worker.drain(), 5)
     assert await pending_keys(store) == []
+
+
+async def test_a_crisis_mail_does_not_wait_for_a_homeserver_that_does_not_answer() -> None:
+    # The homeserver hangs on a counsellor's invitation (each try until nio's timeout, and
+    # again at each retry). A mail youth's emergency numbers go by mail, which takes nothing
+    # from the homeserver, and may be the only help that still reaches anyone: they waited
+    # until the homeserver answered the invitation, as a chat text does.
+    store = CountingStore()
+    await put(store, ("assign", Assign(A, UserID("@c:x"), 1)))
+    hung = asyncio.Event()
+    safety_sent = asyncio.Event()
+    performed: list[str] = []
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        if isinstance(effect, Assign):
+            await hung.wait()
+        performed.append(key)
+        if key == "safety:c":
+            safety_sent.set()
+
+    worker = OutboxWorker(perform, store, CLOCK)
+    await worker.dispatch()
+    for _ in range(20):
+        await asyncio.sleep(0)
+    await put(store, ("safety:c", MailToYouth(ConversationID("c"), "safety_offer",
+                                              (("emergency", "116 111"),))))
+    await worker.dispatch()
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(1):
+            await safety_sent.wait()
+    assert performed == ["safety:c"], "the emergency numbers wait for the homeserver"
+    hung.set()
+    await asyncio.wait_for(worker.drain(), 5)
+    assert await pending_keys(store) == []
