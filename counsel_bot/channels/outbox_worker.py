@@ -511,9 +511,13 @@ class OutboxWorker:
             self._mailing.add(lane)
             self._urgent_changed_now()
         try:
-            slots = (self._crisis_mail_slots if is_crisis_mail(effect)
+            crisis_mail = is_crisis_mail(effect)
+            slots = (self._crisis_mail_slots if crisis_mail
                      else self._mail_slots if mail else self._slots)
-            await self._take_slot(lane, slots, urgent=urgent)
+            # The emergency numbers by mail take nothing from the homeserver: they do not
+            # wait for its urgent effects, which a homeserver that does not answer holds
+            # until nio's timeout, again at each retry.
+            await self._take_slot(lane, slots, urgent=urgent or crisis_mail)
             if self._closing:
                 slots.release()
                 return False
