@@ -28,6 +28,7 @@ from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.effects import (
     Effect,
     MailToYouth,
+    PostText,
     SayInRoom,
     SayToStaff,
     SayToYouth,
@@ -1060,3 +1061,28 @@ async def test_a_crisis_mail_does_not_wait_for_a_homeserver_that_does_not_answer
     hung.set()
     await asyncio.wait_for(worker.drain(), 5)
     assert await pending_keys(store) == []
+
+
+async def test_a_crisis_mail_is_not_held_by_a_homeserver_away_in_its_conversation() -> None:
+    # A mail youth's crisis mail is committed with their mail's text for the counsellor's
+    # room, in that order and in one lane. With the homeserver away (restarting, overloaded)
+    # that post fails and its lane stops until the homeserver is back: the emergency
+    # numbers, which need only the mail relay, waited for it as long.
+    store = CountingStore()
+    c = ConversationID("c")
+    await put(store, ("post", PostText(c, "die Mail")),
+              ("safety:c", MailToYouth(c, "safety_info", (("emergency", "116 111"),))))
+    performed: list[str] = []
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        if isinstance(effect, PostText):
+            raise EffectFailed("homeserver away", permanent=False)
+        performed.append(key)
+
+    worker = OutboxWorker(perform, store, CLOCK)
+    await worker.dispatch()
+    for _ in range(50):
+        await asyncio.sleep(0)
+    await worker.drain()
+    assert performed == ["safety:c"], "the emergency numbers wait for the homeserver"
+    assert await pending_keys(store) == ["post"]  # kept for when the homeserver is back
