@@ -137,6 +137,10 @@ def lane_of(effect: Effect) -> str:
         return f"room:{effect.room_id}"
     if isinstance(effect, GROUP_EFFECTS):
         return group_lane(effect)
+    if is_crisis_mail(effect):
+        # Needs only the relay: behind the youth's mail posted for the counsellor in its
+        # conversation's lane, a homeserver away held the emergency numbers until it was back.
+        return f"crisis-mail:{effect.conversation}"
     return f"conversation:{effect.conversation}"
 
 
