@@ -340,6 +340,23 @@ async def test_oversized_mail_is_refused_by_the_server(office: Office) -> None:
     assert office.provider.inbox.empty()
 
 
+async def test_a_paragraph_sent_as_one_long_line_is_read(office: Office) -> None:
+    """A web form or an older mail program sends a paragraph as one line of 8-bit text.
+    Past 1000 octets the server refused the whole mail ("500 Line too long"): the youth's
+    words reached nobody, and their own server's notice was English and technical, without
+    the emergency numbers the office's refusals give. RFC 5321 (4.5.3.1.6) asks receivers
+    to take longer lines where they can."""
+    line = "ich weiß nicht mehr weiter, meine eltern schreien jeden abend. " * 40
+    raw = ("From: kim@youth.example\r\nTo: beratung@counsel.localhost\r\nSubject: hilfe\r\n"
+           "Message-ID: <line@youth.example>\r\nContent-Type: text/plain; charset=utf-8\r\n"
+           "Content-Transfer-Encoding: 8bit\r\n\r\n" + line + "\r\n").encode()
+    assert len(line.encode()) > 1000
+    await aiosmtplib.send(raw, sender=YOUTH, recipients=[OFFICE], hostname="127.0.0.1",
+                          port=office.server.port, start_tls=False)
+    read = await asyncio.wait_for(office.sink.mails.get(), WAIT)
+    assert read.text == line.strip()
+
+
 async def test_sink_failure_asks_the_sender_to_retry(office: Office) -> None:
     office.sink.fail = True
     try:
