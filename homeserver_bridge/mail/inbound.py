@@ -94,17 +94,30 @@ async def start_inbound(
     handler = _Handler(settings, sink, bounce_sender, now, random_bytes, also_accept)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: SMTP(
-            handler,
-            data_size_limit=settings.limits.hard_bytes,
-            enable_SMTPUTF8=True,
-            hostname=settings.office_domain,
-            ident="ESMTP",
-        ),
+        lambda: _smtp(handler, settings),
         host=settings.listen_address,
         port=settings.listen_port,
     )
     return InboundServer(server, handler)
+
+
+class _Smtp(SMTP):
+    # A web form or an older mail program sends a paragraph as one line of 8-bit text; at
+    # aiosmtpd's 1001 octets the whole mail was refused ("500 Line too long"), in English,
+    # without the emergency numbers. RFC 5321 (4.5.3.1.6) asks receivers to take longer
+    # lines where they can. Read in one buffer per connection, so bounded: a megabyte is a
+    # book's chapter as one paragraph.
+    line_length_limit = 1024 * 1024
+
+
+def _smtp(handler: _Handler, settings: MailSettings) -> SMTP:
+    return _Smtp(
+        handler,
+        data_size_limit=settings.limits.hard_bytes,
+        enable_SMTPUTF8=True,
+        hostname=settings.office_domain,
+        ident="ESMTP",
+    )
 
 
 class _Handler:
