@@ -1,8 +1,10 @@
 """When and in which order outbox effects are performed (the executor knows how).
 
 Effects are grouped into lanes: one per conversation, one for the staff room, one per other
-room. Within a lane they run in the order they were committed, because order matters there
-(remove the old counsellor before inviting the new one, the transcript before "closed").
+room, and one per conversation for the emergency numbers sent by mail (they need only the
+relay, and must wait for nothing the homeserver holds up). Within a lane they run in the
+order they were committed, because order matters there (remove the old counsellor before
+inviting the new one, the transcript before "closed").
 Lanes run side by side, so one youth's invitation never waits behind another conversation's
 notices or a slow homeserver call. The worker runs beside the sync loop and is woken by every
 commit, so effects start while the rest of a sync batch is still being handled.

@@ -314,9 +314,9 @@ class MailChannel:
         crisis words are looked for in ``read`` if given (a long mail with its cut middle,
         which the room never shows); a ``cut`` one is answered that its middle is missing
         (`_tell_cut`). The ``first`` mail of a conversation is acknowledged
-        (`_acknowledge`). An ``automatic``
-        mail (read because of its crisis words) gets no mail back (RFC 3834): a list would
-        send it to all its members, a robot answer it again; the staff are alerted."""
+        (`_acknowledge`). An ``automatic`` mail (read because of its crisis words) gets no
+        mail back (RFC 3834): a list would send it to all its members, a robot answer it
+        again; the staff are alerted."""
         if await self.store.is_processed(event_id):
             return  # the same mail again (an SMTP retry)
         change = Change(at, event_id)
