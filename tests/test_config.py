@@ -146,3 +146,25 @@ def test_relative_files_are_found_beside_the_configuration(
     assert settings.crisis.lexicon_dir == str(etc / "lexicons")
     assert settings.crisis.model_file == "/srv/head.npz"  # absolute: as given
     assert load_settings(EXAMPLE) == Settings()  # empty: still the default
+
+
+@pytest.mark.parametrize(("forum", "message"), [
+    ([{"id": "schule und prüfungen", "name": "Schule"}], r"forum\[0\]: id 'schule und"),
+    ([{"id": "", "name": "Schule"}], r"forum\[0\]: id ''"),
+    ([{"id": "schule!", "name": "Schule"}], r"forum\[0\]: id 'schule!'"),
+    ([{"id": "schule", "name": " "}], r"forum\[0\]: name"),
+    ([{"id": "schule", "name": "Schule"}, {"id": "Schule", "name": "Prüfungen"}],
+     "forum: the id 'Schule' is used twice"),
+])
+def test_a_forum_topic_youths_cannot_name_is_refused(
+    forum: list[dict[str, str]], message: str,
+) -> None:
+    """A youth posts with "forum ID text", and only a word of letters, digits, - and _ is
+    read as an ID: a topic whose id has a space or other mark was accepted, its room made,
+    and every youth who wrote to it was told how to use the command instead. Two topics
+    whose ids differ only in case were one to the bot (the second silently replaced the
+    first). The error names the entry and says what to write."""
+    with pytest.raises(ConfigError, match=message):
+        settings_from_mapping({"forum": forum})
+    assert settings_from_mapping({"forum": [{"id": "schule", "name": "Schule und Prüfungen"},
+                                            {"id": "liebe-und-co", "name": "Liebe"}]})
