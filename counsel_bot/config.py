@@ -396,6 +396,13 @@ class Settings:
     offices: tuple[OfficeSettings, ...] = ()
 
     def __post_init__(self) -> None:
+        # The bot knows a topic by its id in any case (youths type "forum Schule" too).
+        topic_ids: set[str] = set()
+        for topic in self.forum:
+            if topic.id.casefold() in topic_ids:
+                raise ValueError(f"forum: the id {topic.id!r} is used twice (case does not "
+                                 "count); give each topic its own id")
+            topic_ids.add(topic.id.casefold())
         if not self.offices:
             if self.routing.fallback_office or self.routing.on_call_office:
                 raise ValueError("routing.fallback_office and routing.on_call_office need "

@@ -64,6 +64,13 @@ class ForumTopic:
     id: str
     name: str
 
+    def __post_init__(self) -> None:
+        if not gc.FORUM_ID.fullmatch(self.id):
+            raise ValueError(f"id {self.id!r}: youths post with \"forum ID text\", so use "
+                             "1-32 letters, digits, - or _ (no spaces), e.g. \"schule\"")
+        if not self.name.strip():
+            raise ValueError(f"name: the topic {self.id!r} needs a name youths see in the list")
+
 
 @dataclass(frozen=True)
 class Post:

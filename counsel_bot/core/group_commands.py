@@ -33,7 +33,8 @@ _TIME = re.compile(r"(\d{1,2}):(\d{2})")
 _MINUTES = re.compile(r"(\d+)\s*(?:min|m|minuten|minutes)?", re.IGNORECASE)
 _MAX_SEATS = re.compile(r"max\s*(\d+)")
 _POST_ID = re.compile(r"P-[0-9A-F]{8}", re.IGNORECASE)
-_FORUM_ID = re.compile(r"[\w-]{1,32}")
+# What a youth can type as a topic in "forum ID text"; the config refuses other ids.
+FORUM_ID = re.compile(r"[\w-]{1,32}")
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,7 @@ def parse_youth_group(text: str) -> YouthGroupCommand | GroupCommandError | None
             return YouthListForums()
         forum, _, post = rest.partition(" ")
         post = post.strip()
-        if not _FORUM_ID.fullmatch(forum):
+        if not FORUM_ID.fullmatch(forum):
             return GroupCommandError("forum.usage")
         if not post:
             return YouthForumRead(forum.casefold())
