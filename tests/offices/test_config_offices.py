@@ -76,6 +76,19 @@ def test_bad_offices_name_the_key(data: dict[str, object], message: str) -> None
     assert message in str(raised.value)
 
 
+@pytest.mark.parametrize(("hours", "message"), [
+    ({"mon": ["25:00-26:00"]}, "office 'a': hours.mon[0]: '25:00-26:00' is not a valid range"),
+    ({"monday": ["14:00-18:00"]}, "office 'a': hours.monday: unknown day"),
+])
+def test_bad_office_hours_name_the_offices_key(hours: dict[str, object], message: str) -> None:
+    """An office's `hours` were checked as if they were [opening_hours]: the error named
+    "opening_hours.weekly.mon[0]", a key that was fine, and sent the admin to the wrong table."""
+    with pytest.raises(ConfigError) as raised:
+        settings_from_mapping({"offices": [_office("a", hours=hours)]})
+    assert message in str(raised.value)
+    assert "opening_hours" not in str(raised.value)
+
+
 def test_the_readme_example_loads(tmp_path: Path) -> None:
     text = README.read_text(encoding="utf-8")
     start = text.index("<!-- offices-example -->")
