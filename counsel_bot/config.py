@@ -355,7 +355,12 @@ class OfficeSettings:
                 except ValueError as exc:
                     raise ValueError(f"office {self.id!r}: {exc}") from None
         if self.hours:
-            OpeningHoursSettings(weekly=self.hours)
+            try:
+                OpeningHoursSettings(weekly=self.hours)
+            except ValueError as exc:
+                # Checked as [opening_hours] would be; the key to fix is this office's hours.
+                where = str(exc).replace("opening_hours.weekly", "hours", 1)
+                raise ValueError(f"office {self.id!r}: {where}") from None
         _check_place(f"office {self.id!r}", self.address, self.phone)
         try:
             self.office()
