@@ -162,3 +162,30 @@ async def test_a_youth_waiting_while_the_counsellor_on_duty_is_full_hears_no_unt
     assert c.router.counsellor(ANNA).on_duty  # type: ignore[union-attr]
     assert "niemand im Dienst" not in text("eta_unknown", "de")
     assert "Nobody is on duty" not in text("eta_unknown", "en")
+
+
+async def _no_switch(step: Change, conversation: ConversationID, address: str) -> None:
+    raise AssertionError("not called: the youth only reads the out-of-hours notice")
+
+
+async def test_out_of_hours_mail_is_offered_only_where_there_is_mail() -> None:
+    """Out of hours the youth was told "you can also write to us by mail (write "mail")"
+    whether or not the office has mail counselling ([mail] enabled = false is the default):
+    a youth alone after closing wrote "mail" and read "counselling by mail is not available
+    here". Where there is mail the offer stays."""
+    sunday = datetime(2026, 11, 22, 19, 0, tzinfo=UTC)  # closed (HOURS: Monday, Tuesday)
+    for mail_on in (False, True):
+        c, _ = await anna_on_duty(sunday)
+        if mail_on:
+            c.mail_switch = _no_switch
+        room = RoomID("!room:x")
+        await c.youth_wrote(room, UserID("@sunflower:x"), None, EventID("$y1"),
+                            "hallo, ist jemand da?", sunday)
+        record = await c.store.conversation_by_room(room)
+        assert record is not None
+        [notice] = [e for e in await told_youth(c, record.conversation)
+                    if e.key.startswith("out_of_hours")]
+        for language in ("de", "en"):
+            said = text(notice.key, language, **dict(notice.params))
+            assert ("mail" in said.lower()) is mail_on, said
+            assert "116 111" in said
