@@ -92,7 +92,7 @@ def announce(
 def answered(
     step: Change, book: OfficeBook, conversation: ConversationID, body: str,
     language: Language, *, default_hours: OpeningHours,
-    default_emergency: Mapping[Language, str],
+    default_emergency: Mapping[Language, str], mail: bool,
 ) -> ev.OfficeChosen:
     """The youth's answer to the one question: always an office, never a second question."""
     found = match_office(body, book.offices, book.fallback, asked=True,
@@ -101,14 +101,14 @@ def answered(
     announce(step, book, conversation, office, language,
              fallback=found.kind is MatchKind.FALLBACK)
     closed_notice(step, book, conversation, office, language, default_hours=default_hours,
-                  default_emergency=default_emergency)
+                  default_emergency=default_emergency, mail=mail)
     return ev.OfficeChosen(step.at, conversation, office)
 
 
 def closed_notice(
     step: Change, book: OfficeBook, conversation: ConversationID, office: str,
     language: Language, *, default_hours: OpeningHours,
-    default_emergency: Mapping[Language, str],
+    default_emergency: Mapping[Language, str], mail: bool,
 ) -> None:
     """Out of the office's hours: when it opens, its own words if it has them, and help."""
     desk = book.desk(office)
@@ -121,7 +121,7 @@ def closed_notice(
                             (("text", desk.out_of_hours_text), ("emergency", emergency))),
                  f"ooh:{conversation}:{office}")
     else:
-        step.add(out_of_hours(conversation, step.at, hours, emergency),
+        step.add(out_of_hours(conversation, step.at, hours, emergency, mail=mail),
                  f"ooh:{conversation}:{office}")
 
 

@@ -125,7 +125,8 @@ class Transitions:
                       for s in counsellors)
         emergency = offices.emergency_of(book, current.office, c.policy.emergency)
         welcome.handed_back(step, current, offices.hours_of(book, current.office, c.policy.hours),
-                            emergency[spoken(current.language)], someone_can_take=someone)
+                            emergency[spoken(current.language)], someone_can_take=someone,
+                            mail=c.mail_switch is not None)
 
     async def commit(self, step: Change) -> bool:
         """Write the step; False if its event was handled before (nothing written)."""

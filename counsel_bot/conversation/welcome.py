@@ -20,6 +20,7 @@ from counsel_bot.core.routing.model import Channel, ConversationSnapshot
 def welcome(
     step: Change, conversation: ConversationID, language: Language, *,
     default_language: Language, hours: OpeningHours, emergency: Mapping[Language, str],
+    mail: bool,
 ) -> None:
     if language != default_language:
         # The greeting on joining was in the default language; answer in theirs.
@@ -28,7 +29,7 @@ def welcome(
                         (("conversation", conversation), ("language", language))),
              f"staff-new:{conversation}")
     if not hours.is_open(step.at):
-        step.add(out_of_hours(conversation, step.at, hours, emergency[language]),
+        step.add(out_of_hours(conversation, step.at, hours, emergency[language], mail=mail),
                  f"ooh:{conversation}")
     else:
         nobody_on_duty(step, conversation, emergency[language])
@@ -45,7 +46,7 @@ def nobody_on_duty(step: Change, conversation: ConversationID, emergency: str) -
 
 
 def handed_back(step: Change, current: ConversationSnapshot, hours: OpeningHours,
-                emergency: str, *, someone_can_take: bool) -> None:
+                emergency: str, *, someone_can_take: bool, mail: bool) -> None:
     """A chat youth in the queue after closing with nobody on duty to take them (the last
     counsellor signed off at the end of the shift, holding them or not) is told when the
     chat opens again and where help is meanwhile, as one who writes after closing is:
@@ -63,14 +64,18 @@ def handed_back(step: Change, current: ConversationSnapshot, hours: OpeningHours
         step.add(SayToYouth(conversation, "nobody_on_duty", (("emergency", emergency),)),
                  f"nobody-on-duty:{conversation}{back}")
         return
-    step.add(out_of_hours(conversation, step.at, hours, emergency), f"ooh:{conversation}{back}")
+    step.add(out_of_hours(conversation, step.at, hours, emergency, mail=mail),
+             f"ooh:{conversation}{back}")
 
 
 def out_of_hours(
-    conversation: ConversationID, at: datetime, hours: OpeningHours, emergency: str
+    conversation: ConversationID, at: datetime, hours: OpeningHours, emergency: str, *,
+    mail: bool,
 ) -> SayToYouth:
+    """When the chat opens again and where help is meanwhile; the way to mail only with
+    ``mail`` (the office counsels by mail), or the youth is sent to a refusal."""
     opening = hours.next_opening(at)
     when = "-" if opening is None else opening.astimezone(hours.timezone).strftime(
         "%d.%m. %H:%M")
-    return SayToYouth(conversation, "out_of_hours",
+    return SayToYouth(conversation, "out_of_hours_mail" if mail else "out_of_hours",
                       (("next_opening", when), ("emergency", emergency)))

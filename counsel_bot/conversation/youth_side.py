@@ -380,7 +380,8 @@ class YouthSide:
                                               office=office)], reply_room=None)
         welcome(step, conversation, language, default_language=c.policy.default_language,
                 hours=offices.hours_of(book, office, c.policy.hours),
-                emergency=offices.emergency_of(book, office, c.policy.emergency))
+                emergency=offices.emergency_of(book, office, c.policy.emergency),
+                mail=c.mail_switch is not None)
         offices.announce(step, book, conversation, office, language)
         return conversation
 
@@ -395,7 +396,8 @@ class YouthSide:
         lang = spoken(language)
         chosen = offices.answered(step, c.policy.offices, conversation, body, lang,
                                   default_hours=c.policy.hours,
-                                  default_emergency=c.policy.emergency)
+                                  default_emergency=c.policy.emergency,
+                                  mail=c.mail_switch is not None)
         c.handle(step, [chosen], reply_room=None)
         offices.tell_office(step, conversation, chosen.office, lang)
         book = c.policy.offices

@@ -247,6 +247,14 @@ CATALOGUE.update({
     ),
     "out_of_hours": _both(
         "Gerade ist der Chat nicht besetzt. Wieder da: {next_opening}. Deine Nachrichten "
+        "bleiben gespeichert und du bleibst in der Warteschlange.\nWenn es dir gerade sehr "
+        "schlecht geht: {emergency}",
+        "The chat is not staffed right now. Back: {next_opening}. Your messages are kept "
+        "and you stay in the queue.\nIf you are in a bad way right now: {emergency}",
+    ),
+    # Only where the office counsels by mail ([mail] enabled): elsewhere "mail" is refused.
+    "out_of_hours_mail": _both(
+        "Gerade ist der Chat nicht besetzt. Wieder da: {next_opening}. Deine Nachrichten "
         "bleiben gespeichert und du bleibst in der Warteschlange. Du kannst uns auch per "
         "Mail schreiben (schreib „mail“).\nWenn es dir gerade sehr schlecht geht: "
         "{emergency}",

@@ -49,14 +49,16 @@ async def told_youth(c: Conductor, conversation: ConversationID) -> list[SayToYo
 
 def test_in_hours_and_in_the_default_language_only_staff_hear() -> None:
     step = Change(AT, None)
-    welcome(step, CASE, "de", default_language="de", hours=OPEN, emergency=EMERGENCY)
+    welcome(step, CASE, "de", default_language="de", hours=OPEN, emergency=EMERGENCY,
+            mail=False)
     assert effects(step) == [SayToStaff("staff_new_conversation",
                                         (("conversation", CASE), ("language", "de")))]
 
 
 def test_another_language_is_greeted_again_and_out_of_hours_told_when_and_where() -> None:
     step = Change(AT, None)
-    welcome(step, CASE, "en", default_language="de", hours=CLOSED, emergency=EMERGENCY)
+    welcome(step, CASE, "en", default_language="de", hours=CLOSED, emergency=EMERGENCY,
+            mail=False)
     greeting, _, notice = effects(step)
     assert greeting == SayToYouth(CASE, "greeting")
     assert notice == SayToYouth(CASE, "out_of_hours", (("next_opening", "24.11. 14:00"),
