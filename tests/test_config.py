@@ -168,3 +168,12 @@ def test_a_forum_topic_youths_cannot_name_is_refused(
         settings_from_mapping({"forum": forum})
     assert settings_from_mapping({"forum": [{"id": "schule", "name": "Schule und Prüfungen"},
                                             {"id": "liebe-und-co", "name": "Liebe"}]})
+
+
+def test_a_snippet_defined_twice_is_refused() -> None:
+    """`!s NAME` finds a snippet by its name in any case. An office's own snippets were
+    refused when one name came twice, the [[snippets]] every office shares were not: the
+    second silently replaced the first, and counsellors were handed a text nobody chose."""
+    with pytest.raises(ConfigError, match="snippets: the snippet 'hallo' is defined twice"):
+        settings_from_mapping({"snippets": [{"name": "hallo", "text": "Hallo!"},
+                                            {"name": "Hallo", "text": "Servus!"}]})
