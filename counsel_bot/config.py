@@ -408,6 +408,11 @@ class Settings:
                 raise ValueError(f"forum: the id {topic.id!r} is used twice (case does not "
                                  "count); give each topic its own id")
             topic_ids.add(topic.id.casefold())
+        names = [s.name.casefold() for s in self.snippets]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"snippets: the snippet {twice[0]!r} is defined twice; give each "
+                             "snippet its own name")
         if not self.offices:
             if self.routing.fallback_office or self.routing.on_call_office:
                 raise ValueError("routing.fallback_office and routing.on_call_office need "
