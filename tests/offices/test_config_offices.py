@@ -133,6 +133,21 @@ def test_two_offices_never_share_a_staff_room_or_mail_address(key: str, value: s
     assert f"offices: the {key} {value!r} is given to 'familie' and 'schule'" in str(raised.value)
 
 
+def test_an_office_address_that_is_the_main_address_is_refused() -> None:
+    """A mail to [mail] office_address goes to the office its text names (README,
+    "Offices"); a mail to an office's own mail_address goes to that office. An office given
+    the main address as its own took every mail to it, whatever the youth wrote about, and
+    the main address no longer routed at all. Refused, naming both keys."""
+    data = {"mail": {"office_address": "beratung@example.org"},
+            "offices": [_office("familie"), _office("jugend",
+                                                    mail_address="Beratung@example.org")]}
+    with pytest.raises(ConfigError) as raised:
+        settings_from_mapping(data)
+    message = str(raised.value)
+    assert "office 'jugend': mail_address" in message
+    assert "[mail] office_address" in message
+
+
 @pytest.mark.parametrize("days", [3651, 10**9])
 def test_an_offices_retention_is_bounded_like_the_default(days: int) -> None:
     """[retention] closed_days must be 1-3650; an office's own retention_days had no upper
