@@ -435,6 +435,14 @@ class Settings:
                                      f"{owner[seen]!r} and {office.id!r}; give each office "
                                      f"its own {key}")
                 owner.setdefault(seen, office.id)
+        # The main address routes by what a mail says; an office owning it would take all.
+        main = self.mail.office_address.strip().lower()
+        for office in self.offices:
+            if office.mail_address.strip().lower() == main:
+                raise ValueError(f"office {office.id!r}: mail_address {office.mail_address!r} "
+                                 "is the [mail] office_address, whose mails go to the office "
+                                 "they name; give the office an address of its own, or leave "
+                                 "it empty (its replies then come from the main address)")
         in_offices = {u for o in self.offices for u in (*o.counsellors, *o.team_leads)}
         for user in (*self.staff.counsellors, *self.staff.team_leads):
             if user not in in_offices:
