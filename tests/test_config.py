@@ -177,3 +177,20 @@ def test_a_snippet_defined_twice_is_refused() -> None:
     with pytest.raises(ConfigError, match="snippets: the snippet 'hallo' is defined twice"):
         settings_from_mapping({"snippets": [{"name": "hallo", "text": "Hallo!"},
                                             {"name": "Hallo", "text": "Servus!"}]})
+
+
+def test_mail_counselling_needs_a_working_day_to_count_its_deadline_on() -> None:
+    """A mail's first reply is due within [mail_deadline] first_reply_working_days, counted
+    on the [opening_hours] week. A week without hours (a mail-only office, or every day
+    emptied over the holidays) was accepted with [mail] enabled; the first mail then stopped
+    the bot at its next tick, deadline counting on no working day, and every restart
+    stopped again while that mail's conversation was open: no youth, chat or mail, reached
+    anyone. The configuration is refused, naming the keys."""
+    closed = {day: [] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    mail = {"enabled": True, "smtp_host": "mail.example.org"}
+    with pytest.raises(ConfigError, match=r"opening_hours.*weekly.*\[mail\]"):
+        settings_from_mapping({"opening_hours": {"weekly": closed}, "mail": mail})
+    # Without mail a closed week is the office's choice (the youth is told when it opens).
+    assert settings_from_mapping({"opening_hours": {"weekly": closed}})
+    assert settings_from_mapping({"opening_hours": {"weekly": {"fri": ["14:00-18:00"]}},
+                                  "mail": mail})
