@@ -413,6 +413,12 @@ class Settings:
         if twice:
             raise ValueError(f"snippets: the snippet {twice[0]!r} is defined twice; give each "
                              "snippet its own name")
+        # Mail deadlines count working days of these hours: with none, none could be counted.
+        if self.mail.enabled and not any(self.opening_hours.weekly.values()):
+            raise ValueError("opening_hours.weekly: no day has opening hours, but [mail] is "
+                             "enabled, and a mail's first reply is due within [mail_deadline] "
+                             "first_reply_working_days working days of these hours; give at "
+                             "least one day its hours")
         if not self.offices:
             if self.routing.fallback_office or self.routing.on_call_office:
                 raise ValueError("routing.fallback_office and routing.on_call_office need "
