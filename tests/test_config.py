@@ -194,3 +194,14 @@ def test_mail_counselling_needs_a_working_day_to_count_its_deadline_on() -> None
     assert settings_from_mapping({"opening_hours": {"weekly": closed}})
     assert settings_from_mapping({"opening_hours": {"weekly": {"fri": ["14:00-18:00"]}},
                                   "mail": mail})
+
+
+@pytest.mark.parametrize("localpart", ["Beratung", "beratüng", "BERATUNG-nord"])
+def test_a_bot_localpart_the_homeserver_would_change_is_refused(localpart: str) -> None:
+    """The homeserver registers the bot's account lower-case and refuses letters outside
+    a-z; counsel then logged in, told youths to write to, and told its own messages apart
+    by an id that was not the account's (@Beratung:server is not @beratung:server), or did
+    not start at all. The loader said "letters, digits, - and _" and took any of these."""
+    with pytest.raises(ConfigError, match=r"bot: .*localpart"):
+        settings_from_mapping({"bot": {"localpart": localpart}})
+    assert settings_from_mapping({"bot": {"localpart": "beratung-nord_2"}})
