@@ -52,8 +52,11 @@ class BotSettings:
     undecryptable_grace_seconds: float = 30.0
 
     def __post_init__(self) -> None:
-        if not self.localpart or not self.localpart.replace("-", "").replace("_", "").isalnum():
-            raise ValueError("must be a non-empty Matrix localpart (letters, digits, - and _)")
+        # The homeserver registers accounts lower-case and refuses other letters: the bot's
+        # id must be the one it gets, or youths are sent to an account that does not exist.
+        if not re.fullmatch(r"[a-z0-9_-]+", self.localpart):
+            raise ValueError(f"localpart {self.localpart!r} must be a Matrix localpart of "
+                             "small letters a-z, digits, - and _ (e.g. \"beratung\")")
         if not 0 < self.undecryptable_grace_seconds <= 86_400:
             raise ValueError("undecryptable_grace_seconds must be between 0 and 86400")
 
