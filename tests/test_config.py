@@ -205,3 +205,18 @@ def test_a_bot_localpart_the_homeserver_would_change_is_refused(localpart: str) 
     with pytest.raises(ConfigError, match=r"bot: .*localpart"):
         settings_from_mapping({"bot": {"localpart": localpart}})
     assert settings_from_mapping({"bot": {"localpart": "beratung-nord_2"}})
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"staff": {"team_leads": ["@Lea:counsel.localhost"]}}, "staff: '@Lea:counsel.localhost'"),
+    ({"staff": {"counsellors": ["@ANNA:counsel.localhost"]}}, "staff: '@ANNA:counsel.localhost'"),
+    ({"offices": [{"id": "a", "team_leads": ["@Lea:counsel.localhost"]}]},
+     "office 'a': '@Lea:counsel.localhost'"),
+])
+def test_a_staff_id_with_capitals_is_refused(data: dict[str, object], message: str) -> None:
+    """Matrix accounts are lower-case (the homeserver registers "Lea" as @lea), and ids are
+    compared as written: a team lead listed as @Lea:server was nobody the bot knew. Her
+    commands were not a lead's, and a crisis page mentioned an account that does not exist,
+    so no lead was paged. The error names the id and how to write it."""
+    with pytest.raises(ConfigError, match=message + ".*lower-case"):
+        settings_from_mapping(data)
