@@ -108,6 +108,16 @@ class StaffSettings:
         for user in (*self.counsellors, *self.team_leads):
             if not (user.startswith("@") and ":" in user):
                 raise ValueError(f"{user!r} is not a Matrix user id like @name:server")
+            _check_lower_case(user)
+
+
+def _check_lower_case(user: str) -> None:
+    """Accounts are lower-case (the homeserver registers "Lea" as @lea) and ids are compared
+    as written: @Lea:server would be nobody the bot knows, and a page to it reach no one."""
+    name = user.partition(":")[0]
+    if name != name.lower():
+        raise ValueError(f"{user!r}: Matrix user ids are lower-case; write "
+                         f"{name.lower()}:{user.partition(':')[2]}")
 
 
 _ALL_DAY = ("00:00-24:00",)
@@ -343,6 +353,10 @@ class OfficeSettings:
             if not (user.startswith("@") and ":" in user):
                 raise ValueError(f"office {self.id!r}: {user!r} is not a Matrix user id "
                                  "like @name:server")
+            try:
+                _check_lower_case(user)
+            except ValueError as exc:
+                raise ValueError(f"office {self.id!r}: {exc}") from None
         if self.staff_room and self.staff_room[:1] not in ("#", "!"):
             raise ValueError(f"office {self.id!r}: staff_room must be an alias (#...) or a "
                              "room id (!...)")
