@@ -26,7 +26,7 @@ from counsel_bot.core.incoming_text import (
     storable,
 )
 from counsel_bot.core.language import guess_language
-from counsel_bot.core.messages import spoken
+from counsel_bot.core.messages import spoken, youth_words
 from counsel_bot.core.routing import Assign
 from counsel_bot.core.routing import events as ev
 from counsel_bot.core.routing.model import Channel, ConversationState, CrisisStatus
@@ -419,8 +419,10 @@ class YouthSide:
             emergency = offices.emergency_of(c.policy.offices, office, c.policy.emergency)
             language = c.policy.default_language if current is None else \
                 spoken(current.language)
+            words = youth_words(language, video=c.video.settings.enabled,
+                                mail=c.mail_switch is not None)
             step.add(SayToYouth(conversation, "youth_help",
-                                (("emergency", emergency[language]),)))
+                                (("emergency", emergency[language]), ("words", words))))
         elif kind is cmd.YouthCommandKind.END:
             if c.router.conversation(conversation) is None:
                 return

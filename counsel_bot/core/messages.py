@@ -319,12 +319,11 @@ CATALOGUE.update({
         "Wenn es dir gerade sehr schlecht geht oder du in Gefahr bist, kannst du sofort mit "
         "jemandem sprechen: {emergency}\n"
         "Hier kannst du einfach schreiben, jemand aus dem Team liest es. Außerdem verstehe "
-        "ich diese Wörter (allein als Nachricht): „hilfe“, „video“, „mail“, „ende“, "
-        "„löschen“.",
+        "ich diese Wörter (allein als Nachricht): {words}.",
         "If you feel really bad right now or you are in danger, you can talk to someone "
         "straight away: {emergency}\n"
         "Here you can simply write; someone from the team reads it. I also understand these "
-        "words (on their own): \"help\", \"video\", \"mail\", \"end\", \"delete\".",
+        "words (on their own): {words}.",
     ),
     "message_set_aside": _both(
         "Deine letzte Nachricht konnte ich wegen eines Fehlers bei mir nicht weitergeben. Das "
@@ -987,6 +986,15 @@ def spoken(code: str | None) -> Language:
     """The catalogue's language for a conversation's language code: English for "en",
     German for anything else (the office's language, and the one every text has)."""
     return "en" if code == "en" else "de"
+
+
+def youth_words(language: Language, *, video: bool, mail: bool) -> str:
+    """The words a youth can write alone (for "youth_help"): "video" and "mail" only where
+    they are set up, or the youth is sent on to "not available here"."""
+    words = {"de": ("hilfe", "video", "mail", "ende", "löschen"),
+             "en": ("help", "video", "mail", "end", "delete")}[language]
+    shown = [w for w in words if (w != "video" or video) and (w != "mail" or mail)]
+    return ", ".join(f"„{w}“" if language == "de" else f'"{w}"' for w in shown)
 
 
 def text(key: str, language: Language, /, **params: object) -> str:
