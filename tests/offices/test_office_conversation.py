@@ -349,3 +349,29 @@ async def test_another_offices_case_notes_are_unknown_to_staff() -> None:
     await staff_says(c, ANNA, f"!close {cid}")  # closed, it stays its office's
     assert await staff_says(c, BEN, f"!notes {cid}") == ["notes.unknown"]
     assert await staff_says(c, LEA, f"!notes {cid}") == ["notes.list"]
+
+
+async def test_a_youth_who_never_answers_hears_when_the_fallback_office_opens() -> None:
+    """A youth whose first words name no office is asked once; one who answers is told,
+    out of the office's hours, when it opens and where help is meanwhile. One who does not
+    answer (a youth in distress does not pick from a menu) went to the fallback office after
+    three minutes and was told its name only: at night, a wait with no end in sight. They
+    now hear what the one who answered hears."""
+    offices = [*CONFIG["offices"][:2],
+               {"id": "jugend", "name": "Jugendberatung", "topics": ["general"],
+                "counsellors": [CEM], "hours": {"mon": ["14:00-18:00"]}}]  # T0: a Tuesday
+    closed = {**CONFIG, "offices": offices}
+    policy = policy_from(settings_from_mapping(closed))
+    c = await Conductor.open(MemoryStore(AeadSealer()),
+                             CrisisDetector.from_directory(default_lexicon_dir()), policy, T0)
+    await c.sync_roster(T0)
+    cid = await open_youth(c, "!r9:x", "hallo")
+    assert "office.ask" in [k for k, _ in await youth_keys(c)]
+    await c.tick(T0 + timedelta(minutes=4))
+    conv = c.router.conversation(cid)
+    assert conv is not None
+    assert conv.office == "jugend"
+    said = await youth_keys(c)
+    assert ("office.fallback", {"office": "Jugendberatung"}) in said
+    [(_, hours)] = [(k, p) for k, p in said if k.startswith("out_of_hours")]
+    assert hours["next_opening"] == "30.11. 14:00"
