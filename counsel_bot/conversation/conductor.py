@@ -472,8 +472,10 @@ class Conductor:
         self.handle(step, [ev.Tick(at)], reply_room=None)
         if self.policy.offices.enabled:
             # A youth who never answers the office question is not left waiting unseen.
-            self.handle(step, offices.unanswered(step, self.router, self.policy.offices),
-                        reply_room=None)
+            self.handle(step, offices.unanswered(
+                step, self.router, self.policy.offices, default_hours=self.policy.hours,
+                default_emergency=self.policy.emergency, mail=self.mail_switch is not None),
+                reply_room=None)
         self.crisis.page_leads(step, self.router.snapshot(), self.router.version,
                                self._leads_to_call)
         self.crisis.forget_old_lines(at)

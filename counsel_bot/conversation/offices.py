@@ -142,13 +142,18 @@ ANSWER_WAIT = timedelta(minutes=3)
 
 
 def unanswered(
-    step: Change, router: Router, book: OfficeBook, wait: timedelta = ANSWER_WAIT
+    step: Change, router: Router, book: OfficeBook, wait: timedelta = ANSWER_WAIT, *,
+    default_hours: OpeningHours, default_emergency: Mapping[Language, str], mail: bool,
 ) -> list[ev.Event]:
     chosen: list[ev.Event] = []
     for conv in router.snapshot().conversations:
         if conv.office == UNDECIDED and step.at - conv.enqueued_at >= wait:
             lang = spoken(conv.language)
             announce(step, book, conv.conversation, book.fallback, lang, fallback=True)
+            # As for a youth who answered: out of the office's hours, when it opens.
+            closed_notice(step, book, conv.conversation, book.fallback, lang,
+                          default_hours=default_hours, default_emergency=default_emergency,
+                          mail=mail)
             tell_office(step, conv.conversation, book.fallback, lang)
             chosen.append(ev.OfficeChosen(step.at, conv.conversation, book.fallback))
     return chosen
