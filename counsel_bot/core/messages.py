@@ -268,6 +268,12 @@ CATALOGUE.update({
         "(We go on in the new, encrypted room: please accept the invitation. That is where "
         "the person counselling you reads.)",
     ),
+    "moved_room_waiting": _both(
+        "Für dich liegt eine Nachricht im neuen Raum. Hier steht sie nicht, weil dieser Raum "
+        "nicht verschlüsselt ist.",
+        "There is a message for you in the new room. It is not here, because this room is not "
+        "encrypted.",
+    ),
     "moved_room_passed_on": _both(
         "Für {counsellor}, im ersten Chat geschrieben:\n› {line}",
         "For {counsellor}, written in the first chat:\n› {line}",

@@ -3,7 +3,7 @@ executor with a recording client instead of a homeserver, the conductor with a m
 
 from __future__ import annotations
 
-from nio import UploadResponse
+from nio import MatrixRoom, UploadResponse
 
 from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.core.effects import SayToYouth, SendCalendar, decode_effect
@@ -19,6 +19,9 @@ class _RecordingClient:
     def __init__(self) -> None:
         self.sent: list[tuple[str, dict[str, object]]] = []
         self.uploads = 0
+        # Both rooms encrypted, as the embedded homeserver makes every room.
+        self.rooms = {room: MatrixRoom(room, "@bot:x", encrypted=True)
+                      for room in ("!first:x", str(ROOM))}
 
     async def room_send(self, room_id: str, _type: str, content: dict[str, object],
                         tx_id: str = "", ignore_unverified_devices: bool = False) -> object:

@@ -66,6 +66,9 @@ if TYPE_CHECKING:
 
 # Matrix events are limited to 64 KiB; transcripts and long mails are split well below that.
 TRANSCRIPT_CHUNK = 24_000
+# What a text to a youth may carry that is theirs alone: a video call's link with its token
+# (which lets anyone in and names their nickname). Never into a room without encryption.
+PRIVATE_PARAMS = frozenset({"url"})
 
 
 class MailReplies(Protocol):
@@ -162,7 +165,9 @@ class Executor:
                 rooms = [(record.room_id, key)]
                 first = None if self.waiting_in is None else await self.waiting_in(
                     record.room_id)
-                if first is not None:
+                if first is not None and self._encrypted(first):
+                    # Not into one without encryption: the file's key would lie there in
+                    # plain text beside the file (the text there says it waits in the new).
                     rooms.append((first, f"{key}:first"))
                 await self._send_file(rooms, effect.filename, "text/calendar",
                                       effect.ics.encode("utf-8"))
@@ -457,8 +462,16 @@ class Executor:
         first = None if self.waiting_in is None else await self.waiting_in(record.room_id)
         if first is not None:
             # Moved, and not come over yet: the youth reads the first room (room_moves.py).
+            # One without encryption keeps what is written there in plain text on the
+            # homeserver: a link with its token waits in the new room, and the first says so.
+            if not self._encrypted(first) and any(name in PRIVATE_PARAMS for name, _ in params):
+                body = text("moved_room_waiting", language)
             await self.send(first, f"{body}\n\n{text('moved_room_go_on', language)}",
                             f"{outbox_key}:first")
+
+    def _encrypted(self, room_id: RoomID) -> bool:
+        room = self.client.rooms.get(room_id)
+        return room is not None and bool(room.encrypted)
 
     async def _display_name(self, user: UserID) -> str:
         answer = await self.client.get_displayname(user)
