@@ -168,6 +168,9 @@ class Conductor:
                                 for o in policy.offices.offices})
         # Which office a staff room belongs to (the bot wires its office staff rooms).
         self.office_of_room: Callable[[RoomID], str | None] = lambda _room: None
+        # The room whose conversation what happens in a room counts in: for a room the youth
+        # was moved out of, or a second chat, the open one's (the bot wires its moves).
+        self.counted_room: Callable[[RoomID], Awaitable[RoomID]] = _same_room
         self.appointments = Appointments(store, policy.appointments, policy.hours,
                                          video_enabled=policy.video.enabled)
         self.appointments.by_mail = self._by_mail
@@ -627,6 +630,10 @@ class Conductor:
 
 async def _nothing_to_wait_for() -> None:
     return None
+
+
+async def _same_room(room: RoomID) -> RoomID:
+    return room
 
 
 class Addon(Protocol):

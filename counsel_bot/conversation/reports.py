@@ -42,6 +42,11 @@ async def received(c: Conductor, report_id: int, room_id: RoomID, event_id: Even
     step = Change(at, marker)
     reason = storable(reason)[:MAX_REASON].strip()
     record = await c.store.conversation_by_room(room_id)
+    if record is None:
+        # A room the youth was moved out of, or a second chat: their words there count in
+        # the open conversation, and so does what they report there. Else the reason, a
+        # youth's words, went unnamed to the main staff room every office reads.
+        record = await c.store.conversation_by_room(await c.counted_room(room_id))
     conversation = None if record is None else record.conversation
     flagged = bool(reason) and await _flags(c, reason)
     place = None if record is not None else _place(c, room_id)

@@ -241,6 +241,7 @@ class CounselBot:
         self.moving = YouthMoves(client, conductor, executor, clock, default_language,
                                  self.moves)
         executor.waiting_in = self.moves.first_of
+        conductor.counted_room = self.moving.counted_room
         self._last_tick = clock.now() - TICK_INTERVAL
         self.ready = asyncio.Event()
         self.mail: MailChannel | None = None
