@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from nio import AsyncClient
 from nio.crypto import InboundGroupSession, OlmDevice, OutboundGroupSession, TrustState
+from nio.store import SqliteStore
 
 from counsel_bot.channels.matrix.session import client_config
 from e2e.vault import KdfParams, Vault
@@ -103,7 +104,8 @@ async def test_room_keys_come_back_with_their_forwarding_chains(tmp_path: Path) 
 
 async def test_devices_come_back_with_their_keys_and_trust(tmp_path: Path) -> None:
     """The store reads the devices the bot met in three queries, not two more per device;
-    each keeps its keys, its name, whether it was deleted and how far it is trusted."""
+    each keeps its keys, whether it was deleted and how far it is trusted (not its name,
+    which the store never keeps: test_device_names_at_rest)."""
     vault = Vault.create(tmp_path / "vault.json", "passphrase", CHEAP)
     store_dir = tmp_path / "nio"
     store_dir.mkdir(mode=0o700)
@@ -128,10 +130,35 @@ async def test_devices_come_back_with_their_keys_and_trust(tmp_path: Path) -> No
         assert sorted(devices.users) == ["@staff:x", "@youth:x"]
         got = devices["@youth:x"]["PHONE"]
         assert (got.ed25519, got.curve25519, got.display_name, got.deleted) == (
-            "e-phone", "c-phone", "Handy", False)
+            "e-phone", "c-phone", "", False)
         assert got.trust_state == TrustState.unset
         assert devices["@youth:x"]["LAPTOP"].deleted
         assert devices["@youth:x"]["LAPTOP"].trust_state == TrustState.blacklisted
         assert devices["@staff:x"]["DESK"].trust_state == TrustState.verified
     finally:
         await again.close()
+
+
+async def test_a_device_name_an_older_version_kept_is_forgotten_at_the_next_start(
+    tmp_path: Path,
+) -> None:
+    vault = Vault.create(tmp_path / "vault.json", "passphrase", CHEAP)
+    store_dir = tmp_path / "nio"
+    store_dir.mkdir(mode=0o700)
+    first = AsyncClient("http://127.0.0.1:9", "@bot:x", store_path=str(store_dir),
+                        config=client_config(vault))
+    first.restore_login("@bot:x", "BOTDEVICE", "token")
+    phone = OlmDevice("@youth:x", "PHONE", {"ed25519": "e-phone", "curve25519": "c-phone"},
+                      display_name="Kims iPhone")
+    SqliteStore.save_device_keys(first.store, {"@youth:x": {"PHONE": phone}})  # as nio did
+    await first.close()
+    assert any(b"Kims iPhone" in p.read_bytes() for p in store_dir.iterdir() if p.is_file())
+    again = AsyncClient("http://127.0.0.1:9", "@bot:x", store_path=str(store_dir),
+                        config=client_config(vault))
+    try:
+        again.restore_login("@bot:x", "BOTDEVICE", "token")
+        assert again.olm.device_store["@youth:x"]["PHONE"].ed25519 == "e-phone"
+    finally:
+        await again.close()
+    assert not [p.name for p in store_dir.iterdir()
+                if p.is_file() and b"Kims iPhone" in p.read_bytes()]

@@ -16,7 +16,7 @@ import asyncio
 import json
 import logging
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +80,9 @@ class PrivateSqliteStore(SqliteStore):  # type: ignore[misc]  # nio is untyped
 
     It lists every account the bot shares a room with (a youth's id beside each device key),
     the rooms and the sync position; nio creates it with the umask's mode. SQLite gives its
-    journal the database file's mode, so making the file first is enough.
+    journal the database file's mode, so making the file first is enough. It keeps no
+    device's name: an app may name a youth's device after them ("Kims iPhone"), and the bot
+    never shows one.
     """
 
     def _create_database(self) -> Any:
@@ -112,17 +114,27 @@ class PrivateSqliteStore(SqliteStore):  # type: ignore[misc]  # nio is untyped
                     self.save_inbound_group_session(session)
         return loaded
 
+    def save_device_keys(self, device_keys: dict[str, dict[str, OlmDevice]]) -> None:
+        """As nio's, without the devices' names (see the class)."""
+        super().save_device_keys({
+            user: {device_id: replace(device, display_name="")
+                   for device_id, device in devices.items()}
+            for user, devices in device_keys.items()})
+
     def load_device_keys(self) -> DeviceStore:
         """Every device the bot has met, with its keys and trust state, in three queries.
         nio's own loader asks twice more per device and checks each new one against all
         before it: a few thousand youths' and staff's devices took many seconds, with the
-        same loss of the active role as above."""
+        same loss of the active role as above. Names an older version kept are forgotten
+        (nio's store overwrites what it deletes: secure_delete)."""
         loaded = DeviceStore()
         with self.database.bind_ctx(self.models):
             account = self._get_account()
             if account is None:
                 return loaded
             mine = DeviceKeys.account == account
+            DeviceKeys.update(display_name="").where(mine & (DeviceKeys.display_name != "")) \
+                .execute()
             keys: dict[int, dict[str, str]] = {}
             for key in Keys.select().join(DeviceKeys).where(mine):
                 keys.setdefault(key.device_id, {})[key.key_type] = key.key
