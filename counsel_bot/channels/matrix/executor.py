@@ -464,7 +464,7 @@ class Executor:
             # Moved, and not come over yet: the youth reads the first room (room_moves.py).
             # One without encryption keeps what is written there in plain text on the
             # homeserver: a link with its token waits in the new room, and the first says so.
-            if not self._encrypted(first) and any(name in PRIVATE_PARAMS for name, _ in params):
+            if any(name in PRIVATE_PARAMS for name, _ in params) and not self._encrypted(first):
                 body = text("moved_room_waiting", language)
             await self.send(first, f"{body}\n\n{text('moved_room_go_on', language)}",
                             f"{outbox_key}:first")
