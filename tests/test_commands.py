@@ -218,6 +218,31 @@ def test_a_reply_that_starts_with_punctuation_is_no_command(text: str) -> None:
     assert parse_staff(text) is None
 
 
+@pytest.mark.parametrize("text", [
+    "! Ruf sofort 112 an", "! bitte melde dich, wenn du das liest", "!\tGeh zu deiner Tante",
+    "!\nRuf 112 an", "！ Ruf 112 an",
+])
+def test_a_mark_with_a_space_after_it_is_a_reply(text: str) -> None:
+    """"! Ruf sofort 112 an" is the counsellor's urgent words for the youth, as "!!! ruf
+    sofort 112 an" is: read as an unknown command ("ruf"), the counsellor got a command
+    error, the youth's wait went on, and a youth counselled by mail was never mailed the
+    words (`_maybe_mail_reply` sends only what this parser calls no command)."""
+    assert parse_staff(text) is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("! duty off", DutyCommand(False)),
+    ("! note C-1A2B3C4D Verdacht auf Gewalt durch den Stiefvater",
+     ParseError(ParseErrorKey.UNKNOWN, "!note", "note")),
+])
+def test_a_command_word_after_a_mark_and_a_space_stays_a_command(
+    text: str, expected: object
+) -> None:
+    """What a command word follows is no reply: a case note read as one was mailed whole to
+    a youth counselled by mail."""
+    assert parse_staff(text) == expected
+
+
 @pytest.mark.parametrize(("text", "hint"), [
     ("!!note C-1A2B3C4D Verdacht auf Gewalt durch den Stiefvater", "!note"),
     ("!!take C-1A2B3C4D", "!take"),
