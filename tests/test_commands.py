@@ -234,6 +234,7 @@ def test_a_mark_with_a_space_after_it_is_a_reply(text: str) -> None:
     ("! duty off", DutyCommand(False)),
     ("! note C-1A2B3C4D Verdacht auf Gewalt durch den Stiefvater",
      ParseError(ParseErrorKey.UNKNOWN, "!note", "note")),
+    ("! notiz C-1A2B3C4D Verdacht auf Gewalt", ParseError(ParseErrorKey.UNKNOWN, "!note", "note")),
 ])
 def test_a_command_word_after_a_mark_and_a_space_stays_a_command(
     text: str, expected: object

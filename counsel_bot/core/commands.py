@@ -370,6 +370,11 @@ def _parse_staff(text: str) -> StaffCommand | ParseError | None:
         # "note" among them: a misspelt note ("!ntoe", "!notiz") is named, and so redacted
         # from a youth's room as a refused note is; its words are about the youth.
         close = difflib.get_close_matches(name, [*_PARSERS, _NOTE], n=1)
+        if head[1:2].isspace() and close != [_NOTE]:
+            # "! Ruf sofort 112 an": a mark, a space, words for the youth, as after "!!!";
+            # read as an unknown command they were never mailed to a youth counselled by
+            # mail. A working day's command after the space ("! s gruss") is still one.
+            return _doubled_mark("!" + " ".join(parts))
         return ParseError(ParseErrorKey.UNKNOWN, f"!{close[0]}" if close else "!help",
                           _NOTE if close == [_NOTE] else None)
     return parser(args)
