@@ -375,3 +375,19 @@ async def test_a_youth_who_never_answers_hears_when_the_fallback_office_opens() 
     assert ("office.fallback", {"office": "Jugendberatung"}) in said
     [(_, hours)] = [(k, p) for k, p in said if k.startswith("out_of_hours")]
     assert hours["next_opening"] == "30.11. 14:00"
+
+
+async def test_a_youth_who_never_answers_with_nobody_on_duty_learns_where_help_is() -> None:
+    """A youth who answers the office question is told where help is when nobody of the
+    office is on duty (`YouthSide._settle_office`); one who never answers was put with the
+    fallback office after three minutes and told only its name and "nobody is free right
+    now": no numbers, while the welcome had held them back until an office was known."""
+    c = await conductor()
+    cid = await open_youth(c, "!q2:x", "hallo")
+    assert not [k for k, _ in await youth_keys(c) if k == "nobody_on_duty"]
+    await c.tick(T0 + timedelta(minutes=4))
+    conv = c.router.conversation(cid)
+    assert conv is not None
+    assert (conv.office, conv.assigned_to) == ("jugend", None)
+    [told] = [p for k, p in await youth_keys(c) if k == "nobody_on_duty"]
+    assert "112" in str(told["emergency"])
