@@ -475,10 +475,13 @@ class Conductor:
         self.handle(step, [ev.Tick(at)], reply_room=None)
         if self.policy.offices.enabled:
             # A youth who never answers the office question is not left waiting unseen.
-            self.handle(step, offices.unanswered(
+            chosen = offices.unanswered(
                 step, self.router, self.policy.offices, default_hours=self.policy.hours,
-                default_emergency=self.policy.emergency, mail=self.mail_switch is not None),
-                reply_room=None)
+                default_emergency=self.policy.emergency, mail=self.mail_switch is not None)
+            self.handle(step, chosen, reply_room=None)
+            for event in chosen:
+                if isinstance(event, ev.OfficeChosen):
+                    self.youth.office_known(step, event.conversation, event.office)
         self.crisis.page_leads(step, self.router.snapshot(), self.router.version,
                                self._leads_to_call)
         self.crisis.forget_old_lines(at)

@@ -26,7 +26,7 @@ from counsel_bot.core.incoming_text import (
     storable,
 )
 from counsel_bot.core.language import guess_language
-from counsel_bot.core.messages import spoken, youth_words
+from counsel_bot.core.messages import Language, spoken, youth_words
 from counsel_bot.core.routing import Assign
 from counsel_bot.core.routing import events as ev
 from counsel_bot.core.routing.model import Channel, ConversationState, CrisisStatus
@@ -400,11 +400,28 @@ class YouthSide:
                                   mail=c.mail_switch is not None)
         c.handle(step, [chosen], reply_room=None)
         offices.tell_office(step, conversation, chosen.office, lang)
-        book = c.policy.offices
-        if offices.hours_of(book, chosen.office, c.policy.hours).is_open(step.at):
-            nobody_on_duty(step, conversation, offices.emergency_of(
-                book, chosen.office, c.policy.emergency)[lang])
+        self._nobody_on_duty(step, conversation, chosen.office, lang)
         return True
+
+    def office_known(self, step: Change, conversation: ConversationID, office: str) -> None:
+        """The office question went unanswered and the fallback office has the youth (its
+        `OfficeChosen` handled in ``step``; `offices.unanswered` told them when it opens):
+        open with nobody on duty, told where help is, as one who answers is. The welcome held
+        the numbers back while the office was undecided, and a youth too low to answer needs
+        them most."""
+        c = self.conductor
+        current = c.router.conversation(conversation)
+        if current is None or current.crisis is not CrisisStatus.NONE:
+            return  # the safety text gave the numbers already
+        self._nobody_on_duty(step, conversation, office, spoken(current.language))
+
+    def _nobody_on_duty(self, step: Change, conversation: ConversationID, office: str,
+                        lang: Language) -> None:
+        c = self.conductor
+        book = c.policy.offices
+        if offices.hours_of(book, office, c.policy.hours).is_open(step.at):
+            nobody_on_duty(step, conversation, offices.emergency_of(
+                book, office, c.policy.emergency)[lang])
 
     async def _command(self, step: Change, conversation: ConversationID, body: str) -> None:
         c = self.conductor
