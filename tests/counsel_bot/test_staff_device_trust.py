@@ -106,6 +106,25 @@ async def test_duty_on_with_an_unsigned_device_is_refused_when_so_configured() -
     assert counsellor.on_duty
 
 
+async def test_an_unsigned_session_added_on_duty_is_refused_as_at_duty_on() -> None:
+    """``unsigned_devices = "refuse"`` promises "not on duty until every session is
+    verified", and was kept only at ``!duty on``: a counsellor who logged in on a new,
+    unverified session mid-shift (or whoever has her password) stayed on duty, was given
+    the next youth (nobody else being free) and with her the room's keys and the
+    transcript of what the youth had written."""
+    c = await conductor(refuse=True)
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$on"), "!duty on", AT)
+    await c.devices_checked(check(ANNA, "NEWPHONE"), AT + timedelta(minutes=1))
+    await c.youth_wrote(RoomID("!y1:x"), UserID("@y1:x"), None, EventID("$y1"), "hallo",
+                        AT + timedelta(minutes=2))
+    assert [e.counsellor for e in await outbox(c) if isinstance(e, Assign)] == []
+    anna = c.router.counsellor(ANNA)
+    assert anna is not None
+    assert not anna.on_duty
+    [told] = await staff_notices(c, "staff_unsigned_off_duty")
+    assert dict(told.params) == {"counsellor": ANNA, "devices": "NEWPHONE"}
+
+
 async def test_signed_colleagues_get_conversations_first() -> None:
     c = await conductor()
     await c.devices_checked(check(ANNA, "NEWPHONE"), AT)
