@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from counsel_bot.conversation.change import Change
 from counsel_bot.core.device_trust_check import (
     DeviceTrustCheck,
+    TrustDecision,
     TrustNews,
     decide,
     decode_unsigned,
@@ -95,9 +96,16 @@ class StaffDevices:
         decision = decide(before, check, known)
         # An identity withdrawn is no new one: the one seen stays the yardstick.
         identity = check.identity or known
-        if decision.news is TrustNews.NOTHING and decision.unsigned == before \
-                and identity == known:
-            return
+        if decision.news is not TrustNews.NOTHING or decision.unsigned != before \
+                or identity != known:
+            await self._announce(check, decision, before, known, identity, at)
+        if decision.unsigned and self.conductor.policy.refuse_unsigned_devices:
+            await self._off_duty_unsigned(user, decision.unsigned, at)
+
+    async def _announce(self, check: DeviceTrustCheck, decision: TrustDecision,
+                        before: frozenset[str], known: str | None, identity: str | None,
+                        at: datetime) -> None:
+        user = check.user
         step = Change(at, None)
         # Keyed by time: the same device may need a warning again after an identity reset.
         tag = f"device_trust:{user}:{decision.news.value}:{at.isoformat()}"
@@ -124,6 +132,23 @@ class StaffDevices:
             self._set(user, before)
             self._remember(user, known)
             raise
+
+    async def _off_duty_unsigned(self, user: UserID, unsigned: frozenset[str],
+                                 at: datetime) -> None:
+        """"refuse": not on duty until every session is verified, as ``!duty on`` keeps it,
+        also for a session added on duty (a new phone, or whoever has the password): kept
+        on duty, the next youth and the room's keys went to it."""
+        current = self.conductor.router.counsellor(user)
+        if current is None or not current.on_duty:
+            return
+        step = Change(at, None)
+        self.conductor.handle(step, [ev.CounsellorOffDuty(at, user, HandoverReason.UNPLANNED)],
+                              reply_room=None)
+        step.add(SayToStaff("staff_unsigned_off_duty",
+                            (("counsellor", user), ("devices", _devices(unsigned))),
+                            mentions=(user,)),
+                 f"unsigned-off-duty:{user}:{at.isoformat()}")
+        await self.conductor.commit(step)
 
     async def _off_duty_without_devices(self, user: UserID, at: datetime) -> None:
         current = self.conductor.router.counsellor(user)

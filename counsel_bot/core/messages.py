@@ -142,6 +142,16 @@ CATALOGUE: dict[str, dict[Language, str]] = {
         "deactivated) and is off duty now; open conversations go back to the queue. After "
         "logging in again: \"!duty on\".",
     },
+    # [staff] unsigned_devices = "refuse": a session added on duty ends the duty.
+    "staff_unsigned_off_duty": {
+        "de": "{counsellor} hat eine nicht bestätigte Sitzung ({devices}) und ist deshalb nicht "
+        "mehr im Dienst; offene Gespräche gehen zurück in die Warteschlange. War es nicht deine "
+        "Sitzung: melde sie ab und ändere dein Passwort. Sonst bestätige sie (Schritte oben), "
+        "dann „!duty on“.",
+        "en": "{counsellor} has a session that is not verified ({devices}) and so is off duty "
+        "now; open conversations go back to the queue. If it was not your session: log it out "
+        "and change your password. Otherwise verify it (steps above), then \"!duty on\".",
+    },
     "staff_reply_not_mailed": {
         "de": "{conversation} wird per Mail beraten: Dateien, Bilder und Sprachnachrichten "
         "gehen nicht per Mail hinaus. Deine letzte Nachricht hat die Person nicht erreicht; "
