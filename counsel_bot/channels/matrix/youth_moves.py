@@ -213,8 +213,8 @@ class YouthMoves:
         (and the numbers, in case)."""
         new = await self.links.ended(first, DECLINED)
         await self._store.set_setting(f"{MOVE_AGAIN_PREFIX}{first}", "1")
-        await self._say_in(first, text("moving_declined", self._language,
-                                       emergency=await self._emergency(new)),
+        language, emergency = await self._spoken_in(new)
+        await self._say_in(first, text("moving_declined", language, emergency=emergency),
                            f"move-declined:{first}:{self._clock.now():%s}")
 
     async def _tell_where_to_go_on(self, first: RoomID, new: RoomID) -> None:
@@ -223,8 +223,9 @@ class YouthMoves:
         reminded = f"move_reminded:{first}:{new}"
         if await self._store.get_setting(reminded) is not None:
             return
-        if await self._say_in(first, text("moved_room_reminder", self._language,
-                                          emergency=await self._emergency(new)), reminded):
+        language, emergency = await self._spoken_in(new)
+        if await self._say_in(first, text("moved_room_reminder", language,
+                                          emergency=emergency), reminded):
             await self._store.set_setting(reminded, "1")
 
     async def _show_the_way_back(self, second: RoomID, open_room: RoomID) -> None:
@@ -259,17 +260,21 @@ class YouthMoves:
                 or counsellor in room.invited_users:
             return
         name = self._conductor.counsellor_name(counsellor)
-        await self._say_in(new, text(key, self._language,
-                                     counsellor=name, line=body), f"passed-on:{event_id}")
+        language = self._language if record is None else spoken(record.language)
+        await self._say_in(new, text(key, language, counsellor=name, line=body),
+                           f"passed-on:{event_id}")
 
-    async def _emergency(self, new: RoomID | None) -> str:
-        """The numbers of the office of the conversation in ``new`` (another region's
-        lines, maybe), as the welcome gives them; the installation's before it has one."""
+    async def _spoken_in(self, new: RoomID | None) -> tuple[Language, str]:
+        """The language of the conversation in ``new`` and its office's numbers (another
+        region's lines, maybe) in it, as the welcome gives them; the installation's before
+        it has one. An English-writing youth was told in German, with the German lines."""
         policy = self._conductor.policy
         record = None if new is None else await self._store.conversation_by_room(new)
-        numbers = policy.emergency if record is None else offices.emergency_of(
-            policy.offices, record.office, policy.emergency)
-        return numbers[self._language]
+        if record is None:
+            return self._language, policy.emergency[self._language]
+        language = spoken(record.language)
+        return language, offices.emergency_of(policy.offices, record.office,
+                                              policy.emergency)[language]
 
     async def _say_in(self, room_id: RoomID, body: str, key: str) -> bool:
         try:
