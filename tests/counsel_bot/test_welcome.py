@@ -191,3 +191,21 @@ async def test_out_of_hours_mail_is_offered_only_where_there_is_mail() -> None:
             said = text(notice.key, language, **dict(notice.params))
             assert ("mail" in said.lower()) is mail_on, said
             assert "116 111" in said
+
+
+async def test_a_first_message_hilfe_gets_the_help_the_greeting_promised() -> None:
+    """The greeting says: write "hilfe" to see what you can do here. A youth who did so at
+    once got no answer (a first message is never a command), and "Hilfe!" may be a cry for
+    help: "hilfe" later in the chat gets the help with the numbers, the first one nothing."""
+    afternoon = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # Monday, 15:00 in Berlin: open
+    c, policy = await anna_on_duty(afternoon)
+    for room, word, language in ((RoomID("!r1:x"), "Hilfe!", "de"), (RoomID("!r2:x"), "help",
+                                                                      "en")):
+        await c.youth_wrote(room, UserID(f"@y{room[2]}:x"), None, EventID(f"${room[2]}"), word,
+                            afternoon)
+        record = await c.store.conversation_by_room(room)
+        assert record is not None
+        assert record.language == language
+        assert SayToYouth(record.conversation, "youth_help",
+                          (("emergency", policy.emergency[language]),)) \
+            in await told_youth(c, record.conversation)
