@@ -137,10 +137,14 @@ class YouthSide:
         c.timers.youth_wrote(step, conversation)
         if attachment:
             step.add(SayToYouth(conversation, "attachment_note"))
-        # A first message is never a command, even "ende"; nor an answer to the office
-        # question; a "ja" to a proposed appointment is its answer.
-        elif (record is not None
-              and not self._settle_office(step, conversation, body, record.language)
+        # A first message is never a command, even "ende", but for the "hilfe" the greeting
+        # invites; nor an answer to the office question; a "ja" to a proposed appointment
+        # is its answer.
+        elif record is None:
+            command = cmd.parse_youth(body)
+            if command is not None and command.kind is cmd.YouthCommandKind.HELP:
+                self._help(step, conversation)
+        elif (not self._settle_office(step, conversation, body, record.language)
               and not c.appointments.youth_answered(step, conversation, body)):
             await self._command(step, conversation, body)
         if any(isinstance(effect, Assign) and effect.conversation == conversation
@@ -430,16 +434,7 @@ class YouthSide:
             return
         kind = command.kind
         if kind is cmd.YouthCommandKind.HELP:
-            # "Hilfe!" may be a cry for help: the numbers (the office's, as in the welcome).
-            current = c.router.conversation(conversation)
-            office = "" if current is None else current.office
-            emergency = offices.emergency_of(c.policy.offices, office, c.policy.emergency)
-            language = c.policy.default_language if current is None else \
-                spoken(current.language)
-            words = youth_words(language, video=c.video.settings.enabled,
-                                mail=c.mail_switch is not None)
-            step.add(SayToYouth(conversation, "youth_help",
-                                (("emergency", emergency[language]), ("words", words))))
+            self._help(step, conversation)
         elif kind is cmd.YouthCommandKind.END:
             if c.router.conversation(conversation) is None:
                 return
@@ -465,6 +460,22 @@ class YouthSide:
             await self._delete_confirmed(step, conversation)
         else:
             step.add(SayToYouth(conversation, "not_available_yet"))
+
+    def _help(self, step: Change, conversation: ConversationID) -> None:
+        """"Hilfe!" may be a cry for help: the numbers (the office's, as in the welcome),
+        first; the welcome's "nobody on duty" would only say them again."""
+        c = self.conductor
+        current = c.router.conversation(conversation)
+        office = "" if current is None else current.office
+        emergency = offices.emergency_of(c.policy.offices, office, c.policy.emergency)
+        language = c.policy.default_language if current is None else spoken(current.language)
+        step.effects = [(effect, tag) for effect, tag in step.effects
+                        if not (isinstance(effect, SayToYouth) and effect.key == "nobody_on_duty"
+                                and effect.conversation == conversation)]
+        words = youth_words(language, video=c.video.settings.enabled,
+                            mail=c.mail_switch is not None)
+        step.add(SayToYouth(conversation, "youth_help",
+                            (("emergency", emergency[language]), ("words", words))))
 
     async def _delete_confirmed(self, step: Change, conversation: ConversationID, *,
                                 closed: ConversationRecord | None = None) -> bool:
