@@ -1,0 +1,61 @@
+"""A message the bot cannot decrypt within its grace: the youth is asked to send it again.
+The youth-text review found that ask always in the installation's language: German for a
+youth whose conversation is English, who may not understand it and so never sends again
+what may have been the one message that mattered.
+
+No server: the bot on the fakes of `test_welcome_after_stop`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
+
+from nio.exceptions import EncryptionError
+
+from counsel_bot.channels.matrix.bot import CounselBot
+from counsel_bot.config import Settings
+from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.core.clock import FakeClock
+from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.core.ids import EventID, RoomID, UserID
+from counsel_bot.core.messages import text
+from counsel_bot.runtime.runner import policy_from
+from counsel_bot.store import MemoryStore
+from tests.counsel_bot.test_welcome_after_stop import AT, YOUTH, FakeClient
+from tests.store.conftest import AeadSealer
+
+ROOM = RoomID("!dm:x")
+
+
+class NoKeyClient(FakeClient):
+    def decrypt_event(self, event: Any) -> Any:
+        raise EncryptionError("no session")
+
+
+async def test_an_english_youth_is_asked_in_english_to_send_again() -> None:
+    detector = CrisisDetector.from_directory(default_lexicon_dir())
+    conductor = await Conductor.open(MemoryStore(AeadSealer()), detector,
+                                     policy_from(Settings()), AT)
+    await conductor.youth_wrote(ROOM, UserID(YOUTH), None, EventID("$w1"),
+                                "hi, I really need someone to talk to", AT)
+    record = await conductor.store.conversation_by_room(ROOM)
+    assert record is not None
+    assert record.language == "en"
+    sent: list[tuple[str, str]] = []
+
+    async def send(room_id: str, body: str, key: str) -> None:
+        sent.append((room_id, body))
+
+    async def perform(_effect: object, _key: str) -> None:
+        return None
+
+    executor = SimpleNamespace(perform=perform, send=send, admin=None, protected=frozenset())
+    clock = FakeClock(AT)
+    bot = CounselBot(NoKeyClient(), conductor, executor, clock,  # type: ignore[arg-type]
+                     default_language="de", undecryptable_grace=timedelta(seconds=5))
+    lost = SimpleNamespace(event_id="$w2", sender=YOUTH, room_id=ROOM)
+    bot.undecryptable.add(EventID("$w2"), ROOM, lost, clock.now())  # type: ignore[arg-type]
+    clock.advance(timedelta(seconds=6))
+    await bot._retry_undecryptable()
+    assert sent == [(ROOM, text("undecryptable", "en"))]
