@@ -1100,8 +1100,13 @@ class CounselBot:
                 for writer in dict.fromkeys(UserID(e.sender) for e in events):
                     await addon.unreadable(room_id, writer, self.clock.now())
                 continue
+            # In the conversation's language (of the room its words count in, after a
+            # move): an English-writing youth asked in German may never send it again.
+            record = await self.store.conversation_by_room(
+                await self.moving.counted_room(room_id))
+            language = self.default_language if record is None else spoken(record.language)
             try:
-                await self.executor.send(room_id, text("undecryptable", self.default_language),
+                await self.executor.send(room_id, text("undecryptable", language),
                                          key=f"undecryptable:{room_id}:{self.clock.now():%s}")
             except EffectFailed as failure:
                 # Raised, it stopped the bot; the restart fetched the message again (the
