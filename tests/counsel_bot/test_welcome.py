@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from counsel_bot.config import OpeningHoursSettings, Settings, StaffSettings
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.conductor import Conductor, Policy
@@ -209,3 +211,40 @@ async def test_a_first_message_hilfe_gets_the_help_the_greeting_promised() -> No
         assert SayToYouth(record.conversation, "youth_help",
                           (("emergency", policy.emergency[language]),)) \
             in await told_youth(c, record.conversation)
+
+
+@pytest.mark.parametrize("first", [None, "hey", ""])
+async def test_the_language_is_the_one_of_the_first_words_that_tell_it(
+    first: str | None,
+) -> None:
+    """The language was guessed once, from the first message: one the bot could not decrypt
+    yet (None: the conversation opens without words), a picture ("") or a "hey" left it at
+    the installation's, and an English-writing youth read German, numbers too, to the end
+    (and was routed as a German speaker). The first words that tell it decide it, and the
+    youth is greeted again in them, as one whose first message told it is."""
+    afternoon = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # Monday, 15:00 in Berlin: open
+    policy = policy_from(Settings(opening_hours=HOURS))
+    c = await Conductor.open(MemoryStore(AeadSealer()),
+                             CrisisDetector.from_directory(default_lexicon_dir()), policy,
+                             afternoon)
+    room, youth = RoomID("!r:x"), UserID("@sunflower:x")
+    if first is None:
+        await c.youth_reached_out(room, youth, None, afternoon)
+    else:
+        await c.youth_wrote(room, youth, None, EventID("$1"), first, afternoon,
+                            attachment=first == "")
+    record = await c.store.conversation_by_room(room)
+    assert record is not None
+    assert record.language == "de"
+    await c.youth_wrote(room, youth, None, EventID("$2"),
+                        "sorry, I don't speak German. Can someone help me?", afternoon)
+    record = await c.store.conversation_by_room(room)
+    assert record is not None
+    assert record.language == "en"
+    assert SayToYouth(record.conversation, "greeting") in await told_youth(c,
+                                                                           record.conversation)
+    # Told once: German words later do not switch it back.
+    await c.youth_wrote(room, youth, None, EventID("$3"), "ich bin auch hier", afternoon)
+    record = await c.store.conversation_by_room(room)
+    assert record is not None
+    assert record.language == "en"
