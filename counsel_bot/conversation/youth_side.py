@@ -25,7 +25,7 @@ from counsel_bot.core.incoming_text import (
     meant_as_mail_address,
     storable,
 )
-from counsel_bot.core.language import guess_language
+from counsel_bot.core.language import told_language
 from counsel_bot.core.messages import Language, spoken, youth_words
 from counsel_bot.core.routing import Assign
 from counsel_bot.core.routing import events as ev
@@ -45,6 +45,13 @@ def new_conversation_id() -> ConversationID:
 
 
 MAIL_ASKED_PREFIX = "mail_asked:"
+LANGUAGE_OPEN_PREFIX = "language_open:"
+
+
+def language_open_key(conversation: ConversationID) -> str:
+    """A setting: the words that opened the conversation did not tell the youth's language
+    (erased with the conversation)."""
+    return f"{LANGUAGE_OPEN_PREFIX}{conversation}"
 
 
 def mail_asked_key(conversation: ConversationID) -> str:
@@ -66,6 +73,8 @@ class YouthSide:
         self.mail_asked: set[ConversationID] = set()
         # Closed conversations whose room the bot leaves, and when (`feedback.LEAVE_AFTER`).
         self.leaving: dict[ConversationID, datetime] = {}
+        # Conversations whose language their first words did not tell (`_language_told`).
+        self.language_open: set[ConversationID] = set()
 
     async def wrote(
         self, room_id: RoomID, youth: UserID, nickname: str | None, event_id: EventID,
@@ -134,6 +143,8 @@ class YouthSide:
         # one, are what the counsellor called back has to read.
         kept_as = event_id if edits is None else edit_intake_id(edits, event_id)
         step.intake.append(IntakeMessage(conversation, kept_as, checked.encode("utf-8")))
+        if record is not None and not attachment:
+            self._language_told(step, conversation, body)
         c.timers.youth_wrote(step, conversation)
         if attachment:
             step.add(SayToYouth(conversation, "attachment_note"))
@@ -357,6 +368,9 @@ class YouthSide:
         for key, value in await self.conductor.store.settings(MAIL_ASKED_PREFIX):
             if value:
                 self.mail_asked.add(ConversationID(key.removeprefix(MAIL_ASKED_PREFIX)))
+        for key, value in await self.conductor.store.settings(LANGUAGE_OPEN_PREFIX):
+            if value:
+                self.language_open.add(ConversationID(key.removeprefix(LANGUAGE_OPEN_PREFIX)))
         for key, when in await self.conductor.store.sealed_settings(feedback.LEAVE_PREFIX):
             conversation = ConversationID(key.removeprefix(feedback.LEAVE_PREFIX))
             self.leaving[conversation] = datetime.fromisoformat(when.decode())
@@ -375,7 +389,13 @@ class YouthSide:
     ) -> ConversationID:
         c = self.conductor
         conversation = new_conversation_id()
-        language = guess_language(body, c.policy.default_language)
+        told = told_language(body)
+        language = told or c.policy.default_language
+        if told is None:
+            # Decided by the first words that tell it (`_language_told`): an English-writing
+            # youth whose first message was a picture or not decrypted yet read German.
+            self.language_open.add(conversation)
+            step.settings.append((language_open_key(conversation), "1"))
         step.new.append(NewConversation(conversation, room_id, youth, nickname))
         c.rooms[conversation] = room_id
         book = c.policy.offices
@@ -388,6 +408,26 @@ class YouthSide:
                 mail=c.mail_switch is not None)
         offices.announce(step, book, conversation, office, language)
         return conversation
+
+    def _language_told(self, step: Change, conversation: ConversationID, body: str) -> None:
+        """The first words that tell the language of a youth whose first message did not
+        decide it: from now on in it (routing too), greeted again in it as the welcome
+        greets one whose first words told it. Decided once: a German word later does not
+        switch an English-writing youth back."""
+        told = None if conversation not in self.language_open else told_language(body)
+        if told is None:
+            return
+        c = self.conductor
+        self.language_open.discard(conversation)
+        step.settings.append((language_open_key(conversation), ""))
+        current = c.router.conversation(conversation)
+        if current is None or current.language == told:
+            return
+        c.handle(step, [ev.LanguageTold(step.at, conversation, told)], reply_room=None)
+        if told != c.policy.default_language and current.assigned_to is None:
+            # Still waiting: what happens next, in words they read ("someone joins" would
+            # be untrue with the counsellor there).
+            step.add(SayToYouth(conversation, "greeting"), f"greet:{conversation}")
 
     def _settle_office(
         self, step: Change, conversation: ConversationID, body: str, language: str

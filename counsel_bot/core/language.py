@@ -27,11 +27,17 @@ _ENGLISH = frozenset(
 
 def guess_language(message: str, default: Language) -> Language:
     """German or English by counting marker words; ``default`` when it cannot be told."""
+    return told_language(message) or default
+
+
+def told_language(message: str) -> Language | None:
+    """German or English by counting marker words; None when the words do not tell ("hey",
+    a picture, nothing decrypted yet)."""
     words = _WORD.findall(message.casefold())
     german = sum(word in _GERMAN for word in words) + 2 * sum(
         any(ch in word for ch in "äöüß") for word in words
     )
     english = sum(word in _ENGLISH for word in words)
     if german == english:
-        return default
+        return None
     return "de" if german > english else "en"

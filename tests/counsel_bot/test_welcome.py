@@ -248,3 +248,19 @@ async def test_the_language_is_the_one_of_the_first_words_that_tell_it(
     record = await c.store.conversation_by_room(room)
     assert record is not None
     assert record.language == "en"
+
+
+async def test_a_language_still_open_is_decided_after_a_restart() -> None:
+    afternoon = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+    store = MemoryStore(AeadSealer())
+    policy = policy_from(Settings(opening_hours=HOURS))
+    detector = CrisisDetector.from_directory(default_lexicon_dir())
+    room, youth = RoomID("!r:x"), UserID("@sunflower:x")
+    first = await Conductor.open(store, detector, policy, afternoon)
+    await first.youth_wrote(room, youth, None, EventID("$1"), "hey", afternoon)
+    again = await Conductor.open(store, detector, policy, afternoon)
+    await again.youth_wrote(room, youth, None, EventID("$2"), "can anyone help me please",
+                            afternoon)
+    record = await store.conversation_by_room(room)
+    assert record is not None
+    assert record.language == "en"

@@ -37,6 +37,16 @@ class OfficeChosen:
 
 
 @dataclass(frozen=True)
+class LanguageTold:
+    """The first words that tell the youth's language, when those that opened the
+    conversation did not (nothing decrypted yet, a picture, a "hey")."""
+
+    at: datetime
+    conversation: ConversationID
+    language: str
+
+
+@dataclass(frozen=True)
 class CrisisRaised:
     at: datetime
     conversation: ConversationID
@@ -194,6 +204,7 @@ class QueueRequested:
 SystemEvent = (
     ConversationOpened
     | OfficeChosen
+    | LanguageTold
     | CrisisRaised
     | ChannelChanged
     | YouthEnded

@@ -158,6 +158,12 @@ class Router(StaffHandlers):
                 return self._opened(event)
             case ev.OfficeChosen():
                 return self._office_chosen(event)
+            case ev.LanguageTold():
+                conv = self._conversations.get(event.conversation)
+                if conv is not None:
+                    language = event.language.strip().lower()
+                    self._conversations[conv.conversation] = replace(conv, language=language)
+                return []
             case ev.CrisisRaised():
                 return self._crisis_raised(event)
             case ev.ChannelChanged():
