@@ -10,6 +10,8 @@ from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
 from counsel_bot.core.effects import SayToStaff, SayToYouth, decode_effect
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.messages import text
+from counsel_bot.core.routing import QueuePositionChanged
 from counsel_bot.core.routing.offices import UNDECIDED
 from counsel_bot.runtime.runner import policy_from
 from counsel_bot.store import MemoryStore
@@ -391,3 +393,19 @@ async def test_a_youth_who_never_answers_with_nobody_on_duty_learns_where_help_i
     assert (conv.office, conv.assigned_to) == ("jugend", None)
     [told] = [p for k, p in await youth_keys(c) if k == "nobody_on_duty"]
     assert "112" in str(told["emergency"])
+
+
+async def test_the_office_question_says_when_the_wait_is_told() -> None:
+    """The greeting promises "after your first message I will tell you about how long it
+    takes"; with the office question the first message brings the question instead, and
+    the wait only comes with the answer. The question says so, or the youth, told nothing
+    of the wait, takes it that nobody is coming."""
+    c = await conductor()
+    await staff_says(c, BEN, "!duty on")
+    cid = await open_youth(c, "!q3:x", "hallo")
+    said = [k for k, _ in await youth_keys(c)]
+    assert "office.ask" in said
+    assert not [e for e in await effects(c) if isinstance(e, QueuePositionChanged)
+                and e.conversation == cid]
+    assert "wie lange" in text("office.ask", "de", menu="1. Familie")
+    assert "how long" in text("office.ask", "en", menu="1. family")
