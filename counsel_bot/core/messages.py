@@ -949,12 +949,14 @@ CATALOGUE.update({
 
 # Several offices (issue 16): which office a youth reaches, and office commands for staff.
 CATALOGUE.update({
+    # The greeting promised the wait after the first message: it comes with the answer.
     "office.ask": _both(
         "Damit du bei der richtigen Beratungsstelle landest: Worum geht es ungefähr? "
         "Schreib einfach die Zahl:\n{menu}\nWenn du magst, auch deine Postleitzahl "
-        "(freiwillig).",
+        "(freiwillig). Danach sage ich dir, wie lange es etwa dauert.",
         "So that you reach the right counselling office: what is it roughly about? "
-        "Just type the number:\n{menu}\nIf you like, your postcode too (optional).",
+        "Just type the number:\n{menu}\nIf you like, your postcode too (optional). Then I "
+        "will tell you about how long it takes.",
     ),
     "office.chosen": _both(
         "Danke! Du bist jetzt bei: {office}. Jemand von dort kommt in diesen Chat.",
