@@ -264,3 +264,20 @@ async def test_a_language_still_open_is_decided_after_a_restart() -> None:
     record = await store.conversation_by_room(room)
     assert record is not None
     assert record.language == "en"
+
+
+async def test_a_youth_taken_after_closing_is_not_told_the_chat_is_not_staffed() -> None:
+    """A counsellor still on duty after closing takes a youth who writes then: the youth
+    read "the chat is not staffed right now, you stay in the queue" while she joined, an
+    untruth that sends one in distress away (to the numbers, to mail) from the counsellor
+    there. Told when the chat opens only once nobody on duty is there to take them
+    (`handed_back`)."""
+    late = datetime(2026, 11, 23, 19, 10, tzinfo=UTC)  # Monday, 20:10 in Berlin: closed
+    c, _ = await anna_on_duty(late)
+    room = RoomID("!room:x")
+    await c.youth_wrote(room, UserID("@sunflower:x"), None, EventID("$y1"),
+                        "hallo, mir geht es nicht gut", late)
+    record = await c.store.conversation_by_room(room)
+    assert record is not None
+    assert c.router.conversation(record.conversation).assigned_to == ANNA  # type: ignore[union-attr]
+    assert "out_of_hours" not in [e.key for e in await told_youth(c, record.conversation)]
