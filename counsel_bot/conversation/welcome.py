@@ -13,7 +13,7 @@ from counsel_bot.core.effects import SayToStaff, SayToYouth
 from counsel_bot.core.ids import ConversationID
 from counsel_bot.core.messages import Language
 from counsel_bot.core.opening_hours import OpeningHours
-from counsel_bot.core.routing import QueuePositionChanged
+from counsel_bot.core.routing import Assign, QueuePositionChanged
 from counsel_bot.core.routing.model import Channel, ConversationSnapshot
 
 
@@ -29,8 +29,13 @@ def welcome(
                         (("conversation", conversation), ("language", language))),
              f"staff-new:{conversation}")
     if not hours.is_open(step.at):
-        step.add(out_of_hours(conversation, step.at, hours, emergency[language], mail=mail),
-                 f"ooh:{conversation}")
+        # Not to one a counsellor still on duty takes now: "not staffed, you stay in the
+        # queue" while she joins sent them away from her (`handed_back` tells it if she
+        # goes without a colleague to take over).
+        if not any(isinstance(effect, Assign) and effect.conversation == conversation
+                   for effect, _ in step.effects):
+            step.add(out_of_hours(conversation, step.at, hours, emergency[language], mail=mail),
+                     f"ooh:{conversation}")
     else:
         nobody_on_duty(step, conversation, emergency[language])
 
