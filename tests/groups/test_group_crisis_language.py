@@ -56,3 +56,30 @@ async def test_the_crisis_offer_is_in_the_language_of_the_youths_chat() -> None:
     await rooms.perform(offer, "group_crisis_offer:1:x")
     [body] = sent
     assert "I noticed in the group" in body, f"the offer in German: {body[:60]!r}"
+
+
+async def test_a_sign_up_in_an_english_chat_is_answered_in_english() -> None:
+    """The youth-text review: past the crisis offer, every group and forum answer in a youth's
+    own chat (the sign-up, with its warning that the others see the account's id; the
+    list; the forum's) was German for a youth whose chat is English, while English texts
+    exist for each."""
+    p = Parts()
+    await p.start()
+    await p.youth(1, "hello, I have a lot of trouble with my parents and I need help")
+    await p.staff(ANNA, '!group new "Prüfungsangst" 2026-12-10 18:00 90min max 4')
+    await p.new()
+    await p.youth(1, "gruppe 1")
+    [signed] = notices(await p.new(), "group.signed_up")  # type: ignore[arg-type]
+
+    sent: list[str] = []
+
+    async def send(room_id: RoomID, body: str, key: str, **_: Any) -> None:
+        sent.append(body)
+
+    executor = SimpleNamespace(client=Client(), store=p.store, default_language="de",
+                               send=send)
+    rooms = GroupRooms(executor, room_opened=lambda n, r: None,  # type: ignore[arg-type]
+                       room_purged=lambda n: None)
+    await rooms.perform(signed, "group_signed:1:x")
+    [body] = sent
+    assert body.startswith("You are in: group 1"), f"the sign-up in German: {body[:60]!r}"
