@@ -125,13 +125,12 @@ class GroupRooms:
         match effect:
             case RoomNotice():
                 room_id = effect.room_id
+                language = await self._language_of(effect)
                 if effect.youth is not None and not await self._still_there(room_id,
                                                                             effect.youth):
                     room_id = await self._new_home(effect.youth, key)
                     await self._wait_for_join(room_id, effect.youth, key)
-                await self._say(room_id, effect.key, effect.params, key,
-                                language=spoken(effect.language) if effect.language
-                                else self.language)
+                await self._say(room_id, effect.key, effect.params, key, language=language)
             case OpenGroupRoom():
                 await self._open(effect, key)
             case InviteToGroup():
@@ -340,6 +339,15 @@ class GroupRooms:
         return RoomID(stored)
 
     # -- sending ---------------------------------------------------------------------------
+
+    async def _language_of(self, effect: RoomNotice) -> Language:
+        """The notice's own language, else that of the chat in the youth's room (an
+        English-writing youth read German: the sign-up's warning, the forum's answers),
+        else the installation's."""
+        if effect.language:
+            return spoken(effect.language)
+        record = await self.store.conversation_by_room(effect.room_id)
+        return self.language if record is None else spoken(record.language)
 
     async def _say(self, room_id: RoomID, key: str, params: tuple[tuple[str, Any], ...],
                    outbox_key: str, *, language: Language | None = None) -> None:
