@@ -154,8 +154,8 @@ def parse_group_room(text: str) -> ModerateCommand | EndGroupCommand | GroupComm
 
 def parse_youth_group(text: str) -> YouthGroupCommand | GroupCommandError | None:
     stripped = command_text(text.strip())
-    word, _, rest = stripped.partition(" ")
-    word = word.casefold().lstrip("!/").rstrip(".!?:")
+    typed, _, rest = stripped.partition(" ")
+    word = typed.casefold().lstrip("!/").rstrip(".!?:")
     rest = rest.strip()
     if word in ("gruppe", "group", "gruppen", "groups"):
         if not rest:
@@ -167,6 +167,11 @@ def parse_youth_group(text: str) -> YouthGroupCommand | GroupCommandError | None
     if word == "forum":
         if not rest:
             return YouthListForums()
+        if typed != typed.rstrip(".!?:"):
+            # "Forum? ich brauche jemanden zum reden": a sentence, not "forum THEMA text";
+            # read as a post to an unknown topic, a first message got the list of topics
+            # and no counsellor ever read it.
+            return None
         forum, _, post = rest.partition(" ")
         post = post.strip()
         if not FORUM_ID.fullmatch(forum):
