@@ -281,3 +281,30 @@ async def test_a_youth_taken_after_closing_is_not_told_the_chat_is_not_staffed()
     assert record is not None
     assert c.router.conversation(record.conversation).assigned_to == ANNA  # type: ignore[union-attr]
     assert "out_of_hours" not in [e.key for e in await told_youth(c, record.conversation)]
+
+
+async def test_a_youth_waiting_at_closing_with_nobody_on_duty_hears_when_it_opens() -> None:
+    """A youth who wrote in opening hours with nobody on duty read "nobody is free right
+    now; as soon as someone is, it continues" and the numbers. The chat closed, nobody
+    came, and nothing more was said: the youth waited through the night on that promise,
+    while one who writes after closing, or is handed back then, hears when the chat opens
+    again, the mail offer and the numbers."""
+    evening = datetime(2026, 11, 23, 18, 30, tzinfo=UTC)  # Monday, 19:30 in Berlin
+    policy = policy_from(Settings(staff=StaffSettings(counsellors=(ANNA,)), opening_hours=HOURS))
+    c = await Conductor.open(MemoryStore(AeadSealer()),
+                             CrisisDetector.from_directory(default_lexicon_dir()), policy,
+                             evening)
+    await c.sync_roster(evening)
+    room = RoomID("!room:x")
+    await c.youth_wrote(room, UserID("@sunflower:x"), None, EventID("$y1"),
+                        "hallo, ist jemand da?", evening)
+    record = await c.store.conversation_by_room(room)
+    assert record is not None
+    assert "nobody_on_duty" in [e.key for e in await told_youth(c, record.conversation)]
+    await c.tick(datetime(2026, 11, 23, 18, 59, tzinfo=UTC))  # 19:59: still open
+    assert "out_of_hours" not in [e.key for e in await told_youth(c, record.conversation)]
+    await c.tick(datetime(2026, 11, 23, 19, 1, tzinfo=UTC))  # 20:01: closed
+    assert SayToYouth(record.conversation, "out_of_hours",
+                      (("next_opening", "24.11. 14:00"),
+                       ("emergency", policy.emergency["de"]))) \
+        in await told_youth(c, record.conversation)
