@@ -160,6 +160,8 @@ class Conductor:
         # batch after the batch's effects have started, so the refresh (about 1 ms with 20
         # offices) is not in front of a youth's invitation. /metrics refreshes on each scrape.
         self.defer_metrics = False
+        # The last tick's time: a chat that closed since is told its waiting youths.
+        self.last_tick: datetime | None = None
         # Parts with their own commands and rooms (group sessions, the forum), asked first.
         self.addons: list[Addon] = []
         self.timers = ResponseTimers(policy.timers, self._timers_of)
@@ -473,6 +475,7 @@ class Conductor:
         """Queue notices and ETA updates, and pages for crisis flags nobody handled."""
         step = Change(at, None)
         self.handle(step, [ev.Tick(at)], reply_room=None)
+        self.transitions.closed_since(step, self.last_tick)
         if self.policy.offices.enabled:
             # A youth who never answers the office question is not left waiting unseen.
             chosen = offices.unanswered(
@@ -494,6 +497,7 @@ class Conductor:
         if reminders_failed:
             # Their memory changed with the part of the step that was dropped.
             await self.transitions.reload(at)
+        self.last_tick = at
         for addon in self.addons:
             await addon.tick(at)
 

@@ -111,6 +111,21 @@ class Transitions:
             for conversation in sorted(back):
                 self._handed_back(step, conversation)
 
+    def closed_since(self, step: Change, since: datetime | None) -> None:
+        """The chat closed between ``since`` (the last tick; None after a start) and now:
+        a youth still waiting, with nobody on duty to take them, hears when it opens
+        again, as one handed back then does. "Nobody is free right now; as soon as someone
+        is, it continues" was the last they read, and they waited through the night."""
+        if since is None:
+            return
+        c = self.conductor
+        for conversation in c.router.queue():
+            current = c.router.conversation(conversation)
+            office = "" if current is None else current.office
+            hours = offices.hours_of(c.policy.offices, office, c.policy.hours)
+            if hours.is_open(since) and not hours.is_open(step.at):
+                self._handed_back(step, conversation)
+
     def _handed_back(self, step: Change, conversation: ConversationID) -> None:
         """In the queue after closing with nobody on duty to take it: the youth hears when
         the chat opens again (`welcome.handed_back`)."""
