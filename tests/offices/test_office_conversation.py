@@ -409,3 +409,18 @@ async def test_the_office_question_says_when_the_wait_is_told() -> None:
                 and e.conversation == cid]
     assert "wie lange" in text("office.ask", "de", menu="1. Familie")
     assert "how long" in text("office.ask", "en", menu="1. family")
+
+
+async def test_the_answer_that_tells_the_language_gets_the_numbers_in_it() -> None:
+    """A "hey" leaves the language open; the answer to the office question that tells it
+    (English) sets it, and what that answer brings (where help is, nobody being on duty)
+    names the numbers in it, not in the language the conversation had a moment before."""
+    c = await conductor()
+    cid = await open_youth(c, "!q4:x", "hey")
+    await c.youth_wrote(RoomID("!q4:x"), UserID("@yq4:x"), None, eid(),
+                        "2 please, I have problems at school", T0)
+    conv = c.router.conversation(cid)
+    assert conv is not None
+    assert (conv.office, conv.language) == ("schule", "en")
+    [told] = [p for k, p in await youth_keys(c) if k == "nobody_on_duty"]
+    assert told["emergency"] == c.policy.emergency["en"]
