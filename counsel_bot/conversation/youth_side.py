@@ -155,7 +155,7 @@ class YouthSide:
             command = cmd.parse_youth(body)
             if command is not None and command.kind is cmd.YouthCommandKind.HELP:
                 self._help(step, conversation)
-        elif (not self._settle_office(step, conversation, body, record.language)
+        elif (not self._settle_office(step, conversation, body)
               and not c.appointments.youth_answered(step, conversation, body)):
             await self._command(step, conversation, body)
         if any(isinstance(effect, Assign) and effect.conversation == conversation
@@ -429,15 +429,14 @@ class YouthSide:
             # be untrue with the counsellor there).
             step.add(SayToYouth(conversation, "greeting"), f"greet:{conversation}")
 
-    def _settle_office(
-        self, step: Change, conversation: ConversationID, body: str, language: str
-    ) -> bool:
-        """The youth's answer to the office question (not a command like "ende")."""
+    def _settle_office(self, step: Change, conversation: ConversationID, body: str) -> bool:
+        """The youth's answer to the office question (not a command like "ende"), in the
+        conversation's language as it is now: the answer may be what told it."""
         c = self.conductor
         current = c.router.conversation(conversation)
         if current is None or current.office != UNDECIDED or cmd.parse_youth(body) is not None:
             return False
-        lang = spoken(language)
+        lang = spoken(current.language)
         chosen = offices.answered(step, c.policy.offices, conversation, body, lang,
                                   default_hours=c.policy.hours,
                                   default_emergency=c.policy.emergency,
