@@ -54,3 +54,13 @@ async def test_words_taken_along_are_told_in_the_youths_language() -> None:
     assert record.language == "en"
     told = [body for room, body in sent if room == ROOM]
     assert text("moved_room_reminder", "en", emergency=policy.emergency["en"]) in told
+
+
+def test_what_is_said_before_any_words_points_english_writers_on_in_english() -> None:
+    """Said on joining, before the youth has written a word, a text is in the installation's
+    language. The greeting and the shared room's text add a line in English; the two that
+    ask a youth to move to a new room did not, and an English-writing youth who did not
+    understand them stayed where counselling cannot happen."""
+    for key in ("greeting", "shared_room", "unencrypted_room", "moving_room"):
+        shown = text(key, "de")
+        assert "(English" in shown or "(You can write in English" in shown, key
