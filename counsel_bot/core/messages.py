@@ -37,7 +37,9 @@ CATALOGUE: dict[str, dict[Language, str]] = {
         "de": (
             "Dieser Chat ist nicht verschlüsselt, deshalb beraten wir hier nicht. Ich habe dir "
             "einen verschlüsselten Chat geschickt – bitte nimm die Einladung an und schreib "
-            "dort weiter. Schreib hier bitte nichts Persönliches."
+            "dort weiter. Schreib hier bitte nichts Persönliches.\n"
+            "(English: this chat is not encrypted. Please accept my invitation to an encrypted "
+            "chat and write there.)"
         ),
         "en": (
             "This chat is not encrypted, so we don't counsel here. I have sent you an encrypted "
@@ -102,7 +104,8 @@ CATALOGUE: dict[str, dict[Language, str]] = {
         "de": (
             "Damit niemand sonst in diesen Chat kommen kann, beraten wir in einem eigenen, "
             "verschlüsselten Raum. Ich habe dich gerade eingeladen – bitte nimm die Einladung "
-            "an und schreib dort."
+            "an und schreib dort.\n"
+            "(English: please accept my invitation to a room of our own and write there.)"
         ),
         "en": (
             "So that nobody else can get into this chat, we counsel in a separate, encrypted "
