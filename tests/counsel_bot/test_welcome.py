@@ -13,7 +13,7 @@ from counsel_bot.conversation.welcome import welcome
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
 from counsel_bot.core.effects import SayToStaff, SayToYouth, decode_effect
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
-from counsel_bot.core.messages import CATALOGUE, Language, text
+from counsel_bot.core.messages import CATALOGUE, Language, text, youth_words
 from counsel_bot.core.opening_hours import OpeningHours
 from counsel_bot.core.routing import QueuePositionChanged
 from counsel_bot.core.routing.model import ConversationState
@@ -180,6 +180,8 @@ async def test_out_of_hours_mail_is_offered_only_where_there_is_mail() -> None:
     sunday = datetime(2026, 11, 22, 19, 0, tzinfo=UTC)  # closed (HOURS: Monday, Tuesday)
     for mail_on in (False, True):
         c, _ = await anna_on_duty(sunday)
+        # Off duty: a youth a counsellor takes after closing hears no out-of-hours notice.
+        await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$off"), "!duty off", sunday)
         if mail_on:
             c.mail_switch = _no_switch
         room = RoomID("!room:x")
@@ -208,8 +210,9 @@ async def test_a_first_message_hilfe_gets_the_help_the_greeting_promised() -> No
         record = await c.store.conversation_by_room(room)
         assert record is not None
         assert record.language == language
+        words = youth_words(language, video=False, mail=False)
         assert SayToYouth(record.conversation, "youth_help",
-                          (("emergency", policy.emergency[language]),)) \
+                          (("emergency", policy.emergency[language]), ("words", words))) \
             in await told_youth(c, record.conversation)
 
 
