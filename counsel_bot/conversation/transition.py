@@ -134,10 +134,8 @@ class Transitions:
         if current is None:
             return
         rules, book = c.policy.router.offices, c.policy.offices
-        counsellors = c.router.snapshot().counsellors
-        staffed = rules.staffed(counsellors)
-        someone = any(s.on_duty and s.capacity > 0 and rules.may_assign(s.user, current, staffed)
-                      for s in counsellors)
+        # The router's answer to the counsellor signing off: the youth must not hear otherwise.
+        someone = rules.anyone_takes(current, c.router.snapshot().counsellors)
         emergency = offices.emergency_of(book, current.office, c.policy.emergency)
         welcome.handed_back(step, current, offices.hours_of(book, current.office, c.policy.hours),
                             emergency[spoken(current.language)], someone_can_take=someone,

@@ -96,6 +96,17 @@ class OfficeRules:
         return not self.enabled or conv.assigned_to == user or self._reaches(
             self.offices_of(user), conv, staffed)
 
+    def anyone_takes(self, conv: ConversationSnapshot,
+                     counsellors: Iterable[CounsellorSnapshot]) -> bool:
+        """Whether somebody on duty who takes youths may take `conv` (by hand at once, an
+        undecided one by the auto-assigner once it is settled): the one answer the
+        counsellor signing off and the youth left waiting are both given (rule 3: the
+        fallback office's staff may take an undecided conversation)."""
+        counsellors = tuple(counsellors)
+        staffed = self.staffed(counsellors)
+        return any(c.on_duty and c.capacity > 0 and self.sees(c.user, conv, staffed)
+                   for c in counsellors)
+
     def leads_on(self, user: UserID, conv: ConversationSnapshot,
                  staffed: frozenset[str]) -> bool:
         """Whether `user` may act on `conv` as its team lead (rule 7); without offices the

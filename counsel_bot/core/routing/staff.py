@@ -73,10 +73,8 @@ class StaffHandlers(RoutingState):
         """The reply "handed over" only while someone on duty can take what waits: the last
         one to go hears what now waits for nobody, crises counted, before leaving it so."""
         rules = self._config.offices
-        staffed = self._staffed()
-        free = [c for c in self._counsellors.values() if c.on_duty and c.capacity > 0]
         nobody = [conv for conv in self._waiting_for(staff)
-                  if not any(rules.sees(c.user, conv, staffed) for c in free)]
+                  if not rules.anyone_takes(conv, self._counsellors.values())]
         if not nobody:
             return self._staff_reply(staff.user, ReplyKey.DUTY_OFF, handed_back=handed_back)
         return self._staff_reply(
