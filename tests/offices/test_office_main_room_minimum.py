@@ -1,0 +1,71 @@
+"""What of an office's crisis reaches the main staff room, which every office's staff read.
+
+A notice that calls somebody outside the office's own staff room (the on-call office's
+counsellor holding the office's crisis, other offices' leads when the office has none to
+ring) goes to the main room so that they read it. It carried everything the office's own
+room gets: the crisis's category, severity, the rules that fired, the room's link, and a
+report's reason (the words a youth typed). Another office needs only which conversation,
+that it is urgent, and whose it is; the details stay in the office's own room, which still
+gets them in full. A memory store, the real detector."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.core.effects import SayToStaff
+from counsel_bot.core.ids import EventID, UserID
+from tests.counsel_bot.test_crisis_paths import (
+    ROOM,
+    T0,
+    conversation_of,
+    office,
+    staff,
+    staff_notices,
+    youth,
+)
+from tests.offices.test_office_deletion_numbers import SETTINGS
+
+ANNA, CEM = UserID("@anna:x"), UserID("@cem:x")
+# What only the office's own staff may read.
+DETAILS = frozenset({"category", "severity", "rules", "reason", "link"})
+
+
+async def _main_room(c: Conductor) -> list[SayToStaff]:
+    return [e for e in await staff_notices(c) if not e.office]
+
+
+def _leaked(notices: list[SayToStaff]) -> list[tuple[str, list[str]]]:
+    # The executor adds the room's link to a crisis alert: its key alone is a leak.
+    return [(e.key, sorted(DETAILS & dict(e.params).keys())) for e in notices
+            if DETAILS & dict(e.params).keys() or e.key == "staff_crisis_alert"]
+
+
+async def test_a_crisis_raised_again_shows_the_main_room_no_category_nor_rules() -> None:
+    c = await office(SETTINGS)
+    await staff(c, CEM, "!duty on", T0)  # on call; nobody of the family office on duty
+    await youth(c, "Stress mit meinen Eltern, 89073", T0)
+    await youth(c, "ich ritze mich", T0 + timedelta(minutes=1))  # given to Cem, on call
+    await staff(c, ANNA, "!duty on", T0 + timedelta(minutes=2))  # the family office's own
+    await youth(c, "ich will mich umbringen", T0 + timedelta(minutes=3))  # raised to high
+    cid = await conversation_of(c)
+
+    main = [e for e in await _main_room(c) if cid in dict(e.params).values()]
+    assert any(CEM in e.mentions for e in main), "Cem, who holds the youth, is not called"
+    assert _leaked(main) == [], "the family office's crisis details in every office's room"
+    high = [e for e in await staff_notices(c) if e.key == "staff_crisis_alert"
+            and dict(e.params).get("severity") == "high"]
+    assert [e.office for e in high] == ["familie"], "the office's own room lost its alert"
+
+
+async def test_a_report_with_crisis_words_shows_the_main_room_no_reason() -> None:
+    c = await office(SETTINGS)  # no team leads: every office's staff are called
+    await youth(c, "Stress mit meinen Eltern, 89073", T0)
+    reason = "er schreibt: ich will mich umbringen"
+    await c.report_received(1, ROOM, EventID("$reported"), reason, T0 + timedelta(minutes=1))
+
+    main = await _main_room(c)
+    assert any(CEM in e.mentions for e in main), "the other office's staff are not called"
+    assert _leaked(main) == [], "a youth's words in every office's room"
+    own = [e for e in await staff_notices(c) if e.key == "staff_report_crisis"]
+    assert [(e.office, dict(e.params)["reason"]) for e in own] == [("familie", reason)]
