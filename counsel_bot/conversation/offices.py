@@ -222,25 +222,42 @@ def to_office_room(effect: Effect, router: Router, rules: OfficeRules,
     return replace(effect, office=_office_now(current, router, rules, book))
 
 
-def reaching_everyone(effect: Effect, book: OfficeBook) -> Effect:
+# Notices whose details (a crisis's category, severity, rules and room; a report's reason,
+# a youth's own words) are for the office's own staff alone.
+_OFFICE_ONLY = frozenset({"staff_crisis_alert", "staff_report_crisis"})
+
+
+def reaching_everyone(effect: Effect, book: OfficeBook) -> tuple[Effect, ...]:
     """A notice for an office's staff room that calls somebody not in it (the on-call
     office's counsellor holding the office's crisis, once someone of the office is on duty
-    again) goes to the main staff room, read by all staff, as a group's and a closed
-    conversation's do: posted where they are not, it called nobody. The case notes handed to
-    such a counsellor go to their own office's room (the on-call one first), not the main
-    one: what was written about a youth is not for every office."""
+    again; other offices' leads when it has none to ring) goes to the main staff room, read
+    by all staff, as a group's and a closed conversation's do: posted where they are not,
+    it called nobody. A crisis alert or report stays in the office's room, calling only its
+    own staff there, and the main room gets only what lets another office act: which
+    conversation, that it is urgent, and whose (`staff_crisis_elsewhere`). The case notes
+    handed to such a counsellor go to their own office's room (the on-call one first), not
+    the main one: what was written about a youth is not for every office."""
     if isinstance(effect, SayToStaff) and effect.office:
         called = effect.mentions
     elif isinstance(effect, Transcript) and effect.office:
         if effect.counsellor in book.desk(effect.office).staff:
-            return effect
+            return (effect,)
         theirs = [o.id for o in book.offices if effect.counsellor in book.desk(o.id).staff]
         own = book.on_call if book.on_call in theirs else next(iter(theirs), "")
-        return replace(effect, office=own)
+        return (replace(effect, office=own),)
     else:
-        return effect
+        return (effect,)
     members = book.desk(effect.office).staff
-    return effect if all(user in members for user in called) else replace(effect, office="")
+    if all(user in members for user in called):
+        return (effect,)
+    if effect.key not in _OFFICE_ONLY:
+        return (replace(effect, office=""),)
+    params = dict(effect.params)
+    conversation = params.get("conversation") or params.get("where") or "-"
+    call = SayToStaff("staff_crisis_elsewhere",
+                      (("conversation", conversation), ("office", book.name(effect.office))),
+                      mentions=called)
+    return (replace(effect, mentions=tuple(u for u in called if u in members)), call)
 
 
 def visible(router: Router, rules: OfficeRules, user: UserID,

@@ -145,10 +145,14 @@ class Transitions:
         """Write the step; False if its event was handled before (nothing written)."""
         c = self.conductor
         if c.policy.offices.enabled:
-            step.effects = [(offices.reaching_everyone(await self._closed_to_office(
-                offices.to_office_room(e, c.router, c.policy.router.offices,
-                                       c.policy.offices)), c.policy.offices), tag)
-                for e, tag in step.effects]
+            # A notice split in two (the office's room, the main one) keeps its tag for the
+            # first; the second's is its own, as the outbox keeps the first of equal keys.
+            step.effects = [
+                (one, f"{tag}:everyone" if tag and i else tag)
+                for e, tag in step.effects
+                for i, one in enumerate(offices.reaching_everyone(await self._closed_to_office(
+                    offices.to_office_room(e, c.router, c.policy.router.offices,
+                                           c.policy.offices)), c.policy.offices))]
         if c.metrics is not None and step.today:
             # Counted now, as the router moved in `handle`: the tally written with this step
             # then holds every step before it, whichever commit lands last, and a failed or

@@ -591,6 +591,16 @@ CATALOGUE.update({
         "{waiting} min, {assigned}. Room: {link} — \"!confirm {conversation}\" or "
         "\"!dismiss {conversation}\". Reason: {rules}",
     ),
+    # In the main staff room, which every office reads, for one office's crisis: nothing of
+    # it but which conversation and whose (the details stay in that office's own room).
+    "staff_crisis_elsewhere": _both(
+        "⚠️ DRINGEND {conversation}: Krisenhinweis der Stelle {office}. Ihr werdet hier "
+        "gerufen, weil in deren Teamraum niemand erreichbar ist, der jetzt handeln kann; "
+        "die Einzelheiten stehen nur dort.",
+        "⚠️ URGENT {conversation}: crisis flag of office {office}. You are called here "
+        "because nobody who can act now is reachable in its staff room; the details are "
+        "only there.",
+    ),
     "staff_report": _both(
         "Meldung aus {where}: Jemand hat dort mit „Melden“ eine Nachricht gemeldet. Grund: "
         "„{reason}“. Nachricht: {link}",
