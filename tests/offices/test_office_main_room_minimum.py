@@ -13,8 +13,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.core.device_trust_check import DeviceTrustCheck
 from counsel_bot.core.effects import SayToStaff
 from counsel_bot.core.ids import EventID, UserID
+from counsel_bot.runtime.reports import pass_on_reports
 from tests.counsel_bot.test_crisis_paths import (
     ROOM,
     T0,
@@ -24,6 +26,9 @@ from tests.counsel_bot.test_crisis_paths import (
     staff_notices,
     youth,
 )
+from tests.counsel_bot.test_event_reports import Reports, report
+from tests.groups.test_group_desk import GROUP_ROOM, Parts
+from tests.groups.test_group_offices import LEA, TOM, two_offices
 from tests.offices.test_office_deletion_numbers import SETTINGS
 
 ANNA, CEM = UserID("@anna:x"), UserID("@cem:x")
@@ -68,4 +73,25 @@ async def test_a_report_with_crisis_words_shows_the_main_room_no_reason() -> Non
     assert any(CEM in e.mentions for e in main), "the other office's staff are not called"
     assert _leaked(main) == [], "a youth's words in every office's room"
     own = [e for e in await staff_notices(c) if e.key == "staff_report_crisis"]
+    assert [(e.office, dict(e.params)["reason"]) for e in own] == [("familie", reason)]
+
+
+async def test_a_groups_report_with_no_lead_to_ring_shows_the_main_room_no_reason() -> None:
+    """The group's office's only lead has no device left: the other office's lead is
+    called, in the main room, and was shown the reason there."""
+    p = Parts()
+    await p.start(settings=two_offices())
+    await p.c.devices_checked(DeviceTrustCheck(LEA, False, (), devices=0), p.clock.now())
+    await p.staff(ANNA, '!group new "Prüfungsangst" 2026-12-10 18:00 90min max 4')
+    await p.youth(1, "gruppe 1")
+    await p.open_group()
+    await p.new()
+    reason = "der typ droht mir, ich will nicht mehr leben"
+    await pass_on_reports(Reports(report(13, GROUP_ROOM, reason)), p.c, p.clock)
+
+    said = [e for e in await p.new() if isinstance(e, SayToStaff)]
+    main = [e for e in said if not e.office]
+    assert any(TOM in e.mentions for e in main), "no lead who can be rung was called"
+    assert _leaked(main) == [], "a youth's words in every office's room"
+    own = [e for e in said if e.key == "staff_report_crisis"]
     assert [(e.office, dict(e.params)["reason"]) for e in own] == [("familie", reason)]
