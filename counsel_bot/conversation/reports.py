@@ -87,14 +87,17 @@ def _place(c: Conductor, room_id: RoomID) -> tuple[str, frozenset[str]] | None:
 def _owners_room(c: Conductor, owners: frozenset[str],
                  flagged: bool) -> tuple[str, tuple[UserID, ...]]:
     """The staff room of the one office a group belongs to, and its leads when the reason
-    holds crisis words; the main room and every lead for a place of several offices or
-    none, or an office without a lead, as a flag must call somebody."""
+    holds crisis words; an office without a lead to ring calls every lead, from its own
+    room (the main one gets only who is called and for whom: `offices.reaching_everyone`).
+    The main room and every lead for a place of several offices or none, as a flag must
+    call somebody."""
     if len(owners) == 1 and c.policy.offices.enabled:
         [office] = owners
         leads = c.devices.reachable(
             tuple(UserID(u) for u in c.policy.offices.desk(office).team_leads))
-        if leads or not flagged:
-            return office, leads if flagged else ()
+        if not flagged:
+            return office, ()
+        return office, leads or c.every_lead()
     return "", c.every_lead() if flagged else ()
 
 
