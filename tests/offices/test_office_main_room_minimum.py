@@ -21,6 +21,7 @@ from tests.counsel_bot.test_crisis_paths import (
     ROOM,
     T0,
     conversation_of,
+    eid,
     office,
     staff,
     staff_notices,
@@ -95,3 +96,21 @@ async def test_a_groups_report_with_no_lead_to_ring_shows_the_main_room_no_reaso
     assert _leaked(main) == [], "a youth's words in every office's room"
     own = [e for e in said if e.key == "staff_report_crisis"]
     assert [(e.office, dict(e.params)["reason"]) for e in own] == [("familie", reason)]
+
+
+async def test_case_notes_asked_for_in_the_youths_room_by_the_on_call_counsellor() -> None:
+    """`!notes` typed in the youth's room is answered aside, in a staff room: the office's,
+    which the on-call counsellor holding its crisis is not in, so it went to the main room,
+    case notes and all, for every office to read. The on-call office's room is theirs."""
+    c = await office(SETTINGS)
+    await staff(c, CEM, "!duty on", T0)  # on call; nobody of the family office on duty
+    await youth(c, "Stress mit meinen Eltern, 89073", T0)
+    await youth(c, "ich ritze mich", T0 + timedelta(minutes=1))  # given to Cem, on call
+    cid = await conversation_of(c)
+    await staff(c, CEM, f"!note {cid} der Vater schlägt sie", T0 + timedelta(minutes=2))
+    await staff(c, ANNA, "!duty on", T0 + timedelta(minutes=3))  # the family office's own
+    await c.staff_wrote(ROOM, CEM, eid(), "!notes", T0 + timedelta(minutes=4))
+
+    [listed] = [e for e in await staff_notices(c) if e.key == "notes.list"]
+    assert listed.office, "case notes in every office's main staff room"
+    assert CEM in c.policy.offices.desk(listed.office).staff, "not in a room Cem is in"
