@@ -240,11 +240,7 @@ def reaching_everyone(effect: Effect, book: OfficeBook) -> tuple[Effect, ...]:
     if isinstance(effect, SayToStaff) and effect.office:
         called = effect.mentions
     elif isinstance(effect, Transcript) and effect.office:
-        if effect.counsellor in book.desk(effect.office).staff:
-            return (effect,)
-        theirs = [o.id for o in book.offices if effect.counsellor in book.desk(o.id).staff]
-        own = book.on_call if book.on_call in theirs else next(iter(theirs), "")
-        return (replace(effect, office=own),)
+        return (replace(effect, office=room_for(book, effect.office, effect.counsellor)),)
     else:
         return (effect,)
     members = book.desk(effect.office).staff
@@ -258,6 +254,18 @@ def reaching_everyone(effect: Effect, book: OfficeBook) -> tuple[Effect, ...]:
                       (("conversation", conversation), ("office", book.name(effect.office))),
                       mentions=called)
     return (replace(effect, mentions=tuple(u for u in called if u in members)), call)
+
+
+def room_for(book: OfficeBook, office: str, user: UserID) -> str:
+    """The staff room for what only `user` is told about one of `office`'s youths (case
+    notes, a reply to a command they typed in the youth's room): the office's when they are
+    in it, else one of their own offices' (the on-call one first, whose staff hold the
+    office's crises), never the main one, which every office reads ("" when they belong to
+    no office)."""
+    if not office or user in book.desk(office).staff:
+        return office
+    theirs = [o.id for o in book.offices if user in book.desk(o.id).staff]
+    return book.on_call if book.on_call in theirs else next(iter(theirs), "")
 
 
 def visible(router: Router, rules: OfficeRules, user: UserID,

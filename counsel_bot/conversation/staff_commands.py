@@ -237,12 +237,14 @@ class StaffCommands:
         """A reply to a command typed in a youth's room, for the staff room; with offices,
         the one that hears about the conversation (a reply naming no conversation, such as a
         refused appointment, would otherwise land in the main staff room, away from the
-        office)."""
+        office), or one of the sender's own when they are not in it (`offices.room_for`:
+        the case notes an on-call counsellor asks for are not for every office)."""
         if not isinstance(effect, SayInRoom):
             return effect
         c = self.conductor
-        office = offices.staff_office(here, c.router, c.policy.router.offices,
-                                      c.policy.offices) if c.policy.offices.enabled else ""
+        office = offices.room_for(c.policy.offices, offices.staff_office(
+            here, c.router, c.policy.router.offices, c.policy.offices),
+            effect.to) if c.policy.offices.enabled else ""
         return SayToStaff(effect.key, effect.params, mentions=(effect.to,), office=office)
 
     async def _note_first_reply(self, room_id: RoomID, sender: UserID, at: datetime) -> None:
