@@ -7,7 +7,8 @@ Rules (the property tests in tests/offices/ check them):
 2. A conversation belongs to one office. A conversation stored before offices existed ("")
    or whose office was removed from the configuration belongs to the fallback office.
 3. A conversation whose office is still `UNDECIDED` (the youth has not said what it is
-   about yet) is assigned to nobody automatically; the fallback office's staff may take it.
+   about yet) counts as the fallback office's, but is assigned to nobody automatically
+   unless it is a crisis, which cannot wait for the answer; its staff may take it by hand.
    Once someone has it (taken by hand, or a crisis given to the on-call office), it is
    that person's office's (`settled_for`): the youth talks to them now, and what the youth
    writes next is not an answer to the office question.
@@ -77,7 +78,10 @@ class OfficeRules:
                          for o in self.offices_of(c.user))
 
     def _escalated(self, conv: ConversationSnapshot, staffed: frozenset[str]) -> bool:
-        return conv.priority is Priority.CRISIS and self.office_of(conv) not in staffed
+        office = self.office_of(conv)
+        if office == UNDECIDED:
+            office = self.fallback
+        return conv.priority is Priority.CRISIS and office not in staffed
 
     def may_assign(
         self, user: UserID, conv: ConversationSnapshot, staffed: frozenset[str]
@@ -87,6 +91,8 @@ class OfficeRules:
             return True
         mine = self.offices_of(user)
         office = self.office_of(conv)
+        if office == UNDECIDED and conv.priority is Priority.CRISIS:
+            office = self.fallback
         if office != UNDECIDED and office in mine:
             return True
         return self._escalated(conv, staffed) and self.on_call in mine
