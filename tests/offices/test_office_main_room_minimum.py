@@ -10,12 +10,15 @@ gets them in full. A memory store, the real detector."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.conversation.video_calls import VideoCalls
 from counsel_bot.core.device_trust_check import DeviceTrustCheck
 from counsel_bot.core.effects import SayToStaff
 from counsel_bot.core.ids import EventID, UserID
+from counsel_bot.core.video import VideoSettings
 from counsel_bot.runtime.reports import pass_on_reports
 from tests.counsel_bot.test_crisis_paths import (
     ROOM,
@@ -114,3 +117,27 @@ async def test_case_notes_asked_for_in_the_youths_room_by_the_on_call_counsellor
     [listed] = [e for e in await staff_notices(c) if e.key == "notes.list"]
     assert listed.office, "case notes in every office's main staff room"
     assert CEM in c.policy.offices.desk(listed.office).staff, "not in a room Cem is in"
+
+
+async def test_the_on_call_counsellors_video_link_stays_out_of_the_main_room() -> None:
+    """The counsellor's video link (with token auth: the moderator's, a key to the youth's
+    call) goes to the staff room of the conversation's office; the on-call counsellor
+    holding its crisis is not in that room, so it went to the main room, where any
+    office's staff could have joined the youth's call. A room of their own office is
+    theirs."""
+    c = await office(SETTINGS)
+    c.policy = replace(c.policy, video_secret="s" * 32)
+    c.video = VideoCalls(VideoSettings(base_url="https://meet.x", jitsi_app_id="counsel",
+                                       jitsi_app_secret_file="/dev/null",
+                                       youth_may_request=True), "s" * 32)
+    await staff(c, CEM, "!duty on", T0)  # on call; nobody of the family office on duty
+    await youth(c, "Stress mit meinen Eltern, 89073", T0)
+    await youth(c, "ich ritze mich", T0 + timedelta(minutes=1))  # given to Cem, on call
+    await staff(c, ANNA, "!duty on", T0 + timedelta(minutes=2))  # the family office's own
+    await c.staff_wrote(ROOM, CEM, eid(), "!video", T0 + timedelta(minutes=3))
+    await youth(c, "video", T0 + timedelta(minutes=4))
+
+    links = [e for e in await staff_notices(c) if e.key.startswith("video.")]
+    assert len(links) == 2
+    assert [e.office for e in links if not e.office] == [], "a call's key for every office"
+    assert all(CEM in c.policy.offices.desk(e.office).staff for e in links)
