@@ -225,6 +225,9 @@ def to_office_room(effect: Effect, router: Router, rules: OfficeRules,
 # Notices whose details (a crisis's category, severity, rules and room; a report's reason,
 # a youth's own words) are for the office's own staff alone.
 _OFFICE_ONLY = frozenset({"staff_crisis_alert", "staff_report_crisis"})
+# Notices for the one they call alone: a video call's link (the moderator's, with token
+# auth) lets whoever reads it into the youth's call.
+_CALLED_ONLY = frozenset({"video.counsellor_link", "video.staff_link"})
 
 
 def reaching_everyone(effect: Effect, book: OfficeBook) -> tuple[Effect, ...]:
@@ -235,8 +238,9 @@ def reaching_everyone(effect: Effect, book: OfficeBook) -> tuple[Effect, ...]:
     it called nobody. A crisis alert or report stays in the office's room, calling only its
     own staff there, and the main room gets only what lets another office act: which
     conversation, that it is urgent, and whose (`staff_crisis_elsewhere`). The case notes
-    handed to such a counsellor go to their own office's room (the on-call one first), not
-    the main one: what was written about a youth is not for every office."""
+    handed to such a counsellor, and a video call's link for them, go to their own office's
+    room (the on-call one first), not the main one: what was written about a youth, and a
+    key to their call, are not for every office."""
     if isinstance(effect, SayToStaff) and effect.office:
         called = effect.mentions
     elif isinstance(effect, Transcript) and effect.office:
@@ -246,6 +250,8 @@ def reaching_everyone(effect: Effect, book: OfficeBook) -> tuple[Effect, ...]:
     members = book.desk(effect.office).staff
     if all(user in members for user in called):
         return (effect,)
+    if effect.key in _CALLED_ONLY and len(called) == 1:
+        return (replace(effect, office=room_for(book, effect.office, called[0])),)
     if effect.key not in _OFFICE_ONLY:
         return (replace(effect, office=""),)
     params = dict(effect.params)
