@@ -13,11 +13,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from counsel_bot.config import settings_from_mapping
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.conversation.video_calls import VideoCalls
 from counsel_bot.core.device_trust_check import DeviceTrustCheck
-from counsel_bot.core.effects import SayToStaff
+from counsel_bot.core.effects import SayInRoom, SayToStaff
 from counsel_bot.core.ids import EventID, UserID
+from counsel_bot.core.messages import text
 from counsel_bot.core.video import VideoSettings
 from counsel_bot.runtime.reports import pass_on_reports
 from tests.counsel_bot.test_crisis_paths import (
@@ -26,6 +28,7 @@ from tests.counsel_bot.test_crisis_paths import (
     conversation_of,
     eid,
     office,
+    pending,
     staff,
     staff_notices,
     youth,
@@ -36,6 +39,18 @@ from tests.groups.test_group_offices import LEA, TOM, two_offices
 from tests.offices.test_office_deletion_numbers import SETTINGS
 
 ANNA, CEM = UserID("@anna:x"), UserID("@cem:x")
+IDA = UserID("@ida:x")
+THREE_OFFICES = settings_from_mapping({
+    "routing": {"fallback_office": "jugend", "on_call_office": "jugend"},
+    "offices": [
+        {"id": "familie", "name": "Familienberatung", "topics": ["family"],
+         "postcodes": ["89"], "counsellors": ["@anna:x"], "team_leads": ["@lea:x"]},
+        {"id": "jugend", "name": "Jugendberatung", "topics": ["general"],
+         "counsellors": ["@cem:x"], "team_leads": ["@ida:x"]},
+        {"id": "schule", "name": "Schulberatung", "topics": ["school"],
+         "counsellors": ["@ben:x"], "team_leads": ["@tom:x"]},
+    ],
+})
 # What only the office's own staff may read.
 DETAILS = frozenset({"category", "severity", "rules", "reason", "link"})
 
@@ -141,3 +156,26 @@ async def test_the_on_call_counsellors_video_link_stays_out_of_the_main_room() -
     assert len(links) == 2
     assert [e.office for e in links if not e.office] == [], "a call's key for every office"
     assert all(CEM in c.policy.offices.desk(e.office).staff for e in links)
+
+
+async def test_a_page_to_another_offices_lead_says_whose_crisis_it_is() -> None:
+    """Neither the family office's lead nor the on-call office's can be rung: the page
+    calls the lead of a third office, in the main room. It told him "please take it:
+    !take …", which refuses him (another office's conversation is unknown to him), and
+    did not say whose it was, so he could not reach the staff who can take it."""
+    c = await office(THREE_OFFICES)
+    for lead in (LEA, IDA):  # no device left: ring no phone
+        await c.devices_checked(DeviceTrustCheck(lead, False, (), devices=0), T0)
+    await youth(c, "Stress mit meinen Eltern, 89073", T0)
+    await youth(c, "ich will mich umbringen", T0 + timedelta(minutes=1))  # nobody on duty
+    for minute in range(2, 20):
+        await c.tick(T0 + timedelta(minutes=minute))
+    cid = await conversation_of(c)
+
+    [page] = [e for e in await _main_room(c) if TOM in e.mentions]
+    said = text(page.key, "en", **dict(page.params))
+    assert "Jugendberatung" in said, f"whose crisis it is, not said: {said!r}"
+    await staff(c, TOM, f"!take {cid}", T0 + timedelta(minutes=21))
+    refused = [e.key for e in await pending(c) if isinstance(e, SayInRoom) and e.to == TOM]
+    assert refused == ["refused.unknown_conversation"]
+    assert "!take" not in said, "told to do what he may not"
