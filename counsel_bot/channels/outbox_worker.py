@@ -98,7 +98,7 @@ SHUTDOWN_GRACE_SECONDS = 10.0
 FINISH_SECONDS = 3.0
 
 URGENT_STAFF_NOTICES = frozenset({"staff_crisis_alert", "staff_crisis_elsewhere",
-                                  "staff_lead_page",
+                                  "staff_lead_page", "staff_lead_page_elsewhere",
                                   "staff_lead_page_waiting", "staff_lead_page_closed",
                                   "group.staff_crisis_alert", "staff_message_set_aside",
                                   "staff_effect_set_aside", "staff_effect_refused"})

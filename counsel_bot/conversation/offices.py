@@ -228,6 +228,9 @@ _OFFICE_ONLY = frozenset({"staff_crisis_alert", "staff_report_crisis"})
 # Notices for the one they call alone: a video call's link (the moderator's, with token
 # auth) lets whoever reads it into the youth's call.
 _CALLED_ONLY = frozenset({"video.counsellor_link", "video.staff_link"})
+# A lead page asks those it calls to take the conversation, which only the office's staff
+# may: read in the main room, it says whose it is (`staff_lead_page_elsewhere`).
+_PAGES = frozenset({"staff_lead_page", "staff_lead_page_waiting"})
 
 
 def reaching_everyone(effect: Effect, book: OfficeBook) -> tuple[Effect, ...]:
@@ -240,7 +243,8 @@ def reaching_everyone(effect: Effect, book: OfficeBook) -> tuple[Effect, ...]:
     conversation, that it is urgent, and whose (`staff_crisis_elsewhere`). The case notes
     handed to such a counsellor, and a video call's link for them, go to their own office's
     room (the on-call one first), not the main one: what was written about a youth, and a
-    key to their call, are not for every office."""
+    key to their call, are not for every office. A lead page moved there names the office
+    whose staff alone can take the conversation, rather than asking the others to."""
     if isinstance(effect, SayToStaff) and effect.office:
         called = effect.mentions
     elif isinstance(effect, Transcript) and effect.office:
@@ -252,6 +256,9 @@ def reaching_everyone(effect: Effect, book: OfficeBook) -> tuple[Effect, ...]:
         return (effect,)
     if effect.key in _CALLED_ONLY and len(called) == 1:
         return (replace(effect, office=room_for(book, effect.office, called[0])),)
+    if effect.key in _PAGES:
+        return (replace(effect, key="staff_lead_page_elsewhere", office="",
+                        params=(*effect.params, ("office", book.name(effect.office)))),)
     if effect.key not in _OFFICE_ONLY:
         return (replace(effect, office=""),)
     params = dict(effect.params)

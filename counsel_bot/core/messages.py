@@ -620,6 +620,15 @@ CATALOGUE.update({
         "🚨 {leads}: crisis flag {conversation} unhandled for {minutes} min. Please take "
         "it: \"!take {conversation}\".",
     ),
+    # A page read in the main staff room by leads of other offices (none of the office's,
+    # nor of the on-call office's, could be rung), who cannot take another office's youth.
+    "staff_lead_page_elsewhere": _both(
+        "🚨 {leads}: Krisenhinweis {conversation} ist seit {minutes} min unbearbeitet. "
+        "Übernehmen kann ihn nur das Team der Stelle {office}: Bitte erreicht jetzt "
+        "jemanden von dort.",
+        "🚨 {leads}: crisis flag {conversation} unhandled for {minutes} min. Only the staff "
+        "of office {office} can take it: please reach one of them now.",
+    ),
     # A confirmed crisis back in the queue (its counsellor went off duty, handed it back).
     "staff_lead_page_waiting": _both(
         "🚨 {leads}: Das Krisengespräch {conversation} wartet seit {minutes} min, ohne dass "
