@@ -317,6 +317,16 @@ CATALOGUE.update({
         "bad right now or you are in danger, you can talk to someone straight away: "
         "{emergency}",
     ),
+    # Crisis words in a chat the bot has not yet moved the youth out of (its new room is
+    # refused): nobody can answer there, so no promise that someone answers "here".
+    "crisis_unmoved": _both(
+        "Danke, dass du das schreibst. Das Team weiß jetzt, dass du Hilfe brauchst. Ich "
+        "lade dich in einen verschlüsselten Chat ein, sobald das geht; dort antwortet dir "
+        "jemand. Wenn du sofort mit jemandem reden willst: {emergency}",
+        "Thank you for writing this. The team now knows that you need help. I will invite you "
+        "to an encrypted chat as soon as I can; someone will answer you there. If you want to "
+        "talk to someone right now: {emergency}",
+    ),
     "safety_info": _both(
         "Danke, dass du das erzählst. Du bist damit nicht allein. Jemand aus dem Team "
         "kümmert sich so schnell wie möglich um dich.\nWenn du sofort mit jemandem reden "
@@ -600,6 +610,19 @@ CATALOGUE.update({
         "⚠️ URGENT {conversation}: crisis flag of office {office}. You are called here "
         "because nobody who can act now is reachable in its staff room; the details are "
         "only there.",
+    ),
+    "staff_crisis_unmoved": _both(
+        "⚠️ KRISENHINWEIS ohne Gespräch: Eine Person hat in einem unverschlüsselten Chat "
+        "Worte geschrieben, die eine Krise sein können. Der Homeserver gibt dem Bot gerade "
+        "keinen verschlüsselten Raum für sie (der Grund steht im Log), deshalb gibt es noch "
+        "kein Gespräch. Sie hat die Notrufnummern bekommen. Das Gespräch kommt mit "
+        "Krisenhinweis, sobald der Raum da ist; lehnt der Homeserver weiter ab, bitte den "
+        "Admin fragen.",
+        "⚠️ CRISIS FLAG without a conversation: a youth wrote words that may be a crisis in a "
+        "chat without encryption. The homeserver refuses the bot an encrypted room for them "
+        "right now (the reason is in its log), so there is no conversation yet. They were "
+        "given the emergency numbers. The conversation comes, with its flag, once the room "
+        "exists; if the homeserver keeps refusing, please ask the admin.",
     ),
     "staff_report": _both(
         "Meldung aus {where}: Jemand hat dort mit „Melden“ eine Nachricht gemeldet. Grund: "

@@ -186,6 +186,17 @@ def poll_words(content: dict[str, Any]) -> str:
     return f"{question} – {shown}" if shown else question or _extensible_text(content)
 
 
+def held_words(event: Any) -> str:
+    """The words of an event held for a move (`CounselBot._held`), for its crisis check
+    before it is read: a message's (an edit's new ones), a poll's, a sticker's."""
+    if isinstance(event, RoomMessage | BadEvent | UnknownBadEvent):
+        corrected = edited_words(event) if isinstance(event, RoomMessage) else None
+        return words_of(event) if corrected is None else corrected
+    if isinstance(event, UnknownEvent) and event.type in POLL_TYPES:
+        return poll_words(event.source.get("content") or {})
+    return event.body if isinstance(event, StickerEvent) else ""
+
+
 # Bad-request answers in a row before a saved sync position is given up (see _sync_until).
 TOKEN_REFUSALS = 3
 
@@ -817,6 +828,8 @@ class CounselBot:
                 and (room := self.client.rooms.get(room_id)) is not None \
                 and not room.encrypted:
             self._held.setdefault(room_id, []).append(event)
+            if isinstance(event.event_id, str) and await self._is_room_youth(room, sender):
+                await self.moving.held(room_id, EventID(event.event_id), held_words(event))
             return
         if isinstance(event, MegolmEvent):
             self.undecryptable.add(EventID(event.event_id), room_id, event, self.clock.now(),

@@ -27,8 +27,10 @@ from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_po
 from counsel_bot.channels.matrix.second_chats import SecondChats
 from counsel_bot.channels.outbox_worker import EffectFailed
 from counsel_bot.conversation import offices
+from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.clock import Clock
+from counsel_bot.core.effects import SayToStaff
 from counsel_bot.core.ids import EventID, RoomID, UserID
 from counsel_bot.core.messages import Language, spoken, text
 from counsel_bot.store import ConversationRecord
@@ -95,6 +97,29 @@ class YouthMoves:
         # Noted only once the new room exists: a stop before must not strand the youth.
         await self.links.moved(first, RoomID(answer.room_id))
         return True
+
+    async def held(self, first: RoomID, event_id: EventID, words: str) -> None:
+        """The youth wrote ``words`` in ``first`` while its new room is refused: they are
+        read once it exists (`CounselBot._held`), which may be never (403). Crisis words
+        among them alert the staff now, as any crisis does (neither the words nor the room:
+        nothing there names the youth; leads called, since no counsellor has them), and the
+        youth gets the numbers where they write."""
+        try:
+            flagged = bool(words.strip()) and await self._conductor.crisis.flags_alone(words)
+        except Exception as exc:
+            # A check that fails counts as a flag (as a report's): the words may be a crisis.
+            log.error("words held for a move could not be checked for a crisis (%s); the "
+                      "staff are alerted", type(exc).__name__)
+            flagged = True
+        if not flagged:
+            return
+        step = Change(self._clock.now(), None)
+        step.add(SayToStaff("staff_crisis_unmoved", mentions=self._conductor.every_lead()),
+                 f"crisis-unmoved:{event_id}")
+        await self._conductor.commit(step)
+        await self._say_in(first, text("crisis_unmoved", self._language,
+                                       emergency=await self._emergency(None)),
+                           f"crisis-unmoved:{first}")
 
     async def _without_their_invitation(self, first: RoomID, youth: UserID) -> object:
         """The youth's account refused the invitation (their app blocks invitations): the
