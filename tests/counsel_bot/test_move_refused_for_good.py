@@ -1,0 +1,66 @@
+"""A youth in a room without encryption whose move the homeserver refuses for good (403:
+the bot's account may not create rooms).
+
+The youth was told "I have sent you an encrypted chat" before the room was asked for, and
+nothing after: the bot asked again once a minute, held what the youth wrote unread, and
+nobody on staff ever learnt that a youth was waiting where nobody reads. A youth in distress
+must not be left talking to nobody: the staff learn it once (without the room or the
+words), and the youth is told what is true, with the numbers.
+
+No server: the bot on the fakes of `test_welcome_after_stop`, sync answers made by nio's
+own parser."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from counsel_bot.core.effects import SayToStaff, decode_effect
+from counsel_bot.core.ids import RoomID
+from counsel_bot.store import MemoryStore
+from tests.counsel_bot.test_welcome_after_stop import (
+    INVITED,
+    JOINED,
+    ROOM,
+    ForbiddingClient,
+    RefusingClient,
+    _bot,
+    _sync,
+)
+from tests.store.conftest import AeadSealer
+
+
+async def _staff_notices(store: MemoryStore) -> list[SayToStaff]:
+    return [e for e in (decode_effect(o.payload) for o in await store.pending_outbox())
+            if isinstance(e, SayToStaff)]
+
+
+async def test_a_move_refused_for_good_is_told_to_the_staff_and_the_youth_once() -> None:
+    store, client, sent = MemoryStore(AeadSealer()), ForbiddingClient(), []
+    bot = await _bot(store, client, sent)
+    await bot.handle_sync(INVITED)
+    await bot.handle_sync(JOINED)  # told "a new room comes"; the homeserver said 403
+    for n in range(3, 10):  # asked again once a minute, refused each time
+        bot.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+        await bot.handle_sync(_sync(f"s{n}"))
+    assert len(client.created) >= 3
+
+    notices = await _staff_notices(store)
+    assert len(notices) == 1, (
+        "nobody on staff learnt that a youth waits in a room the bot could not move")
+    assert ROOM not in str(notices[0].params)  # nothing that names the youth's room
+    told = [key for room, key in sent if room == ROOM and not key.startswith("moved:")]
+    assert len(set(told)) == 1, (
+        "the youth was told an encrypted chat had been sent, and never that it will not come")
+
+
+async def test_a_move_refused_for_a_while_alarms_nobody() -> None:
+    """The baseline: a 429 on a busy evening passes within a minute; nobody is told."""
+    store, client, sent = MemoryStore(AeadSealer()), RefusingClient(), []
+    bot = await _bot(store, client, sent)
+    await bot.handle_sync(INVITED)
+    await bot.handle_sync(JOINED)
+    bot.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+    await bot.handle_sync(_sync("s3"))
+    assert await bot.moves.target(RoomID(ROOM)) == "!new1:x"
+    assert await _staff_notices(store) == []
+    assert [key for _room, key in sent] == [f"moved:{ROOM}"]
