@@ -102,7 +102,7 @@ URGENT_STAFF_NOTICES = frozenset({"staff_crisis_alert", "staff_crisis_elsewhere"
                                   "staff_lead_page_waiting", "staff_lead_page_closed",
                                   "group.staff_crisis_alert", "staff_message_set_aside",
                                   "staff_effect_set_aside", "staff_effect_refused",
-                                  "staff_crisis_unmoved"})
+                                  "staff_crisis_unmoved", "staff_move_refused"})
 
 # How long other effects wait after an urgent one was answered, so the homeserver can bring
 # it to its recipient first (see above). Too short to notice in a chat.

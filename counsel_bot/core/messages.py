@@ -317,6 +317,19 @@ CATALOGUE.update({
         "bad right now or you are in danger, you can talk to someone straight away: "
         "{emergency}",
     ),
+    # The homeserver refuses the bot the room to move a youth to (403), after the youth was
+    # told it was sent ("unencrypted_room", "moving_room").
+    "move_refused": _both(
+        "Leider kann ich dir gerade doch keinen verschlüsselten Chat schicken: Der Server "
+        "lässt es im Moment nicht zu. Das Team weiß Bescheid, und ich lade dich ein, sobald "
+        "es geht. Bis dahin kann dir hier niemand aus dem Team antworten. Wenn es dir gerade "
+        "sehr schlecht geht oder du in Gefahr bist, kannst du sofort mit jemandem sprechen: "
+        "{emergency}",
+        "Sorry, I cannot send you an encrypted chat after all: the server does not allow it "
+        "at the moment. The team knows, and I will invite you as soon as I can. Until then "
+        "nobody from the team can answer you here. If you feel really bad right now or you "
+        "are in danger, you can talk to someone straight away: {emergency}",
+    ),
     # Crisis words in a chat the bot has not yet moved the youth out of (its new room is
     # refused): nobody can answer there, so no promise that someone answers "here".
     "crisis_unmoved": _both(
@@ -610,6 +623,19 @@ CATALOGUE.update({
         "⚠️ URGENT {conversation}: crisis flag of office {office}. You are called here "
         "because nobody who can act now is reachable in its staff room; the details are "
         "only there.",
+    ),
+    "staff_move_refused": _both(
+        "⚠️ Eine Person wartet in einem unverschlüsselten Chat, und der Homeserver verweigert "
+        "dem Bot den verschlüsselten Raum, in den er sie holen will (403: das Konto des Bots "
+        "darf keine Räume anlegen). Bis dahin liest niemand, was sie schreibt (Krisenworte "
+        "meldet der Bot trotzdem). Bitte den Admin bitten, dem Bot das Anlegen von Räumen zu "
+        "erlauben; der Bot fragt jede Minute erneut. Die Person weiß es und hat die "
+        "Notrufnummern bekommen.",
+        "⚠️ A youth is waiting in a chat without encryption, and the homeserver refuses the "
+        "bot the encrypted room to move them to (403: the bot's account may not create "
+        "rooms). Until then nobody reads what they write (the bot still reports crisis "
+        "words). Please ask the admin to let the bot create rooms; the bot asks again every "
+        "minute. The youth was told and given the emergency numbers.",
     ),
     "staff_crisis_unmoved": _both(
         "⚠️ KRISENHINWEIS ohne Gespräch: Eine Person hat in einem unverschlüsselten Chat "

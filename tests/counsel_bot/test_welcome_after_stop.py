@@ -164,7 +164,8 @@ class ForbiddingClient(FakeClient):
 
 async def test_a_refused_move_is_asked_for_once_a_minute_and_told_once() -> None:
     """Not at every sync (a third review counted 61 requests, warnings and notices to the
-    youth in five idle minutes): once a minute, and the youth is told once."""
+    youth in five idle minutes): once a minute, and the youth is told once that a room
+    comes and once that it does not (`test_move_refused_for_good`)."""
     store, client, sent = MemoryStore(AeadSealer()), ForbiddingClient(), []
     bot = await _bot(store, client, sent)
     await bot.handle_sync(INVITED)
@@ -173,7 +174,7 @@ async def test_a_refused_move_is_asked_for_once_a_minute_and_told_once() -> None
         bot.clock.advance(timedelta(seconds=5))  # type: ignore[attr-defined]
         await bot.handle_sync(_sync(f"s{n}"))
     assert 5 <= len(client.created) <= 6
-    assert len(sent) == 1
+    assert [key for _room, key in sent] == [f"moved:{ROOM}", f"move-refused:{ROOM}"]
 
 
 async def test_a_room_left_before_its_welcome_is_not_due_for_ever() -> None:

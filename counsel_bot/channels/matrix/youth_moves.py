@@ -89,7 +89,9 @@ class YouthMoves:
             log.warning("the homeserver refused a room to move a youth to (%s); asked "
                         "again in %d s", status, MOVE_RETRY.total_seconds())
             if status == FORBIDDEN:
-                self.refused_for_good.add(first)
+                if first not in self.refused_for_good:
+                    self.refused_for_good.add(first)
+                    await self._refused_for_good(first)
             else:
                 self.refused_for_good.discard(first)
             return False
@@ -97,6 +99,20 @@ class YouthMoves:
         # Noted only once the new room exists: a stop before must not strand the youth.
         await self.links.moved(first, RoomID(answer.room_id))
         return True
+
+    async def _refused_for_good(self, first: RoomID) -> None:
+        """Waiting does not bring the new room (403): the youth, told it was sent, would
+        write where nobody reads, and nobody would know. The staff learn it (the leads
+        called: an admin must act; neither the room nor anything else that names the
+        youth), and the youth is told what is true, with the numbers. Keyed by the room:
+        once, however often the room is asked for again."""
+        step = Change(self._clock.now(), None)
+        step.add(SayToStaff("staff_move_refused", mentions=self._conductor.every_lead()),
+                 f"move-refused:{first}")
+        await self._conductor.commit(step)
+        await self._say_in(first, text("move_refused", self._language,
+                                       emergency=await self._emergency(None)),
+                           f"move-refused:{first}")
 
     async def held(self, first: RoomID, event_id: EventID, words: str) -> None:
         """The youth wrote ``words`` in ``first`` while its new room is refused: they are
