@@ -88,6 +88,11 @@ GAP_PAGE = 100
 # A join the homeserver failed (not refused) is asked for again this often: an invitation
 # comes in one sync only, and the youth who sent it waits for an answer.
 JOIN_RETRY = timedelta(seconds=15)
+# How long the sync loop waits for a join's answer. nio asks again for ever when a request
+# times out, and the loop reads nobody meanwhile: one youth's slow homeserver held every
+# other youth's words, crisis words too. A join answered later (the homeserver goes on) comes
+# among the joined rooms and is welcomed then (`_join_due`); else it is asked for again.
+JOIN_WAIT = timedelta(seconds=5)
 # Answers to a join that trying again cannot change (the invitation withdrawn, the room gone,
 # a room version this homeserver cannot join).
 JOIN_REFUSED = frozenset({"M_FORBIDDEN", "M_NOT_FOUND", "M_UNSUPPORTED_ROOM_VERSION",
@@ -583,7 +588,11 @@ class CounselBot:
 
     async def _join(self, room_id: RoomID) -> None:
         self._join_again.pop(room_id, None)
-        answer = await self.client.join(room_id)
+        try:
+            answer = await asyncio.wait_for(self.client.join(room_id),
+                                            JOIN_WAIT.total_seconds())
+        except TimeoutError:
+            answer = None  # not answered in time: asked again, as after a failed join
         if hasattr(answer, "room_id"):
             await self._joined(room_id)
         elif isinstance(answer, JoinError) and answer.status_code in JOIN_REFUSED:
