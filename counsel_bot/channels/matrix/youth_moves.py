@@ -16,6 +16,7 @@ The bot leaves the first room once the youth has joined the new one, or left the
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
@@ -45,6 +46,8 @@ MOVE_AGAIN_PREFIX = "move_again:"
 FORBIDDEN = "M_FORBIDDEN"
 # The youth's account refused the invitation made with the room (their app blocks them).
 INVITE_BLOCKED = "M_INVITE_BLOCKED"
+# How long the sync loop waits for the room for a move (`YouthMoves._new_room`).
+CREATE_WAIT = timedelta(seconds=5)
 
 
 class YouthMoves:
@@ -61,6 +64,8 @@ class YouthMoves:
         # First rooms whose new room was refused for good at the last try (403: the bot's
         # account may not create rooms): waiting does not bring it (`CounselBot._held`).
         self.refused_for_good: set[RoomID] = set()
+        # New rooms asked for and not yet answered, by first room (`_new_room`).
+        self._creating: dict[RoomID, asyncio.Future[object]] = {}
 
     async def move(self, room: MatrixRoom, youth: UserID) -> bool:
         """Explain and open the bot's own room. False if the homeserver refused the new
@@ -78,12 +83,11 @@ class YouthMoves:
             key = "unencrypted_room" if not room.encrypted else "moving_room"
             if await self._say_in(first, text(key, self._language), moved):
                 await self._store.set_setting(told, "1")
-        answer = await self._client.room_create(
-            is_direct=True, invite=[youth], initial_state=[ENCRYPTION],
-            power_level_override=counselling_power_levels(),
-        )
-        if getattr(answer, "status_code", None) == INVITE_BLOCKED:
-            answer = await self._without_their_invitation(first, youth)
+        answer = await self._new_room(first, youth)
+        if answer is None:
+            log.warning("the homeserver has not yet answered the room to move a youth to; "
+                        "looked at again in %d s", MOVE_RETRY.total_seconds())
+            return False
         if not isinstance(answer, RoomCreateResponse):
             status = getattr(answer, "status_code", "?")
             log.warning("the homeserver refused a room to move a youth to (%s); asked "
@@ -99,6 +103,32 @@ class YouthMoves:
         # Noted only once the new room exists: a stop before must not strand the youth.
         await self.links.moved(first, RoomID(answer.room_id))
         return True
+
+    async def _new_room(self, first: RoomID, youth: UserID) -> object | None:
+        """The homeserver's answer to the room for the move, or None if it has not answered
+        within CREATE_WAIT. It answers once it has sent the youth's invitation, over
+        federation to their homeserver, which may take minutes; the sync loop waited for it
+        and read nobody meanwhile. Not asked anew while unanswered (each request makes a
+        room): its answer is taken at a later try."""
+        asked = self._creating.get(first)
+        if asked is None:
+            asked = self._creating[first] = asyncio.ensure_future(self._create(first, youth))
+        try:
+            return await asyncio.wait_for(asyncio.shield(asked), CREATE_WAIT.total_seconds())
+        except TimeoutError:
+            return None
+        finally:
+            if asked.done():
+                del self._creating[first]
+
+    async def _create(self, first: RoomID, youth: UserID) -> object:
+        answer = await self._client.room_create(
+            is_direct=True, invite=[youth], initial_state=[ENCRYPTION],
+            power_level_override=counselling_power_levels(),
+        )
+        if getattr(answer, "status_code", None) == INVITE_BLOCKED:
+            answer = await self._without_their_invitation(first, youth)
+        return answer
 
     async def _refused_for_good(self, first: RoomID) -> None:
         """Waiting does not bring the new room (403): the youth, told it was sent, would
