@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from datetime import timedelta
 
 from nio import AsyncClient, ErrorResponse, MatrixRoom, RoomCreateResponse
@@ -134,11 +135,12 @@ class YouthMoves:
         """Waiting does not bring the new room (403): the youth, told it was sent, would
         write where nobody reads, and nobody would know. The staff learn it (the leads
         called: an admin must act; neither the room nor anything else that names the
-        youth), and the youth is told what is true, with the numbers. Keyed by the room:
-        once, however often the room is asked for again."""
+        youth), and the youth is told what is true, with the numbers. Once while the refusal
+        lasts (`refused_for_good`), however often the room is asked for again; the notice's
+        key names no room (the outbox keeps it, and no erasure would find it there)."""
         step = Change(self._clock.now(), None)
         step.add(SayToStaff("staff_move_refused", mentions=self._conductor.every_lead()),
-                 f"move-refused:{first}")
+                 f"move-refused:{secrets.token_hex(8)}")
         await self._conductor.commit(step)
         await self._say_in(first, text("move_refused", self._language,
                                        emergency=await self._emergency(None)),
