@@ -80,6 +80,10 @@ SYNC_TOKEN_KEY = "sync_token"  # noqa: S105 (a settings key)
 INTAKE_STOP_SECONDS = 7.0
 # A setting per room joined on an invitation whose welcome (or move) is still to come.
 WELCOME_DUE_PREFIX = "welcome_due:"
+# A setting per room whose youth's words were held for a move refused for good, the saved sync
+# position gone past them: the position from before them, to fetch them again once the move
+# is made (`CounselBot._held_events`).
+HELD_SINCE_PREFIX = "held_since:"
 TICK_INTERVAL = timedelta(seconds=5)
 # Events per room in one sync. More than came in a room since the last sync (a bot that was
 # down, a long message burst) leaves a gap, which is fetched page by page (GAP_PAGE).
@@ -251,6 +255,8 @@ class CounselBot:
         # is made (it counts in the new room, crisis check included), never dropped unread.
         # In memory only: the sync position is not saved past it (`_save_sync_token`).
         self._held: dict[RoomID, list[Any]] = {}
+        # The sync position from before the batch that brought a room's first held words.
+        self._held_from: dict[RoomID, str | None] = {}
         self._welcomes_loaded = False  # the rooms a stop left unwelcomed (WELCOME_DUE_PREFIX)
         self.moves = RoomMoves(conductor.store)
         self.failing = Failures(conductor.store, EVENTS)
@@ -444,9 +450,14 @@ class CounselBot:
         that brought them: a stop meanwhile must not lose them, crisis words included. Not
         for a move refused for good (403): held for it, the position stayed there for ever,
         and each start fetched, and after done_days handled anew, all the service's events
-        since; such words are read only once the account may create rooms again."""
+        since; the position from before their words is kept for their room instead
+        (HELD_SINCE_PREFIX), and they are fetched again from there once the move is made."""
         if any(room not in self.moving.refused_for_good for room in self._held):
             return
+        for room in self._held:
+            since, key = self._held_from.get(room), f"{HELD_SINCE_PREFIX}{room}"
+            if since is not None and await self.store.get_setting(key) is None:
+                await self.store.set_setting(key, since)
         token = self.undecryptable.resume_token() if self.undecryptable.holds_back() \
             else latest
         if token is not None:
@@ -544,13 +555,42 @@ class CounselBot:
             else:
                 continue
             if done:
+                try:
+                    held = await self._held_events(room_id, gone=room_id in response.rooms.leave)
+                except GapUnavailable as exc:
+                    log.warning("%s", exc)  # the move stands; its words are fetched later
+                    done = False
+            if done:
                 self._joined_on_invite.discard(room_id)
                 self._welcome_again.pop(room_id, None)
                 await self._forget_welcome_due(room_id)
-                for event in self._held.pop(room_id, []):
+                for event in held:
                     await self._on_room_event_once(room_id, event)
+                await self.store.move_to_sealed(f"{HELD_SINCE_PREFIX}{room_id}", None)
             else:
                 self._welcome_again[room_id] = now + MOVE_RETRY
+
+    async def _held_events(self, room_id: RoomID, *, gone: bool) -> list[Any]:
+        """What the youth wrote in ``room_id`` while its move was refused, oldest first: held
+        in memory, or, for a move refused for good whose words the saved sync position went
+        past (a restart since lost them from memory), the room's events from the position
+        before them, fetched again (handled ones are known by their ids)."""
+        held = self._held.pop(room_id, [])
+        self._held_from.pop(room_id, None)
+        since = await self.store.get_setting(f"{HELD_SINCE_PREFIX}{room_id}")
+        if since is None or gone:
+            return held
+        events: list[Any] = []
+        start: str | None = since
+        while start:
+            page = await self.client.room_messages(
+                room_id, start=start, direction=MessageDirection.front, limit=GAP_PAGE)
+            if not isinstance(page, RoomMessagesResponse):
+                self._held[room_id] = held  # kept for the next try
+                raise GapUnavailable(getattr(page, "status_code", None))
+            events.extend(page.chunk)
+            start = page.end if page.chunk else None
+        return events
 
     async def _gap(self, room_id: RoomID, timeline: Timeline) -> list[Any]:
         """Events the server left out of a limited timeline, oldest first: without them, a
@@ -836,6 +876,7 @@ class CounselBot:
                     | StickerEvent | RedactionEvent) \
                 and (room := self.client.rooms.get(room_id)) is not None \
                 and not room.encrypted:
+            self._held_from.setdefault(room_id, self._batch_since)
             self._held.setdefault(room_id, []).append(event)
             if isinstance(event.event_id, str) and await self._is_room_youth(room, sender):
                 await self.moving.held(room_id, EventID(event.event_id), held_words(event))
