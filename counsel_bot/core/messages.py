@@ -645,8 +645,8 @@ CATALOGUE.update({
         "Krisenhinweis, sobald der Raum da ist; lehnt der Homeserver weiter ab, bitte den "
         "Admin fragen.",
         "⚠️ CRISIS FLAG without a conversation: a youth wrote words that may be a crisis in a "
-        "chat without encryption. The homeserver refuses the bot an encrypted room for them "
-        "right now (the reason is in its log), so there is no conversation yet. They were "
+        "chat without encryption. The homeserver has not given the bot an encrypted room for "
+        "them yet (the reason is in its log), so there is no conversation yet. They were "
         "given the emergency numbers. The conversation comes, with its flag, once the room "
         "exists; if the homeserver keeps refusing, please ask the admin.",
     ),

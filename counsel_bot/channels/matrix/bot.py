@@ -253,7 +253,8 @@ class CounselBot:
         self._welcome_again: dict[RoomID, datetime] = {}
         # What a youth wrote meanwhile in such a room without encryption: read once the move
         # is made (it counts in the new room, crisis check included), never dropped unread.
-        # In memory only: the sync position is not saved past it (`_save_sync_token`).
+        # In memory only: the sync position is not saved past it, or, for a move refused for
+        # good, the position from before it is kept for its room (`_save_sync_token`).
         self._held: dict[RoomID, list[Any]] = {}
         # The sync position from before the batch that brought a room's first held words.
         self._held_from: dict[RoomID, str | None] = {}
