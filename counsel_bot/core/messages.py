@@ -275,11 +275,27 @@ CATALOGUE.update({
         "and you stay in the queue. You can also write to us by mail (write \"mail\").\nIf "
         "you are in a bad way right now: {emergency}",
     ),
+    # Also read by a youth whose app refused the invitation (`invite_blocked`).
     "moved_room_go_on": _both(
         "(Weiter geht es im neuen, verschlüsselten Raum: Bitte nimm die Einladung an. Dort "
-        "liest auch die Person, die dich berät.)",
+        "liest auch die Person, die dich berät. Keine Einladung bekommen? Dann blockiert "
+        "deine App Einladungen: Erlaube sie und schreib hier noch einmal.)",
         "(We go on in the new, encrypted room: please accept the invitation. That is where "
-        "the person counselling you reads.)",
+        "the person counselling you reads. No invitation? Then your app blocks invitations: "
+        "allow them and write here once more.)",
+    ),
+    "invite_blocked": _both(
+        "Deine App blockiert Einladungen, deshalb konnte ich dich nicht in den "
+        "verschlüsselten Chat einladen. Was du hier schreibst, gebe ich an das Team weiter, "
+        "aber die Antworten des Teams kommen hier nicht an. Bitte erlaube Einladungen in den "
+        "Einstellungen deiner App und schreib dann hier noch einmal: Dann lade ich dich neu "
+        "ein. Wenn es dir gerade sehr schlecht geht oder du in Gefahr bist, kannst du sofort "
+        "mit jemandem sprechen: {emergency}",
+        "Your app blocks invitations, so I could not invite you into the encrypted chat. What "
+        "you write here I pass on to the team, but the team's answers do not arrive here. "
+        "Please allow invitations in your app's settings and then write here once more: I "
+        "will invite you again. If you feel really bad right now or you are in danger, you "
+        "can talk to someone straight away: {emergency}",
     ),
     "moved_room_waiting": _both(
         "Für dich liegt eine Nachricht im neuen Raum. Hier steht sie nicht, weil dieser Raum "
@@ -636,6 +652,16 @@ CATALOGUE.update({
         "rooms). Until then nobody reads what they write (the bot still reports crisis "
         "words). Please ask the admin to let the bot create rooms; the bot asks again every "
         "minute. The youth was told and given the emergency numbers.",
+    ),
+    "staff_invite_blocked": _both(
+        "⚠️ Eine Person kann den Raum {link} nicht betreten: Ihre App blockiert Einladungen. "
+        "Sie schreibt in ihrem ersten Chat, und der Bot gibt ihre Nachrichten in diesen Raum "
+        "weiter; Antworten dort erreichen sie aber nicht. Sie wurde gebeten, Einladungen zu "
+        "erlauben; ihre nächste Nachricht danach bringt die Einladung.",
+        "⚠️ A youth cannot enter the room {link}: their app blocks invitations. They write in "
+        "their first chat, and the bot passes their messages on into that room; but answers "
+        "there do not reach them. They were asked to allow invitations; their next message "
+        "after that brings the invitation.",
     ),
     "staff_crisis_unmoved": _both(
         "⚠️ KRISENHINWEIS ohne Gespräch: Eine Person hat in einem unverschlüsselten Chat "

@@ -47,6 +47,8 @@ MOVE_AGAIN_PREFIX = "move_again:"
 FORBIDDEN = "M_FORBIDDEN"
 # The youth's account refused the invitation made with the room (their app blocks them).
 INVITE_BLOCKED = "M_INVITE_BLOCKED"
+# A first room whose youth's account refused the invitation to the room they were moved to.
+INVITE_BLOCKED_PREFIX = "invite_blocked:"
 # How long the sync loop waits for the room for a move (`YouthMoves._new_room`).
 CREATE_WAIT = timedelta(seconds=5)
 
@@ -66,7 +68,7 @@ class YouthMoves:
         # account may not create rooms): waiting does not bring it (`CounselBot._held`).
         self.refused_for_good: set[RoomID] = set()
         # New rooms asked for and not yet answered, by first room (`_new_room`).
-        self._creating: dict[RoomID, asyncio.Future[object]] = {}
+        self._creating: dict[RoomID, asyncio.Future[tuple[object, bool]]] = {}
 
     async def move(self, room: MatrixRoom, youth: UserID) -> bool:
         """Explain and open the bot's own room. False if the homeserver refused the new
@@ -84,11 +86,12 @@ class YouthMoves:
             key = "unencrypted_room" if not room.encrypted else "moving_room"
             if await self._say_in(first, text(key, self._language), moved):
                 await self._store.set_setting(told, "1")
-        answer = await self._new_room(first, youth)
-        if answer is None:
+        made = await self._new_room(first, youth)
+        if made is None:
             log.warning("the homeserver has not yet answered the room to move a youth to; "
                         "looked at again in %d s", MOVE_RETRY.total_seconds())
             return False
+        answer, blocked = made
         if not isinstance(answer, RoomCreateResponse):
             status = getattr(answer, "status_code", "?")
             log.warning("the homeserver refused a room to move a youth to (%s); asked "
@@ -103,9 +106,11 @@ class YouthMoves:
         self.refused_for_good.discard(first)
         # Noted only once the new room exists: a stop before must not strand the youth.
         await self.links.moved(first, RoomID(answer.room_id))
+        if blocked:
+            await self._invite_blocked(first, RoomID(answer.room_id))
         return True
 
-    async def _new_room(self, first: RoomID, youth: UserID) -> object | None:
+    async def _new_room(self, first: RoomID, youth: UserID) -> tuple[object, bool] | None:
         """The homeserver's answer to the room for the move, or None if it has not answered
         within CREATE_WAIT. It answers once it has sent the youth's invitation, over
         federation to their homeserver, which may take minutes; the sync loop waited for it
@@ -113,7 +118,7 @@ class YouthMoves:
         room): its answer is taken at a later try."""
         asked = self._creating.get(first)
         if asked is None:
-            asked = self._creating[first] = asyncio.ensure_future(self._create(first, youth))
+            asked = self._creating[first] = asyncio.ensure_future(self._create(youth))
         try:
             return await asyncio.wait_for(asyncio.shield(asked), CREATE_WAIT.total_seconds())
         except TimeoutError:
@@ -122,14 +127,15 @@ class YouthMoves:
             if asked.done():
                 del self._creating[first]
 
-    async def _create(self, first: RoomID, youth: UserID) -> object:
+    async def _create(self, youth: UserID) -> tuple[object, bool]:
+        """The answer, and whether the youth's account refused the invitation."""
         answer = await self._client.room_create(
             is_direct=True, invite=[youth], initial_state=[ENCRYPTION],
             power_level_override=counselling_power_levels(),
         )
         if getattr(answer, "status_code", None) == INVITE_BLOCKED:
-            answer = await self._without_their_invitation(first, youth)
-        return answer
+            return await self._without_their_invitation(youth)
+        return answer, False
 
     async def _refused_for_good(self, first: RoomID) -> None:
         """Waiting does not bring the new room (403): the youth, told it was sent, would
@@ -169,26 +175,48 @@ class YouthMoves:
                                        emergency=await self._emergency(None)),
                            f"crisis-unmoved:{first}")
 
-    async def _without_their_invitation(self, first: RoomID, youth: UserID) -> object:
+    async def _without_their_invitation(self, youth: UserID) -> tuple[object, bool]:
         """The youth's account refused the invitation (their app blocks invitations): the
         homeserver made the room all the same, without saying which, and each try made
-        another. The room is made without them and they are invited after; refused, the move
-        stands all the same: they are read and answered in the first room, as a youth who
-        has not come over yet (what they write counts in the new room, crisis check too)."""
+        another. The room is made without them and they are invited after; refused (True),
+        the move stands all the same: they are read and answered in the first room, as a
+        youth who has not come over yet (what they write counts in the new room, crisis
+        check too), and told how to come over (`_invite_blocked`)."""
         answer = await self._client.room_create(
             is_direct=True, initial_state=[ENCRYPTION],
             power_level_override=counselling_power_levels(),
         )
-        if isinstance(answer, RoomCreateResponse):
-            # As a state event, to mark it a direct chat as the invitation in the request did.
-            invited = await self._client.room_put_state(
-                answer.room_id, "m.room.member", {"membership": "invite", "is_direct": True},
-                state_key=youth)
-            if isinstance(invited, ErrorResponse):
-                log.warning("the youth's account refused the invitation to the room they are "
-                            "moved to (%s); they are answered in the first room",
-                            invited.status_code)
-        return answer
+        refused = isinstance(answer, RoomCreateResponse) \
+            and not await self._invite(RoomID(answer.room_id), youth)
+        return answer, refused
+
+    async def _invite(self, new: RoomID, youth: UserID) -> bool:
+        """Invite ``youth`` into ``new``; False if their account refused it."""
+        # As a state event, to mark it a direct chat as the invitation in a new room's request.
+        invited = await self._client.room_put_state(
+            new, "m.room.member", {"membership": "invite", "is_direct": True},
+            state_key=youth)
+        if isinstance(invited, ErrorResponse):
+            log.warning("the youth's account refused the invitation to the room they are "
+                        "moved to (%s); they are answered in the first room",
+                        invited.status_code)
+            return False
+        return True
+
+    async def _invite_blocked(self, first: RoomID, new: RoomID) -> None:
+        """The youth cannot enter ``new`` (their app blocks invitations), so the answers of
+        the counsellor there cannot reach them, while the bot's texts (each telling them to
+        accept an invitation) do. The staff learn it, with the room (the counsellor's, not
+        the youth's first one), never the words; the youth learns why, how to come over, and
+        the numbers. Their next message asks the invitation again (`_again`)."""
+        await self._store.set_setting(f"{INVITE_BLOCKED_PREFIX}{first}", "1")
+        step = Change(self._clock.now(), None)
+        step.add(SayToStaff("staff_invite_blocked", (("link", f"https://matrix.to/#/{new}"),)),
+                 f"invite-blocked:{secrets.token_hex(8)}")
+        await self._conductor.commit(step)
+        await self._say_in(first, text("invite_blocked", self._language,
+                                       emergency=await self._emergency(None)),
+                           f"invite-blocked:{first}:{self._clock.now():%s}")
 
     async def moved_out(self, room: RoomID) -> bool:
         """Whether ``room`` is the first room of a move still under way, or one whose youth
@@ -228,17 +256,24 @@ class YouthMoves:
         second = await self.second.links.target(first) == new
         if second:
             await self._show_the_way_back(first, new)
-        else:
+        elif not await self._store.get_setting(f"{INVITE_BLOCKED_PREFIX}{first}"):
+            # (While their app refuses the invitation, `_invite_blocked` told them the way.)
             await self._tell_where_to_go_on(first, new)
         await self._pass_on(new, event_id, body,
                             key="second_chat_passed_on" if second else "moved_room_passed_on")
 
     async def _again(self, room: MatrixRoom, youth: UserID) -> None:
-        """A youth who declined the new room writes in the first: a new invitation."""
+        """A youth who declined the new room writes in the first: a new invitation. One
+        whose app refused it: asked again into the same room (they may allow it now)."""
         first = RoomID(room.room_id)
         if await self._store.get_setting(f"{MOVE_AGAIN_PREFIX}{first}"):
             await self._store.set_setting(f"{MOVE_AGAIN_PREFIX}{first}", "")
             await self.move(room, youth)
+        blocked = f"{INVITE_BLOCKED_PREFIX}{first}"
+        if await self._store.get_setting(blocked) and (
+                new := await self.links.target(first)) is not None \
+                and await self._invite(new, youth):
+            await self._store.move_to_sealed(blocked, None)  # None: only deleted
 
     async def in_use(self, room: RoomID) -> bool:
         """An open conversation's room, or the first room of a pending move to one: not to
