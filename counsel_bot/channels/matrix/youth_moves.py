@@ -147,7 +147,7 @@ class YouthMoves:
         step = Change(self._clock.now(), None)
         step.add(SayToStaff("staff_move_refused", mentions=self._conductor.every_lead()),
                  f"move-refused:{secrets.token_hex(8)}")
-        await self._conductor.commit(step)
+        await self._commit(step)
         await self._say_in(first, text("move_refused", self._language,
                                        emergency=await self._emergency(None)),
                            f"move-refused:{first}")
@@ -170,7 +170,7 @@ class YouthMoves:
         step = Change(self._clock.now(), None)
         step.add(SayToStaff("staff_crisis_unmoved", mentions=self._conductor.every_lead()),
                  f"crisis-unmoved:{event_id}")
-        await self._conductor.commit(step)
+        await self._commit(step)
         await self._say_in(first, text("crisis_unmoved", self._language,
                                        emergency=await self._emergency(None)),
                            f"crisis-unmoved:{first}")
@@ -213,7 +213,7 @@ class YouthMoves:
         step = Change(self._clock.now(), None)
         step.add(SayToStaff("staff_invite_blocked", (("link", f"https://matrix.to/#/{new}"),)),
                  f"invite-blocked:{secrets.token_hex(8)}")
-        await self._conductor.commit(step)
+        await self._commit(step)
         await self._say_in(first, text("invite_blocked", self._language,
                                        emergency=await self._emergency(None)),
                            f"invite-blocked:{first}:{self._clock.now():%s}")
@@ -383,6 +383,12 @@ class YouthMoves:
         language = spoken(record.language)
         return language, offices.emergency_of(policy.offices, record.office,
                                               policy.emergency)[language]
+
+    async def _commit(self, step: Change) -> None:
+        """Commit a staff notice as one step: a mail delivered meanwhile may be between its
+        router change and its commit (step_lock.py)."""
+        async with self._conductor.steps.held():
+            await self._conductor.commit(step)
 
     async def _say_in(self, room_id: RoomID, body: str, key: str) -> bool:
         try:
