@@ -148,8 +148,8 @@ class YouthMoves:
         step.add(SayToStaff("staff_move_refused", mentions=self._conductor.every_lead()),
                  f"move-refused:{secrets.token_hex(8)}")
         await self._commit(step)
-        await self._say_in(first, text("move_refused", self._language,
-                                       emergency=await self._emergency(None)),
+        language, emergency = await self._spoken_in(None)
+        await self._say_in(first, text("move_refused", language, emergency=emergency),
                            f"move-refused:{first}")
 
     async def held(self, first: RoomID, event_id: EventID, words: str) -> None:
@@ -171,8 +171,8 @@ class YouthMoves:
         step.add(SayToStaff("staff_crisis_unmoved", mentions=self._conductor.every_lead()),
                  f"crisis-unmoved:{event_id}")
         await self._commit(step)
-        await self._say_in(first, text("crisis_unmoved", self._language,
-                                       emergency=await self._emergency(None)),
+        language, emergency = await self._spoken_in(None)
+        await self._say_in(first, text("crisis_unmoved", language, emergency=emergency),
                            f"crisis-unmoved:{first}")
 
     async def _without_their_invitation(self, youth: UserID) -> tuple[object, bool]:
@@ -214,8 +214,8 @@ class YouthMoves:
         step.add(SayToStaff("staff_invite_blocked", (("link", f"https://matrix.to/#/{new}"),)),
                  f"invite-blocked:{secrets.token_hex(8)}")
         await self._commit(step)
-        await self._say_in(first, text("invite_blocked", self._language,
-                                       emergency=await self._emergency(None)),
+        language, emergency = await self._spoken_in(new)
+        await self._say_in(first, text("invite_blocked", language, emergency=emergency),
                            f"invite-blocked:{first}:{self._clock.now():%s}")
 
     async def moved_out(self, room: RoomID) -> bool:
