@@ -114,6 +114,33 @@ def test_the_emergency_numbers_cannot_be_left_blank(
     assert settings_from_mapping({"crisis": {"emergency_de": "Notruf 112"}})
 
 
+@pytest.mark.parametrize(("data", "message"), [
+    ({"crisis": {"emergency_de": "Notruf 112 " + "ü" * 12_000}},
+     "crisis: emergency_de is 12011 characters long"),
+    ({"crisis": {"emergency_en": "Call 112 " + "x" * 70_000}}, "crisis: emergency_en is"),
+    ({"offices": [{"id": "a", "emergency_de": "Notruf 112 " + "ü" * 12_000}]},
+     "office 'a': emergency_de is"),
+    ({"offices": [{"id": "a", "out_of_hours_text": "Wir sind bald da. " * 4000}]},
+     "office 'a': out_of_hours_text is"),
+    ({"offices": [{"id": "a", "out_of_hours_text": " \n "}]},
+     "office 'a': out_of_hours_text is blank"),
+])
+def test_a_text_the_youth_is_sent_must_fit_a_matrix_message(
+    data: dict[str, object], message: str,
+) -> None:
+    """The emergency numbers go into the notice a youth in crisis is sent, and an office's
+    out_of_hours_text into the out-of-hours notice. Any length was accepted: a long text
+    (a pasted web page, 12,000 umlauts that nio escapes to six bytes each) took the notice
+    past Matrix's 64 KiB event limit, the homeserver refused it for good, and the youth in
+    crisis was never told whom to call. A blank out_of_hours_text was sent as a blank line
+    instead of when the office opens. Both are refused when the configuration is loaded."""
+    with pytest.raises(ConfigError, match=message):
+        settings_from_mapping(data)
+    assert settings_from_mapping({"crisis": {"emergency_de": "Notruf 112 " + "ü" * 900},
+                                  "offices": [{"id": "a",
+                                               "out_of_hours_text": "Bis bald. " * 190}]})
+
+
 def test_relative_files_are_found_beside_the_configuration(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
