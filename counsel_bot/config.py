@@ -250,6 +250,13 @@ class CrisisSettings:
         _check_emergency("emergency_en", self.emergency_en)
 
 
+# A text of the file sent to youths inside a notice: a Matrix event is at most 64 KiB,
+# encrypted, and nio escapes a non-ASCII letter to six bytes (an emoji to twelve). A longer
+# one took the notice past the limit, refused for good: a youth in crisis never saw it.
+MAX_EMERGENCY_CHARS = 1000
+MAX_OUT_OF_HOURS_CHARS = 2000
+
+
 def _check_emergency(key: str, text: str) -> None:
     """A youth in crisis is told to call what this says: it must name a number (an empty
     one is not the default here, it is sent as it is)."""
@@ -257,6 +264,13 @@ def _check_emergency(key: str, text: str) -> None:
         raise ValueError(f"{key} must give the numbers a youth in crisis can call (the "
                          "shipped text is in config/counsel.example.toml); it is empty or "
                          "has no number")
+    _check_length(key, text, MAX_EMERGENCY_CHARS)
+
+
+def _check_length(key: str, text: str, most: int) -> None:
+    if len(text) > most:
+        raise ValueError(f"{key} is {len(text)} characters long; at most {most} fit the "
+                         "message a youth is sent: keep it short and link to a page for more")
 
 
 @dataclass(frozen=True)
@@ -365,6 +379,15 @@ class OfficeSettings:
         if self.mail_address and not is_address(self.mail_address):
             raise ValueError(f"office {self.id!r}: mail_address {self.mail_address!r} is not "
                              "a mail address like familie@example.org")
+        # Empty means the standard text (with when the office opens); blank was sent as is.
+        if self.out_of_hours_text and not self.out_of_hours_text.strip():
+            raise ValueError(f"office {self.id!r}: out_of_hours_text is blank; write the "
+                             "office's words, or leave it empty for the standard text that "
+                             "says when the office opens")
+        try:
+            _check_length("out_of_hours_text", self.out_of_hours_text, MAX_OUT_OF_HOURS_CHARS)
+        except ValueError as exc:
+            raise ValueError(f"office {self.id!r}: {exc}") from None
         for key in ("emergency_de", "emergency_en"):
             if getattr(self, key):
                 try:
