@@ -144,3 +144,24 @@ def test_counsel_bot_without_its_account_is_one_clear_line(
     assert "@beratung:counsel.localhost" in error
     assert "accounts.json" in error
     assert "counsel up" in error
+
+
+def test_counsel_stats_on_a_directory_without_a_configuration_makes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`counsel stats --data /var/lib/counsle` (a typo, or the service's config in /etc not
+    passed) set the directory up for a first run: it wrote a demo counsel.toml and a new
+    vault.passphrase there, then read the demo's /metrics port, and the lead saw a
+    connection error or another installation's figures, not that the directory was wrong.
+    Now it says which configuration it lacks and makes nothing."""
+    typo = tmp_path / "typo"
+    assert cli.main(["stats", "--data", str(typo)]) == 1
+    error = capsys.readouterr().err
+    assert f"no configuration file {typo / 'counsel.toml'}" in error
+    assert "--config" in error
+    assert not typo.exists()
+    # Given the configuration, stats needs nothing of the data directory either.
+    config = tmp_path / "counsel.toml"
+    config.write_text("[web]\nenabled = false\n")
+    cli.main(["stats", "--data", str(typo), "--config", str(config)])
+    assert not typo.exists()
