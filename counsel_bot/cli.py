@@ -283,10 +283,17 @@ def _retention(args: argparse.Namespace) -> int:
 def _stats(args: argparse.Namespace) -> int:
     import asyncio
 
-    from counsel_bot.runtime.service import resolve_settings
+    from counsel_bot.config import load_settings
     from counsel_bot.stats import fetch_stats, format_stats
 
-    settings, _ = resolve_settings(DataLayout(args.data), args.config)
+    # Only reads: a first run's set-up (a demo configuration and a new passphrase) in a
+    # mistyped directory would read the demo's port, not the bot the lead meant.
+    config = args.config or DataLayout(args.data).config_file
+    if args.config is None and not config.exists():
+        raise BotError(f"no configuration file {config}; give the bot's configuration with "
+                       "--config FILE (e.g. /etc/counsel/counsel.toml), or its data "
+                       "directory with --data DIR")
+    settings = load_settings(config)
     web_settings = settings.web.web_settings()
     stats = asyncio.run(fetch_stats(web_settings.metrics_url, web_settings.metrics_token()))
     print(format_stats(stats), end="")
