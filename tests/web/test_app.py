@@ -358,6 +358,21 @@ def test_token_file_must_exist_and_be_long(tmp_path: Path) -> None:
         WebSettings(metrics_token_file=str(short)).metrics_token()
 
 
+def test_a_token_file_others_can_read_is_refused(tmp_path: Path) -> None:
+    """Every other secret file (the vault passphrase, the store, SMTP and Jitsi passwords)
+    is refused when other users of the host can read it; the metrics token was read from a
+    file of any mode, so any local account could take it and read, through the TLS proxy,
+    the figures and counsellor nicknames it guards."""
+    token = tmp_path / "metrics.token"
+    token.write_text("t" * 32)
+    token.chmod(0o644)
+    with pytest.raises(WebSettingsError, match=f"metrics_token_file: {token} can be read.*"
+                                               f"chmod 600 {token}"):
+        WebSettings(metrics_token_file=str(token)).metrics_token()
+    token.chmod(0o600)
+    assert WebSettings(metrics_token_file=str(token)).metrics_token() == "t" * 32
+
+
 def test_counsellor_label_must_match_the_metrics() -> None:
     clock = FakeClock(T0)
     with pytest.raises(WebSettingsError, match="counsellor_label"):
