@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from counsel_bot.core.errors import BotError
+from homeserver_bridge.paths import exposed
 
 
 class WebSettingsError(BotError, ValueError):
@@ -83,11 +84,15 @@ class WebSettings:
         path = Path(self.metrics_token_file)
         try:
             token = path.read_text(encoding="utf-8").strip()
+            problem = exposed(path)
         except OSError as exc:
             raise WebSettingsError(
                 f"metrics_token_file: cannot read {path} ({exc.strerror}); "
                 "create it with the token Prometheus sends, or leave the option empty"
             ) from None
+        # As every other secret file: a token any local account can read guards nothing.
+        if problem:
+            raise WebSettingsError(f"metrics_token_file: {problem}")
         if len(token) < 16:
             raise WebSettingsError(
                 f"metrics_token_file: the token in {path} is shorter than 16 characters; "

@@ -58,6 +58,7 @@ async def make_env(tmp_path: Path) -> AsyncIterator[MakeEnv]:
         if token:
             token_file = tmp_path / "metrics-token"
             token_file.write_text(TOKEN + "\n")
+            token_file.chmod(0o600)
             settings["metrics_token_file"] = str(token_file)
         clock = FakeClock(T0)
         metrics = CounselMetrics(clock)
@@ -354,6 +355,7 @@ def test_token_file_must_exist_and_be_long(tmp_path: Path) -> None:
         WebSettings(metrics_token_file=str(tmp_path / "missing")).metrics_token()
     short = tmp_path / "short"
     short.write_text("abc")
+    short.chmod(0o600)
     with pytest.raises(WebSettingsError, match="shorter than 16"):
         WebSettings(metrics_token_file=str(short)).metrics_token()
 

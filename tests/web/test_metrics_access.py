@@ -89,6 +89,7 @@ async def test_without_a_token_a_forwarded_request_is_refused_even_untrusted(
 async def test_with_a_token_the_proxy_passes_a_scrape_that_presents_it(tmp_path: Path) -> None:
     token_file = tmp_path / "metrics-token"
     token_file.write_text(TOKEN)
+    token_file.chmod(0o600)
     clock = FakeClock(T0)
     app = build_web_app(CounselMetrics(clock), MemorySource(clock), FakeAuth({}),
                         WebSettings(metrics_token_file=str(token_file),
