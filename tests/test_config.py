@@ -141,6 +141,17 @@ def test_a_text_the_youth_is_sent_must_fit_a_matrix_message(
                                                "out_of_hours_text": "Bis bald. " * 190}]})
 
 
+@pytest.mark.parametrize("name", ["", " ", "COUNSEL VAULT", "1PASS", "COUNSEL=X"])
+def test_a_passphrase_variable_no_environment_can_hold_is_refused(name: str) -> None:
+    """`passphrase_env = ""` (meant as "take the file only") was accepted; the bot then
+    stopped, without a passphrase_file, with "set the environment variable  or
+    vault.passphrase_file", naming no variable. A name with a space or an equals sign
+    cannot be set at all. The file names the key and says what to write."""
+    with pytest.raises(ConfigError, match=r"vault: passphrase_env .* environment variable"):
+        settings_from_mapping({"vault": {"passphrase_env": name}})
+    assert settings_from_mapping({"vault": {"passphrase_env": "OFFICE_2_PASSPHRASE"}})
+
+
 def test_relative_files_are_found_beside_the_configuration(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
