@@ -67,6 +67,15 @@ class VaultSettings:
     passphrase_env: str = "COUNSEL_VAULT_PASSPHRASE"  # noqa: S105 (a variable name)
     passphrase_file: str = ""
 
+    def __post_init__(self) -> None:
+        # Empty was taken, and the bot stopped later saying "set the environment variable
+        # or ...", naming none; the file alone is used when the variable is unset anyway.
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.passphrase_env):
+            raise ValueError(f"passphrase_env {self.passphrase_env!r} is not the name of an "
+                             "environment variable (letters, digits and _, e.g. "
+                             "\"COUNSEL_VAULT_PASSPHRASE\"); leave it out to use that one, "
+                             "and the passphrase_file when it is unset")
+
 
 @dataclass(frozen=True)
 class StoreSettings:
