@@ -424,3 +424,26 @@ async def test_the_answer_that_tells_the_language_gets_the_numbers_in_it() -> No
     assert (conv.office, conv.language) == ("schule", "en")
     [told] = [p for k, p in await youth_keys(c) if k == "nobody_on_duty"]
     assert told["emergency"] == c.policy.emergency["en"]
+
+
+async def test_a_youth_transferred_to_a_closed_office_hears_when_it_opens() -> None:
+    """A lead sends a waiting conversation (`!transfer C-… office:ID`) to an office closed
+    until next week: the youth was told only the new office's name and waited, with nobody
+    on duty there and no word of when anyone would be, nor where help is meanwhile (one
+    taken from a counsellor hears it, as handed back). They now hear what a youth choosing
+    that office hears: when it opens, and the emergency numbers."""
+    offices = [*CONFIG["offices"][:2],
+               {"id": "jugend", "name": "Jugendberatung", "topics": ["general"],
+                "counsellors": [CEM], "hours": {"mon": ["14:00-18:00"]}}]  # T0: a Tuesday
+    policy = policy_from(settings_from_mapping({**CONFIG, "offices": offices}))
+    c = await Conductor.open(MemoryStore(AeadSealer()),
+                             CrisisDetector.from_directory(default_lexicon_dir()), policy, T0)
+    await c.sync_roster(T0)
+    cid = await open_youth(c, "!r10:x", "Stress mit meinen Eltern, 89073")
+    # Still waiting, nobody on duty in the family office: its lead sends it on.
+    assert "office.transferred" in await staff_says(c, LEA, f"!transfer {cid} office:jugend")
+    said = await youth_keys(c)
+    assert ("office.transferred_youth", {"office": "Jugendberatung"}) in said
+    [(_, hours)] = [(k, p) for k, p in said if k.startswith("out_of_hours")]
+    assert hours["next_opening"] == "30.11. 14:00"
+    assert "112" in str(hours["emergency"])
