@@ -110,6 +110,12 @@ class Transitions:
                 back |= set(c.router.queue())
             for conversation in sorted(back):
                 self._handed_back(step, conversation)
+            # Sent on while waiting (no hand-back above tells them): to a closed office, the
+            # youth hears when it opens, as one who chose it does, not only its name.
+            for action in actions:
+                if isinstance(action, Reply) \
+                        and action.message_key is ReplyKey.OFFICE_TRANSFERRED:
+                    self._sent_on_waiting(step, ConversationID(str(action.param("id"))), back)
 
     def closed_since(self, step: Change, since: datetime | None) -> None:
         """The chat closed between ``since`` (the last tick; None after a start) and now:
@@ -140,6 +146,18 @@ class Transitions:
         welcome.handed_back(step, current, offices.hours_of(book, current.office, c.policy.hours),
                             emergency[spoken(current.language)], someone_can_take=someone,
                             mail=c.mail_switch is not None)
+
+    def _sent_on_waiting(self, step: Change, conversation: ConversationID,
+                         handed_back: set[ConversationID]) -> None:
+        c = self.conductor
+        current = c.router.conversation(conversation)
+        if current is None or conversation in handed_back or current.assigned_to is not None \
+                or current.channel is not Channel.CHAT:
+            return
+        offices.closed_notice(step, c.policy.offices, conversation, current.office,
+                              spoken(current.language), default_hours=c.policy.hours,
+                              default_emergency=c.policy.emergency,
+                              mail=c.mail_switch is not None)
 
     async def commit(self, step: Change) -> bool:
         """Write the step; False if its event was handled before (nothing written)."""
