@@ -206,6 +206,35 @@ def test_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
     assert len(output.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("staff", [
+    '[staff]\ncounsellors = ["@anna:counsel.example.org"]\n',
+    '[[offices]]\nid = "familie"\nteam_leads = ["@lea:counsel.localhost.de"]\n',
+], ids=["counsellor", "an office's lead"])
+def test_staff_on_another_server_are_refused_by_the_homeserver_that_talks_to_nobody(
+    tmp_path: Path, staff: str,
+) -> None:
+    """The embedded homeserver has no federation. A counsellor or lead written with another
+    server than [homeserver] server_name (the web host's name, a typo) was accepted: the
+    staff room's invitation to them failed, so crisis alerts and pages went to a room
+    they were never in. (Here the homeserver's port is taken: before, that was all that
+    was said, after a start; now the staff id is, before anything starts.)"""
+    import socket
+
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        (tmp_path / "d").mkdir()
+        (tmp_path / "d" / "counsel.toml").write_text(
+            f"[homeserver]\nport = {port}\n[web]\nport = {free_port()}\n"
+            f"[entry_page]\nport = {free_port()}\n{staff}")
+        code, output = run_up_expecting_failure(["--data", str(tmp_path / "d")])
+    assert code == 1
+    assert "is on another server than [homeserver] server_name 'counsel.localhost'" in output
+    assert "Traceback" not in output
+    assert len(output.strip().splitlines()) == 1
+
+
 def test_entry_page_port_in_use_is_one_clear_line_and_stops_synapse(tmp_path: Path) -> None:
     import socket
 
