@@ -18,7 +18,7 @@ from pathlib import Path
 
 import aiohttp
 
-from counsel_bot.config import Settings, load_settings
+from counsel_bot.config import ConfigError, Settings, load_settings
 from counsel_bot.core.clock import Clock, SystemClock
 from counsel_bot.core.errors import BotError
 from counsel_bot.core.opening_hours import OpeningHours
@@ -84,6 +84,25 @@ def resolve_settings(layout: DataLayout, config: Path | None) -> tuple[Settings,
             write_private(config, first_run_config())
             write_private(layout.root / DEMO_PASSPHRASE_FILE, secrets.token_urlsafe(32))
     return load_settings(config), config.resolve().parent
+
+
+def refuse_foreign_staff(settings: Settings) -> None:
+    """The embedded homeserver talks to nobody (no federation): staff written with another
+    server (the web host's name, a typo) could never be invited into a staff room, and
+    crisis alerts and pages would go to a room without them. An external homeserver
+    ([homeserver] url) may federate with partner offices (docs/scaling.md)."""
+    if settings.homeserver.url:
+        return
+    server = settings.homeserver.server_name
+    lists = [("staff", (*settings.staff.counsellors, *settings.staff.team_leads))]
+    lists += [(f"office {o.id!r}", (*o.counsellors, *o.team_leads)) for o in settings.offices]
+    for where, users in lists:
+        for user in users:
+            if user.partition(":")[2] != server:
+                raise ConfigError(
+                    f"{where}: {user} is on another server than [homeserver] server_name "
+                    f"{server!r}, and this homeserver talks to no other; write the id as "
+                    f"{user.partition(':')[0]}:{server}")
 
 
 async def start(layout: DataLayout, settings: Settings) -> Running:
@@ -357,6 +376,7 @@ def run_up(data: Path, config: Path | None) -> int:
     # a second Synapse on the same database and rewrite its config and accounts.
     with service_exclusive(layout.root):
         settings, _config_dir = resolve_settings(layout, config)
+        refuse_foreign_staff(settings)
         config_file = config.resolve() if config else layout.config_file.resolve()
         printer = lambda text: print(text, flush=True, file=sys.stdout)  # noqa: E731
         asyncio.run(serve(layout, settings, config_file, printer))
@@ -368,4 +388,5 @@ def run_bot_only(data: Path, config: Path | None, ready_fd: int | None = None) -
 
     layout = DataLayout(data)
     settings, config_dir = resolve_settings(layout, config)
+    refuse_foreign_staff(settings)
     return main_bot(settings, layout, config_dir, ready_fd)
