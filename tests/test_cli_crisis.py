@@ -109,3 +109,40 @@ def test_a_locked_database_is_one_clear_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "locked" in result.stderr or "database" in result.stderr
+
+
+def test_check_with_the_configuration_judges_with_the_office_s_own_lexicons(
+    tmp_path: Path,
+) -> None:
+    """An office with its own lexicons ([crisis] lexicon_dir) adds the words its youths
+    use. `counsel crisis check` always judged with the shipped ones, whatever the bot
+    runs: a reviewer trying the office's new rule saw it not flag (or a deleted rule
+    still flag) and drew the wrong conclusion about what reaches the staff room. Given
+    the configuration, it judges as the bot does; --lexicons still wins."""
+    import shutil
+
+    lexicons = tmp_path / "lexicons"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "config" / "crisis", lexicons,
+                    ignore=shutil.ignore_patterns("model"))
+    own = lexicons / "de.toml"
+    own.write_text(own.read_text(encoding="utf-8") + (
+        '\n[[rule]]\nid = "de.suicide.900"\ncategory = "suicide"\nseverity = "high"\n'
+        'note = "Regional: so sagt man es hier"\npatterns = ["ich geh in die donau"]\n'),
+        encoding="utf-8")
+    config = tmp_path / "counsel.toml"
+    config.write_text('[crisis]\nlexicon_dir = "lexicons"\nmodel = false\n')
+
+    def check(*args: str) -> dict[str, object]:
+        result = subprocess.run(
+            [*COUNSEL, "crisis", "check", *args], input=b"ich geh in die donau heute\n",
+            capture_output=True, timeout=60, check=True)
+        [answer] = [json.loads(line) for line in result.stdout.decode().splitlines()]
+        return dict(answer)
+
+    answer = check("--config", str(config))
+    assert answer["flag"] is True
+    assert answer["rules"] == ["de.suicide.900"]
+    assert "score" not in answer  # [crisis] model = false: the rules alone, as the bot
+    shipped = Path(__file__).resolve().parents[1] / "config" / "crisis"
+    assert check("--config", str(config), "--lexicons", str(shipped))["flag"] is False
+
