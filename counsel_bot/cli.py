@@ -93,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--model", type=Path, default=None,
                          help="semantic head file (default: the shipped one)")
         sub.add_argument("--rules-only", action="store_true", help="the rules without the model")
+        sub.add_argument("--config", type=Path, default=None,
+                         help="judge as the bot of this configuration does (its [crisis] "
+                              "lexicon_dir, model and model_file)")
     return parser
 
 
@@ -316,6 +319,15 @@ def _crisis(args: argparse.Namespace) -> int:
 
     lexicons = args.lexicons or default_lexicon_dir()
     command = args.crisis_command
+    crisis = None
+    if command in ("check", "eval") and args.config is not None:
+        from counsel_bot.config import load_settings
+
+        # An office's own lexicons (and model) are what its bot judges with: a review of
+        # them with the shipped ones would show flags the bot never raises, or miss some.
+        crisis = load_settings(args.config).crisis
+        if args.lexicons is None and crisis.lexicon_dir:
+            lexicons = Path(crisis.lexicon_dir)
     if command in ("train", "crossval"):
         rules = CrisisDetector.from_directory(lexicons)
         if command == "train":
@@ -325,6 +337,8 @@ def _crisis(args: argparse.Namespace) -> int:
         return run_crossval(rules, args.files, args.by, sys.stdout, args.target_recall,
                             args.chats)
     model = None if args.rules_only else (args.model or default_model_path())
+    if crisis is not None and not args.rules_only and args.model is None:
+        model = Path(crisis.model_file or default_model_path()) if crisis.model else None
     detector = load_detector(lexicons, model)
     if command == "check":
         stdin = open(sys.stdin.fileno(), encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
