@@ -14,6 +14,7 @@ import pytest
 from counsel_bot import cli
 from counsel_bot.runtime.runner import open_vault
 from counsel_bot.runtime.service import resolve_settings
+from e2e.errors import VaultLost
 from homeserver_bridge.paths import DataLayout
 
 
@@ -165,3 +166,32 @@ def test_counsel_stats_on_a_directory_without_a_configuration_makes_nothing(
     config.write_text("[web]\nenabled = false\n")
     cli.main(["stats", "--data", str(typo), "--config", str(config)])
     assert not typo.exists()
+
+
+def test_a_restored_vault_still_opens_with_the_passphrase_beside_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`make run` wrote DATA/counsel.toml and DATA/vault.passphrase. The configuration was
+    moved elsewhere (as the README says for production) and bot/vault.json went missing (a
+    restore that left it out). `counsel bot` without --config took this for a first run:
+    it wrote a demo configuration and a new random vault.passphrase over the one the vault
+    was made with, then said "no vault ... restore the vault file from the backup". The
+    restored vault then opened with nothing: every conversation, pending crisis alert and
+    the bot's E2E session sealed in the store were lost. A passphrase file already there
+    is kept."""
+    data = tmp_path / "data"
+    layout = DataLayout(data)
+    settings, config_dir = resolve_settings(layout, None)
+    open_vault(settings, layout, config_dir)
+    (data / "bot" / "counsel.db").write_bytes(b"sealed by the vault")
+    passphrase = (data / "vault.passphrase").read_bytes()
+    backup = tmp_path / "vault.json.backup"
+    (data / "bot" / "vault.json").rename(backup)
+    (data / "counsel.toml").rename(tmp_path / "moved.toml")
+
+    settings, config_dir = resolve_settings(layout, None)
+    with pytest.raises(VaultLost, match="restore the vault file"):
+        open_vault(settings, layout, config_dir)
+    backup.rename(data / "bot" / "vault.json")
+    assert (data / "vault.passphrase").read_bytes() == passphrase
+    open_vault(settings, layout, config_dir)
