@@ -82,7 +82,11 @@ def resolve_settings(layout: DataLayout, config: Path | None) -> tuple[Settings,
                                f"{layout.root}; give its configuration with --config FILE "
                                "(e.g. /etc/counsel/counsel.toml), or put it back there")
             write_private(config, first_run_config())
-            write_private(layout.root / DEMO_PASSPHRASE_FILE, secrets.token_urlsafe(32))
+            # A passphrase file already there is kept: its vault may be missing only for
+            # now, and restored from the backup (as the bot then says to) it needs this one.
+            passphrase = layout.root / DEMO_PASSPHRASE_FILE
+            if not passphrase.exists():
+                write_private(passphrase, secrets.token_urlsafe(32))
     return load_settings(config), config.resolve().parent
 
 
