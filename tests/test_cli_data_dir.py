@@ -16,6 +16,7 @@ from counsel_bot.runtime.runner import open_vault
 from counsel_bot.runtime.service import resolve_settings
 from e2e.errors import VaultLost
 from homeserver_bridge.paths import DataLayout
+from tests.conftest import free_port
 
 
 @pytest.mark.parametrize("command", [
@@ -163,7 +164,7 @@ def test_counsel_stats_on_a_directory_without_a_configuration_makes_nothing(
     assert not typo.exists()
     # Given the configuration, stats needs nothing of the data directory either.
     config = tmp_path / "counsel.toml"
-    config.write_text("[web]\nenabled = false\n")
+    config.write_text(f"[web]\nport = {free_port()}\n")  # nobody's: no other bot's figures
     cli.main(["stats", "--data", str(typo), "--config", str(config)])
     assert not typo.exists()
 
