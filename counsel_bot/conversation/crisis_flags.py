@@ -228,7 +228,7 @@ class CrisisFlags:
 
     def raised(
         self, step: Change, raised: RaisedFlag, current: ConversationSnapshot, *, first: bool,
-        emergency: Mapping[Language, str],
+        emergency: Mapping[Language, str], takers: tuple[UserID, ...] = (),
     ) -> None:
         """Tell staff (its counsellor pinged), and on the first flag give the youth the
         emergency numbers; `current` is the conversation with the flag already raised.
@@ -239,7 +239,11 @@ class CrisisFlags:
         meinem bruder meine alte switch geschenkt"), and a youth thanked for telling
         something they never said feels watched, not heard. One text per conversation, as
         before: a second would interrupt the counsellor who is, or will be, with them. Staff
-        are alerted the same way either way."""
+        are alerted the same way either way.
+
+        The alert rings the youth's counsellor; a youth nobody has yet, ``takers``: those on
+        duty who may take them (full, by hand). A notice naming nobody rings no phone (the
+        default push rules silence notices), and a lead is paged only minutes later."""
         conversation, counsellor = current.conversation, current.assigned_to
         waited = max(0, int((step.at - current.enqueued_at).total_seconds() // 60))
         step.add(SayToStaff(
@@ -247,7 +251,7 @@ class CrisisFlags:
             (("conversation", conversation), ("category", raised.category or "-"),
              ("severity", raised.severity), ("waiting", waited),
              ("assigned", counsellor or "-"), ("rules", " ".join(raised.rules))),
-            mentions=(counsellor,) if counsellor else (),
+            mentions=(counsellor,) if counsellor else takers,
         ))
         self._counted.pop(conversation, None)  # a new raise is a new thing to review
         category, severity, source = (raised.category or UNNAMED_CATEGORY, raised.severity,

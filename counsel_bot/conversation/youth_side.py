@@ -570,7 +570,9 @@ class YouthSide:
         # crisis line is the wrong one to call.
         c.crisis.raised(step, raised, after, first=current.crisis is CrisisStatus.NONE,
                         emergency=offices.emergency_of(c.policy.offices, after.office,
-                                                       c.policy.emergency))
+                                                       c.policy.emergency),
+                        takers=c.policy.router.offices.who_takes(
+                            after, c.router.snapshot().counsellors))
         # The safety text names the numbers: the welcome's "nobody on duty" would say them
         # once more, first, and not thank the youth for telling.
         step.effects = [(effect, tag) for effect, tag in step.effects

@@ -108,10 +108,16 @@ class OfficeRules:
         undecided one by the auto-assigner once it is settled): the one answer the
         counsellor signing off and the youth left waiting are both given (rule 3: the
         fallback office's staff may take an undecided conversation)."""
+        return bool(self.who_takes(conv, counsellors))
+
+    def who_takes(self, conv: ConversationSnapshot,
+                  counsellors: Iterable[CounsellorSnapshot]) -> tuple[UserID, ...]:
+        """Those on duty who take youths and may take `conv` (`anyone_takes`): whom a crisis
+        of a youth nobody has yet rings, over their capacity if need be."""
         counsellors = tuple(counsellors)
         staffed = self.staffed(counsellors)
-        return any(c.on_duty and c.capacity > 0 and self.sees(c.user, conv, staffed)
-                   for c in counsellors)
+        return tuple(c.user for c in counsellors
+                     if c.on_duty and c.capacity > 0 and self.sees(c.user, conv, staffed))
 
     def leads_on(self, user: UserID, conv: ConversationSnapshot,
                  staffed: frozenset[str]) -> bool:
