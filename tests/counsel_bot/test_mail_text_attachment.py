@@ -1,0 +1,70 @@
+"""A youth who writes their letter elsewhere and attaches it ("siehe Anhang", brief.txt) must
+be read like one who types it into the mail: the counsellor sees the words and the crisis
+check reads them. Before, a text file was only named ("not passed on"), and crisis words in
+it reached nobody.
+
+Real SMTP server (the parser with its limits), conductor, mail channel and store; a
+recording sender stands in for the relay."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+import aiosmtplib
+import pytest
+
+from counsel_bot.core.routing.model import CrisisStatus
+from counsel_bot.store import SqliteStore
+from e2e.vault import Vault
+from homeserver_bridge.mail import InboundServer, MailSettings, start_inbound
+from tests.support.mail_office import OFFICE, Office, RecordingSender, office_on
+
+CRISIS = "Ich will mich umbringen, ich halte das nicht mehr aus."
+
+
+async def _office(tmp_path: Path) -> tuple[Office, InboundServer]:
+    store = await SqliteStore.open(tmp_path / "counsel.db",
+                                   Vault.create(tmp_path / "vault.json", "pass phrase here"))
+    office = await office_on(store, RecordingSender())
+    server = await start_inbound(
+        MailSettings(enabled=True, listen_port=0, office_address=OFFICE,
+                     smtp_host="127.0.0.1", smtp_starttls=False),
+        office.mail, now=lambda: datetime(2026, 12, 1, 10, 0, tzinfo=UTC))
+    return office, server
+
+
+@pytest.mark.parametrize(("data", "maintype", "subtype", "filename"), [
+    (CRISIS.encode("utf-8"), "text", "plain", "brief.txt"),
+    (f"# Mein Brief\n\n{CRISIS}".encode(), "text", "markdown", "brief.md"),
+    (f"<html><body><p>{CRISIS}</p></body></html>".encode(), "text", "html", "brief.html"),
+    # Phones send a shared text file as a file of no known type.
+    (CRISIS.encode("cp1252"), "application", "octet-stream", "brief.txt"),
+    # Windows' Notepad saved "Unicode" as UTF-16 with a byte order mark.
+    (CRISIS.encode("utf-16"), "text", "plain", "Brief.TXT"),
+], ids=["txt", "markdown", "html", "octet-stream-cp1252", "utf-16"])
+async def test_crisis_words_in_an_attached_letter_are_read(
+    tmp_path: Path, data: bytes, maintype: str, subtype: str, filename: str,
+) -> None:
+    office, server = await _office(tmp_path)
+    try:
+        message = EmailMessage()
+        message["From"] = "sunflower@youth.example"
+        message["To"] = OFFICE
+        message["Subject"] = "brief"
+        message["Message-ID"] = "<letter@youth.example>"
+        message.set_content("siehe anhang")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+        await asyncio.wait_for(aiosmtplib.send(
+            message, hostname="127.0.0.1", port=server.port, start_tls=False,
+            sender="sunflower@youth.example", recipients=[OFFICE]), 30)
+        [conversation] = office.conductor.router.snapshot().conversations
+        assert conversation.crisis is CrisisStatus.RAISED, "crisis words read by nobody"
+        [item] = await office.conductor.store.read_intake(conversation.conversation)
+        assert "ich halte das nicht mehr aus" in item.body.decode(), \
+            "the counsellor never sees the letter"
+    finally:
+        await server.stop()
+        await office.conductor.store.close()  # type: ignore[attr-defined]
