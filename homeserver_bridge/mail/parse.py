@@ -2,7 +2,8 @@
 
 The stdlib parser runs in its lenient compat32 mode and every header is decoded by hand,
 because a hostile or broken mail must become a clear result, never an exception that takes
-the channel down. Only text reaches the counsellor: attachments are listed by name and
+the channel down. Only text reaches the counsellor: an attached text file (a letter
+written elsewhere) is read like the mail's words, other attachments are listed by name and
 size, HTML is reduced to text (see html_text), and nothing is fetched.
 """
 
@@ -39,6 +40,10 @@ _CUT_NOTE = ("[… hier gekürzt: die Mitte fehlt, die Krisenprüfung hat sie ge
 _CUT_UNREAD_NOTE = ("[… hier gekürzt: die Mitte fehlt, auch der Krisenprüfung; bitte frag "
                     "nach / cut here: the middle is missing, to the crisis check too; please "
                     "ask for it]")
+# Attached files read like the mail's words (`_is_text_file`): kinds a person writes a
+# letter in. Never a file that runs or formats itself (PDF, Word): those are only named.
+_TEXT_FILES = frozenset({"text/plain", "text/markdown", "text/x-markdown", "text/html"})
+_TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".htm", ".html")
 _MAX_DEPTH = 20
 _MAX_PARTS = 200
 # Header fields of one mail (a long Received chain is some dozens): each header read walks
@@ -309,7 +314,42 @@ def _walk(part: Message, body: _Body, *, depth: int, inline: bool) -> None:
             text = html_to_text(text)
         body.texts.append(clean_text(text))
         return
+    if not inline and _is_text_file(ctype, name):
+        html = ctype == "text/html" or name.lower().endswith((".htm", ".html"))
+        letter = _file_text(part.get_payload(decode=True), part.get_content_charset(), html)
+        if letter is not None:
+            # Under its name: the counsellor learns the words came as a file.
+            body.texts.append(f"📎 {name or ctype}:\n{letter}")
+            return
     body.attachments.append(Attachment(name, _size(part), ctype, inline))
+
+
+def _is_text_file(ctype: str, name: str) -> bool:
+    """A letter written elsewhere and attached ("siehe Anhang"): phones send a shared
+    text file as application/octet-stream, so its name tells it then."""
+    if ctype in _TEXT_FILES:
+        return True
+    return ctype == "application/octet-stream" and name.lower().endswith(_TEXT_SUFFIXES)
+
+
+def _file_text(data: object, charset: str | None, html: bool) -> str | None:
+    """An attached text file's words, or None if it holds no text (a file of another kind
+    under a text name): then it is only named, as other files are."""
+    if not isinstance(data, bytes):
+        return None
+    # Windows' editors save "Unicode" as UTF-16 with a byte order mark, and UTF-8 with one.
+    for bom, codec in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+                       (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            text = data.decode(codec, errors="replace")
+            break
+    else:
+        text = _decode(data, charset)
+    if "\x00" in text:
+        return None
+    if html:
+        text = html_to_text(text)
+    return clean_text(text)
 
 
 def _walk_multipart(part: Message, ctype: str, body: _Body, *, depth: int, inline: bool) -> None:

@@ -513,3 +513,16 @@ def test_a_whole_message_written_into_the_subject_is_read_to_its_end() -> None:
     assert len(words) > 300
     m = parsed(mail("", Subject=words))
     assert m.subject.endswith("will ich nicht mehr leben")
+
+
+def test_an_attached_letter_is_read_under_its_name_and_another_file_only_named() -> None:
+    """A text file is read like the mail's words (see tests/counsel_bot/
+    test_mail_text_attachment.py) and so takes no place among the files an office refuses
+    (`max_attachments`); a file of another kind under a text name is only named."""
+    message = mail("siehe anhang")
+    message.add_attachment("Ich kann nicht mehr.", filename="brief.txt")
+    message.add_attachment(b"\x00\x01PK\x03\x04" + bytes(100), maintype="application",
+                           subtype="octet-stream", filename="notizen.txt")
+    m = parsed(message, MailLimits(max_attachments=1))
+    assert m.text == "siehe anhang\n\n📎 brief.txt:\nIch kann nicht mehr."
+    assert [a.name for a in m.attachments] == ["notizen.txt"]
