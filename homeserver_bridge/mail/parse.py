@@ -50,7 +50,8 @@ _MAX_PARTS = 200
 # all of them, and megabytes of them are no mail a person wrote.
 _MAX_HEADERS = 1000
 # On a phone many write everything into the subject and leave the body empty: it is read
-# to some 300 words; replies cut their copy of it. At most 8 KB of UTF-8.
+# to some 300 words; replies cut their copy of it. At most 8 KB of UTF-8. A longer one is
+# read whole with the mail's words (`_long_header_text`).
 _MAX_SUBJECT = 2000
 _MAX_FILENAME = 120
 # Of a header's raw text, what is decoded: far beyond any real subject or file name. Decoding
@@ -220,7 +221,13 @@ def _parse(raw: bytes, limits: MailLimits, envelope_sender: str) -> InboundMail 
         return Bounce(BounceReason.UNREADABLE, message_id, subject, auto)
     if sum(not a.inline for a in body.attachments) > limits.max_attachments:
         return Bounce(BounceReason.TOO_MANY_ATTACHMENTS, message_id, subject, auto)
-    text = clean_text("\n\n".join(t for t in body.texts if t))
+    texts = body.texts
+    written = _long_header_text(msg, "Subject", limits.max_text_bytes * READ_TEXT_FACTOR)
+    if len(written) > _MAX_SUBJECT:
+        # A whole message written into the subject: what is past its cut is read too, with
+        # the rest of the words (and cut and judged as they are).
+        texts = [written, *texts]
+    text = clean_text("\n\n".join(t for t in texts if t))
     uncut = ""
     if len(text.encode("utf-8")) > limits.max_text_bytes:
         # Mail programs quote the whole thread under a reply; after weeks of counselling by
@@ -431,6 +438,24 @@ def _raw_values(msg: Message, name: str) -> list[str]:
 def _header_text(msg: Message, name: str) -> str:
     values = _raw_values(msg, name)
     return _one_line(_decode_words(values[0][:_MAX_HEADER_CHARS])) if values else ""
+
+
+def _long_header_text(msg: Message, name: str, limit: int) -> str:
+    """A header's text up to ``limit`` characters, decoded in pieces split at blanks
+    (where encoded words end): decoding takes time quadratic in the encoded words of one
+    piece (`_MAX_HEADER_CHARS`)."""
+    values = _raw_values(msg, name)
+    raw = values[0][:limit] if values else ""
+    pieces = []
+    start = 0
+    while start < len(raw):
+        end = min(len(raw), start + _MAX_HEADER_CHARS)
+        if end < len(raw):
+            blank = max(raw.rfind(c, start, end) for c in " \t\n")
+            end = blank if blank > start else end
+        pieces.append(_decode_words(raw[start:end]))
+        start = end
+    return _one_line(" ".join(pieces))
 
 
 def _ids(msg: Message, name: str) -> list[str]:

@@ -526,3 +526,19 @@ def test_an_attached_letter_is_read_under_its_name_and_another_file_only_named()
     m = parsed(message, MailLimits(max_attachments=1))
     assert m.text == "siehe anhang\n\n📎 brief.txt:\nIch kann nicht mehr."
     assert [a.name for a in m.attachments] == ["notizen.txt"]
+
+
+def test_a_subject_past_its_cut_is_read_whole_with_the_words_in_bounded_time() -> None:
+    """Past 2000 characters the subject is cut for the reply's header, and read whole at
+    the start of the words (see tests/counsel_bot/test_mail_long_subject.py), decoded in
+    pieces: time linear in their number (some 10 s for 40 000 at once)."""
+    words = "ich weiß nicht weiter " * 200 + "und will nicht mehr leben"
+    m = parsed(mail("", Subject=words))
+    assert len(m.subject) == 2000
+    assert m.text == words
+    many = b"=?utf-8?q?a=FF?= " * 30_000  # 500 KB, 30 000 encoded words
+    raw = (b"From: kim@youth.example\r\nMessage-ID: <w@youth.example>\r\nSubject: "
+           + many + b"\r\n\r\nHilfe\r\n")
+    started = time.perf_counter()
+    assert parsed(raw, MailLimits(max_bytes=4096 * 256)).text.endswith("Hilfe")
+    assert time.perf_counter() - started < 2.0
