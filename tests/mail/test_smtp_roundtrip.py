@@ -340,6 +340,32 @@ async def test_oversized_mail_is_refused_by_the_server(office: Office) -> None:
     assert office.provider.inbox.empty()
 
 
+async def test_a_mail_past_the_hard_limit_is_refused_with_the_limit_and_the_emergency_number(
+    office: Office,
+) -> None:
+    """Past the hard limit the SMTP server stops reading. Its own refusal ("552 Error: Too
+    much mail data", in English) reached the youth through their server's failure notice
+    without the limit, without what to do and without the emergency number, which every
+    other refusal names. The same when the sender's server announces the size (SIZE=)."""
+    hard_limit = office.settings.max_bytes * 8
+    message = youth_mail("x" * (hard_limit + 1000), "<k9@youth.example>")
+    with pytest.raises(aiosmtplib.SMTPResponseException) as announced:
+        await send_to_office(office, message)  # aiosmtplib announces the size
+    client = aiosmtplib.SMTP(hostname="127.0.0.1", port=office.server.port, start_tls=False)
+    async with client:
+        await client.mail(YOUTH)
+        await client.rcpt(OFFICE)
+        with pytest.raises(aiosmtplib.SMTPDataError) as sent:
+            await client.data(message.as_bytes())
+    for code, reply in ((announced.value.code, announced.value.message),
+                        (sent.value.code, sent.value.message)):
+        assert code == 552
+        assert f"{hard_limit // 1024} KB" in reply
+        assert "ohne Bilder" in reply
+        assert "112" in reply
+    assert office.sink.mails.empty()
+
+
 async def test_a_paragraph_sent_as_one_long_line_is_read(office: Office) -> None:
     """A web form or an older mail program sends a paragraph as one line of 8-bit text.
     Past 1000 octets the server refused the whole mail ("500 Line too long"): the youth's
