@@ -18,7 +18,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, AnyStr, Protocol
 
 from aiosmtpd.smtp import SMTP
 
@@ -109,10 +109,23 @@ class _Smtp(SMTP):
     # book's chapter as one paragraph.
     line_length_limit = 1024 * 1024
 
+    def __init__(self, handler: _Handler, limits: MailLimits, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self._too_large = refusal_reply(BounceReason.TOO_LARGE, limits)
+
+    async def push(self, status: AnyStr) -> None:
+        # aiosmtpd's own refusals of a mail past the hard limit (at MAIL FROM SIZE= and
+        # after DATA): "552 Error: Too much mail data" reached the youth in their server's
+        # failure notice, in English, naming neither the limit nor the emergency number.
+        if isinstance(status, str) and status.startswith("552 Error:"):
+            status = self._too_large
+        await super().push(status)
+
 
 def _smtp(handler: _Handler, settings: MailSettings) -> SMTP:
     return _Smtp(
         handler,
+        settings.limits,
         data_size_limit=settings.limits.hard_bytes,
         enable_SMTPUTF8=True,
         hostname=settings.office_domain,
@@ -248,8 +261,9 @@ _DANGER = " Notruf/emergency: 112"
 
 
 def refusal_reply(reason: BounceReason, limits: MailLimits) -> str:
-    """The SMTP reply refusing a mail whose bounce could not be sent: the sender's server
-    puts it into its own failure notice. ASCII, German then English, like the bounce."""
+    """The SMTP reply refusing a mail whose bounce could not be sent, or one past the hard
+    limit (`_Smtp.push`): the sender's server puts it into its own failure notice. ASCII,
+    German then English, like the bounce."""
     if reason is BounceReason.TOO_LARGE:
         kb = limits.hard_bytes // 1024
         return (f"552 5.3.4 Nicht zugestellt: groesser als {kb} KB, bitte ohne Bilder und "
