@@ -7,6 +7,7 @@ import contextlib
 import logging
 import re
 import socket
+import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from homeserver_bridge.mail import (
     MailSettings,
     ReplyThread,
     build_reply,
+    inbound,
     start_inbound,
     thread_key,
 )
@@ -381,6 +383,50 @@ async def test_a_paragraph_sent_as_one_long_line_is_read(office: Office) -> None
                           port=office.server.port, start_tls=False)
     read = await asyncio.wait_for(office.sink.mails.get(), WAIT)
     assert read.text == line.strip()
+
+
+async def test_two_mails_reach_the_counsellor_in_the_order_they_arrived(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A youth's long mail and the short one they send after it arrive on two connections
+    (their server delivers in parallel): each is parsed in a thread, and the short one,
+    parsed first, was stored first. The counsellor read "sorry, forget the long mail"
+    before the long mail, and an appointment's later "nein" before the earlier "ja". Here
+    the first mail's parse is held until the second's is done: it must still come first."""
+    second_parsed, first_parsing = threading.Event(), threading.Event()
+    parse = inbound.parse_inbound
+
+    def parse_in_turn(raw: bytes, limits: MailLimits, *, envelope_sender: str = "") -> Any:
+        if b"<first@youth.example>" in raw:
+            first_parsing.set()
+            second_parsed.wait(WAIT)
+        result = parse(raw, limits, envelope_sender=envelope_sender)
+        if b"<second@youth.example>" in raw:
+            second_parsed.set()
+        return result
+
+    settings = MailSettings(listen_port=0, office_address=OFFICE)
+    sink = QueueSink()
+    server = await start_inbound(settings, sink, now=lambda: NOW)
+    monkeypatch.setattr(inbound, "parse_inbound", parse_in_turn)
+    try:
+        port = server.port
+        first = asyncio.create_task(aiosmtplib.send(
+            youth_mail("Ein langer Brief.", "<first@youth.example>"),
+            hostname="127.0.0.1", port=port, start_tls=False))
+        deadline = time.monotonic() + WAIT
+        while not first_parsing.is_set():
+            assert time.monotonic() < deadline, "the first mail never reached the parser"
+            await asyncio.sleep(0.01)
+        second = asyncio.create_task(aiosmtplib.send(
+            youth_mail("Vergiss die lange Mail.", "<second@youth.example>"),
+            hostname="127.0.0.1", port=port, start_tls=False))
+        await asyncio.wait_for(asyncio.gather(first, second), WAIT)
+    finally:
+        second_parsed.set()
+        await server.stop()
+    order = [sink.mails.get_nowait().message_id for _ in range(sink.mails.qsize())]
+    assert order == ["<first@youth.example>", "<second@youth.example>"]
 
 
 async def test_sink_failure_asks_the_sender_to_retry(office: Office) -> None:
