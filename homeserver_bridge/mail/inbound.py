@@ -156,6 +156,9 @@ class _Handler:
         self.idle = asyncio.Event()  # set while no delivery is in progress
         self.idle.set()
         self._delivering = 0
+        # Done when the mail that arrived last has been handed on (or refused): each mail
+        # waits for the one before it, so they are stored in the order they arrived.
+        self._last_in_line: asyncio.Future[None] | None = None
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
@@ -171,6 +174,20 @@ class _Handler:
     async def handle_DATA(
         self, server: Any, session: Any, envelope: Any
     ) -> str:
+        # Parsed in parallel, handed on in turn: a youth's short mail sent after a long one
+        # (on a second connection) was parsed first and stored first, and the counsellor
+        # read "forget my last mail" before that mail.
+        before, mine = self._last_in_line, asyncio.get_running_loop().create_future()
+        self._last_in_line = mine
+        try:
+            return await self._handle_in_turn(envelope, before)
+        finally:
+            if before is None or before.done():
+                mine.set_result(None)
+            else:  # cancelled (the connection lost): the next one still waits for `before`
+                before.add_done_callback(lambda _: mine.set_result(None))
+
+    async def _handle_in_turn(self, envelope: Any, before: asyncio.Future[None] | None) -> str:
         raw = envelope.original_content or envelope.content or b""
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
@@ -200,6 +217,8 @@ class _Handler:
             return refusal_reply(result.reason, self._settings.limits)
         if envelope.rcpt_tos:
             result = dataclasses.replace(result, to_address=_normalise(envelope.rcpt_tos[0]))
+        if before is not None:
+            await asyncio.wait({before})  # not cancelled with this one
         if self.closing:
             return "421 4.3.2 Service shutting down, please try again later"
         self._delivering += 1
