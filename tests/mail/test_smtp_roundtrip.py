@@ -197,6 +197,24 @@ async def test_attachment_is_bounced_with_an_explanation(office: Office) -> None
     assert office.sink.mails.empty()
 
 
+async def test_a_bounce_to_another_envelope_sender_never_quotes_the_youths_words(
+    office: Office,
+) -> None:
+    """A bounce goes to the envelope sender, which nobody checks and which need not be the
+    youth: a school's web form or a family's forwarding mailbox sends in its own name. It
+    quoted the youth's subject there, where often what weighs on them stands."""
+    message = youth_mail("siehe Foto", "<k40@youth.example>",
+                         Subject="Mein Stiefvater schlaegt mich")
+    message.add_attachment(bytes(500), maintype="image", subtype="jpeg", filename="arm.jpg")
+    await send_to_office(office, message, sender="formular@schule-ulm.example",
+                         recipients=[OFFICE])
+    bounce = await asyncio.wait_for(office.provider.inbox.get(), WAIT)
+    assert bounce.rcpt_tos == ["formular@schule-ulm.example"]
+    assert "Stiefvater" not in bounce.message.as_string()
+    assert "Stiefvater" not in str(bounce.message["Subject"])
+    assert "cannot accept attachments" in bounce.message.get_content()
+
+
 FAMILY = "Familie@familie-ulm.example"
 
 
