@@ -157,9 +157,10 @@ def build_bounce(
     Send it with an empty envelope sender, so no mail program answers it in turn.
     """
     message = _base(office_address, to_address, now, random_bytes, "")
-    message["Subject"] = "Nicht zugestellt / Not delivered: " + (
-        _header_safe(bounce.subject)[:120] or _DEFAULT_SUBJECT
-    )
+    # Never the youth's subject: the envelope sender, unchecked, need not be the youth (a
+    # school's web form, a family's forwarding mailbox), and the subject is often what
+    # weighs on them. In-Reply-To shows the youth's own program which mail it was.
+    message["Subject"] = f"Nicht zugestellt / Not delivered: {_DEFAULT_SUBJECT}"
     if _MESSAGE_ID.fullmatch(bounce.message_id):
         message["In-Reply-To"] = bounce.message_id
         message["References"] = bounce.message_id
