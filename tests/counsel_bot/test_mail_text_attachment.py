@@ -68,3 +68,34 @@ async def test_crisis_words_in_an_attached_letter_are_read(
     finally:
         await server.stop()
         await office.conductor.store.close()  # type: ignore[attr-defined]
+
+
+async def test_crisis_words_in_a_forwarded_mail_are_read(tmp_path: Path) -> None:
+    """Sent "as attachment" (Outlook, Thunderbird), the letter a youth wrote to
+    their teacher, or the threat they got, comes as an attached mail (message/rfc822): it was
+    only named, and its words reached nobody."""
+    office, server = await _office(tmp_path)
+    try:
+        letter = EmailMessage()
+        letter["From"] = "sunflower@youth.example"
+        letter["To"] = "lehrerin@schule.example"
+        letter["Subject"] = "bitte lesen"
+        letter.set_content(CRISIS)
+        message = EmailMessage()
+        message["From"] = "sunflower@youth.example"
+        message["To"] = OFFICE
+        message["Subject"] = "Fwd: bitte lesen"
+        message["Message-ID"] = "<forward@youth.example>"
+        message.set_content("das hab ich meiner lehrerin geschrieben, sie hat nie geantwortet")
+        message.add_attachment(letter)
+        await asyncio.wait_for(aiosmtplib.send(
+            message, hostname="127.0.0.1", port=server.port, start_tls=False,
+            sender="sunflower@youth.example", recipients=[OFFICE]), 30)
+        [conversation] = office.conductor.router.snapshot().conversations
+        assert conversation.crisis is CrisisStatus.RAISED, "crisis words read by nobody"
+        [item] = await office.conductor.store.read_intake(conversation.conversation)
+        assert "ich halte das nicht mehr aus" in item.body.decode(), \
+            "the counsellor never sees the forwarded mail"
+    finally:
+        await server.stop()
+        await office.conductor.store.close()  # type: ignore[attr-defined]
