@@ -44,6 +44,7 @@ _CUT_UNREAD_NOTE = ("[… hier gekürzt: die Mitte fehlt, auch der Krisenprüfun
 # letter in. Never a file that runs or formats itself (PDF, Word): those are only named.
 _TEXT_FILES = frozenset({"text/plain", "text/markdown", "text/x-markdown", "text/html"})
 _TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".htm", ".html")
+_FORWARDED = "weitergeleitete Mail / forwarded mail"
 _MAX_DEPTH = 20
 _MAX_PARTS = 200
 # Header fields of one mail (a long Received chain is some dozens): each header read walks
@@ -303,6 +304,8 @@ def _walk(part: Message, body: _Body, *, depth: int, inline: bool) -> None:
     if depth > _MAX_DEPTH or body.parts > _MAX_PARTS:
         raise _Unreadable
     ctype = part.get_content_type()
+    if ctype == "message/rfc822" and not inline and _read_forwarded(part, body, depth):
+        return
     if ctype.startswith("message/"):
         body.attachments.append(Attachment(_filename(part), _size(part), ctype, inline))
         return
@@ -329,6 +332,29 @@ def _walk(part: Message, body: _Body, *, depth: int, inline: bool) -> None:
             body.texts.append(f"📎 {name or ctype}:\n{letter}")
             return
     body.attachments.append(Attachment(name, _size(part), ctype, inline))
+
+
+def _read_forwarded(part: Message, body: _Body, depth: int) -> bool:
+    """A mail forwarded as an attachment (the letter a youth wrote to a teacher, the threat
+    they got): its words read like the mail's, under its subject, its own files named and
+    not counted (the youth attached the mail, not them). False if it cannot be read (then
+    it is only named, as before, and never refuses the mail that brought it)."""
+    payload = part.get_payload()
+    if not isinstance(payload, list) or not payload or not isinstance(payload[0], Message):
+        return False
+    inner = payload[0]
+    forwarded = _Body(parts=body.parts)
+    try:
+        _walk(inner, forwarded, depth=depth + 1, inline=False)
+    except _Unreadable:
+        return False
+    body.parts = forwarded.parts
+    words = clean_text("\n\n".join(t for t in forwarded.texts if t))
+    subject = _header_text(inner, "Subject")[:_MAX_SUBJECT]
+    body.texts.append(f"📎 {_FORWARDED}: {subject}\n{words}" if subject
+                      else f"📎 {_FORWARDED}:\n{words}")
+    body.attachments.extend(replace(a, inline=True) for a in forwarded.attachments)
+    return True
 
 
 def _is_text_file(ctype: str, name: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from email import message_from_bytes
 from email.message import EmailMessage
 
 import pytest
@@ -542,3 +543,25 @@ def test_a_subject_past_its_cut_is_read_whole_with_the_words_in_bounded_time() -
     started = time.perf_counter()
     assert parsed(raw, MailLimits(max_bytes=4096 * 256)).text.endswith("Hilfe")
     assert time.perf_counter() - started < 2.0
+
+
+def test_a_forwarded_mail_is_read_and_an_unreadable_one_only_named() -> None:
+    """A mail forwarded as an attachment is read under its subject (see tests/counsel_bot/
+    test_mail_text_attachment.py); its picture is named and not counted. An encrypted one
+    is named as before and never refuses the mail that brought it."""
+    letter = mail("Ich kann nicht mehr.", Subject="an Frau K.")
+    letter.add_attachment(bytes(10), maintype="image", subtype="png", filename="arm.png")
+    message = mail("weitergeleitet")
+    message.add_attachment(letter)
+    m = parsed(message, MailLimits(max_attachments=0))
+    assert m.text == ("weitergeleitet\n\n📎 weitergeleitete Mail / forwarded mail: an Frau K."
+                      "\nIch kann nicht mehr.")
+    assert [(a.name, a.inline) for a in m.attachments] == [("arm.png", True)]
+    secret = message_from_bytes(
+        b"Subject: x\r\nContent-Type: multipart/encrypted; boundary=B\r\n\r\n"
+        b"--B\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n--B--\r\n")
+    message = mail("weitergeleitet")
+    message.add_attachment(secret)
+    m = parsed(message)
+    assert m.text == "weitergeleitet"
+    assert [a.content_type for a in m.attachments] == ["message/rfc822"]
