@@ -10,6 +10,7 @@ size, HTML is reduced to text (see html_text), and nothing is fetched.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
@@ -59,6 +60,8 @@ _MAX_FILENAME = 120
 # encoded words takes time quadratic in their number (the standard library's), on the bot's
 # event loop, and a mail may carry megabytes of them.
 _MAX_HEADER_CHARS = 8192
+# Single-byte Western labels (their codecs' names) that UTF-8 text often comes under.
+_WESTERN_8BIT = frozenset({"iso8859-1", "cp1252", "iso8859-15"})
 # Synthetic ids for mails that came without one; .invalid can never be a real domain.
 _MISSING_ID_DOMAIN = "missing.counsel.invalid"
 
@@ -556,12 +559,19 @@ def _decode(data: object, charset: str | None) -> str:
         return ""
     name = (charset or "").lower()
     try:
-        codecs.lookup(name)
+        codec = codecs.lookup(name).name
     except (LookupError, ValueError):  # none, an unknown name, or a NUL in it
-        name = ""
-    if name in ("", "unknown-8bit", "us-ascii", "ascii"):
-        # Many senders label UTF-8 as ASCII, older ones Windows-1252 too.
+        name = codec = ""
+    if name in ("", "unknown-8bit", "us-ascii", "ascii") or codec == "utf-8":
+        # Many senders label UTF-8 as ASCII, older ones Windows-1252 too; a web form whose
+        # page is Windows-1252 labels it UTF-8. Read as labelled, "schlägt" was
+        # "schl\ufffdgt", and the crisis check did not know the word.
         return _unlabelled(data)
+    if codec in _WESTERN_8BIT and not data.isascii():
+        # And a script that writes iso-8859-1 into every header sends UTF-8 ("schlÃ¤gt"):
+        # Western text that is valid UTF-8 beyond ASCII hardly occurs.
+        with contextlib.suppress(UnicodeDecodeError):
+            return data.decode("utf-8")
     try:
         return data.decode(name, errors="replace")
     except (LookupError, ValueError):

@@ -565,3 +565,18 @@ def test_a_forwarded_mail_is_read_and_an_unreadable_one_only_named() -> None:
     m = parsed(message)
     assert m.text == "weitergeleitet"
     assert [a.content_type for a in m.attachments] == ["message/rfc822"]
+
+
+@pytest.mark.parametrize(("body", "charset"), [
+    ("Grüße, schöne Zeit, Maß".encode("iso-8859-1"), "iso-8859-1"),
+    ("Grüße, schöne Zeit, Maß".encode("cp1252"), "windows-1252"),
+    ("Grüße, schöne Zeit, Maß".encode(), "utf-8"),
+    ("Grüße, schöne Zeit, Maß".encode("iso-8859-15"), "utf-8"),
+    ("Grüße, schöne Zeit, Maß".encode(), "iso-8859-15"),
+])
+def test_text_is_read_in_the_charset_it_is_in_whatever_its_label(
+    body: bytes, charset: str,
+) -> None:
+    """See tests/counsel_bot/test_mail_mislabelled_charset.py: a true label is kept; a
+    UTF-8 label on Windows-1252 text and a Western label on UTF-8 text are not."""
+    assert parsed(raw_mail(body, charset=charset)).text == "Grüße, schöne Zeit, Maß"
