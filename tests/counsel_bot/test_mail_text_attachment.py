@@ -9,9 +9,12 @@ recording sender stands in for the relay."""
 from __future__ import annotations
 
 import asyncio
+import io
+import zipfile
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import aiosmtplib
 import pytest
@@ -96,6 +99,62 @@ async def test_crisis_words_in_a_forwarded_mail_are_read(tmp_path: Path) -> None
         [item] = await office.conductor.store.read_intake(conversation.conversation)
         assert "ich halte das nicht mehr aus" in item.body.decode(), \
             "the counsellor never sees the forwarded mail"
+    finally:
+        await server.stop()
+        await office.conductor.store.close()  # type: ignore[attr-defined]
+
+
+def _document(kind: str, paragraphs: list[str]) -> bytes:
+    """A minimal Word (.docx) or LibreOffice (.odt) document, as the programs zip them."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        if kind == "docx":
+            runs = "".join(f'<w:p><w:r><w:t xml:space="preserve">{escape(p)}</w:t></w:r></w:p>'
+                           for p in paragraphs)
+            archive.writestr("word/document.xml", (
+                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/'
+                f'2006/main"><w:body>{runs}</w:body></w:document>'))
+        else:
+            archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+            text = "".join(f"<text:p>{escape(p)}</text:p>" for p in paragraphs)
+            archive.writestr("content.xml", (
+                '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+                'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+                'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0">'
+                f"<office:body><office:text>{text}</office:text></office:body>"
+                "</office:document-content>"))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("kind", "subtype"), [
+    ("docx", "vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    ("odt", "vnd.oasis.opendocument.text"),
+])
+async def test_crisis_words_in_a_letter_attached_as_a_document_are_read(
+    tmp_path: Path, kind: str, subtype: str,
+) -> None:
+    """A letter written in Word or LibreOffice at school and attached: only named, its
+    crisis words reached nobody. Its text is read (never the file passed on)."""
+    office, server = await _office(tmp_path)
+    try:
+        message = EmailMessage()
+        message["From"] = "sunflower@youth.example"
+        message["To"] = OFFICE
+        message["Subject"] = "brief"
+        message["Message-ID"] = "<document@youth.example>"
+        message.set_content("siehe anhang")
+        message.add_attachment(_document(kind, ["Liebe Beratung,", CRISIS]),
+                               maintype="application", subtype=subtype,
+                               filename=f"brief.{kind}")
+        await asyncio.wait_for(aiosmtplib.send(
+            message, hostname="127.0.0.1", port=server.port, start_tls=False,
+            sender="sunflower@youth.example", recipients=[OFFICE]), 30)
+        [conversation] = office.conductor.router.snapshot().conversations
+        assert conversation.crisis is CrisisStatus.RAISED, "crisis words read by nobody"
+        [item] = await office.conductor.store.read_intake(conversation.conversation)
+        assert "ich halte das nicht mehr aus" in item.body.decode(), \
+            "the counsellor never sees the letter"
     finally:
         await server.stop()
         await office.conductor.store.close()  # type: ignore[attr-defined]
