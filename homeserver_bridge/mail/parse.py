@@ -12,7 +12,10 @@ from __future__ import annotations
 import codecs
 import contextlib
 import hashlib
+import html
+import io
 import re
+import zipfile
 from dataclasses import dataclass, field, replace
 from email.header import decode_header, make_header
 from email.message import Message
@@ -42,10 +45,26 @@ _CUT_UNREAD_NOTE = ("[… hier gekürzt: die Mitte fehlt, auch der Krisenprüfun
                     "nach / cut here: the middle is missing, to the crisis check too; please "
                     "ask for it]")
 # Attached files read like the mail's words (`_is_text_file`): kinds a person writes a
-# letter in. Never a file that runs or formats itself (PDF, Word): those are only named.
+# letter in; Word and LibreOffice letters are read too (`_document_text`). Never a file
+# that runs itself, and never one passed on.
 _TEXT_FILES = frozenset({"text/plain", "text/markdown", "text/x-markdown", "text/html"})
 _TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".htm", ".html")
 _FORWARDED = "weitergeleitete Mail / forwarded mail"
+# A letter written in Word or LibreOffice: zipped XML, its words found by pattern, never
+# parsed (no entities, no references followed); past this size unzipped only named.
+_DOCUMENTS = {
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document":
+        "word/document.xml",
+    "application/vnd.oasis.opendocument.text": "content.xml",
+}
+_DOCUMENT_SUFFIXES = {".docx": "word/document.xml", ".odt": "content.xml"}
+_MAX_DOCUMENT_XML = 8 * 1024 * 1024
+# Word's field codes and deleted words are no text the reader sees.
+_DOCUMENT_HIDDEN = re.compile(r"<w:(instrText|delText)\b[^>]*>.*?</w:\1>", re.DOTALL)
+_DOCUMENT_BREAK = re.compile(r"</w:p>|<w:(?:br|cr)\b[^>]*/>|</text:[ph]>|<text:line-break\s*/>")
+_DOCUMENT_BLANK = re.compile(r"<w:tab\b[^>]*/>|<text:(?:tab|s)\b[^>]*/>")
+_DOCX_TEXT = re.compile(r"<w:t(?:\s[^>]*)?>([^<]*)</w:t>|(\n|\t)")
+_TAG = re.compile(r"<[^>]*>")
 _MAX_DEPTH = 20
 _MAX_PARTS = 200
 # Header fields of one mail (a long Received chain is some dozens): each header read walks
@@ -334,7 +353,43 @@ def _walk(part: Message, body: _Body, *, depth: int, inline: bool) -> None:
             # Under its name: the counsellor learns the words came as a file.
             body.texts.append(f"📎 {name or ctype}:\n{letter}")
             return
+    member = _document_member(ctype, name)
+    if not inline and member:
+        letter = _document_text(part.get_payload(decode=True), member)
+        if letter is not None:
+            body.texts.append(f"📎 {name or ctype}:\n{letter}")
+            return
     body.attachments.append(Attachment(name, _size(part), ctype, inline))
+
+
+def _document_member(ctype: str, name: str) -> str:
+    """Where a Word or LibreOffice file keeps its words ("" for another file); by its name
+    when it comes as application/octet-stream, as from phones."""
+    if ctype == "application/octet-stream":
+        return next((member for suffix, member in _DOCUMENT_SUFFIXES.items()
+                     if name.lower().endswith(suffix)), "")
+    return _DOCUMENTS.get(ctype, "")
+
+
+def _document_text(data: object, member: str) -> str | None:
+    """The words of a Word (.docx) or LibreOffice (.odt) letter, or None if it cannot be
+    read (not such a file, encrypted, broken, too large unzipped): then only named."""
+    if not isinstance(data, bytes):
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open(member) as file:
+            # Read bounded: the size a zip states for a member is not checked while reading.
+            xml = file.read(_MAX_DOCUMENT_XML + 1)
+    except Exception:  # whatever is wrong with the file, it is only named
+        return None
+    if len(xml) > _MAX_DOCUMENT_XML:
+        return None
+    text = _DOCUMENT_HIDDEN.sub("", xml.decode("utf-8", "replace"))
+    text = _DOCUMENT_BLANK.sub("\t", _DOCUMENT_BREAK.sub("\n", text))
+    if member == "word/document.xml":
+        # Only the runs' text: Word keeps much else between tags.
+        text = "".join(m.group(1) or m.group(2) or "" for m in _DOCX_TEXT.finditer(text))
+    return clean_text(html.unescape(_TAG.sub("", text))).strip()
 
 
 def _read_forwarded(part: Message, body: _Body, depth: int) -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import time
+import zipfile
 from email import message_from_bytes
 from email.message import EmailMessage
 
@@ -580,3 +582,27 @@ def test_text_is_read_in_the_charset_it_is_in_whatever_its_label(
     """See tests/counsel_bot/test_mail_mislabelled_charset.py: a true label is kept; a
     UTF-8 label on Windows-1252 text and a Western label on UTF-8 text are not."""
     assert parsed(raw_mail(body, charset=charset)).text == "Grüße, schöne Zeit, Maß"
+
+
+def test_a_word_letter_is_read_without_its_field_codes_and_a_broken_or_huge_one_named() -> None:
+    """See tests/counsel_bot/test_mail_text_attachment.py. Read by pattern, bounded: a file
+    that is no zip, or one that unzips past 8 MiB (a zip bomb), is only named."""
+    def docx(xml: str) -> bytes:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("word/document.xml", xml)
+        return buffer.getvalue()
+
+    word = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    letter = docx('<w:document><w:body><w:p><w:r><w:instrText> PAGE </w:instrText>'
+                  "<w:t>Tom &amp; ich</w:t><w:tab/><w:t>&lt;3</w:t></w:r></w:p>"
+                  "<w:p><w:r><w:t>Ende</w:t></w:r></w:p></w:body></w:document>")
+    bomb = docx("<w:t>" + "a" * (9 * 1024 * 1024) + "</w:t>")
+    message = mail("siehe anhang")
+    for data, name in ((letter, "brief.docx"), (b"PK\x03\x04 broken", "kaputt.docx"),
+                       (bomb, "gross.docx")):
+        message.add_attachment(data, maintype="application", subtype=word.split("/")[1],
+                               filename=name)
+    m = parsed(message)
+    assert m.text == "siehe anhang\n\n📎 brief.docx:\nTom & ich\t<3\nEnde"
+    assert [a.name for a in m.attachments] == ["kaputt.docx", "gross.docx"]
