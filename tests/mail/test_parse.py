@@ -606,3 +606,17 @@ def test_a_word_letter_is_read_without_its_field_codes_and_a_broken_or_huge_one_
     m = parsed(message)
     assert m.text == "siehe anhang\n\n📎 brief.docx:\nTom & ich\t<3\nEnde"
     assert [a.name for a in m.attachments] == ["kaputt.docx", "gross.docx"]
+
+
+@pytest.mark.parametrize("content_type", [b"multipart/mixed; boundary=\"abc\"",
+                                          b"multipart/alternative"])
+def test_a_multipart_mail_without_its_parts_is_read_as_its_text(content_type: bytes) -> None:
+    """A web form's script that labels its mail multipart but writes no boundary (or
+    another one): mail programs show the body as text. It reached the counsellor empty,
+    with an unnamed "multipart/mixed" file not passed on, and no crisis check read it."""
+    raw = (b"From: kim@youth.example\r\nMessage-ID: <form@youth.example>\r\n"
+           b"MIME-Version: 1.0\r\nContent-Type: " + content_type + b"\r\n\r\n"
+           b"Ich will nicht mehr leben.\r\n")
+    m = parsed(raw)
+    assert m.text == "Ich will nicht mehr leben."
+    assert m.attachments == ()
