@@ -336,6 +336,10 @@ def _walk(part: Message, body: _Body, *, depth: int, inline: bool) -> None:
         return
     disposition = part.get_content_disposition()
     name = _filename(part)
+    if ctype.startswith("multipart/") and not name:
+        # Labelled multipart, but no boundary found (a web form's script): mail programs
+        # show its body as text, and so it is read.
+        ctype = "text/plain"
     readable = ctype in ("text/plain", "text/html") and disposition != "attachment"
     # A name alone makes no file: Apple Mail and phone apps send text parts of the body
     # inline with one, and the youth's program shows them as the mail's words.
