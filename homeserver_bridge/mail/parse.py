@@ -59,10 +59,13 @@ _DOCUMENTS = {
 }
 _DOCUMENT_SUFFIXES = {".docx": "word/document.xml", ".odt": "content.xml"}
 _MAX_DOCUMENT_XML = 8 * 1024 * 1024
-# Word's field codes and deleted words are no text the reader sees.
-_DOCUMENT_HIDDEN = re.compile(r"<w:(instrText|delText)\b[^>]*>.*?</w:\1>", re.DOTALL)
+# Word's field codes and deleted words are no text the reader sees; LibreOffice's comments
+# and tracked changes name their author (the name the youth's program was set up with).
+_DOCUMENT_HIDDEN = re.compile(r"<(w:instrText|w:delText|office:annotation|text:tracked-changes"
+                              r"|dc:creator)\b[^>]*>.*?</\1>", re.DOTALL)
 _DOCUMENT_BREAK = re.compile(r"</w:p>|<w:(?:br|cr)\b[^>]*/>|</text:[ph]>|<text:line-break\s*/>")
-_DOCUMENT_BLANK = re.compile(r"<w:tab\b[^>]*/>|<text:(?:tab|s)\b[^>]*/>")
+_DOCUMENT_TAB = re.compile(r"<w:tab\b[^>]*/>|<text:tab\b[^>]*/>")
+_ODT_SPACE = re.compile(r"<text:s\b[^>]*/>")
 _DOCX_TEXT = re.compile(r"<w:t(?:\s[^>]*)?>([^<]*)</w:t>|(\n|\t)")
 _TAG = re.compile(r"<[^>]*>")
 _MAX_DEPTH = 20
@@ -389,7 +392,8 @@ def _document_text(data: object, member: str) -> str | None:
     if len(xml) > _MAX_DOCUMENT_XML:
         return None
     text = _DOCUMENT_HIDDEN.sub("", xml.decode("utf-8", "replace"))
-    text = _DOCUMENT_BLANK.sub("\t", _DOCUMENT_BREAK.sub("\n", text))
+    text = _DOCUMENT_TAB.sub("\t", _DOCUMENT_BREAK.sub("\n", text))
+    text = _ODT_SPACE.sub(" ", text)
     if member == "word/document.xml":
         # Only the runs' text: Word keeps much else between tags.
         text = "".join(m.group(1) or m.group(2) or "" for m in _DOCX_TEXT.finditer(text))
