@@ -64,7 +64,8 @@ async def test_an_assigned_youths_crisis_alert_rings_their_counsellor_alone() ->
     record = await c.store.conversation_by_room(RoomID("!r1:x"))
     assert record is not None
     current = c.router.conversation(record.conversation)
-    assert current is not None and current.assigned_to is not None
+    assert current is not None
+    assert current.assigned_to is not None
     alerts = await _alerts(c)
     assert alerts
     assert all(alert.mentions == (current.assigned_to,) for alert in alerts)
