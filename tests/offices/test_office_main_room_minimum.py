@@ -179,3 +179,25 @@ async def test_a_page_to_another_offices_lead_says_whose_crisis_it_is() -> None:
     refused = [e.key for e in await pending(c) if isinstance(e, SayInRoom) and e.to == TOM]
     assert refused == ["refused.unknown_conversation"]
     assert "!take" not in said, "told to do what he may not"
+
+
+async def test_the_on_call_counsellor_holding_the_crisis_reads_its_alert_in_a_room_of_theirs(
+) -> None:
+    """Cem, on call, holds the family office's crisis; the family office is staffed again
+    and the youth's flag rises to high. The alert with its severity, category and "!confirm"
+    stayed in the family office's room, which Cem is not in, and the main room told him
+    "the details are only there": the counsellor with the youth could read them nowhere."""
+    c = await office(SETTINGS)
+    await staff(c, CEM, "!duty on", T0)  # on call; nobody of the family office on duty
+    await youth(c, "Stress mit meinen Eltern, 89073", T0)
+    await youth(c, "ich ritze mich", T0 + timedelta(minutes=1))  # given to Cem, on call
+    await staff(c, ANNA, "!duty on", T0 + timedelta(minutes=2))  # the family office's own
+    await youth(c, "ich will mich umbringen", T0 + timedelta(minutes=3))  # raised to high
+
+    high = [e for e in await staff_notices(c) if e.key == "staff_crisis_alert"
+            and dict(e.params).get("severity") == "high"]
+    theirs = [e.office for e in high
+              if CEM in e.mentions and CEM in c.policy.offices.desk(e.office).staff]
+    assert theirs == ["jugend"], "the counsellor holding the youth cannot read the alert"
+    assert "familie" in [e.office for e in high], "the office's own room lost its alert"
+    assert _leaked(await _main_room(c)) == [], "crisis details in every office's room"
