@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from counsel_bot.config import ConfigError, Settings, load_settings, settings_from_mapping
+from e2e.vault import passphrase_from_env_or_file
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "counsel.example.toml"
 
@@ -150,6 +151,26 @@ def test_a_passphrase_variable_no_environment_can_hold_is_refused(name: str) -> 
     with pytest.raises(ConfigError, match=r"vault: passphrase_env .* environment variable"):
         settings_from_mapping({"vault": {"passphrase_env": name}})
     assert settings_from_mapping({"vault": {"passphrase_env": "OFFICE_2_PASSPHRASE"}})
+
+
+def test_an_empty_passphrase_variable_beside_a_passphrase_file_still_starts(
+    tmp_path: Path,
+) -> None:
+    """`passphrase_env = ""` with a passphrase_file is "the file only": the bot read the
+    file and never an environment variable (a stray COUNSEL_VAULT_PASSPHRASE of another
+    installation on the host is not taken). Refused since the names were checked, such a
+    working configuration stopped the service at its next start; leaving the key out, as
+    the refusal said, would let that variable win over the file."""
+    passphrase = tmp_path / "vault.passphrase"
+    passphrase.write_text("the office's own")
+    passphrase.chmod(0o600)
+    config = tmp_path / "counsel.toml"
+    config.write_text('[vault]\npassphrase_env = ""\npassphrase_file = "vault.passphrase"\n')
+
+    vault = load_settings(config).vault
+    environ = {"COUNSEL_VAULT_PASSPHRASE": "another installation's"}
+    assert passphrase_from_env_or_file(vault.passphrase_env, tmp_path / vault.passphrase_file,
+                                       environ=environ) == "the office's own"
 
 
 def test_relative_files_are_found_beside_the_configuration(
