@@ -70,6 +70,10 @@ class VaultSettings:
     def __post_init__(self) -> None:
         # Empty was taken, and the bot stopped later saying "set the environment variable
         # or ...", naming none; the file alone is used when the variable is unset anyway.
+        # Empty beside a file is "the file only" (no variable of the host's is taken), as
+        # configurations from before this check say it.
+        if self.passphrase_env == "" and self.passphrase_file:
+            return
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.passphrase_env):
             raise ValueError(f"passphrase_env {self.passphrase_env!r} is not the name of an "
                              "environment variable (letters, digits and _, e.g. "
