@@ -277,6 +277,32 @@ def test_manual_mode_takes_the_head_and_respects_capacity() -> None:
     assert of(Assign, router.handle(Take(at(6), LEA, c(1)))) == [Assign(c(1), LEA, 1, manual=True)]
 
 
+def test_a_full_counsellor_may_take_a_waiting_crisis_by_hand() -> None:
+    """Everyone on duty is full and a youth in crisis waits: the alert rings the counsellors
+    who may take them (crisis_flags.raised), and "!take" refused them at capacity, so the
+    youth waited for a lead's page. A crisis may be taken over capacity; a normal chat may
+    not, and neither may "!next" reach past a crisis to one."""
+    router = office(auto=False)
+    router.handle(ConversationOpened(at(1), c(1)))
+    assert of(Assign, router.handle(TakeNext(at(2), ANNA))) == [Assign(c(1), ANNA, 1,
+                                                                       manual=True)]
+    router.handle(ConversationOpened(at(3), c(2)))
+    router.handle(ConversationOpened(at(4), c(3)))
+    router.handle(CrisisRaised(at(5), c(3)))
+    [refusal] = router.handle(Take(at(6), ANNA, c(2)))
+    assert isinstance(refusal, Reply)
+    assert refusal.message_key is ReplyKey.REFUSED_AT_CAPACITY
+    assert of(Assign, router.handle(Take(at(7), ANNA, c(3)))) == [Assign(c(3), ANNA, 1,
+                                                                         manual=True)]
+    router.handle(ConversationOpened(at(8), c(4)))
+    router.handle(CrisisRaised(at(9), c(4)))
+    assert of(Assign, router.handle(TakeNext(at(10), ANNA))) == [Assign(c(4), ANNA, 1,
+                                                                        manual=True)]
+    [refusal] = router.handle(TakeNext(at(11), ANNA))
+    assert isinstance(refusal, Reply)
+    assert refusal.message_key is ReplyKey.REFUSED_AT_CAPACITY
+
+
 def test_take_of_a_normal_chat_while_a_crisis_waits_is_for_team_leads() -> None:
     router = office(auto=False)
     router.handle(ConversationOpened(at(1), c(1)))
