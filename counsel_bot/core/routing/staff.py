@@ -110,19 +110,24 @@ class StaffHandlers(RoutingState):
 
     # --- taking ----------------------------------------------------------------------------
 
-    def _may_take_one_more(self, staff: CounsellorSnapshot) -> ReplyKey | None:
+    def _may_take_one_more(self, staff: CounsellorSnapshot, *,
+                           crisis: bool = False) -> ReplyKey | None:
+        """A team lead may go past their capacity, and anybody on duty for a youth in
+        crisis: its alert rings the counsellors who may take it, full or not
+        (crisis_flags.raised), and a youth in crisis must not wait for a free place."""
         if not staff.on_duty:
             return ReplyKey.REFUSED_OFF_DUTY
         at_capacity = self._loads().get(staff.user, 0) >= staff.capacity
-        if at_capacity and staff.role is not Role.TEAM_LEAD:
+        if at_capacity and staff.role is not Role.TEAM_LEAD and not crisis:
             return ReplyKey.REFUSED_AT_CAPACITY
         return None
 
     def _take_next(self, staff: CounsellorSnapshot, event: ev.TakeNext) -> list[Action]:
-        refusal = self._may_take_one_more(staff)
+        waiting = self._waiting_for(staff)
+        crisis = bool(waiting) and waiting[0].priority is Priority.CRISIS
+        refusal = self._may_take_one_more(staff, crisis=crisis)
         if refusal is not None:
             return [self._staff_reply(staff.user, refusal, capacity=staff.capacity)]
-        waiting = self._waiting_for(staff)
         if not waiting:
             return [self._staff_reply(staff.user, ReplyKey.QUEUE_EMPTY)]
         return [self._assign(waiting[0], staff.user, event.at, manual=True)]
@@ -136,7 +141,7 @@ class StaffHandlers(RoutingState):
             return [self._staff_reply(staff.user, ReplyKey.REFUSED_ALREADY_YOURS, id=cid)]
         if conv.state is ConversationState.ASSIGNED:
             return [self._staff_reply(staff.user, ReplyKey.REFUSED_ASSIGNED_TO_OTHER, id=cid)]
-        refusal = self._may_take_one_more(staff)
+        refusal = self._may_take_one_more(staff, crisis=conv.priority is Priority.CRISIS)
         if refusal is not None:
             return [self._staff_reply(staff.user, refusal, capacity=staff.capacity)]
         skips_crisis = conv.priority is Priority.NORMAL and any(
