@@ -87,3 +87,24 @@ def test_emoji_usable_in_patterns(tmp_path: Path) -> None:
     write(tmp_path, GOOD_RULE.replace('["ich will sterben"]', '["will ⚰️"]'))
     write(tmp_path, '[meta]\nlanguage = "xx"\n[emoji]\n"⚰️" = "coffin"\n', "emoji.toml")
     assert CrisisDetector.from_directory(tmp_path).assess("ich will ⚰").flag
+
+
+def test_an_office_lexicon_without_a_shipped_language_is_refused_by_the_bot(
+    tmp_path: Path,
+) -> None:
+    """An office that copied de.toml (and the emoji it needs) to edit it (`[crisis]
+    lexicon_dir`) lost the English rules without a word: every message is checked against all
+    languages, and an English "i want to kill myself" then reached the model alone. The
+    bot refuses such a directory and names what to copy; one with every language loads."""
+    import shutil
+
+    from counsel_bot.core.crisis import default_lexicon_dir
+    from counsel_bot.runtime.crisis_detector import load_detector
+
+    for name in ("de.toml", "emoji.toml"):
+        shutil.copy(default_lexicon_dir() / name, tmp_path / name)
+    with pytest.raises(LexiconError) as refused:
+        load_detector(tmp_path, None)
+    assert "en.toml" in str(refused.value)
+    shutil.copy(default_lexicon_dir() / "en.toml", tmp_path / "en.toml")
+    assert load_detector(tmp_path, None).assess("i want to kill myself").flag
