@@ -20,8 +20,9 @@ from pathlib import Path
 from threadpoolctl import threadpool_limits
 
 from counsel_bot.conversation.crisis_flags import Judge
-from counsel_bot.core.crisis import Assessment, CombinedDetector
+from counsel_bot.core.crisis import Assessment, CombinedDetector, default_lexicon_dir
 from counsel_bot.core.crisis.encoder import UniversalSentenceEncoder
+from counsel_bot.core.crisis.lexicon import load_lexicon, refuse_missing_languages
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,9 @@ def _encoder() -> UniversalSentenceEncoder:
 def load_detector(lexicons: Path, model: Path | None) -> CombinedDetector:
     """The rules, and the model unless ``model`` is None (rules only). Lexicons and head
     are read anew each time; only the encoder is shared."""
+    shipped = default_lexicon_dir()
+    if lexicons.resolve() != shipped.resolve():
+        refuse_missing_languages(lexicons, load_lexicon(lexicons), shipped)
     if model is not None:
         threadpool_limits(limits=1, user_api="blas")
     return CombinedDetector.load(lexicons, model, _encoder())

@@ -251,3 +251,34 @@ def load_lexicon(directory: Path) -> Lexicon:
     if not out.rules:
         raise LexiconError(directory, "rules", "no [[rule]] entries in any file")
     return out.build()
+
+
+def languages(lexicon: Lexicon) -> frozenset[str]:
+    """The languages ``lexicon`` has rules for ("xx": the shared emoji)."""
+    langs = {rule.id.split(".", 1)[0] for rule in lexicon.rules}
+    return frozenset(langs | ({"xx"} if lexicon.emoji else set()))
+
+
+def refuse_missing_languages(directory: Path, lexicon: Lexicon, shipped: Path) -> None:
+    """An office's own lexicons (``[crisis] lexicon_dir``) must cover every language the
+    shipped ones do: every message is checked against all of them, and a directory holding
+    a copy of de.toml alone left an English crisis to the model (and the emoji to nobody)."""
+    reference = load_lexicon(shipped)
+    missing = sorted(languages(reference) - languages(lexicon))
+    if not missing:
+        return
+    files = sorted(path.name for path in shipped.glob("*.toml")
+                   if _file_language(path) in missing)
+    raise LexiconError(directory, "languages",
+                       f"has no rules for {', '.join(missing)}; every message is checked "
+                       f"against every language, so copy {', '.join(files) or missing} "
+                       f"from {shipped} into it (and edit them there, if you wish)")
+
+
+def _file_language(path: Path) -> str:
+    try:
+        meta = tomllib.loads(path.read_text(encoding="utf-8")).get("meta", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return ""
+    return str(meta.get("language", "")) if isinstance(meta, dict) else ""
+
