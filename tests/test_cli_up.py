@@ -386,3 +386,24 @@ def test_a_homeserver_that_dies_fails_up(tmp_path: Path) -> None:
     finally:
         if process.poll() is None:
             stop(process)
+
+
+def test_a_bot_beside_a_homeserver_of_its_own_accepts_a_partner_office_s_staff(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`counsel bot` runs beside a homeserver it does not start (deploy/: the scale-out
+    writes no [homeserver] url, the bot derives it from bind_address and port), which may
+    federate with partner offices (docs/scaling.md): a partner's counsellor in the staff
+    room is the point. Only `counsel up`'s embedded homeserver surely talks to nobody; the
+    check written for it refused such a bot at its start."""
+    import counsel_bot.runtime.runner as runner
+    from counsel_bot.runtime.service import run_bot_only
+
+    started: list[str] = []
+    monkeypatch.setattr(runner, "main_bot", lambda settings, *_: started.append("bot") or 0)
+    data = tmp_path / "d"
+    data.mkdir()
+    config = data / "counsel.toml"
+    config.write_text('[staff]\ncounsellors = ["@anna:partner.example.org"]\n')
+    assert run_bot_only(data, config) == 0
+    assert started == ["bot"]
