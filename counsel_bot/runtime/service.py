@@ -91,10 +91,11 @@ def resolve_settings(layout: DataLayout, config: Path | None) -> tuple[Settings,
 
 
 def refuse_foreign_staff(settings: Settings) -> None:
-    """The embedded homeserver talks to nobody (no federation): staff written with another
-    server (the web host's name, a typo) could never be invited into a staff room, and
-    crisis alerts and pages would go to a room without them. An external homeserver
-    ([homeserver] url) may federate with partner offices (docs/scaling.md)."""
+    """`counsel up`'s embedded homeserver talks to nobody (no federation): staff written
+    with another server (the web host's name, a typo) could never be invited into a staff
+    room, and crisis alerts and pages would go to a room without them. An external
+    homeserver ([homeserver] url), and the one beside `counsel bot`, may federate with
+    partner offices (docs/scaling.md)."""
     if settings.homeserver.url:
         return
     server = settings.homeserver.server_name
@@ -391,6 +392,7 @@ def run_bot_only(data: Path, config: Path | None, ready_fd: int | None = None) -
     from counsel_bot.runtime.runner import main_bot
 
     layout = DataLayout(data)
+    # No refuse_foreign_staff: this bot's homeserver is not started here (deploy/ derives its
+    # address from bind_address and port) and may federate with partner offices.
     settings, config_dir = resolve_settings(layout, config)
-    refuse_foreign_staff(settings)
     return main_bot(settings, layout, config_dir, ready_fd)
