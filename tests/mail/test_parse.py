@@ -641,3 +641,29 @@ def test_a_libreoffice_letter_is_read_without_the_names_its_comments_carry() -> 
     m = parsed(message)
     assert m.text == "siehe anhang\n\n📎 brief.odt:\nIch kann nicht mehr."
     assert "Muster" not in m.text
+
+
+def odt(xml: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("content.xml", xml)
+    return buffer.getvalue()
+
+
+def test_the_words_after_a_comment_on_a_passage_of_a_libreoffice_letter_are_read() -> None:
+    """A comment on a passage of an .odt ends with <office:annotation-end/>: taken for a
+    comment of its own, everything from it to the next comment's end was left out of the
+    words, and crisis words there reached neither the counsellor nor the crisis check."""
+    message = mail("siehe anhang")
+    message.add_attachment(odt(
+        "<office:document-content><office:body><office:text><text:p>Hallo "
+        '<office:annotation office:name="a"><dc:creator>Lea Muster</dc:creator>'
+        "<text:p>n1</text:p></office:annotation>Tom"
+        '<office:annotation-end office:name="a"/> ich will nicht mehr leben. '
+        "<office:annotation><dc:creator>Lea Muster</dc:creator><text:p>n2</text:p>"
+        "</office:annotation>Ende</text:p></office:text></office:body>"
+        "</office:document-content>"), maintype="application",
+        subtype="vnd.oasis.opendocument.text", filename="brief.odt")
+    m = parsed(message)
+    assert m.text == "siehe anhang\n\n📎 brief.odt:\nHallo Tom ich will nicht mehr leben. Ende"
+    assert "Muster" not in m.text
