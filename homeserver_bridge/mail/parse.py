@@ -61,8 +61,9 @@ _DOCUMENT_SUFFIXES = {".docx": "word/document.xml", ".odt": "content.xml"}
 _MAX_DOCUMENT_XML = 8 * 1024 * 1024
 # Word's field codes and deleted words are no text the reader sees; LibreOffice's comments
 # and tracked changes name their author (the name the youth's program was set up with).
+# The name whole: <office:annotation-end/>, which ends a comment on a passage, is no comment.
 _DOCUMENT_HIDDEN = re.compile(r"<(w:instrText|w:delText|office:annotation|text:tracked-changes"
-                              r"|dc:creator)\b[^>]*>.*?</\1>", re.DOTALL)
+                              r"|dc:creator)(?=[\s/>])[^>]*>.*?</\1>", re.DOTALL)
 _DOCUMENT_BREAK = re.compile(r"</w:p>|<w:(?:br|cr)\b[^>]*/>|</text:[ph]>|<text:line-break\s*/>")
 _DOCUMENT_TAB = re.compile(r"<w:tab\b[^>]*/>|<text:tab\b[^>]*/>")
 _ODT_SPACE = re.compile(r"<text:s\b[^>]*/>")
