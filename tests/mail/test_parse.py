@@ -667,3 +667,27 @@ def test_the_words_after_a_comment_on_a_passage_of_a_libreoffice_letter_are_read
     m = parsed(message)
     assert m.text == "siehe anhang\n\n📎 brief.odt:\nHallo Tom ich will nicht mehr leben. Ende"
     assert "Muster" not in m.text
+
+
+@pytest.mark.parametrize(("name", "xml"), [
+    ("brief.odt", "<" * 75_000),
+    ("brief.odt", "<office:annotation>" * 4_000),
+    ("brief.docx", "<w:delText>" * 6_000),
+    ("brief.docx", "<w:t " * 12_000),
+    ("brief.docx", "<w:br " * 25_000),
+])
+def test_a_hostile_document_is_read_in_linear_time(name: str, xml: str) -> None:
+    """The words of a .docx or .odt are found by pattern. An opening without its end (a
+    tag without ">", a comment never closed) made each pattern search to the end of the
+    file from every one: time quadratic in up to 8 MiB, hours from a zip of a few hundred
+    bytes, in a thread that holds the interpreter (and so the bot's event loop, every
+    crisis alert with it) while it runs."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("content.xml" if name.endswith(".odt") else "word/document.xml", xml)
+    message = mail("siehe anhang")
+    message.add_attachment(buffer.getvalue(), maintype="application", subtype="octet-stream",
+                           filename=name)
+    started = time.perf_counter()
+    parsed(message)
+    assert time.perf_counter() - started < 1.0
