@@ -62,13 +62,15 @@ _MAX_DOCUMENT_XML = 8 * 1024 * 1024
 # Word's field codes and deleted words are no text the reader sees; LibreOffice's comments
 # and tracked changes name their author (the name the youth's program was set up with).
 # The name whole: <office:annotation-end/>, which ends a comment on a passage, is no comment.
+# A tag's inside is [^<>]*, never [^>]*: a "<" without its ">" made each pattern search to
+# the end of the file from every one, time quadratic in up to 8 MiB (`_without_hidden`).
 _DOCUMENT_HIDDEN = re.compile(r"<(w:instrText|w:delText|office:annotation|text:tracked-changes"
-                              r"|dc:creator)(?=[\s/>])[^>]*>.*?</\1>", re.DOTALL)
-_DOCUMENT_BREAK = re.compile(r"</w:p>|<w:(?:br|cr)\b[^>]*/>|</text:[ph]>|<text:line-break\s*/>")
-_DOCUMENT_TAB = re.compile(r"<w:tab\b[^>]*/>|<text:tab\b[^>]*/>")
-_ODT_SPACE = re.compile(r"<text:s\b[^>]*/>")
-_DOCX_TEXT = re.compile(r"<w:t(?:\s[^>]*)?>([^<]*)</w:t>|(\n|\t)")
-_TAG = re.compile(r"<[^>]*>")
+                              r"|dc:creator)(?=[\s/>])[^<>]*>")
+_DOCUMENT_BREAK = re.compile(r"</w:p>|<w:(?:br|cr)\b[^<>]*/>|</text:[ph]>|<text:line-break\s*/>")
+_DOCUMENT_TAB = re.compile(r"<w:tab\b[^<>]*/>|<text:tab\b[^<>]*/>")
+_ODT_SPACE = re.compile(r"<text:s\b[^<>]*/>")
+_DOCX_TEXT = re.compile(r"<w:t(?:\s[^<>]*)?>([^<]*)</w:t>|(\n|\t)")
+_TAG = re.compile(r"<[^<>]*>")
 _MAX_DEPTH = 20
 _MAX_PARTS = 200
 # Header fields of one mail (a long Received chain is some dozens): each header read walks
@@ -392,13 +394,37 @@ def _document_text(data: object, member: str) -> str | None:
         return None
     if len(xml) > _MAX_DOCUMENT_XML:
         return None
-    text = _DOCUMENT_HIDDEN.sub("", xml.decode("utf-8", "replace"))
+    text = _without_hidden(xml.decode("utf-8", "replace"))
     text = _DOCUMENT_TAB.sub("\t", _DOCUMENT_BREAK.sub("\n", text))
     text = _ODT_SPACE.sub(" ", text)
     if member == "word/document.xml":
         # Only the runs' text: Word keeps much else between tags.
         text = "".join(m.group(1) or m.group(2) or "" for m in _DOCX_TEXT.finditer(text))
     return clean_text(html.unescape(_TAG.sub("", text))).strip()
+
+
+def _without_hidden(xml: str) -> str:
+    """The document without its hidden elements (`_DOCUMENT_HIDDEN`), in time linear in
+    its length: an element whose end is not found is not looked for again, and its words
+    are kept, as a reader's program that opens the file would show them."""
+    kept: list[str] = []
+    unclosed: set[str] = set()
+    at = 0
+    for opening in _DOCUMENT_HIDDEN.finditer(xml):
+        if opening.start() < at:
+            continue  # inside an element left out already
+        name, closing = opening.group(1), f"</{opening.group(1)}>"
+        kept.append(xml[at:opening.start()])
+        at = opening.end()
+        if opening.group().endswith("/>") or name in unclosed:
+            continue
+        end = xml.find(closing, at)
+        if end < 0:
+            unclosed.add(name)
+        else:
+            at = end + len(closing)
+    kept.append(xml[at:])
+    return "".join(kept)
 
 
 def _read_forwarded(part: Message, body: _Body, depth: int) -> bool:
