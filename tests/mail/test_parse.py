@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import time
+import tracemalloc
 import zipfile
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -691,3 +692,27 @@ def test_a_hostile_document_is_read_in_linear_time(name: str, xml: str) -> None:
     started = time.perf_counter()
     parsed(message)
     assert time.perf_counter() - started < 1.0
+
+
+def test_the_documents_of_one_mail_are_read_to_a_bound_in_all() -> None:
+    """Each .docx is read to 8 MiB unzipped, but a mail may bring 200 of them (they are
+    read, not counted as attachments): a mail of 230 KB with twenty zips of 8 KB each took
+    2 GB and half a minute to read, and one with more stopped the bot for lack of memory.
+    A mail's documents are read to 8 MiB unzipped in all; past that they are only named."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", "<w:t>" + "a" * (5 * 1024 * 1024) + "</w:t>")
+    message = mail("siehe anhang")
+    for n in range(6):
+        message.add_attachment(buffer.getvalue(), maintype="application",
+                               subtype="octet-stream", filename=f"brief{n}.docx")
+    raw = message.as_bytes()
+    tracemalloc.start()
+    try:
+        m = parsed(raw)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 150 * 1024 * 1024
+    assert m.text.startswith("siehe anhang\n\n📎 brief0.docx:\naaa")
+    assert [a.name for a in m.attachments] == [f"brief{n}.docx" for n in range(1, 6)]
