@@ -51,7 +51,9 @@ _TEXT_FILES = frozenset({"text/plain", "text/markdown", "text/x-markdown", "text
 _TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".htm", ".html")
 _FORWARDED = "weitergeleitete Mail / forwarded mail"
 # A letter written in Word or LibreOffice: zipped XML, its words found by pattern, never
-# parsed (no entities, no references followed); past this size unzipped only named.
+# parsed (no entities, no references followed); past this size unzipped only named. The
+# size is the mail's in all: up to _MAX_PARTS of them, each of 8 MiB from a zip of 8 KB,
+# took gigabytes to read.
 _DOCUMENTS = {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document":
         "word/document.xml",
@@ -176,6 +178,8 @@ class _Body:
     attachments: list[Attachment] = field(default_factory=list)
     from_html: bool = False
     parts: int = 0
+    # Unzipped bytes of documents read (`_MAX_DOCUMENT_XML` in all).
+    unzipped: int = 0
 
 
 def parse_inbound(
@@ -365,7 +369,7 @@ def _walk(part: Message, body: _Body, *, depth: int, inline: bool) -> None:
             return
     member = _document_member(ctype, name)
     if not inline and member:
-        letter = _document_text(part.get_payload(decode=True), member)
+        letter = _document_text(part.get_payload(decode=True), member, body)
         if letter is not None:
             body.texts.append(f"📎 {name or ctype}:\n{letter}")
             return
@@ -381,19 +385,22 @@ def _document_member(ctype: str, name: str) -> str:
     return _DOCUMENTS.get(ctype, "")
 
 
-def _document_text(data: object, member: str) -> str | None:
+def _document_text(data: object, member: str, body: _Body) -> str | None:
     """The words of a Word (.docx) or LibreOffice (.odt) letter, or None if it cannot be
-    read (not such a file, encrypted, broken, too large unzipped): then only named."""
+    read (not such a file, encrypted, broken, too large unzipped, or past what is left of
+    the mail's `_MAX_DOCUMENT_XML`): then only named."""
     if not isinstance(data, bytes):
         return None
+    left = _MAX_DOCUMENT_XML - body.unzipped
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open(member) as file:
             # Read bounded: the size a zip states for a member is not checked while reading.
-            xml = file.read(_MAX_DOCUMENT_XML + 1)
+            xml = file.read(left + 1)
     except Exception:  # whatever is wrong with the file, it is only named
         return None
-    if len(xml) > _MAX_DOCUMENT_XML:
+    if len(xml) > left:
         return None
+    body.unzipped += len(xml)
     text = _without_hidden(xml.decode("utf-8", "replace"))
     text = _DOCUMENT_TAB.sub("\t", _DOCUMENT_BREAK.sub("\n", text))
     text = _ODT_SPACE.sub(" ", text)
@@ -436,11 +443,13 @@ def _read_forwarded(part: Message, body: _Body, depth: int) -> bool:
     if not isinstance(payload, list) or not payload or not isinstance(payload[0], Message):
         return False
     inner = payload[0]
-    forwarded = _Body(parts=body.parts)
+    forwarded = _Body(parts=body.parts, unzipped=body.unzipped)
     try:
         _walk(inner, forwarded, depth=depth + 1, inline=False)
     except _Unreadable:
         return False
+    finally:
+        body.unzipped = forwarded.unzipped
     body.parts = forwarded.parts
     words = clean_text("\n\n".join(t for t in forwarded.texts if t))
     subject = _header_text(inner, "Subject")[:_MAX_SUBJECT]
@@ -492,11 +501,13 @@ def _walk_multipart(part: Message, ctype: str, body: _Body, *, depth: int, inlin
                 # The pictures of the HTML not chosen (pasted into it): listed, so the
                 # counsellor learns they were there; never counted, as the youth did not
                 # attach them as files.
-                other = _Body(parts=body.parts)
+                other = _Body(parts=body.parts, unzipped=body.unzipped)
                 try:
                     _walk(child, other, depth=depth + 1, inline=inline)
                 except _Unreadable:
                     continue  # only listed: it never refuses a mail whose words were read
+                finally:
+                    body.unzipped = other.unzipped
                 body.parts = other.parts
                 body.attachments.extend(replace(a, inline=True) for a in other.attachments)
     elif ctype == "multipart/signed":
