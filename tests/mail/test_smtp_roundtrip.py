@@ -595,3 +595,50 @@ async def test_a_mail_of_megabytes_of_headers_does_not_stop_the_event_loop() -> 
         await ticker
         await server.stop()
     assert max(gaps) < 2.0, f"the event loop stood still for {max(gaps):.1f} s"
+
+
+async def test_a_youths_mail_does_not_wait_for_another_senders_bounce_at_a_hung_relay() -> None:
+    """Mails are handed on in the order they arrived from their sender. Every mail waited
+    for the one that arrived before it from anyone: behind a stranger's refused mail whose
+    bounce hung at the relay (a minute to its timeout, and one after another), a youth's
+    mail, crisis words and all, reached nobody, and their server could give up on it."""
+    hung = asyncio.Event()
+    release = asyncio.Event()
+
+    class HungRelay:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            hung.set()
+            await release.wait()
+            return "250 OK"
+
+    loop = asyncio.get_running_loop()
+    relay = await loop.create_server(lambda: SMTP(HungRelay(), hostname="relay.example"),
+                                     host="127.0.0.1", port=0)
+    settings = MailSettings(enabled=True, listen_port=0, office_address=OFFICE,
+                            smtp_host="127.0.0.1",
+                            smtp_port=relay.sockets[0].getsockname()[1],
+                            smtp_starttls=False, smtp_timeout_seconds=60,
+                            max_bytes=64 * 1024, max_attachments=0)
+    sink = QueueSink()
+    server = await start_inbound(settings, sink, now=lambda: NOW,
+                                 bounce_sender=MailSender(settings))
+    stranger = youth_mail("siehe Foto", "<photo@else.example>")
+    stranger.replace_header("From", "x@else.example")
+    stranger.add_attachment(bytes(500), maintype="image", subtype="jpeg", filename="a.jpg")
+    refused = asyncio.create_task(aiosmtplib.send(
+        stranger, sender="x@else.example", recipients=[OFFICE], hostname="127.0.0.1",
+        port=server.port, start_tls=False, timeout=120))
+    try:
+        await asyncio.wait_for(hung.wait(), WAIT)
+        await asyncio.wait_for(aiosmtplib.send(
+            youth_mail("Ich kann nicht mehr.", "<now@youth.example>"),
+            hostname="127.0.0.1", port=server.port, start_tls=False, timeout=120), WAIT)
+        read = sink.mails.get_nowait()
+        assert read.message_id == "<now@youth.example>"
+    finally:
+        release.set()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(refused, WAIT)
+        await server.stop()
+        relay.close()
+        await relay.wait_closed()
