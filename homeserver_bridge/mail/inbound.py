@@ -156,9 +156,11 @@ class _Handler:
         self.idle = asyncio.Event()  # set while no delivery is in progress
         self.idle.set()
         self._delivering = 0
-        # Done when the mail that arrived last has been handed on (or refused): each mail
-        # waits for the one before it, so they are stored in the order they arrived.
-        self._last_in_line: asyncio.Future[None] | None = None
+        # By envelope sender, done when the mail that arrived last from it has been handed
+        # on (or refused): each mail waits for the one before it from its sender, so a
+        # youth's mails are stored in the order they arrived. Not for the one before from
+        # anyone: a stranger's mail (its bounce at a hung relay) held every youth's.
+        self._last_in_line: dict[str, asyncio.Future[None]] = {}
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
@@ -177,8 +179,10 @@ class _Handler:
         # Parsed in parallel, handed on in turn: a youth's short mail sent after a long one
         # (on a second connection) was parsed first and stored first, and the counsellor
         # read "forget my last mail" before that mail.
-        before, mine = self._last_in_line, asyncio.get_running_loop().create_future()
-        self._last_in_line = mine
+        sender = _normalise(envelope.mail_from or "")
+        before = self._last_in_line.get(sender)
+        mine = self._last_in_line[sender] = asyncio.get_running_loop().create_future()
+        mine.add_done_callback(lambda _: self._out_of_line(sender, mine))
         try:
             return await self._handle_in_turn(envelope, before)
         finally:
@@ -186,6 +190,11 @@ class _Handler:
                 mine.set_result(None)
             else:  # cancelled (the connection lost): the next one still waits for `before`
                 before.add_done_callback(lambda _: mine.set_result(None))
+
+    def _out_of_line(self, sender: str, done: asyncio.Future[None]) -> None:
+        """Forgets a sender whose last mail has been handed on: nothing waits for it."""
+        if self._last_in_line.get(sender) is done:
+            del self._last_in_line[sender]
 
     async def _handle_in_turn(self, envelope: Any, before: asyncio.Future[None] | None) -> str:
         raw = envelope.original_content or envelope.content or b""
