@@ -716,3 +716,21 @@ def test_the_documents_of_one_mail_are_read_to_a_bound_in_all() -> None:
     assert peak < 150 * 1024 * 1024
     assert m.text.startswith("siehe anhang\n\n📎 brief0.docx:\naaa")
     assert [a.name for a in m.attachments] == [f"brief{n}.docx" for n in range(1, 6)]
+
+
+@pytest.mark.parametrize("as_file", [True, False])
+def test_a_malformed_html_declaration_never_refuses_the_mail(as_file: bool) -> None:
+    """The standard library's HTML parser (before Python 3.13) raises on "<![" not
+    followed by a name: a diary saved as .html, now read like the mail's words, or an
+    HTML body with it made the whole mail "unreadable", refused, and the crisis words
+    beside it reached nobody."""
+    page = "<p>Mein Tagebuch <![ 2026 ]]> ich will nicht mehr leben</p>"
+    if as_file:
+        message = mail("Ich kann nicht mehr.")
+        message.add_attachment(page.encode(), maintype="text", subtype="html",
+                               filename="tagebuch.html")
+    else:
+        message = mail()
+        message.set_content(page, subtype="html")
+    m = parsed(message)
+    assert "ich will nicht mehr leben" in m.text
