@@ -75,6 +75,15 @@ class _Reducer(HTMLParser):
     def text(self) -> str:
         return "".join(self._out)
 
+    def parse_marked_section(self, i: int, report: bool = True) -> int:
+        # The standard library's parser (before Python 3.13) raises on "<![" not followed
+        # by a keyword it knows: the whole mail was refused as unreadable, crisis words and
+        # all. A browser reads it as a comment to the next ">", and so it is read here.
+        try:
+            return super().parse_marked_section(i, report)
+        except AssertionError:
+            return self.parse_bogus_comment(i, report)
+
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in _HEAD_CONTENT:
             self._end_open_head()
