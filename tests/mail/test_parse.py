@@ -734,3 +734,23 @@ def test_a_malformed_html_declaration_never_refuses_the_mail(as_file: bool) -> N
         message.set_content(page, subtype="html")
     m = parsed(message)
     assert "ich will nicht mehr leben" in m.text
+
+
+@pytest.mark.parametrize("as_file", [True, False])
+def test_html_whose_last_tag_never_ends_is_read_in_linear_time(as_file: bool) -> None:
+    """The standard library's HTML parser (before Python 3.13) reads each "<" after the
+    last ">" anew to the end: time quadratic in it, seconds for 60 KB, a day for the
+    megabytes a mail may hold, a core of the bot's small machine busy all the while, and
+    the mail's words unread. An .html file attached is now read like the mail's words."""
+    page = "<p>Ich kann nicht mehr.</p>" + "<a" * 30_000
+    if as_file:
+        message = mail("siehe anhang")
+        message.add_attachment(page.encode(), maintype="text", subtype="html",
+                               filename="tagebuch.html")
+    else:
+        message = mail()
+        message.set_content(page, subtype="html")
+    started = time.perf_counter()
+    m = parsed(message)
+    assert time.perf_counter() - started < 1.0
+    assert "Ich kann nicht mehr." in m.text
