@@ -54,7 +54,11 @@ def clean_text(text: str) -> str:
 
 def html_to_text(html: str) -> str:
     reducer = _Reducer()
-    reducer.feed(html)
+    # After the last ">" no tag can end: the parser shows it as text, but (before Python
+    # 3.13) reads each "<" there anew to the end, time quadratic in it (a day for the
+    # megabytes a mail may hold). Given as the text it is read as, it is read in one pass.
+    end = html.rfind(">") + 1
+    reducer.feed(html[:end] + html[end:].replace("<", "&lt;"))
     reducer.close()
     return clean_text(reducer.text())
 
