@@ -754,3 +754,20 @@ def test_html_whose_last_tag_never_ends_is_read_in_linear_time(as_file: bool) ->
     m = parsed(message)
     assert time.perf_counter() - started < 1.0
     assert "Ich kann nicht mehr." in m.text
+
+
+def test_the_parts_of_a_forwarded_mail_never_make_the_mail_that_brought_it_unreadable() -> None:
+    """A forwarded mail is read within the bound of parts (200), and its own parts were
+    counted against the mail that brought it: a newsletter of many pictures forwarded,
+    and the youth's photos after it, made the whole mail "unreadable", refused with its
+    crisis words. Without reading the forwarded mail it was read, as it must be now."""
+    letter = mail("Hallo", Subject="Newsletter")
+    for n in range(190):
+        letter.add_attachment(b"x", maintype="image", subtype="png", filename=f"{n}.png")
+    message = mail("Ich will nicht mehr leben.")
+    message.add_attachment(letter)
+    for n in range(8):
+        message.add_attachment(b"x", maintype="image", subtype="png", filename=f"arm{n}.png")
+    m = parsed(message)
+    assert m.text.startswith("Ich will nicht mehr leben.")
+    assert [a.name for a in m.attachments if not a.inline] == [f"arm{n}.png" for n in range(8)]
