@@ -443,14 +443,16 @@ def _read_forwarded(part: Message, body: _Body, depth: int) -> bool:
     if not isinstance(payload, list) or not payload or not isinstance(payload[0], Message):
         return False
     inner = payload[0]
-    forwarded = _Body(parts=body.parts, unzipped=body.unzipped)
+    # Within a bound of parts of its own: counted against the mail that brought it, its
+    # parts made that mail unreadable (refused, crisis words and all) for the youth's own
+    # photos after it. Each part is still walked once; documents share the mail's bound.
+    forwarded = _Body(unzipped=body.unzipped)
     try:
         _walk(inner, forwarded, depth=depth + 1, inline=False)
     except _Unreadable:
         return False
     finally:
         body.unzipped = forwarded.unzipped
-    body.parts = forwarded.parts
     words = clean_text("\n\n".join(t for t in forwarded.texts if t))
     subject = _header_text(inner, "Subject")[:_MAX_SUBJECT]
     body.texts.append(f"📎 {_FORWARDED}: {subject}\n{words}" if subject
