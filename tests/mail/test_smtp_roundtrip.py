@@ -642,3 +642,29 @@ async def test_a_youths_mail_does_not_wait_for_another_senders_bounce_at_a_hung_
         await server.stop()
         relay.close()
         await relay.wait_closed()
+
+
+async def test_a_line_past_a_megabyte_is_refused_in_words_the_youth_can_act_on() -> None:
+    """A web form's script that writes a file's base64 as one line: past the megabyte the
+    server reads in a line, aiosmtpd refused the mail itself ("500 Line too long (see
+    RFC5321 4.5.3.1.6)"), in English, without what to do or the emergency number, which
+    every other refusal of the office names."""
+    settings = MailSettings(listen_port=0, office_address=OFFICE)
+    sink = QueueSink()
+    server = await start_inbound(settings, sink, now=lambda: NOW)
+    raw = ("From: kim@youth.example\r\nTo: beratung@counsel.localhost\r\nSubject: hilfe\r\n"
+           "Message-ID: <b64@youth.example>\r\nMIME-Version: 1.0\r\n"
+           "Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\n"
+           "Content-Type: text/plain; charset=utf-8\r\n\r\nIch kann nicht mehr.\r\n--B\r\n"
+           "Content-Type: image/jpeg\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+           + "QUJD" * 300_000 + "\r\n--B--\r\n").encode()
+    try:
+        with pytest.raises(aiosmtplib.SMTPDataError) as refused:
+            await aiosmtplib.send(raw, sender=YOUTH, recipients=[OFFICE], hostname="127.0.0.1",
+                                  port=server.port, start_tls=False, timeout=60)
+    finally:
+        await server.stop()
+    assert refused.value.code == 554
+    assert "normale Mail" in refused.value.message
+    assert "112" in refused.value.message
+    assert sink.mails.empty()
