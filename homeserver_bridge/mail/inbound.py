@@ -112,6 +112,7 @@ class _Smtp(SMTP):
     def __init__(self, handler: _Handler, limits: MailLimits, **kwargs: Any) -> None:
         super().__init__(handler, **kwargs)
         self._too_large = refusal_reply(BounceReason.TOO_LARGE, limits)
+        self._unreadable = refusal_reply(BounceReason.UNREADABLE, limits)
 
     async def push(self, status: AnyStr) -> None:
         # aiosmtpd's own refusals of a mail past the hard limit (at MAIL FROM SIZE= and
@@ -119,6 +120,10 @@ class _Smtp(SMTP):
         # failure notice, in English, naming neither the limit nor the emergency number.
         if isinstance(status, str) and status.startswith("552 Error:"):
             status = self._too_large
+        # And of a mail with a line past line_length_limit (a form's file as one line of
+        # base64), after DATA: the same, "500 Line too long (see RFC5321 4.5.3.1.6)".
+        elif isinstance(status, str) and status.startswith("500 Line too long"):
+            status = self._unreadable
         await super().push(status)
 
 
