@@ -12,10 +12,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import hashlib
-import html
-import io
 import re
-import zipfile
 from dataclasses import dataclass, field, replace
 from email.header import decode_header, make_header
 from email.message import Message
@@ -24,6 +21,7 @@ from email.policy import compat32
 from email.utils import getaddresses
 from enum import StrEnum
 
+from homeserver_bridge.mail.documents import MAX_DOCUMENT_XML, document_member, document_text
 from homeserver_bridge.mail.html_text import clean_text, html_to_text
 from homeserver_bridge.mail.settings import MailLimits, is_address
 
@@ -45,34 +43,11 @@ _CUT_UNREAD_NOTE = ("[… hier gekürzt: die Mitte fehlt, auch der Krisenprüfun
                     "nach / cut here: the middle is missing, to the crisis check too; please "
                     "ask for it]")
 # Attached files read like the mail's words (`_is_text_file`): kinds a person writes a
-# letter in; Word and LibreOffice letters are read too (`_document_text`). Never a file
+# letter in; Word and LibreOffice letters are read too (documents.py). Never a file
 # that runs itself, and never one passed on.
 _TEXT_FILES = frozenset({"text/plain", "text/markdown", "text/x-markdown", "text/html"})
 _TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".htm", ".html")
 _FORWARDED = "weitergeleitete Mail / forwarded mail"
-# A letter written in Word or LibreOffice: zipped XML, its words found by pattern, never
-# parsed (no entities, no references followed); past this size unzipped only named. The
-# size is the mail's in all: up to _MAX_PARTS of them, each of 8 MiB from a zip of 8 KB,
-# took gigabytes to read.
-_DOCUMENTS = {
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document":
-        "word/document.xml",
-    "application/vnd.oasis.opendocument.text": "content.xml",
-}
-_DOCUMENT_SUFFIXES = {".docx": "word/document.xml", ".odt": "content.xml"}
-_MAX_DOCUMENT_XML = 8 * 1024 * 1024
-# Word's field codes and deleted words are no text the reader sees; LibreOffice's comments
-# and tracked changes name their author (the name the youth's program was set up with).
-# The name whole: <office:annotation-end/>, which ends a comment on a passage, is no comment.
-# A tag's inside is [^<>]*, never [^>]*: a "<" without its ">" made each pattern search to
-# the end of the file from every one, time quadratic in up to 8 MiB (`_without_hidden`).
-_DOCUMENT_HIDDEN = re.compile(r"<(w:instrText|w:delText|office:annotation|text:tracked-changes"
-                              r"|dc:creator)(?=[\s/>])[^<>]*>")
-_DOCUMENT_BREAK = re.compile(r"</w:p>|<w:(?:br|cr)\b[^<>]*/>|</text:[ph]>|<text:line-break\s*/>")
-_DOCUMENT_TAB = re.compile(r"<w:tab\b[^<>]*/>|<text:tab\b[^<>]*/>")
-_ODT_SPACE = re.compile(r"<text:s\b[^<>]*/>")
-_DOCX_TEXT = re.compile(r"<w:t(?:\s[^<>]*)?>([^<]*)</w:t>|(\n|\t)")
-_TAG = re.compile(r"<[^<>]*>")
 _MAX_DEPTH = 20
 _MAX_PARTS = 200
 # Header fields of one mail (a long Received chain is some dozens): each header read walks
@@ -178,7 +153,7 @@ class _Body:
     attachments: list[Attachment] = field(default_factory=list)
     from_html: bool = False
     parts: int = 0
-    # Unzipped bytes of documents read (`_MAX_DOCUMENT_XML` in all).
+    # Unzipped bytes of documents read (`MAX_DOCUMENT_XML` in all).
     unzipped: int = 0
 
 
@@ -367,71 +342,16 @@ def _walk(part: Message, body: _Body, *, depth: int, inline: bool) -> None:
             # Under its name: the counsellor learns the words came as a file.
             body.texts.append(f"📎 {name or ctype}:\n{letter}")
             return
-    member = _document_member(ctype, name)
+    member = document_member(ctype, name)
     if not inline and member:
-        letter = _document_text(part.get_payload(decode=True), member, body)
-        if letter is not None:
+        read = document_text(part.get_payload(decode=True), member,
+                             MAX_DOCUMENT_XML - body.unzipped)
+        if read is not None:
+            letter, unzipped = read
+            body.unzipped += unzipped
             body.texts.append(f"📎 {name or ctype}:\n{letter}")
             return
     body.attachments.append(Attachment(name, _size(part), ctype, inline))
-
-
-def _document_member(ctype: str, name: str) -> str:
-    """Where a Word or LibreOffice file keeps its words ("" for another file); by its name
-    when it comes as application/octet-stream, as from phones."""
-    if ctype == "application/octet-stream":
-        return next((member for suffix, member in _DOCUMENT_SUFFIXES.items()
-                     if name.lower().endswith(suffix)), "")
-    return _DOCUMENTS.get(ctype, "")
-
-
-def _document_text(data: object, member: str, body: _Body) -> str | None:
-    """The words of a Word (.docx) or LibreOffice (.odt) letter, or None if it cannot be
-    read (not such a file, encrypted, broken, too large unzipped, or past what is left of
-    the mail's `_MAX_DOCUMENT_XML`): then only named."""
-    if not isinstance(data, bytes):
-        return None
-    left = _MAX_DOCUMENT_XML - body.unzipped
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open(member) as file:
-            # Read bounded: the size a zip states for a member is not checked while reading.
-            xml = file.read(left + 1)
-    except Exception:  # whatever is wrong with the file, it is only named
-        return None
-    if len(xml) > left:
-        return None
-    body.unzipped += len(xml)
-    text = _without_hidden(xml.decode("utf-8", "replace"))
-    text = _DOCUMENT_TAB.sub("\t", _DOCUMENT_BREAK.sub("\n", text))
-    text = _ODT_SPACE.sub(" ", text)
-    if member == "word/document.xml":
-        # Only the runs' text: Word keeps much else between tags.
-        text = "".join(m.group(1) or m.group(2) or "" for m in _DOCX_TEXT.finditer(text))
-    return clean_text(html.unescape(_TAG.sub("", text))).strip()
-
-
-def _without_hidden(xml: str) -> str:
-    """The document without its hidden elements (`_DOCUMENT_HIDDEN`), in time linear in
-    its length: an element whose end is not found is not looked for again, and its words
-    are kept, as a reader's program that opens the file would show them."""
-    kept: list[str] = []
-    unclosed: set[str] = set()
-    at = 0
-    for opening in _DOCUMENT_HIDDEN.finditer(xml):
-        if opening.start() < at:
-            continue  # inside an element left out already
-        name, closing = opening.group(1), f"</{opening.group(1)}>"
-        kept.append(xml[at:opening.start()])
-        at = opening.end()
-        if opening.group().endswith("/>") or name in unclosed:
-            continue
-        end = xml.find(closing, at)
-        if end < 0:
-            unclosed.add(name)
-        else:
-            at = end + len(closing)
-    kept.append(xml[at:])
-    return "".join(kept)
 
 
 def _read_forwarded(part: Message, body: _Body, depth: int) -> bool:
