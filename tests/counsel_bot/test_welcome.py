@@ -311,3 +311,27 @@ async def test_a_youth_waiting_at_closing_with_nobody_on_duty_hears_when_it_open
                       (("next_opening", "24.11. 14:00"),
                        ("emergency", policy.emergency["de"]))) \
         in await told_youth(c, record.conversation)
+
+
+@pytest.mark.parametrize("at", [
+    datetime(2026, 11, 23, 22, 0, tzinfo=UTC),  # Monday, 23:00 in Berlin: closed
+    datetime(2026, 11, 23, 14, 0, tzinfo=UTC),  # Monday, 15:00 in Berlin: open, nobody on duty
+])
+async def test_a_language_told_later_tells_the_wait_and_the_numbers_in_it(at: datetime) -> None:
+    """A youth who opened with "hey" read, in German, that the chat is closed (or that
+    nobody is on duty) and where help is; their next words told English, and all they read
+    in it was the greeting: "a counsellor will join as soon as one is free", at night,
+    and no numbers in a language they read. Told again as one whose first words told it."""
+    policy = policy_from(Settings(opening_hours=HOURS))
+    c = await Conductor.open(MemoryStore(AeadSealer()),
+                             CrisisDetector.from_directory(default_lexicon_dir()), policy, at)
+    room, youth = RoomID("!r:x"), UserID("@sunflower:x")
+    await c.youth_wrote(room, youth, None, EventID("$1"), "hey", at)
+    await c.youth_wrote(room, youth, None, EventID("$2"),
+                        "sorry, I don't speak German. Can someone help me?", at)
+    record = await c.store.conversation_by_room(room)
+    assert record is not None
+    told = await told_youth(c, record.conversation)
+    assert SayToYouth(record.conversation, "greeting") in told
+    numbers = [e for e in told if ("emergency", policy.emergency["en"]) in e.params]
+    assert [e.key for e in numbers] == ["out_of_hours" if at.hour == 22 else "nobody_on_duty"]
