@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from counsel_bot.conversation import crisis_flags, deletion, feedback, offices, youth_traces
 from counsel_bot.conversation.change import Change
-from counsel_bot.conversation.welcome import nobody_on_duty, welcome
+from counsel_bot.conversation.welcome import nobody_on_duty, out_of_hours, welcome
 from counsel_bot.core import commands as cmd
 from counsel_bot.core.effects import InviteYouth, Leave, SayToStaff, SayToYouth, SetTopic
 from counsel_bot.core.errors import MailAddressRefused
@@ -428,6 +428,29 @@ class YouthSide:
             # Still waiting: what happens next, in words they read ("someone joins" would
             # be untrue with the counsellor there).
             step.add(SayToYouth(conversation, "greeting"), f"greet:{conversation}")
+            self._wait_told_again(step, conversation, told)
+
+    def _wait_told_again(self, step: Change, conversation: ConversationID,
+                         language: Language) -> None:
+        """After the greeting in the language just told: the chat closed, or nobody on duty,
+        and where help is meanwhile, as the welcome tells one whose first words told it. The
+        greeting alone promised "a counsellor joins as soon as one is free" at night, and the
+        numbers were only in the welcome's language. Not while the office is undecided: the
+        answer to its question tells it."""
+        c = self.conductor
+        current = c.router.conversation(conversation)
+        if current is None or current.office == UNDECIDED:
+            return
+        book = c.policy.offices
+        hours = offices.hours_of(book, current.office, c.policy.hours)
+        emergency = offices.emergency_of(book, current.office, c.policy.emergency)[language]
+        if not hours.is_open(step.at):
+            step.add(out_of_hours(conversation, step.at, hours, emergency,
+                                  mail=c.mail_switch is not None),
+                     f"ooh:{conversation}:{language}")
+        elif not c.policy.router.offices.anyone_takes(current, c.router.snapshot().counsellors):
+            step.add(SayToYouth(conversation, "nobody_on_duty", (("emergency", emergency),)),
+                     f"nobody-on-duty:{conversation}:{language}")
 
     def _settle_office(self, step: Change, conversation: ConversationID, body: str) -> bool:
         """The youth's answer to the office question (not a command like "ende"), in the
