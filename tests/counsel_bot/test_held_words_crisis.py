@@ -14,6 +14,8 @@ own parser."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from nio import SyncResponse
 
@@ -78,3 +80,35 @@ async def test_harmless_words_held_for_a_refused_move_alert_nobody() -> None:
     assert bot._held
     assert not [e for e in (decode_effect(o.payload) for o in await store.pending_outbox())
                 if isinstance(e, SayToStaff)]
+
+
+def _youth_said(next_batch: str, event_id: str, body: str) -> SyncResponse:
+    """A later sync: one more message of the youth in the first room."""
+    return _sync(next_batch, join={ROOM: {
+        "timeline": {"events": [
+            {"type": "m.room.message", "sender": YOUTH, "event_id": event_id,
+             "origin_server_ts": 3, "content": {"msgtype": "m.text", "body": body}}],
+            "limited": False, "prev_batch": "p2"},
+        "state": {"events": []}, "ephemeral": {"events": []}, "account_data": {"events": []},
+        "summary": {}, "unread_notifications": {}}})
+
+
+async def test_crisis_words_split_over_short_held_lines_alert_the_staff() -> None:
+    """Youths split one sentence over several messages; in a conversation, and after its
+    close, the short lines of a burst are judged together. Held for a move refused for
+    good (403: maybe for hours), each was judged alone: "ich will" / "nicht mehr leben"
+    alerted nobody and gave the youth no numbers, for as long as the refusal lasted."""
+    store, client, sent = MemoryStore(AeadSealer()), ForbiddingClient(), []
+    bot = await _bot(store, client, sent)
+    await bot.handle_sync(INVITED)
+    await bot.handle_sync(_joined_after("ich will"))  # refused for good: held
+    bot.clock.advance(timedelta(seconds=10))  # type: ignore[attr-defined]
+    await bot.handle_sync(_youth_said("s3", "$second", "nicht mehr leben"))
+    assert await bot.moves.target(RoomID(ROOM)) is None  # still refused
+
+    alerts = [e for e in (decode_effect(o.payload) for o in await store.pending_outbox())
+              if isinstance(e, SayToStaff) and e.key == "staff_crisis_unmoved"]
+    assert alerts, ("crisis words split over two held lines reached nobody while the "
+                    "homeserver refused the new room")
+    assert [key for room, key in sent if room == ROOM and key.startswith("crisis-unmoved")], (
+        "the youth who wrote crisis words was not given the emergency numbers")
