@@ -21,7 +21,7 @@ from counsel_bot.core.crisis import Assessment, Assessor, ConversationRisk
 from counsel_bot.core.crisis.detector import MODEL_REASON
 from counsel_bot.core.effects import MailToYouth, SayToStaff, SayToYouth
 from counsel_bot.core.escalation import ENDED, Due, EscalationTracker
-from counsel_bot.core.ids import ConversationID, UserID
+from counsel_bot.core.ids import ConversationID, RoomID, UserID
 from counsel_bot.core.messages import Language, spoken
 from counsel_bot.core.routing import events as ev
 from counsel_bot.core.routing.model import (
@@ -117,6 +117,8 @@ class CrisisFlags:
         self._saved: dict[ConversationID, str] = {}
         # Short lines written after the close, and when (`flags_after_close`).
         self._after_close: dict[ConversationID, list[tuple[datetime, str]]] = {}
+        # Short lines held for a move out of a room, and when (`flags_held`).
+        self._held_lines: dict[RoomID, list[tuple[datetime, str]]] = {}
         # The office of a conversation that closed while its flag waited for a human: the
         # router forgets it, and its page goes to that office's leads (`page_leads`).
         self.ended_in: dict[ConversationID, str] = {}
@@ -159,20 +161,42 @@ class CrisisFlags:
         """The words that raise a flag in a closed conversation: the text alone, or joined
         with the short lines its youth wrote just before (a burst split over several
         messages, each harmless alone); None if nothing flags."""
-        recent = [(when, text) for when, text in self._after_close.pop(conversation, ())
+        flagged, kept = await self._in_burst(self._after_close.pop(conversation, ()), body, at)
+        if kept:
+            self._after_close[conversation] = kept
+        return flagged
+
+    async def flags_held(self, room: RoomID, body: str, at: datetime) -> bool:
+        """Whether words held for a move out of ``room`` (no conversation yet) raise a
+        flag: alone, or joined with the short lines written there just before, as after a
+        close. Judged alone, "ich will" / "nicht mehr leben" alerted nobody for as long as
+        the homeserver refused the new room."""
+        flagged, kept = await self._in_burst(self._held_lines.pop(room, ()), body, at)
+        if kept:
+            self._held_lines[room] = kept
+        return flagged is not None
+
+    async def _in_burst(self, lines: Sequence[tuple[datetime, str]], body: str, at: datetime,
+                        ) -> tuple[str | None, list[tuple[datetime, str]]]:
+        """The words that flag (``body``, or joined with the recent short ``lines``), and
+        the short lines to keep for the next message (none once flagged)."""
+        recent = [(when, text) for when, text in lines
                   if timedelta(0) <= at - when <= AFTER_CLOSE_WINDOW]
         texts = [body, " ".join([*(text for _, text in recent), body])] if recent else [body]
         for text, assessment in zip(texts, await self._judge(texts), strict=True):
             if assessment.flag:
-                return text
+                return text, []
         if len(body) <= AFTER_CLOSE_SHORT_CHARS:
-            self._after_close[conversation] = [*recent, (at, body)][-AFTER_CLOSE_LINES:]
-        return None
+            return None, [*recent, (at, body)][-AFTER_CLOSE_LINES:]
+        return None, []
 
     def forget_old_lines(self, now: datetime) -> None:
         """Lines written after a close leave memory once too old to be joined (each tick)."""
         self._after_close = {
             conversation: lines for conversation, lines in self._after_close.items()
+            if timedelta(0) <= now - lines[-1][0] <= AFTER_CLOSE_WINDOW}
+        self._held_lines = {
+            room: lines for room, lines in self._held_lines.items()
             if timedelta(0) <= now - lines[-1][0] <= AFTER_CLOSE_WINDOW}
 
     def closed(self, conversation: ConversationID, office: str | None = None) -> None:

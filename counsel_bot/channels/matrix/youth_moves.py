@@ -155,11 +155,13 @@ class YouthMoves:
     async def held(self, first: RoomID, event_id: EventID, words: str) -> None:
         """The youth wrote ``words`` in ``first`` while its new room is refused: they are
         read once it exists (`CounselBot._held`), which may be never (403). Crisis words
-        among them alert the staff now, as any crisis does (neither the words nor the room:
-        nothing there names the youth; leads called, since no counsellor has them), and the
-        youth gets the numbers where they write."""
+        among them (split over short lines too: `flags_held`) alert the staff now, as any
+        crisis does (neither the words nor the room: nothing there names the youth; leads
+        called, since no counsellor has them), and the youth gets the numbers where they
+        write."""
         try:
-            flagged = bool(words.strip()) and await self._conductor.crisis.flags_alone(words)
+            flagged = bool(words.strip()) and await self._conductor.crisis.flags_held(
+                first, words, self._clock.now())
         except Exception as exc:
             # A check that fails counts as a flag (as a report's): the words may be a crisis.
             log.error("words held for a move could not be checked for a crisis (%s); the "
