@@ -370,6 +370,10 @@ def _parse_staff(text: str) -> StaffCommand | ParseError | None:
         # "note" among them: a misspelt note ("!ntoe", "!notiz") is named, and so redacted
         # from a youth's room as a refused note is; its words are about the youth.
         close = difflib.get_close_matches(name, [*_PARSERS, _NOTE], n=1)
+        if args and _CASE_ID.fullmatch(args[0]):
+            # "! Vermerk C-… Verdacht …": a case id is never in words for the youth; as a
+            # reply the note stayed in their room and was mailed to one counselled by mail.
+            close = [_NOTE]
         if head[1:2].isspace() and close != [_NOTE]:
             # "! Ruf sofort 112 an": a mark, a space, words for the youth, as after "!!!";
             # read as an unknown command they were never mailed to a youth counselled by
