@@ -1002,7 +1002,9 @@ class CounselBot:
         nickname = room.user_name(sender)
         counselling = await self.moving.words_room(room, sender)
         if counselling == room_id and not room.encrypted:
-            return  # the new room was refused: never a conversation without encryption
+            # The new room was refused: never a conversation without encryption.
+            await self._hold_until_moved(room_id, event)
+            return
         await self.conductor.youth_wrote(counselling, sender, nickname, event_id, body, at,
                                          edits=original if corrected is not None else None)
         if counselling != room_id:
@@ -1060,8 +1062,7 @@ class CounselBot:
                                                        self.clock.now())
             return
         # A /me or a notice is words like any text: no note that files cannot be passed on.
-        await self._take_note(room, event.sender, event.event_id, note,
-                              attachment=kind not in TEXT_MSGTYPES)
+        await self._take_note(room, event, note, attachment=kind not in TEXT_MSGTYPES)
 
     async def _on_poll_or_sticker(self, room_id: RoomID,
                                   event: UnknownEvent | StickerEvent) -> None:
@@ -1074,12 +1075,10 @@ class CounselBot:
                 or await self._is_staff_room(room_id):
             return
         if isinstance(event, StickerEvent):
-            await self._take_note(room, event.sender, event.event_id,
-                                  f"[Sticker: {event.body}]", attachment=True)
+            await self._take_note(room, event, f"[Sticker: {event.body}]", attachment=True)
         elif event.type in POLL_TYPES and (words := poll_words(
                 event.source.get("content") or {})):
-            await self._take_note(room, event.sender, event.event_id, f"[Umfrage: {words}]",
-                                  attachment=False)
+            await self._take_note(room, event, f"[Umfrage: {words}]", attachment=False)
 
     async def _readable(self, room: MatrixRoom) -> bool:
         """Whether a youth's words in ``room`` are taken. Never counselled in without
@@ -1088,17 +1087,33 @@ class CounselBot:
         writing where they are until they see the new room."""
         return room.encrypted or await self.moving.moved_out(RoomID(room.room_id))
 
-    async def _take_note(self, room: MatrixRoom, sender: str, event_id: str, note: str, *,
+    async def _take_note(self, room: MatrixRoom, taken: Any, note: str, *,
                          attachment: bool) -> None:
-        """What the youth sent, as the words kept (and checked) for it."""
-        youth, event, room_id = UserID(sender), EventID(event_id), RoomID(room.room_id)
+        """What the youth sent (the event ``taken``), as the words kept (and checked) for it."""
+        youth, event, room_id = UserID(taken.sender), EventID(taken.event_id), \
+            RoomID(room.room_id)
         counselling = await self.moving.words_room(room, youth)
         if counselling == room_id and not room.encrypted:
-            return  # the new room was refused: never a conversation without encryption
+            # The new room was refused: never a conversation without encryption.
+            await self._hold_until_moved(room_id, taken)
+            return
         await self.conductor.youth_wrote(counselling, youth, room.user_name(youth), event,
                                          note, self.clock.now(), attachment=attachment)
         if counselling != room_id:
             await self.moving.taken_along(room_id, counselling, event, note)
+
+    async def _hold_until_moved(self, room_id: RoomID, event: Any) -> None:
+        """A youth who declined the new room wrote in the first, and the room for their new
+        invitation was refused or not answered within the loop's wait: their words are held
+        and the room asked for again, as for a move refused at the join (`_welcome_joined`),
+        crisis check at once. Returned unread, they were dropped, and so was all they wrote
+        there after (the note "invite again" was spent): crisis words too, with no alert."""
+        self._joined_on_invite.add(room_id)
+        await self.store.set_setting(f"{WELCOME_DUE_PREFIX}{room_id}", "1")
+        self._welcome_again.setdefault(room_id, self.clock.now() + MOVE_RETRY)
+        self._held_from.setdefault(room_id, self._batch_since)
+        self._held.setdefault(room_id, []).append(event)
+        await self.moving.held(room_id, EventID(event.event_id), held_words(event))
 
     async def _maybe_mail_reply(
         self, room_id: RoomID, sender: UserID, event_id: EventID, body: str, *,
