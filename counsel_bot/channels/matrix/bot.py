@@ -876,7 +876,10 @@ class CounselBot:
                     event, RoomMessage | BadEvent | UnknownBadEvent | UnknownEvent
                     | StickerEvent | RedactionEvent) \
                 and (room := self.client.rooms.get(room_id)) is not None \
-                and not room.encrypted:
+                and (not room.encrypted or room_id in self.moving.pending):
+            # An encrypted room is held for too while its move waits for the new room (the
+            # bot cannot moderate it): read there, the words opened a conversation in the
+            # room the bot leaves once the youth is over.
             self._held_from.setdefault(room_id, self._batch_since)
             self._held.setdefault(room_id, []).append(event)
             if isinstance(event.event_id, str) and await self._is_room_youth(room, sender):
@@ -886,7 +889,9 @@ class CounselBot:
             self.undecryptable.add(EventID(event.event_id), room_id, event, self.clock.now(),
                                    resume=self._batch_since)
             room = self.client.rooms.get(room_id)
-            if room is not None and room.encrypted \
+            # Not in a room waiting for its move: the conversation opened in the room the
+            # youth is moved out of (decrypted, the words are held for the move, above).
+            if room is not None and room.encrypted and room_id not in self.moving.pending \
                     and await self._is_room_youth(room, event.sender) \
                     and not await self._is_staff_room(room_id):
                 await self.conductor.youth_reached_out(
@@ -1001,8 +1006,9 @@ class CounselBot:
             body = f"* {corrected}"
         nickname = room.user_name(sender)
         counselling = await self.moving.words_room(room, sender)
-        if counselling == room_id and not room.encrypted:
-            # The new room was refused: never a conversation without encryption.
+        if counselling == room_id and (not room.encrypted or room_id in self.moving.pending):
+            # The new room was refused: never a conversation without encryption, nor in a
+            # room the youth is to be moved out of.
             await self._hold_until_moved(room_id, event)
             return
         await self.conductor.youth_wrote(counselling, sender, nickname, event_id, body, at,
@@ -1093,8 +1099,9 @@ class CounselBot:
         youth, event, room_id = UserID(taken.sender), EventID(taken.event_id), \
             RoomID(room.room_id)
         counselling = await self.moving.words_room(room, youth)
-        if counselling == room_id and not room.encrypted:
-            # The new room was refused: never a conversation without encryption.
+        if counselling == room_id and (not room.encrypted or room_id in self.moving.pending):
+            # The new room was refused: never a conversation without encryption, nor in a
+            # room the youth is to be moved out of.
             await self._hold_until_moved(room_id, taken)
             return
         await self.conductor.youth_wrote(counselling, youth, room.user_name(youth), event,

@@ -67,6 +67,10 @@ class YouthMoves:
         # First rooms whose new room was refused for good at the last try (403: the bot's
         # account may not create rooms): waiting does not bring it (`CounselBot._held`).
         self.refused_for_good: set[RoomID] = set()
+        # First rooms whose new room was asked for and is not there yet (refused, or not
+        # answered within CREATE_WAIT): what the youth writes there waits for it
+        # (`CounselBot._held`), encrypted or not, so no conversation opens in the first room.
+        self.pending: set[RoomID] = set()
         # New rooms asked for and not yet answered, by first room (`_new_room`).
         self._creating: dict[RoomID, asyncio.Future[tuple[object, bool]]] = {}
 
@@ -87,6 +91,7 @@ class YouthMoves:
             if await self._say_in(first, text(key, self._language), moved):
                 await self._store.set_setting(told, "1")
         made = await self._new_room(first, youth)
+        self.pending.add(first)
         if made is None:
             log.warning("the homeserver has not yet answered the room to move a youth to; "
                         "looked at again in %d s", MOVE_RETRY.total_seconds())
@@ -106,6 +111,7 @@ class YouthMoves:
         self.refused_for_good.discard(first)
         # Noted only once the new room exists: a stop before must not strand the youth.
         await self.links.moved(first, RoomID(answer.room_id))
+        self.pending.discard(first)
         if blocked:
             await self._invite_blocked(first, RoomID(answer.room_id))
         return True
