@@ -167,3 +167,26 @@ def test_a_code_typed_with_another_scripts_digits_is_the_code(typed: str) -> Non
     found = proof.typed_code(typed)
     assert found is not None
     assert proof.check(pending, found, AT)[0] is proof.Outcome.PROVEN
+
+
+async def test_an_address_written_days_after_the_mail_question_is_a_message_not_a_switch(
+) -> None:
+    """"mail" asks for the address, "otherwise just keep writing": a youth who kept writing
+    in the chat and days later answers the counsellor's question with someone else's
+    address (a teacher's, the person who threatens them) must not have the office mail
+    that person a code "for online counselling", and the counsellor must read the answer
+    in the transcript."""
+    sender = RecordingSender()
+    office = await office_on(MemoryStore(AeadSealer()), sender)
+    c = office.conductor
+    await asked_for_mail(office)
+    await c.youth_wrote(ROOM, YOUTH, "Kim", EventID("$3"), "nee, doch lieber hier", AT)
+    later = AT + timedelta(days=3)
+    await c.youth_wrote(ROOM, YOUTH, "Kim", EventID("$4"), "frau.meier@schule.example", later)
+    await perform_mails(office, later)
+    assert [m["To"] for m in sender.sent] == [], "a code mail went to a third person"
+    assert "mail.code_sent" not in await told(office)
+    record = await c.store.conversation_by_room(ROOM)
+    assert record is not None
+    intake = [item.body for item in await c.store.read_intake(record.conversation)]
+    assert b"frau.meier@schule.example" in intake, "the youth's answer was not kept"
