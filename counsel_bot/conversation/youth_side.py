@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from counsel_bot.conversation import crisis_flags, deletion, feedback, offices, youth_traces
@@ -45,6 +45,11 @@ def new_conversation_id() -> ConversationID:
 
 
 MAIL_ASKED_PREFIX = "mail_asked:"
+# How long "mail" waits for the address, counted from the question or the last address given:
+# past a code's hour (its expiry and "too many codes" ask for the address again an hour
+# later), but not for ever ("otherwise just keep writing"): an address written days later
+# answers the counsellor, and is no code mail to whoever it belongs to (a teacher, a bully).
+MAIL_QUESTION_LASTS = timedelta(days=1)
 LANGUAGE_OPEN_PREFIX = "language_open:"
 
 
@@ -69,8 +74,9 @@ def edit_intake_id(original: EventID, edit: EventID) -> EventID:
 class YouthSide:
     def __init__(self, conductor: Conductor) -> None:
         self.conductor = conductor
-        # Youths asked for their mail address (the mail channel switches them).
-        self.mail_asked: set[ConversationID] = set()
+        # Youths asked for their mail address (the mail channel switches them), and when they
+        # were asked or last gave one (`MAIL_QUESTION_LASTS`).
+        self.mail_asked: dict[ConversationID, datetime] = {}
         # Closed conversations whose room the bot leaves, and when (`feedback.LEAVE_AFTER`).
         self.leaving: dict[ConversationID, datetime] = {}
         # Conversations whose language their first words did not tell (`_language_told`).
@@ -114,8 +120,10 @@ class YouthSide:
             conversation = self.open(step, room_id, youth, nickname, body)
         else:
             conversation = record.conversation
-        address = mail_address(body) if conversation in self.mail_asked else None
+        asked = self._mail_asked(conversation, at)
+        address = mail_address(body) if asked else None
         if address is not None and c.mail_switch is not None:
+            self._ask_mail(step, conversation)  # its code waits as long as the question
             try:
                 await c.mail_switch(step, conversation, address)
             except MailAddressRefused:
@@ -125,14 +133,14 @@ class YouthSide:
                     self._mail_settled(step, conversation)
             await c.commit(step)  # the address itself is not kept as intake
             return
-        if conversation in self.mail_asked and c.mail_code is not None:
+        if asked and c.mail_code is not None:
             proven = await c.mail_code(step, conversation, body)
             if proven is not None:
                 if proven:
                     self._mail_settled(step, conversation)
                 await c.commit(step)  # a code is no message for the counsellor
                 return
-        if conversation in self.mail_asked and meant_as_mail_address(body):
+        if asked and meant_as_mail_address(body):
             step.add(SayToYouth(conversation, "mail.address_unusable"))
         if record is not None and record.channel is Channel.MAIL:
             c.handle(step, [ev.ChannelChanged(at, conversation, Channel.CHAT)], reply_room=None)
@@ -190,8 +198,17 @@ class YouthSide:
         await c.commit(check)
 
     def _mail_settled(self, step: Change, conversation: ConversationID) -> None:
-        self.mail_asked.discard(conversation)
+        self.mail_asked.pop(conversation, None)
         step.settings.append((mail_asked_key(conversation), ""))
+
+    def _ask_mail(self, step: Change, conversation: ConversationID) -> None:
+        # Kept in the store too: the answer may come after a restart.
+        self.mail_asked[conversation] = step.at
+        step.settings.append((mail_asked_key(conversation), step.at.isoformat()))
+
+    def _mail_asked(self, conversation: ConversationID, at: datetime) -> bool:
+        asked = self.mail_asked.get(conversation)
+        return asked is not None and at - asked <= MAIL_QUESTION_LASTS
 
     async def finish_crisis_checks(self, at: datetime) -> None:
         """At start: the crisis checks a crash left undone after their invitation. The
@@ -366,8 +383,11 @@ class YouthSide:
         """At start: the rooms the bot is to leave, and when; the youths asked for their
         mail address."""
         for key, value in await self.conductor.store.settings(MAIL_ASKED_PREFIX):
-            if value:
-                self.mail_asked.add(ConversationID(key.removeprefix(MAIL_ASKED_PREFIX)))
+            try:
+                asked = datetime.fromisoformat(value)
+            except ValueError:
+                continue  # "" (settled), or "1" of older versions: no time, so long past
+            self.mail_asked[ConversationID(key.removeprefix(MAIL_ASKED_PREFIX))] = asked
         for key, value in await self.conductor.store.settings(LANGUAGE_OPEN_PREFIX):
             if value:
                 self.language_open.add(ConversationID(key.removeprefix(LANGUAGE_OPEN_PREFIX)))
@@ -512,9 +532,7 @@ class YouthSide:
             if c.mail_switch is None:
                 step.add(SayToYouth(conversation, "mail.off"))
             else:
-                # Kept in the store too: the answer may come after a restart.
-                self.mail_asked.add(conversation)
-                step.settings.append((mail_asked_key(conversation), "1"))
+                self._ask_mail(step, conversation)
                 step.add(SayToYouth(conversation, "mail.ask_address"))
         elif kind is cmd.YouthCommandKind.DELETE:
             deletion.ask(step, conversation, can_delete=c.can_delete())
