@@ -86,3 +86,43 @@ async def test_a_calendar_file_goes_to_the_new_room_only_when_the_first_has_no_e
             await executor.perform(effect, entry.key)
     files = [(room, c) for room, c in client.sent if c.get("msgtype") == "m.file"]
     assert [room for room, _ in files] == [str(ROOM)], "the file's key in plain text"
+
+
+class _SharedFirstRoomClient(_RecordingClient):
+    """The first room is encrypted, but the youth let someone else in: a room the bot could
+    not moderate (why the youth was moved), so it cannot take that person out either."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        first = MatrixRoom(FIRST, self.user_id, encrypted=True)
+        for user in (self.user_id, str(YOUTH), "@classmate:x"):
+            first.add_member(user, None, None)
+        self.rooms[FIRST] = first
+
+
+async def test_a_video_link_and_calendar_file_stay_out_of_a_first_room_someone_else_reads(
+) -> None:
+    """Encryption keeps the homeserver out, not the other members: a classmate (or a parent
+    reading along) in the room the youth was moved from would get the youth's call link with
+    its token, and the file saying when and where the youth meets the counsellor."""
+    c, _, clock = await office()
+    await c.staff_wrote(ROOM, ANNA, EventID("$a1"), "!appointment 2026-12-10 16:00 45min video",
+                        NOW)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "ja", NOW)
+    await c.staff_wrote(ROOM, ANNA, EventID("$a2"), "!video", NOW)
+    client = _SharedFirstRoomClient()
+    executor = await _executor(c, clock, client)
+    url = ""
+    for entry in await c.store.pending_outbox():
+        effect = decode_effect(entry.payload)
+        if isinstance(effect, SendCalendar) or (isinstance(effect, SayToYouth)
+                                                and effect.key == "video.link"):
+            await executor.perform(effect, entry.key)
+            if isinstance(effect, SayToYouth):
+                url = str(dict(effect.params)["url"])
+    assert url, "the youth's video link"
+    assert [c for room, c in client.sent if room == str(ROOM) and url in c.get("body", "")]
+    in_first = [c for room, c in client.sent if room == FIRST]
+    assert in_first, "the youth in the first room is told where to go on"
+    assert not [c for c in in_first if url in c.get("body", "")], "the link to a third person"
+    assert not [c for c in in_first if c.get("msgtype") == "m.file"], "the file to a third person"
