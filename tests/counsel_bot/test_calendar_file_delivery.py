@@ -15,6 +15,7 @@ class _RecordingClient:
     """Just enough of nio's AsyncClient for the executor's sends and uploads."""
 
     should_query_keys = False
+    user_id = "@bot:x"
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, dict[str, object]]] = []

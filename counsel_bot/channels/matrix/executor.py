@@ -165,9 +165,10 @@ class Executor:
                 rooms = [(record.room_id, key)]
                 first = None if self.waiting_in is None else await self.waiting_in(
                     record.room_id)
-                if first is not None and self._encrypted(first):
+                if first is not None and self._private(first, record):
                     # Not into one without encryption: the file's key would lie there in
-                    # plain text beside the file (the text there says it waits in the new).
+                    # plain text beside the file; nor where someone else reads (the text
+                    # there says it waits in the new).
                     rooms.append((first, f"{key}:first"))
                 await self._send_file(rooms, effect.filename, "text/calendar",
                                       effect.ics.encode("utf-8"))
@@ -463,15 +464,22 @@ class Executor:
         if first is not None:
             # Moved, and not come over yet: the youth reads the first room (room_moves.py).
             # One without encryption keeps what is written there in plain text on the
-            # homeserver: a link with its token waits in the new room, and the first says so.
-            if any(name in PRIVATE_PARAMS for name, _ in params) and not self._encrypted(first):
+            # homeserver, and one the bot could not moderate may hold someone the youth let
+            # in: a link with its token waits in the new room, and the first says so.
+            if any(name in PRIVATE_PARAMS for name, _ in params) \
+                    and not self._private(first, record):
                 body = text("moved_room_waiting", language)
             await self.send(first, f"{body}\n\n{text('moved_room_go_on', language)}",
                             f"{outbox_key}:first")
 
-    def _encrypted(self, room_id: RoomID) -> bool:
+    def _private(self, room_id: RoomID, record: ConversationRecord) -> bool:
+        """Encrypted, and nobody in it (joined or invited: nio shares the keys with both)
+        but the bot and the conversation's youth: a room for what is the youth's alone."""
         room = self.client.rooms.get(room_id)
-        return room is not None and bool(room.encrypted)
+        if room is None or not room.encrypted:
+            return False
+        members = set(room.users) | set(room.invited_users)
+        return members <= {self.client.user_id, str(record.youth_user_id)}
 
     async def _display_name(self, user: UserID) -> str:
         answer = await self.client.get_displayname(user)
