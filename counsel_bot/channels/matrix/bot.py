@@ -776,13 +776,19 @@ class CounselBot:
     async def _is_room_youth(self, room: MatrixRoom, sender: str) -> bool:
         """Whether ``sender`` is the youth of the room's conversation, whoever else is
         there; known by the record, also once they have left (a message written just before
-        leaving is still theirs). Before there is a conversation: the only member who is
+        leaving is still theirs); in a room born by mail, whoever came in with a case code
+        (`_matrix_youth`). Before there is a conversation: the only member who is
         neither staff nor the bot, or, with none left, one not on staff who wrote and left
         before the bot read it (nio's members are those at the end of the sync)."""
         record = await self.store.conversation_by_room(RoomID(room.room_id))
         youth = None if record is None else _matrix_youth(record)
         if youth is not None:
             return sender == youth
+        if record is not None:
+            # Born by mail: only the bot invites into its room, and a youth only for a case
+            # code mailed to the youth. One invited again (`!chat` for a new phone) comes in
+            # with a new account beside the first: both are the youth, or neither was read.
+            return sender != self.user_id and not self.is_staff(sender)
         if (only := self._youth_of(room)) is not None:
             return sender == only
         return not self._others(room) and sender != self.user_id and not self.is_staff(sender)
