@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from counsel_bot.config import ConfigError, settings_from_mapping
+from counsel_bot.conversation import offices
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.conversation.video_calls import VideoCalls
 from counsel_bot.core import appointments as ap
@@ -381,3 +382,18 @@ async def test_another_offices_conversation_is_unknown_to_appointment_not_someon
     assert replies == {BEN: ["appointments.which", "appointments.which"],
                        LEAD_B: ["appointments.which"]}
     assert c.appointments.known == {}
+
+
+def test_a_call_link_for_a_counsellor_in_no_office_stays_in_the_offices_own_room() -> None:
+    """Anna booked a video appointment with the family office and has left since (taken off
+    the staff, in no office now): its 15-minute reminder still brings the call link,
+    mentioning her. It goes to the family office's room, whose staff can take the call,
+    never to the main staff room every office reads: the link lets whoever reads it into
+    the youth's call."""
+    book = replace(BOOK, desks={**BOOK.desks, "familie": replace(BOOK.desks["familie"],
+                                                                 staff=(str(BEN),))})
+    for key in ("video.staff_link", "video.counsellor_link"):
+        link = SayToStaff(key, (("conversation", CASE), ("url", "https://meet.x/c?jwt=t")),
+                          mentions=(ANNA,), office="familie")
+        assert [e.office for e in offices.reaching_everyone(link, book)
+                if isinstance(e, SayToStaff)] == ["familie"], key
