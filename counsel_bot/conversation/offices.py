@@ -257,7 +257,10 @@ def reaching_everyone(effect: Effect, book: OfficeBook) -> tuple[Effect, ...]:
     if all(user in members for user in called):
         return (effect,)
     if effect.key in _CALLED_ONLY and len(called) == 1:
-        return (replace(effect, office=room_for(book, effect.office, called[0])),)
+        # One in no office (taken off the staff since the booking) has no room of theirs:
+        # the office's own then, whose staff can take the call, never the main one.
+        return (replace(effect, office=room_for(book, effect.office, called[0])
+                        or effect.office),)
     if effect.key in _PAGES:
         return (replace(effect, key="staff_lead_page_elsewhere", office="",
                         params=(*effect.params, ("office", book.name(effect.office)))),)
