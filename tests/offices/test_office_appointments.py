@@ -17,7 +17,14 @@ from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.conversation.video_calls import VideoCalls
 from counsel_bot.core import appointments as ap
 from counsel_bot.core import messages
-from counsel_bot.core.effects import Effect, SayInRoom, SayToStaff, SendCalendar, decode_effect
+from counsel_bot.core.effects import (
+    Effect,
+    PutWidget,
+    SayInRoom,
+    SayToStaff,
+    SendCalendar,
+    decode_effect,
+)
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.offices import OfficeBook, OfficeDesk, office_from
 from counsel_bot.core.opening_hours import OpeningHours
@@ -397,3 +404,22 @@ def test_a_call_link_for_a_counsellor_in_no_office_stays_in_the_offices_own_room
                           mentions=(ANNA,), office="familie")
         assert [e.office for e in offices.reaching_everyone(link, book)
                 if isinstance(e, SayToStaff)] == ["familie"], key
+
+
+async def test_a_transfer_to_another_office_ends_the_call_whose_link_the_first_office_holds(
+) -> None:
+    """Anna started a call; its moderator link is in the family office's staff room, where
+    all its staff read it. Sent on to the school office, the youth must not go on meeting in
+    that call: the widget that leads into it is taken out of the room, and the school
+    office starts its own."""
+    c, rooms = await two_offices()
+    c.policy = replace(c.policy, video_secret="s" * 32)
+    c.video = VideoCalls(VideoSettings(base_url="https://meet.x", jitsi_app_id="counsel",
+                                       jitsi_app_secret_file="/dev/null"), "s" * 32)
+    family_room, family = rooms["familie"]
+    await c.staff_wrote(family_room, ANNA, EventID("$v"), "!video", NOW)
+    [shown] = [e for e in await _pending(c) if isinstance(e, PutWidget) and e.content]
+    await c.staff_wrote(family_room, ANNA, EventID("$t"), "!transfer office:schule", NOW)
+    assert c.router.conversation(family).office == "schule"  # type: ignore[union-attr]
+    removed = [e for e in await _pending(c) if isinstance(e, PutWidget) and not e.content]
+    assert [e.widget_id for e in removed] == [shown.widget_id], "the call stays in the room"
