@@ -96,6 +96,9 @@ class Transitions:
                     # ``!transfer office:ID`` went through: the youth and the office are told.
                     offices.moved(step, action, c.router, c.policy.offices,
                                   c.policy.default_language)
+                    # Its call's links are in the first office's staff room: the youth goes
+                    # on in a call of the new office's, not one the first office can enter.
+                    c.video.end(step, ConversationID(str(action.param("id"))))
                 if isinstance(action, Assign):
                     c.supervision.took_over(step, action.conversation, action.counsellor)
                     step.add(SayToStaff("staff_assigned",
