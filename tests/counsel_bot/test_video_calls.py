@@ -3,6 +3,8 @@ belong, the widget gone at the end."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import jwt
 import pytest
 
@@ -13,7 +15,7 @@ from counsel_bot.core.ids import EventID
 from counsel_bot.core.routing.model import Channel
 from counsel_bot.core.video import VideoSettings
 from tests.counsel_bot.parts import AT, CASE, COUNSELLOR, WAITING, assigned, effects
-from tests.counsel_bot.test_appointments_flow import ANNA, NOW, ROOM, office, outbox
+from tests.counsel_bot.test_appointments_flow import ANNA, NOW, ROOM, YOUTH, office, outbox
 
 JITSI = VideoSettings(base_url="https://meet.example.org")
 
@@ -116,3 +118,22 @@ def test_a_youth_who_asks_for_video_where_it_is_off_is_told_so_not_sent_to_the_c
     VideoCalls(VideoSettings(youth_may_request=True), None).by_youth(
         step, CASE, WAITING, counsellor_name="")
     assert effects(step) == [SayToYouth(CASE, "video.off"), SayToYouth(CASE, "video.off")]
+
+
+async def test_a_counsellor_talking_with_the_youth_in_a_video_call_is_not_handed_back() -> None:
+    """In a call the counsellor answers by voice, not in the chat: the youth's "bin drin"
+    before it is answered there. Counted as unanswered, the response timers reminded her
+    after 15 minutes and, 30 minutes into the call, handed the conversation back: she was
+    taken out of the room and the youth, mid-call, told their counsellor had left."""
+    c, case, _ = await office()
+    await c.staff_wrote(ROOM, ANNA, EventID("$a1"), "Hallo! Magst du per Video reden?", NOW)
+    await c.staff_wrote(ROOM, ANNA, EventID("$a2"), "!video", NOW)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "ok, bin drin", NOW)
+    for minutes in range(1, 50):
+        await c.tick(NOW + timedelta(minutes=minutes))
+    current = c.router.conversation(case)
+    assert current is not None
+    assert current.assigned_to == ANNA, "handed back in the middle of the call"
+    reminded = [e for e in await outbox(c)
+                if isinstance(e, SayToStaff) and e.key.startswith("timers.")]
+    assert not reminded, "reminded to write while talking with the youth"
