@@ -488,6 +488,7 @@ class Conductor:
         self.crisis.page_leads(step, self.router.snapshot(), self.router.version,
                                self._leads_to_call)
         self.crisis.forget_old_lines(at)
+        self._in_calls(step, at)
         self.timers.due(step, self.router.snapshot(), lambda current: self._requeue(step, current),
                         self._leads_to_call)
         self.youth.leave_due(step, at)
@@ -523,6 +524,16 @@ class Conductor:
             step.add(SayToStaff("staff_reminders_failed"), f"reminders_failed:{step.at:%Y-%m-%d}")
             return False
         return True
+
+    def _in_calls(self, step: Change, at: datetime) -> None:
+        """In a video call the counsellor answers by voice: the youth's words in the chat
+        wait for no answer there, or the timers would hand the conversation back mid-call
+        (the counsellor taken out of the room, the youth told they left)."""
+        for current in self.router.snapshot().conversations:
+            if current.assigned_to is not None and self.video.in_call(current.conversation, at):
+                changed = self.timers.counsellor_wrote(current, current.assigned_to)
+                if changed is not None:
+                    step.settings.append(changed)
 
     def _requeue(self, step: Change, current: ConversationSnapshot) -> bool:
         """Nobody answered in time: hand back as its counsellor would (the router then puts

@@ -30,6 +30,9 @@ class VideoCalls:
         # The Jitsi app secret, when token auth is on; never shown (no repr of it here).
         self._secret = secret
         self.widgets: dict[ConversationID, str] = {}
+        # Until when each call's links let the two in (memory only: after a restart a call
+        # counts as over, and the response timers watch the chat again).
+        self.until: dict[ConversationID, datetime] = {}
         self.random_bytes: Callable[[int], bytes] = os.urandom
 
     def restore(self, conversation: ConversationID, stored: str | None, *,
@@ -39,6 +42,12 @@ class VideoCalls:
             self.widgets[conversation] = stored
         elif replace:
             self.widgets.pop(conversation, None)
+            self.until.pop(conversation, None)
+
+    def in_call(self, conversation: ConversationID, at: datetime) -> bool:
+        """A call of the conversation is open and its links still let the two in."""
+        until = self.until.get(conversation)
+        return conversation in self.widgets and until is not None and at < until
 
     def by_staff(self, step: Change, current: ConversationSnapshot, *, end: bool,
                  counsellor_name: str) -> None:
@@ -99,11 +108,13 @@ class VideoCalls:
                                  ("url", meeting.counsellor_url)),
                                 mentions=(counsellor,), office=office))
         self.widgets[conversation] = meeting.widget_id
+        self.until[conversation] = meeting.expires_at
         step.settings.append((setting_key(conversation), meeting.widget_id))
         return meeting.youth_url
 
     def end(self, step: Change, conversation: ConversationID) -> None:
         widget = self.widgets.pop(conversation, None)
+        self.until.pop(conversation, None)
         if widget is not None:
             step.add(PutWidget(conversation, widget), f"unwidget:{conversation}:{widget}")
             step.settings.append((setting_key(conversation), ""))
