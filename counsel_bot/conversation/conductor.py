@@ -103,6 +103,11 @@ class Policy:
     # Several counselling offices (empty = one office); the router's rules are in `router`.
     offices: OfficeBook = field(default_factory=OfficeBook)
 
+    def emergency_for(self, office: str) -> dict[Language, str]:
+        """The emergency numbers a youth of ``office`` is given (another region's lines,
+        maybe), the installation's where the office names none."""
+        return offices.emergency_of(self.offices, office, self.emergency)
+
 
 
 P = ParamSpec("P")

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 from counsel_bot.conversation.change import Change
-from counsel_bot.conversation.offices import emergency_of, room_for, staff_office
+from counsel_bot.conversation.offices import room_for, staff_office
 from counsel_bot.core import group_commands as gc
 from counsel_bot.core import groups as g
 from counsel_bot.core.effects import SayInRoom, SayToStaff
@@ -484,7 +484,7 @@ class GroupDesk:
         # In the language of their own chat: the one group text a youth must understand.
         language = policy.default_language if home is None else spoken(home.language)
         office = own if own is not None else min(group.offices, default="")
-        emergency = emergency_of(policy.offices, office, policy.emergency).get(language, "")
+        emergency = policy.emergency_for(office).get(language, "")
         step.add(RoomNotice(seat.home_room, "group.crisis_offer", (("emergency", emergency),),
                             youth=seat.youth, language=language),
                  f"group_crisis_offer:{group.number}:{seat.nickname}")

@@ -145,7 +145,7 @@ class Transitions:
         rules, book = c.policy.router.offices, c.policy.offices
         # The router's answer to the counsellor signing off: the youth must not hear otherwise.
         someone = rules.anyone_takes(current, c.router.snapshot().counsellors)
-        emergency = offices.emergency_of(book, current.office, c.policy.emergency)
+        emergency = c.policy.emergency_for(current.office)
         welcome.handed_back(step, current, offices.hours_of(book, current.office, c.policy.hours),
                             emergency[spoken(current.language)], someone_can_take=someone,
                             mail=c.mail_switch is not None)

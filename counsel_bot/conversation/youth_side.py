@@ -354,8 +354,7 @@ class YouthSide:
         scored = await c.store.get_setting(feedback.setting_key(conversation)) is not None
         closing = f":{record.closed_at.isoformat()}" if record.closed_at else ""
         language = spoken(record.language)
-        emergency = offices.emergency_of(c.policy.offices, record.office,
-                                         c.policy.emergency)[language]
+        emergency = c.policy.emergency_for(record.office)[language]
         feedback.after_close(step, conversation, body, scored_before=scored, closing=closing,
                              emergency=emergency)
         await self._stay_or_leave(step, conversation)
@@ -424,7 +423,7 @@ class YouthSide:
                                               office=office)], reply_room=None)
         welcome(step, conversation, language, default_language=c.policy.default_language,
                 hours=offices.hours_of(book, office, c.policy.hours),
-                emergency=offices.emergency_of(book, office, c.policy.emergency),
+                emergency=c.policy.emergency_for(office),
                 mail=c.mail_switch is not None)
         offices.announce(step, book, conversation, office, language)
         return conversation
@@ -463,7 +462,7 @@ class YouthSide:
             return
         book = c.policy.offices
         hours = offices.hours_of(book, current.office, c.policy.hours)
-        emergency = offices.emergency_of(book, current.office, c.policy.emergency)[language]
+        emergency = c.policy.emergency_for(current.office)[language]
         if not hours.is_open(step.at):
             step.add(out_of_hours(conversation, step.at, hours, emergency,
                                   mail=c.mail_switch is not None),
@@ -506,8 +505,7 @@ class YouthSide:
         c = self.conductor
         book = c.policy.offices
         if offices.hours_of(book, office, c.policy.hours).is_open(step.at):
-            nobody_on_duty(step, conversation, offices.emergency_of(
-                book, office, c.policy.emergency)[lang])
+            nobody_on_duty(step, conversation, c.policy.emergency_for(office)[lang])
 
     async def _command(self, step: Change, conversation: ConversationID, body: str) -> None:
         c = self.conductor
@@ -547,7 +545,7 @@ class YouthSide:
         c = self.conductor
         current = c.router.conversation(conversation)
         office = "" if current is None else current.office
-        emergency = offices.emergency_of(c.policy.offices, office, c.policy.emergency)
+        emergency = c.policy.emergency_for(office)
         language = c.policy.default_language if current is None else spoken(current.language)
         step.effects = [(effect, tag) for effect, tag in step.effects
                         if not (isinstance(effect, SayToYouth) and effect.key == "nobody_on_duty"
@@ -576,7 +574,7 @@ class YouthSide:
         # the youth reads from us, and another region's crisis line is the wrong one.
         office = current.office if current is not None else \
             record.office if record is not None else ""
-        emergency = offices.emergency_of(c.policy.offices, office, c.policy.emergency)
+        emergency = c.policy.emergency_for(office)
         if closed is not None:
             erased = deletion.confirm_closed(
                 step, conversation, closed.language, asked, emergency=emergency,
@@ -610,8 +608,7 @@ class YouthSide:
         # The office's own numbers, as in the welcome: in another region the installation's
         # crisis line is the wrong one to call.
         c.crisis.raised(step, raised, after, first=current.crisis is CrisisStatus.NONE,
-                        emergency=offices.emergency_of(c.policy.offices, after.office,
-                                                       c.policy.emergency),
+                        emergency=c.policy.emergency_for(after.office),
                         takers=c.policy.router.offices.who_takes(
                             after, c.router.snapshot().counsellors))
         # The safety text names the numbers: the welcome's "nobody on duty" would say them

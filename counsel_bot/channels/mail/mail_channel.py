@@ -36,7 +36,6 @@ from counsel_bot.channels.mail.thread_index import (
 from counsel_bot.channels.outbox_worker import EffectFailed, is_crisis_mail
 from counsel_bot.conversation.conductor import Change, Conductor, new_conversation_id
 from counsel_bot.conversation.offices import (
-    emergency_of,
     mail_from,
     mail_office,
     office_of_address,
@@ -376,8 +375,7 @@ class MailChannel:
         days = self.deadlines.settings.first_reply_working_days
         within = (text("mail.within_one", language) if days == 1
                   else text("mail.within_days", language, days=days))
-        emergency = emergency_of(self.conductor.policy.offices, current.office,
-                                 self.conductor.policy.emergency)[language]
+        emergency = self.conductor.policy.emergency_for(current.office)[language]
         change.add(MailToYouth(conversation, ACKNOWLEDGEMENT,
                                (("within", within), ("emergency", emergency))),
                    f"mail-ack:{conversation}")

@@ -28,7 +28,6 @@ from counsel_bot.channels.matrix.room_moves import ARRIVED, DECLINED, RoomMoves
 from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
 from counsel_bot.channels.matrix.second_chats import SecondChats
 from counsel_bot.channels.outbox_worker import EffectFailed
-from counsel_bot.conversation import offices
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.clock import Clock
@@ -353,8 +352,7 @@ class YouthMoves:
         language = self._language if record is None else spoken(record.language)
         policy = self._conductor.policy
         # The youth's office's own lines (another region's, maybe), as the welcome gives.
-        emergency = policy.emergency if record is None else offices.emergency_of(
-            policy.offices, record.office, policy.emergency)
+        emergency = policy.emergency if record is None else policy.emergency_for(record.office)
         body = text("second_chat_reminder", language, link=f"https://matrix.to/#/{open_room}",
                     emergency=emergency[language])
         if await self._say_in(second, body, f"second-chat:{second}:{self._clock.now():%s}"):
@@ -389,8 +387,7 @@ class YouthMoves:
         if record is None:
             return self._language, policy.emergency[self._language]
         language = spoken(record.language)
-        return language, offices.emergency_of(policy.offices, record.office,
-                                              policy.emergency)[language]
+        return language, policy.emergency_for(record.office)[language]
 
     async def _commit(self, step: Change) -> None:
         """Commit a staff notice as one step: a mail delivered meanwhile may be between its
