@@ -138,27 +138,25 @@ class StaffDevices:
         """"refuse": not on duty until every session is verified, as ``!duty on`` keeps it,
         also for a session added on duty (a new phone, or whoever has the password): kept
         on duty, the next youth and the room's keys went to it."""
-        current = self.conductor.router.counsellor(user)
-        if current is None or not current.on_duty:
-            return
-        step = Change(at, None)
-        self.conductor.handle(step, [ev.CounsellorOffDuty(at, user, HandoverReason.UNPLANNED)],
-                              reply_room=None)
-        step.add(SayToStaff("staff_unsigned_off_duty",
-                            (("counsellor", user), ("devices", _devices(unsigned))),
-                            mentions=(user,)),
-                 f"unsigned-off-duty:{user}:{at.isoformat()}")
-        await self.conductor.commit(step)
+        await self._off_duty(user, at, SayToStaff(
+            "staff_unsigned_off_duty", (("counsellor", user), ("devices", _devices(unsigned))),
+            mentions=(user,)), f"unsigned-off-duty:{user}:{at.isoformat()}")
 
     async def _off_duty_without_devices(self, user: UserID, at: datetime) -> None:
+        await self._off_duty(user, at, SayToStaff("staff_no_devices_off_duty",
+                                                  (("counsellor", user),)),
+                             f"no-devices:{user}:{at.isoformat()}")
+
+    async def _off_duty(self, user: UserID, at: datetime, notice: SayToStaff, tag: str) -> None:
+        """The bot signs ``user`` off (unplanned: their youths are handed back) and tells
+        the staff why; nothing if they are not on duty."""
         current = self.conductor.router.counsellor(user)
         if current is None or not current.on_duty:
             return
         step = Change(at, None)
         self.conductor.handle(step, [ev.CounsellorOffDuty(at, user, HandoverReason.UNPLANNED)],
                               reply_room=None)
-        step.add(SayToStaff("staff_no_devices_off_duty", (("counsellor", user),)),
-                 f"no-devices:{user}:{at.isoformat()}")
+        step.add(notice, tag)
         await self.conductor.commit(step)
 
     async def _count_devices(self, user: UserID, none_left: bool, at: datetime) -> None:

@@ -149,13 +149,9 @@ class YouthMoves:
         youth), and the youth is told what is true, with the numbers. Once while the refusal
         lasts (`refused_for_good`), however often the room is asked for again; the notice's
         key names no room (the outbox keeps it, and no erasure would find it there)."""
-        step = Change(self._clock.now(), None)
-        step.add(SayToStaff("staff_move_refused", mentions=self._conductor.every_lead()),
-                 f"move-refused:{secrets.token_hex(8)}")
-        await self._commit(step)
-        language, emergency = await self._spoken_in(None)
-        await self._say_in(first, text("move_refused", language, emergency=emergency),
-                           f"move-refused:{first}")
+        await self._leads_then_youth(first, "staff_move_refused",
+                                     f"move-refused:{secrets.token_hex(8)}", "move_refused",
+                                     f"move-refused:{first}")
 
     async def held(self, first: RoomID, event_id: EventID, words: str) -> None:
         """The youth wrote ``words`` in ``first`` while its new room is refused: they are
@@ -174,13 +170,18 @@ class YouthMoves:
             flagged = True
         if not flagged:
             return
+        await self._leads_then_youth(first, "staff_crisis_unmoved", f"crisis-unmoved:{event_id}",
+                                     "crisis_unmoved", f"crisis-unmoved:{first}")
+
+    async def _leads_then_youth(self, first: RoomID, notice: str, notice_tag: str,
+                                told: str, told_key: str) -> None:
+        """Every lead is called with ``notice`` (it names neither room nor words), then the
+        youth in ``first`` is told ``told`` with the numbers."""
         step = Change(self._clock.now(), None)
-        step.add(SayToStaff("staff_crisis_unmoved", mentions=self._conductor.every_lead()),
-                 f"crisis-unmoved:{event_id}")
+        step.add(SayToStaff(notice, mentions=self._conductor.every_lead()), notice_tag)
         await self._commit(step)
         language, emergency = await self._spoken_in(None)
-        await self._say_in(first, text("crisis_unmoved", language, emergency=emergency),
-                           f"crisis-unmoved:{first}")
+        await self._say_in(first, text(told, language, emergency=emergency), told_key)
 
     async def _without_their_invitation(self, youth: UserID) -> tuple[object, bool]:
         """The youth's account refused the invitation (their app blocks invitations): the
