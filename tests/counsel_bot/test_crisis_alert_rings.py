@@ -18,6 +18,20 @@ AT = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # a Monday, 15:00 in Berlin: ope
 HOURS = OpeningHoursSettings(weekly={"mon": ("08:00-22:00",)})
 
 
+async def _anna_and_ben_on_duty(capacity: int | None = None) -> Conductor:
+    policy = policy_from(Settings(staff=StaffSettings(counsellors=(ANNA, BEN)),
+                                  opening_hours=HOURS))
+    c = await Conductor.open(MemoryStore(AeadSealer()),
+                             CrisisDetector.from_directory(default_lexicon_dir()), policy, AT)
+    await c.sync_roster(AT)
+    for who in (ANNA, BEN):
+        await c.staff_wrote(STAFF_ROOM, who, EventID(f"$on{who[1]}"), "!duty on", AT)
+        if capacity is not None:
+            await c.staff_wrote(STAFF_ROOM, who, EventID(f"$cap{who[1]}"),
+                                f"!capacity {capacity}", AT)
+    return c
+
+
 async def _alerts(c: Conductor) -> list[SayToStaff]:
     return [e for e in (decode_effect(o.payload) for o in await c.store.pending_outbox())
             if isinstance(e, SayToStaff) and e.key == "staff_crisis_alert"]
@@ -28,14 +42,7 @@ async def test_a_waiting_youths_crisis_alert_rings_the_counsellors_on_duty() -> 
     The alert was a notice naming nobody, and the default push rules silence every notice:
     on a night shift nobody's phone rang until a lead was paged, minutes later. The
     counsellors on duty who may take the youth (over their capacity, by hand) are rung."""
-    policy = policy_from(Settings(staff=StaffSettings(counsellors=(ANNA, BEN)),
-                                  opening_hours=HOURS))
-    c = await Conductor.open(MemoryStore(AeadSealer()),
-                             CrisisDetector.from_directory(default_lexicon_dir()), policy, AT)
-    await c.sync_roster(AT)
-    for who in (ANNA, BEN):
-        await c.staff_wrote(STAFF_ROOM, who, EventID(f"$on{who[1]}"), "!duty on", AT)
-        await c.staff_wrote(STAFF_ROOM, who, EventID(f"$cap{who[1]}"), "!capacity 1", AT)
+    c = await _anna_and_ben_on_duty(capacity=1)
     for n in (1, 2):
         await c.youth_wrote(RoomID(f"!r{n}:x"), UserID(f"@y{n}:x"), None, EventID(f"$y{n}"),
                             "hallo, ist jemand da?", AT + timedelta(seconds=n))
@@ -52,13 +59,7 @@ async def test_a_waiting_youths_crisis_alert_rings_the_counsellors_on_duty() -> 
 
 
 async def test_an_assigned_youths_crisis_alert_rings_their_counsellor_alone() -> None:
-    policy = policy_from(Settings(staff=StaffSettings(counsellors=(ANNA, BEN)),
-                                  opening_hours=HOURS))
-    c = await Conductor.open(MemoryStore(AeadSealer()),
-                             CrisisDetector.from_directory(default_lexicon_dir()), policy, AT)
-    await c.sync_roster(AT)
-    for who in (ANNA, BEN):
-        await c.staff_wrote(STAFF_ROOM, who, EventID(f"$on{who[1]}"), "!duty on", AT)
+    c = await _anna_and_ben_on_duty()
     await c.youth_wrote(RoomID("!r1:x"), UserID("@y1:x"), None, EventID("$y1"),
                         "ich will mich umbringen", AT)
     record = await c.store.conversation_by_room(RoomID("!r1:x"))
