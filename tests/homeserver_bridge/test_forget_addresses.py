@@ -156,3 +156,68 @@ async def test_the_daily_visit_log_forgets_the_app_too(
         assert seen[-1] == [], seen  # ... and is forgotten
     finally:
         await synapse.stop()
+
+
+@pytest.mark.integration
+async def test_an_erased_account_keeps_no_address_or_app_in_synapse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A youth who deletes their chat has their account deactivated with erasure. Synapse
+    deletes its devices, but keeps the address history (``user_ips``: each address, app and
+    device the account used) until ``user_ips_max_age``, seven days, and the daily visits
+    until the module's age: for a week after the youth asked to be forgotten, their home's
+    address stayed beside their chosen name. Here only the module's interval is shortened
+    (to a second), not its age: an erased account's rows must go at its next run."""
+    write = embedded_module.write_homeserver_config
+
+    def every_second(settings: HomeserverSettings, layout: DataLayout) -> Path:
+        path = write(settings, layout)
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("interval_seconds: 3600", "interval_seconds: 1"),
+                        encoding="utf-8")
+        return path
+
+    monkeypatch.setattr(embedded_module, "write_homeserver_config", every_second)
+    synapse = EmbeddedSynapse(homeserver_test_settings(), DataLayout(tmp_path))
+    await synapse.start()
+    database = synapse.layout.synapse_dir / "homeserver.db"
+    youth = f"@sonnenblume:{synapse.settings.server_name}"
+
+    def rows(table: str) -> int:
+        with contextlib.closing(sqlite3.connect(database, timeout=10)) as db:
+            [(count,)] = db.execute(f"SELECT count(*) FROM {table} WHERE user_id = ?",
+                                    (youth,)).fetchall()
+        return int(count)
+
+    try:
+        async with aiohttp.ClientSession() as http:
+            from homeserver_bridge.admin_api import AdminClient
+
+            admin = AdminClient(synapse.base_url,
+                                await _register(synapse, http, "admin", admin=True), http)
+            client = MatrixHttp(http, synapse.base_url, await _register(synapse, http,
+                                                                        "sonnenblume"))
+            for _ in range(40):  # Synapse writes the address history every 5 s
+                status, _ = await client.call("GET", "/_matrix/client/v3/account/whoami")
+                assert status == 200
+                if rows("user_ips"):
+                    break
+                await asyncio.sleep(0.5)
+            assert rows("user_ips"), "the address history was never written"
+            day_start = (int(time.time()) // 86400) * 86400 * 1000
+            with contextlib.closing(sqlite3.connect(database, timeout=10)) as db, db:
+                db.execute("INSERT INTO user_daily_visits (user_id, device_id, timestamp, "
+                           "user_agent) VALUES (?, ?, ?, ?)",
+                           (youth, "DEVICE", day_start, "Element/1.11 (SM-A525F; Android 13)"))
+
+            await admin.deactivate(youth, erase=True)
+
+            left = [rows("user_ips"), rows("user_daily_visits")]
+            for _ in range(20):  # the module runs every second
+                if left == [0, 0]:
+                    break
+                await asyncio.sleep(0.5)
+                left = [rows("user_ips"), rows("user_daily_visits")]
+            assert left == [0, 0], "the erased account's addresses and apps stayed"
+    finally:
+        await synapse.stop()
