@@ -9,8 +9,12 @@ an account to a person. This module clears both columns of every device not seen
 ``interval_seconds``. It also deletes the rows of ``user_daily_visits`` older than that:
 every five minutes Synapse copies the devices seen today, with their user agent, into that
 table (whatever ``report_stats`` says) and never deletes them, which would keep, for ever
-and after an erasure, on which days each account was used and from which phone. Synapse
-loads it from the homeserver config (``modules:``); it runs on the instance that runs
+and after an erasure, on which days each account was used and from which phone. An erased
+account (a youth's own deletion deactivates theirs with erasure) loses its daily visits and
+its address history (``user_ips``) at the next run, whatever their age: Synapse's
+deactivation leaves that history to ``user_ips_max_age``, a week of the youth's addresses
+and phone beside the name they asked to have forgotten.
+Synapse loads it from the homeserver config (``modules:``); it runs on the instance that runs
 background tasks.
 """
 
@@ -56,7 +60,7 @@ class ForgetDeviceAddresses:
         return ForgetSettings(**values)
 
     async def forget(self) -> int:
-        """Devices whose address and app were cleared now, and daily visits deleted."""
+        """Devices whose address and app were cleared now, and visits and addresses deleted."""
         cutoff_ms = int((time.time() - self._config.max_age_seconds) * 1000)
         cleared: int = await self._api.run_db_interaction(
             "counsel_forget_device_addresses", clear_before, cutoff_ms)
@@ -75,4 +79,10 @@ def clear_before(txn: LoggingTransaction, cutoff_ms: int) -> int:
     cleared: int = txn.rowcount
     # A day's row is stamped with the day's start: deleted once that is older than the age.
     txn.execute("DELETE FROM user_daily_visits WHERE timestamp < ?", (cutoff_ms,))
+    cleared += txn.rowcount
+    # An erased account's, whatever their age (deactivation left them to user_ips_max_age).
+    txn.execute("DELETE FROM user_ips WHERE user_id IN (SELECT user_id FROM erased_users)")
+    cleared += txn.rowcount
+    txn.execute(
+        "DELETE FROM user_daily_visits WHERE user_id IN (SELECT user_id FROM erased_users)")
     return cleared + txn.rowcount
