@@ -221,3 +221,73 @@ async def test_an_erased_account_keeps_no_address_or_app_in_synapse(
             assert left == [0, 0], "the erased account's addresses and apps stayed"
     finally:
         await synapse.stop()
+
+
+@pytest.mark.integration
+async def test_an_erased_accounts_nickname_leaves_the_search_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The embedded Synapse keeps its data in SQLite, whose full-text tables (the user
+    directory's search) only mark a deleted row as deleted: the words stay in the index's
+    segments, a table anyone with the file reads. A youth's erasure deleted their display
+    name (their chosen nickname, often a real one) from the directory, and it stayed there
+    beside their account's id, for good. The module's run must leave it nowhere."""
+    write = embedded_module.write_homeserver_config
+
+    def every_second(settings: HomeserverSettings, layout: DataLayout) -> Path:
+        path = write(settings, layout)
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("interval_seconds: 3600", "interval_seconds: 1"),
+                        encoding="utf-8")
+        return path
+
+    monkeypatch.setattr(embedded_module, "write_homeserver_config", every_second)
+    synapse = EmbeddedSynapse(homeserver_test_settings(), DataLayout(tmp_path))
+    await synapse.start()
+    database = synapse.layout.synapse_dir / "homeserver.db"
+    youth = f"@sonnenblume:{synapse.settings.server_name}"
+    nickname = "lenamarieschulz2009"
+
+    def indexed() -> bool:
+        with contextlib.closing(sqlite3.connect(database, timeout=10)) as db:
+            rows = db.execute("SELECT root FROM user_directory_search_segdir").fetchall()
+        return any(nickname.encode() in bytes(root) for (root,) in rows)
+
+    def building_the_directory() -> bool:
+        with contextlib.closing(sqlite3.connect(database, timeout=10)) as db:
+            rows = db.execute("SELECT update_name FROM background_updates").fetchall()
+        return any(name.startswith("populate_user_directory") for (name,) in rows)
+
+    try:
+        # A new homeserver builds its directory afresh once, which would hide the leftover.
+        for _ in range(60):
+            if not building_the_directory():
+                break
+            await asyncio.sleep(0.5)
+        assert not building_the_directory()
+        async with aiohttp.ClientSession() as http:
+            from homeserver_bridge.admin_api import AdminClient
+
+            admin = AdminClient(synapse.base_url,
+                                await _register(synapse, http, "admin", admin=True), http)
+            client = MatrixHttp(http, synapse.base_url, await _register(synapse, http,
+                                                                        "sonnenblume"))
+            status, answer = await client.call(
+                "PUT", f"/_matrix/client/v3/profile/{quote(youth)}/displayname",
+                {"displayname": nickname})
+            assert status == 200, answer
+            for _ in range(20):
+                if indexed():
+                    break
+                await asyncio.sleep(0.5)
+            assert indexed(), "the nickname never reached the user directory"
+
+            await admin.deactivate(youth, erase=True)
+
+            for _ in range(20):  # the module runs every second
+                if not indexed():
+                    break
+                await asyncio.sleep(0.5)
+            assert not indexed(), "the erased nickname stayed in the search index"
+    finally:
+        await synapse.stop()
