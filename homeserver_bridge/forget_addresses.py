@@ -13,9 +13,11 @@ and after an erasure, on which days each account was used and from which phone. 
 account (a youth's own deletion deactivates theirs with erasure) loses its daily visits and
 its address history (``user_ips``) at the next run, whatever their age: Synapse's
 deactivation leaves that history to ``user_ips_max_age``, a week of the youth's addresses
-and phone beside the name they asked to have forgotten.
-Synapse loads it from the homeserver config (``modules:``); it runs on the instance that runs
-background tasks.
+and phone beside the name they asked to have forgotten. On SQLite (the embedded homeserver)
+it also merges the user directory's search index: a deleted row is only marked deleted
+there, and an erased youth's display name (their nickname) stayed in the index's segments
+for good. Synapse loads it from the homeserver config (``modules:``); it runs on the
+instance that runs background tasks.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ class ForgetDeviceAddresses:
         cutoff_ms = int((time.time() - self._config.max_age_seconds) * 1000)
         cleared: int = await self._api.run_db_interaction(
             "counsel_forget_device_addresses", clear_before, cutoff_ms)
+        await self._api.run_db_interaction("counsel_forget_directory_names", merge_directory)
         return cleared
 
 
@@ -86,3 +89,18 @@ def clear_before(txn: LoggingTransaction, cutoff_ms: int) -> int:
     txn.execute(
         "DELETE FROM user_daily_visits WHERE user_id IN (SELECT user_id FROM erased_users)")
     return cleared + txn.rowcount
+
+
+def merge_directory(txn: LoggingTransaction) -> None:
+    """SQLite's full-text index keeps a deleted row's words in its segments, only marked
+    deleted, until they are merged: merged into one (which drops them) whenever it has
+    more than one. PostgreSQL deletes them with the row."""
+    # Here, not at the top: this runs inside Synapse, which has it loaded already.
+    from synapse.storage.engines import Sqlite3Engine
+
+    if not isinstance(txn.database_engine, Sqlite3Engine):
+        return
+    txn.execute("SELECT count(*) FROM user_directory_search_segdir")
+    row = txn.fetchone()
+    if row is not None and row[0] > 1:
+        txn.execute("INSERT INTO user_directory_search(user_directory_search) VALUES ('optimize')")
