@@ -8,56 +8,18 @@ recording sender stands in for the relay."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import zipfile
-from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-import aiosmtplib
 import pytest
 
 from counsel_bot.core.routing.model import CrisisStatus
-from counsel_bot.store import SqliteStore
-from e2e.vault import Vault
-from homeserver_bridge.mail import MailSettings, start_inbound
-from tests.support.mail_office import OFFICE, RecordingSender, office_on
+from tests.support.mail_office import read_by_office, to_office
 
 CRISIS = "Ich will mich umbringen, ich halte das nicht mehr aus."
-
-
-async def _read(tmp_path: Path, message: EmailMessage) -> tuple[CrisisStatus, str]:
-    """``message`` sent by a youth to the office's SMTP server: the crisis status of the
-    conversation it opened, and what the counsellor reads of it."""
-    store = await SqliteStore.open(tmp_path / "counsel.db",
-                                   Vault.create(tmp_path / "vault.json", "pass phrase here"))
-    office = await office_on(store, RecordingSender())
-    server = await start_inbound(
-        MailSettings(enabled=True, listen_port=0, office_address=OFFICE,
-                     smtp_host="127.0.0.1", smtp_starttls=False),
-        office.mail, now=lambda: datetime(2026, 12, 1, 10, 0, tzinfo=UTC))
-    try:
-        await asyncio.wait_for(aiosmtplib.send(
-            message, hostname="127.0.0.1", port=server.port, start_tls=False,
-            sender="sunflower@youth.example", recipients=[OFFICE]), 30)
-        [conversation] = office.conductor.router.snapshot().conversations
-        [item] = await office.conductor.store.read_intake(conversation.conversation)
-        return conversation.crisis, item.body.decode()
-    finally:
-        await server.stop()
-        await store.close()
-
-
-def _to_office(subject: str, message_id: str, words: str) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = "sunflower@youth.example"
-    message["To"] = OFFICE
-    message["Subject"] = subject
-    message["Message-ID"] = message_id
-    message.set_content(words)
-    return message
 
 
 @pytest.mark.parametrize(("data", "maintype", "subtype", "filename"), [
@@ -72,9 +34,9 @@ def _to_office(subject: str, message_id: str, words: str) -> EmailMessage:
 async def test_crisis_words_in_an_attached_letter_are_read(
     tmp_path: Path, data: bytes, maintype: str, subtype: str, filename: str,
 ) -> None:
-    message = _to_office("brief", "<letter@youth.example>", "siehe anhang")
+    message = to_office("brief", "<letter@youth.example>", "siehe anhang")
     message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
-    crisis, read = await _read(tmp_path, message)
+    crisis, read = await read_by_office(tmp_path, message)
     assert crisis is CrisisStatus.RAISED, "crisis words read by nobody"
     assert "ich halte das nicht mehr aus" in read, "the counsellor never sees the letter"
 
@@ -88,10 +50,10 @@ async def test_crisis_words_in_a_forwarded_mail_are_read(tmp_path: Path) -> None
     letter["To"] = "lehrerin@schule.example"
     letter["Subject"] = "bitte lesen"
     letter.set_content(CRISIS)
-    message = _to_office("Fwd: bitte lesen", "<forward@youth.example>",
+    message = to_office("Fwd: bitte lesen", "<forward@youth.example>",
                          "das hab ich meiner lehrerin geschrieben, sie hat nie geantwortet")
     message.add_attachment(letter)
-    crisis, read = await _read(tmp_path, message)
+    crisis, read = await read_by_office(tmp_path, message)
     assert crisis is CrisisStatus.RAISED, "crisis words read by nobody"
     assert "ich halte das nicht mehr aus" in read, "the counsellor never sees the forwarded mail"
 
@@ -128,10 +90,10 @@ async def test_crisis_words_in_a_letter_attached_as_a_document_are_read(
 ) -> None:
     """A letter written in Word or LibreOffice at school and attached: only named, its
     crisis words reached nobody. Its text is read (never the file passed on)."""
-    message = _to_office("brief", "<document@youth.example>", "siehe anhang")
+    message = to_office("brief", "<document@youth.example>", "siehe anhang")
     message.add_attachment(_document(kind, ["Liebe Beratung,", CRISIS]),
                            maintype="application", subtype=subtype,
                            filename=f"brief.{kind}")
-    crisis, read = await _read(tmp_path, message)
+    crisis, read = await read_by_office(tmp_path, message)
     assert crisis is CrisisStatus.RAISED, "crisis words read by nobody"
     assert "ich halte das nicht mehr aus" in read, "the counsellor never sees the letter"

@@ -8,8 +8,10 @@ import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
+import aiosmtplib
 from nio import RoomCreateResponse
 
 from counsel_bot.channels.mail.mail_channel import MailChannel
@@ -22,9 +24,11 @@ from counsel_bot.core.effects import MailCode, MailToYouth, SendMail, decode_eff
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.mail_deadline import MailDeadlines
 from counsel_bot.core.opening_hours import OpeningHours
+from counsel_bot.core.routing.model import CrisisStatus
 from counsel_bot.runtime.runner import policy_from
-from counsel_bot.store import Store
-from homeserver_bridge.mail import MailSettings
+from counsel_bot.store import SqliteStore, Store
+from e2e.vault import Vault
+from homeserver_bridge.mail import MailSettings, start_inbound
 
 AT = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 ANNA = UserID("@anna:x")
@@ -149,3 +153,37 @@ def bare_mail_channel(conductor: Conductor, rooms: list[str], at: datetime,
     hours = OpeningHours.from_dict({"timezone": "Europe/Berlin"})
     return MailChannel(conductor, None, MailSettings(), None,  # type: ignore[arg-type]
                        lambda: at, create_room, MailDeadlines(hours))
+
+
+async def read_by_office(tmp: Path, message: EmailMessage | bytes) -> tuple[CrisisStatus, str]:
+    """``message`` sent by a youth to the office's real SMTP server (a real store under
+    ``tmp``): the crisis status of the conversation it opened, and what the counsellor
+    reads of it."""
+    store = await SqliteStore.open(tmp / "counsel.db",
+                                   Vault.create(tmp / "vault.json", "pass phrase here"))
+    office = await office_on(store, RecordingSender())
+    server = await start_inbound(
+        MailSettings(enabled=True, listen_port=0, office_address=OFFICE,
+                     smtp_host="127.0.0.1", smtp_starttls=False),
+        office.mail, now=lambda: AT)
+    try:
+        await asyncio.wait_for(aiosmtplib.send(
+            message, hostname="127.0.0.1", port=server.port, start_tls=False,
+            sender="sunflower@youth.example", recipients=[OFFICE]), 30)
+        [conversation] = office.conductor.router.snapshot().conversations
+        [item] = await office.conductor.store.read_intake(conversation.conversation)
+        return conversation.crisis, item.body.decode()
+    finally:
+        await server.stop()
+        await store.close()
+
+
+def to_office(subject: str, message_id: str, words: str) -> EmailMessage:
+    """A youth's mail to the office."""
+    message = EmailMessage()
+    message["From"] = "sunflower@youth.example"
+    message["To"] = OFFICE
+    message["Subject"] = subject
+    message["Message-ID"] = message_id
+    message.set_content(words)
+    return message
