@@ -49,23 +49,33 @@ def test_no_config_gives_the_defaults() -> None:
     assert ForgetDeviceAddresses.parse_config(None) == ForgetSettings()
 
 
-@pytest.mark.integration
-async def test_a_device_not_seen_for_a_while_keeps_no_address(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def _synapse_running_the_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, max_age_seconds: int | None = None,
+) -> EmbeddedSynapse:
+    """The embedded Synapse, started, with the module running every second (and keeping
+    addresses ``max_age_seconds`` where given, else its week)."""
     write = embedded_module.write_homeserver_config
 
     def shortened(settings: HomeserverSettings, layout: DataLayout) -> Path:
         path = write(settings, layout)
         text = path.read_text(encoding="utf-8")
-        path.write_text(text.replace("max_age_seconds: 604800", "max_age_seconds: 2")
-                        .replace("interval_seconds: 3600", "interval_seconds: 1"),
-                        encoding="utf-8")
+        text = text.replace("interval_seconds: 3600", "interval_seconds: 1")
+        if max_age_seconds is not None:
+            text = text.replace("max_age_seconds: 604800", f"max_age_seconds: {max_age_seconds}")
+        path.write_text(text, encoding="utf-8")
         return path
 
     monkeypatch.setattr(embedded_module, "write_homeserver_config", shortened)
     synapse = EmbeddedSynapse(homeserver_test_settings(), DataLayout(tmp_path))
     await synapse.start()
+    return synapse
+
+
+@pytest.mark.integration
+async def test_a_device_not_seen_for_a_while_keeps_no_address(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    synapse = await _synapse_running_the_module(tmp_path, monkeypatch, max_age_seconds=2)
     try:
         async with aiohttp.ClientSession() as http:
             admin = MatrixHttp(http, synapse.base_url,
@@ -116,19 +126,7 @@ async def test_the_daily_visit_log_forgets_the_app_too(
     phone, kept for ever beside the account, after its erasure too. The row is written here
     as Synapse's job writes it (not to wait five minutes for the job); it must be gone once
     older than the module's age, like the device's own address and app."""
-    write = embedded_module.write_homeserver_config
-
-    def shortened(settings: HomeserverSettings, layout: DataLayout) -> Path:
-        path = write(settings, layout)
-        text = path.read_text(encoding="utf-8")
-        path.write_text(text.replace("max_age_seconds: 604800", "max_age_seconds: 2")
-                        .replace("interval_seconds: 3600", "interval_seconds: 1"),
-                        encoding="utf-8")
-        return path
-
-    monkeypatch.setattr(embedded_module, "write_homeserver_config", shortened)
-    synapse = EmbeddedSynapse(homeserver_test_settings(), DataLayout(tmp_path))
-    await synapse.start()
+    synapse = await _synapse_running_the_module(tmp_path, monkeypatch, max_age_seconds=2)
     database = synapse.layout.synapse_dir / "homeserver.db"
     youth = f"@sonnenblume:{synapse.settings.server_name}"
     try:
@@ -168,18 +166,7 @@ async def test_an_erased_account_keeps_no_address_or_app_in_synapse(
     until the module's age: for a week after the youth asked to be forgotten, their home's
     address stayed beside their chosen name. Here only the module's interval is shortened
     (to a second), not its age: an erased account's rows must go at its next run."""
-    write = embedded_module.write_homeserver_config
-
-    def every_second(settings: HomeserverSettings, layout: DataLayout) -> Path:
-        path = write(settings, layout)
-        text = path.read_text(encoding="utf-8")
-        path.write_text(text.replace("interval_seconds: 3600", "interval_seconds: 1"),
-                        encoding="utf-8")
-        return path
-
-    monkeypatch.setattr(embedded_module, "write_homeserver_config", every_second)
-    synapse = EmbeddedSynapse(homeserver_test_settings(), DataLayout(tmp_path))
-    await synapse.start()
+    synapse = await _synapse_running_the_module(tmp_path, monkeypatch)
     database = synapse.layout.synapse_dir / "homeserver.db"
     youth = f"@sonnenblume:{synapse.settings.server_name}"
 
@@ -232,18 +219,7 @@ async def test_an_erased_accounts_nickname_leaves_the_search_index(
     segments, a table anyone with the file reads. A youth's erasure deleted their display
     name (their chosen nickname, often a real one) from the directory, and it stayed there
     beside their account's id, for good. The module's run must leave it nowhere."""
-    write = embedded_module.write_homeserver_config
-
-    def every_second(settings: HomeserverSettings, layout: DataLayout) -> Path:
-        path = write(settings, layout)
-        text = path.read_text(encoding="utf-8")
-        path.write_text(text.replace("interval_seconds: 3600", "interval_seconds: 1"),
-                        encoding="utf-8")
-        return path
-
-    monkeypatch.setattr(embedded_module, "write_homeserver_config", every_second)
-    synapse = EmbeddedSynapse(homeserver_test_settings(), DataLayout(tmp_path))
-    await synapse.start()
+    synapse = await _synapse_running_the_module(tmp_path, monkeypatch)
     database = synapse.layout.synapse_dir / "homeserver.db"
     youth = f"@sonnenblume:{synapse.settings.server_name}"
     nickname = "lenamarieschulz2009"
