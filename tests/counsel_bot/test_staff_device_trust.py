@@ -217,3 +217,33 @@ async def test_a_replaced_cross_signing_identity_is_told_in_the_staff_room() -> 
     await again.devices_checked(
         vouched(ANNA, "MASTER2", "STRANGER", unsigned=("PHONE",)), AT + timedelta(minutes=2))
     assert len(await staff_notices(again, "staff_identity_changed")) == 1
+
+
+async def test_a_lead_with_an_unsigned_session_may_not_read_along_when_so_configured() -> None:
+    """``unsigned_devices = "refuse"`` keeps youths' keys from sessions nobody verified: a
+    counsellor with one goes on no duty. A team lead with one could still "!supervise" a
+    conversation: invited into the youth's room, their unverified session got the room's
+    keys and the transcript. Refused as "!duty on" is, until verified; ending works."""
+    lea = UserID("@lea:x")
+    staff = StaffSettings(counsellors=(ANNA,), team_leads=(lea,), default_capacity=1,
+                          unsigned_devices="refuse")
+    c = await Conductor.open(MemoryStore(AeadSealer()),
+                             CrisisDetector.from_directory(default_lexicon_dir()),
+                             policy_from(Settings(staff=staff)), AT)
+    await c.sync_roster(AT)
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$duty"), "!duty on", AT)
+    await c.youth_wrote(RoomID("!y:x"), UserID("@y:x"), None, EventID("$y"), "hallo", AT)
+    record = await c.store.conversation_by_room(RoomID("!y:x"))
+    assert record is not None
+    await c.devices_checked(check(lea, "NEWPHONE"), AT)
+    await c.staff_wrote(STAFF_ROOM, lea, EventID("$sup"), f"!supervise {record.conversation}",
+                        AT)
+    assert not c.supervision.is_reading(record.conversation, lea)
+    [refused] = [e for e in await outbox(c)
+                 if isinstance(e, SayInRoom) and e.key.startswith("supervise")]
+    assert refused.key == "supervise.unsigned_refused"
+    assert dict(refused.params)["devices"] == "NEWPHONE"
+    await c.devices_checked(check(lea), AT)
+    await c.staff_wrote(STAFF_ROOM, lea, EventID("$sup2"), f"!supervise {record.conversation}",
+                        AT)
+    assert c.supervision.is_reading(record.conversation, lea)
