@@ -134,11 +134,13 @@ class StaffCommands:
         elif isinstance(parsed, cmd.VideoCommand):
             self._video(step, room_id, sender, here, parsed.end)
         elif isinstance(parsed, cmd.SuperviseCommand):
-            current = self._visible_to(sender, parsed.conversation)
-            c.supervision.command(
-                step, room_id, sender, parsed, current,
-                team_lead=self._lead(sender) and (
-                    current is None or self._leads(sender, current)))
+            if parsed.end or not c.devices.refused(step, room_id, sender,
+                                                   "supervise.unsigned_refused"):
+                current = self._visible_to(sender, parsed.conversation)
+                c.supervision.command(
+                    step, room_id, sender, parsed, current,
+                    team_lead=self._lead(sender) and (
+                        current is None or self._leads(sender, current)))
         else:
             event = staff_event(parsed, sender, here, step.at)
             if event is None:

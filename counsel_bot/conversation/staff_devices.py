@@ -183,16 +183,24 @@ class StaffDevices:
             self.unsigned.pop(user, None)
         self.conductor.router.unsigned = self.unsigned_staff()
 
+    def refused(self, step: Change, room_id: RoomID, sender: UserID, key: str) -> bool:
+        """With ``unsigned_devices = "refuse"``: True, and ``sender`` told why with ``key``,
+        if a session of theirs is not verified. What would bring them into a youth's room
+        (duty, reading along) waits for it: there, every session of theirs gets the
+        room's keys."""
+        unsigned = self.unsigned.get(sender)
+        if not unsigned or not self.conductor.policy.refuse_unsigned_devices:
+            return False
+        step.add(SayInRoom(room_id, sender, key, (("devices", _devices(unsigned)),)))
+        return True
+
     def duty_on(self, step: Change, room_id: RoomID, sender: UserID,
                 event: ev.StaffEvent) -> None:
         """``!duty on``: with a device its owner has not signed, refused or warned (config)."""
-        unsigned = self.unsigned.get(sender)
-        if unsigned and self.conductor.policy.refuse_unsigned_devices:
-            step.add(SayInRoom(room_id, sender, "duty.unsigned_refused",
-                               (("devices", _devices(unsigned)),)))
+        if self.refused(step, room_id, sender, "duty.unsigned_refused"):
             return
         self.conductor.handle(step, [event], reply_room=room_id)
-        if unsigned:
+        if unsigned := self.unsigned.get(sender):
             step.add(SayInRoom(room_id, sender, "duty.unsigned_warn",
                                (("devices", _devices(unsigned)),)))
 

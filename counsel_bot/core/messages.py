@@ -1026,6 +1026,14 @@ CATALOGUE.update({
         "Die Person aus der Teamleitung liest jetzt nicht mehr mit.",
         "The person from the team lead no longer reads along.",
     ),
+    "supervise.unsigned_refused": _both(
+        "Du liest nicht mit: Deine Sitzung {devices} ist nicht bestätigt, und im Raum der "
+        "Person bekäme sie deren Schlüssel. Bestätige sie (Schritte im Teamraum), dann "
+        "schreib den Befehl noch einmal.",
+        "Not reading along: your session {devices} is not verified, and in the youth's room "
+        "it would get their keys. Verify it (steps in the staff room), then write the command "
+        "again.",
+    ),
     "supervise.on": _both(
         "Du begleitest {id} jetzt nur lesend; die Einladung ist raus. Die Person ist "
         "informiert. Beenden: „!supervise end {id}“.",
