@@ -16,9 +16,11 @@ _GERMAN = frozenset(
         "keine", "kein",
     }
 )
+# Not "hi": German youths greet with it as often as English ones, and a language told is
+# kept for the whole chat (numbers and safety text too).
 _ENGLISH = frozenset(
     {
-        "i", "you", "not", "and", "is", "am", "hello", "hi", "have", "me", "my", "what", "how",
+        "i", "you", "not", "and", "is", "am", "hello", "have", "me", "my", "what", "how",
         "why", "because", "but", "also", "can", "want", "would", "someone", "help", "please",
         "thanks", "yes", "no", "just", "really", "don't", "can't", "i'm", "it's", "anyone",
     }
