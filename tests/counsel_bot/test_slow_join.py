@@ -53,17 +53,26 @@ class SlowJoinClient(FakeClient):
         return await super().join(room_id)
 
 
-# One batch: an invitation from a youth on the slow homeserver, and another youth's words.
-BATCH = _sync("s2", invite={SLOW: {"invite_state": {"events": [
-    {"type": "m.room.member", "state_key": BOT, "sender": "@far:remote",
-     "content": {"membership": "invite"}}]}}}, join={OTHER: {
+# Another youth's room in the same batch, with crisis words in it.
+OTHER_YOUTHS_CRISIS = {
     "timeline": {"events": [
         {"type": "m.room.message", "sender": OTHER_YOUTH, "event_id": "$rose",
          "origin_server_ts": 1, "content": {"msgtype": "m.text",
                                             "body": "ich will mich umbringen"}}],
         "limited": False, "prev_batch": "p1"},
     "state": {"events": []}, "ephemeral": {"events": []}, "account_data": {"events": []},
-    "summary": {}, "unread_notifications": {}}})
+    "summary": {}, "unread_notifications": {}}
+
+
+async def _crisis_alerts(store: MemoryStore) -> list[SayToStaff]:
+    return [e for e in (decode_effect(o.payload) for o in await store.pending_outbox())
+            if isinstance(e, SayToStaff) and e.key == "staff_crisis_alert"]
+
+
+# One batch: an invitation from a youth on the slow homeserver, and another youth's words.
+BATCH = _sync("s2", invite={SLOW: {"invite_state": {"events": [
+    {"type": "m.room.member", "state_key": BOT, "sender": "@far:remote",
+     "content": {"membership": "invite"}}]}}}, join={OTHER: OTHER_YOUTHS_CRISIS})
 
 
 async def test_a_slow_join_does_not_hold_another_youths_crisis_alert() -> None:
@@ -75,9 +84,7 @@ async def test_a_slow_join_does_not_hold_another_youths_crisis_alert() -> None:
         raise AssertionError(
             "a join the homeserver answers late held the sync loop: another youth's crisis "
             f"words were still unread after {WITHIN_SECONDS} s") from None
-    alerts = [e for e in (decode_effect(o.payload) for o in await store.pending_outbox())
-              if isinstance(e, SayToStaff) and e.key == "staff_crisis_alert"]
-    assert alerts, "another youth's crisis words reached nobody"
+    assert await _crisis_alerts(store), "another youth's crisis words reached nobody"
 
 
 class SlowInviteClient(SlowJoinClient):
@@ -107,14 +114,7 @@ MOVE_BATCH = _sync("s2", join={ROOM: {
                              "content": {"membership": "join"}}],
                  "limited": False, "prev_batch": "p1"},
     "state": {"events": []}, "ephemeral": {"events": []}, "account_data": {"events": []},
-    "summary": {}, "unread_notifications": {}}, OTHER: {
-    "timeline": {"events": [
-        {"type": "m.room.message", "sender": OTHER_YOUTH, "event_id": "$rose",
-         "origin_server_ts": 1, "content": {"msgtype": "m.text",
-                                            "body": "ich will mich umbringen"}}],
-        "limited": False, "prev_batch": "p1"},
-    "state": {"events": []}, "ephemeral": {"events": []}, "account_data": {"events": []},
-    "summary": {}, "unread_notifications": {}}})
+    "summary": {}, "unread_notifications": {}}, OTHER: OTHER_YOUTHS_CRISIS})
 
 
 async def test_a_slow_new_room_for_a_move_does_not_hold_another_youths_crisis_alert() -> None:
@@ -129,6 +129,4 @@ async def test_a_slow_new_room_for_a_move_does_not_hold_another_youths_crisis_al
             f"crisis words were still unread after {WITHIN_SECONDS} s") from None
     finally:
         client.answered.set()
-    alerts = [e for e in (decode_effect(o.payload) for o in await store.pending_outbox())
-              if isinstance(e, SayToStaff) and e.key == "staff_crisis_alert"]
-    assert alerts, "another youth's crisis words reached nobody"
+    assert await _crisis_alerts(store), "another youth's crisis words reached nobody"
