@@ -547,9 +547,7 @@ class YouthSide:
         office = "" if current is None else current.office
         emergency = c.policy.emergency_for(office)
         language = c.policy.default_language if current is None else spoken(current.language)
-        step.effects = [(effect, tag) for effect, tag in step.effects
-                        if not (isinstance(effect, SayToYouth) and effect.key == "nobody_on_duty"
-                                and effect.conversation == conversation)]
+        _without_nobody_on_duty(step, conversation)
         words = youth_words(language, video=c.video.settings.enabled,
                             mail=c.mail_switch is not None)
         step.add(SayToYouth(conversation, "youth_help",
@@ -613,6 +611,12 @@ class YouthSide:
                             after, c.router.snapshot().counsellors))
         # The safety text names the numbers: the welcome's "nobody on duty" would say them
         # once more, first, and not thank the youth for telling.
-        step.effects = [(effect, tag) for effect, tag in step.effects
-                        if not (isinstance(effect, SayToYouth) and effect.key == "nobody_on_duty"
-                                and effect.conversation == conversation)]
+        _without_nobody_on_duty(step, conversation)
+
+
+def _without_nobody_on_duty(step: Change, conversation: ConversationID) -> None:
+    """Drop the welcome's "nobody on duty" from ``step``: a text that gives the numbers
+    itself (the help, the crisis safety text) comes instead, not after it."""
+    step.effects = [(effect, tag) for effect, tag in step.effects
+                    if not (isinstance(effect, SayToYouth) and effect.key == "nobody_on_duty"
+                            and effect.conversation == conversation)]
