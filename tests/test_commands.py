@@ -146,6 +146,33 @@ def test_sentences_with_command_words_stay_messages(text: str) -> None:
     assert parse_youth(text) is None
 
 
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("english", "en"),
+        ("English please", "en"),
+        ("in english", "en"),
+        ("auf Englisch", "en"),
+        ("Deutsch", "de"),
+        ("auf deutsch bitte", "de"),
+        ("german", "de"),
+        ("in German, please!", "de"),
+    ],
+)
+def test_a_youth_names_the_language_to_be_answered_in(text: str, language: str) -> None:
+    """A youth could not change the chat's language: it was told once, by the first words
+    that told one, and a German youth whose first words were "ok thanks" (or an English one
+    who greeted with "Hallo") read the other language to the end, the emergency numbers
+    too. Naming the language, alone as a message, switches it."""
+    assert parse_youth(text) == YouthCommand(YouthCommandKind.LANGUAGE, language)
+
+
+@pytest.mark.parametrize("text", ["ich kann kein englisch", "do you speak english?",
+                                  "deutsch ist mein schlechtestes fach"])
+def test_a_sentence_naming_a_language_is_a_message(text: str) -> None:
+    assert parse_youth(text) is None
+
+
 def test_help_texts_exist_in_both_languages() -> None:
     for entry in [*STAFF_HELP.values(), *YOUTH_HELP.values()]:
         assert entry.de

@@ -24,3 +24,24 @@ def test_a_bare_hi_tells_no_language(greeting: str) -> None:
 ])
 def test_a_hi_with_words_tells_their_language(words: str, language: str) -> None:
     assert told_language(words) == language
+
+
+@pytest.mark.parametrize("words", ["thanks", "no", "yes", "ok thanks", "no thanks",
+                                   "yes please", "just"])
+def test_english_words_german_youths_write_too_tell_no_language_alone(words: str) -> None:
+    """"thanks", "no", "yes please" are as common in a German youth's chat as in an
+    English one's (and "no" is Swabian for "noch"). One such word as the first words that
+    tell the language made the rest of the chat English for a German youth, the emergency
+    numbers and the safety text too. Alone they tell nothing; with other words, those
+    decide."""
+    assert told_language(words) is None
+
+
+@pytest.mark.parametrize(("words", "language"), [
+    ("no, ich will nicht", "de"),
+    ("thanks, ich versuch es", "de"),
+    ("no i don't want to", "en"),
+    ("thanks, i will try", "en"),
+])
+def test_a_loanword_with_other_words_lets_those_decide(words: str, language: str) -> None:
+    assert told_language(words) == language

@@ -335,3 +335,47 @@ async def test_a_language_told_later_tells_the_wait_and_the_numbers_in_it(at: da
     assert SayToYouth(record.conversation, "greeting") in told
     numbers = [e for e in told if ("emergency", policy.emergency["en"]) in e.params]
     assert [e.key for e in numbers] == ["out_of_hours" if at.hour == 22 else "nobody_on_duty"]
+
+
+async def test_a_youth_who_names_a_language_is_answered_in_it_from_then_on() -> None:
+    """The language was decided once, by the first words that told one: a youth who
+    greeted with "Hallo" and then wrote English, or whose first words were "ok thanks",
+    read the other language to the end (numbers and safety text too), and nothing they
+    wrote could change it. Naming it does, at any time; the youth is told so in it, and a
+    youth still waiting hears the wait and the numbers again in it."""
+    afternoon = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # Monday, 15:00 in Berlin: open
+    policy = policy_from(Settings(opening_hours=HOURS))
+    c = await Conductor.open(MemoryStore(AeadSealer()),
+                             CrisisDetector.from_directory(default_lexicon_dir()), policy,
+                             afternoon)
+    room, youth = RoomID("!r:x"), UserID("@sunflower:x")
+    await c.youth_wrote(room, youth, None, EventID("$1"), "Hallo", afternoon)
+    await c.youth_wrote(room, youth, None, EventID("$2"), "English please", afternoon)
+    record = await c.store.conversation_by_room(room)
+    assert record is not None
+    assert record.language == "en"
+    told = await told_youth(c, record.conversation)
+    assert SayToYouth(record.conversation, "language_changed") in told
+    numbers = [e for e in told if ("emergency", policy.emergency["en"]) in e.params]
+    assert [e.key for e in numbers] == ["nobody_on_duty"]
+    # And back, however it was told before.
+    await c.youth_wrote(room, youth, None, EventID("$3"), "deutsch", afternoon)
+    record = await c.store.conversation_by_room(room)
+    assert record is not None
+    assert record.language == "de"
+
+
+async def test_a_first_message_naming_a_language_decides_it() -> None:
+    afternoon = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+    c, _ = await anna_on_duty(afternoon)
+    room = RoomID("!r:x")
+    await c.youth_wrote(room, UserID("@sunflower:x"), None, EventID("$1"), "english",
+                        afternoon)
+    record = await c.store.conversation_by_room(room)
+    assert record is not None
+    assert record.language == "en"
+
+
+def test_the_youths_help_names_the_other_language() -> None:
+    assert "english" in youth_words("de", video=False, mail=False)
+    assert "deutsch" in youth_words("en", video=False, mail=False)
