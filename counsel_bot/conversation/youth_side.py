@@ -408,7 +408,9 @@ class YouthSide:
     ) -> ConversationID:
         c = self.conductor
         conversation = new_conversation_id()
-        told = told_language(body)
+        command = cmd.parse_youth(body)
+        named = None if command is None else command.language
+        told = named or told_language(body)
         language = told or c.policy.default_language
         if told is None:
             # Decided by the first words that tell it (`_language_told`): an English-writing
@@ -434,20 +436,39 @@ class YouthSide:
         greets one whose first words told it. Decided once: a German word later does not
         switch an English-writing youth back."""
         told = None if conversation not in self.language_open else told_language(body)
-        if told is None:
-            return
+        if told is not None:
+            self._in_language(step, conversation, told)
+
+    def _language_named(self, step: Change, conversation: ConversationID,
+                        language: Language) -> None:
+        """"english", "auf deutsch": from now on in it, whatever told the language before
+        (one "ok thanks" could), confirmed in it; a youth still waiting hears the wait and
+        the numbers again in it."""
         c = self.conductor
-        self.language_open.discard(conversation)
-        step.settings.append((language_open_key(conversation), ""))
+        before = c.router.conversation(conversation)
+        self._in_language(step, conversation, language)
+        step.add(SayToYouth(conversation, "language_changed"))
+        if before is not None and before.language != language and before.assigned_to is None \
+                and language == c.policy.default_language:
+            # `_in_language` tells the wait again only in a language other than the join
+            # greeting's; back in that one, the numbers were last said in the other.
+            self._wait_told_again(step, conversation, language)
+
+    def _in_language(self, step: Change, conversation: ConversationID,
+                     language: Language) -> None:
+        c = self.conductor
+        if conversation in self.language_open:
+            self.language_open.discard(conversation)
+            step.settings.append((language_open_key(conversation), ""))
         current = c.router.conversation(conversation)
-        if current is None or current.language == told:
+        if current is None or current.language == language:
             return
-        c.handle(step, [ev.LanguageTold(step.at, conversation, told)], reply_room=None)
-        if told != c.policy.default_language and current.assigned_to is None:
+        c.handle(step, [ev.LanguageTold(step.at, conversation, language)], reply_room=None)
+        if language != c.policy.default_language and current.assigned_to is None:
             # Still waiting: what happens next, in words they read ("someone joins" would
             # be untrue with the counsellor there).
             step.add(SayToYouth(conversation, "greeting"), f"greet:{conversation}")
-            self._wait_told_again(step, conversation, told)
+            self._wait_told_again(step, conversation, language)
 
     def _wait_told_again(self, step: Change, conversation: ConversationID,
                          language: Language) -> None:
@@ -536,6 +557,8 @@ class YouthSide:
             deletion.ask(step, conversation, can_delete=c.can_delete())
         elif kind is cmd.YouthCommandKind.CONFIRM_DELETE:
             await self._delete_confirmed(step, conversation)
+        elif kind is cmd.YouthCommandKind.LANGUAGE and command.language is not None:
+            self._language_named(step, conversation, command.language)
         else:
             step.add(SayToYouth(conversation, "not_available_yet"))
 

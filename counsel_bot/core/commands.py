@@ -23,6 +23,7 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from counsel_bot.core.ids import ConversationID, UserID
+from counsel_bot.core.messages import Language
 from counsel_bot.core.routing.model import HandoverReason
 
 MAX_STAFF_COMMAND_CHARS = 1000
@@ -183,11 +184,28 @@ class YouthCommandKind(StrEnum):
     END = "end"
     DELETE = "delete"
     CONFIRM_DELETE = "confirm_delete"
+    LANGUAGE = "language"
 
 
 @dataclass(frozen=True)
 class YouthCommand:
     kind: YouthCommandKind
+    language: Language | None = None  # LANGUAGE: the one named
+
+
+def _language_phrases() -> Mapping[str, Language]:
+    """"english", "auf Deutsch bitte", "in German, please": a youth naming the language
+    they want to be answered in (alone as a message; "ich kann kein englisch" is words)."""
+    names: dict[Language, tuple[str, ...]] = {"en": ("english", "englisch"),
+                                               "de": ("deutsch", "german")}
+    return MappingProxyType({
+        f"{before}{name}{after}": language
+        for language, spellings in names.items() for name in spellings
+        for before in ("", "in ", "auf ") for after in ("", " please", " pls", " bitte")
+    })
+
+
+_YOUTH_LANGUAGES = _language_phrases()
 
 
 _YOUTH_WORDS: Mapping[str, YouthCommandKind] = MappingProxyType(
@@ -300,6 +318,9 @@ YOUTH_HELP: Mapping[YouthCommandKind, HelpEntry] = MappingProxyType(
             "Gespräch beenden und alles löschen (mit Bestätigung).",
             "End and delete everything (asks to confirm).",
         ),
+        YouthCommandKind.LANGUAGE: HelpEntry(
+            "deutsch / english", "Die Sprache wechseln.", "Switch the language."
+        ),
     }
 )
 
@@ -330,8 +351,11 @@ def parse_youth(text: str) -> YouthCommand | None:
         words = command_text(text).casefold().replace(",", " ").split()
         phrase = " ".join(words).lstrip("!/").rstrip(".!?").strip()
         kind = _YOUTH_WORDS.get(phrase)
+        language = _YOUTH_LANGUAGES.get(phrase)
     except (TypeError, AttributeError, ValueError):
         return None
+    if language is not None:
+        return YouthCommand(YouthCommandKind.LANGUAGE, language)
     return None if kind is None else YouthCommand(kind)
 
 

@@ -16,13 +16,14 @@ _GERMAN = frozenset(
         "keine", "kein",
     }
 )
-# Not "hi": German youths greet with it as often as English ones, and a language told is
-# kept for the whole chat (numbers and safety text too).
+# Not "hi", "thanks", "yes", "no", "please", "just": German youths write them as often as
+# English ones ("no" is Swabian for "noch"), and a language told is kept for the whole chat
+# (numbers and safety text too) unless the youth names another.
 _ENGLISH = frozenset(
     {
         "i", "you", "not", "and", "is", "am", "hello", "have", "me", "my", "what", "how",
-        "why", "because", "but", "also", "can", "want", "would", "someone", "help", "please",
-        "thanks", "yes", "no", "just", "really", "don't", "can't", "i'm", "it's", "anyone",
+        "why", "because", "but", "also", "can", "want", "would", "someone", "help",
+        "really", "don't", "can't", "i'm", "it's", "anyone",
     }
 )
 

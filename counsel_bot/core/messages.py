@@ -373,6 +373,10 @@ CATALOGUE.update({
         "team will answer you here as soon as they can.",
     ),
     # "Hilfe!" may be a cry for help: what the youth can do right now comes first.
+    "language_changed": _both(
+        "Okay, ab jetzt schreibe ich dir auf Deutsch.",
+        "Okay, from now on I will write to you in English.",
+    ),
     "youth_help": _both(
         "Wenn es dir gerade sehr schlecht geht oder du in Gefahr bist, kannst du sofort mit "
         "jemandem sprechen: {emergency}\n"
@@ -1114,8 +1118,8 @@ def spoken(code: str | None) -> Language:
 def youth_words(language: Language, *, video: bool, mail: bool) -> str:
     """The words a youth can write alone (for "youth_help"): "video" and "mail" only where
     they are set up, or the youth is sent on to "not available here"."""
-    words = {"de": ("hilfe", "video", "mail", "ende", "löschen"),
-             "en": ("help", "video", "mail", "end", "delete")}[language]
+    words = {"de": ("hilfe", "video", "mail", "ende", "löschen", "english"),
+             "en": ("help", "video", "mail", "end", "delete", "deutsch")}[language]
     shown = [w for w in words if (w != "video" or video) and (w != "mail" or mail)]
     return ", ".join(f"„{w}“" if language == "de" else f'"{w}"' for w in shown)
 
