@@ -24,7 +24,7 @@ from tests.fuzz.test_config import check_usable
     ids=["empty rate limit", "rate limit without burst", "rate limit without per_second"],
 )
 def test_an_incomplete_rate_limit_is_a_config_error(data: dict[str, object]) -> None:
-    # Today: TypeError from RateLimit(**kwargs); config._build catches only ValueError.
+    # Today: TypeError from RateLimit(**kwargs); typed_tables._build catches only ValueError.
     with pytest.raises(ConfigError):
         settings_from_mapping(data)
 
