@@ -152,9 +152,11 @@ class RouterMachine(RuleBasedStateMachine):
         load = self.router.load(action.counsellor)
         conv = self.router.conversation(action.conversation)
         assert conv is not None
-        # Only a team lead taking for themselves may go over capacity.
+        # Only a team lead taking for themselves, or anyone on duty taking a youth in crisis
+        # by hand (their alert rang them, full or not), may go over capacity.
         lead_for_self = who.role is Role.TEAM_LEAD and getattr(event, "by", None) == who.user
-        if not action.manual or not lead_for_self:
+        in_crisis = conv.crisis in (CrisisStatus.RAISED, CrisisStatus.CONFIRMED)
+        if not action.manual or not (lead_for_self or in_crisis):
             assert load <= who.capacity, "capacity exceeded"
         if isinstance(event, TakeNext) and action.manual:
             head = min(queue_before, key=rank)
