@@ -8,16 +8,32 @@ from datetime import timedelta
 import jwt
 import pytest
 
+from counsel_bot.config import Settings, StaffSettings
 from counsel_bot.conversation.change import Change
+from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.conversation.video_calls import VideoCalls, setting_key
+from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
 from counsel_bot.core.effects import MailToYouth, PutWidget, SayToStaff, SayToYouth
-from counsel_bot.core.ids import EventID
+from counsel_bot.core.ids import ConversationID, EventID, UserID
 from counsel_bot.core.routing.model import Channel
 from counsel_bot.core.video import VideoSettings
+from counsel_bot.runtime.runner import policy_from
+from counsel_bot.store import MemoryStore
 from tests.counsel_bot.parts import AT, CASE, COUNSELLOR, WAITING, assigned, effects
-from tests.counsel_bot.test_appointments_flow import ANNA, NOW, ROOM, YOUTH, office, outbox
+from tests.counsel_bot.test_appointments_flow import (
+    ANNA,
+    NOW,
+    ROOM,
+    STAFF_ROOM,
+    YOUTH,
+    office,
+    outbox,
+    youth_keys,
+)
+from tests.store.conftest import AeadSealer
 
 JITSI = VideoSettings(base_url="https://meet.example.org")
+BEN = UserID("@ben:x")
 
 
 def widgets(step: Change) -> list[PutWidget]:
@@ -137,3 +153,38 @@ async def test_a_counsellor_talking_with_the_youth_in_a_video_call_is_not_handed
     reminded = [e for e in await outbox(c)
                 if isinstance(e, SayToStaff) and e.key.startswith("timers.")]
     assert not reminded, "reminded to write while talking with the youth"
+
+
+async def two_counsellors() -> tuple[Conductor, ConversationID]:
+    """Anna (on duty) has the youth's conversation; Ben is on duty too; video is on."""
+    policy = policy_from(Settings(staff=StaffSettings(counsellors=(str(ANNA), str(BEN))),
+                                  video=VideoSettings(base_url="https://meet.x")))
+    c = await Conductor.open(MemoryStore(AeadSealer()),
+                             CrisisDetector.from_directory(default_lexicon_dir()), policy, NOW)
+    await c.sync_roster(NOW)
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$duty"), "!duty on", NOW)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y1"), "hallo", NOW)
+    await c.staff_wrote(STAFF_ROOM, BEN, EventID("$dutyb"), "!duty on", NOW)
+    record = await c.store.conversation_by_room(ROOM)
+    assert record is not None
+    return c, record.conversation
+
+
+@pytest.mark.parametrize("hand_over", ["!transfer @ben:x", "!transfer queue", "!duty off"])
+async def test_a_hand_over_ends_the_call_so_the_former_counsellor_cannot_enter_it(
+        hand_over: str) -> None:
+    """The call's links (the moderator link in the staff room, the plain one without token
+    auth) keep opening its conference long after a hand-over: kept, the youth went on in
+    the call their former counsellor could still enter, unseen by the new one, and the
+    new counsellor counted as in that call, so nobody was reminded when the youth's
+    words went unanswered. A hand-over takes the call away; the next one is a new
+    conference, and the youth is told the old link is void."""
+    c, conversation = await two_counsellors()
+    await c.staff_wrote(ROOM, ANNA, EventID("$v"), "!video", NOW)
+    [shown] = [e for e in await outbox(c) if isinstance(e, PutWidget)]
+    room = ROOM if hand_over.startswith("!transfer") else STAFF_ROOM
+    await c.staff_wrote(room, ANNA, EventID("$h"), hand_over, NOW + timedelta(minutes=1))
+    removed = [e for e in await outbox(c) if isinstance(e, PutWidget) and not e.content]
+    assert removed == [PutWidget(conversation, shown.widget_id)]
+    assert not c.video.in_call(conversation, NOW + timedelta(minutes=2))
+    assert "video.link_void" in await youth_keys(c)
