@@ -99,6 +99,9 @@ class Transitions:
                     # Its call's links are in the first office's staff room: the youth goes
                     # on in a call of the new office's, not one the first office can enter.
                     c.video.end(step, ConversationID(str(action.param("id"))))
+                if isinstance(action, Unassign):
+                    c.video.handed_over(step, action.conversation,
+                                        by_mail=_by_mail(before, action.conversation))
                 if isinstance(action, Assign):
                     c.supervision.took_over(step, action.conversation, action.counsellor)
                     step.add(SayToStaff("staff_assigned",

@@ -112,6 +112,21 @@ class VideoCalls:
         step.settings.append((setting_key(conversation), meeting.widget_id))
         return meeting.youth_url
 
+    def handed_over(self, step: Change, conversation: ConversationID, *,
+                    by_mail: bool) -> None:
+        """The conversation left its counsellor (transfer, back to the queue, off duty,
+        removed): its call ends. Its links keep opening that conference until their tokens
+        expire (without token auth, for ever), and the former counsellor holds the moderator
+        link: the youth must not go on meeting there. The next call is a new conference;
+        the youth, whose old link is still in their chat or mail, is told not to use it."""
+        until = self.until.get(conversation)
+        open_links = not self.settings.token_auth or until is None or step.at < until
+        had_call = conversation in self.widgets
+        self.end(step, conversation)
+        if had_call and open_links:
+            step.add(MailToYouth(conversation, "video.link_void") if by_mail
+                     else SayToYouth(conversation, "video.link_void"))
+
     def end(self, step: Change, conversation: ConversationID) -> None:
         widget = self.widgets.pop(conversation, None)
         self.until.pop(conversation, None)

@@ -597,6 +597,14 @@ CATALOGUE.update({
         "Here is the link to the video call: {url}\nThe link is just for you; you don't need "
         "to give your name.",
     ),
+    "video.link_void": _both(
+        "Der Videoanruf von vorhin ist beendet: Sein Link führt nicht mehr zu deiner "
+        "Beratung, öffne ihn bitte nicht mehr. Für ein neues Videogespräch bekommst du einen "
+        "neuen Link.",
+        "The video call from before has ended: its link no longer leads to your "
+        "counselling, so please don't open it again. For a new video call you will get a "
+        "new link.",
+    ),
     "video.off": _both(
         "Video ist hier gerade nicht eingerichtet. Wir können gern weiter schreiben.",
         "Video is not set up here right now. We can keep writing.",
