@@ -1,0 +1,83 @@
+"""Appointments after their counsellor is gone: no server, a memory store, a fake clock."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from counsel_bot.config import Settings, StaffSettings
+from counsel_bot.conversation.appointments import AppointmentSettings
+from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.core.clock import FakeClock
+from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.core.effects import SayToStaff, SayToYouth
+from counsel_bot.core.ids import ConversationID, EventID, UserID
+from counsel_bot.core.video import VideoSettings
+from counsel_bot.runtime.runner import policy_from
+from counsel_bot.store import MemoryStore
+from tests.counsel_bot.test_appointments_flow import (
+    ANNA,
+    NOW,
+    ROOM,
+    STAFF_ROOM,
+    START,
+    YOUTH,
+    outbox,
+)
+from tests.store.conftest import AeadSealer
+
+LEA = UserID("@lea:x")
+
+
+def team(*counsellors: UserID) -> Settings:
+    return Settings(staff=StaffSettings(counsellors=tuple(map(str, counsellors)),
+                                        team_leads=(str(LEA),)),
+                    video=VideoSettings(base_url="https://meet.x"))
+
+
+async def booked_with_anna() -> tuple[Conductor, ConversationID, FakeClock]:
+    """Anna booked a video appointment with the youth, who said yes."""
+    policy = replace(policy_from(team(ANNA)), appointments=AppointmentSettings())
+    c = await Conductor.open(MemoryStore(AeadSealer()),
+                             CrisisDetector.from_directory(default_lexicon_dir()), policy, NOW)
+    c.appointments.new_id = lambda: "T-00000A"
+    await c.sync_roster(NOW)
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$duty"), "!duty on", NOW)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y1"), "hallo", NOW)
+    record = await c.store.conversation_by_room(ROOM)
+    assert record is not None
+    await c.staff_wrote(ROOM, ANNA, EventID("$a1"), "!appointment 2026-12-10 16:00 45min video",
+                        NOW)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "ja", NOW)
+    return c, record.conversation, FakeClock(NOW)
+
+
+async def test_an_appointment_of_a_counsellor_who_left_the_team_goes_to_the_team_lead(
+) -> None:
+    """Anna leaves the team (taken off the staff list, and so out of the staff room): her
+    appointments' reminders and the call's link mentioned her alone, where she no longer
+    reads, and the youth waited in the call for nobody, no one in the team told. The team
+    lead is told when she leaves, and the reminders and the link mention the lead."""
+    c, conversation, clock = await booked_with_anna()
+    c = await Conductor.open(c.store, c.detector,
+                             replace(policy_from(team()), appointments=c.policy.appointments),
+                             NOW + timedelta(hours=1))
+    await c.sync_roster(NOW + timedelta(hours=1))
+    [gone] = [e for e in await outbox(c) if isinstance(e, SayToStaff)
+              and e.key == "appointments.counsellor_gone"]
+    assert gone.mentions == (LEA,)
+    assert ("id", "T-00000A") in gone.params
+    assert ("conversation", conversation) in gone.params
+
+    clock.set(START - timedelta(hours=23))
+    await c.tick(clock.now())
+    clock.set(START - timedelta(minutes=14))
+    await c.tick(clock.now())
+    [youth_link] = [e for e in await outbox(c)
+                    if isinstance(e, SayToYouth) and e.key == "video.link"]
+    url = dict(youth_link.params)["url"]
+    told = {e.key: e.mentions for e in await outbox(c) if isinstance(e, SayToStaff)
+            and (e.key.startswith("appointments.reminder_staff") or ("url", url) in e.params)}
+    assert told == {"appointments.reminder_staff_day_before": (LEA,),
+                    "appointments.reminder_staff_soon": (LEA,),
+                    "video.staff_link": (LEA,)}
