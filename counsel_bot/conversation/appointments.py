@@ -94,6 +94,10 @@ class Appointments:
         # one is reached by mail when it is in `mail_closed` (its channel at the close).
         self.is_open: Callable[[ConversationID], bool] = lambda _conversation: True
         self.mail_closed: set[ConversationID] = set()
+        # Whether someone is on the staff list now, and whom an office's appointment calls
+        # when its counsellor no longer is (its leads; wired by the conductor).
+        self.is_staff: Callable[[UserID], bool] = lambda _user: True
+        self.leads_of: Callable[[str], tuple[UserID, ...]] = lambda _office: ()
 
     async def load(self) -> None:
         self.known = {}
@@ -134,6 +138,27 @@ class Appointments:
                             if a.conversation == conversation and a.live]:
             self._put(step, replace(appointment, status=ap.Status.CANCELLED))
             self._tell_staff(step, "appointments.cancelled_erased", appointment)
+
+    def counsellor_gone(self, step: Change, counsellor: UserID) -> None:
+        """``counsellor`` left the staff list (and so the staff room): their appointments
+        still stand, since the youth agreed to them, but from now on they call the office's
+        team leads (`hosts`), who are told now, while there is time to take the appointment
+        over or cancel it."""
+        for appointment in sorted((a for a in self.known.values()
+                                   if a.counsellor == counsellor and a.live
+                                   and a.end > step.at), key=lambda a: a.start):
+            self._tell_staff(step, "appointments.counsellor_gone", appointment,
+                             f"appt_gone:{appointment.id}:{counsellor}",
+                             extra=(("counsellor", counsellor),
+                                    ("kind", appointment.kind.value)))
+
+    def hosts(self, appointment: ap.Appointment) -> tuple[UserID, ...]:
+        """Who its staff notices and its call's link mention: its counsellor, or, once they
+        are off the staff list, its office's leads (a former colleague no longer reads the
+        staff room, and must not get a new link into the youth's call)."""
+        if self.is_staff(appointment.counsellor):
+            return (appointment.counsellor,)
+        return self.leads_of(appointment.office)
 
     def forget(self, conversation: ConversationID) -> None:
         self.known = {i: a for i, a in self.known.items() if a.conversation != conversation}
@@ -299,15 +324,16 @@ class Appointments:
     # -- helpers -------------------------------------------------------------------------------
 
     def _tell_staff(self, step: Change, key: str, appointment: ap.Appointment,
-                    tag: str = "") -> None:
+                    tag: str = "", *, extra: Params = ()) -> None:
         """To its counsellor, in the staff room of the office it was booked with: the one
         whose address and hours it carries, where its counsellor works, whether its
         conversation has moved to another office since or closed. (Without offices, or
-        booked before them, the notice follows its conversation as any other.)"""
+        booked before them, the notice follows its conversation as any other.) Once its
+        counsellor has left the staff, to its office's leads (`hosts`)."""
         step.add(SayToStaff(key, (("id", appointment.id),
                                   ("conversation", appointment.conversation),
-                                  *self._params(appointment)),
-                            mentions=(appointment.counsellor,), office=appointment.office),
+                                  *self._params(appointment), *extra),
+                            mentions=self.hosts(appointment), office=appointment.office),
                  tag)
 
     def _tell_youth(self, step: Change, conversation: ConversationID, key: str,

@@ -183,6 +183,8 @@ class Conductor:
         self.appointments.by_mail = self._by_mail
         self.appointments.is_open = lambda conversation: \
             self.router.conversation(conversation) is not None
+        self.appointments.is_staff = lambda user: user in policy.staff
+        self.appointments.leads_of = self._appointment_leads
         if policy.offices.enabled:
             self.appointments.office_of = self._office_of_conversation
             default = self.appointments.default_venue
@@ -283,6 +285,9 @@ class Conductor:
         if events:
             step = Change(at, None)
             self.handle(step, events, reply_room=None)
+            for event in events:
+                if isinstance(event, ev.StaffRemoved):
+                    self.appointments.counsellor_gone(step, event.user)
             await self.commit(step)
 
     @_one_step
@@ -519,7 +524,7 @@ class Conductor:
                 step, appointment.conversation, appointment.counsellor,
                 self.counsellor_name(appointment.counsellor), tell_youth=tell_youth,
                 office=appointment.office, until=appointment.end + ap.OVERRUN,
-                staff_link=True))
+                staff_link=True, mentions=self.appointments.hosts(appointment)))
         except Exception as exc:  # whatever it is, the pages go on
             log.error("appointment reminders failed (%s); the tick's other work goes on",
                       type(exc).__name__)
@@ -636,6 +641,15 @@ class Conductor:
             return self.policy.timers
         office = self.policy.router.offices.office_of(current)
         return self.policy.offices.desk(office).timers or self.policy.timers
+
+    def _appointment_leads(self, office: str) -> tuple[UserID, ...]:
+        """Whom an appointment whose counsellor left the staff calls: the leads of the
+        office it was booked with, else every lead (or, naming none, the counsellors)."""
+        if self.policy.offices.enabled and office:
+            leads = tuple(UserID(u) for u in self.policy.offices.desk(office).team_leads)
+            if leads:
+                return leads
+        return self.every_lead()
 
     def _office_of_conversation(self, conversation: ConversationID) -> str:
         """The office a conversation is with now; one still deciding is the fallback's

@@ -78,7 +78,8 @@ class VideoCalls:
 
     def start(self, step: Change, conversation: ConversationID, counsellor: UserID | None,
               counsellor_name: str, *, tell_youth: bool = True, office: str = "",
-              until: datetime | None = None, staff_link: bool = False) -> str | None:
+              until: datetime | None = None, staff_link: bool = False,
+              mentions: tuple[UserID, ...] | None = None) -> str | None:
         """A new, unguessable meeting; its links are made here, before anything is sent,
         so a replay after a crash posts the same links instead of a second meeting.
         Returns the youth's link (None: video is off); ``tell_youth=False`` leaves telling
@@ -87,7 +88,8 @@ class VideoCalls:
         an appointment's call goes to the office it was booked with. ``until``: the links
         stay valid at least until then (an appointment's call, to its end). ``staff_link``:
         the counsellor may not be in the room (an appointment's call, after the close or a
-        hand-over), so their link goes to the staff room even when it is the youth's."""
+        hand-over), so their link goes to the staff room even when it is the youth's.
+        ``mentions``: whom the staff room's link mentions (default: ``counsellor``)."""
         if not self.settings.enabled:
             if tell_youth:
                 step.add(SayToYouth(conversation, "video.off"))
@@ -101,12 +103,14 @@ class VideoCalls:
         if tell_youth:
             step.add(SayToYouth(conversation, "video.link", (("url", meeting.youth_url),)))
         moderator = meeting.counsellor_url != meeting.youth_url
-        if (moderator or staff_link) and counsellor is not None:
+        if mentions is None:
+            mentions = () if counsellor is None else (counsellor,)
+        if (moderator or staff_link) and mentions:
             # The moderator link stays with staff: the youth's room shows the youth's link.
             step.add(SayToStaff("video.counsellor_link" if moderator else "video.staff_link",
                                 (("conversation", conversation),
                                  ("url", meeting.counsellor_url)),
-                                mentions=(counsellor,), office=office))
+                                mentions=mentions, office=office))
         self.widgets[conversation] = meeting.widget_id
         self.until[conversation] = meeting.expires_at
         step.settings.append((setting_key(conversation), meeting.widget_id))

@@ -222,6 +222,16 @@ TEXTS: dict[str, dict[Language, str]] = {
         "Appointment {id} ({conversation}, {when}) is off: the person deleted their "
         "conversation.",
     ),
+    "appointments.counsellor_gone": _both(
+        "Termin {id} ({conversation}, {when}, {minutes} Min., {kind}) war mit {counsellor}, "
+        "die oder der nicht mehr im Team ist. Die Person rechnet weiter mit dem Termin: "
+        "Bitte übernehmt ihn (Erinnerungen und Link kommen jetzt an die Teamleitung) oder "
+        "sagt ihn mit „!appointment cancel {id}“ ab.",
+        "Appointment {id} ({conversation}, {when}, {minutes} min, {kind}) was with "
+        "{counsellor}, who is no longer on the team. The person still expects it: please "
+        "take it over (its reminders and link now go to the team lead) or cancel it with "
+        "\"!appointment cancel {id}\".",
+    ),
     "appointments.reminder_day_before": _both(
         "Erinnerung: Morgen, {when}, ist dein Termin ({minutes} Min.).",
         "Reminder: your appointment is tomorrow, {when} ({minutes} min).",
