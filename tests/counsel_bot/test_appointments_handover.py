@@ -10,7 +10,7 @@ from counsel_bot.conversation.appointments import AppointmentSettings
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
-from counsel_bot.core.effects import SayToStaff, SayToYouth
+from counsel_bot.core.effects import PutWidget, SayToStaff, SayToYouth
 from counsel_bot.core.ids import ConversationID, EventID, UserID
 from counsel_bot.core.video import VideoSettings
 from counsel_bot.runtime.runner import policy_from
@@ -23,6 +23,7 @@ from tests.counsel_bot.test_appointments_flow import (
     START,
     YOUTH,
     outbox,
+    youth_keys,
 )
 from tests.store.conftest import AeadSealer
 
@@ -81,3 +82,31 @@ async def test_an_appointment_of_a_counsellor_who_left_the_team_goes_to_the_team
     assert told == {"appointments.reminder_staff_day_before": (LEA,),
                     "appointments.reminder_staff_soon": (LEA,),
                     "video.staff_link": (LEA,)}
+
+
+async def test_an_appointments_call_outlasts_a_hand_over_of_the_chat() -> None:
+    """An appointment's call belongs to the appointment, which stands after a transfer or
+    the close: Anna going off duty at the end of her shift, ten minutes before it, must
+    not take the link the youth just got (a chat's own call ends at a hand-over)."""
+    c, conversation, clock = await booked_with_anna()
+    await c.staff_wrote(ROOM, ANNA, EventID("$a2"), "Bis gleich!", START - timedelta(minutes=15))
+    clock.set(START - timedelta(minutes=14))
+    await c.tick(clock.now())
+    current = c.router.conversation(conversation)
+    assert current is not None
+    assert current.assigned_to == ANNA
+    [shown] = [e for e in await outbox(c) if isinstance(e, PutWidget)]
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$off"), "!duty off",
+                        clock.advance(timedelta(minutes=4)))
+    current = c.router.conversation(conversation)
+    assert current is not None
+    assert current.assigned_to is None
+    assert [e for e in await outbox(c) if isinstance(e, PutWidget)] == [shown]
+    assert "video.link_void" not in await youth_keys(c)
+    assert c.video.widgets == {conversation: shown.widget_id}
+
+    # After a restart too: the stored call is known as the appointment's.
+    again = await Conductor.open(c.store, c.detector, c.policy, clock.now())
+    await again.staff_wrote(STAFF_ROOM, ANNA, EventID("$on"), "!duty on", clock.now())
+    await again.staff_wrote(STAFF_ROOM, ANNA, EventID("$off2"), "!duty off", clock.now())
+    assert [e for e in await outbox(again) if isinstance(e, PutWidget)] == [shown]
