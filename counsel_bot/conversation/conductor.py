@@ -524,7 +524,8 @@ class Conductor:
                 step, appointment.conversation, appointment.counsellor,
                 self.counsellor_name(appointment.counsellor), tell_youth=tell_youth,
                 office=appointment.office, until=appointment.end + ap.OVERRUN,
-                staff_link=True, mentions=self.appointments.hosts(appointment)))
+                staff_link=True, mentions=self.appointments.hosts(appointment),
+                appointment=True))
         except Exception as exc:  # whatever it is, the pages go on
             log.error("appointment reminders failed (%s); the tick's other work goes on",
                       type(exc).__name__)

@@ -4,7 +4,8 @@ again, and its widget removed when the conversation closes.
 One meeting at a time per conversation: a new one replaces the old. The meeting itself (ids,
 links, tokens) comes from `counsel_bot.core.video`; this module decides when, and adds the
 effects to the `Change`. The current widget per conversation is kept in memory and in the
-settings (`widget:<conversation>`), so it survives a restart. No I/O.
+settings (`widget:<conversation>`, marked when it is an appointment's call, which a hand-over
+of the chat leaves open), so it survives a restart. No I/O.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ def setting_key(conversation: ConversationID) -> str:
     return f"widget:{conversation}"
 
 
+# Marks a stored widget as an appointment's call (`VideoCalls.appointments`).
+APPOINTMENT_MARK = "appointment:"
+
+
 class VideoCalls:
     def __init__(self, settings: VideoSettings, secret: str | None) -> None:
         self.settings = settings
@@ -33,16 +38,25 @@ class VideoCalls:
         # Until when each call's links let the two in (memory only: after a restart a call
         # counts as over, and the response timers watch the chat again).
         self.until: dict[ConversationID, datetime] = {}
+        # Conversations whose call is an appointment's: it belongs to the appointment, which
+        # stands through a hand-over of the chat, so only the chat's own calls end then.
+        self.appointments: set[ConversationID] = set()
         self.random_bytes: Callable[[int], bytes] = os.urandom
 
     def restore(self, conversation: ConversationID, stored: str | None, *,
                 replace: bool = False) -> None:
         """The stored widget; ``replace``: none stored means none (after a failed step)."""
         if stored:
-            self.widgets[conversation] = stored
+            widget = stored.removeprefix(APPOINTMENT_MARK)
+            self.widgets[conversation] = widget
+            if widget != stored:
+                self.appointments.add(conversation)
+            else:
+                self.appointments.discard(conversation)
         elif replace:
             self.widgets.pop(conversation, None)
             self.until.pop(conversation, None)
+            self.appointments.discard(conversation)
 
     def in_call(self, conversation: ConversationID, at: datetime) -> bool:
         """A call of the conversation is open and its links still let the two in."""
@@ -79,7 +93,8 @@ class VideoCalls:
     def start(self, step: Change, conversation: ConversationID, counsellor: UserID | None,
               counsellor_name: str, *, tell_youth: bool = True, office: str = "",
               until: datetime | None = None, staff_link: bool = False,
-              mentions: tuple[UserID, ...] | None = None) -> str | None:
+              mentions: tuple[UserID, ...] | None = None,
+              appointment: bool = False) -> str | None:
         """A new, unguessable meeting; its links are made here, before anything is sent,
         so a replay after a crash posts the same links instead of a second meeting.
         Returns the youth's link (None: video is off); ``tell_youth=False`` leaves telling
@@ -89,7 +104,8 @@ class VideoCalls:
         stay valid at least until then (an appointment's call, to its end). ``staff_link``:
         the counsellor may not be in the room (an appointment's call, after the close or a
         hand-over), so their link goes to the staff room even when it is the youth's.
-        ``mentions``: whom the staff room's link mentions (default: ``counsellor``)."""
+        ``mentions``: whom the staff room's link mentions (default: ``counsellor``).
+        ``appointment``: the call is an appointment's (a hand-over leaves it open)."""
         if not self.settings.enabled:
             if tell_youth:
                 step.add(SayToYouth(conversation, "video.off"))
@@ -113,7 +129,10 @@ class VideoCalls:
                                 mentions=mentions, office=office))
         self.widgets[conversation] = meeting.widget_id
         self.until[conversation] = meeting.expires_at
-        step.settings.append((setting_key(conversation), meeting.widget_id))
+        if appointment:
+            self.appointments.add(conversation)
+        step.settings.append((setting_key(conversation),
+                              (APPOINTMENT_MARK if appointment else "") + meeting.widget_id))
         return meeting.youth_url
 
     def handed_over(self, step: Change, conversation: ConversationID, *,
@@ -122,7 +141,10 @@ class VideoCalls:
         removed): its call ends. Its links keep opening that conference until their tokens
         expire (without token auth, for ever), and the former counsellor holds the moderator
         link: the youth must not go on meeting there. The next call is a new conference;
-        the youth, whose old link is still in their chat or mail, is told not to use it."""
+        the youth, whose old link is still in their chat or mail, is told not to use it.
+        An appointment's call stays: the appointment stands, its counsellor with it."""
+        if conversation in self.appointments:
+            return
         until = self.until.get(conversation)
         open_links = not self.settings.token_auth or until is None or step.at < until
         had_call = conversation in self.widgets
@@ -134,6 +156,7 @@ class VideoCalls:
     def end(self, step: Change, conversation: ConversationID) -> None:
         widget = self.widgets.pop(conversation, None)
         self.until.pop(conversation, None)
+        self.appointments.discard(conversation)
         if widget is not None:
             step.add(PutWidget(conversation, widget), f"unwidget:{conversation}:{widget}")
             step.settings.append((setting_key(conversation), ""))
