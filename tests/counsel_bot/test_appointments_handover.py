@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
 
 from counsel_bot.config import Settings, StaffSettings
 from counsel_bot.conversation.appointments import AppointmentSettings
@@ -110,3 +113,25 @@ async def test_an_appointments_call_outlasts_a_hand_over_of_the_chat() -> None:
     await again.staff_wrote(STAFF_ROOM, ANNA, EventID("$on"), "!duty on", clock.now())
     await again.staff_wrote(STAFF_ROOM, ANNA, EventID("$off2"), "!duty off", clock.now())
     assert [e for e in await outbox(again) if isinstance(e, PutWidget)] == [shown]
+
+
+async def test_whoever_takes_a_former_colleagues_call_is_not_shown_under_her_name() -> None:
+    """The moderator's token names the counsellor, and Jitsi shows that name in the call:
+    the lead who opened the link of Anna's appointment after she left the team met the
+    youth as "Anna"."""
+    c, _, clock = await booked_with_anna()
+    video = VideoSettings(base_url="https://meet.x", jitsi_app_id="counsel",
+                          jitsi_app_secret_file="/dev/null")
+    policy = replace(policy_from(team()), appointments=c.policy.appointments, video=video,
+                     video_secret="s" * 32)
+    c = await Conductor.open(c.store, c.detector, policy, NOW)
+    c.nicknames[ANNA] = "Anna"
+    await c.sync_roster(NOW)
+    clock.set(START - timedelta(minutes=14))
+    await c.tick(clock.now())
+    [link] = [e for e in await outbox(c) if isinstance(e, SayToStaff)
+              and e.key == "video.counsellor_link"]
+    assert link.mentions == (LEA,)
+    token = parse_qs(urlsplit(str(dict(link.params)["url"])).query)["jwt"][0]
+    claims = jwt.decode(token, options={"verify_signature": False})  # only its claims here
+    assert claims["context"]["user"] == {"moderator": True}
