@@ -522,7 +522,7 @@ class Conductor:
         try:
             await self.appointments.due(step, lambda appointment, tell_youth: self.video.start(
                 step, appointment.conversation, appointment.counsellor,
-                self.counsellor_name(appointment.counsellor), tell_youth=tell_youth,
+                self._host_name(appointment), tell_youth=tell_youth,
                 office=appointment.office, until=appointment.end + ap.OVERRUN,
                 staff_link=True, mentions=self.appointments.hosts(appointment),
                 appointment=True))
@@ -642,6 +642,12 @@ class Conductor:
             return self.policy.timers
         office = self.policy.router.offices.office_of(current)
         return self.policy.offices.desk(office).timers or self.policy.timers
+
+    def _host_name(self, appointment: ap.Appointment) -> str:
+        """The name the call's moderator link shows the youth: its counsellor's, none once
+        they left the staff (whoever takes the call over must not appear as them)."""
+        counsellor = appointment.counsellor
+        return self.counsellor_name(counsellor) if counsellor in self.policy.staff else ""
 
     def _appointment_leads(self, office: str) -> tuple[UserID, ...]:
         """Whom an appointment whose counsellor left the staff calls: the leads of the
