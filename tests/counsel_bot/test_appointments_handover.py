@@ -135,3 +135,22 @@ async def test_whoever_takes_a_former_colleagues_call_is_not_shown_under_her_nam
     token = parse_qs(urlsplit(str(dict(link.params)["url"])).query)["jwt"][0]
     claims = jwt.decode(token, options={"verify_signature": False})  # only its claims here
     assert claims["context"]["user"] == {"moderator": True}
+
+
+async def test_a_cancelled_appointment_takes_its_call_away_and_a_closed_chat_says_so() -> None:
+    """Cancelled after its link went out (the counsellor falls ill): the youth read that it
+    is off, yet the room still showed the call and the link still opened it, where they
+    could wait alone. And after the close "you can keep writing here" was untrue: what
+    they wrote there was answered with "this conversation has ended"."""
+    c, conversation, clock = await booked_with_anna()
+    await c.staff_wrote(ROOM, ANNA, EventID("$c"), f"!close {conversation}", NOW)
+    clock.set(START - timedelta(minutes=14))
+    await c.tick(clock.now())
+    [shown] = [e for e in await outbox(c) if isinstance(e, PutWidget)]
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$x"), "!appointment cancel T-00000A",
+                        clock.now())
+    widgets = [e for e in await outbox(c) if isinstance(e, PutWidget)]
+    assert widgets == [shown, PutWidget(conversation, shown.widget_id)]
+    keys = await youth_keys(c)
+    assert "appointments.cancelled_closed" in keys
+    assert "appointments.cancelled" not in keys
