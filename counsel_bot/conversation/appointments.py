@@ -98,6 +98,9 @@ class Appointments:
         # when its counsellor no longer is (its leads; wired by the conductor).
         self.is_staff: Callable[[UserID], bool] = lambda _user: True
         self.leads_of: Callable[[str], tuple[UserID, ...]] = lambda _office: ()
+        # Takes an appointment's call out of its conversation's room (wired by the conductor
+        # to the video calls; a chat's own call is left alone).
+        self.call_over: Callable[[Change, ConversationID], None] = lambda _step, _conv: None
 
     async def load(self) -> None:
         self.known = {}
@@ -229,6 +232,14 @@ class Appointments:
             return
         cancelled = replace(appointment, status=ap.Status.CANCELLED)
         self._put(step, cancelled)
+        if appointment.kind is ap.Kind.VIDEO and ap.Reminder.SOON in appointment.reminded:
+            # Its link is out and the room shows its call: the youth would wait there alone.
+            self.call_over(step, appointment.conversation)
+        # After the close a chat youth cannot "keep writing here": a new chat it is (a mail
+        # youth's text says to write to the office, as before).
+        closed_chat = not self.is_open(appointment.conversation) \
+            and not self._mail(appointment.conversation)
+        after = "_closed" if closed_chat else ""
         if self._mail(appointment.conversation) and appointment.status is ap.Status.CONFIRMED:
             # The youth may have put the first file in their calendar: the same event again,
             # marked cancelled, takes it out there too.
@@ -236,7 +247,7 @@ class Appointments:
                                  self._params(appointment), filename(cancelled),
                                  self._calendar(cancelled, step).decode("utf-8")))
         else:
-            self._tell_youth(step, appointment.conversation, "appointments.cancelled",
+            self._tell_youth(step, appointment.conversation, f"appointments.cancelled{after}",
                              self._params(appointment))
             if appointment.status is ap.Status.CONFIRMED:
                 # The chat youth got the file too: the cancelled event takes it out again.

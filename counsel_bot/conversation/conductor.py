@@ -185,6 +185,8 @@ class Conductor:
             self.router.conversation(conversation) is not None
         self.appointments.is_staff = lambda user: user in policy.staff
         self.appointments.leads_of = self._appointment_leads
+        self.appointments.call_over = lambda step, conversation: \
+            self.video.appointment_over(step, conversation)
         if policy.offices.enabled:
             self.appointments.office_of = self._office_of_conversation
             default = self.appointments.default_venue

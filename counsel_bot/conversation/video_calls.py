@@ -153,6 +153,12 @@ class VideoCalls:
             step.add(MailToYouth(conversation, "video.link_void") if by_mail
                      else SayToYouth(conversation, "video.link_void"))
 
+    def appointment_over(self, step: Change, conversation: ConversationID) -> None:
+        """The appointment whose call the room shows is off: its call ends (a chat's own
+        call, started since, stays)."""
+        if conversation in self.appointments:
+            self.end(step, conversation)
+
     def end(self, step: Change, conversation: ConversationID) -> None:
         widget = self.widgets.pop(conversation, None)
         self.until.pop(conversation, None)

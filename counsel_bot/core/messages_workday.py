@@ -212,6 +212,12 @@ TEXTS: dict[str, dict[Language, str]] = {
         "Der Termin am {when} fällt leider aus. Du kannst hier jederzeit weiterschreiben.",
         "Sorry, the appointment on {when} is cancelled. You can keep writing here anytime.",
     ),
+    "appointments.cancelled_closed": _both(
+        "Der Termin am {when} fällt leider aus. Wenn du wieder reden oder einen neuen Termin "
+        "möchtest, starte einfach einen neuen Chat mit mir.",
+        "Sorry, the appointment on {when} is cancelled. If you want to talk again or would "
+        "like a new appointment, just start a new chat with me.",
+    ),
     "appointments.cancelled_staff": _both(
         "Termin {id} ({when}) abgesagt; die Person ist informiert.",
         "Appointment {id} ({when}) cancelled; the person has been told.",
