@@ -11,6 +11,7 @@ import jwt
 from counsel_bot.config import Settings, StaffSettings
 from counsel_bot.conversation.appointments import AppointmentSettings
 from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.core import appointments as ap
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
 from counsel_bot.core.effects import PutWidget, SayToStaff, SayToYouth
@@ -154,3 +155,24 @@ async def test_a_cancelled_appointment_takes_its_call_away_and_a_closed_chat_say
     keys = await youth_keys(c)
     assert "appointments.cancelled_closed" in keys
     assert "appointments.cancelled" not in keys
+
+
+async def test_a_youth_who_leaves_the_room_after_the_close_is_no_longer_reminded_there(
+) -> None:
+    """The usual end: Anna proposes, the youth says yes, she closes, and the youth tidies
+    their app and leaves the room. The reminders and the call's link then went into a room
+    nobody reads, and Anna waited in the call, never told. She is told at once: the
+    appointment stands (the youth has the calendar file), but nothing reaches them in the
+    chat any more; an unanswered proposal can no longer be answered and is off."""
+    c, conversation, _ = await booked_with_anna()
+    c.appointments.new_id = lambda: "T-00000B"
+    await c.staff_wrote(ROOM, ANNA, EventID("$p3"), "!appointment 2026-12-11 16:00 45min video",
+                        NOW)
+    await c.staff_wrote(ROOM, ANNA, EventID("$c"), f"!close {conversation}", NOW)
+    await c.member_left(ROOM, YOUTH, EventID("$left"), NOW + timedelta(minutes=5))
+    told = {dict(e.params)["id"]: (e.key, e.mentions) for e in await outbox(c)
+            if isinstance(e, SayToStaff) and e.key.startswith("appointments.youth_left")}
+    assert told == {"T-00000A": ("appointments.youth_left", (ANNA,)),
+                    "T-00000B": ("appointments.youth_left_proposal", (ANNA,))}
+    assert c.appointments.known["T-00000A"].status is ap.Status.CONFIRMED
+    assert c.appointments.known["T-00000B"].status is ap.Status.CANCELLED
