@@ -155,6 +155,23 @@ class Appointments:
                              extra=(("counsellor", counsellor),
                                     ("kind", appointment.kind.value)))
 
+    def youth_left(self, step: Change, conversation: ConversationID) -> None:
+        """A chat youth left their room (after the close, or ending the chat so): the
+        reminders and a video call's link said there reach nobody. A confirmed appointment
+        stands (the youth has its calendar file and may come, call or write again), and its
+        counsellor is told now rather than waiting in the call; a proposal can no longer be
+        answered there, so it is off, and its counsellor told."""
+        if self._mail(conversation):
+            return  # a mail youth is reached by mail, not in the room
+        for appointment in sorted((a for a in self.known.values()
+                                   if a.conversation == conversation and a.live
+                                   and a.end > step.at), key=lambda a: a.start):
+            if appointment.status is ap.Status.PROPOSED:
+                self._put(step, replace(appointment, status=ap.Status.CANCELLED))
+                self._tell_staff(step, "appointments.youth_left_proposal", appointment)
+            else:
+                self._tell_staff(step, "appointments.youth_left", appointment)
+
     def hosts(self, appointment: ap.Appointment) -> tuple[UserID, ...]:
         """Who its staff notices and its call's link mention: its counsellor, or, once they
         are off the staff list, its office's leads (a former colleague no longer reads the

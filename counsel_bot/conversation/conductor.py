@@ -453,11 +453,13 @@ class Conductor:
     ) -> None:
         found = await self._open_conversation_in(room_id, event_id)
         if found is None:
+            await self._youth_left_closed(room_id, user, event_id, at)
             return
         record, current = found
         step = Change(at, event_id)
         if user == record.youth_user_id:
             self.handle(step, [ev.YouthEnded(at, record.conversation)], reply_room=None)
+            self.appointments.youth_left(step, record.conversation)
         elif user == current.assigned_to:
             self.handle(step, [ev.CounsellorLeftRoom(at, record.conversation, user)],
                          reply_room=None)
@@ -470,6 +472,20 @@ class Conductor:
             await self.store.mark_processed(event_id, at=at)
             return
         await self.commit(step)
+
+    async def _youth_left_closed(self, room_id: RoomID, user: UserID, event_id: EventID,
+                                 at: datetime) -> None:
+        """The youth left the room of a closed conversation the bot stays in for its
+        appointments: nothing said there reaches them any more (`Appointments.youth_left`)."""
+        record = await self.store.conversation_by_room(room_id)
+        if record is None or record.youth_user_id != user \
+                or self.router.conversation(record.conversation) is not None \
+                or await self.store.is_processed(event_id):
+            return
+        step = Change(at, event_id)
+        self.appointments.youth_left(step, record.conversation)
+        if step.effects or step.sealed:
+            await self.commit(step)
 
     async def _open_conversation_in(
         self, room_id: RoomID, event_id: EventID

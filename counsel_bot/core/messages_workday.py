@@ -238,6 +238,20 @@ TEXTS: dict[str, dict[Language, str]] = {
         "take it over (its reminders and link now go to the team lead) or cancel it with "
         "\"!appointment cancel {id}\".",
     ),
+    "appointments.youth_left": _both(
+        "Termin {id} ({conversation}, {when}): Die Person hat den Chatraum verlassen. Der "
+        "Termin steht (sie hat die Kalenderdatei), aber Erinnerungen und ein Video-Link im "
+        "Chat erreichen sie nicht mehr. Absagen mit „!appointment cancel {id}“.",
+        "Appointment {id} ({conversation}, {when}): the person left the chat room. The "
+        "appointment stands (they have the calendar file), but reminders and a video link in "
+        "the chat no longer reach them. Cancel with \"!appointment cancel {id}\".",
+    ),
+    "appointments.youth_left_proposal": _both(
+        "Vorschlag {id} ({conversation}, {when}) ist hinfällig: Die Person hat den Chatraum "
+        "verlassen, ohne zu antworten, und kann dort nicht mehr zusagen.",
+        "Proposal {id} ({conversation}, {when}) is off: the person left the chat room "
+        "without answering and can no longer accept it there.",
+    ),
     "appointments.reminder_day_before": _both(
         "Erinnerung: Morgen, {when}, ist dein Termin ({minutes} Min.).",
         "Reminder: your appointment is tomorrow, {when} ({minutes} min).",
