@@ -65,3 +65,38 @@ async def test_video_link_and_widget_come_and_go(
         await process.stop()
         await youth.close()
         await counsellor.close()
+
+
+async def test_a_transfer_back_to_the_queue_takes_the_call_out_of_the_room(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """The former counsellor's links keep opening the call's conference: after a hand-over
+    its widget leaves the room, and the youth reads that the old link is void."""
+    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
+    process.settings = replace(
+        process.settings, video=VideoSettings(base_url="https://meet.beratung.example"))
+    await process.start()
+    youth = await login(synapse, user_factory, tmp_path, "youth")
+    try:
+        staff_room = await counsellor.accept_invite()
+        await counsellor.send(staff_room, "!duty on")
+        room = await youth.open_chat(process.user_id)
+        await youth.wait_for(room, process.user_id, "anonym")
+        await youth.send(room, "können wir reden statt schreiben?")
+        await until(lambda: room in counsellor.invited_to(), what="the assignment")
+        await counsellor.accept_invite()
+        await counsellor.send(room, "!video")
+        await youth.wait_for(room, process.user_id, "https://meet.beratung.example/")
+        assert len(await widgets(synapse, room)) == 1
+
+        await counsellor.send(room, "!transfer queue")
+        await youth.wait_for(room, process.user_id, "öffne ihn bitte nicht mehr")
+
+        async def widget_gone() -> bool:
+            return await widgets(synapse, room) == []
+        await until(widget_gone, what="the widget to be removed")
+    finally:
+        await process.stop()
+        await youth.close()
+        await counsellor.close()
