@@ -14,7 +14,7 @@ from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core import appointments as ap
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
-from counsel_bot.core.effects import PutWidget, SayToStaff, SayToYouth
+from counsel_bot.core.effects import PutWidget, SayInRoom, SayToStaff, SayToYouth
 from counsel_bot.core.ids import ConversationID, EventID, UserID
 from counsel_bot.core.video import VideoSettings
 from counsel_bot.runtime.runner import policy_from
@@ -31,7 +31,7 @@ from tests.counsel_bot.test_appointments_flow import (
 )
 from tests.store.conftest import AeadSealer
 
-LEA = UserID("@lea:x")
+LEA, BEN = UserID("@lea:x"), UserID("@ben:x")
 
 
 def team(*counsellors: UserID) -> Settings:
@@ -40,9 +40,9 @@ def team(*counsellors: UserID) -> Settings:
                     video=VideoSettings(base_url="https://meet.x"))
 
 
-async def booked_with_anna() -> tuple[Conductor, ConversationID, FakeClock]:
+async def booked_with_anna(*colleagues: UserID) -> tuple[Conductor, ConversationID, FakeClock]:
     """Anna booked a video appointment with the youth, who said yes."""
-    policy = replace(policy_from(team(ANNA)), appointments=AppointmentSettings())
+    policy = replace(policy_from(team(ANNA, *colleagues)), appointments=AppointmentSettings())
     c = await Conductor.open(MemoryStore(AeadSealer()),
                              CrisisDetector.from_directory(default_lexicon_dir()), policy, NOW)
     c.appointments.new_id = lambda: "T-00000A"
@@ -176,3 +176,25 @@ async def test_a_youth_who_leaves_the_room_after_the_close_is_no_longer_reminded
                     "T-00000B": ("appointments.youth_left_proposal", (ANNA,))}
     assert c.appointments.known["T-00000A"].status is ap.Status.CONFIRMED
     assert c.appointments.known["T-00000B"].status is ap.Status.CANCELLED
+
+
+async def test_a_colleague_cannot_book_the_youth_at_the_hour_they_already_meet_anna() -> None:
+    """The youth went on with Ben (a transfer), who does not see Anna's appointments: he
+    proposed the same hour, the youth said yes to what they took for the same meeting, and
+    at 16:00 Anna waited in the call while Ben waited at the office. An overlap with the
+    youth's own appointment is refused as one with the counsellor's is."""
+    c, conversation, _ = await booked_with_anna(BEN)
+    await c.staff_wrote(STAFF_ROOM, BEN, EventID("$b0"), "!duty on", NOW)
+    await c.staff_wrote(ROOM, ANNA, EventID("$t"), "!transfer @ben:x", NOW)
+    current = c.router.conversation(conversation)
+    assert current is not None
+    assert current.assigned_to == BEN
+    c.appointments.new_id = lambda: "T-00000B"
+    await c.staff_wrote(STAFF_ROOM, BEN, EventID("$b1"),
+                        f"!appointment {conversation} 2026-12-10 16:30 45min video", NOW)
+    [refusal] = [e for e in await outbox(c) if isinstance(e, SayInRoom) and e.to == BEN
+                 and e.key.startswith("appointments.")]
+    assert refusal.key == "appointments.clash_conversation"
+    assert ("other", "T-00000A") in refusal.params
+    assert "T-00000B" not in c.appointments.known
+    assert (await youth_keys(c)).count("appointments.proposed_video") == 1
