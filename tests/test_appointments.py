@@ -60,8 +60,14 @@ def test_a_clash_with_the_counsellors_other_appointment_is_refused_not_a_colleag
     assert clash.key == "appointments.clash"
     assert dict(clash.params)["other"] == "T-00000A"
     assert isinstance(plan(at="16:45", existing=(first,)), ap.Appointment)  # back to back
-    assert isinstance(plan(at="16:30", existing=(first,), who=UserID("@ben:x")),
+    elsewhere = ap.Appointment(first.id, ConversationID("C-0000BEEF"), ANNA, first.start, 45,
+                               ap.Kind.VIDEO)
+    assert isinstance(plan(at="16:30", existing=(elsewhere,), who=UserID("@ben:x")),
                       ap.Appointment)
+    # The same youth's, though a colleague's: they cannot meet both at once.
+    theirs = plan(at="16:30", existing=(first,), who=UserID("@ben:x"))
+    assert isinstance(theirs, ap.Refusal)
+    assert theirs.key == "appointments.clash_conversation"
     cancelled = ap.Appointment(first.id, CASE, ANNA, first.start, 45, ap.Kind.VIDEO,
                                ap.Status.CANCELLED)
     assert isinstance(plan(at="16:30", existing=(cancelled,)), ap.Appointment)

@@ -10,7 +10,8 @@ Rules this module keeps:
 - Refused, each with its own reason: a date or time that does not exist, a start in the
   past or more than a year ahead, any minute of it outside the office's opening hours (with
   several offices the reason names the office and its hours), and an overlap with another
-  proposed or confirmed appointment of the same counsellor, in any office.
+  proposed or confirmed appointment of the same counsellor, in any office, or of the same
+  conversation (booked by a counsellor it had before a transfer).
 - The youth answers with one word: "ja"/"yes" confirms; "nein"/"no" or "anderer termin"/
   "other time" declines (the counsellor then proposes another). Anything else is a message.
   By mail the answer is the first line the youth wrote above the quoted mail (a greeting
@@ -181,11 +182,14 @@ def plan(
     if not within_hours(start, end, hours):
         return closed(start, venue, now)
     for other in existing:
-        if other.counsellor == counsellor and other.live and other.start < end \
-                and start < other.end:
-            return Refusal("appointments.clash", (("other", other.id),
-                                                  ("when", local_text(other.start, hours)),
-                                                  ("minutes", other.minutes)))
+        mine = other.counsellor == counsellor
+        if (mine or other.conversation == conversation) and other.live \
+                and other.start < end and start < other.end:
+            # The youth's own: after a transfer their new counsellor does not see the
+            # first's appointments, and the youth cannot be in two places at once.
+            return Refusal("appointments.clash" if mine else "appointments.clash_conversation",
+                           (("other", other.id), ("when", local_text(other.start, hours)),
+                            ("minutes", other.minutes)))
     return Appointment(appointment_id, conversation, counsellor, start, minutes, kind,
                        office=venue.office)
 

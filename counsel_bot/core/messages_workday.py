@@ -329,6 +329,14 @@ TEXTS: dict[str, dict[Language, str]] = {
         "That overlaps your appointment {other} on {when} ({minutes} min). Please pick "
         "another time or cancel the other appointment.",
     ),
+    "appointments.clash_conversation": _both(
+        "Das überschneidet sich mit Termin {other} dieses Gesprächs am {when} ({minutes} "
+        "Min.), den jemand anderes aus dem Team mit der Person ausgemacht hat. Bitte eine "
+        "andere Zeit wählen, oder mit der Leitung klären, wer den Termin hält.",
+        "That overlaps appointment {other} of this conversation on {when} ({minutes} min), "
+        "which someone else on the team arranged with the person. Please pick another time, "
+        "or settle with the team lead who keeps it.",
+    ),
     "appointments.no_address": _both(
         "Für Termine vor Ort fehlt die Adresse der Beratungsstelle in der Konfiguration "
         "(appointments.office_address). Bitte die Administration fragen.",
