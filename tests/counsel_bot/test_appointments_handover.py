@@ -198,3 +198,26 @@ async def test_a_colleague_cannot_book_the_youth_at_the_hour_they_already_meet_a
     assert ("other", "T-00000A") in refusal.params
     assert "T-00000B" not in c.appointments.known
     assert (await youth_keys(c)).count("appointments.proposed_video") == 1
+
+
+async def test_the_chats_new_counsellor_is_reminded_while_the_first_holds_her_appointment(
+) -> None:
+    """Anna's video appointment with the youth, whose chat Ben has now: while her call
+    ran (until its end and the time it may run over), Ben counted as in a call, so the
+    youth's words to him in the chat waited for no answer, and nobody was reminded."""
+    c, conversation, clock = await booked_with_anna(BEN)
+    await c.staff_wrote(STAFF_ROOM, BEN, EventID("$b0"), "!duty on", NOW)
+    await c.staff_wrote(ROOM, ANNA, EventID("$t"), "!transfer @ben:x", NOW)
+    await c.staff_wrote(ROOM, BEN, EventID("$b1"), "Hallo, ich bin Ben.",
+                        START - timedelta(minutes=15))
+    clock.set(START - timedelta(minutes=14))
+    await c.tick(clock.now())
+    assert any(isinstance(e, PutWidget) for e in await outbox(c))
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y3"), "ben, bist du noch da?",
+                        clock.advance(timedelta(minutes=1)))
+    for _ in range(20):  # past the 15 minutes a next answer may take
+        await c.tick(clock.advance(timedelta(minutes=1)))
+    reminded = [e for e in await outbox(c)
+                if isinstance(e, SayToStaff) and e.key.startswith("timers.remind")]
+    assert [e.mentions for e in reminded] == [(BEN,)]
+    assert dict(reminded[0].params)["conversation"] == conversation
