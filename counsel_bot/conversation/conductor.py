@@ -559,7 +559,8 @@ class Conductor:
         wait for no answer there, or the timers would hand the conversation back mid-call
         (the counsellor taken out of the room, the youth told they left)."""
         for current in self.router.snapshot().conversations:
-            if current.assigned_to is not None and self.video.in_call(current.conversation, at):
+            if current.assigned_to is not None \
+                    and self.video.in_call(current.conversation, at, current.assigned_to):
                 changed = self.timers.counsellor_wrote(current, current.assigned_to)
                 if changed is not None:
                     step.settings.append(changed)

@@ -41,6 +41,9 @@ class VideoCalls:
         # Conversations whose call is an appointment's: it belongs to the appointment, which
         # stands through a hand-over of the chat, so only the chat's own calls end then.
         self.appointments: set[ConversationID] = set()
+        # Whose call it is (memory only, as `until`): an appointment's is its counsellor's,
+        # who may no longer be the one the chat is with.
+        self.hosts: dict[ConversationID, UserID] = {}
         self.random_bytes: Callable[[int], bytes] = os.urandom
 
     def restore(self, conversation: ConversationID, stored: str | None, *,
@@ -56,12 +59,16 @@ class VideoCalls:
         elif replace:
             self.widgets.pop(conversation, None)
             self.until.pop(conversation, None)
+            self.hosts.pop(conversation, None)
             self.appointments.discard(conversation)
 
-    def in_call(self, conversation: ConversationID, at: datetime) -> bool:
-        """A call of the conversation is open and its links still let the two in."""
+    def in_call(self, conversation: ConversationID, at: datetime, counsellor: UserID) -> bool:
+        """``counsellor``'s call with the youth is open and its links still let them in
+        (another's, an appointment booked before a transfer, leaves the chat's counsellor
+        to answer in the chat)."""
         until = self.until.get(conversation)
-        return conversation in self.widgets and until is not None and at < until
+        return conversation in self.widgets and until is not None and at < until \
+            and self.hosts.get(conversation) == counsellor
 
     def by_staff(self, step: Change, current: ConversationSnapshot, *, end: bool,
                  counsellor_name: str) -> None:
@@ -129,6 +136,8 @@ class VideoCalls:
                                 mentions=mentions, office=office))
         self.widgets[conversation] = meeting.widget_id
         self.until[conversation] = meeting.expires_at
+        if counsellor is not None:
+            self.hosts[conversation] = counsellor
         if appointment:
             self.appointments.add(conversation)
         step.settings.append((setting_key(conversation),
@@ -162,6 +171,7 @@ class VideoCalls:
     def end(self, step: Change, conversation: ConversationID) -> None:
         widget = self.widgets.pop(conversation, None)
         self.until.pop(conversation, None)
+        self.hosts.pop(conversation, None)
         self.appointments.discard(conversation)
         if widget is not None:
             step.add(PutWidget(conversation, widget), f"unwidget:{conversation}:{widget}")
