@@ -221,3 +221,22 @@ async def test_the_chats_new_counsellor_is_reminded_while_the_first_holds_her_ap
                 if isinstance(e, SayToStaff) and e.key.startswith("timers.remind")]
     assert [e.mentions for e in reminded] == [(BEN,)]
     assert dict(reminded[0].params)["conversation"] == conversation
+
+
+async def test_an_appointments_call_that_is_over_goes_at_the_next_hand_over() -> None:
+    """Kept through a hand-over while its appointment may still run, an appointment's call
+    is only a stale link after it: the next hand-over takes it away like a chat's own
+    (without token auth its link never expires), after a restart too."""
+    for restart in (False, True):
+        c, conversation, clock = await booked_with_anna()
+        await c.staff_wrote(ROOM, ANNA, EventID("$a2"), "Bis gleich!",
+                            START - timedelta(minutes=15))
+        clock.set(START - timedelta(minutes=14))
+        await c.tick(clock.now())
+        [shown] = [e for e in await outbox(c) if isinstance(e, PutWidget)]
+        after = START + timedelta(hours=2)  # its links (120 minutes from T-14) expired
+        if restart:
+            c = await Conductor.open(c.store, c.detector, c.policy, after)
+        await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$off"), "!duty off", after)
+        widgets = [e for e in await outbox(c) if isinstance(e, PutWidget)]
+        assert widgets == [shown, PutWidget(conversation, shown.widget_id)], restart
