@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from counsel_bot.conversation.change import Change
 from counsel_bot.core.effects import MailToYouth, PutWidget, SayToStaff, SayToYouth
@@ -25,7 +25,8 @@ def setting_key(conversation: ConversationID) -> str:
     return f"widget:{conversation}"
 
 
-# Marks a stored widget as an appointment's call (`VideoCalls.appointments`).
+# Marks a stored widget as an appointment's call (`VideoCalls.appointments`), followed by
+# until when its links let the two in (seconds since the epoch) and ":".
 APPOINTMENT_MARK = "appointment:"
 
 
@@ -50,11 +51,14 @@ class VideoCalls:
                 replace: bool = False) -> None:
         """The stored widget; ``replace``: none stored means none (after a failed step)."""
         if stored:
-            widget = stored.removeprefix(APPOINTMENT_MARK)
-            self.widgets[conversation] = widget
-            if widget != stored:
+            if stored.startswith(APPOINTMENT_MARK):
+                until, _, widget = stored.removeprefix(APPOINTMENT_MARK).partition(":")
+                self.widgets[conversation] = widget
                 self.appointments.add(conversation)
+                if until.isdigit():
+                    self.until[conversation] = datetime.fromtimestamp(int(until), UTC)
             else:
+                self.widgets[conversation] = stored
                 self.appointments.discard(conversation)
         elif replace:
             self.widgets.pop(conversation, None)
@@ -140,8 +144,9 @@ class VideoCalls:
             self.hosts[conversation] = counsellor
         if appointment:
             self.appointments.add(conversation)
-        step.settings.append((setting_key(conversation),
-                              (APPOINTMENT_MARK if appointment else "") + meeting.widget_id))
+        mark = f"{APPOINTMENT_MARK}{int(meeting.expires_at.timestamp())}:" if appointment \
+            else ""
+        step.settings.append((setting_key(conversation), mark + meeting.widget_id))
         return meeting.youth_url
 
     def handed_over(self, step: Change, conversation: ConversationID, *,
@@ -151,10 +156,11 @@ class VideoCalls:
         expire (without token auth, for ever), and the former counsellor holds the moderator
         link: the youth must not go on meeting there. The next call is a new conference;
         the youth, whose old link is still in their chat or mail, is told not to use it.
-        An appointment's call stays: the appointment stands, its counsellor with it."""
-        if conversation in self.appointments:
-            return
+        An appointment's call stays while the appointment may run: it stands, its
+        counsellor with it; after that its call is a stale link like any."""
         until = self.until.get(conversation)
+        if conversation in self.appointments and (until is None or step.at < until):
+            return
         open_links = not self.settings.token_auth or until is None or step.at < until
         had_call = conversation in self.widgets
         self.end(step, conversation)
