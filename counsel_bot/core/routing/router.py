@@ -15,10 +15,11 @@ Rules it keeps (the property tests in tests/routing/ check each):
    they may get it again).
 3. Nobody off duty is ever assigned. Automatic assignment never exceeds capacity.
 4. Manual take (!next, !take) needs the counsellor on duty and with free capacity; a team
-   lead may exceed their own capacity (crisis support), and anyone on duty may to take a
+   lead may exceed their own capacity (crisis support), and anyone on duty may, to take a
    youth in crisis (the alert rang them, full or not); never a counsellor's capacity by
-   another's hand: a transfer to a full colleague is refused for everyone. !next takes the queue head. !take of a normal
-   conversation while a crisis waits is refused for counsellors, allowed for team leads.
+   another's hand: a transfer to a full colleague is refused for everyone. !next takes the
+   queue head. !take of a normal conversation while a crisis waits is refused for
+   counsellors, allowed for team leads.
    Lowering capacity never unassigns; it only stops new assignments.
 5. Going off duty, being removed, or leaving a conversation's room hands each open
    conversation back to the queue front with an `Unassign` (reason code) for the youth; the
