@@ -11,11 +11,22 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
 
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
-from counsel_bot.core.routing.model import CounsellorSnapshot, Priority, Role, RouterSnapshot
+from counsel_bot.core.routing.model import (
+    Channel,
+    ConversationSnapshot,
+    ConversationState,
+    CounsellorSnapshot,
+    CrisisStatus,
+    Notice,
+    Priority,
+    Role,
+    RouterSnapshot,
+)
 from counsel_bot.store.contract import (
     ConversationRecord,
     IntakeItem,
@@ -32,7 +43,6 @@ from counsel_bot.store.contract import (
     sealed_setting_context,
     youth_context,
 )
-from counsel_bot.store.sqlite_sql import dt, need_dt, routing_from_row
 
 Row = Sequence[Any]
 T = TypeVar("T")
@@ -185,3 +195,57 @@ def resealed_outbox(reseal: Resealer, key: str, sealed: bytes) -> bytes:
 
 def resealed_setting(reseal: Resealer, key: str, sealed: bytes) -> bytes:
     return reseal(bytes(sealed), sealed_setting_context(key))
+
+
+def dt(value: str | datetime | None) -> datetime | None:
+    return None if value is None else need_dt(value)
+
+
+def need_dt(value: str | datetime) -> datetime:
+    # SQLite keeps times as ISO text (`sqlite_sql.ts`); PostgreSQL hands in timestamptz
+    # values, already datetimes.
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def routing_from_row(row: Iterable[Any]) -> ConversationSnapshot:
+    """A row of ``SELECT_LIVE`` (or of ``SELECT_RECORD`` from its channel on, after the id)."""
+    (
+        cid,
+        channel,
+        state,
+        _priority,
+        crisis,
+        severity,
+        language,
+        enqueued_at,
+        seq,
+        assigned_to,
+        assigned_at,
+        assignments,
+        returned_by,
+        notice_position,
+        notice_bucket,
+        notice_at,
+        office,
+    ) = tuple(row)
+    notice = (
+        None
+        if notice_position is None
+        else Notice(int(notice_position), int(notice_bucket), need_dt(notice_at))
+    )
+    return ConversationSnapshot(
+        conversation=ConversationID(cid),
+        state=ConversationState(state),
+        channel=Channel(channel),
+        language=language,
+        enqueued_at=need_dt(enqueued_at),
+        seq=int(seq),
+        crisis=CrisisStatus(crisis),
+        severity=int(severity),
+        assigned_to=None if assigned_to is None else UserID(assigned_to),
+        assigned_at=dt(assigned_at),
+        assignments=int(assignments),
+        returned_by=None if returned_by is None else UserID(returned_by),
+        last_notice=notice,
+        office=str(office),
+    )

@@ -6,18 +6,13 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
 
 import aiosqlite
 
-from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.ids import ConversationID, EventID, RoomID
 from counsel_bot.core.routing.model import (
-    Channel,
     ConversationSnapshot,
-    ConversationState,
     CounsellorSnapshot,
-    CrisisStatus,
-    Notice,
     RouterSnapshot,
 )
 from counsel_bot.store.contract import IntakeMessage, StoreConsistencyError
@@ -26,15 +21,6 @@ from counsel_bot.store.contract import IntakeMessage, StoreConsistencyError
 def ts(at: datetime) -> str:
     # Fixed width, UTC: string order is time order, so SQL can compare them.
     return at.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def dt(text: str | datetime | None) -> datetime | None:
-    return None if text is None else need_dt(text)
-
-
-def need_dt(text: str | datetime) -> datetime:
-    # PostgreSQL's store hands in timestamptz values, already datetimes.
-    return text if isinstance(text, datetime) else datetime.fromisoformat(text)
 
 
 async def claim(db: aiosqlite.Connection, event_id: EventID, at: str) -> bool:
@@ -205,47 +191,4 @@ async def insert_intake(db: aiosqlite.Connection, message: IntakeMessage, sealed
         "SELECT ?, COALESCE(MAX(ordinal), 0) + 1, ?, ? FROM intake WHERE conversation = ? "
         "ON CONFLICT(event_id) DO NOTHING",
         (message.conversation, message.event_id, sealed, message.conversation),
-    )
-
-
-def routing_from_row(row: Iterable[Any]) -> ConversationSnapshot:
-    (
-        cid,
-        channel,
-        state,
-        _priority,
-        crisis,
-        severity,
-        language,
-        enqueued_at,
-        seq,
-        assigned_to,
-        assigned_at,
-        assignments,
-        returned_by,
-        notice_position,
-        notice_bucket,
-        notice_at,
-        office,
-    ) = tuple(row)
-    notice = (
-        None
-        if notice_position is None
-        else Notice(int(notice_position), int(notice_bucket), need_dt(notice_at))
-    )
-    return ConversationSnapshot(
-        conversation=ConversationID(cid),
-        state=ConversationState(state),
-        channel=Channel(channel),
-        language=language,
-        enqueued_at=need_dt(enqueued_at),
-        seq=int(seq),
-        crisis=CrisisStatus(crisis),
-        severity=int(severity),
-        assigned_to=None if assigned_to is None else UserID(assigned_to),
-        assigned_at=dt(assigned_at),
-        assignments=int(assignments),
-        returned_by=None if returned_by is None else UserID(returned_by),
-        last_notice=notice,
-        office=str(office),
     )
