@@ -1,4 +1,4 @@
-"""Schema and statements of the PostgreSQL store, as plain functions on a connection.
+"""Schema, migrations and statements (`sql_store.Statements`) of the PostgreSQL store.
 
 The tables are those of the SQLite store (same columns, same meaning), with PostgreSQL's
 types: bytea for sealed values, timestamptz for times. Sealed values are the vault's
@@ -7,21 +7,15 @@ ciphertext, bound to the same contexts, so a row means the same in either databa
 
 from __future__ import annotations
 
-import json
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 
-from counsel_bot.core.ids import ConversationID, RoomID
-from counsel_bot.core.routing.model import ConversationSnapshot, CounsellorSnapshot, RouterSnapshot
-from counsel_bot.store.contract import (
-    IntakeMessage,
-    SchemaBehindError,
-    SchemaTooNewError,
-    StoreConsistencyError,
-)
+from counsel_bot.store.contract import SchemaBehindError, SchemaTooNewError
+from counsel_bot.store.rows import SELECT_RECORD
+from counsel_bot.store.sql_store import Statements
 
 Connection = psycopg.AsyncConnection[tuple[Any, ...]]
 Migration = Callable[[Connection], Awaitable[None]]
@@ -206,154 +200,147 @@ def utc(at: datetime) -> datetime:
     return at.astimezone(UTC)
 
 
-async def claim(db: Connection, event_id: str, at: datetime) -> bool:
-    cursor = await db.execute(
-        "INSERT INTO processed_events (event_id, processed_at) VALUES (%s, %s) "
-        "ON CONFLICT (event_id) DO NOTHING",
-        (event_id, at),
-    )
-    return cursor.rowcount == 1
-
-
-async def insert_conversation(
-    db: Connection, cid: ConversationID, room_id: RoomID, youth: bytes, nickname: bytes | None,
-    at: datetime,
-) -> None:
-    try:
-        # A savepoint: the unique violation must not abort the caller's transaction before
-        # it turns into our error (the caller rolls back anyway, but cleanly).
-        async with db.transaction():
-            await db.execute(
-                "INSERT INTO conversations (id, room_id, youth_sealed, nickname_sealed, channel, "
-                "state, priority, crisis, severity, language, enqueued_at, seq, assignments, "
-                "created_at) VALUES (%s, %s, %s, %s, 'chat', 'waiting', 'normal', 'none', 0, '', "
-                "%s, 0, 0, %s)",
-                (cid, room_id, youth, nickname, at, at),
-            )
-    except psycopg.errors.UniqueViolation as exc:
-        raise StoreConsistencyError(
-            f"conversation {cid} or its room is stored already; it cannot be opened twice"
-        ) from exc
-
-
-async def update_routing(db: Connection, conv: ConversationSnapshot) -> None:
-    notice = conv.last_notice
-    cursor = await db.execute(
-        "UPDATE conversations SET channel = %s, state = %s, priority = %s, crisis = %s, "
-        "severity = %s, language = %s, enqueued_at = %s, seq = %s, assigned_to = %s, "
-        "assigned_at = %s, assignments = %s, returned_by = %s, notice_position = %s, "
-        "notice_bucket = %s, notice_at = %s, office = %s, closed_at = NULL WHERE id = %s",
-        (
-            conv.channel.value, conv.state.value, conv.priority.value, conv.crisis.value,
-            conv.severity, conv.language, conv.enqueued_at, conv.seq, conv.assigned_to,
-            conv.assigned_at, conv.assignments, conv.returned_by,
-            None if notice is None else notice.position,
-            None if notice is None else notice.eta_bucket,
-            None if notice is None else notice.at,
-            conv.office,
-            conv.conversation,
-        ),
-    )
-    if cursor.rowcount != 1:
-        raise StoreConsistencyError(
-            f"conversation {conv.conversation} is not stored; pass it as a NewConversation"
-        )
-
-
-async def close_missing(db: Connection, live: Iterable[ConversationID], at: datetime) -> None:
-    """Mark closed what the router no longer holds: it forgets closed conversations."""
-    await db.execute(
-        "UPDATE conversations SET state = 'closed', closed_at = %s "
-        "WHERE state != 'closed' AND NOT (id = ANY(%s))",
-        (at, list(live)),
-    )
-
-
-async def close(db: Connection, conversations: Iterable[ConversationID], at: datetime) -> None:
-    await db.execute(
-        "UPDATE conversations SET state = 'closed', closed_at = %s WHERE id = ANY(%s)",
-        (at, list(conversations)),
-    )
-
-
-async def delete_outbox_of(db: Connection, conversation: ConversationID) -> None:
-    """Entries that name the conversation: by the column, or by their key (conversation ids
-    are never part of another id)."""
-    await db.execute("DELETE FROM outbox WHERE conversation = %(c)s OR strpos(key, %(c)s) > 0",
-                     {"c": conversation})
-
-
-async def delete_settings_of(db: Connection, conversation: ConversationID,
-                             room_id: str | None) -> None:
-    """The SQL form of `contract.names_conversation` (right(), not LIKE: room ids hold "_");
-    before `delete_outbox_of`, whose entries name the effects."""
-    await db.execute(
-        "DELETE FROM settings WHERE strpos(key, %(c)s) > 0 "
-        "OR (%(r)s::text IS NOT NULL AND right(key, length(%(r)s::text) + 1) = ':' || %(r)s) "
-        "OR EXISTS (SELECT 1 FROM outbox WHERE outbox.conversation = %(c)s "
-        "AND right(settings.key, length(outbox.key) + 1) = ':' || outbox.key) "
-        "OR value = %(c)s OR left(value, length(%(c)s) + 1) = %(c)s || '|'",
-        {"c": conversation, "r": room_id},
-    )
-
-
-async def write_counsellors(db: Connection, counsellors: tuple[CounsellorSnapshot, ...]) -> None:
-    await db.execute("DELETE FROM counsellors")
-    async with db.cursor() as cursor:
-        await cursor.executemany(_INSERT_COUNSELLOR, [_counsellor_row(c) for c in counsellors])
-
-
-async def update_counsellors(
-    db: Connection, before: tuple[CounsellorSnapshot, ...],
-    after: tuple[CounsellorSnapshot, ...],
-) -> None:
-    """Only the rows that differ from ``before`` (the last committed snapshot): an
-    assignment changes one counsellor, and with 200 on the roster rewriting all of them
-    was most of the commit's work."""
-    old = {c.user: c for c in before}
-    new = {c.user: c for c in after}
-    async with db.cursor() as cursor:
-        gone = [(user,) for user in old.keys() - new.keys()]
-        if gone:
-            await cursor.executemany("DELETE FROM counsellors WHERE user_id = %s", gone)
-        changed = [_counsellor_row(c) for user, c in new.items() if old.get(user) != c]
-        if changed:
-            await cursor.executemany(_UPSERT_COUNSELLOR, changed)
-
-
 _INSERT_COUNSELLOR = (
     "INSERT INTO counsellors (user_id, role, on_duty, capacity, languages, topics, "
     "last_assigned_at) VALUES (%s, %s, %s, %s, %s, %s, %s)"
 )
-_UPSERT_COUNSELLOR = _INSERT_COUNSELLOR + (
-    " ON CONFLICT (user_id) DO UPDATE SET role = excluded.role, on_duty = excluded.on_duty, "
-    "capacity = excluded.capacity, languages = excluded.languages, topics = excluded.topics, "
-    "last_assigned_at = excluded.last_assigned_at"
+
+# A list as one array parameter: one statement for many rows (`PostgresStore`).
+CLOSE_MISSING = (
+    "UPDATE conversations SET state = 'closed', closed_at = %s "
+    "WHERE state != 'closed' AND NOT (id = ANY(%s))"
+)
+CLOSE_ALL = "UPDATE conversations SET state = 'closed', closed_at = %s WHERE id = ANY(%s)"
+MARK_ALL_DONE = (
+    "UPDATE outbox SET done_at = %s, sealed = %s WHERE key = ANY(%s) AND done_at IS NULL"
 )
 
-
-def _counsellor_row(c: CounsellorSnapshot) -> tuple[object, ...]:
-    return (c.user, c.role.value, c.on_duty, c.capacity, json.dumps(list(c.languages)),
-            json.dumps(list(c.topics)), c.last_assigned_at)
-
-
-async def write_meta(db: Connection, snapshot: RouterSnapshot) -> None:
-    await db.execute(
+STATEMENTS = Statements(
+    claim=(
+        "INSERT INTO processed_events (event_id, processed_at) VALUES (%s, %s) "
+        "ON CONFLICT (event_id) DO NOTHING"
+    ),
+    is_processed="SELECT 1 FROM processed_events WHERE event_id = %s",
+    delete_event_failures=(
+        "DELETE FROM settings WHERE key IN (SELECT %s || event_id FROM processed_events "
+        "WHERE processed_at < %s)"
+    ),
+    delete_processed="DELETE FROM processed_events WHERE processed_at < %s",
+    insert_conversation=(
+        "INSERT INTO conversations (id, room_id, youth_sealed, nickname_sealed, channel, "
+        "state, priority, crisis, severity, language, enqueued_at, seq, assignments, "
+        "created_at) VALUES (%s, %s, %s, %s, 'chat', 'waiting', 'normal', 'none', 0, '', "
+        "%s, 0, 0, %s)"
+    ),
+    update_routing=(
+        "UPDATE conversations SET channel = %s, state = %s, priority = %s, crisis = %s, "
+        "severity = %s, language = %s, enqueued_at = %s, seq = %s, assigned_to = %s, "
+        "assigned_at = %s, assignments = %s, returned_by = %s, notice_position = %s, "
+        "notice_bucket = %s, notice_at = %s, office = %s, closed_at = NULL WHERE id = %s"
+    ),
+    open_conversations="SELECT id FROM conversations WHERE state != 'closed'",
+    close_conversation=(
+        "UPDATE conversations SET state = 'closed', closed_at = %s WHERE id = %s"
+    ),
+    select_by_id=SELECT_RECORD + "WHERE id = %s",
+    select_by_room=SELECT_RECORD + "WHERE room_id = %s",
+    room_of="SELECT room_id FROM conversations WHERE id = %s",
+    closed_before=(
+        "SELECT id FROM conversations WHERE closed_at IS NOT NULL AND closed_at < %s "
+        "ORDER BY id"
+    ),
+    unreviewed_closed_since=(
+        "SELECT id FROM conversations WHERE closed_at >= %s AND crisis = 'raised' "
+        "AND assigned_to IS NULL ORDER BY id"
+    ),
+    delete_counsellors="DELETE FROM counsellors",
+    delete_counsellor="DELETE FROM counsellors WHERE user_id = %s",
+    insert_counsellor=_INSERT_COUNSELLOR,
+    upsert_counsellor=_INSERT_COUNSELLOR + (
+        " ON CONFLICT (user_id) DO UPDATE SET role = excluded.role, on_duty = excluded.on_duty, "
+        "capacity = excluded.capacity, languages = excluded.languages, topics = excluded.topics, "
+        "last_assigned_at = excluded.last_assigned_at"
+    ),
+    write_meta=(
         "INSERT INTO router_meta (id, version, next_seq, handling_seconds) "
         "VALUES (1, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET version = excluded.version, "
-        "next_seq = excluded.next_seq, handling_seconds = excluded.handling_seconds",
-        (snapshot.version, snapshot.next_seq, json.dumps(list(snapshot.handling_seconds))),
-    )
-
-
-async def insert_intake(db: Connection, message: IntakeMessage, sealed: bytes) -> None:
-    cursor = await db.execute("SELECT 1 FROM conversations WHERE id = %s",
-                              (message.conversation,))
-    if await cursor.fetchone() is None:
-        raise StoreConsistencyError(f"intake for unknown conversation {message.conversation}")
-    await db.execute(
+        "next_seq = excluded.next_seq, handling_seconds = excluded.handling_seconds"
+    ),
+    conversation_exists="SELECT 1 FROM conversations WHERE id = %s",
+    insert_intake=(
         "INSERT INTO intake (conversation, ordinal, event_id, sealed) "
         "SELECT %s, COALESCE(MAX(ordinal), 0) + 1, %s, %s FROM intake WHERE conversation = %s "
-        "ON CONFLICT (event_id) DO NOTHING",
-        (message.conversation, message.event_id, sealed, message.conversation),
-    )
+        "ON CONFLICT (event_id) DO NOTHING"
+    ),
+    read_intake=(
+        "SELECT ordinal, event_id, sealed FROM intake WHERE conversation = %s "
+        "ORDER BY ordinal"
+    ),
+    delete_intake="DELETE FROM intake WHERE conversation = %s",
+    delete_intake_message="DELETE FROM intake WHERE conversation = %s AND event_id = %s",
+    insert_outbox=(
+        "INSERT INTO outbox (key, sealed, created_at, conversation) "
+        "VALUES (%s, %s, %s, %s) ON CONFLICT (key) DO NOTHING"
+    ),
+    pending_outbox=(
+        "SELECT key, sealed, created_at, conversation FROM outbox WHERE done_at IS NULL "
+        "ORDER BY seq"
+    ),
+    mark_outbox_done=(
+        "UPDATE outbox SET done_at = %s, sealed = %s WHERE key = %s AND done_at IS NULL"
+    ),
+    delete_effect_failures=(
+        "DELETE FROM settings WHERE key IN (SELECT %s || key FROM outbox "
+        "WHERE done_at IS NOT NULL AND done_at < %s)"
+    ),
+    delete_done_outbox="DELETE FROM outbox WHERE done_at IS NOT NULL AND done_at < %s",
+    select_setting="SELECT value FROM settings WHERE key = %s",
+    upsert_setting=(
+        "INSERT INTO settings (key, value) VALUES (%s, %s) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+    ),
+    settings_by_prefix=(
+        "SELECT key, value FROM settings WHERE left(key, length(%s)) = %s ORDER BY key"
+    ),
+    delete_setting="DELETE FROM settings WHERE key = %s",
+    select_sealed_setting="SELECT sealed FROM sealed_settings WHERE key = %s",
+    upsert_sealed_setting=(
+        "INSERT INTO sealed_settings (key, sealed) VALUES (%s, %s) "
+        "ON CONFLICT (key) DO UPDATE SET sealed = excluded.sealed"
+    ),
+    insert_sealed_setting_if_absent=(
+        "INSERT INTO sealed_settings (key, sealed) VALUES (%s, %s) "
+        "ON CONFLICT (key) DO NOTHING"
+    ),
+    delete_sealed_setting="DELETE FROM sealed_settings WHERE key = %s",
+    sealed_settings_by_prefix=(
+        "SELECT key, sealed FROM sealed_settings WHERE left(key, length(%s)) = %s "
+        "ORDER BY key"
+    ),
+    # right(), not LIKE: room ids hold "_".
+    delete_settings_of=(
+        "DELETE FROM settings WHERE strpos(key, %(c)s) > 0 "
+        "OR (%(r)s::text IS NOT NULL AND right(key, length(%(r)s::text) + 1) = ':' || %(r)s) "
+        "OR EXISTS (SELECT 1 FROM outbox WHERE outbox.conversation = %(c)s "
+        "AND right(settings.key, length(outbox.key) + 1) = ':' || outbox.key) "
+        "OR value = %(c)s OR left(value, length(%(c)s) + 1) = %(c)s || '|'"
+    ),
+    # By the column, or by their key (conversation ids are never part of another id).
+    delete_outbox_of="DELETE FROM outbox WHERE conversation = %(c)s OR strpos(key, %(c)s) > 0",
+    delete_sealed_settings_of=(
+        "DELETE FROM sealed_settings WHERE right(key, length(%(c)s) + 1) = ':' || %(c)s"
+    ),
+    delete_conversation="DELETE FROM conversations WHERE id = %s",
+    select_conversation_seals=(
+        "SELECT id, youth_sealed, nickname_sealed FROM conversations FOR UPDATE"
+    ),
+    reseal_conversation=(
+        "UPDATE conversations SET youth_sealed = %s, nickname_sealed = %s WHERE id = %s"
+    ),
+    select_intake_seals="SELECT conversation, event_id, sealed FROM intake",
+    reseal_intake="UPDATE intake SET sealed = %s WHERE event_id = %s",
+    select_outbox_seals="SELECT key, sealed FROM outbox WHERE length(sealed) > 0",
+    reseal_outbox="UPDATE outbox SET sealed = %s WHERE key = %s",
+    select_setting_seals="SELECT key, sealed FROM sealed_settings",
+    reseal_setting="UPDATE sealed_settings SET sealed = %s WHERE key = %s",
+)
