@@ -217,3 +217,27 @@ def _count(path: Path, query: str) -> int:
         return int(raw.execute(query).fetchone()[0])
     finally:
         raw.close()
+
+
+async def test_a_message_the_youth_deleted_leaves_nothing_on_disk(tmp_path: Path) -> None:
+    """A youth who deletes a message before a counsellor read it ("ich bin Lena, 14, aus
+    ...") means it gone. The row went, but its sealed text stayed in the write-ahead log
+    while the bot ran, readable with the vault's key, until the next erasure or prune."""
+    store, path, _ = await _erased_setup(tmp_path)
+    try:
+        assert await store.append_intake(IntakeMessage(OTHER, EventID("$lena"), b"ich bin Lena"),
+                                         at=T0)
+        assert await store.append_intake(IntakeMessage(OTHER, EventID("$kept"), b"stress"),
+                                         at=T0)
+        raw = sqlite3.connect(path)
+        try:
+            deleted = bytes(raw.execute("SELECT sealed FROM intake WHERE event_id = '$lena'")
+                            .fetchone()[0])
+        finally:
+            raw.close()
+        assert await store.delete_intake_message(OTHER, EventID("$lena"))
+        assert_not_on_disk(path, [deleted])  # the store still open: its log is on disk
+        assert [i.body for i in await store.read_intake(OTHER)] == [b"stress"]
+    finally:
+        await store.close()
+    assert_not_on_disk(path, [deleted])
