@@ -172,8 +172,8 @@ class SqlStore(ABC):
         """A time as the database's time columns take it."""
 
     async def _forget_old_pages(self) -> None:
-        """After an erasure or a prune: make the deleted rows unreadable on disk, where the
-        database can do that itself."""
+        """After an erasure, a prune or a message the youth deleted: make the deleted rows
+        unreadable on disk, where the database can do that itself."""
         return None
 
     async def _close_missing(self, tx: Tx, live: Collection[ConversationID], at: Any) -> None:
@@ -361,8 +361,12 @@ class SqlStore(ABC):
     async def delete_intake_message(self, conversation: ConversationID,
                                     event_id: EventID) -> bool:
         async with self._transaction() as tx:
-            return await tx.execute(self._sql.delete_intake_message,
-                                    (conversation, event_id)) > 0
+            deleted = await tx.execute(self._sql.delete_intake_message,
+                                       (conversation, event_id)) > 0
+        if deleted:
+            # The youth took it back: gone on disk too, not only from the table.
+            await self._forget_old_pages()
+        return deleted
 
     # --- outbox ------------------------------------------------------------------------------
 

@@ -4,9 +4,9 @@ Every write is one explicit transaction; a commit returns only once SQLite has s
 so the bot may act on a transition as soon as `commit_transition` returns.
 
 Erased means erased on disk too: `secure_delete` overwrites deleted rows (in table and index
-pages alike) with zeros, and after an erasure or a prune (and at opening, for a process
-killed in between) the write-ahead log, which still holds the pages as they were, is
-checkpointed and truncated to nothing.
+pages alike) with zeros, and after an erasure, a prune or a message the youth deleted (and
+at opening, for a process killed in between) the write-ahead log, which still holds the
+pages as they were, is checkpointed and truncated to nothing.
 """
 
 from __future__ import annotations
