@@ -434,6 +434,26 @@ async def _no_staff_room() -> RoomID | None:
     return None
 
 
+async def test_a_close_performed_after_the_reopen_keeps_the_words_that_reopened_it() -> None:
+    """The close's effect deletes the sealed intake (kept only for a counsellor who joins
+    later). Performed after the reopen (it waits while the homeserver is slow or refuses
+    the bot's sends for a while, and the youth wrote on meanwhile), it deleted the crisis
+    words that had opened the conversation again: whoever then took the crisis got a
+    transcript without them."""
+    c = await office()
+    cid = await closed_by_anna(c)
+    await youth(c, CRISIS, T0 + timedelta(minutes=21))
+    assert c.router.conversation(cid) is not None  # open again
+    executor = Executor(None, c.store, FakeClock(T0),  # type: ignore[arg-type]
+                        default_language="de", staff_room=_no_staff_room)
+    await executor.perform(Closed(cid, None, None), "closed:test")  # the youth ended it
+    assert CRISIS.encode() in [i.body for i in await c.store.read_intake(cid)]
+    # Still closed when performed in time: the intake goes, as before.
+    await staff(c, ANNA, f"!close {cid}", T0 + timedelta(minutes=40))
+    await executor.perform(Closed(cid, None, None), "closed:test2")
+    assert await c.store.read_intake(cid) == []
+
+
 async def test_a_reopened_conversation_on_sqlite_is_open_after_a_restart(tmp_path: Path) -> None:
     store = await SqliteStore.open(tmp_path / "counsel.sqlite3", AeadSealer())
     try:
