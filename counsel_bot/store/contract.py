@@ -177,6 +177,12 @@ class Store(Protocol):
 
     async def delete_intake(self, conversation: ConversationID) -> int: ...
 
+    async def delete_closed_intake(self, conversation: ConversationID) -> int:
+        """The intake of a conversation that is closed, as its close's effect deletes it;
+        nothing if the conversation was opened again meanwhile (crisis words after the
+        close: a counsellor who joins now needs them). Checked and deleted in one step."""
+        ...
+
     async def delete_intake_message(self, conversation: ConversationID,
                                     event_id: EventID) -> bool:
         """One message the youth deleted before a later counsellor read it; False if it

@@ -222,6 +222,12 @@ class MemoryStore:
         self._intake = [i for i in self._intake if i.conversation != conversation]
         return before - len(self._intake)
 
+    async def delete_closed_intake(self, conversation: ConversationID) -> int:
+        row = self._rows.get(conversation)
+        if row is None or row.closed_at is None:
+            return 0
+        return await self.delete_intake(conversation)
+
     async def delete_intake_message(self, conversation: ConversationID,
                                     event_id: EventID) -> bool:
         before = len(self._intake)

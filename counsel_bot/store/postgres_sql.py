@@ -277,6 +277,10 @@ STATEMENTS = Statements(
         "ORDER BY ordinal"
     ),
     delete_intake="DELETE FROM intake WHERE conversation = %s",
+    delete_closed_intake=(
+        "DELETE FROM intake WHERE conversation = %s AND EXISTS (SELECT 1 FROM conversations "
+        "WHERE id = %s AND closed_at IS NOT NULL)"
+    ),
     delete_intake_message="DELETE FROM intake WHERE conversation = %s AND event_id = %s",
     insert_outbox=(
         "INSERT INTO outbox (key, sealed, created_at, conversation) "

@@ -105,6 +105,7 @@ class Statements:
     insert_intake: str  # (conversation, event_id, sealed, conversation), the next ordinal
     read_intake: str  # (conversation)
     delete_intake: str  # (conversation)
+    delete_closed_intake: str  # (conversation, conversation): only if it is closed
     delete_intake_message: str  # (conversation, event_id)
     # Outbox
     insert_outbox: str  # (key, sealed, created_at, conversation), a known key kept
@@ -357,6 +358,10 @@ class SqlStore(ABC):
     async def delete_intake(self, conversation: ConversationID) -> int:
         async with self._transaction() as tx:
             return await tx.execute(self._sql.delete_intake, (conversation,))
+
+    async def delete_closed_intake(self, conversation: ConversationID) -> int:
+        async with self._transaction() as tx:
+            return await tx.execute(self._sql.delete_closed_intake, (conversation, conversation))
 
     async def delete_intake_message(self, conversation: ConversationID,
                                     event_id: EventID) -> bool:

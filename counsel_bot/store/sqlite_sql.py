@@ -77,6 +77,10 @@ STATEMENTS = Statements(
         "SELECT ordinal, event_id, sealed FROM intake WHERE conversation = ? ORDER BY ordinal"
     ),
     delete_intake="DELETE FROM intake WHERE conversation = ?",
+    delete_closed_intake=(
+        "DELETE FROM intake WHERE conversation = ? AND EXISTS (SELECT 1 FROM conversations "
+        "WHERE id = ? AND closed_at IS NOT NULL)"
+    ),
     delete_intake_message="DELETE FROM intake WHERE conversation = ? AND event_id = ?",
     insert_outbox=(
         "INSERT INTO outbox (key, sealed, created_at, conversation) VALUES (?, ?, ?, ?) "

@@ -234,6 +234,24 @@ async def test_intake_keeps_order_and_is_idempotent(store: Store) -> None:
         await store.append_intake(IntakeMessage(C2, EventID("$m9"), b"x"), at=T0)
 
 
+async def test_a_closes_intake_goes_only_while_the_conversation_is_closed(store: Store) -> None:
+    """What the close's effect deletes: a conversation opened again before that effect ran
+    (crisis words after the close) keeps its intake for the counsellor who joins again."""
+    router = await staffed(store)
+    first = IntakeMessage(C1, EventID("$m1"), b"stress")
+    await step(store, router, ConversationOpened(T0, C1), "$m1", (new(C1),), (first,))
+    assert await store.delete_closed_intake(C1) == 0  # open
+    await step(store, router, Close(T0 + timedelta(minutes=5), ANNA, C1), "$e2")
+    await step(store, router, ConversationOpened(T0 + timedelta(minutes=6), C1, assignments=1),
+               "$m2", intake=(IntakeMessage(C1, EventID("$m2"), b"crisis words"),))
+    assert await store.delete_closed_intake(C1) == 0  # open again
+    assert [i.body for i in await store.read_intake(C1)] == [b"stress", b"crisis words"]
+    await step(store, router, Close(T0 + timedelta(minutes=9), ANNA, C1), "$e3")
+    assert await store.delete_closed_intake(C1) == 2
+    assert await store.read_intake(C1) == []
+    assert await store.delete_closed_intake(C2) == 0  # no such conversation
+
+
 async def test_one_intake_message_the_youth_deleted_goes_alone(store: Store) -> None:
     router = await staffed(store)
     first = IntakeMessage(C1, EventID("$m1"), b"ich bin Lena")

@@ -377,9 +377,11 @@ class Executor:
             await self._to_youth(record, "closed_for_youth", (), key)
         if effect.counsellor is not None:
             await self._remove(record.room_id, effect.counsellor, "closed")
-        # What the youth wrote was kept only for counsellors who join later: no longer needed.
-        # The bot stays for the youth's optional feedback, then leaves (conductor).
-        await self.store.delete_intake(effect.conversation)
+        # What the youth wrote was kept only for counsellors who join later: no longer needed,
+        # unless crisis words opened it again before this effect ran (a counsellor joins
+        # again and must read them). The bot stays for the youth's optional feedback, then
+        # leaves (conductor).
+        await self.store.delete_closed_intake(effect.conversation)
 
     async def _to_staff(self, notices: tuple[SayToStaff, ...], key: str) -> None:
         office = notices[0].office if notices else ""
