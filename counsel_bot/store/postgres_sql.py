@@ -238,6 +238,8 @@ STATEMENTS = Statements(
         "assigned_at = %s, assignments = %s, returned_by = %s, notice_position = %s, "
         "notice_bucket = %s, notice_at = %s, office = %s, closed_at = NULL WHERE id = %s"
     ),
+    # These three row by row are the shared default; `PostgresStore` runs CLOSE_MISSING,
+    # CLOSE_ALL and MARK_ALL_DONE instead (mark_outbox_done below).
     open_conversations="SELECT id FROM conversations WHERE state != 'closed'",
     close_conversation=(
         "UPDATE conversations SET state = 'closed', closed_at = %s WHERE id = %s"
