@@ -43,6 +43,14 @@ async def anna_on_duty(at: datetime) -> tuple[Conductor, Policy]:
     return c, policy
 
 
+async def nobody_on_duty(at: datetime) -> tuple[Conductor, Policy]:
+    """A conductor with no staff, open Monday and Tuesday 14-20 in Berlin."""
+    policy = policy_from(Settings(opening_hours=HOURS))
+    c = await Conductor.open(MemoryStore(AeadSealer()),
+                             CrisisDetector.from_directory(default_lexicon_dir()), policy, at)
+    return c, policy
+
+
 async def told_youth(c: Conductor, conversation: ConversationID) -> list[SayToYouth]:
     """What the outbox holds to say to the youth of ``conversation``."""
     return [e for e in (decode_effect(o.payload) for o in await c.store.pending_outbox())
@@ -226,10 +234,7 @@ async def test_the_language_is_the_one_of_the_first_words_that_tell_it(
     (and was routed as a German speaker). The first words that tell it decide it, and the
     youth is greeted again in them, as one whose first message told it is."""
     afternoon = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # Monday, 15:00 in Berlin: open
-    policy = policy_from(Settings(opening_hours=HOURS))
-    c = await Conductor.open(MemoryStore(AeadSealer()),
-                             CrisisDetector.from_directory(default_lexicon_dir()), policy,
-                             afternoon)
+    c, _ = await nobody_on_duty(afternoon)
     room, youth = RoomID("!r:x"), UserID("@sunflower:x")
     if first is None:
         await c.youth_reached_out(room, youth, None, afternoon)
@@ -322,9 +327,7 @@ async def test_a_language_told_later_tells_the_wait_and_the_numbers_in_it(at: da
     nobody is on duty) and where help is; their next words told English, and all they read
     in it was the greeting: "a counsellor will join as soon as one is free", at night,
     and no numbers in a language they read. Told again as one whose first words told it."""
-    policy = policy_from(Settings(opening_hours=HOURS))
-    c = await Conductor.open(MemoryStore(AeadSealer()),
-                             CrisisDetector.from_directory(default_lexicon_dir()), policy, at)
+    c, policy = await nobody_on_duty(at)
     room, youth = RoomID("!r:x"), UserID("@sunflower:x")
     await c.youth_wrote(room, youth, None, EventID("$1"), "hey", at)
     await c.youth_wrote(room, youth, None, EventID("$2"),
@@ -344,10 +347,7 @@ async def test_a_youth_who_names_a_language_is_answered_in_it_from_then_on() -> 
     wrote could change it. Naming it does, at any time; the youth is told so in it, and a
     youth still waiting hears the wait and the numbers again in it."""
     afternoon = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # Monday, 15:00 in Berlin: open
-    policy = policy_from(Settings(opening_hours=HOURS))
-    c = await Conductor.open(MemoryStore(AeadSealer()),
-                             CrisisDetector.from_directory(default_lexicon_dir()), policy,
-                             afternoon)
+    c, policy = await nobody_on_duty(afternoon)
     room, youth = RoomID("!r:x"), UserID("@sunflower:x")
     await c.youth_wrote(room, youth, None, EventID("$1"), "Hallo", afternoon)
     await c.youth_wrote(room, youth, None, EventID("$2"), "English please", afternoon)
