@@ -64,3 +64,24 @@ async def test_a_move_refused_for_a_while_alarms_nobody() -> None:
     assert await bot.moves.target(RoomID(ROOM)) == "!new1:x"
     assert await _staff_notices(store) == []
     assert [key for _room, key in sent] == [f"moved:{ROOM}"]
+
+
+async def test_a_restart_while_the_move_is_refused_for_good_calls_no_lead_again() -> None:
+    """The bot restarts (a deploy, the unit restarting it after a crash) while the bot's
+    account may still not create rooms: the leads were called for this youth's room, and
+    nothing has changed since. Calling them again at every start woke a night-shift lead
+    for the same stuck room each time."""
+    store, client, sent = MemoryStore(AeadSealer()), ForbiddingClient(), []
+    bot = await _bot(store, client, sent)
+    await bot.handle_sync(INVITED)
+    await bot.handle_sync(JOINED)  # 403: the leads are called once
+    assert len(await _staff_notices(store)) == 1
+    for n in range(3):  # three restarts, each asking for the room again, refused again
+        again = await _bot(store, client, sent)
+        await again.handle_sync(_sync(f"r{n}", join={ROOM: {
+            "timeline": {"events": [], "limited": False, "prev_batch": f"p{n}"},
+            "state": {"events": []}, "ephemeral": {"events": []},
+            "account_data": {"events": []}, "summary": {}, "unread_notifications": {}}}))
+    assert len(client.created) >= 4  # asked for at each start
+    assert len(await _staff_notices(store)) == 1, (
+        "the leads were called again for the same stuck room at every restart")
