@@ -50,6 +50,9 @@ INVITE_BLOCKED = "M_INVITE_BLOCKED"
 INVITE_BLOCKED_PREFIX = "invite_blocked:"
 # How long the sync loop waits for the room for a move (`YouthMoves._new_room`).
 CREATE_WAIT = timedelta(seconds=5)
+# A first room whose move was refused for good and the leads called for it: not called
+# again at the next start while the refusal lasts (`YouthMoves._refused_for_good`).
+REFUSED_CALLED_PREFIX = "move_refused_called:"
 
 
 class YouthMoves:
@@ -105,9 +108,9 @@ class YouthMoves:
                     self.refused_for_good.add(first)
                     await self._refused_for_good(first)
             else:
-                self.refused_for_good.discard(first)
+                await self._refusal_over(first)
             return False
-        self.refused_for_good.discard(first)
+        await self._refusal_over(first)
         # Noted only once the new room exists: a stop before must not strand the youth.
         await self.links.moved(first, RoomID(answer.room_id))
         self.pending.discard(first)
@@ -147,11 +150,21 @@ class YouthMoves:
         write where nobody reads, and nobody would know. The staff learn it (the leads
         called: an admin must act; neither the room nor anything else that names the
         youth), and the youth is told what is true, with the numbers. Once while the refusal
-        lasts (`refused_for_good`), however often the room is asked for again; the notice's
+        lasts (`refused_for_good`), however often the room is asked for again, and however
+        often the bot starts meanwhile (REFUSED_CALLED_PREFIX, written with the call: a
+        night-shift lead was woken for the same stuck room at every restart); the notice's
         key names no room (the outbox keeps it, and no erasure would find it there)."""
+        called = f"{REFUSED_CALLED_PREFIX}{first}"
+        if await self._store.get_setting(called):
+            return
         await self._leads_then_youth(first, "staff_move_refused",
                                      f"move-refused:{secrets.token_hex(8)}", "move_refused",
-                                     f"move-refused:{first}")
+                                     f"move-refused:{first}", noted=called)
+
+    async def _refusal_over(self, first: RoomID) -> None:
+        """The homeserver answered otherwise than 403: a later refusal for good is news."""
+        self.refused_for_good.discard(first)
+        await self._store.move_to_sealed(f"{REFUSED_CALLED_PREFIX}{first}", None)
 
     async def held(self, first: RoomID, event_id: EventID, words: str) -> None:
         """The youth wrote ``words`` in ``first`` while its new room is refused: they are
@@ -174,11 +187,14 @@ class YouthMoves:
                                      "crisis_unmoved", f"crisis-unmoved:{first}")
 
     async def _leads_then_youth(self, first: RoomID, notice: str, notice_tag: str,
-                                told: str, told_key: str) -> None:
+                                told: str, told_key: str, *, noted: str | None = None) -> None:
         """Every lead is called with ``notice`` (it names neither room nor words), then the
-        youth in ``first`` is told ``told`` with the numbers."""
+        youth in ``first`` is told ``told`` with the numbers. ``noted``: a setting written
+        with the call, in one transition."""
         step = Change(self._clock.now(), None)
         step.add(SayToStaff(notice, mentions=self._conductor.every_lead()), notice_tag)
+        if noted is not None:
+            step.settings.append((noted, "1"))
         await self._commit(step)
         language, emergency = await self._spoken_in(None)
         await self._say_in(first, text(told, language, emergency=emergency), told_key)
