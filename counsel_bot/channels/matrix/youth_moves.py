@@ -50,6 +50,11 @@ INVITE_BLOCKED = "M_INVITE_BLOCKED"
 INVITE_BLOCKED_PREFIX = "invite_blocked:"
 # How long the sync loop waits for the room for a move (`YouthMoves._new_room`).
 CREATE_WAIT = timedelta(seconds=5)
+# A first room whose new room was asked for and not yet answered: the mark the request gave
+# the new room (a state event of MOVE_MARK), to find it at the next start when a stop lost
+# the answer (`YouthMoves._made_before`). Only a random value: nothing names the youth.
+MOVE_ASKED_PREFIX = "move_asked:"
+MOVE_MARK = "org.counsel.move"
 # A first room whose move was refused for good and the leads called for it: not called
 # again at the next start while the refusal lasts (`YouthMoves._refused_for_good`).
 REFUSED_CALLED_PREFIX = "move_refused_called:"
@@ -100,6 +105,7 @@ class YouthMoves:
             return False
         answer, blocked = made
         if not isinstance(answer, RoomCreateResponse):
+            await self._answered(first)
             status = getattr(answer, "status_code", "?")
             log.warning("the homeserver refused a room to move a youth to (%s); asked "
                         "again in %d s", status, MOVE_RETRY.total_seconds())
@@ -113,6 +119,7 @@ class YouthMoves:
         await self._refusal_over(first)
         # Noted only once the new room exists: a stop before must not strand the youth.
         await self.links.moved(first, RoomID(answer.room_id))
+        await self._answered(first)
         self.pending.discard(first)
         if blocked:
             await self._invite_blocked(first, RoomID(answer.room_id))
@@ -123,10 +130,17 @@ class YouthMoves:
         within CREATE_WAIT. It answers once it has sent the youth's invitation, over
         federation to their homeserver, which may take minutes; the sync loop waited for it
         and read nobody meanwhile. Not asked anew while unanswered (each request makes a
-        room): its answer is taken at a later try."""
+        room): its answer is taken at a later try, or, after a stop lost it, the room made
+        is found by its mark (`_made_before`)."""
         asked = self._creating.get(first)
         if asked is None:
-            asked = self._creating[first] = asyncio.ensure_future(self._create(youth))
+            before = await self._made_before(first, youth)
+            if before is not None:
+                return before
+            # The mark is durable before the request: a stop during it must not lose the room.
+            mark = secrets.token_hex(16)
+            await self._store.set_setting(f"{MOVE_ASKED_PREFIX}{first}", mark)
+            asked = self._creating[first] = asyncio.ensure_future(self._create(youth, mark))
         try:
             return await asyncio.wait_for(asyncio.shield(asked), CREATE_WAIT.total_seconds())
         except TimeoutError:
@@ -135,15 +149,47 @@ class YouthMoves:
             if asked.done():
                 del self._creating[first]
 
-    async def _create(self, youth: UserID) -> tuple[object, bool]:
+    async def _create(self, youth: UserID, mark: str) -> tuple[object, bool]:
         """The answer, and whether the youth's account refused the invitation."""
         answer = await self._client.room_create(
-            is_direct=True, invite=[youth], initial_state=[ENCRYPTION],
+            is_direct=True, invite=[youth], initial_state=[ENCRYPTION, _marked(mark)],
             power_level_override=counselling_power_levels(),
         )
         if getattr(answer, "status_code", None) == INVITE_BLOCKED:
-            return await self._without_their_invitation(youth)
+            return await self._without_their_invitation(youth, mark)
         return answer, False
+
+    async def _made_before(self, first: RoomID, youth: UserID) -> tuple[object, bool] | None:
+        """The room a request before the last stop made for the move out of ``first``,
+        whose answer the stop lost: found among the bot's rooms by the request's mark
+        (only rooms of the bot and ``youth`` with no conversation and no move yet are
+        looked at), the youth invited if they are not (their app refused it then). None
+        if no request was left unanswered, or it made no room."""
+        mark = await self._store.get_setting(f"{MOVE_ASKED_PREFIX}{first}")
+        if not mark:
+            return None
+        me = self._client.user_id
+        for room_id, room in list(self._client.rooms.items()):
+            candidate = RoomID(room_id)
+            if candidate == first or me not in room.users \
+                    or not set(room.users) <= {me, youth} \
+                    or await self.links.first_of(candidate) is not None \
+                    or await self._store.conversation_by_room(candidate) is not None:
+                continue
+            state = getattr(await self._client.room_get_state(candidate), "events", None)
+            if not isinstance(state, list) or not any(
+                    isinstance(e, dict) and e.get("type") == MOVE_MARK
+                    and isinstance(e.get("content"), dict) and e["content"].get("ask") == mark
+                    for e in state):
+                continue
+            log.info("the room made for a youth's move before the last stop is taken")
+            blocked = youth not in room.users and not await self._invite(candidate, youth)
+            return RoomCreateResponse(candidate), blocked
+        return None
+
+    async def _answered(self, first: RoomID) -> None:
+        """The request for ``first``'s new room was answered: its mark is no longer needed."""
+        await self._store.move_to_sealed(f"{MOVE_ASKED_PREFIX}{first}", None)
 
     async def _refused_for_good(self, first: RoomID) -> None:
         """Waiting does not bring the new room (403): the youth, told it was sent, would
@@ -199,7 +245,7 @@ class YouthMoves:
         language, emergency = await self._spoken_in(None)
         await self._say_in(first, text(told, language, emergency=emergency), told_key)
 
-    async def _without_their_invitation(self, youth: UserID) -> tuple[object, bool]:
+    async def _without_their_invitation(self, youth: UserID, mark: str) -> tuple[object, bool]:
         """The youth's account refused the invitation (their app blocks invitations): the
         homeserver made the room all the same, without saying which, and each try made
         another. The room is made without them and they are invited after; refused (True),
@@ -207,7 +253,7 @@ class YouthMoves:
         youth who has not come over yet (what they write counts in the new room, crisis
         check too), and told how to come over (`_invite_blocked`)."""
         answer = await self._client.room_create(
-            is_direct=True, initial_state=[ENCRYPTION],
+            is_direct=True, initial_state=[ENCRYPTION, _marked(mark)],
             power_level_override=counselling_power_levels(),
         )
         refused = isinstance(answer, RoomCreateResponse) \
@@ -419,3 +465,8 @@ class YouthMoves:
             log.warning("could not say something about a youth's move (%s)", failure)
             return False
         return True
+
+
+def _marked(mark: str) -> dict[str, object]:
+    """The state event that marks a new room as the one asked for with ``mark``."""
+    return {"type": MOVE_MARK, "state_key": "", "content": {"ask": mark}}
