@@ -17,15 +17,19 @@ from datetime import timedelta
 from counsel_bot.core.effects import SayToStaff, decode_effect
 from counsel_bot.core.ids import RoomID
 from counsel_bot.store import MemoryStore
+from tests.counsel_bot.test_first_words_before_join import JOINED_AFTER_WORDS
 from tests.counsel_bot.test_welcome_after_stop import (
     INVITED,
     JOINED,
     ROOM,
+    YOUTH,
     ForbiddingClient,
     RefusingClient,
     _bot,
+    _membership,
     _sync,
 )
+from tests.retention.conftest import FakeAdmin
 from tests.store.conftest import AeadSealer
 
 
@@ -85,3 +89,26 @@ async def test_a_restart_while_the_move_is_refused_for_good_calls_no_lead_again(
     assert len(client.created) >= 4  # asked for at each start
     assert len(await _staff_notices(store)) == 1, (
         "the leads were called again for the same stuck room at every restart")
+
+
+async def test_a_youth_who_leaves_a_room_whose_move_never_came_leaves_nothing_behind() -> None:
+    """The youth gives up waiting in the room without encryption (told the new room will
+    not come) and leaves it. What they wrote there belongs to no conversation, so neither
+    their erasure nor retention ever found it: it stayed on the homeserver in plain text
+    for good, crisis words too, with the bot in the room and the store naming it."""
+    store, client, sent = MemoryStore(AeadSealer()), ForbiddingClient(), []
+    bot = await _bot(store, client, sent)
+    admin = FakeAdmin(rooms={ROOM})
+    bot.executor.admin = admin
+    await bot.handle_sync(INVITED)
+    await bot.handle_sync(JOINED_AFTER_WORDS)  # 403: the youth's first words are held
+    client.rooms[ROOM].remove_member(YOUTH)  # nio applies a sync's memberships first
+    await bot.handle_sync(_membership("s3", ROOM, YOUTH, "leave", "join"))
+    for n in range(4, 7):  # the bot asks again once a minute, as before
+        bot.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+        await bot.handle_sync(_sync(f"s{n}"))
+
+    assert ROOM not in admin.rooms, (
+        "the youth's words stay on the homeserver, in a room without encryption, for good")
+    naming = [k for k, v in await store.settings("") if ROOM in k or ROOM in v]
+    assert naming == [], f"the store names the youth's room for good: {naming}"
