@@ -65,6 +65,10 @@ class RoomMoves:
             await self._store.set_setting(f"{MOVED_FROM_PREFIX}{new}", f"{first}|{how}")
         return new
 
+    async def ever_from(self, first: RoomID) -> bool:
+        """Whether a new room was ever made for a move out of ``first`` (pending or over)."""
+        return any(_first_of(value) == first
+                   for _key, value in await self._store.settings(MOVED_FROM_PREFIX))
 
     async def same_chat(self, room: RoomID) -> tuple[RoomID | None, list[RoomID]]:
         """For a room a youth was moved to: the first room, and the other rooms moved to
@@ -85,6 +89,16 @@ async def purge_if_there(admin: RoomPurger, room_id: RoomID) -> None:
     except AdminApiError as exc:
         if not isinstance(exc, NotFound) and exc.status != 404:
             raise
+
+
+async def forget_settings_of(store: Store, room: RoomID) -> None:
+    """Delete the settings keyed by ``room`` (``<kind>:<room>``) unless a conversation is in
+    it (its settings, the links among them, go with its erasure)."""
+    if await store.conversation_by_room(room) is not None:
+        return
+    for key, _value in await store.settings(""):
+        if key.endswith(f":{room}"):
+            await store.move_to_sealed(key, None)  # None: only deleted
 
 
 def in_use_by_records(store: Store) -> Callable[[RoomID], Awaitable[bool]]:

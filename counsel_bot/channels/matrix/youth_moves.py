@@ -24,17 +24,25 @@ from datetime import timedelta
 from nio import AsyncClient, ErrorResponse, MatrixRoom, RoomCreateResponse
 
 from counsel_bot.channels.matrix.executor import Executor
-from counsel_bot.channels.matrix.room_moves import ARRIVED, DECLINED, RoomMoves
+from counsel_bot.channels.matrix.room_moves import (
+    ARRIVED,
+    DECLINED,
+    RoomMoves,
+    forget_settings_of,
+    purge_if_there,
+)
 from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
 from counsel_bot.channels.matrix.second_chats import SecondChats
 from counsel_bot.channels.outbox_worker import EffectFailed
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.conversation.retention import RoomPurger
 from counsel_bot.core.clock import Clock
 from counsel_bot.core.effects import SayToStaff
 from counsel_bot.core.ids import EventID, RoomID, UserID
 from counsel_bot.core.messages import Language, spoken, text
 from counsel_bot.store import ConversationRecord
+from homeserver_bridge.errors import AdminApiError
 
 log = logging.getLogger(__name__)
 
@@ -381,6 +389,42 @@ class YouthMoves:
             await self._ended(room_id, ARRIVED)  # the youth left the first room
         elif declined and (first := await self.links.first_of(room_id)) is not None:
             await self._declined(first)
+        elif await self._never_moved(room_id):
+            await self._given_up(room_id)
+
+    async def _never_moved(self, room: RoomID) -> bool:
+        """Whether ``room`` is one the youth was to be moved out of, and no new room was
+        ever made for it (the homeserver refused it, or has not answered)."""
+        if room not in self.pending and not await self._store.get_setting(f"move_told:{room}") \
+                and not await self._store.get_setting(f"{MOVE_ASKED_PREFIX}{room}"):
+            return False
+        return await self._store.conversation_by_room(room) is None \
+            and not await self.links.ever_from(room)
+
+    async def _given_up(self, room: RoomID) -> None:
+        """The youth left a room they were to be moved out of before any new room was made
+        for it (refused for good, say): what they wrote there counts in no conversation and
+        nobody will ever read it (the bot drops it now). So no erasure and no retention
+        would ever find it: in a room without encryption it stood on the homeserver in plain
+        text for good, crisis words too, and the store named the room. Purged at once (with
+        admin access; else the bot leaves), and the settings naming it go."""
+        self.pending.discard(room)
+        self.refused_for_good.discard(room)
+        admin = getattr(self._executor, "admin", None)
+        if admin is None or not await self._purged(admin, room):
+            await self._client.room_leave(room)
+        await forget_settings_of(self._store, room)
+
+    @staticmethod
+    async def _purged(admin: RoomPurger, room: RoomID) -> bool:
+        try:
+            await purge_if_there(admin, room)
+        except AdminApiError as exc:
+            # Status and errcode only: the homeserver's text may quote the room id.
+            log.warning("a room a youth left before their move was made could not be purged "
+                        "(%s %s); the bot leaves it", exc.status, exc.errcode)
+            return False
+        return True
 
     async def _ended(self, first: RoomID, how: str) -> None:
         await self.links.ended(first, how)
