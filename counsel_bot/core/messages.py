@@ -688,6 +688,16 @@ CATALOGUE.update({
         "given the emergency numbers. The conversation comes, with its flag, once the room "
         "exists; if the homeserver keeps refusing, please ask the admin.",
     ),
+    "staff_crisis_gone": _both(
+        "⚠️ KRISENHINWEIS ohne Gespräch: Eine Person hat in einem unverschlüsselten Chat "
+        "Worte geschrieben, die eine Krise sein können, und den Chat verlassen, bevor der "
+        "Bot sie lesen konnte. Ein Gespräch gibt es deshalb nicht, und dort erreicht sie "
+        "niemand mehr. Schreibt sie wieder, kommt ihr Chat wie jeder neue.",
+        "⚠️ CRISIS FLAG without a conversation: a youth wrote words that may be a crisis in "
+        "a chat without encryption and left that chat before the bot could read them. So "
+        "there is no conversation, and nobody can reach them there any more. If they write "
+        "again, their chat comes like any new one.",
+    ),
     "staff_report": _both(
         "Meldung aus {where}: Jemand hat dort mit „Melden“ eine Nachricht gemeldet. Grund: "
         "„{reason}“. Nachricht: {link}",

@@ -10,17 +10,22 @@ own parser."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from nio import SyncResponse
 
 from counsel_bot.core.effects import SayToStaff, decode_effect
 from counsel_bot.store import MemoryStore
+from tests.counsel_bot.test_first_words_before_join import JOINED_AFTER_WORDS
 from tests.counsel_bot.test_welcome_after_stop import (
     BOT,
     INVITED,
     ROOM,
     YOUTH,
     FakeClient,
+    ForbiddingClient,
     _bot,
+    _membership,
     _sync,
 )
 from tests.store.conftest import AeadSealer
@@ -62,3 +67,20 @@ async def test_harmless_words_written_on_the_way_out_alarm_nobody() -> None:
     await bot.handle_sync(_wrote_and_left("hallo"))
     assert [o for o in await store.pending_outbox()
             if isinstance(decode_effect(o.payload), SayToStaff)] == []
+
+
+async def test_held_crisis_words_of_a_youth_who_left_alert_once() -> None:
+    """Words held for a move refused for good were checked when held: read after the
+    youth left, they are not a second alarm for the same words."""
+    store, client, sent = MemoryStore(AeadSealer()), ForbiddingClient(), []
+    bot = await _bot(store, client, sent)
+    await bot.handle_sync(INVITED)
+    await bot.handle_sync(JOINED_AFTER_WORDS)  # 403: held, and the leads alerted
+    client.rooms[ROOM].remove_member(YOUTH)
+    await bot.handle_sync(_membership("s3", ROOM, YOUTH, "leave", "join"))
+    for n in range(4, 7):
+        bot.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+        await bot.handle_sync(_sync(f"s{n}"))
+    crisis = [e.key for e in (decode_effect(o.payload) for o in await store.pending_outbox())
+              if isinstance(e, SayToStaff) and "crisis" in e.key]
+    assert crisis == ["staff_crisis_unmoved"]

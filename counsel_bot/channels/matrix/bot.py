@@ -258,6 +258,8 @@ class CounselBot:
         self._held: dict[RoomID, list[Any]] = {}
         # The sync position from before the batch that brought a room's first held words.
         self._held_from: dict[RoomID, str | None] = {}
+        # Rooms whose held words are being read (`_welcome_joined`): checked when held.
+        self._replaying: set[RoomID] = set()
         self._welcomes_loaded = False  # the rooms a stop left unwelcomed (WELCOME_DUE_PREFIX)
         self.moves = RoomMoves(conductor.store)
         self.failing = Failures(conductor.store, EVENTS)
@@ -565,8 +567,12 @@ class CounselBot:
                 self._joined_on_invite.discard(room_id)
                 self._welcome_again.pop(room_id, None)
                 await self._forget_welcome_due(room_id)
-                for event in held:
-                    await self._on_room_event_once(room_id, event)
+                self._replaying.add(room_id)
+                try:
+                    for event in held:
+                        await self._on_room_event_once(room_id, event)
+                finally:
+                    self._replaying.discard(room_id)
                 await self.store.move_to_sealed(f"{HELD_SINCE_PREFIX}{room_id}", None)
             else:
                 self._welcome_again[room_id] = now + MOVE_RETRY
@@ -998,6 +1004,7 @@ class CounselBot:
             await self._one_to_one_only(room)
             return
         if not await self._readable(room):
+            await self._gone_unread(room, event)
             return
         corrected = edited_words(event)
         original = edited_event(event)
@@ -1050,10 +1057,11 @@ class CounselBot:
         them in their own app; the bot keeps a note of them (and any text they carry) for a
         counsellor who joins later, and tells the youth once that it cannot pass files on."""
         room = self.client.rooms.get(room_id)
-        if room is None or not await self._readable(room) \
-                or not await self._is_room_youth(room, event.sender):
+        if room is None or not await self._is_room_youth(room, event.sender) \
+                or await self._is_staff_room(room_id):
             return
-        if await self._is_staff_room(room_id):
+        if not await self._readable(room):
+            await self._gone_unread(room, event)
             return
         raw = event.source if isinstance(event.source, dict) else {}
         if raw.get("type", "m.room.message") != "m.room.message":
@@ -1082,9 +1090,11 @@ class CounselBot:
         the one important thing as a poll) or a sticker (kept as a note, like a picture).
         Other kinds of event (reactions, receipts) carry nothing to counsel on."""
         room = self.client.rooms.get(room_id)
-        if room is None or not await self._readable(room) \
-                or not await self._is_room_youth(room, event.sender) \
+        if room is None or not await self._is_room_youth(room, event.sender) \
                 or await self._is_staff_room(room_id):
+            return
+        if not await self._readable(room):
+            await self._gone_unread(room, event)
             return
         if isinstance(event, StickerEvent):
             await self._take_note(room, event, f"[Sticker: {event.body}]", attachment=True)
@@ -1098,6 +1108,18 @@ class CounselBot:
         words counted in the bot's encrypted room, crisis check included: a youth goes on
         writing where they are until they see the new room."""
         return room.encrypted or await self.moving.moved_out(RoomID(room.room_id))
+
+    async def _gone_unread(self, room: MatrixRoom, event: Any) -> None:
+        """A youth's words in a room without encryption and no move out of it: never read
+        (no counselling there). One the bot moves is read in the new room; but a youth who
+        wrote and left before the bot read them (nio's members are those at the end of the
+        sync) was never moved: their words are checked for a crisis all the same."""
+        room_id = RoomID(room.room_id)
+        if self._others(room) or room_id in self._replaying \
+                or not isinstance(getattr(event, "event_id", None), str) \
+                or await self.store.conversation_by_room(room_id) is not None:
+            return  # (words held for a move were checked when held: `_hold_until_moved`)
+        await self.moving.gone_unread(room_id, EventID(event.event_id), held_words(event))
 
     async def _take_note(self, room: MatrixRoom, taken: Any, note: str, *,
                          attachment: bool) -> None:

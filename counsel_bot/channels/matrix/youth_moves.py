@@ -227,18 +227,35 @@ class YouthMoves:
         crisis does (neither the words nor the room: nothing there names the youth; leads
         called, since no counsellor has them), and the youth gets the numbers where they
         write."""
-        try:
-            flagged = bool(words.strip()) and await self._conductor.crisis.flags_held(
-                first, words, self._clock.now())
-        except Exception as exc:
-            # A check that fails counts as a flag (as a report's): the words may be a crisis.
-            log.error("words held for a move could not be checked for a crisis (%s); the "
-                      "staff are alerted", type(exc).__name__)
-            flagged = True
-        if not flagged:
+        if not await self._flags(first, words):
             return
         await self._leads_then_youth(first, "staff_crisis_unmoved", f"crisis-unmoved:{event_id}",
                                      "crisis_unmoved", f"crisis-unmoved:{first}")
+
+    async def gone_unread(self, room: RoomID, event_id: EventID, words: str) -> None:
+        """The youth wrote ``words`` in ``room``, a room without encryption, and left it
+        before the bot read them: no conversation may open there and nobody is left to
+        move, so nobody will read them. Crisis words among them still alert the leads
+        (neither the words nor the room), as held words do: written on the way out, they
+        reached nobody."""
+        if not await self._flags(room, words):
+            return
+        step = Change(self._clock.now(), None)
+        step.add(SayToStaff("staff_crisis_gone", mentions=self._conductor.every_lead()),
+                 f"crisis-gone:{event_id}")
+        await self._commit(step)
+
+    async def _flags(self, room: RoomID, words: str) -> bool:
+        """Whether words no conversation holds raise a flag (with the short lines written in
+        ``room`` just before: `flags_held`)."""
+        try:
+            return bool(words.strip()) and await self._conductor.crisis.flags_held(
+                room, words, self._clock.now())
+        except Exception as exc:
+            # A check that fails counts as a flag (as a report's): the words may be a crisis.
+            log.error("words without a conversation could not be checked for a crisis (%s); "
+                      "the staff are alerted", type(exc).__name__)
+            return True
 
     async def _leads_then_youth(self, first: RoomID, notice: str, notice_tag: str,
                                 told: str, told_key: str, *, noted: str | None = None) -> None:
