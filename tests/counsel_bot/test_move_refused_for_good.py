@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from nio import SyncResponse
+
 from counsel_bot.core.effects import SayToStaff, decode_effect
 from counsel_bot.core.ids import RoomID
 from counsel_bot.store import MemoryStore
@@ -112,3 +114,28 @@ async def test_a_youth_who_leaves_a_room_whose_move_never_came_leaves_nothing_be
         "the youth's words stay on the homeserver, in a room without encryption, for good")
     naming = [k for k, v in await store.settings("") if ROOM in k or ROOM in v]
     assert naming == [], f"the store names the youth's room for good: {naming}"
+
+
+async def test_a_youth_who_asks_to_delete_while_the_move_is_refused_for_good_is_answered() -> None:
+    """The youth, told the new room will not come, wants what they wrote gone and writes
+    "löschen". Their words are held for a move that may never come, so the command was
+    too: silence, and nothing gone."""
+    store, client, sent = MemoryStore(AeadSealer()), ForbiddingClient(), []
+    bot = await _bot(store, client, sent)
+    bot.executor.admin = FakeAdmin(rooms={ROOM})
+    await bot.handle_sync(INVITED)
+    await bot.handle_sync(JOINED)  # 403: told so
+    before = list(sent)
+    await bot.handle_sync(_said("s3", "$delete", "löschen"))
+    answered = [key for room, key in sent[len(before):] if room == ROOM]
+    assert answered, "the youth asked to delete their words and got no answer at all"
+
+
+def _said(next_batch: str, event_id: str, words: str) -> SyncResponse:
+    return _sync(next_batch, join={ROOM: {
+        "timeline": {"events": [{"type": "m.room.message", "sender": YOUTH,
+                                 "event_id": event_id, "origin_server_ts": 3,
+                                 "content": {"msgtype": "m.text", "body": words}}],
+                     "limited": False, "prev_batch": "p3"},
+        "state": {"events": []}, "ephemeral": {"events": []}, "account_data": {"events": []},
+        "summary": {}, "unread_notifications": {}}})
