@@ -346,6 +346,27 @@ CATALOGUE.update({
         "nobody from the team can answer you here. If you feel really bad right now or you "
         "are in danger, you can talk to someone straight away: {emergency}",
     ),
+    # "löschen" in a chat whose move is refused for good: no conversation to delete yet; the
+    # chat goes when the youth leaves it (`YouthMoves._given_up`), with admin access.
+    "delete_unmoved": _both(
+        "Hier gibt es noch kein Gespräch, das ich löschen könnte: Niemand aus dem Team hat "
+        "gelesen, was du hier geschrieben hast. Wenn du diesen Chat verlässt, lösche ich ihn "
+        "mit allem, was du hier geschrieben hast. Wenn es dir gerade sehr schlecht geht: "
+        "{emergency}",
+        "There is no conversation here yet that I could delete: nobody from the team has "
+        "read what you wrote here. If you leave this chat, I delete it with everything you "
+        "wrote here. If you feel really bad right now: {emergency}",
+    ),
+    # The same without the admin access a deletion needs: the bot can only leave.
+    "delete_unmoved_kept": _both(
+        "Hier gibt es noch kein Gespräch, das ich löschen könnte: Niemand aus dem Team hat "
+        "gelesen, was du hier geschrieben hast. Diesen Chat kann ich nicht vom Server "
+        "löschen; wenn du ihn verlässt, gehe ich auch. Wenn es dir gerade sehr schlecht "
+        "geht: {emergency}",
+        "There is no conversation here yet that I could delete: nobody from the team has "
+        "read what you wrote here. I cannot delete this chat from the server; if you leave "
+        "it, I leave too. If you feel really bad right now: {emergency}",
+    ),
     # Crisis words in a chat the bot has not yet moved the youth out of (its new room is
     # refused): nobody can answer there, so no promise that someone answers "here".
     "crisis_unmoved": _both(

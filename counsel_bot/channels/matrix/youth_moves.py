@@ -38,6 +38,7 @@ from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.conversation.retention import RoomPurger
 from counsel_bot.core.clock import Clock
+from counsel_bot.core.commands import YouthCommandKind, parse_youth
 from counsel_bot.core.effects import SayToStaff
 from counsel_bot.core.ids import EventID, RoomID, UserID
 from counsel_bot.core.messages import Language, spoken, text
@@ -227,10 +228,27 @@ class YouthMoves:
         crisis does (neither the words nor the room: nothing there names the youth; leads
         called, since no counsellor has them), and the youth gets the numbers where they
         write."""
-        if not await self._flags(first, words):
-            return
-        await self._leads_then_youth(first, "staff_crisis_unmoved", f"crisis-unmoved:{event_id}",
-                                     "crisis_unmoved", f"crisis-unmoved:{first}")
+        if await self._flags(first, words):
+            await self._leads_then_youth(first, "staff_crisis_unmoved",
+                                         f"crisis-unmoved:{event_id}", "crisis_unmoved",
+                                         f"crisis-unmoved:{first}")
+        elif first in self.refused_for_good and (command := parse_youth(words)) is not None \
+                and command.kind in (YouthCommandKind.DELETE, YouthCommandKind.CONFIRM_DELETE):
+            await self._no_deletion_yet(first, event_id, english="delete" in words.casefold())
+
+    async def _no_deletion_yet(self, first: RoomID, event_id: EventID, *,
+                               english: bool) -> None:
+        """"löschen" held for a move refused for good: answered now (the words wait for a
+        room that may never come, and the command waited with them, in silence). Nothing is
+        there to delete yet but the chat itself, which goes once the youth leaves it
+        (`_given_up`); without admin access the bot can only leave it, and says so."""
+        key = "delete_unmoved" if getattr(self._executor, "admin", None) is not None \
+            else "delete_unmoved_kept"
+        # In the language of the word: no conversation knows the youth's yet.
+        language: Language = "en" if english else self._language
+        emergency = self._conductor.policy.emergency[language]
+        await self._say_in(first, text(key, language, emergency=emergency),
+                           f"delete-unmoved:{event_id}")
 
     async def gone_unread(self, room: RoomID, event_id: EventID, words: str) -> None:
         """The youth wrote ``words`` in ``room``, a room without encryption, and left it
