@@ -15,6 +15,7 @@ own parser."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -84,3 +85,47 @@ async def test_a_room_made_for_a_move_while_the_bot_stopped_is_the_one_it_moves_
         "the next start made a second room and invited the youth twice")
     assert await again.moves.target(RoomID(ROOM)) == "!new1:x", (
         "the room the youth was invited into is linked to no first room")
+
+
+class MadeAfterTheStartClient(AnsweredAfterTheStopClient):
+    """The homeserver goes on with a request whose asker stopped, and makes its room only
+    later (the youth's invitation goes over federation first): not yet there when the
+    next start looks, there a minute after."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.unfinished: list[tuple[str, MatrixRoom, list[dict[str, Any]]]] = []
+
+    async def room_create(self, **kwargs: Any) -> Any:
+        if not self.slow:
+            return await super().room_create(**kwargs)
+        self.slow = False  # only the first request is slow
+        made = await super().room_create(**kwargs)
+        self.unfinished.append((made.room_id, self.rooms.pop(made.room_id),
+                                self.state.pop(made.room_id)))
+        await self.released.wait()
+        return made
+
+    def finish(self) -> None:
+        for room_id, room, state in self.unfinished:
+            self.rooms[room_id], self.state[room_id] = room, state
+
+
+async def test_a_room_the_homeserver_makes_after_the_next_start_is_not_made_twice(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(youth_moves, "CREATE_WAIT", youth_moves.CREATE_WAIT / 50)
+    store, client, sent = MemoryStore(AeadSealer()), MadeAfterTheStartClient(), []
+    bot = await _bot(store, client, sent)
+    await bot.handle_sync(INVITED)
+    await bot.handle_sync(JOINED)  # asked for; the bot stops before any answer
+    again = await _bot(store, client, sent)
+    try:
+        await again.handle_sync(NOTHING_NEW)  # the room is not there yet
+        client.finish()  # the homeserver has made it, the youth invited
+        again.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+        await again.handle_sync(NOTHING_NEW)
+    finally:
+        client.released.set()
+    assert [c["invite"] for c in client.created] == [[YOUTH]], (
+        "the next start asked for a second room while the first was still being made")
+    assert await again.moves.target(RoomID(ROOM)) == "!new1:x"
