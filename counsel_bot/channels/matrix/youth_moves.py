@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from nio import AsyncClient, ErrorResponse, MatrixRoom, RoomCreateResponse
 
@@ -64,6 +64,10 @@ CREATE_WAIT = timedelta(seconds=5)
 # the answer (`YouthMoves._made_before`). Only a random value: nothing names the youth.
 MOVE_ASKED_PREFIX = "move_asked:"
 MOVE_MARK = "org.counsel.move"
+# How long after a request whose answer a stop lost the homeserver may still make its room:
+# it goes on with the request (the youth's invitation over federation first), and another
+# request meanwhile made a second room, the youth invited into both.
+STILL_MAKING = timedelta(minutes=5)
 # A first room whose move was refused for good and the leads called for it: not called
 # again at the next start while the refusal lasts (`YouthMoves._refused_for_good`).
 REFUSED_CALLED_PREFIX = "move_refused_called:"
@@ -143,12 +147,17 @@ class YouthMoves:
         is found by its mark (`_made_before`)."""
         asked = self._creating.get(first)
         if asked is None:
-            before = await self._made_before(first, youth)
+            mark, _, when = (await self._store.get_setting(
+                f"{MOVE_ASKED_PREFIX}{first}") or "").partition(" ")
+            before = await self._made_before(first, youth, mark) if mark else None
             if before is not None:
                 return before
+            if when and self._clock.now() - datetime.fromisoformat(when) < STILL_MAKING:
+                return None  # asked before the last stop: its room may still come
             # The mark is durable before the request: a stop during it must not lose the room.
             mark = secrets.token_hex(16)
-            await self._store.set_setting(f"{MOVE_ASKED_PREFIX}{first}", mark)
+            await self._store.set_setting(f"{MOVE_ASKED_PREFIX}{first}",
+                                          f"{mark} {self._clock.now().isoformat()}")
             asked = self._creating[first] = asyncio.ensure_future(self._create(youth, mark))
         try:
             return await asyncio.wait_for(asyncio.shield(asked), CREATE_WAIT.total_seconds())
@@ -168,15 +177,13 @@ class YouthMoves:
             return await self._without_their_invitation(youth, mark)
         return answer, False
 
-    async def _made_before(self, first: RoomID, youth: UserID) -> tuple[object, bool] | None:
+    async def _made_before(self, first: RoomID, youth: UserID,
+                           mark: str) -> tuple[object, bool] | None:
         """The room a request before the last stop made for the move out of ``first``,
-        whose answer the stop lost: found among the bot's rooms by the request's mark
+        whose answer the stop lost: found among the bot's rooms by the request's ``mark``
         (only rooms of the bot and ``youth`` with no conversation and no move yet are
         looked at), the youth invited if they are not (their app refused it then). None
-        if no request was left unanswered, or it made no room."""
-        mark = await self._store.get_setting(f"{MOVE_ASKED_PREFIX}{first}")
-        if not mark:
-            return None
+        if it made no room (yet: `STILL_MAKING`)."""
         me = self._client.user_id
         for room_id, room in list(self._client.rooms.items()):
             candidate = RoomID(room_id)
