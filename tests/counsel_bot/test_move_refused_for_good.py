@@ -21,6 +21,7 @@ from counsel_bot.core.ids import RoomID
 from counsel_bot.store import MemoryStore
 from tests.counsel_bot.test_first_words_before_join import JOINED_AFTER_WORDS
 from tests.counsel_bot.test_welcome_after_stop import (
+    BOT,
     INVITED,
     JOINED,
     ROOM,
@@ -139,3 +140,23 @@ def _said(next_batch: str, event_id: str, words: str) -> SyncResponse:
                      "limited": False, "prev_batch": "p3"},
         "state": {"events": []}, "ephemeral": {"events": []}, "account_data": {"events": []},
         "summary": {}, "unread_notifications": {}}})
+
+
+async def test_a_room_whose_youth_removed_the_bot_before_its_move_is_not_named_for_good() -> None:
+    """The youth, told the new room will not come, removes the bot from their chat. No
+    conversation was ever opened, so no erasure finds the room: the settings the move
+    wrote (told, leads called) named the youth's room in the store for good."""
+    store, client, sent = MemoryStore(AeadSealer()), ForbiddingClient(), []
+    bot = await _bot(store, client, sent)
+    await bot.handle_sync(INVITED)
+    await bot.handle_sync(JOINED)  # 403: told so, the leads called
+    removed = _sync("s3", leave={ROOM: {
+        "timeline": {"events": [{"type": "m.room.member", "state_key": BOT, "sender": YOUTH,
+                                 "event_id": "$kick", "origin_server_ts": 3,
+                                 "content": {"membership": "leave"},
+                                 "unsigned": {"prev_content": {"membership": "join"}}}],
+                     "limited": False, "prev_batch": "p3"},
+        "state": {"events": []}, "account_data": {"events": []}}})
+    await bot.handle_sync(removed)
+    naming = [k for k, v in await store.settings("") if ROOM in k or ROOM in v]
+    assert naming == [], f"the store names the youth's room for good: {naming}"
