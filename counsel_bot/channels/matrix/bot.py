@@ -574,6 +574,8 @@ class CounselBot:
                 finally:
                     self._replaying.discard(room_id)
                 await self.store.move_to_sealed(f"{HELD_SINCE_PREFIX}{room_id}", None)
+                if room_id in response.rooms.leave:
+                    await self.moving.bot_out(room_id)
             else:
                 self._welcome_again[room_id] = now + MOVE_RETRY
 

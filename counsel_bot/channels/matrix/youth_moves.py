@@ -443,6 +443,13 @@ class YouthMoves:
         return await self._store.conversation_by_room(room) is None \
             and not await self.links.ever_from(room)
 
+    async def bot_out(self, room: RoomID) -> None:
+        """The bot is out of ``room`` (the youth removed it, or the room is gone) before
+        any new room was made for its move: nothing written there will be read, and no
+        erasure would ever find the settings naming it (told, leads called)."""
+        if await self._never_moved(room):
+            await self._forget(room)
+
     async def _given_up(self, room: RoomID) -> None:
         """The youth left a room they were to be moved out of before any new room was made
         for it (refused for good, say): what they wrote there counts in no conversation and
@@ -450,11 +457,15 @@ class YouthMoves:
         would ever find it: in a room without encryption it stood on the homeserver in plain
         text for good, crisis words too, and the store named the room. Purged at once (with
         admin access; else the bot leaves), and the settings naming it go."""
-        self.pending.discard(room)
-        self.refused_for_good.discard(room)
         admin = getattr(self._executor, "admin", None)
         if admin is None or not await self._purged(admin, room):
             await self._client.room_leave(room)
+        await self._forget(room)
+
+    async def _forget(self, room: RoomID) -> None:
+        """No move out of ``room`` any more, and no setting naming it."""
+        self.pending.discard(room)
+        self.refused_for_good.discard(room)
         await forget_settings_of(self._store, room)
 
     @staticmethod
