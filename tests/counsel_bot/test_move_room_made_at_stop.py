@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from nio import MatrixRoom
 
-from counsel_bot.channels.matrix import youth_moves
+from counsel_bot.channels.matrix import move_rooms
 from counsel_bot.core.ids import RoomID
 from counsel_bot.store import MemoryStore
 from tests.counsel_bot.test_first_words_before_join import NOTHING_NEW
@@ -68,7 +68,7 @@ class AnsweredAfterTheStopClient(FakeClient):
 
 async def test_a_room_made_for_a_move_while_the_bot_stopped_is_the_one_it_moves_to(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(youth_moves, "CREATE_WAIT", youth_moves.CREATE_WAIT / 50)
+    monkeypatch.setattr(move_rooms, "CREATE_WAIT", move_rooms.CREATE_WAIT / 50)
     store, client, sent = MemoryStore(AeadSealer()), AnsweredAfterTheStopClient(), []
     bot = await _bot(store, client, sent)
     await bot.handle_sync(INVITED)
@@ -113,7 +113,7 @@ class MadeAfterTheStartClient(AnsweredAfterTheStopClient):
 
 async def test_a_room_the_homeserver_makes_after_the_next_start_is_not_made_twice(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(youth_moves, "CREATE_WAIT", youth_moves.CREATE_WAIT / 50)
+    monkeypatch.setattr(move_rooms, "CREATE_WAIT", move_rooms.CREATE_WAIT / 50)
     store, client, sent = MemoryStore(AeadSealer()), MadeAfterTheStartClient(), []
     bot = await _bot(store, client, sent)
     await bot.handle_sync(INVITED)

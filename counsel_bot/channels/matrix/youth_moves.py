@@ -1,8 +1,9 @@
 """Moving a youth out of a room the bot cannot moderate, into one of its own.
 
 A room without encryption, or one where the bot could not remove a counsellor again, is no
-place for counselling. The bot explains, opens its own room and invites the youth; until
-the youth is there the move is pending (the links and why: `room_moves.py`). Meanwhile:
+place for counselling. The bot explains, opens its own room and invites the youth (the
+request, and the room found again after a stop: `move_rooms.py`); until the youth is there
+the move is pending (the links and why: `room_moves.py`). Meanwhile:
 
 - what the youth writes in the first room counts as written in the new room (the crisis
   check included), and they are told once per new room, with the numbers, that it went
@@ -16,14 +17,14 @@ The bot leaves the first room once the youth has joined the new one, or left the
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from nio import AsyncClient, ErrorResponse, MatrixRoom, RoomCreateResponse
+from nio import AsyncClient, MatrixRoom, RoomCreateResponse
 
 from counsel_bot.channels.matrix.executor import Executor
+from counsel_bot.channels.matrix.move_rooms import MOVE_ASKED_PREFIX, MoveRooms
 from counsel_bot.channels.matrix.room_moves import (
     ARRIVED,
     DECLINED,
@@ -31,7 +32,6 @@ from counsel_bot.channels.matrix.room_moves import (
     forget_settings_of,
     purge_if_there,
 )
-from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
 from counsel_bot.channels.matrix.second_chats import SecondChats
 from counsel_bot.channels.outbox_worker import EffectFailed
 from counsel_bot.conversation.change import Change
@@ -53,21 +53,8 @@ MOVE_RETRY = timedelta(minutes=1)
 MOVE_AGAIN_PREFIX = "move_again:"
 # The refusal of a new room that waiting does not end: the bot's account may not create rooms.
 FORBIDDEN = "M_FORBIDDEN"
-# The youth's account refused the invitation made with the room (their app blocks them).
-INVITE_BLOCKED = "M_INVITE_BLOCKED"
 # A first room whose youth's account refused the invitation to the room they were moved to.
 INVITE_BLOCKED_PREFIX = "invite_blocked:"
-# How long the sync loop waits for the room for a move (`YouthMoves._new_room`).
-CREATE_WAIT = timedelta(seconds=5)
-# A first room whose new room was asked for and not yet answered: the mark the request gave
-# the new room (a state event of MOVE_MARK), to find it at the next start when a stop lost
-# the answer (`YouthMoves._made_before`). Only a random value: nothing names the youth.
-MOVE_ASKED_PREFIX = "move_asked:"
-MOVE_MARK = "org.counsel.move"
-# How long after a request whose answer a stop lost the homeserver may still make its room:
-# it goes on with the request (the youth's invitation over federation first), and another
-# request meanwhile made a second room, the youth invited into both.
-STILL_MAKING = timedelta(minutes=5)
 # A first room whose move was refused for good and the leads called for it: not called
 # again at the next start while the refusal lasts (`YouthMoves._refused_for_good`).
 REFUSED_CALLED_PREFIX = "move_refused_called:"
@@ -91,8 +78,8 @@ class YouthMoves:
         # answered within CREATE_WAIT): what the youth writes there waits for it
         # (`CounselBot._held`), encrypted or not, so no conversation opens in the first room.
         self.pending: set[RoomID] = set()
-        # New rooms asked for and not yet answered, by first room (`_new_room`).
-        self._creating: dict[RoomID, asyncio.Future[tuple[object, bool]]] = {}
+        # The new rooms: asked for once, found again after a stop (`move_rooms.py`).
+        self.rooms = MoveRooms(client, self._store, clock, links)
 
     async def move(self, room: MatrixRoom, youth: UserID) -> bool:
         """Explain and open the bot's own room. False if the homeserver refused the new
@@ -110,7 +97,7 @@ class YouthMoves:
             key = "unencrypted_room" if not room.encrypted else "moving_room"
             if await self._say_in(first, text(key, self._language), moved):
                 await self._store.set_setting(told, "1")
-        made = await self._new_room(first, youth)
+        made = await self.rooms.new_room(first, youth)
         self.pending.add(first)
         if made is None:
             log.warning("the homeserver has not yet answered the room to move a youth to; "
@@ -118,7 +105,7 @@ class YouthMoves:
             return False
         answer, blocked = made
         if not isinstance(answer, RoomCreateResponse):
-            await self._answered(first)
+            await self.rooms.answered(first)
             status = getattr(answer, "status_code", "?")
             log.warning("the homeserver refused a room to move a youth to (%s); asked "
                         "again in %d s", status, MOVE_RETRY.total_seconds())
@@ -132,80 +119,11 @@ class YouthMoves:
         await self._refusal_over(first)
         # Noted only once the new room exists: a stop before must not strand the youth.
         await self.links.moved(first, RoomID(answer.room_id))
-        await self._answered(first)
+        await self.rooms.answered(first)
         self.pending.discard(first)
         if blocked:
             await self._invite_blocked(first, RoomID(answer.room_id))
         return True
-
-    async def _new_room(self, first: RoomID, youth: UserID) -> tuple[object, bool] | None:
-        """The homeserver's answer to the room for the move, or None if it has not answered
-        within CREATE_WAIT. It answers once it has sent the youth's invitation, over
-        federation to their homeserver, which may take minutes; the sync loop waited for it
-        and read nobody meanwhile. Not asked anew while unanswered (each request makes a
-        room): its answer is taken at a later try, or, after a stop lost it, the room made
-        is found by its mark (`_made_before`)."""
-        asked = self._creating.get(first)
-        if asked is None:
-            mark, _, when = (await self._store.get_setting(
-                f"{MOVE_ASKED_PREFIX}{first}") or "").partition(" ")
-            before = await self._made_before(first, youth, mark) if mark else None
-            if before is not None:
-                return before
-            if when and self._clock.now() - datetime.fromisoformat(when) < STILL_MAKING:
-                return None  # asked before the last stop: its room may still come
-            # The mark is durable before the request: a stop during it must not lose the room.
-            mark = secrets.token_hex(16)
-            await self._store.set_setting(f"{MOVE_ASKED_PREFIX}{first}",
-                                          f"{mark} {self._clock.now().isoformat()}")
-            asked = self._creating[first] = asyncio.ensure_future(self._create(youth, mark))
-        try:
-            return await asyncio.wait_for(asyncio.shield(asked), CREATE_WAIT.total_seconds())
-        except TimeoutError:
-            return None
-        finally:
-            if asked.done():
-                del self._creating[first]
-
-    async def _create(self, youth: UserID, mark: str) -> tuple[object, bool]:
-        """The answer, and whether the youth's account refused the invitation."""
-        answer = await self._client.room_create(
-            is_direct=True, invite=[youth], initial_state=[ENCRYPTION, _marked(mark)],
-            power_level_override=counselling_power_levels(),
-        )
-        if getattr(answer, "status_code", None) == INVITE_BLOCKED:
-            return await self._without_their_invitation(youth, mark)
-        return answer, False
-
-    async def _made_before(self, first: RoomID, youth: UserID,
-                           mark: str) -> tuple[object, bool] | None:
-        """The room a request before the last stop made for the move out of ``first``,
-        whose answer the stop lost: found among the bot's rooms by the request's ``mark``
-        (only rooms of the bot and ``youth`` with no conversation and no move yet are
-        looked at), the youth invited if they are not (their app refused it then). None
-        if it made no room (yet: `STILL_MAKING`)."""
-        me = self._client.user_id
-        for room_id, room in list(self._client.rooms.items()):
-            candidate = RoomID(room_id)
-            if candidate == first or me not in room.users \
-                    or not set(room.users) <= {me, youth} \
-                    or await self.links.first_of(candidate) is not None \
-                    or await self._store.conversation_by_room(candidate) is not None:
-                continue
-            state = getattr(await self._client.room_get_state(candidate), "events", None)
-            if not isinstance(state, list) or not any(
-                    isinstance(e, dict) and e.get("type") == MOVE_MARK
-                    and isinstance(e.get("content"), dict) and e["content"].get("ask") == mark
-                    for e in state):
-                continue
-            log.info("the room made for a youth's move before the last stop is taken")
-            blocked = youth not in room.users and not await self._invite(candidate, youth)
-            return RoomCreateResponse(candidate), blocked
-        return None
-
-    async def _answered(self, first: RoomID) -> None:
-        """The request for ``first``'s new room was answered: its mark is no longer needed."""
-        await self._store.move_to_sealed(f"{MOVE_ASKED_PREFIX}{first}", None)
 
     async def _refused_for_good(self, first: RoomID) -> None:
         """Waiting does not bring the new room (403): the youth, told it was sent, would
@@ -295,34 +213,6 @@ class YouthMoves:
         language, emergency = await self._spoken_in(None)
         await self._say_in(first, text(told, language, emergency=emergency), told_key)
 
-    async def _without_their_invitation(self, youth: UserID, mark: str) -> tuple[object, bool]:
-        """The youth's account refused the invitation (their app blocks invitations): the
-        homeserver made the room all the same, without saying which, and each try made
-        another. The room is made without them and they are invited after; refused (True),
-        the move stands all the same: they are read and answered in the first room, as a
-        youth who has not come over yet (what they write counts in the new room, crisis
-        check too), and told how to come over (`_invite_blocked`)."""
-        answer = await self._client.room_create(
-            is_direct=True, initial_state=[ENCRYPTION, _marked(mark)],
-            power_level_override=counselling_power_levels(),
-        )
-        refused = isinstance(answer, RoomCreateResponse) \
-            and not await self._invite(RoomID(answer.room_id), youth)
-        return answer, refused
-
-    async def _invite(self, new: RoomID, youth: UserID) -> bool:
-        """Invite ``youth`` into ``new``; False if their account refused it."""
-        # As a state event, to mark it a direct chat as the invitation in a new room's request.
-        invited = await self._client.room_put_state(
-            new, "m.room.member", {"membership": "invite", "is_direct": True},
-            state_key=youth)
-        if isinstance(invited, ErrorResponse):
-            log.warning("the youth's account refused the invitation to the room they are "
-                        "moved to (%s); they are answered in the first room",
-                        invited.status_code)
-            return False
-        return True
-
     async def _invite_blocked(self, first: RoomID, new: RoomID) -> None:
         """The youth cannot enter ``new`` (their app blocks invitations), so the answers of
         the counsellor there cannot reach them, while the bot's texts (each telling them to
@@ -392,7 +282,7 @@ class YouthMoves:
         blocked = f"{INVITE_BLOCKED_PREFIX}{first}"
         if await self._store.get_setting(blocked) and (
                 new := await self.links.target(first)) is not None \
-                and await self._invite(new, youth):
+                and await self.rooms.invite(new, youth):
             await self._store.move_to_sealed(blocked, None)  # None: only deleted
 
     async def in_use(self, room: RoomID) -> bool:
@@ -563,7 +453,3 @@ class YouthMoves:
             return False
         return True
 
-
-def _marked(mark: str) -> dict[str, object]:
-    """The state event that marks a new room as the one asked for with ``mark``."""
-    return {"type": MOVE_MARK, "state_key": "", "content": {"ask": mark}}
