@@ -21,7 +21,7 @@ PACKAGE = "counsel_bot"
 # Lowest first. Same-tier neighbours (store and metrics; channels, config and stats) do not
 # import each other: each is built from the tiers below and wired together above.
 TIERS: tuple[frozenset[str], ...] = (
-    frozenset({"core"}),
+    frozenset({"core", "typed_tables"}),  # typed_tables: config's TOML checker, a leaf
     frozenset({"store", "metrics", "office_metrics"}),
     frozenset({"web"}),
     frozenset({"conversation"}),
