@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from nio import RoomMessageText
 
-from counsel_bot.channels.matrix.bot import edited_words
+from counsel_bot.channels.matrix.event_words import edited_words
 from counsel_bot.core.effects import SendMail, decode_effect
 from counsel_bot.core.ids import EventID
 from tests.counsel_bot.test_mail_undeliverable import Office

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from nio import Event, RoomMessage
 
-from counsel_bot.channels.matrix.bot import words_of
+from counsel_bot.channels.matrix.event_words import words_of
 
 REPLY = {"m.relates_to": {"m.in_reply_to": {"event_id": "$anna"}}}
 
