@@ -212,3 +212,40 @@ async def test_an_anonymous_form_mail_from_the_office_itself_is_read() -> None:
     assert current.crisis.value != "none"
     await perform_mails(office)
     assert sender.sent == [], "mailed to the office's own address"
+
+
+async def test_a_youth_back_in_the_chat_who_mails_again_is_answered_by_mail() -> None:
+    """A youth who switched to mail wrote once more in the chat (so the case went back to
+    the chat), then answered the counsellor's reply by mail again: a new phone, the app
+    deleted, the chat no longer read. The counsellor's answer went only to the chat room,
+    where the youth, now writing by mail, never read it. The youth's mail takes the case
+    back to mail, as their chat message took it to the chat."""
+    sender = RecordingSender()
+    office = await office_on(MemoryStore(AeadSealer()), sender)
+    c = office.conductor
+    conversation = await switched_chat_youth(office, "kim@youth.example")
+    await counsellor_replies(office, conversation, "$reply", "Wie geht es dir heute?")
+    await perform_mails(office)
+    [reply] = sender.sent
+    await c.youth_wrote(RoomID("!chat:x"), UserID("@kim:x"), "Kim", EventID("$4"),
+                        "bin wieder hier", AT)
+    current = c.router.conversation(conversation)
+    assert current is not None
+    assert current.channel.value == "chat"
+    before = {e.key for e in await c.store.pending_outbox()}
+    answer = InboundMail(
+        message_id="<answer3@youth.example>", in_reply_to=str(reply["Message-ID"]),
+        references=(str(reply["Message-ID"]),), subject="Re: Deine Online-Beratung",
+        from_address="kim@youth.example", reply_address="kim@youth.example",
+        text="Ich schreib doch lieber per Mail, das Handy ist weg.", attachments=())
+    await office.mail.deliver(answer)
+    current = c.router.conversation(conversation)
+    assert current is not None
+    assert current.channel.value == "mail", "the counsellor's answer goes only to the chat"
+    # The bot mails the counsellor's words when the stored record says mail (bot.py).
+    record = await c.store.conversation(conversation)
+    assert record is not None
+    assert record.channel.value == "mail"
+    told = [decode_effect(e.payload) for e in await c.store.pending_outbox()
+            if e.key not in before]
+    assert [e for e in told if isinstance(e, SayToYouth) and e.key == "channel.mail"]
