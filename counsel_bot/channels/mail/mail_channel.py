@@ -321,6 +321,16 @@ class MailChannel:
         change = Change(at, event_id)
         change.intake.append(IntakeMessage(conversation, event_id, text.encode("utf-8")))
         current = self.conductor.router.conversation(conversation)
+        if current is not None and current.channel is Channel.CHAT and not automatic:
+            # A youth back in the chat who writes by mail again (a new phone, the app gone)
+            # reads by mail: as their chat message took the case to the chat, their mail
+            # takes it back, and the counsellor's words go out as mail again.
+            self._answered_in_chat(change, conversation)
+            self.conductor.handle(change, [ev.ChannelChanged(at, conversation, Channel.MAIL)],
+                                  reply_room=None)
+            change.add(SayToYouth(conversation, "channel.mail"))
+            change.add(SetTopic(conversation, "mail"))
+            current = self.conductor.router.conversation(conversation)
         if current is not None and current.assigned_to is not None:
             change.add(PostText(conversation, text))
         if current is not None and current.channel is Channel.MAIL and not automatic:
@@ -564,18 +574,23 @@ class MailChannel:
         subject = "Your online counselling" if language == "en" else "Deine Online-Beratung"
         change.sealed.append((thread_key(conversation),
                               _thread_value(ReplyThread("", (), subject))))
-        if (current is not None and conversation not in self.replied
-                and self.conductor.timers.waiting(conversation).answered_in):
-            # Answered in the chat: the first reply is behind it, held to the chat's own
-            # targets, so the mail's first-reply deadline is not its business. Kept as
-            # answered when it was queued, the one time no deadline can come before.
-            self.replied[conversation] = current.enqueued_at
-            change.settings.append((f"{REPLIED_PREFIX}{conversation}",
-                                    current.enqueued_at.isoformat()))
+        self._answered_in_chat(change, conversation)
         self.conductor.handle(change, [ev.ChannelChanged(change.at, conversation, Channel.MAIL)],
                               reply_room=None)
         change.add(SayToYouth(conversation, "channel.mail"))
         change.add(SetTopic(conversation, "mail"))
+
+    def _answered_in_chat(self, change: Change, conversation: ConversationID) -> None:
+        """A conversation that goes on by mail after its counsellor answered in the chat:
+        the first reply is behind it, held to the chat's own targets, so the mail's
+        first-reply deadline is not its business. Kept as answered when it was queued, the
+        one time no deadline can come before."""
+        current = self.conductor.router.conversation(conversation)
+        if (current is not None and conversation not in self.replied
+                and self.conductor.timers.waiting(conversation).answered_in):
+            self.replied[conversation] = current.enqueued_at
+            change.settings.append((f"{REPLIED_PREFIX}{conversation}",
+                                    current.enqueued_at.isoformat()))
 
     async def propose_address(
         self, change: Change, conversation: ConversationID, address: str
