@@ -1,0 +1,158 @@
+"""A youth's answer to the counsellor's mail carries that mail along, as every mail program
+does: quoted under it ("> …", Gmail, Apple Mail, Thunderbird), below an unmarked header
+block (Outlook: "Von: … Gesendet: …"), or attached whole (Outlook's "attach original
+message", message/rfc822). Those are the counsellor's own words, not the youth's: a
+counsellor who asks about suicide, or mails a safety plan, must not have the youth's "danke"
+raise a crisis alert (staff alerted, the youth mailed the emergency numbers as if they had
+disclosed something), nor see their own words shown as the youth's new text. The youth's
+own words beside the quote are still read, crisis words and all.
+
+Real SMTP server (the parser with its limits), conductor, mail channel and store; a
+recording sender stands in for the relay."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+
+import aiosmtplib
+
+from counsel_bot.core.effects import PostText, decode_effect
+from counsel_bot.core.ids import ConversationID
+from counsel_bot.core.routing.model import CrisisStatus
+from counsel_bot.store import SqliteStore
+from e2e.vault import Vault
+from homeserver_bridge.mail import MailSettings, start_inbound
+from tests.support.mail_office import (
+    AT,
+    OFFICE,
+    Office,
+    RecordingSender,
+    counsellor_replies,
+    office_on,
+    perform_mails,
+    plain_text,
+    to_office,
+)
+
+YOUTH = "sunflower@youth.example"
+# What a counsellor writes to a youth they worry about: the words of a safety plan.
+SAFETY_PLAN = ("Dein Notfallplan: Wenn die Gedanken an Suizid wiederkommen, ruf die 112 an "
+               "oder schreib uns sofort.")
+
+
+@dataclass
+class Thread:
+    office: Office
+    conversation: ConversationID
+    reply: EmailMessage  # the counsellor's mail, as the office sent it
+    port: int
+
+
+@asynccontextmanager
+async def answered(tmp: Path) -> AsyncIterator[Thread]:
+    """A youth's first mail, and the counsellor's answer with a safety plan, mailed."""
+    store = await SqliteStore.open(tmp / "counsel.db",
+                                   Vault.create(tmp / "vault.json", "pass phrase here"))
+    sender = RecordingSender()
+    office = await office_on(store, sender)
+    server = await start_inbound(
+        MailSettings(enabled=True, listen_port=0, office_address=OFFICE,
+                     smtp_host="127.0.0.1", smtp_starttls=False),
+        office.mail, now=lambda: AT)
+    try:
+        await send(server.port, to_office("Schule", "<first@youth.example>",
+                                          "Hallo, in der Schule läuft es gerade schlecht."))
+        [current] = office.conductor.router.snapshot().conversations
+        await counsellor_replies(office, current.conversation, "$plan", SAFETY_PLAN)
+        await perform_mails(office)
+        [reply] = [m for m in sender.sent if "Notfallplan" in plain_text(m)]
+        yield Thread(office, current.conversation, reply, server.port)
+    finally:
+        await server.stop()
+        await store.close()
+
+
+async def send(port: int, message: EmailMessage) -> None:
+    await asyncio.wait_for(aiosmtplib.send(
+        message, hostname="127.0.0.1", port=port, start_tls=False, sender=YOUTH,
+        recipients=[OFFICE]), 30)
+
+
+def answer(thread: Thread, words: str) -> EmailMessage:
+    """The youth's answer in the thread of the counsellor's mail."""
+    message = to_office(f"Re: {thread.reply['Subject']}", "<answer@youth.example>", words)
+    message["In-Reply-To"] = thread.reply["Message-ID"]
+    message["References"] = f"<first@youth.example> {thread.reply['Message-ID']}"
+    return message
+
+
+async def outcome(thread: Thread) -> tuple[CrisisStatus, str]:
+    """The conversation's crisis status and what the counsellor was shown of the answer."""
+    current = thread.office.conductor.router.conversation(thread.conversation)
+    assert current is not None
+    posts = [effect.text for effect in (decode_effect(e.payload) for e in
+                                        await thread.office.conductor.store.pending_outbox())
+             if isinstance(effect, PostText) and "danke" in effect.text.lower()]
+    assert posts, "the youth's answer never reached the counsellor"
+    return current.crisis, posts[-1]
+
+
+async def test_the_counsellors_mail_attached_to_the_answer_is_not_the_youths(
+        tmp_path: Path) -> None:
+    """Outlook's "attach original message": the counsellor's mail comes back attached to the
+    youth's answer. Read like a mail the youth forwarded, its safety plan raised a crisis
+    alert and was shown as the youth's words."""
+    async with answered(tmp_path) as thread:
+        message = answer(thread, "Danke, den Plan habe ich mir ausgedruckt.")
+        message.add_attachment(thread.reply)
+        await send(thread.port, message)
+        crisis, shown = await outcome(thread)
+    assert crisis is CrisisStatus.NONE, "the counsellor's own words raised a crisis flag"
+    assert "Notfallplan" not in shown, "the counsellor's mail shown as the youth's words"
+    assert "den Plan habe ich mir ausgedruckt" in shown
+
+
+async def test_the_counsellors_mail_quoted_under_the_answer_raises_no_crisis(
+        tmp_path: Path) -> None:
+    """Gmail, Apple Mail and Thunderbird quote the mail answered under the answer."""
+    async with answered(tmp_path) as thread:
+        quote = "\n".join(f"> {line}" for line in plain_text(thread.reply).splitlines())
+        await send(thread.port, answer(
+            thread, "Danke, das mache ich.\n\nAm 01.12.2026 um 10:00 schrieb Beratung "
+                    f"<{OFFICE}>:\n{quote}"))
+        crisis, shown = await outcome(thread)
+    assert crisis is CrisisStatus.NONE, "the counsellor's own words raised a crisis flag"
+    assert "Danke, das mache ich." in shown
+
+
+async def test_the_counsellors_mail_below_an_outlook_header_is_not_the_youths(
+        tmp_path: Path) -> None:
+    """Outlook quotes the mail answered unmarked, below a block of its headers."""
+    async with answered(tmp_path) as thread:
+        await send(thread.port, answer(
+            thread, "Danke, das mache ich.\n\n________________________________\n"
+                    f"Von: Beratung <{OFFICE}>\nGesendet: Dienstag, 1. Dezember 2026 "
+                    f"11:00\nAn: {YOUTH}\nBetreff: {thread.reply['Subject']}\n\n"
+                    f"{plain_text(thread.reply)}"))
+        crisis, shown = await outcome(thread)
+    assert crisis is CrisisStatus.NONE, "the counsellor's own words raised a crisis flag"
+    assert "Notfallplan" not in shown, "the counsellor's mail shown as the youth's words"
+    assert "Danke, das mache ich." in shown
+
+
+async def test_the_youths_own_crisis_words_above_the_quote_are_read(tmp_path: Path) -> None:
+    async with answered(tmp_path) as thread:
+        quote = "\n".join(f"> {line}" for line in plain_text(thread.reply).splitlines())
+        message = answer(thread, "Danke. Aber ich will mich umbringen, heute noch.\n\n"
+                                 f"Am 01.12.2026 um 10:00 schrieb Beratung <{OFFICE}>:\n"
+                                 f"{quote}")
+        message.add_attachment(thread.reply)
+        await send(thread.port, message)
+        crisis, shown = await outcome(thread)
+    assert crisis is CrisisStatus.RAISED
+    assert "ich will mich umbringen" in shown
