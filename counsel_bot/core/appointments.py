@@ -255,7 +255,7 @@ def youth_answer(body: str) -> bool | None:
 
 _QUOTE_HEADER = re.compile(
     r"^(?:(?:am|on)\b.*(?:schrieb|wrote)|-{2,}\s*(?:original|ursprüngliche|weitergeleitete)"
-    r"|(?:von|from|gesendet|sent):\s)", re.IGNORECASE)
+    r"|(?:von|from|gesendet|sent):\s|\[>)", re.IGNORECASE)
 _GREETING = re.compile(r"^(?:hallo|hello|hi|hey|moin|servus|guten (?:tag|morgen|abend)|"
                        r"liebe[rs]?\b.*|dear\b.*)[\s\w]{0,30}[,!.]?$", re.IGNORECASE)
 _CLAUSE = re.compile(r"[,.!;]|\s-\s")

@@ -25,11 +25,13 @@ from homeserver_bridge.mail.errors import (
 from homeserver_bridge.mail.inbound import InboundServer, MailSink, start_inbound
 from homeserver_bridge.mail.outbound import MailSender
 from homeserver_bridge.mail.parse import (
+    QUOTE_LEFT_OUT,
     Attachment,
     Bounce,
     BounceReason,
     InboundMail,
     parse_inbound,
+    unquoted,
 )
 from homeserver_bridge.mail.settings import MailLimits, MailSettings, is_address
 from homeserver_bridge.mail.threads import (
@@ -42,6 +44,7 @@ from homeserver_bridge.mail.threads import (
 )
 
 __all__ = [
+    "QUOTE_LEFT_OUT",
     "Attachment",
     "Bounce",
     "BounceReason",
@@ -74,4 +77,5 @@ __all__ = [
     "thread_key",
     "thread_key_candidates",
     "thread_root",
+    "unquoted",
 ]

@@ -209,7 +209,8 @@ class _Handler:
         # In a thread: a mail of megabytes of headers takes seconds to parse, and on the
         # event loop no crisis alert would go out meanwhile. The parser is pure.
         result = await asyncio.to_thread(
-            parse_inbound, raw, self._settings.limits, envelope_sender=envelope_sender)
+            parse_inbound, raw, self._settings.limits, envelope_sender=envelope_sender,
+            office_addresses=frozenset(self._addresses))
         if isinstance(result, InboundMail) and _normalise(result.from_address) in self._addresses:
             # Our own mail come back (a youth gave an address that forwards to the office),
             # or the office's website form or a forward sending someone's words in its

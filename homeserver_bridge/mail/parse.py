@@ -155,18 +155,26 @@ class _Body:
     parts: int = 0
     # Unzipped bytes of documents read (`MAX_DOCUMENT_XML` in all).
     unzipped: int = 0
+    # The office's own mail: its addresses, and the ids of the mails this one answers
+    # (`_office_mail`, `_without_office_quote`).
+    office: frozenset[str] = frozenset()
+    answered: frozenset[str] = frozenset()
 
 
 def parse_inbound(
-    raw: bytes, limits: MailLimits, *, envelope_sender: str = ""
+    raw: bytes, limits: MailLimits, *, envelope_sender: str = "",
+    office_addresses: frozenset[str] = frozenset(),
 ) -> InboundMail | Bounce:
     """Parse `raw` (the DATA of an SMTP transaction); refuse it with a `Bounce` if needed.
 
     `envelope_sender` (SMTP MAIL FROM) stands in when the From header has no usable address;
-    the null sender ("<>") marks the mail as automatic.
+    the null sender ("<>") marks the mail as automatic. `office_addresses`: the office's
+    own, so that its mail carried along in an answer (attached, or quoted below its
+    headers) is not read as the sender's words.
     """
     try:
-        return _parse(raw, limits, envelope_sender)
+        return _parse(raw, limits, envelope_sender,
+                      frozenset(a.strip().lower() for a in office_addresses if a.strip()))
     except Exception:
         # Defence in depth: the stdlib parser has had crashes on crafted input before.
         return Bounce(BounceReason.UNREADABLE, _missing_id(raw))
@@ -178,6 +186,12 @@ QUOTE_LEFT_OUT = "[> … zitierter Verlauf ausgelassen / quoted thread left out]
 # A quoted line: ">" then a space, another ">" or nothing, as mail programs write them. Not
 # every line opening with ">": a youth's own line may open with a face (">.<", ">_<").
 _QUOTED = re.compile(r"\s*>(?:[\s>]|$)")
+
+
+def unquoted(text: str) -> str:
+    """The words a reply's writer wrote, without the lines they quote ("> …"): the mail
+    answered, read already, or the office's own words (the crisis check reads these)."""
+    return _without_quoted_lines(text)
 
 
 def _without_quoted_lines(text: str) -> str:
@@ -206,7 +220,8 @@ def _at_most(text: str, size: int, note: str = _CUT_NOTE) -> str:
     return f"{head}\n{note}\n{tail}"
 
 
-def _parse(raw: bytes, limits: MailLimits, envelope_sender: str) -> InboundMail | Bounce:
+def _parse(raw: bytes, limits: MailLimits, envelope_sender: str,
+           office: frozenset[str]) -> InboundMail | Bounce:
     oversized = len(raw) > limits.hard_bytes
     msg = BytesParser(policy=compat32).parsebytes(raw, headersonly=oversized)
     message_id = next(iter(_ids(msg, "Message-ID")), None) or _missing_id(raw)
@@ -222,8 +237,11 @@ def _parse(raw: bytes, limits: MailLimits, envelope_sender: str) -> InboundMail 
     from_address = _address(msg, "From") or _clean_address(envelope_sender)
     if not from_address:
         return Bounce(BounceReason.UNREADABLE, message_id, subject, auto)
+    in_reply_to = next(iter(_ids(msg, "In-Reply-To")), None)
+    references = _ids(msg, "References")
     try:
-        body = _Body()
+        body = _Body(office=office,
+                     answered=frozenset(references) | ({in_reply_to} if in_reply_to else set()))
         _walk(msg, body, depth=0, inline=False)
     except _Unreadable:
         return Bounce(BounceReason.UNREADABLE, message_id, subject, auto)
@@ -247,13 +265,12 @@ def _parse(raw: bytes, limits: MailLimits, envelope_sender: str) -> InboundMail 
         if text is not own:
             # Crisis words in the cut middle must still reach a person.
             uncut = _at_most(own, read, _CUT_UNREAD_NOTE)
-    references = _ids(msg, "References")
     if len(references) > _MAX_REFERENCES:
         # The root identifies the thread; the newest ones find the parent.
         references = references[:1] + references[-(_MAX_REFERENCES - 1) :]
     return InboundMail(
         message_id=message_id,
-        in_reply_to=next(iter(_ids(msg, "In-Reply-To")), None),
+        in_reply_to=in_reply_to,
         references=tuple(references),
         subject=subject,
         from_address=from_address,
@@ -311,6 +328,13 @@ def _walk(part: Message, body: _Body, *, depth: int, inline: bool) -> None:
     if depth > _MAX_DEPTH or body.parts > _MAX_PARTS:
         raise _Unreadable
     ctype = part.get_content_type()
+    if ctype == "message/rfc822" and not inline and _office_mail(part, body):
+        # The office's mail the youth answers, attached whole (Outlook's "attach original
+        # message"), or brought back by a filter's notice: the counsellor's words, which
+        # the room has. Read as a forwarded letter, a safety plan in it raised a crisis
+        # alert and was shown as the youth's words.
+        body.texts.append(QUOTE_LEFT_OUT)
+        return
     if ctype == "message/rfc822" and not inline and _read_forwarded(part, body, depth):
         return
     if ctype.startswith("message/"):
@@ -333,7 +357,7 @@ def _walk(part: Message, body: _Body, *, depth: int, inline: bool) -> None:
         if ctype == "text/html":
             body.from_html = True
             text = html_to_text(text)
-        body.texts.append(clean_text(text))
+        body.texts.append(_without_office_quote(clean_text(text), body.office))
         return
     if not inline and _is_text_file(ctype, name):
         html = ctype == "text/html" or name.lower().endswith((".htm", ".html"))
@@ -354,6 +378,53 @@ def _walk(part: Message, body: _Body, *, depth: int, inline: bool) -> None:
     body.attachments.append(Attachment(name, _size(part), ctype, inline))
 
 
+def _office_mail(part: Message, body: _Body) -> bool:
+    """An attached mail that is the office's own: one this mail answers (by its id), or
+    one From the office's address."""
+    payload = part.get_payload()
+    if not isinstance(payload, list) or not payload or not isinstance(payload[0], Message):
+        return False
+    inner = payload[0]
+    if any(i in body.answered for i in _ids(inner, "Message-ID")):
+        return True
+    return bool(body.office) and _address(inner, "From").lower() in body.office
+
+
+# Outlook quotes the mail answered unmarked, under a block of its headers ("Von: …",
+# "Gesendet: …", "An: …", "Betreff: …"), in the reader's language; some programs put a
+# rule or "-----Original Message-----" above it.
+_QUOTED_FROM = re.compile(
+    r"\s*\*?(?:from|von|de|da|van|od|från|fra)\s*:\*?\s", re.IGNORECASE)
+_QUOTED_FIELD = re.compile(
+    r"\s*\*?(?:sent|gesendet|date|datum|envoyé|enviado|inviato|verzonden|skickat|sendt|"
+    r"to|an|cc|subject|betreff|objet|asunto|oggetto|onderwerp|ämne|emne)\s*:", re.IGNORECASE)
+_QUOTE_RULE = re.compile(r"\s*(?:[-_=]{5,}|-{2,}[^-]{3,60}-{2,})\s*")
+_QUOTE_BLOCK_LINES = 5
+
+
+def _without_office_quote(text: str, office: frozenset[str]) -> str:
+    """The text without the office's own mail quoted below its headers (Outlook): from the
+    header block naming one of the office's addresses as the sender to the end (Outlook
+    puts the whole thread there), as one marker line. A mail someone else sent, quoted so
+    (a forwarded threat), stays: its sender is not the office."""
+    if not office:
+        return text
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        if not _QUOTED_FROM.match(line) or not any(a in line.lower() for a in office):
+            continue
+        near = range(max(0, index - _QUOTE_BLOCK_LINES),
+                     min(len(lines), index + _QUOTE_BLOCK_LINES + 1))
+        if not any(_QUOTED_FIELD.match(lines[i]) for i in near if i != index):
+            continue
+        start = index
+        while start > 0 and (_QUOTED_FIELD.match(lines[start - 1])
+                             or _QUOTE_RULE.fullmatch(lines[start - 1])):
+            start -= 1
+        return "\n".join([*lines[:start], QUOTE_LEFT_OUT]).strip()
+    return text
+
+
 def _read_forwarded(part: Message, body: _Body, depth: int) -> bool:
     """A mail forwarded as an attachment (the letter a youth wrote to a teacher, the threat
     they got): its words read like the mail's, under its subject, its own files named and
@@ -366,7 +437,7 @@ def _read_forwarded(part: Message, body: _Body, depth: int) -> bool:
     # Within a bound of parts of its own: counted against the mail that brought it, its
     # parts made that mail unreadable (refused, crisis words and all) for the youth's own
     # photos after it. Each part is still walked once; documents share the mail's bound.
-    forwarded = _Body(unzipped=body.unzipped)
+    forwarded = _Body(unzipped=body.unzipped, office=body.office, answered=body.answered)
     try:
         _walk(inner, forwarded, depth=depth + 1, inline=False)
     except _Unreadable:

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from homeserver_bridge.mail import (
+    QUOTE_LEFT_OUT,
     Bounce,
     BounceReason,
     InboundMail,
@@ -771,3 +772,48 @@ def test_the_parts_of_a_forwarded_mail_never_make_the_mail_that_brought_it_unrea
     m = parsed(message)
     assert m.text.startswith("Ich will nicht mehr leben.")
     assert [a.name for a in m.attachments if not a.inline] == [f"arm{n}.png" for n in range(8)]
+
+
+OFFICE_ADDRESSES = frozenset({"beratung@counsel.localhost"})
+
+
+def test_a_mail_someone_else_sent_forwarded_below_its_headers_is_read() -> None:
+    """Only the office's own mail below an Outlook header block is left out: a threat
+    forwarded so (From the one who sent it) is read, crisis words and all."""
+    forwarded = ("schau was der mir geschickt hat\n\n________________________________\n"
+                 "Von: Max <max@school.example>\nGesendet: Montag, 30. November 2026 22:10\n"
+                 "An: kim@youth.example\nBetreff: du\n\nbring dich doch endlich um")
+    parsed = parse_inbound(mail(forwarded).as_bytes(), LIMITS,
+                           office_addresses=OFFICE_ADDRESSES)
+    assert isinstance(parsed, InboundMail)
+    assert "bring dich doch endlich um" in parsed.text
+
+
+def test_the_offices_mail_below_its_headers_is_left_out_the_words_above_are_read() -> None:
+    body = ("Nein, so schlimm ist es nicht.\n\n-----Ursprüngliche Nachricht-----\n"
+            "Von: Beratung <Beratung@counsel.localhost>\nGesendet: Dienstag, 1. Dezember "
+            "2026 10:00\nAn: kim@youth.example\nBetreff: Deine Online-Beratung\n\n"
+            "Hast du Gedanken, dich umzubringen?")
+    parsed = parse_inbound(mail(body, In_Reply_To="<r1@counsel.localhost>").as_bytes(),
+                           LIMITS, office_addresses=OFFICE_ADDRESSES)
+    assert isinstance(parsed, InboundMail)
+    assert parsed.text == f"Nein, so schlimm ist es nicht.\n\n{QUOTE_LEFT_OUT}"
+
+
+def test_a_mail_attached_to_an_answer_is_read_unless_it_is_the_offices() -> None:
+    letter = EmailMessage()
+    letter["From"] = "max@school.example"
+    letter["Message-ID"] = "<threat@school.example>"
+    letter.set_content("bring dich doch endlich um")
+    own = EmailMessage()
+    own["From"] = "beratung@counsel.localhost"
+    own["Message-ID"] = "<r1@counsel.localhost>"
+    own.set_content("Hast du Gedanken, dich umzubringen?")
+    message = mail("Danke. Und das hat er geschrieben.", In_Reply_To="<r1@counsel.localhost>")
+    message.add_attachment(own)
+    message.add_attachment(letter)
+    parsed = parse_inbound(message.as_bytes(), LIMITS)  # known by its id alone
+    assert isinstance(parsed, InboundMail)
+    assert "bring dich doch endlich um" in parsed.text
+    assert "Hast du Gedanken" not in parsed.text
+    assert QUOTE_LEFT_OUT in parsed.text

@@ -414,11 +414,11 @@ async def test_two_mails_reach_the_counsellor_in_the_order_they_arrived(
     second_parsed, first_parsing = threading.Event(), threading.Event()
     parse = inbound.parse_inbound
 
-    def parse_in_turn(raw: bytes, limits: MailLimits, *, envelope_sender: str = "") -> Any:
+    def parse_in_turn(raw: bytes, limits: MailLimits, **options: Any) -> Any:
         if b"<first@youth.example>" in raw:
             first_parsing.set()
             second_parsed.wait(WAIT)
-        result = parse(raw, limits, envelope_sender=envelope_sender)
+        result = parse(raw, limits, **options)
         if b"<second@youth.example>" in raw:
             second_parsed.set()
         return result

@@ -75,6 +75,7 @@ from homeserver_bridge.mail import (
     build_notice,
     build_reply,
     is_address,
+    unquoted,
 )
 from homeserver_bridge.mail.backscatter import SendLimit
 
@@ -531,7 +532,7 @@ class MailChannel:
             # Judged with its subject, as in an open conversation: many write what weighs
             # on them there and only "ja" below.
             if ap.mail_answer(mail.text) is None \
-                    or await conductor.crisis.flags_alone(_as_text(mail)):
+                    or await conductor.crisis.flags_alone(_words_read(mail)):
                 return False
             change = Change(self.now(), event_id)
             if conductor.appointments.mail_answered(change, record.conversation, mail.text):
@@ -815,8 +816,13 @@ _NAMED_ATTACHMENTS = 10
 
 def _words_read(mail: InboundMail) -> str:
     """The mail as the crisis check reads it: `_as_text`, with the middle a long mail's
-    posted text leaves out."""
-    return _as_text(replace(mail, text=mail.uncut_text) if mail.cut else mail)
+    posted text leaves out, and without the lines a reply quotes: the mail answered, which
+    is the counsellor's (a question about suicide, a safety plan) or was read already.
+    The counsellor still sees them, beside the answers written between them."""
+    words = mail.uncut_text if mail.cut else mail.text
+    if mail.in_reply_to or mail.references:
+        words = unquoted(words)
+    return _as_text(replace(mail, text=words))
 
 
 def _as_text(mail: InboundMail) -> str:
