@@ -249,3 +249,35 @@ async def test_a_youth_back_in_the_chat_who_mails_again_is_answered_by_mail() ->
     told = [decode_effect(e.payload) for e in await c.store.pending_outbox()
             if e.key not in before]
     assert [e for e in told if isinstance(e, SayToYouth) and e.key == "channel.mail"]
+
+
+async def test_a_mail_youth_who_gives_a_new_address_in_the_chat_is_answered_there() -> None:
+    """A youth who first wrote by mail (from the school's account, a parent's) came into
+    the chat with the case code, then chose mail again and gave another address, proven
+    with the code sent there. The counsellor's replies still went to the first address:
+    the youth waited in vain, and whoever reads that mailbox read the counselling."""
+    sender = RecordingSender()
+    office = await office_on(MemoryStore(AeadSealer()), sender)
+    c = office.conductor
+    await office.mail.deliver(InboundMail(
+        message_id="<first4@school.example>", in_reply_to=None, references=(),
+        subject="Hilfe", from_address="kim.m@school.example",
+        reply_address="kim.m@school.example", text="Ich brauche Hilfe.", attachments=()))
+    [room] = office.rooms
+    record = await c.store.conversation_by_room(RoomID(room))
+    assert record is not None
+    youth = UserID("@kim:x")
+    await c.youth_wrote(RoomID(room), youth, "Kim", EventID("$c1"), "hier bin ich", AT)
+    await c.youth_wrote(RoomID(room), youth, "Kim", EventID("$c2"), "mail", AT)
+    await c.youth_wrote(RoomID(room), youth, "Kim", EventID("$c3"), "kim@youth.example", AT)
+    await c.youth_wrote(RoomID(room), youth, "Kim", EventID("$c4"), await code_mailed(office),
+                        AT)
+    current = c.router.conversation(record.conversation)
+    assert current is not None
+    assert current.channel.value == "mail"
+    await perform_mails(office)
+    sender.sent.clear()
+    await counsellor_replies(office, record.conversation, "$reply4", "Schön, dass du da bist.")
+    await perform_mails(office)
+    assert [m["To"] for m in sender.sent] == ["kim@youth.example"], \
+        "the reply went to the address the youth left"
