@@ -706,13 +706,15 @@ class MailChannel:
         return record.conversation
 
     async def address_of(self, record: ConversationRecord) -> str | None:
-        """A mail-born conversation keeps the address as its (sealed) youth id; a chat
-        youth who switched has it sealed beside the conversation."""
-        born = mail_address(record)
-        if born is not None:
-            return born
+        """The address the youth proved last in the chat (`switch_to_mail`: sealed beside
+        the conversation), else the one a mail-born conversation keeps as its (sealed)
+        youth id. That order: a youth who wrote first from a school or a parent's account,
+        came into the chat and chose mail again with their own address, is answered there,
+        not at the mailbox they left (and someone else may read)."""
         stored = await self.store.get_sealed_setting(address_key(record.conversation))
-        return None if stored is None else stored.decode()
+        if stored is not None:
+            return stored.decode()
+        return mail_address(record)
 
     async def send_reply(self, record: ConversationRecord, text: str, key: str, *,
                          calendar: CalendarFile | None = None, automatic: bool = False) -> None:
