@@ -180,3 +180,21 @@ async def test_a_filters_notice_carrying_the_counsellors_mail_opens_no_crisis_ca
     assert [c.conversation for c in conversations] == [thread.conversation], \
         "the counsellor's words opened a case"
     assert [c.crisis for c in conversations] == [CrisisStatus.NONE]
+
+
+async def test_the_counsellors_mail_quoted_in_an_html_answer_raises_no_crisis(
+        tmp_path: Path) -> None:
+    """A mail program that sends HTML alone quotes the mail answered in a blockquote: read
+    as text, the quote was no longer marked as one, and the safety plan in it was judged as
+    the youth's words."""
+    async with answered(tmp_path) as thread:
+        message = answer(thread, "")
+        message.set_content(
+            "<div dir=\"ltr\">Danke, das mache ich.</div><br><div class=\"gmail_quote\">"
+            "<div class=\"gmail_attr\">Am Di., 1. Dez. 2026 um 11:00 Uhr schrieb Beratung:"
+            f"<br></div><blockquote class=\"gmail_quote\"><p>{SAFETY_PLAN}</p></blockquote>"
+            "</div>", subtype="html")
+        await send(thread.port, message)
+        crisis, shown = await outcome(thread)
+    assert crisis is CrisisStatus.NONE, "the counsellor's own words raised a crisis flag"
+    assert "Danke, das mache ich." in shown
