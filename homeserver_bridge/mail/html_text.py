@@ -75,6 +75,9 @@ class _Reducer(HTMLParser):
         self._open_count: dict[str, int] = {}
         # Per open link: its safe address (or None) and where its text starts in _out.
         self._links: list[tuple[str | None, int]] = []
+        # Open blockquotes: their lines are marked "> ", as a plain-text mail quotes (the
+        # mail answered, which the crisis check of a reply leaves out).
+        self._quote_depth = 0
 
     def text(self) -> str:
         return "".join(self._out)
@@ -106,8 +109,11 @@ class _Reducer(HTMLParser):
             self._pre_depth += 1
         if tag in _BLOCK:
             self._newline()
+            if tag == "blockquote":
+                self._quote_depth += 1
         elif tag == "li":
             self._newline()
+            self._quote_mark()
             self._out.append("- ")
         elif tag in ("td", "th"):
             self._out.append(" ")
@@ -139,7 +145,15 @@ class _Reducer(HTMLParser):
             data = re.sub(r"\s+", " ", data)
             if data == " " and (not self._out or self._out[-1].endswith(("\n", " "))):
                 return
+        elif self._quote_depth:
+            data = data.replace("\n", "\n" + "> " * self._quote_depth)
+        self._quote_mark()
         self._out.append(data)
+
+    def _quote_mark(self) -> None:
+        """At the start of a line in a blockquote: its mark."""
+        if self._quote_depth and (not self._out or self._out[-1].endswith("\n")):
+            self._out.append("> " * self._quote_depth)
 
     def _end_open_head(self) -> None:
         if self._open and self._open[-1] == "head":
@@ -153,6 +167,8 @@ class _Reducer(HTMLParser):
             return
         if tag == "pre":
             self._pre_depth -= 1
+        if tag == "blockquote":
+            self._quote_depth -= 1
         if tag in _BLOCK or tag == "li":
             self._newline()
         elif tag == "a" and self._links:
@@ -172,6 +188,7 @@ class _Reducer(HTMLParser):
         elif tag == "img":
             alt = (dict(attrs).get("alt") or "").strip()
             if alt:
+                self._quote_mark()
                 gap = "" if not self._out or self._out[-1][-1:].isspace() else " "
                 self._out.append(f"{gap}[{alt}]")
 
