@@ -10,7 +10,7 @@ from email.message import EmailMessage
 import aiosmtplib
 
 from counsel_bot.config import OpeningHoursSettings
-from counsel_bot.core.effects import PostText, SayToStaff, SayToYouth, decode_effect
+from counsel_bot.core.effects import MailToYouth, PostText, SayToStaff, SayToYouth, decode_effect
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.mail_deadline import MailDeadlines
 from counsel_bot.core.opening_hours import OpeningHours
@@ -281,3 +281,28 @@ async def test_a_mail_youth_who_gives_a_new_address_in_the_chat_is_answered_ther
     await perform_mails(office)
     assert [m["To"] for m in sender.sent] == ["kim@youth.example"], \
         "the reply went to the address the youth left"
+
+
+async def test_crisis_words_mailed_by_a_youth_back_in_the_chat_get_the_numbers_by_mail(
+) -> None:
+    """The same youth, back in the chat, mails crisis words in the thread: the emergency
+    numbers went only into the chat room, which they no longer read."""
+    sender = RecordingSender()
+    office = await office_on(MemoryStore(AeadSealer()), sender)
+    c = office.conductor
+    conversation = await switched_chat_youth(office, "kim@youth.example")
+    await counsellor_replies(office, conversation, "$reply", "Wie geht es dir heute?")
+    await perform_mails(office)
+    [reply] = sender.sent
+    await c.youth_wrote(RoomID("!chat:x"), UserID("@kim:x"), "Kim", EventID("$4"),
+                        "bin wieder hier", AT)
+    before = {e.key for e in await c.store.pending_outbox()}
+    await office.mail.deliver(InboundMail(
+        message_id="<answer5@youth.example>", in_reply_to=str(reply["Message-ID"]),
+        references=(str(reply["Message-ID"]),), subject="Re: Deine Online-Beratung",
+        from_address="kim@youth.example", reply_address="kim@youth.example",
+        text="Ich will mich umbringen.", attachments=()))
+    told = [decode_effect(e.payload) for e in await c.store.pending_outbox()
+            if e.key not in before]
+    assert [e for e in told if isinstance(e, MailToYouth) and e.key.startswith("safety")], \
+        "the emergency numbers went only into the chat"
