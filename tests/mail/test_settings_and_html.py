@@ -61,6 +61,11 @@ def test_settings_are_validated_naming_the_field(kwargs: dict[str, object], fiel
         ("<script>never closed", ""),
         ("a\u202eb\u2066c\x07d", "abcd"),
         ("😊 Grüße\u200d", "😊 Grüße\u200d"),
+        # A blockquote is the mail answered, quoted as a plain-text mail quotes it.
+        ("ok<blockquote>a<br>b<blockquote>c</blockquote></blockquote>d",
+         "ok\n> a\n> b\n> > c\nd"),
+        ("<blockquote><ul><li>x</li></ul><pre>p\nq</pre></blockquote>", "> - x\n> p\n> q"),
+        ("<blockquote> </blockquote>x", "x"),
     ],
 )
 def test_html_to_text(html: str, text: str) -> None:
