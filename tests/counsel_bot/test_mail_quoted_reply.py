@@ -198,3 +198,21 @@ async def test_the_counsellors_mail_quoted_in_an_html_answer_raises_no_crisis(
         crisis, shown = await outcome(thread)
     assert crisis is CrisisStatus.NONE, "the counsellor's own words raised a crisis flag"
     assert "Danke, das mache ich." in shown
+
+
+async def test_an_automatic_answer_quoting_the_counsellors_mail_raises_no_crisis(
+        tmp_path: Path) -> None:
+    """The youth's provider holds the counsellor's mail and answers From the youth's address,
+    in the thread, quoting it (a challenge-response filter, a vacation reply with the mail
+    below). Automatic mail is read for crisis words only: the safety plan in its quote
+    raised a crisis on the youth's case."""
+    async with answered(tmp_path) as thread:
+        quote = "\n".join(f"> {line}" for line in plain_text(thread.reply).splitlines())
+        message = answer(thread, "Ihre Nachricht wurde zurückgehalten. Bitte bestätigen Sie "
+                                 f"den Absender, danke.\n\n{quote}")
+        message["Auto-Submitted"] = "auto-replied"
+        await send(thread.port, message)
+        conversations = thread.office.conductor.router.snapshot().conversations
+    assert [c.conversation for c in conversations] == [thread.conversation]
+    assert [c.crisis for c in conversations] == [CrisisStatus.NONE], \
+        "the counsellor's own words raised a crisis flag"
