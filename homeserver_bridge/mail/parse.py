@@ -354,6 +354,8 @@ def _walk(part: Message, body: _Body, *, depth: int, inline: bool) -> None:
     # inline with one, and the youth's program shows them as the mail's words.
     if readable and not inline and (not name or disposition == "inline"):
         text = _decode(part.get_payload(decode=True), part.get_content_charset())
+        if ctype == "text/plain" and str(part.get_param("format", "")).lower() == "flowed":
+            text = _unflowed(text, str(part.get_param("delsp", "")).lower() == "yes")
         if ctype == "text/html":
             body.from_html = True
             text = html_to_text(text)
@@ -376,6 +378,36 @@ def _walk(part: Message, body: _Body, *, depth: int, inline: bool) -> None:
             body.texts.append(f"📎 {name or ctype}:\n{letter}")
             return
     body.attachments.append(Attachment(name, _size(part), ctype, inline))
+
+
+def _unflowed(text: str, delsp: bool) -> str:
+    """A format=flowed text (RFC 3676) with its soft line breaks joined: a line ending in a
+    space goes on in the next of the same quote depth. Thunderbird and Apple Mail wrap a
+    youth's text so at some 72 characters, and a line end stops a phrase of the crisis
+    check: "ich will mich" / "umbringen" raised no flag. Quoted lines keep their "> "."""
+    out: list[str] = []
+    joining: tuple[int, str] | None = None  # quote depth and the words so far
+    for line in text.replace("\r\n", "\n").split("\n"):
+        depth = len(line) - len(line.lstrip(">"))
+        words = line[depth:]
+        words = words[1:] if words.startswith(" ") else words  # space-stuffing
+        if joining is not None and joining[0] != depth:
+            out.append(_flowed_line(*joining))  # a quote depth changes: no soft break
+            joining = None
+        if joining is not None:
+            words = joining[1] + words
+            joining = None
+        if words.endswith(" ") and words != "-- ":
+            joining = (depth, words[:-1] if delsp else words)
+        else:
+            out.append(_flowed_line(depth, words))
+    if joining is not None:
+        out.append(_flowed_line(*joining))
+    return "\n".join(out)
+
+
+def _flowed_line(depth: int, words: str) -> str:
+    return f"{'>' * depth} {words}" if depth else words
 
 
 def _office_mail(part: Message, body: _Body) -> bool:

@@ -817,3 +817,15 @@ def test_a_mail_attached_to_an_answer_is_read_unless_it_is_the_offices() -> None
     assert "bring dich doch endlich um" in parsed.text
     assert "Hast du Gedanken" not in parsed.text
     assert QUOTE_LEFT_OUT in parsed.text
+
+
+def test_a_flowed_text_is_read_with_its_soft_line_breaks_joined() -> None:
+    """RFC 3676: a line ending in a space goes on in the next of the same quote depth
+    (space-stuffing removed; with delsp=yes the space too); the signature line stays."""
+    raw = (b"From: kim@youth.example\r\nTo: beratung@counsel.localhost\r\nSubject: x\r\n"
+           b"Message-ID: <f1@youth.example>\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: text/plain; charset=utf-8; format=flowed; delsp=yes\r\n\r\n"
+           b"ich will nicht mehr le \r\nben und so \r\nweiter\r\n>> alt \r\n>> es \r\n> neu\r\n"
+           b" >Zeile mit Stopfen\r\n-- \r\nKim\r\n")
+    assert parsed(raw).text == ("ich will nicht mehr leben und soweiter\n>> altes\n> neu\n"
+                                ">Zeile mit Stopfen\n--\nKim")
