@@ -34,3 +34,17 @@ async def test_crisis_words_across_a_soft_line_break_are_read(
     assert crisis is CrisisStatus.RAISED, "crisis words read by nobody"
     assert "ich will mich umbringen. Ich weiss nicht" in read
     assert read.endswith("\n-- \nKim") or read.endswith("\n--\nKim")
+
+
+async def test_crisis_words_across_a_hard_line_break_of_a_wrapped_text_are_read(
+        tmp_path: Path) -> None:
+    """Gmail's plain-text mode and Outlook ("wrap text at 76 characters") break the lines
+    themselves, without format=flowed: the same sentence, the same miss."""
+    wrapped = ("Hallo,\r\n\r\nseit Wochen geht es mir schlecht, und heute Nacht dachte ich, "
+               "ich will mich\r\numbringen. Ich weiss nicht, was ich tun soll.\r\n")
+    raw = (b"From: sunflower@youth.example\r\nTo: " + OFFICE.encode()
+           + b"\r\nSubject: hilfe\r\nMessage-ID: <wrapped@youth.example>\r\n"
+           + b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+           + b"Content-Transfer-Encoding: 8bit\r\n\r\n" + wrapped.encode())
+    crisis, _ = await read_by_office(tmp_path, raw)
+    assert crisis is CrisisStatus.RAISED, "crisis words read by nobody"
