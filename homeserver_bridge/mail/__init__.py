@@ -32,6 +32,7 @@ from homeserver_bridge.mail.parse import (
     InboundMail,
     parse_inbound,
     unquoted,
+    unwrapped,
 )
 from homeserver_bridge.mail.settings import MailLimits, MailSettings, is_address
 from homeserver_bridge.mail.threads import (
@@ -78,4 +79,5 @@ __all__ = [
     "thread_key_candidates",
     "thread_root",
     "unquoted",
+    "unwrapped",
 ]

@@ -194,6 +194,37 @@ def unquoted(text: str) -> str:
     return _without_quoted_lines(text)
 
 
+# A line a mail program broke (Gmail's plain-text mode at 78 characters, Outlook's "wrap at
+# 76") is this long; a line the writer ended is seldom, and a longer one is a paragraph
+# written as one line, ended by its writer.
+_WRAPPED_LINE = range(60, 101)
+_CLAUSE_END = tuple(".!?:;…")
+_LIST_ITEM = re.compile(r"\s*(?:[-*•–]|\d{1,3}[.)])\s")
+
+
+def unwrapped(text: str) -> str:
+    """The text with the line breaks its mail program made joined, for the crisis check: a
+    line end is a clause end to it, and "ich will mich" / "umbringen", broken at 76
+    characters, raised no flag. A break is taken for the program's after a line of a
+    wrapped line's length that ends no clause, before a line that opens no list item and
+    quotes nothing. (format=flowed marks its breaks: `_unflowed`.)"""
+    lines = text.split("\n")
+    out: list[list[str]] = []  # each line's pieces, joined once (a long letter: linear)
+    for index, line in enumerate(lines):
+        if out and _wrapped_before(lines[index - 1], line):
+            out[-1].append(line.strip())
+        else:
+            out.append([line])
+    return "\n".join(" ".join(pieces) for pieces in out)
+
+
+def _wrapped_before(line: str, following: str) -> bool:
+    line = line.rstrip()
+    return (len(line) in _WRAPPED_LINE and not line.endswith(_CLAUSE_END)
+            and not _QUOTED.match(line) and bool(following.strip())
+            and not _QUOTED.match(following) and not _LIST_ITEM.match(following))
+
+
 def _without_quoted_lines(text: str) -> str:
     """The text without its quoted lines ("> …"), each run of them one marker line."""
     out: list[str] = []

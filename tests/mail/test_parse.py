@@ -20,6 +20,7 @@ from homeserver_bridge.mail import (
     InboundMail,
     MailLimits,
     parse_inbound,
+    unwrapped,
 )
 
 LIMITS = MailLimits()
@@ -829,3 +830,17 @@ def test_a_flowed_text_is_read_with_its_soft_line_breaks_joined() -> None:
            b" >Zeile mit Stopfen\r\n-- \r\nKim\r\n")
     assert parsed(raw).text == ("ich will nicht mehr leben und soweiter\n>> altes\n> neu\n"
                                 ">Zeile mit Stopfen\n--\nKim")
+
+
+def test_unwrapped_joins_the_breaks_a_mail_program_made_only() -> None:
+    wrapped = "seit Wochen geht es mir schlecht, und heute Nacht dachte ich, ich will mich"
+    assert unwrapped(f"{wrapped}\numbringen.") == f"{wrapped} umbringen."
+    kept = [
+        "kurz\nzeile",  # a short line: ended by its writer
+        f"{wrapped}.\nNeuer Satz",  # it ends a clause
+        f"{wrapped}\n- ein Punkt",  # a list follows
+        f"{wrapped}\n> zitiert",  # a quote follows
+        f"{wrapped}\n\nAbsatz",  # a paragraph ends
+        f"{wrapped * 2}\nweiter",  # a paragraph written as one line
+    ]
+    assert [unwrapped(text) for text in kept] == kept

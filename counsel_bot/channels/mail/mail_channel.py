@@ -76,6 +76,7 @@ from homeserver_bridge.mail import (
     build_reply,
     is_address,
     unquoted,
+    unwrapped,
 )
 from homeserver_bridge.mail.backscatter import SendLimit
 
@@ -818,13 +819,15 @@ _NAMED_ATTACHMENTS = 10
 
 def _words_read(mail: InboundMail) -> str:
     """The mail as the crisis check reads it: `_as_text`, with the middle a long mail's
-    posted text leaves out, and without the lines a reply quotes: the mail answered, which
-    is the counsellor's (a question about suicide, a safety plan) or was read already.
-    The counsellor still sees them, beside the answers written between them."""
+    posted text leaves out, its lines as the youth wrote them (`unwrapped`), and without
+    the lines a reply quotes: the mail answered, which is the counsellor's (a question
+    about suicide, a safety plan) or was read already. The counsellor still sees them,
+    beside the answers written between them."""
     words = mail.uncut_text if mail.cut else mail.text
     if mail.in_reply_to or mail.references:
         words = unquoted(words)
-    return _as_text(replace(mail, text=words))
+    # The line breaks its mail program made are no clause ends of the youth's.
+    return _as_text(replace(mail, text=unwrapped(words)))
 
 
 def _as_text(mail: InboundMail) -> str:
