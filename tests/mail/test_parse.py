@@ -844,3 +844,17 @@ def test_unwrapped_joins_the_breaks_a_mail_program_made_only() -> None:
         f"{wrapped * 2}\nweiter",  # a paragraph written as one line
     ]
     assert [unwrapped(text) for text in kept] == kept
+
+
+def test_a_long_flowed_paragraph_is_read_in_linear_time() -> None:
+    """Megabytes of one flowed paragraph (a diary pasted into Thunderbird) must not hold
+    the parser: joined line by line into one growing string, they took quadratic time."""
+    line = b"ich schreibe dir alles auf, was heute war und was mich belastet, ganz \r\n"
+    raw = (b"From: kim@youth.example\r\nTo: beratung@counsel.localhost\r\nSubject: x\r\n"
+           b"Message-ID: <f2@youth.example>\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: text/plain; charset=utf-8; format=flowed\r\n\r\n"
+           + line * (15 * 512 * 1024 // len(line)) + b"Ende.\r\n")
+    started = time.perf_counter()
+    result = parse_inbound(raw, LIMITS)
+    assert time.perf_counter() - started < 6.0
+    assert isinstance(result, InboundMail)
