@@ -417,28 +417,28 @@ def _unflowed(text: str, delsp: bool) -> str:
     youth's text so at some 72 characters, and a line end stops a phrase of the crisis
     check: "ich will mich" / "umbringen" raised no flag. Quoted lines keep their "> "."""
     out: list[str] = []
-    joining: tuple[int, str] | None = None  # quote depth and the words so far
+    depth_open, pieces = 0, list[str]()  # the line being joined: its quote depth, its parts
+
+    def end_line() -> None:
+        words = "".join(pieces)  # joined once: a long paragraph is read in linear time
+        out.append(f"{'>' * depth_open} {words}" if depth_open else words)
+        pieces.clear()
+
     for line in text.replace("\r\n", "\n").split("\n"):
         depth = len(line) - len(line.lstrip(">"))
         words = line[depth:]
         words = words[1:] if words.startswith(" ") else words  # space-stuffing
-        if joining is not None and joining[0] != depth:
-            out.append(_flowed_line(*joining))  # a quote depth changes: no soft break
-            joining = None
-        if joining is not None:
-            words = joining[1] + words
-            joining = None
+        if pieces and depth != depth_open:
+            end_line()  # a quote depth changes: no soft break
+        depth_open = depth
         if words.endswith(" ") and words != "-- ":
-            joining = (depth, words[:-1] if delsp else words)
+            pieces.append(words[:-1] if delsp else words)
         else:
-            out.append(_flowed_line(depth, words))
-    if joining is not None:
-        out.append(_flowed_line(*joining))
+            pieces.append(words)
+            end_line()
+    if pieces:
+        end_line()
     return "\n".join(out)
-
-
-def _flowed_line(depth: int, words: str) -> str:
-    return f"{'>' * depth} {words}" if depth else words
 
 
 def _office_mail(part: Message, body: _Body) -> bool:
