@@ -13,7 +13,7 @@ from typing import Any
 
 from nio import JoinError
 
-from counsel_bot.channels.matrix.bot import WELCOME_DUE_PREFIX
+from counsel_bot.channels.matrix.invitations import WELCOME_DUE_PREFIX
 from counsel_bot.store import MemoryStore
 from tests.counsel_bot.test_welcome_after_stop import INVITED, ROOM, FakeClient, _bot, _sync
 from tests.store.conftest import AeadSealer

@@ -16,7 +16,8 @@ from typing import Any
 
 from nio import MatrixRoom, RoomCreateError, RoomCreateResponse, SyncResponse
 
-from counsel_bot.channels.matrix.bot import WELCOME_DUE_PREFIX, CounselBot
+from counsel_bot.channels.matrix.bot import CounselBot
+from counsel_bot.channels.matrix.invitations import WELCOME_DUE_PREFIX
 from counsel_bot.config import Settings
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.clock import FakeClock
@@ -187,7 +188,7 @@ async def test_a_room_left_before_its_welcome_is_not_due_for_ever() -> None:
     await bot.handle_sync(left)
     again = await _bot(store, client, sent)
     await again.handle_sync(_sync("s3"))
-    assert ROOM not in again._joined_on_invite
+    assert ROOM not in again.invitations.welcome_due
     assert not await store.get_setting(f"{WELCOME_DUE_PREFIX}{ROOM}")
 
 

@@ -21,8 +21,6 @@ from nio import (
     AsyncClient,
     BadEvent,
     ErrorResponse,
-    InviteMemberEvent,
-    JoinError,
     MatrixRoom,
     MegolmEvent,
     MessageDirection,
@@ -53,6 +51,7 @@ from counsel_bot.channels.matrix.event_words import (
     words_of,
 )
 from counsel_bot.channels.matrix.executor import Executor
+from counsel_bot.channels.matrix.invitations import WELCOME_DUE_PREFIX, Invitations
 from counsel_bot.channels.matrix.office_rooms import OfficeStaffRooms
 from counsel_bot.channels.matrix.room_moves import RoomMoves
 from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
@@ -87,8 +86,6 @@ SYNC_TOKEN_KEY = "sync_token"  # noqa: S105 (a settings key)
 # Each part that takes in work beside the sync loop gets this long to end at a stop (the
 # mail server's grace is 5 s); the runner's whole stop has 25 s.
 INTAKE_STOP_SECONDS = 7.0
-# A setting per room joined on an invitation whose welcome (or move) is still to come.
-WELCOME_DUE_PREFIX = "welcome_due:"
 # A setting per room whose youth's words were held for a move refused for good, the saved sync
 # position gone past them: the position from before them, to fetch them again once the move
 # is made (`CounselBot._held_events`).
@@ -98,18 +95,7 @@ TICK_INTERVAL = timedelta(seconds=5)
 # down, a long message burst) leaves a gap, which is fetched page by page (GAP_PAGE).
 SYNC_TIMELINE_LIMIT = 50
 GAP_PAGE = 100
-# A join the homeserver failed (not refused) is asked for again this often: an invitation
-# comes in one sync only, and the youth who sent it waits for an answer.
-JOIN_RETRY = timedelta(seconds=15)
-# How long the sync loop waits for a join's answer. nio asks again for ever when a request
-# times out, and the loop reads nobody meanwhile: one youth's slow homeserver held every
-# other youth's words, crisis words too. A join answered later (the homeserver goes on) comes
-# among the joined rooms and is welcomed then (`_join_due`); else it is asked for again.
-JOIN_WAIT = timedelta(seconds=5)
-# Answers to a join that trying again cannot change (the invitation withdrawn, the room gone,
-# a room version this homeserver cannot join).
-JOIN_REFUSED = frozenset({"M_FORBIDDEN", "M_NOT_FOUND", "M_UNSUPPORTED_ROOM_VERSION",
-                          "M_INCOMPATIBLE_ROOM_VERSION"})
+
 
 
 def _matrix_youth(record: ConversationRecord) -> UserID | None:
@@ -155,10 +141,7 @@ class CounselBot:
         self.undecryptable: UndecryptableBuffer[MegolmEvent] = UndecryptableBuffer(
             undecryptable_grace
         )
-        self._joined_on_invite: set[RoomID] = set()
-        # Invitations whose join failed, and when to ask again (a restart's first sync,
-        # with full state, brings the invitations again).
-        self._join_again: dict[RoomID, datetime] = {}
+        self.invitations = Invitations(client, conductor.store, clock, self.is_staff)
         # What takes in work beside the sync loop (the mail server, retention): ended after
         # the loop and before the outbox's last drain, which then performs what they committed.
         self.on_stop: list[Callable[[], Awaitable[None]]] = []
@@ -407,8 +390,8 @@ class CounselBot:
         await self.check_staff_devices([*response.device_list.changed,
                                         *response.device_list.left])
         for room_id, info in response.rooms.invite.items():
-            await self._on_invite(RoomID(room_id), info.invite_state)
-        await self._join_due(response)
+            await self.invitations.invited(RoomID(room_id), info.invite_state)
+        await self.invitations.due(response)
         # Before the rooms' events: the first sync after a join carries what the youth
         # wrote before it (Element makes a direct chat with its first message), and in a
         # room the youth is moved out of, those words count only once the move is made.
@@ -455,11 +438,11 @@ class CounselBot:
             for key, due in await self.store.settings(WELCOME_DUE_PREFIX):
                 room_id = RoomID(key.removeprefix(WELCOME_DUE_PREFIX))
                 if due:
-                    self._joined_on_invite.add(room_id)
+                    self.invitations.welcome_due.add(room_id)
                 else:  # emptied by a version before 41fc6f4: deleted, as now
-                    await self._forget_welcome_due(room_id)
+                    await self.invitations.forget(room_id)
         now = self.clock.now()
-        for room_id in list(self._joined_on_invite):
+        for room_id in list(self.invitations.welcome_due):
             again = self._welcome_again.get(room_id)
             if room_id in response.rooms.leave:
                 done = True
@@ -477,9 +460,9 @@ class CounselBot:
                     log.warning("%s", exc)  # the move stands; its words are fetched later
                     done = False
             if done:
-                self._joined_on_invite.discard(room_id)
+                self.invitations.welcome_due.discard(room_id)
                 self._welcome_again.pop(room_id, None)
-                await self._forget_welcome_due(room_id)
+                await self.invitations.forget(room_id)
                 self._replaying.add(room_id)
                 try:
                     for event in held:
@@ -536,66 +519,6 @@ class CounselBot:
         return missed
 
     # -- invitations and welcome ------------------------------------------------------------
-
-    async def _on_invite(self, room_id: RoomID, invite_state: list[Any]) -> None:
-        invitation = next(
-            (e for e in invite_state
-             if isinstance(e, InviteMemberEvent) and e.state_key == self.user_id
-             and e.membership == "invite"),
-            None,
-        )
-        if invitation is None or self.is_staff(invitation.sender):
-            return  # staff rooms are the bot's own; it is not pulled into others
-        await self._join(room_id)
-
-    async def _join(self, room_id: RoomID) -> None:
-        self._join_again.pop(room_id, None)
-        try:
-            answer = await asyncio.wait_for(self.client.join(room_id),
-                                            JOIN_WAIT.total_seconds())
-        except TimeoutError:
-            answer = None  # not answered in time: asked again, as after a failed join
-        if hasattr(answer, "room_id"):
-            await self._joined(room_id)
-        elif isinstance(answer, JoinError) and answer.status_code in JOIN_REFUSED:
-            log.warning("could not join a room it was invited to (%s)", answer.status_code)
-            await self._forget_welcome_due(room_id)
-        else:
-            log.warning("could not join a room it was invited to (%s); asked again in %d s",
-                        getattr(answer, "status_code", None), JOIN_RETRY.total_seconds())
-            self._join_again[room_id] = self.clock.now() + JOIN_RETRY
-            # The homeserver may have joined all the same: welcomed when a start finds the
-            # room among the joined ones, as the retry below does (kept in memory only).
-            await self.store.set_setting(f"{WELCOME_DUE_PREFIX}{room_id}", "1")
-
-    async def _forget_welcome_due(self, room_id: RoomID) -> None:
-        """Deleted, not emptied: a room with no conversation (a join refused, an invitation
-        withdrawn, a youth gone before the welcome) is found by no erasure, and the youth's
-        room id in the key stayed for good (None: only deleted)."""
-        await self.store.move_to_sealed(f"{WELCOME_DUE_PREFIX}{room_id}", None)
-
-    async def _joined(self, room_id: RoomID) -> None:
-        # Kept in the store: a stop before the next sync must not leave the youth unanswered
-        # (in an unencrypted room, for good: the bot reads only encrypted messages).
-        await self.store.set_setting(f"{WELCOME_DUE_PREFIX}{room_id}", "1")
-        self._joined_on_invite.add(room_id)
-
-    async def _join_due(self, response: SyncResponse) -> None:
-        """Join the rooms whose join failed before, once their time has come; one whose
-        invitation was withdrawn (it comes among the left rooms) is forgotten. One among the
-        joined rooms was joined after all (the homeserver went on after the proxy's 502):
-        welcomed as after any join, or its youth was never greeted nor moved, and in a room
-        without encryption their words were dropped unread."""
-        now = self.clock.now()
-        for room_id, when in list(self._join_again.items()):
-            if room_id in response.rooms.join:
-                del self._join_again[room_id]
-                await self._joined(room_id)
-            elif room_id in response.rooms.leave:
-                del self._join_again[room_id]
-                await self._forget_welcome_due(room_id)
-            elif when <= now:
-                await self._join(room_id)
 
     async def _welcome(self, room_id: RoomID) -> bool:
         """Greet a youth once, in a room fit for counselling; otherwise open one that is.
@@ -1058,7 +981,7 @@ class CounselBot:
         and the room asked for again, as for a move refused at the join (`_welcome_joined`),
         crisis check at once. Returned unread, they were dropped, and so was all they wrote
         there after (the note "invite again" was spent): crisis words too, with no alert."""
-        self._joined_on_invite.add(room_id)
+        self.invitations.welcome_due.add(room_id)
         await self.store.set_setting(f"{WELCOME_DUE_PREFIX}{room_id}", "1")
         self._welcome_again.setdefault(room_id, self.clock.now() + MOVE_RETRY)
         self._held_from.setdefault(room_id, self._batch_since)
@@ -1090,7 +1013,7 @@ class CounselBot:
                 await self.moving.youth_joined(room_id)
                 if not await self._welcome(room_id):
                     # Refused for now: asked again by the welcome loop, as after a join.
-                    self._joined_on_invite.add(room_id)
+                    self.invitations.welcome_due.add(room_id)
                     self._welcome_again[room_id] = at + MOVE_RETRY
         elif event.membership == "invite" and event.prev_membership not in ("invite", "join") \
                 and user != self.user_id and not self.is_staff(user):
