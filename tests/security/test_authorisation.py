@@ -397,7 +397,7 @@ async def unmanaged(
             assert await staff.accept_invite() == room
 
         async def told_once() -> bool:
-            # The bot says once that counselling is one to one (`_one_to_one_only`); under
+            # The bot says once that counselling is one to one (`Strangers.one_to_one_only`); under
             # load that came after a test's mark and was taken for a reply to its command.
             return bool(await office.watch.bot.store.get_setting(f"shared_told:{room}"))
 

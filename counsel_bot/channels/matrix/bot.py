@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 from nio import (
     AsyncClient,
     BadEvent,
-    ErrorResponse,
     MatrixRoom,
     MegolmEvent,
     MessageDirection,
@@ -57,6 +56,7 @@ from counsel_bot.channels.matrix.room_moves import RoomMoves
 from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
 from counsel_bot.channels.matrix.session import LOGIN_GONE, LoginRevoked
 from counsel_bot.channels.matrix.staff_room import StaffRoom
+from counsel_bot.channels.matrix.strangers import Strangers
 from counsel_bot.channels.matrix.youth_moves import MOVE_RETRY, YouthMoves
 from counsel_bot.channels.outbox_worker import EffectFailed, OutboxWorker
 from counsel_bot.conversation.change import Change
@@ -142,6 +142,7 @@ class CounselBot:
             undecryptable_grace
         )
         self.invitations = Invitations(client, conductor.store, clock, self.is_staff)
+        self.strangers = Strangers(client, conductor, executor, clock, default_language)
         # What takes in work beside the sync loop (the mail server, retention): ended after
         # the loop and before the outbox's last drain, which then performs what they committed.
         self.on_stop: list[Callable[[], Awaitable[None]]] = []
@@ -528,7 +529,7 @@ class CounselBot:
             return True
         youth = self._youth_of(room)
         if youth is None:
-            await self._one_to_one_only(room)
+            await self.strangers.one_to_one_only(room, self._others(room))
             return True
         if not room.encrypted or not await self._can_moderate(room_id):
             return await self.moving.move(room, youth)
@@ -555,67 +556,6 @@ class CounselBot:
                 return await self.moving.move(room, youth)
             await self.store.set_setting(greeted, "1")
         return True
-
-    async def _stranger_joined(self, room_id: RoomID, user: UserID,
-                               record: ConversationRecord, event_id: EventID, *,
-                               invited: bool = False) -> None:
-        """Someone neither staff nor the conversation's youth joined its room (the youth
-        let a friend in, or a stranger by a typo): taken out at once, since a counsellor
-        arriving later gets the youth's earlier words as a transcript in this room, and the
-        youth is told why. Someone only ``invited`` has the invitation withdrawn: nio shares
-        the room's keys with invited members, so what the bot writes meanwhile would be
-        theirs to read. The bot may remove members, but not one the youth gave the bot's own
-        power level: then the staff of the conversation's office and the youth are told
-        that somebody reads along."""
-        language = record.language
-        answer = await self.client.room_kick(room_id, user,
-                                             reason="a counselling chat is for one youth")
-        if isinstance(answer, ErrorResponse):
-            # Status only: the answer's text names the user.
-            log.warning("could not take someone else out of a youth's room (%s)",
-                        answer.status_code)
-            await self._stranger_stays(room_id, record, event_id)
-            return
-        try:
-            await self.executor.send(room_id, text(
-                "stranger_uninvited" if invited else "stranger_removed", spoken(language)),
-                key=f"stranger-removed:{event_id}")
-        except EffectFailed as failure:
-            log.warning("could not tell a youth why someone was removed (%s)", failure)
-
-    async def _stranger_stays(self, room_id: RoomID, record: ConversationRecord,
-                              event_id: EventID) -> None:
-        current = self.conductor.router.conversation(record.conversation)
-        counsellor = None if current is None else current.assigned_to
-        step = Change(self.clock.now(), None)
-        step.add(SayToStaff("staff_stranger_stays", (("conversation", record.conversation),),
-                            mentions=(counsellor,) if counsellor else ()),
-                 f"stranger-stays-staff:{event_id}")
-        await self.conductor.commit(step)
-        try:
-            await self.executor.send(room_id, text("stranger_stays", spoken(record.language)),
-                                     key=f"stranger-stays:{event_id}")
-        except EffectFailed as failure:
-            log.warning("could not tell a youth that someone else stays (%s)", failure)
-
-    async def _one_to_one_only(self, room: MatrixRoom) -> None:
-        """A room without a conversation where several members not on staff are: nobody
-        is its youth, so nobody's words are taken. Told once that counselling is one to
-        one, how to start it, and the numbers, since one of them may need help now."""
-        room_id = RoomID(room.room_id)
-        told = f"shared_told:{room_id}"
-        if len(self._others(room)) < 2 or await self.store.get_setting(told) \
-                or await self.store.conversation_by_room(room_id) is not None:
-            return
-        language = self.default_language
-        try:
-            await self.executor.send(room_id, text(
-                "shared_room", language, emergency=self.conductor.policy.emergency[language]),
-                key=told)
-        except EffectFailed as failure:
-            log.warning("could not tell a shared room to write one to one (%s)", failure)
-            return
-        await self.store.set_setting(told, "1")
 
     async def _is_room_youth(self, room: MatrixRoom, sender: str) -> bool:
         """Whether ``sender`` is the youth of the room's conversation, whoever else is
@@ -839,7 +779,7 @@ class CounselBot:
         if room is None or await self._is_staff_room(room_id):
             return
         if not await self._is_room_youth(room, sender):
-            await self._one_to_one_only(room)
+            await self.strangers.one_to_one_only(room, self._others(room))
             return
         if not await self._readable(room):
             await self._gone_unread(room, event)
@@ -1007,8 +947,7 @@ class CounselBot:
             elif user != self.user_id:
                 record = await self.store.conversation_by_room(room_id)
                 if record is not None and _matrix_youth(record) not in (None, user):
-                    await self._stranger_joined(room_id, user, record,
-                                                EventID(event.event_id))
+                    await self.strangers.joined(room_id, user, record, EventID(event.event_id))
                     return
                 await self.moving.youth_joined(room_id)
                 if not await self._welcome(room_id):
@@ -1019,8 +958,8 @@ class CounselBot:
                 and user != self.user_id and not self.is_staff(user):
             record = await self.store.conversation_by_room(room_id)
             if record is not None and _matrix_youth(record) not in (None, user):
-                await self._stranger_joined(room_id, user, record,
-                                            EventID(event.event_id), invited=True)
+                await self.strangers.joined(room_id, user, record, EventID(event.event_id),
+                                            invited=True)
         # From an invitation too: a counsellor who declines, or whose invitation the youth
         # withdraws, must not hold the youth until the response timer hands them back.
         elif event.membership in ("leave", "ban") and event.prev_membership in ("join",
