@@ -155,6 +155,30 @@ async def test_a_counsellor_talking_with_the_youth_in_a_video_call_is_not_handed
     assert not reminded, "reminded to write while talking with the youth"
 
 
+async def test_after_a_restart_mid_call_the_counsellor_is_still_in_the_call() -> None:
+    """The call's end and its host were kept in memory only: the bot restarted (an update,
+    the OOM killer) ten minutes into the call, and from then on what the youth wrote in the
+    chat beside the call counted as unanswered again, so the counsellor talking on video was
+    reminded and then the conversation handed back mid-call (she was taken out of the room,
+    the call ended, the youth told their counsellor had left)."""
+    c, case, _ = await office()
+    await c.staff_wrote(ROOM, ANNA, EventID("$a1"), "Hallo! Magst du per Video reden?", NOW)
+    await c.staff_wrote(ROOM, ANNA, EventID("$a2"), "!video", NOW)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "ok, bin drin", NOW)
+    await c.tick(NOW + timedelta(minutes=1))
+    c = await Conductor.open(c.store, c.detector, c.policy, NOW + timedelta(minutes=10))
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y3"), "bild hängt kurz",
+                        NOW + timedelta(minutes=11))
+    for minutes in range(11, 50):
+        await c.tick(NOW + timedelta(minutes=minutes))
+    current = c.router.conversation(case)
+    assert current is not None
+    assert current.assigned_to == ANNA, "handed back in the middle of the call"
+    reminded = [e for e in await outbox(c)
+                if isinstance(e, SayToStaff) and e.key.startswith("timers.")]
+    assert not reminded, "reminded to write while talking with the youth"
+
+
 async def two_counsellors() -> tuple[Conductor, ConversationID]:
     """Anna (on duty) has the youth's conversation; Ben is on duty too; video is on."""
     policy = policy_from(Settings(staff=StaffSettings(counsellors=(str(ANNA), str(BEN))),
