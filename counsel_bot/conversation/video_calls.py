@@ -4,8 +4,9 @@ again, and its widget removed when the conversation closes.
 One meeting at a time per conversation: a new one replaces the old. The meeting itself (ids,
 links, tokens) comes from `counsel_bot.core.video`; this module decides when, and adds the
 effects to the `Change`. The current widget per conversation is kept in memory and in the
-settings (`widget:<conversation>`, marked when it is an appointment's call, which a hand-over
-of the chat leaves open), so it survives a restart. No I/O.
+settings (`widget:<conversation>`, with until when its links let the two in and whose call it
+is, and marked when it is an appointment's call, which a hand-over of the chat leaves open),
+so it survives a restart, and so does the hold a call puts on the response timers. No I/O.
 """
 
 from __future__ import annotations
@@ -25,9 +26,12 @@ def setting_key(conversation: ConversationID) -> str:
     return f"widget:{conversation}"
 
 
-# Marks a stored widget as an appointment's call (`VideoCalls.appointments`), followed by
-# until when its links let the two in (seconds since the epoch) and ":".
+# Marks a stored widget as an appointment's call (`VideoCalls.appointments`) or a chat's
+# own, followed by "<until>:<widget>:<host>": until when its links let the two in (seconds
+# since the epoch), the widget, and whose call it is (empty: nobody's). Older stores hold the
+# bare widget, or an appointment's mark without the host.
 APPOINTMENT_MARK = "appointment:"
+CALL_MARK = "call:"
 
 
 class VideoCalls:
@@ -36,14 +40,14 @@ class VideoCalls:
         # The Jitsi app secret, when token auth is on; never shown (no repr of it here).
         self._secret = secret
         self.widgets: dict[ConversationID, str] = {}
-        # Until when each call's links let the two in (memory only: after a restart a call
-        # counts as over, and the response timers watch the chat again).
+        # Until when each call's links let the two in (stored with the widget: after a
+        # restart mid-call the response timers still leave the counsellor to talk).
         self.until: dict[ConversationID, datetime] = {}
         # Conversations whose call is an appointment's: it belongs to the appointment, which
         # stands through a hand-over of the chat, so only the chat's own calls end then.
         self.appointments: set[ConversationID] = set()
-        # Whose call it is (memory only, as `until`): an appointment's is its counsellor's,
-        # who may no longer be the one the chat is with.
+        # Whose call it is (stored, as `until`): an appointment's is its counsellor's, who
+        # may no longer be the one the chat is with.
         self.hosts: dict[ConversationID, UserID] = {}
         self.random_bytes: Callable[[int], bytes] = os.urandom
 
@@ -51,14 +55,24 @@ class VideoCalls:
                 replace: bool = False) -> None:
         """The stored widget; ``replace``: none stored means none (after a failed step)."""
         if stored:
-            if stored.startswith(APPOINTMENT_MARK):
-                until, _, widget = stored.removeprefix(APPOINTMENT_MARK).partition(":")
+            self.until.pop(conversation, None)
+            self.hosts.pop(conversation, None)
+            appointment = stored.startswith(APPOINTMENT_MARK)
+            if appointment or stored.startswith(CALL_MARK):
+                mark = APPOINTMENT_MARK if appointment else CALL_MARK
+                until, _, rest = stored.removeprefix(mark).partition(":")
+                widget, _, host = rest.partition(":")
                 self.widgets[conversation] = widget
-                self.appointments.add(conversation)
                 if until.isdigit():
                     self.until[conversation] = datetime.fromtimestamp(int(until), UTC)
+                if host:
+                    self.hosts[conversation] = UserID(host)
             else:
-                self.widgets[conversation] = stored
+                widget = stored
+                self.widgets[conversation] = widget
+            if appointment:
+                self.appointments.add(conversation)
+            else:
                 self.appointments.discard(conversation)
         elif replace:
             self.widgets.pop(conversation, None)
@@ -144,9 +158,10 @@ class VideoCalls:
             self.hosts[conversation] = counsellor
         if appointment:
             self.appointments.add(conversation)
-        mark = f"{APPOINTMENT_MARK}{int(meeting.expires_at.timestamp())}:" if appointment \
-            else ""
-        step.settings.append((setting_key(conversation), mark + meeting.widget_id))
+        mark = APPOINTMENT_MARK if appointment else CALL_MARK
+        step.settings.append((setting_key(conversation),
+                              f"{mark}{int(meeting.expires_at.timestamp())}:"
+                              f"{meeting.widget_id}:{counsellor or ''}"))
         return meeting.youth_url
 
     def handed_over(self, step: Change, conversation: ConversationID, *,
