@@ -7,6 +7,7 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
+import pytest
 
 from counsel_bot.config import Settings, StaffSettings
 from counsel_bot.conversation.appointments import AppointmentSettings
@@ -240,3 +241,28 @@ async def test_an_appointments_call_that_is_over_goes_at_the_next_hand_over() ->
         await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$off"), "!duty off", after)
         widgets = [e for e in await outbox(c) if isinstance(e, PutWidget)]
         assert widgets == [shown, PutWidget(conversation, shown.widget_id)], restart
+
+
+@pytest.mark.parametrize("restart", [False, True])
+@pytest.mark.parametrize("closed", [False, True])
+async def test_an_appointments_call_leaves_the_room_once_the_appointment_is_over(
+        closed: bool, restart: bool) -> None:
+    """After the appointment the room still showed its call: in a chat going on, until the
+    next `!video` or close; in a closed one (Anna's usual end: the next appointment, then
+    the close), until retention purged the room. Without token auth its link (the widget's
+    too) opened the conference all that time. Once the appointment is over, the time it
+    may run over past and its links run out, its call goes, after a restart in between too."""
+    c, conversation, clock = await booked_with_anna()
+    if closed:
+        await c.staff_wrote(ROOM, ANNA, EventID("$c"), f"!close {conversation}", NOW)
+    clock.set(START - timedelta(minutes=14))
+    await c.tick(clock.now())
+    [shown] = [e for e in await outbox(c) if isinstance(e, PutWidget)]
+    over = START + timedelta(hours=2)  # its links (120 minutes from T-14) expired
+    assert over > START + timedelta(minutes=45) + ap.OVERRUN
+    if restart:
+        c = await Conductor.open(c.store, c.detector, c.policy, over)
+    await c.tick(over)
+    widgets = [e for e in await outbox(c) if isinstance(e, PutWidget)]
+    assert widgets == [shown, PutWidget(conversation, shown.widget_id)]
+    assert conversation not in c.video.widgets
