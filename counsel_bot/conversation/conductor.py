@@ -228,6 +228,7 @@ class Conductor:
             await conductor._remember(conversation.conversation)
         await conductor.devices.load()
         await conductor.appointments.load()
+        await conductor.restore_appointment_calls(snapshot)
         # What a crash left half done: a youth's crisis check committed after their
         # invitation (youth_side.py). Counted like any flag, so the metrics come first.
         await conductor.youth.finish_crisis_checks(now)
@@ -257,6 +258,16 @@ class Conductor:
             record = await store.conversation(cid)
             if record is not None:
                 self.crisis.closed(cid, record.office)
+
+    async def restore_appointment_calls(self, snapshot: RouterSnapshot, *,
+                                        replace: bool = False) -> None:
+        """The calls of closed conversations with appointments (an open one's come with
+        it): an appointment's call in a closed room still has to leave it when it is over."""
+        open_now = {c.conversation for c in snapshot.conversations}
+        for conversation in sorted({a.conversation for a in self.appointments.known.values()}
+                                   - open_now):
+            self.video.restore(conversation, await self.store.get_setting(
+                video_calls.setting_key(conversation)), replace=replace)
 
     async def _remember(self, conversation: ConversationID) -> None:
         record = await self.store.conversation(conversation)
@@ -516,6 +527,7 @@ class Conductor:
         self.crisis.page_leads(step, self.router.snapshot(), self.router.version,
                                self._leads_to_call)
         self.crisis.forget_old_lines(at)
+        self.video.appointments_over(step)
         self._in_calls(step, at)
         self.timers.due(step, self.router.snapshot(), lambda current: self._requeue(step, current),
                         self._leads_to_call)

@@ -277,6 +277,7 @@ class Transitions:
         c.crisis.forget_levels()
         # The working-day parts changed their memory with the failed step: the store decides.
         await c.appointments.load()
+        await c.restore_appointment_calls(snapshot, replace=True)
         for conversation in snapshot.conversations:
             c.timers.restore(conversation.conversation, await c.store.get_setting(
                 timer_key(conversation.conversation)), replace=True)

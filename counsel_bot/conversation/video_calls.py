@@ -189,6 +189,23 @@ class VideoCalls:
         if conversation in self.appointments:
             self.end(step, conversation)
 
+    def appointments_over(self, step: Change) -> None:
+        """Appointments' calls whose time is up (the appointment's end and the time it may
+        run over, when its links stop letting the two in) leave their rooms: the room, closed
+        ones included (kept until retention), is no place for an open conference, whose link
+        without token auth never expires."""
+        for conversation in sorted(self.appointments):
+            until = self.until.get(conversation)
+            if until is not None and step.at >= until:
+                self.end(step, conversation)
+
+    def forget(self, conversation: ConversationID) -> None:
+        """The conversation is erased, its room with it: nothing left to take away."""
+        self.widgets.pop(conversation, None)
+        self.until.pop(conversation, None)
+        self.hosts.pop(conversation, None)
+        self.appointments.discard(conversation)
+
     def end(self, step: Change, conversation: ConversationID) -> None:
         widget = self.widgets.pop(conversation, None)
         self.until.pop(conversation, None)

@@ -609,6 +609,7 @@ class YouthSide:
         if erased:
             c.rooms.pop(conversation, None)
             c.appointments.forget(conversation)
+            c.video.forget(conversation)
             c.crisis.forget(step, conversation)
             self.leaving.pop(conversation, None)  # its sealed time goes with the erasure
         return erased
