@@ -266,3 +266,27 @@ async def test_an_appointments_call_leaves_the_room_once_the_appointment_is_over
     widgets = [e for e in await outbox(c) if isinstance(e, PutWidget)]
     assert widgets == [shown, PutWidget(conversation, shown.widget_id)]
     assert conversation not in c.video.widgets
+
+
+async def test_the_new_counsellor_is_told_of_the_youths_appointment_at_a_transfer() -> None:
+    """Ben took over the chat and was told nothing of the video appointment the youth has
+    with Anna on Thursday (`!appointment list` shows only his own; he learnt of it only by
+    proposing the same hour): whatever he planned with the youth, or a close, he did not
+    know of it. He is told at the transfer, with whom and when; Anna, who booked it, is not
+    told of her own when the chat comes back to her."""
+    c, conversation, _ = await booked_with_anna(BEN)
+    await c.staff_wrote(STAFF_ROOM, BEN, EventID("$b0"), "!duty on", NOW)
+    await c.staff_wrote(ROOM, ANNA, EventID("$t"), "!transfer @ben:x", NOW)
+    current = c.router.conversation(conversation)
+    assert current is not None
+    assert current.assigned_to == BEN
+    [told] = [e for e in await outbox(c) if isinstance(e, SayToStaff)
+              and e.key == "appointments.taken_over"]
+    assert told.mentions == (BEN,)
+    params = dict(told.params)
+    assert params["id"] == "T-00000A"
+    assert params["conversation"] == conversation
+    assert params["counsellor"] == ANNA
+    await c.staff_wrote(ROOM, BEN, EventID("$t2"), "!transfer @anna:x", NOW)
+    assert [e.mentions for e in await outbox(c) if isinstance(e, SayToStaff)
+            and e.key == "appointments.taken_over"] == [(BEN,)]
