@@ -172,6 +172,23 @@ class Appointments:
             else:
                 self._tell_staff(step, "appointments.youth_left", appointment)
 
+    def taken_over(self, step: Change, conversation: ConversationID,
+                   counsellor: UserID) -> None:
+        """``counsellor`` now has the conversation (a transfer, the queue): the youth's
+        appointments and open proposals with someone else stand, and stay theirs, but the
+        new counsellor sees none of them (`list_for` shows only one's own), so is told."""
+        for appointment in sorted((a for a in self.known.values()
+                                   if a.conversation == conversation and a.live
+                                   and a.end > step.at and a.counsellor != counsellor),
+                                  key=lambda a: a.start):
+            step.add(SayToStaff("appointments.taken_over",
+                                (("id", appointment.id), ("conversation", conversation),
+                                 *self._params(appointment),
+                                 ("counsellor", appointment.counsellor),
+                                 ("kind", appointment.kind.value),
+                                 ("status", appointment.status.value)),
+                                mentions=(counsellor,)))
+
     def hosts(self, appointment: ap.Appointment) -> tuple[UserID, ...]:
         """Who its staff notices and its call's link mention: its counsellor, or, once they
         are off the staff list, its office's leads (a former colleague no longer reads the

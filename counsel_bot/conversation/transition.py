@@ -109,6 +109,7 @@ class Transitions:
                                          ("counsellor", action.counsellor))))
                     c.crisis.taken(step, c.router.conversation(action.conversation),
                                    action.assignment)
+                    c.appointments.taken_over(step, action.conversation, action.counsellor)
             # Handed back, or left waiting by a counsellor signing off (the last one, after
             # closing?): told when the chat opens again (`welcome.handed_back`).
             back = {a.conversation for a in actions if isinstance(a, Unassign)}

@@ -238,6 +238,14 @@ TEXTS: dict[str, dict[Language, str]] = {
         "take it over (its reminders and link now go to the team lead) or cancel it with "
         "\"!appointment cancel {id}\".",
     ),
+    "appointments.taken_over": _both(
+        "{conversation} hat einen Termin mit {counsellor}: {id}, {when}, {minutes} Min., "
+        "{kind} ({status}). Er bleibt bei {counsellor}; bitte schlag keinen zur selben Zeit "
+        "vor und sprich Änderungen mit {counsellor} ab.",
+        "{conversation} has an appointment with {counsellor}: {id}, {when}, {minutes} min, "
+        "{kind} ({status}). It stays with {counsellor}; please do not propose one at the "
+        "same time, and agree any change with {counsellor}.",
+    ),
     "appointments.youth_left": _both(
         "Termin {id} ({conversation}, {when}): Die Person hat den Chatraum verlassen. Der "
         "Termin steht (sie hat die Kalenderdatei), aber Erinnerungen und ein Video-Link im "
