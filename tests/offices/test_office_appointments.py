@@ -423,3 +423,32 @@ async def test_a_transfer_to_another_office_ends_the_call_whose_link_the_first_o
     assert c.router.conversation(family).office == "schule"  # type: ignore[union-attr]
     removed = [e for e in await _pending(c) if isinstance(e, PutWidget) and not e.content]
     assert [e.widget_id for e in removed] == [shown.widget_id], "the call stays in the room"
+
+
+async def test_a_transfer_to_another_office_leaves_the_appointments_call_of_the_first(
+) -> None:
+    """The appointment is the family office's and stands with Anna after the chat goes to
+    the school office. Ten minutes into its call Anna sent the chat on to the school office,
+    as agreed with the youth: the appointment's call they were talking in was taken out of
+    the room, though it belongs to the appointment, not to the chat. An appointment's call
+    stays, as through any other hand-over while it may run; a chat's own call of the first
+    office still ends."""
+    c, rooms = await two_offices()
+    c.policy = replace(c.policy, video_secret="s" * 32)
+    c.video = VideoCalls(VideoSettings(base_url="https://meet.x", jitsi_app_id="counsel",
+                                       jitsi_app_secret_file="/dev/null"), "s" * 32)
+    c.appointments.video_enabled = True
+    family_room, family = rooms["familie"]
+    await c.staff_wrote(family_room, ANNA, EventID("$a1"),
+                        "!appointment 2026-12-10 10:00 45min video", NOW)
+    await c.youth_wrote(family_room, UserID("@youth0:x"), None, EventID("$y9"), "ja", NOW)
+    start = datetime(2026, 12, 10, 9, 0, tzinfo=UTC)
+    await c.staff_wrote(family_room, ANNA, EventID("$a2"), "gleich geht's los",
+                        start - timedelta(minutes=15))
+    await c.tick(start - timedelta(minutes=14))
+    [shown] = [e for e in await _pending(c) if isinstance(e, PutWidget) and e.content]
+    await c.staff_wrote(family_room, ANNA, EventID("$t"), "!transfer office:schule",
+                        start + timedelta(minutes=10))
+    assert c.router.conversation(family).office == "schule"  # type: ignore[union-attr]
+    assert [e for e in await _pending(c) if isinstance(e, PutWidget)] == [shown]
+    assert c.video.widgets == {family: shown.widget_id}
