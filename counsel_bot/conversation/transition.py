@@ -97,8 +97,9 @@ class Transitions:
                     offices.moved(step, action, c.router, c.policy.offices,
                                   c.policy.default_language)
                     # Its call's links are in the first office's staff room: the youth goes
-                    # on in a call of the new office's, not one the first office can enter.
-                    c.video.end(step, ConversationID(str(action.param("id"))))
+                    # on in a call of the new office's, not one the first office can enter
+                    # (an appointment's call is the first office's, as the appointment).
+                    c.video.moved_office(step, ConversationID(str(action.param("id"))))
                 if isinstance(action, Unassign):
                     c.video.handed_over(step, action.conversation,
                                         by_mail=_by_mail(before, action.conversation))

@@ -173,15 +173,26 @@ class VideoCalls:
         the youth, whose old link is still in their chat or mail, is told not to use it.
         An appointment's call stays while the appointment may run: it stands, its
         counsellor with it; after that its call is a stale link like any."""
-        until = self.until.get(conversation)
-        if conversation in self.appointments and (until is None or step.at < until):
+        if self._appointment_running(conversation, step.at):
             return
+        until = self.until.get(conversation)
         open_links = not self.settings.token_auth or until is None or step.at < until
         had_call = conversation in self.widgets
         self.end(step, conversation)
         if had_call and open_links:
             step.add(MailToYouth(conversation, "video.link_void") if by_mail
                      else SayToYouth(conversation, "video.link_void"))
+
+    def moved_office(self, step: Change, conversation: ConversationID) -> None:
+        """The conversation went on to another office: a chat's own call ends, its links
+        being in the first office's staff room. An appointment's call stays while it may
+        run: the appointment stays with the office it was booked with, its counsellor too."""
+        if not self._appointment_running(conversation, step.at):
+            self.end(step, conversation)
+
+    def _appointment_running(self, conversation: ConversationID, at: datetime) -> bool:
+        until = self.until.get(conversation)
+        return conversation in self.appointments and (until is None or at < until)
 
     def appointment_over(self, step: Change, conversation: ConversationID) -> None:
         """The appointment whose call the room shows is off: its call ends (a chat's own
