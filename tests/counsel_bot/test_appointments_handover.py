@@ -290,3 +290,24 @@ async def test_the_new_counsellor_is_told_of_the_youths_appointment_at_a_transfe
     await c.staff_wrote(ROOM, BEN, EventID("$t2"), "!transfer @anna:x", NOW)
     assert [e.mentions for e in await outbox(c) if isinstance(e, SayToStaff)
             and e.key == "appointments.taken_over"] == [(BEN,)]
+
+
+async def test_an_appointments_call_of_a_conversation_retention_erased_is_not_removed_later(
+) -> None:
+    """Retention holds a closed conversation only until its appointment's time to run over
+    is past (its closed days long gone: booked weeks ahead), which is before its call's
+    links run out: the call's removal, due then, went to a room and a record that no longer
+    exist, and was logged as a dropped effect."""
+    c, conversation, clock = await booked_with_anna()
+    await c.staff_wrote(ROOM, ANNA, EventID("$c"), f"!close {conversation}", NOW)
+    clock.set(START - timedelta(minutes=14))
+    await c.tick(clock.now())
+    assert conversation in c.video.widgets
+    erased_at = START + timedelta(minutes=45) + ap.OVERRUN + timedelta(minutes=1)
+    record = await c.store.conversation(conversation)
+    assert record is not None
+    await c.forget_traces(record, erased_at)
+    await c.store.erase_conversation(conversation)
+    await c.tick(START + timedelta(hours=2))
+    assert not [e for e in await outbox(c) if isinstance(e, PutWidget) and not e.content]
+    assert conversation not in c.video.widgets
