@@ -636,6 +636,8 @@ class Conductor:
         forum posts) forget its room, and with ``account`` (the youth's deletion) its youth,
         durably. Repeatable: the record outlives this call, so a crash before the erasure
         runs it again, and then it finds nothing."""
+        # Its room goes with it: a call there is nothing to take away any more.
+        self.video.forget(record.conversation)
         step = Change(at, None)
         await youth_traces.forget_in_addons(step, self.addons, record, account=account)
         if not (step.sealed or step.settings or step.effects):
