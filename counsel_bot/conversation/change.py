@@ -40,6 +40,8 @@ class Change:
     # Values that may hold content (case notes, snippets, appointments), sealed by the store;
     # None deletes the key.
     sealed: list[tuple[str, bytes | None]] = field(default_factory=list)
+    # What it deletes was taken back: gone on disk too (`Transition.forget_on_disk`).
+    forget_on_disk: bool = False
 
     def add(self, effect: Effect, tag: str = "") -> None:
         self.effects.append((effect, tag))

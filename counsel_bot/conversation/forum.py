@@ -227,6 +227,7 @@ class ForumDesk:
 
     def _withdraw(self, step: Change, post: Post, told: RoomID | None) -> None:
         step.sealed.append((post_key(post.id), None))
+        step.forget_on_disk = True  # taken back: a real name, a school
         if told is not None:
             step.add(RoomNotice(told, "forum.withdrawn"))
         step.add(SayToStaff("forum.staff_withdrawn", (("id", post.id),)))
@@ -275,6 +276,7 @@ class ForumDesk:
             reason = parsed.reason or self._no_reason()
             step.add(RoomNotice(post.home_room, "forum.rejected_youth", (("reason", reason),)))
             step.add(SayInRoom(room_id, sender, "forum.rejected_staff", (("id", post.id),)))
+            step.forget_on_disk = True  # rejected, often for naming someone
         step.sealed.append((post_key(post.id), None))
         await self._commit(await staff_only(self.conductor, step, room_id),
                            [p for p in self.pending if p != post.id])

@@ -195,7 +195,7 @@ class Transitions:
         )
         transition = Transition(step.at, c.router.snapshot(), step.event_id, outbox,
                                 tuple(step.new), tuple(step.intake), tuple(step.settings),
-                                tuple(step.sealed))
+                                tuple(step.sealed), step.forget_on_disk)
         try:
             committed = await c.store.commit_transition(transition)
         except BaseException:

@@ -125,6 +125,9 @@ class Transition:
     # Values that may hold content (case notes, snippets, appointments): plaintext here,
     # sealed by the store under ``sealed_setting_context(key)``; None deletes the key.
     sealed_settings: tuple[tuple[str, bytes | None], ...] = ()
+    # What it deletes was taken back (a forum post the youth withdrew, one rejected for
+    # naming someone): gone on disk too, not only from the tables, as after an erasure.
+    forget_on_disk: bool = False
 
 
 @dataclass(frozen=True)

@@ -173,7 +173,8 @@ class SqlStore(ABC):
         """A time as the database's time columns take it."""
 
     async def _forget_old_pages(self) -> None:
-        """After an erasure, a prune or a message the youth deleted: make the deleted rows
+        """After an erasure, a prune, a message the youth deleted or a transition marked
+        ``forget_on_disk`` (a forum post taken back): make the deleted rows
         unreadable on disk, where the database can do that itself."""
         return None
 
@@ -239,6 +240,8 @@ class SqlStore(ABC):
             # Forgotten first: if the COMMIT fails, the next transition rewrites everything.
             self._written = None
         self._written = (live, counsellors)
+        if transition.forget_on_disk:
+            await self._forget_old_pages()
         return True
 
     async def load_router_snapshot(self) -> RouterSnapshot:

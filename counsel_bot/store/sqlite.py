@@ -6,7 +6,8 @@ so the bot may act on a transition as soon as `commit_transition` returns.
 Erased means erased on disk too: `secure_delete` overwrites deleted rows (in table and index
 pages alike) with zeros, and after an erasure, a prune or a message the youth deleted (and
 at opening, for a process killed in between) the write-ahead log, which still holds the
-pages as they were, is checkpointed and truncated to nothing.
+pages as they were, is checkpointed and truncated to nothing; so it is after a transition
+marked ``forget_on_disk`` (a forum post the youth withdrew or the moderator rejected).
 """
 
 from __future__ import annotations
