@@ -17,6 +17,7 @@ from counsel_bot.store import PostgresStore, SchemaTooNewError, StoreError, Stor
 from counsel_bot.store import postgres_sql as pg
 from counsel_bot.store.leadership import LEADER_LOCK, SESSION_SILENCE_LIMIT_SECONDS, Leadership
 from tests.store.conftest import AeadSealer
+from tests.support.bot_harness import until
 from tests.support.postgres import PostgresServer
 
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
@@ -364,3 +365,56 @@ async def test_a_command_of_a_newer_counsel_leaves_the_schema_to_the_active_bot(
     store = await PostgresStore.open(url, AeadSealer())
     await store.close()
     assert _schema_version(url) == len(pg.MIGRATIONS)
+
+
+async def _advisory_waiters(db: psycopg.AsyncConnection[tuple[object, ...]], key: int) -> int:
+    cursor = await db.execute(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+        "AND objid = %s AND database = (SELECT oid FROM pg_database "
+        "WHERE datname = current_database())", (key,))
+    row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def test_a_command_run_with_no_bot_active_is_not_taken_for_an_active_bot(
+    url: str, sealer: AeadSealer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`counsel retention` (or reset-second-factor) opens the store while no bot is active,
+    and the office's only bot starts in that moment. Opening the store took the active
+    bot's lock for its upgrade check, so the bot logged "another counsel bot is active;
+    waiting as a standby" (there was none) and, a second later, counted a takeover
+    (counsel_failovers_total) that never happened: the dashboard's failover alarm for
+    nothing. The command's upgrade is held up here (another session holds the migration
+    lock), so the bot surely starts while the command opens the store."""
+    caplog.set_level(logging.INFO, logger="counsel_bot.store.leadership")
+    await (await PostgresStore.open(url, sealer)).close()  # the schema as a running office's
+    blocker = await psycopg.AsyncConnection.connect(url, autocommit=True)
+    bot = Leadership(url, None, poll_seconds=0.1)
+    command = None
+    try:
+        await blocker.execute("SELECT pg_advisory_lock(%s)", (pg.MIGRATION_LOCK,))
+        command = asyncio.create_task(PostgresStore.open(url, sealer))
+
+        async def waiters(at_least: int) -> bool:
+            return await _advisory_waiters(blocker, pg.MIGRATION_LOCK) >= at_least
+
+        await until(functools.partial(waiters, 1), within=10, what="the command opening")
+        starting = asyncio.create_task(bot.acquire(asyncio.Event()))
+
+        async def tried() -> bool:
+            return "waiting as a standby" in caplog.text or await waiters(2)
+
+        await until(tried, within=10, what="the bot trying the role")
+        await blocker.execute("SELECT pg_advisory_unlock(%s)", (pg.MIGRATION_LOCK,))
+        store = await asyncio.wait_for(command, 10)
+        await store.close()
+        term = await asyncio.wait_for(starting, 10)
+        assert term is not None
+        assert "another counsel bot is active" not in caplog.text
+        assert not term.took_over
+        assert term.failovers == 0
+    finally:
+        if command is not None and not command.done():
+            command.cancel()
+        await bot.close()
+        await blocker.close()
