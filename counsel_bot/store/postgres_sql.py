@@ -167,15 +167,17 @@ async def migrate_unless_active(db: Connection) -> None:
     LEADER_LOCK) change nothing and refuse a schema other than this code's. A command of a
     newer counsel run before the bots were restarted (reset-second-factor, retention)
     upgraded the tables the older active bot was writing by the old schema; the bot that
-    wins the role upgrades them (leadership.py)."""
-    cursor = await db.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK,))
-    row = await cursor.fetchone()
-    if row is not None and row[0]:
-        try:
+    wins the role upgrades them (leadership.py).
+
+    Whether a bot is active is looked up, not tried by taking its lock: a bot starting
+    while a command held it for a moment waited as a standby and counted a failover that
+    never happened. Under the migration lock, which a bot that wins the role takes for its
+    own upgrade before it writes anything: one winning meanwhile waits for this upgrade."""
+    async with db.transaction():
+        await db.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        if not await _leader_active(db):
             await migrate(db)
-        finally:
-            await db.execute("SELECT pg_advisory_unlock(%s)", (LEADER_LOCK,))
-        return
+            return
     await refuse_newer(db, MIGRATIONS)
     cursor = await db.execute("SELECT version FROM counsel_schema")
     row = await cursor.fetchone()
@@ -186,6 +188,16 @@ async def migrate_unless_active(db: Connection) -> None:
             f"{len(MIGRATIONS)}; the active bot is an older counsel: restart the bots with "
             "this version first (the one that becomes active upgrades the schema), then run "
             "this again")
+
+
+async def _leader_active(db: Connection) -> bool:
+    """Whether a session of this database holds LEADER_LOCK (an active bot)."""
+    cursor = await db.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+        "AND classid = 0 AND objid = %s AND objsubid = 1 AND database = "
+        "(SELECT oid FROM pg_database WHERE datname = current_database()))", (LEADER_LOCK,))
+    row = await cursor.fetchone()
+    return bool(row and row[0])
 
 
 def _refuse_newer(current: int, migrations: tuple[Migration, ...]) -> None:
