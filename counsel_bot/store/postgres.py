@@ -34,7 +34,7 @@ from counsel_bot.store.contract import (
     StoreFullError,
     StoreRefusedError,
 )
-from counsel_bot.store.rows import SELECT_COUNSELLORS, SELECT_LIVE, SELECT_META, Row
+from counsel_bot.store.rows import SELECT_LIVE, SELECT_META, Row
 from counsel_bot.store.sql_store import Params, SqlStore, Tx
 
 # Seconds a statement may wait for a row lock (the epoch row while a takeover commits).
@@ -175,7 +175,7 @@ class PostgresStore(SqlStore):
         async with self._lock, _translated(), self._db.transaction():
             await self._db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             return (list(await (await self._db.execute(SELECT_LIVE)).fetchall()),
-                    list(await (await self._db.execute(SELECT_COUNSELLORS)).fetchall()),
+                    list(await (await self._db.execute(pg.SELECT_COUNSELLORS)).fetchall()),
                     list(await (await self._db.execute(SELECT_META)).fetchall()))
 
     # A list is one array parameter: one statement, not one per row.

@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 
 from counsel_bot.store.contract import SchemaBehindError, SchemaTooNewError
+from counsel_bot.store.rows import SELECT_COUNSELLORS as _BY_USER
 from counsel_bot.store.rows import SELECT_RECORD
 from counsel_bot.store.sql_store import Statements
 
@@ -212,6 +213,12 @@ def utc(at: datetime) -> datetime:
     return at.astimezone(UTC)
 
 
+# Text is ordered by code point, as SQLite does, not by the database's collation: a
+# production database is usually en_US.UTF-8, which put "!Zb" after "!ab" and "@anna.b" after
+# "@annac", so listings, the first of two equal values read into a dict (room_moves) and
+# the snapshot's counsellors (the router's tie-breaks) differed from SQLite's.
+SELECT_COUNSELLORS = _BY_USER + ' COLLATE "C"'
+
 _INSERT_COUNSELLOR = (
     "INSERT INTO counsellors (user_id, role, on_duty, capacity, languages, topics, "
     "last_assigned_at) VALUES (%s, %s, %s, %s, %s, %s, %s)"
@@ -261,11 +268,11 @@ STATEMENTS = Statements(
     room_of="SELECT room_id FROM conversations WHERE id = %s",
     closed_before=(
         "SELECT id FROM conversations WHERE closed_at IS NOT NULL AND closed_at < %s "
-        "ORDER BY id"
+        "ORDER BY id COLLATE \"C\""
     ),
     unreviewed_closed_since=(
         "SELECT id FROM conversations WHERE closed_at >= %s AND crisis = 'raised' "
-        "AND assigned_to IS NULL ORDER BY id"
+        "AND assigned_to IS NULL ORDER BY id COLLATE \"C\""
     ),
     delete_counsellors="DELETE FROM counsellors",
     delete_counsellor="DELETE FROM counsellors WHERE user_id = %s",
@@ -318,7 +325,8 @@ STATEMENTS = Statements(
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
     ),
     settings_by_prefix=(
-        "SELECT key, value FROM settings WHERE left(key, length(%s)) = %s ORDER BY key"
+        "SELECT key, value FROM settings WHERE left(key, length(%s)) = %s "
+        "ORDER BY key COLLATE \"C\""
     ),
     delete_setting="DELETE FROM settings WHERE key = %s",
     select_sealed_setting="SELECT sealed FROM sealed_settings WHERE key = %s",
@@ -333,7 +341,7 @@ STATEMENTS = Statements(
     delete_sealed_setting="DELETE FROM sealed_settings WHERE key = %s",
     sealed_settings_by_prefix=(
         "SELECT key, sealed FROM sealed_settings WHERE left(key, length(%s)) = %s "
-        "ORDER BY key"
+        "ORDER BY key COLLATE \"C\""
     ),
     # right(), not LIKE: room ids hold "_".
     delete_settings_of=(
