@@ -66,6 +66,11 @@ if TYPE_CHECKING:
 
 # Matrix events are limited to 64 KiB; transcripts and long mails are split well below that.
 TRANSCRIPT_CHUNK = 24_000
+# How far a transcript in pieces got, under its effect's key (which names the conversation,
+# so it is erased with it): the ordinal and piece of the last line sent. A retry goes on
+# after it; counting pieces by their index instead, a line the youth deleted meanwhile
+# shifted every later line into a piece already sent, and the counsellor never read it.
+TRANSCRIPT_SENT_PREFIX = "transcript_sent:"
 # What a text to a youth may carry that is theirs alone: a video call's link with its token
 # (which lets anyone in and names their nickname). Never into a room without encryption.
 PRIVATE_PARAMS = frozenset({"url"})
@@ -432,11 +437,22 @@ class Executor:
         if items:
             # In the youth's room (the youth reads it too, in their language): the staff room
             # is shared by all staff, and a youth's words are for their counsellor only.
-            lines = [f"› {item.body.decode('utf-8', 'replace')}" for item in items]
-            for index, chunk in enumerate(_chunks(lines, TRANSCRIPT_CHUNK)):
+            progress = f"{TRANSCRIPT_SENT_PREFIX}{key}"
+            sent = _position(await self.store.get_setting(progress))
+            pieces = [((item.ordinal, n), piece) for item in items
+                      for n, piece in enumerate(_split(
+                          f"› {item.body.decode('utf-8', 'replace')}", TRANSCRIPT_CHUNK))
+                      if sent is None or (item.ordinal, n) > sent]
+            chunks = _placed_chunks(pieces, TRANSCRIPT_CHUNK)
+            for first, last, chunk in chunks:
                 body = text("staff_transcript", _language(record, self.default_language),
                             count=len(items), lines=chunk, counsellor=name)
-                await self.send(record.room_id, body, f"{key}:{index}")
+                # Named by the lines it holds: a piece made anew after a deletion is a new
+                # message (sent, never dropped as a repeat of the piece before it).
+                await self.send(record.room_id, body,
+                                f"{key}:{first[0]}.{first[1]}-{last[0]}.{last[1]}")
+                if sent is not None or len(chunks) > 1:
+                    await self.store.set_setting(progress, f"{last[0]}.{last[1]}")
         if effect.supervisor:
             return  # the youth was told when the supervision began
         await self._to_youth(record, "counsellor_joined", (("counsellor", name),), f"{key}:hi")
@@ -604,17 +620,40 @@ def _split(line: str, limit: int) -> list[str]:
 def _chunks(lines: list[str], limit: int) -> list[str]:
     """Lines joined into chunks of at most ``limit`` bytes on the wire, in order; a longer
     line is split on its own."""
-    pieces = [piece for line in lines for piece in _split(line, limit)]
-    chunks: list[str] = []
-    current: list[str] = []
+    return [chunk for _, _, chunk in _placed_chunks(
+        [((i, n), piece) for i, line in enumerate(lines)
+         for n, piece in enumerate(_split(line, limit))], limit)]
+
+
+Place = tuple[int, int]  # a line's number and the piece of it
+
+
+def _placed_chunks(pieces: list[tuple[Place, str]],
+                   limit: int) -> list[tuple[Place, Place, str]]:
+    """Pieces of lines (each at most ``limit``) joined into chunks of at most ``limit``
+    bytes on the wire, in order, each with the place of its first and last piece."""
+    chunks: list[tuple[Place, Place, str]] = []
+    current: list[tuple[Place, str]] = []
     size = 0
-    for piece in pieces:
+
+    def flush() -> None:
+        chunks.append((current[0][0], current[-1][0], "\n".join(p for _, p in current)))
+
+    for place, piece in pieces:
         cost = _wire_size(piece) + 2
         if current and size + cost > limit:
-            chunks.append("\n".join(current))
+            flush()
             current, size = [], 0
-        current.append(piece)
+        current.append((place, piece))
         size += cost
     if current:
-        chunks.append("\n".join(current))
+        flush()
     return chunks
+
+
+def _position(value: str | None) -> Place | None:
+    """A place as `_transcript` keeps it ("ordinal.piece"); None if none is kept."""
+    if not value:
+        return None
+    ordinal, _, piece = value.partition(".")
+    return int(ordinal), int(piece or 0)
