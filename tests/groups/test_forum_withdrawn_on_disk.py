@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from counsel_bot.channels.outbox_worker import OutboxWorker
 from counsel_bot.conversation.forum import post_key
 from counsel_bot.store import SqliteStore
 from tests.groups.test_forum_withdrawn import HOME, YOUTH, waiting_post
@@ -54,6 +55,35 @@ async def test_a_rejected_waiting_post_leaves_nothing_on_disk(tmp_path: Path) ->
         sealed = _sealed(path, post_key(post_id))
         await p.staff(BEN, f"!forum reject {post_id} nennt eine Person")
         assert await p.store.get_sealed_setting(post_key(post_id)) is None
+        assert_not_on_disk(path, [sealed])
+    finally:
+        await p.store.close()  # type: ignore[attr-defined]
+
+
+async def test_a_sent_listing_of_waiting_posts_leaves_nothing_on_disk(tmp_path: Path) -> None:
+    """`!forum pending` lists the waiting posts' words to the staff, in an effect that names
+    several youths and no conversation, so no erasure ever finds it. Once sent it keeps no
+    payload (`Store.mark_outbox_done`), but the sealed listing stayed in the write-ahead
+    log while the bot ran."""
+    p, path = await _parts(tmp_path)
+    try:
+        await waiting_post(p, "forum schule ich bin Lena aus der 8b")
+        await p.staff(BEN, "!forum pending")
+        [listing] = [e for e in await p.store.pending_outbox()
+                     if b"forum.pending" in e.payload]
+        raw = sqlite3.connect(path)
+        try:
+            row = raw.execute("SELECT sealed FROM outbox WHERE key = ?",
+                              (listing.key,)).fetchone()
+        finally:
+            raw.close()
+        sealed = bytes(row[0])
+
+        async def perform(effect: object, key: str) -> None:
+            return None
+
+        await OutboxWorker(perform, p.store, p.clock).drain()
+        assert await p.store.pending_outbox() == []
         assert_not_on_disk(path, [sealed])
     finally:
         await p.store.close()  # type: ignore[attr-defined]
