@@ -67,6 +67,7 @@ from counsel_bot.core.effects import (
     SendMail,
     StaffDigest,
     decode_effect,
+    quotes_youths,
 )
 from counsel_bot.core.group_effects import GROUP_EFFECTS, group_lane, group_urgent
 from counsel_bot.core.routing import Assign
@@ -504,7 +505,7 @@ class OutboxWorker:
                     self._urgent_left[lane] -= 1
                     self._urgent_changed_now()
             # At once, not when the lane ends: a kill later in the lane must not repeat it.
-            await self._mark_done(completes)
+            await self._mark_done(completes, forget_on_disk=quotes_youths(effect))
             self._attempts.pop(key, None)
             await self._failures.forget(key)
         return outcome
@@ -568,12 +569,13 @@ class OutboxWorker:
                 return
             slots.release()
 
-    async def _mark_done(self, keys: tuple[str, ...]) -> None:
+    async def _mark_done(self, keys: tuple[str, ...], *, forget_on_disk: bool = False) -> None:
         """Under the dispatch lock, so no dispatch reads the outbox between this mark and
         the lane's end; finished even when the lane is cancelled meanwhile (a stop)."""
         async def mark() -> None:
             async with self._dispatching:
-                await self._store.mark_outbox_done(keys, at=self._clock.now())
+                await self._store.mark_outbox_done(keys, at=self._clock.now(),
+                                                   forget_on_disk=forget_on_disk)
 
         marking = asyncio.ensure_future(mark())
         try:

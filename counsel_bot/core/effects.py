@@ -193,6 +193,18 @@ class MailCode:
     code: str
 
 
+# Staff texts that quote youths' words and name no conversation (the waiting forum posts,
+# listed): no erasure finds them, so once performed their payload goes on disk too.
+QUOTING_YOUTHS = frozenset({"forum.pending"})
+
+
+def quotes_youths(effect: object) -> bool:
+    """Whether a performed effect's payload must be gone on disk at once (`QUOTING_YOUTHS`)."""
+    if isinstance(effect, StaffDigest):
+        return any(quotes_youths(notice) for notice in effect.notices)
+    return isinstance(effect, SayInRoom | SayToStaff) and effect.key in QUOTING_YOUTHS
+
+
 @dataclass(frozen=True)
 class StaffDigest:
     """Several staff notices as one message (the outbox worker's, never stored): a burst of

@@ -196,11 +196,14 @@ class Store(Protocol):
         """Entries not yet done, oldest first."""
         ...
 
-    async def mark_outbox_done(self, keys: Sequence[str], *, at: datetime) -> None:
+    async def mark_outbox_done(self, keys: Sequence[str], *, at: datetime,
+                               forget_on_disk: bool = False) -> None:
         """Mark these entries done, all in one transaction. A done entry keeps its key (a
         repeat is recognised) but not its payload (`DONE_PAYLOAD`): what it said or
         showed (a waiting forum post listed to the staff, a sealed mail text) was for
-        performing it, and no erasure could find it in a row naming several youths."""
+        performing it, and no erasure could find it in a row naming several youths. With
+        ``forget_on_disk`` the payload is gone on disk too (a write-ahead log emptied), as
+        after an erasure: for what quotes youths and names no conversation."""
         ...
 
     async def prune_outbox(self, before: datetime) -> int:

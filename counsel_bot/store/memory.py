@@ -247,7 +247,8 @@ class MemoryStore:
             if e.done_at is None
         ]
 
-    async def mark_outbox_done(self, keys: Sequence[str], *, at: datetime) -> None:
+    async def mark_outbox_done(self, keys: Sequence[str], *, at: datetime,
+                               forget_on_disk: bool = False) -> None:
         for key in keys:
             entry = self._outbox.get(key)
             if entry is not None and entry.done_at is None:

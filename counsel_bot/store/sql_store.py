@@ -381,10 +381,13 @@ class SqlStore(ABC):
     async def pending_outbox(self) -> list[OutboxEntry]:
         return open_outbox(self._sealer, await self._rows(self._sql.pending_outbox))
 
-    async def mark_outbox_done(self, keys: Sequence[str], *, at: datetime) -> None:
+    async def mark_outbox_done(self, keys: Sequence[str], *, at: datetime,
+                               forget_on_disk: bool = False) -> None:
         # One transaction (one fsync) for a whole lane of effects.
         async with self._transaction() as tx:
             await self._mark_done(tx, keys, self._at(at))
+        if forget_on_disk:
+            await self._forget_old_pages()
 
     async def prune_outbox(self, before: datetime) -> int:
         async with self._transaction() as tx:

@@ -144,11 +144,13 @@ class MarkHangs:
     def __getattr__(self, name: str) -> object:
         return getattr(self._store, name)
 
-    async def mark_outbox_done(self, keys: Sequence[str], *, at: datetime) -> None:
+    async def mark_outbox_done(self, keys: Sequence[str], *, at: datetime,
+                               forget_on_disk: bool = False) -> None:
         if self._key in keys:
             self._reached.set()
             await self.release.wait()
-        await self._store.mark_outbox_done(keys, at=at)  # type: ignore[attr-defined]
+        await self._store.mark_outbox_done(  # type: ignore[attr-defined]
+            keys, at=at, forget_on_disk=forget_on_disk)
 
 
 async def test_a_reply_accepted_but_not_marked_done_is_not_sent_again(tmp_path: Path) -> None:

@@ -50,9 +50,10 @@ class CountingStore(MemoryStore):
         super().__init__(AeadSealer())
         self.done_calls: list[list[str]] = []
 
-    async def mark_outbox_done(self, keys: Sequence[str], *, at: datetime) -> None:
+    async def mark_outbox_done(self, keys: Sequence[str], *, at: datetime,
+                               forget_on_disk: bool = False) -> None:
         self.done_calls.append(list(keys))
-        await super().mark_outbox_done(keys, at=at)
+        await super().mark_outbox_done(keys, at=at, forget_on_disk=forget_on_disk)
 
 
 class SlowStore(CountingStore):
@@ -70,11 +71,12 @@ class SlowStore(CountingStore):
             await asyncio.sleep(0)
         return entries
 
-    async def mark_outbox_done(self, keys: Sequence[str], *, at: datetime) -> None:
+    async def mark_outbox_done(self, keys: Sequence[str], *, at: datetime,
+                               forget_on_disk: bool = False) -> None:
         self.marking.set()
         for _ in range(self.turns):
             await asyncio.sleep(0)
-        await super().mark_outbox_done(keys, at=at)
+        await super().mark_outbox_done(keys, at=at, forget_on_disk=forget_on_disk)
 
 
 async def put(store: MemoryStore, *effects: tuple[str, Effect]) -> None:
