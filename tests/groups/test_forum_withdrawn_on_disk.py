@@ -87,3 +87,22 @@ async def test_a_sent_listing_of_waiting_posts_leaves_nothing_on_disk(tmp_path: 
         assert_not_on_disk(path, [sealed])
     finally:
         await p.store.close()  # type: ignore[attr-defined]
+
+
+async def test_the_words_an_edit_took_out_of_a_waiting_post_leave_nothing_on_disk(
+    tmp_path: Path,
+) -> None:
+    """The youth edits "ich bin Lena aus der 8b" out of their waiting post: the post is
+    kept in its new words, and the old ones must be gone on disk as a withdrawn post is."""
+    p, path = await _parts(tmp_path)
+    try:
+        post_id, posted = await waiting_post(
+            p, "forum schule ich bin Lena aus der 8b, Mathe ist zu viel")
+        before = _sealed(path, post_key(post_id))
+        assert await p.c.youth_retracted(HOME, YOUTH, p.event(), posted,
+                                         "forum schule Mathe ist mir gerade zu viel",
+                                         p.clock.now())
+        assert await p.store.get_sealed_setting(post_key(post_id)) is not None
+        assert_not_on_disk(path, [before])
+    finally:
+        await p.store.close()  # type: ignore[attr-defined]
