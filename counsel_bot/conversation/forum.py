@@ -217,6 +217,7 @@ class ForumDesk:
         if isinstance(parsed, gc.YouthForumPost) and parsed.forum == post.forum:
             changed = replace(post, text=storable(parsed.text))
             step.sealed.append((post_key(post.id), _value(changed)))
+            step.forget_on_disk = True  # the words edited out were taken back
             step.add(RoomNotice(room_id, "forum.updated"))
             step.add(SayToStaff("forum.staff_changed", (("id", post.id),)))
             await self.conductor.commit(step)
