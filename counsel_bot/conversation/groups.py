@@ -18,6 +18,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 from counsel_bot.conversation.change import Change
+from counsel_bot.conversation.crisis_flags import RaisedFlag
 from counsel_bot.conversation.offices import room_for, staff_office
 from counsel_bot.core import group_commands as gc
 from counsel_bot.core import groups as g
@@ -35,8 +36,15 @@ from counsel_bot.core.group_effects import (
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.incoming_text import storable
 from counsel_bot.core.messages import Language, spoken, text
-from counsel_bot.core.routing.model import Role
+from counsel_bot.core.routing import events as ev
+from counsel_bot.core.routing.model import (
+    ConversationSnapshot,
+    ConversationState,
+    CrisisStatus,
+    Role,
+)
 from counsel_bot.core.today import DayCount
+from counsel_bot.store import ConversationRecord
 
 if TYPE_CHECKING:
     from counsel_bot.conversation.conductor import Conductor
@@ -473,9 +481,20 @@ class GroupDesk:
         own = home.office if home is not None and home.office in \
             policy.router.offices.offices else None
         offices, leads = self._crisis_leads(group, own)
-        step.add(SayToStaff("group.staff_crisis_alert",
-                            (("number", group.number), ("nickname", seat.nickname),
-                             ("leads", " ".join(leads) or "Team")),
+        counselled = self._in_counselling(home)
+        params = (("number", group.number), ("nickname", seat.nickname),
+                  ("leads", " ".join(leads) or "Team"))
+        if counselled is not None:
+            # In counselling now: the flag is their conversation's (its counsellor told, the
+            # youth given the numbers in that chat, a lead paged if nobody reviews it), and
+            # no 1:1 is offered to a youth who is in one.
+            step.add(SayToStaff("group.staff_crisis_alert_counselled",
+                                (*params, ("conversation", counselled.conversation)),
+                                mentions=(group.host, *leads),
+                                office=self._staff_office(offices, (group.host, *leads))))
+            self._flag_conversation(step, counselled, raised)
+            return
+        step.add(SayToStaff("group.staff_crisis_alert", params,
                             mentions=(group.host, *leads),
                             office=self._staff_office(offices, (group.host, *leads))))
         category, severity, source = raised.category or "suicide", raised.severity, raised.source
@@ -488,6 +507,35 @@ class GroupDesk:
         step.add(RoomNotice(seat.home_room, "group.crisis_offer", (("emergency", emergency),),
                             youth=seat.youth, language=language),
                  f"group_crisis_offer:{group.number}:{seat.nickname}")
+
+    def _in_counselling(self, home: ConversationRecord | None) -> ConversationSnapshot | None:
+        """The conversation of the youth's own chat, if a counsellor is with them in it now.
+        (A youth still in the queue is offered the 1:1 as one without a conversation is.)"""
+        if home is None or home.state is ConversationState.CLOSED:
+            return None
+        current = self.conductor.router.conversation(home.conversation)
+        if current is None or current.state is not ConversationState.ASSIGNED:
+            return None
+        return current
+
+    def _flag_conversation(self, step: Change, current: ConversationSnapshot,
+                           raised: RaisedFlag) -> None:
+        """Raise the youth's conversation's flag with what the group's words raised, as
+        their words in the chat would (`YouthSide.check_crisis`); not again at a level its
+        flag holds already (its counsellor knows)."""
+        c = self.conductor
+        if current.crisis is not CrisisStatus.NONE and current.severity >= raised.tier:
+            return
+        conversation = current.conversation
+        c.handle(step, [ev.CrisisRaised(step.at, conversation, severity=raised.tier,
+                                        outright=raised.outright)], reply_room=None)
+        after = c.router.conversation(conversation)
+        if after is None:
+            return
+        c.crisis.raised(step, raised, after, first=current.crisis is CrisisStatus.NONE,
+                        emergency=c.policy.emergency_for(after.office),
+                        takers=c.policy.router.offices.who_takes(
+                            after, c.router.snapshot().counsellors))
 
     def _crisis_leads(self, group: g.Group, youths: str | None = None,
                       ) -> tuple[frozenset[str], tuple[UserID, ...]]:

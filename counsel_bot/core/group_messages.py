@@ -105,6 +105,16 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "conversation; nobody was named in the group. {leads}: please look after the 1:1, "
         "the group is still being moderated.",
     ),
+    "group.staff_crisis_alert_counselled": _both(
+        "⚠️ Krisenhinweis in Gruppe {number} bei {nickname}. {nickname} ist gerade im "
+        "Einzelgespräch {conversation}: Der Hinweis steht dort, die Beratung dort ist "
+        "benachrichtigt. In der Gruppe wurde niemand genannt. {leads}: zur Info, die Gruppe "
+        "wird weiter moderiert.",
+        "⚠️ Crisis flag in group {number} for {nickname}. {nickname} is in the 1:1 "
+        "conversation {conversation} right now: the flag is set there and its counsellor "
+        "told. Nobody was named in the group. {leads}: for your information, the group is "
+        "still being moderated.",
+    ),
     "group.staff_opened": _both(
         "Gruppe {number} ist offen ({seats} angemeldet).",
         "Group {number} is open ({seats} signed up).",
