@@ -175,6 +175,17 @@ class GroupDesk:
                 self._moderate(step, room_id, sender, self.book.get(parsed.number), parsed)
             except g.GroupRefused as refused:
                 step.add(SayInRoom(room_id, sender, refused.key, refused.params))
+        elif isinstance(parsed, gc.JoinGroupCommand):
+            try:
+                group = g.join(self.book, parsed.number, self._moderator(sender))
+            except g.GroupRefused as refused:
+                step.add(SayInRoom(room_id, sender, refused.key, refused.params))
+            else:
+                # Keyed by this message: each ask invites (the executor does nothing for
+                # someone in the room or invited already).
+                step.add(InviteToGroup(group.number, sender, ""))
+                step.add(SayInRoom(room_id, sender, "group.joining",
+                                   (("number", group.number),)))
         await self._commit(await staff_only(self.conductor, step, room_id))
         return True
 
@@ -410,11 +421,7 @@ class GroupDesk:
     def _moderate(self, step: Change, room_id: RoomID, sender: UserID, group: g.Group,
                   command: gc.ModerateCommand | gc.EndGroupCommand | gc.GroupCommandError,
                   ) -> None:
-        policy = self.conductor.policy
-        # The offices they lead, not all they work for: where a lead only counsels, they
-        # are a counsellor like the others (routing rule 7, `OfficeRules.leads_on`).
-        who = g.Moderator(sender, policy.staff.get(sender) is Role.TEAM_LEAD,
-                          policy.router.offices.leads.get(sender, frozenset()))
+        who = self._moderator(sender)
         try:
             if isinstance(command, gc.GroupCommandError):
                 step.add(SayInRoom(room_id, sender, command.key, (("hint", command.hint),)))
@@ -439,6 +446,13 @@ class GroupDesk:
             # Told in the staff room: the youths in the group need not read refusals.
             step.add(SayToStaff(refused.key, refused.params, mentions=(sender,),
                                 office=self._staff_office(group.offices, (sender,))))
+
+    def _moderator(self, sender: UserID) -> g.Moderator:
+        policy = self.conductor.policy
+        # The offices they lead, not all they work for: where a lead only counsels, they
+        # are a counsellor like the others (routing rule 7, `OfficeRules.leads_on`).
+        return g.Moderator(sender, policy.staff.get(sender) is Role.TEAM_LEAD,
+                           policy.router.offices.leads.get(sender, frozenset()))
 
     def _end(self, step: Change, number: int, who: g.Moderator | None) -> None:
         was_open = self.book.get(number).state is g.GroupState.OPEN

@@ -1,7 +1,7 @@
 """Commands for group sessions and the forum, in the style of `core/commands.py`. Pure.
 
 Staff (staff room): ``!group new "Prüfungsangst" 2026-12-10 18:00 90min max 8``,
-``!group list``, ``!group end 1``, ``!forum pending``, ``!forum approve ID``,
+``!group list``, ``!group join 1``, ``!group end 1``, ``!forum pending``, ``!forum approve ID``,
 ``!forum reject ID reason``.
 Staff (a group's room): ``!mute NICK``, ``!unmute NICK``, ``!remove NICK``, ``!end``.
 Youths (their own 1:1 room): ``gruppe``/``group`` lists, ``gruppe 1``/``group 1`` signs up,
@@ -69,6 +69,13 @@ class EndGroupCommand:
 
 
 @dataclass(frozen=True)
+class JoinGroupCommand:
+    """``!group join 1``: into an open group's room, to moderate it (its host or a lead)."""
+
+    number: int
+
+
+@dataclass(frozen=True)
 class ForumPendingCommand:
     pass
 
@@ -81,7 +88,7 @@ class ForumDecisionCommand:
 
 
 StaffGroupCommand = (NewGroupCommand | ListGroupsCommand | ModerateCommand | EndGroupCommand
-                     | ForumPendingCommand | ForumDecisionCommand)
+                     | JoinGroupCommand | ForumPendingCommand | ForumDecisionCommand)
 
 
 @dataclass(frozen=True)
@@ -188,11 +195,13 @@ def _group(rest: str, zone: tzinfo) -> StaffGroupCommand | GroupCommandError:
     if rest.casefold() in ("", "list", "liste"):
         return ListGroupsCommand()
     verb, _, args = rest.partition(" ")
-    if verb.casefold() in ("end", "ende"):
+    if verb.casefold() in ("end", "ende", "join", "beitreten"):
+        ending = verb.casefold() in ("end", "ende")
         number = args.strip().lstrip("#")
         if not number.isdecimal() or len(number) > 6:
-            return GroupCommandError("command.missing_argument", "!group end 1")
-        return EndGroupCommand(int(number))
+            return GroupCommandError("command.missing_argument",
+                                     "!group end 1" if ending else "!group join 1")
+        return EndGroupCommand(int(number)) if ending else JoinGroupCommand(int(number))
     if verb.casefold() not in ("new", "neu"):
         return GroupCommandError("command.unknown", NEW_USAGE)
     try:

@@ -47,7 +47,7 @@ class OpenGroupRoom:
 @dataclass(frozen=True)
 class InviteToGroup:
     """A youth who signs up while the group runs (the room exists already), or, with no
-    nickname, the host who left the room."""
+    nickname, staff: the host who left the room, or a lead who steps in to moderate."""
 
     number: int
     youth: UserID

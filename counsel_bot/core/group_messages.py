@@ -122,10 +122,18 @@ TEXTS: dict[str, dict[Lang, str]] = {
     "group.host_left": _both(
         "⚠️ {host} hat den Raum von Gruppe {number} verlassen; die Jugendlichen sind dort "
         "jetzt unter sich. Ich habe {host} wieder eingeladen. {leads}: Bitte sorgt dafür, "
-        "dass jemand moderiert, oder beendet die Gruppe mit „!group end {number}“.",
+        "dass jemand moderiert („!group join {number}“ lädt euch in den Raum ein), oder "
+        "beendet die Gruppe mit „!group end {number}“.",
         "⚠️ {host} left the room of group {number}; the youths are on their own there now. "
-        "I have invited {host} back. {leads}: please make sure somebody moderates, or end "
-        "the group with \"!group end {number}\".",
+        "I have invited {host} back. {leads}: please make sure somebody moderates "
+        "(\"!group join {number}\" invites you into the room), or end the group with "
+        "\"!group end {number}\".",
+    ),
+    "group.joining": _both(
+        "Ich habe dich in den Raum von Gruppe {number} eingeladen. Dort moderierst du mit "
+        "„!mute NAME“, „!unmute NAME“, „!remove NAME“ und „!end“.",
+        "I have invited you into the room of group {number}. There you moderate with "
+        "\"!mute NAME\", \"!unmute NAME\", \"!remove NAME\" and \"!end\".",
     ),
     # -- youths ------------------------------------------------------------------------------
     "group.list_youth": _both(

@@ -3,7 +3,7 @@
 The rules it keeps:
 - A group never has more seats taken than its `max_seats`.
 - A youth removed from a group never gets a seat in it again.
-- Only the host or a team lead moderates or ends a group; with offices, a team lead of one
+- Only the host or a team lead moderates, joins or ends a group; with offices, a team lead of one
   of the group's offices (those of the counsellor who announced it), as staff act only on
   their own office's conversations.
 - A group goes announced → open (at its start) → ended (by `!end`, or at its end) → purged
@@ -236,6 +236,14 @@ def remove(book: GroupBook, number: int, who: Moderator, nick: str) -> tuple[Gro
                     removed=group.removed | {seat.youth}, muted=group.muted - {seat.nickname},
                     gone=(*group.gone, seat))
     return book.with_group(group), seat
+
+
+def join(book: GroupBook, number: int, who: Moderator) -> Group:
+    """Who may moderate an open group may come into its room (the host back, a lead
+    stepping in for a host who is gone): only the bot can invite there."""
+    group = _live(book, number)
+    may_moderate(group, who)
+    return group
 
 
 def end(book: GroupBook, number: int, who: Moderator | None, now: datetime) -> tuple[GroupBook,
