@@ -28,13 +28,15 @@ async def test_the_host_can_delete_a_youths_message_in_the_group(
     try:
         clock = FakeClock(datetime(2026, 12, 10, 12, 0, tzinfo=UTC))
         host = await login(synapse, user_factory, tmp_path, "host")
-        closing.append(host)
-        process = await provision_bot(synapse, tmp_path / "bot",
-                                      staff=[host.client.user_id], clock=clock)
+        lead = await login(synapse, user_factory, tmp_path, "lead")
+        closing += [host, lead]
+        process = await provision_bot(synapse, tmp_path / "bot", staff=[host.client.user_id],
+                                      team_leads=[lead.client.user_id], clock=clock)
         await process.start()
         bot_id = process.user_id
         staff_room = await setting(process, "staff_room")
         await join(host, staff_room)
+        await join(lead, staff_room)
         await host.send(staff_room, '!group new "Prüfungsangst" 2026-12-10 18:00 90min max 8')
         await host.wait_for(staff_room, bot_id, "Gruppe 1 angekündigt")
         (b, _, _), (c, _, _) = [
@@ -57,6 +59,17 @@ async def test_the_host_can_delete_a_youths_message_in_the_group(
         by_host = await host.client.room_redact(group_room, sent.event_id)
         assert isinstance(by_host, RoomRedactResponse), \
             f"the host could not delete a message in the group: {by_host}"
+
+        # A lead who steps in (`!group join 1`) may delete too.
+        await lead.send(staff_room, "!group join 1")
+        await join(lead, group_room)
+        again = await b.client.room_send(
+            group_room, "m.room.message", {"msgtype": "m.text", "body": "noch mal: Lena M."},
+            ignore_unverified_devices=True)
+        assert isinstance(again, RoomSendResponse), again
+        by_lead = await lead.client.room_redact(group_room, again.event_id)
+        assert isinstance(by_lead, RoomRedactResponse), \
+            f"the lead could not delete a message in the group: {by_lead}"
     finally:
         if process is not None:
             await process.stop()

@@ -1,11 +1,12 @@
 """Perform the effects of group sessions and the forum: rooms, invitations, power levels.
 
 Group rooms are end-to-end encrypted and the bot alone manages membership (invite, kick,
-ban and state need power 100; only the bot has it); youths and the host write at the default
-level; a muted youth is set one below ``events_default``, which the server enforces. Each
-youth is invited under the group nickname (the invitation's ``displayname``), so the
-invitation and the member list show the nickname until the youth's own client changes it;
-what Matrix cannot hide (the account id in the member list) is said in the README.
+ban and state need power 100; only the bot has it); youths write at the default level, the
+host (and a lead who steps in) at 50, which deletes messages; a muted youth is set one
+below ``events_default``, which the server enforces. Each youth is invited under the
+group nickname (the invitation's ``displayname``), so the invitation and the member list
+show the nickname until the youth's own client changes it; what Matrix cannot hide (the
+account id in the member list) is said in the README.
 
 Forum rooms: staff write at 50, youths read only (``events_default`` 50): a youth's post
 reaches the room only through the bot, after a counsellor approved it.
@@ -53,14 +54,23 @@ log = logging.getLogger(__name__)
 JOIN_WAIT = timedelta(days=1)
 
 
-def group_power_levels() -> dict[str, Any]:
+# The host of a group (and a lead who steps in with `!group join`): may delete anybody's
+# message there, nothing else a youth may not.
+GROUP_MODERATOR_LEVEL = 50
+
+
+def group_power_levels(host: str) -> dict[str, Any]:
     """Only the bot (creator) invites, kicks, bans and sets state; everyone else writes at
-    0, so a muted member at -1 cannot send anything (messages, reactions, redactions)."""
+    0, so a muted member at -1 cannot send anything (messages, reactions, redactions). The
+    host deletes messages (words that name someone, a method): muting or removing the
+    writer left them on everyone's screen. A youth deletes only their own."""
     return {
         "users_default": 0, "events_default": 0, "state_default": 100,
-        "invite": 100, "kick": 100, "ban": 100, "redact": 100,
+        "invite": 100, "kick": 100, "ban": 100, "redact": GROUP_MODERATOR_LEVEL,
         "events": {"m.room.encryption": 100, "m.room.power_levels": 100,
                    "m.room.name": 100, "m.room.topic": 100},
+        # The creator (the bot) is not named: the room version gives it every power.
+        "users": {host: GROUP_MODERATOR_LEVEL},
     }
 
 
@@ -134,8 +144,10 @@ class GroupRooms:
             case OpenGroupRoom():
                 await self._open(effect, key)
             case InviteToGroup():
-                await self._invite(await self._room(effect.number), effect.youth,
-                                   effect.nickname)
+                room = await self._room(effect.number)
+                if not effect.nickname:  # staff: the host back, or a lead who steps in
+                    await self._moderator_level(room, effect.youth)
+                await self._invite(room, effect.youth, effect.nickname)
             case MuteInGroup():
                 await self.executor._set_power(await self._room(effect.number), effect.user,
                                                read_only=effect.muted)
@@ -163,7 +175,8 @@ class GroupRooms:
             room_id = RoomID(stored)
         else:
             answer = await self.client.room_create(
-                initial_state=[ENCRYPTION], power_level_override=group_power_levels())
+                initial_state=[ENCRYPTION],
+                power_level_override=group_power_levels(effect.host))
             created = getattr(answer, "room_id", None)
             if not created:
                 raise EffectFailed("could not create the group room", permanent=False)
@@ -188,6 +201,21 @@ class GroupRooms:
                 room_id, "m.room.member", {"membership": "invite", "displayname": nickname},
                 state_key=user)
         _check(answer, "invite")
+
+    async def _moderator_level(self, room_id: RoomID, user: UserID) -> None:
+        """Before the invitation, so a lead who steps in can delete a message at once.
+        Read fresh from the server: nio's copy may lag a sync behind."""
+        answer = await self.client.room_get_state_event(room_id, "m.room.power_levels")
+        content = getattr(answer, "content", None)
+        if not isinstance(content, dict):
+            raise EffectFailed("group power levels unreadable", permanent=False)
+        users = dict(content.get("users") or {})
+        level = users.get(user, content.get("users_default", 0))
+        if isinstance(level, int) and level >= GROUP_MODERATOR_LEVEL:
+            return  # the host, or a replay
+        users[user] = GROUP_MODERATOR_LEVEL
+        _check(await self.client.room_put_state(room_id, "m.room.power_levels",
+                                                {**content, "users": users}), "power levels")
 
     async def _kick(self, room_id: RoomID, user: UserID) -> None:
         answer = await self.client.room_kick(room_id, user)
