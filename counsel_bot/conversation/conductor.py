@@ -531,7 +531,7 @@ class Conductor:
         self._in_calls(step, at)
         self.timers.due(step, self.router.snapshot(), lambda current: self._requeue(step, current),
                         self._leads_to_call)
-        self.youth.leave_due(step, at)
+        await self.youth.leave_due(step, at)
         reminders_failed = not await self._reminders_due(step)
         if step.effects or step.settings or step.sealed:
             await self.commit(step)
@@ -724,6 +724,11 @@ class Addon(Protocol):
                           at: datetime) -> bool: ...
 
     def owns_room(self, room_id: RoomID) -> bool: ...
+
+    def holds_room(self, room_id: RoomID, at: datetime) -> bool:
+        """A youth's own room this part still has to write to: the bot does not leave it
+        after the close."""
+        ...
 
     def place(self, room_id: RoomID, language: Language) -> tuple[str, frozenset[str]] | None:
         """One of this part's rooms named for the staff ("group 3"), with the offices it

@@ -115,6 +115,9 @@ class ForumDesk:
         taken for a youth's 1:1 conversation."""
         return room_id in self.rooms
 
+    def holds_room(self, room_id: RoomID, at: datetime) -> bool:
+        return False
+
     def place(self, room_id: RoomID, language: Language) -> tuple[str, frozenset[str]] | None:
         """The forum is every office's."""
         if room_id not in self.rooms:

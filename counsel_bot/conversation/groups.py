@@ -128,6 +128,11 @@ class GroupDesk:
     def owns_room(self, room_id: RoomID) -> bool:
         return room_id in self.rooms
 
+    def holds_room(self, room_id: RoomID, at: datetime) -> bool:
+        """A seat's room, for a group not over yet: its invitation, a call-off or a removal
+        is said there (`core.groups.seated_rooms`)."""
+        return room_id in g.seated_rooms(self.book, at)
+
     def place(self, room_id: RoomID, language: Language) -> tuple[str, frozenset[str]] | None:
         number = self.rooms.get(room_id)
         if number is None:

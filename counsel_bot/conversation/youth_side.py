@@ -394,13 +394,18 @@ class YouthSide:
             conversation = ConversationID(key.removeprefix(feedback.LEAVE_PREFIX))
             self.leaving[conversation] = datetime.fromisoformat(when.decode())
 
-    def leave_due(self, step: Change, at: datetime) -> None:
+    async def leave_due(self, step: Change, at: datetime) -> None:
         """Leave the closed rooms whose time has come (the executor stays in one opened
-        again meanwhile)."""
+        again meanwhile). A room a part still has to write to (a seat in a group not over
+        yet: its invitation, a call-off) is kept, as for an appointment to come."""
         for conversation, when in list(self.leaving.items()):
             if when <= at:
                 del self.leaving[conversation]
                 step.sealed.append((feedback.leave_key(conversation), None))
+                record = await self.conductor.store.conversation(conversation)
+                if record is not None and any(addon.holds_room(record.room_id, at)
+                                              for addon in self.conductor.addons):
+                    continue
                 step.add(Leave(conversation), f"leave:{conversation}:{when.isoformat()}")
 
     def open(
