@@ -89,6 +89,8 @@ class ForumDesk:
         self.conductor = conductor
         self.topics = {t.id.casefold(): t for t in topics}
         self.pending: list[str] = []
+        # Where each waiting post came from: its approval or rejection is said there.
+        self.homes: dict[str, RoomID] = {}
         self.rooms: set[RoomID] = set()
         # Per forum, every nickname handed out: never one twice (`core.forum_nicknames`).
         self.nicknames: dict[str, frozenset[str]] = {}
@@ -100,10 +102,12 @@ class ForumDesk:
         taken: dict[str, set[str]] = {}
         for key, names in await store.sealed_settings(NICKNAMES_PREFIX):
             taken[key.removeprefix(NICKNAMES_PREFIX)] = set(names.decode().splitlines())
+        self.homes = {}
         for post_id in self.pending:
             # Waiting posts from before the names were kept have theirs reserved too.
             if (post := await self._open(post_id)) is not None:
                 taken.setdefault(post.forum, set()).add(post.nickname)
+                self.homes[post_id] = post.home_room
         self.nicknames = {forum: frozenset(names) for forum, names in taken.items()}
         self._count()
 
@@ -116,7 +120,8 @@ class ForumDesk:
         return room_id in self.rooms
 
     def holds_room(self, room_id: RoomID, at: datetime) -> bool:
-        return False
+        """A room a waiting post came from: its approval or rejection is said there."""
+        return room_id in self.homes.values()
 
     def place(self, room_id: RoomID, language: Language) -> tuple[str, frozenset[str]] | None:
         """The forum is every office's."""
@@ -191,6 +196,7 @@ class ForumDesk:
             step.add(InviteToForum(post.forum, youth), f"forum_read:{event_id}")
             step.add(SayToStaff("forum.staff_new", (("id", post.id),)))
             await self._commit(step, [*self.pending, post.id])
+            self.homes[post.id] = room_id
             self.nicknames = {**self.nicknames, post.forum: taken}
             return True
         await self.conductor.commit(step)
@@ -304,6 +310,7 @@ class ForumDesk:
         # Dropped from memory at once, so no write that follows puts them back; a failed
         # commit reloads the list from the store (`Conductor.forget_traces`).
         self.pending = [p for p in self.pending if p not in gone]
+        self.homes = {p: r for p, r in self.homes.items() if p in self.pending}
         step.settings.append((PENDING_KEY, ",".join(self.pending)))
         self._count()
 
@@ -348,6 +355,7 @@ class ForumDesk:
         step.settings.append((PENDING_KEY, ",".join(pending)))
         await self.conductor.commit(step)
         self.pending = pending
+        self.homes = {p: r for p, r in self.homes.items() if p in pending}
         self._count()
 
     def _count(self) -> None:
