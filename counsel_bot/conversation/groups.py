@@ -107,6 +107,9 @@ class GroupDesk:
         self.purge_after = purge_after
         self.book = g.GroupBook()
         self.rooms: dict[RoomID, int] = {}
+        # Per group, the name each member's app shows in its room (their account's display
+        # name, not the nickname): the host moderates by what they see. Memory only.
+        self.shown: dict[int, dict[UserID, str]] = {}
 
     async def load(self) -> None:
         store = self.conductor.store
@@ -124,6 +127,7 @@ class GroupDesk:
 
     def room_purged(self, number: int) -> None:
         self.rooms = {r: n for r, n in self.rooms.items() if n != number}
+        self.shown.pop(number, None)
 
     def owns_room(self, room_id: RoomID) -> bool:
         return room_id in self.rooms
@@ -233,7 +237,10 @@ class GroupDesk:
     async def _member_named(self, room_id: RoomID, member: UserID, display_name: str,
                             event_id: EventID, at: datetime) -> None:
         number = self.rooms.get(room_id)
-        if number is None or await self.conductor.store.is_processed(event_id):
+        if number is None:
+            return
+        self.shown.setdefault(number, {})[member] = display_name
+        if await self.conductor.store.is_processed(event_id):
             return
         group = self.book.get(number)
         seat = group.seat_of(member)
@@ -337,6 +344,7 @@ class GroupDesk:
             return
         for number, seat in forgotten:
             self.conductor.crisis.forget(step, crisis_key(number, seat.nickname))
+            self.shown.get(number, {}).pop(seat.youth, None)
             if book.get(number).state is g.GroupState.OPEN:
                 # Out of the room too: a member without a seat is one the bot no longer
                 # watches for a crisis (with admin access the deactivation does it anyway).
@@ -433,7 +441,8 @@ class GroupDesk:
             elif isinstance(command, gc.EndGroupCommand):
                 self._end(step, group.number, who)
             elif command.action == "remove":
-                self.book, seat = g.remove(self.book, group.number, who, command.nickname)
+                self.book, seat = g.remove(self.book, group.number, who, command.nickname,
+                                           self.shown.get(group.number))
                 # Without a seat, neither the purge nor an erasure finds their last words.
                 self.conductor.crisis.forget(step, crisis_key(group.number, seat.nickname))
                 step.add(KickFromGroup(group.number, seat.youth))
@@ -443,7 +452,8 @@ class GroupDesk:
                                    (("action", "remove"), ("nickname", seat.nickname))))
             else:
                 on = command.action == "mute"
-                self.book, seat = g.mute(self.book, group.number, who, command.nickname, on=on)
+                self.book, seat = g.mute(self.book, group.number, who, command.nickname, on=on,
+                                         shown=self.shown.get(group.number))
                 step.add(MuteInGroup(group.number, seat.youth, on))
                 step.add(SayInRoom(room_id, sender, "group.moderated",
                                    (("action", command.action), ("nickname", seat.nickname))))

@@ -75,9 +75,10 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "Gruppe {number} läuft gerade nicht.", "Group {number} is not running now.",
     ),
     "group.no_such_nickname": _both(
-        "In Gruppe {number} gibt es niemanden mit diesem Namen. Schreib den Spitznamen so, "
-        "wie er in der Gruppe steht.",
-        "Nobody in group {number} has that name. Write the nickname as shown in the group.",
+        "In Gruppe {number} gibt es niemanden mit diesem Namen. Schreib den Spitznamen, den "
+        "Namen, den die Person im Gruppenraum zeigt, oder die Kennung ihres Kontos (@…).",
+        "Nobody in group {number} has that name. Write the nickname, the name the person shows "
+        "in the group's room, or their account's id (@…).",
     ),
     "group.already_ended": _both(
         "Gruppe {number} ist schon beendet.", "Group {number} has already ended.",

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -97,9 +97,19 @@ class Group:
         one they were removed from."""
         return self.seat_of(youth) or next((s for s in self.gone if s.youth == youth), None)
 
-    def seat_named(self, nickname: str) -> Seat | None:
+    def seat_named(self, nickname: str,
+                   shown: Mapping[UserID, str] | None = None) -> Seat | None:
+        """The seat a moderator names: by its nickname, the youth's account id, or the name
+        the youth's app shows in the room (``shown``; once a youth joins, their account's
+        display name replaces the nickname there), when only one seat shows it."""
         wanted = nickname.strip().casefold()
-        return next((s for s in self.seats if s.nickname.casefold() == wanted), None)
+        found = next((s for s in self.seats if s.nickname.casefold() == wanted), None) \
+            or next((s for s in self.seats if s.youth.casefold() == wanted), None)
+        name = _comparable(nickname)
+        if found is not None or not shown or not name:
+            return found
+        showing = [s for s in self.seats if _comparable(shown.get(s.youth, "")) == name]
+        return showing[0] if len(showing) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -220,18 +230,21 @@ def may_moderate(group: Group, who: Moderator) -> None:
 
 
 def mute(book: GroupBook, number: int, who: Moderator, nick: str,
-         *, on: bool = True) -> tuple[GroupBook, Seat]:
+         *, on: bool = True, shown: Mapping[UserID, str] | None = None,
+         ) -> tuple[GroupBook, Seat]:
+    """``shown``: the names the youths' apps show in the room (`Group.seat_named`)."""
     group = _live(book, number)
     may_moderate(group, who)
-    seat = _seat(group, nick)
+    seat = _seat(group, nick, shown)
     muted = group.muted | {seat.nickname} if on else group.muted - {seat.nickname}
     return book.with_group(replace(group, muted=muted)), seat
 
 
-def remove(book: GroupBook, number: int, who: Moderator, nick: str) -> tuple[GroupBook, Seat]:
+def remove(book: GroupBook, number: int, who: Moderator, nick: str,
+           shown: Mapping[UserID, str] | None = None) -> tuple[GroupBook, Seat]:
     group = _live(book, number)
     may_moderate(group, who)
-    seat = _seat(group, nick)
+    seat = _seat(group, nick, shown)
     group = replace(group, seats=tuple(s for s in group.seats if s != seat),
                     removed=group.removed | {seat.youth}, muted=group.muted - {seat.nickname},
                     gone=(*group.gone, seat))
@@ -430,8 +443,8 @@ def _live(book: GroupBook, number: int) -> Group:
     return group
 
 
-def _seat(group: Group, nick: str) -> Seat:
-    seat = group.seat_named(nick)
+def _seat(group: Group, nick: str, shown: Mapping[UserID, str] | None = None) -> Seat:
+    seat = group.seat_named(nick, shown)
     if seat is None:
         raise GroupRefused("group.no_such_nickname", number=group.number)
     return seat
