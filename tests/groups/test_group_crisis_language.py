@@ -83,3 +83,30 @@ async def test_a_sign_up_in_an_english_chat_is_answered_in_english() -> None:
     await rooms.perform(signed, "group_signed:1:x")
     [body] = sent
     assert body.startswith("You are in: group 1"), f"the sign-up in German: {body[:60]!r}"
+
+
+async def test_the_list_of_groups_counts_free_seats_in_english() -> None:
+    """The list an English-writing youth gets says how many seats are free: "3 frei" was
+    German inside the English text."""
+    p = Parts()
+    await p.start()
+    await p.youth(1, "hello, I have a lot of trouble with my parents and I need help")
+    await p.staff(ANNA, '!group new "Prüfungsangst" 2026-12-10 18:00 90min max 4')
+    await p.new()
+    await p.youth(1, "group")
+    [listing] = notices(await p.new(), "group.list_youth")  # type: ignore[arg-type]
+
+    sent: list[str] = []
+
+    async def send(room_id: RoomID, body: str, key: str, **_: Any) -> None:
+        sent.append(body)
+
+    executor = SimpleNamespace(client=Client(), store=p.store, default_language="de",
+                               send=send)
+    rooms = GroupRooms(executor, room_opened=lambda n, r: None,  # type: ignore[arg-type]
+                       room_purged=lambda n: None)
+    await rooms.perform(listing, "group_list:1:x")
+    [body] = sent
+    assert body.startswith("These groups are coming up"), body[:60]
+    assert "frei" not in body, f"German in the English list: {body!r}"
+    assert "4 seats free" in body, body
