@@ -159,7 +159,7 @@ class GroupDesk:
             return True
         step = Change(at, event_id)
         if isinstance(parsed, gc.YouthListGroups):
-            self._list_for_youth(step, room_id, youth, at)
+            await self._list_for_youth(step, room_id, youth, at)
         else:
             self._sign_up(step, room_id, youth, parsed.number, at)
         await self._commit(step)
@@ -390,15 +390,21 @@ class GroupDesk:
             f"{len(x.seats)}/{x.max_seats} · {x.host}" for x in groups)
         step.add(SayInRoom(room_id, sender, "group.list_staff", (("lines", lines),)))
 
-    def _list_for_youth(self, step: Change, room_id: RoomID, youth: UserID,
-                        at: datetime) -> None:
+    async def _list_for_youth(self, step: Change, room_id: RoomID, youth: UserID,
+                              at: datetime) -> None:
         groups = [x for x in g.upcoming(self.book, at) if youth not in x.removed]
         if not groups:
             step.add(RoomNotice(room_id, "group.none_youth"))
             return
+        # The free seats in the language the notice is sent in (that of the youth's chat,
+        # `GroupRooms._language_of`): the lines are written here, the rest there.
+        record = await self.conductor.store.conversation_by_room(room_id)
+        language = self.conductor.policy.default_language if record is None \
+            else spoken(record.language)
         lines = "\n".join(
-            f"{x.number}: „{x.topic}“ – {self._when(x)} "
-            f"({'✓' if x.seat_of(youth) else f'{x.max_seats - len(x.seats)} frei'})"
+            f"{x.number}: „{x.topic}“ – {self._when(x)} ("
+            + ("✓" if x.seat_of(youth) else
+               text("group.seats_free", language, count=x.max_seats - len(x.seats))) + ")"
             for x in groups)
         step.add(RoomNotice(room_id, "group.list_youth", (("lines", lines),)))
 

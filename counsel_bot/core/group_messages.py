@@ -144,6 +144,7 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "These groups are coming up:\n{lines}\nTo join, write \"group\" and the number, e.g. "
         "\"group 1\". In the group you have a different nickname.",
     ),
+    "group.seats_free": _both("{count} frei", "{count} seats free"),
     "group.none_youth": _both(
         "Gerade ist keine Gruppe geplant. Schau gern später wieder vorbei!",
         "No group is planned right now. Have a look again later!",
