@@ -22,7 +22,7 @@ from counsel_bot.conversation.crisis_flags import RaisedFlag
 from counsel_bot.conversation.offices import room_for, staff_office
 from counsel_bot.core import group_commands as gc
 from counsel_bot.core import groups as g
-from counsel_bot.core.effects import SayInRoom, SayToStaff
+from counsel_bot.core.effects import SayInRoom, SayToStaff, SayToYouth
 from counsel_bot.core.group_effects import (
     CloseGroupRoom,
     GroupRoomNotice,
@@ -503,7 +503,8 @@ class GroupDesk:
 
         The team leads are mentioned with the host at once: the host is moderating and
         cannot leave the room for a 1:1, and a group flag has no queue or review whose
-        timeout would page them later."""
+        timeout would page them later. A youth whose own chat is open (queued, or with a
+        counsellor) has the flag raised there too, where it has both."""
         raised = await self.conductor.crisis.observe(
             crisis_key(group.number, seat.nickname), storable(body), step.at)
         if raised is None:
@@ -516,25 +517,32 @@ class GroupDesk:
         own = home.office if home is not None and home.office in \
             policy.router.offices.offices else None
         offices, leads = self._crisis_leads(group, own)
-        counselled = self._in_counselling(home)
+        current = self._open_conversation(home)
         params = (("number", group.number), ("nickname", seat.nickname),
                   ("leads", " ".join(leads) or "Team"))
-        if counselled is not None:
+        if current is not None and current.state is ConversationState.ASSIGNED:
             # In counselling now: the flag is their conversation's (its counsellor told, the
             # youth given the numbers in that chat, a lead paged if nobody reviews it), and
             # no 1:1 is offered to a youth who is in one.
             step.add(SayToStaff("group.staff_crisis_alert_counselled",
-                                (*params, ("conversation", counselled.conversation)),
+                                (*params, ("conversation", current.conversation)),
                                 mentions=(group.host, *leads),
                                 office=self._staff_office(offices, (group.host, *leads))))
-            self._flag_conversation(step, counselled, raised)
+            self._flag_conversation(step, current, raised)
             return
         step.add(SayToStaff("group.staff_crisis_alert", params,
                             mentions=(group.host, *leads),
                             office=self._staff_office(offices, (group.host, *leads))))
-        category, severity, source = raised.category or "suicide", raised.severity, raised.source
-        step.after.append(lambda m: m.crisis_flagged(category, severity, source))
-        step.today += DayCount(crisis_flags=1)
+        if current is not None:
+            # Waiting in the queue for a 1:1: its flag puts it first and names it to those
+            # who may take it (a lead paged if nobody does), and counts there. The youth's
+            # one text is the offer below, with the numbers.
+            self._flag_conversation(step, current, raised, youth_told=False)
+        else:
+            category, severity, source = (raised.category or "suicide", raised.severity,
+                                          raised.source)
+            step.after.append(lambda m: m.crisis_flagged(category, severity, source))
+            step.today += DayCount(crisis_flags=1)
         # In the language of their own chat: the one group text a youth must understand.
         language = policy.default_language if home is None else spoken(home.language)
         office = own if own is not None else min(group.offices, default="")
@@ -543,21 +551,24 @@ class GroupDesk:
                             youth=seat.youth, language=language),
                  f"group_crisis_offer:{group.number}:{seat.nickname}")
 
-    def _in_counselling(self, home: ConversationRecord | None) -> ConversationSnapshot | None:
-        """The conversation of the youth's own chat, if a counsellor is with them in it now.
-        (A youth still in the queue is offered the 1:1 as one without a conversation is.)"""
+    def _open_conversation(self, home: ConversationRecord | None,
+                           ) -> ConversationSnapshot | None:
+        """The conversation of the youth's own chat, if it is open: waiting in the queue,
+        or with a counsellor now."""
         if home is None or home.state is ConversationState.CLOSED:
             return None
         current = self.conductor.router.conversation(home.conversation)
-        if current is None or current.state is not ConversationState.ASSIGNED:
+        if current is None or current.state not in (ConversationState.WAITING,
+                                                    ConversationState.ASSIGNED):
             return None
         return current
 
     def _flag_conversation(self, step: Change, current: ConversationSnapshot,
-                           raised: RaisedFlag) -> None:
+                           raised: RaisedFlag, *, youth_told: bool = True) -> None:
         """Raise the youth's conversation's flag with what the group's words raised, as
         their words in the chat would (`YouthSide.check_crisis`); not again at a level its
-        flag holds already (its counsellor knows)."""
+        flag holds already (its counsellor knows). ``youth_told`` False: the youth gets
+        the group's offer instead of the chat's safety text."""
         c = self.conductor
         if current.crisis is not CrisisStatus.NONE and current.severity >= raised.tier:
             return
@@ -571,6 +582,10 @@ class GroupDesk:
                         emergency=c.policy.emergency_for(after.office),
                         takers=c.policy.router.offices.who_takes(
                             after, c.router.snapshot().counsellors))
+        if not youth_told:
+            step.effects = [(e, tag) for e, tag in step.effects
+                            if not (isinstance(e, SayToYouth) and e.conversation == conversation
+                                    and e.key in ("safety_info", "safety_offer"))]
 
     def _crisis_leads(self, group: g.Group, youths: str | None = None,
                       ) -> tuple[frozenset[str], tuple[UserID, ...]]:
