@@ -95,6 +95,12 @@ def kick_tag(number: int, nickname: str) -> str:
     return f"group_forget:{number}:{nickname}"
 
 
+def hosted_key(number: int) -> str:
+    """Settings key set once someone who may moderate joined the group's room (names no
+    one)."""
+    return f"group_hosted:{number}"
+
+
 def crisis_key(number: int, nickname: str) -> ConversationID:
     """The crisis window of one youth in one group, apart from any 1:1 conversation."""
     return ConversationID(f"G{number}/{nickname}")
@@ -110,16 +116,23 @@ class GroupDesk:
         # Per group, the name each member's app shows in its room (their account's display
         # name, not the nickname): the host moderates by what they see. Memory only.
         self.shown: dict[int, dict[UserID, str]] = {}
+        # Groups whose room someone who may moderate has joined (`hosted_key`), and those
+        # whose leads were called because nobody had (`core.groups.unhosted`).
+        self.hosted: set[int] = set()
+        self.called: set[int] = set()
 
     async def load(self) -> None:
         store = self.conductor.store
         stored = await store.get_sealed_setting(BOOK_KEY)
         self.book = g.decode_book(stored) if stored is not None else g.GroupBook()
         self.rooms = {}
+        self.hosted = set()
         for group in self.book.groups:
             room = await store.get_setting(room_key(group.number))
             if room:
                 self.rooms[RoomID(room)] = group.number
+            if await store.get_setting(hosted_key(group.number)):
+                self.hosted.add(group.number)
 
     def room_opened(self, number: int, room_id: RoomID) -> None:
         """The executor created the room (and stored it under `room_key`)."""
@@ -229,8 +242,10 @@ class GroupDesk:
 
     async def member_named(self, room_id: RoomID, member: UserID, display_name: str,
                            event_id: EventID, at: datetime) -> None:
-        """A member of a group's room took a display name: one that claims to be another
-        youth or the team is answered in the room with who it really is."""
+        """A member joined a group's room or took a display name ("" for none): one that
+        claims to be another youth or the team is answered in the room with who it really
+        is; someone who may moderate coming in means the group is hosted
+        (`core.groups.unhosted`)."""
         async with self.conductor.steps.held():
             await self._member_named(room_id, member, display_name, event_id, at)
 
@@ -243,11 +258,16 @@ class GroupDesk:
         if await self.conductor.store.is_processed(event_id):
             return
         group = self.book.get(number)
+        step = Change(at, event_id)
+        if number not in self.hosted and self._may_moderate(group, member):
+            step.settings.append((hosted_key(number), "1"))
         seat = group.seat_of(member)
         whom = g.poses_as(group, member, display_name)
         if seat is None or whom is None:
+            if step.settings:
+                await self._commit(step)
+                self.hosted.add(number)
             return
-        step = Change(at, event_id)
         step.add(GroupRoomNotice(number, "group.poses_as_team" if whom == ""
                                  else "group.poses_as_youth",
                                  (("nickname", seat.nickname), ("other", whom))))
@@ -320,6 +340,19 @@ class GroupDesk:
                                 mentions=(group.host,),
                                 office=self._staff_office(group.offices, (group.host,))),
                      f"group_opened:{group.number}")
+        called = []
+        for group in g.unhosted(self.book, at, frozenset(self.hosted)):
+            if group.number in self.called:
+                continue
+            # Nobody who may moderate has come: the youths are alone together in the room.
+            offices, leads = self._crisis_leads(group)
+            step.add(SayToStaff("group.host_missing",
+                                (("number", group.number), ("host", group.host),
+                                 ("leads", " ".join(leads) or "Team")),
+                                mentions=(group.host, *leads),
+                                office=self._staff_office(offices, (group.host, *leads))),
+                     f"group_host_missing:{group.number}")
+            called.append(group.number)
         for group in g.due_to_end(self.book, at):
             self._end(step, group.number, None)
         for group in g.due_to_purge(self.book, at, self.purge_after):
@@ -327,8 +360,13 @@ class GroupDesk:
                 self.conductor.crisis.forget(step, crisis_key(group.number, seat.nickname))
             self.book = g.purged(self.book, group.number)
             step.add(PurgeGroupRoom(group.number), f"group_purge:{group.number}")
+            if group.number in self.hosted:
+                step.settings.append((hosted_key(group.number), ""))
         if step.effects:
             await self._commit(step)
+        self.called.update(called)
+        self.hosted -= {group.number for group in self.book.groups
+                        if group.state is g.GroupState.PURGED}
         if self.conductor.metrics is not None:
             figures = g.figures(self.book, at)
             self.conductor.metrics.set_groups(planned=figures.upcoming, open_now=figures.open)
@@ -467,6 +505,13 @@ class GroupDesk:
             # Told in the staff room: the youths in the group need not read refusals.
             step.add(SayToStaff(refused.key, refused.params, mentions=(sender,),
                                 office=self._staff_office(group.offices, (sender,))))
+
+    def _may_moderate(self, group: g.Group, user: UserID) -> bool:
+        try:
+            g.may_moderate(group, self._moderator(user))
+        except g.GroupRefused:
+            return False
+        return True
 
     def _moderator(self, sender: UserID) -> g.Moderator:
         policy = self.conductor.policy

@@ -130,6 +130,17 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "(\"!group join {number}\" invites you into the room), or end the group with "
         "\"!group end {number}\".",
     ),
+    "group.host_missing": _both(
+        "⚠️ Gruppe {number} läuft seit einigen Minuten, aber {host} ist noch nicht im "
+        "Gruppenraum; die Jugendlichen sind dort unter sich. {host}: bitte nimm die "
+        "Einladung an. {leads}: Bitte sorgt dafür, dass jemand moderiert („!group join "
+        "{number}“ lädt euch in den Raum ein), oder beendet die Gruppe mit „!group end "
+        "{number}“.",
+        "⚠️ Group {number} started some minutes ago, but {host} is not in its room yet; the "
+        "youths are on their own there. {host}: please accept the invitation. {leads}: "
+        "please make sure somebody moderates (\"!group join {number}\" invites you into the "
+        "room), or end the group with \"!group end {number}\".",
+    ),
     "group.joining": _both(
         "Ich habe dich in den Raum von Gruppe {number} eingeladen. Dort moderierst du mit "
         "„!mute NAME“, „!unmute NAME“, „!remove NAME“ und „!end“.",

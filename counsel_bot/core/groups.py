@@ -204,6 +204,18 @@ def due_to_open(book: GroupBook, now: datetime) -> tuple[Group, ...]:
                  if g.state is GroupState.ANNOUNCED and g.start <= now < g.end)
 
 
+# How long after its start an open group may have nobody who moderates in its room before
+# the leads are called: the youths are alone together there until someone comes.
+HOST_GRACE = timedelta(minutes=10)
+
+
+def unhosted(book: GroupBook, now: datetime, hosted: frozenset[int]) -> tuple[Group, ...]:
+    """Open groups whose room nobody who may moderate has joined (``hosted``: the numbers
+    of those someone has) though ``HOST_GRACE`` has passed since their start."""
+    return tuple(g for g in book.groups if g.state is GroupState.OPEN
+                 and g.number not in hosted and g.start + HOST_GRACE <= now < g.end)
+
+
 def due_to_end(book: GroupBook, now: datetime) -> tuple[Group, ...]:
     """Groups whose time is over but nobody ended (announced ones that never opened too)."""
     return tuple(g for g in book.groups

@@ -741,10 +741,11 @@ class CounselBot:
         elif isinstance(event, RoomMemberEvent) and event.membership == "join":
             # A joining member's own client writes the name others see, and may change it
             # at any time: a youth posing as another or as the team is said to be who it is.
+            # A join without a name is still a join: the host coming counts (groups.py).
             name = event.content.get("displayname") if isinstance(event.content, dict) else None
-            if isinstance(name, str):
-                await addon.member_named(room_id, UserID(event.state_key), name,
-                                         EventID(event.event_id), self.clock.now())
+            await addon.member_named(room_id, UserID(event.state_key),
+                                     name if isinstance(name, str) else "",
+                                     EventID(event.event_id), self.clock.now())
         elif isinstance(event, RoomMemberEvent) and event.prev_membership == "join" \
                 and event.membership in ("leave", "ban"):
             await addon.member_left(room_id, UserID(event.state_key), EventID(event.event_id),
