@@ -1,0 +1,164 @@
+"""A crisis in a group's room: who is alerted and what the youth is offered. Part of the
+group desk (`groups.py`), apart so that each stays one job.
+
+A flag names only the group and the nickname in the staff room, never the words; the group
+hears nothing of it. The youth is offered a 1:1 in their own chat, and a chat of theirs that
+is open (queued, or with a counsellor) carries the flag itself.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from counsel_bot.conversation.change import Change
+from counsel_bot.conversation.crisis_flags import RaisedFlag
+from counsel_bot.core import groups as g
+from counsel_bot.core.effects import SayToStaff, SayToYouth
+from counsel_bot.core.group_effects import RoomNotice
+from counsel_bot.core.ids import ConversationID, UserID
+from counsel_bot.core.incoming_text import storable
+from counsel_bot.core.messages import spoken
+from counsel_bot.core.routing import events as ev
+from counsel_bot.core.routing.model import ConversationSnapshot, ConversationState, CrisisStatus
+from counsel_bot.core.today import DayCount
+from counsel_bot.store import ConversationRecord
+
+if TYPE_CHECKING:
+    from counsel_bot.conversation.conductor import Conductor
+
+
+def crisis_key(number: int, nickname: str) -> ConversationID:
+    """The crisis window of one youth in one group, apart from any 1:1 conversation."""
+    return ConversationID(f"G{number}/{nickname}")
+
+
+class GroupCrisis:
+    def __init__(self, conductor: Conductor) -> None:
+        self.conductor = conductor
+
+    async def check(self, step: Change, group: g.Group, seat: g.Seat, body: str) -> None:
+        """A flag names only the group and the nickname in the staff room; the youth gets
+        the offer in their own room, and the group hears nothing of it.
+
+        The team leads are mentioned with the host at once: the host is moderating and
+        cannot leave the room for a 1:1, and a group flag has no queue or review whose
+        timeout would page them later. A youth whose own chat is open (queued, or with a
+        counsellor) has the flag raised there too, where it has both."""
+        raised = await self.conductor.crisis.observe(
+            crisis_key(group.number, seat.nickname), storable(body), step.at)
+        if raised is None:
+            return
+        policy = self.conductor.policy
+        # The youth's own office (their chat's, where the 1:1 they are offered lands): its
+        # leads are called too and its emergency lines offered (another region's group,
+        # maybe); the group's office's lines for a youth without a conversation.
+        home = await self.conductor.store.conversation_by_room(seat.home_room)
+        own = home.office if home is not None and home.office in \
+            policy.router.offices.offices else None
+        offices, leads = self.leads(group, own)
+        current = self._open_conversation(home)
+        params = (("number", group.number), ("nickname", seat.nickname),
+                  ("leads", " ".join(leads) or "Team"))
+        if current is not None and current.state is ConversationState.ASSIGNED:
+            # In counselling now: the flag is their conversation's (its counsellor told, the
+            # youth given the numbers in that chat, a lead paged if nobody reviews it), and
+            # no 1:1 is offered to a youth who is in one.
+            step.add(SayToStaff("group.staff_crisis_alert_counselled",
+                                (*params, ("conversation", current.conversation)),
+                                mentions=(group.host, *leads),
+                                office=self.staff_office(offices, (group.host, *leads))))
+            self._flag_conversation(step, current, raised)
+            return
+        step.add(SayToStaff("group.staff_crisis_alert", params,
+                            mentions=(group.host, *leads),
+                            office=self.staff_office(offices, (group.host, *leads))))
+        if current is not None:
+            # Waiting in the queue for a 1:1: its flag puts it first and names it to those
+            # who may take it (a lead paged if nobody does), and counts there. The youth's
+            # one text is the offer below, with the numbers.
+            self._flag_conversation(step, current, raised, youth_told=False)
+        else:
+            category, severity, source = (raised.category or "suicide", raised.severity,
+                                          raised.source)
+            step.after.append(lambda m: m.crisis_flagged(category, severity, source))
+            step.today += DayCount(crisis_flags=1)
+        # In the language of their own chat: the one group text a youth must understand.
+        language = policy.default_language if home is None else spoken(home.language)
+        office = own if own is not None else min(group.offices, default="")
+        emergency = policy.emergency_for(office).get(language, "")
+        step.add(RoomNotice(seat.home_room, "group.crisis_offer", (("emergency", emergency),),
+                            youth=seat.youth, language=language),
+                 f"group_crisis_offer:{group.number}:{seat.nickname}")
+
+    def _open_conversation(self, home: ConversationRecord | None,
+                           ) -> ConversationSnapshot | None:
+        """The conversation of the youth's own chat, if it is open: waiting in the queue,
+        or with a counsellor now."""
+        if home is None or home.state is ConversationState.CLOSED:
+            return None
+        current = self.conductor.router.conversation(home.conversation)
+        if current is None or current.state not in (ConversationState.WAITING,
+                                                    ConversationState.ASSIGNED):
+            return None
+        return current
+
+    def _flag_conversation(self, step: Change, current: ConversationSnapshot,
+                           raised: RaisedFlag, *, youth_told: bool = True) -> None:
+        """Raise the youth's conversation's flag with what the group's words raised, as
+        their words in the chat would (`YouthSide.check_crisis`); not again at a level its
+        flag holds already (its counsellor knows). ``youth_told`` False: the youth gets
+        the group's offer instead of the chat's safety text."""
+        c = self.conductor
+        if current.crisis is not CrisisStatus.NONE and current.severity >= raised.tier:
+            return
+        conversation = current.conversation
+        c.handle(step, [ev.CrisisRaised(step.at, conversation, severity=raised.tier,
+                                        outright=raised.outright)], reply_room=None)
+        after = c.router.conversation(conversation)
+        if after is None:
+            return
+        c.crisis.raised(step, raised, after, first=current.crisis is CrisisStatus.NONE,
+                        emergency=c.policy.emergency_for(after.office),
+                        takers=c.policy.router.offices.who_takes(
+                            after, c.router.snapshot().counsellors))
+        if not youth_told:
+            step.effects = [(e, tag) for e, tag in step.effects
+                            if not (isinstance(e, SayToYouth) and e.conversation == conversation
+                                    and e.key in ("safety_info", "safety_offer"))]
+
+    def leads(self, group: g.Group, youths: str | None = None,
+                      ) -> tuple[frozenset[str], tuple[UserID, ...]]:
+        """The leads of the group's offices and the installation's own; every office's
+        only when the group's offices have none (or it has no office): an alert for leads
+        who cannot act on it teaches them to stop reading alerts. When none of the group's
+        offices has anybody on duty, the on-call office's leads too, as for a 1:1's crisis
+        (`offices.leads_for`): a group flag is never paged again later. With the offices
+        whose leads those are, whose staff room the alert goes to. ``youths``: the youth's
+        own office, whose leads are called too (the 1:1 offered lands in its queue, which
+        the group's office's leads do not see)."""
+        policy = self.conductor.policy
+        offices = sorted(group.offices)
+        if offices and youths is not None and youths not in offices:
+            offices.append(youths)
+        rules = policy.router.offices
+        if offices and rules.enabled and not group.offices & rules.staffed(
+                self.conductor.router.snapshot().counsellors):
+            offices.append(policy.offices.on_call)
+        # A lead with no device left rings no phone (staff_devices.py): not counted.
+        reachable = self.conductor.devices.reachable
+        own = reachable(tuple(UserID(u) for office in offices
+                              for u in policy.offices.desk(office).team_leads))
+        leads = (*reachable(policy.team_leads), *own) if own else self.conductor.every_lead()
+        return (frozenset(offices) if own else frozenset(),
+                tuple(u for u in dict.fromkeys(leads) if u != group.host))
+
+    def staff_office(self, offices: frozenset[str], mentions: tuple[UserID, ...]) -> str:
+        """The staff room a notice about a group goes to: its office's, as for a
+        conversation's; the main one (read by every office's staff) when it concerns more
+        than one office, or none, or names somebody who is not in the office's room (an
+        installation's own lead): a crisis alert must reach everyone it calls."""
+        if len(offices) != 1:
+            return ""
+        [office] = offices
+        members = self.conductor.policy.offices.desk(office).staff
+        return office if all(user in members for user in mentions) else ""
