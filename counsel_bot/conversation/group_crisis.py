@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from counsel_bot.conversation import feedback
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.crisis_flags import RaisedFlag
 from counsel_bot.core import groups as g
@@ -82,6 +83,11 @@ class GroupCrisis:
                                           raised.source)
             step.after.append(lambda m: m.crisis_flagged(category, severity, source))
             step.today += DayCount(crisis_flags=1)
+            if home is not None and home.state is ConversationState.CLOSED:
+                # The offer lands in a closed chat: the youth's answer there must open it
+                # again, not point them to a new chat (`YouthSide._reopens`).
+                step.settings.append((feedback.offered_key(home.conversation),
+                                      step.at.isoformat()))
         # In the language of their own chat: the one group text a youth must understand.
         language = policy.default_language if home is None else spoken(home.language)
         office = own if own is not None else min(group.offices, default="")

@@ -332,10 +332,14 @@ class YouthSide:
         c = self.conductor
         words = None if feedback.score(body) is not None else \
             await c.crisis.flags_after_close(record.conversation, body, step.at)
+        if words is None and feedback.score(body) is None \
+                and await self._answers_offer(step, record.conversation):
+            words = body  # "ja": the 1:1 a group's crisis offered here (`feedback.offered_key`)
         if words is None:
             await self._after_close(step, record, body)
             return None
         conversation = record.conversation
+        step.settings.append((feedback.offered_key(conversation), ""))  # taken up, if any
         if self.leaving.pop(conversation, None) is not None:
             step.sealed.append((feedback.leave_key(conversation), None))
         c.rooms[conversation] = record.room_id
@@ -347,6 +351,16 @@ class YouthSide:
         step.add(SayToYouth(conversation, "reopened_for_youth"),
                  f"reopened:{conversation}:{step.at.isoformat()}")
         return words
+
+    async def _answers_offer(self, step: Change, conversation: ConversationID) -> bool:
+        """The youth writes in their closed chat within a day of a 1:1 offered there: the
+        offer is taken up (and used up)."""
+        key = feedback.offered_key(conversation)
+        offered = await self.conductor.store.get_setting(key)
+        if not offered:
+            return False
+        step.settings.append((key, ""))
+        return step.at - datetime.fromisoformat(offered) <= feedback.OFFER_LASTS
 
     async def _after_close(self, step: Change, record: ConversationRecord, body: str) -> None:
         c = self.conductor
