@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import typing
 import unicodedata
 
 from hypothesis import given, settings
@@ -14,12 +15,10 @@ from tests.fuzz.hostile import INVISIBLE, hostile_text
 STAFF_EXAMPLES = 2800
 YOUTH_EXAMPLES = 2800
 
-STAFF_RESULTS = (
-    cmd.DutyCommand, cmd.CapacityCommand, cmd.LanguagesCommand, cmd.TopicsCommand,
-    cmd.NextCommand, cmd.TakeCommand, cmd.TransferCommand, cmd.CloseCommand,
-    cmd.ConfirmCommand, cmd.DismissCommand, cmd.StatusCommand, cmd.QueueCommand,
-    cmd.HelpCommand, cmd.VideoCommand, cmd.ParseError,
-)
+# Every command the parser may return, read from its own union: a list written here missed
+# the commands added since (`!chat`, `!supervise`, `!transfer office:`), and hypothesis found
+# "!CHAT" only some runs.
+STAFF_RESULTS = (*typing.get_args(cmd.StaffCommand), cmd.ParseError)
 CONVERSATION = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
