@@ -36,6 +36,7 @@ from tests.support.mail_office import (
     office_on,
     perform_mails,
     plain_text,
+    read_by_office,
     to_office,
 )
 
@@ -216,3 +217,23 @@ async def test_an_automatic_answer_quoting_the_counsellors_mail_raises_no_crisis
     assert [c.conversation for c in conversations] == [thread.conversation]
     assert [c.crisis for c in conversations] == [CrisisStatus.NONE], \
         "the counsellor's own words raised a crisis flag"
+
+
+async def test_a_first_mail_answering_someone_elses_mail_is_read_quote_and_all(
+        tmp_path: Path) -> None:
+    """A youth told by a teacher to write to the office answers the teacher's mail, with
+    the office's address put in: the quote under it holds the youth's own words to the
+    teacher, which nobody at the office has read. Any mail with In-Reply-To was read
+    without its quote, and the crisis in it reached nobody."""
+    message = to_office(
+        "Re: Wie geht es dir?", "<k2@youth.example>",
+        "Frau Berg sagt, ich soll euch schreiben. Unten steht alles.\n\n"
+        "Am 30.11.2026 um 18:02 schrieb Eva Berg <berg@school.example>:\n"
+        "> Liebe Kim, bitte schreib der Online-Beratung, die sind für dich da.\n>\n"
+        "> Am 30.11.2026 um 17:40 schrieb Kim:\n"
+        ">> ich will mich umbringen, ich halte das zu Hause nicht mehr aus")
+    message["In-Reply-To"] = "<t1@school.example>"
+    message["References"] = "<k1@youth.example> <t1@school.example>"
+    crisis, shown = await read_by_office(tmp_path, message)
+    assert crisis is CrisisStatus.RAISED, "the youth's crisis words read by nobody"
+    assert "ich will mich umbringen" in shown
