@@ -179,10 +179,12 @@ class MailChannel:
         self.chat_link: ChatLink | None = None
         self.replied: dict[ConversationID, datetime] = {}
         book = conductor.policy.offices
-        self.threads = ThreadIndex(self.store, frozenset(
+        # Where the office's mails' Message-IDs are drawn (`compose.new_message_id`).
+        self.office_domains = frozenset(
             a.rpartition("@")[2].lower()
             for a in (settings.office_address,
-                      *(book.desk(o.id).mail_address for o in book.offices)) if a))
+                      *(book.desk(o.id).mail_address for o in book.offices)) if a)
+        self.threads = ThreadIndex(self.store, self.office_domains)
         self._delivering = asyncio.Lock()
         self._acks = SendLimit(ACK_PER_ADDRESS, ACK_WINDOW, ACKS_PER_WINDOW)
         self._cuts = SendLimit(ACK_PER_ADDRESS, ACK_WINDOW, ACKS_PER_WINDOW)
@@ -204,7 +206,7 @@ class MailChannel:
             await self._returned(mail)
             return
         if mail.auto_generated \
-                and not await self.conductor.crisis.flags_alone(_words_read(mail)):
+                and not await self.conductor.crisis.flags_alone(self._read(mail)):
             # Out-of-office and list mail neither open nor continue a case. Read first: a
             # school's list or a contact form that marks its mail automatic may carry a
             # youth's crisis, which must reach a person (and is never answered by mail).
@@ -245,7 +247,11 @@ class MailChannel:
             conversation, await self.threads.event_id(mail), _as_text(mail), self.now(),
             written=mail.text, first=True,
             automatic=mail.auto_generated or self._own_address(address),
-            read=_words_read(mail), cut=mail.cut)
+            read=self._read(mail), cut=mail.cut)
+
+    def _read(self, mail: InboundMail) -> str:
+        """What the crisis check reads of `mail` (`_words_read`)."""
+        return _words_read(mail, self.office_domains)
 
     def _writer(self, mail: InboundMail) -> str:
         """Who wrote an automatic mail: From (its writer's, `_as_writer`), never the list's
@@ -278,7 +284,7 @@ class MailChannel:
         await self.mail_received(
             conversation, await self.threads.event_id(mail), _as_text(mail), self.now(),
             written=mail.text, first=first, automatic=mail.auto_generated,
-            read=_words_read(mail), cut=mail.cut)
+            read=self._read(mail), cut=mail.cut)
 
     async def mail_opened(
         self, room_id: RoomID, address: str, language: Language, at: datetime,
@@ -533,7 +539,7 @@ class MailChannel:
             # Judged with its subject, as in an open conversation: many write what weighs
             # on them there and only "ja" below.
             if ap.mail_answer(mail.text) is None \
-                    or await conductor.crisis.flags_alone(_words_read(mail)):
+                    or await conductor.crisis.flags_alone(self._read(mail)):
                 return False
             change = Change(self.now(), event_id)
             if conductor.appointments.mail_answered(change, record.conversation, mail.text):
@@ -817,17 +823,26 @@ def _as_writer(mail: InboundMail) -> InboundMail:
 _NAMED_ATTACHMENTS = 10
 
 
-def _words_read(mail: InboundMail) -> str:
+def _words_read(mail: InboundMail, office_domains: frozenset[str]) -> str:
     """The mail as the crisis check reads it: `_as_text`, with the middle a long mail's
-    posted text leaves out, its lines as the youth wrote them (`unwrapped`), and without
-    the lines a reply quotes: the mail answered, which is the counsellor's (a question
-    about suicide, a safety plan) or was read already. The counsellor still sees them,
-    beside the answers written between them."""
+    posted text leaves out, its lines as the youth wrote them (`unwrapped`), and, in an
+    answer to the office's mail, without the lines it quotes: the mail answered, which is
+    the counsellor's (a question about suicide, a safety plan) or was read already. The
+    counsellor still sees them, beside the answers written between them. Any other mail's
+    quote is read: a youth who answers a teacher's mail with the office's address put in
+    quotes their own words to the teacher under it, which nobody here has read."""
     words = mail.uncut_text if mail.cut else mail.text
-    if mail.in_reply_to or mail.references:
+    if _answers_office(mail, office_domains):
         words = unquoted(words)
     # The line breaks its mail program made are no clause ends of the youth's.
     return _as_text(replace(mail, text=unwrapped(words)))
+
+
+def _answers_office(mail: InboundMail, office_domains: frozenset[str]) -> bool:
+    """Whether `mail` answers one of the office's own mails: one it names (In-Reply-To,
+    References) has its Message-ID on the office's domain."""
+    return any(i.strip().strip("<>").rpartition("@")[2].lower() in office_domains
+               for i in (mail.in_reply_to, *mail.references) if i)
 
 
 def _as_text(mail: InboundMail) -> str:
