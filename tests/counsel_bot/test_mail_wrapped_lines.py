@@ -48,3 +48,20 @@ async def test_crisis_words_across_a_hard_line_break_of_a_wrapped_text_are_read(
            + b"Content-Transfer-Encoding: 8bit\r\n\r\n" + wrapped.encode())
     crisis, _ = await read_by_office(tmp_path, raw)
     assert crisis is CrisisStatus.RAISED, "crisis words read by nobody"
+
+
+@pytest.mark.parametrize("second", ["ritze mich jeden abend", "sterben will ich"])
+async def test_a_youths_own_line_joined_to_the_next_never_denies_its_crisis_words(
+        tmp_path: Path, second: str) -> None:
+    """Youths on a phone end their lines themselves and seldom with a full stop: a line of a
+    wrapped line's length that ends in "nicht" is theirs, and joined to the next as if the
+    program had broken it, its "nicht" denied the crisis words that follow ("… auch nicht
+    ritze mich jeden abend"). Read as written, they raised a flag."""
+    words = ("seit papa weg ist geht gar nichts mehr, die schule nicht und die freunde auch "
+             f"nicht\r\n{second}\r\n")
+    raw = (b"From: sunflower@youth.example\r\nTo: " + OFFICE.encode()
+           + b"\r\nSubject: hilfe\r\nMessage-ID: <own-lines@youth.example>\r\n"
+           + b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+           + b"Content-Transfer-Encoding: 8bit\r\n\r\n" + words.encode())
+    crisis, _ = await read_by_office(tmp_path, raw)
+    assert crisis is CrisisStatus.RAISED, "crisis words read by nobody"
