@@ -33,6 +33,7 @@ from homeserver_bridge.mail.parse import (
     parse_inbound,
     unquoted,
     unwrapped,
+    unwrapped_and_written,
 )
 from homeserver_bridge.mail.settings import MailLimits, MailSettings, is_address
 from homeserver_bridge.mail.threads import (
@@ -80,4 +81,5 @@ __all__ = [
     "thread_root",
     "unquoted",
     "unwrapped",
+    "unwrapped_and_written",
 ]

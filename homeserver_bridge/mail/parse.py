@@ -218,6 +218,21 @@ def unwrapped(text: str) -> str:
     return "\n".join(" ".join(pieces) for pieces in out)
 
 
+def unwrapped_and_written(text: str) -> str:
+    """`unwrapped`, and under it the lines it joined as they were written, for the crisis
+    check. A join is a guess: a youth on a phone ends a line themselves, seldom with a full
+    stop, and joined to the next their "… auch nicht" denied the crisis words that followed
+    ("ritze mich jeden abend"). Read both ways, a flag either reading raises is raised."""
+    joined = unwrapped(text)
+    if joined == text:
+        return text
+    lines = text.split("\n")
+    written = [line for index, line in enumerate(lines)
+               if (index and _wrapped_before(lines[index - 1], line))
+               or (index + 1 < len(lines) and _wrapped_before(line, lines[index + 1]))]
+    return "\n".join([joined, "", *written])
+
+
 def _wrapped_before(line: str, following: str) -> bool:
     line = line.rstrip()
     return (len(line) in _WRAPPED_LINE and not line.endswith(_CLAUSE_END)

@@ -76,7 +76,7 @@ from homeserver_bridge.mail import (
     build_reply,
     is_address,
     unquoted,
-    unwrapped,
+    unwrapped_and_written,
 )
 from homeserver_bridge.mail.backscatter import SendLimit
 
@@ -835,7 +835,7 @@ def _words_read(mail: InboundMail, office_domains: frozenset[str]) -> str:
     if _answers_office(mail, office_domains):
         words = unquoted(words)
     # The line breaks its mail program made are no clause ends of the youth's.
-    return _as_text(replace(mail, text=unwrapped(words)))
+    return _as_text(replace(mail, text=unwrapped_and_written(words)))
 
 
 def _answers_office(mail: InboundMail, office_domains: frozenset[str]) -> bool:
