@@ -237,3 +237,24 @@ async def test_a_first_mail_answering_someone_elses_mail_is_read_quote_and_all(
     crisis, shown = await read_by_office(tmp_path, message)
     assert crisis is CrisisStatus.RAISED, "the youth's crisis words read by nobody"
     assert "ich will mich umbringen" in shown
+
+
+async def test_the_youths_own_words_indented_in_an_html_answer_are_read(
+        tmp_path: Path) -> None:
+    """Gmail's and Apple Mail's "indent" (the browser's own indentation) is a blockquote
+    too, with no border: the youth's own words set apart so ("das hab ich heute Nacht
+    geschrieben") were marked as a quote and read by no crisis check."""
+    async with answered(tmp_path) as thread:
+        message = answer(thread, "")
+        message.set_content(
+            "<div dir=\"ltr\">Danke. Das hab ich heute Nacht geschrieben:<blockquote "
+            "style=\"margin:0 0 0 40px;border:none;padding:0px\"><div>ich will mich "
+            "umbringen, ich halte das nicht mehr aus</div></blockquote></div><br>"
+            "<div class=\"gmail_quote\"><div class=\"gmail_attr\">Am Di., 1. Dez. 2026 um "
+            "11:00 Uhr schrieb Beratung:<br></div><blockquote class=\"gmail_quote\" "
+            "style=\"margin:0px 0px 0px 0.8ex;border-left:1px solid rgb(204,204,204);"
+            f"padding-left:1ex\"><p>{SAFETY_PLAN}</p></blockquote></div>", subtype="html")
+        await send(thread.port, message)
+        crisis, shown = await outcome(thread)
+    assert crisis is CrisisStatus.RAISED, "the youth's crisis words read by nobody"
+    assert "ich will mich umbringen" in shown
