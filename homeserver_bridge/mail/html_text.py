@@ -76,8 +76,10 @@ class _Reducer(HTMLParser):
         # Per open link: its safe address (or None) and where its text starts in _out.
         self._links: list[tuple[str | None, int]] = []
         # Open blockquotes: their lines are marked "> ", as a plain-text mail quotes (the
-        # mail answered, which the crisis check of a reply leaves out).
+        # mail answered, which the crisis check of a reply leaves out); per blockquote
+        # open, whether it is such a quote (`_is_indent`).
         self._quote_depth = 0
+        self._quotes: list[bool] = []
 
     def text(self) -> str:
         return "".join(self._out)
@@ -110,7 +112,9 @@ class _Reducer(HTMLParser):
         if tag in _BLOCK:
             self._newline()
             if tag == "blockquote":
-                self._quote_depth += 1
+                quote = not _is_indent(attrs)
+                self._quotes.append(quote)
+                self._quote_depth += quote
         elif tag == "li":
             self._newline()
             self._quote_mark()
@@ -167,8 +171,8 @@ class _Reducer(HTMLParser):
             return
         if tag == "pre":
             self._pre_depth -= 1
-        if tag == "blockquote":
-            self._quote_depth -= 1
+        if tag == "blockquote" and self._quotes:
+            self._quote_depth -= self._quotes.pop()
         if tag in _BLOCK or tag == "li":
             self._newline()
         elif tag == "a" and self._links:
@@ -195,6 +199,20 @@ class _Reducer(HTMLParser):
     def _newline(self) -> None:
         if self._out and not self._out[-1].endswith("\n"):
             self._out.append("\n")
+
+
+# The browser's own indentation (WebKit's and Blink's "indent", which Gmail, Apple Mail and
+# others use): a blockquote with no border. A quote has one, or is marked type="cite".
+_NO_BORDER = re.compile(r"(?:^|;)\s*border\s*:\s*(?:none|0(?:px)?)\s*(?:;|$)", re.IGNORECASE)
+
+
+def _is_indent(attrs: list[tuple[str, str | None]]) -> bool:
+    """A blockquote that sets the writer's own words apart, not one quoting a mail."""
+    found = dict(attrs)
+    if (found.get("type") or "").strip().lower() == "cite" \
+            or "quote" in (found.get("class") or "").lower():
+        return False
+    return bool(_NO_BORDER.search(found.get("style") or ""))
 
 
 def _safe_href(attrs: list[tuple[str, str | None]]) -> str | None:
