@@ -258,3 +258,18 @@ async def test_the_youths_own_words_indented_in_an_html_answer_are_read(
         crisis, shown = await outcome(thread)
     assert crisis is CrisisStatus.RAISED, "the youth's crisis words read by nobody"
     assert "ich will mich umbringen" in shown
+
+
+async def test_the_youths_words_written_inside_the_quote_are_read(tmp_path: Path) -> None:
+    """On a phone many answer inside the mail they answer, line by line: Apple Mail and
+    Gmail keep what is typed there in the quote ("> "). Every quoted line was left out of
+    the crisis check, the youth's own among the counsellor's."""
+    async with answered(tmp_path) as thread:
+        said = plain_text(thread.reply).splitlines()
+        quote = "\n".join([*(f"> {line}" for line in said),
+                           "> der plan hilft mir nicht, ich ritze mich wieder jeden abend"])
+        await send(thread.port, answer(
+            thread, f"Danke.\n\nAm 01.12.2026 um 10:00 schrieb Beratung <{OFFICE}>:\n{quote}"))
+        crisis, shown = await outcome(thread)
+    assert crisis is CrisisStatus.RAISED, "the youth's crisis words read by nobody"
+    assert "ich ritze mich wieder jeden abend" in shown
