@@ -1,7 +1,8 @@
 """The mail channel: real SMTP in (aiosmtpd) and out (aiosmtplib) around a pure core.
 
 Pure: `parse` (inbound mail or bounce), `html_text`, `threads` (thread keys), `compose`
-(reply and bounce), `settings`. Adapters: `inbound`, `outbound`.
+(reply and bounce), `said` (the office's words in a thread), `settings`. Adapters:
+`inbound`, `outbound`.
 """
 
 from homeserver_bridge.mail.compose import (
@@ -35,6 +36,7 @@ from homeserver_bridge.mail.parse import (
     unwrapped,
     unwrapped_and_written,
 )
+from homeserver_bridge.mail.said import Said, kept_said
 from homeserver_bridge.mail.settings import MailLimits, MailSettings, is_address
 from homeserver_bridge.mail.threads import (
     ThreadKey,
@@ -64,12 +66,14 @@ __all__ = [
     "MailSettings",
     "MailSink",
     "ReplyThread",
+    "Said",
     "ThreadKey",
     "bounce_text",
     "build_bounce",
     "build_notice",
     "build_reply",
     "is_address",
+    "kept_said",
     "key_for",
     "legacy_key_for",
     "new_message_id",

@@ -23,6 +23,7 @@ from enum import StrEnum
 
 from homeserver_bridge.mail.documents import MAX_DOCUMENT_XML, document_member, document_text
 from homeserver_bridge.mail.html_text import clean_text, html_to_text
+from homeserver_bridge.mail.said import Said
 from homeserver_bridge.mail.settings import MailLimits, is_address
 
 _LIST_POST = re.compile(r"<mailto:([^>?\s]+)", re.IGNORECASE)
@@ -188,10 +189,12 @@ QUOTE_LEFT_OUT = "[> … zitierter Verlauf ausgelassen / quoted thread left out]
 _QUOTED = re.compile(r"\s*>(?:[\s>]|$)")
 
 
-def unquoted(text: str) -> str:
+def unquoted(text: str, said: Said | None = None) -> str:
     """The words a reply's writer wrote, without the lines they quote ("> …"): the mail
-    answered, read already, or the office's own words (the crisis check reads these)."""
-    return _without_quoted_lines(text)
+    answered, read already, or the office's own words (the crisis check reads these).
+    Knowing what the office `said` in the thread, only the lines that hold its words are
+    left out: a youth who answers inside the quote writes there."""
+    return _without_quoted_lines(text, said)
 
 
 # A line a mail program broke (Gmail's plain-text mode at 78 characters, Outlook's "wrap at
@@ -240,11 +243,12 @@ def _wrapped_before(line: str, following: str) -> bool:
             and not _QUOTED.match(following) and not _LIST_ITEM.match(following))
 
 
-def _without_quoted_lines(text: str) -> str:
-    """The text without its quoted lines ("> …"), each run of them one marker line."""
+def _without_quoted_lines(text: str, said: Said | None = None) -> str:
+    """The text without its quoted lines ("> …"), each run of them one marker line; if
+    `said` is given, only those holding what the office said."""
     out: list[str] = []
     for line in text.splitlines():
-        if _QUOTED.match(line):
+        if _QUOTED.match(line) and (said is None or said.wrote(line)):
             if not out or out[-1] != QUOTE_LEFT_OUT:
                 out.append(QUOTE_LEFT_OUT)
         else:

@@ -24,6 +24,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 
 from nio import AsyncClient, RoomCreateResponse
 
@@ -72,9 +73,11 @@ from homeserver_bridge.mail import (
     MailSendError,
     MailSettings,
     ReplyThread,
+    Said,
     build_notice,
     build_reply,
     is_address,
+    kept_said,
     unquoted,
     unwrapped_and_written,
 )
@@ -142,6 +145,12 @@ def thread_key(conversation: ConversationID) -> str:
     return f"mailreply:{conversation}"
 
 
+def said_key(conversation: ConversationID) -> str:
+    """Sealed setting: the office's newest words mailed in the thread (`kept_said`; erased
+    with the conversation), to tell them quoted in an answer from the youth's own."""
+    return f"mailsaid:{conversation}"
+
+
 def mail_address(record: ConversationRecord) -> str | None:
     """The youth's address of a mail conversation (kept sealed as its youth id)."""
     youth = str(record.youth_user_id)
@@ -206,7 +215,7 @@ class MailChannel:
             await self._returned(mail)
             return
         if mail.auto_generated \
-                and not await self.conductor.crisis.flags_alone(self._read(mail)):
+                and not await self.conductor.crisis.flags_alone(await self._read(mail)):
             # Out-of-office and list mail neither open nor continue a case. Read first: a
             # school's list or a contact form that marks its mail automatic may carry a
             # youth's crisis, which must reach a person (and is never answered by mail).
@@ -247,11 +256,16 @@ class MailChannel:
             conversation, await self.threads.event_id(mail), _as_text(mail), self.now(),
             written=mail.text, first=True,
             automatic=mail.auto_generated or self._own_address(address),
-            read=self._read(mail), cut=mail.cut)
+            read=await self._read(mail), cut=mail.cut)
 
-    def _read(self, mail: InboundMail) -> str:
-        """What the crisis check reads of `mail` (`_words_read`)."""
-        return _words_read(mail, self.office_domains)
+    async def _read(self, mail: InboundMail,
+                    conversation: ConversationID | None = None) -> str:
+        """What the crisis check reads of `mail` (`_words_read`), in `conversation` if
+        known: then a line the youth wrote inside the quote is read too."""
+        stored = None if conversation is None \
+            else await self.store.get_sealed_setting(said_key(conversation))
+        said = None if stored is None else Said.of([stored.decode()])
+        return _words_read(mail, self.office_domains, said)
 
     def _writer(self, mail: InboundMail) -> str:
         """Who wrote an automatic mail: From (its writer's, `_as_writer`), never the list's
@@ -284,7 +298,7 @@ class MailChannel:
         await self.mail_received(
             conversation, await self.threads.event_id(mail), _as_text(mail), self.now(),
             written=mail.text, first=first, automatic=mail.auto_generated,
-            read=self._read(mail), cut=mail.cut)
+            read=await self._read(mail, conversation), cut=mail.cut)
 
     async def mail_opened(
         self, room_id: RoomID, address: str, language: Language, at: datetime,
@@ -539,7 +553,8 @@ class MailChannel:
             # Judged with its subject, as in an open conversation: many write what weighs
             # on them there and only "ja" below.
             if ap.mail_answer(mail.text) is None \
-                    or await conductor.crisis.flags_alone(self._read(mail)):
+                    or await conductor.crisis.flags_alone(
+                        await self._read(mail, record.conversation)):
                 return False
             change = Change(self.now(), event_id)
             if conductor.appointments.mail_answered(change, record.conversation, mail.text):
@@ -778,11 +793,24 @@ class MailChannel:
             untagged = await self.threads.untagged_setting(address, reply_id)
             if untagged is not None:
                 await self.store.set_setting(untagged, record.conversation)
+            await self._said(record.conversation, message)
             await self.store.set_setting(sent, record.conversation)
         if reply_id not in (thread.message_id, *thread.references):
             chain = (*thread.references, thread.message_id)
             await self._save_thread(record.conversation,
                                     ReplyThread(reply_id, chain[-20:], thread.subject))
+
+    async def _said(self, conversation: ConversationID, message: EmailMessage) -> None:
+        """Keeps the words of a mail sent in the thread (as sent: with what the mail
+        adds around the counsellor's), to know them quoted in the youth's answer."""
+        body = message.get_body(preferencelist=("plain",))
+        words = body.get_content() if body is not None else ""
+        if not isinstance(words, str) or not words.strip():
+            return
+        stored = await self.store.get_sealed_setting(said_key(conversation))
+        before = "" if stored is None else stored.decode()
+        await self.store.set_sealed_setting(said_key(conversation),
+                                            kept_said(before, words).encode())
 
     async def _save_thread(self, conversation: ConversationID, thread: ReplyThread) -> None:
         await self.store.set_sealed_setting(thread_key(conversation), _thread_value(thread))
@@ -823,17 +851,20 @@ def _as_writer(mail: InboundMail) -> InboundMail:
 _NAMED_ATTACHMENTS = 10
 
 
-def _words_read(mail: InboundMail, office_domains: frozenset[str]) -> str:
+def _words_read(mail: InboundMail, office_domains: frozenset[str],
+                said: Said | None = None) -> str:
     """The mail as the crisis check reads it: `_as_text`, with the middle a long mail's
     posted text leaves out, its lines as the youth wrote them (`unwrapped`), and, in an
     answer to the office's mail, without the lines it quotes: the mail answered, which is
     the counsellor's (a question about suicide, a safety plan) or was read already. The
     counsellor still sees them, beside the answers written between them. Any other mail's
     quote is read: a youth who answers a teacher's mail with the office's address put in
-    quotes their own words to the teacher under it, which nobody here has read."""
+    quotes their own words to the teacher under it, which nobody here has read. With what
+    the office `said` in the thread, only quoted lines of its words are left out: a youth
+    who answers inside the quote writes there."""
     words = mail.uncut_text if mail.cut else mail.text
     if _answers_office(mail, office_domains):
-        words = unquoted(words)
+        words = unquoted(words, said)
     # The line breaks its mail program made are no clause ends of the youth's.
     return _as_text(replace(mail, text=unwrapped_and_written(words)))
 
