@@ -273,3 +273,23 @@ async def test_the_youths_words_written_inside_the_quote_are_read(tmp_path: Path
         crisis, shown = await outcome(thread)
     assert crisis is CrisisStatus.RAISED, "the youth's crisis words read by nobody"
     assert "ich ritze mich wieder jeden abend" in shown
+
+
+async def test_the_youths_words_written_inside_the_counsellors_mail_in_outlook_are_read(
+        tmp_path: Path) -> None:
+    """Outlook users answer inside the mail they answer, each comment marked with their
+    name ("[Kim] …"): below the header block naming the office, all of it was left out, of
+    the crisis check and of what the counsellor reads, the youth's words among the
+    counsellor's."""
+    async with answered(tmp_path) as thread:
+        said = plain_text(thread.reply).rstrip("\n").split("\n")
+        await send(thread.port, answer(
+            thread, "Danke, meine Antworten stehen unten.\n\n________________________________\n"
+                    f"Von: Beratung <{OFFICE}>\nGesendet: Dienstag, 1. Dezember 2026 "
+                    f"11:00\nAn: {YOUTH}\nBetreff: {thread.reply['Subject']}\n\n"
+                    + "\n".join([said[0], "[Kim] der plan hilft mir nicht, ich ritze mich "
+                                 "wieder jeden abend", *said[1:]])))
+        crisis, shown = await outcome(thread)
+    assert crisis is CrisisStatus.RAISED, "the youth's crisis words read by nobody"
+    assert "ich ritze mich wieder jeden abend" in shown
+    assert "Notfallplan" not in shown, "the counsellor's mail shown as the youth's words"
