@@ -127,6 +127,10 @@ class InboundMail:
     # When the middle of `text` was cut (`_at_most`): the words with that middle, for the
     # crisis check only (never posted or stored); "" when nothing was cut.
     uncut_text: str = field(default="", repr=False)
+    # The office's mail left out below an Outlook header block (`_without_office_quote`):
+    # its words, up to the next header block (the older thread), never shown as they are;
+    # the mail channel, knowing what the office said, finds the youth's lines in it.
+    office_quote: str = field(default="", repr=False)
 
     @property
     def cut(self) -> bool:
@@ -160,6 +164,7 @@ class _Body:
     # (`_office_mail`, `_without_office_quote`).
     office: frozenset[str] = frozenset()
     answered: frozenset[str] = frozenset()
+    office_quotes: list[str] = field(default_factory=list)
 
 
 def parse_inbound(
@@ -335,6 +340,7 @@ def _parse(raw: bytes, limits: MailLimits, envelope_sender: str,
         addressed_to=_address(msg, "To"),
         list_address=_list_address(msg),
         uncut_text=uncut,
+        office_quote="\n\n".join(body.office_quotes),
     )
 
 
@@ -409,7 +415,10 @@ def _walk(part: Message, body: _Body, *, depth: int, inline: bool) -> None:
         if ctype == "text/html":
             body.from_html = True
             text = html_to_text(text)
-        body.texts.append(_without_office_quote(clean_text(text), body.office))
+        own, quoted = _without_office_quote(clean_text(text), body.office)
+        body.texts.append(own)
+        if quoted:
+            body.office_quotes.append(quoted)
         return
     if not inline and _is_text_file(ctype, name):
         html = ctype == "text/html" or name.lower().endswith((".htm", ".html"))
@@ -484,13 +493,14 @@ _QUOTE_RULE = re.compile(r"\s*(?:[-_=]{5,}|-{2,}[^-]{3,60}-{2,})\s*")
 _QUOTE_BLOCK_LINES = 5
 
 
-def _without_office_quote(text: str, office: frozenset[str]) -> str:
+def _without_office_quote(text: str, office: frozenset[str]) -> tuple[str, str]:
     """The text without the office's own mail quoted below its headers (Outlook): from the
     header block naming one of the office's addresses as the sender to the end (Outlook
-    puts the whole thread there), as one marker line. A mail someone else sent, quoted so
-    (a forwarded threat), stays: its sender is not the office."""
+    puts the whole thread there), as one marker line; and the words of that mail, up to
+    the next header block (the older thread), "" if none was left out. A mail someone else
+    sent, quoted so (a forwarded threat), stays: its sender is not the office."""
     if not office:
-        return text
+        return text, ""
     lines = text.split("\n")
     for index, line in enumerate(lines):
         if not _QUOTED_FROM.match(line) or not any(a in line.lower() for a in office):
@@ -503,8 +513,22 @@ def _without_office_quote(text: str, office: frozenset[str]) -> str:
         while start > 0 and (_QUOTED_FIELD.match(lines[start - 1])
                              or _QUOTE_RULE.fullmatch(lines[start - 1])):
             start -= 1
-        return "\n".join([*lines[:start], QUOTE_LEFT_OUT]).strip()
-    return text
+        return "\n".join([*lines[:start], QUOTE_LEFT_OUT]).strip(), _quoted_mail(lines[index:])
+    return text, ""
+
+
+def _quoted_mail(lines: list[str]) -> str:
+    """The words of a mail quoted below its header block (its first line the block's From),
+    up to the next block: the mail it answered in turn."""
+    first = 1
+    while first < len(lines) and (_QUOTED_FIELD.match(lines[first]) or not lines[first].strip()):
+        first += 1
+    end = first
+    while end < len(lines) and not (
+            (_QUOTED_FROM.match(lines[end]) or _QUOTE_RULE.fullmatch(lines[end]))
+            and any(_QUOTED_FIELD.match(x) for x in lines[end + 1:end + _QUOTE_BLOCK_LINES + 1])):
+        end += 1
+    return "\n".join(lines[first:end]).strip()
 
 
 def _read_forwarded(part: Message, body: _Body, depth: int) -> bool:

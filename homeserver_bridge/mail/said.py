@@ -51,6 +51,12 @@ class Said:
                    for i in range(len(words) - size + 1))
 
 
+    def unsaid(self, text: str) -> list[str]:
+        """The lines of `text` (a mail of the office's, as quoted) that hold words the
+        office did not write there: the youth's, written inside it."""
+        return [line for line in text.split("\n") if not self.wrote(line)]
+
+
 def kept_said(before: str, text: str) -> str:
     """The office's words kept for a thread: those `before` and the newest, `text`, at
     most `MAX_SAID_CHARS` of the newest."""

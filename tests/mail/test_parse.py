@@ -858,3 +858,19 @@ def test_a_long_flowed_paragraph_is_read_in_linear_time() -> None:
     result = parse_inbound(raw, LIMITS)
     assert time.perf_counter() - started < 6.0
     assert isinstance(result, InboundMail)
+
+
+def test_the_offices_mail_below_its_headers_is_kept_apart_to_the_older_thread() -> None:
+    """What was left out below an Outlook header block is kept apart (never shown as it
+    is): the office's mail, up to the header block of the youth's older mail below it."""
+    body = ("Danke.\n\n________________________________\nVon: Beratung "
+            "<beratung@counsel.localhost>\nGesendet: Dienstag, 1. Dezember 2026 10:00\n"
+            "An: kim@youth.example\nBetreff: Deine Online-Beratung\n\nHast du Gedanken, "
+            "dich umzubringen?\n[Kim] manchmal\n\n________________________________\n"
+            "Von: Kim <kim@youth.example>\nGesendet: Montag, 30. November 2026 22:10\n"
+            "An: beratung@counsel.localhost\nBetreff: Hilfe\n\nalte Worte")
+    parsed = parse_inbound(mail(body, In_Reply_To="<r1@counsel.localhost>").as_bytes(),
+                           LIMITS, office_addresses=OFFICE_ADDRESSES)
+    assert isinstance(parsed, InboundMail)
+    assert parsed.text == f"Danke.\n\n{QUOTE_LEFT_OUT}"
+    assert parsed.office_quote == "Hast du Gedanken, dich umzubringen?\n[Kim] manchmal"

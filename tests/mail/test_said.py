@@ -32,3 +32,8 @@ def test_the_newest_words_are_kept_to_a_bound() -> None:
     kept = kept_said("alt " * MAX_SAID_CHARS, "neu")
     assert len(kept) == MAX_SAID_CHARS
     assert kept.endswith("\n\nneu")
+
+
+def test_the_lines_the_office_did_not_write_are_found_in_its_mail() -> None:
+    quoted = f"{PLAN}\n[Kim] der plan hilft mir nicht"
+    assert Said.of([PLAN]).unsaid(quoted) == ["[Kim] der plan hilft mir nicht"]

@@ -215,7 +215,7 @@ class MailChannel:
             await self._returned(mail)
             return
         if mail.auto_generated \
-                and not await self.conductor.crisis.flags_alone(await self._read(mail)):
+                and not await self.conductor.crisis.flags_alone(self._read(mail)):
             # Out-of-office and list mail neither open nor continue a case. Read first: a
             # school's list or a contact form that marks its mail automatic may carry a
             # youth's crisis, which must reach a person (and is never answered by mail).
@@ -256,16 +256,18 @@ class MailChannel:
             conversation, await self.threads.event_id(mail), _as_text(mail), self.now(),
             written=mail.text, first=True,
             automatic=mail.auto_generated or self._own_address(address),
-            read=await self._read(mail), cut=mail.cut)
+            read=self._read(mail), cut=mail.cut)
 
-    async def _read(self, mail: InboundMail,
-                    conversation: ConversationID | None = None) -> str:
-        """What the crisis check reads of `mail` (`_words_read`), in `conversation` if
-        known: then a line the youth wrote inside the quote is read too."""
-        stored = None if conversation is None \
-            else await self.store.get_sealed_setting(said_key(conversation))
-        said = None if stored is None else Said.of([stored.decode()])
+    def _read(self, mail: InboundMail, said: Said | None = None) -> str:
+        """What the crisis check reads of `mail` (`_words_read`), knowing what the office
+        `said` in its thread if given: then a line the youth wrote inside the quote is
+        read too."""
         return _words_read(mail, self.office_domains, said)
+
+    async def _said_in(self, conversation: ConversationID) -> Said | None:
+        """What the office mailed in the conversation's thread (`_said`), if kept."""
+        stored = await self.store.get_sealed_setting(said_key(conversation))
+        return None if stored is None else Said.of([stored.decode()])
 
     def _writer(self, mail: InboundMail) -> str:
         """Who wrote an automatic mail: From (its writer's, `_as_writer`), never the list's
@@ -295,10 +297,12 @@ class MailChannel:
         # and before the mail was read into it (no 250 yet, so the sender retried).
         first = await self._opened_by(conversation, mail)
         await self._remember_thread(conversation, mail)
+        said = await self._said_in(conversation)
+        mail = _with_words_inside(mail, said)
         await self.mail_received(
             conversation, await self.threads.event_id(mail), _as_text(mail), self.now(),
             written=mail.text, first=first, automatic=mail.auto_generated,
-            read=await self._read(mail, conversation), cut=mail.cut)
+            read=self._read(mail, said), cut=mail.cut)
 
     async def mail_opened(
         self, room_id: RoomID, address: str, language: Language, at: datetime,
@@ -551,10 +555,12 @@ class MailChannel:
                     or not conductor.appointments.proposal_open(record.conversation):
                 continue
             # Judged with its subject, as in an open conversation: many write what weighs
-            # on them there and only "ja" below.
+            # on them there and only "ja" below; and with what they wrote inside the
+            # counsellor's mail (Outlook), which is more than a yes or no.
+            said = await self._said_in(record.conversation)
             if ap.mail_answer(mail.text) is None \
-                    or await conductor.crisis.flags_alone(
-                        await self._read(mail, record.conversation)):
+                    or _with_words_inside(mail, said) is not mail \
+                    or await conductor.crisis.flags_alone(self._read(mail, said)):
                 return False
             change = Change(self.now(), event_id)
             if conductor.appointments.mail_answered(change, record.conversation, mail.text):
@@ -867,6 +873,19 @@ def _words_read(mail: InboundMail, office_domains: frozenset[str],
         words = unquoted(words, said)
     # The line breaks its mail program made are no clause ends of the youth's.
     return _as_text(replace(mail, text=unwrapped_and_written(words)))
+
+
+def _with_words_inside(mail: InboundMail, said: Said | None) -> InboundMail:
+    """`mail` with the lines the youth wrote inside the office's mail it left out below an
+    Outlook header block (`InboundMail.office_quote`; Outlook users answer there, each
+    comment marked with their name), known by what the office `said`: their words, to be
+    read and shown. Without `said` the mail stays as it is."""
+    lines = [] if said is None or not mail.office_quote else said.unsaid(mail.office_quote)
+    if not lines:
+        return mail
+    inside = "\n".join(lines)
+    return replace(mail, text=f"{mail.text}\n{inside}",
+                   uncut_text=f"{mail.uncut_text}\n{inside}" if mail.cut else "")
 
 
 def _answers_office(mail: InboundMail, office_domains: frozenset[str]) -> bool:
