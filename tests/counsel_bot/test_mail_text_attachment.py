@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape
 import pytest
 
 from counsel_bot.core.routing.model import CrisisStatus
-from tests.support.mail_office import read_by_office, to_office
+from tests.support.mail_office import OFFICE, read_by_office, to_office
 
 CRISIS = "Ich will mich umbringen, ich halte das nicht mehr aus."
 
@@ -97,3 +97,22 @@ async def test_crisis_words_in_a_letter_attached_as_a_document_are_read(
     crisis, read = await read_by_office(tmp_path, message)
     assert crisis is CrisisStatus.RAISED, "crisis words read by nobody"
     assert "ich halte das nicht mehr aus" in read, "the counsellor never sees the letter"
+
+
+async def test_a_forwarded_mail_forged_in_the_offices_name_is_read(tmp_path: Path) -> None:
+    """Anyone can write the office's address into a From line: a bully who mails a youth
+    "from the counselling" that nobody will help them, and the youth who forwards it asking
+    whether it is ours. Known by its From line alone as the office's own mail, it was left
+    out, its words read by nobody; the office's own mails carry its Message-IDs."""
+    forged = EmailMessage()
+    forged["From"] = f"Beratung <{OFFICE}>"
+    forged["To"] = "sunflower@youth.example"
+    forged["Subject"] = "Deine Anfrage"
+    forged["Message-ID"] = "<8f2k1@mailer.example>"
+    forged.set_content("Wir können dir nicht helfen. Bring dich doch einfach um.")
+    message = to_office("Fwd: Deine Anfrage", "<forged@youth.example>",
+                         "habt ihr mir das geschrieben??")
+    message.add_attachment(forged)
+    crisis, read = await read_by_office(tmp_path, message)
+    assert crisis is CrisisStatus.RAISED, "crisis words read by nobody"
+    assert "Bring dich doch einfach um" in read, "the counsellor never sees the mail"
