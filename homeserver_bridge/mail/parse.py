@@ -471,14 +471,19 @@ def _unflowed(text: str, delsp: bool) -> str:
 
 def _office_mail(part: Message, body: _Body) -> bool:
     """An attached mail that is the office's own: one this mail answers (by its id), or
-    one From the office's address."""
+    one From the office's address with a Message-ID of the office's domain (a filter's
+    notice). Not by its From line alone, which anyone writes: a bully's mail "from the
+    counselling", forwarded by the youth, was left out unread."""
     payload = part.get_payload()
     if not isinstance(payload, list) or not payload or not isinstance(payload[0], Message):
         return False
     inner = payload[0]
-    if any(i in body.answered for i in _ids(inner, "Message-ID")):
+    ids = _ids(inner, "Message-ID")
+    if any(i in body.answered for i in ids):
         return True
-    return bool(body.office) and _address(inner, "From").lower() in body.office
+    domains = {a.rpartition("@")[2] for a in body.office}
+    return _address(inner, "From").lower() in body.office \
+        and any(i.strip("<>").rpartition("@")[2].lower() in domains for i in ids)
 
 
 # Outlook quotes the mail answered unmarked, under a block of its headers ("Von: …",
