@@ -22,12 +22,13 @@ from pathlib import Path
 import aiosmtplib
 
 from counsel_bot.core.effects import PostText, decode_effect
-from counsel_bot.core.ids import ConversationID
+from counsel_bot.core.ids import ConversationID, EventID, RoomID
 from counsel_bot.core.routing.model import CrisisStatus
 from counsel_bot.store import SqliteStore
 from e2e.vault import Vault
 from homeserver_bridge.mail import MailSettings, start_inbound
 from tests.support.mail_office import (
+    ANNA,
     AT,
     OFFICE,
     Office,
@@ -293,3 +294,20 @@ async def test_the_youths_words_written_inside_the_counsellors_mail_in_outlook_a
     assert crisis is CrisisStatus.RAISED, "the youth's crisis words read by nobody"
     assert "ich ritze mich wieder jeden abend" in shown
     assert "Notfallplan" not in shown, "the counsellor's mail shown as the youth's words"
+
+
+async def test_the_youths_words_inside_the_quote_are_read_after_the_close(
+        tmp_path: Path) -> None:
+    """An answer after the close opens a new case, read like an answer in an open one: the
+    youth's words typed inside the quoted counsellor's mail were left out with it there."""
+    async with answered(tmp_path) as thread:
+        await thread.office.conductor.staff_wrote(
+            RoomID("!staff:x"), ANNA, EventID("$close"), f"!close {thread.conversation}", AT)
+        quote = "\n".join([*(f"> {line}" for line in plain_text(thread.reply).splitlines()),
+                           "> der plan hilft mir nicht, ich ritze mich wieder jeden abend"])
+        await send(thread.port, answer(
+            thread, f"Hallo nochmal.\n\nAm 01.12.2026 um 10:00 schrieb Beratung <{OFFICE}>:\n"
+                    f"{quote}"))
+        conversations = thread.office.conductor.router.snapshot().conversations
+    assert [c.crisis for c in conversations if c.conversation != thread.conversation] \
+        == [CrisisStatus.RAISED], "the youth's crisis words read by nobody"
