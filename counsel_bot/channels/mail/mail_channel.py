@@ -214,8 +214,9 @@ class MailChannel:
             # reply that did not arrive is told in its room.
             await self._returned(mail)
             return
-        if mail.auto_generated \
-                and not await self.conductor.crisis.flags_alone(self._read(mail)):
+        said = await self._said_in_thread(mail) if mail.auto_generated else None
+        if mail.auto_generated and not await self.conductor.crisis.flags_alone(
+                self._read(_with_words_inside(mail, said), said)):
             # Out-of-office and list mail neither open nor continue a case. Read first: a
             # school's list or a contact form that marks its mail automatic may carry a
             # youth's crisis, which must reach a person (and is never answered by mail).
@@ -244,6 +245,10 @@ class MailChannel:
             return True
 
     async def _open(self, mail: InboundMail, room_id: RoomID) -> None:
+        # An answer after the close: what the office said in the closed conversation tells
+        # the youth's words inside the quote from the counsellor's, as in an open one.
+        said = await self._said_in_thread(mail)
+        mail = _with_words_inside(mail, said)
         language = guess_language(mail.text, self.conductor.policy.default_language)
         # An automatic mail (read for its crisis words) is answered to its writer: a list
         # sets Reply-To to itself, and a reply there would reach all its members.
@@ -256,13 +261,23 @@ class MailChannel:
             conversation, await self.threads.event_id(mail), _as_text(mail), self.now(),
             written=mail.text, first=True,
             automatic=mail.auto_generated or self._own_address(address),
-            read=self._read(mail), cut=mail.cut)
+            read=self._read(mail, said), cut=mail.cut)
 
     def _read(self, mail: InboundMail, said: Said | None = None) -> str:
         """What the crisis check reads of `mail` (`_words_read`), knowing what the office
         `said` in its thread if given: then a line the youth wrote inside the quote is
         read too."""
         return _words_read(mail, self.office_domains, said)
+
+    async def _said_in_thread(self, mail: InboundMail) -> Said | None:
+        """What the office said in the conversation of the thread `mail` answers, closed or
+        not (`_said_in`); None if none is found or none was kept."""
+        for key in await self.threads.lookups(mail):
+            found = await self.store.get_setting(key)
+            said = None if not found else await self._said_in(ConversationID(found))
+            if said is not None:
+                return said
+        return None
 
     async def _said_in(self, conversation: ConversationID) -> Said | None:
         """What the office mailed in the conversation's thread (`_said`), if kept."""
