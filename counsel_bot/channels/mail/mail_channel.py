@@ -2,7 +2,8 @@
 the counsellor reads it; the counsellor's reply in that room goes out as mail.
 
 Mail is not end-to-end encrypted, so at rest the youth's address and the thread's headers
-are sealed: as sealed settings (``mailto:<conversation>``, ``mailreply:<conversation>``),
+are sealed: as sealed settings (``mailto:<conversation>``, ``mailreply:<conversation>``;
+the office's words mailed last, ``mailsaid:<conversation>``, `said_key`),
 which the store seals, re-encrypts on vault rotation and erases with the conversation; the
 mail text is kept like chat intake (sealed). Nothing of it reaches logs, staff alerts or
 metrics.
@@ -814,8 +815,9 @@ class MailChannel:
             untagged = await self.threads.untagged_setting(address, reply_id)
             if untagged is not None:
                 await self.store.set_setting(untagged, record.conversation)
-            await self._said(record.conversation, message)
             await self.store.set_setting(sent, record.conversation)
+            # After the record of the send, which keeps a repeat from sending it again.
+            await self._said(record.conversation, message)
         if reply_id not in (thread.message_id, *thread.references):
             chain = (*thread.references, thread.message_id)
             await self._save_thread(record.conversation,
