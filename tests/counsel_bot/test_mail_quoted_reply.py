@@ -311,3 +311,19 @@ async def test_the_youths_words_inside_the_quote_are_read_after_the_close(
         conversations = thread.office.conductor.router.snapshot().conversations
     assert [c.crisis for c in conversations if c.conversation != thread.conversation] \
         == [CrisisStatus.RAISED], "the youth's crisis words read by nobody"
+
+
+async def test_a_youths_line_set_between_dashes_above_an_outlook_header_is_read(
+        tmp_path: Path) -> None:
+    """The rule above an Outlook header block ("-----Original Message-----") is left out
+    with it; a youth's own last line set between dashes ("--- … ---") was taken for one."""
+    async with answered(tmp_path) as thread:
+        await send(thread.port, answer(
+            thread, "Danke.\n--- ich will nicht mehr leben ---\n"
+                    f"-----Ursprüngliche Nachricht-----\nVon: Beratung <{OFFICE}>\n"
+                    f"Gesendet: Dienstag, 1. Dezember 2026 11:00\nAn: {YOUTH}\n"
+                    f"Betreff: {thread.reply['Subject']}\n\n{plain_text(thread.reply)}"))
+        crisis, shown = await outcome(thread)
+    assert crisis is CrisisStatus.RAISED, "the youth's crisis words read by nobody"
+    assert "ich will nicht mehr leben" in shown
+    assert "Notfallplan" not in shown, "the counsellor's mail shown as the youth's words"
