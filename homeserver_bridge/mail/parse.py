@@ -494,7 +494,10 @@ _QUOTED_FROM = re.compile(
 _QUOTED_FIELD = re.compile(
     r"\s*\*?(?:sent|gesendet|date|datum|envoyé|enviado|inviato|verzonden|skickat|sendt|"
     r"to|an|cc|subject|betreff|objet|asunto|oggetto|onderwerp|ämne|emne)\s*:", re.IGNORECASE)
-_QUOTE_RULE = re.compile(r"\s*(?:[-_=]{5,}|-{2,}[^-]{3,60}-{2,})\s*")
+# Five dashes at least on each side of the words ("-----Ursprüngliche Nachricht-----",
+# Thunderbird's eight): a youth's own line set between two or three ("--- ich will nicht
+# mehr leben ---") is no rule, and was left out as one.
+_QUOTE_RULE = re.compile(r"\s*(?:[-_=]{5,}|-{5,}[^-]{3,60}-{5,})\s*")
 _QUOTE_BLOCK_LINES = 5
 
 
