@@ -21,6 +21,7 @@ from homeserver_bridge.mail import (
     MailLimits,
     parse_inbound,
     unwrapped,
+    unwrapped_and_written,
 )
 
 LIMITS = MailLimits()
@@ -874,3 +875,11 @@ def test_the_offices_mail_below_its_headers_is_kept_apart_to_the_older_thread() 
     assert isinstance(parsed, InboundMail)
     assert parsed.text == f"Danke.\n\n{QUOTE_LEFT_OUT}"
     assert parsed.office_quote == "Hast du Gedanken, dich umzubringen?\n[Kim] manchmal"
+
+
+def test_the_lines_joined_are_read_as_written_too() -> None:
+    own = "seit papa weg ist geht gar nichts mehr, die schule nicht und die freunde auch nicht"
+    text = f"Hallo\n{own}\nritze mich jeden abend\n\nKim"
+    assert unwrapped_and_written(text) == (
+        f"Hallo\n{own} ritze mich jeden abend\n\nKim\n\n{own}\nritze mich jeden abend")
+    assert unwrapped_and_written("kurz\nzeile") == "kurz\nzeile"
