@@ -57,7 +57,9 @@ class AnsweredAfterTheStopClient(FakeClient):
         self.rooms[made.room_id] = room  # as the next start's first sync shows it
         self.state[made.room_id] = [
             {"type": "m.room.create", "sender": BOT, "state_key": "",
-             "content": {"room_version": "10"}}, *kwargs.get("initial_state", [])]
+             "content": {"room_version": "10"}},
+            # The homeserver gives each event of the request's state the bot as its sender.
+            *({**event, "sender": BOT} for event in kwargs.get("initial_state", []))]
         if self.slow:
             await self.released.wait()
         return made

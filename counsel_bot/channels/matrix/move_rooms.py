@@ -96,8 +96,9 @@ class MoveRooms:
         """The room a request before the last stop made for the move out of ``first``,
         whose answer the stop lost: found among the bot's rooms by the request's ``mark``
         (only rooms of the bot and ``youth`` with no conversation and no move yet are
-        looked at), the youth invited if they are not (their app refused it then). None
-        if it made no room (yet: `STILL_MAKING`)."""
+        looked at, and only a mark the bot set in a room it made: `_made_by`), the youth
+        invited if they are not (their app refused it then). None if it made no room (yet:
+        `STILL_MAKING`)."""
         me = self._client.user_id
         for room_id, room in list(self._client.rooms.items()):
             candidate = RoomID(room_id)
@@ -107,10 +108,7 @@ class MoveRooms:
                     or await self._store.conversation_by_room(candidate) is not None:
                 continue
             state = getattr(await self._client.room_get_state(candidate), "events", None)
-            if not isinstance(state, list) or not any(
-                    isinstance(e, dict) and e.get("type") == MOVE_MARK
-                    and isinstance(e.get("content"), dict) and e["content"].get("ask") == mark
-                    for e in state):
+            if not isinstance(state, list) or not _made_by(me, state, mark):
                 continue
             log.info("the room made for a youth's move before the last stop is taken")
             blocked = youth not in room.users and not await self.invite(candidate, youth)
@@ -148,6 +146,19 @@ class MoveRooms:
                         invited.status_code)
             return False
         return True
+
+
+def _made_by(me: str, state: list[object], mark: str) -> bool:
+    """Whether ``state`` is that of a room ``me`` made with ``mark``. The mark alone proves
+    nothing: it stands in the room's state, which every member reads, and a youth who copied
+    it into a room of their own (unencrypted, themselves its admin) and invited the bot had
+    that room taken for the counselling room."""
+    events = [e for e in state if isinstance(e, dict)]
+    made = any(e.get("type") == "m.room.create" and e.get("sender") == me for e in events)
+    return made and any(
+        e.get("type") == MOVE_MARK and e.get("sender") == me
+        and isinstance(e.get("content"), dict) and e["content"].get("ask") == mark
+        for e in events)
 
 
 def _marked(mark: str) -> dict[str, object]:
