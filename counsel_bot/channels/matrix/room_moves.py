@@ -122,8 +122,10 @@ class PurgingFirstRooms:
     where their first words, or a counsellor's transcript of them, are, and any second chat
     whose words counted in it (`second_chats.py`). A room still in use
     (``in_use``: an open conversation's, or the first room of a move to one) is left.
-    ``forget`` erases each such room purged beside nio's (its keys, `nio_erasure`): the
-    erasure of the conversation reaches only its own room there."""
+    ``forget`` erases each room purged beside nio's (its keys, `nio_erasure`), the one asked
+    for too: the erasure of a conversation reaches only its own room there, and a first room
+    purged on its own (its youth gave up on a move that never came: `YouthMoves._given_up`)
+    has no conversation whose erasure would reach it."""
 
     def __init__(self, admin: AdminClient, store: Store,
                  in_use: Callable[[RoomID], Awaitable[bool]],
@@ -141,10 +143,20 @@ class PurgingFirstRooms:
         for room in [*others, *([first] if first is not None else []), *seconds]:
             if not await self._in_use(room):
                 await purge_if_there(self._admin, room)
-                if self._forget is not None:
-                    self._forget(room)
+                self._forget_keys(room)
                 await self._forget_settings_of(room)
-        return await self._admin.delete_room_and_wait(room_id)
+        try:
+            answer = await self._admin.delete_room_and_wait(room_id)
+        except AdminApiError as exc:
+            if isinstance(exc, NotFound) or exc.status == 404:
+                self._forget_keys(RoomID(room_id))  # gone already (a replay after a crash)
+            raise
+        self._forget_keys(RoomID(room_id))
+        return answer
+
+    def _forget_keys(self, room: RoomID) -> None:
+        if self._forget is not None:
+            self._forget(room)
 
     async def _forget_settings_of(self, room: RoomID) -> None:
         """The settings keyed by a purged room of the chat without a conversation of its own
