@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from nio import AsyncClient, ErrorResponse, RoomCreateResponse
@@ -49,8 +50,11 @@ class MoveRooms:
         self._store = store
         self._clock = clock
         self.links = links
-        # New rooms asked for and not yet answered, by first room (`new_room`).
+        # New rooms asked for and not yet answered, by first room (`new_room`), and for whom.
         self._creating: dict[RoomID, asyncio.Future[tuple[object, bool]]] = {}
+        self._for: dict[RoomID, UserID] = {}
+        # The rooms of moves given up while asked for, undone once made (`abandon`).
+        self._undoing: set[asyncio.Task[None]] = set()
 
     async def new_room(self, first: RoomID, youth: UserID) -> tuple[object, bool] | None:
         """The homeserver's answer to the room for the move, or None if it has not answered
@@ -73,13 +77,38 @@ class MoveRooms:
             await self._store.set_setting(f"{MOVE_ASKED_PREFIX}{first}",
                                           f"{mark} {self._clock.now().isoformat()}")
             asked = self._creating[first] = asyncio.ensure_future(self._create(youth, mark))
+            self._for[first] = youth
         try:
             return await asyncio.wait_for(asyncio.shield(asked), CREATE_WAIT.total_seconds())
         except TimeoutError:
             return None
         finally:
-            if asked.done():
-                del self._creating[first]
+            if asked.done() and self._creating.get(first) is asked:
+                del self._creating[first], self._for[first]
+
+    def abandon(self, first: RoomID,
+                undo: Callable[[RoomID, UserID], Awaitable[None]]) -> None:
+        """The move out of ``first`` is given up (its youth left it) while its new room is
+        asked for and not answered: nothing asks for it again, and the answer would come to
+        nobody. The room made all the same (the youth invited, linked to nothing: one who
+        accepted found a chat with the bot that was no conversation's) is undone by
+        ``undo`` once the homeserver has made it."""
+        asked, youth = self._creating.pop(first, None), self._for.pop(first, None)
+        if asked is None or youth is None:
+            return
+
+        async def undone() -> None:
+            try:
+                answer, _blocked = await asked
+                if isinstance(answer, RoomCreateResponse):
+                    await undo(RoomID(answer.room_id), youth)
+            except Exception as exc:
+                log.error("a room made for a move given up could not be undone (%s)",
+                          type(exc).__name__)
+
+        task = asyncio.ensure_future(undone())
+        self._undoing.add(task)
+        task.add_done_callback(self._undoing.discard)
 
     async def _create(self, youth: UserID, mark: str) -> tuple[object, bool]:
         """The answer, and whether the youth's account refused the invitation."""

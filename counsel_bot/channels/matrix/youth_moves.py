@@ -353,10 +353,22 @@ class YouthMoves:
         await self._forget(room)
 
     async def _forget(self, room: RoomID) -> None:
-        """No move out of ``room`` any more, and no setting naming it."""
+        """No move out of ``room`` any more, and no setting naming it; a new room asked for
+        and not yet made is undone once it is (`MoveRooms.abandon`)."""
+        self.rooms.abandon(room, self._undo)
         self.pending.discard(room)
         self.refused_for_good.discard(room)
         await forget_settings_of(self._store, room)
+
+    async def _undo(self, new: RoomID, youth: UserID) -> None:
+        """A room made for a move given up: purged (with admin access), else the youth's
+        invitation is taken back and the bot leaves, so that no youth accepts a chat that is
+        no conversation's."""
+        admin = getattr(self._executor, "admin", None)
+        if admin is not None and await self._purged(admin, new):
+            return
+        await self._client.room_kick(new, youth)  # an invitation taken back
+        await self._client.room_leave(new)
 
     @staticmethod
     async def _purged(admin: RoomPurger, room: RoomID) -> bool:
