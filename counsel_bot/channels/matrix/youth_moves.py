@@ -154,9 +154,12 @@ class YouthMoves:
         called, since no counsellor has them), and the youth gets the numbers where they
         write."""
         if await self._flags(first, words):
+            # The youth's reply keyed by the words too: its transaction id derives from the
+            # key, and Synapse answered a second crisis in the room (within half an hour)
+            # with the first reply, sending nothing, while the leads read "she has the numbers".
             await self._leads_then_youth(first, "staff_crisis_unmoved",
                                          f"crisis-unmoved:{event_id}", "crisis_unmoved",
-                                         f"crisis-unmoved:{first}")
+                                         f"crisis-unmoved:{first}:{event_id}")
         elif first in self.refused_for_good and (command := parse_youth(words)) is not None \
                 and command.kind in (YouthCommandKind.DELETE, YouthCommandKind.CONFIRM_DELETE):
             await self._no_deletion_yet(first, event_id, english="delete" in words.casefold())
