@@ -65,10 +65,16 @@ class RoomMoves:
             await self._store.set_setting(f"{MOVED_FROM_PREFIX}{new}", f"{first}|{how}")
         return new
 
-    async def ever_from(self, first: RoomID) -> bool:
-        """Whether a new room was ever made for a move out of ``first`` (pending or over)."""
-        return any(_first_of(value) == first
-                   for _key, value in await self._store.settings(MOVED_FROM_PREFIX))
+    async def made_for(self, first: RoomID) -> list[RoomID]:
+        """The new rooms ever made for a move out of ``first`` (pending or over)."""
+        return [RoomID(key.removeprefix(MOVED_FROM_PREFIX))
+                for key, value in await self._store.settings(MOVED_FROM_PREFIX)
+                if _first_of(value) == first]
+
+    async def unmade(self, new: RoomID) -> None:
+        """``new``, a room made for a move that is over and that no conversation is in, is
+        gone: no setting links it any more."""
+        await self._store.move_to_sealed(f"{MOVED_FROM_PREFIX}{new}", None)  # None: deleted
 
     async def same_chat(self, room: RoomID) -> tuple[RoomID | None, list[RoomID]]:
         """For a room a youth was moved to: the first room, and the other rooms moved to

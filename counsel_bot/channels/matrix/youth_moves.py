@@ -328,13 +328,19 @@ class YouthMoves:
             await self._given_up(room_id)
 
     async def _never_moved(self, room: RoomID) -> bool:
-        """Whether ``room`` is one the youth was to be moved out of, and no new room was
-        ever made for it (the homeserver refused it, or has not answered)."""
+        """Whether ``room`` is one the youth was to be moved out of, and no conversation
+        ever held what they wrote there: no new room was made for it (the homeserver
+        refused it, or has not answered), or only rooms with no conversation in them (the
+        youth declined one, and the next was refused for good), none of them pending."""
         if room not in self.pending and not await self._store.get_setting(f"move_told:{room}") \
                 and not await self._store.get_setting(f"{MOVE_ASKED_PREFIX}{room}"):
             return False
-        return await self._store.conversation_by_room(room) is None \
-            and not await self.links.ever_from(room)
+        if await self.links.target(room) is not None:
+            return False
+        for held_by in [room, *await self.links.made_for(room)]:
+            if await self._store.conversation_by_room(held_by) is not None:
+                return False
+        return True
 
     async def bot_out(self, room: RoomID) -> None:
         """The bot is out of ``room`` (the youth removed it, or the room is gone) before
@@ -361,16 +367,22 @@ class YouthMoves:
         self.rooms.abandon(room, self._undo)
         self.pending.discard(room)
         self.refused_for_good.discard(room)
+        # The rooms made for it before (declined, no conversation in them): the bot alone in
+        # each, and a setting naming the first room, for good.
+        for new in await self.links.made_for(room):
+            await self._undo(new, None)
+            await self.links.unmade(new)
         await forget_settings_of(self._store, room)
 
-    async def _undo(self, new: RoomID, youth: UserID) -> None:
-        """A room made for a move given up: purged (with admin access), else the youth's
-        invitation is taken back and the bot leaves, so that no youth accepts a chat that is
-        no conversation's."""
+    async def _undo(self, new: RoomID, youth: UserID | None) -> None:
+        """A room made for a move given up: purged (with admin access), else the invitation
+        of ``youth`` (if still invited) is taken back and the bot leaves, so that no youth
+        accepts a chat that is no conversation's."""
         admin = getattr(self._executor, "admin", None)
         if admin is not None and await self._purged(admin, new):
             return
-        await self._client.room_kick(new, youth)  # an invitation taken back
+        if youth is not None:
+            await self._client.room_kick(new, youth)  # an invitation taken back
         await self._client.room_leave(new)
 
     @staticmethod
