@@ -173,6 +173,9 @@ class CounselBot:
         self.staff_rooms.not_invited = self._tell_not_invited
         executor.staff_room_lost = self._staff_room_lost
         self._batch_since: str | None = None  # the token the batch being handled began at
+        # Each room's position before its events in the batch (its timeline's prev_batch):
+        # where its held words are found again after a batch synced from no position.
+        self._room_before: dict[RoomID, str] = {}
         # Made (or checked) on the first sync, beside the staff room (the runner wires it).
         self.forum_rooms: Callable[[], Awaitable[object]] | None = None
         conductor.committed = self.outbox.wake
@@ -390,6 +393,9 @@ class CounselBot:
         # Left too: a deactivated account loses its devices and its rooms in one go.
         await self.check_staff_devices([*response.device_list.changed,
                                         *response.device_list.left])
+        self._room_before = {RoomID(room_id): info.timeline.prev_batch
+                             for room_id, info in response.rooms.join.items()
+                             if info.timeline.prev_batch}
         for room_id, info in response.rooms.invite.items():
             await self.invitations.invited(RoomID(room_id), info.invite_state)
         await self.invitations.due(response)
@@ -475,6 +481,15 @@ class CounselBot:
                     await self.moving.bot_out(room_id)
             else:
                 self._welcome_again[room_id] = now + MOVE_RETRY
+
+    def _held_position(self, room_id: RoomID) -> str | None:
+        """Where words held in ``room_id`` in this batch are fetched again from: the batch's
+        start, or, for a batch synced from no position (the very first, or one from now after
+        the saved position was refused), the room's own position before its events in it.
+        None then wrote no ``held_since:``, the saved position went past the words, and a
+        restart lost them, crisis words included."""
+        return self._batch_since if self._batch_since is not None \
+            else self._room_before.get(room_id)
 
     async def _held_events(self, room_id: RoomID, *, gone: bool) -> list[Any]:
         """What the youth wrote in ``room_id`` while its move was refused, oldest first: held
@@ -670,7 +685,7 @@ class CounselBot:
             # An encrypted room is held for too while its move waits for the new room (the
             # bot cannot moderate it): read there, the words opened a conversation in the
             # room the bot leaves once the youth is over.
-            self._held_from.setdefault(room_id, self._batch_since)
+            self._held_from.setdefault(room_id, self._held_position(room_id))
             self._held.setdefault(room_id, []).append(event)
             if isinstance(event.event_id, str) and await self._is_room_youth(room, sender):
                 await self.moving.held(room_id, EventID(event.event_id), held_words(event))
@@ -925,7 +940,7 @@ class CounselBot:
         self.invitations.welcome_due.add(room_id)
         await self.store.set_setting(f"{WELCOME_DUE_PREFIX}{room_id}", "1")
         self._welcome_again.setdefault(room_id, self.clock.now() + MOVE_RETRY)
-        self._held_from.setdefault(room_id, self._batch_since)
+        self._held_from.setdefault(room_id, self._held_position(room_id))
         self._held.setdefault(room_id, []).append(event)
         await self.moving.held(room_id, EventID(event.event_id), held_words(event))
 
