@@ -5,9 +5,10 @@ The homeserver answers the request only once it has sent the youth's invitation 
 federation, minutes maybe); the bot waits a few seconds (`CREATE_WAIT`) and takes the
 answer at a later try. A youth who left meanwhile has their first room purged (or left) at
 once, and no setting names it (`YouthMoves._given_up`): nothing tries again, and the answer
-that came afterwards was taken by nobody. The room stood, the bot in it, the youth invited
-into it and linked to nothing: a youth who accepted found a chat with the bot that no
-counsellor was ever routed to as the move's, their words in the first room gone.
+that came afterwards was taken by nobody. The room stood, the bot in it for good, the youth
+invited into it and linked to nothing: a youth who had left the chat (maybe because
+somebody looked over their shoulder) got an invitation from the counselling service
+afterwards, to a chat that knew nothing of what they wrote (the first room purged).
 
 No server: the bot on the fakes of `test_welcome_after_stop`, sync answers made by nio's
 own parser."""
