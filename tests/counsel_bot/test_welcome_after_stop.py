@@ -175,7 +175,7 @@ async def test_a_refused_move_is_asked_for_once_a_minute_and_told_once() -> None
         bot.clock.advance(timedelta(seconds=5))  # type: ignore[attr-defined]
         await bot.handle_sync(_sync(f"s{n}"))
     assert 5 <= len(client.created) <= 6
-    assert [key for _room, key in sent] == [f"moved:{ROOM}", f"move-refused:{ROOM}"]
+    assert [key for _room, key in sent] == [f"moved:{ROOM}", f"move-refused:{ROOM}:{AT:%s}"]
 
 
 async def test_a_room_left_before_its_welcome_is_not_due_for_ever() -> None:

@@ -137,9 +137,13 @@ class YouthMoves:
         called = f"{REFUSED_CALLED_PREFIX}{first}"
         if await self._store.get_setting(called):
             return
+        # The youth's notice keyed by the time too: its transaction id derives from the key,
+        # and Synapse answered the notice of a later refusal (after one that passed: news)
+        # within half an hour with the first, sending nothing.
         await self._leads_then_youth(first, "staff_move_refused",
                                      f"move-refused:{secrets.token_hex(8)}", "move_refused",
-                                     f"move-refused:{first}", noted=called)
+                                     f"move-refused:{first}:{self._clock.now():%s}",
+                                     noted=called)
 
     async def _refusal_over(self, first: RoomID) -> None:
         """The homeserver answered otherwise than 403: a later refusal for good is news."""
