@@ -20,11 +20,17 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from nio import SyncResponse
 
 from counsel_bot.channels.matrix import move_rooms
 from counsel_bot.store import MemoryStore
-from tests.counsel_bot.test_move_room_made_at_stop import AnsweredAfterTheStopClient
+from tests.counsel_bot.test_first_words_before_join import NOTHING_NEW
+from tests.counsel_bot.test_move_room_made_at_stop import (
+    AnsweredAfterTheStopClient,
+    MadeAfterTheStartClient,
+)
 from tests.counsel_bot.test_welcome_after_stop import (
+    BOT,
     INVITED,
     JOINED,
     ROOM,
@@ -85,3 +91,41 @@ async def test_without_admin_access_the_bot_takes_back_the_invitation_and_leaves
     assert (NEW, YOUTH) in client.kicked, (
         "the room made after the youth left stands, the youth invited, linked to nothing")
     assert NEW in client.left
+
+
+async def test_a_room_made_after_a_restart_and_the_youths_leaving_is_purged(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same after a stop: the request's answer was lost, the next start waits for its
+    room (`STILL_MAKING`), and the youth leaves meanwhile. The mark that would have found
+    the room went with the settings naming the first room."""
+    monkeypatch.setattr(move_rooms, "CREATE_WAIT", move_rooms.CREATE_WAIT / 50)
+    store, client, sent = MemoryStore(AeadSealer()), MadeAfterTheStartClient(), []
+    admin = FakeAdmin(rooms={ROOM, NEW})
+    bot = await _bot(store, client, sent)
+    await bot.handle_sync(INVITED)
+    await bot.handle_sync(JOINED)  # asked for; the bot stops before any answer
+    again = await _bot(store, client, sent)
+    again.executor.admin = admin
+    try:
+        await again.handle_sync(NOTHING_NEW)  # the room is not there yet
+        client.rooms[ROOM].remove_member(YOUTH)
+        await again.handle_sync(_membership("s4", ROOM, YOUTH, "leave", "join"))
+        assert ROOM not in admin.rooms  # as before
+        client.finish()  # the homeserver has made it, the youth invited
+        again.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+        await again.handle_sync(_made(NEW))
+    finally:
+        client.released.set()
+    assert NEW not in admin.rooms, (
+        "the room made after the youth left stands, the youth invited, linked to nothing")
+
+
+def _made(room: str) -> SyncResponse:
+    """The sync that brings a room the bot made: its creation in the timeline."""
+    return _sync("s5", join={room: {
+        "timeline": {"events": [{"type": "m.room.create", "state_key": "", "sender": BOT,
+                                 "event_id": "$create", "origin_server_ts": 4,
+                                 "content": {"room_version": "10"}}],
+                     "limited": False, "prev_batch": "p4"},
+        "state": {"events": []}, "ephemeral": {"events": []}, "account_data": {"events": []},
+        "summary": {}, "unread_notifications": {}}})
