@@ -129,3 +129,26 @@ def _made(room: str) -> SyncResponse:
                      "limited": False, "prev_batch": "p4"},
         "state": {"events": []}, "ephemeral": {"events": []}, "account_data": {"events": []},
         "summary": {}, "unread_notifications": {}}})
+
+
+async def test_a_room_answered_before_the_youth_left_the_first_is_kept(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The answer came (the invitation sent) before the youth left the first room, and the
+    bot had not taken it yet: a youth who saw the invitation may leave the first room to
+    accept it. Their room stays, as for a move made before they left."""
+    monkeypatch.setattr(move_rooms, "CREATE_WAIT", move_rooms.CREATE_WAIT / 50)
+    store, client, sent = MemoryStore(AeadSealer()), KickingClient(), []
+    admin = FakeAdmin(rooms={ROOM, NEW})
+    bot = await _bot(store, client, sent)
+    bot.executor.admin = admin
+    await bot.handle_sync(INVITED)
+    await bot.handle_sync(JOINED)  # asked for; not answered within the loop's wait
+    client.released.set()  # answered; taken at the next try, a minute later
+    for _ in range(10):
+        await asyncio.sleep(0)
+    client.rooms[ROOM].remove_member(YOUTH)
+    await bot.handle_sync(_membership("s3", ROOM, YOUTH, "leave", "join"))
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert NEW in admin.rooms, "the room the youth was invited into, and saw, was undone"
+    assert client.kicked == []

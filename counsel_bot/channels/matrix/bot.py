@@ -403,6 +403,7 @@ class CounselBot:
         # wrote before it (Element makes a direct chat with its first message), and in a
         # room the youth is moved out of, those words count only once the move is made.
         await self._welcome_joined(response)
+        await self.moving.undo_abandoned(response.rooms.join)
         for room_id, info in response.rooms.join.items():
             for event in [*await self._gap(RoomID(room_id), info.timeline),
                           *info.timeline.events]:

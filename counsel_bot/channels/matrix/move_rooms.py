@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 
 from nio import AsyncClient, ErrorResponse, RoomCreateResponse
@@ -41,6 +41,13 @@ MOVE_MARK = "org.counsel.move"
 # it goes on with the request (the youth's invitation over federation first), and another
 # request meanwhile made a second room, the youth invited into both.
 STILL_MAKING = timedelta(minutes=5)
+# The mark of a request whose answer a stop lost, for a move given up since (its youth left
+# the first room): the room the homeserver may still make is undone (`MoveRooms.abandon`).
+# Only the random mark and the request's time: nothing names the youth or the room.
+MOVE_ABANDONED_PREFIX = "move_abandoned:"
+
+# Undoes a room made for a move given up: the room, and the youth invited into it (if known).
+Undo = Callable[[RoomID, UserID | None], Awaitable[None]]
 
 
 class MoveRooms:
@@ -55,6 +62,7 @@ class MoveRooms:
         self._for: dict[RoomID, UserID] = {}
         # The rooms of moves given up while asked for, undone once made (`abandon`).
         self._undoing: set[asyncio.Task[None]] = set()
+        self._abandoned: dict[str, tuple[datetime, set[str]]] | None = None
 
     async def new_room(self, first: RoomID, youth: UserID) -> tuple[object, bool] | None:
         """The homeserver's answer to the room for the move, or None if it has not answered
@@ -86,17 +94,30 @@ class MoveRooms:
             if asked.done() and self._creating.get(first) is asked:
                 del self._creating[first], self._for[first]
 
-    def abandon(self, first: RoomID,
-                undo: Callable[[RoomID, UserID], Awaitable[None]]) -> None:
+    async def abandon(self, first: RoomID, undo: Undo) -> None:
         """The move out of ``first`` is given up (its youth left it) while its new room is
         asked for and not answered: nothing asks for it again, and the answer would come to
-        nobody. The room made all the same (the youth invited, linked to nothing: one who
-        accepted found a chat with the bot that was no conversation's) is undone by
-        ``undo`` once the homeserver has made it."""
+        nobody. The room made all the same (the bot in it for good, the youth invited,
+        linked to nothing) is undone by ``undo`` once the homeserver has made it. Only one
+        the youth cannot have seen before they left: the homeserver answers once it has sent
+        the invitation, so a youth who saw it, and left the first room to accept it, left
+        after the answer came (a room they joined is never undone: `YouthMoves._undo`).
+        After a stop lost the answer, its mark is kept (naming no room) for the room the
+        homeserver may still make (`undo_abandoned`); rooms already there are left alone."""
         asked, youth = self._creating.pop(first, None), self._for.pop(first, None)
-        if asked is None or youth is None:
+        if asked is not None:
+            if not asked.done():
+                self._undo_when_made(asked, youth, undo)
             return
+        mark, _, when = (await self._store.get_setting(
+            f"{MOVE_ASKED_PREFIX}{first}") or "").partition(" ")
+        if mark and when:
+            await self._store.set_setting(f"{MOVE_ABANDONED_PREFIX}{mark}", when)
+            (await self._abandoned_marks())[mark] = (datetime.fromisoformat(when),
+                                                      set(self._client.rooms))
 
+    def _undo_when_made(self, asked: asyncio.Future[tuple[object, bool]],
+                        youth: UserID | None, undo: Undo) -> None:
         async def undone() -> None:
             try:
                 answer, _blocked = await asked
@@ -109,6 +130,46 @@ class MoveRooms:
         task = asyncio.ensure_future(undone())
         self._undoing.add(task)
         task.add_done_callback(self._undoing.discard)
+
+    async def undo_abandoned(self, rooms: Iterable[str], undo: Undo) -> None:
+        """Among ``rooms`` (those a sync brought: a room just made is among them), one made
+        for a move given up after a stop lost its request's answer (`abandon`) is undone.
+        A mark is looked for until twice STILL_MAKING after its request."""
+        marks = await self._abandoned_marks()
+        if not marks:
+            return
+        me = self._client.user_id
+        for room_id in map(RoomID, rooms):
+            room = self._client.rooms.get(room_id)
+            if room is None or me not in room.users \
+                    or all(room_id in seen for _when, seen in marks.values()) \
+                    or await self.links.first_of(room_id) is not None \
+                    or await self._store.conversation_by_room(room_id) is not None:
+                continue
+            state = getattr(await self._client.room_get_state(room_id), "events", None)
+            mark = next((m for m, (_when, seen) in marks.items() if room_id not in seen
+                         and isinstance(state, list) and _made_by(me, state, m)), None)
+            if mark is not None:
+                invited = next((UserID(u) for u in room.invited_users if u != me), None)
+                await undo(room_id, invited)
+                await self._drop_abandoned(mark)
+        for mark, (when, _seen) in list(marks.items()):
+            if self._clock.now() - when > 2 * STILL_MAKING:
+                await self._drop_abandoned(mark)
+
+    async def _abandoned_marks(self) -> dict[str, tuple[datetime, set[str]]]:
+        """The marks of `abandon`, with the rooms there when each was kept (after a start:
+        those of the first sync)."""
+        if self._abandoned is None:
+            self._abandoned = {
+                key.removeprefix(MOVE_ABANDONED_PREFIX):
+                    (datetime.fromisoformat(value), set(self._client.rooms))
+                for key, value in await self._store.settings(MOVE_ABANDONED_PREFIX) if value}
+        return self._abandoned
+
+    async def _drop_abandoned(self, mark: str) -> None:
+        (await self._abandoned_marks()).pop(mark, None)
+        await self._store.move_to_sealed(f"{MOVE_ABANDONED_PREFIX}{mark}", None)  # deleted
 
     async def _create(self, youth: UserID, mark: str) -> tuple[object, bool]:
         """The answer, and whether the youth's account refused the invitation."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 
 from nio import AsyncClient, MatrixRoom, RoomCreateResponse
@@ -346,6 +347,11 @@ class YouthMoves:
                 return False
         return True
 
+    async def undo_abandoned(self, rooms: Iterable[str]) -> None:
+        """A room made for a move given up after a stop lost its answer, among ``rooms``
+        (a sync's joined ones), is undone (`MoveRooms.abandon`)."""
+        await self.rooms.undo_abandoned(rooms, self._undo)
+
     async def bot_out(self, room: RoomID) -> None:
         """The bot is out of ``room`` (the youth removed it, or the room is gone) before
         any new room was made for its move: nothing written there will be read, and no
@@ -368,7 +374,7 @@ class YouthMoves:
     async def _forget(self, room: RoomID) -> None:
         """No move out of ``room`` any more, and no setting naming it; a new room asked for
         and not yet made is undone once it is (`MoveRooms.abandon`)."""
-        self.rooms.abandon(room, self._undo)
+        await self.rooms.abandon(room, self._undo)
         self.pending.discard(room)
         self.refused_for_good.discard(room)
         # The rooms made for it before (declined, no conversation in them): the bot alone in
@@ -382,6 +388,11 @@ class YouthMoves:
         """A room made for a move given up: purged (with admin access), else the invitation
         of ``youth`` (if still invited) is taken back and the bot leaves, so that no youth
         accepts a chat that is no conversation's."""
+        room = self._client.rooms.get(new)
+        if room is not None and any(user != self._client.user_id
+                                    and user not in room.invited_users for user in room.users):
+            log.info("a room made for a move given up is kept: the youth is in it")
+            return
         admin = getattr(self._executor, "admin", None)
         if admin is not None and await self._purged(admin, new):
             return
