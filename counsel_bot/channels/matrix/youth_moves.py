@@ -59,6 +59,9 @@ INVITE_BLOCKED_PREFIX = "invite_blocked:"
 # A first room whose move was refused for good and the leads called for it: not called
 # again at the next start while the refusal lasts (`YouthMoves._refused_for_good`).
 REFUSED_CALLED_PREFIX = "move_refused_called:"
+# ... and the youth told so (written once the notice went through: one the homeserver
+# refused is sent again at the next try).
+REFUSED_TOLD_PREFIX = "move_refused_told:"
 
 
 class YouthMoves:
@@ -111,9 +114,8 @@ class YouthMoves:
             log.warning("the homeserver refused a room to move a youth to (%s); asked "
                         "again in %d s", status, MOVE_RETRY.total_seconds())
             if status == FORBIDDEN:
-                if first not in self.refused_for_good:
-                    self.refused_for_good.add(first)
-                    await self._refused_for_good(first)
+                self.refused_for_good.add(first)
+                await self._refused_for_good(first)
             else:
                 await self._refusal_over(first)
             return False
@@ -134,22 +136,28 @@ class YouthMoves:
         lasts (`refused_for_good`), however often the room is asked for again, and however
         often the bot starts meanwhile (REFUSED_CALLED_PREFIX, written with the call: a
         night-shift lead was woken for the same stuck room at every restart); the notice's
-        key names no room (the outbox keeps it, and no erasure would find it there)."""
-        called = f"{REFUSED_CALLED_PREFIX}{first}"
-        if await self._store.get_setting(called):
+        key names no room (the outbox keeps it, and no erasure would find it there). The
+        youth is told until a notice went through (REFUSED_TOLD_PREFIX, written once sent):
+        noted with the call, a notice the homeserver refused was never sent again."""
+        called, told = f"{REFUSED_CALLED_PREFIX}{first}", f"{REFUSED_TOLD_PREFIX}{first}"
+        if not await self._store.get_setting(called):
+            await self._call_leads("staff_move_refused", f"move-refused:{secrets.token_hex(8)}",
+                                   noted=called)
+        if await self._store.get_setting(told):
             return
-        # The youth's notice keyed by the time too: its transaction id derives from the key,
-        # and Synapse answered the notice of a later refusal (after one that passed: news)
-        # within half an hour with the first, sending nothing.
-        await self._leads_then_youth(first, "staff_move_refused",
-                                     f"move-refused:{secrets.token_hex(8)}", "move_refused",
-                                     f"move-refused:{first}:{self._clock.now():%s}",
-                                     noted=called)
+        language, emergency = await self._spoken_in(None)
+        # Keyed by the time too: its transaction id derives from the key, and Synapse
+        # answered the notice of a later refusal (after one that passed: news) within half an
+        # hour with the first, sending nothing.
+        if await self._say_in(first, text("move_refused", language, emergency=emergency),
+                              f"move-refused:{first}:{self._clock.now():%s}"):
+            await self._store.set_setting(told, "1")
 
     async def _refusal_over(self, first: RoomID) -> None:
         """The homeserver answered otherwise than 403: a later refusal for good is news."""
         self.refused_for_good.discard(first)
         await self._store.move_to_sealed(f"{REFUSED_CALLED_PREFIX}{first}", None)
+        await self._store.move_to_sealed(f"{REFUSED_TOLD_PREFIX}{first}", None)
 
     async def held(self, first: RoomID, event_id: EventID, words: str) -> None:
         """The youth wrote ``words`` in ``first`` while its new room is refused: they are
@@ -209,17 +217,20 @@ class YouthMoves:
             return True
 
     async def _leads_then_youth(self, first: RoomID, notice: str, notice_tag: str,
-                                told: str, told_key: str, *, noted: str | None = None) -> None:
+                                told: str, told_key: str) -> None:
         """Every lead is called with ``notice`` (it names neither room nor words), then the
-        youth in ``first`` is told ``told`` with the numbers. ``noted``: a setting written
-        with the call, in one transition."""
+        youth in ``first`` is told ``told`` with the numbers."""
+        await self._call_leads(notice, notice_tag, noted=None)
+        language, emergency = await self._spoken_in(None)
+        await self._say_in(first, text(told, language, emergency=emergency), told_key)
+
+    async def _call_leads(self, notice: str, notice_tag: str, *, noted: str | None) -> None:
+        """``noted``: a setting written with the call, in one transition."""
         step = Change(self._clock.now(), None)
         step.add(SayToStaff(notice, mentions=self._conductor.every_lead()), notice_tag)
         if noted is not None:
             step.settings.append((noted, "1"))
         await self._commit(step)
-        language, emergency = await self._spoken_in(None)
-        await self._say_in(first, text(told, language, emergency=emergency), told_key)
 
     async def _invite_blocked(self, first: RoomID, new: RoomID) -> None:
         """The youth cannot enter ``new`` (their app blocks invitations), so the answers of
