@@ -153,6 +153,9 @@ class MoveRooms:
                 invited = next((UserID(u) for u in room.invited_users if u != me), None)
                 await undo(room_id, invited)
                 await self._drop_abandoned(mark)
+            elif isinstance(state, list):
+                for _when, seen in marks.values():
+                    seen.add(room_id)  # its mark, set at its creation, is not one of these
         for mark, (when, _seen) in list(marks.items()):
             if self._clock.now() - when > 2 * STILL_MAKING:
                 await self._drop_abandoned(mark)
