@@ -62,6 +62,9 @@ REFUSED_CALLED_PREFIX = "move_refused_called:"
 # ... and the youth told so (written once the notice went through: one the homeserver
 # refused is sent again at the next try).
 REFUSED_TOLD_PREFIX = "move_refused_told:"
+# A first room whose youth's crisis words were held and whose reply (the numbers) the
+# homeserver refused: sent at the next try (`YouthMoves._numbers_after_crisis`).
+CRISIS_OWED_PREFIX = "crisis_owed:"
 
 
 class YouthMoves:
@@ -101,6 +104,8 @@ class YouthMoves:
             key = "unencrypted_room" if not room.encrypted else "moving_room"
             if await self._say_in(first, text(key, self._language), moved):
                 await self._store.set_setting(told, "1")
+        if owed := await self._store.get_setting(f"{CRISIS_OWED_PREFIX}{first}"):
+            await self._numbers_after_crisis(first, owed)
         made = await self.rooms.new_room(first, youth)
         self.pending.add(first)
         if made is None:
@@ -170,9 +175,9 @@ class YouthMoves:
             # The youth's reply keyed by the words too: its transaction id derives from the
             # key, and Synapse answered a second crisis in the room (within half an hour)
             # with the first reply, sending nothing, while the leads read "she has the numbers".
-            await self._leads_then_youth(first, "staff_crisis_unmoved",
-                                         f"crisis-unmoved:{event_id}", "crisis_unmoved",
-                                         f"crisis-unmoved:{first}:{event_id}")
+            await self._call_leads("staff_crisis_unmoved", f"crisis-unmoved:{event_id}",
+                                   noted=None)
+            await self._numbers_after_crisis(first, f"crisis-unmoved:{first}:{event_id}")
         elif first in self.refused_for_good and (command := parse_youth(words)) is not None \
                 and command.kind in (YouthCommandKind.DELETE, YouthCommandKind.CONFIRM_DELETE):
             await self._no_deletion_yet(first, event_id, english="delete" in words.casefold())
@@ -216,13 +221,17 @@ class YouthMoves:
                       "the staff are alerted", type(exc).__name__)
             return True
 
-    async def _leads_then_youth(self, first: RoomID, notice: str, notice_tag: str,
-                                told: str, told_key: str) -> None:
-        """Every lead is called with ``notice`` (it names neither room nor words), then the
-        youth in ``first`` is told ``told`` with the numbers."""
-        await self._call_leads(notice, notice_tag, noted=None)
+    async def _numbers_after_crisis(self, first: RoomID, key: str) -> None:
+        """The numbers for crisis words held in ``first``. One the homeserver refused (a 429,
+        a 502) is owed (CRISIS_OWED_PREFIX) and sent with the next try for the new room
+        (`move`): sent once, the youth went without, and the leads read they had them."""
+        owed = f"{CRISIS_OWED_PREFIX}{first}"
         language, emergency = await self._spoken_in(None)
-        await self._say_in(first, text(told, language, emergency=emergency), told_key)
+        if await self._say_in(first, text("crisis_unmoved", language, emergency=emergency),
+                              key):
+            await self._store.move_to_sealed(owed, None)  # None: only deleted
+        else:
+            await self._store.set_setting(owed, key)
 
     async def _call_leads(self, notice: str, notice_tag: str, *, noted: str | None) -> None:
         """``noted``: a setting written with the call, in one transition."""
