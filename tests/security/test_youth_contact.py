@@ -1,0 +1,164 @@
+"""Youths reach each other only in the groups the staff moderate, never privately.
+
+A youth sees other youths' Matrix ids in a group evening or a forum room (the member list
+shows them, "What Matrix cannot hide" in the README). The homeserver had no rule on who may
+invite whom: a youth could open a private chat with another youth by that id, also after
+the group was over and purged, outside any moderation (grooming, bullying), against the
+office's promise that youths meet only in moderated groups. Checked on the session's real
+Synapse, configured as in production; the bot and the staff are the accounts counsel names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from tests.conftest import SynapseHandle, TestUser, UserFactory
+from tests.support.bot_harness import provision_bot
+from tests.support.matrix_http import MatrixHttp
+
+pytestmark = pytest.mark.integration
+
+ENCRYPTION = {"type": "m.room.encryption", "state_key": "",
+              "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
+
+
+@dataclass
+class Service:
+    bot: str
+    counsellor: MatrixHttp
+    counsellor_id: str
+    colleague_id: str
+
+
+async def _service(synapse: SynapseHandle, user_factory: UserFactory, tmp: Path) -> Service:
+    """A bot account and two counsellors as counsel names them (the bot is not started:
+    what is checked here is the homeserver's own answer)."""
+    counsellor, colleague = await user_factory("counsellor"), await user_factory("counsellor")
+    process = await provision_bot(synapse, tmp / "bot",
+                                  staff=[counsellor.user_id, colleague.user_id])
+    return Service(process.user_id, _client(synapse, counsellor), counsellor.user_id,
+                   colleague.user_id)
+
+
+def _client(synapse: SynapseHandle, user: TestUser) -> MatrixHttp:
+    return MatrixHttp(synapse.http, synapse.base_url, user.access_token)
+
+
+async def _join(client: MatrixHttp, room: str) -> int:
+    status, _ = await client.call("POST", f"/_matrix/client/v3/rooms/{quote(room)}/join", {})
+    return status
+
+
+async def _group_room(service: Service, *youths: TestUser, synapse: SynapseHandle) -> str:
+    """A room the staff made and invited the youths into (as a group evening's): the
+    youths see each other's ids there."""
+    status, room = await service.counsellor.create_room(
+        preset="private_chat", invite=[y.user_id for y in youths], initial_state=[ENCRYPTION])
+    assert status == 200, room
+    for youth in youths:
+        assert await _join(_client(synapse, youth), room["room_id"]) == 200
+    return str(room["room_id"])
+
+
+async def test_a_youth_cannot_invite_another_youth_met_in_a_group(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path,
+) -> None:
+    service = await _service(synapse, user_factory, tmp_path)
+    lena, tom = await user_factory("youth"), await user_factory("youth")
+    group = await _group_room(service, lena, tom, synapse=synapse)
+    await synapse.admin.delete_room_and_wait(group)  # the evening is over and purged
+    client = _client(synapse, lena)
+
+    # A direct chat as Element opens it: the invitation goes with the room's creation.
+    status, answer = await client.create_room(
+        preset="trusted_private_chat", is_direct=True, invite=[tom.user_id],
+        initial_state=[ENCRYPTION])
+    assert status == 403, answer
+    # A room of her own first, the invitation afterwards.
+    status, room = await client.create_room(preset="private_chat", initial_state=[ENCRYPTION])
+    assert status == 200, room
+    status, answer = await client.call(
+        "POST", f"/_matrix/client/v3/rooms/{quote(room['room_id'])}/invite",
+        {"user_id": tom.user_id})
+    assert status == 403, answer
+    assert tom.user_id not in await synapse.admin.room_members(room["room_id"])
+
+
+async def test_a_youth_cannot_invite_another_youth_into_their_counselling_room(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path,
+) -> None:
+    """Element's direct chat with the bot gives the youth power 100: they could invite."""
+    service = await _service(synapse, user_factory, tmp_path)
+    lena, tom = await user_factory("youth"), await user_factory("youth")
+    client = _client(synapse, lena)
+    status, room = await client.create_room(
+        preset="trusted_private_chat", is_direct=True, invite=[service.bot],
+        initial_state=[ENCRYPTION])
+    assert status == 200, room  # the way to counselling stays open
+    status, answer = await client.call(
+        "POST", f"/_matrix/client/v3/rooms/{quote(room['room_id'])}/invite",
+        {"user_id": tom.user_id})
+    assert status == 403, answer
+
+
+@pytest.mark.parametrize("how", [
+    {"preset": "public_chat"},
+    {"visibility": "public"},
+    {"room_alias_name": "treffpunkt"},
+    {"initial_state": [{"type": "m.room.join_rules", "state_key": "",
+                        "content": {"join_rule": "public"}}]},
+    {"initial_state": [{"type": "m.room.join_rules", "state_key": "",
+                        "content": {"join_rule": "knock"}}]},
+])
+async def test_a_youth_cannot_make_a_room_others_may_walk_into(
+    synapse: SynapseHandle, user_factory: UserFactory, how: dict[str, object],
+) -> None:
+    lena = await user_factory("youth")
+    status, answer = await _client(synapse, lena).create_room(**how)
+    assert status == 403, answer
+
+
+async def test_a_youth_cannot_walk_into_a_room_nobody_invited_them_to(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path,
+) -> None:
+    """Opened later: the youth who made a room (power 100) sets it public, or lets in every
+    member of the group room they share, and passes its id on in the group."""
+    service = await _service(synapse, user_factory, tmp_path)
+    lena, tom = await user_factory("youth"), await user_factory("youth")
+    group = await _group_room(service, lena, tom, synapse=synapse)
+    client = _client(synapse, lena)
+    rules = [
+        {"join_rule": "public"},
+        {"join_rule": "restricted",
+         "allow": [{"type": "m.room_membership", "room_id": group}]},
+    ]
+    for rule in rules:
+        status, room = await client.create_room(
+            preset="private_chat", room_version="10", initial_state=[ENCRYPTION])
+        assert status == 200, room
+        status, answer = await client.call(
+            "PUT", f"/_matrix/client/v3/rooms/{quote(room['room_id'])}/state/m.room.join_rules/",
+            rule)
+        assert status in (200, 403), answer
+        assert await _join(_client(synapse, tom), room["room_id"]) == 403, rule
+
+
+async def test_the_staff_and_the_bot_are_unaffected(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path,
+) -> None:
+    """A team's own room (an office's staff room may be one) with a colleague and the bot,
+    and a youth invited by a counsellor: as before."""
+    service = await _service(synapse, user_factory, tmp_path)
+    lena = await user_factory("youth")
+    status, room = await service.counsellor.create_room(
+        name="Team", invite=[service.colleague_id, service.bot])
+    assert status == 200, room
+    status, answer = await service.counsellor.call(
+        "POST", f"/_matrix/client/v3/rooms/{quote(room['room_id'])}/invite",
+        {"user_id": lena.user_id})
+    assert status == 200, answer
+    assert await _join(_client(synapse, lena), room["room_id"]) == 200
