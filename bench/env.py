@@ -29,6 +29,7 @@ from pathlib import Path
 import aiohttp
 
 from homeserver_bridge.admin_api import AdminClient
+from homeserver_bridge.contact_rules import read_trusted, write_trusted
 from homeserver_bridge.embedded import EmbeddedSynapse
 from homeserver_bridge.paths import DataLayout, write_private
 from homeserver_bridge.provision import admin_client
@@ -83,6 +84,12 @@ class Homeserver:
 
     def user_id(self, localpart: str) -> str:
         return f"@{localpart}:{self.server_name}"
+
+    def trust(self, *accounts: str) -> None:
+        """Name a bot and its staff to the homeserver's contact rules, as `counsel up` does
+        (the scale-out's Synapse reads the same file in its data directory)."""
+        path = self.layout.trusted_accounts_file
+        write_trusted(path, read_trusted(path) | set(accounts))
 
     async def register(self, prefix: str) -> Account:
         """A user with a password and a fresh device (registration returns its token)."""
@@ -156,7 +163,7 @@ async def _embedded(root: Path) -> AsyncIterator[Homeserver]:
     layout.prepare()
     settings = HomeserverSettings(server_name=SERVER_NAME, port=free_port(),
                                   rate_limits=GENEROUS, start_timeout=120.0)
-    synapse = EmbeddedSynapse(settings, layout)
+    synapse = EmbeddedSynapse(settings, layout, trusted=())  # each bot is named as it is made
     await synapse.start()
     try:
         async with aiohttp.ClientSession() as http:
@@ -265,6 +272,7 @@ async def provision_counsel_bot(
         [{"role": "bot", "user_id": bot.user_id, "password": bot.password,
           "display_name": "Beratung"}]))
     await hs.admin.override_ratelimit(bot.user_id)
+    hs.trust(bot.user_id, *counsellors)
     localpart = bot.user_id[1:].split(":", 1)[0]
     config = data / "counsel.toml"
     write_private(config, counsel_config(hs, localpart, counsellors, capacity, store_url,
@@ -291,6 +299,7 @@ async def provision_echo_bot(hs: Homeserver, invite: Sequence[str] = (),
     name = "alert" if alert else "invite" if invite else "echo"
     account = await hs.register(name)
     await hs.admin.override_ratelimit(account.user_id)
+    hs.trust(account.user_id)
     store = hs.root / f"{name}-bot"
     store.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, "-m", "bench.echo_bot", "--homeserver", hs.base_url,

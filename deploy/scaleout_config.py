@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from homeserver_bridge.contact_rules import write_trusted
 from homeserver_bridge.paths import DataLayout, ensure_secret_file, write_private
 from homeserver_bridge.settings import HomeserverSettings
 from homeserver_bridge.synapse_config import LOG_CONFIG, render_homeserver_yaml
@@ -208,6 +209,12 @@ def write_all(
     write_private(log_config, LOG_CONFIG.read_text(encoding="utf-8"))
     shared = shared_config(topology, layout, secrets, replication_secret)
     write_private(hs / "homeserver.yaml", yaml.safe_dump(shared, sort_keys=False))
+    # The bot and the counsellor, whom the contact rules leave alone (as `counsel up` names
+    # its bot and staff). Written once, like counsel.toml: staff the administrator names
+    # there later go into this file too (README, "Youths meet only in moderated groups").
+    if not layout.trusted_accounts_file.exists():
+        write_trusted(layout.trusted_accounts_file,
+                      [f"@{name}:{topology.server_name}" for name in (bot_localpart, counsellor)])
     worker = worker_config(topology, log_config)
     write_private(hs / f"{topology.worker_name}.yaml", yaml.safe_dump(worker, sort_keys=False))
     nginx_dir = state / "nginx"

@@ -12,6 +12,7 @@ import logging
 import signal
 import socket
 import sys
+from collections.abc import Collection
 from pathlib import Path
 from typing import IO
 
@@ -69,10 +70,14 @@ class EmbeddedSynapse:
     """One Synapse process serving one data directory."""
 
     def __init__(
-        self, settings: HomeserverSettings, layout: DataLayout, *, python: str = sys.executable
+        self, settings: HomeserverSettings, layout: DataLayout, *, trusted: Collection[str],
+        python: str = sys.executable,
     ) -> None:
+        """``trusted``: the bot and the staff (homeserver_bridge/contact_rules.py); every
+        other account may invite only them and make no open rooms."""
         self.settings = settings
         self.layout = layout
+        self.trusted = tuple(trusted)
         self._python = python
         self._process: asyncio.subprocess.Process | None = None
         self._log_handle: IO[bytes] | None = None
@@ -98,7 +103,7 @@ class EmbeddedSynapse:
                 f"port {port} on {host} is already in use by another program; stop that program "
                 "or set homeserver.port in counsel.toml"
             )
-        config = write_homeserver_config(self.settings, self.layout)
+        config = write_homeserver_config(self.settings, self.layout, self.trusted)
         if not (self.layout.synapse_dir / "signing.key").exists():
             await self._generate_keys(config)
         self._log_handle = self.log_path.open("ab")

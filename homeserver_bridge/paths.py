@@ -39,6 +39,11 @@ class DataLayout:
         return self.bridge_dir / "admin_token"
 
     @property
+    def trusted_accounts_file(self) -> Path:
+        """The bot and the staff: the accounts the homeserver's contact rules leave alone."""
+        return self.synapse_dir / "trusted_accounts.json"
+
+    @property
     def registration_secret_file(self) -> Path:
         return self.synapse_dir / "registration_shared_secret"
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import string
+from collections.abc import Collection
 from pathlib import Path
 
 import yaml
 
+from homeserver_bridge.contact_rules import write_trusted
 from homeserver_bridge.paths import CONFIG_DIR, DataLayout, ensure_secret_file, write_private
 from homeserver_bridge.settings import HomeserverSettings
 
@@ -33,6 +35,7 @@ def render_homeserver_yaml(settings: HomeserverSettings, layout: DataLayout) -> 
         "registration_shared_secret_path": str(layout.registration_secret_file),
         "macaroon_secret_key_path": str(hs / "macaroon_secret_key"),
         "form_secret_path": str(hs / "form_secret"),
+        "trusted_file": str(layout.trusted_accounts_file),
         "registration_policy": policy,
         "enable_registration": policy != "closed",
         "registration_requires_token": policy == "token",
@@ -70,11 +73,17 @@ def _retention_policy(settings: HomeserverSettings) -> str:
     return f"  default_policy:\n    max_lifetime: {days}d\n"
 
 
-def write_homeserver_config(settings: HomeserverSettings, layout: DataLayout) -> Path:
-    """Write secrets (once) and the configuration (every start); return the config path."""
+def write_homeserver_config(
+    settings: HomeserverSettings, layout: DataLayout, trusted: Collection[str]
+) -> Path:
+    """Write secrets (once) and the configuration (every start); return the config path.
+
+    ``trusted``: the bot and the staff, whom the contact rules leave alone (rewritten at
+    every start, so who left the staff list loses it)."""
     hs = layout.synapse_dir
     for name in ("registration_shared_secret", "macaroon_secret_key", "form_secret"):
         ensure_secret_file(hs / name)
+    write_trusted(layout.trusted_accounts_file, trusted)
     write_private(hs / "log.yaml", LOG_CONFIG.read_text(encoding="utf-8"))
     path = hs / "homeserver.yaml"
     write_private(path, render_homeserver_yaml(settings, layout))

@@ -85,7 +85,8 @@ UserFactory = Callable[..., Awaitable[TestUser]]
 async def synapse(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[SynapseHandle]:
     """A real Synapse, hardened exactly as in production, on a free loopback port."""
     layout = DataLayout(tmp_path_factory.mktemp("synapse-data"))
-    embedded = EmbeddedSynapse(homeserver_test_settings(), layout)
+    # Each test's bot and staff are named to it as they are made (bot_harness.trust).
+    embedded = EmbeddedSynapse(homeserver_test_settings(), layout, trusted=())
     await embedded.start()
     try:
         async with aiohttp.ClientSession() as http:

@@ -89,6 +89,13 @@ async def test_up_prints_credentials_that_log_in_and_reuses_them(tmp_path: Path)
             client.token = body["access_token"]
             await until(lambda: bot_is_cross_signed(client), within=60,
                         what="the bot to start and publish its cross-signing keys")
+            # counsel up named its bot and staff to the homeserver's contact rules: the demo
+            # youth (logged in last) opens a chat with the bot as Element does.
+            assert body["user_id"] == "@jugend-demo:counsel.localhost"
+            status, room = await client.create_room(
+                preset="trusted_private_chat", is_direct=True,
+                invite=["@beratung:counsel.localhost"])
+            assert status == 200, room
     finally:
         assert stop(process) == 0
     assert "synapse.app.homeserver" not in _processes_using(data)

@@ -110,8 +110,18 @@ def refuse_foreign_staff(settings: Settings) -> None:
                     f"{user.partition(':')[0]}:{server}")
 
 
+def trusted_accounts(settings: Settings) -> tuple[str, ...]:
+    """The accounts the homeserver's contact rules leave alone: the bot, and every
+    counsellor and team lead (of every office). Everybody else is a youth to it."""
+    bot = f"@{settings.bot.localpart}:{settings.homeserver.server_name}"
+    staff = [*settings.staff.counsellors, *settings.staff.team_leads]
+    for office in settings.offices:
+        staff += [*office.counsellors, *office.team_leads]
+    return (bot, *staff)
+
+
 async def start(layout: DataLayout, settings: Settings) -> Running:
-    synapse = EmbeddedSynapse(settings.homeserver, layout)
+    synapse = EmbeddedSynapse(settings.homeserver, layout, trusted=trusted_accounts(settings))
     await synapse.start()
     try:
         async with aiohttp.ClientSession() as session:

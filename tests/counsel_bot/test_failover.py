@@ -38,7 +38,7 @@ from tests.counsel_bot.test_kill_restart import (
     synapse_messages,
     write_bot_config,
 )
-from tests.support.bot_harness import PASSPHRASE, NioYouth, login, until
+from tests.support.bot_harness import PASSPHRASE, NioYouth, login, trust, until
 from tests.support.postgres import PostgresServer
 
 pytestmark = pytest.mark.integration
@@ -116,6 +116,7 @@ async def test_the_standby_takes_over_when_the_active_bot_is_killed(
     await synapse.admin.register_with_shared_secret(synapse.shared_secret, localpart, password)
     bot_id = f"@{localpart}:{synapse.server_name}"
     await synapse.admin.override_ratelimit(bot_id)
+    trust(synapse, bot_id)
     write_private(layout.bridge_dir / "accounts.json", json.dumps(
         [{"role": "bot", "user_id": bot_id, "password": password, "display_name": "B"}]))
     counsellors = [await login(synapse, user_factory, tmp_path, "counsellor") for _ in "ab"]

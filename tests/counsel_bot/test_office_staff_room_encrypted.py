@@ -11,7 +11,7 @@ On a real Synapse whose rooms are not encrypted by default (as an external one m
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from pathlib import Path
 from urllib.parse import quote
 
@@ -30,7 +30,7 @@ from homeserver_bridge.admin_api import AdminClient, RegisteredUser
 from homeserver_bridge.embedded import EmbeddedSynapse
 from homeserver_bridge.paths import DataLayout
 from homeserver_bridge.settings import HomeserverSettings
-from tests.conftest import homeserver_test_settings
+from tests.conftest import TEST_SERVER_NAME, homeserver_test_settings
 from tests.store.conftest import AeadSealer
 from tests.support.matrix_http import MatrixHttp
 
@@ -43,15 +43,18 @@ async def unencrypting_synapse(tmp_path: Path,
     """A real Synapse whose rooms are not encrypted by default, as an external one may be."""
     write = embedded_module.write_homeserver_config
 
-    def not_encrypting(settings: HomeserverSettings, layout: DataLayout) -> Path:
-        path = write(settings, layout)
+    def not_encrypting(settings: HomeserverSettings, layout: DataLayout,
+                       trusted: Collection[str]) -> Path:
+        path = write(settings, layout, trusted)
         text = path.read_text(encoding="utf-8")
         path.write_text(text.replace("encryption_enabled_by_default_for_room_type: all", ""),
                         encoding="utf-8")
         return path
 
     monkeypatch.setattr(embedded_module, "write_homeserver_config", not_encrypting)
-    synapse = EmbeddedSynapse(homeserver_test_settings(), DataLayout(tmp_path))
+    # The bot and the team (anna, lea), as counsel names them to its homeserver.
+    team = [f"@{name}:{TEST_SERVER_NAME}" for name in ("counsel", "anna", "lea")]
+    synapse = EmbeddedSynapse(homeserver_test_settings(), DataLayout(tmp_path), trusted=team)
     await synapse.start()
     try:
         yield synapse

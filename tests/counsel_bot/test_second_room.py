@@ -16,7 +16,15 @@ import pytest
 from counsel_bot.config import OfficeSettings, RoutingSettings
 from counsel_bot.core.ids import RoomID
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import Office, login, office, on_duty, provision_bot, until
+from tests.support.bot_harness import (
+    Office,
+    login,
+    office,
+    on_duty,
+    provision_bot,
+    trust,
+    until,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -216,7 +224,10 @@ async def test_a_friend_leaving_the_second_chat_does_not_end_it(
 ) -> None:
     """The attack on the second chat (2026-12-06): anyone not on staff who left it ended
     the link and sent the bot away, also a friend the youth had let in (or one the bot took
-    out), so the youth's next words there reached nobody."""
+    out), so the youth's next words there reached nobody. The embedded homeserver refuses
+    a youth's invitation of anyone but the bot and the staff (tests/security/
+    test_youth_contact.py); beside a homeserver without that rule the friend gets in, and
+    the homeserver here lets the youth's invitation through as such a one would."""
     async with office(synapse, user_factory, tmp_path) as o:
         counsellor, youth, bot = o.counsellor, o.youth, o.bot_user
         _staff_room, room = await in_counselling(o)
@@ -225,6 +236,7 @@ async def test_a_friend_leaving_the_second_chat_does_not_end_it(
         await counsellor.wait_for(room, bot, "ZWEITE", within=60)
 
         friend = await login(synapse, user_factory, tmp_path, "friend")
+        trust(synapse, youth.client.user_id)  # the homeserver's rule only, not the bot's
         await youth.client.room_invite(second, friend.client.user_id)
         await friend.accept_invite(within=60)
         await friend.client.room_leave(second)

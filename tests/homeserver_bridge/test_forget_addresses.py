@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import sqlite3
 import time
+from collections.abc import Collection
 from pathlib import Path
 from urllib.parse import quote
 
@@ -31,7 +32,7 @@ def test_the_module_is_loaded_with_user_ips_max_age() -> None:
     import yaml
 
     config = yaml.safe_load(render_homeserver_yaml(HomeserverSettings(), DataLayout(Path("/d"))))
-    [module] = config["modules"]
+    [module] = [m for m in config["modules"] if m["module"].endswith(".ForgetDeviceAddresses")]
     assert module["module"] == "homeserver_bridge.forget_addresses.ForgetDeviceAddresses"
     settings = ForgetDeviceAddresses.parse_config(module["config"])
     assert settings.max_age_seconds == 7 * 24 * 3600  # user_ips_max_age: 7d
@@ -56,8 +57,9 @@ async def _synapse_running_the_module(
     addresses ``max_age_seconds`` where given, else its week)."""
     write = embedded_module.write_homeserver_config
 
-    def shortened(settings: HomeserverSettings, layout: DataLayout) -> Path:
-        path = write(settings, layout)
+    def shortened(settings: HomeserverSettings, layout: DataLayout,
+                  trusted: Collection[str]) -> Path:
+        path = write(settings, layout, trusted)
         text = path.read_text(encoding="utf-8")
         text = text.replace("interval_seconds: 3600", "interval_seconds: 1")
         if max_age_seconds is not None:
@@ -66,7 +68,7 @@ async def _synapse_running_the_module(
         return path
 
     monkeypatch.setattr(embedded_module, "write_homeserver_config", shortened)
-    synapse = EmbeddedSynapse(homeserver_test_settings(), DataLayout(tmp_path))
+    synapse = EmbeddedSynapse(homeserver_test_settings(), DataLayout(tmp_path), trusted=())
     await synapse.start()
     return synapse
 

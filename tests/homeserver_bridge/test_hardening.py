@@ -142,7 +142,8 @@ async def extra_synapse(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[EmbeddedSynapse]:
     layout = DataLayout(tmp_path_factory.mktemp("policy"))
-    embedded = EmbeddedSynapse(homeserver_test_settings(registration=request.param), layout)
+    embedded = EmbeddedSynapse(homeserver_test_settings(registration=request.param), layout,
+                              trusted=())
     await embedded.start()
     yield embedded
     await embedded.stop()

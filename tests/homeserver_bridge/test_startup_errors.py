@@ -22,7 +22,8 @@ async def test_port_in_use_is_named(tmp_path: Path) -> None:
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
         port = squatter.getsockname()[1]
-        embedded = EmbeddedSynapse(homeserver_test_settings(port=port), DataLayout(tmp_path))
+        embedded = EmbeddedSynapse(homeserver_test_settings(port=port), DataLayout(tmp_path),
+                                   trusted=())
         with pytest.raises(SynapseStartError, match=f"port {port} .* already in use"):
             await embedded.start()
 
@@ -31,7 +32,7 @@ async def test_synapse_own_reason_is_shown(tmp_path: Path) -> None:
     layout = DataLayout(tmp_path)
     layout.prepare()
     (layout.synapse_dir / "signing.key").write_text("this is not a signing key\n")
-    embedded = EmbeddedSynapse(homeserver_test_settings(), layout)
+    embedded = EmbeddedSynapse(homeserver_test_settings(), layout, trusted=())
     with pytest.raises(SynapseStartError) as caught:
         await embedded.start()
     message = str(caught.value)
@@ -54,7 +55,7 @@ async def test_a_changed_server_name_is_said_not_a_row_of_stars(tmp_path: Path) 
     belong to the old name) and said so, but the one line counsel printed was the row of
     asterisks under Synapse's message: "Synapse stopped during start: *****..."."""
     layout = DataLayout(tmp_path)
-    first = EmbeddedSynapse(homeserver_test_settings(), layout)
+    first = EmbeddedSynapse(homeserver_test_settings(), layout, trusted=())
     await first.start()
     try:
         async with aiohttp.ClientSession() as http:
@@ -62,7 +63,7 @@ async def test_a_changed_server_name_is_said_not_a_row_of_stars(tmp_path: Path) 
     finally:
         await first.stop()
     renamed = EmbeddedSynapse(homeserver_test_settings(server_name="beratung.example.org"),
-                              layout)
+                              layout, trusted=())
     with pytest.raises(SynapseStartError) as caught:
         await renamed.start()
     reason = str(caught.value).split(" (full log: ")[0]

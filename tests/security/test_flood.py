@@ -18,6 +18,7 @@ from homeserver_bridge.paths import DataLayout
 from homeserver_bridge.provision import admin_client
 from homeserver_bridge.settings import RateLimit, RateLimits
 from tests.conftest import TEST_SERVER_NAME, homeserver_test_settings
+from tests.support.bot_harness import trust
 from tests.support.matrix_http import MatrixHttp
 
 pytestmark = pytest.mark.integration
@@ -32,6 +33,7 @@ class Strict:
     secret: str
     http: aiohttp.ClientSession
     base_url: str
+    homeserver: EmbeddedSynapse
 
     async def user(self, name: str) -> tuple[str, MatrixHttp]:
         registered = await self.admin.register_with_shared_secret(
@@ -46,13 +48,14 @@ async def strict() -> AsyncIterator[Strict]:
     from pathlib import Path
 
     layout = DataLayout(Path(tempfile.mkdtemp(prefix="counsel-flood-")))
-    embedded = EmbeddedSynapse(homeserver_test_settings(rate_limits=LIMITS), layout)
+    embedded = EmbeddedSynapse(homeserver_test_settings(rate_limits=LIMITS), layout,
+                               trusted=())
     await embedded.start()
     try:
         async with aiohttp.ClientSession() as http:
             admin = await admin_client(embedded.base_url, layout, http)
             secret = layout.registration_secret_file.read_text().strip()
-            yield Strict(admin, secret, http, embedded.base_url)
+            yield Strict(admin, secret, http, embedded.base_url, embedded)
     finally:
         await embedded.stop()
 
@@ -60,6 +63,7 @@ async def strict() -> AsyncIterator[Strict]:
 async def test_a_flooding_youth_is_limited_and_nobody_else(strict: Strict) -> None:
     bot_id, bot = await strict.user("bot")
     await strict.admin.override_ratelimit(bot_id)  # what counsel up does for the bot
+    trust(strict.homeserver, bot_id)  # and names it to the homeserver's contact rules
     flooder_id, flooder = await strict.user("flooder")
     other_id, other = await strict.user("other")
     _, room = await bot.create_room(preset="trusted_private_chat", invite=[flooder_id, other_id])

@@ -10,6 +10,7 @@ Synapse, configured as in production; the bot and the staff are the accounts cou
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -85,6 +86,8 @@ async def test_a_youth_cannot_invite_another_youth_met_in_a_group(
         "POST", f"/_matrix/client/v3/rooms/{quote(room['room_id'])}/invite",
         {"user_id": tom.user_id})
     assert status == 403, answer
+    assert "Gruppen" in answer["error"]  # what to do instead, in German
+    assert "groups" in answer["error"]  # and English
     assert tom.user_id not in await synapse.admin.room_members(room["room_id"])
 
 
@@ -162,3 +165,29 @@ async def test_the_staff_and_the_bot_are_unaffected(
         {"user_id": lena.user_id})
     assert status == 200, answer
     assert await _join(_client(synapse, lena), room["room_id"]) == 200
+
+
+async def test_a_youths_new_name_still_reaches_the_rooms_they_are_in(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path,
+) -> None:
+    """Synapse writes a new display name into each room as a "join" of the account: the
+    rule that a youth joins only where invited must not refuse it (the group's moderators
+    mute and remove by the name shown)."""
+    service = await _service(synapse, user_factory, tmp_path)
+    lena = await user_factory("youth")
+    group = await _group_room(service, lena, synapse=synapse)
+    client = _client(synapse, lena)
+    status, answer = await client.call(
+        "PUT", f"/_matrix/client/v3/profile/{quote(lena.user_id)}/displayname",
+        {"displayname": "Sonnenblume"})
+    assert status == 200, answer
+    path = (f"/_matrix/client/v3/rooms/{quote(group)}/state/m.room.member/"
+            f"{quote(lena.user_id)}")
+    names: list[object] = []
+    for _ in range(100):  # Synapse updates the rooms in a task of its own
+        status, member = await service.counsellor.call("GET", path)
+        names.append(member.get("displayname"))
+        if names[-1] == "Sonnenblume":
+            break
+        await asyncio.sleep(0.1)
+    assert names[-1] == "Sonnenblume", names

@@ -51,7 +51,8 @@ class Homeserver:
 @pytest_asyncio.fixture(loop_scope="session")
 async def limited() -> AsyncIterator[Homeserver]:
     layout = DataLayout(Path(tempfile.mkdtemp(prefix="counsel-login-limits-")))
-    embedded = EmbeddedSynapse(homeserver_test_settings(rate_limits=LIMITS), layout)
+    embedded = EmbeddedSynapse(homeserver_test_settings(rate_limits=LIMITS), layout,
+                               trusted=())
     await embedded.start()
     try:
         async with aiohttp.ClientSession() as http:

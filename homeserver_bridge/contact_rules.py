@@ -1,0 +1,215 @@
+"""A Synapse module: youths reach each other only in the rooms the staff moderate.
+
+A youth sees other youths' Matrix ids in a group evening or a forum room. Without a rule, any
+account may invite any other, so a youth could open a private chat with another youth by
+that id, also long after the group was purged: contact outside any moderation (grooming,
+bullying), and against the office's promise that youths meet only in moderated groups.
+
+The rule: an account counsel does not name (every youth; an outsider too) may
+- invite only the accounts counsel names (the bot, the staff), never another youth and
+  nobody by e-mail or phone number;
+- join only a room it was invited to (so a room made public, open to knocking or to the
+  members of another room lets in no youth uninvited);
+- make rooms only as a private chat: not public, not in the directory, with no address.
+The accounts named (``trusted``) are unaffected, and Synapse's server admins (the bridge's
+own account) skip these checks as Synapse skips all spam checks for them.
+
+Synapse loads it from the homeserver config (``modules:``). ``trusted`` lists account ids
+in the config; ``trusted_file`` names a JSON list of them, which counsel rewrites at every
+start from counsel.toml (the bot, the counsellors and team leads, every office's) and which
+the module reads again whenever the file changes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from homeserver_bridge.paths import write_private
+
+if TYPE_CHECKING:
+    from synapse.module_api import ModuleApi
+    from synapse.types import RoomAlias
+
+log = logging.getLogger(__name__)
+
+_OPTIONS = frozenset({"trusted", "trusted_file"})
+# Shown by the youth's app as the reason (Synapse's own words name no way forward).
+REFUSED_INVITE = (
+    "Einladen kannst du hier nur die Beratung. Andere Jugendliche triffst du in den "
+    "begleiteten Gruppen. / Here you can only invite the counselling service; you meet other "
+    "young people in the moderated groups."
+)
+REFUSED_ROOM = (
+    "Hier kannst du nur private Chats mit der Beratung starten, keine offenen Räume. / Here "
+    "you can only start private chats with the counselling service, no open rooms."
+)
+REFUSED_JOIN = (
+    "Diesen Raum kannst du nur betreten, wenn du eingeladen wurdest. / You can only enter "
+    "this room when you have been invited."
+)
+Refusal = tuple[Any, dict[str, str]]
+Verdict = Literal["NOT_SPAM"] | Refusal
+
+
+@dataclass(frozen=True)
+class ContactSettings:
+    trusted: frozenset[str] = frozenset()
+    trusted_file: Path | None = None
+
+
+def write_trusted(path: Path, accounts: Collection[str]) -> None:
+    """The accounts the rules leave alone, for ``trusted_file`` (0600, replaced atomically:
+    the module never reads half a list)."""
+    write_private(path, json.dumps(sorted(set(accounts)), indent=1) + "\n")
+
+
+def read_trusted(path: Path) -> frozenset[str]:
+    """The ids in ``path``; ValueError naming the file if it holds anything else."""
+    try:
+        accounts = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"contact_rules: trusted_file {path} cannot be read ({exc}); "
+                         "it must be a JSON list of Matrix ids") from None
+    if not isinstance(accounts, list) or not all(_is_user_id(a) for a in accounts):
+        raise ValueError(f"contact_rules: trusted_file {path} must be a JSON list of Matrix "
+                         "ids such as \"@beratung:example.org\"")
+    return frozenset(accounts)
+
+
+def _is_user_id(value: object) -> bool:
+    return isinstance(value, str) and value.startswith("@") and ":" in value
+
+
+class ContactRules:
+    def __init__(self, config: ContactSettings, api: ModuleApi) -> None:
+        self._config = config
+        self._api = api
+        self._file_seen: tuple[int, int, int] | None = None
+        self._from_file: frozenset[str] = frozenset()
+        from synapse.module_api import NOT_SPAM
+        from synapse.module_api.errors import Codes
+
+        self._allowed: Literal["NOT_SPAM"] = NOT_SPAM
+        self._forbidden = Codes.FORBIDDEN
+        if config.trusted_file is not None:
+            # A missing or unreadable file stops Synapse's start, not an invitation later.
+            self._from_file = read_trusted(config.trusted_file)
+            self._file_seen = _identity(os.stat(config.trusted_file))
+        api.register_spam_checker_callbacks(
+            user_may_invite=self.user_may_invite,
+            user_may_send_3pid_invite=self.user_may_send_3pid_invite,
+            user_may_join_room=self.user_may_join_room,
+            user_may_create_room=self.user_may_create_room,
+            user_may_create_room_alias=self.user_may_create_room_alias,
+            user_may_publish_room=self.user_may_publish_room,
+        )
+
+    @staticmethod
+    def parse_config(config: dict[str, Any] | None) -> ContactSettings:
+        """Synapse calls this at start: a bad value stops it with the key named."""
+        config = config or {}
+        unknown = set(config) - _OPTIONS
+        if unknown:
+            raise ValueError(f"contact_rules: unknown option(s) {sorted(unknown)}")
+        trusted = config.get("trusted", [])
+        if not isinstance(trusted, list) or not all(_is_user_id(a) for a in trusted):
+            raise ValueError("contact_rules: trusted must be a list of Matrix ids such as "
+                             "\"@beratung:example.org\"")
+        path = config.get("trusted_file")
+        if path is not None and (not isinstance(path, str) or not path):
+            raise ValueError("contact_rules: trusted_file must be the path of a JSON file")
+        if not trusted and path is None:
+            # With nobody trusted the bot could invite nobody: no youth would be counselled.
+            raise ValueError("contact_rules: name the bot and the staff in trusted or "
+                             "trusted_file; with neither, nobody could invite anybody")
+        return ContactSettings(frozenset(trusted), Path(path) if path else None)
+
+    def _trusted_now(self) -> frozenset[str]:
+        path = self._config.trusted_file
+        if path is None:
+            return self._config.trusted
+        try:
+            info = os.stat(path)
+        except OSError:
+            # Gone while running (a restore, say): keep the list last read, not lock out the bot.
+            return self._config.trusted | self._from_file
+        seen = _identity(info)
+        if seen != self._file_seen:
+            try:
+                self._from_file = read_trusted(path)
+            except ValueError:
+                # Half written by hand, say: the list last read holds until it is whole.
+                log.warning("contact_rules: %s is no list of ids; the last one read holds",
+                            path)
+            self._file_seen = seen
+        return self._config.trusted | self._from_file
+
+    def _trusts(self, user_id: str) -> bool:
+        return user_id in self._trusted_now()
+
+    def _refuse(self, reason: str) -> Refusal:
+        # Synapse puts these fields into its error answer: "error" replaces its own words.
+        return self._forbidden, {"error": reason}
+
+    async def user_may_invite(self, inviter: str, invitee: str, room_id: str) -> Verdict:
+        if self._trusts(inviter) or self._trusts(invitee):
+            return self._allowed
+        return self._refuse(REFUSED_INVITE)
+
+    async def user_may_send_3pid_invite(self, inviter: str, medium: str, address: str,
+                                        room_id: str) -> Verdict:
+        return self._allowed if self._trusts(inviter) else self._refuse(REFUSED_INVITE)
+
+    async def user_may_join_room(self, user: str, room: str, is_invited: bool) -> Verdict:
+        # Synapse does not ask for the creator's own join when it makes a room.
+        if is_invited or self._trusts(user) or await self._joined(user, room):
+            return self._allowed
+        return self._refuse(REFUSED_JOIN)
+
+    async def _joined(self, user: str, room: str) -> bool:
+        """A new display name or avatar is a "join" in each room the account is in."""
+        state = await self._api.get_room_state(room, [("m.room.member", user)])
+        member = state.get(("m.room.member", user))
+        return member is not None and member.content.get("membership") == "join"
+
+    async def user_may_create_room(self, user: str, room_config: dict[str, Any]) -> Verdict:
+        if self._trusts(user):
+            return self._allowed
+        trusted = self._trusted_now()
+        invited = room_config.get("invite") or []
+        if room_config.get("invite_3pid") or any(i not in trusted for i in invited):
+            # Refused before the room exists: Synapse would make it, then fail the invitation.
+            return self._refuse(REFUSED_INVITE)
+        if (room_config.get("visibility") == "public"
+                or room_config.get("preset") == "public_chat"
+                or room_config.get("room_alias_name")
+                or not _only_by_invitation(room_config.get("initial_state") or [])):
+            return self._refuse(REFUSED_ROOM)
+        return self._allowed
+
+    async def user_may_create_room_alias(self, user: str, room_alias: RoomAlias) -> Verdict:
+        return self._allowed if self._trusts(user) else self._refuse(REFUSED_ROOM)
+
+    async def user_may_publish_room(self, user: str, room_id: str) -> Verdict:
+        return self._allowed if self._trusts(user) else self._refuse(REFUSED_ROOM)
+
+
+def _identity(info: os.stat_result) -> tuple[int, int, int]:
+    """Changes whenever the file is replaced (counsel's writes) or written in place."""
+    return info.st_ino, info.st_mtime_ns, info.st_size
+
+
+def _only_by_invitation(initial_state: list[Any]) -> bool:
+    """Whether the join rule the client asks for (none: the preset's, private) is invite."""
+    for event in initial_state:
+        if isinstance(event, dict) and event.get("type") == "m.room.join_rules":
+            content = event.get("content")
+            if not isinstance(content, dict) or content.get("join_rule") != "invite":
+                return False
+    return True
