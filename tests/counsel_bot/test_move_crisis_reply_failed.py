@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from counsel_bot.channels.outbox_worker import EffectFailed
 from counsel_bot.store import MemoryStore
 from tests.counsel_bot.test_move_refused_for_good import _said
 from tests.counsel_bot.test_welcome_after_stop import (
@@ -23,6 +22,7 @@ from tests.counsel_bot.test_welcome_after_stop import (
     ForbiddingClient,
     _bot,
     _sync,
+    refuse_first_send,
 )
 from tests.store.conftest import AeadSealer
 
@@ -30,15 +30,7 @@ from tests.store.conftest import AeadSealer
 async def test_a_refused_crisis_reply_is_sent_at_the_next_try() -> None:
     store, client, sent = MemoryStore(AeadSealer()), ForbiddingClient(), []
     bot = await _bot(store, client, sent)
-    send, refused = bot.executor.send, []
-
-    async def refusing_once(room_id: str, body: str, key: str) -> None:
-        if key.startswith("crisis-unmoved") and not refused:
-            refused.append(key)
-            raise EffectFailed("the homeserver answered 502", permanent=False)
-        await send(room_id, body, key)
-
-    bot.executor.send = refusing_once  # type: ignore[method-assign]
+    refused = refuse_first_send(bot, "crisis-unmoved")
     await bot.handle_sync(INVITED)
     await bot.handle_sync(JOINED)  # 403: told so
     await bot.handle_sync(_said("s3", "$crisis", "ich will mich umbringen"))

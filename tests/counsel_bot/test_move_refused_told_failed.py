@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from counsel_bot.channels.outbox_worker import EffectFailed
 from counsel_bot.store import MemoryStore
 from tests.counsel_bot.test_welcome_after_stop import (
     INVITED,
@@ -23,6 +22,7 @@ from tests.counsel_bot.test_welcome_after_stop import (
     ForbiddingClient,
     _bot,
     _sync,
+    refuse_first_send,
 )
 from tests.store.conftest import AeadSealer
 
@@ -30,15 +30,7 @@ from tests.store.conftest import AeadSealer
 async def test_a_refused_notice_of_a_refusal_for_good_is_sent_at_a_later_try() -> None:
     store, client, sent = MemoryStore(AeadSealer()), ForbiddingClient(), []
     bot = await _bot(store, client, sent)
-    send, refused = bot.executor.send, []
-
-    async def refusing_once(room_id: str, body: str, key: str) -> None:
-        if key.startswith("move-refused") and not refused:
-            refused.append(key)
-            raise EffectFailed("the homeserver answered 502", permanent=False)
-        await send(room_id, body, key)
-
-    bot.executor.send = refusing_once  # type: ignore[method-assign]
+    refused = refuse_first_send(bot, "move-refused")
     await bot.handle_sync(INVITED)
     await bot.handle_sync(JOINED)  # 403: the leads called; the youth's notice refused
     assert refused

@@ -18,6 +18,7 @@ from nio import MatrixRoom, RoomCreateError, RoomCreateResponse, SyncResponse
 
 from counsel_bot.channels.matrix.bot import CounselBot
 from counsel_bot.channels.matrix.invitations import WELCOME_DUE_PREFIX
+from counsel_bot.channels.outbox_worker import EffectFailed
 from counsel_bot.config import Settings
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.clock import FakeClock
@@ -101,6 +102,21 @@ async def _bot(store: MemoryStore, client: FakeClient, sent: list[tuple[str, str
     executor = SimpleNamespace(perform=perform, send=send, admin=None, protected=frozenset())
     return CounselBot(client, conductor, executor, FakeClock(AT),  # type: ignore[arg-type]
                       default_language="de", undecryptable_grace=timedelta(seconds=5))
+
+
+def refuse_first_send(bot: CounselBot, prefix: str) -> list[str]:
+    """The homeserver refuses (a 502) the first message the bot sends whose key starts
+    with ``prefix``; the keys refused are listed in what this returns."""
+    send, refused = bot.executor.send, []
+
+    async def refusing_once(room_id: str, body: str, key: str) -> None:
+        if key.startswith(prefix) and not refused:
+            refused.append(key)
+            raise EffectFailed("the homeserver answered 502", permanent=False)
+        await send(room_id, body, key)
+
+    bot.executor.send = refusing_once  # type: ignore[method-assign]
+    return refused
 
 
 async def test_without_a_stop_the_youth_in_an_unencrypted_room_is_moved() -> None:
