@@ -30,6 +30,21 @@ class Client:
                                       RoomMember(self.user_id, "bot", "")], room_id)
 
 
+async def performed(p: Parts, notice: object, key: str) -> list[str]:
+    """What the group rooms' executor sends when it performs ``notice``."""
+    sent: list[str] = []
+
+    async def send(room_id: RoomID, body: str, key: str, **_: Any) -> None:
+        sent.append(body)
+
+    executor = SimpleNamespace(client=Client(), store=p.store, default_language="de",
+                               send=send)
+    rooms = GroupRooms(executor, room_opened=lambda n, r: None,  # type: ignore[arg-type]
+                       room_purged=lambda n: None)
+    await rooms.perform(notice, key)  # type: ignore[arg-type]
+    return sent
+
+
 async def test_the_crisis_offer_is_in_the_language_of_the_youths_chat() -> None:
     p = Parts()
     await p.start()
@@ -44,17 +59,7 @@ async def test_the_crisis_offer_is_in_the_language_of_the_youths_chat() -> None:
     await p.in_group(UserID("@y1:x"), "I want to kill myself")
     [offer] = notices(await p.new(), "group.crisis_offer")  # type: ignore[arg-type]
 
-    sent: list[str] = []
-
-    async def send(room_id: RoomID, body: str, key: str, **_: Any) -> None:
-        sent.append(body)
-
-    executor = SimpleNamespace(client=Client(), store=p.store, default_language="de",
-                               send=send)
-    rooms = GroupRooms(executor, room_opened=lambda n, r: None,  # type: ignore[arg-type]
-                       room_purged=lambda n: None)
-    await rooms.perform(offer, "group_crisis_offer:1:x")
-    [body] = sent
+    [body] = await performed(p, offer, "group_crisis_offer:1:x")
     assert "I noticed in the group" in body, f"the offer in German: {body[:60]!r}"
 
 
@@ -71,17 +76,7 @@ async def test_a_sign_up_in_an_english_chat_is_answered_in_english() -> None:
     await p.youth(1, "gruppe 1")
     [signed] = notices(await p.new(), "group.signed_up")  # type: ignore[arg-type]
 
-    sent: list[str] = []
-
-    async def send(room_id: RoomID, body: str, key: str, **_: Any) -> None:
-        sent.append(body)
-
-    executor = SimpleNamespace(client=Client(), store=p.store, default_language="de",
-                               send=send)
-    rooms = GroupRooms(executor, room_opened=lambda n, r: None,  # type: ignore[arg-type]
-                       room_purged=lambda n: None)
-    await rooms.perform(signed, "group_signed:1:x")
-    [body] = sent
+    [body] = await performed(p, signed, "group_signed:1:x")
     assert body.startswith("You are in: group 1"), f"the sign-up in German: {body[:60]!r}"
 
 
@@ -94,19 +89,9 @@ async def test_the_list_of_groups_counts_free_seats_in_english() -> None:
     await p.staff(ANNA, '!group new "Prüfungsangst" 2026-12-10 18:00 90min max 4')
     await p.new()
     await p.youth(1, "group")
-    [listing] = notices(await p.new(), "group.list_youth")  # type: ignore[arg-type]
+    [listing] = notices(await p.new(), "group.list_youth")
 
-    sent: list[str] = []
-
-    async def send(room_id: RoomID, body: str, key: str, **_: Any) -> None:
-        sent.append(body)
-
-    executor = SimpleNamespace(client=Client(), store=p.store, default_language="de",
-                               send=send)
-    rooms = GroupRooms(executor, room_opened=lambda n, r: None,  # type: ignore[arg-type]
-                       room_purged=lambda n: None)
-    await rooms.perform(listing, "group_list:1:x")
-    [body] = sent
+    [body] = await performed(p, listing, "group_list:1:x")
     assert body.startswith("These groups are coming up"), body[:60]
     assert "frei" not in body, f"German in the English list: {body!r}"
     assert "4 seats free" in body, body
