@@ -89,7 +89,7 @@ async def test_the_list_of_groups_counts_free_seats_in_english() -> None:
     await p.staff(ANNA, '!group new "Prüfungsangst" 2026-12-10 18:00 90min max 4')
     await p.new()
     await p.youth(1, "group")
-    [listing] = notices(await p.new(), "group.list_youth")
+    [listing] = notices(await p.new(), "group.list_youth")  # type: ignore[arg-type]
 
     [body] = await performed(p, listing, "group_list:1:x")
     assert body.startswith("These groups are coming up"), body[:60]
