@@ -31,17 +31,6 @@ def leave_key(conversation: ConversationID) -> str:
     return f"{LEAVE_PREFIX}{conversation}"
 
 
-# A 1:1 offered in a closed conversation's room from elsewhere (a crisis in a group):
-# ``offered:<conversation>`` = when (ISO time). What the youth writes there within
-# ``OFFER_LASTS`` answers it and opens the conversation again, as crisis words do, instead
-# of being pointed to a new chat. Goes with the conversation's erasure.
-OFFER_LASTS = timedelta(days=1)
-
-
-def offered_key(conversation: ConversationID) -> str:
-    return f"offered:{conversation}"
-
-
 def score(body: str) -> int | None:
     """The score as a youth would type it ("4", "5!"), or None for anything else."""
     text = body.strip().rstrip(".!")

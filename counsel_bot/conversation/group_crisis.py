@@ -8,15 +8,15 @@ is open (queued, or with a counsellor) carries the flag itself.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from counsel_bot.conversation import feedback
 from counsel_bot.conversation.change import Change
-from counsel_bot.conversation.crisis_flags import RaisedFlag
+from counsel_bot.conversation.crisis_flags import SEVERITY_TIER, RaisedFlag
 from counsel_bot.core import groups as g
 from counsel_bot.core.effects import SayToStaff, SayToYouth
 from counsel_bot.core.group_effects import RoomNotice
-from counsel_bot.core.ids import ConversationID, UserID
+from counsel_bot.core.ids import ConversationID, RoomID, UserID
 from counsel_bot.core.incoming_text import storable
 from counsel_bot.core.messages import spoken
 from counsel_bot.core.routing import events as ev
@@ -31,6 +31,73 @@ if TYPE_CHECKING:
 def crisis_key(number: int, nickname: str) -> ConversationID:
     """The crisis window of one youth in one group, apart from any 1:1 conversation."""
     return ConversationID(f"G{number}/{nickname}")
+
+
+# A 1:1 offered in the youth's own room while no chat of theirs is open there (none yet:
+# most sign up with "gruppe 1" alone; or closed): ``group_offer:<room>`` = when, and the
+# flag the group's words raised. What the youth writes there within ``OFFER_LASTS`` takes
+# it up: the chat it opens, or opens again, carries that flag (first in the queue, named to
+# those who may take it), not an ordinary place behind everybody else. Keyed by the room:
+# erased with the room's conversation (`store.contract.names_conversation`) and with the
+# youth's seat (`GroupDesk.forget_youth`). Names no words, only the flag's level.
+OFFER_LASTS = timedelta(days=1)
+
+
+def offer_key(room: RoomID) -> str:
+    return f"group_offer:{room}"
+
+
+def offer_value(at: datetime, raised: RaisedFlag) -> str:
+    rules = " ".join(r.replace("|", "") for r in raised.rules)
+    return "|".join((at.isoformat(), raised.severity, raised.category or "", raised.source,
+                     "1" if raised.outright else "", "1" if raised.explicit else "", rules))
+
+
+def offered_flag(value: str, at: datetime) -> RaisedFlag | None:
+    """The flag an offer stored as ``value`` carries, if it still stands at ``at``."""
+    parts = value.split("|")
+    try:
+        when = datetime.fromisoformat(parts[0])
+    except ValueError:
+        return None
+    if at - when > OFFER_LASTS:
+        return None
+    if len(parts) < 7 or parts[1] not in SEVERITY_TIER:
+        return RaisedFlag("suicide", "high", ())  # unreadable: what a group flag may mean
+    _, severity, category, source, outright, explicit, rules = parts[:7]
+    return RaisedFlag(category or None, severity, tuple(rules.split()),
+                      explicit=bool(explicit), source=source or "rule", outright=bool(outright))
+
+
+def flag_conversation(conductor: Conductor, step: Change, current: ConversationSnapshot,
+                      raised: RaisedFlag, *, youth_told: bool = True,
+                      counted: bool = False) -> None:
+    """Raise the youth's conversation's flag with what the group's words raised, as their
+    words in the chat would (`YouthSide.check_crisis`); not again at a level its flag holds
+    already (its counsellor knows). ``youth_told`` False: the youth got the group's offer,
+    with the numbers, instead of the chat's safety text. ``counted``: the flag was counted
+    when the group's words raised it (an offer taken up later), not once more now."""
+    c = conductor
+    if current.crisis is not CrisisStatus.NONE and current.severity >= raised.tier:
+        return
+    conversation = current.conversation
+    c.handle(step, [ev.CrisisRaised(step.at, conversation, severity=raised.tier,
+                                    outright=raised.outright)], reply_room=None)
+    after = c.router.conversation(conversation)
+    if after is None:
+        return
+    today, counts = step.today, len(step.after)
+    c.crisis.raised(step, raised, after, first=current.crisis is CrisisStatus.NONE,
+                    emergency=c.policy.emergency_for(after.office),
+                    takers=c.policy.router.offices.who_takes(
+                        after, c.router.snapshot().counsellors))
+    if counted:
+        step.today = today
+        del step.after[counts:]
+    if not youth_told:
+        step.effects = [(e, tag) for e, tag in step.effects
+                        if not (isinstance(e, SayToYouth) and e.conversation == conversation
+                                and e.key in ("safety_info", "safety_offer"))]
 
 
 class GroupCrisis:
@@ -83,11 +150,9 @@ class GroupCrisis:
                                           raised.source)
             step.after.append(lambda m: m.crisis_flagged(category, severity, source))
             step.today += DayCount(crisis_flags=1)
-            if home is not None and home.state is ConversationState.CLOSED:
-                # The offer lands in a closed chat: the youth's answer there must open it
-                # again, not point them to a new chat (`YouthSide._reopens`).
-                step.settings.append((feedback.offered_key(home.conversation),
-                                      step.at.isoformat()))
+            # The youth's answer in their room opens a chat (or their closed one again)
+            # that carries this flag (`offer_key`).
+            step.settings.append((offer_key(seat.home_room), offer_value(step.at, raised)))
         # In the language of their own chat: the one group text a youth must understand.
         language = policy.default_language if home is None else spoken(home.language)
         office = own if own is not None else min(group.offices, default="")
@@ -110,27 +175,7 @@ class GroupCrisis:
 
     def _flag_conversation(self, step: Change, current: ConversationSnapshot,
                            raised: RaisedFlag, *, youth_told: bool = True) -> None:
-        """Raise the youth's conversation's flag with what the group's words raised, as
-        their words in the chat would (`YouthSide.check_crisis`); not again at a level its
-        flag holds already (its counsellor knows). ``youth_told`` False: the youth gets
-        the group's offer instead of the chat's safety text."""
-        c = self.conductor
-        if current.crisis is not CrisisStatus.NONE and current.severity >= raised.tier:
-            return
-        conversation = current.conversation
-        c.handle(step, [ev.CrisisRaised(step.at, conversation, severity=raised.tier,
-                                        outright=raised.outright)], reply_room=None)
-        after = c.router.conversation(conversation)
-        if after is None:
-            return
-        c.crisis.raised(step, raised, after, first=current.crisis is CrisisStatus.NONE,
-                        emergency=c.policy.emergency_for(after.office),
-                        takers=c.policy.router.offices.who_takes(
-                            after, c.router.snapshot().counsellors))
-        if not youth_told:
-            step.effects = [(e, tag) for e, tag in step.effects
-                            if not (isinstance(e, SayToYouth) and e.conversation == conversation
-                                    and e.key in ("safety_info", "safety_offer"))]
+        flag_conversation(self.conductor, step, current, raised, youth_told=youth_told)
 
     def leads(self, group: g.Group, youths: str | None = None,
                       ) -> tuple[frozenset[str], tuple[UserID, ...]]:

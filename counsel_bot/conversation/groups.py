@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 from counsel_bot.conversation.change import Change
-from counsel_bot.conversation.group_crisis import GroupCrisis
+from counsel_bot.conversation.group_crisis import GroupCrisis, offer_key
 from counsel_bot.conversation.group_crisis import crisis_key as crisis_key  # its old home
 from counsel_bot.conversation.offices import room_for, staff_office
 from counsel_bot.core import group_commands as gc
@@ -374,6 +374,7 @@ class GroupDesk:
             return
         for number, seat in forgotten:
             self.conductor.crisis.forget(step, crisis_key(number, seat.nickname))
+            step.settings.append((offer_key(seat.home_room), ""))  # its flag, if offered
             self.shown.get(number, {}).pop(seat.youth, None)
             if book.get(number).state is g.GroupState.OPEN:
                 # Out of the room too: a member without a seat is one the bot no longer

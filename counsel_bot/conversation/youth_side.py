@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 from counsel_bot.conversation import crisis_flags, deletion, feedback, offices, youth_traces
 from counsel_bot.conversation.change import Change
+from counsel_bot.conversation.crisis_flags import RaisedFlag
+from counsel_bot.conversation.group_crisis import flag_conversation, offer_key, offered_flag
 from counsel_bot.conversation.welcome import nobody_on_duty, out_of_hours, welcome
 from counsel_bot.core import commands as cmd
 from counsel_bot.core.effects import InviteYouth, Leave, SayToStaff, SayToYouth, SetTopic
@@ -117,7 +119,9 @@ class YouthSide:
                 await c.commit(step)
                 return
         if record is None:
+            offer = await self._offer_taken(step, room_id)
             conversation = self.open(step, room_id, youth, nickname, body)
+            self._carries(step, conversation, offer)
         else:
             conversation = record.conversation
         asked = self._mail_asked(conversation, at)
@@ -332,14 +336,14 @@ class YouthSide:
         c = self.conductor
         words = None if feedback.score(body) is not None else \
             await c.crisis.flags_after_close(record.conversation, body, step.at)
-        if words is None and feedback.score(body) is None \
-                and await self._answers_offer(step, record.conversation):
-            words = body  # "ja": the 1:1 a group's crisis offered here (`feedback.offered_key`)
+        offer = None if feedback.score(body) is not None else \
+            await self._offer_taken(step, record.room_id)
+        if words is None and offer is not None:
+            words = body  # "ja": the 1:1 a group's crisis offered here (`offer_key`)
         if words is None:
             await self._after_close(step, record, body)
             return None
         conversation = record.conversation
-        step.settings.append((feedback.offered_key(conversation), ""))  # taken up, if any
         if self.leaving.pop(conversation, None) is not None:
             step.sealed.append((feedback.leave_key(conversation), None))
         c.rooms[conversation] = record.room_id
@@ -350,17 +354,29 @@ class YouthSide:
                  reply_room=None)
         step.add(SayToYouth(conversation, "reopened_for_youth"),
                  f"reopened:{conversation}:{step.at.isoformat()}")
+        self._carries(step, conversation, offer)
         return words
 
-    async def _answers_offer(self, step: Change, conversation: ConversationID) -> bool:
-        """The youth writes in their closed chat within a day of a 1:1 offered there: the
-        offer is taken up (and used up)."""
-        key = feedback.offered_key(conversation)
+    async def _offer_taken(self, step: Change, room_id: RoomID) -> RaisedFlag | None:
+        """The youth writes in their room within a day of a 1:1 a group's crisis offered
+        there (`group_crisis.offer_key`): the offer is taken up (and used up), and the
+        group's flag is what the chat it opens carries."""
+        key = offer_key(room_id)
         offered = await self.conductor.store.get_setting(key)
         if not offered:
-            return False
+            return None
         step.settings.append((key, ""))
-        return step.at - datetime.fromisoformat(offered) <= feedback.OFFER_LASTS
+        return offered_flag(offered, step.at)
+
+    def _carries(self, step: Change, conversation: ConversationID,
+                 offer: RaisedFlag | None) -> None:
+        """The chat an offer's answer opened carries the group's flag: first in the queue,
+        named to those who may take it, a lead paged if nobody does. Counted, and the youth
+        given the numbers, with the offer already."""
+        current = self.conductor.router.conversation(conversation)
+        if offer is not None and current is not None:
+            flag_conversation(self.conductor, step, current, offer, youth_told=False,
+                              counted=True)
 
     async def _after_close(self, step: Change, record: ConversationRecord, body: str) -> None:
         c = self.conductor
