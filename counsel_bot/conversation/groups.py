@@ -186,7 +186,7 @@ class GroupDesk:
             self._list_for_staff(step, room_id, sender)
         elif isinstance(parsed, gc.EndGroupCommand) and parsed.number is not None:
             try:
-                self._moderate(step, room_id, sender, self.book.get(parsed.number), parsed)
+                self._moderate(step, sender, self.book.get(parsed.number), parsed)
             except g.GroupRefused as refused:
                 step.add(SayInRoom(room_id, sender, refused.key, refused.params))
         elif isinstance(parsed, gc.JoinGroupCommand):
@@ -224,7 +224,7 @@ class GroupDesk:
             command = gc.parse_group_room(body)
             if command is None:
                 return
-            self._moderate(step, room_id, sender, group, command)
+            self._moderate(step, sender, group, command)
         else:
             seat = group.writer(sender)
             if seat is None:
@@ -468,13 +468,13 @@ class GroupDesk:
             step.add(RoomNotice(room_id, "group.invited",
                                 (("number", number), ("nickname", seat.nickname))))
 
-    def _moderate(self, step: Change, room_id: RoomID, sender: UserID, group: g.Group,
+    def _moderate(self, step: Change, sender: UserID, group: g.Group,
                   command: gc.ModerateCommand | gc.EndGroupCommand | gc.GroupCommandError,
                   ) -> None:
         who = self._moderator(sender)
         try:
             if isinstance(command, gc.GroupCommandError):
-                step.add(SayInRoom(room_id, sender, command.key, (("hint", command.hint),)))
+                raise g.GroupRefused(command.key, hint=command.hint)
             elif isinstance(command, gc.EndGroupCommand):
                 self._end(step, group.number, who)
             elif command.action == "remove":
@@ -485,19 +485,26 @@ class GroupDesk:
                 step.add(KickFromGroup(group.number, seat.youth))
                 step.add(RoomNotice(seat.home_room, "group.you_were_removed",
                                     (("number", group.number),)))
-                step.add(SayInRoom(room_id, sender, "group.moderated",
-                                   (("action", "remove"), ("nickname", seat.nickname))))
+                self._moderated(step, sender, group, "remove", seat.nickname)
             else:
                 on = command.action == "mute"
                 self.book, seat = g.mute(self.book, group.number, who, command.nickname, on=on,
                                          shown=self.shown.get(group.number))
                 step.add(MuteInGroup(group.number, seat.youth, on))
-                step.add(SayInRoom(room_id, sender, "group.moderated",
-                                   (("action", command.action), ("nickname", seat.nickname))))
+                self._moderated(step, sender, group, command.action, seat.nickname)
         except g.GroupRefused as refused:
             # Told in the staff room: the youths in the group need not read refusals.
             step.add(SayToStaff(refused.key, refused.params, mentions=(sender,),
                                 office=self.crisis.staff_office(group.offices, (sender,))))
+
+    def _moderated(self, step: Change, sender: UserID, group: g.Group, action: str,
+                   nickname: str) -> None:
+        """Told in the staff room, as a refusal is: the youths in the group do not read who
+        was silenced or removed (the removed youth is told in their own chat)."""
+        step.add(SayToStaff(f"group.moderated_{action}",
+                            (("nickname", nickname), ("number", group.number)),
+                            mentions=(sender,),
+                            office=self.crisis.staff_office(group.offices, (sender,))))
 
     def _may_moderate(self, group: g.Group, user: UserID) -> bool:
         try:

@@ -95,8 +95,24 @@ TEXTS: dict[str, dict[Lang, str]] = {
     # Where a message reported with an app's "Report" was, for the staff ("Meldung aus ...").
     "group.report_place": _both("Gruppe {number}", "group {number}"),
     "forum.report_place": _both("dem Forum", "the forum"),
-    "group.moderated": _both(
-        "Erledigt ({action}: {nickname}).", "Done ({action}: {nickname}).",
+    # The host's confirmation, in the staff room: the youths in the group do not read who
+    # was silenced or removed.
+    "group.moderated_mute": _both(
+        "Gruppe {number}: {nickname} kann jetzt nicht mehr schreiben, bis du es im "
+        "Gruppenraum wieder erlaubst.",
+        "Group {number}: {nickname} cannot write any more until you allow it again in the "
+        "group's room.",
+    ),
+    "group.moderated_unmute": _both(
+        "Gruppe {number}: {nickname} kann wieder schreiben.",
+        "Group {number}: {nickname} can write again.",
+    ),
+    "group.moderated_remove": _both(
+        "Gruppe {number}: {nickname} ist nicht mehr in der Gruppe und kann nicht wieder "
+        "hinein; ich habe {nickname} im eigenen Chat gesagt, dass dort jemand zum Reden da "
+        "ist.",
+        "Group {number}: {nickname} is out of the group and cannot come back; I told "
+        "{nickname} in their own chat that somebody is there to talk to.",
     ),
     "group.staff_crisis_alert": _both(
         "⚠️ Krisenhinweis in Gruppe {number} bei {nickname}. Ich habe {nickname} privat ein "
