@@ -80,6 +80,13 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "Nobody in group {number} has that name. Write the nickname, the name the person shows "
         "in the group's room, or their account's id (@…).",
     ),
+    "group.name_ambiguous": _both(
+        "In Gruppe {number} passt dieser Name auf mehr als eine Person: Jemand zeigt den "
+        "Namen eines anderen. Schreib die Kennung des Kontos (@…), die dir ein Klick auf den "
+        "Namen zeigt.",
+        "In group {number} that name fits more than one person: somebody shows another's "
+        "name. Write the account's id (@…) that a click on the name shows you.",
+    ),
     "group.already_ended": _both(
         "Gruppe {number} ist schon beendet.", "Group {number} has already ended.",
     ),

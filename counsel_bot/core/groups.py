@@ -97,19 +97,19 @@ class Group:
         one they were removed from."""
         return self.seat_of(youth) or next((s for s in self.gone if s.youth == youth), None)
 
-    def seat_named(self, nickname: str,
-                   shown: Mapping[UserID, str] | None = None) -> Seat | None:
-        """The seat a moderator names: by its nickname, the youth's account id, or the name
-        the youth's app shows in the room (``shown``; once a youth joins, their account's
-        display name replaces the nickname there), when only one seat shows it."""
+    def seats_named(self, nickname: str,
+                    shown: Mapping[UserID, str] | None = None) -> tuple[Seat, ...]:
+        """The seats a moderator's name may mean: by its nickname, the youth's account id,
+        or the name the youth's app shows in the room (``shown``; once a youth joins, their
+        account's display name replaces the nickname there). More than one when a youth
+        shows another's nickname (or id): the host, who sees that name on the messages,
+        cannot mean the seat whose nickname it is rather than the one showing it."""
         wanted = nickname.strip().casefold()
-        found = next((s for s in self.seats if s.nickname.casefold() == wanted), None) \
-            or next((s for s in self.seats if s.youth.casefold() == wanted), None)
         name = _comparable(nickname)
-        if found is not None or not shown or not name:
-            return found
-        showing = [s for s in self.seats if _comparable(shown.get(s.youth, "")) == name]
-        return showing[0] if len(showing) == 1 else None
+        found = [s for s in self.seats
+                 if s.nickname.casefold() == wanted or s.youth.casefold() == wanted
+                 or (shown and name and _comparable(shown.get(s.youth, "")) == name)]
+        return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -244,7 +244,7 @@ def may_moderate(group: Group, who: Moderator) -> None:
 def mute(book: GroupBook, number: int, who: Moderator, nick: str,
          *, on: bool = True, shown: Mapping[UserID, str] | None = None,
          ) -> tuple[GroupBook, Seat]:
-    """``shown``: the names the youths' apps show in the room (`Group.seat_named`)."""
+    """``shown``: the names the youths' apps show in the room (`Group.seats_named`)."""
     group = _live(book, number)
     may_moderate(group, who)
     seat = _seat(group, nick, shown)
@@ -456,7 +456,9 @@ def _live(book: GroupBook, number: int) -> Group:
 
 
 def _seat(group: Group, nick: str, shown: Mapping[UserID, str] | None = None) -> Seat:
-    seat = group.seat_named(nick, shown)
-    if seat is None:
+    seats = group.seats_named(nick, shown)
+    if len(seats) > 1:
+        raise GroupRefused("group.name_ambiguous", number=group.number)
+    if not seats:
         raise GroupRefused("group.no_such_nickname", number=group.number)
-    return seat
+    return seats[0]
