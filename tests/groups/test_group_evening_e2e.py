@@ -197,7 +197,8 @@ async def test_a_group_evening_and_a_forum_post(
 
             # Youth C is muted first: the server refuses what C sends.
             await host.send(group_room, f"!mute {nick_c}")
-            await host.wait_for(group_room, bot_id, f"mute: {nick_c}")
+            # Confirmed to the host in the staff room: the group does not read who was muted.
+            await host.wait_for(staff_room, bot_id, f"{nick_c} kann jetzt nicht mehr schreiben")
 
             async def c_muted() -> bool:
                 answer = await c.client.room_send(
@@ -209,7 +210,7 @@ async def test_a_group_evening_and_a_forum_post(
 
             # The host removes youth C (refusals for others: tests/groups/test_group_desk.py).
             await host.send(group_room, f"!remove {nick_c}")
-            await host.wait_for(group_room, bot_id, f"remove: {nick_c}")
+            await host.wait_for(staff_room, bot_id, f"{nick_c} ist nicht mehr in der Gruppe")
 
             async def c_gone() -> bool:
                 return c.client.user_id not in await synapse.admin.room_members(group_room)
@@ -239,6 +240,9 @@ async def test_a_group_evening_and_a_forum_post(
             await b.wait_for(b_home, bot_id, "allein mit jemandem reden")
             group_notices = (await element.messages(RoomID(group_room))).bodies
             assert not any("reden" in body and nick_b in body for body in group_notices)
+            # (The host's own "!mute"/"!remove" stay in the room: the bot does not add to it.)
+            assert not any(nick_c in body and not body.startswith("!")
+                           for body in group_notices), "the group read who was muted"
 
             # The host ends it: everyone is removed; at the next tick the room is purged.
             await host.send(group_room, "!end")
