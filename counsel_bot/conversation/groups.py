@@ -306,7 +306,8 @@ class GroupDesk:
         if number is None or seat is None:
             return
         step = Change(at, None)
-        step.add(RoomNotice(seat.home_room, "group.unreadable", (("number", str(number)),)),
+        step.add(RoomNotice(seat.home_room, "group.unreadable", (("number", str(number)),),
+                            youth=seat.youth),
                  # Names no one: outbox keys are stored in the clear.
                  f"group_unreadable:{number}:{secrets.token_hex(8)}")
         await self._commit(step)
@@ -325,7 +326,8 @@ class GroupDesk:
                 f"group_welcome:{group.number}")
             for seat in group.seats:
                 step.add(RoomNotice(seat.home_room, "group.invited",
-                                    (("number", group.number), ("nickname", seat.nickname))),
+                                    (("number", group.number), ("nickname", seat.nickname)),
+                                    youth=seat.youth),
                          f"group_invited:{group.number}:{seat.nickname}")
             step.add(SayToStaff("group.staff_opened", (("number", group.number),
                                                        ("seats", len(group.seats))),
@@ -484,7 +486,7 @@ class GroupDesk:
                 self.conductor.crisis.forget(step, crisis_key(group.number, seat.nickname))
                 step.add(KickFromGroup(group.number, seat.youth))
                 step.add(RoomNotice(seat.home_room, "group.you_were_removed",
-                                    (("number", group.number),)))
+                                    (("number", group.number),), youth=seat.youth))
                 self._moderated(step, sender, group, "remove", seat.nickname)
             else:
                 on = command.action == "mute"
@@ -538,7 +540,7 @@ class GroupDesk:
         params = (("number", group.number), ("topic", group.topic),
                   ("start", self._when(group)))
         for seat in group.seats:
-            step.add(RoomNotice(seat.home_room, key, params),
+            step.add(RoomNotice(seat.home_room, key, params, youth=seat.youth),
                      f"group_called_off:{group.number}:{seat.nickname}")
 
     def _when(self, group: g.Group) -> str:

@@ -24,8 +24,9 @@ class RoomNotice:
     room_id: RoomID
     key: str
     params: Params = ()
-    # Set for what must reach the youth even if they left that room (the crisis offer): the
-    # bot then opens a new 1:1 room with them for it.
+    # Set for what must reach the youth even if they left that room (a seat's notices: the
+    # crisis offer, the invitation, a call-off, a removal): the bot then opens a new 1:1
+    # room with them for it.
     youth: UserID | None = None
     # The language of the youth's chat, for what they must understand (the crisis offer);
     # "" = the installation's, as for every other group text.

@@ -469,7 +469,8 @@ async def test_a_group_message_nobody_could_decrypt_is_asked_for_again_in_privat
     await p.desk.unreadable(GROUP_ROOM, UserID("@stranger:x"), p.clock.now())
     entries = (await p.store.pending_outbox())[p.seen:]
     [told] = [decode_effect(e.payload) for e in entries]
-    assert told == RoomNotice(RoomID("!home1:x"), "group.unreadable", (("number", "1"),))
+    assert told == RoomNotice(RoomID("!home1:x"), "group.unreadable", (("number", "1"),),
+                              youth=UserID("@y1:x"))  # reaches them if they left it
     assert not [e for e in entries if nickname in e.key or "home1" in e.key]
 
 
