@@ -14,6 +14,7 @@ looked at for the crisis check and dropped.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
@@ -98,8 +99,12 @@ def hosted_key(number: int) -> str:
 
 
 class GroupDesk:
-    def __init__(self, conductor: Conductor, zone: tzinfo, purge_after: timedelta) -> None:
+    def __init__(self, conductor: Conductor, zone: tzinfo, purge_after: timedelta,
+                 room_names: Callable[[RoomID], Mapping[UserID, str]] | None = None) -> None:
         self.conductor = conductor
+        # The names a room's state shows its members under (the adapter's copy of it): the
+        # joins the desk saw are memory only, and a restart mid-evening forgot every one.
+        self.room_names = room_names
         self.zone = zone
         self.purge_after = purge_after
         self.book = g.GroupBook()
@@ -481,7 +486,7 @@ class GroupDesk:
                 self._end(step, group.number, who)
             elif command.action == "remove":
                 self.book, seat = g.remove(self.book, group.number, who, command.nickname,
-                                           self.shown.get(group.number))
+                                           self._shown(group.number))
                 # Without a seat, neither the purge nor an erasure finds their last words.
                 self.conductor.crisis.forget(step, crisis_key(group.number, seat.nickname))
                 step.add(KickFromGroup(group.number, seat.youth))
@@ -491,7 +496,7 @@ class GroupDesk:
             else:
                 on = command.action == "mute"
                 self.book, seat = g.mute(self.book, group.number, who, command.nickname, on=on,
-                                         shown=self.shown.get(group.number))
+                                         shown=self._shown(group.number))
                 step.add(MuteInGroup(group.number, seat.youth, on))
                 self._moderated(step, sender, group, command.action, seat.nickname)
         except g.GroupRefused as refused:
@@ -507,6 +512,13 @@ class GroupDesk:
                             (("nickname", nickname), ("number", group.number)),
                             mentions=(sender,),
                             office=self.crisis.staff_office(group.offices, (sender,))))
+
+    def _shown(self, number: int) -> dict[UserID, str]:
+        """The name each member's app shows in the group's room: as the joins seen say,
+        else as the room's state does (after a restart, which saw none of them)."""
+        room = next((r for r, n in self.rooms.items() if n == number), None)
+        known = dict(self.room_names(room)) if self.room_names and room is not None else {}
+        return {**known, **self.shown.get(number, {})}
 
     def _may_moderate(self, group: g.Group, user: UserID) -> bool:
         try:

@@ -384,8 +384,14 @@ async def start_groups(settings: Settings, conductor: Conductor, executor: Execu
     executor, the forum rooms made on the first sync."""
     if not settings.groups.enabled:
         return
+    def room_names(room_id: RoomID) -> dict[UserID, str]:
+        # nio's copy of the room's state, rebuilt by the first sync after a start.
+        room = executor.client.rooms.get(room_id)
+        return {} if room is None else {UserID(user): member.display_name or ""
+                                        for user, member in room.users.items()}
+
     desk = GroupDesk(conductor, ZoneInfo(settings.opening_hours.timezone),
-                     timedelta(minutes=settings.groups.purge_after_minutes))
+                     timedelta(minutes=settings.groups.purge_after_minutes), room_names)
     await desk.load()
     forum = ForumDesk(conductor, settings.forum)
     await forum.load()
