@@ -117,6 +117,9 @@ class GroupDesk:
         # whose leads were called because nobody had (`core.groups.unhosted`).
         self.hosted: set[int] = set()
         self.called: set[int] = set()
+        # Open groups whose host left the team, removed from the room (outbox keys make a
+        # repeat after a restart a no-op).
+        self.host_gone: set[int] = set()
 
     async def load(self) -> None:
         store = self.conductor.store
@@ -283,7 +286,8 @@ class GroupDesk:
         if number is None or await self.conductor.store.is_processed(event_id):
             return
         group = self.book.get(number)
-        if member != group.host or group.state is not g.GroupState.OPEN:
+        if member != group.host or group.state is not g.GroupState.OPEN \
+                or not self._on_staff(member):
             return
         offices, leads = self.crisis.leads(group)
         step = Change(at, event_id)
@@ -321,8 +325,11 @@ class GroupDesk:
         step = Change(at, None)
         for group in g.due_to_open(self.book, at):
             self.book = g.open_group(self.book, group.number)
+            # A host who left the team since the announcement is not let in among the
+            # youths ("" = no host: the leads are called when nobody moderates).
+            host = group.host if self._on_staff(group.host) else UserID("")
             step.add(OpenGroupRoom(group.number, group.topic,
-                                   int(group.duration.total_seconds() // 60), group.host,
+                                   int(group.duration.total_seconds() // 60), host,
                                    tuple((s.youth, s.nickname) for s in group.seats)),
                      f"group_open:{group.number}")
             step.add(GroupRoomNotice(group.number, "group.room_welcome", (
@@ -339,6 +346,13 @@ class GroupDesk:
                                 mentions=(group.host,),
                                 office=self.crisis.staff_office(group.offices, (group.host,))),
                      f"group_opened:{group.number}")
+        for group in self.book.groups:
+            if group.state is g.GroupState.OPEN and not self._on_staff(group.host) \
+                    and group.number not in self.host_gone:
+                # Left the team while hosting: out of the room, which they could read on.
+                step.add(KickFromGroup(group.number, group.host),
+                         f"group_host_gone:{group.number}")
+                self.host_gone.add(group.number)
         called = []
         for group in g.unhosted(self.book, at, frozenset(self.hosted)):
             if group.number in self.called:
@@ -519,6 +533,9 @@ class GroupDesk:
         room = next((r for r, n in self.rooms.items() if n == number), None)
         known = dict(self.room_names(room)) if self.room_names and room is not None else {}
         return {**known, **self.shown.get(number, {})}
+
+    def _on_staff(self, user: UserID) -> bool:
+        return user in self.conductor.policy.staff
 
     def _may_moderate(self, group: g.Group, user: UserID) -> bool:
         try:

@@ -70,7 +70,8 @@ def group_power_levels(host: str) -> dict[str, Any]:
         "events": {"m.room.encryption": 100, "m.room.power_levels": 100,
                    "m.room.name": 100, "m.room.topic": 100},
         # The creator (the bot) is not named: the room version gives it every power.
-        "users": {host: GROUP_MODERATOR_LEVEL},
+        # No host (""): one who left the team is not given a say.
+        "users": {host: GROUP_MODERATOR_LEVEL} if host else {},
     }
 
 
@@ -185,7 +186,8 @@ class GroupRooms:
             # next try does not reuse; it holds nothing but the bot.
             await self.store.set_setting(group_room_key(effect.number), room_id)
         self._room_opened(effect.number, room_id)
-        await self._invite(room_id, effect.host, None)
+        if effect.host:
+            await self._invite(room_id, effect.host, None)
         for youth, nickname in effect.members:
             await self._invite(room_id, youth, nickname)
 
