@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from counsel_bot.config import Settings, StaffSettings
+from counsel_bot.core.effects import SayToStaff
 from counsel_bot.core.group_effects import InviteToGroup, KickFromGroup, OpenGroupRoom
 from counsel_bot.core.ids import EventID
 from tests.groups.test_group_desk import ANNA, BEN, GROUP_ROOM, LEAD, Parts
@@ -45,9 +46,12 @@ async def test_a_host_who_left_the_team_mid_group_is_removed_and_not_invited_bac
     await p.new()
     await _restart_without_anna(p)
     p.desk.room_opened(1, GROUP_ROOM)
-    p.clock.advance(timedelta(minutes=1))
+    p.clock.advance(timedelta(minutes=11))  # past the host's grace
     await p.c.tick(p.clock.now())
-    assert KickFromGroup(1, ANNA) in await p.new(), "the former counsellor reads along"
+    effects = await p.new()
+    assert KickFromGroup(1, ANNA) in effects, "the former counsellor reads along"
+    assert [e for e in effects if isinstance(e, SayToStaff) and e.key == "group.host_missing"
+            and LEAD in e.mentions], "nobody was called to moderate in their place"
     await p.desk.member_left(GROUP_ROOM, ANNA, EventID("$left"), p.clock.now())
     assert not [e for e in await p.new() if isinstance(e, InviteToGroup) and e.youth == ANNA]
     assert not [e for e in await p.new() if isinstance(e, OpenGroupRoom)]
