@@ -353,6 +353,12 @@ class GroupDesk:
                 step.add(KickFromGroup(group.number, group.host),
                          f"group_host_gone:{group.number}")
                 self.host_gone.add(group.number)
+                if group.number in self.hosted:
+                    # Their coming counted as the group's being hosted: the leads are called
+                    # below as for a host who never came (a lead already in the room is
+                    # called needlessly, rather than the youths being left alone).
+                    self.hosted.discard(group.number)
+                    step.settings.append((hosted_key(group.number), ""))
         called = []
         for group in g.unhosted(self.book, at, frozenset(self.hosted)):
             if group.number in self.called:
