@@ -199,7 +199,8 @@ class GroupDesk:
                 step.add(SayInRoom(room_id, sender, refused.key, refused.params))
         elif isinstance(parsed, gc.JoinGroupCommand):
             try:
-                group = g.join(self.book, parsed.number, self._moderator(sender))
+                group = g.join(self.book, parsed.number,
+                               self._moderator(sender, self.book.get(parsed.number)))
             except g.GroupRefused as refused:
                 step.add(SayInRoom(room_id, sender, refused.key, refused.params))
             else:
@@ -498,7 +499,7 @@ class GroupDesk:
     def _moderate(self, step: Change, sender: UserID, group: g.Group,
                   command: gc.ModerateCommand | gc.EndGroupCommand | gc.GroupCommandError,
                   ) -> None:
-        who = self._moderator(sender)
+        who = self._moderator(sender, group)
         try:
             if isinstance(command, gc.GroupCommandError):
                 raise g.GroupRefused(command.key, hint=command.hint)
@@ -545,17 +546,22 @@ class GroupDesk:
 
     def _may_moderate(self, group: g.Group, user: UserID) -> bool:
         try:
-            g.may_moderate(group, self._moderator(user))
+            g.may_moderate(group, self._moderator(user, group))
         except g.GroupRefused:
             return False
         return True
 
-    def _moderator(self, sender: UserID) -> g.Moderator:
+    def _moderator(self, sender: UserID, group: g.Group) -> g.Moderator:
         policy = self.conductor.policy
         # The offices they lead, not all they work for: where a lead only counsels, they
         # are a counsellor like the others (routing rule 7, `OfficeRules.leads_on`).
-        return g.Moderator(sender, policy.staff.get(sender) is Role.TEAM_LEAD,
-                           policy.router.offices.leads.get(sender, frozenset()))
+        offices = policy.router.offices.leads.get(sender, frozenset())
+        if group.offices and sender in policy.team_leads:
+            # The installation's own leads (`[staff]`) are called for every group's host
+            # gone missing and asked to step in ("!group join N"): they may, as its
+            # office's leads do.
+            offices = offices | group.offices
+        return g.Moderator(sender, policy.staff.get(sender) is Role.TEAM_LEAD, offices)
 
     def _end(self, step: Change, number: int, who: g.Moderator | None) -> None:
         was_open = self.book.get(number).state is g.GroupState.OPEN
