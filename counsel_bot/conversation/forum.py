@@ -279,12 +279,16 @@ class ForumDesk:
         if parsed.approve:
             topic = self.topics.get(post.forum)
             step.add(PostToForum(post.forum, post.nickname, post.text), f"forum_post:{post.id}")
+            # With the youth: a youth who left the room the post came from hears it in a
+            # new one the bot opens (`GroupRooms.perform`), as a group's crisis offer.
             step.add(RoomNotice(post.home_room, "forum.approved_youth", (
-                ("forum", topic.name if topic else post.forum), ("nickname", post.nickname))))
+                ("forum", topic.name if topic else post.forum), ("nickname", post.nickname)),
+                youth=post.youth))
             step.add(SayInRoom(room_id, sender, "forum.approved_staff", (("id", post.id),)))
         else:
             reason = parsed.reason or self._no_reason()
-            step.add(RoomNotice(post.home_room, "forum.rejected_youth", (("reason", reason),)))
+            step.add(RoomNotice(post.home_room, "forum.rejected_youth", (("reason", reason),),
+                                youth=post.youth))
             step.add(SayInRoom(room_id, sender, "forum.rejected_staff", (("id", post.id),)))
             step.forget_on_disk = True  # rejected, often for naming someone
         step.sealed.append((post_key(post.id), None))
