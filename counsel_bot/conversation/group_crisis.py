@@ -3,7 +3,8 @@ group desk (`groups.py`), apart so that each stays one job.
 
 A flag names only the group and the nickname in the staff room, never the words; the group
 hears nothing of it. The youth is offered a 1:1 in their own chat, and a chat of theirs that
-is open (queued, or with a counsellor) carries the flag itself.
+is open (queued, or with a counsellor) carries the flag itself; one their answer to the
+offer opens (or opens again) carries it too (`offer_key`).
 """
 
 from __future__ import annotations
