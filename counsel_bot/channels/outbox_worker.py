@@ -63,6 +63,7 @@ from counsel_bot.core.effects import (
     MailCode,
     MailToYouth,
     SayInRoom,
+    SayPrivately,
     SayToStaff,
     SendMail,
     StaffDigest,
@@ -140,6 +141,10 @@ def lane_of(effect: Effect) -> str:
         return f"staff:{effect.office}" if effect.office else "staff"
     if isinstance(effect, SayInRoom):
         return f"room:{effect.room_id}"
+    if isinstance(effect, SayPrivately):
+        # Not the conversation's: a direct room just opened (nio learns of it with the next
+        # sync) holds up none of the youth's.
+        return f"private:{effect.to}"
     if isinstance(effect, GROUP_EFFECTS):
         return group_lane(effect)
     if is_crisis_mail(effect):

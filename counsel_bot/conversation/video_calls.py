@@ -16,7 +16,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from counsel_bot.conversation.change import Change
-from counsel_bot.core.effects import MailToYouth, PutWidget, SayToStaff, SayToYouth
+from counsel_bot.core.effects import (
+    MailToYouth,
+    PutWidget,
+    SayPrivately,
+    SayToStaff,
+    SayToYouth,
+)
 from counsel_bot.core.ids import ConversationID, UserID
 from counsel_bot.core.routing.model import Channel, ConversationSnapshot
 from counsel_bot.core.video import VideoSettings, create_meeting
@@ -124,12 +130,12 @@ class VideoCalls:
         so a replay after a crash posts the same links instead of a second meeting.
         Returns the youth's link (None: video is off); ``tell_youth=False`` leaves telling
         the youth to the caller (a mail youth gets it in the appointment's reminder mail).
-        ``office`` names the staff room for the counsellor's link ("": its conversation's);
-        an appointment's call goes to the office it was booked with. ``until``: the links
-        stay valid at least until then (an appointment's call, to its end). ``staff_link``:
-        the counsellor may not be in the room (an appointment's call, after the close or a
-        hand-over), so their link goes to the staff room even when it is the youth's.
-        ``mentions``: whom the staff room's link mentions (default: ``counsellor``).
+        ``office`` names the staff room told that the link was sent ("": its
+        conversation's); an appointment's call is the office's it was booked with.
+        ``until``: the links stay valid at least until then (an appointment's call, to its
+        end). ``staff_link``: the counsellor may not be in the room (an appointment's call,
+        after the close or a hand-over), so they get their link even when it is the youth's.
+        ``mentions``: whom the link goes to, each privately (default: ``counsellor``).
         ``appointment``: the call is an appointment's (a hand-over leaves it open)."""
         if not self.settings.enabled:
             if tell_youth:
@@ -147,11 +153,19 @@ class VideoCalls:
         if mentions is None:
             mentions = () if counsellor is None else (counsellor,)
         if (moderator or staff_link) and mentions:
-            # The moderator link stays with staff: the youth's room shows the youth's link.
-            step.add(SayToStaff("video.counsellor_link" if moderator else "video.staff_link",
-                                (("conversation", conversation),
-                                 ("url", meeting.counsellor_url)),
-                                mentions=mentions, office=office))
+            # The link goes to each it is for alone, in the bot's direct room with them: the
+            # staff room is read by every colleague, and whoever holds the link (the
+            # moderator's, with token auth) can join the youth's call unannounced, which
+            # `!supervise` lets only a lead do, and tells the youth. The youth's room shows
+            # the youth's link; the staff room learns only that it was sent.
+            key = "video.counsellor_link" if moderator else "video.staff_link"
+            for user in mentions:
+                step.add(SayPrivately(user, conversation, key,
+                                      (("conversation", conversation),
+                                       ("url", meeting.counsellor_url))))
+            step.add(SayToStaff("video.link_sent", (("conversation", conversation),
+                                                    ("to", ", ".join(mentions))),
+                                office=office))
         self.widgets[conversation] = meeting.widget_id
         self.until[conversation] = meeting.expires_at
         if counsellor is not None:
@@ -184,8 +198,8 @@ class VideoCalls:
                      else SayToYouth(conversation, "video.link_void"))
 
     def moved_office(self, step: Change, conversation: ConversationID) -> None:
-        """The conversation went on to another office: a chat's own call ends, its links
-        being in the first office's staff room. An appointment's call stays while it may
+        """The conversation went on to another office: a chat's own call ends, its
+        moderator being of the first office. An appointment's call stays while it may
         run: the appointment stays with the office it was booked with, its counsellor too."""
         if not self._appointment_running(conversation, step.at):
             self.end(step, conversation)

@@ -46,6 +46,18 @@ class SayToStaff:
 
 
 @dataclass(frozen=True)
+class SayPrivately:
+    """A text for one staff member alone, in the bot's encrypted direct room with them (a
+    youth's video call link: read in the staff room, it let every colleague into the call).
+    ``conversation`` is the one it is about: erased with it, its row goes too."""
+
+    to: UserID
+    conversation: ConversationID
+    key: str
+    params: Params = ()
+
+
+@dataclass(frozen=True)
 class SayInRoom:
     """A reply to a staff command, in the room where it was given."""
 
@@ -213,8 +225,8 @@ class StaffDigest:
     notices: tuple[SayToStaff, ...]
 
 
-BotEffect = (InviteYouth | SayToYouth | SayToStaff | SayInRoom | Transcript | Leave
-             | PutWidget | PostText | SendMail | SetTopic | Supervise | PurgeRoom
+BotEffect = (InviteYouth | SayToYouth | SayToStaff | SayPrivately | SayInRoom | Transcript
+             | Leave | PutWidget | PostText | SendMail | SetTopic | Supervise | PurgeRoom
              | DeactivateYouth | EraseConversation | GroupEffect | Redact | SendCalendar
              | MailToYouth | MailCode)
 Effect = Assign | Unassign | QueuePositionChanged | Closed | BotEffect
@@ -268,6 +280,9 @@ def encode_effect(effect: Effect) -> bytes:
                     "mentions": list(effect.mentions)}
             if effect.office:
                 data["office"] = effect.office
+        case SayPrivately():
+            data = {"type": "say_private", "to": effect.to, "conversation": effect.conversation,
+                    "key": effect.key, "params": [list(p) for p in effect.params]}
         case SayInRoom():
             data = {"type": "say_room", "room": effect.room_id, "to": effect.to,
                     "key": effect.key, "params": [list(p) for p in effect.params]}
@@ -328,6 +343,9 @@ def decode_effect(raw: bytes) -> Effect:
         case "say_staff":
             return SayToStaff(data["key"], params, tuple(UserID(u) for u in data["mentions"]),
                               office=str(data.get("office", "")))
+        case "say_private":
+            return SayPrivately(UserID(data["to"]), ConversationID(data["conversation"]),
+                                data["key"], params)
         case "say_room":
             return SayInRoom(RoomID(data["room"]), UserID(data["to"]), data["key"], params)
         case "invite_youth":

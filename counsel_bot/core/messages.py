@@ -1005,6 +1005,12 @@ CATALOGUE.update({
         "Video für {conversation} – dein Link: {url}",
         "Video for {conversation} – your link: {url}",
     ),
+    "video.link_sent": _both(
+        "Video für {conversation}: der Link ist privat an {to} gegangen (Direktnachricht "
+        "vom Bot).",
+        "Video for {conversation}: the link went privately to {to} (a direct message from "
+        "the bot).",
+    ),
 })
 
 

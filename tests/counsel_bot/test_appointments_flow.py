@@ -23,6 +23,7 @@ from counsel_bot.core.effects import (
     MailToYouth,
     PutWidget,
     SayInRoom,
+    SayPrivately,
     SayToStaff,
     SayToYouth,
     SendCalendar,
@@ -425,9 +426,11 @@ async def test_the_counsellor_gets_the_call_link_of_a_video_appointment_after_th
     [youth_link] = [e for e in await outbox(c)
                     if isinstance(e, SayToYouth) and e.key == "video.link"]
     url = dict(youth_link.params)["url"]
-    told = [e for e in await outbox(c) if isinstance(e, SayToStaff)
+    told = [e for e in await outbox(c) if isinstance(e, SayPrivately)
             and ("url", url) in e.params]
-    assert [e.mentions for e in told] == [(ANNA,)]
+    assert [e.to for e in told] == [ANNA]
+    assert not [e for e in await outbox(c) if isinstance(e, SayToStaff)
+                and ("url", url) in e.params]
 
 
 async def test_a_chat_youth_gets_the_cancelled_calendar_file_as_a_mail_youth_does() -> None:

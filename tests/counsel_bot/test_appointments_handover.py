@@ -15,7 +15,7 @@ from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core import appointments as ap
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
-from counsel_bot.core.effects import PutWidget, SayInRoom, SayToStaff, SayToYouth
+from counsel_bot.core.effects import PutWidget, SayInRoom, SayPrivately, SayToStaff, SayToYouth
 from counsel_bot.core.ids import ConversationID, EventID, UserID
 from counsel_bot.core.video import VideoSettings
 from counsel_bot.runtime.runner import policy_from
@@ -85,8 +85,11 @@ async def test_an_appointment_of_a_counsellor_who_left_the_team_goes_to_the_team
     told = {e.key: e.mentions for e in await outbox(c) if isinstance(e, SayToStaff)
             and (e.key.startswith("appointments.reminder_staff") or ("url", url) in e.params)}
     assert told == {"appointments.reminder_staff_day_before": (LEA,),
-                    "appointments.reminder_staff_soon": (LEA,),
-                    "video.staff_link": (LEA,)}
+                    "appointments.reminder_staff_soon": (LEA,)}
+    # The link itself to Lea alone (the staff room is read by all staff).
+    linked = [(e.key, e.to) for e in await outbox(c) if isinstance(e, SayPrivately)
+              and ("url", url) in e.params]
+    assert linked == [("video.staff_link", LEA)]
 
 
 async def test_an_appointments_call_outlasts_a_hand_over_of_the_chat() -> None:
@@ -131,9 +134,9 @@ async def test_whoever_takes_a_former_colleagues_call_is_not_shown_under_her_nam
     await c.sync_roster(NOW)
     clock.set(START - timedelta(minutes=14))
     await c.tick(clock.now())
-    [link] = [e for e in await outbox(c) if isinstance(e, SayToStaff)
+    [link] = [e for e in await outbox(c) if isinstance(e, SayPrivately)
               and e.key == "video.counsellor_link"]
-    assert link.mentions == (LEA,)
+    assert link.to == LEA
     token = parse_qs(urlsplit(str(dict(link.params)["url"])).query)["jwt"][0]
     claims = jwt.decode(token, options={"verify_signature": False})  # only its claims here
     assert claims["context"]["user"] == {"moderator": True}

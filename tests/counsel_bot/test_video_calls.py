@@ -8,12 +8,22 @@ from datetime import timedelta
 import jwt
 import pytest
 
+from counsel_bot.channels.outbox_worker import lane_of
 from counsel_bot.config import Settings, StaffSettings
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.conversation.video_calls import VideoCalls, setting_key
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
-from counsel_bot.core.effects import MailToYouth, PutWidget, SayToStaff, SayToYouth
+from counsel_bot.core.effects import (
+    MailToYouth,
+    PutWidget,
+    SayPrivately,
+    SayToStaff,
+    SayToYouth,
+    conversation_named,
+    decode_effect,
+    encode_effect,
+)
 from counsel_bot.core.ids import ConversationID, EventID, UserID
 from counsel_bot.core.routing.model import Channel
 from counsel_bot.core.video import VideoSettings
@@ -63,14 +73,21 @@ def test_the_youth_gets_the_link_and_no_staff_link_without_tokens() -> None:
     assert not [e for e in effects(step) if isinstance(e, SayToStaff)]
 
 
-def test_with_token_auth_the_moderator_link_stays_with_staff() -> None:
+def test_with_token_auth_the_moderator_link_goes_to_the_counsellor_alone() -> None:
+    """Not into the staff room, which every colleague reads: whoever holds the moderator
+    link can join the youth's call unannounced. The staff room learns it was sent."""
     settings = VideoSettings(base_url="https://meet.example.org", jitsi_app_id="counsel",
                              jitsi_app_secret_file="/run/secret")
     calls, step = VideoCalls(settings, "s" * 32), Change(AT, None)
     calls.start(step, CASE, COUNSELLOR, "Anna")
+    [private] = [e for e in effects(step) if isinstance(e, SayPrivately)]
+    assert (private.to, private.conversation, private.key) == (
+        COUNSELLOR, CASE, "video.counsellor_link")
     [staff] = [e for e in effects(step) if isinstance(e, SayToStaff)]
-    assert staff.mentions == (COUNSELLOR,)
-    token = str(dict(staff.params)["url"]).split("?jwt=")[1]
+    assert staff.key == "video.link_sent"
+    assert "url" not in dict(staff.params)
+    assert dict(staff.params)["to"] == COUNSELLOR
+    token = str(dict(private.params)["url"]).split("?jwt=")[1]
     claims = jwt.decode(token, options={"verify_signature": False})  # only its claims here
     assert claims["context"]["user"] == {"moderator": True, "name": "Anna"}
 
@@ -212,3 +229,14 @@ async def test_a_hand_over_ends_the_call_so_the_former_counsellor_cannot_enter_i
     assert removed == [PutWidget(conversation, shown.widget_id)]
     assert conversation not in c.video.widgets
     assert "video.link_void" in await youth_keys(c)
+
+
+def test_a_private_link_is_stored_and_erased_with_its_conversation() -> None:
+    """Kept in the outbox over a restart, and named by its conversation, so erasing the
+    conversation takes the unsent link with it; its lane is the person's, so a direct room
+    still being opened holds up nothing of the youth's."""
+    link = SayPrivately(COUNSELLOR, CASE, "video.counsellor_link",
+                        (("conversation", CASE), ("url", "https://meet.example.org/c?jwt=t")))
+    assert decode_effect(encode_effect(link)) == link
+    assert conversation_named(link) == CASE
+    assert lane_of(link) != lane_of(PutWidget(CASE, "w"))

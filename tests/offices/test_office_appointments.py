@@ -21,6 +21,7 @@ from counsel_bot.core.effects import (
     Effect,
     PutWidget,
     SayInRoom,
+    SayPrivately,
     SayToStaff,
     SendCalendar,
     decode_effect,
@@ -369,9 +370,11 @@ async def test_after_the_chat_closed_the_reminder_and_the_call_go_to_the_offices
     [reminder] = _staff(await _pending(c), "appointments.reminder_staff_day_before")
     assert reminder.office == "familie"
     await c.tick(start - timedelta(minutes=14))
-    [link] = _staff(await _pending(c), "video.counsellor_link")
-    assert link.office == "familie"
-    assert link.mentions == (ANNA,)
+    [sent] = _staff(await _pending(c), "video.link_sent")
+    assert sent.office == "familie"
+    [link] = [e for e in await _pending(c)
+              if isinstance(e, SayPrivately) and e.key == "video.counsellor_link"]
+    assert link.to == ANNA
 
 
 async def test_another_offices_conversation_is_unknown_to_appointment_not_someone_elses(

@@ -17,7 +17,7 @@ from counsel_bot.config import settings_from_mapping
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.conversation.video_calls import VideoCalls
 from counsel_bot.core.device_trust_check import DeviceTrustCheck
-from counsel_bot.core.effects import SayInRoom, SayToStaff
+from counsel_bot.core.effects import SayInRoom, SayPrivately, SayToStaff
 from counsel_bot.core.ids import EventID, UserID
 from counsel_bot.core.messages import text
 from counsel_bot.core.video import VideoSettings
@@ -153,10 +153,13 @@ async def test_the_on_call_counsellors_video_link_stays_out_of_the_main_room() -
     await c.staff_wrote(ROOM, CEM, eid(), "!video", T0 + timedelta(minutes=3))
     await youth(c, "video", T0 + timedelta(minutes=4))
 
-    links = [e for e in await staff_notices(c) if e.key.startswith("video.")]
-    assert len(links) == 2
-    assert [e.office for e in links if not e.office] == [], "a call's key for every office"
-    assert all(CEM in c.policy.offices.desk(e.office).staff for e in links)
+    # Not into any staff room: to Cem alone, in the bot's direct room with him.
+    links = [e for e in await pending(c) if isinstance(e, SayPrivately)]
+    assert [(e.to, e.key) for e in links] == [(CEM, "video.counsellor_link")] * 2
+    sent = [e for e in await staff_notices(c) if e.key.startswith("video.")]
+    assert [e.key for e in sent] == ["video.link_sent"] * 2
+    assert [e.office for e in sent if not e.office] == [], "a call's news for every office"
+    assert not [e for e in sent if "url" in dict(e.params)]
 
 
 async def test_a_page_to_another_offices_lead_says_whose_crisis_it_is() -> None:

@@ -52,6 +52,7 @@ from counsel_bot.channels.matrix.event_words import (
 from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.channels.matrix.invitations import WELCOME_DUE_PREFIX, Invitations
 from counsel_bot.channels.matrix.office_rooms import OfficeStaffRooms
+from counsel_bot.channels.matrix.private_rooms import PrivateRooms
 from counsel_bot.channels.matrix.room_moves import RoomMoves
 from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
 from counsel_bot.channels.matrix.session import LOGIN_GONE, LoginRevoked
@@ -189,6 +190,9 @@ class CounselBot:
             initial_state=[ENCRYPTION], power_levels=counselling_power_levels())
         self.office_rooms.announce = self._announce_staff_room
         self.office_rooms.not_invited = self._tell_not_invited
+        # What is for one staff member alone (a video call's link) goes to them directly.
+        self.private_rooms = PrivateRooms(client, conductor.store, conductor.policy.staff)
+        executor.private_rooms = self.private_rooms
         if conductor.policy.offices.enabled:
             executor.office_staff_room = self.office_rooms.room_for_notice
             # A snippet added in an office's staff room is that office's.
@@ -270,6 +274,7 @@ class CounselBot:
                     await self.forum_rooms()
                 if self.conductor.policy.offices.enabled:
                     await self.office_rooms.ensure()
+                await self.private_rooms.ensure()
                 # Devices may have changed while the bot was away; on-duty staff matter now.
                 await self.check_staff_devices(
                     c.user for c in self.conductor.router.snapshot().counsellors if c.on_duty)

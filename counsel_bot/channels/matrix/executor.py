@@ -41,6 +41,7 @@ from counsel_bot.core.effects import (
     PutWidget,
     Redact,
     SayInRoom,
+    SayPrivately,
     SayToStaff,
     SayToYouth,
     SendCalendar,
@@ -63,6 +64,7 @@ from homeserver_bridge.mail.compose import CalendarFile
 
 if TYPE_CHECKING:
     from counsel_bot.channels.matrix.group_rooms import GroupRooms
+    from counsel_bot.channels.matrix.private_rooms import PrivateRooms
 
 # Matrix events are limited to 64 KiB; transcripts and long mails are split well below that.
 TRANSCRIPT_CHUNK = 24_000
@@ -74,6 +76,9 @@ TRANSCRIPT_SENT_PREFIX = "transcript_sent:"
 # What a text to a youth may carry that is theirs alone: a video call's link with its token
 # (which lets anyone in and names their nickname). Never into a room without encryption.
 PRIVATE_PARAMS = frozenset({"url"})
+# Staff texts for one person alone (a video call's link lets whoever reads it into the
+# youth's call): never into the staff room, which all staff read.
+PRIVATE_STAFF_TEXTS = frozenset({"video.counsellor_link", "video.staff_link"})
 
 
 class MailReplies(Protocol):
@@ -128,6 +133,8 @@ class Executor:
         self.admin: AccountAdmin | None = None
         # Who must never be deactivated, whatever a record says (the bot wires the staff).
         self.protected: frozenset[UserID] = frozenset()
+        # The bot's direct room with each staff member (the bot wires it).
+        self.private_rooms: PrivateRooms | None = None
         # Group sessions and the forum (the runner wires them).
         self.groups: GroupRooms | None = None
         # Called with the record just before the store erases a conversation: the parts
@@ -158,6 +165,8 @@ class Executor:
                 await self._to_staff((effect,), key)
             case StaffDigest():
                 await self._to_staff(effect.notices, key)
+            case SayPrivately():
+                await self._privately(effect, key)
             case SayInRoom():
                 body = text(effect.key, self.default_language, **dict(effect.params))
                 await self.send(effect.room_id, f"{effect.to}: {body}", key,
@@ -389,7 +398,18 @@ class Executor:
         await self.store.delete_closed_intake(effect.conversation)
 
     async def _to_staff(self, notices: tuple[SayToStaff, ...], key: str) -> None:
-        office = notices[0].office if notices else ""
+        for notice in notices:
+            if notice.key in PRIVATE_STAFF_TEXTS:
+                # Stored by a version that sent a call's link to the staff room: to each
+                # it calls, alone.
+                conversation = ConversationID(str(dict(notice.params).get("conversation")))
+                for user in notice.mentions:
+                    await self._privately(SayPrivately(user, conversation, notice.key,
+                                                       notice.params), f"{key}:{user}")
+        notices = tuple(n for n in notices if n.key not in PRIVATE_STAFF_TEXTS)
+        if not notices:
+            return
+        office = notices[0].office
         if office and self.office_staff_room is not None:
             room_id = await self.office_staff_room(office)
         else:
@@ -408,6 +428,31 @@ class Executor:
             if failure.permanent and self.staff_room_lost is not None \
                     and await self.staff_room_lost(room_id, office):
                 raise EffectFailed("the staff room was lost; the notice waits for the new one",
+                                   permanent=False) from None
+            raise
+
+    async def _privately(self, effect: SayPrivately, key: str) -> None:
+        """Into the bot's direct room with one staff member; a room no longer private to
+        the two is replaced, and the text waits for the new one (never the staff room)."""
+        if self.private_rooms is None:
+            raise EffectFailed("direct rooms are not wired", permanent=True)
+        room_id = await self.private_rooms.room_for(effect.to)
+        if room_id is None:
+            raise EffectFailed("no direct room with the staff member", permanent=False)
+        room = self.client.rooms.get(room_id)
+        if room is None:
+            # Created moments ago: nio learns of it with the next sync.
+            raise EffectFailed("the direct room is not synced yet", permanent=False)
+        if not room.members_synced:
+            # Its members (the invited one too) known first, and then their devices
+            # (`send`), or the room key went to nobody.
+            await self.client.joined_members(room_id)
+        body = text(effect.key, self.default_language, **dict(effect.params))
+        try:
+            await self.send(room_id, body, key, mentions=(effect.to,))
+        except EffectFailed as failure:
+            if failure.permanent and await self.private_rooms.lost(effect.to, room_id):
+                raise EffectFailed("the direct room was lost; the text waits for a new one",
                                    permanent=False) from None
             raise
 
