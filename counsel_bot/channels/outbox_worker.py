@@ -128,11 +128,14 @@ Item = tuple[Effect | StaffDigest, str, tuple[str, ...]]
 
 
 class EffectFailed(Exception):
-    """A Matrix call failed; ``permanent`` if retrying cannot help."""
+    """A Matrix call failed; ``permanent`` if retrying cannot help. ``waiting``: nothing
+    failed, the effect waits for a person (a staff member to accept the bot's direct room),
+    retried as quietly as it may take hours."""
 
-    def __init__(self, what: str, *, permanent: bool) -> None:
+    def __init__(self, what: str, *, permanent: bool, waiting: bool = False) -> None:
         super().__init__(what)
         self.permanent = permanent
+        self.waiting = waiting
 
 
 def lane_of(effect: Effect) -> str:
@@ -596,7 +599,8 @@ class OutboxWorker:
             # Keep the order: try again on the next wake-up. Not counted: a homeserver away
             # for a while must not use up an effect's refusals (the first one after it
             # would drop the effect, a crisis alert even).
-            log.warning("effect %s failed (%s); will retry", _kind(key), failure)
+            (log.debug if failure.waiting else log.warning)(
+                "effect %s failed (%s); will retry", _kind(key), failure)
             return False
         attempts = self._attempts.get(key, 0) + 1
         self._attempts[key] = attempts

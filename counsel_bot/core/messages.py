@@ -1006,10 +1006,10 @@ CATALOGUE.update({
         "Video for {conversation} – your link: {url}",
     ),
     "video.link_sent": _both(
-        "Video für {conversation}: der Link ist privat an {to} gegangen (Direktnachricht "
-        "vom Bot).",
-        "Video for {conversation}: the link went privately to {to} (a direct message from "
-        "the bot).",
+        "Video für {conversation}: der Link geht privat an {to}, in die Direktnachricht vom "
+        "Bot (nimm seine Einladung dazu an, falls noch nicht geschehen).",
+        "Video for {conversation}: the link goes privately to {to}, in a direct message "
+        "from the bot (accept its invitation to it if you have not yet).",
     ),
 })
 

@@ -436,6 +436,10 @@ class Executor:
         the two is replaced, and the text waits for the new one (never the staff room)."""
         if self.private_rooms is None:
             raise EffectFailed("direct rooms are not wired", permanent=True)
+        if not self.private_rooms.is_staff(effect.to):
+            # Taken off the staff list since (a row from before the restart): the link is
+            # for nobody now, least of all for them.
+            raise EffectFailed("the recipient is no longer staff", permanent=True)
         room_id = await self.private_rooms.room_for(effect.to)
         if room_id is None:
             raise EffectFailed("no direct room with the staff member", permanent=False)
@@ -443,10 +447,10 @@ class Executor:
         if room is None:
             # Created moments ago: nio learns of it with the next sync.
             raise EffectFailed("the direct room is not synced yet", permanent=False)
-        if not room.members_synced:
-            # Its members (the invited one too) known first, and then their devices
-            # (`send`), or the room key went to nobody.
-            await self.client.joined_members(room_id)
+        if not self.private_rooms.joined(room_id, effect.to):
+            # Invited, not joined yet: the staff room told them the link waits here.
+            raise EffectFailed("the direct room waits for its invitation to be accepted",
+                               permanent=False, waiting=True)
         body = text(effect.key, self.default_language, **dict(effect.params))
         try:
             await self.send(room_id, body, key, mentions=(effect.to,))

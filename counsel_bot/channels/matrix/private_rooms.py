@@ -8,10 +8,12 @@ kept in the store's settings (`private_room:<user>`). It is marked as a direct c
 bot's `m.direct` account data, and the invitation carries `is_direct`, so Element lists it
 among the direct messages on both sides.
 
-A room that is no longer private to the two (the staff member left it or rejected the
-invitation, someone else is in it, the bot is out of it) is left and forgotten, and the
-next text opens a new one. At the start, rooms of people taken off the staff list are left
-and forgotten too (`ensure`): nothing more goes there, and the bot holds no room with them.
+A text waits until the staff member has accepted the invitation (nio shares the room key
+reliably only with members it knows joined). A room that is no longer private to the two
+(the staff member left it or rejected the invitation, someone else is in it, the bot is out
+of it) is left and forgotten, and the next text opens a new one. At the start, rooms of
+people taken off the staff list are left and forgotten too (`ensure`): nothing more goes
+there, and the bot holds no room with them.
 """
 
 from __future__ import annotations
@@ -45,11 +47,21 @@ class PrivateRooms:
         self._staff = frozenset(staff)
         self._opening = asyncio.Lock()
 
+    def is_staff(self, user: UserID) -> bool:
+        return user in self._staff
+
+    def joined(self, room_id: RoomID, user: UserID) -> bool:
+        """Whether ``user`` has accepted the invitation (as far as the last sync knows).
+        nio shares a room's key reliably only with members it knows joined: sent while
+        they join, a text came without its key and could never be read."""
+        room = self._client.rooms.get(room_id)
+        return room is not None and user in room.users and user not in room.invited_users
+
     async def room_for(self, user: UserID) -> RoomID | None:
         """The direct room with ``user``, opened now if there is none or it is no longer
         private to the two (None: the homeserver refused to open one, or ``user`` is no
         longer staff)."""
-        if user not in self._staff:
+        if not self.is_staff(user):
             return None
         async with self._opening:  # one room per person, though several texts wait for it
             stored = await self._store.get_setting(setting_key(user))
@@ -73,15 +85,14 @@ class PrivateRooms:
 
     async def ensure(self) -> None:
         """On the first sync: the rooms of people no longer on the staff list are left and
-        forgotten, and `m.direct` names those that are kept."""
+        forgotten, and `m.direct` names those that are kept (again: one refused before)."""
         async with self._opening:
-            changed = False
-            for key, value in await self._store.settings(PREFIX):
-                user = UserID(key.removeprefix(PREFIX))
-                if value and user not in self._staff:
-                    await self._drop(user, RoomID(value), mark=False)
-                    changed = True
-            if changed:
+            rooms = [(UserID(key.removeprefix(PREFIX)), RoomID(value))
+                     for key, value in await self._store.settings(PREFIX) if value]
+            for user, room_id in rooms:
+                if user not in self._staff:
+                    await self._drop(user, room_id, mark=False)
+            if rooms:
                 await self._mark_direct()
 
     async def _private(self, room_id: RoomID, user: UserID) -> bool:
