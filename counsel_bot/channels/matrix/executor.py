@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -61,6 +62,8 @@ from counsel_bot.store import Store
 from counsel_bot.store.contract import ConversationRecord
 from homeserver_bridge.errors import AdminApiError
 from homeserver_bridge.mail.compose import CalendarFile
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from counsel_bot.channels.matrix.group_rooms import GroupRooms
@@ -401,11 +404,17 @@ class Executor:
         for notice in notices:
             if notice.key in PRIVATE_STAFF_TEXTS:
                 # Stored by a version that sent a call's link to the staff room: to each
-                # it calls, alone.
+                # it calls, alone, if that can be done now. Never waited for: it would hold
+                # up the staff room's lane, crisis alerts too.
                 conversation = ConversationID(str(dict(notice.params).get("conversation")))
                 for user in notice.mentions:
-                    await self._privately(SayPrivately(user, conversation, notice.key,
-                                                       notice.params), f"{key}:{user}")
+                    try:
+                        await self._privately(SayPrivately(user, conversation, notice.key,
+                                                           notice.params), f"{key}:{user}")
+                    except EffectFailed as failure:
+                        log.warning("a video link stored for the staff room could not go "
+                                    "to its counsellor directly (%s); it is dropped: "
+                                    "`!video` starts the call anew", failure)
         notices = tuple(n for n in notices if n.key not in PRIVATE_STAFF_TEXTS)
         if not notices:
             return
