@@ -26,12 +26,14 @@ from homeserver_bridge.mail.errors import (
 from homeserver_bridge.mail.inbound import InboundServer, MailSink, start_inbound
 from homeserver_bridge.mail.outbound import MailSender
 from homeserver_bridge.mail.parse import (
-    QUOTE_LEFT_OUT,
     Attachment,
     Bounce,
     BounceReason,
     InboundMail,
     parse_inbound,
+)
+from homeserver_bridge.mail.reply_lines import (
+    QUOTE_LEFT_OUT,
     unquoted,
     unwrapped,
     unwrapped_and_written,
