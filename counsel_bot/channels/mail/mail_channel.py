@@ -23,12 +23,19 @@ import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from nio import AsyncClient, RoomCreateResponse
 
+from counsel_bot.channels.mail.mail_words import (
+    as_text,
+    as_writer,
+    is_list,
+    with_words_inside,
+    words_read,
+)
 from counsel_bot.channels.mail.thread_index import (
     Correspondent,
     ThreadIndex,
@@ -79,8 +86,6 @@ from homeserver_bridge.mail import (
     build_reply,
     is_address,
     kept_said,
-    unquoted,
-    unwrapped_and_written,
 )
 from homeserver_bridge.mail.backscatter import SendLimit
 
@@ -217,13 +222,13 @@ class MailChannel:
             return
         said = await self._said_in_thread(mail) if mail.auto_generated else None
         if mail.auto_generated and not await self.conductor.crisis.flags_alone(
-                self._read(_with_words_inside(mail, said), said)):
+                self._read(with_words_inside(mail, said), said)):
             # Out-of-office and list mail neither open nor continue a case. Read first: a
             # school's list or a contact form that marks its mail automatic may carry a
             # youth's crisis, which must reach a person (and is never answered by mail).
             return
         if mail.auto_generated:
-            mail = _as_writer(mail)
+            mail = as_writer(mail)
         async with self._delivering:
             if await self._continue(mail):
                 return
@@ -249,7 +254,7 @@ class MailChannel:
         # An answer after the close: what the office said in the closed conversation tells
         # the youth's words inside the quote from the counsellor's, as in an open one.
         said = await self._said_in_thread(mail)
-        mail = _with_words_inside(mail, said)
+        mail = with_words_inside(mail, said)
         language = guess_language(mail.text, self.conductor.policy.default_language)
         # An automatic mail (read for its crisis words) is answered to its writer: a list
         # sets Reply-To to itself, and a reply there would reach all its members.
@@ -259,7 +264,7 @@ class MailChannel:
             office=office_of_address(self.conductor.policy.offices, mail.to_address)
             or mail_office(self.conductor.policy.offices, mail.text, language), thread=mail)
         await self.mail_received(
-            conversation, await self.threads.event_id(mail), _as_text(mail), self.now(),
+            conversation, await self.threads.event_id(mail), as_text(mail), self.now(),
             written=mail.text, first=True,
             automatic=mail.auto_generated or self._own_address(address),
             read=self._read(mail, said), cut=mail.cut)
@@ -268,7 +273,7 @@ class MailChannel:
         """What the crisis check reads of `mail` (`_words_read`), knowing what the office
         `said` in its thread if given: then a line the youth wrote inside the quote is
         read too."""
-        return _words_read(mail, self.office_domains, said)
+        return words_read(mail, self.office_domains, said)
 
     async def _said_in_thread(self, mail: InboundMail) -> Said | None:
         """What the office said in the conversation of the thread `mail` answers, closed or
@@ -290,7 +295,7 @@ class MailChannel:
         own address (List-Post). If From is still the list (its Reply-To names the list
         too), no one but the list is named: the office's own address stands in, so nothing
         is mailed back (as for a form's words)."""
-        if _is_list(mail, mail.from_address):
+        if is_list(mail, mail.from_address):
             return mail.to_address or self.settings.office_address
         return mail.from_address
 
@@ -314,9 +319,9 @@ class MailChannel:
         first = await self._opened_by(conversation, mail)
         await self._remember_thread(conversation, mail)
         said = await self._said_in(conversation)
-        mail = _with_words_inside(mail, said)
+        mail = with_words_inside(mail, said)
         await self.mail_received(
-            conversation, await self.threads.event_id(mail), _as_text(mail), self.now(),
+            conversation, await self.threads.event_id(mail), as_text(mail), self.now(),
             written=mail.text, first=first, automatic=mail.auto_generated,
             read=self._read(mail, said), cut=mail.cut)
 
@@ -575,7 +580,7 @@ class MailChannel:
             # counsellor's mail (Outlook), which is more than a yes or no.
             said = await self._said_in(record.conversation)
             if ap.mail_answer(mail.text) is None \
-                    or _with_words_inside(mail, said) is not mail \
+                    or with_words_inside(mail, said) is not mail \
                     or await conductor.crisis.flags_alone(self._read(mail, said)):
                 return False
             change = Change(self.now(), event_id)
@@ -855,74 +860,3 @@ class MailChannel:
 def _thread_value(thread: ReplyThread) -> bytes:
     return json.dumps({"id": thread.message_id, "refs": list(thread.references),
                        "subject": thread.subject}).encode()
-
-
-def _is_list(mail: InboundMail, address: str) -> bool:
-    return bool(mail.list_address) \
-        and address.strip().lower() == mail.list_address.strip().lower()
-
-
-def _as_writer(mail: InboundMail) -> InboundMail:
-    """A list mail sent in the list's own name ("Kim via Klasse 8b", for DMARC) as its
-    writer's, named in Reply-To: every member's mail has the list's From, and known by it
-    (thread keys, a retry's id), one member's mail was taken for another's."""
-    if not _is_list(mail, mail.from_address) or _is_list(mail, mail.reply_address):
-        return mail
-    return replace(mail, from_address=mail.reply_address)
-
-
-_NAMED_ATTACHMENTS = 10
-
-
-def _words_read(mail: InboundMail, office_domains: frozenset[str],
-                said: Said | None = None) -> str:
-    """The mail as the crisis check reads it: `_as_text`, with the middle a long mail's
-    posted text leaves out, its lines as the youth wrote them (`unwrapped`), and, in an
-    answer to the office's mail, without the lines it quotes: the mail answered, which is
-    the counsellor's (a question about suicide, a safety plan) or was read already. The
-    counsellor still sees them, beside the answers written between them. Any other mail's
-    quote is read: a youth who answers a teacher's mail with the office's address put in
-    quotes their own words to the teacher under it, which nobody here has read. With what
-    the office `said` in the thread, only quoted lines of its words are left out: a youth
-    who answers inside the quote writes there."""
-    words = mail.uncut_text if mail.cut else mail.text
-    if _answers_office(mail, office_domains):
-        words = unquoted(words, said)
-    # The line breaks its mail program made are no clause ends of the youth's.
-    return _as_text(replace(mail, text=unwrapped_and_written(words)))
-
-
-def _with_words_inside(mail: InboundMail, said: Said | None) -> InboundMail:
-    """`mail` with the lines the youth wrote inside the office's mail it left out below an
-    Outlook header block (`InboundMail.office_quote`; Outlook users answer there, each
-    comment marked with their name), known by what the office `said`: their words, to be
-    read and shown. Without `said` the mail stays as it is."""
-    lines = [] if said is None or not mail.office_quote else said.unsaid(mail.office_quote)
-    if not lines:
-        return mail
-    inside = "\n".join(lines)
-    return replace(mail, text=f"{mail.text}\n{inside}",
-                   uncut_text=f"{mail.uncut_text}\n{inside}" if mail.cut else "")
-
-
-def _answers_office(mail: InboundMail, office_domains: frozenset[str]) -> bool:
-    """Whether `mail` answers one of the office's own mails: one it names (In-Reply-To,
-    References) has its Message-ID on the office's domain."""
-    return any(i.strip().strip("<>").rpartition("@")[2].lower() in office_domains
-               for i in (mail.in_reply_to, *mail.references) if i)
-
-
-def _as_text(mail: InboundMail) -> str:
-    subject = mail.subject.strip()
-    words = f"✉ {subject}\n\n{mail.text}" if subject else f"✉\n\n{mail.text}"
-    if not mail.attachments:
-        return words
-    # Never passed on, but named: the words often point at a pasted picture, and the
-    # counsellor who knows it is missing can ask for it in words.
-    # At most a few, so a mail of many parts stays within one Matrix event.
-    shown = [a.name or a.content_type for a in mail.attachments[:_NAMED_ATTACHMENTS]]
-    more = len(mail.attachments) - len(shown)
-    names = ", ".join(shown) + (f" (+{more})" if more else "")
-    return f"{words}\n\n📎 nicht weitergegeben / not passed on: {names}"
-
-
