@@ -191,3 +191,33 @@ async def test_a_youths_new_name_still_reaches_the_rooms_they_are_in(
             break
         await asyncio.sleep(0.1)
     assert names[-1] == "Sonnenblume", names
+
+
+@pytest.mark.parametrize("later", [False, True])
+async def test_a_youth_cannot_write_to_another_youth_through_a_room_anyone_may_read(
+    synapse: SynapseHandle, user_factory: UserFactory, later: bool,
+) -> None:
+    """A room whose history is world_readable is read by any account without joining it:
+    two youths who each make one and pass the ids on in a group talk privately, unmoderated,
+    no invitation and no join needed."""
+    lena, tom = await user_factory("youth"), await user_factory("youth")
+    client = _client(synapse, lena)
+    readable = {"type": "m.room.history_visibility", "state_key": "",
+                "content": {"history_visibility": "world_readable"}}
+    status, room = await client.create_room(
+        preset="private_chat", initial_state=[] if later else [readable])
+    if status == 403:
+        assert "offenen" in room["error"], room  # refused at creation: what to do instead
+        return
+    assert status == 200, room
+    room_id = quote(room["room_id"])
+    if later:
+        await client.call(
+            "PUT", f"/_matrix/client/v3/rooms/{room_id}/state/m.room.history_visibility/",
+            readable["content"])
+    await client.call("PUT", f"/_matrix/client/v3/rooms/{room_id}/send/m.room.message/t1",
+                      {"msgtype": "m.text", "body": "meet me"})
+    status, read = await _client(synapse, tom).call(
+        "GET", f"/_matrix/client/v3/rooms/{room_id}/messages?dir=b&limit=10")
+    bodies = [e.get("content", {}).get("body") for e in read.get("chunk", [])]
+    assert "meet me" not in bodies, (status, bodies)
