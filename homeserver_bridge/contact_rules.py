@@ -10,7 +10,9 @@ The rule: an account counsel does not name (every youth; an outsider too) may
   nobody by e-mail or phone number;
 - join only a room it was invited to (so a room made public, open to knocking or to the
   members of another room lets in no youth uninvited);
-- make rooms only as a private chat: not public, not in the directory, with no address.
+- make rooms only as a private chat: not public, not in the directory, with no address,
+  and never readable by everyone (``world_readable`` history: any account reads such a room
+  without joining it, so two youths would write to each other through their own rooms).
 The accounts named (``trusted``) are unaffected, and Synapse's server admins (the bridge's
 own account) skip these checks as Synapse skips all spam checks for them.
 
@@ -108,6 +110,7 @@ class ContactRules:
             user_may_create_room=self.user_may_create_room,
             user_may_create_room_alias=self.user_may_create_room_alias,
             user_may_publish_room=self.user_may_publish_room,
+            check_event_for_spam=self.check_event_for_spam,
         )
 
     @staticmethod
@@ -189,7 +192,17 @@ class ContactRules:
         if (room_config.get("visibility") == "public"
                 or room_config.get("preset") == "public_chat"
                 or room_config.get("room_alias_name")
-                or not _only_by_invitation(room_config.get("initial_state") or [])):
+                or not _only_by_invitation(room_config.get("initial_state") or [])
+                or _readable_by_all(room_config.get("initial_state") or [])):
+            return self._refuse(REFUSED_ROOM)
+        return self._allowed
+
+    async def check_event_for_spam(self, event: Any) -> Verdict:
+        """A room's history set readable by every account, later (power 100 in a room of
+        their own lets a youth): refused as at creation. (The content is a frozen mapping.)"""
+        if (event.type == "m.room.history_visibility" and event.is_state()
+                and _readable_by_all([{"type": event.type, "content": dict(event.content)}])
+                and not self._trusts(event.sender)):
             return self._refuse(REFUSED_ROOM)
         return self._allowed
 
@@ -213,3 +226,11 @@ def _only_by_invitation(initial_state: list[Any]) -> bool:
             if not isinstance(content, dict) or content.get("join_rule") != "invite":
                 return False
     return True
+
+
+def _readable_by_all(initial_state: list[Any]) -> bool:
+    """Whether the state asks for a history every account may read without joining."""
+    return any(isinstance(event, dict) and event.get("type") == "m.room.history_visibility"
+               and isinstance(event.get("content"), dict)
+               and event["content"].get("history_visibility") == "world_readable"
+               for event in initial_state)
