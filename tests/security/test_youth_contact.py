@@ -221,3 +221,27 @@ async def test_a_youth_cannot_write_to_another_youth_through_a_room_anyone_may_r
         "GET", f"/_matrix/client/v3/rooms/{room_id}/messages?dir=b&limit=10")
     bodies = [e.get("content", {}).get("body") for e in read.get("chunk", [])]
     assert "meet me" not in bodies, (status, bodies)
+
+
+@pytest.mark.parametrize("rule", ["knock", "knock_restricted"])
+async def test_a_youth_cannot_write_to_another_youth_by_knocking(
+    synapse: SynapseHandle, user_factory: UserFactory, rule: str,
+) -> None:
+    """A knock is no join (the rule on joins never sees it) and carries a reason its room's
+    members read: a youth opens a room of their own to knocking later (power 100 there), and
+    another youth writes to them by knocking, with nobody moderating."""
+    lena, tom = await user_factory("youth"), await user_factory("youth")
+    client = _client(synapse, lena)
+    status, room = await client.create_room(preset="private_chat", room_version="10")
+    assert status == 200, room
+    room_id = quote(room["room_id"])
+    content: dict[str, object] = {"join_rule": rule}
+    if rule == "knock_restricted":
+        content["allow"] = []
+    await client.call("PUT", f"/_matrix/client/v3/rooms/{room_id}/state/m.room.join_rules/",
+                      content)
+    await _client(synapse, tom).call("POST", f"/_matrix/client/v3/knock/{room_id}",
+                                     {"reason": "write me"})
+    status, knock = await client.call(
+        "GET", f"/_matrix/client/v3/rooms/{room_id}/state/m.room.member/{quote(tom.user_id)}")
+    assert knock.get("membership") != "knock", (status, knock)
