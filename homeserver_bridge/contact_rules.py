@@ -10,6 +10,8 @@ The rule: an account counsel does not name (every youth; an outsider too) may
   nobody by e-mail or phone number;
 - join only a room it was invited to (so a room made public, open to knocking or to the
   members of another room lets in no youth uninvited);
+- never open a room it made later (join rules other than invite), as at its creation: a
+  knock is no join but carries a reason the room's members read;
 - make rooms only as a private chat: not public, not in the directory, with no address,
   and never readable by everyone (``world_readable`` history: any account reads such a room
   without joining it, so two youths would write to each other through their own rooms).
@@ -198,11 +200,15 @@ class ContactRules:
         return self._allowed
 
     async def check_event_for_spam(self, event: Any) -> Verdict:
-        """A room's history set readable by every account, later (power 100 in a room of
-        their own lets a youth): refused as at creation. (The content is a frozen mapping.)"""
-        if (event.type == "m.room.history_visibility" and event.is_state()
-                and _readable_by_all([{"type": event.type, "content": dict(event.content)}])
-                and not self._trusts(event.sender)):
+        """A room opened later by the youth who made it (power 100 there), as at creation:
+        refused. A knock is no join (the rule on joins never sees it) and carries a reason
+        the room's members read, so a room open to knocking is a channel between youths; a
+        history readable by all is read by any account without joining."""
+        if not event.is_state() or self._trusts(event.sender):
+            return self._allowed
+        # The content is a frozen mapping, no dict.
+        state = [{"type": event.type, "content": dict(event.content)}]
+        if not _only_by_invitation(state) or _readable_by_all(state):
             return self._refuse(REFUSED_ROOM)
         return self._allowed
 
