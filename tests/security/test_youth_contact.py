@@ -245,3 +245,23 @@ async def test_a_youth_cannot_write_to_another_youth_by_knocking(
     status, knock = await client.call(
         "GET", f"/_matrix/client/v3/rooms/{room_id}/state/m.room.member/{quote(tom.user_id)}")
     assert knock.get("membership") != "knock", (status, knock)
+
+
+async def test_a_youth_cannot_write_to_another_youth_by_banning_them(
+    synapse: SynapseHandle, user_factory: UserFactory,
+) -> None:
+    """A youth holds power 100 in a room of their own and may ban any account, a member
+    or not: the other youth's app learns of the room, its name and the reason, a
+    message nobody invited nor moderated."""
+    lena, tom = await user_factory("youth"), await user_factory("youth")
+    client, other = _client(synapse, lena), _client(synapse, tom)
+    status, since = await other.call("GET", "/_matrix/client/v3/sync?timeout=0")
+    assert status == 200, since
+    status, room = await client.create_room(preset="private_chat", name="schreib mir")
+    assert status == 200, room
+    await client.call("POST", f"/_matrix/client/v3/rooms/{quote(room['room_id'])}/ban",
+                      {"user_id": tom.user_id, "reason": "write me"})
+    status, sync = await other.call(
+        "GET", f"/_matrix/client/v3/sync?timeout=0&since={since['next_batch']}")
+    assert status == 200, sync
+    assert room["room_id"] not in sync.get("rooms", {}).get("leave", {}), sync["rooms"]
