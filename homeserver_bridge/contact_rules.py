@@ -12,6 +12,8 @@ The rule: an account counsel does not name (every youth; an outsider too) may
   members of another room lets in no youth uninvited);
 - never open a room it made later (join rules other than invite), as at its creation: a
   knock is no join but carries a reason the room's members read;
+- ban nobody who is not in the room (the banned account's app learns of the room, its name
+  and the reason: a message to any account by its id);
 - make rooms only as a private chat: not public, not in the directory, with no address,
   and never readable by everyone (``world_readable`` history: any account reads such a room
   without joining it, so two youths would write to each other through their own rooms).
@@ -29,7 +31,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _OPTIONS = frozenset({"trusted", "trusted_file"})
+_PRESENT = frozenset({"join", "invite", "knock"})
 # Shown by the youth's app as the reason (Synapse's own words name no way forward).
 REFUSED_INVITE = (
     "Einladen kannst du hier nur die Beratung. Andere Jugendliche triffst du in den "
@@ -52,6 +55,10 @@ REFUSED_INVITE = (
 REFUSED_ROOM = (
     "Hier kannst du nur private Chats mit der Beratung starten, keine offenen Räume. / Here "
     "you can only start private chats with the counselling service, no open rooms."
+)
+REFUSED_BAN = (
+    "Sperren kannst du nur, wer in deinem Raum ist. / You can only ban someone who is in "
+    "your room."
 )
 REFUSED_JOIN = (
     "Diesen Raum kannst du nur betreten, wenn du eingeladen wurdest. / You can only enter "
@@ -114,6 +121,8 @@ class ContactRules:
             user_may_publish_room=self.user_may_publish_room,
             check_event_for_spam=self.check_event_for_spam,
         )
+        # Membership events pass no spam check: a ban is refused here.
+        api.register_third_party_rules_callbacks(check_event_allowed=self.check_event_allowed)
 
     @staticmethod
     def parse_config(config: dict[str, Any] | None) -> ContactSettings:
@@ -211,6 +220,21 @@ class ContactRules:
         if not _only_by_invitation(state) or _readable_by_all(state):
             return self._refuse(REFUSED_ROOM)
         return self._allowed
+
+    async def check_event_allowed(
+        self, event: Any, state: Mapping[tuple[str, str], Any],
+    ) -> tuple[bool, dict[Any, Any] | None]:
+        """A ban of an account that is not in the room, by an account counsel does not name:
+        refused (raised, so the youth's app shows why)."""
+        if (event.type != "m.room.member" or event.content.get("membership") != "ban"
+                or self._trusts(event.sender) or self._trusts(event.state_key)):
+            return True, None
+        member = state.get(("m.room.member", event.state_key))
+        if member is not None and member.content.get("membership") in _PRESENT:
+            return True, None
+        from synapse.module_api.errors import SynapseError
+
+        raise SynapseError(403, REFUSED_BAN, self._forbidden)
 
     async def user_may_create_room_alias(self, user: str, room_alias: RoomAlias) -> Verdict:
         return self._allowed if self._trusts(user) else self._refuse(REFUSED_ROOM)

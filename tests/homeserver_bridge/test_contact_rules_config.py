@@ -82,6 +82,9 @@ class _Api:
     def register_spam_checker_callbacks(self, **callbacks: object) -> None:
         self.callbacks = callbacks
 
+    def register_third_party_rules_callbacks(self, **callbacks: object) -> None:
+        self.rules = callbacks
+
 
 def test_a_missing_list_stops_synapse_rather_than_lock_out_the_bot(tmp_path: Path) -> None:
     settings = ContactRules.parse_config({"trusted_file": str(tmp_path / "none.json")})
