@@ -23,7 +23,7 @@ import json
 import logging
 from collections.abc import Collection
 
-from nio import Api, AsyncClient, RoomCreateError, RoomPreset
+from nio import Api, AsyncClient, RoomCreateError, RoomGetStateEventError, RoomPreset
 
 from counsel_bot.channels.matrix.membership import still_joined
 from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
@@ -103,8 +103,23 @@ class PrivateRooms:
             # Opened moments ago (nio learns of it with the next sync), or the bot is out.
             return await still_joined(self._client, room_id) is not False
         members = set(room.users) | set(room.invited_users)
-        return room.encrypted and user in members \
-            and members <= {self._client.user_id, user}
+        if not members <= {self._client.user_id, user}:
+            return False
+        if user in members and room.encrypted:
+            return True
+        # nio's view of a room made moments ago may lag: a sync that came while the
+        # homeserver was still writing the room's invitation or encryption showed it with the
+        # bot alone, and the bot left its fresh room (the link then went to the next one, and
+        # the counsellor's join of the first failed). The server says whether they left.
+        return await self._invited_or_joined(room_id, user)
+
+    async def _invited_or_joined(self, room_id: RoomID, user: UserID) -> bool:
+        answer = await self._client.room_get_state_event(room_id, "m.room.member", user)
+        if isinstance(answer, RoomGetStateEventError):
+            # No member event: never theirs. Another error (the server away): kept, as
+            # dropping a room for a refusal of the moment would cost the counsellor a new one.
+            return bool(answer.status_code != "M_NOT_FOUND")
+        return bool(answer.content.get("membership") in ("invite", "join"))
 
     async def _drop(self, user: UserID, room_id: RoomID, *, mark: bool = True) -> None:
         log.info("a staff member's direct room with the bot is no longer private to the "
