@@ -45,6 +45,19 @@ async def through_the_office_inbox(office: Office, message: EmailMessage, *,
         await server.stop()
 
 
+async def back_in_chat_after_a_reply(office: Office, sender: RecordingSender,
+                                     ) -> tuple[ConversationID, EmailMessage]:
+    """A youth who switched to mail got the counsellor's reply by mail, then wrote in the
+    chat again (the case is back in the chat): the conversation and the mailed reply."""
+    conversation = await switched_chat_youth(office, "kim@youth.example")
+    await counsellor_replies(office, conversation, "$reply", "Wie geht es dir heute?")
+    await perform_mails(office)
+    [reply] = sender.sent
+    await office.conductor.youth_wrote(RoomID("!chat:x"), UserID("@kim:x"), "Kim",
+                                       EventID("$4"), "bin wieder hier", AT)
+    return conversation, reply
+
+
 async def test_the_youths_answer_finds_the_case_whatever_the_case_of_the_address() -> None:
     """The youth types "Kim@youth.example" (a phone capitalises the first letter); their
     mail program sends From: kim@youth.example. The answer to the counsellor's reply
@@ -223,12 +236,7 @@ async def test_a_youth_back_in_the_chat_who_mails_again_is_answered_by_mail() ->
     sender = RecordingSender()
     office = await office_on(MemoryStore(AeadSealer()), sender)
     c = office.conductor
-    conversation = await switched_chat_youth(office, "kim@youth.example")
-    await counsellor_replies(office, conversation, "$reply", "Wie geht es dir heute?")
-    await perform_mails(office)
-    [reply] = sender.sent
-    await c.youth_wrote(RoomID("!chat:x"), UserID("@kim:x"), "Kim", EventID("$4"),
-                        "bin wieder hier", AT)
+    conversation, reply = await back_in_chat_after_a_reply(office, sender)
     current = c.router.conversation(conversation)
     assert current is not None
     assert current.channel.value == "chat"
@@ -290,12 +298,7 @@ async def test_crisis_words_mailed_by_a_youth_back_in_the_chat_get_the_numbers_b
     sender = RecordingSender()
     office = await office_on(MemoryStore(AeadSealer()), sender)
     c = office.conductor
-    conversation = await switched_chat_youth(office, "kim@youth.example")
-    await counsellor_replies(office, conversation, "$reply", "Wie geht es dir heute?")
-    await perform_mails(office)
-    [reply] = sender.sent
-    await c.youth_wrote(RoomID("!chat:x"), UserID("@kim:x"), "Kim", EventID("$4"),
-                        "bin wieder hier", AT)
+    _, reply = await back_in_chat_after_a_reply(office, sender)
     before = {e.key for e in await c.store.pending_outbox()}
     await office.mail.deliver(InboundMail(
         message_id="<answer5@youth.example>", in_reply_to=str(reply["Message-ID"]),
