@@ -1,7 +1,7 @@
 """Crisis words a youth writes while the room they are to be moved to is refused.
 
 In a room without encryption the bot holds the youth's words until its own encrypted room
-exists (`CounselBot._held`), and reads them there: counted in the new room, crisis check
+exists (`HeldEvents`), and reads them there: counted in the new room, crisis check
 included. While the homeserver refuses the new room (429 on a busy evening, asked again a
 minute later; 403 when the bot's account may not create rooms, for as long as nobody
 changes that), the words sat unread, "ich will mich umbringen" too: no staff alert, no
@@ -77,7 +77,7 @@ async def test_harmless_words_held_for_a_refused_move_alert_nobody() -> None:
     bot = await _bot(store, client, sent)
     await bot.handle_sync(INVITED)
     await bot.handle_sync(_joined_after("hallo, wie lange dauert das?"))
-    assert bot._held
+    assert bot.held
     assert not [e for e in (decode_effect(o.payload) for o in await store.pending_outbox())
                 if isinstance(e, SayToStaff)]
 

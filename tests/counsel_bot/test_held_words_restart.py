@@ -1,7 +1,7 @@
 """Words held for a move refused for good (403), and a restart before the move is made.
 
 The bot holds a youth's words in a room without encryption until its own encrypted room
-exists (`CounselBot._held`, in memory). For a refusal that may pass (429) the saved sync
+exists (`HeldEvents`, in memory). For a refusal that may pass (429) the saved sync
 position waits for them; for one refused for good (the bot's account may not create rooms)
 it goes on (ee44c2b: else it stayed there for ever, for every room). So a restart meanwhile
 (a deploy, a failover, the admin restarting the service after allowing the bot to create

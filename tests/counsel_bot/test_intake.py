@@ -11,6 +11,7 @@ import pytest
 import pytest_asyncio
 
 from counsel_bot.channels.matrix.bot import CounselBot
+from counsel_bot.channels.matrix.membership import can_moderate
 from counsel_bot.core.ids import RoomID, UserID
 from tests.conftest import SynapseHandle, UserFactory
 from tests.support.bot_harness import BotProcess, LogCollector, NioYouth, provision_bot, until
@@ -105,7 +106,7 @@ async def test_a_room_the_bot_cannot_moderate_is_moved_to_the_bots_own_room(
         assert room != first
         await youth.wait_for(room, bot.user_id, "anonym")
         assert bot.bot is not None
-        assert await bot.bot._can_moderate(RoomID(room))
+        assert await can_moderate(bot.bot.client, RoomID(room), bot.bot.user_id)
         levels = youth.client.rooms[room].power_levels
         assert levels.get_user_level(youth.client.user_id) == 0
         assert levels.defaults.invite == 100

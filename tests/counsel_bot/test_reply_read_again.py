@@ -1,5 +1,5 @@
 """A sync batch is handled again when the homeserver does not give the events a gap left
-out (bot.py, GapUnavailable), and after a restart that resumes from before a message still
+out (room_history.py, GapUnavailable), and after a restart that resumes from before a message still
 waiting for its key: handled events are recognised by their ids. A counsellor's plain reply
 in a youth's room was not: read again after the youth's next message, it ended the wait for
 that message, so the response timer never reminded the counsellor nor handed the youth to

@@ -22,12 +22,10 @@ from nio import (
     BadEvent,
     MatrixRoom,
     MegolmEvent,
-    MessageDirection,
     RedactionEvent,
     RoomMemberEvent,
     RoomMessage,
     RoomMessageMedia,
-    RoomMessagesResponse,
     RoomMessageText,
     StickerEvent,
     SyncError,
@@ -50,9 +48,12 @@ from counsel_bot.channels.matrix.event_words import (
     words_of,
 )
 from counsel_bot.channels.matrix.executor import Executor
+from counsel_bot.channels.matrix.held_events import HeldEvents
 from counsel_bot.channels.matrix.invitations import WELCOME_DUE_PREFIX, Invitations
+from counsel_bot.channels.matrix.membership import can_moderate
 from counsel_bot.channels.matrix.office_rooms import OfficeStaffRooms
 from counsel_bot.channels.matrix.private_rooms import PrivateRooms
+from counsel_bot.channels.matrix.room_history import GapUnavailable, events_between
 from counsel_bot.channels.matrix.room_moves import RoomMoves
 from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
 from counsel_bot.channels.matrix.session import LOGIN_GONE, LoginRevoked
@@ -87,15 +88,10 @@ SYNC_TOKEN_KEY = "sync_token"  # noqa: S105 (a settings key)
 # Each part that takes in work beside the sync loop gets this long to end at a stop (the
 # mail server's grace is 5 s); the runner's whole stop has 25 s.
 INTAKE_STOP_SECONDS = 7.0
-# A setting per room whose youth's words were held for a move refused for good, the saved sync
-# position gone past them: the position from before them, to fetch them again once the move
-# is made (`CounselBot._held_events`).
-HELD_SINCE_PREFIX = "held_since:"
 TICK_INTERVAL = timedelta(seconds=5)
 # Events per room in one sync. More than came in a room since the last sync (a bot that was
-# down, a long message burst) leaves a gap, which is fetched page by page (GAP_PAGE).
+# down, a long message burst) leaves a gap, which is fetched page by page (room_history).
 SYNC_TIMELINE_LIMIT = 50
-GAP_PAGE = 100
 
 
 
@@ -108,13 +104,6 @@ def _matrix_youth(record: ConversationRecord) -> UserID | None:
 
 # Bad-request answers in a row before a saved sync position is given up (see _sync_until).
 TOKEN_REFUSALS = 3
-
-
-class GapUnavailable(Exception):
-    """The homeserver did not give the events a sync left out; the sync is tried again."""
-
-    def __init__(self, status: str | None) -> None:
-        super().__init__(f"could not fetch missed events ({status}); retrying the sync")
 
 
 class CounselBot:
@@ -149,13 +138,8 @@ class CounselBot:
         self.on_stop: list[Callable[[], Awaitable[None]]] = []
         # Moves the homeserver refused, and when to ask again.
         self._welcome_again: dict[RoomID, datetime] = {}
-        # What a youth wrote meanwhile in such a room without encryption: read once the move
-        # is made (it counts in the new room, crisis check included), never dropped unread.
-        # In memory only: the sync position is not saved past it, or, for a move refused for
-        # good, the position from before it is kept for its room (`_save_sync_token`).
-        self._held: dict[RoomID, list[Any]] = {}
-        # The sync position from before the batch that brought a room's first held words.
-        self._held_from: dict[RoomID, str | None] = {}
+        # What a youth wrote meanwhile in such a room without encryption.
+        self.held = HeldEvents(client, conductor.store)
         # Rooms whose held words are being read (`_welcome_joined`): checked when held.
         self._replaying: set[RoomID] = set()
         self._welcomes_loaded = False  # the rooms a stop left unwelcomed (WELCOME_DUE_PREFIX)
@@ -353,19 +337,9 @@ class CounselBot:
     async def _save_sync_token(self, latest: str) -> None:
         """Resume after a restart from ``latest`` unless a message still waits for its key:
         then from before it, so it is fetched again (events already handled are recognised
-        by their ids and skipped). While a youth's words are held for a refused move
-        (`_held`, in memory) the saved position stays where it was, from before the batch
-        that brought them: a stop meanwhile must not lose them, crisis words included. Not
-        for a move refused for good (403): held for it, the position stayed there for ever,
-        and each start fetched, and after done_days handled anew, all the service's events
-        since; the position from before their words is kept for their room instead
-        (HELD_SINCE_PREFIX), and they are fetched again from there once the move is made."""
-        if any(room not in self.moving.refused_for_good for room in self._held):
+        by their ids and skipped), or a youth's words are held for a move (`HeldEvents`)."""
+        if not await self.held.keep_positions(self.moving.refused_for_good):
             return
-        for room in self._held:
-            since, key = self._held_from.get(room), f"{HELD_SINCE_PREFIX}{room}"
-            if since is not None and await self.store.get_setting(key) is None:
-                await self.store.set_setting(key, since)
         token = self.undecryptable.resume_token() if self.undecryptable.holds_back() \
             else latest
         if token is not None:
@@ -468,7 +442,7 @@ class CounselBot:
                 continue
             if done:
                 try:
-                    held = await self._held_events(room_id, gone=room_id in response.rooms.leave)
+                    held = await self.held.take(room_id, gone=room_id in response.rooms.leave)
                 except GapUnavailable as exc:
                     log.warning("%s", exc)  # the move stands; its words are fetched later
                     done = False
@@ -482,7 +456,7 @@ class CounselBot:
                         await self._on_room_event_once(room_id, event)
                 finally:
                     self._replaying.discard(room_id)
-                await self.store.move_to_sealed(f"{HELD_SINCE_PREFIX}{room_id}", None)
+                await self.held.done(room_id)
                 if room_id in response.rooms.leave:
                     await self.moving.bot_out(room_id)
             else:
@@ -497,28 +471,6 @@ class CounselBot:
         return self._batch_since if self._batch_since is not None \
             else self._room_before.get(room_id)
 
-    async def _held_events(self, room_id: RoomID, *, gone: bool) -> list[Any]:
-        """What the youth wrote in ``room_id`` while its move was refused, oldest first: held
-        in memory, or, for a move refused for good whose words the saved sync position went
-        past (a restart since lost them from memory), the room's events from the position
-        before them, fetched again (handled ones are known by their ids)."""
-        held = self._held.pop(room_id, [])
-        self._held_from.pop(room_id, None)
-        since = await self.store.get_setting(f"{HELD_SINCE_PREFIX}{room_id}")
-        if since is None or gone:
-            return held
-        events: list[Any] = []
-        start: str | None = since
-        while start:
-            page = await self.client.room_messages(
-                room_id, start=start, direction=MessageDirection.front, limit=GAP_PAGE)
-            if not isinstance(page, RoomMessagesResponse):
-                self._held[room_id] = held  # kept for the next try
-                raise GapUnavailable(getattr(page, "status_code", None))
-            events.extend(page.chunk)
-            start = page.end if page.chunk else None
-        return events
-
     async def _gap(self, room_id: RoomID, timeline: Timeline) -> list[Any]:
         """Events the server left out of a limited timeline, oldest first: without them, a
         youth who wrote more than a sync carries while the bot was away would lose words.
@@ -526,19 +478,7 @@ class CounselBot:
         since = self._batch_since
         if not timeline.limited or since is None or not timeline.prev_batch:
             return []
-        missed: list[Any] = []
-        start: str | None = timeline.prev_batch
-        while start:
-            page = await self.client.room_messages(
-                room_id, start=start, end=since, direction=MessageDirection.back,
-                limit=GAP_PAGE)
-            if not isinstance(page, RoomMessagesResponse):
-                # Raised, not skipped: the batch is handled again after the next sync.
-                raise GapUnavailable(getattr(page, "status_code", None))
-            missed.extend(page.chunk)
-            start = page.end if page.chunk else None
-        missed.reverse()
-        return missed
+        return await events_between(self.client, room_id, timeline.prev_batch, since)
 
     # -- invitations and welcome ------------------------------------------------------------
 
@@ -552,7 +492,7 @@ class CounselBot:
         if youth is None:
             await self.strangers.one_to_one_only(room, self._others(room))
             return True
-        if not room.encrypted or not await self._can_moderate(room_id):
+        if not room.encrypted or not await can_moderate(self.client, room_id, self.user_id):
             return await self.moving.move(room, youth)
         record = await self.store.conversation_by_room(room_id)
         if record is not None and record.state is ConversationState.CLOSED:
@@ -606,34 +546,6 @@ class CounselBot:
         """The joined members who are neither staff nor the bot."""
         joined = [u for u in room.users if u not in room.invited_users]
         return [u for u in joined if u != self.user_id and not self.is_staff(u)]
-
-    async def _can_moderate(self, room_id: RoomID) -> bool:
-        """Whether the bot may remove a counsellor again, by the server's current state.
-
-        Since room version 12 the creators (with trusted_private_chat, as Element makes
-        direct chats, the invited bot too) hold unlimited power and are not listed among
-        the power levels' users, so nio's power-level view alone would say no.
-        """
-        state = getattr(await self.client.room_get_state(room_id), "events", None)
-        if not isinstance(state, list):
-            return False
-        create: dict[str, Any] = next(
-            (e for e in state if e.get("type") == "m.room.create"), {}
-        )
-        content = create.get("content", {})
-        version = str(content.get("room_version", "1"))
-        creators = {create.get("sender"), *content.get("additional_creators", [])}
-        if version.isdecimal() and int(version) >= 12 and self.user_id in creators:
-            return True
-        levels: dict[str, Any] = next(
-            (e for e in state if e.get("type") == "m.room.power_levels"), {}
-        )
-        content = levels.get("content", {})
-        if not isinstance(content, dict):
-            return False
-        users = content.get("users", {})
-        mine = users.get(self.user_id, content.get("users_default", 0))
-        return isinstance(mine, int) and mine >= content.get("kick", 50)
 
     # -- room events --------------------------------------------------------------------------
 
@@ -691,8 +603,7 @@ class CounselBot:
             # An encrypted room is held for too while its move waits for the new room (the
             # bot cannot moderate it): read there, the words opened a conversation in the
             # room the bot leaves once the youth is over.
-            self._held_from.setdefault(room_id, self._held_position(room_id))
-            self._held.setdefault(room_id, []).append(event)
+            self.held.hold(room_id, event, self._held_position(room_id))
             if isinstance(event.event_id, str) and await self._is_room_youth(room, sender):
                 await self.moving.held(room_id, EventID(event.event_id), held_words(event))
             return
@@ -946,8 +857,7 @@ class CounselBot:
         self.invitations.welcome_due.add(room_id)
         await self.store.set_setting(f"{WELCOME_DUE_PREFIX}{room_id}", "1")
         self._welcome_again.setdefault(room_id, self.clock.now() + MOVE_RETRY)
-        self._held_from.setdefault(room_id, self._held_position(room_id))
-        self._held.setdefault(room_id, []).append(event)
+        self.held.hold(room_id, event, self._held_position(room_id))
         await self.moving.held(room_id, EventID(event.event_id), held_words(event))
 
     async def _maybe_mail_reply(

@@ -98,7 +98,7 @@ def poll_words(content: dict[str, Any]) -> str:
 
 
 def held_words(event: Any) -> str:
-    """The words of an event held for a move (`CounselBot._held`), for its crisis check
+    """The words of an event held for a move (`HeldEvents`), for its crisis check
     before it is read: a message's (an edit's new ones), a poll's, a sticker's."""
     if isinstance(event, RoomMessage | BadEvent | UnknownBadEvent):
         corrected = edited_words(event) if isinstance(event, RoomMessage) else None

@@ -1,5 +1,5 @@
-"""Whether the bot is still in a room, by the homeserver's word, not nio's memory, and
-replacing the rooms it has lost (the staff room, an office's).
+"""Whether the bot is still in a room and may moderate it, by the homeserver's word, not
+nio's memory, and replacing the rooms it has lost (the staff room, an office's).
 
 nio keeps a room the bot was removed from among its rooms until it is forgotten, so a
 refusal alone does not tell a room the bot lost from one that refused for another reason.
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Collection
+from typing import Any
 
 from nio import AsyncClient, ErrorResponse, JoinedRoomsResponse
 
@@ -24,6 +25,35 @@ async def still_joined(client: AsyncClient, room_id: RoomID) -> bool | None:
     if not isinstance(answer, JoinedRoomsResponse):
         return None
     return room_id in answer.rooms
+
+
+async def can_moderate(client: AsyncClient, room_id: RoomID, bot: UserID) -> bool:
+    """Whether the bot may remove a counsellor again, by the server's current state.
+
+    Since room version 12 the creators (with trusted_private_chat, as Element makes
+    direct chats, the invited bot too) hold unlimited power and are not listed among
+    the power levels' users, so nio's power-level view alone would say no.
+    """
+    state = getattr(await client.room_get_state(room_id), "events", None)
+    if not isinstance(state, list):
+        return False
+    create: dict[str, Any] = next(
+        (e for e in state if e.get("type") == "m.room.create"), {}
+    )
+    content = create.get("content", {})
+    version = str(content.get("room_version", "1"))
+    creators = {create.get("sender"), *content.get("additional_creators", [])}
+    if version.isdecimal() and int(version) >= 12 and bot in creators:
+        return True
+    levels: dict[str, Any] = next(
+        (e for e in state if e.get("type") == "m.room.power_levels"), {}
+    )
+    content = levels.get("content", {})
+    if not isinstance(content, dict):
+        return False
+    users = content.get("users", {})
+    mine = users.get(bot, content.get("users_default", 0))
+    return isinstance(mine, int) and mine >= content.get("kick", 50)
 
 
 async def remove_all_but(client: AsyncClient, room_id: RoomID,

@@ -79,11 +79,11 @@ class YouthMoves:
         self.links = links
         self.second = SecondChats(conductor, clock, self._joined)
         # First rooms whose new room was refused for good at the last try (403: the bot's
-        # account may not create rooms): waiting does not bring it (`CounselBot._held`).
+        # account may not create rooms): waiting does not bring it (`HeldEvents`).
         self.refused_for_good: set[RoomID] = set()
         # First rooms whose new room was asked for and is not there yet (refused, or not
         # answered within CREATE_WAIT): what the youth writes there waits for it
-        # (`CounselBot._held`), encrypted or not, so no conversation opens in the first room.
+        # (`HeldEvents`), encrypted or not, so no conversation opens in the first room.
         self.pending: set[RoomID] = set()
         # The new rooms: asked for once, found again after a stop (`move_rooms.py`).
         self.rooms = MoveRooms(client, self._store, clock, links)
@@ -166,7 +166,7 @@ class YouthMoves:
 
     async def held(self, first: RoomID, event_id: EventID, words: str) -> None:
         """The youth wrote ``words`` in ``first`` while its new room is refused: they are
-        read once it exists (`CounselBot._held`), which may be never (403). Crisis words
+        read once it exists (`HeldEvents`), which may be never (403). Crisis words
         among them (split over short lines too: `flags_held`) alert the staff now, as any
         crisis does (neither the words nor the room: nothing there names the youth; leads
         called, since no counsellor has them), and the youth gets the numbers where they
