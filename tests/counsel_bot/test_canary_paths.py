@@ -25,7 +25,7 @@ from counsel_bot.runtime.runner import configure_logging
 from tests.conftest import SynapseHandle, UserFactory
 from tests.counsel_bot.test_canary_full import files_containing
 from tests.counsel_bot.test_mail_e2e import mail_office, youth_mail
-from tests.groups.test_group_evening_e2e import join, setting
+from tests.groups.evening import join, setting
 from tests.support.bot_harness import (
     LogCollector,
     login,

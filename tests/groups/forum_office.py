@@ -12,7 +12,7 @@ from pathlib import Path
 from counsel_bot.conversation.forum import ForumTopic
 from counsel_bot.core.clock import FakeClock
 from tests.conftest import SynapseHandle, UserFactory
-from tests.groups.test_group_evening_e2e import join, setting
+from tests.groups.evening import join, setting
 from tests.support.bot_harness import BotProcess, NioYouth, login, provision_bot
 
 

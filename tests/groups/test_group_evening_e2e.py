@@ -27,6 +27,7 @@ from counsel_bot.conversation.forum import ForumTopic
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.ids import RoomID, UserID
 from tests.conftest import SynapseHandle, UserFactory
+from tests.groups.evening import join, nickname_in, setting, signed_up
 from tests.support.bot_harness import LogCollector, NioYouth, login, provision_bot, until
 from tests.support.js_client import open_js_client
 
@@ -45,45 +46,6 @@ def logs() -> Iterator[LogCollector]:
     yield collector
     root.removeHandler(collector)
     root.setLevel(old)
-
-
-async def join(client: NioYouth, room_id: str) -> None:
-    """Accept one particular invitation (a counsellor has several)."""
-    await until(lambda: room_id in client.client.invited_rooms or room_id in client.client.rooms,
-                what="the invitation")
-    await client.client.join(room_id)
-    await until(lambda: room_id in client.client.rooms
-                and room_id not in client.client.invited_rooms, what="the join to sync")
-
-
-def nickname_in(reply: str) -> str:
-    found = re.search(r"heißt du „([^“]+)“", reply)
-    assert found, reply
-    return found[1]
-
-
-async def setting(process: object, key: str) -> str:
-    bot = getattr(process, "bot", None)
-    assert bot is not None
-    async def stored() -> bool:
-        return bool(await bot.store.get_setting(key))
-    await until(stored, what=key)
-    value = await bot.store.get_setting(key)
-    assert value
-    return value
-
-
-async def signed_up(synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path,
-                    bot_id: str, name: str, closing: list[NioYouth],
-                    ) -> tuple[NioYouth, str, str]:
-    """A youth on nio who signed up for group 1 in their own chat: the client, that chat,
-    and the nickname the bot gave."""
-    youth = await login(synapse, user_factory, tmp_path, name)
-    closing.append(youth)
-    home = await youth.open_chat(bot_id)
-    await youth.wait_for(home, bot_id, "anonym")
-    await youth.send(home, "gruppe 1")
-    return youth, home, nickname_in(await youth.wait_for(home, bot_id, "Du bist dabei"))
 
 
 async def test_a_group_evening_and_a_forum_post(

@@ -21,7 +21,7 @@ from nio import MatrixRoom, RoomMessageText
 from bench.echo_bot import EchoBot
 from counsel_bot.core.clock import FakeClock
 from tests.conftest import SynapseHandle, UserFactory
-from tests.groups.test_group_evening_e2e import join, setting
+from tests.groups.evening import join, setting
 from tests.support.bot_harness import NioYouth, login, provision_bot, trust, until
 
 pytestmark = pytest.mark.integration

@@ -5,16 +5,14 @@ nothing was done and nobody told). Real Synapse, real E2E clients."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from counsel_bot.core.clock import FakeClock
 from tests.conftest import SynapseHandle, UserFactory
 from tests.counsel_bot.test_kill_restart import synapse_messages
-from tests.groups.test_group_evening_e2e import join, setting, signed_up
-from tests.support.bot_harness import BotProcess, NioYouth, login, provision_bot, until
+from tests.groups.evening import OPEN, group_announced, join, setting, signed_up
+from tests.support.bot_harness import until
 
 pytestmark = pytest.mark.integration
 
@@ -22,24 +20,12 @@ pytestmark = pytest.mark.integration
 async def test_a_youth_standing_in_the_group_under_anothers_nickname_is_named(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
-    closing: list[NioYouth] = []
-    process: BotProcess | None = None
-    try:
-        clock = FakeClock(datetime(2026, 12, 10, 12, 0, tzinfo=UTC))
-        host = await login(synapse, user_factory, tmp_path, "host")
-        closing.append(host)
-        process = await provision_bot(synapse, tmp_path / "bot",
-                                      staff=[host.client.user_id], clock=clock)
-        await process.start()
-        bot_id = process.user_id
-        staff_room = await setting(process, "staff_room")
-        await join(host, staff_room)
-        await host.send(staff_room, '!group new "Prüfungsangst" 2026-12-10 18:00 90min max 8')
-        await host.wait_for(staff_room, bot_id, "Gruppe 1 angekündigt")
+    async with group_announced(synapse, user_factory, tmp_path) as evening:
+        process, bot_id, closing = evening.process, evening.bot_id, evening.closing
         (b, _, _), (c, _, nick_c) = [
             await signed_up(synapse, user_factory, tmp_path, bot_id, name, closing)
             for name in ("youth-b", "youth-c")]
-        clock.set(datetime(2026, 12, 10, 17, 0, 30, tzinfo=UTC))
+        evening.clock.set(OPEN)
         group_room = await setting(process, "group_room:1")
         for youth in (b, c):
             await join(youth, group_room)
@@ -52,11 +38,6 @@ async def test_a_youth_standing_in_the_group_under_anothers_nickname_is_named(
         # a member who joined moments ago may not have the bot's room key yet.
         await until(lambda: _more(synapse, group_room, bot_id, before), within=30,
                     what="the bot to answer the rename in the group's room")
-    finally:
-        if process is not None:
-            await process.stop()
-        for client in closing:
-            await client.close()
 
 
 async def bot_messages(synapse: SynapseHandle, room: str, bot_id: str) -> int:

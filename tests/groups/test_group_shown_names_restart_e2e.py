@@ -7,16 +7,14 @@ on its data directory."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from nio import RoomSendError
 
-from counsel_bot.core.clock import FakeClock
 from tests.conftest import SynapseHandle, UserFactory
-from tests.groups.test_group_evening_e2e import join, setting, signed_up
-from tests.support.bot_harness import BotProcess, NioYouth, login, provision_bot, until
+from tests.groups.evening import OPEN, group_announced, join, setting, signed_up
+from tests.support.bot_harness import until
 
 pytestmark = pytest.mark.integration
 
@@ -24,23 +22,12 @@ pytestmark = pytest.mark.integration
 async def test_the_host_mutes_by_the_shown_name_after_a_restart(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
-    closing: list[NioYouth] = []
-    process: BotProcess | None = None
-    try:
-        clock = FakeClock(datetime(2026, 12, 10, 12, 0, tzinfo=UTC))
-        host = await login(synapse, user_factory, tmp_path, "host")
-        closing.append(host)
-        process = await provision_bot(synapse, tmp_path / "bot", staff=[host.client.user_id],
-                                      clock=clock)
-        await process.start()
-        bot_id = process.user_id
-        staff_room = await setting(process, "staff_room")
-        await join(host, staff_room)
-        await host.send(staff_room, '!group new "Prüfungsangst" 2026-12-10 18:00 90min max 8')
-        await host.wait_for(staff_room, bot_id, "Gruppe 1 angekündigt")
+    async with group_announced(synapse, user_factory, tmp_path) as evening:
+        process, bot_id, closing = evening.process, evening.bot_id, evening.closing
+        host, staff_room = evening.host, evening.staff_room
         b, _, _ = await signed_up(synapse, user_factory, tmp_path, bot_id, "youth-b", closing)
         await b.client.set_displayname("lena2009")
-        clock.set(datetime(2026, 12, 10, 17, 0, 30, tzinfo=UTC))
+        evening.clock.set(OPEN)
         group_room = await setting(process, "group_room:1")
         await join(host, group_room)
         await join(b, group_room)
@@ -65,8 +52,3 @@ async def test_the_host_mutes_by_the_shown_name_after_a_restart(
             return isinstance(answer, RoomSendError)
 
         await until(muted, what="the server to refuse the muted youth")
-    finally:
-        if process is not None:
-            await process.stop()
-        for client in closing:
-            await client.close()
