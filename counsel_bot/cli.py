@@ -18,6 +18,7 @@ from e2e.errors import CrossSigningError, VaultError
 from homeserver_bridge.errors import BridgeError
 from homeserver_bridge.paths import DataLayout
 
+BACKUP_PASSPHRASE_ENV = "COUNSEL_BACKUP_PASSPHRASE"  # noqa: S105 (a variable name)
 # Errors a person can act on: printed as one line, never as a traceback.
 USER_ERRORS: tuple[type[Exception], ...] = (
     ConfigError, BridgeError, BotError, VaultError, CrossSigningError, CrisisError, StoreError,
@@ -49,6 +50,21 @@ def build_parser() -> argparse.ArgumentParser:
     _data_options(retention)
     retention.add_argument("--dry-run", action="store_true",
                            help="only list what would be deleted (safe beside a running bot)")
+    backup = commands.add_parser(
+        "backup", help="seal the data directory into one file (safe beside the running service)")
+    _data_options(backup)
+    backup.add_argument("--to", type=Path, required=True, metavar="DIR",
+                        help="where the backup file goes (not inside the data directory)")
+    backup.add_argument("--keep-days", type=int, default=7, metavar="N",
+                        help="delete this command's backups in DIR older than N days "
+                             "(default 7; 0 keeps all)")
+    _backup_passphrase_option(backup)
+    restore = commands.add_parser(
+        "restore", help="open a backup into a new data directory")
+    restore.add_argument("file", type=Path, help="the backup file")
+    restore.add_argument("--data", type=Path, default=Path("data"),
+                         help="the new data directory (must not exist or be empty)")
+    _backup_passphrase_option(restore)
     web = commands.add_parser("web", help="the team-lead dashboard")
     web_commands = web.add_subparsers(dest="web_command", required=True)
     reset = web_commands.add_parser(
@@ -108,6 +124,12 @@ def _data_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _backup_passphrase_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--passphrase-file", type=Path, default=None, metavar="FILE",
+        help=f"the backup passphrase (chmod 600), if {BACKUP_PASSPHRASE_ENV} is not set")
+
+
 def dispatch(args: argparse.Namespace) -> int:
     if args.command in ("up", "bot") and args.data.exists():
         _as_owner_of(args.data, args.data)
@@ -129,6 +151,10 @@ def dispatch(args: argparse.Namespace) -> int:
         return _retention(args)
     if args.command == "web":
         return _reset_second_factor(args)
+    if args.command == "backup":
+        return _backup(args)
+    if args.command == "restore":
+        return _restore(args)
     raise AssertionError(f"unhandled command {args.command}")
 
 
@@ -280,6 +306,54 @@ def _retention(args: argparse.Namespace) -> int:
              else exclusive(layout.bot_dir, "deleting by hand (the bot deletes on its schedule)"))
     with guard:
         print(asyncio.run(run()))
+    return 0
+
+
+def _backup_passphrase(file: Path | None) -> str:
+    from e2e.passphrase import passphrase_from_env_or_file
+
+    if file is None and not os.environ.get(BACKUP_PASSPHRASE_ENV):
+        raise BotError(f"no backup passphrase: set {BACKUP_PASSPHRASE_ENV} or give "
+                       "--passphrase-file FILE (keep it apart from the data directory, and "
+                       "where you will find it when the machine is lost)")
+    return passphrase_from_env_or_file(BACKUP_PASSPHRASE_ENV, file, what="backup")
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from counsel_bot.config import load_settings
+    from counsel_bot.runtime.backup import make_backup
+
+    layout = DataLayout(args.data)
+    if not (layout.bot_dir / "vault.json").exists() and not layout.synapse_dir.exists():
+        raise BotError(f"no counsel data in {args.data}; give the data directory with --data")
+    data = args.data.resolve()
+    if args.passphrase_file is not None and data in args.passphrase_file.resolve().parents:
+        raise BotError(f"the backup passphrase file {args.passphrase_file} is inside the data "
+                       "directory: lost with it, no backup could be opened; keep it elsewhere")
+    passphrase = _backup_passphrase(args.passphrase_file)
+    made = make_backup(args.data, args.to, passphrase, datetime.now(),
+                       keep_days=args.keep_days)
+    print(made.describe())
+    config = args.config or layout.config_file
+    if config.exists() and load_settings(config).store.postgres:
+        print("The bot's PostgreSQL database is not in this backup: back it up with the "
+              "database's own tools (pg_dump) at the same time.")
+    if args.config is not None and data not in args.config.resolve().parents:
+        print(f"The configuration {args.config} is outside the data directory and not in "
+              "this backup.")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from counsel_bot.runtime.backup import restore_backup
+
+    files = restore_backup(args.file, args.data, _backup_passphrase(args.passphrase_file))
+    print(f"{files} files restored into {args.data}. Start the service on it with "
+          f"`counsel up --data {args.data}` (stop the one on the old directory first). "
+          "What youths deleted after the backup was made is back: see the README, "
+          "\"Backup and restore\".")
     return 0
 
 

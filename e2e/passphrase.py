@@ -21,6 +21,7 @@ def passphrase_from_env_or_file(
     file: Path | None,
     *,
     environ: Mapping[str, str] | None = None,
+    what: str = "vault",
 ) -> str:
     """Return the vault passphrase from ``env_var`` (if set and non-empty) or from ``file``.
 
@@ -35,7 +36,7 @@ def passphrase_from_env_or_file(
             f"no vault passphrase: set the environment variable {env_var} or "
             "vault.passphrase_file (a file readable only by the user counsel runs as)"
         )
-    return normalise(_read_passphrase_file(file, env.get("CREDENTIALS_DIRECTORY", "")))
+    return normalise(_read_passphrase_file(file, env.get("CREDENTIALS_DIRECTORY", ""), what))
 
 
 def normalise(passphrase: str) -> str:
@@ -50,30 +51,30 @@ def _credential(file: Path, credentials: str) -> bool:
     return file.resolve().parent == Path(credentials).resolve()
 
 
-def _read_passphrase_file(file: Path, credentials: str = "") -> str:
+def _read_passphrase_file(file: Path, credentials: str = "", what: str = "vault") -> str:
     try:
         mode = file.stat().st_mode
     except FileNotFoundError:
         raise PassphraseUnavailable(
-            f"the vault passphrase file {file} does not exist; create it (chmod 600) or fix "
-            "vault.passphrase_file"
+            f"the {what} passphrase file {file} does not exist; create it (chmod 600) or fix "
+            f"the setting that names it{' (vault.passphrase_file)' if what == 'vault' else ''}"
         ) from None
     if not stat.S_ISREG(mode):
-        raise PassphraseUnavailable(f"the vault passphrase file {file} is not a regular file")
+        raise PassphraseUnavailable(f"the {what} passphrase file {file} is not a regular file")
     # systemd gives a service user its credential through an ACL where the file system
     # has them (tmpfs in a container, not ramfs); the ACL mask then shows as group read.
     # The directory is the unit's alone, so that bit grants nobody else anything.
     refused = 0o037 if _credential(file, credentials) else 0o077
     if mode & refused:
         raise PassphraseUnavailable(
-            f"the vault passphrase file {file} can be read or changed by other users "
+            f"the {what} passphrase file {file} can be read or changed by other users "
             f"(mode {stat.S_IMODE(mode):04o}); run `chmod 600 {file}` and start again"
         )
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PassphraseUnavailable(
-            f"cannot read the vault passphrase file {file} ({type(exc).__name__}); check its "
+            f"cannot read the {what} passphrase file {file} ({type(exc).__name__}); check its "
             "owner and that it is UTF-8 text"
         ) from None
     # Editors add a final newline; the passphrase itself is everything before it.
@@ -82,5 +83,5 @@ def _read_passphrase_file(file: Path, credentials: str = "") -> str:
     elif text.endswith("\n"):
         text = text[:-1]
     if not text:
-        raise PassphraseUnavailable(f"the vault passphrase file {file} is empty")
+        raise PassphraseUnavailable(f"the {what} passphrase file {file} is empty")
     return text

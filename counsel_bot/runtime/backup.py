@@ -1,0 +1,202 @@
+"""A backup of a data directory as one passphrase-sealed file, and its restore.
+
+Made beside the running service: each SQLite database (Synapse's, the bot's store) is
+copied through SQLite's own backup API, which gives a consistent copy while the service
+writes, and never as raw files (a copy of a database and its write-ahead log taken at two
+moments may not open). Everything else (keys, secrets, the vault, media) is copied as it
+is. The result is sealed under a passphrase of its own (`e2e.sealed_stream`): Synapse's
+database holds who talked to whom and when, in plain form, even though messages are
+end-to-end encrypted.
+
+A restore writes into a new directory only, and only once the whole backup opened: a cut
+or altered file leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import sqlite3
+import tarfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from counsel_bot.core.errors import BotError
+from counsel_bot.runtime.data_lock import BOT_LOCK, UP_LOCK
+from e2e.sealed_stream import OpeningReader, SealingWriter
+from e2e.vault import KdfParams
+
+SUFFIX = ".counsel-backup"
+_STAMP = "%Y%m%d-%H%M%S"
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+# What a running service leaves beside its files: locks, SQLite's journals (the databases
+# are copied through SQLite instead), half-written files of an atomic write.
+_SKIPPED_NAMES = frozenset({UP_LOCK, BOT_LOCK})
+_SKIPPED_SUFFIXES = ("-wal", "-shm", "-journal", ".tmp")
+_SCRATCH = ".backup-scratch"
+
+
+class BackupError(BotError):
+    """A backup or a restore that cannot be made; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class BackupMade:
+    path: Path
+    files: int
+    databases: int
+    size: int
+    pruned: tuple[Path, ...]
+
+    def describe(self) -> str:
+        lines = [f"backup written: {self.path} ({self.files} files, {self.databases} "
+                 f"databases, {self.size / 1_048_576:.1f} MiB sealed)"]
+        lines += [f"older backup deleted: {old}" for old in self.pruned]
+        return "\n".join(lines)
+
+
+def make_backup(data: Path, target: Path, passphrase: str, now: datetime, *,
+                keep_days: int, params: KdfParams | None = None) -> BackupMade:
+    """Seal ``data`` into a new file in ``target``; delete backups there made more than
+    ``keep_days`` days before ``now`` (0: keep all)."""
+    data, target = data.resolve(), target.resolve()
+    if target == data or data in target.parents:
+        raise BackupError(f"the backup directory {target} is inside the data directory; "
+                          "a backup is for when that directory is lost: choose one on "
+                          "another disk")
+    target.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = target / f"counsel-{now:{_STAMP}}{SUFFIX}"
+    if path.exists():
+        raise BackupError(f"{path} exists already; wait a second and run it again")
+    partial = path.with_name(path.name + ".partial")
+    scratch = data / _SCRATCH
+    shutil.rmtree(scratch, ignore_errors=True)  # left by a backup that was killed
+    scratch.mkdir(mode=0o700)
+    files = databases = 0
+    try:
+        with open(partial, "wb") as sink:
+            writer = SealingWriter(sink, passphrase, params)
+            with tarfile.open(fileobj=writer, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+                for source in _entries(data):
+                    name = source.relative_to(data).as_posix()
+                    if source.is_dir():
+                        tar.add(source, arcname=name, recursive=False, filter=_anonymous)
+                        continue
+                    files += 1
+                    if _is_sqlite(source):
+                        databases += 1
+                        copy = scratch / f"{databases}.db"
+                        _copy_database(source, copy)
+                        tar.add(copy, arcname=name, filter=_anonymous)
+                        copy.unlink()
+                    else:
+                        tar.add(source, arcname=name, filter=_anonymous)
+            writer.close()  # its final chunk: without it the backup reads as cut short
+            sink.flush()
+            os.fsync(sink.fileno())
+        partial.rename(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return BackupMade(path, files, databases, path.stat().st_size,
+                      _prune(target, now, keep_days, path))
+
+
+def restore_backup(archive: Path, data: Path, passphrase: str) -> int:
+    """Open ``archive`` into ``data``, which must not exist or be empty; the number of
+    files restored."""
+    if data.exists() and (not data.is_dir() or any(data.iterdir())):
+        raise BackupError(f"{data} is not empty; restore into a new directory (and stop "
+                          "the service before you put it in place of the old one)")
+    try:
+        source = open(archive, "rb")  # noqa: SIM115 (closed below)
+    except OSError as exc:
+        raise BackupError(f"cannot read {archive} ({exc.strerror})") from None
+    staging = data.parent / f".{data.name}.restoring-{secrets.token_hex(4)}"
+    staging.mkdir(mode=0o700, parents=True)
+    files = 0
+    try:
+        with source:
+            reader = OpeningReader(source, passphrase, name=str(archive))
+            with tarfile.open(fileobj=reader, mode="r|") as tar:
+                for member in tar:
+                    # "data" refuses absolute names, "..", links out and device files.
+                    tar.extract(member, staging, filter="data")
+                    files += member.isfile()
+            reader.verify_end()
+        for directory, _, _ in os.walk(staging):
+            os.chmod(directory, 0o700)
+        if data.exists():
+            data.rmdir()
+        staging.rename(data)
+    except tarfile.TarError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise BackupError(f"{archive} opened but holds no valid archive ({exc}); use "
+                          "another backup") from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return files
+
+
+def _entries(data: Path) -> Iterator[Path]:
+    """Directories (so that empty ones come back) and regular files, in a stable order."""
+    for directory, subdirs, names in os.walk(data):
+        subdirs[:] = sorted(d for d in subdirs if d != _SCRATCH)
+        here = Path(directory)
+        if here != data:
+            yield here
+        for name in sorted(names):
+            path = here / name
+            if name in _SKIPPED_NAMES or name.endswith(_SKIPPED_SUFFIXES) \
+                    or path.is_symlink() or not path.is_file():
+                continue
+            yield path
+
+
+def _is_sqlite(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(len(_SQLITE_MAGIC)) == _SQLITE_MAGIC
+
+
+def _copy_database(source: Path, copy: Path) -> None:
+    """One consistent copy, whatever the service writes meanwhile: in one step, so that a
+    busy writer cannot make SQLite start the copy over and over."""
+    src = sqlite3.connect(source, timeout=60)
+    dst = sqlite3.connect(copy)
+    try:
+        src.backup(dst)
+    except sqlite3.Error as exc:
+        raise BackupError(f"cannot copy the database {source} ({exc}); check it, or stop "
+                          "the service and try again") from None
+    finally:
+        dst.close()
+        src.close()
+
+
+def _anonymous(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    """Owner-only modes, no user names: the restoring user owns what it writes."""
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    info.mode = 0o700 if info.isdir() else 0o600
+    return info
+
+
+def _prune(target: Path, now: datetime, keep_days: int, keep: Path) -> tuple[Path, ...]:
+    if keep_days <= 0:
+        return ()
+    pruned: list[Path] = []
+    for old in sorted(target.glob(f"counsel-*{SUFFIX}")):
+        try:
+            made = datetime.strptime(old.name[len("counsel-"):-len(SUFFIX)], _STAMP)
+        except ValueError:
+            continue  # not named by us: not ours to delete
+        if old != keep and now.replace(tzinfo=None) - made > timedelta(days=keep_days):
+            old.unlink()
+            pruned.append(old)
+    return tuple(pruned)

@@ -1,0 +1,170 @@
+"""`counsel backup` / `counsel restore` on a data directory made here (the whole service
+round trip, beside a running `counsel up`, is in test_backup_up.py)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import threading
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from counsel_bot.cli import main
+from counsel_bot.runtime.backup import BackupError, make_backup, restore_backup
+from e2e.sealed_stream import SealedStreamError
+from e2e.vault import KdfParams
+
+CHEAP = KdfParams(time_cost=1, memory_kib=8, parallelism=1)
+PASS = "backup passphrase"
+NOW = datetime(2026, 12, 7, 3, 0)
+CANARY = "CANARY-Lena-aus-der-8b"
+
+
+def data_dir(root: Path) -> Path:
+    data = root / "data"
+    (data / "synapse" / "media_store" / "remote_content").mkdir(parents=True)
+    (data / "bot").mkdir()
+    (data / "bridge").mkdir()
+    (data / "bot" / "vault.json").write_text('{"format": "counsel-vault"}')
+    (data / "bridge" / "accounts.json").write_text(f'[{{"display_name": "{CANARY}"}}]')
+    (data / "synapse" / "media_store" / "picture").write_bytes(os.urandom(200_000))
+    db = sqlite3.connect(data / "synapse" / "homeserver.db")
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("CREATE TABLE profiles (name TEXT)")
+    db.execute("INSERT INTO profiles VALUES (?)", (CANARY,))
+    db.commit()
+    db.close()
+    # What a running service leaves beside its files.
+    (data / "up.lock").write_text("4242\n")
+    (data / "bot" / "lock").write_text("4243\n")
+    (data / "bot" / "accounts.json.tmp").write_text("half")
+    return data
+
+
+def backup(data: Path, root: Path, now: datetime = NOW, keep_days: int = 7) -> Path:
+    return make_backup(data, root / "backups", PASS, now, keep_days=keep_days,
+                       params=CHEAP).path
+
+
+def test_a_restore_gives_back_the_files_and_databases_and_nothing_of_the_running_service(
+    tmp_path: Path,
+) -> None:
+    data = data_dir(tmp_path)
+    restored = tmp_path / "restored"
+    assert restore_backup(backup(data, tmp_path), restored, PASS) == 4
+    names = sorted(p.relative_to(restored).as_posix() for p in restored.rglob("*"))
+    assert names == ["bot", "bot/vault.json", "bridge", "bridge/accounts.json", "synapse",
+                     "synapse/homeserver.db", "synapse/media_store",
+                     "synapse/media_store/picture", "synapse/media_store/remote_content"]
+    assert (restored / "synapse/media_store/picture").read_bytes() == \
+        (data / "synapse/media_store/picture").read_bytes()
+    db = sqlite3.connect(restored / "synapse" / "homeserver.db")
+    assert db.execute("SELECT name FROM profiles").fetchall() == [(CANARY,)]
+    for path in [restored, *restored.rglob("*")]:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode & 0o077 == 0, f"{path} is readable by others ({mode:o})"
+
+
+def test_nothing_of_the_data_is_readable_in_the_backup(tmp_path: Path) -> None:
+    """Synapse's database holds nicknames, rooms and who wrote when in plain form."""
+    raw = backup(data_dir(tmp_path), tmp_path).read_bytes()
+    assert CANARY.encode() not in raw
+    assert b"SQLite format 3" not in raw
+
+
+def test_a_database_being_written_meanwhile_is_copied_consistently(tmp_path: Path) -> None:
+    data = data_dir(tmp_path)
+    path = data / "synapse" / "homeserver.db"
+    stop = threading.Event()
+
+    def write() -> None:
+        db = sqlite3.connect(path, timeout=30)
+        n = 0
+        while not stop.is_set():
+            with db:
+                db.execute("INSERT INTO profiles VALUES (?)", (f"youth {n}",))
+                db.execute("INSERT INTO profiles VALUES (?)", (f"pair {n}",))
+            n += 1
+        db.close()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        made = [backup(data, tmp_path, NOW + timedelta(seconds=s)) for s in range(3)]
+    finally:
+        stop.set()
+        writer.join()
+    for n, file in enumerate(made):
+        restored = tmp_path / f"restored{n}"
+        restore_backup(file, restored, PASS)
+        db = sqlite3.connect(restored / "synapse" / "homeserver.db")
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        # Each transaction wrote two rows: a torn copy would hold an odd number.
+        (count,) = db.execute("SELECT count(*) FROM profiles").fetchone()
+        assert count % 2 == 1  # the canary row, and pairs
+
+
+def test_a_backup_inside_the_data_directory_is_refused(tmp_path: Path) -> None:
+    data = data_dir(tmp_path)
+    with pytest.raises(BackupError, match="inside the data directory"):
+        make_backup(data, data / "backups", PASS, NOW, keep_days=7, params=CHEAP)
+
+
+def test_a_restore_never_writes_over_a_directory_with_files(tmp_path: Path) -> None:
+    file = backup(data_dir(tmp_path), tmp_path)
+    with pytest.raises(BackupError, match="not empty"):
+        restore_backup(file, tmp_path / "data", PASS)
+
+
+@pytest.mark.parametrize("damage", ["cut", "wrong passphrase"])
+def test_a_restore_that_fails_leaves_nothing_behind(tmp_path: Path, damage: str) -> None:
+    file = backup(data_dir(tmp_path), tmp_path)
+    if damage == "cut":
+        file.write_bytes(file.read_bytes()[:-30])
+    target = tmp_path / "restored"
+    with pytest.raises(SealedStreamError):
+        restore_backup(file, target, PASS if damage == "cut" else "wrong")
+    assert not target.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["backups", "data"]
+
+
+def test_backups_older_than_keep_days_are_deleted_others_and_foreign_files_kept(
+    tmp_path: Path,
+) -> None:
+    data = data_dir(tmp_path)
+    old = backup(data, tmp_path, NOW - timedelta(days=8))
+    recent = backup(data, tmp_path, NOW - timedelta(days=6))
+    foreign = tmp_path / "backups" / "counsel-notes.counsel-backup"
+    foreign.write_text("mine")
+    made = make_backup(data, tmp_path / "backups", PASS, NOW, keep_days=7, params=CHEAP)
+    assert made.pruned == (old,)
+    assert recent.exists()
+    assert foreign.exists()
+    assert made.path.exists()
+    kept = make_backup(data, tmp_path / "backups", PASS, NOW + timedelta(days=30),
+                       keep_days=0, params=CHEAP)
+    assert kept.pruned == ()
+
+
+def test_the_command_wants_a_passphrase_kept_apart_from_the_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = data_dir(tmp_path)
+    monkeypatch.delenv("COUNSEL_BACKUP_PASSPHRASE", raising=False)
+    assert main(["backup", "--data", str(data), "--to", str(tmp_path / "b")]) == 1
+    assert "no backup passphrase: set COUNSEL_BACKUP_PASSPHRASE" in capsys.readouterr().err
+    inside = data / "backup-passphrase"
+    inside.write_text(PASS)
+    inside.chmod(0o600)
+    assert main(["backup", "--data", str(data), "--to", str(tmp_path / "b"),
+                 "--passphrase-file", str(inside)]) == 1
+    assert "is inside the data directory" in capsys.readouterr().err
+    loose = tmp_path / "loose"
+    loose.write_text(PASS)
+    loose.chmod(0o644)
+    assert main(["backup", "--data", str(data), "--to", str(tmp_path / "b"),
+                 "--passphrase-file", str(loose)]) == 1
+    assert "backup passphrase file" in capsys.readouterr().err
