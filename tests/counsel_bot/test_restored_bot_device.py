@@ -1,0 +1,58 @@
+"""A bot restored from a backup reads youths whose app made a new room key after the
+backup was made. That key went to the bot's device in a message the backup does not hold,
+and the youth's app, which believes the device has it, never sends it again: the restored
+bot could read none of the youth's words until the app made another (Element: about weekly).
+Restored, the bot logs in as a new device, which every youth's app gives its current key.
+Real Synapse, real E2E clients; the bot's data directory goes back to its backup, the
+homeserver's does not (what matters here is the bot's end-to-end state)."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from counsel_bot.runtime.backup import make_backup, restore_backup
+from e2e.vault import KdfParams
+from tests.conftest import SynapseHandle, UserFactory
+from tests.support.bot_harness import login, provision_bot
+
+pytestmark = pytest.mark.integration
+
+CHEAP = KdfParams(time_cost=1, memory_kib=8, parallelism=1)
+
+
+async def test_a_restored_bot_reads_a_youths_new_room_key(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
+    bot = await process.start()
+    youth = await login(synapse, user_factory, tmp_path, "youth")
+    try:
+        old_device = bot.client.device_id
+        room = await youth.open_chat(process.user_id)
+        await youth.wait_for(room, process.user_id, "anonym")
+        await youth.send(room, "hallo")
+        await process.stop()
+        backup = make_backup(process.layout.root, tmp_path / "backups", "pw", datetime.now(),
+                             keep_days=0, params=CHEAP).path
+        # The bot runs on after the backup; the youth's app makes a new room key, which
+        # goes to the bot's device.
+        bot = await process.start()
+        youth.client.invalidate_outbound_session(room)
+        await youth.send(room, "bist du da?")
+        await process.stop()
+
+        shutil.move(process.layout.root, tmp_path / "lost")
+        restore_backup(backup, process.layout.root, "pw")
+        bot = await process.start()
+        await youth.send(room, "hilfe")
+        await youth.wait_for(room, process.user_id, "verstehe ich diese Wörter", within=25)
+        assert bot.client.device_id != old_device
+    finally:
+        await process.stop()
+        await youth.close()
+        await counsellor.close()
