@@ -9,7 +9,8 @@ database holds who talked to whom and when, in plain form, even though messages 
 end-to-end encrypted.
 
 A restore writes into a new directory only, and only once the whole backup opened: a cut
-or altered file leaves nothing behind.
+or altered file leaves nothing behind. The restored bot logs in as a new device at its next
+start (`session.RESTORED_MARKER`).
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from counsel_bot.channels.matrix.session import mark_restored
 from counsel_bot.core.errors import BotError
 from counsel_bot.runtime.data_lock import BOT_LOCK, UP_LOCK
 from e2e.sealed_stream import OpeningReader, SealingWriter
 from e2e.vault import KdfParams
+from homeserver_bridge.paths import DataLayout
 
 SUFFIX = ".counsel-backup"
 _STAMP = "%Y%m%d-%H%M%S"
@@ -131,6 +134,7 @@ def restore_backup(archive: Path, data: Path, passphrase: str) -> int:
             reader.verify_end()
         for directory, _, _ in os.walk(staging):
             os.chmod(directory, 0o700)
+        mark_restored(DataLayout(staging).bot_dir / "nio")
         if data.exists():
             data.rmdir()
         staging.rename(data)

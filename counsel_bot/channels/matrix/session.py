@@ -7,7 +7,7 @@ the device's keys on the server while the local store still believes they are pu
 A login the homeserver no longer accepts (an admin logged the device out, or revoked its
 token) cannot be repaired while running: the bot stops (`LoginRevoked`), keeping every
 pending effect, and the next start logs in as a new device, since the old one is gone with
-its keys anyway.
+its keys anyway. So does the first start after a restore from a backup (RESTORED_MARKER).
 """
 
 from __future__ import annotations
@@ -55,6 +55,13 @@ LOGIN_GONE = frozenset({"M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"})
 RETRY_PAUSE_MOST_SECONDS = 2.0
 
 log = logging.getLogger(__name__)
+
+
+# Written by `counsel restore` beside the saved login: the device's end-to-end state is the
+# backup's. Room keys youths' apps sent it since went in messages the backup does not hold,
+# and the apps, which believe the device has them, never send them again; a new device gets
+# every app's current key with its next message.
+RESTORED_MARKER = "restored"
 
 
 class LoginRevoked(BotError):
@@ -227,7 +234,10 @@ async def connect(
     store_dir.chmod(0o700)  # noqa: ASYNC240 (a directory an older version made with the umask)
     sessions = SessionFile(store_dir / "session.sealed", vault)
     saved = sessions.load()
-    if saved is not None:
+    restored = store_dir / RESTORED_MARKER
+    if saved is not None and restored.exists():
+        log.warning("the bot's data was restored from a backup; logging in as a new device")
+    elif saved is not None:
         client = CounselClient(homeserver, user_id, store_path=str(store_dir),
                                config=client_config(vault))
         client.restore_login(saved.user_id, saved.device_id, saved.access_token)
@@ -246,7 +256,14 @@ async def connect(
         )
     sessions.save(SavedSession(answer.user_id, answer.device_id, answer.access_token,
                                replaces=None if saved is None else saved.device_id))
+    restored.unlink(missing_ok=True)
     return client
+
+
+def mark_restored(store_dir: Path) -> None:
+    """Make the next start log in as a new device (`RESTORED_MARKER`)."""
+    if (store_dir / "session.sealed").exists():
+        (store_dir / RESTORED_MARKER).touch(mode=0o600)
 
 
 async def _revoked(client: AsyncClient) -> bool:
