@@ -52,6 +52,10 @@ async def test_a_restored_bot_reads_a_youths_new_room_key(
         await youth.send(room, "hilfe")
         await youth.wait_for(room, process.user_id, "verstehe ich diese Wörter", within=25)
         assert bot.client.device_id != old_device
+        # The old device's key store (every room key it held, erased conversations' keys
+        # among them as the erasures go on) is of no use to anyone any more.
+        nio = process.layout.bot_dir / "nio"
+        assert not list(nio.glob(f"*{old_device}*")), sorted(p.name for p in nio.iterdir())
     finally:
         await process.stop()
         await youth.close()
