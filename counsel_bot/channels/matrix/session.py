@@ -257,7 +257,19 @@ async def connect(
     sessions.save(SavedSession(answer.user_id, answer.device_id, answer.access_token,
                                replaces=None if saved is None else saved.device_id))
     restored.unlink(missing_ok=True)
+    if saved is not None:
+        _forget_device_store(store_dir, saved)
     return client
+
+
+def _forget_device_store(store_dir: Path, replaced: SavedSession) -> None:
+    """The replaced device's key store: no use to anyone (the device is gone or left for
+    good), and it held every room key of that device, those of conversations erased
+    later among them, where no erasure would find them (nio_erasure reads the current
+    device's store)."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        (store_dir / f"{replaced.user_id}_{replaced.device_id}.db{suffix}").unlink(
+            missing_ok=True)
 
 
 def mark_restored(store_dir: Path) -> None:
