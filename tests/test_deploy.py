@@ -84,10 +84,10 @@ def test_each_state_directory_has_its_own_database_cluster(tmp_path: Path) -> No
 
 # -- the systemd unit ----------------------------------------------------------------------
 
-def unit() -> configparser.ConfigParser:
+def unit(name: str = "counsel.service") -> configparser.ConfigParser:
     parser = configparser.ConfigParser(strict=False, interpolation=None)
     parser.optionxform = str  # type: ignore[assignment,method-assign]
-    parser.read(DEPLOY / "counsel.service", encoding="utf-8")
+    parser.read(DEPLOY / name, encoding="utf-8")
     return parser
 
 
@@ -117,6 +117,27 @@ def test_unit_is_hardened_and_writes_only_its_data() -> None:
     # The vault passphrase comes as a credential, never in the environment.
     assert service["LoadCredential"].startswith("vault-passphrase:")
     assert "Environment" not in service
+
+
+def test_the_backup_unit_seals_the_service_data_elsewhere_with_a_credential() -> None:
+    service = unit("counsel-backup.service")["Service"]
+    args = build_parser().parse_args(shlex.split(service["ExecStart"])[1:])
+    assert args.command == "backup"
+    assert (str(args.data), str(args.config)) == (
+        "/var/lib/counsel", shlex.split(unit()["Service"]["ExecStart"])[-1])
+    assert not str(args.to).startswith("/var/lib/counsel")
+    assert service["User"] == unit()["Service"]["User"]
+    # Its passphrase is a credential of this unit, never in the environment or the data.
+    name, _, source = service["LoadCredential"].partition(":")
+    assert str(args.passphrase_file) == f"/run/credentials/counsel-backup.service/{name}"
+    assert source.startswith("/etc/counsel/")
+    assert "Environment" not in service
+    assert service["ReadWritePaths"].split() == ["/var/lib/counsel", str(args.to)]
+    for key in ("ProtectSystem", "NoNewPrivileges", "UMask", "CapabilityBoundingSet"):
+        assert service[key] == unit()["Service"][key], key
+    timer = unit("counsel-backup.timer")
+    assert timer["Timer"]["OnCalendar"] == "hourly"
+    assert timer["Install"]["WantedBy"] == "timers.target"
 
 
 # -- the compose file ----------------------------------------------------------------------
