@@ -56,6 +56,9 @@ async def test_a_restored_bot_reads_a_youths_new_room_key(
         # among them as the erasures go on) is of no use to anyone any more.
         nio = process.layout.bot_dir / "nio"
         assert not list(nio.glob(f"*{old_device}*")), sorted(p.name for p in nio.iterdir())
+        # Nor the device itself: youths' apps would go on encrypting every message for it.
+        answer = await bot.client.devices()
+        assert old_device not in [d.id for d in answer.devices]
     finally:
         await process.stop()
         await youth.close()
