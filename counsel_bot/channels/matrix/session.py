@@ -24,6 +24,7 @@ from aiohttp import ClientResponse
 from nio import (
     AsyncClient,
     AsyncClientConfig,
+    DeleteDevicesError,
     LoginResponse,
     Response,
     SyncError,
@@ -259,7 +260,19 @@ async def connect(
     restored.unlink(missing_ok=True)
     if saved is not None:
         _forget_device_store(store_dir, saved)
+        await _delete_device(client, saved.device_id, password)
     return client
+
+
+async def _delete_device(client: AsyncClient, device_id: str, password: str) -> None:
+    """The replaced device off the homeserver (a revoked one may be there still, a
+    restored one is): youths' apps otherwise go on encrypting every message for it. Not
+    fatal: it only costs them work."""
+    answer = await client.delete_devices([device_id], {
+        "type": "m.login.password", "password": password,
+        "identifier": {"type": "m.id.user", "user": client.user_id}})
+    if isinstance(answer, DeleteDevicesError):
+        log.warning("could not delete the bot's replaced device (%s)", answer.status_code)
 
 
 def _forget_device_store(store_dir: Path, replaced: SavedSession) -> None:
