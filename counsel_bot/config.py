@@ -309,6 +309,21 @@ class LoggingSettings:
 
 
 @dataclass(frozen=True)
+class BackupSettings:
+    # Where the bot writes the ids of conversations youths deleted, so that a restore from
+    # a backup made before deletes them again (README, "Backup and restore"). Empty: none
+    # is written, and a restore brings such conversations back. An absolute path on
+    # another disk than the data directory (the backups' disk).
+    erasure_journal: str = ""
+
+    def __post_init__(self) -> None:
+        if self.erasure_journal and not Path(self.erasure_journal).is_absolute():
+            raise ValueError(f"erasure_journal {self.erasure_journal!r} must be an absolute "
+                             "path on another disk than the data directory (where the "
+                             "backups go), e.g. \"/var/backups/counsel/erased\"")
+
+
+@dataclass(frozen=True)
 class DemoSettings:
     # Create a demo counsellor, team lead and youth with printed passwords. Never in production.
     accounts: bool = False
@@ -442,6 +457,7 @@ class Settings:
     video: VideoSettings = field(default_factory=VideoSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
+    backup: BackupSettings = field(default_factory=BackupSettings)
     demo: DemoSettings = field(default_factory=DemoSettings)
     groups: GroupSettings = field(default_factory=GroupSettings)
     # [[forum]] id = "schule", name = "Schule und Prüfungen": one encrypted room per topic.

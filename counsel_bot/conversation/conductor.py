@@ -629,6 +629,12 @@ class Conductor:
         self.transitions.refresh_metrics(now)
 
     @_one_step
+    async def delete_again(self, conversation: ConversationID, at: datetime) -> bool:
+        """After a restore: a conversation its youth deleted after the backup was made is
+        deleted again (`YouthSide.delete_again`, the erasure journal)."""
+        return await self.youth.delete_again(conversation, at)
+
+    @_one_step
     async def forget_traces(self, record: ConversationRecord, at: datetime, *,
                             account: bool = False) -> None:
         """Before the store erases a conversation (retention, the deletion's last step):

@@ -95,3 +95,15 @@ def _confirmed(
     step.add(DeactivateYouth(conversation), f"deactivate:{conversation}")
     step.add(EraseConversation(conversation), f"erase:{conversation}")
     return True
+
+
+def again(step: Change, conversation: ConversationID, *, end: Callable[[], None]) -> None:
+    """A restored copy still holds a conversation its youth deleted after the backup was
+    made (the erasure journal): deleted again, as if just confirmed. The youth is told
+    nothing (they were told at the time, and the room is about to go); the staff learn
+    why a conversation vanished from their rooms."""
+    end()
+    step.add(SayToStaff("staff_deleted_again", (("conversation", conversation),)))
+    step.add(PurgeRoom(conversation), f"purge:{conversation}")
+    step.add(DeactivateYouth(conversation), f"deactivate:{conversation}")
+    step.add(EraseConversation(conversation), f"erase:{conversation}")

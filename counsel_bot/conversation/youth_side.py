@@ -642,12 +642,33 @@ class YouthSide:
                 end=lambda: c.handle(step, [ev.YouthEnded(step.at, conversation)],
                                      reply_room=None))
         if erased:
-            c.rooms.pop(conversation, None)
-            c.appointments.forget(conversation)
-            c.video.forget(conversation)
-            c.crisis.forget(step, conversation)
-            self.leaving.pop(conversation, None)  # its sealed time goes with the erasure
+            self._forget_erased(step, conversation)
         return erased
+
+    def _forget_erased(self, step: Change, conversation: ConversationID) -> None:
+        c = self.conductor
+        c.rooms.pop(conversation, None)
+        c.appointments.forget(conversation)
+        c.video.forget(conversation)
+        c.crisis.forget(step, conversation)
+        self.leaving.pop(conversation, None)  # its sealed time goes with the erasure
+
+    async def delete_again(self, conversation: ConversationID, at: datetime) -> bool:
+        """A conversation the erasure journal names, still in this (restored) copy: deleted
+        again, as its youth asked after the backup was made. False if it is not here."""
+        c = self.conductor
+        record = await c.store.conversation(conversation)
+        if record is None:
+            return False
+        step = Change(at, None)
+        await youth_traces.forget_in_addons(step, c.addons, record, account=True)
+        c.appointments.erased(step, conversation)
+        open_ = c.router.conversation(conversation) is not None
+        deletion.again(step, conversation, end=lambda: c.handle(
+            step, [ev.YouthEnded(at, conversation)], reply_room=None) if open_ else None)
+        self._forget_erased(step, conversation)
+        await c.commit(step)
+        return True
 
     async def check_crisis(self, step: Change, conversation: ConversationID, body: str) -> None:
         c = self.conductor

@@ -1057,6 +1057,12 @@ CATALOGUE.update({
         "{conversation} wurde von der Person beendet und auf ihren Wunsch gelöscht.",
         "{conversation} was ended by the person and deleted at their request.",
     ),
+    "staff_deleted_again": _both(
+        "{conversation} wird wieder gelöscht: Die Person hatte es löschen lassen, nachdem "
+        "die Sicherung gemacht wurde, aus der diese Daten wiederhergestellt sind.",
+        "{conversation} is being deleted again: the person had it deleted after the backup "
+        "these data were restored from was made.",
+    ),
     "staff_delete_by_retention": _both(
         "{conversation} wurde von der Person beendet; sie wollte es löschen. Ohne Admin-"
         "Zugang des Bots löscht es die Aufbewahrungsfrist.",

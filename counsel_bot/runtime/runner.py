@@ -21,6 +21,7 @@ import aiohttp
 from aiohttp import web
 from nio import AsyncClient
 
+from counsel_bot.channels.erasure_journal import journaled
 from counsel_bot.channels.mail.mail_channel import ChatLink, MailChannel
 from counsel_bot.channels.matrix.bot import CounselBot
 from counsel_bot.channels.matrix.executor import Executor
@@ -326,6 +327,8 @@ async def _run_bot(
         # deactivated: everything naming that account goes. Retention erases a conversation
         # of an account that lives on: only what came from its room.
         executor.before_erase = functools.partial(before_erase, account=True)
+        executor.erasure_journal = erasure_journal_of(settings, layout)
+        await delete_again(executor.erasure_journal, conductor, clock)
         retention = asyncio.create_task(retention_loop(settings, store, admin, clock, stop,
                                                        before_erase=before_erase,
                                                        serial=conductor.steps.held))
@@ -355,6 +358,33 @@ async def _run_bot(
         await stack.aclose()
         await store.close()
         await client.close()  # never logout(): that would delete the device's keys
+
+
+def erasure_journal_of(settings: Settings, layout: DataLayout) -> Path | None:
+    """The configured erasure journal; refused inside the data directory, which a restore
+    replaces with the backup's (and the journal with it)."""
+    if not settings.backup.erasure_journal:
+        return None
+    journal = Path(settings.backup.erasure_journal)
+    if layout.root.resolve() in journal.resolve().parents:
+        raise BotError(f"the erasure journal {journal} is inside the data directory "
+                       f"{layout.root}: a restore would replace it with the backup's, and "
+                       "bring back what youths deleted since; put it on the backups' disk "
+                       "([backup] erasure_journal)")
+    return journal
+
+
+async def delete_again(journal: Path | None, conductor: Conductor, clock: Clock) -> None:
+    """Conversations the journal names that are here again, restored from a backup made
+    before their youths deleted them: deleted again (the purge follows in the outbox)."""
+    if journal is None:
+        return
+    again = 0
+    for conversation in await asyncio.to_thread(journaled, journal):
+        again += await conductor.delete_again(conversation, clock.now())
+    if again:
+        log.warning("deleted %d conversations again: their youths had deleted them after the "
+                    "backup this data was restored from was made", again)
 
 
 async def refuse_another_device(store: Store, session: SessionFile) -> None:

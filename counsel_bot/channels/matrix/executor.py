@@ -11,16 +11,19 @@ the one window in which a reply goes out twice).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from nio import AsyncClient, ErrorResponse, UploadResponse
 from nio.exceptions import LocalProtocolError
 
+from counsel_bot.channels import erasure_journal
 from counsel_bot.channels.mail.mail_channel import MailUndeliverable
 from counsel_bot.channels.matrix.membership import still_joined
 from counsel_bot.channels.matrix.room_moves import purge_if_there
@@ -143,6 +146,9 @@ class Executor:
         # Called with the record just before the store erases a conversation: the parts
         # that name youths outside its rows (group book, forum) forget it (runner wires it).
         self.before_erase: Callable[[ConversationRecord], Awaitable[None]] | None = None
+        # Where a youth's deletion is written before its room is purged, so that a restore
+        # from an older backup deletes it again (`erasure_journal.py`; runner wires it).
+        self.erasure_journal: Path | None = None
 
     async def perform(self, effect: Effect | StaffDigest, key: str) -> None:
         if isinstance(effect, GROUP_EFFECTS):
@@ -343,6 +349,7 @@ class Executor:
             raise EffectFailed("no admin access; retention will delete it", permanent=True)
         try:
             if isinstance(effect, PurgeRoom):
+                await self._journal(record.conversation)
                 await self._purge(record)
             elif isinstance(effect, DeactivateYouth):
                 await self._deactivate(record.youth_user_id)
@@ -358,6 +365,19 @@ class Executor:
             transient = exc.status == 0 or exc.status >= 500 or exc.status == 429
             raise EffectFailed(f"admin API {exc.status} {exc.errcode}",
                                permanent=not transient) from None
+
+    async def _journal(self, conversation: ConversationID) -> None:
+        """Not written (a full disk, the backups' disk not mounted): the deletion goes on,
+        since the youth asked for it now, and the error says what a restore would undo."""
+        if self.erasure_journal is None:
+            return
+        try:
+            await asyncio.to_thread(erasure_journal.record, self.erasure_journal,
+                                    conversation, self.clock.now())
+        except OSError as exc:
+            log.error("could not write a deletion into the erasure journal %s (%s): a "
+                      "restore from an older backup would bring that conversation back",
+                      self.erasure_journal, exc.strerror)
 
     async def _purge(self, record: ConversationRecord) -> None:
         assert self.admin is not None

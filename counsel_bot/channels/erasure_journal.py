@@ -1,0 +1,50 @@
+"""The erasure journal: the conversations youths deleted ("ja löschen"), written outside the
+data directory, so that a restore from a backup made before deletes them again.
+
+A restore brings back everything the backup held, a conversation deleted after it was made
+among them, and the youth who asked for the deletion would never know. Retention needs no
+journal (it erases again by the same dates); a youth's own deletion does. One line per
+conversation: when, and its id, which is random ("C-…") and, after the deletion, linked to
+nobody in counsel; in a restored copy it is what finds the conversation again. Written
+(and fsynced) before the room is purged; the journal must be on another disk than the data
+directory, as the backups are.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from datetime import datetime
+from pathlib import Path
+
+from counsel_bot.core.ids import ConversationID
+
+log = logging.getLogger(__name__)
+
+_LINE = re.compile(r"\S+ (C-[0-9A-Za-z]+)")
+
+
+def journaled(path: Path) -> list[ConversationID]:
+    """The conversations in the journal, oldest first (none if it does not exist yet)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    found = [ConversationID(m[1]) for line in lines if (m := _LINE.fullmatch(line))]
+    if len(found) != len([line for line in lines if line.strip()]):
+        log.warning("the erasure journal %s has lines that are not ours; they were skipped",
+                    path)
+    return list(dict.fromkeys(found))
+
+
+def record(path: Path, conversation: ConversationID, at: datetime) -> None:
+    """Append ``conversation`` (once) and make it durable before the caller goes on."""
+    if conversation in journaled(path):
+        return
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, f"{at:%Y-%m-%dT%H:%M:%SZ} {conversation}\n".encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,104 @@
+"""A youth deletes their conversation after the last backup was made; the data directory is
+restored from it. Without the erasure journal the conversation is back in the bot's store,
+its youth never knowing. With it, the restored bot deletes it again at its start and tells
+the staff why it vanished. Real Synapse, real E2E clients, the bot's data directory backed
+up and restored (the homeserver's is not: its purge stands)."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from counsel_bot.channels.erasure_journal import journaled, record
+from counsel_bot.config import BackupSettings, settings_from_mapping
+from counsel_bot.core.ids import ConversationID, RoomID
+from counsel_bot.runtime.backup import make_backup, restore_backup
+from counsel_bot.runtime.runner import erasure_journal_of
+from e2e.vault import KdfParams
+from homeserver_bridge.paths import DataLayout, write_private
+from tests.conftest import SynapseHandle, UserFactory
+from tests.support.bot_harness import login, provision_bot, until
+
+CHEAP = KdfParams(time_cost=1, memory_kib=8, parallelism=1)
+
+
+@pytest.mark.integration
+async def test_a_deletion_after_the_backup_is_deleted_again_after_the_restore(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
+    youth = await login(synapse, user_factory, tmp_path, "youth")
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
+    journal = tmp_path / "backup-disk" / "erased"
+    journal.parent.mkdir()
+    process.settings = replace(process.settings,
+                               backup=BackupSettings(erasure_journal=str(journal)))
+    # What counsel up writes: the bot's admin access (purges, erasure).
+    write_private(process.layout.admin_token_file, synapse.admin.access_token)
+    try:
+        bot = await process.start()
+        staff_room = await counsellor.accept_invite()
+        room = await youth.open_chat(process.user_id)
+        await youth.wait_for(room, process.user_id, "anonym")
+        await youth.send(room, "hallo, ich brauch hilfe")
+        await until(lambda: bot.store.conversation_by_room(RoomID(room)),
+                    what="the conversation")
+        found = await bot.store.conversation_by_room(RoomID(room))
+        assert found is not None
+        conversation = found.conversation
+        await process.stop()
+        backup = make_backup(process.layout.root, tmp_path / "backups", "pw", datetime.now(),
+                             keep_days=0, params=CHEAP).path
+
+        bot = await process.start()
+        await youth.send(room, "löschen")
+        await youth.wait_for(room, process.user_id, "„ja löschen“")
+        await youth.send(room, "ja löschen")
+
+        async def erased() -> bool:
+            return await bot.store.conversation(conversation) is None
+        await until(erased, within=60, what="the deletion")
+        assert journaled(journal) == [conversation]
+        await process.stop()
+
+        shutil.move(process.layout.root, tmp_path / "lost")
+        restore_backup(backup, process.layout.root, "pw")
+        bot = await process.start()
+        await until(erased, within=60, what="the conversation to be deleted again")
+        await counsellor.wait_for(staff_room, process.user_id, "wird wieder gelöscht",
+                                  within=30)
+        assert journaled(journal) == [conversation]  # written once
+    finally:
+        await process.stop()
+        await youth.close()
+        await counsellor.close()
+
+
+def test_the_journal_keeps_each_conversation_once_and_skips_foreign_lines(
+    tmp_path: Path,
+) -> None:
+    journal = tmp_path / "erased"
+    assert journaled(journal) == []
+    at = datetime(2026, 12, 7, 3, 0)
+    for name in ("C-0000000A", "C-0000000B", "C-0000000A"):
+        record(journal, ConversationID(name), at)
+    with journal.open("a") as handle:
+        handle.write("someone's note\n")
+    assert journaled(journal) == ["C-0000000A", "C-0000000B"]
+    assert journal.stat().st_mode & 0o077 == 0
+
+
+def test_a_journal_in_the_data_directory_or_relative_is_refused(tmp_path: Path) -> None:
+    from counsel_bot.core.errors import BotError
+
+    layout = DataLayout(tmp_path / "data")
+    inside = settings_from_mapping(
+        {"backup": {"erasure_journal": str(tmp_path / "data" / "erased")}})
+    with pytest.raises(BotError, match="inside the data directory"):
+        erasure_journal_of(inside, layout)
+    with pytest.raises(ValueError, match="absolute path"):
+        BackupSettings(erasure_journal="erased")
