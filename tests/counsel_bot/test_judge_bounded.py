@@ -9,6 +9,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Sequence
+from random import Random
 
 from counsel_bot.core.crisis import (
     Assessment,
@@ -17,6 +18,7 @@ from counsel_bot.core.crisis import (
     default_lexicon_dir,
 )
 from counsel_bot.runtime.crisis_detector import bounded_judge
+from homeserver_bridge.mail import unwrapped_and_written
 
 
 class HangingModel(CombinedDetector):
@@ -83,3 +85,56 @@ async def test_a_model_still_hanging_is_not_asked_again() -> None:
                 return
             await asyncio.sleep(0.05)
     await asyncio.wait_for(answered(), timeout=3)
+
+
+def hard_wrapped_mail(size: int) -> str:
+    """A youth's letter of ``size`` characters as Gmail's plain-text mode sends it: broken
+    at about 72 characters, no clause ends; its last line the crisis."""
+    random = Random(7)
+    words = ["heute", "wieder", "schule", "mama", "streit", "keine", "ahnung", "warum",
+             "freundin", "handy", "abends", "zimmer", "lehrerin", "mathe", "bruder"]
+    lines: list[str] = []
+    written = 0
+    while written < size:
+        line = ""
+        while len(line) < 66:
+            # Made-up words too: every one the spelling correction has to look at.
+            word = random.choice(words) if random.random() < 0.5 else "".join(
+                random.choice("aeiounrstlmhkd") for _ in range(random.randint(3, 9)))
+            line = f"{line} {word}".strip()
+        lines.append(line)
+        written += len(line) + 1
+    lines.append("ich will mich heute umbringen")
+    return "\n".join(lines)
+
+
+async def test_a_huge_mail_judged_by_the_rules_alone_leaves_the_event_loop_free() -> None:
+    """With the model hung, the rules judged inline on the event loop: a 1 MiB hard-wrapped
+    mail, read both ways its lines may be joined (`unwrapped_and_written`: 2 MiB), held
+    the loop for seconds (2 to 4 s on a 2-core machine, 7 s when it is busy). Every other
+    youth's message, the outbox's crisis alerts, the SMTP server and the dashboard waited.
+    Now the rules judge off the loop; the crisis words at the end still raise the flag.
+    The bound is generous (the loop is free between the rules' steps, a few ms)."""
+    detector = HangingModel()
+    judge = bounded_judge(detector, limit=0.1)
+    text = unwrapped_and_written(hard_wrapped_mail(1024 * 1024))
+    stalls: list[float] = []
+    done = asyncio.Event()
+
+    async def ticking() -> None:
+        last = time.monotonic()
+        while not done.is_set():
+            await asyncio.sleep(0.01)
+            now = time.monotonic()
+            stalls.append(now - last)
+            last = now
+
+    ticker = asyncio.create_task(ticking())
+    try:
+        [verdict] = await asyncio.wait_for(judge([text]), timeout=120)
+    finally:
+        done.set()
+        detector.release.set()
+        await ticker
+    assert verdict.flag, "the crisis words at the end of the long mail were not read"
+    assert max(stalls) < 1.0, f"the event loop stood still for {max(stalls):.1f} s"
