@@ -53,9 +53,14 @@ def load_detector(lexicons: Path, model: Path | None) -> CombinedDetector:
 
 def bounded_judge(detector: CombinedDetector, limit: float = JUDGE_LIMIT_SECONDS) -> Judge:
     """The detector in a worker thread, so the event loop never waits on the model; past
-    ``limit`` seconds the rules alone judge (inline: they are fast and bounded). The judge
-    is awaited while the conductor's step lock is held, so a model that hung would
-    otherwise hold every youth and every alert still to be raised."""
+    ``limit`` seconds the rules alone judge. The judge is awaited while the conductor's
+    step lock is held, so a model that hung would otherwise hold every youth and every
+    alert still to be raised.
+
+    The rules judge in a worker thread too: fast for a chat line, but linear in the text,
+    and a 1 MiB hard-wrapped mail, read both ways its lines may be joined, took them
+    seconds. Inline, that stood the event loop still (the sync, the outbox's alerts, the
+    SMTP server, the dashboard); in a thread the loop runs between their steps."""
 
     # A judgement that outlived the limit and still runs: until it ends, the rules alone
     # judge at once. Each message would otherwise wait out the limit again and leave one
@@ -64,7 +69,7 @@ def bounded_judge(detector: CombinedDetector, limit: float = JUDGE_LIMIT_SECONDS
 
     async def judge(texts: Sequence[str]) -> list[Assessment]:
         if hung:
-            return detector.rules.assess_many(texts)
+            return await asyncio.to_thread(detector.rules.assess_many, texts)
         work = asyncio.ensure_future(asyncio.to_thread(detector.assess_many, texts))
         try:
             return await asyncio.wait_for(asyncio.shield(work), limit)
@@ -75,6 +80,6 @@ def bounded_judge(detector: CombinedDetector, limit: float = JUDGE_LIMIT_SECONDS
             work.add_done_callback(lambda done: done.cancelled() or done.exception())
             log.warning("the crisis model took longer than %.0f s; the rules alone judge "
                         "until it ends", limit)
-            return detector.rules.assess_many(texts)
+            return await asyncio.to_thread(detector.rules.assess_many, texts)
 
     return judge
