@@ -227,12 +227,13 @@ async def test_an_anonymous_form_mail_from_the_office_itself_is_read() -> None:
     assert sender.sent == [], "mailed to the office's own address"
 
 
-async def test_a_youth_back_in_the_chat_who_mails_again_is_answered_by_mail() -> None:
+async def test_a_youth_back_in_the_chat_who_mails_again_chooses_mail_in_the_chat() -> None:
     """A youth who switched to mail wrote once more in the chat (so the case went back to
-    the chat), then answered the counsellor's reply by mail again: a new phone, the app
-    deleted, the chat no longer read. The counsellor's answer went only to the chat room,
-    where the youth, now writing by mail, never read it. The youth's mail takes the case
-    back to mail, as their chat message took it to the chat."""
+    the chat), then answered the counsellor's reply by mail again. Before, the counsellor's
+    answer went only to the chat room; then (2594697) the mail alone took the case back to
+    mail, which anyone reading the mailbox could do (the test below).
+    Now the youth is told in the chat and chooses mail there, with the address proven
+    again; from then on the counsellor's words go out as mail."""
     sender = RecordingSender()
     office = await office_on(MemoryStore(AeadSealer()), sender)
     c = office.conductor
@@ -245,8 +246,16 @@ async def test_a_youth_back_in_the_chat_who_mails_again_is_answered_by_mail() ->
         message_id="<answer3@youth.example>", in_reply_to=str(reply["Message-ID"]),
         references=(str(reply["Message-ID"]),), subject="Re: Deine Online-Beratung",
         from_address="kim@youth.example", reply_address="kim@youth.example",
-        text="Ich schreib doch lieber per Mail, das Handy ist weg.", attachments=())
+        text="Ich schreib doch lieber per Mail.", attachments=())
     await office.mail.deliver(answer)
+    told = [decode_effect(e.payload) for e in await c.store.pending_outbox()
+            if e.key not in before]
+    assert [e for e in told if isinstance(e, SayToYouth) and e.key == "mail.came_in_chat"], \
+        "the youth in the chat was not told of the mail"
+    room, youth = RoomID("!chat:x"), UserID("@kim:x")
+    await c.youth_wrote(room, youth, "Kim", EventID("$m1"), "mail", AT)
+    await c.youth_wrote(room, youth, "Kim", EventID("$m2"), "kim@youth.example", AT)
+    await c.youth_wrote(room, youth, "Kim", EventID("$m3"), await code_mailed(office), AT)
     current = c.router.conversation(conversation)
     assert current is not None
     assert current.channel.value == "mail", "the counsellor's answer goes only to the chat"
@@ -257,6 +266,46 @@ async def test_a_youth_back_in_the_chat_who_mails_again_is_answered_by_mail() ->
     told = [decode_effect(e.payload) for e in await c.store.pending_outbox()
             if e.key not in before]
     assert [e for e in told if isinstance(e, SayToYouth) and e.key == "channel.mail"]
+
+
+async def test_a_mail_from_the_mailbox_a_youth_left_does_not_take_their_case_to_it() -> None:
+    """A youth went from mail back to the chat; their old mailbox is read by someone else
+    (a parent, an ex-partner), who answers an old mail of the office. That mail took the
+    case back to mail: the counsellor's next replies went to the mailbox the youth had
+    left, to the very person the youth may be hiding from, and the youth in the chat heard
+    nothing. Now the case stays in the chat, nothing is mailed there, the youth is told in
+    the chat and the counsellor in the staff room; the mail is kept for the counsellor."""
+    sender = RecordingSender()
+    office = await office_on(MemoryStore(AeadSealer()), sender)
+    c = office.conductor
+    conversation, reply = await back_in_chat_after_a_reply(office, sender)
+    sender.sent.clear()
+    before = {e.key for e in await c.store.pending_outbox()}
+    await office.mail.deliver(InboundMail(
+        message_id="<parent1@youth.example>", in_reply_to=str(reply["Message-ID"]),
+        references=(str(reply["Message-ID"]),), subject="Re: Deine Online-Beratung",
+        from_address="kim@youth.example", reply_address="kim@youth.example",
+        text="Hier ist Kims Mutter. Worum geht es? Schreiben Sie mir bitte alles.",
+        attachments=()))
+    current = c.router.conversation(conversation)
+    assert current is not None
+    assert current.channel.value == "chat", "the mail took the case to the mailbox"
+    record = await c.store.conversation(conversation)
+    assert record is not None
+    assert record.channel.value == "chat", "the counsellor's words would go out as mail"
+    told = [decode_effect(e.payload) for e in await c.store.pending_outbox()
+            if e.key not in before]
+    assert [e for e in told if isinstance(e, SayToYouth) and e.key == "mail.came_in_chat"], \
+        "the youth in the chat was not told"
+    assert [e for e in told if isinstance(e, SayToStaff)
+            and e.key == "mail.came_in_chat_staff"
+            and ("conversation", conversation) in e.params], "the counsellor was not told"
+    assert [e for e in told if isinstance(e, PostText)], "the counsellor cannot read the mail"
+    assert not [e for e in told if isinstance(e, MailToYouth)], "mailed to the old mailbox"
+    await perform_mails(office)
+    assert sender.sent == []
+    assert b"Kims Mutter" in b"".join(
+        i.body for i in await c.store.read_intake(conversation))
 
 
 async def test_a_mail_youth_who_gives_a_new_address_in_the_chat_is_answered_there() -> None:
