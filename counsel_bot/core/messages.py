@@ -590,6 +590,27 @@ CATALOGUE.update({
     "channel.chat": _both(
         "Wir sind wieder im Chat.", "We are back in the chat.",
     ),
+    "mail.came_in_chat": _both(
+        "Eben kam eine Mail zu unserem Gespräch, von der Mailadresse, an die wir dir vorher "
+        "geschrieben haben. Wir antworten dir weiter nur hier im Chat und schicken nichts "
+        "an diese Adresse. Warst du das und möchtest du lieber per Mail weitermachen? Dann "
+        "schreib hier „mail“. Warst du es nicht, liest vielleicht jemand anderes diese "
+        "Mails: Sag es uns hier.",
+        "A mail just came in our conversation, from the mail address we wrote to before. We "
+        "keep answering you only here in the chat and send nothing to that address. Was it "
+        "you, and would you rather continue by mail? Then write \"mail\" here. If it was not "
+        "you, someone else may be reading those mails: tell us here.",
+    ),
+    "mail.came_in_chat_staff": _both(
+        "{conversation}: Im Mail-Verlauf kam eine Mail, während die Person im Chat ist. Sie "
+        "steht im Raum. An die Adresse geht nichts, bis die Person im Chat wieder „mail“ "
+        "wählt; sie wurde dort gefragt. Die Mail kann von jemand anderem sein, der das alte "
+        "Postfach liest.",
+        "{conversation}: a mail came in its mail thread while the youth is in the chat. It "
+        "is shown in the room. Nothing goes to that address until the youth chooses "
+        "\"mail\" in the chat again; they were asked there. The mail may be from someone "
+        "else who reads the old mailbox.",
+    ),
     "topic.chat": _both("Kanal: Chat", "Channel: chat"),
     "topic.mail": _both("Kanal: Mail", "Channel: mail"),
     "chat.invitation_mail": _both(

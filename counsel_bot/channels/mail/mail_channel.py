@@ -42,7 +42,7 @@ from counsel_bot.channels.mail.thread_index import (
     seeded,
     upgrade_legacy_keys,
 )
-from counsel_bot.channels.outbox_worker import EffectFailed, is_crisis_mail
+from counsel_bot.channels.outbox_worker import CRISIS_MAIL_TEXTS, EffectFailed, is_crisis_mail
 from counsel_bot.conversation.conductor import Change, Conductor, new_conversation_id
 from counsel_bot.conversation.offices import (
     mail_from,
@@ -52,6 +52,7 @@ from counsel_bot.conversation.offices import (
 from counsel_bot.core import appointments as ap
 from counsel_bot.core import mail_address_proof as proof
 from counsel_bot.core.effects import (
+    Effect,
     MailCode,
     MailToYouth,
     PostText,
@@ -368,16 +369,21 @@ class MailChannel:
         change = Change(at, event_id)
         change.intake.append(IntakeMessage(conversation, event_id, text.encode("utf-8")))
         current = self.conductor.router.conversation(conversation)
-        if current is not None and current.channel is Channel.CHAT and not automatic:
-            # A youth back in the chat who writes by mail again (a new phone, the app gone)
-            # reads by mail: as their chat message took the case to the chat, their mail
-            # takes it back, and the counsellor's words go out as mail again.
-            self._answered_in_chat(change, conversation)
-            self.conductor.handle(change, [ev.ChannelChanged(at, conversation, Channel.MAIL)],
-                                  reply_room=None)
-            change.add(SayToYouth(conversation, "channel.mail"))
-            change.add(SetTopic(conversation, "mail"))
-            current = self.conductor.router.conversation(conversation)
+        in_chat = current is not None and current.channel is Channel.CHAT and not automatic
+        if in_chat and current is not None:
+            # A mail in the thread of a youth who is back in the chat. It may be theirs (a
+            # new phone), or someone's who reads the mailbox they left (a parent, an
+            # ex-partner): taken back to mail by it, the counsellor's replies went to that
+            # person. The case stays in the chat and nothing goes to that address; the
+            # youth is told in the chat and chooses mail there ("mail", the address proven
+            # again); the counsellor reads the mail in the room and is told in the staff
+            # room. Once per mail (an SMTP retry is the same event).
+            change.add(SayToYouth(conversation, "mail.came_in_chat"),
+                       f"mail-in-chat:{event_id}")
+            change.add(SayToStaff("mail.came_in_chat_staff", (("conversation", conversation),),
+                                  mentions=(() if current.assigned_to is None
+                                            else (current.assigned_to,))),
+                       f"mail-in-chat-staff:{event_id}")
         if current is not None and current.assigned_to is not None:
             change.add(PostText(conversation, text))
         if current is not None and current.channel is Channel.MAIL and not automatic:
@@ -386,13 +392,19 @@ class MailChannel:
             self.conductor.appointments.mail_answered(
                 change, conversation, text if written is None else written)
         await self.conductor.check_crisis(change, conversation, text if read is None else read)
+        if in_chat:
+            # Crisis words by mail: the emergency numbers go to whoever wrote them, by mail,
+            # not into the chat (where they were not written). They name nothing the
+            # mailbox does not hold already; nothing else is mailed there.
+            change.effects[:] = [(_by_mail(effect, conversation), tag)
+                                 for effect, tag in change.effects]
         if automatic:
             change.effects[:] = [(effect, tag) for effect, tag in change.effects
                                  if not isinstance(effect, MailToYouth)]
         else:
             if first:
                 await self._acknowledge(change, conversation)
-            if cut:
+            if cut and not in_chat:
                 await self._tell_cut(change, conversation, event_id)
         await self.conductor.commit(change)
 
@@ -855,6 +867,15 @@ class MailChannel:
             return None
         data = json.loads(stored)
         return ReplyThread(data["id"], tuple(data["refs"]), data["subject"])
+
+
+def _by_mail(effect: Effect, conversation: ConversationID) -> Effect:
+    """`effect`, but the conversation's text with the emergency numbers after crisis words
+    (`crisis_flags`) as a mail."""
+    if isinstance(effect, SayToYouth) and effect.conversation == conversation \
+            and effect.key in CRISIS_MAIL_TEXTS:
+        return MailToYouth(effect.conversation, effect.key, effect.params)
+    return effect
 
 
 def _thread_value(thread: ReplyThread) -> bytes:
