@@ -1,0 +1,155 @@
+"""A mail youth's case code (`!chat`) in someone else's hands: the code mail lies in a
+mailbox a parent or an ex-partner may read, or is forwarded. Its holder comes into the
+youth's room, chooses mail in the chat and proves their own address: from then on the
+counsellor's answers, also to the youth's own mails, went to the holder, and nobody knew.
+The real conductor, mail channel and executor on a store; no homeserver."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from counsel_bot.channels.mail.mail_channel import ChatLink
+from counsel_bot.conversation.change import Change
+from counsel_bot.core.effects import MailToYouth, SayToStaff, SendMail, decode_effect
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.store import MemoryStore
+from homeserver_bridge.mail import InboundMail
+from tests.store.conftest import AeadSealer
+from tests.support.mail_office import (
+    ANNA,
+    AT,
+    Office,
+    RecordingSender,
+    code_mailed,
+    counsellor_replies,
+    office_on,
+    perform_mails,
+    plain_text,
+)
+
+YOUTH = "kim.m@youth.example"
+
+
+async def office_with_chat(sender: RecordingSender) -> Office:
+    office = await office_on(MemoryStore(AeadSealer()), sender)
+
+    async def token(_expires: datetime) -> str:
+        return "registration-token"
+
+    office.mail.chat_link = ChatLink("https://counsel.example", "@bot:x", token)
+    office.conductor.chat_invite = office.mail.invite_to_chat
+    office.conductor.redeem_case_code = office.mail.redeem_case_code
+    return office
+
+
+async def mail_youth_invited(office: Office, sender: RecordingSender,
+                             ) -> tuple[ConversationID, RoomID, str]:
+    """Kim writes to the office, Anna takes it and sends `!chat`: the conversation, its
+    room and the case code the invitation mail carries (all mails performed)."""
+    await office.mail.deliver(InboundMail(
+        message_id="<first@youth.example>", in_reply_to=None, references=(),
+        subject="Hilfe", from_address=YOUTH, reply_address=YOUTH,
+        text="Ich brauche Hilfe, zu Hause ist es schlimm.", attachments=()))
+    [room] = office.rooms
+    record = await office.conductor.store.conversation_by_room(RoomID(room))
+    assert record is not None
+    await office.conductor.staff_wrote(RoomID(room), ANNA, EventID("$chat"), "!chat", AT)
+    invitations = [decode_effect(e.payload) for e in await office.conductor.store.pending_outbox()]
+    [invitation] = [e for e in invitations if isinstance(e, SendMail)]
+    code = re.search(r"\b([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})\b", invitation.text)
+    assert code is not None
+    await perform_mails(office)
+    return record.conversation, RoomID(room), code.group(1)
+
+
+async def test_a_case_code_used_by_someone_else_is_told_to_the_youth_and_the_counsellor(
+) -> None:
+    """The mother reads Kim's mailbox, redeems the code before Kim, chooses mail in the
+    chat with her own address. Kim, who never got into the chat, heard nothing, and Anna
+    took the mother for Kim: her answers to Kim's next mail went to the mother. Now the
+    code's use is mailed into Kim's thread ("if that was not you, answer this mail") and
+    told to Anna; Kim's mail from the address the replies no longer go to is flagged to
+    Anna before she answers it."""
+    sender = RecordingSender()
+    office = await office_with_chat(sender)
+    c = office.conductor
+    conversation, room, code = await mail_youth_invited(office, sender)
+    sender.sent.clear()
+    before = {e.key for e in await c.store.pending_outbox()}
+
+    mother = UserID("@mum:x")
+    await c.youth_wrote(RoomID("!lobby:x"), mother, None, EventID("$code"), code, AT)
+    told = [decode_effect(e.payload) for e in await c.store.pending_outbox()
+            if e.key not in before]
+    assert [e for e in told if isinstance(e, SayToStaff) and e.key == "chat.code_used_staff"
+            and ("conversation", conversation) in e.params], "the counsellor was not told"
+    await perform_mails(office)
+    assert [m["To"] for m in sender.sent] == [YOUTH], "the youth was not told by mail"
+    assert "Fall-Code" in plain_text(sender.sent[0])
+    [notice] = sender.sent
+
+    await c.youth_wrote(room, mother, None, EventID("$h"), "hallo", AT)
+    await c.youth_wrote(room, mother, None, EventID("$m"), "mail", AT)
+    await c.youth_wrote(room, mother, None, EventID("$a"), "mum@home.example", AT)
+    await c.youth_wrote(room, mother, None, EventID("$c"), await code_mailed(office), AT)
+    sender.sent.clear()
+    before = {e.key for e in await c.store.pending_outbox()}
+
+    # Kim answers the notice: it was not them.
+    await office.mail.deliver(InboundMail(
+        message_id="<notme@youth.example>", in_reply_to=str(notice["Message-ID"]),
+        references=(str(notice["Message-ID"]),), subject="Re: Fall-Code",
+        from_address=YOUTH, reply_address=YOUTH,
+        text="Das war ich nicht! Bitte nichts an die andere Adresse.", attachments=()))
+    told = [decode_effect(e.payload) for e in await c.store.pending_outbox()
+            if e.key not in before]
+    assert [e for e in told if isinstance(e, SayToStaff)
+            and e.key == "mail.other_address_staff"
+            and ("conversation", conversation) in e.params], \
+        "nobody told the counsellor that the mail's writer is not who the replies reach"
+
+
+async def test_a_new_chat_invitation_voids_the_code_of_the_one_before() -> None:
+    """Anna sends `!chat` again (Kim lost the first mail, or wrote that the code did not
+    work). Both codes opened the room for 14 days: the first invitation, lying in a
+    mailbox someone else reads or forwarded, still let its holder in. One code per
+    conversation is live: the newest."""
+    sender = RecordingSender()
+    office = await office_with_chat(sender)
+    c = office.conductor
+    conversation, room, first = await mail_youth_invited(office, sender)
+    await c.staff_wrote(room, ANNA, EventID("$chat2"), "!chat", AT)
+    mails = [decode_effect(e.payload) for e in await c.store.pending_outbox()]
+    [second_mail] = [e for e in mails if isinstance(e, SendMail)]
+    second = re.search(r"\b([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})\b", second_mail.text)
+    assert second is not None
+    assert await office.mail.redeem_case_code(Change(AT, None), first) is None, \
+        "the earlier code still opens the room"
+    assert await office.mail.redeem_case_code(Change(AT, None), second.group(1)) \
+        == conversation
+
+
+async def test_the_youths_own_use_of_the_code_leaves_their_mails_unflagged() -> None:
+    """Kim redeems the code and keeps writing by mail too, from the same address the
+    replies go to: no warning for the counsellor, who would learn to ignore it."""
+    sender = RecordingSender()
+    office = await office_with_chat(sender)
+    c = office.conductor
+    conversation, _room, code = await mail_youth_invited(office, sender)
+    await c.youth_wrote(RoomID("!lobby:x"), UserID("@kim:x"), None, EventID("$code"), code, AT)
+    await perform_mails(office)
+    await counsellor_replies(office, conversation, "$r1", "Schön, dass du schreibst.")
+    await perform_mails(office)
+    reply = sender.sent[-1]
+    assert reply["To"] == YOUTH
+    before = {e.key for e in await c.store.pending_outbox()}
+    await office.mail.deliver(InboundMail(
+        message_id="<again@youth.example>", in_reply_to=str(reply["Message-ID"]),
+        references=(str(reply["Message-ID"]),), subject="Re: Hilfe",
+        from_address=YOUTH, reply_address=YOUTH, text="Danke dir.", attachments=()))
+    told = [decode_effect(e.payload) for e in await c.store.pending_outbox()
+            if e.key not in before]
+    assert not [e for e in told if isinstance(e, SayToStaff)
+                and e.key == "mail.other_address_staff"]
+    assert not [e for e in told if isinstance(e, MailToYouth)]
