@@ -627,6 +627,35 @@ CATALOGUE.update({
         "3. Send the counselling account {bot} this case code: {code}\n\n"
         "Then you are back with the same person. The code works once, for 14 days.",
     ),
+    "chat.code_used": _both(
+        "Hallo,\n\nder Fall-Code aus unserer Einladung in den Chat wurde eben benutzt: Damit "
+        "ist jemand in den Chat zu deiner Beratung gekommen. Warst du das, ist alles gut und "
+        "du musst nichts tun.\n\nWarst du das nicht, antworte bitte auf diese Mail, dann "
+        "liest es deine Beraterin oder dein Berater. Dann hat vielleicht jemand anderes "
+        "deine Mails gelesen.\n\n(Diese Mail wurde automatisch verschickt.)",
+        "Hello,\n\nthe case code from our invitation to the chat has just been used: "
+        "someone came into the chat of your counselling with it. If that was you, all is "
+        "well and you need not do anything.\n\nIf it was not you, please reply to this "
+        "mail, and your counsellor will read it. Someone else may then have read your "
+        "mails.\n\n(This mail was sent automatically.)",
+    ),
+    "chat.code_used_staff": _both(
+        "{conversation}: Der Fall-Code wurde benutzt; wer ihn geschickt hat, ist in den Raum "
+        "eingeladen. Die Person wurde per Mail darüber informiert. Antwortet sie, dass sie "
+        "es nicht war, hat jemand anderes den Code.",
+        "{conversation}: the case code was used; whoever sent it is invited into the room. "
+        "The youth was told by mail. If they answer that it was not them, someone else has "
+        "the code.",
+    ),
+    "mail.other_address_staff": _both(
+        "{conversation}: Diese Mail kam von einer Adresse, an die die Antworten nicht mehr "
+        "gehen (im Chat wurde eine andere bestätigt). Deine Antwort geht an die bestätigte "
+        "Adresse, nicht an die Person, die diese Mail schrieb. Es können zwei Personen "
+        "sein: Kläre das, bevor du antwortest.",
+        "{conversation}: this mail came from an address the replies no longer go to "
+        "(another one was proven in the chat). Your reply goes to the proven address, not "
+        "to whoever wrote this mail. They may be two people: find out before you answer.",
+    ),
     "case_code_ok": _both(
         "Danke! Ich habe dich in deinen Beratungsraum eingeladen – nimm die Einladung an, "
         "dort geht es weiter.",

@@ -136,6 +136,11 @@ def _digest(code: str) -> str:
     return hashlib.sha256(code.encode("utf-8")).hexdigest()
 
 
+def _live_code_key(conversation: ConversationID) -> str:
+    """Setting: the digest of the conversation's one live case code (erased with it)."""
+    return f"casecode-live:{conversation}"
+
+
 # How versions before the sealed settings kept the two: vault blobs (base64) in the plain
 # settings, which rotation did not reach. Read only by the upgrade (runtime/legacy_settings).
 LEGACY_THREAD_CONTEXT = b"counsel/mail-thread/v1"
@@ -320,11 +325,14 @@ class MailChannel:
         first = await self._opened_by(conversation, mail)
         await self._remember_thread(conversation, mail)
         said = await self._said_in(conversation)
+        record = await self.store.conversation(conversation)
+        replies_to = None if record is None else await self.address_of(record)
         mail = with_words_inside(mail, said)
         await self.mail_received(
             conversation, await self.threads.event_id(mail), as_text(mail), self.now(),
             written=mail.text, first=first, automatic=mail.auto_generated,
-            read=self._read(mail, said), cut=mail.cut)
+            read=self._read(mail, said), cut=mail.cut,
+            elsewhere=replies_to is not None and not _written_from(mail, replies_to))
 
     async def mail_opened(
         self, room_id: RoomID, address: str, language: Language, at: datetime,
@@ -354,7 +362,7 @@ class MailChannel:
     async def mail_received(
         self, conversation: ConversationID, event_id: EventID, text: str, at: datetime,
         *, written: str | None = None, first: bool = False, automatic: bool = False,
-        read: str | None = None, cut: bool = False,
+        read: str | None = None, cut: bool = False, elsewhere: bool = False,
     ) -> None:
         """A youth's mail (``written``: its body without the subject line) in the queue and
         the room; a yes or no to an appointment proposed by mail is also its answer. Its
@@ -363,7 +371,8 @@ class MailChannel:
         (`_tell_cut`). The ``first`` mail of a conversation is acknowledged
         (`_acknowledge`). An ``automatic`` mail (read because of its crisis words) gets no
         mail back (RFC 3834): a list would send it to all its members, a robot answer it
-        again; the staff are alerted."""
+        again; the staff are alerted. A mail written ``elsewhere`` than at the address the
+        replies go to is pointed out to the counsellor (`_written_from`)."""
         if await self.store.is_processed(event_id):
             return  # the same mail again (an SMTP retry)
         change = Change(at, event_id)
@@ -384,6 +393,16 @@ class MailChannel:
                                   mentions=(() if current.assigned_to is None
                                             else (current.assigned_to,))),
                        f"mail-in-chat-staff:{event_id}")
+        elif elsewhere and current is not None and not automatic:
+            # The youth proved another address in the chat, and this mail comes from the
+            # one they left: from someone else who reads it, or from the youth, if whoever
+            # proved the new one in the chat was not (a case code in other hands). The
+            # counsellor's answer would go to the proven address, not to its writer.
+            change.add(SayToStaff("mail.other_address_staff",
+                                  (("conversation", conversation),),
+                                  mentions=(() if current.assigned_to is None
+                                            else (current.assigned_to,))),
+                       f"mail-other-address:{event_id}")
         if current is not None and current.assigned_to is not None:
             change.add(PostText(conversation, text))
         if current is not None and current.channel is Channel.MAIL and not automatic:
@@ -736,8 +755,16 @@ class MailChannel:
         code = "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(4))
                         for _ in range(3))
         expires = change.at + CODE_LIFETIME
+        # One live code per conversation: a new invitation (the first mail lost, the code
+        # said not to work) voids the one before, which may lie in a mailbox someone else
+        # reads, or have been forwarded, for the rest of its 14 days.
+        live = _live_code_key(conversation)
+        before = await self.store.get_setting(live)
+        if before:
+            change.settings.append((f"casecode:{before}", ""))
         change.settings.append((f"casecode:{_digest(code)}",
                                 f"{conversation}|{expires.isoformat()}"))
+        change.settings.append((live, _digest(code)))
         token = await self.chat_link.registration_token(expires)
         current = self.conductor.router.conversation(conversation)
         language = spoken(None if current is None else current.language)
@@ -764,6 +791,18 @@ class MailChannel:
         if record is None or record.closed_at is not None:
             return None
         change.settings.append((key, ""))  # one use
+        change.settings.append((_live_code_key(record.conversation), ""))
+        # The code came by mail, which someone else may read or have been forwarded: the
+        # youth learns in their thread that it was used (if not by them, they answer,
+        # and the counsellor reads it), and the counsellor that someone came in with it.
+        nonce = secrets.token_hex(8)
+        change.add(MailToYouth(record.conversation, "chat.code_used"),
+                   f"chat-code-used:{record.conversation}:{nonce}")
+        current = self.conductor.router.conversation(record.conversation)
+        counsellor = None if current is None else current.assigned_to
+        change.add(SayToStaff("chat.code_used_staff", (("conversation", record.conversation),),
+                              mentions=() if counsellor is None else (counsellor,)),
+                   f"chat-code-used-staff:{record.conversation}:{nonce}")
         return record.conversation
 
     async def address_of(self, record: ConversationRecord) -> str | None:
@@ -867,6 +906,15 @@ class MailChannel:
             return None
         data = json.loads(stored)
         return ReplyThread(data["id"], tuple(data["refs"]), data["subject"])
+
+
+def _written_from(mail: InboundMail, address: str) -> bool:
+    """Whether `mail` comes from `address` (From or Reply-To; a "+tag" and letter case
+    aside, as the thread keys see them)."""
+    def plain(a: str) -> str:
+        local, _, domain = a.strip().lower().rpartition("@")
+        return f"{local.partition('+')[0]}@{domain}"
+    return plain(address) in {plain(mail.from_address), plain(mail.reply_address)}
 
 
 def _by_mail(effect: Effect, conversation: ConversationID) -> Effect:
