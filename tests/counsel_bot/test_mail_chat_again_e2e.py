@@ -50,7 +50,8 @@ async def test_a_mail_youth_back_in_the_chat_with_a_new_account_is_read(
             assert await youth.accept_invite() == room
             # The code's use is mailed into the youth's thread (it may be someone else's).
             notice = (await asyncio.wait_for(provider.inbox.get(), 30)).get_content()
-            assert "Fall-Code" in notice and "benutzt" in notice
+            assert "Fall-Code" in notice
+            assert "benutzt" in notice
             accounts.append(youth)
 
         record = await bot.store.conversation_by_room(room)  # type: ignore[arg-type]
