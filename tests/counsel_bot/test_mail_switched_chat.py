@@ -10,6 +10,7 @@ from email.message import EmailMessage
 import aiosmtplib
 
 from counsel_bot.config import OpeningHoursSettings
+from counsel_bot.conversation.appointments import AppointmentSettings
 from counsel_bot.core.effects import MailToYouth, PostText, SayToStaff, SayToYouth, decode_effect
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.mail_deadline import MailDeadlines
@@ -18,6 +19,7 @@ from counsel_bot.store import MemoryStore
 from homeserver_bridge.mail import InboundMail, MailSettings, start_inbound
 from tests.store.conftest import AeadSealer
 from tests.support.mail_office import (
+    ANNA,
     AT,
     OFFICE,
     Office,
@@ -358,3 +360,32 @@ async def test_crisis_words_mailed_by_a_youth_back_in_the_chat_get_the_numbers_b
             if e.key not in before]
     assert [e for e in told if isinstance(e, MailToYouth) and e.key.startswith("safety")], \
         "the emergency numbers went only into the chat"
+
+
+async def test_a_no_from_the_mailbox_a_youth_left_declines_nothing_proposed_in_the_chat(
+) -> None:
+    """Back in the chat, Kim agrees with Anna on an appointment proposal there; Anna
+    closes the chat (the usual end: propose, then close). Whoever reads the mailbox Kim
+    left answers an old mail of the office with "nein": that mail was taken as Kim's
+    answer to the proposal made in the chat, which it declined (a "ja" confirmed it), and
+    Kim was told in the chat that they had said no. An answer by mail counts only for a
+    conversation that was on mail at its close; any other opens a conversation of its own,
+    where someone reads it."""
+    sender = RecordingSender()
+    office = await office_on(MemoryStore(AeadSealer()), sender,
+                             appointments=AppointmentSettings(office_address="Musterstr. 1"))
+    c = office.conductor
+    conversation, reply = await back_in_chat_after_a_reply(office, sender)
+    room = RoomID("!chat:x")
+    await c.staff_wrote(room, ANNA, EventID("$ap"), "!appointment 2026-12-10 16:00 45min "
+                        "inperson", AT)
+    [proposed] = [a for a in c.appointments.known.values() if a.conversation == conversation]
+    assert proposed.status.value == "proposed"
+    await c.staff_wrote(room, ANNA, EventID("$close"), "!close", AT)
+    await office.mail.deliver(InboundMail(
+        message_id="<nein@youth.example>", in_reply_to=str(reply["Message-ID"]),
+        references=(str(reply["Message-ID"]),), subject="Re: Deine Online-Beratung",
+        from_address="kim@youth.example", reply_address="kim@youth.example",
+        text="nein", attachments=()))
+    [after] = [a for a in c.appointments.known.values() if a.conversation == conversation]
+    assert after.status.value == "proposed", "a mail from the old mailbox answered it"

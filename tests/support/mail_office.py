@@ -5,7 +5,7 @@ a real `MailSender`)."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -17,6 +17,7 @@ from nio import RoomCreateResponse
 from counsel_bot.channels.mail.mail_channel import MailChannel
 from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.config import Settings, StaffSettings
+from counsel_bot.conversation.appointments import AppointmentSettings
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
@@ -51,10 +52,14 @@ class Office:
     rooms: list[str]
 
 
-async def office_on(store: Store, sender: Any, at: datetime = AT) -> Office:
-    """A conductor with Anna on duty, its mail channel and executor, on `store`."""
+async def office_on(store: Store, sender: Any, at: datetime = AT,
+                    appointments: AppointmentSettings | None = None) -> Office:
+    """A conductor with Anna on duty, its mail channel and executor, on `store`; with
+    ``appointments``, the office books them (in person, at its address)."""
     detector = CrisisDetector.from_directory(default_lexicon_dir())
     policy = policy_from(Settings(staff=StaffSettings(counsellors=(str(ANNA),))))
+    if appointments is not None:
+        policy = replace(policy, appointments=appointments)
     conductor = await Conductor.open(store, detector, policy, at)
     await conductor.sync_roster(at)
     await conductor.staff_wrote(RoomID("!staff:x"), ANNA, EventID("$duty"), "!duty on", at)
