@@ -593,7 +593,10 @@ class MailChannel:
         """A reply in the thread of a closed conversation that answers the proposal its
         counsellor made before closing: its answer, nothing more (True). Any other mail
         after the close opens a new conversation, as does an answer with crisis words,
-        so that someone reads it now (its yes then waits for the counsellor there)."""
+        so that someone reads it now (its yes then waits for the counsellor there). Only
+        of a conversation on mail at its close: one that closed in the chat had its
+        proposal made there, and a mail in its old thread may come from whoever reads
+        the mailbox its youth left, whose "nein" declined it."""
         conductor = self.conductor
         event_id = await self.threads.event_id(mail)
         if await self.store.is_processed(event_id):
@@ -603,7 +606,7 @@ class MailChannel:
         for key in await self.threads.lookups(mail):
             found = await self.store.get_setting(key)
             record = None if not found else await self.store.conversation(ConversationID(found))
-            if record is None or record.closed_at is None \
+            if record is None or record.closed_at is None or record.channel is not Channel.MAIL \
                     or not conductor.appointments.proposal_open(record.conversation):
                 continue
             # Judged with its subject, as in an open conversation: many write what weighs
