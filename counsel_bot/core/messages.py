@@ -630,22 +630,25 @@ CATALOGUE.update({
     "chat.code_used": _both(
         "Hallo,\n\nder Fall-Code aus unserer Einladung in den Chat wurde eben benutzt: Damit "
         "ist jemand in den Chat zu deiner Beratung gekommen. Warst du das, ist alles gut und "
-        "du musst nichts tun.\n\nWarst du das nicht, antworte bitte auf diese Mail, dann "
-        "liest es deine Beraterin oder dein Berater. Dann hat vielleicht jemand anderes "
-        "deine Mails gelesen.\n\n(Diese Mail wurde automatisch verschickt.)",
+        "du musst nichts tun.\n\nWarst du das nicht, antworte auf diese Mail nur mit: "
+        "nicht ich\nSchreib bitte nichts weiter dazu: Deine Mails zeigen wir im Chat, und "
+        "dort liest jetzt auch die Person mit, die den Code benutzt hat. Deine Beraterin "
+        "oder dein Berater weiß dann Bescheid.\n\n(Diese Mail wurde automatisch "
+        "verschickt.)",
         "Hello,\n\nthe case code from our invitation to the chat has just been used: "
         "someone came into the chat of your counselling with it. If that was you, all is "
-        "well and you need not do anything.\n\nIf it was not you, please reply to this "
-        "mail, and your counsellor will read it. Someone else may then have read your "
-        "mails.\n\n(This mail was sent automatically.)",
+        "well and you need not do anything.\n\nIf it was not you, reply to this mail with "
+        "just: not me\nPlease write nothing else: we show your mails in the chat, and the "
+        "person who used the code now reads there too. Your counsellor will then know.\n\n"
+        "(This mail was sent automatically.)",
     ),
     "chat.code_used_staff": _both(
         "{conversation}: Der Fall-Code wurde benutzt; wer ihn geschickt hat, ist in den Raum "
-        "eingeladen. Die Person wurde per Mail darüber informiert. Antwortet sie, dass sie "
-        "es nicht war, hat jemand anderes den Code.",
-        "{conversation}: the case code was used; whoever sent it is invited into the room. "
-        "The youth was told by mail. If they answer that it was not them, someone else has "
-        "the code.",
+        "eingeladen und liest dort ab jetzt alles mit, auch die Mails. Die Person wurde per "
+        "Mail darüber informiert. Antwortet sie „nicht ich“, hat jemand anderes den Code.",
+        "{conversation}: the case code was used; whoever sent it is invited into the room "
+        "and reads everything there from now on, the mails too. The youth was told by mail. "
+        "If they answer \"not me\", someone else has the code.",
     ),
     "mail.other_address_staff": _both(
         "{conversation}: Diese Mail kam von einer Adresse, an die die Antworten nicht mehr "
