@@ -17,9 +17,14 @@ from __future__ import annotations
 from nio import SyncResponse
 
 from counsel_bot.channels.matrix.bot import CounselBot
+from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.core.effects import PurgeRoom, SayToYouth, decode_effect
 from counsel_bot.core.ids import RoomID
+from counsel_bot.core.messages import text
 from counsel_bot.store import MemoryStore
+from tests.counsel_bot.test_appointments_flow import ROOM as CONVERSATION_ROOM
+from tests.counsel_bot.test_appointments_flow import office
+from tests.counsel_bot.test_first_room_without_encryption import FIRST, _RecordingClient
 from tests.counsel_bot.test_move_declined_refused_left import NEW, ForbiddenFromNowClient
 from tests.counsel_bot.test_welcome_after_stop import (
     INVITED,
@@ -74,7 +79,7 @@ async def test_delete_after_a_declined_move_refused_for_good_deletes_what_was_wr
         "conversation holds them, and leaving deletes nothing")
     assert "delete.confirm" in await _said_to_youth(store), (
         "the youth was not asked to confirm the deletion of what they wrote")
-    assert await bot.executor.waiting_in(RoomID(NEW)) == ROOM, (
+    assert await bot.executor.declined_in(RoomID(NEW)) == ROOM, (
         "the answers go to the declined room, where the youth is not")
 
     await bot.handle_sync(_said("s7", "$yes", "ja löschen", 7))
@@ -89,3 +94,26 @@ async def test_delete_after_a_declined_move_without_admin_access_says_when_it_go
     await bot.handle_sync(_said("s6", "$delete", "löschen", 6))
     assert not [key for _room, key in sent if key.startswith("delete-unmoved")]
     assert "delete.confirm_later" in await _said_to_youth(store)
+
+
+async def test_what_is_said_to_a_youth_who_declined_reaches_the_first_room_without_go_on() -> None:
+    """The answers reach the first room; "please accept the invitation" would be false there:
+    the youth declined it, and no new one comes."""
+
+    c, _, clock = await office()
+    client = _RecordingClient()
+
+    async def no_staff_room() -> None:
+        return None
+
+    async def declined_in(room: object) -> object:
+        return FIRST if room == CONVERSATION_ROOM else None
+
+    executor = Executor(client, c.store, clock, default_language="de",  # type: ignore[arg-type]
+                        staff_room=no_staff_room)
+    executor.declined_in = declined_in  # type: ignore[assignment]
+    record = await c.store.conversation_by_room(CONVERSATION_ROOM)
+    assert record is not None
+    await executor.perform(SayToYouth(record.conversation, "delete.confirm"), "k")
+    in_first = [content["body"] for room, content in client.sent if room == FIRST]
+    assert in_first == [text("delete.confirm", "de")]

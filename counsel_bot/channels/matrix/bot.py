@@ -148,6 +148,7 @@ class CounselBot:
         self.moving = YouthMoves(client, conductor, executor, clock, default_language,
                                  self.moves)
         executor.waiting_in = self.moves.first_of
+        executor.declined_in = self.moving.declined_in
         conductor.counted_room = self.moving.counted_room
         self._last_tick = clock.now() - TICK_INTERVAL
         self.ready = asyncio.Event()
@@ -605,7 +606,8 @@ class CounselBot:
             # room the bot leaves once the youth is over.
             self.held.hold(room_id, event, self._held_position(room_id))
             if isinstance(event.event_id, str) and await self._is_room_youth(room, sender):
-                await self.moving.held(room_id, EventID(event.event_id), held_words(event))
+                await self.moving.held(room_id, UserID(sender), EventID(event.event_id),
+                                       held_words(event))
             return
         if isinstance(event, MegolmEvent):
             self.undecryptable.add(EventID(event.event_id), room_id, event, self.clock.now(),
@@ -858,7 +860,8 @@ class CounselBot:
         await self.store.set_setting(f"{WELCOME_DUE_PREFIX}{room_id}", "1")
         self._welcome_again.setdefault(room_id, self.clock.now() + MOVE_RETRY)
         self.held.hold(room_id, event, self._held_position(room_id))
-        await self.moving.held(room_id, EventID(event.event_id), held_words(event))
+        await self.moving.held(room_id, UserID(event.sender), EventID(event.event_id),
+                               held_words(event))
 
     async def _maybe_mail_reply(
         self, room_id: RoomID, sender: UserID, event_id: EventID, body: str, *,

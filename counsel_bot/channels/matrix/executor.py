@@ -133,6 +133,9 @@ class Executor:
         # The room a youth was moved out of and has not yet left for this one (the bot
         # wires it): what is said to the youth goes there too.
         self.waiting_in: Callable[[RoomID], Awaitable[RoomID | None]] | None = None
+        # The first room a youth who declined the room waits in, no new one to come yet
+        # (`YouthMoves.declined_in`): what the bot says to them goes there too.
+        self.declined_in: Callable[[RoomID], Awaitable[RoomID | None]] | None = None
         self.mail: MailReplies | None = None
         # The bridge's admin API (runner wires it from the admin token file); without it,
         # youth-initiated deletion is left to retention.
@@ -557,6 +560,10 @@ class Executor:
         body = text(key, language, **dict(params))
         await self.send(record.room_id, body, outbox_key)
         first = None if self.waiting_in is None else await self.waiting_in(record.room_id)
+        go_on = f"\n\n{text('moved_room_go_on', language)}"
+        if first is None and self.declined_in is not None:
+            # Declined, and no new room to go on in ("accept the invitation" is false).
+            first, go_on = await self.declined_in(record.room_id), ""
         if first is not None:
             # Moved, and not come over yet: the youth reads the first room (room_moves.py).
             # One without encryption keeps what is written there in plain text on the
@@ -565,8 +572,7 @@ class Executor:
             if any(name in PRIVATE_PARAMS for name, _ in params) \
                     and not self._private(first, record):
                 body = text("moved_room_waiting", language)
-            await self.send(first, f"{body}\n\n{text('moved_room_go_on', language)}",
-                            f"{outbox_key}:first")
+            await self.send(first, f"{body}{go_on}", f"{outbox_key}:first")
 
     def _private(self, room_id: RoomID, record: ConversationRecord) -> bool:
         """Encrypted, and nobody in it (joined or invited: nio shares the keys with both)

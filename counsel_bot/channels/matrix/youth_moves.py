@@ -164,7 +164,7 @@ class YouthMoves:
         await self._store.move_to_sealed(f"{REFUSED_CALLED_PREFIX}{first}", None)
         await self._store.move_to_sealed(f"{REFUSED_TOLD_PREFIX}{first}", None)
 
-    async def held(self, first: RoomID, event_id: EventID, words: str) -> None:
+    async def held(self, first: RoomID, youth: UserID, event_id: EventID, words: str) -> None:
         """The youth wrote ``words`` in ``first`` while its new room is refused: they are
         read once it exists (`HeldEvents`), which may be never (403). Crisis words
         among them (split over short lines too: `flags_held`) alert the staff now, as any
@@ -180,7 +180,32 @@ class YouthMoves:
             await self._numbers_after_crisis(first, f"crisis-unmoved:{first}:{event_id}")
         elif first in self.refused_for_good and (command := parse_youth(words)) is not None \
                 and command.kind in (YouthCommandKind.DELETE, YouthCommandKind.CONFIRM_DELETE):
-            await self._no_deletion_yet(first, event_id, english="delete" in words.casefold())
+            if (earlier := await self._declined_with_words(first)) is not None:
+                # What they wrote before declining is a (closed) conversation's, which a
+                # counsellor may have read and which leaving does not delete: it goes as
+                # any closed conversation's does, the answers shown here (`declined_in`).
+                await self._conductor.youth_wrote(earlier, youth, None, event_id, words,
+                                                  self._clock.now())
+            else:
+                await self._no_deletion_yet(first, event_id,
+                                            english="delete" in words.casefold())
+
+    async def _declined_with_words(self, first: RoomID) -> RoomID | None:
+        """A room made for a move out of ``first`` (one the youth declined) whose
+        conversation holds what they wrote in ``first`` before."""
+        for new in await self.links.made_for(first):
+            if await self._store.conversation_by_room(new) is not None:
+                return new
+        return None
+
+    async def declined_in(self, room: RoomID) -> RoomID | None:
+        """For ``room``, a room its youth declined: the first room, while its next move is
+        refused for good. They wait there, and read there what the bot says to the
+        conversation ``room`` holds (the answers to their "löschen" among it: `held`)."""
+        if await self.links.first_of(room) is not None:
+            return None  # a pending move: `RoomMoves.first_of`
+        first, _others = await self.links.same_chat(room)
+        return first if first is not None and first in self.refused_for_good else None
 
     async def _no_deletion_yet(self, first: RoomID, event_id: EventID, *,
                                english: bool) -> None:
