@@ -30,6 +30,7 @@ from counsel_bot.conversation import (
     video_calls,
     youth_traces,
 )
+from counsel_bot.conversation.appointment_calls import AppointmentCalls
 from counsel_bot.conversation.appointments import Appointments, AppointmentSettings
 from counsel_bot.conversation.change import Change as Change  # re-exported for the mail channel
 from counsel_bot.conversation.first_reply import FirstReplies
@@ -45,7 +46,6 @@ from counsel_bot.conversation.youth_side import YouthSide
 from counsel_bot.conversation.youth_side import (
     new_conversation_id as new_conversation_id,  # re-exported for the mail channel
 )
-from counsel_bot.core import appointments as ap
 from counsel_bot.core.crisis import Assessor
 from counsel_bot.core.device_trust_check import DeviceTrustCheck
 from counsel_bot.core.effects import SayToStaff, SayToYouth, Transcript
@@ -198,6 +198,7 @@ class Conductor:
         self.steps = StepLock()
         # The parts that do the work; each reaches the state above through this conductor.
         self.transitions = Transitions(self)
+        self.appointment_calls = AppointmentCalls(self)
         self.devices = StaffDevices(self)
         self.youth = YouthSide(self)
         self.staff = StaffCommands(self)
@@ -268,6 +269,7 @@ class Conductor:
                                    - open_now):
             self.video.restore(conversation, await self.store.get_setting(
                 video_calls.setting_key(conversation)), replace=replace)
+        await self.appointment_calls.restore()
 
     async def _remember(self, conversation: ConversationID) -> None:
         record = await self.store.conversation(conversation)
@@ -528,6 +530,7 @@ class Conductor:
                                self._leads_to_call)
         self.crisis.forget_old_lines(at)
         self.video.appointments_over(step)
+        self.appointment_calls.waited_for(step, at)
         self._in_calls(step, at)
         self.timers.due(step, self.router.snapshot(), lambda current: self._requeue(step, current),
                         self._leads_to_call)
@@ -550,12 +553,8 @@ class Conductor:
         kept = (len(step.effects), len(step.settings), len(step.sealed), len(step.after),
                 len(step.committed), step.today)
         try:
-            await self.appointments.due(step, lambda appointment, tell_youth: self.video.start(
-                step, appointment.conversation, appointment.counsellor,
-                self._host_name(appointment), tell_youth=tell_youth,
-                office=appointment.office, until=appointment.end + ap.OVERRUN,
-                staff_link=True, mentions=self.appointments.hosts(appointment),
-                appointment=True))
+            await self.appointments.due(step, lambda appointment, tell_youth:
+                                        self.appointment_calls.due(step, appointment, tell_youth))
         except Exception as exc:  # whatever it is, the pages go on
             log.error("appointment reminders failed (%s); the tick's other work goes on",
                       type(exc).__name__)
@@ -681,12 +680,6 @@ class Conductor:
             return self.policy.timers
         office = self.policy.router.offices.office_of(current)
         return self.policy.offices.desk(office).timers or self.policy.timers
-
-    def _host_name(self, appointment: ap.Appointment) -> str:
-        """The name the call's moderator link shows the youth: its counsellor's, none once
-        they left the staff (whoever takes the call over must not appear as them)."""
-        counsellor = appointment.counsellor
-        return self.counsellor_name(counsellor) if counsellor in self.policy.staff else ""
 
     def _appointment_leads(self, office: str) -> tuple[UserID, ...]:
         """Whom an appointment whose counsellor left the staff calls: the leads of the

@@ -1,7 +1,11 @@
 """A conversation's video call: started by its counsellor (or, if allowed, the youth), ended
 again, and its widget removed when the conversation closes.
 
-One meeting at a time per conversation: a new one replaces the old. The meeting itself (ids,
+One meeting at a time per conversation: a new one replaces the old, but an appointment's
+call never cuts the chat's own call while it is live (its counsellor talking to the youth):
+the appointment's call waits for it (`waiting`, stored as ``video_waits:<conversation>``),
+or, the appointment's counsellor being in it, the live call is the appointment's
+(`adopt`). The meeting itself (ids,
 links, tokens) comes from `counsel_bot.core.video`; this module decides when, and adds the
 effects to the `Change`. The current widget per conversation is kept in memory and in the
 settings (`widget:<conversation>`, with until when its links let the two in and whose call it
@@ -38,6 +42,12 @@ def setting_key(conversation: ConversationID) -> str:
 # bare widget, or an appointment's mark without the host.
 APPOINTMENT_MARK = "appointment:"
 CALL_MARK = "call:"
+# An appointment's call due while the chat's own call was live: the appointment's id.
+WAITING_PREFIX = "video_waits:"
+
+
+def waiting_key(conversation: ConversationID) -> str:
+    return f"{WAITING_PREFIX}{conversation}"
 
 
 class VideoCalls:
@@ -55,6 +65,8 @@ class VideoCalls:
         # Whose call it is (stored, as `until`): an appointment's is its counsellor's, who
         # may no longer be the one the chat is with.
         self.hosts: dict[ConversationID, UserID] = {}
+        # Appointments (their ids) whose call waits until the chat's live call is over.
+        self.waiting: dict[ConversationID, str] = {}
         self.random_bytes: Callable[[int], bytes] = os.urandom
 
     def restore(self, conversation: ConversationID, stored: str | None, *,
@@ -93,6 +105,41 @@ class VideoCalls:
         until = self.until.get(conversation)
         return conversation in self.widgets and until is not None and at < until \
             and self.hosts.get(conversation) == counsellor
+
+    def chat_call_live(self, conversation: ConversationID, at: datetime) -> bool:
+        """The room shows the chat's own call (not an appointment's), its links still
+        letting the two in: its counsellor may be talking to the youth right now."""
+        until = self.until.get(conversation)
+        return conversation in self.widgets and conversation not in self.appointments \
+            and until is not None and at < until
+
+    def adopt(self, step: Change, conversation: ConversationID, until: datetime) -> bool:
+        """The chat's live call becomes an appointment's (its counsellor is in it), if its
+        links let the two in until ``until`` (the appointment's end and the time it may run
+        over): then a hand-over leaves it open, and it goes when the appointment is over.
+        Without token auth its links never expire."""
+        current = self.until.get(conversation)
+        widget = self.widgets.get(conversation)
+        if current is None or widget is None or (self.settings.token_auth and current < until):
+            return False
+        if not self.settings.token_auth:
+            current = max(current, until)
+        self.until[conversation] = current
+        self.appointments.add(conversation)
+        step.settings.append((setting_key(conversation),
+                              f"{APPOINTMENT_MARK}{int(current.timestamp())}:{widget}:"
+                              f"{self.hosts.get(conversation, '')}"))
+        return True
+
+    def wait(self, step: Change, conversation: ConversationID, appointment: str) -> None:
+        """The call of ``appointment`` (an id) starts once the chat's live call is over."""
+        self.waiting[conversation] = appointment
+        step.settings.append((waiting_key(conversation), appointment))
+
+    def waited(self, step: Change, conversation: ConversationID) -> None:
+        """No appointment's call waits any more in ``conversation`` (started, or over)."""
+        if self.waiting.pop(conversation, None) is not None:
+            step.settings.append((waiting_key(conversation), ""))
 
     def by_staff(self, step: Change, current: ConversationSnapshot, *, end: bool,
                  counsellor_name: str) -> None:
@@ -230,6 +277,7 @@ class VideoCalls:
         self.until.pop(conversation, None)
         self.hosts.pop(conversation, None)
         self.appointments.discard(conversation)
+        self.waiting.pop(conversation, None)
 
     def end(self, step: Change, conversation: ConversationID) -> None:
         widget = self.widgets.pop(conversation, None)

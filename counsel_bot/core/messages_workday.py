@@ -280,6 +280,24 @@ TEXTS: dict[str, dict[Language, str]] = {
         "In 15 Minuten: Termin {id} mit {conversation} ({when}).",
         "In 15 minutes: appointment {id} with {conversation} ({when}).",
     ),
+    # An appointment's call due while the chat's own call is live (`appointment_calls.py`).
+    "video.appointment_waits": _both(
+        "Termin {id} mit {conversation}: Im Chat läuft gerade ein Videoanruf. Er wird nicht "
+        "unterbrochen; der Anruf für den Termin beginnt, sobald er vorbei ist (mit „!video "
+        "end“, bei einer Übergabe oder wenn seine Links ablaufen), solange der Termin noch "
+        "läuft.",
+        "Appointment {id} with {conversation}: a video call is open in the chat. It is not cut "
+        "off; the appointment's call starts once it is over (with \"!video end\", at a "
+        "hand-over or when its links run out), while the appointment still runs.",
+    ),
+    "video.appointment_in_call": _both(
+        "Termin {id} mit {conversation}: Der Videoanruf, der gerade im Chat läuft, ist der "
+        "Anruf für den Termin; es kommt kein neuer Link. Er bleibt auch bei einer Übergabe "
+        "des Chats offen, bis der Termin vorbei ist.",
+        "Appointment {id} with {conversation}: the video call open in the chat now is the "
+        "appointment's call; no new link comes. It stays open at a hand-over of the chat too, "
+        "until the appointment is over.",
+    ),
     "appointments.reminder_staff_begun": _both(
         "Hat begonnen: Termin {id} mit {conversation} ({when}); diese Erinnerung kommt spät.",
         "Has begun: appointment {id} with {conversation} ({when}); this reminder is late.",
