@@ -26,6 +26,7 @@ from counsel_bot.channels.matrix.executor import _check as check_answer
 from counsel_bot.channels.matrix.nio_erasure import forget_in_nio
 from counsel_bot.channels.matrix.room_settings import ENCRYPTION
 from counsel_bot.channels.outbox_worker import EffectFailed
+from counsel_bot.conversation.group_crisis import offer_key
 from counsel_bot.core.group_effects import (
     CloseGroupRoom,
     GroupEffect,
@@ -140,6 +141,7 @@ class GroupRooms:
                 if effect.youth is not None and not await self._still_there(room_id,
                                                                             effect.youth):
                     room_id = await self._new_home(effect.youth, key)
+                    await self._carry_offer(effect.room_id, room_id)
                     await self._wait_for_join(room_id, effect.youth, key)
                 await self._say(room_id, effect.key, effect.params, key, language=language)
             case OpenGroupRoom():
@@ -294,6 +296,15 @@ class GroupRooms:
             raise EffectFailed("could not open a 1:1 room", permanent=False)
         await self.store.set_setting(setting, created)
         return RoomID(created)
+
+    async def _carry_offer(self, left: RoomID, home: RoomID) -> None:
+        """A group's crisis offer noted for the room the youth ``left`` goes with it to the
+        new ``home``, where they answer it: noted for the room they left, their answer
+        opened an unflagged chat at the back of the queue (`group_crisis.offer_key`)."""
+        offered = await self.store.get_setting(offer_key(left))
+        if offered:
+            await self.store.set_setting(offer_key(home), offered)
+            await self.store.set_setting(offer_key(left), "")
 
     async def _wait_for_join(self, room_id: RoomID, youth: UserID, key: str) -> None:
         """Sent only once the youth joined: their devices get the room key only then. Tried
