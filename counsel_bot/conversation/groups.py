@@ -199,8 +199,8 @@ class GroupDesk:
                 step.add(SayInRoom(room_id, sender, refused.key, refused.params))
         elif isinstance(parsed, gc.JoinGroupCommand):
             try:
-                group = g.join(self.book, parsed.number,
-                               self._moderator(sender, self.book.get(parsed.number)))
+                self.book, group = g.join(self.book, parsed.number,
+                                          self._moderator(sender, self.book.get(parsed.number)))
             except g.GroupRefused as refused:
                 step.add(SayInRoom(room_id, sender, refused.key, refused.params))
             else:
@@ -360,6 +360,17 @@ class GroupDesk:
                     # called needlessly, rather than the youths being left alone).
                     self.hosted.discard(group.number)
                     step.settings.append((hosted_key(group.number), ""))
+            for user in sorted(group.stepped_in) if group.state is g.GroupState.OPEN else ():
+                if not self._may_moderate(group, user):
+                    # Stepped in, then left the team (or no longer leads its office): out
+                    # of the room, which they read along in with the moderator's power.
+                    step.add(KickFromGroup(group.number, user),
+                             f"group_stepped_out:{group.number}:{user}:{at.isoformat()}")
+                    self.book = g.stepped_out(self.book, group.number, user)
+                    if group.number in self.hosted:
+                        # As for a host gone: their coming may be what counted as hosted.
+                        self.hosted.discard(group.number)
+                        step.settings.append((hosted_key(group.number), ""))
         called = []
         for group in g.unhosted(self.book, at, frozenset(self.hosted)):
             if group.number in self.called:

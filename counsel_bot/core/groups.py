@@ -84,6 +84,9 @@ class Group:
     # decrypt only after the removal, or sent before the kick took effect), and are looked
     # at for a crisis like a seated youth's. Forgotten like seats (erasure, the purge).
     gone: tuple[Seat, ...] = ()
+    # Staff other than the host let into the room (`join`: a lead stepping in): removed
+    # again once they may no longer moderate (left the team, no longer lead its office).
+    stepped_in: frozenset[UserID] = frozenset()
 
     @property
     def end(self) -> datetime:
@@ -263,12 +266,21 @@ def remove(book: GroupBook, number: int, who: Moderator, nick: str,
     return book.with_group(group), seat
 
 
-def join(book: GroupBook, number: int, who: Moderator) -> Group:
+def join(book: GroupBook, number: int, who: Moderator) -> tuple[GroupBook, Group]:
     """Who may moderate an open group may come into its room (the host back, a lead
-    stepping in for a host who is gone): only the bot can invite there."""
+    stepping in for a host who is gone): only the bot can invite there. Who is not its host
+    is noted (`Group.stepped_in`)."""
     group = _live(book, number)
     may_moderate(group, who)
-    return group
+    if who.user != group.host:
+        group = replace(group, stepped_in=group.stepped_in | {who.user})
+    return book.with_group(group), group
+
+
+def stepped_out(book: GroupBook, number: int, user: UserID) -> GroupBook:
+    """``user``, let in by `join`, is out of the room again (removed)."""
+    group = book.get(number)
+    return book.with_group(replace(group, stepped_in=group.stepped_in - {user}))
 
 
 def end(book: GroupBook, number: int, who: Moderator | None, now: datetime) -> tuple[GroupBook,
@@ -288,7 +300,7 @@ def purged(book: GroupBook, number: int) -> GroupBook:
     group = book.get(number)
     return book.with_group(replace(group, state=GroupState.PURGED, seats=(),
                                     removed=frozenset(), muted=frozenset(), gone=(),
-                                    named=group.named))
+                                    named=group.named, stepped_in=frozenset()))
 
 
 def forget_youth(book: GroupBook, youth: UserID,
@@ -426,7 +438,8 @@ def _encode(g: Group) -> dict[str, Any]:
             "seats": [[s.youth, s.nickname, s.home_room] for s in g.seats],
             "removed": sorted(g.removed), "muted": sorted(g.muted),
             "offices": sorted(g.offices),
-            "gone": [[s.youth, s.nickname, s.home_room] for s in g.gone]}
+            "gone": [[s.youth, s.nickname, s.home_room] for s in g.gone],
+            "in": sorted(g.stepped_in)}
 
 
 def _decode(d: dict[str, Any]) -> Group:
@@ -438,7 +451,8 @@ def _decode(d: dict[str, Any]) -> Group:
         GroupState(d["state"]),
         datetime.fromisoformat(d["ended"]) if d.get("ended") else None, int(d["named"]),
         frozenset(str(o) for o in d.get("offices", ())),  # books from before offices: none
-        tuple(Seat(UserID(y), str(n), RoomID(r)) for y, n, r in d.get("gone", ())))
+        tuple(Seat(UserID(y), str(n), RoomID(r)) for y, n, r in d.get("gone", ())),
+        frozenset(UserID(u) for u in d.get("in", ())))  # books from before: nobody
 
 
 # -- helpers ---------------------------------------------------------------------------------

@@ -155,7 +155,9 @@ class GroupRooms:
                 await self.executor._set_power(await self._room(effect.number), effect.user,
                                                read_only=effect.muted)
             case KickFromGroup():
-                await self._kick(await self._room(effect.number), effect.user)
+                room = await self._room(effect.number)
+                await self._kick(room, effect.user)
+                await self._no_moderator_level(room, effect.user)
             case GroupRoomNotice():
                 await self._say(await self._room(effect.number), effect.key, effect.params, key)
             case CloseGroupRoom():
@@ -218,6 +220,23 @@ class GroupRooms:
         if isinstance(level, int) and level >= GROUP_MODERATOR_LEVEL:
             return  # the host, or a replay
         users[user] = GROUP_MODERATOR_LEVEL
+        _check(await self.client.room_put_state(room_id, "m.room.power_levels",
+                                                {**content, "users": users}), "power levels")
+
+    async def _no_moderator_level(self, room_id: RoomID, user: UserID) -> None:
+        """Removed, a host or a lead who stepped in (left the team, say) loses the power to
+        delete messages there too: kept, it was theirs in the youths' room for good, and any
+        invitation back would bring it along. A youth's level (muted) stays as it is."""
+        answer = await self.client.room_get_state_event(room_id, "m.room.power_levels")
+        content = getattr(answer, "content", None)
+        if not isinstance(content, dict):
+            raise EffectFailed("group power levels unreadable", permanent=False)
+        users = dict(content.get("users") or {})
+        level = users.get(user)
+        if not isinstance(level, int) or level < GROUP_MODERATOR_LEVEL \
+                or user == self.client.user_id:
+            return
+        del users[user]
         _check(await self.client.room_put_state(room_id, "m.room.power_levels",
                                                 {**content, "users": users}), "power levels")
 
