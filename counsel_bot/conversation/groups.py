@@ -292,6 +292,7 @@ class GroupDesk:
             return
         offices, leads = self.crisis.leads(group)
         step = Change(at, event_id)
+        self.book = g.called(self.book, number, leads)  # asked to step in, they may
         step.add(InviteToGroup(number, member, ""))
         step.add(SayToStaff("group.host_left", (("number", number), ("host", member),
                                                 ("leads", " ".join(leads) or "Team")),
@@ -384,6 +385,7 @@ class GroupDesk:
                                 office=self.crisis.staff_office(offices, (group.host, *leads))),
                      f"group_host_missing:{group.number}")
             called.append(group.number)
+            self.book = g.called(self.book, group.number, leads)  # asked to step in, they may
         for group in g.due_to_end(self.book, at):
             self._end(step, group.number, None)
         for group in g.due_to_purge(self.book, at, self.purge_after):
@@ -556,6 +558,8 @@ class GroupDesk:
         return user in self.conductor.policy.staff
 
     def _may_moderate(self, group: g.Group, user: UserID) -> bool:
+        if not self._on_staff(user):
+            return False  # (called once, then left the team)
         try:
             g.may_moderate(group, self._moderator(user, group))
         except g.GroupRefused:

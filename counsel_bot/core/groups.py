@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -87,6 +87,10 @@ class Group:
     # Staff other than the host let into the room (`join`: a lead stepping in): removed
     # again once they may no longer moderate (left the team, no longer lead its office).
     stepped_in: frozenset[UserID] = frozenset()
+    # Whom the bot called to make sure somebody moderates (the host missing, or gone from
+    # the room): the on-call office's leads among them, or every office's. Called to step
+    # in, they may (`may_moderate`), whatever office they lead.
+    called: frozenset[UserID] = frozenset()
 
     @property
     def end(self) -> datetime:
@@ -238,7 +242,7 @@ def open_group(book: GroupBook, number: int) -> GroupBook:
 
 
 def may_moderate(group: Group, who: Moderator) -> None:
-    if who.user == group.host:
+    if who.user == group.host or who.user in group.called:
         return
     if not who.team_lead or (group.offices and not group.offices & who.offices):
         raise GroupRefused("group.not_host", number=group.number)
@@ -277,6 +281,12 @@ def join(book: GroupBook, number: int, who: Moderator) -> tuple[GroupBook, Group
     return book.with_group(group), group
 
 
+def called(book: GroupBook, number: int, users: Iterable[UserID]) -> GroupBook:
+    """``users`` were called to step in for the host of group ``number``."""
+    group = book.get(number)
+    return book.with_group(replace(group, called=group.called | frozenset(users)))
+
+
 def stepped_out(book: GroupBook, number: int, user: UserID) -> GroupBook:
     """``user``, let in by `join`, is out of the room again (removed)."""
     group = book.get(number)
@@ -300,7 +310,8 @@ def purged(book: GroupBook, number: int) -> GroupBook:
     group = book.get(number)
     return book.with_group(replace(group, state=GroupState.PURGED, seats=(),
                                     removed=frozenset(), muted=frozenset(), gone=(),
-                                    named=group.named, stepped_in=frozenset()))
+                                    named=group.named, stepped_in=frozenset(),
+                                    called=frozenset()))
 
 
 def forget_youth(book: GroupBook, youth: UserID,
@@ -439,7 +450,7 @@ def _encode(g: Group) -> dict[str, Any]:
             "removed": sorted(g.removed), "muted": sorted(g.muted),
             "offices": sorted(g.offices),
             "gone": [[s.youth, s.nickname, s.home_room] for s in g.gone],
-            "in": sorted(g.stepped_in)}
+            "in": sorted(g.stepped_in), "called": sorted(g.called)}
 
 
 def _decode(d: dict[str, Any]) -> Group:
@@ -452,7 +463,8 @@ def _decode(d: dict[str, Any]) -> Group:
         datetime.fromisoformat(d["ended"]) if d.get("ended") else None, int(d["named"]),
         frozenset(str(o) for o in d.get("offices", ())),  # books from before offices: none
         tuple(Seat(UserID(y), str(n), RoomID(r)) for y, n, r in d.get("gone", ())),
-        frozenset(UserID(u) for u in d.get("in", ())))  # books from before: nobody
+        frozenset(UserID(u) for u in d.get("in", ())),  # books from before: nobody
+        frozenset(UserID(u) for u in d.get("called", ())))
 
 
 # -- helpers ---------------------------------------------------------------------------------
