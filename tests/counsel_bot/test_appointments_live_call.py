@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.clock import FakeClock
-from counsel_bot.core.effects import PutWidget, SayPrivately, SayToStaff
+from counsel_bot.core.effects import PutWidget, SayInRoom, SayPrivately, SayToStaff
 from counsel_bot.core.ids import ConversationID, EventID
 from tests.counsel_bot.test_appointments_flow import (
     ANNA,
@@ -101,3 +101,27 @@ async def test_a_waiting_appointments_call_does_not_start_after_the_appointment(
     widgets = [e for e in await outbox(c) if isinstance(e, PutWidget)]
     assert not widgets[-1].content
     assert (await youth_keys(c)).count("video.link") == 1
+
+
+async def test_the_chats_counsellor_does_not_cut_a_running_appointments_call() -> None:
+    """The other way round: Anna meets the youth in her appointment's call; Ben, who has
+    the chat now, types `!video` (or `!video end`). The appointment's call vanished
+    mid-appointment, Anna in it and not told why; Ben is told that the call is the
+    appointment's, and the room keeps it."""
+    for command in ("!video", "!video end"):
+        c, conversation, clock = await booked_with_anna(BEN)
+        await c.staff_wrote(STAFF_ROOM, BEN, EventID("$b0"), "!duty on",
+                            START - timedelta(hours=1))
+        await c.staff_wrote(ROOM, ANNA, EventID("$t"), "!transfer @ben:x",
+                            START - timedelta(hours=1))
+        await c.staff_wrote(ROOM, BEN, EventID("$b1"), "Hallo, ich bin Ben.",
+                            START - timedelta(minutes=15))
+        clock.set(START - timedelta(minutes=14))
+        await c.tick(clock.now())
+        [appointments] = [e for e in await outbox(c) if isinstance(e, PutWidget)]
+        await c.staff_wrote(ROOM, BEN, EventID("$v"), command, START + timedelta(minutes=10))
+        widgets = [e for e in await outbox(c) if isinstance(e, PutWidget)]
+        assert widgets == [appointments], f"{command}: the appointment's call was cut"
+        assert c.video.widgets == {conversation: appointments.widget_id}
+        assert [e.key for e in await outbox(c) if isinstance(e, SayInRoom) and e.to == BEN] \
+            == ["video.appointment_running"], command
