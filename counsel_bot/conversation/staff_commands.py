@@ -299,6 +299,14 @@ class StaffCommands:
             # A mail youth gets the link by mail, which is off: it would reach nobody.
             step.add(SayInRoom(room_id, sender, "video.mail_off"))
         elif self._may_act(step, room_id, sender, current):
+            host = c.video.appointment_call_host(current.conversation, step.at)
+            if host is not None and sender != host and not self._leads(sender, current):
+                # The call the room shows is an appointment's, running now with its own
+                # counsellor (the chat handed over since): a new call or its end cut them
+                # off mid-appointment, untold. It ends with the appointment.
+                step.add(SayInRoom(room_id, sender, "video.appointment_running",
+                                   (("host", c.counsellor_name(host) or host),)))
+                return
             c.video.by_staff(step, current, end=end,
                              counsellor_name=c.counsellor_name(current.assigned_to))
 

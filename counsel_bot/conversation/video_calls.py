@@ -251,6 +251,13 @@ class VideoCalls:
         if not self._appointment_running(conversation, step.at):
             self.end(step, conversation)
 
+    def appointment_call_host(self, conversation: ConversationID,
+                              at: datetime) -> UserID | None:
+        """Whose appointment's call the room shows, while the appointment may run."""
+        if not self._appointment_running(conversation, at):
+            return None
+        return self.hosts.get(conversation)
+
     def _appointment_running(self, conversation: ConversationID, at: datetime) -> bool:
         until = self.until.get(conversation)
         return conversation in self.appointments and (until is None or at < until)

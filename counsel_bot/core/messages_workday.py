@@ -290,6 +290,14 @@ TEXTS: dict[str, dict[Language, str]] = {
         "off; the appointment's call starts once it is over (with \"!video end\", at a "
         "hand-over or when its links run out), while the appointment still runs.",
     ),
+    "video.appointment_running": _both(
+        "Im Raum läuft gerade der Videoanruf eines Termins mit {host}; ein neuer Anruf oder "
+        "„!video end“ würde ihn mitten im Termin abbrechen. Er endet mit dem Termin; danach "
+        "kannst du einen eigenen starten.",
+        "The room shows the video call of an appointment with {host}, running now; a new "
+        "call or \"!video end\" would cut it off mid-appointment. It ends with the "
+        "appointment; then you can start your own.",
+    ),
     "video.appointment_in_call": _both(
         "Termin {id} mit {conversation}: Der Videoanruf, der gerade im Chat läuft, ist der "
         "Anruf für den Termin; es kommt kein neuer Link. Er bleibt auch bei einer Übergabe "
