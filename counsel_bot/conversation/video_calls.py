@@ -165,8 +165,17 @@ class VideoCalls:
             step.add(SayToYouth(conversation, "video.ask_counsellor"))
         elif current is None or current.assigned_to is None:
             step.add(SayToYouth(conversation, "video.after_counsellor"))
+        elif self._open(conversation, step.at):
+            # Asked again (a closed tab, to be sure): a new meeting cut the one the
+            # counsellor, or an appointment's, is talking in. Its link is further up.
+            step.add(SayToYouth(conversation, "video.open"))
         else:
             self.start(step, conversation, current.assigned_to, counsellor_name)
+
+    def _open(self, conversation: ConversationID, at: datetime) -> bool:
+        """The room shows a call whose links still let the two in."""
+        until = self.until.get(conversation)
+        return conversation in self.widgets and until is not None and at < until
 
     def start(self, step: Change, conversation: ConversationID, counsellor: UserID | None,
               counsellor_name: str, *, tell_youth: bool = True, office: str = "",

@@ -683,6 +683,10 @@ CATALOGUE.update({
         "Video ist hier gerade nicht eingerichtet. Wir können gern weiter schreiben.",
         "Video is not set up here right now. We can keep writing.",
     ),
+    "video.open": _both(
+        "Der Videoanruf ist schon offen: Nimm den Link aus meiner Nachricht dazu weiter oben.",
+        "The video call is already open: use the link in my message about it further up.",
+    ),
     "video.ask_counsellor": _both(
         "Wenn du lieber per Video sprechen möchtest, sag es deiner Beraterin oder deinem "
         "Berater – sie können den Anruf starten.",

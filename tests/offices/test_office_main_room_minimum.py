@@ -150,8 +150,9 @@ async def test_the_on_call_counsellors_video_link_stays_out_of_the_main_room() -
     await youth(c, "Stress mit meinen Eltern, 89073", T0)
     await youth(c, "ich ritze mich", T0 + timedelta(minutes=1))  # given to Cem, on call
     await staff(c, ANNA, "!duty on", T0 + timedelta(minutes=2))  # the family office's own
-    await c.staff_wrote(ROOM, CEM, eid(), "!video", T0 + timedelta(minutes=3))
-    await youth(c, "video", T0 + timedelta(minutes=4))
+    # The youth asks first: asked during the call Cem opens, "video" no longer replaces it.
+    await youth(c, "video", T0 + timedelta(minutes=3))
+    await c.staff_wrote(ROOM, CEM, eid(), "!video", T0 + timedelta(minutes=4))
 
     # Not into any staff room: to Cem alone, in the bot's direct room with him.
     links = [e for e in await pending(c) if isinstance(e, SayPrivately)]
