@@ -19,7 +19,7 @@ from nio import SyncResponse
 from counsel_bot.channels.matrix.bot import CounselBot
 from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.core.effects import PurgeRoom, SayToYouth, decode_effect
-from counsel_bot.core.ids import RoomID
+from counsel_bot.core.ids import EventID, RoomID, UserID
 from counsel_bot.core.messages import text
 from counsel_bot.store import MemoryStore
 from tests.counsel_bot.test_appointments_flow import ROOM as CONVERSATION_ROOM
@@ -31,6 +31,7 @@ from tests.counsel_bot.test_welcome_after_stop import (
     JOINED,
     ROOM,
     YOUTH,
+    ForbiddingClient,
     _bot,
     _membership,
     _sync,
@@ -117,3 +118,26 @@ async def test_what_is_said_to_a_youth_who_declined_reaches_the_first_room_witho
     await executor.perform(SayToYouth(record.conversation, "delete.confirm"), "k")
     in_first = [content["body"] for room, content in client.sent if room == FIRST]
     assert in_first == [text("delete.confirm", "de")]
+
+
+async def test_delete_in_a_closed_chat_invited_back_into_and_refused_for_good() -> None:
+    """The same in the room of a chat that is over, which the youth invited the bot back
+    into: moved out of it (`CounselBot._welcome`), the move refused for good. Its closed
+    conversation holds what they wrote; "nobody read it, leaving deletes it" was false."""
+    store, client, sent = MemoryStore(AeadSealer()), ForbiddingClient(), []
+    bot = await _bot(store, client, sent)
+    bot.executor.admin = FakeAdmin(rooms={ROOM})
+    at = bot.clock.now()
+    await bot.conductor.youth_wrote(RoomID(ROOM), UserID(YOUTH), None, EventID("$old"),
+                                    "mir geht es nicht gut", at)
+    await bot.conductor.member_left(RoomID(ROOM), UserID(YOUTH), EventID("$gone"), at)
+    record = await store.conversation_by_room(RoomID(ROOM))
+    assert record is not None
+    assert record.closed_at is not None
+    await bot.handle_sync(INVITED)
+    await bot.handle_sync(JOINED)  # moved out of it: 403
+    assert RoomID(ROOM) in bot.moving.refused_for_good
+    await bot.handle_sync(_said("s3", "$delete", "löschen", 3))
+    assert not [key for _room, key in sent if key.startswith("delete-unmoved:")], (
+        "told nobody read their words and leaving deletes them")
+    assert "delete.confirm" in await _said_to_youth(store)
