@@ -180,20 +180,21 @@ class YouthMoves:
             await self._numbers_after_crisis(first, f"crisis-unmoved:{first}:{event_id}")
         elif first in self.refused_for_good and (command := parse_youth(words)) is not None \
                 and command.kind in (YouthCommandKind.DELETE, YouthCommandKind.CONFIRM_DELETE):
-            if (earlier := await self._declined_with_words(first)) is not None:
-                # What they wrote before declining is a (closed) conversation's, which a
-                # counsellor may have read and which leaving does not delete: it goes as
-                # any closed conversation's does, the answers shown here (`declined_in`).
+            if (earlier := await self._with_words(first)) is not None:
+                # What they wrote before (declining a room, or in this chat, over, that they
+                # invited the bot back into) is a conversation's, which a counsellor may
+                # have read and which leaving does not delete: it goes as any closed
+                # conversation's does, the answers shown here (`declined_in`).
                 await self._conductor.youth_wrote(earlier, youth, None, event_id, words,
                                                   self._clock.now())
             else:
                 await self._no_deletion_yet(first, event_id,
                                             english="delete" in words.casefold())
 
-    async def _declined_with_words(self, first: RoomID) -> RoomID | None:
-        """A room made for a move out of ``first`` (one the youth declined) whose
-        conversation holds what they wrote in ``first`` before."""
-        for new in await self.links.made_for(first):
+    async def _with_words(self, first: RoomID) -> RoomID | None:
+        """``first`` itself, or a room made for a move out of it (one the youth declined),
+        whose conversation holds what they wrote before."""
+        for new in [first, *await self.links.made_for(first)]:
             if await self._store.conversation_by_room(new) is not None:
                 return new
         return None
