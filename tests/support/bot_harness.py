@@ -15,8 +15,11 @@ from typing import Any
 from nio import (
     AsyncClient,
     AsyncClientConfig,
+    EncryptionError,
     LoginResponse,
     MatrixRoom,
+    MegolmEvent,
+    RoomKeyEvent,
     RoomMessage,
     RoomPreset,
 )
@@ -137,15 +140,22 @@ async def running_bot(
 
 
 class NioYouth:
-    """A youth on matrix-nio with its own encrypted store, syncing in the background."""
+    """A youth on matrix-nio with its own encrypted store, syncing in the background.
+
+    A message whose room key has not come yet is kept and read once the key comes, as
+    Element does (nio alone would drop it as undecryptable for good)."""
 
     def __init__(self, client: AsyncClient) -> None:
         self.client = client
         self.received: list[tuple[str, str, str]] = []  # (room, sender, body)
+        self.undecryptable: list[tuple[str, MegolmEvent]] = []  # (room, event)
         self._sync: asyncio.Task[Any] | None = None
 
     @classmethod
-    async def login(cls, base_url: str, user_id: str, password: str, store: Path) -> NioYouth:
+    async def login(cls, base_url: str, user_id: str, password: str, store: Path, *,
+                    publish_keys: bool = True) -> NioYouth:
+        """``publish_keys=False``: the device is logged in, but its keys are published
+        only by `publish_keys` (an app still setting up a new login)."""
         store.mkdir(parents=True, exist_ok=True)
         config = AsyncClientConfig(store_sync_tokens=True, encryption_enabled=True,
                                    pickle_key="test-youth")
@@ -154,13 +164,38 @@ class NioYouth:
         assert isinstance(answer, LoginResponse), answer
         youth = cls(client)
         client.add_event_callback(youth._on_message, RoomMessage)
-        await client.keys_upload()
+        client.add_event_callback(youth._on_undecryptable, MegolmEvent)
+        client.add_to_device_callback(youth._on_room_key, RoomKeyEvent)
+        if publish_keys:
+            await client.keys_upload()
         return youth
+
+    async def publish_keys(self) -> None:
+        await self.client.keys_upload()
 
     async def _on_message(self, room: MatrixRoom, event: RoomMessage) -> None:
         body = getattr(event, "body", None)
         if isinstance(body, str):
             self.received.append((room.room_id, event.sender, body))
+
+    async def _on_undecryptable(self, room: MatrixRoom, event: MegolmEvent) -> None:
+        self.undecryptable.append((room.room_id, event))
+
+    async def _on_room_key(self, event: RoomKeyEvent) -> None:
+        """A room key came: the messages kept for it are read now."""
+        waiting, self.undecryptable = self.undecryptable, []
+        for room_id, megolm in waiting:
+            if megolm.session_id != event.session_id:
+                self.undecryptable.append((room_id, megolm))
+                continue
+            try:
+                decrypted = self.client.decrypt_event(megolm)
+            except EncryptionError:
+                self.undecryptable.append((room_id, megolm))
+                continue
+            if isinstance(decrypted, RoomMessage):
+                room = self.client.rooms.get(room_id) or MatrixRoom(room_id, self.client.user_id)
+                await self._on_message(room, decrypted)
 
     def start(self) -> None:
         self._sync = asyncio.create_task(self.client.sync_forever(timeout=1000, full_state=True))

@@ -1,0 +1,98 @@
+"""The bot's first messages in a fresh room reach every device of the people they are for,
+also one whose keys the bot learns of only after it sent them, on real Synapse.
+
+The race, made certain: a second device of the counsellor (the laptop they log in on to open
+the link) is logged in before the link is sent, but its keys are published only after the
+bot sent it; the bot cannot have shared the room key with it then. Without more, that link
+stays unreadable on the laptop for good: nio shares a room key once, and a device found
+later gets only the next session's. The same for a youth's first answer from the bot."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from counsel_bot.core.video import VideoSettings
+from tests.conftest import SynapseHandle, UserFactory
+from tests.support.bot_harness import (
+    NioYouth,
+    login,
+    login_as,
+    on_duty,
+    provision_bot,
+    until,
+)
+
+pytestmark = pytest.mark.integration
+
+
+async def test_the_link_is_readable_on_a_device_whose_keys_came_after_it_was_sent(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    account = await user_factory("counsellor")
+    counsellor = await login_as(synapse, account, tmp_path)
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[account.user_id])
+    secret = tmp_path / "jitsi.secret"
+    secret.write_text("s" * 40)
+    secret.chmod(0o600)
+    process.settings = replace(process.settings, video=VideoSettings(
+        base_url="https://meet.beratung.example", jitsi_app_id="counsel",
+        jitsi_app_secret_file=str(secret)))
+    await process.start()
+    youth = await login(synapse, user_factory, tmp_path, "youth")
+    bot = process.user_id
+    laptop: NioYouth | None = None
+    try:
+        staff_room = await on_duty(counsellor, bot)
+        room = await youth.open_chat(bot)
+        await youth.wait_for(room, bot, "anonym")
+        await youth.send(room, "können wir reden statt schreiben?")
+        await until(lambda: room in counsellor.invited_to(), what="the assignment")
+        assert await counsellor.accept_invite() == room
+        await counsellor.send(room, "!video")
+        await until(lambda: bool(counsellor.invited_to() - {room, staff_room}), within=60,
+                    what="an invitation to a direct room with the bot")
+        [direct] = counsellor.invited_to() - {room, staff_room}
+
+        # The laptop logs in while the link waits for the counsellor; its keys come later.
+        laptop = await NioYouth.login(synapse.base_url, account.user_id, account.password,
+                                      tmp_path / "laptop", publish_keys=False)
+        assert await counsellor.accept_invite() == direct
+        link = await counsellor.wait_for(direct, bot, "?jwt=", within=60)
+
+        await laptop.publish_keys()
+        laptop.start()
+        assert await laptop.wait_for(direct, bot, "?jwt=", within=60) == link
+    finally:
+        await process.stop()
+        if laptop is not None:
+            await laptop.close()
+        await youth.close()
+        await counsellor.close()
+
+
+async def test_the_greeting_is_readable_on_a_youths_device_whose_keys_came_after_it(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[])
+    await process.start()
+    account = await user_factory("youth")
+    youth = await login_as(synapse, account, tmp_path)
+    bot = process.user_id
+    tablet: NioYouth | None = None
+    try:
+        tablet = await NioYouth.login(synapse.base_url, account.user_id, account.password,
+                                      tmp_path / "tablet", publish_keys=False)
+        room = await youth.open_chat(bot)
+        greeting = await youth.wait_for(room, bot, "anonym", within=60)
+
+        await tablet.publish_keys()
+        tablet.start()
+        assert await tablet.wait_for(room, bot, "anonym", within=60) == greeting
+    finally:
+        await process.stop()
+        if tablet is not None:
+            await tablet.close()
+        await youth.close()
