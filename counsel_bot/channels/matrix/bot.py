@@ -56,7 +56,7 @@ from counsel_bot.channels.matrix.private_rooms import PrivateRooms
 from counsel_bot.channels.matrix.room_history import GapUnavailable, events_between
 from counsel_bot.channels.matrix.room_moves import RoomMoves
 from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
-from counsel_bot.channels.matrix.session import LOGIN_GONE, LoginRevoked
+from counsel_bot.channels.matrix.session import LOGIN_GONE, CounselClient, LoginRevoked
 from counsel_bot.channels.matrix.staff_room import StaffRoom
 from counsel_bot.channels.matrix.strangers import Strangers
 from counsel_bot.channels.matrix.youth_moves import MOVE_RETRY, YouthMoves
@@ -356,6 +356,9 @@ class CounselBot:
             await client.keys_query()
         if client.should_claim_keys:
             await client.keys_claim(client.get_users_for_key_claiming())
+        # Room keys for devices learned of after the bot shared them (session.CounselClient).
+        if isinstance(client, CounselClient):
+            await client.room_keys.give()
 
     async def _tick(self) -> None:
         now = self.clock.now()

@@ -25,8 +25,11 @@ from nio import (
     AsyncClient,
     AsyncClientConfig,
     DeleteDevicesError,
+    KeysQueryResponse,
     LoginResponse,
     Response,
+    ShareGroupSessionError,
+    ShareGroupSessionResponse,
     SyncError,
     SyncResponse,
     WhoamiError,
@@ -41,6 +44,7 @@ from nio.store.models import (
     MegolmInboundSessions,
 )
 
+from counsel_bot.channels.matrix.room_keys import RoomKeys
 from counsel_bot.core.errors import BotError
 from e2e.atomic_file import write_atomically
 from e2e.vault import Vault
@@ -164,7 +168,29 @@ class CounselClient(AsyncClient):  # type: ignore[misc]  # nio is untyped
     sync after a start or a takeover (every room's full state) held the event loop for many
     seconds with 2,000 rooms, and an active bot on PostgreSQL lost the role it had just won
     (its lock session is pinged every second and ended after 5 s of silence), as did every
-    standby after it. What nio then does with the answer (rooms, keys) stays on the loop."""
+    standby after it. What nio then does with the answer (rooms, keys) stays on the loop.
+
+    It also keeps the room keys it shares for devices it learns of later (`room_keys`):
+    nio would leave them without the messages sent before (a fresh room's first ones)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.room_keys = RoomKeys(self)
+
+    async def share_group_session(
+        self, room_id: str, ignore_unverified_devices: bool = False,
+    ) -> ShareGroupSessionResponse | ShareGroupSessionError:
+        answer = await super().share_group_session(
+            room_id, ignore_unverified_devices=ignore_unverified_devices)
+        self.room_keys.shared(room_id)
+        return answer
+
+    async def receive_response(self, response: Response) -> None:
+        await super().receive_response(response)
+        if isinstance(response, KeysQueryResponse):
+            self.room_keys.learned(response.changed)
+        elif isinstance(response, SyncResponse):
+            self.room_keys.requested(response.to_device_events)
 
     async def create_matrix_response(
         self, response_class: type, transport_response: ClientResponse,

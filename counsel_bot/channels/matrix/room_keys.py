@@ -1,0 +1,183 @@
+"""The bot's room keys for devices it learned of after it sent with them.
+
+nio shares a room's Megolm session once, with the devices it knows of at that moment, and
+then never again: a device whose keys the bot learns of a moment later (published just
+after the room was made, a device list still on its way, a one-time key nobody could claim)
+reads none of that session's messages. In a fresh room those are the first ones: a
+counsellor's video link, a youth's greeting. nio then starts a new session for the next
+message, and the first stays unreadable on that device for good: the bot answers no key
+request of another account's (nio only serves the bot's own devices), and Element's current
+apps ask only their own devices anyway.
+
+So the bot keeps its recent sessions as it first shared them (in memory only: the keys are
+in nio's store anyway, and after a restart a device learned late waits for the next
+message) and gives a session to each device that should have had it, when it learns of the
+device (a keys query), when nio skipped it (no Olm session could be made), or when the
+device asks (`m.room_key_request`). Who may get one is decided in `e2e.room_key_sharing`:
+never anyone who was not a member the session was shared for, or is not one now, and never
+a blacklisted device.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from nio import AsyncClient, KeysClaimError, RoomKeyRequest, ToDeviceError
+from nio.crypto import OlmDevice
+from nio.event_builders import ToDeviceMessage
+
+from e2e.room_key_sharing import Device, SentSession, may_give, missing
+
+log = logging.getLogger(__name__)
+
+MEGOLM = "m.megolm.v1.aes-sha2"
+# Sessions kept per room: the one in use and those before it (nio starts a new one when it
+# learns of a device, so the one a late device needs is the one before the current).
+PER_ROOM = 3
+# All kept sessions at most (an office's thousands of rooms): the oldest go first.
+KEPT_MOST = 20_000
+# Rounds a device with no Olm session (no one-time key to claim) is tried before given up.
+TRIES = 5
+
+
+class RoomKeys:
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+        self._sessions: OrderedDict[str, SentSession] = OrderedDict()  # by session id
+        self._by_room: dict[str, list[str]] = {}
+        self._pending: dict[tuple[str, str, str], int] = {}  # (session, user, device): tries
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def shared(self, room_id: str) -> None:
+        """nio has just shared the room's session (none of its messages sent yet): kept,
+        and the recipients' devices nio skipped are given it next."""
+        olm = self._client.olm
+        room = self._client.rooms.get(room_id)
+        outbound = None if olm is None else olm.outbound_group_sessions.get(room_id)
+        if room is None or outbound is None or outbound.id in self._sessions:
+            return
+        session = SentSession(room_id, outbound.id, outbound.session_key,
+                              frozenset(room.users) - {self._client.user_id},
+                              set(outbound.users_shared_with))
+        self._keep(session)
+        self._want(session, [(user, device.id) for user in session.recipients
+                             for device in olm.device_store.active_user_devices(user)])
+
+    def learned(self, changed: Mapping[str, Mapping[str, OlmDevice]]) -> None:
+        """A keys query brought new or changed devices: those the kept sessions were meant
+        for are given them."""
+        for session in self._sessions.values():
+            self._want(session, [(user, device_id) for user in changed.keys()
+                                 & session.recipients
+                                 for device_id, device in changed[user].items()
+                                 if not device.deleted])
+
+    def requested(self, events: Iterable[Any]) -> None:
+        """Key requests for the bot's own sessions (``events``: a sync's to-device events;
+        the rest is ignored): asked for, given again, to whom the policy allows."""
+        olm = self._client.olm
+        if olm is None:
+            return
+        own_key = olm.account.identity_keys["curve25519"]
+        for event in events:
+            if not isinstance(event, RoomKeyRequest) or event.algorithm != MEGOLM \
+                    or event.sender_key != own_key or event.sender == self._client.user_id:
+                continue
+            session = self._sessions.get(event.session_id)
+            if session is None or session.room_id != event.room_id:
+                continue
+            if event.requesting_device_id not in olm.device_store[event.sender]:
+                # A device not known yet: the keys query it causes gives it the key.
+                olm.users_for_key_query.add(event.sender)
+                continue
+            session.given.discard((event.sender, event.requesting_device_id))
+            self._want(session, [(event.sender, event.requesting_device_id)])
+
+    async def give(self) -> None:
+        """Send each pending device its sessions (an Olm session claimed first where none
+        is); what cannot be sent now is tried again at the next call."""
+        olm = self._client.olm
+        if olm is None or not self._pending:
+            return
+        wanted: list[tuple[SentSession, OlmDevice]] = []
+        for (session_id, user, device_id) in list(self._pending):
+            session = self._sessions.get(session_id)
+            device = olm.device_store[user].get(device_id)
+            room = None if session is None else self._client.rooms.get(session.room_id)
+            if session is None or device is None or device.deleted or room is None \
+                    or not may_give(session, (user, device_id), own_user=self._client.user_id,
+                                    members_now=room.users,
+                                    blacklisted=olm.is_device_blacklisted(device)):
+                del self._pending[(session_id, user, device_id)]
+                continue
+            wanted.append((session, device))
+        no_session: dict[str, list[str]] = {}
+        for _, device in wanted:
+            if olm.session_store.get(device.curve25519) is None:
+                no_session.setdefault(device.user_id, []).append(device.id)
+        if no_session:
+            answer = await self._client.keys_claim(no_session)
+            if isinstance(answer, KeysClaimError):
+                log.warning("cannot claim one-time keys to give room keys (%s)",
+                            answer.status_code)
+        for session, device in wanted:
+            await self._give(session, device)
+
+    async def _give(self, session: SentSession, device: OlmDevice) -> None:
+        olm = self._client.olm
+        assert olm is not None
+        key = (session.session_id, device.user_id, device.id)
+        if key not in self._pending:
+            return  # given meanwhile (the same device twice in one round)
+        olm_session = olm.session_store.get(device.curve25519)
+        if olm_session is None:
+            self._pending[key] += 1
+            if self._pending[key] >= TRIES:
+                del self._pending[key]
+                log.warning("a device has no one-time keys left; a room key could not be "
+                            "given to it")
+            return
+        # nio's own encryption of a to-device message (as it shares a session itself).
+        content = olm._olm_encrypt(olm_session, device, "m.room_key", session.key_content())
+        answer = await self._client.to_device(
+            ToDeviceMessage("m.room.encrypted", device.user_id, device.id, content))
+        if isinstance(answer, ToDeviceError):
+            log.warning("a room key for a device learned late was refused (%s); tried again",
+                        answer.status_code)
+            return
+        del self._pending[key]
+        session.given.add((device.user_id, device.id))
+        log.info("gave a room key to a device the bot learned of after it was shared")
+
+    def _want(self, session: SentSession, devices: list[Device]) -> None:
+        for user, device_id in missing(session, devices):
+            if (user, device_id) == (self._client.user_id, self._client.device_id):
+                continue
+            self._pending.setdefault((session.session_id, user, device_id), 0)
+
+    def _keep(self, session: SentSession) -> None:
+        self._sessions[session.session_id] = session
+        ids = self._by_room.setdefault(session.room_id, [])
+        ids.append(session.session_id)
+        while len(ids) > PER_ROOM:
+            self._forget(ids[0])
+        while len(self._sessions) > KEPT_MOST:
+            self._forget(next(iter(self._sessions)))
+
+    def _forget(self, session_id: str) -> None:
+        session = self._sessions.pop(session_id, None)
+        if session is None:
+            return
+        ids = self._by_room.get(session.room_id, [])
+        if session_id in ids:
+            ids.remove(session_id)
+        if not ids:
+            self._by_room.pop(session.room_id, None)
+        for key in [k for k in self._pending if k[0] == session_id]:
+            del self._pending[key]
