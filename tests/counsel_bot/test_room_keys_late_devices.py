@@ -9,12 +9,16 @@ later gets only the next session's. The same for a youth's first answer from the
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from nio import JoinResponse, KeysQueryResponse, Response, SyncResponse
 
+from counsel_bot.channels.matrix.session import connect
 from counsel_bot.core.video import VideoSettings
+from e2e.vault import KdfParams, Vault
 from tests.conftest import SynapseHandle, UserFactory
 from tests.support.bot_harness import (
     NioYouth,
@@ -22,10 +26,13 @@ from tests.support.bot_harness import (
     login_as,
     on_duty,
     provision_bot,
+    trust,
     until,
 )
 
 pytestmark = pytest.mark.integration
+
+CHEAP = KdfParams(time_cost=1, memory_kib=8, parallelism=1)
 
 
 async def test_the_link_is_readable_on_a_device_whose_keys_came_after_it_was_sent(
@@ -96,3 +103,71 @@ async def test_the_greeting_is_readable_on_a_youths_device_whose_keys_came_after
         if tablet is not None:
             await tablet.close()
         await youth.close()
+
+
+async def test_a_device_reported_while_a_keys_query_is_on_its_way_is_asked_for_again(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """The bot asks for a member's devices (a room it just joined); the member's new device
+    publishes its keys after the homeserver answered, and the sync saying so is read before
+    that answer. nio then took the answer for the news and forgot the member needs asking
+    again: the device stayed unknown to the bot, and got none of its room keys, until the
+    member's devices next changed."""
+    bot_account = await user_factory("bot")
+    trust(synapse, bot_account.user_id)
+    vault = Vault.open_or_create(tmp_path / "vault.json", "passphrase for a test", CHEAP)
+    client = await connect(synapse.base_url, bot_account.user_id, bot_account.password,
+                           tmp_path / "nio", vault)
+    account = await user_factory("counsellor")
+    phone = await login_as(synapse, account, tmp_path)
+    laptop: NioYouth | None = None
+    try:
+        await client.sync(timeout=0, full_state=True)
+        await client.keys_upload()
+        room = await phone.open_chat(client.user_id)
+
+        async def invited() -> bool:
+            await client.sync(timeout=200)
+            return room in client.invited_rooms
+        await until(invited, what="the invitation")
+        assert isinstance(await client.join(room), JoinResponse)
+
+        async def joined() -> bool:
+            await client.sync(timeout=200)
+            return room in client.rooms and account.user_id in client.rooms[room].users
+        await until(joined, what="the join")
+        assert account.user_id in client.users_for_key_query
+
+        # The homeserver's answer to the bot's query is held until the sync is read.
+        answered, release = asyncio.Event(), asyncio.Event()
+        receive = client.receive_response
+
+        async def held(response: Response) -> None:
+            if isinstance(response, KeysQueryResponse):
+                answered.set()
+                await release.wait()
+            await receive(response)
+        client.receive_response = held  # type: ignore[method-assign]
+        query = asyncio.create_task(client.keys_query())
+        await asyncio.wait_for(answered.wait(), 30)
+
+        laptop = await NioYouth.login(synapse.base_url, account.user_id, account.password,
+                                      tmp_path / "laptop")
+
+        async def reported() -> bool:
+            answer = await client.sync(timeout=200)
+            return isinstance(answer, SyncResponse) \
+                and account.user_id in answer.device_list.changed
+        await until(reported, what="the sync reporting the new device")
+        release.set()
+        await asyncio.wait_for(query, 30)
+        client.receive_response = receive  # type: ignore[method-assign]
+
+        if client.should_query_keys:
+            await client.keys_query()
+        assert laptop.client.device_id in client.device_store[account.user_id]
+    finally:
+        await client.close()
+        if laptop is not None:
+            await laptop.close()
+        await phone.close()
