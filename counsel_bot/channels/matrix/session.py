@@ -25,6 +25,7 @@ from nio import (
     AsyncClient,
     AsyncClientConfig,
     DeleteDevicesError,
+    KeysQueryError,
     KeysQueryResponse,
     LoginResponse,
     Response,
@@ -171,11 +172,30 @@ class CounselClient(AsyncClient):  # type: ignore[misc]  # nio is untyped
     standby after it. What nio then does with the answer (rooms, keys) stays on the loop.
 
     It also keeps the room keys it shares for devices it learns of later (`room_keys`):
-    nio would leave them without the messages sent before (a fresh room's first ones)."""
+    nio would leave them without the messages sent before (a fresh room's first ones). And
+    a member whose devices a sync reports changed while a keys query for them was on its
+    way is asked for again: nio took that query's answer, perhaps from before the change,
+    for the news, and the new device stayed unknown (without any room key of the bot's)
+    until the member's devices next changed."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.room_keys = RoomKeys(self)
+        # For each keys query on its way: the users a sync reported changed meanwhile.
+        self._reported_meanwhile: dict[int, set[str]] = {}
+        self._queries = 0
+
+    async def keys_query(self) -> KeysQueryResponse | KeysQueryError:
+        self._queries += 1
+        number, reported = self._queries, set[str]()
+        self._reported_meanwhile[number] = reported
+        try:
+            answer = await super().keys_query()
+        finally:
+            del self._reported_meanwhile[number]
+        if isinstance(answer, KeysQueryResponse) and self.olm is not None:
+            self.olm.users_for_key_query.update(reported & answer.device_keys.keys())
+        return answer
 
     async def share_group_session(
         self, room_id: str, ignore_unverified_devices: bool = False,
@@ -190,6 +210,8 @@ class CounselClient(AsyncClient):  # type: ignore[misc]  # nio is untyped
         if isinstance(response, KeysQueryResponse):
             self.room_keys.learned(response.changed)
         elif isinstance(response, SyncResponse):
+            for reported in self._reported_meanwhile.values():
+                reported.update(response.device_list.changed)
             self.room_keys.requested(response.to_device_events)
 
     async def create_matrix_response(
