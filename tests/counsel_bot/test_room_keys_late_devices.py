@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from nio import JoinResponse, KeysQueryResponse, Response, SyncResponse
@@ -72,6 +73,70 @@ async def test_the_link_is_readable_on_a_device_whose_keys_came_after_it_was_sen
         await laptop.publish_keys()
         laptop.start()
         assert await laptop.wait_for(direct, bot, "?jwt=", within=60) == link
+    finally:
+        await process.stop()
+        if laptop is not None:
+            await laptop.close()
+        await youth.close()
+        await counsellor.close()
+
+
+async def test_a_device_that_lost_the_links_key_gets_it_again_when_it_asks(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """The bot shared the link's key with the counsellor's laptop, but the laptop lost it
+    (its store reset, an Olm message it could not read): asked, the bot gives it again."""
+    account = await user_factory("counsellor")
+    counsellor = await login_as(synapse, account, tmp_path)
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[account.user_id])
+    secret = tmp_path / "jitsi.secret"
+    secret.write_text("s" * 40)
+    secret.chmod(0o600)
+    process.settings = replace(process.settings, video=VideoSettings(
+        base_url="https://meet.beratung.example", jitsi_app_id="counsel",
+        jitsi_app_secret_file=str(secret)))
+    bot_client = (await process.start()).client
+    youth = await login(synapse, user_factory, tmp_path, "youth")
+    bot = process.user_id
+    laptop: NioYouth | None = None
+    try:
+        staff_room = await on_duty(counsellor, bot)
+        room = await youth.open_chat(bot)
+        await youth.wait_for(room, bot, "anonym")
+        await youth.send(room, "können wir reden statt schreiben?")
+        await until(lambda: room in counsellor.invited_to(), what="the assignment")
+        assert await counsellor.accept_invite() == room
+        await counsellor.send(room, "!video")
+        await until(lambda: bool(counsellor.invited_to() - {room, staff_room}), within=60,
+                    what="an invitation to a direct room with the bot")
+        [direct] = counsellor.invited_to() - {room, staff_room}
+        laptop = await NioYouth.login(synapse.base_url, account.user_id, account.password,
+                                      tmp_path / "laptop")
+        laptop_device = laptop.client.device_id
+        await until(lambda: laptop_device in bot_client.device_store[account.user_id],
+                    within=60, what="the bot to learn of the laptop")
+        assert await counsellor.accept_invite() == direct
+        await counsellor.wait_for(direct, bot, "?jwt=", within=60)
+
+        # The laptop loses the room key the bot shared with it.
+        olm = laptop.client.olm
+        assert olm is not None
+        handle = olm._handle_room_key_event
+        lost: list[str] = []
+
+        def lose_the_first(sender: str, sender_key: str, payload: dict[str, Any]) -> Any:
+            if not lost and payload.get("content", {}).get("room_id") == direct:
+                lost.append(direct)
+                return None
+            return handle(sender, sender_key, payload)
+        olm._handle_room_key_event = lose_the_first  # type: ignore[method-assign]
+        laptop.start()
+        await until(lambda: any(r == direct for r, _ in laptop.undecryptable), within=60,
+                    what="the link, unreadable on the laptop")
+        assert lost == [direct]
+
+        await laptop.ask_senders_for_keys()
+        await laptop.wait_for(direct, bot, "?jwt=", within=60)
     finally:
         await process.stop()
         if laptop is not None:

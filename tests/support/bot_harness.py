@@ -181,6 +181,15 @@ class NioYouth:
     async def _on_undecryptable(self, room: MatrixRoom, event: MegolmEvent) -> None:
         self.undecryptable.append((room.room_id, event))
 
+    async def ask_senders_for_keys(self) -> None:
+        """Ask the sender's device of each message still unreadable for its room key
+        (`m.room_key_request`, as Element did and FluffyChat does; nio asks only its own
+        account's devices)."""
+        for _, megolm in self.undecryptable:
+            request = megolm.as_key_request(megolm.sender, self.client.device_id,
+                                            device_id=megolm.device_id)
+            await self.client.to_device(request)
+
     async def _on_room_key(self, event: RoomKeyEvent) -> None:
         """A room key came: the messages kept for it are read now."""
         waiting, self.undecryptable = self.undecryptable, []
