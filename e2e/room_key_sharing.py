@@ -9,7 +9,12 @@ but only where it would have shared it then, had it known the device:
 - the device's owner was among the members (joined or invited) the session was shared for,
   and is a member of the room still (never anyone who came later, or left since);
 - the device is not blacklisted, and is not one of the bot's own;
-- the key is the one first shared (from the session's first message on), never more.
+- the key is the one first shared (from the session's first message on), never more;
+- the bot learned of the device soon after it shared the session (`LATE_WITHIN`: a sync
+  round or a keys query late, even under load), or the device had the key and asks again.
+  A device that came later is one that came after the messages, as Megolm treats it: it
+  reads from the next session on (a session stolen with a password must not read the bot's
+  earlier messages in the room, a youth's transcript among them).
 
 Who counts as the same person is the account: a member's devices are theirs, as for every
 message the bot sends (it shares with unverified devices too, since nobody verifies a youth).
@@ -22,6 +27,10 @@ from dataclasses import dataclass, field
 
 Device = tuple[str, str]  # (user id, device id)
 
+# How long after a session was shared a device the bot learns of still counts as one it
+# only learned of late (its keys were on their way), not as one that came after.
+LATE_WITHIN = 120.0
+
 
 @dataclass(frozen=True)
 class SentSession:
@@ -31,6 +40,7 @@ class SentSession:
     session_id: str
     session_key: str  # the key as first shared: from the session's first message on
     recipients: frozenset[str]  # the room's members (joined or invited) it was shared for
+    shared_at: float  # when (monotonic seconds)
     given: set[Device] = field(default_factory=set, compare=False)  # devices that have it
 
     def key_content(self) -> dict[str, str]:
@@ -40,11 +50,13 @@ class SentSession:
 
 
 def may_give(session: SentSession, device: Device, *, own_user: str,
-             members_now: Collection[str], blacklisted: bool) -> bool:
-    """Whether ``device`` may get ``session``'s key now (see the module)."""
+             members_now: Collection[str], blacklisted: bool, learned_at: float) -> bool:
+    """Whether ``device``, which the bot learned of (or heard asking) at ``learned_at``,
+    may get ``session``'s key now (see the module)."""
     user, _ = device
+    late = learned_at - session.shared_at <= LATE_WITHIN
     return (user != own_user and user in session.recipients and user in members_now
-            and not blacklisted)
+            and not blacklisted and (late or device in session.given))
 
 
 def missing(session: SentSession, devices: Iterable[Device]) -> list[Device]:

@@ -14,15 +14,17 @@ in nio's store anyway, and after a restart a device learned late waits for the n
 message) and gives a session to each device that should have had it, when it learns of the
 device (a keys query), when nio skipped it (no Olm session could be made), or when the
 device asks (`m.room_key_request`). Who may get one is decided in `e2e.room_key_sharing`:
-never anyone who was not a member the session was shared for, or is not one now, and never
-a blacklisted device.
+never anyone who was not a member the session was shared for, or is not one now, never a
+blacklisted device, and never a device the bot learned of well after it shared the session
+(one that came after the messages).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from nio import AsyncClient, KeysClaimError, RoomKeyRequest, ToDeviceError
@@ -44,11 +46,14 @@ TRIES = 5
 
 
 class RoomKeys:
-    def __init__(self, client: AsyncClient) -> None:
+    def __init__(self, client: AsyncClient,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._client = client
+        self._clock = clock
         self._sessions: OrderedDict[str, SentSession] = OrderedDict()  # by session id
         self._by_room: dict[str, list[str]] = {}
-        self._pending: dict[tuple[str, str, str], int] = {}  # (session, user, device): tries
+        # (session, user, device): when the bot learned of the device, and tries made.
+        self._pending: dict[tuple[str, str, str], tuple[float, int]] = {}
 
     @property
     def pending(self) -> int:
@@ -64,7 +69,7 @@ class RoomKeys:
             return
         session = SentSession(room_id, outbound.id, outbound.session_key,
                               frozenset(room.users) - {self._client.user_id},
-                              set(outbound.users_shared_with))
+                              self._clock(), set(outbound.users_shared_with))
         self._keep(session)
         self._want(session, [(user, device.id) for user in session.recipients
                              for device in olm.device_store.active_user_devices(user)])
@@ -96,8 +101,7 @@ class RoomKeys:
                 # A device not known yet: the keys query it causes gives it the key.
                 olm.users_for_key_query.add(event.sender)
                 continue
-            session.given.discard((event.sender, event.requesting_device_id))
-            self._want(session, [(event.sender, event.requesting_device_id)])
+            self._want(session, [(event.sender, event.requesting_device_id)], again=True)
 
     async def give(self) -> None:
         """Send each pending device its sessions (an Olm session claimed first where none
@@ -106,14 +110,15 @@ class RoomKeys:
         if olm is None or not self._pending:
             return
         wanted: list[tuple[SentSession, OlmDevice]] = []
-        for (session_id, user, device_id) in list(self._pending):
+        for (session_id, user, device_id), (learned_at, _) in list(self._pending.items()):
             session = self._sessions.get(session_id)
             device = olm.device_store[user].get(device_id)
             room = None if session is None else self._client.rooms.get(session.room_id)
             if session is None or device is None or device.deleted or room is None \
                     or not may_give(session, (user, device_id), own_user=self._client.user_id,
                                     members_now=room.users,
-                                    blacklisted=olm.is_device_blacklisted(device)):
+                                    blacklisted=olm.is_device_blacklisted(device),
+                                    learned_at=learned_at):
                 del self._pending[(session_id, user, device_id)]
                 continue
             wanted.append((session, device))
@@ -137,8 +142,9 @@ class RoomKeys:
             return  # given meanwhile (the same device twice in one round)
         olm_session = olm.session_store.get(device.curve25519)
         if olm_session is None:
-            self._pending[key] += 1
-            if self._pending[key] >= TRIES:
+            learned_at, tries = self._pending[key]
+            self._pending[key] = (learned_at, tries + 1)
+            if tries + 1 >= TRIES:
                 del self._pending[key]
                 log.warning("a device has no one-time keys left; a room key could not be "
                             "given to it")
@@ -155,11 +161,16 @@ class RoomKeys:
         session.given.add((device.user_id, device.id))
         log.info("gave a room key to a device the bot learned of after it was shared")
 
-    def _want(self, session: SentSession, devices: list[Device]) -> None:
-        for user, device_id in missing(session, devices):
+    def _want(self, session: SentSession, devices: list[Device], *,
+              again: bool = False) -> None:
+        """``again``: also to devices that had it (they asked: they lost it)."""
+        now = self._clock()
+        wanted = [d for d in devices if d[0] in session.recipients] if again \
+            else missing(session, devices)
+        for user, device_id in wanted:
             if (user, device_id) == (self._client.user_id, self._client.device_id):
                 continue
-            self._pending.setdefault((session.session_id, user, device_id), 0)
+            self._pending.setdefault((session.session_id, user, device_id), (now, 0))
 
     def _keep(self, session: SentSession) -> None:
         self._sessions[session.session_id] = session
