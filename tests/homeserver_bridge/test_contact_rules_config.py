@@ -105,3 +105,63 @@ async def test_the_list_is_read_again_when_counsel_rewrites_it(tmp_path: Path) -
     assert await rules.user_may_invite("@lena:x", "@tom:x", "!r:x") == "NOT_SPAM"
     write_trusted(path, ["@beratung:x"])  # and she left it again
     assert await rules.user_may_invite("@lena:x", "@tom:x", "!r:x") != "NOT_SPAM"
+
+
+class _Member:
+    def __init__(self, membership: str) -> None:
+        self.content = {"membership": membership}
+
+
+class _Room(_Api):
+    """A room whose members the module may ask Synapse about (ModuleApi.get_room_state)."""
+
+    def __init__(self, members: dict[str, str]) -> None:
+        self.members = members
+        self.asked: list[list[tuple[str, str | None]]] = []
+
+    async def get_room_state(self, room_id: str, event_filter: list[tuple[str, str | None]],
+                             ) -> dict[tuple[str, str], _Member]:
+        self.asked.append(list(event_filter))
+        return {(kind, key): _Member(self.members[key]) for kind, key in event_filter
+                if kind == "m.room.member" and key in self.members}
+
+
+async def test_staff_are_invited_by_youths_only_where_a_bot_is_joined(tmp_path: Path) -> None:
+    path = tmp_path / "trusted_accounts.json"
+    write_trusted(path, ["@beratung:x", "@anna:x"], bots=["@beratung:x"])
+    assert read_trusted(path) == {"@beratung:x", "@anna:x"}
+    room = _Room({"@lena:x": "join", "@beratung:x": "invite"})
+    rules = ContactRules(ContactRules.parse_config({"trusted_file": str(path)}),
+                         room)  # type: ignore[arg-type]
+    assert await rules.user_may_invite("@lena:x", "@beratung:x", "!r:x") == "NOT_SPAM"
+    assert await rules.user_may_invite("@lena:x", "@anna:x", "!r:x") != "NOT_SPAM"
+    assert room.asked == [[("m.room.member", "@beratung:x")]]  # one read, of the bots only
+    room.members["@beratung:x"] = "join"
+    assert await rules.user_may_invite("@lena:x", "@anna:x", "!r:x") == "NOT_SPAM"
+    # A new room has no bot in it yet: a staff member among its invitees is refused.
+    assert await rules.user_may_create_room("@lena:x", {"invite": ["@anna:x"]}) != "NOT_SPAM"
+    assert await rules.user_may_create_room("@lena:x", {"invite": ["@beratung:x"]}) == "NOT_SPAM"
+    # The staff invite whom they like, wherever.
+    assert await rules.user_may_invite("@anna:x", "@lena:x", "!r:x") == "NOT_SPAM"
+
+
+def test_an_external_homeserver_names_its_bot_in_its_own_config() -> None:
+    settings = ContactRules.parse_config({"trusted": ["@anna:x"], "bots": ["@beratung:x"]})
+    assert settings == ContactSettings(trusted=frozenset({"@anna:x"}),
+                                       bots=frozenset({"@beratung:x"}))
+    with pytest.raises(ValueError, match="contact_rules: bots"):
+        ContactRules.parse_config({"trusted": ["@anna:x"], "bots": "@beratung:x"})
+
+
+async def test_a_list_naming_no_bot_lets_staff_be_invited_as_before(tmp_path: Path) -> None:
+    """A list written before bots were named (the scale-out's, written once; an admin's
+    ``trusted``): nobody can tell the bot, so the rule on staff cannot hold; Synapse says
+    so in its log instead of locking youths out of counselling."""
+    path = tmp_path / "trusted_accounts.json"
+    path.write_text('["@beratung:x", "@anna:x"]', encoding="utf-8")
+    room = _Room({})
+    rules = ContactRules(ContactRules.parse_config({"trusted_file": str(path)}),
+                         room)  # type: ignore[arg-type]
+    assert await rules.user_may_invite("@lena:x", "@beratung:x", "!r:x") == "NOT_SPAM"
+    assert await rules.user_may_invite("@lena:x", "@anna:x", "!r:x") == "NOT_SPAM"
+    assert await rules.user_may_invite("@lena:x", "@tom:x", "!r:x") != "NOT_SPAM"

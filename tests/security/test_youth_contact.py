@@ -11,6 +11,7 @@ Synapse, configured as in production; the bot and the staff are the accounts cou
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -18,7 +19,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.conftest import SynapseHandle, TestUser, UserFactory
-from tests.support.bot_harness import provision_bot
+from tests.support.bot_harness import BotProcess, provision_bot
 from tests.support.matrix_http import MatrixHttp
 
 pytestmark = pytest.mark.integration
@@ -33,6 +34,7 @@ class Service:
     counsellor: MatrixHttp
     counsellor_id: str
     colleague_id: str
+    process: BotProcess
 
 
 async def _service(synapse: SynapseHandle, user_factory: UserFactory, tmp: Path) -> Service:
@@ -42,7 +44,18 @@ async def _service(synapse: SynapseHandle, user_factory: UserFactory, tmp: Path)
     process = await provision_bot(synapse, tmp / "bot",
                                   staff=[counsellor.user_id, colleague.user_id])
     return Service(process.user_id, _client(synapse, counsellor), counsellor.user_id,
-                   colleague.user_id)
+                   colleague.user_id, process)
+
+
+async def _as_bot(synapse: SynapseHandle, service: Service) -> MatrixHttp:
+    """The bot's account, driven by hand: what matters here is only where it is joined."""
+    [account] = json.loads(
+        (service.process.layout.bridge_dir / "accounts.json").read_text(encoding="utf-8"))
+    client = MatrixHttp(synapse.http, synapse.base_url)
+    status, login = await client.login(account["user_id"], account["password"])
+    assert status == 200, login
+    client.token = login["access_token"]
+    return client
 
 
 def _client(synapse: SynapseHandle, user: TestUser) -> MatrixHttp:
@@ -105,6 +118,62 @@ async def test_a_youth_cannot_invite_another_youth_into_their_counselling_room(
     status, answer = await client.call(
         "POST", f"/_matrix/client/v3/rooms/{quote(room['room_id'])}/invite",
         {"user_id": tom.user_id})
+    assert status == 403, answer
+
+
+async def test_a_youth_cannot_pull_a_counsellor_into_a_room_the_bot_is_not_in(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path,
+) -> None:
+    """A counsellor a youth invites into a room of their own counsels there without the bot:
+    no crisis check, no records, no hand-over, nobody on the next shift knows of it. The
+    youth's app is told why, and where to write instead."""
+    service = await _service(synapse, user_factory, tmp_path)
+    lena = await user_factory("youth")
+    client = _client(synapse, lena)
+
+    # A direct chat with the counsellor, as Element opens one.
+    status, answer = await client.create_room(
+        preset="trusted_private_chat", is_direct=True, invite=[service.counsellor_id],
+        initial_state=[ENCRYPTION])
+    assert status == 403, answer
+    assert answer.get("errcode") == "M_FORBIDDEN", answer
+    # A room of her own first, the counsellor invited afterwards; the bot only invited.
+    status, room = await client.create_room(
+        preset="private_chat", invite=[service.bot], initial_state=[ENCRYPTION])
+    assert status == 200, room
+    status, answer = await client.call(
+        "POST", f"/_matrix/client/v3/rooms/{quote(room['room_id'])}/invite",
+        {"user_id": service.counsellor_id})
+    assert status == 403, answer
+    assert answer.get("errcode") == "M_FORBIDDEN", answer
+    assert "Beratung" in answer["error"]  # what to do instead, in German
+    assert "counselling" in answer["error"]  # and English
+    assert service.counsellor_id not in await synapse.admin.room_members(room["room_id"])
+
+
+async def test_a_youth_may_invite_a_counsellor_where_the_bot_is(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path,
+) -> None:
+    """In the counselling room (the bot joined) a youth's invitation of the staff stays as it
+    was; once the bot has left the room, it is refused."""
+    service = await _service(synapse, user_factory, tmp_path)
+    lena = await user_factory("youth")
+    client = _client(synapse, lena)
+    status, room = await client.create_room(
+        preset="trusted_private_chat", is_direct=True, invite=[service.bot],
+        initial_state=[ENCRYPTION])
+    assert status == 200, room
+    room_id = quote(room["room_id"])
+    bot = await _as_bot(synapse, service)
+    assert await _join(bot, room["room_id"]) == 200
+    status, answer = await client.call("POST", f"/_matrix/client/v3/rooms/{room_id}/invite",
+                                       {"user_id": service.counsellor_id})
+    assert status == 200, answer
+
+    status, answer = await bot.call("POST", f"/_matrix/client/v3/rooms/{room_id}/leave", {})
+    assert status == 200, answer
+    status, answer = await client.call("POST", f"/_matrix/client/v3/rooms/{room_id}/invite",
+                                       {"user_id": service.colleague_id})
     assert status == 403, answer
 
 
