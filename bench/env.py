@@ -29,7 +29,7 @@ from pathlib import Path
 import aiohttp
 
 from homeserver_bridge.admin_api import AdminClient
-from homeserver_bridge.contact_rules import read_trusted, write_trusted
+from homeserver_bridge.contact_rules import read_trusted_file, write_trusted
 from homeserver_bridge.embedded import EmbeddedSynapse
 from homeserver_bridge.paths import DataLayout, write_private
 from homeserver_bridge.provision import admin_client
@@ -85,11 +85,12 @@ class Homeserver:
     def user_id(self, localpart: str) -> str:
         return f"@{localpart}:{self.server_name}"
 
-    def trust(self, *accounts: str) -> None:
+    def trust(self, bot: str, *staff: str) -> None:
         """Name a bot and its staff to the homeserver's contact rules, as `counsel up` does
         (the scale-out's Synapse reads the same file in its data directory)."""
         path = self.layout.trusted_accounts_file
-        write_trusted(path, read_trusted(path) | set(accounts))
+        known = read_trusted_file(path)
+        write_trusted(path, known.staff | set(staff), bots=known.bots | {bot})
 
     async def register(self, prefix: str) -> Account:
         """A user with a password and a fresh device (registration returns its token)."""

@@ -214,7 +214,8 @@ def write_all(
     # there later go into this file too (README, "Youths meet only in moderated groups").
     if not layout.trusted_accounts_file.exists():
         write_trusted(layout.trusted_accounts_file,
-                      [f"@{name}:{topology.server_name}" for name in (bot_localpart, counsellor)])
+                      [f"@{name}:{topology.server_name}" for name in (bot_localpart, counsellor)],
+                      bots=[f"@{bot_localpart}:{topology.server_name}"])
     worker = worker_config(topology, log_config)
     write_private(hs / f"{topology.worker_name}.yaml", yaml.safe_dump(worker, sort_keys=False))
     nginx_dir = state / "nginx"

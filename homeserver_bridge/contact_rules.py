@@ -7,7 +7,9 @@ bullying), and against the office's promise that youths meet only in moderated g
 
 The rule: an account counsel does not name (every youth; an outsider too) may
 - invite only the accounts counsel names (the bot, the staff), never another youth and
-  nobody by e-mail or phone number;
+  nobody by e-mail or phone number; the staff only into a room a bot of counsel's is joined
+  to (a counsellor pulled into a youth's room of their own would counsel there without the
+  bot: no crisis check, no records, no hand-over), so a new room only with the bot;
 - join only a room it was invited to (so a room made public, open to knocking or to the
   members of another room lets in no youth uninvited);
 - never open a room it made later (join rules other than invite), as at its creation: a
@@ -21,9 +23,12 @@ The accounts named (``trusted``) are unaffected, and Synapse's server admins (th
 own account) skip these checks as Synapse skips all spam checks for them.
 
 Synapse loads it from the homeserver config (``modules:``). ``trusted`` lists account ids
-in the config; ``trusted_file`` names a JSON list of them, which counsel rewrites at every
+in the config and ``bots`` which of counsel's accounts are bots; ``trusted_file`` names a
+JSON file of them (``{"bots": [...], "staff": [...]}``), which counsel rewrites at every
 start from counsel.toml (the bot, the counsellors and team leads, every office's) and which
-the module reads again whenever the file changes.
+the module reads again whenever the file changes. A plain JSON list (as written before bots
+were named) names nobody as a bot: then the staff may be invited anywhere, as before, and
+Synapse's log says so.
 """
 
 from __future__ import annotations
@@ -44,13 +49,18 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_OPTIONS = frozenset({"trusted", "trusted_file"})
+_OPTIONS = frozenset({"trusted", "bots", "trusted_file"})
 _PRESENT = frozenset({"join", "invite", "knock"})
 # Shown by the youth's app as the reason (Synapse's own words name no way forward).
 REFUSED_INVITE = (
     "Einladen kannst du hier nur die Beratung. Andere Jugendliche triffst du in den "
     "begleiteten Gruppen. / Here you can only invite the counselling service; you meet other "
     "young people in the moderated groups."
+)
+REFUSED_STAFF_INVITE = (
+    "Eine Beraterin oder einen Berater kannst du nur in deinen Chat mit der Beratung "
+    "einladen. Schreib dort, dann meldet sich jemand. / You can invite a counsellor only into "
+    "your chat with the counselling service. Write there and someone will answer."
 )
 REFUSED_ROOM = (
     "Hier kannst du nur private Chats mit der Beratung starten, keine offenen Räume. / Here "
@@ -72,25 +82,57 @@ Verdict = Literal["NOT_SPAM"] | Refusal
 class ContactSettings:
     trusted: frozenset[str] = frozenset()
     trusted_file: Path | None = None
+    bots: frozenset[str] = frozenset()
 
 
-def write_trusted(path: Path, accounts: Collection[str]) -> None:
+@dataclass(frozen=True)
+class Trusted:
+    """Whom the rules leave alone: counsel's bots and its staff (no bot: none named)."""
+
+    bots: frozenset[str] = frozenset()
+    staff: frozenset[str] = frozenset()
+
+    @property
+    def accounts(self) -> frozenset[str]:
+        return self.bots | self.staff
+
+    def __or__(self, other: Trusted) -> Trusted:
+        return Trusted(self.bots | other.bots, self.staff | other.staff)
+
+
+def write_trusted(path: Path, accounts: Collection[str], *, bots: Collection[str] = ()) -> None:
     """The accounts the rules leave alone, for ``trusted_file`` (0600, replaced atomically:
-    the module never reads half a list)."""
-    write_private(path, json.dumps(sorted(set(accounts)), indent=1) + "\n")
+    the module never reads half a list); ``bots``, which of them (or besides) are bots."""
+    named = {"bots": sorted(set(bots)), "staff": sorted(set(accounts) - set(bots))}
+    write_private(path, json.dumps(named, indent=1) + "\n")
 
 
 def read_trusted(path: Path) -> frozenset[str]:
-    """The ids in ``path``; ValueError naming the file if it holds anything else."""
+    """Every id in ``path``, bots and staff; ValueError naming the file if it holds anything
+    else."""
+    return read_trusted_file(path).accounts
+
+
+def read_trusted_file(path: Path) -> Trusted:
+    """The bots and the staff in ``path``; ValueError naming the file if it holds anything
+    else. A plain list names no bot."""
     try:
-        accounts = json.loads(path.read_text(encoding="utf-8"))
+        named = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ValueError(f"contact_rules: trusted_file {path} cannot be read ({exc}); "
                          "it must be a JSON list of Matrix ids") from None
-    if not isinstance(accounts, list) or not all(_is_user_id(a) for a in accounts):
-        raise ValueError(f"contact_rules: trusted_file {path} must be a JSON list of Matrix "
-                         "ids such as \"@beratung:example.org\"")
-    return frozenset(accounts)
+    if isinstance(named, list) and _are_user_ids(named):
+        return Trusted(staff=frozenset(named))
+    if (isinstance(named, dict) and set(named) <= {"bots", "staff"}
+            and all(_are_user_ids(ids) for ids in named.values())):
+        return Trusted(frozenset(named.get("bots", ())), frozenset(named.get("staff", ())))
+    raise ValueError(f"contact_rules: trusted_file {path} must be a JSON list of Matrix "
+                     "ids such as \"@beratung:example.org\", or an object "
+                     "{\"bots\": [...], \"staff\": [...]} of such lists")
+
+
+def _are_user_ids(value: object) -> bool:
+    return isinstance(value, list) and all(_is_user_id(a) for a in value)
 
 
 def _is_user_id(value: object) -> bool:
@@ -102,7 +144,8 @@ class ContactRules:
         self._config = config
         self._api = api
         self._file_seen: tuple[int, int, int] | None = None
-        self._from_file: frozenset[str] = frozenset()
+        self._from_config = Trusted(config.bots, config.trusted)
+        self._from_file = Trusted()
         from synapse.module_api import NOT_SPAM
         from synapse.module_api.errors import Codes
 
@@ -110,8 +153,12 @@ class ContactRules:
         self._forbidden = Codes.FORBIDDEN
         if config.trusted_file is not None:
             # A missing or unreadable file stops Synapse's start, not an invitation later.
-            self._from_file = read_trusted(config.trusted_file)
+            self._from_file = read_trusted_file(config.trusted_file)
             self._file_seen = _identity(os.stat(config.trusted_file))
+        if not self._trusted_now().bots:
+            log.warning("contact_rules: no bot named (bots, or trusted_file as {\"bots\": "
+                        "[...], \"staff\": [...]}): youths may invite the staff into rooms "
+                        "without the bot")
         api.register_spam_checker_callbacks(
             user_may_invite=self.user_may_invite,
             user_may_send_3pid_invite=self.user_may_send_3pid_invite,
@@ -131,50 +178,65 @@ class ContactRules:
         unknown = set(config) - _OPTIONS
         if unknown:
             raise ValueError(f"contact_rules: unknown option(s) {sorted(unknown)}")
-        trusted = config.get("trusted", [])
-        if not isinstance(trusted, list) or not all(_is_user_id(a) for a in trusted):
-            raise ValueError("contact_rules: trusted must be a list of Matrix ids such as "
-                             "\"@beratung:example.org\"")
+        lists = {key: config.get(key, []) for key in ("trusted", "bots")}
+        for key, ids in lists.items():
+            if not _are_user_ids(ids):
+                raise ValueError(f"contact_rules: {key} must be a list of Matrix ids such as "
+                                 "\"@beratung:example.org\"")
+        trusted, bots = lists["trusted"], lists["bots"]
         path = config.get("trusted_file")
         if path is not None and (not isinstance(path, str) or not path):
             raise ValueError("contact_rules: trusted_file must be the path of a JSON file")
-        if not trusted and path is None:
+        if not trusted and not bots and path is None:
             # With nobody trusted the bot could invite nobody: no youth would be counselled.
             raise ValueError("contact_rules: name the bot and the staff in trusted or "
                              "trusted_file; with neither, nobody could invite anybody")
-        return ContactSettings(frozenset(trusted), Path(path) if path else None)
+        return ContactSettings(frozenset(trusted), Path(path) if path else None,
+                               frozenset(bots))
 
-    def _trusted_now(self) -> frozenset[str]:
+    def _trusted_now(self) -> Trusted:
         path = self._config.trusted_file
         if path is None:
-            return self._config.trusted
+            return self._from_config
         try:
             info = os.stat(path)
         except OSError:
             # Gone while running (a restore, say): keep the list last read, not lock out the bot.
-            return self._config.trusted | self._from_file
+            return self._from_config | self._from_file
         seen = _identity(info)
         if seen != self._file_seen:
             try:
-                self._from_file = read_trusted(path)
+                self._from_file = read_trusted_file(path)
             except ValueError:
                 # Half written by hand, say: the list last read holds until it is whole.
                 log.warning("contact_rules: %s is no list of ids; the last one read holds",
                             path)
             self._file_seen = seen
-        return self._config.trusted | self._from_file
+        return self._from_config | self._from_file
 
     def _trusts(self, user_id: str) -> bool:
-        return user_id in self._trusted_now()
+        return user_id in self._trusted_now().accounts
 
     def _refuse(self, reason: str) -> Refusal:
         # Synapse puts these fields into its error answer: "error" replaces its own words.
         return self._forbidden, {"error": reason}
 
     async def user_may_invite(self, inviter: str, invitee: str, room_id: str) -> Verdict:
-        if self._trusts(inviter) or self._trusts(invitee):
+        trusted = self._trusted_now()
+        if inviter in trusted.accounts or invitee in trusted.bots:
             return self._allowed
-        return self._refuse(REFUSED_INVITE)
+        if invitee not in trusted.staff:
+            return self._refuse(REFUSED_INVITE)
+        # No bot named (an old list): nothing to look for, the staff come as before.
+        if not trusted.bots or await self._bot_joined(room_id, trusted.bots):
+            return self._allowed
+        return self._refuse(REFUSED_STAFF_INVITE)
+
+    async def _bot_joined(self, room: str, bots: frozenset[str]) -> bool:
+        """One read of the room's current state (Synapse's cache, else one indexed query),
+        of the bots' membership only."""
+        state = await self._api.get_room_state(room, [("m.room.member", b) for b in bots])
+        return any(event.content.get("membership") == "join" for event in state.values())
 
     async def user_may_send_3pid_invite(self, inviter: str, medium: str, address: str,
                                         room_id: str) -> Verdict:
@@ -197,9 +259,12 @@ class ContactRules:
             return self._allowed
         trusted = self._trusted_now()
         invited = room_config.get("invite") or []
-        if room_config.get("invite_3pid") or any(i not in trusted for i in invited):
+        if room_config.get("invite_3pid") or any(i not in trusted.accounts for i in invited):
             # Refused before the room exists: Synapse would make it, then fail the invitation.
             return self._refuse(REFUSED_INVITE)
+        if trusted.bots and any(i not in trusted.bots for i in invited):
+            # A new room has no bot joined yet: the staff would be refused right after.
+            return self._refuse(REFUSED_STAFF_INVITE)
         if (room_config.get("visibility") == "public"
                 or room_config.get("preset") == "public_chat"
                 or room_config.get("room_alias_name")

@@ -71,13 +71,15 @@ class EmbeddedSynapse:
 
     def __init__(
         self, settings: HomeserverSettings, layout: DataLayout, *, trusted: Collection[str],
-        python: str = sys.executable,
+        bots: Collection[str] = (), python: str = sys.executable,
     ) -> None:
         """``trusted``: the bot and the staff (homeserver_bridge/contact_rules.py); every
-        other account may invite only them and make no open rooms."""
+        other account may invite only them (the staff only where one of the ``bots`` is)
+        and make no open rooms."""
         self.settings = settings
         self.layout = layout
         self.trusted = tuple(trusted)
+        self.bots = tuple(bots)
         self._python = python
         self._process: asyncio.subprocess.Process | None = None
         self._log_handle: IO[bytes] | None = None
@@ -103,7 +105,7 @@ class EmbeddedSynapse:
                 f"port {port} on {host} is already in use by another program; stop that program "
                 "or set homeserver.port in counsel.toml"
             )
-        config = write_homeserver_config(self.settings, self.layout, self.trusted)
+        config = write_homeserver_config(self.settings, self.layout, self.trusted, self.bots)
         if not (self.layout.synapse_dir / "signing.key").exists():
             await self._generate_keys(config)
         self._log_handle = self.log_path.open("ab")

@@ -74,16 +74,18 @@ def _retention_policy(settings: HomeserverSettings) -> str:
 
 
 def write_homeserver_config(
-    settings: HomeserverSettings, layout: DataLayout, trusted: Collection[str]
+    settings: HomeserverSettings, layout: DataLayout, trusted: Collection[str],
+    bots: Collection[str] = (),
 ) -> Path:
     """Write secrets (once) and the configuration (every start); return the config path.
 
     ``trusted``: the bot and the staff, whom the contact rules leave alone (rewritten at
-    every start, so who left the staff list loses it)."""
+    every start, so who left the staff list loses it); ``bots``, which of them are bots
+    (youths invite the staff only into rooms a bot is in)."""
     hs = layout.synapse_dir
     for name in ("registration_shared_secret", "macaroon_secret_key", "form_secret"):
         ensure_secret_file(hs / name)
-    write_trusted(layout.trusted_accounts_file, trusted)
+    write_trusted(layout.trusted_accounts_file, trusted, bots=bots)
     write_private(hs / "log.yaml", LOG_CONFIG.read_text(encoding="utf-8"))
     path = hs / "homeserver.yaml"
     write_private(path, render_homeserver_yaml(settings, layout))

@@ -109,7 +109,7 @@ async def test_two_strict_youths_exchange_encrypted_dm(
 ) -> None:
     alice, bob = await user_factory("youth-a"), await user_factory("youth-b")
     # Bob stands for the counselling side: the homeserver lets youths invite only it.
-    trust(synapse, bob.user_id)
+    trust(synapse, bots=[bob.user_id])
     async with youth_session(synapse, alice) as a, youth_session(synapse, bob) as b:
         room = await a.create_dm(UserID(bob.user_id))
         assert await b.wait_for_invite() == room
@@ -137,7 +137,7 @@ async def test_strict_youth_refuses_unsigned_nio_device(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
     youth_user, nio_user = await user_factory("youth"), await user_factory("nio")
-    trust(synapse, nio_user.user_id)  # the nio device stands for the bot's
+    trust(synapse, bots=[nio_user.user_id])  # the nio device stands for the bot's
     async with (
         youth_session(synapse, youth_user) as youth,
         nio_peer(synapse, nio_user, tmp_path) as nio,
@@ -162,7 +162,7 @@ async def test_lax_youth_accepts_the_same_unsigned_nio_device(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
     youth_user, nio_user = await user_factory("youth"), await user_factory("nio")
-    trust(synapse, nio_user.user_id)  # the nio device stands for the bot's
+    trust(synapse, bots=[nio_user.user_id])  # the nio device stands for the bot's
     async with (
         youth_session(synapse, youth_user, strict=False) as youth,
         nio_peer(synapse, nio_user, tmp_path) as nio,

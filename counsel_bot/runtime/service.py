@@ -110,10 +110,14 @@ def refuse_foreign_staff(settings: Settings) -> None:
                     f"{user.partition(':')[0]}:{server}")
 
 
+def bot_account(settings: Settings) -> str:
+    return f"@{settings.bot.localpart}:{settings.homeserver.server_name}"
+
+
 def trusted_accounts(settings: Settings) -> tuple[str, ...]:
     """The accounts the homeserver's contact rules leave alone: the bot, and every
     counsellor and team lead (of every office). Everybody else is a youth to it."""
-    bot = f"@{settings.bot.localpart}:{settings.homeserver.server_name}"
+    bot = bot_account(settings)
     staff = [*settings.staff.counsellors, *settings.staff.team_leads]
     for office in settings.offices:
         staff += [*office.counsellors, *office.team_leads]
@@ -121,7 +125,8 @@ def trusted_accounts(settings: Settings) -> tuple[str, ...]:
 
 
 async def start(layout: DataLayout, settings: Settings) -> Running:
-    synapse = EmbeddedSynapse(settings.homeserver, layout, trusted=trusted_accounts(settings))
+    synapse = EmbeddedSynapse(settings.homeserver, layout, trusted=trusted_accounts(settings),
+                              bots=[bot_account(settings)])
     await synapse.start()
     try:
         async with aiohttp.ClientSession() as session:

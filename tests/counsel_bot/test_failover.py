@@ -116,7 +116,7 @@ async def test_the_standby_takes_over_when_the_active_bot_is_killed(
     await synapse.admin.register_with_shared_secret(synapse.shared_secret, localpart, password)
     bot_id = f"@{localpart}:{synapse.server_name}"
     await synapse.admin.override_ratelimit(bot_id)
-    trust(synapse, bot_id)
+    trust(synapse, bots=[bot_id])
     write_private(layout.bridge_dir / "accounts.json", json.dumps(
         [{"role": "bot", "user_id": bot_id, "password": password, "display_name": "B"}]))
     counsellors = [await login(synapse, user_factory, tmp_path, "counsellor") for _ in "ab"]

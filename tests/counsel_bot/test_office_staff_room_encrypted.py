@@ -44,8 +44,8 @@ async def unencrypting_synapse(tmp_path: Path,
     write = embedded_module.write_homeserver_config
 
     def not_encrypting(settings: HomeserverSettings, layout: DataLayout,
-                       trusted: Collection[str]) -> Path:
-        path = write(settings, layout, trusted)
+                       trusted: Collection[str], bots: Collection[str] = ()) -> Path:
+        path = write(settings, layout, trusted, bots)
         text = path.read_text(encoding="utf-8")
         path.write_text(text.replace("encryption_enabled_by_default_for_room_type: all", ""),
                         encoding="utf-8")

@@ -63,7 +63,7 @@ async def strict() -> AsyncIterator[Strict]:
 async def test_a_flooding_youth_is_limited_and_nobody_else(strict: Strict) -> None:
     bot_id, bot = await strict.user("bot")
     await strict.admin.override_ratelimit(bot_id)  # what counsel up does for the bot
-    trust(strict.homeserver, bot_id)  # and names it to the homeserver's contact rules
+    trust(strict.homeserver, bots=[bot_id])  # and names it to the homeserver's contact rules
     flooder_id, flooder = await strict.user("flooder")
     other_id, other = await strict.user("other")
     _, room = await bot.create_room(preset="trusted_private_chat", invite=[flooder_id, other_id])

@@ -7,7 +7,7 @@ import contextlib
 import json
 import logging
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from counsel_bot.channels.matrix.bot import CounselBot
 from counsel_bot.config import BotSettings, Settings, StaffSettings, VaultSettings, WebConfig
 from counsel_bot.core.clock import Clock
 from counsel_bot.runtime.runner import run_bot
-from homeserver_bridge.contact_rules import read_trusted, write_trusted
+from homeserver_bridge.contact_rules import read_trusted_file, write_trusted
 from homeserver_bridge.paths import DataLayout, write_private
 
 PASSPHRASE = "correct horse battery staple for tests"
@@ -91,12 +91,14 @@ class BotProcess:
         self.bot = None
 
 
-def trust(synapse: Any, *accounts: str) -> None:
-    """Name ``accounts`` to a running test homeserver as counsel names its bot and staff at
-    start (its contact rules leave them alone): the session's one Synapse serves many bots,
-    each with staff of its own. Synapse reads the file again when it changes."""
+def trust(synapse: Any, *accounts: str, bots: Collection[str] = ()) -> None:
+    """Name ``accounts`` (staff) and ``bots`` to a running test homeserver as counsel names
+    its bot and staff at start (its contact rules leave them alone; youths invite the staff
+    only where a bot is): the session's one Synapse serves many bots, each with staff of its
+    own. Synapse reads the file again when it changes."""
     path = synapse.layout.trusted_accounts_file
-    write_trusted(path, read_trusted(path) | set(accounts))
+    known = read_trusted_file(path)
+    write_trusted(path, known.staff | set(accounts), bots=known.bots | set(bots))
 
 
 async def provision_bot(
@@ -113,7 +115,7 @@ async def provision_bot(
                   json.dumps([{"role": "bot", "user_id": user_id, "password": password,
                                "display_name": "Beratung"}]))
     await synapse.admin.override_ratelimit(user_id)
-    trust(synapse, user_id, *staff, *(team_leads or ()))
+    trust(synapse, *staff, *(team_leads or ()), bots=[user_id])
     settings = Settings(
         homeserver=replace(synapse.embedded.settings),
         bot=BotSettings(localpart=localpart, undecryptable_grace_seconds=5.0, **bot_overrides),
