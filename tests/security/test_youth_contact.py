@@ -169,12 +169,43 @@ async def test_a_youth_may_invite_a_counsellor_where_the_bot_is(
     status, answer = await client.call("POST", f"/_matrix/client/v3/rooms/{room_id}/invite",
                                        {"user_id": service.counsellor_id})
     assert status == 200, answer
+    assert await _join(service.counsellor, room["room_id"]) == 200
 
     status, answer = await bot.call("POST", f"/_matrix/client/v3/rooms/{room_id}/leave", {})
     assert status == 200, answer
     status, answer = await client.call("POST", f"/_matrix/client/v3/rooms/{room_id}/invite",
                                        {"user_id": service.colleague_id})
     assert status == 403, answer
+
+
+async def test_a_counsellor_invited_by_a_youth_cannot_join_once_the_bot_has_left(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path,
+) -> None:
+    """The invitation is checked when it is sent; the counsellor accepts it later. The bot
+    leaves a youth's plain private chat as it moves the youth to a room of its own: invited
+    in the moment the bot was there, the counsellor would join a room without it."""
+    service = await _service(synapse, user_factory, tmp_path)
+    lena = await user_factory("youth")
+    client = _client(synapse, lena)
+    status, room = await client.create_room(
+        preset="private_chat", is_direct=True, invite=[service.bot], initial_state=[ENCRYPTION])
+    assert status == 200, room
+    room_id = quote(room["room_id"])
+    bot = await _as_bot(synapse, service)
+    assert await _join(bot, room["room_id"]) == 200
+    status, answer = await client.call("POST", f"/_matrix/client/v3/rooms/{room_id}/invite",
+                                       {"user_id": service.counsellor_id})
+    assert status == 200, answer
+    status, answer = await bot.call("POST", f"/_matrix/client/v3/rooms/{room_id}/leave", {})
+    assert status == 200, answer
+
+    status, answer = await service.counsellor.call(
+        "POST", f"/_matrix/client/v3/rooms/{room_id}/join", {})
+    assert status == 403, answer
+    assert answer.get("errcode") == "M_FORBIDDEN", answer
+    assert "Bot" in answer["error"], answer  # why, in German
+    assert "counselling bot" in answer["error"], answer  # and English
+    assert service.counsellor_id not in await synapse.admin.room_members(room["room_id"])
 
 
 @pytest.mark.parametrize("how", [
