@@ -9,7 +9,9 @@ The rule: an account counsel does not name (every youth; an outsider too) may
 - invite only the accounts counsel names (the bot, the staff), never another youth and
   nobody by e-mail or phone number; the staff only into a room a bot of counsel's is joined
   to (a counsellor pulled into a youth's room of their own would counsel there without the
-  bot: no crisis check, no records, no hand-over), so a new room only with the bot;
+  bot: no crisis check, no records, no hand-over), so a new room only with the bot; and
+  a staff member so invited joins only while a bot is still there (the bot may leave
+  between the invitation and its acceptance);
 - join only a room it was invited to (so a room made public, open to knocking or to the
   members of another room lets in no youth uninvited);
 - never open a room it made later (join rules other than invite), as at its creation: a
@@ -61,6 +63,14 @@ REFUSED_STAFF_INVITE = (
     "Eine Beraterin oder einen Berater kannst du nur in deinen Chat mit der Beratung "
     "einladen. Schreib dort, dann meldet sich jemand. / You can invite a counsellor only into "
     "your chat with the counselling service. Write there and someone will answer."
+)
+# Shown to the counsellor, whose app tried to accept the invitation.
+REFUSED_STAFF_JOIN = (
+    "Dieser Raum ist von einem Account ohne Beratungsrolle, und der Bot der Beratung ist "
+    "nicht darin: kein Krisencheck, keine Akte, keine Übergabe. Berate nur in Räumen mit dem "
+    "Bot. / This room belongs to an account that is not staff and the counselling bot is "
+    "not in it: no crisis check, no records, no hand-over. Counsel only in rooms the bot is "
+    "in."
 )
 REFUSED_ROOM = (
     "Hier kannst du nur private Chats mit der Beratung starten, keine offenen Räume. / Here "
@@ -244,9 +254,25 @@ class ContactRules:
 
     async def user_may_join_room(self, user: str, room: str, is_invited: bool) -> Verdict:
         # Synapse does not ask for the creator's own join when it makes a room.
-        if is_invited or self._trusts(user) or await self._joined(user, room):
+        trusted = self._trusted_now()
+        if is_invited and user in trusted.staff - trusted.bots and trusted.bots:
+            return await self._staff_may_join(user, room, trusted)
+        if is_invited or user in trusted.accounts or await self._joined(user, room):
             return self._allowed
         return self._refuse(REFUSED_JOIN)
+
+    async def _staff_may_join(self, user: str, room: str, trusted: Trusted) -> Verdict:
+        """Invited by the bot or a colleague: as they like. Invited by anybody else (checked
+        then: a bot was there): only while a bot is still there."""
+        wanted = [("m.room.member", key) for key in (user, *trusted.bots)]
+        state = await self._api.get_room_state(room, wanted)
+        invitation = state.get(("m.room.member", user))
+        if invitation is None or invitation.sender in trusted.accounts:
+            return self._allowed
+        if any(event.content.get("membership") == "join"
+               for (_, key), event in state.items() if key in trusted.bots):
+            return self._allowed
+        return self._refuse(REFUSED_STAFF_JOIN)
 
     async def _joined(self, user: str, room: str) -> bool:
         """A new display name or avatar is a "join" in each room the account is in."""
