@@ -365,3 +365,28 @@ async def test_a_youth_cannot_write_to_another_youth_by_banning_them(
         "GET", f"/_matrix/client/v3/sync?timeout=0&since={since['next_batch']}")
     assert status == 200, sync
     assert room["room_id"] not in sync.get("rooms", {}).get("leave", {}), sync["rooms"]
+
+
+async def test_a_youth_cannot_write_to_another_youth_by_kicking_them_from_afar(
+    synapse: SynapseHandle, user_factory: UserFactory,
+) -> None:
+    """The ban's twin: a "leave" of another account, set as the room's state (a kick the
+    /kick endpoint would refuse for an account not in the room), passes Matrix's rules for
+    a youth with power 100 in their own room. The other youth's app then shows the room,
+    its name, the reason and the room's history up to then: a message nobody invited nor
+    moderated."""
+    lena, tom = await user_factory("youth"), await user_factory("youth")
+    client, other = _client(synapse, lena), _client(synapse, tom)
+    status, since = await other.call("GET", "/_matrix/client/v3/sync?timeout=0")
+    assert status == 200, since
+    status, room = await client.create_room(preset="private_chat", name="schreib mir")
+    assert status == 200, room
+    status, answer = await client.call(
+        "PUT", f"/_matrix/client/v3/rooms/{quote(room['room_id'])}/state/m.room.member/"
+        f"{quote(tom.user_id)}", {"membership": "leave", "reason": "write me"})
+    assert status == 403, answer
+    assert answer.get("errcode") == "M_FORBIDDEN", answer
+    status, sync = await other.call(
+        "GET", f"/_matrix/client/v3/sync?timeout=0&since={since['next_batch']}")
+    assert status == 200, sync
+    assert room["room_id"] not in sync.get("rooms", {}).get("leave", {}), sync["rooms"]
