@@ -17,7 +17,8 @@ The rule: an account counsel does not name (every youth; an outsider too) may
 - never open a room it made later (join rules other than invite), as at its creation: a
   knock is no join but carries a reason the room's members read;
 - ban nobody who is not in the room (the banned account's app learns of the room, its name
-  and the reason: a message to any account by its id);
+  and the reason: a message to any account by its id), and set no "leave" of such an
+  account either (the state endpoint lets a "kick" through that /kick refuses);
 - make rooms only as a private chat: not public, not in the directory, with no address,
   and never readable by everyone (``world_readable`` history: any account reads such a room
   without joining it, so two youths would write to each other through their own rooms).
@@ -53,6 +54,8 @@ log = logging.getLogger(__name__)
 
 _OPTIONS = frozenset({"trusted", "bots", "trusted_file"})
 _PRESENT = frozenset({"join", "invite", "knock"})
+# Whom a "leave" set by another account may concern: a member, or one banned (an unban).
+_MAY_LEAVE = _PRESENT | {"ban"}
 # Shown by the youth's app as the reason (Synapse's own words name no way forward).
 REFUSED_INVITE = (
     "Einladen kannst du hier nur die Beratung. Andere Jugendliche triffst du in den "
@@ -79,6 +82,10 @@ REFUSED_ROOM = (
 REFUSED_BAN = (
     "Sperren kannst du nur, wer in deinem Raum ist. / You can only ban someone who is in "
     "your room."
+)
+REFUSED_KICK = (
+    "Entfernen kannst du nur, wer in deinem Raum ist. / You can only remove someone who is "
+    "in your room."
 )
 REFUSED_JOIN = (
     "Diesen Raum kannst du nur betreten, wenn du eingeladen wurdest. / You can only enter "
@@ -315,17 +322,21 @@ class ContactRules:
     async def check_event_allowed(
         self, event: Any, state: Mapping[tuple[str, str], Any],
     ) -> tuple[bool, dict[Any, Any] | None]:
-        """A ban of an account that is not in the room, by an account counsel does not name:
-        refused (raised, so the youth's app shows why)."""
-        if (event.type != "m.room.member" or event.content.get("membership") != "ban"
+        """A ban or a "leave" of an account that is not in the room, by an account counsel
+        does not name: refused (raised, so the youth's app shows why). Either tells that
+        account's app of the room, its name, its history and the reason."""
+        membership = event.content.get("membership") if event.type == "m.room.member" else None
+        if (membership not in ("ban", "leave") or event.state_key == event.sender
                 or self._trusts(event.sender) or self._trusts(event.state_key)):
             return True, None
         member = state.get(("m.room.member", event.state_key))
-        if member is not None and member.content.get("membership") in _PRESENT:
+        present = _PRESENT if membership == "ban" else _MAY_LEAVE
+        if member is not None and member.content.get("membership") in present:
             return True, None
         from synapse.module_api.errors import SynapseError
 
-        raise SynapseError(403, REFUSED_BAN, self._forbidden)
+        raise SynapseError(403, REFUSED_BAN if membership == "ban" else REFUSED_KICK,
+                           self._forbidden)
 
     async def user_may_create_room_alias(self, user: str, room_alias: RoomAlias) -> Verdict:
         return self._allowed if self._trusts(user) else self._refuse(REFUSED_ROOM)
