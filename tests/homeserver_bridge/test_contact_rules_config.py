@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
+from synapse.api.errors import SynapseError
 
 from counsel_bot.config import settings_from_mapping
 from counsel_bot.runtime.service import trusted_accounts
@@ -165,3 +166,32 @@ async def test_a_list_naming_no_bot_lets_staff_be_invited_as_before(tmp_path: Pa
     assert await rules.user_may_invite("@lena:x", "@beratung:x", "!r:x") == "NOT_SPAM"
     assert await rules.user_may_invite("@lena:x", "@anna:x", "!r:x") == "NOT_SPAM"
     assert await rules.user_may_invite("@lena:x", "@tom:x", "!r:x") != "NOT_SPAM"
+
+
+class _Event:
+    def __init__(self, sender: str, state_key: str, membership: str) -> None:
+        self.type = "m.room.member"
+        self.sender, self.state_key = sender, state_key
+        self.content = {"membership": membership}
+
+
+async def test_an_invitation_is_checked_as_an_event_too(tmp_path: Path) -> None:
+    """However Synapse came to make it (a room's initial state, an upgrade copying the old
+    room's invitations), an invitation by a youth is held to the rules of /invite."""
+    path = tmp_path / "trusted_accounts.json"
+    write_trusted(path, ["@beratung:x", "@anna:x"], bots=["@beratung:x"])
+    rules = ContactRules(ContactRules.parse_config({"trusted_file": str(path)}),
+                         _Room({}))  # type: ignore[arg-type]
+    alone: dict[tuple[str, str], Any] = {}
+    with_bot = {("m.room.member", "@beratung:x"): _Member("join")}
+    assert await rules.check_event_allowed(_Event("@lena:x", "@beratung:x", "invite"),
+                                           alone) == (True, None)
+    assert await rules.check_event_allowed(_Event("@lena:x", "@anna:x", "invite"),
+                                           with_bot) == (True, None)
+    assert await rules.check_event_allowed(_Event("@anna:x", "@tom:x", "invite"),
+                                           alone) == (True, None)
+    for invitee, state in (("@tom:x", with_bot), ("@anna:x", alone)):
+        with pytest.raises(SynapseError, match=r"(?i)einladen") as refused:
+            await rules.check_event_allowed(_Event("@lena:x", invitee, "invite"), state)
+        assert refused.value.code == 403
+        assert refused.value.errcode == "M_FORBIDDEN"

@@ -390,3 +390,26 @@ async def test_a_youth_cannot_write_to_another_youth_by_kicking_them_from_afar(
         "GET", f"/_matrix/client/v3/sync?timeout=0&since={since['next_batch']}")
     assert status == 200, sync
     assert room["room_id"] not in sync.get("rooms", {}).get("leave", {}), sync["rooms"]
+
+
+@pytest.mark.parametrize("whom", ["youth", "counsellor"])
+async def test_a_youth_cannot_invite_through_the_new_rooms_initial_state(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path, whom: str,
+) -> None:
+    """A membership event among the initial state of a room being made passes no check on
+    invitations: Synapse sends it as the room's state, and the youth named gets an
+    invitation into a private room with its maker (and may join: they were invited)."""
+    service = await _service(synapse, user_factory, tmp_path)
+    lena, tom = await user_factory("youth"), await user_factory("youth")
+    invitee = tom.user_id if whom == "youth" else service.counsellor_id
+    client = _client(synapse, lena)
+    status, answer = await client.create_room(
+        preset="private_chat", name="schreib mir", initial_state=[
+            ENCRYPTION, {"type": "m.room.member", "state_key": invitee,
+                         "content": {"membership": "invite"}}])
+    assert status == 403, answer
+    assert answer.get("errcode") == "M_FORBIDDEN", answer
+    status, rooms = await client.call("GET", "/_matrix/client/v3/joined_rooms")
+    assert status == 200, rooms
+    for room in rooms["joined_rooms"]:
+        assert invitee not in await synapse.admin.room_members(room)
