@@ -7,7 +7,9 @@ bullying), and against the office's promise that youths meet only in moderated g
 
 The rule: an account counsel does not name (every youth; an outsider too) may
 - invite only the accounts counsel names (the bot, the staff), never another youth and
-  nobody by e-mail or phone number; the staff only into a room a bot of counsel's is joined
+  nobody by e-mail or phone number, however the invitation is made (/invite, or a
+  membership among a new room's initial state, which passes no check on invitations: each
+  invitation is checked as an event too); the staff only into a room a bot of counsel's is joined
   to (a counsellor pulled into a youth's room of their own would counsel there without the
   bot: no crisis check, no records, no hand-over), so a new room only with the bot; and
   a staff member so invited joins only while a bot is still there (the bot may leave
@@ -185,7 +187,8 @@ class ContactRules:
             user_may_publish_room=self.user_may_publish_room,
             check_event_for_spam=self.check_event_for_spam,
         )
-        # Membership events pass no spam check: a ban is refused here.
+        # Membership events pass no spam check: a ban, a kick, an invitation made some other
+        # way than /invite are refused here.
         api.register_third_party_rules_callbacks(check_event_allowed=self.check_event_allowed)
 
     @staticmethod
@@ -298,6 +301,11 @@ class ContactRules:
         if trusted.bots and any(i not in trusted.bots for i in invited):
             # A new room has no bot joined yet: the staff would be refused right after.
             return self._refuse(REFUSED_STAFF_INVITE)
+        if any(isinstance(event, dict) and event.get("type") == "m.room.member"
+               for event in room_config.get("initial_state") or []):
+            # An invitation among the initial state meets no user_may_invite; refused here,
+            # before Synapse has made half the room (check_event_allowed would stop it then).
+            return self._refuse(REFUSED_INVITE)
         if (room_config.get("visibility") == "public"
                 or room_config.get("preset") == "public_chat"
                 or room_config.get("room_alias_name")
@@ -322,21 +330,44 @@ class ContactRules:
     async def check_event_allowed(
         self, event: Any, state: Mapping[tuple[str, str], Any],
     ) -> tuple[bool, dict[Any, Any] | None]:
-        """A ban or a "leave" of an account that is not in the room, by an account counsel
-        does not name: refused (raised, so the youth's app shows why). Either tells that
-        account's app of the room, its name, its history and the reason."""
+        """By an account counsel does not name (raised, so its app shows why): an invitation
+        user_may_invite would refuse (Synapse asks that only on /invite, not for one among a
+        new room's initial state); a ban or a "leave" of an account that is not in the room
+        (either tells that account's app of the room, its name, its history and the
+        reason)."""
         membership = event.content.get("membership") if event.type == "m.room.member" else None
-        if (membership not in ("ban", "leave") or event.state_key == event.sender
-                or self._trusts(event.sender) or self._trusts(event.state_key)):
+        if (membership not in ("ban", "leave", "invite") or event.state_key == event.sender
+                or self._trusts(event.sender)):
+            return True, None
+        from synapse.module_api.errors import SynapseError
+
+        if membership == "invite":
+            refusal = self._invitation_refused(event.state_key, state)
+            if refusal is None:
+                return True, None
+            raise SynapseError(403, refusal, self._forbidden)
+        if self._trusts(event.state_key):
             return True, None
         member = state.get(("m.room.member", event.state_key))
         present = _PRESENT if membership == "ban" else _MAY_LEAVE
         if member is not None and member.content.get("membership") in present:
             return True, None
-        from synapse.module_api.errors import SynapseError
-
         raise SynapseError(403, REFUSED_BAN if membership == "ban" else REFUSED_KICK,
                            self._forbidden)
+
+    def _invitation_refused(self, invitee: str,
+                            state: Mapping[tuple[str, str], Any]) -> str | None:
+        """user_may_invite's rule on the room's state before the invitation: why it is
+        refused, None if it is not."""
+        trusted = self._trusted_now()
+        if invitee in trusted.bots:
+            return None
+        if invitee not in trusted.staff:
+            return REFUSED_INVITE
+        bot_joined = any(
+            (member := state.get(("m.room.member", bot))) is not None
+            and member.content.get("membership") == "join" for bot in trusted.bots)
+        return None if not trusted.bots or bot_joined else REFUSED_STAFF_INVITE
 
     async def user_may_create_room_alias(self, user: str, room_alias: RoomAlias) -> Verdict:
         return self._allowed if self._trusts(user) else self._refuse(REFUSED_ROOM)
