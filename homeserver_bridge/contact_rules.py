@@ -9,11 +9,11 @@ The rule: an account counsel does not name (every youth; an outsider too) may
 - invite only the accounts counsel names (the bot, the staff), never another youth and
   nobody by e-mail or phone number, however the invitation is made (/invite, or a
   membership among a new room's initial state, which passes no check on invitations: each
-  invitation is checked as an event too); the staff only into a room a bot of counsel's is joined
-  to (a counsellor pulled into a youth's room of their own would counsel there without the
-  bot: no crisis check, no records, no hand-over), so a new room only with the bot; and
-  a staff member so invited joins only while a bot is still there (the bot may leave
-  between the invitation and its acceptance);
+  invitation is checked as an event too);
+- invite the staff only into a room a bot of counsel's is joined to (a counsellor pulled
+  into a youth's room of their own would counsel there without the bot: no crisis check,
+  no records, no hand-over), so a new room only with the bot; a staff member so invited
+  joins only while a bot is still there (it may leave between invitation and acceptance);
 - join only a room it was invited to (so a room made public, open to knocking or to the
   members of another room lets in no youth uninvited);
 - never open a room it made later (join rules other than invite), as at its creation: a
