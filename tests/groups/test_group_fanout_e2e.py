@@ -83,7 +83,7 @@ async def test_a_group_message_reaches_all_nine_within_twice_the_echo(
         # The echo partner: a bare E2E bot, and one youth with a direct chat to it.
         echo = await login(synapse, user_factory, tmp_path, "echo")
         closing.append(echo)
-        trust(synapse, echo.client.user_id)  # a bot: youths may open a chat with it
+        trust(synapse, bots=[echo.client.user_id])  # a bot: youths may open a chat with it
         EchoBot(echo.client)
         echo_room = await youths[0].open_chat(echo.client.user_id, like_element=False)
         await youths[0].send(echo_room, "warm up")
