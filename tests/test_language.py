@@ -45,3 +45,37 @@ def test_english_words_german_youths_write_too_tell_no_language_alone(words: str
 ])
 def test_a_loanword_with_other_words_lets_those_decide(words: str, language: str) -> None:
     assert told_language(words) == language
+
+
+@pytest.mark.parametrize(("words", "language"), [
+    ("Also am Wochenende ist es schlimm", "de"),
+    ("das is so scheiße", "de"),
+    ("am schlimmsten ist es abends", "de"),
+    ("also keine ahnung", "de"),
+])
+def test_german_words_spelt_like_english_ones_tell_no_english(words: str,
+                                                              language: str) -> None:
+    """"also", "am" and the spoken "is" are German words ("also ich weiß nicht", "am
+    Wochenende", "das is so"): counted as English, "Also am Wochenende ist es schlimm"
+    made the chat English for good, the emergency numbers and the safety text too."""
+    assert told_language(words) == language
+
+
+@pytest.mark.parametrize("words", ["it was so bad", "it was horrible"])
+def test_an_english_was_tells_no_german(words: str) -> None:
+    """The English "was" was counted German: "it was so bad" held an English youth to
+    German for the rest of the chat."""
+    assert told_language(words) != "de"
+
+
+@pytest.mark.parametrize(("words", "language"), [
+    ("ＩＣＨ ＢＩＮ ＳＯ ＭＵＥＤＥ", "de"),  # a full-width keyboard
+    ("i\u200bch bin raus", "de"),          # a zero-width space pasted inside a word
+    ("don’t care anymore", "en"),          # a phone's apostrophe
+    ("scheiß tag heute", "de"),            # "ß" is German as "ä" is
+])
+def test_words_typed_oddly_still_tell_their_language(words: str, language: str) -> None:
+    """The words are read as the command parser reads them (NFKC, without invisible
+    marks), with a phone's ’ for '; the "ß" bonus was never counted (casefold makes it
+    "ss")."""
+    assert told_language(words) == language
