@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from counsel_bot.core.commands import command_text
 from counsel_bot.core.messages import Language
 
 _WORD = re.compile(r"[a-zäöüß']+")
@@ -11,18 +12,21 @@ _WORD = re.compile(r"[a-zäöüß']+")
 _GERMAN = frozenset(
     {
         "ich", "du", "nicht", "und", "ist", "bin", "hallo", "hab", "habe", "mir", "mich",
-        "mein", "meine", "was", "wie", "warum", "weil", "aber", "auch", "kann", "will",
+        "mein", "meine", "wie", "warum", "weil", "aber", "auch", "kann", "will",
         "möchte", "jemand", "hilfe", "bitte", "danke", "ja", "nein", "schon", "noch", "gerade",
         "keine", "kein",
     }
 )
 # Not "hi", "thanks", "yes", "no", "please", "just": German youths write them as often as
 # English ones ("no" is Swabian for "noch"), and a language told is kept for the whole chat
-# (numbers and safety text too) unless the youth names another.
+# (numbers and safety text too) unless the youth names another. Nor "also", "am" and the
+# spoken "is" ("also ich weiß nicht", "am Wochenende", "das is so"), German words; nor,
+# for German, "was" ("it was so bad"). A word both write tells nothing: the language stays
+# open for the next words to tell.
 _ENGLISH = frozenset(
     {
-        "i", "you", "not", "and", "is", "am", "hello", "have", "me", "my", "what", "how",
-        "why", "because", "but", "also", "can", "want", "would", "someone", "help",
+        "i", "you", "not", "and", "hello", "have", "me", "my", "what", "how",
+        "why", "because", "but", "can", "want", "would", "someone", "help",
         "really", "don't", "can't", "i'm", "it's", "anyone",
     }
 )
@@ -36,7 +40,9 @@ def guess_language(message: str, default: Language) -> Language:
 def told_language(message: str) -> Language | None:
     """German or English by counting marker words; None when the words do not tell ("hey",
     a picture, nothing decrypted yet)."""
-    words = _WORD.findall(message.casefold())
+    # Read as commands are (full-width letters, zero-width marks), a phone's ’ as ';
+    # lower(), not casefold(): that makes "ß" "ss", and "weiß" no longer German.
+    words = _WORD.findall(command_text(message).replace("\u2019", "'").lower())
     german = sum(word in _GERMAN for word in words) + 2 * sum(
         any(ch in word for ch in "äöüß") for word in words
     )
