@@ -167,6 +167,23 @@ def test_a_youth_names_the_language_to_be_answered_in(text: str, language: str) 
     assert parse_youth(text) == YouthCommand(YouthCommandKind.LANGUAGE, language)
 
 
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("bitte auf deutsch", "de"),
+        ("Bitte Deutsch!", "de"),
+        ("please english", "en"),
+        ("pls in english", "en"),
+        ("english plz", "en"),
+    ],
+)
+def test_a_language_asked_for_with_please_first_is_named(text: str, language: str) -> None:
+    """"Bitte auf Deutsch" is how German puts it, "please english" how a youth in a hurry
+    does: only "auf Deutsch bitte" was read, and the youth who wrote it the other way round
+    went on reading a language they had asked to leave, told nothing."""
+    assert parse_youth(text) == YouthCommand(YouthCommandKind.LANGUAGE, language)
+
+
 @pytest.mark.parametrize("text", ["ich kann kein englisch", "do you speak english?",
                                   "deutsch ist mein schlechtestes fach"])
 def test_a_sentence_naming_a_language_is_a_message(text: str) -> None:
