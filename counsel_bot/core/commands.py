@@ -193,15 +193,21 @@ class YouthCommand:
     language: Language | None = None  # LANGUAGE: the one named
 
 
+_PLEASE = ("please", "pls", "plz", "bitte")
+
+
 def _language_phrases() -> Mapping[str, Language]:
-    """"english", "auf Deutsch bitte", "in German, please": a youth naming the language
-    they want to be answered in (alone as a message; "ich kann kein englisch" is words)."""
+    """"english", "auf Deutsch bitte", "in German, please", "bitte auf Deutsch": a youth
+    naming the language they want to be answered in (alone as a message; "ich kann kein
+    englisch" is words). The "please" before or after: German puts it first."""
     names: dict[Language, tuple[str, ...]] = {"en": ("english", "englisch"),
                                                "de": ("deutsch", "german")}
     return MappingProxyType({
-        f"{before}{name}{after}": language
+        f"{please}{before}{name}{after}": language
         for language, spellings in names.items() for name in spellings
-        for before in ("", "in ", "auf ") for after in ("", " please", " pls", " bitte")
+        for please in ("", *(f"{word} " for word in _PLEASE))
+        for before in ("", "in ", "auf ")
+        for after in ("", *(f" {word}" for word in _PLEASE))
     })
 
 
