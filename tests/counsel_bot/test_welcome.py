@@ -379,3 +379,44 @@ async def test_a_first_message_naming_a_language_decides_it() -> None:
 def test_the_youths_help_names_the_other_language() -> None:
     assert "english" in youth_words("de", video=False, mail=False)
     assert "deutsch" in youth_words("en", video=False, mail=False)
+
+
+@pytest.mark.parametrize(("words", "language", "first"), [
+    ("english please, i want to die", "en", "Hallo"),
+    ("i can't anymore. english pls", "en", "Hallo"),
+    ("auf deutsch bitte, ich will nicht mehr leben", "de", "hello, anyone there?"),
+])
+async def test_a_language_asked_for_beside_crisis_words_is_the_one_the_numbers_come_in(
+    words: str, language: Language, first: str,
+) -> None:
+    """A language is named only alone as a message: "english please, i want to die" was
+    words, so the youth who asked for English in the same breath as their crisis was given
+    the safety text and the numbers in German, and went on reading German. The request
+    counts beside other words when it says please (a language named in passing, "Englisch,
+    da hab ich ne 6", does not); the words are still words, judged for a crisis."""
+    afternoon = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # Monday, 15:00 in Berlin: open
+    c, policy = await anna_on_duty(afternoon)
+    room, youth = RoomID("!r:x"), UserID("@sunflower:x")
+    await c.youth_wrote(room, youth, None, EventID("$1"), first, afternoon)
+    await c.youth_wrote(room, youth, None, EventID("$2"), words, afternoon)
+    record = await c.store.conversation_by_room(room)
+    assert record is not None
+    assert record.language == language
+    told = await told_youth(c, record.conversation)
+    assert SayToYouth(record.conversation, "language_changed") in told
+    [safety] = [e for e in told if e.key in ("safety_info", "safety_offer")]
+    assert safety.params == (("emergency", policy.emergency[language]),)
+
+
+@pytest.mark.parametrize("words", ["Englisch, da hab ich ne 6", "in englisch, mathe und bio "
+                                   "bin ich schlecht", "english? no idea, ich kann das nicht"])
+async def test_a_language_named_in_passing_changes_nothing(words: str) -> None:
+    afternoon = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+    c, _ = await anna_on_duty(afternoon)
+    room, youth = RoomID("!r:x"), UserID("@sunflower:x")
+    await c.youth_wrote(room, youth, None, EventID("$1"), "Hallo", afternoon)
+    await c.youth_wrote(room, youth, None, EventID("$2"), words, afternoon)
+    record = await c.store.conversation_by_room(room)
+    assert record is not None
+    assert record.language == "de"
+    assert "language_changed" not in [e.key for e in await told_youth(c, record.conversation)]
