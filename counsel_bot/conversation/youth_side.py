@@ -156,7 +156,12 @@ class YouthSide:
         kept_as = event_id if edits is None else edit_intake_id(edits, event_id)
         step.intake.append(IntakeMessage(conversation, kept_as, checked.encode("utf-8")))
         if record is not None and not attachment:
-            self._language_told(step, conversation, body)
+            named = None if cmd.parse_youth(body) is not None else cmd.language_asked(body)
+            if named is not None:
+                # Before the crisis check: its safety text and numbers come in it.
+                self._language_named(step, conversation, named)
+            else:
+                self._language_told(step, conversation, body)
         c.timers.youth_wrote(step, conversation)
         if attachment:
             step.add(SayToYouth(conversation, "attachment_note"))
@@ -444,7 +449,7 @@ class YouthSide:
         c = self.conductor
         conversation = new_conversation_id()
         command = cmd.parse_youth(body)
-        named = None if command is None else command.language
+        named = cmd.language_asked(body) if command is None else command.language
         told = named or told_language(body)
         language = told or c.policy.default_language
         if told is None:

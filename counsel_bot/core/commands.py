@@ -350,6 +350,22 @@ def command_text(text: str) -> str:
     return "".join(ch for ch in normal if unicodedata.category(ch) != "Cf")
 
 
+_CLAUSES = re.compile(r"[,.;:!?\n]+|\s[-–—]+\s")
+
+
+def language_asked(text: str) -> Language | None:
+    """The language a youth asks for beside other words ("english please, i want to die",
+    "ich kann nicht mehr. deutsch bitte"): a part of the message between punctuation that
+    is a language phrase with a please in it. The rest stays words (judged for a crisis);
+    a language named in passing ("Englisch, da hab ich ne 6") asks for nothing, nor does a
+    message asking for both."""
+    clauses = (" ".join(part.split()).lstrip("/") for part in
+               _CLAUSES.split(command_text(text).casefold()))
+    asked = {_YOUTH_LANGUAGES[clause] for clause in clauses
+             if clause in _YOUTH_LANGUAGES and any(word in _PLEASE for word in clause.split())}
+    return asked.pop() if len(asked) == 1 else None
+
+
 def parse_youth(text: str) -> YouthCommand | None:
     try:
         if len(text) > MAX_YOUTH_COMMAND_CHARS:
