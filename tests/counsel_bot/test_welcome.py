@@ -420,3 +420,26 @@ async def test_a_language_named_in_passing_changes_nothing(words: str) -> None:
     assert record is not None
     assert record.language == "de"
     assert "language_changed" not in [e.key for e in await told_youth(c, record.conversation)]
+
+
+@pytest.mark.parametrize("counsellor", [True, False])
+async def test_a_youth_in_crisis_who_switches_language_reads_the_numbers_in_it(
+    counsellor: bool,
+) -> None:
+    """"Hallo" decided German; "i want to kill myself" raised a flag, and the safety text
+    with the numbers came in German, which this youth does not read. Their "english" was
+    confirmed in English and nothing else: the numbers never came in a language they read
+    (the safety text is given once per conversation), with a counsellor there or not."""
+    afternoon = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # Monday, 15:00 in Berlin: open
+    c, policy = await (anna_on_duty if counsellor else nobody_on_duty)(afternoon)
+    room, youth = RoomID("!r:x"), UserID("@sunflower:x")
+    await c.youth_wrote(room, youth, None, EventID("$1"), "Hallo", afternoon)
+    await c.youth_wrote(room, youth, None, EventID("$2"), "i want to kill myself", afternoon)
+    record = await c.store.conversation_by_room(room)
+    assert record is not None
+    told = await told_youth(c, record.conversation)
+    assert [e.params for e in told if e.key.startswith("safety_")] \
+        == [(("emergency", policy.emergency["de"]),)]
+    await c.youth_wrote(room, youth, None, EventID("$3"), "english", afternoon)
+    after = (await told_youth(c, record.conversation))[len(told):]
+    assert any(("emergency", policy.emergency["en"]) in e.params for e in after), after
