@@ -487,12 +487,23 @@ class YouthSide:
         c = self.conductor
         before = c.router.conversation(conversation)
         self._in_language(step, conversation, language)
-        step.add(SayToYouth(conversation, "language_changed"))
         if before is not None and before.language != language and before.assigned_to is None \
                 and language == c.policy.default_language:
             # `_in_language` tells the wait again only in a language other than the join
             # greeting's; back in that one, the numbers were last said in the other.
             self._wait_told_again(step, conversation, language)
+        emergency = c.policy.emergency_for("" if before is None else before.office)[language]
+        if before is not None and before.language != language \
+                and before.crisis is not CrisisStatus.NONE \
+                and not any(isinstance(effect, SayToYouth) and effect.conversation == conversation
+                            and ("emergency", emergency) in effect.params
+                            for effect, _ in step.effects):
+            # The safety text came once, in the language the youth just left (maybe one
+            # they do not read): the numbers again in this one, with a counsellor there too.
+            step.add(SayToYouth(conversation, "language_changed_safety",
+                                (("emergency", emergency),)))
+        else:
+            step.add(SayToYouth(conversation, "language_changed"))
 
     def _in_language(self, step: Change, conversation: ConversationID,
                      language: Language) -> None:

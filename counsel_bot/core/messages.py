@@ -398,6 +398,12 @@ CATALOGUE.update({
         "Okay, ab jetzt schreibe ich dir auf Deutsch.",
         "Okay, from now on I will write to you in English.",
     ),
+    "language_changed_safety": _both(
+        "Okay, ab jetzt schreibe ich dir auf Deutsch. Wenn es dir gerade sehr schlecht geht "
+        "oder du in Gefahr bist, kannst du sofort mit jemandem sprechen: {emergency}",
+        "Okay, from now on I will write to you in English. If you feel really bad right now "
+        "or you are in danger, you can talk to someone straight away: {emergency}",
+    ),
     "youth_help": _both(
         "Wenn es dir gerade sehr schlecht geht oder du in Gefahr bist, kannst du sofort mit "
         "jemandem sprechen: {emergency}\n"
