@@ -447,3 +447,19 @@ async def test_a_youth_transferred_to_a_closed_office_hears_when_it_opens() -> N
     [(_, hours)] = [(k, p) for k, p in said if k.startswith("out_of_hours")]
     assert hours["next_opening"] == "30.11. 14:00"
     assert "112" in str(hours["emergency"])
+
+
+async def test_a_youth_who_switches_language_before_answering_is_asked_again_in_it() -> None:
+    """"Hallo" opened the chat in German and brought the office question with a German
+    menu; the youth, who reads English, wrote "english". They were greeted in English but
+    never asked again: the only question stayed German, and a youth who could not answer it
+    was sent to the fallback office minutes later, whatever their trouble."""
+    c = await conductor()
+    await staff_says(c, BEN, "!duty on")
+    cid = await open_youth(c, "!q5:x", "Hallo")
+    await c.youth_wrote(RoomID("!q5:x"), UserID("@yq5:x"), None, eid(), "english please", T0)
+    conv = c.router.conversation(cid)
+    assert conv is not None
+    assert (conv.office, conv.language) == (UNDECIDED, "en")
+    asked = [p for k, p in await youth_keys(c) if k == "office.ask"]
+    assert any("2. school and training" in str(p["menu"]) for p in asked), asked
