@@ -89,6 +89,14 @@ def announce(
              f"office:{conversation}:{office}")
 
 
+def ask_again(step: Change, book: OfficeBook, conversation: ConversationID,
+              language: Language) -> None:
+    """The one question again, in the language the youth just switched to."""
+    step.add(SayToYouth(conversation, "office.ask",
+                        (("menu", topic_menu(book.offices, language)),)),
+             f"office-ask:{conversation}:{language}:{step.at.isoformat()}")
+
+
 def answered(
     step: Change, book: OfficeBook, conversation: ConversationID, body: str,
     language: Language, *, default_hours: OpeningHours,

@@ -610,6 +610,11 @@ class YouthSide:
             await self._delete_confirmed(step, conversation)
         elif kind is cmd.YouthCommandKind.LANGUAGE and command.language is not None:
             self._language_named(step, conversation, command.language)
+            current = c.router.conversation(conversation)
+            if current is not None and current.office == UNDECIDED:
+                # The office question is still open, asked in the other language: a youth
+                # who cannot read it would be sent to the fallback office.
+                offices.ask_again(step, c.policy.offices, conversation, command.language)
         else:
             step.add(SayToYouth(conversation, "not_available_yet"))
 
