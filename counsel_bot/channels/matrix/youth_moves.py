@@ -39,9 +39,10 @@ from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.conversation.retention import RoomPurger
 from counsel_bot.core.clock import Clock
-from counsel_bot.core.commands import YouthCommandKind, parse_youth
+from counsel_bot.core.commands import YouthCommandKind, language_asked, parse_youth
 from counsel_bot.core.effects import SayToStaff
 from counsel_bot.core.ids import EventID, RoomID, UserID
+from counsel_bot.core.language import told_language
 from counsel_bot.core.messages import Language, spoken, text
 from counsel_bot.store import ConversationRecord
 from homeserver_bridge.errors import AdminApiError
@@ -65,6 +66,9 @@ REFUSED_TOLD_PREFIX = "move_refused_told:"
 # A first room whose youth's crisis words were held and whose reply (the numbers) the
 # homeserver refused: sent at the next try (`YouthMoves._numbers_after_crisis`).
 CRISIS_OWED_PREFIX = "crisis_owed:"
+# Between an owed reply's key and its language (no event or room id holds it); an owed
+# reply of an older version has none, and is in the installation's language.
+_OWED_LANGUAGE = "#"
 
 
 class YouthMoves:
@@ -105,7 +109,9 @@ class YouthMoves:
             if await self._say_in(first, text(key, self._language), moved):
                 await self._store.set_setting(told, "1")
         if owed := await self._store.get_setting(f"{CRISIS_OWED_PREFIX}{first}"):
-            await self._numbers_after_crisis(first, owed)
+            key, _, language = owed.partition(_OWED_LANGUAGE)
+            await self._numbers_after_crisis(
+                first, key, spoken(language) if language else self._language)
         made = await self.rooms.new_room(first, youth)
         self.pending.add(first)
         if made is None:
@@ -177,7 +183,10 @@ class YouthMoves:
             # with the first reply, sending nothing, while the leads read "she has the numbers".
             await self._call_leads("staff_crisis_unmoved", f"crisis-unmoved:{event_id}",
                                    noted=None)
-            await self._numbers_after_crisis(first, f"crisis-unmoved:{first}:{event_id}")
+            # In the language of the words (no conversation knows the youth's yet).
+            language = language_asked(words) or told_language(words) or self._language
+            await self._numbers_after_crisis(first, f"crisis-unmoved:{first}:{event_id}",
+                                             language)
         elif first in self.refused_for_good and (command := parse_youth(words)) is not None \
                 and command.kind in (YouthCommandKind.DELETE, YouthCommandKind.CONFIRM_DELETE):
             if (earlier := await self._with_words(first)) is not None:
@@ -247,17 +256,19 @@ class YouthMoves:
                       "the staff are alerted", type(exc).__name__)
             return True
 
-    async def _numbers_after_crisis(self, first: RoomID, key: str) -> None:
-        """The numbers for crisis words held in ``first``. One the homeserver refused (a 429,
-        a 502) is owed (CRISIS_OWED_PREFIX) and sent with the next try for the new room
-        (`move`): sent once, the youth went without, and the leads read they had them."""
+    async def _numbers_after_crisis(self, first: RoomID, key: str,
+                                    language: Language) -> None:
+        """The numbers for crisis words held in ``first``, in ``language`` (that of the
+        words). One the homeserver refused (a 429, a 502) is owed (CRISIS_OWED_PREFIX, its
+        language with it) and sent with the next try for the new room (`move`): sent once,
+        the youth went without, and the leads read they had them."""
         owed = f"{CRISIS_OWED_PREFIX}{first}"
-        language, emergency = await self._spoken_in(None)
+        emergency = self._conductor.policy.emergency[language]
         if await self._say_in(first, text("crisis_unmoved", language, emergency=emergency),
                               key):
             await self._store.move_to_sealed(owed, None)  # None: only deleted
         else:
-            await self._store.set_setting(owed, key)
+            await self._store.set_setting(owed, f"{key}{_OWED_LANGUAGE}{language}")
 
     async def _call_leads(self, notice: str, notice_tag: str, *, noted: str | None) -> None:
         """``noted``: a setting written with the call, in one transition."""
