@@ -443,3 +443,12 @@ async def test_a_youth_in_crisis_who_switches_language_reads_the_numbers_in_it(
     await c.youth_wrote(room, youth, None, EventID("$3"), "english", afternoon)
     after = (await told_youth(c, record.conversation))[len(told):]
     assert any(("emergency", policy.emergency["en"]) in e.params for e in after), after
+
+
+def test_the_greeting_names_the_word_that_switches_to_the_other_language() -> None:
+    """The switch ("english", "deutsch") was told only in the help: the greeting in German
+    said "(You can write in English, too.)", and an English-writing youth whose "Hallo"
+    had decided German wrote English and read German to the end, numbers and safety text
+    too; a German youth greeted in English had no German line at all."""
+    assert '"english"' in text("greeting", "de")
+    assert "„deutsch“" in text("greeting", "en")
