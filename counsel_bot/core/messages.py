@@ -20,7 +20,7 @@ CATALOGUE: dict[str, dict[Language, str]] = {
             "Du bleibst anonym: Wir kennen nur deinen Spitznamen. Der Chat ist Ende-zu-Ende "
             "verschlüsselt, nur du und das Beratungsteam können ihn lesen.\n"
             "Schreib „hilfe“, wenn du wissen willst, was du hier tun kannst.\n"
-            "(You can write in English, too.)"
+            "(You can write in English, too: write \"english\" and I will answer in English.)"
         ),
         "en": (
             "Hi and welcome! Good that you are writing.\n"
@@ -30,7 +30,8 @@ CATALOGUE: dict[str, dict[Language, str]] = {
             "write now as soon as they arrive.\n"
             "You stay anonymous: we only know your nickname. This chat is end-to-end encrypted; "
             "only you and the counselling team can read it.\n"
-            "Write \"help\" to see what you can do here."
+            "Write \"help\" to see what you can do here.\n"
+            "(Auf Deutsch: schreib „deutsch“.)"
         ),
     },
     "unencrypted_room": {
