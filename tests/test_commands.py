@@ -30,6 +30,7 @@ from counsel_bot.core.commands import (
     YouthCommand,
     YouthCommandKind,
     help_text,
+    language_asked,
     parse_staff,
     parse_youth,
 )
@@ -182,6 +183,24 @@ def test_a_language_asked_for_with_please_first_is_named(text: str, language: st
     does: only "auf Deutsch bitte" was read, and the youth who wrote it the other way round
     went on reading a language they had asked to leave, told nothing."""
     assert parse_youth(text) == YouthCommand(YouthCommandKind.LANGUAGE, language)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("english please, i want to die", "en"),
+        ("English, please, i can't anymore", "en"),
+        ("ich kann nicht mehr. Deutsch, bitte!", "de"),
+        ("bitte, auf deutsch - ich will nicht mehr", "de"),
+        ("Englisch, da hab ich ne 6", None),
+        ("Mathe, Deutsch, bitte nicht schon wieder", None),
+        ("english please. nein, deutsch bitte", None),
+    ],
+)
+def test_a_language_asked_for_beside_other_words(text: str, language: str | None) -> None:
+    """With a please, also split by commas as youths type it ("English, please, ..."): a
+    language named in passing asks for nothing, nor do two."""
+    assert language_asked(text) == language
 
 
 @pytest.mark.parametrize("text", ["ich kann kein englisch", "do you speak english?",
