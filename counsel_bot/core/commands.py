@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import pairwise
 from types import MappingProxyType
 
 from counsel_bot.core.ids import ConversationID, UserID
@@ -359,8 +360,10 @@ def language_asked(text: str) -> Language | None:
     is a language phrase with a please in it. The rest stays words (judged for a crisis);
     a language named in passing ("Englisch, da hab ich ne 6") asks for nothing, nor does a
     message asking for both."""
-    clauses = (" ".join(part.split()).lstrip("/") for part in
-               _CLAUSES.split(command_text(text).casefold()))
+    parts = [" ".join(part.split()).lstrip("/") for part in
+             _CLAUSES.split(command_text(text).casefold())]
+    # A part alone, or with the next: "English, please, …" is typed with commas.
+    clauses = [*parts, *(f"{one} {two}" for one, two in pairwise(parts))]
     asked = {_YOUTH_LANGUAGES[clause] for clause in clauses
              if clause in _YOUTH_LANGUAGES and any(word in _PLEASE for word in clause.split())}
     return asked.pop() if len(asked) == 1 else None
