@@ -212,7 +212,9 @@ class Executor:
                     _check(await self.client.room_invite(record.room_id, effect.youth),
                            "invite", tolerate=("already in the room", "is already joined"))
                 if effect.from_room in self.client.rooms:
-                    await self.send(effect.from_room, text("case_code_ok", self.default_language),
+                    # In the conversation's language: the invitation was mailed in it.
+                    await self.send(effect.from_room,
+                                    text("case_code_ok", _language(record, self.default_language)),
                                     f"{key}:note")
                     await self.client.room_leave(effect.from_room)
             case SetTopic():
