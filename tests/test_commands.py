@@ -203,6 +203,28 @@ def test_a_language_asked_for_beside_other_words(text: str, language: str | None
     assert language_asked(text) == language
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("„ja löschen“", YouthCommand(YouthCommandKind.CONFIRM_DELETE)),
+        ('"yes delete"', YouthCommand(YouthCommandKind.CONFIRM_DELETE)),
+        ("„hilfe“", YouthCommand(YouthCommandKind.HELP)),
+        ('"english"', YouthCommand(YouthCommandKind.LANGUAGE, "en")),
+        ("“english”", YouthCommand(YouthCommandKind.LANGUAGE, "en")),
+        ("«deutsch»", YouthCommand(YouthCommandKind.LANGUAGE, "de")),
+        ("'deutsch'", YouthCommand(YouthCommandKind.LANGUAGE, "de")),
+        ("*english*", YouthCommand(YouthCommandKind.LANGUAGE, "en")),
+    ],
+)
+def test_a_command_typed_in_the_quotes_it_was_shown_in_is_read(
+    text: str, expected: YouthCommand,
+) -> None:
+    """The bot shows its words in quotes („ja löschen“, "english"), and a youth copies them
+    with the quotes, or stresses them (*english*): the confirmation was ignored in silence
+    (the chat and the account stayed, the youth believing them gone), the language stayed."""
+    assert parse_youth(text) == expected
+
+
 @pytest.mark.parametrize("text", ["ich kann kein englisch", "do you speak english?",
                                   "deutsch ist mein schlechtestes fach"])
 def test_a_sentence_naming_a_language_is_a_message(text: str) -> None:
