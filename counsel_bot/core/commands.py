@@ -4,7 +4,7 @@ Staff: a message is a command only if it starts with "!" (after trimming); anyth
 ordinary text. Youth: a message is a command only if the whole message is one of the few
 command words ("hilfe", "help", "video", "mail", "ende", "end", "löschen", "delete", or the
 deletion confirmation "ja löschen" / "yes delete"), ignoring case, surrounding spaces, a
-leading "!" or "/" and trailing ".!?". A sentence that merely contains the word stays a
+leading "!" or "/", trailing ".!?" and the quotes the bot shows the words in. A sentence that merely contains the word stays a
 message. A command never hides the message: it is still in the room, so a "Hilfe!" meant as
 a cry for help reaches the counsellor too.
 
@@ -351,6 +351,9 @@ def command_text(text: str) -> str:
     return "".join(ch for ch in normal if unicodedata.category(ch) != "Cf")
 
 
+# Around a command word: the quotes the bot shows it in („ja löschen“, "english"), copied
+# with it, and a markdown stress (*english*).
+_QUOTES = "\"'„“”‚‘’«»‹›*_`"
 _CLAUSES = re.compile(r"[,.;:!?\n]+|\s[-–—]+\s")
 
 
@@ -360,7 +363,7 @@ def language_asked(text: str) -> Language | None:
     is a language phrase with a please in it. The rest stays words (judged for a crisis);
     a language named in passing ("Englisch, da hab ich ne 6") asks for nothing, nor does a
     message asking for both."""
-    parts = [" ".join(part.split()).lstrip("/") for part in
+    parts = [" ".join(part.strip().strip(_QUOTES).split()).lstrip("/") for part in
              _CLAUSES.split(command_text(text).casefold())]
     # A part alone, or with the next: "English, please, …" is typed with commas.
     clauses = [*parts, *(f"{one} {two}" for one, two in pairwise(parts))]
@@ -374,7 +377,8 @@ def parse_youth(text: str) -> YouthCommand | None:
         if len(text) > MAX_YOUTH_COMMAND_CHARS:
             return None
         words = command_text(text).casefold().replace(",", " ").split()
-        phrase = " ".join(words).lstrip("!/").rstrip(".!?").strip()
+        phrase = " ".join(words).strip(_QUOTES).lstrip("!/").rstrip(".!?").strip(_QUOTES)
+        phrase = " ".join(phrase.split())
         kind = _YOUTH_WORDS.get(phrase)
         language = _YOUTH_LANGUAGES.get(phrase)
     except (TypeError, AttributeError, ValueError):
