@@ -79,3 +79,18 @@ def test_words_typed_oddly_still_tell_their_language(words: str, language: str) 
     marks), with a phone's ’ for '; the "ß" bonus was never counted (casefold makes it
     "ss")."""
     assert told_language(words) == language
+
+
+@pytest.mark.parametrize("words", [
+    "i mog nimma",                              # Bavarian
+    "mei mamo sagt i soll mi ned so ohstelln",  # Bavarian
+    "i schneid mi jeden obnd im bad",
+    "i hoit des nimma aus",
+    "i bin so fertig",
+])
+def test_a_dialects_i_tells_no_english(words: str) -> None:
+    """Bavarian and Austrian youths write "i" for "ich": one "i" told English, and "i mog
+    nimma" made the chat English for good, the safety text and the numbers too (190 of the
+    corpus' German messages were told English, most of them so). An English "i" comes
+    with other English words ("i want", "my", "don't") that tell it."""
+    assert told_language(words) != "en"
