@@ -94,3 +94,11 @@ def test_a_dialects_i_tells_no_english(words: str) -> None:
     corpus' German messages were told English, most of them so). An English "i" comes
     with other English words ("i want", "my", "don't") that tell it."""
     assert told_language(words) != "en"
+
+
+@pytest.mark.parametrize("words", ["s u i z i d heute nacht", "s.u.i.z.i.d. plan steht",
+                                   "r i t z e n hilft als einziges"])
+def test_a_word_spelt_out_letter_by_letter_tells_no_english(words: str) -> None:
+    """Youths spell out what they dare not write ("s u i z i d"): its "i" told English, and
+    the crisis made the chat English for good, the safety text and the numbers too."""
+    assert told_language(words) != "en"
