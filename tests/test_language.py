@@ -91,8 +91,8 @@ def test_words_typed_oddly_still_tell_their_language(words: str, language: str) 
 def test_a_dialects_i_tells_no_english(words: str) -> None:
     """Bavarian and Austrian youths write "i" for "ich": one "i" told English, and "i mog
     nimma" made the chat English for good, the safety text and the numbers too (190 of the
-    corpus' German messages were told English, most of them so). An English "i" comes
-    with other English words ("i want", "my", "don't") that tell it."""
+    corpus' German messages were told English, most of them so). Beside a dialect's
+    words "i" tells nothing; alone it still tells English."""
     assert told_language(words) != "en"
 
 
@@ -102,3 +102,8 @@ def test_a_word_spelt_out_letter_by_letter_tells_no_english(words: str) -> None:
     """Youths spell out what they dare not write ("s u i z i d"): its "i" told English, and
     the crisis made the chat English for good, the safety text and the numbers too."""
     assert told_language(words) != "en"
+
+
+@pytest.mark.parametrize("words", ["i am going to end it tonight", "i cut myself"])
+def test_an_english_i_still_tells_english(words: str) -> None:
+    assert told_language(words) == "en"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from counsel_bot.core.commands import command_text
 from counsel_bot.core.messages import Language
@@ -22,14 +23,35 @@ _GERMAN = frozenset(
 # (numbers and safety text too) unless the youth names another. Nor "also", "am" and the
 # spoken "is" ("also ich weiß nicht", "am Wochenende", "das is so"), German words; nor,
 # for German, "was" ("it was so bad"). A word both write tells nothing: the language stays
-# open for the next words to tell.
+# open for the next words to tell. "i" is counted apart (`_english_i`).
 _ENGLISH = frozenset(
     {
-        "i", "you", "not", "and", "hello", "have", "me", "my", "what", "how",
+        "you", "not", "and", "hello", "have", "me", "my", "what", "how",
         "why", "because", "but", "can", "want", "would", "someone", "help",
         "really", "don't", "can't", "i'm", "it's", "anyone",
     }
 )
+
+
+# Bavarian, Austrian, Swabian and Swiss words: beside them "i" is "ich" ("i mog nimma",
+# "i han koi ahnung"). Only words no English youth writes as words of their own.
+_DIALECT = frozenset(
+    {
+        "mi", "ned", "net", "nimma", "nimmer", "nimmi", "mog", "hoit", "koa", "koi", "scho",
+        "hob", "fei", "dahoam", "ois", "nix", "mei", "des", "oida", "wos", "gor", "isch",
+        "han", "woas", "muas", "bi", "mim", "mini", "ebbes", "oifach", "heit", "nit", "moch",
+        "san", "lei", "gsi", "vo", "gang", "hock", "hau", "ds",
+    }
+)
+
+
+def _english_i(words: list[str]) -> int:
+    """How often "i" tells English: not beside a dialect's words, where it is "ich", nor in
+    a word spelt out letter by letter ("s u i z i d"), as youths write what they dare not."""
+    if any(word in _DIALECT for word in words) or any(
+            len(one) == 1 and len(two) == 1 for one, two in pairwise(words)):
+        return 0
+    return words.count("i")
 
 
 def guess_language(message: str, default: Language) -> Language:
@@ -46,7 +68,7 @@ def told_language(message: str) -> Language | None:
     german = sum(word in _GERMAN for word in words) + 2 * sum(
         any(ch in word for ch in "äöüß") for word in words
     )
-    english = sum(word in _ENGLISH for word in words)
+    english = sum(word in _ENGLISH for word in words) + _english_i(words)
     if german == english:
         return None
     return "de" if german > english else "en"
