@@ -225,6 +225,14 @@ def test_a_command_typed_in_the_quotes_it_was_shown_in_is_read(
     assert parse_youth(text) == expected
 
 
+@pytest.mark.parametrize("text", ["* löschen", "* ja löschen", "* english", "* „löschen“"])
+def test_an_edit_marked_as_one_is_no_command(text: str) -> None:
+    """An edit's words come marked "* …" (`bot.py`): an edit into "löschen" is no command.
+    Read past its "*" as a markdown stress, it asked to delete the chat and the account."""
+    assert parse_youth(text) is None
+    assert language_asked(f"{text}, i want to die") is None
+
+
 @pytest.mark.parametrize("text", ["ich kann kein englisch", "do you speak english?",
                                   "deutsch ist mein schlechtestes fach"])
 def test_a_sentence_naming_a_language_is_a_message(text: str) -> None:
