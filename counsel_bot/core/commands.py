@@ -352,8 +352,10 @@ def command_text(text: str) -> str:
 
 
 # Around a command word: the quotes the bot shows it in („ja löschen“, "english"), copied
-# with it, and a markdown stress (*english*).
-_QUOTES = "\"'„“”‚‘’«»‹›*_`"
+# with it. A markdown stress (*english*) only as a pair: an edit's words come as "* …"
+# (`bot.py`), and an edit into "löschen" is no command.
+_QUOTES = "\"'„“”‚‘’«»‹›`"
+_STRESS = "*_"
 _CLAUSES = re.compile(r"[,.;:!?\n]+|\s[-–—]+\s")
 
 
@@ -378,6 +380,8 @@ def parse_youth(text: str) -> YouthCommand | None:
             return None
         words = command_text(text).casefold().replace(",", " ").split()
         phrase = " ".join(words).strip(_QUOTES).lstrip("!/").rstrip(".!?").strip(_QUOTES)
+        if len(phrase) > 1 and phrase[0] == phrase[-1] and phrase[0] in _STRESS:
+            phrase = phrase.strip(_STRESS)
         phrase = " ".join(phrase.split())
         kind = _YOUTH_WORDS.get(phrase)
         language = _YOUTH_LANGUAGES.get(phrase)
