@@ -233,6 +233,22 @@ def test_an_edit_marked_as_one_is_no_command(text: str) -> None:
     assert language_asked(f"{text}, i want to die") is None
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("HİLFE", YouthCommand(YouthCommandKind.HELP)),
+        ("ENGLİSH", YouthCommand(YouthCommandKind.LANGUAGE, "en")),
+        ("VİDEO", YouthCommand(YouthCommandKind.VIDEO)),
+        ("hılfe", YouthCommand(YouthCommandKind.HELP)),
+    ],
+)
+def test_a_command_typed_on_a_turkish_keyboard_is_read(text: str,
+                                                       expected: YouthCommand) -> None:
+    """A Turkish keyboard types "İ" for a capital i (and has a dotless "ı" beside "i"):
+    "HİLFE" in caps lock was words, and the youth who cried for help got no numbers."""
+    assert parse_youth(text) == expected
+
+
 @pytest.mark.parametrize("text", ["ich kann kein englisch", "do you speak english?",
                                   "deutsch ist mein schlechtestes fach"])
 def test_a_sentence_naming_a_language_is_a_message(text: str) -> None:

@@ -107,3 +107,14 @@ def test_a_word_spelt_out_letter_by_letter_tells_no_english(words: str) -> None:
 @pytest.mark.parametrize("words", ["i am going to end it tonight", "i cut myself"])
 def test_an_english_i_still_tells_english(words: str) -> None:
     assert told_language(words) == "en"
+
+
+@pytest.mark.parametrize(("words", "language"), [
+    ("İCH WİLL NİCHT MEHR LEBEN", "de"),
+    ("BİTTE HİLFE", "de"),
+])
+def test_capitals_of_a_turkish_keyboard_tell_their_language(words: str, language: str) -> None:
+    """A Turkish keyboard in caps lock types "İ" for "i": lowered it is "i" and a combining
+    dot, the words broke apart at it, and "İCH WİLL NİCHT MEHR LEBEN" was told English (its
+    lone "i"): the safety text and the numbers came in English to a German youth."""
+    assert told_language(words) == language
