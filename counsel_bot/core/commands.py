@@ -351,6 +351,18 @@ def command_text(text: str) -> str:
     return "".join(ch for ch in normal if unicodedata.category(ch) != "Cf")
 
 
+# A Turkish keyboard's capital "İ" (lowered: "i" and a combining dot, which split a word)
+# and its dotless "ı" are an "i" in a youth's words.
+_TURKISH_I = str.maketrans({"\u0130": "I", "\u0131": "i"})
+
+
+def youth_words_text(text: str) -> str:
+    """A youth's words as their commands and language are read: `command_text`, lowered,
+    a Turkish keyboard's "İ" and "ı" as "i" ("HİLFE" is "hilfe"). Only to read them:
+    what is kept or posted stays as typed."""
+    return command_text(text).translate(_TURKISH_I).lower()
+
+
 # Around a command word: the quotes the bot shows it in („ja löschen“, "english"), copied
 # with it. A markdown stress (*english*) only as a pair: an edit's words come as "* …"
 # (`bot.py`), and an edit into "löschen" is no command.
@@ -366,7 +378,7 @@ def language_asked(text: str) -> Language | None:
     a language named in passing ("Englisch, da hab ich ne 6") asks for nothing, nor does a
     message asking for both."""
     parts = [" ".join(part.strip().strip(_QUOTES).split()).lstrip("/") for part in
-             _CLAUSES.split(command_text(text).casefold())]
+             _CLAUSES.split(youth_words_text(text).casefold())]
     # A part alone, or with the next: "English, please, …" is typed with commas.
     clauses = [*parts, *(f"{one} {two}" for one, two in pairwise(parts))]
     asked = {_YOUTH_LANGUAGES[clause] for clause in clauses
@@ -378,7 +390,7 @@ def parse_youth(text: str) -> YouthCommand | None:
     try:
         if len(text) > MAX_YOUTH_COMMAND_CHARS:
             return None
-        words = command_text(text).casefold().replace(",", " ").split()
+        words = youth_words_text(text).casefold().replace(",", " ").split()
         phrase = " ".join(words).strip(_QUOTES).lstrip("!/").rstrip(".!?").strip(_QUOTES)
         if len(phrase) > 1 and phrase[0] == phrase[-1] and phrase[0] in _STRESS:
             phrase = phrase.strip(_STRESS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
-from counsel_bot.core.commands import command_text
+from counsel_bot.core.commands import youth_words_text
 from counsel_bot.core.messages import Language
 
 _WORD = re.compile(r"[a-zäöüß']+")
@@ -62,9 +62,10 @@ def guess_language(message: str, default: Language) -> Language:
 def told_language(message: str) -> Language | None:
     """German or English by counting marker words; None when the words do not tell ("hey",
     a picture, nothing decrypted yet)."""
-    # Read as commands are (full-width letters, zero-width marks), a phone's ’ as ';
-    # lower(), not casefold(): that makes "ß" "ss", and "weiß" no longer German.
-    words = _WORD.findall(command_text(message).replace("\u2019", "'").lower())
+    # Read as commands are (full-width letters, zero-width marks, a Turkish keyboard's
+    # "İ"), a phone's ’ as '; lowered, not casefolded: that makes "ß" "ss", and "weiß" no
+    # longer German.
+    words = _WORD.findall(youth_words_text(message).replace("\u2019", "'"))
     german = sum(word in _GERMAN for word in words) + 2 * sum(
         any(ch in word for ch in "äöüß") for word in words
     )
