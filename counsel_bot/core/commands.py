@@ -3,7 +3,8 @@
 Staff: a message is a command only if it starts with "!" (after trimming); anything else is
 ordinary text. Youth: a message is a command only if the whole message is one of the few
 command words ("hilfe", "help", "video", "mail", "ende", "end", "löschen", "delete", or the
-deletion confirmation "ja löschen" / "yes delete"), ignoring case, surrounding spaces, a
+deletion confirmation "ja löschen" / "yes delete"; a cry for help, "hilf mir", "SOS", is
+"hilfe"), ignoring case, surrounding spaces, a
 leading "!" or "/", trailing ".!?" and the quotes the bot shows the words in. A sentence
 that merely contains the word stays a message. A command never hides the message: it is
 still in the room, so a "Hilfe!" meant as a cry for help reaches the counsellor too.
@@ -386,6 +387,13 @@ def language_asked(text: str) -> Language | None:
     return asked.pop() if len(asked) == 1 else None
 
 
+# "Hilfe!" may be a cry for help (answered with the numbers first); so are these, alone.
+_CRY_FOR_HELP = re.compile(
+    r"(?:(?:bitte|please|pls|plz) )?"
+    r"(?:h+i+l+f+e+|h+e+l+p+|s+o+s+|hilf mir|helft mir|help me)"
+    r"(?: (?:bitte|please|pls|plz))?")
+
+
 def parse_youth(text: str) -> YouthCommand | None:
     try:
         if len(text) > MAX_YOUTH_COMMAND_CHARS:
@@ -401,6 +409,8 @@ def parse_youth(text: str) -> YouthCommand | None:
         return None
     if language is not None:
         return YouthCommand(YouthCommandKind.LANGUAGE, language)
+    if kind is None and _CRY_FOR_HELP.fullmatch(phrase):
+        kind = YouthCommandKind.HELP
     return None if kind is None else YouthCommand(kind)
 
 
