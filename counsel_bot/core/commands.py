@@ -4,10 +4,10 @@ Staff: a message is a command only if it starts with "!" (after trimming); anyth
 ordinary text. Youth: a message is a command only if the whole message is one of the few
 command words ("hilfe", "help", "video", "mail", "ende", "end", "löschen", "delete", or the
 deletion confirmation "ja löschen" / "yes delete"; a cry for help, "hilf mir", "SOS", is
-"hilfe"), ignoring case, surrounding spaces, a
-leading "!" or "/", trailing ".!?" and the quotes the bot shows the words in. A sentence
-that merely contains the word stays a message. A command never hides the message: it is
-still in the room, so a "Hilfe!" meant as a cry for help reaches the counsellor too.
+"hilfe"), ignoring case, surrounding spaces, a leading "!" or "/", trailing ".!?" and the
+quotes the bot shows the words in. A sentence that merely contains the word stays a
+message. A command never hides the message: it is still in the room, so a "Hilfe!" meant
+as a cry for help reaches the counsellor too.
 
 The parser never raises: it returns a command, a `ParseError` (message key + usage hint), or
 None for ordinary text.
