@@ -266,6 +266,28 @@ def test_a_sentence_about_help_is_a_message(text: str) -> None:
     assert parse_youth(text) is None
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("English please 🙏", YouthCommand(YouthCommandKind.LANGUAGE, "en")),
+        ("deutsch bitte :)", YouthCommand(YouthCommandKind.LANGUAGE, "de")),
+        ("🇬🇧 english", YouthCommand(YouthCommandKind.LANGUAGE, "en")),
+        ("hilfe 😭😭", YouthCommand(YouthCommandKind.HELP)),
+        ("hilf mir :(", YouthCommand(YouthCommandKind.HELP)),
+        ("help ❤️", YouthCommand(YouthCommandKind.HELP)),
+        ("ende 😭", None),
+        ("löschen 😢", None),
+    ],
+)
+def test_an_emoji_beside_a_cry_for_help_or_a_language_changes_nothing(
+    text: str, expected: YouthCommand | None,
+) -> None:
+    """"hilfe 😭😭" is the cry "Hilfe!" is, and "English please 🙏" asks for English: with
+    the emoji they were words, no numbers came, the language stayed. Not so for the words
+    that end or delete the chat: "ende 😭" may be words, and is not taken as the end."""
+    assert parse_youth(text) == expected
+
+
 @pytest.mark.parametrize("text", ["ich kann kein englisch", "do you speak english?",
                                   "deutsch ist mein schlechtestes fach"])
 def test_a_sentence_naming_a_language_is_a_message(text: str) -> None:
