@@ -394,6 +394,16 @@ _CRY_FOR_HELP = re.compile(
     r"(?: (?:bitte|please|pls|plz))?")
 
 
+def _without_emoji(phrase: str) -> str:
+    """``phrase`` without the emoji and emoticons around it ("hilfe 😭😭", "english pls 🙏",
+    "hilf mir :(")."""
+    def around(ch: str) -> bool:
+        return unicodedata.category(ch)[0] in "SZ" or ch in ":;()\ufe0f\u20e3"
+    start = next((i for i, ch in enumerate(phrase) if not around(ch)), len(phrase))
+    end = next((i for i in range(len(phrase), start, -1) if not around(phrase[i - 1])), start)
+    return phrase[start:end]
+
+
 def parse_youth(text: str) -> YouthCommand | None:
     try:
         if len(text) > MAX_YOUTH_COMMAND_CHARS:
@@ -404,12 +414,16 @@ def parse_youth(text: str) -> YouthCommand | None:
             phrase = phrase.strip(_STRESS)
         phrase = " ".join(phrase.split())
         kind = _YOUTH_WORDS.get(phrase)
-        language = _YOUTH_LANGUAGES.get(phrase)
+        # Beside an emoji only a cry for help or a language: "ende 😭" may be words, and
+        # ends the chat for good.
+        bare = _without_emoji(phrase).rstrip(".!?")
+        language = _YOUTH_LANGUAGES.get(bare)
     except (TypeError, AttributeError, ValueError):
         return None
     if language is not None:
         return YouthCommand(YouthCommandKind.LANGUAGE, language)
-    if kind is None and _CRY_FOR_HELP.fullmatch(phrase):
+    if kind is None and (_YOUTH_WORDS.get(bare) is YouthCommandKind.HELP
+                         or _CRY_FOR_HELP.fullmatch(bare)):
         kind = YouthCommandKind.HELP
     return None if kind is None else YouthCommand(kind)
 
