@@ -195,6 +195,9 @@ def test_a_language_asked_for_with_please_first_is_named(text: str, language: st
         ("Englisch, da hab ich ne 6", None),
         ("Mathe, Deutsch, bitte nicht schon wieder", None),
         ("english please. nein, deutsch bitte", None),
+        ("english pls 🙏 i want to die", None),  # no mark between: one part, no phrase
+        ("english pls 🙏, i want to die", "en"),
+        ("i want to die. 🇬🇧 english please 🙏", "en"),
     ],
 )
 def test_a_language_asked_for_beside_other_words(text: str, language: str | None) -> None:
