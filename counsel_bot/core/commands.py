@@ -378,7 +378,7 @@ def language_asked(text: str) -> Language | None:
     is a language phrase with a please in it. The rest stays words (judged for a crisis);
     a language named in passing ("Englisch, da hab ich ne 6") asks for nothing, nor does a
     message asking for both."""
-    parts = [" ".join(part.strip().strip(_QUOTES).split()).lstrip("/") for part in
+    parts = [" ".join(_without_emoji(part).strip(_QUOTES).split()).lstrip("/") for part in
              _CLAUSES.split(youth_words_text(text).casefold())]
     # A part alone, or with the next: "English, please, …" is typed with commas.
     clauses = [*parts, *(f"{one} {two}" for one, two in pairwise(parts))]
