@@ -51,6 +51,7 @@ from counsel_bot.conversation.offices import (
 )
 from counsel_bot.core import appointments as ap
 from counsel_bot.core import mail_address_proof as proof
+from counsel_bot.core.commands import language_asked
 from counsel_bot.core.effects import (
     Effect,
     MailCode,
@@ -261,7 +262,8 @@ class MailChannel:
         # the youth's words inside the quote from the counsellor's, as in an open one.
         said = await self._said_in_thread(mail)
         mail = with_words_inside(mail, said)
-        language = guess_language(mail.text, self.conductor.policy.default_language)
+        language = language_asked(self._read(mail, said)) or guess_language(
+            mail.text, self.conductor.policy.default_language)
         # An automatic mail (read for its crisis words) is answered to its writer: a list
         # sets Reply-To to itself, and a reply there would reach all its members.
         address = self._writer(mail) if mail.auto_generated else mail.reply_address
@@ -410,6 +412,12 @@ class MailChannel:
             # transition, so an SMTP retry of this mail (same Message-ID) answers nothing.
             self.conductor.appointments.mail_answered(
                 change, conversation, text if written is None else written)
+        named = None if automatic else language_asked(text if read is None else read)
+        if named is not None and current is not None and current.language != named:
+            # "English please" in a mail, as in the chat: the office's own mails (the crisis
+            # mail in this step among them) come in it from now on.
+            self.conductor.handle(change, [ev.LanguageTold(at, conversation, named)],
+                                  reply_room=None)
         await self.conductor.check_crisis(change, conversation, text if read is None else read)
         if in_chat:
             # Crisis words by mail: the emergency numbers go to whoever wrote them, by mail,
