@@ -104,7 +104,8 @@ def test_a_word_spelt_out_letter_by_letter_tells_no_english(words: str) -> None:
     assert told_language(words) != "en"
 
 
-@pytest.mark.parametrize("words", ["i am going to end it tonight", "i cut myself"])
+@pytest.mark.parametrize("words", ["i am going to end it tonight", "i cut myself",
+                                   "i am in a gang", "i bought a mini skirt"])
 def test_an_english_i_still_tells_english(words: str) -> None:
     assert told_language(words) == "en"
 
