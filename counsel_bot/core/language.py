@@ -34,13 +34,13 @@ _ENGLISH = frozenset(
 
 
 # Bavarian, Austrian, Swabian and Swiss words: beside them "i" is "ich" ("i mog nimma",
-# "i han koi ahnung"). Only words no English youth writes as words of their own.
+# "i han koi ahnung"). Not those English youths write too ("gang", "mini", "bi", "net").
 _DIALECT = frozenset(
     {
-        "mi", "ned", "net", "nimma", "nimmer", "nimmi", "mog", "hoit", "koa", "koi", "scho",
+        "mi", "ned", "nimma", "nimmer", "nimmi", "mog", "hoit", "koa", "koi", "scho",
         "hob", "fei", "dahoam", "ois", "nix", "mei", "des", "oida", "wos", "gor", "isch",
-        "han", "woas", "muas", "bi", "mim", "mini", "ebbes", "oifach", "heit", "nit", "moch",
-        "san", "lei", "gsi", "vo", "gang", "hock", "hau", "ds",
+        "han", "woas", "muas", "mim", "ebbes", "oifach", "heit", "nit", "moch",
+        "san", "lei", "gsi", "vo", "hock", "hau", "ds",
     }
 )
 
