@@ -394,7 +394,6 @@ CATALOGUE.update({
         "to someone straight away: {emergency}\nYou can keep writing here. Someone from the "
         "team will answer you here as soon as they can.",
     ),
-    # "Hilfe!" may be a cry for help: what the youth can do right now comes first.
     "language_changed": _both(
         "Okay, ab jetzt schreibe ich dir auf Deutsch.",
         "Okay, from now on I will write to you in English.",
@@ -405,6 +404,7 @@ CATALOGUE.update({
         "Okay, from now on I will write to you in English. If you feel really bad right now "
         "or you are in danger, you can talk to someone straight away: {emergency}",
     ),
+    # "Hilfe!" may be a cry for help: what the youth can do right now comes first.
     "youth_help": _both(
         "Wenn es dir gerade sehr schlecht geht oder du in Gefahr bist, kannst du sofort mit "
         "jemandem sprechen: {emergency}\n"
