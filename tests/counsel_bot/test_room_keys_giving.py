@@ -1,0 +1,120 @@
+"""The bot's room keys for devices it learns of late (`room_keys.RoomKeys`), on nio's real
+Olm machine and store, offline: the rooms, devices and Olm sessions are made here, and the
+one network call that matters, the to-device message carrying a key, is recorded instead
+of sent (the interleavings below cannot be made to happen on a real homeserver at will)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from nio import ToDeviceResponse
+from nio.crypto import OlmAccount, OlmDevice, OutboundSession
+from nio.event_builders import ToDeviceMessage
+from nio.rooms import MatrixRoom
+
+from counsel_bot.channels.matrix.room_keys import RoomKeys
+from counsel_bot.channels.matrix.session import CounselClient, client_config
+from e2e.vault import KdfParams, Vault
+
+CHEAP = KdfParams(time_cost=1, memory_kib=8, parallelism=1)
+BOT = "@bot:x"
+COUNSELLOR = "@anna:x"
+YOUTH = "@kim:x"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+async def client(tmp_path: Path) -> AsyncIterator[CounselClient]:
+    vault = Vault.create(tmp_path / "vault.json", "passphrase", CHEAP)
+    store_dir = tmp_path / "nio"
+    store_dir.mkdir(mode=0o700)
+    made = CounselClient("http://127.0.0.1:9", BOT, store_path=str(store_dir),
+                         config=client_config(vault))
+    made.restore_login(BOT, "BOTDEVICE", "token")  # nio's Olm machine and store, offline
+    try:
+        yield made
+    finally:
+        await made.close()
+
+
+def room(client: CounselClient, room_id: str, *members: str) -> None:
+    made = MatrixRoom(room_id, BOT, encrypted=True)
+    for user in (BOT, *members):
+        made.add_member(user, None, None)
+    client.rooms[room_id] = made
+
+
+def device(client: CounselClient, user: str, device_id: str) -> OlmDevice:
+    """A device the bot knows, with an Olm session to it (as after a keys claim)."""
+    account = OlmAccount()
+    account.generate_one_time_keys(1)
+    keys = account.identity_keys
+    made = OlmDevice(user, device_id, {"ed25519": keys["ed25519"],
+                                       "curve25519": keys["curve25519"]})
+    assert client.olm is not None
+    client.olm.device_store.add(made)
+    one_time_key = next(iter(account.one_time_keys["curve25519"].values()))
+    client.olm.session_store.add(made.curve25519,
+                                 OutboundSession(client.olm.account, made.curve25519,
+                                                 one_time_key))
+    return made
+
+
+def share(client: CounselClient, keys: RoomKeys, room_id: str,
+          *shared_with: OlmDevice) -> str:
+    """nio made and shared a new session for the room (with ``shared_with``)."""
+    olm = client.olm
+    assert olm is not None
+    olm.create_outbound_group_session(room_id)
+    outbound = olm.outbound_group_sessions[room_id]
+    outbound.users_shared_with.update((d.user_id, d.id) for d in shared_with)
+    outbound.shared = True
+    keys.shared(room_id)
+    return str(outbound.id)
+
+
+def record_sends(client: CounselClient, sent: list[ToDeviceMessage],
+                 meanwhile: Callable[[], Awaitable[None]] | None = None) -> None:
+    async def to_device(message: ToDeviceMessage, tx_id: str | None = None) -> ToDeviceResponse:
+        sent.append(message)
+        if meanwhile is not None:
+            await meanwhile()
+        return ToDeviceResponse(message)
+    client.to_device = to_device  # type: ignore[method-assign]
+
+
+async def test_a_key_whose_session_is_dropped_while_it_is_being_sent_does_not_stop_the_bot(
+    client: CounselClient,
+) -> None:
+    """The key for a device learned late is on its way when a lane sends into the same
+    room with its fourth session since (a group room where youths come and go): the first
+    is dropped from the kept ones meanwhile. The bot's sync loop gives the keys, and an
+    error there stopped the bot: every youth then waited for the restart."""
+    clock = Clock()
+    keys = RoomKeys(client, clock=clock)
+    room(client, "!group:x", COUNSELLOR, YOUTH)
+    phone = device(client, COUNSELLOR, "PHONE")
+    share(client, keys, "!group:x", phone)
+    laptop = device(client, COUNSELLOR, "LAPTOP")
+    keys.learned({COUNSELLOR: {"LAPTOP": laptop}})
+    assert keys.pending == 1
+
+    async def three_more_sessions() -> None:
+        for _ in range(3):
+            share(client, keys, "!group:x", phone, laptop)
+    sent: list[ToDeviceMessage] = []
+    record_sends(client, sent, meanwhile=three_more_sessions)
+
+    await keys.give()
+
+    assert [(m.recipient, m.recipient_device) for m in sent] == [(COUNSELLOR, "LAPTOP")]
+    assert keys.pending == 0
