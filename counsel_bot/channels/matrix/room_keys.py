@@ -157,7 +157,9 @@ class RoomKeys:
             log.warning("a room key for a device learned late was refused (%s); tried again",
                         answer.status_code)
             return
-        del self._pending[key]
+        # Not ``del``: the session may have been dropped while the key was on its way (a
+        # lane's send in the room made a fourth since), and an error here stops the bot.
+        self._pending.pop(key, None)
         session.given.add((device.user_id, device.id))
         log.info("gave a room key to a device the bot learned of after it was shared")
 
