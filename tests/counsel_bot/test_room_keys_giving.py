@@ -16,6 +16,7 @@ from nio.rooms import MatrixRoom
 
 from counsel_bot.channels.matrix.room_keys import RoomKeys
 from counsel_bot.channels.matrix.session import CounselClient, client_config
+from e2e.room_key_sharing import LATE_WITHIN
 from e2e.vault import KdfParams, Vault
 
 CHEAP = KdfParams(time_cost=1, memory_kib=8, parallelism=1)
@@ -118,3 +119,32 @@ async def test_a_key_whose_session_is_dropped_while_it_is_being_sent_does_not_st
 
     assert [(m.recipient, m.recipient_device) for m in sent] == [(COUNSELLOR, "LAPTOP")]
     assert keys.pending == 0
+
+
+async def test_a_counsellors_new_device_queues_only_the_keys_it_may_get(
+    client: CounselClient,
+) -> None:
+    """A counsellor in many rooms logs in on a new device: of the bot's kept keys (up to
+    20,000 in an office) only those shared in the last two minutes may go to it. Each keys
+    query answer walked and queued every kept key of the counsellor's rooms, and the next
+    round walked them all again to drop them, with the sync loop held meanwhile (a shift
+    change, many such answers in a row)."""
+    clock = Clock()
+    keys = RoomKeys(client, clock=clock)
+    phone = device(client, COUNSELLOR, "PHONE")
+    for number in range(200):
+        room(client, f"!old{number}:x", COUNSELLOR, YOUTH)
+        share(client, keys, f"!old{number}:x", phone)
+    clock.now += LATE_WITHIN + 60
+    room(client, "!fresh:x", COUNSELLOR, YOUTH)
+    share(client, keys, "!fresh:x", phone)
+    clock.now += 5
+    laptop = device(client, COUNSELLOR, "LAPTOP")
+
+    keys.learned({COUNSELLOR: {"LAPTOP": laptop}})
+
+    assert keys.pending == 1
+    sent: list[ToDeviceMessage] = []
+    record_sends(client, sent)
+    await keys.give()
+    assert [(m.recipient, m.recipient_device) for m in sent] == [(COUNSELLOR, "LAPTOP")]
