@@ -31,7 +31,7 @@ from nio import AsyncClient, KeysClaimError, RoomKeyRequest, ToDeviceError
 from nio.crypto import OlmDevice
 from nio.event_builders import ToDeviceMessage
 
-from e2e.room_key_sharing import Device, SentSession, may_give, missing
+from e2e.room_key_sharing import LATE_WITHIN, Device, SentSession, may_give, missing
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +76,14 @@ class RoomKeys:
 
     def learned(self, changed: Mapping[str, Mapping[str, OlmDevice]]) -> None:
         """A keys query brought new or changed devices: those the kept sessions were meant
-        for are given them."""
-        for session in self._sessions.values():
+        for are given them. Only those shared in the last `LATE_WITHIN` may be: the walk
+        stops at the first older one (they are kept in the order shared), instead of
+        queueing a counsellor's every kept key, up to `KEPT_MOST`, for the next round to
+        drop while the sync loop waits."""
+        oldest = self._clock() - LATE_WITHIN
+        for session in reversed(self._sessions.values()):
+            if session.shared_at < oldest:
+                break
             self._want(session, [(user, device_id) for user in changed.keys()
                                  & session.recipients
                                  for device_id, device in changed[user].items()
