@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from nio import ToDeviceResponse
+from nio import RoomKeyRequest, ToDeviceResponse
 from nio.crypto import OlmAccount, OlmDevice, OutboundSession
 from nio.event_builders import ToDeviceMessage
 from nio.rooms import MatrixRoom
@@ -83,6 +83,21 @@ def share(client: CounselClient, keys: RoomKeys, room_id: str,
     return str(outbound.id)
 
 
+def key_request(client: CounselClient, session_id: str, room_id: str, asking: OlmDevice,
+                number: int = 0) -> RoomKeyRequest:
+    """``asking`` asks the bot for its session ``session_id`` (as Element and FluffyChat do)."""
+    assert client.olm is not None
+    request = RoomKeyRequest.from_dict({
+        "type": "m.room_key_request", "sender": asking.user_id,
+        "content": {"action": "request", "requesting_device_id": asking.id,
+                    "request_id": f"req{number}",
+                    "body": {"algorithm": "m.megolm.v1.aes-sha2", "room_id": room_id,
+                             "sender_key": client.olm.account.identity_keys["curve25519"],
+                             "session_id": session_id}}})
+    assert isinstance(request, RoomKeyRequest)
+    return request
+
+
 def record_sends(client: CounselClient, sent: list[ToDeviceMessage],
                  meanwhile: Callable[[], Awaitable[None]] | None = None) -> None:
     async def to_device(message: ToDeviceMessage, tx_id: str | None = None) -> ToDeviceResponse:
@@ -148,3 +163,31 @@ async def test_a_counsellors_new_device_queues_only_the_keys_it_may_get(
     record_sends(client, sent)
     await keys.give()
     assert [(m.recipient, m.recipient_device) for m in sent] == [(COUNSELLOR, "LAPTOP")]
+
+
+async def test_a_device_asking_again_and_again_is_given_the_key_once_a_while(
+    client: CounselClient,
+) -> None:
+    """A youth's device that had the greeting's key asks for it over and over (a hundred
+    requests a sync): each was one more Olm message, store write and to-device request, made
+    one after the other in the sync loop, while every other youth's words waited. One that
+    lost the key gets it again; asking on does not get it again until a while later."""
+    clock = Clock()
+    keys = RoomKeys(client, clock=clock)
+    room(client, "!r:x", COUNSELLOR, YOUTH)
+    phone = device(client, YOUTH, "PHONE")
+    session_id = share(client, keys, "!r:x", phone)
+    sent: list[ToDeviceMessage] = []
+    record_sends(client, sent)
+
+    for round_ in range(5):
+        clock.now += 5
+        keys.requested([key_request(client, session_id, "!r:x", phone, round_ * 100 + n)
+                        for n in range(100)])
+        await keys.give()
+    assert [(m.recipient, m.recipient_device) for m in sent] == [(YOUTH, "PHONE")]
+
+    clock.now += LATE_WITHIN
+    keys.requested([key_request(client, session_id, "!r:x", phone, 1000)])
+    await keys.give()
+    assert len(sent) == 2
