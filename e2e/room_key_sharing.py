@@ -11,7 +11,10 @@ but only where it would have shared it then, had it known the device:
 - the device is not blacklisted, and is not one of the bot's own;
 - the key is the one first shared (from the session's first message on), never more;
 - the bot learned of the device soon after it shared the session (`LATE_WITHIN`: a sync
-  round or a keys query late, even under load), or the device had the key and asks again.
+  round or a keys query late, even under load), or the device had the key and asks again;
+- a device the bot gave the key itself gets it again only `GIVE_AGAIN_AFTER` later: one
+  that lost it asks once, one that asks over and over would otherwise make the bot send
+  it each time (an Olm message, a store write and a request, in the sync loop).
   A device that came later is one that came after the messages, as Megolm treats it: it
   reads from the next session on (a session stolen with a password must not read the bot's
   earlier messages in the room, a youth's transcript among them).
@@ -30,6 +33,8 @@ Device = tuple[str, str]  # (user id, device id)
 # How long after a session was shared a device the bot learns of still counts as one it
 # only learned of late (its keys were on their way), not as one that came after.
 LATE_WITHIN = 120.0
+# How long a device the bot gave a key waits before it is given that key again.
+GIVE_AGAIN_AFTER = 120.0
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,12 @@ class SentSession:
     recipients: frozenset[str]  # the room's members (joined or invited) it was shared for
     shared_at: float  # when (monotonic seconds)
     given: set[Device] = field(default_factory=set, compare=False)  # devices that have it
+    # Devices the bot gave it itself (late, or asked again), and when.
+    given_at: dict[Device, float] = field(default_factory=dict, compare=False)
+
+    def gave(self, device: Device, at: float) -> None:
+        self.given.add(device)
+        self.given_at[device] = at
 
     def key_content(self) -> dict[str, str]:
         """The `m.room_key` content, as the session was first shared."""
@@ -55,8 +66,10 @@ def may_give(session: SentSession, device: Device, *, own_user: str,
     may get ``session``'s key now (see the module)."""
     user, _ = device
     late = learned_at - session.shared_at <= LATE_WITHIN
+    last = session.given_at.get(device)
+    again_soon = last is not None and learned_at - last < GIVE_AGAIN_AFTER
     return (user != own_user and user in session.recipients and user in members_now
-            and not blacklisted and (late or device in session.given))
+            and not blacklisted and (late or device in session.given) and not again_soon)
 
 
 def missing(session: SentSession, devices: Iterable[Device]) -> list[Device]:

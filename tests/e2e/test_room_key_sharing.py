@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from e2e.room_key_sharing import LATE_WITHIN, SentSession, may_give, missing
+from e2e.room_key_sharing import GIVE_AGAIN_AFTER, LATE_WITHIN, SentSession, may_give, missing
 
 BOT = "@bot:x"
 COUNSELLOR = "@anna:x"
@@ -60,6 +60,18 @@ def test_a_device_that_had_it_may_get_it_again_later() -> None:
     assert may_give(session(), (COUNSELLOR, "PHONE"), own_user=BOT,
                     members_now={BOT, COUNSELLOR, YOUTH}, blacklisted=False,
                     learned_at=100.0 + 10 * LATE_WITHIN)
+
+
+def test_a_device_the_bot_gave_it_gets_it_again_only_a_while_later() -> None:
+    """One that asks over and over would make the bot send it each time."""
+    sent = session()
+    sent.gave((YOUTH, "TABLET"), 150.0)
+    assert (YOUTH, "TABLET") in sent.given
+    for at, allowed in ((151.0, False), (150.0 + GIVE_AGAIN_AFTER - 1, False),
+                        (150.0 + GIVE_AGAIN_AFTER, True)):
+        assert may_give(sent, (YOUTH, "TABLET"), own_user=BOT,
+                        members_now={BOT, COUNSELLOR, YOUTH}, blacklisted=False,
+                        learned_at=at) is allowed
 
 
 def test_missing_are_the_recipients_devices_without_it() -> None:

@@ -166,7 +166,7 @@ class RoomKeys:
         # Not ``del``: the session may have been dropped while the key was on its way (a
         # lane's send in the room made a fourth since), and an error here stops the bot.
         self._pending.pop(key, None)
-        session.given.add((device.user_id, device.id))
+        session.gave((device.user_id, device.id), self._clock())
         log.info("gave a room key to a device the bot learned of after it was shared")
 
     def _want(self, session: SentSession, devices: list[Device], *,
