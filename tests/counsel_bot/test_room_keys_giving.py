@@ -14,8 +14,10 @@ from nio.crypto import OlmAccount, OlmDevice, OutboundSession
 from nio.event_builders import ToDeviceMessage
 from nio.rooms import MatrixRoom
 
+from counsel_bot.channels.matrix.nio_erasure import forget_in_nio
 from counsel_bot.channels.matrix.room_keys import RoomKeys
 from counsel_bot.channels.matrix.session import CounselClient, client_config
+from counsel_bot.core.ids import RoomID
 from e2e.room_key_sharing import LATE_WITHIN
 from e2e.vault import KdfParams, Vault
 
@@ -61,12 +63,14 @@ def device(client: CounselClient, user: str, device_id: str) -> OlmDevice:
     keys = account.identity_keys
     made = OlmDevice(user, device_id, {"ed25519": keys["ed25519"],
                                        "curve25519": keys["curve25519"]})
-    assert client.olm is not None
-    client.olm.device_store.add(made)
+    olm = client.olm
+    assert olm is not None
+    olm.device_store.add(made)
+    olm.store.save_device_keys({user: {device_id: made}})
     one_time_key = next(iter(account.one_time_keys["curve25519"].values()))
-    client.olm.session_store.add(made.curve25519,
-                                 OutboundSession(client.olm.account, made.curve25519,
-                                                 one_time_key))
+    session = OutboundSession(olm.account, made.curve25519, one_time_key)
+    olm.session_store.add(made.curve25519, session)
+    olm.save_session(made.curve25519, session)
     return made
 
 
@@ -191,3 +195,24 @@ async def test_a_device_asking_again_and_again_is_given_the_key_once_a_while(
     keys.requested([key_request(client, session_id, "!r:x", phone, 1000)])
     await keys.give()
     assert len(sent) == 2
+
+
+async def test_an_erased_conversations_room_key_is_given_to_nobody(
+    client: CounselClient,
+) -> None:
+    """A conversation erased (the youth's own deletion, or retention): its room is purged
+    and its keys leave nio's store and memory (`nio_erasure`). The bot still held the key of
+    what it wrote there (the transcript of the youth's words among it) and gave it to a
+    device that asked: nio keeps a room the bot was put out of, members and all."""
+    keys = client.room_keys
+    room(client, "!r:x", COUNSELLOR, YOUTH)
+    phone = device(client, COUNSELLOR, "PHONE")
+    session_id = share(client, keys, "!r:x", phone, device(client, YOUTH, "PHONE"))
+
+    forget_in_nio(client, RoomID("!r:x"), None)
+
+    sent: list[ToDeviceMessage] = []
+    record_sends(client, sent)
+    keys.requested([key_request(client, session_id, "!r:x", phone)])
+    await keys.give()
+    assert sent == []
