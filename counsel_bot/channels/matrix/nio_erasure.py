@@ -7,13 +7,15 @@ database seals youth ids, and erasure must reach this file too: once a conversat
 purged, its keys go; once a youth's account is erased ("ja löschen"), the account and its
 devices go. nio opens its database with ``secure_delete``, so the rows are overwritten on disk.
 nio's memory is then read again from the store (`OlmMachine.load`), so nothing writes them
-back. Repeatable: a second run finds nothing.
+back; the room keys the bot kept of its own messages there (`room_keys`) go too.
+Repeatable: a second run finds nothing.
 """
 
 from __future__ import annotations
 
 from nio import AsyncClient
 
+from counsel_bot.channels.matrix.session import CounselClient
 from counsel_bot.core.ids import RoomID, UserID
 
 _ROOM = (
@@ -36,6 +38,9 @@ _ACCOUNT = (
 def forget_in_nio(client: AsyncClient, room: RoomID, youth: UserID | None) -> None:
     """Forget ``room`` (purged) and, with ``youth``, that account (erased) in nio's store
     and memory."""
+    if isinstance(client, CounselClient):
+        # The room keys the bot kept of what it wrote there (`room_keys`), in memory.
+        client.room_keys.forget_room(room)
     olm, store = client.olm, client.store
     if olm is None or store is None:
         return

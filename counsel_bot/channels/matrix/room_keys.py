@@ -169,6 +169,13 @@ class RoomKeys:
         session.gave((device.user_id, device.id), self._clock())
         log.info("gave a room key to a device the bot learned of after it was shared")
 
+    def forget_room(self, room_id: str) -> None:
+        """The room was erased (purged, its keys gone from nio's store): its kept keys go
+        too, and nobody is given one again (nio keeps a room the bot was put out of, with
+        the members it had then)."""
+        for session_id in list(self._by_room.get(room_id, [])):
+            self._forget(session_id)
+
     def _want(self, session: SentSession, devices: list[Device], *,
               again: bool = False) -> None:
         """``again``: also to devices that had it (they asked: they lost it)."""
