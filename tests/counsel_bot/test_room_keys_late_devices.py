@@ -179,7 +179,7 @@ async def test_a_device_reported_while_a_keys_query_is_on_its_way_is_asked_for_a
     again: the device stayed unknown to the bot, and got none of its room keys, until the
     member's devices next changed."""
     bot_account = await user_factory("bot")
-    trust(synapse, bot_account.user_id)
+    trust(synapse, bots=[bot_account.user_id])
     vault = Vault.open_or_create(tmp_path / "vault.json", "passphrase for a test", CHEAP)
     client = await connect(synapse.base_url, bot_account.user_id, bot_account.password,
                            tmp_path / "nio", vault)
