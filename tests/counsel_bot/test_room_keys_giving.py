@@ -216,3 +216,27 @@ async def test_an_erased_conversations_room_key_is_given_to_nobody(
     keys.requested([key_request(client, session_id, "!r:x", phone)])
     await keys.give()
     assert sent == []
+
+
+async def test_a_device_learned_late_in_a_busy_forum_gets_every_key_of_the_last_minutes(
+    client: CounselClient,
+) -> None:
+    """A forum where youths come and go: nio starts a new room key at each join or leave,
+    and the bot posts each youth's words with the key of the moment. A youth's second app,
+    whose keys the bot learns of a minute later, got only the last three of the keys of
+    that minute: the posts before stayed unreadable on it for good."""
+    clock = Clock()
+    keys = RoomKeys(client, clock=clock)
+    room(client, "!forum:x", COUNSELLOR, YOUTH)
+    phone = device(client, YOUTH, "PHONE")
+    for _ in range(6):
+        share(client, keys, "!forum:x", phone)
+        clock.now += 10
+    tablet = device(client, YOUTH, "TABLET")
+
+    keys.learned({YOUTH: {"TABLET": tablet}})
+    sent: list[ToDeviceMessage] = []
+    record_sends(client, sent)
+    await keys.give()
+
+    assert [(m.recipient, m.recipient_device) for m in sent] == [(YOUTH, "TABLET")] * 6
