@@ -37,7 +37,9 @@ log = logging.getLogger(__name__)
 
 MEGOLM = "m.megolm.v1.aes-sha2"
 # Sessions kept per room: the one in use and those before it (nio starts a new one when it
-# learns of a device, so the one a late device needs is the one before the current).
+# learns of a device, so the one a late device needs is the one before the current), and
+# every one of the last `LATE_WITHIN` besides (a forum where youths come and go gets a new
+# one at each join or leave, and a device learned of late needs each).
 PER_ROOM = 3
 # All kept sessions at most (an office's thousands of rooms): the oldest go first.
 KEPT_MOST = 20_000
@@ -191,7 +193,8 @@ class RoomKeys:
         self._sessions[session.session_id] = session
         ids = self._by_room.setdefault(session.room_id, [])
         ids.append(session.session_id)
-        while len(ids) > PER_ROOM:
+        recent = session.shared_at - LATE_WITHIN
+        while len(ids) > PER_ROOM and self._sessions[ids[0]].shared_at < recent:
             self._forget(ids[0])
         while len(self._sessions) > KEPT_MOST:
             self._forget(next(iter(self._sessions)))
