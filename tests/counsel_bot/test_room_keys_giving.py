@@ -244,3 +244,23 @@ async def test_a_device_learned_late_in_a_busy_forum_gets_every_key_of_the_last_
     await keys.give()
 
     assert [(m.recipient, m.recipient_device) for m in sent] == [(YOUTH, "TABLET")] * 6
+
+
+async def test_a_stranger_asking_with_a_made_up_device_makes_the_bot_query_nothing(
+    client: CounselClient,
+) -> None:
+    """Someone the key was never meant for (a stranger the youth let in and the bot took
+    out again saw its id) asks for it from a device the bot does not know: each such request
+    had the bot ask the homeserver for the stranger's devices (a round trip in the sync loop,
+    and the stranger's account in nio's store), for a key it would never give them."""
+    keys = RoomKeys(client, clock=Clock())
+    room(client, "!r:x", COUNSELLOR, YOUTH)
+    session_id = share(client, keys, "!r:x", device(client, YOUTH, "PHONE"))
+    assert client.olm is not None
+    client.olm.users_for_key_query.clear()
+    stranger = OlmDevice("@stranger:x", "MADEUP", {"ed25519": "x", "curve25519": "y"})
+
+    keys.requested([key_request(client, session_id, "!r:x", stranger)])
+
+    assert "@stranger:x" not in client.olm.users_for_key_query
+    assert not client.should_query_keys
