@@ -103,8 +103,9 @@ class RoomKeys:
                     or event.sender_key != own_key or event.sender == self._client.user_id:
                 continue
             session = self._sessions.get(event.session_id)
-            if session is None or session.room_id != event.room_id:
-                continue
+            if session is None or session.room_id != event.room_id \
+                    or event.sender not in session.recipients:
+                continue  # never theirs: not worth a keys query (nor a place in nio's store)
             if event.requesting_device_id not in olm.device_store[event.sender]:
                 # A device not known yet: the keys query it causes gives it the key.
                 olm.users_for_key_query.add(event.sender)
