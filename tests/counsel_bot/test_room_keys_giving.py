@@ -115,10 +115,11 @@ def record_sends(client: CounselClient, sent: list[ToDeviceMessage],
 async def test_a_key_whose_session_is_dropped_while_it_is_being_sent_does_not_stop_the_bot(
     client: CounselClient,
 ) -> None:
-    """The key for a device learned late is on its way when a lane sends into the same
-    room with its fourth session since (a group room where youths come and go): the first
-    is dropped from the kept ones meanwhile. The bot's sync loop gives the keys, and an
-    error there stopped the bot: every youth then waited for the restart."""
+    """The key for a device learned late is on its way (a slow homeserver) when a lane
+    sends into the same room with its fourth session since, over two minutes after the
+    first (a group room where youths come and go): the first is dropped meanwhile. The
+    bot's sync loop gives the keys, and an error there stopped the bot: every youth then
+    waited for the restart."""
     clock = Clock()
     keys = RoomKeys(client, clock=clock)
     room(client, "!group:x", COUNSELLOR, YOUTH)
