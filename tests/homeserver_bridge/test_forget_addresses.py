@@ -58,8 +58,8 @@ async def _synapse_running_the_module(
     write = embedded_module.write_homeserver_config
 
     def shortened(settings: HomeserverSettings, layout: DataLayout,
-                  trusted: Collection[str]) -> Path:
-        path = write(settings, layout, trusted)
+                  trusted: Collection[str], bots: Collection[str] = ()) -> Path:
+        path = write(settings, layout, trusted, bots)
         text = path.read_text(encoding="utf-8")
         text = text.replace("interval_seconds: 3600", "interval_seconds: 1")
         if max_age_seconds is not None:
