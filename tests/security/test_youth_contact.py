@@ -413,3 +413,49 @@ async def test_a_youth_cannot_invite_through_the_new_rooms_initial_state(
     assert status == 200, rooms
     for room in rooms["joined_rooms"]:
         assert invitee not in await synapse.admin.room_members(room)
+
+
+@pytest.mark.parametrize("how", ["kick", "ban"])
+async def test_a_youth_cannot_remove_the_bot_while_a_counsellor_is_in_their_room(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path, how: str,
+) -> None:
+    """The bot counsels in a youth's own room when it may remove members there (power 100,
+    given by the youth), but the youth made the room: since room version 12 its creator
+    holds more power than anyone. Removing the bot once a counsellor is in (or invited by
+    the bot) leaves the two alone: no crisis check, no records, no hand-over."""
+    service = await _service(synapse, user_factory, tmp_path)
+    lena = await user_factory("youth")
+    client = _client(synapse, lena)
+    status, room = await client.create_room(
+        preset="private_chat", room_version="12", invite=[service.bot],
+        initial_state=[ENCRYPTION], power_level_content_override={"users": {service.bot: 100}})
+    assert status == 200, room
+    room_id = quote(room["room_id"])
+    bot = await _as_bot(synapse, service)
+    assert await _join(bot, room["room_id"]) == 200
+
+    async def remove_bot() -> tuple[int, dict[str, object]]:
+        return await client.call("POST", f"/_matrix/client/v3/rooms/{room_id}/{how}",
+                                 {"user_id": service.bot, "reason": "tschüss"})
+
+    status, answer = await bot.call("POST", f"/_matrix/client/v3/rooms/{room_id}/invite",
+                                    {"user_id": service.counsellor_id})
+    assert status == 200, answer
+    status, answer = await remove_bot()  # the counsellor has not accepted yet
+    assert status == 403, answer
+    assert await _join(service.counsellor, room["room_id"]) == 200
+    status, answer = await remove_bot()
+    assert status == 403, answer
+    assert answer.get("errcode") == "M_FORBIDDEN", answer
+    assert "Beratung" in str(answer["error"]), answer  # why, in German
+    assert "counselling" in str(answer["error"]), answer  # and English
+    members = await synapse.admin.room_members(room["room_id"])
+    assert service.bot in members
+    assert service.counsellor_id in members
+
+    # Without the staff in the room, the youth's room stays theirs to clear.
+    status, answer = await service.counsellor.call(
+        "POST", f"/_matrix/client/v3/rooms/{room_id}/leave", {})
+    assert status == 200, answer
+    status, answer = await remove_bot()
+    assert status == 200, answer
