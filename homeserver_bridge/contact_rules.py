@@ -21,6 +21,9 @@ The rule: an account counsel does not name (every youth; an outsider too) may
 - ban nobody who is not in the room (the banned account's app learns of the room, its name
   and the reason: a message to any account by its id), and set no "leave" of such an
   account either (the state endpoint lets a "kick" through that /kick refuses);
+- remove no bot (kick or ban) while a staff member is in the room or invited: the youth
+  who made a room holds more power there than the bot (since room version 12 its creator
+  any power), and would be left alone with the counsellor, as in a room without the bot;
 - make rooms only as a private chat: not public, not in the directory, with no address,
   and never readable by everyone (``world_readable`` history: any account reads such a room
   without joining it, so two youths would write to each other through their own rooms).
@@ -88,6 +91,12 @@ REFUSED_BAN = (
 REFUSED_KICK = (
     "Entfernen kannst du nur, wer in deinem Raum ist. / You can only remove someone who is "
     "in your room."
+)
+REFUSED_BOT_REMOVAL = (
+    "Den Bot der Beratung kannst du nicht entfernen, solange jemand aus dem Team im Raum "
+    "ist. Willst du das Gespräch beenden, verlass den Raum. / You cannot remove the "
+    "counselling bot while someone from the team is in the room. To end the conversation, "
+    "leave the room."
 )
 REFUSED_JOIN = (
     "Diesen Raum kannst du nur betreten, wenn du eingeladen wurdest. / You can only enter "
@@ -334,7 +343,8 @@ class ContactRules:
         user_may_invite would refuse (Synapse asks that only on /invite, not for one among a
         new room's initial state); a ban or a "leave" of an account that is not in the room
         (either tells that account's app of the room, its name, its history and the
-        reason)."""
+        reason); the removal of a bot while the staff are in the room or invited (the
+        youth and the counsellor alone, without it)."""
         membership = event.content.get("membership") if event.type == "m.room.member" else None
         if (membership not in ("ban", "leave", "invite") or event.state_key == event.sender
                 or self._trusts(event.sender)):
@@ -346,7 +356,10 @@ class ContactRules:
             if refusal is None:
                 return True, None
             raise SynapseError(403, refusal, self._forbidden)
-        if self._trusts(event.state_key):
+        trusted = self._trusted_now()
+        if event.state_key in trusted.bots and _staff_in(state, trusted):
+            raise SynapseError(403, REFUSED_BOT_REMOVAL, self._forbidden)
+        if event.state_key in trusted.accounts:
             return True, None
         member = state.get(("m.room.member", event.state_key))
         present = _PRESENT if membership == "ban" else _MAY_LEAVE
@@ -379,6 +392,13 @@ class ContactRules:
 def _identity(info: os.stat_result) -> tuple[int, int, int]:
     """Changes whenever the file is replaced (counsel's writes) or written in place."""
     return info.st_ino, info.st_mtime_ns, info.st_size
+
+
+def _staff_in(state: Mapping[tuple[str, str], Any], trusted: Trusted) -> bool:
+    """Whether a staff member (no bot) is joined to the room or invited into it."""
+    return any(kind == "m.room.member" and key in trusted.staff and key not in trusted.bots
+               and event.content.get("membership") in ("join", "invite")
+               for (kind, key), event in state.items())
 
 
 def _only_by_invitation(initial_state: list[Any]) -> bool:
