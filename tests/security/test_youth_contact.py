@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import pytest
 
+from counsel_bot.channels.matrix.group_rooms import forum_power_levels
 from tests.conftest import SynapseHandle, TestUser, UserFactory
 from tests.support.bot_harness import BotProcess, provision_bot
 from tests.support.matrix_http import MatrixHttp
@@ -459,3 +460,67 @@ async def test_a_youth_cannot_remove_the_bot_while_a_counsellor_is_in_their_room
     assert status == 200, answer
     status, answer = await remove_bot()
     assert status == 200, answer
+
+
+async def test_a_youth_who_may_only_read_shows_the_room_no_words_of_their_own(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path,
+) -> None:
+    """In a forum room youths only read (a post reaches it through the bot, after a
+    counsellor approved it), and a muted youth in a group writes nothing. Yet a member may
+    always rewrite their own membership, which every member's app shows ("Tom changed their
+    name to ..."): a display name, a picture or a leave's reason carried a youth's words to
+    every reader, unmoderated ("schreib mir: 0170 ...")."""
+    service = await _service(synapse, user_factory, tmp_path)
+    bot = await _as_bot(synapse, service)
+    lena, tom = await user_factory("youth"), await user_factory("youth")
+    reader, writer = _client(synapse, lena), _client(synapse, tom)
+    words = "schreib mir: 0170 1234567"
+    status, answer = await writer.call(
+        "PUT", f"/_matrix/client/v3/profile/{quote(tom.user_id)}/displayname",
+        {"displayname": f"Tom {words}"})
+    assert status == 200, answer
+    status, room = await bot.create_room(  # a forum room, as the bot makes one
+        name="Schule", invite=[service.counsellor_id], initial_state=[ENCRYPTION],
+        power_level_content_override=forum_power_levels([service.counsellor_id]))
+    assert status == 200, room
+    forum = room["room_id"]
+    for youth in (lena, tom):
+        status, answer = await bot.call(
+            "POST", f"/_matrix/client/v3/rooms/{quote(forum)}/invite", {"user_id": youth.user_id})
+        assert status == 200, answer
+        assert await _join(_client(synapse, youth), forum) == 200
+    # A room where Tom may write, in which his new name shows: Synapse renames him room by
+    # room in a task of its own, this room's turn tells that the forum's has come too.
+    own = await _group_room(service, tom, synapse=synapse)
+    member = f"/_matrix/client/v3/rooms/{{room}}/state/m.room.member/{quote(tom.user_id)}"
+
+    async def shown(room: str) -> dict[str, object]:
+        """Tom's membership as a member of the room reads it: Lena in the forum."""
+        client = reader if room == forum else service.counsellor
+        status, content = await client.call("GET", member.format(room=quote(room)))
+        assert status == 200, content
+        return content
+
+    assert words not in str(await shown(forum))  # the name he joined with
+    status, answer = await writer.call(
+        "PUT", f"/_matrix/client/v3/profile/{quote(tom.user_id)}/displayname",
+        {"displayname": "insta: @tom.xyz"})
+    assert status == 200, answer
+    for _ in range(100):
+        if (await shown(own)).get("displayname") == "insta: @tom.xyz":
+            break
+        await asyncio.sleep(0.1)
+    assert (await shown(own)).get("displayname") == "insta: @tom.xyz"
+    assert "insta" not in str(await shown(forum))
+    # His membership in the forum room set by hand: a name, a picture.
+    await writer.call("PUT", member.format(room=quote(forum)), {
+        "membership": "join", "displayname": words, "avatar_url": "mxc://test.localhost/nummer"})
+    assert words not in str(await shown(forum))
+    assert "avatar_url" not in await shown(forum)
+    # Leaving with a reason, which the apps show with the leave.
+    status, answer = await writer.call(
+        "POST", f"/_matrix/client/v3/rooms/{quote(forum)}/leave", {"reason": words})
+    assert status == 200, answer
+    left = await shown(forum)
+    assert left.get("membership") == "leave", left
+    assert words not in str(left)
