@@ -24,6 +24,10 @@ The rule: an account counsel does not name (every youth; an outsider too) may
 - remove no bot (kick or ban) while a staff member is in the room or invited: the youth
   who made a room holds more power there than the bot (since room version 12 its creator
   any power), and would be left alone with the counsellor, as in a room without the bot;
+- show nothing of its own where it may only read (a forum room, a group that muted it):
+  there its membership keeps the name and picture it had (a youth's join: the one the bot
+  invited it under, or none), and its leave no reason, for a member may always rewrite its
+  own membership, which every member's app shows ("Tom changed their name to ...");
 - make rooms only as a private chat: not public, not in the directory, with no address,
   and never readable by everyone (``world_readable`` history: any account reads such a room
   without joining it, so two youths would write to each other through their own rooms).
@@ -344,10 +348,16 @@ class ContactRules:
         new room's initial state); a ban or a "leave" of an account that is not in the room
         (either tells that account's app of the room, its name, its history and the
         reason); the removal of a bot while the staff are in the room or invited (the
-        youth and the counsellor alone, without it)."""
+        youth and the counsellor alone, without it). Its own join or leave where it may only
+        read is replaced by one that shows nothing new (no name, picture or reason of its
+        choosing)."""
         membership = event.content.get("membership") if event.type == "m.room.member" else None
-        if (membership not in ("ban", "leave", "invite") or event.state_key == event.sender
-                or self._trusts(event.sender)):
+        if membership not in ("ban", "leave", "invite", "join") or self._trusts(event.sender):
+            return True, None
+        if event.state_key == event.sender:
+            quiet = membership in ("join", "leave")
+            return True, _quietened(event, state) if quiet else None
+        if membership == "join":
             return True, None
         from synapse.module_api.errors import SynapseError
 
@@ -392,6 +402,58 @@ class ContactRules:
 def _identity(info: os.stat_result) -> tuple[int, int, int]:
     """Changes whenever the file is replaced (counsel's writes) or written in place."""
     return info.st_ino, info.st_mtime_ns, info.st_size
+
+
+# What a member's own membership shows the others beside the membership itself.
+_SHOWN = ("displayname", "avatar_url", "reason")
+
+
+def _quietened(event: Any, state: Mapping[tuple[str, str], Any]) -> dict[str, Any] | None:
+    """A member's own join or leave where it may only read, with nothing new to show: the
+    name and picture of its membership before (a join after the bot's invitation: the
+    nickname it was invited under), no reason. None where it may write, or if there was
+    nothing new."""
+    if _may_write(event.sender, state):
+        return None
+    before = state.get(("m.room.member", event.state_key))
+    kept = dict(before.content) if before is not None else {}
+    content = {key: value for key, value in event.content.items() if key not in _SHOWN}
+    if content.get("membership") == "join":
+        content.update((key, kept[key]) for key in _SHOWN[:2] if key in kept)
+    if content == dict(event.content):
+        return None
+    replaced: dict[str, Any] = event.get_dict()
+    replaced["content"] = content
+    return replaced
+
+
+def _may_write(user: str, state: Mapping[tuple[str, str], Any]) -> bool:
+    """Whether ``user`` may send a message (plain or encrypted) into the room."""
+    create = state.get(("m.room.create", ""))
+    if create is not None and (user == create.sender
+                               or user in (create.content.get("additional_creators") or ())):
+        return True  # a creator (since room version 12: of unlimited power)
+    levels_event = state.get(("m.room.power_levels", ""))
+    if levels_event is None:
+        return True
+    levels = levels_event.content
+    users, events = levels.get("users") or {}, levels.get("events") or {}
+    default = _level(levels.get("events_default"), 0)
+    needed = min(_level(events.get(kind), default)
+                 for kind in ("m.room.message", "m.room.encrypted"))
+    return _level(users.get(user), _level(levels.get("users_default"), 0)) >= needed
+
+
+def _level(value: object, default: int) -> int:
+    """A power level as Synapse reads it (older room versions allow numeric strings)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            return default
+    return default
 
 
 def _staff_in(state: Mapping[tuple[str, str], Any], trusted: Trusted) -> bool:
