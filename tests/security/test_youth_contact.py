@@ -524,3 +524,44 @@ async def test_a_youth_who_may_only_read_shows_the_room_no_words_of_their_own(
     left = await shown(forum)
     assert left.get("membership") == "leave", left
     assert words not in str(left)
+
+
+@pytest.mark.parametrize("levels", ["counsellor raised", "bot lowered", "kick raised"])
+async def test_a_youth_cannot_take_from_the_bot_its_power_to_remove_a_counsellor(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path, levels: str,
+) -> None:
+    """The bot counsels in a youth's own room only where it may remove members (a
+    counsellor after a transfer, or going off duty), but the youth who made it outranks the
+    bot and may change the power levels: with the counsellor raised to the bot's level, the
+    bot lowered, or removal set above it, the former counsellor stays in the room with the
+    youth, and once the conversation is closed the bot leaves them there alone."""
+    service = await _service(synapse, user_factory, tmp_path)
+    lena = await user_factory("youth")
+    client = _client(synapse, lena)
+    status, room = await client.create_room(
+        preset="private_chat", room_version="12", invite=[service.bot],
+        initial_state=[ENCRYPTION], power_level_content_override={"users": {service.bot: 100}})
+    assert status == 200, room
+    room_id = quote(room["room_id"])
+    bot = await _as_bot(synapse, service)
+    assert await _join(bot, room["room_id"]) == 200
+    status, answer = await bot.call("POST", f"/_matrix/client/v3/rooms/{room_id}/invite",
+                                    {"user_id": service.counsellor_id})
+    assert status == 200, answer
+    assert await _join(service.counsellor, room["room_id"]) == 200
+
+    path = f"/_matrix/client/v3/rooms/{room_id}/state/m.room.power_levels/"
+    status, content = await client.call("GET", path)
+    assert status == 200, content
+    users = dict(content["users"])
+    if levels == "counsellor raised":
+        users[service.counsellor_id] = 100
+    elif levels == "bot lowered":
+        users[service.bot] = 0
+    else:
+        content["kick"] = 101
+    status, answer = await client.call("PUT", path, {**content, "users": users})
+    assert status == 403, answer
+    status, answer = await bot.call("POST", f"/_matrix/client/v3/rooms/{room_id}/kick",
+                                    {"user_id": service.counsellor_id})
+    assert status == 200, answer
