@@ -24,6 +24,10 @@ The rule: an account counsel does not name (every youth; an outsider too) may
 - remove no bot (kick or ban) while a staff member is in the room or invited: the youth
   who made a room holds more power there than the bot (since room version 12 its creator
   any power), and would be left alone with the counsellor, as in a room without the bot;
+- take from a bot joined to the room no power to remove the others (raise someone to its
+  level, lower it, set removal above it): the bot counsels in a youth's room only where it
+  may remove a counsellor again (after a transfer, at the close), and the youth who made
+  the room outranks it;
 - show nothing of its own where it may only read (a forum room, a group that muted it):
   there its membership keeps the name and picture it had (a youth's join: the one the bot
   invited it under, or none), and its leave no reason, for a member may always rewrite its
@@ -101,6 +105,12 @@ REFUSED_BOT_REMOVAL = (
     "ist. Willst du das Gespräch beenden, verlass den Raum. / You cannot remove the "
     "counselling bot while someone from the team is in the room. To end the conversation, "
     "leave the room."
+)
+REFUSED_POWER = (
+    "So kannst du die Rechte in diesem Raum nicht ändern: der Bot der Beratung muss hier "
+    "jemanden aus dem Team wieder hinausnehmen können. / You cannot change the power levels "
+    "like this: the counselling bot must be able to take a team member out of this room "
+    "again."
 )
 REFUSED_JOIN = (
     "Diesen Raum kannst du nur betreten, wenn du eingeladen wurdest. / You can only enter "
@@ -350,9 +360,18 @@ class ContactRules:
         reason); the removal of a bot while the staff are in the room or invited (the
         youth and the counsellor alone, without it). Its own join or leave where it may only
         read is replaced by one that shows nothing new (no name, picture or reason of its
-        choosing)."""
+        choosing). Power levels that take from a bot joined to the room its power to
+        remove the others."""
+        if self._trusts(event.sender):
+            return True, None
+        if event.type == "m.room.power_levels" and event.get_state_key() == "":
+            if _disarms_a_bot(event, state, self._trusted_now().bots):
+                from synapse.module_api.errors import SynapseError
+
+                raise SynapseError(403, REFUSED_POWER, self._forbidden)
+            return True, None
         membership = event.content.get("membership") if event.type == "m.room.member" else None
-        if membership not in ("ban", "leave", "invite", "join") or self._trusts(event.sender):
+        if membership not in ("ban", "leave", "invite", "join"):
             return True, None
         if event.state_key == event.sender:
             quiet = membership in ("join", "leave")
@@ -404,6 +423,46 @@ def _identity(info: os.stat_result) -> tuple[int, int, int]:
     return info.st_ino, info.st_mtime_ns, info.st_size
 
 
+def _disarms_a_bot(event: Any, state: Mapping[tuple[str, str], Any],
+                   bots: frozenset[str]) -> bool:
+    """Whether new power levels take from a bot joined to the room the power it had to
+    remove every other account (but the sender's, whom it never needs to remove)."""
+    before = state.get(("m.room.power_levels", ""))
+    old = before.content if before is not None else {}
+    creators = _creators(state)
+    for bot in bots:
+        member = state.get(("m.room.member", bot))
+        if member is None or member.content.get("membership") != "join":
+            continue
+        others = bots | {event.sender}
+        if (_removes_all(bot, old, others, creators)
+                and not _removes_all(bot, event.content, others, creators)):
+            return True
+    return False
+
+
+def _removes_all(bot: str, levels: Mapping[str, Any], others: frozenset[str],
+                 creators: frozenset[str]) -> bool:
+    """Whether under ``levels`` the bot may remove every account but ``others``."""
+    if bot in creators:
+        return True  # since room version 12: of unlimited power, outranked by nobody
+    users = levels.get("users")
+    users = users if isinstance(users, Mapping) else {}
+    default = _level(levels.get("users_default"), 0)
+    mine = _level(users.get(bot), default)
+    highest = max([default, *(_level(level, default) for user, level in users.items()
+                              if user not in others and user not in creators)])
+    return mine >= _level(levels.get("kick"), 50) and mine > highest
+
+
+def _creators(state: Mapping[tuple[str, str], Any]) -> frozenset[str]:
+    create = state.get(("m.room.create", ""))
+    if create is None:
+        return frozenset()
+    more = create.content.get("additional_creators")
+    return frozenset([create.sender, *(more if isinstance(more, list | tuple) else ())])
+
+
 # What a member's own membership shows the others beside the membership itself.
 _SHOWN = ("displayname", "avatar_url", "reason")
 
@@ -429,9 +488,7 @@ def _quietened(event: Any, state: Mapping[tuple[str, str], Any]) -> dict[str, An
 
 def _may_write(user: str, state: Mapping[tuple[str, str], Any]) -> bool:
     """Whether ``user`` may send a message (plain or encrypted) into the room."""
-    create = state.get(("m.room.create", ""))
-    if create is not None and (user == create.sender
-                               or user in (create.content.get("additional_creators") or ())):
+    if user in _creators(state):
         return True  # a creator (since room version 12: of unlimited power)
     levels_event = state.get(("m.room.power_levels", ""))
     if levels_event is None:
