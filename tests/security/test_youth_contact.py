@@ -565,3 +565,49 @@ async def test_a_youth_cannot_take_from_the_bot_its_power_to_remove_a_counsellor
     status, answer = await bot.call("POST", f"/_matrix/client/v3/rooms/{room_id}/kick",
                                     {"user_id": service.counsellor_id})
     assert status == 200, answer
+
+
+async def test_a_youth_finds_no_other_youth_in_the_user_directory(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path,
+) -> None:
+    """The user directory lists everyone who shares a room with the searcher, a forum or
+    group room too, and is searched by display name: a youth who may only read there named
+    their account "insta: @tom.xyz", and another found those words by searching for "insta"
+    (Element's dialog to start a chat shows them, a chat the rules refuse anyway)."""
+    service = await _service(synapse, user_factory, tmp_path)
+    bot = await _as_bot(synapse, service)
+    lena, tom = await user_factory("youth"), await user_factory("youth")
+    status, room = await bot.create_room(  # a forum room, as the bot makes one
+        name="Schule", invite=[service.counsellor_id], initial_state=[ENCRYPTION],
+        power_level_content_override=forum_power_levels([service.counsellor_id]))
+    assert status == 200, room
+    for youth in (lena, tom):
+        status, answer = await bot.call(
+            "POST", f"/_matrix/client/v3/rooms/{quote(room['room_id'])}/invite",
+            {"user_id": youth.user_id})
+        assert status == 200, answer
+        assert await _join(_client(synapse, youth), room["room_id"]) == 200
+    assert await _join(service.counsellor, room["room_id"]) == 200
+    status, answer = await _client(synapse, tom).call(
+        "PUT", f"/_matrix/client/v3/profile/{quote(tom.user_id)}/displayname",
+        {"displayname": "insta: @tom.xyz"})
+    assert status == 200, answer
+
+    async def found(client: MatrixHttp, words: str) -> list[str]:
+        status, answer = await client.call(
+            "POST", "/_matrix/client/v3/user_directory/search", {"search_term": words})
+        assert status == 200, answer
+        return [str(user["user_id"]) for user in answer["results"]]
+
+    # The team finds the youths it shares rooms with, as before (the directory is updated
+    # in a task of its own: this says Tom's new name is in it).
+    for _ in range(100):
+        if tom.user_id in await found(service.counsellor, "insta"):
+            break
+        await asyncio.sleep(0.1)
+    assert tom.user_id in await found(service.counsellor, "insta")
+    reader = _client(synapse, lena)
+    assert tom.user_id not in await found(reader, "insta")
+    assert tom.user_id not in await found(reader, tom.localpart)
+    # The team, and the bot, a youth still finds.
+    assert service.counsellor_id in await found(reader, service.counsellor_id[1:].split(":")[0])
