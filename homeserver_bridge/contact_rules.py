@@ -32,6 +32,9 @@ The rule: an account counsel does not name (every youth; an outsider too) may
   there its membership keeps the name and picture it had (a youth's join: the one the bot
   invited it under, or none), and its leave no reason, for a member may always rewrite its
   own membership, which every member's app shows ("Tom changed their name to ...");
+- find in the user directory only the accounts counsel names (it lists everyone who
+  shares a room with the searcher, a forum or group room too, and is searched by display
+  name: the words a youth put into theirs were found by every other reader);
 - make rooms only as a private chat: not public, not in the directory, with no address,
   and never readable by everyone (``world_readable`` history: any account reads such a room
   without joining it, so two youths would write to each other through their own rooms).
@@ -209,6 +212,7 @@ class ContactRules:
             user_may_create_room_alias=self.user_may_create_room_alias,
             user_may_publish_room=self.user_may_publish_room,
             check_event_for_spam=self.check_event_for_spam,
+            check_username_for_spam=self.check_username_for_spam,
         )
         # Membership events pass no spam check: a ban, a kick, an invitation made some other
         # way than /invite are refused here.
@@ -349,6 +353,13 @@ class ContactRules:
         if not _only_by_invitation(state) or _readable_by_all(state):
             return self._refuse(REFUSED_ROOM)
         return self._allowed
+
+    async def check_username_for_spam(self, user_profile: Mapping[str, Any],
+                                      requester_id: str) -> bool:
+        """True hides an account from a user directory search: another youth from a
+        youth (an account counsel does not name from another)."""
+        trusted = self._trusted_now().accounts
+        return requester_id not in trusted and user_profile.get("user_id") not in trusted
 
     async def check_event_allowed(
         self, event: Any, state: Mapping[tuple[str, str], Any],
