@@ -517,6 +517,10 @@ async def test_a_youth_who_may_only_read_shows_the_room_no_words_of_their_own(
         "membership": "join", "displayname": words, "avatar_url": "mxc://test.localhost/nummer"})
     assert words not in str(await shown(forum))
     assert "avatar_url" not in await shown(forum)
+    # Or under a key of its own, which another youth's modified app shows.
+    await writer.call("PUT", member.format(room=quote(forum)),
+                      {"membership": "join", "org.example.note": words})
+    assert words not in str(await shown(forum))
     # Leaving with a reason, which the apps show with the leave.
     status, answer = await writer.call(
         "POST", f"/_matrix/client/v3/rooms/{quote(forum)}/leave", {"reason": words})
