@@ -476,18 +476,20 @@ def _creators(state: Mapping[tuple[str, str], Any]) -> frozenset[str]:
 
 # What a member's own membership shows the others beside the membership itself.
 _SHOWN = ("displayname", "avatar_url", "reason")
+# What a join or leave of one's own carries besides (a restricted room's join: who let it in).
+_NEEDED = ("membership", "join_authorised_via_users_server")
 
 
 def _quietened(event: Any, state: Mapping[tuple[str, str], Any]) -> dict[str, Any] | None:
     """A member's own join or leave where it may only read, with nothing new to show: the
     name and picture of its membership before (a join after the bot's invitation: the
-    nickname it was invited under), no reason. None where it may write, or if there was
-    nothing new."""
+    nickname it was invited under), no reason, no key of its own (a modified app shows
+    those too). None where it may write, or if there was nothing new."""
     if _may_write(event.sender, state):
         return None
     before = state.get(("m.room.member", event.state_key))
     kept = dict(before.content) if before is not None else {}
-    content = {key: value for key, value in event.content.items() if key not in _SHOWN}
+    content = {key: value for key, value in event.content.items() if key in _NEEDED}
     if content.get("membership") == "join":
         content.update((key, kept[key]) for key in _SHOWN[:2] if key in kept)
     if content == dict(event.content):
