@@ -292,7 +292,8 @@ class GroupDesk:
             return
         offices, leads = self.crisis.leads(group)
         step = Change(at, event_id)
-        self.book = g.called(self.book, number, leads)  # asked to step in, they may
+        # Asked to step in, they may (as what they are now: `Group.called_leads`).
+        self.book = g.called(self.book, number, leads, self._leads(leads))
         step.add(InviteToGroup(number, member, ""))
         step.add(SayToStaff("group.host_left", (("number", number), ("host", member),
                                                 ("leads", " ".join(leads) or "Team")),
@@ -385,7 +386,8 @@ class GroupDesk:
                                 office=self.crisis.staff_office(offices, (group.host, *leads))),
                      f"group_host_missing:{group.number}")
             called.append(group.number)
-            self.book = g.called(self.book, group.number, leads)  # asked to step in, they may
+            # Asked to step in, they may (as what they are now: `Group.called_leads`).
+            self.book = g.called(self.book, group.number, leads, self._leads(leads))
         for group in g.due_to_end(self.book, at):
             self._end(step, group.number, None)
         for group in g.due_to_purge(self.book, at, self.purge_after):
@@ -556,6 +558,10 @@ class GroupDesk:
 
     def _on_staff(self, user: UserID) -> bool:
         return user in self.conductor.policy.staff
+
+    def _leads(self, users: tuple[UserID, ...]) -> tuple[UserID, ...]:
+        """The team leads among ``users`` (a call may reach counsellors in a lead's stead)."""
+        return tuple(u for u in users if self.conductor.policy.staff.get(u) is Role.TEAM_LEAD)
 
     def _may_moderate(self, group: g.Group, user: UserID) -> bool:
         if not self._on_staff(user):

@@ -91,6 +91,10 @@ class Group:
     # the room): the on-call office's leads among them, or every office's. Called to step
     # in, they may (`may_moderate`), whatever office they lead.
     called: frozenset[UserID] = frozenset()
+    # Those among ``called`` who were called as team leads: they may while they lead (a
+    # demoted lead, still on staff, is one no longer called). The others were called in a
+    # lead's stead (no lead named or reachable then: `Conductor.every_lead`), as they were.
+    called_leads: frozenset[UserID] = frozenset()
 
     @property
     def end(self) -> datetime:
@@ -242,7 +246,8 @@ def open_group(book: GroupBook, number: int) -> GroupBook:
 
 
 def may_moderate(group: Group, who: Moderator) -> None:
-    if who.user == group.host or who.user in group.called:
+    if who.user == group.host or (who.user in group.called
+                                  and (who.team_lead or who.user not in group.called_leads)):
         return
     if not who.team_lead or (group.offices and not group.offices & who.offices):
         raise GroupRefused("group.not_host", number=group.number)
@@ -281,10 +286,15 @@ def join(book: GroupBook, number: int, who: Moderator) -> tuple[GroupBook, Group
     return book.with_group(group), group
 
 
-def called(book: GroupBook, number: int, users: Iterable[UserID]) -> GroupBook:
-    """``users`` were called to step in for the host of group ``number``."""
+def called(book: GroupBook, number: int, users: Iterable[UserID],
+           leads: Iterable[UserID] = ()) -> GroupBook:
+    """``users`` were called to step in for the host of group ``number``, ``leads`` among
+    them as team leads (the latest call says what each was called as)."""
     group = book.get(number)
-    return book.with_group(replace(group, called=group.called | frozenset(users)))
+    users = frozenset(users)
+    return book.with_group(replace(group, called=group.called | users,
+                                   called_leads=(group.called_leads - users)
+                                   | (users & frozenset(leads))))
 
 
 def stepped_out(book: GroupBook, number: int, user: UserID) -> GroupBook:
@@ -311,7 +321,7 @@ def purged(book: GroupBook, number: int) -> GroupBook:
     return book.with_group(replace(group, state=GroupState.PURGED, seats=(),
                                     removed=frozenset(), muted=frozenset(), gone=(),
                                     named=group.named, stepped_in=frozenset(),
-                                    called=frozenset()))
+                                    called=frozenset(), called_leads=frozenset()))
 
 
 def forget_youth(book: GroupBook, youth: UserID,
@@ -450,7 +460,8 @@ def _encode(g: Group) -> dict[str, Any]:
             "removed": sorted(g.removed), "muted": sorted(g.muted),
             "offices": sorted(g.offices),
             "gone": [[s.youth, s.nickname, s.home_room] for s in g.gone],
-            "in": sorted(g.stepped_in), "called": sorted(g.called)}
+            "in": sorted(g.stepped_in), "called": sorted(g.called),
+            "called_leads": sorted(g.called_leads)}
 
 
 def _decode(d: dict[str, Any]) -> Group:
@@ -464,7 +475,9 @@ def _decode(d: dict[str, Any]) -> Group:
         frozenset(str(o) for o in d.get("offices", ())),  # books from before offices: none
         tuple(Seat(UserID(y), str(n), RoomID(r)) for y, n, r in d.get("gone", ())),
         frozenset(UserID(u) for u in d.get("in", ())),  # books from before: nobody
-        frozenset(UserID(u) for u in d.get("called", ())))
+        frozenset(UserID(u) for u in d.get("called", ())),
+        # Books from before: nobody's call ends with a demotion, as then.
+        frozenset(UserID(u) for u in d.get("called_leads", ())))
 
 
 # -- helpers ---------------------------------------------------------------------------------

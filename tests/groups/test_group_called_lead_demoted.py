@@ -80,3 +80,21 @@ async def test_a_called_lead_who_still_leads_stays() -> None:
     p.desk.room_opened(1, GROUP_ROOM)
     await p.c.tick(p.clock.advance(timedelta(minutes=1)))
     assert KickFromGroup(1, KIM) not in await p.new()
+
+
+async def test_a_counsellor_called_in_a_leads_stead_may_still_step_in() -> None:
+    """No lead named: the counsellors are called instead (`Conductor.every_lead`); a call
+    that was never a lead's does not end with a role they never had."""
+    p = Parts()
+    await p.start(settings=Settings(staff=StaffSettings(counsellors=(ANNA, BEN))))
+    await p.staff(ANNA, '!group new "Prüfungsangst" 2026-12-10 18:00 90min max 4')
+    await p.youth(1, "gruppe 1")
+    await p.open_group()
+    await p.new()
+    await p.desk.member_left(GROUP_ROOM, ANNA, EventID("$left"), p.clock.now())
+    [called] = [e for e in await p.new() if isinstance(e, SayToStaff)]
+    assert BEN in called.mentions
+    await p.staff(BEN, "!group join 1")
+    assert InviteToGroup(1, BEN, "") in await p.new()
+    await p.c.tick(p.clock.advance(timedelta(minutes=1)))
+    assert KickFromGroup(1, BEN) not in await p.new()
