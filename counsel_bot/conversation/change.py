@@ -35,8 +35,8 @@ class Change:
     # Run once the transition is durable (not if it failed or was handled before): a part's
     # record of what it has written moves on only then.
     committed: list[Callable[[], None]] = field(default_factory=list)
-    # Small adapter facts (never content), written in the transition.
-    settings: list[tuple[str, str]] = field(default_factory=list)
+    # Small adapter facts (never content), written in the transition; None deletes the key.
+    settings: list[tuple[str, str | None]] = field(default_factory=list)
     # Values that may hold content (case notes, snippets, appointments), sealed by the store;
     # None deletes the key.
     sealed: list[tuple[str, bytes | None]] = field(default_factory=list)

@@ -39,13 +39,18 @@ def crisis_key(number: int, nickname: str) -> ConversationID:
 # flag the group's words raised. What the youth writes there within ``OFFER_LASTS`` takes
 # it up: the chat it opens, or opens again, carries that flag (first in the queue, named to
 # those who may take it), not an ordinary place behind everybody else. Keyed by the room:
-# erased with the room's conversation (`store.contract.names_conversation`) and with the
-# youth's seat (`GroupDesk.forget_youth`). Names no words, only the flag's level.
+# erased with the room's conversation (`store.contract.names_conversation`), deleted with
+# the youth's seat (`GroupDesk.forget_youth`), once taken up, and once lapsed
+# (`GroupCrisis.drop_lapsed_offers`): most youths' rooms hold no conversation, and no
+# erasure would ever find it. Names no words, only the flag's level.
 OFFER_LASTS = timedelta(days=1)
+OFFER_PREFIX = "group_offer:"
+# How often the running bot looks for lapsed offers (a scan of the settings).
+OFFERS_SWEPT = timedelta(hours=1)
 
 
 def offer_key(room: RoomID) -> str:
-    return f"group_offer:{room}"
+    return f"{OFFER_PREFIX}{room}"
 
 
 def offer_value(at: datetime, raised: RaisedFlag) -> str:
@@ -104,6 +109,23 @@ def flag_conversation(conductor: Conductor, step: Change, current: ConversationS
 class GroupCrisis:
     def __init__(self, conductor: Conductor) -> None:
         self.conductor = conductor
+        self._swept: datetime | None = None
+
+    async def drop_lapsed_offers(self, at: datetime) -> None:
+        """Offers nobody took up within OFFER_LASTS (or emptied by an older version) go,
+        from the disk too: their keys name youths' rooms, for good otherwise. Looked for at
+        most every OFFERS_SWEPT."""
+        if self._swept is not None and at - self._swept < OFFERS_SWEPT:
+            return
+        store = self.conductor.store
+        lapsed = [key for key, value in await store.settings(OFFER_PREFIX)
+                  if offered_flag(value, at) is None]
+        if lapsed:
+            step = Change(at, None)
+            step.settings.extend((key, None) for key in lapsed)
+            step.forget_on_disk = True
+            await self.conductor.commit(step)
+        self._swept = at
 
     async def check(self, step: Change, group: g.Group, seat: g.Seat, body: str) -> None:
         """A flag names only the group and the nickname in the staff room; the youth gets

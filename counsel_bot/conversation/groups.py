@@ -402,6 +402,7 @@ class GroupDesk:
         self.called.update(called)
         self.hosted -= {group.number for group in self.book.groups
                         if group.state is g.GroupState.PURGED}
+        await self.crisis.drop_lapsed_offers(at)
         if self.conductor.metrics is not None:
             figures = g.figures(self.book, at)
             self.conductor.metrics.set_groups(planned=figures.upcoming, open_now=figures.open)
@@ -417,7 +418,7 @@ class GroupDesk:
             return
         for number, seat in forgotten:
             self.conductor.crisis.forget(step, crisis_key(number, seat.nickname))
-            step.settings.append((offer_key(seat.home_room), ""))  # its flag, if offered
+            step.settings.append((offer_key(seat.home_room), None))  # its flag, if offered
             self.shown.get(number, {}).pop(seat.youth, None)
             if book.get(number).state is g.GroupState.OPEN:
                 # Out of the room too: a member without a seat is one the bot no longer

@@ -370,7 +370,7 @@ class YouthSide:
         offered = await self.conductor.store.get_setting(key)
         if not offered:
             return None
-        step.settings.append((key, ""))
+        step.settings.append((key, None))  # the key too: it names the room
         return offered_flag(offered, step.at)
 
     def _carries(self, step: Change, conversation: ConversationID,

@@ -120,8 +120,10 @@ class Transition:
     new_conversations: tuple[NewConversation, ...] = ()
     intake: tuple[IntakeMessage, ...] = ()
     # Settings that must hold exactly when the effects happen (a case code and the mail
-    # that carries it): written in the same transaction.
-    settings: tuple[tuple[str, str], ...] = ()
+    # that carries it): written in the same transaction. None deletes the key: one naming a
+    # room or a youth that no erasure would find (a room without a conversation) must go,
+    # not stay emptied.
+    settings: tuple[tuple[str, str | None], ...] = ()
     # Values that may hold content (case notes, snippets, appointments): plaintext here,
     # sealed by the store under ``sealed_setting_context(key)``; None deletes the key.
     sealed_settings: tuple[tuple[str, bytes | None], ...] = ()

@@ -121,7 +121,11 @@ class MemoryStore:
         self._counsellors = {c.user: c for c in transition.snapshot.counsellors}
         self._meta = replace(transition.snapshot, conversations=(), counsellors=())
         self._intake.extend(intake)
-        self._settings.update(transition.settings)
+        for key, value in transition.settings:
+            if value is None:
+                self._settings.pop(key, None)
+            else:
+                self._settings[key] = value
         for key, plain in transition.sealed_settings:
             if plain is None:
                 self._sealed_settings.pop(key, None)

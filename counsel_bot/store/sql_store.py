@@ -231,7 +231,7 @@ class SqlStore(ABC):
             await tx.executemany(self._sql.insert_outbox,
                                  [(e.key, blob, self._at(e.created_at), e.conversation)
                                   for e, blob in sealed.outbox])
-            await tx.executemany(self._sql.upsert_setting, transition.settings)
+            await self._write_settings(tx, transition.settings)
             for key, setting in sealed.settings:
                 if setting is None:
                     await tx.execute(self._sql.delete_sealed_setting, (key,))
@@ -243,6 +243,18 @@ class SqlStore(ABC):
         if transition.forget_on_disk:
             await self._forget_old_pages()
         return True
+
+    async def _write_settings(self, tx: Tx,
+                              settings: Sequence[tuple[str, str | None]]) -> None:
+        """In order (a key written, then deleted, in one transition is deleted)."""
+        if all(value is not None for _key, value in settings):
+            await tx.executemany(self._sql.upsert_setting, settings)
+            return
+        for key, value in settings:
+            if value is None:
+                await tx.execute(self._sql.delete_setting, (key,))
+            else:
+                await tx.execute(self._sql.upsert_setting, (key, value))
 
     async def load_router_snapshot(self) -> RouterSnapshot:
         # What is returned is exactly what the database holds, so the next transition need

@@ -207,6 +207,20 @@ async def test_settings_of_a_transition_are_written_with_it_and_only_once(store:
     assert await store.get_setting("casecode:x") == ""
 
 
+async def test_a_setting_a_transition_writes_as_none_is_deleted(store: Store) -> None:
+    """Emptied, a key naming a room no conversation is in stayed for good: no erasure finds
+    it (`group_crisis.offer_key`). Written and deleted in one transition: deleted."""
+    router = Router()
+    await store.set_setting("group_offer:!r:x", "when|high")
+    await store.set_setting("group_offer:!s:x", "when|high")
+    assert await store.commit_transition(Transition(
+        T0, router.snapshot(), EventID("$d1"),
+        settings=(("group_offer:!r:x", None), ("other:y", "1"), ("other:y", None))))
+    assert await store.get_setting("group_offer:!r:x") is None
+    assert await store.get_setting("other:y") is None
+    assert await store.settings("group_offer:") == [("group_offer:!s:x", "when|high")]
+
+
 async def test_room_of_names_the_room_without_the_record(store: Store) -> None:
     router = await staffed(store)
     await step(store, router, ConversationOpened(T0, C1), "$e1", (new(C1),))

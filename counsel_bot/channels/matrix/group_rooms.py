@@ -323,7 +323,9 @@ class GroupRooms:
         offered = await self.store.get_setting(offer_key(left))
         if offered:
             await self.store.set_setting(offer_key(home), offered)
-            await self.store.set_setting(offer_key(left), "")
+            # Deleted, not emptied: the room left holds no conversation, whose erasure
+            # would find its key.
+            await self.store.move_to_sealed(offer_key(left), None)
 
     async def _wait_for_join(self, room_id: RoomID, youth: UserID, key: str) -> None:
         """Sent only once the youth joined: their devices get the room key only then. Tried
