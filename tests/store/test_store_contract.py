@@ -197,6 +197,28 @@ async def test_erasing_removes_every_setting_that_names_the_conversation(store: 
         assert await store.get_setting(key) == value, key
 
 
+async def test_erasing_removes_every_setting_that_points_at_the_conversations_room(
+    store: Store,
+) -> None:
+    """A setting whose value is the room (the new room a group's notice opened for a youth
+    who had left theirs: ``new_home:<hash of the effect>`` = the room, in which they answer
+    the offer) is found by no key: it named the erased conversation's room for good."""
+    router = await staffed(store)
+    await step(store, router, ConversationOpened(T0, C1), "$e1", (new(C1),))
+    await step(store, router, ConversationOpened(T0, C2), "$e2", (new(C2),))
+    mine = {"new_home:3f2a9c": "!room-c1:x", "moved_from:!next:x": "!room-c1:x|declined"}
+    theirs = {"new_home:77b1e0": "!room-c2:x", "group_room:1": "!group:x",
+              "moved_from:!other:x": "!room-c10:x"}
+    for key, value in {**mine, **theirs}.items():
+        await store.set_setting(key, value)
+    await step(store, router, Close(T0 + timedelta(hours=1), ANNA, C1), "$e3")
+    await store.erase_conversation(C1)
+    for key in mine:
+        assert await store.get_setting(key) is None, key
+    for key, value in theirs.items():
+        assert await store.get_setting(key) == value, key
+
+
 async def test_settings_of_a_transition_are_written_with_it_and_only_once(store: Store) -> None:
     router = Router()
     first = Transition(T0, router.snapshot(), EventID("$e1"), settings=(("casecode:x", "c1|t"),))
