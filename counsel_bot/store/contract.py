@@ -321,10 +321,12 @@ def names_conversation(key: str, value: str, conversation: str, room_id: str | N
     anything naming it (the failure counter of an outbox key such as
     ``failed_effect:transcript:<conversation>:1``), ``<kind>:<room>`` or ``<kind>:<effect>``
     for one of ``effects``, the keys of the outbox entries naming it (the failure counter of
-    ``saytoyouth:$event:0``), or pointing at it (``<conversation>`` or
-    ``<conversation>|...``). Conversation ids have one fixed length and are never part of
-    another id, as the outbox's erasure relies on too."""
+    ``saytoyouth:$event:0``), or pointing at it or its room (``<conversation>``,
+    ``<conversation>|...``, ``<room>``, ``<room>|...``: the new room a group's notice opened
+    for a youth, ``new_home:<hash>``, is named by no key). Conversation ids have one fixed
+    length and are never part of another id, as the outbox's erasure relies on too."""
     return (conversation in key
-            or (room_id is not None and key.endswith(f":{room_id}"))
+            or (room_id is not None and (key.endswith(f":{room_id}") or value == room_id
+                                         or value.startswith(f"{room_id}|")))
             or any(key.endswith(f":{effect}") for effect in effects)
             or value == conversation or value.startswith(f"{conversation}|"))

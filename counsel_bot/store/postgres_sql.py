@@ -346,7 +346,8 @@ STATEMENTS = Statements(
     # right(), not LIKE: room ids hold "_".
     delete_settings_of=(
         "DELETE FROM settings WHERE strpos(key, %(c)s) > 0 "
-        "OR (%(r)s::text IS NOT NULL AND right(key, length(%(r)s::text) + 1) = ':' || %(r)s) "
+        "OR (%(r)s::text IS NOT NULL AND (right(key, length(%(r)s::text) + 1) = ':' || %(r)s "
+        "OR value = %(r)s OR left(value, length(%(r)s::text) + 1) = %(r)s || '|')) "
         "OR EXISTS (SELECT 1 FROM outbox WHERE outbox.conversation = %(c)s "
         "AND right(settings.key, length(outbox.key) + 1) = ':' || outbox.key) "
         "OR value = %(c)s OR left(value, length(%(c)s) + 1) = %(c)s || '|'"

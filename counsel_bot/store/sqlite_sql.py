@@ -121,7 +121,8 @@ STATEMENTS = Statements(
     # substr, not LIKE: room ids may hold "_".
     delete_settings_of=(
         "DELETE FROM settings WHERE instr(key, :c) > 0 "
-        "OR (:r IS NOT NULL AND substr(key, -length(:r) - 1) = ':' || :r) "
+        "OR (:r IS NOT NULL AND (substr(key, -length(:r) - 1) = ':' || :r OR value = :r "
+        "OR substr(value, 1, length(:r) + 1) = :r || '|')) "
         "OR EXISTS (SELECT 1 FROM outbox WHERE outbox.conversation = :c "
         "AND substr(settings.key, -length(outbox.key) - 1) = ':' || outbox.key) "
         "OR value = :c OR substr(value, 1, length(:c) + 1) = :c || '|'"
