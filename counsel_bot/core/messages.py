@@ -348,7 +348,7 @@ CATALOGUE.update({
         "are in danger, you can talk to someone straight away: {emergency}",
     ),
     # "löschen" in a chat whose move is refused for good: no conversation to delete yet; the
-    # chat goes when the youth leaves it (`YouthMoves._given_up`), with admin access.
+    # chat goes when the youth leaves it (`MoveLeftovers.given_up`), with admin access.
     "delete_unmoved": _both(
         "Hier gibt es noch kein Gespräch, das ich löschen könnte: Niemand aus dem Team hat "
         "gelesen, was du hier geschrieben hast. Wenn du diesen Chat verlässt, lösche ich ihn "

@@ -101,7 +101,7 @@ class MoveRooms:
         linked to nothing) is undone by ``undo`` once the homeserver has made it. Only one
         the youth cannot have seen before they left: the homeserver answers once it has sent
         the invitation, so a youth who saw it, and left the first room to accept it, left
-        after the answer came (a room they joined is never undone: `YouthMoves._undo`).
+        after the answer came (a room they joined is never undone: `MoveLeftovers.undo`).
         After a stop lost the answer, its mark is kept (naming no room) for the room the
         homeserver may still make (`undo_abandoned`); rooms already there are left alone."""
         asked, youth = self._creating.pop(first, None), self._for.pop(first, None)

@@ -108,7 +108,7 @@ async def forget_settings_of(store: Store, room: RoomID) -> None:
 
 
 def in_use_by_records(store: Store) -> Callable[[RoomID], Awaitable[bool]]:
-    """`YouthMoves.in_use` for when no bot runs (`counsel retention` by hand): an open
+    """`MoveLeftovers.in_use` for when no bot runs (`counsel retention` by hand): an open
     conversation is known by its record, whose close is written while the router holds it."""
     moves, seconds = RoomMoves(store), SecondChatLinks(store)
 
@@ -130,7 +130,7 @@ class PurgingFirstRooms:
     (``in_use``: an open conversation's, or the first room of a move to one) is left.
     ``forget`` erases each room purged beside nio's (its keys, `nio_erasure`), the one asked
     for too: the erasure of a conversation reaches only its own room there, and a first room
-    purged on its own (its youth gave up on a move that never came: `YouthMoves._given_up`)
+    purged on its own (its youth gave up on a move that never came: `MoveLeftovers.given_up`)
     has no conversation whose erasure would reach it."""
 
     def __init__(self, admin: AdminClient, store: Store,
@@ -168,7 +168,7 @@ class PurgingFirstRooms:
         """The settings keyed by a purged room of the chat without a conversation of its own
         (the first room: ``move_told:``, ``welcome_due:`` and the like, ``<kind>:<room>``):
         no erasure would find them. A room with a conversation keeps them (the links among
-        them) until that is erased (`YouthMoves.erase_rest_of_chat`). Repeated after a crash
+        them) until that is erased (`MoveLeftovers.erase_rest_of_chat`). Repeated after a crash
         with the purge, which the links (erased with the conversation) still find."""
         if await self._store.conversation_by_room(room) is not None:
             return

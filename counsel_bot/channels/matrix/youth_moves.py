@@ -13,6 +13,8 @@ the move is pending (the links and why: `room_moves.py`). Meanwhile:
   invitation, and it does.
 
 The bot leaves the first room once the youth has joined the new one, or left the first.
+What a move given up leaves behind (rooms made for it, a first room left before it) is
+taken away by `move_leftovers.py`.
 """
 
 from __future__ import annotations
@@ -25,19 +27,17 @@ from datetime import timedelta
 from nio import AsyncClient, MatrixRoom, RoomCreateResponse
 
 from counsel_bot.channels.matrix.executor import Executor
-from counsel_bot.channels.matrix.move_rooms import MOVE_ASKED_PREFIX, MoveRooms
+from counsel_bot.channels.matrix.move_leftovers import MoveLeftovers
+from counsel_bot.channels.matrix.move_rooms import MoveRooms
 from counsel_bot.channels.matrix.room_moves import (
     ARRIVED,
     DECLINED,
     RoomMoves,
-    forget_settings_of,
-    purge_if_there,
 )
 from counsel_bot.channels.matrix.second_chats import SecondChats
 from counsel_bot.channels.outbox_worker import EffectFailed
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.conductor import Conductor
-from counsel_bot.conversation.retention import RoomPurger
 from counsel_bot.core.clock import Clock
 from counsel_bot.core.commands import YouthCommandKind, language_asked, parse_youth
 from counsel_bot.core.effects import SayToStaff
@@ -45,7 +45,6 @@ from counsel_bot.core.ids import EventID, RoomID, UserID
 from counsel_bot.core.language import told_language
 from counsel_bot.core.messages import Language, spoken, text
 from counsel_bot.store import ConversationRecord
-from homeserver_bridge.errors import AdminApiError
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +90,10 @@ class YouthMoves:
         self.pending: set[RoomID] = set()
         # The new rooms: asked for once, found again after a stop (`move_rooms.py`).
         self.rooms = MoveRooms(client, self._store, clock, links)
+        # What moves given up leave behind (`move_leftovers.py`).
+        self.leftovers = MoveLeftovers(client, conductor, executor, clock, links, self.rooms,
+                                       self.second.links, pending=self.pending,
+                                       refused_for_good=self.refused_for_good)
 
     async def move(self, room: MatrixRoom, youth: UserID) -> bool:
         """Explain and open the bot's own room. False if the homeserver refused the new
@@ -222,7 +225,8 @@ class YouthMoves:
         """"löschen" held for a move refused for good: answered now (the words wait for a
         room that may never come, and the command waited with them, in silence). Nothing is
         there to delete yet but the chat itself, which goes once the youth leaves it
-        (`_given_up`); without admin access the bot can only leave it, and says so."""
+        (`MoveLeftovers.given_up`); without admin access the bot can only leave it, and says
+        so."""
         key = "delete_unmoved" if getattr(self._executor, "admin", None) is not None \
             else "delete_unmoved_kept"
         # In the language of the word: no conversation knows the youth's yet.
@@ -350,28 +354,19 @@ class YouthMoves:
                 and await self.rooms.invite(new, youth):
             await self._store.move_to_sealed(blocked, None)  # None: only deleted
 
+    # What moves leave behind: `move_leftovers.py`.
+
     async def in_use(self, room: RoomID) -> bool:
-        """An open conversation's room, or the first room of a pending move to one: not to
-        be purged with the rest of a youth's chat."""
-        record = await self._store.conversation_by_room(room)
-        if record is not None and self._conductor.router.conversation(
-                record.conversation) is not None:
-            return True
-        target = await self.links.target(room) or await self.second.links.target(room)
-        return target is not None and target != room and await self.in_use(target)
+        return await self.leftovers.in_use(room)
 
     async def erase_rest_of_chat(self, record: ConversationRecord) -> None:
-        """Before ``record`` is erased: the closed conversations of the rooms it shares a
-        first room with (one the youth declined, say) go with it; their rooms were purged
-        with its room (`PurgingFirstRooms`)."""
-        _first, others = await self.links.same_chat(record.room_id)
-        for room in others:
-            other = await self._store.conversation_by_room(room)
-            if other is None or other.conversation == record.conversation \
-                    or self._conductor.router.conversation(other.conversation) is not None:
-                continue
-            await self._conductor.forget_traces(other, self._clock.now())
-            await self._store.erase_conversation(other.conversation)
+        await self.leftovers.erase_rest_of_chat(record)
+
+    async def undo_abandoned(self, rooms: Iterable[str]) -> None:
+        await self.leftovers.undo_abandoned(rooms)
+
+    async def bot_out(self, room: RoomID) -> None:
+        await self.leftovers.bot_out(room)
 
     async def youth_joined(self, room_id: RoomID) -> None:
         """Someone not on staff joined ``room_id``: the new room of a pending move, maybe."""
@@ -386,87 +381,8 @@ class YouthMoves:
             await self._ended(room_id, ARRIVED)  # the youth left the first room
         elif declined and (first := await self.links.first_of(room_id)) is not None:
             await self._declined(first)
-        elif await self._never_moved(room_id):
-            await self._given_up(room_id)
-
-    async def _never_moved(self, room: RoomID) -> bool:
-        """Whether ``room`` is one the youth was to be moved out of, and no conversation
-        ever held what they wrote there: no new room was made for it (the homeserver
-        refused it, or has not answered), or only rooms with no conversation in them (the
-        youth declined one, and the next was refused for good), none of them pending."""
-        if room not in self.pending and not await self._store.get_setting(f"move_told:{room}") \
-                and not await self._store.get_setting(f"{MOVE_ASKED_PREFIX}{room}"):
-            return False
-        if await self.links.target(room) is not None:
-            return False
-        for held_by in [room, *await self.links.made_for(room)]:
-            if await self._store.conversation_by_room(held_by) is not None:
-                return False
-        return True
-
-    async def undo_abandoned(self, rooms: Iterable[str]) -> None:
-        """A room made for a move given up after a stop lost its answer, among ``rooms``
-        (a sync's joined ones), is undone (`MoveRooms.abandon`)."""
-        await self.rooms.undo_abandoned(rooms, self._undo)
-
-    async def bot_out(self, room: RoomID) -> None:
-        """The bot is out of ``room`` (the youth removed it, or the room is gone) before
-        any new room was made for its move: nothing written there will be read, and no
-        erasure would ever find the settings naming it (told, leads called)."""
-        if await self._never_moved(room):
-            await self._forget(room)
-
-    async def _given_up(self, room: RoomID) -> None:
-        """The youth left a room they were to be moved out of before any new room was made
-        for it (refused for good, say): what they wrote there counts in no conversation and
-        nobody will ever read it (the bot drops it now). So no erasure and no retention
-        would ever find it: in a room without encryption it stood on the homeserver in plain
-        text for good, crisis words too, and the store named the room. Purged at once (with
-        admin access; else the bot leaves), and the settings naming it go."""
-        admin = getattr(self._executor, "admin", None)
-        if admin is None or not await self._purged(admin, room):
-            await self._client.room_leave(room)
-        await self._forget(room)
-
-    async def _forget(self, room: RoomID) -> None:
-        """No move out of ``room`` any more, and no setting naming it; a new room asked for
-        and not yet made is undone once it is (`MoveRooms.abandon`)."""
-        await self.rooms.abandon(room, self._undo)
-        self.pending.discard(room)
-        self.refused_for_good.discard(room)
-        # The rooms made for it before (declined, no conversation in them): the bot alone in
-        # each, and a setting naming the first room, for good.
-        for new in await self.links.made_for(room):
-            await self._undo(new, None)
-            await self.links.unmade(new)
-        await forget_settings_of(self._store, room)
-
-    async def _undo(self, new: RoomID, youth: UserID | None) -> None:
-        """A room made for a move given up: purged (with admin access), else the invitation
-        of ``youth`` (if still invited) is taken back and the bot leaves, so that no youth
-        accepts a chat that is no conversation's."""
-        room = self._client.rooms.get(new)
-        if room is not None and any(user != self._client.user_id
-                                    and user not in room.invited_users for user in room.users):
-            log.info("a room made for a move given up is kept: the youth is in it")
-            return
-        admin = getattr(self._executor, "admin", None)
-        if admin is not None and await self._purged(admin, new):
-            return
-        if youth is not None:
-            await self._client.room_kick(new, youth)  # an invitation taken back
-        await self._client.room_leave(new)
-
-    @staticmethod
-    async def _purged(admin: RoomPurger, room: RoomID) -> bool:
-        try:
-            await purge_if_there(admin, room)
-        except AdminApiError as exc:
-            # Status and errcode only: the homeserver's text may quote the room id.
-            log.warning("a room a youth left before their move was made could not be purged "
-                        "(%s %s); the bot leaves it", exc.status, exc.errcode)
-            return False
-        return True
+        elif await self.leftovers.never_moved(room_id):
+            await self.leftovers.given_up(room_id)
 
     async def _ended(self, first: RoomID, how: str) -> None:
         await self.links.ended(first, how)
