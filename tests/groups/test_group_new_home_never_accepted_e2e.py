@@ -1,0 +1,88 @@
+"""A youth who left their own chat writes crisis words in a group: the bot opens a new room
+for them to offer the 1:1 there (`GroupRooms._new_home`), and waits a day for them to
+accept it (`JOIN_WAIT`). They never do. The notice was given up, but the room stayed for
+good: the youth invited into it (their app shows the invitation for ever), the bot in it
+alone, and the store naming it (``new_home:<hash>`` = the room) with nothing that would
+ever erase it, since no conversation is in that room. Now the room is undone (the
+invitation taken back, the bot gone) and no setting names it. Real Synapse, nio youths, an
+injected clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from counsel_bot.channels.matrix.group_rooms import JOIN_WAIT
+from counsel_bot.core.clock import FakeClock
+from homeserver_bridge.errors import AdminApiError
+from tests.conftest import SynapseHandle, UserFactory
+from tests.groups.test_group_evening_e2e import CRISIS, join, setting, signed_up
+from tests.groups.test_group_notices_after_leaving_e2e import leave
+from tests.support.bot_harness import NioYouth, login, provision_bot, until
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_new_room_the_youth_never_accepts_is_undone_and_named_nowhere(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path,
+) -> None:
+    clock = FakeClock(datetime(2026, 12, 10, 12, 0, tzinfo=UTC))
+    host = await login(synapse, user_factory, tmp_path, "host")
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[host.client.user_id],
+                                  clock=clock)
+    bot = await process.start()
+    bot_id = process.user_id
+    closing: list[NioYouth] = [host]
+    try:
+        staff_room = await setting(process, "staff_room")
+        await join(host, staff_room)
+        await host.send(staff_room, '!group new "Prüfungsangst" 2026-12-10 18:00 90min max 8')
+        await host.wait_for(staff_room, bot_id, "Gruppe 1 angekündigt")
+        b, b_home, _ = await signed_up(synapse, user_factory, tmp_path, bot_id, "youth-b",
+                                       closing)
+        clock.set(datetime(2026, 12, 10, 17, 0, 30, tzinfo=UTC))
+        group_room = await setting(process, "group_room:1")
+        await b.wait_for(b_home, bot_id, "Gruppe 1 beginnt")
+        await join(b, group_room)
+        await join(host, group_room)
+        await leave(synapse, b, b_home)
+
+        await b.send(group_room, CRISIS)
+        await host.wait_for(staff_room, bot_id, "Krisenhinweis in Gruppe 1")
+
+        async def invited() -> bool:
+            return bool(b.invited_to())
+
+        await until(invited, what="the invitation to the new room")
+        [b_new] = b.invited_to()
+        assert [v for _k, v in await bot.store.settings("new_home:")] == [b_new]
+
+        clock.advance(JOIN_WAIT + timedelta(minutes=5))
+
+        async def taken_back() -> bool:
+            """The youth's membership there, as the homeserver holds it, is no invitation
+            any more (nio keeps a withdrawn invitation among its invited rooms)."""
+            try:
+                answer = await synapse.admin.request(
+                    "GET", f"/_synapse/admin/v1/rooms/{quote(b_new)}/state")
+            except AdminApiError as exc:
+                return exc.status == 404  # purged
+            return not any(e.get("type") == "m.room.member"
+                           and e.get("state_key") == b.client.user_id
+                           and e.get("content", {}).get("membership") == "invite"
+                           for e in answer.get("state", []))
+
+        await until(taken_back, within=90,
+                    what="the invitation to a room never accepted to be taken back")
+
+        async def named_nowhere() -> bool:
+            return not [k for k, v in await bot.store.settings("") if b_new in k or b_new in v]
+
+        await until(named_nowhere, what="no setting to name a room the youth never accepted")
+    finally:
+        await process.stop()
+        for client in closing:
+            await client.close()
