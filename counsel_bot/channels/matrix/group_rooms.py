@@ -53,6 +53,9 @@ log = logging.getLogger(__name__)
 
 # How long a message for a youth waits for them to accept a room the bot opened for it.
 JOIN_WAIT = timedelta(days=1)
+# A new room (`GroupRooms._new_home`) the youth never accepted, undone: none is opened again
+# for the same notice. Names no room.
+UNDONE = "-"
 
 
 # The host of a group (and a lead who steps in with `!group join`): may delete anybody's
@@ -110,6 +113,11 @@ def forum_staff_levels(users: dict[str, Any], staff: list[str],
                   and level >= FORUM_STAFF_LEVEL)
     kept = {u: level for u, level in users.items() if u not in left}
     return {**kept, **dict.fromkeys((u for u in staff if u != bot), FORUM_STAFF_LEVEL)}, left
+
+
+def _home_setting(key: str) -> str:
+    """The new room opened for the notice of outbox key ``key`` (`GroupRooms._new_home`)."""
+    return f"new_home:{hashlib.sha256(key.encode()).hexdigest()[:24]}"
 
 
 def group_room_key(number: int) -> str:
@@ -303,8 +311,10 @@ class GroupRooms:
     async def _new_home(self, youth: UserID, key: str) -> RoomID:
         """The youth left their 1:1 room: open a new one (once per effect, by its key), as
         the bot does for a youth who wrote from an unfit room."""
-        setting = f"new_home:{hashlib.sha256(key.encode()).hexdigest()[:24]}"
+        setting = _home_setting(key)
         stored = await self.store.get_setting(setting)
+        if stored == UNDONE:
+            raise EffectFailed("the youth did not accept the new room", permanent=True)
         if stored:
             return RoomID(stored)
         answer = await self.client.room_create(
@@ -335,9 +345,35 @@ class GroupRooms:
             return
         since = self._waiting.setdefault(key, self.executor.clock.now())
         if self.executor.clock.now() - since > JOIN_WAIT:
+            await self._undo_new_home(room_id, youth, key)
             self._waiting.pop(key, None)
             raise EffectFailed("the youth did not accept the new room", permanent=True)
         raise EffectFailed("waiting for the youth to join", permanent=False)
+
+    async def _undo_new_home(self, room_id: RoomID, youth: UserID, key: str) -> None:
+        """Never accepted: the invitation is taken back and the room goes (purged with admin
+        access, else the bot leaves it), and nothing names it any more (its setting, the
+        offer carried there): kept, the youth's app showed the invitation for good, and no
+        erasure would ever find a room no conversation is in."""
+        answer = await self.client.room_kick(room_id, youth)  # the invitation taken back
+        _check(answer, "kick", tolerate=("not in the room", "not in room"))
+        admin = self.executor.admin
+        purged = False
+        if admin is not None:
+            try:
+                await admin.delete_room_and_wait(room_id)
+                purged = True
+            except NotFound:
+                purged = True
+            except AdminApiError as exc:
+                # Status and errcode only: the homeserver's text may quote the room id.
+                log.warning("a room a youth never accepted could not be purged (%s %s); the "
+                            "bot leaves it", exc.status, exc.errcode)
+        if not purged:
+            await self.client.room_leave(room_id)
+        forget_in_nio(self.client, room_id, None)
+        await self.store.move_to_sealed(offer_key(room_id), None)  # None: only deleted
+        await self.store.set_setting(_home_setting(key), UNDONE)
 
     # -- forum rooms -----------------------------------------------------------------------
 
