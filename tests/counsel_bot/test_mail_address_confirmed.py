@@ -190,3 +190,27 @@ async def test_an_address_written_days_after_the_mail_question_is_a_message_not_
     assert record is not None
     intake = [item.body for item in await c.store.read_intake(record.conversation)]
     assert b"frau.meier@schule.example" in intake, "the youth's answer was not kept"
+
+
+async def test_codes_and_guesses_end_for_the_conversation() -> None:
+    """Three codes an hour, five tries each: fifteen guesses at a six-digit code every hour,
+    for as long as the conversation lasts (a year's nights: one chance in eight to switch
+    to an address the youth does not read, and a code mail to a stranger every twenty
+    minutes). The codes of a conversation have an end, and so have the guesses; the youth
+    is told that the chat goes on."""
+    office, sender = await code_sent("classmate@school.example")
+    c = office.conductor
+    for hour in range(24):
+        at = AT + timedelta(hours=hour, minutes=1)
+        for n in range(3):
+            await c.youth_wrote(ROOM, YOUTH, "Kim", EventID(f"$a{hour}-{n}"),
+                                "classmate@school.example", at)
+            for g in range(5):
+                await c.youth_wrote(ROOM, YOUTH, "Kim", EventID(f"$w{hour}-{n}-{g}"),
+                                    "000000", at)
+        await perform_mails(office, at)
+    # At most fifty guesses in all: one chance in 20,000.
+    assert len(sender.sent) * proof.MAX_TRIES <= 50, \
+        f"{len(sender.sent)} code mails in one conversation"
+    assert "mail.code_no_more" in await told(office)
+    assert await channel(office) == "chat"
