@@ -30,7 +30,13 @@ CODE_DIGITS = 6
 # one, and five new tries with it. Without an end a hostile youth could have the office
 # mail a stranger again and again (and guess on for ever).
 MAX_CODES = 3
+# Code mails in all to one conversation: `MAX_CODES` an hour had no end, fifteen guesses
+# an hour for as long as the conversation lasts (one chance in eight in a year of nights).
+# Ten codes give a youth who mistypes their address room enough, and bound the guesses at
+# fifty: one chance in 20,000. After that the conversation stays in the chat.
+MAX_CODES_IN_ALL = 10
 PENDING_PREFIX = "mail_pending:"
+CODES_PREFIX = "mail_codes:"
 # "123456", "123 456", "123-456": how a code from a mail is typed or pasted.
 _CODE = re.compile(r"\s*(\d{3})[\s-]?(\d{3})\s*")
 
@@ -39,6 +45,30 @@ def pending_key(conversation: ConversationID) -> str:
     """Sealed setting of the conversation's pending proof (erased with the conversation:
     the key ends in its id)."""
     return f"{PENDING_PREFIX}{conversation}"
+
+
+def codes_key(conversation: ConversationID) -> str:
+    """Setting: how many code mails the conversation was sent in all (a number, naming
+    nobody; erased with the conversation)."""
+    return f"{CODES_PREFIX}{conversation}"
+
+
+def codes_left(sent_in_all: str | None) -> bool:
+    """Whether a conversation that was sent ``sent_in_all`` code mails (`codes_key`) may
+    be sent one more."""
+    try:
+        sent = int(sent_in_all or 0)
+    except ValueError:
+        sent = MAX_CODES_IN_ALL  # a damaged count ends the codes, never reopens them
+    return sent < MAX_CODES_IN_ALL
+
+
+def one_more(sent_in_all: str | None) -> str:
+    """The count (`codes_key`) after one more code mail."""
+    try:
+        return str(int(sent_in_all or 0) + 1)
+    except ValueError:
+        return str(MAX_CODES_IN_ALL)
 
 
 @dataclass(frozen=True)

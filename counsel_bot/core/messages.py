@@ -530,6 +530,14 @@ CATALOGUE.update({
         "your spam folder too) and write the newest code here in the chat, or try again in "
         "an hour. Meanwhile we stay here in the chat.",
     ),
+    "mail.code_no_more": _both(
+        "Ich habe dir in diesem Gespräch schon viele Codes geschickt und schicke keine "
+        "weiteren. Per Mail geht es hier deshalb nicht weiter, aber wir bleiben im Chat: "
+        "Schreib einfach hier weiter.",
+        "I have already sent you many codes in this conversation and will not send any "
+        "more. So it cannot continue by mail here, but we stay in the chat: simply keep "
+        "writing here.",
+    ),
     "mail.code_undeliverable": _both(
         "Die Mail mit dem Code kam nicht an: Der Mailserver hat die Adresse abgelehnt. "
         "Schau bitte, ob sie richtig geschrieben ist, und schreib sie noch einmal, oder "

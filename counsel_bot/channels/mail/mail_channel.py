@@ -696,9 +696,14 @@ class MailChannel:
         key = proof.pending_key(conversation)
         stored = await self.store.get_sealed_setting(key)
         before = None if stored is None else proof.PendingAddress.decode(stored)
+        sent_in_all = await self.store.get_setting(proof.codes_key(conversation))
+        if not proof.codes_left(sent_in_all):
+            change.add(SayToYouth(conversation, "mail.code_no_more"))
+            return
         if not proof.may_send(before, change.at):
             change.add(SayToYouth(conversation, "mail.code_too_many"))
             return
+        change.settings.append((proof.codes_key(conversation), proof.one_more(sent_in_all)))
         pending = proof.new_pending(address, change.at, secrets.randbelow, before)
         change.sealed.append((key, pending.encode()))
         # The key is stored in the clear: it names neither the address nor the code.
