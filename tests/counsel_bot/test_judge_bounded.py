@@ -17,7 +17,8 @@ from counsel_bot.core.crisis import (
     CrisisDetector,
     default_lexicon_dir,
 )
-from counsel_bot.runtime.crisis_detector import bounded_judge
+from counsel_bot.core.crisis.semantic import default_model_path
+from counsel_bot.runtime.crisis_detector import bounded_judge, load_detector
 from homeserver_bridge.mail import unwrapped_and_written
 
 
@@ -138,3 +139,37 @@ async def test_a_huge_mail_judged_by_the_rules_alone_leaves_the_event_loop_free(
         await ticker
     assert verdict.flag, "the crisis words at the end of the long mail were not read"
     assert max(stalls) < 1.0, f"the event loop stood still for {max(stalls):.1f} s"
+
+
+
+class SlowRules(CrisisDetector):
+    """The shipped rules, slowed as on a busy machine: a 1 MiB hard-wrapped mail, read
+    both ways, takes them 4.4 s on a loaded 2-core machine, and the model 1.2 s more; two
+    such mails at once took 7.5 and 8.0 s each (rules and model), the judge's limit 10 s."""
+
+    def __init__(self, delay: float) -> None:
+        rules = CrisisDetector.from_directory(default_lexicon_dir())
+        self.__dict__.update(rules.__dict__)
+        self.delay = delay
+
+    def assess_many(self, texts: Sequence[str]) -> list[Assessment]:
+        time.sleep(self.delay)
+        return super().assess_many(texts)
+
+
+async def test_slow_rules_do_not_make_a_prompt_model_count_as_hung() -> None:
+    """The limit is for a model that hung; the rules judged inside it. Rules slowed by a
+    long mail on a busy machine took the whole limit, and the model, which answered in
+    time, was taken as hung: the message and every message after it until the thread
+    ended were judged by the rules alone (what only the model reads went unflagged, for
+    every youth), and the long mail was read by the rules a second time. The shipped
+    model; its score is in its verdict only (the rules give none)."""
+    detector = load_detector(default_lexicon_dir(), default_model_path())
+    detector.assess_many(["warm"])  # the encoder's first pass, outside the limit
+    detector.rules = SlowRules(delay=1.5)
+    judge = bounded_judge(detector, limit=1.0)
+    [verdict] = await asyncio.wait_for(judge(["ich bring mich heute um"]), timeout=30)
+    assert verdict.flag
+    assert verdict.score is not None, "the model answered in time and was not heard"
+    [verdict] = await asyncio.wait_for(judge(["ich bring mich heute um"]), timeout=30)
+    assert verdict.score is not None, "the next message was judged by the rules alone"
