@@ -29,7 +29,7 @@ class HangingModel(CombinedDetector):
         super().__init__(CrisisDetector.from_directory(default_lexicon_dir()), None)
         self.release = threading.Event()
 
-    def assess_many(self, texts: Sequence[str]) -> list[Assessment]:
+    def with_model(self, texts: Sequence[str], ruled: Sequence[Assessment]) -> list[Assessment]:
         self.release.wait(timeout=5)
         return [Assessment(False, None, None, ()) for _ in texts]
 
@@ -59,9 +59,9 @@ class CountingHangingModel(HangingModel):
         super().__init__()
         self.asked = 0
 
-    def assess_many(self, texts: Sequence[str]) -> list[Assessment]:
+    def with_model(self, texts: Sequence[str], ruled: Sequence[Assessment]) -> list[Assessment]:
         self.asked += 1
-        return super().assess_many(texts)
+        return super().with_model(texts, ruled)
 
 
 async def test_a_model_still_hanging_is_not_asked_again() -> None:

@@ -78,8 +78,13 @@ class CombinedDetector:
         return self.assess_many([text])[0]
 
     def assess_many(self, texts: Sequence[str]) -> list[Assessment]:
-        ruled = self.rules.assess_many(texts)
+        return self.with_model(texts, self.rules.assess_many(texts))
+
+    def with_model(self, texts: Sequence[str], ruled: Sequence[Assessment]) -> list[Assessment]:
+        """The verdicts on ``texts`` given the rules' own (``ruled``): the model's part
+        alone, which a caller can bound in time apart from the rules (linear in the text,
+        they never hang)."""
         if self.model is None:
-            return ruled
+            return list(ruled)
         verdicts = self.model.judge_many(texts)
         return [combine(r, v, self.model.head) for r, v in zip(ruled, verdicts, strict=True)]
