@@ -1,0 +1,92 @@
+"""The emergency numbers after crisis words reach whoever wrote them: the youth in the chat
+when their words flag there, the writer of a mail at the address that mail came from. Only
+the first flag of an opening sent them, once, to one place: a mail from a mailbox the youth
+had left took them, and the youth in the chat, or the writer of the mail, got none. The
+real conductor, mail channel and executor on a store; no homeserver."""
+
+from __future__ import annotations
+
+from counsel_bot.core.effects import MailToYouth, SayToYouth, decode_effect
+from counsel_bot.core.ids import EventID, RoomID, UserID
+from counsel_bot.store import MemoryStore
+from homeserver_bridge.mail import InboundMail
+from tests.counsel_bot.test_mail_switched_chat import back_in_chat_after_a_reply
+from tests.store.conftest import AeadSealer
+from tests.support.mail_office import (
+    AT,
+    RecordingSender,
+    code_mailed,
+    office_on,
+    perform_mails,
+    plain_text,
+)
+
+SAFETY = ("safety_info", "safety_offer")
+
+
+async def test_the_youth_in_the_chat_gets_the_numbers_after_a_mail_from_their_old_mailbox(
+) -> None:
+    """Kim is back in the chat. Someone who reads the mailbox Kim left (or Kim, from an
+    old phone) mails crisis words in the old thread: the flag rises, the numbers are mailed
+    there. Then Kim writes in the chat that they want to die: the flag was up already, so
+    Kim, in the chat, got no numbers at all."""
+    sender = RecordingSender()
+    office = await office_on(MemoryStore(AeadSealer()), sender)
+    c = office.conductor
+    conversation, reply = await back_in_chat_after_a_reply(office, sender)
+    await office.mail.deliver(InboundMail(
+        message_id="<old1@youth.example>", in_reply_to=str(reply["Message-ID"]),
+        references=(str(reply["Message-ID"]),), subject="Re: Deine Online-Beratung",
+        from_address="kim@youth.example", reply_address="kim@youth.example",
+        text="Ich will mich umbringen.", attachments=()))
+    mailed = [decode_effect(e.payload) for e in await c.store.pending_outbox()]
+    assert [e for e in mailed if isinstance(e, MailToYouth) and e.key in SAFETY]
+    before = {e.key for e in await c.store.pending_outbox()}
+    await c.youth_wrote(RoomID("!chat:x"), UserID("@kim:x"), "Kim", EventID("$cr"),
+                        "ich will nicht mehr leben, ich bring mich um", AT)
+    told = [decode_effect(e.payload) for e in await c.store.pending_outbox()
+            if e.key not in before]
+    assert [e for e in told if isinstance(e, SayToYouth) and e.key in SAFETY
+            and e.conversation == conversation], \
+        "the youth in the chat never got the emergency numbers"
+    before = {e.key for e in await c.store.pending_outbox()}
+    await c.youth_wrote(RoomID("!chat:x"), UserID("@kim:x"), "Kim", EventID("$cr2"),
+                        "ich bring mich heute um", AT)
+    again = [decode_effect(e.payload) for e in await c.store.pending_outbox()
+             if e.key not in before]
+    assert not [e for e in again if isinstance(e, SayToYouth) and e.key in SAFETY], \
+        "the numbers again, in the middle of the counselling"
+
+
+async def test_crisis_words_mailed_from_the_address_the_youth_left_get_the_numbers_there(
+) -> None:
+    """Kim wrote first from the school's account, came into the chat and proved their own
+    address: replies go there. A mail with crisis words comes from the school account (Kim
+    at a school computer, or whoever reads that mailbox): the numbers went to Kim's new
+    address, not to the person who wrote the words."""
+    sender = RecordingSender()
+    office = await office_on(MemoryStore(AeadSealer()), sender)
+    c = office.conductor
+    await office.mail.deliver(InboundMail(
+        message_id="<first@school.example>", in_reply_to=None, references=(),
+        subject="Hilfe", from_address="kim.m@school.example",
+        reply_address="kim.m@school.example", text="Ich brauche Hilfe.", attachments=()))
+    [room] = office.rooms
+    youth = UserID("@kim:x")
+    await c.youth_wrote(RoomID(room), youth, "Kim", EventID("$c1"), "hier bin ich", AT)
+    await c.youth_wrote(RoomID(room), youth, "Kim", EventID("$c2"), "mail", AT)
+    await c.youth_wrote(RoomID(room), youth, "Kim", EventID("$c3"), "kim@youth.example", AT)
+    await c.youth_wrote(RoomID(room), youth, "Kim", EventID("$c4"), await code_mailed(office),
+                        AT)
+    await perform_mails(office)
+    sender.sent.clear()
+    await office.mail.deliver(InboundMail(
+        message_id="<second@school.example>", in_reply_to="<first@school.example>",
+        references=("<first@school.example>",), subject="Re: Hilfe",
+        from_address="kim.m@school.example", reply_address="kim.m@school.example",
+        text="Ich will mich umbringen. Heute noch.", attachments=()))
+    await perform_mails(office)
+    numbers = [m for m in sender.sent if "112" in plain_text(m)]
+    assert numbers, "no emergency numbers mailed"
+    assert [m["To"] for m in numbers] == ["kim.m@school.example"], \
+        "the numbers went to the address the replies go to, not to the mail's writer"
