@@ -354,8 +354,9 @@ class Conductor:
         await self.youth.reached_out(room_id, youth, nickname, at)
 
     @_one_step
-    async def check_crisis(self, step: Change, conversation: ConversationID, body: str) -> None:
-        await self.youth.check_crisis(step, conversation, body)
+    async def check_crisis(self, step: Change, conversation: ConversationID, body: str,
+                           *, by_mail: bool = False) -> None:
+        await self.youth.check_crisis(step, conversation, body, by_mail=by_mail)
 
     # -- staff (staff_commands.py) --------------------------------------------------------------
 

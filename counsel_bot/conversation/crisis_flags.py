@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from counsel_bot.conversation.change import Change
 from counsel_bot.core.crisis import Assessment, Assessor, ConversationRisk
-from counsel_bot.core.crisis.detector import MODEL_REASON
+from counsel_bot.core.crisis.detector import MODEL_REASON, NO_FLAG
 from counsel_bot.core.effects import MailToYouth, SayToStaff, SayToYouth
 from counsel_bot.core.escalation import ENDED, Due, EscalationTracker
 from counsel_bot.core.ids import ConversationID, RoomID, UserID
@@ -82,6 +82,27 @@ WAIT_PREFIX = "crisis_wait:"
 
 def due_key(conversation: ConversationID) -> str:
     return f"{DUE_PREFIX}{conversation}"
+
+
+# The first flag's numbers went by mail, to the writer of a mail in the thread of a youth
+# back in the chat: the youth in the chat is owed them, when their own words flag. Keyed by
+# the conversation; its value the opening they belong to (erased with the conversation).
+OWED_PREFIX = "safety_owed:"
+
+
+def owed_key(conversation: ConversationID) -> str:
+    return f"{OWED_PREFIX}{conversation}"
+
+
+def opening(current: ConversationSnapshot) -> str:
+    """What names one opening of a conversation: it is opened again after a close."""
+    return current.enqueued_at.isoformat()
+
+
+def safety_text(explicit: bool) -> str:
+    """The youth thanked for telling only when a rule read the danger in their words
+    (`CrisisFlags.raised`)."""
+    return "safety_info" if explicit else "safety_offer"
 
 
 @dataclass(frozen=True)
@@ -230,17 +251,29 @@ class CrisisFlags:
         ``known_tier``: the severity the router already holds for it. The detector's level
         lives in memory; after a restart it starts again from this, so a later message at
         the same or a lower level does not alert the staff room a second time."""
+        raised, _ = await self.observe_words(conversation, body, at, known_tier)
+        return raised
+
+    async def observe_words(self, conversation: ConversationID, body: str, at: datetime,
+                            known_tier: int = 0) -> tuple[RaisedFlag | None, Assessment]:
+        """`observe`, and what this message's words flag on their own (with the burst they
+        end), whether or not they raise the level: the youth who wrote them may be owed
+        the numbers a flag raised elsewhere took (`owed_key`)."""
         risk = self._risk.get(conversation)
         if risk is None:
             risk = self._risk[conversation] = ConversationRisk(self._detector)
             if known_tier:
                 risk.seed(TIER_SEVERITY[known_tier], self._kept_reasons(conversation))
         before = risk.level
-        raised = risk.record(body, at, await self._judge(risk.to_judge(body, at)))
+        judged = await self._judge(risk.to_judge(body, at))
+        flagged = [a for a in judged if a.flag]
+        words = max(flagged, key=lambda a: (a.explicit, SEVERITY_TIER.get(a.severity or "", 0)),
+                    default=NO_FLAG)
+        raised = risk.record(body, at, judged)
         if not raised.flag or raised.severity is None:
-            return None
+            return None, words
         return RaisedFlag(raised.category, raised.severity, explain(raised), raised.explicit,
-                          raised.source, outright=not raised.outranks(before))
+                          raised.source, outright=not raised.outranks(before)), words
 
     def _kept_reasons(self, conversation: ConversationID) -> tuple[str, ...]:
         """Why the flag rose last, as far as a restart keeps it: the model's reason when the
@@ -294,11 +327,11 @@ class CrisisFlags:
             step.settings.append((source_key(conversation), source))
         if first:
             language = spoken(current.language)
-            text = "safety_info" if raised.explicit else "safety_offer"
+            text = safety_text(raised.explicit)
             # One text per opening of the conversation: a conversation opened again by crisis
             # words after its close gets the numbers again. Its opening time is in the
             # router's snapshot, so a check finished after a crash has the same key.
-            tag = f"safety:{conversation}:{current.enqueued_at.isoformat()}"
+            tag = f"safety:{conversation}:{opening(current)}"
             params = (("emergency", emergency[language]),)
             # A mail youth is not in the conversation's Matrix room: the numbers go by mail.
             step.add(MailToYouth(conversation, text, params) if current.channel is Channel.MAIL

@@ -691,13 +691,20 @@ class YouthSide:
         await c.commit(step)
         return True
 
-    async def check_crisis(self, step: Change, conversation: ConversationID, body: str) -> None:
+    async def check_crisis(self, step: Change, conversation: ConversationID, body: str,
+                           *, by_mail: bool = False) -> None:
+        """``by_mail``: the words came in a mail (`MailChannel.mail_received`), not from
+        the youth in the room."""
         c = self.conductor
         before = c.router.conversation(conversation)
         known = before.severity if before and before.crisis is not CrisisStatus.NONE else 0
-        raised = await c.crisis.observe(conversation, body, step.at, known)
+        raised, words = await c.crisis.observe_words(conversation, body, step.at, known)
         current = c.router.conversation(conversation)
-        if raised is None or current is None:
+        if current is None:
+            return
+        if not by_mail and words.flag:
+            await self._owed_numbers(step, conversation, words.explicit)
+        if raised is None:
             return
         c.handle(step, [ev.CrisisRaised(step.at, conversation, severity=raised.tier,
                                         outright=raised.outright)],
@@ -712,6 +719,27 @@ class YouthSide:
                             after, c.router.snapshot().counsellors))
         # The safety text names the numbers: the welcome's "nobody on duty" would say them
         # once more, first, and not thank the youth for telling.
+        _without_nobody_on_duty(step, conversation)
+
+
+    async def _owed_numbers(self, step: Change, conversation: ConversationID,
+                            explicit: bool) -> None:
+        """The youth in the room wrote crisis words, and the numbers of this opening's
+        first flag went by mail, to the writer of a mail in the old thread
+        (`crisis_flags.owed_key`): they come here now, once. Otherwise only that first
+        flag sent them, and the youth in the chat, whose words raised no new level, got
+        none."""
+        c = self.conductor
+        current = c.router.conversation(conversation)
+        key = crisis_flags.owed_key(conversation)
+        if current is None \
+                or await c.store.get_setting(key) != crisis_flags.opening(current):
+            return
+        step.settings.append((key, ""))
+        language = spoken(current.language)
+        step.add(SayToYouth(conversation, crisis_flags.safety_text(explicit),
+                            (("emergency", c.policy.emergency_for(current.office)[language]),)),
+                 f"safety-owed:{conversation}:{crisis_flags.opening(current)}")
         _without_nobody_on_duty(step, conversation)
 
 

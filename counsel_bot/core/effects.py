@@ -186,13 +186,16 @@ class SendCalendar:
 @dataclass(frozen=True)
 class MailToYouth:
     """A text from the catalogue sent to a mail youth by mail, in their thread, with a
-    calendar file attached when ``ics`` is given (appointments of a mail conversation)."""
+    calendar file attached when ``ics`` is given (appointments of a mail conversation).
+    ``to``: the address it goes to, if not the one the replies go to (the emergency numbers
+    after crisis words, to the writer of the mail that held them); sealed, as the payload."""
 
     conversation: ConversationID
     key: str
     params: Params = ()
     filename: str = ""
     ics: str = ""
+    to: str = ""
 
 
 @dataclass(frozen=True)
@@ -306,6 +309,8 @@ def encode_effect(effect: Effect) -> bytes:
             data = {"type": "mail_youth", "conversation": effect.conversation,
                     "key": effect.key, "params": [list(p) for p in effect.params],
                     "filename": effect.filename, "ics": effect.ics}
+            if effect.to:
+                data["to"] = effect.to
         case MailCode():
             data = {"type": "mail_code", "conversation": effect.conversation,
                     "address": effect.address, "code": effect.code}
@@ -380,7 +385,8 @@ def decode_effect(raw: bytes) -> Effect:
             return Redact(ConversationID(data["conversation"]), EventID(data["event_id"]))
         case "mail_youth":
             return MailToYouth(ConversationID(data["conversation"]), data["key"], params,
-                               str(data.get("filename", "")), str(data.get("ics", "")))
+                               str(data.get("filename", "")), str(data.get("ics", "")),
+                               str(data.get("to", "")))
         case "mail_code":
             return MailCode(ConversationID(data["conversation"]), str(data["address"]),
                             str(data["code"]))

@@ -23,7 +23,7 @@ import json
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
@@ -44,6 +44,7 @@ from counsel_bot.channels.mail.thread_index import (
 )
 from counsel_bot.channels.outbox_worker import CRISIS_MAIL_TEXTS, EffectFailed, is_crisis_mail
 from counsel_bot.conversation.conductor import Change, Conductor, new_conversation_id
+from counsel_bot.conversation.crisis_flags import opening, owed_key
 from counsel_bot.conversation.offices import (
     mail_from,
     mail_office,
@@ -334,7 +335,8 @@ class MailChannel:
             conversation, await self.threads.event_id(mail), as_text(mail), self.now(),
             written=mail.text, first=first, automatic=mail.auto_generated,
             read=self._read(mail, said), cut=mail.cut,
-            elsewhere=replies_to is not None and not _written_from(mail, replies_to))
+            elsewhere=replies_to is not None and not _written_from(mail, replies_to),
+            writer=mail.reply_address)
 
     async def mail_opened(
         self, room_id: RoomID, address: str, language: Language, at: datetime,
@@ -365,6 +367,7 @@ class MailChannel:
         self, conversation: ConversationID, event_id: EventID, text: str, at: datetime,
         *, written: str | None = None, first: bool = False, automatic: bool = False,
         read: str | None = None, cut: bool = False, elsewhere: bool = False,
+        writer: str = "",
     ) -> None:
         """A youth's mail (``written``: its body without the subject line) in the queue and
         the room; a yes or no to an appointment proposed by mail is also its answer. Its
@@ -374,7 +377,8 @@ class MailChannel:
         (`_acknowledge`). An ``automatic`` mail (read because of its crisis words) gets no
         mail back (RFC 3834): a list would send it to all its members, a robot answer it
         again; the staff are alerted. A mail written ``elsewhere`` than at the address the
-        replies go to is pointed out to the counsellor (`_written_from`)."""
+        replies go to is pointed out to the counsellor (`_written_from`), and the emergency
+        numbers after its crisis words go to its ``writer`` (where an answer to it goes)."""
         if await self.store.is_processed(event_id):
             return  # the same mail again (an SMTP retry)
         change = Change(at, event_id)
@@ -418,13 +422,24 @@ class MailChannel:
             # mail in this step among them) come in it from now on.
             self.conductor.handle(change, [ev.LanguageTold(at, conversation, named)],
                                   reply_room=None)
-        await self.conductor.check_crisis(change, conversation, text if read is None else read)
-        if in_chat:
+        await self.conductor.check_crisis(change, conversation, text if read is None else read,
+                                          by_mail=True)
+        if in_chat and current is not None:
             # Crisis words by mail: the emergency numbers go to whoever wrote them, by mail,
             # not into the chat (where they were not written). They name nothing the
-            # mailbox does not hold already; nothing else is mailed there.
-            change.effects[:] = [(_by_mail(effect, conversation), tag)
-                                 for effect, tag in change.effects]
+            # mailbox does not hold already; nothing else is mailed there. The youth in the
+            # chat is owed them when their own words flag (`crisis_flags.owed_key`).
+            mailed = [(_by_mail(effect, conversation), tag) for effect, tag in change.effects]
+            if mailed != change.effects:
+                change.settings.append((owed_key(conversation), opening(current)))
+            change.effects[:] = mailed
+        if elsewhere and writer:
+            # Not to the address the replies go to: whoever reads it did not write them.
+            change.effects[:] = [
+                (replace(effect, to=writer)
+                 if is_crisis_mail(effect) and isinstance(effect, MailToYouth)
+                 and effect.conversation == conversation else effect, tag)
+                for effect, tag in change.effects]
         if automatic:
             change.effects[:] = [(effect, tag) for effect, tag in change.effects
                                  if not isinstance(effect, MailToYouth)]
@@ -833,10 +848,12 @@ class MailChannel:
         return mail_address(record)
 
     async def send_reply(self, record: ConversationRecord, text: str, key: str, *,
-                         calendar: CalendarFile | None = None, automatic: bool = False) -> None:
+                         calendar: CalendarFile | None = None, automatic: bool = False,
+                         to: str = "") -> None:
         """The counsellor's words, or the bot's (``automatic``; appointments: with
-        ``calendar``), as mail in the youth's thread."""
-        address = await self.address_of(record)
+        ``calendar``), as mail in the youth's thread; ``to`` another address than the one
+        the replies go to (`MailToYouth.to`)."""
+        address = to or await self.address_of(record)
         if address is None:
             return
         if self.sender is None:

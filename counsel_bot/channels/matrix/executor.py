@@ -90,7 +90,7 @@ PRIVATE_STAFF_TEXTS = frozenset({"video.counsellor_link", "video.staff_link"})
 class MailReplies(Protocol):
     async def send_reply(self, record: ConversationRecord, text: str, key: str, *,
                          calendar: CalendarFile | None = None,
-                         automatic: bool = False) -> None: ...
+                         automatic: bool = False, to: str = "") -> None: ...
 
     async def send_code(self, record: ConversationRecord, address: str, subject: str,
                         body: str, key: str) -> None: ...
@@ -261,7 +261,8 @@ class Executor:
                         if effect.ics else None)
         try:
             await self.mail.send_reply(record, body, key, calendar=calendar,
-                                       automatic=isinstance(effect, MailToYouth))
+                                       automatic=isinstance(effect, MailToYouth),
+                                       to=effect.to if isinstance(effect, MailToYouth) else "")
         except MailUndeliverable as exc:
             # The counsellor in the room sees that their words did not go out, and the
             # youth, if still there, how to give another address.
