@@ -100,10 +100,13 @@ class PutWidget:
 
 @dataclass(frozen=True)
 class PostText:
-    """A youth's mail, posted into the conversation's room for the counsellor there."""
+    """A youth's mail, posted into the conversation's room for the counsellor there, or
+    (``to``) into the bot's direct room with that counsellor alone: someone came into the
+    room with a case code, who may not be the mail's writer (`MailChannel.mails_private`)."""
 
     conversation: ConversationID
     text: str
+    to: UserID | None = None
 
 
 @dataclass(frozen=True)
@@ -327,6 +330,8 @@ def encode_effect(effect: Effect) -> bytes:
                     "channel": effect.channel}
         case PostText():
             data = {"type": "post", "conversation": effect.conversation, "text": effect.text}
+            if effect.to is not None:
+                data["to"] = effect.to
         case SendMail():
             data = {"type": "mail", "conversation": effect.conversation, "text": effect.text}
         case PutWidget():
@@ -359,7 +364,8 @@ def decode_effect(raw: bytes) -> Effect:
         case "topic":
             return SetTopic(ConversationID(data["conversation"]), data["channel"])
         case "post":
-            return PostText(ConversationID(data["conversation"]), data["text"])
+            return PostText(ConversationID(data["conversation"]), data["text"],
+                            UserID(data["to"]) if data.get("to") else None)
         case "mail":
             return SendMail(ConversationID(data["conversation"]), data["text"])
         case "widget":

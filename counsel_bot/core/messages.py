@@ -605,6 +605,22 @@ CATALOGUE.update({
     "channel.chat": _both(
         "Wir sind wieder im Chat.", "We are back in the chat.",
     ),
+    "mail.private_post": _both(
+        "Eine Mail in {conversation} ({link}), nur für dich: In den Raum kam jemand mit dem "
+        "Fall-Code, vielleicht nicht die Person, die diese Mail geschrieben hat. Zitiere "
+        "nichts daraus im Raum.",
+        "A mail in {conversation} ({link}), for you alone: someone came into the room with "
+        "the case code, perhaps not the person who wrote this mail. Quote nothing of it in "
+        "the room.",
+    ),
+    "mail.private_transcript": _both(
+        "Was in {conversation} ({link}) bisher geschrieben wurde ({count}), nur für dich: In "
+        "den Raum kam jemand mit dem Fall-Code, vielleicht nicht die Person, die die Mails "
+        "darunter geschrieben hat.",
+        "What was written in {conversation} ({link}) so far ({count}), for you alone: "
+        "someone came into the room with the case code, perhaps not the person who wrote "
+        "the mails among it.",
+    ),
     "mail.came_in_chat": _both(
         "Eben kam eine Mail zu unserem Gespräch, von der Mailadresse, an die wir dir vorher "
         "geschrieben haben. Wir antworten dir weiter nur hier im Chat und schicken nichts "

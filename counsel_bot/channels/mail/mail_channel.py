@@ -165,6 +165,14 @@ def said_key(conversation: ConversationID) -> str:
     return f"mailsaid:{conversation}"
 
 
+def mails_private_key(conversation: ConversationID) -> str:
+    """Setting: someone came into the conversation's room with its case code (`!chat`).
+    The code lay in a mailbox that others may read, or was forwarded: from then on the
+    youth's mails, and the transcript of what they wrote, reach the counsellor alone, in
+    the bot's direct room with them, never the conversation's room (erased with it)."""
+    return f"mails-private:{conversation}"
+
+
 def mail_address(record: ConversationRecord) -> str | None:
     """The youth's address of a mail conversation (kept sealed as its youth id)."""
     youth = str(record.youth_user_id)
@@ -410,7 +418,9 @@ class MailChannel:
                                             else (current.assigned_to,))),
                        f"mail-other-address:{event_id}")
         if current is not None and current.assigned_to is not None:
-            change.add(PostText(conversation, text))
+            private = bool(await self.store.get_setting(mails_private_key(conversation)))
+            change.add(PostText(conversation, text,
+                                current.assigned_to if private else None))
         if current is not None and current.channel is Channel.MAIL and not automatic:
             # The mail stays a message for the counsellor either way; answered in the same
             # transition, so an SMTP retry of this mail (same Message-ID) answers nothing.
@@ -823,6 +833,7 @@ class MailChannel:
             return None
         change.settings.append((key, ""))  # one use
         change.settings.append((_live_code_key(record.conversation), ""))
+        change.settings.append((mails_private_key(record.conversation), "1"))
         # The code came by mail, which someone else may read or have been forwarded: the
         # youth learns in their thread that it was used (if not by them, they answer,
         # and the counsellor reads it), and the counsellor that someone came in with it.

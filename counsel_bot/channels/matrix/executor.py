@@ -24,7 +24,7 @@ from nio import AsyncClient, ErrorResponse, UploadResponse
 from nio.exceptions import LocalProtocolError
 
 from counsel_bot.channels import erasure_journal
-from counsel_bot.channels.mail.mail_channel import MailUndeliverable
+from counsel_bot.channels.mail.mail_channel import MailUndeliverable, mails_private_key
 from counsel_bot.channels.matrix.membership import still_joined
 from counsel_bot.channels.matrix.room_moves import purge_if_there
 from counsel_bot.channels.matrix.session import LOGIN_GONE
@@ -228,6 +228,14 @@ class Executor:
                 # bytes for a Cyrillic letter) took a long one past Matrix's 64 KiB, refused
                 # for good. The first part keeps the effect's key (its transaction id).
                 parts = _chunks(effect.text.split("\n"), TRANSCRIPT_CHUNK)
+                if effect.to is not None:
+                    # Someone who came in with the case code reads the room: to the
+                    # counsellor alone, named by its conversation (never the room).
+                    header = text("mail.private_post", self.default_language,
+                                  conversation=effect.conversation,
+                                  link=await self._room_link(effect.conversation))
+                    await self._privately_in_parts(effect.to, [header, *parts], key)
+                    return
                 for index, part in enumerate(parts):
                     await self.send(record.room_id, part, f"{key}:{index}" if index else key)
             case SendMail() | MailToYouth():
@@ -469,28 +477,35 @@ class Executor:
     async def _privately(self, effect: SayPrivately, key: str) -> None:
         """Into the bot's direct room with one staff member; a room no longer private to
         the two is replaced, and the text waits for the new one (never the staff room)."""
+        body = text(effect.key, self.default_language, **dict(effect.params))
+        await self._privately_in_parts(effect.to, [body], key)
+
+    async def _privately_in_parts(self, to: UserID, parts: list[str], key: str) -> None:
+        """`_privately`'s texts, each a message; the first keeps the effect's key (its
+        transaction id), and only it rings the staff member's phone."""
         if self.private_rooms is None:
             raise EffectFailed("direct rooms are not wired", permanent=True)
-        if not self.private_rooms.is_staff(effect.to):
+        if not self.private_rooms.is_staff(to):
             # Taken off the staff list since (a row from before the restart): the link is
             # for nobody now, least of all for them.
             raise EffectFailed("the recipient is no longer staff", permanent=True)
-        room_id = await self.private_rooms.room_for(effect.to)
+        room_id = await self.private_rooms.room_for(to)
         if room_id is None:
             raise EffectFailed("no direct room with the staff member", permanent=False)
         room = self.client.rooms.get(room_id)
         if room is None:
             # Created moments ago: nio learns of it with the next sync.
             raise EffectFailed("the direct room is not synced yet", permanent=False)
-        if not self.private_rooms.joined(room_id, effect.to):
+        if not self.private_rooms.joined(room_id, to):
             # Invited, not joined yet: the staff room told them the link waits here.
             raise EffectFailed("the direct room waits for its invitation to be accepted",
                                permanent=False, waiting=True)
-        body = text(effect.key, self.default_language, **dict(effect.params))
         try:
-            await self.send(room_id, body, key, mentions=(effect.to,))
+            for index, body in enumerate(parts):
+                await self.send(room_id, body, f"{key}:{index}" if index else key,
+                                mentions=() if index else (to,))
         except EffectFailed as failure:
-            if failure.permanent and await self.private_rooms.lost(effect.to, room_id):
+            if failure.permanent and await self.private_rooms.lost(to, room_id):
                 raise EffectFailed("the direct room was lost; the text waits for a new one",
                                    permanent=False) from None
             raise
@@ -518,7 +533,17 @@ class Executor:
                 mentions=(effect.counsellor,), office=effect.office),), f"{key}:notes")
         items = await self.store.read_intake(effect.conversation)
         name = await self._display_name(effect.counsellor)
-        if items:
+        if items and await self.store.get_setting(mails_private_key(effect.conversation)):
+            # Someone came into the room with the case code, who may not be the youth who
+            # wrote the mails among these words: to the counsellor alone.
+            lines = [f"› {item.body.decode('utf-8', 'replace')}" for item in items]
+            header = text("mail.private_transcript", self.default_language,
+                          conversation=effect.conversation, count=len(items),
+                          link=await self._room_link(effect.conversation))
+            await self._privately_in_parts(
+                effect.counsellor, [header, *_chunks(lines, TRANSCRIPT_CHUNK)],
+                f"{key}:private")
+        elif items:
             # In the youth's room (the youth reads it too, in their language): the staff room
             # is shared by all staff, and a youth's words are for their counsellor only.
             progress = f"{TRANSCRIPT_SENT_PREFIX}{key}"
