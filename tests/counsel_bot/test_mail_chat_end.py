@@ -1,0 +1,35 @@
+"""`!chat end`: the counsellor removes whoever came into a mail youth's room with the case
+code. The real conductor, mail channel and executor on a store; no homeserver (the removal
+itself: `test_mail_case_code_private_e2e.py`)."""
+
+from __future__ import annotations
+
+from counsel_bot.core.effects import EndChat, decode_effect
+from counsel_bot.core.ids import EventID, RoomID, UserID
+from tests.counsel_bot.test_mail_case_code import mail_youth_invited, office_with_chat
+from tests.support.mail_office import ANNA, AT, RecordingSender
+
+
+async def test_the_counsellor_removes_whoever_came_in_with_the_case_code() -> None:
+    """Kim answers the code's notice: "nicht ich". Anna reads it and knows the person in
+    the room is not Kim, but nothing let her remove them: the bot alone may remove anyone
+    from a counselling room, and the holder read on. `!chat end` removes whoever came in
+    with the code, voids the code and takes the case back to mail."""
+    sender = RecordingSender()
+    office = await office_with_chat(sender)
+    c = office.conductor
+    conversation, room, code = await mail_youth_invited(office, sender)
+    await c.youth_wrote(RoomID("!lobby:x"), UserID("@mum:x"), None, EventID("$code"), code, AT)
+    await c.youth_wrote(room, UserID("@mum:x"), None, EventID("$h"), "hallo", AT)
+    before = {e.key for e in await c.store.pending_outbox()}
+    await c.staff_wrote(room, ANNA, EventID("$end"), "!chat end", AT)
+    done = [decode_effect(e.payload) for e in await c.store.pending_outbox()
+            if e.key not in before]
+    assert [e for e in done if isinstance(e, EndChat) and e.conversation == conversation], \
+        "nobody is removed from the room"
+    current = c.router.conversation(conversation)
+    assert current is not None
+    assert current.channel.value == "mail", "the counsellor's answers stay in the room"
+    record = await c.store.conversation(conversation)
+    assert record is not None
+    assert record.channel.value == "mail"
