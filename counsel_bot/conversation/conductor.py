@@ -148,6 +148,7 @@ class Conductor:
         self.mail_code: MailCodeCheck | None = None
         # Mail youths invited to chat (the mail channel issues and redeems case codes).
         self.chat_invite: ChatInvite | None = None
+        self.chat_end: ChatInvite | None = None
         self.redeem_case_code: RedeemCaseCode | None = None
         self.video = VideoCalls(policy.video, policy.video_secret)
         self.supervision = supervision.Supervision(mail_on=lambda: self.mail_switch is not None)

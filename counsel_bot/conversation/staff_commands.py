@@ -129,6 +129,8 @@ class StaffCommands:
             if parsed.topic is None:
                 help_text = "\n".join((help_text, workday_help(c.policy.default_language)))
             step.add(SayInRoom(room_id, sender, "help_text", (("text", help_text),)))
+        elif isinstance(parsed, cmd.ChatCommand) and parsed.end:
+            await self._end_chat(step, room_id, sender, here)
         elif isinstance(parsed, cmd.ChatCommand):
             await self._invite_to_chat(step, room_id, sender, here)
         elif isinstance(parsed, cmd.VideoCommand):
@@ -286,6 +288,17 @@ class StaffCommands:
             step.add(SayInRoom(room_id, sender, "chat.only_mail"))
         elif self._may_act(step, room_id, sender, current):
             await c.chat_invite(step, current.conversation, sender)
+
+    async def _end_chat(
+        self, step: Change, room_id: RoomID, sender: UserID, here: ConversationID | None
+    ) -> None:
+        """``!chat end``: whoever came into the room with the case code leaves it."""
+        c = self.conductor
+        current = None if here is None else c.router.conversation(here)
+        if current is None or c.chat_end is None:
+            step.add(SayInRoom(room_id, sender, "chat.only_mail"))
+        elif self._may_act(step, room_id, sender, current):
+            await c.chat_end(step, current.conversation, sender)
 
     def _video(
         self, step: Change, room_id: RoomID, sender: UserID, here: ConversationID | None,

@@ -139,7 +139,10 @@ class HelpCommand:
 
 @dataclass(frozen=True)
 class ChatCommand:
-    """Invite a mail youth to continue live in chat (anonymously)."""
+    """Invite a mail youth to continue live in chat (anonymously), or (``end``) remove
+    whoever came into the room with the case code, and go on by mail."""
+
+    end: bool = False
 
 
 @dataclass(frozen=True)
@@ -297,8 +300,10 @@ STAFF_HELP: Mapping[str, HelpEntry] = MappingProxyType(
             "Offer the youth a video call (end: end it).",
         ),
         "chat": HelpEntry(
-            "!chat", "Mail-Person anonym in den Live-Chat einladen.",
-            "Invite a mail youth to continue live in chat, anonymously.",
+            "!chat [end]", "Mail-Person anonym in den Live-Chat einladen (end: wer mit dem "
+            "Fall-Code kam, muss den Raum verlassen; weiter per Mail).",
+            "Invite a mail youth to continue live in chat, anonymously (end: whoever came in "
+            "with the case code is removed; go on by mail).",
         ),
         "supervise": HelpEntry(
             "!supervise [end] <gespräch>",
@@ -538,6 +543,16 @@ def _video(args: list[str]) -> StaffCommand | ParseError:
     return _error(ParseErrorKey.BAD_ARGUMENT, "video")
 
 
+def _chat(args: list[str]) -> StaffCommand | ParseError:
+    if not args:
+        return ChatCommand()
+    if len(args) > 1:
+        return _error(ParseErrorKey.TOO_MANY_ARGUMENTS, "chat")
+    if args[0].casefold() in ("end", "ende", "stop"):
+        return ChatCommand(end=True)
+    return _error(ParseErrorKey.BAD_ARGUMENT, "chat")
+
+
 def _supervise(args: list[str]) -> StaffCommand | ParseError:
     if not args:
         return _error(ParseErrorKey.MISSING_ARGUMENT, "supervise")
@@ -659,7 +674,7 @@ _PARSERS: Mapping[str, Callable[[list[str]], StaffCommand | ParseError]] = Mappi
         "status": _no_args("status", StatusCommand()),
         "queue": _no_args("queue", QueueCommand()),
         "video": _video,
-        "chat": _no_args("chat", ChatCommand()),
+        "chat": _chat,
         "supervise": _supervise,
         "help": _help,
     }

@@ -136,6 +136,15 @@ class InviteYouth:
 
 
 @dataclass(frozen=True)
+class EndChat:
+    """Everyone in the conversation's room but the bot and the staff leaves it (`!chat
+    end`): who came in with a mail youth's case code, which may have been someone else's
+    to read. Told in the room first."""
+
+    conversation: ConversationID
+
+
+@dataclass(frozen=True)
 class Supervise:
     """A team lead reads along read-only (their power level below sending), or (``end``)
     is removed again and their power level reset."""
@@ -231,7 +240,7 @@ class StaffDigest:
     notices: tuple[SayToStaff, ...]
 
 
-BotEffect = (InviteYouth | SayToYouth | SayToStaff | SayPrivately | SayInRoom | Transcript
+BotEffect = (EndChat | InviteYouth | SayToYouth | SayToStaff | SayPrivately | SayInRoom | Transcript
              | Leave | PutWidget | PostText | SendMail | SetTopic | Supervise | PurgeRoom
              | DeactivateYouth | EraseConversation | GroupEffect | Redact | SendCalendar
              | MailToYouth | MailCode)
@@ -328,6 +337,8 @@ def encode_effect(effect: Effect) -> bytes:
         case SetTopic():
             data = {"type": "topic", "conversation": effect.conversation,
                     "channel": effect.channel}
+        case EndChat():
+            data = {"type": "end_chat", "conversation": effect.conversation}
         case PostText():
             data = {"type": "post", "conversation": effect.conversation, "text": effect.text}
             if effect.to is not None:
@@ -363,6 +374,8 @@ def decode_effect(raw: bytes) -> Effect:
                                RoomID(data["from_room"]))
         case "topic":
             return SetTopic(ConversationID(data["conversation"]), data["channel"])
+        case "end_chat":
+            return EndChat(ConversationID(data["conversation"]))
         case "post":
             return PostText(ConversationID(data["conversation"]), data["text"],
                             UserID(data["to"]) if data.get("to") else None)

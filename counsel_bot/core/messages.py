@@ -675,11 +675,15 @@ CATALOGUE.update({
     ),
     "chat.code_used_staff": _both(
         "{conversation}: Der Fall-Code wurde benutzt; wer ihn geschickt hat, ist in den Raum "
-        "eingeladen und liest dort ab jetzt alles mit, auch die Mails. Die Person wurde per "
-        "Mail darüber informiert. Antwortet sie „nicht ich“, hat jemand anderes den Code.",
+        "eingeladen und liest dort ab jetzt alles mit, was im Raum steht. Die Mails des "
+        "Gesprächs bekommst nur du, im direkten Raum mit dem Bot. Die Person wurde per Mail "
+        "darüber informiert. Antwortet sie „nicht ich“, hat jemand anderes den Code: "
+        "„!chat end“ im Raum entfernt, wer mit dem Code kam.",
         "{conversation}: the case code was used; whoever sent it is invited into the room "
-        "and reads everything there from now on, the mails too. The youth was told by mail. "
-        "If they answer \"not me\", someone else has the code.",
+        "and reads everything in it from now on. The conversation's mails come to you "
+        "alone, in your direct room with the bot. The youth was told by mail. If they "
+        "answer \"not me\", someone else has the code: \"!chat end\" in the room removes "
+        "whoever came in with it.",
     ),
     "mail.other_address_staff": _both(
         "{conversation}: Diese Mail kam von einer Adresse, an die die Antworten nicht mehr "
@@ -909,6 +913,24 @@ CATALOGUE.update({
     "mail.breach": _both(
         "Frist verpasst: {conversation} (Mail) hat keine erste Antwort bekommen.",
         "Deadline missed: {conversation} (mail) got no first reply in time.",
+    ),
+    "chat.ended_for_youth": _both(
+        "Die Beratung hat den Chat in diesem Raum beendet. Wenn du die Person bist, die uns "
+        "gemailt hat, antworte einfach weiter per Mail.",
+        "The counselling has ended the chat in this room. If you are the person who mailed "
+        "us, simply keep answering by mail.",
+    ),
+    "chat.ended_staff": _both(
+        "{conversation}: Wer mit dem Fall-Code kam, wird aus dem Raum entfernt; der Code gilt "
+        "nicht mehr. Es geht per Mail weiter, an die Adresse, an die die Antworten gehen.",
+        "{conversation}: whoever came in with the case code is being removed from the room; "
+        "the code no longer works. It goes on by mail, to the address the replies go to.",
+    ),
+    "chat.end_not_mail": _both(
+        "{conversation} hat keine Mailadresse: „!chat end“ geht nur in einem Gespräch, das "
+        "per Mail begann oder eine bestätigte Adresse hat.",
+        "{conversation} has no mail address: \"!chat end\" works only in a conversation that "
+        "began by mail or has a proven address.",
     ),
     "chat.only_mail": _both(
         "„!chat“ geht nur im Raum eines Mail-Gesprächs.",

@@ -460,6 +460,7 @@ async def start_mail(
     conductor.mail_switch = mail.propose_address
     conductor.mail_code = mail.confirm_code
     conductor.chat_invite = mail.invite_to_chat
+    conductor.chat_end = mail.end_chat
     conductor.redeem_case_code = mail.redeem_case_code
     mail.chat_link = await chat_link(settings, layout, stack)
     office_addresses = frozenset(o.mail_address for o in settings.offices if o.mail_address)

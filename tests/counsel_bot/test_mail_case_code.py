@@ -39,6 +39,7 @@ async def office_with_chat(sender: RecordingSender) -> Office:
 
     office.mail.chat_link = ChatLink("https://counsel.example", "@bot:x", token)
     office.conductor.chat_invite = office.mail.invite_to_chat
+    office.conductor.chat_end = office.mail.end_chat
     office.conductor.redeem_case_code = office.mail.redeem_case_code
     return office
 

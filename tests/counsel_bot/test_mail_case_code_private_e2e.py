@@ -72,3 +72,17 @@ async def test_the_youths_mails_are_not_read_by_whoever_came_in_with_the_case_co
             "whoever came in with the case code read the youth's mail"
         assert not [body for r, _, body in counsellor.received
                     if r == room and "Mutter" in body], "the mail was posted into the room"
+
+        # The counsellor removes whoever came in with the code (`!chat end`): told first,
+        # then out of the room; the case goes on by mail.
+        await counsellor.send(room, "!chat end")
+        await mother.wait_for(room, process.user_id, "beendet", within=60)
+
+        def mother_gone() -> bool:
+            members = counsellor.client.rooms[room].users
+            return mother.client.user_id not in members
+
+        await until(mother_gone, within=60, what="the code's holder to leave the room")
+        assert counsellor.client.user_id in counsellor.client.rooms[room].users
+        await until(lambda: bot.conductor.router.snapshot().conversations[0].channel.value
+                    == "mail", what="the case to go on by mail")

@@ -55,6 +55,7 @@ from counsel_bot.core import mail_address_proof as proof
 from counsel_bot.core.commands import language_asked
 from counsel_bot.core.effects import (
     Effect,
+    EndChat,
     MailCode,
     MailToYouth,
     PostText,
@@ -817,6 +818,31 @@ class MailChannel:
         change.add(SendMail(conversation, mail_text),
                    f"chat-invite:{conversation}:{secrets.token_hex(8)}")
         change.add(SayToStaff("chat.invited", (("conversation", conversation),), mentions=(by,)))
+
+    async def end_chat(self, change: Change, conversation: ConversationID, by: UserID) -> None:
+        """`!chat end`: whoever came into the room with the case code leaves it (`EndChat`;
+        told there first), its live code is voided, and the case goes on by mail. The
+        youth's mails still reach the counsellor alone (`mails_private_key`): the removal
+        is the homeserver's to carry out, and may fail."""
+        record = await self.store.conversation(conversation)
+        address = None if record is None else await self.address_of(record)
+        if address is None:
+            change.add(SayToStaff("chat.end_not_mail", (("conversation", conversation),),
+                                  mentions=(by,)))
+            return
+        live = _live_code_key(conversation)
+        before = await self.store.get_setting(live)
+        if before:
+            change.settings.append((f"casecode:{before}", ""))
+            change.settings.append((live, ""))
+        change.add(EndChat(conversation), f"end-chat:{conversation}:{secrets.token_hex(8)}")
+        current = self.conductor.router.conversation(conversation)
+        if current is not None and current.channel is Channel.CHAT:
+            self.conductor.handle(change, [ev.ChannelChanged(change.at, conversation,
+                                                             Channel.MAIL)], reply_room=None)
+            change.add(SetTopic(conversation, "mail"))
+        change.add(SayToStaff("chat.ended_staff", (("conversation", conversation),),
+                              mentions=(by,)))
 
     async def redeem_case_code(self, change: Change, body: str) -> ConversationID | None:
         """The conversation a valid, unspent code opens. The code is burnt in ``change``:

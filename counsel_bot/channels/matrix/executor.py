@@ -35,6 +35,7 @@ from counsel_bot.core.clock import Clock
 from counsel_bot.core.effects import (
     DeactivateYouth,
     Effect,
+    EndChat,
     EraseConversation,
     InviteYouth,
     Leave,
@@ -217,6 +218,8 @@ class Executor:
                                     text("case_code_ok", _language(record, self.default_language)),
                                     f"{key}:note")
                     await self.client.room_leave(effect.from_room)
+            case EndChat():
+                await self._end_chat(effect, key)
             case SetTopic():
                 record = await self._record(effect.conversation)
                 topic = text(f"topic.{effect.channel}", _language(record, self.default_language))
@@ -473,6 +476,28 @@ class Executor:
                 raise EffectFailed("the staff room was lost; the notice waits for the new one",
                                    permanent=False) from None
             raise
+
+    async def _end_chat(self, effect: EndChat, key: str) -> None:
+        """Everyone in the room but the bot, the staff and a chat youth whose conversation
+        it is leaves (joined or still invited), told first."""
+        record = await self._record(effect.conversation)
+        room = self.client.rooms.get(record.room_id)
+        if room is None:
+            return
+        if self.private_rooms is None:
+            # Without the staff list a counsellor would be removed too.
+            raise EffectFailed("the staff list is not wired", permanent=True)
+        staff = self.private_rooms
+        others = sorted({*room.users, *room.invited_users} - {
+            self.client.user_id, str(record.youth_user_id)})
+        removed = [user for user in others if not staff.is_staff(UserID(user))]
+        if not removed:
+            return
+        await self.send(record.room_id, text("chat.ended_for_youth",
+                                             _language(record, self.default_language)),
+                        f"{key}:told")
+        for user in removed:
+            await self._remove(record.room_id, UserID(user), "chat ended")
 
     async def _privately(self, effect: SayPrivately, key: str) -> None:
         """Into the bot's direct room with one staff member; a room no longer private to
