@@ -6,13 +6,17 @@ real conductor, mail channel and executor on a store; no homeserver."""
 
 from __future__ import annotations
 
-from counsel_bot.core.effects import MailToYouth, SayToYouth, decode_effect
+import re
+
+from counsel_bot.core.effects import MailToYouth, SayToYouth, SendMail, decode_effect
 from counsel_bot.core.ids import EventID, RoomID, UserID
 from counsel_bot.store import MemoryStore
 from homeserver_bridge.mail import InboundMail
+from tests.counsel_bot.test_mail_case_code import office_with_chat
 from tests.counsel_bot.test_mail_switched_chat import back_in_chat_after_a_reply
 from tests.store.conftest import AeadSealer
 from tests.support.mail_office import (
+    ANNA,
     AT,
     RecordingSender,
     code_mailed,
@@ -90,3 +94,35 @@ async def test_crisis_words_mailed_from_the_address_the_youth_left_get_the_numbe
     assert numbers, "no emergency numbers mailed"
     assert [m["To"] for m in numbers] == ["kim.m@school.example"], \
         "the numbers went to the address the replies go to, not to the mail's writer"
+
+
+async def test_a_mail_youth_who_comes_into_the_chat_gets_the_numbers_there() -> None:
+    """Kim's first mail held crisis words: the numbers went by mail. Anna invites Kim into
+    the chat (`!chat`); there Kim writes that they cannot go on. The flag was up since the
+    mail, so the chat, where Kim now is, never showed the numbers."""
+    sender = RecordingSender()
+    office = await office_with_chat(sender)
+    c = office.conductor
+    await office.mail.deliver(InboundMail(
+        message_id="<first@youth.example>", in_reply_to=None, references=(),
+        subject="Hilfe", from_address="kim@youth.example", reply_address="kim@youth.example",
+        text="Ich will mich umbringen.", attachments=()))
+    [room] = office.rooms
+    record = await c.store.conversation_by_room(RoomID(room))
+    assert record is not None
+    await c.staff_wrote(RoomID(room), ANNA, EventID("$chat"), "!chat", AT)
+    [invitation] = [e for e in (decode_effect(o.payload) for o in await c.store.pending_outbox())
+                    if isinstance(e, SendMail)]
+    code = re.search(r"\b([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})\b", invitation.text)
+    assert code is not None
+    await perform_mails(office)
+    kim = UserID("@kim:x")
+    await c.youth_wrote(RoomID("!lobby:x"), kim, None, EventID("$code"), code.group(1), AT)
+    before = {e.key for e in await c.store.pending_outbox()}
+    await c.youth_wrote(RoomID(room), kim, None, EventID("$cr"),
+                        "ich will nicht mehr leben, ich bring mich um", AT)
+    told = [decode_effect(e.payload) for e in await c.store.pending_outbox()
+            if e.key not in before]
+    assert [e for e in told if isinstance(e, SayToYouth) and e.key in SAFETY
+            and e.conversation == record.conversation], \
+        "the youth in the chat never got the emergency numbers"
