@@ -70,7 +70,7 @@ from counsel_bot.core.language import guess_language
 from counsel_bot.core.mail_deadline import DeadlineState, MailConversation, MailDeadlines
 from counsel_bot.core.messages import Language, spoken, text
 from counsel_bot.core.routing import events as ev
-from counsel_bot.core.routing.model import Channel
+from counsel_bot.core.routing.model import Channel, CrisisStatus
 from counsel_bot.core.today import DayCount
 from counsel_bot.store import IntakeMessage, NewConversation
 from counsel_bot.store.contract import ConversationRecord
@@ -860,13 +860,17 @@ class MailChannel:
         change.settings.append((key, ""))  # one use
         change.settings.append((_live_code_key(record.conversation), ""))
         change.settings.append((mails_private_key(record.conversation), "1"))
+        current = self.conductor.router.conversation(record.conversation)
+        if current is not None and current.crisis is not CrisisStatus.NONE:
+            # The flag's numbers went by mail: the chat shows them when the words there
+            # flag too (`crisis_flags.owed_key`).
+            change.settings.append((owed_key(record.conversation), opening(current)))
         # The code came by mail, which someone else may read or have been forwarded: the
         # youth learns in their thread that it was used (if not by them, they answer,
         # and the counsellor reads it), and the counsellor that someone came in with it.
         nonce = secrets.token_hex(8)
         change.add(MailToYouth(record.conversation, "chat.code_used"),
                    f"chat-code-used:{record.conversation}:{nonce}")
-        current = self.conductor.router.conversation(record.conversation)
         counsellor = None if current is None else current.assigned_to
         change.add(SayToStaff("chat.code_used_staff", (("conversation", record.conversation),),
                               mentions=() if counsellor is None else (counsellor,)),
