@@ -11,7 +11,7 @@ from datetime import datetime
 
 from counsel_bot.channels.mail.mail_channel import ChatLink
 from counsel_bot.conversation.change import Change
-from counsel_bot.core.effects import MailToYouth, SayToStaff, SendMail, decode_effect
+from counsel_bot.core.effects import MailToYouth, SayToStaff, SayToYouth, SendMail, decode_effect
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.store import MemoryStore
 from homeserver_bridge.mail import InboundMail
@@ -158,3 +158,30 @@ async def test_the_youths_own_use_of_the_code_leaves_their_mails_unflagged() -> 
     assert not [e for e in told if isinstance(e, SayToStaff)
                 and e.key == "mail.other_address_staff"]
     assert not [e for e in told if isinstance(e, MailToYouth)]
+
+
+async def test_whoever_came_in_with_the_code_is_not_told_that_the_youth_mailed() -> None:
+    """The mother came into the room with Kim's code and writes there. Kim mails the
+    office: the room said "a mail just came in our conversation, from the address we wrote
+    to before", and the mother learnt that Kim writes to the counselling behind her back.
+    The counsellor alone is told, in the staff room, where the mail is."""
+    sender = RecordingSender()
+    office = await office_with_chat(sender)
+    c = office.conductor
+    conversation, room, code = await mail_youth_invited(office, sender)
+    mother = UserID("@mum:x")
+    await c.youth_wrote(RoomID("!lobby:x"), mother, None, EventID("$code"), code, AT)
+    await perform_mails(office)
+    [notice] = [m for m in sender.sent if "benutzt" in plain_text(m)]
+    await c.youth_wrote(room, mother, None, EventID("$h"), "hallo", AT)
+    before = {e.key for e in await c.store.pending_outbox()}
+    await office.mail.deliver(InboundMail(
+        message_id="<notme2@youth.example>", in_reply_to=str(notice["Message-ID"]),
+        references=(str(notice["Message-ID"]),), subject="Re: Fall-Code",
+        from_address=YOUTH, reply_address=YOUTH, text="nicht ich", attachments=()))
+    told = [decode_effect(e.payload) for e in await c.store.pending_outbox()
+            if e.key not in before]
+    assert not [e for e in told if isinstance(e, SayToYouth)
+                and e.key == "mail.came_in_chat"], "the room was told that the youth mailed"
+    assert [e for e in told if isinstance(e, SayToStaff) and e.key.startswith("mail.came_in_chat")
+            and ("conversation", conversation) in e.params], "the counsellor was not told"
