@@ -642,6 +642,18 @@ CATALOGUE.update({
         "\"mail\" in the chat again; they were asked there. The mail may be from someone "
         "else who reads the old mailbox.",
     ),
+    "mail.came_in_chat_private_staff": _both(
+        "{conversation}: Im Mail-Verlauf kam eine Mail, während im Chat jemand ist, der mit "
+        "dem Fall-Code kam. Du liest sie nur im direkten Raum mit dem Bot; im Raum steht "
+        "nichts davon: Wer im Chat ist, liest vielleicht das Postfach der Person, die "
+        "geschrieben hat. An die Adresse geht nichts, bis im Chat wieder „mail“ gewählt "
+        "wird.",
+        "{conversation}: a mail came in its mail thread while someone who came in with the "
+        "case code is in the chat. You read it only in your direct room with the bot; "
+        "nothing of it is said in the room: whoever is in the chat may read the mailbox of "
+        "the person who wrote it. Nothing goes to that address until \"mail\" is chosen in "
+        "the chat again.",
+    ),
     "topic.chat": _both("Kanal: Chat", "Channel: chat"),
     "topic.mail": _both("Kanal: Mail", "Channel: mail"),
     "chat.invitation_mail": _both(

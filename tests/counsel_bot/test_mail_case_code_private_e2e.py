@@ -3,7 +3,7 @@ who reads Kim's mailbox redeems it and sits in the conversation's room. Every ma
 wrote after that was posted into that room: the mother read "that was not me, my mother
 reads my mails" and whatever else Kim told the counsellor. Once a code was used, Kim's
 mails reach the counsellor alone, in the bot's direct room with them (as a call's link
-does), and the room says only that a mail came."""
+does), and nothing of them is said in the room."""
 
 from __future__ import annotations
 
@@ -101,8 +101,8 @@ async def test_the_youths_mails_are_not_read_by_whoever_came_in_with_the_case_co
         await kim_answers(office, notice, "Das war nicht ich. Meine Mutter liest meine Mails.", 2)
         direct = await direct_room(counsellor, {room, staff_room})
         await counsellor.wait_for(direct, process.user_id, "Meine Mutter liest", within=60)
-        # The room is told that a mail came, after the mail went to the counsellor.
-        await mother.wait_for(room, process.user_id, "Mail", within=60)
+        await counsellor.wait_for(staff_room, process.user_id, "Im Mail-Verlauf kam eine Mail",
+                                  within=60)
         assert not [body for r, _, body in mother.received if "Mutter" in body], \
             "whoever came in with the case code read the youth's mail"
         assert not [body for r, _, body in counsellor.received

@@ -394,7 +394,18 @@ class MailChannel:
         change.intake.append(IntakeMessage(conversation, event_id, text.encode("utf-8")))
         current = self.conductor.router.conversation(conversation)
         in_chat = current is not None and current.channel is Channel.CHAT and not automatic
-        if in_chat and current is not None:
+        # Someone came into the room with the case code (`mails_private_key`).
+        private = bool(await self.store.get_setting(mails_private_key(conversation)))
+        if in_chat and current is not None and private:
+            # Who is in the chat may be the one who reads the youth's mailbox (the code
+            # lay there): told that a mail came, a parent learns that their child writes
+            # to the counselling. The counsellor alone is told, and reads it privately.
+            change.add(SayToStaff("mail.came_in_chat_private_staff",
+                                  (("conversation", conversation),),
+                                  mentions=(() if current.assigned_to is None
+                                            else (current.assigned_to,))),
+                       f"mail-in-chat-staff:{event_id}")
+        elif in_chat and current is not None:
             # A mail in the thread of a youth who is back in the chat. It may be theirs (a
             # new phone), or someone's who reads the mailbox they left (a parent, an
             # ex-partner): taken back to mail by it, the counsellor's replies went to that
@@ -419,7 +430,6 @@ class MailChannel:
                                             else (current.assigned_to,))),
                        f"mail-other-address:{event_id}")
         if current is not None and current.assigned_to is not None:
-            private = bool(await self.store.get_setting(mails_private_key(conversation)))
             change.add(PostText(conversation, text,
                                 current.assigned_to if private else None))
         if current is not None and current.channel is Channel.MAIL and not automatic:
