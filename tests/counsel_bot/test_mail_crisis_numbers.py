@@ -18,6 +18,7 @@ from tests.store.conftest import AeadSealer
 from tests.support.mail_office import (
     ANNA,
     AT,
+    Office,
     RecordingSender,
     code_mailed,
     office_on,
@@ -62,14 +63,9 @@ async def test_the_youth_in_the_chat_gets_the_numbers_after_a_mail_from_their_ol
         "the numbers again, in the middle of the counselling"
 
 
-async def test_crisis_words_mailed_from_the_address_the_youth_left_get_the_numbers_there(
-) -> None:
+async def replies_go_to_a_proven_address(office: Office) -> None:
     """Kim wrote first from the school's account, came into the chat and proved their own
-    address: replies go there. A mail with crisis words comes from the school account (Kim
-    at a school computer, or whoever reads that mailbox): the numbers went to Kim's new
-    address, not to the person who wrote the words."""
-    sender = RecordingSender()
-    office = await office_on(MemoryStore(AeadSealer()), sender)
+    address: replies go there (all mails so far sent and forgotten)."""
     c = office.conductor
     await office.mail.deliver(InboundMail(
         message_id="<first@school.example>", in_reply_to=None, references=(),
@@ -83,6 +79,17 @@ async def test_crisis_words_mailed_from_the_address_the_youth_left_get_the_numbe
     await c.youth_wrote(RoomID(room), youth, "Kim", EventID("$c4"), await code_mailed(office),
                         AT)
     await perform_mails(office)
+
+
+async def test_crisis_words_mailed_from_the_address_the_youth_left_get_the_numbers_there(
+) -> None:
+    """Kim wrote first from the school's account, came into the chat and proved their own
+    address: replies go there. A mail with crisis words comes from the school account (Kim
+    at a school computer, or whoever reads that mailbox): the numbers went to Kim's new
+    address, not to the person who wrote the words."""
+    sender = RecordingSender()
+    office = await office_on(MemoryStore(AeadSealer()), sender)
+    await replies_go_to_a_proven_address(office)
     sender.sent.clear()
     await office.mail.deliver(InboundMail(
         message_id="<second@school.example>", in_reply_to="<first@school.example>",
@@ -94,6 +101,26 @@ async def test_crisis_words_mailed_from_the_address_the_youth_left_get_the_numbe
     assert numbers, "no emergency numbers mailed"
     assert [m["To"] for m in numbers] == ["kim.m@school.example"], \
         "the numbers went to the address the replies go to, not to the mail's writer"
+
+
+async def test_the_cut_of_a_long_mail_is_told_to_its_writer() -> None:
+    """A long mail from the school account is cut in the middle: the notice asking to send
+    that part again went to Kim's new address, whose reader wrote no such mail (and learnt
+    that someone at the old one did), and the writer never knew their words were cut."""
+    sender = RecordingSender()
+    office = await office_on(MemoryStore(AeadSealer()), sender)
+    await replies_go_to_a_proven_address(office)
+    sender.sent.clear()
+    words = "Heute war wieder Schule, danach Hausaufgaben.\n"
+    await office.mail.deliver(InboundMail(
+        message_id="<long@school.example>", in_reply_to="<first@school.example>",
+        references=("<first@school.example>",), subject="Re: Hilfe",
+        from_address="kim.m@school.example", reply_address="kim.m@school.example",
+        text=words * 3, attachments=(), uncut_text=words * 9))
+    await perform_mails(office)
+    assert sender.sent, "nobody was told that the mail was cut"
+    assert [m["To"] for m in sender.sent] == ["kim.m@school.example"], \
+        "the cut was told to the address the replies go to, not to the mail's writer"
 
 
 async def test_a_mail_youth_who_comes_into_the_chat_gets_the_numbers_there() -> None:
