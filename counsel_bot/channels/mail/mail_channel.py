@@ -468,24 +468,26 @@ class MailChannel:
             if first:
                 await self._acknowledge(change, conversation)
             if cut and not in_chat:
-                await self._tell_cut(change, conversation, event_id)
+                await self._tell_cut(change, conversation, event_id,
+                                     writer if elsewhere else "")
         await self.conductor.commit(change)
 
     async def _tell_cut(self, change: Change, conversation: ConversationID,
-                        event_id: EventID) -> None:
+                        event_id: EventID, writer: str = "") -> None:
         """The youth learns that the middle of their long mail did not reach the team and
         how to send it: believing every word read, they would wait for an answer to what
         nobody saw. Never quoting their words. Not beside the emergency numbers, which one
         mail alone must bring (the counsellor reads the cut in the mail and can ask), and
-        within the acknowledgements' limit, as its address is as unchecked."""
+        within the acknowledgements' limit, as its address is as unchecked. To its
+        ``writer`` if given: not who the replies go to, who wrote no such mail."""
         if any(is_crisis_mail(effect) for effect, _ in change.effects):
             return
         record = await self.store.conversation(conversation)
-        address = None if record is None else await self.address_of(record)
+        address = writer or (None if record is None else await self.address_of(record))
         if address is None or not self._cuts.allows(address, change.at):
             return
         change.committed.append(lambda: self._cuts.sent(address, change.at))
-        change.add(MailToYouth(conversation, CUT_NOTICE), f"mail-cut:{event_id}")
+        change.add(MailToYouth(conversation, CUT_NOTICE, to=writer), f"mail-cut:{event_id}")
 
     async def _acknowledge(self, change: Change, conversation: ConversationID) -> None:
         """The youth learns their mail arrived, when an answer comes, and where help is
