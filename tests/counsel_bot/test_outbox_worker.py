@@ -27,6 +27,7 @@ from counsel_bot.channels.outbox_worker import (
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.effects import (
     Effect,
+    EndChat,
     MailToYouth,
     PostText,
     SayInRoom,
@@ -34,6 +35,7 @@ from counsel_bot.core.effects import (
     SayToYouth,
     SendMail,
     StaffDigest,
+    Transcript,
     encode_effect,
 )
 from counsel_bot.core.ids import ConversationID, RoomID, UserID
@@ -97,6 +99,20 @@ def test_lanes_keep_apart_conversations_staff_and_rooms() -> None:
     assert lane_of(SayToYouth(A, "x")) != lane_of(SayToYouth(B, "x"))
     assert lane_of(SayToStaff("x")) == "staff"
     assert lane_of(SayInRoom(RoomID("!r:x"), UserID("@c:x"), "x")).startswith("room:")
+
+
+def test_a_mail_for_the_counsellor_alone_and_the_removal_of_a_code_holder_wait_on_nothing(
+) -> None:
+    """A youth's mail for the counsellor alone waits in the bot's direct room with them
+    until they accept its invitation: in the conversation's lane it held up the
+    counsellor's replies by mail, and `!chat end`, the removal of whoever came into the
+    room with the case code, for as long."""
+    counsellor = UserID("@c:x")
+    private = lane_of(PostText(A, "Mail", counsellor))
+    assert private != lane_of(SendMail(A, "Antwort"))
+    assert private == lane_of(PostText(A, "Mail 2", counsellor)), "mails out of order"
+    assert lane_of(EndChat(A)) != lane_of(PostText(A, "Mail", counsellor))
+    assert lane_of(EndChat(A)) != lane_of(Transcript(A, counsellor, 1))
 
 
 async def test_a_slow_conversation_does_not_hold_up_another() -> None:
