@@ -60,8 +60,10 @@ from counsel_bot.channels.failures import EFFECTS, SET_ASIDE_AFTER, Failures
 from counsel_bot.core.clock import Clock
 from counsel_bot.core.effects import (
     Effect,
+    EndChat,
     MailCode,
     MailToYouth,
+    PostText,
     SayInRoom,
     SayPrivately,
     SayToStaff,
@@ -144,10 +146,16 @@ def lane_of(effect: Effect) -> str:
         return f"staff:{effect.office}" if effect.office else "staff"
     if isinstance(effect, SayInRoom):
         return f"room:{effect.room_id}"
-    if isinstance(effect, SayPrivately):
+    if isinstance(effect, SayPrivately) or (isinstance(effect, PostText)
+                                            and effect.to is not None):
         # Not the conversation's: a direct room just opened (nio learns of it with the next
-        # sync) holds up none of the youth's.
+        # sync), or one whose invitation waits to be accepted, holds up none of the youth's
+        # (the counsellor's replies by mail among them).
         return f"private:{effect.to}"
+    if isinstance(effect, EndChat):
+        # Whoever came in with the case code leaves now, not after what waits in the
+        # conversation's lane (a transcript for the counsellor alone, waiting for them).
+        return f"end-chat:{effect.conversation}"
     if isinstance(effect, GROUP_EFFECTS):
         return group_lane(effect)
     if is_crisis_mail(effect):
