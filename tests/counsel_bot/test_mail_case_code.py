@@ -10,8 +10,16 @@ import re
 from datetime import datetime
 
 from counsel_bot.channels.mail.mail_channel import ChatLink
+from counsel_bot.channels.outbox_worker import lane_of
 from counsel_bot.conversation.change import Change
-from counsel_bot.core.effects import MailToYouth, SayToStaff, SayToYouth, SendMail, decode_effect
+from counsel_bot.core.effects import (
+    MailToYouth,
+    SayToStaff,
+    SayToYouth,
+    SendMail,
+    Transcript,
+    decode_effect,
+)
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.store import MemoryStore
 from homeserver_bridge.mail import InboundMail
@@ -185,3 +193,21 @@ async def test_whoever_came_in_with_the_code_is_not_told_that_the_youth_mailed()
                 and e.key == "mail.came_in_chat"], "the room was told that the youth mailed"
     assert [e for e in told if isinstance(e, SayToStaff) and e.key.startswith("mail.came_in_chat")
             and ("conversation", conversation) in e.params], "the counsellor was not told"
+
+
+async def test_the_transcript_for_the_counsellor_alone_holds_up_nothing_of_the_case() -> None:
+    """Someone came in with the case code; Anna joins the room again (a transfer back, a
+    new device): the transcript, for her alone, waits for her direct room with the bot.
+    In the conversation's lane it held up every mail to the youth, every text in the room,
+    until she accepted that room's invitation."""
+    sender = RecordingSender()
+    office = await office_with_chat(sender)
+    c = office.conductor
+    conversation, room, code = await mail_youth_invited(office, sender)
+    await c.youth_wrote(RoomID("!lobby:x"), UserID("@mum:x"), None, EventID("$code"), code, AT)
+    before = {e.key for e in await c.store.pending_outbox()}
+    await c.member_joined(room, ANNA, EventID("$join"), AT)
+    [transcript] = [e for e in (decode_effect(o.payload) for o in await c.store.pending_outbox()
+                                if o.key not in before) if isinstance(e, Transcript)]
+    assert lane_of(transcript) != lane_of(SendMail(conversation, "Antwort")), \
+        "the counsellor's replies wait for the transcript's direct room"
