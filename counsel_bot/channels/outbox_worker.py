@@ -69,6 +69,7 @@ from counsel_bot.core.effects import (
     SayToStaff,
     SendMail,
     StaffDigest,
+    Transcript,
     decode_effect,
     quotes_youths,
 )
@@ -146,6 +147,8 @@ def lane_of(effect: Effect) -> str:
         return f"staff:{effect.office}" if effect.office else "staff"
     if isinstance(effect, SayInRoom):
         return f"room:{effect.room_id}"
+    if isinstance(effect, Transcript) and effect.privately:
+        return f"private:{effect.counsellor}"
     if isinstance(effect, SayPrivately) or (isinstance(effect, PostText)
                                             and effect.to is not None):
         # Not the conversation's: a direct room just opened (nio learns of it with the next

@@ -18,7 +18,7 @@ import functools
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
@@ -48,7 +48,7 @@ from counsel_bot.conversation.youth_side import (
 )
 from counsel_bot.core.crisis import Assessor
 from counsel_bot.core.device_trust_check import DeviceTrustCheck
-from counsel_bot.core.effects import SayToStaff, SayToYouth, Transcript
+from counsel_bot.core.effects import SayToStaff, SayToYouth, Transcript, mails_private_key
 from counsel_bot.core.escalation import ENDED
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.messages import Language
@@ -458,6 +458,10 @@ class Conductor:
                                     supervisor=True)
         else:
             return
+        if await self.store.get_setting(mails_private_key(record.conversation)):
+            # For them alone (someone came in with the case code): in the lane of their
+            # direct room with the bot, which may wait for them to accept it.
+            transcript = replace(transcript, privately=True)
         step = Change(at, event_id)
         step.add(transcript)
         await self.commit(step)

@@ -80,6 +80,17 @@ class Transcript:
     # With several offices: the staff room the case notes go to ("" = the main one), as
     # for a `SayToStaff` about the conversation.
     office: str = ""
+    # For the counsellor alone, in the bot's direct room with them (`mails_private_key`):
+    # in the lane of that room, which may wait for its invitation to be accepted.
+    privately: bool = False
+
+
+def mails_private_key(conversation: ConversationID) -> str:
+    """Setting: someone came into the conversation's room with its case code (`!chat`).
+    The code lay in a mailbox that others may read, or was forwarded: from then on the
+    youth's mails, and the transcript of what they wrote, reach the counsellor alone, in
+    the bot's direct room with them, never the conversation's room (erased with it)."""
+    return f"mails-private:{conversation}"
 
 
 @dataclass(frozen=True)
@@ -305,6 +316,8 @@ def encode_effect(effect: Effect) -> bytes:
             data = {"type": "transcript", "conversation": effect.conversation,
                     "counsellor": effect.counsellor, "assignment": effect.assignment,
                     "supervisor": effect.supervisor, "office": effect.office}
+            if effect.privately:
+                data["privately"] = True
         case Supervise():
             data = {"type": "supervise", "conversation": effect.conversation,
                     "lead": effect.lead, "end": effect.end}
@@ -390,7 +403,7 @@ def decode_effect(raw: bytes) -> Effect:
             return Transcript(ConversationID(data["conversation"]),
                               UserID(data["counsellor"]), int(data["assignment"]),
                               bool(data.get("supervisor", False)),
-                              str(data.get("office", "")))
+                              str(data.get("office", "")), bool(data.get("privately", False)))
         case "supervise":
             return Supervise(ConversationID(data["conversation"]), UserID(data["lead"]),
                              bool(data["end"]))

@@ -63,6 +63,7 @@ from counsel_bot.core.effects import (
     SayToYouth,
     SendMail,
     SetTopic,
+    mails_private_key,
 )
 from counsel_bot.core.errors import BotError, MailAddressRefused
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
@@ -164,14 +165,6 @@ def said_key(conversation: ConversationID) -> str:
     """Sealed setting: the office's newest words mailed in the thread (`kept_said`; erased
     with the conversation), to tell them quoted in an answer from the youth's own."""
     return f"mailsaid:{conversation}"
-
-
-def mails_private_key(conversation: ConversationID) -> str:
-    """Setting: someone came into the conversation's room with its case code (`!chat`).
-    The code lay in a mailbox that others may read, or was forwarded: from then on the
-    youth's mails, and the transcript of what they wrote, reach the counsellor alone, in
-    the bot's direct room with them, never the conversation's room (erased with it)."""
-    return f"mails-private:{conversation}"
 
 
 def mail_address(record: ConversationRecord) -> str | None:

@@ -24,7 +24,7 @@ from nio import AsyncClient, ErrorResponse, UploadResponse
 from nio.exceptions import LocalProtocolError
 
 from counsel_bot.channels import erasure_journal
-from counsel_bot.channels.mail.mail_channel import MailUndeliverable, mails_private_key
+from counsel_bot.channels.mail.mail_channel import MailUndeliverable
 from counsel_bot.channels.matrix.membership import still_joined
 from counsel_bot.channels.matrix.room_moves import purge_if_there
 from counsel_bot.channels.matrix.session import LOGIN_GONE
@@ -55,6 +55,7 @@ from counsel_bot.core.effects import (
     StaffDigest,
     Supervise,
     Transcript,
+    mails_private_key,
 )
 from counsel_bot.core.group_effects import GROUP_EFFECTS
 from counsel_bot.core.ids import ConversationID, RoomID, UserID
@@ -558,7 +559,8 @@ class Executor:
                 mentions=(effect.counsellor,), office=effect.office),), f"{key}:notes")
         items = await self.store.read_intake(effect.conversation)
         name = await self._display_name(effect.counsellor)
-        if items and await self.store.get_setting(mails_private_key(effect.conversation)):
+        if items and (effect.privately or await self.store.get_setting(
+                mails_private_key(effect.conversation))):
             # Someone came into the room with the case code, who may not be the youth who
             # wrote the mails among these words: to the counsellor alone.
             lines = [f"› {item.body.decode('utf-8', 'replace')}" for item in items]
