@@ -721,7 +721,6 @@ class YouthSide:
         # once more, first, and not thank the youth for telling.
         _without_nobody_on_duty(step, conversation)
 
-
     async def _owed_numbers(self, step: Change, conversation: ConversationID,
                             explicit: bool) -> None:
         """The youth in the room wrote crisis words, and the numbers of this opening's
