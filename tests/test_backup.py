@@ -168,3 +168,33 @@ def test_the_command_wants_a_passphrase_kept_apart_from_the_data(
     assert main(["backup", "--data", str(data), "--to", str(tmp_path / "b"),
                  "--passphrase-file", str(loose)]) == 1
     assert "backup passphrase file" in capsys.readouterr().err
+
+
+def test_what_a_link_in_the_data_directory_points_at_is_in_the_backup(tmp_path: Path) -> None:
+    """An admin moves Synapse's media to a bigger disk and leaves a link in its place (or
+    links the configuration from /etc): the backup must hold the files, not leave them out
+    without a word."""
+    data = data_dir(tmp_path)
+    bigger = tmp_path / "bigger-disk"
+    bigger.mkdir()
+    media = data / "synapse" / "media_store"
+    media.rename(bigger / "media_store")
+    media.symlink_to(bigger / "media_store", target_is_directory=True)
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "counsel.toml").write_text("[bot]\n")
+    (data / "counsel.toml").symlink_to(tmp_path / "etc" / "counsel.toml")
+    # Links inside the directory stay links; one back up must not go round in circles.
+    (data / "synapse" / "loop").symlink_to(data, target_is_directory=True)
+    (data / "accounts").symlink_to(Path("bridge") / "accounts.json")
+    (bigger / "media_store" / "back").symlink_to(bigger / "media_store",
+                                                 target_is_directory=True)
+    restored = tmp_path / "restored"
+    restore_backup(backup(data, tmp_path), restored, PASS)
+    assert (restored / "synapse/media_store/picture").read_bytes() == \
+        (bigger / "media_store/picture").read_bytes()
+    assert (restored / "synapse/media_store/remote_content").is_dir()
+    assert (restored / "counsel.toml").read_text() == "[bot]\n"
+    assert not (restored / "synapse" / "media_store").is_symlink()
+    assert (restored / "synapse" / "loop").resolve() == restored.resolve()
+    assert (restored / "accounts").read_text() == \
+        (data / "bridge" / "accounts.json").read_text()
