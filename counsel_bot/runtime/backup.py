@@ -82,9 +82,13 @@ def make_backup(data: Path, target: Path, passphrase: str, now: datetime, *,
     try:
         with open(partial, "wb") as sink:
             writer = SealingWriter(sink, passphrase, params)
-            with tarfile.open(fileobj=writer, mode="w|", format=tarfile.PAX_FORMAT) as tar:
-                for source in _entries(data):
+            with tarfile.open(fileobj=writer, mode="w|", format=tarfile.PAX_FORMAT,
+                              dereference=True) as tar:
+                for source, inside in _entries(data):
                     name = source.relative_to(data).as_posix()
+                    if inside is not None:
+                        tar.addfile(_link(name, inside))
+                        continue
                     if source.is_dir():
                         tar.add(source, arcname=name, recursive=False, filter=_anonymous)
                         continue
@@ -148,19 +152,60 @@ def restore_backup(archive: Path, data: Path, passphrase: str) -> int:
     return files
 
 
-def _entries(data: Path) -> Iterator[Path]:
-    """Directories (so that empty ones come back) and regular files, in a stable order."""
-    for directory, subdirs, names in os.walk(data):
-        subdirs[:] = sorted(d for d in subdirs if d != _SCRATCH)
+def _entries(data: Path) -> Iterator[tuple[Path, str | None]]:
+    """Directories (so that empty ones come back) and regular files, in a stable order, each
+    with None; or a link to a place inside ``data``, with that place (relative to ``data``).
+
+    A link that leads out of the data directory is followed: an admin who moved Synapse's
+    media to a bigger disk and left a link in its place (or linked the configuration from
+    /etc) wants those files in the backup, and they come back as plain files. A link inside
+    it stays a link (what it leads to is in the backup under its own name)."""
+    seen = {os.path.realpath(data)}
+    for directory, subdirs, names in os.walk(data, followlinks=True):
         here = Path(directory)
         if here != data:
-            yield here
+            yield here, None
+        walked = []
+        for name in sorted(subdirs):
+            path = here / name
+            if name == _SCRATCH:
+                continue
+            inside = _inside(data, path)
+            if inside is not None:
+                yield path, inside
+                continue
+            real = os.path.realpath(path)
+            if real not in seen:  # a link back to a directory already taken: once
+                seen.add(real)
+                walked.append(name)
+        subdirs[:] = walked
         for name in sorted(names):
             path = here / name
-            if name in _SKIPPED_NAMES or name.endswith(_SKIPPED_SUFFIXES) \
-                    or path.is_symlink() or not path.is_file():
+            if name in _SKIPPED_NAMES or name.endswith(_SKIPPED_SUFFIXES):
                 continue
-            yield path
+            inside = _inside(data, path)
+            if inside is not None:
+                yield path, inside
+            elif path.is_file():
+                yield path, None
+
+
+def _inside(data: Path, path: Path) -> str | None:
+    """Where in ``data`` the link ``path`` leads (None: not a link, or out of ``data``)."""
+    if not path.is_symlink():
+        return None
+    real = Path(os.path.realpath(path))
+    if real != data and data not in real.parents:
+        return None
+    return real.relative_to(data).as_posix()
+
+
+def _link(name: str, target: str) -> tarfile.TarInfo:
+    """A link kept relative, which the restore's filter lets stay in the new directory."""
+    info = tarfile.TarInfo(name)
+    info.type = tarfile.SYMTYPE
+    info.linkname = os.path.relpath(target, os.path.dirname(name) or ".")
+    return _anonymous(info)
 
 
 def _is_sqlite(path: Path) -> bool:
