@@ -15,6 +15,7 @@ import pytest
 
 from counsel_bot.channels.erasure_journal import journaled, record
 from counsel_bot.config import BackupSettings, settings_from_mapping
+from counsel_bot.core.errors import BotError
 from counsel_bot.core.ids import ConversationID, RoomID
 from counsel_bot.runtime.backup import make_backup, restore_backup
 from counsel_bot.runtime.runner import erasure_journal_of
@@ -75,6 +76,42 @@ async def test_a_deletion_after_the_backup_is_deleted_again_after_the_restore(
     finally:
         await process.stop()
         await youth.close()
+        await counsellor.close()
+
+
+@pytest.mark.integration
+async def test_a_restored_bot_without_its_journal_refuses_to_start(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """Restored onto a new machine, the backups' disk not mounted yet (or at another
+    place): the journal reads as "nobody deleted anything", and every conversation youths
+    deleted since the backup would stay back, for good and without a word. The restored
+    bot refuses to start until it can read the journal (its first start made it, so a
+    missing one is a missing disk)."""
+    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
+    disk = tmp_path / "backup-disk"
+    disk.mkdir()
+    journal = disk / "erased"
+    process.settings = replace(process.settings,
+                               backup=BackupSettings(erasure_journal=str(journal)))
+    write_private(process.layout.admin_token_file, synapse.admin.access_token)
+    try:
+        await process.start()
+        await process.stop()
+        assert journal.exists()  # made at the start, before any youth deleted anything
+        backup = make_backup(process.layout.root, tmp_path / "backups", "pw", datetime.now(),
+                             keep_days=0, params=CHEAP).path
+        shutil.move(process.layout.root, tmp_path / "lost")
+        restore_backup(backup, process.layout.root, "pw")
+        disk.rename(tmp_path / "not-mounted")
+        with pytest.raises(BotError, match="erasure journal"):
+            await process.start()
+        await process.stop()
+        (tmp_path / "not-mounted").rename(disk)  # the admin mounts the disk
+        await process.start()
+    finally:
+        await process.stop()
         await counsellor.close()
 
 
