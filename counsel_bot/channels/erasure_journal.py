@@ -18,6 +18,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
+from counsel_bot.core.errors import BotError
 from counsel_bot.core.ids import ConversationID
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,39 @@ def journaled(path: Path) -> list[ConversationID]:
         log.warning("the erasure journal %s has lines that are not ours; they were skipped",
                     path)
     return list(dict.fromkeys(found))
+
+
+class JournalUnreadable(BotError):
+    """A bot restored from a backup cannot read its erasure journal."""
+
+
+def at_start(path: Path, *, restored: bool) -> list[ConversationID]:
+    """The conversations to delete again, read at the bot's start; the journal is made (empty)
+    if it is not there yet, so that a missing one later means a disk that is missing.
+
+    On data restored from a backup (``restored``) a journal that cannot be read stops the
+    start: the backups' disk not mounted (yet, or at another place) would read as "nobody
+    deleted anything", and what youths deleted since the backup would stay back for good.
+    Otherwise the bot starts (the youths need it) and the error says what goes unrecorded."""
+    try:
+        if restored and not path.exists():
+            raise FileNotFoundError(2, "it is not there")
+        found = journaled(path)
+        if not restored:
+            os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
+    except OSError as exc:
+        if restored:
+            raise JournalUnreadable(
+                f"this data directory was restored from a backup, but its erasure journal "
+                f"{path} cannot be read ({exc.strerror}): without it, what youths deleted "
+                "after the backup was made comes back. Mount the backups' disk (or copy the "
+                "journal from it) and start again; if no youth ever deleted a conversation "
+                f"here, create it empty (touch {path})") from None
+        log.error("cannot use the erasure journal %s (%s): youths' deletions are not "
+                  "recorded, and a restore from a backup would bring them back; mount the "
+                  "backups' disk and let the service write there", path, exc.strerror)
+        return []
+    return found
 
 
 def record(path: Path, conversation: ConversationID, at: datetime) -> None:

@@ -21,7 +21,7 @@ import aiohttp
 from aiohttp import web
 from nio import AsyncClient
 
-from counsel_bot.channels.erasure_journal import journaled
+from counsel_bot.channels import erasure_journal
 from counsel_bot.channels.mail.mail_channel import ChatLink, MailChannel
 from counsel_bot.channels.matrix.bot import CounselBot
 from counsel_bot.channels.matrix.executor import Executor
@@ -29,7 +29,7 @@ from counsel_bot.channels.matrix.group_rooms import GroupRooms
 from counsel_bot.channels.matrix.nio_erasure import forget_in_nio
 from counsel_bot.channels.matrix.room_moves import PurgingFirstRooms
 from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
-from counsel_bot.channels.matrix.session import SessionFile, connect
+from counsel_bot.channels.matrix.session import RESTORED_MARKER, SessionFile, connect
 from counsel_bot.config import Settings
 from counsel_bot.conversation.conductor import Conductor, Policy
 from counsel_bot.conversation.forum import ForumDesk
@@ -261,6 +261,11 @@ async def _run_bot(
         if term is not None:
             await refuse_another_device(store, SessionFile(layout.bot_dir / SESSION_FILE,
                                                            vault))
+        # Read before the login: a restored copy's new login ends its being "restored".
+        journal = erasure_journal_of(settings, layout)
+        erased = [] if journal is None else await asyncio.to_thread(
+            erasure_journal.at_start, journal,
+            restored=(layout.bot_dir / "nio" / RESTORED_MARKER).exists())
         client = await connect(
             settings.homeserver.bot_url, user_id, password, layout.bot_dir / "nio", vault
         )
@@ -327,8 +332,8 @@ async def _run_bot(
         # deactivated: everything naming that account goes. Retention erases a conversation
         # of an account that lives on: only what came from its room.
         executor.before_erase = functools.partial(before_erase, account=True)
-        executor.erasure_journal = erasure_journal_of(settings, layout)
-        await delete_again(executor.erasure_journal, conductor, clock)
+        executor.erasure_journal = journal
+        await delete_again(erased, conductor, clock)
         retention = asyncio.create_task(retention_loop(settings, store, admin, clock, stop,
                                                        before_erase=before_erase,
                                                        serial=conductor.steps.held))
@@ -374,13 +379,13 @@ def erasure_journal_of(settings: Settings, layout: DataLayout) -> Path | None:
     return journal
 
 
-async def delete_again(journal: Path | None, conductor: Conductor, clock: Clock) -> None:
-    """Conversations the journal names that are here again, restored from a backup made
-    before their youths deleted them: deleted again (the purge follows in the outbox)."""
-    if journal is None:
-        return
+async def delete_again(erased: list[ConversationID], conductor: Conductor,
+                       clock: Clock) -> None:
+    """Conversations the journal names (``erased``) that are here again, restored from a
+    backup made before their youths deleted them: deleted again (the purge follows in the
+    outbox)."""
     again = 0
-    for conversation in await asyncio.to_thread(journaled, journal):
+    for conversation in erased:
         again += await conductor.delete_again(conversation, clock.now())
     if again:
         log.warning("deleted %d conversations again: their youths had deleted them after the "
