@@ -3,7 +3,9 @@ all (a wrong passphrase, a cut, an altered, reordered or extended stream is refu
 
 from __future__ import annotations
 
+import base64
 import io
+import json
 import struct
 
 import pytest
@@ -107,3 +109,28 @@ def test_cheaper_key_derivation_written_into_the_header_is_refused() -> None:
 def test_not_a_backup_says_so() -> None:
     with pytest.raises(SealedStreamError, match="not a counsel backup"):
         open_all(b"PK\x03\x04 a zip file")
+
+
+def forged(kdf: dict[str, object]) -> bytes:
+    """A backup file whose header an attacker wrote (they need not know the passphrase)."""
+    header = json.dumps({"kdf": kdf, "salt": base64.b64encode(b"s" * 16).decode()}).encode()
+    return MAGIC + struct.pack(">I", len(header)) + header + b"\x00" * 24 + b"\x00" * 40
+
+
+@pytest.mark.parametrize("kdf", [
+    {"time_cost": 1, "memory_kib": 4 * 1024 * 1024, "parallelism": 1},  # 4 GiB
+    {"time_cost": 64, "memory_kib": 64 * 1024, "parallelism": 1},       # minutes
+    {"time_cost": 2.5, "memory_kib": 64 * 1024, "parallelism": 1},
+    {"time_cost": True, "memory_kib": 64 * 1024, "parallelism": 1},
+])
+def test_a_header_that_asks_for_a_costly_key_derivation_is_refused_before_it(
+    monkeypatch: pytest.MonkeyPatch, kdf: dict[str, object],
+) -> None:
+    """A file swapped in on the backups' disk, set to make the restore (beside the running
+    service, on the day the admin needs it) allocate gigabytes or run for an hour: refused
+    before the derivation starts. No writer of ours asks for anything near it."""
+    def derive(params: KdfParams, passphrase: str, salt: bytes) -> bytes:
+        raise AssertionError(f"derived with {params}")
+    monkeypatch.setattr(KdfParams, "derive", derive)
+    with pytest.raises(SealedStreamError, match="damaged header"):
+        open_all(forged(kdf))
