@@ -31,6 +31,12 @@ CHUNK = 64 * 1024
 _SALT_BYTES = 16
 _LENGTH = struct.Struct(">I")
 _MAX_HEADER = 1024
+# The most a header may ask the restore to spend before anything is authenticated: the
+# header is bound to the first chunk, but only a key derived as it says can check that, so
+# a file swapped in on the backups' disk could make the restore (beside the running service)
+# allocate 4 GiB or run for an hour (the vault's own bounds). Ours write 64 MiB, t=3.
+_MOST_MEMORY_KIB = 1024 * 1024
+_MOST_TIME_COST = 16
 _ABYTES = sodium.crypto_secretstream_xchacha20poly1305_ABYTES
 _FINAL = sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL
 _MESSAGE = sodium.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE
@@ -108,6 +114,11 @@ class OpeningReader(io.RawIOBase):
             salt = base64.b64decode(fields["salt"], validate=True)
         except (ValueError, KeyError, TypeError, VaultError):
             raise SealedStreamError(f"{name} has a damaged header") from None
+        costs = (params.time_cost, params.memory_kib, params.parallelism)
+        if any(type(cost) is not int for cost in costs) \
+                or params.memory_kib > _MOST_MEMORY_KIB or params.time_cost > _MOST_TIME_COST:
+            raise SealedStreamError(f"{name} has a damaged header (it asks for a key "
+                                    "derivation no backup of ours uses); use another backup")
         key = params.derive(passphrase, salt)
         self._state = sodium.crypto_secretstream_xchacha20poly1305_state()
         sodium.crypto_secretstream_xchacha20poly1305_init_pull(
