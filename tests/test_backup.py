@@ -198,3 +198,27 @@ def test_what_a_link_in_the_data_directory_points_at_is_in_the_backup(tmp_path: 
     assert (restored / "synapse" / "loop").resolve() == restored.resolve()
     assert (restored / "accounts").read_text() == \
         (data / "bridge" / "accounts.json").read_text()
+
+
+def test_a_place_that_cannot_be_written_is_said_in_one_line_not_as_a_bug(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A mistyped path, a backups' disk that is a file where a directory should be, a full
+    disk: what to do, in one line, not "internal error: a bug, please report it" (exit 70),
+    and nothing half-written left behind."""
+    data = data_dir(tmp_path)
+    monkeypatch.setenv("COUNSEL_BACKUP_PASSPHRASE", PASS)
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a directory")
+    assert main(["backup", "--data", str(data), "--to", str(a_file)]) == 1
+    err = capsys.readouterr().err
+    assert "counsel: cannot" in err
+    assert str(a_file) in err
+    assert "internal error" not in err
+    assert not (data / ".backup-scratch").exists()
+    file = backup(data, tmp_path)
+    assert main(["restore", str(file), "--data", str(a_file / "restored")]) == 1
+    err = capsys.readouterr().err
+    assert "counsel: cannot" in err
+    assert str(a_file) in err
+    assert "internal error" not in err
