@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 from counsel_bot.channels.matrix.session import mark_restored
 from counsel_bot.core.errors import BotError
@@ -65,6 +66,21 @@ def make_backup(data: Path, target: Path, passphrase: str, now: datetime, *,
                 keep_days: int, params: KdfParams | None = None) -> BackupMade:
     """Seal ``data`` into a new file in ``target``; delete backups there made more than
     ``keep_days`` days before ``now`` (0: keep all)."""
+    try:
+        return _make_backup(data, target, passphrase, now, keep_days, params)
+    except OSError as exc:
+        # A full disk, a backups' disk not mounted, a file where a directory should be.
+        raise BackupError(f"cannot make the backup ({_where(exc)}); check that {target} is "
+                          "a directory on a disk with room, and that this user can read the "
+                          "data directory and write there") from None
+
+
+def _where(exc: OSError) -> str:
+    return f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc.strerror)
+
+
+def _make_backup(data: Path, target: Path, passphrase: str, now: datetime, keep_days: int,
+                 params: KdfParams | None) -> BackupMade:
     data, target = data.resolve(), target.resolve()
     if target == data or data in target.parents:
         raise BackupError(f"the backup directory {target} is inside the data directory; "
@@ -124,18 +140,26 @@ def restore_backup(archive: Path, data: Path, passphrase: str) -> int:
         source = open(archive, "rb")  # noqa: SIM115 (closed below)
     except OSError as exc:
         raise BackupError(f"cannot read {archive} ({exc.strerror})") from None
+    try:
+        with source:
+            return _restore(archive, source, data, passphrase)
+    except OSError as exc:
+        raise BackupError(f"cannot restore into {data} ({_where(exc)}); restore into a new "
+                          "directory on a disk with room, which this user can write") from None
+
+
+def _restore(archive: Path, source: BinaryIO, data: Path, passphrase: str) -> int:
     staging = data.parent / f".{data.name}.restoring-{secrets.token_hex(4)}"
     staging.mkdir(mode=0o700, parents=True)
     files = 0
     try:
-        with source:
-            reader = OpeningReader(source, passphrase, name=str(archive))
-            with tarfile.open(fileobj=reader, mode="r|") as tar:
-                for member in tar:
-                    # "data" refuses absolute names, "..", links out and device files.
-                    tar.extract(member, staging, filter="data")
-                    files += member.isfile()
-            reader.verify_end()
+        reader = OpeningReader(source, passphrase, name=str(archive))
+        with tarfile.open(fileobj=reader, mode="r|") as tar:
+            for member in tar:
+                # "data" refuses absolute names, "..", links out and device files.
+                tar.extract(member, staging, filter="data")
+                files += member.isfile()
+        reader.verify_end()
         for directory, _, _ in os.walk(staging):
             os.chmod(directory, 0o700)
         mark_restored(DataLayout(staging).bot_dir / "nio")
