@@ -7,6 +7,7 @@ import os
 import sqlite3
 import stat
 import threading
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -222,3 +223,38 @@ def test_a_place_that_cannot_be_written_is_said_in_one_line_not_as_a_bug(
     assert "counsel: cannot" in err
     assert str(a_file) in err
     assert "internal error" not in err
+
+
+def test_a_second_backup_while_one_runs_is_refused_and_the_first_stays_whole(
+    tmp_path: Path,
+) -> None:
+    """The hourly timer's backup and one the admin starts by hand before an upgrade: both
+    used the same scratch directory, the second emptied it under the first, and one of them
+    sealed the other's half-made copy of a database (or failed as a bug)."""
+    data = data_dir(tmp_path)
+    store = sqlite3.connect(data / "bot" / "store.db", check_same_thread=False)
+    store.execute("CREATE TABLE t (x TEXT)")
+    store.execute("INSERT INTO t VALUES ('canary')")
+    store.commit()
+    store.execute("BEGIN EXCLUSIVE")  # the first backup waits in its copy of it
+    made: list[Path] = []
+    first = threading.Thread(target=lambda: made.append(backup(data, tmp_path)))
+    first.start()
+    release = threading.Timer(3, store.commit)
+    try:
+        deadline = time.monotonic() + 30
+        while not list((data / ".backup-scratch").glob("*.db")):
+            assert time.monotonic() < deadline, "the first backup never began its copy"
+            time.sleep(0.05)
+        release.start()
+        with pytest.raises(BackupError, match="another backup"):
+            backup(data, tmp_path, NOW + timedelta(seconds=1))
+    finally:
+        release.cancel()
+        store.commit()
+        first.join()
+        store.close()
+    [file] = made
+    restore_backup(file, tmp_path / "restored", PASS)
+    db = sqlite3.connect(tmp_path / "restored" / "bot" / "store.db")
+    assert db.execute("SELECT x FROM t").fetchall() == [("canary",)]
