@@ -28,7 +28,13 @@ from typing import BinaryIO
 
 from counsel_bot.channels.matrix.session import mark_restored
 from counsel_bot.core.errors import BotError
-from counsel_bot.runtime.data_lock import BOT_LOCK, UP_LOCK
+from counsel_bot.runtime.data_lock import (
+    BACKUP_LOCK,
+    BOT_LOCK,
+    UP_LOCK,
+    DataDirInUse,
+    backup_exclusive,
+)
 from e2e.sealed_stream import OpeningReader, SealingWriter
 from e2e.vault import KdfParams
 from homeserver_bridge.paths import DataLayout
@@ -38,7 +44,7 @@ _STAMP = "%Y%m%d-%H%M%S"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 # What a running service leaves beside its files: locks, SQLite's journals (the databases
 # are copied through SQLite instead), half-written files of an atomic write.
-_SKIPPED_NAMES = frozenset({UP_LOCK, BOT_LOCK})
+_SKIPPED_NAMES = frozenset({UP_LOCK, BOT_LOCK, BACKUP_LOCK})
 _SKIPPED_SUFFIXES = ("-wal", "-shm", "-journal", ".tmp")
 _SCRATCH = ".backup-scratch"
 
@@ -67,7 +73,10 @@ def make_backup(data: Path, target: Path, passphrase: str, now: datetime, *,
     """Seal ``data`` into a new file in ``target``; delete backups there made more than
     ``keep_days`` days before ``now`` (0: keep all)."""
     try:
-        return _make_backup(data, target, passphrase, now, keep_days, params)
+        with backup_exclusive(data.resolve()):
+            return _make_backup(data, target, passphrase, now, keep_days, params)
+    except DataDirInUse as exc:
+        raise BackupError(str(exc)) from None
     except OSError as exc:
         # A full disk, a backups' disk not mounted, a file where a directory should be.
         raise BackupError(f"cannot make the backup ({_where(exc)}); check that {target} is "

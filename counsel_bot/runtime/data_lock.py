@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 BOT_LOCK = "lock"  # in the bot's directory
 UP_LOCK = "up.lock"  # in the data directory itself
+BACKUP_LOCK = "backup.lock"  # in the data directory itself, held by `counsel backup`
 
 
 class DataDirInUse(BotError):
@@ -108,6 +109,16 @@ def service_exclusive(root: Path) -> Iterator[None]:
                               f"{root.resolve()} (pid {pid}); stop that process first (Ctrl-C "
                               "in its terminal, or kill it). Another port does not help: a "
                               "second service needs a data directory of its own (--data DIR)"):
+        yield
+
+
+@contextlib.contextmanager
+def backup_exclusive(root: Path) -> Iterator[None]:
+    """Hold the data directory for `counsel backup`: two at once (the timer's and one by
+    hand) would make their databases' copies in the same scratch directory."""
+    with _holding(root / BACKUP_LOCK,
+                  lambda pid: f"another backup of {root} is being made (pid {pid}); wait "
+                              "for it to finish and run this one again"):
         yield
 
 
