@@ -258,3 +258,20 @@ def test_a_second_backup_while_one_runs_is_refused_and_the_first_stays_whole(
     restore_backup(file, tmp_path / "restored", PASS)
     db = sqlite3.connect(tmp_path / "restored" / "bot" / "store.db")
     assert db.execute("SELECT x FROM t").fetchall() == [("canary",)]
+
+
+def test_a_backup_killed_midway_is_pruned_like_the_others(tmp_path: Path) -> None:
+    """A backup killed while it wrote (the machine went down, the timer's unit was stopped)
+    leaves its ".partial" file: sealed copies of every conversation, those youths deleted
+    later among them, kept past --keep-days and filling the backups' disk, for good."""
+    data = data_dir(tmp_path)
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    killed = backups / f"counsel-{NOW - timedelta(days=8):%Y%m%d-%H%M%S}.counsel-backup.partial"
+    killed.write_bytes(b"sealed, half")
+    recent = backups / f"counsel-{NOW - timedelta(hours=1):%Y%m%d-%H%M%S}.counsel-backup.partial"
+    recent.write_bytes(b"sealed, half")
+    made = make_backup(data, backups, PASS, NOW, keep_days=7, params=CHEAP)
+    assert not killed.exists()
+    assert killed in made.pruned
+    assert recent.exists()  # perhaps another installation's backup, being written now
