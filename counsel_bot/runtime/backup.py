@@ -47,6 +47,7 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 _SKIPPED_NAMES = frozenset({UP_LOCK, BOT_LOCK, BACKUP_LOCK})
 _SKIPPED_SUFFIXES = ("-wal", "-shm", "-journal", ".tmp")
 _SCRATCH = ".backup-scratch"
+_PARTIAL = ".partial"  # a backup being written, or one killed while it was
 
 
 class BackupError(BotError):
@@ -99,7 +100,7 @@ def _make_backup(data: Path, target: Path, passphrase: str, now: datetime, keep_
     path = target / f"counsel-{now:{_STAMP}}{SUFFIX}"
     if path.exists():
         raise BackupError(f"{path} exists already; wait a second and run it again")
-    partial = path.with_name(path.name + ".partial")
+    partial = path.with_name(path.name + _PARTIAL)
     scratch = data / _SCRATCH
     shutil.rmtree(scratch, ignore_errors=True)  # left by a backup that was killed
     scratch.mkdir(mode=0o700)
@@ -273,9 +274,12 @@ def _prune(target: Path, now: datetime, keep_days: int, keep: Path) -> tuple[Pat
     if keep_days <= 0:
         return ()
     pruned: list[Path] = []
-    for old in sorted(target.glob(f"counsel-*{SUFFIX}")):
+    # With the ".partial" a backup killed midway left: as sealed, as old, never finished.
+    for old in sorted([*target.glob(f"counsel-*{SUFFIX}"),
+                       *target.glob(f"counsel-*{SUFFIX}{_PARTIAL}")]):
+        stamp = old.name[len("counsel-"):].removesuffix(_PARTIAL).removesuffix(SUFFIX)
         try:
-            made = datetime.strptime(old.name[len("counsel-"):-len(SUFFIX)], _STAMP)
+            made = datetime.strptime(stamp, _STAMP)
         except ValueError:
             continue  # not named by us: not ours to delete
         if old != keep and now.replace(tzinfo=None) - made > timedelta(days=keep_days):
