@@ -275,3 +275,22 @@ def test_a_backup_killed_midway_is_pruned_like_the_others(tmp_path: Path) -> Non
     assert not killed.exists()
     assert killed in made.pruned
     assert recent.exists()  # perhaps another installation's backup, being written now
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to hand the directory to another user")
+def test_a_backup_run_as_another_user_than_the_data_owner_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`sudo counsel backup --data /var/lib/counsel ...` before an upgrade: what it made in
+    the data directory as root (its lock, SQLite's journals of a database the service had
+    closed) the service's user could not open again, and the timer's backups (as that
+    user) failed from then on. As the README says of every command on the data directory:
+    refused, with the user to run it as."""
+    service_uid = 65534  # nobody, as `counsel` is under the unit
+    data = data_dir(tmp_path)
+    for path in (data, *data.rglob("*")):
+        os.chown(path, service_uid, service_uid)
+    monkeypatch.setenv("COUNSEL_BACKUP_PASSPHRASE", PASS)
+    assert main(["backup", "--data", str(data), "--to", str(tmp_path / "backups")]) == 1
+    assert "belongs to the user" in capsys.readouterr().err
+    assert [p.name for p in data.rglob("*") if p.stat().st_uid != service_uid] == []
