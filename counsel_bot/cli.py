@@ -328,6 +328,9 @@ def _backup(args: argparse.Namespace) -> int:
     layout = DataLayout(args.data)
     if not (layout.bot_dir / "vault.json").exists() and not layout.synapse_dir.exists():
         raise BotError(f"no counsel data in {args.data}; give the data directory with --data")
+    # Its lock, and SQLite's journals of a database the service had closed, made as root:
+    # the service's user could not open them, nor its timer's backups run again.
+    _as_owner_of(args.data, args.data)
     data = args.data.resolve()
     if args.passphrase_file is not None and data in args.passphrase_file.resolve().parents:
         raise BotError(f"the backup passphrase file {args.passphrase_file} is inside the data "
