@@ -114,6 +114,51 @@ async def test_a_restored_bot_without_its_journal_refuses_to_start(
         await counsellor.close()
 
 
+@pytest.mark.integration
+async def test_a_conversation_the_journal_names_but_open_again_is_kept_at_a_restart(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """"ja löschen": the journal is written, then the purge fails for a moment (the
+    homeserver busy: 5xx, 429, a timeout) and is to be tried again. Meanwhile the youth
+    writes crisis words, which open the conversation again, and the retried purge is
+    refused ("opened again; not deleted"). The journal still names the conversation. No
+    restore happens; any later restart of the bot (an update, a standby's takeover) must
+    not purge the youth's room, deactivate their account and erase their conversation
+    with its counsellor, in the middle of it."""
+    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
+    youth = await login(synapse, user_factory, tmp_path, "youth")
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
+    journal = tmp_path / "backup-disk" / "erased"
+    journal.parent.mkdir()
+    process.settings = replace(process.settings,
+                               backup=BackupSettings(erasure_journal=str(journal)))
+    write_private(process.layout.admin_token_file, synapse.admin.access_token)
+    try:
+        bot = await process.start()
+        await counsellor.accept_invite()
+        room = await youth.open_chat(process.user_id)
+        await youth.wait_for(room, process.user_id, "anonym")
+        await youth.send(room, "hallo, ich brauch hilfe")
+        await until(lambda: bot.store.conversation_by_room(RoomID(room)),
+                    what="the conversation")
+        found = await bot.store.conversation_by_room(RoomID(room))
+        assert found is not None
+        conversation = found.conversation
+        # What the deletion's first step wrote before its purge failed.
+        record(journal, conversation, datetime.now())
+        await process.stop()
+
+        bot = await process.start()
+        assert bot.conductor.router.conversation(conversation) is not None
+        again = await bot.store.conversation(conversation)
+        assert again is not None
+        assert again.closed_at is None
+    finally:
+        await process.stop()
+        await youth.close()
+        await counsellor.close()
+
+
 def test_the_journal_keeps_each_conversation_once_and_skips_foreign_lines(
     tmp_path: Path,
 ) -> None:
