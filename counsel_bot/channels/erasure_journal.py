@@ -24,6 +24,12 @@ from counsel_bot.core.ids import ConversationID
 log = logging.getLogger(__name__)
 
 _LINE = re.compile(r"\S+ (C-[0-9A-Za-z]+)")
+# Written by `counsel restore` into the bot's directory, removed once the restored bot has
+# deleted again what the journal names. Only a restored copy deletes again: anywhere else a
+# conversation the journal names is either being deleted (the outbox finishes its steps) or
+# was opened again by its youth (crisis words) before its purge, which was then refused: it
+# is theirs, with their counsellor, and a restart must not purge it.
+DUE_MARKER = "erasures-due"
 
 
 def journaled(path: Path) -> list[ConversationID]:
@@ -43,9 +49,15 @@ class JournalUnreadable(BotError):
     """A bot restored from a backup cannot read its erasure journal."""
 
 
+def mark_due(bot_dir: Path) -> None:
+    """Make the next start of the bot delete again what the journal names (`DUE_MARKER`)."""
+    (bot_dir / DUE_MARKER).touch(mode=0o600)
+
+
 def at_start(path: Path, *, restored: bool) -> list[ConversationID]:
-    """The conversations to delete again, read at the bot's start; the journal is made (empty)
-    if it is not there yet, so that a missing one later means a disk that is missing.
+    """The conversations to delete again (only on ``restored`` data), read at the bot's
+    start; the journal is made (empty) if it is not there yet, so that a missing one later
+    means a disk that is missing.
 
     On data restored from a backup (``restored``) a journal that cannot be read stops the
     start: the backups' disk not mounted (yet, or at another place) would read as "nobody
@@ -54,9 +66,10 @@ def at_start(path: Path, *, restored: bool) -> list[ConversationID]:
     try:
         if restored and not path.exists():
             raise FileNotFoundError(2, "it is not there")
-        found = journaled(path)
         if not restored:
             os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
+            return []
+        return journaled(path)
     except OSError as exc:
         if restored:
             raise JournalUnreadable(
@@ -69,7 +82,6 @@ def at_start(path: Path, *, restored: bool) -> list[ConversationID]:
                   "recorded, and a restore from a backup would bring them back; mount the "
                   "backups' disk and let the service write there", path, exc.strerror)
         return []
-    return found
 
 
 def record(path: Path, conversation: ConversationID, at: datetime) -> None:

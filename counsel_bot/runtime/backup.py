@@ -26,7 +26,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from counsel_bot.channels.matrix.session import mark_restored
+from counsel_bot.channels import erasure_journal
+from counsel_bot.channels.matrix.session import RESTORED_MARKER, mark_restored
 from counsel_bot.core.errors import BotError
 from counsel_bot.runtime.data_lock import (
     BACKUP_LOCK,
@@ -172,7 +173,10 @@ def _restore(archive: Path, source: BinaryIO, data: Path, passphrase: str) -> in
         reader.verify_end()
         for directory, _, _ in os.walk(staging):
             os.chmod(directory, 0o700)
-        mark_restored(DataLayout(staging).bot_dir / "nio")
+        bot = DataLayout(staging).bot_dir
+        mark_restored(bot / "nio")
+        if (bot / "nio" / RESTORED_MARKER).exists():  # a bot that ran: its conversations
+            erasure_journal.mark_due(bot)
         if data.exists():
             data.rmdir()
         staging.rename(data)

@@ -29,7 +29,7 @@ from counsel_bot.channels.matrix.group_rooms import GroupRooms
 from counsel_bot.channels.matrix.nio_erasure import forget_in_nio
 from counsel_bot.channels.matrix.room_moves import PurgingFirstRooms
 from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
-from counsel_bot.channels.matrix.session import RESTORED_MARKER, SessionFile, connect
+from counsel_bot.channels.matrix.session import SessionFile, connect
 from counsel_bot.config import Settings
 from counsel_bot.conversation.conductor import Conductor, Policy
 from counsel_bot.conversation.forum import ForumDesk
@@ -261,11 +261,11 @@ async def _run_bot(
         if term is not None:
             await refuse_another_device(store, SessionFile(layout.bot_dir / SESSION_FILE,
                                                            vault))
-        # Read before the login: a restored copy's new login ends its being "restored".
+        # Before the login: a restored copy that cannot read its journal does not log in.
         journal = erasure_journal_of(settings, layout)
+        due = layout.bot_dir / erasure_journal.DUE_MARKER
         erased = [] if journal is None else await asyncio.to_thread(
-            erasure_journal.at_start, journal,
-            restored=(layout.bot_dir / "nio" / RESTORED_MARKER).exists())
+            erasure_journal.at_start, journal, restored=due.exists())
         client = await connect(
             settings.homeserver.bot_url, user_id, password, layout.bot_dir / "nio", vault
         )
@@ -334,6 +334,12 @@ async def _run_bot(
         executor.before_erase = functools.partial(before_erase, account=True)
         executor.erasure_journal = journal
         await delete_again(erased, conductor, clock)
+        if due.exists():
+            if journal is None:
+                log.warning("this data was restored from a backup, and no [backup] "
+                            "erasure_journal is set: what youths deleted after the backup "
+                            "was made is back")
+            due.unlink()
         retention = asyncio.create_task(retention_loop(settings, store, admin, clock, stop,
                                                        before_erase=before_erase,
                                                        serial=conductor.steps.held))
