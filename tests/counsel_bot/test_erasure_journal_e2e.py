@@ -10,6 +10,7 @@ import shutil
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,6 +21,7 @@ from counsel_bot.core.ids import ConversationID, RoomID
 from counsel_bot.runtime.backup import make_backup, restore_backup
 from counsel_bot.runtime.runner import erasure_journal_of
 from e2e.vault import KdfParams
+from homeserver_bridge.errors import AdminApiError
 from homeserver_bridge.paths import DataLayout, write_private
 from tests.conftest import SynapseHandle, UserFactory
 from tests.support.bot_harness import login, provision_bot, until
@@ -153,6 +155,66 @@ async def test_a_conversation_the_journal_names_but_open_again_is_kept_at_a_rest
         again = await bot.store.conversation(conversation)
         assert again is not None
         assert again.closed_at is None
+    finally:
+        await process.stop()
+        await youth.close()
+        await counsellor.close()
+
+
+class FailingPurge:
+    """The bot's admin access, except that a purge fails as if the homeserver were busy
+    (a 5xx, a 429, a timeout): tried again later."""
+
+    def __init__(self, admin: Any) -> None:
+        self.admin = admin
+        self.tried = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.admin, name)
+
+    async def delete_room_and_wait(self, room_id: str) -> object:
+        self.tried += 1
+        raise AdminApiError("the homeserver is busy", status=0)
+
+
+@pytest.mark.integration
+async def test_a_deletion_whose_purge_failed_and_was_taken_back_is_not_journaled(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """"ja löschen", the purge fails for a moment, and before it is tried again the youth
+    writes crisis words: the conversation is open again, and the purge is refused. Nothing
+    was deleted, but the journal named the conversation: a restore from any backup would
+    then purge the room of a youth who took their deletion back in a crisis, deactivate
+    their account and erase the conversation, telling the staff the youth had deleted it."""
+    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
+    youth = await login(synapse, user_factory, tmp_path, "youth")
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
+    journal = tmp_path / "backup-disk" / "erased"
+    journal.parent.mkdir()
+    process.settings = replace(process.settings,
+                               backup=BackupSettings(erasure_journal=str(journal)))
+    write_private(process.layout.admin_token_file, synapse.admin.access_token)
+    try:
+        bot = await process.start()
+        failing = FailingPurge(bot.executor.admin)
+        bot.executor.admin = failing
+        await counsellor.accept_invite()
+        room = await youth.open_chat(process.user_id)
+        await youth.wait_for(room, process.user_id, "anonym")
+        await youth.send(room, "hallo, ich brauch hilfe")
+        await until(lambda: bot.store.conversation_by_room(RoomID(room)),
+                    what="the conversation")
+        found = await bot.store.conversation_by_room(RoomID(room))
+        assert found is not None
+        conversation = found.conversation
+        await youth.send(room, "löschen")
+        await youth.wait_for(room, process.user_id, "„ja löschen“")
+        await youth.send(room, "ja löschen")
+        await until(lambda: failing.tried > 0, what="the purge to be tried")
+        await youth.send(room, "ich will mich umbringen")
+        await until(lambda: bot.conductor.router.conversation(conversation) is not None,
+                    what="the conversation to open again")
+        assert journaled(journal) == []
     finally:
         await process.stop()
         await youth.close()
