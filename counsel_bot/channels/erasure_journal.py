@@ -6,8 +6,10 @@ among them, and the youth who asked for the deletion would never know. Retention
 journal (it erases again by the same dates); a youth's own deletion does. One line per
 conversation: when, and its id, which is random ("C-…") and, after the deletion, linked to
 nobody in counsel; in a restored copy it is what finds the conversation again. Written
-(and fsynced) before the room is purged; the journal must be on another disk than the data
-directory, as the backups are.
+(and fsynced) once the room is purged (the deletion's step is tried again until it is
+written), never before: a purge that failed for a moment may be overtaken by crisis words
+that open the conversation again, and then nothing is deleted. The journal must be on
+another disk than the data directory, as the backups are.
 """
 
 from __future__ import annotations

@@ -367,8 +367,11 @@ class Executor:
             raise EffectFailed("no admin access; retention will delete it", permanent=True)
         try:
             if isinstance(effect, PurgeRoom):
-                await self._journal(record.conversation)
                 await self._purge(record)
+                # Only once purged: a purge that failed may never come (crisis words open
+                # the conversation again first), and a restore must not delete what the
+                # youth kept. A stop in between tries this step again: purged, journaled.
+                await self._journal(record.conversation)
             elif isinstance(effect, DeactivateYouth):
                 await self._deactivate(record.youth_user_id)
             elif await self.admin.room_exists(record.room_id):
