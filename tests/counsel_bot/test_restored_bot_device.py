@@ -13,7 +13,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from nio import DeleteDevicesError
 
+from counsel_bot.channels.matrix.session import CounselClient
 from counsel_bot.runtime.backup import make_backup, restore_backup
 from e2e.vault import KdfParams
 from tests.conftest import SynapseHandle, UserFactory
@@ -62,4 +64,39 @@ async def test_a_restored_bot_reads_a_youths_new_room_key(
     finally:
         await process.stop()
         await youth.close()
+        await counsellor.close()
+
+
+async def test_a_replaced_device_whose_deletion_failed_is_deleted_at_the_next_start(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first start after a restore logs in as a new device and deletes the old one; the
+    homeserver refuses that once (busy, a rate limit) or the bot is stopped right then. The
+    old device stayed for good: every youth's app went on encrypting each message for a
+    device whose keys are in every older backup, and nothing tried again."""
+    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
+    try:
+        bot = await process.start()
+        old_device = bot.client.device_id
+        await process.stop()
+        backup = make_backup(process.layout.root, tmp_path / "backups", "pw", datetime.now(),
+                             keep_days=0, params=CHEAP).path
+        shutil.move(process.layout.root, tmp_path / "lost")
+        restore_backup(backup, process.layout.root, "pw")
+
+        async def refused(self: CounselClient, *_args: object, **_kwargs: object) -> object:
+            return DeleteDevicesError("the homeserver is busy", status_code="M_LIMIT_EXCEEDED")
+        monkeypatch.setattr(CounselClient, "delete_devices", refused)
+        bot = await process.start()
+        assert bot.client.device_id != old_device
+        await process.stop()
+        monkeypatch.undo()
+
+        bot = await process.start()
+        answer = await bot.client.devices()
+        assert old_device not in [d.id for d in answer.devices]
+    finally:
+        await process.stop()
         await counsellor.close()
