@@ -86,6 +86,9 @@ class SavedSession:
     # The revoked device this login replaced in the same data directory: the office's
     # device until the store learns the new one (a kill in between must not lock it out).
     replaces: str | None = None
+    # Whether that device is off the homeserver: its deletion is tried again at each start
+    # until it is (refused once, or the bot stopped right then).
+    replaced_deleted: bool = False
 
 
 class PrivateSqliteStore(SqliteStore):  # type: ignore[misc]  # nio is untyped
@@ -291,6 +294,8 @@ async def connect(
                                config=client_config(vault))
         client.restore_login(saved.user_id, saved.device_id, saved.access_token)
         if not await _revoked(client):
+            if saved.replaces is not None and not saved.replaced_deleted:
+                await _replaced(client, sessions, saved, store_dir, password)
             return client
         log.warning("the saved login of the bot was revoked; logging in as a new device")
         await client.close()  # it holds the old device's keys: a new client for the new one
@@ -303,24 +308,37 @@ async def connect(
             f"the bot account {user_id} could not log in ({getattr(answer, 'message', answer)}); "
             "check that counsel up provisioned it"
         )
-    sessions.save(SavedSession(answer.user_id, answer.device_id, answer.access_token,
-                               replaces=None if saved is None else saved.device_id))
+    session = SavedSession(answer.user_id, answer.device_id, answer.access_token,
+                           replaces=None if saved is None else saved.device_id)
+    sessions.save(session)
     restored.unlink(missing_ok=True)
     if saved is not None:
-        _forget_device_store(store_dir, saved)
-        await _delete_device(client, saved.device_id, password)
+        await _replaced(client, sessions, session, store_dir, password)
     return client
 
 
-async def _delete_device(client: AsyncClient, device_id: str, password: str) -> None:
+async def _replaced(client: AsyncClient, sessions: SessionFile, session: SavedSession,
+                    store_dir: Path, password: str) -> None:
+    """The device ``session`` replaced: its key store gone, and the device off the
+    homeserver (then remembered, so that later starts do not ask again)."""
+    assert session.replaces is not None
+    _forget_device_store(store_dir, replace(session, device_id=session.replaces))
+    if await _delete_device(client, session.replaces, password):
+        sessions.save(replace(session, replaced_deleted=True))
+
+
+async def _delete_device(client: AsyncClient, device_id: str, password: str) -> bool:
     """The replaced device off the homeserver (a revoked one may be there still, a
     restored one is): youths' apps otherwise go on encrypting every message for it. Not
-    fatal: it only costs them work."""
+    fatal: it only costs them work, and the next start tries again."""
     answer = await client.delete_devices([device_id], {
         "type": "m.login.password", "password": password,
         "identifier": {"type": "m.id.user", "user": client.user_id}})
     if isinstance(answer, DeleteDevicesError):
-        log.warning("could not delete the bot's replaced device (%s)", answer.status_code)
+        log.warning("could not delete the bot's replaced device (%s); the next start tries "
+                    "again", answer.status_code)
+        return False
+    return True
 
 
 def _forget_device_store(store_dir: Path, replaced: SavedSession) -> None:
