@@ -294,3 +294,16 @@ def test_a_backup_run_as_another_user_than_the_data_owner_is_refused(
     assert main(["backup", "--data", str(data), "--to", str(tmp_path / "backups")]) == 1
     assert "belongs to the user" in capsys.readouterr().err
     assert [p.name for p in data.rglob("*") if p.stat().st_uid != service_uid] == []
+
+
+def test_negative_keep_days_are_refused_not_read_as_keep_all(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`--keep-days -7` (a typo, or "the last 7") kept every backup for good, without a
+    word: the deleted conversations in them too, past the week the README promises."""
+    data = data_dir(tmp_path)
+    monkeypatch.setenv("COUNSEL_BACKUP_PASSPHRASE", PASS)
+    with pytest.raises(SystemExit):
+        main(["backup", "--data", str(data), "--to", str(tmp_path / "b"), "--keep-days", "-7"])
+    assert "--keep-days" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()
