@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     _data_options(backup)
     backup.add_argument("--to", type=Path, required=True, metavar="DIR",
                         help="where the backup file goes (not inside the data directory)")
-    backup.add_argument("--keep-days", type=int, default=7, metavar="N",
+    backup.add_argument("--keep-days", type=_days, default=7, metavar="N",
                         help="delete this command's backups in DIR older than N days "
                              "(default 7; 0 keeps all)")
     _backup_passphrase_option(backup)
@@ -122,6 +122,17 @@ def _data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config", type=Path, default=None, help="configuration file (default: DATA/counsel.toml)"
     )
+
+
+def _days(text: str) -> int:
+    """A number of days, 0 or more: a negative one kept every backup for good."""
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    if days < 0:
+        raise argparse.ArgumentTypeError(f"{days} days: give 0 (keep all) or more")
+    return days
 
 
 def _backup_passphrase_option(parser: argparse.ArgumentParser) -> None:
