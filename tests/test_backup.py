@@ -4,6 +4,7 @@ round trip, beside a running `counsel up`, is in test_backup_up.py)."""
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import stat
 import threading
@@ -307,3 +308,22 @@ def test_negative_keep_days_are_refused_not_read_as_keep_all(
         main(["backup", "--data", str(data), "--to", str(tmp_path / "b"), "--keep-days", "-7"])
     assert "--keep-days" in capsys.readouterr().err
     assert not (tmp_path / "b").exists()
+
+
+def test_a_database_copy_that_would_fill_the_data_disk_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each database is copied into the data directory first (SQLite's backup API writes a
+    file). Synapse's database is often the largest file there: on a disk with less room
+    than it, the copy filled the disk while the service ran, and Synapse and the bot
+    could write nothing (a youth's message, a crisis alert) until the backup gave up."""
+    data = data_dir(tmp_path)
+    size = (data / "synapse" / "homeserver.db").stat().st_size
+    real = shutil.disk_usage
+
+    def nearly_full(path: Path | str) -> object:
+        return real(path)._replace(free=size + 1024 * 1024)  # a MiB more than the copy
+    monkeypatch.setattr(shutil, "disk_usage", nearly_full)
+    with pytest.raises(BackupError, match="free space"):
+        backup(data, tmp_path)
+    assert not list((tmp_path / "backups").glob("*"))
