@@ -48,6 +48,8 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 _SKIPPED_NAMES = frozenset({UP_LOCK, BOT_LOCK, BACKUP_LOCK})
 _SKIPPED_SUFFIXES = ("-wal", "-shm", "-journal", ".tmp")
 _SCRATCH = ".backup-scratch"
+# What a database's copy must leave free on the data directory's disk, for the service.
+_RESERVE = 128 * 1_048_576
 _PARTIAL = ".partial"  # a backup being written, or one killed while it was
 
 
@@ -253,7 +255,17 @@ def _is_sqlite(path: Path) -> bool:
 
 def _copy_database(source: Path, copy: Path) -> None:
     """One consistent copy, whatever the service writes meanwhile: in one step, so that a
-    busy writer cannot make SQLite start the copy over and over."""
+    busy writer cannot make SQLite start the copy over and over. Not when it would leave
+    the disk (the data directory's: the copy is made there) without room for the service's
+    own writes."""
+    size = source.stat().st_size + _size(source.with_name(source.name + "-wal"))
+    free = shutil.disk_usage(copy.parent).free
+    if free - size < _RESERVE:
+        raise BackupError(
+            f"the copy of the database {source} ({size / 1_048_576:.0f} MiB) would leave "
+            f"its disk with {max(free - size, 0) / 1_048_576:.0f} MiB, and Synapse and the "
+            f"bot could write nothing while it is made; free space on that disk (at least "
+            f"{(size + _RESERVE - free) / 1_048_576:.0f} MiB more) and run it again")
     src = sqlite3.connect(source, timeout=60)
     dst = sqlite3.connect(copy)
     try:
@@ -264,6 +276,14 @@ def _copy_database(source: Path, copy: Path) -> None:
     finally:
         dst.close()
         src.close()
+
+
+def _size(path: Path) -> int:
+    """0 for a file that is not there (a write-ahead log checkpointed away meanwhile)."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
 
 
 def _anonymous(info: tarfile.TarInfo) -> tarfile.TarInfo:
