@@ -79,11 +79,21 @@ def at_start(path: Path, *, restored: bool) -> list[ConversationID]:
                 f"{path} cannot be read ({exc.strerror}): without it, what youths deleted "
                 "after the backup was made comes back. Mount the backups' disk (or copy the "
                 "journal from it) and start again; if no youth ever deleted a conversation "
-                f"here, create it empty (touch {path})") from None
+                f"here, create it empty as this user ({_user()}: touch {path})") from None
         log.error("cannot use the erasure journal %s (%s): youths' deletions are not "
                   "recorded, and a restore from a backup would bring them back; mount the "
                   "backups' disk and let the service write there", path, exc.strerror)
         return []
+
+
+def _user() -> str:
+    """Who the bot runs as: a journal made by root would be closed to it."""
+    import pwd
+
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        return f"#{os.geteuid()}"
 
 
 def record(path: Path, conversation: ConversationID, at: datetime) -> None:
