@@ -9,6 +9,7 @@ import sqlite3
 import stat
 import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -327,3 +328,28 @@ def test_a_database_copy_that_would_fill_the_data_disk_is_refused(
     with pytest.raises(BackupError, match="free space"):
         backup(data, tmp_path)
     assert not list((tmp_path / "backups").glob("*"))
+
+
+def test_a_file_deleted_while_the_backup_runs_is_left_out_not_the_backup(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A youth's "ja löschen" or retention purges a room while the hourly backup runs:
+    Synapse deletes the room's media between the backup's listing of a directory and its
+    reading of the file. The whole backup failed ("No such file or directory"), that hour's
+    and the next, as long as purges kept coming; a file deleted is simply not in it."""
+    from counsel_bot.runtime import backup as module
+
+    data = data_dir(tmp_path)
+    (data / "synapse" / "media_store" / "purged").write_bytes(b"a youth's picture")
+    listed = module._entries
+
+    def purged_meanwhile(root: Path) -> Iterator[tuple[Path, str | None]]:
+        for path, inside in listed(root):
+            if path.name == "purged":
+                path.unlink()  # Synapse's purge, just after the listing
+            yield path, inside
+    monkeypatch.setattr(module, "_entries", purged_meanwhile)
+    restored = tmp_path / "restored"
+    restore_backup(backup(data, tmp_path), restored, PASS)
+    assert (restored / "synapse/media_store/picture").exists()
+    assert not (restored / "synapse/media_store/purged").exists()
