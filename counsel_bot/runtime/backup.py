@@ -115,21 +115,14 @@ def _make_backup(data: Path, target: Path, passphrase: str, now: datetime, keep_
                               dereference=True) as tar:
                 for source, inside in _entries(data):
                     name = source.relative_to(data).as_posix()
-                    if inside is not None:
-                        tar.addfile(_link(name, inside))
+                    try:
+                        kind = _add(tar, source, name, inside, scratch / f"{databases + 1}.db")
+                    except FileNotFoundError:
+                        # Deleted since the listing (a purge's media): nothing of it was
+                        # written yet, and a file deleted is not in the backup.
                         continue
-                    if source.is_dir():
-                        tar.add(source, arcname=name, recursive=False, filter=_anonymous)
-                        continue
-                    files += 1
-                    if _is_sqlite(source):
-                        databases += 1
-                        copy = scratch / f"{databases}.db"
-                        _copy_database(source, copy)
-                        tar.add(copy, arcname=name, filter=_anonymous)
-                        copy.unlink()
-                    else:
-                        tar.add(source, arcname=name, filter=_anonymous)
+                    files += kind != "directory"
+                    databases += kind == "database"
             writer.close()  # its final chunk: without it the backup reads as cut short
             sink.flush()
             os.fsync(sink.fileno())
@@ -141,6 +134,27 @@ def _make_backup(data: Path, target: Path, passphrase: str, now: datetime, keep_
         shutil.rmtree(scratch, ignore_errors=True)
     return BackupMade(path, files, databases, path.stat().st_size,
                       _prune(target, now, keep_days, path))
+
+
+def _add(tar: tarfile.TarFile, source: Path, name: str, inside: str | None,
+         copy: Path) -> str:
+    """Put one entry into ``tar``; what it was. A file gone meanwhile raises
+    FileNotFoundError before anything of it is written."""
+    if inside is not None:
+        tar.addfile(_link(name, inside))
+        return "link"
+    if source.is_dir():
+        tar.add(source, arcname=name, recursive=False, filter=_anonymous)
+        return "directory"
+    if not _is_sqlite(source):
+        tar.add(source, arcname=name, filter=_anonymous)
+        return "file"
+    try:
+        _copy_database(source, copy)
+        tar.add(copy, arcname=name, filter=_anonymous)
+    finally:
+        copy.unlink(missing_ok=True)
+    return "database"
 
 
 def restore_backup(archive: Path, data: Path, passphrase: str) -> int:
@@ -266,16 +280,26 @@ def _copy_database(source: Path, copy: Path) -> None:
             f"its disk with {max(free - size, 0) / 1_048_576:.0f} MiB, and Synapse and the "
             f"bot could write nothing while it is made; free space on that disk (at least "
             f"{(size + _RESERVE - free) / 1_048_576:.0f} MiB more) and run it again")
-    src = sqlite3.connect(source, timeout=60)
+    try:
+        # Never made: a database deleted since the listing is left out, not made empty.
+        src = sqlite3.connect(f"{source.as_uri()}?mode=rw", uri=True, timeout=60)
+    except sqlite3.Error as exc:
+        if not source.exists():
+            raise FileNotFoundError(2, "deleted meanwhile", str(source)) from None
+        raise _not_copied(source, exc) from None
     dst = sqlite3.connect(copy)
     try:
         src.backup(dst)
     except sqlite3.Error as exc:
-        raise BackupError(f"cannot copy the database {source} ({exc}); check it, or stop "
-                          "the service and try again") from None
+        raise _not_copied(source, exc) from None
     finally:
         dst.close()
         src.close()
+
+
+def _not_copied(source: Path, exc: sqlite3.Error) -> BackupError:
+    return BackupError(f"cannot copy the database {source} ({exc}); check it, or stop the "
+                       "service and try again")
 
 
 def _size(path: Path) -> int:
