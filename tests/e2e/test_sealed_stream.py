@@ -134,3 +134,19 @@ def test_a_header_that_asks_for_a_costly_key_derivation_is_refused_before_it(
     monkeypatch.setattr(KdfParams, "derive", derive)
     with pytest.raises(SealedStreamError, match="damaged header"):
         open_all(forged(kdf))
+
+
+@pytest.mark.parametrize("salt", [b"", b"short", b"s" * 200])
+def test_a_header_with_a_salt_not_ours_is_refused_as_damaged(
+    monkeypatch: pytest.MonkeyPatch, salt: bytes,
+) -> None:
+    """argon2 refuses a salt under 8 bytes with an error of its own: the restore ended as
+    "internal error ... a bug", not as a damaged file."""
+    def derive(params: KdfParams, passphrase: str, salt: bytes) -> bytes:
+        raise AssertionError(f"derived with a salt of {len(salt)} bytes")
+    monkeypatch.setattr(KdfParams, "derive", derive)
+    header = json.dumps({"kdf": {"time_cost": 1, "memory_kib": 8, "parallelism": 1},
+                         "salt": base64.b64encode(salt).decode()}).encode()
+    forged_stream = MAGIC + struct.pack(">I", len(header)) + header + b"\x00" * 64
+    with pytest.raises(SealedStreamError, match="damaged header"):
+        open_all(forged_stream)
