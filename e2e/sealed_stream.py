@@ -115,7 +115,7 @@ class OpeningReader(io.RawIOBase):
         except (ValueError, KeyError, TypeError, VaultError):
             raise SealedStreamError(f"{name} has a damaged header") from None
         costs = (params.time_cost, params.memory_kib, params.parallelism)
-        if any(type(cost) is not int for cost in costs) \
+        if any(type(cost) is not int for cost in costs) or len(salt) != _SALT_BYTES \
                 or params.memory_kib > _MOST_MEMORY_KIB or params.time_cost > _MOST_TIME_COST:
             raise SealedStreamError(f"{name} has a damaged header (it asks for a key "
                                     "derivation no backup of ours uses); use another backup")
