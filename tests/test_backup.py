@@ -353,3 +353,22 @@ def test_a_file_deleted_while_the_backup_runs_is_left_out_not_the_backup(
     restore_backup(backup(data, tmp_path), restored, PASS)
     assert (restored / "synapse/media_store/picture").exists()
     assert not (restored / "synapse/media_store/purged").exists()
+
+
+def test_a_killed_backups_database_copies_go_even_when_the_next_backup_fails(
+    tmp_path: Path,
+) -> None:
+    """A backup killed midway (the OOM killer, a reboot) leaves its copies of the databases
+    in the data directory: Synapse's in plain form, nicknames and who was in which room,
+    rooms purged since among them, where no erasure reaches. The next backup removed them
+    only once it got past its own checks: with the backups' disk gone, every hourly try
+    failed first, and the copies stayed, for days."""
+    data = data_dir(tmp_path)
+    scratch = data / ".backup-scratch"
+    scratch.mkdir()
+    (scratch / "1.db").write_bytes((data / "synapse" / "homeserver.db").read_bytes())
+    gone = tmp_path / "backups"
+    gone.write_text("the disk is not mounted; this is a file in its place")
+    with pytest.raises(BackupError):
+        make_backup(data, gone, PASS, NOW, keep_days=7, params=CHEAP)
+    assert not scratch.exists()
