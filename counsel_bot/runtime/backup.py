@@ -78,6 +78,9 @@ def make_backup(data: Path, target: Path, passphrase: str, now: datetime, *,
     ``keep_days`` days before ``now`` (0: keep all)."""
     try:
         with backup_exclusive(data.resolve()):
+            # What a backup killed midway left (Synapse's database in plain form, rooms
+            # purged since among it): gone first, whatever this one's fate.
+            shutil.rmtree(data.resolve() / _SCRATCH, ignore_errors=True)
             return _make_backup(data, target, passphrase, now, keep_days, params)
     except DataDirInUse as exc:
         raise BackupError(str(exc)) from None
@@ -105,7 +108,6 @@ def _make_backup(data: Path, target: Path, passphrase: str, now: datetime, keep_
         raise BackupError(f"{path} exists already; wait a second and run it again")
     partial = path.with_name(path.name + _PARTIAL)
     scratch = data / _SCRATCH
-    shutil.rmtree(scratch, ignore_errors=True)  # left by a backup that was killed
     scratch.mkdir(mode=0o700)
     files = databases = 0
     try:
