@@ -4,6 +4,7 @@ round trip, beside a running `counsel up`, is in test_backup_up.py)."""
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import sqlite3
 import stat
@@ -372,3 +373,20 @@ def test_a_killed_backups_database_copies_go_even_when_the_next_backup_fails(
     with pytest.raises(BackupError):
         make_backup(data, gone, PASS, NOW, keep_days=7, params=CHEAP)
     assert not scratch.exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to hand the backup to another user")
+def test_a_restore_as_root_of_the_services_backup_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The machine is lost; the admin restores the timer's backup (the service's user's)
+    with `sudo counsel restore ...` and puts the directory in place: every file root's,
+    0600, and the service, as its own user, could open none of them and did not start."""
+    service_uid = 65534
+    file = backup(data_dir(tmp_path), tmp_path)
+    os.chown(file, service_uid, service_uid)
+    monkeypatch.setenv("COUNSEL_BACKUP_PASSPHRASE", PASS)
+    assert main(["restore", str(file), "--data", str(tmp_path / "restored")]) == 1
+    error = capsys.readouterr().err
+    assert f"sudo -u {pwd.getpwuid(service_uid).pw_name} counsel" in error
+    assert not (tmp_path / "restored").exists()
