@@ -363,6 +363,13 @@ def _backup(args: argparse.Namespace) -> int:
 def _restore(args: argparse.Namespace) -> int:
     from counsel_bot.runtime.backup import restore_backup
 
+    if os.geteuid() == 0 and args.file.exists() and args.file.stat().st_uid != 0:
+        # The timer's backup is the service user's: restored as root, every file would be
+        # root's (0600), and the service could open none of them.
+        name = _user_name(args.file.stat().st_uid)
+        raise BotError(f"{args.file} belongs to the user {name}, the service's: restore it as "
+                       f"that user (sudo -u {name} counsel restore ...), or the service "
+                       "could not read what it restores")
     files = restore_backup(args.file, args.data, _backup_passphrase(args.passphrase_file))
     print(f"{files} files restored into {args.data}. Start the service on it with "
           f"`counsel up --data {args.data}` (stop the one on the old directory first). "
