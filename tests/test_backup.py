@@ -390,3 +390,21 @@ def test_a_restore_as_root_of_the_services_backup_is_refused(
     error = capsys.readouterr().err
     assert f"sudo -u {pwd.getpwuid(service_uid).pw_name} counsel" in error
     assert not (tmp_path / "restored").exists()
+
+
+def test_a_link_to_the_disk_the_backups_go_to_leaves_the_backups_out(tmp_path: Path) -> None:
+    """The media moved to the second disk, whose other directory takes the backups, and a
+    link to that disk in the data directory: each backup held all the backups before it,
+    doubling the backups' disk every hour until it was full."""
+    data = data_dir(tmp_path)
+    disk = tmp_path / "disk2"
+    (disk / "backups").mkdir(parents=True)
+    (data / "synapse" / "media_store").rename(disk / "media_store")
+    (data / "disk2").symlink_to(disk, target_is_directory=True)
+    first = make_backup(data, disk / "backups", PASS, NOW, keep_days=0, params=CHEAP)
+    second = make_backup(data, disk / "backups", PASS, NOW + timedelta(hours=1),
+                         keep_days=0, params=CHEAP)
+    restored = tmp_path / "restored"
+    restore_backup(second.path, restored, PASS)
+    assert (restored / "disk2" / "media_store" / "picture").exists()
+    assert not (restored / "disk2" / "backups" / first.path.name).exists()
