@@ -344,8 +344,8 @@ def test_a_file_deleted_while_the_backup_runs_is_left_out_not_the_backup(
     (data / "synapse" / "media_store" / "purged").write_bytes(b"a youth's picture")
     listed = module._entries
 
-    def purged_meanwhile(root: Path) -> Iterator[tuple[Path, str | None]]:
-        for path, inside in listed(root):
+    def purged_meanwhile(*args: Path, **kwargs: Path) -> Iterator[tuple[Path, str | None]]:
+        for path, inside in listed(*args, **kwargs):
             if path.name == "purged":
                 path.unlink()  # Synapse's purge, just after the listing
             yield path, inside

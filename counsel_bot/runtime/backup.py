@@ -115,7 +115,7 @@ def _make_backup(data: Path, target: Path, passphrase: str, now: datetime, keep_
             writer = SealingWriter(sink, passphrase, params)
             with tarfile.open(fileobj=writer, mode="w|", format=tarfile.PAX_FORMAT,
                               dereference=True) as tar:
-                for source, inside in _entries(data):
+                for source, inside in _entries(data, leave_out=target):
                     name = source.relative_to(data).as_posix()
                     try:
                         kind = _add(tar, source, name, inside, scratch / f"{databases + 1}.db")
@@ -208,15 +208,17 @@ def _restore(archive: Path, source: BinaryIO, data: Path, passphrase: str) -> in
     return files
 
 
-def _entries(data: Path) -> Iterator[tuple[Path, str | None]]:
+def _entries(data: Path, leave_out: Path) -> Iterator[tuple[Path, str | None]]:
     """Directories (so that empty ones come back) and regular files, in a stable order, each
     with None; or a link to a place inside ``data``, with that place (relative to ``data``).
 
     A link that leads out of the data directory is followed: an admin who moved Synapse's
     media to a bigger disk and left a link in its place (or linked the configuration from
     /etc) wants those files in the backup, and they come back as plain files. A link inside
-    it stays a link (what it leads to is in the backup under its own name)."""
-    seen = {os.path.realpath(data)}
+    it stays a link (what it leads to is in the backup under its own name). Never the
+    backups' directory ``leave_out`` (linked from here: each backup would hold the ones
+    before it)."""
+    seen = {os.path.realpath(data), os.path.realpath(leave_out)}
     for directory, subdirs, names in os.walk(data, followlinks=True):
         here = Path(directory)
         if here != data:
