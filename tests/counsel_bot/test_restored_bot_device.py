@@ -8,6 +8,7 @@ homeserver's does not (what matters here is the bot's end-to-end state)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -15,11 +16,17 @@ from pathlib import Path
 import pytest
 from nio import DeleteDevicesError
 
-from counsel_bot.channels.matrix.session import CounselClient
+from counsel_bot.channels.matrix.session import (
+    RESTORED_MARKER,
+    CounselClient,
+    SavedSession,
+    SessionFile,
+)
 from counsel_bot.runtime.backup import make_backup, restore_backup
-from e2e.vault import KdfParams
+from e2e.vault import KdfParams, Vault
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import login, provision_bot
+from tests.support.bot_harness import PASSPHRASE, login, provision_bot
+from tests.support.matrix_http import MatrixHttp
 
 pytestmark = pytest.mark.integration
 
@@ -97,6 +104,48 @@ async def test_a_replaced_device_whose_deletion_failed_is_deleted_at_the_next_st
         bot = await process.start()
         answer = await bot.client.devices()
         assert old_device not in [d.id for d in answer.devices]
+    finally:
+        await process.stop()
+        await counsellor.close()
+
+
+async def test_a_restored_start_killed_before_it_forgot_the_backups_device_forgets_it_later(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path,
+) -> None:
+    """The first start after a restore logged in as a new device and saved that login,
+    and was killed before it took the "restored" mark away (the save's fsync on a busy
+    disk, a stop at that moment). The next start, still "restored", logged in once more
+    and replaced the first new device only: the backup's device stayed on the homeserver,
+    and its key store (every room key it held, those of conversations erased since
+    among them) stayed in the data directory, for good."""
+    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
+    try:
+        bot = await process.start()
+        backups_device = bot.client.device_id
+        await process.stop()
+        backup = make_backup(process.layout.root, tmp_path / "backups", "pw", datetime.now(),
+                             keep_days=0, params=CHEAP).path
+        shutil.move(process.layout.root, tmp_path / "lost")
+        restore_backup(backup, process.layout.root, "pw")
+        nio = process.layout.bot_dir / "nio"
+        assert list(nio.glob(f"*{backups_device}*"))
+
+        # What the killed start left: its new login saved, the mark still there.
+        accounts = json.loads((process.layout.bridge_dir / "accounts.json").read_text())
+        http = MatrixHttp(synapse.http, synapse.base_url)
+        status, first = await http.login(process.user_id, accounts[0]["password"])
+        assert status == 200, first
+        vault = Vault.open(process.layout.bot_dir / "vault.json", PASSPHRASE)
+        SessionFile(nio / "session.sealed", vault).save(SavedSession(
+            process.user_id, first["device_id"], first["access_token"],
+            replaces=backups_device))
+        assert (nio / RESTORED_MARKER).exists()
+
+        bot = await process.start()
+        assert not list(nio.glob(f"*{backups_device}*")), sorted(p.name for p in nio.iterdir())
+        answer = await bot.client.devices()
+        assert backups_device not in [d.id for d in answer.devices]
     finally:
         await process.stop()
         await counsellor.close()
