@@ -13,6 +13,7 @@ its keys anyway. So does the first start after a restore from a backup (RESTORED
 from __future__ import annotations
 
 import asyncio
+import glob
 import json
 import logging
 import os
@@ -313,25 +314,31 @@ async def connect(
     sessions.save(session)
     restored.unlink(missing_ok=True)
     if saved is not None:
-        await _replaced(client, sessions, session, store_dir, password)
+        # The one the replaced login replaced, if still there: a start killed between its
+        # new login and the restored mark's removal logs in again, and the backup's device
+        # would be left behind.
+        earlier = saved.replaces if not saved.replaced_deleted else None
+        await _replaced(client, sessions, session, store_dir, password, earlier)
     return client
 
 
 async def _replaced(client: AsyncClient, sessions: SessionFile, session: SavedSession,
-                    store_dir: Path, password: str) -> None:
-    """The device ``session`` replaced: its key store gone, and the device off the
-    homeserver (then remembered, so that later starts do not ask again)."""
+                    store_dir: Path, password: str, earlier: str | None = None) -> None:
+    """The device ``session`` replaced (and ``earlier``): every other device's key store
+    gone, and the devices off the homeserver (then remembered, so that later starts do
+    not ask again)."""
     assert session.replaces is not None
-    _forget_device_store(store_dir, replace(session, device_id=session.replaces))
-    if await _delete_device(client, session.replaces, password):
+    _forget_other_device_stores(store_dir, session)
+    gone = [session.replaces] + ([earlier] if earlier and earlier != session.device_id else [])
+    if await _delete_devices(client, gone, password):
         sessions.save(replace(session, replaced_deleted=True))
 
 
-async def _delete_device(client: AsyncClient, device_id: str, password: str) -> bool:
-    """The replaced device off the homeserver (a revoked one may be there still, a
-    restored one is): youths' apps otherwise go on encrypting every message for it. Not
+async def _delete_devices(client: AsyncClient, devices: list[str], password: str) -> bool:
+    """The replaced devices off the homeserver (a revoked one may be there still, a
+    restored one is): youths' apps otherwise go on encrypting every message for them. Not
     fatal: it only costs them work, and the next start tries again."""
-    answer = await client.delete_devices([device_id], {
+    answer = await client.delete_devices(devices, {
         "type": "m.login.password", "password": password,
         "identifier": {"type": "m.id.user", "user": client.user_id}})
     if isinstance(answer, DeleteDevicesError):
@@ -341,14 +348,18 @@ async def _delete_device(client: AsyncClient, device_id: str, password: str) -> 
     return True
 
 
-def _forget_device_store(store_dir: Path, replaced: SavedSession) -> None:
-    """The replaced device's key store: no use to anyone (the device is gone or left for
-    good), and it held every room key of that device, those of conversations erased
-    later among them, where no erasure would find them (nio_erasure reads the current
-    device's store)."""
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        (store_dir / f"{replaced.user_id}_{replaced.device_id}.db{suffix}").unlink(
-            missing_ok=True)
+def _forget_other_device_stores(store_dir: Path, current: SavedSession) -> None:
+    """Every key store but ``current``'s: the devices replaced are no use to anyone (gone
+    or left for good), and each store held every room key of its device, those of
+    conversations erased later among them, where no erasure would find them (nio_erasure
+    reads the current device's store). All of them, not only the last one replaced: a
+    start killed right after its new login logs in once more."""
+    keep = f"{current.user_id}_{current.device_id}.db"
+    for path in store_dir.glob(f"{glob.escape(current.user_id)}_*.db*"):
+        mine = path.name.startswith(keep) and path.name[len(keep):] in ("", "-wal", "-shm",
+                                                                         "-journal")
+        if not mine:
+            path.unlink(missing_ok=True)
 
 
 def mark_restored(store_dir: Path) -> None:
