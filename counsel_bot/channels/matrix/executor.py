@@ -251,6 +251,7 @@ class Executor:
                 # Opened again since (crisis words after the close): the bot stays.
                 if record.state is ConversationState.CLOSED \
                         and record.room_id in self.client.rooms:
+                    await self._staff_out(record.room_id)
                     await self.client.room_leave(record.room_id)
             case Supervise():
                 await self._supervise(effect)
@@ -386,6 +387,21 @@ class Executor:
             transient = exc.status == 0 or exc.status >= 500 or exc.status == 429
             raise EffectFailed(f"admin API {exc.status} {exc.errcode}",
                                permanent=not transient) from None
+
+    async def _staff_out(self, room_id: RoomID) -> None:
+        """Staff still in (or invited into) a closed chat the bot leaves: a colleague the
+        youth invited, whom no assignment names. Left there, they would counsel on alone,
+        where nothing is recorded and no crisis words reach anyone."""
+        room = self.client.rooms.get(room_id)
+        joined = await self.client.joined_members(room_id)
+        present = {m.user_id for m in getattr(joined, "members", None) or ()}
+        present |= set(room.invited_users if room is not None else ())
+        for user in sorted(present & self.protected):
+            answer = await self.client.room_kick(room_id, user,
+                                                 reason="the conversation has ended")
+            if isinstance(answer, ErrorResponse):
+                log.warning("could not take a staff member out of a closed chat (%s)",
+                            answer.status_code)
 
     async def _journal(self, conversation: ConversationID) -> None:
         """Not written (a full disk, the backups' disk not mounted): the deletion goes on,
