@@ -6,8 +6,17 @@ from __future__ import annotations
 
 from counsel_bot.core.effects import EndChat, decode_effect
 from counsel_bot.core.ids import EventID, RoomID, UserID
-from tests.counsel_bot.test_mail_case_code import mail_youth_invited, office_with_chat
-from tests.support.mail_office import ANNA, AT, RecordingSender
+from homeserver_bridge.mail import InboundMail
+from tests.counsel_bot.test_mail_case_code import YOUTH, mail_youth_invited, office_with_chat
+from tests.support.mail_office import (
+    ANNA,
+    AT,
+    RecordingSender,
+    code_mailed,
+    counsellor_replies,
+    perform_mails,
+    plain_text,
+)
 
 
 async def test_the_counsellor_removes_whoever_came_in_with_the_case_code() -> None:
@@ -33,3 +42,34 @@ async def test_the_counsellor_removes_whoever_came_in_with_the_case_code() -> No
     record = await c.store.conversation(conversation)
     assert record is not None
     assert record.channel.value == "mail"
+
+
+async def test_after_chat_end_the_replies_go_back_to_the_youths_own_address() -> None:
+    """The mother came in with Kim's code, chose mail in the chat and proved her own
+    address. Kim answers the code's notice, "nicht ich"; Anna sends `!chat end`: the
+    mother leaves the room, the case goes on by mail, but to the address the mother
+    proved. Anna's answer to Kim ("Ich schreibe dir, nur dir") went to the mother."""
+    sender = RecordingSender()
+    office = await office_with_chat(sender)
+    c = office.conductor
+    conversation, room, code = await mail_youth_invited(office, sender)
+    mother = UserID("@mum:x")
+    await c.youth_wrote(RoomID("!lobby:x"), mother, None, EventID("$code"), code, AT)
+    await perform_mails(office)
+    [notice] = [m for m in sender.sent if "benutzt" in plain_text(m)]
+    await c.youth_wrote(room, mother, None, EventID("$h"), "hallo", AT)
+    await c.youth_wrote(room, mother, None, EventID("$m"), "mail", AT)
+    await c.youth_wrote(room, mother, None, EventID("$a"), "mum@home.example", AT)
+    await c.youth_wrote(room, mother, None, EventID("$c"), await code_mailed(office), AT)
+    await perform_mails(office)
+    await office.mail.deliver(InboundMail(
+        message_id="<notme@youth.example>", in_reply_to=str(notice["Message-ID"]),
+        references=(str(notice["Message-ID"]),), subject="Re: Fall-Code",
+        from_address=YOUTH, reply_address=YOUTH, text="nicht ich", attachments=()))
+
+    await c.staff_wrote(room, ANNA, EventID("$end"), "!chat end", AT)
+    sender.sent.clear()
+    await counsellor_replies(office, conversation, "$r", "Ich schreibe dir, nur dir.")
+    await perform_mails(office)
+    assert [m["To"] for m in sender.sent] == [YOUTH], \
+        "the counsellor's answer went to the address the code's holder proved"
