@@ -828,10 +828,15 @@ class MailChannel:
         """`!chat end`: whoever came into the room with the case code leaves it (`EndChat`;
         told there first), its live code is voided, and the case goes on by mail. The
         youth's mails still reach the counsellor alone (`mails_private_key`): the removal
-        is the homeserver's to carry out, and may fail."""
+        is the homeserver's to carry out, and may fail.
+
+        A mail-born case goes on at the address it came from: an address proven in the
+        chat meanwhile (`switch_to_mail`), or waiting for its proof, was typed by whoever
+        sat in the room, whom the counsellor has just removed as not the youth; kept, it
+        took every answer to the youth's mails to them."""
         record = await self.store.conversation(conversation)
         address = None if record is None else await self.address_of(record)
-        if address is None:
+        if record is None or address is None:
             change.add(SayToStaff("chat.end_not_mail", (("conversation", conversation),),
                                   mentions=(by,)))
             return
@@ -840,6 +845,9 @@ class MailChannel:
         if before:
             change.settings.append((f"casecode:{before}", ""))
             change.settings.append((live, ""))
+        if mail_address(record) is not None:
+            change.sealed.append((address_key(conversation), None))
+            change.sealed.append((proof.pending_key(conversation), None))
         change.add(EndChat(conversation), f"end-chat:{conversation}:{secrets.token_hex(8)}")
         current = self.conductor.router.conversation(conversation)
         if current is not None and current.channel is Channel.CHAT:
