@@ -4,7 +4,11 @@ itself: `test_mail_case_code_private_e2e.py`)."""
 
 from __future__ import annotations
 
-from counsel_bot.core.effects import EndChat, decode_effect
+import re
+from datetime import timedelta
+
+from counsel_bot.core import mail_address_proof as proof
+from counsel_bot.core.effects import EndChat, MailCode, SendMail, decode_effect
 from counsel_bot.core.ids import EventID, RoomID, UserID
 from homeserver_bridge.mail import InboundMail
 from tests.counsel_bot.test_mail_case_code import YOUTH, mail_youth_invited, office_with_chat
@@ -73,3 +77,47 @@ async def test_after_chat_end_the_replies_go_back_to_the_youths_own_address() ->
     await perform_mails(office)
     assert [m["To"] for m in sender.sent] == [YOUTH], \
         "the counsellor's answer went to the address the code's holder proved"
+
+
+async def test_the_code_holder_cannot_use_up_the_youths_address_codes() -> None:
+    """The mother came in with Kim's code and typed addresses in the chat until no more
+    code mails were sent (ten per conversation). Anna removes her (`!chat end`) and
+    invites Kim again; Kim, in the chat on a new phone, wants the answers at a new address
+    the mother does not read: "I will not send any more codes". The conversation's codes
+    were used up by someone Anna had removed as not the youth."""
+    sender = RecordingSender()
+    office = await office_with_chat(sender)
+    c = office.conductor
+    conversation, room, code = await mail_youth_invited(office, sender)
+    mother = UserID("@mum:x")
+    await c.youth_wrote(RoomID("!lobby:x"), mother, None, EventID("$code"), code, AT)
+    await c.youth_wrote(room, mother, None, EventID("$h"), "hallo", AT)
+    for hour in range(4):
+        at = AT + timedelta(hours=2 * hour, minutes=1)
+        await c.youth_wrote(room, mother, None, EventID(f"$m{hour}"), "mail", at)
+        for n in range(3):
+            await c.youth_wrote(room, mother, None, EventID(f"$a{hour}-{n}"),
+                                f"mum{n}@home.example", at)
+        await perform_mails(office, at)
+    assert await c.store.get_setting(proof.codes_key(conversation)) == \
+        str(proof.MAX_CODES_IN_ALL)
+
+    later = AT + timedelta(hours=9)
+    await c.staff_wrote(room, ANNA, EventID("$end"), "!chat end", later)
+    await c.staff_wrote(room, ANNA, EventID("$chat2"), "!chat", later)
+    [invitation] = [e for e in (decode_effect(o.payload) for o in await c.store.pending_outbox())
+                    if isinstance(e, SendMail)]
+    second = re.search(r"\b([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})\b", invitation.text)
+    assert second is not None
+    await perform_mails(office, later)
+    kim = UserID("@kim-new:x")
+    await c.youth_wrote(RoomID("!lobby2:x"), kim, None, EventID("$code2"), second.group(1),
+                        later)
+    await c.youth_wrote(room, kim, None, EventID("$k1"), "Ich bin es, Kim.", later)
+    await c.youth_wrote(room, kim, None, EventID("$k2"), "mail", later)
+    before = {e.key for e in await c.store.pending_outbox()}
+    await c.youth_wrote(room, kim, None, EventID("$k3"), "kim.neu@youth.example", later)
+    new = [decode_effect(o.payload) for o in await c.store.pending_outbox()
+           if o.key not in before]
+    assert [e for e in new if isinstance(e, MailCode) and e.address == "kim.neu@youth.example"], \
+        f"no code for the youth's new address: {[getattr(e, 'key', e) for e in new]}"
