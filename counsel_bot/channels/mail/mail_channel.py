@@ -833,7 +833,10 @@ class MailChannel:
         A mail-born case goes on at the address it came from: an address proven in the
         chat meanwhile (`switch_to_mail`), or waiting for its proof, was typed by whoever
         sat in the room, whom the counsellor has just removed as not the youth; kept, it
-        took every answer to the youth's mails to them."""
+        took every answer to the youth's mails to them. The code mails they had sent
+        (`mail_address_proof.MAX_CODES_IN_ALL`) no longer count against the youth, who may
+        come in with the next code and want the answers at an address of their own: each
+        new count needs a counsellor's `!chat end`, so the guesses still have an end."""
         record = await self.store.conversation(conversation)
         address = None if record is None else await self.address_of(record)
         if record is None or address is None:
@@ -848,6 +851,7 @@ class MailChannel:
         if mail_address(record) is not None:
             change.sealed.append((address_key(conversation), None))
             change.sealed.append((proof.pending_key(conversation), None))
+            change.settings.append((proof.codes_key(conversation), ""))
         change.add(EndChat(conversation), f"end-chat:{conversation}:{secrets.token_hex(8)}")
         current = self.conductor.router.conversation(conversation)
         if current is not None and current.channel is Channel.CHAT:
