@@ -8,7 +8,14 @@ import re
 from datetime import timedelta
 
 from counsel_bot.core import mail_address_proof as proof
-from counsel_bot.core.effects import EndChat, MailCode, SendMail, decode_effect
+from counsel_bot.core.effects import (
+    EndChat,
+    MailCode,
+    PostText,
+    SayToStaff,
+    SendMail,
+    decode_effect,
+)
 from counsel_bot.core.ids import EventID, RoomID, UserID
 from homeserver_bridge.mail import InboundMail
 from tests.counsel_bot.test_mail_case_code import YOUTH, mail_youth_invited, office_with_chat
@@ -121,3 +128,35 @@ async def test_the_code_holder_cannot_use_up_the_youths_address_codes() -> None:
            if o.key not in before]
     assert [e for e in new if isinstance(e, MailCode) and e.address == "kim.neu@youth.example"], \
         f"no code for the youth's new address: {[getattr(e, 'key', e) for e in new]}"
+
+
+async def test_after_chat_end_the_counsellor_learns_of_each_mail_outside_the_direct_room(
+) -> None:
+    """After `!chat end` the case is on mail, and Kim's mails still reach Anna alone, in
+    the bot's direct room with her: nothing of them in the conversation's room, where she
+    answers, and not a word in the staff room. Anna, who never accepted that room's
+    invitation, or does not look there, waited for an answer that had long come (and
+    the mail waited there for ever)."""
+    sender = RecordingSender()
+    office = await office_with_chat(sender)
+    c = office.conductor
+    conversation, room, code = await mail_youth_invited(office, sender)
+    mother = UserID("@mum:x")
+    await c.youth_wrote(RoomID("!lobby:x"), mother, None, EventID("$code"), code, AT)
+    await perform_mails(office)
+    [notice] = [m for m in sender.sent if "benutzt" in plain_text(m)]
+    await c.youth_wrote(room, mother, None, EventID("$h"), "hallo", AT)
+    await c.staff_wrote(room, ANNA, EventID("$end"), "!chat end", AT)
+    before = {e.key for e in await c.store.pending_outbox()}
+    await office.mail.deliver(InboundMail(
+        message_id="<after@youth.example>", in_reply_to=str(notice["Message-ID"]),
+        references=(str(notice["Message-ID"]),), subject="Re: Fall-Code",
+        from_address=YOUTH, reply_address=YOUTH, text="Danke, jetzt bin ich es.",
+        attachments=()))
+    new = [decode_effect(o.payload) for o in await c.store.pending_outbox()
+           if o.key not in before]
+    assert [e for e in new if isinstance(e, PostText) and e.to == ANNA], \
+        "the mail is not for the counsellor alone"
+    assert [e for e in new if isinstance(e, SayToStaff) and ANNA in e.mentions
+            and ("conversation", conversation) in e.params], \
+        "the counsellor is not told that a mail waits for her in the direct room"
