@@ -654,6 +654,14 @@ CATALOGUE.update({
         "the person who wrote it. Nothing goes to that address until \"mail\" is chosen in "
         "the chat again.",
     ),
+    "mail.came_private_staff": _both(
+        "{conversation}: Eine neue Mail im Mail-Verlauf. Du liest sie nur im direkten Raum "
+        "mit dem Bot (nimm seine Einladung an, falls du es noch nicht getan hast); im Raum "
+        "steht nichts davon, seit jemand mit dem Fall-Code kam.",
+        "{conversation}: a new mail in its mail thread. You read it only in your direct "
+        "room with the bot (accept its invitation if you have not yet); nothing of it is "
+        "said in the room since someone came in with the case code.",
+    ),
     "topic.chat": _both("Kanal: Chat", "Channel: chat"),
     "topic.mail": _both("Kanal: Mail", "Channel: mail"),
     "chat.invitation_mail": _both(

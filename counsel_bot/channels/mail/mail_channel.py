@@ -422,6 +422,14 @@ class MailChannel:
                                   mentions=(() if current.assigned_to is None
                                             else (current.assigned_to,))),
                        f"mail-other-address:{event_id}")
+        if private and not in_chat and not automatic and current is not None \
+                and current.assigned_to is not None:
+            # Not in the room, where the counsellor answers the case by mail (after `!chat
+            # end`, or once the chat chose mail again): without a word here they learnt of
+            # it only in a direct room whose invitation they may never have accepted.
+            change.add(SayToStaff("mail.came_private_staff", (("conversation", conversation),),
+                                  mentions=(current.assigned_to,)),
+                       f"mail-private-staff:{event_id}")
         if current is not None and current.assigned_to is not None:
             change.add(PostText(conversation, text,
                                 current.assigned_to if private else None))
