@@ -22,7 +22,8 @@ from aiohttp import web
 from nio import AsyncClient
 
 from counsel_bot.channels import erasure_journal
-from counsel_bot.channels.mail.mail_channel import ChatLink, MailChannel
+from counsel_bot.channels.mail.codes import ChatLink
+from counsel_bot.channels.mail.mail_channel import MailChannel
 from counsel_bot.channels.matrix.bot import CounselBot
 from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.channels.matrix.group_rooms import GroupRooms
@@ -468,11 +469,11 @@ async def start_mail(
     mail = MailChannel(conductor, client, settings.mail, sender, clock.now,
                        create_room, deadlines)
     await mail.load()
-    conductor.mail_switch = mail.propose_address
-    conductor.mail_code = mail.confirm_code
-    conductor.chat_invite = mail.invite_to_chat
-    conductor.chat_end = mail.end_chat
-    conductor.redeem_case_code = mail.redeem_case_code
+    conductor.mail_switch = mail.codes.propose_address
+    conductor.mail_code = mail.codes.confirm_code
+    conductor.chat_invite = mail.codes.invite_to_chat
+    conductor.chat_end = mail.codes.end_chat
+    conductor.redeem_case_code = mail.codes.redeem_case_code
     mail.chat_link = await chat_link(settings, layout, stack)
     office_addresses = frozenset(o.mail_address for o in settings.offices if o.mail_address)
     mail.inbound = await start_inbound(settings.mail, mail, now=clock.now, bounce_sender=sender,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from counsel_bot.channels.mail.mail_channel import ChatLink
+from counsel_bot.channels.mail.codes import ChatLink
 from counsel_bot.channels.outbox_worker import lane_of
 from counsel_bot.conversation.change import Change
 from counsel_bot.core.effects import (
@@ -46,9 +46,9 @@ async def office_with_chat(sender: RecordingSender) -> Office:
         return "registration-token"
 
     office.mail.chat_link = ChatLink("https://counsel.example", "@bot:x", token)
-    office.conductor.chat_invite = office.mail.invite_to_chat
-    office.conductor.chat_end = office.mail.end_chat
-    office.conductor.redeem_case_code = office.mail.redeem_case_code
+    office.conductor.chat_invite = office.mail.codes.invite_to_chat
+    office.conductor.chat_end = office.mail.codes.end_chat
+    office.conductor.redeem_case_code = office.mail.codes.redeem_case_code
     return office
 
 
@@ -137,9 +137,9 @@ async def test_a_new_chat_invitation_voids_the_code_of_the_one_before() -> None:
     [second_mail] = [e for e in mails if isinstance(e, SendMail)]
     second = re.search(r"\b([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})\b", second_mail.text)
     assert second is not None
-    assert await office.mail.redeem_case_code(Change(AT, None), first) is None, \
+    assert await office.mail.codes.redeem_case_code(Change(AT, None), first) is None, \
         "the earlier code still opens the room"
-    assert await office.mail.redeem_case_code(Change(AT, None), second.group(1)) \
+    assert await office.mail.codes.redeem_case_code(Change(AT, None), second.group(1)) \
         == conversation
 
 

@@ -295,4 +295,5 @@ async def test_a_mail_youth_is_invited_into_live_chat_anonymously(
         assert conversation.channel.value == "chat"
         assert conversation.assigned_to == user.user_id
         # The code works once.
-        assert await bot.mail.redeem_case_code(Change(bot.clock.now(), None), code.group(1)) is None
+        assert await bot.mail.codes.redeem_case_code(
+            Change(bot.clock.now(), None), code.group(1)) is None

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from counsel_bot.channels.mail.mail_channel import ChatLink, MailChannel
+from counsel_bot.channels.mail.codes import ChatLink
+from counsel_bot.channels.mail.mail_channel import MailChannel
 from counsel_bot.config import Settings
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.conductor import Conductor
@@ -45,8 +46,8 @@ async def channel_on_disk(
     mail = MailChannel(conductor, None, MailSettings(), None,  # type: ignore[arg-type]
                        lambda: AT, _no_room, None)  # type: ignore[arg-type]
     mail.chat_link = ChatLink("https://counsel.example", "https://matrix.to/#/@bot:x", token)
-    conductor.chat_invite = mail.invite_to_chat
-    conductor.redeem_case_code = mail.redeem_case_code
+    conductor.chat_invite = mail.codes.invite_to_chat
+    conductor.redeem_case_code = mail.codes.redeem_case_code
     conductor.mail_switch = mail.switch_to_mail
     return conductor, mail
 
@@ -63,7 +64,7 @@ async def _invited(conductor: Conductor, mail: MailChannel) -> tuple[Conversatio
     await mail.mail_received(conversation, EventID("mail:1"), f"{CANARY} geht es mir schlecht",
                              AT)
     change = Change(AT, EventID("$invite"))
-    await mail.invite_to_chat(change, conversation, LEAD)
+    await mail.codes.invite_to_chat(change, conversation, LEAD)
     await conductor.commit(change)
     mails = [decode_effect(e.payload) for e in await conductor.store.pending_outbox()]
     [invitation] = [m for m in mails if isinstance(m, SendMail)]
@@ -120,7 +121,7 @@ async def test_a_crash_before_the_invitation_is_committed_does_not_spend_the_cod
         effects = [decode_effect(e.payload) for e in await store.pending_outbox()]
         assert InviteYouth(conversation, youth, lobby) in effects
         # And only once.
-        assert await mail.redeem_case_code(Change(AT, None), code) is None
+        assert await mail.codes.redeem_case_code(Change(AT, None), code) is None
     finally:
         await store.close()
 

@@ -74,8 +74,8 @@ async def office_on(store: Store, sender: Any, at: datetime = AT,
                               settings.mail_deadline)
     mail = MailChannel(conductor, None, MailSettings(office_address=OFFICE),  # type: ignore[arg-type]
                        sender, lambda: at, create_room, deadlines)
-    conductor.mail_switch = mail.propose_address
-    conductor.mail_code = mail.confirm_code
+    conductor.mail_switch = mail.codes.propose_address
+    conductor.mail_code = mail.codes.confirm_code
     executor = Executor(None, store, FakeClock(at),  # type: ignore[arg-type]
                         default_language="de", staff_room=_no_staff_room)
     executor.mail = mail

@@ -24,7 +24,7 @@ from nio import AsyncClient, ErrorResponse, UploadResponse
 from nio.exceptions import LocalProtocolError
 
 from counsel_bot.channels import erasure_journal
-from counsel_bot.channels.mail.mail_channel import MailUndeliverable
+from counsel_bot.channels.mail.errors import MailUndeliverable
 from counsel_bot.channels.matrix.membership import still_joined
 from counsel_bot.channels.matrix.room_moves import purge_if_there
 from counsel_bot.channels.matrix.session import LOGIN_GONE
