@@ -160,3 +160,37 @@ async def test_after_chat_end_the_counsellor_learns_of_each_mail_outside_the_dir
     assert [e for e in new if isinstance(e, SayToStaff) and ANNA in e.mentions
             and ("conversation", conversation) in e.params], \
         "the counsellor is not told that a mail waits for her in the direct room"
+
+
+async def test_the_code_holders_last_words_before_the_removal_keep_the_case_on_mail() -> None:
+    """Anna sends `!chat end` while the mother is typing: her "warte!" comes in the same
+    sync batch, before the bot has removed her. It took the case back to the chat; the
+    mother was removed moments later, and the case stayed in a chat nobody was in: Anna's
+    answers in the room reached no one, and Kim's mails waited for "mail" to be chosen
+    in that empty chat. Whoever the youth invites in again with a new code does bring
+    the case to the chat."""
+    sender = RecordingSender()
+    office = await office_with_chat(sender)
+    c = office.conductor
+    conversation, room, code = await mail_youth_invited(office, sender)
+    mother = UserID("@mum:x")
+    await c.youth_wrote(RoomID("!lobby:x"), mother, None, EventID("$code"), code, AT)
+    await c.youth_wrote(room, mother, None, EventID("$h"), "hallo", AT)
+    await c.staff_wrote(room, ANNA, EventID("$end"), "!chat end", AT)
+    await c.youth_wrote(room, mother, None, EventID("$late"), "warte!", AT)
+    current = c.router.conversation(conversation)
+    assert current is not None
+    assert current.channel.value == "mail", \
+        "the removed code holder's last words took the case back to the chat"
+
+    await c.staff_wrote(room, ANNA, EventID("$chat2"), "!chat", AT)
+    [invitation] = [e for e in (decode_effect(o.payload) for o in await c.store.pending_outbox())
+                    if isinstance(e, SendMail)]
+    second = re.search(r"\b([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})\b", invitation.text)
+    assert second is not None
+    kim = UserID("@kim-new:x")
+    await c.youth_wrote(RoomID("!lobby2:x"), kim, None, EventID("$code2"), second.group(1), AT)
+    await c.youth_wrote(room, kim, None, EventID("$k"), "Ich bin es, Kim.", AT)
+    current = c.router.conversation(conversation)
+    assert current is not None
+    assert current.channel.value == "chat", "the youth invited again is not in the chat"
