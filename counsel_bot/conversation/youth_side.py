@@ -18,7 +18,14 @@ from counsel_bot.conversation.crisis_flags import RaisedFlag
 from counsel_bot.conversation.group_crisis import flag_conversation, offer_key, offered_flag
 from counsel_bot.conversation.welcome import nobody_on_duty, out_of_hours, welcome
 from counsel_bot.core import commands as cmd
-from counsel_bot.core.effects import InviteYouth, Leave, SayToStaff, SayToYouth, SetTopic
+from counsel_bot.core.effects import (
+    InviteYouth,
+    Leave,
+    SayToStaff,
+    SayToYouth,
+    SetTopic,
+    chat_ended_key,
+)
 from counsel_bot.core.errors import MailAddressRefused
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.incoming_text import (
@@ -146,7 +153,9 @@ class YouthSide:
                 return
         if asked and meant_as_mail_address(body):
             step.add(SayToYouth(conversation, "mail.address_unusable"))
-        if record is not None and record.channel is Channel.MAIL:
+        if record is not None and record.channel is Channel.MAIL and (
+                youth == record.youth_user_id
+                or not await c.store.get_setting(chat_ended_key(conversation))):
             c.handle(step, [ev.ChannelChanged(at, conversation, Channel.CHAT)], reply_room=None)
             step.add(SayToYouth(conversation, "channel.chat"))
             step.add(SetTopic(conversation, "chat"))

@@ -93,6 +93,15 @@ def mails_private_key(conversation: ConversationID) -> str:
     return f"mails-private:{conversation}"
 
 
+def chat_ended_key(conversation: ConversationID) -> str:
+    """Setting: `!chat end` took the conversation back to mail, and whoever came in with
+    the case code is being removed. Their words in the room until then (the same sync
+    batch, a removal that waits) do not take it back to the chat, which nobody would be
+    in a moment later; a youth whose conversation began in the chat still does, and the
+    next code's use clears it (erased with the conversation)."""
+    return f"chat-ended:{conversation}"
+
+
 @dataclass(frozen=True)
 class Leave:
     """The bot leaves a closed conversation's room (after the youth's feedback)."""

@@ -32,6 +32,7 @@ from counsel_bot.core.effects import (
     SayToYouth,
     SendMail,
     SetTopic,
+    chat_ended_key,
     mails_private_key,
 )
 from counsel_bot.core.errors import MailAddressRefused
@@ -213,6 +214,7 @@ class ChatCodes:
         if self.mail.back_to_first_address(change, record):
             change.sealed.append((proof.pending_key(conversation), None))
             change.settings.append((proof.codes_key(conversation), ""))
+        change.settings.append((chat_ended_key(conversation), "1"))
         change.add(EndChat(conversation), f"end-chat:{conversation}:{secrets.token_hex(8)}")
         current = self.conductor.router.conversation(conversation)
         if current is not None and current.channel is Channel.CHAT:
@@ -238,6 +240,7 @@ class ChatCodes:
         change.settings.append((key, ""))  # one use
         change.settings.append((_live_code_key(record.conversation), ""))
         change.settings.append((mails_private_key(record.conversation), "1"))
+        change.settings.append((chat_ended_key(record.conversation), ""))
         current = self.conductor.router.conversation(record.conversation)
         if current is not None and current.crisis is not CrisisStatus.NONE:
             # The flag's numbers went by mail: the chat shows them when the words there
