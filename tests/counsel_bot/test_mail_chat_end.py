@@ -12,11 +12,13 @@ from counsel_bot.core.effects import (
     EndChat,
     MailCode,
     PostText,
+    SayInRoom,
     SayToStaff,
     SendMail,
     decode_effect,
 )
 from counsel_bot.core.ids import EventID, RoomID, UserID
+from counsel_bot.core.messages import text
 from homeserver_bridge.mail import InboundMail
 from tests.counsel_bot.test_mail_case_code import YOUTH, mail_youth_invited, office_with_chat
 from tests.support.mail_office import (
@@ -194,3 +196,25 @@ async def test_the_code_holders_last_words_before_the_removal_keep_the_case_on_m
     current = c.router.conversation(conversation)
     assert current is not None
     assert current.channel.value == "chat", "the youth invited again is not in the chat"
+
+
+async def test_a_youth_who_lost_the_chat_can_be_invited_again() -> None:
+    """Kim came into the chat with the case code; her phone is lost. She mails: "Mein
+    Handy ist weg, kann ich wieder in den Chat?" Anna sends `!chat` in the room and reads
+    "`!chat` works only in a mail conversation's room", in the room of Kim's mail
+    conversation: nothing told her that the case must first go back to mail with `!chat
+    end` (which also removes the lost phone's account from the room)."""
+    sender = RecordingSender()
+    office = await office_with_chat(sender)
+    c = office.conductor
+    _conversation, room, code = await mail_youth_invited(office, sender)
+    kim = UserID("@kim:x")
+    await c.youth_wrote(RoomID("!lobby:x"), kim, None, EventID("$code"), code, AT)
+    await c.youth_wrote(room, kim, None, EventID("$h"), "hallo", AT)
+    before = {e.key for e in await c.store.pending_outbox()}
+    await c.staff_wrote(room, ANNA, EventID("$chat2"), "!chat", AT)
+    said = [decode_effect(o.payload) for o in await c.store.pending_outbox()
+            if o.key not in before]
+    [answer] = [e for e in said if isinstance(e, SayInRoom | SayToStaff)
+                and ANNA in (e.to if isinstance(e, SayInRoom) else e.mentions)]
+    assert "!chat end" in text(answer.key, "de"), text(answer.key, "de")
