@@ -15,7 +15,7 @@ from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.staff_events import staff_event
 from counsel_bot.core import appointments as ap
 from counsel_bot.core import commands as cmd
-from counsel_bot.core.effects import Effect, Redact, SayInRoom, SayToStaff
+from counsel_bot.core.effects import Effect, Redact, SayInRoom, SayToStaff, mails_private_key
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.incoming_text import storable
 from counsel_bot.core.routing import events as ev
@@ -284,7 +284,14 @@ class StaffCommands:
     ) -> None:
         c = self.conductor
         current = None if here is None else c.router.conversation(here)
-        if current is None or current.channel is not Channel.MAIL or c.chat_invite is None:
+        if current is not None and current.channel is Channel.CHAT \
+                and c.chat_invite is not None and c.chat_end is not None \
+                and await c.store.get_setting(mails_private_key(current.conversation)):
+            # Someone came into the chat with the case code and is gone (a lost phone, a
+            # new app): a new code is sent once the case is back on mail, which `!chat end`
+            # does, and it also removes the account left in the room.
+            step.add(SayInRoom(room_id, sender, "chat.end_first"))
+        elif current is None or current.channel is not Channel.MAIL or c.chat_invite is None:
             step.add(SayInRoom(room_id, sender, "chat.only_mail"))
         elif self._may_act(step, room_id, sender, current):
             await c.chat_invite(step, current.conversation, sender)

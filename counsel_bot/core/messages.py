@@ -956,6 +956,14 @@ CATALOGUE.update({
         "„!chat“ geht nur im Raum eines Mail-Gesprächs.",
         "\"!chat\" works only in a mail conversation's room.",
     ),
+    "chat.end_first": _both(
+        "Das Gespräch ist im Chat, in den jemand mit dem Fall-Code kam. Für einen neuen "
+        "Code (die Person hat den Chat verloren, ein neues Handy): erst „!chat end“ (wer mit "
+        "dem Code kam, wird aus dem Raum entfernt, es geht per Mail weiter), dann „!chat“.",
+        "The conversation is in the chat someone came into with the case code. For a new "
+        "code (they lost the chat, a new phone): first \"!chat end\" (whoever came in with "
+        "the code is removed from the room, it goes on by mail), then \"!chat\".",
+    ),
     "chat.unavailable": _both(
         "Für {conversation} kann keine Chat-Einladung verschickt werden (die Registrierung ist "
         "geschlossen oder der Bot hat keinen Admin-Zugang).",
