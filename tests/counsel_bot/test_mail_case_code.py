@@ -211,3 +211,22 @@ async def test_the_transcript_for_the_counsellor_alone_holds_up_nothing_of_the_c
                                 if o.key not in before) if isinstance(e, Transcript)]
     assert lane_of(transcript) != lane_of(SendMail(conversation, "Antwort")), \
         "the counsellor's replies wait for the transcript's direct room"
+
+
+async def test_the_counsellor_learns_where_the_transcript_for_them_alone_waits() -> None:
+    """Someone came in with the case code; Anna joins the room again. What Kim wrote so
+    far waits for her in the bot's direct room, whose invitation she never accepted:
+    nothing in the room or the staff room said so, and she counselled on without
+    Kim's mails, the transcript waiting for ever."""
+    sender = RecordingSender()
+    office = await office_with_chat(sender)
+    c = office.conductor
+    conversation, room, code = await mail_youth_invited(office, sender)
+    await c.youth_wrote(RoomID("!lobby:x"), UserID("@mum:x"), None, EventID("$code"), code, AT)
+    before = {e.key for e in await c.store.pending_outbox()}
+    await c.member_joined(room, ANNA, EventID("$join"), AT)
+    told = [decode_effect(o.payload) for o in await c.store.pending_outbox()
+            if o.key not in before]
+    assert [e for e in told if isinstance(e, SayToStaff) and ANNA in e.mentions
+            and ("conversation", conversation) in e.params], \
+        "the counsellor is not told that the transcript waits in the direct room"
