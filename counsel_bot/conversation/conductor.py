@@ -458,11 +458,18 @@ class Conductor:
                                     supervisor=True)
         else:
             return
+        step = Change(at, event_id)
         if await self.store.get_setting(mails_private_key(record.conversation)):
             # For them alone (someone came in with the case code): in the lane of their
-            # direct room with the bot, which may wait for them to accept it.
+            # direct room with the bot, which may wait for them to accept it. Said in the
+            # staff room, which they read: nothing in the room may say it, and a direct
+            # room never opened held it for ever unseen.
             transcript = replace(transcript, privately=True)
-        step = Change(at, event_id)
+            if await self.store.read_intake(record.conversation):
+                step.add(SayToStaff("mail.private_transcript_staff",
+                                    (("conversation", record.conversation),),
+                                    mentions=(user,)),
+                         f"private-transcript-staff:{record.conversation}:{event_id}")
         step.add(transcript)
         await self.commit(step)
 

@@ -621,6 +621,14 @@ CATALOGUE.update({
         "someone came into the room with the case code, perhaps not the person who wrote "
         "the mails among it.",
     ),
+    "mail.private_transcript_staff": _both(
+        "{conversation}: Was bisher geschrieben wurde, bekommst du nur im direkten Raum mit "
+        "dem Bot (nimm seine Einladung an, falls du es noch nicht getan hast): In den Raum "
+        "kam jemand mit dem Fall-Code, vielleicht nicht die Person, die die Mails schrieb.",
+        "{conversation}: what was written so far comes to you only in your direct room "
+        "with the bot (accept its invitation if you have not yet): someone came into the "
+        "room with the case code, perhaps not the person who wrote the mails.",
+    ),
     "mail.came_in_chat": _both(
         "Eben kam eine Mail zu unserem Gespräch, von der Mailadresse, an die wir dir vorher "
         "geschrieben haben. Wir antworten dir weiter nur hier im Chat und schicken nichts "
