@@ -173,3 +173,24 @@ async def test_slow_rules_do_not_make_a_prompt_model_count_as_hung() -> None:
     assert verdict.score is not None, "the model answered in time and was not heard"
     [verdict] = await asyncio.wait_for(judge(["ich bring mich heute um"]), timeout=30)
     assert verdict.score is not None, "the next message was judged by the rules alone"
+
+
+class FailingModel(CombinedDetector):
+    """The rules, and a model that fails on the text (an input its encoder cannot take,
+    memory run out on a long mail)."""
+
+    def __init__(self) -> None:
+        super().__init__(CrisisDetector.from_directory(default_lexicon_dir()), None)
+
+    def with_model(self, texts: Sequence[str], ruled: Sequence[Assessment]) -> list[Assessment]:
+        raise MemoryError
+
+
+async def test_a_failing_model_leaves_the_message_to_the_rules() -> None:
+    """A model that raised took the rules' verdict down with it: the youth's chat message
+    failed its step (twice, then set aside unjudged), and a mail was refused with 451 until
+    the youth's provider gave up, crisis words and all, though the rules had read them."""
+    judge = bounded_judge(FailingModel(), limit=2)
+    [verdict] = await asyncio.wait_for(judge(["ich bring mich heute um"]), timeout=5)
+    assert verdict.flag
+    assert verdict.severity == "high"
