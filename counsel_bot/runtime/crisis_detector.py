@@ -55,7 +55,8 @@ def bounded_judge(detector: CombinedDetector, limit: float = JUDGE_LIMIT_SECONDS
     """The detector in worker threads, so the event loop never waits on it; past ``limit``
     seconds of the model's own time the rules' verdict stands alone. The judge is awaited
     while the conductor's step lock is held, so a model that hung would otherwise hold
-    every youth and every alert still to be raised.
+    every youth and every alert still to be raised. A model that fails leaves the verdict
+    to the rules too.
 
     The rules judge first, in a worker thread, and outside the limit: fast for a chat line,
     but linear in the text, and a 1 MiB hard-wrapped mail, read both ways its lines may be
@@ -85,6 +86,14 @@ def bounded_judge(detector: CombinedDetector, limit: float = JUDGE_LIMIT_SECONDS
             work.add_done_callback(lambda done: done.cancelled() or done.exception())
             log.warning("the crisis model took longer than %.0f s; the rules alone judge "
                         "until it ends", limit)
+            return ruled
+        except Exception as exc:
+            # The model failed on these words (an input its encoder cannot take, memory
+            # run out on a long mail): the rules have read them. Raised, it failed the
+            # youth's step, and a mail was refused until its sender gave up. Only the
+            # error's type is logged: its message may quote the text.
+            log.error("the crisis model failed (%s); the rules alone judged the message",
+                      type(exc).__name__)
             return ruled
 
     return judge
