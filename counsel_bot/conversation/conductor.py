@@ -143,7 +143,7 @@ class Conductor:
         self.first_replies = FirstReplies()
         # Who switches a youth to mail (the mail channel).
         self.mail_switch: MailSwitch | None = None
-        # The code that proves the youth's address (`MailChannel.confirm_code`); None: an
+        # The code that proves the youth's address (`ChatCodes.confirm_code`); None: an
         # address given switches at once (a mail channel wired without the proof).
         self.mail_code: MailCodeCheck | None = None
         # Mail youths invited to chat (the mail channel issues and redeems case codes).
