@@ -705,13 +705,16 @@ CATALOGUE.update({
         "{conversation}: Der Fall-Code wurde benutzt; wer ihn geschickt hat, ist in den Raum "
         "eingeladen und liest dort ab jetzt alles mit, was im Raum steht. Die Mails des "
         "Gesprächs bekommst nur du, im direkten Raum mit dem Bot. Die Person wurde per Mail "
-        "darüber informiert. Antwortet sie „nicht ich“, hat jemand anderes den Code: "
-        "„!chat end“ im Raum entfernt, wer mit dem Code kam.",
+        "darüber informiert. Antwortet sie „nicht ich“, hat vielleicht jemand anderes den "
+        "Code; aber wer das Postfach mitliest, kann das auch schreiben: frag erst im Chat "
+        "nach, was nur die Person wissen kann. „!chat end“ im Raum entfernt, wer mit dem "
+        "Code kam.",
         "{conversation}: the case code was used; whoever sent it is invited into the room "
         "and reads everything in it from now on. The conversation's mails come to you "
         "alone, in your direct room with the bot. The youth was told by mail. If they "
-        "answer \"not me\", someone else has the code: \"!chat end\" in the room removes "
-        "whoever came in with it.",
+        "answer \"not me\", someone else may have the code; but whoever reads the mailbox "
+        "can write that too: first ask in the chat what only the youth can know. "
+        "\"!chat end\" in the room removes whoever came in with it.",
     ),
     "mail.other_address_staff": _both(
         "{conversation}: Diese Mail kam von einer Adresse, an die die Antworten nicht mehr "
