@@ -234,11 +234,15 @@ class Executor:
                 parts = _chunks(effect.text.split("\n"), TRANSCRIPT_CHUNK)
                 if effect.to is not None:
                     # Someone who came in with the case code reads the room: to the
-                    # counsellor alone, named by its conversation (never the room).
+                    # counsellor alone, named by its conversation (never the room). To the
+                    # one on the case now: handed over meanwhile, the former has no business
+                    # with it; back in the queue, the next one's transcript carries it.
+                    if record.assigned_to is None:
+                        return
                     header = text("mail.private_post", self.default_language,
                                   conversation=effect.conversation,
                                   link=await self._room_link(effect.conversation))
-                    await self._privately_in_parts(effect.to, [header, *parts], key)
+                    await self._privately_in_parts(record.assigned_to, [header, *parts], key)
                     return
                 for index, part in enumerate(parts):
                     await self.send(record.room_id, part, f"{key}:{index}" if index else key)
