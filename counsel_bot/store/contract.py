@@ -122,7 +122,7 @@ class Transition:
     # Settings that must hold exactly when the effects happen (a case code and the mail
     # that carries it): written in the same transaction. None deletes the key: one naming a
     # room or a youth that no erasure would find (a room without a conversation) must go,
-    # not stay emptied.
+    # not stay emptied, and goes on disk too (as with ``forget_on_disk``).
     settings: tuple[tuple[str, str | None], ...] = ()
     # Values that may hold content (case notes, snippets, appointments): plaintext here,
     # sealed by the store under ``sealed_setting_context(key)``; None deletes the key.
@@ -247,8 +247,10 @@ class Store(Protocol):
 
     async def get_setting(self, key: str) -> str | None: ...
 
-    async def set_setting(self, key: str, value: str) -> None:
-        """Adapter state that is not routing state (sync token, staff room); never content."""
+    async def set_setting(self, key: str, value: str, *, forget_on_disk: bool = False) -> None:
+        """Adapter state that is not routing state (sync token, staff room); never content.
+        With ``forget_on_disk`` the value replaced is gone on disk too (a write-ahead log
+        emptied): for one that named a youth's room no erasure will find."""
         ...
 
     async def settings(self, prefix: str) -> list[tuple[str, str]]:
@@ -260,7 +262,9 @@ class Store(Protocol):
         (None: only delete the plain one), in one transaction: the upgrade of values that
         older versions kept sealed by the vault in the plain table, where rotation cannot
         reach them. A sealed setting already there is newer and is kept. False (nothing
-        written) if there is no plain setting ``key``."""
+        written) if there is no plain setting ``key``. A plain setting deleted (``value``
+        None) is gone on disk too, as after an erasure: the keys deleted so name rooms no
+        conversation's erasure would find."""
         ...
 
     async def get_sealed_setting(self, key: str) -> bytes | None:

@@ -330,7 +330,7 @@ class MemoryStore:
     async def get_setting(self, key: str) -> str | None:
         return self._settings.get(key)
 
-    async def set_setting(self, key: str, value: str) -> None:
+    async def set_setting(self, key: str, value: str, *, forget_on_disk: bool = False) -> None:
         self._settings[key] = value
 
     async def settings(self, prefix: str) -> list[tuple[str, str]]:

@@ -240,7 +240,7 @@ class SqlStore(ABC):
             # Forgotten first: if the COMMIT fails, the next transition rewrites everything.
             self._written = None
         self._written = (live, counsellors)
-        if transition.forget_on_disk:
+        if transition.forget_on_disk or any(v is None for _k, v in transition.settings):
             await self._forget_old_pages()
         return True
 
@@ -469,9 +469,11 @@ class SqlStore(ABC):
         rows = await self._rows(self._sql.select_setting, (key,))
         return str(rows[0][0]) if rows else None
 
-    async def set_setting(self, key: str, value: str) -> None:
+    async def set_setting(self, key: str, value: str, *, forget_on_disk: bool = False) -> None:
         async with self._transaction() as tx:
             await tx.execute(self._sql.upsert_setting, (key, value))
+        if forget_on_disk:
+            await self._forget_old_pages()
 
     async def settings(self, prefix: str) -> list[tuple[str, str]]:
         rows = await self._rows(self._sql.settings_by_prefix, (prefix, prefix))
@@ -484,6 +486,9 @@ class SqlStore(ABC):
                 return False
             if sealed is not None:
                 await tx.execute(self._sql.insert_sealed_setting_if_absent, (key, sealed))
+        if value is None:
+            # Only deleted: a key naming a room no erasure would find (see the contract).
+            await self._forget_old_pages()
         return True
 
     async def get_sealed_setting(self, key: str) -> bytes | None:

@@ -373,7 +373,8 @@ class GroupRooms:
             await self.client.room_leave(room_id)
         forget_in_nio(self.client, room_id, None)
         await self.store.move_to_sealed(offer_key(room_id), None)  # None: only deleted
-        await self.store.set_setting(_home_setting(key), UNDONE)
+        # The room's id replaced, also in the write-ahead log that still held it.
+        await self.store.set_setting(_home_setting(key), UNDONE, forget_on_disk=True)
 
     # -- forum rooms -----------------------------------------------------------------------
 
