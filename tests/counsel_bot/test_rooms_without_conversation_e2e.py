@@ -1,0 +1,68 @@
+"""A youth's chat with the bot where no conversation ever opened (they only posted in the
+forum, signed up for a group, or were greeted and wrote nothing) is purged some time after
+its last activity, as a closed conversation's room is: retention works per conversation and
+found no such room, so it stayed on the homeserver for good, the forum post the youth wrote
+there included, and the store (``greeted:<room>``) and nio's store named it. Real Synapse,
+the bot's own retention schedule, a fake clock."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from counsel_bot.core.ids import RoomID
+from homeserver_bridge.paths import write_private
+from tests.conftest import SynapseHandle, UserFactory
+from tests.groups.forum_office import forum_office
+from tests.support.bot_harness import until
+
+pytestmark = pytest.mark.integration
+
+POST = "forum schule Meine Lehrerin schreit mich jeden Tag vor allen an"
+
+
+def _named_in_nio(bot: Any, room: str) -> bool:
+    database = bot.client.store.database
+    return database.execute_sql("SELECT 1 FROM encryptedrooms WHERE room_id = ?",
+                                (room,)).fetchone() is not None
+
+
+async def _settings_naming(bot: Any, room: str) -> list[str]:
+    return [key for key, value in await bot.store.settings("")
+            if room in key or room in value]
+
+
+async def test_a_room_that_held_only_a_forum_post_is_purged_after_the_retention_period(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    async with forum_office(synapse, user_factory, tmp_path) as office:
+        youth, home, bot_id, process = office.youth, office.home, office.bot_id, office.process
+        await youth.send(home, POST)
+        await youth.wait_for(home, bot_id, "Freigabe")
+        new = await office.host.wait_for(office.staff_room, bot_id, "Neuer Forum-Beitrag")
+        post = re.search(r"P-[0-9A-F]{8}", new)
+        assert post
+        await office.host.send(office.staff_room, f"!forum reject {post[0]} passt nicht")
+        await youth.wait_for(home, bot_id, "passt nicht")
+        assert process.bot is not None
+        assert await process.bot.store.conversation_by_room(RoomID(home)) is None
+        assert await _settings_naming(process.bot, home)  # greeted:<room>
+        await process.stop()
+
+        # With admin access, as `counsel up` gives it; the retention period long over.
+        write_private(process.layout.admin_token_file, synapse.admin.access_token)
+        assert process.clock is not None
+        process.clock.advance(timedelta(days=31))  # type: ignore[attr-defined]
+        bot = await process.start()
+
+        async def gone() -> bool:
+            return not await synapse.admin.room_exists(home)
+        await until(gone, within=60, what="the room without a conversation to be purged")
+
+        async def forgotten() -> bool:
+            return not await _settings_naming(bot, home) and not _named_in_nio(bot, home)
+        await until(forgotten, within=30, what="the store and nio's store to forget the room")
