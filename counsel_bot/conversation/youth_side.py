@@ -16,6 +16,7 @@ from counsel_bot.conversation import crisis_flags, deletion, feedback, offices, 
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.crisis_flags import RaisedFlag
 from counsel_bot.conversation.group_crisis import flag_conversation, offer_key, offered_flag
+from counsel_bot.conversation.idle_rooms import note_seen
 from counsel_bot.conversation.welcome import nobody_on_duty, out_of_hours, welcome
 from counsel_bot.core import commands as cmd
 from counsel_bot.core.effects import (
@@ -102,6 +103,9 @@ class YouthSide:
             return
         for addon in c.addons:
             if await addon.youth_wrote(room_id, youth, event_id, body, at):
+                # Words a forum or group took (a post, a sign-up): in a room without a
+                # conversation, its idle time starts again (`idle_rooms`).
+                await note_seen(c.store, room_id, at)
                 return
         body = storable(body)
         step = Change(at, event_id)

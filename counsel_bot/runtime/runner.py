@@ -35,6 +35,7 @@ from counsel_bot.config import Settings
 from counsel_bot.conversation.conductor import Conductor, Policy
 from counsel_bot.conversation.forum import ForumDesk
 from counsel_bot.conversation.groups import GroupDesk
+from counsel_bot.conversation.idle_rooms import Forget, Needed, run_idle_rooms
 from counsel_bot.conversation.retention import (
     BeforeErase,
     RoomPurger,
@@ -341,9 +342,10 @@ async def _run_bot(
                             "erasure_journal is set: what youths deleted after the backup "
                             "was made is back")
             due.unlink()
-        retention = asyncio.create_task(retention_loop(settings, store, admin, clock, stop,
-                                                       before_erase=before_erase,
-                                                       serial=conductor.steps.held))
+        retention = asyncio.create_task(retention_loop(
+            settings, store, admin, clock, stop, before_erase=before_erase,
+            serial=conductor.steps.held, needed=bot.room_needed,
+            forget=lambda room: forget_in_nio(client, room, None)))
         stack.push_async_callback(_finish, retention)
         if bridge is not None:
             # Reports users sent with their app: to the staff, then off the homeserver.
@@ -520,16 +522,19 @@ def bridge_admin(
 async def retention_loop(
     settings: Settings, store: Store, admin: RoomPurger | None, clock: Clock,
     stop: asyncio.Event, check_every: float = 60.0, before_erase: BeforeErase | None = None,
-    serial: Serial | None = None,
+    serial: Serial | None = None, needed: Needed | None = None, forget: Forget | None = None,
 ) -> None:
     """Closed conversations are deleted after [retention] closed_days: room purged, then
     the bot's records erased (only with the bridge's admin access: without it, nothing can
-    purge the room). Done effects and handled event ids older than [retention] done_days
-    are forgotten on the same schedule, always. Runs in the bot (it holds the data
+    purge the room). With ``needed`` (the bot's parts say which rooms they still need), so
+    are a youth's rooms without a conversation idle as long (`idle_rooms`), their keys
+    forgotten by ``forget``. Done effects and handled event ids older than [retention]
+    done_days are forgotten on the same schedule, always. Runs in the bot (it holds the data
     directory); time comes from ``clock``."""
     while not stop.is_set():
         try:
-            await _retention_round(settings, store, admin, clock, before_erase, serial)
+            await _retention_round(settings, store, admin, clock, before_erase, serial,
+                                   needed, forget)
         except Exception as exc:
             # A busy database or an unreachable homeserver must not end retention until
             # the next restart (conversations would be kept past their time): the round is
@@ -542,7 +547,8 @@ async def retention_loop(
 
 async def _retention_round(settings: Settings, store: Store, admin: RoomPurger | None,
                            clock: Clock, before_erase: BeforeErase | None,
-                           serial: Serial | None) -> None:
+                           serial: Serial | None, needed: Needed | None = None,
+                           forget: Forget | None = None) -> None:
     keep, every = settings.retention.keep, settings.retention.run_every
     last = await store.get_setting(LAST_RETENTION_KEY)
     now = clock.now()
@@ -553,6 +559,11 @@ async def _retention_round(settings: Settings, store: Store, admin: RoomPurger |
                                      keep_by_office=retention_by_office(settings),
                                      before_erase=before_erase, serial=serial)
         log.info("%s", report.summary())
+        if needed is not None:
+            # The rooms no conversation opened in (a forum post, a sign-up, a greeting):
+            # as long after their last activity as a closed conversation's after its close.
+            await run_idle_rooms(store, admin, now, keep, dry_run=False, needed=needed,
+                                 forget=forget, serial=serial)
     await prune_bookkeeping(store, now, settings.retention.keep_done)
     await store.set_setting(LAST_RETENTION_KEY, now.isoformat())
 

@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
+from counsel_bot.conversation.idle_rooms import last_seen
 from counsel_bot.core.ids import RoomID
+from counsel_bot.runtime.runner import LAST_RETENTION_KEY
 from homeserver_bridge.paths import write_private
 from tests.conftest import SynapseHandle, UserFactory
 from tests.groups.forum_office import forum_office
@@ -64,5 +66,27 @@ async def test_a_room_that_held_only_a_forum_post_is_purged_after_the_retention_
         await until(gone, within=60, what="the room without a conversation to be purged")
 
         async def forgotten() -> bool:
-            return not await _settings_naming(bot, home) and not _named_in_nio(bot, home)
+            return (not await _settings_naming(bot, home) and not _named_in_nio(bot, home)
+                    and await last_seen(bot.store, RoomID(home)) is None)
         await until(forgotten, within=30, what="the store and nio's store to forget the room")
+
+
+async def test_a_room_a_waiting_forum_post_came_from_is_kept(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    async with forum_office(synapse, user_factory, tmp_path) as office:
+        youth, home, bot_id, process = office.youth, office.home, office.bot_id, office.process
+        await youth.send(home, POST)
+        await youth.wait_for(home, bot_id, "Freigabe")
+        await process.stop()
+        write_private(process.layout.admin_token_file, synapse.admin.access_token)
+        assert process.clock is not None
+        later = process.clock.advance(timedelta(days=31))  # type: ignore[attr-defined]
+        bot = await process.start()
+
+        async def ran() -> bool:
+            return await bot.store.get_setting(LAST_RETENTION_KEY) == later.isoformat()
+        await until(ran, within=60, what="the retention run")
+        # The decision on the post is said there: the room stays, and counts from now.
+        assert await synapse.admin.room_exists(home)
+        assert await last_seen(bot.store, RoomID(home)) == later

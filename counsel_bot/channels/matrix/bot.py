@@ -63,6 +63,7 @@ from counsel_bot.channels.matrix.youth_moves import MOVE_RETRY, YouthMoves
 from counsel_bot.channels.outbox_worker import EffectFailed, OutboxWorker
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.conductor import Addon, Conductor
+from counsel_bot.conversation.idle_rooms import note_seen
 from counsel_bot.core.clock import Clock
 from counsel_bot.core.commands import DutyCommand, parse_staff
 from counsel_bot.core.device_trust_check import check_devices
@@ -520,6 +521,9 @@ class CounselBot:
                             failure)
                 return await self.moving.move(room, youth)
             await self.store.set_setting(greeted, "1")
+        # Until a conversation opens here, no conversation's retention finds this room: it
+        # is purged once idle (`idle_rooms`), counted from now.
+        await note_seen(self.store, room_id, self.clock.now())
         return True
 
     async def _is_room_youth(self, room: MatrixRoom, sender: str) -> bool:
@@ -979,6 +983,17 @@ class CounselBot:
 
     async def _is_staff_room(self, room_id: RoomID) -> bool:
         return room_id == await self.staff_room() or self.office_rooms.contains(room_id)
+
+    async def room_needed(self, room_id: RoomID, at: datetime) -> bool:
+        """Whether a room without a conversation is still needed, and so not purged once
+        idle (`idle_rooms`): a staff room, a group's or forum's own, a seat's for a group
+        not over yet, one a waiting forum post came from, the first room of a pending move."""
+        if await self._is_staff_room(room_id):
+            return True
+        if any(addon.owns_room(room_id) or addon.holds_room(room_id, at)
+               for addon in self.conductor.addons):
+            return True
+        return await self.moving.in_use(room_id)
 
     async def ensure_staff_room(self) -> RoomID | None:
         """An encrypted room for counsellors and team leads; created once, staff invited."""

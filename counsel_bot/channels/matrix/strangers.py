@@ -12,6 +12,7 @@ from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.channels.outbox_worker import EffectFailed
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.conversation.idle_rooms import note_seen
 from counsel_bot.core.clock import Clock
 from counsel_bot.core.effects import SayToStaff
 from counsel_bot.core.ids import EventID, RoomID, UserID
@@ -90,3 +91,5 @@ class Strangers:
             log.warning("could not tell a shared room to write one to one (%s)", failure)
             return
         await self.store.set_setting(told, "1")
+        # No conversation's retention finds this room: purged once idle (`idle_rooms`).
+        await note_seen(self.store, room_id, self.clock.now())
