@@ -179,12 +179,16 @@ class YouthSide:
         if attachment:
             step.add(SayToYouth(conversation, "attachment_note"))
         # A first message is never a command, even "ende", but for the "hilfe" the greeting
-        # invites; nor an answer to the office question; a "ja" to a proposed appointment
-        # is its answer.
+        # invites and a "löschen": a youth who only posted in the forum or signed up for a
+        # group from here asks for that to go, and is asked to confirm at once (read as
+        # words, "ja löschen" was refused until they asked again); nor an answer to the
+        # office question; a "ja" to a proposed appointment is its answer.
         elif record is None:
             command = cmd.parse_youth(body)
             if command is not None and command.kind is cmd.YouthCommandKind.HELP:
                 self._help(step, conversation)
+            elif command is not None and command.kind is cmd.YouthCommandKind.DELETE:
+                deletion.ask(step, conversation, can_delete=c.can_delete())
         elif (not self._settle_office(step, conversation, body)
               and not c.appointments.youth_answered(step, conversation, body)):
             await self._command(step, conversation, body)
