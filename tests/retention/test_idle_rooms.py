@@ -58,6 +58,22 @@ async def test_an_idle_room_is_purged_and_forgotten_a_fresh_or_needed_one_kept()
     assert str(IDLE) not in report.summary()
 
 
+async def test_a_setting_whose_value_is_the_purged_room_goes_too() -> None:
+    """The new room opened for a group's notice to a youth who left theirs is found by
+    ``new_home:<digest>`` = the room: kept, it named a purged room for good."""
+    store = await _store()
+    await store.set_setting("new_home:0123abcd", IDLE)
+    await store.set_setting("new_home:4567ef01", FRESH)
+
+    async def needed(room: RoomID, at: datetime) -> bool:
+        return room == SEATED
+
+    await run_idle_rooms(store, FakeAdmin(rooms={IDLE}), NOW, KEEP, dry_run=False,
+                         needed=needed)
+    assert await store.get_setting("new_home:0123abcd") is None
+    assert await store.get_setting("new_home:4567ef01") == FRESH
+
+
 async def test_a_dry_run_purges_nothing_and_writes_nothing() -> None:
     store = await _store()
     before = (await store.settings(""), await store.sealed_settings(""))
