@@ -142,9 +142,11 @@ async def _last_seen(store: Store, now: datetime, *, dry_run: bool,
 
 
 async def forget_settings_of_room(store: Store, room: RoomID) -> None:
-    """Every setting keyed by ``room`` (``<kind>:<room>``), then its note."""
-    for key, _value in await store.settings(""):
-        if key.endswith(f":{room}"):
+    """Every setting keyed by ``room`` (``<kind>:<room>``) or whose value is it (a new room
+    opened for a group's notice, ``new_home:<digest>``; the erasure's rule, for ``room|...``
+    too), then its note."""
+    for key, value in await store.settings(""):
+        if key.endswith(f":{room}") or value == room or value.startswith(f"{room}|"):
             await store.move_to_sealed(key, None)  # None: only deleted, and gone on disk
     await store.set_sealed_setting(seen_key(room), None)
 
