@@ -90,3 +90,24 @@ async def test_a_room_a_waiting_forum_post_came_from_is_kept(
         # The decision on the post is said there: the room stays, and counts from now.
         assert await synapse.admin.room_exists(home)
         assert await last_seen(bot.store, RoomID(home)) == later
+
+
+async def test_a_room_the_youth_never_wrote_in_is_purged_a_younger_one_kept(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    async with forum_office(synapse, user_factory, tmp_path) as office:
+        youth, home, process = office.youth, office.home, office.process
+        assert process.clock is not None
+        process.clock.advance(timedelta(days=2))  # type: ignore[attr-defined]
+        younger = await youth.open_chat(office.bot_id)
+        await youth.wait_for(younger, office.bot_id, "anonym")
+        await process.stop()
+        write_private(process.layout.admin_token_file, synapse.admin.access_token)
+        process.clock.advance(timedelta(days=29, hours=1))  # type: ignore[attr-defined]
+        bot = await process.start()
+
+        async def gone() -> bool:
+            return not await synapse.admin.room_exists(home)
+        await until(gone, within=60, what="the room greeted 31 days ago to be purged")
+        assert await synapse.admin.room_exists(younger)
+        assert await _settings_naming(bot, younger)
