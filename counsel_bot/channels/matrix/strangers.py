@@ -79,8 +79,12 @@ class Strangers:
         one, how to start it, and the numbers, since one of them may need help now."""
         room_id = RoomID(room.room_id)
         told = f"shared_told:{room_id}"
-        if len(others) < 2 or await self.store.get_setting(told) \
-                or await self.store.conversation_by_room(room_id) is not None:
+        if len(others) < 2 or await self.store.conversation_by_room(room_id) is not None:
+            return
+        if await self.store.get_setting(told):
+            # Words there are activity: a room its youths still use is not purged as idle
+            # (`idle_rooms`), only one they left alone for the retention period.
+            await note_seen(self.store, room_id, self.clock.now())
             return
         language = self.default_language
         try:
