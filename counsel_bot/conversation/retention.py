@@ -19,6 +19,10 @@ invitation goes to that room. Then its normal period applies, counted from its c
 always. A youth's own erasure does not wait (`deletion.py`): it cancels the
 appointment and erases at once.
 
+A youth's room where no conversation ever opened (a forum post, a group sign-up, a greeting
+never answered) has no record here: the bot's schedule purges it once idle as long
+(`idle_rooms.py`).
+
 `plan_retention` decides (pure, time passed in); `run_retention` acts. Reports and logs name
 conversation ids and counts only: never room ids, user ids or anything written in a room.
 Homeserver error texts are not logged either, because some quote the room id.
