@@ -265,6 +265,7 @@ def _retention(args: argparse.Namespace) -> int:
     import contextlib
 
     from counsel_bot.channels.matrix.room_moves import PurgingFirstRooms, in_use_by_records
+    from counsel_bot.conversation.idle_rooms import needed_by_records, run_idle_rooms
     from counsel_bot.conversation.retention import run_retention
     from counsel_bot.conversation.youth_traces import forget_stored
     from counsel_bot.core.clock import SystemClock
@@ -307,7 +308,13 @@ def _retention(args: argparse.Namespace) -> int:
                                              settings.retention.keep, dry_run=args.dry_run,
                                              keep_by_office=retention_by_office(settings),
                                              before_erase=before_erase)
-                return report.summary()
+                # As the schedule does: a youth's rooms no conversation opened in, idle as
+                # long. nio's store is the running bot's: the keys of a room purged here
+                # stay in it, as those of a conversation deleted here do.
+                idle = await run_idle_rooms(
+                    store, purger, now, settings.retention.keep, dry_run=args.dry_run,
+                    needed=needed_by_records(store, in_use_by_records(store)))
+                return f"{report.summary()}\n{idle.summary()}"
         finally:
             await store.close()
 

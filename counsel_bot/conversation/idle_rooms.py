@@ -38,7 +38,11 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from counsel_bot.conversation.forum import PENDING_KEY, post_key
+from counsel_bot.conversation.groups import BOOK_KEY
 from counsel_bot.conversation.retention import RoomPurger, Serial, _check_time
+from counsel_bot.conversation.youth_traces import from_room
+from counsel_bot.core import groups as g
 from counsel_bot.core.ids import RoomID
 from counsel_bot.store import Store, StoreError
 from homeserver_bridge.errors import AdminApiError, NotFound
@@ -49,8 +53,34 @@ SEEN_PREFIX = "room_seen:"
 # What older versions noted of a youth's room without a conversation, without a time.
 MARK_PREFIXES = ("greeted:", "shared_told:")
 
+# The settings naming the rooms of the staff, the groups and the forum topics (the staff
+# room's key, "staff_room:<office>", ``group_room:<n>``, ``forum_room:<topic>``).
+OWN_ROOM_PREFIXES = ("staff_room", "group_room:", "forum_room:")
+
 Needed = Callable[[RoomID, datetime], Awaitable[bool]]
 Forget = Callable[[RoomID], None]
+
+
+def needed_by_records(store: Store, in_use: Callable[[RoomID], Awaitable[bool]]) -> Needed:
+    """``needed`` for when no bot runs (`counsel retention` by hand), read from the store: a
+    room ``in_use`` (the first room of a pending move), a seat's for a group not over yet (the
+    stored book), one a waiting forum post came from (the stored queue), a staff, group or
+    forum room (the settings that name them)."""
+
+    async def needed(room: RoomID, at: datetime) -> bool:
+        if await in_use(room):
+            return True
+        book = await store.get_sealed_setting(BOOK_KEY)
+        if book is not None and room in g.seated_rooms(g.decode_book(book), at):
+            return True
+        for post in (await store.get_setting(PENDING_KEY) or "").split(","):
+            stored = await store.get_sealed_setting(post_key(post)) if post else None
+            if stored is not None and from_room(stored, room):
+                return True
+        return any(value == room and key.startswith(OWN_ROOM_PREFIXES)
+                   for key, value in await store.settings(""))
+
+    return needed
 
 
 def seen_key(room: RoomID) -> str:
