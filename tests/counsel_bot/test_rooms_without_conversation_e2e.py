@@ -8,6 +8,7 @@ the bot's own retention schedule, a fake clock."""
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -98,9 +99,19 @@ async def test_a_room_the_youth_never_wrote_in_is_purged_a_younger_one_kept(
     async with forum_office(synapse, user_factory, tmp_path) as office:
         youth, home, process = office.youth, office.home, office.process
         assert process.clock is not None
+        assert process.bot is not None
+        store = process.bot.store
+
+        def noted(room: str) -> Callable[[], Awaitable[bool]]:
+            async def check() -> bool:  # written just after the greeting was sent
+                return await last_seen(store, RoomID(room)) is not None
+            return check
+
+        await until(noted(home), what="the greeted room's note")
         process.clock.advance(timedelta(days=2))  # type: ignore[attr-defined]
         younger = await youth.open_chat(office.bot_id)
         await youth.wait_for(younger, office.bot_id, "anonym")
+        await until(noted(younger), what="the younger room's note")
         await process.stop()
         write_private(process.layout.admin_token_file, synapse.admin.access_token)
         process.clock.advance(timedelta(days=29, hours=1))  # type: ignore[attr-defined]

@@ -521,9 +521,10 @@ class CounselBot:
                             failure)
                 return await self.moving.move(room, youth)
             await self.store.set_setting(greeted, "1")
-        # Until a conversation opens here, no conversation's retention finds this room: it
-        # is purged once idle (`idle_rooms`), counted from now.
-        await note_seen(self.store, room_id, self.clock.now())
+            # Until a conversation opens here, no conversation's retention finds this room:
+            # it is purged once idle (`idle_rooms`), counted from the greeting. Not at each
+            # welcome: a join read again (a restart's sync) is no activity.
+            await note_seen(self.store, room_id, self.clock.now())
         return True
 
     async def _is_room_youth(self, room: MatrixRoom, sender: str) -> bool:
