@@ -14,6 +14,7 @@ from counsel_bot.core.clock import FakeClock
 from tests.conftest import SynapseHandle, UserFactory
 from tests.support.bot_harness import BotProcess, NioYouth, login, provision_bot, until
 
+CRISIS = "ich will nicht mehr leben"
 # Announced at noon (the clock's start) for the same evening.
 GROUP_1 = '!group new "Prüfungsangst" 2026-12-10 18:00 90min max 8'
 NOON = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)

@@ -27,13 +27,12 @@ from counsel_bot.conversation.forum import ForumTopic
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.ids import RoomID, UserID
 from tests.conftest import SynapseHandle, UserFactory
-from tests.groups.evening import join, nickname_in, setting, signed_up
+from tests.groups.evening import CRISIS, join, nickname_in, setting, signed_up
 from tests.support.bot_harness import LogCollector, NioYouth, login, provision_bot, until
 from tests.support.js_client import open_js_client
 
 pytestmark = pytest.mark.integration
 
-CRISIS = "ich will nicht mehr leben"
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 from counsel_bot.config import StaffSettings
 from counsel_bot.core.clock import FakeClock
 from tests.conftest import SynapseHandle, UserFactory
-from tests.groups.test_group_evening_e2e import join, setting, signed_up
+from tests.groups.evening import join, setting, signed_up
 from tests.support.bot_harness import BotProcess, NioYouth, login, provision_bot, until
 
 pytestmark = pytest.mark.integration

@@ -9,19 +9,18 @@ injected clock."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
 from counsel_bot.channels.matrix.group_rooms import JOIN_WAIT
-from counsel_bot.core.clock import FakeClock
 from homeserver_bridge.errors import AdminApiError
 from tests.conftest import SynapseHandle, UserFactory
-from tests.groups.test_group_evening_e2e import CRISIS, join, setting, signed_up
+from tests.groups.evening import CRISIS, OPEN, group_announced, join, setting, signed_up
 from tests.groups.test_group_notices_after_leaving_e2e import leave
-from tests.support.bot_harness import NioYouth, login, provision_bot, until
+from tests.support.bot_harness import until
 
 pytestmark = pytest.mark.integration
 
@@ -29,21 +28,14 @@ pytestmark = pytest.mark.integration
 async def test_a_new_room_the_youth_never_accepts_is_undone_and_named_nowhere(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path,
 ) -> None:
-    clock = FakeClock(datetime(2026, 12, 10, 12, 0, tzinfo=UTC))
-    host = await login(synapse, user_factory, tmp_path, "host")
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[host.client.user_id],
-                                  clock=clock)
-    bot = await process.start()
-    bot_id = process.user_id
-    closing: list[NioYouth] = [host]
-    try:
-        staff_room = await setting(process, "staff_room")
-        await join(host, staff_room)
-        await host.send(staff_room, '!group new "Prüfungsangst" 2026-12-10 18:00 90min max 8')
-        await host.wait_for(staff_room, bot_id, "Gruppe 1 angekündigt")
+    async with group_announced(synapse, user_factory, tmp_path) as evening:
+        process, bot_id, closing = evening.process, evening.bot_id, evening.closing
+        host, staff_room, clock = evening.host, evening.staff_room, evening.clock
+        bot = process.bot
+        assert bot is not None
         b, b_home, _ = await signed_up(synapse, user_factory, tmp_path, bot_id, "youth-b",
                                        closing)
-        clock.set(datetime(2026, 12, 10, 17, 0, 30, tzinfo=UTC))
+        clock.set(OPEN)
         group_room = await setting(process, "group_room:1")
         await b.wait_for(b_home, bot_id, "Gruppe 1 beginnt")
         await join(b, group_room)
@@ -82,7 +74,3 @@ async def test_a_new_room_the_youth_never_accepts_is_undone_and_named_nowhere(
             return not [k for k, v in await bot.store.settings("") if b_new in k or b_new in v]
 
         await until(named_nowhere, what="no setting to name a room the youth never accepted")
-    finally:
-        await process.stop()
-        for client in closing:
-            await client.close()
