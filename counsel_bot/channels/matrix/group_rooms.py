@@ -317,6 +317,9 @@ class GroupRooms:
             raise EffectFailed("the youth did not accept the new room", permanent=True)
         if stored:
             return RoomID(stored)
+        # The day counts from the invitation, which the youth's app may show before the bot
+        # first looks for their join (a loaded CI advanced the clock in between: never undone).
+        self._waiting.setdefault(key, self.executor.clock.now())
         answer = await self.client.room_create(
             is_direct=True, invite=[youth], initial_state=[ENCRYPTION],
             power_level_override=one_to_one_power_levels())
