@@ -46,10 +46,11 @@ endif
 
 # The suite runs in a worker per core (at most 4), each with its own Synapse and PostgreSQL;
 # a file's tests stay together in one worker. Most integration time is waiting on the
-# homeserver, so two workers on two cores nearly halve it.
+# homeserver, so two workers on two cores nearly halve it. The slowest tests are listed at
+# the end: CI's budget is watched there.
 test: $(BIN)/.installed tests/js/node_modules/.package-lock.json $(CHROMIUM) postgresql-server
 	$(MAKE) lint
-	$(BIN)/pytest -q -p no:cacheprovider -n auto --maxprocesses=4 --dist loadfile
+	$(BIN)/pytest -q -p no:cacheprovider -n auto --maxprocesses=4 --dist loadfile --durations=25
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench  # ~20 min; `$(BIN)/python -m bench --quick` for a 1-minute smoke run
