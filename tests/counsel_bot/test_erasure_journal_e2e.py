@@ -7,6 +7,8 @@ up and restored (the homeserver's is not: its purge stands)."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -15,52 +17,76 @@ from typing import Any
 import pytest
 
 from counsel_bot.channels.erasure_journal import journaled, record
-from counsel_bot.config import BackupSettings, settings_from_mapping
+from counsel_bot.config import BackupSettings, Settings, settings_from_mapping
 from counsel_bot.core.errors import BotError
 from counsel_bot.core.ids import ConversationID, RoomID
 from counsel_bot.runtime.backup import make_backup, restore_backup
 from counsel_bot.runtime.runner import erasure_journal_of
 from e2e.vault import KdfParams
 from homeserver_bridge.errors import AdminApiError
-from homeserver_bridge.paths import DataLayout, write_private
+from homeserver_bridge.paths import DataLayout
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import login, provision_bot, until
+from tests.support.bot_harness import BotProcess, Office, office, until
 
 CHEAP = KdfParams(time_cost=1, memory_kib=8, parallelism=1)
+
+
+@asynccontextmanager
+async def journaling_office(synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path,
+                            ) -> AsyncIterator[tuple[Office, Path]]:
+    """A bot with the bridge's admin access (purges, erasure), as `counsel up` gives it, and
+    its erasure journal on the backups' disk, outside the data directory:
+    the office, and the journal."""
+    journal = tmp_path / "backup-disk" / "erased"
+    journal.parent.mkdir()
+
+    def journaling(settings: Settings) -> Settings:
+        return replace(settings, backup=BackupSettings(erasure_journal=str(journal)))
+
+    async with office(synapse, user_factory, tmp_path, admin=True,
+                      configure=journaling) as started:
+        yield started, journal
+
+
+async def a_conversation(started: Office) -> tuple[str, ConversationID]:
+    """The youth opens a chat and asks for help: its room and its conversation."""
+    youth, bot_user = started.youth, started.bot_user
+    room = await youth.open_chat(bot_user)
+    await youth.wait_for(room, bot_user, "anonym")
+    await youth.send(room, "hallo, ich brauch hilfe")
+
+    async def opened() -> bool:
+        return await started.bot.store.conversation_by_room(RoomID(room)) is not None
+    await until(opened, what="the conversation")
+    found = await started.bot.store.conversation_by_room(RoomID(room))
+    assert found is not None
+    return room, found.conversation
+
+
+def restore(backup: Path, process: BotProcess, tmp_path: Path) -> None:
+    """The data directory lost, and restored from ``backup``."""
+    shutil.move(process.layout.root, tmp_path / "lost")
+    restore_backup(backup, process.layout.root, "pw")
+
+
+def backup_of(process: BotProcess, tmp_path: Path) -> Path:
+    return make_backup(process.layout.root, tmp_path / "backups", "pw", datetime.now(),
+                       keep_days=0, params=CHEAP).path
 
 
 @pytest.mark.integration
 async def test_a_deletion_after_the_backup_is_deleted_again_after_the_restore(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
-    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
-    youth = await login(synapse, user_factory, tmp_path, "youth")
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
-    journal = tmp_path / "backup-disk" / "erased"
-    journal.parent.mkdir()
-    process.settings = replace(process.settings,
-                               backup=BackupSettings(erasure_journal=str(journal)))
-    # What counsel up writes: the bot's admin access (purges, erasure).
-    write_private(process.layout.admin_token_file, synapse.admin.access_token)
-    try:
-        bot = await process.start()
-        staff_room = await counsellor.accept_invite()
-        room = await youth.open_chat(process.user_id)
-        await youth.wait_for(room, process.user_id, "anonym")
-        await youth.send(room, "hallo, ich brauch hilfe")
-        await until(lambda: bot.store.conversation_by_room(RoomID(room)),
-                    what="the conversation")
-        found = await bot.store.conversation_by_room(RoomID(room))
-        assert found is not None
-        conversation = found.conversation
+    async with journaling_office(synapse, user_factory, tmp_path) as (started, journal):
+        process, youth = started.process, started.youth
+        staff_room = await started.counsellor.accept_invite()
+        room, conversation = await a_conversation(started)
         await process.stop()
-        backup = make_backup(process.layout.root, tmp_path / "backups", "pw", datetime.now(),
-                             keep_days=0, params=CHEAP).path
+        backup = backup_of(process, tmp_path)
 
         bot = await process.start()
-        await youth.send(room, "löschen")
-        await youth.wait_for(room, process.user_id, "„ja löschen“")
-        await youth.send(room, "ja löschen")
+        await youth.delete_chat(room, process.user_id)
 
         async def erased() -> bool:
             return await bot.store.conversation(conversation) is None
@@ -68,17 +94,12 @@ async def test_a_deletion_after_the_backup_is_deleted_again_after_the_restore(
         assert journaled(journal) == [conversation]
         await process.stop()
 
-        shutil.move(process.layout.root, tmp_path / "lost")
-        restore_backup(backup, process.layout.root, "pw")
+        restore(backup, process, tmp_path)
         bot = await process.start()
         await until(erased, within=60, what="the conversation to be deleted again")
-        await counsellor.wait_for(staff_room, process.user_id, "wird wieder gelöscht",
-                                  within=30)
+        await started.counsellor.wait_for(staff_room, process.user_id, "wird wieder gelöscht",
+                                          within=30)
         assert journaled(journal) == [conversation]  # written once
-    finally:
-        await process.stop()
-        await youth.close()
-        await counsellor.close()
 
 
 @pytest.mark.integration
@@ -90,30 +111,16 @@ async def test_a_restored_bot_without_its_journal_refuses_to_start(
     deleted since the backup would stay back, for good and without a word. The restored
     bot refuses to start until it can read the journal (its first start made it, so a
     missing one is a missing disk)."""
-    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
-    disk = tmp_path / "backup-disk"
-    disk.mkdir()
-    journal = disk / "erased"
-    process.settings = replace(process.settings,
-                               backup=BackupSettings(erasure_journal=str(journal)))
-    write_private(process.layout.admin_token_file, synapse.admin.access_token)
-    try:
-        await process.start()
+    async with journaling_office(synapse, user_factory, tmp_path) as (started, journal):
+        process, disk = started.process, journal.parent
         await process.stop()
         assert journal.exists()  # made at the start, before any youth deleted anything
-        backup = make_backup(process.layout.root, tmp_path / "backups", "pw", datetime.now(),
-                             keep_days=0, params=CHEAP).path
-        shutil.move(process.layout.root, tmp_path / "lost")
-        restore_backup(backup, process.layout.root, "pw")
+        restore(backup_of(process, tmp_path), process, tmp_path)
         disk.rename(tmp_path / "not-mounted")
         with pytest.raises(BotError, match="erasure journal"):
             await process.start()
         (tmp_path / "not-mounted").rename(disk)  # the admin mounts the disk
         await process.start()
-    finally:
-        await process.stop()
-        await counsellor.close()
 
 
 @pytest.mark.integration
@@ -127,25 +134,10 @@ async def test_a_conversation_the_journal_names_but_open_again_is_kept_at_a_rest
     restore happens; any later restart of the bot (an update, a standby's takeover) must
     not purge the youth's room, deactivate their account and erase their conversation
     with its counsellor, in the middle of it."""
-    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
-    youth = await login(synapse, user_factory, tmp_path, "youth")
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
-    journal = tmp_path / "backup-disk" / "erased"
-    journal.parent.mkdir()
-    process.settings = replace(process.settings,
-                               backup=BackupSettings(erasure_journal=str(journal)))
-    write_private(process.layout.admin_token_file, synapse.admin.access_token)
-    try:
-        bot = await process.start()
-        await counsellor.accept_invite()
-        room = await youth.open_chat(process.user_id)
-        await youth.wait_for(room, process.user_id, "anonym")
-        await youth.send(room, "hallo, ich brauch hilfe")
-        await until(lambda: bot.store.conversation_by_room(RoomID(room)),
-                    what="the conversation")
-        found = await bot.store.conversation_by_room(RoomID(room))
-        assert found is not None
-        conversation = found.conversation
+    async with journaling_office(synapse, user_factory, tmp_path) as (started, journal):
+        process = started.process
+        await started.counsellor.accept_invite()
+        _room, conversation = await a_conversation(started)
         # What the deletion's first step wrote before its purge failed.
         record(journal, conversation, datetime.now())
         await process.stop()
@@ -155,10 +147,6 @@ async def test_a_conversation_the_journal_names_but_open_again_is_kept_at_a_rest
         again = await bot.store.conversation(conversation)
         assert again is not None
         assert again.closed_at is None
-    finally:
-        await process.stop()
-        await youth.close()
-        await counsellor.close()
 
 
 class FailingPurge:
@@ -186,39 +174,18 @@ async def test_a_deletion_whose_purge_failed_and_was_taken_back_is_not_journaled
     was deleted, but the journal named the conversation: a restore from any backup would
     then purge the room of a youth who took their deletion back in a crisis, deactivate
     their account and erase the conversation, telling the staff the youth had deleted it."""
-    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
-    youth = await login(synapse, user_factory, tmp_path, "youth")
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
-    journal = tmp_path / "backup-disk" / "erased"
-    journal.parent.mkdir()
-    process.settings = replace(process.settings,
-                               backup=BackupSettings(erasure_journal=str(journal)))
-    write_private(process.layout.admin_token_file, synapse.admin.access_token)
-    try:
-        bot = await process.start()
+    async with journaling_office(synapse, user_factory, tmp_path) as (started, journal):
+        bot, youth = started.bot, started.youth
         failing = FailingPurge(bot.executor.admin)
         bot.executor.admin = failing
-        await counsellor.accept_invite()
-        room = await youth.open_chat(process.user_id)
-        await youth.wait_for(room, process.user_id, "anonym")
-        await youth.send(room, "hallo, ich brauch hilfe")
-        await until(lambda: bot.store.conversation_by_room(RoomID(room)),
-                    what="the conversation")
-        found = await bot.store.conversation_by_room(RoomID(room))
-        assert found is not None
-        conversation = found.conversation
-        await youth.send(room, "löschen")
-        await youth.wait_for(room, process.user_id, "„ja löschen“")
-        await youth.send(room, "ja löschen")
+        await started.counsellor.accept_invite()
+        room, conversation = await a_conversation(started)
+        await youth.delete_chat(room, started.bot_user)
         await until(lambda: failing.tried > 0, what="the purge to be tried")
         await youth.send(room, "ich will mich umbringen")
         await until(lambda: bot.conductor.router.conversation(conversation) is not None,
                     what="the conversation to open again")
         assert journaled(journal) == []
-    finally:
-        await process.stop()
-        await youth.close()
-        await counsellor.close()
 
 
 def test_the_journal_keeps_each_conversation_once_and_skips_foreign_lines(
@@ -236,8 +203,6 @@ def test_the_journal_keeps_each_conversation_once_and_skips_foreign_lines(
 
 
 def test_a_journal_in_the_data_directory_or_relative_is_refused(tmp_path: Path) -> None:
-    from counsel_bot.core.errors import BotError
-
     layout = DataLayout(tmp_path / "data")
     inside = settings_from_mapping(
         {"backup": {"erasure_journal": str(tmp_path / "data" / "erased")}})

@@ -366,14 +366,18 @@ class Office:
 async def office(
     synapse: Any, user_factory: Any, tmp: Path, *, with_lead: bool = False,
     admin: bool = False, clock: Clock | None = None,
+    configure: Callable[[Settings], Settings] | None = None,
 ) -> AsyncIterator[Office]:
     """``admin``: the bot gets the bridge's admin token, as `counsel up` gives it (purges,
-    erasure). Everything is closed and stopped afterwards, whatever the test did."""
+    erasure); ``configure``: the bot's settings changed before its first start.
+    Everything is closed and stopped afterwards, whatever the test did."""
     counsellor = await login(synapse, user_factory, tmp, "counsellor")
     lead = await login(synapse, user_factory, tmp, "lead") if with_lead else None
     process = await provision_bot(
         synapse, tmp / "bot", staff=[counsellor.client.user_id],
         team_leads=[lead.client.user_id] if lead is not None else None, clock=clock)
+    if configure is not None:
+        process.settings = configure(process.settings)
     if admin:
         write_private(process.layout.admin_token_file, synapse.admin.access_token)
     clients = [c for c in (counsellor, lead) if c is not None]
