@@ -6,10 +6,6 @@ The real conductor, mail channel and executor on a store; no homeserver."""
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
-
-from counsel_bot.channels.mail.codes import ChatLink
 from counsel_bot.channels.outbox_worker import lane_of
 from counsel_bot.conversation.change import Change
 from counsel_bot.core.effects import (
@@ -18,58 +14,27 @@ from counsel_bot.core.effects import (
     SayToYouth,
     SendMail,
     Transcript,
-    decode_effect,
 )
-from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
-from counsel_bot.store import MemoryStore
-from homeserver_bridge.mail import InboundMail
-from tests.store.conftest import AeadSealer
+from counsel_bot.core.ids import EventID, UserID
+from tests.support.case_code import (
+    YOUTH,
+    effects_since,
+    invitation_code,
+    mail_youth_invited,
+    office_with_chat,
+    outbox_keys,
+    redeemed,
+    youth_answers,
+)
 from tests.support.mail_office import (
     ANNA,
     AT,
-    Office,
     RecordingSender,
     code_mailed,
     counsellor_replies,
-    office_on,
     perform_mails,
     plain_text,
 )
-
-YOUTH = "kim.m@youth.example"
-
-
-async def office_with_chat(sender: RecordingSender) -> Office:
-    office = await office_on(MemoryStore(AeadSealer()), sender)
-
-    async def token(_expires: datetime) -> str:
-        return "registration-token"
-
-    office.mail.chat_link = ChatLink("https://counsel.example", "@bot:x", token)
-    office.conductor.chat_invite = office.mail.codes.invite_to_chat
-    office.conductor.chat_end = office.mail.codes.end_chat
-    office.conductor.redeem_case_code = office.mail.codes.redeem_case_code
-    return office
-
-
-async def mail_youth_invited(office: Office, sender: RecordingSender,
-                             ) -> tuple[ConversationID, RoomID, str]:
-    """Kim writes to the office, Anna takes it and sends `!chat`: the conversation, its
-    room and the case code the invitation mail carries (all mails performed)."""
-    await office.mail.deliver(InboundMail(
-        message_id="<first@youth.example>", in_reply_to=None, references=(),
-        subject="Hilfe", from_address=YOUTH, reply_address=YOUTH,
-        text="Ich brauche Hilfe, zu Hause ist es schlimm.", attachments=()))
-    [room] = office.rooms
-    record = await office.conductor.store.conversation_by_room(RoomID(room))
-    assert record is not None
-    await office.conductor.staff_wrote(RoomID(room), ANNA, EventID("$chat"), "!chat", AT)
-    invitations = [decode_effect(e.payload) for e in await office.conductor.store.pending_outbox()]
-    [invitation] = [e for e in invitations if isinstance(e, SendMail)]
-    code = re.search(r"\b([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})\b", invitation.text)
-    assert code is not None
-    await perform_mails(office)
-    return record.conversation, RoomID(room), code.group(1)
 
 
 async def test_a_case_code_used_by_someone_else_is_told_to_the_youth_and_the_counsellor(
@@ -85,12 +50,11 @@ async def test_a_case_code_used_by_someone_else_is_told_to_the_youth_and_the_cou
     c = office.conductor
     conversation, room, code = await mail_youth_invited(office, sender)
     sender.sent.clear()
-    before = {e.key for e in await c.store.pending_outbox()}
+    before = await outbox_keys(office)
 
     mother = UserID("@mum:x")
-    await c.youth_wrote(RoomID("!lobby:x"), mother, None, EventID("$code"), code, AT)
-    told = [decode_effect(e.payload) for e in await c.store.pending_outbox()
-            if e.key not in before]
+    await redeemed(office, mother, code)
+    told = await effects_since(office, before)
     assert [e for e in told if isinstance(e, SayToStaff) and e.key == "chat.code_used_staff"
             and ("conversation", conversation) in e.params], "the counsellor was not told"
     await perform_mails(office)
@@ -107,16 +71,11 @@ async def test_a_case_code_used_by_someone_else_is_told_to_the_youth_and_the_cou
     await c.youth_wrote(room, mother, None, EventID("$a"), "mum@home.example", AT)
     await c.youth_wrote(room, mother, None, EventID("$c"), await code_mailed(office), AT)
     sender.sent.clear()
-    before = {e.key for e in await c.store.pending_outbox()}
+    before = await outbox_keys(office)
 
     # Kim answers the notice: it was not them.
-    await office.mail.deliver(InboundMail(
-        message_id="<notme@youth.example>", in_reply_to=str(notice["Message-ID"]),
-        references=(str(notice["Message-ID"]),), subject="Re: Fall-Code",
-        from_address=YOUTH, reply_address=YOUTH,
-        text="nicht ich", attachments=()))
-    told = [decode_effect(e.payload) for e in await c.store.pending_outbox()
-            if e.key not in before]
+    await youth_answers(office, notice, "<notme@youth.example>", "nicht ich")
+    told = await effects_since(office, before)
     assert [e for e in told if isinstance(e, SayToStaff)
             and e.key == "mail.other_address_staff"
             and ("conversation", conversation) in e.params], \
@@ -133,13 +92,10 @@ async def test_a_new_chat_invitation_voids_the_code_of_the_one_before() -> None:
     c = office.conductor
     conversation, room, first = await mail_youth_invited(office, sender)
     await c.staff_wrote(room, ANNA, EventID("$chat2"), "!chat", AT)
-    mails = [decode_effect(e.payload) for e in await c.store.pending_outbox()]
-    [second_mail] = [e for e in mails if isinstance(e, SendMail)]
-    second = re.search(r"\b([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})\b", second_mail.text)
-    assert second is not None
+    second = await invitation_code(office)
     assert await office.mail.codes.redeem_case_code(Change(AT, None), first) is None, \
         "the earlier code still opens the room"
-    assert await office.mail.codes.redeem_case_code(Change(AT, None), second.group(1)) \
+    assert await office.mail.codes.redeem_case_code(Change(AT, None), second) \
         == conversation
 
 
@@ -148,21 +104,17 @@ async def test_the_youths_own_use_of_the_code_leaves_their_mails_unflagged() -> 
     replies go to: no warning for the counsellor, who would learn to ignore it."""
     sender = RecordingSender()
     office = await office_with_chat(sender)
-    c = office.conductor
     conversation, _room, code = await mail_youth_invited(office, sender)
-    await c.youth_wrote(RoomID("!lobby:x"), UserID("@kim:x"), None, EventID("$code"), code, AT)
+    await redeemed(office, UserID("@kim:x"), code)
     await perform_mails(office)
     await counsellor_replies(office, conversation, "$r1", "Schön, dass du schreibst.")
     await perform_mails(office)
     reply = sender.sent[-1]
     assert reply["To"] == YOUTH
-    before = {e.key for e in await c.store.pending_outbox()}
-    await office.mail.deliver(InboundMail(
-        message_id="<again@youth.example>", in_reply_to=str(reply["Message-ID"]),
-        references=(str(reply["Message-ID"]),), subject="Re: Hilfe",
-        from_address=YOUTH, reply_address=YOUTH, text="Danke dir.", attachments=()))
-    told = [decode_effect(e.payload) for e in await c.store.pending_outbox()
-            if e.key not in before]
+    before = await outbox_keys(office)
+    await youth_answers(office, reply, "<again@youth.example>", "Danke dir.",
+                        subject="Re: Hilfe")
+    told = await effects_since(office, before)
     assert not [e for e in told if isinstance(e, SayToStaff)
                 and e.key == "mail.other_address_staff"]
     assert not [e for e in told if isinstance(e, MailToYouth)]
@@ -178,17 +130,13 @@ async def test_whoever_came_in_with_the_code_is_not_told_that_the_youth_mailed()
     c = office.conductor
     conversation, room, code = await mail_youth_invited(office, sender)
     mother = UserID("@mum:x")
-    await c.youth_wrote(RoomID("!lobby:x"), mother, None, EventID("$code"), code, AT)
+    await redeemed(office, mother, code)
     await perform_mails(office)
     [notice] = [m for m in sender.sent if "benutzt" in plain_text(m)]
     await c.youth_wrote(room, mother, None, EventID("$h"), "hallo", AT)
-    before = {e.key for e in await c.store.pending_outbox()}
-    await office.mail.deliver(InboundMail(
-        message_id="<notme2@youth.example>", in_reply_to=str(notice["Message-ID"]),
-        references=(str(notice["Message-ID"]),), subject="Re: Fall-Code",
-        from_address=YOUTH, reply_address=YOUTH, text="nicht ich", attachments=()))
-    told = [decode_effect(e.payload) for e in await c.store.pending_outbox()
-            if e.key not in before]
+    before = await outbox_keys(office)
+    await youth_answers(office, notice, "<notme2@youth.example>", "nicht ich")
+    told = await effects_since(office, before)
     assert not [e for e in told if isinstance(e, SayToYouth)
                 and e.key == "mail.came_in_chat"], "the room was told that the youth mailed"
     assert [e for e in told if isinstance(e, SayToStaff) and e.key.startswith("mail.came_in_chat")
@@ -204,11 +152,11 @@ async def test_the_transcript_for_the_counsellor_alone_holds_up_nothing_of_the_c
     office = await office_with_chat(sender)
     c = office.conductor
     conversation, room, code = await mail_youth_invited(office, sender)
-    await c.youth_wrote(RoomID("!lobby:x"), UserID("@mum:x"), None, EventID("$code"), code, AT)
-    before = {e.key for e in await c.store.pending_outbox()}
+    await redeemed(office, UserID("@mum:x"), code)
+    before = await outbox_keys(office)
     await c.member_joined(room, ANNA, EventID("$join"), AT)
-    [transcript] = [e for e in (decode_effect(o.payload) for o in await c.store.pending_outbox()
-                                if o.key not in before) if isinstance(e, Transcript)]
+    [transcript] = [e for e in await effects_since(office, before)
+                    if isinstance(e, Transcript)]
     assert lane_of(transcript) != lane_of(SendMail(conversation, "Antwort")), \
         "the counsellor's replies wait for the transcript's direct room"
 
@@ -222,11 +170,10 @@ async def test_the_counsellor_learns_where_the_transcript_for_them_alone_waits()
     office = await office_with_chat(sender)
     c = office.conductor
     conversation, room, code = await mail_youth_invited(office, sender)
-    await c.youth_wrote(RoomID("!lobby:x"), UserID("@mum:x"), None, EventID("$code"), code, AT)
-    before = {e.key for e in await c.store.pending_outbox()}
+    await redeemed(office, UserID("@mum:x"), code)
+    before = await outbox_keys(office)
     await c.member_joined(room, ANNA, EventID("$join"), AT)
-    told = [decode_effect(o.payload) for o in await c.store.pending_outbox()
-            if o.key not in before]
+    told = await effects_since(office, before)
     assert [e for e in told if isinstance(e, SayToStaff) and ANNA in e.mentions
             and ("conversation", conversation) in e.params], \
         "the counsellor is not told that the transcript waits in the direct room"

@@ -4,23 +4,23 @@ itself: `test_mail_case_code_private_e2e.py`)."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from counsel_bot.core import mail_address_proof as proof
-from counsel_bot.core.effects import (
-    EndChat,
-    MailCode,
-    PostText,
-    SayInRoom,
-    SayToStaff,
-    SendMail,
-    decode_effect,
-)
+from counsel_bot.core.effects import EndChat, MailCode, PostText, SayInRoom, SayToStaff
 from counsel_bot.core.ids import EventID, RoomID, UserID
 from counsel_bot.core.messages import text
-from homeserver_bridge.mail import InboundMail
-from tests.counsel_bot.test_mail_case_code import YOUTH, mail_youth_invited, office_with_chat
+from tests.support.case_code import (
+    YOUTH,
+    came_in,
+    effects_since,
+    invitation_code,
+    mail_youth_invited,
+    office_with_chat,
+    outbox_keys,
+    redeemed,
+    youth_answers,
+)
 from tests.support.mail_office import (
     ANNA,
     AT,
@@ -41,12 +41,10 @@ async def test_the_counsellor_removes_whoever_came_in_with_the_case_code() -> No
     office = await office_with_chat(sender)
     c = office.conductor
     conversation, room, code = await mail_youth_invited(office, sender)
-    await c.youth_wrote(RoomID("!lobby:x"), UserID("@mum:x"), None, EventID("$code"), code, AT)
-    await c.youth_wrote(room, UserID("@mum:x"), None, EventID("$h"), "hallo", AT)
-    before = {e.key for e in await c.store.pending_outbox()}
+    await came_in(office, UserID("@mum:x"), room, code)
+    before = await outbox_keys(office)
     await c.staff_wrote(room, ANNA, EventID("$end"), "!chat end", AT)
-    done = [decode_effect(e.payload) for e in await c.store.pending_outbox()
-            if e.key not in before]
+    done = await effects_since(office, before)
     assert [e for e in done if isinstance(e, EndChat) and e.conversation == conversation], \
         "nobody is removed from the room"
     current = c.router.conversation(conversation)
@@ -67,7 +65,7 @@ async def test_after_chat_end_the_replies_go_back_to_the_youths_own_address() ->
     c = office.conductor
     conversation, room, code = await mail_youth_invited(office, sender)
     mother = UserID("@mum:x")
-    await c.youth_wrote(RoomID("!lobby:x"), mother, None, EventID("$code"), code, AT)
+    await redeemed(office, mother, code)
     await perform_mails(office)
     [notice] = [m for m in sender.sent if "benutzt" in plain_text(m)]
     await c.youth_wrote(room, mother, None, EventID("$h"), "hallo", AT)
@@ -75,10 +73,7 @@ async def test_after_chat_end_the_replies_go_back_to_the_youths_own_address() ->
     await c.youth_wrote(room, mother, None, EventID("$a"), "mum@home.example", AT)
     await c.youth_wrote(room, mother, None, EventID("$c"), await code_mailed(office), AT)
     await perform_mails(office)
-    await office.mail.deliver(InboundMail(
-        message_id="<notme@youth.example>", in_reply_to=str(notice["Message-ID"]),
-        references=(str(notice["Message-ID"]),), subject="Re: Fall-Code",
-        from_address=YOUTH, reply_address=YOUTH, text="nicht ich", attachments=()))
+    await youth_answers(office, notice, "<notme@youth.example>", "nicht ich")
 
     await c.staff_wrote(room, ANNA, EventID("$end"), "!chat end", AT)
     sender.sent.clear()
@@ -99,8 +94,7 @@ async def test_the_code_holder_cannot_use_up_the_youths_address_codes() -> None:
     c = office.conductor
     conversation, room, code = await mail_youth_invited(office, sender)
     mother = UserID("@mum:x")
-    await c.youth_wrote(RoomID("!lobby:x"), mother, None, EventID("$code"), code, AT)
-    await c.youth_wrote(room, mother, None, EventID("$h"), "hallo", AT)
+    await came_in(office, mother, room, code)
     for hour in range(4):
         at = AT + timedelta(hours=2 * hour, minutes=1)
         await c.youth_wrote(room, mother, None, EventID(f"$m{hour}"), "mail", at)
@@ -114,20 +108,15 @@ async def test_the_code_holder_cannot_use_up_the_youths_address_codes() -> None:
     later = AT + timedelta(hours=9)
     await c.staff_wrote(room, ANNA, EventID("$end"), "!chat end", later)
     await c.staff_wrote(room, ANNA, EventID("$chat2"), "!chat", later)
-    [invitation] = [e for e in (decode_effect(o.payload) for o in await c.store.pending_outbox())
-                    if isinstance(e, SendMail)]
-    second = re.search(r"\b([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})\b", invitation.text)
-    assert second is not None
+    second = await invitation_code(office)
     await perform_mails(office, later)
     kim = UserID("@kim-new:x")
-    await c.youth_wrote(RoomID("!lobby2:x"), kim, None, EventID("$code2"), second.group(1),
-                        later)
+    await c.youth_wrote(RoomID("!lobby2:x"), kim, None, EventID("$code2"), second, later)
     await c.youth_wrote(room, kim, None, EventID("$k1"), "Ich bin es, Kim.", later)
     await c.youth_wrote(room, kim, None, EventID("$k2"), "mail", later)
-    before = {e.key for e in await c.store.pending_outbox()}
+    before = await outbox_keys(office)
     await c.youth_wrote(room, kim, None, EventID("$k3"), "kim.neu@youth.example", later)
-    new = [decode_effect(o.payload) for o in await c.store.pending_outbox()
-           if o.key not in before]
+    new = await effects_since(office, before)
     assert [e for e in new if isinstance(e, MailCode) and e.address == "kim.neu@youth.example"], \
         f"no code for the youth's new address: {[getattr(e, 'key', e) for e in new]}"
 
@@ -144,19 +133,14 @@ async def test_after_chat_end_the_counsellor_learns_of_each_mail_outside_the_dir
     c = office.conductor
     conversation, room, code = await mail_youth_invited(office, sender)
     mother = UserID("@mum:x")
-    await c.youth_wrote(RoomID("!lobby:x"), mother, None, EventID("$code"), code, AT)
+    await redeemed(office, mother, code)
     await perform_mails(office)
     [notice] = [m for m in sender.sent if "benutzt" in plain_text(m)]
     await c.youth_wrote(room, mother, None, EventID("$h"), "hallo", AT)
     await c.staff_wrote(room, ANNA, EventID("$end"), "!chat end", AT)
-    before = {e.key for e in await c.store.pending_outbox()}
-    await office.mail.deliver(InboundMail(
-        message_id="<after@youth.example>", in_reply_to=str(notice["Message-ID"]),
-        references=(str(notice["Message-ID"]),), subject="Re: Fall-Code",
-        from_address=YOUTH, reply_address=YOUTH, text="Danke, jetzt bin ich es.",
-        attachments=()))
-    new = [decode_effect(o.payload) for o in await c.store.pending_outbox()
-           if o.key not in before]
+    before = await outbox_keys(office)
+    await youth_answers(office, notice, "<after@youth.example>", "Danke, jetzt bin ich es.")
+    new = await effects_since(office, before)
     assert [e for e in new if isinstance(e, PostText) and e.to == ANNA], \
         "the mail is not for the counsellor alone"
     assert [e for e in new if isinstance(e, SayToStaff) and ANNA in e.mentions
@@ -176,8 +160,7 @@ async def test_the_code_holders_last_words_before_the_removal_keep_the_case_on_m
     c = office.conductor
     conversation, room, code = await mail_youth_invited(office, sender)
     mother = UserID("@mum:x")
-    await c.youth_wrote(RoomID("!lobby:x"), mother, None, EventID("$code"), code, AT)
-    await c.youth_wrote(room, mother, None, EventID("$h"), "hallo", AT)
+    await came_in(office, mother, room, code)
     await c.staff_wrote(room, ANNA, EventID("$end"), "!chat end", AT)
     await c.youth_wrote(room, mother, None, EventID("$late"), "warte!", AT)
     current = c.router.conversation(conversation)
@@ -186,12 +169,9 @@ async def test_the_code_holders_last_words_before_the_removal_keep_the_case_on_m
         "the removed code holder's last words took the case back to the chat"
 
     await c.staff_wrote(room, ANNA, EventID("$chat2"), "!chat", AT)
-    [invitation] = [e for e in (decode_effect(o.payload) for o in await c.store.pending_outbox())
-                    if isinstance(e, SendMail)]
-    second = re.search(r"\b([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})\b", invitation.text)
-    assert second is not None
+    second = await invitation_code(office)
     kim = UserID("@kim-new:x")
-    await c.youth_wrote(RoomID("!lobby2:x"), kim, None, EventID("$code2"), second.group(1), AT)
+    await c.youth_wrote(RoomID("!lobby2:x"), kim, None, EventID("$code2"), second, AT)
     await c.youth_wrote(room, kim, None, EventID("$k"), "Ich bin es, Kim.", AT)
     current = c.router.conversation(conversation)
     assert current is not None
@@ -209,12 +189,10 @@ async def test_a_youth_who_lost_the_chat_can_be_invited_again() -> None:
     c = office.conductor
     _conversation, room, code = await mail_youth_invited(office, sender)
     kim = UserID("@kim:x")
-    await c.youth_wrote(RoomID("!lobby:x"), kim, None, EventID("$code"), code, AT)
-    await c.youth_wrote(room, kim, None, EventID("$h"), "hallo", AT)
-    before = {e.key for e in await c.store.pending_outbox()}
+    await came_in(office, kim, room, code)
+    before = await outbox_keys(office)
     await c.staff_wrote(room, ANNA, EventID("$chat2"), "!chat", AT)
-    said = [decode_effect(o.payload) for o in await c.store.pending_outbox()
-            if o.key not in before]
+    said = await effects_since(office, before)
     [answer] = [e for e in said if isinstance(e, SayInRoom | SayToStaff)
                 and ANNA in (e.to if isinstance(e, SayInRoom) else e.mentions)]
     assert "!chat end" in text(answer.key, "de"), text(answer.key, "de")

@@ -12,9 +12,9 @@ from counsel_bot.core.effects import MailToYouth, SayToYouth, SendMail, decode_e
 from counsel_bot.core.ids import EventID, RoomID, UserID
 from counsel_bot.store import MemoryStore
 from homeserver_bridge.mail import InboundMail
-from tests.counsel_bot.test_mail_case_code import office_with_chat
 from tests.counsel_bot.test_mail_switched_chat import back_in_chat_after_a_reply
 from tests.store.conftest import AeadSealer
+from tests.support.case_code import office_with_chat
 from tests.support.mail_office import (
     ANNA,
     AT,
