@@ -10,7 +10,6 @@ later gets only the next session's. The same for a youth's first answer from the
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,6 @@ import pytest
 from nio import JoinResponse, KeysQueryResponse, Response, SyncResponse
 
 from counsel_bot.channels.matrix.session import connect
-from counsel_bot.core.video import VideoSettings
 from e2e.vault import KdfParams, Vault
 from tests.conftest import SynapseHandle, UserFactory
 from tests.support.bot_harness import (
@@ -30,6 +28,7 @@ from tests.support.bot_harness import (
     trust,
     until,
 )
+from tests.support.video import invitation_to_direct, make_video_links, video_asked
 
 pytestmark = pytest.mark.integration
 
@@ -42,27 +41,15 @@ async def test_the_link_is_readable_on_a_device_whose_keys_came_after_it_was_sen
     account = await user_factory("counsellor")
     counsellor = await login_as(synapse, account, tmp_path)
     process = await provision_bot(synapse, tmp_path / "bot", staff=[account.user_id])
-    secret = tmp_path / "jitsi.secret"
-    secret.write_text("s" * 40)
-    secret.chmod(0o600)
-    process.settings = replace(process.settings, video=VideoSettings(
-        base_url="https://meet.beratung.example", jitsi_app_id="counsel",
-        jitsi_app_secret_file=str(secret)))
+    make_video_links(process, tmp_path)
     await process.start()
     youth = await login(synapse, user_factory, tmp_path, "youth")
     bot = process.user_id
     laptop: NioYouth | None = None
     try:
         staff_room = await on_duty(counsellor, bot)
-        room = await youth.open_chat(bot)
-        await youth.wait_for(room, bot, "anonym")
-        await youth.send(room, "können wir reden statt schreiben?")
-        await until(lambda: room in counsellor.invited_to(), what="the assignment")
-        assert await counsellor.accept_invite() == room
-        await counsellor.send(room, "!video")
-        await until(lambda: bool(counsellor.invited_to() - {room, staff_room}), within=60,
-                    what="an invitation to a direct room with the bot")
-        [direct] = counsellor.invited_to() - {room, staff_room}
+        room = await video_asked(counsellor, youth, bot)
+        direct = await invitation_to_direct(counsellor, {room, staff_room})
 
         # The laptop logs in while the link waits for the counsellor; its keys come later.
         laptop = await NioYouth.login(synapse.base_url, account.user_id, account.password,
@@ -89,27 +76,15 @@ async def test_a_device_that_lost_the_links_key_gets_it_again_when_it_asks(
     account = await user_factory("counsellor")
     counsellor = await login_as(synapse, account, tmp_path)
     process = await provision_bot(synapse, tmp_path / "bot", staff=[account.user_id])
-    secret = tmp_path / "jitsi.secret"
-    secret.write_text("s" * 40)
-    secret.chmod(0o600)
-    process.settings = replace(process.settings, video=VideoSettings(
-        base_url="https://meet.beratung.example", jitsi_app_id="counsel",
-        jitsi_app_secret_file=str(secret)))
+    make_video_links(process, tmp_path)
     bot_client = (await process.start()).client
     youth = await login(synapse, user_factory, tmp_path, "youth")
     bot = process.user_id
     laptop: NioYouth | None = None
     try:
         staff_room = await on_duty(counsellor, bot)
-        room = await youth.open_chat(bot)
-        await youth.wait_for(room, bot, "anonym")
-        await youth.send(room, "können wir reden statt schreiben?")
-        await until(lambda: room in counsellor.invited_to(), what="the assignment")
-        assert await counsellor.accept_invite() == room
-        await counsellor.send(room, "!video")
-        await until(lambda: bool(counsellor.invited_to() - {room, staff_room}), within=60,
-                    what="an invitation to a direct room with the bot")
-        [direct] = counsellor.invited_to() - {room, staff_room}
+        room = await video_asked(counsellor, youth, bot)
+        direct = await invitation_to_direct(counsellor, {room, staff_room})
         laptop = await NioYouth.login(synapse.base_url, account.user_id, account.password,
                                       tmp_path / "laptop")
         laptop_device = laptop.client.device_id

@@ -13,9 +13,9 @@ import pytest
 from nio import JoinResponse
 
 from counsel_bot.config import StaffSettings
-from counsel_bot.core.video import VideoSettings
 from tests.conftest import SynapseHandle, UserFactory
 from tests.support.bot_harness import NioYouth, login, on_duty, provision_bot, until
+from tests.support.video import invitation_to_direct, make_video_links, video_asked
 
 pytestmark = pytest.mark.integration
 
@@ -28,32 +28,20 @@ async def test_the_moderator_link_goes_to_the_counsellor_privately_not_the_staff
     process = await provision_bot(
         synapse, tmp_path / "bot",
         staff=[counsellor.client.user_id, colleague.client.user_id])
-    secret = tmp_path / "jitsi.secret"
-    secret.write_text("s" * 40)
-    secret.chmod(0o600)
-    process.settings = replace(process.settings, video=VideoSettings(
-        base_url="https://meet.beratung.example", jitsi_app_id="counsel",
-        jitsi_app_secret_file=str(secret)))
+    make_video_links(process, tmp_path)
     await process.start()
     youth = await login(synapse, user_factory, tmp_path, "youth")
     bot = process.user_id
     try:
         staff_room = await on_duty(counsellor, bot)
         assert await colleague.accept_invite(within=60) == staff_room
-        room = await youth.open_chat(bot)
-        await youth.wait_for(room, bot, "anonym")
-        await youth.send(room, "können wir auch reden statt schreiben?")
-        await until(lambda: room in counsellor.invited_to(), what="the assignment")
-        assert await counsellor.accept_invite() == room
-
-        await counsellor.send(room, "!video")
+        room = await video_asked(counsellor, youth, bot,
+                                 "können wir auch reden statt schreiben?")
         youth_link = await youth.wait_for(room, bot, "https://meet.beratung.example/")
         assert "?jwt=" in youth_link
 
         # The bot opens a direct room with the counsellor and sends the link there.
-        await until(lambda: bool(counsellor.invited_to() - {room, staff_room}), within=60,
-                    what="an invitation to a direct room with the bot")
-        [direct] = counsellor.invited_to() - {room, staff_room}
+        direct = await invitation_to_direct(counsellor, {room, staff_room})
         await _accept(counsellor, direct)
         link = await counsellor.wait_for(direct, bot, "?jwt=", within=60)
         assert "https://meet.beratung.example/" in link
@@ -95,9 +83,7 @@ async def _accept(counsellor: NioYouth, direct: str) -> None:
 
 
 async def _link_in_a_new_room(counsellor: NioYouth, bot: str, known: set[str]) -> str:
-    await until(lambda: bool(counsellor.invited_to() - known), within=60,
-                what="an invitation to a direct room with the bot")
-    [direct] = counsellor.invited_to() - known
+    direct = await invitation_to_direct(counsellor, known)
     await _accept(counsellor, direct)
     await counsellor.wait_for(direct, bot, "?jwt=", within=60)
     return direct
@@ -111,24 +97,14 @@ async def test_the_direct_room_is_kept_over_a_restart_and_replaced_when_left(
     and once the counsellor is off the staff list the bot leaves it."""
     counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
     process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
-    secret = tmp_path / "jitsi.secret"
-    secret.write_text("s" * 40)
-    secret.chmod(0o600)
-    process.settings = replace(process.settings, video=VideoSettings(
-        base_url="https://meet.beratung.example", jitsi_app_id="counsel",
-        jitsi_app_secret_file=str(secret)))
+    make_video_links(process, tmp_path)
     await process.start()
     youth = await login(synapse, user_factory, tmp_path, "youth")
     bot = process.user_id
     me = counsellor.client.user_id
     try:
         staff_room = await on_duty(counsellor, bot)
-        room = await youth.open_chat(bot)
-        await youth.wait_for(room, bot, "anonym")
-        await youth.send(room, "können wir reden statt schreiben?")
-        await until(lambda: room in counsellor.invited_to(), what="the assignment")
-        assert await counsellor.accept_invite() == room
-        await counsellor.send(room, "!video")
+        room = await video_asked(counsellor, youth, bot)
         direct = await _link_in_a_new_room(counsellor, bot, {room, staff_room})
         assert process.bot is not None
         assert (await _direct_of(synapse, process.bot.client)).get(me) == [direct]
