@@ -21,7 +21,7 @@ import binascii
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from counsel_bot.channels.mail.mail_channel import LEGACY_ADDRESS_CONTEXT, LEGACY_THREAD_CONTEXT
+from counsel_bot.channels.mail.mail_keys import LEGACY_ADDRESS_CONTEXT, LEGACY_THREAD_CONTEXT
 from counsel_bot.conversation.forum import legacy_context as legacy_post_context
 from counsel_bot.conversation.groups import BOOK_KEY, LEGACY_BOOK_CONTEXT
 from counsel_bot.store import Sealer, Store

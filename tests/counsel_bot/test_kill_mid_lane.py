@@ -67,7 +67,7 @@ def performer(
 async def _open_mail(conductor: Conductor, mail: MailChannel) -> ConversationID:
     conversation = await mail.mail_opened(RoomID("!mailroom:x"), "mailto:y@example.org", "de",
                                           AT)
-    await mail._save_thread(conversation, ReplyThread("<first@example.org>", (), "Hallo"))
+    await mail.replies.save_thread(conversation, ReplyThread("<first@example.org>", (), "Hallo"))
     change = Change(AT, EventID("$replies"))
     for n in ("eins", "zwei", "drei"):
         change.add(SendMail(conversation, f"Antwort {n}"), f"mail-reply:${n}")

@@ -73,7 +73,7 @@ async def test_a_repeated_mail_effect_and_a_retried_answer_send_one_mail_each(
     await mail.mail_received(conversation, EventID("mail:1"), "✉ Hallo\n\nHallo", AT,
                              written="Hallo")
     assert conductor.router.conversation(conversation).assigned_to == ANNA  # type: ignore[union-attr]
-    await mail._save_thread(conversation, _thread())
+    await mail.replies.save_thread(conversation, _thread())
     await conductor.staff_wrote(RoomID("!staff:x"), ANNA, EventID("$a"),
                                 f"!appointment {conversation} 2026-12-10 16:00 45min video", AT)
     await perform_mails(conductor, executor)
@@ -116,7 +116,7 @@ async def test_a_mail_youths_crisis_sends_the_emergency_numbers_by_mail(tmp_path
     try:
         conversation = await mail.mail_opened(RoomID("!mail:x"), f"mailto:{ADDRESS}", "de",
                                               AT)
-        await mail._save_thread(conversation, _thread())
+        await mail.replies.save_thread(conversation, _thread())
         await mail.mail_received(conversation, EventID("mail:1"),
                                  "✉ Hilfe\n\nich will nicht mehr leben", AT,
                                  written="ich will nicht mehr leben")

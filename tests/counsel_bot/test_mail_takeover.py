@@ -87,7 +87,8 @@ async def test_a_reply_the_former_active_bot_begins_after_the_takeover_goes_out_
         conductor, mail = old
         conversation: ConversationID = await mail.mail_opened(
             RoomID("!mailroom:x"), "mailto:y@example.org", "de", AT)
-        await mail._save_thread(conversation, ReplyThread("<first@example.org>", (), "Hallo"))
+        await mail.replies.save_thread(conversation,
+                                       ReplyThread("<first@example.org>", (), "Hallo"))
         await mail.threads.secret()  # made with the office's first mail
         change = Change(AT, EventID("$reply"))
         change.add(SendMail(conversation, "Antwort"), "mail-reply:$reply")

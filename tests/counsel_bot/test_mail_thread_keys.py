@@ -11,7 +11,7 @@ import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
-from counsel_bot.channels.mail.mail_channel import thread_key
+from counsel_bot.channels.mail.mail_keys import thread_key
 from counsel_bot.channels.mail.thread_index import LEGACY_PREFIX, PREFIX, seeded
 from counsel_bot.core.effects import SendMail, decode_effect
 from counsel_bot.core.ids import ConversationID, EventID, RoomID

@@ -23,11 +23,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import pytest_asyncio
 
-from counsel_bot.channels.mail.mail_channel import (
-    LEGACY_ADDRESS_CONTEXT,
-    LEGACY_THREAD_CONTEXT,
-    MailChannel,
-)
+from counsel_bot.channels.mail.mail_channel import MailChannel
+from counsel_bot.channels.mail.mail_keys import LEGACY_ADDRESS_CONTEXT, LEGACY_THREAD_CONTEXT
 from counsel_bot.config import Settings, StaffSettings, StoreSettings
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.conductor import Conductor

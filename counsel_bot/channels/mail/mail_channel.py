@@ -8,27 +8,34 @@ which the store seals, re-encrypts on vault rotation and erases with the convers
 mail text is kept like chat intake (sealed). Nothing of it reaches logs, staff alerts or
 metrics.
 
-A reply is performed from the outbox at least once. Its Message-ID is derived from the
-outbox key under the thread secret (`thread_index`) and recorded (as the thread key the
-youth's answer is found by) right after the mail server accepted it, so a repeat after a
-crash is recognised and not sent again. The one window left: a kill after the server
-accepted the reply and before that one local write sends it twice.
+The mails the office sends are `mail_replies`' job, the first-reply deadlines
+`first_reply_watch`'s, the settings' keys `mail_keys`'; this module reads what comes in and
+turns it into the conversation's steps.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
-from email.message import EmailMessage
+from datetime import datetime
 
 from nio import AsyncClient, RoomCreateResponse
 
 from counsel_bot.channels.mail.codes import ChatCodes, ChatLink
-from counsel_bot.channels.mail.errors import MailContentRefused, MailUndeliverable
+from counsel_bot.channels.mail.errors import MailUndeliverable
+from counsel_bot.channels.mail.first_answers import FirstAnswers
+from counsel_bot.channels.mail.first_reply_watch import FirstReplyWatch
+from counsel_bot.channels.mail.mail_keys import (
+    MAILTO,
+    address_key,
+    thread_key,
+    thread_of,
+    thread_value,
+    written_from,
+)
+from counsel_bot.channels.mail.mail_replies import MailReplies
 from counsel_bot.channels.mail.mail_words import (
     as_text,
     as_writer,
@@ -39,10 +46,9 @@ from counsel_bot.channels.mail.mail_words import (
 from counsel_bot.channels.mail.thread_index import (
     Correspondent,
     ThreadIndex,
-    seeded,
     upgrade_legacy_keys,
 )
-from counsel_bot.channels.outbox_worker import CRISIS_MAIL_TEXTS, EffectFailed, is_crisis_mail
+from counsel_bot.channels.outbox_worker import CRISIS_MAIL_TEXTS, is_crisis_mail
 from counsel_bot.conversation.conductor import Change, Conductor, new_conversation_id
 from counsel_bot.conversation.crisis_flags import opening, owed_key
 from counsel_bot.conversation.offices import (
@@ -65,83 +71,23 @@ from counsel_bot.core.effects import (
 from counsel_bot.core.errors import BotError, MailAddressRefused
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.language import guess_language
-from counsel_bot.core.mail_deadline import DeadlineState, MailConversation, MailDeadlines
+from counsel_bot.core.mail_deadline import MailDeadlines
 from counsel_bot.core.messages import Language, spoken, text
 from counsel_bot.core.routing import events as ev
 from counsel_bot.core.routing.model import Channel
-from counsel_bot.core.today import DayCount
 from counsel_bot.store import IntakeMessage, NewConversation
 from counsel_bot.store.contract import ConversationRecord
 from homeserver_bridge.mail import (
     CalendarFile,
     InboundMail,
     InboundServer,
-    MailComposeError,
-    MailRecipientRefused,
-    MailRefused,
     MailSender,
-    MailSendError,
     MailSettings,
     ReplyThread,
     Said,
-    build_notice,
-    build_reply,
-    is_address,
-    kept_said,
 )
-from homeserver_bridge.mail.backscatter import SendLimit
 
 log = logging.getLogger(__name__)
-
-
-MAILTO = "mailto:"
-# The catalogue text acknowledging a new mail conversation's first mail.
-ACKNOWLEDGEMENT = "mail.received"
-# The catalogue text telling a youth that the middle of their long mail was not passed on.
-CUT_NOTICE = "mail.cut"
-
-
-# Acknowledgements go to the From (or Reply-To) of a new mail, which nobody checks
-# (`homeserver_bridge.mail.backscatter`): an address hears once a day, all addresses together
-# a few times an hour. Every mail is still read; only the word that it arrived is left out.
-ACK_PER_ADDRESS = timedelta(hours=24)
-ACK_WINDOW = timedelta(hours=1)
-ACKS_PER_WINDOW = 30
-
-
-# How versions before the sealed settings kept the two: vault blobs (base64) in the plain
-# settings, which rotation did not reach. Read only by the upgrade (runtime/legacy_settings).
-LEGACY_THREAD_CONTEXT = b"counsel/mail-thread/v1"
-LEGACY_ADDRESS_CONTEXT = b"counsel/mail-address/v1"
-
-
-def address_key(conversation: ConversationID) -> str:
-    """Sealed setting: a switched chat youth's address (erased with the conversation)."""
-    return f"mailto:{conversation}"
-
-
-def thread_key(conversation: ConversationID) -> str:
-    """Sealed setting: the reply thread's headers (erased with the conversation)."""
-    return f"mailreply:{conversation}"
-
-
-def said_key(conversation: ConversationID) -> str:
-    """Sealed setting: the office's newest words mailed in the thread (`kept_said`; erased
-    with the conversation), to tell them quoted in an answer from the youth's own."""
-    return f"mailsaid:{conversation}"
-
-
-def mail_address(record: ConversationRecord) -> str | None:
-    """The youth's address of a mail conversation (kept sealed as its youth id)."""
-    youth = str(record.youth_user_id)
-    return youth[len(MAILTO):] if youth.startswith(MAILTO) else None
-
-
-# Settings: when a mail conversation was last answered; its first-reply deadline was
-# reminded of / breached.
-REPLIED_PREFIX = "mailreplied:"
-REMINDED_PREFIX = "mail_reminded:"
-BREACHED_PREFIX = "mail_breached:"
 
 
 class MailChannel:
@@ -159,14 +105,10 @@ class MailChannel:
         self.store = conductor.store
         self.client = client
         self.settings = settings
-        self.sender = sender
         self.now = now
         self._create_room = create_room
-        self.deadlines = deadlines
-        self._state = DeadlineState()
         self.inbound: InboundServer | None = None
         self.chat_link: ChatLink | None = None
-        self.replied: dict[ConversationID, datetime] = {}
         book = conductor.policy.offices
         # Where the office's mails' Message-IDs are drawn (`compose.new_message_id`).
         self.office_domains = frozenset(
@@ -174,11 +116,32 @@ class MailChannel:
             for a in (settings.office_address,
                       *(book.desk(o.id).mail_address for o in book.offices)) if a)
         self.threads = ThreadIndex(self.store, self.office_domains)
+        self.replies = MailReplies(self.store, settings, lambda: conductor.policy.offices,
+                                   self.threads, sender, now)
+        self.first_replies = FirstReplyWatch(conductor, deadlines)
         self._delivering = asyncio.Lock()
-        self._acks = SendLimit(ACK_PER_ADDRESS, ACK_WINDOW, ACKS_PER_WINDOW)
-        self._cuts = SendLimit(ACK_PER_ADDRESS, ACK_WINDOW, ACKS_PER_WINDOW)
+        self.answers = FirstAnswers(conductor, self.replies, deadlines)
         # The case code and the address proof's (`codes.py`), on this channel's mail side.
         self.codes = ChatCodes(conductor, self)
+
+    @property
+    def deadlines(self) -> MailDeadlines:
+        """The first-reply deadlines, which the watch keeps and the acknowledgement names."""
+        return self.first_replies.deadlines
+
+    @deadlines.setter
+    def deadlines(self, deadlines: MailDeadlines) -> None:
+        self.first_replies.deadlines = deadlines
+        self.answers.deadlines = deadlines
+
+    @property
+    def sender(self) -> MailSender | None:
+        """How mail leaves (None: `mail.smtp_host` not set), `MailReplies`'."""
+        return self.replies.sender
+
+    @sender.setter
+    def sender(self, sender: MailSender | None) -> None:
+        self.replies.sender = sender
 
     # -- inbound (the MailSink the SMTP server calls) --------------------------------------
 
@@ -254,18 +217,13 @@ class MailChannel:
 
     async def _said_in_thread(self, mail: InboundMail) -> Said | None:
         """What the office said in the conversation of the thread `mail` answers, closed or
-        not (`_said_in`); None if none is found or none was kept."""
+        not (`MailReplies.said_in`); None if none is found or none was kept."""
         for key in await self.threads.lookups(mail):
             found = await self.store.get_setting(key)
-            said = None if not found else await self._said_in(ConversationID(found))
+            said = None if not found else await self.replies.said_in(ConversationID(found))
             if said is not None:
                 return said
         return None
-
-    async def _said_in(self, conversation: ConversationID) -> Said | None:
-        """What the office mailed in the conversation's thread (`_said`), if kept."""
-        stored = await self.store.get_sealed_setting(said_key(conversation))
-        return None if stored is None else Said.of([stored.decode()])
 
     def _writer(self, mail: InboundMail) -> str:
         """Who wrote an automatic mail: From (its writer's, `_as_writer`), never the list's
@@ -285,17 +243,15 @@ class MailChannel:
         return await self.store.get_setting(sent) is not None
 
     def own_address(self, address: str) -> bool:
-        """One of the office's own addresses: mail sent there comes back to the office."""
-        own = address.strip().lower()
-        return own == self.settings.office_address.lower() \
-            or office_of_address(self.conductor.policy.offices, own) is not None
+        """One of the office's own addresses (`MailReplies.own_address`)."""
+        return self.replies.own_address(address)
 
     async def _deliver_to(self, conversation: ConversationID, mail: InboundMail) -> None:
         # The opening mail again: its delivery stopped after the conversation was opened
         # and before the mail was read into it (no 250 yet, so the sender retried).
         first = await self._opened_by(conversation, mail)
         await self._remember_thread(conversation, mail)
-        said = await self._said_in(conversation)
+        said = await self.replies.said_in(conversation)
         record = await self.store.conversation(conversation)
         replies_to = None if record is None else await self.address_of(record)
         mail = with_words_inside(mail, said)
@@ -303,7 +259,7 @@ class MailChannel:
             conversation, await self.threads.event_id(mail), as_text(mail), self.now(),
             written=mail.text, first=first, automatic=mail.auto_generated,
             read=self._read(mail, said), cut=mail.cut,
-            elsewhere=replies_to is not None and not _written_from(mail, replies_to),
+            elsewhere=replies_to is not None and not written_from(mail, replies_to),
             writer=mail.reply_address)
 
     async def mail_opened(
@@ -320,7 +276,7 @@ class MailChannel:
             change.settings.extend((key, conversation)
                                    for key in await self.threads.lookups(thread))
             change.sealed.append((thread_key(conversation),
-                                  _thread_value(ReplyThread.from_mail(thread))))
+                                  thread_value(ReplyThread.from_mail(thread))))
         change.new.append(NewConversation(conversation, room_id, UserID(address), None))
         conductor.rooms[conversation] = room_id
         conductor.handle(change, [ev.ConversationOpened(at, conversation, language=language,
@@ -341,12 +297,13 @@ class MailChannel:
         the room; a yes or no to an appointment proposed by mail is also its answer. Its
         crisis words are looked for in ``read`` if given (a long mail with its cut middle,
         which the room never shows); a ``cut`` one is answered that its middle is missing
-        (`_tell_cut`). The ``first`` mail of a conversation is acknowledged
-        (`_acknowledge`). An ``automatic`` mail (read because of its crisis words) gets no
-        mail back (RFC 3834): a list would send it to all its members, a robot answer it
-        again; the staff are alerted. A mail written ``elsewhere`` than at the address the
-        replies go to is pointed out to the counsellor (`_written_from`), and the emergency
-        numbers after its crisis words go to its ``writer`` (where an answer to it goes)."""
+        (`FirstAnswers.tell_cut`). The ``first`` mail of a conversation is acknowledged
+        (`FirstAnswers.acknowledge`). An ``automatic`` mail (read because of its crisis
+        words) gets no mail back (RFC 3834): a list would send it to all its members, a
+        robot answer it again; the staff are alerted. A mail written ``elsewhere`` than at
+        the address the replies go to is pointed out to the counsellor (`written_from`),
+        and the emergency numbers after its crisis words go to its ``writer`` (where an
+        answer to it goes)."""
         if await self.store.is_processed(event_id):
             return  # the same mail again (an SMTP retry)
         change = Change(at, event_id)
@@ -433,53 +390,11 @@ class MailChannel:
                                  if not isinstance(effect, MailToYouth)]
         else:
             if first:
-                await self._acknowledge(change, conversation)
+                await self.answers.acknowledge(change, conversation)
             if cut and not in_chat:
-                await self._tell_cut(change, conversation, event_id,
+                await self.answers.tell_cut(change, conversation, event_id,
                                      writer if elsewhere else "")
         await self.conductor.commit(change)
-
-    async def _tell_cut(self, change: Change, conversation: ConversationID,
-                        event_id: EventID, writer: str = "") -> None:
-        """The youth learns that the middle of their long mail did not reach the team and
-        how to send it: believing every word read, they would wait for an answer to what
-        nobody saw. Never quoting their words. Not beside the emergency numbers, which one
-        mail alone must bring (the counsellor reads the cut in the mail and can ask), and
-        within the acknowledgements' limit, as its address is as unchecked. To its
-        ``writer`` if given: not who the replies go to, who wrote no such mail."""
-        if any(is_crisis_mail(effect) for effect, _ in change.effects):
-            return
-        record = await self.store.conversation(conversation)
-        address = writer or (None if record is None else await self.address_of(record))
-        if address is None or not self._cuts.allows(address, change.at):
-            return
-        change.committed.append(lambda: self._cuts.sent(address, change.at))
-        change.add(MailToYouth(conversation, CUT_NOTICE, to=writer), f"mail-cut:{event_id}")
-
-    async def _acknowledge(self, change: Change, conversation: ConversationID) -> None:
-        """The youth learns their mail arrived, when an answer comes, and where help is
-        now: a mail left without a word for two working days reads as unread to someone in
-        distress. Not when their words raised a crisis flag: its mail, sent in this same
-        step, says all that and thanks them, and two mails at once would bury it. Marked
-        automatic, so no vacation reply answers it; a mail that was itself automatic
-        opened no conversation to acknowledge. Within the limit (`ACK_PER_ADDRESS`) only."""
-        if any(isinstance(effect, MailToYouth) for effect, _ in change.effects):
-            return
-        current = self.conductor.router.conversation(conversation)
-        record = await self.store.conversation(conversation)
-        address = None if record is None else mail_address(record)
-        if current is None or address is None or not self._acks.allows(address, change.at):
-            return
-        # Counted once the acknowledgement is durable in the outbox, not if the step failed.
-        change.committed.append(lambda: self._acks.sent(address, change.at))
-        language = spoken(current.language)
-        days = self.deadlines.settings.first_reply_working_days
-        within = (text("mail.within_one", language) if days == 1
-                  else text("mail.within_days", language, days=days))
-        emergency = self.conductor.policy.emergency_for(current.office)[language]
-        change.add(MailToYouth(conversation, ACKNOWLEDGEMENT,
-                               (("within", within), ("emergency", emergency))),
-                   f"mail-ack:{conversation}")
 
     async def counsellor_wrote(
         self, record: ConversationRecord, sender: UserID, event_id: EventID, body: str,
@@ -497,57 +412,18 @@ class MailChannel:
             body = text("mail.correction", spoken(current.language),
                         words=body)
         change.add(SendMail(record.conversation, body), f"mail-reply:{event_id}")
-        if record.conversation not in self.replied:
-            self.replied[record.conversation] = at
-            change.settings.append((f"{REPLIED_PREFIX}{record.conversation}", at.isoformat()))
+        self.first_replies.answered(change, record.conversation)
         await self.conductor.commit(change)
 
     async def load(self) -> None:
-        """At start, for the open conversations: when each was last answered by mail, and
-        which deadlines were reminded of or breached. One read per kind, not per
-        conversation: a restart with thousands of rooms waits on this. Thread keys of older
-        versions are replaced first (once: reads per conversation only while any is left)."""
+        """At start: thread keys of older versions replaced (once: reads per conversation
+        only while any is left), then the first-reply deadlines' marks read."""
         await upgrade_legacy_keys(self.threads, self.store, self._correspondents, self.now())
-        open_ids = {c.conversation for c in self.conductor.router.snapshot().conversations}
-
-        async def marked(prefix: str) -> dict[ConversationID, str]:
-            found = {ConversationID(key.removeprefix(prefix)): value
-                     for key, value in await self.store.settings(prefix) if value}
-            return {cid: value for cid, value in found.items() if cid in open_ids}
-
-        self.replied = {cid: datetime.fromisoformat(value)
-                        for cid, value in (await marked(REPLIED_PREFIX)).items()}
-        self._state = DeadlineState(frozenset(await marked(REMINDED_PREFIX)),
-                                    frozenset(await marked(BREACHED_PREFIX)))
+        await self.first_replies.load()
 
     async def tick(self, at: datetime) -> None:
         """First-reply deadlines: a reminder to staff before, a breach counted after."""
-        open_mail = [
-            MailConversation(c.conversation, c.enqueued_at, self.replied.get(c.conversation))
-            for c in self.conductor.router.snapshot().conversations
-            if c.channel is Channel.MAIL
-        ]
-        reminders, self._state = self.deadlines.due_reminders(open_mail, at, self._state)
-        breaches, self._state = self.deadlines.breaches(open_mail, at, self._state)
-        if not reminders and not breaches:
-            return
-        change = Change(at, None)
-        for conversation in reminders:
-            due = self.deadlines.deadline(next(m.received_at for m in open_mail
-                                               if m.id == conversation))
-            change.add(SayToStaff("mail.reminder", (("conversation", conversation),
-                                                    ("due", f"{due:%d.%m. %H:%M} UTC"))),
-                       f"mail-remind:{conversation}")
-            change.settings.append((f"{REMINDED_PREFIX}{conversation}", "1"))
-        for conversation in breaches:
-            # Kept, so a restart neither reminds nor counts the breach again (the outbox's
-            # done rows, which also keep a repeat from being sent, last only days).
-            change.settings.append((f"{BREACHED_PREFIX}{conversation}", "1"))
-            change.after.append(lambda m: m.mail_deadline_breached())
-            change.today += DayCount(deadline_breaches=1)
-            change.add(SayToStaff("mail.breach", (("conversation", conversation),)),
-                       f"mail-breach:{conversation}")
-        await self.conductor.commit(change)
+        await self.first_replies.tick(at)
 
     async def _correspondents(self) -> list[Correspondent]:
         """The open conversations with a mail address and thread (mail-born or switched;
@@ -559,8 +435,8 @@ class MailChannel:
             stored = await self.store.get_sealed_setting(thread_key(current.conversation))
             if record is None or address is None or stored is None:
                 continue
-            data = json.loads(stored)
-            ids = tuple(i for i in (data["id"], *data["refs"]) if i)
+            thread = thread_of(stored)
+            ids = tuple(i for i in (thread.message_id, *thread.references) if i)
             office = mail_from(self.conductor.policy.offices, record.office,
                                self.settings.office_address)
             found.append(Correspondent(record.conversation, address, ids, office))
@@ -625,7 +501,7 @@ class MailChannel:
             # Judged with its subject, as in an open conversation: many write what weighs
             # on them there and only "ja" below; and with what they wrote inside the
             # counsellor's mail (Outlook), which is more than a yes or no.
-            said = await self._said_in(record.conversation)
+            said = await self.replies.said_in(record.conversation)
             if ap.mail_answer(mail.text) is None \
                     or with_words_inside(mail, said) is not mail \
                     or await conductor.crisis.flags_alone(self._read(mail, said)):
@@ -637,7 +513,7 @@ class MailChannel:
         return False
 
     async def _opened_by(self, conversation: ConversationID, mail: InboundMail) -> bool:
-        thread = await self._stored_thread(conversation)
+        thread = await self.replies.stored_thread(conversation)
         return thread is not None and thread.message_id == mail.message_id
 
     async def _new_room(self) -> RoomID:
@@ -651,7 +527,7 @@ class MailChannel:
         for key in await self.threads.lookups(mail):
             await self.store.set_setting(key, conversation)
         thread = ReplyThread.from_mail(mail)
-        await self._save_thread(conversation, thread)
+        await self.replies.save_thread(conversation, thread)
 
     # -- outbound (performed from the outbox) ------------------------------------------------
 
@@ -670,172 +546,33 @@ class MailChannel:
         language = spoken(None if current is None else current.language)
         subject = "Your online counselling" if language == "en" else "Deine Online-Beratung"
         change.sealed.append((thread_key(conversation),
-                              _thread_value(ReplyThread("", (), subject))))
-        self._answered_in_chat(change, conversation)
+                              thread_value(ReplyThread("", (), subject))))
+        self.first_replies.answered_in_chat(change, conversation)
         self.conductor.handle(change, [ev.ChannelChanged(change.at, conversation, Channel.MAIL)],
                               reply_room=None)
         change.add(SayToYouth(conversation, "channel.mail"))
         change.add(SetTopic(conversation, "mail"))
 
-    def _answered_in_chat(self, change: Change, conversation: ConversationID) -> None:
-        """A conversation that goes on by mail after its counsellor answered in the chat:
-        the first reply is behind it, held to the chat's own targets, so the mail's
-        first-reply deadline is not its business. Kept as answered when it was queued, the
-        one time no deadline can come before."""
-        current = self.conductor.router.conversation(conversation)
-        if (current is not None and conversation not in self.replied
-                and self.conductor.timers.waiting(conversation).answered_in):
-            self.replied[conversation] = current.enqueued_at
-            change.settings.append((f"{REPLIED_PREFIX}{conversation}",
-                                    current.enqueued_at.isoformat()))
+    def back_to_first_address(self, change: Change, record: ConversationRecord) -> bool:
+        """`!chat end` of a mail-born case (`MailReplies.back_to_first_address`)."""
+        return self.replies.back_to_first_address(change, record)
+
+    async def address_of(self, record: ConversationRecord) -> str | None:
+        """The address the youth's replies go to (`MailReplies.address_of`)."""
+        return await self.replies.address_of(record)
 
     async def send_code(self, record: ConversationRecord, address: str, subject: str,
                         body: str, key: str) -> None:
-        """The code mail: a mail of its own, in no thread, so an answer to it finds no
-        conversation (the code is typed in the chat)."""
-        if self.sender is None:
-            raise BotError("mail.smtp_host is not set: codes cannot be sent; set it in "
-                           "counsel.toml")
-        seed = await self.threads.reply_seed(key)
-        try:
-            message = build_notice(
-                office_address=mail_from(self.conductor.policy.offices, record.office,
-                                         self.settings.office_address),
-                to_address=address, subject=subject, text=body, now=self.now(),
-                random_bytes=seeded(seed))
-        except MailComposeError:
-            raise MailUndeliverable("the youth's mail address cannot take mail") from None
-        await self.store.still_active()  # see send_reply
-        try:
-            await self.sender.send(message)
-        except (MailRecipientRefused, MailRefused):
-            raise MailUndeliverable("the mail server refused the youth's address") from None
-        except MailSendError as exc:
-            raise EffectFailed(str(exc), permanent=False) from None
-
-    def back_to_first_address(self, change: Change, record: ConversationRecord) -> bool:
-        """`!chat end` of a mail-born case (True): it goes on at the address it came from.
-        An address proven in the chat meanwhile (`switch_to_mail`) was typed by whoever sat
-        in the room, whom the counsellor has just removed as not the youth; kept, it took
-        every answer to the youth's mails to them. A conversation born in the chat keeps the
-        address its youth proved (False)."""
-        if mail_address(record) is None:
-            return False
-        change.sealed.append((address_key(record.conversation), None))
-        return True
-
-    async def address_of(self, record: ConversationRecord) -> str | None:
-        """The address the youth proved last in the chat (`switch_to_mail`: sealed beside
-        the conversation), else the one a mail-born conversation keeps as its (sealed)
-        youth id. That order: a youth who wrote first from a school or a parent's account,
-        came into the chat and chose mail again with their own address, is answered there,
-        not at the mailbox they left (and someone else may read)."""
-        stored = await self.store.get_sealed_setting(address_key(record.conversation))
-        if stored is not None:
-            return stored.decode()
-        return mail_address(record)
+        """The code mail (`MailReplies.send_code`)."""
+        await self.replies.send_code(record, address, subject, body, key)
 
     async def send_reply(self, record: ConversationRecord, text: str, key: str, *,
                          calendar: CalendarFile | None = None, automatic: bool = False,
                          to: str = "") -> None:
-        """The counsellor's words, or the bot's (``automatic``; appointments: with
-        ``calendar``), as mail in the youth's thread; ``to`` another address than the one
-        the replies go to (`MailToYouth.to`)."""
-        address = to or await self.address_of(record)
-        if address is None:
-            return
-        if self.sender is None:
-            raise BotError("mail.smtp_host is not set: replies cannot be sent; set it in "
-                           "counsel.toml")
-        if not is_address(address):
-            raise MailUndeliverable("the youth's mail address cannot take mail")
-        if self.own_address(address):
-            # An anonymous form's words, sent in the office's name: nobody to answer, and
-            # the reply would come back to the office unread.
-            raise MailUndeliverable("the conversation has no address but the office's own")
-        thread = await self._load_thread(record.conversation)
-        seed = await self.threads.reply_seed(key)
-        try:
-            message = build_reply(
-                office_address=mail_from(self.conductor.policy.offices, record.office,
-                                         self.settings.office_address),
-                to_address=address, thread=thread, text=text, now=self.now(),
-                random_bytes=seeded(seed), calendar=calendar,
-                automatic=automatic,
-            )
-        except MailComposeError as exc:
-            # Our settings or a calendar file: tried again a few times, then dropped (and
-            # counted), never a stop of the bot for every youth.
-            raise EffectFailed(str(exc), permanent=True) from None
-        reply_id = str(message["Message-ID"])
-        # What finds the conversation when the youth answers this reply; written right after
-        # the send, it also records that the reply went out: the Message-ID comes from the
-        # outbox key, so a repeat after a crash finds it and sends nothing.
-        sent = await self.threads.setting(address, reply_id)
-        if await self.store.get_setting(sent) is None:
-            # Not after a takeover: the record below would be refused (fenced), and the new
-            # active bot, finding the reply unsent, would send it again. A former active bot
-            # goes on for seconds before it notices its loss.
-            await self.store.still_active()
-            try:
-                await self.sender.send(message)
-            except MailRecipientRefused:
-                raise MailUndeliverable("the mail server refused the youth's address") from None
-            except MailRefused:
-                # Not the relay being away: waiting would hold up every later effect of the
-                # conversation behind a mail that never goes.
-                raise MailContentRefused("the mail server refused the mail itself") from None
-            except MailSendError as exc:
-                # The relay is away or refuses for now: the mail waits, in order, as effects
-                # do while the homeserver is away.
-                raise EffectFailed(str(exc), permanent=False) from None
-            untagged = await self.threads.untagged_setting(address, reply_id)
-            if untagged is not None:
-                await self.store.set_setting(untagged, record.conversation)
-            await self.store.set_setting(sent, record.conversation)
-            # After the record of the send, which keeps a repeat from sending it again.
-            await self._said(record.conversation, message)
-        if reply_id not in (thread.message_id, *thread.references):
-            chain = (*thread.references, thread.message_id)
-            await self._save_thread(record.conversation,
-                                    ReplyThread(reply_id, chain[-20:], thread.subject))
+        """A mail in the youth's thread (`MailReplies.send_reply`)."""
+        await self.replies.send_reply(record, text, key, calendar=calendar,
+                                      automatic=automatic, to=to)
 
-    async def _said(self, conversation: ConversationID, message: EmailMessage) -> None:
-        """Keeps the words of a mail sent in the thread (as sent: with what the mail
-        adds around the counsellor's), to know them quoted in the youth's answer."""
-        body = message.get_body(preferencelist=("plain",))
-        words = body.get_content() if body is not None else ""
-        if not isinstance(words, str) or not words.strip():
-            return
-        stored = await self.store.get_sealed_setting(said_key(conversation))
-        before = "" if stored is None else stored.decode()
-        await self.store.set_sealed_setting(said_key(conversation),
-                                            kept_said(before, words).encode())
-
-    async def _save_thread(self, conversation: ConversationID, thread: ReplyThread) -> None:
-        await self.store.set_sealed_setting(thread_key(conversation), _thread_value(thread))
-
-    async def _load_thread(self, conversation: ConversationID) -> ReplyThread:
-        thread = await self._stored_thread(conversation)
-        if thread is None:
-            raise BotError(f"no mail thread for {conversation}")
-        return thread
-
-    async def _stored_thread(self, conversation: ConversationID) -> ReplyThread | None:
-        stored = await self.store.get_sealed_setting(thread_key(conversation))
-        if stored is None:
-            return None
-        data = json.loads(stored)
-        return ReplyThread(data["id"], tuple(data["refs"]), data["subject"])
-
-
-def _written_from(mail: InboundMail, address: str) -> bool:
-    """Whether `mail` comes from `address` (From or Reply-To; a "+tag" and letter case
-    aside, as the thread keys see them)."""
-    def plain(a: str) -> str:
-        local, _, domain = a.strip().lower().rpartition("@")
-        return f"{local.partition('+')[0]}@{domain}"
-    return plain(address) in {plain(mail.from_address), plain(mail.reply_address)}
 
 
 def _by_mail(effect: Effect, conversation: ConversationID) -> Effect:
@@ -846,7 +583,3 @@ def _by_mail(effect: Effect, conversation: ConversationID) -> Effect:
         return MailToYouth(effect.conversation, effect.key, effect.params)
     return effect
 
-
-def _thread_value(thread: ReplyThread) -> bytes:
-    return json.dumps({"id": thread.message_id, "refs": list(thread.references),
-                       "subject": thread.subject}).encode()
