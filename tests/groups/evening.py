@@ -1,5 +1,6 @@
 """What the group tests on real Synapse share: a bot with its host (and leads) in the staff
-room, one group announced; accepting an invitation; a stored setting; a youth signed up."""
+room, one group announced; accepting an invitation; leaving a room; a stored setting; a
+youth signed up; a youth who left their chat writing crisis words in the group."""
 
 from __future__ import annotations
 
@@ -28,6 +29,16 @@ async def join(client: NioYouth, room_id: str) -> None:
     await client.client.join(room_id)
     await until(lambda: room_id in client.client.rooms
                 and room_id not in client.client.invited_rooms, what="the join to sync")
+
+
+async def leave(synapse: SynapseHandle, youth: NioYouth, room: str) -> None:
+    """The youth leaves ``room`` (Element's "Leave"), as the homeserver holds it."""
+    await youth.client.room_leave(room)
+
+    async def left() -> bool:
+        return youth.client.user_id not in await synapse.admin.room_members(room)
+
+    await until(left, what="the youth to leave their room")
 
 
 def nickname_in(reply: str) -> str:
@@ -110,3 +121,23 @@ async def group_announced(synapse: SynapseHandle, user_factory: UserFactory, tmp
             await process.stop()
         for client in closing:
             await client.close()
+
+
+async def crisis_after_leaving(synapse: SynapseHandle, user_factory: UserFactory,
+                               tmp_path: Path, evening: Announced,
+                               ) -> tuple[NioYouth, str, str]:
+    """A youth signed up for group 1 in their chat, left that chat, joined the group's room
+    at its opening (the host too) and writes crisis words there, and the host was alerted:
+    the youth, the chat they left and the group's room."""
+    bot_id, host = evening.bot_id, evening.host
+    youth, home, _ = await signed_up(synapse, user_factory, tmp_path, bot_id, "youth-b",
+                                     evening.closing)
+    evening.clock.set(OPEN)
+    group_room = await setting(evening.process, "group_room:1")
+    await youth.wait_for(home, bot_id, "Gruppe 1 beginnt")
+    await join(youth, group_room)
+    await join(host, group_room)
+    await leave(synapse, youth, home)
+    await youth.send(group_room, CRISIS)
+    await host.wait_for(evening.staff_room, bot_id, "Krisenhinweis in Gruppe 1")
+    return youth, home, group_room

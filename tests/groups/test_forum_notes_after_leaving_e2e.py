@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SynapseHandle, UserFactory
-from tests.groups.evening import join, setting
+from tests.groups.evening import join, leave, setting
 from tests.groups.forum_office import forum_office
-from tests.groups.test_group_notices_after_leaving_e2e import leave
 
 pytestmark = pytest.mark.integration
 

@@ -13,8 +13,7 @@ import pytest
 from counsel_bot.core.ids import RoomID
 from counsel_bot.core.routing.model import CrisisStatus
 from tests.conftest import SynapseHandle, UserFactory
-from tests.groups.evening import CRISIS, OPEN, group_announced, join, setting, signed_up
-from tests.groups.test_group_notices_after_leaving_e2e import leave
+from tests.groups.evening import crisis_after_leaving, group_announced
 from tests.support.bot_harness import until
 
 pytestmark = pytest.mark.integration
@@ -24,24 +23,13 @@ async def test_the_answer_to_a_crisis_offer_in_a_new_room_opens_a_flagged_chat(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path,
 ) -> None:
     async with group_announced(synapse, user_factory, tmp_path) as evening:
-        process, bot_id, closing = evening.process, evening.bot_id, evening.closing
-        host, staff_room, clock = evening.host, evening.staff_room, evening.clock
-        bot = process.bot
+        bot = evening.process.bot
         assert bot is not None
-        b, b_home, _ = await signed_up(synapse, user_factory, tmp_path, bot_id, "youth-b",
-                                       closing)
-        clock.set(OPEN)
-        group_room = await setting(process, "group_room:1")
-        await b.wait_for(b_home, bot_id, "Gruppe 1 beginnt")
-        await join(b, group_room)
-        await join(host, group_room)
-        await leave(synapse, b, b_home)
-
-        await b.send(group_room, CRISIS)
-        await host.wait_for(staff_room, bot_id, "Krisenhinweis in Gruppe 1")
+        b, b_home, group_room = await crisis_after_leaving(synapse, user_factory, tmp_path,
+                                                           evening)
         b_new = await b.accept_invite()
         assert b_new not in (b_home, group_room)
-        await b.wait_for(b_new, bot_id, "allein mit jemandem reden")
+        await b.wait_for(b_new, evening.bot_id, "allein mit jemandem reden")
         await b.send(b_new, "ja bitte")
 
         async def opened() -> bool:

@@ -18,8 +18,7 @@ import pytest
 from counsel_bot.channels.matrix.group_rooms import JOIN_WAIT
 from homeserver_bridge.errors import AdminApiError
 from tests.conftest import SynapseHandle, UserFactory
-from tests.groups.evening import CRISIS, OPEN, group_announced, join, setting, signed_up
-from tests.groups.test_group_notices_after_leaving_e2e import leave
+from tests.groups.evening import crisis_after_leaving, group_announced
 from tests.support.bot_harness import until
 
 pytestmark = pytest.mark.integration
@@ -29,21 +28,10 @@ async def test_a_new_room_the_youth_never_accepts_is_undone_and_named_nowhere(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path,
 ) -> None:
     async with group_announced(synapse, user_factory, tmp_path) as evening:
-        process, bot_id, closing = evening.process, evening.bot_id, evening.closing
-        host, staff_room, clock = evening.host, evening.staff_room, evening.clock
-        bot = process.bot
+        bot = evening.process.bot
         assert bot is not None
-        b, b_home, _ = await signed_up(synapse, user_factory, tmp_path, bot_id, "youth-b",
-                                       closing)
-        clock.set(OPEN)
-        group_room = await setting(process, "group_room:1")
-        await b.wait_for(b_home, bot_id, "Gruppe 1 beginnt")
-        await join(b, group_room)
-        await join(host, group_room)
-        await leave(synapse, b, b_home)
-
-        await b.send(group_room, CRISIS)
-        await host.wait_for(staff_room, bot_id, "Krisenhinweis in Gruppe 1")
+        b, _home, _group_room = await crisis_after_leaving(synapse, user_factory, tmp_path,
+                                                           evening)
 
         async def invited() -> bool:
             return bool(b.invited_to())
@@ -52,7 +40,7 @@ async def test_a_new_room_the_youth_never_accepts_is_undone_and_named_nowhere(
         [b_new] = b.invited_to()
         assert [v for _k, v in await bot.store.settings("new_home:")] == [b_new]
 
-        clock.advance(JOIN_WAIT + timedelta(minutes=5))
+        evening.clock.advance(JOIN_WAIT + timedelta(minutes=5))
 
         async def taken_back() -> bool:
             """The youth's membership there, as the homeserver holds it, is no invitation

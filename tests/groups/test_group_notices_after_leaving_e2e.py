@@ -15,19 +15,10 @@ import pytest
 
 from counsel_bot.core.clock import FakeClock
 from tests.conftest import SynapseHandle, UserFactory
-from tests.groups.evening import join, setting, signed_up
+from tests.groups.evening import join, leave, setting, signed_up
 from tests.support.bot_harness import NioYouth, login, provision_bot, until
 
 pytestmark = pytest.mark.integration
-
-
-async def leave(synapse: SynapseHandle, youth: NioYouth, room: str) -> None:
-    await youth.client.room_leave(room)
-
-    async def left() -> bool:
-        return youth.client.user_id not in await synapse.admin.room_members(room)
-
-    await until(left, what="the youth to leave their room")
 
 
 async def test_a_youth_who_left_their_room_hears_of_a_call_off_and_a_removal(
