@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from counsel_bot.conversation.change import Change
-from counsel_bot.conversation.groups import staff_only
+from counsel_bot.conversation.staff_only import staff_only
 from counsel_bot.core import forum_nicknames
 from counsel_bot.core import group_commands as gc
 from counsel_bot.core.effects import SayInRoom, SayToStaff

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from counsel_bot.conversation.forum import PENDING_KEY, post_key
-from counsel_bot.conversation.groups import BOOK_KEY
+from counsel_bot.conversation.group_keys import BOOK_KEY
 from counsel_bot.conversation.retention import RoomPurger, Serial, _check_time
 from counsel_bot.conversation.youth_traces import from_room
 from counsel_bot.core import groups as g

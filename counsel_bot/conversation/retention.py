@@ -41,7 +41,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from counsel_bot.conversation.appointments import PREFIX as APPOINTMENTS
-from counsel_bot.conversation.groups import BOOK_KEY
+from counsel_bot.conversation.group_keys import BOOK_KEY
 from counsel_bot.core import appointments as ap
 from counsel_bot.core import groups as g
 from counsel_bot.core.ids import ConversationID

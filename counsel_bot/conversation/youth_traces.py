@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING
 from counsel_bot.conversation import crisis_flags
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.forum import PENDING_KEY, post_key
-from counsel_bot.conversation.groups import BOOK_KEY, crisis_key, kick_tag
+from counsel_bot.conversation.group_crisis import crisis_key
+from counsel_bot.conversation.group_keys import BOOK_KEY, kick_tag
 from counsel_bot.core import groups as g
 from counsel_bot.core.effects import effect_key, encode_effect
 from counsel_bot.core.group_effects import KickFromGroup

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from counsel_bot.channels.mail.mail_keys import LEGACY_ADDRESS_CONTEXT, LEGACY_THREAD_CONTEXT
 from counsel_bot.conversation.forum import legacy_context as legacy_post_context
-from counsel_bot.conversation.groups import BOOK_KEY, LEGACY_BOOK_CONTEXT
+from counsel_bot.conversation.group_keys import BOOK_KEY, LEGACY_BOOK_CONTEXT
 from counsel_bot.store import Sealer, Store
 from e2e.errors import VaultError
 

@@ -189,7 +189,7 @@ async def test_deletion_takes_the_youth_out_of_the_group_book(
 ) -> None:
     """The runner's wiring on real Synapse: a youth with a seat in an announced group deletes
     their conversation; the stored group book no longer names them, the group stays."""
-    from counsel_bot.conversation.groups import BOOK_KEY
+    from counsel_bot.conversation.group_keys import BOOK_KEY
     from counsel_bot.core import groups as g
 
     async with counselling(synapse, user_factory, tmp_path) as c:

@@ -29,7 +29,8 @@ from counsel_bot.config import Settings, StaffSettings, StoreSettings
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.conversation.forum import ForumDesk, ForumTopic
-from counsel_bot.conversation.groups import BOOK_KEY, LEGACY_BOOK_CONTEXT, GroupDesk
+from counsel_bot.conversation.group_keys import BOOK_KEY, LEGACY_BOOK_CONTEXT
+from counsel_bot.conversation.groups import GroupDesk
 from counsel_bot.core import groups as g
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID

@@ -12,7 +12,9 @@ import pytest
 from counsel_bot.config import Settings, StaffSettings
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.conversation.forum import ForumDesk, ForumTopic
-from counsel_bot.conversation.groups import BOOK_KEY, GroupDesk, crisis_key
+from counsel_bot.conversation.group_crisis import crisis_key
+from counsel_bot.conversation.group_keys import BOOK_KEY
+from counsel_bot.conversation.groups import GroupDesk
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.crisis import Assessment, Assessor, CrisisDetector, default_lexicon_dir
 from counsel_bot.core.effects import Effect, SayInRoom, SayToStaff, decode_effect

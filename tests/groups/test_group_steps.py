@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from counsel_bot.conversation.conductor import Conductor
-from counsel_bot.conversation.groups import BOOK_KEY
+from counsel_bot.conversation.group_keys import BOOK_KEY
 from counsel_bot.conversation.retention import run_retention
 from counsel_bot.core import groups as g
 from counsel_bot.core.ids import ConversationID, RoomID, UserID

@@ -21,7 +21,8 @@ from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.config import Settings, StaffSettings
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.conversation.forum import PENDING_KEY, ForumDesk, ForumTopic, post_key
-from counsel_bot.conversation.groups import BOOK_KEY, GroupDesk
+from counsel_bot.conversation.group_keys import BOOK_KEY
+from counsel_bot.conversation.groups import GroupDesk
 from counsel_bot.conversation.retention import run_retention
 from counsel_bot.conversation.youth_traces import forget_stored
 from counsel_bot.core import groups as g
