@@ -19,6 +19,7 @@ from counsel_bot.core.group_effects import (
     PurgeGroupRoom,
     RoomNotice,
 )
+from counsel_bot.core.group_figures import figures as group_figures
 from counsel_bot.core.ids import UserID
 
 
@@ -105,5 +106,5 @@ class GroupClock(GroupModeration):
                         if group.state is g.GroupState.PURGED}
         await self.crisis.drop_lapsed_offers(at)
         if self.conductor.metrics is not None:
-            figures = g.figures(self.book, at)
+            figures = group_figures(self.book, at)
             self.conductor.metrics.set_groups(planned=figures.upcoming, open_now=figures.open)

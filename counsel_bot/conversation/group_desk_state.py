@@ -13,6 +13,7 @@ from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.group_crisis import GroupCrisis
 from counsel_bot.conversation.group_keys import BOOK_KEY, hosted_key, room_key
 from counsel_bot.core import groups as g
+from counsel_bot.core.group_book_codec import decode_book, encode_book
 from counsel_bot.core.ids import RoomID, UserID
 from counsel_bot.core.messages import Language, text
 
@@ -46,7 +47,7 @@ class DeskState:
     async def load(self) -> None:
         store = self.conductor.store
         stored = await store.get_sealed_setting(BOOK_KEY)
-        self.book = g.decode_book(stored) if stored is not None else g.GroupBook()
+        self.book = decode_book(stored) if stored is not None else g.GroupBook()
         self.rooms = {}
         self.hosted = set()
         for group in self.book.groups:
@@ -83,7 +84,7 @@ class DeskState:
         return text("group.report_place", language, number=number), offices
 
     async def _commit(self, step: Change) -> None:
-        step.sealed.append((BOOK_KEY, g.encode_book(self.book)))
+        step.sealed.append((BOOK_KEY, encode_book(self.book)))
         try:
             await self.conductor.commit(step)
         except BaseException:

@@ -25,12 +25,14 @@ from counsel_bot.conversation.staff_only import staff_only
 from counsel_bot.core import group_commands as gc
 from counsel_bot.core import groups as g
 from counsel_bot.core.effects import SayInRoom, SayToStaff
+from counsel_bot.core.group_book_codec import encode_book
 from counsel_bot.core.group_effects import (
     GroupRoomNotice,
     InviteToGroup,
     KickFromGroup,
     RoomNotice,
 )
+from counsel_bot.core.group_names import poses_as
 from counsel_bot.core.ids import EventID, RoomID, UserID
 from counsel_bot.core.incoming_text import storable
 from counsel_bot.core.messages import spoken, text
@@ -157,7 +159,7 @@ class GroupDesk(GroupClock):
         if number not in self.hosted and self._may_moderate(group, member):
             step.settings.append((hosted_key(number), "1"))
         seat = group.seat_of(member)
-        whom = g.poses_as(group, member, display_name)
+        whom = poses_as(group, member, display_name)
         if seat is None or whom is None:
             if step.settings:
                 await self._commit(step)
@@ -236,7 +238,7 @@ class GroupDesk(GroupClock):
                 # watches for a crisis (with admin access the deactivation does it anyway).
                 step.add(KickFromGroup(number, seat.youth), kick_tag(number, seat.nickname))
         self.book = book
-        step.sealed.append((BOOK_KEY, g.encode_book(self.book)))
+        step.sealed.append((BOOK_KEY, encode_book(self.book)))
 
     # -- decisions into effects ------------------------------------------------------------
 

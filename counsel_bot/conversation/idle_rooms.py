@@ -43,6 +43,7 @@ from counsel_bot.conversation.group_keys import BOOK_KEY
 from counsel_bot.conversation.retention import RoomPurger, Serial, _check_time
 from counsel_bot.conversation.youth_traces import from_room
 from counsel_bot.core import groups as g
+from counsel_bot.core.group_book_codec import decode_book
 from counsel_bot.core.ids import RoomID
 from counsel_bot.store import Store, StoreError
 from homeserver_bridge.errors import AdminApiError, NotFound
@@ -71,7 +72,7 @@ def needed_by_records(store: Store, in_use: Callable[[RoomID], Awaitable[bool]])
         if await in_use(room):
             return True
         book = await store.get_sealed_setting(BOOK_KEY)
-        if book is not None and room in g.seated_rooms(g.decode_book(book), at):
+        if book is not None and room in g.seated_rooms(decode_book(book), at):
             return True
         for post in (await store.get_setting(PENDING_KEY) or "").split(","):
             stored = await store.get_sealed_setting(post_key(post)) if post else None

@@ -44,6 +44,7 @@ from counsel_bot.conversation.appointments import PREFIX as APPOINTMENTS
 from counsel_bot.conversation.group_keys import BOOK_KEY
 from counsel_bot.core import appointments as ap
 from counsel_bot.core import groups as g
+from counsel_bot.core.group_book_codec import decode_book
 from counsel_bot.core.ids import ConversationID
 from counsel_bot.store import ConversationRecord, Store, StoreError
 from homeserver_bridge.errors import AdminApiError, NotFound
@@ -223,7 +224,7 @@ async def run_retention(
     held = ap.held((ap.Appointment.decode(raw)
                     for _, raw in await store.sealed_settings(APPOINTMENTS)), now)
     book = await store.get_sealed_setting(BOOK_KEY)
-    seated = g.seated_rooms(g.decode_book(book), now) if book is not None else frozenset()
+    seated = g.seated_rooms(decode_book(book), now) if book is not None else frozenset()
     for cid in await store.closed_before(cutoff):
         record = await store.conversation(cid)
         if record is None or record.closed_at is None:

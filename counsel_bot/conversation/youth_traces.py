@@ -27,6 +27,7 @@ from counsel_bot.conversation.group_crisis import crisis_key
 from counsel_bot.conversation.group_keys import BOOK_KEY, kick_tag
 from counsel_bot.core import groups as g
 from counsel_bot.core.effects import effect_key, encode_effect
+from counsel_bot.core.group_book_codec import decode_book, encode_book
 from counsel_bot.core.group_effects import KickFromGroup
 from counsel_bot.core.ids import RoomID
 from counsel_bot.store import ConversationRecord, OutboxEntry, Store, Transition
@@ -58,10 +59,10 @@ async def forget_stored(store: Store, record: ConversationRecord, at: datetime) 
     outbox: list[OutboxEntry] = []
     raw = await store.get_sealed_setting(BOOK_KEY)
     if raw is not None:
-        before = g.decode_book(raw)
+        before = decode_book(raw)
         book, forgotten = g.forget_room(before, room)
         if book != before:
-            sealed.append((BOOK_KEY, g.encode_book(book)))
+            sealed.append((BOOK_KEY, encode_book(book)))
         for number, seat in forgotten:
             settings.append((crisis_flags.setting_key(crisis_key(number, seat.nickname)), ""))
             if book.get(number).state is g.GroupState.OPEN:

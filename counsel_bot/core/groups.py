@@ -17,13 +17,11 @@ seals before it is stored.
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from counsel_bot.core.ids import RoomID, UserID
 
@@ -116,10 +114,10 @@ class Group:
         shows another's nickname (or id): the host, who sees that name on the messages,
         cannot mean the seat whose nickname it is rather than the one showing it."""
         wanted = nickname.strip().casefold()
-        name = _comparable(nickname)
+        name = comparable(nickname)
         found = [s for s in self.seats
                  if s.nickname.casefold() == wanted or s.youth.casefold() == wanted
-                 or (shown and name and _comparable(shown.get(s.youth, "")) == name)]
+                 or (shown and name and comparable(shown.get(s.youth, "")) == name)]
         return tuple(found)
 
 
@@ -375,30 +373,10 @@ def _forget(book: GroupBook, goes: Callable[[Seat], bool],
     return replace(book, groups=tuple(groups)), tuple(forgotten)
 
 
-# What a youth's display name may not claim in a group's room: the team's role.
-_STAFF_WORDS = ("moderat", "berater", "beratung", "counsel", "admin", "team")
-
-
-def _comparable(name: str) -> str:
+def comparable(name: str) -> str:
     """A name as a reader takes it: width, case, invisible characters and spacing aside."""
     normal = unicodedata.normalize("NFKC", name).casefold()
     return "".join(ch for ch in normal if ch.isalnum())
-
-
-def poses_as(group: Group, youth: UserID, display_name: str) -> str | None:
-    """Whom a seated youth's display name in the group's room claims to be: another seat's
-    nickname, "" for the team, or None. A member may always rewrite their own membership
-    (power levels do not reach it), so the bot can only say who it really is."""
-    seat = group.seat_of(youth)
-    name = _comparable(display_name)
-    if seat is None or not name:
-        return None
-    for other in group.seats:
-        if other.youth != youth and _comparable(other.nickname) in name:
-            return other.nickname
-    if any(word in name for word in _STAFF_WORDS):
-        return ""
-    return None
 
 
 def as_quote(words: str) -> str:
@@ -414,70 +392,6 @@ def nickname(number: int, index: int) -> str:
     name = NICKNAMES[(index + number) % len(NICKNAMES)]
     round_ = index // len(NICKNAMES)
     return name if round_ == 0 else f"{name} {round_ + 1}"
-
-
-# -- counts for the team-lead view ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GroupFigures:
-    held: int = 0
-    participants: int = 0
-    upcoming: int = 0
-    open: int = 0
-
-
-def figures(book: GroupBook, now: datetime) -> GroupFigures:
-    held = [g for g in book.groups if g.state in (GroupState.ENDED, GroupState.PURGED)
-            and g.named > 0]
-    return GroupFigures(
-        held=len(held), participants=sum(g.named for g in held),
-        upcoming=len([g for g in book.groups if g.state is GroupState.ANNOUNCED
-                      and g.start > now]),
-        open=len([g for g in book.groups if g.state is GroupState.OPEN]),
-    )
-
-
-# -- encoding (the conversation part seals it) ---------------------------------------------
-
-
-def encode_book(book: GroupBook) -> bytes:
-    return json.dumps({"next": book.next_number, "groups": [_encode(g) for g in book.groups]},
-                      separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
-
-
-def decode_book(raw: bytes) -> GroupBook:
-    data = json.loads(raw)
-    return GroupBook(tuple(_decode(g) for g in data["groups"]), int(data["next"]))
-
-
-def _encode(g: Group) -> dict[str, Any]:
-    return {"n": g.number, "topic": g.topic, "start": g.start.isoformat(),
-            "minutes": int(g.duration.total_seconds() // 60), "max": g.max_seats,
-            "host": g.host, "state": g.state.value, "named": g.named,
-            "ended": g.ended_at.isoformat() if g.ended_at else None,
-            "seats": [[s.youth, s.nickname, s.home_room] for s in g.seats],
-            "removed": sorted(g.removed), "muted": sorted(g.muted),
-            "offices": sorted(g.offices),
-            "gone": [[s.youth, s.nickname, s.home_room] for s in g.gone],
-            "in": sorted(g.stepped_in), "called": sorted(g.called),
-            "called_leads": sorted(g.called_leads)}
-
-
-def _decode(d: dict[str, Any]) -> Group:
-    return Group(
-        int(d["n"]), str(d["topic"]), datetime.fromisoformat(d["start"]),
-        timedelta(minutes=int(d["minutes"])), int(d["max"]), UserID(d["host"]),
-        tuple(Seat(UserID(y), str(n), RoomID(r)) for y, n, r in d["seats"]),
-        frozenset(UserID(u) for u in d["removed"]), frozenset(d["muted"]),
-        GroupState(d["state"]),
-        datetime.fromisoformat(d["ended"]) if d.get("ended") else None, int(d["named"]),
-        frozenset(str(o) for o in d.get("offices", ())),  # books from before offices: none
-        tuple(Seat(UserID(y), str(n), RoomID(r)) for y, n, r in d.get("gone", ())),
-        frozenset(UserID(u) for u in d.get("in", ())),  # books from before: nobody
-        frozenset(UserID(u) for u in d.get("called", ())),
-        # Books from before: nobody's call ends with a demotion, as then.
-        frozenset(UserID(u) for u in d.get("called_leads", ())))
 
 
 # -- helpers ---------------------------------------------------------------------------------

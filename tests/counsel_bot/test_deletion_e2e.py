@@ -190,7 +190,7 @@ async def test_deletion_takes_the_youth_out_of_the_group_book(
     """The runner's wiring on real Synapse: a youth with a seat in an announced group deletes
     their conversation; the stored group book no longer names them, the group stays."""
     from counsel_bot.conversation.group_keys import BOOK_KEY
-    from counsel_bot.core import groups as g
+    from counsel_bot.core.group_book_codec import decode_book
 
     async with counselling(synapse, user_factory, tmp_path) as c:
         counsellor, youth, youth_user = c.counsellor, c.youth, c.youth_user
@@ -212,6 +212,6 @@ async def test_deletion_takes_the_youth_out_of_the_group_book(
         assert stored is not None
         assert youth_user.user_id.encode() not in stored
         assert room.encode() not in stored
-        group = g.decode_book(stored).get(1)
+        group = decode_book(stored).get(1)
         assert group.seats == ()
         assert group.named == 1

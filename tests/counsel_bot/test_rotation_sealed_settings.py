@@ -33,6 +33,7 @@ from counsel_bot.conversation.group_keys import BOOK_KEY, LEGACY_BOOK_CONTEXT
 from counsel_bot.conversation.groups import GroupDesk
 from counsel_bot.core import groups as g
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.core.group_book_codec import encode_book
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.runtime.legacy_settings import move_legacy_sealed_settings
 from counsel_bot.runtime.runner import policy_from
@@ -215,7 +216,7 @@ async def legacy_rows(site: Site, conversation: ConversationID) -> dict[str, str
         f"mailto:{conversation}": sealed(ADDRESS.encode(),
                                          LEGACY_ADDRESS_CONTEXT + conversation.encode()),
         f"mailreply:{conversation}": sealed(thread, LEGACY_THREAD_CONTEXT + conversation.encode()),
-        BOOK_KEY: sealed(g.encode_book(book), LEGACY_BOOK_CONTEXT),
+        BOOK_KEY: sealed(encode_book(book), LEGACY_BOOK_CONTEXT),
         "forum_post:P-0001": sealed(post, b"forum_post:P-0001"),
         "forum_post:P-0002": "",  # a decided post, as older versions left it behind
         "forum:pending": "P-0001",
@@ -303,7 +304,7 @@ async def test_the_real_bot_moves_legacy_rows_before_its_parts_read_them(
     bot_dir = process.layout.bot_dir
     vault = Vault.open_or_create(bot_dir / "vault.json", BOT_PASSPHRASE, CHEAP)
     conversation = ConversationID("C-0000CAFE")
-    book = g.encode_book(g.GroupBook())
+    book = encode_book(g.GroupBook())
     store = await SqliteStore.open(bot_dir / DATABASE_FILE, vault)
     try:
         for key, plain, context in (

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from counsel_bot.core import groups as g
 from counsel_bot.core.clock import FakeClock
+from counsel_bot.core.group_book_codec import decode_book, encode_book
 from counsel_bot.core.group_commands import (
     EndGroupCommand,
     ForumDecisionCommand,
@@ -29,6 +30,8 @@ from counsel_bot.core.group_commands import (
     parse_staff_group,
     parse_youth_group,
 )
+from counsel_bot.core.group_figures import figures as group_figures
+from counsel_bot.core.group_names import poses_as
 from counsel_bot.core.ids import RoomID, UserID
 from counsel_bot.core.messages import CATALOGUE
 
@@ -205,9 +208,9 @@ def test_a_whole_evening_with_a_fake_clock() -> None:
     assert purged.state is g.GroupState.PURGED
     assert purged.seats == ()
     assert not purged.removed
-    figures = g.figures(book, clock.now())
+    figures = group_figures(book, clock.now())
     assert (figures.held, figures.participants) == (1, 3)
-    assert g.decode_book(g.encode_book(book)) == book
+    assert decode_book(encode_book(book)) == book
 
 
 def test_time_running_out_ends_the_group() -> None:
@@ -297,7 +300,7 @@ def test_forgetting_a_youth_drops_seat_mute_and_removal_but_keeps_the_counts() -
     for erased in (0, 1):
         book, _ = g.forget_youth(book, youth(erased), home(erased))
         group = book.get(number)
-        raw = g.encode_book(book)
+        raw = encode_book(book)
         assert youth(erased).encode() not in raw
         assert home(erased).encode() not in raw
         assert group.named == 3  # the team-lead counts stay, and no nickname is reused
@@ -339,11 +342,11 @@ def test_forgetting_a_room_takes_only_its_seats_and_keeps_removals() -> None:
     book, forgotten = g.forget_room(book, home(1))
     # The seat youth 1 was removed from (kept for their late words) names the room: it goes.
     assert forgotten == ((number, seat1),)
-    assert home(1).encode() not in g.encode_book(book)
+    assert home(1).encode() not in encode_book(book)
     assert book.get(number).removed == {youth(1)}
     book, forgotten = g.forget_room(book, home(0))
     assert [s.youth for _, s in forgotten] == [youth(0)]
-    assert home(0).encode() not in g.encode_book(book)
+    assert home(0).encode() not in encode_book(book)
 
 
 @settings(max_examples=200, deadline=None)
@@ -363,8 +366,8 @@ def test_after_forgetting_the_book_never_names_the_youth(
     before = book.get(number)
     book, _ = g.forget_youth(book, youth(erased), home(erased))
     after = book.get(number)
-    assert youth(erased).encode() + b'"' not in g.encode_book(book)
-    assert home(erased).encode() + b'"' not in g.encode_book(book)
+    assert youth(erased).encode() + b'"' not in encode_book(book)
+    assert home(erased).encode() + b'"' not in encode_book(book)
     assert after.named == before.named
     assert {s.youth for s in after.seats} == {s.youth for s in before.seats} - {youth(erased)}
     assert after.removed == before.removed - {youth(erased)}
@@ -378,11 +381,11 @@ def test_a_display_name_posing_as_another_youth_or_the_team_is_recognised() -> N
         g.Seat(UserID("@b:x"), "Elch 1", RoomID("!b:x")),
         g.Seat(UserID("@c:x"), "Fuchs 2", RoomID("!c:x"))))
     b = UserID("@b:x")
-    assert g.poses_as(group, b, "Fuchs 2") == "Fuchs 2"
-    assert g.poses_as(group, b, "ｆｕｃｈｓ\u200b２ (echt)") == "Fuchs 2"  # width, invisibles
-    assert g.poses_as(group, b, "Moderation") == ""
-    assert g.poses_as(group, b, "Beraterin Anna") == ""
-    assert g.poses_as(group, b, "Elch 1") is None, "their own nickname"
-    assert g.poses_as(group, b, "youth-b-2-d38ba1") is None, "a profile name claims nobody"
-    assert g.poses_as(group, b, "\u200b") is None
-    assert g.poses_as(group, UserID("@nobody:x"), "Fuchs 2") is None, "not seated"
+    assert poses_as(group, b, "Fuchs 2") == "Fuchs 2"
+    assert poses_as(group, b, "ｆｕｃｈｓ\u200b２ (echt)") == "Fuchs 2"  # width, invisibles
+    assert poses_as(group, b, "Moderation") == ""
+    assert poses_as(group, b, "Beraterin Anna") == ""
+    assert poses_as(group, b, "Elch 1") is None, "their own nickname"
+    assert poses_as(group, b, "youth-b-2-d38ba1") is None, "a profile name claims nobody"
+    assert poses_as(group, b, "\u200b") is None
+    assert poses_as(group, UserID("@nobody:x"), "Fuchs 2") is None, "not seated"

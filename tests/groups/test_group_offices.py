@@ -14,6 +14,7 @@ from counsel_bot.config import OfficeSettings, RoutingSettings, Settings
 from counsel_bot.core import groups as g
 from counsel_bot.core.device_trust_check import DeviceTrustCheck
 from counsel_bot.core.effects import SayInRoom, SayToStaff
+from counsel_bot.core.group_book_codec import decode_book, encode_book
 from counsel_bot.core.group_effects import (
     CloseGroupRoom,
     KickFromGroup,
@@ -97,10 +98,10 @@ def test_the_groups_office_is_kept_and_a_book_from_before_offices_has_none() -> 
     so every team lead may still moderate it (what it was announced under)."""
     book, _ = g.announce(g.GroupBook(), g.NewGroup("Schlaf", START, g.MIN_DURATION, 4),
                          ANNA, START.replace(day=1), frozenset({"familie"}))
-    assert g.decode_book(g.encode_book(book)) == book
-    old = g.encode_book(book).replace(b',"offices":["familie"]', b"")
+    assert decode_book(encode_book(book)) == book
+    old = encode_book(book).replace(b',"offices":["familie"]', b"")
     assert b"offices" not in old
-    [group] = g.decode_book(old).groups
+    [group] = decode_book(old).groups
     assert group.offices == frozenset()
     g.may_moderate(group, g.Moderator(TOM, team_lead=True, offices=frozenset({"schule"})))
 

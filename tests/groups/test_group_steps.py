@@ -15,6 +15,7 @@ from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.conversation.group_keys import BOOK_KEY
 from counsel_bot.conversation.retention import run_retention
 from counsel_bot.core import groups as g
+from counsel_bot.core.group_book_codec import decode_book
 from counsel_bot.core.ids import ConversationID, RoomID, UserID
 from counsel_bot.store import ConversationRecord, MemoryStore
 from tests.groups.test_group_desk import ANNA, GROUP_ROOM, Parts
@@ -62,7 +63,7 @@ async def _let_others_run(task: asyncio.Task[Any]) -> None:
 async def _stored_book(store: MemoryStore) -> g.GroupBook:
     raw = await store.get_sealed_setting(BOOK_KEY)
     assert raw is not None
-    return g.decode_book(raw)
+    return decode_book(raw)
 
 
 async def test_a_group_message_during_retention_does_not_write_an_erased_seat_back() -> None:

@@ -29,6 +29,7 @@ from counsel_bot.core import groups as g
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
 from counsel_bot.core.effects import EraseConversation, decode_effect
+from counsel_bot.core.group_book_codec import decode_book
 from counsel_bot.core.group_effects import InviteToGroup, KickFromGroup, OpenGroupRoom, RoomNotice
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.routing.model import ConversationState
@@ -125,7 +126,7 @@ async def evening(bot: Bot, *, moderate: str) -> tuple[ConversationID, str, str]
 async def _book(store: Store) -> g.GroupBook:
     raw = await store.get_sealed_setting(BOOK_KEY)
     assert raw is not None
-    return g.decode_book(raw)
+    return decode_book(raw)
 
 
 async def assert_forgotten(store: Store, post: str, nick: str,
@@ -137,7 +138,7 @@ async def assert_forgotten(store: Store, post: str, nick: str,
     assert raw is not None
     assert (YOUTH.encode() in raw) is removal_kept
     assert HOME.encode() not in raw
-    book = g.decode_book(raw)
+    book = decode_book(raw)
     for number, handed_out in zip((1, 2), named, strict=True):
         group = book.get(number)
         assert [s.youth for s in group.seats] == [OTHER]
