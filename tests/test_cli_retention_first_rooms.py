@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,12 +16,7 @@ from counsel_bot import cli
 from counsel_bot.channels.matrix.room_moves import MOVED_FROM_PREFIX
 from counsel_bot.core.ids import ConversationID, RoomID, UserID
 from counsel_bot.core.routing import Router
-from counsel_bot.runtime import runner
-from counsel_bot.runtime.runner import open_vault
-from counsel_bot.runtime.service import resolve_settings
-from counsel_bot.runtime.stores import open_store
-from homeserver_bridge.paths import DataLayout
-from tests.retention.conftest import FakeAdmin, closed_conversation
+from tests.retention.conftest import DataDir, closed_conversation, homeserver_for_retention
 
 CID = ConversationID("C-0000F1R5")
 FIRST, NEW = RoomID("!first-unencrypted:x"), RoomID("!new-own:x")
@@ -32,28 +26,17 @@ YOUTH = UserID("@moved-youth:x")
 def test_retention_by_hand_purges_the_room_a_youth_was_moved_out_of(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    data = tmp_path / "data"
-    layout = DataLayout(data)
-    settings, config_dir = resolve_settings(layout, None)
-    vault = open_vault(settings, layout, config_dir)
+    data = DataDir(tmp_path / "data")
     closed = datetime.now(UTC) - timedelta(days=400)
 
     async def moved_and_closed() -> None:
-        store = await open_store(settings.store, layout.bot_dir, config_dir, vault)
-        try:
+        async with data.store() as store:
             await closed_conversation(store, Router(), CID, NEW, YOUTH,
                                       closed - timedelta(hours=1), closed)
             await store.set_setting(f"{MOVED_FROM_PREFIX}{NEW}", f"{FIRST}|arrived")
-        finally:
-            await store.close()
 
     asyncio.run(moved_and_closed())
-    admin = FakeAdmin(rooms={FIRST, NEW})
-
-    def fake_admin(*_args: Any) -> FakeAdmin:
-        return admin
-
-    monkeypatch.setattr(runner, "bridge_admin", fake_admin)
-    assert cli.main(["retention", "--data", str(data)]) == 0
+    admin = homeserver_for_retention(monkeypatch, {FIRST, NEW})
+    assert cli.main(["retention", "--data", str(data.root)]) == 0
     assert "1 of 1 conversation(s)" in capsys.readouterr().out
     assert admin.rooms == set(), "the room the youth was moved out of is still on the server"

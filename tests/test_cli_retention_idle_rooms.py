@@ -10,7 +10,6 @@ import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -18,12 +17,7 @@ from counsel_bot import cli
 from counsel_bot.conversation.forum import PENDING_KEY, post_key
 from counsel_bot.conversation.idle_rooms import last_seen, note_seen
 from counsel_bot.core.ids import RoomID
-from counsel_bot.runtime import runner
-from counsel_bot.runtime.runner import open_vault
-from counsel_bot.runtime.service import resolve_settings
-from counsel_bot.runtime.stores import open_store
-from homeserver_bridge.paths import DataLayout
-from tests.retention.conftest import FakeAdmin
+from tests.retention.conftest import DataDir, homeserver_for_retention
 
 IDLE, POSTED, FORUM = RoomID("!idle-home:x"), RoomID("!posted-home:x"), RoomID("!forum:x")
 
@@ -31,15 +25,11 @@ IDLE, POSTED, FORUM = RoomID("!idle-home:x"), RoomID("!posted-home:x"), RoomID("
 def test_retention_by_hand_purges_an_idle_room_without_a_conversation(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    data = tmp_path / "data"
-    layout = DataLayout(data)
-    settings, config_dir = resolve_settings(layout, None)
-    vault = open_vault(settings, layout, config_dir)
+    data = DataDir(tmp_path / "data")
     long_ago = datetime.now(UTC) - timedelta(days=400)
 
     async def noted() -> None:
-        store = await open_store(settings.store, layout.bot_dir, config_dir, vault)
-        try:
+        async with data.store() as store:
             for room in (IDLE, POSTED, FORUM):
                 await note_seen(store, room, long_ago)
                 await store.set_setting(f"greeted:{room}", "1")
@@ -48,31 +38,21 @@ def test_retention_by_hand_purges_an_idle_room_without_a_conversation(
             await store.set_sealed_setting(post_key("P-0000AAAA"), json.dumps(
                 {"forum": "schule", "youth": "@y:x", "room": POSTED, "nick": "Eule",
                  "text": "...", "event": "$e"}).encode())
-        finally:
-            await store.close()
 
     async def left() -> list[RoomID]:
-        store = await open_store(settings.store, layout.bot_dir, config_dir, vault)
-        try:
+        async with data.store() as store:
             return [room for room in (IDLE, POSTED, FORUM)
                     if await last_seen(store, room) is not None]
-        finally:
-            await store.close()
 
     asyncio.run(noted())
-    admin = FakeAdmin(rooms={IDLE, POSTED, FORUM})
-
-    def fake_admin(*_args: Any) -> FakeAdmin:
-        return admin
-
-    monkeypatch.setattr(runner, "bridge_admin", fake_admin)
-    assert cli.main(["retention", "--dry-run", "--data", str(data)]) == 0
+    admin = homeserver_for_retention(monkeypatch, {IDLE, POSTED, FORUM})
+    assert cli.main(["retention", "--dry-run", "--data", str(data.root)]) == 0
     out = capsys.readouterr().out
     assert "1 room(s) without a conversation" in out
     assert "would be purged" in out
     assert str(IDLE) not in out
     assert admin.calls == []
-    assert cli.main(["retention", "--data", str(data)]) == 0
+    assert cli.main(["retention", "--data", str(data.root)]) == 0
     assert "1 of 1 room(s) without a conversation" in capsys.readouterr().out
     assert admin.rooms == {POSTED, FORUM}
     assert asyncio.run(left()) == [POSTED, FORUM]
