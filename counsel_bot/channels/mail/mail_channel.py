@@ -24,9 +24,10 @@ from datetime import datetime
 from nio import AsyncClient, RoomCreateResponse
 
 from counsel_bot.channels.mail.codes import ChatCodes, ChatLink
-from counsel_bot.channels.mail.errors import MailUndeliverable
+from counsel_bot.channels.mail.delivery_reports import DeliveryReports
 from counsel_bot.channels.mail.first_answers import FirstAnswers
 from counsel_bot.channels.mail.first_reply_watch import FirstReplyWatch
+from counsel_bot.channels.mail.late_answers import LateAnswers
 from counsel_bot.channels.mail.mail_keys import (
     MAILTO,
     address_key,
@@ -56,7 +57,6 @@ from counsel_bot.conversation.offices import (
     mail_office,
     office_of_address,
 )
-from counsel_bot.core import appointments as ap
 from counsel_bot.core.commands import language_asked
 from counsel_bot.core.effects import (
     Effect,
@@ -119,6 +119,9 @@ class MailChannel:
         self.replies = MailReplies(self.store, settings, lambda: conductor.policy.offices,
                                    self.threads, sender, now)
         self.first_replies = FirstReplyWatch(conductor, deadlines)
+        self.reports = DeliveryReports(conductor, self.threads, now)
+        self.late_answers = LateAnswers(conductor, self.threads, self.replies,
+                                        self.office_domains, now)
         self._delivering = asyncio.Lock()
         self.answers = FirstAnswers(conductor, self.replies, deadlines)
         # The case code and the address proof's (`codes.py`), on this channel's mail side.
@@ -157,7 +160,7 @@ class MailChannel:
         if mail.delivery_report:
             # The office's own mail quoted back: no youth's words, nothing to answer. But a
             # reply that did not arrive is told in its room.
-            await self._returned(mail)
+            await self.reports.returned(mail)
             return
         said = await self._said_in_thread(mail) if mail.auto_generated else None
         if mail.auto_generated and not await self.conductor.crisis.flags_alone(
@@ -185,7 +188,7 @@ class MailChannel:
         async with self.conductor.steps.held():
             conversation = await self._thread_conversation(mail)
             if conversation is None:
-                return await self._answered_after_close(mail)
+                return await self.late_answers.answered_after_close(mail)
             await self._deliver_to(conversation, mail)
             return True
 
@@ -450,67 +453,6 @@ class MailChannel:
                 if record is not None and record.closed_at is None:
                     return record.conversation
         return None
-
-    async def _returned(self, report: InboundMail) -> None:
-        """A delivery report on a reply of the office: the relay took it, the youth's
-        provider returned it later (a mistyped address, a full mailbox). Told in the room
-        as a refusal at sending is, so the counsellor does not wait on a reply never read
-        and a chat youth can give another address. Only for the reply's own recipient:
-        its Message-ID is drawn under the secret, so nobody else can name it."""
-        failure = report.failure
-        if failure is None:
-            return
-        for address in failure.recipients:
-            found = await self.store.get_setting(
-                await self.threads.setting(address, failure.message_id))
-            if found:
-                break
-        else:
-            return
-        event_id = await self.threads.event_id(report)
-        async with self.conductor.steps.held():
-            record = await self.store.conversation(ConversationID(found))
-            if record is None or record.closed_at is not None \
-                    or await self.store.is_processed(event_id):
-                return
-            change = Change(self.now(), event_id)
-            change.add(SayToYouth(record.conversation, MailUndeliverable.text_key),
-                       f"mail-returned:{event_id}")
-            await self.conductor.commit(change)
-
-    async def _answered_after_close(self, mail: InboundMail) -> bool:
-        """A reply in the thread of a closed conversation that answers the proposal its
-        counsellor made before closing: its answer, nothing more (True). Any other mail
-        after the close opens a new conversation, as does an answer with crisis words,
-        so that someone reads it now (its yes then waits for the counsellor there). Only
-        of a conversation on mail at its close: one that closed in the chat had its
-        proposal made there, and a mail in its old thread may come from whoever reads
-        the mailbox its youth left, whose "nein" declined it."""
-        conductor = self.conductor
-        event_id = await self.threads.event_id(mail)
-        if await self.store.is_processed(event_id):
-            return True  # the same mail again (an SMTP retry): answered the first time
-        if not ap.bare_mail_answer(mail.text):
-            return False  # more to say than yes or no: someone must read it
-        for key in await self.threads.lookups(mail):
-            found = await self.store.get_setting(key)
-            record = None if not found else await self.store.conversation(ConversationID(found))
-            if record is None or record.closed_at is None or record.channel is not Channel.MAIL \
-                    or not conductor.appointments.proposal_open(record.conversation):
-                continue
-            # Judged with its subject, as in an open conversation: many write what weighs
-            # on them there and only "ja" below; and with what they wrote inside the
-            # counsellor's mail (Outlook), which is more than a yes or no.
-            said = await self.replies.said_in(record.conversation)
-            if ap.mail_answer(mail.text) is None \
-                    or with_words_inside(mail, said) is not mail \
-                    or await conductor.crisis.flags_alone(self._read(mail, said)):
-                return False
-            change = Change(self.now(), event_id)
-            if conductor.appointments.mail_answered(change, record.conversation, mail.text):
-                await conductor.commit(change)  # a retried delivery is handled (same id)
-                return True
-        return False
 
     async def _opened_by(self, conversation: ConversationID, mail: InboundMail) -> bool:
         thread = await self.replies.stored_thread(conversation)
