@@ -13,8 +13,8 @@ import aiosmtplib
 import pytest
 
 from tests.conftest import SynapseHandle, UserFactory
-from tests.counsel_bot.test_mail_e2e import address_proven, mail_office, youth_mail
 from tests.support.bot_harness import LogCollector, NioYouth, until
+from tests.support.mail_e2e import address_proven, mail_office, youth_mail
 
 pytestmark = pytest.mark.integration
 

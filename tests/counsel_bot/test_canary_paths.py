@@ -24,7 +24,6 @@ from counsel_bot.core.ids import RoomID
 from counsel_bot.runtime.runner import configure_logging
 from tests.conftest import SynapseHandle, UserFactory
 from tests.counsel_bot.test_canary_full import files_containing
-from tests.counsel_bot.test_mail_e2e import mail_office, youth_mail
 from tests.groups.evening import join, setting
 from tests.support.bot_harness import (
     LogCollector,
@@ -34,6 +33,7 @@ from tests.support.bot_harness import (
     provision_bot,
     until,
 )
+from tests.support.mail_e2e import mail_office, youth_mail
 
 pytestmark = pytest.mark.integration
 

@@ -18,8 +18,8 @@ from counsel_bot.conversation.appointments import AppointmentSettings
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.video import VideoSettings
 from tests.conftest import SynapseHandle, UserFactory
-from tests.counsel_bot.test_mail_e2e import OFFICE, YOUTH, office_mail, start_provider, youth_mail
 from tests.support.bot_harness import login, provision_bot
+from tests.support.mail_e2e import OFFICE, YOUTH, office_mail, start_provider, youth_mail
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,6 @@ does), and nothing of them is said in the room."""
 from __future__ import annotations
 
 import asyncio
-import re
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
@@ -18,8 +17,9 @@ import pytest
 from nio import JoinResponse
 
 from tests.conftest import SynapseHandle, UserFactory
-from tests.counsel_bot.test_mail_e2e import MailOffice, mail_office, youth_mail
 from tests.support.bot_harness import NioYouth, login, until
+from tests.support.mail_e2e import MailOffice, case_code_mailed, mail_office, mail_taken, youth_mail
+from tests.support.video import invitation_to_direct
 
 pytestmark = pytest.mark.integration
 
@@ -39,28 +39,15 @@ async def holder_in_room(office: MailOffice, synapse: SynapseHandle,
                          user_factory: UserFactory, tmp_path: Path) -> HolderInRoom:
     """Kim mails, the counsellor takes it and sends `!chat`; the mother, who reads Kim's
     mailbox, redeems the code and writes in the room (the case is in the chat)."""
-    provider, counsellor, process, bot = (
-        office.provider, office.counsellor, office.process, office.bot)
-    assert bot.mail is not None
-    assert bot.mail.inbound is not None
-    staff_room = await counsellor.accept_invite()
-    await counsellor.send(staff_room, "!duty on")
-    await aiosmtplib.send(youth_mail("Kann ich auch chatten?", "<p1@youth.example>"),
-                          hostname="127.0.0.1", port=bot.mail.inbound.port, start_tls=False)
-    await until(lambda: len(counsellor.invited_to()) == 1, what="the mail room invite")
-    room = await counsellor.accept_invite()
-    await counsellor.wait_for(room, process.user_id, "Kann ich auch chatten?")
-    await asyncio.wait_for(provider.inbox.get(), 30)  # the acknowledgement
-
-    await counsellor.send(room, "!chat")
-    invitation = (await asyncio.wait_for(provider.inbox.get(), 30)).get_content()
-    code = re.search(r"Fall-Code: ([a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4})", invitation)
-    assert code is not None
+    provider, process = office.provider, office.process
+    staff_room, room, _ = await mail_taken(office, "Kann ich auch chatten?",
+                                           "<p1@youth.example>")
+    _invitation, code = await case_code_mailed(office, room)
     mother = await login(synapse, user_factory, tmp_path, "mum")
     office.closing.append(mother)
     lobby = await mother.open_chat(process.user_id)
     await mother.wait_for(lobby, process.user_id, "anonym")
-    await mother.send(lobby, code.group(1))
+    await mother.send(lobby, code)
     assert await mother.accept_invite() == room
     notice = await asyncio.wait_for(provider.inbox.get(), 30)
     assert "benutzt" in notice.get_content()
@@ -80,9 +67,7 @@ async def kim_answers(office: MailOffice, notice: Message, text: str, n: int) ->
 
 async def direct_room(counsellor: NioYouth, known: set[str]) -> str:
     """The counsellor accepts the bot's invitation to a direct room with it."""
-    await until(lambda: bool(counsellor.invited_to() - known), within=60,
-                what="an invitation to a direct room with the bot")
-    [direct] = counsellor.invited_to() - known
+    direct = await invitation_to_direct(counsellor, known)
     answer = await counsellor.client.join(direct)
     assert isinstance(answer, JoinResponse), answer
     return direct

@@ -6,15 +6,13 @@ and checked for a crisis, never dropped because the room now holds two accounts.
 from __future__ import annotations
 
 import asyncio
-import re
 from pathlib import Path
 
-import aiosmtplib
 import pytest
 
 from tests.conftest import SynapseHandle, UserFactory
-from tests.counsel_bot.test_mail_e2e import mail_office, youth_mail
 from tests.support.bot_harness import login, until
+from tests.support.mail_e2e import case_code_mailed, mail_office, mail_taken
 
 pytestmark = pytest.mark.integration
 
@@ -23,30 +21,18 @@ async def test_a_mail_youth_back_in_the_chat_with_a_new_account_is_read(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
     async with mail_office(synapse, user_factory, tmp_path, admin=True) as office:
-        provider, counsellor, process, bot = (
-            office.provider, office.counsellor, office.process, office.bot)
-        assert bot.mail is not None
-        assert bot.mail.inbound is not None
-        staff_room = await counsellor.accept_invite()
-        await counsellor.send(staff_room, "!duty on")
-        await aiosmtplib.send(youth_mail("Kann ich auch chatten?", "<c2@youth.example>"),
-                              hostname="127.0.0.1", port=bot.mail.inbound.port, start_tls=False)
-        await until(lambda: len(counsellor.invited_to()) == 1, what="the mail room invite")
-        room = await counsellor.accept_invite()
-        await counsellor.wait_for(room, process.user_id, "Kann ich auch chatten?")
-        await asyncio.wait_for(provider.inbox.get(), 30)  # the acknowledgement
+        provider, process, bot = office.provider, office.process, office.bot
+        _staff_room, room, _ = await mail_taken(office, "Kann ich auch chatten?",
+                                               "<c2@youth.example>")
 
         accounts = []
         for device in ("phone", "newphone"):
-            await counsellor.send(room, "!chat")
-            invitation = (await asyncio.wait_for(provider.inbox.get(), 30)).get_content()
-            code = re.search(r"Fall-Code: ([a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4})", invitation)
-            assert code is not None
+            _invitation, code = await case_code_mailed(office, room)
             youth = await login(synapse, user_factory, tmp_path, f"kim-{device}")
             office.closing.append(youth)
             first = await youth.open_chat(process.user_id)
             await youth.wait_for(first, process.user_id, "anonym")
-            await youth.send(first, code.group(1))
+            await youth.send(first, code)
             assert await youth.accept_invite() == room
             # The code's use is mailed into the youth's thread (it may be someone else's).
             notice = (await asyncio.wait_for(provider.inbox.get(), 30)).get_content()

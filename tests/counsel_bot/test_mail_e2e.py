@@ -3,125 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 import secrets
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field, replace
-from email import message_from_bytes
-from email.message import EmailMessage, Message
-from email.policy import default
 from pathlib import Path
-from typing import Any
 
 import aiosmtplib
 import pytest
-from aiosmtpd.smtp import SMTP
 
-from counsel_bot.channels.matrix.bot import CounselBot
 from counsel_bot.conversation.change import Change
-from homeserver_bridge.mail import MailSettings
-from homeserver_bridge.paths import write_private
-from tests.conftest import SynapseHandle, TestUser, UserFactory
-from tests.support.bot_harness import BotProcess, NioYouth, provision_bot, until
+from tests.conftest import SynapseHandle, UserFactory
+from tests.support.bot_harness import NioYouth, until
+from tests.support.mail_e2e import (
+    OFFICE,
+    YOUTH,
+    address_proven,
+    case_code_mailed,
+    mail_office,
+    mail_taken,
+    youth_mail,
+)
 from tests.support.matrix_http import MatrixHttp
 
 pytestmark = pytest.mark.integration
-
-OFFICE = "beratung@test.localhost"
-YOUTH = "kim@youth.example"
-
-
-@dataclass
-class Provider:
-    """The youth's mail provider: keeps what the office sends."""
-
-    inbox: asyncio.Queue[Message] = field(default_factory=asyncio.Queue)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        await self.inbox.put(message_from_bytes(envelope.original_content, policy=default))
-        return "250 OK"
-
-
-async def start_provider() -> tuple[Provider, asyncio.Server, int]:
-    """The youth's mail provider on a free loopback port."""
-    provider = Provider()
-    server = await asyncio.get_running_loop().create_server(
-        lambda: SMTP(provider), host="127.0.0.1", port=0)
-    return provider, server, server.sockets[0].getsockname()[1]
-
-
-def office_mail(provider_port: int) -> MailSettings:
-    """The office's mail settings: listening on a free port, relaying to the provider."""
-    return MailSettings(enabled=True, listen_port=0, office_address=OFFICE,
-                        smtp_host="127.0.0.1", smtp_port=provider_port, smtp_starttls=False)
-
-
-@dataclass
-class MailOffice:
-    """A bot with mail on, the youth's provider, and one counsellor; all closed together."""
-
-    provider: Provider
-    counsellor: NioYouth
-    counsellor_user: TestUser
-    process: BotProcess
-    bot: CounselBot
-    closing: list[NioYouth] = field(default_factory=list)
-
-
-@contextlib.asynccontextmanager
-async def mail_office(
-    synapse: SynapseHandle, user_factory: UserFactory, tmp: Path, *, bot_dir: str = "bot",
-    admin: bool = False,
-) -> AsyncIterator[MailOffice]:
-    provider, server, port = await start_provider()
-    user = await user_factory("counsellor")
-    counsellor = await NioYouth.login(synapse.base_url, user.user_id, user.password, tmp / "c")
-    counsellor.start()
-    process = await provision_bot(synapse, tmp / bot_dir, staff=[user.user_id])
-    process.settings = replace(process.settings, mail=office_mail(port))
-    if admin:
-        # The bridge's admin token lets the bot issue a single-use registration token.
-        write_private(process.layout.admin_token_file, synapse.admin.access_token)
-    office = None
-    try:
-        bot = await process.start()
-        assert bot.mail is not None
-        assert bot.mail.inbound is not None
-        office = MailOffice(provider, counsellor, user, process, bot)
-        yield office
-    finally:
-        await process.stop()
-        await counsellor.close()
-        for client in office.closing if office else ():
-            await client.close()
-        server.close()
-
-
-def youth_mail(text: str, message_id: str, **headers: str) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = f"Kim <{YOUTH}>"
-    message["To"] = OFFICE
-    message["Subject"] = "Ich weiß nicht weiter"
-    message["Message-ID"] = message_id
-    for name, value in headers.items():
-        message[name.replace("_", "-")] = value
-    message.set_content(text)
-    return message
-
-
-
-async def address_proven(youth: NioYouth, room: str, bot: str, provider: Any,
-                         address: str) -> None:
-    """The chat youth who gave ``address`` types back the code mailed there (nothing else
-    goes there before), and the conversation goes on by mail."""
-    await youth.wait_for(room, bot, "Code an")
-    proof = await asyncio.wait_for(provider.inbox.get(), 30)
-    assert proof["To"] == address
-    found = re.search(r"\b(\d{6})\b", str(proof.get_content()))
-    assert found is not None, "no code in the mail"
-    await youth.send(room, found[1])
-    await youth.wait_for(room, bot, "Ab jetzt geht es per Mail weiter")
 
 async def test_mail_in_queue_reply_out_and_the_thread_continues_in_the_same_room(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
@@ -237,27 +140,15 @@ async def test_a_mail_youth_is_invited_into_live_chat_anonymously(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
     async with mail_office(synapse, user_factory, tmp_path, admin=True) as office:
-        provider, counsellor, user, process, bot = (
-            office.provider, office.counsellor, office.counsellor_user, office.process,
-            office.bot)
+        counsellor, user, process, bot = (
+            office.counsellor, office.counsellor_user, office.process, office.bot)
         assert bot.mail is not None
-        assert bot.mail.inbound is not None
-        staff_room = await counsellor.accept_invite()
-        await counsellor.send(staff_room, "!duty on")
-        await aiosmtplib.send(youth_mail("Kann ich auch chatten?", "<c1@youth.example>"),
-                              hostname="127.0.0.1", port=bot.mail.inbound.port, start_tls=False)
-        await until(lambda: len(counsellor.invited_to()) == 1, what="the mail room invite")
-        room = await counsellor.accept_invite()
-        await counsellor.wait_for(room, process.user_id, "Kann ich auch chatten?")
-
-        assert "angekommen" in (await asyncio.wait_for(provider.inbox.get(), 30)
-                                ).get_content()  # the acknowledgement
-        await counsellor.send(room, "!chat")
-        invitation = (await asyncio.wait_for(provider.inbox.get(), 30)).get_content()
+        _staff_room, room, acknowledgement = await mail_taken(
+            office, "Kann ich auch chatten?", "<c1@youth.example>")
+        assert "angekommen" in acknowledgement
+        invitation, code = await case_code_mailed(office, room)
         token = re.search(r"nach einem Code gefragt wird: (\S+)", invitation)
-        code = re.search(r"Fall-Code: ([a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4})", invitation)
         assert token is not None
-        assert code is not None
         assert synapse.base_url in invitation or "http" in invitation
 
         # Anonymous sign-up with the token: a nickname and a password, nothing else.
@@ -281,7 +172,7 @@ async def test_a_mail_youth_is_invited_into_live_chat_anonymously(
         office.closing.append(youth)
         first = await youth.open_chat(process.user_id)
         await youth.wait_for(first, process.user_id, "anonym")
-        await youth.send(first, code.group(1))
+        await youth.send(first, code)
         joined = await youth.accept_invite()
         assert joined == room, "the youth joins the existing conversation's room"
         await youth.send(room, "hallo, jetzt bin ich im chat")
@@ -296,4 +187,4 @@ async def test_a_mail_youth_is_invited_into_live_chat_anonymously(
         assert conversation.assigned_to == user.user_id
         # The code works once.
         assert await bot.mail.codes.redeem_case_code(
-            Change(bot.clock.now(), None), code.group(1)) is None
+            Change(bot.clock.now(), None), code) is None

@@ -19,8 +19,8 @@ import pytest
 from counsel_bot.channels.matrix.bot import CounselBot
 from counsel_bot.runtime.runner import run_bot
 from tests.conftest import SynapseHandle, UserFactory
-from tests.counsel_bot.test_mail_e2e import office_mail, youth_mail
 from tests.support.bot_harness import login, provision_bot, until
+from tests.support.mail_e2e import office_mail, youth_mail
 
 pytestmark = pytest.mark.integration
 

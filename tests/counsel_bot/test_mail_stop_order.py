@@ -23,8 +23,8 @@ from counsel_bot.channels.matrix.bot import CounselBot
 from counsel_bot.store import SqliteStore
 from e2e.vault import Vault
 from tests.conftest import SynapseHandle, UserFactory
-from tests.counsel_bot.test_mail_e2e import mail_office, youth_mail
 from tests.support.bot_harness import PASSPHRASE
+from tests.support.mail_e2e import mail_office, youth_mail
 
 pytestmark = pytest.mark.integration
 

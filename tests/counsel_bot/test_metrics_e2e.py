@@ -114,7 +114,7 @@ async def test_a_mail_left_unanswered_past_its_deadline_is_counted(
     import aiosmtplib
 
     from homeserver_bridge.mail import MailSettings
-    from tests.counsel_bot.test_mail_e2e import OFFICE, youth_mail
+    from tests.support.mail_e2e import OFFICE, youth_mail
 
     clock = FakeClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
     lead = await login(synapse, user_factory, tmp_path, "lead")
