@@ -79,6 +79,27 @@ async def _group_room(service: Service, *youths: TestUser, synapse: SynapseHandl
     return str(room["room_id"])
 
 
+async def _youths_own_room(synapse: SynapseHandle, user_factory: UserFactory,
+                           service: Service) -> tuple[MatrixHttp, MatrixHttp, str]:
+    """A youth made a room (version 12: its creator outranks everyone) and gave the bot,
+    which joined, the power to remove members, as counsel asks: the youth, the bot, the
+    room."""
+    client = _client(synapse, await user_factory("youth"))
+    status, room = await client.create_room(
+        preset="private_chat", room_version="12", invite=[service.bot],
+        initial_state=[ENCRYPTION], power_level_content_override={"users": {service.bot: 100}})
+    assert status == 200, room
+    bot = await _as_bot(synapse, service)
+    assert await _join(bot, room["room_id"]) == 200
+    return client, bot, str(room["room_id"])
+
+
+async def _counsellor_invited(bot: MatrixHttp, service: Service, room_id: str) -> None:
+    status, answer = await bot.call("POST", f"/_matrix/client/v3/rooms/{quote(room_id)}/invite",
+                                    {"user_id": service.counsellor_id})
+    assert status == 200, answer
+
+
 async def test_a_youth_cannot_invite_another_youth_met_in_a_group(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path,
 ) -> None:
@@ -425,38 +446,28 @@ async def test_a_youth_cannot_remove_the_bot_while_a_counsellor_is_in_their_room
     holds more power than anyone. Removing the bot once a counsellor is in (or invited by
     the bot) leaves the two alone: no crisis check, no records, no hand-over."""
     service = await _service(synapse, user_factory, tmp_path)
-    lena = await user_factory("youth")
-    client = _client(synapse, lena)
-    status, room = await client.create_room(
-        preset="private_chat", room_version="12", invite=[service.bot],
-        initial_state=[ENCRYPTION], power_level_content_override={"users": {service.bot: 100}})
-    assert status == 200, room
-    room_id = quote(room["room_id"])
-    bot = await _as_bot(synapse, service)
-    assert await _join(bot, room["room_id"]) == 200
+    client, bot, room_id = await _youths_own_room(synapse, user_factory, service)
 
     async def remove_bot() -> tuple[int, dict[str, object]]:
-        return await client.call("POST", f"/_matrix/client/v3/rooms/{room_id}/{how}",
+        return await client.call("POST", f"/_matrix/client/v3/rooms/{quote(room_id)}/{how}",
                                  {"user_id": service.bot, "reason": "tschüss"})
 
-    status, answer = await bot.call("POST", f"/_matrix/client/v3/rooms/{room_id}/invite",
-                                    {"user_id": service.counsellor_id})
-    assert status == 200, answer
+    await _counsellor_invited(bot, service, room_id)
     status, answer = await remove_bot()  # the counsellor has not accepted yet
     assert status == 403, answer
-    assert await _join(service.counsellor, room["room_id"]) == 200
+    assert await _join(service.counsellor, room_id) == 200
     status, answer = await remove_bot()
     assert status == 403, answer
     assert answer.get("errcode") == "M_FORBIDDEN", answer
     assert "Beratung" in str(answer["error"]), answer  # why, in German
     assert "counselling" in str(answer["error"]), answer  # and English
-    members = await synapse.admin.room_members(room["room_id"])
+    members = await synapse.admin.room_members(room_id)
     assert service.bot in members
     assert service.counsellor_id in members
 
     # Without the staff in the room, the youth's room stays theirs to clear.
     status, answer = await service.counsellor.call(
-        "POST", f"/_matrix/client/v3/rooms/{room_id}/leave", {})
+        "POST", f"/_matrix/client/v3/rooms/{quote(room_id)}/leave", {})
     assert status == 200, answer
     status, answer = await remove_bot()
     assert status == 200, answer
@@ -548,21 +559,11 @@ async def test_a_youth_cannot_take_from_the_bot_its_power_to_remove_a_counsellor
     bot lowered, or removal set above it, the former counsellor stays in the room with the
     youth, and once the conversation is closed the bot leaves them there alone."""
     service = await _service(synapse, user_factory, tmp_path)
-    lena = await user_factory("youth")
-    client = _client(synapse, lena)
-    status, room = await client.create_room(
-        preset="private_chat", room_version="12", invite=[service.bot],
-        initial_state=[ENCRYPTION], power_level_content_override={"users": {service.bot: 100}})
-    assert status == 200, room
-    room_id = quote(room["room_id"])
-    bot = await _as_bot(synapse, service)
-    assert await _join(bot, room["room_id"]) == 200
-    status, answer = await bot.call("POST", f"/_matrix/client/v3/rooms/{room_id}/invite",
-                                    {"user_id": service.counsellor_id})
-    assert status == 200, answer
-    assert await _join(service.counsellor, room["room_id"]) == 200
+    client, bot, room_id = await _youths_own_room(synapse, user_factory, service)
+    await _counsellor_invited(bot, service, room_id)
+    assert await _join(service.counsellor, room_id) == 200
 
-    path = f"/_matrix/client/v3/rooms/{room_id}/state/m.room.power_levels/"
+    path = f"/_matrix/client/v3/rooms/{quote(room_id)}/state/m.room.power_levels/"
     status, content = await client.call("GET", path)
     assert status == 200, content
     users = dict(content["users"])
@@ -574,7 +575,7 @@ async def test_a_youth_cannot_take_from_the_bot_its_power_to_remove_a_counsellor
         content["kick"] = 101
     status, answer = await client.call("PUT", path, {**content, "users": users})
     assert status == 403, answer
-    status, answer = await bot.call("POST", f"/_matrix/client/v3/rooms/{room_id}/kick",
+    status, answer = await bot.call("POST", f"/_matrix/client/v3/rooms/{quote(room_id)}/kick",
                                     {"user_id": service.counsellor_id})
     assert status == 200, answer
 
