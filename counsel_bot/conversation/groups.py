@@ -1,10 +1,11 @@
 """Group sessions in the bot's conversations: what announcing, signing up, moderating and the
 clock change, made durable through the conductor's transitions.
 
-The decisions are `core/groups.py`'s; this part holds the current `GroupBook`, keeps it as a sealed
-setting (it names youths and their rooms; the store seals it and re-encrypts it on vault
-rotation) written in the same transition as the effects, and
-turns decisions into effects the executor performs (`core/group_effects.py`). Crisis flags in
+The decisions are `core/groups.py`'s; the desk holds the current `GroupBook`, keeps it as a
+sealed setting (it names youths and their rooms; the store seals it and re-encrypts it on
+vault rotation) written in the same transition as the effects (`group_desk_state.py`), and
+turns decisions into effects the executor performs (`core/group_effects.py`): moderation in
+`group_moderation.py`, the clock's steps in `group_clock.py`, the rest here. Crisis flags in
 a group room go through the conductor's `CrisisFlags`, keyed by group and nickname, so the
 same detector (and whatever replaces it) judges group messages too (`group_crisis.py`: who
 is alerted, what the youth is offered). Message text of a group is never stored: it is
