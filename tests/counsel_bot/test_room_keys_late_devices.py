@@ -21,14 +21,13 @@ from e2e.vault import KdfParams, Vault
 from tests.conftest import SynapseHandle, UserFactory
 from tests.support.bot_harness import (
     NioYouth,
-    login,
     login_as,
     on_duty,
     provision_bot,
     trust,
     until,
 )
-from tests.support.video import invitation_to_direct, make_video_links, video_asked
+from tests.support.video import invitation_to_direct, video_asked, video_office
 
 pytestmark = pytest.mark.integration
 
@@ -38,34 +37,22 @@ CHEAP = KdfParams(time_cost=1, memory_kib=8, parallelism=1)
 async def test_the_link_is_readable_on_a_device_whose_keys_came_after_it_was_sent(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
-    account = await user_factory("counsellor")
-    counsellor = await login_as(synapse, account, tmp_path)
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[account.user_id])
-    make_video_links(process, tmp_path)
-    await process.start()
-    youth = await login(synapse, user_factory, tmp_path, "youth")
-    bot = process.user_id
-    laptop: NioYouth | None = None
-    try:
+    async with video_office(synapse, user_factory, tmp_path) as office:
+        account, counsellor, bot = office.account, office.counsellor, office.bot
         staff_room = await on_duty(counsellor, bot)
-        room = await video_asked(counsellor, youth, bot)
+        room = await video_asked(counsellor, office.youth, bot)
         direct = await invitation_to_direct(counsellor, {room, staff_room})
 
         # The laptop logs in while the link waits for the counsellor; its keys come later.
         laptop = await NioYouth.login(synapse.base_url, account.user_id, account.password,
                                       tmp_path / "laptop", publish_keys=False)
+        office.closing.append(laptop)
         assert await counsellor.accept_invite() == direct
         link = await counsellor.wait_for(direct, bot, "?jwt=", within=60)
 
         await laptop.publish_keys()
         laptop.start()
         assert await laptop.wait_for(direct, bot, "?jwt=", within=60) == link
-    finally:
-        await process.stop()
-        if laptop is not None:
-            await laptop.close()
-        await youth.close()
-        await counsellor.close()
 
 
 async def test_a_device_that_lost_the_links_key_gets_it_again_when_it_asks(
@@ -73,20 +60,16 @@ async def test_a_device_that_lost_the_links_key_gets_it_again_when_it_asks(
 ) -> None:
     """The bot shared the link's key with the counsellor's laptop, but the laptop lost it
     (its store reset, an Olm message it could not read): asked, the bot gives it again."""
-    account = await user_factory("counsellor")
-    counsellor = await login_as(synapse, account, tmp_path)
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[account.user_id])
-    make_video_links(process, tmp_path)
-    bot_client = (await process.start()).client
-    youth = await login(synapse, user_factory, tmp_path, "youth")
-    bot = process.user_id
-    laptop: NioYouth | None = None
-    try:
+    async with video_office(synapse, user_factory, tmp_path) as office:
+        account, counsellor, bot = office.account, office.counsellor, office.bot
+        assert office.process.bot is not None
+        bot_client = office.process.bot.client
         staff_room = await on_duty(counsellor, bot)
-        room = await video_asked(counsellor, youth, bot)
+        room = await video_asked(counsellor, office.youth, bot)
         direct = await invitation_to_direct(counsellor, {room, staff_room})
         laptop = await NioYouth.login(synapse.base_url, account.user_id, account.password,
                                       tmp_path / "laptop")
+        office.closing.append(laptop)
         laptop_device = laptop.client.device_id
         await until(lambda: laptop_device in bot_client.device_store[account.user_id],
                     within=60, what="the bot to learn of the laptop")
@@ -112,12 +95,6 @@ async def test_a_device_that_lost_the_links_key_gets_it_again_when_it_asks(
 
         await laptop.ask_senders_for_keys()
         await laptop.wait_for(direct, bot, "?jwt=", within=60)
-    finally:
-        await process.stop()
-        if laptop is not None:
-            await laptop.close()
-        await youth.close()
-        await counsellor.close()
 
 
 async def test_the_greeting_is_readable_on_a_youths_device_whose_keys_came_after_it(

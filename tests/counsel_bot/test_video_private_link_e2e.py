@@ -15,7 +15,12 @@ from nio import JoinResponse
 from counsel_bot.config import StaffSettings
 from tests.conftest import SynapseHandle, UserFactory
 from tests.support.bot_harness import NioYouth, login, on_duty, provision_bot, until
-from tests.support.video import invitation_to_direct, make_video_links, video_asked
+from tests.support.video import (
+    invitation_to_direct,
+    make_video_links,
+    video_asked,
+    video_office,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -95,14 +100,10 @@ async def test_the_direct_room_is_kept_over_a_restart_and_replaced_when_left(
     """The same direct room after a restart (no new invitation for every call), marked as
     a direct chat; one the counsellor left gets the next link in a new one, not nowhere;
     and once the counsellor is off the staff list the bot leaves it."""
-    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id])
-    make_video_links(process, tmp_path)
-    await process.start()
-    youth = await login(synapse, user_factory, tmp_path, "youth")
-    bot = process.user_id
-    me = counsellor.client.user_id
-    try:
+    async with video_office(synapse, user_factory, tmp_path) as office:
+        process, counsellor, youth, bot = (
+            office.process, office.counsellor, office.youth, office.bot)
+        me = counsellor.client.user_id
         staff_room = await on_duty(counsellor, bot)
         room = await video_asked(counsellor, youth, bot)
         direct = await _link_in_a_new_room(counsellor, bot, {room, staff_room})
@@ -138,7 +139,3 @@ async def test_the_direct_room_is_kept_over_a_restart_and_replaced_when_left(
         await until(bot_left, within=60, what="the bot to leave the direct room")
         assert process.bot is not None
         assert me not in await _direct_of(synapse, process.bot.client)
-    finally:
-        await process.stop()
-        await youth.close()
-        await counsellor.close()
