@@ -8,9 +8,11 @@ which the store seals, re-encrypts on vault rotation and erases with the convers
 mail text is kept like chat intake (sealed). Nothing of it reaches logs, staff alerts or
 metrics.
 
-The mails the office sends are `mail_replies`' job, the first-reply deadlines
-`first_reply_watch`'s, the settings' keys `mail_keys`'; this module reads what comes in and
-turns it into the conversation's steps.
+This module reads what comes in and turns it into the conversation's steps. The mails the
+office sends are `mail_replies`' job; the acknowledgement and the cut notice
+`first_answers`'; the first-reply deadlines `first_reply_watch`'s; a returned reply
+`delivery_reports`'; a yes or no after the close `late_answers`'; the settings' keys
+`mail_keys`'.
 """
 
 from __future__ import annotations
