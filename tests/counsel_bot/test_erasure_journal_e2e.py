@@ -6,7 +6,6 @@ up and restored (the homeserver's is not: its purge stands)."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -20,15 +19,12 @@ from counsel_bot.channels.erasure_journal import journaled, record
 from counsel_bot.config import BackupSettings, Settings, settings_from_mapping
 from counsel_bot.core.errors import BotError
 from counsel_bot.core.ids import ConversationID, RoomID
-from counsel_bot.runtime.backup import make_backup, restore_backup
 from counsel_bot.runtime.runner import erasure_journal_of
-from e2e.vault import KdfParams
 from homeserver_bridge.errors import AdminApiError
 from homeserver_bridge.paths import DataLayout
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import BotProcess, Office, office, until
-
-CHEAP = KdfParams(time_cost=1, memory_kib=8, parallelism=1)
+from tests.support.backups import backup_of, restore
+from tests.support.bot_harness import Office, office, until
 
 
 @asynccontextmanager
@@ -61,17 +57,6 @@ async def a_conversation(started: Office) -> tuple[str, ConversationID]:
     found = await started.bot.store.conversation_by_room(RoomID(room))
     assert found is not None
     return room, found.conversation
-
-
-def restore(backup: Path, process: BotProcess, tmp_path: Path) -> None:
-    """The data directory lost, and restored from ``backup``."""
-    shutil.move(process.layout.root, tmp_path / "lost")
-    restore_backup(backup, process.layout.root, "pw")
-
-
-def backup_of(process: BotProcess, tmp_path: Path) -> Path:
-    return make_backup(process.layout.root, tmp_path / "backups", "pw", datetime.now(),
-                       keep_days=0, params=CHEAP).path
 
 
 @pytest.mark.integration

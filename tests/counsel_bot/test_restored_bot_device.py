@@ -9,8 +9,6 @@ homeserver's does not (what matters here is the bot's end-to-end state)."""
 from __future__ import annotations
 
 import json
-import shutil
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -22,16 +20,13 @@ from counsel_bot.channels.matrix.session import (
     SavedSession,
     SessionFile,
 )
-from counsel_bot.runtime.backup import make_backup, restore_backup
-from e2e.vault import KdfParams, Vault
+from e2e.vault import Vault
 from tests.conftest import SynapseHandle, UserFactory
+from tests.support.backups import backup_of, restore
 from tests.support.bot_harness import PASSPHRASE, login, provision_bot
 from tests.support.matrix_http import MatrixHttp
 
 pytestmark = pytest.mark.integration
-
-CHEAP = KdfParams(time_cost=1, memory_kib=8, parallelism=1)
-
 
 async def test_a_restored_bot_reads_a_youths_new_room_key(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
@@ -46,8 +41,7 @@ async def test_a_restored_bot_reads_a_youths_new_room_key(
         await youth.wait_for(room, process.user_id, "anonym")
         await youth.send(room, "hallo")
         await process.stop()
-        backup = make_backup(process.layout.root, tmp_path / "backups", "pw", datetime.now(),
-                             keep_days=0, params=CHEAP).path
+        backup = backup_of(process, tmp_path)
         # The bot runs on after the backup; the youth's app makes a new room key, which
         # goes to the bot's device.
         bot = await process.start()
@@ -55,8 +49,7 @@ async def test_a_restored_bot_reads_a_youths_new_room_key(
         await youth.send(room, "bist du da?")
         await process.stop()
 
-        shutil.move(process.layout.root, tmp_path / "lost")
-        restore_backup(backup, process.layout.root, "pw")
+        restore(backup, process, tmp_path)
         bot = await process.start()
         await youth.send(room, "hilfe")
         await youth.wait_for(room, process.user_id, "verstehe ich diese Wörter", within=25)
@@ -88,10 +81,8 @@ async def test_a_replaced_device_whose_deletion_failed_is_deleted_at_the_next_st
         bot = await process.start()
         old_device = bot.client.device_id
         await process.stop()
-        backup = make_backup(process.layout.root, tmp_path / "backups", "pw", datetime.now(),
-                             keep_days=0, params=CHEAP).path
-        shutil.move(process.layout.root, tmp_path / "lost")
-        restore_backup(backup, process.layout.root, "pw")
+        backup = backup_of(process, tmp_path)
+        restore(backup, process, tmp_path)
 
         async def refused(self: CounselClient, *_args: object, **_kwargs: object) -> object:
             return DeleteDevicesError("the homeserver is busy", status_code="M_LIMIT_EXCEEDED")
@@ -124,10 +115,8 @@ async def test_a_restored_start_killed_before_it_forgot_the_backups_device_forge
         bot = await process.start()
         backups_device = bot.client.device_id
         await process.stop()
-        backup = make_backup(process.layout.root, tmp_path / "backups", "pw", datetime.now(),
-                             keep_days=0, params=CHEAP).path
-        shutil.move(process.layout.root, tmp_path / "lost")
-        restore_backup(backup, process.layout.root, "pw")
+        backup = backup_of(process, tmp_path)
+        restore(backup, process, tmp_path)
         nio = process.layout.bot_dir / "nio"
         assert list(nio.glob(f"*{backups_device}*"))
 
