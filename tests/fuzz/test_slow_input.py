@@ -40,17 +40,18 @@ def detector() -> CrisisDetector:
 
 
 def handling_time(body: str) -> float:
-    """The best of three: a garbage collection or a busy CI machine pausing one run says
-    nothing about the code's path, which is what the budget is for."""
+    """The best of three, in this process's CPU time: a garbage collection or a busy CI
+    machine pausing one run says nothing about the code's path, which is what the budget is
+    for."""
     return min(_once(body) for _ in range(3))
 
 
 def _once(body: str) -> float:
-    start = time.perf_counter()
+    start = time.process_time()
     ConversationRisk(detector()).observe(body, datetime(2026, 3, 2, tzinfo=UTC))
     cmd.parse_youth(body)
     cmd.parse_staff(body)
-    return time.perf_counter() - start
+    return time.process_time() - start
 
 
 @pytest.mark.parametrize("name", sorted(FLOODS))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-import time
+import time  # budgets in process CPU time: a loaded CI machine's other work does not count
 import tracemalloc
 import zipfile
 from email import message_from_bytes
@@ -398,9 +398,9 @@ def test_a_long_run_of_blanks_is_read_in_linear_time() -> None:
     machine, the million a mail may hold most of an hour. Now it is one pass."""
     raw = (b"From: kim@youth.example\r\nMessage-ID: <blank@youth.example>\r\n"
            b"Content-Type: text/plain; charset=utf-8\r\n\r\n" + b" " * 100_000 + b"Hilfe\r\n")
-    started = time.perf_counter()
+    started = time.process_time()
     assert parsed(raw).text == "Hilfe"
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 2.0
 
 
 @pytest.mark.parametrize("where", ["subject", "filename"])
@@ -419,9 +419,9 @@ def test_a_header_of_many_encoded_words_is_read_in_bounded_time(where: str) -> N
                b"Content-Type: text/plain\r\n\r\nHilfe\r\n--b\r\nContent-Type: image/png\r\n"
                b"Content-Disposition: attachment; filename=\"" + words
                + b"\"\r\n\r\nx\r\n--b--\r\n")
-    started = time.perf_counter()
+    started = time.process_time()
     result = parse_inbound(raw, MailLimits(max_bytes=4096 * 256, max_attachments=1))
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 2.0
     assert isinstance(result, InboundMail)
 
 
@@ -546,9 +546,9 @@ def test_a_subject_past_its_cut_is_read_whole_with_the_words_in_bounded_time() -
     many = b"=?utf-8?q?a=FF?= " * 30_000  # 500 KB, 30 000 encoded words
     raw = (b"From: kim@youth.example\r\nMessage-ID: <w@youth.example>\r\nSubject: "
            + many + b"\r\n\r\nHilfe\r\n")
-    started = time.perf_counter()
+    started = time.process_time()
     assert parsed(raw, MailLimits(max_bytes=4096 * 256)).text.endswith("Hilfe")
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 2.0
 
 
 def test_a_forwarded_mail_is_read_and_an_unreadable_one_only_named() -> None:
@@ -692,9 +692,9 @@ def test_a_hostile_document_is_read_in_linear_time(name: str, xml: str) -> None:
     message = mail("siehe anhang")
     message.add_attachment(buffer.getvalue(), maintype="application", subtype="octet-stream",
                            filename=name)
-    started = time.perf_counter()
+    started = time.process_time()
     parsed(message)
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
 
 
 def test_the_documents_of_one_mail_are_read_to_a_bound_in_all() -> None:
@@ -753,9 +753,9 @@ def test_html_whose_last_tag_never_ends_is_read_in_linear_time(as_file: bool) ->
     else:
         message = mail()
         message.set_content(page, subtype="html")
-    started = time.perf_counter()
+    started = time.process_time()
     m = parsed(message)
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
     assert "Ich kann nicht mehr." in m.text
 
 
@@ -855,9 +855,9 @@ def test_a_long_flowed_paragraph_is_read_in_linear_time() -> None:
            b"Message-ID: <f2@youth.example>\r\nMIME-Version: 1.0\r\n"
            b"Content-Type: text/plain; charset=utf-8; format=flowed\r\n\r\n"
            + line * (15 * 512 * 1024 // len(line)) + b"Ende.\r\n")
-    started = time.perf_counter()
+    started = time.process_time()
     result = parse_inbound(raw, LIMITS)
-    assert time.perf_counter() - started < 6.0
+    assert time.process_time() - started < 6.0
     assert isinstance(result, InboundMail)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import time  # budgets in process CPU time: a loaded CI machine's other work does not count
 
 import pytest
 
@@ -96,6 +96,6 @@ def test_stray_end_tags_after_deep_skipped_content_are_linear() -> None:
     tag searched all of them. 20 000 "<svg>" and as many "</p>" took some 6 s on a test
     machine, a mail's megabyte minutes, on the bot's event loop."""
     html = "<svg>" * 20_000 + "</p>" * 20_000 + "</svg>" * 20_000 + "Hilfe"
-    started = time.perf_counter()
+    started = time.process_time()
     assert html_to_text(html) == "Hilfe"
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
