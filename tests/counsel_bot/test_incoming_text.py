@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from counsel_bot.core.incoming_text import (
-    looks_like_case_code,
+    case_code_in,
     mail_address,
     storable,
     without_reply_fallback,
@@ -17,7 +17,19 @@ from counsel_bot.core.incoming_text import (
     ("mein code ist abcd-ef23-hjk4", False),
 ])
 def test_a_case_code_is_the_whole_message(body: str, code: bool) -> None:
-    assert looks_like_case_code(body) is code
+    assert (case_code_in(body) is not None) is code
+
+
+@pytest.mark.parametrize("body", [
+    "Fall-Code: abcd-ef23-hjk4", "diesen Fall-Code: abcd-ef23-hjk4", "abcd-ef23-hjk4.",
+    "this case code: ABCD-EF23-HJK4", "Case code abcd-ef23-hjk4!", "„abcd-ef23-hjk4“",
+    "Code: abcd-ef23-hjk4",
+])
+def test_a_case_code_pasted_with_its_label_or_a_stop_is_the_code(body: str) -> None:
+    """The invitation mail says "Schreib ... diesen Fall-Code: abcd-...": a youth who pasted
+    the line, or ended it with a full stop, was taken for a new youth and queued for a
+    stranger, the code unused."""
+    assert case_code_in(body) == "abcd-ef23-hjk4"
 
 
 @pytest.mark.parametrize(("body", "address"), [

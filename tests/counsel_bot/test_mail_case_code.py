@@ -9,13 +9,14 @@ from __future__ import annotations
 from counsel_bot.channels.outbox_worker import lane_of
 from counsel_bot.conversation.change import Change
 from counsel_bot.core.effects import (
+    InviteYouth,
     MailToYouth,
     SayToStaff,
     SayToYouth,
     SendMail,
     Transcript,
 )
-from counsel_bot.core.ids import EventID, UserID
+from counsel_bot.core.ids import EventID, RoomID, UserID
 from tests.support.case_code import (
     YOUTH,
     effects_since,
@@ -35,6 +36,8 @@ from tests.support.mail_office import (
     perform_mails,
     plain_text,
 )
+
+YOUTH_IN_CHAT = UserID("@kim:x")
 
 
 async def test_a_case_code_used_by_someone_else_is_told_to_the_youth_and_the_counsellor(
@@ -177,3 +180,18 @@ async def test_the_counsellor_learns_where_the_transcript_for_them_alone_waits()
     assert [e for e in told if isinstance(e, SayToStaff) and ANNA in e.mentions
             and ("conversation", conversation) in e.params], \
         "the counsellor is not told that the transcript waits in the direct room"
+
+
+async def test_the_invitation_line_pasted_whole_lets_the_youth_in() -> None:
+    """The invitation mail says "Schreib dem Beratungs-Account ... diesen Fall-Code: ...":
+    Kim pasted the line's end, label and all, and was queued as a new youth for a stranger
+    while the code stayed unused."""
+    sender = RecordingSender()
+    office = await office_with_chat(sender)
+    conversation, _room, code = await mail_youth_invited(office, sender)
+    before = await outbox_keys(office)
+    await redeemed(office, YOUTH_IN_CHAT, f"diesen Fall-Code: {code}.")
+    assert [e for e in await effects_since(office, before)
+            if isinstance(e, InviteYouth) and e.conversation == conversation], \
+        "the pasted line was not taken for the code"
+    assert await office.conductor.store.conversation_by_room(RoomID("!lobby:x")) is None

@@ -20,7 +20,7 @@ from counsel_bot.conversation.feedback import score
 from counsel_bot.conversation.offices import preselected
 from counsel_bot.core import group_commands as gc
 from counsel_bot.core.appointments import mail_answer, youth_answer
-from counsel_bot.core.incoming_text import looks_like_case_code, mail_address
+from counsel_bot.core.incoming_text import case_code_in, mail_address
 from counsel_bot.core.language import guess_language
 from counsel_bot.core.offices import match_office, office_from, postcode_in, topics_in
 from counsel_bot.core.workday_commands import parse_workday
@@ -41,7 +41,7 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "youth_answer": youth_answer,
     "mail_answer": mail_answer,
     "mail_address": mail_address,
-    "looks_like_case_code": looks_like_case_code,
+    "case_code_in": case_code_in,
     "guess_language": lambda text: guess_language(text, "de"),
     "topics_in": lambda text: topics_in(text, OFFICES),
     "postcode_in": postcode_in,
