@@ -30,7 +30,7 @@ from counsel_bot.core.effects import (
 from counsel_bot.core.errors import MailAddressRefused
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.incoming_text import (
-    looks_like_case_code,
+    case_code_in,
     mail_address,
     meant_as_mail_address,
     storable,
@@ -123,8 +123,9 @@ class YouthSide:
             if reopening is None:
                 return
             checked = reopening
-        if record is None and c.redeem_case_code is not None and looks_like_case_code(body):
-            invited = await c.redeem_case_code(step, body)
+        code = case_code_in(body) if record is None else None
+        if code is not None and c.redeem_case_code is not None:
+            invited = await c.redeem_case_code(step, code)
             if invited is not None:
                 step.add(InviteYouth(invited, youth, room_id))
                 await c.commit(step)

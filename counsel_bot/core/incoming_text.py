@@ -7,7 +7,9 @@ import itertools
 import re
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_CASE_CODE = re.compile(r"[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}")
+_PASTED_CASE_CODE = re.compile(
+    r"(?:(?:diesen|this)\s+)?(?:(?:fall|case)[- ]?)?(?:code\s*:?\s*)?"
+    r"[\"'„“”‚‘’«»]?([a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4})[\"'„“”‚‘’«»]?[.!]*")
 # What the mail composer sends to (homeserver_bridge/mail/settings.is_address) and no more:
 # an address taken here that the composer refuses ("anna,mueller@gmx.de", a comma for a
 # dot) left the counsellor's every reply unsendable.
@@ -38,9 +40,13 @@ def without_reply_fallback(body: str) -> str:
     return "\n".join(rest[1:])
 
 
-def looks_like_case_code(body: str) -> bool:
-    """A mail youth's one-time code for the chat, as the mail channel issues it."""
-    return bool(_CASE_CODE.fullmatch(body.strip().casefold()))
+def case_code_in(body: str) -> str | None:
+    """A mail youth's one-time code for the chat, as the mail channel issues it, when it is
+    all the message says: alone, or pasted with the invitation's label ("diesen Fall-Code:
+    ...") or quotes, or ended with a full stop. A code inside a sentence is not taken: the
+    sentence is for a counsellor to read."""
+    found = _PASTED_CASE_CODE.fullmatch(body.strip().casefold())
+    return found.group(1) if found else None
 
 
 def mail_address(body: str) -> str | None:
