@@ -50,6 +50,7 @@ from counsel_bot.channels.matrix.event_words import (
 from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.channels.matrix.held_events import HeldEvents
 from counsel_bot.channels.matrix.invitations import WELCOME_DUE_PREFIX, Invitations
+from counsel_bot.channels.matrix.lost_rooms import LostRooms
 from counsel_bot.channels.matrix.membership import can_moderate
 from counsel_bot.channels.matrix.office_rooms import OfficeStaffRooms
 from counsel_bot.channels.matrix.private_rooms import PrivateRooms
@@ -152,6 +153,8 @@ class CounselBot:
         executor.declined_in = self.moving.declined_in
         conductor.counted_room = self.moving.counted_room
         self._last_tick = clock.now() - TICK_INTERVAL
+        self.lost_rooms = LostRooms(client, conductor.store, lambda: conductor.router, clock,
+                                    lambda room: self._lost_youth_room(room, []))
         self.ready = asyncio.Event()
         self.mail: MailChannel | None = None
         self.staff_rooms = StaffRoom(client, conductor.store, conductor.policy.staff,
@@ -281,6 +284,7 @@ class CounselBot:
                 since = response.next_batch
                 await self._save_sync_token(since)
                 await self._tick()
+                await self.lost_rooms.look()
             finally:
                 self.conductor.defer_metrics = False
                 self.conductor.refresh_due_metrics()
