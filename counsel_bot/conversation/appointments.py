@@ -292,8 +292,32 @@ class Appointments:
 
     # -- the youth -----------------------------------------------------------------------------
 
+    def talked_over(self, step: Change, conversation: ConversationID) -> None:
+        """The counsellor wrote to the youth: a bare "ja"/"nein" from now on may answer
+        them, not a proposal made before (`youth_answered`)."""
+        for appointment in list(self.known.values()):
+            if appointment.conversation == conversation \
+                    and appointment.status is ap.Status.PROPOSED and not appointment.talked_over:
+                self._put(step, replace(appointment, talked_over=True))
+
     def youth_answered(self, step: Change, conversation: ConversationID, body: str) -> bool:
-        """A yes or no to the open proposal; False when there is none or it is no answer."""
+        """A yes or no to the open proposal; False when there is none or it is no answer.
+        A bare one after the counsellor wrote again, in the open chat, is theirs: the youth
+        is asked once to name the appointment ("Termin ja"), and it stays a message."""
+        explicit = ap.explicit_answer(body)
+        if explicit is not None:
+            return self._answered(step, conversation, body, lambda _body: explicit)
+        pending = [a for a in self.known.values()
+                   if a.conversation == conversation and a.status is ap.Status.PROPOSED]
+        if pending and self.is_open(conversation) and ap.youth_answer(body) is not None:
+            appointment = max(pending, key=lambda a: a.start)
+            if appointment.talked_over:
+                # Once per proposal (the tag is the outbox key): asked again at every
+                # "ja", the youth would read the bot between them and their counsellor.
+                step.add(SayToYouth(conversation, "appointments.which_answer",
+                                    self._params(appointment)),
+                         f"appointment-which:{appointment.id}")
+                return False
         return self._answered(step, conversation, body, ap.youth_answer)
 
     def mail_answered(self, step: Change, conversation: ConversationID, text: str) -> bool:

@@ -277,6 +277,8 @@ class StaffCommands:
         changed = c.timers.counsellor_wrote(current, sender)
         if changed is not None:
             step.settings.append(changed)
+        # A bare "ja"/"nein" after this may answer them, not an open appointment proposal.
+        c.appointments.talked_over(step, current.conversation)
         await c.commit(step)
 
     async def _invite_to_chat(

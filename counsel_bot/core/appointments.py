@@ -14,6 +14,10 @@ Rules this module keeps:
   conversation (booked by a counsellor it had before a transfer).
 - The youth answers with one word: "ja"/"yes" confirms; "nein"/"no" or "anderer termin"/
   "other time" declines (the counsellor then proposes another). Anything else is a message.
+  Once the counsellor has written to the youth after proposing it, a bare "ja"/"nein" may
+  answer their question instead ("Geht es dir besser?"): then only an answer naming the
+  appointment ("Termin ja", "ja zum Termin") counts, and the youth is asked once which
+  they meant. After the close nobody asks anything else: a bare answer counts again.
   By mail the answer is the first line the youth wrote above the quoted mail (a greeting
   line before it aside): "ja" followed only by courtesy words ("ja, gerne!") confirms, "nein"
   followed by anything declines, "ja, aber …" is a message for the counsellor. Mail programs
@@ -108,6 +112,9 @@ class Appointment:
     status: Status = Status.PROPOSED
     reminded: tuple[Reminder, ...] = ()
     office: str = ""  # the office it was booked with ("" = the one office, or before offices)
+    # The counsellor wrote to the youth after proposing it: a bare "ja"/"nein" may answer
+    # them, not the proposal (`explicit_answer`).
+    talked_over: bool = False
 
     @property
     def end(self) -> datetime:
@@ -123,7 +130,7 @@ class Appointment:
             "id": self.id, "conversation": self.conversation, "counsellor": self.counsellor,
             "start": self.start.isoformat(), "minutes": self.minutes, "kind": self.kind.value,
             "status": self.status.value, "reminded": [r.value for r in self.reminded],
-            "office": self.office,
+            "office": self.office, "talked_over": self.talked_over,
         }, separators=(",", ":"), sort_keys=True).encode()
 
     @classmethod
@@ -133,7 +140,7 @@ class Appointment:
                    UserID(data["counsellor"]), datetime.fromisoformat(data["start"]),
                    int(data["minutes"]), Kind(data["kind"]), Status(data["status"]),
                    tuple(Reminder(r) for r in data.get("reminded", [])),
-                   str(data.get("office", "")))
+                   str(data.get("office", "")), bool(data.get("talked_over", False)))
 
 
 @dataclass(frozen=True)
@@ -251,6 +258,25 @@ def youth_answer(body: str) -> bool | None:
     if bare != words and bare:
         return True if bare in _YES else False if bare in _NO else None
     return None
+
+
+# Words that name the proposal beside the answer ("Termin ja", "ja zum Termin").
+_ABOUT = frozenset({"termin", "appointment", "zum", "den", "dem", "für", "to", "the", "for"})
+_NAMED = frozenset({"termin", "appointment"})
+
+
+def explicit_answer(body: str) -> bool | None:
+    """A yes or no that names the appointment ("Termin ja", "ja zum Termin", "appointment
+    no", "anderer Termin"); None when it does not name it or is no answer. It answers the
+    proposal also after the counsellor asked something else, which a bare "nein" may answer."""
+    words = re.findall(r"\w+", body.casefold())
+    if not _NAMED & set(words):
+        return None
+    whole = youth_answer(body)
+    if whole is not None:
+        return whole
+    rest = " ".join(word for word in words if word not in _ABOUT)
+    return youth_answer(rest) if rest else None
 
 
 _QUOTE_HEADER = re.compile(

@@ -161,6 +161,14 @@ TEXTS: dict[str, dict[Language, str]] = {
         "ended. I stay in the room for the reminders; cancel with \"!appointment cancel "
         "{id}\".",
     ),
+    "appointments.which_answer": _both(
+        "Ein Terminvorschlag ist noch offen: {when} ({minutes} Min.). Galt dein „ja“ oder "
+        "„nein“ ihm? Dann schreib „Termin ja“ oder „Termin nein“. Sonst antwortest du damit "
+        "nur deiner Beraterin oder deinem Berater.",
+        "A suggested appointment is still open: {when} ({minutes} min). Was your \"yes\" or "
+        "\"no\" about it? Then write \"appointment yes\" or \"appointment no\". Otherwise "
+        "it only answers your counsellor.",
+    ),
     "appointments.declined": _both(
         "Okay, dann nicht zu dieser Zeit. Deine Beraterin oder dein Berater schlägt dir eine "
         "andere vor.",

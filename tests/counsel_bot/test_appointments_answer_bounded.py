@@ -42,10 +42,10 @@ async def test_a_no_to_the_counsellors_later_question_leaves_the_proposal_open()
     assert status(c) is ap.Status.PROPOSED
     keys = await youth_keys(c)
     assert "appointments.declined" not in keys
-    assert keys.count("appointments.which") == 1
+    assert keys.count("appointments.which_answer") == 1
     # Asked once: a second bare word is the counsellor's too, without another question.
     await c.youth_wrote(ROOM, YOUTH, None, EventID("$y3"), "nein", clock.now())
-    assert (await youth_keys(c)).count("appointments.which") == 1
+    assert (await youth_keys(c)).count("appointments.which_answer") == 1
 
     await c.youth_wrote(ROOM, YOUTH, None, EventID("$y4"), "Termin nein", clock.now())
     assert status(c) is ap.Status.DECLINED
@@ -67,4 +67,4 @@ async def test_a_bare_yes_right_after_the_proposal_still_confirms() -> None:
                         NOW)
     await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "ja", clock.now())
     assert status(c) is ap.Status.CONFIRMED
-    assert "appointments.which" not in await youth_keys(c)
+    assert "appointments.which_answer" not in await youth_keys(c)
