@@ -540,13 +540,13 @@ class Conductor:
                 if isinstance(event, ev.OfficeChosen):
                     self.youth.office_known(step, event.conversation, event.office)
         self.crisis.page_leads(step, self.router.snapshot(), self.router.version,
-                               self._leads_to_call)
+                               self.leads_to_call)
         self.crisis.forget_old_lines(at)
         self.video.appointments_over(step)
         self.appointment_calls.waited_for(step, at)
         self._in_calls(step, at)
         self.timers.due(step, self.router.snapshot(), lambda current: self._requeue(step, current),
-                        self._leads_to_call)
+                        self.leads_to_call)
         await self.youth.leave_due(step, at)
         reminders_failed = not await self._reminders_due(step)
         if step.effects or step.settings or step.sealed:
@@ -601,7 +601,7 @@ class Conductor:
         now = self.router.conversation(current.conversation)
         return now is not None and now.assigned_to is not None
 
-    def _leads_to_call(self, conversation: ConversationID) -> tuple[str, tuple[UserID, ...]]:
+    def leads_to_call(self, conversation: ConversationID) -> tuple[str, tuple[UserID, ...]]:
         """Whom a crisis nobody handled, or a youth nobody else can take, calls, and the
         office whose staff room it goes to: the office's leads (or the on-call office's),
         also for a conversation that closed while its flag waited; all leads without

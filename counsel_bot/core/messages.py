@@ -1154,6 +1154,16 @@ CATALOGUE.update({
         "Video für {conversation} – dein Link: {url}",
         "Video for {conversation} – your link: {url}",
     ),
+    "private.unaccepted_staff": _both(
+        "{conversation}: Für {counsellor} wartet seit {minutes} Minuten eine Nachricht im "
+        "direkten Raum mit dem Bot (eine Mail der Person oder ein Link), aber die Einladung "
+        "in diesen Raum ist nicht angenommen. Bitte erreicht {counsellor} oder übernehmt das "
+        "Gespräch.",
+        "{conversation}: a message for {counsellor} has waited {minutes} minutes in the "
+        "direct room with the bot (the person's mail or a link), but the invitation to that "
+        "room has not been accepted. Please reach {counsellor} or take the conversation "
+        "over.",
+    ),
     "video.link_sent": _both(
         "Video für {conversation}: der Link geht privat an {to}, in die Direktnachricht vom "
         "Bot (nimm seine Einladung dazu an, falls noch nicht geschehen).",

@@ -182,6 +182,7 @@ class CounselBot:
         # What is for one staff member alone (a video call's link) goes to them directly.
         self.private_rooms = PrivateRooms(client, conductor.store, conductor.policy.staff)
         executor.private_rooms = self.private_rooms
+        executor.leads_for = conductor.leads_to_call
         if conductor.policy.offices.enabled:
             executor.office_staff_room = self.office_rooms.room_for_notice
             # A snippet added in an office's staff room is that office's.

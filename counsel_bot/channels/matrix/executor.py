@@ -28,6 +28,7 @@ from counsel_bot.channels.mail.errors import MailUndeliverable
 from counsel_bot.channels.matrix.membership import still_joined
 from counsel_bot.channels.matrix.room_moves import purge_if_there
 from counsel_bot.channels.matrix.session import LOGIN_GONE
+from counsel_bot.channels.matrix.unaccepted import UnacceptedTexts
 from counsel_bot.channels.outbox_worker import EffectFailed
 from counsel_bot.conversation.notes import formatted as formatted_notes
 from counsel_bot.conversation.notes import read as read_notes
@@ -146,6 +147,10 @@ class Executor:
         self.protected: frozenset[UserID] = frozenset()
         # The bot's direct room with each staff member (the bot wires it).
         self.private_rooms: PrivateRooms | None = None
+        # Texts waiting there for an invitation nobody accepts, and whom to tell: the
+        # conversation's office and its team leads (the bot wires the conductor's).
+        self.unaccepted = UnacceptedTexts()
+        self.leads_for: Callable[[ConversationID], tuple[str, tuple[UserID, ...]]] | None = None
         # Group sessions and the forum (the runner wires them).
         self.groups: GroupRooms | None = None
         # Called with the record just before the store erases a conversation: the parts
@@ -242,7 +247,8 @@ class Executor:
                     header = text("mail.private_post", self.default_language,
                                   conversation=effect.conversation,
                                   link=await self._room_link(effect.conversation))
-                    await self._privately_in_parts(record.assigned_to, [header, *parts], key)
+                    await self._privately_in_parts(record.assigned_to, [header, *parts], key,
+                                                   effect.conversation)
                     return
                 for index, part in enumerate(parts):
                     await self.send(record.room_id, part, f"{key}:{index}" if index else key)
@@ -527,9 +533,10 @@ class Executor:
         """Into the bot's direct room with one staff member; a room no longer private to
         the two is replaced, and the text waits for the new one (never the staff room)."""
         body = text(effect.key, self.default_language, **dict(effect.params))
-        await self._privately_in_parts(effect.to, [body], key)
+        await self._privately_in_parts(effect.to, [body], key, effect.conversation)
 
-    async def _privately_in_parts(self, to: UserID, parts: list[str], key: str) -> None:
+    async def _privately_in_parts(self, to: UserID, parts: list[str], key: str,
+                                  conversation: ConversationID) -> None:
         """`_privately`'s texts, each a message; the first keeps the effect's key (its
         transaction id), and only it rings the staff member's phone."""
         if self.private_rooms is None:
@@ -538,6 +545,7 @@ class Executor:
             # Taken off the staff list since (a row from before the restart): the link is
             # for nobody now, least of all for them.
             raise EffectFailed("the recipient is no longer staff", permanent=True)
+        self.unaccepted.tried(key, self.clock.now())
         room_id = await self.private_rooms.room_for(to)
         if room_id is None:
             raise EffectFailed("no direct room with the staff member", permanent=False)
@@ -547,17 +555,39 @@ class Executor:
             raise EffectFailed("the direct room is not synced yet", permanent=False)
         if not self.private_rooms.joined(room_id, to):
             # Invited, not joined yet: the staff room told them the link waits here.
+            if self.unaccepted.due(key, self.clock.now()):
+                await self._tell_unaccepted(to, conversation, key)
             raise EffectFailed("the direct room waits for its invitation to be accepted",
                                permanent=False, waiting=True)
         try:
             for index, body in enumerate(parts):
                 await self.send(room_id, body, f"{key}:{index}" if index else key,
                                 mentions=() if index else (to,))
+            self.unaccepted.sent(key)
         except EffectFailed as failure:
             if failure.permanent and await self.private_rooms.lost(to, room_id):
                 raise EffectFailed("the direct room was lost; the text waits for a new one",
                                    permanent=False) from None
             raise
+
+    async def _tell_unaccepted(self, to: UserID, conversation: ConversationID,
+                               key: str) -> None:
+        """A text for ``to`` alone has waited `UNACCEPTED_AFTER` for them to accept the
+        direct room: the conversation's team leads are told, and ``to`` once more, in the
+        staff room; the conversation and the person, never the text. Told again at the next
+        try if the staff room refuses it now."""
+        office, leads = ("", ()) if self.leads_for is None else self.leads_for(conversation)
+        minutes = int(self.unaccepted.after.total_seconds() // 60)
+        notice = SayToStaff("private.unaccepted_staff",
+                            (("conversation", conversation), ("counsellor", to),
+                             ("minutes", minutes)),
+                            mentions=tuple(dict.fromkeys((*leads, to))), office=office)
+        try:
+            await self._to_staff((notice,), f"{key}:unaccepted")
+        except EffectFailed as failure:
+            self.unaccepted.not_told(key)
+            log.warning("the team leads could not be told of a text waiting in a direct room "
+                        "nobody accepted (%s); told at the next try", failure)
 
     async def _staff_body(self, notice: SayToStaff) -> str:
         params = dict(notice.params)
@@ -592,7 +622,7 @@ class Executor:
                           link=await self._room_link(effect.conversation))
             await self._privately_in_parts(
                 effect.counsellor, [header, *_chunks(lines, TRANSCRIPT_CHUNK)],
-                f"{key}:private")
+                f"{key}:private", effect.conversation)
         elif items:
             # In the youth's room (the youth reads it too, in their language): the staff room
             # is shared by all staff, and a youth's words are for their counsellor only.

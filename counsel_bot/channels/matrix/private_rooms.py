@@ -9,7 +9,8 @@ bot's `m.direct` account data, and the invitation carries `is_direct`, so Elemen
 among the direct messages on both sides.
 
 A text waits until the staff member has accepted the invitation (nio shares the room key
-reliably only with members it knows joined). A room that is no longer private to the two
+reliably only with members it knows joined); one that waits too long is told to the team
+leads (`unaccepted.py`). A room that is no longer private to the two
 (the staff member left it or rejected the invitation, someone else is in it, the bot is out
 of it) is left and forgotten, and the next text opens a new one. At the start, rooms of
 people taken off the staff list are left and forgotten too (`ensure`): nothing more goes
