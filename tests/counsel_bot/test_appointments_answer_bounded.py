@@ -68,3 +68,16 @@ async def test_a_bare_yes_right_after_the_proposal_still_confirms() -> None:
     await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "ja", clock.now())
     assert status(c) is ap.Status.CONFIRMED
     assert "appointments.which_answer" not in await youth_keys(c)
+
+
+async def test_a_yes_to_the_counsellors_own_question_about_the_appointment_confirms() -> None:
+    """The usual way: the counsellor proposes, then asks in their own words. The youth's
+    "ja" answers that very question: no "which did you mean" in between."""
+    c, _, clock = await office()
+    await c.staff_wrote(ROOM, ANNA, EventID("$a1"), "!appointment 2026-12-10 16:00 45min video",
+                        NOW)
+    await c.staff_wrote(ROOM, ANNA, EventID("$q1"), "Würde dir der Termin am Donnerstag passen?",
+                        clock.now())
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "ja", clock.now())
+    assert status(c) is ap.Status.CONFIRMED
+    assert "appointments.which_answer" not in await youth_keys(c)
