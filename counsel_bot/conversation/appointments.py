@@ -292,13 +292,15 @@ class Appointments:
 
     # -- the youth -----------------------------------------------------------------------------
 
-    def talked_over(self, step: Change, conversation: ConversationID) -> None:
-        """The counsellor wrote to the youth: a bare "ja"/"nein" from now on may answer
-        them, not a proposal made before (`youth_answered`)."""
+    def talked_over(self, step: Change, conversation: ConversationID, *, over: bool) -> None:
+        """The counsellor wrote to the youth: ``over``, about something else, so a bare
+        "ja"/"nein" from now on may answer them, not a proposal made before
+        (`youth_answered`); else about the appointment, whose answer it is again."""
         for appointment in list(self.known.values()):
             if appointment.conversation == conversation \
-                    and appointment.status is ap.Status.PROPOSED and not appointment.talked_over:
-                self._put(step, replace(appointment, talked_over=True))
+                    and appointment.status is ap.Status.PROPOSED \
+                    and appointment.talked_over != over:
+                self._put(step, replace(appointment, talked_over=over))
 
     def youth_answered(self, step: Change, conversation: ConversationID, body: str) -> bool:
         """A yes or no to the open proposal; False when there is none or it is no answer.

@@ -61,7 +61,8 @@ class StaffCommands:
         parsed = cmd.parse_staff(body)
         if parsed is None:
             await self._note_first_reply(room_id, sender, at)
-            await self._counsellor_replied(room_id, sender, event_id, at)
+            await self._counsellor_replied(room_id, sender, event_id, at,
+                                           about_appointment=ap.names_appointment(body))
             return
         word = body.split(maxsplit=1)[0].casefold()  # "!confirm": named in the usage hint
         await self._answer(room_id, event_id, at, lambda step, here: self._staff_command(
@@ -262,7 +263,7 @@ class StaffCommands:
             c.metrics.first_reply(waited)
 
     async def _counsellor_replied(self, room_id: RoomID, sender: UserID, event_id: EventID,
-                                  at: datetime) -> None:
+                                  at: datetime, *, about_appointment: bool = False) -> None:
         """The wait is over. A reply of the assigned counsellor in a chat is kept handled by
         its id: a batch handled again (a gap the homeserver did not give) or a sync resumed
         from before it reads it again after the youth's next message, whose wait it must
@@ -277,8 +278,9 @@ class StaffCommands:
         changed = c.timers.counsellor_wrote(current, sender)
         if changed is not None:
             step.settings.append(changed)
-        # A bare "ja"/"nein" after this may answer them, not an open appointment proposal.
-        c.appointments.talked_over(step, current.conversation)
+        # A bare "ja"/"nein" after this may answer them, not an open appointment proposal;
+        # after "Passt dir der Termin?" it is the proposal's again.
+        c.appointments.talked_over(step, current.conversation, over=not about_appointment)
         await c.commit(step)
 
     async def _invite_to_chat(

@@ -17,7 +17,9 @@ Rules this module keeps:
   Once the counsellor has written to the youth after proposing it, a bare "ja"/"nein" may
   answer their question instead ("Geht es dir besser?"): then only an answer naming the
   appointment ("Termin ja", "ja zum Termin") counts, and the youth is asked once which
-  they meant. After the close nobody asks anything else: a bare answer counts again.
+  they meant (words of the counsellor that name the appointment, "Passt dir der Termin?",
+  ask about it and keep a bare answer the proposal's). After the close nobody asks
+  anything else: a bare answer counts again.
   By mail the answer is the first line the youth wrote above the quoted mail (a greeting
   line before it aside): "ja" followed only by courtesy words ("ja, gerne!") confirms, "nein"
   followed by anything declines, "ja, aber …" is a message for the counsellor. Mail programs
@@ -263,6 +265,14 @@ def youth_answer(body: str) -> bool | None:
 # Words that name the proposal beside the answer ("Termin ja", "ja zum Termin").
 _ABOUT = frozenset({"termin", "appointment", "zum", "den", "dem", "für", "to", "the", "for"})
 _NAMED = frozenset({"termin", "appointment"})
+
+
+def names_appointment(text: str) -> bool:
+    """Whether the counsellor's words are about the appointment ("Passt dir der Termin?",
+    "Terminvorschlag", "does the appointment work?"): a bare answer after them is still the
+    proposal's. Read in memory only, as the message passes."""
+    return any(word.startswith(("termin", "appointment"))
+               for word in re.findall(r"\w+", text.casefold()))
 
 
 def explicit_answer(body: str) -> bool | None:

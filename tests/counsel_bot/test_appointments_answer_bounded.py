@@ -81,3 +81,10 @@ async def test_a_yes_to_the_counsellors_own_question_about_the_appointment_confi
     await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "ja", clock.now())
     assert status(c) is ap.Status.CONFIRMED
     assert "appointments.which_answer" not in await youth_keys(c)
+
+
+async def test_asked_about_the_appointment_again_after_other_talk_a_yes_confirms() -> None:
+    c, clock = await _proposed_then_asked()
+    await c.staff_wrote(ROOM, ANNA, EventID("$q2"), "Und: passt dir der Termin?", clock.now())
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "ja", clock.now())
+    assert status(c) is ap.Status.CONFIRMED
