@@ -269,3 +269,59 @@ async def test_an_erased_accounts_nickname_leaves_the_search_index(
             assert not indexed(), "the erased nickname stayed in the search index"
     finally:
         await synapse.stop()
+
+
+@pytest.mark.integration
+async def test_an_erased_youths_nickname_and_words_leave_the_database_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A youth's own deletion purges their room and erases their account, and the rows go.
+    But Synapse's SQLite connection does not overwrite what it deletes: the nickname (in
+    the profile, the member events, the directory) and the words of a chat opened without
+    encryption (a youth's first room: `event_json`, and the search index `event_search`,
+    whose segments keep a deleted row's words) stayed readable in ``homeserver.db`` and its
+    write-ahead log, for anyone with the file, and in every backup made after the erasure
+    (the backup copies the file's pages, free ones too). After the module's next run (here
+    every second) no byte of them may be left in the database's files."""
+    from tests.support.raw_scan import assert_not_on_disk
+
+    synapse = await _synapse_running_the_module(tmp_path, monkeypatch)
+    database = synapse.layout.synapse_dir / "homeserver.db"
+    youth = f"@sonnenblume:{synapse.settings.server_name}"
+    nickname, words = "lenamarieschulz2009", "kanarienvogelwortgelb"
+    try:
+        async with aiohttp.ClientSession() as http:
+            from homeserver_bridge.admin_api import AdminClient
+
+            admin = AdminClient(synapse.base_url,
+                                await _register(synapse, http, "admin", admin=True), http)
+            client = MatrixHttp(http, synapse.base_url, await _register(synapse, http,
+                                                                        "sonnenblume"))
+            status, answer = await client.call(
+                "PUT", f"/_matrix/client/v3/profile/{quote(youth)}/displayname",
+                {"displayname": nickname})
+            assert status == 200, answer
+            status, answer = await client.create_room(preset="private_chat")
+            assert status == 200, answer
+            room = answer["room_id"]
+            status, answer = await client.call(
+                "PUT", f"/_matrix/client/v3/rooms/{quote(room)}/send/m.room.message/t1",
+                {"msgtype": "m.text", "body": f"ich heisse {words} und wohne hier"})
+            assert status == 200, answer
+
+            await admin.delete_room_and_wait(room)
+            await admin.deactivate(youth, erase=True)
+
+            left: AssertionError | None = None
+            for _ in range(40):  # the module runs every second
+                try:
+                    assert_not_on_disk(database, [nickname, words])
+                except AssertionError as exc:
+                    left = exc
+                    await asyncio.sleep(0.5)
+                    continue
+                left = None
+                break
+            assert left is None, f"the erased youth's words stayed on disk: {left}"
+    finally:
+        await synapse.stop()
