@@ -16,8 +16,9 @@ deactivation leaves that history to ``user_ips_max_age``, a week of the youth's 
 and phone beside the name they asked to have forgotten. On SQLite (the embedded homeserver)
 it also merges the user directory's search index: a deleted row is only marked deleted
 there, and an erased youth's display name (their nickname) stayed in the index's segments
-for good. Synapse loads it from the homeserver config (``modules:``); it runs on the
-instance that runs background tasks.
+for good; and it empties the write-ahead log, where deleted rows stayed readable. Synapse
+loads it from the homeserver config (``modules:``); it runs on the instance that runs
+background tasks.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class ForgetDeviceAddresses:
         cleared: int = await self._api.run_db_interaction(
             "counsel_forget_device_addresses", clear_before, cutoff_ms)
         await self._api.run_db_interaction("counsel_forget_directory_names", merge_directory)
+        await self._api.run_db_interaction("counsel_forget_deleted_pages", empty_log)
         return cleared
 
 
@@ -89,6 +91,25 @@ def clear_before(txn: LoggingTransaction, cutoff_ms: int) -> int:
     txn.execute(
         "DELETE FROM user_daily_visits WHERE user_id IN (SELECT user_id FROM erased_users)")
     return cleared + txn.rowcount
+
+
+def empty_log(txn: LoggingTransaction) -> None:
+    """On SQLite, what a purge or an erasure deleted stays readable in the write-ahead log:
+    each page a row was written to sits there as a whole, and a checkpoint copies it into
+    the database without emptying the log, whose frames later writes overwrite only as far
+    as they reach. An erased youth's nickname and the words of a first room opened without
+    encryption stayed there, in plain text, after the rows were gone. The log is checkpointed
+    and emptied here; `secure_delete` (set again each run, as the connection may have been
+    opened anew; Debian's SQLite has it on already) makes the pages it copies into the
+    database hold zeros where the rows were. Synapse on SQLite has one connection, this one:
+    nothing else keeps the checkpoint from completing (a backup reading just then does, and
+    the next run does it)."""
+    from synapse.storage.engines import Sqlite3Engine
+
+    if not isinstance(txn.database_engine, Sqlite3Engine):
+        return
+    txn.execute("PRAGMA secure_delete = ON")
+    txn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def merge_directory(txn: LoggingTransaction) -> None:
