@@ -215,3 +215,44 @@ async def test_deletion_takes_the_youth_out_of_the_group_book(
         group = decode_book(stored).get(1)
         assert group.seats == ()
         assert group.named == 1
+
+
+async def test_deletion_takes_the_youths_earlier_chats_with_the_account(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """A youth who came back after an earlier chat (closed; their app made a new room for
+    the new one) and then deletes: "ja löschen" deletes "the chat with all messages and
+    your account". The account was erased, but the earlier chat stayed, its room with the
+    youth's words and nickname on the homeserver and its record with their account id and
+    nickname in the bot's store, until retention came for it weeks later: the youth's
+    words survived the erasure of the account that wrote them."""
+    async with counselling(synapse, user_factory, tmp_path) as c:
+        counsellor, youth, youth_user = c.counsellor, c.youth, c.youth_user
+        process, bot = c.process, c.bot
+        first, earlier = await conversation_with_admin(synapse, c)
+        await counsellor.send(first, "!close")
+        await youth.wait_for(first, process.user_id, "1 (gar nicht) bis 5")
+
+        async def closed() -> bool:
+            record = await bot.store.conversation(earlier.conversation)
+            return record is not None and record.closed_at is not None
+        await until(closed, what="the first conversation to be closed")
+
+        room = await youth.open_chat(process.user_id)
+        await youth.wait_for(room, process.user_id, "anonym")
+        await youth.send(room, "Ich bin es wieder, mir geht es schlechter.")
+
+        async def opened() -> bool:
+            return await bot.store.conversation_by_room(RoomID(room)) is not None
+        await until(opened, what="the second conversation")
+        record = await bot.store.conversation_by_room(RoomID(room))
+        assert record is not None
+        assert record.conversation != earlier.conversation
+        await youth_deletes(c, room, record)
+
+        async def earlier_gone() -> bool:
+            return (await bot.store.conversation(earlier.conversation) is None
+                    and not await synapse.admin.room_exists(first))
+        await until(earlier_gone, within=60,
+                    what="the earlier chat of the deleted account to be deleted too")
+        assert (await synapse.admin.get_user(youth_user.user_id)).deactivated
