@@ -9,7 +9,7 @@ No I/O: the caller reads when the youth was asked and passes it in.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 
 from counsel_bot.conversation.change import Change
@@ -95,6 +95,16 @@ def _confirmed(
     step.add(DeactivateYouth(conversation), f"deactivate:{conversation}")
     step.add(EraseConversation(conversation), f"erase:{conversation}")
     return True
+
+
+def earlier(step: Change, conversations: Iterable[ConversationID]) -> None:
+    """The youth's earlier chats, closed, in rooms of their own (their app made a new room
+    when they came back): deleted with the account that wrote them, after the chat the
+    youth deleted from (its steps come first). The account is erased; its words, nickname
+    and id must not wait weeks for retention in those rooms and records."""
+    for conversation in conversations:
+        step.add(PurgeRoom(conversation), f"purge:{conversation}")
+        step.add(EraseConversation(conversation), f"erase:{conversation}")
 
 
 def again(step: Change, conversation: ConversationID, *, end: Callable[[], None]) -> None:

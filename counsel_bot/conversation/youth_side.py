@@ -682,7 +682,31 @@ class YouthSide:
                                      reply_room=None))
         if erased:
             self._forget_erased(step, conversation)
+            if record is not None:
+                earlier = await self._earlier_chats(record, step.at)
+                for other in earlier:
+                    c.appointments.erased(step, other)
+                    self._forget_erased(step, other)
+                deletion.earlier(step, earlier)
         return erased
+
+    async def _earlier_chats(self, record: ConversationRecord,
+                             at: datetime) -> list[ConversationID]:
+        """The other closed conversations of ``record``'s youth account (not a mail
+        address: a mail youth has no account to delete). Their records are sealed, so each
+        is opened: deletions are rare, and the closed ones are bounded by retention."""
+        youth = record.youth_user_id
+        if not youth.startswith("@"):
+            return []
+        store = self.conductor.store
+        found = []
+        for other in await store.closed_before(at + timedelta(seconds=1)):
+            if other == record.conversation:
+                continue
+            kept = await store.conversation(other)
+            if kept is not None and kept.closed_at is not None and kept.youth_user_id == youth:
+                found.append(other)
+        return found
 
     def _forget_erased(self, step: Change, conversation: ConversationID) -> None:
         c = self.conductor
