@@ -256,3 +256,49 @@ async def test_deletion_takes_the_youths_earlier_chats_with_the_account(
         await until(earlier_gone, within=60,
                     what="the earlier chat of the deleted account to be deleted too")
         assert (await synapse.admin.get_user(youth_user.user_id)).deactivated
+
+
+async def test_deletion_takes_back_the_youths_report_reason_from_the_staff_room(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """A youth reports a message with their app and types why ("er droht mir", often with
+    names): the reason, the youth's own words, goes into the staff room, which no erasure
+    purges. After "ja löschen" the chat was gone, and the youth's words stayed in the
+    staff room on every colleague's app. The bot takes its message back (a redaction:
+    apps drop it, and the homeserver its content)."""
+    from nio import RoomSendResponse
+
+    from counsel_bot.core.clock import FakeClock
+    from counsel_bot.runtime.reports import pass_on_reports
+
+    async with counselling(synapse, user_factory, tmp_path) as c:
+        counsellor, youth, process = c.counsellor, c.youth, c.process
+        room, record = await conversation_with_admin(synapse, c)
+        staff_room = next(r for r in counsellor.client.rooms if r != room)
+        sent = await youth.client.room_send(room, "m.room.message",
+                                            {"msgtype": "m.text", "body": "hallo"},
+                                            ignore_unverified_devices=True)
+        assert isinstance(sent, RoomSendResponse)
+        reason = "mein Stiefvater Kanarienvogel droht mir"
+        status, _ = await MatrixHttp(synapse.http, synapse.base_url,
+                                     youth.client.access_token).call(
+            "POST", f"/_matrix/client/v3/rooms/{room}/report/{sent.event_id}",
+            {"reason": reason})
+        assert status == 200
+        assert await pass_on_reports(synapse.admin, c.bot.conductor,
+                                     FakeClock(datetime.now(UTC))) == 1
+        told = await counsellor.wait_for(staff_room, process.user_id, "Kanarienvogel",
+                                         within=60)
+        notice = counsellor.event_ids[told]
+
+        await youth_deletes(c, room, record)
+
+        staff = MatrixHttp(synapse.http, synapse.base_url, counsellor.client.access_token)
+
+        async def taken_back() -> bool:
+            status, event = await staff.call(
+                "GET", f"/_matrix/client/v3/rooms/{staff_room}/event/{notice}")
+            assert status == 200, event
+            return "redacted_because" in event.get("unsigned", {})
+        await until(taken_back, within=60,
+                    what="the staff room's copy of the youth's report to be redacted")

@@ -150,6 +150,7 @@ class NioYouth:
     def __init__(self, client: AsyncClient) -> None:
         self.client = client
         self.received: list[tuple[str, str, str]] = []  # (room, sender, body)
+        self.event_ids: dict[str, str] = {}  # body -> the event id it came in (the last)
         self.undecryptable: list[tuple[str, MegolmEvent]] = []  # (room, event)
         self._sync: asyncio.Task[Any] | None = None
 
@@ -179,6 +180,7 @@ class NioYouth:
         body = getattr(event, "body", None)
         if isinstance(body, str):
             self.received.append((room.room_id, event.sender, body))
+            self.event_ids[body] = event.event_id
 
     async def _on_undecryptable(self, room: MatrixRoom, event: MegolmEvent) -> None:
         self.undecryptable.append((room.room_id, event))
