@@ -24,6 +24,7 @@ from nio import AsyncClient
 from counsel_bot.channels import erasure_journal
 from counsel_bot.channels.mail.codes import ChatLink
 from counsel_bot.channels.mail.mail_channel import MailChannel
+from counsel_bot.channels.matrix import said_elsewhere
 from counsel_bot.channels.matrix.bot import CounselBot
 from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.channels.matrix.group_rooms import GroupRooms
@@ -325,6 +326,9 @@ async def _run_bot(
             forget=lambda room: forget_in_nio(client, room, None))
         executor.admin = admin  # youth-initiated deletion; without it, retention deletes
         async def before_erase(record: ConversationRecord, *, account: bool = False) -> None:
+            # Its words in the staff room or a counsellor's direct room: taken back first,
+            # while the notes of where they are still exist.
+            await said_elsewhere.take_back(client, store, record.conversation)
             await conductor.forget_traces(record, clock.now(), account=account)
             await bot.moving.erase_rest_of_chat(record)  # a room they declined, say
             # The room is purged by now: its keys go, and with the account its devices.

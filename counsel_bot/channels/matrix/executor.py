@@ -25,6 +25,7 @@ from nio.exceptions import LocalProtocolError
 
 from counsel_bot.channels import erasure_journal
 from counsel_bot.channels.mail.errors import MailUndeliverable
+from counsel_bot.channels.matrix import said_elsewhere
 from counsel_bot.channels.matrix.membership import still_joined
 from counsel_bot.channels.matrix.room_moves import purge_if_there
 from counsel_bot.channels.matrix.session import LOGIN_GONE
@@ -248,7 +249,7 @@ class Executor:
                                   conversation=effect.conversation,
                                   link=await self._room_link(effect.conversation))
                     await self._privately_in_parts(record.assigned_to, [header, *parts], key,
-                                                   effect.conversation)
+                                                   effect.conversation, about=effect.conversation)
                     return
                 for index, part in enumerate(parts):
                     await self.send(record.room_id, part, f"{key}:{index}" if index else key)
@@ -496,7 +497,7 @@ class Executor:
         bodies = [await self._staff_body(notice) for notice in notices]
         mentions = tuple(dict.fromkeys(user for notice in notices for user in notice.mentions))
         try:
-            await self.send(room_id, "\n".join(bodies), key, mentions=mentions)
+            event_id = await self.send(room_id, "\n".join(bodies), key, mentions=mentions)
         except EffectFailed as failure:
             # Retrying a lost room cannot help, and dropping the notice could drop a crisis
             # alert: it goes to the room that replaces it (synced moments later), and waits
@@ -506,6 +507,10 @@ class Executor:
                 raise EffectFailed("the staff room was lost; the notice waits for the new one",
                                    permanent=False) from None
             raise
+        for notice in notices:
+            named = said_elsewhere.about(notice.key, dict(notice.params))
+            if named is not None:
+                await said_elsewhere.remember(self.store, named, room_id, event_id)
 
     async def _end_chat(self, effect: EndChat, key: str) -> None:
         """Everyone in the room but the bot, the staff and a chat youth whose conversation
@@ -536,9 +541,11 @@ class Executor:
         await self._privately_in_parts(effect.to, [body], key, effect.conversation)
 
     async def _privately_in_parts(self, to: UserID, parts: list[str], key: str,
-                                  conversation: ConversationID) -> None:
+                                  conversation: ConversationID, *,
+                                  about: ConversationID | None = None) -> None:
         """`_privately`'s texts, each a message; the first keeps the effect's key (its
-        transaction id), and only it rings the staff member's phone."""
+        transaction id), and only it rings the staff member's phone. With ``about``, they
+        carry that conversation's words and are taken back at its erasure."""
         if self.private_rooms is None:
             raise EffectFailed("direct rooms are not wired", permanent=True)
         if not self.private_rooms.is_staff(to):
@@ -561,8 +568,10 @@ class Executor:
                                permanent=False, waiting=True)
         try:
             for index, body in enumerate(parts):
-                await self.send(room_id, body, f"{key}:{index}" if index else key,
-                                mentions=() if index else (to,))
+                event_id = await self.send(room_id, body, f"{key}:{index}" if index else key,
+                                           mentions=() if index else (to,))
+                if about is not None:
+                    await said_elsewhere.remember(self.store, about, room_id, event_id)
             self.unaccepted.sent(key)
         except EffectFailed as failure:
             if failure.permanent and await self.private_rooms.lost(to, room_id):
@@ -622,7 +631,7 @@ class Executor:
                           link=await self._room_link(effect.conversation))
             await self._privately_in_parts(
                 effect.counsellor, [header, *_chunks(lines, TRANSCRIPT_CHUNK)],
-                f"{key}:private", effect.conversation)
+                f"{key}:private", effect.conversation, about=effect.conversation)
         elif items:
             # In the youth's room (the youth reads it too, in their language): the staff room
             # is shared by all staff, and a youth's words are for their counsellor only.
@@ -715,7 +724,8 @@ class Executor:
 
     async def send(
         self, room_id: RoomID, body: str, key: str, *, mentions: tuple[UserID, ...] = ()
-    ) -> None:
+    ) -> str:
+        """The event's id once sent."""
         if self.client.should_query_keys:
             # A counsellor who just joined must have their devices known, or they would get
             # no room key for this very message (the transcript).
@@ -736,6 +746,7 @@ class Executor:
             # nio does not know the room (the bot left, or it was purged).
             raise EffectFailed(f"cannot send: {type(exc).__name__}", permanent=True) from None
         _check(answer, "send")
+        return str(getattr(answer, "event_id", "") or "")
 
 
 async def _upload_encrypted(

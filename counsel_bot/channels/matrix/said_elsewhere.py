@@ -1,0 +1,60 @@
+"""What the bot said about a conversation outside its room, taken back when it is erased.
+
+A youth's words, or a counsellor's notes about them, reach rooms that no erasure purges: a
+report's reason (typed by the youth) and the case notes at a handover in the staff room,
+a mail or transcript meant for the counsellor alone in the bot's direct room with them.
+The chat's purge left them there, on every colleague's app, after "ja löschen" or
+retention. Each such message is noted (a sealed setting whose key ends with the
+conversation's id, so it goes with the conversation's erasure), and just before the
+erasure it is redacted: apps drop what they show, and the homeserver drops the content
+after its `redaction_retention_period`. What a device already read stays on it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from nio import AsyncClient, ErrorResponse
+
+from counsel_bot.core.ids import ConversationID, RoomID
+from counsel_bot.store import Store
+
+log = logging.getLogger(__name__)
+
+PREFIX = "said-elsewhere:"
+# Staff-room texts that carry a youth's words or notes about them, and the parameter that
+# names their conversation (a report from a group room names no conversation: kept).
+STAFF_TEXTS = {"staff_report": "where", "staff_report_crisis": "where",
+               "notes.handover": "conversation"}
+
+
+def about(key: str, params: dict[str, object]) -> ConversationID | None:
+    """The conversation a staff-room text with a youth's words is about, if it is one."""
+    name = STAFF_TEXTS.get(key)
+    value = str(params.get(name, "")) if name is not None else ""
+    return ConversationID(value) if value.startswith("C-") else None
+
+
+async def remember(store: Store, conversation: ConversationID, room: RoomID,
+                   event_id: str) -> None:
+    """Noted once sent (a retry sends under the same transaction id: the same event)."""
+    if event_id:
+        await store.set_sealed_setting(f"{PREFIX}{event_id}:{conversation}", room.encode())
+
+
+async def take_back(client: AsyncClient, store: Store, conversation: ConversationID) -> int:
+    """Redact every message noted for ``conversation``; the notes go with its erasure. A
+    refusal is logged (its status only) and not retried: the erasure goes on."""
+    taken = 0
+    suffix = f":{conversation}"
+    for key, room in await store.sealed_settings(PREFIX):
+        if not key.endswith(suffix):
+            continue
+        event_id = key[len(PREFIX):-len(suffix)]
+        answer = await client.room_redact(room.decode(), event_id)
+        if isinstance(answer, ErrorResponse):
+            log.warning("a message about erased conversation %s could not be taken back "
+                        "(%s)", conversation, answer.status_code)
+            continue
+        taken += 1
+    return taken
