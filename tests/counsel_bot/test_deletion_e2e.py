@@ -302,3 +302,37 @@ async def test_deletion_takes_back_the_youths_report_reason_from_the_staff_room(
             return "redacted_because" in event.get("unsigned", {})
         await until(taken_back, within=60,
                     what="the staff room's copy of the youth's report to be redacted")
+
+
+async def test_deletion_takes_the_youths_rooms_without_a_conversation_with_the_account(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """A youth with a second room where no conversation ever opened (greeted and left
+    unanswered; one they posted to the forum or signed up for a group from is the same)
+    deletes their chat and account. That room, with the nickname in its member events and
+    whatever the youth wrote there, waited for the idle rooms' retention, weeks after the
+    account it belonged to was erased."""
+    from counsel_bot.conversation.idle_rooms import last_seen
+
+    async with counselling(synapse, user_factory, tmp_path) as c:
+        youth, process, bot = c.youth, c.process, c.bot
+        idle = await youth.open_chat(process.user_id)
+        await youth.wait_for(idle, process.user_id, "anonym")
+
+        async def noted() -> bool:
+            return await last_seen(bot.store, RoomID(idle)) is not None
+        await until(noted, what="the greeted room to be noted")
+
+        room, record = await conversation_with_admin(synapse, c)
+        assert room != idle
+        await youth_deletes(c, room, record)
+
+        async def deactivated() -> bool:
+            return (await synapse.admin.get_user(c.youth_user.user_id)).deactivated
+        await until(deactivated, within=60, what="the account to be deactivated")
+
+        async def idle_gone() -> bool:
+            return not await synapse.admin.room_exists(idle)
+        await until(idle_gone, within=60,
+                    what="the deleted account's room without a conversation to be purged")
+        assert await last_seen(bot.store, RoomID(idle)) is None
