@@ -263,6 +263,11 @@ class AdminClient:
 
     # -- rooms ----------------------------------------------------------------------------
 
+    async def joined_rooms(self, user_id: str) -> list[str]:
+        """The rooms ``user_id`` is joined to (a deactivation makes them leave every one)."""
+        answer = await self.request("GET", f"/_synapse/admin/v1/users/{_q(user_id)}/joined_rooms")
+        return [str(room) for room in answer.get("joined_rooms", [])]
+
     async def room_members(self, room_id: str) -> list[str]:
         answer = await self.request("GET", f"/_synapse/admin/v1/rooms/{_q(room_id)}/members")
         return list(answer.get("members", []))

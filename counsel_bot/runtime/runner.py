@@ -339,6 +339,7 @@ async def _run_bot(
         # of an account that lives on: only what came from its room.
         executor.before_erase = functools.partial(before_erase, account=True)
         executor.erasure_journal = journal
+        executor.forget_room = lambda room: forget_in_nio(client, room, None)
         await delete_again(erased, conductor, clock)
         if due.exists():
             if journal is None:

@@ -31,6 +31,11 @@ from counsel_bot.channels.matrix.room_moves import purge_if_there
 from counsel_bot.channels.matrix.session import LOGIN_GONE
 from counsel_bot.channels.matrix.unaccepted import UnacceptedTexts
 from counsel_bot.channels.outbox_worker import EffectFailed
+from counsel_bot.conversation.idle_rooms import (
+    OWN_ROOM_PREFIXES,
+    forget_settings_of_room,
+    last_seen,
+)
 from counsel_bot.conversation.notes import formatted as formatted_notes
 from counsel_bot.conversation.notes import read as read_notes
 from counsel_bot.core.clock import Clock
@@ -109,6 +114,8 @@ class AccountAdmin(Protocol):
 
     async def get_user(self, user_id: str) -> Any: ...
 
+    async def joined_rooms(self, user_id: str) -> list[str]: ...
+
     async def deactivate(self, user_id: str, *, erase: bool = True) -> None: ...
 
     async def delete_media_of(self, user_id: str) -> int: ...
@@ -160,6 +167,8 @@ class Executor:
         # Where a youth's deletion is written before its room is purged, so that a restore
         # from an older backup deletes it again (`erasure_journal.py`; runner wires it).
         self.erasure_journal: Path | None = None
+        # Forgets a purged room's keys in nio's store (`nio_erasure`, wired by the runner).
+        self.forget_room: Callable[[RoomID], None] | None = None
 
     async def perform(self, effect: Effect | StaffDigest, key: str) -> None:
         if isinstance(effect, GROUP_EFFECTS):
@@ -440,10 +449,33 @@ class Executor:
         info = await self.admin.get_user(youth)
         if getattr(info, "admin", True):
             return
+        await self._purge_rooms_without_conversation(youth)
         # Deactivated already is no reason to stop: a try that failed after deactivating
         # left the files (the profile picture unencrypted), and deactivating again (Synapse
         # allows it) is how they are deleted now.
         await self.admin.deactivate(youth, erase=True)
+
+    async def _purge_rooms_without_conversation(self, youth: UserID) -> None:
+        """The account's rooms where no conversation opened (greeted and never answered,
+        a forum post or group sign-up written there: noted by `idle_rooms`), purged before
+        the account goes: it leaves every room then, and nothing would tell them apart. They
+        hold its nickname and what it wrote there; idle retention came weeks later. A room
+        with a conversation is that conversation's (erased with the account's earlier
+        chats); a room shared with other youths (told to write one to one) is theirs too
+        and waits for idle retention; staff, group and forum rooms are never purged here.
+        A repeat after a crash finds the rooms purged so far gone."""
+        assert self.admin is not None
+        own = {value for key, value in await self.store.settings("")
+               if key.startswith(OWN_ROOM_PREFIXES)}
+        for room in map(RoomID, await self.admin.joined_rooms(youth)):
+            if room in own or await last_seen(self.store, room) is None \
+                    or await self.store.get_setting(f"shared_told:{room}") \
+                    or await self.store.conversation_by_room(room) is not None:
+                continue
+            await purge_if_there(self.admin, room)
+            if self.forget_room is not None:
+                self.forget_room(room)
+            await forget_settings_of_room(self.store, room)
 
     async def _queue_notice(self, effect: QueuePositionChanged, key: str) -> None:
         record = await self._record(effect.conversation)

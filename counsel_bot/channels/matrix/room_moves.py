@@ -182,6 +182,9 @@ class PurgingFirstRooms:
     async def get_user(self, user_id: str) -> Any:
         return await self._admin.get_user(user_id)
 
+    async def joined_rooms(self, user_id: str) -> list[str]:
+        return await self._admin.joined_rooms(user_id)
+
     async def deactivate(self, user_id: str, *, erase: bool = True) -> None:
         await self._admin.deactivate(user_id, erase=erase)
 
