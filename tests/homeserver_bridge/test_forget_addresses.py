@@ -325,3 +325,38 @@ async def test_an_erased_youths_nickname_and_words_leave_the_database_files(
             assert left is None, f"the erased youth's words stayed on disk: {left}"
     finally:
         await synapse.stop()
+
+
+@pytest.mark.integration
+async def test_emptying_the_log_beside_a_backup_does_not_hold_up_the_homeserver(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`counsel backup` reads the database (SQLite's backup API, a read transaction) while
+    the homeserver runs. Emptying the write-ahead log must wait for no reader: on
+    Synapse's one connection, a checkpoint waiting out the busy timeout (five seconds)
+    held every request of the homeserver that long, each run."""
+    synapse = await _synapse_running_the_module(tmp_path, monkeypatch)
+    database = synapse.layout.synapse_dir / "homeserver.db"
+    try:
+        async with aiohttp.ClientSession() as http:
+            client = MatrixHttp(http, synapse.base_url, await _register(synapse, http,
+                                                                        "sonnenblume"))
+            reader = sqlite3.connect(database, timeout=10, isolation_level=None)
+            try:
+                reader.execute("BEGIN")
+                reader.execute("SELECT count(*) FROM users").fetchall()  # a backup reading
+                slowest = 0.0
+                for n in range(12):  # the module runs every second
+                    started = time.monotonic()
+                    status, answer = await client.call(
+                        "PUT", f"/_matrix/client/v3/user/@sonnenblume:"
+                        f"{synapse.settings.server_name}/account_data/counsel.test",
+                        {"n": n})
+                    assert status == 200, answer
+                    slowest = max(slowest, time.monotonic() - started)
+                    await asyncio.sleep(0.3)
+            finally:
+                reader.close()
+            assert slowest < 2.0, f"a write waited {slowest:.1f} s beside a reading backup"
+    finally:
+        await synapse.stop()
