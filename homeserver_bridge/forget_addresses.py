@@ -102,14 +102,22 @@ def empty_log(txn: LoggingTransaction) -> None:
     and emptied here; `secure_delete` (set again each run, as the connection may have been
     opened anew; Debian's SQLite has it on already) makes the pages it copies into the
     database hold zeros where the rows were. Synapse on SQLite has one connection, this one:
-    nothing else keeps the checkpoint from completing (a backup reading just then does, and
-    the next run does it)."""
+    only a reader outside it (`counsel backup` copying the database) keeps the checkpoint
+    from completing, and then it gives up at once rather than hold every request of the
+    homeserver for the busy timeout; the next run does it."""
     from synapse.storage.engines import Sqlite3Engine
 
     if not isinstance(txn.database_engine, Sqlite3Engine):
         return
     txn.execute("PRAGMA secure_delete = ON")
-    txn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    txn.execute("PRAGMA busy_timeout")
+    row = txn.fetchone()
+    waited = int(row[0]) if row is not None else 5000
+    txn.execute("PRAGMA busy_timeout = 0")
+    try:
+        txn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        txn.execute(f"PRAGMA busy_timeout = {waited:d}")
 
 
 def merge_directory(txn: LoggingTransaction) -> None:
