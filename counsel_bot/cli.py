@@ -264,6 +264,7 @@ def _retention(args: argparse.Namespace) -> int:
     import asyncio
     import contextlib
 
+    from counsel_bot.channels.matrix import said_elsewhere
     from counsel_bot.channels.matrix.room_moves import PurgingFirstRooms, in_use_by_records
     from counsel_bot.conversation.idle_rooms import needed_by_records, run_idle_rooms
     from counsel_bot.conversation.retention import run_retention
@@ -301,8 +302,10 @@ def _retention(args: argparse.Namespace) -> int:
 
                 async def before_erase(record: ConversationRecord) -> None:
                     # The bot is not running (we hold its data directory): the group book
-                    # and forum queue are forgotten in the store itself.
+                    # and forum queue are forgotten in the store itself, and what it said
+                    # about the conversation elsewhere is left for it to take back.
                     await forget_stored(store, record, now)
+                    await said_elsewhere.keep_for_the_bot(store, record.conversation)
 
                 report = await run_retention(store, purger, now,
                                              settings.retention.keep, dry_run=args.dry_run,

@@ -340,6 +340,8 @@ async def _run_bot(
         executor.before_erase = functools.partial(before_erase, account=True)
         executor.erasure_journal = journal
         executor.forget_room = lambda room: forget_in_nio(client, room, None)
+        # What `counsel retention` by hand erased while the bot was stopped.
+        await said_elsewhere.take_back_left(client, store)
         await delete_again(erased, conductor, clock)
         if due.exists():
             if journal is None:

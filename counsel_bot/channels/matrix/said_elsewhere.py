@@ -42,9 +42,16 @@ async def remember(store: Store, conversation: ConversationID, room: RoomID,
         await store.set_sealed_setting(f"{PREFIX}{event_id}:{conversation}", room.encode())
 
 
-async def take_back(client: AsyncClient, store: Store, conversation: ConversationID) -> int:
-    """Redact every message noted for ``conversation``; the notes go with its erasure. A
-    refusal is logged (its status only) and not retried: the erasure goes on."""
+# Notes kept by `counsel retention` by hand (no login of the bot's to redact with), named
+# by no conversation: the bot takes them back at its next start (`take_back_left`).
+LEFT = "erased"
+
+
+async def take_back(client: AsyncClient, store: Store, conversation: ConversationID, *,
+                    forget: bool = False) -> int:
+    """Redact every message noted for ``conversation``; the notes go with its erasure (or
+    here, with ``forget``). A refusal is logged (its status only) and not retried: the
+    erasure goes on."""
     taken = 0
     suffix = f":{conversation}"
     for key, room in await store.sealed_settings(PREFIX):
@@ -55,6 +62,22 @@ async def take_back(client: AsyncClient, store: Store, conversation: Conversatio
         if isinstance(answer, ErrorResponse):
             log.warning("a message about erased conversation %s could not be taken back "
                         "(%s)", conversation, answer.status_code)
-            continue
-        taken += 1
+        else:
+            taken += 1
+        if forget:
+            await store.set_sealed_setting(key, None)
     return taken
+
+
+async def keep_for_the_bot(store: Store, conversation: ConversationID) -> None:
+    """Before ``conversation`` is erased where no bot can redact (`counsel retention` by
+    hand): its notes, named by no conversation any more, stay for the bot's next start."""
+    suffix = f":{conversation}"
+    for key, room in await store.sealed_settings(PREFIX):
+        if key.endswith(suffix):
+            await store.set_sealed_setting(f"{key[:-len(suffix)]}:{LEFT}", room)
+
+
+async def take_back_left(client: AsyncClient, store: Store) -> int:
+    """At the bot's start: what `keep_for_the_bot` kept, taken back, and its notes gone."""
+    return await take_back(client, store, ConversationID(LEFT), forget=True)
