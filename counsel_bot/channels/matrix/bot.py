@@ -304,9 +304,11 @@ class CounselBot:
         taken at once, not after up to five idle seconds (a failover's standby waits for
         the lock this frees). Dropping the unanswered request loses nothing: its batch was
         not handled and the token not saved, so the next start receives it. A cancel cannot
-        land halfway through nio's handling of an answer (Olm sessions, room keys): nio
-        handles it without suspending, since the bot registers no nio callbacks (it may land
-        while the answer is read in a thread, `session.CounselClient`: before any of it)."""
+        land halfway through nio's handling of a room or of the to-device events (Olm
+        sessions, room keys): nio handles each without suspending, since the bot registers
+        no nio callbacks. It may land while the answer is read in a thread, before any of
+        it, or between two slices of its rooms (`session.CounselClient`): the to-device
+        events all taken in, some rooms updated and the rest as before, as between syncs."""
         if since is None:
             # nio sends a position of its own when given none (saved as each answer came,
             # before the bot handled it): a refused one again, or one past unhandled events.
