@@ -51,7 +51,7 @@ from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.channels.matrix.held_events import HeldEvents
 from counsel_bot.channels.matrix.invitations import WELCOME_DUE_PREFIX, Invitations
 from counsel_bot.channels.matrix.lost_rooms import LostRooms
-from counsel_bot.channels.matrix.membership import can_moderate
+from counsel_bot.channels.matrix.membership import SeenInvitations, can_moderate
 from counsel_bot.channels.matrix.office_rooms import OfficeStaffRooms
 from counsel_bot.channels.matrix.private_rooms import PrivateRooms
 from counsel_bot.channels.matrix.room_history import GapUnavailable, events_between
@@ -161,6 +161,9 @@ class CounselBot:
                                      default_language)
         self.staff_rooms.announce = self._announce_staff_room
         self.staff_rooms.not_invited = self._tell_not_invited
+        invitations = SeenInvitations(client)
+        self.staff_rooms.invitations = invitations
+        executor.invitations_unseen = invitations.unseen
         executor.staff_room_lost = self._staff_room_lost
         self._batch_since: str | None = None  # the token the batch being handled began at
         # Each room's position before its events in the batch (its timeline's prev_batch):
@@ -179,6 +182,7 @@ class CounselBot:
             initial_state=[ENCRYPTION], power_levels=counselling_power_levels())
         self.office_rooms.announce = self._announce_staff_room
         self.office_rooms.not_invited = self._tell_not_invited
+        self.office_rooms.invitations = invitations
         # What is for one staff member alone (a video call's link) goes to them directly.
         self.private_rooms = PrivateRooms(client, conductor.store, conductor.policy.staff)
         executor.private_rooms = self.private_rooms

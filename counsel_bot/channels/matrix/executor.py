@@ -138,6 +138,9 @@ class Executor:
         self._staff_room = staff_room
         # With several offices: an office's own staff room (the bot wires it).
         self.office_staff_room: Callable[[str], Awaitable[RoomID | None]] | None = None
+        # True while staff the bot invited into a staff room made just now are not yet
+        # among the members nio knows of there (the bot wires it: membership.SeenInvitations).
+        self.invitations_unseen: Callable[[RoomID], bool] | None = None
         # Asked when a staff room refuses a notice: True if the bot lost that room (for the
         # office named, "" = the main one) and opened a new one (the bot wires it).
         self.staff_room_lost: Callable[[RoomID, str], Awaitable[bool]] | None = None
@@ -526,6 +529,11 @@ class Executor:
         if room_id is None or room_id not in self.client.rooms:
             # Created moments ago: nio learns of it with the next sync.
             raise EffectFailed("the staff room is not synced yet", permanent=False)
+        if self.invitations_unseen is not None and self.invitations_unseen(room_id):
+            # Its invitations come with a later sync: sent now, the room key would go to
+            # nobody, and no counsellor could ever read this alert.
+            raise EffectFailed("the staff room's invitations are not synced yet",
+                               permanent=False)
         bodies = [await self._staff_body(notice) for notice in notices]
         mentions = tuple(dict.fromkeys(user for notice in notices for user in notice.mentions))
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
@@ -17,6 +18,52 @@ from nio import AsyncClient, ErrorResponse, JoinedRoomsResponse
 from counsel_bot.core.ids import RoomID, UserID
 
 log = logging.getLogger(__name__)
+
+# How long a notice waits for the bot's client to see the staff it invited into a room it
+# has just made. One who declined at once is never seen there: the notice goes then anyway.
+INVITATIONS_SEEN_WITHIN = 30.0
+
+
+class SeenInvitations:
+    """The staff the bot has invited into a staff room it has just made (or taken over),
+    until its own client has seen them there.
+
+    nio shares a room key with the members it knows of when it sends. The sync that brings
+    a new room may come before the invitations the bot sent into it a moment later (under
+    load, often): a crisis alert sent then was shared with nobody, and the counsellors,
+    invited a moment later, got only the keys of later messages (`room_keys` gives a key
+    only to members it was shared for). So a notice waits until the invited are seen."""
+
+    def __init__(self, client: AsyncClient,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._client = client
+        self._clock = clock
+        self._waiting: dict[RoomID, tuple[set[str], float]] = {}
+
+    def invited(self, room_id: RoomID, users: Collection[UserID]) -> None:
+        waiting, _ = self._waiting.get(room_id, (set(), 0.0))
+        self._waiting[room_id] = (waiting | set(users), self._clock())
+
+    def unseen(self, room_id: RoomID) -> bool:
+        """Whether someone the bot invited into ``room_id`` is not yet among the members
+        its client knows of (joined or invited), and not for `INVITATIONS_SEEN_WITHIN`."""
+        entry = self._waiting.get(room_id)
+        if entry is None:
+            return False
+        waiting, since = entry
+        room = self._client.rooms.get(room_id)
+        if room is not None:
+            waiting -= set(room.users) | set(room.invited_users)
+        if not waiting:
+            del self._waiting[room_id]
+            return False
+        if self._clock() - since > INVITATIONS_SEEN_WITHIN:
+            del self._waiting[room_id]
+            log.warning("the bot's client has not seen %d of the staff it invited into a "
+                        "new staff room; notices go there without waiting longer",
+                        len(waiting))
+            return False
+        return True
 
 
 async def still_joined(client: AsyncClient, room_id: RoomID) -> bool | None:

@@ -14,10 +14,11 @@ import asyncio
 import logging
 from typing import Any
 
-from nio import AsyncClient, JoinError, RoomCreateError, RoomGetStateEventError
+from nio import AsyncClient, ErrorResponse, JoinError, RoomCreateError, RoomGetStateEventError
 
 from counsel_bot.channels.matrix.membership import (
     LostRooms,
+    SeenInvitations,
     invite_each,
     remove_all_but,
     still_joined,
@@ -53,6 +54,8 @@ class OfficeStaffRooms:
         self._opening = asyncio.Lock()
         self.announce: Announce | None = None
         self.not_invited: NotInvited | None = None
+        # The staff invited into a room made (or joined) just now, until nio has seen them.
+        self.invitations: SeenInvitations | None = None
 
     async def room_of(self, office: str) -> RoomID | None:
         if office not in self._rooms:
@@ -173,8 +176,10 @@ class OfficeStaffRooms:
                              "offices.staff_room, or none)", office)
                 await self._client.room_leave(room_id)
                 return None
-            for user in staff:
-                await self._client.room_invite(room_id, user)
+            invited = [user for user in staff if not isinstance(
+                await self._client.room_invite(room_id, user), ErrorResponse)]
+            if self.invitations is not None:
+                self.invitations.invited(room_id, invited)
             return room_id
         answer = await self._client.room_create(
             name=f"{text('staff_room_name', self._language)} – {name}",
@@ -185,6 +190,8 @@ class OfficeStaffRooms:
             return None
         room_id = RoomID(answer.room_id)
         refused = await invite_each(self._client, room_id, staff)
+        if self.invitations is not None:
+            self.invitations.invited(room_id, [u for u in staff if u not in refused])
         if refused and self.not_invited is not None:
             # A log line alone told nobody: they read no crisis alert of the office here.
             await self.not_invited(room_id, office, refused)

@@ -18,6 +18,7 @@ from nio import AsyncClient, RoomCreateError
 
 from counsel_bot.channels.matrix.membership import (
     LostRooms,
+    SeenInvitations,
     invite_each,
     remove_all_but,
     still_joined,
@@ -52,6 +53,8 @@ class StaffRoom:
         self._opening = asyncio.Lock()
         self.announce: Announce | None = None
         self.not_invited: NotInvited | None = None
+        # The staff invited into a room made just now, until nio has seen them there.
+        self.invitations: SeenInvitations | None = None
 
     async def current(self) -> RoomID | None:
         """Read once, then kept: it is asked on every message and every staff notice."""
@@ -116,6 +119,8 @@ class StaffRoom:
             return None
         room_id = RoomID(answer.room_id)
         refused = await invite_each(self._client, room_id, self._staff)
+        if self.invitations is not None:
+            self.invitations.invited(room_id, [u for u in self._staff if u not in refused])
         await self._store.set_setting(STAFF_ROOM_KEY, room_id)
         self._room, self._loaded = room_id, True
         if refused and self.not_invited is not None:
