@@ -226,6 +226,18 @@ class CounselClient(AsyncClient):  # type: ignore[misc]  # nio is untyped
                 reported.update(response.device_list.changed)
             self.room_keys.requested(response.to_device_events)
 
+    def _handle_decrypt_to_device(self, to_device_event: Any) -> Any:
+        """nio's own, committed as one: what an Olm message changes in the store (the
+        one-time key it used taken from the account, the Olm session, the room key it
+        brings) is saved all or nothing. nio saves each on its own, and Olm decrypts a
+        message once only; the homeserver hands it again to a bot killed before its next
+        sync (a failover), and one killed between the Olm session and the room key lost
+        the youth's room key for good: their words, crisis words too, stayed unreadable."""
+        if self.store is None:
+            return super()._handle_decrypt_to_device(to_device_event)
+        with self.store.database.atomic():
+            return super()._handle_decrypt_to_device(to_device_event)
+
     async def _handle_joined_rooms(self, response: SyncResponse) -> None:
         """nio's own, on a slice of the rooms at a time, the loop let go between slices.
         Each room is handled as nio would (in the answer's order, to-device events and room
