@@ -130,7 +130,7 @@ class ForumDesk:
         return text("forum.report_place", language), frozenset()
 
     async def room_message(self, room_id: RoomID, sender: UserID, event_id: EventID,
-                           body: str, at: datetime) -> None:
+                           body: str, at: datetime, *, reaction: bool = False) -> None:
         return None
 
     async def member_named(self, room_id: RoomID, member: UserID, display_name: str,

@@ -110,24 +110,24 @@ class GroupDesk(GroupClock):
         return True
 
     async def room_message(self, room_id: RoomID, sender: UserID, event_id: EventID,
-                           body: str, at: datetime) -> None:
+                           body: str, at: datetime, *, reaction: bool = False) -> None:
         """A message in a group's room: a moderator's command, or a youth's words (looked
-        at for a crisis, never kept)."""
+        at for a crisis, never kept). A youth's reaction or sticker is words too."""
         # The sync loop calls the doors of a group's room outside any conductor step: each
         # is one (step_lock.py), or its commit writes a book read before another task's step
         # (retention, a deletion) forgot a youth in it, and names them again.
         async with self.conductor.steps.held():
-            await self._room_message(room_id, sender, event_id, body, at)
+            await self._room_message(room_id, sender, event_id, body, at, reaction=reaction)
 
     async def _room_message(self, room_id: RoomID, sender: UserID, event_id: EventID,
-                            body: str, at: datetime) -> None:
+                            body: str, at: datetime, *, reaction: bool) -> None:
         number = self.rooms.get(room_id)
         if number is None or await self.conductor.store.is_processed(event_id):
             return
         step = Change(at, event_id)
         group = self.book.get(number)
         if sender in self.conductor.policy.staff:
-            command = gc.parse_group_room(body)
+            command = None if reaction else gc.parse_group_room(body)
             if command is None:
                 return
             self._moderate(step, sender, group, command)

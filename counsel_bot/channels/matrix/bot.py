@@ -22,6 +22,7 @@ from nio import (
     BadEvent,
     MatrixRoom,
     MegolmEvent,
+    ReactionEvent,
     RedactionEvent,
     RoomMemberEvent,
     RoomMessage,
@@ -691,6 +692,17 @@ class CounselBot:
             if room is not None and room.encrypted:
                 await addon.room_message(room_id, UserID(event.sender), EventID(event.event_id),
                                          body, self.clock.now())
+        elif isinstance(event, ReactionEvent | StickerEvent) and event.sender is not None \
+                and not self.is_staff(str(event.sender)) \
+                and (words := event.key if isinstance(event, ReactionEvent) else event.body):
+            # What else a youth writes for the whole group to read: a reaction's key (free
+            # text in many apps) and a sticker's body. Both are looked at for a crisis like a
+            # message.
+            room = self.client.rooms.get(room_id)
+            if room is not None and room.encrypted:
+                await addon.room_message(room_id, UserID(event.sender), EventID(event.event_id),
+                                         words, self.clock.now(),
+                                         reaction=isinstance(event, ReactionEvent))
         elif isinstance(event, RoomMemberEvent) and event.membership == "join":
             # A joining member's own client writes the name others see, and may change it
             # at any time: a youth posing as another or as the team is said to be who it is.
