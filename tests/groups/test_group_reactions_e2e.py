@@ -2,24 +2,40 @@
 whose key is free text in any app that lets one type a reaction) and a sticker (its body).
 Both are words the whole group reads, so both go through the crisis check like a message:
 a youth who reacts with "ich will nicht mehr leben" must reach a human as if they had
-written it; the bot read neither.
+written it. A reaction's key stays unencrypted in an encrypted room (it sits in
+`m.relates_to`, which the homeserver must read): one of more than one emoji is deleted, and
+its writer told in their own chat why and how to write it instead.
 
 Real Synapse, real E2E clients (nio sends a reaction as Element does: encrypted, its
 relation in the clear)."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from nio import RoomSendResponse
+from nio import RoomGetEventResponse, RoomSendResponse
 
 from tests.conftest import SynapseHandle, UserFactory
 from tests.groups.evening import CRISIS, OPEN, Announced, group_announced, join, setting, signed_up
-from tests.support.bot_harness import NioYouth
+from tests.support.bot_harness import LogCollector, NioYouth, until
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def logs() -> Iterator[LogCollector]:
+    collector = LogCollector()
+    root = logging.getLogger()
+    old = root.level
+    root.setLevel(logging.DEBUG)
+    root.addHandler(collector)
+    yield collector
+    root.removeHandler(collector)
+    root.setLevel(old)
 
 
 async def _evening_with_one_youth(evening: Announced, synapse: SynapseHandle,
@@ -79,3 +95,31 @@ async def test_a_sticker_with_crisis_words_in_a_group_reaches_a_human(
             evening.staff_room, evening.bot_id, "Krisenhinweis in Gruppe 1", within=60)
         assert CRISIS not in alert
         await b.wait_for(b_home, evening.bot_id, "allein mit jemandem reden")
+
+
+async def test_a_reaction_of_words_in_a_group_is_deleted_and_its_writer_told_why(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path, logs: LogCollector
+) -> None:
+    async with group_announced(synapse, user_factory, tmp_path) as evening:
+        b, b_home, group_room, welcome = await _evening_with_one_youth(
+            evening, synapse, user_factory, tmp_path)
+        canary = "reaktionskanarienvogel wohnt in Musterstadt"
+        emoji = await _send(b, group_room, "m.reaction", _reaction(welcome, "👍🏽"))
+        words = await _send(b, group_room, "m.reaction", _reaction(welcome, canary))
+
+        async def redacted(event_id: str) -> bool:
+            got = await evening.host.client.room_get_event(group_room, event_id)
+            assert isinstance(got, RoomGetEventResponse), got
+            unsigned = got.event.source.get("unsigned") or {}
+            return "redacted_because" in unsigned
+
+        await until(lambda: redacted(words), within=60, what="the reaction of words deleted")
+        told = await b.wait_for(b_home, evening.bot_id, "Reaktion", within=30)
+        assert canary not in told
+        assert "Emoji" in told
+        assert not await redacted(emoji), "a reaction of one emoji was deleted"
+        assert not [line for line in logs.lines
+                    if canary in line and line.startswith(("counsel_bot", "e2e."))]
+        found = [str(p) for p in (tmp_path / "bot").rglob("*")
+                 if p.is_file() and canary.encode() in p.read_bytes()]
+        assert found == []
