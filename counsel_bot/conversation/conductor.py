@@ -750,7 +750,7 @@ class Addon(Protocol):
     async def room_message(self, room_id: RoomID, sender: UserID, event_id: EventID,
                            body: str, at: datetime, *, reaction: bool = False) -> None:
         """Words in one of this part's rooms; ``reaction``: a reaction's key (never a
-        command)."""
+        command; unencrypted in the room, `core/reactions.py`)."""
         ...
 
     async def member_named(self, room_id: RoomID, member: UserID, display_name: str,

@@ -31,12 +31,14 @@ from counsel_bot.core.group_effects import (
     GroupRoomNotice,
     InviteToGroup,
     KickFromGroup,
+    RedactInGroup,
     RoomNotice,
 )
 from counsel_bot.core.group_names import poses_as
 from counsel_bot.core.ids import EventID, RoomID, UserID
 from counsel_bot.core.incoming_text import storable
 from counsel_bot.core.messages import spoken, text
+from counsel_bot.core.reactions import one_emoji
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,9 @@ class GroupDesk(GroupClock):
     async def room_message(self, room_id: RoomID, sender: UserID, event_id: EventID,
                            body: str, at: datetime, *, reaction: bool = False) -> None:
         """A message in a group's room: a moderator's command, or a youth's words (looked
-        at for a crisis, never kept). A youth's reaction or sticker is words too."""
+        at for a crisis, never kept). A youth's reaction or sticker is words too; a
+        reaction of more than one emoji is deleted (its key is unencrypted) and its writer
+        told why in their own chat."""
         # The sync loop calls the doors of a group's room outside any conductor step: each
         # is one (step_lock.py), or its commit writes a book read before another task's step
         # (retention, a deletion) forgot a youth in it, and names them again.
@@ -136,6 +140,10 @@ class GroupDesk(GroupClock):
             if seat is None:
                 return
             await self.crisis.check(step, group, seat, body)
+            if reaction and not one_emoji(body):
+                step.add(RedactInGroup(number, event_id))
+                step.add(RoomNotice(seat.home_room, "group.reaction_removed",
+                                    (("number", number),)))
         await self._commit(step)
 
     async def member_named(self, room_id: RoomID, member: UserID, display_name: str,

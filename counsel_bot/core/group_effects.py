@@ -69,6 +69,15 @@ class KickFromGroup:
 
 
 @dataclass(frozen=True)
+class RedactInGroup:
+    """Delete one event in the group's room (a youth's reaction of words: its key is
+    unencrypted, `core/reactions.py`)."""
+
+    number: int
+    event_id: str
+
+
+@dataclass(frozen=True)
 class GroupRoomNotice:
     """A text from the catalogue into the group's room."""
 
@@ -105,10 +114,11 @@ class InviteToForum:
 
 
 GroupEffect = (RoomNotice | OpenGroupRoom | InviteToGroup | MuteInGroup | KickFromGroup
-               | GroupRoomNotice | CloseGroupRoom | PurgeGroupRoom | PostToForum
-               | InviteToForum)
+               | RedactInGroup | GroupRoomNotice | CloseGroupRoom | PurgeGroupRoom
+               | PostToForum | InviteToForum)
 GROUP_EFFECTS = (RoomNotice, OpenGroupRoom, InviteToGroup, MuteInGroup, KickFromGroup,
-                 GroupRoomNotice, CloseGroupRoom, PurgeGroupRoom, PostToForum, InviteToForum)
+                 RedactInGroup, GroupRoomNotice, CloseGroupRoom, PurgeGroupRoom, PostToForum,
+                 InviteToForum)
 _BY_NAME: dict[str, type[Any]] = {PREFIX + cls.__name__: cls for cls in GROUP_EFFECTS}
 
 

@@ -263,6 +263,16 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "me its key). If it mattered, please write it again – or write it to me here, and "
         "someone from the team reads it.",
     ),
+    "group.reaction_removed": _both(
+        "Deine Reaktion mit Text in Gruppe {number} habe ich gelöscht: Reaktionen werden "
+        "nicht verschlüsselt, der Server könnte deine Worte lesen. Schreib sie lieber als "
+        "Nachricht in die Gruppe (die ist verschlüsselt) – ein einzelnes Emoji als Reaktion "
+        "geht. Geht es dir nicht gut, schreib mir hier, dann kommt jemand aus dem Team.",
+        "I deleted your reaction with words in group {number}: reactions are not encrypted, "
+        "so the server could read your words. Please write them as a message in the group "
+        "instead (that is encrypted) – a single emoji as a reaction is fine. If you are not "
+        "feeling well, write to me here, and someone from the team comes.",
+    ),
     "group.poses_as_youth": _both(
         "Achtung: Jemand hier nennt sich jetzt wie {other}. Das ist {nickname}, nicht "
         "{other}.",

@@ -697,7 +697,7 @@ class CounselBot:
                 and (words := event.key if isinstance(event, ReactionEvent) else event.body):
             # What else a youth writes for the whole group to read: a reaction's key (free
             # text in many apps) and a sticker's body. Both are looked at for a crisis like a
-            # message.
+            # message; a reaction of words is deleted (`core/reactions.py`).
             room = self.client.rooms.get(room_id)
             if room is not None and room.encrypted:
                 await addon.room_message(room_id, UserID(event.sender), EventID(event.event_id),

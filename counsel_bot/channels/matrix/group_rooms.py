@@ -38,6 +38,7 @@ from counsel_bot.core.group_effects import (
     OpenGroupRoom,
     PostToForum,
     PurgeGroupRoom,
+    RedactInGroup,
     RoomNotice,
 )
 from counsel_bot.core.groups import as_quote
@@ -166,6 +167,10 @@ class GroupRooms:
                 room = await self._room(effect.number)
                 await self._kick(room, effect.user)
                 await self._no_moderator_level(room, effect.user)
+            case RedactInGroup():
+                # No reason given: a redaction's reason is not encrypted either.
+                _check(await self.client.room_redact(await self._room(effect.number),
+                                                     effect.event_id), "redact")
             case GroupRoomNotice():
                 await self._say(await self._room(effect.number), effect.key, effect.params, key)
             case CloseGroupRoom():
