@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nio import RoomGetEventResponse, RoomSendResponse
+from nio import RoomGetEventResponse, RoomPutStateResponse, RoomSendResponse
 
 from tests.conftest import SynapseHandle, UserFactory
 from tests.groups.evening import CRISIS, OPEN, Announced, group_announced, join, setting, signed_up
@@ -123,3 +123,20 @@ async def test_a_reaction_of_words_in_a_group_is_deleted_and_its_writer_told_why
         found = [str(p) for p in (tmp_path / "bot").rglob("*")
                  if p.is_file() and canary.encode() in p.read_bytes()]
         assert found == []
+
+
+async def test_a_display_name_of_crisis_words_in_a_group_reaches_a_human(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """A youth's name in the group's member list is words the whole group reads too."""
+    async with group_announced(synapse, user_factory, tmp_path, leads=["lead"]) as evening:
+        b, b_home, group_room, _ = await _evening_with_one_youth(
+            evening, synapse, user_factory, tmp_path)
+        renamed = await b.client.room_put_state(
+            group_room, "m.room.member", {"membership": "join", "displayname": CRISIS},
+            state_key=b.client.user_id)
+        assert isinstance(renamed, RoomPutStateResponse), renamed
+        alert = await evening.staff["lead"].wait_for(
+            evening.staff_room, evening.bot_id, "Krisenhinweis in Gruppe 1", within=60)
+        assert CRISIS not in alert
+        await b.wait_for(b_home, evening.bot_id, "allein mit jemandem reden")
