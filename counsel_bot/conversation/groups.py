@@ -148,9 +148,10 @@ class GroupDesk(GroupClock):
 
     async def member_named(self, room_id: RoomID, member: UserID, display_name: str,
                            event_id: EventID, at: datetime) -> None:
-        """A member joined a group's room or took a display name ("" for none): one that
-        claims to be another youth or the team is answered in the room with who it really
-        is; someone who may moderate coming in means the group is hosted
+        """A member joined a group's room or took a display name ("" for none): a youth's
+        own name, read by the whole group, is looked at for a crisis like a message; one
+        that claims to be another youth or the team is answered in the room with who it
+        really is; someone who may moderate coming in means the group is hosted
         (`core.groups.unhosted`)."""
         async with self.conductor.steps.held():
             await self._member_named(room_id, member, display_name, event_id, at)
@@ -168,16 +169,18 @@ class GroupDesk(GroupClock):
         if number not in self.hosted and self._may_moderate(group, member):
             step.settings.append((hosted_key(number), "1"))
         seat = group.seat_of(member)
+        if seat is not None and display_name and display_name != seat.nickname:
+            # A name the youth chose, read by the whole group: words like a message.
+            await self.crisis.check(step, group, seat, display_name)
         whom = poses_as(group, member, display_name)
-        if seat is None or whom is None:
+        if seat is not None and whom is not None:
+            step.add(GroupRoomNotice(number, "group.poses_as_team" if whom == ""
+                                     else "group.poses_as_youth",
+                                     (("nickname", seat.nickname), ("other", whom))))
+        if step.settings or step.effects:
+            await self._commit(step)
             if step.settings:
-                await self._commit(step)
                 self.hosted.add(number)
-            return
-        step.add(GroupRoomNotice(number, "group.poses_as_team" if whom == ""
-                                 else "group.poses_as_youth",
-                                 (("nickname", seat.nickname), ("other", whom))))
-        await self._commit(step)
 
     async def member_left(self, room_id: RoomID, member: UserID, event_id: EventID,
                           at: datetime) -> None:
