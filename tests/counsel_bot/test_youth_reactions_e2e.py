@@ -1,0 +1,69 @@
+"""A reaction in a youth's own chat with the bot: an emoji is no message (a 👍 on the
+welcome opens nothing), but any app that lets one type a reaction lets a youth say
+"ich will nicht mehr leben" as one, and the bot dropped every reaction as carrying nothing.
+A reaction of words is read like a message: crisis check, and kept as a note for a
+counsellor who joins later. Real Synapse, a real E2E client (nio sends a reaction as
+Element does: encrypted, its relation in the clear)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nio import RoomSendResponse
+
+from counsel_bot.core.ids import RoomID
+from tests.conftest import SynapseHandle, UserFactory
+from tests.counsel_bot.test_crisis_e2e import CRISIS
+from tests.support.bot_harness import NioYouth, login, provision_bot, until
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_reaction_with_crisis_words_in_a_youths_chat_reaches_a_human(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    lead = await login(synapse, user_factory, tmp_path, "lead")
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[],
+                                  team_leads=[lead.client.user_id])
+    bot = await process.start()
+    clients = [lead]
+    try:
+        staff_room = await lead.accept_invite()
+        youth = await login(synapse, user_factory, tmp_path, "youth")
+        clients.append(youth)
+        room = await youth.open_chat(process.user_id)
+        await youth.wait_for(room, process.user_id, "anonym")
+        await youth.wait_for_join(room)
+        hello = await _send(youth, room, "m.room.message", {"msgtype": "m.text", "body": "hallo"})
+
+        async def opened() -> bool:
+            return await bot.store.conversation_by_room(RoomID(room)) is not None
+
+        await until(opened, what="the conversation")
+        await _send(youth, room, "m.reaction", _reaction(hello, "👍"))
+        await _send(youth, room, "m.reaction", _reaction(hello, CRISIS))
+
+        alert = await lead.wait_for(staff_room, process.user_id, "KRISENHINWEIS", within=60)
+        assert CRISIS not in alert
+        await youth.wait_for(room, process.user_id, "116 111")
+        # Kept for a counsellor who joins later, as a reaction; the emoji is no note.
+        record = await bot.store.conversation_by_room(RoomID(room))
+        assert record is not None
+        kept = [i.body.decode() for i in await bot.store.read_intake(record.conversation)]
+        assert kept == ["hallo", f"[Reaktion: {CRISIS}]"]
+    finally:
+        await process.stop()
+        for client in clients:
+            await client.close()
+
+
+async def _send(youth: NioYouth, room_id: str, kind: str, content: dict[str, Any]) -> str:
+    sent = await youth.client.room_send(room_id, kind, content, ignore_unverified_devices=True)
+    assert isinstance(sent, RoomSendResponse), sent
+    return str(sent.event_id)
+
+
+def _reaction(to: str, key: str) -> dict[str, Any]:
+    return {"m.relates_to": {"rel_type": "m.annotation", "event_id": to, "key": key}}
