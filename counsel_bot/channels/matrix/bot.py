@@ -72,6 +72,7 @@ from counsel_bot.core.device_trust_check import check_devices
 from counsel_bot.core.effects import Effect, SayToStaff, StaffDigest
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.messages import Language, spoken, text
+from counsel_bot.core.reactions import one_emoji
 from counsel_bot.core.routing.model import Channel, ConversationState
 from counsel_bot.core.undecryptable import UndecryptableBuffer
 from counsel_bot.core.workday_commands import parse_workday
@@ -616,9 +617,10 @@ class CounselBot:
             await self._in_addon_room(addon, room_id, event)
             return
         if room_id in self._welcome_again and sender is not None \
-                and not self.is_staff(str(sender)) and isinstance(
+                and not self.is_staff(str(sender)) and (isinstance(
                     event, RoomMessage | BadEvent | UnknownBadEvent | UnknownEvent
-                    | StickerEvent | RedactionEvent) \
+                    | StickerEvent | RedactionEvent)
+                    or (isinstance(event, ReactionEvent) and not one_emoji(event.key))) \
                 and (room := self.client.rooms.get(room_id)) is not None \
                 and (not room.encrypted or room_id in self.moving.pending):
             # An encrypted room is held for too while its move waits for the new room (the
@@ -651,6 +653,9 @@ class CounselBot:
         elif isinstance(event, UnknownEvent | StickerEvent) and sender is not None \
                 and not self.is_staff(str(sender)):
             await self._on_poll_or_sticker(room_id, event)
+        elif isinstance(event, ReactionEvent) and sender is not None \
+                and not self.is_staff(str(sender)):
+            await self._on_reaction(room_id, event)
         elif isinstance(event, RoomMemberEvent):
             await self._on_membership(room_id, event)
         elif isinstance(event, RedactionEvent) and sender is not None \
@@ -845,6 +850,21 @@ class CounselBot:
         elif event.type in POLL_TYPES and (words := poll_words(
                 event.source.get("content") or {})):
             await self._take_note(room, event, f"[Umfrage: {words}]", attachment=False)
+
+    async def _on_reaction(self, room_id: RoomID, event: ReactionEvent) -> None:
+        """A reaction: one emoji is no message (a 👍 on the welcome opens nothing), but any
+        app that lets one type a reaction lets a youth say anything as one. Words are read
+        like a message (crisis check) and kept as a note for a counsellor joining later."""
+        if one_emoji(event.key):
+            return
+        room = self.client.rooms.get(room_id)
+        if room is None or not await self._is_room_youth(room, event.sender) \
+                or await self._is_staff_room(room_id):
+            return
+        if not await self._readable(room):
+            await self._gone_unread(room, event)
+            return
+        await self._take_note(room, event, f"[Reaktion: {event.key}]", attachment=False)
 
     async def _readable(self, room: MatrixRoom) -> bool:
         """Whether a youth's words in ``room`` are taken. Never counselled in without

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from nio import BadEvent, RoomMessage, StickerEvent, UnknownBadEvent, UnknownEvent
+from nio import (
+    BadEvent,
+    ReactionEvent,
+    RoomMessage,
+    StickerEvent,
+    UnknownBadEvent,
+    UnknownEvent,
+)
 
 from counsel_bot.core.ids import EventID
 from counsel_bot.core.incoming_text import without_reply_fallback
@@ -99,10 +106,13 @@ def poll_words(content: dict[str, Any]) -> str:
 
 def held_words(event: Any) -> str:
     """The words of an event held for a move (`HeldEvents`), for its crisis check
-    before it is read: a message's (an edit's new ones), a poll's, a sticker's."""
+    before it is read: a message's (an edit's new ones), a poll's, a sticker's, a
+    reaction's key."""
     if isinstance(event, RoomMessage | BadEvent | UnknownBadEvent):
         corrected = edited_words(event) if isinstance(event, RoomMessage) else None
         return words_of(event) if corrected is None else corrected
     if isinstance(event, UnknownEvent) and event.type in POLL_TYPES:
         return poll_words(event.source.get("content") or {})
+    if isinstance(event, ReactionEvent):
+        return str(event.key)
     return event.body if isinstance(event, StickerEvent) else ""
