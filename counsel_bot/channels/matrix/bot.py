@@ -818,6 +818,17 @@ class CounselBot:
         content = content_of(event)
         kind = str(content.get("msgtype", "?"))
         shown = words_of(event)
+        # An edit (of a caption too: a picture a client sent unencrypted comes as a
+        # BadEvent, its encrypted file missing).
+        corrected, original = edited_words(event), edited_event(event)
+        if corrected is not None and original is not None and await \
+                self.conductor.youth_retracted(await self.moving.counted_room(room_id),
+                                               UserID(event.sender), EventID(event.event_id),
+                                               original, corrected, self.clock.now()):
+            return  # a waiting forum post changed or withdrawn
+        if corrected is not None:
+            # As for a text (`_on_text`): the words the youth's app shows, not the fallback.
+            shown = f"* {corrected}"
         if isinstance(event, RoomMessageMedia) or kind in MEDIA_MSGTYPES:
             # The whole caption: a youth may say the one important thing under a picture.
             note = f"[{MEDIA_MSGTYPES.get(kind, 'Datei')}: {shown}]"
@@ -831,7 +842,8 @@ class CounselBot:
                                                        self.clock.now())
             return
         # A /me or a notice is words like any text: no note that files cannot be passed on.
-        await self._take_note(room, event, note, attachment=kind not in TEXT_MSGTYPES)
+        await self._take_note(room, event, note, attachment=kind not in TEXT_MSGTYPES,
+                              edits=original if corrected is not None else None)
 
     async def _on_poll_or_sticker(self, room_id: RoomID,
                                   event: UnknownEvent | StickerEvent) -> None:
@@ -886,8 +898,9 @@ class CounselBot:
         await self.moving.gone_unread(room_id, EventID(event.event_id), held_words(event))
 
     async def _take_note(self, room: MatrixRoom, taken: Any, note: str, *,
-                         attachment: bool) -> None:
-        """What the youth sent (the event ``taken``), as the words kept (and checked) for it."""
+                         attachment: bool, edits: EventID | None = None) -> None:
+        """What the youth sent (the event ``taken``), as the words kept (and checked) for it;
+        ``edits``: the message it corrects."""
         youth, event, room_id = UserID(taken.sender), EventID(taken.event_id), \
             RoomID(room.room_id)
         counselling = await self.moving.words_room(room, youth)
@@ -897,7 +910,8 @@ class CounselBot:
             await self._hold_until_moved(room_id, taken)
             return
         await self.conductor.youth_wrote(counselling, youth, room.user_name(youth), event,
-                                         note, self.clock.now(), attachment=attachment)
+                                         note, self.clock.now(), attachment=attachment,
+                                         edits=edits)
         if counselling != room_id:
             await self.moving.taken_along(room_id, counselling, event, note)
 

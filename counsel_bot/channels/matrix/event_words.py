@@ -40,7 +40,7 @@ def words_of(event: RoomMessage | BadEvent | UnknownBadEvent) -> str:
     return body
 
 
-def edited_words(event: RoomMessage) -> str | None:
+def edited_words(event: RoomMessage | BadEvent | UnknownBadEvent) -> str | None:
     """An edit's new words (its ``m.new_content``), or None if the event is no edit. Its
     ``body`` is only the fallback for clients without edits: "* " and the new words."""
     content = content_of(event)
@@ -62,7 +62,7 @@ def command_head(text: str) -> str:
     return words[0] if words else ""
 
 
-def edited_event(event: RoomMessage) -> EventID | None:
+def edited_event(event: RoomMessage | BadEvent | UnknownBadEvent) -> EventID | None:
     """The event an edit replaces (None: no edit)."""
     relates = content_of(event).get("m.relates_to")
     if not isinstance(relates, dict) or relates.get("rel_type") != "m.replace":
@@ -109,7 +109,7 @@ def held_words(event: Any) -> str:
     before it is read: a message's (an edit's new ones), a poll's, a sticker's, a
     reaction's key."""
     if isinstance(event, RoomMessage | BadEvent | UnknownBadEvent):
-        corrected = edited_words(event) if isinstance(event, RoomMessage) else None
+        corrected = edited_words(event)
         return words_of(event) if corrected is None else corrected
     if isinstance(event, UnknownEvent) and event.type in POLL_TYPES:
         return poll_words(event.source.get("content") or {})
