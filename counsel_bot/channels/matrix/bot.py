@@ -88,6 +88,8 @@ log = logging.getLogger(__name__)
 MEDIA_MSGTYPES = {"m.image": "Bild", "m.file": "Datei", "m.audio": "Audio",
                   "m.video": "Video"}
 TEXT_MSGTYPES = frozenset({"m.emote", "m.notice"})
+# Event types whose body is words even when nio could not parse them (a BadEvent).
+BAD_WITH_WORDS = frozenset({"m.room.message", "m.sticker"})
 SYNC_TOKEN_KEY = "sync_token"  # noqa: S105 (a settings key)
 # Each part that takes in work beside the sync loop gets this long to end at a stop (the
 # mail server's grace is 5 s); the runner's whole stop has 25 s.
@@ -683,14 +685,17 @@ class CounselBot:
             # Held for its key like any message: a crisis in a group must not slip through.
             self.undecryptable.add(EventID(event.event_id), room_id, event, self.clock.now(),
                                    resume=self._batch_since)
-        elif isinstance(event, RoomMessage | UnknownEvent) and (body := (
-                words_of(event) if isinstance(event, RoomMessage)
+        elif isinstance(event, RoomMessage | BadEvent | UnknownEvent) and (body := (
+                words_of(event) if isinstance(event, RoomMessage) or (
+                    isinstance(event, BadEvent) and event.type in BAD_WITH_WORDS
+                    and not self.is_staff(str(event.sender)))
                 else poll_words(event.source.get("content") or {})
-                if event.type in POLL_TYPES else "")):
-            # Text, and what else carries words: /me, notices, a picture's caption, a poll.
+                if isinstance(event, UnknownEvent) and event.type in POLL_TYPES else "")):
+            # Text, and what else carries words: /me, notices, a picture's caption, a poll;
+            # a youth's that nio could not parse too (a picture sent unencrypted: its caption).
             # An edit as the group's apps show it (its body is only a fallback, see
             # `_on_text`), still marked as one, so it is no moderator's command.
-            corrected = edited_words(event) if isinstance(event, RoomMessage) else None
+            corrected = edited_words(event) if not isinstance(event, UnknownEvent) else None
             if corrected is not None:
                 body = f"* {corrected}"
             room = self.client.rooms.get(room_id)
