@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nio import RoomSendResponse
+from nio import ProfileSetDisplayNameResponse, RoomSendResponse
 
 from counsel_bot.core.ids import RoomID
 from tests.conftest import SynapseHandle, UserFactory
@@ -67,3 +67,39 @@ async def _send(youth: NioYouth, room_id: str, kind: str, content: dict[str, Any
 
 def _reaction(to: str, key: str) -> dict[str, Any]:
     return {"m.relates_to": {"rel_type": "m.annotation", "event_id": to, "key": key}}
+
+
+async def test_a_name_of_crisis_words_in_a_youths_chat_reaches_a_human(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """A youth who takes crisis words for their name (in their profile: Synapse writes it
+    into every room of theirs) says them to the counsellor who reads the chat; with nobody
+    there yet, they reached no one. A name that raises no flag stays no message."""
+    lead = await login(synapse, user_factory, tmp_path, "lead")
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[],
+                                  team_leads=[lead.client.user_id])
+    bot = await process.start()
+    clients = [lead]
+    try:
+        staff_room = await lead.accept_invite()
+        youth = await login(synapse, user_factory, tmp_path, "youth")
+        clients.append(youth)
+        room = await youth.open_chat(process.user_id)
+        await youth.wait_for(room, process.user_id, "anonym")
+        await youth.wait_for_join(room)
+        harmless = await youth.client.set_displayname("Sonnenblume")
+        assert isinstance(harmless, ProfileSetDisplayNameResponse), harmless
+        renamed = await youth.client.set_displayname(CRISIS)
+        assert isinstance(renamed, ProfileSetDisplayNameResponse), renamed
+
+        alert = await lead.wait_for(staff_room, process.user_id, "KRISENHINWEIS", within=60)
+        assert CRISIS not in alert
+        await youth.wait_for(room, process.user_id, "116 111")
+        record = await bot.store.conversation_by_room(RoomID(room))
+        assert record is not None
+        kept = [i.body.decode() for i in await bot.store.read_intake(record.conversation)]
+        assert kept == [f"[Name: {CRISIS}]"]
+    finally:
+        await process.stop()
+        for client in clients:
+            await client.close()
