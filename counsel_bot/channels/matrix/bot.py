@@ -959,6 +959,9 @@ class CounselBot:
                     # Refused for now: asked again by the welcome loop, as after a join.
                     self.invitations.welcome_due.add(room_id)
                     self._welcome_again[room_id] = at + MOVE_RETRY
+        elif event.membership == "join" and user == event.sender and user != self.user_id \
+                and not self.is_staff(user):
+            await self._on_renamed(room_id, event)
         elif event.membership == "invite" and event.prev_membership not in ("invite", "join") \
                 and user != self.user_id and not self.is_staff(user):
             record = await self.store.conversation_by_room(room_id)
@@ -977,6 +980,24 @@ class CounselBot:
                     and (room is None or not self._others(room)):
                 await self.moving.youth_left(room_id, declined=event.prev_membership == "invite")
             await self.conductor.member_left(room_id, user, EventID(event.event_id), at)
+
+    async def _on_renamed(self, room_id: RoomID, event: RoomMemberEvent) -> None:
+        """A youth took a new name (their profile's: the homeserver writes it into every
+        room of theirs). The counsellor reading the chat sees it; crisis words as a name
+        are read like a message, so they reach someone while nobody is there yet. Any
+        other name is no message: it opens nothing."""
+        content = event.content if isinstance(event.content, dict) else {}
+        before = event.prev_content if isinstance(event.prev_content, dict) else {}
+        name = content.get("displayname")
+        if not isinstance(name, str) or not name.strip() or name == before.get("displayname"):
+            return
+        room = self.client.rooms.get(room_id)
+        if room is None or await self._is_staff_room(room_id) \
+                or not await self._is_room_youth(room, event.sender) \
+                or not await self._readable(room) \
+                or not await self.conductor.crisis.flags_alone(name):
+            return
+        await self._take_note(room, event, f"[Name: {name}]", attachment=False)
 
     # -- undecryptable messages -------------------------------------------------------------
 
