@@ -17,8 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nio import RoomGetEventResponse, RoomPutStateResponse, RoomSendResponse
+from nio import (
+    RoomGetEventResponse,
+    RoomMessage,
+    RoomMessagesResponse,
+    RoomPutStateResponse,
+    RoomSendResponse,
+)
 
+from counsel_bot.core.ids import RoomID
+from counsel_bot.core.routing.model import CrisisStatus
 from tests.conftest import SynapseHandle, UserFactory
 from tests.groups.evening import CRISIS, OPEN, Announced, group_announced, join, setting, signed_up
 from tests.support.bot_harness import LogCollector, NioYouth, until
@@ -140,3 +148,35 @@ async def test_a_display_name_of_crisis_words_in_a_group_reaches_a_human(
             evening.staff_room, evening.bot_id, "Krisenhinweis in Gruppe 1", within=60)
         assert CRISIS not in alert
         await b.wait_for(b_home, evening.bot_id, "allein mit jemandem reden")
+
+
+async def test_a_thumbs_up_on_the_crisis_offer_takes_it_up(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """The offer after a crisis in the group asks "Möchtest du allein mit jemandem reden?"
+    in the youth's own chat. A youth who answers with a 👍 on it (what many do with a
+    question) said yes, but an emoji was dropped as no message: no 1:1 opened, nobody came."""
+    async with group_announced(synapse, user_factory, tmp_path, leads=["lead"]) as evening:
+        b, b_home, group_room, _ = await _evening_with_one_youth(
+            evening, synapse, user_factory, tmp_path)
+        await b.send(group_room, CRISIS)
+        await b.wait_for(b_home, evening.bot_id, "allein mit jemandem reden")
+        history = await b.client.room_messages(b_home, limit=20)
+        assert isinstance(history, RoomMessagesResponse), history
+        offer = next(e.event_id for e in history.chunk  # the bot's texts are notices
+                     if isinstance(e, RoomMessage)
+                     and "allein mit jemandem" in str(getattr(e, "body", "")))
+        await _send(b, b_home, "m.reaction", _reaction(offer, "👍"))
+
+        bot = evening.process.bot
+        assert bot is not None
+
+        async def taken_up() -> bool:
+            return await bot.store.conversation_by_room(RoomID(b_home)) is not None
+
+        await until(taken_up, within=60, what="the 1:1 the 👍 asked for")
+        record = await bot.store.conversation_by_room(RoomID(b_home))
+        assert record is not None
+        answer = bot.conductor.router.conversation(record.conversation)
+        assert answer is not None
+        assert answer.crisis is CrisisStatus.RAISED, "the youth of the group's alert is unflagged"
