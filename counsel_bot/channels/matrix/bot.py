@@ -65,6 +65,7 @@ from counsel_bot.channels.matrix.youth_moves import MOVE_RETRY, YouthMoves
 from counsel_bot.channels.outbox_worker import EffectFailed, OutboxWorker
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.conductor import Addon, Conductor
+from counsel_bot.conversation.group_crisis import offer_key, offered_flag
 from counsel_bot.conversation.idle_rooms import note_seen
 from counsel_bot.core.clock import Clock
 from counsel_bot.core.commands import DutyCommand, parse_staff
@@ -871,8 +872,11 @@ class CounselBot:
     async def _on_reaction(self, room_id: RoomID, event: ReactionEvent) -> None:
         """A reaction: one emoji is no message (a 👍 on the welcome opens nothing), but any
         app that lets one type a reaction lets a youth say anything as one. Words are read
-        like a message (crisis check) and kept as a note for a counsellor joining later."""
-        if one_emoji(event.key):
+        like a message (crisis check) and kept as a note for a counsellor joining later.
+        While the 1:1 offered after a crisis in a group stands in the room, any reaction
+        answers it, as a message would: a 👍 on "Möchtest du allein mit jemandem reden?"
+        is a yes."""
+        if one_emoji(event.key) and not await self._offer_stands(room_id):
             return
         room = self.client.rooms.get(room_id)
         if room is None or not await self._is_room_youth(room, event.sender) \
@@ -882,6 +886,12 @@ class CounselBot:
             await self._gone_unread(room, event)
             return
         await self._take_note(room, event, f"[Reaktion: {event.key}]", attachment=False)
+
+    async def _offer_stands(self, room_id: RoomID) -> bool:
+        """Whether a 1:1 offered after a crisis in a group waits for its answer in the room
+        (`group_crisis.offer_key`)."""
+        offered = await self.store.get_setting(offer_key(room_id))
+        return offered is not None and offered_flag(offered, self.clock.now()) is not None
 
     async def _readable(self, room: MatrixRoom) -> bool:
         """Whether a youth's words in ``room`` are taken. Never counselled in without
