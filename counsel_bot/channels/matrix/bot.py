@@ -266,6 +266,8 @@ class CounselBot:
                 await asyncio.sleep(1)
                 continue
             refused = 0
+            if first:
+                self.executor.rooms_known()
             await self._housekeeping()
             if first:
                 await self.ensure_staff_room()

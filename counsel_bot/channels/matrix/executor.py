@@ -133,6 +133,7 @@ class Executor:
     ) -> None:
         self.client = client
         self.store = store
+        self._rooms_known = False  # `rooms_known`
         self.clock = clock
         self.default_language = default_language
         self._staff_room = staff_room
@@ -758,9 +759,21 @@ class Executor:
                     room_id, "m.room.message", content, tx_id=_txn_id(key),
                     ignore_unverified_devices=True)
             except (LocalProtocolError, KeyError) as exc:
-                raise EffectFailed(f"cannot send: {type(exc).__name__}",
-                                   permanent=True) from None
+                raise self._unknown_room(exc) from None
             _check(answer, "send file")
+
+    def rooms_known(self) -> None:
+        """The first sync is taken in: nio knows every room the bot is in from now on."""
+        self._rooms_known = True
+
+    def _unknown_room(self, exc: Exception) -> EffectFailed:
+        """nio does not know the room: the bot left it, or it was purged; or the first sync
+        has not told nio of any room yet (a start, a takeover), which is no refusal: counted
+        as one, what the last bot left (the emergency numbers even) was dropped after five
+        wake-ups, well inside a large office's first sync."""
+        if not self._rooms_known:
+            return EffectFailed("waiting for the first sync", permanent=False, waiting=True)
+        return EffectFailed(f"cannot send: {type(exc).__name__}", permanent=True)
 
     async def send(
         self, room_id: RoomID, body: str, key: str, *, mentions: tuple[UserID, ...] = ()
@@ -783,8 +796,7 @@ class Executor:
                 ignore_unverified_devices=True,
             )
         except (LocalProtocolError, KeyError) as exc:
-            # nio does not know the room (the bot left, or it was purged).
-            raise EffectFailed(f"cannot send: {type(exc).__name__}", permanent=True) from None
+            raise self._unknown_room(exc) from None
         _check(answer, "send")
         return str(getattr(answer, "event_id", "") or "")
 
