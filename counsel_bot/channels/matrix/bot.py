@@ -51,8 +51,8 @@ from counsel_bot.channels.matrix.event_words import (
 from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.channels.matrix.held_events import HeldEvents
 from counsel_bot.channels.matrix.invitations import WELCOME_DUE_PREFIX, Invitations
-from counsel_bot.channels.matrix.lost_rooms import LostRooms
 from counsel_bot.channels.matrix.membership import SeenInvitations, can_moderate
+from counsel_bot.channels.matrix.missed_leaves import MissedLeaves
 from counsel_bot.channels.matrix.office_rooms import OfficeStaffRooms
 from counsel_bot.channels.matrix.private_rooms import PrivateRooms
 from counsel_bot.channels.matrix.room_history import GapUnavailable, events_between
@@ -158,8 +158,8 @@ class CounselBot:
         executor.declined_in = self.moving.declined_in
         conductor.counted_room = self.moving.counted_room
         self._last_tick = clock.now() - TICK_INTERVAL
-        self.lost_rooms = LostRooms(client, conductor.store, lambda: conductor.router, clock,
-                                    lambda room: self._lost_youth_room(room, []))
+        self.missed_leaves = MissedLeaves(client, clock, self._rooms_to_be_in,
+                                          lambda room: self._room_left(room, []))
         self.ready = asyncio.Event()
         self.mail: MailChannel | None = None
         self.staff_rooms = StaffRoom(client, conductor.store, conductor.policy.staff,
@@ -296,7 +296,7 @@ class CounselBot:
                 since = response.next_batch
                 await self._save_sync_token(since)
                 await self._tick()
-                await self.lost_rooms.look()
+                await self.missed_leaves.look()
             finally:
                 self.conductor.defer_metrics = False
                 self.conductor.refresh_due_metrics()
@@ -411,9 +411,24 @@ class CounselBot:
                           *info.timeline.events]:
                 await self._on_room_event_once(RoomID(room_id), event)
         await self._retry_undecryptable()
-        await self._replace_left_staff_rooms(response)
         for room_id, info in response.rooms.leave.items():
-            await self._lost_youth_room(RoomID(room_id), info.timeline.events)
+            await self._room_left(RoomID(room_id), info.timeline.events)
+
+    async def _room_left(self, room_id: RoomID, timeline: list[Any]) -> None:
+        """The bot is out of ``room_id``: told by a sync, or found by `missed_leaves`."""
+        await self._replace_left_staff_room(room_id)
+        await self._lost_youth_room(room_id, timeline)
+
+    async def _rooms_to_be_in(self) -> list[RoomID]:
+        """The staff rooms and every open chat's room (`missed_leaves`)."""
+        rooms = [room for room in [await self.staff_room(), *self.office_rooms.rooms()]
+                 if room is not None]
+        for conversation in self.conductor.router.snapshot().conversations:
+            if conversation.channel is Channel.CHAT:
+                room = await self.store.room_of(conversation.conversation)
+                if room is not None:
+                    rooms.append(room)
+        return rooms
 
     async def _lost_youth_room(self, room_id: RoomID, timeline: list[Any]) -> None:
         """The bot is out of a youth's room it did not leave for a closed conversation (an
@@ -430,14 +445,13 @@ class CounselBot:
         await self.conductor.member_left(room_id, record.youth_user_id, event_id,
                                          self.clock.now())
 
-    async def _replace_left_staff_rooms(self, response: SyncResponse) -> None:
+    async def _replace_left_staff_room(self, room_id: RoomID) -> None:
         """The bot left a staff room (it was deleted, or the bot removed): replaced now, so
         the staff know before the next crisis alert needs the room."""
-        for room_id in map(RoomID, response.rooms.leave):
-            if room_id == await self.staff_room():
-                await self.staff_rooms.replace_if_lost(room_id)
-            elif (office := self.office_rooms.office_of(room_id)) is not None:
-                await self.office_rooms.replace_if_lost(office, room_id)
+        if room_id == await self.staff_room():
+            await self.staff_rooms.replace_if_lost(room_id)
+        elif (office := self.office_rooms.office_of(room_id)) is not None:
+            await self.office_rooms.replace_if_lost(office, room_id)
 
     async def _welcome_joined(self, response: SyncResponse) -> None:
         """Welcome the rooms joined on an invitation (or move their youth), once nio knows

@@ -84,6 +84,10 @@ class OfficeStaffRooms:
                 self._rooms[office] = room_id
             return room_id
 
+    def rooms(self) -> list[RoomID]:
+        """The offices' staff rooms known so far."""
+        return list(self._rooms.values())
+
     def contains(self, room_id: RoomID) -> bool:
         return room_id in self._rooms.values()
 
