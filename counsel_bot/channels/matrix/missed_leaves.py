@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime, timedelta
 
-from nio import AsyncClient, JoinedRoomsResponse
+from nio import AsyncClient, JoinedRoomsResponse, RoomGetStateEventResponse
 
 from counsel_bot.core.clock import Clock
 from counsel_bot.core.ids import RoomID
@@ -54,7 +54,17 @@ class MissedLeaves:
             return
         joined = set(answer.rooms)
         for room in watched:
-            if room not in joined:
+            if room not in joined and await self._out_of(room):
                 log.warning("the bot is out of a room no sync said it left (deleted while "
                             "the bot did not sync?)")
                 await self._left(room)
+
+    async def _out_of(self, room: RoomID) -> bool:
+        """Confirmed by the bot's own membership in the room, which the homeserver's main
+        process answers: the list of rooms may come from a worker behind it by a moment
+        (deploy/'s nginx), which had not yet counted a room made just now."""
+        answer = await self._client.room_get_state_event(room, "m.room.member",
+                                                         self._client.user_id)
+        if isinstance(answer, RoomGetStateEventResponse):
+            return bool(answer.content.get("membership") != "join")
+        return bool(answer.status_code in ("M_FORBIDDEN", "M_NOT_FOUND"))
