@@ -35,6 +35,15 @@ def _symbol(ch: str) -> bool:
     return unicodedata.category(ch) == "So" or "\U0001f000" <= ch <= "\U0001faff"
 
 
+def _letter(ch: str) -> bool:
+    # A letter or digit drawn as a symbol: circled, parenthesized, squared (Enclosed
+    # Alphanumerics and their supplement, regional indicators among them), Braille. Apps
+    # show such symbols side by side as the word they spell, ZWJs between them or not.
+    return "\u2460" <= ch <= "\u24ff" or "\U0001f100" <= ch <= "\U0001f1ff" \
+        or "\u2800" <= ch <= "\u28ff" \
+        or any(c.isalnum() for c in unicodedata.normalize("NFKC", ch))
+
+
 def _modifier(ch: str) -> bool:
     return "\U0001f3fb" <= ch <= "\U0001f3ff" or ch in _VARIATION or ch == _KEYCAP \
         or _tag(ch) or unicodedata.category(ch) in ("Mn", "Me")
@@ -42,7 +51,8 @@ def _modifier(ch: str) -> bool:
 
 def one_emoji(key: str) -> bool:
     """Whether ``key`` is one emoji as apps offer it (one grapheme cluster: 👍, 👍🏽, ❤️,
-    a flag, a keycap, a family joined by ZWJs), not words, not two emoji."""
+    a flag, a keycap, a family joined by ZWJs), not words, not two emoji. A lettered
+    symbol (Ⓜ️, 🅰️) is one emoji alone; joined to others by ZWJs it is a letter of a word."""
     if not key or len(key) > _LONGEST:
         return False
     if len(key) == 2 and all(_regional(ch) for ch in key):
@@ -50,6 +60,8 @@ def one_emoji(key: str) -> bool:
     if key[0] in _KEYCAP_BASES:
         return key[1:] in (_KEYCAP, "\ufe0f" + _KEYCAP)
     parts = key.split(_ZWJ)
+    if len(parts) > 1 and any(_letter(part[0]) for part in parts if part):
+        return False  # Ⓣ‍Ⓞ‍Ⓓ: a word in letters drawn as symbols, not a ZWJ emoji
     for part in parts:
         if not part or not _symbol(part[0]) or not all(_modifier(ch) for ch in part[1:]):
             return False
