@@ -16,7 +16,7 @@ from nio import ProfileSetDisplayNameResponse, RoomSendResponse
 from counsel_bot.core.ids import RoomID
 from tests.conftest import SynapseHandle, UserFactory
 from tests.counsel_bot.test_crisis_e2e import CRISIS
-from tests.support.bot_harness import NioYouth, login, provision_bot, until
+from tests.support.bot_harness import NioYouth, login, office, provision_bot, until
 
 pytestmark = pytest.mark.integration
 
@@ -103,3 +103,40 @@ async def test_a_name_of_crisis_words_in_a_youths_chat_reaches_a_human(
         await process.stop()
         for client in clients:
             await client.close()
+
+
+async def test_a_name_of_crisis_words_counts_once_for_a_youth_with_a_second_chat(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """Synapse writes a new name into every room of the youth's. One waiting in their first
+    chat with a second chat open (a new phone) had it counted twice in the one conversation
+    (a second note for the counsellor, one more for every room of theirs)."""
+    words = "ich will mich heute umbringen"
+    async with office(synapse, user_factory, tmp_path) as o:
+        youth, bot = o.youth, o.bot_user
+        staff_room = await o.counsellor.accept_invite(within=60)
+        first = await youth.open_chat(bot)
+        await youth.send(first, "hallo")
+        await youth.wait_for(first, bot, "Warteschlange", within=60)
+        second = await youth.open_chat(bot)
+        await youth.send(second, "bin ich noch dran")
+        await youth.wait_for(second, bot, "matrix.to", within=60)
+
+        renamed = await youth.client.set_displayname(words)
+        assert isinstance(renamed, ProfileSetDisplayNameResponse), renamed
+        await o.counsellor.wait_for(staff_room, bot, "KRISENHINWEIS", within=60)
+        # Each room's later words come after its name: all of both are taken by then.
+        await youth.send(first, "ENDE-EINS")
+        await youth.send(second, "ENDE-ZWEI")
+        record = await o.bot.store.conversation_by_room(RoomID(first))
+        assert record is not None
+
+        async def taken() -> list[str]:
+            return [i.body.decode() for i in await o.bot.store.read_intake(record.conversation)]
+
+        async def both_taken() -> bool:
+            kept = await taken()
+            return any("ENDE-EINS" in k for k in kept) and any("ENDE-ZWEI" in k for k in kept)
+
+        await until(both_taken, within=60, what="the words after the name, in both rooms")
+        assert [k for k in await taken() if k.startswith("[Name:")] == [f"[Name: {words}]"]
