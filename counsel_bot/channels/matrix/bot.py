@@ -1010,8 +1010,9 @@ class CounselBot:
     async def _on_renamed(self, room_id: RoomID, event: RoomMemberEvent) -> None:
         """A youth took a new name (their profile's: the homeserver writes it into every
         room of theirs). The counsellor reading the chat sees it; crisis words as a name
-        are read like a message, so they reach someone while nobody is there yet. Any
-        other name is no message: it opens nothing."""
+        are read like a message, so they reach someone while nobody is there yet; once, in
+        the room of the youth's open conversation when they are in it (the name comes there
+        too). Any other name is no message: it opens nothing."""
         content = event.content if isinstance(event.content, dict) else {}
         before = event.prev_content if isinstance(event.prev_content, dict) else {}
         name = content.get("displayname")
@@ -1020,6 +1021,7 @@ class CounselBot:
         room = self.client.rooms.get(room_id)
         if room is None or await self._is_staff_room(room_id) \
                 or not await self._is_room_youth(room, event.sender) \
+                or await self.moving.second.elsewhere(room_id, UserID(event.sender)) \
                 or not await self._readable(room) \
                 or not await self.conductor.crisis.flags_alone(name):
             return

@@ -162,6 +162,14 @@ class SecondChats:
         await self.links.link(room, known)
         return known
 
+    async def elsewhere(self, room: RoomID, youth: UserID) -> bool:
+        """Whether ``youth``'s open conversation is in another room they are in. What
+        reaches every room of theirs at once (a new name: the homeserver writes it into
+        each) is taken there, and not once more from each of their other rooms."""
+        known = await self.links.target(room) or await self._rooms.room_of(youth)
+        return known is not None and known != room \
+            and youth in (self._joined(known) or set()) and await self._open_for(known, youth)
+
     async def _open_for(self, room: RoomID, youth: UserID) -> bool:
         record = await self._store.conversation_by_room(room)
         return record is not None and record.youth_user_id == youth \
