@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
 from nio import Event, RoomMessage
 
-from counsel_bot.channels.matrix.event_words import words_of
+from counsel_bot.channels.matrix.event_words import poll_words, words_of
 
 REPLY = {"m.relates_to": {"m.in_reply_to": {"event_id": "$anna"}}}
 
@@ -42,3 +43,30 @@ def event(content: dict[str, Any]) -> RoomMessage:
 ])
 def test_the_words_a_message_carries(content: dict[str, Any], words: str) -> None:
     assert words_of(event(content)) == words
+
+
+def _poll_edit(question: str, inner: dict[str, Any] | None = None) -> dict[str, Any]:
+    new: dict[str, Any] = {"m.poll": {"question": {"m.text": [{"body": question}]},
+                                      "answers": []}}
+    if inner is not None:
+        new |= {"m.new_content": inner, "m.relates_to": {"rel_type": "m.replace"}}
+    return {"m.new_content": new, "m.relates_to": {"rel_type": "m.replace",
+                                                   "event_id": "$poll"}}
+
+
+def test_an_edited_poll_is_read_as_apps_show_it_not_by_a_new_content_inside_its_new_one(
+) -> None:
+    """An edit's new poll is its ``m.new_content``: what that holds in turn is nothing an
+    app shows (Element shows the first). Followed, the bot read harmless words hidden one
+    level down, while the group or the counsellor read the words shown."""
+    shown = "ich will heute nicht mehr aufwachen"
+    assert poll_words(_poll_edit(shown, _poll_edit("Lieblingseis?"))) == shown
+
+
+def test_an_edit_nested_deeper_than_pythons_stack_is_read_without_failing() -> None:
+    """Followed level by level, a hostile edit nested some thousand times deep failed the
+    bot's handling of the sync with a RecursionError (twice, then set aside unread)."""
+    content: dict[str, Any] = {"m.poll": {"question": {"m.text": [{"body": "x"}]}}}
+    for _ in range(sys.getrecursionlimit() + 100):
+        content = {"m.new_content": content, "m.relates_to": {"rel_type": "m.replace"}}
+    assert isinstance(poll_words(content), str)
