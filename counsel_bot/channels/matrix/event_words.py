@@ -95,12 +95,13 @@ def _extensible_text(block: object) -> str:
 def poll_words(content: dict[str, Any]) -> str:
     """A poll's question and its answers ("question – a / b"), or its fallback text. An
     edited poll's are its new ones: Element sends an edit with its poll only in
-    ``m.new_content``."""
+    ``m.new_content``, which is read as apps show it: one level, whatever it holds in turn
+    (a hostile edit nested deeper hid harmless words there, or overflowed the stack)."""
     new = content.get("m.new_content")
     relates = content.get("m.relates_to")
     if isinstance(new, dict) and isinstance(relates, dict) \
             and relates.get("rel_type") == "m.replace":
-        return poll_words(new)
+        content = new
     poll = content.get("m.poll", content.get("org.matrix.msc3381.poll.start"))
     if not isinstance(poll, dict):
         return _extensible_text(content)
