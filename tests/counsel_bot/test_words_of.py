@@ -6,9 +6,9 @@ import sys
 from typing import Any
 
 import pytest
-from nio import Event, RoomMessage
+from nio import Event, RoomMemberEvent, RoomMessage
 
-from counsel_bot.channels.matrix.event_words import poll_words, words_of
+from counsel_bot.channels.matrix.event_words import held_words, poll_words, words_of
 
 REPLY = {"m.relates_to": {"m.in_reply_to": {"event_id": "$anna"}}}
 
@@ -70,3 +70,17 @@ def test_an_edit_nested_deeper_than_pythons_stack_is_read_without_failing() -> N
     for _ in range(sys.getrecursionlimit() + 100):
         content = {"m.new_content": content, "m.relates_to": {"rel_type": "m.replace"}}
     assert isinstance(poll_words(content), str)
+
+
+def test_a_new_name_held_for_a_move_is_checked_by_the_name() -> None:
+    """A youth's name of crisis words is read like a message (`CounselBot._on_renamed`);
+    in the first room of a move whose new room the homeserver refused, it is held, and its
+    crisis check ran on no words at all: no alert, maybe never (the room may stay refused)."""
+    name = "ich will heute nicht mehr aufwachen"
+    member = Event.parse_event({
+        "type": "m.room.member", "event_id": "$n1", "sender": "@sunflower:x",
+        "state_key": "@sunflower:x", "origin_server_ts": 1,
+        "content": {"membership": "join", "displayname": name},
+        "unsigned": {"prev_content": {"membership": "join", "displayname": "Sonnenblume"}}})
+    assert isinstance(member, RoomMemberEvent)
+    assert held_words(member) == name
