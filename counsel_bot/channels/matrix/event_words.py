@@ -9,6 +9,7 @@ from typing import Any
 from nio import (
     BadEvent,
     ReactionEvent,
+    RoomMemberEvent,
     RoomMessage,
     StickerEvent,
     UnknownBadEvent,
@@ -115,7 +116,7 @@ def poll_words(content: dict[str, Any]) -> str:
 def held_words(event: Any) -> str:
     """The words of an event held for a move (`HeldEvents`), for its crisis check
     before it is read: a message's (an edit's new ones), a poll's, a sticker's, a
-    reaction's key."""
+    reaction's key, a new name (only one of crisis words is held: `_on_renamed`)."""
     if isinstance(event, RoomMessage | BadEvent | UnknownBadEvent):
         corrected = edited_words(event)
         return words_of(event) if corrected is None else corrected
@@ -123,4 +124,7 @@ def held_words(event: Any) -> str:
         return poll_words(event.source.get("content") or {})
     if isinstance(event, ReactionEvent):
         return str(event.key)
+    if isinstance(event, RoomMemberEvent):
+        name = event.content.get("displayname") if isinstance(event.content, dict) else None
+        return name if isinstance(name, str) else ""
     return event.body if isinstance(event, StickerEvent) else ""
