@@ -336,3 +336,44 @@ async def test_deletion_takes_the_youths_rooms_without_a_conversation_with_the_a
         await until(idle_gone, within=60,
                     what="the deleted account's room without a conversation to be purged")
         assert await last_seen(bot.store, RoomID(idle)) is None
+
+
+async def test_deletion_takes_back_the_youths_report_but_no_other_notice_sent_with_it(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """Ordinary staff notices waiting together go out as one message (a digest). A report
+    reason sent in one with another youth's notice was taken back with it at the deletion:
+    the redaction took the other youth's notice (a handover's notes, a report of crisis
+    words) off every colleague's app too."""
+    from counsel_bot.conversation.change import Change
+    from counsel_bot.core.effects import SayToStaff
+
+    async with counselling(synapse, user_factory, tmp_path) as c:
+        counsellor, process = c.counsellor, c.process
+        room, record = await conversation_with_admin(synapse, c)
+        staff_room = next(r for r in counsellor.client.rooms if r != room)
+        step = Change(datetime.now(UTC), None)
+        step.add(SayToStaff("staff_report", (
+            ("where", record.conversation), ("reason", "mein Nachbar Wellensittich droht mir"),
+            ("link", f"https://matrix.to/#/{room}"))), f"report-test:{record.conversation}")
+        step.add(SayToStaff("staff_new_conversation", (
+            ("conversation", "C-ANDERE"), ("language", "de"))), "new-test:C-ANDERE")
+        await c.bot.conductor.commit(step)
+        report = counsellor.event_ids[await counsellor.wait_for(
+            staff_room, process.user_id, "Wellensittich", within=60)]
+        other = counsellor.event_ids[await counsellor.wait_for(
+            staff_room, process.user_id, "C-ANDERE", within=60)]
+
+        await youth_deletes(c, room, record)
+
+        staff = MatrixHttp(synapse.http, synapse.base_url, counsellor.client.access_token)
+
+        async def redacted(event_id: str) -> bool:
+            status, event = await staff.call(
+                "GET", f"/_matrix/client/v3/rooms/{staff_room}/event/{event_id}")
+            assert status == 200, event
+            return "redacted_because" in event.get("unsigned", {})
+
+        await until(lambda: redacted(report), within=60,
+                    what="the staff room's copy of the youth's report to be redacted")
+        assert not await redacted(other), "another youth's notice was taken back with it"
