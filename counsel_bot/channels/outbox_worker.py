@@ -59,6 +59,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from counsel_bot.channels.failures import EFFECTS, SET_ASIDE_AFTER, Failures
 from counsel_bot.core.clock import Clock
 from counsel_bot.core.effects import (
+    ABOUT_ONE_CONVERSATION,
     Effect,
     EndChat,
     MailCode,
@@ -207,7 +208,10 @@ def coalesce(work: Work, alone: Callable[[str], bool] = lambda key: False) -> li
         run.clear()
 
     for effect, key in work:
-        if isinstance(effect, SayToStaff) and not is_urgent(effect) and not alone(key):
+        # A youth's words about one conversation go alone: taken back at its erasure, they
+        # would take a digest's other notices along.
+        if isinstance(effect, SayToStaff) and not is_urgent(effect) and not alone(key) \
+                and effect.key not in ABOUT_ONE_CONVERSATION:
             if run and run[0][0].office != effect.office:
                 flush()  # a digest goes to one staff room
             run.append((effect, key))

@@ -244,6 +244,13 @@ class MailCode:
 # listed): no erasure finds them, so once performed their payload goes on disk too.
 QUOTING_YOUTHS = frozenset({"forum.pending"})
 
+# Staff texts that carry a youth's words or notes about them, and the parameter that names
+# their conversation: taken back from the staff room at its erasure (a redaction of the
+# message: `channels/matrix/said_elsewhere.py`). Each goes as a message of its own, never in
+# a digest, whose redaction took every other notice in it (another youth's) along.
+ABOUT_ONE_CONVERSATION = {"staff_report": "where", "staff_report_crisis": "where",
+                          "notes.handover": "conversation"}
+
 
 def quotes_youths(effect: object) -> bool:
     """Whether a performed effect's payload must be gone on disk at once (`QUOTING_YOUTHS`)."""

@@ -16,6 +16,7 @@ import logging
 
 from nio import AsyncClient, ErrorResponse
 
+from counsel_bot.core.effects import ABOUT_ONE_CONVERSATION
 from counsel_bot.core.ids import ConversationID, RoomID
 from counsel_bot.store import Store
 
@@ -23,9 +24,9 @@ log = logging.getLogger(__name__)
 
 PREFIX = "said-elsewhere:"
 # Staff-room texts that carry a youth's words or notes about them, and the parameter that
-# names their conversation (a report from a group room names no conversation: kept).
-STAFF_TEXTS = {"staff_report": "where", "staff_report_crisis": "where",
-               "notes.handover": "conversation"}
+# names their conversation (a report from a group room names no conversation: kept). Each
+# is a message of its own (`outbox_worker.coalesce`): only it is taken back.
+STAFF_TEXTS = ABOUT_ONE_CONVERSATION
 
 
 def about(key: str, params: dict[str, object]) -> ConversationID | None:
