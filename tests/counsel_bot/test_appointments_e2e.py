@@ -9,7 +9,7 @@ from pathlib import Path
 
 import icalendar
 import pytest
-from nio import DownloadResponse, MatrixRoom, RoomEncryptedFile
+from nio import AsyncClient, DownloadResponse, MatrixRoom, RoomEncryptedFile, RoomSendResponse
 from nio.crypto.attachments import decrypt_attachment
 
 from counsel_bot.config import OfficeSettings
@@ -159,3 +159,56 @@ async def test_an_offices_appointment_keeps_its_hours_and_names_its_address(
         await process.stop()
         for client in (anna, ben, youth):
             await client.close()
+
+
+async def test_a_thumbs_up_on_the_proposal_confirms_it(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """Element offers 👍 under every message: a youth who reacts so to "Passt dir …?" has
+    answered, as far as they know. Dropped as an emoji carrying nothing, the appointment
+    stayed unconfirmed: no calendar file, no reminders, and the counsellor never heard.
+    A reaction under a counsellor's own message (a 👎 here) is no answer to the proposal."""
+    clock = FakeClock(NOW)
+    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
+    youth = await login(synapse, user_factory, tmp_path, "youth")
+    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id],
+                                  clock=clock)
+    process.settings = replace(
+        process.settings,
+        appointments=AppointmentSettings(office_address="Musterstraße 1, Musterstadt"))
+    bot_user = process.user_id
+    await process.start()
+    try:
+        staff_room = await counsellor.accept_invite()
+        await counsellor.send(staff_room, "!duty on")
+        await counsellor.wait_for(staff_room, bot_user, "Dienst")
+        room = await youth.open_chat(bot_user)
+        await youth.wait_for(room, bot_user, "anonym")
+        await youth.send(room, "hallo, können wir uns mal treffen?")
+        assert await counsellor.accept_invite() == room
+        await counsellor.wait_for(room, bot_user, "treffen")
+
+        await counsellor.send(room, "!appointment 2026-12-10 16:00 45min inperson")
+        proposal = await youth.wait_for(room, bot_user, "Termin vor Ort")
+        await counsellor.send(room, "ich schau mal, ob ich noch einen Raum finde")
+        aside = await youth.wait_for(room, counsellor.client.user_id, "Raum finde")
+        await _react(youth.client, room, youth.event_ids[aside], "👎")
+        await _react(youth.client, room, youth.event_ids[proposal], "👍")
+
+        # Taken in order: had the 👎 declined it, the 👍 would have found nothing open.
+        await youth.wait_for(room, bot_user, "der Termin steht")
+        await counsellor.wait_for(staff_room, bot_user, "ist bestätigt")
+        await youth.wait_for(room, bot_user, ".ics")
+        assert not [b for r, s, b in youth.received
+                    if r == room and s == bot_user and "dann nicht zu dieser Zeit" in b]
+    finally:
+        await process.stop()
+        for client in (youth, counsellor):
+            await client.close()
+
+
+async def _react(client: AsyncClient, room_id: str, to: str, key: str) -> None:
+    sent = await client.room_send(room_id, "m.reaction", {"m.relates_to": {
+        "rel_type": "m.annotation", "event_id": to, "key": key}},
+        ignore_unverified_devices=True)
+    assert isinstance(sent, RoomSendResponse), sent
