@@ -322,6 +322,11 @@ class Appointments:
                 return False
         return self._answered(step, conversation, body, ap.youth_answer)
 
+    def reacted(self, step: Change, conversation: ConversationID, key: str) -> bool:
+        """A 👍 or 👎 under the bot's proposal (`core.appointments.reaction_answer`): its
+        answer, as plainly as "Termin ja", also after the counsellor wrote again."""
+        return self._answered(step, conversation, key, ap.reaction_answer)
+
     def mail_answered(self, step: Change, conversation: ConversationID, text: str) -> bool:
         """The same by mail: the first line the youth wrote above the quoted proposal."""
         return self._answered(step, conversation, text, ap.mail_answer)

@@ -322,6 +322,13 @@ class Conductor:
                                attachment=attachment, edits=edits)
 
     @_one_step
+    async def youth_reacted(self, room_id: RoomID, youth: UserID, event_id: EventID, key: str,
+                            at: datetime) -> bool:
+        """A one-emoji reaction under the bot's message: True if it answered a proposed
+        appointment (`YouthSide.reacted`)."""
+        return await self.youth.reacted(room_id, youth, event_id, key, at)
+
+    @_one_step
     async def youth_retracted(
         self, room_id: RoomID, youth: UserID, event_id: EventID, original: EventID,
         words: str | None, at: datetime,

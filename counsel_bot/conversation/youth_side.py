@@ -690,6 +690,28 @@ class YouthSide:
                 deletion.earlier(step, earlier)
         return erased
 
+    async def reacted(self, room_id: RoomID, youth: UserID, event_id: EventID, key: str,
+                      at: datetime) -> bool:
+        """A one-emoji reaction of the youth under a message of the bot's: a 👍 or 👎 under
+        the appointment proposal answers it (`Appointments.reacted`), in the open chat or
+        after the close. False when no proposal waits or the emoji says no yes or no: the
+        reaction stays no message."""
+        c = self.conductor
+        record = await c.store.conversation_by_room(room_id)
+        if record is None or record.youth_user_id != youth \
+                or not c.appointments.proposal_open(record.conversation):
+            return False
+        if await c.store.is_processed(event_id):
+            return True
+        step = Change(at, event_id)
+        if not c.appointments.reacted(step, record.conversation, key):
+            return False
+        if record.state is ConversationState.CLOSED:
+            await self._stay_or_leave(step, record.conversation)
+        else:
+            await c.commit(step)
+        return True
+
     async def _earlier_chats(self, record: ConversationRecord,
                              at: datetime) -> list[ConversationID]:
         """The other closed conversations of ``record``'s youth account (not a mail

@@ -262,6 +262,20 @@ def youth_answer(body: str) -> bool | None:
     return None
 
 
+# Reactions apps offer under a message that mean yes or no to it (skin tones, and the
+# variation selector some apps add, are no different answer).
+_YES_REACTIONS = frozenset({"👍", "👌", "✅", "✔", "🆗", "☑"})
+_NO_REACTIONS = frozenset({"👎", "❌", "✖", "🚫"})
+
+
+def reaction_answer(key: str) -> bool | None:
+    """A reaction under the proposal itself: 👍 is a yes, 👎 a no; any other emoji (a ❤️,
+    a 😅) says nothing clear, and None leaves it as no answer."""
+    bare = "".join(ch for ch in key.strip()
+                   if ch != "\ufe0f" and not "\U0001f3fb" <= ch <= "\U0001f3ff")
+    return True if bare in _YES_REACTIONS else False if bare in _NO_REACTIONS else None
+
+
 # Words that name the proposal beside the answer ("Termin ja", "ja zum Termin").
 _ABOUT = frozenset({"termin", "appointment", "zum", "den", "dem", "für", "to", "the", "for"})
 _NAMED = frozenset({"termin", "appointment"})

@@ -24,6 +24,7 @@ from nio import (
     MegolmEvent,
     ReactionEvent,
     RedactionEvent,
+    RoomGetEventResponse,
     RoomMemberEvent,
     RoomMessage,
     RoomMessageMedia,
@@ -67,6 +68,7 @@ from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.conductor import Addon, Conductor
 from counsel_bot.conversation.group_crisis import offer_key, offered_flag
 from counsel_bot.conversation.idle_rooms import note_seen
+from counsel_bot.core.appointments import reaction_answer
 from counsel_bot.core.clock import Clock
 from counsel_bot.core.commands import DutyCommand, parse_staff
 from counsel_bot.core.device_trust_check import check_devices
@@ -891,8 +893,9 @@ class CounselBot:
         like a message (crisis check) and kept as a note for a counsellor joining later.
         While the 1:1 offered after a crisis in a group stands in the room, any reaction
         answers it, as a message would: a 👍 on "Möchtest du allein mit jemandem reden?"
-        is a yes."""
+        is a yes. A 👍 or 👎 under the bot's appointment proposal is its answer."""
         if one_emoji(event.key) and not await self._offer_stands(room_id):
+            await self._answers_proposal(room_id, event)
             return
         room = self.client.rooms.get(room_id)
         if room is None or not await self._is_room_youth(room, event.sender) \
@@ -902,6 +905,26 @@ class CounselBot:
             await self._gone_unread(room, event)
             return
         await self._take_note(room, event, f"[Reaktion: {event.key}]", attachment=False)
+
+    async def _answers_proposal(self, room_id: RoomID, event: ReactionEvent) -> None:
+        """Element offers 👍 under every message: a youth who gave it to "Passt das?" has
+        answered, as far as they know. Only under a message of the bot's (a 👍 under the
+        counsellor's "bis morgen" is for them), read from the server: nio keeps no timeline."""
+        if reaction_answer(event.key) is None:
+            return
+        room = self.client.rooms.get(room_id)
+        if room is None or await self._is_staff_room(room_id) \
+                or not await self._is_room_youth(room, event.sender):
+            return
+        counted = await self.moving.counted_room(room_id)
+        record = await self.store.conversation_by_room(counted)
+        if record is None or not self.conductor.appointments.proposal_open(record.conversation):
+            return
+        target = await self.client.room_get_event(room_id, event.reacts_to)
+        if not isinstance(target, RoomGetEventResponse) or target.event.sender != self.user_id:
+            return
+        await self.conductor.youth_reacted(counted, UserID(event.sender),
+                                           EventID(event.event_id), event.key, self.clock.now())
 
     async def _offer_stands(self, room_id: RoomID) -> bool:
         """Whether a 1:1 offered after a crisis in a group waits for its answer in the room
