@@ -327,7 +327,7 @@ async def connect(
     elif saved is not None:
         client = CounselClient(homeserver, user_id, store_path=str(store_dir),
                                config=client_config(vault))
-        client.restore_login(saved.user_id, saved.device_id, saved.access_token)
+        await restore_off_the_loop(client, saved)
         if not await _revoked(client):
             if saved.replaces is not None and not saved.replaced_deleted:
                 await _replaced(client, sessions, saved, store_dir, password)
@@ -354,6 +354,23 @@ async def connect(
         earlier = saved.replaces if not saved.replaced_deleted else None
         await _replaced(client, sessions, session, store_dir, password, earlier)
     return client
+
+
+async def restore_off_the_loop(client: AsyncClient, saved: SavedSession) -> None:
+    """nio's restore reads the device's whole store (every room key, every device met)
+    synchronously. Faster loaders (`PrivateSqliteStore`) shortened it, but on the loop it
+    stayed one piece: under load it held the loop 5.4 s once, and the active bot, which
+    pings its lock session every second, lost the role it had just won (as the first sync
+    did: `CounselClient`). Read in a worker thread while nothing else uses the client yet;
+    that thread's own SQLite connection (peewee keeps one a thread) is closed there, and
+    the loop's thread opens its own at first use."""
+    def restore() -> None:
+        try:
+            client.restore_login(saved.user_id, saved.device_id, saved.access_token)
+        finally:
+            if client.store is not None:
+                client.store.database.close()
+    await asyncio.to_thread(restore)
 
 
 async def _replaced(client: AsyncClient, sessions: SessionFile, session: SavedSession,
