@@ -183,3 +183,23 @@ async def test_a_mail_yes_after_the_close_with_crisis_words_in_its_subject_reach
         alerts = [e for e in await outbox(c) if isinstance(e, SayToStaff)
                   and e.key == "staff_crisis_alert"]
         assert alerts, "crisis words in the subject of a mail after the close alerted nobody"
+
+
+async def test_a_thumbs_up_under_the_proposal_after_the_close_confirms_it() -> None:
+    """The reaction's answer (`YouthSide.reacted`) as a word's is: after the close too, the
+    bot staying for the appointment; in any skin tone. An emoji that says no yes or no (a
+    heart) is no answer and stays nothing."""
+    c, conversation, _ = await office()
+    await c.staff_wrote(ROOM, ANNA, EventID("$a1"), PROPOSE, NOW)
+    await c.staff_wrote(ROOM, ANNA, EventID("$c"), f"!close {conversation}", NOW)
+    later = NOW + timedelta(minutes=1)
+    assert not await c.youth_reacted(ROOM, YOUTH, EventID("$r1"), "❤️", later)
+    assert c.appointments.known["T-00000A"].status is ap.Status.PROPOSED
+    assert await c.youth_reacted(ROOM, YOUTH, EventID("$r2"), "👍🏽", later)
+    assert c.appointments.known["T-00000A"].status is ap.Status.CONFIRMED
+    assert "appointments.confirmed" in await youth_keys(c)
+    assert conversation not in c.youth.leaving
+    # The same reaction again (a redelivery) answers nothing twice.
+    before = len(await outbox(c))
+    await c.youth_reacted(ROOM, YOUTH, EventID("$r2"), "👍🏽", later)
+    assert len(await outbox(c)) == before
