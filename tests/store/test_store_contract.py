@@ -250,6 +250,27 @@ async def test_room_of_names_the_room_without_the_record(store: Store) -> None:
     assert await store.room_of(C2) is None
 
 
+async def test_a_conversation_moved_to_another_room_is_found_there_alone(
+        store: Store) -> None:
+    """Its youth upgraded the room it was in (`room_upgrades.py`): the record, its routing
+    and the link written with it go on in the new room; the old one has none."""
+    router = await staffed(store)
+    await step(store, router, ConversationOpened(T0, C1), "$e1", (new(C1),))
+    await step(store, router, CrisisRaised(T0, C1, 2), "$e2")
+    before = await store.conversation(C1)
+    assert before is not None
+    await store.move_conversation(C1, RoomID("!moved:x"),
+                                  (("moved_from:!moved:x", "!room-c1:x"),))
+    assert await store.conversation_by_room(RoomID("!room-c1:x")) is None
+    after = await store.conversation_by_room(RoomID("!moved:x"))
+    assert after is not None
+    assert after.conversation == C1
+    assert after.crisis == before.crisis
+    assert after.youth_user_id == before.youth_user_id
+    assert await store.room_of(C1) == RoomID("!moved:x")
+    assert await store.get_setting("moved_from:!moved:x") == "!room-c1:x"
+
+
 async def test_intake_keeps_order_and_is_idempotent(store: Store) -> None:
     router = await staffed(store)
     first = IntakeMessage(C1, EventID("$m1"), b"hello")

@@ -1,0 +1,88 @@
+"""A youth upgrades the room of their open chat (Element's ``/upgraderoom``; a room they made
+as Element makes a direct chat is theirs to upgrade). Synapse then raises the old room's
+posting level, so the counsellor's every message was refused (M_FORBIDDEN), and the new
+room held only the youth: the conversation went silent and nobody was told. Now the bot
+moves the youth into a room of its own, where the same conversation (its counsellor, crisis
+flag and record) goes on, and tells the counsellor in the staff room. Real Synapse, the
+real bot, nio clients."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from counsel_bot.core.ids import RoomID
+from tests.conftest import SynapseHandle, UserFactory
+from tests.support.bot_harness import NioYouth, Office, office, on_duty, until
+
+pytestmark = pytest.mark.integration
+
+
+async def in_counselling(o: Office) -> tuple[str, str]:
+    """The counsellor on duty, the youth's Element-style chat given to her: the staff room
+    and that chat's room."""
+    staff_room = await on_duty(o.counsellor, o.bot_user)
+    first = await o.youth.open_chat(o.bot_user)
+    await o.youth.send(first, "hallo, ich hab stress zuhause ERSTE")
+    room = await o.counsellor.accept_invite(within=60)
+    assert room == first
+    return staff_room, first
+
+
+async def upgrade(synapse: SynapseHandle, youth: NioYouth, room: str) -> str:
+    """What Element's ``/upgraderoom`` does: the room upgraded (to its own version); the
+    replacement room."""
+    headers = {"Authorization": f"Bearer {youth.client.access_token}"}
+    base = f"{synapse.base_url}/_matrix/client/v3/rooms/{room}"
+    async with synapse.http.get(f"{base}/state/m.room.create", headers=headers) as answer:
+        assert answer.status == 200, await answer.text()
+        version = (await answer.json()).get("room_version", "1")
+    async with synapse.http.post(f"{base}/upgrade", json={"new_version": version},
+                                 headers=headers) as answer:
+        assert answer.status == 200, await answer.text()
+        return str((await answer.json())["replacement_room"])
+
+
+async def test_a_youth_who_upgrades_their_chat_goes_on_with_their_counsellor(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    async with office(synapse, user_factory, tmp_path) as o:
+        counsellor, youth, bot = o.counsellor, o.youth, o.bot_user
+        staff_room, first = await in_counselling(o)
+        await counsellor.wait_for(first, bot, "ERSTE", within=60)
+        await youth.send(first, "ich will mich umbringen")
+        await counsellor.wait_for(staff_room, bot, "KRISENHINWEIS", within=60)
+        before = await o.bot.store.conversation_by_room(RoomID(first))
+        assert before is not None
+
+        replacement = await upgrade(synapse, youth, first)
+
+        # The counsellor learns it in the staff room, with the conversation's number.
+        notice = await counsellor.wait_for(staff_room, bot, "aktualisiert", within=60)
+        assert before.conversation in notice
+        # Both are invited into a room of the bot's own (not the youth's replacement).
+        def invited_elsewhere(user: NioYouth) -> bool:
+            return any(r not in (first, replacement, staff_room) for r in user.invited_to())
+        await until(lambda: invited_elsewhere(youth), within=60, what="the youth's invitation")
+        moved = await youth.accept_invite(within=60)
+        assert moved not in (first, replacement)
+        await until(lambda: invited_elsewhere(counsellor), within=60,
+                    what="the counsellor's invitation")
+        assert await counsellor.accept_invite(within=60) == moved
+
+        # The same conversation, with its counsellor and its crisis flag.
+        after = await o.bot.store.conversation_by_room(RoomID(moved))
+        assert after is not None
+        assert after.conversation == before.conversation
+        assert await o.bot.store.conversation_by_room(RoomID(first)) is None
+        current = o.bot.conductor.router.conversation(after.conversation)
+        assert current is not None
+        assert current.assigned_to == counsellor.client.user_id
+        assert current.crisis.value != "none"
+
+        await youth.send(moved, "bin wieder da NEU")
+        await counsellor.wait_for(moved, youth.client.user_id, "NEU", within=60)
+        await counsellor.send(moved, "schön, dass du da bist ANTWORT")
+        await youth.wait_for(moved, counsellor.client.user_id, "ANTWORT", within=60)
+        assert o.bot.conductor.router.queue() == []
