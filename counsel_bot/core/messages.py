@@ -347,6 +347,31 @@ CATALOGUE.update({
         "nobody from the team can answer you here. If you feel really bad right now or you "
         "are in danger, you can talk to someone straight away: {emergency}",
     ),
+    # The youth upgraded their chat's room (`room_upgrades.py`): nobody of the team can
+    # follow them into the room their app made, so the bot invites them into one of its own.
+    "room_upgraded": _both(
+        "Du hast deinen Chat aktualisiert. In den neuen Raum, den deine App dafür gemacht "
+        "hat, können wir dir nicht folgen. Darum geht es in einem neuen, verschlüsselten "
+        "Raum weiter: Ich habe dich eingeladen – bitte nimm die Einladung an. Wer dich "
+        "berät, kommt mit, und alles, was du geschrieben hast, bleibt beim Gespräch. "
+        "Wenn es dir gerade sehr schlecht geht oder du in Gefahr bist, kannst du sofort mit "
+        "jemandem sprechen: {emergency}",
+        "You upgraded your chat. We cannot follow you into the new room your app made for "
+        "it. So we go on in a new, encrypted room: I have invited you – please accept the "
+        "invitation. Whoever counsels you comes along, and everything you wrote stays with the "
+        "conversation. If you feel really bad right now or you are in danger, you can talk "
+        "to someone straight away: {emergency}",
+    ),
+    "room_upgraded_unmoved": _both(
+        "Du hast deinen Chat aktualisiert. In den neuen Raum, den deine App dafür gemacht "
+        "hat, können wir dir nicht folgen, und gerade kann ich dir keinen anderen Chat "
+        "schicken. Das Team weiß Bescheid. Wenn es dir gerade sehr schlecht geht oder du "
+        "in Gefahr bist, kannst du sofort mit jemandem sprechen: {emergency}",
+        "You upgraded your chat. We cannot follow you into the new room your app made for "
+        "it, and right now I cannot send you another chat. The team knows. If you feel "
+        "really bad right now or you are in danger, you can talk to someone straight away: "
+        "{emergency}",
+    ),
     # "löschen" in a chat whose move is refused for good: no conversation to delete yet; the
     # chat goes when the youth leaves it (`MoveLeftovers.given_up`), with admin access.
     "delete_unmoved": _both(
@@ -841,6 +866,32 @@ CATALOGUE.update({
         "a chat without encryption and left that chat before the bot could read them. So "
         "there is no conversation, and nobody can reach them there any more. If they write "
         "again, their chat comes like any new one.",
+    ),
+    # The youth upgraded their chat's room (`room_upgrades.py`): the bot moved them.
+    "staff_room_upgraded": _both(
+        "⚠️ Gespräch {conversation}: Die Person hat ihren Chat aktualisiert (Raum-Upgrade in "
+        "ihrer App). Im alten Raum kann niemand vom Team mehr schreiben, und in ihren neuen "
+        "Raum kommt der Bot nicht. Das Gespräch geht deshalb im Raum {link} weiter, mit "
+        "allem, was dazugehört (auch ein Krisenhinweis); die Person und ihre Beraterin sind "
+        "eingeladen. Was sie bis dahin im alten Raum schreibt, gibt der Bot dorthin weiter.",
+        "⚠️ Conversation {conversation}: the youth upgraded their chat (a room upgrade in "
+        "their app). Nobody from the team can write in the old room any "
+        "more, and the bot cannot enter their new one. So the conversation goes on in the "
+        "room {link}, with everything it holds (a crisis flag too); the youth and their "
+        "counsellor are invited. What they write in the old room meanwhile, the bot passes on "
+        "there.",
+    ),
+    "staff_room_upgraded_unmoved": _both(
+        "⚠️ Gespräch {conversation}: Die Person hat ihren Chat aktualisiert (Raum-Upgrade in "
+        "ihrer App). Im alten Raum kann niemand vom Team mehr schreiben, in ihren neuen "
+        "Raum kommt der Bot nicht, und der Homeserver gibt dem Bot gerade keinen Raum, in "
+        "den er sie holen könnte (der Grund steht im Log). Die Person hat die Notrufnummern "
+        "bekommen; bitte den Admin fragen.",
+        "⚠️ Conversation {conversation}: the youth upgraded their chat (a room upgrade in "
+        "their app). Nobody from the team can write in the old room any "
+        "more, the bot cannot enter their new one, and the homeserver does not give the bot "
+        "a room to bring them into (the log says why). The youth was given the emergency "
+        "numbers; please ask the admin.",
     ),
     "staff_report": _both(
         "Meldung aus {where}: Jemand hat dort mit „Melden“ eine Nachricht gemeldet. Grund: "

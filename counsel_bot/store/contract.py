@@ -221,6 +221,13 @@ class Store(Protocol):
         """The room alone, without opening the sealed fields (the crisis alert's path)."""
         ...
 
+    async def move_conversation(self, conversation: ConversationID, room: RoomID,
+                                settings: Sequence[tuple[str, str]] = ()) -> None:
+        """The conversation goes on in ``room`` (its youth upgraded the room it was in:
+        `room_upgrades.py`), with ``settings`` written in the same transaction: a stop in
+        between must not leave it in a room nobody is told of."""
+        ...
+
     async def closed_before(self, cutoff: datetime) -> list[ConversationID]: ...
 
     async def unreviewed_closed_since(self, cutoff: datetime) -> list[ConversationID]:

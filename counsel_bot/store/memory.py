@@ -273,6 +273,13 @@ class MemoryStore:
         row = self._rows.get(conversation)
         return None if row is None else row.room_id
 
+    async def move_conversation(self, conversation: ConversationID, room: RoomID,
+                                settings: Sequence[tuple[str, str]] = ()) -> None:
+        row = self._rows.get(conversation)
+        if row is not None:
+            self._rows[conversation] = replace(row, room_id=room)
+        self._settings.update(settings)
+
     async def conversation_by_room(self, room_id: RoomID) -> ConversationRecord | None:
         for cid, row in self._rows.items():
             if row.room_id == room_id:

@@ -266,6 +266,7 @@ STATEMENTS = Statements(
     select_by_id=SELECT_RECORD + "WHERE id = %s",
     select_by_room=SELECT_RECORD + "WHERE room_id = %s",
     room_of="SELECT room_id FROM conversations WHERE id = %s",
+    move_conversation="UPDATE conversations SET room_id = %s WHERE id = %s",
     closed_before=(
         "SELECT id FROM conversations WHERE closed_at IS NOT NULL AND closed_at < %s "
         "ORDER BY id COLLATE \"C\""

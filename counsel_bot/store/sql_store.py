@@ -92,6 +92,7 @@ class Statements:
     select_by_id: str  # SELECT_RECORD + (id)
     select_by_room: str  # SELECT_RECORD + (room)
     room_of: str  # (id)
+    move_conversation: str  # (room, id)
     closed_before: str  # (cutoff)
     unreviewed_closed_since: str  # (cutoff)
     # Counsellors and the router's own row
@@ -422,6 +423,13 @@ class SqlStore(ABC):
     async def conversation_by_room(self, room_id: RoomID) -> ConversationRecord | None:
         rows = await self._rows(self._sql.select_by_room, (room_id,))
         return open_record(self._sealer, rows[0]) if rows else None
+
+    async def move_conversation(self, conversation: ConversationID, room: RoomID,
+                                settings: Sequence[tuple[str, str]] = ()) -> None:
+        async with self._transaction() as tx:
+            await tx.execute(self._sql.move_conversation, (room, conversation))
+            for key, value in settings:
+                await tx.execute(self._sql.upsert_setting, (key, value))
 
     async def closed_before(self, cutoff: datetime) -> list[ConversationID]:
         rows = await self._rows(self._sql.closed_before, (self._at(cutoff),))

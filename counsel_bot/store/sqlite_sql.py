@@ -46,6 +46,7 @@ STATEMENTS = Statements(
     select_by_id=SELECT_RECORD + "WHERE id = ?",
     select_by_room=SELECT_RECORD + "WHERE room_id = ?",
     room_of="SELECT room_id FROM conversations WHERE id = ?",
+    move_conversation="UPDATE conversations SET room_id = ? WHERE id = ?",
     closed_before=(
         "SELECT id FROM conversations "
         "WHERE closed_at IS NOT NULL AND closed_at < ? ORDER BY id"

@@ -29,6 +29,7 @@ from nio import (
     RoomMessage,
     RoomMessageMedia,
     RoomMessageText,
+    RoomUpgradeEvent,
     StickerEvent,
     SyncError,
     SyncResponse,
@@ -59,6 +60,7 @@ from counsel_bot.channels.matrix.private_rooms import PrivateRooms
 from counsel_bot.channels.matrix.room_history import GapUnavailable, events_between
 from counsel_bot.channels.matrix.room_moves import RoomMoves
 from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
+from counsel_bot.channels.matrix.room_upgrades import RoomUpgrades
 from counsel_bot.channels.matrix.session import LOGIN_GONE, CounselClient, LoginRevoked
 from counsel_bot.channels.matrix.staff_room import StaffRoom
 from counsel_bot.channels.matrix.strangers import Strangers
@@ -157,6 +159,7 @@ class CounselBot:
         self.moving = YouthMoves(client, conductor, executor, clock, default_language,
                                  self.moves)
         executor.waiting_in = self.moves.first_of
+        self.upgrades = RoomUpgrades(client, conductor, clock, self.moving)
         executor.declined_in = self.moving.declined_in
         conductor.counted_room = self.moving.counted_room
         self._last_tick = clock.now() - TICK_INTERVAL
@@ -679,6 +682,8 @@ class CounselBot:
             await self._on_reaction(room_id, event)
         elif isinstance(event, RoomMemberEvent):
             await self._on_membership(room_id, event)
+        elif isinstance(event, RoomUpgradeEvent):
+            await self.upgrades.tombstoned(room_id, event)
         elif isinstance(event, RedactionEvent) and sender is not None \
                 and not self.is_staff(str(sender)):
             await self._on_redaction(room_id, event)

@@ -282,6 +282,10 @@ class YouthMoves:
             step.settings.append((noted, "1"))
         await self._commit(step)
 
+    async def invite_blocked(self, first: RoomID, new: RoomID) -> None:
+        """For a move begun elsewhere (`room_upgrades.py`): as `_invite_blocked`."""
+        await self._invite_blocked(first, new)
+
     async def _invite_blocked(self, first: RoomID, new: RoomID) -> None:
         """The youth cannot enter ``new`` (their app blocks invitations), so the answers of
         the counsellor there cannot reach them, while the bot's texts (each telling them to

@@ -1,0 +1,116 @@
+"""A youth upgrades the room of their open conversation (Element's ``/upgraderoom``).
+
+A room the youth made as Element makes a direct chat is theirs to upgrade (the bot's own
+rooms forbid it). Synapse then raises the old room's posting level above the counsellor's,
+so each of her messages is refused, and the new room it makes holds only the youth: the bot
+is not invited, nor is she. The conversation went silent, and nobody was told.
+
+When the bot reads the ``m.room.tombstone`` in an open conversation's room, it moves the
+youth into a room of its own, as it moves a youth out of any room it cannot counsel in
+(`youth_moves.py`, `move_rooms.py`: the room asked for once, with a mark, and found again
+after a stop), and the conversation goes on there: its record (crisis flag, counsellor,
+intake) is moved to the new room with the link to the old one in one transaction
+(`Store.move_conversation`), so that
+
+- what the youth still writes in the old room counts in the new one until they are there
+  (the move is pending: `room_moves.py`), and the bot's words to them go to both rooms;
+- the counsellor is invited into the new room, and told in the staff room why;
+- erasing the conversation purges the old room too (`PurgingFirstRooms`).
+
+The youth's own replacement room stays theirs: the bot was never in it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from nio import AsyncClient, ErrorResponse, RoomCreateResponse, RoomUpgradeEvent
+
+from counsel_bot.channels.matrix.room_moves import MOVED_FROM_PREFIX
+from counsel_bot.channels.matrix.youth_moves import YouthMoves
+from counsel_bot.conversation.change import Change
+from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.core.clock import Clock
+from counsel_bot.core.effects import SayToStaff, SayToYouth
+from counsel_bot.core.ids import EventID, RoomID
+from counsel_bot.core.messages import spoken
+from counsel_bot.core.routing.model import Channel, ConversationState
+
+log = logging.getLogger(__name__)
+
+# How often the room for the move is waited for (each `CREATE_WAIT`) before the staff are
+# told it did not come: the homeserver is local, and answers within a second.
+_TRIES = 6
+
+
+class RoomUpgrades:
+    def __init__(self, client: AsyncClient, conductor: Conductor, clock: Clock,
+                 moving: YouthMoves) -> None:
+        self._client = client
+        self._conductor = conductor
+        self._store = conductor.store
+        self._clock = clock
+        self._moving = moving
+
+    async def tombstoned(self, room_id: RoomID, event: RoomUpgradeEvent) -> None:
+        """``room_id`` was upgraded: its open conversation goes on in a room of the bot's."""
+        record = await self._store.conversation_by_room(room_id)
+        if record is None or record.state is ConversationState.CLOSED \
+                or record.channel is not Channel.CHAT \
+                or await self._store.is_processed(EventID(event.event_id)):
+            return
+        current = self._conductor.router.conversation(record.conversation)
+        counsellor = None if current is None else current.assigned_to
+        made = None
+        for _ in range(_TRIES):
+            made = await self._moving.rooms.new_room(room_id, record.youth_user_id)
+            if made is not None:
+                break
+        answer, blocked = (None, False) if made is None else made
+        step = Change(self._clock.now(), EventID(event.event_id))
+        mentions = (counsellor,) if counsellor is not None else self._conductor.every_lead()
+        if not isinstance(answer, RoomCreateResponse):
+            # The youth has only their new room, which nobody of the team is in: the staff
+            # learn it (an admin must look), and the youth is told in the old one, which
+            # their app still links.
+            log.warning("the homeserver gave no room to move a youth whose chat was upgraded "
+                        "(%s)", getattr(answer, "status_code", "no answer"))
+            step.add(SayToStaff("staff_room_upgraded_unmoved",
+                                (("conversation", record.conversation),),
+                                mentions=mentions, office=record.office))
+            step.add(SayToYouth(record.conversation, "room_upgraded_unmoved",
+                                (("emergency", self._emergency(record.office, record.language)),)))
+            await self._commit(step)
+            return
+        new = RoomID(answer.room_id)
+        # One transaction: the conversation, the link to the old room (its words count in
+        # the new one until the youth is there; its purge goes with the conversation's), and
+        # no greeting in a room whose conversation is under way.
+        await self._store.move_conversation(record.conversation, new, (
+            (f"{MOVED_FROM_PREFIX}{new}", room_id), (f"greeted:{new}", "1")))
+        await self._moving.links.moved(room_id, new)
+        await self._moving.rooms.answered(room_id)
+        if blocked:
+            # Their app refuses invitations: told how to come over, in the old room, where
+            # what they write meanwhile still counts (`YouthMoves._again` asks again).
+            await self._moving.invite_blocked(room_id, new)
+        if counsellor is not None:
+            invited = await self._client.room_invite(new, counsellor)
+            if isinstance(invited, ErrorResponse):
+                log.warning("the counsellor could not be invited into the room a youth was "
+                            "moved to after an upgrade (%s)", invited.status_code)
+        step.add(SayToStaff("staff_room_upgraded", (
+            ("conversation", record.conversation), ("link", f"https://matrix.to/#/{new}")),
+            mentions=mentions, office=record.office))
+        # Into the new room and, while the youth is not there yet, the old one (`_to_youth`).
+        step.add(SayToYouth(record.conversation, "room_upgraded", (
+            ("emergency", self._emergency(record.office, record.language)),)))
+        await self._commit(step)
+
+    def _emergency(self, office: str, language: str) -> str:
+        """The office's own lines (another region's, maybe), as the welcome gives them."""
+        return self._conductor.policy.emergency_for(office)[spoken(language)]
+
+    async def _commit(self, step: Change) -> None:
+        async with self._conductor.steps.held():
+            await self._conductor.commit(step)
