@@ -86,3 +86,54 @@ async def test_a_youth_who_upgrades_their_chat_goes_on_with_their_counsellor(
         await counsellor.send(moved, "schön, dass du da bist ANTWORT")
         await youth.wait_for(moved, counsellor.client.user_id, "ANTWORT", within=60)
         assert o.bot.conductor.router.queue() == []
+
+
+async def moved_after_upgrade(synapse: SynapseHandle, o: Office) -> tuple[str, str, str]:
+    """The youth in counselling upgrades their chat; the staff room, the old room and the
+    bot's room they are invited to (not yet joined)."""
+    staff_room, first = await in_counselling(o)
+    await o.counsellor.wait_for(first, o.bot_user, "ERSTE", within=60)
+    replacement = await upgrade(synapse, o.youth, first)
+    await o.counsellor.wait_for(staff_room, o.bot_user, "aktualisiert", within=60)
+
+    def invited_elsewhere() -> bool:
+        return any(r not in (first, replacement) for r in o.youth.invited_to())
+    await until(invited_elsewhere, within=60, what="the youth's invitation")
+    moved = next(r for r in o.youth.invited_to() if r not in (first, replacement))
+    return staff_room, first, moved
+
+
+async def test_words_still_written_in_the_upgraded_room_reach_the_counsellor(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """An app that still lets the youth write in the old room (not every app hides it):
+    their words count in the conversation, now in the bot's room, and reach her there."""
+    async with office(synapse, user_factory, tmp_path) as o:
+        counsellor, youth, bot = o.counsellor, o.youth, o.bot_user
+        _staff_room, first, moved = await moved_after_upgrade(synapse, o)
+        assert await counsellor.accept_invite(within=60) == moved
+        await youth.send(first, "noch im alten raum ALT")
+        await counsellor.wait_for(moved, bot, "ALT", within=60)
+        # The youth is told where to go on (in the old room: they are not over yet).
+        await youth.wait_for(first, bot, "Einladung", within=60)
+
+
+async def test_ja_loeschen_after_an_upgrade_purges_the_old_room_too(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """The old room holds the youth's first words (and the counsellor's answers): it goes
+    with the conversation, as a first room does."""
+    async with office(synapse, user_factory, tmp_path, admin=True) as o:
+        youth, bot = o.youth, o.bot_user
+        _staff_room, first, moved = await moved_after_upgrade(synapse, o)
+        assert await youth.accept_invite(within=60) == moved
+        record = await o.bot.store.conversation_by_room(RoomID(moved))
+        assert record is not None
+
+        await youth.delete_chat(moved, bot)
+
+        async def erased() -> bool:
+            return await o.bot.store.conversation(record.conversation) is None
+        await until(erased, within=90, what="the erasure")
+        assert not await synapse.admin.room_exists(moved)
+        assert not await synapse.admin.room_exists(first)
