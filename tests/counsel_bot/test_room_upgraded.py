@@ -137,3 +137,35 @@ async def test_ja_loeschen_after_an_upgrade_purges_the_old_room_too(
         await until(erased, within=90, what="the erasure")
         assert not await synapse.admin.room_exists(moved)
         assert not await synapse.admin.room_exists(first)
+
+
+async def test_an_upgrade_while_the_bot_is_stopped_is_taken_at_its_start(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """A restart at night, the youth upgrading meanwhile: the tombstone comes with the
+    first sync after the start, and the youth is moved then, once."""
+    async with office(synapse, user_factory, tmp_path) as o:
+        counsellor, youth, bot = o.counsellor, o.youth, o.bot_user
+        staff_room, first = await in_counselling(o)
+        await counsellor.wait_for(first, bot, "ERSTE", within=60)
+        await o.process.stop()
+        replacement = await upgrade(synapse, youth, first)
+        await o.process.start()
+
+        await counsellor.wait_for(staff_room, bot, "aktualisiert", within=60)
+        await until(lambda: any(r not in (first, replacement) for r in youth.invited_to()),
+                    within=60, what="the youth's invitation")
+        moved = await youth.accept_invite(within=60)
+        await youth.send(moved, "bin wieder da NEU")
+        assert await counsellor.accept_invite(within=60) == moved
+        await counsellor.wait_for(moved, youth.client.user_id, "NEU", within=60)
+
+        # Started again, the bot reads the tombstone no second time.
+        await o.process.stop()
+        await o.process.start()
+        await youth.send(moved, "immer noch hier NOCHMAL")
+        await counsellor.wait_for(moved, youth.client.user_id, "NOCHMAL", within=60)
+        assert len([r for r in youth.invited_to() if r not in (first, replacement)]) == 0
+        notices = [b for r, _s, b in counsellor.received
+                   if r == staff_room and "aktualisiert" in b]
+        assert len(notices) == 1, notices
