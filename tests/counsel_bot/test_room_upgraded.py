@@ -169,3 +169,33 @@ async def test_an_upgrade_while_the_bot_is_stopped_is_taken_at_its_start(
         notices = [b for r, _s, b in counsellor.received
                    if r == staff_room and "aktualisiert" in b]
         assert len(notices) == 1, notices
+
+
+async def test_a_stop_between_the_move_and_its_notices_still_tells_them(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """The conversation was moved to the bot's room, and the bot stopped (killed, its
+    machine rebooted) before it committed what tells the counsellor and the youth: at the
+    start the tombstone is read again, the old room has no conversation any more, and
+    nobody was told that the chat goes on elsewhere."""
+    async with office(synapse, user_factory, tmp_path) as o:
+        counsellor, youth, bot = o.counsellor, o.youth, o.bot_user
+        staff_room, first = await in_counselling(o)
+        await counsellor.wait_for(first, bot, "ERSTE", within=60)
+        running = o.process._task
+        assert running is not None
+
+        async def stopped(_step: object) -> None:
+            raise RuntimeError("the machine went down here")
+        o.bot.upgrades._commit = stopped  # type: ignore[method-assign]
+        replacement = await upgrade(synapse, youth, first)
+        await until(running.done, within=60, what="the bot to stop")
+        o.process._task = None
+        await o.process.start()
+
+        await counsellor.wait_for(staff_room, bot, "aktualisiert", within=60)
+        await until(lambda: any(r not in (first, replacement) for r in youth.invited_to()),
+                    within=60, what="the youth's invitation")
+        moved = await youth.accept_invite(within=60)
+        assert await counsellor.accept_invite(within=60) == moved
+        await youth.wait_for(moved, bot, "aktualisiert", within=60)
