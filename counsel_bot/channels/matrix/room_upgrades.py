@@ -32,9 +32,10 @@ from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.clock import Clock
 from counsel_bot.core.effects import SayToStaff, SayToYouth
-from counsel_bot.core.ids import EventID, RoomID
+from counsel_bot.core.ids import EventID, RoomID, UserID
 from counsel_bot.core.messages import spoken
 from counsel_bot.core.routing.model import Channel, ConversationState
+from counsel_bot.store import ConversationRecord
 
 log = logging.getLogger(__name__)
 
@@ -54,30 +55,38 @@ class RoomUpgrades:
 
     async def tombstoned(self, room_id: RoomID, event: RoomUpgradeEvent) -> None:
         """``room_id`` was upgraded: its open conversation goes on in a room of the bot's."""
-        record = await self._store.conversation_by_room(room_id)
-        if record is None or record.state is ConversationState.CLOSED \
-                or record.channel is not Channel.CHAT \
-                or await self._store.is_processed(EventID(event.event_id)):
+        event_id = EventID(event.event_id)
+        if await self._store.is_processed(event_id):
             return
-        current = self._conductor.router.conversation(record.conversation)
-        counsellor = None if current is None else current.assigned_to
+        record = await self._store.conversation_by_room(room_id)
+        if record is None:
+            # Moved before a stop that took the notices (marking the tombstone processed)
+            # with it: read again at the start, it must still tell them.
+            new = await self._moving.links.target(room_id)
+            record = None if new is None else await self._store.conversation_by_room(new)
+            if new is not None and record is not None and record.state \
+                    is not ConversationState.CLOSED:
+                await self._told(record, room_id, new, event_id)
+            return
+        if record.state is ConversationState.CLOSED or record.channel is not Channel.CHAT:
+            return
         made = None
         for _ in range(_TRIES):
             made = await self._moving.rooms.new_room(room_id, record.youth_user_id)
             if made is not None:
                 break
         answer, blocked = (None, False) if made is None else made
-        step = Change(self._clock.now(), EventID(event.event_id))
-        mentions = (counsellor,) if counsellor is not None else self._conductor.every_lead()
         if not isinstance(answer, RoomCreateResponse):
             # The youth has only their new room, which nobody of the team is in: the staff
             # learn it (an admin must look), and the youth is told in the old one, which
             # their app still links.
             log.warning("the homeserver gave no room to move a youth whose chat was upgraded "
                         "(%s)", getattr(answer, "status_code", "no answer"))
+            step = Change(self._clock.now(), event_id)
             step.add(SayToStaff("staff_room_upgraded_unmoved",
                                 (("conversation", record.conversation),),
-                                mentions=mentions, office=record.office))
+                                mentions=self._mentions(record, leads=True),
+                                office=record.office))
             step.add(SayToYouth(record.conversation, "room_upgraded_unmoved",
                                 (("emergency", self._emergency(record.office, record.language)),)))
             await self._commit(step)
@@ -94,18 +103,38 @@ class RoomUpgrades:
             # Their app refuses invitations: told how to come over, in the old room, where
             # what they write meanwhile still counts (`YouthMoves._again` asks again).
             await self._moving.invite_blocked(room_id, new)
-        if counsellor is not None:
+        await self._told(record, room_id, new, event_id)
+
+    async def _told(self, record: ConversationRecord, old: RoomID, new: RoomID,
+                    event_id: EventID) -> None:
+        """The counsellor invited into ``new`` (unless she is there), she learns why in the
+        staff room, and the youth in both rooms; committed with the tombstone processed."""
+        current = self._conductor.router.conversation(record.conversation)
+        counsellor = None if current is None else current.assigned_to
+        room = self._client.rooms.get(new)
+        if counsellor is not None and (room is None or counsellor not in room.users):
             invited = await self._client.room_invite(new, counsellor)
             if isinstance(invited, ErrorResponse):
                 log.warning("the counsellor could not be invited into the room a youth was "
                             "moved to after an upgrade (%s)", invited.status_code)
+        step = Change(self._clock.now(), event_id)
         step.add(SayToStaff("staff_room_upgraded", (
             ("conversation", record.conversation), ("link", f"https://matrix.to/#/{new}")),
-            mentions=mentions, office=record.office))
+            mentions=self._mentions(record), office=record.office))
         # Into the new room and, while the youth is not there yet, the old one (`_to_youth`).
         step.add(SayToYouth(record.conversation, "room_upgraded", (
             ("emergency", self._emergency(record.office, record.language)),)))
         await self._commit(step)
+
+    def _mentions(self, record: ConversationRecord, *,
+                  leads: bool = False) -> tuple[UserID, ...]:
+        """Its counsellor, and with ``leads`` (an admin must act) the leads as well. While
+        nobody has it, it waits in the queue, which gives it out in the new room."""
+        current = self._conductor.router.conversation(record.conversation)
+        mine = () if current is None or current.assigned_to is None \
+            else (current.assigned_to,)
+        return (*mine, *(u for u in self._conductor.every_lead() if u not in mine)) \
+            if leads else mine
 
     def _emergency(self, office: str, language: str) -> str:
         """The office's own lines (another region's, maybe), as the welcome gives them."""
