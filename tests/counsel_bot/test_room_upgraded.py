@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from nio import RoomSendError
 
 from counsel_bot.core.ids import RoomID
 from tests.conftest import SynapseHandle, UserFactory
@@ -199,3 +200,37 @@ async def test_a_stop_between_the_move_and_its_notices_still_tells_them(
         moved = await youth.accept_invite(within=60)
         assert await counsellor.accept_invite(within=60) == moved
         await youth.wait_for(moved, bot, "aktualisiert", within=60)
+
+
+async def test_a_lead_reading_along_comes_along_read_only(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """A team lead supervising the chat lost it with the upgrade, told nothing: she is
+    invited into the bot's room too, read-only there as before."""
+    async with office(synapse, user_factory, tmp_path, with_lead=True) as o:
+        counsellor, youth, bot, lead = o.counsellor, o.youth, o.bot_user, o.lead
+        assert lead is not None
+        staff_room = await on_duty(counsellor, bot)
+        assert await lead.accept_invite(within=60) == staff_room
+        first = await youth.open_chat(bot)
+        await youth.send(first, "hallo, ich hab stress zuhause ERSTE")
+        assert await counsellor.accept_invite(within=60) == first
+        record = await o.bot.store.conversation_by_room(RoomID(first))
+        assert record is not None
+        await lead.send(staff_room, f"!supervise {record.conversation}")
+        assert await lead.accept_invite(within=60) == first
+
+        replacement = await upgrade(synapse, youth, first)
+        await counsellor.wait_for(staff_room, bot, "aktualisiert", within=60)
+        await until(lambda: any(r not in (first, replacement) for r in youth.invited_to()),
+                    within=60, what="the youth's invitation")
+        moved = await youth.accept_invite(within=60)
+        await until(lambda: moved in lead.invited_to(), within=60, what="the lead's invitation")
+        assert await lead.accept_invite(within=60) == moved
+        await youth.send(moved, "bin wieder da NEU")
+        await lead.wait_for(moved, youth.client.user_id, "NEU", within=60)
+        answer = await lead.client.room_send(
+            moved, "m.room.message", {"msgtype": "m.text", "body": "Hallo"},
+            ignore_unverified_devices=True)
+        assert isinstance(answer, RoomSendError), answer
+        assert answer.status_code == "M_FORBIDDEN"
