@@ -31,7 +31,7 @@ from counsel_bot.channels.matrix.youth_moves import YouthMoves
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.clock import Clock
-from counsel_bot.core.effects import SayToStaff, SayToYouth
+from counsel_bot.core.effects import SayToStaff, SayToYouth, Supervise
 from counsel_bot.core.ids import EventID, RoomID, UserID
 from counsel_bot.core.messages import spoken
 from counsel_bot.core.routing.model import Channel, ConversationState
@@ -124,6 +124,9 @@ class RoomUpgrades:
         # Into the new room and, while the youth is not there yet, the old one (`_to_youth`).
         step.add(SayToYouth(record.conversation, "room_upgraded", (
             ("emergency", self._emergency(record.office, record.language)),)))
+        # A lead reading along comes along, read-only as before (her transcript at her join).
+        for lead in sorted(self._conductor.supervision.leads.get(record.conversation, ())):
+            step.add(Supervise(record.conversation, lead))
         await self._commit(step)
 
     def _mentions(self, record: ConversationRecord, *,
