@@ -234,3 +234,25 @@ async def test_a_lead_reading_along_comes_along_read_only(
             ignore_unverified_devices=True)
         assert isinstance(answer, RoomSendError), answer
         assert answer.status_code == "M_FORBIDDEN"
+
+
+async def test_an_upgrade_that_invites_the_members_along_keeps_one_conversation(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """Element's upgrade dialog offers to invite the old room's members into the new one:
+    the bot comes into the youth's replacement room as into a second chat. What the youth
+    writes there counts in the conversation (in the bot's room), reaches the counsellor,
+    and the youth is shown the way there; no second conversation opens."""
+    async with office(synapse, user_factory, tmp_path) as o:
+        counsellor, youth, bot = o.counsellor, o.youth, o.bot_user
+        _staff_room, first, moved = await moved_after_upgrade(synapse, o)
+        assert await counsellor.accept_invite(within=60) == moved
+        replacement = next(r for r in youth.client.rooms
+                           if r not in (first, moved, _staff_room)
+                           and r not in youth.client.invited_rooms)
+        await youth.client.room_invite(replacement, bot)
+        await youth.client.room_invite(replacement, counsellor.client.user_id)
+        await youth.send(replacement, "bin ich hier richtig? ERSATZ")
+        await counsellor.wait_for(moved, bot, "ERSATZ", within=60)
+        await youth.wait_for(replacement, bot, f"https://matrix.to/#/{moved}", within=60)
+        assert len(o.bot.conductor.router.snapshot().conversations) == 1
