@@ -99,6 +99,12 @@ class RoomUpgrades:
             (f"{MOVED_FROM_PREFIX}{new}", room_id), (f"greeted:{new}", "1")))
         await self._moving.links.moved(room_id, new)
         await self._moving.rooms.answered(room_id)
+        if event.replacement_room:
+            # The youth's own new room: Element's upgrade invites the old room's members into
+            # it, the bot too. What they write there counts in the conversation, as in any
+            # second chat (the way to the bot's room shown), instead of opening another one.
+            await self._moving.second.links.link(RoomID(event.replacement_room), new)
+        await self._moving.second.noted(record.youth_user_id, new)
         if blocked:
             # Their app refuses invitations: told how to come over, in the old room, where
             # what they write meanwhile still counts (`YouthMoves._again` asks again).
