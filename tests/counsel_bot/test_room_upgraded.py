@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from nio import RoomSendError
+from nio import RoomCreateError, RoomSendError
 
 from counsel_bot.core.ids import RoomID
 from tests.conftest import SynapseHandle, UserFactory
@@ -256,3 +256,28 @@ async def test_an_upgrade_that_invites_the_members_along_keeps_one_conversation(
         await counsellor.wait_for(moved, bot, "ERSATZ", within=60)
         await youth.wait_for(replacement, bot, f"https://matrix.to/#/{moved}", within=60)
         assert len(o.bot.conductor.router.snapshot().conversations) == 1
+
+
+async def test_an_upgrade_the_homeserver_gives_no_room_for_is_told_to_the_leads(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """The homeserver refuses the bot a room (its account may not create rooms any more,
+    say): the conversation cannot move, and the staff and the youth are told so, with the
+    leads called (an admin must act), the youth given the numbers in the old room."""
+    async with office(synapse, user_factory, tmp_path, with_lead=True) as o:
+        counsellor, youth, bot, lead = o.counsellor, o.youth, o.bot_user, o.lead
+        assert lead is not None
+        staff_room, first = await in_counselling(o)
+        await counsellor.wait_for(first, bot, "ERSTE", within=60)
+        client = o.bot.client
+
+        async def refused(*_args: object, **_kwargs: object) -> RoomCreateError:
+            return RoomCreateError("You are not permitted to create rooms", "M_FORBIDDEN")
+        client.room_create = refused  # type: ignore[method-assign]
+        await upgrade(synapse, youth, first)
+
+        notice = await counsellor.wait_for(staff_room, bot, "aktualisiert", within=90)
+        assert lead.client.user_id in notice
+        assert counsellor.client.user_id in notice
+        await youth.wait_for(first, bot, "aktualisiert", within=60)
+        assert await o.bot.store.conversation_by_room(RoomID(first)) is not None
