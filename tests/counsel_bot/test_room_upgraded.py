@@ -281,3 +281,5 @@ async def test_an_upgrade_the_homeserver_gives_no_room_for_is_told_to_the_leads(
         assert counsellor.client.user_id in notice
         await youth.wait_for(first, bot, "aktualisiert", within=60)
         assert await o.bot.store.conversation_by_room(RoomID(first)) is not None
+        # Nothing keeps naming the room for a request that made none.
+        assert await o.bot.store.get_setting(f"move_asked:{first}") is None
