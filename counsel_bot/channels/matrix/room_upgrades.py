@@ -82,6 +82,8 @@ class RoomUpgrades:
             # their app still links.
             log.warning("the homeserver gave no room to move a youth whose chat was upgraded "
                         "(%s)", getattr(answer, "status_code", "no answer"))
+            if answer is not None:
+                await self._moving.rooms.answered(room_id)  # its mark: no room came of it
             step = Change(self._clock.now(), event_id)
             step.add(SayToStaff("staff_room_upgraded_unmoved",
                                 (("conversation", record.conversation),),
