@@ -283,3 +283,29 @@ async def test_an_upgrade_the_homeserver_gives_no_room_for_is_told_to_the_leads(
         assert await o.bot.store.conversation_by_room(RoomID(first)) is not None
         # Nothing keeps naming the room for a request that made none.
         assert await o.bot.store.get_setting(f"move_asked:{first}") is None
+
+
+async def test_a_waiting_youth_who_upgrades_is_given_out_in_the_bots_room(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """Nobody on duty yet: the youth waits in the queue, upgrades, and keeps their place;
+    the counsellor who comes on duty is invited into the bot's room and reads there what
+    the youth wrote before (the transcript)."""
+    async with office(synapse, user_factory, tmp_path) as o:
+        counsellor, youth, bot = o.counsellor, o.youth, o.bot_user
+        staff_room = await counsellor.accept_invite(within=60)
+        first = await youth.open_chat(bot)
+        await youth.send(first, "hallo, ich warte hier WARTEND")
+        await youth.wait_for(first, bot, "Warteschlange", within=60)
+        replacement = await upgrade(synapse, youth, first)
+        await counsellor.wait_for(staff_room, bot, "aktualisiert", within=60)
+        await until(lambda: any(r not in (first, replacement) for r in youth.invited_to()),
+                    within=60, what="the youth's invitation")
+        moved = await youth.accept_invite(within=60)
+
+        await counsellor.send(staff_room, "!duty on")
+        assert await counsellor.accept_invite(within=60) == moved
+        await counsellor.wait_for(moved, bot, "WARTEND", within=60)  # the transcript
+        await youth.send(moved, "da bin ich NEU")
+        await counsellor.wait_for(moved, youth.client.user_id, "NEU", within=60)
+        assert len(o.bot.conductor.router.snapshot().conversations) == 1
