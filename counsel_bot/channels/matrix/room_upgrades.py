@@ -17,7 +17,10 @@ intake) is moved to the new room with the link to the old one in one transaction
 - the counsellor is invited into the new room, and told in the staff room why;
 - erasing the conversation purges the old room too (`PurgingFirstRooms`).
 
-The youth's own replacement room stays theirs: the bot was never in it.
+The youth's own replacement room stays theirs. Element's upgrade dialog invites the old
+room's members into it, the bot among them: it counts as a second chat of the moved
+conversation (`second_chats.py`), so what the youth writes there reaches the counsellor and
+no second conversation opens; erasing the conversation purges it with the rest.
 """
 
 from __future__ import annotations
