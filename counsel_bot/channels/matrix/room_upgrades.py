@@ -71,7 +71,14 @@ class RoomUpgrades:
                     is not ConversationState.CLOSED:
                 await self._told(record, room_id, new, event_id)
             return
-        if record.state is ConversationState.CLOSED or record.channel is not Channel.CHAT:
+        if record.channel is not Channel.CHAT:
+            return
+        if record.state is ConversationState.CLOSED:
+            # The bot stays in a closed chat's room for its appointments: their reminders
+            # and video link said there reach nobody now, as after the youth left it, and
+            # the counsellor learns it so (`Appointments.youth_left`).
+            await self._conductor.member_left(room_id, record.youth_user_id, event_id,
+                                              self._clock.now())
             return
         made = None
         for _ in range(_TRIES):
