@@ -61,6 +61,7 @@ from counsel_bot.channels.matrix.room_history import GapUnavailable, events_betw
 from counsel_bot.channels.matrix.room_moves import RoomMoves
 from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
 from counsel_bot.channels.matrix.room_upgrades import RoomUpgrades
+from counsel_bot.channels.matrix.room_youth import RoomYouth, matrix_youth
 from counsel_bot.channels.matrix.session import LOGIN_GONE, CounselClient, LoginRevoked
 from counsel_bot.channels.matrix.staff_room import StaffRoom
 from counsel_bot.channels.matrix.strangers import Strangers
@@ -81,7 +82,6 @@ from counsel_bot.core.reactions import one_emoji
 from counsel_bot.core.routing.model import Channel, ConversationState
 from counsel_bot.core.undecryptable import UndecryptableBuffer
 from counsel_bot.core.workday_commands import parse_workday
-from counsel_bot.store import ConversationRecord
 from e2e.cross_signing_upload import query_keys
 from e2e.errors import CrossSigningError
 
@@ -103,16 +103,6 @@ TICK_INTERVAL = timedelta(seconds=5)
 # Events per room in one sync. More than came in a room since the last sync (a bot that was
 # down, a long message burst) leaves a gap, which is fetched page by page (room_history).
 SYNC_TIMELINE_LIMIT = 50
-
-
-
-def _matrix_youth(record: ConversationRecord) -> UserID | None:
-    """The conversation's youth as a Matrix account; None for one born by mail (its youth
-    id is the address), whose youth comes into the bot's own room with a case code."""
-    youth = record.youth_user_id
-    return youth if youth.startswith("@") else None
-
-
 # Bad-request answers in a row before a saved sync position is given up (see _sync_until).
 TOKEN_REFUSALS = 3
 
@@ -143,6 +133,7 @@ class CounselBot:
             undecryptable_grace
         )
         self.invitations = Invitations(client, conductor.store, clock, self.is_staff)
+        self.room_youth = RoomYouth(client, conductor.store, self.is_staff)
         self.strangers = Strangers(client, conductor, executor, clock, default_language)
         # What takes in work beside the sync loop (the mail server, retention): ended after
         # the loop and before the outbox's last drain, which then performs what they committed.
@@ -530,9 +521,9 @@ class CounselBot:
         room = self.client.rooms.get(room_id)
         if room is None or await self._is_staff_room(room_id):
             return True
-        youth = self._youth_of(room)
+        youth = self.room_youth.youth_of(room)
         if youth is None:
-            await self.strangers.one_to_one_only(room, self._others(room))
+            await self.strangers.one_to_one_only(room, self.room_youth.others(room))
             return True
         if not room.encrypted or not await can_moderate(self.client, room_id, self.user_id):
             return await self.moving.move(room, youth)
@@ -563,35 +554,6 @@ class CounselBot:
             # welcome: a join read again (a restart's sync) is no activity.
             await note_seen(self.store, room_id, self.clock.now())
         return True
-
-    async def _is_room_youth(self, room: MatrixRoom, sender: str) -> bool:
-        """Whether ``sender`` is the youth of the room's conversation, whoever else is
-        there; known by the record, also once they have left (a message written just before
-        leaving is still theirs); in a room born by mail, whoever came in with a case code
-        (`_matrix_youth`). Before there is a conversation: the only member who is
-        neither staff nor the bot, or, with none left, one not on staff who wrote and left
-        before the bot read it (nio's members are those at the end of the sync)."""
-        record = await self.store.conversation_by_room(RoomID(room.room_id))
-        youth = None if record is None else _matrix_youth(record)
-        if youth is not None:
-            return sender == youth
-        if record is not None:
-            # Born by mail: only the bot invites into its room, and a youth only for a case
-            # code mailed to the youth. One invited again (`!chat` for a new phone) comes in
-            # with a new account beside the first: both are the youth, or neither was read.
-            return sender != self.user_id and not self.is_staff(sender)
-        if (only := self._youth_of(room)) is not None:
-            return sender == only
-        return not self._others(room) and sender != self.user_id and not self.is_staff(sender)
-
-    def _youth_of(self, room: MatrixRoom) -> UserID | None:
-        others = self._others(room)
-        return UserID(others[0]) if len(others) == 1 else None
-
-    def _others(self, room: MatrixRoom) -> list[str]:
-        """The joined members who are neither staff nor the bot."""
-        joined = [u for u in room.users if u not in room.invited_users]
-        return [u for u in joined if u != self.user_id and not self.is_staff(u)]
 
     # -- room events --------------------------------------------------------------------------
 
@@ -651,7 +613,7 @@ class CounselBot:
             # bot cannot moderate it): read there, the words opened a conversation in the
             # room the bot leaves once the youth is over.
             self.held.hold(room_id, event, self._held_position(room_id))
-            if isinstance(event.event_id, str) and await self._is_room_youth(room, sender):
+            if isinstance(event.event_id, str) and await self.room_youth.is_youth(room, sender):
                 await self.moving.held(room_id, UserID(sender), EventID(event.event_id),
                                        held_words(event))
             return
@@ -662,7 +624,7 @@ class CounselBot:
             # Not in a room waiting for its move: the conversation opened in the room the
             # youth is moved out of (decrypted, the words are held for the move, above).
             if room is not None and room.encrypted and room_id not in self.moving.pending \
-                    and await self._is_room_youth(room, event.sender) \
+                    and await self.room_youth.is_youth(room, event.sender) \
                     and not await self._is_staff_room(room_id):
                 await self.conductor.youth_reached_out(
                     await self.moving.words_room(room, UserID(event.sender)),
@@ -694,7 +656,7 @@ class CounselBot:
         (`YouthSide.taken_back`)."""
         room = self.client.rooms.get(room_id)
         if room is None or await self._is_staff_room(room_id) \
-                or not await self._is_room_youth(room, event.sender):
+                or not await self.room_youth.is_youth(room, event.sender):
             return
         # Written in a second chat or a room moved out of: counted in another room's
         # conversation, and taken back there.
@@ -778,8 +740,8 @@ class CounselBot:
         room = self.client.rooms.get(room_id)
         if room is None or await self._is_staff_room(room_id):
             return
-        if not await self._is_room_youth(room, sender):
-            await self.strangers.one_to_one_only(room, self._others(room))
+        if not await self.room_youth.is_youth(room, sender):
+            await self.strangers.one_to_one_only(room, self.room_youth.others(room))
             return
         if not await self._readable(room):
             await self._gone_unread(room, event)
@@ -835,7 +797,7 @@ class CounselBot:
         them in their own app; the bot keeps a note of them (and any text they carry) for a
         counsellor who joins later, and tells the youth once that it cannot pass files on."""
         room = self.client.rooms.get(room_id)
-        if room is None or not await self._is_room_youth(room, event.sender) \
+        if room is None or not await self.room_youth.is_youth(room, event.sender) \
                 or await self._is_staff_room(room_id):
             return
         if not await self._readable(room):
@@ -880,7 +842,7 @@ class CounselBot:
         the one important thing as a poll) or a sticker (kept as a note, like a picture).
         Other kinds of event (reactions, receipts) carry nothing to counsel on."""
         room = self.client.rooms.get(room_id)
-        if room is None or not await self._is_room_youth(room, event.sender) \
+        if room is None or not await self.room_youth.is_youth(room, event.sender) \
                 or await self._is_staff_room(room_id):
             return
         if not await self._readable(room):
@@ -903,7 +865,7 @@ class CounselBot:
             await self._answers_proposal(room_id, event)
             return
         room = self.client.rooms.get(room_id)
-        if room is None or not await self._is_room_youth(room, event.sender) \
+        if room is None or not await self.room_youth.is_youth(room, event.sender) \
                 or await self._is_staff_room(room_id):
             return
         if not await self._readable(room):
@@ -919,7 +881,7 @@ class CounselBot:
             return
         room = self.client.rooms.get(room_id)
         if room is None or await self._is_staff_room(room_id) \
-                or not await self._is_room_youth(room, event.sender):
+                or not await self.room_youth.is_youth(room, event.sender):
             return
         counted = await self.moving.counted_room(room_id)
         record = await self.store.conversation_by_room(counted)
@@ -950,7 +912,7 @@ class CounselBot:
         wrote and left before the bot read them (nio's members are those at the end of the
         sync) was never moved: their words are checked for a crisis all the same."""
         room_id = RoomID(room.room_id)
-        if self._others(room) or room_id in self._replaying \
+        if self.room_youth.others(room) or room_id in self._replaying \
                 or not isinstance(getattr(event, "event_id", None), str) \
                 or await self.store.conversation_by_room(room_id) is not None:
             return  # (words held for a move were checked when held: `_hold_until_moved`)
@@ -1005,7 +967,7 @@ class CounselBot:
                 await self.conductor.member_joined(room_id, user, EventID(event.event_id), at)
             elif user != self.user_id:
                 record = await self.store.conversation_by_room(room_id)
-                if record is not None and _matrix_youth(record) not in (None, user):
+                if record is not None and matrix_youth(record) not in (None, user):
                     await self.strangers.joined(room_id, user, record, EventID(event.event_id))
                     return
                 await self.moving.youth_joined(room_id)
@@ -1019,7 +981,7 @@ class CounselBot:
         elif event.membership == "invite" and event.prev_membership not in ("invite", "join") \
                 and user != self.user_id and not self.is_staff(user):
             record = await self.store.conversation_by_room(room_id)
-            if record is not None and _matrix_youth(record) not in (None, user):
+            if record is not None and matrix_youth(record) not in (None, user):
                 await self.strangers.joined(room_id, user, record, EventID(event.event_id),
                                             invited=True)
         # From an invitation too: a counsellor who declines, or whose invitation the youth
@@ -1031,7 +993,7 @@ class CounselBot:
             # those at the end of the sync): a friend they let in (or one the bot took out)
             # leaving ends no move and no second chat.
             if user != self.user_id and not self.is_staff(user) \
-                    and (room is None or not self._others(room)):
+                    and (room is None or not self.room_youth.others(room)):
                 await self.moving.youth_left(room_id, declined=event.prev_membership == "invite")
             await self.conductor.member_left(room_id, user, EventID(event.event_id), at)
 
@@ -1048,7 +1010,7 @@ class CounselBot:
             return
         room = self.client.rooms.get(room_id)
         if room is None or await self._is_staff_room(room_id) \
-                or not await self._is_room_youth(room, event.sender) \
+                or not await self.room_youth.is_youth(room, event.sender) \
                 or await self.moving.second.elsewhere(room_id, UserID(event.sender)) \
                 or not await self._readable(room) \
                 or not await self.conductor.crisis.flags_alone(name):
