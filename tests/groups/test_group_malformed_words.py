@@ -1,7 +1,7 @@
 """A youth's message in a group's room that nio cannot take for a message of its kind (a
 picture whose app sent it unencrypted into the encrypted room: nio wants its encrypted
 `file` and makes a BadEvent of it) still carries its caption, which the whole group reads.
-The 1:1 rooms read such messages (`_on_other_message`); a group room dropped them, so crisis
+The 1:1 rooms read such messages (`YouthWords.other_message`); a group room dropped them, so crisis
 words under such a picture passed unread.
 
 No server: the bot on a fake of nio's client and the executor, events made by nio's parser,

@@ -19,6 +19,11 @@ from nio import (
 from counsel_bot.core.ids import EventID
 from counsel_bot.core.incoming_text import without_reply_fallback
 
+# Message kinds that are words like a text (no attachment).
+TEXT_MSGTYPES = frozenset({"m.emote", "m.notice"})
+# Event types whose body is words even when nio could not parse them (a BadEvent).
+BAD_WITH_WORDS = frozenset({"m.room.message", "m.sticker"})
+
 
 def content_of(event: RoomMessage | BadEvent | UnknownBadEvent) -> dict[str, Any]:
     """The event's content as the sender wrote it ({} when it is none: a malformed event)."""
