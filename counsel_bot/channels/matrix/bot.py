@@ -37,16 +37,14 @@ from nio import (
 from nio.exceptions import EncryptionError
 
 from counsel_bot.channels.failures import EVENTS, Failures
+from counsel_bot.channels.matrix.addon_events import AddonEvents
 from counsel_bot.channels.matrix.event_words import (
-    BAD_WITH_WORDS,
-    POLL_TYPES,
     TEXT_MSGTYPES,
     command_head,
     content_of,
     edited_event,
     edited_words,
     held_words,
-    poll_words,
     words_of,
 )
 from counsel_bot.channels.matrix.executor import Executor
@@ -68,7 +66,7 @@ from counsel_bot.channels.matrix.youth_moves import MOVE_RETRY, YouthMoves
 from counsel_bot.channels.matrix.youth_words import YouthWords
 from counsel_bot.channels.outbox_worker import EffectFailed, OutboxWorker
 from counsel_bot.conversation.change import Change
-from counsel_bot.conversation.conductor import Addon, Conductor
+from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.conversation.idle_rooms import note_seen
 from counsel_bot.core.clock import Clock
 from counsel_bot.core.commands import DutyCommand, parse_staff
@@ -147,6 +145,7 @@ class CounselBot:
         executor.declined_in = self.moving.declined_in
         conductor.counted_room = self.moving.counted_room
         self._last_tick = clock.now() - TICK_INTERVAL
+        self.addon_events = AddonEvents(client, clock, self.undecryptable, self.is_staff)
         self.youth_words = YouthWords(
             client, conductor, clock, room_youth=self.room_youth, moving=self.moving,
             held=self.held, strangers=self.strangers, is_staff_room=self._is_staff_room,
@@ -605,7 +604,7 @@ class CounselBot:
             return
         addon = next((a for a in self.conductor.addons if a.owns_room(room_id)), None)
         if addon is not None:
-            await self._in_addon_room(addon, room_id, event)
+            await self.addon_events.handle(addon, room_id, event, resume=self._batch_since)
             return
         if room_id in self._welcome_again and sender is not None \
                 and not self.is_staff(str(sender)) and (isinstance(
@@ -654,54 +653,6 @@ class CounselBot:
         elif isinstance(event, RedactionEvent) and sender is not None \
                 and not self.is_staff(str(sender)):
             await self.youth_words.redaction(room_id, event)
-
-    async def _in_addon_room(self, addon: Addon, room_id: RoomID, event: Any) -> None:
-        """A group's or a forum's room: never a 1:1 conversation, never greeted. Words go
-        to its part (a group's crisis check and moderation); nothing else is taken."""
-        if isinstance(event, MegolmEvent):
-            # Held for its key like any message: a crisis in a group must not slip through.
-            self.undecryptable.add(EventID(event.event_id), room_id, event, self.clock.now(),
-                                   resume=self._batch_since)
-        elif isinstance(event, RoomMessage | BadEvent | UnknownEvent) and (body := (
-                words_of(event) if isinstance(event, RoomMessage) or (
-                    isinstance(event, BadEvent) and event.type in BAD_WITH_WORDS
-                    and not self.is_staff(str(event.sender)))
-                else poll_words(event.source.get("content") or {})
-                if isinstance(event, UnknownEvent) and event.type in POLL_TYPES else "")):
-            # Text, and what else carries words: /me, notices, a picture's caption, a poll;
-            # a youth's that nio could not parse too (a picture sent unencrypted: its caption).
-            # An edit as the group's apps show it (its body is only a fallback, see
-            # `_on_text`), still marked as one, so it is no moderator's command.
-            corrected = edited_words(event) if not isinstance(event, UnknownEvent) else None
-            if corrected is not None:
-                body = f"* {corrected}"
-            room = self.client.rooms.get(room_id)
-            if room is not None and room.encrypted:
-                await addon.room_message(room_id, UserID(event.sender), EventID(event.event_id),
-                                         body, self.clock.now())
-        elif isinstance(event, ReactionEvent | StickerEvent) and event.sender is not None \
-                and not self.is_staff(str(event.sender)) \
-                and (words := event.key if isinstance(event, ReactionEvent) else event.body):
-            # What else a youth writes for the whole group to read: a reaction's key (free
-            # text in many apps) and a sticker's body. Both are looked at for a crisis like a
-            # message; a reaction of words is deleted (`core/reactions.py`).
-            room = self.client.rooms.get(room_id)
-            if room is not None and room.encrypted:
-                await addon.room_message(room_id, UserID(event.sender), EventID(event.event_id),
-                                         words, self.clock.now(),
-                                         reaction=isinstance(event, ReactionEvent))
-        elif isinstance(event, RoomMemberEvent) and event.membership == "join":
-            # A joining member's own client writes the name others see, and may change it
-            # at any time: a youth posing as another or as the team is said to be who it is.
-            # A join without a name is still a join: the host coming counts (groups.py).
-            name = event.content.get("displayname") if isinstance(event.content, dict) else None
-            await addon.member_named(room_id, UserID(event.state_key),
-                                     name if isinstance(name, str) else "",
-                                     EventID(event.event_id), self.clock.now())
-        elif isinstance(event, RoomMemberEvent) and event.prev_membership == "join" \
-                and event.membership in ("leave", "ban"):
-            await addon.member_left(room_id, UserID(event.state_key), EventID(event.event_id),
-                                    self.clock.now())
 
     async def _on_text(self, room_id: RoomID, event: RoomMessageText) -> None:
         body = words_of(event)
