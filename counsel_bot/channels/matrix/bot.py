@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -60,6 +60,7 @@ from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_po
 from counsel_bot.channels.matrix.room_upgrades import RoomUpgrades
 from counsel_bot.channels.matrix.room_youth import RoomYouth, matrix_youth
 from counsel_bot.channels.matrix.session import LOGIN_GONE, CounselClient, LoginRevoked
+from counsel_bot.channels.matrix.staff_devices import StaffDevices
 from counsel_bot.channels.matrix.staff_room import StaffRoom
 from counsel_bot.channels.matrix.strangers import Strangers
 from counsel_bot.channels.matrix.youth_moves import MOVE_RETRY, YouthMoves
@@ -70,7 +71,6 @@ from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.conversation.idle_rooms import note_seen
 from counsel_bot.core.clock import Clock
 from counsel_bot.core.commands import DutyCommand, parse_staff
-from counsel_bot.core.device_trust_check import check_devices
 from counsel_bot.core.effects import Effect, SayToStaff, StaffDigest
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.messages import Language, spoken, text
@@ -78,8 +78,6 @@ from counsel_bot.core.reactions import one_emoji
 from counsel_bot.core.routing.model import Channel, ConversationState
 from counsel_bot.core.undecryptable import UndecryptableBuffer
 from counsel_bot.core.workday_commands import parse_workday
-from e2e.cross_signing_upload import query_keys
-from e2e.errors import CrossSigningError
 
 if TYPE_CHECKING:
     from counsel_bot.channels.mail.mail_channel import MailChannel
@@ -145,6 +143,7 @@ class CounselBot:
         executor.declined_in = self.moving.declined_in
         conductor.counted_room = self.moving.counted_room
         self._last_tick = clock.now() - TICK_INTERVAL
+        self.staff_devices = StaffDevices(client, conductor, clock, self.is_staff)
         self.addon_events = AddonEvents(client, clock, self.undecryptable, self.is_staff)
         self.youth_words = YouthWords(
             client, conductor, clock, room_youth=self.room_youth, moving=self.moving,
@@ -270,7 +269,7 @@ class CounselBot:
                     await self.office_rooms.ensure()
                 await self.private_rooms.ensure()
                 # Devices may have changed while the bot was away; on-duty staff matter now.
-                await self.check_staff_devices(
+                await self.staff_devices.check(
                     c.user for c in self.conductor.router.snapshot().counsellors if c.on_duty)
             self._batch_since = since
             self.outbox.renew_answer_budget()
@@ -386,7 +385,7 @@ class CounselBot:
         # A staff member logged in somewhere, or verified a session: check before their
         # messages in this batch are handled, so routing already knows.
         # Left too: a deactivated account loses its devices and its rooms in one go.
-        await self.check_staff_devices([*response.device_list.changed,
+        await self.staff_devices.check([*response.device_list.changed,
                                         *response.device_list.left])
         self._room_before = {RoomID(room_id): info.timeline.prev_batch
                              for room_id, info in response.rooms.join.items()
@@ -673,7 +672,7 @@ class CounselBot:
                 command = parse_staff(body)
                 if isinstance(command, DutyCommand) and command.on:
                     # Going on duty: is every device of theirs readable in strict mode?
-                    await self.check_staff_devices([sender])
+                    await self.staff_devices.check([sender])
                 await self.conductor.staff_wrote(room_id, sender, event_id, body, at)
                 await self._maybe_mail_reply(room_id, sender, event_id,
                                              body if corrected is None else corrected,
@@ -780,26 +779,6 @@ class CounselBot:
                 # Raised, it stopped the bot; the restart fetched the message again (the
                 # sync position waits for it) and stopped again when its grace ended.
                 log.warning("could not ask a youth to write again (%s)", failure)
-
-    # -- staff devices ----------------------------------------------------------------------
-
-    async def check_staff_devices(self, users: Iterable[str]) -> None:
-        """Ask the server for these staff members' devices and cross-signing keys, and hand
-        each result to the conductor (warnings, routing). Others are not looked at."""
-        staff = sorted({UserID(u) for u in users if self.is_staff(u)})
-        session = self.client.client_session
-        if not staff or session is None:
-            return
-        try:
-            answer = await query_keys(session, self.client.homeserver,
-                                      self.client.access_token, staff)
-        except CrossSigningError as exc:
-            # Not fatal: the next device-list change or !duty on checks again.
-            log.warning("could not check staff devices: %s", exc)
-            return
-        at = self.clock.now()
-        for user in staff:
-            await self.conductor.devices_checked(check_devices(answer, user), at)
 
     # -- staff room -------------------------------------------------------------------------
 
