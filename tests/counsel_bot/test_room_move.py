@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from counsel_bot.channels.matrix import bot as bot_module
+from counsel_bot.channels.matrix import welcomes
 from counsel_bot.core.ids import RoomID
 from tests.conftest import SynapseHandle, UserFactory
 from tests.support.bot_harness import NioYouth, block_invitations, office, on_duty, until
@@ -158,7 +158,7 @@ async def test_crisis_words_of_a_youth_whose_app_blocks_invitations_reach_the_st
     move, made with the youth invited in the same request, is refused, each try anew. Their
     first words stayed held for the move, crisis words too, unread for good, while every try
     (once a minute) left another room of the bot's behind."""
-    monkeypatch.setattr(bot_module, "MOVE_RETRY", timedelta(seconds=2))
+    monkeypatch.setattr(welcomes, "MOVE_RETRY", timedelta(seconds=2))
     async with office(synapse, user_factory, tmp_path) as o:
         youth, bot = o.youth, o.bot_user
         staff_room = await o.counsellor.accept_invite(within=60)

@@ -78,7 +78,7 @@ async def test_a_youth_who_invites_the_bot_back_into_a_closed_chat_is_counselled
     fake = Rejoining(client)
     client.join, client.room_get_state, client.room_create = (  # type: ignore[attr-defined]
         fake.join, fake.room_get_state, fake.room_create)
-    await bot._welcome(ROOM)  # greeted when it first joined
+    await bot.welcomes.welcome(ROOM)  # greeted when it first joined
     await bot._on_room_event_once(ROOM, _text(1, YOUTH, "hallo, ich hab stress zuhause"))
     await bot._on_room_event_once(ROOM, _text(2, YOUTH, "ende"))
     await bot._on_room_event_once(ROOM, _text(3, YOUTH, "danke"))
@@ -104,7 +104,7 @@ async def test_a_youth_with_a_chat_still_open_who_invites_the_bot_back_keeps_one
     fake = Rejoining(client)
     client.join, client.room_get_state, client.room_create = (  # type: ignore[attr-defined]
         fake.join, fake.room_get_state, fake.room_create)
-    await bot._welcome(ROOM)
+    await bot.welcomes.welcome(ROOM)
     await bot._on_room_event_once(ROOM, _text(1, YOUTH, "hallo, ich hab stress zuhause"))
     await bot._on_room_event_once(ROOM, _text(2, YOUTH, "ende"))
     await bot._on_room_event_once(ROOM, _text(3, YOUTH, "danke"))

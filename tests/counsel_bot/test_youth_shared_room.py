@@ -15,7 +15,7 @@ async def test_a_room_with_two_youths_is_told_how_to_reach_the_counselling() -> 
     bot, client, sent = await _bot()
     client.rooms[ROOM].add_member(FRIEND, "Buddy", None)
     assert isinstance(bot, CounselBot)
-    await bot._welcome(ROOM)
+    await bot.welcomes.welcome(ROOM)
     await bot._on_room_event_once(ROOM, _text(1, YOUTH, "ich will mich umbringen"))
     await bot._on_room_event_once(ROOM, _text(2, FRIEND, "hallo?"))
     told = [body for room, body in sent if room == ROOM]

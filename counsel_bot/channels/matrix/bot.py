@@ -49,8 +49,8 @@ from counsel_bot.channels.matrix.event_words import (
 )
 from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.channels.matrix.held_events import HeldEvents
-from counsel_bot.channels.matrix.invitations import WELCOME_DUE_PREFIX, Invitations
-from counsel_bot.channels.matrix.membership import SeenInvitations, can_moderate
+from counsel_bot.channels.matrix.invitations import Invitations
+from counsel_bot.channels.matrix.membership import SeenInvitations
 from counsel_bot.channels.matrix.missed_leaves import MissedLeaves
 from counsel_bot.channels.matrix.office_rooms import OfficeStaffRooms
 from counsel_bot.channels.matrix.private_rooms import PrivateRooms
@@ -63,19 +63,19 @@ from counsel_bot.channels.matrix.session import LOGIN_GONE, CounselClient, Login
 from counsel_bot.channels.matrix.staff_devices import StaffDevices
 from counsel_bot.channels.matrix.staff_room import StaffRoom
 from counsel_bot.channels.matrix.strangers import Strangers
-from counsel_bot.channels.matrix.youth_moves import MOVE_RETRY, YouthMoves
+from counsel_bot.channels.matrix.welcomes import Welcomes
+from counsel_bot.channels.matrix.youth_moves import YouthMoves
 from counsel_bot.channels.matrix.youth_words import YouthWords
 from counsel_bot.channels.outbox_worker import EffectFailed, OutboxWorker
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.conductor import Conductor
-from counsel_bot.conversation.idle_rooms import note_seen
 from counsel_bot.core.clock import Clock
 from counsel_bot.core.commands import DutyCommand, parse_staff
 from counsel_bot.core.effects import Effect, SayToStaff, StaffDigest
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.messages import Language, spoken, text
 from counsel_bot.core.reactions import one_emoji
-from counsel_bot.core.routing.model import Channel, ConversationState
+from counsel_bot.core.routing.model import Channel
 from counsel_bot.core.undecryptable import UndecryptableBuffer
 from counsel_bot.core.workday_commands import parse_workday
 
@@ -127,13 +127,8 @@ class CounselBot:
         # What takes in work beside the sync loop (the mail server, retention): ended after
         # the loop and before the outbox's last drain, which then performs what they committed.
         self.on_stop: list[Callable[[], Awaitable[None]]] = []
-        # Moves the homeserver refused, and when to ask again.
-        self._welcome_again: dict[RoomID, datetime] = {}
-        # What a youth wrote meanwhile in such a room without encryption.
+        # What a youth wrote in a room whose move the homeserver refused, meanwhile.
         self.held = HeldEvents(client, conductor.store)
-        # Rooms whose held words are being read (`_welcome_joined`): checked when held.
-        self._replaying: set[RoomID] = set()
-        self._welcomes_loaded = False  # the rooms a stop left unwelcomed (WELCOME_DUE_PREFIX)
         self.moves = RoomMoves(conductor.store)
         self.failing = Failures(conductor.store, EVENTS)
         self.moving = YouthMoves(client, conductor, executor, clock, default_language,
@@ -145,11 +140,16 @@ class CounselBot:
         self._last_tick = clock.now() - TICK_INTERVAL
         self.staff_devices = StaffDevices(client, conductor, clock, self.is_staff)
         self.addon_events = AddonEvents(client, clock, self.undecryptable, self.is_staff)
+        self.welcomes = Welcomes(
+            client, conductor.store, executor, clock, default_language,
+            invitations=self.invitations, held=self.held, moving=self.moving,
+            strangers=self.strangers, room_youth=self.room_youth,
+            is_staff_room=self._is_staff_room, replay=self._on_room_event_once)
         self.youth_words = YouthWords(
             client, conductor, clock, room_youth=self.room_youth, moving=self.moving,
             held=self.held, strangers=self.strangers, is_staff_room=self._is_staff_room,
-            held_position=self._held_position, welcome_later=self._welcome_later,
-            replaying=self._replaying)
+            held_position=self._held_position, welcome_later=self.welcomes.later,
+            replaying=self.welcomes.replaying)
         self.missed_leaves = MissedLeaves(client, clock, self._rooms_to_be_in,
                                           lambda room: self._room_left(room, []))
         self.ready = asyncio.Event()
@@ -396,7 +396,7 @@ class CounselBot:
         # Before the rooms' events: the first sync after a join carries what the youth
         # wrote before it (Element makes a direct chat with its first message), and in a
         # room the youth is moved out of, those words count only once the move is made.
-        await self._welcome_joined(response)
+        await self.welcomes.joined(response)
         await self.moving.undo_abandoned(response.rooms.join)
         for room_id, info in response.rooms.join.items():
             for event in [*await self._gap(RoomID(room_id), info.timeline),
@@ -445,59 +445,6 @@ class CounselBot:
         elif (office := self.office_rooms.office_of(room_id)) is not None:
             await self.office_rooms.replace_if_lost(office, room_id)
 
-    async def _welcome_joined(self, response: SyncResponse) -> None:
-        """Welcome the rooms joined on an invitation (or move their youth), once nio knows
-        their state; one the youth left before is forgotten, and one whose move the
-        homeserver refused is tried again at the next sync."""
-        if not self._welcomes_loaded:  # those a stop left unwelcomed
-            self._welcomes_loaded = True
-            for key, due in await self.store.settings(WELCOME_DUE_PREFIX):
-                room_id = RoomID(key.removeprefix(WELCOME_DUE_PREFIX))
-                if due:
-                    self.invitations.welcome_due.add(room_id)
-                else:  # emptied by a version before 41fc6f4: deleted, as now
-                    await self.invitations.forget(room_id)
-        now = self.clock.now()
-        for room_id in list(self.invitations.welcome_due):
-            again = self._welcome_again.get(room_id)
-            if room_id in response.rooms.leave:
-                done = True
-            # nio knows the room as soon as it is joined, but its state (encryption, power
-            # levels) only once a sync has delivered it.
-            elif (room_id in response.rooms.join and again is None) or (
-                    again is not None and again <= now):
-                done = await self._welcome(room_id)
-            else:
-                continue
-            if done:
-                try:
-                    held = await self.held.take(room_id, gone=room_id in response.rooms.leave)
-                except GapUnavailable as exc:
-                    log.warning("%s", exc)  # the move stands; its words are fetched later
-                    done = False
-            if done:
-                self.invitations.welcome_due.discard(room_id)
-                self._welcome_again.pop(room_id, None)
-                await self.invitations.forget(room_id)
-                self._replaying.add(room_id)
-                try:
-                    for event in held:
-                        await self._on_room_event_once(room_id, event)
-                finally:
-                    self._replaying.discard(room_id)
-                await self.held.done(room_id)
-                if room_id in response.rooms.leave:
-                    await self.moving.bot_out(room_id)
-            else:
-                self._welcome_again[room_id] = now + MOVE_RETRY
-
-    async def _welcome_later(self, room_id: RoomID) -> None:
-        """A room whose move waits for a new room the homeserver refused: on the welcome's
-        list (kept across a stop), asked for again after ``MOVE_RETRY``."""
-        self.invitations.welcome_due.add(room_id)
-        await self.store.set_setting(f"{WELCOME_DUE_PREFIX}{room_id}", "1")
-        self._welcome_again.setdefault(room_id, self.clock.now() + MOVE_RETRY)
-
     def _held_position(self, room_id: RoomID) -> str | None:
         """Where words held in ``room_id`` in this batch are fetched again from: the batch's
         start, or, for a batch synced from no position (the very first, or one from now after
@@ -515,48 +462,6 @@ class CounselBot:
         if not timeline.limited or since is None or not timeline.prev_batch:
             return []
         return await events_between(self.client, room_id, timeline.prev_batch, since)
-
-    # -- invitations and welcome ------------------------------------------------------------
-
-    async def _welcome(self, room_id: RoomID) -> bool:
-        """Greet a youth once, in a room fit for counselling; otherwise open one that is.
-        False if that must be tried again (the homeserver refused the new room)."""
-        room = self.client.rooms.get(room_id)
-        if room is None or await self._is_staff_room(room_id):
-            return True
-        youth = self.room_youth.youth_of(room)
-        if youth is None:
-            await self.strangers.one_to_one_only(room, self.room_youth.others(room))
-            return True
-        if not room.encrypted or not await can_moderate(self.client, room_id, self.user_id):
-            return await self.moving.move(room, youth)
-        record = await self.store.conversation_by_room(room_id)
-        if record is not None and record.state is ConversationState.CLOSED:
-            # Invited back into a chat that is over: its words count as after the close
-            # (a pointer to a new chat, then nothing), so the youth gets the new chat here;
-            # with one still open elsewhere, theirs count there, as a second chat's do.
-            if await self.moving.second.linked_to_open(room_id, youth) is not None:
-                return True
-            return await self.moving.move(room, youth)
-        greeted = f"greeted:{room_id}"
-        if await self.store.get_setting(greeted) is None:
-            try:
-                await self.executor.send(room_id, text("greeting", self.default_language),
-                                         key=greeted)
-            except EffectFailed as failure:
-                # Raised, it stopped the bot, and at every start again: one room whose power
-                # levels let the bot remove members but not write kept everyone unanswered.
-                if not failure.permanent:
-                    return False  # the homeserver is away: greeted at a later sync
-                log.warning("the bot may not write in a youth's room (%s); moving them",
-                            failure)
-                return await self.moving.move(room, youth)
-            await self.store.set_setting(greeted, "1")
-            # Until a conversation opens here, no conversation's retention finds this room:
-            # it is purged once idle (`idle_rooms`), counted from the greeting. Not at each
-            # welcome: a join read again (a restart's sync) is no activity.
-            await note_seen(self.store, room_id, self.clock.now())
-        return True
 
     # -- room events --------------------------------------------------------------------------
 
@@ -605,7 +510,7 @@ class CounselBot:
         if addon is not None:
             await self.addon_events.handle(addon, room_id, event, resume=self._batch_since)
             return
-        if room_id in self._welcome_again and sender is not None \
+        if room_id in self.welcomes.again and sender is not None \
                 and not self.is_staff(str(sender)) and (isinstance(
                     event, RoomMessage | BadEvent | UnknownBadEvent | UnknownEvent
                     | StickerEvent | RedactionEvent)
@@ -723,10 +628,8 @@ class CounselBot:
                     await self.strangers.joined(room_id, user, record, EventID(event.event_id))
                     return
                 await self.moving.youth_joined(room_id)
-                if not await self._welcome(room_id):
-                    # Refused for now: asked again by the welcome loop, as after a join.
-                    self.invitations.welcome_due.add(room_id)
-                    self._welcome_again[room_id] = at + MOVE_RETRY
+                if not await self.welcomes.welcome(room_id):
+                    self.welcomes.refused(room_id, at)
         elif event.membership == "join" and user == event.sender and user != self.user_id \
                 and not self.is_staff(user):
             await self.youth_words.renamed(room_id, event)

@@ -41,7 +41,7 @@ class Invitations:
         self.store = store
         self.clock = clock
         self.is_staff = is_staff
-        # Rooms joined whose welcome (or move) is still to come (`CounselBot._welcome_joined`).
+        # Rooms joined whose welcome (or move) is still to come (`Welcomes.joined`).
         self.welcome_due: set[RoomID] = set()
         # Invitations whose join failed, and when to ask again (a restart's first sync,
         # with full state, brings the invitations again).

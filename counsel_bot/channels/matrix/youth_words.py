@@ -261,8 +261,8 @@ class YouthWords:
     async def _hold_until_moved(self, room_id: RoomID, event: Any) -> None:
         """A youth who declined the new room wrote in the first, and the room for their new
         invitation was refused or not answered within the loop's wait: their words are held
-        and the room asked for again, as for a move refused at the join (the bot's
-        `_welcome_joined`), crisis check at once. Returned unread, they were dropped, and so
+        and the room asked for again, as for a move refused at the join (`Welcomes.joined`),
+        crisis check at once. Returned unread, they were dropped, and so
         was all they wrote there after (the note "invite again" was spent): crisis words
         too, with no alert."""
         await self._welcome_later(room_id)
