@@ -47,9 +47,9 @@ async def bot_with_mail() -> tuple[Office, CounselBot, RoomID]:
 async def test_a_me_or_a_notice_to_a_mail_youth_goes_out_as_mail() -> None:
     office, bot, room = await bot_with_mail()
     before = len(await office.pending_mails())
-    await bot._on_staff_other(room, staff_message("$me", {
+    await bot.staff_words.other(room, staff_message("$me", {
         "msgtype": "m.emote", "body": "schickt dir die Nummer: 116 111"}))
-    await bot._on_staff_other(room, staff_message("$notice", {
+    await bot.staff_words.other(room, staff_message("$notice", {
         "msgtype": "m.notice", "body": "Bitte melde dich morgen wieder."}))
     mails = (await office.pending_mails())[before:]
     assert [("116 111" in m.text, "morgen" in m.text) for m in mails] == [
@@ -59,7 +59,7 @@ async def test_a_me_or_a_notice_to_a_mail_youth_goes_out_as_mail() -> None:
 async def test_a_file_to_a_mail_youth_is_told_to_the_counsellor() -> None:
     office, bot, room = await bot_with_mail()
     before = len(await office.pending_mails())
-    await bot._on_staff_other(room, staff_message("$file", {
+    await bot.staff_words.other(room, staff_message("$file", {
         "msgtype": "m.file", "body": "notfallplan.pdf", "url": "mxc://x/abc"}))
     assert len(await office.pending_mails()) == before
     told = [e for e in map(decode_effect, (entry.payload for entry in

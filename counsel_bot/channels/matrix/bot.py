@@ -39,13 +39,7 @@ from nio.exceptions import EncryptionError
 from counsel_bot.channels.failures import EVENTS, Failures
 from counsel_bot.channels.matrix.addon_events import AddonEvents
 from counsel_bot.channels.matrix.event_words import (
-    TEXT_MSGTYPES,
-    command_head,
-    content_of,
-    edited_event,
-    edited_words,
     held_words,
-    words_of,
 )
 from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.channels.matrix.held_events import HeldEvents
@@ -62,6 +56,7 @@ from counsel_bot.channels.matrix.room_youth import RoomYouth, matrix_youth
 from counsel_bot.channels.matrix.session import LOGIN_GONE, CounselClient, LoginRevoked
 from counsel_bot.channels.matrix.staff_devices import StaffDevices
 from counsel_bot.channels.matrix.staff_room import StaffRoom
+from counsel_bot.channels.matrix.staff_words import StaffWords
 from counsel_bot.channels.matrix.strangers import Strangers
 from counsel_bot.channels.matrix.welcomes import Welcomes
 from counsel_bot.channels.matrix.youth_moves import YouthMoves
@@ -70,14 +65,11 @@ from counsel_bot.channels.outbox_worker import EffectFailed, OutboxWorker
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.clock import Clock
-from counsel_bot.core.commands import DutyCommand, parse_staff
 from counsel_bot.core.effects import Effect, SayToStaff, StaffDigest
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.messages import Language, spoken, text
 from counsel_bot.core.reactions import one_emoji
-from counsel_bot.core.routing.model import Channel
 from counsel_bot.core.undecryptable import UndecryptableBuffer
-from counsel_bot.core.workday_commands import parse_workday
 
 if TYPE_CHECKING:
     from counsel_bot.channels.mail.mail_channel import MailChannel
@@ -139,6 +131,7 @@ class CounselBot:
         conductor.counted_room = self.moving.counted_room
         self._last_tick = clock.now() - TICK_INTERVAL
         self.staff_devices = StaffDevices(client, conductor, clock, self.is_staff)
+        self.staff_words = StaffWords(conductor, clock, self.staff_devices, self._is_staff_room)
         self.addon_events = AddonEvents(client, clock, self.undecryptable, self.is_staff)
         self.welcomes = Welcomes(
             client, conductor.store, executor, clock, default_language,
@@ -153,7 +146,6 @@ class CounselBot:
         self.missed_leaves = MissedLeaves(client, clock, self._rooms_to_be_in,
                                           lambda room: self._room_left(room, []))
         self.ready = asyncio.Event()
-        self.mail: MailChannel | None = None
         self.staff_rooms = StaffRoom(client, conductor.store, conductor.policy.staff,
                                      default_language)
         self.staff_rooms.announce = self._announce_staff_room
@@ -188,6 +180,16 @@ class CounselBot:
             executor.office_staff_room = self.office_rooms.room_for_notice
             # A snippet added in an office's staff room is that office's.
             conductor.office_of_room = self.office_rooms.office_of
+
+    @property
+    def mail(self) -> MailChannel | None:
+        """The mail channel (the runner sets it when mail is on): a counsellor's answer to a
+        youth counselled by mail goes out by it."""
+        return self.staff_words.mail
+
+    @mail.setter
+    def mail(self, channel: MailChannel | None) -> None:
+        self.staff_words.mail = channel
 
     @property
     def user_id(self) -> UserID:
@@ -540,7 +542,7 @@ class CounselBot:
         elif isinstance(event, RoomMessageText):
             await self._on_text(room_id, event)
         elif isinstance(event, RoomMessage) and sender is not None and self.is_staff(str(sender)):
-            await self._on_staff_other(room_id, event)
+            await self.staff_words.other(room_id, event)
         elif isinstance(event, RoomMessage | BadEvent | UnknownBadEvent) \
                 and sender is not None and not self.is_staff(str(sender)):
             await self.youth_words.other_message(room_id, event)
@@ -559,63 +561,10 @@ class CounselBot:
             await self.youth_words.redaction(room_id, event)
 
     async def _on_text(self, room_id: RoomID, event: RoomMessageText) -> None:
-        body = words_of(event)
-        at = self.clock.now()
-        event_id, sender = EventID(event.event_id), UserID(event.sender)
-        if self.is_staff(sender):
-            # Only in the staff room or a conversation's room: a room someone else made and
-            # invited the bot into is no place for staff commands (others would read along).
-            if await self._is_staff_room(room_id) or \
-                    await self.store.conversation_by_room(room_id) is not None:
-                corrected = edited_words(event)
-                if corrected is not None and (parse_staff(corrected) is not None
-                                              or parse_workday(corrected) is not None):
-                    await self.conductor.staff_edited_command(
-                        room_id, sender, event_id, command_head(corrected), at,
-                        edited_event(event))
-                    return
-                command = parse_staff(body)
-                if isinstance(command, DutyCommand) and command.on:
-                    # Going on duty: is every device of theirs readable in strict mode?
-                    await self.staff_devices.check([sender])
-                await self.conductor.staff_wrote(room_id, sender, event_id, body, at)
-                await self._maybe_mail_reply(room_id, sender, event_id,
-                                             body if corrected is None else corrected,
-                                             correction=corrected is not None)
-            return
-        await self.youth_words.text(room_id, event)
-
-    async def _on_staff_other(self, room_id: RoomID, event: RoomMessage) -> None:
-        """A counsellor's voice message, picture, file, /me or notice in a conversation's
-        room answers the youth as their text does (the wait for an answer ends); it is
-        never a command. To a youth counselled by mail a /me or a notice goes out as mail
-        like text; what no mail carries is told to the counsellor."""
-        record = await self.store.conversation_by_room(room_id)
-        if record is None:
-            return
-        sender, event_id, at = UserID(event.sender), EventID(event.event_id), self.clock.now()
-        await self.conductor.staff_answered(room_id, sender, event_id, at)
-        if self.mail is None or record.channel is not Channel.MAIL:
-            return
-        words = words_of(event)
-        if content_of(event).get("msgtype") in TEXT_MSGTYPES and words.strip():
-            corrected = edited_words(event)
-            await self._maybe_mail_reply(room_id, sender, event_id,
-                                         words if corrected is None else corrected,
-                                         correction=corrected is not None)
+        if self.is_staff(event.sender):
+            await self.staff_words.text(room_id, event)
         else:
-            await self.conductor.reply_not_mailed(record.conversation, sender, event_id, at)
-
-    async def _maybe_mail_reply(
-        self, room_id: RoomID, sender: UserID, event_id: EventID, body: str, *,
-        correction: bool,
-    ) -> None:
-        if self.mail is None or not body.strip() or parse_staff(body) is not None:
-            return  # a command, or a reply that was only the quote
-        record = await self.store.conversation_by_room(room_id)
-        if record is not None and record.channel is Channel.MAIL:
-            await self.mail.counsellor_wrote(record, sender, event_id, body, self.clock.now(),
-                                             correction=correction)
+            await self.youth_words.text(room_id, event)
 
     async def _on_membership(self, room_id: RoomID, event: RoomMemberEvent) -> None:
         user, at = UserID(event.state_key), self.clock.now()
