@@ -219,7 +219,7 @@ async def test_more_messages_than_a_sync_carries_while_the_bot_was_down_are_all_
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # A small page, so a handful of messages overflow it as hundreds would in production.
-    monkeypatch.setattr("counsel_bot.channels.matrix.bot.SYNC_TIMELINE_LIMIT", 3)
+    monkeypatch.setattr("counsel_bot.channels.matrix.sync_requests.SYNC_TIMELINE_LIMIT", 3)
     youth = await nio_youth(synapse, user_factory, tmp_path)
     try:
         room = await youth.open_chat(bot.user_id)

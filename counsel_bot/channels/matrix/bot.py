@@ -53,11 +53,16 @@ from counsel_bot.channels.matrix.room_moves import RoomMoves
 from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
 from counsel_bot.channels.matrix.room_upgrades import RoomUpgrades
 from counsel_bot.channels.matrix.room_youth import RoomYouth, matrix_youth
-from counsel_bot.channels.matrix.session import LOGIN_GONE, CounselClient, LoginRevoked
+from counsel_bot.channels.matrix.session import LOGIN_GONE, LoginRevoked
 from counsel_bot.channels.matrix.staff_devices import StaffDevices
 from counsel_bot.channels.matrix.staff_room import StaffRoom
 from counsel_bot.channels.matrix.staff_words import StaffWords
 from counsel_bot.channels.matrix.strangers import Strangers
+from counsel_bot.channels.matrix.sync_requests import (
+    SYNC_TIMELINE_LIMIT,
+    housekeeping,
+    sync_or_stop,
+)
 from counsel_bot.channels.matrix.welcomes import Welcomes
 from counsel_bot.channels.matrix.youth_moves import YouthMoves
 from counsel_bot.channels.matrix.youth_words import YouthWords
@@ -81,9 +86,6 @@ SYNC_TOKEN_KEY = "sync_token"  # noqa: S105 (a settings key)
 # mail server's grace is 5 s); the runner's whole stop has 25 s.
 INTAKE_STOP_SECONDS = 7.0
 TICK_INTERVAL = timedelta(seconds=5)
-# Events per room in one sync. More than came in a room since the last sync (a bot that was
-# down, a long message burst) leaves a gap, which is fetched page by page (room_history).
-SYNC_TIMELINE_LIMIT = 50
 # Bad-request answers in a row before a saved sync position is given up (see _sync_until).
 TOKEN_REFUSALS = 3
 
@@ -305,38 +307,7 @@ class CounselBot:
 
     async def _sync_or_stop(self, stop: asyncio.Event, since: str | None,
                             first: bool) -> SyncResponse | SyncError | None:
-        """One sync, or None when ``stop`` is set while it long-polls: a stop is then
-        taken at once, not after up to five idle seconds (a failover's standby waits for
-        the lock this frees). Dropping the unanswered request loses nothing: its batch was
-        not handled and the token not saved, so the next start receives it. A cancel cannot
-        land halfway through nio's handling of a room or of the to-device events (Olm
-        sessions, room keys): nio handles each without suspending, since the bot registers
-        no nio callbacks. It may land while the answer is read in a thread, before any of
-        it, or between two slices of its rooms (`session.CounselClient`): the to-device
-        events all taken in, some rooms updated and the rest as before, as between syncs."""
-        if since is None:
-            # nio sends a position of its own when given none (saved as each answer came,
-            # before the bot handled it): a refused one again, or one past unhandled events.
-            self.client.next_batch = self.client.loaded_sync_token = ""
-        # full_state on the first sync rebuilds nio's in-memory room state after a restart.
-        sync = asyncio.ensure_future(self.client.sync(
-            timeout=0 if first else 5_000, since=since, full_state=first,
-            set_presence="offline",
-            sync_filter={"room": {"timeline": {"limit": SYNC_TIMELINE_LIMIT}}},
-        ))
-        stopping = asyncio.ensure_future(stop.wait())
-        try:
-            await asyncio.wait({sync, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopping.cancel()
-            if not sync.done():
-                sync.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sync
-                current = asyncio.current_task()
-                if current is not None and current.cancelling():
-                    raise asyncio.CancelledError  # the loop itself was cancelled meanwhile
-        return None if sync.cancelled() else sync.result()
+        return await sync_or_stop(self.client, stop, since, first=first)
 
     async def _start_effects(self) -> None:
         """Start the batch's effects before the bookkeeping after it. The worker would
@@ -360,18 +331,7 @@ class CounselBot:
             await self.store.set_setting(SYNC_TOKEN_KEY, token)
 
     async def _housekeeping(self) -> None:
-        """What nio's sync_forever does between syncs: keys and to-device traffic."""
-        client = self.client
-        await client.send_to_device_messages()
-        if client.should_upload_keys:
-            await client.keys_upload()
-        if client.should_query_keys:
-            await client.keys_query()
-        if client.should_claim_keys:
-            await client.keys_claim(client.get_users_for_key_claiming())
-        # Room keys for devices learned of after the bot shared them (session.CounselClient).
-        if isinstance(client, CounselClient):
-            await client.room_keys.give()
+        await housekeeping(self.client)
 
     async def _tick(self) -> None:
         now = self.clock.now()
