@@ -57,5 +57,5 @@ async def test_an_english_youth_is_asked_in_english_to_send_again() -> None:
     lost = SimpleNamespace(event_id="$w2", sender=YOUTH, room_id=ROOM)
     bot.undecryptable.add(EventID("$w2"), ROOM, lost, clock.now())  # type: ignore[arg-type]
     clock.advance(timedelta(seconds=6))
-    await bot._retry_undecryptable()
+    await bot.waiting_keys.retry()
     assert sent == [(ROOM, text("undecryptable", "en"))]

@@ -34,7 +34,6 @@ from nio import (
     UnknownBadEvent,
     UnknownEvent,
 )
-from nio.exceptions import EncryptionError
 
 from counsel_bot.channels.failures import EVENTS, Failures
 from counsel_bot.channels.matrix.addon_events import AddonEvents
@@ -63,16 +62,17 @@ from counsel_bot.channels.matrix.sync_requests import (
     housekeeping,
     sync_or_stop,
 )
+from counsel_bot.channels.matrix.waiting_keys import WaitingKeys
 from counsel_bot.channels.matrix.welcomes import Welcomes
 from counsel_bot.channels.matrix.youth_moves import YouthMoves
 from counsel_bot.channels.matrix.youth_words import YouthWords
-from counsel_bot.channels.outbox_worker import EffectFailed, OutboxWorker
+from counsel_bot.channels.outbox_worker import OutboxWorker
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.clock import Clock
 from counsel_bot.core.effects import Effect, SayToStaff, StaffDigest
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
-from counsel_bot.core.messages import Language, spoken, text
+from counsel_bot.core.messages import Language
 from counsel_bot.core.reactions import one_emoji
 from counsel_bot.core.undecryptable import UndecryptableBuffer
 
@@ -132,6 +132,9 @@ class CounselBot:
         executor.declined_in = self.moving.declined_in
         conductor.counted_room = self.moving.counted_room
         self._last_tick = clock.now() - TICK_INTERVAL
+        self.waiting_keys = WaitingKeys(
+            client, conductor, executor, clock, default_language, self.undecryptable,
+            counted_room=self.moving.counted_room, handle=self._on_room_event_once)
         self.staff_devices = StaffDevices(client, conductor, clock, self.is_staff)
         self.staff_words = StaffWords(conductor, clock, self.staff_devices, self._is_staff_room)
         self.addon_events = AddonEvents(client, clock, self.undecryptable, self.is_staff)
@@ -364,7 +367,7 @@ class CounselBot:
             for event in [*await self._gap(RoomID(room_id), info.timeline),
                           *info.timeline.events]:
                 await self._on_room_event_once(RoomID(room_id), event)
-        await self._retry_undecryptable()
+        await self.waiting_keys.retry()
         for room_id, info in response.rooms.leave.items():
             await self._room_left(RoomID(room_id), info.timeline.events)
 
@@ -560,37 +563,6 @@ class CounselBot:
                     and (room is None or not self.room_youth.others(room)):
                 await self.moving.youth_left(room_id, declined=event.prev_membership == "invite")
             await self.conductor.member_left(room_id, user, EventID(event.event_id), at)
-
-    # -- undecryptable messages -------------------------------------------------------------
-
-    async def _retry_undecryptable(self) -> None:
-        for event_id, event in self.undecryptable.pending():
-            try:
-                decrypted = self.client.decrypt_event(event)
-            except EncryptionError:
-                continue  # still no key: keep waiting until the grace period ends
-            self.undecryptable.resolved(event_id)
-            await self._on_room_event_once(RoomID(event.room_id), decrypted)
-        for room_id, events in self.undecryptable.expire(self.clock.now()):
-            addon = next((a for a in self.conductor.addons if a.owns_room(room_id)), None)
-            if addon is not None:
-                # Not in the group (it would not know whom the bot means): each writer in
-                # their own chat, since one of them may have written what must be read.
-                for writer in dict.fromkeys(UserID(e.sender) for e in events):
-                    await addon.unreadable(room_id, writer, self.clock.now())
-                continue
-            # In the conversation's language (of the room its words count in, after a
-            # move): an English-writing youth asked in German may never send it again.
-            record = await self.store.conversation_by_room(
-                await self.moving.counted_room(room_id))
-            language = self.default_language if record is None else spoken(record.language)
-            try:
-                await self.executor.send(room_id, text("undecryptable", language),
-                                         key=f"undecryptable:{room_id}:{self.clock.now():%s}")
-            except EffectFailed as failure:
-                # Raised, it stopped the bot; the restart fetched the message again (the
-                # sync position waits for it) and stopped again when its grace ended.
-                log.warning("could not ask a youth to write again (%s)", failure)
 
     # -- staff room -------------------------------------------------------------------------
 

@@ -1,0 +1,74 @@
+"""Messages that came before their room key: decrypted and handled once the key comes
+(`core/undecryptable.py` keeps them for a grace period), or, once it ends, the writer asked
+to send them again, in the conversation's language."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from nio import AsyncClient, MegolmEvent
+from nio.exceptions import EncryptionError
+
+from counsel_bot.channels.matrix.executor import Executor
+from counsel_bot.channels.outbox_worker import EffectFailed
+from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.core.clock import Clock
+from counsel_bot.core.ids import RoomID, UserID
+from counsel_bot.core.messages import Language, spoken, text
+from counsel_bot.core.undecryptable import UndecryptableBuffer
+
+log = logging.getLogger(__name__)
+
+
+class WaitingKeys:
+    def __init__(
+        self, client: AsyncClient, conductor: Conductor, executor: Executor, clock: Clock,
+        default_language: Language, undecryptable: UndecryptableBuffer[MegolmEvent], *,
+        counted_room: Callable[[RoomID], Awaitable[RoomID]],
+        handle: Callable[[RoomID, Any], Awaitable[None]],
+    ) -> None:
+        self.client = client
+        self.conductor = conductor
+        self.store = conductor.store
+        self.executor = executor
+        self.clock = clock
+        self.default_language = default_language
+        self.undecryptable = undecryptable
+        # The room a room's words count in (after a move: the new one).
+        self._counted_room = counted_room
+        # Handles a decrypted event as the sync loop does (the bot's `_on_room_event_once`).
+        self._handle = handle
+
+    async def retry(self) -> None:
+        """Each message waiting for its key decrypted and handled once the key came; those
+        whose grace ended: the youth is asked to write again (in a group, each writer in
+        their own chat)."""
+        for event_id, event in self.undecryptable.pending():
+            try:
+                decrypted = self.client.decrypt_event(event)
+            except EncryptionError:
+                continue  # still no key: keep waiting until the grace period ends
+            self.undecryptable.resolved(event_id)
+            await self._handle(RoomID(event.room_id), decrypted)
+        for room_id, events in self.undecryptable.expire(self.clock.now()):
+            addon = next((a for a in self.conductor.addons if a.owns_room(room_id)), None)
+            if addon is not None:
+                # Not in the group (it would not know whom the bot means): each writer in
+                # their own chat, since one of them may have written what must be read.
+                for writer in dict.fromkeys(UserID(e.sender) for e in events):
+                    await addon.unreadable(room_id, writer, self.clock.now())
+                continue
+            # In the conversation's language (of the room its words count in, after a
+            # move): an English-writing youth asked in German may never send it again.
+            record = await self.store.conversation_by_room(
+                await self._counted_room(room_id))
+            language = self.default_language if record is None else spoken(record.language)
+            try:
+                await self.executor.send(room_id, text("undecryptable", language),
+                                         key=f"undecryptable:{room_id}:{self.clock.now():%s}")
+            except EffectFailed as failure:
+                # Raised, it stopped the bot; the restart fetched the message again (the
+                # sync position waits for it) and stopped again when its grace ended.
+                log.warning("could not ask a youth to write again (%s)", failure)
