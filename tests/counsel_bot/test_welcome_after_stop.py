@@ -242,3 +242,48 @@ async def test_the_bot_leaves_the_first_room_when_the_youth_leaves_it() -> None:
     assert client.left == [ROOM]
     again = await _bot(store, client, sent)  # and a restart does not bring the link back
     assert await again.moves.target(RoomID(ROOM)) is None
+
+
+class BotsOwnRoom(FakeClient):
+    """An encrypted room of the bot's (a move's new room, a chat the youth was invited into
+    with a case code), where the bot holds the power and the youth is yet to come."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        room = MatrixRoom(ROOM, BOT, encrypted=True)
+        room.add_member(BOT, "Beratung", None)
+        self.rooms[ROOM] = room
+
+    async def room_get_state(self, room_id: str) -> Any:
+        return SimpleNamespace(events=[
+            {"type": "m.room.create", "sender": BOT, "content": {"room_version": "10"}},
+            {"type": "m.room.power_levels", "content": {"users": {BOT: 100}, "kick": 50}}])
+
+
+def _room_synced(next_batch: str, events: list[dict[str, Any]]) -> SyncResponse:
+    return _sync(next_batch, join={ROOM: {
+        "timeline": {"events": events, "limited": False, "prev_batch": "p1"},
+        "state": {"events": []}, "ephemeral": {"events": []}, "account_data": {"events": []},
+        "summary": {}, "unread_notifications": {}}})
+
+
+async def test_a_youth_whose_greeting_failed_at_their_join_is_greeted_after_a_stop() -> None:
+    """The youth joins the bot's room while the homeserver answers the greeting with a 502;
+    the bot stops before it asks again a minute later. The note of the welcome still due
+    was kept in memory only: the restarted bot never greeted the youth (nor, in a room
+    unfit for counselling, moved them), who waited for a word in a silent room."""
+    store, client, sent = MemoryStore(AeadSealer()), BotsOwnRoom(), []
+    bot = await _bot(store, client, sent)
+    refused = refuse_first_send(bot, "greeted:")
+    client.rooms[ROOM].add_member(YOUTH, "Sonnenblume", None)  # nio's members after the sync
+    await bot.handle_sync(_room_synced("s2", [{
+        "type": "m.room.member", "state_key": YOUTH, "sender": YOUTH, "event_id": "$youth",
+        "origin_server_ts": 2, "content": {"membership": "join"},
+        "unsigned": {"prev_content": {"membership": "invite"}}}]))
+    assert refused == [f"greeted:{ROOM}"]
+    # SIGTERM: the batch's token was saved. The next start, on the same store; its first
+    # sync (full state) lists every joined room.
+    again = await _bot(store, client, sent)
+    again.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+    await again.handle_sync(_room_synced("s3", []))
+    assert (ROOM, f"greeted:{ROOM}") in sent, "the youth was never greeted"
