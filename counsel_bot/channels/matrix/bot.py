@@ -541,7 +541,7 @@ class CounselBot:
                     return
                 await self.moving.youth_joined(room_id)
                 if not await self.welcomes.welcome(room_id):
-                    self.welcomes.refused(room_id, at)
+                    await self.welcomes.refused(room_id, at)
         elif event.membership == "join" and user == event.sender and user != self.user_id \
                 and not self.is_staff(user):
             await self.youth_words.renamed(room_id, event)

@@ -104,10 +104,11 @@ class Welcomes:
             else:
                 self.again[room_id] = now + MOVE_RETRY
 
-    def refused(self, room_id: RoomID, at: datetime) -> None:
+    async def refused(self, room_id: RoomID, at: datetime) -> None:
         """The welcome at a youth's join was refused for now: asked again by `joined`, as
-        after the bot's own join."""
-        self.invitations.welcome_due.add(room_id)
+        after the bot's own join, and kept in the store as that one is (`Invitations.joined`):
+        in memory only, a stop before the next try left the youth never greeted nor moved."""
+        await self.invitations.joined(room_id)
         self.again[room_id] = at + MOVE_RETRY
 
     async def later(self, room_id: RoomID) -> None:
