@@ -14,7 +14,7 @@ from typing import Any
 from nio.exceptions import EncryptionError
 
 from counsel_bot.channels.matrix.bot import CounselBot
-from counsel_bot.config import Settings
+from counsel_bot.config import Settings, StaffSettings
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
@@ -59,3 +59,36 @@ async def test_an_english_youth_is_asked_in_english_to_send_again() -> None:
     clock.advance(timedelta(seconds=6))
     await bot.waiting_keys.retry()
     assert sent == [(ROOM, text("undecryptable", "en"))]
+
+
+ANNA = "@anna:x"
+
+
+async def test_a_counsellors_message_the_bot_cannot_read_asks_the_youth_nothing() -> None:
+    """The bot could not decrypt a counsellor's answer in a youth's chat (their app had not
+    shared its key with the bot's device). The youth, who had sent nothing since, was told
+    their last message could not be read and asked to send it again: they sent again what
+    they had written before, or wondered what of theirs was lost."""
+    detector = CrisisDetector.from_directory(default_lexicon_dir())
+    settings = Settings(staff=StaffSettings(counsellors=(ANNA,)))
+    conductor = await Conductor.open(MemoryStore(AeadSealer()), detector,
+                                     policy_from(settings), AT)
+    await conductor.youth_wrote(ROOM, UserID(YOUTH), None, EventID("$w1"),
+                                "hallo, ich brauche jemanden zum reden", AT)
+    sent: list[tuple[str, str]] = []
+
+    async def send(room_id: str, body: str, key: str) -> None:
+        sent.append((room_id, body))
+
+    async def perform(_effect: object, _key: str) -> None:
+        return None
+
+    executor = SimpleNamespace(perform=perform, send=send, admin=None, protected=frozenset())
+    clock = FakeClock(AT)
+    bot = CounselBot(NoKeyClient(), conductor, executor, clock,  # type: ignore[arg-type]
+                     default_language="de", undecryptable_grace=timedelta(seconds=5))
+    answer = SimpleNamespace(event_id="$a1", sender=ANNA, room_id=ROOM)
+    bot.undecryptable.add(EventID("$a1"), ROOM, answer, clock.now())  # type: ignore[arg-type]
+    clock.advance(timedelta(seconds=6))
+    await bot.waiting_keys.retry()
+    assert sent == [], "the youth was asked to send again a message they never sent"
