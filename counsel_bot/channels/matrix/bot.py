@@ -134,7 +134,8 @@ class CounselBot:
         self._last_tick = clock.now() - TICK_INTERVAL
         self.waiting_keys = WaitingKeys(
             client, conductor, executor, clock, default_language, self.undecryptable,
-            counted_room=self.moving.counted_room, handle=self._on_room_event_once)
+            counted_room=self.moving.counted_room, handle=self._on_room_event_once,
+            is_staff=self.is_staff, is_staff_room=self._is_staff_room)
         self.staff_devices = StaffDevices(client, conductor, clock, self.is_staff)
         self.staff_words = StaffWords(conductor, clock, self.staff_devices, self._is_staff_room)
         self.addon_events = AddonEvents(client, clock, self.undecryptable, self.is_staff)

@@ -28,6 +28,8 @@ class WaitingKeys:
         default_language: Language, undecryptable: UndecryptableBuffer[MegolmEvent], *,
         counted_room: Callable[[RoomID], Awaitable[RoomID]],
         handle: Callable[[RoomID, Any], Awaitable[None]],
+        is_staff: Callable[[str], bool],
+        is_staff_room: Callable[[RoomID], Awaitable[bool]],
     ) -> None:
         self.client = client
         self.conductor = conductor
@@ -40,11 +42,13 @@ class WaitingKeys:
         self._counted_room = counted_room
         # Handles a decrypted event as the sync loop does (the bot's `_on_room_event_once`).
         self._handle = handle
+        self._is_staff = is_staff
+        self._is_staff_room = is_staff_room
 
     async def retry(self) -> None:
         """Each message waiting for its key decrypted and handled once the key came; those
         whose grace ended: the youth is asked to write again (in a group, each writer in
-        their own chat)."""
+        their own chat; never for a counsellor's answer alone)."""
         for event_id, event in self.undecryptable.pending():
             try:
                 decrypted = self.client.decrypt_event(event)
@@ -59,6 +63,12 @@ class WaitingKeys:
                 # their own chat, since one of them may have written what must be read.
                 for writer in dict.fromkeys(UserID(e.sender) for e in events):
                     await addon.unreadable(room_id, writer, self.clock.now())
+                continue
+            if all(self._is_staff(str(e.sender)) for e in events) \
+                    and not await self._is_staff_room(room_id):
+                # A counsellor's answer in a youth's chat: the youth sent nothing to send
+                # again (their app shows the answer; only the bot did not read it).
+                log.warning("a staff message in a chat stayed unreadable for the bot")
                 continue
             # In the conversation's language (of the room its words count in, after a
             # move): an English-writing youth asked in German may never send it again.
