@@ -55,6 +55,7 @@ from counsel_bot.channels.matrix.room_youth import RoomYouth, matrix_youth
 from counsel_bot.channels.matrix.session import LOGIN_GONE, LoginRevoked
 from counsel_bot.channels.matrix.staff_devices import StaffDevices
 from counsel_bot.channels.matrix.staff_room import StaffRoom
+from counsel_bot.channels.matrix.staff_told import StaffTold
 from counsel_bot.channels.matrix.staff_words import StaffWords
 from counsel_bot.channels.matrix.strangers import Strangers
 from counsel_bot.channels.matrix.sync_requests import (
@@ -67,11 +68,9 @@ from counsel_bot.channels.matrix.welcomes import Welcomes
 from counsel_bot.channels.matrix.youth_moves import YouthMoves
 from counsel_bot.channels.matrix.youth_words import YouthWords
 from counsel_bot.channels.outbox_worker import OutboxWorker
-from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.clock import Clock
-from counsel_bot.core.effects import Effect, SayToStaff, StaffDigest
-from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.ids import EventID, RoomID, UserID
 from counsel_bot.core.messages import Language
 from counsel_bot.core.reactions import one_emoji
 from counsel_bot.core.undecryptable import UndecryptableBuffer
@@ -106,10 +105,11 @@ class CounselBot:
         self.store = conductor.store
         self.executor = executor
         self.outbox = OutboxWorker(executor.perform, conductor.store, clock)
+        self.staff_told = StaffTold(conductor, clock)
         if conductor.metrics is not None:
             self.outbox.on_dropped = conductor.metrics.effect_dropped
-        self.outbox.on_set_aside = self._effect_set_aside
-        self.outbox.on_given_up = self._effect_given_up
+        self.outbox.on_set_aside = self.staff_told.effect_set_aside
+        self.outbox.on_given_up = self.staff_told.effect_given_up
         self.clock = clock
         self.default_language = default_language
         self.undecryptable: UndecryptableBuffer[MegolmEvent] = UndecryptableBuffer(
@@ -154,8 +154,8 @@ class CounselBot:
         self.ready = asyncio.Event()
         self.staff_rooms = StaffRoom(client, conductor.store, conductor.policy.staff,
                                      default_language)
-        self.staff_rooms.announce = self._announce_staff_room
-        self.staff_rooms.not_invited = self._tell_not_invited
+        self.staff_rooms.announce = self.staff_told.room_replaced
+        self.staff_rooms.not_invited = self.staff_told.not_invited
         invitations = SeenInvitations(client)
         self.staff_rooms.invitations = invitations
         executor.invitations_unseen = invitations.unseen
@@ -175,8 +175,8 @@ class CounselBot:
         self.office_rooms = OfficeStaffRooms(
             client, conductor.store, conductor.policy.offices, default_language,
             initial_state=[ENCRYPTION], power_levels=counselling_power_levels())
-        self.office_rooms.announce = self._announce_staff_room
-        self.office_rooms.not_invited = self._tell_not_invited
+        self.office_rooms.announce = self.staff_told.room_replaced
+        self.office_rooms.not_invited = self.staff_told.not_invited
         self.office_rooms.invitations = invitations
         # What is for one staff member alone (a video call's link) goes to them directly.
         self.private_rooms = PrivateRooms(client, conductor.store, conductor.policy.staff)
@@ -431,26 +431,6 @@ class CounselBot:
 
     # -- room events --------------------------------------------------------------------------
 
-    async def _effect_given_up(self, effect: Effect | StaffDigest) -> None:
-        """Refused for good by the homeserver and given up: the staff are told, as of an
-        effect set aside. Not of a staff notice: the staff room refused it, so telling them
-        there cannot help (the log and the dropped-effects counter say it)."""
-        if not isinstance(effect, SayToStaff | StaffDigest):
-            await self._effect_set_aside(effect, refused=True)
-
-    async def _effect_set_aside(self, effect: Effect | StaffDigest, *,
-                                refused: bool = False) -> None:
-        conversation = getattr(effect, "conversation", None)
-        if isinstance(effect, SayToStaff):
-            # Among its parameters: without it, the staff learnt that a crisis alert was
-            # lost, not whose.
-            conversation = dict(effect.params).get("conversation")
-        key = getattr(effect, "key", None)
-        what = type(effect).__name__ + (f" {key}" if isinstance(key, str) else "")
-        await self.conductor.effect_set_aside(
-            what, ConversationID(conversation) if isinstance(conversation, str) else None,
-            self.clock.now(), refused=refused)
-
     async def _on_room_event_once(self, room_id: RoomID, event: Any) -> None:
         """Handle the event, unless it made the bot fail before (channels/failures.py)."""
         event_id = getattr(event, "event_id", None)
@@ -604,21 +584,3 @@ class CounselBot:
         if office and self.conductor.policy.offices.enabled:
             return await self.office_rooms.replace_if_lost(office, room_id)
         return await self.staff_rooms.replace_if_lost(room_id)
-
-    async def _announce_staff_room(self, room_id: RoomID, office: str) -> None:
-        """Said first in a staff room that replaces a lost one (in the outbox: a stop before
-        it is sent does not lose it)."""
-        step = Change(self.clock.now(), None)
-        step.add(SayToStaff("staff_room_replaced", office=office),
-                 f"staff-room-replaced:{room_id}")
-        await self.conductor.commit(step)
-
-    async def _tell_not_invited(self, room_id: RoomID, office: str,
-                                users: list[UserID]) -> None:
-        """Said in a new staff room that some staff could not be invited into (their app
-        blocks invitations): the others ask them to allow them (in the outbox: a stop before
-        it is sent does not lose it)."""
-        step = Change(self.clock.now(), None)
-        step.add(SayToStaff("staff_room_not_invited", (("users", ", ".join(users)),),
-                            office=office), f"staff-room-not-invited:{room_id}")
-        await self.conductor.commit(step)
