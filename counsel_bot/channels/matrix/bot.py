@@ -73,6 +73,7 @@ from counsel_bot.core.clock import Clock
 from counsel_bot.core.ids import EventID, RoomID, UserID
 from counsel_bot.core.messages import Language
 from counsel_bot.core.reactions import one_emoji
+from counsel_bot.core.routing.model import Channel
 from counsel_bot.core.undecryptable import UndecryptableBuffer
 
 if TYPE_CHECKING:
