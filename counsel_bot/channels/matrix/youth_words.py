@@ -117,12 +117,8 @@ class YouthWords:
         """Pictures, files and unknown kinds of message: the counsellor in the room sees
         them in their own app; the bot keeps a note of them (and any text they carry) for a
         counsellor who joins later, and tells the youth once that it cannot pass files on."""
-        room = self.client.rooms.get(room_id)
-        if room is None or not await self.room_youth.is_youth(room, event.sender) \
-                or await self._is_staff_room(room_id):
-            return
-        if not await self._readable(room):
-            await self._gone_unread(room, event)
+        room = await self._youths_words_room(room_id, event)
+        if room is None:
             return
         raw = event.source if isinstance(event.source, dict) else {}
         if raw.get("type", "m.room.message") != "m.room.message":
@@ -162,12 +158,8 @@ class YouthWords:
         """A poll (its question and answers are words like any message: a youth may ask
         the one important thing as a poll) or a sticker (kept as a note, like a picture).
         Other kinds of event (reactions, receipts) carry nothing to counsel on."""
-        room = self.client.rooms.get(room_id)
-        if room is None or not await self.room_youth.is_youth(room, event.sender) \
-                or await self._is_staff_room(room_id):
-            return
-        if not await self._readable(room):
-            await self._gone_unread(room, event)
+        room = await self._youths_words_room(room_id, event)
+        if room is None:
             return
         if isinstance(event, StickerEvent):
             await self._take_note(room, event, f"[Sticker: {event.body}]", attachment=True)
@@ -185,14 +177,22 @@ class YouthWords:
         if one_emoji(event.key) and not await self._offer_stands(room_id):
             await self._answers_proposal(room_id, event)
             return
+        room = await self._youths_words_room(room_id, event)
+        if room is None:
+            return
+        await self._take_note(room, event, f"[Reaktion: {event.key}]", attachment=False)
+
+    async def _youths_words_room(self, room_id: RoomID, event: Any) -> MatrixRoom | None:
+        """The room, if ``event`` is its youth's and their words are read there (one
+        without encryption and no move: checked for a crisis all the same, `_gone_unread`)."""
         room = self.client.rooms.get(room_id)
         if room is None or not await self.room_youth.is_youth(room, event.sender) \
                 or await self._is_staff_room(room_id):
-            return
+            return None
         if not await self._readable(room):
             await self._gone_unread(room, event)
-            return
-        await self._take_note(room, event, f"[Reaktion: {event.key}]", attachment=False)
+            return None
+        return room
 
     async def _answers_proposal(self, room_id: RoomID, event: ReactionEvent) -> None:
         """Element offers 👍 under every message: a youth who gave it to "Passt das?" has
