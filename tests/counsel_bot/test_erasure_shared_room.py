@@ -41,6 +41,7 @@ class Admin:
 async def test_a_room_another_youth_is_in_is_not_purged_with_the_account() -> None:
     store = MemoryStore(AeadSealer())
     client = AsyncClient("http://127.0.0.1:9", BOT, device_id="BOT")
+    client.user_id = BOT  # as a login sets it
 
     async def staff_room() -> RoomID:
         return RoomID("!staff:x")

@@ -112,6 +112,8 @@ class AccountAdmin(Protocol):
 
     async def room_exists(self, room_id: str) -> bool: ...
 
+    async def room_members(self, room_id: str) -> list[str]: ...
+
     async def get_user(self, user_id: str) -> Any: ...
 
     async def joined_rooms(self, user_id: str) -> list[str]: ...
@@ -474,12 +476,21 @@ class Executor:
         for room in map(RoomID, await self.admin.joined_rooms(youth)):
             if room in own or await last_seen(self.store, room) is None \
                     or await self.store.get_setting(f"shared_told:{room}") \
-                    or await self.store.conversation_by_room(room) is not None:
+                    or await self.store.conversation_by_room(room) is not None \
+                    or await self._shared(room, youth):
                 continue
             await purge_if_there(self.admin, room)
             if self.forget_room is not None:
                 self.forget_room(room)
             await forget_settings_of_room(self.store, room)
+
+    async def _shared(self, room: RoomID, youth: UserID) -> bool:
+        """Someone besides ``youth`` and the bot is in ``room``: the notice to write one to
+        one (`shared_told:`) comes only once somebody writes, and one who joined before
+        that lost their words with another youth's account."""
+        assert self.admin is not None
+        members = set(await self.admin.room_members(room))
+        return bool(members - {youth, self.client.user_id})
 
     async def _queue_notice(self, effect: QueuePositionChanged, key: str) -> None:
         record = await self._record(effect.conversation)

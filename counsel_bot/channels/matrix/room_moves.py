@@ -185,6 +185,9 @@ class PurgingFirstRooms:
     async def joined_rooms(self, user_id: str) -> list[str]:
         return await self._admin.joined_rooms(user_id)
 
+    async def room_members(self, room_id: str) -> list[str]:
+        return await self._admin.room_members(room_id)
+
     async def deactivate(self, user_id: str, *, erase: bool = True) -> None:
         await self._admin.deactivate(user_id, erase=erase)
 
