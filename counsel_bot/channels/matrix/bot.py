@@ -180,7 +180,8 @@ class CounselBot:
         self.office_rooms.not_invited = self.staff_told.not_invited
         self.office_rooms.invitations = invitations
         # What is for one staff member alone (a video call's link) goes to them directly.
-        self.private_rooms = PrivateRooms(client, conductor.store, conductor.policy.staff)
+        self.private_rooms = PrivateRooms(client, conductor.store, conductor.policy.staff,
+                                          clock)
         executor.private_rooms = self.private_rooms
         executor.leads_for = conductor.leads_to_call
         if conductor.policy.offices.enabled:

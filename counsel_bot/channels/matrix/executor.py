@@ -606,6 +606,13 @@ class Executor:
             raise EffectFailed("the recipient is no longer staff", permanent=True)
         self.unaccepted.tried(key, self.clock.now())
         room_id = await self.private_rooms.room_for(to)
+        if room_id is None and self.private_rooms.reopen_waits(to):
+            # They rejected or left the room opened just now: no new invitation at every
+            # retry; the leads learn that the text waits.
+            if self.unaccepted.due(key, self.clock.now()):
+                await self._tell_unaccepted(to, conversation, key)
+            raise EffectFailed("the staff member rejected the direct room; a new one later",
+                               permanent=False, waiting=True)
         if room_id is None:
             raise EffectFailed("no direct room with the staff member", permanent=False)
         room = self.client.rooms.get(room_id)

@@ -12,7 +12,9 @@ A text waits until the staff member has accepted the invitation (nio shares the 
 reliably only with members it knows joined); one that waits too long is told to the team
 leads (`unaccepted.py`). A room that is no longer private to the two
 (the staff member left it or rejected the invitation, someone else is in it, the bot is out
-of it) is left and forgotten, and the next text opens a new one. At the start, rooms of
+of it) is left and forgotten, and the next text opens a new one, but not more than one
+per `REOPEN_AFTER` for someone who rejected the last one (never joined it): they got a new
+invitation at every retry of the waiting text, every few seconds all night. At the start, rooms of
 people taken off the staff list are left and forgotten too (`ensure`): nothing more goes
 there, and the bot holds no room with them.
 """
@@ -23,17 +25,22 @@ import asyncio
 import json
 import logging
 from collections.abc import Collection
+from datetime import datetime, timedelta
 
 from nio import Api, AsyncClient, RoomCreateError, RoomGetStateEventError, RoomPreset
 
 from counsel_bot.channels.matrix.membership import still_joined
 from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
+from counsel_bot.core.clock import Clock
 from counsel_bot.core.ids import RoomID, UserID
 from counsel_bot.store import Store
 
 log = logging.getLogger(__name__)
 
 PREFIX = "private_room:"
+# A new room for someone who rejected the last one: the waiting text is told to
+# the team leads meanwhile (`unaccepted.py`).
+REOPEN_AFTER = timedelta(minutes=30)
 DIRECT = "m.direct"
 
 
@@ -42,11 +49,17 @@ def setting_key(user: UserID) -> str:
 
 
 class PrivateRooms:
-    def __init__(self, client: AsyncClient, store: Store, staff: Collection[UserID]) -> None:
+    def __init__(self, client: AsyncClient, store: Store, staff: Collection[UserID],
+                 clock: Clock) -> None:
         self._client = client
         self._store = store
         self._staff = frozenset(staff)
+        self._clock = clock
         self._opening = asyncio.Lock()
+        # When someone last rejected a room (never joined, then gone), and the rooms seen
+        # joined; in memory: a restart opens a room at once.
+        self._rejected: dict[UserID, datetime] = {}
+        self._seen_joined: set[RoomID] = set()
 
     def is_staff(self, user: UserID) -> bool:
         return user in self._staff
@@ -56,12 +69,15 @@ class PrivateRooms:
         nio shares a room's key reliably only with members it knows joined: sent while
         they join, a text came without its key and could never be read."""
         room = self._client.rooms.get(room_id)
-        return room is not None and user in room.users and user not in room.invited_users
+        joined = room is not None and user in room.users and user not in room.invited_users
+        if joined:
+            self._seen_joined.add(room_id)
+        return joined
 
     async def room_for(self, user: UserID) -> RoomID | None:
         """The direct room with ``user``, opened now if there is none or it is no longer
-        private to the two (None: the homeserver refused to open one, or ``user`` is no
-        longer staff)."""
+        private to the two (None: the homeserver refused to open one, ``user`` is no
+        longer staff, or `reopen_waits`)."""
         if not self.is_staff(user):
             return None
         async with self._opening:  # one room per person, though several texts wait for it
@@ -70,8 +86,18 @@ class PrivateRooms:
                 room_id = RoomID(stored)
                 if await self._private(room_id, user):
                     return room_id
+                if room_id not in self._seen_joined and not self.joined(room_id, user):
+                    self._rejected[user] = self._clock.now()
                 await self._drop(user, room_id)
+            if self.reopen_waits(user):
+                return None
             return await self._open(user)
+
+    def reopen_waits(self, user: UserID) -> bool:
+        """``user`` rejected their room (never joined it) less than `REOPEN_AFTER` ago."""
+        rejected = self._rejected.get(user)
+        now = self._clock.now()
+        return rejected is not None and rejected <= now < rejected + REOPEN_AFTER
 
     async def lost(self, user: UserID, room_id: RoomID) -> bool:
         """``room_id`` refused a text for ``user``: True if it is no longer theirs (dropped
