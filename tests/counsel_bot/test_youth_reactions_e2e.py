@@ -7,12 +7,16 @@ Element does: encrypted, its relation in the clear)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from nio import ProfileSetDisplayNameResponse, RoomSendResponse
 
+from counsel_bot.channels.matrix.bot import CounselBot
 from counsel_bot.core.ids import RoomID
 from tests.conftest import SynapseHandle, UserFactory
 from tests.counsel_bot.test_crisis_e2e import CRISIS
@@ -21,9 +25,20 @@ from tests.support.bot_harness import NioYouth, login, office, provision_bot, un
 pytestmark = pytest.mark.integration
 
 
-async def test_a_reaction_with_crisis_words_in_a_youths_chat_reaches_a_human(
-    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
-) -> None:
+@dataclass
+class Chat:
+    bot: CounselBot
+    bot_id: str
+    lead: NioYouth
+    staff_room: str
+    youth: NioYouth
+    room: str
+
+
+@asynccontextmanager
+async def youth_chat(synapse: SynapseHandle, user_factory: UserFactory,
+                     tmp_path: Path) -> AsyncIterator[Chat]:
+    """A bot whose one team lead reads the staff room, and a youth in their chat with it."""
     lead = await login(synapse, user_factory, tmp_path, "lead")
     process = await provision_bot(synapse, tmp_path / "bot", staff=[],
                                   team_leads=[lead.client.user_id])
@@ -36,27 +51,40 @@ async def test_a_reaction_with_crisis_words_in_a_youths_chat_reaches_a_human(
         room = await youth.open_chat(process.user_id)
         await youth.wait_for(room, process.user_id, "anonym")
         await youth.wait_for_join(room)
+        yield Chat(bot, process.user_id, lead, staff_room, youth, room)
+    finally:
+        await process.stop()
+        for client in clients:
+            await client.close()
+
+
+async def kept_in(chat: Chat) -> list[str]:
+    """The notes kept for a counsellor who joins later."""
+    record = await chat.bot.store.conversation_by_room(RoomID(chat.room))
+    assert record is not None
+    return [i.body.decode() for i in await chat.bot.store.read_intake(record.conversation)]
+
+
+async def test_a_reaction_with_crisis_words_in_a_youths_chat_reaches_a_human(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    async with youth_chat(synapse, user_factory, tmp_path) as chat:
+        youth, room = chat.youth, chat.room
         hello = await _send(youth, room, "m.room.message", {"msgtype": "m.text", "body": "hallo"})
 
         async def opened() -> bool:
-            return await bot.store.conversation_by_room(RoomID(room)) is not None
+            return await chat.bot.store.conversation_by_room(RoomID(room)) is not None
 
         await until(opened, what="the conversation")
         await _send(youth, room, "m.reaction", _reaction(hello, "👍"))
         await _send(youth, room, "m.reaction", _reaction(hello, CRISIS))
 
-        alert = await lead.wait_for(staff_room, process.user_id, "KRISENHINWEIS", within=60)
+        alert = await chat.lead.wait_for(chat.staff_room, chat.bot_id, "KRISENHINWEIS",
+                                         within=60)
         assert CRISIS not in alert
-        await youth.wait_for(room, process.user_id, "116 111")
+        await youth.wait_for(room, chat.bot_id, "116 111")
         # Kept for a counsellor who joins later, as a reaction; the emoji is no note.
-        record = await bot.store.conversation_by_room(RoomID(room))
-        assert record is not None
-        kept = [i.body.decode() for i in await bot.store.read_intake(record.conversation)]
-        assert kept == ["hallo", f"[Reaktion: {CRISIS}]"]
-    finally:
-        await process.stop()
-        for client in clients:
-            await client.close()
+        assert await kept_in(chat) == ["hallo", f"[Reaktion: {CRISIS}]"]
 
 
 async def _send(youth: NioYouth, room_id: str, kind: str, content: dict[str, Any]) -> str:
@@ -75,34 +103,18 @@ async def test_a_name_of_crisis_words_in_a_youths_chat_reaches_a_human(
     """A youth who takes crisis words for their name (in their profile: Synapse writes it
     into every room of theirs) says them to the counsellor who reads the chat; with nobody
     there yet, they reached no one. A name that raises no flag stays no message."""
-    lead = await login(synapse, user_factory, tmp_path, "lead")
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[],
-                                  team_leads=[lead.client.user_id])
-    bot = await process.start()
-    clients = [lead]
-    try:
-        staff_room = await lead.accept_invite()
-        youth = await login(synapse, user_factory, tmp_path, "youth")
-        clients.append(youth)
-        room = await youth.open_chat(process.user_id)
-        await youth.wait_for(room, process.user_id, "anonym")
-        await youth.wait_for_join(room)
+    async with youth_chat(synapse, user_factory, tmp_path) as chat:
+        youth, room = chat.youth, chat.room
         harmless = await youth.client.set_displayname("Sonnenblume")
         assert isinstance(harmless, ProfileSetDisplayNameResponse), harmless
         renamed = await youth.client.set_displayname(CRISIS)
         assert isinstance(renamed, ProfileSetDisplayNameResponse), renamed
 
-        alert = await lead.wait_for(staff_room, process.user_id, "KRISENHINWEIS", within=60)
+        alert = await chat.lead.wait_for(chat.staff_room, chat.bot_id, "KRISENHINWEIS",
+                                         within=60)
         assert CRISIS not in alert
-        await youth.wait_for(room, process.user_id, "116 111")
-        record = await bot.store.conversation_by_room(RoomID(room))
-        assert record is not None
-        kept = [i.body.decode() for i in await bot.store.read_intake(record.conversation)]
-        assert kept == [f"[Name: {CRISIS}]"]
-    finally:
-        await process.stop()
-        for client in clients:
-            await client.close()
+        await youth.wait_for(room, chat.bot_id, "116 111")
+        assert await kept_in(chat) == [f"[Name: {CRISIS}]"]
 
 
 async def test_a_name_of_crisis_words_counts_once_for_a_youth_with_a_second_chat(
