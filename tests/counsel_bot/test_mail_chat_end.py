@@ -13,12 +13,12 @@ from counsel_bot.core.messages import text
 from tests.support.case_code import (
     YOUTH,
     came_in,
+    came_in_told,
     effects_since,
     invitation_code,
     mail_youth_invited,
     office_with_chat,
     outbox_keys,
-    redeemed,
     youth_answers,
 )
 from tests.support.mail_office import (
@@ -28,7 +28,6 @@ from tests.support.mail_office import (
     code_mailed,
     counsellor_replies,
     perform_mails,
-    plain_text,
 )
 
 
@@ -65,10 +64,7 @@ async def test_after_chat_end_the_replies_go_back_to_the_youths_own_address() ->
     c = office.conductor
     conversation, room, code = await mail_youth_invited(office, sender)
     mother = UserID("@mum:x")
-    await redeemed(office, mother, code)
-    await perform_mails(office)
-    [notice] = [m for m in sender.sent if "benutzt" in plain_text(m)]
-    await c.youth_wrote(room, mother, None, EventID("$h"), "hallo", AT)
+    notice = await came_in_told(office, sender, mother, room, code)
     await c.youth_wrote(room, mother, None, EventID("$m"), "mail", AT)
     await c.youth_wrote(room, mother, None, EventID("$a"), "mum@home.example", AT)
     await c.youth_wrote(room, mother, None, EventID("$c"), await code_mailed(office), AT)
@@ -133,10 +129,7 @@ async def test_after_chat_end_the_counsellor_learns_of_each_mail_outside_the_dir
     c = office.conductor
     conversation, room, code = await mail_youth_invited(office, sender)
     mother = UserID("@mum:x")
-    await redeemed(office, mother, code)
-    await perform_mails(office)
-    [notice] = [m for m in sender.sent if "benutzt" in plain_text(m)]
-    await c.youth_wrote(room, mother, None, EventID("$h"), "hallo", AT)
+    notice = await came_in_told(office, sender, mother, room, code)
     await c.staff_wrote(room, ANNA, EventID("$end"), "!chat end", AT)
     before = await outbox_keys(office)
     await youth_answers(office, notice, "<after@youth.example>", "Danke, jetzt bin ich es.")

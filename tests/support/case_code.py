@@ -15,7 +15,15 @@ from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.store import MemoryStore
 from homeserver_bridge.mail import InboundMail
 from tests.store.conftest import AeadSealer
-from tests.support.mail_office import ANNA, AT, Office, RecordingSender, office_on, perform_mails
+from tests.support.mail_office import (
+    ANNA,
+    AT,
+    Office,
+    RecordingSender,
+    office_on,
+    perform_mails,
+    plain_text,
+)
 
 YOUTH = "kim.m@youth.example"
 CASE_CODE = re.compile(r"\b([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})\b")
@@ -70,6 +78,17 @@ async def came_in(office: Office, holder: UserID, room: RoomID, code: str) -> No
     """``holder`` redeems ``code`` and says "hallo" in the room it let them into."""
     await redeemed(office, holder, code)
     await office.conductor.youth_wrote(room, holder, None, EventID("$h"), "hallo", AT)
+
+
+async def came_in_told(office: Office, sender: RecordingSender, holder: UserID, room: RoomID,
+                       code: str) -> EmailMessage:
+    """`came_in`, the mails performed between: the mail that tells the youth their code was
+    used (the one they answer "nicht ich")."""
+    await redeemed(office, holder, code)
+    await perform_mails(office)
+    [notice] = [m for m in sender.sent if "benutzt" in plain_text(m)]
+    await office.conductor.youth_wrote(room, holder, None, EventID("$h"), "hallo", AT)
+    return notice
 
 
 async def youth_answers(office: Office, mail: EmailMessage, message_id: str, words: str,
