@@ -18,6 +18,7 @@ from counsel_bot.config import Settings, StaffSettings
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.core.effects import SayToStaff
 from counsel_bot.core.ids import EventID, RoomID, UserID
 from counsel_bot.core.messages import text
 from counsel_bot.runtime.runner import policy_from
@@ -64,24 +65,22 @@ async def test_an_english_youth_is_asked_in_english_to_send_again() -> None:
 ANNA = "@anna:x"
 
 
-async def test_a_counsellors_message_the_bot_cannot_read_asks_the_youth_nothing() -> None:
-    """The bot could not decrypt a counsellor's answer in a youth's chat (their app had not
-    shared its key with the bot's device). The youth, who had sent nothing since, was told
-    their last message could not be read and asked to send it again: they sent again what
-    they had written before, or wondered what of theirs was lost."""
+async def anna_unread(performed: list[tuple[object, str]],
+                      sent: list[tuple[str, str]]) -> None:
+    """A youth wrote; a message of Anna's (a counsellor) in their chat stays unreadable for
+    the bot past its grace."""
     detector = CrisisDetector.from_directory(default_lexicon_dir())
     settings = Settings(staff=StaffSettings(counsellors=(ANNA,)))
     conductor = await Conductor.open(MemoryStore(AeadSealer()), detector,
                                      policy_from(settings), AT)
     await conductor.youth_wrote(ROOM, UserID(YOUTH), None, EventID("$w1"),
                                 "hallo, ich brauche jemanden zum reden", AT)
-    sent: list[tuple[str, str]] = []
 
     async def send(room_id: str, body: str, key: str) -> None:
         sent.append((room_id, body))
 
-    async def perform(_effect: object, _key: str) -> None:
-        return None
+    async def perform(effect: object, key: str) -> None:
+        performed.append((effect, key))
 
     executor = SimpleNamespace(perform=perform, send=send, admin=None, protected=frozenset())
     clock = FakeClock(AT)
@@ -91,4 +90,30 @@ async def test_a_counsellors_message_the_bot_cannot_read_asks_the_youth_nothing(
     bot.undecryptable.add(EventID("$a1"), ROOM, answer, clock.now())  # type: ignore[arg-type]
     clock.advance(timedelta(seconds=6))
     await bot.waiting_keys.retry()
+
+
+async def test_a_counsellors_message_the_bot_cannot_read_asks_the_youth_nothing() -> None:
+    """The bot could not decrypt a counsellor's answer in a youth's chat (their app had not
+    shared its key with the bot's device). The youth, who had sent nothing since, was told
+    their last message could not be read and asked to send it again: they sent again what
+    they had written before, or wondered what of theirs was lost."""
+    sent: list[tuple[str, str]] = []
+    await anna_unread([], sent)
     assert sent == [], "the youth was asked to send again a message they never sent"
+
+
+async def test_a_counsellor_whose_message_the_bot_cannot_read_is_told_in_the_staff_room(
+) -> None:
+    """Seen in CI: a counsellor's `!chat end` the bot never decrypted. Nothing happened and
+    nobody said so: the counsellor believed the code's holder out of the room. They are
+    told now, in the staff room (the conversation, never the text, which the bot has not
+    got), that a command of theirs there must be sent again."""
+    performed: list[tuple[object, str]] = []
+    await anna_unread(performed, [])
+    notices = [effect for effect, _ in performed if isinstance(effect, SayToStaff)]
+    assert len(notices) == 1, performed
+    notice = notices[0]
+    assert notice.key == "unreadable_staff_message"
+    assert notice.mentions == (UserID(ANNA),)
+    assert dict(notice.params)["counsellor"] == ANNA
+    assert dict(notice.params)["conversation"].startswith("C-")
