@@ -1205,6 +1205,16 @@ CATALOGUE.update({
         "Video für {conversation} – dein Link: {url}",
         "Video for {conversation} – your link: {url}",
     ),
+    "unreadable_staff_message": _both(
+        "{conversation}: Eine Nachricht von {counsellor} in diesem Gespräch konnte der Bot "
+        "nicht entschlüsseln (die App hat ihm ihren Schlüssel nicht gegeben). War es ein "
+        "Befehl (!…), ist er nicht ausgeführt: bitte noch einmal senden. Passiert das öfter, "
+        "in der App ab- und wieder anmelden.",
+        "{conversation}: the bot could not decrypt a message from {counsellor} in this "
+        "conversation (the app did not give it the key). If it was a command (!…), it was "
+        "not carried out: please send it again. If this keeps happening, log out of the app "
+        "and back in.",
+    ),
     "private.unaccepted_staff": _both(
         "{conversation}: Für {counsellor} wartet seit {minutes} Minuten eine Nachricht im "
         "direkten Raum mit dem Bot (eine Mail der Person oder ein Link), aber die Einladung "

@@ -15,6 +15,7 @@ from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.channels.outbox_worker import EffectFailed
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.clock import Clock
+from counsel_bot.core.effects import SayToStaff
 from counsel_bot.core.ids import RoomID, UserID
 from counsel_bot.core.messages import Language, spoken, text
 from counsel_bot.core.undecryptable import UndecryptableBuffer
@@ -64,12 +65,13 @@ class WaitingKeys:
                 for writer in dict.fromkeys(UserID(e.sender) for e in events):
                     await addon.unreadable(room_id, writer, self.clock.now())
                 continue
-            if all(self._is_staff(str(e.sender)) for e in events) \
-                    and not await self._is_staff_room(room_id):
-                # A counsellor's answer in a youth's chat: the youth sent nothing to send
-                # again (their app shows the answer; only the bot did not read it).
-                log.warning("a staff message in a chat stayed unreadable for the bot")
-                continue
+            if not await self._is_staff_room(room_id):
+                staff = [e for e in events if self._is_staff(str(e.sender))]
+                await self._tell_staff_writers(room_id, staff)
+                if len(staff) == len(events):
+                    # Only staff wrote it: the youth sent nothing to send again (their app
+                    # shows the answer; only the bot did not read it).
+                    continue
             # In the conversation's language (of the room its words count in, after a
             # move): an English-writing youth asked in German may never send it again.
             record = await self.store.conversation_by_room(
@@ -82,3 +84,25 @@ class WaitingKeys:
                 # Raised, it stopped the bot; the restart fetched the message again (the
                 # sync position waits for it) and stopped again when its grace ended.
                 log.warning("could not ask a youth to write again (%s)", failure)
+
+    async def _tell_staff_writers(self, room_id: RoomID, events: list[MegolmEvent]) -> None:
+        """Each counsellor whose message in a youth's chat the bot could not read is told
+        in the staff room (the conversation, never the text, which the bot has not got): a
+        command of theirs there (`!chat end`, `!close`) was not carried out, and nobody
+        would otherwise know."""
+        if not events:
+            return
+        log.warning("a staff message in a chat stayed unreadable for the bot")
+        record = await self.store.conversation_by_room(await self._counted_room(room_id))
+        if record is None:
+            return
+        first = {UserID(e.sender): e.event_id for e in reversed(events)}
+        for writer, event_id in first.items():
+            notice = SayToStaff("unreadable_staff_message",
+                                (("conversation", record.conversation), ("counsellor", writer)),
+                                mentions=(writer,), office=record.office)
+            try:
+                await self.executor.perform(notice, f"unreadable:{event_id}")
+            except EffectFailed as failure:
+                log.warning("could not tell a counsellor of their unreadable message (%s)",
+                            failure)
