@@ -43,11 +43,9 @@ class Strict:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def strict() -> AsyncIterator[Strict]:
-    import tempfile
-    from pathlib import Path
+async def strict(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Strict]:
 
-    layout = DataLayout(Path(tempfile.mkdtemp(prefix="counsel-flood-")))
+    layout = DataLayout(tmp_path_factory.mktemp("counsel-flood"))
     embedded = EmbeddedSynapse(homeserver_test_settings(rate_limits=LIMITS), layout,
                                trusted=())
     await embedded.start()

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import re
 import secrets
-import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -49,8 +47,8 @@ class Homeserver:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def limited() -> AsyncIterator[Homeserver]:
-    layout = DataLayout(Path(tempfile.mkdtemp(prefix="counsel-login-limits-")))
+async def limited(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Homeserver]:
+    layout = DataLayout(tmp_path_factory.mktemp("counsel-login-limits"))
     embedded = EmbeddedSynapse(homeserver_test_settings(rate_limits=LIMITS), layout,
                                trusted=())
     await embedded.start()
