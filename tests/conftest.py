@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
+from homeserver_bridge import embedded as embedded_module
 from homeserver_bridge.admin_api import AdminClient
 from homeserver_bridge.embedded import EmbeddedSynapse
 from homeserver_bridge.paths import DataLayout
@@ -31,6 +32,29 @@ GENEROUS_LIMITS = RateLimits(
     logins=RateLimit(1000.0, 10000),
     registrations=RateLimit(1000.0, 10000),
 )
+
+
+# bcrypt's work factor for the tests' homeservers: 4, as Synapse's own test suite has it,
+# not Synapse's 12. At 12 each registration and each password login cost Synapse a quarter
+# of a second of CPU, about 40% of an end-to-end test (three to five accounts each). It is a
+# cost, not a behaviour; the rendered production configuration sets none
+# (`test_synapse_config`).
+TEST_BCRYPT_ROUNDS = 4
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes() -> Iterator[None]:
+    write = embedded_module.write_homeserver_config
+
+    def write_cheaply(*args: Any, **kwargs: Any) -> Path:
+        path = write(*args, **kwargs)
+        with path.open("a", encoding="utf-8") as config:
+            config.write(f"\nbcrypt_rounds: {TEST_BCRYPT_ROUNDS}\n")
+        return path
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(embedded_module, "write_homeserver_config", write_cheaply)
+        yield
 
 
 def free_port() -> int:
