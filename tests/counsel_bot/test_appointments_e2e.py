@@ -167,7 +167,8 @@ async def test_a_thumbs_up_on_the_proposal_confirms_it(
     """Element offers 👍 under every message: a youth who reacts so to "Passt dir …?" has
     answered, as far as they know. Dropped as an emoji carrying nothing, the appointment
     stayed unconfirmed: no calendar file, no reminders, and the counsellor never heard.
-    A reaction under a counsellor's own message (a 👎 here) is no answer to the proposal."""
+    A reaction under a counsellor's own message (a 👎 here) is no answer to the proposal, nor
+    is one under another message of the bot's (a 👎 under its welcome declined it)."""
     clock = FakeClock(NOW)
     counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
     youth = await login(synapse, user_factory, tmp_path, "youth")
@@ -183,7 +184,7 @@ async def test_a_thumbs_up_on_the_proposal_confirms_it(
         await counsellor.send(staff_room, "!duty on")
         await counsellor.wait_for(staff_room, bot_user, "Dienst")
         room = await youth.open_chat(bot_user)
-        await youth.wait_for(room, bot_user, "anonym")
+        welcome = await youth.wait_for(room, bot_user, "anonym")
         await youth.send(room, "hallo, können wir uns mal treffen?")
         assert await counsellor.accept_invite() == room
         await counsellor.wait_for(room, bot_user, "treffen")
@@ -193,9 +194,10 @@ async def test_a_thumbs_up_on_the_proposal_confirms_it(
         await counsellor.send(room, "ich schau mal, ob ich noch einen Raum finde")
         aside = await youth.wait_for(room, counsellor.client.user_id, "Raum finde")
         await _react(youth.client, room, youth.event_ids[aside], "👎")
+        await _react(youth.client, room, youth.event_ids[welcome], "👎")
         await _react(youth.client, room, youth.event_ids[proposal], "👍")
 
-        # Taken in order: had the 👎 declined it, the 👍 would have found nothing open.
+        # Taken in order: had a 👎 declined it, the 👍 would have found nothing open.
         await youth.wait_for(room, bot_user, "der Termin steht")
         await counsellor.wait_for(staff_room, bot_user, "ist bestätigt")
         await youth.wait_for(room, bot_user, ".ics")
