@@ -31,6 +31,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import get_args
 
 from counsel_bot.conversation.change import Change
 from counsel_bot.core import appointments as ap
@@ -44,6 +45,7 @@ from counsel_bot.core.effects import (
     SendCalendar,
 )
 from counsel_bot.core.ids import ConversationID, RoomID, UserID
+from counsel_bot.core.messages import Language, text
 from counsel_bot.core.opening_hours import OpeningHours
 from counsel_bot.core.routing.model import Channel
 from counsel_bot.core.workday_commands import AppointmentCommand
@@ -130,6 +132,16 @@ class Appointments:
     def proposal_open(self, conversation: ConversationID) -> bool:
         return any(a.conversation == conversation and a.status is ap.Status.PROPOSED
                    for a in self.known.values())
+
+    def proposal_texts(self, conversation: ConversationID) -> frozenset[str]:
+        """What the bot wrote to propose each open proposal of ``conversation``, in either
+        language: a reaction answers a proposal only under that message (a 👎 under the
+        welcome declined it)."""
+        return frozenset(
+            text(f"appointments.proposed_{a.kind.value}", language, **dict(self._params(a)))
+            for a in self.known.values()
+            if a.conversation == conversation and a.status is ap.Status.PROPOSED
+            for language in get_args(Language))
 
     def erased(self, step: Change, conversation: ConversationID) -> None:
         """The youth erases their conversation ("ja löschen"): its live appointments are off,

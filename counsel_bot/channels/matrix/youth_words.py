@@ -12,6 +12,7 @@ from nio import (
     AsyncClient,
     BadEvent,
     MatrixRoom,
+    MegolmEvent,
     ReactionEvent,
     RedactionEvent,
     RoomGetEventResponse,
@@ -23,6 +24,7 @@ from nio import (
     UnknownBadEvent,
     UnknownEvent,
 )
+from nio.exceptions import EncryptionError
 
 from counsel_bot.channels.matrix.event_words import (
     POLL_TYPES,
@@ -42,7 +44,7 @@ from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.conversation.group_crisis import offer_key, offered_flag
 from counsel_bot.core.appointments import reaction_answer
 from counsel_bot.core.clock import Clock
-from counsel_bot.core.ids import EventID, RoomID, UserID
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.reactions import one_emoji
 
 MEDIA_MSGTYPES = {"m.image": "Bild", "m.file": "Datei", "m.audio": "Audio",
@@ -210,10 +212,24 @@ class YouthWords:
             return
         target = await self.client.room_get_event(room_id, event.reacts_to)
         if not isinstance(target, RoomGetEventResponse) \
-                or target.event.sender != self.client.user_id:
+                or target.event.sender != self.client.user_id \
+                or not self._is_proposal(target.event, record.conversation):
             return
         await self.conductor.youth_reacted(counted, UserID(event.sender),
                                            EventID(event.event_id), event.key, self.clock.now())
+
+    def _is_proposal(self, event: Any, conversation: ConversationID) -> bool:
+        """Whether the bot's ``event`` is the proposal itself (in a room the youth was moved
+        out of, with the hint to go on in the new one after it)."""
+        if isinstance(event, MegolmEvent):
+            try:
+                event = self.client.decrypt_event(event)
+            except EncryptionError:
+                return False
+        body = getattr(event, "body", None)
+        return isinstance(body, str) and any(
+            body.startswith(proposal)
+            for proposal in self.conductor.appointments.proposal_texts(conversation))
 
     async def _offer_stands(self, room_id: RoomID) -> bool:
         """Whether a 1:1 offered after a crisis in a group waits for its answer in the room
