@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
-from nio import AsyncClient, ErrorResponse, JoinedRoomsResponse
+from nio import AsyncClient, ErrorResponse, JoinedRoomsResponse, RoomGetStateEventResponse
 
 from counsel_bot.core.ids import RoomID, UserID
 
@@ -72,6 +72,18 @@ async def still_joined(client: AsyncClient, room_id: RoomID) -> bool | None:
     if not isinstance(answer, JoinedRoomsResponse):
         return None
     return room_id in answer.rooms
+
+
+async def membership_of(client: AsyncClient, room_id: RoomID, user: str) -> str | None:
+    """``user``'s membership in the room by the homeserver's word ("join", "invite",
+    "leave", ...): "" if they have none there, or the room refuses the bot (it is out of it
+    itself); None if the homeserver could not say (away, an error of the moment)."""
+    answer = await client.room_get_state_event(room_id, "m.room.member", user)
+    if isinstance(answer, RoomGetStateEventResponse):
+        return str(answer.content.get("membership", ""))
+    if answer.status_code in ("M_FORBIDDEN", "M_NOT_FOUND"):
+        return ""
+    return None
 
 
 async def can_moderate(client: AsyncClient, room_id: RoomID, bot: UserID) -> bool:

@@ -14,8 +14,9 @@ import logging
 from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime, timedelta
 
-from nio import AsyncClient, JoinedRoomsResponse, RoomGetStateEventResponse
+from nio import AsyncClient, JoinedRoomsResponse
 
+from counsel_bot.channels.matrix.membership import membership_of
 from counsel_bot.core.clock import Clock
 from counsel_bot.core.ids import RoomID
 
@@ -63,8 +64,5 @@ class MissedLeaves:
         """Confirmed by the bot's own membership in the room, which the homeserver's main
         process answers: the list of rooms may come from a worker behind it by a moment
         (deploy/'s nginx), which had not yet counted a room made just now."""
-        answer = await self._client.room_get_state_event(room, "m.room.member",
-                                                         self._client.user_id)
-        if isinstance(answer, RoomGetStateEventResponse):
-            return bool(answer.content.get("membership") != "join")
-        return bool(answer.status_code in ("M_FORBIDDEN", "M_NOT_FOUND"))
+        membership = await membership_of(self._client, room, self._client.user_id)
+        return membership is not None and membership != "join"

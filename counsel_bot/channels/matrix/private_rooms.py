@@ -27,9 +27,9 @@ import logging
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from nio import Api, AsyncClient, RoomCreateError, RoomGetStateEventError, RoomPreset
+from nio import Api, AsyncClient, RoomCreateError, RoomPreset
 
-from counsel_bot.channels.matrix.membership import still_joined
+from counsel_bot.channels.matrix.membership import membership_of, still_joined
 from counsel_bot.channels.matrix.room_settings import ENCRYPTION, counselling_power_levels
 from counsel_bot.core.clock import Clock
 from counsel_bot.core.ids import RoomID, UserID
@@ -141,12 +141,10 @@ class PrivateRooms:
         return await self._invited_or_joined(room_id, user)
 
     async def _invited_or_joined(self, room_id: RoomID, user: UserID) -> bool:
-        answer = await self._client.room_get_state_event(room_id, "m.room.member", user)
-        if isinstance(answer, RoomGetStateEventError):
-            # No member event: never theirs. Another error (the server away): kept, as
-            # dropping a room for a refusal of the moment would cost the counsellor a new one.
-            return bool(answer.status_code != "M_NOT_FOUND")
-        return bool(answer.content.get("membership") in ("invite", "join"))
+        # No member event, or the bot out of the room: not theirs. The server away: kept, as
+        # dropping a room for a refusal of the moment would cost the counsellor a new one.
+        membership = await membership_of(self._client, room_id, user)
+        return membership is None or membership in ("invite", "join")
 
     async def _drop(self, user: UserID, room_id: RoomID, *, mark: bool = True) -> None:
         log.info("a staff member's direct room with the bot is no longer private to the "
