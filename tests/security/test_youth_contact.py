@@ -614,15 +614,20 @@ async def test_a_youth_finds_no_other_youth_in_the_user_directory(
         assert status == 200, answer
         return [str(user["user_id"]) for user in answer["results"]]
 
-    # The team finds the youths it shares rooms with, as before (the directory is updated
-    # in a task of its own: this says Tom's new name is in it).
-    for _ in range(100):
-        if tom.user_id in await found(service.counsellor, "insta"):
-            break
-        await asyncio.sleep(0.1)
-    assert tom.user_id in await found(service.counsellor, "insta")
+    async def finds(client: MatrixHttp, words: str, user: str) -> bool:
+        """Whether ``client`` finds ``user`` by ``words`` within 10 s: the directory is
+        updated in a task of its own, which a loaded machine runs late (seen in CI)."""
+        for _ in range(100):
+            if user in await found(client, words):
+                return True
+            await asyncio.sleep(0.1)
+        return False
+
+    # The team finds the youths it shares rooms with, as before (this also says Tom's new
+    # name is in the directory).
+    assert await finds(service.counsellor, "insta", tom.user_id)
     reader = _client(synapse, lena)
     assert tom.user_id not in await found(reader, "insta")
     assert tom.user_id not in await found(reader, tom.localpart)
     # The team, and the bot, a youth still finds.
-    assert service.counsellor_id in await found(reader, service.counsellor_id[1:].split(":")[0])
+    assert await finds(reader, service.counsellor_id[1:].split(":")[0], service.counsellor_id)
