@@ -19,6 +19,7 @@ import aiohttp
 import pytest
 
 import homeserver_bridge.embedded as embedded_module
+from homeserver_bridge.admin_api import AdminClient
 from homeserver_bridge.embedded import EmbeddedSynapse
 from homeserver_bridge.forget_addresses import ForgetDeviceAddresses, ForgetSettings
 from homeserver_bridge.paths import DataLayout
@@ -109,12 +110,29 @@ async def test_a_device_not_seen_for_a_while_keeps_no_address(
 
 async def _register(synapse: EmbeddedSynapse, http: aiohttp.ClientSession, name: str, *,
                     admin: bool = False) -> str:
-    from homeserver_bridge.admin_api import AdminClient
-
     secret = synapse.layout.registration_secret_file.read_text(encoding="utf-8").strip()
     registered = await AdminClient(synapse.base_url, "", http).register_with_shared_secret(
         secret, name, "a long passphrase of words", admin=admin)
     return registered.access_token
+
+
+async def _admin_and_youth(synapse: EmbeddedSynapse,
+                           http: aiohttp.ClientSession) -> tuple[AdminClient, MatrixHttp]:
+    """An admin (as counsel's bridge) and the youth "sonnenblume", registered."""
+    admin = AdminClient(synapse.base_url, await _register(synapse, http, "admin", admin=True),
+                        http)
+    youth = MatrixHttp(http, synapse.base_url, await _register(synapse, http, "sonnenblume"))
+    return admin, youth
+
+
+def _visited_today(database: Path, youth: str) -> None:
+    """A row of ``user_daily_visits`` as Synapse's five-minute job writes it (with the
+    phone's user agent), rather than waiting five minutes for the job."""
+    day_start = (int(time.time()) // 86400) * 86400 * 1000
+    with contextlib.closing(sqlite3.connect(database, timeout=10)) as db, db:
+        db.execute("INSERT INTO user_daily_visits (user_id, device_id, timestamp, "
+                   "user_agent) VALUES (?, ?, ?, ?)",
+                   (youth, "DEVICE", day_start, "Element/1.11 (SM-A525F; Android 13)"))
 
 
 @pytest.mark.integration
@@ -134,11 +152,7 @@ async def test_the_daily_visit_log_forgets_the_app_too(
     try:
         async with aiohttp.ClientSession() as http:
             await _register(synapse, http, "sonnenblume")
-        day_start = (int(time.time()) // 86400) * 86400 * 1000
-        with contextlib.closing(sqlite3.connect(database, timeout=10)) as db, db:
-            db.execute("INSERT INTO user_daily_visits (user_id, device_id, timestamp, "
-                       "user_agent) VALUES (?, ?, ?, ?)",
-                       (youth, "DEVICE", day_start, "Element/1.11 (SM-A525F; Android 13)"))
+        _visited_today(database, youth)
 
         def agents() -> list[str]:
             with contextlib.closing(sqlite3.connect(database, timeout=10)) as db:
@@ -180,12 +194,7 @@ async def test_an_erased_account_keeps_no_address_or_app_in_synapse(
 
     try:
         async with aiohttp.ClientSession() as http:
-            from homeserver_bridge.admin_api import AdminClient
-
-            admin = AdminClient(synapse.base_url,
-                                await _register(synapse, http, "admin", admin=True), http)
-            client = MatrixHttp(http, synapse.base_url, await _register(synapse, http,
-                                                                        "sonnenblume"))
+            admin, client = await _admin_and_youth(synapse, http)
             for _ in range(40):  # Synapse writes the address history every 5 s
                 status, _ = await client.call("GET", "/_matrix/client/v3/account/whoami")
                 assert status == 200
@@ -193,11 +202,7 @@ async def test_an_erased_account_keeps_no_address_or_app_in_synapse(
                     break
                 await asyncio.sleep(0.5)
             assert rows("user_ips"), "the address history was never written"
-            day_start = (int(time.time()) // 86400) * 86400 * 1000
-            with contextlib.closing(sqlite3.connect(database, timeout=10)) as db, db:
-                db.execute("INSERT INTO user_daily_visits (user_id, device_id, timestamp, "
-                           "user_agent) VALUES (?, ?, ?, ?)",
-                           (youth, "DEVICE", day_start, "Element/1.11 (SM-A525F; Android 13)"))
+            _visited_today(database, youth)
 
             await admin.deactivate(youth, erase=True)
 
@@ -244,12 +249,7 @@ async def test_an_erased_accounts_nickname_leaves_the_search_index(
             await asyncio.sleep(0.5)
         assert not building_the_directory()
         async with aiohttp.ClientSession() as http:
-            from homeserver_bridge.admin_api import AdminClient
-
-            admin = AdminClient(synapse.base_url,
-                                await _register(synapse, http, "admin", admin=True), http)
-            client = MatrixHttp(http, synapse.base_url, await _register(synapse, http,
-                                                                        "sonnenblume"))
+            admin, client = await _admin_and_youth(synapse, http)
             status, answer = await client.call(
                 "PUT", f"/_matrix/client/v3/profile/{quote(youth)}/displayname",
                 {"displayname": nickname})
@@ -291,12 +291,7 @@ async def test_an_erased_youths_nickname_and_words_leave_the_database_files(
     nickname, words = "lenamarieschulz2009", "kanarienvogelwortgelb"
     try:
         async with aiohttp.ClientSession() as http:
-            from homeserver_bridge.admin_api import AdminClient
-
-            admin = AdminClient(synapse.base_url,
-                                await _register(synapse, http, "admin", admin=True), http)
-            client = MatrixHttp(http, synapse.base_url, await _register(synapse, http,
-                                                                        "sonnenblume"))
+            admin, client = await _admin_and_youth(synapse, http)
             status, answer = await client.call(
                 "PUT", f"/_matrix/client/v3/profile/{quote(youth)}/displayname",
                 {"displayname": nickname})
