@@ -1,0 +1,82 @@
+"""A counsellor alone at night hands a youth back to the queue: nobody else can take them.
+
+The router never gives a conversation back automatically to the counsellor who handed it
+back (`Transfer` to the queue, or the response timers' hand-back), so with nobody else on
+duty the youth waits until morning. "Someone else will join as soon as one is free" is then
+a promise nobody keeps tonight: the youth is told when the chat opens again and where help
+is meanwhile, as one left by the last counsellor going off duty is, and the counsellor is
+told that nobody else can take it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from counsel_bot.config import Settings, StaffSettings
+from counsel_bot.conversation.conductor import Conductor
+from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.core.effects import SayInRoom, SayToStaff, SayToYouth, decode_effect
+from counsel_bot.core.ids import EventID, RoomID, UserID
+from counsel_bot.core.opening_hours import OpeningHours
+from counsel_bot.runtime.runner import policy_from
+from counsel_bot.store import MemoryStore
+from tests.store.conftest import AeadSealer
+
+ANNA = UserID("@anna:x")
+STAFF_ROOM, ROOM, YOUTH = RoomID("!staff:x"), RoomID("!room:x"), UserID("@sunflower:x")
+# Tuesday 22:30 in Berlin: the office (weekdays 14-20) is closed, Anna works on alone.
+NIGHT = datetime(2026, 11, 24, 21, 30, tzinfo=UTC)
+
+
+async def night_shift() -> Conductor:
+    policy = policy_from(Settings(staff=StaffSettings(counsellors=(ANNA,))))
+    hours = OpeningHours.from_dict({"timezone": "Europe/Berlin", "weekly": {
+        day: ["14:00-20:00"] for day in ("mon", "tue", "wed", "thu", "fri")}})
+    detector = CrisisDetector.from_directory(default_lexicon_dir())
+    c = await Conductor.open(MemoryStore(AeadSealer()), detector,
+                             replace(policy, hours=hours), NIGHT)
+    await c.sync_roster(NIGHT)
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$duty"), "!duty on", NIGHT)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y1"), "hallo, bist du noch da?", NIGHT)
+    return c
+
+
+async def outbox(c: Conductor) -> list[object]:
+    return [decode_effect(e.payload) for e in await c.store.pending_outbox()]
+
+
+async def test_handed_back_by_the_only_counsellor_the_youth_hears_when_it_opens_again(
+) -> None:
+    c = await night_shift()
+    record = await c.store.conversation_by_room(ROOM)
+    assert record is not None
+    current = c.router.conversation(record.conversation)
+    assert current is not None
+    assert current.assigned_to == ANNA
+    before = len(await outbox(c))
+    later = NIGHT + timedelta(minutes=10)
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$back"),
+                        f"!transfer {record.conversation} queue", later)
+    assert c.router.queue() == [record.conversation]
+    new = (await outbox(c))[before:]
+    to_youth = [e.key for e in new if isinstance(e, SayToYouth)]
+    assert "out_of_hours" in to_youth, to_youth
+    # ... and the counsellor who handed it back learns that nobody else will take it.
+    to_anna = [e.key for e in new if isinstance(e, SayInRoom | SayToStaff)
+               and ANNA in ((e.to,) if isinstance(e, SayInRoom) else e.mentions)]
+    assert "transfer.queue_nobody_left" in to_anna, to_anna
+
+
+async def test_handed_back_by_the_timers_the_youth_hears_when_it_opens_again() -> None:
+    """Anna does not answer for the hand-back limit: the timers put the youth back in the
+    queue, where nobody but Anna (whom the router does not choose again) is on duty."""
+    c = await night_shift()
+    record = await c.store.conversation_by_room(ROOM)
+    assert record is not None
+    before = len(await outbox(c))
+    await c.tick(NIGHT + c.policy.timers.requeue_after)
+    assert c.router.queue() == [record.conversation]
+    new = (await outbox(c))[before:]
+    to_youth = [e.key for e in new if isinstance(e, SayToYouth)]
+    assert "out_of_hours" in to_youth, to_youth
