@@ -1063,6 +1063,13 @@ CATALOGUE.update({
         "Du bist nicht mehr im Dienst. Übergeben: {handed_back}.",
         "You are off duty. Handed over: {handed_back}.",
     ),
+    "transfer.queue_nobody_left": _both(
+        "{id} ist zurück in der Warteschlange, aber niemand sonst im Dienst kann es "
+        "übernehmen: die Person wartet, bis jemand kommt. Bitte sag der Teamleitung "
+        "Bescheid oder nimm es zurück („!take {id}“).",
+        "{id} is back in the queue, but nobody else on duty can take it: the person waits "
+        "until someone comes. Please tell the team lead, or take it back (\"!take {id}\").",
+    ),
     "duty.off_nobody_left": _both(
         "Du bist nicht mehr im Dienst. Aber niemand sonst im Dienst kann übernehmen: "
         "{waiting} Gespräch(e) warten jetzt in der Warteschlange, davon {crisis} mit "

@@ -16,6 +16,7 @@ class ReplyKey(StrEnum):
     DUTY_ON = "duty.on"
     DUTY_OFF = "duty.off"
     DUTY_OFF_NOBODY_LEFT = "duty.off_nobody_left"
+    TRANSFER_QUEUE_NOBODY_LEFT = "transfer.queue_nobody_left"
     CAPACITY_SET = "capacity.set"
     LANGUAGES_SET = "languages.set"
     TOPICS_SET = "topics.set"

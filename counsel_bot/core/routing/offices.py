@@ -107,8 +107,10 @@ class OfficeRules:
         """Whether somebody on duty who takes youths may take `conv` (by hand at once, an
         undecided one by the auto-assigner once it is settled): the one answer the
         counsellor signing off and the youth left waiting are both given (rule 3: the
-        fallback office's staff may take an undecided conversation)."""
-        return bool(self.who_takes(conv, counsellors))
+        fallback office's staff may take an undecided conversation). Not the counsellor
+        who handed it back (`returned_by`): the auto-assigner never gives it to them again,
+        so a youth only they could take waits for nobody (the one on a night shift alone)."""
+        return any(user != conv.returned_by for user in self.who_takes(conv, counsellors))
 
     def who_takes(self, conv: ConversationSnapshot,
                   counsellors: Iterable[CounsellorSnapshot]) -> tuple[UserID, ...]:

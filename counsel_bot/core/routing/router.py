@@ -24,6 +24,8 @@ Rules it keeps (the property tests in tests/routing/ check each):
 5. Going off duty, being removed, or leaving a conversation's room hands each open
    conversation back to the queue front with an `Unassign` (reason code) for the youth; the
    auto-assigner then gives it to a colleague with capacity in the same event, if any.
+   One handed back (`!transfer … queue`) that nobody else on duty may take is said to whoever
+   handed it back (`TRANSFER_QUEUE_NOBODY_LEFT`), as the last one going off duty is told.
 6. Authorisation: staff events from someone not on the roster are refused. Counsellors may
    transfer, close, confirm or dismiss only conversations assigned to them; team leads may
    act on any. Closing a waiting conversation and dismissing a waiting crisis flag are for

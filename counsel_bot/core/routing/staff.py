@@ -174,7 +174,14 @@ class StaffHandlers(RoutingState):
         if owned.assigned_to is None:
             return [self._staff_reply(staff.user, ReplyKey.REFUSED_NOT_ASSIGNED, id=cid)]
         if event.to is None:
-            return [self._hand_back(owned, UnassignReason.RETURNED_TO_QUEUE)]
+            unassign = self._hand_back(owned, UnassignReason.RETURNED_TO_QUEUE)
+            # Never given back to its counsellor by the auto-assigner: with nobody else on
+            # duty to take it (a night shift alone), the youth would wait untold of anyone.
+            if self._config.offices.anyone_takes(self._conversations[cid],
+                                                 self._counsellors.values()):
+                return [unassign]
+            return [unassign, self._staff_reply(
+                staff.user, ReplyKey.TRANSFER_QUEUE_NOBODY_LEFT, id=cid)]
         refusal = self._transfer_target_refusal(staff, owned, event.to)
         if refusal is not None:
             return [self._staff_reply(staff.user, refusal, id=cid)]
