@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from counsel_bot.config import Settings, StaffSettings
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.core.device_trust_check import DeviceTrustCheck
 from counsel_bot.core.effects import SayInRoom, SayToStaff, SayToYouth, decode_effect
 from counsel_bot.core.ids import EventID, RoomID, UserID
 from counsel_bot.core.opening_hours import OpeningHours
@@ -80,3 +81,27 @@ async def test_handed_back_by_the_timers_the_youth_hears_when_it_opens_again() -
     new = (await outbox(c))[before:]
     to_youth = [e.key for e in new if isinstance(e, SayToYouth)]
     assert "out_of_hours" in to_youth, to_youth
+
+
+async def test_the_last_counsellor_without_a_device_left_calls_the_leads_for_her_youths(
+) -> None:
+    """Anna, alone at night, logs out everywhere (or her account is closed): the bot signs
+    her off and her youth goes back to the queue, where nobody is on duty. The staff-room
+    notice named her and called nobody: the one who could have acted was gone, and the
+    youth waited till morning unknown to anyone awake. The team leads are called, as when
+    the timers hand back a youth nobody else can take."""
+    lea = UserID("@lea:x")
+    policy = policy_from(Settings(staff=StaffSettings(counsellors=(ANNA,), team_leads=(lea,))))
+    detector = CrisisDetector.from_directory(default_lexicon_dir())
+    c = await Conductor.open(MemoryStore(AeadSealer()), detector, policy, NIGHT)
+    await c.sync_roster(NIGHT)
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$duty"), "!duty on", NIGHT)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y1"), "hallo, bist du noch da?", NIGHT)
+    record = await c.store.conversation_by_room(ROOM)
+    assert record is not None
+    gone = DeviceTrustCheck(ANNA, has_identity=False, unsigned_devices=(), devices=0)
+    await c.devices_checked(gone, NIGHT + timedelta(minutes=5))
+    assert c.router.queue() == [record.conversation]
+    called = [e for e in await outbox(c) if isinstance(e, SayToStaff) and lea in e.mentions
+              and dict(e.params).get("conversation") == record.conversation]
+    assert called, [e for e in await outbox(c) if isinstance(e, SayToStaff)]
