@@ -146,6 +146,16 @@ CATALOGUE: dict[str, dict[Language, str]] = {
         "deactivated) and is off duty now; open conversations go back to the queue. After "
         "logging in again: \"!duty on\".",
     },
+    # The bot signed a counsellor off (no device left, an unverified session) and nobody
+    # else on duty can take one of their youths: the leads are called.
+    "staff_left_for_nobody": {
+        "de": "{conversation} ist zurück in der Warteschlange, weil {counsellor} nicht mehr "
+        "im Dienst ist, und niemand sonst im Dienst kann es übernehmen. {leads}: Bitte "
+        "kümmert euch darum („!take {conversation}“) oder holt jemanden in den Dienst.",
+        "en": "{conversation} is back in the queue because {counsellor} is off duty now, and "
+        "nobody else on duty can take it. {leads}: please look after it "
+        "(\"!take {conversation}\") or get someone on duty.",
+    },
     # [staff] unsigned_devices = "refuse": a session added on duty ends the duty.
     "staff_unsigned_off_duty": {
         "de": "{counsellor} hat eine nicht bestätigte Sitzung ({devices}) und ist deshalb nicht "
