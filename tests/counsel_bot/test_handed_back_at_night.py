@@ -105,3 +105,22 @@ async def test_the_last_counsellor_without_a_device_left_calls_the_leads_for_her
     called = [e for e in await outbox(c) if isinstance(e, SayToStaff) and lea in e.mentions
               and dict(e.params).get("conversation") == record.conversation]
     assert called, [e for e in await outbox(c) if isinstance(e, SayToStaff)]
+
+
+async def test_the_only_counsellor_leaving_the_youths_room_is_told_nobody_else_takes_it(
+) -> None:
+    """Anna leaves the youth's room (her app's "leave", thinking the chat done): the youth
+    goes back to the queue, where the router never gives it to her again and nobody else is
+    on duty. Nothing said so to anyone; the youth waited all night while Anna took the next
+    ones. Anna and the leads are called, as when the timers hand back a youth."""
+    c = await night_shift()
+    record = await c.store.conversation_by_room(ROOM)
+    assert record is not None
+    before = len(await outbox(c))
+    await c.member_left(ROOM, ANNA, EventID("$left"), NIGHT + timedelta(minutes=5))
+    assert c.router.queue() == [record.conversation]
+    new = (await outbox(c))[before:]
+    called = [e for e in new if isinstance(e, SayToStaff) and ANNA in e.mentions
+              and dict(e.params).get("conversation") == record.conversation]
+    assert called, new
+    assert "out_of_hours" in [e.key for e in new if isinstance(e, SayToYouth)]
