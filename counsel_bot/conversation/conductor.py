@@ -24,6 +24,7 @@ from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from counsel_bot.conversation import (
     crisis_flags,
+    left_for_nobody,
     offices,
     reports,
     supervision,
@@ -496,6 +497,8 @@ class Conductor:
         elif user == current.assigned_to:
             self.handle(step, [ev.CounsellorLeftRoom(at, record.conversation, user)],
                          reply_room=None)
+            left_for_nobody.call_leads(self, step, user, "staff_left_room_for_nobody",
+                                       f"left-room:{event_id}", still_here=True)
         elif self.supervision.is_reading(record.conversation, user):
             self.supervision.left(step, current, user)
         else:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from counsel_bot.conversation import left_for_nobody
 from counsel_bot.conversation.change import Change
 from counsel_bot.core.device_trust_check import (
     DeviceTrustCheck,
@@ -26,7 +27,6 @@ from counsel_bot.core.device_trust_check import (
 )
 from counsel_bot.core.effects import SayInRoom, SayToStaff
 from counsel_bot.core.ids import RoomID, UserID
-from counsel_bot.core.routing import Unassign
 from counsel_bot.core.routing import events as ev
 from counsel_bot.core.routing.model import HandoverReason
 
@@ -159,29 +159,9 @@ class StaffDevices:
         c.handle(step, [ev.CounsellorOffDuty(at, user, HandoverReason.UNPLANNED)],
                  reply_room=None)
         step.add(notice, tag)
-        self._left_for_nobody(step, user, tag)
+        left_for_nobody.call_leads(c, step, user, "staff_left_for_nobody", tag,
+                                   still_here=False)
         await c.commit(step)
-
-    def _left_for_nobody(self, step: Change, user: UserID, tag: str) -> None:
-        """Each youth the bot just handed back whom nobody on duty can take calls the team
-        leads (`leads_to_call`), as a hand-back by the timers does: ``!duty off`` tells the
-        counsellor so (`DUTY_OFF_NOBODY_LEFT`), but one signed off by the bot is gone, and
-        the notice naming them called nobody awake (the last one on a night shift)."""
-        c = self.conductor
-        rules, counsellors = c.policy.router.offices, c.router.snapshot().counsellors
-        handed_back = sorted({e.conversation for e, _ in step.effects
-                              if isinstance(e, Unassign) and e.counsellor == user})
-        for conversation in handed_back:
-            current = c.router.conversation(conversation)
-            if current is None or current.assigned_to is not None \
-                    or rules.anyone_takes(current, counsellors):
-                continue
-            office, leads = c.leads_to_call(conversation)
-            step.add(SayToStaff("staff_left_for_nobody",
-                                (("conversation", conversation), ("counsellor", user),
-                                 ("leads", " ".join(leads) or "Team")),
-                                mentions=leads, office=office),
-                     f"{tag}:nobody:{conversation}")
 
     async def _count_devices(self, user: UserID, none_left: bool, at: datetime) -> None:
         if none_left == (user in self.without_devices):

@@ -156,6 +156,16 @@ CATALOGUE: dict[str, dict[Language, str]] = {
         "nobody else on duty can take it. {leads}: please look after it "
         "(\"!take {conversation}\") or get someone on duty.",
     },
+    # The youth's counsellor left their room (handed back: the router never gives it to
+    # them again) and nobody else on duty can take it.
+    "staff_left_room_for_nobody": {
+        "de": "{conversation} ist zurück in der Warteschlange, weil {counsellor} den Raum "
+        "verlassen hat, und niemand sonst im Dienst kann es übernehmen. {counsellor}: "
+        "„!take {conversation}“ holt es zurück; sonst {leads}: bitte kümmert euch darum.",
+        "en": "{conversation} is back in the queue because {counsellor} left its room, and "
+        "nobody else on duty can take it. {counsellor}: \"!take {conversation}\" takes it "
+        "back; otherwise {leads}: please look after it.",
+    },
     # [staff] unsigned_devices = "refuse": a session added on duty ends the duty.
     "staff_unsigned_off_duty": {
         "de": "{counsellor} hat eine nicht bestätigte Sitzung ({devices}) und ist deshalb nicht "
