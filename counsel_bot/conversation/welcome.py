@@ -35,7 +35,7 @@ def welcome(
         if not any(isinstance(effect, Assign) and effect.conversation == conversation
                    for effect, _ in step.effects):
             step.add(out_of_hours(conversation, step.at, hours, emergency[language], mail=mail),
-                     f"ooh:{conversation}")
+                     ooh_tag(conversation, step.at, hours))
     else:
         nobody_on_duty(step, conversation, emergency[language])
 
@@ -58,7 +58,7 @@ def handed_back(step: Change, current: ConversationSnapshot, hours: OpeningHours
     "someone else will join soon", the hand-back's own text, or "nobody is on duty right
     now" is a promise nobody keeps tonight. In opening hours (the last one off sick, an
     account closed) they are told where help is, as one who writes then is. Once per time
-    in the queue."""
+    in the queue and opening told (`ooh_tag`)."""
     if current.assigned_to is not None or current.channel is not Channel.CHAT \
             or someone_can_take:
         return
@@ -70,7 +70,17 @@ def handed_back(step: Change, current: ConversationSnapshot, hours: OpeningHours
                  f"nobody-on-duty:{conversation}{back}")
         return
     step.add(out_of_hours(conversation, step.at, hours, emergency, mail=mail),
-             f"ooh:{conversation}{back}")
+             ooh_tag(conversation, step.at, hours, back))
+
+
+def ooh_tag(conversation: ConversationID, at: datetime, hours: OpeningHours,
+            back: str = "") -> str:
+    """The outbox tag of an out-of-hours notice: one per time in the queue and opening
+    told. Without the opening, a youth who wrote on Sunday night ("we open on Monday at
+    14:00") and still waited at Monday's close was never told of Tuesday: the outbox keeps
+    the first of equal keys."""
+    opening = hours.next_opening(at)
+    return f"ooh:{conversation}{back}" + ("" if opening is None else f"@{opening:%Y%m%d%H%M}")
 
 
 def out_of_hours(
