@@ -50,6 +50,8 @@ async def test_a_deactivated_counsellor_goes_off_duty_and_gets_no_youth(
         assert current is not None
         assert current.assigned_to is None
         await lead.wait_for(staff_room, process.user_id, "kein angemeldetes Gerät", within=30)
+        # Nobody else on duty takes the youth now: the lead is called for them by name.
+        await lead.wait_for(staff_room, process.user_id, "niemand sonst im Dienst", within=30)
 
         second = await login(synapse, user_factory, tmp_path, "youth")
         youths.append(second)
