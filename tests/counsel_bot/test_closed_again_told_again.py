@@ -62,3 +62,24 @@ async def test_still_waiting_at_the_next_close_the_youth_hears_the_next_opening(
     assert len(c.router.queue()) == 2
     assert await told_out_of_hours(c, first) == ["23.11. 14:00", "24.11. 14:00"]
     assert await told_out_of_hours(c, second) == ["23.11. 14:00", "24.11. 14:00"]
+
+
+async def test_a_close_while_the_bot_restarted_is_told_to_the_youth_still_waiting() -> None:
+    """The chat closes while the bot restarts (an upgrade at 19:58): the first tick after
+    the start had no tick before it to compare with, so the youth who waits with nobody on
+    duty never heard that it is closed now, nor when it opens."""
+    policy = replace(policy_from(Settings(staff=StaffSettings(counsellors=(ANNA,)))),
+                     hours=OpeningHours.from_dict({"timezone": "Europe/Berlin", "weekly": {
+                         day: ["14:00-20:00"] for day in ("mon", "tue", "wed", "thu", "fri")}}))
+    detector = CrisisDetector.from_directory(default_lexicon_dir())
+    store = MemoryStore(AeadSealer())
+    before = MONDAY_CLOSED - timedelta(minutes=15)  # 19:50 in Berlin: open, nobody on duty
+    c = await Conductor.open(store, detector, policy, before)
+    await c.sync_roster(before)
+    room = RoomID("!late:x")
+    await c.youth_wrote(room, UserID("@late:x"), None, EventID("$1"), "hallo", before)
+    await c.tick(before + timedelta(minutes=5))
+    assert await told_out_of_hours(c, room) == []
+    restarted = await Conductor.open(store, detector, policy, MONDAY_CLOSED)
+    await restarted.tick(MONDAY_CLOSED)
+    assert await told_out_of_hours(restarted, room) == ["24.11. 14:00"]
