@@ -129,15 +129,17 @@ class Transitions:
         """The chat closed between ``since`` (the last tick; None after a start) and now:
         a youth still waiting, with nobody on duty to take them, hears when it opens
         again, as one handed back then does. "Nobody is free right now; as soon as someone
-        is, it continues" was the last they read, and they waited through the night."""
-        if since is None:
-            return
+        is, it continues" was the last they read, and they waited through the night. The
+        first tick after a start (None: no tick before it) tells each youth waiting in a
+        closed chat: the close may have fallen while the bot was down. One told already is
+        not told again: the notice's key names the opening it tells (`welcome.ooh_tag`),
+        and the outbox keeps the first of equal keys."""
         c = self.conductor
         for conversation in c.router.queue():
             current = c.router.conversation(conversation)
             office = "" if current is None else current.office
             hours = offices.hours_of(c.policy.offices, office, c.policy.hours)
-            if hours.is_open(since) and not hours.is_open(step.at):
+            if (since is None or hours.is_open(since)) and not hours.is_open(step.at):
                 self._handed_back(step, conversation)
 
     def _handed_back(self, step: Change, conversation: ConversationID) -> None:

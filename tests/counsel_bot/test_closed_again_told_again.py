@@ -83,3 +83,7 @@ async def test_a_close_while_the_bot_restarted_is_told_to_the_youth_still_waitin
     restarted = await Conductor.open(store, detector, policy, MONDAY_CLOSED)
     await restarted.tick(MONDAY_CLOSED)
     assert await told_out_of_hours(restarted, room) == ["24.11. 14:00"]
+    # Told once: another start that night tells them nothing new.
+    again = await Conductor.open(store, detector, policy, MONDAY_CLOSED + timedelta(hours=1))
+    await again.tick(MONDAY_CLOSED + timedelta(hours=1))
+    assert await told_out_of_hours(again, room) == ["24.11. 14:00"]
