@@ -913,3 +913,21 @@ async def test_a_deletion_the_youths_crisis_words_overtook_deletes_nothing() -> 
     assert admin.calls == []
     assert await c.store.conversation(cid) is not None
     assert "staff_crisis_alert" in await staff_keys(c)
+
+
+async def test_a_crisis_alert_in_a_long_chat_does_not_say_the_youth_waited_all_along() -> None:
+    """The alert counted its minutes from the chat's opening (kept across handovers for the
+    queue's order) and called them waiting: two hours into Anna's chat, a flag read
+    "waiting 120 min, @anna:x", and a lead reading it thought a youth in crisis had waited
+    two hours for a human. The minutes are what the chat has been open."""
+    c = await office()
+    await staff(c, ANNA, "!duty on", T0)
+    await youth(c, "hallo, mir geht es nicht gut", T0)
+    later = T0 + timedelta(hours=2)
+    await youth(c, CRISIS, later)
+    [alert] = [n for n in await staff_notices(c) if n.key == "staff_crisis_alert"]
+    params = dict(alert.params)
+    assert params["assigned"] == ANNA
+    assert "120 min" in text(alert.key, "en", **params, link="-")
+    assert "waiting" not in text(alert.key, "en", **params, link="-")
+    assert "wartet" not in text(alert.key, "de", **params, link="-")
