@@ -824,10 +824,10 @@ CATALOGUE.update({
 # What staff are told: in the office's language, short, never message content.
 CATALOGUE.update({
     "staff_crisis_alert": _both(
-        "⚠️ KRISENHINWEIS {conversation}: {category}, Stufe {severity}, wartet seit "
+        "⚠️ KRISENHINWEIS {conversation}: {category}, Stufe {severity}, offen seit "
         "{waiting} min, {assigned}. Raum: {link} — „!confirm {conversation}“ oder "
         "„!dismiss {conversation}“. Grund: {rules}",
-        "⚠️ CRISIS FLAG {conversation}: {category}, severity {severity}, waiting "
+        "⚠️ CRISIS FLAG {conversation}: {category}, severity {severity}, open for "
         "{waiting} min, {assigned}. Room: {link} — \"!confirm {conversation}\" or "
         "\"!dismiss {conversation}\". Reason: {rules}",
     ),
