@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from counsel_bot.config import Settings, StaffSettings
+from counsel_bot.config import RoutingSettings, Settings, StaffSettings
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
 from counsel_bot.core.device_trust_check import DeviceTrustCheck
@@ -124,3 +124,33 @@ async def test_the_only_counsellor_leaving_the_youths_room_is_told_nobody_else_t
               and dict(e.params).get("conversation") == record.conversation]
     assert called, new
     assert "out_of_hours" in [e.key for e in new if isinstance(e, SayToYouth)]
+
+
+async def test_in_a_manual_queue_the_timers_hand_back_calls_no_lead_while_colleagues_can_take_it(
+) -> None:
+    """With `auto_assign = false` counsellors take youths with `!next`: nobody takes one at
+    the moment the timers hand it back. The hand-back told the leads "nobody else on duty
+    can take it" each time, with Ben on duty and free; they learn to ignore the call that
+    matters. Now the staff room hears that it is back for someone else to take."""
+    ben = UserID("@ben:x")
+    settings = Settings(staff=StaffSettings(counsellors=(ANNA, ben), team_leads=("@lea:x",)),
+                        routing=RoutingSettings(auto_assign=False))
+    detector = CrisisDetector.from_directory(default_lexicon_dir())
+    day = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
+    c = await Conductor.open(MemoryStore(AeadSealer()), detector, policy_from(settings), day)
+    await c.sync_roster(day)
+    for who in (ANNA, ben):
+        await c.staff_wrote(STAFF_ROOM, who, EventID(f"$duty{who}"), "!duty on", day)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y1"), "hallo, bist du da?", day)
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$next"), "!next", day)
+    record = await c.store.conversation_by_room(ROOM)
+    assert record is not None
+    current = c.router.conversation(record.conversation)
+    assert current is not None
+    assert current.assigned_to == ANNA
+    before = len(await outbox(c))
+    await c.tick(day + c.policy.timers.requeue_after)
+    assert c.router.queue() == [record.conversation]
+    to_staff = [e.key for e in (await outbox(c))[before:] if isinstance(e, SayToStaff)]
+    assert "timers.requeued" in to_staff, to_staff
+    assert "timers.requeued_nobody" not in to_staff, to_staff
