@@ -602,14 +602,21 @@ class Conductor:
     def _requeue(self, step: Change, current: ConversationSnapshot) -> bool:
         """Nobody answered in time: hand back as its counsellor would (the router then puts
         it at the front and gives it to someone else; the youth is told by the hand-back).
-        True if someone else has it now."""
+        True if someone else has it now, or, in a queue staff take from by hand
+        (`auto_assign = false`), someone else on duty may take it: nobody takes one the
+        moment it comes back, and calling the leads each time taught them to ignore it."""
         if current.assigned_to is None:
             return False
         self.handle(step, [ev.Transfer(step.at, current.assigned_to, current.conversation,
                                        None)], reply_room=None)
         step.after.append(lambda metrics: metrics.requeued_unanswered())
         now = self.router.conversation(current.conversation)
-        return now is not None and now.assigned_to is not None
+        if now is None:
+            return False
+        if now.assigned_to is not None:
+            return True
+        return not self.policy.router.auto_assign and self.policy.router.offices.anyone_takes(
+            now, self.router.snapshot().counsellors)
 
     def leads_to_call(self, conversation: ConversationID) -> tuple[str, tuple[UserID, ...]]:
         """Whom a crisis nobody handled, or a youth nobody else can take, calls, and the
