@@ -213,11 +213,17 @@ class NioYouth:
     def start(self) -> None:
         self._sync = asyncio.create_task(self.client.sync_forever(timeout=1000, full_state=True))
 
-    async def close(self) -> None:
+    async def pause(self) -> None:
+        """Stop syncing for now (an app in the background); `start` goes on from where
+        it stopped."""
         if self._sync is not None:
             self._sync.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._sync
+            self._sync = None
+
+    async def close(self) -> None:
+        await self.pause()
         await self.client.close()
 
     async def open_chat(self, bot_user: str, *, like_element: bool = True) -> str:
