@@ -22,6 +22,7 @@ from nio import (
     RoomKeyEvent,
     RoomMessage,
     RoomPreset,
+    SyncResponse,
 )
 
 from counsel_bot.channels.matrix.bot import CounselBot
@@ -169,6 +170,7 @@ class NioYouth:
         client.add_event_callback(youth._on_message, RoomMessage)
         client.add_event_callback(youth._on_undecryptable, MegolmEvent)
         client.add_to_device_callback(youth._on_room_key, RoomKeyEvent)
+        client.add_response_callback(youth._on_sync, SyncResponse)
         if publish_keys:
             await client.keys_upload()
         return youth
@@ -181,6 +183,27 @@ class NioYouth:
         if isinstance(body, str):
             self.received.append((room.room_id, event.sender, body))
             self.event_ids[body] = event.event_id
+
+    async def _on_sync(self, response: SyncResponse) -> None:
+        """The messages of a room this user was removed from (or left) since the last sync,
+        read as Element shows them. nio takes in joined and invited rooms only: a message
+        and the removal after it in one sync (the bot tells whoever came in with a case code
+        that the chat ended, then removes them) were never read. The sync's room keys are
+        taken in by then."""
+        for room_id, info in response.rooms.leave.items():
+            room = self.client.rooms.get(room_id) or MatrixRoom(room_id, self.client.user_id)
+            for event in info.timeline.events:
+                if getattr(event, "event_id", None) in self.event_ids.values():
+                    continue
+                if isinstance(event, MegolmEvent):
+                    event.room_id = room_id
+                    try:
+                        event = self.client.decrypt_event(event)
+                    except EncryptionError:
+                        self.undecryptable.append((room_id, event))
+                        continue
+                if isinstance(event, RoomMessage):
+                    await self._on_message(room, event)
 
     async def _on_undecryptable(self, room: MatrixRoom, event: MegolmEvent) -> None:
         self.undecryptable.append((room.room_id, event))
