@@ -24,11 +24,14 @@ from typing import Any
 
 from aiohttp import ClientResponse
 from nio import (
+    Api,
     AsyncClient,
     AsyncClientConfig,
     DeleteDevicesError,
     KeysQueryError,
     KeysQueryResponse,
+    KeysUploadError,
+    KeysUploadResponse,
     LoginResponse,
     Response,
     ShareGroupSessionError,
@@ -37,7 +40,14 @@ from nio import (
     SyncResponse,
     WhoamiError,
 )
-from nio.crypto import DeviceStore, GroupSessionStore, InboundGroupSession, OlmDevice, TrustState
+from nio.crypto import (
+    DeviceStore,
+    GroupSessionStore,
+    InboundGroupSession,
+    Olm,
+    OlmDevice,
+    TrustState,
+)
 from nio.store import SqliteStore
 from nio.store.models import (
     DeviceKeys,
@@ -67,6 +77,8 @@ RETRY_PAUSE_MOST_SECONDS = 2.0
 # while the lock session, pinged every second, ends after 5 s of silence. A slice of 100
 # takes milliseconds.
 ROOMS_PER_TURN = 100
+# The one-time key type apps claim to open an Olm session with the bot's device.
+SIGNED_CURVE25519 = "signed_curve25519"
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +200,15 @@ class CounselClient(AsyncClient):  # type: ignore[misc]  # nio is untyped
     a member whose devices a sync reports changed while a keys query for them was on its
     way is asked for again: nio took that query's answer, perhaps from before the change,
     for the news, and the new device stayed unknown (without any room key of the bot's)
-    until the member's devices next changed."""
+    until the member's devices next changed.
+
+    And it publishes a fallback key beside the one-time keys, as the Matrix spec has it (nio
+    does not): an app opens an Olm session with the bot's device by claiming one of its
+    one-time keys, any account may claim them all, and the bot replaces them only between
+    two of its syncs. With none left, the app could not give the bot the room key of what
+    its user wrote: Element makes a youth's chat with their first message, and the bot never
+    read it. The homeserver hands out the fallback key when the one-time keys are gone; a
+    new one is published once a sync reports it used."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -196,6 +216,28 @@ class CounselClient(AsyncClient):  # type: ignore[misc]  # nio is untyped
         # For each keys query on its way: the users a sync reported changed meanwhile.
         self._reported_meanwhile: dict[int, set[str]] = {}
         self._queries = 0
+        # A fallback key to publish: at each start (a new one costs nothing, and the store
+        # of a version before this one has none), and once a sync reports it used.
+        self.fallback_wanted = True
+
+    @property
+    def should_upload_keys(self) -> bool:
+        return bool(super().should_upload_keys) or (self.olm is not None
+                                                     and self.fallback_wanted)
+
+    async def keys_upload(self) -> KeysUploadResponse | KeysUploadError:
+        olm = self.olm
+        if olm is None or not self.fallback_wanted:
+            return await super().keys_upload()
+        content: dict[str, Any] = olm.share_keys() if olm.should_upload_keys else {}
+        content["fallback_keys"] = _fallback_keys(olm)
+        method, path, data = Api.keys_upload(self.access_token, content)
+        # nio marks the keys published (the fallback key too) and saves the account.
+        answer: KeysUploadResponse | KeysUploadError = await self._send(
+            KeysUploadResponse, method, path, data)
+        if isinstance(answer, KeysUploadResponse):
+            self.fallback_wanted = False
+        return answer
 
     async def keys_query(self) -> KeysQueryResponse | KeysQueryError:
         self._queries += 1
@@ -225,6 +267,9 @@ class CounselClient(AsyncClient):  # type: ignore[misc]  # nio is untyped
             for reported in self._reported_meanwhile.values():
                 reported.update(response.device_list.changed)
             self.room_keys.requested(response.to_device_events)
+            unused = getattr(response, "unused_fallback_key_types", None)
+            if isinstance(unused, list) and SIGNED_CURVE25519 not in unused:
+                self.fallback_wanted = True  # claimed: a new one with the next upload
 
     def _handle_decrypt_to_device(self, to_device_event: Any) -> Any:
         """nio's own, committed as one: what an Olm message changes in the store (the
@@ -271,7 +316,25 @@ def _sync_answer(body: bytes, data: tuple[Any, ...]) -> SyncResponse | SyncError
     except ValueError:
         parsed = {}  # as nio's own reading: its check makes a SyncError of it
     answer: SyncResponse | SyncError = SyncResponse.from_dict(parsed, *data)
+    if isinstance(answer, SyncResponse):
+        # nio reads no fallback key's state (`CounselClient`); absent: a homeserver without.
+        answer.unused_fallback_key_types = parsed.get("device_unused_fallback_key_types")
     return answer
+
+
+def _fallback_keys(olm: Olm) -> dict[str, Any]:
+    """The fallback key to publish, signed as a one-time key is (the ``fallback`` mark
+    signed too). One made before and not yet published is published now: a new one would
+    push out of the account the one the homeserver still hands out."""
+    account = olm.account._account  # vodozemac's, which nio keeps to itself
+    if not account.fallback_key:
+        account.generate_fallback_key()
+    keys: dict[str, Any] = {}
+    for key_id, key in account.fallback_key.items():
+        signed: dict[str, Any] = {"key": key.to_base64(), "fallback": True}
+        signed["signatures"] = {olm.user_id: {f"ed25519:{olm.device_id}": olm.sign_json(signed)}}
+        keys[f"{SIGNED_CURVE25519}:{key_id}"] = signed
+    return keys
 
 
 def client_config(vault: Vault) -> AsyncClientConfig:
