@@ -82,7 +82,27 @@ async def test_the_fallback_key_is_signed_with_its_mark_and_kept_until_published
                            BOT_DEVICE)
     # An upload that failed is tried again with the same key: a new one would push the
     # one the homeserver still hands out from the account.
-    assert _fallback_keys(olm).keys() == first.keys()
+    assert _fallback_keys(olm) == first
     olm.account.mark_keys_as_published()
-    assert _fallback_keys(olm).keys() != first.keys()
+    assert [k["key"] for k in _fallback_keys(olm).values()] != [key["key"]]
     await bot.close()
+
+
+async def test_the_fallback_key_is_in_the_store_before_it_is_published(tmp_path: Path) -> None:
+    """A bot killed once the homeserver took the key, before nio saved the account after
+    the answer, came back without it: every app that found the one-time keys gone was
+    handed a key whose Olm sessions the bot could no longer open."""
+    bot = bot_client(tmp_path)
+    assert bot.olm is not None
+    published = _fallback_keys(bot.olm)
+    await bot.close()
+
+    again = CounselClient("http://127.0.0.1:9", BOT, device_id=BOT_DEVICE,
+                          store_path=str(tmp_path / "nio"),
+                          config=client_config(Vault.open(tmp_path / "vault.json",
+                                                          "passphrase")))
+    again.restore_login(BOT, BOT_DEVICE, "token")
+    assert again.olm is not None
+    assert [k["key"] for k in _fallback_keys(again.olm).values()] \
+        == [k["key"] for k in published.values()]
+    await again.close()
