@@ -329,6 +329,9 @@ def _fallback_keys(olm: Olm) -> dict[str, Any]:
     account = olm.account._account  # vodozemac's, which nio keeps to itself
     if not account.fallback_key:
         account.generate_fallback_key()
+        # Saved before it is published: a bot killed once the homeserver took it would
+        # have lost the key that every app finding the one-time keys gone is handed.
+        olm.save_account()
     keys: dict[str, Any] = {}
     for key_id, key in account.fallback_key.items():
         signed: dict[str, Any] = {"key": key.to_base64(), "fallback": True}
