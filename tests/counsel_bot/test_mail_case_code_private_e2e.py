@@ -95,12 +95,8 @@ async def test_the_youths_mails_are_not_read_by_whoever_came_in_with_the_case_co
 
         # The counsellor removes whoever came in with the code (`!chat end`): told first,
         # then out of the room; the case goes on by mail.
-        def ended() -> bool:
-            return any(r == room and s == process.user_id and "beendet" in b
-                       for r, s, b in mother.received)
-
-        await counsellor.command(room, "!chat end", staff_room=staff_room,
-                                 bot_user=process.user_id, done=ended)
+        await counsellor.send(room, "!chat end")
+        await mother.wait_for(room, process.user_id, "beendet", within=60)
 
         def mother_gone() -> bool:
             members = counsellor.client.rooms[room].users

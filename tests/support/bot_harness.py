@@ -295,22 +295,6 @@ class NioYouth:
             await self.client.room_send(room_id, "m.room.message", dict(content),
                                         ignore_unverified_devices=True)
 
-    async def command(self, room_id: str, body: str, *, staff_room: str, bot_user: str,
-                      done: Callable[[], bool], within: float = 60) -> None:
-        """A staff command sent until ``done``: told in the staff room that the bot could
-        not decrypt it (the app's room key had not reached the bot's device), the staff
-        member sends it once more, as the notice asks. Seen in CI: a `!chat end` whose key
-        never came."""
-        def told() -> bool:
-            return any(r == staff_room and s == bot_user and "nicht entschlüsseln" in b
-                       for r, s, b in self.received)
-
-        await self.send(room_id, body)
-        await until(lambda: done() or told(), within=within, what=f"{body!r} carried out")
-        if not done():
-            await self.send(room_id, body)
-            await until(done, within=within, what=f"{body!r}, sent again, carried out")
-
     async def wait_for_join(self, room_id: str, within: float = 30) -> None:
         await until(lambda: self._has_joined_member(room_id), within=within,
                     what="the bot to join")
