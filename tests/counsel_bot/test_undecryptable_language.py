@@ -104,10 +104,10 @@ async def test_a_counsellors_message_the_bot_cannot_read_asks_the_youth_nothing(
 
 async def test_a_counsellor_whose_message_the_bot_cannot_read_is_told_in_the_staff_room(
 ) -> None:
-    """Seen in CI: a counsellor's `!chat end` the bot never decrypted. Nothing happened and
-    nobody said so: the counsellor believed the code's holder out of the room. They are
-    told now, in the staff room (the conversation, never the text, which the bot has not
-    got), that a command of theirs there must be sent again."""
+    """A counsellor's `!chat end` the bot cannot decrypt (their app did not give it the
+    room key) did nothing, and nobody said so: the counsellor believed the code's holder
+    out of the room. They are told now, in the staff room (the conversation, never the
+    text, which the bot has not got), that a command of theirs there must be sent again."""
     performed: list[tuple[object, str]] = []
     await anna_unread(performed, [])
     notices = [effect for effect, _ in performed if isinstance(effect, SayToStaff)]
