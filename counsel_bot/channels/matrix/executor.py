@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from nio import AsyncClient, ErrorResponse, UploadResponse
-from nio.exceptions import LocalProtocolError
+from nio.exceptions import GroupEncryptionError, LocalProtocolError
 
 from counsel_bot.channels import erasure_journal
 from counsel_bot.channels.mail.errors import MailUndeliverable
@@ -776,13 +776,25 @@ class Executor:
                 answer = await self.client.room_send(
                     room_id, "m.room.message", content, tx_id=_txn_id(key),
                     ignore_unverified_devices=True)
-            except (LocalProtocolError, KeyError) as exc:
-                raise self._unknown_room(exc) from None
+            except (GroupEncryptionError, LocalProtocolError, KeyError) as exc:
+                raise self._send_failed(room_id, exc) from None
             _check(answer, "send file")
 
     def rooms_known(self) -> None:
         """The first sync is taken in: nio knows every room the bot is in from now on."""
         self._rooms_known = True
+
+    def _send_failed(self, room_id: RoomID, exc: Exception) -> EffectFailed:
+        """What nio's room_send raised. A member who left while the room's key was shared
+        made nio drop the session under the share and then mark the dropped one shared (a
+        KeyError, in a room it knows), and a send waiting for that share found no session
+        (GroupEncryptionError): a race of the moment, which the next try (a new session)
+        ends. Counted as a lost room, the effect (a crisis alert, the numbers) was dropped."""
+        if isinstance(exc, GroupEncryptionError) \
+                or (isinstance(exc, KeyError) and room_id in self.client.rooms):
+            return EffectFailed("the room key was lost while shared; tried again",
+                                permanent=False)
+        return self._unknown_room(exc)
 
     def _unknown_room(self, exc: Exception) -> EffectFailed:
         """nio does not know the room: the bot left it, or it was purged; or the first sync
@@ -813,8 +825,8 @@ class Executor:
                 room_id, "m.room.message", content, tx_id=_txn_id(key),
                 ignore_unverified_devices=True,
             )
-        except (LocalProtocolError, KeyError) as exc:
-            raise self._unknown_room(exc) from None
+        except (GroupEncryptionError, LocalProtocolError, KeyError) as exc:
+            raise self._send_failed(room_id, exc) from None
         _check(answer, "send")
         return str(getattr(answer, "event_id", "") or "")
 
