@@ -9,10 +9,12 @@ real bot, nio clients."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
-from nio import RoomCreateError, RoomSendError
+from nio import RoomCreateError, RoomSendError, RoomUpgradeEvent, SyncResponse
 
+from counsel_bot.channels.matrix.bot import CounselBot
 from counsel_bot.core.ids import RoomID
 from tests.conftest import SynapseHandle, UserFactory
 from tests.support.bot_harness import NioYouth, Office, office, on_duty, until
@@ -309,3 +311,58 @@ async def test_a_waiting_youth_who_upgrades_is_given_out_in_the_bots_room(
         await youth.send(moved, "da bin ich NEU")
         await counsellor.wait_for(moved, youth.client.user_id, "NEU", within=60)
         assert len(o.bot.conductor.router.snapshot().conversations) == 1
+
+
+async def test_a_youth_who_came_over_while_the_bot_was_stopped_is_taken_as_arrived(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bot stopped right after it moved the conversation (before its notices), and the
+    youth accepted the invitation and wrote in the bot's room meanwhile: started again, the
+    bot must still invite the counsellor and tell the staff, once, and take the youth as
+    arrived (no second invitation; their words there reach her, once). The first sync after
+    the start brings the youth's join and the tombstone in rooms of no set order (Synapse
+    builds them concurrently); the join first ended the move, and the tombstone, read
+    after, found no room to tell of: nobody was told, the counsellor never invited."""
+    handle_sync = CounselBot.handle_sync
+
+    async def joins_first(bot: CounselBot, response: SyncResponse) -> None:
+        def upgraded(item: tuple[str, Any]) -> bool:
+            return any(isinstance(e, RoomUpgradeEvent) for e in item[1].timeline.events)
+        response.rooms.join = dict(sorted(response.rooms.join.items(), key=upgraded))
+        await handle_sync(bot, response)
+
+    async with office(synapse, user_factory, tmp_path) as o:
+        counsellor, youth, bot = o.counsellor, o.youth, o.bot_user
+        staff_room, first = await in_counselling(o)
+        await counsellor.wait_for(first, bot, "ERSTE", within=60)
+        running = o.process._task
+        assert running is not None
+
+        async def stopped(_step: object) -> None:
+            raise RuntimeError("the machine went down here")
+        o.bot.upgrades._commit = stopped  # type: ignore[method-assign]
+        replacement = await upgrade(synapse, youth, first)
+        await until(running.done, within=60, what="the bot to stop")
+        o.process._task = None
+        await until(lambda: any(r not in (first, replacement) for r in youth.invited_to()),
+                    within=60, what="the youth's invitation")
+        moved = await youth.accept_invite(within=60)
+        await youth.send(moved, "schon drüben SCHONDA")
+        monkeypatch.setattr(CounselBot, "handle_sync", joins_first)
+        await o.process.start()
+
+        await counsellor.wait_for(staff_room, bot, "geht deshalb im Raum", within=60)
+        assert await counsellor.accept_invite(within=60) == moved
+        await until(lambda: any(r == moved and "SCHONDA" in b
+                                for r, _s, b in counsellor.received),
+                    within=60, what="the youth's words in the bot's room")
+        await youth.send(moved, "immer noch hier NOCHMAL")
+        await counsellor.wait_for(moved, youth.client.user_id, "NOCHMAL", within=60)
+        assert youth.invited_to() == set()
+        notices = [b for r, _s, b in counsellor.received
+                   if r == staff_room and "geht deshalb im Raum" in b]
+        assert len(notices) == 1, notices
+        assert len([b for r, _s, b in counsellor.received
+                    if r == moved and "SCHONDA" in b]) == 1
+
