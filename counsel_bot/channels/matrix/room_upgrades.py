@@ -65,11 +65,9 @@ class RoomUpgrades:
         if record is None:
             # Moved before a stop that took the notices (marking the tombstone processed)
             # with it: read again at the start, it must still tell them.
-            new = await self._moving.links.target(room_id)
-            record = None if new is None else await self._store.conversation_by_room(new)
-            if new is not None and record is not None and record.state \
-                    is not ConversationState.CLOSED:
-                await self._told(record, room_id, new, event_id)
+            moved = await self._moved_to(room_id)
+            if moved is not None:
+                await self._told(moved[0], room_id, moved[1], event_id)
             return
         if record.channel is not Channel.CHAT:
             return
@@ -122,6 +120,18 @@ class RoomUpgrades:
             # what they write meanwhile still counts (`YouthMoves._again` asks again).
             await self._moving.invite_blocked(room_id, new)
         await self._told(record, room_id, new, event_id)
+
+    async def _moved_to(self, old: RoomID) -> tuple[ConversationRecord, RoomID] | None:
+        """The open conversation moved out of ``old``, and its room: the move pending, or
+        over already (the youth joined the bot's room while it was stopped, and the first
+        sync after the start brought their join before the tombstone, in no set order)."""
+        pending = await self._moving.links.target(old)
+        for new in [pending] if pending is not None else \
+                reversed(await self._moving.links.made_for(old)):
+            record = await self._store.conversation_by_room(new)
+            if record is not None and record.state is not ConversationState.CLOSED:
+                return record, new
+        return None
 
     async def _told(self, record: ConversationRecord, old: RoomID, new: RoomID,
                     event_id: EventID) -> None:
