@@ -8,6 +8,7 @@ real bot, nio clients."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -366,3 +367,56 @@ async def test_a_youth_who_came_over_while_the_bot_was_stopped_is_taken_as_arriv
         assert len([b for r, _s, b in counsellor.received
                     if r == moved and "SCHONDA" in b]) == 1
 
+
+
+async def test_an_upgrade_the_homeserver_answers_late_still_moves_the_youth(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """The homeserver silent for longer than the bot waits for the room of the move (a
+    stalled database, a restart of Synapse): the staff are told and the flagged conversation
+    stays as it was; once the homeserver answers, the youth is moved after all (before, its
+    answer reached nobody: the youth was invited into an empty room of the bot's and the
+    counsellor never, the conversation stuck in the room nobody of the team can write in)."""
+    async with office(synapse, user_factory, tmp_path) as o:
+        counsellor, youth, bot = o.counsellor, o.youth, o.bot_user
+        staff_room, first = await in_counselling(o)
+        await counsellor.wait_for(first, bot, "ERSTE", within=60)
+        await youth.send(first, "ich will nicht mehr leben")
+        await counsellor.wait_for(staff_room, bot, "KRISENHINWEIS", within=60)
+        before = await o.bot.store.conversation_by_room(RoomID(first))
+        assert before is not None
+        client = o.bot.client
+        real = client.room_create
+        answering = asyncio.Event()
+
+        async def silent(*args: object, **kwargs: object) -> object:
+            await answering.wait()
+            return await real(*args, **kwargs)  # type: ignore[arg-type]
+        client.room_create = silent  # type: ignore[method-assign]
+        replacement = await upgrade(synapse, youth, first)
+
+        await counsellor.wait_for(staff_room, bot, "keinen Raum", within=120)
+        # Meanwhile the conversation is as it was: its counsellor, its crisis flag.
+        kept = await o.bot.store.conversation_by_room(RoomID(first))
+        assert kept is not None
+        assert kept.conversation == before.conversation
+        current = o.bot.conductor.router.conversation(before.conversation)
+        assert current is not None
+        assert current.assigned_to == counsellor.client.user_id
+        assert current.crisis.value != "none"
+
+        answering.set()
+        await until(lambda: any(r not in (first, replacement) for r in youth.invited_to()),
+                    within=120, what="the youth's invitation")
+        moved = await youth.accept_invite(within=60)
+        assert await counsellor.accept_invite(within=120) == moved
+        await counsellor.wait_for(staff_room, bot, "geht deshalb im Raum", within=60)
+        after = await o.bot.store.conversation_by_room(RoomID(moved))
+        assert after is not None
+        assert after.conversation == before.conversation
+        current = o.bot.conductor.router.conversation(before.conversation)
+        assert current is not None
+        assert current.crisis.value != "none"
+        await youth.send(moved, "bin wieder da NEU")
+        await counsellor.wait_for(moved, youth.client.user_id, "NEU", within=60)
+        assert len(o.bot.conductor.router.snapshot().conversations) == 1
