@@ -371,6 +371,7 @@ class CounselBot:
                           *info.timeline.events]:
                 await self._on_room_event_once(RoomID(room_id), event)
         await self.waiting_keys.retry()
+        await self.upgrades.due()  # an upgrade's room the homeserver gave late
         for room_id, info in response.rooms.leave.items():
             await self._room_left(RoomID(room_id), info.timeline.events)
 

@@ -94,6 +94,11 @@ class MoveRooms:
             if asked.done() and self._creating.get(first) is asked:
                 del self._creating[first], self._for[first]
 
+    def waiting(self, first: RoomID) -> bool:
+        """Whether the request for ``first``'s new room is under way, not yet answered."""
+        asked = self._creating.get(first)
+        return asked is not None and not asked.done()
+
     async def abandon(self, first: RoomID, undo: Undo) -> None:
         """The move out of ``first`` is given up (its youth left it) while its new room is
         asked for and not answered: nothing asks for it again, and the answer would come to

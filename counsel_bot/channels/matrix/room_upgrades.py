@@ -26,11 +26,12 @@ no second conversation opens; erasing the conversation purges it with the rest.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from nio import AsyncClient, ErrorResponse, RoomCreateResponse, RoomUpgradeEvent
 
 from counsel_bot.channels.matrix.room_moves import MOVED_FROM_PREFIX
-from counsel_bot.channels.matrix.youth_moves import YouthMoves
+from counsel_bot.channels.matrix.youth_moves import MOVE_RETRY, YouthMoves
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.clock import Clock
@@ -45,6 +46,11 @@ log = logging.getLogger(__name__)
 # How often the room for the move is waited for (each `CREATE_WAIT`) before the staff are
 # told it did not come: the homeserver is local, and answers within a second.
 _TRIES = 6
+# An upgraded room whose new room the homeserver did not give within those tries (silent,
+# or refusing): the tombstone's id and the youth's replacement room. Asked for again after
+# each sync until it comes (`RoomUpgrades.due`): the staff were told it did not come, and
+# a request answered late made the room and invited the youth into it all the same.
+UPGRADE_DUE_PREFIX = "upgrade_due:"
 
 
 class RoomUpgrades:
@@ -55,6 +61,8 @@ class RoomUpgrades:
         self._store = conductor.store
         self._clock = clock
         self._moving = moving
+        self._due: dict[RoomID, tuple[EventID, str]] | None = None  # `UPGRADE_DUE_PREFIX`
+        self._again: dict[RoomID, datetime] = {}  # not asked again before (a refusal)
 
     async def tombstoned(self, room_id: RoomID, event: RoomUpgradeEvent) -> None:
         """``room_id`` was upgraded: its open conversation goes on in a room of the bot's."""
@@ -99,8 +107,71 @@ class RoomUpgrades:
                                 office=record.office))
             step.add(SayToYouth(record.conversation, "room_upgraded_unmoved",
                                 (("emergency", self._emergency(record.office, record.language)),)))
+            # Asked for again (`due`): the move is not given up.
+            replacement = event.replacement_room or ""
+            step.settings.append((f"{UPGRADE_DUE_PREFIX}{room_id}", f"{event_id} {replacement}"))
+            due = await self._due_loaded()
+            step.committed.append(lambda: due.__setitem__(room_id, (event_id, replacement)))
+            if answer is not None:
+                self._again[room_id] = self._clock.now() + MOVE_RETRY
             await self._commit(step)
             return
+        await self._move(record, room_id, answer, blocked, event.replacement_room or "",
+                         event_id)
+
+    async def due(self) -> None:
+        """After each sync: the upgrades whose room the homeserver did not give at their
+        tombstone (`UPGRADE_DUE_PREFIX`), asked for again (a refusal after ``MOVE_RETRY``;
+        a request still unanswered is not waited for here), and the youth moved once it
+        comes; their notices under an id of their own (the tombstone's was taken by the
+        notice that the room did not come)."""
+        due = await self._due_loaded()
+        for old, (tombstone, replacement) in list(due.items()):
+            if self._moving.rooms.waiting(old) or self._clock.now() < self._again.get(
+                    old, self._clock.now()):
+                continue
+            later = EventID(f"{tombstone}:moved")
+            record = await self._store.conversation_by_room(old)
+            if record is None:
+                # Moved before a stop that took the notices with it.
+                moved = await self._moved_to(old)
+                if moved is not None:
+                    await self._told(moved[0], old, moved[1], later)
+                else:
+                    await self._drop_due(old)
+                continue
+            if record.channel is not Channel.CHAT or record.state is ConversationState.CLOSED:
+                await self._drop_due(old)  # over meanwhile: nobody to move
+                continue
+            made = await self._moving.rooms.new_room(old, record.youth_user_id)
+            answer, blocked = (None, False) if made is None else made
+            if not isinstance(answer, RoomCreateResponse):
+                if answer is not None:
+                    await self._moving.rooms.answered(old)  # its mark: no room came of it
+                self._again[old] = self._clock.now() + MOVE_RETRY
+                continue
+            log.info("the room to move a youth whose chat was upgraded came late; moved now")
+            await self._move(record, old, answer, blocked, replacement, later)
+
+    async def _due_loaded(self) -> dict[RoomID, tuple[EventID, str]]:
+        if self._due is None:
+            self._due = {}
+            for key, value in await self._store.settings(UPGRADE_DUE_PREFIX):
+                tombstone, _, replacement = value.partition(" ")
+                if tombstone:
+                    self._due[RoomID(key.removeprefix(UPGRADE_DUE_PREFIX))] = (
+                        EventID(tombstone), replacement)
+        return self._due
+
+    async def _drop_due(self, old: RoomID) -> None:
+        await self._store.move_to_sealed(f"{UPGRADE_DUE_PREFIX}{old}", None)  # None: deleted
+        (await self._due_loaded()).pop(old, None)
+        self._again.pop(old, None)
+
+    async def _move(self, record: ConversationRecord, room_id: RoomID,
+                    answer: RoomCreateResponse, blocked: bool, replacement: str,
+                    event_id: EventID) -> None:
+        """The conversation in ``room_id`` goes on in ``answer``'s room, and all are told."""
         new = RoomID(answer.room_id)
         # One transaction: the conversation, the link to the old room (its words count in
         # the new one until the youth is there; its purge goes with the conversation's), and
@@ -109,11 +180,11 @@ class RoomUpgrades:
             (f"{MOVED_FROM_PREFIX}{new}", room_id), (f"greeted:{new}", "1")))
         await self._moving.links.moved(room_id, new)
         await self._moving.rooms.answered(room_id)
-        if event.replacement_room:
+        if replacement:
             # The youth's own new room: Element's upgrade invites the old room's members into
             # it, the bot too. What they write there counts in the conversation, as in any
             # second chat (the way to the bot's room shown), instead of opening another one.
-            await self._moving.second.links.link(RoomID(event.replacement_room), new)
+            await self._moving.second.links.link(RoomID(replacement), new)
         await self._moving.second.noted(record.youth_user_id, new)
         if blocked:
             # Their app refuses invitations: told how to come over, in the old room, where
@@ -155,7 +226,15 @@ class RoomUpgrades:
         # A lead reading along comes along, read-only as before (her transcript at her join).
         for lead in sorted(self._conductor.supervision.leads.get(record.conversation, ())):
             step.add(Supervise(record.conversation, lead))
+        # A move asked for again (`due`) is over with it.
+        step.settings.append((f"{UPGRADE_DUE_PREFIX}{old}", None))
+        due = await self._due_loaded()
+
+        def over() -> None:
+            due.pop(old, None)
+        step.committed.append(over)
         await self._commit(step)
+        self._again.pop(old, None)
 
     def _mentions(self, record: ConversationRecord, *,
                   leads: bool = False) -> tuple[UserID, ...]:
