@@ -420,3 +420,35 @@ async def test_an_upgrade_the_homeserver_answers_late_still_moves_the_youth(
         await youth.send(moved, "bin wieder da NEU")
         await counsellor.wait_for(moved, youth.client.user_id, "NEU", within=60)
         assert len(o.bot.conductor.router.snapshot().conversations) == 1
+
+
+async def test_a_flagged_youth_waiting_in_the_queue_who_upgrades_keeps_their_place(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """Nobody on duty, the youth's words flagged: they upgrade while they wait. The flag
+    and their place first in the queue go along, and the counsellor who comes on duty is
+    invited into the bot's room, not the old one nobody of the team can write in."""
+    async with office(synapse, user_factory, tmp_path) as o:
+        counsellor, youth, bot = o.counsellor, o.youth, o.bot_user
+        staff_room = await counsellor.accept_invite(within=60)
+        first = await youth.open_chat(bot)
+        await youth.send(first, "ich will nicht mehr leben WARTEND")
+        await counsellor.wait_for(staff_room, bot, "KRISENHINWEIS", within=60)
+        before = await o.bot.store.conversation_by_room(RoomID(first))
+        assert before is not None
+        replacement = await upgrade(synapse, youth, first)
+        await counsellor.wait_for(staff_room, bot, "geht deshalb im Raum", within=60)
+        await until(lambda: any(r not in (first, replacement) for r in youth.invited_to()),
+                    within=60, what="the youth's invitation")
+        moved = await youth.accept_invite(within=60)
+        current = o.bot.conductor.router.conversation(before.conversation)
+        assert current is not None
+        assert current.crisis.value != "none"
+        assert o.bot.conductor.router.queue() == [before.conversation]
+
+        await counsellor.send(staff_room, "!duty on")
+        assert await counsellor.accept_invite(within=60) == moved
+        await youth.send(moved, "da bin ich NEU")
+        await counsellor.wait_for(moved, youth.client.user_id, "NEU", within=60)
+        assert len(o.bot.conductor.router.snapshot().conversations) == 1
+
