@@ -452,3 +452,29 @@ async def test_a_flagged_youth_waiting_in_the_queue_who_upgrades_keeps_their_pla
         await counsellor.wait_for(moved, youth.client.user_id, "NEU", within=60)
         assert len(o.bot.conductor.router.snapshot().conversations) == 1
 
+
+
+async def test_an_upgrade_of_a_room_the_youth_is_moved_out_of_keeps_one_conversation(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """A room the bot cannot moderate (its youth made it a plain private chat): the youth
+    is moved to the bot's room, and upgrades the first one before coming over, inviting the
+    bot into the replacement as Element's dialog offers. Their words there count in the
+    conversation they have and reach its counsellor, and no second conversation opens.
+    (Before, the replacement was linked to nothing: the bot took it for a new chat.)"""
+    async with office(synapse, user_factory, tmp_path) as o:
+        counsellor, youth, bot = o.counsellor, o.youth, o.bot_user
+        staff_room = await on_duty(counsellor, bot)
+        first = await youth.open_chat(bot, like_element=False)
+        await youth.send(first, "hallo, ich hab stress zuhause ERSTE")
+        await until(lambda: any(r != first for r in youth.invited_to()),
+                    within=60, what="the youth's invitation")
+        moved = next(iter(youth.invited_to()))
+        assert await counsellor.accept_invite(within=60) == moved
+
+        replacement = await upgrade(synapse, youth, first)
+        await counsellor.wait_for(staff_room, bot, "geht deshalb im Raum", within=60)
+        await youth.client.room_invite(replacement, bot)
+        await youth.send(replacement, "bin ich hier richtig? ERSATZ")
+        await counsellor.wait_for(moved, bot, "ERSATZ", within=60)
+        assert len(o.bot.conductor.router.snapshot().conversations) == 1
