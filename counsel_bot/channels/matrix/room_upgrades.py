@@ -73,8 +73,15 @@ class RoomUpgrades:
         if record is None:
             # Moved before a stop that took the notices (marking the tombstone processed)
             # with it: read again at the start, it must still tell them.
+            # Or moved before for another reason (a room the bot cannot moderate): the youth
+            # upgraded the room they are moved out of. Either way their replacement room, if
+            # they invite the bot along, is a second chat of the moved conversation, as in
+            # `_move` (not linked, it opened a conversation, or a move, of its own).
             moved = await self._moved_to(room_id)
             if moved is not None:
+                if event.replacement_room:
+                    await self._moving.second.links.link(RoomID(event.replacement_room),
+                                                         moved[1])
                 await self._told(moved[0], room_id, moved[1], event_id)
             return
         if record.channel is not Channel.CHAT:
