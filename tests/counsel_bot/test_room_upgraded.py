@@ -478,3 +478,28 @@ async def test_an_upgrade_of_a_room_the_youth_is_moved_out_of_keeps_one_conversa
         await youth.send(replacement, "bin ich hier richtig? ERSATZ")
         await counsellor.wait_for(moved, bot, "ERSATZ", within=60)
         assert len(o.bot.conductor.router.snapshot().conversations) == 1
+
+
+async def test_an_upgrade_of_the_replacement_room_keeps_one_conversation(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """Two upgrades in a row: the youth, not yet in the bot's room, upgrades the replacement
+    room they invited the bot into (their second chat) as well, and invites it along again.
+    What they write in the newest room counts in the conversation they have and reaches its
+    counsellor; no second conversation opens for it."""
+    async with office(synapse, user_factory, tmp_path) as o:
+        counsellor, youth, bot = o.counsellor, o.youth, o.bot_user
+        staff_room, first, moved = await moved_after_upgrade(synapse, o)
+        assert await counsellor.accept_invite(within=60) == moved
+        replacement = next(r for r in youth.client.rooms
+                           if r not in (first, moved, staff_room)
+                           and r not in youth.client.invited_rooms)
+        await youth.client.room_invite(replacement, bot)
+        await youth.send(replacement, "bin ich hier richtig? ERSATZ")
+        await counsellor.wait_for(moved, bot, "ERSATZ", within=60)
+
+        again = await upgrade(synapse, youth, replacement)
+        await youth.client.room_invite(again, bot)
+        await youth.send(again, "und jetzt hier? ZWEITES")
+        await counsellor.wait_for(moved, bot, "ZWEITES", within=60)
+        assert len(o.bot.conductor.router.snapshot().conversations) == 1
