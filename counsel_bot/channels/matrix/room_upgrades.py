@@ -83,6 +83,12 @@ class RoomUpgrades:
                     await self._moving.second.links.link(RoomID(event.replacement_room),
                                                          moved[1])
                 await self._told(moved[0], room_id, moved[1], event_id)
+            elif event.replacement_room and (
+                    open_room := await self._moving.second.links.target(room_id)) is not None:
+                # A second chat upgraded (the youth's replacement room, upgraded in turn):
+                # its own replacement counts where it did. Nobody is told anew: the
+                # conversation did not move.
+                await self._moving.second.links.link(RoomID(event.replacement_room), open_room)
             return
         if record.channel is not Channel.CHAT:
             return
