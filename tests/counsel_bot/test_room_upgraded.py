@@ -503,3 +503,40 @@ async def test_an_upgrade_of_the_replacement_room_keeps_one_conversation(
         await youth.send(again, "und jetzt hier? ZWEITES")
         await counsellor.wait_for(moved, bot, "ZWEITES", within=60)
         assert len(o.bot.conductor.router.snapshot().conversations) == 1
+
+
+async def test_the_bot_reads_on_while_the_room_for_an_upgrade_is_not_answered(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """The homeserver answers the room for the move late (it answers once it has sent the
+    youth's invitation, over federation to their homeserver, which may take minutes): the
+    bot waited for it 30 s with its sync loop, reading nobody meanwhile, a counsellor's
+    command or another youth's crisis words neither. It reads on, and moves the youth once
+    the room is there."""
+    async with office(synapse, user_factory, tmp_path) as o:
+        counsellor, youth, bot = o.counsellor, o.youth, o.bot_user
+        staff_room, first = await in_counselling(o)
+        await counsellor.wait_for(first, bot, "ERSTE", within=60)
+        client = o.bot.client
+        real = client.room_create
+        asked, answering = asyncio.Event(), asyncio.Event()
+
+        async def late(*args: object, **kwargs: object) -> object:
+            asked.set()
+            await answering.wait()
+            return await real(*args, **kwargs)  # type: ignore[arg-type]
+        client.room_create = late  # type: ignore[method-assign]
+        replacement = await upgrade(synapse, youth, first)
+        await until(asked.is_set, within=60, what="the room for the move asked for")
+
+        await counsellor.send(staff_room, "!help status")
+        await counsellor.wait_for(staff_room, bot, "Dein Dienststatus", within=60)
+        assert not any("keinen Raum" in b for r, _s, b in counsellor.received
+                       if r == staff_room)
+
+        answering.set()
+        await until(lambda: any(r not in (first, replacement) for r in youth.invited_to()),
+                    within=60, what="the youth's invitation")
+        moved = await youth.accept_invite(within=60)
+        assert await counsellor.accept_invite(within=60) == moved
+        await counsellor.wait_for(staff_room, bot, "geht deshalb im Raum", within=60)
