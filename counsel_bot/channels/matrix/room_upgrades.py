@@ -17,6 +17,11 @@ intake) is moved to the new room with the link to the old one in one transaction
 - the counsellor is invited into the new room, and told in the staff room why;
 - erasing the conversation purges the old room too (`PurgingFirstRooms`).
 
+A room the homeserver does not give at once (it answers once it has sent the youth's
+invitation, maybe over federation) is taken after a later sync, the sync loop reading on
+meanwhile; one refused is asked for again. The staff learn it if it has not come within
+``UNANSWERED_FOR`` (or at a refusal), and the move is made once it comes (`RoomUpgrades.due`).
+
 The youth's own replacement room stays theirs. Element's upgrade dialog invites the old
 room's members into it, the bot among them: it counts as a second chat of the moved
 conversation (`second_chats.py`), so what the youth writes there reaches the counsellor and
@@ -26,10 +31,12 @@ no second conversation opens; erasing the conversation purges it with the rest.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from nio import AsyncClient, ErrorResponse, RoomCreateResponse, RoomUpgradeEvent
 
+from counsel_bot.channels.matrix.move_rooms import CREATE_WAIT
 from counsel_bot.channels.matrix.room_moves import MOVED_FROM_PREFIX
 from counsel_bot.channels.matrix.youth_moves import MOVE_RETRY, YouthMoves
 from counsel_bot.conversation.change import Change
@@ -43,14 +50,41 @@ from counsel_bot.store import ConversationRecord
 
 log = logging.getLogger(__name__)
 
-# How often the room for the move is waited for (each `CREATE_WAIT`) before the staff are
-# told it did not come: the homeserver is local, and answers within a second.
+# How long the room for the move may take before the staff are told it did not come: the
+# homeserver is local and answers within a second, unless it invites a youth of another
+# homeserver (over federation, minutes maybe). Not waited for by the sync loop: it read
+# nobody meanwhile, a counsellor's command or another youth's crisis words neither.
 _TRIES = 6
-# An upgraded room whose new room the homeserver did not give within those tries (silent,
-# or refusing): the tombstone's id and the youth's replacement room. Asked for again after
-# each sync until it comes (`RoomUpgrades.due`): the staff were told it did not come, and
-# a request answered late made the room and invited the youth into it all the same.
+UNANSWERED_FOR = _TRIES * CREATE_WAIT
+# An upgraded room whose new room the homeserver did not give at the tombstone (not yet
+# answered, or refused): asked for again after each sync until it comes (`RoomUpgrades.due`),
+# and the youth moved then. Before, a request answered late made the room and invited the
+# youth into it all the same, with no conversation in it, and the counsellor never.
 UPGRADE_DUE_PREFIX = "upgrade_due:"
+
+
+@dataclass(frozen=True)
+class _Due:
+    """A move asked for again: the tombstone's id, the youth's replacement room ("" if
+    none), when it was asked first, and whether the staff were told it did not come."""
+
+    tombstone: EventID
+    replacement: str
+    since: datetime
+    told: bool
+
+    def value(self) -> str:
+        return (f"{self.tombstone} {self.replacement or '-'} {self.since.isoformat()} "
+                f"{int(self.told)}")
+
+    @classmethod
+    def parse(cls, value: str) -> _Due | None:
+        parts = value.split(" ")
+        if len(parts) != 4:
+            return None
+        tombstone, replacement, since, told = parts
+        return cls(EventID(tombstone), "" if replacement == "-" else replacement,
+                   datetime.fromisoformat(since), told == "1")
 
 
 class RoomUpgrades:
@@ -61,7 +95,7 @@ class RoomUpgrades:
         self._store = conductor.store
         self._clock = clock
         self._moving = moving
-        self._due: dict[RoomID, tuple[EventID, str]] | None = None  # `UPGRADE_DUE_PREFIX`
+        self._due: dict[RoomID, _Due] | None = None  # `UPGRADE_DUE_PREFIX`
         self._again: dict[RoomID, datetime] = {}  # not asked again before (a refusal)
 
     async def tombstoned(self, room_id: RoomID, event: RoomUpgradeEvent) -> None:
@@ -99,34 +133,20 @@ class RoomUpgrades:
             await self._conductor.member_left(room_id, record.youth_user_id, event_id,
                                               self._clock.now())
             return
-        made = None
-        for _ in range(_TRIES):
-            made = await self._moving.rooms.new_room(room_id, record.youth_user_id)
-            if made is not None:
-                break
+        # Waited for once (CREATE_WAIT); not answered by then, it is taken after a later
+        # sync (`due`), the sync loop reading on meanwhile.
+        made = await self._moving.rooms.new_room(room_id, record.youth_user_id)
         answer, blocked = (None, False) if made is None else made
         if not isinstance(answer, RoomCreateResponse):
-            # The youth has only their new room, which nobody of the team is in: the staff
-            # learn it (an admin must look), and the youth is told in the old one, which
-            # their app still links.
-            log.warning("the homeserver gave no room to move a youth whose chat was upgraded "
-                        "(%s)", getattr(answer, "status_code", "no answer"))
+            now = self._clock.now()
+            entry = _Due(event_id, event.replacement_room or "", now, told=False)
+            step = Change(now, event_id)
             if answer is not None:
                 await self._moving.rooms.answered(room_id)  # its mark: no room came of it
-            step = Change(self._clock.now(), event_id)
-            step.add(SayToStaff("staff_room_upgraded_unmoved",
-                                (("conversation", record.conversation),),
-                                mentions=self._mentions(record, leads=True),
-                                office=record.office))
-            step.add(SayToYouth(record.conversation, "room_upgraded_unmoved",
-                                (("emergency", self._emergency(record.office, record.language)),)))
-            # Asked for again (`due`): the move is not given up.
-            replacement = event.replacement_room or ""
-            step.settings.append((f"{UPGRADE_DUE_PREFIX}{room_id}", f"{event_id} {replacement}"))
-            due = await self._due_loaded()
-            step.committed.append(lambda: due.__setitem__(room_id, (event_id, replacement)))
-            if answer is not None:
-                self._again[room_id] = self._clock.now() + MOVE_RETRY
+                self._again[room_id] = now + MOVE_RETRY
+                self._unmoved(step, record, answer)
+                entry = replace(entry, told=True)
+            self._note_due(step, room_id, await self._due_loaded(), entry)
             await self._commit(step)
             return
         await self._move(record, room_id, answer, blocked, event.replacement_room or "",
@@ -136,44 +156,73 @@ class RoomUpgrades:
         """After each sync: the upgrades whose room the homeserver did not give at their
         tombstone (`UPGRADE_DUE_PREFIX`), asked for again (a refusal after ``MOVE_RETRY``;
         a request still unanswered is not waited for here), and the youth moved once it
-        comes; their notices under an id of their own (the tombstone's was taken by the
-        notice that the room did not come)."""
+        comes. The staff (leads too) and the youth are told it did not come at a refusal
+        or after ``UNANSWERED_FOR``, once; each notice under an id of its own (the
+        tombstone's was taken when the move was asked for again)."""
         due = await self._due_loaded()
-        for old, (tombstone, replacement) in list(due.items()):
-            if self._moving.rooms.waiting(old) or self._clock.now() < self._again.get(
-                    old, self._clock.now()):
-                continue
-            later = EventID(f"{tombstone}:moved")
+        for old, entry in list(due.items()):
+            later = EventID(f"{entry.tombstone}:moved")
             record = await self._store.conversation_by_room(old)
             if record is None:
                 # Moved before a stop that took the notices with it.
                 moved = await self._moved_to(old)
                 if moved is not None:
                     await self._told(moved[0], old, moved[1], later)
-                else:
-                    await self._drop_due(old)
+                await self._drop_due(old)
                 continue
             if record.channel is not Channel.CHAT or record.state is ConversationState.CLOSED:
                 await self._drop_due(old)  # over meanwhile: nobody to move
                 continue
-            made = await self._moving.rooms.new_room(old, record.youth_user_id)
+            now = self._clock.now()
+            made = None
+            if not self._moving.rooms.waiting(old) and now >= self._again.get(old, now):
+                made = await self._moving.rooms.new_room(old, record.youth_user_id)
             answer, blocked = (None, False) if made is None else made
-            if not isinstance(answer, RoomCreateResponse):
-                if answer is not None:
-                    await self._moving.rooms.answered(old)  # its mark: no room came of it
-                self._again[old] = self._clock.now() + MOVE_RETRY
+            if isinstance(answer, RoomCreateResponse):
+                log.info("the room to move a youth whose chat was upgraded came late; "
+                         "moved now")
+                await self._move(record, old, answer, blocked, entry.replacement, later)
                 continue
-            log.info("the room to move a youth whose chat was upgraded came late; moved now")
-            await self._move(record, old, answer, blocked, replacement, later)
+            if answer is not None:
+                await self._moving.rooms.answered(old)  # its mark: no room came of it
+                self._again[old] = now + MOVE_RETRY
+            elif entry.told or now - entry.since < UNANSWERED_FOR:
+                continue
+            if not entry.told:
+                step = Change(now, EventID(f"{entry.tombstone}:unmoved"))
+                self._unmoved(step, record, answer)
+                self._note_due(step, old, due, replace(entry, told=True))
+                await self._commit(step)
 
-    async def _due_loaded(self) -> dict[RoomID, tuple[EventID, str]]:
+    def _unmoved(self, step: Change, record: ConversationRecord, answer: object) -> None:
+        """The youth has only their new room, which nobody of the team is in: the staff
+        learn it (an admin must look; the move is asked for again meanwhile), and the youth
+        is told in the old one, which their app still links."""
+        log.warning("the homeserver gave no room to move a youth whose chat was upgraded "
+                    "(%s)", getattr(answer, "status_code", "no answer"))
+        step.add(SayToStaff("staff_room_upgraded_unmoved",
+                            (("conversation", record.conversation),),
+                            mentions=self._mentions(record, leads=True),
+                            office=record.office))
+        step.add(SayToYouth(record.conversation, "room_upgraded_unmoved",
+                            (("emergency", self._emergency(record.office, record.language)),)))
+
+    @staticmethod
+    def _note_due(step: Change, old: RoomID, due: dict[RoomID, _Due], entry: _Due) -> None:
+        """``entry`` written with ``step``, and kept once it is durable."""
+        step.settings.append((f"{UPGRADE_DUE_PREFIX}{old}", entry.value()))
+
+        def kept() -> None:
+            due[old] = entry
+        step.committed.append(kept)
+
+    async def _due_loaded(self) -> dict[RoomID, _Due]:
         if self._due is None:
             self._due = {}
             for key, value in await self._store.settings(UPGRADE_DUE_PREFIX):
-                tombstone, _, replacement = value.partition(" ")
-                if tombstone:
-                    self._due[RoomID(key.removeprefix(UPGRADE_DUE_PREFIX))] = (
-                        EventID(tombstone), replacement)
+                entry = _Due.parse(value)
+                if entry is not None:
+                    self._due[RoomID(key.removeprefix(UPGRADE_DUE_PREFIX))] = entry
         return self._due
 
     async def _drop_due(self, old: RoomID) -> None:
