@@ -540,3 +540,40 @@ async def test_the_bot_reads_on_while_the_room_for_an_upgrade_is_not_answered(
         moved = await youth.accept_invite(within=60)
         assert await counsellor.accept_invite(within=60) == moved
         await counsellor.wait_for(staff_room, bot, "geht deshalb im Raum", within=60)
+
+
+async def test_a_youth_who_leaves_before_the_late_room_comes_is_not_invited_into_it(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """The room for the move not answered yet, the youth leaves their old chat (the
+    conversation ends): the room the homeserver makes after all holds no conversation, and
+    an invitation into it would open a chat nobody knows of; it is undone."""
+    async with office(synapse, user_factory, tmp_path) as o:
+        counsellor, youth, bot = o.counsellor, o.youth, o.bot_user
+        _staff_room, first = await in_counselling(o)
+        await counsellor.wait_for(first, bot, "ERSTE", within=60)
+        before = await o.bot.store.conversation_by_room(RoomID(first))
+        assert before is not None
+        client = o.bot.client
+        real = client.room_create
+        asked, answering, made = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+        async def late(*args: object, **kwargs: object) -> object:
+            asked.set()
+            await answering.wait()
+            try:
+                return await real(*args, **kwargs)  # type: ignore[arg-type]
+            finally:
+                made.set()
+        client.room_create = late  # type: ignore[method-assign]
+        replacement = await upgrade(synapse, youth, first)
+        await until(asked.is_set, within=60, what="the room for the move asked for")
+        await youth.client.room_leave(first)
+        await until(lambda: o.bot.conductor.router.conversation(before.conversation) is None,
+                    within=60, what="the conversation to end")
+
+        answering.set()
+        await until(made.is_set, within=60, what="the late room")
+        await until(lambda: not [r for r in youth.invited_to() if r != replacement],
+                    within=60, what="no invitation into the late room")
+        assert await o.bot.store.get_setting(f"upgrade_due:{first}") is None
