@@ -168,10 +168,13 @@ class RoomUpgrades:
                 moved = await self._moved_to(old)
                 if moved is not None:
                     await self._told(moved[0], old, moved[1], later)
+                else:
+                    await self._given_up(old)  # erased meanwhile
                 await self._drop_due(old)
                 continue
             if record.channel is not Channel.CHAT or record.state is ConversationState.CLOSED:
-                await self._drop_due(old)  # over meanwhile: nobody to move
+                await self._given_up(old)  # over meanwhile: nobody to move
+                await self._drop_due(old)
                 continue
             now = self._clock.now()
             made = None
@@ -224,6 +227,11 @@ class RoomUpgrades:
                 if entry is not None:
                     self._due[RoomID(key.removeprefix(UPGRADE_DUE_PREFIX))] = entry
         return self._due
+
+    async def _given_up(self, old: RoomID) -> None:
+        """The room still asked for, made after all, would hold no conversation, and the
+        youth invited into it would open one nobody knows of: undone once made."""
+        await self._moving.rooms.abandon(old, self._moving.leftovers.undo)
 
     async def _drop_due(self, old: RoomID) -> None:
         await self._store.move_to_sealed(f"{UPGRADE_DUE_PREFIX}{old}", None)  # None: deleted
