@@ -48,6 +48,22 @@ async def upgrade(synapse: SynapseHandle, youth: NioYouth, room: str) -> str:
         return str((await answer.json())["replacement_room"])
 
 
+async def upgrade_and_stop(synapse: SynapseHandle, o: Office, first: str) -> str:
+    """The youth upgrades ``first``; the bot moves the conversation and stops (killed, its
+    machine rebooted) before it commits what tells the counsellor and the youth. The
+    replacement room."""
+    running = o.process._task
+    assert running is not None
+
+    async def stopped(_step: object) -> None:
+        raise RuntimeError("the machine went down here")
+    o.bot.upgrades._commit = stopped  # type: ignore[method-assign]
+    replacement = await upgrade(synapse, o.youth, first)
+    await until(running.done, within=60, what="the bot to stop")
+    o.process._task = None
+    return replacement
+
+
 async def test_a_youth_who_upgrades_their_chat_goes_on_with_their_counsellor(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
 ) -> None:
@@ -186,15 +202,7 @@ async def test_a_stop_between_the_move_and_its_notices_still_tells_them(
         counsellor, youth, bot = o.counsellor, o.youth, o.bot_user
         staff_room, first = await in_counselling(o)
         await counsellor.wait_for(first, bot, "ERSTE", within=60)
-        running = o.process._task
-        assert running is not None
-
-        async def stopped(_step: object) -> None:
-            raise RuntimeError("the machine went down here")
-        o.bot.upgrades._commit = stopped  # type: ignore[method-assign]
-        replacement = await upgrade(synapse, youth, first)
-        await until(running.done, within=60, what="the bot to stop")
-        o.process._task = None
+        replacement = await upgrade_and_stop(synapse, o, first)
         await o.process.start()
 
         await counsellor.wait_for(staff_room, bot, "aktualisiert", within=60)
@@ -337,15 +345,7 @@ async def test_a_youth_who_came_over_while_the_bot_was_stopped_is_taken_as_arriv
         counsellor, youth, bot = o.counsellor, o.youth, o.bot_user
         staff_room, first = await in_counselling(o)
         await counsellor.wait_for(first, bot, "ERSTE", within=60)
-        running = o.process._task
-        assert running is not None
-
-        async def stopped(_step: object) -> None:
-            raise RuntimeError("the machine went down here")
-        o.bot.upgrades._commit = stopped  # type: ignore[method-assign]
-        replacement = await upgrade(synapse, youth, first)
-        await until(running.done, within=60, what="the bot to stop")
-        o.process._task = None
+        replacement = await upgrade_and_stop(synapse, o, first)
         await until(lambda: any(r not in (first, replacement) for r in youth.invited_to()),
                     within=60, what="the youth's invitation")
         moved = await youth.accept_invite(within=60)
