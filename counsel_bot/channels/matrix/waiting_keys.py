@@ -19,6 +19,7 @@ from counsel_bot.core.effects import SayToStaff
 from counsel_bot.core.ids import RoomID, UserID
 from counsel_bot.core.messages import Language, spoken, text
 from counsel_bot.core.undecryptable import UndecryptableBuffer
+from counsel_bot.store import ConversationRecord
 
 log = logging.getLogger(__name__)
 
@@ -65,17 +66,18 @@ class WaitingKeys:
                 for writer in dict.fromkeys(UserID(e.sender) for e in events):
                     await addon.unreadable(room_id, writer, self.clock.now())
                 continue
+            # The conversation of the room its words count in (after a move: the new one).
+            record = await self.store.conversation_by_room(
+                await self._counted_room(room_id))
             if not await self._is_staff_room(room_id):
                 staff = [e for e in events if self._is_staff(str(e.sender))]
-                await self._tell_staff_writers(room_id, staff)
+                await self._tell_staff_writers(record, staff)
                 if len(staff) == len(events):
                     # Only staff wrote it: the youth sent nothing to send again (their app
                     # shows the answer; only the bot did not read it).
                     continue
-            # In the conversation's language (of the room its words count in, after a
-            # move): an English-writing youth asked in German may never send it again.
-            record = await self.store.conversation_by_room(
-                await self._counted_room(room_id))
+            # In the conversation's language: an English-writing youth asked in German may
+            # never send it again.
             language = self.default_language if record is None else spoken(record.language)
             try:
                 await self.executor.send(room_id, text("undecryptable", language),
@@ -85,7 +87,8 @@ class WaitingKeys:
                 # sync position waits for it) and stopped again when its grace ended.
                 log.warning("could not ask a youth to write again (%s)", failure)
 
-    async def _tell_staff_writers(self, room_id: RoomID, events: list[MegolmEvent]) -> None:
+    async def _tell_staff_writers(self, record: ConversationRecord | None,
+                                  events: list[MegolmEvent]) -> None:
         """Each counsellor whose message in a youth's chat the bot could not read is told
         in the staff room (the conversation, never the text, which the bot has not got): a
         command of theirs there (`!chat end`, `!close`) was not carried out, and nobody
@@ -93,7 +96,6 @@ class WaitingKeys:
         if not events:
             return
         log.warning("a staff message in a chat stayed unreadable for the bot")
-        record = await self.store.conversation_by_room(await self._counted_room(room_id))
         if record is None:
             return
         first = {UserID(e.sender): e.event_id for e in reversed(events)}
