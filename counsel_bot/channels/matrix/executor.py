@@ -789,18 +789,16 @@ class Executor:
         made nio drop the session under the share and then mark the dropped one shared (a
         KeyError, in a room it knows), and a send waiting for that share found no session
         (GroupEncryptionError): a race of the moment, which the next try (a new session)
-        ends. Counted as a lost room, the effect (a crisis alert, the numbers) was dropped."""
+        ends. Counted as a lost room, the effect (a crisis alert, the numbers) was dropped.
+
+        Else nio does not know the room: the bot left it, or it was purged; or the first
+        sync has not told nio of any room yet (a start, a takeover), which is no refusal:
+        counted as one, what the last bot left (the emergency numbers even) was dropped
+        after five wake-ups, well inside a large office's first sync."""
         if isinstance(exc, GroupEncryptionError) \
                 or (isinstance(exc, KeyError) and room_id in self.client.rooms):
             return EffectFailed("the room key was lost while shared; tried again",
                                 permanent=False)
-        return self._unknown_room(exc)
-
-    def _unknown_room(self, exc: Exception) -> EffectFailed:
-        """nio does not know the room: the bot left it, or it was purged; or the first sync
-        has not told nio of any room yet (a start, a takeover), which is no refusal: counted
-        as one, what the last bot left (the emergency numbers even) was dropped after five
-        wake-ups, well inside a large office's first sync."""
         if not self._rooms_known:
             return EffectFailed("waiting for the first sync", permanent=False, waiting=True)
         return EffectFailed(f"cannot send: {type(exc).__name__}", permanent=True)
