@@ -109,6 +109,15 @@ async def test_a_youth_who_upgrades_their_chat_goes_on_with_their_counsellor(
         assert o.bot.conductor.router.queue() == []
 
 
+async def came_over(youth: NioYouth, first: str, replacement: str, *,
+                    within: float = 60) -> str:
+    """The youth accepts the invitation into the bot's room for the move (neither the
+    upgraded room nor its replacement); that room."""
+    await until(lambda: any(r not in (first, replacement) for r in youth.invited_to()),
+                within=within, what="the youth's invitation")
+    return await youth.accept_invite(within=60)
+
+
 async def moved_after_upgrade(synapse: SynapseHandle, o: Office) -> tuple[str, str, str]:
     """The youth in counselling upgrades their chat; the staff room, the old room and the
     bot's room they are invited to (not yet joined)."""
@@ -174,9 +183,7 @@ async def test_an_upgrade_while_the_bot_is_stopped_is_taken_at_its_start(
         await o.process.start()
 
         await counsellor.wait_for(staff_room, bot, "aktualisiert", within=60)
-        await until(lambda: any(r not in (first, replacement) for r in youth.invited_to()),
-                    within=60, what="the youth's invitation")
-        moved = await youth.accept_invite(within=60)
+        moved = await came_over(youth, first, replacement)
         await youth.send(moved, "bin wieder da NEU")
         assert await counsellor.accept_invite(within=60) == moved
         await counsellor.wait_for(moved, youth.client.user_id, "NEU", within=60)
@@ -207,9 +214,7 @@ async def test_a_stop_between_the_move_and_its_notices_still_tells_them(
         await o.process.start()
 
         await counsellor.wait_for(staff_room, bot, "aktualisiert", within=60)
-        await until(lambda: any(r not in (first, replacement) for r in youth.invited_to()),
-                    within=60, what="the youth's invitation")
-        moved = await youth.accept_invite(within=60)
+        moved = await came_over(youth, first, replacement)
         assert await counsellor.accept_invite(within=60) == moved
         await youth.wait_for(moved, bot, "aktualisiert", within=60)
 
@@ -234,9 +239,7 @@ async def test_a_lead_reading_along_comes_along_read_only(
 
         replacement = await upgrade(synapse, youth, first)
         await counsellor.wait_for(staff_room, bot, "aktualisiert", within=60)
-        await until(lambda: any(r not in (first, replacement) for r in youth.invited_to()),
-                    within=60, what="the youth's invitation")
-        moved = await youth.accept_invite(within=60)
+        moved = await came_over(youth, first, replacement)
         await until(lambda: moved in lead.invited_to(), within=60, what="the lead's invitation")
         assert await lead.accept_invite(within=60) == moved
         await youth.send(moved, "bin wieder da NEU")
@@ -311,9 +314,7 @@ async def test_a_waiting_youth_who_upgrades_is_given_out_in_the_bots_room(
         await youth.wait_for(first, bot, "Warteschlange", within=60)
         replacement = await upgrade(synapse, youth, first)
         await counsellor.wait_for(staff_room, bot, "aktualisiert", within=60)
-        await until(lambda: any(r not in (first, replacement) for r in youth.invited_to()),
-                    within=60, what="the youth's invitation")
-        moved = await youth.accept_invite(within=60)
+        moved = await came_over(youth, first, replacement)
 
         await counsellor.send(staff_room, "!duty on")
         assert await counsellor.accept_invite(within=60) == moved
@@ -347,9 +348,7 @@ async def test_a_youth_who_came_over_while_the_bot_was_stopped_is_taken_as_arriv
         staff_room, first = await in_counselling(o)
         await counsellor.wait_for(first, bot, "ERSTE", within=60)
         replacement = await upgrade_and_stop(synapse, o, first)
-        await until(lambda: any(r not in (first, replacement) for r in youth.invited_to()),
-                    within=60, what="the youth's invitation")
-        moved = await youth.accept_invite(within=60)
+        moved = await came_over(youth, first, replacement)
         await youth.send(moved, "schon drüben SCHONDA")
         monkeypatch.setattr(CounselBot, "handle_sync", joins_first)
         await o.process.start()
@@ -407,9 +406,7 @@ async def test_an_upgrade_the_homeserver_answers_late_still_moves_the_youth(
         assert current.crisis.value != "none"
 
         answering.set()
-        await until(lambda: any(r not in (first, replacement) for r in youth.invited_to()),
-                    within=120, what="the youth's invitation")
-        moved = await youth.accept_invite(within=60)
+        moved = await came_over(youth, first, replacement, within=120)
         assert await counsellor.accept_invite(within=120) == moved
         await counsellor.wait_for(staff_room, bot, "geht deshalb im Raum", within=60)
         after = await o.bot.store.conversation_by_room(RoomID(moved))
@@ -439,9 +436,7 @@ async def test_a_flagged_youth_waiting_in_the_queue_who_upgrades_keeps_their_pla
         assert before is not None
         replacement = await upgrade(synapse, youth, first)
         await counsellor.wait_for(staff_room, bot, "geht deshalb im Raum", within=60)
-        await until(lambda: any(r not in (first, replacement) for r in youth.invited_to()),
-                    within=60, what="the youth's invitation")
-        moved = await youth.accept_invite(within=60)
+        moved = await came_over(youth, first, replacement)
         current = o.bot.conductor.router.conversation(before.conversation)
         assert current is not None
         assert current.crisis.value != "none"
@@ -536,9 +531,7 @@ async def test_the_bot_reads_on_while_the_room_for_an_upgrade_is_not_answered(
                        if r == staff_room)
 
         answering.set()
-        await until(lambda: any(r not in (first, replacement) for r in youth.invited_to()),
-                    within=60, what="the youth's invitation")
-        moved = await youth.accept_invite(within=60)
+        moved = await came_over(youth, first, replacement)
         assert await counsellor.accept_invite(within=60) == moved
         await counsellor.wait_for(staff_room, bot, "geht deshalb im Raum", within=60)
 
