@@ -18,7 +18,7 @@ from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
 from counsel_bot.core.device_trust_check import DeviceTrustCheck
 from counsel_bot.core.effects import SayInRoom, SayToStaff, SayToYouth, decode_effect
-from counsel_bot.core.ids import EventID, RoomID, UserID
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.opening_hours import OpeningHours
 from counsel_bot.runtime.runner import policy_from
 from counsel_bot.store import MemoryStore
@@ -43,6 +43,16 @@ async def night_shift() -> Conductor:
     return c
 
 
+async def annas(c: Conductor) -> ConversationID:
+    """The youth's conversation, which Anna has."""
+    record = await c.store.conversation_by_room(ROOM)
+    assert record is not None
+    current = c.router.conversation(record.conversation)
+    assert current is not None
+    assert current.assigned_to == ANNA
+    return record.conversation
+
+
 async def outbox(c: Conductor) -> list[object]:
     return [decode_effect(e.payload) for e in await c.store.pending_outbox()]
 
@@ -50,16 +60,12 @@ async def outbox(c: Conductor) -> list[object]:
 async def test_handed_back_by_the_only_counsellor_the_youth_hears_when_it_opens_again(
 ) -> None:
     c = await night_shift()
-    record = await c.store.conversation_by_room(ROOM)
-    assert record is not None
-    current = c.router.conversation(record.conversation)
-    assert current is not None
-    assert current.assigned_to == ANNA
+    conversation = await annas(c)
     before = len(await outbox(c))
     later = NIGHT + timedelta(minutes=10)
     await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$back"),
-                        f"!transfer {record.conversation} queue", later)
-    assert c.router.queue() == [record.conversation]
+                        f"!transfer {conversation} queue", later)
+    assert c.router.queue() == [conversation]
     new = (await outbox(c))[before:]
     to_youth = [e.key for e in new if isinstance(e, SayToYouth)]
     assert "out_of_hours" in to_youth, to_youth
@@ -73,11 +79,10 @@ async def test_handed_back_by_the_timers_the_youth_hears_when_it_opens_again() -
     """Anna does not answer for the hand-back limit: the timers put the youth back in the
     queue, where nobody but Anna (whom the router does not choose again) is on duty."""
     c = await night_shift()
-    record = await c.store.conversation_by_room(ROOM)
-    assert record is not None
+    conversation = await annas(c)
     before = len(await outbox(c))
     await c.tick(NIGHT + c.policy.timers.requeue_after)
-    assert c.router.queue() == [record.conversation]
+    assert c.router.queue() == [conversation]
     new = (await outbox(c))[before:]
     to_youth = [e.key for e in new if isinstance(e, SayToYouth)]
     assert "out_of_hours" in to_youth, to_youth
@@ -97,13 +102,12 @@ async def test_the_last_counsellor_without_a_device_left_calls_the_leads_for_her
     await c.sync_roster(NIGHT)
     await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$duty"), "!duty on", NIGHT)
     await c.youth_wrote(ROOM, YOUTH, None, EventID("$y1"), "hallo, bist du noch da?", NIGHT)
-    record = await c.store.conversation_by_room(ROOM)
-    assert record is not None
+    conversation = await annas(c)
     gone = DeviceTrustCheck(ANNA, has_identity=False, unsigned_devices=(), devices=0)
     await c.devices_checked(gone, NIGHT + timedelta(minutes=5))
-    assert c.router.queue() == [record.conversation]
+    assert c.router.queue() == [conversation]
     called = [e for e in await outbox(c) if isinstance(e, SayToStaff) and lea in e.mentions
-              and dict(e.params).get("conversation") == record.conversation]
+              and dict(e.params).get("conversation") == conversation]
     assert called, [e for e in await outbox(c) if isinstance(e, SayToStaff)]
 
 
@@ -114,14 +118,13 @@ async def test_the_only_counsellor_leaving_the_youths_room_is_told_nobody_else_t
     on duty. Nothing said so to anyone; the youth waited all night while Anna took the next
     ones. Anna and the leads are called, as when the timers hand back a youth."""
     c = await night_shift()
-    record = await c.store.conversation_by_room(ROOM)
-    assert record is not None
+    conversation = await annas(c)
     before = len(await outbox(c))
     await c.member_left(ROOM, ANNA, EventID("$left"), NIGHT + timedelta(minutes=5))
-    assert c.router.queue() == [record.conversation]
+    assert c.router.queue() == [conversation]
     new = (await outbox(c))[before:]
     called = [e for e in new if isinstance(e, SayToStaff) and ANNA in e.mentions
-              and dict(e.params).get("conversation") == record.conversation]
+              and dict(e.params).get("conversation") == conversation]
     assert called, new
     assert "out_of_hours" in [e.key for e in new if isinstance(e, SayToYouth)]
 
@@ -143,14 +146,10 @@ async def test_in_a_manual_queue_the_timers_hand_back_calls_no_lead_while_collea
         await c.staff_wrote(STAFF_ROOM, who, EventID(f"$duty{who}"), "!duty on", day)
     await c.youth_wrote(ROOM, YOUTH, None, EventID("$y1"), "hallo, bist du da?", day)
     await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$next"), "!next", day)
-    record = await c.store.conversation_by_room(ROOM)
-    assert record is not None
-    current = c.router.conversation(record.conversation)
-    assert current is not None
-    assert current.assigned_to == ANNA
+    conversation = await annas(c)
     before = len(await outbox(c))
     await c.tick(day + c.policy.timers.requeue_after)
-    assert c.router.queue() == [record.conversation]
+    assert c.router.queue() == [conversation]
     to_staff = [e.key for e in (await outbox(c))[before:] if isinstance(e, SayToStaff)]
     assert "timers.requeued" in to_staff, to_staff
     assert "timers.requeued_nobody" not in to_staff, to_staff
