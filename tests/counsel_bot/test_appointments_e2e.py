@@ -12,12 +12,12 @@ import pytest
 from nio import AsyncClient, DownloadResponse, MatrixRoom, RoomEncryptedFile, RoomSendResponse
 from nio.crypto.attachments import decrypt_attachment
 
-from counsel_bot.config import OfficeSettings
+from counsel_bot.config import OfficeSettings, Settings
 from counsel_bot.conversation.appointments import AppointmentSettings
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.video import VideoSettings
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import login, provision_bot
+from tests.support.bot_harness import login, office, on_duty, provision_bot
 
 pytestmark = pytest.mark.integration
 
@@ -169,20 +169,14 @@ async def test_a_thumbs_up_on_the_proposal_confirms_it(
     stayed unconfirmed: no calendar file, no reminders, and the counsellor never heard.
     A reaction under a counsellor's own message (a 👎 here) is no answer to the proposal, nor
     is one under another message of the bot's (a 👎 under its welcome declined it)."""
-    clock = FakeClock(NOW)
-    counsellor = await login(synapse, user_factory, tmp_path, "counsellor")
-    youth = await login(synapse, user_factory, tmp_path, "youth")
-    process = await provision_bot(synapse, tmp_path / "bot", staff=[counsellor.client.user_id],
-                                  clock=clock)
-    process.settings = replace(
-        process.settings,
-        appointments=AppointmentSettings(office_address="Musterstraße 1, Musterstadt"))
-    bot_user = process.user_id
-    await process.start()
-    try:
-        staff_room = await counsellor.accept_invite()
-        await counsellor.send(staff_room, "!duty on")
-        await counsellor.wait_for(staff_room, bot_user, "Dienst")
+    def with_address(settings: Settings) -> Settings:
+        return replace(settings, appointments=AppointmentSettings(
+            office_address="Musterstraße 1, Musterstadt"))
+
+    async with office(synapse, user_factory, tmp_path, clock=FakeClock(NOW),
+                      configure=with_address) as o:
+        counsellor, youth, bot_user = o.counsellor, o.youth, o.bot_user
+        staff_room = await on_duty(counsellor, bot_user)
         room = await youth.open_chat(bot_user)
         welcome = await youth.wait_for(room, bot_user, "anonym")
         await youth.send(room, "hallo, können wir uns mal treffen?")
@@ -203,10 +197,6 @@ async def test_a_thumbs_up_on_the_proposal_confirms_it(
         await youth.wait_for(room, bot_user, ".ics")
         assert not [b for r, s, b in youth.received
                     if r == room and s == bot_user and "dann nicht zu dieser Zeit" in b]
-    finally:
-        await process.stop()
-        for client in (youth, counsellor):
-            await client.close()
 
 
 async def _react(client: AsyncClient, room_id: str, to: str, key: str) -> None:
