@@ -100,6 +100,19 @@ def test_gauges_follow_the_router_snapshot() -> None:
     assert value(metrics, "counsel_crisis_flags_open", severity="low") == 0
 
 
+def test_the_longest_wait_of_a_youth_handed_back_counts_from_the_hand_back() -> None:
+    # C-00000001 talked with Anna from minute 0 and is back in the queue from minute 8:
+    # at minute 10 it has waited two minutes, not ten (an alert on the wait would page
+    # a lead for a youth who was being counselled all along).
+    metrics = CounselMetrics(FakeClock(T0))
+    router = busy_router(T0)
+    router.handle(CapacitySet(T0 + timedelta(minutes=7), ANNA, 1))  # C-00000005 waits on
+    router.handle(Transfer(T0 + timedelta(minutes=8), ANNA, ConversationID("C-00000001"), None))
+    metrics.refresh_from_snapshot(router.snapshot(), NICKNAMES, T0 + timedelta(minutes=10))
+    assert value(metrics, "counsel_queue_longest_wait_seconds", priority="normal") == 120
+    assert value(metrics, "counsel_queue_longest_wait_seconds", priority="crisis") == 360
+
+
 def test_on_duty_staff_with_unverified_devices_are_counted_without_a_label() -> None:
     metrics = CounselMetrics(FakeClock(T0))
     snapshot = busy_router(T0).snapshot()

@@ -16,6 +16,7 @@ from counsel_bot.core.routing import (
     Router,
     RouterConfig,
     StaffAdded,
+    Transfer,
     TransferToOffice,
 )
 from counsel_bot.core.routing.offices import UNDECIDED, OfficeRules
@@ -71,3 +72,13 @@ def test_the_wait_of_a_youth_moved_to_another_office_counts_for_that_office() ->
     _step(router, metrics, TransferToOffice(T0 + timedelta(minutes=5), ANNA, C1, "school"))
     assert (_waits(registry, "school"), _waits(registry, "family")) == (1.0, 0.0)
 
+
+
+def test_an_offices_longest_wait_counts_from_the_hand_back() -> None:
+    router, metrics, registry = _setup()
+    router.handle(CounsellorOnDuty(T0, ANNA))
+    _step(router, metrics, ConversationOpened(T0, C1, office="family"))
+    _step(router, metrics, Transfer(T0 + timedelta(minutes=30), ANNA, C1, None))
+    metrics.refresh(router.snapshot(), T0 + timedelta(minutes=33))
+    assert registry.get_sample_value("counsel_office_queue_longest_wait_seconds",
+                                     {"office": "family"}) == 180

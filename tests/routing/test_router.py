@@ -411,6 +411,31 @@ def test_status_and_queue_overview() -> None:
     assert overview.param("entries") == " c3:crisis:12m"
 
 
+def test_a_youth_handed_back_waits_from_the_hand_back_but_keeps_their_place() -> None:
+    # The queue's order still counts from the first arrival (a youth handed back goes to
+    # the front), but the wait a lead reads must be this wait, not the whole conversation.
+    router = office(auto=False)
+    router.handle(ConversationOpened(at(0), c(1)))
+    router.handle(ConversationOpened(at(5), c(3)))
+    router.handle(Take(at(6), ANNA, c(1)))
+    router.handle(Transfer(at(40), ANNA, c(1), None))
+    conv = router.conversation(c(1))
+    assert conv is not None
+    assert conv.state is ConversationState.WAITING
+    assert (conv.enqueued_at, conv.waiting_since) == (at(0), at(40))
+    waiting = router.conversation(c(3))
+    assert waiting is not None
+    assert waiting.waiting_since == at(5)
+    [overview] = router.handle(QueueRequested(at(50), LEA))
+    assert isinstance(overview, Reply)
+    assert overview.param("entries") == " c1:normal:10m c3:normal:45m"
+    router.handle(TakeNext(at(51), BEN))
+    taken = router.conversation(c(1))
+    assert taken is not None
+    assert taken.assigned_to == BEN
+    assert taken.waiting_since == at(40)
+
+
 def test_dismissed_flag_lowers_priority_only_a_stronger_signal_raises_it_again() -> None:
     router = office()
     router.handle(ConversationOpened(at(0), c(1)))

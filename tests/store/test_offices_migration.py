@@ -54,7 +54,9 @@ async def _pre_upgrade_database(path: Path, sealer: AeadSealer) -> None:
     ))
     await store.close()
     with sqlite3.connect(path) as raw:
-        raw.execute("ALTER TABLE conversations DROP COLUMN office")
+        # The columns of this migration and every later one (v6's requeued_at).
+        for column in ("requeued_at", "office"):
+            raw.execute(f"ALTER TABLE conversations DROP COLUMN {column}")
         raw.execute(f"PRAGMA user_version = {BEFORE}")
     reference = path.with_name(f"v{BEFORE}.sqlite3")
     async with aiosqlite.connect(reference, isolation_level=None) as db:

@@ -20,6 +20,7 @@ from counsel_bot.core.routing import (
     Role,
     Router,
     StaffAdded,
+    Transfer,
     YouthEnded,
 )
 from counsel_bot.store import (
@@ -100,6 +101,19 @@ async def test_transition_round_trips_the_router_state(store: Store) -> None:
     assert by_room.conversation == C1
     assert by_room.assigned_to == ANNA
     assert await store.conversation(ConversationID("nope")) is None
+
+
+async def test_a_youth_handed_back_still_waits_from_the_hand_back_after_a_restart(
+    store: Store,
+) -> None:
+    router = await staffed(store)
+    await step(store, router, ConversationOpened(T0, C1), "$e1", (new(C1),))
+    back = T0 + timedelta(minutes=25)
+    await step(store, router, Transfer(back, ANNA, C1, None), "$e2")
+    loaded = await store.load_router_snapshot()
+    assert loaded == router.snapshot()
+    (conv,) = loaded.conversations
+    assert (conv.enqueued_at, conv.waiting_since) == (T0, back)
 
 
 async def test_an_event_is_processed_once(store: Store) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.ids import ConversationID
-from counsel_bot.core.routing import CounsellorOffDuty, Router
+from counsel_bot.core.routing import CapacitySet, CounsellorOffDuty, Router, Transfer
 from counsel_bot.metrics import TodayFigures
 from counsel_bot.web import (
     CrisisDetail,
@@ -53,6 +53,18 @@ async def test_snapshot_from_router() -> None:
     assert data["queue_length"] == 1
     assert data["crisis_waiting"] == 1
     assert data["longest_wait_seconds"] == 360
+
+
+async def test_a_youth_handed_back_is_shown_waiting_since_the_hand_back() -> None:
+    clock = FakeClock(T0 + timedelta(minutes=10))
+    router = busy_router(T0)
+    router.handle(CapacitySet(T0 + timedelta(minutes=7), ANNA, 1))  # C-00000005 waits on
+    router.handle(Transfer(T0 + timedelta(minutes=8), ANNA, ConversationID("C-00000001"), None))
+    snap = await source(router, clock).snapshot()
+    assert [(q.conversation, q.waiting_since) for q in snap.queue] == [
+        ("C-00000005", T0 + timedelta(minutes=4)), ("C-00000001", T0 + timedelta(minutes=8))]
+    waited = {q["conversation"]: q["waited_seconds"] for q in snapshot_to_json(snap)["queue"]}
+    assert waited == {"C-00000005": 360, "C-00000001": 120}
 
 
 async def test_on_duty_staff_with_unverified_sessions_are_a_count_without_ids() -> None:
