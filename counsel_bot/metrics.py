@@ -144,7 +144,8 @@ class CounselMetrics:
             ["priority", "channel"], registry=r,
         )
         self._longest_wait = Gauge(
-            "counsel_queue_longest_wait_seconds", "How long the longest-waiting youth has waited",
+            "counsel_queue_longest_wait_seconds",
+            "How long the longest-waiting youth has waited (since handed back, if they were)",
             ["priority"], registry=r,
         )
         self._on_duty = Gauge(
@@ -326,7 +327,7 @@ class CounselMetrics:
         waiting = [c for c in snapshot.conversations if c.state is ConversationState.WAITING]
         for priority in PRIORITIES:
             in_priority = [c for c in waiting if c.priority.value == priority]
-            oldest = min((c.enqueued_at for c in in_priority), default=now)
+            oldest = min((c.waiting_since for c in in_priority), default=now)
             self._longest_wait.labels(priority).set(max((now - oldest).total_seconds(), 0.0))
             for channel in CHANNELS:
                 count = sum(1 for c in in_priority if c.channel.value == channel)

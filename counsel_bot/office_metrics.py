@@ -43,7 +43,8 @@ class OfficeMetrics:
         )
         self._longest = Gauge(
             "counsel_office_queue_longest_wait_seconds",
-            "How long the longest-waiting youth of an office has waited", ["office"],
+            "How long the longest-waiting youth of an office has waited (since handed back, "
+            "if they were)", ["office"],
             registry=registry,
         )
         self._on_duty = Gauge(
@@ -75,7 +76,7 @@ class OfficeMetrics:
         waiting = [c for c in snapshot.conversations if c.state is ConversationState.WAITING]
         for office in self.labels:
             mine = [c for c in waiting if self.label(c) == office]
-            oldest = min((c.enqueued_at for c in mine), default=now)
+            oldest = min((c.waiting_since for c in mine), default=now)
             self._longest.labels(office).set(max((now - oldest).total_seconds(), 0.0))
             for priority in _PRIORITIES:
                 count = sum(1 for c in mine if c.priority.value == priority)

@@ -122,8 +122,14 @@ async def _v5_offices(db: aiosqlite.Connection) -> None:
     await _script(db, "ALTER TABLE conversations ADD COLUMN office TEXT NOT NULL DEFAULT ''")
 
 
+async def _v6_requeued_at(db: aiosqlite.Connection) -> None:
+    # When a conversation was last handed back to the queue: the wait a lead reads counts
+    # from there (its place in the queue still from enqueued_at). NULL: never handed back.
+    await _script(db, "ALTER TABLE conversations ADD COLUMN requeued_at TEXT")
+
+
 MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_settings, _v3_outbox_conversation,
-                                   _v4_sealed_settings, _v5_offices)
+                                   _v4_sealed_settings, _v5_offices, _v6_requeued_at)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -129,7 +129,12 @@ async def _v1_initial(db: Connection) -> None:
     await _script(db, _V1)
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_initial,)
+async def _v2_requeued_at(db: Connection) -> None:
+    # SQLite's _v6_requeued_at (migrations.py): when it was last handed back to the queue.
+    await _script(db, "ALTER TABLE conversations ADD COLUMN requeued_at timestamptz")
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_requeued_at)
 
 
 async def migrate(db: Connection, migrations: tuple[Migration, ...] = MIGRATIONS) -> int:
@@ -255,7 +260,8 @@ STATEMENTS = Statements(
         "UPDATE conversations SET channel = %s, state = %s, priority = %s, crisis = %s, "
         "severity = %s, language = %s, enqueued_at = %s, seq = %s, assigned_to = %s, "
         "assigned_at = %s, assignments = %s, returned_by = %s, notice_position = %s, "
-        "notice_bucket = %s, notice_at = %s, office = %s, closed_at = NULL WHERE id = %s"
+        "notice_bucket = %s, notice_at = %s, office = %s, requeued_at = %s, closed_at = NULL "
+        "WHERE id = %s"
     ),
     # These three row by row are the shared default; `PostgresStore` runs CLOSE_MISSING,
     # CLOSE_ALL and MARK_ALL_DONE instead (mark_outbox_done below).

@@ -52,13 +52,13 @@ SELECT_RECORD = (
     "SELECT id, room_id, youth_sealed, nickname_sealed, created_at, closed_at, "
     "channel, state, priority, crisis, severity, language, enqueued_at, seq, "
     "assigned_to, assigned_at, assignments, returned_by, notice_position, notice_bucket, "
-    "notice_at, office FROM conversations "
+    "notice_at, office, requeued_at FROM conversations "
 )
 # The columns `routing_from_row` reads: every conversation the router still holds.
 SELECT_LIVE = (
     "SELECT id, channel, state, priority, crisis, severity, language, enqueued_at, seq, "
     "assigned_to, assigned_at, assignments, returned_by, notice_position, notice_bucket, "
-    "notice_at, office FROM conversations WHERE state != 'closed' ORDER BY seq"
+    "notice_at, office, requeued_at FROM conversations WHERE state != 'closed' ORDER BY seq"
 )
 SELECT_COUNSELLORS = (
     "SELECT user_id, role, on_duty, capacity, languages, topics, last_assigned_at "
@@ -227,6 +227,7 @@ def routing_from_row(row: Iterable[Any]) -> ConversationSnapshot:
         notice_bucket,
         notice_at,
         office,
+        requeued_at,
     ) = tuple(row)
     notice = (
         None
@@ -248,4 +249,5 @@ def routing_from_row(row: Iterable[Any]) -> ConversationSnapshot:
         returned_by=None if returned_by is None else UserID(returned_by),
         last_notice=notice,
         office=str(office),
+        requeued_at=dt(requeued_at),
     )

@@ -297,6 +297,7 @@ class SqlStore(ABC):
             None if notice is None else notice.eta_bucket,
             None if notice is None else self._at(notice.at),
             conv.office,
+            None if conv.requeued_at is None else self._at(conv.requeued_at),
             conv.conversation,
         ))
         if changed != 1:

@@ -39,7 +39,7 @@ STATEMENTS = Statements(
         "UPDATE conversations SET channel = ?, state = ?, priority = ?, crisis = ?, severity = ?, "
         "language = ?, enqueued_at = ?, seq = ?, assigned_to = ?, assigned_at = ?, "
         "assignments = ?, returned_by = ?, notice_position = ?, notice_bucket = ?, notice_at = ?, "
-        "office = ?, closed_at = NULL WHERE id = ?"
+        "office = ?, requeued_at = ?, closed_at = NULL WHERE id = ?"
     ),
     open_conversations="SELECT id FROM conversations WHERE state != 'closed'",
     close_conversation="UPDATE conversations SET state = 'closed', closed_at = ? WHERE id = ?",

@@ -129,7 +129,7 @@ class RouterDashboardSource:
         waiting.sort(key=lambda c: (c.priority is not Priority.CRISIS, c.enqueued_at, c.seq))
         return tuple(
             QueueEntry(c.conversation, c.priority.value, c.channel.value, c.language,
-                       c.enqueued_at)
+                       c.waiting_since)
             for c in waiting
         )
 

@@ -88,6 +88,14 @@ class ConversationSnapshot:
     last_notice: Notice | None = None
     # The counselling office it is with ("" = the only office, or one from before offices).
     office: str = ""
+    # When it was last handed back to the queue (None: never). Its place in the queue still
+    # counts from enqueued_at; the wait a lead reads counts from here.
+    requeued_at: datetime | None = None
+
+    @property
+    def waiting_since(self) -> datetime:
+        """Since when it waits for a counsellor (or, once assigned, waited last)."""
+        return self.enqueued_at if self.requeued_at is None else self.requeued_at
 
     @property
     def priority(self) -> Priority:

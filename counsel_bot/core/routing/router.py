@@ -179,7 +179,7 @@ class Router(StaffHandlers):
                 conv = self._conversations.get(event.conversation)
                 if conv is None or conv.assigned_to != event.counsellor:
                     return []
-                return [self._hand_back(conv, UnassignReason.LEFT_ROOM)]
+                return [self._hand_back(conv, UnassignReason.LEFT_ROOM, event.at)]
             case ev.StaffAdded():
                 return self._staff_added(event)
             case ev.StaffRemoved():
@@ -219,7 +219,7 @@ class Router(StaffHandlers):
         keeps = conv.assigned_to is not None and (
             not rules.enabled or rules.office_of(settled) in rules.offices_of(conv.assigned_to))
         if conv.assigned_to is not None and not keeps:
-            actions.append(self._hand_back(conv, UnassignReason.TRANSFERRED))
+            actions.append(self._hand_back(conv, UnassignReason.TRANSFERRED, event.at))
             conv = self._conversations[event.conversation]
         self._put(replace(conv, office=event.office, returned_by=None, last_notice=None))
         return actions
@@ -260,7 +260,7 @@ class Router(StaffHandlers):
     def _staff_removed(self, event: ev.StaffRemoved) -> list[Action]:
         if event.user not in self._counsellors:
             return []
-        actions = self._hand_back_all(event.user, UnassignReason.STAFF_REMOVED)
+        actions = self._hand_back_all(event.user, UnassignReason.STAFF_REMOVED, event.at)
         del self._counsellors[event.user]
         return actions
 

@@ -43,7 +43,7 @@ class StaffHandlers(RoutingState):
             case ev.CounsellorOffDuty():
                 self._counsellors[staff.user] = replace(staff, on_duty=False)
                 reason = self._off_duty_reason(event.reason)
-                actions = self._hand_back_all(staff.user, reason)
+                actions = self._hand_back_all(staff.user, reason, event.at)
                 return [*actions, self._off_duty_reply(staff, len(actions))]
             case ev.CapacitySet():
                 return self._capacity_set(staff, event.capacity)
@@ -174,7 +174,7 @@ class StaffHandlers(RoutingState):
         if owned.assigned_to is None:
             return [self._staff_reply(staff.user, ReplyKey.REFUSED_NOT_ASSIGNED, id=cid)]
         if event.to is None:
-            unassign = self._hand_back(owned, UnassignReason.RETURNED_TO_QUEUE)
+            unassign = self._hand_back(owned, UnassignReason.RETURNED_TO_QUEUE, event.at)
             # Never given back to its counsellor by the auto-assigner: with nobody else on
             # duty to take it (a night shift alone), the youth would wait untold of anyone.
             if self._config.offices.anyone_takes(self._conversations[cid],
@@ -185,7 +185,7 @@ class StaffHandlers(RoutingState):
         refusal = self._transfer_target_refusal(staff, owned, event.to)
         if refusal is not None:
             return [self._staff_reply(staff.user, refusal, id=cid)]
-        unassign = self._hand_back(owned, UnassignReason.TRANSFERRED)
+        unassign = self._hand_back(owned, UnassignReason.TRANSFERRED, event.at)
         back_in_queue = self._conversations[cid]
         return [unassign, self._assign(back_in_queue, event.to, event.at, manual=True)]
 
@@ -261,7 +261,7 @@ class StaffHandlers(RoutingState):
         on_duty = [c for c in self._counsellors.values() if c.on_duty and (
             not rules.enabled or mine & rules.offices_of(c.user))]
         entries = " ".join(
-            f"{c.conversation}:{c.priority.value}:{_minutes(event.at - c.enqueued_at)}m"
+            f"{c.conversation}:{c.priority.value}:{_minutes(event.at - c.waiting_since)}m"
             for c in waiting[:_QUEUE_LISTED]
         )
         return self._staff_reply(
@@ -321,7 +321,7 @@ class StaffHandlers(RoutingState):
                                       office=event.office)]
         actions: list[Action] = []
         if conv.assigned_to is not None:
-            actions.append(self._hand_back(conv, UnassignReason.TRANSFERRED))
+            actions.append(self._hand_back(conv, UnassignReason.TRANSFERRED, event.at))
             conv = self._conversations[cid]
         self._put(replace(conv, office=event.office, returned_by=None, last_notice=None))
         actions.append(self._staff_reply(staff.user, ReplyKey.OFFICE_TRANSFERRED, id=cid,

@@ -85,7 +85,9 @@ class RoutingState:
         self._counsellors[user] = replace(self._counsellors[user], last_assigned_at=at)
         return Assign(conv.conversation, user, assigned.assignments, manual=manual)
 
-    def _hand_back(self, conv: ConversationSnapshot, reason: UnassignReason) -> Unassign:
+    def _hand_back(
+        self, conv: ConversationSnapshot, reason: UnassignReason, at: datetime
+    ) -> Unassign:
         previous = conv.assigned_to
         assert previous is not None
         # The end of a shift is no choice against this youth: marked, a crisis left at the
@@ -99,12 +101,15 @@ class RoutingState:
                 assigned_at=None,
                 returned_by=returned_by,
                 last_notice=None,
+                requeued_at=at,
             )
         )
         return Unassign(conv.conversation, previous, reason)
 
-    def _hand_back_all(self, user: UserID, reason: UnassignReason) -> list[Action]:
-        return [self._hand_back(conv, reason) for conv in self._open_of(user)]
+    def _hand_back_all(
+        self, user: UserID, reason: UnassignReason, at: datetime
+    ) -> list[Action]:
+        return [self._hand_back(conv, reason, at) for conv in self._open_of(user)]
 
     def _close(self, conv: ConversationSnapshot, at: datetime, by: UserID | None) -> Closed:
         if conv.assigned_at is not None:
