@@ -164,3 +164,38 @@ def test_next_opening_is_open_and_nothing_earlier_is(at: datetime) -> None:
     if opening > at:
         assert not HOURS.is_open(opening - timedelta(minutes=1))
         assert not HOURS.is_open(at)
+
+
+def test_opened_at_is_the_start_of_the_opening_now() -> None:
+    assert HOURS.opened_at(berlin(2026, 3, 2, 15, 30)) == berlin(2026, 3, 2, 14, 0)
+    assert HOURS.opened_at(berlin(2026, 3, 2, 14, 0)) == berlin(2026, 3, 2, 14, 0)
+    assert HOURS.opened_at(berlin(2026, 3, 2, 20, 0)) is None
+    # Wednesday's second range is an opening of its own.
+    assert HOURS.opened_at(berlin(2026, 3, 4, 15, 0)) == berlin(2026, 3, 4, 14, 0)
+    # Friday's night shift over midnight is one opening.
+    assert HOURS.opened_at(berlin(2026, 3, 7, 1, 0)) == berlin(2026, 3, 6, 20, 0)
+    # Ranges that meet are one opening too.
+    joined = OpeningHours.from_dict({"timezone": "Europe/Berlin",
+                                     "weekly": {"mon": ["08:00-12:00", "12:00-18:00"]}})
+    assert joined.opened_at(berlin(2026, 3, 2, 13, 0)) == berlin(2026, 3, 2, 8, 0)
+    # Open round the clock: it never opened within reach, so no time is named.
+    always = OpeningHours.from_dict({"timezone": "Europe/Berlin", "weekly": {
+        day: ["00:00-24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}})
+    assert always.opened_at(berlin(2026, 3, 2, 13, 0)) is None
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(2020, 1, 1),
+        max_value=datetime(2035, 1, 1),
+        timezones=st.just(UTC),
+    )
+)
+def test_opened_at_was_open_since_and_closed_just_before(at: datetime) -> None:
+    opened = HOURS.opened_at(at)
+    assert (opened is not None) is HOURS.is_open(at)
+    if opened is not None:
+        assert opened <= at
+        assert HOURS.is_open(opened)
+        assert not HOURS.is_open(opened - timedelta(minutes=1))
+        assert HOURS.next_opening(opened - timedelta(minutes=1)) == opened
