@@ -25,6 +25,10 @@ _RANGE = re.compile(r"\s*([0-2][0-9]):([0-5][0-9])\s*-\s*([0-2][0-9]):([0-5][0-9
 _DAY_MINUTES = 24 * 60
 
 
+# How far back `opened_at` looks for the start of an opening.
+_OPENING_REACH_DAYS = 7
+
+
 class OpeningHoursError(ValueError):
     """The opening-hours configuration is invalid; the message names the key and the value."""
 
@@ -80,6 +84,22 @@ class OpeningHours:
             for start, _ in self._intervals(day):
                 if start > at:
                     return start
+        return None
+
+    def opened_at(self, at: datetime) -> datetime | None:
+        """When the opening `at` falls in began (UTC): ranges that meet (one over midnight,
+        08:00-12:00 and 12:00-18:00) are one opening. None when closed at `at`, or when open
+        without a break for a week or more (round the clock): it has no opening to name."""
+        at = require_aware(at).astimezone(UTC)
+        today = at.astimezone(self.timezone).date()
+        week = [(start, end, offset) for offset in range(_OPENING_REACH_DAYS + 1)
+                for start, end in self._intervals(today - timedelta(days=offset))]
+        start = next((s for s, e, _ in week if s <= at < e), None)
+        while start is not None:
+            earlier = next(((s, offset) for s, e, offset in week if s < start <= e), None)
+            if earlier is None:
+                return start
+            start = None if earlier[1] == _OPENING_REACH_DAYS else earlier[0]
         return None
 
     def working_day(self, day: date) -> bool:
