@@ -26,6 +26,7 @@ from counsel_bot.conversation import (
     crisis_flags,
     left_for_nobody,
     offices,
+    opened_for_nobody,
     reports,
     supervision,
     video_calls,
@@ -540,6 +541,7 @@ class Conductor:
         step = Change(at, None)
         self.handle(step, [ev.Tick(at)], reply_room=None)
         self.transitions.closed_since(step, self.last_tick)
+        opened_for_nobody.tell(self, step, self.last_tick)
         if self.policy.offices.enabled:
             # A youth who never answers the office question is not left waiting unseen.
             chosen = offices.unanswered(

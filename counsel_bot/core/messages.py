@@ -156,6 +156,15 @@ CATALOGUE: dict[str, dict[Language, str]] = {
         "nobody else on duty can take it. {leads}: please look after it "
         "(\"!take {conversation}\") or get someone on duty.",
     },
+    # The chat opened, and nobody on duty can take a youth who waited from before.
+    "staff_opened_nobody_on_duty": {
+        "de": "Der Chat ist geöffnet, aber niemand im Dienst kann {conversation} übernehmen; "
+        "es wartet seit vor der Öffnung. {leads}: Bitte kümmert euch darum "
+        "(„!take {conversation}“) oder holt jemanden in den Dienst.",
+        "en": "The chat is open, but nobody on duty can take {conversation}; it has waited "
+        "since before the opening. {leads}: please look after it (\"!take {conversation}\") "
+        "or get someone on duty.",
+    },
     # The youth's counsellor left their room (handed back: the router never gives it to
     # them again) and nobody else on duty can take it.
     "staff_left_room_for_nobody": {
@@ -241,6 +250,17 @@ CATALOGUE.update({
         "Gefahr bist, kannst du sofort mit jemandem sprechen: {emergency}",
         "If you cannot wait because you feel really bad right now or you are in danger, you "
         "can talk to someone straight away: {emergency}",
+    ),
+    # The chat opened and nobody on duty can take a youth who waited from before it opened.
+    "opened_nobody_on_duty": _both(
+        "Der Chat ist jetzt geöffnet, aber gerade ist noch niemand aus dem Team da. Dein "
+        "Platz in der Warteschlange bleibt; sobald jemand da ist, geht es hier weiter. Wenn du "
+        "nicht warten kannst, weil es dir gerade sehr schlecht geht oder du in Gefahr bist, "
+        "kannst du sofort mit jemandem sprechen: {emergency}",
+        "The chat is open now, but nobody from the team is here yet. You keep your place in "
+        "the queue; as soon as someone is here, it continues here. If you cannot wait because "
+        "you feel really bad right now or you are in danger, you can talk to someone straight "
+        "away: {emergency}",
     ),
     "counsellor_joined": _both(
         "{counsellor} ist jetzt für dich da und liest mit, was du geschrieben hast.",
