@@ -36,6 +36,7 @@ from nio import (
 )
 
 from counsel_bot.channels.failures import EVENTS, Failures
+from counsel_bot.channels.matrix import left_room_words
 from counsel_bot.channels.matrix.addon_events import AddonEvents
 from counsel_bot.channels.matrix.event_words import (
     held_words,
@@ -373,7 +374,12 @@ class CounselBot:
         await self.waiting_keys.retry()
         await self.upgrades.due()  # an upgrade's room the homeserver gave late
         for room_id, info in response.rooms.leave.items():
-            await self._room_left(RoomID(room_id), info.timeline.events)
+            left = RoomID(room_id)
+            events = [*await self._gap(left, info.timeline), *info.timeline.events]
+            with left_room_words.room_known(self.client, left, events):
+                for event in left_room_words.before_leaving(self.client, left, events):
+                    await self._on_room_event_once(left, event)
+            await self._room_left(left, info.timeline.events)
 
     async def _room_left(self, room_id: RoomID, timeline: list[Any]) -> None:
         """The bot is out of ``room_id``: told by a sync, or found by `missed_leaves`."""
