@@ -30,15 +30,16 @@ if TYPE_CHECKING:
 def tell(c: Conductor, step: Change, since: datetime | None) -> None:
     """``since``: the last tick (None after a start)."""
     rules, counsellors = c.policy.router.offices, c.router.snapshot().counsellors
+    opening: dict[str, datetime | None] = {}  # per office: the opening to tell, if any
     for conversation in c.router.queue():
         current = c.router.conversation(conversation)
         if current is None or current.channel is not Channel.CHAT \
                 or current.office == UNDECIDED:
             continue
-        hours = offices.hours_of(c.policy.offices, current.office, c.policy.hours)
-        opened = hours.opened_at(step.at)
+        if current.office not in opening:
+            opening[current.office] = _just_opened(c, current.office, step.at, since)
+        opened = opening[current.office]
         if opened is None or current.waiting_since >= opened \
-                or (since is not None and since >= opened) \
                 or rules.anyone_takes(current, counsellors):
             continue
         tag = f"{conversation}@{opened:%Y%m%d%H%M}"
@@ -50,3 +51,13 @@ def tell(c: Conductor, step: Change, since: datetime | None) -> None:
                             (("conversation", conversation), ("leads", " ".join(leads) or "Team")),
                             mentions=leads, office=office),
                  f"opened-nobody-staff:{tag}")
+
+
+def _just_opened(c: Conductor, office: str, now: datetime,
+                 since: datetime | None) -> datetime | None:
+    """When ``office``'s chat opened, if it did after the last tick ``since`` (or the bot
+    just started); None otherwise."""
+    opened = offices.hours_of(c.policy.offices, office, c.policy.hours).opened_at(now)
+    if opened is None or (since is not None and since >= opened):
+        return None
+    return opened

@@ -463,3 +463,32 @@ async def test_a_youth_who_switches_language_before_answering_is_asked_again_in_
     assert (conv.office, conv.language) == (UNDECIDED, "en")
     asked = [p for k, p in await youth_keys(c) if k == "office.ask"]
     assert any("2. school and training" in str(p["menu"]) for p in asked), asked
+
+
+async def test_when_an_office_opens_with_nobody_on_duty_its_own_leads_are_called() -> None:
+    """A youth sent to an office closed until Wednesday waits there; it opens with nobody
+    on duty: the youth hears it and that office's lead is called in its room, at its own
+    opening, not at another office's."""
+    offices = [*CONFIG["offices"][:2],
+               {"id": "jugend", "name": "Jugendberatung", "topics": ["general"],
+                "counsellors": [CEM], "team_leads": [IDA],
+                "hours": {"wed": ["14:00-18:00"]}}]  # T0: a Tuesday
+    policy = policy_from(settings_from_mapping({**CONFIG, "offices": offices}))
+    c = await Conductor.open(MemoryStore(AeadSealer()),
+                             CrisisDetector.from_directory(default_lexicon_dir()), policy, T0)
+    await c.sync_roster(T0)
+    cid = await open_youth(c, "!r11:x", "Stress mit meinen Eltern, 89073")
+    await staff_says(c, LEA, f"!transfer {cid} office:jugend")
+    await c.tick(T0 + timedelta(hours=1))
+
+    def opened(found: list[object]) -> list[object]:
+        return [e for e in found if getattr(e, "key", "").endswith("opened_nobody_on_duty")]
+
+    assert opened(await effects(c)) == []
+    wednesday = datetime(2026, 11, 25, 13, 1, tzinfo=UTC)  # 14:01 in Berlin
+    await c.tick(wednesday)
+    youth, staff = opened(await effects(c))
+    assert isinstance(youth, SayToYouth)
+    assert youth.conversation == cid
+    assert isinstance(staff, SayToStaff)
+    assert (staff.office, staff.mentions) == ("jugend", (IDA,))
