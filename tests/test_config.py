@@ -279,3 +279,17 @@ def test_a_staff_id_with_capitals_is_refused(data: dict[str, object], message: s
     so no lead was paged. The error names the id and how to write it."""
     with pytest.raises(ConfigError, match=message + ".*lower-case"):
         settings_from_mapping(data)
+
+
+@pytest.mark.parametrize("zone", ["Europe", "America", "Europe/" + "Berlin" * 50])
+def test_a_timezone_that_is_a_region_or_too_long_is_a_config_error(
+    tmp_path: Path, zone: str,
+) -> None:
+    """An admin who writes the region ("Europe") instead of the zone, or pastes a long line,
+    gets the one-line error naming the key. Before, the zone database's directory (or a file
+    name too long for it) raised IsADirectoryError / OSError, and `counsel up` printed an
+    internal error ("a bug, please report it") with a traceback and exit status 70."""
+    config = tmp_path / "counsel.toml"
+    config.write_text(f'[opening_hours]\ntimezone = "{zone}"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"opening_hours.timezone: .* is not a known timezone"):
+        load_settings(config)
