@@ -175,7 +175,9 @@ def _zone(value: object, path: str) -> ZoneInfo:
         raise OpeningHoursError(f"{path}: give an IANA timezone name such as 'Europe/Berlin'")
     try:
         return ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    # OSError: a region's directory ("Europe") or a name too long for a file name; zoneinfo
+    # opens the name as a path and lets the file system's refusal through.
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise OpeningHoursError(
             f"{path}: {value!r} is not a known timezone; use a name like 'Europe/Berlin'"
         ) from exc
