@@ -52,3 +52,26 @@ async def test_each_office_keeps_for_its_own_period() -> None:
     report = await run_retention(store, admin, now, settings.retention.keep, dry_run=False,
                                  keep_by_office=retention_by_office(settings))
     assert sorted(report.deleted) == ["fam-old", "sch-old"]
+
+
+async def test_a_removed_offices_conversations_keep_the_fallback_offices_period() -> None:
+    """The admin renamed the office "familie" to "eltern" (or took it out): its
+    conversations now belong to the fallback office, as the router says (rule 2 in
+    core/routing/offices.py), whose agreed period is 7 days. Before, retention kept them
+    for [retention] closed_days (30) instead: closed conversations, crisis words and all,
+    stayed on the server three weeks longer than the office that now holds them promises.
+    An office still configured without a period of its own keeps closed_days."""
+    settings = settings_from_mapping({
+        "retention": {"closed_days": 30},
+        "routing": {"fallback_office": "jugend"},
+        "offices": [{"id": "eltern"}, {"id": "jugend", "retention_days": 7}],
+    })
+    now = T0 + timedelta(days=100)
+    store, router = MemoryStore(AeadSealer()), Router()
+    await _closed(store, router, "gone-old", "familie", 10, now)  # > 7: goes
+    await _closed(store, router, "gone-new", "familie", 5, now)   # < 7: stays
+    await _closed(store, router, "elt-mid", "eltern", 10, now)    # < 30: stays
+    admin = FakeAdmin({f"!{c}:x" for c in ("gone-old", "gone-new", "elt-mid")})
+    report = await run_retention(store, admin, now, settings.retention.keep, dry_run=False,
+                                 keep_by_office=retention_by_office(settings))
+    assert sorted(report.deleted) == ["gone-old"]
