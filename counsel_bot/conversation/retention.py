@@ -53,6 +53,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_ATTEMPTS = 3
 DEFAULT_RETRY_DELAY = 2.0
+# In `keep_by_office`: the period of a conversation whose office is not in the mapping
+# (removed from the configuration since, so the fallback office's now). No office id
+# can be "*".
+OTHER_OFFICES = "*"
 
 
 class RetentionError(ValueError):
@@ -204,7 +208,8 @@ async def run_retention(
     """Delete every conversation closed longer than `keep` before `now` (see module doc).
 
     With offices, `keep_by_office` gives an office's own period (its conversations' office
-    id, "" for those from before offices); the others keep `keep`. A conversation that fails
+    id, "" for those from before offices, `OTHER_OFFICES` for any office it does not name);
+    the others keep `keep`. A conversation that fails
     `attempts` times is left as it is and listed in `failed`; the others go on. `pause` waits
     between attempts (injected so tests need not sleep). `before_erase` lets the parts that
     name youths outside the conversation's rows (group book, forum) forget it first;
@@ -229,10 +234,9 @@ async def run_retention(
         record = await store.conversation(cid)
         if record is None or record.closed_at is None:
             continue  # erased meanwhile (youth-initiated deletion): nothing left to do
-        if record.office in own and record.closed_at >= now - own[record.office]:
+        if record.closed_at >= now - own.get(record.office,
+                                             own.get(OTHER_OFFICES, default_keep)):
             continue  # its office keeps conversations longer
-        if own and record.office not in own and record.closed_at >= now - default_keep:
-            continue
         if cid in held:
             continue  # an appointment of it is still to come (see the module doc)
         if record.room_id in seated:

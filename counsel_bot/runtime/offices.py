@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from counsel_bot.config import OfficeSettings, OpeningHoursSettings, Settings
+from counsel_bot.conversation.retention import OTHER_OFFICES
 from counsel_bot.core.ids import UserID
 from counsel_bot.core.offices import TOPIC_NAMES, OfficeBook, OfficeDesk
 from counsel_bot.core.opening_hours import OpeningHours
@@ -92,11 +93,13 @@ def office_listings(settings: Settings, today: date) -> tuple[OfficeListing, ...
 
 
 def retention_by_office(settings: Settings) -> dict[str, timedelta]:
-    """Offices with their own retention_days; conversations from before offices ("") and
-    undecided ones keep the fallback office's period."""
-    own = {o.id: timedelta(days=o.retention_days) for o in settings.offices
-           if o.retention_days}
-    fallback = own.get(settings.fallback_office)
-    if fallback is not None:
-        own[""] = own[UNDECIDED] = fallback
+    """Each office's period (its retention_days, else [retention] closed_days);
+    conversations from before offices (""), undecided ones and those of an office removed
+    from the configuration since (`OTHER_OFFICES`) are the fallback office's (rule 2 of
+    core/routing/offices.py) and keep its period."""
+    if not settings.offices:
+        return {}
+    own = {o.id: timedelta(days=o.retention_days) if o.retention_days
+           else settings.retention.keep for o in settings.offices}
+    own[""] = own[UNDECIDED] = own[OTHER_OFFICES] = own[settings.fallback_office]
     return own
