@@ -387,6 +387,8 @@ async def connect(
     store_dir.chmod(0o700)  # noqa: ASYNC240 (a directory an older version made with the umask)
     sessions = SessionFile(store_dir / "session.sealed", vault)
     saved = sessions.load()
+    if saved is not None and saved.user_id != user_id:
+        raise _renamed(saved.user_id, user_id, store_dir)
     restored = store_dir / RESTORED_MARKER
     if saved is not None and restored.exists():
         log.warning("the bot's data was restored from a backup; logging in as a new device")
@@ -420,6 +422,20 @@ async def connect(
         earlier = saved.replaces if not saved.replaced_deleted else None
         await _replaced(client, sessions, session, store_dir, password, earlier)
     return client
+
+
+def _renamed(saved: str, configured: str, store_dir: Path) -> BotError:
+    """The configuration names another bot account than the one this data belongs to.
+    Restored, the saved login ran as the old account, while youths were sent to the new
+    one and the homeserver's contact rules took the old one for a youth."""
+    old_local, _, old_server = saved[1:].partition(":")
+    new_local, _, new_server = configured[1:].partition(":")
+    fixes = ([f'[bot] localpart = "{old_local}"'] if old_local != new_local else []) + (
+        [f'[homeserver] server_name = "{old_server}"'] if old_server != new_server else [])
+    return BotError(
+        f"the bot's data in {store_dir.parent} belongs to the bot account {saved} (its "
+        f"login, device and identity, and every youth's room), but the configuration names "
+        f"{configured}; a bot account cannot be renamed: set {' and '.join(fixes)} again")
 
 
 async def restore_off_the_loop(client: AsyncClient, saved: SavedSession) -> None:
