@@ -452,3 +452,31 @@ def test_the_greeting_names_the_word_that_switches_to_the_other_language() -> No
     too; a German youth greeted in English had no German line at all."""
     assert '"english"' in text("greeting", "de")
     assert "„deutsch“" in text("greeting", "en")
+
+
+async def test_a_week_without_opening_hours_tells_no_opening_time() -> None:
+    """The configuration accepts a week without hours when mail is off ("a closed week is
+    the office's choice", tests/test_config.py), and the youth is to be told when the chat
+    opens. It never does: the youth was told "Wieder da: -." / "Back: -.", a dash where
+    a time should be. Now the notice says the chat is not staffed and where help is, and
+    names no time."""
+    closed = {day: () for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    policy = policy_from(Settings(opening_hours=OpeningHoursSettings(weekly=closed)))
+    c = await Conductor.open(MemoryStore(AeadSealer()),
+                             CrisisDetector.from_directory(default_lexicon_dir()), policy, AT)
+    for mail_on in (False, True):
+        if mail_on:
+            c.mail_switch = _no_switch
+        room = RoomID(f"!room-{mail_on}:x")
+        await c.youth_wrote(room, UserID(f"@sunflower-{mail_on}:x"), None,
+                            EventID(f"$y-{mail_on}"), "hallo, ist jemand da?", AT)
+        record = await c.store.conversation_by_room(room)
+        assert record is not None
+        [notice] = [e for e in await told_youth(c, record.conversation)
+                    if e.key.startswith("out_of_hours")]
+        for language in ("de", "en"):
+            said = text(notice.key, language, **dict(notice.params))
+            assert "-." not in said, said
+            assert ": -" not in said, said
+            assert ("mail" in said.lower()) is mail_on, said
+            assert "116 111" in said
