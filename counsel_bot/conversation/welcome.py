@@ -90,7 +90,10 @@ def out_of_hours(
     """When the chat opens again and where help is meanwhile; the way to mail only with
     ``mail`` (the office counsels by mail), or the youth is sent to a refusal."""
     opening = hours.next_opening(at)
-    when = "-" if opening is None else opening.astimezone(hours.timezone).strftime(
-        "%d.%m. %H:%M")
-    return SayToYouth(conversation, "out_of_hours_mail" if mail else "out_of_hours",
-                      (("next_opening", when), ("emergency", emergency)))
+    key = "out_of_hours_mail" if mail else "out_of_hours"
+    if opening is None:
+        # Hours that never open (a week without any): "Back: -" told a time there is not.
+        return SayToYouth(conversation, key.replace("out_of_hours", "out_of_hours_no_time"),
+                          (("emergency", emergency),))
+    when = opening.astimezone(hours.timezone).strftime("%d.%m. %H:%M")
+    return SayToYouth(conversation, key, (("next_opening", when), ("emergency", emergency)))

@@ -316,6 +316,21 @@ CATALOGUE.update({
         "and you stay in the queue. You can also write to us by mail (write \"mail\").\nIf "
         "you are in a bad way right now: {emergency}",
     ),
+    # The same without a time: hours that never open (a week without any) have none to tell.
+    "out_of_hours_no_time": _both(
+        "Gerade ist der Chat nicht besetzt. Deine Nachrichten bleiben gespeichert und du "
+        "bleibst in der Warteschlange.\nWenn es dir gerade sehr schlecht geht: {emergency}",
+        "The chat is not staffed right now. Your messages are kept and you stay in the "
+        "queue.\nIf you are in a bad way right now: {emergency}",
+    ),
+    "out_of_hours_no_time_mail": _both(
+        "Gerade ist der Chat nicht besetzt. Deine Nachrichten bleiben gespeichert und du "
+        "bleibst in der Warteschlange. Du kannst uns auch per Mail schreiben (schreib "
+        "„mail“).\nWenn es dir gerade sehr schlecht geht: {emergency}",
+        "The chat is not staffed right now. Your messages are kept and you stay in the "
+        "queue. You can also write to us by mail (write \"mail\").\nIf you are in a bad "
+        "way right now: {emergency}",
+    ),
     # Also read by a youth whose app refused the invitation (`invite_blocked`).
     "moved_room_go_on": _both(
         "(Weiter geht es im neuen, verschlüsselten Raum: Bitte nimm die Einladung an. Dort "
