@@ -312,6 +312,23 @@ def test_negative_keep_days_are_refused_not_read_as_keep_all(
     assert not (tmp_path / "b").exists()
 
 
+def test_keep_days_past_any_date_are_refused_before_the_backup_is_made(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`--keep-days 9999999999` ("keep them for ever") was taken: the backup was made, then
+    the pruning of the older ones could not count that many days back (OverflowError), and
+    the command ended as an internal error ("a bug, please report it"), exit status 70,
+    the timer's unit failed. Refused as a wrong argument now, before anything is written."""
+    data = data_dir(tmp_path)
+    before = backup(data, tmp_path, NOW - timedelta(days=3))
+    monkeypatch.setenv("COUNSEL_BACKUP_PASSPHRASE", PASS)
+    with pytest.raises(SystemExit):
+        main(["backup", "--data", str(data), "--to", str(tmp_path / "backups"),
+              "--keep-days", "9999999999"])
+    assert "--keep-days" in capsys.readouterr().err
+    assert list((tmp_path / "backups").iterdir()) == [before]
+
+
 def test_a_database_copy_that_would_fill_the_data_disk_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
