@@ -124,6 +124,10 @@ def _data_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+# A hundred years: more cannot be counted back from today (and 0 keeps all anyway).
+MOST_KEEP_DAYS = 36_500
+
+
 def _days(text: str) -> int:
     """A number of days, 0 or more: a negative one kept every backup for good."""
     try:
@@ -132,6 +136,9 @@ def _days(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
     if days < 0:
         raise argparse.ArgumentTypeError(f"{days} days: give 0 (keep all) or more")
+    if days > MOST_KEEP_DAYS:
+        raise argparse.ArgumentTypeError(f"{days} days: give at most {MOST_KEEP_DAYS}, or 0 "
+                                         "to keep every backup")
     return days
 
 
