@@ -409,6 +409,10 @@ def _stats(args: argparse.Namespace) -> int:
                        "--config FILE (e.g. /etc/counsel/counsel.toml), or its data "
                        "directory with --data DIR")
     settings = load_settings(config)
+    if not settings.web.enabled:
+        # Whatever listens on that port is not this bot (another office's, another service).
+        raise BotError(f"{config} sets [web] enabled = false: the bot serves no figures; "
+                       "set it to true (and restart the bot) to read them here")
     web_settings = settings.web.web_settings()
     stats = asyncio.run(fetch_stats(web_settings.metrics_url, web_settings.metrics_token()))
     print(format_stats(stats), end="")
