@@ -293,3 +293,12 @@ def test_a_timezone_that_is_a_region_or_too_long_is_a_config_error(
     config.write_text(f'[opening_hours]\ntimezone = "{zone}"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"opening_hours.timezone: .* is not a known timezone"):
         load_settings(config)
+
+
+def test_a_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    """Windows editors (Notepad before 2019, "UTF-8 with BOM" elsewhere) start the file with
+    a byte order mark. It was refused as "not valid TOML: Invalid statement (at line 1,
+    column 1)", pointing at a first line that looks right; the service did not start."""
+    config = tmp_path / "counsel.toml"
+    config.write_bytes("\ufeff[bot]\ndisplay_name = \"Beratung Süd\"\n".encode())
+    assert load_settings(config).bot.display_name == "Beratung Süd"
