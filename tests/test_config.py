@@ -302,3 +302,19 @@ def test_a_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
     config = tmp_path / "counsel.toml"
     config.write_bytes("\ufeff[bot]\ndisplay_name = \"Beratung Süd\"\n".encode())
     assert load_settings(config).bot.display_name == "Beratung Süd"
+
+
+@pytest.mark.parametrize(("data", "key"), [
+    ({"staff": {"team_leads": ["@beratung:counsel.localhost"]}}, "staff.team_leads"),
+    ({"staff": {"counsellors": ["@beratung:counsel.localhost"]}}, "staff.counsellors"),
+    ({"bot": {"localpart": "team"},
+      "offices": [{"id": "a", "team_leads": ["@team:counsel.localhost"]}]},
+     "office 'a': team_leads"),
+])
+def test_the_bots_own_account_is_no_staff_member(data: dict[str, object], key: str) -> None:
+    """The bot's account (@beratung:…, "the office's account" to an admin) named as a team
+    lead was taken: crisis flags nobody handled paged the team leads, that is the bot
+    itself, and no person; an installation naming no lead would have called its
+    counsellors instead. As a counsellor it was a colleague who never answers."""
+    with pytest.raises(ConfigError, match=rf"{key}: .* is the bot's own account"):
+        settings_from_mapping(data)
