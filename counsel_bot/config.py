@@ -484,6 +484,17 @@ class Settings:
                              "enabled, and a mail's first reply is due within [mail_deadline] "
                              "first_reply_working_days working days of these hours; give at "
                              "least one day its hours")
+        # The bot as a lead was paged for the crises nobody took, and rang no person's phone.
+        bot = f"@{self.bot.localpart}:{self.homeserver.server_name}"
+        lists = [(f"staff.{key}", getattr(self.staff, key))
+                 for key in ("counsellors", "team_leads")]
+        lists += [(f"office {o.id!r}: {key}", getattr(o, key)) for o in self.offices
+                  for key in ("counsellors", "team_leads")]
+        for where, users in lists:
+            if bot in users:
+                raise ValueError(f"{where}: {bot} is the bot's own account ([bot] localpart), "
+                                 "which counsels nobody and whom a page about a crisis "
+                                 "reaches instead of a person; name people's accounts there")
         if not self.offices:
             if self.routing.fallback_office or self.routing.on_call_office:
                 raise ValueError("routing.fallback_office and routing.on_call_office need "
