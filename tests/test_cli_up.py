@@ -414,3 +414,35 @@ def test_a_bot_beside_a_homeserver_of_its_own_accepts_a_partner_office_s_staff(
     config.write_text('[staff]\ncounsellors = ["@anna:partner.example.org"]\n')
     assert run_bot_only(data, config) == 0
     assert started == ["bot"]
+
+
+async def test_a_staff_account_nobody_has_made_yet_cannot_be_signed_up_by_anyone(
+    tmp_path: Path,
+) -> None:
+    """counsel.toml names a counsellor whose account does not exist yet (the admin names
+    the team first; the README shows no other way to an account than the entry page's
+    sign-up code, which anybody gets). Counsel trusts the name, not the person: whoever
+    signed up first with it was staff, invited into the staff room, given youths with
+    `!duty on`, and free of the homeserver's contact rules (could invite any youth into a
+    room of their own). `counsel up` now makes each such account itself (a random password
+    in bridge/accounts.json, as for the bot), and says so."""
+    data, port = tmp_path / "data", free_port()
+    write_config(data, port)
+    config = data / "counsel.toml"
+    demo = 'counsellors = ["@beraterin-demo:counsel.localhost"]'
+    text = config.read_text()
+    assert demo in text
+    config.write_text(text.replace(
+        demo, 'counsellors = ["@beraterin-demo:counsel.localhost", '
+              '"@beratung-anna:counsel.localhost"]'))
+    process, banner = start_up(data)
+    try:
+        async with aiohttp.ClientSession() as http, http.get(
+                f"http://127.0.0.1:{port}/_matrix/client/v3/register/available",
+                params={"username": "beratung-anna"}) as response:
+            answer = await response.json()
+        assert answer.get("errcode") == "M_USER_IN_USE", answer
+        assert "@beratung-anna:counsel.localhost" in banner
+        assert "bridge/accounts.json" in banner
+    finally:
+        assert stop(process) == 0
