@@ -13,7 +13,7 @@ from pathlib import Path
 import aiohttp
 
 from homeserver_bridge.admin_api import AdminClient
-from homeserver_bridge.errors import AdminApiError, BridgeError, UserInUse
+from homeserver_bridge.errors import AdminApiError, BridgeError, NotFound, UserInUse
 from homeserver_bridge.paths import DataLayout, write_private
 
 ADMIN_LOCALPART = "counsel-admin"
@@ -107,6 +107,44 @@ async def ensure_accounts(
         known[user_id] = account
         write_private(record, json.dumps([asdict(a) for a in known.values()], indent=2))
     return accounts
+
+
+async def reserve_accounts(
+    admin: AdminClient, layout: DataLayout, user_ids: list[str], record: Path,
+) -> list[Account]:
+    """Make each account of ``user_ids`` (the staff counsel.toml names) that does not exist
+    yet, with a random password kept in ``record``; return those made now.
+
+    Counsel trusts a staff member by the account's name: one named before anybody had it was
+    free for whoever signed up first (the entry page hands sign-up codes to anyone). An
+    account that exists (signed up by its owner, or deactivated) is left as it is. Made
+    through shared-secret registration, which refuses a name taken meanwhile, never
+    through the admin API's upsert, which would set the password of whoever took it; the
+    login that registration opens is closed at once (an unverified session would count
+    against the counsellor at `!duty on`)."""
+    known = _read_accounts(record)
+    made: list[Account] = []
+    secret = layout.registration_secret_file.read_text(encoding="utf-8").strip()
+    for user_id in user_ids:
+        if user_id in known:
+            continue
+        try:
+            await admin.get_user(user_id)
+            continue
+        except NotFound:
+            pass
+        account = Account("staff", user_id, secrets.token_urlsafe(12), "")
+        try:
+            user = await admin.register_with_shared_secret(
+                secret, user_id[1:].partition(":")[0], account.password)
+        except UserInUse:
+            continue  # signed up meanwhile: it exists, and is not ours to change
+        await admin.with_token(user.access_token).request(
+            "POST", "/_matrix/client/v3/logout", {})
+        known[user_id] = account
+        write_private(record, json.dumps([asdict(a) for a in known.values()], indent=2))
+        made.append(account)
+    return made
 
 
 def _read_accounts(record: Path) -> dict[str, Account]:

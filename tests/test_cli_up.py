@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -444,5 +445,19 @@ async def test_a_staff_account_nobody_has_made_yet_cannot_be_signed_up_by_anyone
         assert answer.get("errcode") == "M_USER_IN_USE", answer
         assert "@beratung-anna:counsel.localhost" in banner
         assert "bridge/accounts.json" in banner
+        # The password handed over works, and the account holds no session but the new
+        # one (the registration's own would be an unverified session of the counsellor's).
+        accounts = json.loads((data / "bridge" / "accounts.json").read_text())
+        [password] = [a["password"] for a in accounts
+                      if a["user_id"] == "@beratung-anna:counsel.localhost"]
+        async with aiohttp.ClientSession() as http:
+            client = MatrixHttp(http, f"http://127.0.0.1:{port}")
+            status, body = await login_within_the_limit(
+                client, "@beratung-anna:counsel.localhost", password)
+            assert status == 200, body
+            client.token = body["access_token"]
+            status, devices = await client.call("GET", "/_matrix/client/v3/devices")
+            assert status == 200, devices
+            assert [d["device_id"] for d in devices["devices"]] == [body["device_id"]]
     finally:
         assert stop(process) == 0

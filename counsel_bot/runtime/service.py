@@ -31,7 +31,12 @@ from homeserver_bridge.child_process import tied_to_parent
 from homeserver_bridge.embedded import EmbeddedSynapse
 from homeserver_bridge.entry_page import EntryPageContent, RunningEntryPage, serve_entry_page
 from homeserver_bridge.paths import CONFIG_DIR, DataLayout, write_private
-from homeserver_bridge.provision import Account, admin_client, ensure_accounts
+from homeserver_bridge.provision import (
+    Account,
+    admin_client,
+    ensure_accounts,
+    reserve_accounts,
+)
 
 DEMO_ACCOUNTS = [
     ("counsellor", "beraterin-demo", "Mia (Beraterin)"),
@@ -51,6 +56,8 @@ class Running:
     synapse: EmbeddedSynapse
     bot_account: Account
     demo: list[Account]
+    # Staff accounts counsel.toml names that did not exist, made by this start.
+    staff_made: tuple[Account, ...] = ()
 
 
 DEMO_PASSPHRASE_FILE = "vault.passphrase"  # noqa: S105 (a file name)
@@ -134,14 +141,18 @@ async def start(layout: DataLayout, settings: Settings) -> Running:
             wanted = [("bot", settings.bot.localpart, settings.bot.display_name)]
             if settings.demo.accounts:
                 wanted += DEMO_ACCOUNTS
+            record = layout.bridge_dir / "accounts.json"
             accounts = await ensure_accounts(
-                admin, settings.homeserver.server_name, wanted, layout.bridge_dir / "accounts.json"
+                admin, settings.homeserver.server_name, wanted, record
             )
             await admin.override_ratelimit(accounts[0].user_id)
+            # Counsel trusts staff by name: one nobody had would go to whoever signs up first.
+            staff = list(dict.fromkeys(trusted_accounts(settings)[1:]))
+            made = await reserve_accounts(admin, layout, staff, record)
     except BaseException:
         await synapse.stop()
         raise
-    return Running(settings, layout, synapse, accounts[0], accounts[1:])
+    return Running(settings, layout, synapse, accounts[0], accounts[1:], tuple(made))
 
 
 @dataclass
@@ -232,6 +243,14 @@ def banner(running: Running, entry_page_url: str | None = None) -> str:
         lines.append("Demo accounts (passwords are kept in bridge/accounts.json):")
         for account in running.demo:
             lines.append(f"  {account.role:<11} {account.user_id:<36} password: {account.password}")
+        lines.append("")
+    if running.staff_made:
+        lines.append("Staff accounts made now: counsel.toml names them, and nobody had them "
+                     "(anyone could have signed up")
+        lines.append("with these names and been taken for staff). Their passwords are in "
+                     f"{running.layout.bridge_dir / 'accounts.json'}:")
+        lines += [f"  {account.user_id}" for account in running.staff_made]
+        lines.append("Hand each its password; they change it in their app.")
         lines.append("")
     lines += [
         "To log in with Element, FluffyChat or any Matrix app: choose 'Sign in', change the",
