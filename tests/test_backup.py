@@ -329,6 +329,25 @@ def test_keep_days_past_any_date_are_refused_before_the_backup_is_made(
     assert list((tmp_path / "backups").iterdir()) == [before]
 
 
+@pytest.mark.parametrize("passphrase", ["geheim", "counsel2026"])
+def test_a_backup_passphrase_short_enough_to_guess_is_refused_before_the_backup(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    passphrase: str,
+) -> None:
+    """A backup holds what the end-to-end encryption does not cover (Synapse's database:
+    nicknames, who was in which room and when) and goes to another disk, where whoever
+    finds it may guess offline for as long as they like. `COUNSEL_BACKUP_PASSPHRASE=geheim`
+    was taken without a word. A new backup now needs at least 12 characters; a restore
+    still opens what an older one sealed."""
+    data = data_dir(tmp_path)
+    monkeypatch.setenv("COUNSEL_BACKUP_PASSPHRASE", passphrase)
+    assert main(["backup", "--data", str(data), "--to", str(tmp_path / "backups")]) == 1
+    err = capsys.readouterr().err
+    assert "at least 12 characters" in err
+    assert passphrase not in err
+    assert not (tmp_path / "backups").exists()
+
+
 def test_a_database_copy_that_would_fill_the_data_disk_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
