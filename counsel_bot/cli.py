@@ -19,6 +19,7 @@ from homeserver_bridge.errors import BridgeError
 from homeserver_bridge.paths import DataLayout
 
 BACKUP_PASSPHRASE_ENV = "COUNSEL_BACKUP_PASSPHRASE"  # noqa: S105 (a variable name)
+MIN_BACKUP_PASSPHRASE = 12
 # Errors a person can act on: printed as one line, never as a traceback.
 USER_ERRORS: tuple[type[Exception], ...] = (
     ConfigError, BridgeError, BotError, VaultError, CrossSigningError, CrisisError, StoreError,
@@ -364,6 +365,12 @@ def _backup(args: argparse.Namespace) -> int:
         raise BotError(f"the backup passphrase file {args.passphrase_file} is inside the data "
                        "directory: lost with it, no backup could be opened; keep it elsewhere")
     passphrase = _backup_passphrase(args.passphrase_file)
+    if len(passphrase.strip()) < MIN_BACKUP_PASSPHRASE:
+        # Only here, where one is chosen: a restore opens what any earlier backup sealed.
+        raise BotError(f"the backup passphrase has {len(passphrase.strip())} characters; give "
+                       f"it at least {MIN_BACKUP_PASSPHRASE} characters (e.g. `openssl rand "
+                       "-base64 24`): the backup holds the homeserver's database (nicknames, "
+                       "who was in which room), and whoever finds the file can guess offline")
     made = make_backup(args.data, args.to, passphrase, datetime.now(),
                        keep_days=args.keep_days)
     print(made.describe())
