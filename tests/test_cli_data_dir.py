@@ -196,3 +196,25 @@ def test_a_restored_vault_still_opens_with_the_passphrase_beside_it(
     backup.rename(data / "bot" / "vault.json")
     assert (data / "vault.passphrase").read_bytes() == passphrase
     open_vault(settings, layout, config_dir)
+
+
+def test_a_new_vault_passphrase_short_enough_to_guess_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`counsel vault rotate --new-passphrase-env NEW` with NEW=geheim2026 re-sealed the
+    vault under it without a word: everything the bot keeps (sealed intake, the E2E
+    session) was then as safe as a word one guesses offline from a copy of the data
+    directory. A new passphrase needs at least 12 characters, as a backup's; the old
+    vault is left as it was."""
+    data = tmp_path / "data"
+    layout = DataLayout(data)
+    settings, config_dir = resolve_settings(layout, None)
+    open_vault(settings, layout, config_dir)
+    vault = (data / "bot" / "vault.json").read_bytes()
+    monkeypatch.setenv("COUNSEL_TEST_NEW_PASSPHRASE", "geheim2026")
+    assert cli.main(["vault", "rotate", "--data", str(data),
+                     "--new-passphrase-env", "COUNSEL_TEST_NEW_PASSPHRASE"]) == 1
+    error = capsys.readouterr().err
+    assert "at least 12 characters" in error
+    assert "geheim2026" not in error
+    assert (data / "bot" / "vault.json").read_bytes() == vault
