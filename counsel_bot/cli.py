@@ -19,7 +19,8 @@ from homeserver_bridge.errors import BridgeError
 from homeserver_bridge.paths import DataLayout
 
 BACKUP_PASSPHRASE_ENV = "COUNSEL_BACKUP_PASSPHRASE"  # noqa: S105 (a variable name)
-MIN_BACKUP_PASSPHRASE = 12
+# Passphrases chosen here (a backup's, a vault's new one): guessed offline from a copy.
+MIN_BACKUP_PASSPHRASE = MIN_NEW_PASSPHRASE = 12
 # Errors a person can act on: printed as one line, never as a traceback.
 USER_ERRORS: tuple[type[Exception], ...] = (
     ConfigError, BridgeError, BotError, VaultError, CrossSigningError, CrisisError, StoreError,
@@ -193,6 +194,12 @@ def _vault_rotate(args: argparse.Namespace) -> int:
         if not new:
             raise BotError(f"the environment variable {args.new_passphrase_env} is empty; "
                            "set it to the new passphrase")
+        if len(new.strip()) < MIN_NEW_PASSPHRASE:
+            raise BotError(f"the new passphrase in {args.new_passphrase_env} has "
+                           f"{len(new.strip())} characters; give it at least "
+                           f"{MIN_NEW_PASSPHRASE} characters (e.g. `openssl rand -base64 "
+                           "24`): whoever copies the data directory can guess it offline. "
+                           "Nothing was changed")
     with exclusive(layout.bot_dir, "rotating the vault"):
         vault = open_vault(settings, layout, config_dir)
         report = asyncio.run(rotate(layout.bot_dir, vault, new, settings.store, config_dir))
