@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from counsel_bot.config import Settings
+from counsel_bot.core.errors import BotError
 from counsel_bot.runtime.runner import open_vault
 from e2e.errors import VaultMissing
 from homeserver_bridge.paths import DataLayout
@@ -42,3 +43,20 @@ def test_a_first_start_still_creates_the_vault(
 
     assert open_vault(Settings(), layout, tmp_path).key_ids == (1,)
     assert (layout.bot_dir / "vault.json").exists()
+
+
+def test_a_first_start_makes_no_vault_under_a_guessable_passphrase(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """COUNSEL_VAULT_PASSPHRASE=geheim2026 at the first start made the vault under it:
+    everything the bot seals (youths' words kept for a late counsellor, its E2E session)
+    was then as safe as a word guessed offline from a copy of the data directory. A new
+    vault needs at least 12 characters (as `vault rotate`'s new passphrase and a backup's);
+    one made before opens as ever."""
+    monkeypatch.setenv("COUNSEL_VAULT_PASSPHRASE", "geheim2026")
+    layout = DataLayout(tmp_path)
+    layout.prepare()
+
+    with pytest.raises(BotError, match="at least 12 characters"):
+        open_vault(Settings(), layout, tmp_path)
+    assert not (layout.bot_dir / "vault.json").exists()
