@@ -88,6 +88,8 @@ OFFICE_DEVICE_KEY = "bot:device"
 SESSION_FILE = "nio/session.sealed"
 # A long poll (5 s) and the outbox's grace (10 s), with room to spare; systemd waits 90 s.
 STOP_WITHIN_SECONDS = 25
+# A new vault's passphrase (as `vault rotate`'s new one, and a backup's): guessed offline.
+MIN_NEW_VAULT_PASSPHRASE = 12
 
 
 def open_vault(settings: Settings, layout: DataLayout, config_dir: Path) -> Vault:
@@ -101,6 +103,13 @@ def open_vault(settings: Settings, layout: DataLayout, config_dir: Path) -> Vaul
         sealed = [name for name in _SEALED_BY_THE_VAULT if (layout.bot_dir / name).exists()]
         if sealed:
             raise VaultLost(path, ", ".join(sealed))
+        # Only a new vault: one made before opens under whatever it was made with.
+        if len(passphrase.strip()) < MIN_NEW_VAULT_PASSPHRASE:
+            raise BotError(f"the vault passphrase ({settings.vault.passphrase_env} or "
+                           f"vault.passphrase_file) has {len(passphrase.strip())} characters; "
+                           f"a new vault needs at least {MIN_NEW_VAULT_PASSPHRASE} characters "
+                           "(e.g. `openssl rand -base64 24`): whoever copies the data "
+                           "directory can guess a short one offline")
     return Vault.open_or_create(path, passphrase)
 
 
