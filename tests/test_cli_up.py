@@ -461,3 +461,23 @@ async def test_a_staff_account_nobody_has_made_yet_cannot_be_signed_up_by_anyone
             assert [d["device_id"] for d in devices["devices"]] == [body["device_id"]]
     finally:
         assert stop(process) == 0
+
+
+async def test_a_partner_offices_counsellor_is_no_account_to_make_here(tmp_path: Path) -> None:
+    """With [homeserver] url (the bot reaches the homeserver through a proxy) staff of a
+    partner office's homeserver are allowed; `counsel up` makes missing staff accounts on
+    its own homeserver only, and starts."""
+    data, port = tmp_path / "data", free_port()
+    write_config(data, port)
+    config = data / "counsel.toml"
+    text = config.read_text()
+    demo = 'counsellors = ["@beraterin-demo:counsel.localhost"]'
+    text = text.replace(demo, 'counsellors = ["@beraterin-demo:counsel.localhost", '
+                              '"@anna:partner.example.org"]')
+    assert '\nurl = ""' in text
+    config.write_text(text.replace('\nurl = ""', f'\nurl = "http://127.0.0.1:{port}"', 1))
+    process, banner = start_up(data)
+    try:
+        assert "@anna:partner.example.org" not in banner
+    finally:
+        assert stop(process) == 0
