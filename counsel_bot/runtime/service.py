@@ -147,7 +147,10 @@ async def start(layout: DataLayout, settings: Settings) -> Running:
             )
             await admin.override_ratelimit(accounts[0].user_id)
             # Counsel trusts staff by name: one nobody had would go to whoever signs up first.
-            staff = list(dict.fromkeys(trusted_accounts(settings)[1:]))
+            # Only its own: a partner office's (with [homeserver] url) is theirs to make.
+            server = settings.homeserver.server_name
+            staff = [u for u in dict.fromkeys(trusted_accounts(settings)[1:])
+                     if u.partition(":")[2] == server]
             made = await reserve_accounts(admin, layout, staff, record)
     except BaseException:
         await synapse.stop()
