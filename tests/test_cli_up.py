@@ -481,3 +481,22 @@ async def test_a_partner_offices_counsellor_is_no_account_to_make_here(tmp_path:
         assert "@anna:partner.example.org" not in banner
     finally:
         assert stop(process) == 0
+
+
+def test_a_staff_id_the_homeserver_cannot_have_is_one_clear_line_naming_it(
+    tmp_path: Path,
+) -> None:
+    """A staff id with a letter Matrix ids cannot hold ("@anna!:…", a slip of the finger)
+    is no account anybody can have: `counsel up` says which id, instead of the homeserver's
+    refusal of a registration the admin never asked for."""
+    data, port = tmp_path / "data", free_port()
+    write_config(data, port)
+    config = data / "counsel.toml"
+    demo = 'counsellors = ["@beraterin-demo:counsel.localhost"]'
+    config.write_text(config.read_text().replace(
+        demo, 'counsellors = ["@beraterin-demo:counsel.localhost", "@anna!:counsel.localhost"]'))
+    code, output = run_up_expecting_failure(["--data", str(data)])
+    assert code == 1
+    assert "@anna!:counsel.localhost" in output
+    assert "Traceback" not in output
+    assert len(output.strip().splitlines()) == 1
