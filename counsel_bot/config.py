@@ -127,6 +127,10 @@ def _check_lower_case(user: str) -> None:
     if name != name.lower():
         raise ValueError(f"{user!r}: Matrix user ids are lower-case; write "
                          f"{name.lower()}:{user.partition(':')[2]}")
+    # What the homeserver lets an account be called: any other id is nobody, ever.
+    if not re.fullmatch(r"@[a-z0-9._=/+-]+", name):
+        raise ValueError(f"{user!r}: a Matrix user id holds only a-z, 0-9 and . _ = - / + "
+                         "between the @ and the :")
 
 
 _ALL_DAY = ("00:00-24:00",)
