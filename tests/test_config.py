@@ -69,6 +69,20 @@ def test_bad_values_name_the_option(data: dict[str, object], message: str) -> No
         settings_from_mapping(data)
 
 
+@pytest.mark.parametrize("url", [
+    "postgresql://counsel@db/counsel?password=hunter2",
+    "postgresql://db/counsel?user=counsel&password=hunter2",
+    "postgres:///counsel?host=/run/postgresql&sslmode=require&password=hunter2",
+])
+def test_a_password_in_the_postgresql_urls_query_is_refused_too(url: str) -> None:
+    """`url = "postgresql://counsel@db/counsel?password=…"` is as much a password in the
+    configuration file as `counsel:…@db` (refused), and libpq takes it all the same: it
+    stood in counsel.toml (read by every admin, in each backup that holds the file), while
+    the check meant to keep it in password_file said nothing."""
+    with pytest.raises(ConfigError, match="must not hold a password; put it into password_file"):
+        settings_from_mapping({"store": {"url": url}})
+
+
 def test_a_postgresql_url_is_accepted() -> None:
     settings = settings_from_mapping({"store": {"url": "postgresql://counsel@db:5432/counsel",
                                                 "password_file": "/etc/counsel/pg"}})
