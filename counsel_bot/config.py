@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import parse_qs, urlsplit
 
 from counsel_bot.conversation.appointments import AppointmentSettings
 from counsel_bot.conversation.forum import ForumTopic
@@ -92,7 +93,11 @@ class StoreSettings:
         scheme, sep, rest = self.url.partition("://")
         if not sep or scheme not in ("postgresql", "postgres") or not rest:
             raise ValueError("url must be empty (SQLite) or a postgresql:// URL")
-        if "@" in rest.split("/", 1)[0] and ":" in rest.split("@", 1)[0]:
+        # In the user part ("counsel:secret@db") or the query ("?password=secret"): libpq
+        # reads both, and either would stand in this file (and in backups that hold it).
+        query = parse_qs(urlsplit(self.url).query, keep_blank_values=True)
+        if ("@" in rest.split("/", 1)[0] and ":" in rest.split("@", 1)[0]) \
+                or "password" in query:
             raise ValueError("url must not hold a password; put it into password_file")
 
     @property
