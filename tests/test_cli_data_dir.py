@@ -218,3 +218,33 @@ def test_a_new_vault_passphrase_short_enough_to_guess_is_refused(
     assert "at least 12 characters" in error
     assert "geheim2026" not in error
     assert (data / "bot" / "vault.json").read_bytes() == vault
+
+
+@pytest.mark.parametrize("demo_staff", ["counsellors", "team_leads"])
+def test_demo_staff_left_in_the_configuration_with_the_demo_off_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], demo_staff: str,
+) -> None:
+    """`make run` wrote DATA/counsel.toml with the demo counsellor and team lead as [staff];
+    their passwords were printed at every start (the terminal, the journal). The admin
+    turns the demo off ([demo] accounts = false) and names the real team, but the two
+    demo lines stay: the accounts lived on as staff, and whoever had read a banner signed
+    in as the team lead (the dashboard, the staff room's crisis alerts, youths with
+    `!duty on`). `counsel up` now refuses them, naming the line, before anything starts
+    (here the homeserver's port is taken: before, that was all that was said)."""
+    data = tmp_path / "data"
+    layout = DataLayout(data)
+    resolve_settings(layout, None)
+    config = data / "counsel.toml"
+    text = config.read_text().replace("accounts = true", "accounts = false")
+    keep = {"counsellors": 'team_leads = ["@teamleitung-demo:counsel.localhost"]',
+            "team_leads": 'counsellors = ["@beraterin-demo:counsel.localhost"]'}[demo_staff]
+    assert keep in text
+    text = text.replace(keep, keep.split(" = ")[0] + " = []")
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        config.write_text(text.replace("port = 8008", f"port = {squatter.getsockname()[1]}"))
+        assert cli.main(["up", "--data", str(data)]) == 1
+    error = capsys.readouterr().err
+    assert f"staff.{demo_staff}" in error
+    assert "demo" in error
