@@ -117,6 +117,27 @@ def refuse_foreign_staff(settings: Settings) -> None:
                     f"{user.partition(':')[0]}:{server}")
 
 
+def refuse_demo_staff(settings: Settings) -> None:
+    """The demo's counsellor and team lead, left in [staff] once the demo is switched off:
+    their passwords were printed at every start (a terminal, the journal) and are in
+    bridge/accounts.json, so whoever read one would sign in as staff of the real office."""
+    if settings.demo.accounts:
+        return
+    server = settings.homeserver.server_name
+    demo = {f"@{localpart}:{server}" for _, localpart, _ in DEMO_ACCOUNTS}
+    lists = [(f"staff.{key}", getattr(settings.staff, key))
+             for key in ("counsellors", "team_leads")]
+    lists += [(f"office {o.id!r}: {key}", getattr(o, key)) for o in settings.offices
+              for key in ("counsellors", "team_leads")]
+    for where, users in lists:
+        for user in users:
+            if user in demo:
+                raise ConfigError(
+                    f"{where}: {user} is a demo account ([demo] accounts = true printed its "
+                    "password at every start), and the demo is switched off: take it out "
+                    "and name the real staff")
+
+
 def bot_account(settings: Settings) -> str:
     return f"@{settings.bot.localpart}:{settings.homeserver.server_name}"
 
@@ -419,6 +440,7 @@ def run_up(data: Path, config: Path | None) -> int:
     with service_exclusive(layout.root):
         settings, _config_dir = resolve_settings(layout, config)
         refuse_foreign_staff(settings)
+        refuse_demo_staff(settings)
         config_file = config.resolve() if config else layout.config_file.resolve()
         printer = lambda text: print(text, flush=True, file=sys.stdout)  # noqa: E731
         asyncio.run(serve(layout, settings, config_file, printer))
