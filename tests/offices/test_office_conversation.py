@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from counsel_bot.config import settings_from_mapping
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
-from counsel_bot.core.effects import SayToStaff, SayToYouth, decode_effect
+from counsel_bot.core.effects import SayToStaff, SayToYouth, Supervise, decode_effect
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.messages import text
 from counsel_bot.core.routing import QueuePositionChanged
@@ -492,3 +492,22 @@ async def test_when_an_office_opens_with_nobody_on_duty_its_own_leads_are_called
     assert youth.conversation == cid
     assert isinstance(staff, SayToStaff)
     assert (staff.office, staff.mentions) == ("jugend", (IDA,))
+
+
+async def test_a_lead_reading_along_stops_when_the_conversation_goes_to_another_office(
+) -> None:
+    """The family office's lead reads along; the conversation is sent on to the youth
+    office (`!transfer C-… office:jugend`). She went on reading another office's chat, the
+    youth never told, and could not even end it: `!supervise end` answered "unknown" for a
+    conversation now another office's. She goes with the transfer, the youth told, as
+    when she ends it herself; after a restart she is not brought back."""
+    c = await conductor()
+    await staff_says(c, ANNA, "!duty on")
+    cid = await open_youth(c, "!v3:x", "Stress mit meinen Eltern, 89073")
+    assert "supervise.on" in await staff_says(c, LEA, f"!supervise {cid}")
+    assert "office.transferred" in await staff_says(c, ANNA, f"!transfer {cid} office:jugend")
+    assert not c.supervision.is_reading(cid, LEA)
+    assert Supervise(cid, LEA, end=True) in await effects(c)
+    assert ("supervision.ended", {}) in await youth_keys(c)
+    again = await Conductor.open(c.store, c.detector, c.policy, T0)
+    assert not again.supervision.is_reading(cid, LEA)
