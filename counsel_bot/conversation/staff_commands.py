@@ -143,7 +143,7 @@ class StaffCommands:
                 c.supervision.command(
                     step, room_id, sender, parsed, current,
                     team_lead=self._lead(sender) and (
-                        current is None or self._leads(sender, current)))
+                        current is None or self.leads(sender, current)))
         else:
             event = staff_event(parsed, sender, here, step.at)
             if event is None:
@@ -324,7 +324,7 @@ class StaffCommands:
             step.add(SayInRoom(room_id, sender, "video.mail_off"))
         elif self._may_act(step, room_id, sender, current):
             host = c.video.appointment_call_host(current.conversation, step.at)
-            if host is not None and sender != host and not self._leads(sender, current):
+            if host is not None and sender != host and not self.leads(sender, current):
                 # The call the room shows is an appointment's, running now with its own
                 # counsellor (the chat handed over since): a new call or its end cut them
                 # off mid-appointment, untold. It ends with the appointment.
@@ -341,7 +341,7 @@ class StaffCommands:
         are told."""
         if current.assigned_to == sender or (
                 self._visible_to(sender, current.conversation) is not None
-                and self._leads(sender, current)):
+                and self.leads(sender, current)):
             return True
         step.add(SayInRoom(room_id, sender, "refused.not_yours", (("id", current.conversation),)))
         return False
@@ -349,7 +349,7 @@ class StaffCommands:
     def _lead(self, user: UserID) -> bool:
         return self.conductor.policy.staff.get(user) is Role.TEAM_LEAD
 
-    def _leads(self, user: UserID, current: ConversationSnapshot) -> bool:
+    def leads(self, user: UserID, current: ConversationSnapshot) -> bool:
         """A team lead of the conversation's office (with offices; else any team lead)."""
         c = self.conductor
         return self._lead(user) and offices.lead_of(c.router, c.policy.router.offices, user,
@@ -362,7 +362,7 @@ class StaffCommands:
         rules = c.policy.router.offices
         current = c.router.conversation(appointment.conversation)
         if current is not None:
-            return self._leads(user, current)
+            return self.leads(user, current)
         return self._lead(user) and (not rules.enabled or (
             appointment.office or rules.fallback) in rules.leads.get(user, frozenset()))
 

@@ -1,9 +1,10 @@
 """Team leads reading along in a conversation, read-only, and the youth told each time.
 
 A lead starts and ends it with a staff command; it also ends when the lead leaves the room,
-takes the conversation over, or the conversation closes. Which leads read along is kept in
-memory and in the settings (`supervisors:<conversation>`), so it survives a restart. No I/O:
-decisions go into the `Change`.
+takes the conversation over, the conversation closes, or the lead no longer leads it (it
+went to another office; they left the staff or are no longer a team lead). Which leads read
+along is kept in memory and in the settings (`supervisors:<conversation>`), so it survives a
+restart. No I/O: decisions go into the `Change`.
 """
 
 from __future__ import annotations
@@ -68,6 +69,14 @@ class Supervision:
         """The lead stops reading along (command or leaving the room); the youth is told."""
         self._stop(step, current.conversation, lead)
         self._tell_youth(step, current, "supervision.ended")
+
+    def not_led(self, step: Change, current: ConversationSnapshot,
+                leads: Callable[[UserID], bool]) -> None:
+        """Readers who no longer lead the conversation (``leads`` says who does) go, the
+        youth told: a lead of one office never reads along in another office's chat."""
+        for lead in sorted(self.leads.get(current.conversation, ())):
+            if not leads(lead):
+                self.left(step, current, lead)
 
     def closed(self, step: Change, conversation: ConversationID) -> None:
         """The conversation is over: every reader goes, with nothing more to tell the youth."""

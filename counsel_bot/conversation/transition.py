@@ -100,6 +100,8 @@ class Transitions:
                     # on in a call of the new office's, not one the first office can enter
                     # (an appointment's call is the first office's, as the appointment).
                     c.video.moved_office(step, ConversationID(str(action.param("id"))))
+                    # A lead of the first office reading along is not one of the new one's.
+                    self.readers_led(step, ConversationID(str(action.param("id"))))
                 if isinstance(action, Unassign):
                     c.video.handed_over(step, action.conversation,
                                         by_mail=_by_mail(before, action.conversation))
@@ -124,6 +126,13 @@ class Transitions:
                 if isinstance(action, Reply) \
                         and action.message_key is ReplyKey.OFFICE_TRANSFERRED:
                     self._sent_on_waiting(step, ConversationID(str(action.param("id"))), back)
+
+    def readers_led(self, step: Change, conversation: ConversationID) -> None:
+        """Only leads of ``conversation`` go on reading along in it (`Supervision.not_led`)."""
+        c = self.conductor
+        current = c.router.conversation(conversation)
+        if current is not None:
+            c.supervision.not_led(step, current, lambda lead: c.staff.leads(lead, current))
 
     def closed_since(self, step: Change, since: datetime | None) -> None:
         """The chat closed between ``since`` (the last tick; None after a start) and now:
