@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from counsel_bot.config import settings_from_mapping
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
@@ -511,3 +513,25 @@ async def test_a_lead_reading_along_stops_when_the_conversation_goes_to_another_
     assert ("supervision.ended", {}) in await youth_keys(c)
     again = await Conductor.open(c.store, c.detector, c.policy, T0)
     assert not again.supervision.is_reading(cid, LEA)
+
+
+@pytest.mark.parametrize("now", ["counsellor", "gone"])
+async def test_a_lead_no_longer_leading_stops_reading_along_at_the_next_start(now: str) -> None:
+    """The family office's lead reads along; the configuration takes her off the team
+    leads (she only counsels now) or off the staff, and the bot is started again. She was
+    brought back as a reader from the store, read-only in the youth's room for as long as
+    the chat lasted, and `!supervise end` refused her (no team lead now). She goes at the
+    start, the youth told."""
+    c = await conductor()
+    await staff_says(c, ANNA, "!duty on")
+    cid = await open_youth(c, "!v4:x", "Stress mit meinen Eltern, 89073")
+    assert "supervise.on" in await staff_says(c, LEA, f"!supervise {cid}")
+    family = {**CONFIG["offices"][0], "team_leads": [],
+              "counsellors": [ANNA, LEA] if now == "counsellor" else [ANNA]}
+    policy = policy_from(settings_from_mapping(
+        {**CONFIG, "offices": [family, *CONFIG["offices"][1:]]}))
+    again = await Conductor.open(c.store, c.detector, policy, T0)
+    await again.sync_roster(T0)
+    assert not again.supervision.is_reading(cid, LEA)
+    assert Supervise(cid, LEA, end=True) in await effects(again)
+    assert ("supervision.ended", {}) in await youth_keys(again)
