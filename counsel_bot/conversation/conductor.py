@@ -300,12 +300,17 @@ class Conductor:
             ev.StaffRemoved(at, c.user) for c in self.router.snapshot().counsellors
             if c.user not in self.policy.staff
         ]
+        step = Change(at, None)
         if events:
-            step = Change(at, None)
             self.handle(step, events, reply_room=None)
             for event in events:
                 if isinstance(event, ev.StaffRemoved):
                     self.appointments.counsellor_gone(step, event.user)
+        # A reader the configuration no longer makes a lead of the conversation (off the
+        # staff, no team lead now, another office's) goes, the youth told.
+        for conversation in sorted(c for c, leads in self.supervision.leads.items() if leads):
+            self.transitions.readers_led(step, conversation)
+        if events or step.effects or step.settings:
             await self.commit(step)
 
     @_one_step
