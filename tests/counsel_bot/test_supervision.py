@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import pytest
+
+from counsel_bot.config import Settings, StaffSettings
 from counsel_bot.conversation.change import Change
+from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.conversation.supervision import Supervision, setting_key
 from counsel_bot.core.commands import SuperviseCommand
-from counsel_bot.core.effects import SayInRoom, SayToYouth, SendMail, Supervise
-from counsel_bot.core.ids import RoomID
+from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
+from counsel_bot.core.effects import (
+    Effect,
+    SayInRoom,
+    SayToYouth,
+    SendMail,
+    Supervise,
+    decode_effect,
+)
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.routing.model import Channel
+from counsel_bot.runtime.runner import policy_from
+from counsel_bot.store import MemoryStore, StoreError
 from tests.counsel_bot.parts import AT, CASE, COUNSELLOR, LEAD, assigned, effects
+from tests.store.conftest import AeadSealer
 
 STAFF_ROOM = RoomID("!staff:x")
+YOUTH_ROOM, YOUTH = RoomID("!youth:x"), UserID("@sunflower:x")
 
 
 def start(supervision: Supervision, step: Change, *, team_lead: bool = True,
@@ -83,3 +99,53 @@ def test_closing_removes_every_reader_quietly_and_restore_brings_them_back() -> 
     supervision.closed(step, CASE)
     assert effects(step) == [Supervise(CASE, COUNSELLOR, end=True), Supervise(CASE, LEAD, end=True)]
     assert not supervision.is_reading(CASE, LEAD)
+
+
+async def _reading_along() -> tuple[Conductor, ConversationID]:
+    """A conductor on a memory store: Anna counsels the youth, Lea leads."""
+    policy = policy_from(Settings(staff=StaffSettings(counsellors=(COUNSELLOR,),
+                                                      team_leads=(LEAD,))))
+    c = await Conductor.open(MemoryStore(AeadSealer()),
+                             CrisisDetector.from_directory(default_lexicon_dir()), policy, AT)
+    await c.sync_roster(AT)
+    await c.staff_wrote(STAFF_ROOM, COUNSELLOR, EventID("$duty"), "!duty on", AT)
+    await c.youth_wrote(YOUTH_ROOM, YOUTH, None, EventID("$y1"), "hallo", AT)
+    record = await c.store.conversation_by_room(YOUTH_ROOM)
+    assert record is not None
+    return c, record.conversation
+
+
+async def _said(c: Conductor, text: str, event: str) -> list[Effect]:
+    before = len(await c.store.pending_outbox())
+    await c.staff_wrote(STAFF_ROOM, LEAD, EventID(event), text, AT)
+    return [decode_effect(e.payload) for e in (await c.store.pending_outbox())[before:]]
+
+
+@pytest.mark.parametrize("end", [True, False])
+async def test_a_supervise_command_whose_commit_failed_can_be_given_again(end: bool) -> None:
+    """The store refused the step of `!supervise end` (a full disk, a lost database
+    connection): nothing was written, nothing sent, but the bot's memory had her gone.
+    Written again, the command answered "you are not reading along", and the lead stayed
+    in the youth's room, read-only, the youth never told, until the chat closed. (And a
+    failed `!supervise` answered "already" to the second try, nobody invited.) A failed
+    step changes nothing: the command given again does what it says."""
+    c, conversation = await _reading_along()
+    if end:
+        assert [e.key for e in await _said(c, f"!supervise {conversation}", "$s1")
+                if isinstance(e, SayInRoom)] == ["supervise.on"]
+    commit = c.store.commit_transition
+
+    async def failing(transition: object) -> bool:
+        raise StoreError("the disk is full")
+    c.store.commit_transition = failing  # type: ignore[method-assign,assignment]
+    command = f"!supervise {'end ' if end else ''}{conversation}"
+    with pytest.raises(StoreError):
+        await c.staff_wrote(STAFF_ROOM, LEAD, EventID("$s2"), command, AT)
+    c.store.commit_transition = commit  # type: ignore[method-assign]
+    again = await _said(c, command, "$s3")
+    assert [e.key for e in again if isinstance(e, SayInRoom)] == [
+        "supervise.off" if end else "supervise.on"]
+    assert Supervise(conversation, LEAD, end=end) in again
+    assert SayToYouth(conversation, "supervision.ended" if end else "supervision.started") \
+        in again
+    assert c.supervision.is_reading(conversation, LEAD) is not end
