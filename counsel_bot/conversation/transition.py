@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from counsel_bot.conversation import offices, welcome
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.response_timers import setting_key as timer_key
+from counsel_bot.conversation.supervision import setting_key as supervisors_key
 from counsel_bot.conversation.video_calls import setting_key as video_key
 from counsel_bot.core.effects import (
     Effect,
@@ -291,7 +292,12 @@ class Transitions:
         # The working-day parts changed their memory with the failed step: the store decides.
         await c.appointments.load()
         await c.restore_appointment_calls(snapshot, replace=True)
+        # Who reads along, as stored: a failed `!supervise end` sent nothing, so she is
+        # still in the room, and the command given again must end it.
+        c.supervision.leads = {}
         for conversation in snapshot.conversations:
+            c.supervision.restore(conversation.conversation, await c.store.get_setting(
+                supervisors_key(conversation.conversation)))
             c.timers.restore(conversation.conversation, await c.store.get_setting(
                 timer_key(conversation.conversation)), replace=True)
             # The failed step's call was never sent: the room still shows the stored one,
