@@ -9,6 +9,7 @@ open the conversation again). No I/O: whether a score was given is passed in.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import timedelta
 
 from counsel_bot.conversation.change import Change
@@ -16,6 +17,10 @@ from counsel_bot.core.effects import SayToYouth
 from counsel_bot.core.ids import ConversationID
 
 _SCORES = frozenset({"1", "2", "3", "4", "5"})
+# One star per point, the same star throughout: "⭐⭐⭐" is 3.
+_STARS = frozenset({"\u2b50", "\u2605"})
+# Variation selector 16 (emoji presentation) and the combining keycap: "5️⃣" is "5".
+_MARKS = {0xFE0F: None, 0x20E3: None}
 # How long the bot stays in a closed conversation's room after the youth's first word there.
 LEAVE_AFTER = timedelta(minutes=10)
 # Sealed settings ``leave_after:<conversation>`` = when the bot leaves (ISO time): they
@@ -32,8 +37,12 @@ def leave_key(conversation: ConversationID) -> str:
 
 
 def score(body: str) -> int | None:
-    """The score as a youth would type it ("4", "5!"), or None for anything else."""
-    text = body.strip().rstrip(".!")
+    """The score as a youth would type it ("4", "5!", a phone's "5️⃣" or "⭐⭐⭐⭐", a
+    full-width "５"), or None for anything else."""
+    # NFKC: full-width digits and "！" as ASCII; emoji presentation and keycap marks dropped.
+    text = unicodedata.normalize("NFKC", body).translate(_MARKS).strip().rstrip(".!")
+    if text and text[0] in _STARS and text == text[0] * len(text) and len(text) <= 5:
+        return len(text)
     return int(text) if text in _SCORES else None
 
 
