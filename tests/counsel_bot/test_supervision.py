@@ -16,6 +16,7 @@ from counsel_bot.core.effects import (
     SayToYouth,
     SendMail,
     Supervise,
+    Transcript,
     decode_effect,
 )
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
@@ -101,14 +102,16 @@ def test_closing_removes_every_reader_quietly_and_restore_brings_them_back() -> 
     assert not supervision.is_reading(CASE, LEAD)
 
 
-async def _reading_along() -> tuple[Conductor, ConversationID]:
-    """A conductor on a memory store: Anna counsels the youth, Lea leads."""
+async def _reading_along(*, counselled: bool = True) -> tuple[Conductor, ConversationID]:
+    """A conductor on a memory store: Anna counsels the youth (or nobody is on duty, and
+    the youth waits), Lea leads."""
     policy = policy_from(Settings(staff=StaffSettings(counsellors=(COUNSELLOR,),
                                                       team_leads=(LEAD,))))
     c = await Conductor.open(MemoryStore(AeadSealer()),
                              CrisisDetector.from_directory(default_lexicon_dir()), policy, AT)
     await c.sync_roster(AT)
-    await c.staff_wrote(STAFF_ROOM, COUNSELLOR, EventID("$duty"), "!duty on", AT)
+    if counselled:
+        await c.staff_wrote(STAFF_ROOM, COUNSELLOR, EventID("$duty"), "!duty on", AT)
     await c.youth_wrote(YOUTH_ROOM, YOUTH, None, EventID("$y1"), "hallo", AT)
     record = await c.store.conversation_by_room(YOUTH_ROOM)
     assert record is not None
@@ -149,3 +152,34 @@ async def test_a_supervise_command_whose_commit_failed_can_be_given_again(end: b
     assert SayToYouth(conversation, "supervision.ended" if end else "supervision.started") \
         in again
     assert c.supervision.is_reading(conversation, LEAD) is not end
+
+
+@pytest.mark.parametrize("how", ["transferred to her", "she goes on duty"])
+async def test_a_reader_who_takes_the_conversation_over_is_announced_to_the_youth(
+        how: str) -> None:
+    """Lea reads along (the youth was told she does not write); then the conversation is
+    hers: Anna transfers it to her, or, the youth waiting at night, she goes on duty and is
+    given it. She was in the room already, so no join came, and with it no "Lea is here
+    for you now" (nor the case notes): the youth waited on (after a transfer told only
+    that their counsellor had to hand over and someone would come), while the reader who
+    "does not write" was now the one to answer. She is announced as a counsellor who joins
+    is."""
+    c, conversation = await _reading_along(counselled=how == "transferred to her")
+    if how == "transferred to her":
+        await _said(c, "!duty on", "$lead-duty")
+    await _said(c, f"!supervise {conversation}", "$s1")
+    assert c.supervision.is_reading(conversation, LEAD)
+    if how == "transferred to her":
+        before = len(await c.store.pending_outbox())
+        await c.staff_wrote(STAFF_ROOM, COUNSELLOR, EventID("$t"),
+                            f"!transfer {conversation} {LEAD}", AT)
+        then = [decode_effect(e.payload) for e in (await c.store.pending_outbox())[before:]]
+    else:
+        then = await _said(c, "!duty on", "$lead-duty")
+    current = c.router.conversation(conversation)
+    assert current is not None
+    assert current.assigned_to == LEAD
+    assert not c.supervision.is_reading(conversation, LEAD)
+    [told] = [e for e in then if isinstance(e, Transcript)]
+    assert (told.counsellor, told.assignment, told.supervisor) == (
+        LEAD, current.assignments, False)
