@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from counsel_bot.conversation.change import Change
 from counsel_bot.core import commands as cmd
-from counsel_bot.core.effects import SayInRoom, SayToYouth, SendMail, Supervise
+from counsel_bot.core.effects import SayInRoom, SayToYouth, SendMail, Supervise, Transcript
 from counsel_bot.core.ids import ConversationID, RoomID, UserID
 from counsel_bot.core.messages import spoken, text
 from counsel_bot.core.routing.model import Channel, ConversationSnapshot
@@ -83,11 +83,15 @@ class Supervision:
         for lead in sorted(self.leads.get(conversation, ())):
             self._stop(step, conversation, lead)
 
-    def took_over(self, step: Change, conversation: ConversationID, counsellor: UserID) -> None:
+    def took_over(self, step: Change, conversation: ConversationID, counsellor: UserID,
+                  assignment: int) -> None:
         """A reader who takes the conversation over is no longer a reader; the executor
-        restores their writing with the assignment."""
+        restores their writing with the assignment. In the room already, they never join:
+        announced here as a counsellor who joins is (the youth told who is there for them
+        now, the case notes handed over)."""
         if self.is_reading(conversation, counsellor):
             self._set(step, conversation, self.leads[conversation] - {counsellor})
+            step.add(Transcript(conversation, counsellor, assignment))
 
     def _stop(self, step: Change, conversation: ConversationID, lead: UserID) -> None:
         self._set(step, conversation, self.leads.get(conversation, set()) - {lead})

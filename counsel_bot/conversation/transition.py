@@ -107,7 +107,8 @@ class Transitions:
                     c.video.handed_over(step, action.conversation,
                                         by_mail=_by_mail(before, action.conversation))
                 if isinstance(action, Assign):
-                    c.supervision.took_over(step, action.conversation, action.counsellor)
+                    c.supervision.took_over(step, action.conversation, action.counsellor,
+                                            action.assignment)
                     step.add(SayToStaff("staff_assigned",
                                         (("conversation", action.conversation),
                                          ("counsellor", action.counsellor))))

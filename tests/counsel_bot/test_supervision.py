@@ -87,8 +87,10 @@ def test_taking_over_ends_reading_without_a_supervise_effect() -> None:
     supervision, step = Supervision(mail_on=lambda: False), Change(AT, None)
     start(supervision, step)
     over = Change(AT, None)
-    supervision.took_over(over, CASE, LEAD)
-    assert over.effects == []
+    supervision.took_over(over, CASE, LEAD, 2)
+    assert not [e for e in effects(over) if isinstance(e, Supervise)]
+    # In the room already: announced as a counsellor who joins (`member_joined`) is.
+    assert effects(over) == [Transcript(CASE, LEAD, 2)]
     assert over.settings == [(setting_key(CASE), "")]
     assert not supervision.is_reading(CASE, LEAD)
 
