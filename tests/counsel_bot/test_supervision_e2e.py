@@ -12,7 +12,7 @@ from nio import RoomSendError
 
 from counsel_bot.core.ids import RoomID
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import login, provision_bot, until
+from tests.support.bot_harness import login, office, on_duty, provision_bot, until
 
 pytestmark = pytest.mark.integration
 
@@ -81,3 +81,49 @@ async def test_team_lead_supervises_read_only_and_the_youth_is_told(
         await process.stop()
         for client in (youth, lead, counsellor):
             await client.close()
+
+
+async def test_a_lead_reading_along_who_is_given_the_chat_is_announced_and_writes(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """The counsellor transfers the conversation to the lead reading along. She was in
+    the room already, so no join announced her: the youth heard only that their
+    counsellor had handed over and that someone would come. Now the youth hears she is
+    there for them, and her words (no longer read-only) reach the youth."""
+    async with office(synapse, user_factory, tmp_path, with_lead=True) as o:
+        assert o.lead is not None
+        staff_room = await on_duty(o.counsellor, o.bot_user)
+        assert await o.lead.accept_invite() == staff_room
+        room = await o.youth.open_chat(o.bot_user)
+        await o.youth.wait_for(room, o.bot_user, "anonym")
+        await o.youth.send(room, "hallo, ich brauche jemanden zum reden")
+        await until(lambda: room in o.counsellor.invited_to(), within=60,
+                    what="the assignment")
+        await o.counsellor.accept_invite()
+        await o.youth.wait_for(room, o.bot_user, "ist jetzt für dich da")
+        record = await o.bot.store.conversation_by_room(RoomID(room))
+        assert record is not None
+        await o.lead.send(staff_room, "!duty on")
+        await o.lead.wait_for(staff_room, o.bot_user, "im Dienst", within=60)
+        await o.lead.send(staff_room, f"!supervise {record.conversation}")
+        await o.youth.wait_for(room, o.bot_user, "liest jetzt in diesem Chat mit")
+        assert await o.lead.accept_invite() == room
+        await o.lead.wait_for_join(room)
+
+        await o.counsellor.send(staff_room,
+                                f"!transfer {record.conversation} {o.lead.client.user_id}")
+        name = o.lead.client.user_id
+        lead_name = (await o.lead.client.get_displayname(name)).displayname or name
+
+        async def announced() -> bool:
+            return any(r == room and s == o.bot_user and "ist jetzt für dich da" in b
+                       and lead_name in b for r, s, b in o.youth.received)
+        await until(announced, within=60, what="the youth told the lead is there now")
+
+        async def writes() -> bool:
+            answer = await o.lead.client.room_send(
+                room, "m.room.message", {"msgtype": "m.text", "body": "Ich bin jetzt da."},
+                ignore_unverified_devices=True)
+            return not isinstance(answer, RoomSendError)
+        await until(writes, within=30, what="the lead allowed to write")
+        await o.youth.wait_for(room, o.lead.client.user_id, "Ich bin jetzt da.")
