@@ -13,7 +13,14 @@ from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
 from counsel_bot.core.device_trust_check import DeviceTrustCheck
-from counsel_bot.core.effects import Effect, SayInRoom, SayToStaff, decode_effect
+from counsel_bot.core.effects import (
+    Effect,
+    SayInRoom,
+    SayToStaff,
+    SayToYouth,
+    Supervise,
+    decode_effect,
+)
 from counsel_bot.core.ids import EventID, RoomID, UserID
 from counsel_bot.core.routing import Assign
 from counsel_bot.metrics import CounselMetrics
@@ -247,3 +254,32 @@ async def test_a_lead_with_an_unsigned_session_may_not_read_along_when_so_config
     await c.staff_wrote(STAFF_ROOM, lea, EventID("$sup2"), f"!supervise {record.conversation}",
                         AT)
     assert c.supervision.is_reading(record.conversation, lea)
+
+
+async def test_a_lead_reading_along_who_adds_an_unsigned_session_stops_when_so_configured(
+) -> None:
+    """``unsigned_devices = "refuse"`` refuses `!supervise` with an unverified session, and
+    takes a counsellor who adds one on duty off duty, her youths back to the queue. A lead
+    already reading along who logged in on a new, unverified session (or whoever has her
+    password) stayed in the youth's room, and that session got the room's keys, the
+    youth's next words with them. She stops reading along, the youth told, as when she
+    ends it herself."""
+    lea = UserID("@lea:x")
+    staff = StaffSettings(counsellors=(ANNA,), team_leads=(lea,), default_capacity=1,
+                          unsigned_devices="refuse")
+    c = await Conductor.open(MemoryStore(AeadSealer()),
+                             CrisisDetector.from_directory(default_lexicon_dir()),
+                             policy_from(Settings(staff=staff)), AT)
+    await c.sync_roster(AT)
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$duty"), "!duty on", AT)
+    await c.youth_wrote(RoomID("!y:x"), UserID("@y:x"), None, EventID("$y"), "hallo", AT)
+    record = await c.store.conversation_by_room(RoomID("!y:x"))
+    assert record is not None
+    conversation = record.conversation
+    await c.staff_wrote(STAFF_ROOM, lea, EventID("$sup"), f"!supervise {conversation}", AT)
+    assert c.supervision.is_reading(conversation, lea)
+    await c.devices_checked(check(lea, "NEWPHONE"), AT + timedelta(minutes=1))
+    assert not c.supervision.is_reading(conversation, lea)
+    effects = await outbox(c)
+    assert Supervise(conversation, lea, end=True) in effects
+    assert SayToYouth(conversation, "supervision.ended") in effects
