@@ -102,6 +102,7 @@ class StaffDevices:
             await self._announce(check, decision, before, known, identity, at)
         if decision.unsigned and self.conductor.policy.refuse_unsigned_devices:
             await self._off_duty_unsigned(user, decision.unsigned, at)
+            await self._stop_reading_along(user, decision.unsigned, at)
 
     async def _announce(self, check: DeviceTrustCheck, decision: TrustDecision,
                         before: frozenset[str], known: str | None, identity: str | None,
@@ -142,6 +143,26 @@ class StaffDevices:
         await self._off_duty(user, at, SayToStaff(
             "staff_unsigned_off_duty", (("counsellor", user), ("devices", _devices(unsigned))),
             mentions=(user,)), f"unsigned-off-duty:{user}:{at.isoformat()}")
+
+    async def _stop_reading_along(self, user: UserID, unsigned: frozenset[str],
+                                  at: datetime) -> None:
+        """"refuse", for a lead reading along as for `!supervise`: in the youth's room the
+        unverified session gets the room's keys. The lead goes, the youth told, and the
+        lead learns why."""
+        c = self.conductor
+        step = Change(at, None)
+        for conversation in sorted(read for read, leads in c.supervision.leads.items()
+                                   if user in leads):
+            current = c.router.conversation(conversation)
+            if current is None:
+                continue
+            c.supervision.left(step, current, user)
+            step.add(SayToStaff("supervise.unsigned_ended",
+                                (("id", conversation), ("devices", _devices(unsigned))),
+                                mentions=(user,)),
+                     f"unsigned-reading:{user}:{conversation}:{at.isoformat()}")
+        if step.effects:
+            await c.commit(step)
 
     async def _off_duty_without_devices(self, user: UserID, at: datetime) -> None:
         await self._off_duty(user, at, SayToStaff("staff_no_devices_off_duty",

@@ -1371,6 +1371,14 @@ CATALOGUE.update({
         "it would get their keys. Verify it (steps in the staff room), then write the command "
         "again.",
     ),
+    "supervise.unsigned_ended": _both(
+        "Du liest in {id} nicht mehr mit: Deine Sitzung {devices} ist nicht bestätigt, und "
+        "im Raum der Person bekäme sie deren Schlüssel. Die Person ist informiert. Bestätige "
+        "die Sitzung (Schritte im Teamraum), dann schreib „!supervise {id}“ noch einmal.",
+        "You no longer read along in {id}: your session {devices} is not verified, and in "
+        "the youth's room it would get their keys. The person has been told. Verify the "
+        "session (steps in the staff room), then write \"!supervise {id}\" again.",
+    ),
     "supervise.on": _both(
         "Du begleitest {id} jetzt nur lesend; die Einladung ist raus. Die Person ist "
         "informiert. Beenden: „!supervise end {id}“.",
