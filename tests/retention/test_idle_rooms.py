@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from counsel_bot.conversation.crisis_flags import RaisedFlag
+from counsel_bot.conversation.group_crisis import offer_key, offer_value
 from counsel_bot.conversation.idle_rooms import (
     last_seen,
     note_seen,
@@ -135,3 +137,35 @@ async def test_a_purge_that_fails_keeps_the_note_for_the_next_run() -> None:
     again = await run_idle_rooms(store, admin, NOW, KEEP, dry_run=False, needed=needed)
     assert again.purged == 1
     assert await last_seen(store, IDLE) is None
+
+
+async def test_a_room_where_a_1to1_was_offered_after_a_group_crisis_is_kept_while_it_stands(
+        ) -> None:
+    """A youth signed up for tonight's group from their chat with the bot, where no
+    conversation ever opened; crisis words in the group brought the offer, in that chat,
+    of a 1:1 if they answer within a day (`group_crisis.OFFER_LASTS`). With `[retention]
+    closed_days = 1` the next run after the group was over (the seat no longer holds the
+    room) purged it: the youth's "ja" had nowhere to go, and the offer was erased with the
+    room's settings. The room is kept while the offer stands, and counts again from then."""
+    keep = timedelta(days=1)
+    store = MemoryStore(AeadSealer())
+    # Noted at the last run while the seat held it, the evening before.
+    await note_seen(store, IDLE, NOW - timedelta(hours=25))
+    offered = NOW - timedelta(hours=2)
+    await store.set_setting(offer_key(IDLE), offer_value(offered, RaisedFlag(
+        "suicide", "high", ("rule-a",))))
+    admin = FakeAdmin(rooms={IDLE})
+
+    async def needed(room: RoomID, at: datetime) -> bool:
+        return False  # the group is over: no seat holds the room
+
+    report = await run_idle_rooms(store, admin, NOW, keep, dry_run=False, needed=needed)
+    assert report.planned == 0
+    assert admin.rooms == {IDLE}
+    assert await store.get_setting(offer_key(IDLE)) is not None
+    assert await last_seen(store, IDLE) == NOW
+    # Once it has lapsed, the room goes as any idle one.
+    later = await run_idle_rooms(store, admin, NOW + timedelta(days=2), keep, dry_run=False,
+                                 needed=needed)
+    assert later.purged == 1
+    assert await store.get_setting(offer_key(IDLE)) is None
