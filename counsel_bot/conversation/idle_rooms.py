@@ -14,7 +14,8 @@ greets the youth or tells a shared room to write one to one, and when the youth'
 there are taken by the forum or the groups (`note_seen`). A room marked greeted or told by
 an older version, with no such note, starts counting at the first run. A room still
 needed is not purged, and its period starts again at that run: a seat's room for a group not
-over yet, the room a waiting forum post came from, a group or forum room, a staff room, the
+over yet, the room a waiting forum post came from, one where a 1:1 offered after a group's
+crisis still stands, a group or forum room, a staff room, the
 first room of a pending move (``needed``, which the bot answers from its parts). A room a
 conversation opened in is left to that conversation's retention; its note goes at the first
 run after its erasure (the room is purged by then: a purge of a room already gone completes
@@ -39,6 +40,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from counsel_bot.conversation.forum import PENDING_KEY, post_key
+from counsel_bot.conversation.group_crisis import offer_key, offered_flag
 from counsel_bot.conversation.group_keys import BOOK_KEY
 from counsel_bot.conversation.retention import RoomPurger, Serial, _check_time
 from counsel_bot.conversation.youth_traces import from_room
@@ -82,6 +84,14 @@ def needed_by_records(store: Store, in_use: Callable[[RoomID], Awaitable[bool]])
                    for key, value in await store.settings(""))
 
     return needed
+
+
+async def _offer_stands(store: Store, room: RoomID, at: datetime) -> bool:
+    """A 1:1 offered in ``room`` after a group's crisis still stands: the youth's answer
+    comes there (`group_crisis.offer_key`), up to a day after the group is over, when no
+    seat holds the room any more."""
+    offered = await store.get_setting(offer_key(room))
+    return offered is not None and offered_flag(offered, at) is not None
 
 
 def seen_key(room: RoomID) -> str:
@@ -196,7 +206,7 @@ async def run_idle_rooms(
     for room in plan_idle_rooms(await _last_seen(store, now, dry_run=dry_run), now, keep):
         if await store.conversation_by_room(room) is not None:
             continue  # a conversation opened there: its retention's
-        if await needed(room, now):
+        if await needed(room, now) or await _offer_stands(store, room, now):
             if not dry_run:
                 await _note(store, room, now)  # counts again from now
             continue
