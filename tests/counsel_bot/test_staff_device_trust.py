@@ -283,3 +283,37 @@ async def test_a_lead_reading_along_who_adds_an_unsigned_session_stops_when_so_c
     effects = await outbox(c)
     assert Supervise(conversation, lea, end=True) in effects
     assert SayToYouth(conversation, "supervision.ended") in effects
+
+
+async def test_a_lead_taken_out_twice_for_unsigned_sessions_is_taken_out_twice() -> None:
+    """The steps a device check makes have no event of their own: with the routing
+    unchanged between two of them, their effects must still not share the outbox's keys,
+    or the second reading along's end (and the youth's notice) is taken for a repeat of
+    the first and never sent."""
+    lea = UserID("@lea:x")
+    staff = StaffSettings(counsellors=(ANNA,), team_leads=(lea,), default_capacity=2,
+                          unsigned_devices="refuse")
+    c = await Conductor.open(MemoryStore(AeadSealer()),
+                             CrisisDetector.from_directory(default_lexicon_dir()),
+                             policy_from(Settings(staff=staff)), AT)
+    await c.sync_roster(AT)
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$duty"), "!duty on", AT)
+    read = []
+    for n in (1, 2):
+        await c.youth_wrote(RoomID(f"!y{n}:x"), UserID(f"@y{n}:x"), None, EventID(f"$y{n}"),
+                            "hallo", AT)
+        record = await c.store.conversation_by_room(RoomID(f"!y{n}:x"))
+        assert record is not None
+        read.append(record.conversation)
+    for n, conversation in enumerate(read):
+        later = AT + timedelta(minutes=2 * n + 1)
+        await c.devices_checked(check(lea), later)
+        await c.staff_wrote(STAFF_ROOM, lea, EventID(f"$sup{n}"), f"!supervise {conversation}",
+                            later)
+        assert c.supervision.is_reading(conversation, lea)
+        await c.devices_checked(check(lea, f"PHONE{n}"), later + timedelta(minutes=1))
+        assert not c.supervision.is_reading(conversation, lea)
+    effects = await outbox(c)
+    for conversation in read:
+        assert Supervise(conversation, lea, end=True) in effects
+        assert SayToYouth(conversation, "supervision.ended") in effects
