@@ -66,9 +66,14 @@ class Supervision:
             reply("supervise.on")
 
     def left(self, step: Change, current: ConversationSnapshot, lead: UserID) -> None:
-        """The lead stops reading along (command or leaving the room); the youth is told."""
-        self._stop(step, current.conversation, lead)
-        self._tell_youth(step, current, "supervision.ended")
+        """The lead stops reading along (command or leaving the room); the youth is told.
+        A step without an event (a start, a device check) names its effects itself: with
+        the routing unchanged since another such step, their default outbox keys would be
+        that one's, and these taken for its repeat and never sent."""
+        tag = "" if step.event_id is not None else \
+            f"supervision-ended:{current.conversation}:{lead}:{step.at.isoformat()}"
+        self._stop(step, current.conversation, lead, tag)
+        self._tell_youth(step, current, "supervision.ended", tag and f"{tag}:told")
 
     def not_led(self, step: Change, current: ConversationSnapshot,
                 leads: Callable[[UserID], bool]) -> None:
@@ -93,18 +98,20 @@ class Supervision:
             self._set(step, conversation, self.leads[conversation] - {counsellor})
             step.add(Transcript(conversation, counsellor, assignment))
 
-    def _stop(self, step: Change, conversation: ConversationID, lead: UserID) -> None:
+    def _stop(self, step: Change, conversation: ConversationID, lead: UserID,
+              tag: str = "") -> None:
         self._set(step, conversation, self.leads.get(conversation, set()) - {lead})
-        step.add(Supervise(conversation, lead, end=True))
+        step.add(Supervise(conversation, lead, end=True), tag)
 
     def _set(self, step: Change, conversation: ConversationID, leads: set[UserID]) -> None:
         self.leads[conversation] = leads
         step.settings.append((setting_key(conversation), " ".join(sorted(leads))))
 
-    def _tell_youth(self, step: Change, current: ConversationSnapshot, key: str) -> None:
+    def _tell_youth(self, step: Change, current: ConversationSnapshot, key: str,
+                    tag: str = "") -> None:
         """Into the room, or by mail for a mail youth, who is never in the room."""
         if current.channel is Channel.MAIL and self._mail_on():
             language = spoken(current.language)
-            step.add(SendMail(current.conversation, text(key, language)))
+            step.add(SendMail(current.conversation, text(key, language)), tag)
         else:
-            step.add(SayToYouth(current.conversation, key))
+            step.add(SayToYouth(current.conversation, key), tag)
