@@ -535,3 +535,24 @@ async def test_a_lead_no_longer_leading_stops_reading_along_at_the_next_start(no
     assert not again.supervision.is_reading(cid, LEA)
     assert Supervise(cid, LEA, end=True) in await effects(again)
     assert ("supervision.ended", {}) in await youth_keys(again)
+
+
+async def test_a_fallback_lead_reading_along_stops_when_the_youth_chooses_another_office(
+) -> None:
+    """A conversation whose office is not decided yet is the fallback office's: its lead
+    may read along. The youth then answers the office question: the conversation is the
+    school office's now, and the youth office's lead went on reading it, the youth never
+    told. She goes when the office is decided, the youth told."""
+    c = await conductor()
+    cid = await open_youth(c, "!v5:x", "hallo")
+    conv = c.router.conversation(cid)
+    assert conv is not None
+    assert conv.office == UNDECIDED
+    assert "supervise.on" in await staff_says(c, IDA, f"!supervise {cid}")
+    await c.youth_wrote(RoomID("!v5:x"), UserID("@yv5:x"), None, eid(), "2", T0)
+    conv = c.router.conversation(cid)
+    assert conv is not None
+    assert conv.office == "schule"
+    assert not c.supervision.is_reading(cid, IDA)
+    assert Supervise(cid, IDA, end=True) in await effects(c)
+    assert ("supervision.ended", {}) in await youth_keys(c)
