@@ -101,8 +101,6 @@ class Transitions:
                     # on in a call of the new office's, not one the first office can enter
                     # (an appointment's call is the first office's, as the appointment).
                     c.video.moved_office(step, ConversationID(str(action.param("id"))))
-                    # A lead of the first office reading along is not one of the new one's.
-                    self.readers_led(step, ConversationID(str(action.param("id"))))
                 if isinstance(action, Unassign):
                     c.video.handed_over(step, action.conversation,
                                         by_mail=_by_mail(before, action.conversation))
@@ -115,6 +113,12 @@ class Transitions:
                     c.crisis.taken(step, c.router.conversation(action.conversation),
                                    action.assignment)
                     c.appointments.taken_over(step, action.conversation, action.counsellor)
+            # Gone to another office (`!transfer office:ID`, the youth's answer to the
+            # office question): a lead of the first one reading along is not the new one's.
+            for read in sorted(r for r, leads in c.supervision.leads.items() if leads):
+                now = c.router.conversation(read)
+                if now is not None and now.office != _office(before, read):
+                    self.readers_led(step, read)
             # Handed back, or left waiting by a counsellor signing off (the last one, after
             # closing?): told when the chat opens again (`welcome.handed_back`).
             back = {a.conversation for a in actions if isinstance(a, Unassign)}
