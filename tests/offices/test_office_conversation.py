@@ -556,3 +556,27 @@ async def test_a_fallback_lead_reading_along_stops_when_the_youth_chooses_anothe
     assert not c.supervision.is_reading(cid, IDA)
     assert Supervise(cid, IDA, end=True) in await effects(c)
     assert ("supervision.ended", {}) in await youth_keys(c)
+
+
+async def test_the_on_call_lead_reading_along_a_crisis_can_end_it_once_its_office_is_back(
+) -> None:
+    """A crisis in the family office with nobody on duty there is the on-call office's:
+    its lead may read along. Then the family counsellor comes on duty: the conversation is
+    the family office's again, unknown to the on-call lead, and `!supervise end` answered
+    "there is no open conversation": the lead could not end her own reading along. Whoever
+    reads along may end it."""
+    c = await conductor()
+    await staff_says(c, CEM, "!duty on")
+    await staff_says(c, CEM, "!capacity 0")
+    cid = await open_youth(c, "!v6:x", "Stress mit meinen Eltern, 89073")
+    await c.youth_wrote(RoomID("!v6:x"), UserID("@yv6:x"), None, eid(),
+                        "ich will mich heute umbringen", T0 + timedelta(seconds=5))
+    assert "supervise.on" in await staff_says(c, IDA, f"!supervise {cid}")
+    await staff_says(c, ANNA, "!duty on")
+    conv = c.router.conversation(cid)
+    assert conv is not None
+    assert conv.assigned_to == ANNA
+    assert await staff_says(c, IDA, f"!supervise end {cid}") == ["supervise.off"]
+    assert not c.supervision.is_reading(cid, IDA)
+    assert Supervise(cid, IDA, end=True) in await effects(c)
+    assert ("supervision.ended", {}) in await youth_keys(c)
