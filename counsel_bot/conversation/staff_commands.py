@@ -137,13 +137,17 @@ class StaffCommands:
         elif isinstance(parsed, cmd.VideoCommand):
             self._video(step, room_id, sender, here, parsed.end)
         elif isinstance(parsed, cmd.SuperviseCommand):
+            # Whoever reads along may end it, lead of the conversation now or not (its
+            # office staffed again after a crisis the on-call office's lead read along in).
+            ending = parsed.end and c.supervision.is_reading(parsed.conversation, sender)
             if parsed.end or not c.devices.refused(step, room_id, sender,
                                                    "supervise.unsigned_refused"):
-                current = self._visible_to(sender, parsed.conversation)
+                current = c.router.conversation(parsed.conversation) if ending \
+                    else self._visible_to(sender, parsed.conversation)
                 c.supervision.command(
                     step, room_id, sender, parsed, current,
-                    team_lead=self._lead(sender) and (
-                        current is None or self.leads(sender, current)))
+                    team_lead=ending or (self._lead(sender) and (
+                        current is None or self.leads(sender, current))))
         else:
             event = staff_event(parsed, sender, here, step.at)
             if event is None:
