@@ -185,3 +185,16 @@ async def test_a_reader_who_takes_the_conversation_over_is_announced_to_the_yout
     [told] = [e for e in then if isinstance(e, Transcript)]
     assert (told.counsellor, told.assignment, told.supervisor) == (
         LEAD, current.assignments, False)
+
+
+def test_a_mail_youth_who_cannot_be_told_is_not_read_along() -> None:
+    """Mail switched off (`[mail] enabled = false`) with a mail conversation still open:
+    the notice went into the room, where a mail youth never is, and the lead read along
+    without the youth ever knowing. Refused, as an appointment is, until mail is on
+    again; the lead is told why."""
+    supervision, step = Supervision(mail_on=lambda: False), Change(AT, None)
+    start(supervision, step, mail=True)
+    assert replies(step) == ["supervise.mail_off"]
+    assert not [e for e in effects(step) if isinstance(e, Supervise | SayToYouth | SendMail)]
+    assert not supervision.is_reading(CASE, LEAD)
+    assert step.settings == []
