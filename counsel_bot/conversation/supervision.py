@@ -58,6 +58,10 @@ class Supervision:
             reply("supervise.already")
         elif current.assigned_to == sender:
             reply("refused.already_yours")
+        elif current.channel is Channel.MAIL and not self._mail_on():
+            # A mail youth is never in the room, and no mail can tell them now: nobody
+            # reads along whom the youth was not told of.
+            reply("supervise.mail_off")
         else:
             self._set(step, conversation, self.leads.get(conversation, set()) | {sender})
             # The youth hears it first: nothing reaches the lead before the youth knows.

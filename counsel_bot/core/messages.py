@@ -1379,6 +1379,14 @@ CATALOGUE.update({
         "the youth's room it would get their keys. The person has been told. Verify the "
         "session (steps in the staff room), then write \"!supervise {id}\" again.",
     ),
+    "supervise.mail_off": _both(
+        "Du liest in {id} nicht mit: Mail ist in dieser Installation ausgeschaltet ([mail] "
+        "enabled), und die Person schreibt per Mail; sie erführe nicht, dass jemand "
+        "mitliest. Das geht wieder, sobald Mail an ist.",
+        "Not reading along in {id}: mail is switched off in this installation ([mail] "
+        "enabled), and the person writes by mail; they would not learn that someone reads "
+        "along. It works again once mail is on.",
+    ),
     "supervise.on": _both(
         "Du begleitest {id} jetzt nur lesend; die Einladung ist raus. Die Person ist "
         "informiert. Beenden: „!supervise end {id}“.",
