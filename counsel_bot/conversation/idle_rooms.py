@@ -14,12 +14,12 @@ greets the youth or tells a shared room to write one to one, and when the youth'
 there are taken by the forum or the groups (`note_seen`). A room marked greeted or told by
 an older version, with no such note, starts counting at the first run. A room still
 needed is not purged, and its period starts again at that run: a seat's room for a group not
-over yet, the room a waiting forum post came from, one where a 1:1 offered after a group's
-crisis still stands, a group or forum room, a staff room, the
-first room of a pending move (``needed``, which the bot answers from its parts). A room a
-conversation opened in is left to that conversation's retention; its note goes at the first
-run after its erasure (the room is purged by then: a purge of a room already gone completes
-at once).
+over yet, the room a waiting forum post came from, a group or forum room, a staff room, the
+first room of a pending move (``needed``, which the bot answers from its parts), and one
+where a 1:1 offered after a group's crisis still stands (`_offer_stands`, up to a day after
+the group). A room a conversation opened in is left to that conversation's retention; its
+note goes at the first run after its erasure (the room is purged by then: a purge of a room
+already gone completes at once).
 
 Deleting one room takes two steps, in this order: the room is purged through the admin API;
 only then do its keys in nio's store (``forget``) and every setting keyed by it go, the
