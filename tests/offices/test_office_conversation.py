@@ -580,3 +580,26 @@ async def test_the_on_call_lead_reading_along_a_crisis_can_end_it_once_its_offic
     assert not c.supervision.is_reading(cid, IDA)
     assert Supervise(cid, IDA, end=True) in await effects(c)
     assert ("supervision.ended", {}) in await youth_keys(c)
+
+
+async def test_the_on_call_lead_reading_along_a_crisis_stays_over_a_restart() -> None:
+    """The on-call office's lead reads along a family crisis taken by her own counsellor
+    while the family office had nobody on duty. The family counsellor has come on duty
+    since; the bot starts again with the same configuration. Nothing in it changed, so she
+    stays: the start takes out only readers the configuration no longer makes a lead of
+    the conversation, not those whom who is on duty now would not let begin."""
+    c = await conductor()
+    cid = await open_youth(c, "!v7:x", "Stress mit meinen Eltern, 89073")
+    await c.youth_wrote(RoomID("!v7:x"), UserID("@yv7:x"), None, eid(),
+                        "ich will mich heute umbringen", T0 + timedelta(seconds=5))
+    await staff_says(c, CEM, "!duty on")
+    conv = c.router.conversation(cid)
+    assert conv is not None
+    assert conv.assigned_to == CEM
+    assert "supervise.on" in await staff_says(c, IDA, f"!supervise {cid}")
+    await staff_says(c, ANNA, "!duty on")
+    assert c.supervision.is_reading(cid, IDA)
+    again = await Conductor.open(c.store, c.detector, c.policy, T0)
+    await again.sync_roster(T0)
+    assert again.supervision.is_reading(cid, IDA)
+    assert Supervise(cid, IDA, end=True) not in await effects(again)
