@@ -309,7 +309,7 @@ class Conductor:
         # A reader the configuration no longer makes a lead of the conversation (off the
         # staff, no team lead now, another office's) goes, the youth told.
         for conversation in sorted(c for c, leads in self.supervision.leads.items() if leads):
-            self.transitions.readers_led(step, conversation)
+            self.transitions.readers_led(step, conversation, configured=True)
         if events or step.effects or step.settings:
             await self.commit(step)
 

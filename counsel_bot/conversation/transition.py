@@ -29,7 +29,7 @@ from counsel_bot.core.effects import (
     routed,
 )
 from counsel_bot.core.group_effects import RoomNotice
-from counsel_bot.core.ids import ConversationID, RoomID
+from counsel_bot.core.ids import ConversationID, RoomID, UserID
 from counsel_bot.core.messages import spoken
 from counsel_bot.core.routing import (
     Action,
@@ -42,7 +42,7 @@ from counsel_bot.core.routing import (
 )
 from counsel_bot.core.routing import events as ev
 from counsel_bot.core.routing.actions import ReplyKey
-from counsel_bot.core.routing.model import Channel, RouterSnapshot
+from counsel_bot.core.routing.model import Channel, Role, RouterSnapshot
 from counsel_bot.metrics import CounselMetrics, record_routing, routing_day_count
 from counsel_bot.office_metrics import OfficeMetrics
 from counsel_bot.store import OutboxEntry, Transition
@@ -133,12 +133,24 @@ class Transitions:
                         and action.message_key is ReplyKey.OFFICE_TRANSFERRED:
                     self._sent_on_waiting(step, ConversationID(str(action.param("id"))), back)
 
-    def readers_led(self, step: Change, conversation: ConversationID) -> None:
-        """Only leads of ``conversation`` go on reading along in it (`Supervision.not_led`)."""
+    def readers_led(self, step: Change, conversation: ConversationID, *,
+                    configured: bool = False) -> None:
+        """Only leads of ``conversation`` go on reading along in it (`Supervision.not_led`).
+        ``configured``: as the configuration makes them, whoever is on duty now (a start):
+        the on-call office's lead who began during a crisis its office had nobody on duty
+        for stays, as she would without the restart."""
         c = self.conductor
         current = c.router.conversation(conversation)
-        if current is not None:
-            c.supervision.not_led(step, current, lambda lead: c.staff.leads(lead, current))
+        if current is None:
+            return
+        rules = c.policy.router.offices
+
+        def leads(lead: UserID) -> bool:
+            if configured:  # nobody on duty: the widest the offices' rules reach
+                return c.policy.staff.get(lead) is Role.TEAM_LEAD \
+                    and rules.leads_on(lead, current, frozenset())
+            return c.staff.leads(lead, current)
+        c.supervision.not_led(step, current, leads)
 
     def closed_since(self, step: Change, since: datetime | None) -> None:
         """The chat closed between ``since`` (the last tick; None after a start) and now:
