@@ -22,11 +22,14 @@ def test_a_score_is_a_lone_digit_from_one_to_five(body: str, given: int | None) 
     ("5\ufe0f\u20e3", 5), ("2\u20e3", 2),  # keycap emoji, a phone's emoji digits
     ("\u2b50" * 5, 5), ("\u2b50\ufe0f" * 4, 4), ("\u2605\u2605\u2605", 3), (" \u2b50 ", 1),
     ("\u2b50" * 6, None), ("\u2605\u2b50x", None), ("\uff10", None),
+    # An Arabic or Persian keyboard's digits: "٥", "۳"
+    ("\u0665", 5), ("\u06f3", 3), ("\u0660", None), ("\u0665\u0665", None),
 ])
 def test_a_score_as_a_phone_writes_it_counts(body: str, given: int | None) -> None:
-    """Asked for a number from 1 to 5, a youth answered "⭐⭐⭐⭐⭐", "5️⃣" or a full-width
-    "５": no score was kept, and instead of a thank-you they were told the chat had ended
-    and to start a new one, with the emergency numbers, as if they had asked for help."""
+    """Asked for a number from 1 to 5, a youth answered "⭐⭐⭐⭐⭐", "5️⃣", a full-width
+    "５" or an Arabic "٥": no score was kept, and instead of a thank-you they were told the
+    chat had ended and to start a new one, with the emergency numbers, as if they had asked
+    for help."""
     assert score(body) == given
 
 
