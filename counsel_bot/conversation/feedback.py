@@ -38,11 +38,13 @@ def leave_key(conversation: ConversationID) -> str:
 
 def score(body: str) -> int | None:
     """The score as a youth would type it ("4", "5!", a phone's "5️⃣" or "⭐⭐⭐⭐", a
-    full-width "５"), or None for anything else."""
+    full-width "５", an Arabic "٥"), or None for anything else."""
     # NFKC: full-width digits and "！" as ASCII; emoji presentation and keycap marks dropped.
     text = unicodedata.normalize("NFKC", body).translate(_MARKS).strip().rstrip(".!")
     if text and text[0] in _STARS and text == text[0] * len(text) and len(text) <= 5:
         return len(text)
+    if len(text) == 1 and text.isdecimal():
+        text = str(int(text))  # any script's digit: an Arabic keyboard's "٥" is 5
     return int(text) if text in _SCORES else None
 
 
