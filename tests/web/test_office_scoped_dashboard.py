@@ -140,3 +140,20 @@ async def test_a_lead_who_also_counsels_elsewhere_sees_only_the_offices_they_lea
     assert lea.crisis == (), "lea sees schule's crisis flag"
     assert lea.staff == (), "lea sees schule's staff"
     assert lea.today is None, "lea sees every office's figures of the day"
+
+
+async def test_a_counsellor_of_two_offices_shows_her_whole_load_to_either_lead() -> None:
+    """Ben counsels for schule and familie; both his youths today are schule's, and he is
+    at his capacity. Lea (familie) saw him with a load of 0 of 2, as if free to take a
+    familie youth in crisis at once: the load counted only the conversations she may see.
+    How many a counsellor has is his, whichever office they are from (a count, no ids)."""
+    config = copy.deepcopy(CONFIG)
+    offices = {o["id"]: o for o in config["offices"]}
+    offices["familie"]["counsellors"] = [*offices["familie"]["counsellors"], BEN]
+    source = await _dashboard_of_busy_schule(config)
+
+    lea = await source.snapshot_for(LEA)
+    [ben] = lea.staff
+    assert (ben.load, ben.capacity) == (2, 2), "lea sees ben free while he is full"
+    assert lea.queue == (), "lea sees schule's queue"
+    assert lea.crisis == (), "lea sees schule's crisis flag"
