@@ -102,16 +102,18 @@ class RouterDashboardSource:
                                 or rules.leads_on(lead, c, staffed)),
             counsellors=tuple(c for c in state.counsellors
                               if mine & rules.offices_of(c.user)),
-        ), whole=mine >= set(rules.offices))
+        ), whole=mine >= set(rules.offices), loads=_loads(state))
 
-    def _build(self, state: RouterSnapshot, *, whole: bool) -> DashboardSnapshot:
+    def _build(self, state: RouterSnapshot, *, whole: bool,
+               loads: dict[UserID, int] | None = None) -> DashboardSnapshot:
         """`whole`: the lead may see the whole installation. "Today" is tallied for the
         whole installation only (core/today.py), so a lead of some offices gets none rather
-        than every office's."""
+        than every office's. `loads`: each counsellor's conversations, every office's (a
+        count: one shown free while full with another office's youths is not free)."""
         return DashboardSnapshot(
             generated_at=self._clock.now(),
             queue=self._queue(state),
-            staff=self._staff(state),
+            staff=self._staff(state, _loads(state) if loads is None else loads),
             crisis=self._crisis(state),
             today=self._today() if whole else None,
             unverified_on_duty=self._unverified_on_duty(state),
@@ -133,11 +135,8 @@ class RouterDashboardSource:
             for c in waiting
         )
 
-    def _staff(self, state: RouterSnapshot) -> tuple[StaffEntry, ...]:
-        loads: dict[UserID, int] = {}
-        for conv in state.conversations:
-            if conv.assigned_to is not None:
-                loads[conv.assigned_to] = loads.get(conv.assigned_to, 0) + 1
+    def _staff(self, state: RouterSnapshot,
+               loads: dict[UserID, int]) -> tuple[StaffEntry, ...]:
         entries = [
             StaffEntry(safe_nickname(self._nickname(c.user)), loads.get(c.user, 0), c.capacity)
             for c in state.counsellors
@@ -159,6 +158,14 @@ class RouterDashboardSource:
             since=conv.enqueued_at if detail is None else detail.raised_at,
             room_link=self._room_link(conv.conversation),
         )
+
+
+def _loads(state: RouterSnapshot) -> dict[UserID, int]:
+    loads: dict[UserID, int] = {}
+    for conv in state.conversations:
+        if conv.assigned_to is not None:
+            loads[conv.assigned_to] = loads.get(conv.assigned_to, 0) + 1
+    return loads
 
 
 def _rank(severity: str) -> int:
