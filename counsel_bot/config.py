@@ -33,7 +33,11 @@ from counsel_bot.core.video import VideoSettings
 from counsel_bot.typed_tables import ConfigError as ConfigError
 from counsel_bot.typed_tables import build
 from counsel_bot.web.settings import WebSettings
-from homeserver_bridge.entry_page import EntryPageSettings
+from homeserver_bridge.entry_page import (
+    DEFAULT_EMERGENCY_NUMBERS,
+    EmergencyNumber,
+    EntryPageSettings,
+)
 from homeserver_bridge.mail import MailSettings, is_address
 from homeserver_bridge.settings import HomeserverSettings
 
@@ -292,10 +296,39 @@ def _check_length(key: str, text: str, most: int) -> None:
 
 
 @dataclass(frozen=True)
+class HelplineSettings:
+    """[[entry_page.emergency_numbers]]: a helpline the entry page lists, to call at once."""
+
+    name_de: str
+    # Digits and spaces, e.g. "116 111"; several for one line ("0800 111 0 111").
+    numbers: tuple[str, ...]
+    name_en: str = ""  # empty: the German name on the English page too
+    note_de: str = ""
+    note_en: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "numbers", tuple(self.numbers))
+        self.helpline()  # refused here, naming the key, rather than when the page starts
+
+    def helpline(self) -> EmergencyNumber:
+        names = {"de": self.name_de, "en": self.name_en}
+        notes = {"de": self.note_de, "en": self.note_en}
+        return EmergencyNumber(name={k: v for k, v in names.items() if v},
+                               numbers=self.numbers,
+                               note={k: v for k, v in notes.items() if v})
+
+
+@dataclass(frozen=True)
 class EntryPageConfig(EntryPageSettings):
     enabled: bool = True
     # Shown on the page, e.g. "Jugendberatung Musterstadt".
     office_name: str = "Online-Beratung"
+    # The helplines the page lists; none: the German ones ([crisis] emergency_* names the
+    # same in the chat). An office elsewhere lists its own, as it writes them there.
+    emergency_numbers: tuple[HelplineSettings, ...] = ()
+
+    def helplines(self) -> tuple[EmergencyNumber, ...]:
+        return tuple(h.helpline() for h in self.emergency_numbers) or DEFAULT_EMERGENCY_NUMBERS
 
     def page_settings(self) -> EntryPageSettings:
         names = {f.name for f in dataclasses.fields(EntryPageSettings)}

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import aiohttp
 
-from counsel_bot.config import ConfigError, Settings, load_settings
+from counsel_bot.config import ConfigError, CrisisSettings, Settings, load_settings
 from counsel_bot.core.clock import Clock, SystemClock
 from counsel_bot.core.errors import BotError
 from counsel_bot.core.opening_hours import OpeningHours
@@ -203,6 +203,22 @@ class EntryPageService:
             await self.session.close()
 
 
+def helplines_differ(settings: Settings) -> str | None:
+    """A warning when the chat's emergency numbers were changed but the entry page still
+    lists the German helplines: a youth would be sent to other lines there than in the
+    chat (an office outside Germany to German ones). None when they agree as far as this
+    can tell, or the page is off."""
+    default = CrisisSettings()
+    chat_changed = (settings.crisis.emergency_de, settings.crisis.emergency_en) != (
+        default.emergency_de, default.emergency_en)
+    if not settings.entry_page.enabled or settings.entry_page.emergency_numbers \
+            or not chat_changed:
+        return None
+    return ("[crisis] emergency_de / emergency_en are changed, but the entry page still lists "
+            "the German helplines: list the office's own under [[entry_page.emergency_numbers]] "
+            "(name_de, numbers, note_de) in counsel.toml")
+
+
 def entry_page_content(running: Running, clock: Clock) -> EntryPageContent:
     settings = running.settings
     hours = OpeningHours.from_dict(settings.opening_hours.as_dict())
@@ -210,6 +226,7 @@ def entry_page_content(running: Running, clock: Clock) -> EntryPageContent:
     # The page keeps its own structured emergency numbers: crisis.emergency_* is free text
     # written for chat messages, not something the page can lay out as callable numbers.
     return EntryPageContent(
+        emergency_numbers=settings.entry_page.helplines(),
         homeserver_url=settings.homeserver.advertised_url,
         server_name=settings.homeserver.server_name,
         bot_user_id=running.bot_account.user_id,
@@ -268,6 +285,8 @@ def banner(running: Running, entry_page_url: str | None = None) -> str:
         for account in running.demo:
             lines.append(f"  {account.role:<11} {account.user_id:<36} password: {account.password}")
         lines.append("")
+    if (differ := helplines_differ(running.settings)) is not None:
+        lines += [f"Warning: {differ}.", ""]
     if running.staff_made:
         lines.append("Staff accounts made now: counsel.toml names them, and nobody had them "
                      "(anyone could have signed up")

@@ -17,7 +17,12 @@ import pytest
 
 from counsel_bot.config import ConfigError, settings_from_mapping
 from counsel_bot.core.clock import FakeClock
-from counsel_bot.runtime.service import Running, entry_page_content, helplines_differ
+from counsel_bot.runtime.service import (
+    Running,
+    banner,
+    entry_page_content,
+    helplines_differ,
+)
 from homeserver_bridge.entry_page import DEFAULT_EMERGENCY_NUMBERS
 from homeserver_bridge.entry_page.render import Offer, PageRenderer
 from homeserver_bridge.paths import DataLayout
@@ -75,5 +80,8 @@ def test_chat_numbers_changed_without_the_pages_are_said_at_the_start() -> None:
     warning = helplines_differ(only_chat)
     assert warning is not None
     assert "[[entry_page.emergency_numbers]]" in warning
+    running = Running(only_chat, DataLayout(Path("/nonexistent")), cast(Any, None),
+                      Account("bot", "@beratung:counsel.localhost", "x", "Beratung"), [])
+    assert warning in banner(running)
     off = settings_from_mapping({"crisis": VIENNA["crisis"], "entry_page": {"enabled": False}})
     assert helplines_differ(off) is None
