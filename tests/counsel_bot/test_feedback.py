@@ -7,6 +7,7 @@ import pytest
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.feedback import after_close, score, setting_key
 from counsel_bot.core.effects import SayToYouth
+from counsel_bot.core.messages import text
 from tests.counsel_bot.parts import AT, CASE, effects
 
 
@@ -48,3 +49,14 @@ def test_anything_else_points_to_a_new_conversation(body: str, scored_before: bo
     assert effects(step) == [SayToYouth(CASE, "closed_write_new", (("emergency", "116 111"),))]
     assert step.settings == []
     assert step.after == []
+
+
+@pytest.mark.parametrize("key", ["feedback_thanks", "closed_for_youth"])
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_the_youth_learns_that_talking_again_means_a_new_chat(key: str, language: str) -> None:
+    """The bot leaves a closed conversation's room ten minutes after the youth's last word
+    there. "Du kannst jederzeit wieder schreiben" and, after the score, only "Pass auf dich
+    auf" left a youth who came back days later writing into a room nobody reads any more
+    (crisis words too): both now say a new chat is the way back."""
+    said = text(key, language)  # type: ignore[arg-type]
+    assert ("neuen Chat" if language == "de" else "new chat") in said
