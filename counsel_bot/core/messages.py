@@ -273,16 +273,20 @@ CATALOGUE.update({
         "the queue; someone else will join as soon as one is free.",
     ),
     "closed_for_youth": _both(
-        "Das Gespräch ist jetzt beendet. Danke, dass du geschrieben hast. Du kannst "
-        "jederzeit wieder schreiben.\nWenn du magst: Wie hilfreich war das Gespräch? "
+        "Das Gespräch ist jetzt beendet. Danke, dass du geschrieben hast. Wenn du wieder "
+        "reden möchtest, starte jederzeit einen neuen Chat mit mir.\nWenn du magst: Wie "
+        "hilfreich war das Gespräch? "
         "Antworte mit einer Zahl von 1 (gar nicht) bis 5 (sehr). Das ist freiwillig und anonym.",
-        "The conversation has ended. Thank you for writing. You can write again any time.\n"
+        "The conversation has ended. Thank you for writing. If you want to talk again, "
+        "start a new chat with me any time.\n"
         "If you like: how helpful was it? Answer with a number from 1 (not at all) to 5 "
         "(very). This is optional and anonymous.",
     ),
     "feedback_thanks": _both(
-        "Danke für deine Rückmeldung! Pass auf dich auf.",
-        "Thank you for your feedback! Take care.",
+        "Danke für deine Rückmeldung! Wenn du wieder reden möchtest, starte einfach einen "
+        "neuen Chat mit mir. Pass auf dich auf.",
+        "Thank you for your feedback! If you want to talk again, just start a new chat with "
+        "me. Take care.",
     ),
     # Crisis words after the close opened the conversation again (the safety text follows).
     "reopened_for_youth": _both(
