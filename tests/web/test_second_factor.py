@@ -50,6 +50,20 @@ def test_a_code_counts_now_and_one_step_either_side_and_only_once() -> None:
     assert sf.verify(enrolment, "", T0) is None
 
 
+@pytest.mark.parametrize("digits", [
+    "０１２３４５６７８９",  # full-width, as a Japanese or Chinese keyboard types them
+    "٠١٢٣٤٥٦٧٨٩",  # an Arabic keyboard's
+])
+def test_a_code_typed_in_other_digits_counts(digits: str) -> None:
+    """A lead whose keyboard typed the authenticator's code in its own digits got "wrong
+    code" every time (the code looked like one, and never matched), and was locked out
+    after a few tries."""
+    secret = sf.new_secret()
+    code = code_at(secret, T0)
+    typed = code.translate(str.maketrans("0123456789", digits))
+    assert sf.code_matches(secret, typed, T0) is not None
+
+
 def test_recovery_codes_are_hashed_and_work_once() -> None:
     codes = sf.new_recovery_codes()
     assert len(set(codes)) == sf.RECOVERY_CODES
