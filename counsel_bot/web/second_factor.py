@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
@@ -140,7 +141,10 @@ def verify(enrolment: Enrolment, code: str, now: datetime) -> Enrolment | None:
 
 
 def _normal(code: str) -> str:
-    return "".join(ch for ch in code.strip().lower() if ch not in " -")
+    """As typed, with any keyboard's digits ("５", "٥") as the ASCII ones the code is made of:
+    the same for every ASCII recovery code, so hashes kept from before still match."""
+    text = unicodedata.normalize("NFKC", code).strip().lower()
+    return "".join(str(int(ch)) if ch.isdecimal() else ch for ch in text if ch not in " -")
 
 
 def _hash(salt: str, code: str) -> str:
