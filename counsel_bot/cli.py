@@ -19,8 +19,6 @@ from homeserver_bridge.errors import BridgeError
 from homeserver_bridge.paths import DataLayout
 
 BACKUP_PASSPHRASE_ENV = "COUNSEL_BACKUP_PASSPHRASE"  # noqa: S105 (a variable name)
-# Passphrases chosen here (a backup's, a vault's new one): guessed offline from a copy.
-MIN_BACKUP_PASSPHRASE = MIN_NEW_PASSPHRASE = 12
 # Errors a person can act on: printed as one line, never as a traceback.
 USER_ERRORS: tuple[type[Exception], ...] = (
     ConfigError, BridgeError, BotError, VaultError, CrossSigningError, CrisisError, StoreError,
@@ -182,7 +180,7 @@ def _vault_rotate(args: argparse.Namespace) -> int:
     import asyncio
 
     from counsel_bot.runtime.data_lock import exclusive
-    from counsel_bot.runtime.runner import open_vault
+    from counsel_bot.runtime.runner import open_vault, require_new_passphrase
     from counsel_bot.runtime.service import resolve_settings
     from counsel_bot.runtime.vault_rotation import rotate
 
@@ -194,12 +192,9 @@ def _vault_rotate(args: argparse.Namespace) -> int:
         if not new:
             raise BotError(f"the environment variable {args.new_passphrase_env} is empty; "
                            "set it to the new passphrase")
-        if len(new.strip()) < MIN_NEW_PASSPHRASE:
-            raise BotError(f"the new passphrase in {args.new_passphrase_env} has "
-                           f"{len(new.strip())} characters; give it at least "
-                           f"{MIN_NEW_PASSPHRASE} characters (e.g. `openssl rand -base64 "
-                           "24`): whoever copies the data directory can guess it offline. "
-                           "Nothing was changed")
+        require_new_passphrase(
+            new, f"the new passphrase in {args.new_passphrase_env}",
+            "whoever copies the data directory can guess it offline. Nothing was changed")
     with exclusive(layout.bot_dir, "rotating the vault"):
         vault = open_vault(settings, layout, config_dir)
         report = asyncio.run(rotate(layout.bot_dir, vault, new, settings.store, config_dir))
@@ -360,6 +355,7 @@ def _backup(args: argparse.Namespace) -> int:
 
     from counsel_bot.config import load_settings
     from counsel_bot.runtime.backup import make_backup
+    from counsel_bot.runtime.runner import require_new_passphrase
 
     layout = DataLayout(args.data)
     if not (layout.bot_dir / "vault.json").exists() and not layout.synapse_dir.exists():
@@ -372,12 +368,10 @@ def _backup(args: argparse.Namespace) -> int:
         raise BotError(f"the backup passphrase file {args.passphrase_file} is inside the data "
                        "directory: lost with it, no backup could be opened; keep it elsewhere")
     passphrase = _backup_passphrase(args.passphrase_file)
-    if len(passphrase.strip()) < MIN_BACKUP_PASSPHRASE:
-        # Only here, where one is chosen: a restore opens what any earlier backup sealed.
-        raise BotError(f"the backup passphrase has {len(passphrase.strip())} characters; give "
-                       f"it at least {MIN_BACKUP_PASSPHRASE} characters (e.g. `openssl rand "
-                       "-base64 24`): the backup holds the homeserver's database (nicknames, "
-                       "who was in which room), and whoever finds the file can guess offline")
+    require_new_passphrase(
+        passphrase, "the backup passphrase",
+        "the backup holds the homeserver's database (nicknames, who was in which room), and "
+        "whoever finds the file can guess offline")
     made = make_backup(args.data, args.to, passphrase, datetime.now(),
                        keep_days=args.keep_days)
     print(made.describe())

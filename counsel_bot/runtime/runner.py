@@ -88,8 +88,20 @@ OFFICE_DEVICE_KEY = "bot:device"
 SESSION_FILE = "nio/session.sealed"
 # A long poll (5 s) and the outbox's grace (10 s), with room to spare; systemd waits 90 s.
 STOP_WITHIN_SECONDS = 25
-# A new vault's passphrase (as `vault rotate`'s new one, and a backup's): guessed offline.
-MIN_NEW_VAULT_PASSPHRASE = 12
+# A passphrase chosen now (a new vault's, `vault rotate`'s new one, a backup's): whoever
+# copies the files it seals can guess it offline. One only opened is never measured: a
+# restore opens what any earlier backup sealed.
+MIN_NEW_PASSPHRASE = 12
+
+
+def require_new_passphrase(passphrase: str, named: str, exposure: str) -> None:
+    """Refuse a short passphrase being chosen; ``named``: where the admin set it,
+    ``exposure``: who could guess it, and how."""
+    length = len(passphrase.strip())
+    if length < MIN_NEW_PASSPHRASE:
+        raise BotError(f"{named} has {length} characters; give it at least "
+                       f"{MIN_NEW_PASSPHRASE} characters (e.g. `openssl rand -base64 24`): "
+                       f"{exposure}")
 
 
 def open_vault(settings: Settings, layout: DataLayout, config_dir: Path) -> Vault:
@@ -104,12 +116,10 @@ def open_vault(settings: Settings, layout: DataLayout, config_dir: Path) -> Vaul
         if sealed:
             raise VaultLost(path, ", ".join(sealed))
         # Only a new vault: one made before opens under whatever it was made with.
-        if len(passphrase.strip()) < MIN_NEW_VAULT_PASSPHRASE:
-            raise BotError(f"the vault passphrase ({settings.vault.passphrase_env} or "
-                           f"vault.passphrase_file) has {len(passphrase.strip())} characters; "
-                           f"a new vault needs at least {MIN_NEW_VAULT_PASSPHRASE} characters "
-                           "(e.g. `openssl rand -base64 24`): whoever copies the data "
-                           "directory can guess a short one offline")
+        require_new_passphrase(
+            passphrase, f"the vault passphrase ({settings.vault.passphrase_env} or "
+            "vault.passphrase_file) of a new vault",
+            "whoever copies the data directory can guess a short one offline")
     return Vault.open_or_create(path, passphrase)
 
 
