@@ -507,6 +507,14 @@ class Settings:
     # Several counselling offices on one installation; none = one office (the [staff] above).
     offices: tuple[OfficeSettings, ...] = ()
 
+    def staff_lists(self) -> list[tuple[str, tuple[str, ...]]]:
+        """Every list of staff ids, with where it stands ("staff.counsellors", "office
+        'familie': team_leads"), for an error to name."""
+        lists = [(f"staff.{key}", getattr(self.staff, key))
+                 for key in ("counsellors", "team_leads")]
+        return lists + [(f"office {o.id!r}: {key}", getattr(o, key)) for o in self.offices
+                        for key in ("counsellors", "team_leads")]
+
     def __post_init__(self) -> None:
         # The bot knows a topic by its id in any case (youths type "forum Schule" too).
         topic_ids: set[str] = set()
@@ -528,11 +536,7 @@ class Settings:
                              "least one day its hours")
         # The bot as a lead was paged for the crises nobody took, and rang no person's phone.
         bot = f"@{self.bot.localpart}:{self.homeserver.server_name}"
-        lists = [(f"staff.{key}", getattr(self.staff, key))
-                 for key in ("counsellors", "team_leads")]
-        lists += [(f"office {o.id!r}: {key}", getattr(o, key)) for o in self.offices
-                  for key in ("counsellors", "team_leads")]
-        for where, users in lists:
+        for where, users in self.staff_lists():
             if bot in users:
                 raise ValueError(f"{where}: {bot} is the bot's own account ([bot] localpart), "
                                  "which counsels nobody and whom a page about a crisis "

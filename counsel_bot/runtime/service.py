@@ -125,11 +125,7 @@ def refuse_demo_staff(settings: Settings) -> None:
         return
     server = settings.homeserver.server_name
     demo = {f"@{localpart}:{server}" for _, localpart, _ in DEMO_ACCOUNTS}
-    lists = [(f"staff.{key}", getattr(settings.staff, key))
-             for key in ("counsellors", "team_leads")]
-    lists += [(f"office {o.id!r}: {key}", getattr(o, key)) for o in settings.offices
-              for key in ("counsellors", "team_leads")]
-    for where, users in lists:
+    for where, users in settings.staff_lists():
         for user in users:
             if user in demo:
                 raise ConfigError(
