@@ -324,9 +324,10 @@ class Conductor:
     async def youth_wrote(
         self, room_id: RoomID, youth: UserID, nickname: str | None, event_id: EventID,
         body: str, at: datetime, *, attachment: bool = False, edits: EventID | None = None,
+        told: str = "attachment_note",
     ) -> None:
         await self.youth.wrote(room_id, youth, nickname, event_id, body, at,
-                               attachment=attachment, edits=edits)
+                               attachment=attachment, edits=edits, told=told)
 
     @_one_step
     async def youth_reacted(self, room_id: RoomID, youth: UserID, event_id: EventID, key: str,

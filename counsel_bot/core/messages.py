@@ -853,6 +853,12 @@ CATALOGUE.update({
         "I cannot pass on pictures, files or special messages – your counsellor only sees "
         "them once they are in the chat. Best tell in words what it is about.",
     ),
+    "call_not_taken": _both(
+        "Anrufe kann ich hier nicht annehmen. Schreib mir einfach, was los ist – deine "
+        "Beraterin oder dein Berater antwortet dir hier im Chat.",
+        "I cannot take calls here. Just write what is going on – your counsellor answers "
+        "you here in the chat.",
+    ),
     "not_available_yet": _both(
         "Das geht leider noch nicht. Schreib einfach weiter, deine Beraterin oder dein "
         "Berater hilft dir.",

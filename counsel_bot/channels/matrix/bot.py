@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from nio import (
     AsyncClient,
     BadEvent,
+    CallInviteEvent,
     MegolmEvent,
     ReactionEvent,
     RedactionEvent,
@@ -505,6 +506,9 @@ class CounselBot:
         elif isinstance(event, ReactionEvent) and sender is not None \
                 and not self.is_staff(str(sender)):
             await self.youth_words.reaction(room_id, event)
+        elif isinstance(event, CallInviteEvent) and sender is not None \
+                and not self.is_staff(str(sender)):
+            await self.youth_words.call(room_id, event)
         elif isinstance(event, RoomMemberEvent):
             await self._on_membership(room_id, event)
         elif isinstance(event, RoomUpgradeEvent):

@@ -11,6 +11,7 @@ from typing import Any
 from nio import (
     AsyncClient,
     BadEvent,
+    CallInviteEvent,
     MatrixRoom,
     MegolmEvent,
     ReactionEvent,
@@ -169,6 +170,16 @@ class YouthWords:
                 event.source.get("content") or {})):
             await self._take_note(room, event, f"[Umfrage: {words}]", attachment=False)
 
+    async def call(self, room_id: RoomID, event: CallInviteEvent) -> None:
+        """A call (Element and FluffyChat offer one in every direct chat of two): the bot
+        takes none, and ignored, it rang out with no word to the youth, and a youth who
+        called before writing opened no conversation. It is a youth reaching out like a
+        message: kept as a note for a counsellor joining later, the youth told to write."""
+        room = await self._youths_words_room(room_id, event)
+        if room is None:
+            return
+        await self._take_note(room, event, "[Anruf]", attachment=True, told="call_not_taken")
+
     async def reaction(self, room_id: RoomID, event: ReactionEvent) -> None:
         """A reaction: one emoji is no message (a 👍 on the welcome opens nothing), but any
         app that lets one type a reaction lets a youth say anything as one. Words are read
@@ -257,9 +268,11 @@ class YouthWords:
         await self.moving.gone_unread(room_id, EventID(event.event_id), held_words(event))
 
     async def _take_note(self, room: MatrixRoom, taken: Any, note: str, *,
-                         attachment: bool, edits: EventID | None = None) -> None:
+                         attachment: bool, edits: EventID | None = None,
+                         told: str = "attachment_note") -> None:
         """What the youth sent (the event ``taken``), as the words kept (and checked) for it;
-        ``edits``: the message it corrects."""
+        ``edits``: the message it corrects; ``told``: what the youth is told of an
+        ``attachment``."""
         youth, event, room_id = UserID(taken.sender), EventID(taken.event_id), \
             RoomID(room.room_id)
         counselling = await self.moving.words_room(room, youth)
@@ -270,7 +283,7 @@ class YouthWords:
             return
         await self.conductor.youth_wrote(counselling, youth, room.user_name(youth), event,
                                          note, self.clock.now(), attachment=attachment,
-                                         edits=edits)
+                                         edits=edits, told=told)
         if counselling != room_id:
             await self.moving.taken_along(room_id, counselling, event, note)
 
