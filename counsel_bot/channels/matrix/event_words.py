@@ -48,14 +48,17 @@ def words_of(event: RoomMessage | BadEvent | UnknownBadEvent) -> str:
 
 def edited_words(event: RoomMessage | BadEvent | UnknownBadEvent) -> str | None:
     """An edit's new words (its ``m.new_content``), or None if the event is no edit. Its
-    ``body`` is only the fallback for clients without edits: "* " and the new words."""
+    ``body`` is only the fallback for clients without edits: "* " and the new words. An
+    edit of a reply carries no reply relation of its own, yet Element Android puts the
+    reply's quote into its new words again: only the exact fallback shape is taken away
+    (`without_reply_fallback`), as from the reply itself."""
     content = content_of(event)
     relates = content.get("m.relates_to")
     if not isinstance(relates, dict) or relates.get("rel_type") != "m.replace":
         return None
     new = content.get("m.new_content")
     body = new.get("body") if isinstance(new, dict) else None
-    return body if isinstance(body, str) else None
+    return without_reply_fallback(body) if isinstance(body, str) else None
 
 
 def command_head(text: str) -> str:
