@@ -21,6 +21,10 @@ from counsel_bot.core.incoming_text import without_reply_fallback
 
 # Message kinds that are words like a text (no attachment).
 TEXT_MSGTYPES = frozenset({"m.emote", "m.notice"})
+# Message kinds that are no message: a key verification asked for in the room (Element's
+# and FluffyChat's "Verify" in a chat) is a request to the other member's app; its body
+# only tells old apps that they cannot take part.
+NOT_MESSAGES = frozenset({"m.key.verification.request"})
 # Event types whose body is words even when nio could not parse them (a BadEvent).
 BAD_WITH_WORDS = frozenset({"m.room.message", "m.sticker"})
 

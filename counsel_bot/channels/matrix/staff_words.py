@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from nio import RoomMessage, RoomMessageText
 
 from counsel_bot.channels.matrix.event_words import (
+    NOT_MESSAGES,
     TEXT_MSGTYPES,
     command_head,
     content_of,
@@ -70,8 +71,8 @@ class StaffWords:
         never a command. To a youth counselled by mail a /me or a notice goes out as mail
         like text; what no mail carries is told to the counsellor."""
         record = await self.store.conversation_by_room(room_id)
-        if record is None:
-            return
+        if record is None or content_of(event).get("msgtype") in NOT_MESSAGES:
+            return  # a verification of the youth asked for is no answer to them
         sender, event_id, at = UserID(event.sender), EventID(event.event_id), self.clock.now()
         await self.conductor.staff_answered(room_id, sender, event_id, at)
         if self.mail is None or record.channel is not Channel.MAIL:
