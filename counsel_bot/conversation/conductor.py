@@ -364,6 +364,11 @@ class Conductor:
         await self.youth.sent_unreadable(room_id, event_id, at)
 
     @_one_step
+    async def youth_asked_verification(self, room_id: RoomID, event_id: EventID,
+                                       at: datetime) -> None:
+        await self.youth.asked_verification(room_id, event_id, at)
+
+    @_one_step
     async def youth_reached_out(
         self, room_id: RoomID, youth: UserID, nickname: str | None, at: datetime
     ) -> None:

@@ -317,6 +317,19 @@ class YouthSide:
         step.add(SayToYouth(record.conversation, "attachment_note"))
         await c.commit(step)
 
+    async def asked_verification(self, room_id: RoomID, event_id: EventID,
+                                 at: datetime) -> None:
+        """The youth asked the bot for a key verification in their room: no words of theirs
+        (neither kept nor opening a conversation; the welcome asked them to write). In
+        their conversation they are told it is not taken, or their app waits for it."""
+        c = self.conductor
+        record = await c.store.conversation_by_room(room_id)
+        if record is None or await c.store.is_processed(event_id):
+            return
+        step = Change(at, event_id)
+        step.add(SayToYouth(record.conversation, "verification_not_here"))
+        await c.commit(step)
+
     async def reached_out(
         self, room_id: RoomID, youth: UserID, nickname: str | None, at: datetime
     ) -> None:

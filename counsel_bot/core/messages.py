@@ -859,6 +859,12 @@ CATALOGUE.update({
         "I cannot take calls here. Just write what is going on – your counsellor answers "
         "you here in the chat.",
     ),
+    "verification_not_here": _both(
+        "Eine Verifizierung kann ich hier nicht annehmen. Deine Nachrichten an die Beratung "
+        "sind trotzdem verschlüsselt – schreib einfach weiter.",
+        "I cannot accept a verification here. Your messages to the counselling service are "
+        "encrypted all the same – just keep writing.",
+    ),
     "not_available_yet": _both(
         "Das geht leider noch nicht. Schreib einfach weiter, deine Beraterin oder dein "
         "Berater hilft dir.",

@@ -28,6 +28,7 @@ from nio import (
 from nio.exceptions import EncryptionError
 
 from counsel_bot.channels.matrix.event_words import (
+    NOT_MESSAGES,
     POLL_TYPES,
     TEXT_MSGTYPES,
     content_of,
@@ -128,6 +129,11 @@ class YouthWords:
             return  # other event types (reactions, state) carry nothing to counsel on
         content = content_of(event)
         kind = str(content.get("msgtype", "?"))
+        if kind in NOT_MESSAGES:
+            # A verification of the bot asked for: no words (its body names the youth).
+            await self.conductor.youth_asked_verification(room_id, EventID(event.event_id),
+                                                          self.clock.now())
+            return
         shown = words_of(event)
         # An edit (of a caption too: a picture a client sent unencrypted comes as a
         # BadEvent, its encrypted file missing).
