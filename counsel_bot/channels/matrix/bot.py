@@ -495,7 +495,8 @@ class CounselBot:
                     UserID(event.sender), room.user_name(event.sender), self.clock.now())
         elif isinstance(event, RoomMessageText):
             await self._on_text(room_id, event)
-        elif isinstance(event, RoomMessage) and sender is not None and self.is_staff(str(sender)):
+        elif isinstance(event, RoomMessage | StickerEvent) and sender is not None \
+                and self.is_staff(str(sender)):
             await self.staff_words.other(room_id, event)
         elif isinstance(event, RoomMessage | BadEvent | UnknownBadEvent) \
                 and sender is not None and not self.is_staff(str(sender)):
