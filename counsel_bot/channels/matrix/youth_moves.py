@@ -26,6 +26,7 @@ from datetime import timedelta
 
 from nio import AsyncClient, MatrixRoom, RoomCreateResponse
 
+from counsel_bot.channels.matrix import passed_on
 from counsel_bot.channels.matrix.executor import Executor
 from counsel_bot.channels.matrix.move_leftovers import MoveLeftovers
 from counsel_bot.channels.matrix.move_rooms import MoveRooms
@@ -334,15 +335,16 @@ class YouthMoves:
         return room
 
     async def taken_along(self, first: RoomID, new: RoomID, event_id: EventID,
-                          body: str) -> None:
-        """Words written in ``first`` went to ``new``'s conversation: say so, pass them on."""
+                          body: str, *, edits: EventID | None = None) -> None:
+        """Words written in ``first`` went to ``new``'s conversation: say so, pass them on
+        (``edits``: the message they correct, whose copy they replace)."""
         second = await self.second.links.target(first) == new
         if second:
             await self._show_the_way_back(first, new)
         elif not await self._store.get_setting(f"{INVITE_BLOCKED_PREFIX}{first}"):
             # (While their app refuses the invitation, `_invite_blocked` told them the way.)
             await self._tell_where_to_go_on(first, new)
-        await self._pass_on(new, event_id, body,
+        await self._pass_on(first, new, event_id, body, edits=edits,
                             key="second_chat_passed_on" if second else "moved_room_passed_on")
 
     async def _again(self, room: MatrixRoom, youth: UserID) -> None:
@@ -431,9 +433,10 @@ class YouthMoves:
         room = self._client.rooms.get(room_id)
         return None if room is None else set(room.users) - set(room.invited_users)
 
-    async def _pass_on(self, new: RoomID, event_id: EventID, body: str, *, key: str) -> None:
+    async def _pass_on(self, first: RoomID, new: RoomID, event_id: EventID, body: str, *,
+                       key: str, edits: EventID | None) -> None:
         """Once a counsellor is in the new room (before, the transcript at her join carries
-        the words)."""
+        the words); the copy is remembered, to go if the youth takes the words back."""
         record = await self._store.conversation_by_room(new)
         current = None if record is None else self._conductor.router.conversation(
             record.conversation)
@@ -444,8 +447,18 @@ class YouthMoves:
             return
         name = self._conductor.counsellor_name(counsellor)
         language = self._language if record is None else spoken(record.language)
-        await self._say_in(new, text(key, language, counsellor=name, line=body),
-                           f"passed-on:{event_id}")
+        try:
+            copy = await self._executor.send(new, text(key, language, counsellor=name,
+                                                       line=body), key=f"passed-on:{event_id}")
+        except EffectFailed as failure:
+            log.warning("could not say something about a youth's move (%s)", failure)
+            return
+        await passed_on.remember(self._store, first, edits or event_id, new, copy)
+
+    async def taken_back(self, first: RoomID, message: EventID) -> None:
+        """The youth deleted or edited ``message`` in ``first``: its copy passed on goes
+        too (`passed_on.take_back`)."""
+        await passed_on.take_back(self._client, self._store, first, message)
 
     async def _spoken_in(self, new: RoomID | None) -> tuple[Language, str]:
         """The language of the conversation in ``new`` and its office's numbers (another

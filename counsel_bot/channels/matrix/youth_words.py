@@ -93,10 +93,11 @@ class YouthWords:
             return
         corrected = edited_words(event)
         original = edited_event(event)
-        if corrected is not None and original is not None and await \
-                self.conductor.youth_retracted(await self.moving.counted_room(room_id), sender,
-                                               event_id, original, corrected, at):
-            return  # a waiting forum post changed or withdrawn
+        if corrected is not None and original is not None:
+            if await self.conductor.youth_retracted(await self.moving.counted_room(room_id),
+                                                    sender, event_id, original, corrected, at):
+                return  # a waiting forum post changed or withdrawn
+            await self.moving.taken_back(room_id, original)
         if corrected is not None:
             # The words the youth's app shows; the body is only a fallback for apps without
             # edits, and may say anything ("* edited"). Still marked as an edit: an edit
@@ -112,7 +113,8 @@ class YouthWords:
         await self.conductor.youth_wrote(counselling, sender, nickname, event_id, body, at,
                                          edits=original if corrected is not None else None)
         if counselling != room_id:
-            await self.moving.taken_along(room_id, counselling, event_id, body)
+            await self.moving.taken_along(room_id, counselling, event_id, body,
+                                          edits=original if corrected is not None else None)
 
 
     async def other_message(
@@ -138,11 +140,12 @@ class YouthWords:
         # An edit (of a caption too: a picture a client sent unencrypted comes as a
         # BadEvent, its encrypted file missing).
         corrected, original = edited_words(event), edited_event(event)
-        if corrected is not None and original is not None and await \
-                self.conductor.youth_retracted(await self.moving.counted_room(room_id),
-                                               UserID(event.sender), EventID(event.event_id),
-                                               original, corrected, self.clock.now()):
-            return  # a waiting forum post changed or withdrawn
+        if corrected is not None and original is not None:
+            if await self.conductor.youth_retracted(
+                    await self.moving.counted_room(room_id), UserID(event.sender),
+                    EventID(event.event_id), original, corrected, self.clock.now()):
+                return  # a waiting forum post changed or withdrawn
+            await self.moving.taken_back(room_id, original)
         if corrected is not None:
             # As for a text (`text`): the words the youth's app shows, not the fallback.
             shown = f"* {corrected}"
@@ -291,7 +294,7 @@ class YouthWords:
                                          note, self.clock.now(), attachment=attachment,
                                          edits=edits, told=told)
         if counselling != room_id:
-            await self.moving.taken_along(room_id, counselling, event, note)
+            await self.moving.taken_along(room_id, counselling, event, note, edits=edits)
 
     async def _hold_until_moved(self, room_id: RoomID, event: Any) -> None:
         """A youth who declined the new room wrote in the first, and the room for their new
@@ -335,6 +338,8 @@ class YouthWords:
             return
         # Written in a second chat or a room moved out of: counted in another room's
         # conversation, and taken back there.
-        await self.conductor.youth_retracted(await self.moving.counted_room(room_id),
-                                             UserID(event.sender), EventID(event.event_id),
-                                             EventID(event.redacts), None, self.clock.now())
+        if not await self.conductor.youth_retracted(
+                await self.moving.counted_room(room_id), UserID(event.sender),
+                EventID(event.event_id), EventID(event.redacts), None, self.clock.now()):
+            # A copy passed on to the counsellor goes too, as the message would.
+            await self.moving.taken_back(room_id, EventID(event.redacts))
