@@ -5,17 +5,22 @@ calls are not taken, and a youth who called before writing opened no conversatio
 no counsellor came. A call is now a youth reaching out like a message: kept as a note for
 a counsellor joining later, and the youth is told in words to write instead.
 
-No server: the bot on a fake of nio's client and the executor, events made by nio's parser."""
+The bot on a fake of nio's client and the executor, events made by nio's parser; and once on
+real Synapse, the call from a nio client."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
 from nio import Event
 
 from counsel_bot.core.effects import SayToYouth, decode_effect
 from counsel_bot.core.messages import text
+from tests.conftest import SynapseHandle, UserFactory
 from tests.counsel_bot.test_youth_room_stranger import ANNA, ROOM, YOUTH, _bot
+from tests.support.bot_harness import office, on_duty
 
 
 def _call(n: int, sender: str = YOUTH) -> Event:
@@ -75,3 +80,20 @@ def test_the_youth_is_told_in_both_languages_to_write_instead() -> None:
         said = text("call_not_taken", language)
         assert said
         assert "{" not in said
+
+
+@pytest.mark.integration
+async def test_on_real_synapse_a_youth_who_calls_first_is_told_to_write_and_a_counsellor_comes(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """The call as a youth's app sends it into their new encrypted chat, read by the bot."""
+    async with office(synapse, user_factory, tmp_path) as o:
+        await on_duty(o.counsellor, o.bot_user)
+        room = await o.youth.open_chat(o.bot_user)
+        await o.youth.wait_for_join(room, within=60)
+        await o.youth.client.room_send(room, "m.call.invite", {
+            "call_id": "call1", "party_id": "PHONE", "version": "1", "lifetime": 60000,
+            "offer": {"type": "offer", "sdp": "v=0"}}, ignore_unverified_devices=True)
+        await o.youth.wait_for(room, o.bot_user, "Anrufe kann ich hier nicht annehmen",
+                               within=60)
+        assert await o.counsellor.accept_invite(within=60) == room
