@@ -324,7 +324,7 @@ class Conductor:
     async def youth_wrote(
         self, room_id: RoomID, youth: UserID, nickname: str | None, event_id: EventID,
         body: str, at: datetime, *, attachment: bool = False, edits: EventID | None = None,
-        told: str = "attachment_note",
+        told: str | None = "attachment_note",
     ) -> None:
         await self.youth.wrote(room_id, youth, nickname, event_id, body, at,
                                attachment=attachment, edits=edits, told=told)

@@ -95,11 +95,12 @@ class YouthSide:
     async def wrote(
         self, room_id: RoomID, youth: UserID, nickname: str | None, event_id: EventID,
         body: str, at: datetime, *, attachment: bool = False, edits: EventID | None = None,
-        told: str = "attachment_note",
+        told: str | None = "attachment_note",
     ) -> None:
         """``edits``: the message this one corrects; its words are kept under an id naming
         that message, so deleting it takes every edit back with it (`taken_back`).
-        ``told``: what the youth is told of an ``attachment`` the bot cannot pass on."""
+        ``told``: what the youth is told of an ``attachment`` the bot cannot pass on (None:
+        nothing, their counsellor sees it)."""
         c = self.conductor
         if await c.store.is_processed(event_id):
             return
@@ -180,7 +181,8 @@ class YouthSide:
                 self._language_told(step, conversation, body)
         c.timers.youth_wrote(step, conversation)
         if attachment:
-            step.add(SayToYouth(conversation, told))
+            if told is not None:
+                step.add(SayToYouth(conversation, told))
         # A first message is never a command, even "ende", but for the "hilfe" the greeting
         # invites and a "löschen": a youth who only posted in the forum or signed up for a
         # group from here asks for that to go, and is asked to confirm at once (read as

@@ -278,7 +278,7 @@ class YouthWords:
 
     async def _take_note(self, room: MatrixRoom, taken: Any, note: str, *,
                          attachment: bool, edits: EventID | None = None,
-                         told: str = "attachment_note") -> None:
+                         told: str | None = "attachment_note") -> None:
         """What the youth sent (the event ``taken``), as the words kept (and checked) for it;
         ``edits``: the message it corrects; ``told``: what the youth is told of an
         ``attachment``."""
@@ -290,11 +290,26 @@ class YouthWords:
             # room the youth is to be moved out of.
             await self._hold_until_moved(room_id, taken)
             return
+        if attachment and told == "attachment_note" \
+                and await self._counsellor_sees(room, counselling):
+            # The note says the counsellor sees it only once there: now they see it.
+            told = None
         await self.conductor.youth_wrote(counselling, youth, room.user_name(youth), event,
                                          note, self.clock.now(), attachment=attachment,
                                          edits=edits, told=told)
         if counselling != room_id:
             await self.moving.taken_along(room_id, counselling, event, note, edits=edits)
+
+    async def _counsellor_sees(self, room: MatrixRoom, counselling: RoomID) -> bool:
+        """Whether the counsellor of the conversation counted in ``counselling`` is in
+        ``room`` (joined: nio gives an invited member the room key too, but their app shows
+        nothing before the join), and so sees in their app what the youth sent there."""
+        record = await self.store.conversation_by_room(counselling)
+        current = None if record is None else self.conductor.router.conversation(
+            record.conversation)
+        counsellor = None if current is None else current.assigned_to
+        return counsellor is not None and counsellor in room.users \
+            and counsellor not in room.invited_users
 
     async def _hold_until_moved(self, room_id: RoomID, event: Any) -> None:
         """A youth who declined the new room wrote in the first, and the room for their new
