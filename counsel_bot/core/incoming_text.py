@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from html.parser import HTMLParser
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _PASTED_CASE_CODE = re.compile(
@@ -62,3 +63,42 @@ def meant_as_mail_address(body: str) -> bool:
     return "@" in word and len(word) <= 320 and not any(c.isspace() for c in word) \
         and mail_address(word) is None
 
+
+
+# What an app shows nothing of: a reply's quote (`without_reply_fallback`), and code.
+_UNSHOWN = frozenset({"mx-reply", "script", "style"})
+# Tags an app breaks the line at.
+_LINE_BREAKS = frozenset({"br", "p", "div", "li", "blockquote", "pre", "tr",
+                          "h1", "h2", "h3", "h4", "h5", "h6"})
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._unshown = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _UNSHOWN:
+            self._unshown += 1
+        elif tag == "br" and not self._unshown:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _UNSHOWN:
+            self._unshown = max(0, self._unshown - 1)
+        elif tag in _LINE_BREAKS and not self._unshown:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._unshown:
+            self.parts.append(data)
+
+
+def html_text(html: str) -> str:
+    """The text an app shows of a message's HTML (``formatted_body``): no tags, entities
+    read, a line per paragraph or break; nothing of a reply's quote, a script or a style."""
+    parser = _Text()
+    parser.feed(html)
+    parser.close()
+    return "\n".join(line.strip() for line in "".join(parser.parts).split("\n")).strip()

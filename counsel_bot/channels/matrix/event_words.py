@@ -17,10 +17,11 @@ from nio import (
 )
 
 from counsel_bot.core.ids import EventID
-from counsel_bot.core.incoming_text import without_reply_fallback
+from counsel_bot.core.incoming_text import html_text, without_reply_fallback
 
-# Message kinds that are words like a text (no attachment).
-TEXT_MSGTYPES = frozenset({"m.emote", "m.notice"})
+# Message kinds that are words like a text (no attachment): a text nio could not parse too
+# (its words only in HTML).
+TEXT_MSGTYPES = frozenset({"m.text", "m.emote", "m.notice"})
 # Message kinds that are no message: a key verification asked for in the room (Element's
 # and FluffyChat's "Verify" in a chat) is a request to the other member's app; its body
 # only tells old apps that they cannot take part.
@@ -43,7 +44,9 @@ def words_of(event: RoomMessage | BadEvent | UnknownBadEvent | StickerEvent) -> 
     content = content_of(event)
     body = content.get("body")
     if not isinstance(body, str):
-        return ""
+        # Words only in HTML: an app that renders it shows them (nio calls it a BadEvent).
+        html = content.get("formatted_body")
+        return html_text(html) if isinstance(html, str) else ""
     relates = content.get("m.relates_to")
     if isinstance(relates, dict) and "m.in_reply_to" in relates:
         return without_reply_fallback(body)
