@@ -40,6 +40,7 @@ from counsel_bot.channels.failures import EVENTS, Failures
 from counsel_bot.channels.matrix import left_room_words
 from counsel_bot.channels.matrix.addon_events import AddonEvents
 from counsel_bot.channels.matrix.event_words import (
+    POLL_TYPES,
     held_words,
 )
 from counsel_bot.channels.matrix.executor import Executor
@@ -495,8 +496,9 @@ class CounselBot:
                     UserID(event.sender), room.user_name(event.sender), self.clock.now())
         elif isinstance(event, RoomMessageText):
             await self._on_text(room_id, event)
-        elif isinstance(event, RoomMessage | StickerEvent) and sender is not None \
-                and self.is_staff(str(sender)):
+        elif (isinstance(event, RoomMessage | StickerEvent)
+              or (isinstance(event, UnknownEvent) and event.type in POLL_TYPES)) \
+                and sender is not None and self.is_staff(str(sender)):
             await self.staff_words.other(room_id, event)
         elif isinstance(event, RoomMessage | BadEvent | UnknownBadEvent) \
                 and sender is not None and not self.is_staff(str(sender)):

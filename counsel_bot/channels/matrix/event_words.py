@@ -30,14 +30,18 @@ NOT_MESSAGES = frozenset({"m.key.verification.request"})
 BAD_WITH_WORDS = frozenset({"m.room.message", "m.sticker"})
 
 
-def content_of(event: RoomMessage | BadEvent | UnknownBadEvent | StickerEvent) -> dict[str, Any]:
+def content_of(
+    event: RoomMessage | BadEvent | UnknownBadEvent | StickerEvent | UnknownEvent,
+) -> dict[str, Any]:
     """The event's content as the sender wrote it ({} when it is none: a malformed event)."""
     raw = event.source if isinstance(event.source, dict) else {}
     content = raw.get("content")
     return content if isinstance(content, dict) else {}
 
 
-def words_of(event: RoomMessage | BadEvent | UnknownBadEvent | StickerEvent) -> str:
+def words_of(
+    event: RoomMessage | BadEvent | UnknownBadEvent | StickerEvent | UnknownEvent,
+) -> str:
     """The words a message event carries, whatever its kind (text, /me, notice, a
     picture's caption): its content's body without the quote of a reply, or "" when it
     has none."""
@@ -53,8 +57,9 @@ def words_of(event: RoomMessage | BadEvent | UnknownBadEvent | StickerEvent) -> 
     return body
 
 
-def edited_words(event: RoomMessage | BadEvent | UnknownBadEvent | StickerEvent
-                 ) -> str | None:
+def edited_words(
+    event: RoomMessage | BadEvent | UnknownBadEvent | StickerEvent | UnknownEvent,
+) -> str | None:
     """An edit's new words (its ``m.new_content``), or None if the event is no edit. Its
     ``body`` is only the fallback for clients without edits: "* " and the new words. An
     edit of a reply carries no reply relation of its own, yet Element Android puts the

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from nio import RoomMessage, RoomMessageText, StickerEvent
+from nio import RoomMessage, RoomMessageText, StickerEvent, UnknownEvent
 
 from counsel_bot.channels.matrix.event_words import (
     NOT_MESSAGES,
@@ -65,8 +65,9 @@ class StaffWords:
                                    body if corrected is None else corrected,
                                    correction=corrected is not None)
 
-    async def other(self, room_id: RoomID, event: RoomMessage | StickerEvent) -> None:
-        """A counsellor's voice message, picture, sticker, file, /me or notice in a
+    async def other(self, room_id: RoomID,
+                    event: RoomMessage | StickerEvent | UnknownEvent) -> None:
+        """A counsellor's voice message, picture, sticker, poll, file, /me or notice in a
         conversation's room answers the youth as their text does (the wait for an answer
         ends); it is never a command. To a youth counselled by mail a /me or a notice goes
         out as mail like text; what no mail carries is told to the counsellor."""
