@@ -71,3 +71,32 @@ async def test_words_deleted_or_edited_in_a_second_chat_are_taken_from_the_couns
         await youth.send(second, "sorry NACHHER")  # read after the deletion
         await counsellor.wait_for(first, bot, "NACHHER", within=60)
         assert not await _copy_gone(counsellor, first, counsellor.event_ids[copy])
+
+
+async def test_an_edit_deleted_by_its_own_id_in_a_second_chat_takes_its_copy_too(
+    synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path
+) -> None:
+    """An app without edits shows an edit as a message of its own ("* ..."), and its youth
+    deletes it as one: the deletion names the edit, not the message it edits."""
+    async with office(synapse, user_factory, tmp_path) as o:
+        counsellor, youth, bot = o.counsellor, o.youth, o.bot_user
+        _staff_room, first = await in_counselling(o)
+        await counsellor.wait_for(first, bot, "ERSTE", within=60)
+        second = await youth.open_chat(bot)
+        await youth.wait_for_join(second, within=60)
+        sent = await youth.client.room_send(
+            second, "m.room.message", {"msgtype": "m.text", "body": "ich hab stress"},
+            ignore_unverified_devices=True)
+        assert isinstance(sent, RoomSendResponse)
+        await counsellor.wait_for(first, bot, "ich hab stress", within=60)
+        edit = await youth.client.room_send(second, "m.room.message", {
+            "msgtype": "m.text", "body": "* ich hab stress, ich bin Lena Kowalski",
+            "m.new_content": {"msgtype": "m.text",
+                              "body": "ich hab stress, ich bin Lena Kowalski"},
+            "m.relates_to": {"rel_type": "m.replace", "event_id": sent.event_id}},
+            ignore_unverified_devices=True)
+        assert isinstance(edit, RoomSendResponse)
+        copy = await counsellor.wait_for(first, bot, "Kowalski", within=60)
+        await youth.client.room_redact(second, edit.event_id)
+        await until(lambda: _copy_gone(counsellor, first, counsellor.event_ids[copy]),
+                    within=60, what="the copy of the deleted edit taken back")
