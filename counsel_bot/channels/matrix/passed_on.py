@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 
 # ``passed_on:<message>:<room written in>`` = ``<room passed on to>|<the copy>``: erased with
 # either room (`forget_settings_of`, `names_conversation`). An edit's copy is kept under the
-# message it edits (each edit's relation names the original), replacing the one before.
+# message it edits (each edit's relation names the original), replacing the one before, and
+# under its own id (an app without edits shows it as a message, deleted by that id).
 PASSED_ON_PREFIX = "passed_on:"
 
 
@@ -43,9 +44,11 @@ async def take_back(client: AsyncClient, store: Store, written_in: RoomID,
         return
     passed_to, _, copy = value.partition("|")
     record = await store.conversation_by_room(RoomID(passed_to))
-    edits = edit_intake_id(message, EventID(""))
+    # As `YouthSide.taken_back` finds the words: the message, its edits, or an edit itself.
+    edits, itself = edit_intake_id(message, EventID("")), edit_intake_id(EventID(""), message)
     if record is not None and any(
             item.event_id == message or item.event_id.startswith(edits)
+            or item.event_id.endswith(itself)
             for item in await store.read_intake(record.conversation)):
         return  # kept for a later counsellor (a crisis): so for this one
     answer = await client.room_redact(passed_to, copy)

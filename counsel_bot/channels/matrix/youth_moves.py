@@ -453,7 +453,8 @@ class YouthMoves:
         except EffectFailed as failure:
             log.warning("could not say something about a youth's move (%s)", failure)
             return
-        await passed_on.remember(self._store, first, edits or event_id, new, copy)
+        for message in {event_id, edits or event_id}:
+            await passed_on.remember(self._store, first, message, new, copy)
 
     async def taken_back(self, first: RoomID, message: EventID) -> None:
         """The youth deleted or edited ``message`` in ``first``: its copy passed on goes
