@@ -27,6 +27,8 @@ from nio import (
     RoomMemberEvent,
     RoomMessage,
     RoomMessageText,
+    RoomNameEvent,
+    RoomTopicEvent,
     RoomUpgradeEvent,
     StickerEvent,
     SyncError,
@@ -512,6 +514,9 @@ class CounselBot:
         elif isinstance(event, CallInviteEvent) and sender is not None \
                 and not self.is_staff(str(sender)):
             await self.youth_words.call(room_id, event)
+        elif isinstance(event, RoomNameEvent | RoomTopicEvent) and sender is not None \
+                and not self.is_staff(str(sender)):
+            await self.youth_words.room_named(room_id, event)
         elif isinstance(event, RoomMemberEvent):
             await self._on_membership(room_id, event)
         elif isinstance(event, RoomUpgradeEvent):

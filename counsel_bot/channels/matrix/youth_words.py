@@ -21,6 +21,8 @@ from nio import (
     RoomMessage,
     RoomMessageMedia,
     RoomMessageText,
+    RoomNameEvent,
+    RoomTopicEvent,
     StickerEvent,
     UnknownBadEvent,
     UnknownEvent,
@@ -342,6 +344,22 @@ class YouthWords:
                 or not await self.conductor.crisis.flags_alone(name):
             return
         await self._take_note(room, event, f"[Name: {name}]", attachment=False)
+
+    async def room_named(self, room_id: RoomID, event: RoomNameEvent | RoomTopicEvent) -> None:
+        """A youth wrote their chat's name or topic (Element lets them in a direct chat it
+        made): the counsellor sees it in the chat's header. Read as a new display name is
+        (`renamed`): crisis words as a message, so they reach someone while nobody is there
+        yet; anything else is no message."""
+        words = event.name if isinstance(event, RoomNameEvent) else event.topic
+        room = self.client.rooms.get(room_id)
+        if not isinstance(words, str) or not words.strip() or room is None \
+                or await self._is_staff_room(room_id) \
+                or not await self.room_youth.is_youth(room, event.sender) \
+                or not await self._readable(room) \
+                or not await self.conductor.crisis.flags_alone(words):
+            return
+        label = "Raumname" if isinstance(event, RoomNameEvent) else "Thema"
+        await self._take_note(room, event, f"[{label}: {words}]", attachment=False)
 
     async def redaction(self, room_id: RoomID, event: RedactionEvent) -> None:
         """A youth deleted one of their messages: a waiting forum post is withdrawn, and a
