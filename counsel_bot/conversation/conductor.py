@@ -446,6 +446,18 @@ class Conductor:
         await self.commit(step)
 
     @_one_step
+    async def mail_not_recalled(self, conversation: ConversationID, sender: UserID,
+                                event_id: EventID, at: datetime) -> None:
+        """A staff member deleted, in the room, an answer that had gone out as mail to the
+        youth: no mail can be taken back, so they are told (to write a correction)."""
+        if await self.store.is_processed(event_id):
+            return
+        step = Change(at, event_id)
+        step.add(SayToStaff("staff_mail_not_recalled", (("conversation", conversation),),
+                            mentions=(sender,)))
+        await self.commit(step)
+
+    @_one_step
     async def effect_set_aside(self, what: str, conversation: ConversationID | None,
                                at: datetime, *, refused: bool = False) -> None:
         """Something the bot was to do made it fail twice and was dropped (the outbox

@@ -192,6 +192,14 @@ CATALOGUE: dict[str, dict[Language, str]] = {
         "en": "{conversation} is counselled by mail: files, pictures and voice messages do not "
         "go out by mail. Your last message did not reach them; please say it in words.",
     },
+    "staff_mail_not_recalled": {
+        "de": "{conversation} wird per Mail beraten: Deine gelöschte Nachricht war schon als "
+        "Mail hinausgegangen, und eine Mail lässt sich nicht zurückholen. Wenn nötig, schreib "
+        "eine Korrektur als neue Nachricht.",
+        "en": "{conversation} is counselled by mail: your deleted message had already gone out "
+        "as mail, and a mail cannot be taken back. If need be, write a correction as a new "
+        "message.",
+    },
     "staff_room_replaced": {
         "de": "Der Bot war nicht mehr im bisherigen Teamraum (er wurde gelöscht oder der Bot "
         "entfernt). Dieser Raum ersetzt ihn: Neue Gespräche und Krisenhinweise kommen ab jetzt "

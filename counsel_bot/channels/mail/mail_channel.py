@@ -404,21 +404,22 @@ class MailChannel:
     async def counsellor_wrote(
         self, record: ConversationRecord, sender: UserID, event_id: EventID, body: str,
         at: datetime, *, correction: bool = False,
-    ) -> None:
+    ) -> bool:
         """The assigned counsellor's words in a mail conversation's room go out as mail; an
-        edit of them goes out as a correction (a mail cannot be changed once sent)."""
+        edit of them goes out as a correction (a mail cannot be changed once sent). True if
+        they went out now."""
         current = self.conductor.router.conversation(record.conversation)
         if current is None or current.assigned_to != sender:
-            return
+            return False
         if await self.store.is_processed(event_id):
-            return
+            return False
         change = Change(at, event_id)
         if correction:
             body = text("mail.correction", spoken(current.language),
                         words=body)
         change.add(SendMail(record.conversation, body), f"mail-reply:{event_id}")
         self.first_replies.answered(change, record.conversation)
-        await self.conductor.commit(change)
+        return await self.conductor.commit(change)
 
     async def load(self) -> None:
         """At start: thread keys of older versions replaced (once: reads per conversation

@@ -524,6 +524,8 @@ class CounselBot:
         elif isinstance(event, RedactionEvent) and sender is not None \
                 and not self.is_staff(str(sender)):
             await self.youth_words.redaction(room_id, event)
+        elif isinstance(event, RedactionEvent) and sender is not None:
+            await self.staff_words.deleted(room_id, event)
 
     async def _on_text(self, room_id: RoomID, event: RoomMessageText) -> None:
         if self.is_staff(event.sender):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from nio import RoomMessage, RoomMessageText, StickerEvent, UnknownEvent
+from nio import RedactionEvent, RoomMessage, RoomMessageText, StickerEvent, UnknownEvent
 
 from counsel_bot.channels.matrix.event_words import (
     NOT_MESSAGES,
@@ -21,12 +21,15 @@ from counsel_bot.channels.matrix.staff_devices import StaffDevices
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.clock import Clock
 from counsel_bot.core.commands import DutyCommand, parse_staff
-from counsel_bot.core.ids import EventID, RoomID, UserID
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.routing.model import Channel
 from counsel_bot.core.workday_commands import parse_workday
 
 if TYPE_CHECKING:
     from counsel_bot.channels.mail.mail_channel import MailChannel
+
+# How many answers that went out as mail are remembered, for a deletion of one (`deleted`).
+MAILED_REMEMBERED = 1000
 
 
 class StaffWords:
@@ -38,6 +41,9 @@ class StaffWords:
         self._staff_devices = staff_devices
         self._is_staff_room = is_staff_room
         self.mail: MailChannel | None = None  # set by the runner when mail is on
+        # The latest answers that went out as mail, by event: one deleted in the room is
+        # told to have gone out all the same. In memory: a hint, which a restart forgets.
+        self._mailed: dict[EventID, ConversationID] = {}
 
     async def text(self, room_id: RoomID, event: RoomMessageText) -> None:
         """A staff member's text: a command or an answer (and, to a youth counselled by
@@ -94,6 +100,18 @@ class StaffWords:
         if self.mail is None or not body.strip() or parse_staff(body) is not None:
             return  # a command, or a reply that was only the quote
         record = await self.store.conversation_by_room(room_id)
-        if record is not None and record.channel is Channel.MAIL:
-            await self.mail.counsellor_wrote(record, sender, event_id, body, self.clock.now(),
-                                             correction=correction)
+        if record is not None and record.channel is Channel.MAIL \
+                and await self.mail.counsellor_wrote(record, sender, event_id, body,
+                                                     self.clock.now(), correction=correction):
+            self._mailed[event_id] = record.conversation
+            if len(self._mailed) > MAILED_REMEMBERED:
+                del self._mailed[next(iter(self._mailed))]
+
+    async def deleted(self, room_id: RoomID, event: RedactionEvent) -> None:
+        """A staff member deleted a message: one that went out as mail to a youth cannot be
+        taken back, so they are told (believing it undone, they would send no correction).
+        Element deletes an edited message by its original, which went out first."""
+        conversation = self._mailed.pop(EventID(event.redacts), None)
+        if conversation is not None:
+            await self.conductor.mail_not_recalled(conversation, UserID(event.sender),
+                                                   EventID(event.event_id), self.clock.now())
