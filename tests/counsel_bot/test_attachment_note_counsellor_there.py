@@ -75,3 +75,16 @@ async def test_a_picture_before_the_counsellor_is_there_gets_the_note() -> None:
     bot, p = await _counselling(anna_there=False)
     await bot._on_room_event_once(HOME, _picture(1))
     assert _notes(await p.new()) == 1
+
+
+async def test_a_call_while_the_counsellor_is_in_the_chat_is_left_to_them() -> None:
+    """A call rings every member's app (FluffyChat calls in any chat): the counsellor there
+    may take it or write; the bot's "I cannot take calls here" only confused the youth."""
+    bot, p = await _counselling(anna_there=True)
+    await bot._on_room_event_once(HOME, Event.parse_decrypted_event({
+        "type": "m.call.invite", "sender": YOUTH, "event_id": "$c1", "origin_server_ts": 1,
+        "room_id": HOME, "content": {"call_id": "c1", "party_id": "PHONE", "version": "1",
+                                     "lifetime": 60000, "offer": {"type": "offer",
+                                                                  "sdp": "v=0"}}}))
+    assert not [e for e in await p.new()
+                if isinstance(e, SayToYouth) and e.key == "call_not_taken"]
