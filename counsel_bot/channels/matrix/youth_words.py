@@ -292,9 +292,9 @@ class YouthWords:
             # room the youth is to be moved out of.
             await self._hold_until_moved(room_id, taken)
             return
-        if attachment and told == "attachment_note" \
-                and await self._counsellor_sees(room, counselling):
-            # The note says the counsellor sees it only once there: now they see it.
+        if attachment and told is not None and await self._counsellor_sees(room, counselling):
+            # The note is for a youth whose counsellor is not there yet ("only once they
+            # are in the chat"; "they answer you here"): now they see it, or take the call.
             told = None
         await self.conductor.youth_wrote(counselling, youth, room.user_name(youth), event,
                                          note, self.clock.now(), attachment=attachment,
