@@ -106,3 +106,21 @@ async def test_a_youths_verification_in_their_conversation_is_no_words_of_theirs
 def test_the_youth_is_told_in_both_languages() -> None:
     for language in ("de", "en"):
         assert text("verification_not_here", language)
+
+
+async def test_a_youth_who_verifies_their_counsellor_is_left_to_the_counsellors_app() -> None:
+    """Addressed to the counsellor (the youth's "Verify" on her in the member list), the
+    request is for her app to accept: the bot's "I cannot accept a verification" was wrong."""
+    bot = await _youth_bot()
+    await bot._on_room_event_once(STRANGER_ROOM, Event.parse_decrypted_event({
+        "type": "m.room.message", "sender": STRANGER_YOUTH, "event_id": "$m1",
+        "origin_server_ts": 1, "room_id": STRANGER_ROOM,
+        "content": {"msgtype": "m.text", "body": "hallo"}}))
+    await bot._on_room_event_once(STRANGER_ROOM, _verification(2, STRANGER_YOUTH, ANNA,
+                                                                room=STRANGER_ROOM))
+    record = await bot.store.conversation_by_room(STRANGER_ROOM)
+    assert record is not None
+    assert [i.body.decode() for i in await bot.store.read_intake(record.conversation)] \
+        == ["hallo"]
+    assert "verification_not_here" not in [getattr(e, "key", None)
+                                           for e in await _effects(bot)]
