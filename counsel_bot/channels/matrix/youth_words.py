@@ -134,9 +134,11 @@ class YouthWords:
         content = content_of(event)
         kind = str(content.get("msgtype", "?"))
         if kind in NOT_MESSAGES:
-            # A verification of the bot asked for: no words (its body names the youth).
-            await self.conductor.youth_asked_verification(room_id, EventID(event.event_id),
-                                                          self.clock.now())
+            # A verification asked for: no words (its body names the youth). One of the bot
+            # is answered; one of their counsellor is for her app to accept.
+            if content.get("to") == self.client.user_id:
+                await self.conductor.youth_asked_verification(
+                    room_id, EventID(event.event_id), self.clock.now())
             return
         shown = words_of(event)
         # An edit (of a caption too: a picture a client sent unencrypted comes as a
