@@ -68,6 +68,22 @@ async def test_a_call_in_an_open_conversation_is_a_note_and_answered_once_per_ca
     assert "attachment_note" not in told
 
 
+async def test_a_call_from_element_x_rings_by_a_notification_and_is_answered_too() -> None:
+    """Element X calls in a direct chat with Element Call: no `m.call.invite`, but a
+    notification that rings the other members (MSC4075), as it names it now or did."""
+    for n, kind in enumerate(("org.matrix.msc4075.call.notify",
+                              "org.matrix.msc4075.rtc.notification", "m.rtc.notification"),
+                             start=1):
+        bot, _client, _sent = await _bot()
+        await bot._on_room_event_once(ROOM, Event.parse_decrypted_event({
+            "type": kind, "sender": YOUTH, "event_id": f"$r{n}", "origin_server_ts": n,
+            "room_id": ROOM, "content": {"application": "m.call", "notify_type": "ring",
+                                         "notification_type": "ring", "call_id": "",
+                                         "m.mentions": {"user_ids": [], "room": True}}}))
+        assert await bot.store.conversation_by_room(ROOM) is not None, kind
+        assert "call_not_taken" in await _told(bot), kind
+
+
 async def test_a_call_by_anyone_but_the_youth_is_no_youths_call() -> None:
     bot, _client, _sent = await _bot()
     await bot._on_room_event_once(ROOM, _text(1, "hallo"))
