@@ -42,6 +42,7 @@ from counsel_bot.channels.failures import EVENTS, Failures
 from counsel_bot.channels.matrix import left_room_words
 from counsel_bot.channels.matrix.addon_events import AddonEvents
 from counsel_bot.channels.matrix.event_words import (
+    CALL_RINGS,
     POLL_TYPES,
     held_words,
 )
@@ -505,15 +506,16 @@ class CounselBot:
         elif isinstance(event, RoomMessage | BadEvent | UnknownBadEvent) \
                 and sender is not None and not self.is_staff(str(sender)):
             await self.youth_words.other_message(room_id, event)
+        elif (isinstance(event, CallInviteEvent)
+              or (isinstance(event, UnknownEvent) and event.type in CALL_RINGS)) \
+                and sender is not None and not self.is_staff(str(sender)):
+            await self.youth_words.call(room_id, event)
         elif isinstance(event, UnknownEvent | StickerEvent) and sender is not None \
                 and not self.is_staff(str(sender)):
             await self.youth_words.poll_or_sticker(room_id, event)
         elif isinstance(event, ReactionEvent) and sender is not None \
                 and not self.is_staff(str(sender)):
             await self.youth_words.reaction(room_id, event)
-        elif isinstance(event, CallInviteEvent) and sender is not None \
-                and not self.is_staff(str(sender)):
-            await self.youth_words.call(room_id, event)
         elif isinstance(event, RoomNameEvent | RoomTopicEvent) and sender is not None \
                 and not self.is_staff(str(sender)):
             await self.youth_words.room_named(room_id, event)

@@ -93,6 +93,10 @@ def edited_event(event: RoomMessage | BadEvent | UnknownBadEvent) -> EventID | N
     return EventID(original) if isinstance(original, str) else None
 
 
+# A call rings the other members by an event of its own: Element X (Element Call) sends no
+# `m.call.invite` but MSC4075's notification, as it names it now or did.
+CALL_RINGS = frozenset({"m.call.notify", "org.matrix.msc4075.call.notify",
+                        "m.rtc.notification", "org.matrix.msc4075.rtc.notification"})
 # A poll is an event type of its own (Matrix 1.7, and MSC3381's as Element still sends it).
 POLL_TYPES = frozenset({"m.poll.start", "org.matrix.msc3381.poll.start"})
 

@@ -183,8 +183,9 @@ class YouthWords:
                 event.source.get("content") or {})):
             await self._take_note(room, event, f"[Umfrage: {words}]", attachment=False)
 
-    async def call(self, room_id: RoomID, event: CallInviteEvent) -> None:
-        """A call (Element and FluffyChat offer one in every direct chat of two): the bot
+    async def call(self, room_id: RoomID, event: CallInviteEvent | UnknownEvent) -> None:
+        """A call (Element and FluffyChat offer one in every direct chat of two; Element X
+        rings by a notification, `CALL_RINGS`): the bot
         takes none, and ignored, it rang out with no word to the youth, and a youth who
         called before writing opened no conversation. It is a youth reaching out like a
         message: kept as a note for a counsellor joining later, the youth told to write."""
