@@ -69,3 +69,25 @@ async def test_a_sticker_is_kept_as_a_note_and_the_youth_told() -> None:
     assert notes[1:] == ["[Sticker: weinende Katze]"]
     assert any(isinstance(e, SayToYouth) and e.key == "attachment_note"
                for e in await _outbox(bot))
+
+
+async def test_a_live_location_shared_is_kept_as_a_note_and_the_youth_told() -> None:
+    """Element's "Share location" > "live location" (a `beacon_info` state event, the
+    positions after it encrypted): a youth in danger may share where they are instead of
+    writing it. The bot dropped it without a trace: nothing for a counsellor joining later
+    (whose app shows the position once they are in the chat), no word to the youth."""
+    for n, kind in enumerate(("org.matrix.msc3672.beacon_info", "m.beacon_info"), start=1):
+        bot, _client, _sent = await _bot()
+        await bot._on_room_event_once(ROOM, _event(1, "m.room.message", {
+            "msgtype": "m.text", "body": "hallo"}))
+        await bot._on_room_event_once(ROOM, Event.parse_event({
+            "type": kind, "sender": YOUTH, "event_id": f"$b{n}", "origin_server_ts": 2,
+            "room_id": ROOM, "state_key": YOUTH,
+            "content": {"description": "Standort von Sonnenblume", "live": True,
+                        "timeout": 3600000}}))
+        record = await bot.store.conversation_by_room(ROOM)
+        assert record is not None
+        notes = [i.body.decode() for i in await bot.store.read_intake(record.conversation)]
+        assert notes[1:] == ["[Live-Standort: Standort von Sonnenblume]"], kind
+        assert any(isinstance(e, SayToYouth) and e.key == "attachment_note"
+                   for e in await _outbox(bot)), kind
