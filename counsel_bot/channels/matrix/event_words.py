@@ -97,6 +97,9 @@ def edited_event(event: RoomMessage | BadEvent | UnknownBadEvent) -> EventID | N
 # `m.call.invite` but MSC4075's notification, as it names it now or did.
 CALL_RINGS = frozenset({"m.call.notify", "org.matrix.msc4075.call.notify",
                         "m.rtc.notification", "org.matrix.msc4075.rtc.notification"})
+# A live location shared starts with a state event of its own (MSC3672; its positions follow
+# as events of another type, encrypted).
+LIVE_LOCATIONS = frozenset({"m.beacon_info", "org.matrix.msc3672.beacon_info"})
 # A poll is an event type of its own (Matrix 1.7, and MSC3381's as Element still sends it).
 POLL_TYPES = frozenset({"m.poll.start", "org.matrix.msc3381.poll.start"})
 

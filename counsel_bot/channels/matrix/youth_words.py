@@ -30,6 +30,7 @@ from nio import (
 from nio.exceptions import EncryptionError
 
 from counsel_bot.channels.matrix.event_words import (
+    LIVE_LOCATIONS,
     NOT_MESSAGES,
     POLL_TYPES,
     TEXT_MSGTYPES,
@@ -172,13 +173,20 @@ class YouthWords:
     async def poll_or_sticker(self, room_id: RoomID,
                                   event: UnknownEvent | StickerEvent) -> None:
         """A poll (its question and answers are words like any message: a youth may ask
-        the one important thing as a poll) or a sticker (kept as a note, like a picture).
-        Other kinds of event (reactions, receipts) carry nothing to counsel on."""
+        the one important thing as a poll), a sticker (kept as a note, like a picture) or
+        a live location begun (a note: their counsellor's app shows it once they are in
+        the chat). Other kinds of event (reactions, receipts) carry nothing to counsel on."""
         room = await self._youths_words_room(room_id, event)
         if room is None:
             return
         if isinstance(event, StickerEvent):
             await self._take_note(room, event, f"[Sticker: {event.body}]", attachment=True)
+        elif event.type in LIVE_LOCATIONS and isinstance(
+                started := event.source.get("content"), dict) and started.get("live") is True:
+            described = started.get("description")
+            note = f"[Live-Standort: {described}]" if isinstance(described, str) \
+                and described.strip() else "[Live-Standort]"
+            await self._take_note(room, event, note, attachment=True)
         elif event.type in POLL_TYPES and (words := poll_words(
                 event.source.get("content") or {})):
             await self._take_note(room, event, f"[Umfrage: {words}]", attachment=False)
