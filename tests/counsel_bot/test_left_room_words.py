@@ -28,9 +28,14 @@ SEALED = _event({"type": "m.room.encrypted", "content": {
     "device_id": "D", "session_id": "s"}})
 
 
-def test_memberships_are_left_to_the_leave_and_words_are_kept() -> None:
+NAMED = _event({"type": "m.room.name", "state_key": "", "content": {"name": "Chat"}})
+
+
+def test_state_is_left_to_the_leave_and_words_are_kept() -> None:
+    # A room's state (members, its name, an upgrade) changes nothing in a room the bot is
+    # out of; only what was written there is read.
     client = AsyncClient("http://127.0.0.1:9", "@bot:x")
-    assert before_leaving(client, ROOM, [TEXT, KICK]) == [TEXT]
+    assert before_leaving(client, ROOM, [NAMED, TEXT, KICK]) == [TEXT]
 
 
 def test_a_message_without_its_key_is_kept_to_wait_for_it(tmp_path: Path) -> None:
