@@ -4,7 +4,7 @@ A sync that carries a room's last messages together with the bot's own leaving (
 removed it from their own room; the bot left a closed conversation's room just as the youth
 wrote) lists the room under ``leave``, whose timeline matrix-nio neither decrypts nor hands
 to the event callbacks: those words, crisis words included, were never read. The
-memberships are left to the leave's own handling (`CounselBot._room_left`), which comes
+room's state is left to the leave's own handling (`CounselBot._room_left`), which comes
 after: the bot's own leave ends the conversation there, once.
 
 A bot that was stopped meanwhile reads them too (`room_known`).
@@ -16,18 +16,19 @@ import contextlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from nio import AsyncClient, MatrixRoom, MegolmEvent, RoomMemberEvent, RoomUpgradeEvent
+from nio import AsyncClient, MatrixRoom, MegolmEvent
 from nio.exceptions import EncryptionError
 
 from counsel_bot.core.ids import RoomID
 
 
 def before_leaving(client: AsyncClient, room_id: RoomID, events: Iterable[Any]) -> list[Any]:
-    """``events`` without memberships and upgrades, each decrypted where its key is here (one
-    whose key is not is kept as it is, and waits for it as in a room the bot is in)."""
+    """``events`` without the room's state (members, its name, an upgrade: nothing to act on
+    in a room the bot is out of), each decrypted where its key is here (one whose key is not
+    is kept as it is, and waits for it as in a room the bot is in)."""
     kept: list[Any] = []
     for event in events:
-        if isinstance(event, RoomMemberEvent | RoomUpgradeEvent):
+        if "state_key" in (getattr(event, "source", None) or {}):
             continue
         if isinstance(event, MegolmEvent):
             event.room_id = room_id
