@@ -380,7 +380,7 @@ class CounselBot:
         await self.upgrades.due()  # an upgrade's room the homeserver gave late
         for room_id, info in response.rooms.leave.items():
             left = RoomID(room_id)
-            events = [*await self._gap(left, info.timeline), *info.timeline.events]
+            events = [*await self._left_gap(left, info.timeline), *info.timeline.events]
             with left_room_words.room_known(self.client, left, events):
                 for event in left_room_words.before_leaving(self.client, left, events):
                     await self._on_room_event_once(left, event)
@@ -442,6 +442,18 @@ class CounselBot:
         if not timeline.limited or since is None or not timeline.prev_batch:
             return []
         return await events_between(self.client, room_id, timeline.prev_batch, since)
+
+    async def _left_gap(self, room_id: RoomID, timeline: Timeline) -> list[Any]:
+        """The gap of a room the bot is out of, where the homeserver still gives it. It
+        forgets a room for whoever leaves it (``forget_rooms_on_leave``): the sync, tried
+        again, was refused again, for good, and every room's words waited with it. Read are
+        then the events the sync carried, the last words among them."""
+        try:
+            return await self._gap(room_id, timeline)
+        except GapUnavailable:
+            log.warning("the earlier messages of a room the bot is out of are not to be had; "
+                        "reading those the sync carried")
+            return []
 
     # -- room events --------------------------------------------------------------------------
 
