@@ -311,25 +311,24 @@ class YouthSide:
                 await c.store.delete_intake_message(record.conversation, item.event_id)
 
     async def sent_unreadable(self, room_id: RoomID, event_id: EventID, at: datetime) -> None:
-        c = self.conductor
-        record = await c.store.conversation_by_room(room_id)
-        if record is None or await c.store.is_processed(event_id):
-            return
-        step = Change(at, event_id)
-        step.add(SayToYouth(record.conversation, "attachment_note"))
-        await c.commit(step)
+        await self._tell_once(room_id, event_id, at, "attachment_note")
 
     async def asked_verification(self, room_id: RoomID, event_id: EventID,
                                  at: datetime) -> None:
         """The youth asked the bot for a key verification in their room: no words of theirs
         (neither kept nor opening a conversation; the welcome asked them to write). In
         their conversation they are told it is not taken, or their app waits for it."""
+        await self._tell_once(room_id, event_id, at, "verification_not_here")
+
+    async def _tell_once(self, room_id: RoomID, event_id: EventID, at: datetime,
+                         key: str) -> None:
+        """Text ``key`` to the youth of the room's conversation, once for ``event_id``."""
         c = self.conductor
         record = await c.store.conversation_by_room(room_id)
         if record is None or await c.store.is_processed(event_id):
             return
         step = Change(at, event_id)
-        step.add(SayToYouth(record.conversation, "verification_not_here"))
+        step.add(SayToYouth(record.conversation, key))
         await c.commit(step)
 
     async def reached_out(
