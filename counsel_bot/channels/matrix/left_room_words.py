@@ -38,7 +38,6 @@ def before_leaving(client: AsyncClient, room_id: RoomID, events: Iterable[Any]) 
     return kept
 
 
-
 @contextlib.contextmanager
 def room_known(client: AsyncClient, room_id: RoomID, events: Iterable[Any]) -> Iterator[None]:
     """nio knows ``room_id`` while its last ``events`` are read. A bot stopped meanwhile
