@@ -13,39 +13,27 @@ from datetime import timedelta
 
 from nio import Event
 
-from tests.counsel_bot.test_verification_requests import HOME, _bot
-from tests.groups.test_group_desk import ANNA, Parts
+from tests.counsel_bot.test_verification_requests import HOME, _bot, counselled
+from tests.groups.test_group_desk import ANNA
 
 
 async def test_a_counsellors_sticker_answers_the_youth() -> None:
-    p = Parts()
-    await p.start()
-    await p.staff(ANNA, "!duty on")
-    await p.youth(1, "hallo, ich brauche hilfe")
-    await p.c.member_joined(HOME, ANNA, p.event(), p.clock.now())
-    record = await p.store.conversation_by_room(HOME)
-    assert record is not None
-    assert p.c.timers.waiting(record.conversation).since is not None
+    p, conversation = await counselled()
+    assert p.c.timers.waiting(conversation).since is not None
     bot = await _bot(p)
     p.clock.advance(timedelta(minutes=1))
     await bot._on_room_event_once(HOME, Event.parse_decrypted_event({
         "type": "m.sticker", "sender": ANNA, "event_id": "$s1", "origin_server_ts": 1,
         "room_id": HOME, "content": {"body": "Umarmung", "url": "mxc://x/hug",
                                      "info": {"w": 256, "h": 256, "mimetype": "image/png"}}}))
-    assert p.c.timers.waiting(record.conversation).since is None, \
+    assert p.c.timers.waiting(conversation).since is None, \
         "the counsellor's sticker left the youth waiting for an answer"
 
 
 async def test_a_counsellors_poll_answers_the_youth() -> None:
     """Element's poll ("Wie geht es dir gerade?" with five answers) is a question the youth
     sees and answers with a tap: the counsellor has answered."""
-    p = Parts()
-    await p.start()
-    await p.staff(ANNA, "!duty on")
-    await p.youth(1, "hallo, ich brauche hilfe")
-    await p.c.member_joined(HOME, ANNA, p.event(), p.clock.now())
-    record = await p.store.conversation_by_room(HOME)
-    assert record is not None
+    p, conversation = await counselled()
     bot = await _bot(p)
     p.clock.advance(timedelta(minutes=1))
     await bot._on_room_event_once(HOME, Event.parse_decrypted_event({
@@ -57,5 +45,5 @@ async def test_a_counsellors_poll_answers_the_youth() -> None:
                 "answers": [{"id": "a", "org.matrix.msc1767.text": "gut"},
                             {"id": "b", "org.matrix.msc1767.text": "schlecht"}]},
             "org.matrix.msc1767.text": "Wie geht es dir gerade?\n1. gut\n2. schlecht"}}))
-    assert p.c.timers.waiting(record.conversation).since is None, \
+    assert p.c.timers.waiting(conversation).since is None, \
         "the counsellor's poll left the youth waiting for an answer"

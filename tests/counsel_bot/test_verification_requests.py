@@ -17,7 +17,7 @@ from nio import Event
 
 from counsel_bot.channels.matrix.bot import CounselBot
 from counsel_bot.core.effects import decode_effect
-from counsel_bot.core.ids import RoomID, UserID
+from counsel_bot.core.ids import ConversationID, RoomID, UserID
 from counsel_bot.core.messages import text
 from tests.counsel_bot.test_youth_room_stranger import ROOM as STRANGER_ROOM
 from tests.counsel_bot.test_youth_room_stranger import YOUTH as STRANGER_YOUTH
@@ -48,7 +48,8 @@ async def _bot(p: Parts) -> CounselBot:
                       default_language="de", undecryptable_grace=timedelta(seconds=5))
 
 
-async def test_a_counsellor_who_verifies_the_youth_has_not_answered_them() -> None:
+async def counselled() -> tuple[Parts, ConversationID]:
+    """Anna on duty and in the youth's room, the youth waiting for her answer."""
     p = Parts()
     await p.start()
     await p.staff(ANNA, "!duty on")
@@ -56,12 +57,17 @@ async def test_a_counsellor_who_verifies_the_youth_has_not_answered_them() -> No
     await p.c.member_joined(HOME, ANNA, p.event(), p.clock.now())
     record = await p.store.conversation_by_room(HOME)
     assert record is not None
-    waiting = p.c.timers.waiting(record.conversation)
+    return p, record.conversation
+
+
+async def test_a_counsellor_who_verifies_the_youth_has_not_answered_them() -> None:
+    p, conversation = await counselled()
+    waiting = p.c.timers.waiting(conversation)
     assert waiting.since is not None
     bot = await _bot(p)
     p.clock.advance(timedelta(minutes=1))
     await bot._on_room_event_once(HOME, _verification(1, ANNA, YOUTH))
-    assert p.c.timers.waiting(record.conversation) == waiting, \
+    assert p.c.timers.waiting(conversation) == waiting, \
         "the verification ended the youth's wait for an answer"
 
 
