@@ -21,7 +21,7 @@ from counsel_bot.core.effects import (
     Supervise,
     decode_effect,
 )
-from counsel_bot.core.ids import EventID, RoomID, UserID
+from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.routing import Assign
 from counsel_bot.metrics import CounselMetrics
 from counsel_bot.runtime.runner import policy_from
@@ -226,13 +226,12 @@ async def test_a_replaced_cross_signing_identity_is_told_in_the_staff_room() -> 
     assert len(await staff_notices(again, "staff_identity_changed")) == 1
 
 
-async def test_a_lead_with_an_unsigned_session_may_not_read_along_when_so_configured() -> None:
-    """``unsigned_devices = "refuse"`` keeps youths' keys from sessions nobody verified: a
-    counsellor with one goes on no duty. A team lead with one could still "!supervise" a
-    conversation: invited into the youth's room, their unverified session got the room's
-    keys and the transcript. Refused as "!duty on" is, until verified; ending works."""
-    lea = UserID("@lea:x")
-    staff = StaffSettings(counsellors=(ANNA,), team_leads=(lea,), default_capacity=1,
+LEA = UserID("@lea:x")
+
+
+async def refusing_with_a_youth() -> tuple[Conductor, ConversationID]:
+    """``unsigned_devices = "refuse"``, Anna on duty with a youth's conversation, Lea lead."""
+    staff = StaffSettings(counsellors=(ANNA,), team_leads=(LEA,), default_capacity=1,
                           unsigned_devices="refuse")
     c = await Conductor.open(MemoryStore(AeadSealer()),
                              CrisisDetector.from_directory(default_lexicon_dir()),
@@ -242,18 +241,28 @@ async def test_a_lead_with_an_unsigned_session_may_not_read_along_when_so_config
     await c.youth_wrote(RoomID("!y:x"), UserID("@y:x"), None, EventID("$y"), "hallo", AT)
     record = await c.store.conversation_by_room(RoomID("!y:x"))
     assert record is not None
+    return c, record.conversation
+
+
+async def test_a_lead_with_an_unsigned_session_may_not_read_along_when_so_configured() -> None:
+    """``unsigned_devices = "refuse"`` keeps youths' keys from sessions nobody verified: a
+    counsellor with one goes on no duty. A team lead with one could still "!supervise" a
+    conversation: invited into the youth's room, their unverified session got the room's
+    keys and the transcript. Refused as "!duty on" is, until verified; ending works."""
+    lea = LEA
+    c, conversation = await refusing_with_a_youth()
     await c.devices_checked(check(lea, "NEWPHONE"), AT)
-    await c.staff_wrote(STAFF_ROOM, lea, EventID("$sup"), f"!supervise {record.conversation}",
+    await c.staff_wrote(STAFF_ROOM, lea, EventID("$sup"), f"!supervise {conversation}",
                         AT)
-    assert not c.supervision.is_reading(record.conversation, lea)
+    assert not c.supervision.is_reading(conversation, lea)
     [refused] = [e for e in await outbox(c)
                  if isinstance(e, SayInRoom) and e.key.startswith("supervise")]
     assert refused.key == "supervise.unsigned_refused"
     assert dict(refused.params)["devices"] == "NEWPHONE"
     await c.devices_checked(check(lea), AT)
-    await c.staff_wrote(STAFF_ROOM, lea, EventID("$sup2"), f"!supervise {record.conversation}",
+    await c.staff_wrote(STAFF_ROOM, lea, EventID("$sup2"), f"!supervise {conversation}",
                         AT)
-    assert c.supervision.is_reading(record.conversation, lea)
+    assert c.supervision.is_reading(conversation, lea)
 
 
 async def test_a_lead_reading_along_who_adds_an_unsigned_session_stops_when_so_configured(
@@ -264,18 +273,8 @@ async def test_a_lead_reading_along_who_adds_an_unsigned_session_stops_when_so_c
     password) stayed in the youth's room, and that session got the room's keys, the
     youth's next words with them. She stops reading along, the youth told, as when she
     ends it herself."""
-    lea = UserID("@lea:x")
-    staff = StaffSettings(counsellors=(ANNA,), team_leads=(lea,), default_capacity=1,
-                          unsigned_devices="refuse")
-    c = await Conductor.open(MemoryStore(AeadSealer()),
-                             CrisisDetector.from_directory(default_lexicon_dir()),
-                             policy_from(Settings(staff=staff)), AT)
-    await c.sync_roster(AT)
-    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$duty"), "!duty on", AT)
-    await c.youth_wrote(RoomID("!y:x"), UserID("@y:x"), None, EventID("$y"), "hallo", AT)
-    record = await c.store.conversation_by_room(RoomID("!y:x"))
-    assert record is not None
-    conversation = record.conversation
+    lea = LEA
+    c, conversation = await refusing_with_a_youth()
     await c.staff_wrote(STAFF_ROOM, lea, EventID("$sup"), f"!supervise {conversation}", AT)
     assert c.supervision.is_reading(conversation, lea)
     await c.devices_checked(check(lea, "NEWPHONE"), AT + timedelta(minutes=1))
