@@ -41,7 +41,7 @@ def sample_snapshot(now: datetime) -> DashboardSnapshot:
             QueueEntry(ConversationID("C-0A1B2C3D"), "crisis", "chat", "de",
                        now - timedelta(minutes=3)),
             QueueEntry(ConversationID("C-11223344"), "normal", "mail", "en",
-                       now - timedelta(minutes=42)),
+                       now - timedelta(minutes=42), handed_back=True),
         ),
         staff=(StaffEntry("anna", 2, 2), StaffEntry("ben", 1, 3)),
         today=TodayFigures(opened=14, closed=9, crisis_flags=2, median_wait_seconds=250.0,

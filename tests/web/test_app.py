@@ -165,6 +165,8 @@ async def test_login_sets_a_strict_session_cookie_and_shows_the_queue(make_env: 
     assert 'id="queue-length">2<' in html
     assert "C-0A1B2C3D" in html
     assert "C-11223344" in html
+    rows = re.findall(r"<tr>.*?</tr>", html.split('id="queue-rows"')[1].split("</tbody>")[0])
+    assert ["handed back" in row for row in rows] == [False, True]
     assert "https://matrix.to/#/!abcdefgh:test.localhost" in html
     assert "anna" in html
     data = await (await env.client.get("/dashboard/data")).json()

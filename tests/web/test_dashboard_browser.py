@@ -80,6 +80,10 @@ async def test_dashboard_in_chromium(browser: Any, served: Served, artifacts_dir
         await expect(figure).to_have_text("3", timeout=10_000)
         assert await page.locator("#queue-rows tr").count() == 3
         assert await page.locator("#queue-rows").get_by_text("C-7E57AB1E").count() == 1
+        # Drawn by the script now: the handed-back youth's row says so, the new one not.
+        rows = page.locator("#queue-rows tr")
+        assert ["handed back" in text for text in await rows.all_inner_texts()] == [
+            False, True, False]
         assert navigations == []
         assert "Updated" in await page.locator("#status").inner_text()
 

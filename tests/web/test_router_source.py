@@ -63,8 +63,12 @@ async def test_a_youth_handed_back_is_shown_waiting_since_the_hand_back() -> Non
     snap = await source(router, clock).snapshot()
     assert [(q.conversation, q.waiting_since) for q in snap.queue] == [
         ("C-00000005", T0 + timedelta(minutes=4)), ("C-00000001", T0 + timedelta(minutes=8))]
-    waited = {q["conversation"]: q["waited_seconds"] for q in snapshot_to_json(snap)["queue"]}
+    queue = snapshot_to_json(snap)["queue"]
+    waited = {q["conversation"]: q["waited_seconds"] for q in queue}
     assert waited == {"C-00000005": 360, "C-00000001": 120}
+    # Marked, so a lead sees why a shorter wait stands before a longer one.
+    assert {q["conversation"]: q["handed_back"] for q in queue} == {
+        "C-00000005": False, "C-00000001": True}
 
 
 async def test_on_duty_staff_with_unverified_sessions_are_a_count_without_ids() -> None:
