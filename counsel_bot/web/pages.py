@@ -157,6 +157,11 @@ def severity_badge(severity: str) -> str:
     return _badge("sev", severity, f'<span aria-hidden="true">{mark}</span> {escape(severity)}')
 
 
+# Explains the order: a youth a counsellor gave back keeps their place from the first
+# arrival, while the wait shown counts from the hand-back.
+_HANDED_BACK = '<span class="hint">(handed back)</span>'
+
+
 def _queue_rows(queue: Sequence[Mapping[str, Any]]) -> str:
     if not queue:
         return _empty("Nobody is waiting.", 5)
@@ -166,6 +171,8 @@ def _queue_rows(queue: Sequence[Mapping[str, Any]]) -> str:
         shown = _badge("prio", priority, escape(priority)) if priority == "crisis" else "normal"
         waited = (f'<time datetime="{escape(str(q["waiting_since"]))}">'
                   f'{duration(q["waited_seconds"])}</time>')
+        if q.get("handed_back"):
+            waited += f" {_HANDED_BACK}"
         rows.append("<tr>" + _cells([
             f"<code>{escape(str(q['conversation']))}</code>", shown,
             escape(str(q["channel"])), escape(str(q["language"])), waited,

@@ -131,7 +131,7 @@ class RouterDashboardSource:
         waiting.sort(key=lambda c: (c.priority is not Priority.CRISIS, c.enqueued_at, c.seq))
         return tuple(
             QueueEntry(c.conversation, c.priority.value, c.channel.value, c.language,
-                       c.waiting_since)
+                       c.waiting_since, handed_back=c.requeued_at is not None)
             for c in waiting
         )
 

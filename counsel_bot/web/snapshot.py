@@ -41,6 +41,9 @@ class QueueEntry:
     channel: str
     language: str
     waiting_since: datetime
+    # Waiting again after a counsellor gave it back: its place in the queue still counts
+    # from the first arrival, so a short wait may stand before a longer one.
+    handed_back: bool = False
 
     def __post_init__(self) -> None:
         _check(bool(_CONVERSATION.fullmatch(self.conversation)),
@@ -129,7 +132,7 @@ def snapshot_to_json(snap: DashboardSnapshot) -> dict[str, object]:
         "queue": [
             {"conversation": q.conversation, "priority": q.priority, "channel": q.channel,
              "language": q.language, "waiting_since": q.waiting_since.isoformat(),
-             "waited_seconds": _seconds(q.waiting_since, now)}
+             "waited_seconds": _seconds(q.waiting_since, now), "handed_back": q.handed_back}
             for q in snap.queue
         ],
         "staff": [{"nickname": s.nickname, "load": s.load, "capacity": s.capacity}

@@ -91,6 +91,18 @@
     return node;
   }
 
+  // A youth a counsellor gave back keeps their place from the first arrival, while the
+  // wait counts from the hand-back: the note explains the order.
+  function waited(q) {
+    var node = timed(q.waiting_since, q.waited_seconds);
+    if (!q.handed_back) { return node; }
+    var cell = el("span");
+    cell.appendChild(node);
+    cell.appendChild(document.createTextNode(" "));
+    cell.appendChild(el("span", "(handed back)", "hint"));
+    return cell;
+  }
+
   function render(data) {
     setText("queue-length", data.queue_length);
     setText("crisis-waiting", data.crisis_waiting);
@@ -129,7 +141,7 @@
         q.priority === "crisis" ? { node: badge("prio", "crisis") } : { text: "normal" },
         { text: q.channel },
         { text: q.language },
-        { node: timed(q.waiting_since, q.waited_seconds) }
+        { node: waited(q) }
       ]);
     });
     fill("staff-rows", data.staff, 3, "Nobody is on duty.", function (s) {
