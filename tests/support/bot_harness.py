@@ -318,7 +318,12 @@ class NioYouth:
             await until(seen, within=within, what=f"a message containing {contains!r}")
         except AssertionError as exc:
             got = [(s, b[:70]) for r, s, b in self.received if r == room_id]
-            raise AssertionError(f"{exc}; this room received: {got}") from None
+            # Which key a message that never showed waits for tells who failed: the sender
+            # never shared it, or this device never took it in.
+            unread = [(e.sender, e.device_id, e.session_id[:8]) for r, e in self.undecryptable
+                      if r == room_id]
+            raise AssertionError(f"{exc}; this room received: {got}; unreadable here: "
+                                 f"{unread}") from None
         return next(b for r, s, b in self.received
                     if r == room_id and s == sender and contains in b)
 
