@@ -10,8 +10,11 @@ from datetime import timedelta
 
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.effects import DeactivateYouth, EraseConversation, PurgeRoom, SayToYouth
+from counsel_bot.core.ids import EventID
 from tests.counsel_bot.test_crisis_paths import (
+    ROOM,
     T0,
+    YOUTH,
     closed_by_anna,
     office,
     pending,
@@ -60,3 +63,21 @@ async def test_without_admin_access_the_youth_is_told_retention_deletes_it() -> 
     assert "delete.confirm_later" in said
     assert "delete.by_retention" in said
     assert not any(isinstance(e, PurgeRoom) for e in await pending(c))
+
+
+async def test_a_score_corrected_in_the_app_is_no_new_message() -> None:
+    """A youth who scored "3" and then edited it to "5" was told the chat had ended and to
+    start a new one, with the emergency numbers, as if they had asked for help. The first
+    score stands (a count cannot be taken back); the correction is read and answered with
+    nothing."""
+    c = await office()
+    await closed_by_anna(c)
+    scored = EventID("$score")
+    await c.youth_wrote(ROOM, YOUTH, None, scored, "3", T0 + timedelta(minutes=21))
+    assert await _said_to_youth(c) == ["feedback_thanks"]
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$corrected"), "5",
+                        T0 + timedelta(minutes=22), edits=scored)
+    assert await _said_to_youth(c) == ["feedback_thanks"]
+    # A second score as a message of its own still gets the pointer, as before.
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$again"), "4", T0 + timedelta(minutes=23))
+    assert "closed_write_new" in await _said_to_youth(c)
