@@ -50,12 +50,16 @@ def score(body: str) -> int | None:
 
 def after_close(
     step: Change, conversation: ConversationID, body: str, *, scored_before: bool,
-    closing: str = "", emergency: str = "",
+    closing: str = "", emergency: str = "", edit: bool = False,
 ) -> None:
     """``closing`` names this close (its time): a conversation opened again and closed
     again points to a new chat once more, with the ``emergency`` numbers: whoever writes
-    after the close may need help now, not after starting a new chat."""
+    after the close may need help now, not after starting a new chat. ``edit``: the words
+    correct an earlier message; a score corrected after one was counted is left as it is
+    (a count cannot be taken back) and needs no answer."""
     given = score(body)
+    if given is not None and edit and scored_before:
+        return
     if given is not None and not scored_before:
         step.after.append(lambda m: m.feedback(given))
         step.settings.append((setting_key(conversation), "1"))

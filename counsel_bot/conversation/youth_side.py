@@ -122,7 +122,7 @@ class YouthSide:
                 return
             if await self._deletes_after_close(step, record, body):
                 return
-            reopening = await self._reopens(step, record, body)
+            reopening = await self._reopens(step, record, body, edit=edits is not None)
             if reopening is None:
                 return
             checked = reopening
@@ -365,7 +365,7 @@ class YouthSide:
         return True
 
     async def _reopens(self, step: Change, record: ConversationRecord,
-                       body: str) -> str | None:
+                       body: str, *, edit: bool = False) -> str | None:
         """Crisis words after the close (often in answer to the score question, when the
         youth could not say it before; also split over short lines) open the conversation
         again, in the same room: the words that flagged (for its crisis check), and the
@@ -380,7 +380,7 @@ class YouthSide:
         if words is None and offer is not None:
             words = body  # "ja": the 1:1 a group's crisis offered here (`offer_key`)
         if words is None:
-            await self._after_close(step, record, body)
+            await self._after_close(step, record, body, edit=edit)
             return None
         conversation = record.conversation
         if self.leaving.pop(conversation, None) is not None:
@@ -417,7 +417,8 @@ class YouthSide:
             flag_conversation(self.conductor, step, current, offer, youth_told=False,
                               counted=True)
 
-    async def _after_close(self, step: Change, record: ConversationRecord, body: str) -> None:
+    async def _after_close(self, step: Change, record: ConversationRecord, body: str, *,
+                           edit: bool = False) -> None:
         c = self.conductor
         conversation = record.conversation
         scored = await c.store.get_setting(feedback.setting_key(conversation)) is not None
@@ -425,7 +426,7 @@ class YouthSide:
         language = spoken(record.language)
         emergency = c.policy.emergency_for(record.office)[language]
         feedback.after_close(step, conversation, body, scored_before=scored, closing=closing,
-                             emergency=emergency)
+                             emergency=emergency, edit=edit)
         await self._stay_or_leave(step, conversation)
 
     async def _stay_or_leave(self, step: Change, conversation: ConversationID, *,

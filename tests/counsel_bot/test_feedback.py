@@ -60,3 +60,9 @@ def test_the_youth_learns_that_talking_again_means_a_new_chat(key: str, language
     (crisis words too): both now say a new chat is the way back."""
     said = text(key, language)  # type: ignore[arg-type]
     assert ("neuen Chat" if language == "de" else "new chat") in said
+
+
+def test_a_score_corrected_after_one_was_counted_is_left_unanswered() -> None:
+    step = Change(AT, None)
+    after_close(step, CASE, "5", scored_before=True, emergency="116 111", edit=True)
+    assert (effects(step), step.settings, step.after) == ([], [], [])
