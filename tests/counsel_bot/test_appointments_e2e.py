@@ -17,7 +17,7 @@ from counsel_bot.conversation.appointments import AppointmentSettings
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.video import VideoSettings
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import login, office, on_duty, provision_bot
+from tests.support.bot_harness import goes_on_duty, login, office, on_duty, provision_bot
 
 pytestmark = pytest.mark.integration
 
@@ -46,8 +46,7 @@ async def test_book_confirm_remind_and_cancel_an_appointment_with_a_real_youth(
     await process.start()
     try:
         staff_room = await counsellor.accept_invite()
-        await counsellor.send(staff_room, "!duty on")
-        await counsellor.wait_for(staff_room, bot_user, "Dienst")
+        await goes_on_duty(counsellor, staff_room, bot_user)
         room = await youth.open_chat(bot_user)
         await youth.wait_for(room, bot_user, "anonym")
         await youth.send(room, "hallo, können wir mal per video reden?")
@@ -131,8 +130,7 @@ async def test_an_offices_appointment_keeps_its_hours_and_names_its_address(
         for member in (anna, ben):
             await member.accept_invite()
             await member.accept_invite()
-            await member.send(staff_room, "!duty on")
-            await member.wait_for(staff_room, process.user_id, "Dienst")
+            await goes_on_duty(member, staff_room, process.user_id)
 
         room = await youth.open_chat(process.user_id)
         await youth.wait_for(room, process.user_id, "anonym")

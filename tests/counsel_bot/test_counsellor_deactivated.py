@@ -11,7 +11,7 @@ import pytest
 
 from counsel_bot.core.ids import RoomID, UserID
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import login, provision_bot, until
+from tests.support.bot_harness import goes_on_duty, login, provision_bot, until
 
 pytestmark = pytest.mark.integration
 
@@ -29,8 +29,7 @@ async def test_a_deactivated_counsellor_goes_off_duty_and_gets_no_youth(
     try:
         staff_room = await counsellor.accept_invite(within=60)
         await lead.accept_invite(within=60)
-        await counsellor.send(staff_room, "!duty on")
-        await counsellor.wait_for(staff_room, process.user_id, "im Dienst", within=60)
+        await goes_on_duty(counsellor, staff_room, process.user_id)
         first = await login(synapse, user_factory, tmp_path, "youth")
         youths.append(first)
         room = await first.open_chat(process.user_id)

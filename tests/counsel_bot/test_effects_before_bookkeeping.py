@@ -14,7 +14,7 @@ import pytest
 
 from counsel_bot.channels.matrix.bot import SYNC_TOKEN_KEY
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import login, provision_bot, until
+from tests.support.bot_harness import goes_on_duty, login, provision_bot, until
 
 pytestmark = pytest.mark.integration
 FIRST_WORDS = "Hallo, ich brauche jemanden zum Reden."
@@ -33,8 +33,7 @@ async def a_youth_about_to_write(
     youth = await login(synapse, user_factory, tmp_path, "youth")
     try:
         staff_room = await counsellor.accept_invite()
-        await counsellor.send(staff_room, "!duty on")
-        await counsellor.wait_for(staff_room, process.user_id, "im Dienst")
+        await goes_on_duty(counsellor, staff_room, process.user_id)
         room = await youth.open_chat(process.user_id)
         await youth.wait_for(room, process.user_id, "anonym")
 

@@ -38,7 +38,7 @@ from tests.counsel_bot.test_kill_restart import (
     synapse_messages,
     write_bot_config,
 )
-from tests.support.bot_harness import PASSPHRASE, NioYouth, login, trust, until
+from tests.support.bot_harness import PASSPHRASE, NioYouth, goes_on_duty, login, trust, until
 from tests.support.postgres import PostgresServer
 
 pytestmark = pytest.mark.integration
@@ -138,8 +138,7 @@ async def test_the_standby_takes_over_when_the_active_bot_is_killed(
         staff_room = ""
         for counsellor in counsellors:
             staff_room = await counsellor.accept_invite(within=60)
-            await counsellor.send(staff_room, "!duty on")
-            await counsellor.wait_for(staff_room, bot_id, "im Dienst", within=60)
+            await goes_on_duty(counsellor, staff_room, bot_id)
 
         for round_no in range(ROUNDS):
             writer = await login(synapse, user_factory, tmp_path, "youth")

@@ -13,15 +13,14 @@ import pytest
 from counsel_bot.channels.matrix.bot import CounselBot
 from counsel_bot.core.ids import ConversationID, RoomID
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import NioYouth, login, provision_bot, until
+from tests.support.bot_harness import NioYouth, goes_on_duty, login, provision_bot, until
 
 pytestmark = pytest.mark.integration
 
 
 async def on_duty(counsellor: NioYouth, bot: str) -> None:
     staff_room = await counsellor.accept_invite(within=60)
-    await counsellor.send(staff_room, "!duty on")
-    await counsellor.wait_for(staff_room, bot, "im Dienst", within=60)
+    await goes_on_duty(counsellor, staff_room, bot)
 
 
 async def invited_youth(synapse: SynapseHandle, user_factory: UserFactory, tmp: Path,

@@ -33,7 +33,7 @@ from counsel_bot.store import SqliteStore, Store
 from e2e.vault import Vault
 from homeserver_bridge.paths import DataLayout, write_private
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import PASSPHRASE, NioYouth, login, trust, until
+from tests.support.bot_harness import PASSPHRASE, NioYouth, goes_on_duty, login, trust, until
 
 pytestmark = pytest.mark.integration
 
@@ -109,8 +109,7 @@ async def test_sigkill_at_random_points_loses_and_doubles_nothing(
     try:
         for counsellor in counsellors:
             staff_room = await counsellor.accept_invite(within=60)
-            await counsellor.send(staff_room, "!duty on")
-            await counsellor.wait_for(staff_room, bot_id, "im Dienst", within=60)
+            await goes_on_duty(counsellor, staff_room, bot_id)
 
         for round_no in range(ROUNDS):
             youth = await login(synapse, user_factory, tmp_path, "youth")

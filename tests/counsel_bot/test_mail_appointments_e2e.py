@@ -18,7 +18,7 @@ from counsel_bot.conversation.appointments import AppointmentSettings
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.video import VideoSettings
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import login, provision_bot
+from tests.support.bot_harness import goes_on_duty, login, provision_bot
 from tests.support.mail_e2e import OFFICE, YOUTH, office_mail, start_provider, youth_mail
 
 pytestmark = pytest.mark.integration
@@ -86,8 +86,7 @@ async def test_a_mail_youth_books_confirms_by_mail_gets_the_ics_reminders_and_th
             return mail
 
         staff_room = await counsellor.accept_invite()
-        await counsellor.send(staff_room, "!duty on")
-        await counsellor.wait_for(staff_room, bot_user, "Dienst")
+        await goes_on_duty(counsellor, staff_room, bot_user)
         await mail_in(youth_mail("Können wir mal per Video reden?", "<k1@youth.example>"))
         ack = await mail_out("angekommen")  # the acknowledgement
         room = await counsellor.accept_invite()

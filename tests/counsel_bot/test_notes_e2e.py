@@ -8,7 +8,7 @@ import pytest
 
 from counsel_bot.core.ids import RoomID
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import login, provision_bot, until
+from tests.support.bot_harness import goes_on_duty, login, provision_bot, until
 
 pytestmark = pytest.mark.integration
 
@@ -28,8 +28,7 @@ async def test_a_note_reaches_the_next_counsellor_after_a_transfer_and_never_the
     try:
         staff_room = await anna.accept_invite()
         assert await ben.accept_invite() == staff_room
-        await anna.send(staff_room, "!duty on")
-        await anna.wait_for(staff_room, process.user_id, "Dienst")
+        await goes_on_duty(anna, staff_room, process.user_id)
 
         room = await youth.open_chat(process.user_id)
         await youth.wait_for(room, process.user_id, "anonym")
@@ -62,8 +61,7 @@ async def test_a_note_reaches_the_next_counsellor_after_a_transfer_and_never_the
         await until(redacted, what="the note in the youth's room to be redacted")
 
         # Ben comes on duty; Anna hands the conversation to him.
-        await ben.send(staff_room, "!duty on")
-        await ben.wait_for(staff_room, process.user_id, "Dienst")
+        await goes_on_duty(ben, staff_room, process.user_id)
         await anna.send(room, f"!transfer {ben.client.user_id}")
         await until(lambda: room in ben.invited_to(), what="the transfer invitation")
         assert await ben.accept_invite() == room
@@ -106,8 +104,7 @@ async def test_a_youth_on_elements_crypto_never_gets_a_staff_room_note(
     youth_user = await user_factory("element-youth")
     try:
         staff_room = await anna.accept_invite()
-        await anna.send(staff_room, "!duty on")
-        await anna.wait_for(staff_room, process.user_id, "Dienst")
+        await goes_on_duty(anna, staff_room, process.user_id)
         async with open_js_client() as youth:
             await youth.login(synapse.base_url, youth_user.user_id, youth_user.password,
                               strict=False)

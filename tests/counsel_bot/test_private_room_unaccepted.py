@@ -17,7 +17,7 @@ import pytest
 from counsel_bot.core.clock import FakeClock
 from counsel_bot.core.video import VideoSettings
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import login, provision_bot, until
+from tests.support.bot_harness import goes_on_duty, login, provision_bot, until
 
 pytestmark = pytest.mark.integration
 
@@ -44,8 +44,7 @@ async def test_the_leads_learn_of_a_private_text_whose_room_was_never_accepted(
     try:
         staff_room = await counsellor.accept_invite()
         assert await lead.accept_invite() == staff_room
-        await counsellor.send(staff_room, "!duty on")
-        await counsellor.wait_for(staff_room, process.user_id, "Dienst")
+        await goes_on_duty(counsellor, staff_room, process.user_id)
         room = await youth.open_chat(process.user_id)
         await youth.wait_for(room, process.user_id, "anonym")
         await youth.send(room, "können wir auch reden statt schreiben?")

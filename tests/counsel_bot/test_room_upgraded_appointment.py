@@ -17,7 +17,7 @@ from counsel_bot.core.ids import RoomID
 from counsel_bot.core.video import VideoSettings
 from tests.conftest import SynapseHandle, UserFactory
 from tests.counsel_bot.test_room_upgraded import upgrade
-from tests.support.bot_harness import login, provision_bot, until
+from tests.support.bot_harness import goes_on_duty, login, provision_bot, until
 
 pytestmark = pytest.mark.integration
 
@@ -38,8 +38,7 @@ async def test_an_upgrade_after_the_close_tells_the_counsellor_of_the_appointmen
     bot = await process.start()
     try:
         staff_room = await counsellor.accept_invite()
-        await counsellor.send(staff_room, "!duty on")
-        await counsellor.wait_for(staff_room, bot_user, "Dienst")
+        await goes_on_duty(counsellor, staff_room, bot_user)
         room = await youth.open_chat(bot_user)
         await youth.send(room, "hallo, können wir mal per video reden?")
         assert await counsellor.accept_invite(within=60) == room

@@ -10,7 +10,14 @@ import pytest
 import pytest_asyncio
 
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import BotProcess, NioYouth, login, provision_bot, until
+from tests.support.bot_harness import (
+    BotProcess,
+    NioYouth,
+    goes_on_duty,
+    login,
+    provision_bot,
+    until,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -38,8 +45,7 @@ async def office(
         staff_room = await counsellor.accept_invite()
         await counsellor.send(staff_room, "!capacity 1")
         await counsellor.wait_for(staff_room, bot.user_id, "Kapazität 1")
-        await counsellor.send(staff_room, "!duty on")
-        await counsellor.wait_for(staff_room, bot.user_id, "im Dienst")
+        await goes_on_duty(counsellor, staff_room, bot.user_id)
     yield Office(bot, counsellors, staff_room)
     await bot.stop()
     for counsellor in counsellors:

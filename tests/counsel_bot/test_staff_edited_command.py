@@ -15,7 +15,7 @@ from nio import RoomSendResponse
 
 from counsel_bot.core.ids import UserID
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import NioYouth, login, provision_bot, until
+from tests.support.bot_harness import NioYouth, goes_on_duty, login, provision_bot, until
 
 pytestmark = pytest.mark.integration
 
@@ -28,8 +28,7 @@ async def test_a_command_corrected_by_an_edit_is_told_to_be_sent_again(
     bot = await process.start()
     try:
         staff_room = await counsellor.accept_invite(within=60)
-        await counsellor.send(staff_room, "!duty on")
-        await counsellor.wait_for(staff_room, process.user_id, "im Dienst", within=60)
+        await goes_on_duty(counsellor, staff_room, process.user_id)
         typo = await send_line(counsellor, staff_room, "!duty of")
         await send_edit(counsellor, staff_room, typo.event_id, "!duty off")
         told = await counsellor.wait_for(staff_room, process.user_id, "„!duty“",
@@ -55,8 +54,7 @@ async def in_a_youths_room(
     await process.start()
     try:
         staff_room = await counsellor.accept_invite(within=60)
-        await counsellor.send(staff_room, "!duty on")
-        await counsellor.wait_for(staff_room, process.user_id, "im Dienst", within=60)
+        await goes_on_duty(counsellor, staff_room, process.user_id)
         room = await youth.open_chat(process.user_id)
         await youth.wait_for(room, process.user_id, "anonym")
         await youth.send(room, "hallo")

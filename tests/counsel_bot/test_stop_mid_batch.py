@@ -20,7 +20,7 @@ from nio import MegolmEvent, RoomMessageText
 from counsel_bot.store import SqliteStore
 from e2e.vault import Vault
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import PASSPHRASE, login, provision_bot
+from tests.support.bot_harness import PASSPHRASE, goes_on_duty, login, provision_bot
 
 pytestmark = pytest.mark.integration
 
@@ -37,8 +37,7 @@ async def test_what_a_batch_commits_after_a_stop_is_still_sent(
     youth = await login(synapse, user_factory, tmp_path, "youth")
     try:
         staff_room = await counsellor.accept_invite(within=60)
-        await counsellor.send(staff_room, "!duty on")
-        await counsellor.wait_for(staff_room, process.user_id, "im Dienst", within=60)
+        await goes_on_duty(counsellor, staff_room, process.user_id)
         room = await youth.open_chat(process.user_id)
 
         real_handle = bot.handle_sync

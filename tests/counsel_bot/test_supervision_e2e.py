@@ -12,7 +12,7 @@ from nio import RoomSendError
 
 from counsel_bot.core.ids import RoomID
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import login, office, on_duty, provision_bot, until
+from tests.support.bot_harness import goes_on_duty, login, office, on_duty, provision_bot, until
 
 pytestmark = pytest.mark.integration
 
@@ -103,8 +103,7 @@ async def test_a_lead_reading_along_who_is_given_the_chat_is_announced_and_write
         await o.youth.wait_for(room, o.bot_user, "ist jetzt für dich da")
         record = await o.bot.store.conversation_by_room(RoomID(room))
         assert record is not None
-        await o.lead.send(staff_room, "!duty on")
-        await o.lead.wait_for(staff_room, o.bot_user, "im Dienst", within=60)
+        await goes_on_duty(o.lead, staff_room, o.bot_user)
         await o.lead.send(staff_room, f"!supervise {record.conversation}")
         await o.youth.wait_for(room, o.bot_user, "liest jetzt in diesem Chat mit")
         assert await o.lead.accept_invite() == room

@@ -15,7 +15,7 @@ from counsel_bot.core.ids import RoomID
 from counsel_bot.core.routing.model import ConversationState
 from counsel_bot.store import ConversationRecord
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import Office, login, office, provision_bot, until
+from tests.support.bot_harness import Office, goes_on_duty, login, office, provision_bot, until
 
 pytestmark = pytest.mark.integration
 
@@ -24,8 +24,7 @@ async def _youth_invites_counsellor(o: Office) -> tuple[str, str, ConversationRe
     """The counsellor goes on duty; a youth's first words invite them. Returns the staff
     room, the youth's room and the conversation's record."""
     staff_room = await o.counsellor.accept_invite()
-    await o.counsellor.send(staff_room, "!duty on")
-    await o.counsellor.wait_for(staff_room, o.bot_user, "Dienst")
+    await goes_on_duty(o.counsellor, staff_room, o.bot_user)
     room = await o.youth.open_chat(o.bot_user)
     await o.youth.wait_for(room, o.bot_user, "anonym")
     await o.youth.send(room, "hallo, ist jemand da?")
@@ -88,8 +87,7 @@ async def test_two_offices_hold_their_conversations_to_their_own_limits(
             await member.accept_invite()
             await member.accept_invite()
             assert staff_room is not None
-            await member.send(staff_room, "!duty on")
-            await member.wait_for(staff_room, process.user_id, "Dienst")
+            await goes_on_duty(member, staff_room, process.user_id)
 
         conversations = {}
         for office in ("familie", "schule"):

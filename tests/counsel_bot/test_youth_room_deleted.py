@@ -13,7 +13,7 @@ import pytest
 
 from counsel_bot.core.ids import RoomID
 from tests.conftest import SynapseHandle, UserFactory
-from tests.support.bot_harness import login, provision_bot, until
+from tests.support.bot_harness import goes_on_duty, login, provision_bot, until
 
 pytestmark = pytest.mark.integration
 
@@ -43,8 +43,7 @@ async def test_a_deleted_room_of_the_bots_own_ends_its_conversation(
         await until(lambda: bot.conductor.router.conversation(record.conversation) is None,
                     within=120, what="the deleted room's conversation to end")
 
-        await counsellor.send(staff_room, "!duty on")
-        await counsellor.wait_for(staff_room, process.user_id, "im Dienst", within=60)
+        await goes_on_duty(counsellor, staff_room, process.user_id)
         second = await login(synapse, user_factory, tmp_path, "youth")
         youths.append(second)
         other = await second.open_chat(process.user_id)

@@ -337,9 +337,18 @@ class NioYouth:
 async def on_duty(counsellor: NioYouth, bot: str) -> str:
     """The counsellor joins the staff room and goes on duty; the staff room."""
     staff_room = await counsellor.accept_invite(within=60)
-    await counsellor.send(staff_room, "!duty on")
-    await counsellor.wait_for(staff_room, bot, "im Dienst", within=60)
+    await goes_on_duty(counsellor, staff_room, bot)
     return staff_room
+
+
+async def goes_on_duty(counsellor: NioYouth, staff_room: str, bot: str, *,
+                       within: float = 60) -> str:
+    """``!duty on``, and the bot's answer to this counsellor: a colleague's "im Dienst"
+    read in the same room let a test go on before the bot had put this one on duty (a
+    transfer to them was then refused: seen under load)."""
+    await counsellor.send(staff_room, "!duty on")
+    return await counsellor.wait_for(
+        staff_room, bot, f"{counsellor.client.user_id}: Du bist im Dienst", within=within)
 
 
 async def block_invitations(synapse: Any, user: NioYouth) -> None:
