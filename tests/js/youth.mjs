@@ -330,7 +330,8 @@ async function waitForMessage({ room_id, sender, contains, after_ts, timeout_ms 
             if (summary.undecryptable > 0) {
                 return new CommandError(
                     "undecryptable",
-                    `no matching message decrypted; ${summary.undecryptable} could not be decrypted`,
+                    `no matching message decrypted; ${summary.undecryptable} could not be decrypted` +
+                        ` (${summary.reasons.join(", ")})`,
                     summary,
                 );
             }
