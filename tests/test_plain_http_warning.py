@@ -31,7 +31,8 @@ def test_each_listener_open_to_the_network_in_plain_http_is_named(tmp_path: Path
     settings = settings_from_mapping(OPEN)
     said = plain_http_listeners(settings)
     assert [line.split(" ", 1)[0] for line in said] == ["[homeserver]", "[web]", "[entry_page]"]
-    assert "public_base_url" in said[0] and "cookie_secure" in said[1]
+    assert "public_base_url" in said[0]
+    assert "cookie_secure" in said[1]
     running = Running(settings, DataLayout(tmp_path), cast(Any, None),
                       Account("bot", "@beratung:counsel.localhost", "x", "Beratung"), [])
     shown = banner(running)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import os
 import secrets
 import signal
@@ -215,6 +216,37 @@ def helplines_differ(settings: Settings) -> str | None:
             "(name_de, numbers, note_de) in counsel.toml")
 
 
+def plain_http_listeners(settings: Settings) -> list[str]:
+    """Each listener open to the network without TLS in front, and what to set: messages
+    stay end-to-end encrypted there, but the keys to the accounts (Matrix passwords and
+    access tokens, a lead's sign-in and session cookie, the sign-up codes) do not. Only what
+    the settings can tell: a proxy in front is known from the options that name one."""
+    said = []
+    hs = settings.homeserver
+    if not hs.url and _open(hs.bind_address) and not hs.public_base_url.startswith("https://"):
+        said.append(
+            f"[homeserver] Synapse listens on {hs.bind_address}:{hs.port} in plain HTTP: "
+            "passwords and access tokens cross the network readable. Put a TLS proxy in "
+            "front and set public_base_url = \"https://...\" and behind_proxy = true")
+    web = settings.web
+    if web.enabled and _open(web.bind_address) and not web.cookie_secure:
+        said.append(
+            f"[web] the team-lead view listens on {web.bind_address}:{web.port} in plain "
+            "HTTP: a lead's password and session cross the network readable. Serve it "
+            "through a TLS proxy and set cookie_secure = true (and trusted_proxies)")
+    page = settings.entry_page
+    if page.enabled and _open(page.bind_address) and not page.trusted_proxies:
+        said.append(
+            f"[entry_page] the entry page listens on {page.bind_address}:{page.port} in "
+            "plain HTTP: the sign-up codes it hands out cross the network readable. Serve "
+            "it through a TLS proxy and name the proxy in trusted_proxies")
+    return said
+
+
+def _open(address: str) -> bool:
+    return not ipaddress.ip_address(address).is_loopback
+
+
 def entry_page_content(running: Running, clock: Clock) -> EntryPageContent:
     settings = running.settings
     hours = OpeningHours.from_dict(settings.opening_hours.as_dict())
@@ -283,6 +315,8 @@ def banner(running: Running, entry_page_url: str | None = None) -> str:
         lines.append("")
     if (differ := helplines_differ(running.settings)) is not None:
         lines += [f"Warning: {differ}.", ""]
+    if plain := plain_http_listeners(running.settings):
+        lines += [*(f"Warning: {line}." for line in plain), ""]
     if running.staff_made:
         lines.append("Staff accounts made now: counsel.toml names them, and nobody had them "
                      "(anyone could have signed up")
