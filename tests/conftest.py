@@ -21,7 +21,10 @@ from homeserver_bridge.embedded import EmbeddedSynapse
 from homeserver_bridge.paths import DataLayout
 from homeserver_bridge.provision import admin_client
 from homeserver_bridge.settings import HomeserverSettings, RateLimit, RateLimits
+from tests.support.nio_threads import bind_nio_models_per_thread
 from tests.support.postgres import PostgresServer, PostgresUnavailable, running_postgres
+
+bind_nio_models_per_thread()
 
 TEST_SERVER_NAME = "test.localhost"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
