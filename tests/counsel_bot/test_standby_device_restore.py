@@ -16,9 +16,12 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
+from nio import AsyncClient
 from nio.crypto import InboundGroupSession, OutboundGroupSession
 
-from counsel_bot.channels.matrix.session import connect
+from counsel_bot.channels.matrix import session
+from counsel_bot.channels.matrix.session import SavedSession, connect
 from counsel_bot.config import StoreSettings
 from counsel_bot.runtime.standby import run_when_active
 from counsel_bot.store.leadership import SESSION_SILENCE_LIMIT_SECONDS, Term
@@ -31,11 +34,11 @@ CHEAP = KdfParams(time_cost=1, memory_kib=8, parallelism=1)
 ROOM_KEYS = 12_000
 # Devices the bot has met (youths' and staff's, each with its keys and trust state).
 DEVICES_MET = 3_000
-# The longest the event loop may stand still while a device is restored: two thirds of what
-# reading ROOM_KEYS on the loop held it on an idle test machine (0.75 s), far below the
-# silence limit. A third was too tight: with the suite's other worker busy, the worker
-# thread's parsing held the GIL and the loop 0.29 s once (CI 81), in one run of about 30.
-PAUSE_AT_MOST = 0.5
+# The longest the event loop may stand still while a device is restored in the worker
+# thread, as a share of how long the same restore held it on the loop, measured in the same
+# test: a bound in seconds failed under load (0.29 s once past 0.25, CI 81; 0.67 s past 0.5
+# with three workers, CI 85), when the machine, not the restore, held the loop.
+PAUSE_SHARE_AT_MOST = 0.5
 T = TypeVar("T")
 
 
@@ -156,6 +159,7 @@ async def test_restoring_a_device_that_met_many_devices_keeps_the_active_role(
 
 async def test_restoring_a_device_lets_the_event_loop_go_on(
     synapse: SynapseHandle, user_factory: UserFactory, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Quicker loaders shortened the restore, but it still ran on the event loop in one
     piece: under load (2 cores shared, another bot's first sync) it held the loop 5.4 s
@@ -176,8 +180,18 @@ async def test_restoring_a_device_lets_the_event_loop_go_on(
         assert client.store.load_sync_token() == "s1_2"
     finally:
         await client.close()
-    assert paused < PAUSE_AT_MOST, (
-        f"the event loop stood still for {paused:.2f} s while the device was restored")
+    # The yardstick: the same restore on the loop, as it was before.
+    monkeypatch.setattr(session, "restore_off_the_loop", _restore_on_the_loop)
+    client, on_the_loop = await _longest_pause(
+        connect(synapse.base_url, user_id, password, bot_dir / "nio", vault))
+    await client.close()
+    assert paused < PAUSE_SHARE_AT_MOST * on_the_loop, (
+        f"the event loop stood still for {paused:.2f} s while the device was restored, "
+        f"{on_the_loop:.2f} s with the restore on the loop")
+
+
+async def _restore_on_the_loop(client: AsyncClient, saved: SavedSession) -> None:
+    client.restore_login(saved.user_id, saved.device_id, saved.access_token)
 
 
 async def _longest_pause(work: Coroutine[Any, Any, T]) -> tuple[T, float]:
