@@ -221,26 +221,24 @@ def plain_http_listeners(settings: Settings) -> list[str]:
     stay end-to-end encrypted there, but the keys to the accounts (Matrix passwords and
     access tokens, a lead's sign-in and session cookie, the sign-up codes) do not. Only what
     the settings can tell: a proxy in front is known from the options that name one."""
-    said = []
-    hs = settings.homeserver
-    if not hs.url and _open(hs.bind_address) and not hs.public_base_url.startswith("https://"):
-        said.append(
-            f"[homeserver] Synapse listens on {hs.bind_address}:{hs.port} in plain HTTP: "
-            "passwords and access tokens cross the network readable. Put a TLS proxy in "
-            "front and set public_base_url = \"https://...\" and behind_proxy = true")
-    web = settings.web
-    if web.enabled and _open(web.bind_address) and not web.cookie_secure:
-        said.append(
-            f"[web] the team-lead view listens on {web.bind_address}:{web.port} in plain "
-            "HTTP: a lead's password and session cross the network readable. Serve it "
-            "through a TLS proxy and set cookie_secure = true (and trusted_proxies)")
-    page = settings.entry_page
-    if page.enabled and _open(page.bind_address) and not page.trusted_proxies:
-        said.append(
-            f"[entry_page] the entry page listens on {page.bind_address}:{page.port} in "
-            "plain HTTP: the sign-up codes it hands out cross the network readable. Serve "
-            "it through a TLS proxy and name the proxy in trusted_proxies")
-    return said
+    hs, web, page = settings.homeserver, settings.web, settings.entry_page
+    listeners = [  # (section, who, address, port, plain, what crosses readable, the fix)
+        ("homeserver", "Synapse", hs.bind_address, hs.port,
+         not hs.url and not hs.public_base_url.startswith("https://"),
+         "passwords and access tokens",
+         'Put a TLS proxy in front and set public_base_url = "https://..." and '
+         "behind_proxy = true"),
+        ("web", "the team-lead view", web.bind_address, web.port,
+         web.enabled and not web.cookie_secure, "a lead's password and session",
+         "Serve it through a TLS proxy and set cookie_secure = true (and trusted_proxies)"),
+        ("entry_page", "the entry page", page.bind_address, page.port,
+         page.enabled and not page.trusted_proxies, "the sign-up codes it hands out",
+         "Serve it through a TLS proxy and name the proxy in trusted_proxies"),
+    ]
+    return [f"[{section}] {who} listens on {address}:{port} in plain HTTP: {what} cross "
+            f"the network readable. {fix}"
+            for section, who, address, port, plain, what, fix in listeners
+            if plain and _open(address)]
 
 
 def _open(address: str) -> bool:
