@@ -145,7 +145,8 @@ async def office(
         assert await lead.accept_invite() == staff_room
 
         await staff_says(watch, a, staff_room, "!capacity 1", "Kapazität 1")
-        await staff_says(watch, a, staff_room, "!duty on", "im Dienst")
+        await staff_says(watch, a, staff_room, "!duty on",
+                         f"{a.client.user_id}: Du bist im Dienst")
         # A plain private chat gives the bot no power: it moves the youth to its own room.
         first = await y1.open_chat(process.user_id, like_element=False)
         youth_room = await y1.accept_invite()
@@ -156,7 +157,8 @@ async def office(
         assert await _invited(a, watch, staff_room) == youth_room
 
         await staff_says(watch, b, staff_room, "!capacity 1", "Kapazität 1")
-        await staff_says(watch, b, staff_room, "!duty on", "im Dienst")
+        await staff_says(watch, b, staff_room, "!duty on",
+                         f"{b.client.user_id}: Du bist im Dienst")
         other_room = await y2.open_chat(process.user_id, like_element=True)
         await y2.wait_for(other_room, process.user_id, "anonym")
         await send_text(y2, other_room, "Hallo, hier ist Y2")
