@@ -119,7 +119,7 @@ def closed_notice(
     default_emergency: Mapping[Language, str], mail: bool,
 ) -> None:
     """Out of the office's hours: when it opens, its own words if it has them, and help."""
-    desk = book.desk(office)
+    desk = book.serving_desk(office)
     hours = desk.hours or default_hours
     if hours.is_open(step.at):
         return
@@ -134,13 +134,13 @@ def closed_notice(
 
 
 def hours_of(book: OfficeBook, office: str, default: OpeningHours) -> OpeningHours:
-    return book.desk(office).hours or default
+    return book.serving_desk(office).hours or default
 
 
 def emergency_of(
     book: OfficeBook, office: str, default: Mapping[Language, str]
 ) -> dict[Language, str]:
-    own = book.desk(office).emergency
+    own = book.serving_desk(office).emergency
     return {lang: own.get(lang) or default[lang] for lang in default}
 
 

@@ -21,6 +21,7 @@ from enum import StrEnum
 
 from counsel_bot.core.appointments import Venue
 from counsel_bot.core.opening_hours import OpeningHours
+from counsel_bot.core.routing.offices import UNDECIDED
 from counsel_bot.core.timers import TimerSettings
 
 
@@ -280,6 +281,16 @@ class OfficeBook:
 
     def desk(self, office_id: str) -> OfficeDesk:
         return self.desks.get(office_id, OfficeDesk())
+
+    def serving_desk(self, office_id: str) -> OfficeDesk:
+        """The desk whose hours and words a youth of ``office_id`` is given: the fallback
+        office's for a conversation from before offices ("") or of an office renamed or
+        removed since, as its counsellors take it (rule 2 of core/routing/offices.py); not
+        the installation's, which may keep other hours than the office that counsels the
+        youth. An undecided conversation keeps the installation's until it is settled."""
+        if office_id in self.desks or office_id == UNDECIDED or not self.enabled:
+            return self.desk(office_id)
+        return self.desk(self.fallback)
 
     def venue(self, office_id: str, default: Venue) -> Venue:
         """Where and when ``office_id`` holds appointments: its own hours, address and
