@@ -67,7 +67,11 @@ class OfficeStaffRooms:
     async def room_for_notice(self, office: str) -> RoomID | None:
         """The office's staff room for a notice. One the homeserver refused to make at the
         start (`ensure` asks once) is asked for again here, while the notice waits for it:
-        else every notice of the office, its crisis alerts too, waited until a restart."""
+        else every notice of the office, its crisis alerts too, waited until a restart.
+        An office not configured (renamed or removed since, or still undecided) is the
+        fallback office (rules 2 and 3 of core/routing/offices.py): the removed office's old
+        room, which the bot no longer keeps to its staff, is read by nobody who may know."""
+        office = self._serving(office)
         existing = await self.room_of(office)
         if existing is not None or not any(o.id == office for o in self._book.offices):
             return existing
@@ -83,6 +87,12 @@ class OfficeStaffRooms:
                 await self._store.set_setting(setting_key(office), room_id)
                 self._rooms[office] = room_id
             return room_id
+
+    def _serving(self, office: str) -> str:
+        """The configured office whose room holds a notice naming ``office``."""
+        if self._book.enabled and not any(o.id == office for o in self._book.offices):
+            return self._book.fallback
+        return office
 
     def rooms(self) -> list[RoomID]:
         """The offices' staff rooms known so far."""
@@ -132,6 +142,8 @@ class OfficeStaffRooms:
         """True if ``room_id`` was the office's staff room and is lost (replaced now or just
         before, or to be replaced at the next try), so a notice it refused waits for the
         new one."""
+        office = self._serving(office)
+
         async def reopen() -> RoomID | None:
             log.critical("the bot is no longer in the staff room of office %s; opening it "
                          "again and inviting its staff", office)
