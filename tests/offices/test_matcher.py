@@ -94,3 +94,21 @@ def test_bad_office_definitions() -> None:
 def test_after_the_one_question_every_answer_has_an_office(text: str) -> None:
     result = match_office(text, OFFICES, "general", asked=True)
     assert result.office in {o.id for o in OFFICES}
+
+
+@pytest.mark.parametrize("answer", [
+    "2\ufe0f\u20e3",  # a phone's keycap "2️⃣"
+    "2!", "(2)", "2,", "#2", "Nummer 2", "Nr. 2", "nr 2", "die 2", "2 bitte", "number 2",
+    "Die Nummer 2 bitte.",
+])
+def test_a_menu_number_typed_the_way_youths_type_it_picks_its_topic(answer: str) -> None:
+    """Asked to answer with a number, a youth types "2️⃣" from the phone's emoji keyboard,
+    "Nr. 2" or "die 2": each went to the fallback office, which may not counsel that topic
+    (told "we could not tell, here is the general office")."""
+    assert topics_in(answer, OFFICES) == ("school",)
+    assert office(answer, asked=True) == "school"
+
+
+@pytest.mark.parametrize("text", ["ich bin 15", "ich bin 2 mal sitzen geblieben", "1 oder 2"])
+def test_a_number_among_other_words_is_no_menu_choice(text: str) -> None:
+    assert topics_in(text, OFFICES) == ()
