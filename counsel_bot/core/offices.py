@@ -15,6 +15,7 @@ Rules this module keeps:
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -72,7 +73,13 @@ _NOT_TOPIC: dict[str, re.Pattern[str]] = {
 }
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 _POSTCODE = re.compile(r"(?<!\d)(\d{5})(?!\d)")
-_NUMBER = re.compile(r"\s*(\d{1,2})\s*[.)]?\s*")
+# A menu choice is one number of one or two digits, alone but for punctuation and these
+# words around it: "2", "2️⃣", "Nr. 2", "die 2 bitte". A number among other words ("ich
+# bin 15") is none.
+_MENU_WORDS = frozenset({"nummer", "nr", "number", "num", "die", "the", "bitte", "please"})
+_TOKEN = re.compile(r"[^\W_]+")
+# Variation selector 16 (emoji presentation) and the combining keycap: "2️⃣" is "2".
+_MARKS = {0xFE0F: None, 0x20E3: None}
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 _AREA = re.compile(r"(\d{1,5})(?:-(\d{5}))?")
 
@@ -151,10 +158,10 @@ def topic_menu(offices: Sequence[Office], language: str) -> str:
 
 def topics_in(text: str, offices: Sequence[Office]) -> tuple[str, ...]:
     """Topics the text names: a typed number from the menu, or topic words."""
-    number = _NUMBER.fullmatch(text)
+    number = _menu_number(text)
     if number is not None:
         offered = offered_topics(offices)
-        index = int(number.group(1)) - 1
+        index = number - 1
         return (offered[index],) if 0 <= index < len(offered) else ()
     words = [w.lower() for w in _WORD.findall(text)]
     found = []
@@ -168,6 +175,18 @@ def topics_in(text: str, offices: Sequence[Office]) -> tuple[str, ...]:
     if "lgbtq" in found and not any(_lgbtq_word(w) for w in words):
         found.remove("lgbtq")
     return tuple(found)
+
+
+def _menu_number(text: str) -> int | None:
+    """The number of a menu entry the text picks, typed as a youth types it (any script's
+    digits, a full-width or keycap one), or None."""
+    # NFKC: full-width digits as ASCII; the keycap's marks dropped.
+    tokens = _TOKEN.findall(unicodedata.normalize("NFKC", text).translate(_MARKS))
+    numbers = [t for t in tokens if t.isdecimal()]
+    if len(numbers) != 1 or len(numbers[0]) > 2 or any(
+            t.casefold() not in _MENU_WORDS for t in tokens if not t.isdecimal()):
+        return None
+    return int(numbers[0])
 
 
 def _lgbtq_word(word: str) -> bool:
