@@ -124,13 +124,14 @@ def closed_notice(
     if hours.is_open(step.at):
         return
     emergency = desk.emergency.get(language) or default_emergency[language]
-    if desk.out_of_hours_text:
-        step.add(SayToYouth(conversation, "office.out_of_hours",
-                            (("text", desk.out_of_hours_text), ("emergency", emergency))),
-                 f"ooh:{conversation}:{office}")
-    else:
-        step.add(out_of_hours(conversation, step.at, hours, emergency, mail=mail),
-                 f"ooh:{conversation}:{office}")
+    step.add(out_of_hours(conversation, step.at, hours, emergency, mail=mail,
+                          own_text=desk.out_of_hours_text),
+             f"ooh:{conversation}:{office}")
+
+
+def closed_text(book: OfficeBook, office: str) -> str:
+    """The office's own words for when it is closed ("" = the standard text)."""
+    return book.serving_desk(office).out_of_hours_text
 
 
 def hours_of(book: OfficeBook, office: str, default: OpeningHours) -> OpeningHours:

@@ -182,7 +182,8 @@ class Transitions:
         emergency = c.policy.emergency_for(current.office)
         welcome.handed_back(step, current, offices.hours_of(book, current.office, c.policy.hours),
                             emergency[spoken(current.language)], someone_can_take=someone,
-                            mail=c.mail_switch is not None)
+                            mail=c.mail_switch is not None,
+                            own_text=offices.closed_text(book, current.office))
 
     def _sent_on_waiting(self, step: Change, conversation: ConversationID,
                          handed_back: set[ConversationID]) -> None:

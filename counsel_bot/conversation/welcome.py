@@ -20,8 +20,9 @@ from counsel_bot.core.routing.model import Channel, ConversationSnapshot
 def welcome(
     step: Change, conversation: ConversationID, language: Language, *,
     default_language: Language, hours: OpeningHours, emergency: Mapping[Language, str],
-    mail: bool,
+    mail: bool, own_text: str = "",
 ) -> None:
+    """``own_text``: the office's own words for when it is closed (`out_of_hours`)."""
     if language != default_language:
         # The greeting on joining was in the default language; answer in theirs.
         step.add(SayToYouth(conversation, "greeting"), f"greet:{conversation}")
@@ -34,7 +35,8 @@ def welcome(
         # goes without a colleague to take over).
         if not any(isinstance(effect, Assign) and effect.conversation == conversation
                    for effect, _ in step.effects):
-            step.add(out_of_hours(conversation, step.at, hours, emergency[language], mail=mail),
+            step.add(out_of_hours(conversation, step.at, hours, emergency[language], mail=mail,
+                                  own_text=own_text),
                      ooh_tag(conversation, step.at, hours))
     else:
         nobody_on_duty(step, conversation, emergency[language])
@@ -51,7 +53,8 @@ def nobody_on_duty(step: Change, conversation: ConversationID, emergency: str) -
 
 
 def handed_back(step: Change, current: ConversationSnapshot, hours: OpeningHours,
-                emergency: str, *, someone_can_take: bool, mail: bool) -> None:
+                emergency: str, *, someone_can_take: bool, mail: bool,
+                own_text: str = "") -> None:
     """A chat youth in the queue after closing with nobody on duty to take them (the last
     counsellor signed off at the end of the shift, holding them or not) is told when the
     chat opens again and where help is meanwhile, as one who writes after closing is:
@@ -69,7 +72,8 @@ def handed_back(step: Change, current: ConversationSnapshot, hours: OpeningHours
         step.add(SayToYouth(conversation, "nobody_on_duty", (("emergency", emergency),)),
                  f"nobody-on-duty:{conversation}{back}")
         return
-    step.add(out_of_hours(conversation, step.at, hours, emergency, mail=mail),
+    step.add(out_of_hours(conversation, step.at, hours, emergency, mail=mail,
+                          own_text=own_text),
              ooh_tag(conversation, step.at, hours, back))
 
 
@@ -85,10 +89,15 @@ def ooh_tag(conversation: ConversationID, at: datetime, hours: OpeningHours,
 
 def out_of_hours(
     conversation: ConversationID, at: datetime, hours: OpeningHours, emergency: str, *,
-    mail: bool,
+    mail: bool, own_text: str = "",
 ) -> SayToYouth:
     """When the chat opens again and where help is meanwhile; the way to mail only with
-    ``mail`` (the office counsels by mail), or the youth is sent to a refusal."""
+    ``mail`` (the office counsels by mail), or the youth is sent to a refusal. An office's
+    ``own_text`` (its `out_of_hours_text`: its holidays, its way back) is said instead,
+    with the numbers, wherever its youth hears that it is closed."""
+    if own_text:
+        return SayToYouth(conversation, "office.out_of_hours",
+                          (("text", own_text), ("emergency", emergency)))
     opening = hours.next_opening(at)
     key = "out_of_hours_mail" if mail else "out_of_hours"
     if opening is None:
