@@ -105,3 +105,37 @@ async def test_office_duty_is_read_from_the_bots_metrics() -> None:
     async with aiohttp.ClientSession() as session:
         await duty.refresh(session)  # the bot is gone: unknown, not stale
     assert duty() == {}
+
+
+async def test_an_office_whose_only_one_on_duty_takes_no_new_youths_shows_nobody_there() -> None:
+    """Ben is on duty with `!capacity 0` (reading along, wrapping up: no new youths): the
+    router counts his office as unstaffed (`OfficeRules.staffed`), and a youth who writes
+    is told nobody is on duty. The entry page said "Someone is there right now" first."""
+    import aiohttp
+    from aiohttp.test_utils import TestServer
+
+    from counsel_bot.core.clock import FakeClock
+    from counsel_bot.metrics import CounselMetrics
+    from counsel_bot.office_metrics import OfficeMetrics
+    from counsel_bot.runtime.office_duty import OfficeDuty
+    from counsel_bot.runtime.offices import office_rules
+    from counsel_bot.web import WebSettings, build_web_app
+    from counsel_bot.web.router_source import RouterDashboardSource
+    from tests.offices.test_office_conversation import ANNA, BEN, T0, staff_says
+    from tests.web.fakes import FakeAuth
+
+    metrics = CounselMetrics(FakeClock(T0))
+    c = await conductor()
+    c.metrics = metrics
+    c.office_metrics = OfficeMetrics(office_rules(settings_from_mapping(CONFIG)),
+                                     metrics.registry)
+    await staff_says(c, ANNA, "!duty on")
+    await staff_says(c, BEN, "!duty on")
+    await staff_says(c, BEN, "!capacity 0")
+    source = RouterDashboardSource(lambda: c.router.snapshot(), FakeClock(T0),
+                                   nickname=lambda _user: None)
+    app = build_web_app(metrics, source, FakeAuth({}), WebSettings(), FakeClock(T0))
+    async with TestServer(app) as server, aiohttp.ClientSession() as session:
+        duty = OfficeDuty(str(server.make_url("/metrics")), None)
+        await duty.refresh(session)
+        assert duty() == {"familie": True, "schule": False, "jugend": False}
