@@ -51,6 +51,13 @@ class OfficeMetrics:
             "counsel_office_counsellors_on_duty", "Staff on duty, by office", ["office"],
             registry=registry,
         )
+        # What the entry page shows as "someone is there": on duty and taking new youths,
+        # as the router counts an office staffed (`OfficeRules.staffed`; `!capacity 0`
+        # takes none), so the page does not say so to a youth the bot then tells nobody is.
+        self._taking = Gauge(
+            "counsel_office_counsellors_taking", "Staff on duty taking new youths, by office",
+            ["office"], registry=registry,
+        )
         self._waited = Histogram(
             "counsel_office_wait_to_assignment_seconds",
             "Time from queueing to a counsellor's assignment, by office", ["office"],
@@ -63,6 +70,7 @@ class OfficeMetrics:
         for office in self.labels:
             self._longest.labels(office).set(0)
             self._on_duty.labels(office).set(0)
+            self._taking.labels(office).set(0)
             self._waited.labels(office)
             self._opened.labels(office)
             for priority in _PRIORITIES:
@@ -81,9 +89,10 @@ class OfficeMetrics:
             for priority in _PRIORITIES:
                 count = sum(1 for c in mine if c.priority.value == priority)
                 self._queue.labels(office, priority).set(count)
-            on_duty = sum(1 for c in snapshot.counsellors
-                          if c.on_duty and office in self._rules.offices_of(c.user))
-            self._on_duty.labels(office).set(on_duty)
+            on_duty = [c for c in snapshot.counsellors
+                       if c.on_duty and office in self._rules.offices_of(c.user)]
+            self._on_duty.labels(office).set(len(on_duty))
+            self._taking.labels(office).set(sum(1 for c in on_duty if c.capacity > 0))
 
     def assigned(self, conv: ConversationSnapshot, waited: timedelta) -> None:
         self._waited.labels(self.label(conv)).observe(max(waited.total_seconds(), 0.0))

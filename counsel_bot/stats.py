@@ -62,6 +62,8 @@ class OfficeStats:
     crisis_waiting: int = 0
     longest_wait_seconds: float = 0.0
     on_duty: int = 0
+    # On duty and taking new youths (capacity above 0): whom a youth who writes now reaches.
+    taking: int = 0
 
 
 def _offices(values: Mapping[str, list[tuple[Mapping[str, str], float]]]
@@ -73,12 +75,14 @@ def _offices(values: Mapping[str, list[tuple[Mapping[str, str], float]]]
         if labels.get("priority") == "crisis":
             mine["crisis_waiting"] = mine.get("crisis_waiting", 0) + value
     for name, key in (("counsel_office_queue_longest_wait_seconds", "longest"),
-                      ("counsel_office_counsellors_on_duty", "on_duty")):
+                      ("counsel_office_counsellors_on_duty", "on_duty"),
+                      ("counsel_office_counsellors_taking", "taking")):
         for labels, value in values.get(name, []):
             figures.setdefault(labels.get("office", "?"), {})[key] = value
     return {
         office: OfficeStats(int(f.get("waiting", 0)), int(f.get("crisis_waiting", 0)),
-                            f.get("longest", 0.0), int(f.get("on_duty", 0)))
+                            f.get("longest", 0.0), int(f.get("on_duty", 0)),
+                            int(f.get("taking", 0)))
         for office, f in sorted(figures.items())
     }
 

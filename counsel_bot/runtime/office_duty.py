@@ -1,4 +1,5 @@
-"""Which offices have someone on duty now, for the entry page: read from the bot's /metrics.
+"""Which offices have someone on duty who takes new youths now, for the entry page: read from
+the bot's /metrics.
 
 The entry page runs beside the bot process, not in it, so it learns this the way `counsel
 stats` does. Only yes or no per office id is kept; when the bot cannot be read, nothing is
@@ -45,7 +46,8 @@ class OfficeDuty:
             log.debug("office duty unknown: %s", exc)
             self._known = {}
             return
-        self._known = {office: figures.on_duty > 0 for office, figures in stats.offices.items()
+        # Someone who takes new youths: one on duty with `!capacity 0` is nobody to a youth.
+        self._known = {office: figures.taking > 0 for office, figures in stats.offices.items()
                        if office != UNDECIDED_LABEL}
 
     async def run(self, session: aiohttp.ClientSession, stop: asyncio.Event) -> None:
