@@ -165,9 +165,12 @@ async def cross_sign(client: AsyncClient, vault: Vault, layout: DataLayout, pass
 
 
 def policy_from(settings: Settings) -> Policy:
-    staff = {UserID(u): Role.COUNSELLOR for u in settings.staff.counsellors}
+    # The stronger role wins: an office's lead whom [staff] counsellors names too (the
+    # list kept from before offices) still leads it; where, the office rules say (rule 7).
+    staff = office_staff(settings)
+    for user in settings.staff.counsellors:
+        staff.setdefault(UserID(user), Role.COUNSELLOR)
     staff |= {UserID(u): Role.TEAM_LEAD for u in settings.staff.team_leads}
-    staff = {**office_staff(settings), **staff}
     return Policy(
         default_language=settings.bot.default_language,
         staff=staff,
