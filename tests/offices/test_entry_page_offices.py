@@ -139,3 +139,20 @@ async def test_an_office_whose_only_one_on_duty_takes_no_new_youths_shows_nobody
         duty = OfficeDuty(str(server.make_url("/metrics")), None)
         await duty.refresh(session)
         assert duty() == {"familie": True, "schule": False, "jugend": False}
+
+
+@pytest.mark.parametrize("first", [
+    "stelle:familie.",  # a sentence's full stop, or the phone's after a double space
+    "Hallo, stelle:familie",
+    "Starttext: stelle:familie Zum Chat",  # the page's whole line, copied
+    "Stelle: Familie",  # the phone made it a capital, and a space after the colon
+])
+async def test_the_start_text_within_other_words_still_preselects_the_office(first: str) -> None:
+    """Family is served by two offices, so the words alone ("familie": the family topic)
+    do not decide it: after copying or typing the office's start text, the youth was asked
+    what it is about instead of reaching the office they picked on the page."""
+    c = await conductor()
+    cid = await open_youth(c, "!e2:x", first)
+    conv = c.router.conversation(cid)
+    assert conv is not None
+    assert conv.office == "familie"
