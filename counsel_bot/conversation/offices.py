@@ -9,6 +9,7 @@ the sealed intake like every message; nothing here keeps or logs it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
@@ -25,16 +26,15 @@ from counsel_bot.core.routing import events as ev
 from counsel_bot.core.routing.model import ConversationSnapshot, Priority
 from counsel_bot.core.routing.offices import UNDECIDED, OfficeRules
 
-# A start text like "office:family" (the entry page's link per office) preselects the office.
-_PRESELECT = ("office:", "stelle:")
+# A start text like "stelle:familie" (the entry page's, per office) preselects the office,
+# wherever it stands in the first words: "Hallo, stelle:familie", the page's whole line
+# copied, a full stop after it. Only an office id it names counts (`match_office`).
+_PRESELECT = re.compile(r"(?<!\w)(?:office|stelle):\s*([a-z0-9][a-z0-9_-]{0,31})")
 
 
 def preselected(body: str) -> str | None:
-    text = body.strip().lower()
-    for prefix in _PRESELECT:
-        if text.startswith(prefix):
-            return text[len(prefix):].split()[0] if text[len(prefix):].split() else None
-    return None
+    found = _PRESELECT.search(body.lower())
+    return None if found is None else found.group(1)
 
 
 def first_office(book: OfficeBook, body: str, language: str = "") -> str:
