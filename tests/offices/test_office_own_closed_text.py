@@ -58,3 +58,34 @@ async def test_a_youth_handed_back_as_the_office_closes_reads_its_own_words() ->
     [(key, params)] = await _closed_texts(c)
     assert key == "office.out_of_hours"
     assert params["text"] == OWN
+
+
+OWN_EN = "We are on holiday until 6 January. After that we are here for you again."
+
+
+@pytest.mark.parametrize(("own_en", "key", "text"), [
+    (OWN_EN, "office.out_of_hours", OWN_EN),
+    # None in English: the standard text in English (when the office opens, from its
+    # hours), not the German words the youth may not read.
+    ("", "out_of_hours", None),
+])
+async def test_an_english_speaking_youth_reads_the_offices_words_in_english(
+        own_en: str, key: str, text: str | None) -> None:
+    """The office counsels in English too (`languages`, as in the README's example), and its
+    closed text was German only: an English-speaking youth read "Wir sind bis zum 6. Januar
+    in den Ferien" and an English line with the numbers."""
+    settings = settings_from_mapping({
+        "routing": {"fallback_office": "jugend"},
+        "offices": [
+            {"id": "familie", "name": "Familienberatung", "topics": ["family"],
+             "postcodes": ["89"], "counsellors": [ANNA], "languages": ["de", "en"],
+             "hours": {"mon": ["09:00-10:00"]}, "out_of_hours_text": OWN,
+             "out_of_hours_text_en": own_en},
+            {"id": "jugend", "name": "Jugendberatung", "topics": ["general"],
+             "counsellors": ["@cem:x"]},
+        ],
+    })
+    c = await office(settings)
+    await youth(c, "I have a lot of trouble with my parents at home, 89073", T0)
+    [(said, params)] = await _closed_texts(c)
+    assert (said, params.get("text")) == (key, text)
