@@ -394,6 +394,9 @@ class OfficeSettings:
     hours: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Said to a youth out of hours instead of the standard text (empty = the standard text).
     out_of_hours_text: str = ""
+    # The same in English, for a youth who writes English (empty = the standard English
+    # text, which says when the office opens: not the German words above).
+    out_of_hours_text_en: str = ""
     # Empty = the [crisis] numbers.
     emergency_de: str = ""
     emergency_en: str = ""
@@ -446,14 +449,16 @@ class OfficeSettings:
             raise ValueError(f"office {self.id!r}: mail_address {self.mail_address!r} is not "
                              "a mail address like familie@example.org")
         # Empty means the standard text (with when the office opens); blank was sent as is.
-        if self.out_of_hours_text and not self.out_of_hours_text.strip():
-            raise ValueError(f"office {self.id!r}: out_of_hours_text is blank; write the "
-                             "office's words, or leave it empty for the standard text that "
-                             "says when the office opens")
-        try:
-            _check_length("out_of_hours_text", self.out_of_hours_text, MAX_OUT_OF_HOURS_CHARS)
-        except ValueError as exc:
-            raise ValueError(f"office {self.id!r}: {exc}") from None
+        for key in ("out_of_hours_text", "out_of_hours_text_en"):
+            value = getattr(self, key)
+            if value and not value.strip():
+                raise ValueError(f"office {self.id!r}: {key} is blank; write the office's "
+                                 "words, or leave it empty for the standard text that says "
+                                 "when the office opens")
+            try:
+                _check_length(key, value, MAX_OUT_OF_HOURS_CHARS)
+            except ValueError as exc:
+                raise ValueError(f"office {self.id!r}: {exc}") from None
         for key in ("emergency_de", "emergency_en"):
             if getattr(self, key):
                 try:

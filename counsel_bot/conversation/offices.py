@@ -125,13 +125,15 @@ def closed_notice(
         return
     emergency = desk.emergency.get(language) or default_emergency[language]
     step.add(out_of_hours(conversation, step.at, hours, emergency, mail=mail,
-                          own_text=desk.out_of_hours_text),
+                          own_text=closed_text(book, office, language)),
              f"ooh:{conversation}:{office}")
 
 
-def closed_text(book: OfficeBook, office: str) -> str:
-    """The office's own words for when it is closed ("" = the standard text)."""
-    return book.serving_desk(office).out_of_hours_text
+def closed_text(book: OfficeBook, office: str, language: Language) -> str:
+    """The office's own words for when it is closed, in the youth's language ("" = the
+    standard text: an English-speaking youth is not given the German words)."""
+    desk = book.serving_desk(office)
+    return desk.out_of_hours_text_en if language == "en" else desk.out_of_hours_text
 
 
 def hours_of(book: OfficeBook, office: str, default: OpeningHours) -> OpeningHours:

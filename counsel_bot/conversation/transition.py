@@ -183,7 +183,8 @@ class Transitions:
         welcome.handed_back(step, current, offices.hours_of(book, current.office, c.policy.hours),
                             emergency[spoken(current.language)], someone_can_take=someone,
                             mail=c.mail_switch is not None,
-                            own_text=offices.closed_text(book, current.office))
+                            own_text=offices.closed_text(book, current.office,
+                                                         spoken(current.language)))
 
     def _sent_on_waiting(self, step: Change, conversation: ConversationID,
                          handed_back: set[ConversationID]) -> None:

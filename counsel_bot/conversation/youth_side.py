@@ -501,7 +501,8 @@ class YouthSide:
         welcome(step, conversation, language, default_language=c.policy.default_language,
                 hours=offices.hours_of(book, office, c.policy.hours),
                 emergency=c.policy.emergency_for(office),
-                mail=c.mail_switch is not None, own_text=offices.closed_text(book, office))
+                mail=c.mail_switch is not None,
+                own_text=offices.closed_text(book, office, language))
         offices.announce(step, book, conversation, office, language)
         return conversation
 
@@ -573,7 +574,8 @@ class YouthSide:
         if not hours.is_open(step.at):
             step.add(out_of_hours(conversation, step.at, hours, emergency,
                                   mail=c.mail_switch is not None,
-                                  own_text=offices.closed_text(book, current.office)),
+                                  own_text=offices.closed_text(book, current.office,
+                                                               language)),
                      f"ooh:{conversation}:{language}")
         elif not c.policy.router.offices.anyone_takes(current, c.router.snapshot().counsellors):
             step.add(SayToYouth(conversation, "nobody_on_duty", (("emergency", emergency),)),

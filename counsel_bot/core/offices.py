@@ -261,6 +261,8 @@ class OfficeDesk:
     hours: OpeningHours | None = None  # None = the installation's [opening_hours]
     emergency: Mapping[str, str] = field(default_factory=dict)  # empty = the [crisis] numbers
     out_of_hours_text: str = ""
+    # The same for a youth who writes English ("" = the standard English text).
+    out_of_hours_text_en: str = ""
     team_leads: tuple[str, ...] = ()
     # Counsellors and team leads: the members of the office's own staff room.
     staff: tuple[str, ...] = ()

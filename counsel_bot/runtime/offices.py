@@ -70,7 +70,9 @@ def _desk(office: OfficeSettings, settings: Settings) -> OfficeDesk:
     emergency = {lang: text for lang, text in (("de", office.emergency_de),
                                                 ("en", office.emergency_en)) if text}
     return OfficeDesk(hours=hours, emergency=emergency,
-                      out_of_hours_text=office.out_of_hours_text, team_leads=office.team_leads,
+                      out_of_hours_text=office.out_of_hours_text,
+                      out_of_hours_text_en=office.out_of_hours_text_en,
+                      team_leads=office.team_leads,
                       staff=(*office.counsellors, *office.team_leads),
                       staff_room=office.staff_room, mail_address=office.mail_address,
                       address=office.address.strip(), phone=office.phone.strip(),
