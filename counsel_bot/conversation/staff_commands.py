@@ -20,7 +20,7 @@ from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
 from counsel_bot.core.incoming_text import storable
 from counsel_bot.core.routing import events as ev
 from counsel_bot.core.routing.model import Channel, ConversationSnapshot, Role
-from counsel_bot.core.routing.offices import UNDECIDED
+from counsel_bot.core.routing.offices import UNDECIDED, OfficeRules
 from counsel_bot.core.workday_commands import (
     AppointmentCancel,
     AppointmentCommand,
@@ -367,8 +367,8 @@ class StaffCommands:
         current = c.router.conversation(appointment.conversation)
         if current is not None:
             return self.leads(user, current)
-        return self._lead(user) and (not rules.enabled or (
-            appointment.office or rules.fallback) in rules.leads.get(user, frozenset()))
+        return self._lead(user) and (not rules.enabled or _booked_with(
+            appointment, rules) in rules.leads.get(user, frozenset()))
 
     def _sees(self, user: UserID, appointment: ap.Appointment) -> bool:
         """Whether ``user`` may know of an appointment: its conversation is visible to them
@@ -377,8 +377,7 @@ class StaffCommands:
         rules = c.policy.router.offices
         if c.router.conversation(appointment.conversation) is not None:
             return self._visible_to(user, appointment.conversation) is not None
-        return not rules.enabled or (appointment.office or rules.fallback) \
-            in rules.offices_of(user)
+        return not rules.enabled or _booked_with(appointment, rules) in rules.offices_of(user)
 
     async def _sees_conversation(self, user: UserID, conversation: ConversationID) -> bool:
         """Whether ``user`` may know of a conversation, open (`_visible_to`) or closed (it
@@ -401,3 +400,10 @@ class StaffCommands:
         """A conversation of another office is unknown to `user` (as in the router)."""
         c = self.conductor
         return offices.visible(c.router, c.policy.router.offices, user, conversation)
+
+
+def _booked_with(appointment: ap.Appointment, rules: OfficeRules) -> str:
+    """The office an appointment of a closed conversation is with: the one it was booked
+    with, or the fallback office for one from before offices or of an office renamed or
+    removed since (rule 2 of core/routing/offices.py), as for its conversation."""
+    return appointment.office if appointment.office in rules.offices else rules.fallback
