@@ -217,3 +217,11 @@ def test_the_fallback_office_has_staff() -> None:
     assert settings_from_mapping({"routing": {"on_call_office": "familie",
                                               "fallback_office": "familie"},
                                   "offices": offices})
+
+
+@pytest.mark.parametrize("name", [" ", "\t\n"])
+def test_a_blank_office_name_is_refused_naming_the_key(name: str) -> None:
+    """A name of only spaces passed the check, was told to youths ("you are with  ") and
+    stopped `counsel up` at the entry page with a bare ValueError naming no key."""
+    with pytest.raises(ConfigError, match=r"offices\[0\]: office 'a': name is blank"):
+        settings_from_mapping({"offices": [_office("a", name=name)]})
