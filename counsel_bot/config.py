@@ -419,6 +419,10 @@ class OfficeSettings:
     def __post_init__(self) -> None:
         from counsel_bot.core.offices import OfficeError
 
+        # Told to youths ("you are with ...") and shown on the entry page, which needs one.
+        if self.name and not self.name.strip():
+            raise ValueError(f"office {self.id!r}: name is blank; write the name youths are "
+                             "told, or leave it out for the office id")
         names = [s.name.casefold() for s in self.snippets]
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
