@@ -112,3 +112,18 @@ def test_a_menu_number_typed_the_way_youths_type_it_picks_its_topic(answer: str)
 @pytest.mark.parametrize("text", ["ich bin 15", "ich bin 2 mal sitzen geblieben", "1 oder 2"])
 def test_a_number_among_other_words_is_no_menu_choice(text: str) -> None:
     assert topics_in(text, OFFICES) == ()
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("3 89073", "general"),  # addiction, in Ulm: the Ulm office counsels only families
+    ("3, 89073", "general"),
+    ("Nr. 3, PLZ 89073", "general"),
+    ("1 und 81234", "school"),  # family, in Munich
+    ("1 89073", "family"),
+])
+def test_the_number_and_the_postcode_the_question_asks_for_both_count(
+        answer: str, expected: str) -> None:
+    """The office question asks for the number "and your postcode too": a youth who gave
+    both had the number dropped, and was sent by the postcode alone to the office there,
+    whether or not it counsels what they picked."""
+    assert office(answer, asked=True) == expected
