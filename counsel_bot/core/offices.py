@@ -73,10 +73,11 @@ _NOT_TOPIC: dict[str, re.Pattern[str]] = {
 }
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 _POSTCODE = re.compile(r"(?<!\d)(\d{5})(?!\d)")
-# A menu choice is one number of one or two digits, alone but for punctuation and these
-# words around it: "2", "2️⃣", "Nr. 2", "die 2 bitte". A number among other words ("ich
-# bin 15") is none.
-_MENU_WORDS = frozenset({"nummer", "nr", "number", "num", "die", "the", "bitte", "please"})
+# A menu choice is one number of one or two digits, alone but for punctuation, these words
+# and the postcode the question asks for too: "2", "2️⃣", "Nr. 2", "die 2 bitte", "3, PLZ
+# 89073". A number among other words ("ich bin 15") is none.
+_MENU_WORDS = frozenset({"nummer", "nr", "number", "num", "die", "the", "bitte", "please",
+                         "und", "and", "plz", "postleitzahl", "postcode"})
 _TOKEN = re.compile(r"[^\W_]+")
 # Variation selector 16 (emoji presentation) and the combining keycap: "2️⃣" is "2".
 _MARKS = {0xFE0F: None, 0x20E3: None}
@@ -182,9 +183,11 @@ def _menu_number(text: str) -> int | None:
     digits, a full-width or keycap one), or None."""
     # NFKC: full-width digits as ASCII; the keycap's marks dropped.
     tokens = _TOKEN.findall(unicodedata.normalize("NFKC", text).translate(_MARKS))
-    numbers = [t for t in tokens if t.isdecimal()]
-    if len(numbers) != 1 or len(numbers[0]) > 2 or any(
-            t.casefold() not in _MENU_WORDS for t in tokens if not t.isdecimal()):
+    numbers = [t for t in tokens if t.isdecimal() and len(t) <= 2]
+    postcodes = [t for t in tokens if t.isdecimal() and len(t) == 5]
+    if len(numbers) != 1 or len(postcodes) > 1 or any(
+            t.casefold() not in _MENU_WORDS for t in tokens
+            if t not in numbers and t not in postcodes):
         return None
     return int(numbers[0])
 
