@@ -308,11 +308,12 @@ class OfficeBook:
 
     def serving_desk(self, office_id: str) -> OfficeDesk:
         """The desk whose hours and words a youth of ``office_id`` is given: the fallback
-        office's for a conversation from before offices ("") or of an office renamed or
-        removed since, as its counsellors take it (rule 2 of core/routing/offices.py); not
-        the installation's, which may keep other hours than the office that counsels the
-        youth. An undecided conversation keeps the installation's until it is settled."""
-        if office_id in self.desks or office_id == UNDECIDED or not self.enabled:
+        office's for a conversation of an office renamed or removed since, as its
+        counsellors take it (rule 2 of core/routing/offices.py); not the installation's,
+        which may keep other hours than the office that counsels the youth. An undecided
+        conversation keeps the installation's until it is settled, and so does "" (no
+        office: a group of the whole installation, as before)."""
+        if office_id in self.desks or office_id in ("", UNDECIDED) or not self.enabled:
             return self.desk(office_id)
         return self.desk(self.fallback)
 
