@@ -156,3 +156,22 @@ async def test_the_start_text_within_other_words_still_preselects_the_office(fir
     conv = c.router.conversation(cid)
     assert conv is not None
     assert conv.office == "familie"
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_an_office_with_its_own_crisis_lines_shows_them_on_its_card(lang: str) -> None:
+    """An office in another region (Vienna: German 0800 lines do not work from there) sets
+    its own numbers, which its youths get in the chat; the page listed it without them, so
+    a youth reading its card in a bad way found only the installation's lines at the top."""
+    vienna = "Rat auf Draht 147 (rund um die Uhr) · Notruf 112"
+    settings = settings_from_mapping({**CONFIG, "offices": [
+        {**CONFIG["offices"][0], "emergency_de": vienna},  # type: ignore[index]
+        *CONFIG["offices"][1:],  # type: ignore[index]
+    ]})
+    listings = office_listings(settings, date(2026, 11, 23))
+    content = EntryPageContent(**{**BASE.__dict__, "offices": listings})
+    page = PageRenderer(content, token_ttl_hours=24).render(lang, Offer("p"))  # type: ignore[arg-type]
+    family = page.split('id="office-familie"')[1].split('id="office-schule"')[0]
+    school = page.split('id="office-schule"')[1]
+    assert "Rat auf Draht 147" in family
+    assert "Rat auf Draht 147" not in school
