@@ -90,7 +90,8 @@ def office_listings(settings: Settings, today: date) -> tuple[OfficeListing, ...
         topics = {lang: ", ".join(names[t] for t in office.topics)
                   for lang, names in TOPIC_NAMES.items()}
         listings.append(OfficeListing(office.id, office.name, topics,
-                                      opening_hours_lines(hours, since=today)))
+                                      opening_hours_lines(hours, since=today),
+                                      book.desk(office.id).emergency))
     return tuple(listings)
 
 

@@ -98,6 +98,9 @@ class OfficeListing:
     # Per language: its topics as one line, and its opening hours as rendered lines.
     topics: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     hours: Mapping[str, Sequence[str]] = field(default_factory=lambda: MappingProxyType({}))
+    # Per language: the office's own crisis lines (another region's), as its youths get them
+    # in the chat; none = the page's numbers are its too.
+    emergency: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def __post_init__(self) -> None:
         if not _OFFICE_ID.fullmatch(self.id):
@@ -105,6 +108,7 @@ class OfficeListing:
         if not self.name.strip():
             raise ValueError(f"office {self.id!r} needs a name to show")
         _freeze(self, "topics", self.topics)
+        _freeze(self, "emergency", self.emergency)
         _freeze(self, "hours", {lang: tuple(lines) for lang, lines in self.hours.items()})
 
     @property

@@ -180,6 +180,7 @@ _OFFICE_TEXTS: dict[Lang, dict[str, str]] = {
         "topics": "Themen",
         "start": "Starttext",
         "chat": "Zum Chat",
+        "help": "Wenn es dir gerade sehr schlecht geht",
         "on_duty": "Gerade ist jemand da.",
         "off_duty": "Gerade ist niemand im Chat – schreib trotzdem, wir melden uns.",
     },
@@ -190,6 +191,7 @@ _OFFICE_TEXTS: dict[Lang, dict[str, str]] = {
         "topics": "Topics",
         "start": "Start text",
         "chat": "Open the chat",
+        "help": "If you are in a bad way right now",
         "on_duty": "Someone is there right now.",
         "off_duty": "Nobody is in the chat right now – write anyway, we will get back to you.",
     },
@@ -208,6 +210,12 @@ def _offices_block(
         shown = lang if office.hours.get(lang) else "de"
         lines = tuple(office.hours.get(shown, ()))
         hours = _hours_block(shown, lines, lang, texts) if lines else Html("")
+        # Its own lines (German ones where it names no English ones: numbers are numbers).
+        said: Lang = lang if office.emergency.get(lang) else "de"
+        crisis = office.emergency.get(said, "")
+        help_line = (f"      <p class=\"help\">{escape(words['help'])}: "
+                     f"<span{_lang_attr(said, lang)}>{escape(crisis)}</span></p>\n"
+                     if crisis else "")
         duty = on_duty.get(office.id)
         now = "" if duty is None else (
             f'      <p class="now">{escape(words["on_duty" if duty else "off_duty"])}</p>\n')
@@ -215,7 +223,7 @@ def _offices_block(
             f'    <div class="office" id="office-{escape(office.id)}">\n'
             f"      <h3>{escape(office.name)}</h3>\n"
             + (f"      <p>{escape(words['topics'])}: {escape(topics)}</p>\n" if topics else "")
-            + f"{hours}\n{now}"
+            + f"{hours}\n{now}{help_line}"
             f"      <p>{escape(words['start'])}: <code>{escape(office.start_text)}</code> "
             f'<a href="{escape(content.chat_link)}" rel="noreferrer">'
             f"{escape(words['chat'])}</a></p>\n"
