@@ -385,6 +385,10 @@ class OfficeSettings:
 
     id: str
     name: str = ""
+    # The ids this office had before (renamed, or offices merged into it): what was theirs
+    # (waiting youths, closed conversations, appointments) is this office's. Without, a
+    # removed id's are the fallback office's.
+    former_ids: tuple[str, ...] = ()
     # Topic ids (family, school, addiction, violence, sexuality, lgbtq, migration, general).
     topics: tuple[str, ...] = ()
     languages: tuple[str, ...] = ("de",)
@@ -436,6 +440,10 @@ class OfficeSettings:
         if not 0 <= self.retention_days <= 3650:
             raise ValueError(f"office {self.id!r}: retention_days must be between 0 (the "
                              "[retention] closed_days) and 3650, as closed_days")
+        for old in self.former_ids:
+            if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", old):
+                raise ValueError(f"office {self.id!r}: former_ids: {old!r} is no office id "
+                                 "(1-32 lower-case letters, digits, - or _)")
         for user in (*self.counsellors, *self.team_leads):
             if not (user.startswith("@") and ":" in user):
                 raise ValueError(f"office {self.id!r}: {user!r} is not a Matrix user id "
@@ -560,6 +568,17 @@ class Settings:
         if twice:
             raise ValueError(f"offices: the id {twice[0]!r} is used twice; give each office "
                              "its own id")
+        former: dict[str, str] = {}
+        for office in self.offices:
+            for old in office.former_ids:
+                if old in ids:
+                    raise ValueError(f"office {office.id!r}: former_ids: {old!r} is an "
+                                     "office's id now; name only ids no office has any more")
+                if old in former:
+                    raise ValueError(f"offices: former_ids: {old!r} is given to "
+                                     f"{former[old]!r} and {office.id!r}; what was that "
+                                     "office's can be only one office's now")
+                former[old] = office.id
         # One room or address for two offices would show each office's conversations and
         # crisis alerts to the other's staff (and route all of it as the first office's).
         for key in ("staff_room", "mail_address"):

@@ -103,7 +103,7 @@ class OfficeMetrics:
     def _label_of(self, office: str) -> str:
         if office in self.labels:
             return office
-        return UNDECIDED_LABEL if office == UNDECIDED else self._rules.fallback
+        return UNDECIDED_LABEL if office == UNDECIDED else self._rules.home(office)
 
     def routed(self, event: Event, actions: Sequence[Action], before: RouterSnapshot) -> None:
         """Count one `Router.handle(event)` by office (like metrics.record_routing)."""

@@ -740,7 +740,9 @@ class Conductor:
         """Whom an appointment whose counsellor left the staff calls: the leads of the
         office it was booked with, else every lead (or, naming none, the counsellors)."""
         if self.policy.offices.enabled and office:
-            leads = tuple(UserID(u) for u in self.policy.offices.desk(office).team_leads)
+            book = self.policy.offices
+            leads = tuple(UserID(u) for u in
+                          book.desk(book.former.get(office, office)).team_leads)
             if leads:
                 return leads
         return self.every_lead()

@@ -144,8 +144,9 @@ class GroupCrisis:
         # leads are called too and its emergency lines offered (another region's group,
         # maybe); the group's office's lines for a youth without a conversation.
         home = await self.conductor.store.conversation_by_room(seat.home_room)
-        own = home.office if home is not None and home.office in \
-            policy.router.offices.offices else None
+        rules = policy.router.offices
+        own = None if home is None else rules.former.get(home.office, home.office)
+        own = own if own in rules.offices else None
         offices, leads = self.leads(group, own)
         current = self._open_conversation(home)
         params = (("number", group.number), ("nickname", seat.nickname),

@@ -264,7 +264,7 @@ def reaching_everyone(effect: Effect, book: OfficeBook) -> tuple[Effect, ...]:
         return (replace(effect, office=room_for(book, effect.office, effect.counsellor)),)
     else:
         return (effect,)
-    members = book.desk(effect.office).staff
+    members = book.serving_desk(effect.office).staff
     if all(user in members for user in called):
         return (effect,)
     if effect.key in _CALLED_ONLY and len(called) == 1:
@@ -332,8 +332,7 @@ def leads_for(conversation: ConversationID, router: Router, rules: OfficeRules,
     if current is not None:
         office = rules.office_of(current)
     elif ended_in is not None and rules.enabled:
-        office = ended_in if ended_in == UNDECIDED or ended_in in rules.offices \
-            else rules.fallback
+        office = rules.home(ended_in)
     else:
         return "", ()
     if office == UNDECIDED:

@@ -108,7 +108,7 @@ def _office(c: Conductor, record: ConversationRecord | None) -> str:
         return ""
     rules = c.policy.router.offices
     if c.router.conversation(record.conversation) is None:
-        return record.office if record.office in rules.offices else rules.fallback
+        return rules.home(record.office)
     return offices.staff_office(record.conversation, c.router, rules, c.policy.offices)
 
 

@@ -391,8 +391,7 @@ class StaffCommands:
         record = await c.store.conversation(conversation)
         if record is None:
             return False
-        office = record.office if record.office in rules.offices else rules.fallback
-        return office in rules.offices_of(user)
+        return rules.home(record.office) in rules.offices_of(user)
 
     def _visible_to(
         self, user: UserID, conversation: ConversationID
@@ -404,6 +403,6 @@ class StaffCommands:
 
 def _booked_with(appointment: ap.Appointment, rules: OfficeRules) -> str:
     """The office an appointment of a closed conversation is with: the one it was booked
-    with, or the fallback office for one from before offices or of an office renamed or
-    removed since (rule 2 of core/routing/offices.py), as for its conversation."""
-    return appointment.office if appointment.office in rules.offices else rules.fallback
+    with (as it is called now), or the fallback office for one from before offices or of
+    an office removed since (rule 2 of core/routing/offices.py), as for its conversation."""
+    return rules.home(appointment.office)

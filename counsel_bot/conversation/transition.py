@@ -262,7 +262,7 @@ class Transitions:
         if record is None:
             return effect
         rules = c.policy.router.offices
-        office = record.office if record.office in rules.offices else rules.fallback
+        office = rules.home(record.office)
         members = c.policy.offices.desk(office).staff
         if not all(user in members for user in effect.mentions):
             return effect

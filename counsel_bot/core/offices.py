@@ -292,6 +292,8 @@ class OfficeBook:
     fallback: str = ""
     on_call: str = ""
     desks: Mapping[str, OfficeDesk] = field(default_factory=dict)
+    # An office's former id (renamed, merged) -> the office it is now.
+    former: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def enabled(self) -> bool:
@@ -307,20 +309,27 @@ class OfficeBook:
         return self.desks.get(office_id, OfficeDesk())
 
     def serving_desk(self, office_id: str) -> OfficeDesk:
-        """The desk whose hours and words a youth of ``office_id`` is given: the fallback
-        office's for a conversation of an office renamed or removed since, as its
-        counsellors take it (rule 2 of core/routing/offices.py); not the installation's,
-        which may keep other hours than the office that counsels the youth. An undecided
-        conversation keeps the installation's until it is settled, and so does "" (no
-        office: a group of the whole installation, as before)."""
+        """The desk whose hours and words a youth of ``office_id`` is given: for an office
+        renamed or removed since, the desk of the office that names it among its former ids,
+        else the fallback office's, as their counsellors take it (rule 2 of
+        core/routing/offices.py); not the installation's, which may keep other hours than
+        the office that counsels the youth. An undecided conversation keeps the
+        installation's until it is settled, and so does "" (no office: a group of the whole
+        installation, as before)."""
+        return self.desk(self.serving(office_id))
+
+    def serving(self, office_id: str) -> str:
+        """The configured office ``office_id`` is now (`serving_desk`); "" and undecided
+        as they are."""
         if office_id in self.desks or office_id in ("", UNDECIDED) or not self.enabled:
-            return self.desk(office_id)
-        return self.desk(self.fallback)
+            return office_id
+        return self.former.get(office_id, self.fallback)
 
     def venue(self, office_id: str, default: Venue) -> Venue:
         """Where and when ``office_id`` holds appointments: its own hours, address and
         phone, each it leaves unset from ``default`` (the installation's). An unknown id
         ("" for appointments from before offices) keeps ``default`` as it is."""
+        office_id = self.former.get(office_id, office_id)
         if office_id not in self.desks:
             return default
         desk = self.desks[office_id]

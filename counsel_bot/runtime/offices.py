@@ -23,7 +23,12 @@ def office_book(settings: Settings) -> OfficeBook:
         fallback=settings.fallback_office,
         on_call=settings.on_call_office,
         desks={o.id: _desk(o, settings) for o in settings.offices},
+        former=_former(settings),
     )
+
+
+def _former(settings: Settings) -> dict[str, str]:
+    return {old: o.id for o in settings.offices for old in o.former_ids}
 
 
 def office_rules(settings: Settings) -> OfficeRules:
@@ -45,6 +50,7 @@ def office_rules(settings: Settings) -> OfficeRules:
         leads={user: frozenset(ids) for user, ids in leads.items()},
         fallback=settings.fallback_office,
         on_call=settings.on_call_office,
+        former=_former(settings),
     )
 
 
@@ -105,4 +111,6 @@ def retention_by_office(settings: Settings) -> dict[str, timedelta]:
     own = {o.id: timedelta(days=o.retention_days) if o.retention_days
            else settings.retention.keep for o in settings.offices}
     own[""] = own[UNDECIDED] = own[OTHER_OFFICES] = own[settings.fallback_office]
+    for old, now in _former(settings).items():
+        own[old] = own[now]
     return own

@@ -89,9 +89,10 @@ class OfficeStaffRooms:
             return room_id
 
     def _serving(self, office: str) -> str:
-        """The configured office whose room holds a notice naming ``office``."""
+        """The configured office whose room holds a notice naming ``office``: the one that
+        names a former id, else the fallback office for a removed or undecided one."""
         if self._book.enabled and not any(o.id == office for o in self._book.offices):
-            return self._book.fallback
+            return self._book.former.get(office, self._book.fallback)
         return office
 
     def rooms(self) -> list[RoomID]:

@@ -5,7 +5,9 @@ Rules (the property tests in tests/offices/ check them):
 1. Without offices (`OfficeRules.enabled` false) every rule here allows everything: one
    office, as before.
 2. A conversation belongs to one office. A conversation stored before offices existed ("")
-   or whose office was removed from the configuration belongs to the fallback office.
+   or whose office was removed from the configuration belongs to the fallback office; one
+   of an office renamed or merged into another belongs to the office that names its old id
+   (`former_ids`, `home`).
 3. A conversation whose office is still `UNDECIDED` (the youth has not said what it is
    about yet) counts as the fallback office's, but is assigned to nobody automatically
    unless it is a crisis, which cannot wait for the answer; its staff may take it by hand.
@@ -43,6 +45,8 @@ class OfficeRules:
     on_call: str = ""
     # Team leads -> the offices they lead (a subset of `staff`'s; from the configuration).
     leads: Mapping[UserID, frozenset[str]] = field(default_factory=dict, hash=False)
+    # An office's former id (renamed, merged) -> the office it is now.
+    former: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     @property
     def enabled(self) -> bool:
@@ -50,11 +54,15 @@ class OfficeRules:
 
     def office_of(self, conv: ConversationSnapshot) -> str:
         """The office a conversation is with now ("" without offices)."""
-        if not self.enabled:
-            return ""
-        if conv.office == UNDECIDED or conv.office in self.offices:
-            return conv.office
-        return self.fallback
+        return self.home(conv.office) if self.enabled else ""
+
+    def home(self, office: str) -> str:
+        """The configured office that ``office`` (as stored with a conversation, a closed
+        one, an appointment) is now: itself, the one that names it among its former ids,
+        else the fallback office (rule 2). `UNDECIDED` stays undecided."""
+        if office == UNDECIDED or office in self.offices:
+            return office
+        return self.former.get(office, self.fallback)
 
     def offices_of(self, user: UserID) -> frozenset[str]:
         return self.staff.get(user, frozenset())
