@@ -16,6 +16,7 @@ from counsel_bot.core.routing import (
     Router,
     RouterConfig,
     StaffAdded,
+    Take,
     Transfer,
     TransferToOffice,
 )
@@ -82,3 +83,17 @@ def test_an_offices_longest_wait_counts_from_the_hand_back() -> None:
     metrics.refresh(router.snapshot(), T0 + timedelta(minutes=33))
     assert registry.get_sample_value("counsel_office_queue_longest_wait_seconds",
                                      {"office": "family"}) == 180
+
+
+def test_the_wait_of_an_undecided_youth_taken_by_hand_counts_for_the_takers_office() -> None:
+    """A youth who has not answered the office question yet is taken by hand (the fallback
+    office's staff may, rule 3): the conversation is the taker's office's from then on
+    (`settled_for`), and so is its wait, not "undecided"'s, which no office's lead reads."""
+    router, metrics, registry = _setup()
+    router.handle(CounsellorOnDuty(T0, CEM))
+    _step(router, metrics, ConversationOpened(T0, C1, office=UNDECIDED))
+    _step(router, metrics, Take(T0 + timedelta(minutes=2), CEM, C1))
+    current = router.conversation(C1)
+    assert current is not None
+    assert current.assigned_to == CEM
+    assert (_waits(registry, "general"), _waits(registry, UNDECIDED_LABEL)) == (1.0, 0.0)
