@@ -119,6 +119,10 @@ class OfficeMetrics:
                         # Given to a counsellor of the office it moved to in this step: the
                         # wait is that office's, not the one `before` still names.
                         conv = replace(conv, office=event.office)
+                    elif conv.office == UNDECIDED:
+                        # Undecided and given to somebody (by hand, a crisis): theirs now
+                        # (`OfficeRules.settled_for`), and so is the wait.
+                        conv = replace(conv, office=self._rules.settled_for(action.counsellor))
                     self.assigned(conv, event.at - conv.enqueued_at)
                 elif isinstance(event, ConversationOpened):  # assigned as it opened
                     self._waited.labels(self._label_of(event.office)).observe(0.0)
