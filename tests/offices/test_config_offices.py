@@ -225,3 +225,15 @@ def test_a_blank_office_name_is_refused_naming_the_key(name: str) -> None:
     stopped `counsel up` at the entry page with a bare ValueError naming no key."""
     with pytest.raises(ConfigError, match=r"offices\[0\]: office 'a': name is blank"):
         settings_from_mapping({"offices": [_office("a", name=name)]})
+
+
+@pytest.mark.parametrize(("key", "user", "message"), [
+    ("team_leads", "lea:x", "office 'a': team_leads: 'lea:x' is not a Matrix user id"),
+    ("counsellors", "@Anna:x", "office 'a': counsellors: "),
+])
+def test_a_bad_staff_id_names_the_offices_list_it_stands_in(
+        key: str, user: str, message: str) -> None:
+    """The error named the office but not whether the id stood in its counsellors or its
+    team_leads: an admin looking for a lead's typo searched both lists."""
+    with pytest.raises(ConfigError, match=message):
+        settings_from_mapping({"offices": [_office("a", **{key: [user]})]})
