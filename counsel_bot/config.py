@@ -444,14 +444,15 @@ class OfficeSettings:
             if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", old):
                 raise ValueError(f"office {self.id!r}: former_ids: {old!r} is no office id "
                                  "(1-32 lower-case letters, digits, - or _)")
-        for user in (*self.counsellors, *self.team_leads):
-            if not (user.startswith("@") and ":" in user):
-                raise ValueError(f"office {self.id!r}: {user!r} is not a Matrix user id "
-                                 "like @name:server")
-            try:
-                _check_lower_case(user)
-            except ValueError as exc:
-                raise ValueError(f"office {self.id!r}: {exc}") from None
+        for key in ("counsellors", "team_leads"):
+            for user in getattr(self, key):
+                if not (user.startswith("@") and ":" in user):
+                    raise ValueError(f"office {self.id!r}: {key}: {user!r} is not a Matrix "
+                                     "user id like @name:server")
+                try:
+                    _check_lower_case(user)
+                except ValueError as exc:
+                    raise ValueError(f"office {self.id!r}: {key}: {exc}") from None
         if self.staff_room and self.staff_room[:1] not in ("#", "!"):
             raise ValueError(f"office {self.id!r}: staff_room must be an alias (#...) or a "
                              "room id (!...)")

@@ -284,7 +284,7 @@ def test_a_bot_localpart_the_homeserver_would_change_is_refused(localpart: str) 
     ({"staff": {"team_leads": ["@Lea:counsel.localhost"]}}, "staff: '@Lea:counsel.localhost'"),
     ({"staff": {"counsellors": ["@ANNA:counsel.localhost"]}}, "staff: '@ANNA:counsel.localhost'"),
     ({"offices": [{"id": "a", "team_leads": ["@Lea:counsel.localhost"]}]},
-     "office 'a': '@Lea:counsel.localhost'"),
+     "office 'a': team_leads: '@Lea:counsel.localhost'"),
 ])
 def test_a_staff_id_with_capitals_is_refused(data: dict[str, object], message: str) -> None:
     """Matrix accounts are lower-case (the homeserver registers "Lea" as @lea), and ids are
