@@ -46,6 +46,17 @@ def first_office(book: OfficeBook, body: str, language: str = "") -> str:
     return found.office if found.office is not None else UNDECIDED
 
 
+def answering_language(book: OfficeBook, office: str, language: Language) -> Language:
+    """The language to answer in when the youth's words told none yet (``language`` is the
+    default): an office that does not counsel in it, but in another our texts have, is
+    answered in that one (an English-only office on a German installation)."""
+    for one in book.offices:
+        if one.id == office and language not in one.languages:
+            return next((spoken(lang) for lang in one.languages if lang in ("de", "en")),
+                        language)
+    return language
+
+
 def mail_office(book: OfficeBook, text: str, language: str = "") -> str:
     """A mail's office: no question goes back and forth by mail, so what the text names,
     else the fallback office ("" with a single office)."""

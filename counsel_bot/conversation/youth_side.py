@@ -496,6 +496,9 @@ class YouthSide:
         c.rooms[conversation] = room_id
         book = c.policy.offices
         office = offices.first_office(book, body, language)
+        if told is None:
+            # Still open (`language_open`): the youth's first words that tell it decide.
+            language = offices.answering_language(book, office, language)
         c.handle(step, [ev.ConversationOpened(step.at, conversation, language=language,
                                               office=office)], reply_room=None)
         welcome(step, conversation, language, default_language=c.policy.default_language,
