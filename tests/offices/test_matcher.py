@@ -127,3 +127,10 @@ def test_the_number_and_the_postcode_the_question_asks_for_both_count(
     both had the number dropped, and was sent by the postcode alone to the office there,
     whether or not it counsels what they picked."""
     assert office(answer, asked=True) == expected
+
+
+@pytest.mark.parametrize("answer", ["ich nehme 2", "ich wähle die 2", "2 danke", "2, ok",
+                                    "I pick 2", "I choose number 2", "2 thanks"])
+def test_a_menu_number_in_a_short_answer_picks_its_topic(answer: str) -> None:
+    """ "ich nehme 2", "2 danke": the number is the answer, the rest is politeness."""
+    assert topics_in(answer, OFFICES) == ("school",)
