@@ -77,7 +77,9 @@ _POSTCODE = re.compile(r"(?<!\d)(\d{5})(?!\d)")
 # and the postcode the question asks for too: "2", "2️⃣", "Nr. 2", "die 2 bitte", "3, PLZ
 # 89073". A number among other words ("ich bin 15") is none.
 _MENU_WORDS = frozenset({"nummer", "nr", "number", "num", "die", "the", "bitte", "please",
-                         "und", "and", "plz", "postleitzahl", "postcode"})
+                         "und", "and", "plz", "postleitzahl", "postcode", "ich", "nehme",
+                         "wähle", "i", "pick", "choose", "take", "danke", "thanks", "ok",
+                         "okay"})
 _TOKEN = re.compile(r"[^\W_]+")
 # Variation selector 16 (emoji presentation) and the combining keycap: "2️⃣" is "2".
 _MARKS = {0xFE0F: None, 0x20E3: None}
