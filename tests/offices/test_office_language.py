@@ -38,3 +38,19 @@ async def test_a_youth_whose_words_tell_german_keeps_german() -> None:
     current = c.router.conversation(await conversation_of(c))
     assert current is not None
     assert current.language == "de"
+
+
+async def test_a_youth_who_answers_the_question_with_an_english_office_is_answered_in_english(
+) -> None:
+    """ "hey" tells no language; asked what it is about, the youth types the number of the
+    English-only office's topic: its name, and when it opens, came in German."""
+    c = await office(SETTINGS)
+    await youth(c, "hey", T0)
+    current = c.router.conversation(await conversation_of(c))
+    assert current is not None
+    assert current.office == "?"
+    await youth(c, "1", T0)  # 1. Flucht und Migration
+    current = c.router.conversation(await conversation_of(c))
+    assert current is not None
+    assert current.office == "intl"
+    assert current.language == "en"
