@@ -108,17 +108,22 @@ def ask_again(step: Change, book: OfficeBook, conversation: ConversationID,
              f"office-ask:{conversation}:{language}:{step.at.isoformat()}")
 
 
+def answer_office(book: OfficeBook, body: str, language: Language) -> tuple[str, bool]:
+    """The office the youth's answer to the one question names, and whether it is the
+    fallback office because nothing fit."""
+    found = match_office(body, book.offices, book.fallback, asked=True,
+                         preselected=preselected(body), language=language)
+    return found.office or book.fallback, found.kind is MatchKind.FALLBACK
+
+
 def answered(
     step: Change, book: OfficeBook, conversation: ConversationID, body: str,
     language: Language, *, default_hours: OpeningHours,
     default_emergency: Mapping[Language, str], mail: bool,
 ) -> ev.OfficeChosen:
     """The youth's answer to the one question: always an office, never a second question."""
-    found = match_office(body, book.offices, book.fallback, asked=True,
-                         preselected=preselected(body), language=language)
-    office = found.office or book.fallback
-    announce(step, book, conversation, office, language,
-             fallback=found.kind is MatchKind.FALLBACK)
+    office, fallback = answer_office(book, body, language)
+    announce(step, book, conversation, office, language, fallback=fallback)
     closed_notice(step, book, conversation, office, language, default_hours=default_hours,
                   default_emergency=default_emergency, mail=mail)
     return ev.OfficeChosen(step.at, conversation, office)

@@ -592,6 +592,15 @@ class YouthSide:
         if current is None or current.office != UNDECIDED or cmd.parse_youth(body) is not None:
             return False
         lang = spoken(current.language)
+        if conversation in self.language_open:
+            # Nothing told the language yet: an office that counsels in another one our
+            # texts have is answered in it from here (the youth's own words still decide).
+            office, _ = offices.answer_office(c.policy.offices, body, lang)
+            told = offices.answering_language(c.policy.offices, office, lang)
+            if told != lang:
+                c.handle(step, [ev.LanguageTold(step.at, conversation, told)],
+                         reply_room=None)
+                lang = told
         chosen = offices.answered(step, c.policy.offices, conversation, body, lang,
                                   default_hours=c.policy.hours,
                                   default_emergency=c.policy.emergency,
