@@ -237,3 +237,22 @@ def test_a_bad_staff_id_names_the_offices_list_it_stands_in(
     team_leads: an admin looking for a lead's typo searched both lists."""
     with pytest.raises(ConfigError, match=message):
         settings_from_mapping({"offices": [_office("a", **{key: [user]})]})
+
+
+def test_an_office_that_words_never_reach_is_named() -> None:
+    """Two offices with the same topics, postcodes and languages (one copied from the other
+    and left so): every youth who writes about them is asked what it is about, to no use,
+    and always goes to the first; the second is reached only by its start text. Allowed
+    (a team reached by its link alone), but `counsel up` says so."""
+    from counsel_bot.runtime.offices import unreached_offices
+
+    same = {"topics": ["family"], "postcodes": ["89"]}
+    settings = settings_from_mapping({"offices": [
+        _office("ulm", **same), _office("school", topics=["school"]),
+        _office("ulm-2", **same), _office("ulm-en", **same, languages=["en"])]})
+    [warning] = unreached_offices(settings)
+    assert "'ulm-2'" in warning
+    assert "'ulm'" in warning
+    assert "stelle:ulm-2" in warning
+    assert unreached_offices(settings_from_mapping({"offices": [
+        _office("ulm", **same), _office("munich", topics=["family"], postcodes=["80"])]})) == []
