@@ -54,6 +54,26 @@ def office_rules(settings: Settings) -> OfficeRules:
     )
 
 
+def unreached_offices(settings: Settings) -> list[str]:
+    """Warnings for offices a youth's words never reach: one with the same topics, postcode
+    areas and languages as an office listed before it (the matcher takes the first of
+    equals, after asking every such youth to no use). Allowed, as a team reached by its
+    start text alone may be meant; said at `counsel up`."""
+    seen: dict[tuple[object, ...], str] = {}
+    warnings = []
+    for office in (o.office() for o in settings.offices):
+        served = frozenset(office.topics or ("general",))
+        key = (served, frozenset(office.areas), frozenset(office.languages))
+        first = seen.setdefault(key, office.id)
+        if first != office.id:
+            warnings.append(
+                f"office {office.id!r} has the same topics, postcodes and languages as "
+                f"{first!r}, listed before it: a youth's words always reach {first!r}, and "
+                f"{office.id!r} only by its start text (stelle:{office.id}) or a transfer; "
+                "give it other topics, postcodes or languages if that is not meant")
+    return warnings
+
+
 def office_staff(settings: Settings) -> dict[UserID, Role]:
     """Office counsellors and leads join the roster; a lead anywhere has the lead's role,
     which the router's office rules (`OfficeRules.leads_on`) grant only in the offices they

@@ -26,7 +26,7 @@ from counsel_bot.core.opening_hours import OpeningHours
 from counsel_bot.core.opening_hours_text import opening_hours_lines
 from counsel_bot.runtime.data_lock import service_exclusive
 from counsel_bot.runtime.office_duty import OfficeDuty
-from counsel_bot.runtime.offices import office_listings
+from counsel_bot.runtime.offices import office_listings, unreached_offices
 from counsel_bot.runtime.readiness import announced
 from homeserver_bridge.child_process import tied_to_parent
 from homeserver_bridge.embedded import EmbeddedSynapse
@@ -315,6 +315,8 @@ def banner(running: Running, entry_page_url: str | None = None) -> str:
         lines += [f"Warning: {differ}.", ""]
     if plain := plain_http_listeners(running.settings):
         lines += [*(f"Warning: {line}." for line in plain), ""]
+    for unreached in unreached_offices(running.settings):
+        lines += [f"Warning: {unreached}.", ""]
     if running.staff_made:
         lines.append("Staff accounts made now: counsel.toml names them, and nobody had them "
                      "(anyone could have signed up")
