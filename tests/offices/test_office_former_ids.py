@@ -95,3 +95,26 @@ def test_one_former_id_for_two_offices_is_refused() -> None:
         settings_from_mapping({"routing": {"fallback_office": "jugend"}, "offices": [
             {"id": "eltern", "former_ids": ["familie"], "counsellors": [ANNA]},
             {**JUGEND, "former_ids": ["familie"]}]})
+
+
+async def test_a_renamed_offices_stored_snippets_stay_its_own() -> None:
+    """`!snippet add` keeps a snippet under its office's id: after the rename the office's
+    counsellors found none of theirs ("unknown snippet"), and could not remove them."""
+    detector = CrisisDetector.from_directory(default_lexicon_dir())
+    first = await Conductor.open(MemoryStore(AeadSealer()), detector,
+                                 policy_from(settings_from_mapping(_config({"id": "familie"}))),
+                                 T0)
+    await first.sync_roster(T0)
+    await staff(first, ANNA, "!snippet add abend Magst du erzählen, wie dein Abend war?", T0)
+    settings = settings_from_mapping(_config({"id": "eltern", "former_ids": ["familie"]}))
+    c = await Conductor.open(first.store, detector, policy_from(settings), T0)
+    await c.sync_roster(T0)
+
+    async def said(body: str) -> list[str]:
+        before = len(await pending(c))
+        await staff(c, ANNA, body, T0)
+        return [e.key for e in (await pending(c))[before:] if isinstance(e, SayInRoom)]
+
+    assert await said("!s abend") == ["snippets.copy"]
+    assert await said("!snippet remove abend") == ["snippets.removed"]
+    assert await said("!s abend") == ["snippets.unknown"]
