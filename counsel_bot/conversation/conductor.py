@@ -173,9 +173,12 @@ class Conductor:
         # Parts with their own commands and rooms (group sessions, the forum), asked first.
         self.addons: list[Addon] = []
         self.timers = ResponseTimers(policy.timers, self._timers_of)
+        former: dict[str, tuple[str, ...]] = {}
+        for old, now in policy.offices.former.items():
+            former[now] = (*former.get(now, ()), old)
         self.workday = Workday(store, policy.snippets,
                                {o.id: policy.offices.desk(o.id).snippets
-                                for o in policy.offices.offices})
+                                for o in policy.offices.offices}, former)
         # Which office a staff room belongs to (the bot wires its office staff rooms).
         self.office_of_room: Callable[[RoomID], str | None] = lambda _room: None
         # The room whose conversation what happens in a room counts in: for a room the youth

@@ -37,8 +37,12 @@ def office_prefix(office: str) -> str:
 
 class Workday:
     def __init__(self, store: Store, configured_snippets: Mapping[str, str],
-                 office_snippets: Mapping[str, Mapping[str, str]] | None = None) -> None:
+                 office_snippets: Mapping[str, Mapping[str, str]] | None = None,
+                 former_ids: Mapping[str, tuple[str, ...]] | None = None) -> None:
         self.store = store
+        # An office -> the ids it had before (`former_ids`): snippets stored under those
+        # are its own too.
+        self.former_ids = dict(former_ids or {})
         # From the configuration ([[snippets]]); stored ones (!snippet add) win on a name.
         self.configured = {name.casefold(): text for name, text in configured_snippets.items()}
         # Each office's own ([[offices]] snippets), before the shared ones.
@@ -75,13 +79,15 @@ class Workday:
                                "snippets.added_office" if office else "snippets.added",
                                (("name", command.name), ("office", office))))
         elif isinstance(command, wd.SnippetRemove):
-            key = snippet_key(command.name, offices[0] if offices else "")
-            if await self.store.get_sealed_setting(key) is None:
+            keys = [snippet_key(command.name, one)
+                    for one in self._ids(offices[0] if offices else "")]
+            found = [key for key in keys if await self.store.get_sealed_setting(key) is not None]
+            if not found:
                 step.add(SayInRoom(room_id, sender, "snippets.unknown",
                                    (("name", command.name),
                                     ("names", await self._names(offices)))))
             else:
-                step.sealed.append((key, None))
+                step.sealed.extend((key, None) for key in found)
                 step.add(SayInRoom(room_id, sender, "snippets.removed",
                                    (("name", command.name),)))
         else:
@@ -153,21 +159,27 @@ class Workday:
         """The text of ``name``: the offices' own first (stored, then configured), then the
         shared ones (stored, then configured)."""
         for office in offices:
-            stored = await self.store.get_sealed_setting(snippet_key(name, office))
-            if stored is not None:
-                return stored.decode("utf-8")
+            for one in self._ids(office):
+                stored = await self.store.get_sealed_setting(snippet_key(name, one))
+                if stored is not None:
+                    return stored.decode("utf-8")
             configured = self.office_configured.get(office, {}).get(name)
             if configured is not None:
                 return configured
         stored = await self.store.get_sealed_setting(snippet_key(name))
         return stored.decode("utf-8") if stored is not None else self.configured.get(name)
 
+    def _ids(self, office: str) -> tuple[str, ...]:
+        """The office's id, then those it had before: where its stored snippets are."""
+        return (office, *self.former_ids.get(office, ())) if office else ("",)
+
     async def _names(self, offices: tuple[str, ...] = ()) -> str:
         names = {key.removeprefix(SNIPPET_PREFIX)
                  for key, _ in await self.store.sealed_settings(SNIPPET_PREFIX)}
         names |= set(self.configured)
         for office in offices:
-            names |= {key.removeprefix(office_prefix(office))
-                      for key, _ in await self.store.sealed_settings(office_prefix(office))}
+            for one in self._ids(office):
+                names |= {key.removeprefix(office_prefix(one))
+                          for key, _ in await self.store.sealed_settings(office_prefix(one))}
             names |= set(self.office_configured.get(office, {}))
         return ", ".join(sorted(names)) if names else "–"
