@@ -32,3 +32,23 @@ async def test_a_removed_or_undecided_offices_notice_goes_to_the_fallback_office
     assert await rooms.room_for_notice("familie") == FALLBACK_ROOM
     assert await rooms.room_for_notice(UNDECIDED) == FALLBACK_ROOM
     assert await rooms.room_for_notice("jugend") == FALLBACK_ROOM
+
+
+async def test_a_renamed_office_keeps_its_staff_room() -> None:
+    """Renamed with `former_ids`: its staff room (their history, their alerts) stays the
+    office's, rather than a new one made beside it while the old one lingers."""
+    store = MemoryStore(AeadSealer())
+    await store.set_setting(setting_key("familie"), OLD_ROOM)
+    await store.set_setting(setting_key("jugend"), FALLBACK_ROOM)
+    book = OfficeBook(offices=(Office("eltern", "Elternberatung"),
+                               Office("jugend", "Jugendberatung")),
+                      fallback="jugend", on_call="jugend",
+                      desks={"eltern": OfficeDesk(staff=(UserID("@anna:x"),)),
+                             "jugend": OfficeDesk(staff=(UserID("@cem:x"),))},
+                      former={"familie": "eltern"})
+    rooms = OfficeStaffRooms(Client(), store, book, "de",  # type: ignore[arg-type]
+                             initial_state=[], power_levels={})
+
+    assert await rooms.room_for_notice("eltern") == OLD_ROOM
+    assert await rooms.room_for_notice("familie") == OLD_ROOM
+    assert await store.get_setting(setting_key("eltern")) == OLD_ROOM
