@@ -60,6 +60,13 @@ class OfficeStaffRooms:
     async def room_of(self, office: str) -> RoomID | None:
         if office not in self._rooms:
             stored = await self._store.get_setting(setting_key(office))
+            for old in ([] if stored else sorted(
+                    o for o, now in self._book.former.items() if now == office)):
+                # Renamed (`former_ids`): its staff keep their room, and its history.
+                stored = await self._store.get_setting(setting_key(old))
+                if stored:
+                    await self._store.set_setting(setting_key(office), stored)
+                    break
             if stored:
                 self._rooms[office] = RoomID(stored)
         return self._rooms.get(office)
