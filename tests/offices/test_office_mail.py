@@ -67,3 +67,15 @@ def test_the_address_names_the_office_and_replies_come_from_it() -> None:
     assert mail_from(book, "familie", OFFICE) == FAMILY
     assert mail_from(book, "jugend", OFFICE) == OFFICE
     assert mail_from(book, "", OFFICE) == OFFICE
+
+
+def test_a_renamed_offices_mail_replies_come_from_its_address() -> None:
+    """A mail conversation of "familie", renamed "eltern" (`former_ids`): its replies came
+    from the main address, so the youth's answers no longer went to its own address."""
+    book = office_book(settings_from_mapping({
+        "mail": {"enabled": True, "office_address": OFFICE, "smtp_host": "mail.example.org"},
+        "routing": {"fallback_office": "jugend"},
+        "offices": [{"id": "eltern", "former_ids": ["familie"], "mail_address": FAMILY},
+                    {"id": "jugend"}]}))
+    assert mail_from(book, "familie", OFFICE) == FAMILY
+    assert mail_from(book, "gone", OFFICE) == OFFICE  # removed: the fallback office's
