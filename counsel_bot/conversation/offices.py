@@ -80,7 +80,8 @@ def mail_from(book: OfficeBook, office: str, default: str) -> str:
     """The address an office's mail replies come from."""
     if office in ("", UNDECIDED):
         office = book.fallback
-    return book.desk(office).mail_address or default
+    # Renamed or removed since: the office it is now (`OfficeBook.serving`).
+    return book.serving_desk(office).mail_address or default
 
 
 def announce(
