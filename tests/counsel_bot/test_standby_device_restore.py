@@ -39,6 +39,10 @@ DEVICES_MET = 3_000
 # test: a bound in seconds failed under load (0.29 s once past 0.25, CI 81; 0.67 s past 0.5
 # with three workers, CI 85), when the machine, not the restore, held the loop.
 PAUSE_SHARE_AT_MOST = 0.5
+# Room keys for that test: enough that the restore on the loop (about 1 s idle) stands well
+# above the machine's own stalls, which the worker thread's restore shares (0.19 s against
+# 0.30 s once with 12,000 keys under the unit tests' load; 0.09 s against 1.1 s with these).
+LOOP_ROOM_KEYS = 36_000
 T = TypeVar("T")
 
 
@@ -59,8 +63,9 @@ async def _logged_in_device(synapse: SynapseHandle, user_factory: UserFactory,
 
 
 async def _device_with_room_keys(synapse: SynapseHandle, user_factory: UserFactory,
-                                 store_dir: Path, vault: Vault) -> tuple[str, str]:
-    """A logged-in bot device whose nio store holds ROOM_KEYS Megolm sessions."""
+                                 store_dir: Path, vault: Vault,
+                                 room_keys: int = ROOM_KEYS) -> tuple[str, str]:
+    """A logged-in bot device whose nio store holds ``room_keys`` Megolm sessions."""
     user_id, password, database = await _logged_in_device(synapse, user_factory, store_dir,
                                                            vault)
     # Copies of that row under other ids: restoring reads each row alike.
@@ -69,7 +74,7 @@ async def _device_with_room_keys(synapse: SynapseHandle, user_factory: UserFacto
                          "FROM megolminboundsessions").fetchone()
         db.executemany("INSERT INTO megolminboundsessions (sender_key, account_id, fp_key, "
                        "room_id, session, session_id) VALUES (?, ?, ?, ?, ?, ?)",
-                       [(*row, f"copy-{n}") for n in range(ROOM_KEYS)])
+                       [(*row, f"copy-{n}") for n in range(room_keys)])
     return user_id, password
 
 
@@ -169,7 +174,7 @@ async def test_restoring_a_device_lets_the_event_loop_go_on(
     bot_dir.mkdir()
     vault = Vault.create(bot_dir / "vault.json", "passphrase", CHEAP)
     user_id, password = await _device_with_room_keys(synapse, user_factory, bot_dir / "nio",
-                                                     vault)
+                                                     vault, LOOP_ROOM_KEYS)
     client, paused = await _longest_pause(
         connect(synapse.base_url, user_id, password, bot_dir / "nio", vault))
     try:
