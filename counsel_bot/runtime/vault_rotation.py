@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from counsel_bot.config import StoreSettings
 from counsel_bot.runtime.legacy_settings import move_legacy_sealed_settings
 from counsel_bot.runtime.runner import SEEDS_CONTEXT
 from counsel_bot.runtime.stores import DATABASE_FILE, open_store, store_password
-from counsel_bot.store import Store
+from counsel_bot.store import Store, StoreError
 from counsel_bot.store.leadership import Leadership
 from e2e.atomic_file import write_atomically
 from e2e.errors import TamperedCiphertext, VaultError
@@ -51,30 +52,59 @@ async def rotate(
     store: StoreSettings | None = None, config_dir: Path | None = None,
 ) -> RotationReport:
     store = store or StoreSettings()
-    leadership = None
-    if store.postgres:
-        # No bot may act (on any machine) while the values it reads are re-encrypted: the
-        # rotation takes the active role for itself, which also fences any former holder.
-        leadership = Leadership(store.url, store_password(store, config_dir or bot_dir))
-        if await leadership.acquire(asyncio.Event(), wait=False) is None:
-            await leadership.close()
+    if not store.postgres:
+        return await _rotate(bot_dir, vault, new_passphrase, store, config_dir or bot_dir)
+    # No bot may act (on any machine) while the values it reads are re-encrypted: the
+    # rotation takes the active role for itself, which also fences any former holder.
+    leadership = Leadership(store.url, store_password(store, config_dir or bot_dir))
+    try:
+        term = await leadership.acquire(asyncio.Event(), wait=False)
+        if term is None:
             raise VaultError("a counsel bot is active on the PostgreSQL store; stop every bot "
                              "(active and standby) before rotating the vault")
-    try:
-        return await _rotate(bot_dir, vault, new_passphrase, store, config_dir or bot_dir)
+        return await _rotate_holding(leadership, term.epoch, bot_dir, vault, new_passphrase,
+                                     store, config_dir or bot_dir)
     finally:
-        if leadership is not None:
-            await leadership.close()
+        await leadership.close()
+
+
+async def _rotate_holding(
+    leadership: Leadership, epoch: int, bot_dir: Path, vault: Vault,
+    new_passphrase: str | None, store: StoreSettings, config_dir: Path,
+) -> RotationReport:
+    """Rotate while holding the active role as the active bot does: its lock session is
+    pinged (a silent one is ended by the server within seconds, and a standby then took over
+    in the middle of a long rotation), and the store writes only within its term."""
+    lost = asyncio.Event()
+    holder = asyncio.create_task(leadership.hold(lost.set))
+    rotating = asyncio.create_task(_rotate(bot_dir, vault, new_passphrase, store, config_dir,
+                                           epoch=epoch))
+    losing = asyncio.create_task(lost.wait())
+    try:
+        await asyncio.wait({rotating, losing}, return_when=asyncio.FIRST_COMPLETED)
+        if not rotating.done():
+            rotating.cancel()
+            with contextlib.suppress(asyncio.CancelledError, StoreError):
+                await rotating
+            raise VaultError("the rotation lost the active role (its connection to PostgreSQL "
+                             "ended) before it was done; no old key was retired and the "
+                             "passphrase is unchanged: check the database, then run it again")
+        return rotating.result()
+    finally:
+        for task in (holder, losing):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 async def _rotate(
     bot_dir: Path, vault: Vault, new_passphrase: str | None, store: StoreSettings,
-    config_dir: Path,
+    config_dir: Path, *, epoch: int | None = None,
 ) -> RotationReport:
     new_key = vault.rotate_data_key()
     count = _reseal_files(bot_dir, vault)
     if store.postgres or (bot_dir / DATABASE_FILE).exists():
-        opened = await open_store(store, bot_dir, config_dir, vault)
+        opened = await open_store(store, bot_dir, config_dir, vault, epoch=epoch)
         try:
             # Before the reseal: moved values are sealed settings, which it re-encrypts
             # (and counts) with the rest.
