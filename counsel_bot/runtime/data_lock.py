@@ -68,27 +68,30 @@ def _holder_pid(fd: int) -> str:
 
 
 @contextlib.contextmanager
-def _holding(lock_file: Path, refusal: Callable[[str], str], store: str = "") -> Iterator[None]:
+def _holding(lock_file: Path, refusal: Callable[[str], str], store: str = "") -> Iterator[str]:
     """Hold `lock_file`; if another process has it, raise DataDirInUse with the message
-    `refusal` gives for the holder's pid."""
+    `refusal` gives for the holder's pid. Yields the store its last holder named."""
     fd = _open(lock_file)
     try:
         if not _try_lock(fd):
             raise DataDirInUse(refusal(_holder_pid(fd)))
-        _claim(fd, store)
-        yield
+        before = _holder(fd)[1]
+        # A command (no store of its own) leaves the last bot's: the next bot checks it.
+        _claim(fd, store or before)
+        yield before
     finally:
         os.close(fd)
 
 
 @contextlib.contextmanager
-def exclusive(bot_dir: Path, purpose: str, *, store: str = "") -> Iterator[None]:
+def exclusive(bot_dir: Path, purpose: str, *, store: str = "") -> Iterator[str]:
     """Hold the bot data directory's lock; fail at once, clearly, if another process has it.
-    A bot names its `store` (see `exclusive_when_free`)."""
+    A bot names its `store` (see `exclusive_when_free`); yields the one the last bot on the
+    directory named ("sqlite", a PostgreSQL store's id, or "": none said)."""
     with _holding(bot_dir / BOT_LOCK,
                   lambda pid: f"another counsel process (pid {pid}) uses {bot_dir} (a running "
-                              f"bot?); stop it before {purpose}", store):
-        yield
+                              f"bot?); stop it before {purpose}", store) as before:
+        yield before
 
 
 def held(bot_dir: Path) -> bool:

@@ -63,6 +63,7 @@ from counsel_bot.runtime.offices import office_book, office_rules, office_staff,
 from counsel_bot.runtime.readiness import announcer
 from counsel_bot.runtime.reports import reports_loop
 from counsel_bot.runtime.standby import run_when_active
+from counsel_bot.runtime.store_choice import SQLITE, refuse_after_postgresql, refuse_beside_sqlite
 from counsel_bot.runtime.stores import DATABASE_FILE, open_store
 from counsel_bot.store import ConversationRecord, Store
 from counsel_bot.store.leadership import Term
@@ -234,7 +235,8 @@ async def run_bot(
     if not settings.store.postgres:
         # Its database is in the directory: a bot of PostgreSQL given it too is refused, not
         # ended as a hung former active bot of its own.
-        with exclusive(layout.bot_dir, "starting another bot", store="sqlite"):
+        with exclusive(layout.bot_dir, "starting another bot", store=SQLITE) as last:
+            refuse_after_postgresql(layout.bot_dir, last)
             await _run_bot(settings, layout, config_dir, stop, clock, on_ready, None, detector)
         return
 
@@ -279,13 +281,14 @@ async def _run_bot(
 ) -> None:
     vault = await asyncio.to_thread(open_vault, settings, layout, config_dir)
     user_id = f"@{settings.bot.localpart}:{settings.homeserver.server_name}"
-    password = bot_password(layout, user_id)
     store = await open_store(settings.store, layout.bot_dir, config_dir, vault,
                              epoch=None if term is None else term.epoch)
     try:
         if term is not None:
+            await refuse_beside_sqlite(store, layout.bot_dir)
             await refuse_another_device(store, SessionFile(layout.bot_dir / SESSION_FILE,
                                                            vault))
+        password = bot_password(layout, user_id)
         # Before the login: a restored copy that cannot read its journal does not log in.
         journal = erasure_journal_of(settings, layout)
         due = layout.bot_dir / erasure_journal.DUE_MARKER

@@ -1,0 +1,71 @@
+"""A bot on another store than the one its office's conversations are in is refused.
+
+The store is chosen by `[store] url` alone, and counsel moves nothing between stores. A bot
+on the other one would start without every open chat, queue place and crisis flag, and
+with no sync position and no handled event ids it would read each room's latest messages
+again as new (greetings, crisis alerts). Two ways there: an office that ran on the embedded
+SQLite store given a PostgreSQL url (the way to a standby), and one machine of an
+active/standby pair whose counsel.toml lost its `[store]` section (it runs whenever no bot
+of PostgreSQL holds the data directory, during a database restart say). Both are told
+before the login."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from pathlib import Path
+
+from counsel_bot.channels.matrix.bot import SYNC_TOKEN_KEY
+from counsel_bot.core.errors import BotError
+from counsel_bot.runtime.data_lock import BOT_LOCK
+from counsel_bot.runtime.stores import DATABASE_FILE
+from counsel_bot.store import Store
+
+# What a bot of the SQLite store writes into the data directory's lock (runner.py).
+SQLITE = "sqlite"
+
+
+def refuse_after_postgresql(bot_dir: Path, last_store: str) -> None:
+    """For a bot of the SQLite store; ``last_store``: what the last bot on ``bot_dir``
+    named (data_lock.exclusive)."""
+    if last_store in ("", SQLITE):
+        return
+    raise BotError(
+        f"the office's bots keep their store in PostgreSQL (the last bot on {bot_dir} was "
+        "active on one), but this bot's [store] url is empty: on the SQLite store it would "
+        "start without the office's conversations and read every room's latest messages "
+        "again as new. Set [store] url (and password_file) in counsel.toml as the office's "
+        f"other bots have them; to go back to the SQLite store on purpose, delete "
+        f"{bot_dir / BOT_LOCK} while no bot runs")
+
+
+async def refuse_beside_sqlite(store: Store, bot_dir: Path) -> None:
+    """For a bot of PostgreSQL that has just become the active one: its ``store`` holds no
+    sync position while the data directory's SQLite store does."""
+    database = bot_dir / DATABASE_FILE
+    if await store.get_setting(SYNC_TOKEN_KEY) is not None:
+        return
+    if await asyncio.to_thread(_sync_token_in, database) is None:
+        return
+    raise BotError(
+        f"the office's conversations are in the SQLite store {database} (a bot ran on it), "
+        "and the PostgreSQL store of [store] url holds none: this bot would start without "
+        "them (every open chat, queue place and crisis flag) and read every room's latest "
+        "messages again as new; counsel does not move them between stores. Remove [store] "
+        "url to go on with the SQLite store; to start anew on PostgreSQL, move "
+        f"{database} out of the data directory first")
+
+
+def _sync_token_in(database: Path) -> str | None:
+    """The sync position saved in a SQLite store, read only; None without one."""
+    if not database.exists():
+        return None
+    try:
+        uri = f"{database.resolve().as_uri()}?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+            row = db.execute("SELECT value FROM settings WHERE key = ?",
+                             (SYNC_TOKEN_KEY,)).fetchone()
+    except sqlite3.Error:
+        return None  # not a store a bot ran on (empty, or not counsel's)
+    return None if row is None else str(row[0])
