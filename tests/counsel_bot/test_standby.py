@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import shutil
 import signal
+import subprocess
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -203,6 +206,50 @@ async def test_a_command_run_by_hand_holding_the_data_directory_is_left_alone(
     finally:
         by_hand.kill()
         await by_hand.wait()
+
+
+@pytest.fixture
+def btrfs_dir(tmp_path: Path) -> Iterator[Path]:
+    """A directory on btrfs (a loop-mounted image): Fedora's and openSUSE's default, where
+    stat() names another device than the kernel's list of locks does."""
+    if os.geteuid() != 0 or shutil.which("mkfs.btrfs") is None:
+        pytest.skip("needs root and mkfs.btrfs (apt-get install btrfs-progs)")
+    image, mount = tmp_path / "btrfs.img", tmp_path / "btrfs"
+    with image.open("wb") as file:
+        file.truncate(128 * 1024 * 1024)
+    mount.mkdir()
+    made = subprocess.run(["mkfs.btrfs", "-q", str(image)], capture_output=True, check=False)
+    mounted = made.returncode == 0 and subprocess.run(
+        ["mount", "-o", "loop", str(image), str(mount)], capture_output=True,
+        check=False).returncode == 0
+    if not mounted:
+        pytest.skip("cannot mount a btrfs image here (no loop devices?)")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+async def test_a_hung_former_active_bot_on_btrfs_is_ended_too(btrfs_dir: Path) -> None:
+    """The former holder was looked up in /proc/locks by the device stat() gives, which on
+    btrfs is another than the one the kernel lists the lock under: the hung bot was never
+    found, never ended, and the new active bot gave up after 30 s, again at each restart,
+    for as long as the hang lasted."""
+    bot_dir = btrfs_dir / "bot"
+    bot_dir.mkdir()
+    hung = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _HANG_HOLDING, "counsel_bot.cli", "bot", str(bot_dir / "lock"),
+        stdout=asyncio.subprocess.PIPE)
+    try:
+        assert hung.stdout is not None
+        assert await hung.stdout.readline() == b"held\n"
+        async with exclusive_when_free(bot_dir, within=5.0, end_holder_after=0.2):
+            pass
+        assert await asyncio.wait_for(hung.wait(), 5) == -signal.SIGKILL
+    finally:
+        if hung.returncode is None:
+            hung.kill()
+            await hung.wait()
 
 
 # The active bot of another database (its own office, or a test set-up) on the same data
