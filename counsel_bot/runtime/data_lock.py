@@ -129,27 +129,49 @@ def _local_bot_holding(fd: int) -> int | None:
     """The pid of a `counsel bot` process on this machine holding `fd`'s file, if any.
 
     Read from the kernel's own list (/proc/locks), not from the pid in the file: on shared
-    storage the holder may run on another machine, where that pid names someone else."""
-    st = os.fstat(fd)
-    file_id = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    storage the holder may run on another machine, where that pid names someone else. The
+    list names the file by the device of its filesystem, which is not always the one stat()
+    gives (btrfs: every subvolume its own): matched by the inode alone, then confirmed by
+    the candidate's open files, which stat() sees as we do."""
+    own = os.fstat(fd)
     try:
         locks = Path("/proc/locks").read_text(encoding="ascii", errors="replace")
     except OSError:
         return None
     for line in locks.splitlines():
         fields = line.split()  # "1: FLOCK ADVISORY WRITE <pid> <maj>:<min>:<inode> 0 EOF"
-        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5] == file_id:
-            pid = int(fields[4]) if fields[4].isdecimal() else 0
-            try:
-                args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            except OSError:
-                return None
-            # Only the bot itself (`counsel bot`, or `python -m counsel_bot.cli bot` as
-            # counsel up starts it): a command run by hand (retention) is left to finish.
-            is_bot = any(program.endswith((b"counsel", b"counsel_bot.cli")) and command == b"bot"
-                         for program, command in itertools.pairwise(args))
-            return pid if is_bot and pid != os.getpid() else None
+        if len(fields) < 6 or fields[1] != "FLOCK" \
+                or fields[5].rpartition(":")[2] != str(own.st_ino):
+            continue
+        pid = int(fields[4]) if fields[4].isdecimal() else 0
+        if pid == os.getpid() or not _has_open(pid, own):
+            continue  # the same inode number on another filesystem
+        try:
+            args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return None
+        # Only the bot itself (`counsel bot`, or `python -m counsel_bot.cli bot` as
+        # counsel up starts it): a command run by hand (retention) is left to finish.
+        is_bot = any(program.endswith((b"counsel", b"counsel_bot.cli")) and command == b"bot"
+                     for program, command in itertools.pairwise(args))
+        return pid if is_bot else None
     return None
+
+
+def _has_open(pid: int, file: os.stat_result) -> bool:
+    """Whether process ``pid`` has ``file`` open."""
+    try:
+        descriptors = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for descriptor in descriptors:
+        try:
+            other = os.stat(f"/proc/{pid}/fd/{descriptor}")
+        except OSError:
+            continue
+        if (other.st_dev, other.st_ino) == (file.st_dev, file.st_ino):
+            return True
+    return False
 
 
 @contextlib.asynccontextmanager
