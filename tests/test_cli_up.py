@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import psycopg
 import pytest
 
 from counsel_bot.runtime.service import first_run_config
@@ -21,6 +22,7 @@ from tests.conftest import free_port
 from tests.homeserver_bridge.test_child_process import is_gone
 from tests.support.bot_harness import until
 from tests.support.matrix_http import MatrixHttp
+from tests.support.postgres import PostgresServer
 
 pytestmark = pytest.mark.integration
 
@@ -500,3 +502,47 @@ def test_a_staff_id_the_homeserver_cannot_have_is_one_clear_line_naming_it(
     assert "@anna!:counsel.localhost" in output
     assert "Traceback" not in output
     assert len(output.strip().splitlines()) == 1
+
+
+def _leadership_sessions(url: str) -> list[int]:
+    """The backends of the bots' lock sessions (store/leadership.py) on ``url``'s database."""
+    with psycopg.connect(url, autocommit=True) as db:
+        rows = db.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                          "AND application_name = 'counsel-leadership'").fetchall()
+    return [int(row[0]) for row in rows]
+
+
+def test_a_bot_that_lost_the_active_role_is_started_again_not_the_service_stopped(
+    tmp_path: Path, postgres: PostgresServer
+) -> None:
+    """counsel up with the PostgreSQL store: a database restart ends the bot's lock session,
+    and the bot ends as it must (status 75, EX_TEMPFAIL: start it again). counsel up took it
+    for a failure and stopped the homeserver and itself ("fix what it says"): every youth
+    and counsellor lost the homeserver until systemd started it all again, after a database
+    blip of a second. It starts the bot again, which waits as a standby and takes over."""
+    data = tmp_path / "data"
+    write_config(data, free_port())
+    url = postgres.new_database()
+    config = data / "counsel.toml"
+    text = config.read_text()
+    store = text.index("\n[store]\n")
+    config.write_text(text[:store] + text[store:].replace('\nurl = ""\n', f'\nurl = "{url}"\n', 1))
+    process, _ = start_up(data)
+    try:
+        first = bot_pid(data)
+        homeserver = synapse_pid(data)
+        [session] = _leadership_sessions(url)
+        with psycopg.connect(url, autocommit=True) as db:
+            db.execute("SELECT pg_terminate_backend(%s)", (session,))
+        assert wait_until_gone(first, within=15), "the bot went on without its role"
+        deadline = time.monotonic() + 60
+        while not _leadership_sessions(url):
+            assert process.poll() is None, "counsel up stopped with the bot"
+            assert time.monotonic() < deadline, "no bot took the role again"
+            time.sleep(0.2)
+        assert process.poll() is None
+        assert synapse_pid(data) == homeserver, "the homeserver was restarted"
+        assert bot_pid(data) != first
+    finally:
+        if process.poll() is None:
+            assert stop(process) == 0
