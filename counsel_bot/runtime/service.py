@@ -376,6 +376,9 @@ async def start_bot_process(layout: DataLayout, config: Path) -> BotProcess:
 # plus closing its store and web server, so a slow drain is never cut in the middle. Not
 # imported from the runner: that would load the bot's dependencies into this parent.
 BOT_STOP_GRACE = 32.0
+# The bot's status when it lost the active role (runtime/standby.EXIT_LOST_ROLE): start it
+# again. Not imported either, for the same reason.
+BOT_LOST_ROLE = os.EX_TEMPFAIL
 
 
 async def stop_process(process: asyncio.subprocess.Process,
@@ -458,12 +461,28 @@ async def serve(
             entry_page = await start_entry_page(running, SystemClock())
             if entry_page is not None:
                 stack.push_async_callback(entry_page.stop)
-            bot = await start_bot_process(layout, config)
-            stack.push_async_callback(stop_process, bot.process)
             page_url = entry_page.url if entry_page is not None else None
-            # The banner says "running" and hands out passwords: only once the bot is.
-            end = await watch_bot(bot, stop, lambda: out(banner(running, page_url)),
-                                  running.synapse)
+            announced_once: list[bool] = []
+
+            def on_started() -> None:
+                # The banner says "running" and hands out passwords: only once the bot is,
+                # and once: a bot started again after losing the active role is no news.
+                if not announced_once:
+                    announced_once.append(True)
+                    out(banner(running, page_url))
+                else:
+                    out("The bot is the active one again.")
+
+            while True:
+                bot = await start_bot_process(layout, config)
+                stack.push_async_callback(stop_process, bot.process)
+                end = await watch_bot(bot, stop, on_started, running.synapse)
+                if end is None or end.homeserver is not None or end.status != BOT_LOST_ROLE:
+                    break
+                # PostgreSQL store: its lock session ended (a database restart, a standby
+                # that took over). It stopped acting; started again, it waits as a standby.
+                out("The bot lost the active role (its lock session to PostgreSQL ended); "
+                    "starting it again, as a standby until it takes over.")
             if end is None:
                 out("Stopping ...")
             elif end.homeserver is not None:

@@ -23,8 +23,9 @@ from counsel_bot.store.leadership import Leadership, Term
 
 log = logging.getLogger(__name__)
 
-# The exit status of a bot that lost the active role (EX_TEMPFAIL: start it again).
-EXIT_LOST_ROLE = 75
+# The exit status of a bot that lost the active role (EX_TEMPFAIL: start it again; counsel
+# up does, runtime/service.BOT_LOST_ROLE).
+EXIT_LOST_ROLE = os.EX_TEMPFAIL
 # How long a new active bot waits for the former one to let go of the data directory.
 DATA_DIR_WAIT_SECONDS = 30.0
 # After this long a former one still holding it is hung (a live one notices its loss within
