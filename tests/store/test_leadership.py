@@ -16,9 +16,10 @@ from counsel_bot.runtime.data_lock import exclusive, exclusive_when_free
 from counsel_bot.store import PostgresStore, SchemaTooNewError, StoreError, StoreFencedError
 from counsel_bot.store import postgres_sql as pg
 from counsel_bot.store.leadership import LEADER_LOCK, SESSION_SILENCE_LIMIT_SECONDS, Leadership
+from tests.conftest import free_port
 from tests.store.conftest import AeadSealer
 from tests.support.bot_harness import until
-from tests.support.postgres import PostgresServer
+from tests.support.postgres import PostgresServer, running_postgres
 
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
@@ -418,3 +419,27 @@ async def test_a_command_run_with_no_bot_active_is_not_taken_for_an_active_bot(
             command.cancel()
         await bot.close()
         await blocker.close()
+
+
+async def test_a_url_naming_a_read_only_server_first_finds_the_writable_one(
+    postgres: PostgresServer, url: str
+) -> None:
+    """PostgreSQL's own failover, the way libpq offers it: [store] url names both servers
+    ("postgresql://counsel@db1,db2/counsel"). After a failover the former primary, back as a
+    read-only standby, answers first: every bot connected to it, took the lock there, could
+    not write its epoch, and tried again every second, logging that it "cannot reach
+    PostgreSQL": no bot was active while the new primary stood ready. (A database set
+    read-only stands in for the standby: both refuse every write, and libpq tells both
+    apart from a primary the same way.)"""
+    name = url.rsplit("/", 1)[1]
+    with running_postgres(free_port()) as former:
+        with psycopg.connect(former.url(), autocommit=True) as db:
+            db.execute(f"CREATE DATABASE {name}".encode())
+            db.execute(f"ALTER DATABASE {name} SET default_transaction_read_only = on".encode())
+        both = f"postgresql://postgres@127.0.0.1:{former.port},127.0.0.1:{postgres.port}/{name}"
+        bot = Leadership(both, None, poll_seconds=0.2)
+        try:
+            term = await asyncio.wait_for(bot.acquire(asyncio.Event()), 10)
+            assert term is not None
+        finally:
+            await bot.close()
