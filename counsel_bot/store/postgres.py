@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
 from counsel_bot.core.ids import ConversationID
 from counsel_bot.store import postgres_sql as pg
@@ -44,12 +45,16 @@ _LOCK_TIMEOUT = "5s"
 async def connect(url: str, *, password: str | None = None,
                   application_name: str = "counsel") -> pg.Connection:
     """A connection in autocommit mode (transactions are explicit), UTC, with TCP keepalives
-    so a cut network is noticed within seconds, not hours."""
+    so a cut network is noticed within seconds, not hours. To a server that takes writes:
+    of several hosts in the url (PostgreSQL's failover as libpq offers it), the primary,
+    not a read-only standby that answers first, where no bot could ever become active."""
     try:
+        writable: dict[str, Any] = {} if "target_session_attrs" in conninfo_to_dict(url) \
+            else {"target_session_attrs": "read-write"}
         db = await psycopg.AsyncConnection.connect(
             url, autocommit=True, password=password, application_name=application_name,
             options="-c TimeZone=UTC", keepalives=1, keepalives_idle=2,
-            keepalives_interval=1, keepalives_count=3, connect_timeout=10,
+            keepalives_interval=1, keepalives_count=3, connect_timeout=10, **writable,
         )
     except psycopg.Error as exc:
         reason = _connect_reason(exc)
