@@ -11,6 +11,7 @@ import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
+import peewee
 import pytest
 
 from counsel_bot.channels.failures import EFFECTS, EVENTS, SET_ASIDE_AFTER, Failures
@@ -209,3 +210,43 @@ async def test_a_message_the_bot_failed_on_twice_is_set_aside_and_told(
 
 async def _intake_count(store: object, conversation: ConversationID, count: int) -> bool:
     return len(await store.read_intake(conversation)) >= count  # type: ignore[attr-defined]
+
+
+def _nio_store_at_its_limit(path: Path) -> peewee.SqliteDatabase:
+    """A SQLite database through peewee, as nio keeps its store, that can take no more: what
+    a full data disk makes of it (SQLITE_FULL, here reached by a page limit)."""
+    database = peewee.SqliteDatabase(str(path))
+    database.execute_sql("CREATE TABLE sessions (pickle blob)")
+    database.execute_sql("PRAGMA max_page_count = 3")
+    return database
+
+
+async def test_a_full_disk_is_never_a_reason_to_set_anything_aside(tmp_path: Path) -> None:
+    """Sending into an encrypted room writes nio's store (a new room key, an Olm session),
+    and so may handling a message. On a full data disk peewee raised "database or disk is
+    full", counted as a bug in the effect: two stops later the effect (a crisis alert as
+    well as any) was set aside for good, then the next one, while the admin freed space; a
+    youth's message likewise. Like the homeserver away, it is tried again at every start."""
+    store = MemoryStore(AeadSealer())
+    await put(store, "alert")
+    nio_store = _nio_store_at_its_limit(tmp_path / "nio.db")
+
+    async def perform(effect: Effect | StaffDigest, key: str) -> None:
+        for _ in range(100):  # the room key nio saves before it sends
+            nio_store.execute_sql("INSERT INTO sessions VALUES (?)", (b"k" * 4000,))
+
+    try:
+        for _ in range(SET_ASIDE_AFTER + 1):
+            with pytest.raises(peewee.OperationalError, match="disk is full"):
+                await asyncio.wait_for(OutboxWorker(perform, store, FakeClock(AT)).drain(), 5)
+        assert [e.key for e in await store.pending_outbox()] == ["alert"]
+        try:
+            await perform(SayToStaff("x"), "x")
+        except peewee.OperationalError as full:
+            for _ in range(SET_ASIDE_AFTER):
+                await Failures(store, EVENTS).failed(["$words"], full)
+        after_the_stops = Failures(store, EVENTS)
+        await after_the_stops.load()
+        assert not after_the_stops.failed_before("$words")
+    finally:
+        nio_store.close()
