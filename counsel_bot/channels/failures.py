@@ -14,6 +14,7 @@ failure that passes (a database busy for a moment) costs a restart, not the mess
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Iterable
 
 import aiohttp
@@ -31,6 +32,9 @@ PASSING = (OSError, aiohttp.ClientError, StoreError)
 # Except the store refusing a write as impossible: a bug asked for it, and it comes again with
 # the same event at every start.
 A_BUG_THOUGH = (StoreConsistencyError,)
+# SQLite's answers for a disk that is full or failing (nio's store, through peewee, raises
+# them in its own class: the SQLite error is its context): the world, not the effect.
+_DISK_TROUBLE = frozenset({sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR})
 # The settings' prefixes, and what failed, for the log.
 EVENTS = (FAILED_EVENT_PREFIX, "handling an event")
 EFFECTS = (FAILED_EFFECT_PREFIX, "performing an effect")
@@ -60,7 +64,8 @@ class Failures:
     async def failed(self, keys: Iterable[str], error: BaseException) -> None:
         """Written down before the error stops the bot; logged by kind, never its message
         (it may quote a youth's words)."""
-        if isinstance(error, PASSING) and not isinstance(error, A_BUG_THOUGH):
+        if (isinstance(error, PASSING) and not isinstance(error, A_BUG_THOUGH)) \
+                or _disk_trouble(error):
             return
         await self.load()
         assert self._counts is not None
@@ -85,3 +90,17 @@ class Failures:
     async def forget(self, key: str) -> None:
         if self.failed_before(key):
             await self._store.set_setting(*self.forgotten(key))
+
+
+def _disk_trouble(error: BaseException) -> bool:
+    """Whether SQLite failed for the disk under it (full, or failing), here or underneath."""
+    seen: BaseException | None = error
+    for _ in range(8):  # a chain of causes is short; never a loop
+        if seen is None:
+            return False
+        code = getattr(seen, "sqlite_errorcode", None)
+        if isinstance(seen, sqlite3.Error) and isinstance(code, int) \
+                and code & 0xFF in _DISK_TROUBLE:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
