@@ -443,3 +443,22 @@ async def test_a_url_naming_a_read_only_server_first_finds_the_writable_one(
             assert term is not None
         finally:
             await bot.close()
+
+
+async def test_a_database_away_is_said_once_not_every_second(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """PostgreSQL down for the night: each bot logged the same warning at every try, once a
+    second (28,800 lines a bot by morning), and the journal's rate limit then dropped the
+    lines that mattered. Said when it begins, again only once a minute while it lasts."""
+    away = Leadership("postgresql://counsel@127.0.0.1:1/counsel", None, poll_seconds=0.05)
+    stop = asyncio.Event()
+    try:
+        waiting = asyncio.create_task(away.acquire(stop))
+        await asyncio.sleep(1.0)  # about twenty tries
+        stop.set()
+        assert await asyncio.wait_for(waiting, 5) is None
+    finally:
+        await away.close()
+    said = [r for r in caplog.records if "cannot reach PostgreSQL" in r.getMessage()]
+    assert len(said) == 1, f"said {len(said)} times"
