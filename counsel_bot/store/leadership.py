@@ -37,6 +37,9 @@ STORE_ID_KEY = "store_id"
 SESSION_SILENCE_LIMIT_SECONDS = 5
 # How long one ping may take before the holder counts its lock as lost.
 PING_TIMEOUT_SECONDS = 3.0
+# A database away is said when it begins (or its reason changes), then this often while it
+# lasts: at every try (once a second) a night's outage flooded the journal.
+AWAY_REPEAT_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -81,10 +84,14 @@ class Leadership:
         `wait`, if another process holds the role now; a database it cannot reach is then
         a `StoreError`)."""
         waited = False
+        away: tuple[str, float] | None = None  # why, and when it was last said
         while not stop.is_set():
             try:
                 if self._db is None or self._db.closed:
                     self._db = await self._connect()
+                    if away is not None:
+                        log.info("PostgreSQL answers again")
+                        away = None
                 cursor = await self._db.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK,))
                 row = await cursor.fetchone()
                 if row is not None and row[0]:
@@ -125,7 +132,12 @@ class Leadership:
                     raise StoreError(
                         f"cannot reach PostgreSQL for the active role ({why}); check [store] "
                         "url and that the server is running") from None
-                log.warning("cannot reach PostgreSQL for the active role (%s); retrying", why)
+                now = asyncio.get_running_loop().time()
+                if away is None or away[0] != why or now - away[1] >= AWAY_REPEAT_SECONDS:
+                    log.warning("cannot reach PostgreSQL for the active role (%s); retrying "
+                                "every %g s, said again every %d s while it lasts", why,
+                                self._poll, AWAY_REPEAT_SECONDS)
+                    away = (why, now)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self._poll)
         return None
