@@ -95,3 +95,20 @@ async def test_an_office_that_stays_on_its_store_is_not_refused_for_it(
     error = await _refusal(_settings(StoreSettings()), layout, tmp_path)
     assert isinstance(error, BotError)
     assert "no password for the bot's account" in str(error)
+
+
+async def test_a_bot_on_another_postgresql_database_than_its_office_is_refused(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    """One machine's [store] url names another database (a typo that exists, a test
+    database) and it starts first, while the office's bots are down: it became the active
+    bot of an empty database on the office's data directory, and the office's bots, back,
+    refused to start beside it."""
+    layout, _vault = _office(tmp_path)
+    async with exclusive_when_free(layout.bot_dir, within=1, store="5f3c9a0e1b2d4c6e"):
+        pass  # the office's active bot, on the office's database, held it last
+    error = await _refusal(_settings(StoreSettings(url=postgres.new_database())), layout,
+                           tmp_path)
+    assert isinstance(error, BotError)
+    assert "another database" in str(error)
+    assert "[store] url" in str(error)
