@@ -178,8 +178,9 @@ def _has_open(pid: int, file: os.stat_result) -> bool:
 async def exclusive_when_free(
     bot_dir: Path, *, within: float, poll: float = 0.1, end_holder_after: float | None = None,
     store: str = "",
-) -> AsyncIterator[None]:
-    """Hold the data directory's lock, waiting up to `within` seconds for its holder to end.
+) -> AsyncIterator[str]:
+    """Hold the data directory's lock, waiting up to `within` seconds for its holder to end;
+    yields the store the last bot on it named (see `exclusive`).
 
     With `end_holder_after`, a bot on this machine still holding it after that many seconds
     is killed: the caller has won the active role, so the holder has lost it and is hung (a
@@ -215,7 +216,8 @@ async def exclusive_when_free(
                     "bot?) and restart"
                 )
             await asyncio.sleep(poll)
+        before = _holder(fd)[1]
         _claim(fd, store)
-        yield
+        yield before
     finally:
         os.close(fd)

@@ -63,7 +63,11 @@ from counsel_bot.runtime.offices import office_book, office_rules, office_staff,
 from counsel_bot.runtime.readiness import announcer
 from counsel_bot.runtime.reports import reports_loop
 from counsel_bot.runtime.standby import run_when_active
-from counsel_bot.runtime.store_choice import SQLITE, refuse_after_postgresql, refuse_beside_sqlite
+from counsel_bot.runtime.store_choice import (
+    SQLITE,
+    refuse_after_postgresql,
+    refuse_beside_another_store,
+)
 from counsel_bot.runtime.stores import DATABASE_FILE, open_store
 from counsel_bot.store import ConversationRecord, Store
 from counsel_bot.store.leadership import Term
@@ -285,7 +289,7 @@ async def _run_bot(
                              epoch=None if term is None else term.epoch)
     try:
         if term is not None:
-            await refuse_beside_sqlite(store, layout.bot_dir)
+            await refuse_beside_another_store(store, layout.bot_dir, term)
             await refuse_another_device(store, SessionFile(layout.bot_dir / SESSION_FILE,
                                                            vault))
         password = bot_password(layout, user_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 from collections.abc import Awaitable, Callable
@@ -58,8 +59,8 @@ async def run_when_active(
         try:
             async with exclusive_when_free(bot_dir, within=DATA_DIR_WAIT_SECONDS,
                                            end_holder_after=FORMER_HOLDER_GRACE_SECONDS,
-                                           store=term.store):
-                await run(term)
+                                           store=term.store) as last_store:
+                await run(dataclasses.replace(term, last_store=last_store))
         finally:
             holder.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -4,10 +4,11 @@ The store is chosen by `[store] url` alone, and counsel moves nothing between st
 on the other one would start without every open chat, queue place and crisis flag, and
 with no sync position and no handled event ids it would read each room's latest messages
 again as new (greetings, crisis alerts). Two ways there: an office that ran on the embedded
-SQLite store given a PostgreSQL url (the way to a standby), and one machine of an
+SQLite store given a PostgreSQL url (the way to a standby); one machine of an
 active/standby pair whose counsel.toml lost its `[store]` section (it runs whenever no bot
-of PostgreSQL holds the data directory, during a database restart say). Both are told
-before the login."""
+of PostgreSQL holds the data directory, during a database restart say); and one whose url
+names another, empty database. Each is told before the login. What the last bot on the
+data directory was active on is written in its lock (data_lock.py)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from counsel_bot.core.errors import BotError
 from counsel_bot.runtime.data_lock import BOT_LOCK
 from counsel_bot.runtime.stores import DATABASE_FILE
 from counsel_bot.store import Store
+from counsel_bot.store.leadership import Term
 
 # What a bot of the SQLite store writes into the data directory's lock (runner.py).
 SQLITE = "sqlite"
@@ -40,21 +42,29 @@ def refuse_after_postgresql(bot_dir: Path, last_store: str) -> None:
         f"{bot_dir / BOT_LOCK} while no bot runs")
 
 
-async def refuse_beside_sqlite(store: Store, bot_dir: Path) -> None:
+async def refuse_beside_another_store(store: Store, bot_dir: Path, term: Term) -> None:
     """For a bot of PostgreSQL that has just become the active one: its ``store`` holds no
-    sync position while the data directory's SQLite store does."""
-    database = bot_dir / DATABASE_FILE
+    sync position, while the data directory's conversations are elsewhere: in its SQLite
+    store, or in the database the last bot on it was active on (``term.last_store``)."""
     if await store.get_setting(SYNC_TOKEN_KEY) is not None:
         return
-    if await asyncio.to_thread(_sync_token_in, database) is None:
-        return
-    raise BotError(
-        f"the office's conversations are in the SQLite store {database} (a bot ran on it), "
-        "and the PostgreSQL store of [store] url holds none: this bot would start without "
-        "them (every open chat, queue place and crisis flag) and read every room's latest "
-        "messages again as new; counsel does not move them between stores. Remove [store] "
-        "url to go on with the SQLite store; to start anew on PostgreSQL, move "
-        f"{database} out of the data directory first")
+    database = bot_dir / DATABASE_FILE
+    if await asyncio.to_thread(_sync_token_in, database) is not None:
+        raise BotError(
+            f"the office's conversations are in the SQLite store {database} (a bot ran on "
+            "it), and the PostgreSQL store of [store] url holds none: this bot would start "
+            "without them (every open chat, queue place and crisis flag) and read every "
+            "room's latest messages again as new; counsel does not move them between "
+            "stores. Remove [store] url to go on with the SQLite store; to start anew on "
+            f"PostgreSQL, move {database} out of the data directory first")
+    if term.last_store not in ("", SQLITE, term.store):
+        raise BotError(
+            f"the last bot on {bot_dir} was active on another database than the one [store] "
+            "url names, which holds no conversations: this bot would start without the "
+            "office's (every open chat, queue place and crisis flag) and read every room's "
+            "latest messages again as new. Give every bot of the office the same [store] url "
+            "(compare the other machines' counsel.toml); to start anew on this database on "
+            f"purpose, delete {bot_dir / BOT_LOCK} while no bot runs")
 
 
 def _sync_token_in(database: Path) -> str | None:
