@@ -13,7 +13,7 @@ import pytest
 
 from counsel_bot.config import Settings, StoreSettings, VaultSettings, WebConfig
 from counsel_bot.core.errors import BotError
-from counsel_bot.runtime.data_lock import exclusive, exclusive_when_free
+from counsel_bot.runtime.data_lock import confirm_store, exclusive, exclusive_when_free
 from counsel_bot.runtime.runner import run_bot
 from counsel_bot.runtime.stores import DATABASE_FILE
 from counsel_bot.store import SqliteStore
@@ -40,12 +40,24 @@ def _settings(store: StoreSettings) -> Settings:
 
 
 async def _refusal(settings: Settings, layout: DataLayout, config_dir: Path) -> BaseException:
-    bot = asyncio.create_task(run_bot(settings, layout, config_dir, asyncio.Event()))
-    done, _ = await asyncio.wait({bot}, timeout=20)
-    assert bot in done, "the bot started on the wrong store"
-    error = bot.exception()
-    assert error is not None
-    return error
+    """The bot's error, the same at its next start (its supervisor starts it again)."""
+    errors = []
+    for _ in range(2):
+        bot = asyncio.create_task(run_bot(settings, layout, config_dir, asyncio.Event()))
+        done, _ = await asyncio.wait({bot}, timeout=20)
+        assert bot in done, "the bot started on the wrong store"
+        error = bot.exception()
+        assert error is not None
+        errors.append(error)
+    assert str(errors[1]) == str(errors[0]), "refused once, then let through"
+    return errors[0]
+
+
+async def _office_bot_ran(layout: DataLayout, store: str) -> None:
+    """The office's active bot of PostgreSQL (database ``store``) held the directory, and
+    ran: it passed its checks (`confirm_store`)."""
+    async with exclusive_when_free(layout.bot_dir, within=1, store=store):
+        confirm_store(layout.bot_dir)
 
 
 async def test_an_office_on_sqlite_given_a_postgresql_store_is_refused(
@@ -56,6 +68,7 @@ async def test_an_office_on_sqlite_given_a_postgresql_store_is_refused(
     empty database: no open chat, no queue, no crisis flag, every room read again."""
     layout, vault = _office(tmp_path)
     with exclusive(layout.bot_dir, "testing", store="sqlite"):  # as the SQLite bot holds it
+        confirm_store(layout.bot_dir)
         store = await SqliteStore.open(layout.bot_dir / DATABASE_FILE, vault)
         await store.set_setting("sync_token", "s72_0")
         await store.close()
@@ -74,8 +87,7 @@ async def test_a_bot_without_the_postgresql_store_of_its_office_is_refused(
     down for a minute is enough): an empty store, and the office's bots, back, refused to
     start beside it."""
     layout, _vault = _office(tmp_path)
-    async with exclusive_when_free(layout.bot_dir, within=1, store="5f3c9a0e1b2d4c6e"):
-        pass  # the office's active bot of PostgreSQL held it last
+    await _office_bot_ran(layout, "5f3c9a0e1b2d4c6e")
     error = await _refusal(_settings(StoreSettings()), layout, tmp_path)
     assert isinstance(error, BotError)
     assert "PostgreSQL" in str(error)
@@ -91,7 +103,7 @@ async def test_an_office_that_stays_on_its_store_is_not_refused_for_it(
     no store) goes on to its login (here: no account, which is the next refusal)."""
     layout, _vault = _office(tmp_path)
     with exclusive(layout.bot_dir, "testing", store=store):
-        pass
+        confirm_store(layout.bot_dir)
     error = await _refusal(_settings(StoreSettings()), layout, tmp_path)
     assert isinstance(error, BotError)
     assert "no password for the bot's account" in str(error)
@@ -105,8 +117,7 @@ async def test_a_bot_on_another_postgresql_database_than_its_office_is_refused(
     bot of an empty database on the office's data directory, and the office's bots, back,
     refused to start beside it."""
     layout, _vault = _office(tmp_path)
-    async with exclusive_when_free(layout.bot_dir, within=1, store="5f3c9a0e1b2d4c6e"):
-        pass  # the office's active bot, on the office's database, held it last
+    await _office_bot_ran(layout, "5f3c9a0e1b2d4c6e")  # on the office's database
     error = await _refusal(_settings(StoreSettings(url=postgres.new_database())), layout,
                            tmp_path)
     assert isinstance(error, BotError)
