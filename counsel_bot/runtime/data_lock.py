@@ -48,19 +48,47 @@ def _try_lock(fd: int) -> bool:
     return True
 
 
-def _claim(fd: int, store: str = "") -> None:
-    """Write our pid, and the database a bot is active on; only the lock's holder writes,
+def _claim(fd: int, store: str = "", office: str = "") -> None:
+    """Write our pid, the database a bot is active on, and the store the office's
+    conversations were last confirmed in (`confirm_store`); only the lock's holder writes,
     so readers see the holder's."""
     os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n{store}\n".encode(), 0)
+    os.pwrite(fd, f"{os.getpid()}\n{store}\n{office}\n".encode(), 0)
+
+
+def _lines(fd: int) -> list[str]:
+    return [line.strip() for line in os.pread(fd, 256, 0).decode("ascii", "replace")
+            .splitlines()]
 
 
 def _holder(fd: int) -> tuple[str, str]:
     """The holder's pid as it wrote it, or "unknown" (it has the lock but not yet written),
     and its database ("": not a bot, or an older version that did not write it)."""
-    lines = os.pread(fd, 128, 0).decode("ascii", "replace").splitlines()
-    pid = lines[0].strip() if lines else ""
-    return (pid if pid.isdecimal() else "unknown"), (lines[1].strip() if len(lines) > 1 else "")
+    lines = _lines(fd)
+    pid = lines[0] if lines else ""
+    return (pid if pid.isdecimal() else "unknown"), (lines[1] if len(lines) > 1 else "")
+
+
+def _office_store(fd: int) -> str:
+    """The store the last bot that passed its checks ran on; a file of an older version
+    (two lines) names the store of the bot that held it, which ran."""
+    lines = _lines(fd)
+    if len(lines) > 2:
+        return lines[2]
+    return lines[1] if len(lines) > 1 else ""
+
+
+def confirm_store(bot_dir: Path) -> None:
+    """Called by the bot holding the directory once it has found its store to be the
+    office's (`runtime/store_choice.py`): from now on its store is the office's. Until then
+    the one before stays, so a bot refused for its store is refused again at its next start."""
+    fd = os.open(bot_dir / BOT_LOCK, os.O_RDWR)
+    try:
+        pid, store = _holder(fd)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{pid}\n{store}\n{store}\n".encode(), 0)
+    finally:
+        os.close(fd)
 
 
 def _holder_pid(fd: int) -> str:
@@ -75,10 +103,10 @@ def _holding(lock_file: Path, refusal: Callable[[str], str], store: str = "") ->
     try:
         if not _try_lock(fd):
             raise DataDirInUse(refusal(_holder_pid(fd)))
-        before = _holder(fd)[1]
+        before, office = _holder(fd)[1], _office_store(fd)
         # A command (no store of its own) leaves the last bot's: the next bot checks it.
-        _claim(fd, store or before)
-        yield before
+        _claim(fd, store or before, office)
+        yield office
     finally:
         os.close(fd)
 
@@ -86,8 +114,9 @@ def _holding(lock_file: Path, refusal: Callable[[str], str], store: str = "") ->
 @contextlib.contextmanager
 def exclusive(bot_dir: Path, purpose: str, *, store: str = "") -> Iterator[str]:
     """Hold the bot data directory's lock; fail at once, clearly, if another process has it.
-    A bot names its `store` (see `exclusive_when_free`); yields the one the last bot on the
-    directory named ("sqlite", a PostgreSQL store's id, or "": none said)."""
+    A bot names its `store` (see `exclusive_when_free`); yields the store the office's
+    conversations were last confirmed in ("sqlite", a PostgreSQL store's id, or "": none
+    said; see `confirm_store`)."""
     with _holding(bot_dir / BOT_LOCK,
                   lambda pid: f"another counsel process (pid {pid}) uses {bot_dir} (a running "
                               f"bot?); stop it before {purpose}", store) as before:
@@ -180,7 +209,7 @@ async def exclusive_when_free(
     store: str = "",
 ) -> AsyncIterator[str]:
     """Hold the data directory's lock, waiting up to `within` seconds for its holder to end;
-    yields the store the last bot on it named (see `exclusive`).
+    yields the store the office's conversations were last confirmed in (see `exclusive`).
 
     With `end_holder_after`, a bot on this machine still holding it after that many seconds
     is killed: the caller has won the active role, so the holder has lost it and is hung (a
@@ -216,8 +245,8 @@ async def exclusive_when_free(
                     "bot?) and restart"
                 )
             await asyncio.sleep(poll)
-        before = _holder(fd)[1]
-        _claim(fd, store)
-        yield before
+        office = _office_store(fd)
+        _claim(fd, store, office)
+        yield office
     finally:
         os.close(fd)

@@ -57,7 +57,7 @@ from counsel_bot.metrics import CounselMetrics
 from counsel_bot.office_metrics import OfficeMetrics
 from counsel_bot.runtime import crash_report
 from counsel_bot.runtime.crisis_detector import bounded_judge, load_detector
-from counsel_bot.runtime.data_lock import exclusive
+from counsel_bot.runtime.data_lock import confirm_store, exclusive
 from counsel_bot.runtime.legacy_settings import move_legacy_sealed_settings
 from counsel_bot.runtime.offices import office_book, office_rules, office_staff, retention_by_office
 from counsel_bot.runtime.readiness import announcer
@@ -241,6 +241,7 @@ async def run_bot(
         # ended as a hung former active bot of its own.
         with exclusive(layout.bot_dir, "starting another bot", store=SQLITE) as last:
             refuse_after_postgresql(layout.bot_dir, last)
+            confirm_store(layout.bot_dir)
             await _run_bot(settings, layout, config_dir, stop, clock, on_ready, None, detector)
         return
 
@@ -290,6 +291,7 @@ async def _run_bot(
     try:
         if term is not None:
             await refuse_beside_another_store(store, layout.bot_dir, term)
+            confirm_store(layout.bot_dir)
             await refuse_another_device(store, SessionFile(layout.bot_dir / SESSION_FILE,
                                                            vault))
         password = bot_password(layout, user_id)

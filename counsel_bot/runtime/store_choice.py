@@ -7,8 +7,9 @@ again as new (greetings, crisis alerts). Two ways there: an office that ran on t
 SQLite store given a PostgreSQL url (the way to a standby); one machine of an
 active/standby pair whose counsel.toml lost its `[store]` section (it runs whenever no bot
 of PostgreSQL holds the data directory, during a database restart say); and one whose url
-names another, empty database. Each is told before the login. What the last bot on the
-data directory was active on is written in its lock (data_lock.py)."""
+names another, empty database. Each is told before the login, at every start: the store a
+bot found to be the office's is written in the data directory's lock (data_lock.py), and a
+refused bot leaves it as it was."""
 
 from __future__ import annotations
 
@@ -29,12 +30,12 @@ SQLITE = "sqlite"
 
 
 def refuse_after_postgresql(bot_dir: Path, last_store: str) -> None:
-    """For a bot of the SQLite store; ``last_store``: what the last bot on ``bot_dir``
-    named (data_lock.exclusive)."""
+    """For a bot of the SQLite store; ``last_store``: the store the bots on ``bot_dir``
+    were confirmed on (data_lock.exclusive)."""
     if last_store in ("", SQLITE):
         return
     raise BotError(
-        f"the office's bots keep their store in PostgreSQL (the last bot on {bot_dir} was "
+        f"the office's bots keep their store in PostgreSQL (the bots on {bot_dir} were "
         "active on one), but this bot's [store] url is empty: on the SQLite store it would "
         "start without the office's conversations and read every room's latest messages "
         "again as new. Set [store] url (and password_file) in counsel.toml as the office's "
@@ -45,7 +46,7 @@ def refuse_after_postgresql(bot_dir: Path, last_store: str) -> None:
 async def refuse_beside_another_store(store: Store, bot_dir: Path, term: Term) -> None:
     """For a bot of PostgreSQL that has just become the active one: its ``store`` holds no
     sync position, while the data directory's conversations are elsewhere: in its SQLite
-    store, or in the database the last bot on it was active on (``term.last_store``)."""
+    store, or in the database the office's bots on it were active on (``term.last_store``)."""
     if await store.get_setting(SYNC_TOKEN_KEY) is not None:
         return
     database = bot_dir / DATABASE_FILE
@@ -59,8 +60,8 @@ async def refuse_beside_another_store(store: Store, bot_dir: Path, term: Term) -
             f"PostgreSQL, move {database} out of the data directory first")
     if term.last_store not in ("", SQLITE, term.store):
         raise BotError(
-            f"the last bot on {bot_dir} was active on another database than the one [store] "
-            "url names, which holds no conversations: this bot would start without the "
+            f"the office's bots on {bot_dir} were active on another database than the one "
+            "[store] url names, which holds no conversations: this bot would start without the "
             "office's (every open chat, queue place and crisis flag) and read every room's "
             "latest messages again as new. Give every bot of the office the same [store] url "
             "(compare the other machines' counsel.toml); to start anew on this database on "

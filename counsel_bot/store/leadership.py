@@ -52,8 +52,9 @@ class Term:
     # Which database this is (made once, kept in it): bots sharing a data directory tell
     # a former active bot of theirs from another database's (runtime/data_lock.py).
     store: str = ""
-    # The store the last bot on the data directory was active on ("sqlite", another
-    # database's id, "": none said), learnt once this one holds the directory (standby.py).
+    # The store the office's conversations were last confirmed in by a bot on the data
+    # directory ("sqlite", a database's id, "": none said), learnt once this one holds the
+    # directory (standby.py, data_lock.confirm_store).
     last_store: str = ""
 
 
