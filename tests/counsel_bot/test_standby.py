@@ -18,7 +18,7 @@ import pytest
 from counsel_bot.config import Settings, StoreSettings, VaultSettings, WebConfig
 from counsel_bot.core.errors import BotError
 from counsel_bot.core.video import VideoSettings
-from counsel_bot.runtime.data_lock import exclusive_when_free
+from counsel_bot.runtime.data_lock import exclusive, exclusive_when_free
 from counsel_bot.runtime.runner import run_bot
 from counsel_bot.runtime.standby import run_when_active
 from counsel_bot.store.leadership import LEADER_LOCK, Leadership, Term
@@ -301,3 +301,31 @@ async def test_a_bot_of_another_database_on_the_data_directory_is_not_ended(
         if other.returncode is None:
             other.kill()
             await other.wait()
+
+
+async def test_a_bot_told_to_stop_while_it_waits_for_the_data_directory_stops(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    """Having won the role, a bot waits up to 30 s for the former holder of the data
+    directory to let go. Told to stop meanwhile (systemctl stop, Ctrl-C in counsel up) it
+    waited on: it ended a hung former bot after 10 s, then started acting (its login, what
+    was pending in the outbox) before it looked at the stop, or it failed after 30 s."""
+    bot_dir = tmp_path / "bot"
+    bot_dir.mkdir()
+    ran: list[Term] = []
+
+    async def run(term: Term) -> None:
+        ran.append(term)
+
+    stop = asyncio.Event()
+    with exclusive(bot_dir, "testing"):  # the former holder, not yet gone
+        waiting = asyncio.create_task(run_when_active(
+            StoreSettings(url=postgres.new_database()), tmp_path, bot_dir, stop, run,
+            poll_seconds=0.2))
+        await asyncio.sleep(1.0)
+        assert not waiting.done()
+        stop.set()
+        done, _ = await asyncio.wait({waiting}, timeout=3)
+        assert waiting in done, "the stop waited for the data directory"
+    assert waiting.exception() is None
+    assert not ran
