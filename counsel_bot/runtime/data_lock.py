@@ -34,6 +34,10 @@ class DataDirInUse(BotError):
     """Another counsel process holds the lock this one needs."""
 
 
+class StoppedWaiting(Exception):
+    """Told to stop while waiting for the data directory (`exclusive_when_free`)."""
+
+
 def _open(lock_file: Path) -> int:
     lock_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     # Not inherited (PEP 446): a child that outlives us must not keep the directory locked.
@@ -206,7 +210,7 @@ def _has_open(pid: int, file: os.stat_result) -> bool:
 @contextlib.asynccontextmanager
 async def exclusive_when_free(
     bot_dir: Path, *, within: float, poll: float = 0.1, end_holder_after: float | None = None,
-    store: str = "",
+    store: str = "", stop: asyncio.Event | None = None,
 ) -> AsyncIterator[str]:
     """Hold the data directory's lock, waiting up to `within` seconds for its holder to end;
     yields the store the office's conversations were last confirmed in (see `exclusive`).
@@ -215,7 +219,8 @@ async def exclusive_when_free(
     is killed: the caller has won the active role, so the holder has lost it and is hung (a
     live one ends itself within seconds). It is built to survive a SIGKILL at any point.
     A holder active on another database than `store` has lost nothing: it is refused at once,
-    never ended (each bot would end the other in turn, for good)."""
+    never ended (each bot would end the other in turn, for good). Once `stop` is set the wait
+    ends with StoppedWaiting: a bot told to stop must not end the holder and start acting."""
     fd = _open(bot_dir / BOT_LOCK)
     try:
         loop = asyncio.get_running_loop()
@@ -223,6 +228,8 @@ async def exclusive_when_free(
         deadline = started + within
         ended = end_holder_after is None
         while not _try_lock(fd):
+            if stop is not None and stop.is_set():
+                raise StoppedWaiting  # nothing held, nothing done: the caller just ends
             pid, holder_store = _holder(fd)
             if store and holder_store and holder_store != store:
                 raise DataDirInUse(

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from counsel_bot.config import StoreSettings
-from counsel_bot.runtime.data_lock import exclusive_when_free
+from counsel_bot.runtime.data_lock import StoppedWaiting, exclusive_when_free
 from counsel_bot.runtime.stores import store_password
 from counsel_bot.store.leadership import Leadership, Term
 
@@ -59,8 +59,10 @@ async def run_when_active(
         try:
             async with exclusive_when_free(bot_dir, within=DATA_DIR_WAIT_SECONDS,
                                            end_holder_after=FORMER_HOLDER_GRACE_SECONDS,
-                                           store=term.store) as last_store:
+                                           store=term.store, stop=stop) as last_store:
                 await run(dataclasses.replace(term, last_store=last_store))
+        except StoppedWaiting:
+            log.info("told to stop while waiting for the data directory; stopping")
         finally:
             holder.cancel()
             with contextlib.suppress(asyncio.CancelledError):
