@@ -100,6 +100,28 @@ async def test_the_holder_hears_at_once_when_its_lock_session_ends(url: str) -> 
         await holder.close()
 
 
+async def test_a_ping_that_fails_in_an_unforeseen_way_counts_as_lost(
+    url: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only psycopg's errors counted as a lost lock: any other error ended the pinging task
+    silently, the bot acted on unwatched, and once the silent session ended a standby took
+    over beside it (only fencing refused the old bot's writes)."""
+    holder = Leadership(url, None, poll_seconds=0.1)
+    lost = asyncio.Event()
+
+    async def broken(db: object) -> bool:
+        raise RuntimeError("a driver's bug")
+
+    try:
+        assert await holder.acquire(asyncio.Event()) is not None
+        monkeypatch.setattr(Leadership, "_ping", staticmethod(broken))
+        watch = asyncio.create_task(holder.hold(lost.set))
+        await asyncio.wait_for(lost.wait(), 3)
+        await watch
+    finally:
+        await holder.close()
+
+
 async def test_a_silent_holder_loses_the_lock_within_seconds(url: str) -> None:
     # A hung process (or a cut network) stops pinging; the server ends its session.
     hung, standby = Leadership(url, None), Leadership(url, None, poll_seconds=0.2)
