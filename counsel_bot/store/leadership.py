@@ -189,6 +189,12 @@ class Leadership:
             return ping.result()
         except psycopg.Error:
             return False
+        except Exception as exc:
+            # Anything else (a driver's bug) must not end the pinging silently: the bot
+            # would act on unwatched while a standby takes over once the session falls
+            # silent. Unsure whether it still holds the lock, it stops acting.
+            log.error("checking the lock session failed (%s)", type(exc).__name__)
+            return False
 
     @staticmethod
     async def _ping(db: pg.Connection) -> bool:
