@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC
 from pathlib import Path
 
 from counsel_bot.config import ConfigError
@@ -74,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     reset.add_argument("user", help="the lead's Matrix id, e.g. @lea:counsel.example")
     stats = commands.add_parser("stats", help="print the team-lead figures from the running bot")
     _data_options(stats)
+    status = commands.add_parser(
+        "status", help="which bot is active and how many wait as standbys (exit 1: none active)")
+    _data_options(status)
     crisis = commands.add_parser("crisis", help="the crisis-wording detector")
     crisis_commands = crisis.add_subparsers(dest="crisis_command", required=True)
     crisis_commands.add_parser("check", help="one message per stdin line -> one JSON per line")
@@ -161,6 +165,8 @@ def dispatch(args: argparse.Namespace) -> int:
         return run_bot_only(args.data, args.config, args.ready_fd)
     if args.command == "crisis":
         return _crisis(args)
+    if args.command == "status":
+        return _status(args)
     if args.command == "stats":
         return _stats(args)
     if args.command == "vault":
@@ -403,19 +409,51 @@ def _restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _existing_config(args: argparse.Namespace) -> Path:
+    """The configuration a reading command is given. Only reads: a first run's set-up (a
+    demo configuration and a new passphrase) in a mistyped directory would read the demo's,
+    not the bot's the admin meant."""
+    config: Path = args.config or DataLayout(args.data).config_file
+    if args.config is None and not config.exists():
+        raise BotError(f"no configuration file {config}; give the bot's configuration with "
+                       "--config FILE (e.g. /etc/counsel/counsel.toml), or its data "
+                       "directory with --data DIR")
+    return config
+
+
+def _status(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from counsel_bot.config import load_settings
+    from counsel_bot.runtime.stores import store_password
+    from counsel_bot.store.leadership import role_report
+
+    config = _existing_config(args)
+    store = load_settings(config).store
+    if not store.url:
+        print(f"Store:           SQLite in {args.data} (one bot, no standby)")
+        return 0
+    report = asyncio.run(role_report(store.url, store_password(store, config.parent)))
+    print("Store:           PostgreSQL (active and standby bots)")
+    if report.active_since is None:
+        print("Active bot:      none: no bot is active (all stopped, or one is starting)")
+    else:
+        since = report.active_since.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        where = (f", from {report.active_from}" if report.active_from
+                 else ", through a local socket of the database's machine")
+        print(f"Active bot:      since {since}{where}")
+    print(f"Standby bots:    {report.standbys}")
+    print(f"Terms:           {report.epoch}, of them {report.failovers} taken over by a standby")
+    return 0 if report.active_since is not None else 1
+
+
 def _stats(args: argparse.Namespace) -> int:
     import asyncio
 
     from counsel_bot.config import load_settings
     from counsel_bot.stats import fetch_stats, format_stats
 
-    # Only reads: a first run's set-up (a demo configuration and a new passphrase) in a
-    # mistyped directory would read the demo's port, not the bot the lead meant.
-    config = args.config or DataLayout(args.data).config_file
-    if args.config is None and not config.exists():
-        raise BotError(f"no configuration file {config}; give the bot's configuration with "
-                       "--config FILE (e.g. /etc/counsel/counsel.toml), or its data "
-                       "directory with --data DIR")
+    config = _existing_config(args)
     settings = load_settings(config)
     if not settings.web.enabled:
         # Whatever listens on that port is not this bot (another office's, another service).

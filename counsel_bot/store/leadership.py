@@ -19,6 +19,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import psycopg
 
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 LEADER_LOCK = pg.LEADER_LOCK
 # The setting naming this database for bots that share a data directory (Term.store).
 STORE_ID_KEY = "store_id"
+# The name of the bots' lock sessions in pg_stat_activity: `role_report` counts them.
+LEADERSHIP_SESSION = "counsel-leadership"
 # A lock session silent this long is ended by the server, freeing the lock for a standby.
 SESSION_SILENCE_LIMIT_SECONDS = 5
 # How long one ping may take before the holder counts its lock as lost.
@@ -58,6 +61,50 @@ class Term:
     last_store: str = ""
 
 
+@dataclass(frozen=True)
+class RoleReport:
+    """What `counsel status` says of the active role, read off the database."""
+
+    active_since: datetime | None  # when the active bot's lock session began; None: none
+    active_from: str | None  # its address as PostgreSQL sees it (None: a local socket)
+    standbys: int  # bots waiting for the role
+    epoch: int  # terms begun so far (0: no bot was ever active on this database)
+    failovers: int  # of them, takeovers by a waiting standby
+
+
+async def role_report(url: str, password: str | None) -> RoleReport:
+    """Read off the lock itself, on a session of its own (named so that it is counted as
+    neither bot): the session holding it, the leadership sessions beside it, the leader
+    row. A StoreError if the database cannot be reached."""
+    db = await connect(url, password=password, application_name="counsel-status")
+    try:
+        cursor = await db.execute(
+            "SELECT a.pid, a.backend_start, host(a.client_addr) FROM pg_locks l "
+            "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
+            "AND l.granted AND l.classid = 0 AND l.objid = %s AND l.objsubid = 1",
+            (LEADER_LOCK,))
+        holder = await cursor.fetchone()
+        cursor = await db.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND pid <> %s",
+            (LEADERSHIP_SESSION, holder[0] if holder else 0))
+        waiting = await cursor.fetchone()
+        cursor = await db.execute("SELECT to_regclass('leader') IS NOT NULL")
+        made = await cursor.fetchone()
+        term = None
+        if made is not None and made[0]:
+            cursor = await db.execute("SELECT epoch, failovers FROM leader WHERE id = 1")
+            term = await cursor.fetchone()
+    except psycopg.Error as exc:
+        raise StoreError(f"PostgreSQL refused to say who holds the active role "
+                         f"({type(exc).__name__}); check [store] url's role") from None
+    finally:
+        await db.close()
+    return RoleReport(
+        active_since=holder[1] if holder else None, active_from=holder[2] if holder else None,
+        standbys=int(waiting[0]) if waiting else 0,
+        epoch=int(term[0]) if term else 0, failovers=int(term[1]) if term else 0)
+
+
 class Leadership:
     def __init__(self, url: str, password: str | None, *, poll_seconds: float = 1.0) -> None:
         self._url = url
@@ -67,7 +114,7 @@ class Leadership:
 
     async def _connect(self) -> pg.Connection:
         db = await connect(self._url, password=self._password,
-                           application_name="counsel-leadership")
+                           application_name=LEADERSHIP_SESSION)
         try:
             # Checked, not upgraded: a standby must not change the tables under the active
             # bot (a newer counsel beside an older one). The winner upgrades.
