@@ -10,6 +10,7 @@ import pytest
 from counsel_bot.core import appointments as ap
 from counsel_bot.core.appointment_ics import calendar_file
 from counsel_bot.core.ids import ConversationID, UserID
+from counsel_bot.core.messages import text
 from counsel_bot.core.opening_hours import OpeningHours
 
 HOURS = OpeningHours.from_dict({"timezone": "Europe/Berlin", "weekly": {
@@ -38,7 +39,7 @@ def test_a_slot_in_the_opening_hours_is_planned_in_the_office_timezone() -> None
     ("2026-12-32", "16:00", 45, "appointments.bad_date"),
     ("10.12.2026", "16:00", 45, "appointments.bad_date"),
     ("2026-12-10", "25:00", 45, "appointments.bad_date"),
-    ("2027-03-28", "02:30", 45, "appointments.bad_date"),  # skipped by the clock change
+    ("2027-03-28", "02:30", 45, "appointments.clock_change"),  # skipped by the clock change
     ("2026-11-30", "16:00", 45, "appointments.past"),
     ("2028-01-10", "16:00", 45, "appointments.too_far"),
     ("2026-12-10", "16:00", 5, "appointments.bad_duration"),
@@ -50,6 +51,33 @@ def test_refusals_name_their_reason(day: str, at: str, minutes: int, key: str) -
     result = plan(day, at, minutes)
     assert isinstance(result, ap.Refusal)
     assert result.key == key
+
+
+@pytest.mark.parametrize(("day", "at"), [
+    ("2027-03-28", "02:30"),  # spring forward: 02:00 becomes 03:00, there is no 02:30
+    ("2027-10-31", "02:30"),  # fall back: 02:30 comes twice, first summer, then winter time
+])
+def test_a_time_the_clock_change_skips_or_doubles_is_refused_saying_why(
+        day: str, at: str) -> None:
+    """A review found "2027-03-28 02:30" refused as "not a valid date and time. Write it like
+    this: 2026-12-10 16:00", though written just so: a night-shift counsellor could not see
+    what to change. And "2027-10-31 02:30" was booked as the summer-time 02:30 and told to
+    the youth as "31.10.2027 02:30", which happens twice that night: the youth cannot know
+    which hour to come. Both are refused, naming the clock change and what to pick."""
+    always = OpeningHours.from_dict({"timezone": "Europe/Berlin", "weekly": {
+        d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}})
+    result = ap.plan(appointment_id="T-00000A", conversation=CASE, counsellor=ANNA, day=day,
+                     at=at, minutes=30, kind=ap.Kind.VIDEO, venue=ap.Venue(always), now=NOW,
+                     existing=())
+    assert isinstance(result, ap.Refusal)
+    assert result.key == "appointments.clock_change"
+    for language in ("de", "en"):
+        said = text(result.key, language, **dict(result.params))
+        assert at in said and "03:00" in said and "02:00" in said
+    # An hour either side is an ordinary time.
+    assert isinstance(ap.plan(appointment_id="T-00000A", conversation=CASE, counsellor=ANNA,
+                              day=day, at="03:30", minutes=30, kind=ap.Kind.VIDEO,
+                              venue=ap.Venue(always), now=NOW, existing=()), ap.Appointment)
 
 
 def test_a_clash_with_the_counsellors_other_appointment_is_refused_not_a_colleagues() -> None:
