@@ -178,6 +178,9 @@ def plan(
     """The proposed appointment with ``venue``'s office, or the reason it cannot be."""
     hours = venue.hours
     start = local_start(day, at, hours)
+    change = clock_change(day, at, hours)
+    if change is not None:
+        return change
     if start is None:
         return Refusal("appointments.bad_date", (("given", f"{day[:10]} {at[:5]}"),))
     if not MIN_MINUTES <= minutes <= MAX_MINUTES:
@@ -232,6 +235,35 @@ def local_start(day: str, at: str, hours: OpeningHours) -> datetime | None:
     if back.replace(tzinfo=None) != local.replace(tzinfo=None):
         return None  # skipped by a clock change (spring forward): that time does not exist
     return utc
+
+
+def clock_change(day: str, at: str, hours: OpeningHours) -> Refusal | None:
+    """A well-formed time the office's clock skips (spring forward) or shows twice (fall
+    back) that day: neither can be told to the youth as a plain time, so the reason names
+    the change and the hour to avoid. None for any other time, valid or not."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day) or not re.fullmatch(r"\d{1,2}:\d{2}", at):
+        return None
+    try:
+        hour, minute = (int(part) for part in at.split(":"))
+        wall = datetime.combine(date.fromisoformat(day), time(hour, minute))
+        first = wall.replace(tzinfo=hours.timezone, fold=0)
+        second = wall.replace(tzinfo=hours.timezone, fold=1)
+        if first.utcoffset() == second.utcoffset():
+            return None
+        # The change happens within the offsets' difference of this wall time.
+        low = min(first.astimezone(UTC), second.astimezone(UTC)) - timedelta(hours=3)
+    except (ValueError, OverflowError):
+        return None
+    before = low.astimezone(hours.timezone).utcoffset() or timedelta(0)
+    moment = low  # zones change their clocks on a quarter hour (UTC)
+    while (after := moment.astimezone(hours.timezone).utcoffset() or timedelta(0)) == before:
+        moment += timedelta(minutes=15)
+    change = moment.replace(tzinfo=None)
+    old, new = change + before, change + after
+    return Refusal("appointments.clock_change",
+                   (("given", f"{day} {at}"), ("day", f"{wall:%d.%m.%Y}"),
+                    ("from", f"{old:%H:%M}"), ("to", f"{new:%H:%M}"),
+                    ("early", f"{min(old, new):%H:%M}"), ("late", f"{max(old, new):%H:%M}")))
 
 
 def within_hours(start: datetime, end: datetime, hours: OpeningHours) -> bool:

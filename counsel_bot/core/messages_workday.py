@@ -340,6 +340,14 @@ TEXTS: dict[str, dict[Language, str]] = {
         "„{given}“ ist kein gültiges Datum mit Uhrzeit. Schreib es so: 2026-12-10 16:00.",
         "\"{given}\" is not a valid date and time. Write it like this: 2026-12-10 16:00.",
     ),
+    "appointments.clock_change": _both(
+        "„{given}“: Am {day} wird die Uhr umgestellt, um {from} auf {to}. Die Zeit zwischen "
+        "{early} und {late} gibt es an dem Tag nicht oder zweimal, und die Person wüsste "
+        "nicht, wann sie kommen soll. Bitte eine Zeit vor {early} oder ab {late} wählen.",
+        "\"{given}\": the clocks change on {day}, at {from} to {to}. The time between {early} "
+        "and {late} does not exist that day or comes twice, and the person would not know "
+        "when to come. Please pick a time before {early} or from {late}.",
+    ),
     "appointments.bad_duration": _both(
         "Ein Termin dauert {min} bis {max} Minuten, z. B. „45min“.",
         "An appointment lasts {min} to {max} minutes, e.g. \"45min\".",
