@@ -31,6 +31,7 @@ from counsel_bot.core.effects import (
     encode_effect,
 )
 from counsel_bot.core.ids import ConversationID, EventID, RoomID, UserID
+from counsel_bot.core.messages import text
 from counsel_bot.core.video import VideoSettings
 from counsel_bot.runtime.runner import policy_from
 from counsel_bot.store import MemoryStore
@@ -311,6 +312,31 @@ async def test_a_video_appointments_link_still_comes_when_the_bot_was_down_at_t_
     assert "appointments.reminder_soon" not in keys
     staff = [e.key for e in await outbox(c) if isinstance(e, SayToStaff)]
     assert staff.count("appointments.reminder_staff_begun") == 1
+
+
+async def test_a_day_before_reminder_missed_until_the_day_itself_says_today() -> None:
+    """A bot down from the evening before until 13:00 on the day (a deploy gone wrong)
+    sends the missed day-before reminder then. A review found it said "Erinnerung: Morgen,
+    10.12.2026 16:00" on 10.12.: a youth who trusts "morgen" misses the appointment three
+    hours later, and the counsellor was told "Morgen:" as well. Late on the day itself it
+    says today, to both sides; sent the day before, it still says tomorrow."""
+    c, _, clock = await office()
+    await c.staff_wrote(ROOM, ANNA, EventID("$a1"), "!appointment 2026-12-10 16:00 45min video",
+                        NOW)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "ja", NOW)
+    clock.set(START - timedelta(hours=3))  # 13:00 Berlin on the day
+    await c.tick(clock.now())
+    await c.tick(clock.advance(timedelta(minutes=1)))
+    keys = await youth_keys(c)
+    assert "appointments.reminder_day_before" not in keys
+    assert keys.count("appointments.reminder_today") == 1
+    staff = [e.key for e in await outbox(c) if isinstance(e, SayToStaff)]
+    assert "appointments.reminder_staff_day_before" not in staff
+    assert staff.count("appointments.reminder_staff_today") == 1
+    [said] = [e for e in await outbox(c) if isinstance(e, SayToYouth)
+              and e.key == "appointments.reminder_today"]
+    assert "heute" in text(said.key, "de", **dict(said.params)).casefold()
+    assert "today" in text(said.key, "en", **dict(said.params))
 
 
 async def test_an_appointment_id_drawn_twice_does_not_replace_the_first_appointment(
