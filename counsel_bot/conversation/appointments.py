@@ -395,8 +395,9 @@ class Appointments:
             params = self._params(appointment)
             by_mail = self._mail(appointment.conversation)
             soon = reminder is ap.Reminder.SOON
-            # Missed while the bot was down: late, but the call link is still needed.
-            text = "begun" if soon and ap.begun(appointment, step.at) else reminder.value
+            # Missed while the bot was down: late, but the call link is still needed, and
+            # a day-before one on the day itself says today.
+            text = ap.reminder_words(appointment, reminder, step.at, self._hours(appointment))
             video = soon and appointment.kind is ap.Kind.VIDEO
             url = start_video(appointment, not by_mail) if video else None
             if by_mail and url is not None:

@@ -27,7 +27,8 @@ Rules this module keeps:
 - Confirmed appointments are reminded twice, to both sides: the day before (24 hours ahead)
   and 15 minutes before; each reminder once. One missed (the bot was down) still goes out
   while the appointment has not ended, the 15-minute one saying it has begun: for a video
-  appointment it brings the call link, without which the youth cannot join at all.
+  appointment it brings the call link, without which the youth cannot join at all; the
+  day-before one, late on the appointment's own date, says today, not tomorrow.
 - A conversation with a live appointment is kept (retention holds it) until the appointment
   has ended and may have run over (`OVERRUN`): its room is where the youth answers, is
   reminded and gets the call link.
@@ -424,6 +425,20 @@ def due_reminders(appointments: Iterable[Appointment], now: datetime
                 and Reminder.DAY_BEFORE not in appointment.reminded:
             due.append((appointment, Reminder.DAY_BEFORE))
     return due
+
+
+def reminder_words(appointment: Appointment, reminder: Reminder, now: datetime,
+                   hours: OpeningHours) -> str:
+    """Which text a reminder sent ``now`` takes: the 15-minute one "soon", or "begun" once
+    the appointment has begun; the day-before one "day_before" ("tomorrow"), or "today"
+    when it goes out late on the appointment's own date in the office's timezone (the bot
+    was down): "morgen" then sends the youth a day too late."""
+    if reminder is Reminder.SOON:
+        return "begun" if begun(appointment, now) else Reminder.SOON.value
+    zone = hours.timezone
+    if now.astimezone(zone).date() >= appointment.start.astimezone(zone).date():
+        return "today"
+    return Reminder.DAY_BEFORE.value
 
 
 def begun(appointment: Appointment, now: datetime) -> bool:

@@ -272,6 +272,10 @@ TEXTS: dict[str, dict[Language, str]] = {
         "Erinnerung: Morgen, {when}, ist dein Termin ({minutes} Min.).",
         "Reminder: your appointment is tomorrow, {when} ({minutes} min).",
     ),
+    "appointments.reminder_today": _both(
+        "Erinnerung: Heute, {when}, ist dein Termin ({minutes} Min.).",
+        "Reminder: your appointment is today, {when} ({minutes} min).",
+    ),
     "appointments.reminder_soon": _both(
         "Gleich geht's los: Dein Termin beginnt um {when}.",
         "Starting soon: your appointment begins at {when}.",
@@ -283,6 +287,12 @@ TEXTS: dict[str, dict[Language, str]] = {
     "appointments.reminder_staff_day_before": _both(
         "Morgen: Termin {id} mit {conversation}, {when}, {minutes} Min.",
         "Tomorrow: appointment {id} with {conversation}, {when}, {minutes} min.",
+    ),
+    "appointments.reminder_staff_today": _both(
+        "Heute: Termin {id} mit {conversation}, {when}, {minutes} Min. (Die Erinnerung vom "
+        "Vortag kommt spät.)",
+        "Today: appointment {id} with {conversation}, {when}, {minutes} min (the day-before "
+        "reminder comes late).",
     ),
     "appointments.reminder_staff_soon": _both(
         "In 15 Minuten: Termin {id} mit {conversation} ({when}).",
@@ -498,6 +508,10 @@ TEXTS: dict[str, dict[Language, str]] = {
     "appointments.mail.reminder_day_before": _both(
         "Erinnerung: Morgen, {when}, ist dein Termin ({minutes} Min.).",
         "Reminder: your appointment is tomorrow, {when} ({minutes} min).",
+    ),
+    "appointments.mail.reminder_today": _both(
+        "Erinnerung: Heute, {when}, ist dein Termin ({minutes} Min.).",
+        "Reminder: your appointment is today, {when} ({minutes} min).",
     ),
     "appointments.mail.reminder_soon": _both(
         "Gleich geht's los: Dein Termin beginnt um {when}.",
