@@ -7,6 +7,8 @@ at any time. No server: the conductor of `test_appointments_flow`."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core import appointments as ap
 from counsel_bot.core.clock import FakeClock
@@ -16,6 +18,7 @@ from tests.counsel_bot.test_appointments_flow import (
     ANNA,
     NOW,
     ROOM,
+    START,
     YOUTH,
     office,
     outbox,
@@ -88,3 +91,19 @@ async def test_asked_about_the_appointment_again_after_other_talk_a_yes_confirms
     await c.staff_wrote(ROOM, ANNA, EventID("$q2"), "Und: passt dir der Termin?", clock.now())
     await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "ja", clock.now())
     assert status(c) is ap.Status.CONFIRMED
+
+
+async def test_a_bare_yes_after_the_proposed_time_asks_nothing_about_it() -> None:
+    """The chat goes on past the proposed time, unanswered. A review found the youth's
+    next "ja" to their counsellor asked "Ein Terminvorschlag ist noch offen: 10.12.2026
+    16:00 … Galt dein ja ihm?" about a time already gone, which can be neither agreed to
+    nor kept. The bare word is the counsellor's; "Termin ja" still hears that it passed."""
+    c, clock = await _proposed_then_asked()
+    clock.set(START + timedelta(hours=2))
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "ja", clock.now())
+    keys = await youth_keys(c)
+    assert "appointments.which_answer" not in keys
+    assert "appointments.expired" not in keys
+    assert status(c) is ap.Status.PROPOSED
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y3"), "Termin ja", clock.now())
+    assert "appointments.expired" in await youth_keys(c)
