@@ -325,6 +325,10 @@ class Appointments:
                    if a.conversation == conversation and a.status is ap.Status.PROPOSED]
         if pending and self.is_open(conversation) and ap.youth_answer(body) is not None:
             appointment = max(pending, key=lambda a: a.start)
+            if appointment.talked_over and appointment.start <= step.at:
+                # Its time has passed: nothing to ask about, the word is the counsellor's
+                # ("Termin ja" still hears that it passed).
+                return False
             if appointment.talked_over:
                 # Once per proposal (the tag is the outbox key): asked again at every
                 # "ja", the youth would read the bot between them and their counsellor.
