@@ -72,6 +72,14 @@ class MailDeadlines:
         """When the first reply is due (UTC)."""
         return self.hours.add_working_days(received_at, self.settings.first_reply_working_days)
 
+    def deadline_text(self, received_at: datetime) -> str:
+        """The deadline as staff read it: on the office's clock ("02.12. 17:00"), and one
+        at the end of a day as that day's 24:00, not the next day's 00:00."""
+        local = self.deadline(received_at).astimezone(self.hours.timezone)
+        if (local.hour, local.minute) == (0, 0):
+            return f"{local - timedelta(days=1):%d.%m.} 24:00"
+        return f"{local:%d.%m. %H:%M}"
+
     def reminder_at(self, received_at: datetime) -> datetime | None:
         """When staff are reminded (UTC); None if reminders are off."""
         before = self.settings.remind_working_days_before

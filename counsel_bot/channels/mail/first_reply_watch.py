@@ -74,10 +74,10 @@ class FirstReplyWatch:
             return
         change = Change(at, None)
         for conversation in reminders:
-            due = self.deadlines.deadline(next(m.received_at for m in open_mail
-                                               if m.id == conversation))
+            due = self.deadlines.deadline_text(next(m.received_at for m in open_mail
+                                                    if m.id == conversation))
             change.add(SayToStaff("mail.reminder", (("conversation", conversation),
-                                                    ("due", f"{due:%d.%m. %H:%M} UTC"))),
+                                                    ("due", due))),
                        f"mail-remind:{conversation}")
             change.settings.append((f"{REMINDED_PREFIX}{conversation}", "1"))
         for conversation in breaches:
