@@ -1,19 +1,22 @@
-"""The first-reply deadline of each open mail conversation (`core.mail_deadline`): when
+"""The first-reply deadline of each open mail conversation (`core.mail_deadline`), counted in
+the working days of its office (an office's own `hours`, else [opening_hours]): when
 each was last answered, the staff reminded before the deadline, a breach counted after; the
 marks kept in the store's settings (`mail_keys`), so a restart neither reminds nor counts
 again."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from counsel_bot.channels.mail.mail_keys import BREACHED_PREFIX, REMINDED_PREFIX, REPLIED_PREFIX
+from counsel_bot.conversation import offices
 from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core.effects import SayToStaff
 from counsel_bot.core.ids import ConversationID
 from counsel_bot.core.mail_deadline import DeadlineState, MailConversation, MailDeadlines
-from counsel_bot.core.routing.model import Channel
+from counsel_bot.core.routing.model import Channel, ConversationSnapshot
 from counsel_bot.core.today import DayCount
 
 
@@ -61,21 +64,32 @@ class FirstReplyWatch:
         self._state = DeadlineState(frozenset(await marked(REMINDED_PREFIX)),
                                     frozenset(await marked(BREACHED_PREFIX)))
 
+    def deadlines_of(self, current: ConversationSnapshot) -> MailDeadlines:
+        """The deadlines of ``current``'s office: its own working days (an office's
+        `hours`), else the installation's, which ``deadlines`` was made with."""
+        hours = offices.hours_of(self.conductor.policy.offices, current.office,
+                                 self.deadlines.hours)
+        return self.deadlines if hours is self.deadlines.hours \
+            else replace(self.deadlines, hours=hours)
+
     async def tick(self, at: datetime) -> None:
         """First-reply deadlines: a reminder to staff before, a breach counted after."""
-        open_mail = [
-            MailConversation(c.conversation, c.enqueued_at, self.replied.get(c.conversation))
-            for c in self.conductor.router.snapshot().conversations
-            if c.channel is Channel.MAIL
-        ]
-        reminders, self._state = self.deadlines.due_reminders(open_mail, at, self._state)
-        breaches, self._state = self.deadlines.breaches(open_mail, at, self._state)
+        reminders: list[tuple[ConversationID, str]] = []
+        breaches: list[ConversationID] = []
+        for current in self.conductor.router.snapshot().conversations:
+            if current.channel is not Channel.MAIL:
+                continue
+            deadlines = self.deadlines_of(current)
+            waiting = MailConversation(current.conversation, current.enqueued_at,
+                                       self.replied.get(current.conversation))
+            reminded, self._state = deadlines.due_reminders([waiting], at, self._state)
+            reminders += [(c, deadlines.deadline_text(current.enqueued_at)) for c in reminded]
+            missed, self._state = deadlines.breaches([waiting], at, self._state)
+            breaches += missed
         if not reminders and not breaches:
             return
         change = Change(at, None)
-        for conversation in reminders:
-            due = self.deadlines.deadline_text(next(m.received_at for m in open_mail
-                                                    if m.id == conversation))
+        for conversation, due in reminders:
             change.add(SayToStaff("mail.reminder", (("conversation", conversation),
                                                     ("due", due))),
                        f"mail-remind:{conversation}")
