@@ -314,6 +314,39 @@ async def test_a_video_appointments_link_still_comes_when_the_bot_was_down_at_t_
     assert staff.count("appointments.reminder_staff_begun") == 1
 
 
+async def test_a_video_appointment_the_bot_was_down_through_is_told_to_both_sides() -> None:
+    """Down from 15:40 until 16:50, past the end of a 45-minute video appointment: its
+    call was never opened, and no link came. A review found nothing was said at all when
+    the bot came back: the youth had waited for a link that never came, and the
+    counsellor, never reminded, did not know the youth had been let down. Now the youth
+    hears it failed on our side and that their counsellor will be in touch, and the
+    counsellor is asked to; each once."""
+    c, _, clock = await office()
+    await c.staff_wrote(ROOM, ANNA, EventID("$a1"), "!appointment 2026-12-10 16:00 45min video",
+                        NOW)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "ja", NOW)
+    clock.set(START - timedelta(hours=23))
+    await c.tick(clock.now())
+    clock.set(START + timedelta(minutes=50))  # down from 15:40 to 16:50
+    await c.tick(clock.now())
+    await c.tick(clock.advance(timedelta(minutes=1)))
+    keys = await youth_keys(c)
+    assert keys.count("appointments.missed_video") == 1
+    assert "video.link" not in keys
+    staff = [e.key for e in await outbox(c) if isinstance(e, SayToStaff)]
+    assert staff.count("appointments.missed_staff") == 1
+    # In person or by phone the youth had what they needed (the time, the place, the
+    # number): nothing is said to them, nor to staff.
+    c, _, clock = await office()
+    await c.staff_wrote(ROOM, ANNA, EventID("$a1"),
+                        "!appointment 2026-12-10 16:00 45min inperson", NOW)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "ja", NOW)
+    clock.set(START + timedelta(minutes=50))
+    await c.tick(clock.now())
+    assert not [k for k in await youth_keys(c) if "missed" in k]
+    assert not [e for e in await outbox(c) if isinstance(e, SayToStaff) and "missed" in e.key]
+
+
 async def test_a_day_before_reminder_missed_until_the_day_itself_says_today() -> None:
     """A bot down from the evening before until 13:00 on the day (a deploy gone wrong)
     sends the missed day-before reminder then. A review found it said "Erinnerung: Morgen,
