@@ -390,6 +390,7 @@ class Appointments:
         """Reminders due now. ``start_video(appointment, tell_youth)`` opens the call and
         returns the youth's link (None: video is off); by mail the link goes in the
         reminder itself, in chat the call's own message carries it."""
+        await self.missed(step)
         for appointment, reminder in ap.due_reminders(self.known.values(), step.at):
             if await self.store.room_of(appointment.conversation) is None:
                 # Erased meanwhile (retention, deletion): its appointments went with it.
@@ -413,6 +414,20 @@ class Appointments:
                                  f"appointments.reminder_{text}", params)
             self._tell_staff(step, f"appointments.reminder_staff_{text}", appointment,
                              f"appt_remind:{appointment.id}:{reminder.value}")
+
+    async def missed(self, step: Change) -> None:
+        """Video appointments the bot was down through until their end (`ap.missed`): no
+        call, no link. The youth is told it failed on our side and their counsellor will
+        be in touch; the counsellor is asked to."""
+        for appointment in ap.missed(self.known.values(), step.at):
+            if await self.store.room_of(appointment.conversation) is None:
+                self.forget(appointment.conversation)
+                continue
+            self._put(step, ap.reminded(appointment, ap.Reminder.MISSED))
+            self._tell_youth(step, appointment.conversation, "appointments.missed_video",
+                             self._params(appointment))
+            self._tell_staff(step, "appointments.missed_staff", appointment,
+                             f"appt_missed:{appointment.id}")
 
     # -- helpers -------------------------------------------------------------------------------
 

@@ -28,7 +28,9 @@ Rules this module keeps:
   and 15 minutes before; each reminder once. One missed (the bot was down) still goes out
   while the appointment has not ended, the 15-minute one saying it has begun: for a video
   appointment it brings the call link, without which the youth cannot join at all; the
-  day-before one, late on the appointment's own date, says today, not tomorrow.
+  day-before one, late on the appointment's own date, says today, not tomorrow. A video
+  appointment the bot was down through until its end had no call: both sides are told
+  once (`Reminder.MISSED`); in person or by phone the youth had what they needed.
 - A conversation with a live appointment is kept (retention holds it) until the appointment
   has ended and may have run over (`OVERRUN`): its room is where the youth answers, is
   reminded and gets the call link.
@@ -55,6 +57,9 @@ MAX_MINUTES = 240
 MAX_AHEAD = timedelta(days=365)
 DAY_BEFORE = timedelta(hours=24)
 SOON = timedelta(minutes=15)
+# How long after its end a video appointment the bot was down through is still told as
+# missed; an older one (the bot down for longer) is past saying sorry for.
+MISSED_REACH = timedelta(days=7)
 # How long an appointment may run over: its conversation and its call outlast its end by this.
 OVERRUN = timedelta(minutes=30)
 # Opening hours are checked at this step across the appointment (and at its last minute).
@@ -91,6 +96,8 @@ class Status(StrEnum):
 class Reminder(StrEnum):
     DAY_BEFORE = "day_before"
     SOON = "soon"
+    # A video appointment that ended while the bot was down: no call, no link; said once.
+    MISSED = "missed"
 
 
 @dataclass(frozen=True)
@@ -413,7 +420,8 @@ def _written(text: str) -> list[str]:
 def due_reminders(appointments: Iterable[Appointment], now: datetime
                   ) -> list[tuple[Appointment, Reminder]]:
     """Reminders to send now, each once; the later one supersedes a missed earlier one, and
-    the 15-minute one is still due after the start until the end (see `begun`)."""
+    the 15-minute one is still due after the start until the end (see `begun`); after it,
+    see `missed`."""
     due: list[tuple[Appointment, Reminder]] = []
     for appointment in appointments:
         if appointment.status is not Status.CONFIRMED or now >= appointment.end:
@@ -425,6 +433,16 @@ def due_reminders(appointments: Iterable[Appointment], now: datetime
                 and Reminder.DAY_BEFORE not in appointment.reminded:
             due.append((appointment, Reminder.DAY_BEFORE))
     return due
+
+
+def missed(appointments: Iterable[Appointment], now: datetime) -> list[Appointment]:
+    """Video appointments over before their 15-minute reminder went out (the bot was down):
+    their call never opened and the youth waited for a link that never came. Each once
+    (`Reminder.MISSED`), up to `MISSED_REACH` after the end."""
+    return [a for a in appointments
+            if a.status is Status.CONFIRMED and a.kind is Kind.VIDEO
+            and a.end <= now < a.end + MISSED_REACH
+            and not {Reminder.SOON, Reminder.MISSED} & set(a.reminded)]
 
 
 def reminder_words(appointment: Appointment, reminder: Reminder, now: datetime,

@@ -284,6 +284,22 @@ TEXTS: dict[str, dict[Language, str]] = {
         "Dein Termin hat um {when} begonnen. Du kannst noch dazukommen.",
         "Your appointment began at {when}. You can still join.",
     ),
+    "appointments.missed_video": _both(
+        "Es tut uns leid: Dein Videogespräch am {when} hat wegen einer technischen Störung "
+        "bei uns nicht stattgefunden, und der Link kam nicht. Das lag nicht an dir. Deine "
+        "Beraterin oder dein Berater meldet sich bei dir für eine neue Zeit.",
+        "We are sorry: your video call on {when} did not take place because of a technical "
+        "fault on our side, and the link never came. It was not your fault. Your counsellor "
+        "will get in touch with you about a new time.",
+    ),
+    "appointments.missed_staff": _both(
+        "Termin {id} ({conversation}, {when}, Video) ist ausgefallen: Der Bot lief zu der "
+        "Zeit nicht, der Anruf wurde nicht geöffnet und die Person bekam keinen Link. Ihr "
+        "ist gesagt, dass du dich für eine neue Zeit meldest: bitte eine vorschlagen.",
+        "Appointment {id} ({conversation}, {when}, video) did not happen: the bot was not "
+        "running then, the call was never opened and the person got no link. They were told "
+        "you will get in touch about a new time: please suggest one.",
+    ),
     "appointments.reminder_staff_day_before": _both(
         "Morgen: Termin {id} mit {conversation}, {when}, {minutes} Min.",
         "Tomorrow: appointment {id} with {conversation}, {when}, {minutes} min.",
@@ -512,6 +528,14 @@ TEXTS: dict[str, dict[Language, str]] = {
     "appointments.mail.reminder_today": _both(
         "Erinnerung: Heute, {when}, ist dein Termin ({minutes} Min.).",
         "Reminder: your appointment is today, {when} ({minutes} min).",
+    ),
+    "appointments.mail.missed_video": _both(
+        "Es tut uns leid: Dein Videogespräch am {when} hat wegen einer technischen Störung "
+        "bei uns nicht stattgefunden, und der Link kam nicht. Das lag nicht an dir. Deine "
+        "Beraterin oder dein Berater schreibt dir wegen einer neuen Zeit.",
+        "We are sorry: your video call on {when} did not take place because of a technical "
+        "fault on our side, and the link never came. It was not your fault. Your counsellor "
+        "will write to you about a new time.",
     ),
     "appointments.mail.reminder_soon": _both(
         "Gleich geht's los: Dein Termin beginnt um {when}.",
