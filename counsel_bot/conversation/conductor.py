@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+from zoneinfo import ZoneInfo
 
 from counsel_bot.conversation import (
     crisis_flags,
@@ -179,6 +180,7 @@ class Conductor:
         self.workday = Workday(store, policy.snippets,
                                {o.id: policy.offices.desk(o.id).snippets
                                 for o in policy.offices.offices}, former)
+        self.workday.zone_of = self.zone_of
         # Which office a staff room belongs to (the bot wires its office staff rooms).
         self.office_of_room: Callable[[RoomID], str | None] = lambda _room: None
         # The room whose conversation what happens in a room counts in: for a room the youth
@@ -749,6 +751,12 @@ class Conductor:
             if leads:
                 return leads
         return self.every_lead()
+
+    def zone_of(self, conversation: ConversationID) -> ZoneInfo:
+        """The timezone of the conversation's office (its opening hours'): the clock its
+        staff keep, in which the times they read are given."""
+        return offices.hours_of(self.policy.offices, self._office_of_conversation(conversation),
+                                self.policy.hours).timezone
 
     def _office_of_conversation(self, conversation: ConversationID) -> str:
         """The office a conversation is with now; one still deciding is the fallback's

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from counsel_bot.conversation.change import Change
 from counsel_bot.core.ids import ConversationID, UserID
@@ -53,9 +53,12 @@ def encode(notes: list[Note]) -> bytes:
                       ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def formatted(notes: list[Note]) -> str:
-    """One line per note, oldest first: when (UTC), who, what."""
-    return "\n".join(f"• {n.at:%d.%m. %H:%M} UTC, {n.by}: {n.text}" for n in notes)
+def formatted(notes: list[Note], zone: tzinfo) -> str:
+    """One line per note, oldest first: when (on the office's clock, ``zone``: the one the
+    staff keep; in UTC a note written after midnight read as the evening before), who,
+    what."""
+    return "\n".join(f"• {n.at.astimezone(zone):%d.%m. %H:%M}, {n.by}: {n.text}"
+                     for n in notes)
 
 
 async def read(store: Store, conversation: ConversationID) -> list[Note]:

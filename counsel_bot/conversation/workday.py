@@ -15,6 +15,7 @@ then in the shared ones: stored before offices existed (``snippet:NAME``) and `[
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, tzinfo
 
 from counsel_bot.conversation import notes
 from counsel_bot.conversation.change import Change
@@ -48,6 +49,9 @@ class Workday:
         # Each office's own ([[offices]] snippets), before the shared ones.
         self.office_configured = {office: {n.casefold(): t for n, t in texts.items()}
                                   for office, texts in (office_snippets or {}).items()}
+        # The clock a conversation's office keeps, for the notes' times (the conductor
+        # wires it to the office's opening hours).
+        self.zone_of: Callable[[ConversationID], tzinfo] = lambda _conversation: UTC
 
     async def command(
         self, step: Change, room_id: RoomID, sender: UserID, event_id: EventID,
@@ -136,7 +140,7 @@ class Workday:
             return
         step.add(SayInRoom(room_id, sender, "notes.list",
                            (("conversation", conversation), ("count", len(found)),
-                            ("notes", notes.formatted(found)))))
+                            ("notes", notes.formatted(found, self.zone_of(conversation))))))
 
     async def _known(self, conversation: ConversationID,
                      sees: Callable[[ConversationID], Awaitable[bool]] | None) -> bool:

@@ -190,6 +190,7 @@ class CounselBot:
                                           clock)
         executor.private_rooms = self.private_rooms
         executor.leads_for = conductor.leads_to_call
+        executor.zone_of = conductor.zone_of
         if conductor.policy.offices.enabled:
             executor.office_staff_room = self.office_rooms.room_for_notice
             # A snippet added in an office's staff room is that office's.

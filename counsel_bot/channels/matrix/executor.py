@@ -17,6 +17,7 @@ import io
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -165,6 +166,9 @@ class Executor:
         # conversation's office and its team leads (the bot wires the conductor's).
         self.unaccepted = UnacceptedTexts()
         self.leads_for: Callable[[ConversationID], tuple[str, tuple[UserID, ...]]] | None = None
+        # The clock a conversation's office keeps, for the notes' times (the bot wires the
+        # conductor's).
+        self.zone_of: Callable[[ConversationID], tzinfo] = lambda _conversation: UTC
         # Group sessions and the forum (the runner wires them).
         self.groups: GroupRooms | None = None
         # Called with the record just before the store erases a conversation: the parts
@@ -677,7 +681,8 @@ class Executor:
         if notes:
             await self._to_staff((SayToStaff(
                 "notes.handover", (("conversation", effect.conversation),
-                                   ("count", len(notes)), ("notes", formatted_notes(notes))),
+                                   ("count", len(notes)), ("notes", formatted_notes(
+                                       notes, self.zone_of(effect.conversation)))),
                 mentions=(effect.counsellor,), office=effect.office),), f"{key}:notes")
         items = await self.store.read_intake(effect.conversation)
         name = await self._display_name(effect.counsellor)
