@@ -80,6 +80,20 @@ def test_the_parser_never_raises(text: str) -> None:
         parse_workday(candidate)
 
 
+@pytest.mark.parametrize("duration", ["45 min", "45 Min.", "45min.", "45 Minuten", "45 minutes"])
+def test_an_appointments_duration_is_read_as_counsellors_write_it(duration: str) -> None:
+    """A review found "!termin 2026-12-10 16:00 45 Min. video" answered "Zu viele Angaben"
+    and "45min." "Das verstehe ich nicht": the way a German counsellor writes a duration,
+    refused with a usage line they had followed but for a space or a dot."""
+    from counsel_bot.core.appointments import Kind
+    from counsel_bot.core.workday_commands import AppointmentCommand
+
+    assert parse_workday(f"!termin 2026-12-10 16:00 {duration} video") == AppointmentCommand(
+        None, "2026-12-10", "16:00", 45, Kind.VIDEO)
+    assert parse_workday(f"!termin C-0000CAFE 2026-12-10 16:00 {duration} video") == \
+        AppointmentCommand(ConversationID("C-0000CAFE"), "2026-12-10", "16:00", 45, Kind.VIDEO)
+
+
 def test_appointment_commands() -> None:
     from counsel_bot.core.appointments import Kind
     from counsel_bot.core.workday_commands import (
