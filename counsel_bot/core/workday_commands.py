@@ -94,7 +94,10 @@ WorkdayCommand = NoteCommand | NotesCommand | SnippetCommand | SnippetAdd | Snip
     | SnippetList | AppointmentCommand | AppointmentCancel | AppointmentList | WorkdayHelp
 # Eight hex digits; six in data of older versions, whose ids still work.
 APPOINTMENT_ID = re.compile(r"T-(?:[0-9A-F]{8}|[0-9A-F]{6})", re.IGNORECASE)
-_DURATION = re.compile(r"(\d{1,3})\s*(?:min|m|minuten|minutes)?", re.IGNORECASE)
+_UNIT = r"(?:min|m|minuten|minutes)\.?"
+_DURATION = re.compile(rf"(\d{{1,3}})\s*(?:{_UNIT})?", re.IGNORECASE)
+# "45 Min.": the unit as a word of its own, as counsellors write a duration.
+_UNIT_WORD = re.compile(_UNIT, re.IGNORECASE)
 
 WORKDAY_HELP = MappingProxyType({
     "note": HelpEntry(
@@ -187,6 +190,8 @@ def _appointment(rest: str) -> AppointmentCommand | AppointmentCancel | Appointm
         return AppointmentList()
     conversation, after = _case_and_rest(rest)
     words = after.split()
+    if len(words) == 5 and words[2].isdigit() and _UNIT_WORD.fullmatch(words[3]):
+        words[2:4] = [words[2] + words[3]]
     if len(words) < 4:
         return ParseError(ParseErrorKey.MISSING_ARGUMENT, usage, "appointment")
     if len(words) > 4:
