@@ -71,3 +71,21 @@ def test_the_state_survives_the_store() -> None:
 def test_requeue_must_come_after_the_targets() -> None:
     with pytest.raises(TimerSettingsError, match="requeue_after_minutes must be longer"):
         TimerSettings(requeue_after=timedelta(minutes=10))
+
+
+def test_a_clock_set_back_after_the_reminder_does_not_remind_again() -> None:
+    """Reminded at 15:06 for words of 15:00; then an NTP step sets the clock back to 14:30.
+    The wait counts from 14:30 (`Waiting.not_after`), but it is the same wait: a review
+    found the counsellor was pinged a second time at 14:36 about words they had been
+    reminded of already. Handed back once the second limit passes, as before."""
+    conv = replace(assigned(), assigned_at=AT - 10 * MIN)
+    reminded = Waiting(since=AT).reminded(AT)
+    assert check(conv, reminded, SETTINGS, AT + 6 * MIN).verdict is Verdict.OVERDUE
+    stepped = AT - 30 * MIN
+    waiting = reminded.not_after(stepped)
+    assert waiting.since == stepped
+    assert check(conv, waiting, SETTINGS, stepped + 6 * MIN).verdict is Verdict.OVERDUE
+    assert check(conv, waiting, SETTINGS, stepped + 30 * MIN).verdict is Verdict.REQUEUE
+    # Not reminded before the step: the reminder is still to come, once.
+    fresh = Waiting(since=AT).not_after(stepped)
+    assert check(conv, fresh, SETTINGS, stepped + 6 * MIN).verdict is Verdict.REMIND
