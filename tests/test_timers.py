@@ -85,7 +85,9 @@ def test_a_clock_set_back_after_the_reminder_does_not_remind_again() -> None:
     waiting = reminded.not_after(stepped)
     assert waiting.since == stepped
     assert check(conv, waiting, SETTINGS, stepped + 6 * MIN).verdict is Verdict.OVERDUE
-    assert check(conv, waiting, SETTINGS, stepped + 30 * MIN).verdict is Verdict.REQUEUE
+    assert check(conv, waiting, SETTINGS, AT - 5 * MIN).verdict is Verdict.OVERDUE
+    # 30 minutes from the assignment at 14:50, which the clock passes again.
+    assert check(conv, waiting, SETTINGS, AT + 20 * MIN).verdict is Verdict.REQUEUE
     # Not reminded before the step: the reminder is still to come, once.
     fresh = Waiting(since=AT).not_after(stepped)
     assert check(conv, fresh, SETTINGS, stepped + 6 * MIN).verdict is Verdict.REMIND

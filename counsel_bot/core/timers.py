@@ -10,7 +10,8 @@ Rules this module keeps:
   counsellor is not late for words written before they were given the conversation.
 - Until the counsellor has written once in this assignment the target is the first-response
   one, afterwards the next-response one.
-- Past the target the counsellor is reminded, once per wait. Past ``requeue_after`` (counted
+- Past the target the counsellor is reminded, once per wait (also when the clock is set
+  back after the reminder). Past ``requeue_after`` (counted
   from the same start) the conversation goes back to the queue, so a colleague can take it.
 
 Time is passed in; the state is plain frozen data the conversation layer keeps and stores.
@@ -142,7 +143,10 @@ def check(
         verdict = Verdict.REQUEUE
     elif waited < limit:
         verdict = Verdict.ON_TIME
-    elif waiting.reminded_for == start:
+    elif waiting.reminded_for is not None and waiting.reminded_for >= start:
+        # Reminded for this wait: its start, or a later one when the clock was set back
+        # since (`Waiting.not_after` moves the start, not the reminder). A new assignment
+        # starts after the reminder and is reminded anew.
         verdict = Verdict.OVERDUE
     else:
         verdict = Verdict.REMIND
