@@ -347,6 +347,24 @@ async def test_a_video_appointment_the_bot_was_down_through_is_told_to_both_side
     assert not [e for e in await outbox(c) if isinstance(e, SayToStaff) and "missed" in e.key]
 
 
+async def test_the_day_before_reminder_across_the_spring_clock_change_comes_the_day_before(
+) -> None:
+    """An appointment on Monday 29.3.2027 at 00:30, after the night the clocks went
+    forward: 24 hours before it is Saturday 23:30, and a review found the reminder came
+    then, saying "Morgen" of an appointment two dates on. The day before is the date
+    before at the same time on the office's clock: Sunday 00:30."""
+    c, _, clock = await office()
+    await c.staff_wrote(ROOM, ANNA, EventID("$a1"), "!appointment 2027-03-29 00:30 45min video",
+                        NOW)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "ja", NOW)
+    clock.set(datetime(2027, 3, 27, 22, 45, tzinfo=UTC))  # Saturday 23:45 in Berlin
+    await c.tick(clock.now())
+    assert "appointments.reminder_day_before" not in await youth_keys(c)
+    clock.set(datetime(2027, 3, 27, 23, 31, tzinfo=UTC))  # Sunday 00:31 in Berlin
+    await c.tick(clock.now())
+    assert (await youth_keys(c)).count("appointments.reminder_day_before") == 1
+
+
 async def test_a_day_before_reminder_missed_until_the_day_itself_says_today() -> None:
     """A bot down from the evening before until 13:00 on the day (a deploy gone wrong)
     sends the missed day-before reminder then. A review found it said "Erinnerung: Morgen,
