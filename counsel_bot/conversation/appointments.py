@@ -370,7 +370,7 @@ class Appointments:
             # The youth now waits for another time: its counsellor has to know, as for a no.
             self._tell_staff(step, f"appointments.expired_staff{after}", appointment)
             return True
-        confirmed = ap.confirmed(appointment, step.at)
+        confirmed = ap.confirmed(appointment, step.at, self._hours(appointment).timezone)
         self._put(step, confirmed)
         ics = self._calendar(confirmed, step).decode("utf-8")
         if self._mail(conversation):
@@ -391,7 +391,8 @@ class Appointments:
         returns the youth's link (None: video is off); by mail the link goes in the
         reminder itself, in chat the call's own message carries it."""
         await self.missed(step)
-        for appointment, reminder in ap.due_reminders(self.known.values(), step.at):
+        for appointment, reminder in ap.due_reminders(
+                self.known.values(), step.at, lambda a: self._hours(a).timezone):
             if await self.store.room_of(appointment.conversation) is None:
                 # Erased meanwhile (retention, deletion): its appointments went with it.
                 self.forget(appointment.conversation)

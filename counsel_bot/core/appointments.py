@@ -24,13 +24,14 @@ Rules this module keeps:
   line before it aside): "ja" followed only by courtesy words ("ja, gerne!") confirms, "nein"
   followed by anything declines, "ja, aber …" is a message for the counsellor. Mail programs
   quote and people greet, but a confirmation still has to be plainly a yes.
-- Confirmed appointments are reminded twice, to both sides: the day before (24 hours ahead)
-  and 15 minutes before; each reminder once. One missed (the bot was down) still goes out
-  while the appointment has not ended, the 15-minute one saying it has begun: for a video
-  appointment it brings the call link, without which the youth cannot join at all; the
-  day-before one, late on the appointment's own date, says today, not tomorrow. A video
-  appointment the bot was down through until its end had no call: both sides are told
-  once (`Reminder.MISSED`); in person or by phone the youth had what they needed.
+- Confirmed appointments are reminded twice, to both sides: the day before (the date before
+  at the same time on the office's clock) and 15 minutes before; each reminder once. One
+  missed (the bot was down) still goes out while the appointment has not ended, the
+  15-minute one saying it has begun: for a video appointment it brings the call link,
+  without which the youth cannot join at all; the day-before one, late on the
+  appointment's own date, says today, not tomorrow. A video appointment the bot was down
+  through until its end had no call: both sides are told once (`Reminder.MISSED`); in
+  person or by phone the youth had what they needed.
 - A conversation with a live appointment is kept (retention holds it) until the appointment
   has ended and may have run over (`OVERRUN`): its room is where the youth answers, is
   reminded and gets the call link.
@@ -42,9 +43,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
 from counsel_bot.core.clock import require_aware
@@ -417,7 +418,19 @@ def _written(text: str) -> list[str]:
     return written
 
 
-def due_reminders(appointments: Iterable[Appointment], now: datetime
+def day_before(appointment: Appointment, zone: tzinfo | None = None) -> datetime:
+    """When the day-before reminder is due: the date before at the same time on the
+    office's clock (``zone``), which across a clock change is 23 or 25 hours ahead, not
+    24 (then "morgen" would name the wrong date); without a zone 24 hours ahead."""
+    if zone is None:
+        return appointment.start - DAY_BEFORE
+    local = appointment.start.astimezone(zone)
+    before = local.replace(tzinfo=None) - timedelta(days=1)
+    return before.replace(tzinfo=zone).astimezone(UTC)
+
+
+def due_reminders(appointments: Iterable[Appointment], now: datetime,
+                  zone_of: Callable[[Appointment], tzinfo] | None = None,
                   ) -> list[tuple[Appointment, Reminder]]:
     """Reminders to send now, each once; the later one supersedes a missed earlier one, and
     the 15-minute one is still due after the start until the end (see `begun`); after it,
@@ -429,7 +442,7 @@ def due_reminders(appointments: Iterable[Appointment], now: datetime
         if now >= appointment.start - SOON:
             if Reminder.SOON not in appointment.reminded:
                 due.append((appointment, Reminder.SOON))
-        elif now >= appointment.start - DAY_BEFORE \
+        elif now >= day_before(appointment, zone_of(appointment) if zone_of else None) \
                 and Reminder.DAY_BEFORE not in appointment.reminded:
             due.append((appointment, Reminder.DAY_BEFORE))
     return due
@@ -474,7 +487,9 @@ def reminded(appointment: Appointment, reminder: Reminder) -> Appointment:
     return replace(appointment, reminded=(*appointment.reminded, reminder))
 
 
-def confirmed(appointment: Appointment, now: datetime) -> Appointment:
-    """Confirmed by the youth; within a day of it, the confirmation is the day-before note."""
-    done = (Reminder.DAY_BEFORE,) if now >= appointment.start - DAY_BEFORE else ()
+def confirmed(appointment: Appointment, now: datetime, zone: tzinfo | None = None
+              ) -> Appointment:
+    """Confirmed by the youth; within a day of it (`day_before`), the confirmation is the
+    day-before note."""
+    done = (Reminder.DAY_BEFORE,) if now >= day_before(appointment, zone) else ()
     return replace(appointment, status=Status.CONFIRMED, reminded=done)
