@@ -365,6 +365,24 @@ async def test_the_day_before_reminder_across_the_spring_clock_change_comes_the_
     assert (await youth_keys(c)).count("appointments.reminder_day_before") == 1
 
 
+async def test_an_appointment_over_already_cannot_be_cancelled_to_the_youth() -> None:
+    """A counsellor cancelling by an id from an old notice (a typo of the next one's)
+    took back an appointment held the day before: a review found the youth was told "Der
+    Termin am 10.12.2026 16:00 fällt leider aus" the day after they had it, with a file
+    taking it out of their calendar. One that is over is no open appointment any more."""
+    c, _, clock = await office()
+    await c.staff_wrote(ROOM, ANNA, EventID("$a1"), "!appointment 2026-12-10 16:00 45min video",
+                        NOW)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "ja", NOW)
+    clock.set(START + timedelta(days=1))
+    await c.staff_wrote(STAFF_ROOM, ANNA, EventID("$a3"), "!appointment cancel T-00000A",
+                        clock.now())
+    assert "appointments.cancelled" not in await youth_keys(c)
+    assert len([e for e in await outbox(c) if isinstance(e, SendCalendar)]) == 1
+    replies = [e.key for e in await outbox(c) if isinstance(e, SayInRoom)]
+    assert replies[-1] == "appointments.unknown"
+
+
 async def test_a_day_before_reminder_missed_until_the_day_itself_says_today() -> None:
     """A bot down from the evening before until 13:00 on the day (a deploy gone wrong)
     sends the missed day-before reminder then. A review found it said "Erinnerung: Morgen,
