@@ -267,7 +267,10 @@ class Appointments:
         the sender may know of it at all: another office's is unknown to them, as its
         conversation is."""
         appointment = self.known.get(appointment_id)
-        if appointment is None or not appointment.live or (
+        # One that is over is no open appointment: "fällt aus" the day after would tell
+        # the youth something untrue, and its file take a kept appointment off their
+        # calendar.
+        if appointment is None or not appointment.live or appointment.end <= step.at or (
                 appointment.counsellor != sender and not sees(appointment)):
             step.add(SayInRoom(room_id, sender, "appointments.unknown",
                                (("id", appointment_id),)))
