@@ -109,3 +109,23 @@ async def test_an_erasure_left_to_retention_holds_for_no_appointment() -> None:
     report = await run_retention(c.store, FakeAdmin(rooms={ROOM}),
                                  NOW + timedelta(days=31), KEEP, dry_run=False)
     assert report.deleted == (conversation,)
+
+
+async def test_an_erasure_after_the_appointment_tells_its_counsellor_nothing_about_it(
+) -> None:
+    """The youth had their appointment and, the week after, "ja löschen" in the same chat.
+    A review found the counsellor was told "Termin … fällt aus: Die Person hat ihr Gespräch
+    gelöscht" of the appointment held a week before: a notice to act on for nothing to
+    act on. Only one still to come is off, and told."""
+    c, _, _ = await office()
+    c.can_delete = lambda: True
+    await c.staff_wrote(ROOM, ANNA, EventID("$a1"), APRIL, NOW)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "ja", NOW)
+    [appointment] = c.appointments.known.values()
+    later = appointment.end + timedelta(days=7)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y3"), "löschen", later)
+    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y4"), "ja löschen", later)
+    effects = await outbox(c)
+    assert any(isinstance(e, EraseConversation) for e in effects)
+    assert not [e for e in effects if isinstance(e, SayToStaff)
+                and e.key == "appointments.cancelled_erased"]
