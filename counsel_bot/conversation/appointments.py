@@ -152,7 +152,8 @@ class Appointments:
         for appointment in [a for a in self.known.values()
                             if a.conversation == conversation and a.live]:
             self._put(step, replace(appointment, status=ap.Status.CANCELLED))
-            self._tell_staff(step, "appointments.cancelled_erased", appointment)
+            if appointment.end > step.at:  # one held already is nothing to act on
+                self._tell_staff(step, "appointments.cancelled_erased", appointment)
 
     def counsellor_gone(self, step: Change, counsellor: UserID) -> None:
         """``counsellor`` left the staff list (and so the staff room): their appointments
