@@ -49,6 +49,7 @@ from counsel_bot.conversation.youth_side import YouthSide
 from counsel_bot.conversation.youth_side import (
     new_conversation_id as new_conversation_id,  # re-exported for the mail channel
 )
+from counsel_bot.core.commands import HelpEntry
 from counsel_bot.core.crisis import Assessor
 from counsel_bot.core.device_trust_check import DeviceTrustCheck
 from counsel_bot.core.effects import SayToStaff, SayToYouth, Transcript, mails_private_key
@@ -832,6 +833,15 @@ class Addon(Protocol):
                            account: bool) -> None:
         """Erasure, with ``step``: stop naming anything from ``room``; with ``account`` (the
         youth's own deletion, which deactivates the account) stop naming ``youth`` too."""
+        ...
+
+    def youth_words(self, language: Language) -> tuple[str, ...]:
+        """The words a youth can write alone for this part ("gruppe"), named by the
+        youth's "hilfe"; none where they would only answer "not set up"."""
+        ...
+
+    def staff_help(self) -> tuple[HelpEntry, ...]:
+        """This part's staff commands, listed by "!help"."""
         ...
 
 

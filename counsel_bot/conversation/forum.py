@@ -22,6 +22,7 @@ from counsel_bot.conversation.change import Change
 from counsel_bot.conversation.staff_only import staff_only
 from counsel_bot.core import forum_nicknames
 from counsel_bot.core import group_commands as gc
+from counsel_bot.core.commands import HelpEntry
 from counsel_bot.core.effects import SayInRoom, SayToStaff
 from counsel_bot.core.group_effects import InviteToForum, PostToForum, RoomNotice
 from counsel_bot.core.ids import EventID, RoomID, UserID
@@ -113,6 +114,13 @@ class ForumDesk:
 
     def set_rooms(self, rooms: dict[str, RoomID]) -> None:
         self.rooms = set(rooms.values())
+
+    def youth_words(self, language: Language) -> tuple[str, ...]:
+        # Without topics "forum" answers only that the forum is not set up.
+        return gc.FORUM_WORDS if self.topics else ()
+
+    def staff_help(self) -> tuple[HelpEntry, ...]:
+        return gc.FORUM_HELP if self.topics else ()
 
     def owns_room(self, room_id: RoomID) -> bool:
         """Forum rooms carry no commands (counsellors simply answer there), and are never

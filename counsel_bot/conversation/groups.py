@@ -25,6 +25,7 @@ from counsel_bot.conversation.group_keys import BOOK_KEY, hosted_key, kick_tag
 from counsel_bot.conversation.staff_only import staff_only
 from counsel_bot.core import group_commands as gc
 from counsel_bot.core import groups as g
+from counsel_bot.core.commands import HelpEntry
 from counsel_bot.core.effects import SayInRoom, SayToStaff
 from counsel_bot.core.group_book_codec import encode_book
 from counsel_bot.core.group_effects import (
@@ -37,7 +38,7 @@ from counsel_bot.core.group_effects import (
 from counsel_bot.core.group_names import poses_as
 from counsel_bot.core.ids import EventID, RoomID, UserID
 from counsel_bot.core.incoming_text import storable
-from counsel_bot.core.messages import spoken, text
+from counsel_bot.core.messages import Language, spoken, text
 from counsel_bot.core.reactions import one_emoji
 
 
@@ -60,6 +61,12 @@ class GroupDesk(GroupClock):
     announcements, lists and sign-ups they make."""
 
     # -- the conductor's hooks -------------------------------------------------------------
+
+    def youth_words(self, language: Language) -> tuple[str, ...]:
+        return gc.GROUP_WORDS[language]
+
+    def staff_help(self) -> tuple[HelpEntry, ...]:
+        return gc.GROUP_HELP
 
     async def youth_wrote(self, room_id: RoomID, youth: UserID, event_id: EventID, body: str,
                           at: datetime) -> bool:

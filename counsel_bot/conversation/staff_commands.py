@@ -128,7 +128,11 @@ class StaffCommands:
             # A working day's command ("!help note") is parse_workday's (`WorkdayHelp`).
             help_text = cmd.help_text(c.policy.default_language, parsed.topic, staff=True)
             if parsed.topic is None:
-                help_text = "\n".join((help_text, workday_help(c.policy.default_language)))
+                # Group sessions and the forum, where they are on: their commands too.
+                more = [e for addon in c.addons for e in addon.staff_help()]
+                help_text = "\n".join((help_text, workday_help(c.policy.default_language),
+                                        *([cmd.help_lines(more, c.policy.default_language)]
+                                          if more else [])))
             step.add(SayInRoom(room_id, sender, "help_text", (("text", help_text),)))
         elif isinstance(parsed, cmd.ChatCommand) and parsed.end:
             await self._end_chat(step, room_id, sender, here)

@@ -678,7 +678,8 @@ class YouthSide:
         language = c.policy.default_language if current is None else spoken(current.language)
         _without_nobody_on_duty(step, conversation)
         words = youth_words(language, video=c.video.settings.enabled,
-                            mail=c.mail_switch is not None)
+                            mail=c.mail_switch is not None,
+                            more=[w for addon in c.addons for w in addon.youth_words(language)])
         step.add(SayToYouth(conversation, "youth_help",
                             (("emergency", emergency[language]), ("words", words))))
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import pairwise
@@ -340,10 +340,15 @@ YOUTH_HELP: Mapping[YouthCommandKind, HelpEntry] = MappingProxyType(
 
 def help_text(language: str, topic: str | None = None, *, staff: bool = True) -> str:
     """Help in German ("de") or English (anything else); one command if `topic` is known."""
-    pick: Callable[[HelpEntry], str] = (lambda e: e.de) if language == "de" else (lambda e: e.en)
     entries: list[HelpEntry] = list(STAFF_HELP.values() if staff else YOUTH_HELP.values())
     if staff and topic is not None and topic.lower().lstrip("!") in STAFF_HELP:
         entries = [STAFF_HELP[topic.lower().lstrip("!")]]
+    return help_lines(entries, language)
+
+
+def help_lines(entries: Iterable[HelpEntry], language: str) -> str:
+    """One line a command: its usage, then what it does, in German ("de") or English."""
+    pick: Callable[[HelpEntry], str] = (lambda e: e.de) if language == "de" else (lambda e: e.en)
     return "\n".join(f"{e.usage} — {pick(e)}" for e in entries)
 
 

@@ -18,7 +18,7 @@ import shlex
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
-from counsel_bot.core.commands import command_text
+from counsel_bot.core.commands import HelpEntry, command_text
 
 MAX_COMMAND_CHARS = 1000
 MAX_POST_CHARS = 4000
@@ -35,6 +35,34 @@ _MAX_SEATS = re.compile(r"max\s*(\d+)")
 _POST_ID = re.compile(r"P-[0-9A-F]{8}", re.IGNORECASE)
 # What a youth can type as a topic in "forum ID text"; the config refuses other ids.
 FORUM_ID = re.compile(r"[\w-]{1,32}")
+
+
+# For the staff's "!help" and the youth's "hilfe", where group sessions and the forum are on.
+GROUP_HELP = (
+    HelpEntry(
+        '!group new "Thema" 2026-12-10 18:00 90min max 8 | !group list | !group join N | '
+        "!group end N",
+        "Gruppenabend ankündigen (Jugendliche melden sich mit „gruppe N“ an), auflisten, "
+        "zum Moderieren in den Raum kommen, beenden.",
+        "Announce a group evening (youths sign up with \"group N\"), list them, join the "
+        "room to moderate, end it.",
+    ),
+    HelpEntry(
+        "!mute NAME | !unmute NAME | !remove NAME | !end",
+        "Im Raum einer Gruppe: jemanden stummschalten, wieder sprechen lassen, entfernen; "
+        "die Gruppe beenden.",
+        "In a group's room: mute someone, let them speak again, remove them; end the group.",
+    ),
+)
+FORUM_HELP = (
+    HelpEntry(
+        "!forum pending | !forum approve P-XXXXXXXX | !forum reject P-XXXXXXXX Grund",
+        "Forum: wartende Beiträge zeigen, freigeben, ablehnen (mit Grund für die Person).",
+        "Forum: show waiting posts, approve, reject (with a reason for the youth).",
+    ),
+)
+GROUP_WORDS: dict[str, tuple[str, ...]] = {"de": ("gruppe",), "en": ("group",)}
+FORUM_WORDS: tuple[str, ...] = ("forum",)
 
 
 @dataclass(frozen=True)

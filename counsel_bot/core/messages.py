@@ -5,6 +5,7 @@ Texts are looked up by key, so the cores decide *what* to say and never build se
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 Language = Literal["de", "en"]
@@ -1488,12 +1489,15 @@ def spoken(code: str | None) -> Language:
     return "en" if code == "en" else "de"
 
 
-def youth_words(language: Language, *, video: bool, mail: bool) -> str:
+def youth_words(language: Language, *, video: bool, mail: bool,
+                more: Sequence[str] = ()) -> str:
     """The words a youth can write alone (for "youth_help"): "video" and "mail" only where
-    they are set up, or the youth is sent on to "not available here"."""
-    words = {"de": ("hilfe", "video", "mail", "ende", "löschen", "english"),
-             "en": ("help", "video", "mail", "end", "delete", "deutsch")}[language]
-    shown = [w for w in words if (w != "video" or video) and (w != "mail" or mail)]
+    they are set up, or the youth is sent on to "not available here"; ``more``: those of
+    the parts that are on ("gruppe", "forum"), after them."""
+    first = {"de": ("hilfe", "video", "mail"), "en": ("help", "video", "mail")}[language]
+    last = {"de": ("ende", "löschen", "english"), "en": ("end", "delete", "deutsch")}[language]
+    shown = [*(w for w in first if (w != "video" or video) and (w != "mail" or mail)),
+             *more, *last]
     return ", ".join(f"„{w}“" if language == "de" else f'"{w}"' for w in shown)
 
 
