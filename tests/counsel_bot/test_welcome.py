@@ -71,7 +71,7 @@ def test_another_language_is_greeted_again_and_out_of_hours_told_when_and_where(
             mail=False)
     greeting, _, notice = effects(step)
     assert greeting == SayToYouth(CASE, "greeting")
-    assert notice == SayToYouth(CASE, "out_of_hours", (("next_opening", "24.11. 14:00"),
+    assert notice == SayToYouth(CASE, "out_of_hours", (("next_opening", "Tue 24 Nov, 14:00"),
                                                        ("emergency", "116 111 (en)")))
 
 
