@@ -142,7 +142,7 @@ def closed_notice(
         return
     emergency = desk.emergency.get(language) or default_emergency[language]
     step.add(out_of_hours(conversation, step.at, hours, emergency, mail=mail,
-                          own_text=closed_text(book, office, language)),
+                          own_text=closed_text(book, office, language), language=language),
              f"ooh:{conversation}:{office}")
 
 

@@ -184,7 +184,8 @@ class Transitions:
                             emergency[spoken(current.language)], someone_can_take=someone,
                             mail=c.mail_switch is not None,
                             own_text=offices.closed_text(book, current.office,
-                                                         spoken(current.language)))
+                                                         spoken(current.language)),
+                            language=spoken(current.language))
 
     def _sent_on_waiting(self, step: Change, conversation: ConversationID,
                          handed_back: set[ConversationID]) -> None:

@@ -36,7 +36,7 @@ def welcome(
         if not any(isinstance(effect, Assign) and effect.conversation == conversation
                    for effect, _ in step.effects):
             step.add(out_of_hours(conversation, step.at, hours, emergency[language], mail=mail,
-                                  own_text=own_text),
+                                  own_text=own_text, language=language),
                      ooh_tag(conversation, step.at, hours))
     else:
         nobody_on_duty(step, conversation, emergency[language])
@@ -54,7 +54,7 @@ def nobody_on_duty(step: Change, conversation: ConversationID, emergency: str) -
 
 def handed_back(step: Change, current: ConversationSnapshot, hours: OpeningHours,
                 emergency: str, *, someone_can_take: bool, mail: bool,
-                own_text: str = "") -> None:
+                language: Language, own_text: str = "") -> None:
     """A chat youth in the queue after closing with nobody on duty to take them (the last
     counsellor signed off at the end of the shift, holding them or not) is told when the
     chat opens again and where help is meanwhile, as one who writes after closing is:
@@ -73,7 +73,7 @@ def handed_back(step: Change, current: ConversationSnapshot, hours: OpeningHours
                  f"nobody-on-duty:{conversation}{back}")
         return
     step.add(out_of_hours(conversation, step.at, hours, emergency, mail=mail,
-                          own_text=own_text),
+                          own_text=own_text, language=language),
              ooh_tag(conversation, step.at, hours, back))
 
 
@@ -89,7 +89,7 @@ def ooh_tag(conversation: ConversationID, at: datetime, hours: OpeningHours,
 
 def out_of_hours(
     conversation: ConversationID, at: datetime, hours: OpeningHours, emergency: str, *,
-    mail: bool, own_text: str = "",
+    mail: bool, language: Language, own_text: str = "",
 ) -> SayToYouth:
     """When the chat opens again and where help is meanwhile; the way to mail only with
     ``mail`` (the office counsels by mail), or the youth is sent to a refusal. An office's
@@ -104,5 +104,20 @@ def out_of_hours(
         # Hours that never open (a week without any): "Back: -" told a time there is not.
         return SayToYouth(conversation, key.replace("out_of_hours", "out_of_hours_no_time"),
                           (("emergency", emergency),))
-    when = opening.astimezone(hours.timezone).strftime("%d.%m. %H:%M")
+    when = opening_text(opening.astimezone(hours.timezone), language)
     return SayToYouth(conversation, key, (("next_opening", when), ("emergency", emergency)))
+
+
+_DAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
+              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def opening_text(local: datetime, language: Language) -> str:
+    """When the chat opens, on the office's clock, as the youth's language writes a date:
+    "24.11. 14:00", "Tue 24 Nov, 14:00" (a German "24.11." read as a time or a price
+    abroad, and told nobody which day that is)."""
+    if language == "en":
+        return (f"{_DAYS_EN[local.weekday()]} {local.day} {_MONTHS_EN[local.month - 1]}, "
+                f"{local:%H:%M}")
+    return f"{local:%d.%m. %H:%M}"

@@ -578,7 +578,8 @@ class YouthSide:
             step.add(out_of_hours(conversation, step.at, hours, emergency,
                                   mail=c.mail_switch is not None,
                                   own_text=offices.closed_text(book, current.office,
-                                                               language)),
+                                                               language),
+                                  language=language),
                      f"ooh:{conversation}:{language}")
         elif not c.policy.router.offices.anyone_takes(current, c.router.snapshot().counsellors):
             step.add(SayToYouth(conversation, "nobody_on_duty", (("emergency", emergency),)),
