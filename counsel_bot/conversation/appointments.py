@@ -377,12 +377,14 @@ class Appointments:
         confirmed = ap.confirmed(appointment, step.at, self._hours(appointment).timezone)
         self._put(step, confirmed)
         ics = self._calendar(confirmed, step).decode("utf-8")
+        # Within a day of it no day-before reminder comes: none is promised.
+        soon = "_soon" if ap.Reminder.DAY_BEFORE in confirmed.reminded else ""
         if self._mail(conversation):
             # One mail: the confirmation with the file attached.
-            step.add(MailToYouth(conversation, "appointments.mail.confirmed", params,
+            step.add(MailToYouth(conversation, f"appointments.mail.confirmed{soon}", params,
                                  filename(confirmed), ics))
         else:
-            step.add(SayToYouth(conversation, "appointments.confirmed", params))
+            step.add(SayToYouth(conversation, f"appointments.confirmed{soon}", params))
             step.add(SendCalendar(conversation, filename(confirmed), ics))
         self._tell_staff(step, f"appointments.confirmed_staff{after}", appointment)
         return True

@@ -150,6 +150,13 @@ TEXTS: dict[str, dict[Language, str]] = {
         "Great, it's a date: {when} ({minutes} min). Here it is as a calendar file. I will "
         "remind you the day before and 15 minutes before.",
     ),
+    # Confirmed less than a day ahead: no day-before reminder comes (`ap.confirmed`).
+    "appointments.confirmed_soon": _both(
+        "Super, der Termin steht: {when} ({minutes} Min.). Hier ist er als Kalenderdatei. "
+        "Ich erinnere dich 15 Minuten vorher.",
+        "Great, it's a date: {when} ({minutes} min). Here it is as a calendar file. I will "
+        "remind you 15 minutes before.",
+    ),
     "appointments.confirmed_staff": _both(
         "Termin {id} ({conversation}, {when}) ist bestätigt.",
         "Appointment {id} ({conversation}, {when}) is confirmed.",
@@ -490,6 +497,14 @@ TEXTS: dict[str, dict[Language, str]] = {
         "Great, it's a date: {when} ({minutes} min). It is attached as a calendar file "
         "(termin-….ics) you can add to your calendar. I will remind you by mail the day "
         "before and 15 minutes before.",
+    ),
+    "appointments.mail.confirmed_soon": _both(
+        "Super, der Termin steht: {when} ({minutes} Min.). Im Anhang ist er als "
+        "Kalenderdatei (termin-….ics), die du in deinen Kalender übernehmen kannst. Ich "
+        "erinnere dich 15 Minuten vorher per Mail.",
+        "Great, it's a date: {when} ({minutes} min). It is attached as a calendar file "
+        "(termin-….ics) you can add to your calendar. I will remind you by mail 15 minutes "
+        "before.",
     ),
     "appointments.mail.declined": _both(
         "Okay, dann nicht zu dieser Zeit. Ich schlage dir eine andere vor.",
