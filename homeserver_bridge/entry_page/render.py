@@ -18,7 +18,7 @@ from string import Template
 import segno
 
 from homeserver_bridge.entry_page.content import EmergencyNumber, EntryPageContent, Lang
-from homeserver_bridge.entry_page.texts import Texts, texts_for
+from homeserver_bridge.entry_page.texts import Texts, amount, texts_for
 from homeserver_bridge.rate_limit import Scope
 
 _TEMPLATES = ("page", "account", "token-offer", "token-issued", "token-refused", "closed")
@@ -102,7 +102,8 @@ class PageRenderer:
         account = self._fill("account", texts, homeserver_url=self._content.homeserver_url)
         if registration == "open":
             return account
-        rules = texts.code_rules.format(hours=self._ttl_hours)
+        hours = amount(lang, "hours", self._ttl_hours)
+        rules = texts.code_rules.format(hours=hours)
         match state:
             case Offer(press) | Failed(press):
                 offer = self._fill(
@@ -113,11 +114,11 @@ class PageRenderer:
                     return Html(account + refused + offer)
                 return Html(account + offer)
             case Issued(token):
-                issued_rules = texts.code_issued_rules.format(hours=self._ttl_hours)
+                issued_rules = texts.code_issued_rules.format(hours=hours)
                 issued = self._fill("token-issued", texts, token=token, code_rules=issued_rules)
                 return Html(account + issued)
             case Limited(scope, retry_after):
-                wait = _whole_minutes(retry_after)
+                wait = amount(lang, "minutes", _whole_minutes(retry_after))
                 if scope == "address":
                     message = texts.code_limited_address.format(minutes=wait)
                 else:

@@ -1,7 +1,8 @@
 """Every sentence of the entry page, in German and English, in plain language.
 
 Readers may be twelve: short sentences, one idea each, no jargon without an explanation.
-Texts are plain text (the renderer escapes them); ``{minutes}`` and ``{hours}`` are filled in.
+Texts are plain text (the renderer escapes them); ``{minutes}`` and ``{hours}`` are filled in
+with the number and its word (`amount`: "1 Stunde", "24 Stunden").
 """
 
 from __future__ import annotations
@@ -119,18 +120,18 @@ GERMAN = Texts(
     code_ask="Die App fragt nach einem Code (auf Englisch: „Registration token“). "
     "Den bekommst du hier:",
     code_button="Code holen",
-    code_rules="Ein Code gilt {hours} Stunden und für ein Konto.",
+    code_rules="Ein Code gilt {hours} und für ein Konto.",
     code_heading="Dein Code",
     code_use="Tippe diesen Code in der App ein, wenn sie danach fragt:",
     code_copy_hint="Zum Kopieren: Halte den Finger auf den Code.",
-    code_issued_rules="Der Code gilt {hours} Stunden und für ein Konto. Du brauchst nur einen.",
+    code_issued_rules="Der Code gilt {hours} und für ein Konto. Du brauchst nur einen.",
     code_limited_address=(
         "Du hast schon mehrere Codes bekommen. Ein Code reicht für ein Konto. "
-        "Einen neuen Code gibt es in etwa {minutes} Minuten."
+        "Einen neuen Code gibt es in etwa {minutes}."
     ),
     code_limited_global=(
         "Gerade holen sehr viele Menschen einen Code. Bitte versuch es in etwa "
-        "{minutes} Minuten noch einmal."
+        "{minutes} noch einmal."
     ),
     code_failed="Das hat leider nicht geklappt. Bitte versuch es gleich noch einmal.",
     refused_help="Wenn du jetzt sofort Hilfe brauchst, ruf eine der Nummern oben an.",
@@ -198,18 +199,18 @@ ENGLISH = Texts(
     ),
     code_ask="The app asks for a code (called “registration token”). You can get one here:",
     code_button="Get a code",
-    code_rules="A code works for {hours} hours and for one account.",
+    code_rules="A code works for {hours} and for one account.",
     code_heading="Your code",
     code_use="Type this code into the app when it asks for it:",
     code_copy_hint="To copy it: press and hold the code.",
-    code_issued_rules="The code works for {hours} hours and for one account. You only need one.",
+    code_issued_rules="The code works for {hours} and for one account. You only need one.",
     code_limited_address=(
         "You already got several codes. One code is enough for one account. "
-        "You can get a new code in about {minutes} minutes."
+        "You can get a new code in about {minutes}."
     ),
     code_limited_global=(
         "Right now a lot of people are getting codes. Please try again in about "
-        "{minutes} minutes."
+        "{minutes}."
     ),
     code_failed="Sorry, that didn't work. Please try again in a moment.",
     refused_help="If you need help right now, call one of the numbers above.",
@@ -236,3 +237,15 @@ TEXTS = MappingProxyType({"de": GERMAN, "en": ENGLISH})
 
 def texts_for(lang: Lang) -> Texts:
     return TEXTS[lang]
+
+
+_UNITS = MappingProxyType({
+    "de": {"hours": ("Stunde", "Stunden"), "minutes": ("Minute", "Minuten")},
+    "en": {"hours": ("hour", "hours"), "minutes": ("minute", "minutes")},
+})
+
+
+def amount(lang: Lang, unit: str, count: int) -> str:
+    """A number with its word, singular for one: "1 Stunde", "24 Stunden", "1 minute"."""
+    one, many = _UNITS[lang][unit]
+    return f"{count} {one if count == 1 else many}"

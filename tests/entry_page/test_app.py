@@ -16,7 +16,7 @@ from multidict import CIMultiDict
 from counsel_bot.core.clock import FakeClock
 from homeserver_bridge.entry_page import EntryPageContent, EntryPageSettings, build_entry_app
 from homeserver_bridge.entry_page.content import Registration
-from homeserver_bridge.entry_page.texts import ENGLISH, GERMAN
+from homeserver_bridge.entry_page.texts import ENGLISH, GERMAN, amount
 from tests.entry_page.fakes import CONTENT, FakeAdmin
 
 SETTINGS = EntryPageSettings(token_limit_per_address_per_hour=2, token_limit_global_per_hour=3)
@@ -140,7 +140,9 @@ async def test_past_the_address_limit_a_friendly_429(make_client: MakeClient) ->
     refused = await client.post("/token", data={"press": press})
     assert refused.status == 429
     assert int(refused.headers["Retry-After"]) == 30 * 60
-    assert GERMAN.code_limited_address.format(minutes=30) in await refused.text()
+    told = GERMAN.code_limited_address.format(minutes=amount("de", "minutes", 30))
+    assert "30 Minuten" in told
+    assert told in await refused.text()
     assert len(admin.calls) == 2
 
 
@@ -158,7 +160,9 @@ async def test_the_global_limit_holds_across_addresses(make_client: MakeClient) 
         "/token", data={"press": press, "lang": "en"}, headers={"X-Forwarded-For": "192.0.2.1"}
     )
     assert refused.status == 429
-    assert ENGLISH.code_limited_global.format(minutes=20) in await refused.text()
+    told = ENGLISH.code_limited_global.format(minutes=amount("en", "minutes", 20))
+    assert "20 minutes" in told
+    assert told in await refused.text()
 
 
 async def test_forwarded_for_is_not_believed_by_default(make_client: MakeClient) -> None:

@@ -20,7 +20,7 @@ from homeserver_bridge.entry_page.render import (
     SignupState,
     qr_svg,
 )
-from homeserver_bridge.entry_page.texts import ENGLISH, GERMAN, texts_for
+from homeserver_bridge.entry_page.texts import ENGLISH, GERMAN, amount, texts_for
 from homeserver_bridge.rate_limit import Scope
 from tests.entry_page.html_outline import outline
 
@@ -165,7 +165,8 @@ def test_the_limit_message_names_the_wait_in_whole_minutes(
 ) -> None:
     state = Limited(scope, timedelta(minutes=19, seconds=1))
     page = outline(render(lang, state))
-    expected = getattr(texts_for(lang), field).format(minutes=20)
+    expected = getattr(texts_for(lang), field).format(minutes=amount(lang, "minutes", 20))
+    assert ("20 Minuten" if lang == "de" else "20 minutes") in expected
     assert expected in page.text
     assert page.forms == []
 
