@@ -37,7 +37,9 @@ class GroupClock(GroupModeration):
                                    int(group.duration.total_seconds() // 60), host,
                                    tuple((s.youth, s.nickname) for s in group.seats)),
                      f"group_open:{group.number}")
-            step.add(GroupRoomNotice(group.number, "group.room_welcome", (
+            # Deleted at the end only with the bot's admin access: said only then.
+            kept = "" if self.conductor.can_delete() else "_kept"
+            step.add(GroupRoomNotice(group.number, f"group.room_welcome{kept}", (
                 ("topic", group.topic),
                 ("minutes", int(group.duration.total_seconds() // 60)))),
                 f"group_welcome:{group.number}")

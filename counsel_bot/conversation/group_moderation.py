@@ -101,7 +101,8 @@ class GroupModeration(DeskState):
         was_open = self.book.get(number).state is g.GroupState.OPEN
         self.book, group = g.end(self.book, number, who, step.at)
         if was_open:
-            step.add(GroupRoomNotice(number, "group.ended_room"), f"group_bye:{number}")
+            kept = "" if self.conductor.can_delete() else "_kept"
+            step.add(GroupRoomNotice(number, f"group.ended_room{kept}"), f"group_bye:{number}")
             step.add(CloseGroupRoom(number), f"group_close:{number}")
         else:
             # Called off before it opened, or the bot was down all evening: there is no room

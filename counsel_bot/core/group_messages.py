@@ -218,6 +218,16 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "and share nothing that could identify you. The group ends after {minutes} minutes; "
         "then the room is deleted.",
     ),
+    # Without the bot's admin access the room is never deleted (`GroupRooms._purge`):
+    # everyone is taken out at the end, and the room stays to the homeserver's retention.
+    "group.room_welcome_kept": _both(
+        "Willkommen in der Gruppe „{topic}“! Hier seid ihr nur mit Spitznamen. Seid "
+        "freundlich zueinander, und erzählt nichts, woran man euch erkennen kann. Die "
+        "Gruppe endet nach {minutes} Minuten; danach schließe ich den Raum.",
+        "Welcome to the group \"{topic}\"! Here you only use nicknames. Be kind to each other, "
+        "and share nothing that could identify you. The group ends after {minutes} minutes; "
+        "then I close the room.",
+    ),
     "group.you_were_removed": _both(
         "Du bist nicht mehr in Gruppe {number}. Wenn dich etwas beschäftigt, schreib einfach "
         "hier – eine Beraterin oder ein Berater ist für dich da.",
@@ -228,6 +238,12 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "Die Gruppe ist jetzt zu Ende. Danke fürs Mitmachen! Der Raum wird gleich gelöscht. "
         "Wenn du reden möchtest, schreib mir in deinem eigenen Chat.",
         "The group has ended. Thank you for taking part! The room will be deleted soon. If "
+        "you want to talk, write to me in your own chat.",
+    ),
+    "group.ended_room_kept": _both(
+        "Die Gruppe ist jetzt zu Ende. Danke fürs Mitmachen! Ich schließe den Raum gleich. "
+        "Wenn du reden möchtest, schreib mir in deinem eigenen Chat.",
+        "The group has ended. Thank you for taking part! I will close the room soon. If "
         "you want to talk, write to me in your own chat.",
     ),
     "group.called_off": _both(
