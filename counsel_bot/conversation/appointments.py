@@ -486,7 +486,7 @@ class Appointments:
 
     def _params(self, appointment: ap.Appointment) -> Params:
         venue = self.venue_of(appointment.office)
-        return (("when", ap.local_text(appointment.start, venue.hours)),
+        return (*ap.when_params(appointment.start, venue.hours),
                 ("minutes", appointment.minutes), ("address", venue.address),
                 ("phone", venue.phone))
 

@@ -196,9 +196,9 @@ def plan(
         return Refusal("appointments.bad_duration", (("min", MIN_MINUTES), ("max", MAX_MINUTES)))
     now = require_aware(now).astimezone(UTC)
     if start <= now:
-        return Refusal("appointments.past", (("when", local_text(start, hours)),))
+        return Refusal("appointments.past", when_params(start, hours))
     if start - now > MAX_AHEAD:
-        return Refusal("appointments.too_far", (("when", local_text(start, hours)),))
+        return Refusal("appointments.too_far", when_params(start, hours))
     end = start + timedelta(minutes=minutes)
     if not within_hours(start, end, hours):
         return closed(start, venue, now)
@@ -209,7 +209,7 @@ def plan(
             # The youth's own: after a transfer their new counsellor does not see the
             # first's appointments, and the youth cannot be in two places at once.
             return Refusal("appointments.clash" if mine else "appointments.clash_conversation",
-                           (("other", other.id), ("when", local_text(other.start, hours)),
+                           (("other", other.id), *when_params(other.start, hours),
                             ("minutes", other.minutes)))
     return Appointment(appointment_id, conversation, counsellor, start, minutes, kind,
                        office=venue.office)
@@ -218,12 +218,12 @@ def plan(
 def closed(start: datetime, venue: Venue, now: datetime) -> Refusal:
     """Outside the opening hours; with offices, whose hours and what they are, since a
     counsellor in several offices may have the other office's hours in mind."""
-    when = local_text(start, venue.hours)
+    when = when_params(start, venue.hours)
     if not venue.office:
-        return Refusal("appointments.closed", (("when", when),))
+        return Refusal("appointments.closed", when)
     lines = opening_hours_lines(venue.hours, since=now.astimezone(venue.hours.timezone).date())
     return Refusal("appointments.closed_office",
-                   (("when", when), ("office", venue.name or venue.office),
+                   (*when, ("office", venue.name or venue.office),
                     ("hours_de", "; ".join(lines["de"])), ("hours_en", "; ".join(lines["en"]))))
 
 
@@ -286,6 +286,25 @@ def within_hours(start: datetime, end: datetime, hours: OpeningHours) -> bool:
 
 def local_text(at: datetime, hours: OpeningHours) -> str:
     return f"{at.astimezone(hours.timezone):%d.%m.%Y %H:%M}"
+
+
+_DAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
+              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def local_text_en(at: datetime, hours: OpeningHours) -> str:
+    """As an English text writes it: "Thu 10 Dec 2026, 16:00" (a German "10.12.2026" read
+    abroad as the 12th of October, and no day of the week)."""
+    local = at.astimezone(hours.timezone)
+    return (f"{_DAYS_EN[local.weekday()]} {local.day} {_MONTHS_EN[local.month - 1]} "
+            f"{local.year}, {local:%H:%M}")
+
+
+def when_params(at: datetime, hours: OpeningHours) -> tuple[tuple[str, str], ...]:
+    """An appointment's time for the texts: ``when`` in the German ones, ``when_en`` in
+    the English ones, each as its language writes a date."""
+    return (("when", local_text(at, hours)), ("when_en", local_text_en(at, hours)))
 
 
 def youth_answer(body: str) -> bool | None:

@@ -118,7 +118,7 @@ TEXTS: dict[str, dict[Language, str]] = {
         "({minutes} Min.) in unserer Beratungsstelle, {address}. Du musst uns dafür keinen "
         "Namen und keine Adresse sagen. Passt das? Antworte „ja“ oder „nein“ (oder "
         "„anderer Termin“).",
-        "Your counsellor suggests meeting in person: {when} ({minutes} min) at our office, "
+        "Your counsellor suggests meeting in person: {when_en} ({minutes} min) at our office, "
         "{address}. You don't have to tell us your name or address. Does that work? Answer "
         "\"yes\" or \"no\" (or \"other time\").",
     ),
@@ -126,7 +126,7 @@ TEXTS: dict[str, dict[Language, str]] = {
         "Deine Beraterin oder dein Berater schlägt dir ein Telefongespräch vor: {when} "
         "({minutes} Min.). Du rufst uns dann an: {phone} (du kannst deine Nummer "
         "unterdrücken). Passt das? Antworte „ja“ oder „nein“ (oder „anderer Termin“).",
-        "Your counsellor suggests a phone call: {when} ({minutes} min). You call us then: "
+        "Your counsellor suggests a phone call: {when_en} ({minutes} min). You call us then: "
         "{phone} (you can hide your number). Does that work? Answer \"yes\" or \"no\" "
         "(or \"other time\").",
     ),
@@ -134,37 +134,37 @@ TEXTS: dict[str, dict[Language, str]] = {
         "Deine Beraterin oder dein Berater schlägt dir ein Videogespräch vor: {when} "
         "({minutes} Min.). Den Link bekommst du 15 Minuten vorher hier. Passt das? "
         "Antworte „ja“ oder „nein“ (oder „anderer Termin“).",
-        "Your counsellor suggests a video call: {when} ({minutes} min). You get the link "
+        "Your counsellor suggests a video call: {when_en} ({minutes} min). You get the link "
         "here 15 minutes before. Does that work? Answer \"yes\" or \"no\" (or \"other "
         "time\").",
     ),
     "appointments.proposed_staff": _both(
         "Termin {id} für {conversation} vorgeschlagen: {when}, {minutes} Min. Die Person "
         "antwortet mit ja oder nein.",
-        "Appointment {id} proposed for {conversation}: {when}, {minutes} min. The person "
+        "Appointment {id} proposed for {conversation}: {when_en}, {minutes} min. The person "
         "answers yes or no.",
     ),
     "appointments.confirmed": _both(
         "Super, der Termin steht: {when} ({minutes} Min.). Hier ist er als Kalenderdatei. "
         "Ich erinnere dich am Tag vorher und 15 Minuten vorher.",
-        "Great, it's a date: {when} ({minutes} min). Here it is as a calendar file. I will "
+        "Great, it's a date: {when_en} ({minutes} min). Here it is as a calendar file. I will "
         "remind you the day before and 15 minutes before.",
     ),
     # Confirmed less than a day ahead: no day-before reminder comes (`ap.confirmed`).
     "appointments.confirmed_soon": _both(
         "Super, der Termin steht: {when} ({minutes} Min.). Hier ist er als Kalenderdatei. "
         "Ich erinnere dich 15 Minuten vorher.",
-        "Great, it's a date: {when} ({minutes} min). Here it is as a calendar file. I will "
+        "Great, it's a date: {when_en} ({minutes} min). Here it is as a calendar file. I will "
         "remind you 15 minutes before.",
     ),
     "appointments.confirmed_staff": _both(
         "Termin {id} ({conversation}, {when}) ist bestätigt.",
-        "Appointment {id} ({conversation}, {when}) is confirmed.",
+        "Appointment {id} ({conversation}, {when_en}) is confirmed.",
     ),
     "appointments.confirmed_staff_closed": _both(
         "Termin {id} ({conversation}, {when}) ist bestätigt, nach dem Ende des Gesprächs. "
         "Ich bleibe für die Erinnerungen im Raum; absagen mit „!appointment cancel {id}“.",
-        "Appointment {id} ({conversation}, {when}) is confirmed, after the conversation "
+        "Appointment {id} ({conversation}, {when_en}) is confirmed, after the conversation "
         "ended. I stay in the room for the reminders; cancel with \"!appointment cancel "
         "{id}\".",
     ),
@@ -172,7 +172,7 @@ TEXTS: dict[str, dict[Language, str]] = {
         "Ein Terminvorschlag ist noch offen: {when} ({minutes} Min.). Galt dein „ja“ oder "
         "„nein“ ihm? Dann schreib „Termin ja“ oder „Termin nein“. Sonst antwortest du damit "
         "nur deiner Beraterin oder deinem Berater.",
-        "A suggested appointment is still open: {when} ({minutes} min). Was your \"yes\" or "
+        "A suggested appointment is still open: {when_en} ({minutes} min). Was your \"yes\" or "
         "\"no\" about it? Then write \"appointment yes\" or \"appointment no\". Otherwise "
         "it only answers your counsellor.",
     ),
@@ -190,57 +190,57 @@ TEXTS: dict[str, dict[Language, str]] = {
     "appointments.declined_staff": _both(
         "Termin {id} ({conversation}, {when}) passt der Person nicht; bitte eine andere Zeit "
         "vorschlagen.",
-        "Appointment {id} ({conversation}, {when}) does not suit the person; please suggest "
+        "Appointment {id} ({conversation}, {when_en}) does not suit the person; please suggest "
         "another time.",
     ),
     "appointments.declined_staff_closed": _both(
         "Termin {id} ({conversation}, {when}) passt der Person nicht. Das Gespräch war "
         "schon beendet; sie weiß, dass sie für einen neuen Termin einen neuen Chat beginnt.",
-        "Appointment {id} ({conversation}, {when}) does not suit the person. The "
+        "Appointment {id} ({conversation}, {when_en}) does not suit the person. The "
         "conversation had ended; they know to start a new chat for another time.",
     ),
     "appointments.expired": _both(
         "Die vorgeschlagene Zeit ({when}) ist schon vorbei. Deine Beraterin oder dein Berater "
         "schlägt dir eine neue vor.",
-        "The suggested time ({when}) has passed. Your counsellor will suggest a new one.",
+        "The suggested time ({when_en}) has passed. Your counsellor will suggest a new one.",
     ),
     "appointments.expired_closed": _both(
         "Die vorgeschlagene Zeit ({when}) ist schon vorbei. Wenn du einen neuen Termin "
         "möchtest, starte einfach einen neuen Chat mit mir.",
-        "The suggested time ({when}) has passed. If you'd like a new one, just start a new "
+        "The suggested time ({when_en}) has passed. If you'd like a new one, just start a new "
         "chat with me.",
     ),
     "appointments.expired_staff": _both(
         "Termin {id} ({conversation}, {when}): Die Person hat erst nach der Zeit zugesagt; "
         "ihr ist gesagt, dass du eine neue vorschlägst. Bitte eine andere Zeit vorschlagen.",
-        "Appointment {id} ({conversation}, {when}): the person said yes only after the time; "
+        "Appointment {id} ({conversation}, {when_en}): the person said yes only after the time; "
         "they were told you will suggest a new one. Please suggest another time.",
     ),
     "appointments.expired_staff_closed": _both(
         "Termin {id} ({conversation}, {when}): Die Person hat erst nach der Zeit zugesagt. "
         "Das Gespräch war schon beendet; sie weiß, dass sie für einen neuen Termin einen "
         "neuen Chat beginnt.",
-        "Appointment {id} ({conversation}, {when}): the person said yes only after the "
+        "Appointment {id} ({conversation}, {when_en}): the person said yes only after the "
         "time. The conversation had ended; they know to start a new chat for another time.",
     ),
     "appointments.cancelled": _both(
         "Der Termin am {when} fällt leider aus. Du kannst hier jederzeit weiterschreiben.",
-        "Sorry, the appointment on {when} is cancelled. You can keep writing here anytime.",
+        "Sorry, the appointment on {when_en} is cancelled. You can keep writing here anytime.",
     ),
     "appointments.cancelled_closed": _both(
         "Der Termin am {when} fällt leider aus. Wenn du wieder reden oder einen neuen Termin "
         "möchtest, starte einfach einen neuen Chat mit mir.",
-        "Sorry, the appointment on {when} is cancelled. If you want to talk again or would "
+        "Sorry, the appointment on {when_en} is cancelled. If you want to talk again or would "
         "like a new appointment, just start a new chat with me.",
     ),
     "appointments.cancelled_staff": _both(
         "Termin {id} ({when}) abgesagt; die Person ist informiert.",
-        "Appointment {id} ({when}) cancelled; the person has been told.",
+        "Appointment {id} ({when_en}) cancelled; the person has been told.",
     ),
     "appointments.cancelled_erased": _both(
         "Termin {id} ({conversation}, {when}) fällt aus: Die Person hat ihr Gespräch "
         "gelöscht.",
-        "Appointment {id} ({conversation}, {when}) is off: the person deleted their "
+        "Appointment {id} ({conversation}, {when_en}) is off: the person deleted their "
         "conversation.",
     ),
     "appointments.counsellor_gone": _both(
@@ -248,7 +248,7 @@ TEXTS: dict[str, dict[Language, str]] = {
         "die oder der nicht mehr im Team ist. Die Person rechnet weiter mit dem Termin: "
         "Bitte übernehmt ihn (Erinnerungen und Link kommen jetzt an die Teamleitung) oder "
         "sagt ihn mit „!appointment cancel {id}“ ab.",
-        "Appointment {id} ({conversation}, {when}, {minutes} min, {kind}) was with "
+        "Appointment {id} ({conversation}, {when_en}, {minutes} min, {kind}) was with "
         "{counsellor}, who is no longer on the team. The person still expects it: please "
         "take it over (its reminders and link now go to the team lead) or cancel it with "
         "\"!appointment cancel {id}\".",
@@ -257,7 +257,7 @@ TEXTS: dict[str, dict[Language, str]] = {
         "{conversation} hat einen Termin mit {counsellor}: {id}, {when}, {minutes} Min., "
         "{kind} ({status}). Er bleibt bei {counsellor}; bitte schlag keinen zur selben Zeit "
         "vor und sprich Änderungen mit {counsellor} ab.",
-        "{conversation} has an appointment with {counsellor}: {id}, {when}, {minutes} min, "
+        "{conversation} has an appointment with {counsellor}: {id}, {when_en}, {minutes} min, "
         "{kind} ({status}). It stays with {counsellor}; please do not propose one at the "
         "same time, and agree any change with {counsellor}.",
     ),
@@ -265,19 +265,19 @@ TEXTS: dict[str, dict[Language, str]] = {
         "Termin {id} ({conversation}, {when}): Die Person hat den Chatraum verlassen. Der "
         "Termin steht (sie hat die Kalenderdatei), aber Erinnerungen und ein Video-Link im "
         "Chat erreichen sie nicht mehr. Absagen mit „!appointment cancel {id}“.",
-        "Appointment {id} ({conversation}, {when}): the person left the chat room. The "
+        "Appointment {id} ({conversation}, {when_en}): the person left the chat room. The "
         "appointment stands (they have the calendar file), but reminders and a video link in "
         "the chat no longer reach them. Cancel with \"!appointment cancel {id}\".",
     ),
     "appointments.youth_left_proposal": _both(
         "Vorschlag {id} ({conversation}, {when}) ist hinfällig: Die Person hat den Chatraum "
         "verlassen, ohne zu antworten, und kann dort nicht mehr zusagen.",
-        "Proposal {id} ({conversation}, {when}) is off: the person left the chat room "
+        "Proposal {id} ({conversation}, {when_en}) is off: the person left the chat room "
         "without answering and can no longer accept it there.",
     ),
     "appointments.reminder_day_before": _both(
         "Erinnerung: Morgen, {when}, ist dein Termin ({minutes} Min.).",
-        "Reminder: your appointment is tomorrow, {when} ({minutes} min).",
+        "Reminder: your appointment is tomorrow, {when_en} ({minutes} min).",
     ),
     "appointments.reminder_today": _both(
         "Erinnerung: Heute, {when}, ist dein Termin ({minutes} Min.).",
@@ -285,11 +285,11 @@ TEXTS: dict[str, dict[Language, str]] = {
     ),
     "appointments.reminder_soon": _both(
         "Gleich geht's los: Dein Termin beginnt um {when}.",
-        "Starting soon: your appointment begins at {when}.",
+        "Starting soon: your appointment begins at {when_en}.",
     ),
     "appointments.reminder_begun": _both(
         "Dein Termin hat um {when} begonnen. Du kannst noch dazukommen.",
-        "Your appointment began at {when}. You can still join.",
+        "Your appointment began at {when_en}. You can still join.",
     ),
     "appointments.missed_video": _both(
         "Es tut uns leid: Dein Videogespräch am {when} hat wegen einer technischen Störung "
@@ -309,7 +309,7 @@ TEXTS: dict[str, dict[Language, str]] = {
     ),
     "appointments.reminder_staff_day_before": _both(
         "Morgen: Termin {id} mit {conversation}, {when}, {minutes} Min.",
-        "Tomorrow: appointment {id} with {conversation}, {when}, {minutes} min.",
+        "Tomorrow: appointment {id} with {conversation}, {when_en}, {minutes} min.",
     ),
     "appointments.reminder_staff_today": _both(
         "Heute: Termin {id} mit {conversation}, {when}, {minutes} Min. (Die Erinnerung vom "
@@ -319,7 +319,7 @@ TEXTS: dict[str, dict[Language, str]] = {
     ),
     "appointments.reminder_staff_soon": _both(
         "In 15 Minuten: Termin {id} mit {conversation} ({when}).",
-        "In 15 minutes: appointment {id} with {conversation} ({when}).",
+        "In 15 minutes: appointment {id} with {conversation} ({when_en}).",
     ),
     # An appointment's call due while the chat's own call is live (`appointment_calls.py`).
     "video.appointment_waits": _both(
@@ -349,7 +349,7 @@ TEXTS: dict[str, dict[Language, str]] = {
     ),
     "appointments.reminder_staff_begun": _both(
         "Hat begonnen: Termin {id} mit {conversation} ({when}); diese Erinnerung kommt spät.",
-        "Has begun: appointment {id} with {conversation} ({when}); this reminder is late.",
+        "Has begun: appointment {id} with {conversation} ({when_en}); this reminder is late.",
     ),
     "appointments.list": _both("Deine Termine:\n{lines}", "Your appointments:\n{lines}"),
     "appointments.none": _both("Du hast keine anstehenden Termine.",
@@ -387,36 +387,36 @@ TEXTS: dict[str, dict[Language, str]] = {
     ),
     "appointments.past": _both(
         "{when} ist schon vorbei. Bitte eine Zeit in der Zukunft vorschlagen.",
-        "{when} has already passed. Please suggest a time in the future.",
+        "{when_en} has already passed. Please suggest a time in the future.",
     ),
     "appointments.too_far": _both(
         "{when} ist mehr als ein Jahr entfernt. Bitte eine nähere Zeit vorschlagen.",
-        "{when} is more than a year away. Please suggest a nearer time.",
+        "{when_en} is more than a year away. Please suggest a nearer time.",
     ),
     "appointments.closed": _both(
         "{when}: Der Termin läge (ganz oder teilweise) außerhalb der Öffnungszeiten. Bitte "
         "eine Zeit wählen, in der die Beratungsstelle geöffnet ist.",
-        "{when}: the appointment would be (wholly or partly) outside the opening hours. "
+        "{when_en}: the appointment would be (wholly or partly) outside the opening hours. "
         "Please pick a time when the office is open.",
     ),
     "appointments.closed_office": _both(
         "{when}: Der Termin läge (ganz oder teilweise) außerhalb der Öffnungszeiten von "
         "{office} ({hours_de}). Bitte eine Zeit wählen, in der diese Beratungsstelle "
         "geöffnet ist.",
-        "{when}: the appointment would be (wholly or partly) outside the opening hours of "
+        "{when_en}: the appointment would be (wholly or partly) outside the opening hours of "
         "{office} ({hours_en}). Please pick a time when this office is open.",
     ),
     "appointments.clash": _both(
         "Das überschneidet sich mit deinem Termin {other} am {when} ({minutes} Min.). Bitte "
         "eine andere Zeit wählen oder den anderen Termin absagen.",
-        "That overlaps your appointment {other} on {when} ({minutes} min). Please pick "
+        "That overlaps your appointment {other} on {when_en} ({minutes} min). Please pick "
         "another time or cancel the other appointment.",
     ),
     "appointments.clash_conversation": _both(
         "Das überschneidet sich mit Termin {other} dieses Gesprächs am {when} ({minutes} "
         "Min.), den jemand anderes aus dem Team mit der Person ausgemacht hat. Bitte eine "
         "andere Zeit wählen, oder mit der Leitung klären, wer den Termin hält.",
-        "That overlaps appointment {other} of this conversation on {when} ({minutes} min), "
+        "That overlaps appointment {other} of this conversation on {when_en} ({minutes} min), "
         "which someone else on the team arranged with the person. Please pick another time, "
         "or settle with the team lead who keeps it.",
     ),
@@ -467,7 +467,7 @@ TEXTS: dict[str, dict[Language, str]] = {
         "unserer Beratungsstelle, {address}. Du musst uns dafür keinen Namen und keine "
         "Adresse sagen.\n\nPasst das? Antworte auf diese Mail und schreib in die erste "
         "Zeile nur „ja“ oder „nein“ (bei „nein“ schlage ich dir eine andere Zeit vor).",
-        "Hello,\n\nI suggest meeting in person: {when} ({minutes} min) at our office, "
+        "Hello,\n\nI suggest meeting in person: {when_en} ({minutes} min) at our office, "
         "{address}. You don't have to tell us your name or address.\n\nDoes that work? "
         "Reply to this mail with just \"yes\" or \"no\" in the first line (after \"no\" "
         "I will suggest another time).",
@@ -477,7 +477,7 @@ TEXTS: dict[str, dict[Language, str]] = {
         "rufst uns dann an: {phone} (du kannst deine Nummer unterdrücken).\n\nPasst das? "
         "Antworte auf diese Mail und schreib in die erste Zeile nur „ja“ oder „nein“ (bei "
         "„nein“ schlage ich dir eine andere Zeit vor).",
-        "Hello,\n\nI suggest a phone call: {when} ({minutes} min). You call us then: {phone} "
+        "Hello,\n\nI suggest a phone call: {when_en} ({minutes} min). You call us then: {phone} "
         "(you can hide your number).\n\nDoes that work? Reply to this mail with just \"yes\" "
         "or \"no\" in the first line (after \"no\" I will suggest another time).",
     ),
@@ -486,7 +486,7 @@ TEXTS: dict[str, dict[Language, str]] = {
         "bekommst du 15 Minuten vorher per Mail.\n\nPasst das? Antworte auf diese Mail und "
         "schreib in die erste Zeile nur „ja“ oder „nein“ (bei „nein“ schlage ich dir eine "
         "andere Zeit vor).",
-        "Hello,\n\nI suggest a video call: {when} ({minutes} min). You get the link by mail "
+        "Hello,\n\nI suggest a video call: {when_en} ({minutes} min). You get the link by mail "
         "15 minutes before.\n\nDoes that work? Reply to this mail with just \"yes\" or "
         "\"no\" in the first line (after \"no\" I will suggest another time).",
     ),
@@ -494,7 +494,7 @@ TEXTS: dict[str, dict[Language, str]] = {
         "Super, der Termin steht: {when} ({minutes} Min.). Im Anhang ist er als "
         "Kalenderdatei (termin-….ics), die du in deinen Kalender übernehmen kannst. Ich "
         "erinnere dich am Tag vorher und 15 Minuten vorher per Mail.",
-        "Great, it's a date: {when} ({minutes} min). It is attached as a calendar file "
+        "Great, it's a date: {when_en} ({minutes} min). It is attached as a calendar file "
         "(termin-….ics) you can add to your calendar. I will remind you by mail the day "
         "before and 15 minutes before.",
     ),
@@ -502,7 +502,7 @@ TEXTS: dict[str, dict[Language, str]] = {
         "Super, der Termin steht: {when} ({minutes} Min.). Im Anhang ist er als "
         "Kalenderdatei (termin-….ics), die du in deinen Kalender übernehmen kannst. Ich "
         "erinnere dich 15 Minuten vorher per Mail.",
-        "Great, it's a date: {when} ({minutes} min). It is attached as a calendar file "
+        "Great, it's a date: {when_en} ({minutes} min). It is attached as a calendar file "
         "(termin-….ics) you can add to your calendar. I will remind you by mail 15 minutes "
         "before.",
     ),
@@ -517,28 +517,28 @@ TEXTS: dict[str, dict[Language, str]] = {
     ),
     "appointments.mail.expired": _both(
         "Die vorgeschlagene Zeit ({when}) ist schon vorbei. Ich schlage dir eine neue vor.",
-        "The suggested time ({when}) has passed. I will suggest a new one.",
+        "The suggested time ({when_en}) has passed. I will suggest a new one.",
     ),
     "appointments.mail.expired_closed": _both(
         "Die vorgeschlagene Zeit ({when}) ist schon vorbei. Wenn du einen neuen Termin "
         "möchtest, schreib uns einfach eine neue Mail.",
-        "The suggested time ({when}) has passed. If you'd like a new one, just write us a "
+        "The suggested time ({when_en}) has passed. If you'd like a new one, just write us a "
         "new mail.",
     ),
     "appointments.mail.cancelled": _both(
         "Der Termin am {when} fällt leider aus. Du kannst uns jederzeit weiter schreiben.",
-        "Sorry, the appointment on {when} is cancelled. You can keep writing to us anytime.",
+        "Sorry, the appointment on {when_en} is cancelled. You can keep writing to us anytime.",
     ),
     "appointments.mail.cancelled_file": _both(
         "Der Termin am {when} fällt leider aus. Wenn du ihn in deinen Kalender übernommen "
         "hast: Die Datei im Anhang markiert ihn dort als abgesagt. Du kannst uns jederzeit "
         "weiter schreiben.",
-        "Sorry, the appointment on {when} is cancelled. If you added it to your calendar, the "
+        "Sorry, the appointment on {when_en} is cancelled. If you added it to your calendar, the "
         "attached file marks it as cancelled there. You can keep writing to us anytime.",
     ),
     "appointments.mail.reminder_day_before": _both(
         "Erinnerung: Morgen, {when}, ist dein Termin ({minutes} Min.).",
-        "Reminder: your appointment is tomorrow, {when} ({minutes} min).",
+        "Reminder: your appointment is tomorrow, {when_en} ({minutes} min).",
     ),
     "appointments.mail.reminder_today": _both(
         "Erinnerung: Heute, {when}, ist dein Termin ({minutes} Min.).",
@@ -554,22 +554,22 @@ TEXTS: dict[str, dict[Language, str]] = {
     ),
     "appointments.mail.reminder_soon": _both(
         "Gleich geht's los: Dein Termin beginnt um {when}.",
-        "Starting soon: your appointment begins at {when}.",
+        "Starting soon: your appointment begins at {when_en}.",
     ),
     "appointments.mail.reminder_begun": _both(
         "Dein Termin hat um {when} begonnen. Du kannst noch dazukommen.",
-        "Your appointment began at {when}. You can still join.",
+        "Your appointment began at {when_en}. You can still join.",
     ),
     "appointments.mail.reminder_soon_video": _both(
         "Gleich geht's los: Dein Videogespräch beginnt um {when}. Hier ist der Link: {url}\n"
         "Der Link ist nur für dich; du musst deinen Namen nicht angeben.",
-        "Starting soon: your video call begins at {when}. Here is the link: {url}\n"
+        "Starting soon: your video call begins at {when_en}. Here is the link: {url}\n"
         "The link is just for you; you don't need to give your name.",
     ),
     "appointments.mail.reminder_begun_video": _both(
         "Dein Videogespräch hat um {when} begonnen. Du kannst noch dazukommen, hier ist der "
         "Link: {url}\nDer Link ist nur für dich; du musst deinen Namen nicht angeben.",
-        "Your video call began at {when}. You can still join, here is the link: {url}\n"
+        "Your video call began at {when_en}. You can still join, here is the link: {url}\n"
         "The link is just for you; you don't need to give your name.",
     ),
 }
