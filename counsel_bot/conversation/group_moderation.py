@@ -18,6 +18,8 @@ from counsel_bot.core.group_effects import (
     RoomNotice,
 )
 from counsel_bot.core.ids import UserID
+from counsel_bot.core.messages import Language
+from counsel_bot.core.opening_hours_text import english_when
 from counsel_bot.core.routing.model import Role
 
 
@@ -113,11 +115,17 @@ class GroupModeration(DeskState):
             step.after.append(lambda m: m.group_held(seats))
 
     def _called_off(self, step: Change, group: g.Group, key: str) -> None:
-        params = (("number", group.number), ("topic", group.topic),
-                  ("start", self._when(group)))
+        params: tuple[tuple[str, str | int], ...] = (
+            ("number", group.number), ("topic", group.topic), *self._start(group))
         for seat in group.seats:
             step.add(RoomNotice(seat.home_room, key, params, youth=seat.youth),
                      f"group_called_off:{group.number}:{seat.nickname}")
 
-    def _when(self, group: g.Group) -> str:
-        return group.start.astimezone(self.zone).strftime("%d.%m.%Y %H:%M")
+    def _when(self, group: g.Group, language: Language = "de") -> str:
+        """When the group starts, on the office's clock, as the language writes a date."""
+        local = group.start.astimezone(self.zone)
+        return english_when(local) if language == "en" else local.strftime("%d.%m.%Y %H:%M")
+
+    def _start(self, group: g.Group) -> tuple[tuple[str, str], ...]:
+        """``start`` for the German texts, ``start_en`` for the English ones."""
+        return (("start", self._when(group)), ("start_en", self._when(group, "en")))

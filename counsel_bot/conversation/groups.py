@@ -271,7 +271,7 @@ class GroupDesk(GroupClock):
             step.add(SayInRoom(room_id, sender, refused.key, refused.params))
             return
         step.add(SayInRoom(room_id, sender, "group.announced", (
-            ("number", group.number), ("topic", group.topic), ("start", self._when(group)),
+            ("number", group.number), ("topic", group.topic), *self._start(group),
             ("minutes", new.minutes), ("max", group.max_seats), ("host", sender))))
 
     def _offices_for_new(self, host: UserID, room_id: RoomID) -> frozenset[str]:
@@ -309,7 +309,7 @@ class GroupDesk(GroupClock):
         language = self.conductor.policy.default_language if record is None \
             else spoken(record.language)
         lines = "\n".join(
-            f"{x.number}: „{x.topic}“ – {self._when(x)} ("
+            f"{x.number}: „{x.topic}“ – {self._when(x, language)} ("
             + ("✓" if x.seat_of(youth) else
                text("group.seats_free", language, count=x.max_seats - len(x.seats))) + ")"
             for x in groups)
@@ -336,7 +336,7 @@ class GroupDesk(GroupClock):
                                 (("number", number), ("nickname", seat.nickname))))
             return
         step.add(RoomNotice(room_id, "group.signed_up", (
-            ("number", number), ("topic", group.topic), ("start", self._when(group)),
+            ("number", number), ("topic", group.topic), *self._start(group),
             ("nickname", seat.nickname))))
         if group.state is g.GroupState.OPEN:  # late: the room is there already
             step.add(InviteToGroup(number, youth, seat.nickname),

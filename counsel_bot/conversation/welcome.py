@@ -13,6 +13,7 @@ from counsel_bot.core.effects import SayToStaff, SayToYouth
 from counsel_bot.core.ids import ConversationID
 from counsel_bot.core.messages import Language
 from counsel_bot.core.opening_hours import OpeningHours
+from counsel_bot.core.opening_hours_text import english_when
 from counsel_bot.core.routing import Assign, QueuePositionChanged
 from counsel_bot.core.routing.model import Channel, ConversationSnapshot
 
@@ -108,16 +109,10 @@ def out_of_hours(
     return SayToYouth(conversation, key, (("next_opening", when), ("emergency", emergency)))
 
 
-_DAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
-              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
 
 def opening_text(local: datetime, language: Language) -> str:
     """When the chat opens, on the office's clock, as the youth's language writes a date:
-    "24.11. 14:00", "Tue 24 Nov, 14:00" (a German "24.11." read as a time or a price
-    abroad, and told nobody which day that is)."""
+    "24.11. 14:00", "Tue 24 Nov, 14:00"."""
     if language == "en":
-        return (f"{_DAYS_EN[local.weekday()]} {local.day} {_MONTHS_EN[local.month - 1]}, "
-                f"{local:%H:%M}")
+        return english_when(local, year=False)
     return f"{local:%d.%m. %H:%M}"

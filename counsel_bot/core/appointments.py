@@ -51,7 +51,7 @@ from enum import StrEnum
 from counsel_bot.core.clock import require_aware
 from counsel_bot.core.ids import ConversationID, UserID
 from counsel_bot.core.opening_hours import OpeningHours
-from counsel_bot.core.opening_hours_text import opening_hours_lines
+from counsel_bot.core.opening_hours_text import english_when, opening_hours_lines
 
 MIN_MINUTES = 10
 MAX_MINUTES = 240
@@ -288,17 +288,9 @@ def local_text(at: datetime, hours: OpeningHours) -> str:
     return f"{at.astimezone(hours.timezone):%d.%m.%Y %H:%M}"
 
 
-_DAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
-              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
 def local_text_en(at: datetime, hours: OpeningHours) -> str:
-    """As an English text writes it: "Thu 10 Dec 2026, 16:00" (a German "10.12.2026" read
-    abroad as the 12th of October, and no day of the week)."""
-    local = at.astimezone(hours.timezone)
-    return (f"{_DAYS_EN[local.weekday()]} {local.day} {_MONTHS_EN[local.month - 1]} "
-            f"{local.year}, {local:%H:%M}")
+    """As an English text writes it: "Thu 10 Dec 2026, 16:00"."""
+    return english_when(at.astimezone(hours.timezone))
 
 
 def when_params(at: datetime, hours: OpeningHours) -> tuple[tuple[str, str], ...]:

@@ -94,7 +94,7 @@ TEXTS: dict[str, dict[Lang, str]] = {
     "group.announced": _both(
         "Gruppe {number} angekündigt: „{topic}“ am {start}, {minutes} Minuten, "
         "höchstens {max} Jugendliche. Leitung: {host}.",
-        "Group {number} announced: \"{topic}\" on {start}, {minutes} minutes, at most {max} "
+        "Group {number} announced: \"{topic}\" on {start_en}, {minutes} minutes, at most {max} "
         "youths. Host: {host}.",
     ),
     "group.list_staff": _both("Gruppen:\n{lines}", "Groups:\n{lines}"),
@@ -188,7 +188,7 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "„{nickname}“. Zu Beginn lade ich dich in einen verschlüsselten Gruppenraum ein.\n"
         "Wichtig: Die anderen in der Gruppe können die Kennung deines Kontos sehen. Nutze am "
         "besten das anonyme Konto von unserer Startseite.",
-        "You are in: group {number}, \"{topic}\", on {start}. In the group your name is "
+        "You are in: group {number}, \"{topic}\", on {start_en}. In the group your name is "
         "\"{nickname}\". When it starts, I will invite you to an encrypted group room.\n"
         "Important: the others in the group can see your account's id. Best use the anonymous "
         "account from our start page.",
@@ -250,7 +250,7 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "Schade: Die Gruppe {number} „{topic}“ am {start} fällt leider aus. Schreib "
         "„gruppe“, dann siehst du andere Termine. Wenn du reden möchtest, schreib einfach "
         "hier – eine Beraterin oder ein Berater ist für dich da.",
-        "Sorry: group {number}, \"{topic}\" on {start}, has been called off. Write \"group\" "
+        "Sorry: group {number}, \"{topic}\" on {start_en}, has been called off. Write \"group\" "
         "to see other dates. If you want to talk, just write here – a counsellor is there "
         "for you.",
     ),
@@ -259,7 +259,7 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "hat etwas nicht geklappt, das tut mir leid. Schreib „gruppe“ für die nächsten "
         "Termine. Wenn du reden möchtest, schreib einfach hier – eine Beraterin oder ein "
         "Berater ist für dich da.",
-        "Group {number}, \"{topic}\" on {start}, did not take place – something went wrong "
+        "Group {number}, \"{topic}\" on {start_en}, did not take place – something went wrong "
         "on our side, I am sorry. Write \"group\" for the next dates. If you want to talk, "
         "just write here – a counsellor is there for you.",
     ),

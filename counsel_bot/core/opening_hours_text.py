@@ -9,7 +9,7 @@ time is one line ("Rund um die Uhr"). Holidays follow as one line of dates, and 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from counsel_bot.core.opening_hours import OpeningHours
 
@@ -120,3 +120,14 @@ def _date_text(lang: str, day: date) -> str:
     if lang == "de":
         return f"{day.day}.{day.month}.{day.year}"
     return f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
+
+
+_DAYS_EN = _DAY_NAMES["en"]
+
+
+def english_when(local: datetime, *, year: bool = True) -> str:
+    """A local time as an English text writes it: "Thu 10 Dec 2026, 16:00" (without the
+    year: "Thu 10 Dec, 16:00"), where a German "10.12." is read as the 12th of October
+    abroad and says no day of the week."""
+    day = f"{_DAYS_EN[local.weekday()]} {local.day} {_MONTHS_EN[local.month - 1]}"
+    return f"{day} {local.year}, {local:%H:%M}" if year else f"{day}, {local:%H:%M}"
