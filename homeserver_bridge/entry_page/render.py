@@ -17,7 +17,12 @@ from string import Template
 
 import segno
 
-from homeserver_bridge.entry_page.content import EmergencyNumber, EntryPageContent, Lang
+from homeserver_bridge.entry_page.content import (
+    DEFAULT_EMERGENCY_NUMBERS,
+    EmergencyNumber,
+    EntryPageContent,
+    Lang,
+)
 from homeserver_bridge.entry_page.texts import Texts, amount, texts_for
 from homeserver_bridge.rate_limit import Scope
 
@@ -88,6 +93,10 @@ class PageRenderer:
             other_href=page_path(other),
             office=content.office_name,
             emergency_items=_emergency_items(content.emergency_numbers, lang, texts),
+            # Free only where known to be: the German lines it lists without others.
+            t_emergency_lead=texts.emergency_lead
+            if content.emergency_numbers == DEFAULT_EMERGENCY_NUMBERS
+            else texts.emergency_lead_own,
             hours_block=_hours_block(*content.hours_in(lang), lang, texts),
             signup_block=self._signup_block(lang, texts, state),
             chat_link=content.chat_link,

@@ -25,6 +25,8 @@ class Texts:
     start_link: str
     emergency_heading: str
     emergency_lead: str
+    # Above an office's own helplines, which the page does not know to be free.
+    emergency_lead_own: str
     word_or: str
     private_heading: str
     private_name: str
@@ -79,6 +81,7 @@ GERMAN = Texts(
     start_link="Los geht's: in 3 Schritten zum Chat",
     emergency_heading="Du brauchst jetzt sofort Hilfe?",
     emergency_lead="Dann ruf an. Die Anrufe sind kostenlos.",
+    emergency_lead_own="Dann ruf an.",
     word_or="oder",
     private_heading="Anonym und verschlüsselt",
     private_name=(
@@ -167,6 +170,7 @@ ENGLISH = Texts(
     start_link="Let's go: 3 steps to the chat",
     emergency_heading="Do you need help right now?",
     emergency_lead="Then call. The calls are free.",
+    emergency_lead_own="Then call.",
     word_or="or",
     private_heading="Anonymous and encrypted",
     private_name="You don't need your real name, an email or a phone number. A nickname is enough.",
