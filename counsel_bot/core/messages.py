@@ -281,6 +281,16 @@ CATALOGUE.update({
         "Your counsellor had to hand over the conversation. You are back at the front of "
         "the queue; someone else will join as soon as one is free.",
     ),
+    # Handed to a colleague, or to another office (`office.transferred_youth` follows):
+    # no queue to tell of, whoever takes it is announced ("counsellor_joined").
+    "counsellor_handed_over": _both(
+        "Deine Beraterin oder dein Berater hat dein Gespräch an eine andere Person aus dem "
+        "Team übergeben. Du musst nichts tun: Wenn sie da ist, sage ich dir Bescheid. "
+        "Alles, was du geschrieben hast, bleibt beim Gespräch.",
+        "Your counsellor has handed your conversation over to someone else from the team. "
+        "You don't need to do anything: I will tell you when they are here. Everything you "
+        "wrote stays with the conversation.",
+    ),
     "closed_for_youth": _both(
         "Das Gespräch ist jetzt beendet. Danke, dass du geschrieben hast. Wenn du wieder "
         "reden möchtest, starte jederzeit einen neuen Chat mit mir.\nWenn du magst: Wie "

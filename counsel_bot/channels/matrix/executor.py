@@ -69,7 +69,7 @@ from counsel_bot.core.group_effects import GROUP_EFFECTS
 from counsel_bot.core.ids import ConversationID, RoomID, UserID
 from counsel_bot.core.messages import Language, text
 from counsel_bot.core.routing import Assign, Closed, QueuePositionChanged, Unassign
-from counsel_bot.core.routing.model import ConversationState
+from counsel_bot.core.routing.model import ConversationState, UnassignReason
 from counsel_bot.core.video import WIDGET_EVENT_TYPE
 from counsel_bot.store import Store
 from counsel_bot.store.contract import ConversationRecord
@@ -192,7 +192,10 @@ class Executor:
             case Unassign():
                 record = await self._record(effect.conversation)
                 await self._remove(record.room_id, effect.counsellor, effect.reason.value)
-                await self._to_youth(record, "counsellor_left", (), key)
+                # Handed on (a colleague, another office): no queue to tell of.
+                handed = effect.reason is UnassignReason.TRANSFERRED
+                await self._to_youth(
+                    record, "counsellor_handed_over" if handed else "counsellor_left", (), key)
             case QueuePositionChanged():
                 await self._queue_notice(effect, key)
             case Closed():
