@@ -27,6 +27,9 @@ async def _confirmation(hours_ahead: int) -> tuple[str, str, list[str]]:
     await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "ja", clock.now())
     [said] = [e for e in await outbox(c) if isinstance(e, SayToYouth)
               and e.key.startswith("appointments.confirmed")]
+    if hours_ahead > 24:  # the evening before: the day-before reminder is due then
+        clock.set(START - timedelta(hours=20))
+        await c.tick(clock.now())
     clock.set(START - timedelta(minutes=20))
     await c.tick(clock.now())
     told = [e.key for e in await outbox(c) if isinstance(e, SayToYouth)]
