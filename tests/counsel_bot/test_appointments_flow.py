@@ -292,17 +292,24 @@ async def test_an_accepted_second_proposal_replaces_the_first_even_at_an_overlap
     assert c.appointments.known["T-00000B"].status is ap.Status.CONFIRMED
 
 
-async def test_a_video_appointments_link_still_comes_when_the_bot_was_down_at_t_minus_15(
-) -> None:
-    """A bot that restarts in the last 15 minutes (a deploy, a crash) comes back at 16:01:
-    the youth still gets the link to the call, told it has begun, and the counsellor the
-    reminder (once: a second tick sends nothing). Before, no link came at all."""
+async def _video_confirmed() -> tuple[Conductor, FakeClock]:
+    """A 45-minute video appointment at 16:00 the youth said yes to; the day-before reminder
+    gone out: the set-up of the bot-was-down tests below."""
     c, _, clock = await office()
     await c.staff_wrote(ROOM, ANNA, EventID("$a1"), "!appointment 2026-12-10 16:00 45min video",
                         NOW)
     await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "ja", NOW)
     clock.set(START - timedelta(hours=23))
     await c.tick(clock.now())
+    return c, clock
+
+
+async def test_a_video_appointments_link_still_comes_when_the_bot_was_down_at_t_minus_15(
+) -> None:
+    """A bot that restarts in the last 15 minutes (a deploy, a crash) comes back at 16:01:
+    the youth still gets the link to the call, told it has begun, and the counsellor the
+    reminder (once: a second tick sends nothing). Before, no link came at all."""
+    c, clock = await _video_confirmed()
     clock.set(START + timedelta(minutes=1))  # down from 15:44 to 16:01
     await c.tick(clock.now())
     await c.tick(clock.now() + timedelta(minutes=1))
@@ -321,12 +328,7 @@ async def test_a_video_appointment_the_bot_was_down_through_is_told_to_both_side
     counsellor, never reminded, did not know the youth had been let down. Now the youth
     hears it failed on our side and that their counsellor will be in touch, and the
     counsellor is asked to; each once."""
-    c, _, clock = await office()
-    await c.staff_wrote(ROOM, ANNA, EventID("$a1"), "!appointment 2026-12-10 16:00 45min video",
-                        NOW)
-    await c.youth_wrote(ROOM, YOUTH, None, EventID("$y2"), "ja", NOW)
-    clock.set(START - timedelta(hours=23))
-    await c.tick(clock.now())
+    c, clock = await _video_confirmed()
     clock.set(START + timedelta(minutes=50))  # down from 15:40 to 16:50
     await c.tick(clock.now())
     await c.tick(clock.advance(timedelta(minutes=1)))
