@@ -9,7 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -163,13 +163,7 @@ async def test_a_hung_former_active_bot_does_not_keep_the_office_without_a_bot(
     restarted, won and gave up again, for as long as the hang lasted (docs/scaling.md said
     6-7 s). The new active bot ends the former one, as its own fencing would have."""
     bot_dir = tmp_path / "bot"
-    bot_dir.mkdir()
-    hung = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", _HANG_HOLDING, "counsel_bot.cli", "bot", str(bot_dir / "lock"),
-        stdout=asyncio.subprocess.PIPE)
-    try:
-        assert hung.stdout is not None
-        assert await hung.stdout.readline() == b"held\n"
+    async with _hung_bot(bot_dir) as hung:
         ran: list[Term] = []
 
         async def run(term: Term) -> None:
@@ -180,6 +174,19 @@ async def test_a_hung_former_active_bot_does_not_keep_the_office_without_a_bot(
             run, poll_seconds=0.2), 20)
         assert ran, "the new active bot never ran"
         assert await asyncio.wait_for(hung.wait(), 5) == -signal.SIGKILL
+
+
+@contextlib.asynccontextmanager
+async def _hung_bot(bot_dir: Path) -> AsyncIterator[asyncio.subprocess.Process]:
+    """A `counsel bot` that holds ``bot_dir`` and hangs; killed afterwards if still there."""
+    bot_dir.mkdir()
+    hung = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _HANG_HOLDING, "counsel_bot.cli", "bot", str(bot_dir / "lock"),
+        stdout=asyncio.subprocess.PIPE)
+    try:
+        assert hung.stdout is not None
+        assert await hung.stdout.readline() == b"held\n"
+        yield hung
     finally:
         if hung.returncode is None:
             hung.kill()
@@ -236,20 +243,10 @@ async def test_a_hung_former_active_bot_on_btrfs_is_ended_too(btrfs_dir: Path) -
     found, never ended, and the new active bot gave up after 30 s, again at each restart,
     for as long as the hang lasted."""
     bot_dir = btrfs_dir / "bot"
-    bot_dir.mkdir()
-    hung = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", _HANG_HOLDING, "counsel_bot.cli", "bot", str(bot_dir / "lock"),
-        stdout=asyncio.subprocess.PIPE)
-    try:
-        assert hung.stdout is not None
-        assert await hung.stdout.readline() == b"held\n"
+    async with _hung_bot(bot_dir) as hung:
         async with exclusive_when_free(bot_dir, within=5.0, end_holder_after=0.2):
             pass
         assert await asyncio.wait_for(hung.wait(), 5) == -signal.SIGKILL
-    finally:
-        if hung.returncode is None:
-            hung.kill()
-            await hung.wait()
 
 
 # The active bot of another database (its own office, or a test set-up) on the same data
