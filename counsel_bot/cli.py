@@ -433,7 +433,8 @@ def _status(args: argparse.Namespace) -> int:
     if not store.url:
         print(f"Store:           SQLite in {args.data} (one bot, no standby)")
         return 0
-    report = asyncio.run(role_report(store.url, store_password(store, config.parent)))
+    # Relative *_file options start at the config file's directory, as for the bot.
+    report = asyncio.run(role_report(store.url, store_password(store, config.resolve().parent)))
     print("Store:           PostgreSQL (active and standby bots)")
     if report.active_since is None:
         print("Active bot:      none: no bot is active (all stopped, or one is starting)")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta
 
 from counsel_bot.core.clock import require_aware
 from counsel_bot.core.ids import ConversationID
@@ -63,16 +63,6 @@ class DeadlineState:
         return DeadlineState(self.reminded - gone, self.breached - gone)
 
 
-def due_text(due: datetime, zone: tzinfo) -> str:
-    """A deadline as staff read it: "dd.mm. HH:MM" on the office's clock (the zone its
-    working days are counted in), a midnight as the end of the day before ("02.12. 24:00"),
-    as the opening hours show a closing time."""
-    local = require_aware(due).astimezone(zone)
-    if (local.hour, local.minute) == (0, 0):
-        return f"{local.date() - timedelta(days=1):%d.%m.} 24:00"
-    return f"{local:%d.%m. %H:%M}"
-
-
 @dataclass(frozen=True)
 class MailDeadlines:
     hours: OpeningHours
@@ -84,8 +74,12 @@ class MailDeadlines:
 
     def deadline_text(self, received_at: datetime) -> str:
         """The deadline as staff read it: on the office's clock ("02.12. 17:00"), and one
-        at the end of a day as that day's 24:00, not the next day's 00:00."""
-        return due_text(self.deadline(received_at), self.hours.timezone)
+        at the end of a day as that day's 24:00, as the opening hours show a closing time,
+        not the next day's 00:00."""
+        local = self.deadline(received_at).astimezone(self.hours.timezone)
+        if (local.hour, local.minute) == (0, 0):
+            return f"{local.date() - timedelta(days=1):%d.%m.} 24:00"
+        return f"{local:%d.%m. %H:%M}"
 
     def reminder_at(self, received_at: datetime) -> datetime | None:
         """When staff are reminded (UTC); None if reminders are off."""
