@@ -12,26 +12,19 @@ from counsel_bot.config import settings_from_mapping
 from counsel_bot.conversation.conductor import Conductor
 from counsel_bot.core import appointments as ap
 from counsel_bot.core.crisis import CrisisDetector, default_lexicon_dir
-from counsel_bot.core.ids import EventID, RoomID, UserID
+from counsel_bot.core.ids import EventID, RoomID
 from counsel_bot.runtime.runner import policy_from
 from tests.offices.test_office_appointments import (
-    ANNA,
     LEAD_A,
     NOW,
     WITH_LEADS,
     _cancel_replies,
-    two_offices,
+    closed_with_an_appointment,
 )
 
 
 async def test_the_renamed_offices_lead_cancels_an_appointment_booked_before() -> None:
-    c, rooms = await two_offices(WITH_LEADS)
-    family_room, family = rooms["familie"]
-    await c.staff_wrote(family_room, ANNA, EventID("$a1"),
-                        "!appointment 2026-12-10 10:00 45min inperson", NOW)
-    await c.youth_wrote(family_room, UserID("@youth0:x"), None, EventID("$y9"), "ja", NOW)
-    await c.staff_wrote(family_room, ANNA, EventID("$c"), f"!close {family}", NOW)
-    [appointment] = c.appointments.known.values()
+    c, appointment = await closed_with_an_appointment()
 
     renamed = copy.deepcopy(WITH_LEADS)
     renamed["offices"][0]["id"] = "eltern"  # the first office: the fallback too

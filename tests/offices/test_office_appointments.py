@@ -306,7 +306,9 @@ async def test_a_lead_of_another_office_cannot_cancel_an_appointment() -> None:
     assert await _cancel_replies(c, LEAD_B) == ["appointments.unknown"]
 
 
-async def test_the_lead_of_its_office_cancels_it_also_after_the_close() -> None:
+async def closed_with_an_appointment() -> tuple[Conductor, ap.Appointment]:
+    """The family office's youth said yes to an in-person appointment, then the chat was
+    closed: the conductor and the appointment."""
     c, rooms = await two_offices(WITH_LEADS)
     family_room, family = rooms["familie"]
     await c.staff_wrote(family_room, ANNA, EventID("$a1"),
@@ -314,6 +316,11 @@ async def test_the_lead_of_its_office_cancels_it_also_after_the_close() -> None:
     await c.youth_wrote(family_room, UserID("@youth0:x"), None, EventID("$y9"), "ja", NOW)
     await c.staff_wrote(family_room, ANNA, EventID("$c"), f"!close {family}", NOW)
     [appointment] = c.appointments.known.values()
+    return c, appointment
+
+
+async def test_the_lead_of_its_office_cancels_it_also_after_the_close() -> None:
+    c, appointment = await closed_with_an_appointment()
     await c.staff_wrote(RoomID("!staff:x"), LEAD_B, EventID("$l1"),
                         f"!appointment cancel {appointment.id}", NOW)
     assert c.appointments.known[appointment.id].status is ap.Status.CONFIRMED
